@@ -1,0 +1,37 @@
+"""Errors a user can act on: each carries a one-paragraph message and the CLI exit code."""
+
+from __future__ import annotations
+
+
+class HyposcreenError(Exception):
+    """Base class: the message is shown to the user as-is, without a traceback."""
+
+    exit_code = 1
+
+
+class ConfigError(HyposcreenError):
+    """A settings, mapping or rules file is wrong (unknown key, bad value, missing file)."""
+
+    exit_code = 2
+
+
+class InputError(HyposcreenError):
+    """An input extract cannot be screened: unreadable file, missing column, failed contract."""
+
+    exit_code = 3
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        column: str | None = None,
+        examples: list[str] | None = None,
+    ) -> None:
+        self.file = file
+        self.column = column
+        self.examples = examples or []
+        parts = [message]
+        if self.examples:
+            parts.append("Examples: " + "; ".join(self.examples[:5]) + ".")
+        super().__init__(" ".join(parts))

@@ -1,0 +1,1 @@
+"""Input adapters: each turns one source layout into the canonical tables of spec §1."""

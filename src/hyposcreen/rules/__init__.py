@@ -1,0 +1,1 @@
+"""Rules data and its loader."""

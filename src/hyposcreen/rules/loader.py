@@ -1,0 +1,269 @@
+"""The only reader of the rules data: rules.yaml and its code lists, as a frozen RuleSet."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hyposcreen.errors import ConfigError
+
+RULES_DIR = Path(__file__).resolve().parent
+_COMPARATORS = {"<", "<=", ">", ">="}
+_LEVELS = {"mild", "moderate", "severe"}
+
+
+@dataclass(frozen=True)
+class SeverityBand:
+    label: str
+    level: str
+    op: str
+    threshold: float
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    hyponatremia_op: str
+    hyponatremia_threshold: float
+    bands: tuple[SeverityBand, ...]
+
+
+@dataclass(frozen=True)
+class Analyte:
+    name: str
+    fluid: str
+    canonical_unit: str
+    urine_counterpart: str | None
+    plausible_low: float | None
+    plausible_high: float | None
+
+
+@dataclass(frozen=True)
+class ConditionRule:
+    name: str
+    risk_factor: str | None
+    correction_risk: bool
+    timing: str
+
+
+@dataclass(frozen=True)
+class ConditionCode:
+    condition: str
+    code_system: str
+    code: str  # without dots, upper case
+    match: str  # prefix | exact
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    name: str
+    drug_class: str
+    atc: str
+    rxnorm: str | None
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str
+    content_hash: str
+    default_profile: str
+    profiles: dict[str, Profile]
+    glucose: dict[str, Any]
+    windows: dict[str, float]
+    limits: dict[str, float]
+    statuses: dict[str, frozenset[str]]
+    urine_words: tuple[str, ...]
+    other_fluid_words: tuple[str, ...]
+    code_system_aliases: dict[str, str]  # normalised alias -> canonical system
+    conditions: dict[str, ConditionRule]
+    risk_factor_vocabulary: tuple[str, ...]
+    workup_analytes: tuple[str, ...]
+    analytes: dict[str, Analyte]
+    loinc_to_analyte: dict[str, str]
+    unit_factors: dict[tuple[str, str], float]  # (analyte, normalised unit) -> factor
+    ingredients: dict[str, Ingredient]
+    synonyms: dict[str, tuple[str, ...]]  # synonym -> ingredients
+    atc_combinations: dict[str, tuple[str, ...]]  # ATC prefix -> drug classes
+    condition_codes: tuple[ConditionCode, ...]
+    lab_dictionary: dict[str, str] = field(default_factory=dict)  # normalised name -> analyte
+
+    def profile(self, name: str | None) -> Profile:
+        key = name or self.default_profile
+        if key not in self.profiles:
+            known = ", ".join(sorted(self.profiles))
+            raise ConfigError(f"Unknown profile '{key}'. Profiles in rules {self.version}: {known}.")
+        return self.profiles[key]
+
+    def with_lab_dictionary(self, extra: dict[str, str]) -> RuleSet:
+        """A copy whose lab dictionary is extended (and overridden) by a site dictionary."""
+        merged = {**self.lab_dictionary, **extra}
+        return _replace(self, lab_dictionary=merged)
+
+
+def _replace(rules: RuleSet, **changes: Any) -> RuleSet:
+    from dataclasses import replace
+
+    return replace(rules, **changes)
+
+
+def normalize_unit(unit: str) -> str:
+    """Unit text compared without case and spaces: 'mEq/L' == 'meq/l', 'mOsm/kg H2O' == 'mosm/kgh2o'."""
+    return re.sub(r"\s+", "", unit).replace("µ", "u").replace("μ", "u").lower()
+
+
+def normalize_code(code: str) -> str:
+    """Diagnosis codes compared without dots, spaces or case: 'K74.60' == 'k7460'."""
+    return re.sub(r"[\s.]", "", code).upper()
+
+
+def normalize_label(text: str) -> str:
+    """Lab names / statuses / code-system names: lower case, single spaces."""
+    return re.sub(r"\s+", " ", text.strip().lower())
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
+
+
+def _number(text: str) -> float:
+    return float(Fraction(text)) if "/" in text else float(text)
+
+
+def _require(mapping: dict[str, Any], key: str, where: str) -> Any:
+    if key not in mapping:
+        raise ConfigError(f"Rules file: '{where}' is missing the key '{key}'.")
+    return mapping[key]
+
+
+def _profiles(raw: dict[str, Any]) -> dict[str, Profile]:
+    profiles: dict[str, Profile] = {}
+    for name, spec in raw.items():
+        hypo = _require(spec, "hyponatremia", f"profiles.{name}")
+        bands = []
+        for band in _require(spec, "severity", f"profiles.{name}"):
+            if band["op"] not in _COMPARATORS or band["level"] not in _LEVELS:
+                raise ConfigError(f"Rules file: profiles.{name} has an invalid band {band}.")
+            bands.append(SeverityBand(band["label"], band["level"], band["op"], band["threshold"]))
+        if hypo["op"] not in _COMPARATORS:
+            raise ConfigError(f"Rules file: profiles.{name}.hyponatremia.op must be one of <, <=.")
+        profiles[name] = Profile(
+            name=name,
+            description=spec.get("description", ""),
+            hyponatremia_op=hypo["op"],
+            hyponatremia_threshold=float(hypo["threshold"]),
+            bands=tuple(bands),
+        )
+    return profiles
+
+
+def _hash_dir(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.csv")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def load_rules(directory: Path | None = None) -> RuleSet:
+    """Read rules.yaml and the CSV code lists from `directory` (default: the packaged rules)."""
+    directory = directory or RULES_DIR
+    raw = yaml.safe_load((directory / "rules.yaml").read_text(encoding="utf-8"))
+    analytes = {
+        row["analyte"]: Analyte(
+            name=row["analyte"],
+            fluid=row["fluid"],
+            canonical_unit=row["canonical_unit"],
+            urine_counterpart=row["urine_counterpart"] or None,
+            plausible_low=float(row["plausible_low"]) if row["plausible_low"] else None,
+            plausible_high=float(row["plausible_high"]) if row["plausible_high"] else None,
+        )
+        for row in _read_csv(directory / "analytes.csv")
+    }
+    loinc_to_analyte = {r["loinc"]: r["analyte"] for r in _read_csv(directory / "analyte_codes.csv")}
+    unit_factors = {
+        (r["analyte"], normalize_unit(r["unit"])): _number(r["factor"])
+        for r in _read_csv(directory / "analyte_units.csv")
+    }
+    ingredients = {
+        r["ingredient"]: Ingredient(r["ingredient"], r["drug_class"], r["atc"], r["rxnorm"] or None)
+        for r in _read_csv(directory / "drug_ingredients.csv")
+    }
+    synonyms = {
+        r["synonym"].lower(): tuple(i.strip() for i in r["ingredients"].split(";"))
+        for r in _read_csv(directory / "drug_synonyms.csv")
+    }
+    for synonym, targets in synonyms.items():
+        unknown = [t for t in targets if t not in ingredients]
+        if unknown:
+            raise ConfigError(f"drug_synonyms.csv: '{synonym}' names unknown ingredients {unknown}.")
+    atc_combinations = {
+        r["atc_prefix"].upper(): tuple(c.strip() for c in r["drug_classes"].split(";"))
+        for r in _read_csv(directory / "atc_combinations.csv")
+    }
+    condition_codes = tuple(
+        ConditionCode(r["condition"], r["code_system"], normalize_code(r["code"]), r["match"])
+        for r in _read_csv(directory / "condition_codes.csv")
+    )
+    lab_dictionary = {
+        normalize_label(r["local_name"]): r["analyte"]
+        for r in _read_csv(directory / "lab_dictionary.csv")
+    }
+    aliases: dict[str, str] = {}
+    for system, names in raw["code_systems"].items():
+        aliases[normalize_label(system)] = system
+        for alias in names:
+            aliases[normalize_label(str(alias))] = system
+    conditions = {
+        name: ConditionRule(name, spec["risk_factor"], bool(spec["correction_risk"]), spec["timing"])
+        for name, spec in raw["conditions"].items()
+    }
+    rules = RuleSet(
+        version=str(raw["version"]),
+        content_hash=_hash_dir(directory),
+        default_profile=raw["default_profile"],
+        profiles=_profiles(raw["profiles"]),
+        glucose=dict(raw["glucose_correction"]),
+        windows={k: float(v) for k, v in raw["windows"].items()},
+        limits={k: float(v) for k, v in raw["limits"].items()},
+        statuses={k: frozenset(normalize_label(s) for s in v) for k, v in raw["statuses"].items()},
+        urine_words=tuple(raw["specimen"]["urine_words"]),
+        other_fluid_words=tuple(raw["specimen"]["other_fluid_words"]),
+        code_system_aliases=aliases,
+        conditions=conditions,
+        risk_factor_vocabulary=tuple(raw["risk_factor_vocabulary"]),
+        workup_analytes=tuple(raw["workup_analytes"]),
+        analytes=analytes,
+        loinc_to_analyte=loinc_to_analyte,
+        unit_factors=unit_factors,
+        ingredients=ingredients,
+        synonyms=synonyms,
+        atc_combinations=atc_combinations,
+        condition_codes=condition_codes,
+        lab_dictionary=lab_dictionary,
+    )
+    _check_consistency(rules)
+    return rules
+
+
+def _check_consistency(rules: RuleSet) -> None:
+    if rules.default_profile not in rules.profiles:
+        raise ConfigError(f"Rules file: default_profile '{rules.default_profile}' is not defined.")
+    vocabulary = set(rules.risk_factor_vocabulary)
+    for ingredient in rules.ingredients.values():
+        if ingredient.drug_class not in vocabulary:
+            raise ConfigError(f"drug_ingredients.csv: class '{ingredient.drug_class}' not in vocabulary.")
+    for analyte in list(rules.loinc_to_analyte.values()) + list(rules.lab_dictionary.values()):
+        if analyte not in rules.analytes:
+            raise ConfigError(f"Rules: analyte '{analyte}' is not defined in analytes.csv.")
+    for code in rules.condition_codes:
+        if code.condition not in rules.conditions:
+            raise ConfigError(f"condition_codes.csv: condition '{code.condition}' is not in rules.yaml.")

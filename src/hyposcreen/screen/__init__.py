@@ -1,0 +1,1 @@
+"""screen stage of the hyposcreen pipeline."""

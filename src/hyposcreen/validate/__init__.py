@@ -1,0 +1,1 @@
+"""validate stage of the hyposcreen pipeline."""
