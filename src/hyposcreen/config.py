@@ -59,7 +59,9 @@ def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"Unknown time zone '{name}' (use an IANA name such as Europe/Berlin).") from exc
+        raise ConfigError(
+            f"Unknown time zone '{name}' (use an IANA name such as Europe/Berlin)."
+        ) from exc
     return name
 
 
@@ -118,7 +120,9 @@ def read_lab_dictionary(path: Path) -> dict[str, str]:
         reader = csv.DictReader(handle)
         missing = {"local_name", "analyte"} - set(reader.fieldnames or [])
         if missing:
-            raise ConfigError(f"Lab dictionary {path} lacks column(s) {', '.join(sorted(missing))}.")
+            raise ConfigError(
+                f"Lab dictionary {path} lacks column(s) {', '.join(sorted(missing))}."
+            )
         return {
             normalize_label(row["local_name"]): row["analyte"].strip()
             for row in reader

@@ -57,7 +57,7 @@ PATIENTS = TableSchema(
     name="patients",
     required=("patient_id",),
     one_of=(),
-    optional=("mrn", "name", "birth_date", "sex", "unit", "ward"),
+    optional=("mrn", "name", "birth_date", "sex", "unit", "ward", "source_row"),
     time_columns=(),
 )
 SCHEMAS = {s.name: s for s in (LABS, MEDICATIONS, DIAGNOSES, PATIENTS)}

@@ -99,7 +99,9 @@ class RuleSet:
         key = name or self.default_profile
         if key not in self.profiles:
             known = ", ".join(sorted(self.profiles))
-            raise ConfigError(f"Unknown profile '{key}'. Profiles in rules {self.version}: {known}.")
+            raise ConfigError(
+                f"Unknown profile '{key}'. Profiles in rules {self.version}: {known}."
+            )
         return self.profiles[key]
 
     def with_lab_dictionary(self, extra: dict[str, str]) -> RuleSet:
@@ -135,7 +137,11 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def _number(text: str) -> float:
-    return float(Fraction(text)) if "/" in text else float(text)
+    """A factor such as '18.016' or '1/4.008' (a division written as data)."""
+    if "/" in text:
+        numerator, denominator = text.split("/", 1)
+        return float(Fraction(numerator) / Fraction(denominator))
+    return float(text)
 
 
 def _require(mapping: dict[str, Any], key: str, where: str) -> Any:
@@ -188,7 +194,9 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         )
         for row in _read_csv(directory / "analytes.csv")
     }
-    loinc_to_analyte = {r["loinc"]: r["analyte"] for r in _read_csv(directory / "analyte_codes.csv")}
+    loinc_to_analyte = {
+        r["loinc"]: r["analyte"] for r in _read_csv(directory / "analyte_codes.csv")
+    }
     unit_factors = {
         (r["analyte"], normalize_unit(r["unit"])): _number(r["factor"])
         for r in _read_csv(directory / "analyte_units.csv")
@@ -204,7 +212,9 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     for synonym, targets in synonyms.items():
         unknown = [t for t in targets if t not in ingredients]
         if unknown:
-            raise ConfigError(f"drug_synonyms.csv: '{synonym}' names unknown ingredients {unknown}.")
+            raise ConfigError(
+                f"drug_synonyms.csv: '{synonym}' names unknown ingredients {unknown}."
+            )
     atc_combinations = {
         r["atc_prefix"].upper(): tuple(c.strip() for c in r["drug_classes"].split(";"))
         for r in _read_csv(directory / "atc_combinations.csv")
@@ -223,7 +233,9 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         for alias in names:
             aliases[normalize_label(str(alias))] = system
     conditions = {
-        name: ConditionRule(name, spec["risk_factor"], bool(spec["correction_risk"]), spec["timing"])
+        name: ConditionRule(
+            name, spec["risk_factor"], bool(spec["correction_risk"]), spec["timing"]
+        )
         for name, spec in raw["conditions"].items()
     }
     rules = RuleSet(
@@ -260,10 +272,14 @@ def _check_consistency(rules: RuleSet) -> None:
     vocabulary = set(rules.risk_factor_vocabulary)
     for ingredient in rules.ingredients.values():
         if ingredient.drug_class not in vocabulary:
-            raise ConfigError(f"drug_ingredients.csv: class '{ingredient.drug_class}' not in vocabulary.")
+            raise ConfigError(
+                f"drug_ingredients.csv: class '{ingredient.drug_class}' not in vocabulary."
+            )
     for analyte in list(rules.loinc_to_analyte.values()) + list(rules.lab_dictionary.values()):
         if analyte not in rules.analytes:
             raise ConfigError(f"Rules: analyte '{analyte}' is not defined in analytes.csv.")
     for code in rules.condition_codes:
         if code.condition not in rules.conditions:
-            raise ConfigError(f"condition_codes.csv: condition '{code.condition}' is not in rules.yaml.")
+            raise ConfigError(
+                f"condition_codes.csv: condition '{code.condition}' is not in rules.yaml."
+            )

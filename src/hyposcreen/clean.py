@@ -1,0 +1,216 @@
+"""Spec §3: every input row gets exactly one bucket and a reason; values parsed, units converted.
+
+Buckets: used | not_relevant | duplicate | quarantined. When a row has several problems the
+first of this order wins: not relevant, missing key, status, non-numeric, bad unit,
+implausible, duplicate. Rows dropped while reading (analyte of no interest, outside the read
+window) are counted by the reader; everything else is decided here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen.config import Window
+from hyposcreen.rules.loader import RuleSet, normalize_unit
+from hyposcreen.screen.matching import (
+    identify_analytes,
+    map_distinct,
+    match_conditions,
+    match_drug_classes,
+)
+
+USED, NOT_RELEVANT, DUPLICATE, QUARANTINED = "used", "not_relevant", "duplicate", "quarantined"
+BUCKETS = (USED, NOT_RELEVANT, DUPLICATE, QUARANTINED)
+
+_CENSORED = (
+    r"^\s*(?P<op><=|>=|≤|≥|<|>|less\s+than|greater\s+than)\s*(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))\s*$"
+)
+_CENSOR_OPS = {"≤": "<=", "≥": ">=", "less than": "<", "greater than": ">"}
+
+
+def read_window_start(window: Window, rules: RuleSet) -> pd.Timestamp:
+    """Labs are read from this time: the window start less the context period (spec §7)."""
+    return window.start - pd.Timedelta(hours=rules.windows["context_hours_before_window"])
+
+
+def select_lab_rows(rules: RuleSet, window: Window):  # type: ignore[no-untyped-def]
+    """A reader selector: keep lab rows of a known analyte dated inside the read window."""
+    start = read_window_start(window, rules)
+
+    def select(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[str]]:
+        analyte, reason = identify_analytes(frame, rules)
+        time = frame["specimen_time"]
+        outside = analyte.notna() & time.notna() & ((time < start) | (time >= window.end))
+        reason = reason.where(~outside, "outside_window")
+        dropped = Counter(reason.dropna().tolist())
+        keep = reason.isna()
+        kept = frame.loc[keep].copy()
+        kept["analyte"] = analyte[keep].astype("str")
+        return kept, dropped
+
+    return select
+
+
+def _normalize_status(status: pd.Series) -> pd.Series:
+    return map_distinct(status, lambda s: "-".join(s.strip().lower().replace("_", " ").split()))
+
+
+def parse_values(value_raw: pd.Series, value: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numeric value and censoring operator ('' when exact) of each result (spec §3)."""
+    text = value_raw.astype("str").str.strip().where(value_raw.notna())
+    numeric = pd.to_numeric(text, errors="coerce").astype("float64")
+    numeric = numeric.where(np.isfinite(numeric))
+    censor = pd.Series("", index=value_raw.index, dtype=object)
+    pending = numeric.isna() & text.notna()
+    if pending.any():
+        parts = text[pending].str.lower().str.extract(_CENSORED)
+        found = parts["num"].notna()
+        numeric.loc[found[found].index] = parts.loc[found, "num"].astype("float64")
+        ops = parts.loc[found, "op"].str.replace(r"\s+", " ", regex=True)
+        censor.loc[ops.index] = ops.replace(_CENSOR_OPS)
+    value = pd.to_numeric(value, errors="coerce").astype("float64")
+    fallback = numeric.isna() & np.isfinite(value)
+    numeric[fallback] = value[fallback]
+    return numeric, censor
+
+
+def clean_labs(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+    """Labs with bucket, reason, value (canonical units) and censor flag for every row."""
+    out = frame.copy()
+    reason = pd.Series(None, index=out.index, dtype=object)
+    if "malformed_text" in out.columns:
+        reason[out["malformed_text"].notna()] = "malformed_row"
+
+    def flag(mask: pd.Series, code: str) -> None:
+        reason[mask & reason.isna()] = code
+
+    patient = out["patient_id"].astype("str").str.strip()
+    flag(out["patient_id"].isna() | (patient == ""), "missing_key")
+    flag(out["specimen_time"].isna(), "missing_key")
+    status = _normalize_status(out["status"])
+    flag(status.isin(rules.statuses["lab_excluded"]), "status")
+    numeric, censor = parse_values(out["value_raw"], out["value"])
+    flag(numeric.isna(), "non_numeric")
+    factor = _unit_factors(out["analyte"], out["unit"], rules)
+    flag(factor.isna(), "bad_unit")
+    canonical = numeric * factor
+    low = out["analyte"].map(
+        lambda a: rules.analytes[a].plausible_low if a in rules.analytes else None
+    )
+    high = out["analyte"].map(
+        lambda a: rules.analytes[a].plausible_high if a in rules.analytes else None
+    )
+    low, high = low.astype("float64"), high.astype("float64")
+    flag((canonical < low) | (canonical > high), "implausible")
+
+    out["patient_id"] = patient.where(out["patient_id"].notna())
+    out["value_num"] = canonical.where(reason.isna())
+    out["censored"] = censor
+    out["bucket"] = np.where(reason.isna(), USED, QUARANTINED)
+    candidate = out["bucket"] == USED
+    duplicate = candidate & out[candidate].duplicated(
+        ["patient_id", "analyte", "specimen_time", "value_num"], keep="first"
+    ).reindex(out.index, fill_value=False)
+    out.loc[duplicate, "bucket"] = DUPLICATE
+    reason[duplicate] = "duplicate"
+    out["reason"] = reason
+    return out
+
+
+def _unit_factors(analyte: pd.Series, unit: pd.Series, rules: RuleSet) -> pd.Series:
+    """Factor to the canonical unit, NaN where the unit is unknown or wrong for the analyte."""
+    presence_only = {a for a, spec in rules.analytes.items() if spec.canonical_unit == "*"}
+    key = analyte.astype("str") + "\x1f" + unit.astype("str").where(unit.notna(), "")
+
+    def factor_of(text: str) -> float | None:
+        name, _, unit_text = text.partition("\x1f")
+        if name in presence_only:
+            return 1.0
+        return rules.unit_factors.get((name, normalize_unit(unit_text)))
+
+    return map_distinct(key, factor_of).astype("float64")
+
+
+def clean_medications(
+    frame: pd.DataFrame, rules: RuleSet, window: Window
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Medications with bucket/reason, and the long table of drug-class matches of used rows."""
+    out = frame.copy()
+    reason = pd.Series(None, index=out.index, dtype=object)
+    if "malformed_text" in out.columns:
+        reason[out["malformed_text"].notna()] = "malformed_row"
+    matches = match_drug_classes(out, rules)
+    relevant = out.index.isin(matches["row"])
+    reason[~relevant & reason.isna()] = "unlisted_drug"
+    patient = out["patient_id"].astype("str").str.strip()
+    missing = out["patient_id"].isna() | (patient == "") | out["start_time"].isna()
+    reason[missing & reason.isna()] = "missing_key"
+    status = _normalize_status(out["status"])
+    out["status_norm"] = status
+    reason[status.isin(rules.statuses["medication_excluded"]) & reason.isna()] = "status"
+    reason[(out["start_time"] >= window.end) & reason.isna()] = "after_window"
+    out["patient_id"] = patient.where(out["patient_id"].notna())
+    out["bucket"] = _buckets(reason, not_relevant=("unlisted_drug", "after_window"))
+    out["reason"] = reason
+    used = out.index[out["bucket"] == USED]
+    return out, matches[matches["row"].isin(used)].reset_index(drop=True)
+
+
+def clean_diagnoses(frame: pd.DataFrame, rules: RuleSet, window: Window) -> pd.DataFrame:
+    """Diagnoses with bucket/reason and the condition each used row stands for."""
+    out = frame.copy()
+    reason = pd.Series(None, index=out.index, dtype=object)
+    if "malformed_text" in out.columns:
+        reason[out["malformed_text"].notna()] = "malformed_row"
+    system, condition = match_conditions(out, rules)
+    known_system = system.notna()
+    reason[known_system & condition.isna() & reason.isna()] = "unlisted_code"
+    patient = out["patient_id"].astype("str").str.strip()
+    missing = (
+        out["patient_id"].isna()
+        | (patient == "")
+        | out["recorded_time"].isna()
+        | out["code"].isna()
+    )
+    reason[missing & reason.isna()] = "missing_key"
+    reason[~known_system & reason.isna()] = "unknown_code_system"
+    status = _normalize_status(out["status"])
+    reason[status.isin(rules.statuses["diagnosis_excluded"]) & reason.isna()] = "status"
+    reason[(out["recorded_time"] >= window.end) & reason.isna()] = "after_window"
+    out["patient_id"] = patient.where(out["patient_id"].notna())
+    out["code_system_norm"] = system
+    out["condition"] = condition
+    out["bucket"] = _buckets(reason, not_relevant=("unlisted_code", "after_window"))
+    out["reason"] = reason
+    return out
+
+
+def _buckets(reason: pd.Series, not_relevant: tuple[str, ...]) -> np.ndarray:
+    return np.select(
+        [reason.isna(), reason.isin(not_relevant)], [USED, NOT_RELEVANT], default=QUARANTINED
+    )
+
+
+def count_buckets(frame: pd.DataFrame, read_not_relevant: dict[str, int], rows_in: int) -> dict:
+    """Reconciliation of one table: rows_in = used + not_relevant + duplicate + quarantined."""
+    by_bucket = {b: 0 for b in BUCKETS}
+    by_reason: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
+    if len(frame):
+        grouped = frame.groupby(["bucket", frame["reason"].fillna("")], dropna=False).size()
+        for (bucket, reason), count in grouped.items():
+            by_bucket[bucket] += int(count)
+            if reason:
+                by_reason[bucket][reason] = int(count)
+    for reason, count in read_not_relevant.items():
+        by_bucket[NOT_RELEVANT] += int(count)
+        by_reason[NOT_RELEVANT][reason] = by_reason[NOT_RELEVANT].get(reason, 0) + int(count)
+    total = sum(by_bucket.values())
+    return {
+        "rows_in": rows_in,
+        **by_bucket,
+        "reasons": {b: dict(sorted(r.items())) for b, r in by_reason.items() if r},
+        "reconciled": total == rows_in,
+    }

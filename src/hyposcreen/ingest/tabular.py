@@ -1,0 +1,306 @@
+"""CSV / CSV.gz / Parquet extracts with a site column mapping, read in projected batches."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from hyposcreen.config import SiteMapping, TableMapping
+from hyposcreen.errors import InputError
+from hyposcreen.ingest.canonical import IngestedTable, TableSchema
+from hyposcreen.ingest.timeparse import parse_times
+
+# A selector receives one canonical batch and returns (rows kept, not-relevant counts by reason).
+Selector = Callable[[pd.DataFrame], tuple[pd.DataFrame, Counter[str]]]
+
+SUFFIXES = (".parquet", ".csv", ".csv.gz")
+_BATCH_ROWS = 1_000_000
+_CSV_BLOCK = 64 << 20
+
+
+@dataclass
+class _Malformed:
+    """Rows the CSV parser could not split into the header's columns (quarantined later)."""
+
+    rows: list[dict[str, str]] = field(default_factory=list)
+
+
+def find_table_files(input_dir: Path, stem: str) -> list[Path]:
+    """The files holding one table: `<stem>.<suffix>` or every such file under `<stem>/`."""
+    direct = [input_dir / f"{stem}{suffix}" for suffix in SUFFIXES]
+    found = [p for p in direct if p.is_file()]
+    folder = input_dir / stem
+    if folder.is_dir():
+        found += sorted(p for p in folder.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES))
+    if len({p.suffix for p in found if p.parent == input_dir}) > 1:
+        names = ", ".join(p.name for p in found)
+        raise InputError(
+            f"Input folder {input_dir} holds the {stem} table twice ({names}); keep one of them."
+        )
+    return found
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sniff_delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _read_header(path: Path, encoding: str) -> str:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:  # type: ignore[operator]
+            first = handle.readline(1 << 20)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
+    if not first.strip():
+        raise InputError(f"{path} is empty: it has no header line.", file=str(path))
+    if b"\x00" in first:
+        raise InputError(f"{path} is not a text CSV file (it holds binary bytes).", file=str(path))
+    return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
+
+
+def _csv_batches(
+    path: Path, mapping: SiteMapping, wanted: dict[str, str], malformed: _Malformed
+) -> Iterator[tuple[pa.RecordBatch, list[str]]]:
+    encoding = mapping.encoding
+    header = _read_header(path, encoding)
+    delimiter = mapping.delimiter or _sniff_delimiter(header)
+    header_names = [h.strip().strip('"') for h in header.split(delimiter)]
+    include = [c for c in header_names if c in wanted]
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        malformed.rows.append({"line": str(row.number or ""), "text": (row.text or "")[:500]})
+        return "skip"
+
+    def open_reader(enc: str) -> pacsv.CSVStreamingReader:
+        return pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=enc, block_size=_CSV_BLOCK),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=include,
+                column_types={c: pa.string() for c in include},
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=True,
+            ),
+        )
+
+    try:
+        reader = open_reader(encoding)
+        first = reader.read_next_batch() if include else None
+    except pa.ArrowInvalid as exc:
+        if "UTF8" not in str(exc) and "utf8" not in str(exc).lower():
+            raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
+        # Legacy extracts are often Windows-1252/latin-1: read them rather than fail the night.
+        malformed.rows.clear()
+        reader = open_reader("latin-1")
+        first = reader.read_next_batch() if include else None
+    except StopIteration:
+        return
+    if first is None:
+        return
+    yield first, header_names
+    while True:
+        try:
+            yield reader.read_next_batch(), header_names
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as exc:
+            raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
+
+
+def _parquet_batches(
+    path: Path, wanted: dict[str, str]
+) -> Iterator[tuple[pa.RecordBatch, list[str]]]:
+    try:
+        handle = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"{path} is not a readable Parquet file: {exc}.", file=str(path)) from exc
+    names = handle.schema_arrow.names
+    include = [c for c in names if c in wanted]
+    if not include:
+        yield pa.RecordBatch.from_pylist([]), names
+        return
+    for batch in handle.iter_batches(columns=include, batch_size=_BATCH_ROWS):
+        yield batch, names
+
+
+def _to_canonical(
+    batch: pa.RecordBatch, wanted: dict[str, str], schema: TableSchema, table: TableMapping
+) -> pd.DataFrame:
+    """Rename site columns, add absent canonical columns as nulls, normalise dtypes."""
+    frame = batch.to_pandas(types_mapper=None)
+    frame = frame.rename(columns={site: canon for site, canon in wanted.items()})
+    for column, value in table.constants.items():
+        frame[column] = value
+    for column in schema.columns:
+        if column not in frame.columns:
+            dtype = "float64" if column in schema.float_columns else "str"
+            frame[column] = pd.Series(None, index=frame.index, dtype=dtype)
+        elif column in schema.float_columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        elif column not in schema.time_columns:
+            frame[column] = _as_text(frame[column])
+    return frame
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(values.dtype):
+        # Parquet written with numeric ids: 12345.0 -> "12345"
+        as_int = values.dropna()
+        if len(as_int) and (as_int == as_int.round()).all():
+            return values.astype("Int64").astype("str").where(values.notna())
+    return values.astype("str").where(values.notna())
+
+
+def read_table(
+    input_dir: Path,
+    schema: TableSchema,
+    mapping: SiteMapping,
+    select: Selector | None = None,
+    required: bool = True,
+) -> IngestedTable:
+    """Read one canonical table from an input folder, batch by batch, keeping relevant rows."""
+    table = mapping.table(schema.name)
+    stem = table.file or schema.name
+    files = find_table_files(input_dir, stem)
+    if not files:
+        if required:
+            looked = ", ".join(f"{stem}{s}" for s in SUFFIXES)
+            raise InputError(
+                f"Input folder {input_dir} has no {schema.name} table (looked for {looked} "
+                f"or a folder {stem}/). Point --input at the extract folder, or name the file "
+                f"in the mapping file under tables.{schema.name}.file."
+            )
+        return IngestedTable(schema.name, _empty_frame(schema), rows_in=0)
+    # canonical -> site column; identity for unmapped canonical names
+    site_for = {canon: table.columns.get(canon, canon) for canon in schema.columns}
+    wanted = {site: canon for canon, site in site_for.items()}
+    kept: list[pd.DataFrame] = []
+    not_relevant: Counter[str] = Counter()
+    rows_in = 0
+    file_records: list[dict[str, object]] = []
+    present: set[str] = set()
+    for path in files:
+        malformed = _Malformed()
+        is_csv = not path.name.endswith(".parquet")
+        batches = (
+            _csv_batches(path, mapping, wanted, malformed)
+            if is_csv
+            else _parquet_batches(path, wanted)
+        )
+        file_rows = 0
+        for batch, header in batches:
+            if file_rows == 0:
+                present |= _check_columns(path, header, wanted, schema, table)
+            frame = _to_canonical(batch, wanted, schema, table)
+            first_row = file_rows + (
+                2 if is_csv else 1
+            )  # CSV: spreadsheet row numbers (header = 1)
+            frame["source_file"] = path.name
+            if frame["source_row"].isna().all():
+                frame["source_row"] = pd.RangeIndex(first_row, first_row + len(frame)).astype("str")
+            file_rows += len(frame)
+            frame = _parse_time_columns(frame, schema, mapping, table)
+            if select is not None:
+                frame, dropped = select(frame)
+                not_relevant.update(dropped)
+            kept.append(frame)
+        if malformed.rows:
+            kept.append(_malformed_frame(malformed, path, schema))
+            file_rows += len(malformed.rows)
+        if file_rows == 0 and path.stat().st_size == 0:
+            raise InputError(f"{path} is empty: it has no header line.", file=str(path))
+        rows_in += file_rows
+        file_records.append(
+            {
+                "path": str(path),
+                "sha256": sha256_of(path),
+                "rows": file_rows,
+                "bytes": path.stat().st_size,
+            }
+        )
+    frame = pd.concat(kept, ignore_index=True) if kept else _empty_frame(schema)
+    return IngestedTable(
+        schema.name,
+        frame,
+        rows_in=rows_in,
+        not_relevant=dict(not_relevant),
+        files=file_records,
+        present_columns=tuple(sorted(present)),
+    )
+
+
+def _check_columns(
+    path: Path, header: list[str], wanted: dict[str, str], schema: TableSchema, table: TableMapping
+) -> set[str]:
+    available = {wanted[h] for h in header if h in wanted} | set(table.constants)
+    missing = [c for c in schema.required if c not in available]
+    if schema.one_of and not available.intersection(schema.one_of):
+        missing.append(" or ".join(schema.one_of))
+    if missing:
+        expected = [table.columns.get(c, c) for c in schema.required]
+        raise InputError(
+            f"{path} ({schema.name}) lacks required column(s) {', '.join(missing)}. "
+            f"Columns found: {', '.join(header[:30]) or 'none'}. Expected (after the site "
+            f"mapping): {', '.join(expected)}. Map differently named columns in the mapping file "
+            f"under tables.{schema.name}.columns.",
+            file=str(path),
+            column=missing[0],
+        )
+    return available
+
+
+def _parse_time_columns(
+    frame: pd.DataFrame, schema: TableSchema, mapping: SiteMapping, table: TableMapping
+) -> pd.DataFrame:
+    formats = table.datetime_formats + mapping.datetime_formats
+    for column in schema.time_columns:
+        raw = frame[column]
+        frame[f"{column}_raw"] = raw.astype("str").where(raw.notna()) if raw.dtype != "str" else raw
+        frame[column] = parse_times(raw, mapping.timezone, formats)
+    return frame
+
+
+def _malformed_frame(malformed: _Malformed, path: Path, schema: TableSchema) -> pd.DataFrame:
+    frame = _empty_frame(schema, len(malformed.rows))
+    frame["source_file"] = path.name
+    frame["source_row"] = [r["line"] for r in malformed.rows]
+    frame["malformed_text"] = [r["text"] for r in malformed.rows]
+    return frame
+
+
+def _empty_frame(schema: TableSchema, rows: int = 0) -> pd.DataFrame:
+    data: dict[str, pd.Series] = {}
+    index = pd.RangeIndex(rows)
+    for column in schema.columns:
+        if column in schema.time_columns:
+            data[column] = pd.Series(pd.NaT, index=index, dtype="datetime64[us]")
+            data[f"{column}_raw"] = pd.Series(None, index=index, dtype="str")
+        elif column in schema.float_columns:
+            data[column] = pd.Series(float("nan"), index=index, dtype="float64")
+        else:
+            data[column] = pd.Series(None, index=index, dtype="str")
+    data["source_file"] = pd.Series(None, index=index, dtype="str")
+    return pd.DataFrame(data)

@@ -1,0 +1,327 @@
+"""Plain-Python composition of one run: read -> validate -> clean -> screen -> write.
+
+Each step is a function the Prefect flow wraps as one task; `run_pipeline` chains them for
+callers that do not need orchestration (tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hyposcreen import __version__
+from hyposcreen.clean import (
+    USED,
+    clean_diagnoses,
+    clean_labs,
+    clean_medications,
+    count_buckets,
+    select_lab_rows,
+)
+from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
+from hyposcreen.errors import ConfigError
+from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
+from hyposcreen.ingest.tabular import read_table
+from hyposcreen.report.quarantine import quarantine_rows
+from hyposcreen.report.review_list import DISCLAIMER, build_review_list, evidence_table, to_text
+from hyposcreen.report.writers import write_csv, write_json, write_parquet
+from hyposcreen.rules.loader import Profile, RuleSet, load_rules
+from hyposcreen.screen.cases import ScreenResult, screen
+
+
+@dataclass
+class RunContext:
+    settings: RunSettings
+    rules: RuleSet
+    profile: Profile
+    mapping: SiteMapping
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[step] = round(
+                self.timings.get(step, 0.0) + time.perf_counter() - started, 3
+            )
+
+
+@dataclass
+class CleanedInputs:
+    labs: pd.DataFrame
+    medications: pd.DataFrame
+    drug_matches: pd.DataFrame
+    diagnoses: pd.DataFrame
+    patients: pd.DataFrame | None
+    reconciliation: dict[str, dict[str, Any]]
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    out_dir: Path
+    review_csv: Path
+    manifest: dict[str, Any]
+
+
+def prepare(settings: RunSettings) -> RunContext:
+    """Load rules and mapping and check the settings before any data is read."""
+    if settings.source not in SOURCES:
+        raise ConfigError(f"Unknown --source '{settings.source}'. Available: {', '.join(SOURCES)}.")
+    if not settings.input_dir.is_dir():
+        raise ConfigError(f"Input folder {settings.input_dir} does not exist or is not a folder.")
+    mapping = load_mapping(settings.mapping_path)
+    rules = load_rules(settings.rules_dir)
+    if mapping.lab_dictionary:
+        unknown = sorted(set(mapping.lab_dictionary.values()) - set(rules.analytes))
+        if unknown:
+            raise ConfigError(
+                f"Lab dictionary maps to unknown analyte(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(rules.analytes))}."
+            )
+        rules = rules.with_lab_dictionary(mapping.lab_dictionary)
+    profile = rules.profile(settings.profile)
+    factor = settings.glucose_factor
+    if factor is not None and factor not in [float(f) for f in rules.glucose["allowed_factors"]]:
+        raise ConfigError(
+            f"Glucose correction factor {factor:g} is not allowed; use one of "
+            f"{', '.join(str(f) for f in rules.glucose['allowed_factors'])}."
+        )
+    return RunContext(settings=settings, rules=rules, profile=profile, mapping=mapping)
+
+
+def ingest_table(ctx: RunContext, name: str) -> IngestedTable:
+    """Read one canonical table (labs are filtered to known analytes inside the read window)."""
+    with ctx.timed(f"read_{name}"):
+        select = select_lab_rows(ctx.rules, ctx.settings.window) if name == "labs" else None
+        return read_table(
+            ctx.settings.input_dir,
+            SCHEMAS[name],
+            ctx.mapping,
+            select=select,
+            required=name in REQUIRED_TABLES,
+        )
+
+
+def clean_inputs(ctx: RunContext, tables: dict[str, IngestedTable]) -> CleanedInputs:
+    """Spec §3 buckets for every row, and the reconciliation per table."""
+    with ctx.timed("clean"):
+        window = ctx.settings.window
+        labs = clean_labs(tables["labs"].frame, ctx.rules)
+        meds, matches = clean_medications(tables["medications"].frame, ctx.rules, window)
+        diagnoses = clean_diagnoses(tables["diagnoses"].frame, ctx.rules, window)
+        cleaned = {"labs": labs, "medications": meds, "diagnoses": diagnoses}
+        reconciliation = {
+            name: count_buckets(frame, tables[name].not_relevant, tables[name].rows_in)
+            for name, frame in cleaned.items()
+        }
+        patients = tables.get("patients")
+        return CleanedInputs(
+            labs=labs,
+            medications=meds,
+            drug_matches=matches,
+            diagnoses=diagnoses,
+            patients=patients.frame if patients is not None else None,
+            reconciliation=reconciliation,
+        )
+
+
+def screen_inputs(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
+    with ctx.timed("screen"):
+        labs = cleaned.labs.loc[cleaned.labs["bucket"] == USED]
+        meds = cleaned.medications.loc[cleaned.medications["bucket"] == USED]
+        diagnoses = cleaned.diagnoses.loc[cleaned.diagnoses["bucket"] == USED]
+        result = screen(
+            labs,
+            meds,
+            cleaned.drug_matches,
+            diagnoses,
+            ctx.rules,
+            ctx.profile,
+            ctx.settings.window,
+            ctx.settings.glucose_factor,
+        )
+        result.attrition = attrition_table(cleaned.labs, result, ctx)
+        return result
+
+
+def attrition_table(
+    labs: pd.DataFrame, result: ScreenResult, ctx: RunContext
+) -> list[dict[str, Any]]:
+    """Where results and patients leave the funnel (spec §7)."""
+    window = ctx.settings.window
+    sodium = labs.loc[labs["analyte"] == "sodium"]
+    in_window = sodium.loc[
+        (sodium["specimen_time"] >= window.start) & (sodium["specimen_time"] < window.end)
+    ]
+    usable = in_window.loc[in_window["bucket"] == USED]
+    results = result.sodium_results.loc[result.sodium_results["in_window"]]
+    cases = result.cases
+    steps = [
+        (
+            "sodium_results_in_window",
+            len(in_window),
+            "serum/plasma/blood sodium rows dated in the window",
+        ),
+        ("usable_results", len(usable), "numeric, right unit, plausible, not duplicate"),
+        (
+            "hyperglycemia_related_results",
+            int(results["hyperglycemia_related"].sum()),
+            "low only before glucose correction (not cases)",
+        ),
+        (
+            "hyponatremic_results",
+            int(results["hyponatremic"].sum()),
+            "hyponatremic after correction",
+        ),
+        ("cases", len(cases), "patients with >= 1 hyponatremic result in the window"),
+        (
+            "cases_with_risk_factor",
+            int((cases["n_risk_factors"] > 0).sum()) if len(cases) else 0,
+            ">= 1 risk factor of spec §6",
+        ),
+        (
+            "listed",
+            int(cases["listed"].sum()) if len(cases) else 0,
+            "risk factor, or severe, or over-rapid correction",
+        ),
+    ]
+    return [{"step": s, "count": int(c), "meaning": m} for s, c, m in steps]
+
+
+def compute_run_id(ctx: RunContext, tables: dict[str, IngestedTable]) -> str:
+    """Content hash of inputs, rules, profile, window and mapping: same inputs, same id."""
+    settings = ctx.settings
+    payload = {
+        "inputs": sorted(
+            (name, Path(str(f["path"])).name, f["sha256"])
+            for name, t in tables.items()
+            for f in t.files
+        ),
+        "rules_version": ctx.rules.version,
+        "rules_hash": ctx.rules.content_hash,
+        "profile": ctx.profile.name,
+        "window": ctx.settings.window.label(),
+        "glucose_factor": settings.glucose_factor or ctx.rules.glucose["factor"],
+        "source": settings.source,
+        "mapping": hashlib.sha256(Path(settings.mapping_path).read_bytes()).hexdigest()
+        if settings.mapping_path
+        else None,
+    }
+    blob = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def write_outputs(
+    ctx: RunContext,
+    tables: dict[str, IngestedTable],
+    cleaned: CleanedInputs,
+    result: ScreenResult,
+    validation: dict[str, Any] | None = None,
+) -> RunSummary:
+    """review_list.csv/.parquet, evidence.csv, quarantine.csv and run_manifest.json."""
+    with ctx.timed("write"):
+        out = ctx.settings.out_dir
+        out.mkdir(parents=True, exist_ok=True)
+        run_id = compute_run_id(ctx, tables)
+        window = ctx.settings.window
+        review = build_review_list(
+            result,
+            ctx.rules,
+            ctx.profile.name,
+            run_id,
+            window.start,
+            window.end,
+            cleaned.patients,
+            ctx.mapping.allow_identifiers,
+        )
+        review_csv = write_csv(out / "review_list.csv", to_text(review))
+        write_parquet(out / "review_list.parquet", review)
+        listed = set(review["patient_id"])
+        evidence = evidence_table(result, ctx.rules)
+        evidence = evidence.loc[evidence["patient_id"].isin(listed)]
+        write_csv(out / "evidence.csv", evidence.assign(time=evidence["time"].astype("str")))
+        quarantine = quarantine_rows(
+            {
+                "labs": cleaned.labs,
+                "medications": cleaned.medications,
+                "diagnoses": cleaned.diagnoses,
+            }
+        )
+        write_csv(out / "quarantine.csv", quarantine)
+    manifest = build_manifest(ctx, tables, cleaned, result, review, run_id, validation)
+    write_json(out / "run_manifest.json", manifest)
+    return RunSummary(run_id=run_id, out_dir=out, review_csv=review_csv, manifest=manifest)
+
+
+def build_manifest(
+    ctx: RunContext,
+    tables: dict[str, IngestedTable],
+    cleaned: CleanedInputs,
+    result: ScreenResult,
+    review: pd.DataFrame,
+    run_id: str,
+    validation: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Counts only: the manifest never carries patient identifiers."""
+    window = ctx.settings.window
+    tiers = review["tier"].value_counts().to_dict() if len(review) else {}
+    return {
+        "hyposcreen_version": __version__,
+        "run_id": run_id,
+        "rules_version": ctx.rules.version,
+        "rules_hash": ctx.rules.content_hash,
+        "profile": ctx.profile.name,
+        "profile_description": ctx.profile.description,
+        "glucose_factor": ctx.settings.glucose_factor or ctx.rules.glucose["factor"],
+        "window": {
+            "start": window.start.isoformat(),
+            "end": window.end.isoformat(),
+            "timezone": ctx.mapping.timezone,
+        },
+        "site": ctx.mapping.site,
+        "source": ctx.settings.source,
+        "inputs": {name: t.files for name, t in tables.items()},
+        "reconciliation": cleaned.reconciliation,
+        "reconciled": all(r["reconciled"] for r in cleaned.reconciliation.values()),
+        "attrition": result.attrition,
+        "counts_per_tier": {str(t): int(tiers.get(t, 0)) for t in (1, 2, 3)},
+        "listed": len(review),
+        "validation": validation or {},
+        "timings": dict(ctx.timings),
+        "outputs": [
+            "review_list.csv",
+            "review_list.parquet",
+            "evidence.csv",
+            "quarantine.csv",
+            "run_manifest.json",
+        ],
+        "notice": DISCLAIMER,
+    }
+
+
+def read_inputs(ctx: RunContext) -> dict[str, IngestedTable]:
+    tables = {name: ingest_table(ctx, name) for name in REQUIRED_TABLES}
+    patients = ingest_table(ctx, "patients")
+    if patients.rows_in:
+        tables["patients"] = patients
+    return tables
+
+
+def run_pipeline(settings: RunSettings) -> RunSummary:
+    """The whole run without orchestration."""
+    ctx = prepare(settings)
+    tables = read_inputs(ctx)
+    cleaned = clean_inputs(ctx, tables)
+    result = screen_inputs(ctx, cleaned)
+    return write_outputs(ctx, tables, cleaned, result)

@@ -1,0 +1,340 @@
+"""Spec §10: the review list — one row per listed case, its evidence and considerations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen.rules.loader import RuleSet
+from hyposcreen.screen.cases import ScreenResult
+
+REVIEW_COLUMNS = [
+    "rank",
+    "tier",
+    "patient_id",
+    "index_time",
+    "index_sodium",
+    "corrected_sodium",
+    "severity",
+    "latest_sodium",
+    "delta_48h",
+    "overcorrection",
+    "risk_factors",
+    "correction_risk",
+    "missing_workup",
+    "evidence",
+    "considerations",
+    "profile",
+    "rules_version",
+    "run_id",
+]
+EXTRA_COLUMNS = [
+    "tier_name",
+    "n_low_results",
+    "nadir_time",
+    "trend",
+    "overcorrection_pair",
+    "cramp_documented",
+    "index_glucose",
+    "window_start",
+    "window_end",
+]
+IDENTIFIER_COLUMNS = ["mrn", "name", "unit"]
+TIER_NAMES = {1: "urgent", 2: "soon", 3: "routine"}
+DIURETICS = ("thiazide_diuretic", "loop_diuretic", "potassium_sparing_diuretic")
+SIADH_DRUGS = ("ssri", "other_antidepressant", "antiepileptic", "antipsychotic")
+DISCLAIMER = (
+    "This list supports clinical review of laboratory results. It is not an order set and does "
+    "not replace clinical judgement."
+)
+
+
+def iso(values: pd.Series) -> pd.Series:
+    """ISO 8601 text of naive site-local timestamps ('' for missing)."""
+    text = values.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return text.where(values.notna(), "")
+
+
+def one_decimal(values: pd.Series) -> pd.Series:
+    rounded = values.astype("float64").round(1)
+    return rounded.map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+
+
+def _date(value: object) -> str:
+    return "ongoing" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")  # type: ignore[arg-type]
+
+
+def evidence_table(result: ScreenResult, rules: RuleSet) -> pd.DataFrame:
+    """Long evidence: patient_id, risk_factor, source, text, time (one row per piece)."""
+    parts = []
+    meds = result.medication_evidence
+    if not meds.empty:
+        text = (
+            meds["drug"].astype("str")
+            + " (start "
+            + meds["start_time"].map(_date)
+            + ", end "
+            + meds["end_time"].map(_date)
+            + ", day "
+            + meds["days_since_start"].astype("int64").astype("str")
+            + np.where(meds["new_start"], ", new start", "")
+            + ")"
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "patient_id": meds["patient_id"],
+                    "risk_factor": meds["risk_factor"],
+                    "source": "medication",
+                    "text": text,
+                    "time": meds["start_time"],
+                }
+            )
+        )
+    conditions = result.condition_evidence
+    if not conditions.empty:
+        text = (
+            conditions["code"].astype("str")
+            + " ("
+            + conditions["code_system"].astype("str")
+            + ") recorded "
+            + iso(conditions["recorded_time"])
+        )
+        factor = conditions["risk_factor"].fillna(
+            "correction_risk:" + conditions["condition"].astype("str")
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "patient_id": conditions["patient_id"],
+                    "risk_factor": factor,
+                    "source": "diagnosis",
+                    "text": text,
+                    "time": conditions["recorded_time"],
+                }
+            )
+        )
+    cofactors = result.cofactor_evidence
+    if not cofactors.empty:
+        text = (
+            cofactors["analyte"].astype("str")
+            + " "
+            + cofactors["value"].map(lambda v: f"{v:g}")
+            + " "
+            + cofactors["unit"].astype("str")
+            + " at "
+            + iso(cofactors["time"])
+            + " ("
+            + cofactors["detail"].astype("str")
+            + ")"
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "patient_id": cofactors["patient_id"],
+                    "risk_factor": cofactors["risk_factor"],
+                    "source": "lab",
+                    "text": text,
+                    "time": cofactors["time"],
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=["patient_id", "risk_factor", "source", "text", "time"])
+    table = pd.concat(parts, ignore_index=True)
+    return table.sort_values(
+        ["patient_id", "risk_factor", "time", "text"], kind="stable"
+    ).reset_index(drop=True)
+
+
+def _overcorrection_text(cases: pd.DataFrame) -> pd.Series:
+    text = (
+        one_decimal(cases["oc_from_sodium"])
+        + " at "
+        + iso(cases["oc_from_time"])
+        + " -> "
+        + one_decimal(cases["oc_to_sodium"])
+        + " at "
+        + iso(cases["oc_to_time"])
+        + " (+"
+        + one_decimal(cases["oc_rise"])
+        + " mmol/L; limit "
+        + cases["limit"].map(lambda v: f"{v:g}")
+        + " per 24 h)"
+    )
+    return text.where(cases["overcorrection"], "")
+
+
+def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
+    """Short review prompts in our own words, tied to the clinical sources (see docs/clinical.md)."""
+    factors = cases["risk_factors"].str.split(";")
+    has = lambda names: factors.map(lambda fs: any(f in names for f in fs))  # noqa: E731
+    notes: list[pd.Series] = []
+    notes.append(
+        pd.Series(
+            np.where(
+                has(DIURETICS),
+                "Check whether the diuretic is adding to the low "
+                "sodium or the cramps; a dose cut or pause may be worth weighing.",
+                "",
+            )
+        )
+    )
+    notes.append(
+        pd.Series(
+            np.where(
+                has(SIADH_DRUGS),
+                "A listed drug (SSRI, other antidepressant, "
+                "antiepileptic or antipsychotic) can cause SIADH; review its role, "
+                "especially after a recent start.",
+                "",
+            )
+        )
+    )
+    limit = rules.limits
+    notes.append(
+        pd.Series(
+            np.where(
+                cases["correction_risk"],
+                f"Correction risk (liver disease, alcohol use, malnutrition, low potassium or very low sodium): "
+                f"aim for about 4-{limit['overcorrection_with_risk_mmol_per_24h']:g} mmol/L per 24 h.",
+                f"Raise sodium by no more than {limit['overcorrection_mmol_per_24h']:g} mmol/L in 24 h.",
+            )
+        )
+    )
+    mild = cases["level"] == "mild"
+    notes.append(
+        pd.Series(
+            np.where(
+                mild,
+                "Mild case: after assessing volume status, restricting fluid "
+                "to about 1 L a day is the usual first step if euvolemic or "
+                "hypervolemic and symptomatic; hypertonic saline is not for mild "
+                "cases without life-threatening symptoms.",
+                "",
+            )
+        )
+    )
+    notes.append(
+        pd.Series(
+            np.where(
+                has(("hypokalemia", "hypomagnesemia", "hypocalcemia")),
+                "Low potassium, magnesium or calcium may add to cramps.",
+                "",
+            )
+        )
+    )
+    notes.append(
+        pd.Series(
+            np.where(
+                cases["overcorrection"],
+                "Sodium rose faster than the limit: review the correction plan now.",
+                "",
+            )
+        )
+    )
+    notes.append(
+        pd.Series(
+            np.where(
+                cases["missing_workup"] != "",
+                "Workup incomplete: no "
+                + cases["missing_workup"].str.replace(";", ", ").str.replace("_", " ")
+                + " around the index result.",
+                "",
+            )
+        )
+    )
+    frame = pd.concat([n.reset_index(drop=True) for n in notes], axis=1)
+    return frame.apply(lambda row: " | ".join(t for t in row if t), axis=1)
+
+
+def build_review_list(
+    result: ScreenResult,
+    rules: RuleSet,
+    profile_name: str,
+    run_id: str,
+    window_start: pd.Timestamp,
+    window_end: pd.Timestamp,
+    patients: pd.DataFrame | None = None,
+    allow_identifiers: bool = False,
+) -> pd.DataFrame:
+    """The review list as typed columns (parquet); `to_text` renders it for CSV."""
+    cases = result.cases.loc[result.cases["listed"]].reset_index(drop=True)
+    evidence = evidence_table(result, rules)
+    per_patient = (
+        (evidence["risk_factor"] + ": " + evidence["text"])
+        .groupby(evidence["patient_id"])
+        .agg(" | ".join)
+        if not evidence.empty
+        else pd.Series(dtype=object)
+    )
+    oc_text = _overcorrection_text(cases)
+    evidence_text = cases["patient_id"].map(per_patient).fillna("")
+    evidence_text = evidence_text.where(
+        oc_text == "",
+        evidence_text.str.cat("over-rapid correction: " + oc_text, sep=" | ").str.lstrip(" |"),
+    )
+    review = pd.DataFrame(
+        {
+            "rank": cases["rank"].astype("int64"),
+            "tier": cases["tier"].astype("int64"),
+            "patient_id": cases["patient_id"].astype("str"),
+            "index_time": cases["index_time"],
+            "index_sodium": cases["index_sodium"].round(1),
+            "corrected_sodium": cases["corrected_sodium"].round(1),
+            "severity": cases["severity"].astype("str"),
+            "latest_sodium": cases["latest_sodium"].round(1),
+            "delta_48h": cases["delta_48h"].round(1),
+            "overcorrection": cases["overcorrection"].astype(bool),
+            "risk_factors": cases["risk_factors"].astype("str"),
+            "correction_risk": cases["correction_risk"].astype(bool),
+            "missing_workup": cases["missing_workup"].astype("str"),
+            "evidence": evidence_text.astype("str"),
+            "considerations": considerations(cases, rules).astype("str")
+            if len(cases)
+            else pd.Series(dtype="str"),
+            "profile": profile_name,
+            "rules_version": rules.version,
+            "run_id": run_id,
+            "tier_name": cases["tier"].map(TIER_NAMES).astype("str"),
+            "n_low_results": cases["n_low_results"].astype("int64"),
+            "nadir_time": cases["nadir_time"],
+            "trend": cases["trend"].astype("str"),
+            "overcorrection_pair": oc_text.astype("str"),
+            "cramp_documented": cases["cramp_documented"].astype(bool),
+            "index_glucose": cases["index_glucose"].astype("float64"),
+            "window_start": window_start,
+            "window_end": window_end,
+        }
+    )
+    if allow_identifiers and patients is not None and not patients.empty:
+        shown = patients.drop_duplicates("patient_id").set_index("patient_id")
+        for column in IDENTIFIER_COLUMNS:
+            source = (
+                column
+                if column in shown
+                else ("ward" if column == "unit" and "ward" in shown else None)
+            )
+            values = review["patient_id"].map(shown[source]) if source else None
+            review[column] = (
+                values.astype("str").where(values.notna(), "") if values is not None else ""
+            )
+    return review
+
+
+def to_text(review: pd.DataFrame) -> pd.DataFrame:
+    """CSV rendering: ISO times, one decimal, true/false, '' for missing."""
+    text = review.copy()
+    for column in ("index_time", "nadir_time", "window_start", "window_end"):
+        text[column] = iso(pd.to_datetime(review[column]))
+    for column in (
+        "index_sodium",
+        "corrected_sodium",
+        "latest_sodium",
+        "delta_48h",
+        "index_glucose",
+    ):
+        text[column] = one_decimal(review[column])
+    for column in ("overcorrection", "correction_risk", "cramp_documented"):
+        text[column] = np.where(review[column].astype(bool), "true", "false")
+    return text

@@ -1,0 +1,171 @@
+"""Spec §7-9: cases, their risk factors, correction risk, over-correction, listing and tiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen.config import Window
+from hyposcreen.rules.loader import Profile, RuleSet
+from hyposcreen.screen.cofactors import electrolyte_cofactors
+from hyposcreen.screen.conditions import case_conditions
+from hyposcreen.screen.exposure import active_drug_classes
+from hyposcreen.screen.serial import latest_and_delta, missing_workup, overcorrection_pairs
+from hyposcreen.screen.sodium import classify, correct_for_glucose
+
+
+@dataclass
+class ScreenResult:
+    """Everything the report needs: one row per case plus long evidence tables."""
+
+    cases: pd.DataFrame  # every case (listed or not), ordered; `listed`, `tier`, `rank`
+    sodium_results: pd.DataFrame  # every usable sodium result read, corrected and classified
+    medication_evidence: pd.DataFrame
+    condition_evidence: pd.DataFrame
+    cofactor_evidence: pd.DataFrame
+    attrition: list[dict[str, object]]
+
+
+def screen(
+    labs: pd.DataFrame,
+    medications: pd.DataFrame,
+    drug_matches: pd.DataFrame,
+    diagnoses: pd.DataFrame,
+    rules: RuleSet,
+    profile: Profile,
+    window: Window,
+    glucose_factor: float | None = None,
+) -> ScreenResult:
+    """Run spec §4-9 over cleaned tables (used rows only; labs in canonical units)."""
+    sodium = labs.loc[labs["analyte"] == "sodium"]
+    glucose = labs.loc[labs["analyte"] == "glucose"]
+    results = classify(correct_for_glucose(sodium, glucose, rules, glucose_factor), profile)
+    in_window = (results["specimen_time"] >= window.start) & (results["specimen_time"] < window.end)
+    results["in_window"] = in_window
+
+    cases = find_cases(results)
+    meds = active_drug_classes(cases, medications, drug_matches, rules)
+    conditions = case_conditions(cases, diagnoses, rules)
+    cofactors = electrolyte_cofactors(cases, labs, rules)
+    cases = latest_and_delta(cases, results, rules)
+    cases = _attach_risk(cases, meds, conditions, cofactors, rules)
+    oc = overcorrection_pairs(cases, results, window, rules)
+    cases = cases.merge(oc, on="patient_id", how="left")
+    cases["overcorrection"] = cases["oc_rise"].notna()
+    cases["missing_workup"] = missing_workup(cases, labs, rules).to_numpy()
+    cases = assign_tiers(cases, rules)
+    cases = order_cases(cases)
+    return ScreenResult(
+        cases=cases,
+        sodium_results=results,
+        medication_evidence=meds,
+        condition_evidence=conditions,
+        cofactor_evidence=cofactors,
+        attrition=[],
+    )
+
+
+def find_cases(results: pd.DataFrame) -> pd.DataFrame:
+    """One case per patient with a hyponatremic result in the window; index = lowest corrected
+    sodium in the window (ties: the earliest)."""
+    low = results.loc[results["in_window"] & results["hyponatremic"]]
+    n_low = low.groupby("patient_id").size().rename("n_low_results")
+    index = low.sort_values(["patient_id", "corrected_sodium", "specimen_time"], kind="stable")
+    index = index.drop_duplicates("patient_id")
+    cases = pd.DataFrame(
+        {
+            "patient_id": index["patient_id"].to_numpy(),
+            "index_time": index["specimen_time"].to_numpy(),
+            "index_sodium": index["value_num"].to_numpy(),
+            "corrected_sodium": index["corrected_sodium"].to_numpy(),
+            "index_glucose": index["glucose_mg_dl"].to_numpy(),
+            "index_censored": index["censored"].to_numpy() if "censored" in index else "",
+            "severity": index["severity"].to_numpy(),
+            "level": index["level"].to_numpy(),
+        }
+    )
+    cases = cases.merge(n_low.reset_index(), on="patient_id", how="left")
+    cases["nadir_time"] = cases["index_time"]
+    return cases
+
+
+def _distinct_join(values: pd.Series) -> str:
+    return ";".join(sorted({v for v in values if isinstance(v, str) and v}))
+
+
+def _attach_risk(
+    cases: pd.DataFrame,
+    meds: pd.DataFrame,
+    conditions: pd.DataFrame,
+    cofactors: pd.DataFrame,
+    rules: RuleSet,
+) -> pd.DataFrame:
+    factors = pd.concat(
+        [
+            meds[["patient_id", "risk_factor"]],
+            conditions[["patient_id", "risk_factor"]],
+            cofactors[["patient_id", "risk_factor"]],
+        ],
+        ignore_index=True,
+    ).dropna(subset=["risk_factor"])
+    vocabulary = set(rules.risk_factor_vocabulary)
+    factors = factors.loc[factors["risk_factor"].isin(vocabulary)].drop_duplicates()
+    joined = factors.groupby("patient_id")["risk_factor"].agg(_distinct_join)
+    counted = factors.groupby("patient_id").size()
+    out = cases.copy()
+    out["risk_factors"] = out["patient_id"].map(joined).fillna("")
+    out["n_risk_factors"] = out["patient_id"].map(counted).fillna(0).astype("int64")
+    out["cramp_documented"] = out["risk_factors"].str.contains("cramp_documented", regex=False)
+    risk_conditions = conditions.loc[conditions["correction_risk"].astype(bool), "patient_id"]
+    hypokalemia = cofactors.loc[cofactors["risk_factor"] == "hypokalemia", "patient_id"]
+    very_low = out["corrected_sodium"] <= rules.limits["correction_risk_index_sodium_max"]
+    out["correction_risk"] = (
+        out["patient_id"].isin(risk_conditions) | out["patient_id"].isin(hypokalemia) | very_low
+    )
+    out["limit"] = np.where(
+        out["correction_risk"],
+        rules.limits["overcorrection_with_risk_mmol_per_24h"],
+        rules.limits["overcorrection_mmol_per_24h"],
+    )
+    return out
+
+
+def assign_tiers(cases: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+    """Listing (§7) and priority tiers (§9): 1 urgent, 2 soon, 3 routine."""
+    out = cases.copy()
+    severe = out["level"] == "severe"
+    out["listed"] = (out["n_risk_factors"] > 0) | severe | out["overcorrection"]
+    soon = (
+        (out["level"] == "moderate")
+        | (
+            (out["level"] == "mild")
+            & (out["n_risk_factors"] >= rules.limits["soon_mild_min_risk_categories"])
+        )
+        | out["cramp_documented"]
+        | (out["delta_48h"] <= rules.limits["soon_delta_48h_max"]).fillna(False)
+    )
+    out["tier"] = np.select([severe | out["overcorrection"], soon], [1, 2], default=3).astype(
+        "int64"
+    )
+    change = rules.limits["trend_change_mmol_l"]
+    out["trend"] = np.select(
+        [out["delta_48h"] <= -change, out["delta_48h"] >= change, out["delta_48h"].notna()],
+        ["falling", "rising", "stable"],
+        default="",
+    )
+    return out
+
+
+def order_cases(cases: pd.DataFrame) -> pd.DataFrame:
+    """Deterministic order: listed first; tier, corrected index sodium, index time, patient_id."""
+    ordered = cases.sort_values(
+        ["listed", "tier", "corrected_sodium", "index_time", "patient_id"],
+        ascending=[False, True, True, True, True],
+        kind="stable",
+    ).reset_index(drop=True)
+    ordered["rank"] = pd.array(
+        np.where(ordered["listed"], np.cumsum(ordered["listed"]), 0), dtype="int64"
+    )
+    return ordered

@@ -1,0 +1,142 @@
+"""Spec §6, electrolyte co-factors within ±24 h of the index: low potassium, magnesium, calcium."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hyposcreen.rules.loader import RuleSet
+
+EVIDENCE_COLUMNS = ["patient_id", "risk_factor", "analyte", "value", "unit", "time", "detail"]
+
+
+def _near_index(
+    cases: pd.DataFrame, labs: pd.DataFrame, analyte: str, hours: float
+) -> pd.DataFrame:
+    rows = labs.loc[labs["analyte"] == analyte, ["patient_id", "specimen_time", "value_num"]]
+    joined = cases[["patient_id", "index_time"]].merge(rows, on="patient_id", how="inner")
+    gap = (joined["specimen_time"] - joined["index_time"]).abs()
+    return joined.loc[gap <= pd.Timedelta(hours=hours)]
+
+
+def _lowest(rows: pd.DataFrame, value_column: str) -> pd.DataFrame:
+    """The lowest qualifying value per patient (ties: the earliest)."""
+    ordered = rows.sort_values(["patient_id", value_column, "specimen_time"], kind="stable")
+    return ordered.drop_duplicates("patient_id")
+
+
+def electrolyte_cofactors(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+    """Evidence rows for hypokalemia, hypomagnesemia and hypocalcemia.
+
+    `labs` holds used results dated before window_end, values in canonical units.
+    """
+    if cases.empty:
+        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    hours = rules.windows["cofactor_window_hours"]
+    limits = rules.limits
+    parts = []
+    simple = [
+        ("hypokalemia", "potassium", limits["potassium_low_mmol_l"], "mmol/L"),
+        ("hypomagnesemia", "magnesium", limits["magnesium_low_mg_dl"], "mg/dL"),
+    ]
+    for risk_factor, analyte, threshold, unit in simple:
+        near = _near_index(cases, labs, analyte, hours)
+        low = _lowest(near.loc[near["value_num"] < threshold], "value_num")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "patient_id": low["patient_id"],
+                    "risk_factor": risk_factor,
+                    "analyte": analyte,
+                    "value": low["value_num"],
+                    "unit": unit,
+                    "time": low["specimen_time"],
+                    "detail": f"< {threshold:g} {unit}",
+                }
+            )
+        )
+    parts.append(_hypocalcemia(cases, labs, rules))
+    evidence = (
+        pd.concat([p for p in parts if not p.empty], ignore_index=True)
+        if any(not p.empty for p in parts)
+        else pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    )
+    return evidence.sort_values(["patient_id", "risk_factor"], kind="stable").reset_index(drop=True)
+
+
+def _hypocalcemia(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+    """Ionized calcium decides alone when present near the index; else albumin-corrected total."""
+    hours = rules.windows["cofactor_window_hours"]
+    limits = rules.limits
+    ionized = _near_index(cases, labs, "calcium_ionized", hours)
+    ionized_low = _lowest(
+        ionized.loc[ionized["value_num"] < limits["ionized_calcium_low_mmol_l"]], "value_num"
+    )
+    by_ionized = pd.DataFrame(
+        {
+            "patient_id": ionized_low["patient_id"],
+            "risk_factor": "hypocalcemia",
+            "analyte": "calcium_ionized",
+            "value": ionized_low["value_num"],
+            "unit": "mmol/L",
+            "time": ionized_low["specimen_time"],
+            "detail": f"ionized < {limits['ionized_calcium_low_mmol_l']:g} mmol/L",
+        }
+    )
+    total = _near_index(cases, labs, "calcium_total", hours)
+    total = total.loc[~total["patient_id"].isin(ionized["patient_id"])]
+    if total.empty:
+        return by_ionized
+    total = total.reset_index(drop=True)
+    total["calcium_row"] = range(len(total))
+    albumin = labs.loc[labs["analyte"] == "albumin", ["patient_id", "specimen_time", "value_num"]]
+    pairs = total[["calcium_row", "patient_id", "specimen_time"]].merge(
+        albumin.rename(columns={"specimen_time": "albumin_time", "value_num": "albumin"}),
+        on="patient_id",
+    )
+    pairs["distance"] = (pairs["albumin_time"] - pairs["specimen_time"]).abs()
+    pairs = pairs.loc[
+        pairs["distance"] <= pd.Timedelta(hours=rules.windows["albumin_window_hours"])
+    ]
+    nearest = pairs.sort_values(
+        ["calcium_row", "distance", "albumin_time"], kind="stable"
+    ).drop_duplicates("calcium_row")
+    total = total.merge(
+        nearest[["calcium_row", "albumin", "albumin_time"]], on="calcium_row", how="left"
+    )
+    reference = limits["albumin_reference_g_dl"]
+    adjust = (limits["albumin_calcium_factor"] * (reference - total["albumin"])).where(
+        total["albumin"] < reference, 0.0
+    )
+    total["corrected_calcium"] = (total["value_num"] + adjust.fillna(0.0)).round(9)
+    low = _lowest(
+        total.loc[total["corrected_calcium"] < limits["total_calcium_low_mg_dl"]],
+        "corrected_calcium",
+    )
+    detail = (
+        low.apply(
+            lambda r: (
+                f"total {r.value_num:g} mg/dL, albumin {r.albumin:g} g/dL"
+                if pd.notna(r.albumin) and r.albumin < reference
+                else f"total {r.value_num:g} mg/dL, no albumin correction"
+            ),
+            axis=1,
+        )
+        if not low.empty
+        else pd.Series(dtype=object)
+    )
+    by_total = pd.DataFrame(
+        {
+            "patient_id": low["patient_id"],
+            "risk_factor": "hypocalcemia",
+            "analyte": "calcium_total",
+            "value": low["corrected_calcium"],
+            "unit": "mg/dL",
+            "time": low["specimen_time"],
+            "detail": detail,
+        }
+    )
+    return (
+        pd.concat([p for p in (by_ionized, by_total) if not p.empty], ignore_index=True)
+        if not (by_ionized.empty and by_total.empty)
+        else by_ionized
+    )

@@ -1,0 +1,184 @@
+"""Code-list matching: lab rows to analytes, drug records to classes, diagnosis codes to conditions.
+
+Pure functions over frames. Each works on the distinct values of its key columns and maps the
+answer back, so a 5M-row extract costs one factorisation plus work on a few thousand values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen.rules.loader import RuleSet, normalize_code, normalize_label
+
+DRUG_KEYS = ("drug_name", "rxnorm", "atc")
+
+
+def map_distinct(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
+    """Apply `func` to each distinct non-null value once and broadcast the results back."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    answers = np.array([func(str(u)) for u in uniques] + [None], dtype=object)
+    return pd.Series(answers[codes], index=values.index, dtype=object)
+
+
+# ---------------------------------------------------------------- labs → analytes
+
+
+def identify_analytes(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.Series, pd.Series]:
+    """Analyte of each lab row (or None) and, for rows that are not relevant, the reason.
+
+    A row with a LOINC is identified by its LOINC alone; a row without one by the lab-name /
+    item-id dictionary. A blood analyte measured in urine becomes its urine counterpart (a
+    sodium in urine is urine sodium) or is not relevant; other body fluids are not relevant.
+    """
+    loinc = frame["loinc"].astype("str").str.strip().where(frame["loinc"].notna())
+    loinc = loinc.where(loinc.str.len() > 0)
+    by_loinc = loinc.map(rules.loinc_to_analyte)
+    name_analyte = map_distinct(
+        frame["lab_name"].where(loinc.isna()),
+        lambda n: rules.lab_dictionary.get(normalize_label(n)),
+    )
+    analyte = by_loinc.astype(object).where(loinc.notna(), name_analyte)
+    reason = pd.Series(None, index=frame.index, dtype=object)
+    reason[loinc.notna() & analyte.isna()] = "unknown_loinc"
+    has_name = frame["lab_name"].notna() & (frame["lab_name"].astype("str").str.strip() != "")
+    reason[loinc.isna() & has_name & analyte.isna()] = "unknown_lab_name"
+    reason[loinc.isna() & ~has_name] = "no_lab_identifier"
+
+    fluid = map_distinct(frame["specimen_type"], lambda t: _fluid_of(t, rules))
+    blood_analyte = analyte.map(
+        lambda a: a is not None and a == a and rules.analytes[a].fluid == "blood"
+    ).astype(bool)
+    in_urine = blood_analyte & (fluid == "urine")
+    counterpart = analyte[in_urine].map(lambda a: rules.analytes[a].urine_counterpart)
+    analyte[in_urine] = counterpart
+    reason[in_urine & counterpart.reindex(frame.index).isna()] = "urine_specimen"
+    other = blood_analyte & (fluid == "other")
+    analyte[other] = None
+    reason[other] = "other_fluid"
+    analyte = analyte.where(reason.isna())
+    return analyte, reason
+
+
+@lru_cache(maxsize=4096)
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z])(" + "|".join(re.escape(w) for w in words) + r")(?![a-z])")
+
+
+def _fluid_of(specimen_type: str, rules: RuleSet) -> str:
+    text = specimen_type.lower()
+    if _word_pattern(rules.urine_words).search(text):
+        return "urine"
+    if _word_pattern(rules.other_fluid_words).search(text):
+        return "other"
+    return "blood"
+
+
+# ---------------------------------------------------------------- drugs → classes
+
+
+@lru_cache(maxsize=8)
+def _drug_term_pattern(rules_hash: str, terms: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = sorted(terms, key=len, reverse=True)
+    body = "|".join(re.escape(t).replace(r"\ ", r"[\s\-]+") for t in alternatives)
+    return re.compile(r"(?<![a-z])(" + body + r")(?![a-z])")
+
+
+def _name_terms(rules: RuleSet) -> dict[str, tuple[str, ...]]:
+    """Every matchable name (ingredient or synonym, lower case) -> the ingredients it means."""
+    terms: dict[str, tuple[str, ...]] = {name: (name,) for name in rules.ingredients}
+    terms.update(rules.synonyms)
+    return terms
+
+
+def classes_for_drug(
+    name: str | None, rxnorm: str | None, atc: str | None, rules: RuleSet
+) -> tuple[tuple[str, str, str], ...]:
+    """(drug_class, ingredient, matched_by) for one distinct drug record; empty when unlisted."""
+    found: dict[tuple[str, str], str] = {}
+    if name:
+        terms = _name_terms(rules)
+        pattern = _drug_term_pattern(rules.content_hash, tuple(terms))
+        for match in pattern.finditer(name.lower()):
+            term = re.sub(r"[\s\-]+", " ", match.group(1))
+            term = term if term in terms else match.group(1)
+            for ingredient in terms.get(term, ()):
+                by = "name" if term == ingredient else f"synonym:{term}"
+                found.setdefault((rules.ingredients[ingredient].drug_class, ingredient), by)
+    if rxnorm:
+        code = rxnorm.strip()
+        for ingredient in rules.ingredients.values():
+            if ingredient.rxnorm and ingredient.rxnorm == code:
+                found.setdefault((ingredient.drug_class, ingredient.name), "rxnorm")
+    if atc:
+        code = atc.strip().upper()
+        for ingredient in rules.ingredients.values():
+            if ingredient.atc == code:
+                found.setdefault((ingredient.drug_class, ingredient.name), "atc")
+        for prefix, classes in rules.atc_combinations.items():
+            if code.startswith(prefix):
+                for drug_class in classes:
+                    found.setdefault((drug_class, f"ATC {code}"), "atc")
+    return tuple((cls, ingredient, by) for (cls, ingredient), by in sorted(found.items()))
+
+
+def match_drug_classes(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+    """Long frame: one row per (medication row label, drug class) with ingredient and how matched."""
+    keys = frame[list(DRUG_KEYS)].astype(object).where(frame[list(DRUG_KEYS)].notna(), None)
+    distinct = keys.drop_duplicates()
+    rows = []
+    for label, name, rxnorm, atc in distinct.itertuples(index=True, name=None):
+        for drug_class, ingredient, by in classes_for_drug(name, rxnorm, atc, rules):
+            rows.append((label, drug_class, ingredient, by))
+    hits = pd.DataFrame(rows, columns=["distinct_label", "drug_class", "ingredient", "matched_by"])
+    if hits.empty:
+        return pd.DataFrame(
+            {"row": pd.Series(dtype="int64"), "drug_class": [], "ingredient": [], "matched_by": []}
+        )
+    # map every row to its distinct representative
+    representative = keys.reset_index().merge(
+        distinct.reset_index().rename(columns={"index": "distinct_label"}),
+        on=list(DRUG_KEYS),
+        how="inner",
+    )[["index", "distinct_label"]]
+    long = representative.merge(hits, on="distinct_label").drop(columns="distinct_label")
+    long = long.rename(columns={"index": "row"})
+    return long.drop_duplicates(["row", "drug_class"]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- diagnosis codes → conditions
+
+
+def normalize_code_system(system: str, rules: RuleSet) -> str | None:
+    return rules.code_system_aliases.get(normalize_label(system))
+
+
+def condition_for_code(system: str | None, code: str | None, rules: RuleSet) -> str | None:
+    if not system or not code:
+        return None
+    wanted = normalize_code(code)
+    for entry in rules.condition_codes:
+        if entry.code_system != system:
+            continue
+        if (entry.match == "exact" and wanted == entry.code) or (
+            entry.match == "prefix" and wanted.startswith(entry.code)
+        ):
+            return entry.condition
+    return None
+
+
+def match_conditions(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.Series, pd.Series]:
+    """(canonical code system or None, condition or None) for each diagnosis row."""
+    system = map_distinct(frame["code_system"], lambda s: normalize_code_system(s, rules))
+    pair = system.astype("str") + "\x1f" + frame["code"].astype("str")
+
+    def _lookup(key: str) -> str | None:
+        sys_name, _, code = key.partition("\x1f")
+        return condition_for_code(None if sys_name in ("None", "nan") else sys_name, code, rules)
+
+    condition = map_distinct(pair, _lookup)
+    return system, condition
