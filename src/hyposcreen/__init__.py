@@ -1,3 +1,3 @@
-"""hyposcreen: nightly screening of lab extracts for hyponatremia with cramp-associated risk factors."""
+"""hyposcreen: nightly lab screening for hyponatremia with cramp-associated risk factors."""
 
 __version__ = "0.1.0"

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
+from hyposcreen.ingest.tabular import Selector
 from hyposcreen.rules.loader import RuleSet, normalize_unit
 from hyposcreen.screen.matching import (
     identify_analytes,
@@ -36,7 +37,7 @@ def read_window_start(window: Window, rules: RuleSet) -> pd.Timestamp:
     return window.start - pd.Timedelta(hours=rules.windows["context_hours_before_window"])
 
 
-def select_lab_rows(rules: RuleSet, window: Window):  # type: ignore[no-untyped-def]
+def select_lab_rows(rules: RuleSet, window: Window) -> Selector:
     """A reader selector: keep lab rows of a known analyte dated inside the read window."""
     start = read_window_start(window, rules)
 

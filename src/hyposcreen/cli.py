@@ -1,4 +1,4 @@
-"""Command line: argument parsing, exit codes and messages. Errors print one paragraph, no traceback."""
+"""Command line: arguments, exit codes and messages; errors print one paragraph, no traceback."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Run settings and the site mapping file: typed, strict (unknown keys are errors), validated early."""
+"""Run settings and the site mapping file: typed, strict (unknown keys are errors)."""
 
 from __future__ import annotations
 

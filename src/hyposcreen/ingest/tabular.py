@@ -66,7 +66,7 @@ def _sniff_delimiter(header: str) -> str:
 def _read_header(path: Path, encoding: str) -> str:
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
-        with opener(path, "rb") as handle:  # type: ignore[operator]
+        with opener(path, "rb") as handle:
             first = handle.readline(1 << 20)
     except (OSError, EOFError) as exc:
         raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc

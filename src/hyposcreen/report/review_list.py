@@ -61,7 +61,7 @@ def one_decimal(values: pd.Series) -> pd.Series:
 
 
 def _date(value: object) -> str:
-    return "ongoing" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")  # type: ignore[arg-type]
+    return "ongoing" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
 def evidence_table(result: ScreenResult, rules: RuleSet) -> pd.DataFrame:
@@ -166,7 +166,7 @@ def _overcorrection_text(cases: pd.DataFrame) -> pd.Series:
 
 
 def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
-    """Short review prompts in our own words, tied to the clinical sources (see docs/clinical.md)."""
+    """Short review prompts in our own words, tied to the sources (see docs/clinical.md)."""
     factors = cases["risk_factors"].str.split(";")
     has = lambda names: factors.map(lambda fs: any(f in names for f in fs))  # noqa: E731
     notes: list[pd.Series] = []
@@ -196,9 +196,11 @@ def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
         pd.Series(
             np.where(
                 cases["correction_risk"],
-                f"Correction risk (liver disease, alcohol use, malnutrition, low potassium or very low sodium): "
-                f"aim for about 4-{limit['overcorrection_with_risk_mmol_per_24h']:g} mmol/L per 24 h.",
-                f"Raise sodium by no more than {limit['overcorrection_mmol_per_24h']:g} mmol/L in 24 h.",
+                "Correction risk (liver disease, alcohol use, malnutrition, low potassium or "
+                "very low sodium): aim for about "
+                f"4-{limit['overcorrection_with_risk_mmol_per_24h']:g} mmol/L per 24 h.",
+                "Raise sodium by no more than "
+                f"{limit['overcorrection_mmol_per_24h']:g} mmol/L in 24 h.",
             )
         )
     )

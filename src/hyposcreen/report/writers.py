@@ -51,4 +51,8 @@ def write_parquet(path: Path, frame: pd.DataFrame, mode: int = PRIVATE_MODE) -> 
 
 def write_json(path: Path, payload: dict[str, Any], mode: int = 0o644) -> Path:
     text = json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n"
-    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), mode)
+
+    def _write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    return write_atomic(path, _write, mode)

@@ -117,7 +117,7 @@ def _replace(rules: RuleSet, **changes: Any) -> RuleSet:
 
 
 def normalize_unit(unit: str) -> str:
-    """Unit text compared without case and spaces: 'mEq/L' == 'meq/l', 'mOsm/kg H2O' == 'mosm/kgh2o'."""
+    """Unit text compared without case and spaces: 'mEq/L' == 'meq/l', 'mOsm/kg H2O' too."""
     return re.sub(r"\s+", "", unit).replace("µ", "u").replace("μ", "u").lower()
 
 

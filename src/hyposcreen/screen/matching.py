@@ -95,39 +95,52 @@ def _name_terms(rules: RuleSet) -> dict[str, tuple[str, ...]]:
     return terms
 
 
+def _by_name(name: str, rules: RuleSet) -> dict[tuple[str, str], str]:
+    terms = _name_terms(rules)
+    pattern = _drug_term_pattern(rules.content_hash, tuple(terms))
+    found: dict[tuple[str, str], str] = {}
+    for match in pattern.finditer(name.lower()):
+        term = re.sub(r"[\s\-]+", " ", match.group(1))
+        term = term if term in terms else match.group(1)
+        for ingredient in terms.get(term, ()):
+            how = "name" if term == ingredient else f"synonym:{term}"
+            found.setdefault((rules.ingredients[ingredient].drug_class, ingredient), how)
+    return found
+
+
+def _by_codes(rxnorm: str | None, atc: str | None, rules: RuleSet) -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], str] = {}
+    rx_code = (rxnorm or "").strip()
+    atc_code = (atc or "").strip().upper()
+    for entry in rules.ingredients.values():
+        if rx_code and entry.rxnorm == rx_code:
+            found.setdefault((entry.drug_class, entry.name), "rxnorm")
+        if atc_code and entry.atc == atc_code:
+            found.setdefault((entry.drug_class, entry.name), "atc")
+    for prefix, classes in rules.atc_combinations.items():
+        if atc_code.startswith(prefix):
+            for drug_class in classes:
+                found.setdefault((drug_class, f"ATC {atc_code}"), "atc")
+    return found
+
+
 def classes_for_drug(
     name: str | None, rxnorm: str | None, atc: str | None, rules: RuleSet
 ) -> tuple[tuple[str, str, str], ...]:
-    """(drug_class, ingredient, matched_by) for one distinct drug record; empty when unlisted."""
-    found: dict[tuple[str, str], str] = {}
-    if name:
-        terms = _name_terms(rules)
-        pattern = _drug_term_pattern(rules.content_hash, tuple(terms))
-        for match in pattern.finditer(name.lower()):
-            term = re.sub(r"[\s\-]+", " ", match.group(1))
-            term = term if term in terms else match.group(1)
-            for ingredient in terms.get(term, ()):
-                by = "name" if term == ingredient else f"synonym:{term}"
-                found.setdefault((rules.ingredients[ingredient].drug_class, ingredient), by)
-    if rxnorm:
-        code = rxnorm.strip()
-        for ingredient in rules.ingredients.values():
-            if ingredient.rxnorm and ingredient.rxnorm == code:
-                found.setdefault((ingredient.drug_class, ingredient.name), "rxnorm")
-    if atc:
-        code = atc.strip().upper()
-        for ingredient in rules.ingredients.values():
-            if ingredient.atc == code:
-                found.setdefault((ingredient.drug_class, ingredient.name), "atc")
-        for prefix, classes in rules.atc_combinations.items():
-            if code.startswith(prefix):
-                for drug_class in classes:
-                    found.setdefault((drug_class, f"ATC {code}"), "atc")
-    return tuple((cls, ingredient, by) for (cls, ingredient), by in sorted(found.items()))
+    """(drug_class, ingredient, matched_by) for one distinct drug record; empty when unlisted.
+
+    A record matches by ingredient name (whole word, also inside combinations and strengths),
+    brand/abbreviation synonym, RxNorm ingredient code or ATC code (combination ATC prefixes
+    count for the classes of their parts).
+    """
+    found = _by_name(name, rules) if name else {}
+    for key, how in _by_codes(rxnorm, atc, rules).items():
+        found.setdefault(key, how)
+    return tuple((cls, ingredient, how) for (cls, ingredient), how in sorted(found.items()))
 
 
 def match_drug_classes(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
-    """Long frame: one row per (medication row label, drug class) with ingredient and how matched."""
+    """Long frame: one row per (medication row label, drug class), its ingredient and match."""
     keys = frame[list(DRUG_KEYS)].astype(object).where(frame[list(DRUG_KEYS)].notna(), None)
     distinct = keys.drop_duplicates()
     rows = []
