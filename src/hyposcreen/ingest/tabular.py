@@ -77,6 +77,20 @@ def _read_header(path: Path, encoding: str) -> str:
     return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
 
 
+def _header_of(path: Path, mapping: SiteMapping) -> list[str]:
+    """Column names of a file, read before any data so a wrong layout fails fast."""
+    if path.name.endswith(".parquet"):
+        try:
+            return list(pq.read_schema(path).names)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(
+                f"{path} is not a readable Parquet file: {exc}.", file=str(path)
+            ) from exc
+    header = _read_header(path, mapping.encoding)
+    delimiter = mapping.delimiter or _sniff_delimiter(header)
+    return [h.strip().strip('"') for h in header.split(delimiter)]
+
+
 def _csv_batches(
     path: Path, mapping: SiteMapping, wanted: dict[str, str], malformed: _Malformed
 ) -> Iterator[tuple[pa.RecordBatch, list[str]]]:
@@ -210,10 +224,9 @@ def read_table(
             if is_csv
             else _parquet_batches(path, wanted)
         )
+        present |= _check_columns(path, _header_of(path, mapping), wanted, schema, table)
         file_rows = 0
-        for batch, header in batches:
-            if file_rows == 0:
-                present |= _check_columns(path, header, wanted, schema, table)
+        for batch, _header in batches:
             frame = _to_canonical(batch, wanted, schema, table)
             first_row = file_rows + (
                 2 if is_csv else 1

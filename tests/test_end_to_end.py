@@ -1,0 +1,152 @@
+"""End to end over sample_data/: the review list equals the hand-written expected list.
+
+The expected list (tests/data/golden/sample/expected_review_list.csv) was computed by hand from
+the spec and sample_data/README.md, not by running hyposcreen. After an intended rules change,
+re-derive it by hand and update both the README table and the CSV.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hyposcreen.config import RunSettings, parse_window
+from hyposcreen.pipeline import run_pipeline
+from hyposcreen.report.review_list import REVIEW_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "canonical"
+EXPECTED = ROOT / "tests" / "data" / "golden" / "sample" / "expected_review_list.csv"
+WINDOW = ("2026-11-20T00:00:00", "2026-11-21T00:00:00")
+
+
+def _run(out: Path, **overrides: object) -> Path:
+    settings = RunSettings(
+        input_dir=overrides.pop("input_dir", SAMPLE),  # type: ignore[arg-type]
+        out_dir=out,
+        window=parse_window(*WINDOW),
+        **overrides,  # type: ignore[arg-type]
+    )
+    return run_pipeline(settings).review_csv
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sample")
+    _run(out)
+    return out
+
+
+def test_review_list_matches_the_hand_written_expected_list(sample_run: Path) -> None:
+    """Every listed case, its tier, values and risk factors are as computed by hand."""
+    expected = pd.read_csv(EXPECTED, dtype=str, keep_default_na=False)
+    actual = pd.read_csv(sample_run / "review_list.csv", dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(actual[expected.columns], expected)
+
+
+def test_review_list_has_the_contract_columns_in_order(sample_run: Path) -> None:
+    header = (sample_run / "review_list.csv").read_text().splitlines()[0].split(",")
+    assert header[: len(REVIEW_COLUMNS)] == REVIEW_COLUMNS
+    review = pd.read_csv(sample_run / "review_list.csv", dtype=str, keep_default_na=False)
+    assert set(review["profile"]) == {"seed"}
+    assert set(review["rules_version"]) == {"2026.11.1"}
+    assert review["run_id"].nunique() == 1
+    assert review["considerations"].str.len().min() > 0
+
+
+def test_parquet_review_list_has_the_same_rows_as_the_csv(sample_run: Path) -> None:
+    csv = pd.read_csv(sample_run / "review_list.csv", dtype=str, keep_default_na=False)
+    parquet = pd.read_parquet(sample_run / "review_list.parquet")
+    assert list(parquet["patient_id"]) == list(csv["patient_id"])
+    assert list(parquet["tier"]) == [int(t) for t in csv["tier"]]
+
+
+def test_manifest_reconciles_every_input_row(sample_run: Path) -> None:
+    """rows_in = used + not_relevant + duplicate + quarantined for every table."""
+    manifest = json.loads((sample_run / "run_manifest.json").read_text())
+    assert manifest["reconciled"] is True
+    labs = manifest["reconciliation"]["labs"]
+    # sample_data/README.md: 111 lab rows = 95 used + 3 not relevant + 1 duplicate + 12 quarantined
+    assert (labs["rows_in"], labs["used"], labs["not_relevant"], labs["duplicate"]) == (
+        111,
+        95,
+        3,
+        1,
+    )
+    assert labs["quarantined"] == 12
+    for table in manifest["reconciliation"].values():
+        total = table["used"] + table["not_relevant"] + table["duplicate"] + table["quarantined"]
+        assert total == table["rows_in"]
+    steps = {s["step"]: s["count"] for s in manifest["attrition"]}
+    assert steps["cases"] == 38 and steps["cases_with_risk_factor"] == 32 and steps["listed"] == 35
+    assert manifest["counts_per_tier"] == {"1": 5, "2": 13, "3": 17}
+
+
+def test_quarantine_file_lists_each_quarantined_row_with_reason(sample_run: Path) -> None:
+    quarantine = pd.read_csv(sample_run / "quarantine.csv", dtype=str, keep_default_na=False)
+    manifest = json.loads((sample_run / "run_manifest.json").read_text())
+    expected = sum(t["quarantined"] for t in manifest["reconciliation"].values())
+    assert len(quarantine) == expected
+    assert quarantine["reason"].str.len().min() > 0
+    assert {"non_numeric", "bad_unit", "implausible", "status", "missing_key"} <= set(
+        quarantine["reason"]
+    )
+    hemolyzed = quarantine.loc[quarantine["original"].str.contains("HEMOLYZED")]
+    assert set(hemolyzed["reason"]) == {"non_numeric"}
+
+
+def test_manifest_carries_no_patient_identifier(sample_run: Path) -> None:
+    text = (sample_run / "run_manifest.json").read_text()
+    patients = pd.read_csv(SAMPLE / "patients.csv", dtype=str)
+    for value in list(patients["patient_id"]) + list(patients["mrn"]) + list(patients["name"]):
+        assert value not in text
+
+
+def test_same_inputs_give_a_byte_identical_review_list(sample_run: Path, tmp_path: Path) -> None:
+    again = _run(tmp_path / "again")
+    assert again.read_bytes() == (sample_run / "review_list.csv").read_bytes()
+    assert (tmp_path / "again" / "review_list.parquet").read_bytes() == (
+        sample_run / "review_list.parquet"
+    ).read_bytes()
+
+
+def test_identifier_files_are_private(sample_run: Path) -> None:
+    for name in ("review_list.csv", "review_list.parquet", "quarantine.csv", "evidence.csv"):
+        assert (sample_run / name).stat().st_mode & 0o077 == 0, name
+
+
+def test_eu2014_profile_is_named_in_the_output(tmp_path: Path) -> None:
+    review = pd.read_csv(_run(tmp_path, profile="eu2014"), dtype=str, keep_default_na=False)
+    assert set(review["profile"]) == {"eu2014"}
+    assert "profound" in set(review["severity"])
+    assert not (review["corrected_sodium"].astype(float) >= 135).any()
+
+
+def test_cli_prints_the_review_list_path_and_exits_zero(tmp_path: Path) -> None:
+    out = tmp_path / "cli"
+    done = subprocess.run(
+        [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input", str(SAMPLE),
+         "--window-start", WINDOW[0], "--window-end", WINDOW[1], "--out", str(out)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"Review list: {out / 'review_list.csv'}" in done.stdout
+
+
+def test_cli_bad_input_gives_one_paragraph_and_no_traceback(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "labs.csv").write_text("patient,when,result\nP1,2026-11-20,130\n")
+    bad = str(tmp_path / "in")
+    done = subprocess.run(
+        [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input", bad,
+         "--window-start", WINDOW[0], "--window-end", WINDOW[1], "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 3
+    assert "Traceback" not in done.stderr
+    assert "labs.csv" in done.stderr and "patient_id" in done.stderr
