@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
-from hyposcreen.ingest.tabular import Selector
+from hyposcreen.ingest.tabular import RowFilter
 from hyposcreen.rules.loader import RuleSet, normalize_unit
 from hyposcreen.screen.matching import (
     identify_analytes,
@@ -33,26 +33,29 @@ _CENSOR_OPS = {"≤": "<=", "≥": ">=", "less than": "<", "greater than": ">"}
 
 
 def read_window_start(window: Window, rules: RuleSet) -> pd.Timestamp:
-    """Labs are read from this time: the window start less the context period (spec §7)."""
-    return window.start - pd.Timedelta(hours=rules.windows["context_hours_before_window"])
+    """Labs are read from the window start less the context period (spec §7) and the glucose
+    pairing span, so a context sodium at the very start can still find its glucose (§4)."""
+    context = pd.Timedelta(hours=rules.windows["context_hours_before_window"])
+    pairing = pd.Timedelta(minutes=float(rules.glucose["pairing_window_minutes"]))
+    return window.start - context - pairing
 
 
-def select_lab_rows(rules: RuleSet, window: Window) -> Selector:
-    """A reader selector: keep lab rows of a known analyte dated inside the read window."""
-    start = read_window_start(window, rules)
+def lab_row_filter(rules: RuleSet, window: Window) -> RowFilter:
+    """What the lab reader keeps: rows of a known analyte dated inside the read window."""
 
     def select(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[str]]:
         analyte, reason = identify_analytes(frame, rules)
-        time = frame["specimen_time"]
-        outside = analyte.notna() & time.notna() & ((time < start) | (time >= window.end))
-        reason = reason.where(~outside, "outside_window")
         dropped = Counter(reason.dropna().tolist())
         keep = reason.isna()
         kept = frame.loc[keep].copy()
         kept["analyte"] = analyte[keep].astype("str")
         return kept, dropped
 
-    return select
+    return RowFilter(
+        loinc_keep=frozenset(rules.loinc_to_analyte),
+        select=select,
+        window=("specimen_time", read_window_start(window, rules), window.end),
+    )
 
 
 def _normalize_status(status: pd.Series) -> pd.Series:

@@ -24,7 +24,7 @@ from hyposcreen.clean import (
     clean_labs,
     clean_medications,
     count_buckets,
-    select_lab_rows,
+    lab_row_filter,
 )
 from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
 from hyposcreen.errors import ConfigError
@@ -103,12 +103,12 @@ def prepare(settings: RunSettings) -> RunContext:
 def ingest_table(ctx: RunContext, name: str) -> IngestedTable:
     """Read one canonical table (labs are filtered to known analytes inside the read window)."""
     with ctx.timed(f"read_{name}"):
-        select = select_lab_rows(ctx.rules, ctx.settings.window) if name == "labs" else None
+        row_filter = lab_row_filter(ctx.rules, ctx.settings.window) if name == "labs" else None
         return read_table(
             ctx.settings.input_dir,
             SCHEMAS[name],
             ctx.mapping,
-            select=select,
+            row_filter=row_filter,
             required=name in REQUIRED_TABLES,
         )
 

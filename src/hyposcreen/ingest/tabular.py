@@ -9,8 +9,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -25,6 +27,7 @@ Selector = Callable[[pd.DataFrame], tuple[pd.DataFrame, Counter[str]]]
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
 _BATCH_ROWS = 1_000_000
 _CSV_BLOCK = 64 << 20
+_ROW = "__hyposcreen_row"
 
 
 @dataclass
@@ -165,7 +168,7 @@ def _to_canonical(
 ) -> pd.DataFrame:
     """Rename site columns, add absent canonical columns as nulls, normalise dtypes."""
     frame = batch.to_pandas(types_mapper=None)
-    frame = frame.rename(columns={site: canon for site, canon in wanted.items()})
+    frame = frame.rename(columns=wanted)
     for column, value in table.constants.items():
         frame[column] = value
     for column in schema.columns:
@@ -180,6 +183,8 @@ def _to_canonical(
 
 
 def _as_text(values: pd.Series) -> pd.Series:
+    if values.dtype == "str":
+        return values
     if pd.api.types.is_float_dtype(values.dtype):
         # Parquet written with numeric ids: 12345.0 -> "12345"
         as_int = values.dropna()
@@ -188,11 +193,47 @@ def _as_text(values: pd.Series) -> pd.Series:
     return values.astype("str").where(values.notna())
 
 
+@dataclass(frozen=True)
+class RowFilter:
+    """What a reader may drop early (counted as not relevant, never silently).
+
+    `loinc_keep`: rows whose LOINC is present and not in this set are dropped in Arrow, before
+    any pandas conversion (reason unknown_loinc). `select`: a pandas selector on the canonical
+    batch (before time parsing). `window`: (time column, start, end) — rows whose time parsed
+    and lies outside [start, end) are dropped (reason outside_window).
+    """
+
+    loinc_keep: frozenset[str] | None = None
+    select: Selector | None = None
+    window: tuple[str, pd.Timestamp, pd.Timestamp] | None = None
+
+
+def _prefilter_loinc(
+    batch: pa.RecordBatch, site_loinc: str, keep: frozenset[str]
+) -> tuple[pa.RecordBatch, int]:
+    if site_loinc not in batch.schema.names:
+        return batch, 0
+    loinc = pc.utf8_trim_whitespace(pc.cast(batch.column(site_loinc), pa.string()))
+    blank = pc.or_kleene(pc.is_null(loinc), pc.equal(pc.utf8_length(loinc), 0))
+    mask = pc.fill_null(pc.or_kleene(blank, pc.is_in(loinc, pa.array(sorted(keep)))), True)
+    kept = batch.filter(mask)
+    return kept, batch.num_rows - kept.num_rows
+
+
+def _apply_window(
+    frame: pd.DataFrame, window: tuple[str, pd.Timestamp, pd.Timestamp]
+) -> tuple[pd.DataFrame, int]:
+    column, start, end = window
+    time = frame[column]
+    outside = time.notna() & ((time < start) | (time >= end))
+    return frame.loc[~outside], int(outside.sum())
+
+
 def read_table(
     input_dir: Path,
     schema: TableSchema,
     mapping: SiteMapping,
-    select: Selector | None = None,
+    row_filter: RowFilter | None = None,
     required: bool = True,
 ) -> IngestedTable:
     """Read one canonical table from an input folder, batch by batch, keeping relevant rows."""
@@ -208,6 +249,7 @@ def read_table(
                 f"in the mapping file under tables.{schema.name}.file."
             )
         return IngestedTable(schema.name, _empty_frame(schema), rows_in=0)
+    row_filter = row_filter or RowFilter()
     # canonical -> site column; identity for unmapped canonical names
     site_for = {canon: table.columns.get(canon, canon) for canon in schema.columns}
     wanted = {site: canon for canon, site in site_for.items()}
@@ -219,32 +261,40 @@ def read_table(
     for path in files:
         malformed = _Malformed()
         is_csv = not path.name.endswith(".parquet")
+        present |= _check_columns(path, _header_of(path, mapping), wanted, schema, table)
         batches = (
             _csv_batches(path, mapping, wanted, malformed)
             if is_csv
             else _parquet_batches(path, wanted)
         )
-        present |= _check_columns(path, _header_of(path, mapping), wanted, schema, table)
         file_rows = 0
         for batch, _header in batches:
-            frame = _to_canonical(batch, wanted, schema, table)
-            first_row = file_rows + (
-                2 if is_csv else 1
-            )  # CSV: spreadsheet row numbers (header = 1)
+            first_row = file_rows + (2 if is_csv else 1)  # CSV: spreadsheet rows (header = 1)
+            numbered = batch.append_column(
+                _ROW, pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64))
+            )
+            file_rows += batch.num_rows
+            if row_filter.loinc_keep is not None:
+                numbered, dropped_count = _prefilter_loinc(
+                    numbered, site_for["loinc"], row_filter.loinc_keep
+                )
+                not_relevant["unknown_loinc"] += dropped_count
+            frame = _to_canonical(numbered, wanted, schema, table)
             frame["source_file"] = path.name
+            row_numbers = frame.pop(_ROW)
             if frame["source_row"].isna().all():
-                frame["source_row"] = pd.RangeIndex(first_row, first_row + len(frame)).astype("str")
-            file_rows += len(frame)
-            frame = _parse_time_columns(frame, schema, mapping, table)
-            if select is not None:
-                frame, dropped = select(frame)
+                frame["source_row"] = row_numbers.astype("str")
+            if row_filter.select is not None:
+                frame, dropped = row_filter.select(frame)
                 not_relevant.update(dropped)
+            frame = _parse_time_columns(frame, schema, mapping, table)
+            if row_filter.window is not None:
+                frame, outside = _apply_window(frame, row_filter.window)
+                not_relevant["outside_window"] += outside
             kept.append(frame)
         if malformed.rows:
             kept.append(_malformed_frame(malformed, path, schema))
             file_rows += len(malformed.rows)
-        if file_rows == 0 and path.stat().st_size == 0:
-            raise InputError(f"{path} is empty: it has no header line.", file=str(path))
         rows_in += file_rows
         file_records.append(
             {
@@ -259,7 +309,7 @@ def read_table(
         schema.name,
         frame,
         rows_in=rows_in,
-        not_relevant=dict(not_relevant),
+        not_relevant={k: v for k, v in not_relevant.items() if v},
         files=file_records,
         present_columns=tuple(sorted(present)),
     )
@@ -291,7 +341,9 @@ def _parse_time_columns(
     formats = table.datetime_formats + mapping.datetime_formats
     for column in schema.time_columns:
         raw = frame[column]
-        frame[f"{column}_raw"] = raw.astype("str").where(raw.notna()) if raw.dtype != "str" else raw
+        typed = pd.api.types.is_datetime64_any_dtype(raw.dtype)
+        # typed timestamps keep no text copy: quarantine renders them from the parsed value
+        frame[f"{column}_raw"] = pd.Series(None, index=frame.index, dtype="str") if typed else raw
         frame[column] = parse_times(raw, mapping.timezone, formats)
     return frame
 

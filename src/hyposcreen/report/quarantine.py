@@ -33,6 +33,11 @@ def quarantine_rows(cleaned: dict[str, pd.DataFrame]) -> pd.DataFrame:
             continue
         columns = _original_columns(table, rows)
         original = rows[columns].astype(object).where(rows[columns].notna(), None)
+        for column in SCHEMAS[table].time_columns:
+            raw = f"{column}_raw"
+            if raw in original.columns and column in rows.columns:  # typed source: no text kept
+                typed = rows[column].astype(object).where(rows[column].notna(), None)
+                original[raw] = original[raw].where(original[raw].notna(), typed.astype(object))
         time_raw = {f"{c}_raw": c for c in SCHEMAS[table].time_columns}
         renamed = original.rename(columns=time_raw)
         payload = [

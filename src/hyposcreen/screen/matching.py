@@ -35,24 +35,23 @@ def identify_analytes(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.Series, p
     item-id dictionary. A blood analyte measured in urine becomes its urine counterpart (a
     sodium in urine is urine sodium) or is not relevant; other body fluids are not relevant.
     """
-    loinc = frame["loinc"].astype("str").str.strip().where(frame["loinc"].notna())
-    loinc = loinc.where(loinc.str.len() > 0)
-    by_loinc = loinc.map(rules.loinc_to_analyte)
-    name_analyte = map_distinct(
-        frame["lab_name"].where(loinc.isna()),
-        lambda n: rules.lab_dictionary.get(normalize_label(n)),
+    loinc_text = map_distinct(frame["loinc"], lambda c: c.strip() or None)
+    has_loinc = loinc_text.notna()
+    by_loinc = map_distinct(frame["loinc"], lambda c: rules.loinc_to_analyte.get(c.strip()))
+    name_text = map_distinct(frame["lab_name"], lambda n: normalize_label(n) or None)
+    has_name = name_text.notna()
+    by_name = map_distinct(
+        frame["lab_name"].where(~has_loinc), lambda n: rules.lab_dictionary.get(normalize_label(n))
     )
-    analyte = by_loinc.astype(object).where(loinc.notna(), name_analyte)
+    analyte = by_loinc.where(has_loinc, by_name)
     reason = pd.Series(None, index=frame.index, dtype=object)
-    reason[loinc.notna() & analyte.isna()] = "unknown_loinc"
-    has_name = frame["lab_name"].notna() & (frame["lab_name"].astype("str").str.strip() != "")
-    reason[loinc.isna() & has_name & analyte.isna()] = "unknown_lab_name"
-    reason[loinc.isna() & ~has_name] = "no_lab_identifier"
+    reason[has_loinc & analyte.isna()] = "unknown_loinc"
+    reason[~has_loinc & has_name & analyte.isna()] = "unknown_lab_name"
+    reason[~has_loinc & ~has_name] = "no_lab_identifier"
 
     fluid = map_distinct(frame["specimen_type"], lambda t: _fluid_of(t, rules))
-    blood_analyte = analyte.map(
-        lambda a: a is not None and a == a and rules.analytes[a].fluid == "blood"
-    ).astype(bool)
+    blood = {name for name, spec in rules.analytes.items() if spec.fluid == "blood"}
+    blood_analyte = analyte.isin(blood)
     in_urine = blood_analyte & (fluid == "urine")
     counterpart = analyte[in_urine].map(lambda a: rules.analytes[a].urine_counterpart)
     analyte[in_urine] = counterpart
