@@ -101,13 +101,10 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     factor = _unit_factors(out["analyte"], out["unit"], rules)
     flag(factor.isna(), "bad_unit")
     canonical = numeric * factor
-    low = out["analyte"].map(
-        lambda a: rules.analytes[a].plausible_low if a in rules.analytes else None
-    )
-    high = out["analyte"].map(
-        lambda a: rules.analytes[a].plausible_high if a in rules.analytes else None
-    )
-    low, high = low.astype("float64"), high.astype("float64")
+    lows = {name: spec.plausible_low for name, spec in rules.analytes.items()}
+    highs = {name: spec.plausible_high for name, spec in rules.analytes.items()}
+    low = out["analyte"].map(lows).astype("float64")
+    high = out["analyte"].map(highs).astype("float64")
     flag((canonical < low) | (canonical > high), "implausible")
 
     out["patient_id"] = patient.where(out["patient_id"].notna())
