@@ -150,3 +150,14 @@ def test_cli_bad_input_gives_one_paragraph_and_no_traceback(tmp_path: Path) -> N
     assert done.returncode == 3
     assert "Traceback" not in done.stderr
     assert "labs.csv" in done.stderr and "patient_id" in done.stderr
+
+
+def test_a_window_without_cases_writes_an_empty_list_with_its_header(tmp_path: Path) -> None:
+    """A quiet night is a result, not an error: header only, manifest reconciled."""
+    settings = RunSettings(
+        input_dir=SAMPLE, out_dir=tmp_path, window=parse_window("2020-01-01", "2020-01-02")
+    )
+    summary = run_pipeline(settings)
+    lines = summary.review_csv.read_text().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(",".join(REVIEW_COLUMNS))
+    assert summary.manifest["listed"] == 0 and summary.manifest["reconciled"] is True

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 from hyposcreen import __version__
 from hyposcreen.errors import HyposcreenError
@@ -59,18 +62,84 @@ def _run(args: argparse.Namespace) -> int:
         f"(profile {settings.profile or 'default'})",
         file=sys.stderr,
     )
-    from hyposcreen.pipeline import run_pipeline
+    nightly = None if args.no_flow else _load_flow_module()
+    if nightly is None:
+        if not args.no_flow:
+            print(
+                "hyposcreen: flows/nightly.py is not next to this installation (it ships with the "
+                "source checkout), so this run goes without Prefect, as with --no-flow.",
+                file=sys.stderr,
+            )
+        from hyposcreen.pipeline import run_pipeline
 
-    summary = run_pipeline(settings)
-    manifest = summary.manifest
-    tiers = manifest["counts_per_tier"]
+        summary = run_pipeline(settings)
+        outcome = {**summary.manifest, "review_csv": str(summary.review_csv)}
+    else:
+        with _quiet_prefect_console():
+            outcome = nightly.nightly_screen(
+                input=str(args.input),
+                out=str(args.out),
+                window_start=args.window_start,
+                window_end=args.window_end,
+                source=args.source,
+                mapping=str(args.mapping) if args.mapping else None,
+                profile=args.profile,
+                rules=str(args.rules) if args.rules else None,
+                glucose_factor=args.glucose_factor,
+            )
+    tiers = outcome["counts_per_tier"]
     print(
-        f"hyposcreen: {manifest['listed']} case(s) listed (urgent {tiers['1']}, soon {tiers['2']}, "
-        f"routine {tiers['3']}); run {summary.run_id}; rules {manifest['rules_version']}",
+        f"hyposcreen: {outcome['listed']} case(s) listed (urgent {tiers['1']}, soon {tiers['2']}, "
+        f"routine {tiers['3']}); run {outcome['run_id']}; rules {outcome['rules_version']}",
         file=sys.stderr,
     )
-    print(f"Review list: {summary.review_csv}")
+    print(f"Review list: {outcome['review_csv']}")
     return EXIT_OK
+
+
+def _load_flow_module() -> ModuleType | None:
+    """flows/nightly.py of the source checkout this package is installed from, if any.
+
+    `flows/` sits at the repository root, outside the installed package, so it is loaded
+    by path (and only here: importing it imports Prefect).
+    """
+    if "flows.nightly" in sys.modules:
+        return sys.modules["flows.nightly"]
+    import importlib.util
+
+    import hyposcreen
+
+    path = Path(hyposcreen.__file__).resolve().parents[2] / "flows" / "nightly.py"
+    spec = importlib.util.spec_from_file_location("flows.nightly", path)
+    if not path.is_file() or spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["flows.nightly"] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules["flows.nightly"]
+        raise
+    return module
+
+
+@contextmanager
+def _quiet_prefect_console() -> Iterator[None]:
+    """Keep Prefect's console log (tracebacks included) off the terminal: errors print one
+    paragraph. The flow run's log on the Prefect server keeps everything."""
+    if os.environ.get("HYPOSCREEN_DEBUG"):
+        yield
+        return
+    root = logging.getLogger()
+    console = [h for h in root.handlers if type(h).__name__ == "PrefectConsoleHandler"]
+    levels = [h.level for h in console]
+    for handler in console:
+        handler.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for handler, level in zip(console, levels, strict=True):
+            handler.setLevel(level)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

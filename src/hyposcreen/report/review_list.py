@@ -262,6 +262,8 @@ def build_review_list(
 ) -> pd.DataFrame:
     """The review list as typed columns (parquet); `to_text` renders it for CSV."""
     cases = result.cases.loc[result.cases["listed"]].reset_index(drop=True)
+    if cases.empty:
+        return _empty_review(allow_identifiers and patients is not None and not patients.empty)
     evidence = evidence_table(result, rules)
     per_patient = (
         (evidence["risk_factor"] + ": " + evidence["text"])
@@ -322,6 +324,20 @@ def build_review_list(
                 values.astype("str").where(values.notna(), "") if values is not None else ""
             )
     return review
+
+
+def _empty_review(with_identifiers: bool) -> pd.DataFrame:
+    """A list with no rows keeps its columns and types (a quiet night is a valid result)."""
+    columns = REVIEW_COLUMNS + EXTRA_COLUMNS + (IDENTIFIER_COLUMNS if with_identifiers else [])
+    types = {
+        "rank": "int64", "tier": "int64", "n_low_results": "int64",
+        "index_sodium": "float64", "corrected_sodium": "float64", "latest_sodium": "float64",
+        "delta_48h": "float64", "index_glucose": "float64",
+        "overcorrection": "bool", "correction_risk": "bool", "cramp_documented": "bool",
+        "index_time": "datetime64[us]", "nadir_time": "datetime64[us]",
+        "window_start": "datetime64[us]", "window_end": "datetime64[us]",
+    }  # fmt: skip
+    return pd.DataFrame({c: pd.Series(dtype=types.get(c, "str")) for c in columns})
 
 
 def to_text(review: pd.DataFrame) -> pd.DataFrame:

@@ -115,7 +115,7 @@ def _attach_risk(
     joined = factors.groupby("patient_id")["risk_factor"].agg(_distinct_join)
     counted = factors.groupby("patient_id").size()
     out = cases.copy()
-    out["risk_factors"] = out["patient_id"].map(joined).fillna("")
+    out["risk_factors"] = out["patient_id"].map(joined).fillna("").astype("str")
     out["n_risk_factors"] = out["patient_id"].map(counted).fillna(0).astype("int64")
     out["cramp_documented"] = out["risk_factors"].str.contains("cramp_documented", regex=False)
     risk_conditions = conditions.loc[conditions["correction_risk"].astype(bool), "patient_id"]

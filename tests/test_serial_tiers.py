@@ -1,0 +1,381 @@
+"""Spec §7 (cases, listing, order), §8 (serial results) and §9 (tiers)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers import (
+    T0,
+    WINDOW,
+    days,
+    dx,
+    glucose,
+    hours,
+    lab,
+    med,
+    minutes,
+    run_screen,
+    sodium,
+)
+from hyposcreen.config import RunSettings, Window
+from hyposcreen.pipeline import run_pipeline
+from hyposcreen.screen.cases import order_cases
+
+
+def only_case(*args, **kwargs) -> pd.Series:  # type: ignore[no-untyped-def]
+    cases = run_screen(*args, **kwargs).cases
+    assert len(cases) == 1, cases
+    return cases.iloc[0]
+
+
+# ------------------------------------------------------------------ cases and the index
+
+
+def test_index_is_the_lowest_corrected_sodium_in_the_window() -> None:
+    # T0: 127 + 1.6 × (300 − 100) / 100 = 130.2; T0 + 5 h: 129 → index = 129 at T0 + 5 h
+    case = only_case([sodium("127"), glucose("300"), sodium("129", T0 + hours(5))])
+    assert (case["index_time"], case["corrected_sodium"]) == (T0 + hours(5), 129.0)
+
+
+def test_index_tie_takes_the_earliest_result() -> None:
+    case = only_case([sodium("128", T0 + hours(5)), sodium("128"), sodium("131", T0 + hours(9))])
+    assert case["index_time"] == T0
+    assert case["n_low_results"] == 3  # 128, 128, 131 are all ≤ 135
+
+
+def test_context_results_are_never_listed_by_themselves() -> None:
+    # P1 is low only 10 h before the window (context); P2 is a real case
+    result = run_screen([sodium("118", WINDOW.start - hours(10)), sodium("130", patient_id="P2")])
+    assert list(result.cases["patient_id"]) == ["P2"]
+
+
+def test_n_low_results_counts_window_results_only() -> None:
+    case = only_case([sodium("129", WINDOW.start - hours(1)), sodium("130", WINDOW.start)])
+    assert case["n_low_results"] == 1
+
+
+def test_no_hyponatremic_result_gives_no_cases() -> None:
+    result = run_screen([sodium("140"), sodium("136", T0 + hours(5))])
+    assert result.cases.empty
+
+
+# ------------------------------------------------------------------ §8 serial figures
+
+
+def test_latest_sodium_is_the_last_result_before_window_end() -> None:
+    window = Window(T0 - days(5), T0 + hours(20))
+    case = only_case(
+        [sodium("128"), sodium("133", T0 + hours(10)), sodium("139", window.end)], window=window
+    )
+    # 139 at window_end is outside [start, end) → latest is 133 at T0 + 10 h
+    assert (case["latest_sodium"], case["latest_time"]) == (133.0, T0 + hours(10))
+
+
+def test_latest_sodium_is_corrected() -> None:
+    # 131 + 1.6 × (200 − 100) / 100 = 132.6
+    rows = [sodium("128"), sodium("131", T0 + hours(6)), glucose("200", T0 + hours(6))]
+    assert only_case(rows)["latest_sodium"] == pytest.approx(132.6)
+
+
+def test_delta_48h_uses_the_most_recent_earlier_result_within_48_hours_inclusive() -> None:
+    rows = [
+        sodium("140", T0 - hours(60)),  # older than 48 h
+        sodium("136", T0 - hours(48)),  # exactly 48 h before the index: most recent earlier
+        sodium("130"),
+    ]
+    # 130 − 136 = −6 ≤ −5 → tier 2 although mild
+    case = only_case(rows)
+    assert case["delta_48h"] == -6.0
+    assert case["tier"] == 2 and case["trend"] == "falling"
+
+
+def test_delta_48h_is_empty_without_an_earlier_result_within_48_hours() -> None:
+    case = only_case([sodium("140", T0 - hours(48) - minutes(1)), sodium("130")])
+    assert pd.isna(case["delta_48h"])
+    assert case["tier"] == 3
+
+
+def test_delta_48h_includes_context_results() -> None:
+    index_time = WINDOW.start + hours(20)
+    rows = [sodium("137", WINDOW.start - hours(10)), sodium("131", index_time)]
+    # 131 − 137 = −6 (the earlier result is 30 h before, in the context period)
+    assert only_case(rows)["delta_48h"] == -6.0
+
+
+def test_delta_of_exactly_minus_5_is_tier_2() -> None:
+    # 131 − 136 = −5 ≤ −5 → soon
+    case = only_case([sodium("136", T0 - hours(12)), sodium("131")])
+    assert (case["delta_48h"], case["tier"]) == (-5.0, 2)
+
+
+def test_delta_of_minus_4_is_not_tier_2() -> None:
+    # 131 − 135.9 = −4.9 > −5; mild with one risk factor → routine
+    case = only_case(
+        [sodium("135.9", T0 - hours(12)), sodium("131")], [med("Lasix", start=T0 - days(200))]
+    )
+    assert case["delta_48h"] == pytest.approx(-4.9)
+    assert case["tier"] == 3
+
+
+# ------------------------------------------------------------------ over-rapid correction
+
+
+def test_rise_of_9_within_24_hours_is_over_correction_and_tier_1() -> None:
+    # 118 → 127 after exactly 24 h: rise 9 > 8 → over-corrected
+    case = only_case([sodium("118"), sodium("127", T0 + hours(24))])
+    assert bool(case["overcorrection"])
+    assert (case["oc_from_sodium"], case["oc_to_sodium"], case["oc_rise"]) == (118.0, 127.0, 9.0)
+    assert (case["oc_from_time"], case["oc_to_time"]) == (T0, T0 + hours(24))
+    assert case["tier"] == 1
+
+
+def test_over_correction_makes_a_moderate_case_listed_and_urgent() -> None:
+    # 121 (moderate, no risk factor) → 130 at +24 h: rise 9 > 8 → listed, tier 1
+    case = only_case([sodium("121"), sodium("130", T0 + hours(24))])
+    assert bool(case["overcorrection"]) and bool(case["listed"]) and case["tier"] == 1
+
+
+def test_rise_over_more_than_24_hours_is_not_over_correction() -> None:
+    case = only_case([sodium("121"), sodium("130", T0 + hours(24) + minutes(1))])
+    assert not case["overcorrection"]
+    assert case["tier"] == 2  # moderate
+
+
+def test_rise_of_exactly_8_is_not_over_correction() -> None:
+    # 129 − 121 = 8, not > 8
+    assert not only_case([sodium("121"), sodium("129", T0 + hours(12))])["overcorrection"]
+
+
+def test_rise_of_7_is_over_correction_only_with_correction_risk() -> None:
+    # 128 − 121 = 7: > 6 with cirrhosis (limit 6), ≤ 8 without
+    rows = [sodium("121"), sodium("128", T0 + hours(20))]
+    with_cirrhosis = only_case(rows, diagnoses=[dx("K74.60")])
+    without = only_case(rows)
+    assert bool(with_cirrhosis["overcorrection"]) and with_cirrhosis["limit"] == 6
+    assert with_cirrhosis["tier"] == 1
+    assert not without["overcorrection"] and without["limit"] == 8
+
+
+def test_rise_of_7_with_alcohol_use_disorder_is_over_correction() -> None:
+    rows = [sodium("121"), sodium("128", T0 + hours(20))]
+    assert bool(only_case(rows, diagnoses=[dx("F10.20")])["overcorrection"])
+
+
+def test_index_sodium_of_105_or_less_is_a_correction_risk() -> None:
+    # 105 ≤ 105 → limit 6: 105 → 112 (+7) is over-corrected
+    case = only_case([sodium("105"), sodium("112", T0 + hours(20))])
+    assert bool(case["correction_risk"]) and bool(case["overcorrection"])
+
+
+def test_index_sodium_above_105_is_not_a_correction_risk() -> None:
+    # 105.1 > 105 → limit 8: +7 is not over-corrected
+    case = only_case([sodium("105.1"), sodium("112.1", T0 + hours(20))])
+    assert not case["correction_risk"] and not case["overcorrection"]
+
+
+def test_over_correction_uses_corrected_values() -> None:
+    # a: 120 + 1.6 × (400 − 100)/100 = 124.8; b: 130 → rise 5.2 ≤ 8 (measured rise would be 10)
+    rows = [sodium("120"), glucose("400"), sodium("130", T0 + hours(12))]
+    assert not only_case(rows)["overcorrection"]
+
+
+def test_over_correction_pair_may_start_in_the_context_period() -> None:
+    # a = 118 at window_start − 72 h (the earliest counted time), b = 127 23 h later
+    a_time = WINDOW.start - hours(72)
+    rows = [sodium("118", a_time), sodium("127", a_time + hours(23)), sodium("130", WINDOW.start)]
+    assert bool(only_case(rows)["overcorrection"])
+
+
+def test_over_correction_pair_starting_before_the_context_period_does_not_count() -> None:
+    a_time = WINDOW.start - hours(72) - minutes(1)
+    rows = [sodium("118", a_time), sodium("127", a_time + hours(23)), sodium("130", WINDOW.start)]
+    assert not only_case(rows)["overcorrection"]
+
+
+def test_over_correction_needs_the_first_result_hyponatremic() -> None:
+    # 136 → 146 within 5 h (+10) starts from a normal result (136 > 135) → does not count;
+    # 130 → 146 is 30 h apart → outside 24 h
+    rows = [sodium("130"), sodium("136", T0 + hours(25)), sodium("146", T0 + hours(30))]
+    assert not only_case(rows)["overcorrection"]
+
+
+# ------------------------------------------------------------------ workup completeness
+
+
+def workup(value: str, loinc: str, time: pd.Timestamp, unit: str = "mOsm/kg") -> dict:
+    return lab(value, time, loinc=loinc, unit=unit)
+
+
+def test_workup_window_is_minus_24_to_plus_48_hours_inclusive() -> None:
+    rows = [
+        sodium("128"),
+        workup("260", "2692-2", T0 - hours(24)),  # serum osmolality at −24 h: counts
+        workup("400", "2695-5", T0 + hours(48)),  # urine osmolality at +48 h: counts
+        workup("30", "2955-3", T0 + hours(48) + minutes(1), "mmol/L"),  # urine Na: too late
+    ]
+    assert only_case(rows)["missing_workup"] == "urine_sodium"
+
+
+def test_complete_workup_lists_nothing_missing() -> None:
+    rows = [
+        sodium("128"),
+        workup("260", "2692-2", T0),
+        workup("400", "2695-5", T0 + hours(1)),
+        workup("30", "2955-3", T0 + hours(1), "mmol/L"),
+    ]
+    assert only_case(rows)["missing_workup"] == ""
+
+
+def test_workup_result_before_minus_24_hours_is_missing() -> None:
+    rows = [sodium("128"), workup("260", "2692-2", T0 - hours(24) - minutes(1))]
+    assert only_case(rows)["missing_workup"] == ("serum_osmolality;urine_osmolality;urine_sodium")
+
+
+def test_workup_result_at_window_end_is_not_used() -> None:
+    window = Window(T0 - days(5), T0 + hours(10))
+    rows = [
+        sodium("128"),
+        workup("260", "2692-2", T0),
+        workup("400", "2695-5", T0),
+        workup("30", "2955-3", window.end, "mmol/L"),  # within +48 h but at window_end
+    ]
+    assert only_case(rows, window=window)["missing_workup"] == "urine_sodium"
+
+
+def test_unusable_workup_result_does_not_count() -> None:
+    rows = [sodium("128"), workup("HEMOLYZED", "2692-2", T0), workup("400", "2695-5", T0)]
+    assert only_case(rows)["missing_workup"] == "serum_osmolality;urine_sodium"
+
+
+# ------------------------------------------------------------------ listing and tiers
+
+
+def test_mild_case_without_risk_factor_is_not_listed() -> None:
+    case = only_case([sodium("130")])
+    assert not case["listed"] and case["rank"] == 0
+
+
+def test_moderate_case_without_risk_factor_is_not_listed() -> None:
+    assert not only_case([sodium("122")])["listed"]
+
+
+def test_severe_case_without_risk_factor_is_listed_tier_1() -> None:
+    case = only_case([sodium("119.9")])
+    assert (bool(case["listed"]), case["tier"], case["severity"]) == (True, 1, "severe")
+
+
+def test_moderate_case_with_a_risk_factor_is_tier_2() -> None:
+    case = only_case([sodium("125")], [med("Zoloft")])
+    assert (bool(case["listed"]), case["tier"]) == (True, 2)
+
+
+def test_mild_case_with_two_risk_factor_categories_is_tier_2() -> None:
+    case = only_case([sodium("130")], [med("Lasix"), med("Zoloft")])
+    assert case["risk_factors"] == "loop_diuretic;ssri"
+    assert case["tier"] == 2
+
+
+def test_two_drugs_of_one_class_are_one_risk_factor_category() -> None:
+    case = only_case([sodium("130")], [med("Lasix"), med("bumetanide 1 mg")])
+    assert (case["risk_factors"], case["n_risk_factors"], case["tier"]) == ("loop_diuretic", 1, 3)
+
+
+def test_correction_risk_condition_alone_does_not_list_a_mild_case() -> None:
+    assert not only_case([sodium("130")], diagnoses=[dx("E43")])["listed"]
+
+
+def test_order_is_tier_then_corrected_sodium_then_time_then_patient() -> None:
+    cases = pd.DataFrame(
+        {
+            "patient_id": ["E", "D", "C", "B", "A", "Z"],
+            "listed": [True, True, True, True, True, False],
+            "tier": [3, 2, 2, 2, 1, 1],
+            "corrected_sodium": [128.0, 124.0, 124.0, 121.0, 133.0, 110.0],
+            "index_time": [T0, T0 + hours(1), T0, T0, T0, T0],
+        }
+    )
+    ordered = order_cases(cases)
+    # tier 1: A; tier 2: B (121) < C (124, T0) < D (124, T0 + 1 h); tier 3: E; Z not listed
+    assert list(ordered["patient_id"]) == ["A", "B", "C", "D", "E", "Z"]
+    assert list(ordered["rank"]) == [1, 2, 3, 4, 5, 0]
+
+
+def test_order_ties_on_everything_but_patient_id() -> None:
+    cases = pd.DataFrame(
+        {
+            "patient_id": ["P9", "P10", "P2"],
+            "listed": [True, True, True],
+            "tier": [1, 1, 1],
+            "corrected_sodium": [115.0, 115.0, 115.0],
+            "index_time": [T0, T0, T0],
+        }
+    )
+    assert list(order_cases(cases)["patient_id"]) == ["P10", "P2", "P9"]  # string order
+
+
+def test_screen_orders_listed_cases() -> None:
+    result = run_screen(
+        [
+            sodium("130", patient_id="P1"),  # mild + thiazide → tier 3
+            sodium("124", patient_id="P2"),  # moderate + SSRI → tier 2
+            sodium("118", patient_id="P3"),  # severe → tier 1
+            sodium("123", patient_id="P4"),  # moderate + SSRI → tier 2, lower than P2
+        ],
+        [
+            med("HCTZ", patient_id="P1"),
+            med("Zoloft", patient_id="P2"),
+            med("Zoloft", patient_id="P4"),
+        ],
+    )
+    listed = result.cases.loc[result.cases["listed"]]
+    assert list(listed["patient_id"]) == ["P3", "P4", "P2", "P1"]
+    assert list(listed["tier"]) == [1, 2, 2, 3]
+
+
+# ------------------------------------------------------------------ end to end
+
+
+LABS_CSV = """patient_id,specimen_time,loinc,value_raw,unit
+P1,2026-11-20T08:00:00,2951-2,118,mmol/L
+P2,2026-11-20T09:00:00,2951-2,130,mmol/L
+P2,2026-11-20T09:00:00,2951-2,130,mmol/L
+P3,2026-11-20T10:00:00,2951-2,HEMOLYZED,mmol/L
+P3,2026-11-20T10:00:00,9999-9,1,x
+"""
+MEDICATIONS_CSV = """patient_id,drug_name,start_time
+P2,Lasix,2026-11-01T00:00:00
+"""
+DIAGNOSES_CSV = """patient_id,code,code_system,recorded_time
+P2,R25.2,ICD-10-CM,2026-11-19T00:00:00
+"""
+
+
+def test_pipeline_writes_review_list_with_profile_version_and_reconciled_manifest(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "labs.csv").write_text(LABS_CSV, encoding="utf-8")
+    (tmp_path / "medications.csv").write_text(MEDICATIONS_CSV, encoding="utf-8")
+    (tmp_path / "diagnoses.csv").write_text(DIAGNOSES_CSV, encoding="utf-8")
+    out = tmp_path / "out"
+    window = Window(pd.Timestamp("2026-11-20"), pd.Timestamp("2026-11-21"))
+    run_pipeline(RunSettings(input_dir=tmp_path, out_dir=out, window=window, profile="eu2014"))
+    review = pd.read_csv(out / "review_list.csv", dtype=str, keep_default_na=False)
+    # P1 118 < 125 → profound, tier 1; P2 130 mild + loop diuretic + cramp → tier 2
+    assert list(review["patient_id"]) == ["P1", "P2"]
+    assert list(review["tier"]) == ["1", "2"]
+    assert list(review["severity"]) == ["profound", "mild"]
+    assert list(review["corrected_sodium"]) == ["118.0", "130.0"]  # one decimal
+    assert list(review["risk_factors"]) == ["", "cramp_documented;loop_diuretic"]
+    assert set(review["profile"]) == {"eu2014"}
+    assert set(review["rules_version"]) == {"2026.11.1"}
+    manifest = json.loads((out / "run_manifest.json").read_text(encoding="utf-8"))
+    labs = manifest["reconciliation"]["labs"]
+    # 5 rows in = used 2 + duplicate 1 + quarantined 1 (non_numeric) + not relevant 1 (LOINC)
+    assert (labs["rows_in"], labs["used"], labs["duplicate"]) == (5, 2, 1)
+    assert (labs["quarantined"], labs["not_relevant"]) == (1, 1)
+    assert manifest["reconciled"] is True
+    assert manifest["profile"] == "eu2014"
