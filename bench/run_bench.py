@@ -1,0 +1,548 @@
+"""Benchmark the hyposcreen pipeline against the DuckDB baseline (``make bench``).
+
+For each size (``--sizes 1m,5m``) and format (``--formats parquet``):
+
+1. make sure the synthetic data exists (``bench/generate.py``, cached in
+   ``bench/data/<size>-<format>/``);
+2. run the pipeline in a subprocess, ``<python> -m hyposcreen.cli run --input … --out
+   bench/results/<size>-<format>``, measuring its wall time and peak RSS, and read the step
+   timings of its ``run_manifest.json`` (screen time = their sum: no interpreter start-up);
+3. run the DuckDB baseline (``bench/duckdb_screen.py``) in a subprocess the same way;
+4. print a table and write ``bench/results/summary.json``.
+
+Peak RSS is measured twice: the kernel high-water mark of the child (``os.wait4`` rusage,
+``ru_maxrss``, exact but per process) and the sum of RSS over the child's process tree polled
+with psutil every 50 ms (catches helper processes). The larger one is reported.
+
+Targets: pipeline screen time ≤ 1.5 × DuckDB time, and peak RSS ≤ 2 GB at 5M lab rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+DATA_DIR = BENCH_DIR / "data"
+RESULTS_DIR = BENCH_DIR / "results"
+LOG_DIR = RESULTS_DIR / "logs"
+WINDOW_START = "2026-11-01T00:00:00"
+WINDOW_END = "2026-11-21T00:00:00"
+RATIO_TARGET = 1.5
+RSS_TARGET_MB = 2048.0
+RSS_TARGET_MIN_ROWS = 5_000_000
+POLL_WAIT_S = 0.01
+POLL_RSS_S = 0.05
+TABLE_FILES = ("labs", "medications", "diagnoses", "patients")
+MARKER = ".generated.json"
+# The same offline Prefect settings as the Makefile, for runs outside `make bench`.
+PIPELINE_ENV_DEFAULTS = {
+    "PREFECT_HOME": str(REPO_DIR / ".prefect"),
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+}
+
+
+@dataclass
+class ProcessRun:
+    """What one measured subprocess did."""
+
+    command: list[str]
+    returncode: int | None
+    wall_s: float
+    maxrss_mb: float  # kernel high-water mark (largest single process)
+    tree_rss_mb: float  # psutil, sum over the process tree, sampled
+    timed_out: bool
+    strays_stopped: bool  # the child left processes of its session running; we stopped them
+    stdout_path: str
+    stderr_path: str
+
+    @property
+    def peak_rss_mb(self) -> float:
+        """Return the larger of the two RSS measurements."""
+        return max(self.maxrss_mb, self.tree_rss_mb)
+
+    @property
+    def ok(self) -> bool:
+        """Return True when the process exited 0 in time."""
+        return self.returncode == 0 and not self.timed_out
+
+
+def parse_size(text: str) -> int:
+    """Return the row count of a size label: ``1m`` → 1 000 000, ``250k``, ``1.5m``, ``20000``."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"bad size {text!r} (use e.g. 1m, 500k, 20000)")
+    factor = {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2).lower()]
+    rows = int(float(match.group(1)) * factor)
+    if rows < 1:
+        raise argparse.ArgumentTypeError(f"size {text!r} is empty")
+    return rows
+
+
+def hash_file(path: Path) -> str:
+    """Return the SHA-256 of a file (the generator, so a changed generator regenerates)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def ensure_dataset(label: str, rows: int, fmt: str, seed: int) -> tuple[Path, bool]:
+    """Return (data directory, whether it was generated now); generate it when missing."""
+    target = DATA_DIR / f"{label}-{fmt}"
+    expected = {
+        "lab_rows": rows,
+        "format": fmt,
+        "seed": seed,
+        "generator_sha256": hash_file(BENCH_DIR / "generate.py"),
+    }
+    marker = target / MARKER
+    if marker.exists():
+        try:
+            if json.loads(marker.read_text()) == expected:
+                return target, False
+        except (OSError, ValueError):
+            pass
+    for name in TABLE_FILES:
+        (target / f"{name}.{fmt}").unlink(missing_ok=True)
+    marker.unlink(missing_ok=True)
+    print(f"generating {label} ({rows:,} lab rows, {fmt}) in {target} …", flush=True)
+    command = [
+        sys.executable,
+        str(BENCH_DIR / "generate.py"),
+        "--lab-rows",
+        str(rows),
+        "--out",
+        str(target),
+        "--format",
+        fmt,
+        "--seed",
+        str(seed),
+    ]
+    subprocess.run(command, check=True, cwd=REPO_DIR, stdout=subprocess.DEVNULL)
+    marker.write_text(json.dumps(expected))
+    return target, True
+
+
+def sample_tree_rss(pid: int) -> int:
+    """Return the summed RSS in bytes of a process and all its descendants (0 if gone)."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for process in processes:
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def stop_process_group(pid: int) -> None:
+    """Terminate the process group this script started for ``pid`` (then kill it)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        time.sleep(2.0)
+
+
+def stop_strays(pgid: int) -> bool:
+    """Stop processes left in the session we started (e.g. a server); return True if any."""
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def run_measured(
+    command: list[str], log_name: str, timeout_s: float, env: dict[str, str] | None = None
+) -> ProcessRun:
+    """Run ``command``; return its exit code, wall time and peak RSS (logs go to files)."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    stdout_path = LOG_DIR / f"{log_name}.stdout.log"
+    stderr_path = LOG_DIR / f"{log_name}.stderr.log"
+    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            command, cwd=REPO_DIR, env=env, stdout=out, stderr=err, start_new_session=True
+        )
+        tree_peak, next_sample, timed_out = 0, 0.0, False
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            now = time.perf_counter()
+            if pid == proc.pid:
+                break
+            if now >= next_sample:
+                tree_peak = max(tree_peak, sample_tree_rss(proc.pid))
+                next_sample = now + POLL_RSS_S
+            if not timed_out and now - started > timeout_s:
+                timed_out = True
+                stop_process_group(proc.pid)
+            time.sleep(POLL_WAIT_S)
+        wall = now - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    strays = stop_strays(proc.pid)
+    return ProcessRun(
+        command=command,
+        returncode=proc.returncode,
+        wall_s=wall,
+        maxrss_mb=usage.ru_maxrss / 1024.0,  # Linux reports KiB
+        tree_rss_mb=tree_peak / 2**20,
+        timed_out=timed_out,
+        strays_stopped=strays,
+        stdout_path=str(stdout_path.relative_to(REPO_DIR)),
+        stderr_path=str(stderr_path.relative_to(REPO_DIR)),
+    )
+
+
+def read_tail(path: str, lines: int = 25) -> str:
+    """Return the last ``lines`` lines of a log file (relative to the repository)."""
+    try:
+        text = (REPO_DIR / path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def read_step_timings(manifest: dict[str, Any]) -> dict[str, float]:
+    """Return {step: seconds} from a run manifest's ``timings`` (numbers, or {"seconds": …})."""
+    raw = manifest.get("timings")
+    steps: dict[str, float] = {}
+    if not isinstance(raw, dict):
+        return steps
+    for step, value in raw.items():
+        if isinstance(value, dict):
+            value = value.get("seconds")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            steps[str(step)] = float(value)
+    return steps
+
+
+def find_case_count(manifest: dict[str, Any]) -> int | None:
+    """Return the number of cases (patients) from the manifest's attrition table, if found."""
+    attrition = manifest.get("attrition")
+    entries: list[tuple[str, Any]] = []
+    if isinstance(attrition, dict):
+        entries = [(str(k), v) for k, v in attrition.items()]
+    elif isinstance(attrition, list):
+        for item in attrition:
+            if isinstance(item, dict):
+                name = item.get("step") or item.get("stage") or item.get("name") or ""
+                count = next(
+                    (item[k] for k in ("count", "n", "patients", "value") if k in item), None
+                )
+                entries.append((str(name), count))
+    for name, count in entries:
+        if re.fullmatch(r"cases?(\s*\(patients\)|_patients)?", name.strip().lower()):
+            if isinstance(count, int) and not isinstance(count, bool):
+                return count
+    return None
+
+
+def build_pipeline_env() -> dict[str, str]:
+    """Return the environment for the pipeline: ours plus the Makefile's Prefect defaults."""
+    env = dict(os.environ)
+    for key, value in PIPELINE_ENV_DEFAULTS.items():
+        env.setdefault(key, value)
+    return env
+
+
+def run_pipeline(data_dir: Path, name: str, timeout_s: float) -> dict[str, Any]:
+    """Run the hyposcreen CLI once on ``data_dir``; return its measurements."""
+    out_dir = RESULTS_DIR / name
+    if out_dir.exists():
+        shutil.rmtree(out_dir)  # never read a stale manifest
+    command = [
+        sys.executable,
+        "-m",
+        "hyposcreen.cli",
+        "run",
+        "--input",
+        str(data_dir.relative_to(REPO_DIR)),
+        "--window-start",
+        WINDOW_START,
+        "--window-end",
+        WINDOW_END,
+        "--out",
+        str(out_dir.relative_to(REPO_DIR)),
+    ]
+    run = run_measured(command, f"{name}-pipeline", timeout_s, build_pipeline_env())
+    result: dict[str, Any] = {"process": asdict(run), "ok": run.ok}
+    result |= {"wall_s": run.wall_s, "peak_rss_mb": run.peak_rss_mb}
+    if not run.ok:
+        reason = "timed out" if run.timed_out else f"exit {run.returncode}"
+        result["error"] = f"hyposcreen CLI failed ({reason})"
+        result["stderr_tail"] = read_tail(run.stderr_path)
+        return result
+    manifest_path = out_dir / "run_manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        result |= {"ok": False, "error": f"cannot read {manifest_path}: {exc}"}
+        return result
+    steps = read_step_timings(manifest)
+    result["steps"] = steps
+    result["screen_s"] = sum(steps.values()) if steps else None
+    result["n_cases"] = find_case_count(manifest)
+    if not steps:
+        result["warning"] = "run_manifest.json has no numeric `timings`: screen time unknown"
+    return result
+
+
+def run_baseline(
+    data_dir: Path, name: str, timeout_s: float, threads: int | None
+) -> dict[str, Any]:
+    """Run the DuckDB baseline once in a subprocess; return its measurements."""
+    command = [sys.executable, str(BENCH_DIR / "duckdb_screen.py"), "--input", str(data_dir)]
+    command += ["--window-start", WINDOW_START, "--window-end", WINDOW_END, "--json"]
+    if threads:
+        command += ["--threads", str(threads)]
+    run = run_measured(command, f"{name}-duckdb", timeout_s)
+    result: dict[str, Any] = {"process": asdict(run), "ok": run.ok, "wall_s": run.wall_s}
+    result["peak_rss_mb"] = run.peak_rss_mb
+    if not run.ok:
+        result["error"] = f"DuckDB baseline failed (exit {run.returncode})"
+        result["stderr_tail"] = read_tail(run.stderr_path)
+        return result
+    report = json.loads(read_tail(run.stdout_path, lines=1))
+    return result | report
+
+
+def combine_repeats(runs: list[dict[str, Any]], time_key: str) -> dict[str, Any]:
+    """Return the last run, with the median of ``time_key`` and wall and the max peak RSS."""
+    good = [r for r in runs if r.get("ok")]
+    if not good:
+        return runs[-1]
+    combined = dict(good[-1])
+    for key in (time_key, "wall_s"):
+        values = [r[key] for r in good if isinstance(r.get(key), int | float)]
+        combined[key] = statistics.median(values) if values else None
+        combined[f"{key}_all"] = values
+    combined["peak_rss_mb"] = max(r["peak_rss_mb"] for r in good)
+    return combined
+
+
+def judge_targets(rows: int, pipeline: dict[str, Any], duckdb_s: float | None) -> dict[str, Any]:
+    """Return the ratio and whether each target is met (None: not measurable)."""
+    screen = pipeline.get("screen_s")
+    ratio = screen / duckdb_s if screen and duckdb_s else None
+    rss = pipeline.get("peak_rss_mb") if pipeline.get("ok") else None
+    return {
+        "ratio": ratio,
+        "ratio_ok": None if ratio is None else ratio <= RATIO_TARGET,
+        "rss_ok": None if rss is None else rss <= RSS_TARGET_MB,
+        "rss_target_applies": rows >= RSS_TARGET_MIN_ROWS,
+    }
+
+
+def describe_verdict(result: dict[str, Any]) -> str:
+    """Return a short verdict for the table's target column."""
+    if result["pipeline"].get("skipped"):
+        return "baseline only"
+    if not result["pipeline"].get("ok"):
+        return "pipeline failed"
+    parts = []
+    if result["ratio_ok"] is None:
+        parts.append("ratio n/a")
+    elif not result["ratio_ok"]:
+        parts.append(f"MISS ratio>{RATIO_TARGET}")
+    if result["rss_ok"] is False:
+        parts.append("MISS RSS>2GB" if result["rss_target_applies"] else "RSS>2GB (info)")
+    return ", ".join(parts) or "ok"
+
+
+def format_number(value: Any, spec: str) -> str:
+    """Return ``value`` formatted, or ``-`` when missing."""
+    return "-" if value is None else format(value, spec)
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    """Print the results table."""
+    header = (
+        "size", "format", "rows/s", "wall s", "screen s", "RSS MB",
+        "duckdb s", "duckdb RSS MB", "ratio", "target",
+    )  # fmt: skip
+    lines = []
+    for r in results:
+        pipeline, baseline = r["pipeline"], r["duckdb"]
+        screen = pipeline.get("screen_s")
+        rate = r["lab_rows"] / screen if screen else None
+        lines.append(
+            (
+                r["size"],
+                r["format"],
+                format_number(rate, ",.0f"),
+                format_number(pipeline.get("wall_s") if pipeline.get("ok") else None, ".2f"),
+                format_number(screen, ".2f"),
+                format_number(pipeline.get("peak_rss_mb") if pipeline.get("ok") else None, ".0f"),
+                format_number(baseline.get("seconds"), ".2f"),
+                format_number(baseline.get("peak_rss_mb"), ".0f"),
+                format_number(r["ratio"], ".2f"),
+                describe_verdict(r),
+            )
+        )
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *lines, strict=True)]
+    for row in (header, tuple("-" * w for w in widths), *lines):
+        print("  ".join(str(cell).rjust(w) for cell, w in zip(row, widths, strict=True)))
+    for r in results:
+        steps = r["pipeline"].get("steps") or {}
+        if steps:
+            listed = ", ".join(f"{step} {sec:.2f}" for step, sec in steps.items())
+            print(f"steps {r['size']}-{r['format']} (s): {listed}")
+    print(
+        f"targets: screen s ≤ {RATIO_TARGET} × duckdb s; peak RSS ≤ {RSS_TARGET_MB:.0f} MB "
+        f"at ≥ {RSS_TARGET_MIN_ROWS:,} lab rows"
+    )
+
+
+def describe_machine() -> dict[str, Any]:
+    """Return what the numbers depend on: CPU, memory, versions, commit."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    try:
+        import duckdb
+
+        duckdb_version = duckdb.__version__
+    except ImportError:
+        duckdb_version = None
+    return {
+        "cpu_count": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb_version,
+        "git_commit": commit or None,
+    }
+
+
+def bench_one(
+    label: str, rows: int, fmt: str, args: argparse.Namespace
+) -> tuple[dict[str, Any], Path, bool]:
+    """Benchmark one size and format; return (result, data directory, generated now)."""
+    data_dir, generated = ensure_dataset(label, rows, fmt, args.seed)
+    name = f"{label}-{fmt}"
+    pipeline_runs: list[dict[str, Any]] = []
+    if not args.baseline_only:
+        for attempt in range(args.repeat):
+            print(f"[{name}] pipeline run {attempt + 1}/{args.repeat} …", flush=True)
+            pipeline_runs.append(run_pipeline(data_dir, name, args.timeout))
+            if not pipeline_runs[-1]["ok"]:
+                break
+    pipeline = combine_repeats(pipeline_runs, "screen_s") if pipeline_runs else {"skipped": True}
+    if pipeline_runs and not pipeline["ok"]:
+        print(f"[{name}] {pipeline.get('error')}", file=sys.stderr)
+        if pipeline.get("stderr_tail"):
+            print(f"--- stderr tail ---\n{pipeline['stderr_tail']}\n---", file=sys.stderr)
+    baseline_runs = []
+    for attempt in range(args.duckdb_repeat):
+        print(f"[{name}] duckdb run {attempt + 1}/{args.duckdb_repeat} …", flush=True)
+        baseline_runs.append(run_baseline(data_dir, name, args.timeout, args.duckdb_threads))
+    baseline = combine_repeats(baseline_runs, "seconds")
+    if not baseline["ok"]:
+        print(f"[{name}] {baseline.get('error')}\n{baseline.get('stderr_tail')}", file=sys.stderr)
+    result = {"size": label, "format": fmt, "lab_rows": rows}
+    result |= {"data_dir": str(data_dir.relative_to(REPO_DIR))}
+    result |= {"pipeline": pipeline, "duckdb": baseline}
+    result |= judge_targets(rows, pipeline, baseline.get("seconds"))
+    duck_cases, pipe_cases = baseline.get("n_cases"), pipeline.get("n_cases")
+    result["cases_match"] = None if pipe_cases is None else pipe_cases == duck_cases
+    return result, data_dir, generated
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Return the command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1m,5m", help="comma-separated, e.g. 1m,5m,250k")
+    parser.add_argument("--formats", default="parquet", help="comma-separated: parquet,csv")
+    parser.add_argument("--keep-data", action="store_true", help="keep data generated now")
+    parser.add_argument("--repeat", type=int, default=1, help="pipeline runs (median time)")
+    parser.add_argument("--duckdb-repeat", type=int, default=3, help="baseline runs (median)")
+    parser.add_argument("--seed", type=int, default=20261121)
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
+    parser.add_argument("--duckdb-threads", type=int, default=None, help="default: all cores")
+    parser.add_argument("--baseline-only", action="store_true", help="skip the pipeline")
+    parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
+    args = parser.parse_args(argv)
+    args.size_list = [(s.strip().lower(), parse_size(s)) for s in args.sizes.split(",") if s]
+    args.format_list = [f.strip().lower() for f in args.formats.split(",") if f.strip()]
+    unknown = set(args.format_list) - {"parquet", "csv"}
+    if unknown:
+        parser.error(f"unknown format(s): {', '.join(sorted(unknown))}")
+    if args.repeat < 1 or args.duckdb_repeat < 1:
+        parser.error("--repeat and --duckdb-repeat must be >= 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark matrix; print the table and write ``bench/results/summary.json``."""
+    args = parse_args(argv)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    results, generated_dirs = [], []
+    for label, rows in args.size_list:
+        for fmt in args.format_list:
+            result, data_dir, generated = bench_one(label, rows, fmt, args)
+            results.append(result)
+            if generated:
+                generated_dirs.append(data_dir)
+    summary = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "window": {"start": WINDOW_START, "end": WINDOW_END},
+        "targets": {
+            "ratio_max": RATIO_TARGET,
+            "rss_max_mb": RSS_TARGET_MB,
+            "rss_target_min_rows": RSS_TARGET_MIN_ROWS,
+        },
+        "machine": describe_machine(),
+        "results": results,
+    }
+    (RESULTS_DIR / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    print()
+    print_table(results)
+    print(f"details: {(RESULTS_DIR / 'summary.json').relative_to(REPO_DIR)}")
+    if not args.keep_data:
+        for data_dir in generated_dirs:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    failed = any(not r["duckdb"].get("ok") for r in results) or (
+        not args.baseline_only and any(not r["pipeline"].get("ok") for r in results)
+    )
+    missed = any(
+        r["ratio_ok"] is False or (r["rss_ok"] is False and r["rss_target_applies"])
+        for r in results
+    )
+    if failed:
+        return 1
+    return 2 if args.strict and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
