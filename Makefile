@@ -18,13 +18,15 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: help setup run test lint format bench clean
+.PHONY: help setup run test lint format bench clean serve stop
 
 help:
 	@echo "make run    set up, screen sample_data/ and print where the review list is"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make lint   ruff (lint + format check) and mypy"
 	@echo "make bench  benchmarks (see bench/README.md)"
+	@echo "make serve  start a local Prefect server + the nightly 02:00 schedule (docs/operations.md)"
+	@echo "make stop   stop what make serve started"
 
 setup: $(STAMP)
 
@@ -57,3 +59,49 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .prefect .pytest_cache .mypy_cache .ruff_cache
+
+# Scheduled runs (docs/operations.md): a local Prefect server (SQLite) and one process serving
+# the nightly deployment. PIDs and logs in .prefect/. A site sets SERVE_INPUT, SERVE_OUT and
+# SERVE_ARGS (e.g. SERVE_ARGS="--mapping /etc/hyposcreen/site.yaml").
+PREFECT_PORT ?= 4242
+PREFECT_URL := http://127.0.0.1:$(PREFECT_PORT)/api
+SERVE_INPUT ?= $(SAMPLE_INPUT)
+SERVE_OUT ?= out/nightly/{date}
+SERVE_ARGS ?=
+# With setsid each process leads its own group, so `make stop` also ends the flow runs it started
+SETSID := $(shell command -v setsid 2>/dev/null)
+
+serve: $(STAMP)
+	@mkdir -p .prefect
+	@if [ -f .prefect/server.pid ] && kill -0 "$$(cat .prefect/server.pid)" 2>/dev/null; then \
+		echo "Prefect server already running (PID $$(cat .prefect/server.pid))"; \
+	else \
+		PREFECT_SERVER_DATABASE_CONNECTION_URL="sqlite+aiosqlite:///$(CURDIR)/.prefect/server.db" \
+		$(SETSID) nohup $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) \
+			> .prefect/server.log 2>&1 < /dev/null & echo $$! > .prefect/server.pid; \
+	fi
+	@PREFECT_API_URL=$(PREFECT_URL) $(BIN)/python -m flows.deploy --check --wait 120 || \
+		{ echo "The Prefect server did not answer; see .prefect/server.log"; exit 1; }
+	@if [ -f .prefect/serve.pid ] && kill -0 "$$(cat .prefect/serve.pid)" 2>/dev/null; then \
+		echo "Nightly deployment already served (PID $$(cat .prefect/serve.pid))"; \
+	else \
+		PREFECT_API_URL=$(PREFECT_URL) $(SETSID) nohup $(BIN)/python -m flows.deploy \
+			--input '$(SERVE_INPUT)' --out '$(SERVE_OUT)' $(SERVE_ARGS) \
+			> .prefect/serve.log 2>&1 < /dev/null & echo $$! > .prefect/serve.pid; \
+		sleep 5; kill -0 "$$(cat .prefect/serve.pid)" 2>/dev/null || \
+			{ tail -n 20 .prefect/serve.log; rm -f .prefect/serve.pid; exit 1; }; \
+	fi
+	@echo "Prefect UI: http://127.0.0.1:$(PREFECT_PORT)  (logs: .prefect/server.log, .prefect/serve.log)"
+
+stop:
+	@for name in serve server; do \
+		pidfile=.prefect/$$name.pid; [ -f $$pidfile ] || continue; pid=$$(cat $$pidfile); \
+		if kill -0 $$pid 2>/dev/null; then \
+			if [ -n "$(SETSID)" ]; then kill -TERM -- -$$pid 2>/dev/null || kill -TERM $$pid; \
+			else kill -TERM $$pid; fi; \
+			for _ in $$(seq 20); do kill -0 $$pid 2>/dev/null || break; sleep 0.5; done; \
+			kill -0 $$pid 2>/dev/null && kill -KILL $$pid; \
+			echo "stopped $$name (PID $$pid)"; \
+		fi; \
+		rm -f $$pidfile; \
+	done

@@ -98,29 +98,27 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _load_flow_module() -> ModuleType | None:
-    """flows/nightly.py of the source checkout this package is installed from, if any.
+    """flows.nightly from the source checkout this package is installed from, if any.
 
-    `flows/` sits at the repository root, outside the installed package, so it is loaded
-    by path (and only here: importing it imports Prefect).
+    `flows/` sits at the repository root, outside the installed package, so the package is
+    loaded by path (and only here: importing it imports Prefect).
     """
-    if "flows.nightly" in sys.modules:
-        return sys.modules["flows.nightly"]
+    import importlib
     import importlib.util
 
     import hyposcreen
 
-    path = Path(hyposcreen.__file__).resolve().parents[2] / "flows" / "nightly.py"
-    spec = importlib.util.spec_from_file_location("flows.nightly", path)
-    if not path.is_file() or spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["flows.nightly"] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules["flows.nightly"]
-        raise
-    return module
+    if "flows" not in sys.modules:
+        folder = Path(hyposcreen.__file__).resolve().parents[2] / "flows"
+        spec = importlib.util.spec_from_file_location(
+            "flows", folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
+        if not (folder / "nightly.py").is_file() or spec is None or spec.loader is None:
+            return None
+        package = importlib.util.module_from_spec(spec)
+        sys.modules["flows"] = package
+        spec.loader.exec_module(package)
+    return importlib.import_module("flows.nightly")
 
 
 @contextmanager

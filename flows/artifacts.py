@@ -1,0 +1,113 @@
+"""What a run tells Prefect: artifact contents and FAILED.json. Counts only, no identifiers.
+
+Pure functions of the run manifest (no Prefect import), so they are cheap to test.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import hyposcreen
+from hyposcreen.errors import HyposcreenError, InputError
+from hyposcreen.pipeline import RunSummary
+
+TIER_NAMES = {"1": "urgent", "2": "soon", "3": "routine"}
+BUCKET_COLUMNS = ("rows_in", "used", "not_relevant", "duplicate", "quarantined", "reconciled")
+
+
+def run_counts(summary: RunSummary, seconds: float) -> dict[str, Any]:
+    """The JSON-safe, identifier-free facts of a run, taken from its manifest."""
+    manifest = summary.manifest
+    validation = manifest.get("validation") or {}
+    outcome = (
+        "not run"
+        if "success" not in validation
+        else ("passed" if validation["success"] else "failed")
+    )
+    return {
+        "run_id": summary.run_id,
+        "window": manifest["window"],
+        "site": manifest["site"],
+        "rules_version": manifest["rules_version"],
+        "profile": manifest["profile"],
+        "listed": int(manifest["listed"]),
+        "counts_per_tier": {k: int(v) for k, v in manifest["counts_per_tier"].items()},
+        "tables": {
+            name: {column: rec[column] for column in BUCKET_COLUMNS if column in rec}
+            for name, rec in manifest["reconciliation"].items()
+        },
+        "validation": outcome,
+        "reconciled": bool(manifest["reconciled"]),
+        "timings": {**manifest["timings"], "flow_total": round(seconds, 3)},
+        "out_dir": str(summary.out_dir),
+    }
+
+
+def summary_markdown(counts: dict[str, Any]) -> str:
+    window = counts["window"]
+    tiers = counts["counts_per_tier"]
+    lines = [
+        f"# Screening {window['start']} to {window['end']} ({window['timezone']})",
+        "",
+        f"Site `{counts['site']}`, run `{counts['run_id']}`, rules {counts['rules_version']}, "
+        f"profile {counts['profile']}. Output: `{counts['out_dir']}`.",
+        "",
+        "| tier | cases |",
+        "|---|---:|",
+        *(f"| {tier} {TIER_NAMES[tier]} | {tiers[tier]} |" for tier in sorted(tiers)),
+        f"| **listed** | **{counts['listed']}** |",
+        "",
+        "| table | " + " | ".join(BUCKET_COLUMNS) + " |",
+        "|---|" + "---:|" * len(BUCKET_COLUMNS),
+        *(
+            f"| {name} | " + " | ".join(str(rec.get(c, "")) for c in BUCKET_COLUMNS) + " |"
+            for name, rec in counts["tables"].items()
+        ),
+        "",
+        f"Validation: **{counts['validation']}**; every row accounted for: "
+        f"**{'yes' if counts['reconciled'] else 'NO'}**.",
+        "",
+        "| step | seconds |",
+        "|---|---:|",
+        *(f"| {step} | {seconds:.3f} |" for step, seconds in counts["timings"].items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def counts_table(counts: dict[str, Any]) -> list[dict[str, Any]]:
+    """Long format (section, item, value): one JSON-safe table for tiers, tables, timings."""
+    rows: list[dict[str, Any]] = [
+        {"section": "tier", "item": f"{t} {TIER_NAMES[t]}", "value": n}
+        for t, n in sorted(counts["counts_per_tier"].items())
+    ]
+    rows.append({"section": "tier", "item": "listed", "value": counts["listed"]})
+    for name, rec in counts["tables"].items():
+        rows.append({"section": "quarantined", "item": name, "value": rec.get("quarantined", 0)})
+    rows.append({"section": "validation", "item": "outcome", "value": counts["validation"]})
+    rows.append({"section": "validation", "item": "reconciled", "value": counts["reconciled"]})
+    rows += [
+        {"section": "seconds", "item": step, "value": seconds}
+        for step, seconds in counts["timings"].items()
+    ]
+    return rows
+
+
+def failure_record(error: BaseException, window: tuple[str | None, str | None]) -> dict[str, Any]:
+    """What FAILED.json says: type, message, window, time. Data values never enter it."""
+    if isinstance(error, HyposcreenError):
+        message = str(error)
+        if isinstance(error, InputError) and error.examples:
+            message = message.split(" Examples: ")[0]  # examples may quote patient rows
+    else:
+        message = (
+            "Internal error in hyposcreen (a bug, not a problem with the data); the flow run's "
+            "log holds the traceback."
+        )
+    return {
+        "error_type": type(error).__name__,
+        "message": message,
+        "window": {"start": window[0], "end": window[1]},
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "hyposcreen_version": hyposcreen.__version__,
+    }

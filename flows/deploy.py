@@ -1,0 +1,135 @@
+"""The nightly cron deployment of `nightly_screen`, served by one long-running process.
+
+    PREFECT_API_URL=http://127.0.0.1:4242/api python -m flows.deploy --input /data/extract \\
+        --mapping /etc/hyposcreen/site.yaml --out '/data/hyposcreen/{date}'
+
+The schedule runs at 02:00 in the site's time zone (the mapping file's `timezone`, UTC
+without one) and screens the previous calendar day. See docs/operations.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron
+from prefect.settings import PREFECT_API_URL
+
+from flows.nightly import nightly_screen, site_timezone
+from hyposcreen.errors import HyposcreenError
+
+DEFAULT_CRON = "0 2 * * *"
+DEFAULT_NAME = "nightly"
+
+
+def _absolute(path: str | None) -> str | None:
+    """Runs execute in a subprocess of the serve process: relative paths would be fragile."""
+    return None if path is None else str(Path(path).expanduser().absolute())
+
+
+def build_deployment(
+    input: str,  # noqa: A002 - the flow parameter's name
+    out: str,
+    mapping: str | None = None,
+    source: str = "canonical",
+    profile: str | None = None,
+    rules: str | None = None,
+    glucose_factor: float | None = None,
+    name: str = DEFAULT_NAME,
+    cron: str = DEFAULT_CRON,
+) -> RunnerDeployment:
+    """The deployment `serve` runs: cron in the site's time zone, window left to the default."""
+    timezone = site_timezone(_absolute(mapping))
+    parameters: dict[str, Any] = {
+        "input": _absolute(input),
+        "out": _absolute(out),
+        "source": source,
+        "mapping": _absolute(mapping),
+        "profile": profile,
+        "rules": _absolute(rules),
+        "glucose_factor": glucose_factor,
+    }
+    return nightly_screen.to_deployment(  # type: ignore[return-value]  # sync call, not awaited
+        name=name,
+        schedule=Cron(cron, timezone=timezone),
+        parameters={key: value for key, value in parameters.items() if value is not None},
+        description=f"Screen the previous day ({timezone}) at '{cron}'.",
+        tags=["hyposcreen"],
+    )
+
+
+def wait_for_api(url: str, timeout: float = 120.0) -> bool:
+    """True once `<url>/health` answers; False after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=5):  # noqa: S310
+                return True
+        except OSError:
+            time.sleep(1)
+    return False
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m flows.deploy", description=__doc__)
+    parser.add_argument("--input", help="folder the nightly extract lands in")
+    parser.add_argument("--out", default="out/nightly/{date}", help="output folder; {date} allowed")
+    parser.add_argument("--mapping", help="site mapping YAML (its timezone sets the schedule's)")
+    parser.add_argument("--source", default="canonical")
+    parser.add_argument("--profile")
+    parser.add_argument("--rules")
+    parser.add_argument("--glucose-factor", type=float)
+    parser.add_argument("--name", default=DEFAULT_NAME, help="deployment name")
+    parser.add_argument("--cron", default=DEFAULT_CRON, help="cron in the site's time zone")
+    parser.add_argument("--wait", type=float, default=120, help="seconds to wait for the API")
+    parser.add_argument(
+        "--check", action="store_true", help="only wait for the Prefect API to answer, then exit"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    url = PREFECT_API_URL.value() or os.environ.get("PREFECT_API_URL")
+    if not url:
+        print("flows.deploy: set PREFECT_API_URL to a running Prefect server.", file=sys.stderr)
+        return 2
+    if not wait_for_api(url, args.wait):
+        print(f"flows.deploy: no Prefect API at {url} after {args.wait:g} s.", file=sys.stderr)
+        return 1
+    if args.check:
+        return 0
+    if not args.input:
+        print("flows.deploy: --input is required to serve.", file=sys.stderr)
+        return 2
+    try:
+        deployment = build_deployment(
+            input=args.input,
+            out=args.out,
+            mapping=args.mapping,
+            source=args.source,
+            profile=args.profile,
+            rules=args.rules,
+            glucose_factor=args.glucose_factor,
+            name=args.name,
+            cron=args.cron,
+        )
+    except HyposcreenError as exc:
+        print(f"flows.deploy: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    # Blocks until SIGTERM/Ctrl-C. The schedule stays active meanwhile: nights missed while
+    # this process is down show as Late and run on restart, each screening its own night.
+    serve(deployment, pause_on_shutdown=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""The nightly Prefect flow, run for real on a temporary Prefect server (no mocks)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    FlowRunFilter,
+    FlowRunFilterId,
+    LogFilter,
+    LogFilterFlowRunId,
+)
+from prefect.logging.handlers import APILogHandler
+from prefect.states import Failed, State
+
+from flows.deploy import build_deployment
+from flows.nightly import FAILED_FILE, default_window, ingest, is_transient, nightly_screen
+from hyposcreen.cli import main
+from hyposcreen.config import RunSettings, parse_window
+from hyposcreen.errors import InputError
+from hyposcreen.pipeline import run_pipeline
+
+pytestmark = pytest.mark.flow
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+START, END = "2026-11-20T00:00:00", "2026-11-21T00:00:00"
+
+
+def _screen(input_dir: Path, out: Path) -> State[Any]:
+    return nightly_screen(
+        input=str(input_dir), out=str(out), window_start=START, window_end=END, return_state=True
+    )
+
+
+def _run_id(state: State[Any]) -> UUID:
+    run_id = state.state_details.flow_run_id
+    assert run_id is not None
+    return run_id
+
+
+def _identifiers() -> set[str]:
+    """Every patient id, MRN and name in the sample input."""
+    found: set[str] = set()
+    for path in SAMPLE.glob("*.csv"):
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                found |= {row[c] for c in ("patient_id", "mrn", "name") if row.get(c)}
+    return found
+
+
+@dataclass
+class SampleRun:
+    state: State[Any]
+    out: Path
+    captured_logs: list[str]
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(self.format(record))
+
+
+@pytest.fixture(scope="module")
+def sample_run(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> SampleRun:
+    """One flow run over the sample, with every Prefect log record down to INFO captured."""
+    out = tmp_path_factory.mktemp("flow") / "out"
+    prefect_logger = logging.getLogger("prefect")
+    collect = _Collect()
+    level = prefect_logger.level
+    prefect_logger.setLevel(logging.INFO)
+    prefect_logger.addHandler(collect)
+    try:
+        state = _screen(SAMPLE, out)
+    finally:
+        prefect_logger.removeHandler(collect)
+        prefect_logger.setLevel(level)
+    APILogHandler().flush()  # send queued logs to the server before reading them back
+    return SampleRun(state=state, out=out, captured_logs=collect.messages)
+
+
+@pytest.fixture
+def direct_review_list(tmp_path: Path) -> Iterator[bytes]:
+    settings = RunSettings(input_dir=SAMPLE, out_dir=tmp_path, window=parse_window(START, END))
+    yield run_pipeline(settings).review_csv.read_bytes()
+
+
+def test_flow_writes_the_same_review_list_as_the_pipeline(
+    sample_run: SampleRun, direct_review_list: bytes
+) -> None:
+    """The flow's review_list.csv is byte for byte the one run_pipeline writes."""
+    assert sample_run.state.is_completed()
+    assert (sample_run.out / "review_list.csv").read_bytes() == direct_review_list
+    assert not (sample_run.out / FAILED_FILE).exists()
+
+
+def test_flow_run_is_named_after_the_window_start(sample_run: SampleRun) -> None:
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(_run_id(sample_run.state)).name == "screen-2026-11-20"
+
+
+def test_rerun_of_a_window_is_identical_and_reads_from_cache(
+    sample_run: SampleRun, tmp_path: Path
+) -> None:
+    """A second run of the same night gives the same bytes; its table reads come from cache."""
+    state = _screen(SAMPLE, tmp_path)
+    assert state.is_completed()
+    first = (sample_run.out / "review_list.csv").read_bytes()
+    assert (tmp_path / "review_list.csv").read_bytes() == first
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[_run_id(state)]))
+        )
+    ingest_states = {r.name: r.state.name for r in runs if r.name.startswith("ingest-") and r.state}
+    assert ingest_states == {
+        f"ingest-{table}": "Cached" for table in ("labs", "medications", "diagnoses", "patients")
+    }
+
+
+def test_artifacts_and_logs_carry_no_patient_identifiers(sample_run: SampleRun) -> None:
+    """Counts reach the Prefect UI; patient ids, MRNs and names do not."""
+    run_id = _run_id(sample_run.state)
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        )
+        api_logs = client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))
+        )
+    assert {a.type for a in artifacts} == {"markdown", "table"}
+    texts = [json.dumps(a.data) + (a.description or "") for a in artifacts]
+    texts += [log.message for log in api_logs] + sample_run.captured_logs
+    assert any("case(s) listed" in text for text in texts)  # the capture did see the run
+    assert any("quarantined" in text for text in texts)
+    leaked = {ident for ident in _identifiers() for text in texts if ident in text}
+    assert leaked == set()
+
+
+def test_bad_input_fails_the_flow_run_and_writes_failed_json(tmp_path: Path) -> None:
+    """An extract without labs: the run ends Failed with the reason, and FAILED.json says why."""
+    extract = tmp_path / "extract"
+    extract.mkdir()
+    for table in ("medications", "diagnoses", "patients"):
+        shutil.copy(SAMPLE / f"{table}.csv", extract)
+    state = _screen(extract, tmp_path / "out")
+    with get_client(sync_client=True) as client:
+        stored = client.read_flow_run(_run_id(state)).state
+    assert stored is not None and stored.is_failed()
+    assert "has no labs table" in (stored.message or "")
+    failure = json.loads((tmp_path / "out" / FAILED_FILE).read_text(encoding="utf-8"))
+    assert failure["error_type"] == "InputError"
+    assert "has no labs table" in failure["message"]
+    assert failure["window"] == {"start": START, "end": END}
+    assert datetime.fromisoformat(failure["time"]).tzinfo is not None
+    text = json.dumps(failure)
+    assert not {ident for ident in _identifiers() if ident in text}
+
+
+def test_cli_runs_through_the_flow(
+    prefect_harness: None, tmp_path: Path, direct_review_list: bytes
+) -> None:
+    out = tmp_path / "cli"
+    argv = ["run", "--input", str(SAMPLE), "--window-start", START, "--window-end", END]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert (out / "review_list.csv").read_bytes() == direct_review_list
+
+
+def test_cli_failure_exits_non_zero_with_one_paragraph(
+    prefect_harness: None, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", "--input", str(tmp_path), "--window-start", START, "--window-end", END]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == InputError.exit_code
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("hyposcreen: error: Input folder")
+    assert (tmp_path / "out" / FAILED_FILE).is_file()
+
+
+def test_deployment_runs_at_two_in_the_site_time_zone(tmp_path: Path) -> None:
+    """The served deployment: 02:00 cron in the mapping's time zone, paths as parameters."""
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text("site: test\ntimezone: Europe/Berlin\n", encoding="utf-8")
+    deployment = build_deployment(input=str(SAMPLE), out="/srv/screen/{date}", mapping=str(mapping))
+    assert deployment.name == "nightly"
+    assert deployment.entrypoint == "flows/nightly.py:nightly_screen"
+    [schedule] = deployment.schedules or []
+    assert schedule.active
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 2 * * *", "Europe/Berlin")
+    assert deployment.parameters == {
+        "input": str(SAMPLE),
+        "out": "/srv/screen/{date}",
+        "source": "canonical",
+        "mapping": str(mapping),
+    }
+
+
+@pytest.mark.parametrize(
+    ("now", "timezone", "expected"),
+    [
+        ("2026-11-21T01:30:00+00:00", "Europe/Berlin", ("2026-11-20", "2026-11-21")),
+        ("2026-11-21T03:00:00+00:00", "America/New_York", ("2026-11-19", "2026-11-20")),
+        ("2026-11-21T00:00:00+00:00", "UTC", ("2026-11-20", "2026-11-21")),
+    ],
+)
+def test_default_window_is_the_previous_day_in_the_site_time_zone(
+    now: str, timezone: str, expected: tuple[str, str]
+) -> None:
+    start, end = default_window(timezone, datetime.fromisoformat(now).astimezone(UTC))
+    assert (start, end) == tuple(f"{day}T00:00:00" for day in expected)
+
+
+def test_only_io_errors_are_retried() -> None:
+    try:
+        try:
+            raise OSError("share went away")
+        except OSError as cause:
+            raise InputError("labs.csv cannot be read") from cause
+    except InputError as wrapped:
+        io_error = wrapped
+    assert is_transient(ingest, None, Failed(data=OSError("timeout")))  # type: ignore[arg-type]
+    assert is_transient(ingest, None, Failed(data=io_error))  # type: ignore[arg-type]
+    assert not is_transient(ingest, None, Failed(data=InputError("no labs table")))  # type: ignore[arg-type]
