@@ -167,6 +167,11 @@ def clean(ctx: RunContext, tables: dict[str, IngestedTable]) -> CleanedInputs:
     return pipeline.clean_inputs(ctx, tables)
 
 
+@task(name="validate", cache_policy=NO_CACHE, persist_result=False)
+def validate(ctx: RunContext, cleaned: CleanedInputs) -> dict[str, Any]:
+    return pipeline.validate_inputs(ctx, cleaned)
+
+
 @task(name="screen", cache_policy=NO_CACHE, persist_result=False)
 def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
     return pipeline.screen_inputs(ctx, cleaned)
@@ -185,8 +190,9 @@ def write(
     tables: dict[str, IngestedTable],
     cleaned: CleanedInputs,
     result: ScreenResult,
+    validation: dict[str, Any],
 ) -> RunSummary:
-    return pipeline.write_outputs(ctx, tables, cleaned, result)
+    return pipeline.write_outputs(ctx, tables, cleaned, result, validation)
 
 
 @task(name="publish", cache_policy=NO_CACHE, persist_result=False)
@@ -270,8 +276,9 @@ def nightly_screen(
         if not tables["patients"].rows_in:  # as pipeline.read_inputs: patients are optional
             del tables["patients"]
         cleaned = clean(ctx, tables)
+        validation = validate(ctx, cleaned)
         result = screen(ctx, cleaned)
-        summary = write(ctx, tables, cleaned, result)
+        summary = write(ctx, tables, cleaned, result, validation)
         counts = publish(summary, time.perf_counter() - started)
     except Exception as error:
         write_failure(out_dir, failure_record(error, window))

@@ -608,6 +608,24 @@ def p044_cramp_after_index() -> Case:
     return case.diagnosis("R25.2", nov(20, "16:00"), "Cramp and spasm")
 
 
+def normal_patient(number: int) -> Callable[[], Case]:
+    """A patient whose sodium stays normal: not a case. A real extract is mostly these, and
+    they keep the share of non-numeric sodium values under the data contract's 5 % limit."""
+
+    def build() -> Case:
+        case = Case(f"P{number:03d}")
+        for hhmm, value in (("06:00", "139"), ("14:00", "140"), ("22:00", "141")):
+            case = case.sodium(nov(20, hhmm), value)
+        return case
+
+    build.__name__ = f"p{number:03d}_normal_sodium"
+    return build
+
+
+for _number in range(45, 65):
+    planted(normal_patient(_number))
+
+
 # --- writing -----------------------------------------------------------------------------------
 
 SEXES = ("F", "M")

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from hyposcreen.config import RunSettings, parse_window
+from hyposcreen.errors import InputError
 from hyposcreen.pipeline import run_pipeline
 from hyposcreen.report.review_list import REVIEW_COLUMNS
 
@@ -71,13 +72,9 @@ def test_manifest_reconciles_every_input_row(sample_run: Path) -> None:
     manifest = json.loads((sample_run / "run_manifest.json").read_text())
     assert manifest["reconciled"] is True
     labs = manifest["reconciliation"]["labs"]
-    # sample_data/README.md: 111 lab rows = 95 used + 3 not relevant + 1 duplicate + 12 quarantined
-    assert (labs["rows_in"], labs["used"], labs["not_relevant"], labs["duplicate"]) == (
-        111,
-        95,
-        3,
-        1,
-    )
+    # sample_data/README.md: 171 lab rows = 155 used + 3 not relevant + 1 duplicate + 12 quarantined
+    counts = (labs["rows_in"], labs["used"], labs["not_relevant"], labs["duplicate"])
+    assert counts == (171, 155, 3, 1)
     assert labs["quarantined"] == 12
     for table in manifest["reconciliation"].values():
         total = table["used"] + table["not_relevant"] + table["duplicate"] + table["quarantined"]
@@ -98,6 +95,33 @@ def test_quarantine_file_lists_each_quarantined_row_with_reason(sample_run: Path
     )
     hemolyzed = quarantine.loc[quarantine["original"].str.contains("HEMOLYZED")]
     assert set(hemolyzed["reason"]) == {"non_numeric"}
+
+
+def test_data_contracts_ran_and_data_docs_exist(sample_run: Path) -> None:
+    """GX suites ran on every table and on the review list; Data Docs HTML was written."""
+    manifest = json.loads((sample_run / "run_manifest.json").read_text())
+    validation = manifest["validation"]
+    assert validation["passed"] is True
+    assert {"labs", "medications", "diagnoses", "patients"} <= set(validation["tables"])
+    assert validation["review_list"]["passed"] is True
+    assert (sample_run / "validation" / "index.html").is_file()
+
+
+def test_too_many_non_numeric_sodium_values_stop_the_run(tmp_path: Path) -> None:
+    """Above the contract's limit (rules.yaml contracts) the run stops before screening."""
+    labs = pd.read_csv(SAMPLE / "labs.csv", dtype=str, keep_default_na=False)
+    sodium = labs["loinc"] == "2951-2"
+    labs.loc[sodium & labs["patient_id"].isin(["P045", "P046", "P047", "P048"]), "value_raw"] = (
+        "___"
+    )
+    (tmp_path / "in").mkdir()
+    labs.to_csv(tmp_path / "in" / "labs.csv", index=False)
+    for name in ("medications", "diagnoses"):
+        (tmp_path / "in" / f"{name}.csv").write_bytes((SAMPLE / f"{name}.csv").read_bytes())
+    with pytest.raises(InputError, match="non-numeric sodium") as caught:
+        _run(tmp_path / "out", input_dir=tmp_path / "in")
+    assert "labs.csv:" in str(caught.value)
+    assert not (tmp_path / "out" / "review_list.csv").exists()
 
 
 def test_manifest_carries_no_patient_identifier(sample_run: Path) -> None:

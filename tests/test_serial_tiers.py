@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +24,7 @@ from helpers import (
 )
 from hyposcreen.config import RunSettings, Window
 from hyposcreen.pipeline import run_pipeline
+from hyposcreen.rules.loader import RULES_DIR
 from hyposcreen.screen.cases import order_cases
 
 
@@ -362,7 +364,18 @@ def test_pipeline_writes_review_list_with_profile_version_and_reconciled_manifes
     (tmp_path / "diagnoses.csv").write_text(DIAGNOSES_CSV, encoding="utf-8")
     out = tmp_path / "out"
     window = Window(pd.Timestamp("2026-11-20"), pd.Timestamp("2026-11-21"))
-    run_pipeline(RunSettings(input_dir=tmp_path, out_dir=out, window=window, profile="eu2014"))
+    # five rows with one duplicate and one non-numeric sodium: above the data contract's
+    # default limits, so this run uses a rules copy whose limits allow them
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    text = (rules / "rules.yaml").read_text(encoding="utf-8")
+    text = text.replace("max_duplicate_rate: 0.20", "max_duplicate_rate: 1.0")
+    text = text.replace("max_non_numeric_sodium_rate: 0.05", "max_non_numeric_sodium_rate: 1.0")
+    (rules / "rules.yaml").write_text(text, encoding="utf-8")
+    settings = RunSettings(
+        input_dir=tmp_path, out_dir=out, window=window, profile="eu2014", rules_dir=rules
+    )
+    run_pipeline(settings)
     review = pd.read_csv(out / "review_list.csv", dtype=str, keep_default_na=False)
     # P1 118 < 125 → profound, tier 1; P2 130 mild + loop diuretic + cramp → tier 2
     assert list(review["patient_id"]) == ["P1", "P2"]

@@ -108,6 +108,7 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     flag((canonical < low) | (canonical > high), "implausible")
 
     out["patient_id"] = patient.where(out["patient_id"].notna())
+    out["value_canonical"] = canonical  # before blanking: what the data contract checks
     out["value_num"] = canonical.where(reason.isna())
     out["censored"] = censor
     out["bucket"] = np.where(reason.isna(), USED, QUARANTINED)

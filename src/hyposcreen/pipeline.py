@@ -19,6 +19,7 @@ import pandas as pd
 
 from hyposcreen import __version__
 from hyposcreen.clean import (
+    QUARANTINED,
     USED,
     clean_diagnoses,
     clean_labs,
@@ -27,7 +28,7 @@ from hyposcreen.clean import (
     lab_row_filter,
 )
 from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
-from hyposcreen.errors import ConfigError
+from hyposcreen.errors import ConfigError, HyposcreenError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.tabular import read_table
 from hyposcreen.report.quarantine import quarantine_rows
@@ -64,6 +65,8 @@ class CleanedInputs:
     diagnoses: pd.DataFrame
     patients: pd.DataFrame | None
     reconciliation: dict[str, dict[str, Any]]
+    read_not_relevant: dict[str, dict[str, int]] = field(default_factory=dict)
+    rows_in: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -133,7 +136,60 @@ def clean_inputs(ctx: RunContext, tables: dict[str, IngestedTable]) -> CleanedIn
             diagnoses=diagnoses,
             patients=patients.frame if patients is not None else None,
             reconciliation=reconciliation,
+            read_not_relevant={name: tables[name].not_relevant for name in cleaned},
+            rows_in={name: tables[name].rows_in for name in cleaned},
         )
+
+
+def validate_inputs(ctx: RunContext, cleaned: CleanedInputs) -> dict[str, Any]:
+    """Great Expectations contracts on the columns the screen reads (issue: data contracts).
+
+    Critical failures stop the run with an InputError naming file, column and example rows.
+    Rows failing a warning expectation that cleaning had kept are quarantined with the
+    expectation as reason. Data Docs go to <out>/validation/.
+    """
+    from hyposcreen.validate.gx import validate_tables  # GX imports in ~3 s: only when used
+
+    with ctx.timed("validate"):
+        frames: dict[str, pd.DataFrame] = {
+            "labs": cleaned.labs.assign(value_num=cleaned.labs["value_canonical"]),
+            "medications": cleaned.medications,
+            "diagnoses": cleaned.diagnoses,
+        }
+        if cleaned.patients is not None:
+            frames["patients"] = cleaned.patients
+        report = validate_tables(
+            frames,
+            window_end=ctx.settings.window.end,
+            thresholds=ctx.rules.contracts,
+            docs_dir=ctx.settings.out_dir / "validation",
+            code_system_aliases=ctx.rules.code_system_aliases,
+        )
+        report.raise_for_critical()
+        quarantined: dict[str, int] = {}
+        for name in ("labs", "medications", "diagnoses"):
+            frame = getattr(cleaned, name)
+            flagged = report.warning_rows(name)
+            reasons = report.warning_reasons(name)
+            candidates = pd.Index(list(flagged), dtype="int64")
+            labels = candidates[(frame.loc[candidates, "bucket"] == USED).to_numpy()]
+            frame.loc[labels, "bucket"] = QUARANTINED
+            frame.loc[labels, "reason"] = [f"{reasons[x]}:{flagged[x]}" for x in labels]
+            quarantined[name] = len(labels)
+        if any(quarantined.values()):
+            cleaned.reconciliation = {
+                name: count_buckets(
+                    getattr(cleaned, name), cleaned.read_not_relevant[name], cleaned.rows_in[name]
+                )
+                for name in ("labs", "medications", "diagnoses")
+            }
+            used = cleaned.drug_matches["row"].isin(
+                cleaned.medications.index[cleaned.medications["bucket"] == USED]
+            )
+            cleaned.drug_matches = cleaned.drug_matches.loc[used].reset_index(drop=True)
+        summary = report.summary()
+        summary["rows_quarantined_by_contract"] = quarantined
+        return summary
 
 
 def screen_inputs(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
@@ -230,6 +286,8 @@ def write_outputs(
     validation: dict[str, Any] | None = None,
 ) -> RunSummary:
     """review_list.csv/.parquet, evidence.csv, quarantine.csv and run_manifest.json."""
+    from hyposcreen.validate.gx import validate_review_list
+
     with ctx.timed("write"):
         out = ctx.settings.out_dir
         out.mkdir(parents=True, exist_ok=True)
@@ -245,6 +303,13 @@ def write_outputs(
             cleaned.patients,
             ctx.mapping.allow_identifiers,
         )
+        contract = validate_review_list(review, list(ctx.rules.risk_factor_vocabulary))
+        if contract.critical_failures():
+            problems = "; ".join(o.detail for o in contract.critical_failures())
+            raise HyposcreenError(
+                f"The review list broke its own contract ({problems}); not written."
+            )
+        validation = {**(validation or {}), "review_list": contract.summary()}
         review_csv = write_csv(out / "review_list.csv", to_text(review))
         write_parquet(out / "review_list.parquet", review)
         listed = set(review["patient_id"])
@@ -323,5 +388,6 @@ def run_pipeline(settings: RunSettings) -> RunSummary:
     ctx = prepare(settings)
     tables = read_inputs(ctx)
     cleaned = clean_inputs(ctx, tables)
+    validation = validate_inputs(ctx, cleaned)
     result = screen_inputs(ctx, cleaned)
-    return write_outputs(ctx, tables, cleaned, result)
+    return write_outputs(ctx, tables, cleaned, result, validation)

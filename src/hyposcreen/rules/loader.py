@@ -94,6 +94,7 @@ class RuleSet:
     atc_combinations: dict[str, tuple[str, ...]]  # ATC prefix -> drug classes
     condition_codes: tuple[ConditionCode, ...]
     lab_dictionary: dict[str, str] = field(default_factory=dict)  # normalised name -> analyte
+    contracts: dict[str, float] = field(default_factory=dict)  # data-contract thresholds
 
     def profile(self, name: str | None) -> Profile:
         key = name or self.default_profile
@@ -261,6 +262,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         atc_combinations=atc_combinations,
         condition_codes=condition_codes,
         lab_dictionary=lab_dictionary,
+        contracts={k: float(v) for k, v in (raw.get("contracts") or {}).items()},
     )
     _check_consistency(rules)
     return rules

@@ -18,8 +18,9 @@ Severity decides what the pipeline does:
 
 GX runs in one ephemeral in-memory context per process (built lazily, so importing this module
 does not import GX), with progress bars off and no analytics. Before validating, each table is
-narrowed to the columns its suite reads plus a few derived columns (normalised unit, duplicate
-flag, non-numeric sodium flag, computed once per distinct value). GX costs to keep in mind
+narrowed to the columns its suite reads plus the derived columns described in each suite's
+meta (analyte|normalised unit, duplicate flag, non-numeric flags from clean.parse_values, code
+system by its canonical name), each computed once per distinct value. GX costs to keep in mind
 (measured on 1.24.1): datetimes other than datetime64[ns] are compared row by row in Python, so
 times are handed over as ns; every row_condition re-filters the whole view several times, so
 large string columns are handed over as categoricals; column mean/sum scan every value in
@@ -30,6 +31,7 @@ failing rows cheap.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -43,9 +45,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hyposcreen.clean import parse_values
 from hyposcreen.errors import ConfigError, InputError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
-from hyposcreen.rules.loader import normalize_unit
+from hyposcreen.rules.loader import load_rules, normalize_label, normalize_unit
 
 SUITES_DIR = Path(
     os.environ.get(
@@ -83,12 +86,8 @@ SEVERITIES = ("critical", "warning")
 ROW_ID = "_row"
 MAX_EXAMPLES = 5
 DOCS_SITE = "hyposcreen_run"
+INGEST_COLUMNS = {"labs": ("analyte", "value_num")}  # added by the pipeline before validation
 
-# A value spec §3 counts as numeric: a number, optionally censored (<N, >=N, LESS THAN N, ...).
-NUMERIC_VALUE = (
-    r"(?i)\s*(?:(?:<=|>=|<|>|less\s+than|greater\s+than)\s*)?[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*"
-)
-_NUMERIC = re.compile(NUMERIC_VALUE)
 _RESULT_FORMAT: dict[str, Any] = {
     "result_format": "COMPLETE",
     "unexpected_index_column_names": [ROW_ID],
@@ -218,16 +217,20 @@ def validate_tables(
     thresholds: Mapping[str, float] | None = None,
     docs_dir: Path | None = None,
     present_columns: Mapping[str, Iterable[str]] | None = None,
+    code_system_aliases: Mapping[str, str] | None = None,
     suites_dir: Path | None = None,
 ) -> ValidationReport:
-    """Validate the canonical tables against their suites.
+    """Validate the canonical tables (as read, before cleaning) against their suites.
 
-    ``frames`` maps table name to its frame (or to the IngestedTable, whose
-    ``present_columns`` is then used). ``present_columns`` (table -> columns the source really
-    had) makes a canonical column the ingest filled with nulls count as missing. Labs need the
-    ``analyte`` and ``value_num`` columns added by ingest. ``window_end`` bounds specimen times;
-    ``thresholds`` overrides DEFAULT_THRESHOLDS; with ``docs_dir`` GX Data Docs are written there
-    (give each run its own folder).
+    ``frames`` maps table name to its frame, or to the IngestedTable (whose ``present_columns``
+    is then used). Labs must carry ``analyte`` and ``value_num`` (parsed value in canonical
+    units, NaN when non-numeric or the unit is wrong; *not* yet blanked for implausible rows),
+    else ValueError. ``present_columns`` (table -> columns the source really had) makes a
+    canonical column that ingest filled with nulls count as missing. ``window_end`` bounds
+    specimen times. ``thresholds`` overrides DEFAULT_THRESHOLDS. ``code_system_aliases``
+    (RuleSet.code_system_aliases; default: the packaged rules) maps code-system spellings to
+    their canonical names before the set check. With ``docs_dir`` GX Data Docs are written
+    there (give each run its own folder); ``report.docs_index`` is its index.html.
     """
     started = time.perf_counter()
     limits = _thresholds(thresholds)
@@ -260,7 +263,7 @@ def validate_tables(
             continue
         frame, present = _unpack(frames[table], (present_columns or {}).get(table))
         spec = load_suite_spec(table, suites_dir)
-        view, pre = _table_view(table, frame, present, spec)
+        view, pre = _table_view(table, frame, present, spec, code_system_aliases)
         outcomes.extend(pre)
         jobs.append(_job(table, frame, view, spec, params, skipped))
     results, docs_index = _run(jobs, docs_dir)
@@ -343,7 +346,7 @@ def _timestamp(value: Any) -> pd.Timestamp:
         raise ValueError("window_end must be a timestamp")
     if stamp.tzinfo is not None:
         raise ValueError("window_end must be naive site-local time, like the frames")
-    return stamp.as_unit("ns")
+    return stamp
 
 
 def _unpack(
@@ -364,14 +367,24 @@ def _available(table: str, frame: pd.DataFrame, present: set[str] | None) -> lis
 
 
 def _table_view(
-    table: str, frame: pd.DataFrame, present: set[str] | None, spec: dict[str, Any]
+    table: str,
+    frame: pd.DataFrame,
+    present: set[str] | None,
+    spec: dict[str, Any],
+    code_system_aliases: Mapping[str, str] | None,
 ) -> tuple[pd.DataFrame, list[ExpectationOutcome]]:
     """The narrow frame GX validates, plus plain-Python contract outcomes (one-of, dtypes)."""
+    lacking = [c for c in INGEST_COLUMNS.get(table, ()) if c not in frame.columns]
+    if lacking:
+        raise ValueError(
+            f"The {table} frame lacks {', '.join(lacking)}: the pipeline adds these before "
+            "validation (see validate_tables)."
+        )
     available = _available(table, frame, present)
     outcomes = _one_of_outcomes(table, available, spec)
     wanted = set().union(*(_referenced(e) for e in spec["expectations"]))
     data: dict[str, pd.Series] = {c: frame[c] for c in available if c in wanted}
-    data.update(_derived(table, frame, available))
+    data.update(_derived(table, frame, available, code_system_aliases))
     for column, series in list(data.items()):
         if pd.api.types.is_datetime64_dtype(series.dtype):
             data[column] = _as_ns(series)
@@ -392,7 +405,12 @@ _BLANK_AS_MISSING = {
 }
 
 
-def _derived(table: str, frame: pd.DataFrame, available: list[str]) -> dict[str, pd.Series]:
+def _derived(
+    table: str,
+    frame: pd.DataFrame,
+    available: list[str],
+    code_system_aliases: Mapping[str, str] | None,
+) -> dict[str, pd.Series]:
     """The derived columns the suites describe in their meta.derived_columns."""
     have = set(available)
     out: dict[str, pd.Series] = {
@@ -407,13 +425,25 @@ def _derived(table: str, frame: pd.DataFrame, available: list[str]) -> dict[str,
             complete = frame[key].notna().all(axis=1)
             dup = frame.duplicated(subset=key, keep="first") & complete
             out["duplicate_flag"] = dup.astype("float64")
-        if have.issuperset(["analyte", "value_raw"]):
-            codes, values = _distinct(frame[["analyte", "value_raw"]], _sodium_non_numeric)
-            flags = np.array([np.nan if x is None else x for x in values], dtype="float64")
-            out["sodium_non_numeric"] = pd.Series(flags[codes], index=frame.index)
+        if "value_raw" in have:
+            value = frame["value"] if "value" in have else None
+            out["non_numeric"] = pd.Series(_non_numeric(frame["value_raw"], value), frame.index)
+            if "analyte" in have:
+                sodium = (frame["analyte"] == "sodium").fillna(False).to_numpy(dtype=bool)
+                out["sodium_non_numeric"] = out["non_numeric"].where(sodium)
     if table == "diagnoses" and "code_system" in have:
-        out["code_system"] = frame["code_system"].astype("str").fillna("")
+        aliases = code_system_aliases if code_system_aliases is not None else _default_aliases()
+        codes, values = _distinct(
+            frame[["code_system"]],
+            lambda s: "" if s is None else aliases.get(normalize_label(s), s),
+        )
+        out["code_system"] = _categorical(codes, values, frame.index)
     return out
+
+
+@functools.cache
+def _default_aliases() -> dict[str, str]:
+    return dict(load_rules().code_system_aliases)
 
 
 def _blank_as_missing(series: pd.Series) -> pd.Series:
@@ -428,11 +458,20 @@ def _analyte_unit(analyte: str | None, unit: str | None) -> str | None:
     return f"{analyte}|{normalize_unit(unit) if unit is not None else ''}"
 
 
-def _sodium_non_numeric(analyte: str | None, value_raw: str | None) -> float | None:
-    """Sodium rows: 1.0 when value_raw is not numeric (spec §3; empty counts), else 0.0."""
-    if analyte != "sodium":
-        return None
-    return 0.0 if value_raw is not None and _NUMERIC.fullmatch(value_raw) else 1.0
+def _non_numeric(value_raw: pd.Series, value: pd.Series | None) -> np.ndarray:
+    """1.0 where clean.parse_values finds no number (spec §3: censored values are numbers, an
+    empty value is not, a finite source-parsed `value` rescues the row), else 0.0.
+
+    parse_values runs once per distinct text, then the result is broadcast to the rows.
+    """
+    codes, uniques = pd.factorize(value_raw)
+    distinct = pd.Series(uniques, dtype="str")
+    parsed, _ = parse_values(distinct, pd.Series(np.nan, index=distinct.index))
+    flags = np.append(parsed.isna().to_numpy(), True)[codes]  # code -1: missing text
+    if value is not None:
+        number = pd.to_numeric(value, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        flags &= ~np.isfinite(number)
+    return flags.astype("float64")
 
 
 def _distinct(columns: pd.DataFrame, fn: Callable[..., Any]) -> tuple[np.ndarray, list[Any]]:
