@@ -84,6 +84,8 @@ def parse_values(value_raw: pd.Series, value: pd.Series) -> tuple[pd.Series, pd.
 def clean_labs(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     """Labs with bucket, reason, value (canonical units) and censor flag for every row."""
     out = frame.copy()
+    if "analyte" not in out.columns:  # no data row reached the selector (empty or all malformed)
+        out["analyte"] = pd.Series(None, index=out.index, dtype="str")
     reason = pd.Series(None, index=out.index, dtype=object)
     if "malformed_text" in out.columns:
         reason[out["malformed_text"].notna()] = "malformed_row"
@@ -169,14 +171,11 @@ def clean_diagnoses(frame: pd.DataFrame, rules: RuleSet, window: Window) -> pd.D
         reason[out["malformed_text"].notna()] = "malformed_row"
     system, condition = match_conditions(out, rules)
     known_system = system.notna()
-    reason[known_system & condition.isna() & reason.isna()] = "unlisted_code"
+    code = out["code"].astype("str").str.strip()
+    no_code = out["code"].isna() | (code == "")
+    reason[known_system & condition.isna() & ~no_code & reason.isna()] = "unlisted_code"
     patient = out["patient_id"].astype("str").str.strip()
-    missing = (
-        out["patient_id"].isna()
-        | (patient == "")
-        | out["recorded_time"].isna()
-        | out["code"].isna()
-    )
+    missing = out["patient_id"].isna() | (patient == "") | out["recorded_time"].isna() | no_code
     reason[missing & reason.isna()] = "missing_key"
     reason[~known_system & reason.isna()] = "unknown_code_system"
     status = _normalize_status(out["status"])

@@ -318,6 +318,14 @@ def read_table(
 def _check_columns(
     path: Path, header: list[str], wanted: dict[str, str], schema: TableSchema, table: TableMapping
 ) -> set[str]:
+    repeated = sorted({h for h in header if h in wanted and header.count(h) > 1})
+    if repeated:
+        raise InputError(
+            f"{path} ({schema.name}) has the column(s) {', '.join(repeated)} more than once in "
+            "its header; keep one of each so it is clear which values to read.",
+            file=str(path),
+            column=repeated[0],
+        )
     available = {wanted[h] for h in header if h in wanted} | set(table.constants)
     missing = [c for c in schema.required if c not in available]
     if schema.one_of and not available.intersection(schema.one_of):

@@ -38,6 +38,14 @@ def _pair_by_specimen(sodium: pd.DataFrame, glucose: pd.DataFrame) -> pd.DataFra
 
 def _pair_by_time(sodium: pd.DataFrame, glucose: pd.DataFrame, minutes: float) -> pd.DataFrame:
     """Nearest glucose within ± `minutes` inclusive; at equal distance the earlier glucose."""
+    if sodium.empty or glucose.empty:
+        return pd.DataFrame(
+            {
+                "row": pd.Series(dtype="int64"),
+                "glucose_time": pd.Series(dtype="datetime64[us]"),
+                "glucose_mg_dl": pd.Series(dtype="float64"),
+            }
+        )
     tolerance = pd.Timedelta(minutes=minutes)
     left = sodium[["row", "patient_id", "specimen_time"]].sort_values(
         "specimen_time", kind="stable"
