@@ -279,6 +279,7 @@ def run_pipeline(data_dir: Path, name: str, timeout_s: float) -> dict[str, Any]:
         "-m",
         "hyposcreen.cli",
         "run",
+        "--no-flow",  # the screen itself: no Prefect server start-up in the figures
         "--input",
         str(data_dir.relative_to(REPO_DIR)),
         "--window-start",
