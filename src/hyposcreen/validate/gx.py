@@ -48,6 +48,7 @@ import pandas as pd
 from hyposcreen.clean import parse_values
 from hyposcreen.errors import ConfigError, InputError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
+from hyposcreen.report.review_list import REVIEW_COLUMNS
 from hyposcreen.rules.loader import load_rules, normalize_label, normalize_unit
 
 SUITES_DIR = Path(
@@ -57,26 +58,6 @@ SUITES_DIR = Path(
 )
 TABLES = ("labs", "medications", "diagnoses", "patients")
 REVIEW_LIST = "review_list"
-REVIEW_COLUMNS = (
-    "rank",
-    "tier",
-    "patient_id",
-    "index_time",
-    "index_sodium",
-    "corrected_sodium",
-    "severity",
-    "latest_sodium",
-    "delta_48h",
-    "overcorrection",
-    "risk_factors",
-    "correction_risk",
-    "missing_workup",
-    "evidence",
-    "considerations",
-    "profile",
-    "rules_version",
-    "run_id",
-)
 DEFAULT_THRESHOLDS: dict[str, float] = {
     # share of lab rows repeating an earlier row's (patient, analyte, specimen_time, value_num)
     "max_duplicate_rate": 0.20,
