@@ -80,28 +80,23 @@ def _read_header(path: Path, encoding: str) -> str:
     return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
 
 
-def _header_of(path: Path, mapping: SiteMapping) -> list[str]:
-    """Column names of a file, read before any data so a wrong layout fails fast."""
+def _header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
+    """Column names (and the CSV delimiter), read before any data so a wrong layout fails fast."""
     if path.name.endswith(".parquet"):
         try:
-            return list(pq.read_schema(path).names)
+            return list(pq.read_schema(path).names), ""
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputError(
                 f"{path} is not a readable Parquet file: {exc}.", file=str(path)
             ) from exc
     header = _read_header(path, mapping.encoding)
     delimiter = mapping.delimiter or _sniff_delimiter(header)
-    return [h.strip().strip('"') for h in header.split(delimiter)]
+    return [h.strip().strip('"') for h in header.split(delimiter)], delimiter
 
 
 def _csv_batches(
-    path: Path, mapping: SiteMapping, wanted: dict[str, str], malformed: _Malformed
-) -> Iterator[tuple[pa.RecordBatch, list[str]]]:
-    encoding = mapping.encoding
-    header = _read_header(path, encoding)
-    delimiter = mapping.delimiter or _sniff_delimiter(header)
-    header_names = [h.strip().strip('"') for h in header.split(delimiter)]
-    include = [c for c in header_names if c in wanted]
+    path: Path, encoding: str, delimiter: str, include: list[str], malformed: _Malformed
+) -> Iterator[pa.RecordBatch]:
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
         malformed.rows.append({"line": str(row.number or ""), "text": (row.text or "")[:500]})
@@ -127,7 +122,7 @@ def _csv_batches(
         reader = open_reader(encoding)
         first = reader.read_next_batch() if include else None
     except pa.ArrowInvalid as exc:
-        if "UTF8" not in str(exc) and "utf8" not in str(exc).lower():
+        if "utf8" not in str(exc).lower():
             raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
         # Legacy extracts are often Windows-1252/latin-1: read them rather than fail the night.
         malformed.rows.clear()
@@ -137,30 +132,22 @@ def _csv_batches(
         return
     if first is None:
         return
-    yield first, header_names
+    yield first
     while True:
         try:
-            yield reader.read_next_batch(), header_names
+            yield reader.read_next_batch()
         except StopIteration:
             return
         except pa.ArrowInvalid as exc:
             raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
 
 
-def _parquet_batches(
-    path: Path, wanted: dict[str, str]
-) -> Iterator[tuple[pa.RecordBatch, list[str]]]:
+def _parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
     try:
         handle = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{path} is not a readable Parquet file: {exc}.", file=str(path)) from exc
-    names = handle.schema_arrow.names
-    include = [c for c in names if c in wanted]
-    if not include:
-        yield pa.RecordBatch.from_pylist([]), names
-        return
-    for batch in handle.iter_batches(columns=include, batch_size=_BATCH_ROWS):
-        yield batch, names
+    yield from handle.iter_batches(columns=include, batch_size=_BATCH_ROWS)
 
 
 def _to_canonical(
@@ -261,14 +248,16 @@ def read_table(
     for path in files:
         malformed = _Malformed()
         is_csv = not path.name.endswith(".parquet")
-        present |= _check_columns(path, _header_of(path, mapping), wanted, schema, table)
+        header, delimiter = _header_of(path, mapping)
+        present |= _check_columns(path, header, wanted, schema, table)
+        include = [c for c in header if c in wanted]  # required columns are among them
         batches = (
-            _csv_batches(path, mapping, wanted, malformed)
+            _csv_batches(path, mapping.encoding, delimiter, include, malformed)
             if is_csv
-            else _parquet_batches(path, wanted)
+            else _parquet_batches(path, include)
         )
         file_rows = 0
-        for batch, _header in batches:
+        for batch in batches:
             first_row = file_rows + (2 if is_csv else 1)  # CSV: spreadsheet rows (header = 1)
             numbered = batch.append_column(
                 _ROW, pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64))
