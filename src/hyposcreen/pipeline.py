@@ -64,9 +64,18 @@ class CleanedInputs:
     drug_matches: pd.DataFrame
     diagnoses: pd.DataFrame
     patients: pd.DataFrame | None
-    reconciliation: dict[str, dict[str, Any]]
-    read_not_relevant: dict[str, dict[str, int]] = field(default_factory=dict)
-    rows_in: dict[str, int] = field(default_factory=dict)
+    read_not_relevant: dict[str, dict[str, int]]  # rows the reader dropped, by reason
+    rows_in: dict[str, int]
+
+    @property
+    def reconciliation(self) -> dict[str, dict[str, Any]]:
+        """rows_in = used + not_relevant + duplicate + quarantined, per table, as of now."""
+        return {
+            name: count_buckets(
+                getattr(self, name), self.read_not_relevant[name], self.rows_in[name]
+            )
+            for name in ("labs", "medications", "diagnoses")
+        }
 
 
 @dataclass
@@ -117,17 +126,13 @@ def ingest_table(ctx: RunContext, name: str) -> IngestedTable:
 
 
 def clean_inputs(ctx: RunContext, tables: dict[str, IngestedTable]) -> CleanedInputs:
-    """Spec §3 buckets for every row, and the reconciliation per table."""
+    """Spec §3 buckets for every row (the reconciliation is derived from them)."""
     with ctx.timed("clean"):
         window = ctx.settings.window
         labs = clean_labs(tables["labs"].frame, ctx.rules)
         meds, matches = clean_medications(tables["medications"].frame, ctx.rules, window)
         diagnoses = clean_diagnoses(tables["diagnoses"].frame, ctx.rules, window)
         cleaned = {"labs": labs, "medications": meds, "diagnoses": diagnoses}
-        reconciliation = {
-            name: count_buckets(frame, tables[name].not_relevant, tables[name].rows_in)
-            for name, frame in cleaned.items()
-        }
         patients = tables.get("patients")
         return CleanedInputs(
             labs=labs,
@@ -135,7 +140,6 @@ def clean_inputs(ctx: RunContext, tables: dict[str, IngestedTable]) -> CleanedIn
             drug_matches=matches,
             diagnoses=diagnoses,
             patients=patients.frame if patients is not None else None,
-            reconciliation=reconciliation,
             read_not_relevant={name: tables[name].not_relevant for name in cleaned},
             rows_in={name: tables[name].rows_in for name in cleaned},
         )
@@ -176,13 +180,7 @@ def validate_inputs(ctx: RunContext, cleaned: CleanedInputs) -> dict[str, Any]:
             frame.loc[labels, "bucket"] = QUARANTINED
             frame.loc[labels, "reason"] = [f"{reasons[x]}:{flagged[x]}" for x in labels]
             quarantined[name] = len(labels)
-        if any(quarantined.values()):
-            cleaned.reconciliation = {
-                name: count_buckets(
-                    getattr(cleaned, name), cleaned.read_not_relevant[name], cleaned.rows_in[name]
-                )
-                for name in ("labs", "medications", "diagnoses")
-            }
+        if quarantined["medications"]:
             used = cleaned.drug_matches["row"].isin(
                 cleaned.medications.index[cleaned.medications["bucket"] == USED]
             )
@@ -339,6 +337,7 @@ def build_manifest(
     validation: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """Counts only: the manifest never carries patient identifiers."""
+    reconciliation = cleaned.reconciliation
     window = ctx.settings.window
     tiers = review["tier"].value_counts().to_dict() if len(review) else {}
     return {
@@ -357,8 +356,8 @@ def build_manifest(
         "site": ctx.mapping.site,
         "source": ctx.settings.source,
         "inputs": {name: t.files for name, t in tables.items()},
-        "reconciliation": cleaned.reconciliation,
-        "reconciled": all(r["reconciled"] for r in cleaned.reconciliation.values()),
+        "reconciliation": reconciliation,
+        "reconciled": all(r["reconciled"] for r in reconciliation.values()),
         "attrition": result.attrition,
         "counts_per_tier": {str(t): int(tiers.get(t, 0)) for t in (1, 2, 3)},
         "listed": len(review),
