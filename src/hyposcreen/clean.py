@@ -58,6 +58,20 @@ def lab_row_filter(rules: RuleSet, window: Window) -> RowFilter:
     )
 
 
+def _malformed_reasons(frame: pd.DataFrame) -> pd.Series:
+    """A reason per row, set only for rows the CSV parser could not split (malformed_row)."""
+    reason = pd.Series(None, index=frame.index, dtype=object)
+    if "malformed_text" in frame.columns:
+        reason[frame["malformed_text"].notna()] = "malformed_row"
+    return reason
+
+
+def _patient_key(patient_id: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Patient ids without surrounding spaces (null stays null), and where one is missing."""
+    stripped = patient_id.astype("str").str.strip().where(patient_id.notna())
+    return stripped, patient_id.isna() | (stripped == "")
+
+
 def _normalize_status(status: pd.Series) -> pd.Series:
     return map_distinct(status, lambda s: "-".join(s.strip().lower().replace("_", " ").split()))
 
@@ -86,15 +100,13 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     out = frame.copy()
     if "analyte" not in out.columns:  # no data row reached the selector (empty or all malformed)
         out["analyte"] = pd.Series(None, index=out.index, dtype="str")
-    reason = pd.Series(None, index=out.index, dtype=object)
-    if "malformed_text" in out.columns:
-        reason[out["malformed_text"].notna()] = "malformed_row"
+    reason = _malformed_reasons(out)
 
     def flag(mask: pd.Series, code: str) -> None:
         reason[mask & reason.isna()] = code
 
-    patient = out["patient_id"].astype("str").str.strip()
-    flag(out["patient_id"].isna() | (patient == ""), "missing_key")
+    patient, no_patient = _patient_key(out["patient_id"])
+    flag(no_patient, "missing_key")
     flag(out["specimen_time"].isna(), "missing_key")
     status = _normalize_status(out["status"])
     flag(status.isin(rules.statuses["lab_excluded"]), "status")
@@ -109,7 +121,7 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     high = out["analyte"].map(highs).astype("float64")
     flag((canonical < low) | (canonical > high), "implausible")
 
-    out["patient_id"] = patient.where(out["patient_id"].notna())
+    out["patient_id"] = patient
     out["value_canonical"] = canonical  # before blanking: what the data contract checks
     out["value_num"] = canonical.where(reason.isna())
     out["censored"] = censor
@@ -143,20 +155,18 @@ def clean_medications(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Medications with bucket/reason, and the long table of drug-class matches of used rows."""
     out = frame.copy()
-    reason = pd.Series(None, index=out.index, dtype=object)
-    if "malformed_text" in out.columns:
-        reason[out["malformed_text"].notna()] = "malformed_row"
+    reason = _malformed_reasons(out)
     matches = match_drug_classes(out, rules)
     relevant = out.index.isin(matches["row"])
     reason[~relevant & reason.isna()] = "unlisted_drug"
-    patient = out["patient_id"].astype("str").str.strip()
-    missing = out["patient_id"].isna() | (patient == "") | out["start_time"].isna()
+    patient, no_patient = _patient_key(out["patient_id"])
+    missing = no_patient | out["start_time"].isna()
     reason[missing & reason.isna()] = "missing_key"
     status = _normalize_status(out["status"])
     out["status_norm"] = status
     reason[status.isin(rules.statuses["medication_excluded"]) & reason.isna()] = "status"
     reason[(out["start_time"] >= window.end) & reason.isna()] = "after_window"
-    out["patient_id"] = patient.where(out["patient_id"].notna())
+    out["patient_id"] = patient
     out["bucket"] = _buckets(reason, not_relevant=("unlisted_drug", "after_window"))
     out["reason"] = reason
     used = out.index[out["bucket"] == USED]
@@ -166,22 +176,20 @@ def clean_medications(
 def clean_diagnoses(frame: pd.DataFrame, rules: RuleSet, window: Window) -> pd.DataFrame:
     """Diagnoses with bucket/reason and the condition each used row stands for."""
     out = frame.copy()
-    reason = pd.Series(None, index=out.index, dtype=object)
-    if "malformed_text" in out.columns:
-        reason[out["malformed_text"].notna()] = "malformed_row"
+    reason = _malformed_reasons(out)
     system, condition = match_conditions(out, rules)
     known_system = system.notna()
     code = out["code"].astype("str").str.strip()
     no_code = out["code"].isna() | (code == "")
     reason[known_system & condition.isna() & ~no_code & reason.isna()] = "unlisted_code"
-    patient = out["patient_id"].astype("str").str.strip()
-    missing = out["patient_id"].isna() | (patient == "") | out["recorded_time"].isna() | no_code
+    patient, no_patient = _patient_key(out["patient_id"])
+    missing = no_patient | out["recorded_time"].isna() | no_code
     reason[missing & reason.isna()] = "missing_key"
     reason[~known_system & reason.isna()] = "unknown_code_system"
     status = _normalize_status(out["status"])
     reason[status.isin(rules.statuses["diagnosis_excluded"]) & reason.isna()] = "status"
     reason[(out["recorded_time"] >= window.end) & reason.isna()] = "after_window"
-    out["patient_id"] = patient.where(out["patient_id"].notna())
+    out["patient_id"] = patient
     out["code_system_norm"] = system
     out["condition"] = condition
     out["bucket"] = _buckets(reason, not_relevant=("unlisted_code", "after_window"))
