@@ -311,7 +311,7 @@ def write_outputs(
         review_csv = write_csv(out / "review_list.csv", to_text(review))
         write_parquet(out / "review_list.parquet", review)
         listed = set(review["patient_id"])
-        evidence = evidence_table(result, ctx.rules)
+        evidence = evidence_table(result)
         evidence = evidence.loc[evidence["patient_id"].isin(listed)]
         write_csv(out / "evidence.csv", evidence.assign(time=evidence["time"].astype("str")))
         quarantine = quarantine_rows(

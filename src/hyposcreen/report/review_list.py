@@ -60,11 +60,29 @@ def one_decimal(values: pd.Series) -> pd.Series:
     return rounded.map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
 
 
-def _date(value: object) -> str:
-    return "ongoing" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+def _date(values: pd.Series) -> pd.Series:
+    """Calendar dates of a medication's start/end; a missing end reads 'ongoing'."""
+    return values.dt.strftime("%Y-%m-%d").where(values.notna(), "ongoing")
 
 
-def evidence_table(result: ScreenResult, rules: RuleSet) -> pd.DataFrame:
+EVIDENCE_COLUMNS = ["patient_id", "risk_factor", "source", "text", "time"]
+
+
+def _evidence_part(
+    rows: pd.DataFrame, risk_factor: pd.Series, source: str, text: pd.Series, time: pd.Series
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "patient_id": rows["patient_id"],
+            "risk_factor": risk_factor,
+            "source": source,
+            "text": text,
+            "time": time,
+        }
+    )
+
+
+def evidence_table(result: ScreenResult) -> pd.DataFrame:
     """Long evidence: patient_id, risk_factor, source, text, time (one row per piece)."""
     parts = []
     meds = result.medication_evidence
@@ -72,24 +90,16 @@ def evidence_table(result: ScreenResult, rules: RuleSet) -> pd.DataFrame:
         text = (
             meds["drug"].astype("str")
             + " (start "
-            + meds["start_time"].map(_date)
+            + _date(meds["start_time"])
             + ", end "
-            + meds["end_time"].map(_date)
+            + _date(meds["end_time"])
             + ", day "
             + meds["days_since_start"].astype("int64").astype("str")
             + np.where(meds["new_start"], ", new start", "")
             + ")"
         )
         parts.append(
-            pd.DataFrame(
-                {
-                    "patient_id": meds["patient_id"],
-                    "risk_factor": meds["risk_factor"],
-                    "source": "medication",
-                    "text": text,
-                    "time": meds["start_time"],
-                }
-            )
+            _evidence_part(meds, meds["risk_factor"], "medication", text, meds["start_time"])
         )
     conditions = result.condition_evidence
     if not conditions.empty:
@@ -104,15 +114,7 @@ def evidence_table(result: ScreenResult, rules: RuleSet) -> pd.DataFrame:
             "correction_risk:" + conditions["condition"].astype("str")
         )
         parts.append(
-            pd.DataFrame(
-                {
-                    "patient_id": conditions["patient_id"],
-                    "risk_factor": factor,
-                    "source": "diagnosis",
-                    "text": text,
-                    "time": conditions["recorded_time"],
-                }
-            )
+            _evidence_part(conditions, factor, "diagnosis", text, conditions["recorded_time"])
         )
     cofactors = result.cofactor_evidence
     if not cofactors.empty:
@@ -129,18 +131,10 @@ def evidence_table(result: ScreenResult, rules: RuleSet) -> pd.DataFrame:
             + ")"
         )
         parts.append(
-            pd.DataFrame(
-                {
-                    "patient_id": cofactors["patient_id"],
-                    "risk_factor": cofactors["risk_factor"],
-                    "source": "lab",
-                    "text": text,
-                    "time": cofactors["time"],
-                }
-            )
+            _evidence_part(cofactors, cofactors["risk_factor"], "lab", text, cofactors["time"])
         )
     if not parts:
-        return pd.DataFrame(columns=["patient_id", "risk_factor", "source", "text", "time"])
+        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
     table = pd.concat(parts, ignore_index=True)
     return table.sort_values(
         ["patient_id", "risk_factor", "time", "text"], kind="stable"
@@ -264,7 +258,7 @@ def build_review_list(
     cases = result.cases.loc[result.cases["listed"]].reset_index(drop=True)
     if cases.empty:
         return _empty_review(allow_identifiers and patients is not None and not patients.empty)
-    evidence = evidence_table(result, rules)
+    evidence = evidence_table(result)
     per_patient = (
         (evidence["risk_factor"] + ": " + evidence["text"])
         .groupby(evidence["patient_id"])
