@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.rules.loader import RuleSet
@@ -55,11 +56,7 @@ def electrolyte_cofactors(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSe
             )
         )
     parts.append(_hypocalcemia(cases, labs, rules))
-    evidence = (
-        pd.concat([p for p in parts if not p.empty], ignore_index=True)
-        if any(not p.empty for p in parts)
-        else pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    )
+    evidence = _concat(parts)
     return evidence.sort_values(["patient_id", "risk_factor"], kind="stable").reset_index(drop=True)
 
 
@@ -112,17 +109,12 @@ def _hypocalcemia(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd
         total.loc[total["corrected_calcium"] < limits["total_calcium_low_mg_dl"]],
         "corrected_calcium",
     )
-    detail = (
-        low.apply(
-            lambda r: (
-                f"total {r.value_num:g} mg/dL, albumin {r.albumin:g} g/dL"
-                if pd.notna(r.albumin) and r.albumin < reference
-                else f"total {r.value_num:g} mg/dL, no albumin correction"
-            ),
-            axis=1,
-        )
-        if not low.empty
-        else pd.Series(dtype=object)
+    total_text = "total " + low["value_num"].map(lambda v: f"{v:g}").astype("str") + " mg/dL, "
+    corrected = low["albumin"].notna() & (low["albumin"] < reference)
+    detail = total_text + np.where(
+        corrected,
+        "albumin " + low["albumin"].map(lambda v: f"{v:g}").astype("str") + " g/dL",
+        "no albumin correction",
     )
     by_total = pd.DataFrame(
         {
@@ -135,8 +127,12 @@ def _hypocalcemia(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd
             "detail": detail,
         }
     )
-    return (
-        pd.concat([p for p in (by_ionized, by_total) if not p.empty], ignore_index=True)
-        if not (by_ionized.empty and by_total.empty)
-        else by_ionized
-    )
+    return _concat([by_ionized, by_total])
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Non-empty evidence parts stacked; the empty evidence table when there is none."""
+    filled = [p for p in parts if not p.empty]
+    if not filled:
+        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    return pd.concat(filled, ignore_index=True)
