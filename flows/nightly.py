@@ -31,7 +31,7 @@ from hyposcreen import pipeline
 from hyposcreen.config import RunSettings, load_mapping, parse_timestamp, parse_window
 from hyposcreen.errors import HyposcreenError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
-from hyposcreen.ingest.tabular import find_table_files, sha256_of
+from hyposcreen.ingest.tabular import sha256_of
 from hyposcreen.pipeline import CleanedInputs, RunContext, RunSummary
 from hyposcreen.screen.cases import ScreenResult
 
@@ -116,7 +116,7 @@ def ingest_cache_key(task_ctx: TaskRunContext, inputs: dict[str, Any]) -> str | 
     name: str = inputs["name"]
     settings = ctx.settings
     try:
-        files = find_table_files(settings.input_dir, ctx.mapping.table(name).file or name)
+        files = pipeline.table_files(ctx, name)
         hashes = [(str(path), str(path.resolve()), sha256_of(path)) for path in files]
     except (HyposcreenError, OSError):
         return None  # not cacheable; the task itself raises the readable error

@@ -15,7 +15,7 @@ from hyposcreen.errors import ConfigError
 from hyposcreen.rules.loader import normalize_label
 
 TABLES = ("labs", "medications", "diagnoses", "patients")
-SOURCES = ("canonical",)
+SOURCES = ("canonical", "fhir", "omop", "mimic")
 
 
 @dataclass(frozen=True)

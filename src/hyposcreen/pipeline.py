@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from hyposcreen import __version__
+from hyposcreen.adapters import load_adapter
 from hyposcreen.clean import (
     QUARANTINED,
     USED,
@@ -30,7 +31,7 @@ from hyposcreen.clean import (
 from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
 from hyposcreen.errors import ConfigError, HyposcreenError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
-from hyposcreen.ingest.tabular import read_table
+from hyposcreen.ingest.tabular import find_table_files, read_table
 from hyposcreen.report.quarantine import quarantine_rows
 from hyposcreen.report.review_list import DISCLAIMER, build_review_list, evidence_table, to_text
 from hyposcreen.report.writers import write_csv, write_json, write_parquet
@@ -92,6 +93,8 @@ def prepare(settings: RunSettings) -> RunContext:
         raise ConfigError(f"Unknown --source '{settings.source}'. Available: {', '.join(SOURCES)}.")
     if not settings.input_dir.is_dir():
         raise ConfigError(f"Input folder {settings.input_dir} does not exist or is not a folder.")
+    if settings.source != "canonical":
+        load_adapter(settings.source).check_layout(settings.input_dir)
     mapping = load_mapping(settings.mapping_path)
     rules = load_rules(settings.rules_dir)
     if mapping.lab_dictionary:
@@ -112,10 +115,27 @@ def prepare(settings: RunSettings) -> RunContext:
     return RunContext(settings=settings, rules=rules, profile=profile, mapping=mapping)
 
 
+def table_files(ctx: RunContext, name: str) -> list[Path]:
+    """The files one canonical table is read from (for cache keys)."""
+    settings = ctx.settings
+    if settings.source == "canonical":
+        return find_table_files(settings.input_dir, ctx.mapping.table(name).file or name)
+    return load_adapter(settings.source).input_files(settings.input_dir, name)
+
+
 def ingest_table(ctx: RunContext, name: str) -> IngestedTable:
     """Read one canonical table (labs are filtered to known analytes inside the read window)."""
     with ctx.timed(f"read_{name}"):
         row_filter = lab_row_filter(ctx.rules, ctx.settings.window) if name == "labs" else None
+        if ctx.settings.source != "canonical":
+            return load_adapter(ctx.settings.source).read_table(
+                ctx.settings.input_dir,
+                name,
+                ctx.mapping,
+                ctx.rules,
+                ctx.settings.window,
+                row_filter,
+            )
         return read_table(
             ctx.settings.input_dir,
             SCHEMAS[name],
@@ -356,6 +376,7 @@ def build_manifest(
         "site": ctx.mapping.site,
         "source": ctx.settings.source,
         "inputs": {name: t.files for name, t in tables.items()},
+        "source_counts": {name: t.source_counts for name, t in tables.items() if t.source_counts},
         "reconciliation": reconciliation,
         "reconciled": all(r["reconciled"] for r in reconciliation.values()),
         "attrition": result.attrition,

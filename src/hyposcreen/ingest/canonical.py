@@ -83,3 +83,5 @@ class IngestedTable:
     not_relevant: dict[str, int] = field(default_factory=dict)
     files: list[dict[str, object]] = field(default_factory=list)  # path, sha256, rows, bytes
     present_columns: tuple[str, ...] = ()  # canonical columns the source really had
+    # adapters: rows read / mapped / unmapped per resource type or source table
+    source_counts: dict[str, dict[str, int]] = field(default_factory=dict)

@@ -158,15 +158,7 @@ def _to_canonical(
     frame = frame.rename(columns=wanted)
     for column, value in table.constants.items():
         frame[column] = value
-    for column in schema.columns:
-        if column not in frame.columns:
-            dtype = "float64" if column in schema.float_columns else "str"
-            frame[column] = pd.Series(None, index=frame.index, dtype=dtype)
-        elif column in schema.float_columns:
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-        elif column not in schema.time_columns:
-            frame[column] = _as_text(frame[column])
-    return frame
+    return canonical_columns(frame, schema)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -273,14 +265,7 @@ def read_table(
             row_numbers = frame.pop(_ROW)
             if frame["source_row"].isna().all():
                 frame["source_row"] = row_numbers.astype("str")
-            if row_filter.select is not None:
-                frame, dropped = row_filter.select(frame)
-                not_relevant.update(dropped)
-            frame = _parse_time_columns(frame, schema, mapping, table)
-            if row_filter.window is not None:
-                frame, outside = _apply_window(frame, row_filter.window)
-                not_relevant["outside_window"] += outside
-            kept.append(frame)
+            kept.append(finish_batch(frame, schema, mapping, row_filter, not_relevant))
         if malformed.rows:
             kept.append(_malformed_frame(malformed, path, schema))
             file_rows += len(malformed.rows)
@@ -302,6 +287,47 @@ def read_table(
         files=file_records,
         present_columns=tuple(sorted(present)),
     )
+
+
+def finish_batch(
+    frame: pd.DataFrame,
+    schema: TableSchema,
+    mapping: SiteMapping,
+    row_filter: RowFilter,
+    not_relevant: Counter[str],
+) -> pd.DataFrame:
+    """The shared tail of every reader (tabular files and source adapters alike).
+
+    `frame` holds the canonical columns as text (times as text or typed timestamps) plus
+    `source_file`/`source_row`; the selector and the window drop rows (counted in
+    `not_relevant`), times are parsed to naive site-local time with the text kept in `<col>_raw`.
+    """
+    if row_filter.select is not None:
+        frame, dropped = row_filter.select(frame)
+        not_relevant.update(dropped)
+    frame = _parse_time_columns(frame, schema, mapping, mapping.table(schema.name))
+    if row_filter.window is not None:
+        frame, outside = _apply_window(frame, row_filter.window)
+        not_relevant["outside_window"] += outside
+    return frame
+
+
+def canonical_columns(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
+    """Add absent canonical columns as nulls and give present ones the canonical dtypes."""
+    for column in schema.columns:
+        if column not in frame.columns:
+            dtype = "float64" if column in schema.float_columns else "str"
+            frame[column] = pd.Series(None, index=frame.index, dtype=dtype)
+        elif column in schema.float_columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        elif column not in schema.time_columns:
+            frame[column] = _as_text(frame[column])
+    return frame
+
+
+def empty_frame(schema: TableSchema, rows: int = 0) -> pd.DataFrame:
+    """A canonical frame with no rows (or `rows` all-null rows), as the readers produce."""
+    return _empty_frame(schema, rows)
 
 
 def _check_columns(
