@@ -8,6 +8,8 @@ re-derive it by hand and update both the README table and the CSV.
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -105,6 +107,57 @@ def test_data_contracts_ran_and_data_docs_exist(sample_run: Path) -> None:
     assert {"labs", "medications", "diagnoses", "patients"} <= set(validation["tables"])
     assert validation["review_list"]["passed"] is True
     assert (sample_run / "validation" / "index.html").is_file()
+
+
+_EXTERNAL_ASSET = re.compile(
+    r"<(?:script|img)[^>]*\bsrc=[\"']https?://|<link[^>]*\bhref=[\"']https?://|url\(\s*[\"']?https?://",
+    re.I,
+)
+
+
+def test_data_docs_load_nothing_from_the_network(sample_run: Path) -> None:
+    """Every Data Docs page and stylesheet is self-contained: no CDN script, style or image."""
+    docs = sample_run / "validation"
+    files = [*docs.rglob("*.html"), *docs.rglob("*.css")]
+    assert len(files) >= 9  # our index, GX's index, 4 suites, 4 validation results, styles
+    offenders = [f.name for f in files if _EXTERNAL_ASSET.search(f.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_data_docs_index_in_a_real_browser_lists_every_table(
+    sample_run: Path, tmp_path: Path
+) -> None:
+    """Headless Chromium renders the index with one row per table and a link to GX's page."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    index = (sample_run / "validation" / "index.html").resolve().as_uri()
+    dom = subprocess.run(
+        [chromium, *flags, "--dump-dom", index], capture_output=True, text=True, timeout=120
+    ).stdout
+    shot = tmp_path / "data_docs_index.png"
+    subprocess.run(
+        [chromium, *flags, "--window-size=1300,1300", f"--screenshot={shot}", index],
+        capture_output=True,
+        timeout=120,
+    )
+    assert "hyposcreen: validation of the inputs" in dom
+    for table in ("labs", "medications", "diagnoses", "patients"):
+        assert f"<td>{table}</td>" in dom
+    assert dom.count("validation result</a>") == 4
+    assert "5 warning(s)" in dom  # the sample's planted bad lab rows, quarantined
+    assert shot.stat().st_size > 10_000
 
 
 def test_too_many_non_numeric_sodium_values_stop_the_run(tmp_path: Path) -> None:

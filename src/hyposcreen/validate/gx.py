@@ -50,6 +50,7 @@ from hyposcreen.errors import ConfigError, InputError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.report.review_list import REVIEW_COLUMNS
 from hyposcreen.rules.loader import load_rules, normalize_label, normalize_unit
+from hyposcreen.validate.docs import make_offline
 
 SUITES_DIR = Path(
     os.environ.get(
@@ -250,6 +251,12 @@ def validate_tables(
     results, docs_index = _run(jobs, docs_dir)
     for job, result in zip(jobs, results, strict=True):
         outcomes.extend(_outcomes(job, result))
+    if docs_index is not None:
+        docs_index = make_offline(
+            docs_index.parent,
+            [o.as_dict() for o in outcomes],
+            "hyposcreen: validation of the inputs",
+        )
     return ValidationReport(outcomes, skipped, time.perf_counter() - started, docs_index)
 
 

@@ -1,0 +1,94 @@
+"""Make GX Data Docs readable where they are read: offline, on a hospital workstation.
+
+GX's HTML pulls Bootstrap, jQuery, Font Awesome and its logo from public CDNs; offline the
+pages render unstyled, the status icons are blank and the index (a JavaScript table) lists
+nothing. `make_offline` strips every external asset, inlines a small stylesheet (status icons
+as characters) and writes our own `index.html` that needs no JavaScript; GX's index is kept as
+`gx_index.html`. Opening the docs then makes no network request at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+_EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>", re.I)
+_EXTERNAL_LINK = re.compile(r"<link[^>]*\bhref=[\"']https?://[^>]*>", re.I)
+_EXTERNAL_IMG = re.compile(r"<img[^>]*\bsrc=[\"']https?://[^>]*>", re.I)
+_EXTERNAL_CSS_URL = re.compile(r"url\(\s*[\"']?https?://[^)]*\)", re.I)
+_INLINE_SCRIPT = re.compile(r"<script>.*?</script>", re.I | re.S)
+_HEAD_END = re.compile(r"</head>", re.I)
+
+_STYLE = (
+    "<style>"
+    "body{font:14px/1.45 system-ui,sans-serif;margin:1.5rem;color:#1d1d1d}"
+    "table{border-collapse:collapse;margin:.5rem 0 1rem}"
+    "td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top;text-align:left}"
+    "th{background:#f1f3f5}h1,h2,h3,h4,h5,h6{margin:1rem 0 .4rem}"
+    '.fa-check-circle::before{content:"\\2714  passed";color:#1b6e2a;font-weight:600}'
+    '.fa-times::before,.fa-times-circle::before{content:"\\2716  failed";color:#b00020;'
+    "font-weight:600}.fas{font-style:normal}"
+    ".invisible,.modal,.ge-walkthrough-modal,#ge-cta-footer{display:none}"
+    ".hyposcreen-offline{background:#fff8e1;border:1px solid #e0c060;padding:.4rem .6rem}"
+    "</style>"
+)
+_NOTICE = (
+    '<p class="hyposcreen-offline">Offline copy: external styles and scripts were removed by '
+    'hyposcreen. <a href="{index}">Back to the run\'s validation summary</a>.</p>'
+)
+
+
+def make_offline(docs_dir: Path, outcomes: Iterable[dict[str, Any]], title: str) -> Path:
+    """Rewrite every Data Docs page in `docs_dir` for offline reading; return the new index."""
+    gx_index = docs_dir / "index.html"
+    if gx_index.is_file():
+        gx_index.replace(docs_dir / "gx_index.html")
+    for page in sorted(docs_dir.rglob("*.html")):
+        _strip_page(page, docs_dir)
+    for sheet in sorted(docs_dir.rglob("*.css")):
+        css = sheet.read_text(encoding="utf-8")
+        sheet.write_text(_EXTERNAL_CSS_URL.sub("none", css), encoding="utf-8")
+    index = docs_dir / "index.html"
+    index.write_text(_render_index(docs_dir, list(outcomes), title), encoding="utf-8")
+    return index
+
+
+def _strip_page(page: Path, docs_dir: Path) -> None:
+    html = page.read_text(encoding="utf-8")
+    html = _EXTERNAL_SCRIPT.sub("", html)
+    html = _EXTERNAL_LINK.sub("", html)
+    html = _EXTERNAL_IMG.sub("", html)
+    html = _EXTERNAL_CSS_URL.sub("none", html)
+    html = _INLINE_SCRIPT.sub("", html)  # jQuery/Bootstrap glue: dead without its libraries
+    back = Path(*[".."] * (len(page.relative_to(docs_dir).parts) - 1), "index.html")
+    notice = _NOTICE.format(index=back.as_posix())
+    html = _HEAD_END.sub(lambda _: _STYLE + "</head>", html, count=1)
+    html = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + notice, html, count=1, flags=re.I)
+    page.write_text(html, encoding="utf-8")
+
+
+def _render_index(docs_dir: Path, outcomes: list[dict[str, Any]], title: str) -> str:
+    tables: dict[str, dict[str, Any]] = {}
+    for outcome in outcomes:
+        entry = tables.setdefault(
+            outcome["table"], {"name": outcome["table"], "outcomes": [], "failed": 0}
+        )
+        entry["outcomes"].append(outcome)
+        entry["failed"] += not outcome["success"]
+        entry["critical"] = entry.get("critical", 0) + (
+            not outcome["success"] and outcome["severity"] == "critical"
+        )
+    for name, entry in tables.items():
+        pages = sorted((docs_dir / "validations" / name).rglob("*.html"))
+        entry["page"] = pages[-1].relative_to(docs_dir).as_posix() if pages else None
+        suite = docs_dir / "expectations" / f"{name}.html"
+        entry["suite_page"] = suite.relative_to(docs_dir).as_posix() if suite.is_file() else None
+    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    source = resources.files("hyposcreen.validate").joinpath("templates/validation_index.html.j2")
+    template = environment.from_string(source.read_text(encoding="utf-8"))
+    return template.render(title=title, tables=list(tables.values()))
