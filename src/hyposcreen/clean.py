@@ -40,8 +40,11 @@ def read_window_start(window: Window, rules: RuleSet) -> pd.Timestamp:
     return window.start - context - pairing
 
 
-def lab_row_filter(rules: RuleSet, window: Window) -> RowFilter:
-    """What the lab reader keeps: rows of a known analyte dated inside the read window."""
+def lab_row_filter(rules: RuleSet, window: Window, since: pd.Timestamp | None = None) -> RowFilter:
+    """What the lab reader keeps: rows of a known analyte dated inside the read window (from
+    `since` when given and earlier, for late results)."""
+    start = read_window_start(window, rules)
+    start = min(start, since) if since is not None else start
 
     def select(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[str]]:
         analyte, reason = identify_analytes(frame, rules)
@@ -54,7 +57,7 @@ def lab_row_filter(rules: RuleSet, window: Window) -> RowFilter:
     return RowFilter(
         loinc_keep=frozenset(rules.loinc_to_analyte),
         select=select,
-        window=("specimen_time", read_window_start(window, rules), window.end),
+        window=("specimen_time", start, window.end),
     )
 
 

@@ -190,3 +190,4 @@ class RunSettings:
     mapping_path: Path | None = None
     rules_dir: Path | None = None
     glucose_factor: float | None = None
+    state_dir: Path | None = None  # nightly state (hyposcreen.state); None = a stateless run

@@ -20,6 +20,7 @@ import pandas as pd
 from hyposcreen import __version__
 from hyposcreen.adapters import load_adapter
 from hyposcreen.clean import (
+    NOT_RELEVANT,
     QUARANTINED,
     USED,
     clean_diagnoses,
@@ -27,16 +28,24 @@ from hyposcreen.clean import (
     clean_medications,
     count_buckets,
     lab_row_filter,
+    read_window_start,
 )
 from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
 from hyposcreen.errors import ConfigError, HyposcreenError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.tabular import find_table_files, read_table
+from hyposcreen.report.folders import discard_staging, publish_folder, staging_folder
 from hyposcreen.report.quarantine import quarantine_rows
 from hyposcreen.report.review_list import DISCLAIMER, build_review_list, evidence_table, to_text
 from hyposcreen.report.writers import write_csv, write_json, write_parquet
 from hyposcreen.rules.loader import Profile, RuleSet, load_rules
-from hyposcreen.screen.cases import ScreenResult, screen
+from hyposcreen.screen.cases import ScreenResult, order_cases, screen
+from hyposcreen.screen.incremental import (
+    apply_listing_history,
+    flag_late_results,
+    late_lookback_start,
+)
+from hyposcreen.state import StateStore, result_keys
 
 
 @dataclass
@@ -46,6 +55,14 @@ class RunContext:
     profile: Profile
     mapping: SiteMapping
     timings: dict[str, float] = field(default_factory=dict)
+    state: StateStore | None = None  # nightly state; None for a stateless run
+    staging: Path | None = None  # hidden folder the outputs are built in (report.folders)
+
+    def staging_dir(self) -> Path:
+        """Created on first use (Data Docs are the first output written)."""
+        if self.staging is None:
+            self.staging = staging_folder(self.settings.out_dir)
+        return self.staging
 
     @contextmanager
     def timed(self, step: str) -> Iterator[None]:
@@ -67,6 +84,7 @@ class CleanedInputs:
     patients: pd.DataFrame | None
     read_not_relevant: dict[str, dict[str, int]]  # rows the reader dropped, by reason
     rows_in: dict[str, int]
+    seen_results: pd.DataFrame | None = None  # nightly: result_key, specimen_time to remember
 
     @property
     def reconciliation(self) -> dict[str, dict[str, Any]]:
@@ -112,7 +130,8 @@ def prepare(settings: RunSettings) -> RunContext:
             f"Glucose correction factor {factor:g} is not allowed; use one of "
             f"{', '.join(str(f) for f in rules.glucose['allowed_factors'])}."
         )
-    return RunContext(settings=settings, rules=rules, profile=profile, mapping=mapping)
+    state = StateStore(settings.state_dir, mapping.site) if settings.state_dir else None
+    return RunContext(settings=settings, rules=rules, profile=profile, mapping=mapping, state=state)
 
 
 def table_files(ctx: RunContext, name: str) -> list[Path]:
@@ -126,7 +145,14 @@ def table_files(ctx: RunContext, name: str) -> list[Path]:
 def ingest_table(ctx: RunContext, name: str) -> IngestedTable:
     """Read one canonical table (labs are filtered to known analytes inside the read window)."""
     with ctx.timed(f"read_{name}"):
-        row_filter = lab_row_filter(ctx.rules, ctx.settings.window) if name == "labs" else None
+        since = None
+        if ctx.state is not None:  # late results: read their collection period and context
+            since = late_lookback_start(ctx.settings.window, ctx.rules) - (
+                ctx.settings.window.start - read_window_start(ctx.settings.window, ctx.rules)
+            )
+        row_filter = (
+            lab_row_filter(ctx.rules, ctx.settings.window, since) if name == "labs" else None
+        )
         if ctx.settings.source != "canonical":
             return load_adapter(ctx.settings.source).read_table(
                 ctx.settings.input_dir,
@@ -150,6 +176,9 @@ def clean_inputs(ctx: RunContext, tables: dict[str, IngestedTable]) -> CleanedIn
     with ctx.timed("clean"):
         window = ctx.settings.window
         labs = clean_labs(tables["labs"].frame, ctx.rules)
+        seen = None
+        if ctx.state is not None:
+            labs, seen = _late_results(ctx, labs)
         meds, matches = clean_medications(tables["medications"].frame, ctx.rules, window)
         diagnoses = clean_diagnoses(tables["diagnoses"].frame, ctx.rules, window)
         cleaned = {"labs": labs, "medications": meds, "diagnoses": diagnoses}
@@ -162,7 +191,39 @@ def clean_inputs(ctx: RunContext, tables: dict[str, IngestedTable]) -> CleanedIn
             patients=patients.frame if patients is not None else None,
             read_not_relevant={name: tables[name].not_relevant for name in cleaned},
             rows_in={name: tables[name].rows_in for name in cleaned},
+            seen_results=seen,
         )
+
+
+def _late_results(ctx: RunContext, labs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Flag late sodium results; rows read only for them and not needed become not relevant.
+
+    Returns the labs and the sodium results this run has seen (remembered in the state).
+    """
+    assert ctx.state is not None
+    window, rules = ctx.settings.window, ctx.rules
+    lookback = late_lookback_start(window, rules)
+    sodium = labs.loc[(labs["analyte"] == "sodium") & (labs["bucket"] == USED)]
+    keys = result_keys(sodium)
+    late = flag_late_results(
+        sodium, keys, window, rules, ctx.state.seen_keys(lookback), ctx.state.screened_windows()
+    )
+    out = labs.assign(reported_late=False)
+    out.loc[late.index[late.to_numpy()], "reported_late"] = True
+    # rows before the usual read start stay only as context of a late result of their patient
+    context = window.start - read_window_start(window, rules)
+    earliest = out.loc[out["reported_late"]].groupby("patient_id")["specimen_time"].min()
+    needed_from = out["patient_id"].map(earliest - context)
+    early = out["specimen_time"] < read_window_start(window, rules)
+    unneeded = early & ~(out["specimen_time"] >= needed_from).fillna(False)
+    out.loc[unneeded, "bucket"] = NOT_RELEVANT
+    out.loc[unneeded, "reason"] = "outside_window"
+    out.loc[unneeded, "value_num"] = float("nan")
+    recent = sodium["specimen_time"] >= lookback
+    seen = pd.DataFrame(
+        {"result_key": keys[recent], "specimen_time": sodium.loc[recent, "specimen_time"]}
+    )
+    return out, seen
 
 
 def validate_inputs(ctx: RunContext, cleaned: CleanedInputs) -> dict[str, Any]:
@@ -186,7 +247,7 @@ def validate_inputs(ctx: RunContext, cleaned: CleanedInputs) -> dict[str, Any]:
             frames,
             window_end=ctx.settings.window.end,
             thresholds=ctx.rules.contracts,
-            docs_dir=ctx.settings.out_dir / "validation",
+            docs_dir=ctx.staging_dir() / "validation",
             code_system_aliases=ctx.rules.code_system_aliases,
         )
         report.raise_for_critical()
@@ -225,6 +286,16 @@ def screen_inputs(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
             ctx.settings.window,
             ctx.settings.glucose_factor,
         )
+        if ctx.state is not None:
+            history = ctx.state.history(ctx.settings.window.start)
+            cases = apply_listing_history(
+                result.cases,
+                history.last_listing,
+                history.reviewed,
+                ctx.settings.window,
+                ctx.rules,
+            )
+            result.cases = order_cases(cases)
         result.attrition = attrition_table(cleaned.labs, result, ctx)
         return result
 
@@ -264,12 +335,19 @@ def attrition_table(
             int((cases["n_risk_factors"] > 0).sum()) if len(cases) else 0,
             ">= 1 risk factor of spec §6",
         ),
+    ]
+    if "relisted_because" in cases:
+        held_back = int((cases["relisted_because"] == "not_worse").sum())
+        steps.append(
+            ("held_back_listed_before", held_back, "listed in an earlier night, not worse since")
+        )
+    steps.append(
         (
             "listed",
             int(cases["listed"].sum()) if len(cases) else 0,
-            "risk factor, or severe, or over-rapid correction",
-        ),
-    ]
+            "risk factor, or severe, or over-rapid correction (and, nightly, new or worse)",
+        )
+    )
     return [{"step": s, "count": int(c), "meaning": m} for s, c, m in steps]
 
 
@@ -307,8 +385,7 @@ def write_outputs(
     from hyposcreen.validate.gx import validate_review_list
 
     with ctx.timed("write"):
-        out = ctx.settings.out_dir
-        out.mkdir(parents=True, exist_ok=True)
+        out = ctx.staging_dir()
         run_id = compute_run_id(ctx, tables)
         window = ctx.settings.window
         review = build_review_list(
@@ -344,7 +421,42 @@ def write_outputs(
         write_csv(out / "quarantine.csv", quarantine)
     manifest = build_manifest(ctx, tables, cleaned, result, review, run_id, validation)
     write_json(out / "run_manifest.json", manifest)
-    return RunSummary(run_id=run_id, out_dir=out, review_csv=review_csv, manifest=manifest)
+    final = publish_folder(out, ctx.settings.out_dir)
+    ctx.staging = None
+    if ctx.state is not None:  # only once the outputs are in place: a crash never advances it
+        ctx.state.record_run(
+            ctx.settings.window, run_id, final, listed_cases(result), cleaned.seen_results
+        )
+    return RunSummary(
+        run_id=run_id,
+        out_dir=final,
+        review_csv=final / review_csv.name,
+        manifest=manifest,
+    )
+
+
+def listed_cases(result: ScreenResult) -> pd.DataFrame:
+    """What the state remembers of each listed case: tier, nadir, the over-correction shown."""
+    cases = result.cases.loc[result.cases["listed"]]
+    oc_to = (
+        cases["oc_to_time"].dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("")
+        if "oc_to_time" in cases
+        else ""
+    )
+    return pd.DataFrame(
+        {
+            "patient_id": cases["patient_id"],
+            "tier": cases["tier"],
+            "nadir": cases["corrected_sodium"],
+            "overcorrection_to": oc_to,
+        }
+    )
+
+
+def discard_outputs(ctx: RunContext) -> None:
+    """After a failure: drop the half-built folder; the previous outputs stay as they were."""
+    discard_staging(ctx.staging)
+    ctx.staging = None
 
 
 def build_manifest(
@@ -406,8 +518,12 @@ def read_inputs(ctx: RunContext) -> dict[str, IngestedTable]:
 def run_pipeline(settings: RunSettings) -> RunSummary:
     """The whole run without orchestration."""
     ctx = prepare(settings)
-    tables = read_inputs(ctx)
-    cleaned = clean_inputs(ctx, tables)
-    validation = validate_inputs(ctx, cleaned)
-    result = screen_inputs(ctx, cleaned)
-    return write_outputs(ctx, tables, cleaned, result, validation)
+    try:
+        tables = read_inputs(ctx)
+        cleaned = clean_inputs(ctx, tables)
+        validation = validate_inputs(ctx, cleaned)
+        result = screen_inputs(ctx, cleaned)
+        return write_outputs(ctx, tables, cleaned, result, validation)
+    except BaseException:
+        discard_outputs(ctx)
+        raise

@@ -38,6 +38,9 @@ EXTRA_COLUMNS = [
     "index_glucose",
     "window_start",
     "window_end",
+    "relisted_because",  # nightly runs with state: new | nadir_lower;tier_escalation;...
+    "previously_listed",  # start of the window that last listed the case
+    "last_reviewed",  # latest clinician review recorded with `hyposcreen reviewed`
 ]
 IDENTIFIER_COLUMNS = ["mrn", "name", "unit"]
 TIER_NAMES = {1: "urgent", 2: "soon", 3: "routine"}
@@ -303,6 +306,9 @@ def build_review_list(
             "index_glucose": cases["index_glucose"].astype("float64"),
             "window_start": window_start,
             "window_end": window_end,
+            "relisted_because": _text_or_blank(cases, "relisted_because"),
+            "previously_listed": _time_or_blank(cases, "previously_listed"),
+            "last_reviewed": _time_or_blank(cases, "last_reviewed"),
         }
     )
     if allow_identifiers and patients is not None and not patients.empty:
@@ -318,6 +324,19 @@ def build_review_list(
                 values.astype("str").where(values.notna(), "") if values is not None else ""
             )
     return review
+
+
+def _text_or_blank(cases: pd.DataFrame, column: str) -> pd.Series:
+    if column not in cases:
+        return pd.Series("", index=cases.index, dtype="str")
+    return cases[column].fillna("").astype("str")
+
+
+def _time_or_blank(cases: pd.DataFrame, column: str) -> pd.Series:
+    """ISO text of a nightly-state time, '' when there is none (or no state)."""
+    if column not in cases:
+        return pd.Series("", index=cases.index, dtype="str")
+    return iso(pd.to_datetime(cases[column])).fillna("").astype("str")
 
 
 def _empty_review(with_identifiers: bool) -> pd.DataFrame:

@@ -43,6 +43,8 @@ def screen(
     glucose = labs.loc[labs["analyte"] == "glucose"]
     results = classify(correct_for_glucose(sodium, glucose, rules, glucose_factor), profile)
     in_window = (results["specimen_time"] >= window.start) & (results["specimen_time"] < window.end)
+    if "reported_late" in results:  # nightly runs: late results are index candidates too
+        in_window |= results["reported_late"].fillna(False).astype(bool)
     results["in_window"] = in_window
 
     cases = find_cases(results)

@@ -1,0 +1,80 @@
+"""One output folder per window, published whole: built in a hidden sibling, then swapped in.
+
+Readers of `<out>/` see either the previous complete set of outputs or the new one, never a
+mix: a run killed while writing leaves only its hidden `.<name>.partial-<pid>` folder, which
+the next run of the same window removes. Between the two renames of a swap the previous
+folder sits at `.<name>.previous-<pid>`; `recover_folder` puts it back if a run died there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+PARTIAL = ".partial-"
+PREVIOUS = ".previous-"
+
+
+def staging_folder(out_dir: Path) -> Path:
+    """The hidden folder this process builds `out_dir` in (created empty)."""
+    recover_folder(out_dir)
+    staging = out_dir.parent / f".{out_dir.name}{PARTIAL}{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def publish_folder(staging: Path, out_dir: Path) -> Path:
+    """Swap the finished staging folder in as `out_dir` and drop the previous outputs."""
+    previous = out_dir.parent / f".{out_dir.name}{PREVIOUS}{os.getpid()}"
+    _fsync_dir(staging)
+    if out_dir.exists():
+        os.replace(out_dir, previous)
+    os.replace(staging, out_dir)
+    _fsync_dir(out_dir.parent)
+    if previous.exists():
+        shutil.rmtree(previous, ignore_errors=True)
+    return out_dir
+
+
+def discard_staging(staging: Path | None) -> None:
+    if staging is not None and staging.exists():
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def recover_folder(out_dir: Path) -> None:
+    """Undo what a killed run left: restore a displaced previous folder, drop dead partials."""
+    parent = out_dir.parent
+    if not parent.is_dir():
+        return
+    for leftover in sorted(parent.glob(f".{out_dir.name}{PREVIOUS}*")):
+        if not out_dir.exists():
+            os.replace(leftover, out_dir)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+    for partial in parent.glob(f".{out_dir.name}{PARTIAL}*"):
+        pid = partial.name.rsplit("-", 1)[-1]
+        if not (pid.isdigit() and _alive(int(pid))):
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # our own leftover from an earlier attempt (retry) is stale
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

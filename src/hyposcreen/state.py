@@ -1,0 +1,247 @@
+"""Incremental state of nightly runs in one SQLite file (issue: orchestration, item 4).
+
+What it remembers, per site:
+  * `runs`          every window screened successfully (the nightly pointer is the latest end);
+  * `listings`      the cases each run listed (tier, nadir, over-correction), so a case is listed
+                    again only when it worsened (spec'd in rules.yaml `limits.relist_*`);
+  * `reviews`       clinician reviews recorded with `hyposcreen reviewed --file CSV`;
+  * `seen_results`  keyed digests of the sodium results each run saw, so a result that first
+                    appears in a later extract (reported late) is screened in the next run.
+
+The file holds patient identifiers (like the review list): it is created with mode 0600 and
+belongs on the same protected volume as the outputs. A run records its state in one
+transaction *after* its outputs are in place, so a crash never advances the state.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from hyposcreen.config import Window
+from hyposcreen.errors import ConfigError, InputError
+
+STATE_FILE = "hyposcreen_state.sqlite3"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    site TEXT NOT NULL, window_start TEXT NOT NULL, window_end TEXT NOT NULL,
+    run_id TEXT NOT NULL, listed INTEGER NOT NULL, out_dir TEXT NOT NULL,
+    PRIMARY KEY (site, window_start, window_end)
+);
+CREATE TABLE IF NOT EXISTS listings (
+    site TEXT NOT NULL, patient_id TEXT NOT NULL, window_start TEXT NOT NULL,
+    tier INTEGER NOT NULL, nadir REAL NOT NULL, overcorrection_to TEXT,
+    PRIMARY KEY (site, patient_id, window_start)
+);
+CREATE TABLE IF NOT EXISTS reviews (
+    site TEXT NOT NULL, patient_id TEXT NOT NULL, reviewed_at TEXT NOT NULL,
+    reviewer TEXT NOT NULL, PRIMARY KEY (site, patient_id, reviewed_at, reviewer)
+);
+CREATE TABLE IF NOT EXISTS seen_results (
+    site TEXT NOT NULL, result_key INTEGER NOT NULL, specimen_time TEXT NOT NULL,
+    PRIMARY KEY (site, result_key)
+);
+"""
+_ISO = "%Y-%m-%dT%H:%M:%S"
+
+
+def result_keys(sodium: pd.DataFrame) -> pd.Series:
+    """A 64-bit digest per result (patient, collection time, analyte, value as received), as a
+    signed integer for SQLite; pandas' hash uses a fixed key, so it is stable across runs."""
+    parts = pd.DataFrame(
+        {
+            "patient_id": sodium["patient_id"].astype("str"),
+            "specimen_time": sodium["specimen_time"].dt.strftime(_ISO),
+            "analyte": sodium["analyte"].astype("str"),
+            "value_raw": sodium["value_raw"].astype("str").fillna(""),
+        }
+    )
+    digest = pd.util.hash_pandas_object(parts, index=False).to_numpy().view("int64")
+    return pd.Series(digest, index=sodium.index, dtype="int64")
+
+
+@dataclass(frozen=True)
+class ListingHistory:
+    """What earlier runs listed and what clinicians reviewed, one row per patient."""
+
+    last_listing: pd.DataFrame  # patient_id, window_start, tier, nadir, overcorrection_to
+    reviewed: pd.DataFrame  # patient_id, reviewed_at (the latest review)
+
+
+class StateStore:
+    """One SQLite file under the state dir; every method is one short transaction."""
+
+    def __init__(self, state_dir: Path, site: str) -> None:
+        self.site = site
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"State dir {state_dir} cannot be created: {exc}.") from exc
+        self.path = state_dir / STATE_FILE
+        if not self.path.exists():
+            self.path.touch(mode=0o600)
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            db = sqlite3.connect(self.path, timeout=30)
+        except sqlite3.Error as exc:
+            raise ConfigError(f"State file {self.path} cannot be opened: {exc}.") from exc
+        try:
+            with db:  # commit on success, roll back on error
+                yield db
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"State file {self.path} is not usable: {exc}.") from exc
+        finally:
+            db.close()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def last_window_end(self) -> pd.Timestamp | None:
+        with self._connect() as db:
+            row = db.execute("SELECT MAX(window_end) FROM runs WHERE site = ?", (self.site,))
+            value = row.fetchone()[0]
+        return _stamp(value) if value else None
+
+    def screened_windows(self) -> list[Window]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT window_start, window_end FROM runs WHERE site = ? ORDER BY window_start",
+                (self.site,),
+            ).fetchall()
+        return [
+            Window(pd.Timestamp(s).as_unit("us"), pd.Timestamp(e).as_unit("us")) for s, e in rows
+        ]
+
+    def seen_keys(self, since: pd.Timestamp) -> set[int]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT result_key FROM seen_results WHERE site = ? AND specimen_time >= ?",
+                (self.site, since.strftime(_ISO)),
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def history(self, before: pd.Timestamp) -> ListingHistory:
+        """The latest listing of each patient in a window that started before `before`."""
+        with self._connect() as db:
+            listing = pd.read_sql_query(
+                "SELECT patient_id, window_start, tier, nadir, overcorrection_to FROM listings "
+                "WHERE site = ? AND window_start < ? ORDER BY patient_id, window_start",
+                db,
+                params=(self.site, before.strftime(_ISO)),
+            )
+            reviewed = pd.read_sql_query(
+                "SELECT patient_id, MAX(reviewed_at) AS reviewed_at FROM reviews "
+                "WHERE site = ? GROUP BY patient_id",
+                db,
+                params=(self.site,),
+            )
+        listing = listing.drop_duplicates("patient_id", keep="last").reset_index(drop=True)
+        return ListingHistory(listing, reviewed)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def record_run(
+        self,
+        window: Window,
+        run_id: str,
+        out_dir: Path,
+        listed: pd.DataFrame,
+        seen: pd.DataFrame,
+    ) -> None:
+        """One transaction: the window, the cases listed, the sodium results seen.
+
+        `listed`: patient_id, tier, nadir, overcorrection_to (text or empty).
+        `seen`: result_key, specimen_time. A re-run of the same window replaces its rows.
+        """
+        start, end = window.start.strftime(_ISO), window.end.strftime(_ISO)
+        with self._connect() as db:
+            db.execute(
+                "DELETE FROM listings WHERE site = ? AND window_start = ?", (self.site, start)
+            )
+            db.executemany(
+                "INSERT INTO listings VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (self.site, str(p), start, int(t), float(n), o or None)
+                    for p, t, n, o in listed[
+                        ["patient_id", "tier", "nadir", "overcorrection_to"]
+                    ].itertuples(index=False)
+                ],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO seen_results VALUES (?, ?, ?)",
+                [
+                    (self.site, int(k), t.strftime(_ISO))
+                    for k, t in seen[["result_key", "specimen_time"]].itertuples(index=False)
+                ],
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+                (self.site, start, end, run_id, len(listed), str(out_dir)),
+            )
+
+    def record_reviews(self, reviews: pd.DataFrame) -> int:
+        """Add reviews (patient_id, reviewed_at, reviewer); returns how many were new."""
+        rows = [
+            (self.site, str(p), pd.Timestamp(t).strftime(_ISO), str(r))
+            for p, t, r in reviews[["patient_id", "reviewed_at", "reviewer"]].itertuples(
+                index=False
+            )
+        ]
+        with self._connect() as db:
+            before = db.total_changes
+            db.executemany("INSERT OR IGNORE INTO reviews VALUES (?, ?, ?, ?)", rows)
+            return db.total_changes - before
+
+
+def read_reviews(path: Path) -> pd.DataFrame:
+    """A clinician review CSV with columns patient_id, reviewed_at, reviewer."""
+    if not path.is_file():
+        raise InputError(f"Review file {path} does not exist.", file=str(path))
+    try:
+        frame = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"Review file {path} is not a readable CSV: {exc}.", file=str(path)
+        ) from exc
+    frame.columns = [c.strip().lower() for c in frame.columns]
+    missing = [c for c in ("patient_id", "reviewed_at", "reviewer") if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"Review file {path} lacks column(s) {', '.join(missing)}; expected patient_id, "
+            "reviewed_at, reviewer.",
+            file=str(path),
+            column=missing[0],
+        )
+    frame = frame[["patient_id", "reviewed_at", "reviewer"]].apply(lambda c: c.str.strip())
+    when = pd.to_datetime(frame["reviewed_at"], format="ISO8601", errors="coerce")
+    bad = frame.index[(frame["patient_id"] == "") | when.isna()]
+    if len(bad):
+        rows = ", ".join(str(i + 2) for i in bad[:5])
+        raise InputError(
+            f"Review file {path}: {len(bad)} row(s) without a patient_id or with a reviewed_at "
+            f"that is not an ISO date/time (rows {rows}).",
+            file=str(path),
+            column="reviewed_at",
+        )
+    if when.dt.tz is not None:
+        when = when.dt.tz_localize(None)
+    return frame.assign(reviewed_at=when.astype("datetime64[us]"))
+
+
+def state_dir_from_env(value: str | None) -> Path | None:
+    """--state-dir, else HYPOSCREEN_STATE_DIR, else none (stateless ad-hoc runs)."""
+    chosen = value or os.environ.get("HYPOSCREEN_STATE_DIR")
+    return Path(chosen) if chosen else None
+
+
+def _stamp(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text).as_unit("us")
