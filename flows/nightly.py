@@ -10,13 +10,11 @@ import dataclasses
 import hashlib
 import json
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import pandas as pd
 from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE, CacheKeyFnPolicy
@@ -28,12 +26,13 @@ from prefect.states import State
 import hyposcreen
 from flows.artifacts import counts_table, failure_record, run_counts, summary_markdown
 from hyposcreen import pipeline
-from hyposcreen.config import RunSettings, load_mapping, parse_timestamp, parse_window
-from hyposcreen.errors import HyposcreenError
+from hyposcreen.config import RunSettings, load_mapping
+from hyposcreen.errors import ConfigError, HyposcreenError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.ingest.tabular import sha256_of
 from hyposcreen.pipeline import CleanedInputs, RunContext, RunSummary
 from hyposcreen.screen.cases import ScreenResult
+from hyposcreen.windows import out_folder, plan_windows, window_label
 
 FAILED_FILE = "FAILED.json"
 
@@ -46,56 +45,40 @@ def site_timezone(mapping: str | None) -> str:
     return load_mapping(Path(mapping) if mapping else None).timezone
 
 
-def default_window(timezone: str, now: datetime | None = None) -> tuple[str, str]:
-    """The previous calendar day in the site's time zone, as naive local ISO date-times."""
-    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
-    return _midnight(today - timedelta(days=1)), _midnight(today)
-
-
-def _midnight(day: date) -> str:
-    return f"{day.isoformat()}T00:00:00"
-
-
-def resolve_window(
-    start: str | None, end: str | None, timezone: str, now: datetime | None = None
-) -> tuple[str, str]:
-    """Fill a missing window bound: no bounds = the day before `now`, one bound = one day."""
-    if start is None and end is None:
-        return default_window(timezone, now)
-    one_day = pd.Timedelta(days=1)
-    if end is None:
-        assert start is not None
-        return start, (parse_timestamp(start, timezone, "window_start") + one_day).isoformat()
-    if start is None:
-        return (parse_timestamp(end, timezone, "window_end") - one_day).isoformat(), end
-    return start, end
-
-
-def window_date(start: str, timezone: str) -> str:
-    return parse_timestamp(start, timezone, "window_start").date().isoformat()
-
-
 def scheduled_time() -> datetime:
     """The run's scheduled start: a late or retried nightly run still screens its own night."""
     return current_flow_run.scheduled_start_time
 
 
 def run_name() -> str:
-    """`screen-<window start date>`, computed from the flow run's parameters."""
+    """`screen-<first window date>` (`..<last>` when nights are caught up), from the flow
+    run's parameters."""
     params = current_flow_run.parameters
     try:
-        timezone = site_timezone(params.get("mapping"))
-        start, _ = resolve_window(
-            params.get("window_start"), params.get("window_end"), timezone, scheduled_time()
+        mapping = load_mapping(Path(params["mapping"]) if params.get("mapping") else None)
+        windows = plan_windows(
+            params.get("window_start"),
+            params.get("window_end"),
+            mapping.timezone,
+            scheduled_time(),
+            Path(params["state_dir"]) if params.get("state_dir") else None,
+            mapping.site,
+            _backfill(params.get("backfill_start"), params.get("backfill_end")),
         )
-        return f"screen-{window_date(start, timezone)}"
     except HyposcreenError:
         return "screen-invalid-settings"  # the flow body fails with the readable message
+    if not windows:
+        return "screen-up-to-date"
+    first, last = windows[0].start.date(), windows[-1].start.date()
+    return f"screen-{first}" if first == last else f"screen-{first}..{last}"
 
 
-def out_folder(out: str, day: str) -> Path:
-    """The output folder; a `{date}` in it becomes the window's start date (one per night)."""
-    return Path(out.replace("{date}", day))
+def _backfill(start: str | None, end: str | None) -> tuple[str, str] | None:
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise ConfigError("A backfill needs both a start and an end date.")
+    return start, end
 
 
 # --- caching and retries ---------------------------------------------------------------------
@@ -127,6 +110,7 @@ def ingest_cache_key(task_ctx: TaskRunContext, inputs: dict[str, Any]) -> str | 
         "window": settings.window.label(),
         "mapping": dataclasses.asdict(ctx.mapping),
         "source": settings.source,
+        "late_results": settings.state_dir is not None,  # reads a longer lab period
         "code": _code_hash(),
     }
     blob = json.dumps(payload, sort_keys=True, default=str).encode()
@@ -245,31 +229,62 @@ def nightly_screen(
     profile: str | None = None,
     rules: str | None = None,
     glucose_factor: float | None = None,
+    state_dir: str | None = None,
+    backfill_start: str | None = None,
+    backfill_end: str | None = None,
 ) -> dict[str, Any]:
-    """Screen one window and write the review list.
+    """Screen each window still to do and write its review list into its own folder.
 
-    Without a window: the calendar day before the run's scheduled start, in the site's time zone.
+    Windows: a backfill range (each day, both dates included), the given window, or — with a
+    state dir — every night since the last successful one (a missed night is caught up); with
+    neither, the calendar day before the run's scheduled start in the site's time zone.
 
-    `out` may hold `{date}` (the window's start date). On failure FAILED.json is written there
-    and the run ends Failed; on success a stale FAILED.json is removed.
+    Each window's outputs go to `out/<date>/` (or `out` with `{date}` replaced). A failed
+    window writes FAILED.json there, keeps that folder's previous outputs, ends the run Failed
+    and leaves later windows (and the state) for the next run.
     """
     started = time.perf_counter()
-    window: tuple[str | None, str | None] = (window_start, window_end)
-    out_dir = out_folder(out, "unknown-date")
+    failure_window: tuple[str | None, str | None] = (window_start, window_end)
+    out_dir = Path(out.replace("{date}", "unknown-date"))
     try:
-        timezone = site_timezone(mapping)
-        window = resolve_window(window_start, window_end, timezone, scheduled_time())
-        out_dir = out_folder(out, window_date(window[0], timezone))
+        site = load_mapping(Path(mapping) if mapping else None)
+        windows = plan_windows(
+            window_start,
+            window_end,
+            site.timezone,
+            scheduled_time(),
+            Path(state_dir) if state_dir else None,
+            site.site,
+            _backfill(backfill_start, backfill_end),
+        )
+    except Exception as error:
+        write_failure(out_dir, failure_record(error, failure_window))
+        raise
+    outcomes: list[dict[str, Any]] = []
+    for window in windows:
+        out_dir = out_folder(out, window)
         settings = RunSettings(
             input_dir=Path(input),
             out_dir=out_dir,
-            window=parse_window(window[0], window[1], timezone),
+            window=window,
             profile=profile,
             source=source,
             mapping_path=Path(mapping) if mapping else None,
             rules_dir=Path(rules) if rules else None,
             glucose_factor=glucose_factor,
+            state_dir=Path(state_dir) if state_dir else None,
         )
+        outcomes.append(screen_window(settings, started))
+    if not outcomes:
+        return {"windows": [], "listed": 0, "review_csv": None}
+    return {**outcomes[-1], "windows": [o["window"] for o in outcomes]}
+
+
+def screen_window(settings: RunSettings, started: float) -> dict[str, Any]:
+    """One window: read, clean, validate, screen, write, publish (one task each)."""
+    window = (settings.window.start.isoformat(), settings.window.end.isoformat())
+    ctx: RunContext | None = None
+    try:
         ctx = prepare(settings)
         reads = {name: ingest.submit(ctx, name) for name in (*REQUIRED_TABLES, "patients")}
         tables = {name: future.result() for name, future in reads.items()}
@@ -281,7 +296,13 @@ def nightly_screen(
         summary = write(ctx, tables, cleaned, result, validation)
         counts = publish(summary, time.perf_counter() - started)
     except Exception as error:
-        write_failure(out_dir, failure_record(error, window))
+        if ctx is not None:
+            pipeline.discard_outputs(ctx)
+        write_failure(settings.out_dir, failure_record(error, window))
         raise
-    (out_dir / FAILED_FILE).unlink(missing_ok=True)
-    return {**counts, "review_csv": str(summary.review_csv)}
+    (settings.out_dir / FAILED_FILE).unlink(missing_ok=True)
+    return {
+        **counts,
+        "review_csv": str(summary.review_csv),
+        "window": window_label(settings.window),
+    }

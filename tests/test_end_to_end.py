@@ -213,7 +213,7 @@ def test_cli_prints_the_review_list_path_and_exits_zero(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert f"Review list: {out / 'review_list.csv'}" in done.stdout
+    assert f"Review list: {out / '2026-11-20' / 'review_list.csv'}" in done.stdout
 
 
 def test_cli_bad_input_gives_one_paragraph_and_no_traceback(tmp_path: Path) -> None:

@@ -27,16 +27,18 @@ from prefect.logging.handlers import APILogHandler
 from prefect.states import Failed, State
 
 from flows.deploy import build_deployment
-from flows.nightly import FAILED_FILE, default_window, ingest, is_transient, nightly_screen
+from flows.nightly import FAILED_FILE, ingest, is_transient, nightly_screen
 from hyposcreen.cli import main
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.errors import InputError
 from hyposcreen.pipeline import run_pipeline
+from hyposcreen.windows import nightly_windows
 
 pytestmark = pytest.mark.flow
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
 START, END = "2026-11-20T00:00:00", "2026-11-21T00:00:00"
+DAY = "2026-11-20"  # each window writes to <out>/<date>/
 
 
 def _screen(input_dir: Path, out: Path) -> State[Any]:
@@ -106,8 +108,8 @@ def test_flow_writes_the_same_review_list_as_the_pipeline(
 ) -> None:
     """The flow's review_list.csv is byte for byte the one run_pipeline writes."""
     assert sample_run.state.is_completed()
-    assert (sample_run.out / "review_list.csv").read_bytes() == direct_review_list
-    assert not (sample_run.out / FAILED_FILE).exists()
+    assert (sample_run.out / DAY / "review_list.csv").read_bytes() == direct_review_list
+    assert not (sample_run.out / DAY / FAILED_FILE).exists()
 
 
 def test_flow_run_is_named_after_the_window_start(sample_run: SampleRun) -> None:
@@ -121,8 +123,8 @@ def test_rerun_of_a_window_is_identical_and_reads_from_cache(
     """A second run of the same night gives the same bytes; its table reads come from cache."""
     state = _screen(SAMPLE, tmp_path)
     assert state.is_completed()
-    first = (sample_run.out / "review_list.csv").read_bytes()
-    assert (tmp_path / "review_list.csv").read_bytes() == first
+    first = (sample_run.out / DAY / "review_list.csv").read_bytes()
+    assert (tmp_path / DAY / "review_list.csv").read_bytes() == first
     with get_client(sync_client=True) as client:
         runs = client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[_run_id(state)]))
@@ -163,7 +165,7 @@ def test_bad_input_fails_the_flow_run_and_writes_failed_json(tmp_path: Path) -> 
         stored = client.read_flow_run(_run_id(state)).state
     assert stored is not None and stored.is_failed()
     assert "has no labs table" in (stored.message or "")
-    failure = json.loads((tmp_path / "out" / FAILED_FILE).read_text(encoding="utf-8"))
+    failure = json.loads((tmp_path / "out" / DAY / FAILED_FILE).read_text(encoding="utf-8"))
     assert failure["error_type"] == "InputError"
     assert "has no labs table" in failure["message"]
     assert failure["window"] == {"start": START, "end": END}
@@ -178,7 +180,7 @@ def test_cli_runs_through_the_flow(
     out = tmp_path / "cli"
     argv = ["run", "--input", str(SAMPLE), "--window-start", START, "--window-end", END]
     assert main([*argv, "--out", str(out)]) == 0
-    assert (out / "review_list.csv").read_bytes() == direct_review_list
+    assert (out / DAY / "review_list.csv").read_bytes() == direct_review_list
 
 
 def test_cli_failure_exits_non_zero_with_one_paragraph(
@@ -189,7 +191,7 @@ def test_cli_failure_exits_non_zero_with_one_paragraph(
     err = capfd.readouterr().err
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("hyposcreen: error: Input folder")
-    assert (tmp_path / "out" / FAILED_FILE).is_file()
+    assert (tmp_path / "out" / DAY / FAILED_FILE).is_file()
 
 
 def test_deployment_runs_at_two_in_the_site_time_zone(tmp_path: Path) -> None:
@@ -221,8 +223,10 @@ def test_deployment_runs_at_two_in_the_site_time_zone(tmp_path: Path) -> None:
 def test_default_window_is_the_previous_day_in_the_site_time_zone(
     now: str, timezone: str, expected: tuple[str, str]
 ) -> None:
-    start, end = default_window(timezone, datetime.fromisoformat(now).astimezone(UTC))
-    assert (start, end) == tuple(f"{day}T00:00:00" for day in expected)
+    [window] = nightly_windows(None, timezone, datetime.fromisoformat(now).astimezone(UTC))
+    assert (window.start.isoformat(), window.end.isoformat()) == tuple(
+        f"{day}T00:00:00" for day in expected
+    )
 
 
 def test_only_io_errors_are_retried() -> None:

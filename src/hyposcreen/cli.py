@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from hyposcreen import __version__
 from hyposcreen.errors import HyposcreenError
@@ -27,9 +28,28 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="screen one window and write the review list")
     run.add_argument("--input", required=True, type=Path, help="folder holding the extract tables")
-    run.add_argument("--window-start", required=True, help="ISO date/time, inclusive")
-    run.add_argument("--window-end", required=True, help="ISO date/time, exclusive")
-    run.add_argument("--out", required=True, type=Path, help="output folder")
+    run.add_argument(
+        "--window-start",
+        help="ISO date/time, inclusive (default: the nights not yet screened, see --state-dir, "
+        "else yesterday in the site's time zone)",
+    )
+    run.add_argument("--window-end", help="ISO date/time, exclusive (default: start + 1 day)")
+    run.add_argument(
+        "--backfill",
+        nargs=2,
+        metavar=("START", "END"),
+        help="screen each calendar day from START through END (dates, both included)",
+    )
+    run.add_argument(
+        "--out",
+        required=True,
+        help="output folder; each window writes to OUT/<date>/ (or OUT with {date} replaced)",
+    )
+    run.add_argument(
+        "--state-dir",
+        help="nightly state (SQLite): catch up missed nights, list a case again only when it "
+        "worsened, pick up late results (default: $HYPOSCREEN_STATE_DIR; none = stateless)",
+    )
     run.add_argument("--source", default="canonical", help="input layout (default: canonical)")
     run.add_argument("--mapping", type=Path, help="site column-mapping YAML")
     run.add_argument("--profile", default=None, help="severity profile: seed (default) or eu2014")
@@ -40,28 +60,24 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run the pipeline directly instead of through the Prefect flow",
     )
+    reviewed = commands.add_parser(
+        "reviewed", help="record clinician reviews so reviewed cases stop reappearing"
+    )
+    reviewed.add_argument(
+        "--file", required=True, type=Path, help="CSV: patient_id, reviewed_at, reviewer"
+    )
+    reviewed.add_argument(
+        "--state-dir", help="the nightly state dir (default: $HYPOSCREEN_STATE_DIR)"
+    )
+    reviewed.add_argument("--mapping", type=Path, help="site mapping YAML (its `site` name)")
     return parser
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hyposcreen.config import RunSettings, load_mapping, parse_window
+    from hyposcreen.config import load_mapping
+    from hyposcreen.state import state_dir_from_env
 
-    timezone = load_mapping(args.mapping).timezone
-    settings = RunSettings(
-        input_dir=args.input,
-        out_dir=args.out,
-        window=parse_window(args.window_start, args.window_end, timezone),
-        profile=args.profile,
-        source=args.source,
-        mapping_path=args.mapping,
-        rules_dir=args.rules,
-        glucose_factor=args.glucose_factor,
-    )
-    print(
-        f"hyposcreen: screening {settings.input_dir} for {settings.window.label()} "
-        f"(profile {settings.profile or 'default'})",
-        file=sys.stderr,
-    )
+    state_dir = state_dir_from_env(args.state_dir)
     nightly = None if args.no_flow else _load_flow_module()
     if nightly is None:
         if not args.no_flow:
@@ -70,10 +86,7 @@ def _run(args: argparse.Namespace) -> int:
                 "source checkout), so this run goes without Prefect, as with --no-flow.",
                 file=sys.stderr,
             )
-        from hyposcreen.pipeline import run_pipeline
-
-        summary = run_pipeline(settings)
-        outcome = {**summary.manifest, "review_csv": str(summary.review_csv)}
+        outcomes = _run_without_flow(args, state_dir)
     else:
         with _quiet_prefect_console():
             outcome = nightly.nightly_screen(
@@ -86,7 +99,20 @@ def _run(args: argparse.Namespace) -> int:
                 profile=args.profile,
                 rules=str(args.rules) if args.rules else None,
                 glucose_factor=args.glucose_factor,
+                state_dir=str(state_dir) if state_dir else None,
+                backfill_start=args.backfill[0] if args.backfill else None,
+                backfill_end=args.backfill[1] if args.backfill else None,
             )
+        outcomes = [outcome] if outcome["windows"] else []
+    if not outcomes:
+        site = load_mapping(args.mapping)
+        print(
+            f"hyposcreen: nothing to screen: site {site.site} is screened up to today "
+            f"(state in {state_dir}).",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    outcome = outcomes[-1]
     tiers = outcome["counts_per_tier"]
     print(
         f"hyposcreen: {outcome['listed']} case(s) listed (urgent {tiers['1']}, soon {tiers['2']}, "
@@ -94,6 +120,69 @@ def _run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     print(f"Review list: {outcome['review_csv']}")
+    return EXIT_OK
+
+
+def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[dict[str, Any]]:
+    """The flow's loop over windows, in plain Python (no Prefect)."""
+    from hyposcreen.config import RunSettings, load_mapping
+    from hyposcreen.pipeline import run_pipeline
+    from hyposcreen.windows import out_folder, plan_windows
+
+    site = load_mapping(args.mapping)
+    windows = plan_windows(
+        args.window_start,
+        args.window_end,
+        site.timezone,
+        state_dir=state_dir,
+        site=site.site,
+        backfill=tuple(args.backfill) if args.backfill else None,
+    )
+    outcomes = []
+    for number, window in enumerate(windows, start=1):
+        _progress(number, len(windows), window.label(), args)
+        summary = run_pipeline(
+            RunSettings(
+                input_dir=args.input,
+                out_dir=out_folder(str(args.out), window),
+                window=window,
+                profile=args.profile,
+                source=args.source,
+                mapping_path=args.mapping,
+                rules_dir=args.rules,
+                glucose_factor=args.glucose_factor,
+                state_dir=state_dir,
+            )
+        )
+        outcomes.append({**summary.manifest, "review_csv": str(summary.review_csv)})
+    return outcomes
+
+
+def _progress(number: int, total: int, label: str, args: argparse.Namespace) -> None:
+    step = f" [{number}/{total}]" if total > 1 else ""
+    print(
+        f"hyposcreen:{step} screening {args.input} for {label} "
+        f"(profile {args.profile or 'default'})",
+        file=sys.stderr,
+    )
+
+
+def _reviewed(args: argparse.Namespace) -> int:
+    from hyposcreen.config import load_mapping
+    from hyposcreen.errors import ConfigError
+    from hyposcreen.state import StateStore, read_reviews, state_dir_from_env
+
+    state_dir = state_dir_from_env(args.state_dir)
+    if state_dir is None:
+        raise ConfigError("Give --state-dir (or set HYPOSCREEN_STATE_DIR): reviews live there.")
+    site = load_mapping(args.mapping).site
+    reviews = read_reviews(args.file)
+    added = StateStore(state_dir, site).record_reviews(reviews)
+    print(
+        f"hyposcreen: recorded {added} new review(s) of {reviews['patient_id'].nunique()} "
+        f"patient(s) for site {site} ({len(reviews) - added} already known).",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -145,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "reviewed":
+            return _reviewed(args)
     except HyposcreenError as exc:
         print(f"hyposcreen: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -1,0 +1,99 @@
+"""Which windows a run screens: one given window, a backfill range, or every night since the
+last successful one (a missed night is caught up, never skipped)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from hyposcreen.config import Window, parse_timestamp, parse_window
+from hyposcreen.errors import ConfigError
+
+ONE_DAY = pd.Timedelta(days=1)
+
+
+def local_midnight(now: datetime | None, timezone: str) -> pd.Timestamp:
+    """Today's 00:00 in the site's time zone, as naive site-local time."""
+    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
+    return pd.Timestamp(today).as_unit("us")
+
+
+def explicit_window(start: str | None, end: str | None, timezone: str) -> Window:
+    """A window from one or two bounds; one bound means one day from (or up to) it."""
+    if start is None and end is None:
+        raise ConfigError("A window needs a start or an end.")
+    if end is None:
+        assert start is not None
+        first = parse_timestamp(start, timezone, "--window-start")
+        return Window(first, first + ONE_DAY)
+    if start is None:
+        last = parse_timestamp(end, timezone, "--window-end")
+        return Window(last - ONE_DAY, last)
+    return parse_window(start, end, timezone)
+
+
+def backfill_windows(start: str, end: str, timezone: str) -> list[Window]:
+    """One calendar-day window per day from START through END (both dates included)."""
+    first = parse_timestamp(start, timezone, "--backfill START").normalize()
+    last = parse_timestamp(end, timezone, "--backfill END").normalize()
+    if last < first:
+        raise ConfigError(f"--backfill END {end} is before START {start}.")
+    days = pd.date_range(first, last, freq="D", unit="us")
+    return [Window(day, day + ONE_DAY) for day in days]
+
+
+def nightly_windows(
+    last_end: pd.Timestamp | None, timezone: str, now: datetime | None = None
+) -> list[Window]:
+    """The nights still to screen: from the last successful window's end up to today's midnight,
+    one calendar day each (a partial first piece if the last window ended mid-day); without
+    state, yesterday."""
+    midnight = local_midnight(now, timezone)
+    if last_end is None:
+        return [Window(midnight - ONE_DAY, midnight)]
+    windows: list[Window] = []
+    start = last_end
+    while start < midnight:
+        end = min(start.normalize() + ONE_DAY, midnight)
+        windows.append(Window(start, end))
+        start = end
+    return windows
+
+
+def window_label(window: Window) -> str:
+    """`2026-11-20` for a calendar day, else `2026-11-20T0600_2026-11-20T1800`."""
+    if window.start == window.start.normalize() and window.end == window.start + ONE_DAY:
+        return window.start.date().isoformat()
+    return f"{window.start:%Y-%m-%dT%H%M}_{window.end:%Y-%m-%dT%H%M}"
+
+
+def plan_windows(
+    window_start: str | None,
+    window_end: str | None,
+    timezone: str,
+    now: datetime | None = None,
+    state_dir: Path | None = None,
+    site: str = "default",
+    backfill: tuple[str, str] | None = None,
+) -> list[Window]:
+    """A backfill range, the given window, every night not yet screened (with a state dir),
+    or the night before `now`."""
+    from hyposcreen.state import StateStore  # the state module is only needed here
+
+    if backfill is not None:
+        if window_start is not None or window_end is not None:
+            raise ConfigError("Give either a backfill range or a window, not both.")
+        return backfill_windows(backfill[0], backfill[1], timezone)
+    if window_start is not None or window_end is not None:
+        return [explicit_window(window_start, window_end, timezone)]
+    last_end = StateStore(state_dir, site).last_window_end() if state_dir else None
+    return nightly_windows(last_end, timezone, now)
+
+
+def out_folder(out: str, window: Window) -> Path:
+    """The window's own output folder: `{date}` in `out` becomes its label, else a subfolder."""
+    label = window_label(window)
+    return Path(out.replace("{date}", label)) if "{date}" in out else Path(out) / label
