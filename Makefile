@@ -58,7 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py
 
 clean:
-	rm -rf $(VENV) out .prefect .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out state .prefect .pytest_cache .mypy_cache .ruff_cache
 
 # Scheduled runs (docs/operations.md): a local Prefect server (SQLite) and one process serving
 # the nightly deployment. PIDs and logs in .prefect/. A site sets SERVE_INPUT, SERVE_OUT and
@@ -66,7 +66,8 @@ clean:
 PREFECT_PORT ?= 4242
 PREFECT_URL := http://127.0.0.1:$(PREFECT_PORT)/api
 SERVE_INPUT ?= $(SAMPLE_INPUT)
-SERVE_OUT ?= out/nightly/{date}
+SERVE_OUT ?= out/nightly
+SERVE_STATE ?= state
 SERVE_ARGS ?=
 # With setsid each process leads its own group, so `make stop` also ends the flow runs it started
 SETSID := $(shell command -v setsid 2>/dev/null)
@@ -86,7 +87,7 @@ serve: $(STAMP)
 		echo "Nightly deployment already served (PID $$(cat .prefect/serve.pid))"; \
 	else \
 		PREFECT_API_URL=$(PREFECT_URL) $(SETSID) nohup $(BIN)/python -m flows.deploy \
-			--input '$(SERVE_INPUT)' --out '$(SERVE_OUT)' $(SERVE_ARGS) \
+			--input '$(SERVE_INPUT)' --out '$(SERVE_OUT)' --state-dir '$(SERVE_STATE)' $(SERVE_ARGS) \
 			> .prefect/serve.log 2>&1 < /dev/null & echo $$! > .prefect/serve.pid; \
 		sleep 5; kill -0 "$$(cat .prefect/serve.pid)" 2>/dev/null || \
 			{ tail -n 20 .prefect/serve.log; rm -f .prefect/serve.pid; exit 1; }; \

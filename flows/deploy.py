@@ -45,6 +45,7 @@ def build_deployment(
     glucose_factor: float | None = None,
     name: str = DEFAULT_NAME,
     cron: str = DEFAULT_CRON,
+    state_dir: str | None = None,
 ) -> RunnerDeployment:
     """The deployment `serve` runs: cron in the site's time zone, window left to the default."""
     timezone = site_timezone(_absolute(mapping))
@@ -56,12 +57,13 @@ def build_deployment(
         "profile": profile,
         "rules": _absolute(rules),
         "glucose_factor": glucose_factor,
+        "state_dir": _absolute(state_dir),
     }
     return nightly_screen.to_deployment(  # type: ignore[return-value]  # sync call, not awaited
         name=name,
         schedule=Cron(cron, timezone=timezone),
         parameters={key: value for key, value in parameters.items() if value is not None},
-        description=f"Screen the previous day ({timezone}) at '{cron}'.",
+        description=f"Screen the nights not yet screened ({timezone}) at '{cron}'.",
         tags=["hyposcreen"],
     )
 
@@ -81,7 +83,14 @@ def wait_for_api(url: str, timeout: float = 120.0) -> bool:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m flows.deploy", description=__doc__)
     parser.add_argument("--input", help="folder the nightly extract lands in")
-    parser.add_argument("--out", default="out/nightly/{date}", help="output folder; {date} allowed")
+    parser.add_argument(
+        "--out", default="out/nightly", help="output folder (one subfolder per night)"
+    )
+    parser.add_argument(
+        "--state-dir",
+        default="state",
+        help="nightly state: catch-up, re-listing only on worsening, late results",
+    )
     parser.add_argument("--mapping", help="site mapping YAML (its timezone sets the schedule's)")
     parser.add_argument("--source", default="canonical")
     parser.add_argument("--profile")
@@ -121,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             glucose_factor=args.glucose_factor,
             name=args.name,
             cron=args.cron,
+            state_dir=args.state_dir,
         )
     except HyposcreenError as exc:
         print(f"flows.deploy: error: {exc}", file=sys.stderr)

@@ -213,7 +213,9 @@ def _late_results(ctx: RunContext, labs: pd.DataFrame) -> tuple[pd.DataFrame, pd
     # rows before the usual read start stay only as context of a late result of their patient
     context = window.start - read_window_start(window, rules)
     earliest = out.loc[out["reported_late"]].groupby("patient_id")["specimen_time"].min()
-    needed_from = out["patient_id"].map(earliest - context)
+    needed_from = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us]")
+    if len(earliest):
+        needed_from = out["patient_id"].map(earliest - context).astype("datetime64[us]")
     early = out["specimen_time"] < read_window_start(window, rules)
     unneeded = early & ~(out["specimen_time"] >= needed_from).fillna(False)
     out.loc[unneeded, "bucket"] = NOT_RELEVANT

@@ -65,11 +65,11 @@ def apply_listing_history(
     horizon = window.start - pd.Timedelta(days=rules.limits["relist_after_days"])
     history = last_listing.assign(window_start=pd.to_datetime(last_listing["window_start"]))
     history = history.loc[history["window_start"] >= horizon].set_index("patient_id")
-    previous = out["patient_id"].map(history["window_start"])
+    previous = _lookup(out["patient_id"], history["window_start"])
     listed_before = previous.notna()
-    prev_nadir = out["patient_id"].map(history["nadir"]).astype("float64")
-    prev_tier = out["patient_id"].map(history["tier"]).astype("float64")
-    prev_oc = out["patient_id"].map(history["overcorrection_to"])
+    prev_nadir = _lookup(out["patient_id"], history["nadir"]).astype("float64")
+    prev_tier = _lookup(out["patient_id"], history["tier"]).astype("float64")
+    prev_oc = _lookup(out["patient_id"], history["overcorrection_to"])
     oc_to = out["oc_to_time"].dt.strftime("%Y-%m-%dT%H:%M:%S") if "oc_to_time" in out else None
     drop = rules.limits["relist_nadir_drop_mmol_l"]
     reasons = {
@@ -90,6 +90,13 @@ def apply_listing_history(
     )
     out["previously_listed"] = previous
     reviews = reviewed.assign(reviewed_at=pd.to_datetime(reviewed["reviewed_at"]))
-    out["last_reviewed"] = out["patient_id"].map(reviews.set_index("patient_id")["reviewed_at"])
+    out["last_reviewed"] = _lookup(
+        out["patient_id"], reviews.set_index("patient_id")["reviewed_at"]
+    )
     out["listed"] = out["listed"] & (~listed_before | worse)
     return out
+
+
+def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """values[key] per key (missing -> null), keeping the values' dtype even when empty."""
+    return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
