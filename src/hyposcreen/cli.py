@@ -70,7 +70,61 @@ def _parser() -> argparse.ArgumentParser:
         "--state-dir", help="the nightly state dir (default: $HYPOSCREEN_STATE_DIR)"
     )
     reviewed.add_argument("--mapping", type=Path, help="site mapping YAML (its `site` name)")
+    audit = commands.add_parser(
+        "audit",
+        help="QI report over a period (one window per calendar month): audit.html, "
+        "audit_tables.csv, audit_manifest.json",
+    )
+    audit.add_argument("--input", required=True, type=Path, help="folder holding the extracts")
+    audit.add_argument("--start", required=True, help="ISO date/time, inclusive")
+    audit.add_argument("--end", required=True, help="ISO date/time, exclusive")
+    audit.add_argument("--out", required=True, type=Path, help="output folder")
+    audit.add_argument("--source", default="canonical", help="input layout (default: canonical)")
+    audit.add_argument("--mapping", type=Path, help="site column-mapping YAML")
+    audit.add_argument("--profile", default=None, help="severity profile: seed or eu2014")
+    audit.add_argument("--rules", type=Path, help="folder with an alternative rules set")
+    audit.add_argument("--glucose-factor", type=float, help="1.6 (default) or 2.4")
+    audit.add_argument(
+        "--min-cell-size",
+        type=int,
+        help="suppress aggregate cells below this count (default: rules.yaml audit, 11)",
+    )
+    audit.add_argument(
+        "--key-file",
+        type=Path,
+        help="secret file holding the pseudonym key for the patient-level export "
+        "(else $HYPOSCREEN_PSEUDONYM_KEY; without a key there is no patient-level export)",
+    )
     return parser
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from hyposcreen.audit import AuditSettings, run_audit
+    from hyposcreen.config import load_mapping, parse_window
+
+    window = parse_window(args.start, args.end, load_mapping(args.mapping).timezone)
+    settings = AuditSettings(
+        input_dir=args.input,
+        out_dir=args.out,
+        start=window.start,
+        end=window.end,
+        source=args.source,
+        mapping_path=args.mapping,
+        profile=args.profile,
+        rules_dir=args.rules,
+        glucose_factor=args.glucose_factor,
+        min_cell_size=args.min_cell_size,
+        key_file=args.key_file,
+    )
+    print(f"hyposcreen: auditing {settings.input_dir} for {window.label()}", file=sys.stderr)
+    summary = run_audit(settings)
+    print(
+        f"hyposcreen: {len(summary.manifest['periods'])} month(s) audited; cells below "
+        f"{summary.manifest['min_cell_size']} suppressed",
+        file=sys.stderr,
+    )
+    print(f"Audit report: {summary.out_dir / 'audit.html'}")
+    return EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -236,6 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "reviewed":
             return _reviewed(args)
+        if args.command == "audit":
+            return _audit(args)
     except HyposcreenError as exc:
         print(f"hyposcreen: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -37,6 +37,7 @@ from hyposcreen.ingest.tabular import find_table_files, read_table
 from hyposcreen.report.folders import discard_staging, publish_folder, staging_folder
 from hyposcreen.report.quarantine import quarantine_rows
 from hyposcreen.report.review_list import DISCLAIMER, build_review_list, evidence_table, to_text
+from hyposcreen.report.review_page import PageInfo, write_review_views
 from hyposcreen.report.writers import write_csv, write_json, write_parquet
 from hyposcreen.rules.loader import Profile, RuleSet, load_rules
 from hyposcreen.screen.cases import ScreenResult, order_cases, screen
@@ -383,7 +384,7 @@ def write_outputs(
     result: ScreenResult,
     validation: dict[str, Any] | None = None,
 ) -> RunSummary:
-    """review_list.csv/.parquet, evidence.csv, quarantine.csv and run_manifest.json."""
+    """review_list.csv/.parquet/.html/.xlsx, evidence.csv, quarantine.csv, run_manifest.json."""
     from hyposcreen.validate.gx import validate_review_list
 
     with ctx.timed("write"):
@@ -413,6 +414,7 @@ def write_outputs(
         evidence = evidence_table(result)
         evidence = evidence.loc[evidence["patient_id"].isin(listed)]
         write_csv(out / "evidence.csv", evidence.assign(time=evidence["time"].astype("str")))
+        write_review_views(out, review, result.sodium_results, evidence, page_info(ctx, run_id))
         quarantine = quarantine_rows(
             {
                 "labs": cleaned.labs,
@@ -461,6 +463,23 @@ def discard_outputs(ctx: RunContext) -> None:
     ctx.staging = None
 
 
+def page_info(ctx: RunContext, run_id: str) -> PageInfo:
+    """What the HTML page and the spreadsheet state about the run besides their rows."""
+    window = ctx.settings.window
+    context = pd.Timedelta(hours=ctx.rules.windows["context_hours_before_window"])
+    return PageInfo(
+        rules_version=ctx.rules.version,
+        profile=ctx.profile.name,
+        profile_description=ctx.profile.description,
+        hyponatremia_threshold=ctx.profile.hyponatremia_threshold,
+        window_start=window.start,
+        window_end=window.end,
+        context_start=window.start - context,
+        run_id=run_id,
+        site=ctx.mapping.site,
+    )
+
+
 def build_manifest(
     ctx: RunContext,
     tables: dict[str, IngestedTable],
@@ -501,6 +520,8 @@ def build_manifest(
         "outputs": [
             "review_list.csv",
             "review_list.parquet",
+            "review_list.html",
+            "review_list.xlsx",
             "evidence.csv",
             "quarantine.csv",
             "run_manifest.json",

@@ -95,6 +95,7 @@ class RuleSet:
     condition_codes: tuple[ConditionCode, ...]
     lab_dictionary: dict[str, str] = field(default_factory=dict)  # normalised name -> analyte
     contracts: dict[str, float] = field(default_factory=dict)  # data-contract thresholds
+    audit: dict[str, Any] = field(default_factory=dict)  # `hyposcreen audit` settings
 
     def profile(self, name: str | None) -> Profile:
         key = name or self.default_profile
@@ -263,6 +264,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         condition_codes=condition_codes,
         lab_dictionary=lab_dictionary,
         contracts={k: float(v) for k, v in (raw.get("contracts") or {}).items()},
+        audit=dict(raw.get("audit") or {}),
     )
     _check_consistency(rules)
     return rules

@@ -1,0 +1,181 @@
+"""`hyposcreen audit`: screen a period one calendar month at a time and write the QI report.
+
+Each month is one screening window, read, cleaned and screened by the same functions as a
+nightly run (pipeline.read_inputs / clean_inputs / screen_inputs), so a month's cases are the
+cases `hyposcreen run` would find over that month: a patient with several low results in a
+month is one case of that month. The nightly Great Expectations contracts are not re-run (they
+guard a night's delivery, not history). Outputs: audit.html, audit_tables.csv and
+audit_manifest.json (aggregates, suppressed) and, only with a pseudonym key, audit_patients.csv.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen import __version__
+from hyposcreen.config import RunSettings, Window
+from hyposcreen.errors import ConfigError
+from hyposcreen.pipeline import clean_inputs, prepare, read_inputs, screen_inputs
+from hyposcreen.report.audit_measures import (
+    PeriodCounts,
+    audit_frame,
+    audit_rows,
+    hyponatremia_coded,
+    period_counts,
+)
+from hyposcreen.report.audit_page import render_audit_page
+from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonymize
+from hyposcreen.report.writers import PRIVATE_MODE, write_atomic, write_csv, write_json
+from hyposcreen.screen.cases import ScreenResult
+
+AGGREGATE_MODE = 0o644  # suppressed aggregates: no identifiers
+DEFAULT_CODES = {"ICD-10-CM": ["E87.1"], "ICD-9-CM": ["276.1"]}
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    input_dir: Path
+    out_dir: Path
+    start: pd.Timestamp
+    end: pd.Timestamp
+    source: str = "canonical"
+    mapping_path: Path | None = None
+    profile: str | None = None
+    rules_dir: Path | None = None
+    glucose_factor: float | None = None
+    min_cell_size: int | None = None
+    key_file: Path | None = None
+
+
+@dataclass
+class AuditSummary:
+    out_dir: Path
+    manifest: dict[str, Any]
+    patient_export: Path | None
+
+
+def month_windows(start: pd.Timestamp, end: pd.Timestamp) -> list[Window]:
+    """[start, end) cut at calendar-month boundaries (the first and last may be partial)."""
+    if end <= start:
+        raise ConfigError(f"The audit end {end.isoformat()} must be after its start.")
+    bounds = [start]
+    month = start.to_period("M").to_timestamp() + pd.DateOffset(months=1)
+    while month < end:
+        bounds.append(pd.Timestamp(month).as_unit("us"))
+        month = month + pd.DateOffset(months=1)
+    bounds.append(end)
+    return [Window(a, b) for a, b in itertools.pairwise(bounds)]
+
+
+def patient_rows(
+    period: str, result: ScreenResult, diagnoses: pd.DataFrame, end: pd.Timestamp,
+    key: bytes, codes: dict[str, list[str]],
+) -> pd.DataFrame:  # fmt: skip
+    """One row per case with a keyed pseudonym instead of the patient id, and no dates."""
+    cases = result.cases
+    coded = hyponatremia_coded(diagnoses, codes)
+    coded_ids = set(coded.loc[coded["recorded_time"] < end, "patient_id"])
+    return pd.DataFrame(
+        {
+            "pseudonym": pseudonymize(cases["patient_id"].astype("str"), key),
+            "period": period,
+            "listed": cases["listed"].astype(bool),
+            "tier": np.where(cases["listed"], cases["tier"].astype("str"), ""),
+            "severity": cases["severity"].astype("str"),
+            "corrected_sodium": cases["corrected_sodium"].round(1),
+            "risk_factors": cases["risk_factors"].astype("str"),
+            "correction_risk": cases["correction_risk"].astype(bool),
+            "overcorrection": cases["overcorrection"].astype(bool),
+            "missing_workup": cases["missing_workup"].astype("str"),
+            "hyponatremia_coded": cases["patient_id"].isin(coded_ids),
+        }
+    )
+
+
+def run_audit(settings: AuditSettings) -> AuditSummary:
+    key = load_key(settings.key_file)  # a bad key stops the audit before any work
+    base = RunSettings(
+        input_dir=settings.input_dir,
+        out_dir=settings.out_dir,
+        window=Window(settings.start, settings.end),
+        profile=settings.profile,
+        source=settings.source,
+        mapping_path=settings.mapping_path,
+        rules_dir=settings.rules_dir,
+        glucose_factor=settings.glucose_factor,
+    )
+    ctx = prepare(base)
+    audit_rules = ctx.rules.audit
+    min_cell = settings.min_cell_size or int(audit_rules.get("min_cell_size", 11))
+    if min_cell < 1:
+        raise ConfigError("--min-cell-size must be at least 1.")
+    codes = dict(audit_rules.get("hyponatremia_codes") or DEFAULT_CODES)
+    vocabulary = ctx.rules.risk_factor_vocabulary
+    periods: list[PeriodCounts] = []
+    exported: list[pd.DataFrame] = []
+    inputs: dict[str, Any] = {}
+    for window in month_windows(settings.start, settings.end):
+        period_ctx = replace(ctx, settings=replace(base, window=window), timings={})
+        tables = read_inputs(period_ctx)
+        inputs = {name: table.files for name, table in tables.items()}
+        cleaned = clean_inputs(period_ctx, tables)
+        result = screen_inputs(period_ctx, cleaned)
+        label = window.start.strftime("%Y-%m")
+        periods.append(period_counts(label, result, cleaned.diagnoses, window, vocabulary, codes))
+        if key is not None:
+            exported.append(patient_rows(label, result, cleaned.diagnoses, window.end, key, codes))
+    rows = audit_rows(periods, vocabulary, min_cell)
+    frame = audit_frame(rows)
+    out = settings.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    export_path = out / "audit_patients.csv" if key is not None else None
+    export_note = (
+        "A patient-level export with keyed pseudonyms (HMAC-SHA256) is in audit_patients.csv."
+        if export_path
+        else f"No patient-level export: no pseudonym key was given (set {KEY_ENV} or --key-file)."
+    )
+    about = {
+        "start": settings.start.isoformat(),
+        "end": settings.end.isoformat(),
+        "profile": f"{ctx.profile.name} — {ctx.profile.description}",
+        "rules_version": ctx.rules.version,
+        "site": ctx.mapping.site,
+        "patient_export": export_note,
+    }
+    write_csv(out / "audit_tables.csv", frame, mode=AGGREGATE_MODE)
+    html = render_audit_page(frame, about, min_cell)
+
+    def _write_html(tmp: Path) -> None:
+        tmp.write_text(html, encoding="utf-8")
+
+    write_atomic(out / "audit.html", _write_html, AGGREGATE_MODE)
+    if export_path is not None:
+        write_csv(export_path, pd.concat(exported, ignore_index=True), mode=PRIVATE_MODE)
+    manifest = {
+        "hyposcreen_version": __version__,
+        "audit": {"start": about["start"], "end": about["end"], "periods": "calendar months"},
+        "periods": [p.period for p in periods],
+        "profile": ctx.profile.name,
+        "rules_version": ctx.rules.version,
+        "rules_hash": ctx.rules.content_hash,
+        "site": ctx.mapping.site,
+        "source": settings.source,
+        "inputs": inputs,
+        "min_cell_size": min_cell,
+        "hyponatremia_codes": codes,
+        "tables": frame.astype(object).where(frame.notna(), None).to_dict("records"),
+        "patient_export": {"written": export_path is not None, "note": export_note},
+        "outputs": ["audit.html", "audit_tables.csv", "audit_manifest.json"]
+        + (["audit_patients.csv"] if export_path else []),
+    }
+    write_json(out / "audit_manifest.json", manifest, mode=AGGREGATE_MODE)
+    if export_path is None:
+        print(f"hyposcreen: {export_note}", file=sys.stderr)
+    return AuditSummary(out_dir=out, manifest=manifest, patient_export=export_path)

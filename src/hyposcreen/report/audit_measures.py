@@ -1,0 +1,292 @@
+"""QI audit measures: counts per period from a screen result, then small-cell suppression.
+
+Every measure is a count (or a rate of two counts, or a median of n values), so one long
+table holds them all: table, period, measure, numerator, denominator, value, suppressed.
+Counts from 1 to min_cell_size-1 are suppressed (0 is shown); rates need a shown numerator and
+a denominator of at least min_cell_size; medians need n >= min_cell_size. Complementary
+suppression hides one more cell where a hidden one could be recovered by subtraction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen.config import Window
+from hyposcreen.screen.cases import ScreenResult
+
+TOTAL = "total"
+TABLE_COLUMNS = [
+    "table",
+    "period",
+    "measure",
+    "numerator",
+    "denominator",
+    "value",
+    "unit",
+    "suppressed",
+]
+
+
+@dataclass
+class PeriodCounts:
+    """The raw (unsuppressed) numbers of one period; never written out as they are."""
+
+    period: str
+    counts: dict[str, int] = field(default_factory=dict)
+    hours_to_next_sodium: list[float] = field(default_factory=list)
+    attrition: list[tuple[str, int]] = field(default_factory=list)
+
+    def add(self, other: PeriodCounts) -> None:
+        for name, value in other.counts.items():
+            self.counts[name] = self.counts.get(name, 0) + value
+        self.hours_to_next_sodium += other.hours_to_next_sodium
+        if not self.attrition:
+            self.attrition = list(other.attrition)
+        else:
+            self.attrition = [
+                (step, mine + theirs)
+                for (step, mine), (_, theirs) in zip(self.attrition, other.attrition, strict=True)
+            ]
+
+
+def _normalize_code(codes: pd.Series) -> pd.Series:
+    return codes.astype("str").str.strip().str.upper().str.replace(".", "", regex=False)
+
+
+def hyponatremia_coded(diagnoses: pd.DataFrame, codes: dict[str, list[str]]) -> pd.DataFrame:
+    """Diagnosis rows carrying a hyponatremia code (E87.1, 276.1 by default): patient_id and
+    recorded_time. Rows are taken when usable apart from not being a listed risk condition."""
+    if diagnoses.empty:
+        return pd.DataFrame({"patient_id": [], "recorded_time": []})
+    usable = diagnoses["reason"].isna() | (diagnoses["reason"] == "unlisted_code")
+    wanted = pd.Series(False, index=diagnoses.index)
+    code = _normalize_code(diagnoses["code"])
+    for system, listed in codes.items():
+        normalized = {str(c).replace(".", "").upper() for c in listed}
+        wanted |= (diagnoses["code_system_norm"] == system) & code.isin(normalized)
+    return diagnoses.loc[usable & wanted, ["patient_id", "recorded_time"]]
+
+
+def _hours_to_next_sodium(results: pd.DataFrame) -> list[float]:
+    """For each severe result in the window: hours until the patient's next sodium result."""
+    ordered = results.sort_values(["patient_id", "specimen_time"], kind="stable")
+    following = ordered.groupby("patient_id")["specimen_time"].shift(-1)
+    # a later result at the very same time is not a follow-up: look for the next later time
+    following = following.where(following > ordered["specimen_time"])
+    severe = ordered["in_window"] & (ordered["level"] == "severe") & following.notna()
+    gaps = (following[severe] - ordered.loc[severe, "specimen_time"]).dt.total_seconds() / 3600
+    return [round(float(g), 2) for g in gaps]
+
+
+def period_counts(
+    period: str,
+    result: ScreenResult,
+    diagnoses: pd.DataFrame,
+    window: Window,
+    vocabulary: tuple[str, ...],
+    codes: dict[str, list[str]],
+) -> PeriodCounts:
+    """All audit numbers of one screened window (cases, listing, measures, coding, attrition)."""
+    cases = result.cases
+    listed = cases["listed"].astype(bool) if len(cases) else pd.Series(dtype=bool)
+    factors = cases["risk_factors"].astype("str").str.split(";") if len(cases) else pd.Series()
+    results = result.sodium_results
+    coded = hyponatremia_coded(diagnoses, codes)
+    coded = coded.loc[coded["recorded_time"] < window.end]
+    coded_in_period = set(coded.loc[coded["recorded_time"] >= window.start, "patient_id"])
+    low_patients = set(results.loc[results["hyponatremic"].astype(bool), "patient_id"])
+    severe_in_window = results["in_window"] & (results["level"] == "severe")
+    counts = {
+        "cases": len(cases),
+        "listed": int(listed.sum()),
+        "not_listed": int((~listed).sum()),
+        **{f"tier_{t}": int((listed & (cases["tier"] == t)).sum()) for t in (1, 2, 3)},
+        **{f"rf_{name}": int(factors.map(lambda f, n=name: n in f).sum()) for name in vocabulary},
+        "overcorrection": int(cases["overcorrection"].sum()) if len(cases) else 0,
+        "workup_complete": int((cases["missing_workup"] == "").sum()) if len(cases) else 0,
+        "severe_results": int(severe_in_window.sum()),
+        "cases_coded": int(cases["patient_id"].isin(set(coded["patient_id"])).sum()),
+        "coded_patients": len(coded_in_period),
+        "coded_without_low_sodium": len(coded_in_period - low_patients),
+    }
+    hours = _hours_to_next_sodium(results)
+    counts["severe_with_next_sodium"] = len(hours)
+    attrition = [(str(s["step"]), int(s["count"])) for s in result.attrition]  # type: ignore[call-overload]
+    return PeriodCounts(period, counts, hours, attrition)
+
+
+# --------------------------------------------------------------------------- suppression
+
+# Partitions (members, total): one hidden member could be recovered by subtraction.
+_PARTITIONS = [
+    (("tier_1", "tier_2", "tier_3"), "listed"),
+    (("listed", "not_listed"), "cases"),
+]
+# Attrition steps that are the same numbers as cells of the other tables.
+_SHARED_STEPS = {"cases": "cases", "listed": "listed", "cases_with_risk_factor": "cases_any_rf"}
+# Funnel chains of one unit (results, or patients): a small drop between two shown steps of a
+# chain would count the results or patients leaving there.
+_CHAINS = [
+    (
+        "attrition_sodium_results_in_window",
+        "attrition_usable_results",
+        "attrition_hyponatremic_results",
+    ),
+    ("cases", "cases_any_rf"),
+    ("cases", "listed"),
+]
+
+
+def step_cell(step: str) -> str:
+    return _SHARED_STEPS.get(step, f"attrition_{step}")
+
+
+def _hide_partner(counts: dict[str, int], hidden: set[str]) -> bool:
+    """Complementary suppression over the partitions; True when a cell was added."""
+    for members, total in _PARTITIONS:
+        hidden_members = [m for m in members if m in hidden]
+        open_members = sorted((counts[m], m) for m in members if m not in hidden and counts[m])
+        if total not in hidden and len(hidden_members) == 1:
+            hidden.add(open_members[0][1] if open_members else total)
+            return True
+        if total in hidden and counts[total] and not hidden_members and open_members:
+            hidden.add(open_members[0][1])  # a hidden total is the sum of its shown members
+            return True
+    return False
+
+
+def _hide_small_drops(counts: dict[str, int], hidden: set[str], min_cell: int) -> bool:
+    """A funnel step is hidden when it differs from the last shown step of its chain by a
+    small number (the patients or results leaving there could be counted by subtraction)."""
+    for chain in _CHAINS:
+        last_shown: int | None = None
+        for cell in chain:
+            if cell not in counts or cell in hidden:
+                continue
+            if last_shown is not None and 0 < abs(last_shown - counts[cell]) < min_cell:
+                hidden.add(cell)
+                return True
+            last_shown = counts[cell]
+    return False
+
+
+def suppressed_cells(counts: dict[str, int], min_cell: int) -> set[str]:
+    """Names of the cells to hide: primary (1..min_cell-1), then complementary suppression
+    over the partitions and the attrition funnel until nothing changes."""
+    hidden = {name for name, value in counts.items() if 0 < value < min_cell}
+    while _hide_partner(counts, hidden) or _hide_small_drops(counts, hidden, min_cell):
+        pass
+    return hidden
+
+
+def _rate_row(
+    table: str, period: str, measure: str, numerator: int, denominator: int, blocked: bool,
+    denominator_hidden: bool,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "table": table,
+        "period": period,
+        "measure": measure,
+        "numerator": None if blocked else numerator,
+        "denominator": None if denominator_hidden else denominator,
+        "value": None if blocked or denominator == 0 else round(numerator / denominator, 4),
+        "unit": "share",
+        "suppressed": blocked,
+    }
+
+
+def _count_row(table: str, period: str, measure: str, value: int, hide: bool) -> dict[str, Any]:
+    return {
+        "table": table,
+        "period": period,
+        "measure": measure,
+        "numerator": None if hide else value,
+        "denominator": None,
+        "value": None if hide else int(value),
+        "unit": "count",
+        "suppressed": hide,
+    }
+
+
+def _median_row(period: str, hours: list[float], min_cell: int) -> dict[str, Any]:
+    enough = len(hours) >= min_cell
+    return {
+        "table": "severe_follow_up",
+        "period": period,
+        "measure": "median_hours_to_next_sodium",
+        "numerator": None,
+        "denominator": len(hours) if enough or not hours else None,
+        "value": round(float(np.median(hours)), 2) if enough else None,
+        "unit": "hours",
+        "suppressed": bool(hours) and not enough,
+    }
+
+
+_RATES = [  # table, measure, numerator cell, denominator cell
+    ("over_rapid_correction", "overcorrection_rate", "overcorrection", "cases"),
+    ("workup", "workup_complete_rate", "workup_complete", "cases"),
+    ("coding_gap", "cases_coded_share", "cases_coded", "cases"),
+    ("coding_gap", "coded_without_low_sodium_share", "coded_without_low_sodium", "coded_patients"),
+]
+
+
+def period_rows(data: PeriodCounts, vocabulary: tuple[str, ...], min_cell: int) -> list[dict]:
+    """The suppressed rows of one period (or of the total)."""
+    label = data.period
+    counts = {**data.counts, **{step_cell(s): v for s, v in data.attrition}}
+    hidden = suppressed_cells(counts, min_cell)
+
+    def rate(table: str, measure: str, num: str, den: str) -> dict[str, Any]:
+        numerator, denominator = counts[num], counts[den]
+        # hidden when its numerator, its denominator or its complement is a small cell
+        blocked = denominator > 0 and (
+            num in hidden
+            or den in hidden
+            or denominator < min_cell
+            or 0 < denominator - numerator < min_cell
+        )
+        return _rate_row(table, label, measure, numerator, denominator, blocked, den in hidden)
+
+    rows = [
+        _count_row("cases_by_tier", label, name, counts[name], name in hidden)
+        for name in ("cases", "tier_1", "tier_2", "tier_3", "not_listed")
+    ]
+    rows += [rate("risk_factors", name, f"rf_{name}", "cases") for name in vocabulary]
+    rows += [rate(*spec) for spec in _RATES[:2]]
+    rows.append(_median_row(label, data.hours_to_next_sodium, min_cell))
+    rows += [rate(*spec) for spec in _RATES[2:]]
+    rows += [
+        _count_row("attrition", label, step, value, step_cell(step) in hidden)
+        for step, value in data.attrition
+    ]
+    return rows
+
+
+def audit_rows(
+    periods: list[PeriodCounts], vocabulary: tuple[str, ...], min_cell: int
+) -> list[dict[str, Any]]:
+    """The suppressed long table of every measure, per period and for the whole audit."""
+    total = PeriodCounts(TOTAL)
+    for data in periods:
+        total.add(data)
+    return [row for data in [*periods, total] for row in period_rows(data, vocabulary, min_cell)]
+
+
+def audit_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The long table with integer counts (shares and hours stay decimal)."""
+    frame = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    for column in ("numerator", "denominator"):
+        frame[column] = frame[column].astype("Int64")
+    frame["value"] = pd.Series(
+        [
+            None if pd.isna(v) else (int(v) if unit == "count" else float(v))
+            for v, unit in zip(frame["value"], frame["unit"], strict=True)
+        ],
+        dtype=object,
+        index=frame.index,
+    )
+    return frame

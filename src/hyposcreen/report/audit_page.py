@@ -1,0 +1,202 @@
+"""audit.html: the QI report page — suppressed tables and inline-SVG plots (matplotlib).
+
+Plots are drawn with matplotlib's object API (no pyplot global state) into SVG text that the
+Jinja2 template embeds; a fixed hash salt and no date metadata keep the bytes stable.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import matplotlib as mpl
+import pandas as pd
+from markupsafe import Markup
+from matplotlib.figure import Figure
+
+from hyposcreen.report.audit_measures import TOTAL
+from hyposcreen.report.review_page import template_environment
+
+TIER_SERIES = [
+    ("tier_1", "tier 1 urgent", "#b42318", "///"),
+    ("tier_2", "tier 2 soon", "#b54708", "\\\\\\"),
+    ("tier_3", "tier 3 routine", "#2e6bb0", "..."),
+    ("not_listed", "not listed", "#6b7280", ""),
+]
+SECTIONS = [
+    ("cases_by_tier", "Cases by tier", "Patients with a hyponatremic result in the month, by "
+     "review-list tier; 'not listed' cases had no risk factor and were neither severe nor "
+     "over-corrected."),
+    ("risk_factors", "Share of cases with each risk factor", "Denominator: all cases."),
+    ("over_rapid_correction", "Over-rapid correction", "Cases with a rise above the limit "
+     "within 24 h (spec §8)."),
+    ("workup", "Workup completeness", "Cases with serum osmolality, urine osmolality and urine "
+     "sodium from 24 h before to 48 h after the index result."),
+    ("severe_follow_up", "Time to the next sodium after a severe value", "Median hours from a "
+     "severe result in the window to the patient's next sodium; n = severe results followed "
+     "by another sodium before the window end."),
+    ("coding_gap", "Coding gap", "cases_coded_share: cases with a hyponatremia code (E87.1, "
+     "ICD-9 276.1) recorded before the window end; coded_without_low_sodium_share: patients "
+     "coded in the month with no hyponatremic result read for that month."),
+    ("attrition", "Attrition", "Where results and patients leave the funnel, summed over the "
+     "months (a patient screened in two months counts twice)."),
+]  # fmt: skip
+
+
+def _svg(figure: Figure) -> Markup:
+    buffer = io.StringIO()
+    with mpl.rc_context({"svg.hashsalt": "hyposcreen", "svg.fonttype": "none"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    text = buffer.getvalue()
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text[text.index("<svg") :], flags=re.S)
+    return Markup(text)  # noqa: S704 - matplotlib's own SVG: it escapes every text it draws
+
+
+def _figure(width: float, height: float) -> tuple[Figure, Any]:
+    figure = Figure(figsize=(width, height), dpi=96)
+    axes = figure.add_subplot()
+    axes.spines[["top", "right"]].set_visible(False)
+    return figure, axes
+
+
+def _values(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    return frame.loc[frame["table"] == table]
+
+
+def plot_cases_by_tier(frame: pd.DataFrame, label: str) -> Markup:
+    rows = _values(frame, "cases_by_tier")
+    periods = [p for p in dict.fromkeys(rows["period"]) if p != TOTAL]
+    figure, axes = _figure(max(5.5, 1.2 * len(periods) + 2), 3.0)
+    width = 0.8 / len(TIER_SERIES)
+    for offset, (measure, name, colour, hatch) in enumerate(TIER_SERIES):
+        for x, period in enumerate(periods):
+            cell = rows.loc[(rows["period"] == period) & (rows["measure"] == measure)].iloc[0]
+            position = x + (offset - 1.5) * width
+            if cell["suppressed"]:
+                axes.text(position, 0, label, rotation=90, ha="center", va="bottom", fontsize=7)
+                continue
+            axes.bar(position, cell["value"], width, color=colour, hatch=hatch,
+                     edgecolor="white", label=name if x == 0 else None)  # fmt: skip
+    axes.set_xticks(range(len(periods)), periods)
+    axes.set_ylabel("cases")
+    axes.set_title("Cases per month by tier (suppressed cells marked)", fontsize=10)
+    axes.legend(fontsize=7, frameon=False, ncols=2)
+    return _svg(figure)
+
+
+def plot_risk_factors(frame: pd.DataFrame, label: str) -> Markup:
+    rows = _values(frame, "risk_factors")
+    rows = rows.loc[rows["period"] == TOTAL].iloc[::-1]
+    figure, axes = _figure(6.0, 0.25 * len(rows) + 1.0)
+    names = [m.replace("_", " ") for m in rows["measure"]]
+    values = rows["value"].fillna(0)
+    shares = [
+        0.0 if hide else 100 * float(v) for hide, v in zip(rows["suppressed"], values, strict=True)
+    ]
+    axes.barh(names, shares, color="#2e6bb0")
+    for y, (suppressed, share) in enumerate(zip(rows["suppressed"], shares, strict=True)):
+        axes.text(share + 1, y, label if suppressed else f"{share:.0f} %", va="center", fontsize=7)
+    axes.set_xlim(0, 105)
+    axes.set_xlabel("% of cases (whole period)")
+    axes.tick_params(axis="y", labelsize=8)
+    axes.set_title("Risk factors among cases", fontsize=10)
+    return _svg(figure)
+
+
+def plot_rates(frame: pd.DataFrame, label: str) -> Markup:
+    measures = [
+        ("over_rapid_correction", "overcorrection_rate", "over-rapid correction", "o", "-"),
+        ("workup", "workup_complete_rate", "workup complete", "s", "--"),
+        ("coding_gap", "cases_coded_share", "cases coded E87.1/276.1", "^", ":"),
+    ]
+    figure, axes = _figure(6.0, 3.0)
+    periods: list[str] = []
+    notes = []
+    for table, measure, name, marker, style in measures:
+        rows = _values(frame, table)
+        rows = rows.loc[(rows["measure"] == measure) & (rows["period"] != TOTAL)]
+        periods = list(rows["period"])
+        shown = rows.loc[~rows["suppressed"].astype(bool) & rows["value"].notna()]
+        positions = [periods.index(p) for p in shown["period"]]
+        axes.plot(positions, 100 * shown["value"].astype(float), marker=marker,
+                  linestyle=style, label=name)  # fmt: skip
+        if rows["suppressed"].any():
+            notes.append(f"{name}: {int(rows['suppressed'].sum())} month(s) {label}")
+    axes.set_xticks(range(len(periods)), periods)
+    axes.set_ylim(0, 105)
+    axes.set_ylabel("% of cases")
+    axes.set_title("Monthly rates" + (" — suppressed: " + "; ".join(notes) if notes else ""),
+                   fontsize=9)  # fmt: skip
+    axes.legend(fontsize=7, frameon=False)
+    return _svg(figure)
+
+
+def plot_attrition(frame: pd.DataFrame, label: str) -> Markup:
+    rows = _values(frame, "attrition")
+    rows = rows.loc[rows["period"] == TOTAL].iloc[::-1]
+    figure, axes = _figure(6.0, 0.3 * len(rows) + 1.0)
+    names = [m.replace("_", " ") for m in rows["measure"]]
+    values = rows["value"].fillna(0)
+    counts = [0 if hide else int(v) for hide, v in zip(rows["suppressed"], values, strict=True)]
+    axes.barh(names, counts, color="#4a5360")
+    for y, (suppressed, count) in enumerate(zip(rows["suppressed"], counts, strict=True)):
+        axes.text(count, y, f" {label}" if suppressed else f" {count}", va="center", fontsize=7)
+    axes.tick_params(axis="y", labelsize=8)
+    axes.set_title("Attrition, whole period", fontsize=10)
+    return _svg(figure)
+
+
+def _cell_text(row: pd.Series, label: str) -> str:
+    if row["suppressed"]:
+        return label
+    if pd.isna(row["value"]):
+        return "–"
+    if row["unit"] == "share":
+        return f"{100 * float(row['value']):.1f} % ({row['numerator']}/{row['denominator']})"
+    if row["unit"] == "hours":
+        return f"{float(row['value']):.1f} h (n={row['denominator']})"
+    return str(int(row["value"]))
+
+
+def section_tables(frame: pd.DataFrame, label: str) -> list[dict[str, Any]]:
+    """Per section: measures as rows, periods (then the total) as columns, display text."""
+    periods = list(dict.fromkeys(frame["period"]))
+    sections = []
+    for table, title, note in SECTIONS:
+        rows = _values(frame, table)
+        measures = list(dict.fromkeys(rows["measure"]))
+        body = []
+        for measure in measures:
+            cells = rows.loc[rows["measure"] == measure].set_index("period")
+            body.append(
+                {
+                    "measure": measure.replace("_", " "),
+                    "cells": [_cell_text(cells.loc[p], label) for p in periods if p in cells.index],
+                }
+            )
+        sections.append({"id": table, "title": title, "note": note, "rows": body})
+    return sections
+
+
+def render_audit_page(frame: pd.DataFrame, about: dict[str, Any], min_cell: int) -> str:
+    label = f"<{min_cell}"
+    plots = {
+        "cases_by_tier": plot_cases_by_tier(frame, label),
+        "risk_factors": plot_risk_factors(frame, label),
+        "over_rapid_correction": plot_rates(frame, label),
+        "attrition": plot_attrition(frame, label),
+    }
+    periods = [("whole period" if p == TOTAL else p) for p in dict.fromkeys(frame["period"])]
+    return (
+        template_environment()
+        .get_template("audit.html.j2")
+        .render(
+            about=about,
+            periods=periods,
+            sections=section_tables(frame, label),
+            plots=plots,
+            min_cell=min_cell,
+            label=label,
+        )
+    )

@@ -1,0 +1,258 @@
+"""review_list.html: the review list as one self-contained page for clinicians.
+
+The page is rendered from a Jinja2 template shipped with the package (templates/). Python only
+prepares plain values: text, numbers and the geometry of each inline-SVG sodium trajectory.
+Nothing on the page depends on the wall clock, so the same run gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from hyposcreen.report.review_list import DISCLAIMER, IDENTIFIER_COLUMNS, TIER_NAMES
+from hyposcreen.report.writers import write_atomic
+
+TRAJECTORY_DAYS = 7
+TIER_SYMBOLS = {1: "▲", 2: "◆", 3: "●"}  # shape as well as colour tells the tier apart
+_PLOT = {"width": 220, "height": 70, "left": 30, "right": 6, "top": 6, "bottom": 14}
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """What the page states about the run besides its rows."""
+
+    rules_version: str
+    profile: str
+    profile_description: str
+    hyponatremia_threshold: float
+    window_start: pd.Timestamp
+    window_end: pd.Timestamp
+    context_start: pd.Timestamp
+    run_id: str
+    site: str
+
+
+@cache
+def template_environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("hyposcreen.report", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _stamp(value: Any) -> str:
+    return "" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _number(value: Any) -> str:
+    return "" if pd.isna(value) else f"{float(value):.1f}"
+
+
+def trajectory(points: pd.DataFrame, info: PageInfo, index_time: Any) -> dict[str, Any]:
+    """Plot geometry of one patient's corrected sodium over the 7 days to the window end."""
+    plot_end = info.window_end
+    plot_start = plot_end - pd.Timedelta(days=TRAJECTORY_DAYS)
+    points = points.sort_values("specimen_time", kind="stable")
+    values = points["corrected_sodium"].astype("float64")
+    threshold = info.hyponatremia_threshold
+    low = min(float(values.min()) if len(values) else threshold, threshold - 10.0) - 2.0
+    high = max(float(values.max()) if len(values) else threshold, threshold + 4.0) + 2.0
+    width = _PLOT["width"] - _PLOT["left"] - _PLOT["right"]
+    height = _PLOT["height"] - _PLOT["top"] - _PLOT["bottom"]
+    span = (plot_end - plot_start).total_seconds()
+    bottom = _PLOT["height"] - _PLOT["bottom"]
+
+    def x_of(time: pd.Timestamp) -> float:
+        return round(_PLOT["left"] + width * (time - plot_start).total_seconds() / span, 1)
+
+    def y_of(value: float) -> float:
+        return round(_PLOT["top"] + height * (high - value) / (high - low), 1)
+
+    dots = [
+        {
+            "x": x_of(time),
+            "y": y_of(value),
+            "index": bool(pd.notna(index_time) and time == index_time),
+            "title": f"{_stamp(time)}: {value:.1f} mmol/L",
+        }
+        for time, value in zip(points["specimen_time"], values, strict=True)
+    ]
+    days = [
+        {"x": x_of(plot_start + pd.Timedelta(days=d)), "label": f"-{TRAJECTORY_DAYS - d}d"}
+        for d in range(0, TRAJECTORY_DAYS + 1)
+    ]
+    first, last = (values.iloc[0], values.iloc[-1]) if len(values) else (None, None)
+    summary = (
+        f"{len(values)} sodium result(s) in the 7 days to the window end, from {first:.1f} to "
+        f"{last:.1f} mmol/L; hyponatremia threshold {threshold:g}"
+        if len(values)
+        else "no sodium results in the 7 days to the window end"
+    )
+    return {
+        **_PLOT,
+        "line": " ".join(f"{d['x']},{d['y']}" for d in dots),
+        "dots": dots,
+        "threshold_y": y_of(threshold),
+        "threshold": f"{threshold:g}",
+        # axis labels only where they do not collide with the threshold's label
+        "top_label": f"{high:.0f}" if y_of(threshold) - _PLOT["top"] > 9 else "",
+        "bottom_label": f"{low:.0f}" if bottom - y_of(threshold) > 9 else "",
+        "bottom_y": bottom,
+        "read_from_x": x_of(max(info.context_start, plot_start)),
+        "days": days,
+        "summary": summary,
+    }
+
+
+def _evidence_by_patient(evidence: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
+    """patient -> risk factor (or correction-risk condition) -> evidence texts, in order."""
+    grouped: dict[str, dict[str, list[str]]] = {}
+    for row in evidence.itertuples(index=False):
+        factor = str(row.risk_factor)
+        texts = grouped.setdefault(str(row.patient_id), {}).setdefault(factor, [])
+        texts.append(f"{row.source}: {row.text}")
+    return grouped
+
+
+def _factor_label(factor: str) -> str:
+    return factor.replace("correction_risk:", "correction risk: ").replace("_", " ")
+
+
+def page_rows(
+    review: pd.DataFrame, sodium_results: pd.DataFrame, evidence: pd.DataFrame, info: PageInfo
+) -> list[dict[str, Any]]:
+    """One dict of display values per listed case, in the list's order."""
+    plot_start = info.window_end - pd.Timedelta(days=TRAJECTORY_DAYS)
+    shown = sodium_results.loc[
+        (sodium_results["specimen_time"] >= plot_start)
+        & (sodium_results["specimen_time"] < info.window_end),
+        ["patient_id", "specimen_time", "corrected_sodium"],
+    ]
+    by_patient = {str(pid): frame for pid, frame in shown.groupby("patient_id", sort=False)}
+    empty = shown.iloc[0:0]
+    evidence_of = _evidence_by_patient(evidence)
+    identifiers = [c for c in IDENTIFIER_COLUMNS if c in review.columns]
+    rows = []
+    for case in review.to_dict("records"):
+        patient = str(case["patient_id"])
+        tier = int(case["tier"])
+        factors = [f for f in str(case["risk_factors"]).split(";") if f]
+        rows.append(
+            {
+                "rank": int(case["rank"]),
+                "tier": tier,
+                "tier_name": TIER_NAMES[tier],
+                "tier_symbol": TIER_SYMBOLS[tier],
+                "patient_id": patient,
+                "identifiers": [
+                    {"label": c.upper() if c == "mrn" else c, "value": str(case[c])}
+                    for c in identifiers
+                    if str(case[c])
+                ],
+                "index_time": _stamp(case["index_time"]),
+                "index_sodium": _number(case["index_sodium"]),
+                "corrected_sodium": _number(case["corrected_sodium"]),
+                "sort_sodium": f"{float(case['corrected_sodium']):.3f}",
+                "glucose": _number(case["index_glucose"]),
+                "corrected_differs": _number(case["index_sodium"])
+                != _number(case["corrected_sodium"]),
+                "severity": str(case["severity"]),
+                "latest_sodium": _number(case["latest_sodium"]),
+                "delta_48h": _number(case["delta_48h"]),
+                "trend": str(case["trend"]),
+                "n_low_results": int(case["n_low_results"]),
+                "factors": factors,
+                "evidence": [
+                    {"factor": _factor_label(factor), "texts": texts}
+                    for factor, texts in sorted(
+                        evidence_of.get(patient, {}).items(),
+                        key=lambda item: (item[0].startswith("correction_risk:"), item[0]),
+                    )
+                ],
+                "overcorrection": bool(case["overcorrection"]),
+                "overcorrection_pair": str(case["overcorrection_pair"]),
+                "correction_risk": bool(case["correction_risk"]),
+                "cramp_documented": bool(case["cramp_documented"]),
+                "missing_workup": [
+                    m.replace("_", " ") for m in str(case["missing_workup"]).split(";") if m
+                ],
+                "considerations": [c for c in str(case["considerations"]).split(" | ") if c],
+                "plot": trajectory(by_patient.get(patient, empty), info, case["index_time"]),
+            }
+        )
+    return rows
+
+
+def render_review_page(
+    review: pd.DataFrame, sodium_results: pd.DataFrame, evidence: pd.DataFrame, info: PageInfo
+) -> str:
+    rows = page_rows(review, sodium_results, evidence, info)
+    counts = {name: sum(r["tier"] == tier for r in rows) for tier, name in TIER_NAMES.items()}
+    factors = sorted({f for r in rows for f in r["factors"]})
+    return (
+        template_environment()
+        .get_template("review_list.html.j2")
+        .render(
+            info=info,
+            window_start=_stamp(info.window_start),
+            window_end=_stamp(info.window_end),
+            rows=rows,
+            counts=counts,
+            tiers=[
+                {"tier": t, "name": n, "symbol": TIER_SYMBOLS[t]} for t, n in TIER_NAMES.items()
+            ],
+            factors=[{"value": f, "label": f.replace("_", " ")} for f in factors],
+            has_identifiers=any(c in review.columns for c in IDENTIFIER_COLUMNS),
+            disclaimer=DISCLAIMER,
+            days=TRAJECTORY_DAYS,
+        )
+    )
+
+
+def write_review_page(
+    path: Path,
+    review: pd.DataFrame,
+    sodium_results: pd.DataFrame,
+    evidence: pd.DataFrame,
+    info: PageInfo,
+) -> Path:
+    """The page holds identifiers: written atomically with mode 0600, like the CSV."""
+    html = render_review_page(review, sodium_results, evidence, info)
+
+    def _write(tmp: Path) -> None:
+        tmp.write_text(html, encoding="utf-8")
+
+    return write_atomic(path, _write)
+
+
+def write_review_views(
+    out_dir: Path,
+    review: pd.DataFrame,
+    sodium_results: pd.DataFrame,
+    evidence: pd.DataFrame,
+    info: PageInfo,
+) -> list[Path]:
+    """The clinician-facing copies of the list: review_list.html and review_list.xlsx."""
+    from hyposcreen.report.spreadsheet import write_review_workbook
+
+    about = {
+        "rules_version": info.rules_version,
+        "profile": f"{info.profile}: {info.profile_description}",
+        "window": f"{_stamp(info.window_start)} to {_stamp(info.window_end)} (end excluded)",
+        "site": info.site,
+        "run_id": info.run_id,
+    }
+    return [
+        write_review_page(out_dir / "review_list.html", review, sodium_results, evidence, info),
+        write_review_workbook(out_dir / "review_list.xlsx", review, about, info.window_end),
+    ]

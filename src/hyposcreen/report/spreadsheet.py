@@ -1,0 +1,135 @@
+"""review_list.xlsx: the review list for spreadsheet users (frozen header, filters, tier colours).
+
+Same columns and rows as review_list.csv; numbers stay numbers and times stay times so that
+sorting and filtering work in the spreadsheet. A second sheet states the run and the notice.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from hyposcreen.report.review_list import DISCLAIMER
+from hyposcreen.report.writers import write_atomic
+
+# fill, font colour: the tier name is in the row too, so colour is never the only signal
+TIER_STYLES = {1: ("FDE3E1", "8A1C13"), 2: ("FFF0D1", "6B4100"), 3: ("E3EEFA", "1A4778")}
+WIDE_COLUMNS = {"evidence": 70, "considerations": 70, "overcorrection_pair": 40}
+WRAPPED = {"evidence", "considerations", "overcorrection_pair", "risk_factors", "missing_workup"}
+TIME_COLUMNS = {"index_time", "nadir_time", "window_start", "window_end"}
+ONE_DECIMAL = {"index_sodium", "corrected_sodium", "latest_sodium", "delta_48h", "index_glucose"}
+
+
+def _cell_value(value: object) -> object:
+    """Spreadsheet cell values: missing -> empty, timestamps -> naive datetimes."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def _colour_tiers(sheet: Worksheet, columns: list[str]) -> None:
+    """Each row filled in its tier's colour; rank, tier and tier name in bold tier ink."""
+    if "tier" not in columns:
+        return
+    tier_position = columns.index("tier") + 1
+    for row in range(2, sheet.max_row + 1):
+        tier = sheet.cell(row=row, column=tier_position).value
+        if tier not in TIER_STYLES:
+            continue
+        fill, ink = TIER_STYLES[int(tier)]
+        for position, name in enumerate(columns, start=1):
+            cell = sheet.cell(row=row, column=position)
+            cell.fill = PatternFill("solid", fgColor=fill)
+            if name in ("tier", "tier_name", "rank"):
+                cell.font = Font(bold=True, color=ink)
+
+
+def build_workbook(review: pd.DataFrame, about: dict[str, str]) -> Workbook:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Review list"
+    columns = list(review.columns)
+    sheet.append(columns)
+    for record in review.itertuples(index=False, name=None):
+        sheet.append([_cell_value(v) for v in record])
+    header_font = Font(bold=True, color="FFFFFF")
+    header_fill = PatternFill("solid", fgColor="1B1F24")
+    thin = Border(bottom=Side(style="thin", color="C9CED6"))
+    for position, name in enumerate(columns, start=1):
+        letter = get_column_letter(position)
+        head = sheet.cell(row=1, column=position)
+        head.font, head.fill = header_font, header_fill
+        head.alignment = Alignment(vertical="center", wrap_text=False)
+        sheet.column_dimensions[letter].width = WIDE_COLUMNS.get(name, max(10, len(name) + 2))
+        for cell in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
+            target = cell[0]
+            target.alignment = Alignment(vertical="top", wrap_text=name in WRAPPED)
+            target.border = thin
+            if name in TIME_COLUMNS:
+                target.number_format = "yyyy-mm-dd hh:mm"
+            elif name in ONE_DECIMAL:
+                target.number_format = "0.0"
+    _colour_tiers(sheet, columns)
+    sheet.freeze_panes = "D2"  # header row and rank/tier/patient stay in view
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(sheet.max_row, 1)}"
+    info = book.create_sheet("About this list")
+    for key, value in [*about.items(), ("notice", DISCLAIMER)]:
+        info.append([key, value])
+    info.column_dimensions["A"].width = 18
+    info.column_dimensions["B"].width = 110
+    for row in info.iter_rows():
+        row[0].font = Font(bold=True)
+        row[1].alignment = Alignment(wrap_text=True, vertical="top")
+    return book
+
+
+def write_review_workbook(
+    path: Path, review: pd.DataFrame, about: dict[str, str], stamp: pd.Timestamp
+) -> Path:
+    """Written 0600 (it holds identifiers). Document properties carry `stamp` (the window
+    end), not the wall clock."""
+    book = build_workbook(review, about)
+    moment: datetime = pd.Timestamp(stamp).to_pydatetime()
+    book.properties.created = moment
+    book.properties.modified = moment
+    book.properties.creator = "hyposcreen"
+    return write_atomic(path, lambda tmp: _save_reproducibly(book, tmp, moment))
+
+
+def _save_reproducibly(book: Workbook, path: Path, moment: datetime) -> None:
+    """openpyxl stamps the save time into docProps/core.xml and every zip entry; rewrite both
+    with `moment` so the same run gives the same bytes."""
+    buffer = io.BytesIO()
+    book.save(buffer)
+    stamp = max(moment.replace(tzinfo=None), datetime(1980, 1, 1))
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for entry in source.infolist():
+            data = source.read(entry.filename)
+            if entry.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + iso.encode() + rb"\g<2>",
+                    data,
+                )
+            info = zipfile.ZipInfo(entry.filename, date_time=stamp.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = entry.external_attr
+            target.writestr(info, data)

@@ -1,0 +1,196 @@
+"""`hyposcreen audit`: monthly QI tables and plots, small-cell suppression, keyed pseudonyms,
+and no identifiers in any audit output without the key."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hyposcreen.audit import AuditSettings, month_windows, run_audit
+from hyposcreen.errors import ConfigError
+from hyposcreen.report.audit_measures import suppressed_cells
+from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonym
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "canonical"
+KEY = "test-key-0123456789abcdef"
+START, END = pd.Timestamp("2026-10-01"), pd.Timestamp("2026-12-01")
+
+
+@pytest.fixture(scope="module")
+def audit_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample plus two hyponatremia codes: P043 (a case) and P045 (normal sodium)."""
+    folder = tmp_path_factory.mktemp("audit_in")
+    for name in ("labs", "medications", "diagnoses", "patients"):
+        shutil.copy(SAMPLE / f"{name}.csv", folder / f"{name}.csv")
+    with (folder / "diagnoses.csv").open("a", encoding="utf-8") as handle:
+        handle.write("P043,E043,E87.1,ICD-10-CM,2026-11-20T06:00:00,active,Hyponatremia\n")
+        handle.write("P045,E045,276.1,ICD-9-CM,2026-11-20T10:00:00,active,Hyposmolality\n")
+    return folder
+
+
+def _audit(inputs: Path, out: Path, **overrides: object) -> Path:
+    run_audit(AuditSettings(input_dir=inputs, out_dir=out, start=START, end=END, **overrides))  # type: ignore[arg-type]
+    return out
+
+
+@pytest.fixture(scope="module")
+def no_key_out(audit_input: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(KEY_ENV, raising=False)
+        return _audit(audit_input, tmp_path_factory.mktemp("audit"))
+
+
+def _tables(out: Path) -> pd.DataFrame:
+    return pd.read_csv(out / "audit_tables.csv", dtype=str, keep_default_na=False)
+
+
+def _cell(tables: pd.DataFrame, table: str, period: str, measure: str) -> pd.Series:
+    found = tables.loc[
+        (tables["table"] == table) & (tables["period"] == period) & (tables["measure"] == measure)
+    ]
+    assert len(found) == 1, (table, period, measure)
+    return found.iloc[0]
+
+
+def test_periods_are_calendar_months() -> None:
+    windows = month_windows(pd.Timestamp("2026-10-15"), pd.Timestamp("2026-12-02"))
+    assert [(w.start.isoformat(), w.end.isoformat()) for w in windows] == [
+        ("2026-10-15T00:00:00", "2026-11-01T00:00:00"),
+        ("2026-11-01T00:00:00", "2026-12-01T00:00:00"),
+        ("2026-12-01T00:00:00", "2026-12-02T00:00:00"),
+    ]
+
+
+def test_audit_writes_report_tables_and_manifest_with_plots(no_key_out: Path) -> None:
+    html = (no_key_out / "audit.html").read_text(encoding="utf-8")
+    assert html.count("<svg") >= 4  # tiers, risk factors, monthly rates, attrition
+    for title in ("Cases by tier", "Over-rapid correction", "Workup completeness",
+                  "Time to the next sodium", "Coding gap", "Attrition"):  # fmt: skip
+        assert title in html
+    assert not re.search(r'href="http|src=|url\((?!#)|@import', html)  # nothing is fetched
+    manifest = json.loads((no_key_out / "audit_manifest.json").read_text())
+    assert manifest["periods"] == ["2026-10", "2026-11"] and manifest["min_cell_size"] == 11
+    tables = _tables(no_key_out)
+    assert len(manifest["tables"]) == len(tables)
+    for row, (_, csv_row) in zip(manifest["tables"], tables.iterrows(), strict=True):
+        assert str(row["measure"]) == csv_row["measure"]
+        assert ("" if row["value"] is None else str(row["value"])) == csv_row["value"]
+
+
+def test_small_cells_are_suppressed_in_tables_page_and_manifest(no_key_out: Path) -> None:
+    tables = _tables(no_key_out)
+    tier_1 = _cell(tables, "cases_by_tier", "2026-11", "tier_1")  # 6 urgent cases
+    assert tier_1["suppressed"] == "True" and tier_1["value"] == "" and tier_1["numerator"] == ""
+    assert _cell(tables, "cases_by_tier", "2026-11", "cases")["value"] == "39"
+    shown = tables.loc[(tables["suppressed"] == "False") & (tables["unit"] == "count")]
+    small = shown["value"].map(lambda v: v != "" and 0 < int(v) < 11)
+    assert not small.any(), shown.loc[small]
+    assert "&lt;11" in (no_key_out / "audit.html").read_text(encoding="utf-8")
+    manifest = json.loads((no_key_out / "audit_manifest.json").read_text())
+    assert all(r["value"] is None for r in manifest["tables"] if r["suppressed"])
+
+
+def test_complementary_suppression_hides_a_cell_recoverable_by_subtraction() -> None:
+    counts = {"cases": 40, "listed": 30, "not_listed": 10, "tier_1": 3, "tier_2": 12,
+              "tier_3": 15}  # fmt: skip
+    hidden = suppressed_cells(counts, 11)
+    assert {"tier_1", "not_listed"} <= hidden
+    assert "tier_2" in hidden  # else tier_1 = listed - tier_2 - tier_3
+    assert "listed" in hidden  # else not_listed = cases - listed
+
+
+def test_min_cell_size_is_configurable(audit_input: Path, tmp_path: Path) -> None:
+    """With a threshold of 1 nothing is hidden and the numbers are the screen's own."""
+    tables = _tables(_audit(audit_input, tmp_path, min_cell_size=1))
+    assert (tables["suppressed"] == "False").all()
+    assert _cell(tables, "cases_by_tier", "2026-11", "tier_1")["value"] == "6"
+    assert _cell(tables, "attrition", "total", "cases")["value"] == "39"
+    coded = _cell(tables, "coding_gap", "2026-11", "cases_coded_share")
+    assert (coded["numerator"], coded["denominator"]) == ("1", "39")
+    gap = _cell(tables, "coding_gap", "2026-11", "coded_without_low_sodium_share")
+    assert (gap["numerator"], gap["denominator"], gap["value"]) == ("1", "2", "0.5")
+    follow_up = _cell(tables, "severe_follow_up", "2026-11", "median_hours_to_next_sodium")
+    assert (follow_up["value"], follow_up["denominator"]) == ("18.0", "1")  # P038 01:00 -> 19:00
+    over = _cell(tables, "over_rapid_correction", "2026-11", "overcorrection_rate")
+    assert over["numerator"] == "3"
+
+
+def test_no_identifier_in_any_audit_output_without_a_key(no_key_out: Path) -> None:
+    assert not (no_key_out / "audit_patients.csv").exists()
+    manifest = json.loads((no_key_out / "audit_manifest.json").read_text())
+    assert manifest["patient_export"]["written"] is False
+    assert KEY_ENV in manifest["patient_export"]["note"]
+    patients = pd.read_csv(SAMPLE / "patients.csv", dtype=str)
+    identifiers = [*patients["patient_id"], *patients["mrn"], *patients["name"]]
+    for path in no_key_out.iterdir():
+        text = path.read_text(encoding="utf-8")
+        found = [value for value in identifiers if value in text]
+        assert found == [], (path.name, found[:3])
+
+
+def test_audit_page_is_byte_identical_for_the_same_inputs(
+    audit_input: Path, no_key_out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    again = _audit(audit_input, tmp_path)
+    for name in ("audit.html", "audit_tables.csv"):
+        assert (again / name).read_bytes() == (no_key_out / name).read_bytes(), name
+
+
+def test_patient_export_uses_stable_keyed_pseudonyms(
+    audit_input: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, KEY)
+    first = _audit(audit_input, tmp_path / "one") / "audit_patients.csv"
+    second = _audit(audit_input, tmp_path / "two") / "audit_patients.csv"
+    assert first.stat().st_mode & 0o077 == 0
+    exported = pd.read_csv(first, dtype=str, keep_default_na=False)
+    assert len(exported) == 39 and exported["pseudonym"].str.startswith("ps-").all()
+    assert first.read_bytes() == second.read_bytes()  # same key: same pseudonyms
+    assert pseudonym("P043", KEY.encode()) in set(exported["pseudonym"])
+    text = first.read_text(encoding="utf-8")
+    assert "P043" not in text and "2026-11-20" not in text  # no ids, no dates
+    monkeypatch.setenv(KEY_ENV, KEY + "-other")
+    other = pd.read_csv(_audit(audit_input, tmp_path / "three") / "audit_patients.csv", dtype=str)
+    assert set(other["pseudonym"]).isdisjoint(exported["pseudonym"])
+
+
+def test_key_file_is_read_and_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    assert load_key(None) is None
+    secret = tmp_path / "pseudonym.key"
+    secret.write_text(KEY + "\n")
+    secret.chmod(0o600)
+    assert load_key(secret) == KEY.encode()
+    secret.write_text("short\n")
+    with pytest.raises(ConfigError, match="too short"):
+        load_key(secret)
+    with pytest.raises(ConfigError, match="inside the source checkout"):
+        load_key(ROOT / "README.md")
+
+
+def test_cli_audit_exits_zero_and_says_there_is_no_patient_export(
+    audit_input: Path, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != KEY_ENV}
+    done = subprocess.run(
+        [sys.executable, "-m", "hyposcreen.cli", "audit", "--input", str(audit_input),
+         "--start", "2026-11-01", "--end", "2026-12-01", "--out", str(tmp_path / "a"),
+         "--min-cell-size", "5"],
+        capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "No patient-level export" in done.stderr
+    assert f"Audit report: {tmp_path / 'a' / 'audit.html'}" in done.stdout
+    assert "P0" not in done.stderr + done.stdout
+    manifest = json.loads((tmp_path / "a" / "audit_manifest.json").read_text())
+    assert manifest["min_cell_size"] == 5
