@@ -12,7 +12,8 @@ rule as the canonical path, `screen.matching.identify_analytes`). `labevents` (1
 MIMIC-IV) is read with a projection and filtered to the relevant item ids in Arrow before any
 pandas conversion. value_raw = `value` (`___` and text are quarantined as non-numeric unless
 `valuenum` holds a number), unit = `valueuom`, specimen_time = `charttime`, result_time =
-`storetime`, specimen_id and hadm_id (encounter) are kept.
+`storetime`, specimen_id and hadm_id (encounter) are kept. A result with no value whose
+`comments` say it was cancelled gets status `cancelled` (quarantined with that reason).
 
 Diagnosis times: `diagnoses_icd` rows carry no time. They are billing codes assigned for a
 whole hospital stay, so a code is dated at the `admittime` of its `hadm_id`: the conditions of
@@ -211,7 +212,7 @@ def _labevents_prefilter(items: pd.DataFrame) -> Prefilter:
 
 _LABEVENTS = (
     "subject_id", "hadm_id", "specimen_id", "itemid", "charttime", "storetime", "value",
-    "valuenum", "valueuom", "ref_range_lower", "ref_range_upper", "flag", "comments",
+    "valuenum", "valueuom", "ref_range_lower", "ref_range_upper", "comments",
 )  # fmt: skip
 
 
@@ -234,6 +235,8 @@ def _read_labevents(
     ):
         itemid = id_text(raw["itemid"])
         value_raw = raw["value"].where(raw["value"].notna(), raw["valuenum"])
+        no_result = value_raw.isna() | (raw["valuenum"].isna() & (raw["value"] == "___"))
+        cancelled = raw["comments"].str.contains("cancel", case=False).fillna(False).astype(bool)
         frame = pd.DataFrame(
             {
                 "patient_id": id_text(raw["subject_id"]),
@@ -246,6 +249,9 @@ def _read_labevents(
                 "unit": raw["valueuom"],
                 "lab_name": (itemid.map(label) + " (itemid " + itemid + ")").str.lstrip(),
                 "specimen_type": itemid.map(by_item["fluid"]),
+                "status": pd.Series("cancelled", index=raw.index, dtype="str").where(
+                    no_result & cancelled
+                ),
                 "ref_low": raw["ref_range_lower"],
                 "ref_high": raw["ref_range_upper"],
                 "analyte": itemid.map(by_item["analyte"]),
