@@ -82,19 +82,27 @@ def listing(input_dir: Path, subfolders: Sequence[str] = ()) -> str:
     return shown or "nothing"
 
 
+def _text(column: pa.Array) -> pa.Array:
+    """A column as trimmed text, blanks as null."""
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
+    text = pc.utf8_trim_whitespace(text)
+    return pc.if_else(pc.equal(pc.utf8_length(text), 0), None, text)
+
+
 def _as_text_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Every column as trimmed text (ids written as 12345.0 by some exporters become 12345)."""
-    arrays = []
-    for column in batch.columns:
-        text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
-        text = pc.utf8_trim_whitespace(text)
-        arrays.append(pc.if_else(pc.equal(pc.utf8_length(text), 0), None, text))
-    return pa.RecordBatch.from_arrays(arrays, names=[n.lower() for n in batch.schema.names])
+    """Every column as trimmed text (the row numbers stay numbers)."""
+    arrays = [
+        column if name == _ROW else _text(column)
+        for name, column in zip(batch.schema.names, batch.columns, strict=True)
+    ]
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
 
 def normalize_ids(values: pa.Array) -> pa.Array:
     """Concept / item ids compared as text: '8753', '8753.0' and ' 8753' are the same id."""
-    return pc.replace_substring_regex(values, pattern=r"\.0+$", replacement="")
+    return pc.replace_substring_regex(_text(values), pattern=r"\.0+$", replacement="")
 
 
 @dataclass
@@ -145,15 +153,16 @@ class SourceTable:
             for batch in source:
                 first = file_rows + (2 if is_csv else 1)
                 file_rows += batch.num_rows
-                text = _as_text_batch(batch)
                 numbers = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
-                text = text.append_column(_ROW, numbers)
+                lower = [n.lower() for n in batch.schema.names]
+                named = pa.RecordBatch.from_arrays([*batch.columns, numbers], [*lower, _ROW])
                 if prefilter is not None:
-                    keep, counts = prefilter(text)
-                    text = text.filter(keep)
+                    # on the raw batch: only the columns the filter reads are converted
+                    keep, counts = prefilter(named)
+                    named = named.filter(keep)
                     if dropped is not None:
                         dropped.update(counts)
-                yield self._to_frame(text, wanted, path)
+                yield self._to_frame(_as_text_batch(named), wanted, path)
             if malformed.rows:
                 self.malformed.append((path, malformed))
                 file_rows += len(malformed.rows)
@@ -224,9 +233,9 @@ def first_present(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
 
 
 def batch_column(batch: pa.RecordBatch, name: str) -> pa.Array:
-    """A column of a text batch, or all nulls when the file does not have it."""
+    """A column of a raw batch as trimmed text, or all nulls when the file does not have it."""
     if name in batch.schema.names:
-        return batch.column(name)
+        return _text(batch.column(name))
     return pa.nulls(batch.num_rows, pa.string())
 
 
@@ -234,3 +243,24 @@ def id_text(values: pd.Series) -> pd.Series:
     """Ids as text without a '.0' tail, null where blank."""
     text = values.astype("str").str.strip().str.replace(r"\.0+$", "", regex=True)
     return text.where(values.notna() & (text != ""))
+
+
+def outside_read_window(
+    times: pa.Array, window: tuple[str, pd.Timestamp, pd.Timestamp] | None
+) -> pa.Array:
+    """True where an ISO-dated text lies more than a day outside the read window.
+
+    A cheap Arrow pre-filter for huge event tables: only text starting with YYYY-MM-DD is
+    judged, with a day of margin for time-zone offsets; everything else (other formats,
+    unreadable times) goes on to the exact window of `finish_batch`.
+    """
+    if window is None:
+        return pa.array(np.zeros(len(times), dtype=bool))
+    _, start, end = window
+    text = _text(times)
+    dated = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}")
+    day = pc.utf8_slice_codeunits(text, 0, 10)
+    first = (start - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    last = (end + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    outside = pc.or_kleene(pc.less(day, first), pc.greater(day, last))
+    return pc.fill_null(pc.and_kleene(dated, outside), False)

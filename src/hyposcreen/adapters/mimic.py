@@ -46,6 +46,7 @@ from hyposcreen.adapters._files import (
     id_text,
     listing,
     normalize_ids,
+    outside_read_window,
 )
 from hyposcreen.config import SiteMapping, Window
 from hyposcreen.errors import InputError
@@ -195,17 +196,20 @@ def _lab_items(input_dir: Path, mapping: SiteMapping, rules: RuleSet) -> tuple[p
     return identify_items(items, rules), tables
 
 
-def _labevents_prefilter(items: pd.DataFrame) -> Prefilter:
+def _labevents_prefilter(items: pd.DataFrame, row_filter: RowFilter) -> Prefilter:
+    """Relevant item ids dated near the read window, in Arrow (labevents has 100M+ rows)."""
     relevant = pa.array(sorted(items.loc[items["analyte"].notna(), "itemid"]), pa.string())
     reasons = items.set_index("itemid")["reason"].dropna().to_dict()
 
     def prefilter(batch: pa.RecordBatch) -> tuple[pa.Array, Counter[str]]:
         itemid = normalize_ids(batch_column(batch, "itemid"))
-        keep = pc.fill_null(pc.is_in(itemid, relevant), False)
+        known = pc.fill_null(pc.is_in(itemid, relevant), False)
         dropped: Counter[str] = Counter()
-        for entry in pc.value_counts(pc.filter(itemid, pc.invert(keep))).to_pylist():
+        for entry in pc.value_counts(pc.filter(itemid, pc.invert(known))).to_pylist():
             dropped[reasons.get(entry["values"], "unknown_itemid")] += entry["counts"]
-        return keep, dropped
+        outside = pc.and_(known, outside_read_window(batch.column("charttime"), row_filter.window))
+        dropped["outside_window"] += pc.sum(outside).as_py() or 0
+        return pc.and_(known, pc.invert(outside)), dropped
 
     return prefilter
 
@@ -230,7 +234,7 @@ def _read_labevents(
         _LABEVENTS,
         required=("subject_id", "itemid", "charttime"),
         one_of=("value", "valuenum"),
-        prefilter=_labevents_prefilter(items),
+        prefilter=_labevents_prefilter(items, row_filter),
         dropped=not_relevant,
     ):
         itemid = id_text(raw["itemid"])

@@ -49,6 +49,7 @@ from hyposcreen.adapters._files import (
     id_text,
     listing,
     normalize_ids,
+    outside_read_window,
 )
 from hyposcreen.adapters._omop_vocab import ICD_SYSTEMS, Vocabulary, load_vocabulary
 from hyposcreen.config import SiteMapping, Window
@@ -171,14 +172,28 @@ _MEASUREMENT = (
 )  # fmt: skip
 
 
-def _measurement_prefilter(vocab: Vocabulary, rules: RuleSet, keep: frozenset[str]) -> Prefilter:
+def _measurement_prefilter(
+    vocab: Vocabulary, keep: frozenset[str], row_filter: RowFilter
+) -> Prefilter:
+    """Standard LOINC concepts outside spec §2 and rows dated far from the read window go in
+    Arrow, before pandas (a CDM measurement table can hold billions of rows)."""
     loinc = vocab.loinc_ids()
     other = pa.array(sorted(loinc.index[~loinc.isin(list(keep))].astype("str")), pa.string())
 
     def prefilter(batch: pa.RecordBatch) -> tuple[pa.Array, Counter[str]]:
         concept = normalize_ids(batch_column(batch, "measurement_concept_id"))
-        drop = pc.fill_null(pc.is_in(concept, other), False)
-        return pc.invert(drop), Counter({"unknown_loinc": pc.sum(drop).as_py() or 0})
+        unknown = pc.fill_null(pc.is_in(concept, other), False)
+        when = pc.coalesce(
+            batch_column(batch, "measurement_datetime"), batch_column(batch, "measurement_date")
+        )
+        outside = pc.and_(pc.invert(unknown), outside_read_window(when, row_filter.window))
+        dropped = Counter(
+            {
+                "unknown_loinc": pc.sum(unknown).as_py() or 0,
+                "outside_window": pc.sum(outside).as_py() or 0,
+            }
+        )
+        return pc.invert(pc.or_(unknown, outside)), dropped
 
     return prefilter
 
@@ -197,7 +212,7 @@ def _read_measurement(
         _MEASUREMENT,
         required=("person_id",),
         one_of=("measurement_date", "measurement_datetime"),
-        prefilter=_measurement_prefilter(vocab, rules, keep),
+        prefilter=_measurement_prefilter(vocab, keep, row_filter),
         dropped=not_relevant,
     ):
         labs = _labs(raw, vocab)
