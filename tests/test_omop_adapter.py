@@ -237,6 +237,20 @@ def test_drug_concepts_reach_ingredients_through_concept_ancestor(tmp_path: Path
     ]
 
 
+def test_days_supply_gives_the_end_when_no_end_date_is_given(tmp_path: Path) -> None:
+    base = {"person_id": "7", "drug_concept_id": "0", "drug_source_value": "Furosemide 20 mg"}
+    drugs = [
+        {**base, "drug_exposure_start_datetime": "2026-11-01 09:00:00", "days_supply": "30"},
+        {**base, "drug_exposure_start_datetime": "2026-11-01 09:00:00", "days_supply": "0"},
+        {**base, "drug_exposure_start_date": "2026-11-02", "days_supply": "10",
+         "drug_exposure_end_date": "2026-11-05"},
+    ]  # fmt: skip
+    frame = read(extract(tmp_path, drugs=drugs), "medications").frame
+    assert frame.loc[0, "end_time"] == pd.Timestamp("2026-12-01 09:00")
+    assert pd.isna(frame.loc[1, "end_time"])
+    assert frame.loc[2, "end_time"] == pd.Timestamp("2026-11-05")
+
+
 def test_ingredient_concepts_of_the_shipped_map_work_without_vocabulary(tmp_path: Path) -> None:
     drugs = [
         {"person_id": "7", "drug_concept_id": "739138", "drug_exposure_start_date": "2026-10-01"}

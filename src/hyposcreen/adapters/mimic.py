@@ -64,6 +64,17 @@ SOURCE_TABLES = {
 REQUIRED = ("labevents", "prescriptions", "diagnoses_icd", "admissions")
 OPTIONAL = ("d_labitems", "patients", "d_icd_diagnoses")
 SUBFOLDERS = ("hosp",)
+# canonical columns each table is mapped onto (the rest stay empty)
+MAPPED_COLUMNS = {
+    "labs": ("patient_id", "encounter_id", "specimen_id", "specimen_time", "result_time",
+             "value_raw", "value", "unit", "lab_name", "specimen_type", "status", "ref_low",
+             "ref_high", "source_row"),
+    "medications": ("patient_id", "encounter_id", "drug_name", "start_time", "end_time", "route",
+                    "source_row"),
+    "diagnoses": ("patient_id", "encounter_id", "code", "code_system", "recorded_time",
+                  "description", "source_row"),
+    "patients": ("patient_id", "sex", "source_row"),
+}  # fmt: skip
 _AUXILIARY = {
     "labs": ("d_labitems",),
     "diagnoses": ("admissions", "d_icd_diagnoses"),
@@ -129,7 +140,7 @@ def read_table(
         rows_in=table.rows_read,
         not_relevant={k: v for k, v in not_relevant.items() if v},
         files=table.records + [r for t in extra for r in t.records],
-        present_columns=tuple(c for c in schema.columns if c in frame.columns),
+        present_columns=MAPPED_COLUMNS[name],
         source_counts={
             stem: counts_entry(table.rows_read, unmapped),
             **{t.name: {"read": t.rows_read} for t in extra},

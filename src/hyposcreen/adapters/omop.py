@@ -15,7 +15,8 @@ Mapping (decisions where the CDM leaves room are marked *):
 - drug_exposure: drug_name = `drug_source_value` (as written), else the drug concept's name; the
   listed ingredients found through `concept_ancestor` are appended in brackets when the name does
   not already say them, and their RxNorm code fills `rxnorm` when there is one. *end_time:
-  `drug_exposure_end_datetime`, else `_end_date`, else `verbatim_end_date`. *status from
+  `drug_exposure_end_datetime`, else `_end_date`, else `verbatim_end_date`, else start +
+  `days_supply` days. *status from
   `stop_reason` words (error -> entered-in-error, cancel -> cancelled, complete -> completed,
   stop/discontinu -> stopped), so an ETL's stopped record without end date is not ongoing.
 - condition_occurrence: the ICD-10-CM / ICD-9-CM code of `condition_source_concept_id`, else
@@ -68,6 +69,16 @@ SOURCE_TABLES = {
 REQUIRED = ("measurement", "drug_exposure", "condition_occurrence")
 OPTIONAL = ("person", "concept", "concept_ancestor", "visit_occurrence")
 _LOINC_SHAPE = r"\d{1,7}-\d"
+# canonical columns each table is mapped onto (the rest stay empty)
+MAPPED_COLUMNS = {
+    "labs": ("patient_id", "encounter_id", "specimen_time", "value_raw", "value", "unit", "loinc",
+             "lab_name", "ref_low", "ref_high", "source_row"),
+    "medications": ("patient_id", "encounter_id", "drug_name", "rxnorm", "start_time",
+                    "end_time", "status", "route", "source_row"),
+    "diagnoses": ("patient_id", "encounter_id", "code", "code_system", "recorded_time",
+                  "status", "description", "source_row"),
+    "patients": ("patient_id", "mrn", "birth_date", "sex", "source_row"),
+}  # fmt: skip
 
 
 def check_layout(input_dir: Path) -> None:
@@ -127,7 +138,7 @@ def read_table(
         rows_in=table.rows_read,
         not_relevant={k: v for k, v in not_relevant.items() if v},
         files=table.records + vocab.records,
-        present_columns=tuple(c for c in schema.columns if c in frame.columns),
+        present_columns=MAPPED_COLUMNS[name],
         source_counts=counts,
     )
 
@@ -273,7 +284,7 @@ def _value_raw(raw: pd.DataFrame, vocab: Vocabulary) -> pd.Series:
 _DRUG = (
     "drug_exposure_id", "person_id", "drug_concept_id", "drug_exposure_start_date",
     "drug_exposure_start_datetime", "drug_exposure_end_date", "drug_exposure_end_datetime",
-    "verbatim_end_date", "stop_reason", "route_source_value", "drug_source_value",
+    "verbatim_end_date", "days_supply", "stop_reason", "route_source_value", "drug_source_value",
     "drug_source_concept_id", "visit_occurrence_id",
 )  # fmt: skip
 _STOP_WORDS = (
@@ -304,6 +315,14 @@ def _with_ingredients(key: str) -> str | None:
     return f"{written} [{ingredients}]"
 
 
+def _end_from_supply(start: pd.Series, days_supply: pd.Series) -> pd.Series:
+    """start + days_supply (as ISO text) for records without any end date."""
+    days = pd.to_numeric(days_supply, errors="coerce")
+    began = pd.to_datetime(start.str.slice(0, 19), format="ISO8601", errors="coerce")
+    end = began + pd.to_timedelta(days.where(days > 0), unit="D")
+    return end.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("str").where(end.notna())
+
+
 def _read_drug_exposure(
     table: SourceTable,
     vocab: Vocabulary,
@@ -329,16 +348,19 @@ def _read_drug_exposure(
         written = written.where(written.notna(), vocab.lookup(concept, "name"))
         key = written.fillna("") + "\x1f" + ingredients.fillna("")
         drug_name = map_distinct(key, _with_ingredients)
+        start = _timestamp(raw, "drug_exposure_start")
         end = first_present(
-            raw, ["drug_exposure_end_datetime", "drug_exposure_end_date", "verbatim_end_date"]
-        )
+            raw.assign(_supplied=_end_from_supply(start, raw["days_supply"])),
+            ["drug_exposure_end_datetime", "drug_exposure_end_date", "verbatim_end_date",
+             "_supplied"],
+        )  # fmt: skip
         frame = pd.DataFrame(
             {
                 "patient_id": id_text(raw["person_id"]),
                 "encounter_id": id_text(raw["visit_occurrence_id"]),
                 "drug_name": drug_name,
                 "rxnorm": rxnorm,
-                "start_time": _timestamp(raw, "drug_exposure_start"),
+                "start_time": start,
                 "end_time": end,
                 "status": map_distinct(raw["stop_reason"], _status_of),
                 "route": raw["route_source_value"],
