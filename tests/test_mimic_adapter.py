@@ -176,6 +176,33 @@ def test_a_labevents_file_without_itemid_is_a_clear_error(tmp_path: Path) -> Non
         read("labs", tmp_path)
 
 
+def test_upper_case_mimic_iii_spellings_are_read(tmp_path: Path) -> None:
+    """LABEVENTS.csv with upper-case columns and no specimen_id/storetime, PRESCRIPTIONS with
+    STARTDATE/ENDDATE, DIAGNOSES_ICD with ICD9_CODE and no version."""
+    files = {
+        "LABEVENTS": "ROW_ID,SUBJECT_ID,HADM_ID,ITEMID,CHARTTIME,VALUE,VALUENUM,VALUEUOM,FLAG\n"
+        "1,42,900,50983,2150-03-10 08:00:00,127,127,mEq/L,abnormal\n",
+        "D_LABITEMS": "ROW_ID,ITEMID,LABEL,FLUID,CATEGORY,LOINC_CODE\n"
+        "1,50983,SODIUM,BLOOD,CHEMISTRY,2951-2\n",
+        "PRESCRIPTIONS": "ROW_ID,SUBJECT_ID,HADM_ID,STARTDATE,ENDDATE,DRUG,ROUTE\n"
+        "1,42,900,2150-03-01 00:00:00,2150-03-20 00:00:00,HydroCHLOROthiazide,PO\n",
+        "DIAGNOSES_ICD": "ROW_ID,SUBJECT_ID,HADM_ID,SEQ_NUM,ICD9_CODE\n1,42,900,1,5715\n",
+        "ADMISSIONS": "ROW_ID,SUBJECT_ID,HADM_ID,ADMITTIME,DISCHTIME\n"
+        "1,42,900,2150-03-09 10:00:00,2150-03-15 10:00:00\n",
+    }
+    for name, text in files.items():
+        (tmp_path / f"{name}.csv").write_text(text)
+    mimic.check_layout(tmp_path)
+    labs = read("labs", tmp_path).frame
+    assert (labs.loc[0, "analyte"], labs.loc[0, "value_raw"]) == ("sodium", "127")
+    meds = read("medications", tmp_path).frame
+    assert meds.loc[0, "start_time"] == pd.Timestamp("2150-03-01")
+    assert meds.loc[0, "end_time"] == pd.Timestamp("2150-03-20")
+    diagnoses = read("diagnoses", tmp_path).frame
+    assert (diagnoses.loc[0, "code"], diagnoses.loc[0, "code_system"]) == ("5715", "ICD-9-CM")
+    assert diagnoses.loc[0, "recorded_time"] == pd.Timestamp("2150-03-09 10:00")
+
+
 # ------------------------------------------------------------------ whole runs
 
 

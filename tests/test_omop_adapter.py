@@ -150,6 +150,19 @@ def test_source_value_fallbacks_and_unknown_loinc_concepts_are_counted(tmp_path:
     assert table.rows_in == 5
 
 
+def test_a_concept_name_opening_a_quote_does_not_swallow_the_next_concepts(
+    tmp_path: Path,
+) -> None:
+    """Athena files are tab-delimited without quoting."""
+    folder = extract(tmp_path, [measurement(measurement_concept_id="2000000002")])
+    (folder / "concept.csv").write_text(
+        "concept_id\tconcept_name\tvocabulary_id\tconcept_class_id\tconcept_code\n"
+        '2000000001\t"Quoted 5" thing\tSNOMED\tClinical Finding\t1234567\n'
+        "2000000002\tSodium serum\tLOINC\tLab Test\t2951-2\n"
+    )
+    assert read(folder, "labs").frame.loc[0, "loinc"] == "2951-2"
+
+
 def test_upper_case_tab_delimited_and_parquet_extracts_read_the_same(tmp_path: Path) -> None:
     lower = read(extract(tmp_path / "lower", sep=","), "labs").frame
     upper = read(extract(tmp_path / "upper", upper=True), "labs").frame

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
@@ -105,6 +106,32 @@ def normalize_ids(values: pa.Array) -> pa.Array:
     return pc.replace_substring_regex(_text(values), pattern=r"\.0+$", replacement="")
 
 
+def _unquoted_batches(
+    path: Path, encoding: str, include: list[str], malformed: _Malformed
+) -> Iterator[pa.RecordBatch]:
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        malformed.rows.append({"line": str(row.number or ""), "text": (row.text or "")[:500]})
+        return "skip"
+
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=encoding, block_size=64 << 20),
+            parse_options=pacsv.ParseOptions(
+                delimiter="\t", quote_char=False, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=include,
+                column_types={c: pa.string() for c in include},
+                strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+        yield from reader
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"{path} is not a readable text file: {exc}.", file=str(path)) from exc
+
+
 @dataclass
 class SourceTable:
     """One table of a source layout, read file by file in projected, numbered batches."""
@@ -112,6 +139,9 @@ class SourceTable:
     name: str
     files: list[Path]
     mapping: SiteMapping
+    # Athena vocabulary files are tab-delimited without quoting: a concept name that starts
+    # with a double quote must not swallow the lines after it
+    unquoted_tabs: bool = False
     rows_read: int = 0
     malformed: list[tuple[Path, _Malformed]] = field(default_factory=list)
     records: list[dict[str, object]] = field(default_factory=list)
@@ -144,11 +174,12 @@ class SourceTable:
             include = [by_lower[c] for c in wanted if c in by_lower]
             malformed = _Malformed()
             is_csv = not path.name.lower().endswith(".parquet")
-            source = (
-                _csv_batches(path, self.mapping.encoding, delimiter, include, malformed)
-                if is_csv
-                else _parquet_batches(path, include)
-            )
+            if not is_csv:
+                source = _parquet_batches(path, include)
+            elif self.unquoted_tabs and delimiter == "\t":
+                source = _unquoted_batches(path, self.mapping.encoding, include, malformed)
+            else:
+                source = _csv_batches(path, self.mapping.encoding, delimiter, include, malformed)
             file_rows = 0
             for batch in source:
                 first = file_rows + (2 if is_csv else 1)

@@ -47,9 +47,15 @@ class Vocabulary:
     concepts: pd.DataFrame  # index concept_id; vocabulary, code, name, concept_class
     ingredients: pd.Series  # drug concept id -> listed ingredient names ("a / b")
     ingredient_rxnorm: pd.Series  # drug concept id -> RxNorm code of its single listed ingredient
-    files: list[Path] = field(default_factory=list)
-    records: list[dict[str, object]] = field(default_factory=list)
+    # per vocabulary table read (concept, concept_ancestor): file records and row counts
+    records: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    has_ancestors: bool = False
+
+    def used_by(self, tables: tuple[str, ...]) -> tuple[list[dict[str, object]], dict]:
+        """File records and source counts of the vocabulary tables a canonical table used."""
+        records = [r for t in tables for r in self.records.get(t, [])]
+        return records, {t: self.counts[t] for t in tables if t in self.counts}
 
     def lookup(self, ids: pd.Series, what: str, vocabularies: tuple[str, ...] = ()) -> pd.Series:
         """`what` (code, name, vocabulary) of each concept id, null when unknown or when its
@@ -114,14 +120,13 @@ def _read_concepts(
     files = find_source_files(input_dir, "concept")
     if not files:
         return _shipped()
-    table = SourceTable("concept", files, mapping)
+    table = SourceTable("concept", files, mapping, unquoted_tabs=True)
     raw = table.read_all(
         _CONCEPT_COLUMNS,
         required=("concept_id", "vocabulary_id", "concept_code"),
         prefilter=_concept_prefilter(rules),
     )
-    vocab.files += files
-    vocab.records += table.records
+    vocab.records["concept"] = table.records
     vocab.counts["concept"] = {"read": table.rows_read, "kept": len(raw)}
     vocabulary = raw["vocabulary_id"].where(~raw["concept_name"].isin(OPERATORS))
     loaded = pd.DataFrame(
@@ -164,14 +169,13 @@ def _read_ancestors(
         ancestor = normalize_ids(batch_column(batch, "ancestor_concept_id"))
         return pc.fill_null(pc.is_in(ancestor, wanted_ids), False), Counter()
 
-    table = SourceTable("concept_ancestor", files, mapping)
+    table = SourceTable("concept_ancestor", files, mapping, unquoted_tabs=True)
     raw = table.read_all(
         ("ancestor_concept_id", "descendant_concept_id"),
         required=("ancestor_concept_id", "descendant_concept_id"),
         prefilter=keep,
     )
-    vocab.files += files
-    vocab.records += table.records
+    vocab.records["concept_ancestor"] = table.records
     vocab.counts["concept_ancestor"] = {"read": table.rows_read, "kept": len(raw)}
     pairs = pd.DataFrame(
         {
@@ -188,7 +192,7 @@ _CACHE: dict[tuple[object, ...], Vocabulary] = {}
 def load_vocabulary(
     input_dir: Path, mapping: SiteMapping, rules: RuleSet, with_ancestors: bool
 ) -> Vocabulary:
-    """The concept lookups of one run (concept_ancestor only when drugs need it).
+    """The concept lookups of one run (concept_ancestor only once drugs need it).
 
     A large `concept` file is read once per process for the tables of one run: the result is
     kept for the same files (path, size, modification time), rules and CSV options.
@@ -202,28 +206,28 @@ def load_vocabulary(
         tuple(sorted(rules.ingredients)),
         mapping.delimiter,
         mapping.encoding,
-        with_ancestors,
     )
-    if key not in _CACHE:
+    vocab = _CACHE.get(key)
+    if vocab is None:
+        empty = pd.Series(dtype="str")
+        vocab = Vocabulary(pd.DataFrame(), empty, empty)
+        vocab.concepts = _read_concepts(input_dir, mapping, rules, vocab).set_index("concept_id")
         _CACHE.clear()
-        _CACHE[key] = _load(input_dir, mapping, rules, with_ancestors)
-    return _CACHE[key]
-
-
-def _load(
-    input_dir: Path, mapping: SiteMapping, rules: RuleSet, with_ancestors: bool
-) -> Vocabulary:
-    empty = pd.Series(dtype="str")
-    vocab = Vocabulary(pd.DataFrame(), empty, empty)
-    concepts = _read_concepts(input_dir, mapping, rules, vocab)
-    vocab.concepts = concepts.set_index("concept_id")
-    if with_ancestors:
-        listed = _listed_ingredient_ids(vocab.concepts, rules)
-        pairs = _read_ancestors(input_dir, mapping, listed, vocab).drop_duplicates()
-        grouped = pairs.sort_values("ingredient").groupby("descendant")["ingredient"]
-        vocab.ingredients = grouped.agg(" / ".join).astype("str")
-        single = grouped.nunique() == 1
-        rxnorm = {i.name: i.rxnorm for i in rules.ingredients.values() if i.rxnorm}
-        first = grouped.first().map(rxnorm)
-        vocab.ingredient_rxnorm = first.where(single).dropna().astype("str")
+        _CACHE[key] = vocab
+    if with_ancestors and not vocab.has_ancestors:
+        _add_ingredients(vocab, input_dir, mapping, rules)
     return vocab
+
+
+def _add_ingredients(
+    vocab: Vocabulary, input_dir: Path, mapping: SiteMapping, rules: RuleSet
+) -> None:
+    listed = _listed_ingredient_ids(vocab.concepts, rules)
+    pairs = _read_ancestors(input_dir, mapping, listed, vocab).drop_duplicates()
+    grouped = pairs.sort_values("ingredient").groupby("descendant")["ingredient"]
+    vocab.ingredients = grouped.agg(" / ".join).astype("str")
+    single = grouped.nunique() == 1
+    rxnorm = {i.name: i.rxnorm for i in rules.ingredients.values() if i.rxnorm}
+    first = grouped.first().map(rxnorm)
+    vocab.ingredient_rxnorm = first.where(single).dropna().astype("str")
+    vocab.has_ancestors = True

@@ -24,6 +24,9 @@ happened. For a nightly screen the codes of a stay exist only after discharge, s
 stay contributes no codes and nothing leaks; previous stays count from their admission. A
 code whose hadm_id is not in `admissions` has no time and is quarantined (missing_key).
 
+MIMIC-III spellings (upper-case names, prescriptions startdate/enddate, diagnoses icd9_code)
+are read too.
+
 Patients: MIMIC-IV has no birth date (only anchor_age/anchor_year in a shifted calendar); the
 birth date stays empty rather than being guessed. sex = `gender`.
 """
@@ -43,6 +46,7 @@ from hyposcreen.adapters._files import (
     batch_column,
     counts_entry,
     find_source_files,
+    first_present,
     id_text,
     listing,
     normalize_ids,
@@ -281,9 +285,9 @@ def _read_labevents(
 
 # ------------------------------------------------------------------ prescriptions
 
+# MIMIC-III spelled the times startdate/enddate: read too
 _PRESCRIPTIONS = (
-    "subject_id", "hadm_id", "starttime", "stoptime", "drug", "drug_type", "route",
-    "prod_strength", "ndc", "gsn",
+    "subject_id", "hadm_id", "starttime", "stoptime", "startdate", "enddate", "drug", "route",
 )  # fmt: skip
 
 
@@ -293,14 +297,16 @@ def _read_prescriptions(
     not_relevant: Counter[str] = Counter()
     unmapped: Counter[str] = Counter()
     frames = []
-    for raw in table.batches(_PRESCRIPTIONS, required=("subject_id", "drug", "starttime")):
+    for raw in table.batches(
+        _PRESCRIPTIONS, required=("subject_id", "drug"), one_of=("starttime", "startdate")
+    ):
         frame = pd.DataFrame(
             {
                 "patient_id": id_text(raw["subject_id"]),
                 "encounter_id": id_text(raw["hadm_id"]),
                 "drug_name": raw["drug"],
-                "start_time": raw["starttime"],
-                "end_time": raw["stoptime"],
+                "start_time": first_present(raw, ["starttime", "startdate"]),
+                "end_time": first_present(raw, ["stoptime", "enddate"]),
                 "route": raw["route"],
                 "source_file": raw["source_file"],
                 "source_row": raw["source_row"],
@@ -345,12 +351,14 @@ def _read_diagnoses(
     unmapped: Counter[str] = Counter()
     frames = []
     for raw in table.batches(
-        ("subject_id", "hadm_id", "seq_num", "icd_code", "icd_version"),
-        required=("subject_id", "hadm_id", "icd_code"),
+        ("subject_id", "hadm_id", "seq_num", "icd_code", "icd_version", "icd9_code"),
+        required=("subject_id", "hadm_id"),
+        one_of=("icd_code", "icd9_code"),
     ):
         hadm = id_text(raw["hadm_id"])
-        version = id_text(raw["icd_version"])
-        code = raw["icd_code"]
+        # MIMIC-III: icd9_code and no version column
+        version = id_text(raw["icd_version"]).where(raw["icd9_code"].isna(), "9")
+        code = first_present(raw, ["icd_code", "icd9_code"])
         system = version.map(_VERSIONS)
         by_shape = code.str.match(r"\d").map({True: "ICD-9-CM", False: "ICD-10-CM"})
         recorded = hadm.map(admitted)

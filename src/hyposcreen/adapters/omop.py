@@ -68,6 +68,12 @@ SOURCE_TABLES = {
 }
 REQUIRED = ("measurement", "drug_exposure", "condition_occurrence")
 OPTIONAL = ("person", "concept", "concept_ancestor", "visit_occurrence")
+_VOCABULARY = {  # vocabulary tables each canonical table is mapped through
+    "labs": ("concept",),
+    "medications": ("concept", "concept_ancestor"),
+    "diagnoses": ("concept",),
+    "patients": ("concept",),
+}
 _LOINC_SHAPE = r"\d{1,7}-\d"
 # canonical columns each table is mapped onto (the rest stay empty)
 MAPPED_COLUMNS = {
@@ -95,8 +101,7 @@ def check_layout(input_dir: Path) -> None:
 def input_files(input_dir: Path, name: str) -> list[Path]:
     """The table's files plus the vocabulary files its mapping reads."""
     files = find_source_files(input_dir, SOURCE_TABLES[name])
-    vocabulary = ("concept", "concept_ancestor") if name == "medications" else ("concept",)
-    for table in vocabulary:
+    for table in _VOCABULARY[name]:
         files += find_source_files(input_dir, table)
     return files
 
@@ -131,15 +136,15 @@ def read_table(
         frames.append(malformed)
         unmapped["malformed_row"] += table.malformed_count
     frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(schema)
-    counts = {stem: counts_entry(table.rows_read, unmapped), **vocab.counts}
+    records, vocab_counts = vocab.used_by(_VOCABULARY[name])
     return IngestedTable(
         name,
         frame,
         rows_in=table.rows_read,
         not_relevant={k: v for k, v in not_relevant.items() if v},
-        files=table.records + vocab.records,
+        files=table.records + records,
         present_columns=MAPPED_COLUMNS[name],
-        source_counts=counts,
+        source_counts={stem: counts_entry(table.rows_read, unmapped), **vocab_counts},
     )
 
 
