@@ -153,10 +153,10 @@ def test_source_value_fallbacks_and_unknown_loinc_concepts_are_counted(tmp_path:
 def test_a_concept_name_opening_a_quote_does_not_swallow_the_next_concepts(
     tmp_path: Path,
 ) -> None:
-    """Athena files are tab-delimited without quoting."""
+    """Athena files are tab-delimited without quoting (a quoted header is still read)."""
     folder = extract(tmp_path, [measurement(measurement_concept_id="2000000002")])
     (folder / "concept.csv").write_text(
-        "concept_id\tconcept_name\tvocabulary_id\tconcept_class_id\tconcept_code\n"
+        '"concept_id"\t"concept_name"\t"vocabulary_id"\t"concept_class_id"\t"concept_code"\n'
         '2000000001\t"Quoted 5" thing\tSNOMED\tClinical Finding\t1234567\n'
         "2000000002\tSodium serum\tLOINC\tLab Test\t2951-2\n"
     )

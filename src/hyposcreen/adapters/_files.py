@@ -107,8 +107,11 @@ def normalize_ids(values: pa.Array) -> pa.Array:
 
 
 def _unquoted_batches(
-    path: Path, encoding: str, include: list[str], malformed: _Malformed
+    path: Path, encoding: str, header: list[str], include: list[str], malformed: _Malformed
 ) -> Iterator[pa.RecordBatch]:
+    """A tab-delimited file read without quote handling; the header (quotes stripped) is
+    given explicitly."""
+
     def on_invalid(row: pacsv.InvalidRow) -> str:
         malformed.rows.append({"line": str(row.number or ""), "text": (row.text or "")[:500]})
         return "skip"
@@ -116,7 +119,9 @@ def _unquoted_batches(
     try:
         reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(encoding=encoding, block_size=64 << 20),
+            read_options=pacsv.ReadOptions(
+                encoding=encoding, block_size=64 << 20, column_names=header, skip_rows=1
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter="\t", quote_char=False, invalid_row_handler=on_invalid
             ),
@@ -177,7 +182,7 @@ class SourceTable:
             if not is_csv:
                 source = _parquet_batches(path, include)
             elif self.unquoted_tabs and delimiter == "\t":
-                source = _unquoted_batches(path, self.mapping.encoding, include, malformed)
+                source = _unquoted_batches(path, self.mapping.encoding, header, include, malformed)
             else:
                 source = _csv_batches(path, self.mapping.encoding, delimiter, include, malformed)
             file_rows = 0

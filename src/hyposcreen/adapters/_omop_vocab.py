@@ -57,13 +57,18 @@ class Vocabulary:
         records = [r for t in tables for r in self.records.get(t, [])]
         return records, {t: self.counts[t] for t in tables if t in self.counts}
 
+    _columns: dict[tuple[str, tuple[str, ...]], pd.Series] = field(default_factory=dict)
+
     def lookup(self, ids: pd.Series, what: str, vocabularies: tuple[str, ...] = ()) -> pd.Series:
         """`what` (code, name, vocabulary) of each concept id, null when unknown or when its
         vocabulary is not one of `vocabularies`."""
-        table = self.concepts
-        if vocabularies:
-            table = table.loc[table["vocabulary"].isin(vocabularies)]
-        return id_text(ids).map(table[what]).astype("str").where(lambda s: s.notna())
+        key = (what, vocabularies)
+        if key not in self._columns:  # built once: its index hash table is reused per batch
+            table = self.concepts
+            if vocabularies:
+                table = table.loc[table["vocabulary"].isin(vocabularies)]
+            self._columns[key] = table[what]
+        return id_text(ids).map(self._columns[key]).astype("str").where(lambda s: s.notna())
 
     def operator(self, ids: pd.Series) -> pd.Series:
         name = self.lookup(ids, "name")

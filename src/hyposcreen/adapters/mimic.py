@@ -367,7 +367,7 @@ def _read_diagnoses(
                 "patient_id": id_text(raw["subject_id"]),
                 "encounter_id": hadm,
                 "code": code,
-                "code_system": system.where(system.notna() | version.notna(), by_shape),
+                "code_system": system.where(system.notna(), by_shape),
                 "recorded_time": recorded,
                 "description": (version.fillna("") + ":" + code.fillna("")).map(titles),
                 "source_file": raw["source_file"],
