@@ -351,6 +351,20 @@ def test_a_folder_that_is_not_omop_names_the_expected_and_found_tables() -> None
     assert "labs.csv" in message and "OMOP" in message
 
 
+def test_tables_and_vocabulary_in_subfolders_are_found_once(tmp_path: Path) -> None:
+    extract(tmp_path / "cdm")
+    write(tmp_path / "vocabulary", "concept", [
+        {"concept_id": "2000000002", "concept_name": "Sodium", "vocabulary_id": "LOINC",
+         "concept_class_id": "Lab Test", "concept_code": "2947-0"},
+    ])  # fmt: skip
+    write(tmp_path / "cdm", "measurement", [measurement(measurement_concept_id="2000000002")])
+    omop.check_layout(tmp_path)
+    assert read(tmp_path, "labs").frame.loc[0, "loinc"] == "2947-0"
+    extract(tmp_path / "copy")
+    with pytest.raises(InputError, match=r"several subfolders \(cdm/, copy/\)"):
+        omop.check_layout(tmp_path)
+
+
 def test_a_measurement_file_without_person_id_is_a_clear_error(tmp_path: Path) -> None:
     folder = extract(tmp_path, [{k: v for k, v in measurement().items() if k != "person_id"}])
     with pytest.raises(InputError, match=r"measurement\.csv \(measurement\) lacks .*person_id"):

@@ -24,6 +24,7 @@ from hyposcreen.adapters._files import (
     normalize_ids,
 )
 from hyposcreen.config import SiteMapping
+from hyposcreen.errors import InputError
 from hyposcreen.rules.loader import RuleSet, load_source_map
 
 OPERATORS = ("<", ">", "<=", ">=", "=")
@@ -38,6 +39,29 @@ _CONCEPT_COLUMNS = (
     "concept_code",
 )
 ICD_SYSTEMS = {"ICD10CM": "ICD-10-CM", "ICD10": "ICD-10-CM", "ICD9CM": "ICD-9-CM"}
+CDM_TABLES = (
+    "measurement", "drug_exposure", "condition_occurrence", "person", "concept",
+    "concept_ancestor", "visit_occurrence",
+)  # fmt: skip
+
+
+def omop_files(input_dir: Path, stem: str) -> list[Path]:
+    """Files of one OMOP table: in the input folder, else in the one subfolder that has it
+    (exports often put the CDM tables and the vocabulary in folders of their own)."""
+    found = find_source_files(input_dir, stem)
+    if found or not input_dir.is_dir():
+        return found
+    subfolders = [
+        d for d in sorted(input_dir.iterdir()) if d.is_dir() and d.name.lower() not in CDM_TABLES
+    ]
+    hits = [(d, files) for d in subfolders if (files := find_source_files(d, stem))]
+    if len(hits) > 1:
+        names = ", ".join(f"{d.name}/" for d, _ in hits)
+        raise InputError(
+            f"Input folder {input_dir} holds the {stem} table in several subfolders ({names}); "
+            "point --input at the one to screen."
+        )
+    return hits[0][1] if hits else []
 
 
 @dataclass
@@ -122,7 +146,7 @@ def _concept_prefilter(rules: RuleSet) -> Prefilter:
 def _read_concepts(
     input_dir: Path, mapping: SiteMapping, rules: RuleSet, vocab: Vocabulary
 ) -> pd.DataFrame:
-    files = find_source_files(input_dir, "concept")
+    files = omop_files(input_dir, "concept")
     if not files:
         return _shipped()
     table = SourceTable("concept", files, mapping, unquoted_tabs=True)
@@ -165,7 +189,7 @@ def _read_ancestors(
 ) -> pd.DataFrame:
     """(descendant, ingredient) pairs: every drug concept under a listed ingredient."""
     own = pd.DataFrame({"descendant": listed.index.astype("str"), "ingredient": listed.values})
-    files = find_source_files(input_dir, "concept_ancestor")
+    files = omop_files(input_dir, "concept_ancestor")
     if not files or listed.empty:
         return own
     wanted_ids = pa.array(sorted(listed.index.astype("str")), pa.string())
@@ -202,9 +226,7 @@ def load_vocabulary(
     A large `concept` file is read once per process for the tables of one run: the result is
     kept for the same files (path, size, modification time), rules and CSV options.
     """
-    files = find_source_files(input_dir, "concept") + find_source_files(
-        input_dir, "concept_ancestor"
-    )
+    files = omop_files(input_dir, "concept") + omop_files(input_dir, "concept_ancestor")
     key = (
         tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files),
         rules.content_hash,

@@ -45,14 +45,13 @@ from hyposcreen.adapters._files import (
     SourceTable,
     batch_column,
     counts_entry,
-    find_source_files,
     first_present,
     id_text,
     listing,
     normalize_ids,
     outside_read_window,
 )
-from hyposcreen.adapters._omop_vocab import ICD_SYSTEMS, Vocabulary, load_vocabulary
+from hyposcreen.adapters._omop_vocab import ICD_SYSTEMS, Vocabulary, load_vocabulary, omop_files
 from hyposcreen.config import SiteMapping, Window
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable, TableSchema
@@ -88,21 +87,22 @@ MAPPED_COLUMNS = {
 
 
 def check_layout(input_dir: Path) -> None:
-    missing = [t for t in REQUIRED if not find_source_files(input_dir, t)]
+    missing = [t for t in REQUIRED if not omop_files(input_dir, t)]
     if missing:
         raise InputError(
             f"Input folder {input_dir} does not look like an OMOP CDM 5.4 extract: no "
             f"{', '.join(missing)} table. --source omop expects {', '.join(REQUIRED)} (and "
             f"optionally {', '.join(OPTIONAL)}) as .csv/.csv.gz/.tsv/.parquet files or folders "
-            f"named after the table, in any letter case. Found: {listing(input_dir)}."
+            f"named after the table, in any letter case, in the folder or one subfolder. "
+            f"Found: {listing(input_dir)}."
         )
 
 
 def input_files(input_dir: Path, name: str) -> list[Path]:
     """The table's files plus the vocabulary files its mapping reads."""
-    files = find_source_files(input_dir, SOURCE_TABLES[name])
+    files = omop_files(input_dir, SOURCE_TABLES[name])
     for table in _VOCABULARY[name]:
-        files += find_source_files(input_dir, table)
+        files += omop_files(input_dir, table)
     return files
 
 
@@ -116,7 +116,7 @@ def read_table(
 ) -> IngestedTable:
     schema = SCHEMAS[name]
     stem = SOURCE_TABLES[name]
-    files = find_source_files(input_dir, stem)
+    files = omop_files(input_dir, stem)
     if not files:
         if name == "patients":
             return IngestedTable(name, empty_frame(schema), rows_in=0)
