@@ -23,11 +23,14 @@ from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import TableSchema
 from hyposcreen.ingest.tabular import (
+    RowFilter,
     _csv_batches,
     _header_of,
     _Malformed,
     _parquet_batches,
+    canonical_columns,
     empty_frame,
+    finish_batch,
     sha256_of,
 )
 
@@ -258,6 +261,26 @@ def counts_entry(read: int, unmapped: Counter[str] | dict[str, int]) -> dict[str
     entry = {"read": int(read), "mapped": int(read) - total, "unmapped": total}
     entry.update({f"unmapped_{reason}": int(n) for reason, n in sorted(unmapped.items()) if n})
     return entry
+
+
+def finish(
+    frame: pd.DataFrame,
+    schema: TableSchema,
+    mapping: SiteMapping,
+    row_filter: RowFilter,
+    not_relevant: Counter[str],
+) -> pd.DataFrame:
+    """Canonical dtypes, then the shared tail of every reader (selector, times, window)."""
+    return finish_batch(canonical_columns(frame, schema), schema, mapping, row_filter, not_relevant)
+
+
+def timestamp(frame: pd.DataFrame, stem: str, time: str = "") -> pd.Series:
+    """`<stem>_datetime`, else `<stem>_date` (plus a separate time-of-day column when given)."""
+    date = frame[f"{stem}_date"]
+    if time:
+        clock = frame[time]
+        date = date.where(clock.isna() | date.isna(), date + " " + clock)
+    return first_present(frame.assign(_date=date), [f"{stem}_datetime", "_date"])
 
 
 def first_present(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:

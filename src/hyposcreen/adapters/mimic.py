@@ -37,27 +37,30 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from hyposcreen.adapters._files import (
-    Prefilter,
     SourceTable,
-    batch_column,
     counts_entry,
-    find_source_files,
+    finish,
     first_present,
     id_text,
     listing,
-    normalize_ids,
-    outside_read_window,
+)
+from hyposcreen.adapters._mimic_labs import (
+    SUBFOLDERS,
+    Reader,
+    auxiliary,
+    identify_items,
+    mimic_files,
+    read_labevents,
 )
 from hyposcreen.config import SiteMapping, Window
 from hyposcreen.errors import InputError
-from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable, TableSchema
-from hyposcreen.ingest.tabular import RowFilter, canonical_columns, empty_frame, finish_batch
-from hyposcreen.rules.loader import RuleSet, load_source_map, normalize_label
-from hyposcreen.screen.matching import identify_analytes
+from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
+from hyposcreen.ingest.tabular import RowFilter, empty_frame
+from hyposcreen.rules.loader import RuleSet
+
+__all__ = ["check_layout", "identify_items", "input_files", "read_table"]
 
 SOURCE_TABLES = {
     "labs": "labevents",
@@ -67,7 +70,6 @@ SOURCE_TABLES = {
 }
 REQUIRED = ("labevents", "prescriptions", "diagnoses_icd", "admissions")
 OPTIONAL = ("d_labitems", "patients", "d_icd_diagnoses")
-SUBFOLDERS = ("hosp",)
 # canonical columns each table is mapped onto (the rest stay empty)
 MAPPED_COLUMNS = {
     "labs": ("patient_id", "encounter_id", "specimen_id", "specimen_time", "result_time",
@@ -85,12 +87,8 @@ _AUXILIARY = {
 }
 
 
-def _files(input_dir: Path, table: str) -> list[Path]:
-    return find_source_files(input_dir, table, SUBFOLDERS)
-
-
 def check_layout(input_dir: Path) -> None:
-    missing = [t for t in REQUIRED if not _files(input_dir, t)]
+    missing = [t for t in REQUIRED if not mimic_files(input_dir, t)]
     if missing:
         raise InputError(
             f"Input folder {input_dir} does not look like a MIMIC-IV hosp extract: no "
@@ -102,9 +100,9 @@ def check_layout(input_dir: Path) -> None:
 
 def input_files(input_dir: Path, name: str) -> list[Path]:
     """The table's files plus the dictionaries / admissions its mapping reads."""
-    files = _files(input_dir, SOURCE_TABLES[name])
+    files = mimic_files(input_dir, SOURCE_TABLES[name])
     for table in _AUXILIARY.get(name, ()):
-        files += _files(input_dir, table)
+        files += mimic_files(input_dir, table)
     return files
 
 
@@ -118,14 +116,14 @@ def read_table(
 ) -> IngestedTable:
     schema = SCHEMAS[name]
     stem = SOURCE_TABLES[name]
-    files = _files(input_dir, stem)
+    files = mimic_files(input_dir, stem)
     if not files:
         if name == "patients":
             return IngestedTable(name, empty_frame(schema), rows_in=0)
         check_layout(input_dir)
     table = SourceTable(stem, files, mapping)
     reader = {
-        "labs": _read_labevents,
+        "labs": read_labevents,
         "medications": _read_prescriptions,
         "diagnoses": _read_diagnoses,
         "patients": _read_patients,
@@ -150,137 +148,6 @@ def read_table(
             **{t.name: {"read": t.rows_read} for t in extra},
         },
     )
-
-
-Reader = tuple[list[pd.DataFrame], Counter[str], Counter[str], list[SourceTable]]
-
-
-def _finish(
-    frame: pd.DataFrame,
-    schema: TableSchema,
-    mapping: SiteMapping,
-    row_filter: RowFilter,
-    not_relevant: Counter[str],
-) -> pd.DataFrame:
-    return finish_batch(canonical_columns(frame, schema), schema, mapping, row_filter, not_relevant)
-
-
-def _auxiliary(input_dir: Path, stem: str, mapping: SiteMapping) -> SourceTable | None:
-    files = _files(input_dir, stem)
-    return SourceTable(stem, files, mapping) if files else None
-
-
-# ------------------------------------------------------------------ labevents
-
-
-def identify_items(items: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
-    """Analyte (or not-relevant reason) of each lab item: itemid, label, fluid -> analyte, reason.
-
-    Site dictionary entry for the item id, else the shipped item dictionary, else the label;
-    the fluid decides between blood, urine and other body fluids.
-    """
-    shipped = {r["itemid"]: r["analyte"] for r in load_source_map("mimic_labitems.csv")}
-    extra = {k: v for k, v in shipped.items() if k not in rules.lab_dictionary}
-    known = rules.with_lab_dictionary(extra)
-    itemid = items["itemid"].astype("str")
-    by_id = itemid.map(lambda i: normalize_label(i) in known.lab_dictionary).astype(bool)
-    probe = pd.DataFrame(
-        {
-            "loinc": pd.Series(None, index=items.index, dtype="str"),
-            "lab_name": itemid.where(by_id | items["label"].isna(), items["label"]),
-            "specimen_type": items["fluid"],
-        }
-    )
-    analyte, reason = identify_analytes(probe, known)
-    return items.assign(analyte=analyte, reason=reason)
-
-
-def _lab_items(input_dir: Path, mapping: SiteMapping, rules: RuleSet) -> tuple[pd.DataFrame, list]:
-    shipped = pd.DataFrame(load_source_map("mimic_labitems.csv"), dtype="str")
-    shipped = shipped[["itemid", "label", "fluid", "category"]]
-    dictionary = _auxiliary(input_dir, "d_labitems", mapping)
-    tables = []
-    if dictionary is not None:
-        given = dictionary.read_all(
-            ("itemid", "label", "fluid", "category"), required=("itemid", "label")
-        )
-        given = given.assign(itemid=id_text(given["itemid"])).dropna(subset=["itemid"])
-        shipped = pd.concat([shipped, given[shipped.columns]], ignore_index=True)
-        tables.append(dictionary)
-    items = shipped.drop_duplicates("itemid", keep="last").reset_index(drop=True)
-    return identify_items(items, rules), tables
-
-
-def _labevents_prefilter(items: pd.DataFrame, row_filter: RowFilter) -> Prefilter:
-    """Relevant item ids dated near the read window, in Arrow (labevents has 100M+ rows)."""
-    relevant = pa.array(sorted(items.loc[items["analyte"].notna(), "itemid"]), pa.string())
-    reasons = items.set_index("itemid")["reason"].dropna().to_dict()
-
-    def prefilter(batch: pa.RecordBatch) -> tuple[pa.Array, Counter[str]]:
-        itemid = normalize_ids(batch_column(batch, "itemid"))
-        known = pc.fill_null(pc.is_in(itemid, relevant), False)
-        dropped: Counter[str] = Counter()
-        for entry in pc.value_counts(pc.filter(itemid, pc.invert(known))).to_pylist():
-            dropped[reasons.get(entry["values"], "unknown_itemid")] += entry["counts"]
-        outside = pc.and_(known, outside_read_window(batch.column("charttime"), row_filter.window))
-        dropped["outside_window"] += pc.sum(outside).as_py() or 0
-        return pc.and_(known, pc.invert(outside)), dropped
-
-    return prefilter
-
-
-_LABEVENTS = (
-    "subject_id", "hadm_id", "specimen_id", "itemid", "charttime", "storetime", "value",
-    "valuenum", "valueuom", "ref_range_lower", "ref_range_upper", "comments",
-)  # fmt: skip
-
-
-def _read_labevents(
-    input_dir: Path, table: SourceTable, rules: RuleSet, mapping: SiteMapping, row_filter: RowFilter
-) -> Reader:
-    items, extra = _lab_items(input_dir, mapping, rules)
-    by_item = items.set_index("itemid")
-    label = by_item["label"].fillna("")
-    # the selector's work is done per item above; only the read window still applies
-    window_only = RowFilter(window=row_filter.window)
-    not_relevant: Counter[str] = Counter()
-    frames = []
-    for raw in table.batches(
-        _LABEVENTS,
-        required=("subject_id", "itemid", "charttime"),
-        one_of=("value", "valuenum"),
-        prefilter=_labevents_prefilter(items, row_filter),
-        dropped=not_relevant,
-    ):
-        itemid = id_text(raw["itemid"])
-        value_raw = raw["value"].where(raw["value"].notna(), raw["valuenum"])
-        no_result = value_raw.isna() | (raw["valuenum"].isna() & (raw["value"] == "___"))
-        cancelled = raw["comments"].str.contains("cancel", case=False).fillna(False).astype(bool)
-        frame = pd.DataFrame(
-            {
-                "patient_id": id_text(raw["subject_id"]),
-                "encounter_id": id_text(raw["hadm_id"]),
-                "specimen_id": id_text(raw["specimen_id"]),
-                "specimen_time": raw["charttime"],
-                "result_time": raw["storetime"],
-                "value_raw": value_raw,
-                "value": raw["valuenum"],
-                "unit": raw["valueuom"],
-                "lab_name": (itemid.map(label) + " (itemid " + itemid + ")").str.lstrip(),
-                "specimen_type": itemid.map(by_item["fluid"]),
-                "status": pd.Series("cancelled", index=raw.index, dtype="str").where(
-                    no_result & cancelled
-                ),
-                "ref_low": raw["ref_range_lower"],
-                "ref_high": raw["ref_range_upper"],
-                "analyte": itemid.map(by_item["analyte"]),
-                "source_file": raw["source_file"],
-                "source_row": raw["source_row"],
-            }
-        )
-        frames.append(_finish(frame, SCHEMAS["labs"], mapping, window_only, not_relevant))
-    unmapped = Counter({k: v for k, v in not_relevant.items() if k != "outside_window"})
-    return frames, not_relevant, unmapped, extra
 
 
 # ------------------------------------------------------------------ prescriptions
@@ -313,7 +180,7 @@ def _read_prescriptions(
             }
         )
         unmapped["no_drug_name"] += int(raw["drug"].isna().sum())
-        frames.append(_finish(frame, SCHEMAS["medications"], mapping, row_filter, not_relevant))
+        frames.append(finish(frame, SCHEMAS["medications"], mapping, row_filter, not_relevant))
     return frames, not_relevant, unmapped, []
 
 
@@ -323,7 +190,7 @@ _VERSIONS = {"9": "ICD-9-CM", "10": "ICD-10-CM"}
 
 
 def _admission_times(input_dir: Path, mapping: SiteMapping) -> tuple[pd.Series, SourceTable]:
-    admissions = _auxiliary(input_dir, "admissions", mapping)
+    admissions = auxiliary(input_dir, "admissions", mapping)
     if admissions is None:
         check_layout(input_dir)
         raise AssertionError("unreachable: check_layout raises")  # pragma: no cover
@@ -334,7 +201,7 @@ def _admission_times(input_dir: Path, mapping: SiteMapping) -> tuple[pd.Series, 
 
 
 def _descriptions(input_dir: Path, mapping: SiteMapping) -> tuple[pd.Series, list[SourceTable]]:
-    titles = _auxiliary(input_dir, "d_icd_diagnoses", mapping)
+    titles = auxiliary(input_dir, "d_icd_diagnoses", mapping)
     if titles is None:
         return pd.Series(dtype="str"), []
     frame = titles.read_all(("icd_code", "icd_version", "long_title"), required=("icd_code",))
@@ -375,7 +242,7 @@ def _read_diagnoses(
             }
         )
         unmapped["no_admission_time"] += int(recorded.isna().sum())
-        frames.append(_finish(frame, SCHEMAS["diagnoses"], mapping, row_filter, not_relevant))
+        frames.append(finish(frame, SCHEMAS["diagnoses"], mapping, row_filter, not_relevant))
     return frames, not_relevant, unmapped, [admissions, *extra]
 
 
@@ -396,5 +263,5 @@ def _read_patients(
                 "source_row": raw["source_row"],
             }
         )
-        frames.append(_finish(frame, SCHEMAS["patients"], mapping, row_filter, not_relevant))
+        frames.append(finish(frame, SCHEMAS["patients"], mapping, row_filter, not_relevant))
     return frames, not_relevant, Counter(), []
