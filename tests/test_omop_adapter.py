@@ -250,6 +250,27 @@ def test_drug_concepts_reach_ingredients_through_concept_ancestor(tmp_path: Path
     ]
 
 
+def test_without_concept_ancestor_the_drug_concept_name_is_matched(tmp_path: Path) -> None:
+    concepts = [
+        {"concept_id": "19112599", "concept_name": "furosemide 40 MG Oral Tablet",
+         "vocabulary_id": "RxNorm", "concept_class_id": "Clinical Drug", "concept_code": "315971"},
+    ]  # fmt: skip
+    start = {"person_id": "7", "drug_exposure_start_date": "2026-11-01"}
+    drugs = [
+        {**start, "drug_concept_id": "19112599", "drug_source_value": "00054429731"},
+        {**start, "drug_concept_id": "19112599", "drug_source_value": ""},
+    ]
+    folder = extract(tmp_path, drugs=drugs)
+    write(folder, "concept", concepts)
+    frame = read(folder, "medications").frame
+    assert list(frame["drug_name"]) == [
+        "00054429731 [furosemide 40 mg oral tablet]",
+        "furosemide 40 MG Oral Tablet",
+    ]
+    _, matches = clean_medications(frame, RULES, WINDOW)
+    assert list(matches["drug_class"]) == ["loop_diuretic", "loop_diuretic"]
+
+
 def test_days_supply_gives_the_end_when_no_end_date_is_given(tmp_path: Path) -> None:
     base = {"person_id": "7", "drug_concept_id": "0", "drug_source_value": "Furosemide 20 mg"}
     drugs = [

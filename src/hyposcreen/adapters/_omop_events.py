@@ -23,6 +23,7 @@ from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.matching import map_distinct, match_conditions
 
 Reader = tuple[list[pd.DataFrame], Counter[str], Counter[str]]
+_RXNORM = ("RxNorm", "RxNorm Extension")
 
 
 # ------------------------------------------------------------------ drug_exposure
@@ -50,6 +51,8 @@ def _status_of(reason: str) -> str:
 
 
 def _with_ingredients(key: str) -> str | None:
+    """The drug as written, with its ingredients (or concept name) in brackets unless the
+    written name already says them."""
     written, _, ingredients = key.partition("\x1f")
     if not ingredients:
         return written or None
@@ -90,9 +93,13 @@ def read_drug_exposure(
         ingredients = ingredients.where(ingredients.notna(), source_concept.map(vocab.ingredients))
         rxnorm = concept.map(vocab.ingredient_rxnorm)
         rxnorm = rxnorm.where(rxnorm.notna(), source_concept.map(vocab.ingredient_rxnorm))
+        # without concept_ancestor the drug concept's own name (an RxNorm clinical drug names
+        # its ingredients) is matched by name
+        concept_name = vocab.lookup(concept, "name", _RXNORM)
+        known = ingredients.where(ingredients.notna(), concept_name.str.lower())
         written = raw["drug_source_value"]
-        written = written.where(written.notna(), vocab.lookup(concept, "name"))
-        key = written.fillna("") + "\x1f" + ingredients.fillna("")
+        written = written.where(written.notna(), concept_name)
+        key = written.fillna("") + "\x1f" + known.fillna("")
         drug_name = map_distinct(key, _with_ingredients)
         start = timestamp(raw, "drug_exposure_start")
         end = first_present(
