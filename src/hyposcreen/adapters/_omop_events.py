@@ -29,7 +29,7 @@ _RXNORM = ("RxNorm", "RxNorm Extension")
 # ------------------------------------------------------------------ drug_exposure
 
 _DRUG = (
-    "drug_exposure_id", "person_id", "drug_concept_id", "drug_exposure_start_date",
+    "person_id", "drug_concept_id", "drug_exposure_start_date",
     "drug_exposure_start_datetime", "drug_exposure_end_date", "drug_exposure_end_datetime",
     "verbatim_end_date", "days_supply", "stop_reason", "route_source_value", "drug_source_value",
     "drug_source_concept_id", "visit_occurrence_id",
@@ -129,7 +129,7 @@ def read_drug_exposure(
 # ------------------------------------------------------------------ condition_occurrence
 
 _CONDITION = (
-    "condition_occurrence_id", "person_id", "condition_concept_id", "condition_start_date",
+    "person_id", "condition_concept_id", "condition_start_date",
     "condition_start_datetime", "condition_status_source_value", "condition_source_value",
     "condition_source_concept_id", "visit_occurrence_id",
 )  # fmt: skip

@@ -39,7 +39,7 @@ _IDENTIFY_REASONS = (
 # ------------------------------------------------------------------ measurement
 
 _MEASUREMENT = (
-    "measurement_id", "person_id", "measurement_concept_id", "measurement_date",
+    "person_id", "measurement_concept_id", "measurement_date",
     "measurement_datetime", "measurement_time", "operator_concept_id", "value_as_number",
     "unit_concept_id", "range_low", "range_high", "visit_occurrence_id",
     "measurement_source_value", "measurement_source_concept_id", "unit_source_value",
