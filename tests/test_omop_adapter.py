@@ -424,15 +424,14 @@ def test_sample_as_omop_gives_the_canonical_review_list(
 def test_sample_as_omop_without_vocabulary_tables_uses_the_shipped_map(
     tmp_path: Path, canonical_review: pd.DataFrame
 ) -> None:
-    """Without concept tables only the drugs coded by a local concept id alone are lost:
-    risperidone (P018) and the ATC combination of P022 (no longer listed: no risk factor
-    left) and torsemide (P038, listed anyway as severe)."""
+    """Without concept tables the shipped map resolves the ingredient concepts (risperidone of
+    P018, torsemide of P038); only P022, coded by a local combination concept alone, loses its
+    drugs and is no longer listed."""
     to_omop.convert(tmp_path / "omop", delimiter=",", vocabulary=False)
     review = comparable(review_list(run(tmp_path / "omop", tmp_path / "out", source="omop")), True)
     columns = ["tier", "severity", "index_sodium", "corrected_sodium", "risk_factors"]
     got = review.set_index("patient_id")[columns]
     expected = canonical_review.set_index("patient_id")[columns]
-    assert set(expected.index) - set(got.index) == {"P018", "P022"}
-    assert got.loc["P038", "risk_factors"] == ""
-    same = expected.index.difference(["P018", "P022", "P038"])
+    assert set(expected.index) - set(got.index) == {"P022"}
+    same = expected.index.difference(["P022"])
     pd.testing.assert_frame_equal(got.loc[same], expected.loc[same])
