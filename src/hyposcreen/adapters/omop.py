@@ -1,8 +1,10 @@
 """OMOP CDM 5.4 adapter (`--source omop`): measurement, drug_exposure, condition_occurrence, person.
 
 Tables are CSV (comma- or tab-delimited, any suffix .csv/.tsv/.txt, optionally gzipped) or
-Parquet, one file or a folder of parts per table, table and column names in any letter case.
-`concept` and `concept_ancestor` are used when present; otherwise the shipped concept map.
+Parquet, one file or a folder of parts per table, table and column names in any letter case,
+in the input folder or in one subfolder each (`cdm/`, `vocabulary/`). `concept` and
+`concept_ancestor` are used when present, the shipped `rules/omop_concepts.csv` fills in.
+`visit_occurrence` is not needed (visit ids are kept as encounter ids).
 
 Mapping (decisions where the CDM leaves room are marked *):
 - measurement: LOINC from `measurement_concept_id` (then `measurement_source_concept_id`) via
@@ -14,9 +16,9 @@ Mapping (decisions where the CDM leaves room are marked *):
   `measurement_datetime`, else `measurement_date` (+ `measurement_time` when given).
 - drug_exposure: drug_name = `drug_source_value` (as written), else the drug concept's name; the
   listed ingredients found through `concept_ancestor` are appended in brackets when the name does
-  not already say them, and their RxNorm code fills `rxnorm` when there is one. *end_time:
-  `drug_exposure_end_datetime`, else `_end_date`, else `verbatim_end_date`, else start +
-  `days_supply` days. *status from
+  not already say them (without `concept_ancestor`: the drug concept's own name), and their
+  RxNorm code fills `rxnorm` when there is one. *end_time: `drug_exposure_end_datetime`, else
+  `_end_date`, else `verbatim_end_date`, else start + `days_supply` days. *status from
   `stop_reason` words (error -> entered-in-error, cancel -> cancelled, complete -> completed,
   stop/discontinu -> stopped), so an ETL's stopped record without end date is not ongoing.
 - condition_occurrence: the ICD-10-CM / ICD-9-CM code of `condition_source_concept_id`, else
