@@ -111,12 +111,13 @@ def write_review_workbook(
 
 
 def _save_reproducibly(book: Workbook, path: Path, moment: datetime) -> None:
-    """openpyxl stamps the save time into docProps/core.xml and every zip entry; rewrite both
-    with `moment` so the same run gives the same bytes."""
+    """openpyxl stamps the save time into docProps/core.xml and every zip entry; write `moment`
+    into the former and a fixed time into the latter so the same run gives the same bytes."""
     buffer = io.BytesIO()
     book.save(buffer)
-    stamp = max(moment.replace(tzinfo=None), datetime(1980, 1, 1))
-    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    iso = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # zip entries carry DOS times (1980-2107); de-identified dates run far past that
+    entry_time = (1980, 1, 1, 0, 0, 0)
     with (
         zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
         zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
@@ -129,7 +130,7 @@ def _save_reproducibly(book: Workbook, path: Path, moment: datetime) -> None:
                     rb"\g<1>" + iso.encode() + rb"\g<2>",
                     data,
                 )
-            info = zipfile.ZipInfo(entry.filename, date_time=stamp.timetuple()[:6])
+            info = zipfile.ZipInfo(entry.filename, date_time=entry_time)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = entry.external_attr
             target.writestr(info, data)

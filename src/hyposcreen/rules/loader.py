@@ -287,3 +287,12 @@ def _check_consistency(rules: RuleSet) -> None:
             raise ConfigError(
                 f"condition_codes.csv: condition '{code.condition}' is not in rules.yaml."
             )
+
+
+def load_source_map(filename: str) -> list[dict[str, str]]:
+    """A packaged source code map (omop_concepts.csv, mimic_labitems.csv) as rows of text.
+
+    These maps belong to the source adapters, not to a site's rules: they are always read from
+    the packaged rules folder, also when a run uses `--rules DIR`.
+    """
+    return _read_csv(RULES_DIR / filename)

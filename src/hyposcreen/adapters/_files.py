@@ -1,0 +1,325 @@
+"""The files of a source layout (OMOP, MIMIC): find a table, project its columns, number its rows.
+
+Source dumps differ from site extracts in small ways this module absorbs: table and column
+names in upper or lower case, tab-delimited text with `.csv`, `.tsv` or `.txt` suffixes, one
+file or a folder of parts per table. Every batch comes out as text columns with lower-case
+names plus `source_file`/`source_row` (CSV: the spreadsheet row, header = 1; Parquet: 1-based).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from hyposcreen.config import SiteMapping
+from hyposcreen.errors import InputError
+from hyposcreen.ingest.canonical import TableSchema
+from hyposcreen.ingest.tabular import (
+    RowFilter,
+    _csv_batches,
+    _header_of,
+    _Malformed,
+    _parquet_batches,
+    canonical_columns,
+    empty_frame,
+    finish_batch,
+    sha256_of,
+)
+
+TEXT_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")
+SUFFIXES = (".parquet", *TEXT_SUFFIXES)
+_ROW = "__source_row"
+
+# An Arrow-level filter: (batch with lower-case text columns) -> (rows kept mask, dropped counts)
+Prefilter = Callable[[pa.RecordBatch], tuple[pa.Array, Counter[str]]]
+
+
+def _table_files(folder: Path, stem: str) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    found: list[Path] = []
+    for entry in sorted(folder.iterdir()):
+        name = entry.name.lower()
+        if entry.is_file() and any(name == stem + suffix for suffix in SUFFIXES):
+            found.append(entry)
+        elif entry.is_dir() and name == stem:
+            found += sorted(
+                p for p in entry.rglob("*") if p.is_file() and p.name.lower().endswith(SUFFIXES)
+            )
+    direct = [p for p in found if p.parent == folder]
+    if len(direct) > 1:
+        names = ", ".join(p.name for p in direct)
+        raise InputError(
+            f"Input folder {folder} holds the {stem} table more than once ({names}); keep one."
+        )
+    return found
+
+
+def find_source_files(input_dir: Path, stem: str, subfolders: Sequence[str] = ()) -> list[Path]:
+    """Files of one source table in `input_dir` (or the first of `subfolders` that has it).
+
+    `<stem>.<suffix>` in any letter case, or every data file under a folder `<stem>/`.
+    """
+    for folder in (input_dir, *(input_dir / s for s in subfolders)):
+        found = _table_files(folder, stem)
+        if found:
+            return found
+    return []
+
+
+def listing(input_dir: Path, subfolders: Sequence[str] = ()) -> str:
+    """What the folder holds, for layout errors (at most 15 names)."""
+    names: list[str] = []
+    for folder in (input_dir, *(input_dir / s for s in subfolders)):
+        if folder.is_dir():
+            prefix = "" if folder == input_dir else f"{folder.name}/"
+            names += [prefix + p.name for p in sorted(folder.iterdir())]
+    shown = ", ".join(names[:15]) + (", …" if len(names) > 15 else "")
+    return shown or "nothing"
+
+
+def _text(column: pa.Array) -> pa.Array:
+    """A column as trimmed text, blanks as null."""
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
+    text = pc.utf8_trim_whitespace(text)
+    return pc.if_else(pc.equal(pc.utf8_length(text), 0), None, text)
+
+
+def _as_text_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Every column as trimmed text (the row numbers stay numbers)."""
+    arrays = [
+        column if name == _ROW else _text(column)
+        for name, column in zip(batch.schema.names, batch.columns, strict=True)
+    ]
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
+def normalize_ids(values: pa.Array) -> pa.Array:
+    """Concept / item ids compared as text: '8753', '8753.0' and ' 8753' are the same id."""
+    return pc.replace_substring_regex(_text(values), pattern=r"\.0+$", replacement="")
+
+
+def _unquoted_batches(
+    path: Path, encoding: str, header: list[str], include: list[str], malformed: _Malformed
+) -> Iterator[pa.RecordBatch]:
+    """A tab-delimited file read without quote handling; the header (quotes stripped) is
+    given explicitly."""
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        malformed.rows.append({"line": str(row.number or ""), "text": (row.text or "")[:500]})
+        return "skip"
+
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                encoding=encoding, block_size=64 << 20, column_names=header, skip_rows=1
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter="\t", quote_char=False, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=include,
+                column_types={c: pa.string() for c in include},
+                strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+        yield from reader
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"{path} is not a readable text file: {exc}.", file=str(path)) from exc
+
+
+@dataclass
+class SourceTable:
+    """One table of a source layout, read file by file in projected, numbered batches."""
+
+    name: str
+    files: list[Path]
+    mapping: SiteMapping
+    # Athena vocabulary files are tab-delimited without quoting: a concept name that starts
+    # with a double quote must not swallow the lines after it
+    unquoted_tabs: bool = False
+    rows_read: int = 0
+    malformed: list[tuple[Path, _Malformed]] = field(default_factory=list)
+    records: list[dict[str, object]] = field(default_factory=list)
+
+    def batches(
+        self,
+        wanted: Sequence[str],
+        required: Sequence[str] = (),
+        prefilter: Prefilter | None = None,
+        dropped: Counter[str] | None = None,
+        one_of: Sequence[str] = (),
+    ) -> Iterator[pd.DataFrame]:
+        """Frames of the `wanted` columns (lower-case names; absent ones as nulls).
+
+        Every file must have the `required` columns and at least one of `one_of`.
+        """
+        for path in self.files:
+            header, delimiter = _header_of(path, self.mapping)
+            by_lower = {h.strip().lower(): h for h in header}
+            missing = [c for c in required if c not in by_lower]
+            if one_of and not any(c in by_lower for c in one_of):
+                missing.append(" or ".join(one_of))
+            if missing:
+                raise InputError(
+                    f"{path} ({self.name}) lacks required column(s) {', '.join(missing)}. "
+                    f"Columns found: {', '.join(header[:30]) or 'none'}.",
+                    file=str(path),
+                    column=missing[0],
+                )
+            include = [by_lower[c] for c in wanted if c in by_lower]
+            malformed = _Malformed()
+            is_csv = not path.name.lower().endswith(".parquet")
+            if not is_csv:
+                source = _parquet_batches(path, include)
+            elif self.unquoted_tabs and delimiter == "\t":
+                source = _unquoted_batches(path, self.mapping.encoding, header, include, malformed)
+            else:
+                source = _csv_batches(path, self.mapping.encoding, delimiter, include, malformed)
+            file_rows = 0
+            for batch in source:
+                first = file_rows + (2 if is_csv else 1)
+                file_rows += batch.num_rows
+                numbers = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
+                lower = [n.lower() for n in batch.schema.names]
+                named = pa.RecordBatch.from_arrays([*batch.columns, numbers], [*lower, _ROW])
+                if prefilter is not None:
+                    # on the raw batch: only the columns the filter reads are converted
+                    keep, counts = prefilter(named)
+                    named = named.filter(keep)
+                    if dropped is not None:
+                        dropped.update(counts)
+                yield self._to_frame(_as_text_batch(named), wanted, path)
+            if malformed.rows:
+                self.malformed.append((path, malformed))
+                file_rows += len(malformed.rows)
+            self.rows_read += file_rows
+            self.records.append(
+                {
+                    "path": str(path),
+                    "sha256": sha256_of(path),
+                    "rows": file_rows,
+                    "bytes": path.stat().st_size,
+                }
+            )
+
+    @staticmethod
+    def _to_frame(batch: pa.RecordBatch, wanted: Sequence[str], path: Path) -> pd.DataFrame:
+        frame = batch.to_pandas()
+        for column in wanted:
+            if column not in frame.columns:
+                frame[column] = pd.Series(None, index=frame.index, dtype="str")
+        frame["source_file"] = path.name
+        frame["source_row"] = frame.pop(_ROW).astype("str")
+        return frame
+
+    def read_all(
+        self,
+        wanted: Sequence[str],
+        required: Sequence[str] = (),
+        prefilter: Prefilter | None = None,
+    ) -> pd.DataFrame:
+        """A small table (dictionary, admissions, concept subset) as one frame."""
+        parts = list(self.batches(wanted, required, prefilter))
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype="str") for c in wanted})
+        return pd.concat(parts, ignore_index=True)
+
+    def malformed_frame(self, schema: TableSchema) -> pd.DataFrame | None:
+        """Rows the CSV parser could not split, as canonical rows (quarantined malformed_row)."""
+        if not self.malformed:
+            return None
+        parts = []
+        for path, malformed in self.malformed:
+            frame = empty_frame(schema, len(malformed.rows))
+            frame["source_file"] = path.name
+            frame["source_row"] = [r["line"] for r in malformed.rows]
+            frame["malformed_text"] = [r["text"] for r in malformed.rows]
+            parts.append(frame)
+        return pd.concat(parts, ignore_index=True)
+
+    @property
+    def malformed_count(self) -> int:
+        return sum(len(m.rows) for _, m in self.malformed)
+
+
+def counts_entry(read: int, unmapped: Counter[str] | dict[str, int]) -> dict[str, int]:
+    """source_counts of one source table: read / mapped / unmapped and unmapped by reason."""
+    total = int(sum(unmapped.values()))
+    entry = {"read": int(read), "mapped": int(read) - total, "unmapped": total}
+    entry.update({f"unmapped_{reason}": int(n) for reason, n in sorted(unmapped.items()) if n})
+    return entry
+
+
+def finish(
+    frame: pd.DataFrame,
+    schema: TableSchema,
+    mapping: SiteMapping,
+    row_filter: RowFilter,
+    not_relevant: Counter[str],
+) -> pd.DataFrame:
+    """Canonical dtypes, then the shared tail of every reader (selector, times, window)."""
+    return finish_batch(canonical_columns(frame, schema), schema, mapping, row_filter, not_relevant)
+
+
+def timestamp(frame: pd.DataFrame, stem: str, time: str = "") -> pd.Series:
+    """`<stem>_datetime`, else `<stem>_date` (plus a separate time-of-day column when given)."""
+    date = frame[f"{stem}_date"]
+    if time:
+        clock = frame[time]
+        date = date.where(clock.isna() | date.isna(), date + " " + clock)
+    return first_present(frame.assign(_date=date), [f"{stem}_datetime", "_date"])
+
+
+def first_present(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """Per row, the first non-null value among `columns` (all text)."""
+    result = frame[columns[0]]
+    for column in columns[1:]:
+        result = result.where(result.notna(), frame[column])
+    return result.astype("str").where(result.notna())
+
+
+def batch_column(batch: pa.RecordBatch, name: str) -> pa.Array:
+    """A column of a raw batch as trimmed text, or all nulls when the file does not have it."""
+    if name in batch.schema.names:
+        return _text(batch.column(name))
+    return pa.nulls(batch.num_rows, pa.string())
+
+
+def id_text(values: pd.Series) -> pd.Series:
+    """Ids as text without a '.0' tail, null where blank."""
+    text = values.astype("str").str.strip().str.replace(r"\.0+$", "", regex=True)
+    return text.where(values.notna() & (text != ""))
+
+
+def outside_read_window(
+    times: pa.Array, window: tuple[str, pd.Timestamp, pd.Timestamp] | None
+) -> pa.Array:
+    """True where an ISO-dated text lies more than a day outside the read window.
+
+    A cheap Arrow pre-filter for huge event tables: only text starting with YYYY-MM-DD is
+    judged, with a day of margin for time-zone offsets; everything else (other formats,
+    unreadable times) goes on to the exact window of `finish_batch`.
+    """
+    if window is None:
+        return pa.array(np.zeros(len(times), dtype=bool))
+    _, start, end = window
+    text = _text(times)
+    dated = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}")
+    day = pc.utf8_slice_codeunits(text, 0, 10)
+    first = (start - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    last = (end + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    outside = pc.or_kleene(pc.less(day, first), pc.greater(day, last))
+    return pc.fill_null(pc.and_kleene(dated, outside), False)

@@ -1,0 +1,143 @@
+"""OMOP `measurement` rows to canonical lab rows (see `hyposcreen.adapters.omop`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hyposcreen.adapters._files import (
+    Prefilter,
+    SourceTable,
+    batch_column,
+    finish,
+    id_text,
+    normalize_ids,
+    outside_read_window,
+    timestamp,
+)
+from hyposcreen.adapters._omop_vocab import Vocabulary
+from hyposcreen.config import SiteMapping
+from hyposcreen.ingest.canonical import SCHEMAS
+from hyposcreen.ingest.tabular import RowFilter
+from hyposcreen.rules.loader import RuleSet
+
+Reader = tuple[list[pd.DataFrame], Counter[str], Counter[str]]
+_LOINC_SHAPE = r"\d{1,7}-\d"
+_IDENTIFY_REASONS = (
+    "unknown_loinc",
+    "unknown_lab_name",
+    "no_lab_identifier",
+    "urine_specimen",
+    "other_fluid",
+)
+
+
+# ------------------------------------------------------------------ measurement
+
+_MEASUREMENT = (
+    "person_id", "measurement_concept_id", "measurement_date",
+    "measurement_datetime", "measurement_time", "operator_concept_id", "value_as_number",
+    "unit_concept_id", "range_low", "range_high", "visit_occurrence_id",
+    "measurement_source_value", "measurement_source_concept_id", "unit_source_value",
+    "value_source_value",
+)  # fmt: skip
+
+
+def _measurement_prefilter(
+    vocab: Vocabulary, keep: frozenset[str], row_filter: RowFilter
+) -> Prefilter:
+    """Standard LOINC concepts outside spec §2 and rows dated far from the read window go in
+    Arrow, before pandas (a CDM measurement table can hold billions of rows)."""
+    loinc = vocab.loinc_ids()
+    other = pa.array(sorted(loinc.index[~loinc.isin(list(keep))].astype("str")), pa.string())
+
+    def prefilter(batch: pa.RecordBatch) -> tuple[pa.Array, Counter[str]]:
+        concept = normalize_ids(batch_column(batch, "measurement_concept_id"))
+        unknown = pc.fill_null(pc.is_in(concept, other), False)
+        when = pc.coalesce(
+            batch_column(batch, "measurement_datetime"), batch_column(batch, "measurement_date")
+        )
+        outside = pc.and_(pc.invert(unknown), outside_read_window(when, row_filter.window))
+        dropped = Counter(
+            {
+                "unknown_loinc": pc.sum(unknown).as_py() or 0,
+                "outside_window": pc.sum(outside).as_py() or 0,
+            }
+        )
+        return pc.invert(pc.or_(unknown, outside)), dropped
+
+    return prefilter
+
+
+def read_measurement(
+    table: SourceTable,
+    vocab: Vocabulary,
+    rules: RuleSet,
+    mapping: SiteMapping,
+    row_filter: RowFilter,
+) -> Reader:
+    not_relevant: Counter[str] = Counter()
+    keep = row_filter.loinc_keep or frozenset(rules.loinc_to_analyte)
+    frames = []
+    for raw in table.batches(
+        _MEASUREMENT,
+        required=("person_id",),
+        one_of=("measurement_date", "measurement_datetime"),
+        prefilter=_measurement_prefilter(vocab, keep, row_filter),
+        dropped=not_relevant,
+    ):
+        labs = _labs(raw, vocab)
+        frames.append(finish(labs, SCHEMAS["labs"], mapping, row_filter, not_relevant))
+    unmapped = Counter({r: not_relevant[r] for r in _IDENTIFY_REASONS})
+    return frames, not_relevant, unmapped
+
+
+def _labs(raw: pd.DataFrame, vocab: Vocabulary) -> pd.DataFrame:
+    loinc = vocab.lookup(raw["measurement_concept_id"], "code", ("LOINC",))
+    source_loinc = vocab.lookup(raw["measurement_source_concept_id"], "code", ("LOINC",))
+    source_value = raw["measurement_source_value"]
+    loinc_shaped = source_value.str.fullmatch(_LOINC_SHAPE).fillna(False).astype(bool)
+    loinc = loinc.where(loinc.notna(), source_loinc)
+    loinc = loinc.where(loinc.notna(), source_value.where(loinc_shaped))
+    concept_name = vocab.lookup(raw["measurement_concept_id"], "name")
+    lab_name = source_value.where(~loinc_shaped & source_value.notna(), concept_name)
+    unit = vocab.lookup(raw["unit_concept_id"], "code", ("UCUM",))
+    return pd.DataFrame(
+        {
+            "patient_id": id_text(raw["person_id"]),
+            "encounter_id": id_text(raw["visit_occurrence_id"]),
+            "specimen_time": timestamp(raw, "measurement", "measurement_time"),
+            "value_raw": _value_raw(raw, vocab),
+            "value": raw["value_as_number"],
+            "unit": unit.where(unit.notna(), raw["unit_source_value"]),
+            "loinc": loinc,
+            "lab_name": lab_name,
+            "ref_low": raw["range_low"],
+            "ref_high": raw["range_high"],
+            "source_file": raw["source_file"],
+            "source_row": raw["source_row"],
+        }
+    )
+
+
+def _value_raw(raw: pd.DataFrame, vocab: Vocabulary) -> pd.Series:
+    """Operator + number (`<100`), or the source text when it carries the operator itself."""
+    number = raw["value_as_number"]
+    text = raw["value_source_value"]
+    operator = vocab.operator(raw["operator_concept_id"])
+    censored = operator.notna() & (operator != "=")
+    text_censored = text.str.match(r"\s*(<|>|≤|≥)").fillna(False).astype(bool)
+    choice = np.select(
+        [
+            number.notna() & censored,
+            number.notna() & text_censored,
+            number.notna(),
+        ],
+        [operator.fillna("") + number.fillna(""), text, number],
+        default=text,
+    )
+    return pd.Series(choice, index=raw.index, dtype="str")

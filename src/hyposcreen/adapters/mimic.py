@@ -1,0 +1,267 @@
+"""MIMIC-IV `hosp` adapter (`--source mimic`): labevents, prescriptions, diagnoses_icd, patients.
+
+Files are `<table>.csv` or `.csv.gz` (also Parquet, a folder per table, upper-case names) in
+the input folder or its `hosp/` subfolder. `admissions` is required (diagnosis times, below);
+`d_labitems`, `patients` and `d_icd_diagnoses` are optional.
+
+Labs: each `itemid` is identified once, not per row. A site lab dictionary entry for the item id
+wins, then the shipped `rules/mimic_labitems.csv`, then the `d_labitems` label through the lab
+dictionary. The `d_labitems` fluid is the specimen type, so a sodium item measured in urine is
+urine sodium and one in ascites or pleural fluid is not relevant — never serum sodium (the same
+rule as the canonical path, `screen.matching.identify_analytes`). `labevents` (100M+ rows in
+MIMIC-IV) is read with a projection and filtered to the relevant item ids in Arrow before any
+pandas conversion. value_raw = `value` (`___` and text are quarantined as non-numeric unless
+`valuenum` holds a number), unit = `valueuom`, specimen_time = `charttime`, result_time =
+`storetime`, specimen_id and hadm_id (encounter) are kept. A result with no value whose
+`comments` say it was cancelled gets status `cancelled` (quarantined with that reason).
+
+Diagnosis times: `diagnoses_icd` rows carry no time. They are billing codes assigned for a
+whole hospital stay, so a code is dated at the `admittime` of its `hadm_id`: the conditions of
+spec §6 (cirrhosis, heart failure, CKD, SIADH, alcohol use, malnutrition) are present during
+the stay they were coded for, and a retrospective screen of that stay must see them at its
+sodium results; `dischtime` would hide every condition of the stay in which the hyponatremia
+happened. For a nightly screen the codes of a stay exist only after discharge, so the current
+stay contributes no codes and nothing leaks; previous stays count from their admission. A
+code whose hadm_id is not in `admissions` has no time and is quarantined (missing_key).
+
+MIMIC-III spellings (upper-case names, prescriptions startdate/enddate, diagnoses icd9_code)
+are read too.
+
+Patients: MIMIC-IV has no birth date (only anchor_age/anchor_year in a shifted calendar); the
+birth date stays empty rather than being guessed. sex = `gender`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from hyposcreen.adapters._files import (
+    SourceTable,
+    counts_entry,
+    finish,
+    first_present,
+    id_text,
+    listing,
+)
+from hyposcreen.adapters._mimic_labs import (
+    SUBFOLDERS,
+    Reader,
+    auxiliary,
+    identify_items,
+    mimic_files,
+    read_labevents,
+)
+from hyposcreen.config import SiteMapping, Window
+from hyposcreen.errors import InputError
+from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
+from hyposcreen.ingest.tabular import RowFilter, empty_frame
+from hyposcreen.rules.loader import RuleSet
+
+__all__ = ["check_layout", "identify_items", "input_files", "read_table"]
+
+SOURCE_TABLES = {
+    "labs": "labevents",
+    "medications": "prescriptions",
+    "diagnoses": "diagnoses_icd",
+    "patients": "patients",
+}
+REQUIRED = ("labevents", "prescriptions", "diagnoses_icd", "admissions")
+OPTIONAL = ("d_labitems", "patients", "d_icd_diagnoses")
+# canonical columns each table is mapped onto (the rest stay empty)
+MAPPED_COLUMNS = {
+    "labs": ("patient_id", "encounter_id", "specimen_id", "specimen_time", "result_time",
+             "value_raw", "value", "unit", "lab_name", "specimen_type", "status", "ref_low",
+             "ref_high", "source_row"),
+    "medications": ("patient_id", "encounter_id", "drug_name", "start_time", "end_time", "route",
+                    "source_row"),
+    "diagnoses": ("patient_id", "encounter_id", "code", "code_system", "recorded_time",
+                  "description", "source_row"),
+    "patients": ("patient_id", "sex", "source_row"),
+}  # fmt: skip
+_AUXILIARY = {
+    "labs": ("d_labitems",),
+    "diagnoses": ("admissions", "d_icd_diagnoses"),
+}
+
+
+def check_layout(input_dir: Path) -> None:
+    missing = [t for t in REQUIRED if not mimic_files(input_dir, t)]
+    if missing:
+        raise InputError(
+            f"Input folder {input_dir} does not look like a MIMIC-IV hosp extract: no "
+            f"{', '.join(missing)} table. --source mimic expects {', '.join(REQUIRED)} (and "
+            f"optionally {', '.join(OPTIONAL)}) as .csv or .csv.gz files, in the folder or its "
+            f"hosp/ subfolder. Found: {listing(input_dir, SUBFOLDERS)}."
+        )
+
+
+def input_files(input_dir: Path, name: str) -> list[Path]:
+    """The table's files plus the dictionaries / admissions its mapping reads."""
+    files = mimic_files(input_dir, SOURCE_TABLES[name])
+    for table in _AUXILIARY.get(name, ()):
+        files += mimic_files(input_dir, table)
+    return files
+
+
+def read_table(
+    input_dir: Path,
+    name: str,
+    mapping: SiteMapping,
+    rules: RuleSet,
+    window: Window,
+    row_filter: RowFilter | None,
+) -> IngestedTable:
+    schema = SCHEMAS[name]
+    stem = SOURCE_TABLES[name]
+    files = mimic_files(input_dir, stem)
+    if not files:
+        if name == "patients":
+            return IngestedTable(name, empty_frame(schema), rows_in=0)
+        check_layout(input_dir)
+    table = SourceTable(stem, files, mapping)
+    reader = {
+        "labs": read_labevents,
+        "medications": _read_prescriptions,
+        "diagnoses": _read_diagnoses,
+        "patients": _read_patients,
+    }[name]
+    frames, not_relevant, unmapped, extra = reader(
+        input_dir, table, rules, mapping, row_filter or RowFilter()
+    )
+    malformed = table.malformed_frame(schema)
+    if malformed is not None:
+        frames.append(malformed)
+        unmapped["malformed_row"] += table.malformed_count
+    frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(schema)
+    return IngestedTable(
+        name,
+        frame,
+        rows_in=table.rows_read,
+        not_relevant={k: v for k, v in not_relevant.items() if v},
+        files=table.records + [r for t in extra for r in t.records],
+        present_columns=MAPPED_COLUMNS[name],
+        source_counts={
+            stem: counts_entry(table.rows_read, unmapped),
+            **{t.name: {"read": t.rows_read} for t in extra},
+        },
+    )
+
+
+# ------------------------------------------------------------------ prescriptions
+
+# MIMIC-III spelled the times startdate/enddate: read too
+_PRESCRIPTIONS = (
+    "subject_id", "hadm_id", "starttime", "stoptime", "startdate", "enddate", "drug", "route",
+)  # fmt: skip
+
+
+def _read_prescriptions(
+    input_dir: Path, table: SourceTable, rules: RuleSet, mapping: SiteMapping, row_filter: RowFilter
+) -> Reader:
+    not_relevant: Counter[str] = Counter()
+    unmapped: Counter[str] = Counter()
+    frames = []
+    for raw in table.batches(
+        _PRESCRIPTIONS, required=("subject_id", "drug"), one_of=("starttime", "startdate")
+    ):
+        frame = pd.DataFrame(
+            {
+                "patient_id": id_text(raw["subject_id"]),
+                "encounter_id": id_text(raw["hadm_id"]),
+                "drug_name": raw["drug"],
+                "start_time": first_present(raw, ["starttime", "startdate"]),
+                "end_time": first_present(raw, ["stoptime", "enddate"]),
+                "route": raw["route"],
+                "source_file": raw["source_file"],
+                "source_row": raw["source_row"],
+            }
+        )
+        unmapped["no_drug_name"] += int(raw["drug"].isna().sum())
+        frames.append(finish(frame, SCHEMAS["medications"], mapping, row_filter, not_relevant))
+    return frames, not_relevant, unmapped, []
+
+
+# ------------------------------------------------------------------ diagnoses_icd
+
+_VERSIONS = {"9": "ICD-9-CM", "10": "ICD-10-CM"}
+
+
+def _admission_times(input_dir: Path, mapping: SiteMapping) -> tuple[pd.Series, SourceTable]:
+    admissions = auxiliary(input_dir, "admissions", mapping)
+    if admissions is None:
+        check_layout(input_dir)
+        raise AssertionError("unreachable: check_layout raises")  # pragma: no cover
+    frame = admissions.read_all(("hadm_id", "admittime"), required=("hadm_id", "admittime"))
+    hadm = id_text(frame["hadm_id"])
+    times = frame["admittime"].set_axis(hadm)
+    return times[~times.index.duplicated()].loc[lambda s: s.index.notna()], admissions
+
+
+def _descriptions(input_dir: Path, mapping: SiteMapping) -> tuple[pd.Series, list[SourceTable]]:
+    titles = auxiliary(input_dir, "d_icd_diagnoses", mapping)
+    if titles is None:
+        return pd.Series(dtype="str"), []
+    frame = titles.read_all(("icd_code", "icd_version", "long_title"), required=("icd_code",))
+    key = frame["icd_version"].fillna("") + ":" + frame["icd_code"].fillna("")
+    return frame["long_title"].set_axis(key).loc[lambda s: ~s.index.duplicated()], [titles]
+
+
+def _read_diagnoses(
+    input_dir: Path, table: SourceTable, rules: RuleSet, mapping: SiteMapping, row_filter: RowFilter
+) -> Reader:
+    admitted, admissions = _admission_times(input_dir, mapping)
+    titles, extra = _descriptions(input_dir, mapping)
+    not_relevant: Counter[str] = Counter()
+    unmapped: Counter[str] = Counter()
+    frames = []
+    for raw in table.batches(
+        ("subject_id", "hadm_id", "seq_num", "icd_code", "icd_version", "icd9_code"),
+        required=("subject_id", "hadm_id"),
+        one_of=("icd_code", "icd9_code"),
+    ):
+        hadm = id_text(raw["hadm_id"])
+        # MIMIC-III: icd9_code and no version column
+        version = id_text(raw["icd_version"]).where(raw["icd9_code"].isna(), "9")
+        code = first_present(raw, ["icd_code", "icd9_code"])
+        system = version.map(_VERSIONS)
+        by_shape = code.str.match(r"\d").map({True: "ICD-9-CM", False: "ICD-10-CM"})
+        recorded = hadm.map(admitted)
+        frame = pd.DataFrame(
+            {
+                "patient_id": id_text(raw["subject_id"]),
+                "encounter_id": hadm,
+                "code": code,
+                "code_system": system.where(system.notna(), by_shape),
+                "recorded_time": recorded,
+                "description": (version.fillna("") + ":" + code.fillna("")).map(titles),
+                "source_file": raw["source_file"],
+                "source_row": raw["source_row"],
+            }
+        )
+        unmapped["no_admission_time"] += int(recorded.isna().sum())
+        frames.append(finish(frame, SCHEMAS["diagnoses"], mapping, row_filter, not_relevant))
+    return frames, not_relevant, unmapped, [admissions, *extra]
+
+
+# ------------------------------------------------------------------ patients
+
+
+def _read_patients(
+    input_dir: Path, table: SourceTable, rules: RuleSet, mapping: SiteMapping, row_filter: RowFilter
+) -> Reader:
+    not_relevant: Counter[str] = Counter()
+    frames = []
+    for raw in table.batches(("subject_id", "gender"), required=("subject_id",)):
+        frame = pd.DataFrame(
+            {
+                "patient_id": id_text(raw["subject_id"]),
+                "sex": raw["gender"],
+                "source_file": raw["source_file"],
+                "source_row": raw["source_row"],
+            }
+        )
+        frames.append(finish(frame, SCHEMAS["patients"], mapping, row_filter, not_relevant))
+    return frames, not_relevant, Counter(), []

@@ -1,0 +1,139 @@
+"""OMOP CDM 5.4 adapter (`--source omop`): measurement, drug_exposure, condition_occurrence, person.
+
+Tables are CSV (comma- or tab-delimited, any suffix .csv/.tsv/.txt, optionally gzipped) or
+Parquet, one file or a folder of parts per table, table and column names in any letter case,
+in the input folder or in one subfolder each (`cdm/`, `vocabulary/`). `concept` and
+`concept_ancestor` are used when present, the shipped `rules/omop_concepts.csv` fills in.
+`visit_occurrence` is not needed (visit ids are kept as encounter ids).
+
+Mapping (decisions where the CDM leaves room are marked *):
+- measurement: LOINC from `measurement_concept_id` (then `measurement_source_concept_id`) via
+  the vocabulary, else `measurement_source_value` when it is LOINC-shaped, else that value is the
+  lab name for the lab dictionary. A standard concept that is a LOINC outside spec §2 is dropped
+  in Arrow as `unknown_loinc`. `value_raw` is the operator plus `value_as_number` (`<100`), else
+  `value_source_value` (`HEMOLYZED`, `___` are quarantined as non-numeric by the cleaner).
+  *Unit: UCUM code of `unit_concept_id`, else `unit_source_value`. *specimen_time:
+  `measurement_datetime`, else `measurement_date` (+ `measurement_time` when given).
+- drug_exposure: drug_name = `drug_source_value` (as written), else the drug concept's name; the
+  listed ingredients found through `concept_ancestor` are appended in brackets when the name does
+  not already say them (without `concept_ancestor`: the drug concept's own name), and their
+  RxNorm code fills `rxnorm` when there is one. *end_time: `drug_exposure_end_datetime`, else
+  `_end_date`, else `verbatim_end_date`, else start + `days_supply` days. *status from
+  `stop_reason` words (error -> entered-in-error, cancel -> cancelled, complete -> completed,
+  stop/discontinu -> stopped), so an ETL's stopped record without end date is not ongoing.
+- condition_occurrence: the ICD-10-CM / ICD-9-CM code of `condition_source_concept_id`, else
+  `condition_source_value` (dotted or not; a leading digit means ICD-9-CM, 6+ digits SNOMED),
+  else the SNOMED code of `condition_concept_id`; *when the source code is not a listed
+  condition but the SNOMED concept is, the SNOMED code is used. A row with no code at all is
+  not relevant (`no_condition_code`). recorded_time = `condition_start_datetime` / `_date`;
+  status = `condition_status_source_value`.
+- person: person_id, `person_source_value` as mrn, birth date from `birth_datetime` or
+  year/month/day_of_birth (year only when month/day are missing), sex from gender concept.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from hyposcreen.adapters._files import SourceTable, counts_entry, listing
+from hyposcreen.adapters._omop_events import (
+    read_condition_occurrence,
+    read_drug_exposure,
+    read_person,
+)
+from hyposcreen.adapters._omop_labs import read_measurement
+from hyposcreen.adapters._omop_vocab import load_vocabulary, omop_files
+from hyposcreen.config import SiteMapping, Window
+from hyposcreen.errors import InputError
+from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
+from hyposcreen.ingest.tabular import RowFilter, empty_frame
+from hyposcreen.rules.loader import RuleSet
+
+SOURCE_TABLES = {
+    "labs": "measurement",
+    "medications": "drug_exposure",
+    "diagnoses": "condition_occurrence",
+    "patients": "person",
+}
+REQUIRED = ("measurement", "drug_exposure", "condition_occurrence")
+OPTIONAL = ("person", "concept", "concept_ancestor", "visit_occurrence")
+_VOCABULARY = {  # vocabulary tables each canonical table is mapped through
+    "labs": ("concept",),
+    "medications": ("concept", "concept_ancestor"),
+    "diagnoses": ("concept",),
+    "patients": ("concept",),
+}
+# canonical columns each table is mapped onto (the rest stay empty)
+MAPPED_COLUMNS = {
+    "labs": ("patient_id", "encounter_id", "specimen_time", "value_raw", "value", "unit", "loinc",
+             "lab_name", "ref_low", "ref_high", "source_row"),
+    "medications": ("patient_id", "encounter_id", "drug_name", "rxnorm", "start_time",
+                    "end_time", "status", "route", "source_row"),
+    "diagnoses": ("patient_id", "encounter_id", "code", "code_system", "recorded_time",
+                  "status", "description", "source_row"),
+    "patients": ("patient_id", "mrn", "birth_date", "sex", "source_row"),
+}  # fmt: skip
+
+
+def check_layout(input_dir: Path) -> None:
+    missing = [t for t in REQUIRED if not omop_files(input_dir, t)]
+    if missing:
+        raise InputError(
+            f"Input folder {input_dir} does not look like an OMOP CDM 5.4 extract: no "
+            f"{', '.join(missing)} table. --source omop expects {', '.join(REQUIRED)} (and "
+            f"optionally {', '.join(OPTIONAL)}) as .csv/.csv.gz/.tsv/.parquet files or folders "
+            f"named after the table, in any letter case, in the folder or one subfolder. "
+            f"Found: {listing(input_dir)}."
+        )
+
+
+def input_files(input_dir: Path, name: str) -> list[Path]:
+    """The table's files plus the vocabulary files its mapping reads."""
+    files = omop_files(input_dir, SOURCE_TABLES[name])
+    for table in _VOCABULARY[name]:
+        files += omop_files(input_dir, table)
+    return files
+
+
+def read_table(
+    input_dir: Path,
+    name: str,
+    mapping: SiteMapping,
+    rules: RuleSet,
+    window: Window,
+    row_filter: RowFilter | None,
+) -> IngestedTable:
+    schema = SCHEMAS[name]
+    stem = SOURCE_TABLES[name]
+    files = omop_files(input_dir, stem)
+    if not files:
+        if name == "patients":
+            return IngestedTable(name, empty_frame(schema), rows_in=0)
+        check_layout(input_dir)
+    vocab = load_vocabulary(input_dir, mapping, rules, with_ancestors=name == "medications")
+    table = SourceTable(stem, files, mapping)
+    row_filter = row_filter or RowFilter()
+    reader = {
+        "labs": read_measurement,
+        "medications": read_drug_exposure,
+        "diagnoses": read_condition_occurrence,
+        "patients": read_person,
+    }[name]
+    frames, not_relevant, unmapped = reader(table, vocab, rules, mapping, row_filter)
+    malformed = table.malformed_frame(schema)
+    if malformed is not None:
+        frames.append(malformed)
+        unmapped["malformed_row"] += table.malformed_count
+    frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(schema)
+    records, vocab_counts = vocab.used_by(_VOCABULARY[name])
+    return IngestedTable(
+        name,
+        frame,
+        rows_in=table.rows_read,
+        not_relevant={k: v for k, v in not_relevant.items() if v},
+        files=table.records + records,
+        present_columns=MAPPED_COLUMNS[name],
+        source_counts={stem: counts_entry(table.rows_read, unmapped), **vocab_counts},
+    )
