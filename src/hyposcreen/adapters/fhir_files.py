@@ -1,0 +1,196 @@
+"""The files of a FHIR Bulk Data export: which resource type each holds, and streaming them.
+
+A file is `<Type>[anything].ndjson` (or `.ndjson.gz`, `.jsonl`, `.jsonl.gz`), anywhere under the
+input folder. Its resource type comes from its name (`Observation.000.ndjson`,
+`MedicationRequest_2.ndjson.gz`, `medication_request-1.ndjson`), else from the name of a folder
+it sits in (`Observation/part-0.ndjson`), else from the `resourceType` of its first lines.
+Files are read in blocks of whole lines; nothing loads a file at once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+from hyposcreen.errors import InputError
+
+SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
+# Resource types an export may hold: the ones read, and the others (recognised, then ignored).
+RESOURCE_TYPES = (
+    "MedicationAdministration",
+    "MedicationDispense",
+    "MedicationKnowledge",
+    "MedicationRequest",
+    "MedicationStatement",
+    "Medication",
+    "Observation",
+    "Condition",
+    "Patient",
+    "Specimen",
+    "AllergyIntolerance",
+    "Appointment",
+    "Basic",
+    "BodyStructure",
+    "Bundle",
+    "CarePlan",
+    "CareTeam",
+    "ClaimResponse",
+    "Claim",
+    "Communication",
+    "Composition",
+    "Consent",
+    "Coverage",
+    "DetectedIssue",
+    "DeviceRequest",
+    "Device",
+    "DiagnosticReport",
+    "DocumentReference",
+    "EncounterHistory",
+    "Encounter",
+    "EpisodeOfCare",
+    "ExplanationOfBenefit",
+    "FamilyMemberHistory",
+    "Flag",
+    "Goal",
+    "Group",
+    "ImagingStudy",
+    "Immunization",
+    "List",
+    "Location",
+    "Media",
+    "NutritionOrder",
+    "Organization",
+    "PractitionerRole",
+    "Practitioner",
+    "Procedure",
+    "Provenance",
+    "QuestionnaireResponse",
+    "Questionnaire",
+    "RelatedPerson",
+    "RiskAssessment",
+    "ServiceRequest",
+    "SupplyDelivery",
+    "SupplyRequest",
+    "Task",
+)
+_BY_LETTERS = sorted(
+    ((t.lower(), t) for t in RESOURCE_TYPES), key=lambda pair: len(pair[0]), reverse=True
+)
+_BLOCK = 16 << 20
+_PEEK_LINES = 5
+
+
+def is_export_file(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(SUFFIXES)
+
+
+def _stem(name: str) -> str:
+    lower = name.lower()
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if lower.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def type_from_name(name: str) -> str | None:
+    """The resource type a file or folder name starts with (letters only, any case)."""
+    letters = re.sub(r"[^a-z]", "", name.lower())
+    for lowered, resource_type in _BY_LETTERS:
+        if letters.startswith(lowered):
+            return resource_type
+    return None
+
+
+def peek_type(path: Path) -> str | None:
+    """The resourceType of the first of the file's first lines that is a FHIR resource."""
+    try:
+        for _, line in iter_lines(path, limit=_PEEK_LINES):
+            try:
+                parsed = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(parsed, dict) and isinstance(parsed.get("resourceType"), str):
+                return str(parsed["resourceType"])
+    except InputError:
+        return None
+    return None
+
+
+def classify(input_dir: Path) -> tuple[dict[str, list[Path]], list[Path]]:
+    """Export files by resource type, and the files whose type could not be told."""
+    by_type: dict[str, list[Path]] = {}
+    unknown: list[Path] = []
+    files = sorted(p for p in input_dir.rglob("*") if is_export_file(p))
+    for path in files:
+        found = type_from_name(_stem(path.name))
+        if found is None:
+            folders = path.relative_to(input_dir).parts[:-1]
+            found = next((t for f in reversed(folders) if (t := type_from_name(f))), None)
+        found = found or peek_type(path)
+        if found is None:
+            unknown.append(path)
+        else:
+            by_type.setdefault(found, []).append(path)
+    return by_type, unknown
+
+
+def iter_blocks(path: Path) -> Iterator[bytes]:
+    """Blocks of whole lines (the last block may lack its final newline); a UTF-8 BOM at the
+    start of the file is dropped."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            rest = b""
+            first = True
+            while True:
+                block = handle.read(_BLOCK)
+                if not block:
+                    break
+                if first:
+                    block, first = block.removeprefix(b"\xef\xbb\xbf"), False
+                block = rest + block if rest else block
+                cut = block.rfind(b"\n")
+                if cut < 0:
+                    rest = block
+                    continue
+                rest = block[cut + 1 :]
+                yield block[: cut + 1]
+            if rest:
+                yield rest
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
+
+
+def iter_lines(path: Path, limit: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of every non-blank line; numbers count blank lines too (1-based)."""
+    number = 0
+    seen = 0
+    for block in iter_blocks(path):
+        for line in block.split(b"\n"):
+            number += 1
+            if not line.strip():
+                continue
+            yield number, line
+            seen += 1
+            if limit is not None and seen >= limit:
+                return
+        if block.endswith(b"\n"):
+            number -= 1  # the empty piece after the block's final newline is not a line
+
+
+def count_lines(block: bytes) -> tuple[int, int]:
+    """(non-blank lines, newlines) of a block of whole lines, at C speed unless the block holds
+    blank lines."""
+    newlines = block.count(b"\n")
+    lines = newlines + (0 if block.endswith(b"\n") or not block else 1)
+    suspicious = (b"\n\n", b"\n\r\n", b"\n ", b"\n\t")
+    if block[:1] in (b"\n", b"\r", b" ", b"\t") or any(s in block for s in suspicious):
+        blank = sum(1 for line in block.split(b"\n") if not line.strip())
+        blank -= 1 if block.endswith(b"\n") else 0
+        lines = lines - blank
+    return lines, newlines
