@@ -14,7 +14,6 @@ from typing import Any
 from hyposcreen.adapters.fhir_types import (
     codings,
     concept_label,
-    concept_texts,
     contained_id,
     first_item,
     first_text,
@@ -41,6 +40,7 @@ LAB_COLUMNS = (
     "specimen_type",
 )
 LabRow = tuple[object, ...]
+Identity = tuple[str | None, str | None, bool, tuple[str, ...]]
 
 
 def _value_alternatives(rules: RuleSet) -> bytes:
@@ -60,6 +60,8 @@ class ObservationMapper:
         self.loinc = rules.loinc_to_analyte
         self.dictionary = rules.lab_dictionary
         self.specimens = specimens  # Specimen id -> type label
+        self._fluid_cache: dict[tuple[str, ...], str | None] = {}
+        self._unit_cache: dict[tuple[str | None, str | None], str | None] = {}
         self.units = {unit for _, unit in rules.unit_factors}
         words = (*rules.urine_words, *rules.other_fluid_words)
         self.fluid = re.compile(
@@ -71,27 +73,54 @@ class ObservationMapper:
 
     # ------------------------------------------------------------------ identification
 
-    def _identify(self, concept: object) -> tuple[str | None, str | None, bool]:
-        """(loinc, lab_name, relevant) of a code: a LOINC of the rules wins; without a LOINC
-        the first label or local code found in the lab dictionary."""
-        found = codings(concept)
-        loincs = [code for c in found if is_loinc(c) and (code := text(c.get("code")))]
-        loinc = next((c for c in loincs if c in self.loinc), loincs[0] if loincs else None)
-        labels = concept_texts(concept)
-        labels += [code for c in found if not is_loinc(c) and (code := text(c.get("code")))]
-        name = next((n for n in labels if normalize_label(n) in self.dictionary), None)
-        relevant = loinc in self.loinc if loinc else name is not None
-        return loinc, name or (labels[0] if labels else None), relevant
+    def _identify(self, concept: object) -> tuple[str | None, str | None, bool, tuple[str, ...]]:
+        """(loinc, lab_name, relevant, labels) of a code. A LOINC of the rules wins (else the
+        first LOINC); without a LOINC, the first label or local code found in the lab
+        dictionary is the name. `labels` are the code's text and displays."""
+        if not isinstance(concept, dict):
+            label = text(concept)
+            labels: tuple[str, ...] = (label,) if label else ()
+            return None, label, label is not None and self._in_dictionary(label), labels
+        found: list[str] = []
+        if label := text(concept.get("text")):
+            found.append(label)
+        loinc: str | None = None
+        local: list[str] = []
+        for coding in codings(concept):
+            code = text(coding.get("code"))
+            if code and is_loinc(coding):
+                if loinc is None or (loinc not in self.loinc and code in self.loinc):
+                    loinc = code
+            elif code:
+                local.append(code)
+            if (display := text(coding.get("display"))) and display not in found:
+                found.append(display)
+        labels = tuple(found)
+        if loinc is not None:
+            return loinc, labels[0] if labels else None, loinc in self.loinc, labels
+        candidates = (*labels, *local)
+        name = next((n for n in candidates if self._in_dictionary(n)), None)
+        return None, name or (candidates[0] if candidates else None), name is not None, labels
+
+    def _in_dictionary(self, label: str) -> bool:
+        return label.lower() in self.dictionary or normalize_label(label) in self.dictionary
 
     # ------------------------------------------------------------------ values
 
     def _unit(self, quantity: dict[str, Any]) -> str | None:
-        unit, code = text(quantity.get("unit")), text(quantity.get("code"))
+        """`unit`, or the UCUM `code` when only the code is a unit the rules accept."""
+        key = (text(quantity.get("unit")), text(quantity.get("code")))
+        if key in self._unit_cache:
+            return self._unit_cache[key]
+        unit, code = key
+        chosen = unit or code
         if unit and normalize_unit(unit) in self.units:
-            return unit
-        if code and normalize_unit(code) in self.units:
-            return code
-        return unit or code
+            chosen = unit
+        elif code and normalize_unit(code) in self.units:
+            chosen = code
+        if len(self._unit_cache) < 10_000:
+            self._unit_cache[key] = chosen
+        return chosen
 
     def _value(self, holder: dict[str, Any]) -> tuple[str | None, str | None]:
         """(value_raw, unit) from value[x]; dataAbsentReason gives its code as the value text
@@ -139,10 +168,13 @@ class ObservationMapper:
             label = self.specimens.get(specimen_id)
         return specimen_id, label or text(reference.get("display"))
 
-    def _fluid_from_code(self, concept: object) -> str | None:
+    def _fluid_from_code(self, labels: tuple[str, ...]) -> str | None:
         """A code label that names a non-blood fluid (`Sodium, urine`) stands in for a
-        missing specimen type."""
-        return next((t for t in concept_texts(concept) if self.fluid.search(t)), None)
+        missing specimen type (cached: exports repeat the same few labels)."""
+        if labels not in self._fluid_cache:
+            found = next((t for t in labels if self.fluid.search(t)), None)
+            self._fluid_cache[labels] = found
+        return self._fluid_cache[labels]
 
     # ------------------------------------------------------------------ rows
 
@@ -163,10 +195,10 @@ class ObservationMapper:
         status = text(resource.get("status"))
         ref_low, ref_high = self._reference_range(resource)
 
-        def row(holder: dict[str, Any], ref: tuple[object, object]) -> LabRow:
-            loinc, name, _ = self._identify(holder.get("code"))
+        def row(holder: dict[str, Any], ident: Identity, ref: tuple[object, object]) -> LabRow:
+            loinc, name, _, labels = ident
             value_raw, unit = self._value(holder)
-            fluid = specimen_type or self._fluid_from_code(holder.get("code"))
+            fluid = specimen_type or self._fluid_from_code(labels)
             return (
                 patient,
                 specimen_time,
@@ -187,10 +219,11 @@ class ObservationMapper:
         components = resource.get("component")
         if isinstance(components, list):
             for part in components:
-                if isinstance(part, dict) and self._identify(part.get("code"))[2]:
-                    out.append(row(part, self._reference_range(part)))
-        if not out or self._identify(resource.get("code"))[2]:
-            out.insert(0, row(resource, (ref_low, ref_high)))
+                if isinstance(part, dict) and (ident := self._identify(part.get("code")))[2]:
+                    out.append(row(part, ident, self._reference_range(part)))
+        top = self._identify(resource.get("code"))
+        if not out or top[2]:
+            out.insert(0, row(resource, top, (ref_low, ref_high)))
         return out
 
 
