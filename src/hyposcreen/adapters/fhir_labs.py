@@ -130,7 +130,9 @@ class ObservationMapper:
             number = text(quantity.get("value"))
             comparator = text(quantity.get("comparator")) or ""
             return (comparator + number if number else None), self._unit(quantity)
-        for key in ("valueString", "valueInteger", "valueDecimal"):
+        if isinstance(raw := holder.get("valueString"), str):
+            return raw, None  # as received: the cleaner reads " 131 " and "<100" itself
+        for key in ("valueInteger", "valueDecimal"):
             if (found := text(holder.get(key))) is not None:
                 return found, None
         if "valueCodeableConcept" in holder:
@@ -148,6 +150,14 @@ class ObservationMapper:
             low.get("value") if isinstance(low, dict) else None,
             high.get("value") if isinstance(high, dict) else None,
         )
+
+    def _range_unit(self, holder: dict[str, Any]) -> str | None:
+        """A value without a unit (valueString "131") takes the unit of its reference range."""
+        first = first_item(holder.get("referenceRange"))
+        for bound in (first.get("low"), first.get("high")) if first else ():
+            if isinstance(bound, dict) and (unit := self._unit(bound)):
+                return unit
+        return None
 
     # ------------------------------------------------------------------ specimen
 
@@ -198,6 +208,7 @@ class ObservationMapper:
         def row(holder: dict[str, Any], ident: Identity, ref: tuple[object, object]) -> LabRow:
             loinc, name, _, labels = ident
             value_raw, unit = self._value(holder)
+            unit = unit or self._range_unit(holder)
             fluid = specimen_type or self._fluid_from_code(labels)
             return (
                 patient,

@@ -58,7 +58,7 @@ Row = tuple[object, ...]
 # MedicationStatement.status "not-taken": the drug was not taken; read like not-done.
 _MEDICATION_STATUS = {"not-taken": "not-done"}
 _ICD10_SHAPE = re.compile(r"^[A-TV-Z]\d{2}(\.?[0-9A-Z]{1,4})?$", re.I)
-_ICD9_SHAPE = re.compile(r"^(\d{3}|V\d{2}|E\d{3})(\.?\d{1,2})?$", re.I)
+_ICD9_SHAPE = re.compile(r"^(\d{3}|V\d{2}|E[89]\d{2})(\.?\d{1,2})?$", re.I)
 _SNOMED_SHAPE = re.compile(r"^\d{6,18}$")
 
 
