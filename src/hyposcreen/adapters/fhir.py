@@ -62,7 +62,7 @@ TABLE_TYPES = {
     "patients": ("Patient",),
 }
 SUPPORT_TYPES = {"labs": ("Specimen",), "medications": ("Medication",)}
-_BATCH_ROWS = 200_000
+_BATCH_ROWS = 50_000  # pending rows cost ~1 kB each; small batches keep the peak low
 _MALFORMED_TEXT = 500
 
 
@@ -128,7 +128,7 @@ class _TableBuilder:
         if len(self.rows) >= _BATCH_ROWS:
             self.flush()
 
-    def add_malformed(self, source_file: str, line: int, raw: bytes) -> None:
+    def add_malformed(self, source_file: str, line: int, raw: bytes | bytearray) -> None:
         content = raw[:_MALFORMED_TEXT].decode("utf-8", errors="replace")
         self.malformed.append((source_file, str(line), content))
 
@@ -161,7 +161,7 @@ class _TableBuilder:
         return pd.concat(frames, ignore_index=True) if frames else empty_frame(self.schema)
 
 
-def _parse(line: bytes) -> dict[str, Any] | None:
+def _parse(line: bytes | bytearray) -> dict[str, Any] | None:
     """A resource object, or None when the line is not JSON or not a FHIR resource."""
     try:
         parsed = orjson.loads(line)
@@ -190,21 +190,22 @@ def _scan_observations(
     file's row count (lines, plus extra component rows)."""
     base = 0  # newlines before the current block
     rows = 0
-    for block in iter_blocks(path):
-        lines, newlines = count_lines(block)
+    search = mapper.needle.search
+    for block, end in iter_blocks(path):
+        lines, newlines = count_lines(block, end)
         counts["read"] += lines
         seen = 0
         position = 0
         counted_to, newlines_before = 0, 0
-        while (match := mapper.needle.search(block, position)) is not None:
+        while (match := search(block, position, end)) is not None:
             start = block.rfind(b"\n", 0, match.start()) + 1
-            end = block.find(b"\n", match.end())
-            end = len(block) if end < 0 else end
+            stop = block.find(b"\n", match.end(), end)
+            stop = end if stop < 0 else stop
             newlines_before += block.count(b"\n", counted_to, start)
-            counted_to, position = start, end + 1
-            line_no = base + newlines_before + 1
+            counted_to, position = start, stop + 1
             seen += 1
-            rows += _observation_line(block[start:end], rel, line_no, mapper, builder, counts)
+            line_no = base + newlines_before + 1
+            rows += _observation_line(block[start:stop], rel, line_no, mapper, builder, counts)
         skipped = lines - seen
         counts["unmapped_prefilter_no_relevant_code"] += skipped
         builder.not_relevant["unknown_loinc"] += skipped
@@ -214,7 +215,7 @@ def _scan_observations(
 
 
 def _observation_line(
-    line: bytes,
+    line: bytearray,
     rel: str,
     line_no: int,
     mapper: ObservationMapper,

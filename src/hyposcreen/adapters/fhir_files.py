@@ -139,39 +139,57 @@ def classify(input_dir: Path) -> tuple[dict[str, list[Path]], list[Path]]:
     return by_type, unknown
 
 
-def iter_blocks(path: Path) -> Iterator[bytes]:
-    """Blocks of whole lines (the last block may lack its final newline); a UTF-8 BOM at the
-    start of the file is dropped."""
+def iter_blocks(path: Path) -> Iterator[tuple[bytearray, int]]:
+    """(buffer, end): `buffer[:end]` holds whole lines (at the end of the file the last one may
+    lack its newline); a UTF-8 BOM at the start of the file is dropped.
+
+    One buffer is reused for the whole file (refilled with readinto), so reading allocates no
+    large blocks: fresh 16 MB blocks per read fragment the C heap between the many small
+    objects of parsing, and the process grows file after file. The caller copies what it keeps.
+    """
     opener = gzip.open if path.name.lower().endswith(".gz") else open
+    buffer = bytearray(_BLOCK)
+    filled = 0
+    first = True
     try:
         with opener(path, "rb") as handle:
-            rest = b""
-            first = True
             while True:
-                block = handle.read(_BLOCK)
-                if not block:
-                    break
+                if filled == len(buffer):  # one line longer than the buffer: grow it
+                    buffer.extend(bytes(len(buffer)))
+                with memoryview(buffer) as view:
+                    count = handle.readinto(view[filled:])
+                if not count:
+                    if filled:
+                        yield buffer, filled
+                    return
+                end = filled + count
                 if first:
-                    block, first = block.removeprefix(b"\xef\xbb\xbf"), False
-                block = rest + block if rest else block
-                cut = block.rfind(b"\n")
-                if cut < 0:
-                    rest = block
+                    first = False
+                    if buffer.startswith(b"\xef\xbb\xbf"):
+                        buffer[0 : end - 3] = buffer[3:end]
+                        end -= 3
+                cut = buffer.rfind(b"\n", 0, end) + 1
+                if cut == 0:
+                    filled = end
                     continue
-                rest = block[cut + 1 :]
-                yield block[: cut + 1]
-            if rest:
-                yield rest
+                yield buffer, cut
+                buffer[0 : end - cut] = buffer[cut:end]
+                filled = end - cut
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
 
 
-def iter_lines(path: Path, limit: int | None = None) -> Iterator[tuple[int, bytes]]:
+def iter_lines(path: Path, limit: int | None = None) -> Iterator[tuple[int, bytearray]]:
     """(line number, line) of every non-blank line; numbers count blank lines too (1-based)."""
     number = 0
     seen = 0
-    for block in iter_blocks(path):
-        for line in block.split(b"\n"):
+    for buffer, end in iter_blocks(path):
+        position = 0
+        while position < end:
+            newline = buffer.find(b"\n", position, end)
+            stop = end if newline < 0 else newline
+            line = buffer[position:stop]
+            position = stop + 1
             number += 1
             if not line.strip():
                 continue
@@ -179,16 +197,15 @@ def iter_lines(path: Path, limit: int | None = None) -> Iterator[tuple[int, byte
             seen += 1
             if limit is not None and seen >= limit:
                 return
-        if block.endswith(b"\n"):
-            number -= 1  # the empty piece after the block's final newline is not a line
 
 
-def count_lines(block: bytes) -> tuple[int, int]:
-    """(non-blank lines, newlines) of a block of whole lines: at C speed when every line starts
-    with `{` (as NDJSON lines do), else by splitting the block."""
-    newlines = block.count(b"\n")
-    lines = newlines + (0 if block.endswith(b"\n") or not block else 1)
-    if block.count(b"\n{") + (block[:1] == b"{") == lines:
+def count_lines(buffer: bytearray, end: int) -> tuple[int, int]:
+    """(non-blank lines, newlines) of `buffer[:end]`, whole lines: at C speed when every line
+    starts with `{` (as NDJSON lines do), else by splitting."""
+    newlines = buffer.count(b"\n", 0, end)
+    ends_with_newline = end > 0 and buffer[end - 1] == 0x0A
+    lines = newlines + (0 if ends_with_newline or end == 0 else 1)
+    if buffer.count(b"\n{", 0, end) + (buffer[:1] == b"{") == lines:
         return lines, newlines
-    blank = sum(1 for line in block.split(b"\n") if not line.strip())
-    return lines - blank + (1 if block.endswith(b"\n") else 0), newlines
+    blank = sum(1 for line in bytes(buffer[:end]).split(b"\n") if not line.strip())
+    return lines - blank + (1 if ends_with_newline else 0), newlines
