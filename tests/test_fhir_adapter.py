@@ -351,7 +351,7 @@ def test_panel_components_become_rows_and_count_in_rows_in(tmp_path: Path) -> No
     assert table.rows_in == 4  # panel: 2 relevant components; bp: 1; the sodium: 1
     assert list(table.frame["analyte"]) == ["sodium", "potassium", "sodium"]
     assert list(table.frame["source_row"]) == ["1", "1.1", "4"]
-    assert table.source_counts["Observation"]["component_rows"] == 1
+    assert table.source_counts["Observation"]["extra_rows"] == 1
     assert balanced(table, clean_labs(table.frame, RULES))
 
 
@@ -371,6 +371,50 @@ def test_gz_bom_crlf_blank_lines_and_other_resource_types(tmp_path: Path) -> Non
         ("Observation.ndjson", "3"),
     ]
     assert {f["rows"] for f in table.files} == {2}
+
+
+def test_bundles_and_mixed_files_are_read_for_every_table_and_log_files_ignored(
+    tmp_path: Path,
+) -> None:
+    lasix = {"resourceType": "Medication", "code": {"text": "Lasix 40 mg"}}
+    request = med_request(medicationReference={"reference": "urn:uuid:med-1"}, authoredOn=T)
+    heart_failure = condition({"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I50.9"})
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": "urn:uuid:med-1", "resource": lasix},
+            {"resource": request},
+            {"resource": obs()},
+            {"resource": obs(code="2823-3")},
+            {"resource": heart_failure},
+        ],
+    }
+    write_export(
+        tmp_path,
+        {
+            "Observation.ndjson": [obs()],
+            "export/data.ndjson": [bundle, {"resourceType": "Patient", "id": "P1"}],
+            "log.ndjson": [{"eventId": "kickoff", "eventDetail": {"exportUrl": "x"}}],
+        },
+    )
+    fhir.check_layout(tmp_path)  # the export client's log is ignored
+    tables = {name: read(tmp_path, name) for name in fhir.TABLE_TYPES}
+    labs = tables["labs"]
+    assert labs.rows_in == 4 and list(labs.frame["analyte"]) == ["sodium", "sodium", "potassium"]
+    assert list(labs.frame["source_row"]) == ["1", "1", "1.1"]
+    meds = tables["medications"]
+    assert meds.rows_in == 2 and list(meds.frame["drug_name"]) == ["Lasix 40 mg"]
+    assert list(tables["diagnoses"].frame["code"]) == ["I50.9"]
+    assert list(tables["patients"].frame["patient_id"]) == ["P1"]
+    for name, table in tables.items():
+        cleaned = {
+            "labs": lambda f: clean_labs(f, RULES),
+            "medications": lambda f: clean_medications(f, RULES, WINDOW)[0],
+            "diagnoses": lambda f: clean_diagnoses(f, RULES, WINDOW),
+        }.get(name)
+        if cleaned is not None:
+            assert balanced(table, cleaned(table.frame)), name
 
 
 # ------------------------------------------------------------------ medications

@@ -81,6 +81,7 @@ RESOURCE_TYPES = (
 _BY_LETTERS = sorted(
     ((t.lower(), t) for t in RESOURCE_TYPES), key=lambda pair: len(pair[0]), reverse=True
 )
+MIXED = "mixed"  # files of Bundles or of several resource types: read for every table
 _BLOCK = 16 << 20
 _PEEK_LINES = 5
 
@@ -106,8 +107,9 @@ def type_from_name(name: str) -> str | None:
     return None
 
 
-def peek_type(path: Path) -> str | None:
-    """The resourceType of the first of the file's first lines that is a FHIR resource."""
+def peek_types(path: Path) -> list[str]:
+    """The resourceTypes of the file's first lines that are FHIR resources."""
+    found = []
     try:
         for _, line in iter_lines(path, limit=_PEEK_LINES):
             try:
@@ -115,14 +117,15 @@ def peek_type(path: Path) -> str | None:
             except orjson.JSONDecodeError:
                 continue
             if isinstance(parsed, dict) and isinstance(parsed.get("resourceType"), str):
-                return str(parsed["resourceType"])
+                found.append(str(parsed["resourceType"]))
     except InputError:
-        return None
-    return None
+        return []
+    return found
 
 
 def classify(input_dir: Path) -> tuple[dict[str, list[Path]], list[Path]]:
-    """Export files by resource type, and the files whose type could not be told."""
+    """Export files by resource type (`MIXED`: Bundles, or several types in one file), and the
+    files that hold no FHIR resources."""
     by_type: dict[str, list[Path]] = {}
     unknown: list[Path] = []
     files = sorted(p for p in input_dir.rglob("*") if is_export_file(p))
@@ -131,11 +134,13 @@ def classify(input_dir: Path) -> tuple[dict[str, list[Path]], list[Path]]:
         if found is None:
             folders = path.relative_to(input_dir).parts[:-1]
             found = next((t for f in reversed(folders) if (t := type_from_name(f))), None)
-        found = found or peek_type(path)
+        if found is None:
+            peeked = set(peek_types(path))
+            found = peeked.pop() if len(peeked) == 1 else (MIXED if peeked else None)
         if found is None:
             unknown.append(path)
         else:
-            by_type.setdefault(found, []).append(path)
+            by_type.setdefault(MIXED if found == "Bundle" else found, []).append(path)
     return by_type, unknown
 
 
