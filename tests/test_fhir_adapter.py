@@ -229,6 +229,14 @@ def test_times_with_an_offset_are_converted_to_the_site_time_zone(tmp_path: Path
     assert str(labs["specimen_time"].iloc[0]) == "2026-11-20 08:00:00"
 
 
+def test_date_only_values_stay_local_midnight_in_any_time_zone(tmp_path: Path) -> None:
+    """FHIR dates (recordedDate "2026-01-05") carry no offset: the "-05" is the day."""
+    write_export(tmp_path, {"Condition.ndjson": [condition({"code": "I50.9"})]})
+    berlin = SiteMapping(timezone="Europe/Berlin")
+    recorded = read(tmp_path, "diagnoses", mapping=berlin).frame["recorded_time"].iloc[0]
+    assert recorded == pd.Timestamp("2026-01-05")
+
+
 def test_excluded_statuses_are_quarantined_by_the_cleaner(tmp_path: Path) -> None:
     write_export(
         tmp_path,
