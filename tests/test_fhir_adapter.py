@@ -473,18 +473,25 @@ def test_medication_codings_references_and_contained_medications(tmp_path: Path)
                     },
                     authoredOn=T,
                 ),
+                med_request(
+                    medicationCodeableConcept={"coding": [{"code": "N06AB10"}]}, authoredOn=T
+                ),
+                med_request(medicationCodeableConcept={"coding": [{"code": "4603"}]}, authoredOn=T),
             ],
         },
     )
     table = read(tmp_path, "medications")
     meds = table.frame
-    assert list(meds["drug_name"]) == [
+    assert list(meds["drug_name"].fillna("")) == [
         "HCTZ 25 mg tablet | Hydrochlorothiazide",
         "Furosemide 40 MG Oral Tablet",
         "Zoloft 50 mg",
         "Seroquel 100 mg",
+        "",
+        "",
     ]
     assert meds["rxnorm"].tolist()[:2] == ["5487", "197417"]
+    assert (meds["atc"].iloc[4], meds["rxnorm"].iloc[5]) == ("N06AB10", "4603")  # no system
     assert meds["atc"].iloc[0] == "C03AA03"
     assert table.source_counts["MedicationRequest"]["note_unresolved_medication_reference"] == 1
     assert table.source_counts["Medication"] == {"files": 1, "indexed": 1}
@@ -492,6 +499,8 @@ def test_medication_codings_references_and_contained_medications(tmp_path: Path)
     assert sorted(matches["drug_class"]) == [
         "antipsychotic",
         "loop_diuretic",
+        "loop_diuretic",
+        "ssri",
         "ssri",
         "thiazide_diuretic",
     ]

@@ -60,6 +60,7 @@ _MEDICATION_STATUS = {"not-taken": "not-done"}
 _ICD10_SHAPE = re.compile(r"^[A-TV-Z]\d{2}(\.?[0-9A-Z]{1,4})?$", re.I)
 _ICD9_SHAPE = re.compile(r"^(\d{3}|V\d{2}|E[89]\d{2})(\.?\d{1,2})?$", re.I)
 _SNOMED_SHAPE = re.compile(r"^\d{6,18}$")
+_ATC_SHAPE = re.compile(r"^[A-Z]\d{2}[A-Z]{2}\d{2}$", re.I)  # a coding without a system
 
 
 def _patient(resource: dict[str, Any]) -> str | None:
@@ -120,9 +121,11 @@ class MedicationMapper:
             names += [n for n in concept_texts(concept) if n not in names]
             for coding in codings(concept):
                 code, key = text(coding.get("code")), system_key(coding.get("system"))
-                if code and key in RXNORM_SYSTEMS:
+                if not code:
+                    continue
+                if key in RXNORM_SYSTEMS or (not key and code in self.known_rxnorm):
                     rxnorm.append(code)
-                elif code and key in ATC_SYSTEMS:
+                elif key in ATC_SYSTEMS or (not key and _ATC_SHAPE.match(code)):
                     atc.append(code.upper())
         if display and display not in names:
             names.append(display)
