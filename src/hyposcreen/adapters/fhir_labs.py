@@ -49,7 +49,7 @@ def _value_alternatives(rules: RuleSet) -> bytes:
     parts = []
     for word in sorted(codes | names, key=len, reverse=True):
         escaped = re.escape(word.encode("utf-8"))
-        parts.append(escaped.replace(rb"\ ", rb"\s+"))  # names compare with collapsed spaces
+        parts.append(escaped.replace(rb"\ ", b" ").replace(b" ", rb"\s+"))  # any run of spaces
     return b"|".join(parts)
 
 
