@@ -343,6 +343,26 @@ def test_irrelevant_lines_are_skipped_unparsed_and_still_counted(tmp_path: Path)
     assert balanced(table, cleaned)
 
 
+def test_relevant_lines_dated_days_outside_the_read_window_are_not_parsed(tmp_path: Path) -> None:
+    old = obs(effectiveDateTime="2019-03-01T08:00:00Z")
+    write_export(
+        tmp_path,
+        {
+            "Observation.ndjson": [
+                old,
+                obs(),
+                obs(effectiveDateTime="2027-02-01"),
+                '{"code":"2951-2" x',
+            ]
+        },
+    )
+    table = read(tmp_path, "labs")
+    assert table.rows_in == 4 and len(table.frame) == 2  # the sodium and the malformed line
+    assert table.not_relevant == {"outside_window": 2}
+    assert table.source_counts["Observation"]["unmapped_outside_window"] == 2
+    assert balanced(table, clean_labs(table.frame, RULES))
+
+
 def test_panel_components_become_rows_and_count_in_rows_in(tmp_path: Path) -> None:
     def component(code: str, value: float) -> dict[str, Any]:
         return {

@@ -38,6 +38,7 @@ from hyposcreen.adapters.fhir_scan import (
     Resource,
     Row,
     TableBuilder,
+    date_bounds,
     index_resources,
     scan_all,
     scan_prefiltered,
@@ -173,7 +174,9 @@ def read_table(
     by_type, _ = classify(input_dir)
     if name == "labs" and "Observation" not in by_type and MIXED not in by_type:
         check_layout(input_dir)  # raises with the reason
-    builder = TableBuilder(schema, _COLUMNS[name], mapping, row_filter or RowFilter())
+    row_filter = row_filter or RowFilter()
+    builder = TableBuilder(schema, _COLUMNS[name], mapping, row_filter)
+    bounds = date_bounds(row_filter)
     indexed: dict[str, int] = {}
     reader, needle, medication_mapper = _reader(name, rules, by_type, builder, indexed)
     counts: dict[str, Counter[str]] = {}
@@ -184,7 +187,7 @@ def read_table(
             tally["files"] += 1
             rel = path.relative_to(input_dir).as_posix()
             if needle is not None:
-                rows = scan_prefiltered(path, rel, needle, reader, tally)
+                rows = scan_prefiltered(path, rel, needle, reader, tally, bounds)
             else:
                 rows = scan_all(path, rel, reader, tally)
             files.append(_file_record(path, rows))

@@ -8,6 +8,7 @@ object with a `resourceType`.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ Resource = dict[str, Any]
 Row = tuple[object, ...]
 _BATCH_ROWS = 50_000  # pending rows cost ~1 kB each; small batches keep the peak low
 _MALFORMED_TEXT = 500
+_EFFECTIVE = re.compile(rb'"effectiveDateTime"\s*:\s*"(\d{4}-\d{2}-\d{2})')
 
 
 class TableBuilder:
@@ -158,11 +160,39 @@ class LineReader:
         return count
 
 
+def date_bounds(row_filter: RowFilter) -> tuple[bytes, bytes] | None:
+    """ISO dates (as bytes) outside which an `effectiveDateTime` is surely outside the read
+    window, whatever its UTC offset (two days of margin)."""
+    if row_filter.window is None:
+        return None
+    _, start, end = row_filter.window
+    margin = pd.Timedelta(days=2)
+    low, high = (start - margin).strftime("%Y-%m-%d"), (end + margin).strftime("%Y-%m-%d")
+    return low.encode(), high.encode()
+
+
+def _outside(line: bytearray, bounds: tuple[bytes, bytes]) -> bool:
+    """True when the line's only `effectiveDateTime` is dated outside the bounds (checked on
+    the bytes, before parsing: a full export spans years, a nightly window days)."""
+    found = _EFFECTIVE.search(line)
+    if found is None or line.count(b'"effectiveDateTime"') != 1:
+        return False
+    day = found.group(1)
+    return day < bounds[0] or day > bounds[1]
+
+
 def scan_prefiltered(
-    path: Path, rel: str, needle: Any, reader: LineReader, tally: Counter[str]
+    path: Path,
+    rel: str,
+    needle: Any,
+    reader: LineReader,
+    tally: Counter[str],
+    bounds: tuple[bytes, bytes] | None = None,
 ) -> int:
     """Stream a file parsing only the lines `needle` (a compiled bytes regex) finds; the others
-    are counted not relevant (`unknown_loinc`). Returns the rows the file accounts for."""
+    are counted not relevant (`unknown_loinc`), and so are found lines whose
+    `effectiveDateTime` is days outside `bounds` (`outside_window`). Returns the rows the file
+    accounts for."""
     base = 0  # newlines before the current block
     rows = 0
     search = needle.search
@@ -179,7 +209,13 @@ def scan_prefiltered(
             newlines_before += block.count(b"\n", counted_to, start)
             counted_to, position = start, stop + 1
             seen += 1
-            rows += reader.take(block[start:stop], rel, base + newlines_before + 1, tally)
+            line = block[start:stop]
+            if bounds is not None and _outside(line, bounds):
+                tally["unmapped_outside_window"] += 1
+                reader.builder.not_relevant["outside_window"] += 1
+                rows += 1
+                continue
+            rows += reader.take(line, rel, base + newlines_before + 1, tally)
         skipped = lines - seen
         tally["unmapped_prefilter_no_relevant_code"] += skipped
         reader.builder.not_relevant["unknown_loinc"] += skipped
