@@ -25,6 +25,7 @@ from hyposcreen.clean import USED, clean_diagnoses, clean_labs, clean_medication
 from hyposcreen.config import RunSettings, SiteMapping, Window, parse_window
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.ingest.tabular import sha256_of
 from hyposcreen.pipeline import run_pipeline
 from hyposcreen.rules.loader import RuleSet
 
@@ -399,6 +400,7 @@ def test_gz_bom_crlf_blank_lines_and_other_resource_types(tmp_path: Path) -> Non
         ("Observation.ndjson", "3"),
     ]
     assert {f["rows"] for f in table.files} == {2}
+    assert all(f["sha256"] == sha256_of(Path(str(f["path"]))) for f in table.files)
 
 
 def test_bundles_and_mixed_files_are_read_for_every_table_and_log_files_ignored(

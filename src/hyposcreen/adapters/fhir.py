@@ -17,6 +17,7 @@ the export, `source_row` its line number (`12.1`: the second row of line 12).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 from pathlib import Path
@@ -151,10 +152,10 @@ def _reader(
     return LineReader(builder, wanted, rows, {}), None, None
 
 
-def _file_record(path: Path, rows: int) -> dict[str, object]:
+def _file_record(path: Path, rows: int, sha256: str | None = None) -> dict[str, object]:
     return {
         "path": str(path),
-        "sha256": sha256_of(path),
+        "sha256": sha256 or sha256_of(path),
         "rows": rows,
         "bytes": path.stat().st_size,
     }
@@ -186,11 +187,12 @@ def read_table(
             tally = counts.setdefault(kind, Counter())
             tally["files"] += 1
             rel = path.relative_to(input_dir).as_posix()
+            digest = hashlib.sha256()
             if needle is not None:
-                rows = scan_prefiltered(path, rel, needle, reader, tally, bounds)
+                rows = scan_prefiltered(path, rel, needle, reader, tally, bounds, digest)
             else:
-                rows = scan_all(path, rel, reader, tally)
-            files.append(_file_record(path, rows))
+                rows = scan_all(path, rel, reader, tally, digest)
+            files.append(_file_record(path, rows, digest.hexdigest()))
     rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
     if medication_mapper is not None:
         for (kind, note), count in medication_mapper.unmapped.items():

@@ -10,10 +10,12 @@ Files are read in blocks of whole lines; nothing loads a file at once.
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -144,20 +146,49 @@ def classify(input_dir: Path) -> tuple[dict[str, list[Path]], list[Path]]:
     return by_type, unknown
 
 
-def iter_blocks(path: Path) -> Iterator[tuple[bytearray, int]]:
-    """(buffer, end): `buffer[:end]` holds whole lines (at the end of the file the last one may
-    lack its newline); a UTF-8 BOM at the start of the file is dropped.
+class _Hashing(io.RawIOBase):
+    """A raw file that feeds every byte read into a digest (the manifest's sha256 without a
+    second pass over the file)."""
 
-    One buffer is reused for the whole file (refilled with readinto), so reading allocates no
-    large blocks: fresh 16 MB blocks per read fragment the C heap between the many small
-    objects of parsing, and the process grows file after file. The caller copies what it keeps.
+    def __init__(self, raw: io.RawIOBase, digest: Any) -> None:
+        self.raw, self.digest = raw, digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self.raw.readinto(buffer) or 0
+        if count:
+            self.digest.update(memoryview(buffer)[:count])
+        return count
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+def _open(path: Path, digest: Any) -> io.BufferedIOBase | io.RawIOBase:
+    raw: io.RawIOBase = io.FileIO(path, "rb")
+    if digest is not None:
+        raw = _Hashing(raw, digest)
+    if path.name.lower().endswith(".gz"):
+        return gzip.GzipFile(fileobj=io.BufferedReader(raw, 1 << 20), mode="rb")
+    return raw
+
+
+def iter_blocks(path: Path, digest: Any = None) -> Iterator[tuple[bytearray, int]]:
+    """(buffer, end): `buffer[:end]` holds whole lines (at the end of the file the last one may
+    lack its newline); a UTF-8 BOM at the start of the file is dropped. `digest` (a hashlib
+    object), when given, receives the file's bytes as they are read.
+
+    One buffer is reused for the whole file (refilled with readinto): no large allocation per
+    block. The caller copies what it keeps.
     """
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
     buffer = bytearray(_BLOCK)
     filled = 0
     first = True
     try:
-        with opener(path, "rb") as handle:
+        with _open(path, digest) as handle:
             while True:
                 if filled == len(buffer):  # one line longer than the buffer: grow it
                     buffer.extend(bytes(len(buffer)))
@@ -184,11 +215,13 @@ def iter_blocks(path: Path) -> Iterator[tuple[bytearray, int]]:
         raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
 
 
-def iter_lines(path: Path, limit: int | None = None) -> Iterator[tuple[int, bytearray]]:
+def iter_lines(
+    path: Path, limit: int | None = None, digest: Any = None
+) -> Iterator[tuple[int, bytearray]]:
     """(line number, line) of every non-blank line; numbers count blank lines too (1-based)."""
     number = 0
     seen = 0
-    for buffer, end in iter_blocks(path):
+    for buffer, end in iter_blocks(path, digest):
         position = 0
         while position < end:
             newline = buffer.find(b"\n", position, end)

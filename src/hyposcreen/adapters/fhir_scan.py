@@ -188,6 +188,7 @@ def scan_prefiltered(
     reader: LineReader,
     tally: Counter[str],
     bounds: tuple[bytes, bytes] | None = None,
+    digest: Any = None,
 ) -> int:
     """Stream a file parsing only the lines `needle` (a compiled bytes regex) finds; the others
     are counted not relevant (`unknown_loinc`), and so are found lines whose
@@ -196,7 +197,7 @@ def scan_prefiltered(
     base = 0  # newlines before the current block
     rows = 0
     search = needle.search
-    for block, end in iter_blocks(path):
+    for block, end in iter_blocks(path, digest):
         lines, newlines = count_lines(block, end)
         tally["read"] += lines
         seen = 0
@@ -224,10 +225,12 @@ def scan_prefiltered(
     return rows
 
 
-def scan_all(path: Path, rel: str, reader: LineReader, tally: Counter[str]) -> int:
+def scan_all(
+    path: Path, rel: str, reader: LineReader, tally: Counter[str], digest: Any = None
+) -> int:
     """Stream a file parsing every line. Returns the rows the file accounts for."""
     rows = 0
-    for line_no, line in iter_lines(path):
+    for line_no, line in iter_lines(path, digest=digest):
         tally["read"] += 1
         rows += reader.take(line, rel, line_no, tally)
     return rows
