@@ -175,8 +175,8 @@ def _outside(line: bytearray, bounds: tuple[bytes, bytes]) -> bool:
     """True when the line's only `effectiveDateTime` is dated outside the bounds (checked on
     the bytes, before parsing: a full export spans years, a nightly window days)."""
     found = _EFFECTIVE.search(line)
-    if found is None or line.count(b'"effectiveDateTime"') != 1:
-        return False
+    if found is None or line.count(b'"effectiveDateTime"') != 1 or b'"Bundle"' in line:
+        return False  # no date, several (a Bundle line may mix dates): parse it
     day = found.group(1)
     return day < bounds[0] or day > bounds[1]
 
