@@ -17,6 +17,8 @@ from typing import Any
 import orjson
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sample_data.to_fhir import convert
 from tests.helpers import RULES, WINDOW
 
@@ -875,3 +877,102 @@ def test_cli_on_a_folder_that_is_not_a_fhir_export_exits_3(tmp_path: Path) -> No
     )
     assert done.returncode == 3, done.stderr
     assert "not a FHIR Bulk Data export" in done.stderr and "Traceback" not in done.stderr
+
+
+# ------------------------------------------------------------------ any shape of JSON
+
+_KEYS = [
+    "coding",
+    "system",
+    "code",
+    "display",
+    "text",
+    "reference",
+    "value",
+    "unit",
+    "comparator",
+    "start",
+    "end",
+    "low",
+    "high",
+    "timing",
+    "repeat",
+    "boundsPeriod",
+    "validityPeriod",
+    "route",
+    "type",
+    "id",
+    "resourceType",
+    "use",
+    "given",
+    "family",
+    "ingredient",
+    "itemCodeableConcept",
+    "concept",
+    "identifier",
+    "valueQuantity",
+    "referenceRange",
+]
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8)
+    | st.sampled_from(["http://loinc.org", "2951-2", "#c1", "Patient/P1", "Sodium", "MR"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_FIELDS = [
+    "code",
+    "subject",
+    "patient",
+    "encounter",
+    "effectiveDateTime",
+    "effectivePeriod",
+    "issued",
+    "valueQuantity",
+    "valueString",
+    "valueCodeableConcept",
+    "dataAbsentReason",
+    "component",
+    "specimen",
+    "contained",
+    "referenceRange",
+    "status",
+    "medicationCodeableConcept",
+    "medicationReference",
+    "medication",
+    "dosageInstruction",
+    "dispenseRequest",
+    "dosage",
+    "authoredOn",
+    "clinicalStatus",
+    "verificationStatus",
+    "recordedDate",
+    "onsetPeriod",
+    "identifier",
+    "name",
+    "gender",
+    "birthDate",
+    "id",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(fields=st.dictionaries(st.sampled_from(_FIELDS), _JSON, max_size=8))
+def test_mappers_take_any_json_in_any_field_without_raising(fields: dict[str, Any]) -> None:
+    """Oddly typed fields give nulls, never an exception (which would quarantine the row)."""
+    from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper
+    from hyposcreen.adapters.fhir_records import ConditionMapper, MedicationMapper, patient_row
+
+    observations = ObservationMapper(RULES, {})
+    for row in observations.rows({"resourceType": "Observation", **fields}):
+        assert len(row) == len(LAB_COLUMNS)
+    medications = MedicationMapper(RULES, {})
+    for kind in fhir.TABLE_TYPES["medications"]:
+        assert len(medications.row({"resourceType": kind, **fields})) == 9
+    assert len(ConditionMapper(RULES).row({"resourceType": "Condition", **fields})) == 7
+    assert len(patient_row({"resourceType": "Patient", **fields})) == 5

@@ -18,6 +18,7 @@ from hyposcreen.adapters.fhir_types import (
     first_item,
     first_text,
     is_loinc,
+    objects,
     period,
     reference_id,
     text,
@@ -171,7 +172,7 @@ class ObservationMapper:
         label = None
         local = contained_id(reference)
         if local is not None:
-            for item in resource.get("contained") or ():
+            for item in objects(resource.get("contained")):
                 if isinstance(item, dict) and item.get("id") == local:
                     label = concept_label(item.get("type"))
         elif specimen_id is not None:

@@ -23,6 +23,7 @@ from hyposcreen.adapters.fhir_types import (
     contained_id,
     first_item,
     first_text,
+    objects,
     period,
     reference_id,
     status_code,
@@ -96,7 +97,7 @@ class MedicationMapper:
             return [], None
         local = contained_id(reference)
         if local is not None:
-            contained = resource.get("contained") or ()
+            contained = objects(resource.get("contained"))
             target = next(
                 (c for c in contained if isinstance(c, dict) and c.get("id") == local), None
             )
@@ -106,7 +107,7 @@ class MedicationMapper:
             self.unmapped[(kind, "unresolved_medication_reference")] += 1
             return [], text(reference.get("display"))
         concepts = [target.get("code")]
-        for ingredient in target.get("ingredient") or ():
+        for ingredient in objects(target.get("ingredient")):
             if isinstance(ingredient, dict):
                 item = ingredient.get("itemCodeableConcept") or ingredient.get("item")
                 concepts.append(item.get("concept", item) if isinstance(item, dict) else None)
@@ -139,7 +140,7 @@ class MedicationMapper:
         start = end = None
         if kind == "MedicationRequest":
             bounds: tuple[str | None, str | None] = (None, None)
-            for dosage in resource.get("dosageInstruction") or ():
+            for dosage in objects(resource.get("dosageInstruction")):
                 timing = dosage.get("timing") if isinstance(dosage, dict) else None
                 repeat = timing.get("repeat") if isinstance(timing, dict) else None
                 if isinstance(repeat, dict) and any(bounds := period(repeat.get("boundsPeriod"))):

@@ -19,6 +19,7 @@ import orjson
 import pandas as pd
 
 from hyposcreen.adapters.fhir_files import count_lines, iter_blocks, iter_lines
+from hyposcreen.adapters.fhir_types import objects
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import TableSchema
 from hyposcreen.ingest.tabular import RowFilter, canonical_columns, empty_frame, finish_batch
@@ -103,7 +104,7 @@ def parse_resource(line: bytes | bytearray) -> Resource | None:
 def bundle_entries(bundle: Resource) -> list[Resource]:
     """The resources of a Bundle's entries (ids filled from `urn:uuid:` full URLs)."""
     found = []
-    for entry in bundle.get("entry") or ():
+    for entry in objects(bundle.get("entry")):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
             full_url = entry.get("fullUrl")

@@ -162,6 +162,13 @@ def status_code(value: object) -> str | None:
     return text(value)
 
 
+def objects(value: object) -> list[dict[str, Any]]:
+    """The objects of a list (or the object itself where a list was expected); [] otherwise."""
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
+    return [value] if isinstance(value, dict) else []
+
+
 def first_item(value: object) -> dict[str, Any] | None:
     """The first object of a list (or the object itself where a list was expected)."""
     if isinstance(value, list):
