@@ -253,27 +253,29 @@ def test_specimen_type_from_specimen_resources_contained_display_and_code_text(
     tmp_path: Path,
 ) -> None:
     urine = {"resourceType": "Specimen", "id": "S1", "type": {"coding": [{"display": "Urine"}]}}
+    snomed = {"resourceType": "Specimen", "id": "S2", "type": {"coding": [{"code": "122575003"}]}}
     contained = {"resourceType": "Specimen", "id": "sp", "type": {"text": "Spot urine"}}
     write_export(
         tmp_path,
         {
-            "Specimen.ndjson": [urine],
+            "Specimen.ndjson": [urine, snomed],
             "Observation.ndjson": [
                 obs(specimen={"reference": "Specimen/S1"}),
                 obs(specimen={"reference": "#sp"}, contained=[contained]),
                 obs(specimen={"display": "Pleural fluid"}, code="2951-2"),
                 obs(code=None) | {"code": {"text": "Sodium, urine"}},
                 obs(specimen={"reference": "Specimen/S9", "display": "Serum"}),
+                obs(specimen={"reference": "Specimen/S2"}),
             ],
         },
     )
     table = read(tmp_path, "labs")
     kept = table.frame
-    assert list(kept["specimen_type"]) == ["Urine", "Spot urine", "Sodium, urine", "Serum"]
-    assert list(kept["analyte"]) == ["urine_sodium", "urine_sodium", "urine_sodium", "sodium"]
-    assert list(kept["specimen_id"].fillna("")) == ["S1", "sp", "", "S9"]
+    assert list(kept["specimen_type"]) == ["Urine", "Spot urine", "Sodium, urine", "Serum", "Urine"]
+    assert list(kept["analyte"]) == ["urine_sodium"] * 3 + ["sodium", "urine_sodium"]
+    assert list(kept["specimen_id"].fillna("")) == ["S1", "sp", "", "S9", "S2"]
     assert table.not_relevant == {"other_fluid": 1}
-    assert table.source_counts["Specimen"] == {"files": 1, "indexed": 1}
+    assert table.source_counts["Specimen"] == {"files": 1, "indexed": 2}
 
 
 def test_reference_range_patient_and_encounter_references(tmp_path: Path) -> None:
