@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-_OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+# an offset only after a clock time: the "-20" of a date-only "2026-11-20" is not one
+_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 
 
 def parse_times(raw: pd.Series, timezone: str, formats: tuple[str, ...] = ()) -> pd.Series:

@@ -1,0 +1,218 @@
+"""`--source fhir`: a FHIR R4 Bulk Data export (NDJSON) read into the canonical tables.
+
+labs        <- Observation (values of `component[]` too), Specimen types resolved
+medications <- MedicationRequest, MedicationStatement, MedicationAdministration (+ Medication)
+diagnoses   <- Condition
+patients    <- Patient
+
+Files: `<Type>*.ndjson[.gz]` anywhere in the folder (see `fhir_files`); files of Bundles or of
+several types are read for every table. Row accounting (the manifest's reconciliation):
+`rows_in` counts every non-blank line of the table's files, and a line that maps to k > 1 rows
+(an Observation panel's relevant components, a Bundle's entries) counts k. Observation lines
+without a relevant code are skipped before parsing (not relevant, `unknown_loinc`); lines of
+another resource type are not relevant (`other_resource_type`); a line that is not JSON, or
+not a resource object, is quarantined (`malformed_row`). `source_file` is the file's path inside
+the export, `source_row` its line number (`12.1`: the second row of line 12).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from hyposcreen.adapters.fhir_files import MIXED, SUFFIXES, classify
+from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper, specimen_type
+from hyposcreen.adapters.fhir_records import (
+    DIAGNOSIS_COLUMNS,
+    MEDICATION_COLUMNS,
+    PATIENT_COLUMNS,
+    ConditionMapper,
+    MedicationMapper,
+    medication_index_entry,
+    patient_row,
+)
+from hyposcreen.adapters.fhir_scan import (
+    LineReader,
+    Resource,
+    Row,
+    TableBuilder,
+    date_bounds,
+    index_resources,
+    scan_all,
+    scan_prefiltered,
+)
+from hyposcreen.config import SiteMapping, Window
+from hyposcreen.errors import InputError
+from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
+from hyposcreen.ingest.tabular import RowFilter, sha256_of
+from hyposcreen.rules.loader import RuleSet
+
+log = logging.getLogger(__name__)
+
+TABLE_TYPES = {
+    "labs": ("Observation",),
+    "medications": ("MedicationRequest", "MedicationStatement", "MedicationAdministration"),
+    "diagnoses": ("Condition",),
+    "patients": ("Patient",),
+}
+SUPPORT_TYPES = {"labs": ("Specimen",), "medications": ("Medication",)}
+_COLUMNS = {
+    "labs": LAB_COLUMNS,
+    "medications": MEDICATION_COLUMNS,
+    "diagnoses": DIAGNOSIS_COLUMNS,
+    "patients": PATIENT_COLUMNS,
+}
+
+
+def check_layout(input_dir: Path) -> None:
+    """Raise InputError unless the folder holds NDJSON files of FHIR resources, Observations
+    among them (or files of Bundles / mixed types that may hold them). Files that are not FHIR
+    (an export client's `log.ndjson`) are ignored with a warning."""
+    by_type, unknown = classify(input_dir)
+    if not by_type and not unknown:
+        found = sorted(p.name for p in input_dir.iterdir())[:8]
+        raise InputError(
+            f"Input folder {input_dir} is not a FHIR Bulk Data export: it holds no "
+            f"{' / '.join(SUFFIXES)} files. Expected one or more NDJSON files per resource type "
+            "(Observation, MedicationRequest / MedicationStatement / MedicationAdministration, "
+            "Condition, Patient), e.g. Observation.ndjson or Observation.000.ndjson.gz "
+            "(single-resource or Bundle .json files are not read). "
+            f"Found: {', '.join(found) or 'nothing'}."
+        )
+    names = ", ".join(str(p.relative_to(input_dir)) for p in unknown[:5])
+    if not by_type:
+        raise InputError(
+            f"Input folder {input_dir} is not a FHIR Bulk Data export: its NDJSON files "
+            f"({names}) hold no FHIR resources (their names do not start with a resource type "
+            'and their first lines are not JSON objects with a "resourceType").',
+            file=str(unknown[0]),
+        )
+    if unknown:
+        log.warning(
+            "Ignoring %d NDJSON file(s) that hold no FHIR resources: %s", len(unknown), names
+        )
+    if "Observation" not in by_type and MIXED not in by_type:
+        raise InputError(
+            f"FHIR export {input_dir} has no Observation files (found: "
+            f"{', '.join(sorted(by_type))}); lab results are read from Observation resources."
+        )
+
+
+def input_files(input_dir: Path, name: str) -> list[Path]:
+    by_type, _ = classify(input_dir)
+    wanted = TABLE_TYPES.get(name, ()) + SUPPORT_TYPES.get(name, ()) + (MIXED,)
+    return sorted({p for t in wanted for p in by_type.get(t, [])})
+
+
+def _reader(
+    name: str,
+    rules: RuleSet,
+    by_type: dict[str, list[Path]],
+    builder: TableBuilder,
+    indexed: dict[str, int],
+) -> tuple[LineReader, Any, MedicationMapper | None]:
+    """How one table maps resource lines (and, for labs, the pre-filter regex), with the
+    reference resources it needs (Specimen for labs, Medication for medications) indexed."""
+    wanted = frozenset(TABLE_TYPES[name])
+    mixed = by_type.get(MIXED, [])
+    if name == "labs":
+        files = by_type.get("Specimen", []) + mixed
+        specimens: dict[str, Any] = index_resources(files, "Specimen", specimen_type)
+        indexed["Specimen"] = len(specimens)
+        observations = ObservationMapper(rules, specimens)
+
+        def keep_specimen(resource: Resource) -> None:
+            specimens[str(resource.get("id"))] = specimen_type(resource)
+
+        references = {"Specimen": keep_specimen}
+        reader = LineReader(builder, wanted, observations.rows, references)
+        return reader, observations.needle, None
+    if name == "medications":
+        files = by_type.get("Medication", []) + mixed
+        medications = index_resources(files, "Medication", medication_index_entry)
+        indexed["Medication"] = len(medications)
+        mapper = MedicationMapper(rules, medications)
+
+        def keep_medication(resource: Resource) -> None:
+            medications[str(resource.get("id"))] = medication_index_entry(resource)
+
+        def medication_rows(resource: Resource) -> list[Row]:
+            return [mapper.row(resource)]
+
+        reader = LineReader(builder, wanted, medication_rows, {"Medication": keep_medication})
+        return reader, None, mapper
+    single = ConditionMapper(rules).row if name == "diagnoses" else patient_row
+
+    def rows(resource: Resource) -> list[Row]:
+        return [single(resource)]
+
+    return LineReader(builder, wanted, rows, {}), None, None
+
+
+def _file_record(path: Path, rows: int, sha256: str | None = None) -> dict[str, object]:
+    return {
+        "path": str(path),
+        "sha256": sha256 or sha256_of(path),
+        "rows": rows,
+        "bytes": path.stat().st_size,
+    }
+
+
+def read_table(
+    input_dir: Path,
+    name: str,
+    mapping: SiteMapping,
+    rules: RuleSet,
+    window: Window,
+    row_filter: RowFilter | None,
+) -> IngestedTable:
+    """One canonical table from the export (see the module docstring for the row accounting);
+    `window` is applied through `row_filter` (labs), like the tabular reader."""
+    schema = SCHEMAS[name]
+    by_type, _ = classify(input_dir)
+    if name == "labs" and "Observation" not in by_type and MIXED not in by_type:
+        check_layout(input_dir)  # raises with the reason
+    row_filter = row_filter or RowFilter()
+    builder = TableBuilder(schema, _COLUMNS[name], mapping, row_filter)
+    bounds = date_bounds(row_filter)
+    indexed: dict[str, int] = {}
+    reader, needle, medication_mapper = _reader(name, rules, by_type, builder, indexed)
+    counts: dict[str, Counter[str]] = {}
+    files: list[dict[str, object]] = []
+    for kind in (*TABLE_TYPES[name], MIXED):
+        for path in by_type.get(kind, []):
+            tally = counts.setdefault(kind, Counter())
+            tally["files"] += 1
+            rel = path.relative_to(input_dir).as_posix()
+            digest = hashlib.sha256()
+            if needle is not None:
+                rows = scan_prefiltered(path, rel, needle, reader, tally, bounds, digest)
+            else:
+                rows = scan_all(path, rel, reader, tally, digest)
+            files.append(_file_record(path, rows, digest.hexdigest()))
+    rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
+    if medication_mapper is not None:
+        for (kind, note), count in medication_mapper.unmapped.items():
+            counts.setdefault(kind, Counter())[f"note_{note}"] += count
+    for tally in counts.values():
+        tally["unmapped"] = sum(v for k, v in tally.items() if k.startswith("unmapped_"))
+    for support, size in indexed.items():
+        if by_type.get(support):
+            counts[support] = Counter(files=len(by_type[support]), indexed=size)
+            files += [_file_record(p, 0) for p in by_type[support]]
+    if name in ("medications", "diagnoses") and not any(
+        by_type.get(t) for t in (*TABLE_TYPES[name], MIXED)
+    ):
+        log.warning("FHIR export %s has no %s resources.", input_dir, "/".join(TABLE_TYPES[name]))
+    return IngestedTable(
+        name,
+        builder.frame(),
+        rows_in=rows_in,
+        not_relevant={k: v for k, v in builder.not_relevant.items() if v},
+        files=files,
+        present_columns=tuple(c for c in schema.columns if c in _COLUMNS[name]),
+        source_counts={kind: dict(sorted(tally.items())) for kind, tally in counts.items()},
+    )

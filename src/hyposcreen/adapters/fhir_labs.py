@@ -1,0 +1,270 @@
+"""FHIR Observation (and Specimen) resources -> rows of the canonical labs table.
+
+`ObservationMapper.relevant_line` is the byte-level pre-filter: one compiled regex looks for a
+`"code"`, `"display"` or `"text"` whose string value is a LOINC code of the rules or a name /
+local code of the lab dictionary (names case-insensitive). Lines without such a value are never
+parsed; the reader counts them as not relevant (`unknown_loinc`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hyposcreen.adapters.fhir_types import (
+    codings,
+    concept_label,
+    concept_texts,
+    contained_id,
+    first_item,
+    first_text,
+    is_loinc,
+    objects,
+    period,
+    reference_id,
+    text,
+)
+from hyposcreen.rules.loader import RuleSet, normalize_label, normalize_unit
+
+LAB_COLUMNS = (
+    "patient_id",
+    "specimen_time",
+    "result_time",
+    "value_raw",
+    "unit",
+    "loinc",
+    "lab_name",
+    "encounter_id",
+    "specimen_id",
+    "ref_low",
+    "ref_high",
+    "status",
+    "specimen_type",
+)
+LabRow = tuple[object, ...]
+Identity = tuple[str | None, str | None, bool, tuple[str, ...]]
+
+
+def _value_alternatives(rules: RuleSet) -> bytes:
+    codes = set(rules.loinc_to_analyte)
+    names = set(rules.lab_dictionary)
+    parts = []
+    for word in sorted(codes | names, key=len, reverse=True):
+        escaped = re.escape(word.encode("utf-8"))
+        parts.append(escaped.replace(rb"\ ", b" ").replace(b" ", rb"\s+"))  # any run of spaces
+    return b"|".join(parts)
+
+
+class ObservationMapper:
+    """Maps one parsed Observation to canonical lab rows (one per relevant value)."""
+
+    def __init__(self, rules: RuleSet, specimens: dict[str, str]) -> None:
+        self.loinc = rules.loinc_to_analyte
+        self.dictionary = rules.lab_dictionary
+        self.specimens = specimens  # Specimen id -> type label
+        self._fluid_cache: dict[tuple[str, ...], str | None] = {}
+        self._unit_cache: dict[tuple[str | None, str | None], str | None] = {}
+        self.units = {unit for _, unit in rules.unit_factors}
+        words = (*rules.urine_words, *rules.other_fluid_words)
+        self.fluid = re.compile(
+            r"(?<![a-z])(" + "|".join(re.escape(w) for w in words) + r")(?![a-z])", re.I
+        )
+        self.needle = re.compile(
+            rb'"(?:code|display|text)"\s*:\s*"\s*(?i:' + _value_alternatives(rules) + rb')\s*"'
+        )
+
+    # ------------------------------------------------------------------ identification
+
+    def _identify(self, concept: object) -> tuple[str | None, str | None, bool, tuple[str, ...]]:
+        """(loinc, lab_name, relevant, labels) of a code. A LOINC of the rules wins (else the
+        first LOINC); without a LOINC, the first label or local code found in the lab
+        dictionary is the name. `labels` are the code's text and displays."""
+        if not isinstance(concept, dict):
+            label = text(concept)
+            labels: tuple[str, ...] = (label,) if label else ()
+            return None, label, label is not None and self._in_dictionary(label), labels
+        found: list[str] = []
+        if label := text(concept.get("text")):
+            found.append(label)
+        loinc: str | None = None
+        local: list[str] = []
+        for coding in codings(concept):
+            code = text(coding.get("code"))
+            if code and is_loinc(coding):
+                if loinc is None or (loinc not in self.loinc and code in self.loinc):
+                    loinc = code
+            elif code:
+                local.append(code)
+            if (display := text(coding.get("display"))) and display not in found:
+                found.append(display)
+        labels = tuple(found)
+        if loinc is not None:
+            return loinc, labels[0] if labels else None, loinc in self.loinc, labels
+        candidates = (*labels, *local)
+        name = next((n for n in candidates if self._in_dictionary(n)), None)
+        return None, name or (candidates[0] if candidates else None), name is not None, labels
+
+    def _in_dictionary(self, label: str) -> bool:
+        return label.lower() in self.dictionary or normalize_label(label) in self.dictionary
+
+    # ------------------------------------------------------------------ values
+
+    def _unit(self, quantity: dict[str, Any]) -> str | None:
+        """`unit`, or the UCUM `code` when only the code is a unit the rules accept."""
+        key = (text(quantity.get("unit")), text(quantity.get("code")))
+        if key in self._unit_cache:
+            return self._unit_cache[key]
+        unit, code = key
+        chosen = unit or code
+        if unit and normalize_unit(unit) in self.units:
+            chosen = unit
+        elif code and normalize_unit(code) in self.units:
+            chosen = code
+        if len(self._unit_cache) < 10_000:
+            self._unit_cache[key] = chosen
+        return chosen
+
+    def _value(self, holder: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(value_raw, unit) from value[x]; dataAbsentReason gives its code as the value text
+        (non-numeric, so the cleaner quarantines it as non_numeric)."""
+        quantity = holder.get("valueQuantity")
+        if isinstance(quantity, dict):
+            number = text(quantity.get("value"))
+            comparator = text(quantity.get("comparator")) or ""
+            return (comparator + number if number else None), self._unit(quantity)
+        if isinstance(raw := holder.get("valueString"), str):
+            return raw, None  # as received: the cleaner reads " 131 " and "<100" itself
+        for key in ("valueInteger", "valueDecimal"):
+            if (found := text(holder.get(key))) is not None:
+                return found, None
+        if "valueCodeableConcept" in holder:
+            return concept_label(holder["valueCodeableConcept"]), None
+        if "dataAbsentReason" in holder:
+            return concept_label(holder["dataAbsentReason"]) or "data-absent", None
+        return None, None
+
+    def _reference_range(self, resource: dict[str, Any]) -> tuple[object, object]:
+        first = first_item(resource.get("referenceRange"))
+        if first is None:
+            return None, None
+        low, high = first.get("low"), first.get("high")
+        return (
+            low.get("value") if isinstance(low, dict) else None,
+            high.get("value") if isinstance(high, dict) else None,
+        )
+
+    def _range_unit(self, holder: dict[str, Any]) -> str | None:
+        """A value without a unit (valueString "131") takes the unit of its reference range."""
+        first = first_item(holder.get("referenceRange"))
+        for bound in (first.get("low"), first.get("high")) if first else ():
+            if isinstance(bound, dict) and (unit := self._unit(bound)):
+                return unit
+        return None
+
+    # ------------------------------------------------------------------ specimen
+
+    def _specimen(self, resource: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(specimen_id, specimen_type): a referenced Specimen's type (exported or contained),
+        else the reference's display."""
+        reference = resource.get("specimen")
+        if not isinstance(reference, dict):
+            return None, None
+        specimen_id = reference_id(reference)
+        label = None
+        local = contained_id(reference)
+        if local is not None:
+            for item in objects(resource.get("contained")):
+                if isinstance(item, dict) and item.get("id") == local:
+                    label = concept_label(item.get("type"))
+        elif specimen_id is not None:
+            label = self.specimens.get(specimen_id)
+        return specimen_id, label or text(reference.get("display"))
+
+    def _fluid_from_code(self, labels: tuple[str, ...]) -> str | None:
+        """A code label that names a non-blood fluid (`Sodium, urine`) stands in for a
+        missing specimen type (cached: exports repeat the same few labels)."""
+        if labels not in self._fluid_cache:
+            found = next((t for t in labels if self.fluid.search(t)), None)
+            self._fluid_cache[labels] = found
+        return self._fluid_cache[labels]
+
+    # ------------------------------------------------------------------ rows
+
+    def rows(self, resource: dict[str, Any]) -> list[LabRow]:
+        """Canonical rows of one Observation: the top-level value, and each component whose
+        code is relevant (panels); at least one row, so every line is accounted for."""
+        patient = reference_id(resource.get("subject") or resource.get("patient"))
+        effective = period(resource.get("effectivePeriod"))
+        issued = text(resource.get("issued"))
+        specimen_time = (
+            first_text(resource, "effectiveDateTime", "effectiveInstant")
+            or effective[0]
+            or effective[1]
+            or issued
+        )
+        encounter = reference_id(resource.get("encounter") or resource.get("context"))
+        specimen_id, specimen_type = self._specimen(resource)
+        status = text(resource.get("status"))
+        ref_low, ref_high = self._reference_range(resource)
+
+        def row(holder: dict[str, Any], ident: Identity, ref: tuple[object, object]) -> LabRow:
+            loinc, name, _, labels = ident
+            value_raw, unit = self._value(holder)
+            unit = unit or self._range_unit(holder)
+            fluid = specimen_type or self._fluid_from_code(labels)
+            return (
+                patient,
+                specimen_time,
+                issued,
+                value_raw,
+                unit,
+                loinc,
+                name,
+                encounter,
+                specimen_id,
+                ref[0],
+                ref[1],
+                status,
+                fluid,
+            )
+
+        out: list[LabRow] = []
+        components = resource.get("component")
+        if isinstance(components, list):
+            for part in components:
+                if isinstance(part, dict) and (ident := self._identify(part.get("code")))[2]:
+                    out.append(row(part, ident, self._reference_range(part)))
+        top = self._identify(resource.get("code"))
+        if not out or top[2]:
+            out.insert(0, row(resource, top, (ref_low, ref_high)))
+        return out
+
+
+# SNOMED CT specimen types, for a Specimen coded without a display or text
+SPECIMEN_CODES = {
+    "119297000": "Blood",
+    "119364003": "Serum",
+    "119361006": "Plasma",
+    "122555007": "Venous blood",
+    "122552005": "Arterial blood",
+    "122575003": "Urine",
+    "278020009": "Spot urine",
+    "276833005": "24 hour urine",
+    "258450006": "Cerebrospinal fluid",
+    "418564007": "Pleural fluid",
+    "168139001": "Peritoneal fluid",
+}
+
+
+def specimen_type(resource: dict[str, Any]) -> str | None:
+    """The label of a Specimen resource's type (or of its collection body site); a bare
+    SNOMED CT code is named."""
+    concept = resource.get("type")
+    label = concept_label(concept)
+    if not concept_texts(concept) and label in SPECIMEN_CODES:
+        label = SPECIMEN_CODES[label]
+    if label is None:
+        collection = resource.get("collection")
+        if isinstance(collection, dict):
+            label = concept_label(collection.get("bodySite"))
+    return label

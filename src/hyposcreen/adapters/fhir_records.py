@@ -1,0 +1,276 @@
+"""FHIR medication, Condition and Patient resources -> rows of the canonical tables.
+
+Medications: MedicationRequest, MedicationStatement and MedicationAdministration, with the drug
+from `medicationCodeableConcept` or from a Medication resource (exported in Medication files or
+`contained`, referenced as `#id`). Conditions: one row per resource, coded by the coding that
+matches a condition of the rules (else the first coding of a known system). Patients: id, MRN,
+name, birth date, sex.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from hyposcreen.adapters.fhir_types import (
+    ATC_SYSTEMS,
+    EXTRA_DIAGNOSIS_SYSTEMS,
+    RXNORM_SYSTEMS,
+    codings,
+    concept_label,
+    concept_texts,
+    contained_id,
+    first_item,
+    first_text,
+    objects,
+    period,
+    reference_id,
+    status_code,
+    system_key,
+    text,
+)
+from hyposcreen.rules.loader import RuleSet, normalize_label
+from hyposcreen.screen.matching import condition_for_code
+
+MEDICATION_COLUMNS = (
+    "patient_id",
+    "drug_name",
+    "rxnorm",
+    "atc",
+    "start_time",
+    "end_time",
+    "status",
+    "route",
+    "encounter_id",
+)
+DIAGNOSIS_COLUMNS = (
+    "patient_id",
+    "code",
+    "code_system",
+    "recorded_time",
+    "status",
+    "encounter_id",
+    "description",
+)
+PATIENT_COLUMNS = ("patient_id", "mrn", "name", "birth_date", "sex")
+Row = tuple[object, ...]
+
+# MedicationStatement.status "not-taken": the drug was not taken; read like not-done.
+_MEDICATION_STATUS = {"not-taken": "not-done"}
+_ICD10_SHAPE = re.compile(r"^[A-TV-Z]\d{2}(\.?[0-9A-Z]{1,4})?$", re.I)
+_ICD9_SHAPE = re.compile(r"^(\d{3}|V\d{2}|E[89]\d{2})(\.?\d{1,2})?$", re.I)
+_SNOMED_SHAPE = re.compile(r"^\d{6,18}$")
+_ATC_SHAPE = re.compile(r"^[A-Z]\d{2}[A-Z]{2}\d{2}$", re.I)  # a coding without a system
+
+
+def _patient(resource: dict[str, Any]) -> str | None:
+    return reference_id(resource.get("subject") or resource.get("patient"))
+
+
+def _encounter(resource: dict[str, Any]) -> str | None:
+    return reference_id(resource.get("encounter") or resource.get("context"))
+
+
+class MedicationMapper:
+    def __init__(self, rules: RuleSet, medications: dict[str, dict[str, Any]]) -> None:
+        self.medications = medications  # Medication id -> resource
+        self.known_rxnorm = {i.rxnorm for i in rules.ingredients.values() if i.rxnorm}
+        self.known_atc = {i.atc for i in rules.ingredients.values() if i.atc}
+        self.atc_prefixes = tuple(rules.atc_combinations)
+        self.unmapped: Counter[tuple[str, str]] = Counter()  # (resource type, note)
+
+    def _medication_concepts(self, resource: dict[str, Any]) -> tuple[list[object], str | None]:
+        """The concepts naming the drug (code and ingredients) and, for a reference that
+        cannot be resolved, its display."""
+        concept = resource.get("medicationCodeableConcept")
+        reference = resource.get("medicationReference")
+        r5_medication = resource.get("medication")  # R5 CodeableReference
+        if isinstance(r5_medication, dict):
+            concept = concept or r5_medication.get("concept")
+            reference = reference or r5_medication.get("reference")
+        if concept is not None:
+            return [concept], None
+        kind = str(resource.get("resourceType"))
+        if not isinstance(reference, dict):
+            self.unmapped[(kind, "no_medication")] += 1
+            return [], None
+        local = contained_id(reference)
+        if local is not None:
+            contained = objects(resource.get("contained"))
+            target = next(
+                (c for c in contained if isinstance(c, dict) and c.get("id") == local), None
+            )
+        else:
+            target = self.medications.get(reference_id(reference) or "")
+        if target is None:
+            self.unmapped[(kind, "unresolved_medication_reference")] += 1
+            return [], text(reference.get("display"))
+        concepts = [target.get("code")]
+        for ingredient in objects(target.get("ingredient")):
+            if isinstance(ingredient, dict):
+                item = ingredient.get("itemCodeableConcept") or ingredient.get("item")
+                concepts.append(item.get("concept", item) if isinstance(item, dict) else None)
+        return concepts, None
+
+    def _drug(self, resource: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+        concepts, display = self._medication_concepts(resource)
+        names: list[str] = []
+        rxnorm: list[str] = []
+        atc: list[str] = []
+        for concept in concepts:
+            names += [n for n in concept_texts(concept) if n not in names]
+            for coding in codings(concept):
+                code, key = text(coding.get("code")), system_key(coding.get("system"))
+                if not code:
+                    continue
+                if key in RXNORM_SYSTEMS or (not key and code in self.known_rxnorm):
+                    rxnorm.append(code)
+                elif key in ATC_SYSTEMS or (not key and _ATC_SHAPE.match(code)):
+                    atc.append(code.upper())
+        if display and display not in names:
+            names.append(display)
+        best_rx = next((c for c in rxnorm if c in self.known_rxnorm), rxnorm[0] if rxnorm else None)
+        listed_atc = (c for c in atc if c in self.known_atc or c.startswith(self.atc_prefixes))
+        best_atc = next(listed_atc, atc[0] if atc else None)
+        return " | ".join(names) or None, best_rx, best_atc
+
+    def row(self, resource: dict[str, Any]) -> Row:
+        kind = resource.get("resourceType")
+        start = end = None
+        if kind == "MedicationRequest":
+            bounds: tuple[str | None, str | None] = (None, None)
+            for dosage in objects(resource.get("dosageInstruction")):
+                timing = dosage.get("timing") if isinstance(dosage, dict) else None
+                repeat = timing.get("repeat") if isinstance(timing, dict) else None
+                if isinstance(repeat, dict) and any(bounds := period(repeat.get("boundsPeriod"))):
+                    break
+            dispense = resource.get("dispenseRequest")
+            validity = period(
+                dispense.get("validityPeriod") if isinstance(dispense, dict) else None
+            )
+            start = bounds[0] or validity[0] or first_text(resource, "authoredOn", "dateWritten")
+            end = bounds[1] or validity[1]
+            route_holder = first_item(resource.get("dosageInstruction"))
+        else:  # MedicationStatement, MedicationAdministration
+            start, end = period(resource.get("effectivePeriod") or resource.get("occurencePeriod"))
+            moment = first_text(resource, "effectiveDateTime", "occurenceDateTime")
+            if start is None and moment is not None:
+                start = moment
+                # an administration is one dose at that moment; a statement runs on
+                end = moment if kind == "MedicationAdministration" else None
+            start = start or first_text(resource, "dateAsserted")
+            route_holder = first_item(resource.get("dosage"))
+        route = concept_label(route_holder.get("route")) if route_holder else None
+        status = text(resource.get("status"))
+        status = _MEDICATION_STATUS.get(status.lower(), status) if status else None
+        drug_name, rxnorm, atc = self._drug(resource)
+        return (
+            _patient(resource),
+            drug_name,
+            rxnorm,
+            atc,
+            start,
+            end,
+            status,
+            route,
+            _encounter(resource),
+        )
+
+
+class ConditionMapper:
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self.aliases = rules.code_system_aliases
+
+    def _system(self, system: str | None, code: str) -> str | None:
+        """Canonical code system of a coding; without a system, guessed from the code's shape
+        (ICD-10-CM letter + digits, ICD-9-CM three digits, SNOMED CT 6-18 digits)."""
+        if system:
+            key = system_key(system)
+            found = self.aliases.get(normalize_label(system)) or self.aliases.get(key)
+            found = found or EXTRA_DIAGNOSIS_SYSTEMS.get(key)
+            if found is None and key.startswith("http://snomed.info/sct"):
+                found = "SNOMED"
+            return found
+        if _SNOMED_SHAPE.match(code):
+            return "SNOMED"
+        if _ICD9_SHAPE.match(code):
+            return "ICD-9-CM"
+        if _ICD10_SHAPE.match(code):
+            return "ICD-10-CM"
+        return None
+
+    def row(self, resource: dict[str, Any]) -> Row:
+        concept = resource.get("code")
+        candidates = []
+        for coding in codings(concept):
+            code = text(coding.get("code"))
+            if code:
+                raw_system = text(coding.get("system"))
+                system = self._system(raw_system, code)
+                candidates.append((code, system or raw_system, system is not None, coding))
+        chosen = next(
+            (c for c in candidates if c[2] and condition_for_code(c[1], c[0], self.rules)),
+            next((c for c in candidates if c[2]), candidates[0] if candidates else None),
+        )
+        code, system, description = None, None, concept_label(concept)
+        if chosen is not None:
+            code, system = chosen[0], chosen[1]
+            description = text(concept.get("text")) if isinstance(concept, dict) else None
+            description = description or text(chosen[3].get("display"))
+        verification = status_code(resource.get("verificationStatus"))
+        clinical = status_code(resource.get("clinicalStatus"))
+        refuted = verification and verification.lower() in ("entered-in-error", "refuted")
+        status = verification if refuted else (clinical or verification)
+        onset = period(resource.get("onsetPeriod"))[0]
+        recorded = first_text(resource, "recordedDate", "onsetDateTime", "assertedDate") or onset
+        return (
+            _patient(resource),
+            code,
+            system,
+            recorded,
+            status,
+            _encounter(resource),
+            description,
+        )
+
+
+def _human_name(names: object) -> str | None:
+    entries = [n for n in names if isinstance(n, dict)] if isinstance(names, list) else []
+    best = next((n for n in entries if n.get("use") == "official"), entries[0] if entries else None)
+    if best is None:
+        return None
+    if full := text(best.get("text")):
+        return full
+    given = best.get("given")
+    given = list(given) if isinstance(given, list) else []
+    parts = [p for p in [*given, best.get("family")] if isinstance(p, str) and p.strip()]
+    return " ".join(parts) or None
+
+
+def _mrn(identifiers: object) -> str | None:
+    for identifier in identifiers if isinstance(identifiers, list) else ():
+        if not isinstance(identifier, dict):
+            continue
+        kind = identifier.get("type")
+        codes = {text(c.get("code")) for c in codings(kind)}
+        label = (concept_label(kind) or "").lower()
+        if "MR" in codes or "medical record" in label or label == "mrn":
+            return text(identifier.get("value"))
+    return None
+
+
+def patient_row(resource: dict[str, Any]) -> Row:
+    return (
+        text(resource.get("id")),
+        _mrn(resource.get("identifier")),
+        _human_name(resource.get("name")),
+        text(resource.get("birthDate")),
+        text(resource.get("gender")),
+    )
+
+
+def medication_index_entry(resource: dict[str, Any]) -> dict[str, Any]:
+    """What a Medication resource contributes when referenced: its code and ingredients."""
+    return {"code": resource.get("code"), "ingredient": resource.get("ingredient")}

@@ -1,0 +1,256 @@
+"""Streaming NDJSON lines of FHIR resources into canonical batches, with the row accounting.
+
+Each non-blank line accounts for at least one row: the rows its resource maps to (an
+Observation panel or a Bundle line may give several), else one not-relevant row
+(`other_resource_type`), or one quarantined row (`malformed_row`) when the line is not a JSON
+object with a `resourceType`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from hyposcreen.adapters.fhir_files import count_lines, iter_blocks, iter_lines
+from hyposcreen.adapters.fhir_types import objects
+from hyposcreen.config import SiteMapping
+from hyposcreen.ingest.canonical import TableSchema
+from hyposcreen.ingest.tabular import RowFilter, canonical_columns, empty_frame, finish_batch
+
+Resource = dict[str, Any]
+Row = tuple[object, ...]
+_BATCH_ROWS = 50_000  # pending rows cost ~1 kB each; small batches keep the peak low
+_MALFORMED_TEXT = 500
+_EFFECTIVE = re.compile(rb'"effectiveDateTime"\s*:\s*"(\d{4}-\d{2}-\d{2})')
+
+
+class TableBuilder:
+    """Collects canonical rows in lists and hands full batches to `finish_batch`."""
+
+    def __init__(
+        self,
+        schema: TableSchema,
+        columns: tuple[str, ...],
+        mapping: SiteMapping,
+        row_filter: RowFilter,
+    ) -> None:
+        self.schema, self.columns = schema, columns
+        self.mapping, self.row_filter = mapping, row_filter
+        self.rows: list[Row] = []
+        self.files: list[str] = []
+        self.lines: list[str] = []
+        self.malformed: list[tuple[str, str, str]] = []
+        self.not_relevant: Counter[str] = Counter()
+        self.frames: list[pd.DataFrame] = []
+
+    def add(self, row: Row, source_file: str, source_row: str) -> None:
+        self.rows.append(row)
+        self.files.append(source_file)
+        self.lines.append(source_row)
+        if len(self.rows) >= _BATCH_ROWS:
+            self.flush()
+
+    def add_malformed(self, source_file: str, source_row: str, raw: bytes | bytearray) -> None:
+        content = raw[:_MALFORMED_TEXT].decode("utf-8", errors="replace")
+        self.malformed.append((source_file, source_row, content))
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        values = list(zip(*self.rows, strict=True))
+        data = {c: pd.Series(v, dtype="object") for c, v in zip(self.columns, values, strict=True)}
+        frame = pd.DataFrame(data)
+        for column in self.columns:
+            if column not in self.schema.float_columns:
+                frame[column] = frame[column].astype("str").where(frame[column].notna())
+        frame["source_file"] = pd.Series(self.files, dtype="str")
+        frame["source_row"] = pd.Series(self.lines, dtype="str")
+        frame = canonical_columns(frame, self.schema)
+        self.frames.append(
+            finish_batch(frame, self.schema, self.mapping, self.row_filter, self.not_relevant)
+        )
+        self.rows, self.files, self.lines = [], [], []
+
+    def frame(self) -> pd.DataFrame:
+        self.flush()
+        frames = list(self.frames)
+        if self.malformed:
+            bad = empty_frame(self.schema, len(self.malformed))
+            bad["source_file"] = [m[0] for m in self.malformed]
+            bad["source_row"] = [m[1] for m in self.malformed]
+            bad["malformed_text"] = [m[2] for m in self.malformed]
+            frames.append(bad)
+        return pd.concat(frames, ignore_index=True) if frames else empty_frame(self.schema)
+
+
+def parse_resource(line: bytes | bytearray) -> Resource | None:
+    """A resource object, or None when the line is not JSON or not a FHIR resource."""
+    try:
+        parsed = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(parsed, dict) and isinstance(parsed.get("resourceType"), str):
+        return parsed
+    return None
+
+
+def bundle_entries(bundle: Resource) -> list[Resource]:
+    """The resources of a Bundle's entries (ids filled from `urn:uuid:` full URLs)."""
+    found = []
+    for entry in objects(bundle.get("entry")):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
+            full_url = entry.get("fullUrl")
+            if "id" not in resource and isinstance(full_url, str):
+                resource = {**resource, "id": full_url.rsplit(":", 1)[-1].rsplit("/", 1)[-1]}
+            found.append(resource)
+    return found
+
+
+@dataclass
+class LineReader:
+    """How one table reads a resource line: the resource types it maps, how, and where
+    reference resources met inside Bundles (Specimen, Medication) are kept."""
+
+    builder: TableBuilder
+    wanted: frozenset[str]
+    to_rows: Callable[[Resource], list[Row]]
+    references: Mapping[str, Callable[[Resource], None]]
+
+    def take(self, line: bytes | bytearray, rel: str, line_no: int, tally: Counter[str]) -> int:
+        """Map one line; returns the number of rows it accounts for."""
+        parsed = parse_resource(line)
+        if parsed is None:
+            tally["unmapped_malformed_row"] += 1
+            self.builder.add_malformed(rel, str(line_no), line)
+            return 1
+        resources = [parsed]
+        if parsed["resourceType"] == "Bundle":
+            resources = bundle_entries(parsed)
+            for resource in resources:
+                if (keep := self.references.get(resource["resourceType"])) is not None:
+                    keep(resource)
+        count = 0
+        for resource in resources:
+            if resource["resourceType"] not in self.wanted:
+                continue
+            where = str(line_no) if count == 0 else f"{line_no}.{count}"
+            try:
+                rows = self.to_rows(resource)
+            except Exception:  # an oddly shaped resource is quarantined, never fatal
+                tally["unmapped_malformed_row"] += 1
+                self.builder.add_malformed(rel, where, line)
+                count += 1
+                continue
+            for row in rows:
+                self.builder.add(row, rel, str(line_no) if count == 0 else f"{line_no}.{count}")
+                count += 1
+        if count == 0:
+            tally["unmapped_other_resource_type"] += 1
+            self.builder.not_relevant["other_resource_type"] += 1
+            return 1
+        tally["mapped"] += 1
+        tally["extra_rows"] += count - 1
+        return count
+
+
+def date_bounds(row_filter: RowFilter) -> tuple[bytes, bytes] | None:
+    """ISO dates (as bytes) outside which an `effectiveDateTime` is surely outside the read
+    window, whatever its UTC offset (two days of margin)."""
+    if row_filter.window is None:
+        return None
+    _, start, end = row_filter.window
+    margin = pd.Timedelta(days=2)
+    low, high = (start - margin).strftime("%Y-%m-%d"), (end + margin).strftime("%Y-%m-%d")
+    return low.encode(), high.encode()
+
+
+def _outside(line: bytearray, bounds: tuple[bytes, bytes]) -> bool:
+    """True when the line's only `effectiveDateTime` is dated outside the bounds (checked on
+    the bytes, before parsing: a full export spans years, a nightly window days)."""
+    found = _EFFECTIVE.search(line)
+    if found is None or line.count(b'"effectiveDateTime"') != 1 or b'"Bundle"' in line:
+        return False  # no date, several (a Bundle line may mix dates): parse it
+    day = found.group(1)
+    return day < bounds[0] or day > bounds[1]
+
+
+def scan_prefiltered(
+    path: Path,
+    rel: str,
+    needle: Any,
+    reader: LineReader,
+    tally: Counter[str],
+    bounds: tuple[bytes, bytes] | None = None,
+    digest: Any = None,
+) -> int:
+    """Stream a file parsing only the lines `needle` (a compiled bytes regex) finds; the others
+    are counted not relevant (`unknown_loinc`), and so are found lines whose
+    `effectiveDateTime` is days outside `bounds` (`outside_window`). Returns the rows the file
+    accounts for."""
+    base = 0  # newlines before the current block
+    rows = 0
+    search = needle.search
+    for block, end in iter_blocks(path, digest):
+        lines, newlines = count_lines(block, end)
+        tally["read"] += lines
+        seen = 0
+        position = 0
+        counted_to, newlines_before = 0, 0
+        while (match := search(block, position, end)) is not None:
+            start = block.rfind(b"\n", 0, match.start()) + 1
+            stop = block.find(b"\n", match.end(), end)
+            stop = end if stop < 0 else stop
+            newlines_before += block.count(b"\n", counted_to, start)
+            counted_to, position = start, stop + 1
+            seen += 1
+            line = block[start:stop]
+            if bounds is not None and _outside(line, bounds):
+                tally["unmapped_outside_window"] += 1
+                reader.builder.not_relevant["outside_window"] += 1
+                rows += 1
+                continue
+            rows += reader.take(line, rel, base + newlines_before + 1, tally)
+        skipped = lines - seen
+        tally["unmapped_prefilter_no_relevant_code"] += skipped
+        reader.builder.not_relevant["unknown_loinc"] += skipped
+        rows += skipped
+        base += newlines
+    return rows
+
+
+def scan_all(
+    path: Path, rel: str, reader: LineReader, tally: Counter[str], digest: Any = None
+) -> int:
+    """Stream a file parsing every line. Returns the rows the file accounts for."""
+    rows = 0
+    for line_no, line in iter_lines(path, digest=digest):
+        tally["read"] += 1
+        rows += reader.take(line, rel, line_no, tally)
+    return rows
+
+
+def index_resources(
+    files: list[Path], resource_type: str, entry: Callable[[Resource], Any]
+) -> dict[str, Any]:
+    """id -> entry for every resource of one type in the files (also inside Bundles)."""
+    found: dict[str, Any] = {}
+    for path in files:
+        for _, line in iter_lines(path):
+            parsed = parse_resource(line)
+            if parsed is None:
+                continue
+            candidates = bundle_entries(parsed) if parsed["resourceType"] == "Bundle" else [parsed]
+            for resource in candidates:
+                if resource["resourceType"] == resource_type and isinstance(
+                    resource.get("id"), str
+                ):
+                    found[resource["id"]] = entry(resource)
+    return found
