@@ -54,7 +54,6 @@ from hyposcreen.pipeline import (
     apply_contract_warnings,
     clean_inputs,
     ingest_table,
-    prepare,
     run_contracts,
     screen_inputs,
     table_files,
