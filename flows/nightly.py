@@ -27,7 +27,7 @@ from prefect.states import State
 
 import hyposcreen
 from flows.artifacts import counts_table, failure_record, run_counts, summary_markdown
-from hyposcreen import pipeline
+from hyposcreen import partition, pipeline
 from hyposcreen.config import RunSettings, load_mapping, parse_timestamp, parse_window
 from hyposcreen.errors import HyposcreenError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
@@ -195,6 +195,15 @@ def write(
     return pipeline.write_outputs(ctx, tables, cleaned, result, validation)
 
 
+@task(name="screen-partitioned", cache_policy=NO_CACHE, persist_result=False)
+def screen_partitioned(
+    ctx: RunContext, partitions: int, executor: str, dask_address: str | None
+) -> RunSummary:
+    """Read, clean, validate, screen and write by patient-hash partition (issue #6); with
+    executor "dask" the partition work goes to a Dask cluster through distributed.Client."""
+    return partition.run_partitioned(ctx, partitions, executor, dask_address)
+
+
 @task(name="publish", cache_policy=NO_CACHE, persist_result=False)
 def publish(summary: RunSummary, seconds: float) -> dict[str, Any]:
     """Markdown and table artifacts from the manifest: counts only, never identifiers."""
@@ -245,8 +254,15 @@ def nightly_screen(
     profile: str | None = None,
     rules: str | None = None,
     glucose_factor: float | None = None,
+    partitions: int | None = None,
+    executor: str = "local",
+    dask_address: str | None = None,
 ) -> dict[str, Any]:
     """Screen one window and write the review list.
+
+    `partitions` (None: automatic by input size), `executor` ("local" or "dask") and
+    `dask_address` (a scheduler, e.g. tcp://10.0.0.5:8786; none: a LocalCluster) choose a
+    partitioned run (docs/scaling.md); one partition on "local" is the in-memory run.
 
     Without a window: the calendar day before the run's scheduled start, in the site's time zone.
 
@@ -271,14 +287,18 @@ def nightly_screen(
             glucose_factor=glucose_factor,
         )
         ctx = prepare(settings)
-        reads = {name: ingest.submit(ctx, name) for name in (*REQUIRED_TABLES, "patients")}
-        tables = {name: future.result() for name, future in reads.items()}
-        if not tables["patients"].rows_in:  # as pipeline.read_inputs: patients are optional
-            del tables["patients"]
-        cleaned = clean(ctx, tables)
-        validation = validate(ctx, cleaned)
-        result = screen(ctx, cleaned)
-        summary = write(ctx, tables, cleaned, result, validation)
+        count = partition.resolve_partitions(ctx, partitions)
+        if count > 1 or executor != "local":
+            summary = screen_partitioned(ctx, count, executor, dask_address)
+        else:
+            reads = {name: ingest.submit(ctx, name) for name in (*REQUIRED_TABLES, "patients")}
+            tables = {name: future.result() for name, future in reads.items()}
+            if not tables["patients"].rows_in:  # as pipeline.read_inputs: patients are optional
+                del tables["patients"]
+            cleaned = clean(ctx, tables)
+            validation = validate(ctx, cleaned)
+            result = screen(ctx, cleaned)
+            summary = write(ctx, tables, cleaned, result, validation)
         counts = publish(summary, time.perf_counter() - started)
     except Exception as error:
         write_failure(out_dir, failure_record(error, window))

@@ -153,3 +153,34 @@ def test_dask_local_cluster_writes_the_bytes_of_the_local_executor(
     extract, single = dirty
     run_partitioned(prepare(_settings(extract, tmp_path / "dask")), 3, executor="dask")
     _assert_same_outputs(single, tmp_path / "dask")
+
+
+def test_cli_takes_partitions_and_executor(dirty: tuple[Path, Path], tmp_path: Path) -> None:
+    """`--partitions 3 --executor local --no-flow` writes the single run's bytes."""
+    from hyposcreen.cli import main
+
+    extract, single = dirty
+    argv = ["run", "--no-flow", "--input", str(extract), "--out", str(tmp_path)]
+    argv += ["--window-start", WINDOW[0], "--window-end", WINDOW[1]]
+    assert main([*argv, "--partitions", "3", "--executor", "local"]) == 0
+    _assert_same_outputs(single, tmp_path)
+    with pytest.raises(SystemExit):
+        main([*argv, "--partitions", "0"])
+
+
+@pytest.mark.flow
+def test_flow_runs_partitioned(
+    prefect_harness: None, dirty: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The nightly flow's partitions parameter gives the single run's bytes."""
+    from flows.nightly import nightly_screen
+
+    extract, single = dirty
+    nightly_screen(
+        input=str(extract),
+        out=str(tmp_path),
+        window_start=WINDOW[0],
+        window_end=WINDOW[1],
+        partitions=2,
+    )
+    _assert_same_outputs(single, tmp_path)

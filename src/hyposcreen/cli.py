@@ -36,11 +36,41 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rules", type=Path, help="folder with an alternative rules set")
     run.add_argument("--glucose-factor", type=float, help="1.6 (default) or 2.4")
     run.add_argument(
+        "--partitions",
+        type=_partitions,
+        default=None,
+        help="patient-hash partitions: a number, or auto (default: 1 up to 2M lab rows, then "
+        "one per 2M; see docs/scaling.md)",
+    )
+    run.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="where partition work runs: local (this process, default) or dask",
+    )
+    run.add_argument(
+        "--dask-address",
+        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default with --executor dask: a "
+        "LocalCluster on this machine)",
+    )
+    run.add_argument(
         "--no-flow",
         action="store_true",
         help="run the pipeline directly instead of through the Prefect flow",
     )
     return parser
+
+
+def _partitions(text: str) -> int | None:
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1 or auto, not {text!r}")
+    return count
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -70,9 +100,10 @@ def _run(args: argparse.Namespace) -> int:
                 "source checkout), so this run goes without Prefect, as with --no-flow.",
                 file=sys.stderr,
             )
-        from hyposcreen.pipeline import run_pipeline
+        from hyposcreen.partition import run_screen
+        from hyposcreen.pipeline import prepare
 
-        summary = run_pipeline(settings)
+        summary = run_screen(prepare(settings), args.partitions, args.executor, args.dask_address)
         outcome = {**summary.manifest, "review_csv": str(summary.review_csv)}
     else:
         with _quiet_prefect_console():
@@ -86,6 +117,9 @@ def _run(args: argparse.Namespace) -> int:
                 profile=args.profile,
                 rules=str(args.rules) if args.rules else None,
                 glucose_factor=args.glucose_factor,
+                partitions=args.partitions,
+                executor=args.executor,
+                dask_address=args.dask_address,
             )
     tiers = outcome["counts_per_tier"]
     print(
