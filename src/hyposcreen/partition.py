@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pandas.api.types import union_categoricals
 
 from hyposcreen.clean import bucket_sizes, lab_row_filter, reconcile
 from hyposcreen.errors import ConfigError
@@ -147,6 +148,7 @@ def run_partitioned(
     removed at the end."""
     root = spill_root or Path(os.environ.get("HYPOSCREEN_SPILL_DIR") or ctx.settings.out_dir)
     root.mkdir(parents=True, exist_ok=True)
+    ctx.partitions, ctx.executor = partitions, executor
     folder = Path(tempfile.mkdtemp(prefix=".hyposcreen-partitions-", dir=root))
     try:
         tables = {name: spill_table(ctx, name, folder, partitions) for name in REQUIRED_TABLES}
@@ -231,7 +233,8 @@ def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float
         }
     cleaned = clean_inputs(ctx, tables)
     with ctx.timed("partition_io"):
-        _dump(folder / f"contract-{part}.pkl", validation_frames(cleaned))
+        contract = {n: _as_categories(f) for n, f in validation_frames(cleaned).items()}
+        _dump(folder / f"contract-{part}.pkl", contract)
         _dump(folder / f"cleaned-{part}.pkl", cleaned)
     return ctx.timings
 
@@ -250,9 +253,34 @@ def _whole_validation_frames(
     return frames
 
 
+def _as_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as categoricals: the whole tables' contract columns stay small in memory
+    (validation reads the same values; it turns text into categoricals anyway)."""
+    out = frame.copy(deep=False)
+    for column in out.columns:
+        if column != "source_row" and pd.api.types.is_string_dtype(out[column].dtype):
+            out[column] = out[column].astype("str").astype("category")
+    return out
+
+
 def _concat_in_read_order(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The partitions' rows of one table, back in the order of the whole table."""
     rows = [f for f in frames if len(f)] or frames[:1]
-    return pd.concat(rows).sort_index(kind="stable")
+    index = np.concatenate([f.index.to_numpy() for f in rows])
+    order = np.argsort(index, kind="stable")
+    columns: dict[str, Any] = {}
+    for column in rows[0].columns:
+        parts = [f[column] for f in rows]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            try:
+                merged = union_categoricals([p.array for p in parts])
+            except TypeError:  # categories of different types (an all-empty column)
+                merged = pd.Categorical(pd.concat([p.astype("str") for p in parts]))
+            columns[column] = pd.Series(merged.take(order))
+        else:
+            columns[column] = pd.concat(parts, ignore_index=True).take(order)
+        columns[column].index = pd.RangeIndex(len(index))
+    return pd.DataFrame(columns).set_axis(pd.Index(index[order], dtype="int64"), axis=0)
 
 
 @dataclass

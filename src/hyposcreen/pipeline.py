@@ -46,6 +46,8 @@ class RunContext:
     profile: Profile
     mapping: SiteMapping
     timings: dict[str, float] = field(default_factory=dict)
+    partitions: int = 1  # patient-hash partitions of the run (hyposcreen.partition)
+    executor: str = "local"
 
     @contextmanager
     def timed(self, step: str) -> Iterator[None]:
@@ -425,6 +427,8 @@ def build_manifest(
         "listed": len(review),
         "validation": validation or {},
         "timings": dict(ctx.timings),
+        "partitions": ctx.partitions,
+        "executor": ctx.executor,
         "outputs": [
             "review_list.csv",
             "review_list.parquet",
