@@ -233,8 +233,8 @@ def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float
         }
     cleaned = clean_inputs(ctx, tables)
     with ctx.timed("partition_io"):
-        contract = {n: _as_categories(f) for n, f in validation_frames(cleaned).items()}
-        _dump(folder / f"contract-{part}.pkl", contract)
+        for name, frame in validation_frames(cleaned).items():
+            _dump(folder / f"contract-{name}-{part}.pkl", _as_categories(frame))
         _dump(folder / f"cleaned-{part}.pkl", cleaned)
     return ctx.timings
 
@@ -242,10 +242,12 @@ def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float
 def _whole_validation_frames(
     folder: Path, partitions: int, tables: dict[str, IngestedTable]
 ) -> dict[str, pd.DataFrame]:
-    parts = [_load(folder / f"contract-{p}.pkl") for p in range(partitions)]
-    frames = {
-        name: _concat_in_read_order([part[name] for part in parts]) for name in REQUIRED_TABLES
-    }
+    frames = {}
+    for name in REQUIRED_TABLES:  # one table's partitions in memory at a time
+        paths = [folder / f"contract-{name}-{p}.pkl" for p in range(partitions)]
+        frames[name] = _concat_in_read_order([_load(path) for path in paths])
+        for path in paths:
+            path.unlink()
     if "patients" in tables:
         from hyposcreen.validate.gx import project_for_validation
 

@@ -46,6 +46,7 @@ class RunContext:
     profile: Profile
     mapping: SiteMapping
     timings: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)  # process high-water mark after
     partitions: int = 1  # patient-hash partitions of the run (hyposcreen.partition)
     executor: str = "local"
 
@@ -58,6 +59,16 @@ class RunContext:
             self.timings[step] = round(
                 self.timings.get(step, 0.0) + time.perf_counter() - started, 3
             )
+            self.peak_rss_mb[step] = _peak_rss_mb()
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux reports KiB), 0 where unknown."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 @dataclass
@@ -427,6 +438,7 @@ def build_manifest(
         "listed": len(review),
         "validation": validation or {},
         "timings": dict(ctx.timings),
+        "peak_rss_mb": dict(ctx.peak_rss_mb),
         "partitions": ctx.partitions,
         "executor": ctx.executor,
         "outputs": [

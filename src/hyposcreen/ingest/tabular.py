@@ -25,8 +25,8 @@ from hyposcreen.ingest.timeparse import parse_times
 Selector = Callable[[pd.DataFrame], tuple[pd.DataFrame, Counter[str]]]
 
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
-_BATCH_ROWS = 1_000_000
-_CSV_BLOCK = 64 << 20
+_BATCH_ROWS = 1 << 18  # ~256k rows: lower peak memory, and faster than 1M here
+_CSV_BLOCK = 16 << 20
 _ROW = "__hyposcreen_row"
 
 
