@@ -737,7 +737,16 @@ def _run_with_docs(jobs: list[_Job], docs_dir: Path) -> tuple[list[Any], Path]:
         )
         run = checkpoint.run(batch_parameters={"dataframe": job.view})
         results.append(next(iter(run.run_results.values())))
+    _forget_context()
     return results, docs_dir / "index.html"
+
+
+def _forget_context() -> None:
+    """GX keeps the last context it built in a module global, and through it the validated
+    frames (its batch data): hand that slot back so a run's frames are freed once read."""
+    from great_expectations.data_context.data_context.context_factory import project_manager
+
+    project_manager.set_project(_CONTEXT)
 
 
 # --------------------------------------------------------------------------- reading results

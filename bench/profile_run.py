@@ -1,6 +1,6 @@
 """Profile one hyposcreen run with pyinstrument (where does the time of the hot path go?).
 
-    python bench/profile.py --input bench/data/1m-parquet [--partitions auto] [--show 0.02]
+    python bench/profile_run.py --input bench/data/1m-parquet [--partitions auto] [--show 0.02]
 
 Writes ``bench/results/profile-<input name>.txt`` (call tree, frames taking at least ``--show``
 of the run) and ``.html`` (interactive), and prints the text. Interpreter start-up and imports
