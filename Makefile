@@ -55,7 +55,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests flows bench sample_data
 
 bench: $(STAMP)
-	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/run_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) out state .prefect .pytest_cache .mypy_cache .ruff_cache

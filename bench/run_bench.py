@@ -14,7 +14,11 @@ Peak RSS is measured twice: the kernel high-water mark of the child (``os.wait4`
 ``ru_maxrss``, exact but per process) and the sum of RSS over the child's process tree polled
 with psutil every 50 ms (catches helper processes). The larger one is reported.
 
-Targets: pipeline screen time ≤ 1.5 × DuckDB time, and peak RSS ≤ 2 GB at 5M lab rows.
+Pipeline and baseline runs alternate (pipeline, DuckDB, pipeline, DuckDB …) so both see the
+same machine load; times are medians of the repeats.
+
+Targets (issue #6): pipeline screen time ≤ 1.5 × DuckDB time; peak RSS ≤ 3 GB at 20M lab rows
+(checked from 5M up); linear growth: 20M screen time ≤ 4.4 × the 5M time (same format).
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ LOG_DIR = RESULTS_DIR / "logs"
 WINDOW_START = "2026-11-01T00:00:00"
 WINDOW_END = "2026-11-21T00:00:00"
 RATIO_TARGET = 1.5
-RSS_TARGET_MB = 2048.0
+RSS_TARGET_MB = 3072.0
+LINEARITY_MAX = 4.4  # 20M time / 5M time (4.0 = linear)
 RSS_TARGET_MIN_ROWS = 5_000_000
 POLL_WAIT_S = 0.01
 POLL_RSS_S = 0.05
@@ -269,7 +274,9 @@ def build_pipeline_env() -> dict[str, str]:
     return env
 
 
-def run_pipeline(data_dir: Path, name: str, timeout_s: float) -> dict[str, Any]:
+def run_pipeline(
+    data_dir: Path, name: str, timeout_s: float, extra_args: list[str] | None = None
+) -> dict[str, Any]:
     """Run the hyposcreen CLI once on ``data_dir``; return its measurements."""
     out_dir = RESULTS_DIR / name
     if out_dir.exists():
@@ -288,6 +295,7 @@ def run_pipeline(data_dir: Path, name: str, timeout_s: float) -> dict[str, Any]:
         WINDOW_END,
         "--out",
         str(out_dir.relative_to(REPO_DIR)),
+        *(extra_args or []),
     ]
     run = run_measured(command, f"{name}-pipeline", timeout_s, build_pipeline_env())
     result: dict[str, Any] = {"process": asdict(run), "ok": run.ok}
@@ -311,6 +319,7 @@ def run_pipeline(data_dir: Path, name: str, timeout_s: float) -> dict[str, Any]:
         steps.get("validate", 0.0) / result["screen_s"] if result["screen_s"] else None
     )
     result["n_cases"] = find_case_count(manifest)
+    result["partitions"] = manifest.get("partitions", 1)
     if not steps:
         result["warning"] = "run_manifest.json has no numeric `timings`: screen time unknown"
     return result
@@ -374,7 +383,7 @@ def describe_verdict(result: dict[str, Any]) -> str:
     elif not result["ratio_ok"]:
         parts.append(f"MISS ratio>{RATIO_TARGET}")
     if result["rss_ok"] is False:
-        parts.append("MISS RSS>2GB" if result["rss_target_applies"] else "RSS>2GB (info)")
+        parts.append("MISS RSS>3GB" if result["rss_target_applies"] else "RSS>3GB (info)")
     return ", ".join(parts) or "ok"
 
 
@@ -417,10 +426,37 @@ def print_table(results: list[dict[str, Any]]) -> None:
         if steps:
             listed = ", ".join(f"{step} {sec:.2f}" for step, sec in steps.items())
             print(f"steps {r['size']}-{r['format']} (s): {listed}")
+    for fmt, check in check_linearity(results).items():
+        verdict = "ok" if check["ok"] else f"MISS > {LINEARITY_MAX}"
+        print(
+            f"linearity {fmt}: 20M screen s / 5M screen s = {check['ratio']:.2f} ({verdict}); "
+            f"DuckDB {check['duckdb_ratio']:.2f}"
+        )
     print(
         f"targets: screen s ≤ {RATIO_TARGET} × duckdb s; peak RSS ≤ {RSS_TARGET_MB:.0f} MB "
         f"at ≥ {RSS_TARGET_MIN_ROWS:,} lab rows; GX share (validate step / screen s) ≤ 30%"
     )
+
+
+def check_linearity(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per format: the 20M screen time over the 5M one (target ≤ LINEARITY_MAX)."""
+    checks: dict[str, dict[str, Any]] = {}
+    by_key = {(r["format"], r["lab_rows"]): r for r in results}
+    for (fmt, rows), large in by_key.items():
+        small = by_key.get((fmt, rows // 4))
+        if rows != 20_000_000 or small is None:
+            continue
+        t_large, t_small = large["pipeline"].get("screen_s"), small["pipeline"].get("screen_s")
+        d_large, d_small = large["duckdb"].get("seconds"), small["duckdb"].get("seconds")
+        if not (t_large and t_small):
+            continue
+        ratio = t_large / t_small
+        checks[fmt] = {
+            "ratio": ratio,
+            "ok": ratio <= LINEARITY_MAX,
+            "duckdb_ratio": d_large / d_small if d_large and d_small else float("nan"),
+        }
+    return checks
 
 
 def describe_machine() -> dict[str, Any]:
@@ -458,21 +494,23 @@ def bench_one(
     data_dir, generated = ensure_dataset(label, rows, fmt, args.seed)
     name = f"{label}-{fmt}"
     pipeline_runs: list[dict[str, Any]] = []
-    if not args.baseline_only:
-        for attempt in range(args.repeat):
+    baseline_runs: list[dict[str, Any]] = []
+    extra = ["--partitions", args.partitions, "--executor", args.executor]
+    pipeline_ok = True
+    for attempt in range(max(args.repeat, args.duckdb_repeat)):
+        # alternate the two tools so that both see the same machine load
+        if not args.baseline_only and attempt < args.repeat and pipeline_ok:
             print(f"[{name}] pipeline run {attempt + 1}/{args.repeat} …", flush=True)
-            pipeline_runs.append(run_pipeline(data_dir, name, args.timeout))
-            if not pipeline_runs[-1]["ok"]:
-                break
+            pipeline_runs.append(run_pipeline(data_dir, name, args.timeout, extra))
+            pipeline_ok = pipeline_runs[-1]["ok"]
+        if attempt < args.duckdb_repeat:
+            print(f"[{name}] duckdb run {attempt + 1}/{args.duckdb_repeat} …", flush=True)
+            baseline_runs.append(run_baseline(data_dir, name, args.timeout, args.duckdb_threads))
     pipeline = combine_repeats(pipeline_runs, "screen_s") if pipeline_runs else {"skipped": True}
     if pipeline_runs and not pipeline["ok"]:
         print(f"[{name}] {pipeline.get('error')}", file=sys.stderr)
         if pipeline.get("stderr_tail"):
             print(f"--- stderr tail ---\n{pipeline['stderr_tail']}\n---", file=sys.stderr)
-    baseline_runs = []
-    for attempt in range(args.duckdb_repeat):
-        print(f"[{name}] duckdb run {attempt + 1}/{args.duckdb_repeat} …", flush=True)
-        baseline_runs.append(run_baseline(data_dir, name, args.timeout, args.duckdb_threads))
     baseline = combine_repeats(baseline_runs, "seconds")
     if not baseline["ok"]:
         print(f"[{name}] {baseline.get('error')}\n{baseline.get('stderr_tail')}", file=sys.stderr)
@@ -488,8 +526,12 @@ def bench_one(
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Return the command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1m,5m", help="comma-separated, e.g. 1m,5m,250k")
-    parser.add_argument("--formats", default="parquet", help="comma-separated: parquet,csv")
+    parser.add_argument(
+        "--sizes", default="1m,5m,20m", help="comma-separated, e.g. 1m,5m,20m or 250k"
+    )
+    parser.add_argument("--formats", default="parquet,csv", help="comma-separated: parquet,csv")
+    parser.add_argument("--partitions", default="auto", help="hyposcreen --partitions (auto)")
+    parser.add_argument("--executor", default="local", help="hyposcreen --executor (local)")
     parser.add_argument("--keep-data", action="store_true", help="keep data generated now")
     parser.add_argument("--repeat", type=int, default=1, help="pipeline runs (median time)")
     parser.add_argument("--duckdb-repeat", type=int, default=3, help="baseline runs (median)")
@@ -527,7 +569,10 @@ def main(argv: list[str] | None = None) -> int:
             "ratio_max": RATIO_TARGET,
             "rss_max_mb": RSS_TARGET_MB,
             "rss_target_min_rows": RSS_TARGET_MIN_ROWS,
+            "linearity_max": LINEARITY_MAX,
         },
+        "linearity": check_linearity(results),
+        "options": {"partitions": args.partitions, "executor": args.executor},
         "machine": describe_machine(),
         "results": results,
     }
@@ -544,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     missed = any(
         r["ratio_ok"] is False or (r["rss_ok"] is False and r["rss_target_applies"])
         for r in results
-    )
+    ) or any(not c["ok"] for c in check_linearity(results).values())
     if failed:
         return 1
     return 2 if args.strict and missed else 0

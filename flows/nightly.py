@@ -25,7 +25,7 @@ from prefect.states import State
 
 import hyposcreen
 from flows.artifacts import counts_table, failure_record, run_counts, summary_markdown
-from hyposcreen import pipeline
+from hyposcreen import partition, pipeline
 from hyposcreen.config import RunSettings, load_mapping
 from hyposcreen.errors import ConfigError, HyposcreenError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
@@ -179,6 +179,15 @@ def write(
     return pipeline.write_outputs(ctx, tables, cleaned, result, validation)
 
 
+@task(name="screen-partitioned", cache_policy=NO_CACHE, persist_result=False)
+def screen_partitioned(
+    ctx: RunContext, partitions: int, executor: str, dask_address: str | None
+) -> RunSummary:
+    """Read, clean, validate, screen and write by patient-hash partition (issue #6); with
+    executor "dask" the partition work goes to a Dask cluster through distributed.Client."""
+    return partition.run_partitioned(ctx, partitions, executor, dask_address)
+
+
 @task(name="publish", cache_policy=NO_CACHE, persist_result=False)
 def publish(summary: RunSummary, seconds: float) -> dict[str, Any]:
     """Markdown and table artifacts from the manifest: counts only, never identifiers."""
@@ -232,12 +241,19 @@ def nightly_screen(
     state_dir: str | None = None,
     backfill_start: str | None = None,
     backfill_end: str | None = None,
+    partitions: int | None = None,
+    executor: str = "local",
+    dask_address: str | None = None,
 ) -> dict[str, Any]:
     """Screen each window still to do and write its review list into its own folder.
 
     Windows: a backfill range (each day, both dates included), the given window, or — with a
     state dir — every night since the last successful one (a missed night is caught up); with
     neither, the calendar day before the run's scheduled start in the site's time zone.
+
+    `partitions` (None: automatic by input size), `executor` ("local" or "dask") and
+    `dask_address` (a scheduler, e.g. tcp://10.0.0.5:8786; none: a LocalCluster) choose a
+    partitioned run (docs/scaling.md); one partition on "local" is the in-memory run.
 
     Each window's outputs go to `out/<date>/` (or `out` with `{date}` replaced). A failed
     window writes FAILED.json there, keeps that folder's previous outputs, ends the run Failed
@@ -274,26 +290,37 @@ def nightly_screen(
             glucose_factor=glucose_factor,
             state_dir=Path(state_dir) if state_dir else None,
         )
-        outcomes.append(screen_window(settings, started))
+        outcomes.append(screen_window(settings, started, partitions, executor, dask_address))
     if not outcomes:
         return {"windows": [], "listed": 0, "review_csv": None}
     return {**outcomes[-1], "windows": [o["window"] for o in outcomes]}
 
 
-def screen_window(settings: RunSettings, started: float) -> dict[str, Any]:
-    """One window: read, clean, validate, screen, write, publish (one task each)."""
+def screen_window(
+    settings: RunSettings,
+    started: float,
+    partitions: int | None = None,
+    executor: str = "local",
+    dask_address: str | None = None,
+) -> dict[str, Any]:
+    """One window: read, clean, validate, screen, write, publish (one task each), or one
+    partitioned task for large inputs / a Dask cluster."""
     window = (settings.window.start.isoformat(), settings.window.end.isoformat())
     ctx: RunContext | None = None
     try:
         ctx = prepare(settings)
-        reads = {name: ingest.submit(ctx, name) for name in (*REQUIRED_TABLES, "patients")}
-        tables = {name: future.result() for name, future in reads.items()}
-        if not tables["patients"].rows_in:  # as pipeline.read_inputs: patients are optional
-            del tables["patients"]
-        cleaned = clean(ctx, tables)
-        validation = validate(ctx, cleaned)
-        result = screen(ctx, cleaned)
-        summary = write(ctx, tables, cleaned, result, validation)
+        count = partition.resolve_partitions(ctx, partitions)
+        if count > 1 or executor != "local":
+            summary = screen_partitioned(ctx, count, executor, dask_address)
+        else:
+            reads = {name: ingest.submit(ctx, name) for name in (*REQUIRED_TABLES, "patients")}
+            tables = {name: future.result() for name, future in reads.items()}
+            if not tables["patients"].rows_in:  # as pipeline.read_inputs: patients are optional
+                del tables["patients"]
+            cleaned = clean(ctx, tables)
+            validation = validate(ctx, cleaned)
+            result = screen(ctx, cleaned)
+            summary = write(ctx, tables, cleaned, result, validation)
         counts = publish(summary, time.perf_counter() - started)
     except Exception as error:
         if ctx is not None:

@@ -206,16 +206,29 @@ def _buckets(reason: pd.Series, not_relevant: tuple[str, ...]) -> np.ndarray:
     )
 
 
+def bucket_sizes(frame: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """Rows per (bucket, reason) of one cleaned frame ('' when there is no reason)."""
+    if not len(frame):
+        return {}
+    grouped = frame.groupby(["bucket", frame["reason"].fillna("")], dropna=False).size()
+    return {(str(b), str(r)): int(n) for (b, r), n in grouped.items()}
+
+
 def count_buckets(frame: pd.DataFrame, read_not_relevant: dict[str, int], rows_in: int) -> dict:
     """Reconciliation of one table: rows_in = used + not_relevant + duplicate + quarantined."""
+    return reconcile(bucket_sizes(frame), read_not_relevant, rows_in)
+
+
+def reconcile(
+    sizes: dict[tuple[str, str], int], read_not_relevant: dict[str, int], rows_in: int
+) -> dict:
+    """count_buckets from (bucket, reason) sizes, which partitions of a table can add up."""
     by_bucket = {b: 0 for b in BUCKETS}
     by_reason: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
-    if len(frame):
-        grouped = frame.groupby(["bucket", frame["reason"].fillna("")], dropna=False).size()
-        for (bucket, reason), count in grouped.items():
-            by_bucket[bucket] += int(count)
-            if reason:
-                by_reason[bucket][reason] = int(count)
+    for (bucket, reason), count in sizes.items():
+        by_bucket[bucket] += int(count)
+        if reason:
+            by_reason[bucket][reason] = int(count)
     for reason, count in read_not_relevant.items():
         by_bucket[NOT_RELEVANT] += int(count)
         by_reason[NOT_RELEVANT][reason] = by_reason[NOT_RELEVANT].get(reason, 0) + int(count)

@@ -56,6 +56,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rules", type=Path, help="folder with an alternative rules set")
     run.add_argument("--glucose-factor", type=float, help="1.6 (default) or 2.4")
     run.add_argument(
+        "--partitions",
+        type=_partitions,
+        default=None,
+        help="patient-hash partitions: a number, or auto (default: 1 up to 2M lab rows, then "
+        "one per 2M; see docs/scaling.md)",
+    )
+    run.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="where partition work runs: local (this process, default) or dask",
+    )
+    run.add_argument(
+        "--dask-address",
+        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default with --executor dask: a "
+        "LocalCluster on this machine)",
+    )
+    run.add_argument(
         "--no-flow",
         action="store_true",
         help="run the pipeline directly instead of through the Prefect flow",
@@ -96,6 +114,18 @@ def _parser() -> argparse.ArgumentParser:
         "(else $HYPOSCREEN_PSEUDONYM_KEY; without a key there is no patient-level export)",
     )
     return parser
+
+
+def _partitions(text: str) -> int | None:
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1 or auto, not {text!r}")
+    return count
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -156,6 +186,9 @@ def _run(args: argparse.Namespace) -> int:
                 state_dir=str(state_dir) if state_dir else None,
                 backfill_start=args.backfill[0] if args.backfill else None,
                 backfill_end=args.backfill[1] if args.backfill else None,
+                partitions=args.partitions,
+                executor=args.executor,
+                dask_address=args.dask_address,
             )
         outcomes = [outcome] if outcome["windows"] else []
     if not outcomes:
@@ -180,7 +213,8 @@ def _run(args: argparse.Namespace) -> int:
 def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[dict[str, Any]]:
     """The flow's loop over windows, in plain Python (no Prefect)."""
     from hyposcreen.config import RunSettings, load_mapping
-    from hyposcreen.pipeline import run_pipeline
+    from hyposcreen.partition import run_screen
+    from hyposcreen.pipeline import prepare
     from hyposcreen.windows import out_folder, plan_windows
 
     site = load_mapping(args.mapping)
@@ -195,19 +229,18 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
     outcomes = []
     for number, window in enumerate(windows, start=1):
         _progress(number, len(windows), window.label(), args)
-        summary = run_pipeline(
-            RunSettings(
-                input_dir=args.input,
-                out_dir=out_folder(str(args.out), window),
-                window=window,
-                profile=args.profile,
-                source=args.source,
-                mapping_path=args.mapping,
-                rules_dir=args.rules,
-                glucose_factor=args.glucose_factor,
-                state_dir=state_dir,
-            )
+        settings = RunSettings(
+            input_dir=args.input,
+            out_dir=out_folder(str(args.out), window),
+            window=window,
+            profile=args.profile,
+            source=args.source,
+            mapping_path=args.mapping,
+            rules_dir=args.rules,
+            glucose_factor=args.glucose_factor,
+            state_dir=state_dir,
         )
+        summary = run_screen(prepare(settings), args.partitions, args.executor, args.dask_address)
         outcomes.append({**summary.manifest, "review_csv": str(summary.review_csv)})
     return outcomes
 

@@ -65,6 +65,10 @@ class RunContext:
             self.staging = staging_folder(self.settings.out_dir)
         return self.staging
 
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)  # process high-water mark after
+    partitions: int = 1  # patient-hash partitions of the run (hyposcreen.partition)
+    executor: str = "local"
+
     @contextmanager
     def timed(self, step: str) -> Iterator[None]:
         started = time.perf_counter()
@@ -74,6 +78,16 @@ class RunContext:
             self.timings[step] = round(
                 self.timings.get(step, 0.0) + time.perf_counter() - started, 3
             )
+            self.peak_rss_mb[step] = _peak_rss_mb()
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux reports KiB), 0 where unknown."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 @dataclass
@@ -236,42 +250,67 @@ def validate_inputs(ctx: RunContext, cleaned: CleanedInputs) -> dict[str, Any]:
     Rows failing a warning expectation that cleaning had kept are quarantined with the
     expectation as reason. Data Docs go to <out>/validation/.
     """
-    from hyposcreen.validate.gx import validate_tables  # GX imports in ~3 s: only when used
-
     with ctx.timed("validate"):
-        frames: dict[str, pd.DataFrame] = {
-            "labs": cleaned.labs.assign(value_num=cleaned.labs["value_canonical"]),
-            "medications": cleaned.medications,
-            "diagnoses": cleaned.diagnoses,
-        }
-        if cleaned.patients is not None:
-            frames["patients"] = cleaned.patients
-        report = validate_tables(
-            frames,
-            window_end=ctx.settings.window.end,
-            thresholds=ctx.rules.contracts,
-            docs_dir=ctx.staging_dir() / "validation",
-            code_system_aliases=ctx.rules.code_system_aliases,
-        )
-        report.raise_for_critical()
-        quarantined: dict[str, int] = {}
-        for name in ("labs", "medications", "diagnoses"):
-            frame = getattr(cleaned, name)
-            flagged = report.warning_rows(name)
-            reasons = report.warning_reasons(name)
-            candidates = pd.Index(list(flagged), dtype="int64")
-            labels = candidates[(frame.loc[candidates, "bucket"] == USED).to_numpy()]
-            frame.loc[labels, "bucket"] = QUARANTINED
-            frame.loc[labels, "reason"] = [f"{reasons[x]}:{flagged[x]}" for x in labels]
-            quarantined[name] = len(labels)
-        if quarantined["medications"]:
-            used = cleaned.drug_matches["row"].isin(
-                cleaned.medications.index[cleaned.medications["bucket"] == USED]
-            )
-            cleaned.drug_matches = cleaned.drug_matches.loc[used].reset_index(drop=True)
+        report = run_contracts(ctx, validation_frames(cleaned))
+        quarantined = apply_contract_warnings(report, cleaned)
         summary = report.summary()
         summary["rows_quarantined_by_contract"] = quarantined
         return summary
+
+
+def validation_frames(cleaned: CleanedInputs) -> dict[str, pd.DataFrame]:
+    """The cleaned tables narrowed to the columns their contracts read (labs: `value_num` is
+    the canonical value before implausible rows are blanked)."""
+    from hyposcreen.validate.gx import project_for_validation
+
+    labs = project_for_validation("labs", cleaned.labs.drop(columns="value_num"))
+    frames: dict[str, pd.DataFrame] = {
+        "labs": labs.assign(value_num=cleaned.labs["value_canonical"]),
+        "medications": project_for_validation("medications", cleaned.medications),
+        "diagnoses": project_for_validation("diagnoses", cleaned.diagnoses),
+    }
+    if cleaned.patients is not None:
+        frames["patients"] = project_for_validation("patients", cleaned.patients)
+    return frames
+
+
+def run_contracts(ctx: RunContext, frames: dict[str, pd.DataFrame]) -> Any:
+    """Validate the (projected) tables; a critical failure raises an InputError."""
+    from hyposcreen.validate.gx import validate_tables  # GX imports in ~3 s: only when used
+
+    report = validate_tables(
+        frames,
+        window_end=ctx.settings.window.end,
+        thresholds=ctx.rules.contracts,
+        docs_dir=ctx.staging_dir() / "validation",
+        code_system_aliases=ctx.rules.code_system_aliases,
+    )
+    report.raise_for_critical()
+    return report
+
+
+def apply_contract_warnings(report: Any, cleaned: CleanedInputs) -> dict[str, int]:
+    """Quarantine the rows a warning expectation flagged that cleaning had kept.
+
+    The report's row labels are the frames' index labels; a partition of a table takes the
+    labels it holds (its index is the rows' numbers in the whole table)."""
+    quarantined: dict[str, int] = {}
+    for name in ("labs", "medications", "diagnoses"):
+        frame = getattr(cleaned, name)
+        flagged = report.warning_rows(name)
+        reasons = report.warning_reasons(name)
+        candidates = pd.Index(list(flagged), dtype="int64")
+        candidates = candidates[candidates.isin(frame.index)]
+        labels = candidates[(frame.loc[candidates, "bucket"] == USED).to_numpy()]
+        frame.loc[labels, "bucket"] = QUARANTINED
+        frame.loc[labels, "reason"] = [f"{reasons[x]}:{flagged[x]}" for x in labels]
+        quarantined[name] = len(labels)
+    if quarantined["medications"]:
+        used = cleaned.drug_matches["row"].isin(
+            cleaned.medications.index[cleaned.medications["bucket"] == USED]
+        )
+        cleaned.drug_matches = cleaned.drug_matches.loc[used].reset_index(drop=True)
+    return quarantined
 
 
 def screen_inputs(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
@@ -385,6 +424,38 @@ def write_outputs(
     validation: dict[str, Any] | None = None,
 ) -> RunSummary:
     """review_list.csv/.parquet/.html/.xlsx, evidence.csv, quarantine.csv, run_manifest.json."""
+    with ctx.timed("write"):
+        quarantine = quarantine_rows(
+            {
+                "labs": cleaned.labs,
+                "medications": cleaned.medications,
+                "diagnoses": cleaned.diagnoses,
+            }
+        )
+    return write_results(
+        ctx,
+        tables,
+        result,
+        validation,
+        cleaned.patients,
+        quarantine,
+        cleaned.reconciliation,
+        cleaned.seen_results,
+    )
+
+
+def write_results(
+    ctx: RunContext,
+    tables: dict[str, IngestedTable],
+    result: ScreenResult,
+    validation: dict[str, Any] | None,
+    patients: pd.DataFrame | None,
+    quarantine: pd.DataFrame,
+    reconciliation: dict[str, dict[str, Any]],
+    seen_results: pd.DataFrame | None = None,
+) -> RunSummary:
+    """Write the outputs of a run from its screen result, quarantine rows and reconciliation
+    (one frame per table, or the merge of a partitioned run)."""
     from hyposcreen.validate.gx import validate_review_list
 
     with ctx.timed("write"):
@@ -398,7 +469,7 @@ def write_outputs(
             run_id,
             window.start,
             window.end,
-            cleaned.patients,
+            patients,
             ctx.mapping.allow_identifiers,
         )
         contract = validate_review_list(review, list(ctx.rules.risk_factor_vocabulary))
@@ -415,22 +486,13 @@ def write_outputs(
         evidence = evidence.loc[evidence["patient_id"].isin(listed)]
         write_csv(out / "evidence.csv", evidence.assign(time=evidence["time"].astype("str")))
         write_review_views(out, review, result.sodium_results, evidence, page_info(ctx, run_id))
-        quarantine = quarantine_rows(
-            {
-                "labs": cleaned.labs,
-                "medications": cleaned.medications,
-                "diagnoses": cleaned.diagnoses,
-            }
-        )
         write_csv(out / "quarantine.csv", quarantine)
-    manifest = build_manifest(ctx, tables, cleaned, result, review, run_id, validation)
+    manifest = build_manifest(ctx, tables, reconciliation, result, review, run_id, validation)
     write_json(out / "run_manifest.json", manifest)
     final = publish_folder(out, ctx.settings.out_dir)
     ctx.staging = None
     if ctx.state is not None:  # only once the outputs are in place: a crash never advances it
-        ctx.state.record_run(
-            ctx.settings.window, run_id, final, listed_cases(result), cleaned.seen_results
-        )
+        ctx.state.record_run(ctx.settings.window, run_id, final, listed_cases(result), seen_results)
     return RunSummary(
         run_id=run_id,
         out_dir=final,
@@ -483,14 +545,13 @@ def page_info(ctx: RunContext, run_id: str) -> PageInfo:
 def build_manifest(
     ctx: RunContext,
     tables: dict[str, IngestedTable],
-    cleaned: CleanedInputs,
+    reconciliation: dict[str, dict[str, Any]],
     result: ScreenResult,
     review: pd.DataFrame,
     run_id: str,
     validation: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """Counts only: the manifest never carries patient identifiers."""
-    reconciliation = cleaned.reconciliation
     window = ctx.settings.window
     tiers = review["tier"].value_counts().to_dict() if len(review) else {}
     return {
@@ -517,6 +578,9 @@ def build_manifest(
         "listed": len(review),
         "validation": validation or {},
         "timings": dict(ctx.timings),
+        "peak_rss_mb": dict(ctx.peak_rss_mb),
+        "partitions": ctx.partitions,
+        "executor": ctx.executor,
         "outputs": [
             "review_list.csv",
             "review_list.parquet",

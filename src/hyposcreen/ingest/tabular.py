@@ -25,8 +25,8 @@ from hyposcreen.ingest.timeparse import parse_times
 Selector = Callable[[pd.DataFrame], tuple[pd.DataFrame, Counter[str]]]
 
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
-_BATCH_ROWS = 1_000_000
-_CSV_BLOCK = 64 << 20
+_BATCH_ROWS = 1 << 18  # ~256k rows: lower peak memory, and faster than 1M here
+_CSV_BLOCK = 16 << 20
 _ROW = "__hyposcreen_row"
 
 
@@ -216,77 +216,102 @@ def read_table(
     required: bool = True,
 ) -> IngestedTable:
     """Read one canonical table from an input folder, batch by batch, keeping relevant rows."""
-    table = mapping.table(schema.name)
-    stem = table.file or schema.name
-    files = find_table_files(input_dir, stem)
-    if not files:
-        if required:
+    stream = TableStream(input_dir, schema, mapping, row_filter, required)
+    kept = list(stream.frames())
+    frame = pd.concat(kept, ignore_index=True) if kept else _empty_frame(schema)
+    return stream.ingested(frame)
+
+
+class TableStream:
+    """One canonical table as a stream of canonical frames (the rows `read_table` keeps).
+
+    `frames()` yields them in file and row order (a file's malformed rows after its batches);
+    once it is exhausted, `ingested(frame)` wraps any frame with the table's counts and file
+    records. The partitioned run spills the frames instead of concatenating them.
+    """
+
+    def __init__(
+        self,
+        input_dir: Path,
+        schema: TableSchema,
+        mapping: SiteMapping,
+        row_filter: RowFilter | None = None,
+        required: bool = True,
+    ) -> None:
+        self.schema, self.mapping = schema, mapping
+        self.table = mapping.table(schema.name)
+        stem = self.table.file or schema.name
+        self.files = find_table_files(input_dir, stem)
+        if not self.files and required:
             looked = ", ".join(f"{stem}{s}" for s in SUFFIXES)
             raise InputError(
                 f"Input folder {input_dir} has no {schema.name} table (looked for {looked} "
                 f"or a folder {stem}/). Point --input at the extract folder, or name the file "
                 f"in the mapping file under tables.{schema.name}.file."
             )
-        return IngestedTable(schema.name, _empty_frame(schema), rows_in=0)
-    row_filter = row_filter or RowFilter()
-    # canonical -> site column; identity for unmapped canonical names
-    site_for = {canon: table.columns.get(canon, canon) for canon in schema.columns}
-    wanted = {site: canon for canon, site in site_for.items()}
-    kept: list[pd.DataFrame] = []
-    not_relevant: Counter[str] = Counter()
-    rows_in = 0
-    file_records: list[dict[str, object]] = []
-    present: set[str] = set()
-    for path in files:
-        malformed = _Malformed()
-        is_csv = not path.name.endswith(".parquet")
-        header, delimiter = _header_of(path, mapping)
-        present |= _check_columns(path, header, wanted, schema, table)
-        include = [c for c in header if c in wanted]  # required columns are among them
-        batches = (
-            _csv_batches(path, mapping.encoding, delimiter, include, malformed)
-            if is_csv
-            else _parquet_batches(path, include)
-        )
-        file_rows = 0
-        for batch in batches:
-            first_row = file_rows + (2 if is_csv else 1)  # CSV: spreadsheet rows (header = 1)
-            numbered = batch.append_column(
-                _ROW, pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64))
+        self.row_filter = row_filter or RowFilter()
+        self.not_relevant: Counter[str] = Counter()
+        self.rows_in = 0
+        self.file_records: list[dict[str, object]] = []
+        self.present: set[str] = set()
+
+    def frames(self) -> Iterator[pd.DataFrame]:
+        schema, mapping, table, row_filter = self.schema, self.mapping, self.table, self.row_filter
+        # canonical -> site column; identity for unmapped canonical names
+        site_for = {canon: table.columns.get(canon, canon) for canon in schema.columns}
+        wanted = {site: canon for canon, site in site_for.items()}
+        for path in self.files:
+            malformed = _Malformed()
+            is_csv = not path.name.endswith(".parquet")
+            header, delimiter = _header_of(path, mapping)
+            self.present |= _check_columns(path, header, wanted, schema, table)
+            include = [c for c in header if c in wanted]  # required columns are among them
+            batches = (
+                _csv_batches(path, mapping.encoding, delimiter, include, malformed)
+                if is_csv
+                else _parquet_batches(path, include)
             )
-            file_rows += batch.num_rows
-            if row_filter.loinc_keep is not None:
-                numbered, dropped_count = _prefilter_loinc(
-                    numbered, site_for["loinc"], row_filter.loinc_keep
+            file_rows = 0
+            for batch in batches:
+                first_row = file_rows + (2 if is_csv else 1)  # CSV: spreadsheet rows (header = 1)
+                numbered = batch.append_column(
+                    _ROW,
+                    pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)),
                 )
-                not_relevant["unknown_loinc"] += dropped_count
-            frame = _to_canonical(numbered, wanted, schema, table)
-            frame["source_file"] = path.name
-            row_numbers = frame.pop(_ROW)
-            if frame["source_row"].isna().all():
-                frame["source_row"] = row_numbers.astype("str")
-            kept.append(finish_batch(frame, schema, mapping, row_filter, not_relevant))
-        if malformed.rows:
-            kept.append(_malformed_frame(malformed, path, schema))
-            file_rows += len(malformed.rows)
-        rows_in += file_rows
-        file_records.append(
-            {
-                "path": str(path),
-                "sha256": sha256_of(path),
-                "rows": file_rows,
-                "bytes": path.stat().st_size,
-            }
+                file_rows += batch.num_rows
+                if row_filter.loinc_keep is not None:
+                    numbered, dropped_count = _prefilter_loinc(
+                        numbered, site_for["loinc"], row_filter.loinc_keep
+                    )
+                    self.not_relevant["unknown_loinc"] += dropped_count
+                frame = _to_canonical(numbered, wanted, schema, table)
+                frame["source_file"] = path.name
+                row_numbers = frame.pop(_ROW)
+                if frame["source_row"].isna().all():
+                    frame["source_row"] = row_numbers.astype("str")
+                yield finish_batch(frame, schema, mapping, row_filter, self.not_relevant)
+            if malformed.rows:
+                yield _malformed_frame(malformed, path, schema)
+                file_rows += len(malformed.rows)
+            self.rows_in += file_rows
+            self.file_records.append(
+                {
+                    "path": str(path),
+                    "sha256": sha256_of(path),
+                    "rows": file_rows,
+                    "bytes": path.stat().st_size,
+                }
+            )
+
+    def ingested(self, frame: pd.DataFrame) -> IngestedTable:
+        return IngestedTable(
+            self.schema.name,
+            frame,
+            rows_in=self.rows_in,
+            not_relevant={k: v for k, v in self.not_relevant.items() if v},
+            files=self.file_records,
+            present_columns=tuple(sorted(self.present)),
         )
-    frame = pd.concat(kept, ignore_index=True) if kept else _empty_frame(schema)
-    return IngestedTable(
-        schema.name,
-        frame,
-        rows_in=rows_in,
-        not_relevant={k: v for k, v in not_relevant.items() if v},
-        files=file_records,
-        present_columns=tuple(sorted(present)),
-    )
 
 
 def finish_batch(

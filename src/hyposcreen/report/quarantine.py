@@ -10,6 +10,7 @@ from hyposcreen.clean import QUARANTINED
 from hyposcreen.ingest.canonical import SCHEMAS
 
 QUARANTINE_COLUMNS = ["table", "source_file", "source_row", "reason", "patient_id", "original"]
+LABEL = "_label"
 
 
 def _original_columns(table: str, frame: pd.DataFrame) -> list[str]:
@@ -24,8 +25,11 @@ def _original_columns(table: str, frame: pd.DataFrame) -> list[str]:
     return [c for c in columns if c in frame.columns]
 
 
-def quarantine_rows(cleaned: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Quarantined rows of every table; `original` is the row as read, as JSON (nulls omitted)."""
+def quarantine_rows(cleaned: dict[str, pd.DataFrame], keep_labels: bool = False) -> pd.DataFrame:
+    """Quarantined rows of every table; `original` is the row as read, as JSON (nulls omitted).
+
+    With `keep_labels` the rows come unordered with their frame label in `_label`, for
+    `order_quarantine` after the partitions of a run are put together."""
     parts = []
     for table, frame in cleaned.items():
         rows = frame.loc[frame["bucket"] == QUARANTINED]
@@ -55,16 +59,25 @@ def quarantine_rows(cleaned: dict[str, pd.DataFrame]) -> pd.DataFrame:
                     "reason": rows["reason"].to_numpy(),
                     "patient_id": rows["patient_id"].to_numpy(),
                     "original": payload,
+                    LABEL: rows.index.to_numpy(),
                 }
             )
         )
     if not parts:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
-    order = pd.to_numeric(out["source_row"], errors="coerce")
+    return out if keep_labels else order_quarantine(out)
+
+
+def order_quarantine(rows: pd.DataFrame) -> pd.DataFrame:
+    """The file's order: table, file, row number; ties by the row's label in its table (the
+    order it was read in), so the merged partitions of a run sort as the whole table does."""
+    if rows.empty:
+        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    order = pd.to_numeric(rows["source_row"], errors="coerce")
     return (
-        out.assign(_order=order)
-        .sort_values(["table", "source_file", "_order", "source_row"], kind="stable")
-        .drop(columns="_order")
+        rows.assign(_order=order)
+        .sort_values(["table", "source_file", "_order", "source_row", LABEL], kind="stable")
+        .drop(columns=["_order", LABEL])
         .reset_index(drop=True)
     )

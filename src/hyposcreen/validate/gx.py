@@ -47,7 +47,7 @@ import pandas as pd
 
 from hyposcreen.clean import parse_values
 from hyposcreen.errors import ConfigError, InputError
-from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
+from hyposcreen.ingest.canonical import PROVENANCE, REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.report.review_list import REVIEW_COLUMNS
 from hyposcreen.rules.loader import load_rules, normalize_label, normalize_unit
 from hyposcreen.validate.docs import make_offline
@@ -304,6 +304,37 @@ def load_suite_spec(name: str, suites_dir: Path | None = None) -> dict[str, Any]
 
 
 # --------------------------------------------------------------------------- preparing frames
+
+
+# Columns the derived columns are computed from (see _derived), per table.
+_DERIVED_INPUTS = {
+    "labs": ("patient_id", "analyte", "unit", "specimen_time", "value_num", "value_raw", "value"),
+    "diagnoses": ("code_system",),
+}
+
+
+def validation_columns(table: str, suites_dir: Path | None = None) -> set[str]:
+    """Every frame column validating `table` can read: what the suite names, the inputs of the
+    derived columns, the time columns (dtype checks), the one-of groups, and the columns the
+    failure details and example rows quote. Validating `frame[sorted subset]` gives the same
+    outcomes as validating the whole frame, at a fraction of the copying."""
+    spec = load_suite_spec(table, suites_dir)
+    columns: set[str] = set(PROVENANCE) | set(SCHEMAS[table].time_columns)
+    columns |= set(_BLANK_AS_MISSING.get(table, ())) | set(_DERIVED_INPUTS.get(table, ()))
+    for group in spec.get("meta", {}).get("required_one_of", []):
+        columns.update(group)
+    for expectation in spec["expectations"]:
+        columns |= _referenced(expectation)
+        columns.update(expectation.get("meta", {}).get("detail_columns", []))
+    return columns
+
+
+def project_for_validation(
+    table: str, frame: pd.DataFrame, suites_dir: Path | None = None
+) -> pd.DataFrame:
+    """`frame` narrowed to validation_columns(table), in the frame's own column order."""
+    wanted = validation_columns(table, suites_dir)
+    return frame[[c for c in frame.columns if c in wanted]]
 
 
 @dataclass
@@ -713,7 +744,16 @@ def _run_with_docs(jobs: list[_Job], docs_dir: Path) -> tuple[list[Any], Path]:
         )
         run = checkpoint.run(batch_parameters={"dataframe": job.view})
         results.append(next(iter(run.run_results.values())))
+    _forget_context()
     return results, docs_dir / "index.html"
+
+
+def _forget_context() -> None:
+    """GX keeps the last context it built in a module global, and through it the validated
+    frames (its batch data): hand that slot back so a run's frames are freed once read."""
+    from great_expectations.data_context.data_context.context_factory import project_manager
+
+    project_manager.set_project(_CONTEXT)
 
 
 # --------------------------------------------------------------------------- reading results

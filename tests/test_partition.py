@@ -1,0 +1,194 @@
+"""Partitioned runs (issue #6): the same bytes as one partition, on either executor."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from hyposcreen.config import RunSettings, parse_window
+from hyposcreen.errors import ConfigError
+from hyposcreen.partition import partition_of, resolve_partitions, run_partitioned, run_screen
+from hyposcreen.pipeline import prepare, run_pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "canonical"
+WINDOW = ("2026-11-20T00:00:00", "2026-11-21T00:00:00")
+OUTPUTS = (
+    "review_list.csv",
+    "review_list.parquet",
+    "review_list.html",
+    "review_list.xlsx",
+    "evidence.csv",
+    "quarantine.csv",
+)
+DAY = "2026-11-20"  # the CLI and the flow write each window to <out>/<date>/
+
+
+def _settings(input_dir: Path, out: Path) -> RunSettings:
+    return RunSettings(input_dir=input_dir, out_dir=out, window=parse_window(*WINDOW))
+
+
+def _dirty_hive_extract(folder: Path) -> Path:
+    """The sample with labs as a hive-partitioned folder of two CSV files plus dirt: a padded
+    patient id, a blank one, duplicate rows, a non-numeric value and a malformed line."""
+    shutil.copytree(SAMPLE, folder)
+    lines = (folder / "labs.csv").read_text().splitlines()
+    (folder / "labs.csv").unlink()
+    header, rows = lines[0], lines[1:]
+    dirt = [
+        rows[5].replace("P", " P", 1),  # same patient, padded: must share its partition
+        ",E9,S9,2026-11-20T08:00:00,,2951-2,Sodium,130,mmol/L,final,Serum",  # no patient id
+        rows[7],
+        rows[7],  # exact duplicates
+        rows[9].replace(",135,", ",HEMOLYZED,"),
+        "P001,E001,too,many,fields,in,this,line,for,the,header,at,all",
+    ]
+    part = folder / "labs" / "year=2026" / "month=11"
+    part.mkdir(parents=True)
+    half = len(rows) // 2
+    (part / "part-0.csv").write_text("\n".join([header, *rows[:half], *dirt]) + "\n")
+    (part / "part-1.csv").write_text("\n".join([header, *rows[half:]]) + "\n")
+    return folder
+
+
+def _manifest_counts(out: Path) -> dict[str, object]:
+    manifest = json.loads((out / "run_manifest.json").read_text())
+    keep = ("reconciliation", "attrition", "counts_per_tier", "listed", "inputs", "run_id")
+    counts = {k: manifest[k] for k in keep}
+    validation = manifest["validation"]
+    counts["contract_quarantine"] = validation["rows_quarantined_by_contract"]
+    counts["outcomes"] = validation["outcomes"]
+    return counts
+
+
+def _assert_same_outputs(a: Path, b: Path) -> None:
+    for name in OUTPUTS:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert _manifest_counts(a) == _manifest_counts(b)
+
+
+@pytest.fixture(scope="module")
+def dirty(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The dirty hive extract and its single-partition (in-memory) run."""
+    base = tmp_path_factory.mktemp("dirty")
+    extract = _dirty_hive_extract(base / "extract")
+    single = base / "single"
+    run_pipeline(_settings(extract, single))
+    return extract, single
+
+
+def test_a_patients_hash_partition_is_stable_and_ignores_surrounding_spaces() -> None:
+    """The same id lands in the same partition in every process (fixed-key SipHash)."""
+    ids = pd.Series(["P001", " P001 ", "P002", None, "", "Ärztin-7"], dtype="str")
+    parts = partition_of(ids, 8)
+    assert parts[0] == parts[1]
+    assert parts[3] == parts[4]  # a missing id hashes like the empty one
+    code = (
+        "import pandas as pd; from hyposcreen.partition import partition_of; "
+        "print(partition_of(pd.Series(['P001','P002','Ärztin-7'], dtype='str'), 8).tolist())"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert other.strip() == str([int(parts[0]), int(parts[2]), int(parts[5])]) == "[6, 1, 0]"
+
+
+def test_hive_folder_is_read_like_one_file(dirty: tuple[Path, Path]) -> None:
+    """year=/month= folders add no columns: the column checks pass, every row is counted."""
+    _, single = dirty
+    manifest = json.loads((single / "run_manifest.json").read_text())
+    assert len(manifest["inputs"]["labs"]) == 2
+    labs = manifest["reconciliation"]["labs"]
+    assert labs["reconciled"]
+    assert labs["reasons"]["quarantined"]["malformed_row"] == 1
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 7])
+def test_partitioned_run_writes_the_bytes_of_a_single_run(
+    dirty: tuple[Path, Path], tmp_path: Path, partitions: int
+) -> None:
+    """Review list, evidence, quarantine and manifest counts do not depend on partitions."""
+    extract, single = dirty
+    run_partitioned(prepare(_settings(extract, tmp_path)), partitions)
+    _assert_same_outputs(single, tmp_path)
+    assert not list(tmp_path.glob(".hyposcreen-partitions-*"))  # the spill folder is removed
+
+
+def test_partitioned_parquet_hive_dataset(tmp_path: Path) -> None:
+    """A hive-partitioned Parquet dataset screens as the same table in one CSV file."""
+    extract = tmp_path / "extract"
+    shutil.copytree(SAMPLE, extract)
+    labs = pd.read_csv(extract / "labs.csv", dtype=str, keep_default_na=False)
+    (extract / "labs.csv").unlink()
+    for month, rows in (("10", labs.iloc[:40]), ("11", labs.iloc[40:])):
+        folder = extract / "labs" / "year=2026" / f"month={month}"
+        folder.mkdir(parents=True)
+        table = pa.Table.from_pandas(rows.replace("", None), preserve_index=False)
+        pq.write_table(table, folder / "part-0.parquet")
+    run_pipeline(_settings(extract, tmp_path / "single"))
+    run_partitioned(prepare(_settings(extract, tmp_path / "parts")), 4)
+    _assert_same_outputs(tmp_path / "single", tmp_path / "parts")
+    golden = pd.read_csv(tmp_path / "single" / "review_list.csv", dtype=str)
+    expected = pd.read_csv(
+        ROOT / "tests" / "data" / "golden" / "sample" / "expected_review_list.csv", dtype=str
+    )
+    assert list(golden["patient_id"]) == list(expected["patient_id"])
+
+
+def test_partitions_are_automatic_above_the_threshold(tmp_path: Path) -> None:
+    ctx = prepare(_settings(SAMPLE, tmp_path))
+    assert resolve_partitions(ctx, None) == 1
+    assert resolve_partitions(ctx, 5) == 5
+    with pytest.raises(ConfigError, match="--partitions"):
+        resolve_partitions(ctx, 0)
+    with pytest.raises(ConfigError, match="executor"):
+        run_screen(ctx, executor="spark")
+
+
+def test_dask_local_cluster_writes_the_bytes_of_the_local_executor(
+    dirty: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Partition work on a LocalCluster of 2 worker processes gives identical outputs."""
+    pytest.importorskip("distributed")
+    extract, single = dirty
+    run_partitioned(prepare(_settings(extract, tmp_path / "dask")), 3, executor="dask")
+    _assert_same_outputs(single, tmp_path / "dask")
+
+
+def test_cli_takes_partitions_and_executor(dirty: tuple[Path, Path], tmp_path: Path) -> None:
+    """`--partitions 3 --executor local --no-flow` writes the single run's bytes."""
+    from hyposcreen.cli import main
+
+    extract, single = dirty
+    argv = ["run", "--no-flow", "--input", str(extract), "--out", str(tmp_path)]
+    argv += ["--window-start", WINDOW[0], "--window-end", WINDOW[1]]
+    assert main([*argv, "--partitions", "3", "--executor", "local"]) == 0
+    _assert_same_outputs(single, tmp_path / DAY)
+    with pytest.raises(SystemExit):
+        main([*argv, "--partitions", "0"])
+
+
+@pytest.mark.flow
+def test_flow_runs_partitioned(
+    prefect_harness: None, dirty: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The nightly flow's partitions parameter gives the single run's bytes."""
+    from flows.nightly import nightly_screen
+
+    extract, single = dirty
+    nightly_screen(
+        input=str(extract),
+        out=str(tmp_path),
+        window_start=WINDOW[0],
+        window_end=WINDOW[1],
+        partitions=2,
+    )
+    _assert_same_outputs(single, tmp_path / DAY)
