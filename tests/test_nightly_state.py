@@ -23,7 +23,8 @@ import pytest
 from hyposcreen.cli import main
 from hyposcreen.config import RunSettings, Window
 from hyposcreen.errors import InputError
-from hyposcreen.pipeline import run_pipeline
+from hyposcreen.partition import run_screen
+from hyposcreen.pipeline import prepare, run_pipeline
 from hyposcreen.state import StateStore
 from hyposcreen.windows import nightly_windows, out_folder, plan_windows
 
@@ -73,16 +74,12 @@ def _na(patient: str, collected: str, value: str, reported: str = "") -> list[st
     return [patient, collected, reported, "2951-2", value, "mmol/L"]
 
 
-def _run(extract: Path, out: Path, state: Path, day: str) -> pd.DataFrame:
+def _run(extract: Path, out: Path, state: Path, day: str, partitions: int = 1) -> pd.DataFrame:
     window = _night(day)
-    summary = run_pipeline(
-        RunSettings(
-            input_dir=extract,
-            out_dir=out_folder(str(out), window),
-            window=window,
-            state_dir=state,
-        )
+    settings = RunSettings(
+        input_dir=extract, out_dir=out_folder(str(out), window), window=window, state_dir=state
     )
+    summary = run_screen(prepare(settings), partitions)
     return pd.read_csv(summary.review_csv, dtype=str, keep_default_na=False)
 
 
@@ -150,26 +147,30 @@ def test_a_review_file_without_its_columns_is_a_clear_error(
 # ------------------------------------------------------------------ late results
 
 
-@pytest.mark.parametrize("reported", ["2026-11-21T09:00:00", ""], ids=["result_time", "first_seen"])
+@pytest.mark.parametrize(
+    ("reported", "partitions"),
+    [("2026-11-21T09:00:00", 1), ("", 1), ("", 3)],
+    ids=["result_time", "first_seen", "first_seen_3_partitions"],
+)
 def test_a_result_that_arrives_a_day_late_is_screened_the_next_night(
-    tmp_path: Path, reported: str
+    tmp_path: Path, reported: str, partitions: int
 ) -> None:
     """P2's sodium of 11-20 10:00 is missing from night 1's extract and appears in night 2's
     (reported the next morning, or without a result time: first seen in that extract). Night 2
     lists P2 with the collection time as index time; night 3 does not screen it again."""
     extract, out, state = tmp_path / "in", tmp_path / "out", tmp_path / "state"
     _extract(extract, [], ["2026-11-20"])
-    assert _run(extract, out, state, "2026-11-20").empty
+    assert _run(extract, out, state, "2026-11-20", partitions).empty
 
     late = _na("P2", "2026-11-20T10:00:00", "126", reported)
     _extract(extract, [late], ["2026-11-20", "2026-11-21"])
-    review = _run(extract, out, state, "2026-11-21")
+    review = _run(extract, out, state, "2026-11-21", partitions)
     assert list(review["patient_id"]) == ["P2"]
     assert review.loc[0, "index_time"] == "2026-11-20T10:00:00"
     assert review.loc[0, "index_sodium"] == "126.0"
 
     _extract(extract, [late], ["2026-11-20", "2026-11-21", "2026-11-22"])
-    assert _run(extract, out, state, "2026-11-22").empty
+    assert _run(extract, out, state, "2026-11-22", partitions).empty
 
 
 def test_without_state_a_window_screens_only_its_own_collection_times(tmp_path: Path) -> None:
