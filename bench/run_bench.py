@@ -305,7 +305,9 @@ def run_pipeline(
         result["error"] = f"hyposcreen CLI failed ({reason})"
         result["stderr_tail"] = read_tail(run.stderr_path)
         return result
-    manifest_path = out_dir / "run_manifest.json"
+    # the CLI writes the window's outputs into its own folder under --out
+    found = sorted(out_dir.glob("*/run_manifest.json"))
+    manifest_path = found[0] if found else out_dir / "run_manifest.json"
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
