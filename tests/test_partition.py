@@ -192,3 +192,20 @@ def test_flow_runs_partitioned(
         partitions=2,
     )
     _assert_same_outputs(single, tmp_path / DAY)
+
+
+def test_site_mapping_extract_partitions_like_a_single_run(tmp_path: Path) -> None:
+    """Renamed columns, a lab dictionary, Latin-1 text and a time zone survive the spill."""
+    site = ROOT / "sample_data" / "site_example"
+
+    def settings(out: Path) -> RunSettings:
+        return RunSettings(
+            input_dir=site / "extract",
+            out_dir=out,
+            window=parse_window("2026-11-20", "2026-11-21", "Europe/Berlin"),
+            mapping_path=site / "site_mapping.yaml",
+        )
+
+    run_pipeline(settings(tmp_path / "single"))
+    run_partitioned(prepare(settings(tmp_path / "parts")), 4)
+    _assert_same_outputs(tmp_path / "single", tmp_path / "parts")
