@@ -46,6 +46,9 @@ def build_deployment(
     name: str = DEFAULT_NAME,
     cron: str = DEFAULT_CRON,
     state_dir: str | None = None,
+    partitions: int | None = None,
+    executor: str | None = None,
+    dask_address: str | None = None,
 ) -> RunnerDeployment:
     """The deployment `serve` runs: cron in the site's time zone, window left to the default."""
     timezone = site_timezone(_absolute(mapping))
@@ -58,6 +61,9 @@ def build_deployment(
         "rules": _absolute(rules),
         "glucose_factor": glucose_factor,
         "state_dir": _absolute(state_dir),
+        "partitions": partitions,
+        "executor": executor,
+        "dask_address": dask_address,
     }
     return nightly_screen.to_deployment(  # type: ignore[return-value]  # sync call, not awaited
         name=name,
@@ -96,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile")
     parser.add_argument("--rules")
     parser.add_argument("--glucose-factor", type=float)
+    parser.add_argument("--partitions", type=int, help="patient-hash partitions (default: auto)")
+    parser.add_argument("--executor", choices=("local", "dask"), help="default: local")
+    parser.add_argument("--dask-address", help="Dask scheduler for --executor dask")
     parser.add_argument("--name", default=DEFAULT_NAME, help="deployment name")
     parser.add_argument("--cron", default=DEFAULT_CRON, help="cron in the site's time zone")
     parser.add_argument("--wait", type=float, default=120, help="seconds to wait for the API")
@@ -131,6 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             name=args.name,
             cron=args.cron,
             state_dir=args.state_dir,
+            partitions=args.partitions,
+            executor=args.executor,
+            dask_address=args.dask_address,
         )
     except HyposcreenError as exc:
         print(f"flows.deploy: error: {exc}", file=sys.stderr)

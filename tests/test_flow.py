@@ -213,8 +213,11 @@ def test_deployment_runs_at_two_in_the_site_time_zone(tmp_path: Path) -> None:
 
 
 def test_deployment_served_by_make_serve_keeps_nightly_state(tmp_path: Path) -> None:
-    deployment = build_deployment(input=str(SAMPLE), out=str(tmp_path), state_dir="state")
+    deployment = build_deployment(
+        input=str(SAMPLE), out=str(tmp_path), state_dir="state", partitions=4, executor="dask"
+    )
     assert deployment.parameters["state_dir"] == str(Path("state").absolute())
+    assert (deployment.parameters["partitions"], deployment.parameters["executor"]) == (4, "dask")
 
 
 @pytest.mark.parametrize(

@@ -23,14 +23,14 @@ from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import TableSchema
 from hyposcreen.ingest.tabular import (
+    MalformedRows,
     RowFilter,
-    _csv_batches,
-    _header_of,
-    _Malformed,
-    _parquet_batches,
     canonical_columns,
+    csv_batches,
     empty_frame,
     finish_batch,
+    header_of,
+    parquet_batches,
     sha256_of,
 )
 
@@ -110,7 +110,7 @@ def normalize_ids(values: pa.Array) -> pa.Array:
 
 
 def _unquoted_batches(
-    path: Path, encoding: str, header: list[str], include: list[str], malformed: _Malformed
+    path: Path, encoding: str, header: list[str], include: list[str], malformed: MalformedRows
 ) -> Iterator[pa.RecordBatch]:
     """A tab-delimited file read without quote handling; the header (quotes stripped) is
     given explicitly."""
@@ -151,7 +151,7 @@ class SourceTable:
     # with a double quote must not swallow the lines after it
     unquoted_tabs: bool = False
     rows_read: int = 0
-    malformed: list[tuple[Path, _Malformed]] = field(default_factory=list)
+    malformed: list[tuple[Path, MalformedRows]] = field(default_factory=list)
     records: list[dict[str, object]] = field(default_factory=list)
 
     def batches(
@@ -167,7 +167,7 @@ class SourceTable:
         Every file must have the `required` columns and at least one of `one_of`.
         """
         for path in self.files:
-            header, delimiter = _header_of(path, self.mapping)
+            header, delimiter = header_of(path, self.mapping)
             by_lower = {h.strip().lower(): h for h in header}
             missing = [c for c in required if c not in by_lower]
             if one_of and not any(c in by_lower for c in one_of):
@@ -180,14 +180,14 @@ class SourceTable:
                     column=missing[0],
                 )
             include = [by_lower[c] for c in wanted if c in by_lower]
-            malformed = _Malformed()
+            malformed = MalformedRows()
             is_csv = not path.name.lower().endswith(".parquet")
             if not is_csv:
-                source = _parquet_batches(path, include)
+                source = parquet_batches(path, include)
             elif self.unquoted_tabs and delimiter == "\t":
                 source = _unquoted_batches(path, self.mapping.encoding, header, include, malformed)
             else:
-                source = _csv_batches(path, self.mapping.encoding, delimiter, include, malformed)
+                source = csv_batches(path, self.mapping.encoding, delimiter, include, malformed)
             file_rows = 0
             for batch in source:
                 first = file_rows + (2 if is_csv else 1)

@@ -31,7 +31,7 @@ _ROW = "__hyposcreen_row"
 
 
 @dataclass
-class _Malformed:
+class MalformedRows:
     """Rows the CSV parser could not split into the header's columns (quarantined later)."""
 
     rows: list[dict[str, str]] = field(default_factory=list)
@@ -80,7 +80,7 @@ def _read_header(path: Path, encoding: str) -> str:
     return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
 
 
-def _header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
+def header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
     """Column names (and the CSV delimiter), read before any data so a wrong layout fails fast."""
     if path.name.endswith(".parquet"):
         try:
@@ -94,8 +94,8 @@ def _header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
     return [h.strip().strip('"') for h in header.split(delimiter)], delimiter
 
 
-def _csv_batches(
-    path: Path, encoding: str, delimiter: str, include: list[str], malformed: _Malformed
+def csv_batches(
+    path: Path, encoding: str, delimiter: str, include: list[str], malformed: MalformedRows
 ) -> Iterator[pa.RecordBatch]:
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -142,7 +142,7 @@ def _csv_batches(
             raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
 
 
-def _parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
+def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
     try:
         handle = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -261,15 +261,15 @@ class TableStream:
         site_for = {canon: table.columns.get(canon, canon) for canon in schema.columns}
         wanted = {site: canon for canon, site in site_for.items()}
         for path in self.files:
-            malformed = _Malformed()
+            malformed = MalformedRows()
             is_csv = not path.name.endswith(".parquet")
-            header, delimiter = _header_of(path, mapping)
+            header, delimiter = header_of(path, mapping)
             self.present |= _check_columns(path, header, wanted, schema, table)
             include = [c for c in header if c in wanted]  # required columns are among them
             batches = (
-                _csv_batches(path, mapping.encoding, delimiter, include, malformed)
+                csv_batches(path, mapping.encoding, delimiter, include, malformed)
                 if is_csv
-                else _parquet_batches(path, include)
+                else parquet_batches(path, include)
             )
             file_rows = 0
             for batch in batches:
@@ -396,7 +396,7 @@ def _parse_time_columns(
     return frame
 
 
-def _malformed_frame(malformed: _Malformed, path: Path, schema: TableSchema) -> pd.DataFrame:
+def _malformed_frame(malformed: MalformedRows, path: Path, schema: TableSchema) -> pd.DataFrame:
     frame = _empty_frame(schema, len(malformed.rows))
     frame["source_file"] = path.name
     frame["source_row"] = [r["line"] for r in malformed.rows]
