@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from browser import CHROMIUM_ARGS, find_chromium
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.errors import InputError
 from hyposcreen.pipeline import run_pipeline
@@ -129,20 +129,10 @@ def test_data_docs_index_in_a_real_browser_lists_every_table(
     sample_run: Path, tmp_path: Path
 ) -> None:
     """Headless Chromium renders the index with one row per table and a link to GX's page."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = find_chromium()
     if chromium is None:
         pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ]
+    flags = ["--headless", *CHROMIUM_ARGS, f"--user-data-dir={tmp_path / 'profile'}"]
     index = (sample_run / "validation" / "index.html").resolve().as_uri()
     dom = subprocess.run(
         [chromium, *flags, "--dump-dom", index], capture_output=True, text=True, timeout=120

@@ -3,8 +3,6 @@ filters without a server, and fetches nothing."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,31 +10,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from browser import CHROMIUM_ARGS, find_chromium
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.pipeline import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"
 WINDOW = ("2026-11-20T00:00:00", "2026-11-21T00:00:00")
-# The machine has no network: without these flags Chromium waits on refused connections.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def find_chromium() -> str | None:
-    """HYPOSCREEN_CHROMIUM, else Debian's /usr/bin/chromium, else one on PATH."""
-    candidates = [os.environ.get("HYPOSCREEN_CHROMIUM"), "/usr/bin/chromium"]
-    candidates += [shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")]
-    return next((c for c in candidates if c and Path(c).is_file()), None)
-
-
 CHROMIUM = find_chromium()
 pytestmark = [
     pytest.mark.slow,

@@ -221,7 +221,12 @@ def _late_results(ctx: RunContext, labs: pd.DataFrame) -> tuple[pd.DataFrame, pd
     sodium = labs.loc[(labs["analyte"] == "sodium") & (labs["bucket"] == USED)]
     keys = result_keys(sodium)
     late = flag_late_results(
-        sodium, keys, window, rules, ctx.state.seen_keys(lookback), ctx.state.screened_windows()
+        sodium,
+        keys,
+        window,
+        rules,
+        ctx.state.seen_keys(lookback),
+        ctx.state.screened_windows(since=lookback),
     )
     out = labs.assign(reported_late=False)
     out.loc[late.index[late.to_numpy()], "reported_late"] = True
@@ -492,7 +497,15 @@ def write_results(
     final = publish_folder(out, ctx.settings.out_dir)
     ctx.staging = None
     if ctx.state is not None:  # only once the outputs are in place: a crash never advances it
-        ctx.state.record_run(ctx.settings.window, run_id, final, listed_cases(result), seen_results)
+        lookback = pd.Timedelta(hours=ctx.rules.windows["late_result_lookback_hours"])
+        ctx.state.record_run(
+            ctx.settings.window,
+            run_id,
+            final,
+            listed_cases(result),
+            seen_results,
+            keep_seen=2 * lookback,  # twice the late-result lookback: never one too few
+        )
     return RunSummary(
         run_id=run_id,
         out_dir=final,

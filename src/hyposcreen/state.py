@@ -111,11 +111,14 @@ class StateStore:
             value = row.fetchone()[0]
         return _stamp(value) if value else None
 
-    def screened_windows(self) -> list[Window]:
+    def screened_windows(self, since: pd.Timestamp | None = None) -> list[Window]:
+        """Windows screened successfully (ending after `since`, when given), oldest first."""
+        after = since.strftime(_ISO) if since is not None else ""
         with self._connect() as db:
             rows = db.execute(
-                "SELECT window_start, window_end FROM runs WHERE site = ? ORDER BY window_start",
-                (self.site,),
+                "SELECT window_start, window_end FROM runs WHERE site = ? AND window_end > ? "
+                "ORDER BY window_start",
+                (self.site, after),
             ).fetchall()
         return [
             Window(pd.Timestamp(s).as_unit("us"), pd.Timestamp(e).as_unit("us")) for s, e in rows
@@ -155,15 +158,22 @@ class StateStore:
         run_id: str,
         out_dir: Path,
         listed: pd.DataFrame,
-        seen: pd.DataFrame,
+        seen: pd.DataFrame | None,
+        keep_seen: pd.Timedelta = pd.Timedelta(days=30),
     ) -> None:
         """One transaction: the window, the cases listed, the sodium results seen.
 
         `listed`: patient_id, tier, nadir, overcorrection_to (text or empty).
         `seen`: result_key, specimen_time. A re-run of the same window replaces its rows.
+        Digests of results collected long before the window (more than `keep_seen` before
+        it) are dropped: a result that old is no longer a late-result candidate.
         """
         start, end = window.start.strftime(_ISO), window.end.strftime(_ISO)
+        oldest = (window.start - keep_seen).strftime(_ISO)
         with self._connect() as db:
+            db.execute(
+                "DELETE FROM seen_results WHERE site = ? AND specimen_time < ?", (self.site, oldest)
+            )
             db.execute(
                 "DELETE FROM listings WHERE site = ? AND window_start = ?", (self.site, start)
             )
@@ -176,13 +186,14 @@ class StateStore:
                     ].itertuples(index=False)
                 ],
             )
-            db.executemany(
-                "INSERT OR IGNORE INTO seen_results VALUES (?, ?, ?)",
-                [
-                    (self.site, int(k), t.strftime(_ISO))
-                    for k, t in seen[["result_key", "specimen_time"]].itertuples(index=False)
-                ],
-            )
+            if seen is not None:
+                db.executemany(
+                    "INSERT OR IGNORE INTO seen_results VALUES (?, ?, ?)",
+                    [
+                        (self.site, int(k), t.strftime(_ISO))
+                        for k, t in seen[["result_key", "specimen_time"]].itertuples(index=False)
+                    ],
+                )
             db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
                 (self.site, start, end, run_id, len(listed), str(out_dir)),
