@@ -21,17 +21,18 @@ import pyarrow.csv as pacsv
 
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
-from hyposcreen.ingest.canonical import TableSchema
+from hyposcreen.ingest.canonical import IngestedTable, TableSchema
 from hyposcreen.ingest.tabular import (
     MalformedRows,
     RowFilter,
     canonical_columns,
     csv_batches,
     empty_frame,
+    file_record,
     finish_batch,
     header_of,
+    malformed_frame,
     parquet_batches,
-    sha256_of,
 )
 
 TEXT_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")
@@ -206,14 +207,7 @@ class SourceTable:
                 self.malformed.append((path, malformed))
                 file_rows += len(malformed.rows)
             self.rows_read += file_rows
-            self.records.append(
-                {
-                    "path": str(path),
-                    "sha256": sha256_of(path),
-                    "rows": file_rows,
-                    "bytes": path.stat().st_size,
-                }
-            )
+            self.records.append(file_record(path, file_rows))
 
     @staticmethod
     def _to_frame(batch: pa.RecordBatch, wanted: Sequence[str], path: Path) -> pd.DataFrame:
@@ -237,22 +231,33 @@ class SourceTable:
             return pd.DataFrame({c: pd.Series(dtype="str") for c in wanted})
         return pd.concat(parts, ignore_index=True)
 
-    def malformed_frame(self, schema: TableSchema) -> pd.DataFrame | None:
-        """Rows the CSV parser could not split, as canonical rows (quarantined malformed_row)."""
-        if not self.malformed:
-            return None
-        parts = []
-        for path, malformed in self.malformed:
-            frame = empty_frame(schema, len(malformed.rows))
-            frame["source_file"] = path.name
-            frame["source_row"] = [r["line"] for r in malformed.rows]
-            frame["malformed_text"] = [r["text"] for r in malformed.rows]
-            parts.append(frame)
-        return pd.concat(parts, ignore_index=True)
-
-    @property
-    def malformed_count(self) -> int:
-        return sum(len(m.rows) for _, m in self.malformed)
+    def ingested(
+        self,
+        schema: TableSchema,
+        frames: list[pd.DataFrame],
+        not_relevant: Counter[str],
+        unmapped: Counter[str],
+        present_columns: tuple[str, ...],
+        extra_files: Sequence[dict[str, object]] = (),
+        extra_counts: dict[str, dict[str, int]] | None = None,
+    ) -> IngestedTable:
+        """The canonical table read from this source table: mapped frames plus the rows the
+        CSV parser could not split (quarantined malformed_row), with files and source counts."""
+        frames = [*frames, *(malformed_frame(m, path, schema) for path, m in self.malformed)]
+        unmapped = unmapped.copy()
+        unmapped["malformed_row"] += sum(len(m.rows) for _, m in self.malformed)
+        return IngestedTable(
+            schema.name,
+            pd.concat(frames, ignore_index=True) if frames else empty_frame(schema),
+            rows_in=self.rows_read,
+            not_relevant={k: v for k, v in not_relevant.items() if v},
+            files=[*self.records, *extra_files],
+            present_columns=present_columns,
+            source_counts={
+                self.name: counts_entry(self.rows_read, unmapped),
+                **(extra_counts or {}),
+            },
+        )
 
 
 def counts_entry(read: int, unmapped: Counter[str] | dict[str, int]) -> dict[str, int]:

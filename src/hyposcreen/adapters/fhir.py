@@ -47,7 +47,7 @@ from hyposcreen.adapters.fhir_scan import (
 from hyposcreen.config import SiteMapping, Window
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
-from hyposcreen.ingest.tabular import RowFilter, sha256_of
+from hyposcreen.ingest.tabular import RowFilter, file_record
 from hyposcreen.rules.loader import RuleSet
 
 log = logging.getLogger(__name__)
@@ -152,15 +152,6 @@ def _reader(
     return LineReader(builder, wanted, rows, {}), None, None
 
 
-def _file_record(path: Path, rows: int, sha256: str | None = None) -> dict[str, object]:
-    return {
-        "path": str(path),
-        "sha256": sha256 or sha256_of(path),
-        "rows": rows,
-        "bytes": path.stat().st_size,
-    }
-
-
 def read_table(
     input_dir: Path,
     name: str,
@@ -192,7 +183,7 @@ def read_table(
                 rows = scan_prefiltered(path, rel, needle, reader, tally, bounds, digest)
             else:
                 rows = scan_all(path, rel, reader, tally, digest)
-            files.append(_file_record(path, rows, digest.hexdigest()))
+            files.append(file_record(path, rows, digest.hexdigest()))
     rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
     if medication_mapper is not None:
         for (kind, note), count in medication_mapper.unmapped.items():
@@ -202,7 +193,7 @@ def read_table(
     for support, size in indexed.items():
         if by_type.get(support):
             counts[support] = Counter(files=len(by_type[support]), indexed=size)
-            files += [_file_record(p, 0) for p in by_type[support]]
+            files += [file_record(p, 0) for p in by_type[support]]
     if name in ("medications", "diagnoses") and not any(
         by_type.get(t) for t in (*TABLE_TYPES[name], MIXED)
     ):

@@ -40,7 +40,6 @@ import pandas as pd
 
 from hyposcreen.adapters._files import (
     SourceTable,
-    counts_entry,
     finish,
     first_present,
     id_text,
@@ -131,22 +130,14 @@ def read_table(
     frames, not_relevant, unmapped, extra = reader(
         input_dir, table, rules, mapping, row_filter or RowFilter()
     )
-    malformed = table.malformed_frame(schema)
-    if malformed is not None:
-        frames.append(malformed)
-        unmapped["malformed_row"] += table.malformed_count
-    frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(schema)
-    return IngestedTable(
-        name,
-        frame,
-        rows_in=table.rows_read,
-        not_relevant={k: v for k, v in not_relevant.items() if v},
-        files=table.records + [r for t in extra for r in t.records],
-        present_columns=MAPPED_COLUMNS[name],
-        source_counts={
-            stem: counts_entry(table.rows_read, unmapped),
-            **{t.name: {"read": t.rows_read} for t in extra},
-        },
+    return table.ingested(
+        schema,
+        frames,
+        not_relevant,
+        unmapped,
+        MAPPED_COLUMNS[name],
+        extra_files=[r for t in extra for r in t.records],
+        extra_counts={t.name: {"read": t.rows_read} for t in extra},
     )
 
 

@@ -35,9 +35,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
-from hyposcreen.adapters._files import SourceTable, counts_entry, listing
+from hyposcreen.adapters._files import SourceTable, listing
 from hyposcreen.adapters._omop_events import (
     read_condition_occurrence,
     read_drug_exposure,
@@ -122,18 +120,13 @@ def read_table(
         "patients": read_person,
     }[name]
     frames, not_relevant, unmapped = reader(table, vocab, rules, mapping, row_filter)
-    malformed = table.malformed_frame(schema)
-    if malformed is not None:
-        frames.append(malformed)
-        unmapped["malformed_row"] += table.malformed_count
-    frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(schema)
     records, vocab_counts = vocab.used_by(_VOCABULARY[name])
-    return IngestedTable(
-        name,
-        frame,
-        rows_in=table.rows_read,
-        not_relevant={k: v for k, v in not_relevant.items() if v},
-        files=table.records + records,
-        present_columns=MAPPED_COLUMNS[name],
-        source_counts={stem: counts_entry(table.rows_read, unmapped), **vocab_counts},
+    return table.ingested(
+        schema,
+        frames,
+        not_relevant,
+        unmapped,
+        MAPPED_COLUMNS[name],
+        extra_files=records,
+        extra_counts=vocab_counts,
     )

@@ -60,6 +60,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def file_record(path: Path, rows: int, sha256: str | None = None) -> dict[str, object]:
+    """The manifest's entry for one input file (sha256 computed here unless given)."""
+    return {
+        "path": str(path),
+        "sha256": sha256 or sha256_of(path),
+        "rows": rows,
+        "bytes": path.stat().st_size,
+    }
+
+
 def _sniff_delimiter(header: str) -> str:
     counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
@@ -291,17 +301,10 @@ class TableStream:
                     frame["source_row"] = row_numbers.astype("str")
                 yield finish_batch(frame, schema, mapping, row_filter, self.not_relevant)
             if malformed.rows:
-                yield _malformed_frame(malformed, path, schema)
+                yield malformed_frame(malformed, path, schema)
                 file_rows += len(malformed.rows)
             self.rows_in += file_rows
-            self.file_records.append(
-                {
-                    "path": str(path),
-                    "sha256": sha256_of(path),
-                    "rows": file_rows,
-                    "bytes": path.stat().st_size,
-                }
-            )
+            self.file_records.append(file_record(path, file_rows))
 
     def ingested(self, frame: pd.DataFrame) -> IngestedTable:
         return IngestedTable(
@@ -396,7 +399,8 @@ def _parse_time_columns(
     return frame
 
 
-def _malformed_frame(malformed: MalformedRows, path: Path, schema: TableSchema) -> pd.DataFrame:
+def malformed_frame(malformed: MalformedRows, path: Path, schema: TableSchema) -> pd.DataFrame:
+    """Rows the CSV parser could not split, as canonical rows (quarantined malformed_row)."""
     frame = _empty_frame(schema, len(malformed.rows))
     frame["source_file"] = path.name
     frame["source_row"] = [r["line"] for r in malformed.rows]
