@@ -173,6 +173,22 @@ def test_a_result_that_arrives_a_day_late_is_screened_the_next_night(
     assert _run(extract, out, state, "2026-11-22", partitions).empty
 
 
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_a_result_first_seen_four_days_late_is_read_and_screened(
+    tmp_path: Path, partitions: int
+) -> None:
+    """Collected on 11-17 (a night already screened), first in the extract of 11-21: far
+    before the usual 72 h read period, still inside the 7-day lookback, in every run mode."""
+    extract, out, state = tmp_path / "in", tmp_path / "out", tmp_path / "state"
+    _extract(extract, [], ["2026-11-17"])
+    assert _run(extract, out, state, "2026-11-17", partitions).empty
+    late = _na("P2", "2026-11-17T10:00:00", "126")
+    _extract(extract, [late], ["2026-11-17", "2026-11-21"])
+    review = _run(extract, out, state, "2026-11-21", partitions)
+    assert list(review["patient_id"]) == ["P2"]
+    assert review.loc[0, "index_time"] == "2026-11-17T10:00:00"
+
+
 def test_without_state_a_window_screens_only_its_own_collection_times(tmp_path: Path) -> None:
     """Stateless (ad-hoc) runs keep the plain window semantics: no late-result pickup."""
     extract = _extract(

@@ -32,19 +32,19 @@ _CENSORED = (
 _CENSOR_OPS = {"≤": "<=", "≥": ">=", "less than": "<", "greater than": ">"}
 
 
-def read_window_start(window: Window, rules: RuleSet) -> pd.Timestamp:
+def read_window_start(window: Window, rules: RuleSet, late_results: bool = False) -> pd.Timestamp:
     """Labs are read from the window start less the context period (spec §7) and the glucose
-    pairing span, so a context sodium at the very start can still find its glucose (§4)."""
+    pairing span, so a context sodium at the very start can still find its glucose (§4).
+    Nightly runs that pick up late results read that much before the late-result lookback."""
     context = pd.Timedelta(hours=rules.windows["context_hours_before_window"])
     pairing = pd.Timedelta(minutes=float(rules.glucose["pairing_window_minutes"]))
-    return window.start - context - pairing
+    lookback = pd.Timedelta(hours=rules.windows["late_result_lookback_hours"])
+    return window.start - context - pairing - (lookback if late_results else pd.Timedelta(0))
 
 
-def lab_row_filter(rules: RuleSet, window: Window, since: pd.Timestamp | None = None) -> RowFilter:
-    """What the lab reader keeps: rows of a known analyte dated inside the read window (from
-    `since` when given and earlier, for late results)."""
-    start = read_window_start(window, rules)
-    start = min(start, since) if since is not None else start
+def lab_row_filter(rules: RuleSet, window: Window, late_results: bool = False) -> RowFilter:
+    """What the lab reader keeps: rows of a known analyte dated inside the read window."""
+    start = read_window_start(window, rules, late_results)
 
     def select(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[str]]:
         analyte, reason = identify_analytes(frame, rules)

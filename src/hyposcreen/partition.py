@@ -46,7 +46,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pandas.api.types import union_categoricals
 
-from hyposcreen.clean import bucket_sizes, lab_row_filter, reconcile
+from hyposcreen.clean import bucket_sizes, reconcile
 from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.tabular import TableStream, empty_frame
@@ -58,6 +58,7 @@ from hyposcreen.pipeline import (
     clean_inputs,
     discard_outputs,
     ingest_table,
+    lab_filter,
     run_contracts,
     screen_inputs,
     table_files,
@@ -189,9 +190,12 @@ def spill_table(ctx: RunContext, name: str, folder: Path, partitions: int) -> In
     schema = SCHEMAS[name]
     with ctx.timed(f"read_{name}"):
         if ctx.settings.source == "canonical":
-            row_filter = lab_row_filter(ctx.rules, ctx.settings.window) if name == "labs" else None
             stream = TableStream(
-                ctx.settings.input_dir, schema, ctx.mapping, row_filter, name in REQUIRED_TABLES
+                ctx.settings.input_dir,
+                schema,
+                ctx.mapping,
+                lab_filter(ctx, name),
+                name in REQUIRED_TABLES,
             )
             _spill_frames(stream.frames(), name, folder, partitions)
             return stream.ingested(empty_frame(schema))

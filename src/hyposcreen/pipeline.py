@@ -33,7 +33,7 @@ from hyposcreen.clean import (
 from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
 from hyposcreen.errors import ConfigError, HyposcreenError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
-from hyposcreen.ingest.tabular import find_table_files, read_table
+from hyposcreen.ingest.tabular import RowFilter, find_table_files, read_table
 from hyposcreen.report.folders import discard_staging, publish_folder, staging_folder
 from hyposcreen.report.quarantine import quarantine_rows
 from hyposcreen.report.review_list import DISCLAIMER, build_review_list, evidence_table, to_text
@@ -157,17 +157,18 @@ def table_files(ctx: RunContext, name: str) -> list[Path]:
     return load_adapter(settings.source).input_files(settings.input_dir, name)
 
 
+def lab_filter(ctx: RunContext, name: str) -> RowFilter | None:
+    """The reader's row filter of a table: labs of known analytes in the read window (nightly
+    runs with state also read the late-result lookback and its context)."""
+    if name != "labs":
+        return None
+    return lab_row_filter(ctx.rules, ctx.settings.window, late_results=ctx.state is not None)
+
+
 def ingest_table(ctx: RunContext, name: str) -> IngestedTable:
     """Read one canonical table (labs are filtered to known analytes inside the read window)."""
     with ctx.timed(f"read_{name}"):
-        since = None
-        if ctx.state is not None:  # late results: read their collection period and context
-            since = late_lookback_start(ctx.settings.window, ctx.rules) - (
-                ctx.settings.window.start - read_window_start(ctx.settings.window, ctx.rules)
-            )
-        row_filter = (
-            lab_row_filter(ctx.rules, ctx.settings.window, since) if name == "labs" else None
-        )
+        row_filter = lab_filter(ctx, name)
         if ctx.settings.source != "canonical":
             return load_adapter(ctx.settings.source).read_table(
                 ctx.settings.input_dir,
@@ -231,12 +232,13 @@ def _late_results(ctx: RunContext, labs: pd.DataFrame) -> tuple[pd.DataFrame, pd
     out = labs.assign(reported_late=False)
     out.loc[late.index[late.to_numpy()], "reported_late"] = True
     # rows before the usual read start stay only as context of a late result of their patient
-    context = window.start - read_window_start(window, rules)
+    usual_start = read_window_start(window, rules)
+    context = window.start - usual_start
     earliest = out.loc[out["reported_late"]].groupby("patient_id")["specimen_time"].min()
     needed_from = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us]")
     if len(earliest):
         needed_from = out["patient_id"].map(earliest - context).astype("datetime64[us]")
-    early = out["specimen_time"] < read_window_start(window, rules)
+    early = out["specimen_time"] < usual_start
     unneeded = early & ~(out["specimen_time"] >= needed_from).fillna(False)
     out.loc[unneeded, "bucket"] = NOT_RELEVANT
     out.loc[unneeded, "reason"] = "outside_window"
