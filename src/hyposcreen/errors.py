@@ -35,3 +35,16 @@ class InputError(HyposcreenError):
         if self.examples:
             parts.append("Examples: " + "; ".join(self.examples[:5]) + ".")
         super().__init__(" ".join(parts))
+
+
+class EnvironmentProblem(HyposcreenError):
+    """The machine, not the data or the settings, stopped the run: a full disk, a read-only or
+    unwritable output folder, a damaged state database, an orchestrator that could not start.
+    The message says the cause in one line and what to do (EX_TEMPFAIL: try again once fixed)."""
+
+    exit_code = 75
+
+
+# A run that completed but should not be trusted as a quiet night exits with this status
+# (each reason is printed, listed under `warnings` in the manifest and shown on the page).
+EXIT_SCREENED_WITH_WARNINGS = 4
