@@ -1,0 +1,167 @@
+"""Imports run one way through the stages: no stage of src/hyposcreen imports a later one.
+
+Stage order (the order data flows in a run):
+
+    ingest (ingest/, adapters/) -> clean -> validate -> screen -> nightly (state, windows,
+    screen/incremental) -> report
+
+The shared foundation (config, errors, rules/, the package itself) may be imported by any stage
+and imports no stage. The runners (pipeline, partition, cli, audit) compose the stages and are
+imported by none of them. On top of the order, the contracts stage takes what cleaning decided
+as data: validate imports no code of clean (the data contracts must not re-derive it).
+
+Every import is read with `ast` (function-level imports included). Violations present today are
+listed in KNOWN_VIOLATIONS: the guard test fails on any violation not in that list, and each
+listed one has its own strict xfail test that turns into a failure (XPASS) once the import is
+gone, so the list shrinks as the layering is repaired.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = "hyposcreen"
+STAGES = ("ingest", "clean", "validate", "screen", "nightly", "report")
+STAGE_OF_PREFIX = {  # longest prefix wins
+    "hyposcreen.ingest": "ingest",
+    "hyposcreen.adapters": "ingest",
+    "hyposcreen.clean": "clean",
+    "hyposcreen.validate": "validate",
+    "hyposcreen.screen": "screen",
+    "hyposcreen.screen.incremental": "nightly",
+    "hyposcreen.state": "nightly",
+    "hyposcreen.windows": "nightly",
+    "hyposcreen.report": "report",
+}
+FOUNDATION = ("hyposcreen.config", "hyposcreen.errors", "hyposcreen.rules")
+RUNNERS = ("hyposcreen.pipeline", "hyposcreen.partition", "hyposcreen.cli", "hyposcreen.audit")
+# (importer stage, imported stage) pairs forbidden beyond the order itself
+EXTRA_FORBIDDEN = {("validate", "clean")}
+
+KNOWN_VIOLATIONS = {
+    ("hyposcreen.adapters._mimic_labs", "hyposcreen.screen.matching"):
+        "the MIMIC adapter identifies analytes with screen.matching.identify_analytes",
+    ("hyposcreen.adapters._omop_events", "hyposcreen.screen.matching"):
+        "the OMOP adapter maps condition codes with screen.matching (match_conditions)",
+    ("hyposcreen.adapters.fhir_records", "hyposcreen.screen.matching"):
+        "the FHIR adapter uses screen.matching.condition_for_code",
+    ("hyposcreen.clean", "hyposcreen.screen.matching"):
+        "clean matches analytes, drugs and conditions with screen.matching",
+    ("hyposcreen.validate.gx", "hyposcreen.clean"):
+        "the contracts re-parse values with clean.parse_values",
+    ("hyposcreen.validate.gx", "hyposcreen.report.review_list"):
+        "the contracts take REVIEW_COLUMNS from the report stage",
+}  # fmt: skip
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_module(name: str) -> bool:
+    base = SRC.joinpath(*name.split("."))
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
+def _targets(node: ast.AST, importer: str, is_package: bool) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    module = node.module or ""
+    if node.level:  # relative: resolve against the importer's package
+        package = importer.split(".")
+        package = package if is_package else package[:-1]
+        package = package[: len(package) - (node.level - 1)]
+        module = ".".join([*package, module] if module else package)
+    # `from hyposcreen.screen import matching` imports the submodule
+    return [
+        f"{module}.{alias.name}" if _is_module(f"{module}.{alias.name}") else module
+        for alias in node.names
+    ]
+
+
+def import_edges() -> set[tuple[str, str]]:
+    """(importing module, imported module) for every first-party import under src/hyposcreen."""
+    edges = set()
+    for path in sorted((SRC / PACKAGE).rglob("*.py")):
+        importer = _module_name(path)
+        tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            for target in _targets(node, importer, path.name == "__init__.py"):
+                if target == PACKAGE or target.startswith(PACKAGE + "."):
+                    edges.add((importer, target))
+    return edges
+
+
+def stage_of(module: str) -> str | None:
+    prefixes = [p for p in STAGE_OF_PREFIX if module == p or module.startswith(p + ".")]
+    return STAGE_OF_PREFIX[max(prefixes, key=len)] if prefixes else None
+
+
+def _within(module: str, roots: tuple[str, ...]) -> bool:
+    return any(module == r or module.startswith(r + ".") for r in roots)
+
+
+def violations(edges: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Every import that breaks the layering, with the rule it breaks."""
+    found = {}
+    for importer, target in edges:
+        source_stage, target_stage = stage_of(importer), stage_of(target)
+        if source_stage and target_stage:
+            if STAGES.index(target_stage) > STAGES.index(source_stage):
+                found[(importer, target)] = f"{source_stage} imports the later {target_stage}"
+            elif (source_stage, target_stage) in EXTRA_FORBIDDEN:
+                found[(importer, target)] = f"{source_stage} imports {target_stage}"
+        if (source_stage or _within(importer, FOUNDATION)) and _within(target, RUNNERS):
+            found[(importer, target)] = "a stage imports a runner"
+        if _within(importer, FOUNDATION) and target_stage:
+            found[(importer, target)] = f"the foundation imports the {target_stage} stage"
+    return found
+
+
+def test_every_module_of_the_package_has_a_place_in_the_layering() -> None:
+    """A new top-level module must be put in a stage, the foundation or the runners."""
+    modules = {_module_name(p) for p in (SRC / PACKAGE).rglob("*.py")}
+    unplaced = sorted(
+        m
+        for m in modules - {PACKAGE}
+        if stage_of(m) is None and not _within(m, FOUNDATION) and not _within(m, RUNNERS)
+    )
+    assert unplaced == []
+
+
+def test_the_scan_sees_the_imports_it_judges() -> None:
+    """Not vacuous: known imports (a function-level one included) are found."""
+    edges = import_edges()
+    assert ("hyposcreen.screen.cases", "hyposcreen.screen.sodium") in edges
+    assert ("hyposcreen.cli", "hyposcreen.audit") in edges  # inside a function of cli.py
+    assert stage_of("hyposcreen.screen.incremental") == "nightly"
+    assert stage_of("hyposcreen.screen.serial") == "screen"
+    backwards = violations({("hyposcreen.clean", "hyposcreen.report.writers")})
+    assert backwards == {("hyposcreen.clean", "hyposcreen.report.writers"): (
+        "clean imports the later report"
+    )}  # fmt: skip
+
+
+def test_no_stage_imports_a_later_one_beyond_the_known_violations() -> None:
+    found = violations(import_edges())
+    new = {edge: rule for edge, rule in found.items() if edge not in KNOWN_VIOLATIONS}
+    assert new == {}, "imports against the stage order (importer, imported) -> rule"
+
+
+@pytest.mark.parametrize(
+    "edge",
+    [
+        pytest.param(edge, marks=pytest.mark.xfail(strict=True, reason=reason), id="->".join(edge))
+        for edge, reason in sorted(KNOWN_VIOLATIONS.items())
+    ],
+)
+def test_known_violation_is_gone(edge: tuple[str, str]) -> None:
+    """Fails while the import exists; once it is removed this XPASSes (strict): drop the entry."""
+    assert edge not in violations(import_edges())
