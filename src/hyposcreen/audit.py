@@ -113,9 +113,14 @@ def run_audit(settings: AuditSettings) -> AuditSummary:
     )
     ctx = prepare(base)
     audit_rules = ctx.rules.audit
-    min_cell = settings.min_cell_size or int(audit_rules.get("min_cell_size", 11))
-    if min_cell < 1:
-        raise ConfigError("--min-cell-size must be at least 1.")
+    min_cell = settings.min_cell_size
+    if min_cell is None:
+        min_cell = int(audit_rules.get("min_cell_size", 11))
+    if min_cell < 2:
+        raise ConfigError(
+            f"--min-cell-size must be at least 2 (got {min_cell}): a minimum cell size of 1 "
+            "suppresses nothing."
+        )
     codes = dict(audit_rules.get("hyponatremia_codes") or DEFAULT_CODES)
     vocabulary = ctx.rules.risk_factor_vocabulary
     periods: list[PeriodCounts] = []
