@@ -35,7 +35,8 @@ def _planted(target: Path) -> Path:
     for table, columns in FREE_TEXT.items():
         frame = pd.read_csv(SAMPLE / f"{table}.csv", dtype=str, keep_default_na=False)
         for number, column in enumerate(columns):
-            rows = frame.index[number * 3 : number * 3 + 2]
+            # one non-numeric sodium only: more would stop the run (the 5 % limit)
+            rows = frame.index[number * 3 : number * 3 + (1 if column == "value_raw" else 2)]
             frame.loc[rows, column] = f"see note pt {MARK} Test Patient 44"
         frame.to_csv(target / f"{table}.csv", index=False)
     return target
