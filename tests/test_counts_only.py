@@ -8,6 +8,7 @@ page/tables/manifest, or the process output.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,23 +61,30 @@ def _identifier_free_files(out: Path) -> list[Path]:
     return manifest + validation
 
 
-def test_the_planted_marker_reaches_the_private_outputs(planted: Path, tmp_path: Path) -> None:
-    """The test can fail: the marker is in the input and in the 0600 quarantine file."""
-    out = tmp_path / "out"
+@pytest.fixture(scope="module")
+def planted_run(
+    planted: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    out = tmp_path_factory.mktemp("planted_out") / "out"
     done = _cli("run", "--no-flow", "--input", str(planted), "--window-start", WINDOW[0],
                 "--window-end", WINDOW[1], "--out", str(out))  # fmt: skip
     assert done.returncode in (0, 4), done.stderr
+    return out, done
+
+
+def test_the_planted_marker_reaches_the_private_outputs(
+    planted_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """The test can fail: the marker is in the input and in the 0600 quarantine file."""
+    out, _ = planted_run
     quarantine = next(out.rglob("quarantine.csv")).read_text(encoding="utf-8")
     assert MARK in quarantine
 
 
 def test_no_extract_value_in_manifest_validation_docs_or_process_output(
-    planted: Path, tmp_path: Path
+    planted_run: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
-    out = tmp_path / "out"
-    done = _cli("run", "--no-flow", "--input", str(planted), "--window-start", WINDOW[0],
-                "--window-end", WINDOW[1], "--out", str(out))  # fmt: skip
-    assert done.returncode in (0, 4), done.stderr
+    out, done = planted_run
     files = _identifier_free_files(out)
     assert any(p.name == "run_manifest.json" for p in files)
     assert any(p.suffix == ".html" and "validations" in p.parts for p in files)
@@ -93,3 +101,22 @@ def test_no_extract_value_in_the_audit_outputs(planted: Path, tmp_path: Path) ->
     for name in ("audit.html", "audit_tables.csv", "audit_manifest.json"):
         assert MARK not in (out / name).read_text(encoding="utf-8"), name
     assert MARK not in done.stdout and MARK not in done.stderr
+
+
+def test_data_docs_read_cleanly_offline(
+    planted_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """No control that needs GX's scripts, no third-party footer, no 'Data asset: None', no
+    percentages to seven decimals; our index states each rate check's limit."""
+    out, _ = planted_run
+    docs = next(out.rglob("validation"))
+    pages = sorted(docs.rglob("*.html"))
+    assert not (docs / "gx_index.html").exists()
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        for dead in ("Clear Filters", "newsletter", "Data asset: None", "Validation Filter",
+                     "Show more info", "data-toggle=\"collapse\""):  # fmt: skip
+            assert dead not in html, (page.name, dead)
+        assert not re.search(r"\d+\.\d{3,}\s*%", html), page.name
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    assert "limit 5 %" in index and "limit 20 %" in index
