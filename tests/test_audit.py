@@ -212,8 +212,12 @@ def test_cli_audit_exits_zero_and_says_there_is_no_patient_export(
     assert manifest["min_cell_size"] == 5
 
 
-@pytest.mark.parametrize("empty", [("diagnoses",), ("labs", "medications", "diagnoses", "patients")])
-def test_header_only_inputs_give_an_empty_valid_audit(tmp_path: Path, empty: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "empty", [("diagnoses",), ("labs", "medications", "diagnoses", "patients")]
+)
+def test_header_only_inputs_give_an_empty_valid_audit(
+    tmp_path: Path, empty: tuple[str, ...]
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     for name in ("labs", "medications", "diagnoses", "patients"):

@@ -180,11 +180,17 @@ def test_no_hidden_cell_is_recovered_in_random_audits(seed: int) -> None:
     for month in range(int(rng.integers(1, 7))):
         tiers = tuple(int(v) for v in rng.choice([0, 1, 3, 7, 12, 25, 40], size=3))
         periods.append(
-            _period(f"2026-{month + 1:02d}", tiers, int(rng.choice([0, 2, 9, 15, 30])),  # type: ignore[arg-type]
-                    thiazide=int(rng.choice([0, 4, 20])), ssri=int(rng.choice([0, 5, 13])),
-                    overcorrection=int(rng.choice([0, 1, 11])),
-                    coded=int(rng.choice([0, 2, 14])), coded_patients=int(rng.choice([0, 3, 20])),
-                    usable=500 - int(rng.choice([0, 4, 30])))  # fmt: skip
+            _period(
+                f"2026-{month + 1:02d}",
+                tiers,
+                int(rng.choice([0, 2, 9, 15, 30])),  # type: ignore[arg-type]
+                thiazide=int(rng.choice([0, 4, 20])),
+                ssri=int(rng.choice([0, 5, 13])),
+                overcorrection=int(rng.choice([0, 1, 11])),
+                coded=int(rng.choice([0, 2, 14])),
+                coded_patients=int(rng.choice([0, 3, 20])),
+                usable=500 - int(rng.choice([0, 4, 30])),
+            )  # fmt: skip
         )
     tables = _tables(periods)
     shown = tables.loc[(tables["suppressed"] == "") & (tables["unit"] == "count")]

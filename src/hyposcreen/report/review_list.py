@@ -201,7 +201,8 @@ def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
             )
         )
     )
-    mild = cases["level"] == "mild"
+    # fluid restriction never goes with a sodium that already rose too fast
+    mild = (cases["level"] == "mild") & ~cases["overcorrection"].astype(bool)
     notes.append(
         pd.Series(
             np.where(

@@ -197,7 +197,9 @@ def suppress(problem: Problem, total: str) -> dict[Cell, str]:
     }
 
 
-def _hide_one(problem: Problem, hidden: np.ndarray, quantity: np.ndarray, order: np.ndarray) -> None:
+def _hide_one(
+    problem: Problem, hidden: np.ndarray, quantity: np.ndarray, order: np.ndarray
+) -> None:
     """Of two shown cells with a small difference, hide the one that costs less."""
     for i in order:
         if quantity[i] != 0:

@@ -28,7 +28,9 @@ _INLINE_SCRIPT = re.compile(r"<script>.*?</script>", re.I | re.S)
 _HEAD_END = re.compile(r"</head>", re.I)
 _FOOTER = re.compile(r"<footer>.*?</footer>", re.I | re.S)
 _DATA_ASSET_NONE = re.compile(r"\s*Data asset: None<br>", re.I)
-_SHOW_MORE = re.compile(r"<p[^>]*>\s*<a data-toggle=\"collapse\"[^>]*>\s*Show more info\.\.\.\s*</a>\s*</p>")
+_SHOW_MORE = re.compile(
+    r"<p[^>]*>\s*<a data-toggle=\"collapse\"[^>]*>\s*Show more info\.\.\.\s*</a>\s*</p>"
+)
 _PERCENT = re.compile(r"≈?(\d+\.\d+)\s*%")
 _LIMIT = re.compile(r"above (\d+(?:\.\d+)?)\s?%")  # a rate check's limit, as its detail states
 _LONG_DECIMAL = re.compile(r"(?<=>)(\d+\.\d{5,})(?=<)")  # a long number alone in a badge
