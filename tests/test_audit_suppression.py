@@ -25,6 +25,7 @@ TOTAL = "total"
 # the numbers two tables share: attrition steps named like a cases_by_tier row, denominators
 _SAME = {("attrition", "cases"): "cases", ("attrition", "listed"): "listed"}
 _DENOMINATOR = {"coded_without_low_sodium_share": "coded_patients"}
+Cell = tuple[str, str]
 
 
 def _key(row: pd.Series) -> str:
@@ -37,11 +38,10 @@ def _denominator_key(row: pd.Series) -> str:
     return _DENOMINATOR.get(str(row["measure"]), "cases")
 
 
-def attack(tables: pd.DataFrame, k: int = K) -> dict[tuple[str, str], tuple[float, float]]:
-    """(period, key) -> (lowest, highest) value consistent with everything published, for
-    every hidden count; shown counts are constants."""
-    known: dict[tuple[str, str], float] = {}
-    hidden: dict[tuple[str, str], str] = {}
+def _published(tables: pd.DataFrame) -> tuple[dict[Cell, float], dict[Cell, str]]:
+    """Shown counts (constants) and hidden ones (with their kind), by (period, key)."""
+    known: dict[Cell, float] = {}
+    hidden: dict[Cell, str] = {}
 
     def note(period: str, key: str, value: object, kind: str) -> None:
         if kind:
@@ -60,6 +60,13 @@ def attack(tables: pd.DataFrame, k: int = K) -> dict[tuple[str, str], tuple[floa
             note(row["period"], _denominator_key(row), row["denominator"], denominator_kind)
     for cell in hidden:
         known.pop(cell, None)
+    return known, hidden
+
+
+def attack(tables: pd.DataFrame, k: int = K) -> dict[Cell, tuple[float, float]]:
+    """(period, key) -> (lowest, highest) value consistent with everything published, for
+    every hidden count; shown counts are constants."""
+    known, hidden = _published(tables)
     unknowns = sorted(hidden)
     if not unknowns:
         return {}
@@ -190,7 +197,7 @@ def test_no_hidden_cell_is_recovered_in_random_audits(seed: int) -> None:
                 coded=int(rng.choice([0, 2, 14])),
                 coded_patients=int(rng.choice([0, 3, 20])),
                 usable=500 - int(rng.choice([0, 4, 30])),
-            )  # fmt: skip
+            )
         )
     tables = _tables(periods)
     shown = tables.loc[(tables["suppressed"] == "") & (tables["unit"] == "count")]

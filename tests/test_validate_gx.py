@@ -366,9 +366,8 @@ def test_other_analyte_bounds_and_units_per_analyte(dirty: Any) -> None:
     (unit,) = failed(report, "labs", "bad_unit")
     osmolality = _label(labs, "urine_osmolality")
     assert unit.row_labels == [glucose, osmolality]  # " MMOL/l " for sodium is accepted
-    assert (
-        unit.detail
-        == "unit not accepted for the analyte (2 distinct values of analyte, unit in the rows cited)"
+    assert unit.detail == (
+        "unit not accepted for the analyte (2 distinct values of analyte, unit in the rows cited)"
     )
 
 
@@ -377,7 +376,9 @@ def test_non_numeric_row_wins_over_its_bad_unit(dirty: Any) -> None:
     label = _label(frames["labs"], "urine_osmolality")
     assert report.warning_reasons("labs")[label] == "non_numeric"
     (outcome,) = failed(report, "labs", "non_numeric")
-    assert outcome.detail == "value_raw is not a number (1 distinct value of value_raw in the rows cited)"
+    assert outcome.detail == (
+        "value_raw is not a number (1 distinct value of value_raw in the rows cited)"
+    )
     assert label in failed(report, "labs", "bad_unit")[0].row_labels
 
 

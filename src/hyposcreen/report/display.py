@@ -161,5 +161,5 @@ def short_considerations(full: list[str]) -> tuple[list[str], list[tuple[str, st
     ordered = [groups[g] for g in [*_GROUP_ORDER, "other"] if g in groups]
     lines = ["; ".join(items) for items in ordered]
     if len(lines) > MAX_LINES:
-        lines = lines[: MAX_LINES - 1] + ["; ".join(lines[MAX_LINES - 1 :])]
+        lines = [*lines[: MAX_LINES - 1], "; ".join(lines[MAX_LINES - 1 :])]
     return lines, legend

@@ -105,7 +105,7 @@ def trajectory(points: pd.DataFrame, info: PageInfo, index_time: Any) -> dict[st
         }
         for time, value in zip(points["specimen_time"], values, strict=True)
     ]
-    n_days = int(round(span / 86400))
+    n_days = round(span / 86400)
     days = [
         {"x": x_of(plot_end - pd.Timedelta(days=n_days - d)), "label": f"-{n_days - d}d"}
         for d in range(0, n_days + 1)
@@ -243,7 +243,7 @@ def render_review_page(
             window_end=_stamp(info.window_end, info.timezone),
             context_start=_stamp(info.context_start, info.timezone),
             legend=sorted(legend.items()),
-            plot_days=int(round((info.window_end - plot_start(info)).total_seconds() / 86400)),
+            plot_days=round((info.window_end - plot_start(info)).total_seconds() / 86400),
             rows=rows,
             counts=counts,
             tiers=[

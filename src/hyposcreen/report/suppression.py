@@ -121,8 +121,13 @@ def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
     objective = quantity[columns]
     spans = []
     for sign in (1.0, -1.0):
-        found = linprog(sign * objective, A_eq=rows if len(rows) else None,
-                        b_eq=-shown if len(rows) else None, bounds=bounds, method="highs")  # fmt: skip
+        found = linprog(
+            sign * objective,
+            A_eq=rows if len(rows) else None,
+            b_eq=-shown if len(rows) else None,
+            bounds=bounds,
+            method="highs",
+        )
         if found.status != 0:  # unbounded: far from pinned
             return False
         spans.append(sign * found.fun)

@@ -823,7 +823,8 @@ def _observed(frame: pd.DataFrame, labels: list[int], columns: list[str]) -> str
     rows = frame.loc[labels, columns]
     distinct = len(rows.astype("str").drop_duplicates())
     names = ", ".join(columns)
-    return f" ({distinct} distinct value{'s' if distinct != 1 else ''} of {names} in the rows cited)"
+    plural = "s" if distinct != 1 else ""
+    return f" ({distinct} distinct value{plural} of {names} in the rows cited)"
 
 
 def _detail(template: str, params: Mapping[str, Any]) -> str:
