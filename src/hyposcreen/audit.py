@@ -31,6 +31,7 @@ from hyposcreen.report.audit_measures import (
     period_counts,
 )
 from hyposcreen.report.audit_page import render_audit_page
+from hyposcreen.report.display import band_text
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonymize
 from hyposcreen.report.writers import PRIVATE_MODE, write_atomic, write_csv, write_json
 from hyposcreen.screen.cases import ScreenResult
@@ -149,7 +150,9 @@ def run_audit(settings: AuditSettings) -> AuditSummary:
     about = {
         "start": settings.start.isoformat(),
         "end": settings.end.isoformat(),
-        "profile": f"{ctx.profile.name} — {ctx.profile.description}",
+        "profile": f"{ctx.profile.name} — {band_text(ctx.profile)} (corrected sodium, mmol/L)",
+        "start_text": f"{settings.start:%d %b %Y %H:%M}",
+        "end_text": f"{settings.end:%d %b %Y %H:%M} {ctx.mapping.timezone}",
         "rules_version": ctx.rules.version,
         "site": ctx.mapping.site,
         "patient_export": export_note,
