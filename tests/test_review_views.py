@@ -104,8 +104,18 @@ def test_xlsx_opens_with_pandas_and_has_the_csv_rows(sample_out: Path) -> None:
 
     sheet = pd.read_excel(sample_out / "review_list.xlsx", sheet_name="Review list")
     # human headers ("Glucose-corrected Na (mmol/L)"), one per CSV column, in its order
-    assert list(sheet.columns) == [header_text(c) for c in csv.columns]
+    from hyposcreen.report.display import drug_names, evidence_in_words
+
+    times = {"index_time", "nadir_time", "window_start", "window_end"}
+    assert list(sheet.columns) == [header_text(c) + (" (UTC)" if c in times else "")
+                                   for c in csv.columns]  # fmt: skip
     sheet.columns = list(csv.columns)
+    rules = load_rules()
+    # the evidence reads in clinical words (drug names, times with the zone); the rest as is
+    csv["evidence"] = csv["evidence"].map(
+        lambda t: evidence_in_words(t, drug_names(rules), rules.atc_combinations, "UTC")
+    )
+    assert csv["evidence"].str.contains("torsemide (RxNorm 38413", regex=False).any()
     assert len(sheet) == len(csv) > 0
     for column in csv.columns:
         shown = [_as_csv_text(v, column) for v in sheet[column].astype(object)]

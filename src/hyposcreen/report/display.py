@@ -93,11 +93,24 @@ def drug_label(text: str, names: dict[str, str], combinations: dict[str, tuple[s
 def lab_label(text: str) -> str:
     """'magnesium 1.58015 mg/dL at ...' -> 'magnesium 1.58 mg/dL at ...'."""
     found = _LAB.match(text)
-    if not found:
+    if not found or found.group("analyte") not in decimals():
         return text
     analyte = found.group("analyte")
     value = clinical_value(analyte, float(found.group("value")))
     return f"{analyte.replace('_', ' ')} {value} {found.group('rest')}"
+
+
+def evidence_in_words(
+    text: str, names: dict[str, str], combinations: dict[str, tuple[str, ...]], timezone: str
+) -> str:
+    """The review list's evidence column ("factor: text | factor: text") in clinical words."""
+    pieces = []
+    for piece in text.split(" | "):
+        factor, sep, body = piece.partition(": ")
+        if sep:
+            body = lab_label(drug_label(body, names, combinations))
+        pieces.append(clinical_times_in(f"{factor}{sep}{body}", timezone))
+    return " | ".join(pieces)
 
 
 def band_text(profile: Profile) -> str:

@@ -20,6 +20,7 @@ from hyposcreen.report.display import (
     clinical_times_in,
     clinical_value,
     drug_label,
+    evidence_in_words,
     lab_label,
     short_considerations,
 )
@@ -294,5 +295,14 @@ def write_review_views(
     }
     return [
         write_review_page(out_dir / "review_list.html", review, sodium_results, evidence, info),
-        write_review_workbook(out_dir / "review_list.xlsx", review, about, info.window_end),
+        write_review_workbook(
+            out_dir / "review_list.xlsx",
+            review,
+            about,
+            info.window_end,
+            lambda text: evidence_in_words(
+                text, info.drug_names, info.atc_combinations, info.timezone
+            ),
+            info.timezone,
+        ),
     ]

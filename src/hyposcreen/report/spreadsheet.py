@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -27,7 +28,8 @@ TIER_STYLES = {1: ("FDE3E1", "8A1C13"), 2: ("FFF0D1", "6B4100"), 3: ("E3EEFA", "
 WIDE_COLUMNS = {"evidence": 70, "considerations": 70, "overcorrection_pair": 40}
 WRAPPED = {"evidence", "considerations", "overcorrection_pair", "risk_factors", "missing_workup"}
 TIME_COLUMNS = {"index_time", "nadir_time", "window_start", "window_end"}
-ONE_DECIMAL = {"index_sodium", "corrected_sodium", "latest_sodium", "delta_48h", "index_glucose"}
+ONE_DECIMAL = {"index_sodium", "corrected_sodium", "latest_sodium", "delta_48h"}
+WHOLE_NUMBER = {"index_glucose"}  # glucose in mg/dL at clinical precision
 # the column headers a reader sees (the CSV keeps the machine names); unnamed columns are
 # shown with their machine name, underscores as spaces
 HEADERS = {
@@ -108,13 +110,23 @@ def _colour_tiers(sheet: Worksheet, columns: list[str]) -> None:
                 cell.font = Font(bold=True, color=ink)
 
 
-def build_workbook(review: pd.DataFrame, about: dict[str, str]) -> Workbook:
+def build_workbook(
+    review: pd.DataFrame,
+    about: dict[str, str],
+    plain: Callable[[str], str] | None = None,
+    timezone: str = "",
+) -> Workbook:
+    """`plain` rewrites the evidence text in clinical words (display.py); time headers name
+    the site's `timezone`."""
+    if plain is not None and "evidence" in review.columns:
+        review = review.assign(evidence=review["evidence"].astype("str").map(plain))
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = "Review list"
     columns = list(review.columns)
-    sheet.append([header_text(c) for c in columns])
+    zone = f" ({timezone})" if timezone else ""
+    sheet.append([header_text(c) + (zone if c in TIME_COLUMNS else "") for c in columns])
     for record in review.itertuples(index=False, name=None):
         sheet.append([_cell_value(v) for v in record])
     header_font = Font(bold=True, color="FFFFFF")
@@ -131,7 +143,9 @@ def build_workbook(review: pd.DataFrame, about: dict[str, str]) -> Workbook:
             target.alignment = Alignment(vertical="top", wrap_text=name in WRAPPED)
             target.border = thin
             if name in TIME_COLUMNS:
-                target.number_format = "yyyy-mm-dd hh:mm"
+                target.number_format = "dd mmm yyyy hh:mm"
+            elif name in WHOLE_NUMBER:
+                target.number_format = "0"
             elif name in ONE_DECIMAL:
                 target.number_format = "0.0"
     _colour_tiers(sheet, columns)
@@ -167,11 +181,16 @@ def _print_setup(sheet: Worksheet) -> None:
 
 
 def write_review_workbook(
-    path: Path, review: pd.DataFrame, about: dict[str, str], stamp: pd.Timestamp
+    path: Path,
+    review: pd.DataFrame,
+    about: dict[str, str],
+    stamp: pd.Timestamp,
+    plain: Callable[[str], str] | None = None,
+    timezone: str = "",
 ) -> Path:
     """Written 0600 (it holds identifiers). Document properties carry `stamp` (the window
     end), not the wall clock."""
-    book = build_workbook(review, about)
+    book = build_workbook(review, about, plain, timezone)
     moment: datetime = pd.Timestamp(stamp).to_pydatetime()
     book.properties.created = moment
     book.properties.modified = moment
