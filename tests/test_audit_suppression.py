@@ -10,16 +10,19 @@ maximise it by linear programming (scipy's HiGHS); a cell is recovered when both
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
+from hyposcreen.audit import AuditSettings, run_audit
 from hyposcreen.report.audit_measures import PeriodCounts, audit_frame, audit_rows
 from hyposcreen.report.suppression import build_problem, determined, suppress
 
 K = 11
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
 VOCABULARY = ("thiazide_diuretic", "ssri")
 TOTAL = "total"
 # the numbers two tables share: attrition steps named like a cases_by_tier row, denominators
@@ -222,3 +225,14 @@ def test_a_small_drop_between_two_funnel_steps_is_protected() -> None:
     hidden = suppress(problem, TOTAL)
     mask = np.array([cell in hidden for cell in problem.cells])
     assert not any(determined(problem, mask, q) for q in problem.protected)
+
+
+def test_nothing_is_recovered_from_a_real_audit_of_the_sample(tmp_path: Path) -> None:
+    """The attacker reads the audit_tables.csv that `hyposcreen audit` wrote for the sample."""
+    out = tmp_path / "audit"
+    run_audit(AuditSettings(input_dir=SAMPLE, out_dir=out, start=pd.Timestamp("2026-10-01"),
+                            end=pd.Timestamp("2026-12-01")))  # fmt: skip
+    tables = pd.read_csv(out / "audit_tables.csv")
+    tables["suppressed"] = tables["suppressed"].fillna("")
+    assert (tables["suppressed"] == "primary").any()
+    _assert_nothing_recovered(tables)
