@@ -148,10 +148,12 @@ def _component(problem: Problem, hidden: np.ndarray, seeds: np.ndarray) -> np.nd
 
 
 def _spanned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
-    target = quantity[hidden]
-    if not target.any():
+    if not quantity[hidden].any():
         return True
-    restricted = problem.relations[:, hidden]
+    # the hidden cells linked to the quantity: other relations cannot involve it
+    component = _component(problem, hidden, (quantity != 0) & hidden)
+    target = quantity[component]
+    restricted = problem.relations[:, component]
     restricted = restricted[np.abs(restricted).sum(axis=1) > 0]
     if restricted.shape[0] == 0:
         return False
@@ -227,7 +229,7 @@ def _prune(problem: Problem, hidden: np.ndarray, order: np.ndarray) -> None:
         seeds[i] = True
         near = _component(problem, _with(hidden, i), seeds)
         affected = [q for q in problem.protected if (q[near] != 0).any()]
-        if any(_spanned(problem, hidden, q) for q in problem.protected) or any(
+        if any(_spanned(problem, hidden, q) for q in affected) or any(
             _pinned(problem, hidden, q) for q in affected
         ):
             hidden[i] = True
