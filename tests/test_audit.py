@@ -16,7 +16,7 @@ import pytest
 
 from hyposcreen.audit import AuditSettings, month_windows, run_audit
 from hyposcreen.errors import ConfigError
-from hyposcreen.report.audit_measures import suppressed_cells
+from hyposcreen.report.audit_measures import PeriodCounts, audit_rows
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonym
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,9 +89,10 @@ def test_audit_writes_report_tables_and_manifest_with_plots(no_key_out: Path) ->
 def test_small_cells_are_suppressed_in_tables_page_and_manifest(no_key_out: Path) -> None:
     tables = _tables(no_key_out)
     tier_1 = _cell(tables, "cases_by_tier", "2026-11", "tier_1")  # 6 urgent cases
-    assert tier_1["suppressed"] == "True" and tier_1["value"] == "" and tier_1["numerator"] == ""
+    assert tier_1["suppressed"] == "primary" and tier_1["value"] == "" and tier_1["numerator"] == ""
     assert _cell(tables, "cases_by_tier", "2026-11", "cases")["value"] == "39"
-    shown = tables.loc[(tables["suppressed"] == "False") & (tables["unit"] == "count")]
+    assert set(tables["suppressed"]) <= {"", "primary", "complementary"}
+    shown = tables.loc[(tables["suppressed"] == "") & (tables["unit"] == "count")]
     small = shown["value"].map(lambda v: v != "" and 0 < int(v) < 11)
     assert not small.any(), shown.loc[small]
     assert "&lt;11" in (no_key_out / "audit.html").read_text(encoding="utf-8")
@@ -102,26 +103,41 @@ def test_small_cells_are_suppressed_in_tables_page_and_manifest(no_key_out: Path
 def test_complementary_suppression_hides_a_cell_recoverable_by_subtraction() -> None:
     counts = {"cases": 40, "listed": 30, "not_listed": 10, "tier_1": 3, "tier_2": 12,
               "tier_3": 15}  # fmt: skip
-    hidden = suppressed_cells(counts, 11)
-    assert {"tier_1", "not_listed"} <= hidden
-    assert "tier_2" in hidden  # else tier_1 = listed - tier_2 - tier_3
-    assert "listed" in hidden  # else not_listed = cases - listed
+    measures = ("overcorrection", "workup_complete", "cases_coded", "coded_patients",
+                "coded_without_low_sodium", "severe_with_next_sodium")  # fmt: skip
+    counts |= dict.fromkeys(measures, 0)
+    funnel = [("cases", 40), ("listed", 30)]
+    rows = audit_rows([PeriodCounts("2026-11", counts, [], funnel)], (), 11)
+    kinds = {(r["period"], r["table"], r["measure"]): r["suppressed"] for r in rows}
+    for period in ("2026-11", "total"):  # one month: the total repeats it, hidden alike
+        assert kinds[(period, "cases_by_tier", "tier_1")] == "primary"
+        assert kinds[(period, "cases_by_tier", "not_listed")] == "primary"
+        # not_listed = cases - listed: one of the two must go; hiding listed also covers
+        # tier_1 = listed - tier_2 - tier_3, so the tiers 2 and 3 stay shown
+        assert kinds[(period, "attrition", "listed")] == "complementary"
+        assert kinds[(period, "cases_by_tier", "cases")] == ""
+        assert kinds[(period, "cases_by_tier", "tier_2")] == ""
+        assert kinds[(period, "cases_by_tier", "tier_3")] == ""
+
+
+def test_a_min_cell_size_below_2_is_refused(audit_input: Path, tmp_path: Path) -> None:
+    for size in (1, 0):
+        with pytest.raises(ConfigError, match="at least 2"):
+            _audit(audit_input, tmp_path / str(size), min_cell_size=size)
 
 
 def test_min_cell_size_is_configurable(audit_input: Path, tmp_path: Path) -> None:
-    """With a threshold of 1 nothing is hidden and the numbers are the screen's own."""
-    tables = _tables(_audit(audit_input, tmp_path, min_cell_size=1))
-    assert (tables["suppressed"] == "False").all()
+    """With a threshold of 2 only the ones are hidden and the rest are the screen's own."""
+    tables = _tables(_audit(audit_input, tmp_path, min_cell_size=2))
+    assert not (tables["value"] == "1").any() and not (tables["numerator"] == "1").any()
     assert _cell(tables, "cases_by_tier", "2026-11", "tier_1")["value"] == "6"
     assert _cell(tables, "attrition", "total", "cases")["value"] == "39"
-    coded = _cell(tables, "coding_gap", "2026-11", "cases_coded_share")
-    assert (coded["numerator"], coded["denominator"]) == ("1", "39")
-    gap = _cell(tables, "coding_gap", "2026-11", "coded_without_low_sodium_share")
-    assert (gap["numerator"], gap["denominator"], gap["value"]) == ("1", "2", "0.5")
+    coded = _cell(tables, "coding_gap", "2026-11", "cases_coded_share")  # 1 of 39
+    assert (coded["suppressed"], coded["numerator"], coded["denominator"]) == ("primary", "", "39")
     follow_up = _cell(tables, "severe_follow_up", "2026-11", "median_hours_to_next_sodium")
-    assert (follow_up["value"], follow_up["denominator"]) == ("18.0", "1")  # P038 01:00 -> 19:00
+    assert (follow_up["suppressed"], follow_up["value"]) == ("primary", "")  # n = 1
     over = _cell(tables, "over_rapid_correction", "2026-11", "overcorrection_rate")
-    assert over["numerator"] == "3"
+    assert (over["numerator"], over["suppressed"]) == ("3", "")
 
 
 def test_no_identifier_in_any_audit_output_without_a_key(no_key_out: Path) -> None:
@@ -194,3 +210,25 @@ def test_cli_audit_exits_zero_and_says_there_is_no_patient_export(
     assert "P0" not in done.stderr + done.stdout
     manifest = json.loads((tmp_path / "a" / "audit_manifest.json").read_text())
     assert manifest["min_cell_size"] == 5
+
+
+@pytest.mark.parametrize(
+    "empty", [("diagnoses",), ("labs", "medications", "diagnoses", "patients")]
+)
+def test_header_only_inputs_give_an_empty_valid_audit(
+    tmp_path: Path, empty: tuple[str, ...]
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("labs", "medications", "diagnoses", "patients"):
+        text = (SAMPLE / f"{name}.csv").read_text(encoding="utf-8")
+        (folder / f"{name}.csv").write_text(
+            text.splitlines()[0] + "\n" if name in empty else text, encoding="utf-8"
+        )
+    tables = _tables(_audit(folder, tmp_path / "out"))
+    coded = _cell(tables, "coding_gap", "total", "coded_without_low_sodium_share")
+    assert coded["denominator"] == "0" and coded["value"] == ""
+    if len(empty) == 4:
+        counts = tables.loc[tables["unit"] == "count"]
+        assert (counts["value"] == "0").all() and (counts["suppressed"] == "").all()
+    assert "Hyponatremia screening audit" in (tmp_path / "out" / "audit.html").read_text()

@@ -366,8 +366,8 @@ def test_other_analyte_bounds_and_units_per_analyte(dirty: Any) -> None:
     (unit,) = failed(report, "labs", "bad_unit")
     osmolality = _label(labs, "urine_osmolality")
     assert unit.row_labels == [glucose, osmolality]  # " MMOL/l " for sodium is accepted
-    assert (
-        unit.detail == "unit not accepted for the analyte (e.g. glucose g/L; urine_osmolality g/L)"
+    assert unit.detail == (
+        "unit not accepted for the analyte (2 distinct values of analyte, unit in the rows cited)"
     )
 
 
@@ -376,7 +376,9 @@ def test_non_numeric_row_wins_over_its_bad_unit(dirty: Any) -> None:
     label = _label(frames["labs"], "urine_osmolality")
     assert report.warning_reasons("labs")[label] == "non_numeric"
     (outcome,) = failed(report, "labs", "non_numeric")
-    assert outcome.detail == "value_raw is not a number (e.g. See Comments)"
+    assert outcome.detail == (
+        "value_raw is not a number (1 distinct value of value_raw in the rows cited)"
+    )
     assert label in failed(report, "labs", "bad_unit")[0].row_labels
 
 
@@ -400,7 +402,10 @@ def test_end_time_before_start_time(dirty: Any) -> None:
     assert outcome.example_rows == ["medications.csv:3"]
     assert report.warning_reasons("medications") == {1: "end_before_start", 2: "bad_time"}
     (bad_time,) = failed(report, "medications", "bad_time")
-    assert bad_time.detail == "end_time given but unparseable (e.g. next week)"
+    assert bad_time.detail == (
+        "end_time given but unparseable (1 distinct value of end_time_raw in the rows cited)"
+    )
+    assert "next week" not in bad_time.detail  # the extract's text stays out of the manifest
 
 
 def test_result_at_or_after_window_end(dirty: Any) -> None:
@@ -428,7 +433,7 @@ def test_code_system_and_duplicate_patients(dirty: Any) -> None:
     _, report = dirty
     assert report.warning_reasons("diagnoses") == {1: "bad_code_system"}  # aliases are fine
     (outcome,) = failed(report, "diagnoses", "bad_code_system")
-    assert outcome.detail.endswith("(e.g. ICPC-2)")
+    assert outcome.detail.endswith("(1 distinct value of code_system in the rows cited)")
     assert report.warning_reasons("patients") == {0: "duplicate_key", 1: "duplicate_key"}
 
 

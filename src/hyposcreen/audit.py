@@ -31,6 +31,7 @@ from hyposcreen.report.audit_measures import (
     period_counts,
 )
 from hyposcreen.report.audit_page import render_audit_page
+from hyposcreen.report.display import band_text
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonymize
 from hyposcreen.report.writers import PRIVATE_MODE, write_atomic, write_csv, write_json
 from hyposcreen.screen.cases import ScreenResult
@@ -113,9 +114,14 @@ def run_audit(settings: AuditSettings) -> AuditSummary:
     )
     ctx = prepare(base)
     audit_rules = ctx.rules.audit
-    min_cell = settings.min_cell_size or int(audit_rules.get("min_cell_size", 11))
-    if min_cell < 1:
-        raise ConfigError("--min-cell-size must be at least 1.")
+    min_cell = settings.min_cell_size
+    if min_cell is None:
+        min_cell = int(audit_rules.get("min_cell_size", 11))
+    if min_cell < 2:
+        raise ConfigError(
+            f"--min-cell-size must be at least 2 (got {min_cell}): a minimum cell size of 1 "
+            "suppresses nothing."
+        )
     codes = dict(audit_rules.get("hyponatremia_codes") or DEFAULT_CODES)
     vocabulary = ctx.rules.risk_factor_vocabulary
     periods: list[PeriodCounts] = []
@@ -144,7 +150,9 @@ def run_audit(settings: AuditSettings) -> AuditSummary:
     about = {
         "start": settings.start.isoformat(),
         "end": settings.end.isoformat(),
-        "profile": f"{ctx.profile.name} — {ctx.profile.description}",
+        "profile": f"{ctx.profile.name} — {band_text(ctx.profile)} (corrected sodium, mmol/L)",
+        "start_text": f"{settings.start:%d %b %Y %H:%M}",
+        "end_text": f"{settings.end:%d %b %Y %H:%M} {ctx.mapping.timezone}",
         "rules_version": ctx.rules.version,
         "site": ctx.mapping.site,
         "patient_export": export_note,

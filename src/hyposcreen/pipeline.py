@@ -34,6 +34,7 @@ from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
 from hyposcreen.errors import ConfigError, HyposcreenError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.tabular import RowFilter, find_table_files, read_table
+from hyposcreen.report.display import band_text, drug_names
 from hyposcreen.report.folders import discard_staging, publish_folder, staging_folder
 from hyposcreen.report.quarantine import quarantine_rows
 from hyposcreen.report.review_list import DISCLAIMER, build_review_list, evidence_table, to_text
@@ -554,6 +555,10 @@ def page_info(ctx: RunContext, run_id: str) -> PageInfo:
         context_start=window.start - context,
         run_id=run_id,
         site=ctx.mapping.site,
+        timezone=ctx.mapping.timezone,
+        bands=band_text(ctx.profile),
+        drug_names=drug_names(ctx.rules),
+        atc_combinations=dict(ctx.rules.atc_combinations),
     )
 
 

@@ -2,9 +2,10 @@
 
 Every measure is a count (or a rate of two counts, or a median of n values), so one long
 table holds them all: table, period, measure, numerator, denominator, value, suppressed.
-Counts from 1 to min_cell_size-1 are suppressed (0 is shown); rates need a shown numerator and
-a denominator of at least min_cell_size; medians need n >= min_cell_size. Complementary
-suppression hides one more cell where a hidden one could be recovered by subtraction.
+Counts from 1 to min_cell_size-1 are suppressed (0 is shown); a rate is shown when its
+numerator and denominator are; a median needs n >= min_cell_size. Complementary suppression
+(report.suppression) hides more cells until no hidden count can be recovered from the shown
+ones; the `suppressed` column says which: "primary", "complementary" or "" (shown).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
+from hyposcreen.report.suppression import build_problem, suppress
 from hyposcreen.screen.cases import ScreenResult
 
 TOTAL = "total"
@@ -60,8 +62,13 @@ def _normalize_code(codes: pd.Series) -> pd.Series:
 def hyponatremia_coded(diagnoses: pd.DataFrame, codes: dict[str, list[str]]) -> pd.DataFrame:
     """Diagnosis rows carrying a hyponatremia code (E87.1, 276.1 by default): patient_id and
     recorded_time. Rows are taken when usable apart from not being a listed risk condition."""
-    if diagnoses.empty:
-        return pd.DataFrame({"patient_id": [], "recorded_time": []})
+    if diagnoses.empty:  # typed empty columns: later steps compare times and match ids
+        return pd.DataFrame(
+            {
+                "patient_id": pd.Series([], dtype="str"),
+                "recorded_time": pd.Series([], dtype="datetime64[us]"),
+            }
+        )
     usable = diagnoses["reason"].isna() | (diagnoses["reason"] == "unlisted_code")
     wanted = pd.Series(False, index=diagnoses.index)
     code = _normalize_code(diagnoses["code"])
@@ -121,23 +128,26 @@ def period_counts(
 
 # --------------------------------------------------------------------------- suppression
 
-# Partitions (members, total): one hidden member could be recovered by subtraction.
+# Partitions (members, whole) within every period.
 _PARTITIONS = [
     (("tier_1", "tier_2", "tier_3"), "listed"),
     (("listed", "not_listed"), "cases"),
 ]
 # Attrition steps that are the same numbers as cells of the other tables.
 _SHARED_STEPS = {"cases": "cases", "listed": "listed", "cases_with_risk_factor": "cases_any_rf"}
-# Funnel chains of one unit (results, or patients): a small drop between two shown steps of a
-# chain would count the results or patients leaving there.
-_CHAINS = [
-    (
-        "attrition_sodium_results_in_window",
-        "attrition_usable_results",
-        "attrition_hyponatremic_results",
-    ),
+# (larger, smaller) published pairs whose difference counts patients or results: the results
+# leaving the funnel between two steps, the cases without a measure's numerator.
+_FUNNEL_DIFFERENCES = [
+    ("attrition_sodium_results_in_window", "attrition_usable_results"),
+    ("attrition_usable_results", "attrition_hyponatremic_results"),
     ("cases", "cases_any_rf"),
     ("cases", "listed"),
+]
+_RATES = [  # table, measure, numerator cell, denominator cell
+    ("over_rapid_correction", "overcorrection_rate", "overcorrection", "cases"),
+    ("workup", "workup_complete_rate", "workup_complete", "cases"),
+    ("coding_gap", "cases_coded_share", "cases_coded", "cases"),
+    ("coding_gap", "coded_without_low_sodium_share", "coded_without_low_sodium", "coded_patients"),
 ]
 
 
@@ -145,61 +155,39 @@ def step_cell(step: str) -> str:
     return _SHARED_STEPS.get(step, f"attrition_{step}")
 
 
-def _hide_partner(counts: dict[str, int], hidden: set[str]) -> bool:
-    """Complementary suppression over the partitions; True when a cell was added."""
-    for members, total in _PARTITIONS:
-        hidden_members = [m for m in members if m in hidden]
-        open_members = sorted((counts[m], m) for m in members if m not in hidden and counts[m])
-        if total not in hidden and len(hidden_members) == 1:
-            hidden.add(open_members[0][1] if open_members else total)
-            return True
-        if total in hidden and counts[total] and not hidden_members and open_members:
-            hidden.add(open_members[0][1])  # a hidden total is the sum of its shown members
-            return True
-    return False
+def _cells(data: PeriodCounts) -> dict[str, int]:
+    return {**data.counts, **{step_cell(s): v for s, v in data.attrition}}
 
 
-def _hide_small_drops(counts: dict[str, int], hidden: set[str], min_cell: int) -> bool:
-    """A funnel step is hidden when it differs from the last shown step of its chain by a
-    small number (the patients or results leaving there could be counted by subtraction)."""
-    for chain in _CHAINS:
-        last_shown: int | None = None
-        for cell in chain:
-            if cell not in counts or cell in hidden:
-                continue
-            if last_shown is not None and 0 < abs(last_shown - counts[cell]) < min_cell:
-                hidden.add(cell)
-                return True
-            last_shown = counts[cell]
-    return False
-
-
-def suppressed_cells(counts: dict[str, int], min_cell: int) -> set[str]:
-    """Names of the cells to hide: primary (1..min_cell-1), then complementary suppression
-    over the partitions and the attrition funnel until nothing changes."""
-    hidden = {name for name, value in counts.items() if 0 < value < min_cell}
-    while _hide_partner(counts, hidden) or _hide_small_drops(counts, hidden, min_cell):
-        pass
-    return hidden
+def hidden_cells(
+    periods: list[PeriodCounts], vocabulary: tuple[str, ...], min_cell: int
+) -> dict[tuple[str, str], str]:
+    """(period, cell) -> "primary" | "complementary" for every hidden cell of the audit."""
+    counts = {data.period: _cells(data) for data in periods}
+    differences = _FUNNEL_DIFFERENCES + [("cases", f"rf_{name}") for name in vocabulary]
+    differences += [(den, num) for _, _, num, den in _RATES]
+    problem = build_problem(counts, TOTAL, _PARTITIONS, differences, min_cell)
+    return suppress(problem, TOTAL)
 
 
 def _rate_row(
-    table: str, period: str, measure: str, numerator: int, denominator: int, blocked: bool,
-    denominator_hidden: bool,
+    table: str, period: str, measure: str, numerator: int, denominator: int,
+    numerator_hidden: str, denominator_hidden: str,
 ) -> dict[str, Any]:  # fmt: skip
+    blocked = bool(numerator_hidden or denominator_hidden)
     return {
         "table": table,
         "period": period,
         "measure": measure,
-        "numerator": None if blocked else numerator,
+        "numerator": None if numerator_hidden else numerator,
         "denominator": None if denominator_hidden else denominator,
         "value": None if blocked or denominator == 0 else round(numerator / denominator, 4),
         "unit": "share",
-        "suppressed": blocked,
+        "suppressed": numerator_hidden or denominator_hidden,
     }
 
 
-def _count_row(table: str, period: str, measure: str, value: int, hide: bool) -> dict[str, Any]:
+def _count_row(table: str, period: str, measure: str, value: int, hide: str) -> dict[str, Any]:
     return {
         "table": table,
         "period": period,
@@ -212,55 +200,46 @@ def _count_row(table: str, period: str, measure: str, value: int, hide: bool) ->
     }
 
 
-def _median_row(period: str, hours: list[float], min_cell: int) -> dict[str, Any]:
-    enough = len(hours) >= min_cell
+def _median_row(period: str, hours: list[float], hide: str, min_cell: int) -> dict[str, Any]:
+    enough = len(hours) >= min_cell and not hide
     return {
         "table": "severe_follow_up",
         "period": period,
         "measure": "median_hours_to_next_sodium",
         "numerator": None,
-        "denominator": len(hours) if enough or not hours else None,
+        "denominator": None if hide else len(hours),
         "value": round(float(np.median(hours)), 2) if enough else None,
         "unit": "hours",
-        "suppressed": bool(hours) and not enough,
+        "suppressed": hide,
     }
 
 
-_RATES = [  # table, measure, numerator cell, denominator cell
-    ("over_rapid_correction", "overcorrection_rate", "overcorrection", "cases"),
-    ("workup", "workup_complete_rate", "workup_complete", "cases"),
-    ("coding_gap", "cases_coded_share", "cases_coded", "cases"),
-    ("coding_gap", "coded_without_low_sodium_share", "coded_without_low_sodium", "coded_patients"),
-]
-
-
-def period_rows(data: PeriodCounts, vocabulary: tuple[str, ...], min_cell: int) -> list[dict]:
+def period_rows(
+    data: PeriodCounts, vocabulary: tuple[str, ...], hidden: dict[tuple[str, str], str],
+    min_cell: int,
+) -> list[dict]:  # fmt: skip
     """The suppressed rows of one period (or of the total)."""
     label = data.period
-    counts = {**data.counts, **{step_cell(s): v for s, v in data.attrition}}
-    hidden = suppressed_cells(counts, min_cell)
+    counts = _cells(data)
+
+    def kind(cell: str) -> str:
+        return hidden.get((label, cell), "")
 
     def rate(table: str, measure: str, num: str, den: str) -> dict[str, Any]:
-        numerator, denominator = counts[num], counts[den]
-        # hidden when its numerator, its denominator or its complement is a small cell
-        blocked = denominator > 0 and (
-            num in hidden
-            or den in hidden
-            or denominator < min_cell
-            or 0 < denominator - numerator < min_cell
-        )
-        return _rate_row(table, label, measure, numerator, denominator, blocked, den in hidden)
+        return _rate_row(table, label, measure, counts[num], counts[den], kind(num), kind(den))
 
     rows = [
-        _count_row("cases_by_tier", label, name, counts[name], name in hidden)
+        _count_row("cases_by_tier", label, name, counts[name], kind(name))
         for name in ("cases", "tier_1", "tier_2", "tier_3", "not_listed")
     ]
     rows += [rate("risk_factors", name, f"rf_{name}", "cases") for name in vocabulary]
     rows += [rate(*spec) for spec in _RATES[:2]]
-    rows.append(_median_row(label, data.hours_to_next_sodium, min_cell))
+    rows.append(
+        _median_row(label, data.hours_to_next_sodium, kind("severe_with_next_sodium"), min_cell)
+    )
     rows += [rate(*spec) for spec in _RATES[2:]]
     rows += [
-        _count_row("attrition", label, step, value, step_cell(step) in hidden)
+        _count_row("attrition", label, step, value, kind(step_cell(step)))
         for step, value in data.attrition
     ]
     return rows
@@ -273,7 +252,9 @@ def audit_rows(
     total = PeriodCounts(TOTAL)
     for data in periods:
         total.add(data)
-    return [row for data in [*periods, total] for row in period_rows(data, vocabulary, min_cell)]
+    everything = [*periods, total]
+    hidden = hidden_cells(everything, vocabulary, min_cell)
+    return [row for data in everything for row in period_rows(data, vocabulary, hidden, min_cell)]
 
 
 def audit_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

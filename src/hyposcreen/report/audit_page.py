@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from hyposcreen.report.audit_measures import TOTAL
 from hyposcreen.report.review_page import template_environment
+from hyposcreen.report.suppression import COMPLEMENTARY
 
 TIER_SERIES = [
     ("tier_1", "tier 1 urgent", "#b42318", "///"),
@@ -42,6 +43,14 @@ SECTIONS = [
     ("attrition", "Attrition", "Where results and patients leave the funnel, summed over the "
      "months (a patient screened in two months counts twice)."),
 ]  # fmt: skip
+
+
+HIDDEN_TO_PROTECT = "hidden"  # complementary suppression: not small, hidden to protect another
+
+
+def _mark(kind: str, label: str) -> str:
+    """The text in place of a hidden cell: `<11` (small) or `hidden` (complementary)."""
+    return HIDDEN_TO_PROTECT if kind == COMPLEMENTARY else label
 
 
 def _svg(figure: Figure) -> Markup:
@@ -74,7 +83,15 @@ def plot_cases_by_tier(frame: pd.DataFrame, label: str) -> Markup:
             cell = rows.loc[(rows["period"] == period) & (rows["measure"] == measure)].iloc[0]
             position = x + (offset - 1.5) * width
             if cell["suppressed"]:
-                axes.text(position, 0, label, rotation=90, ha="center", va="bottom", fontsize=7)
+                axes.text(
+                    position,
+                    0,
+                    _mark(cell["suppressed"], label),
+                    rotation=90,
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                )
                 continue
             axes.bar(position, cell["value"], width, color=colour, hatch=hatch,
                      edgecolor="white", label=name if x == 0 else None)  # fmt: skip
@@ -96,7 +113,8 @@ def plot_risk_factors(frame: pd.DataFrame, label: str) -> Markup:
     ]
     axes.barh(names, shares, color="#2e6bb0")
     for y, (suppressed, share) in enumerate(zip(rows["suppressed"], shares, strict=True)):
-        axes.text(share + 1, y, label if suppressed else f"{share:.0f} %", va="center", fontsize=7)
+        text = _mark(suppressed, label) if suppressed else f"{share:.0f} %"
+        axes.text(share + 1, y, text, va="center", fontsize=7)
     axes.set_xlim(0, 105)
     axes.set_xlabel("% of cases (whole period)")
     axes.tick_params(axis="y", labelsize=8)
@@ -121,8 +139,8 @@ def plot_rates(frame: pd.DataFrame, label: str) -> Markup:
         positions = [periods.index(p) for p in shown["period"]]
         axes.plot(positions, 100 * shown["value"].astype(float), marker=marker,
                   linestyle=style, label=name)  # fmt: skip
-        if rows["suppressed"].any():
-            notes.append(f"{name}: {int(rows['suppressed'].sum())} month(s) {label}")
+        if rows["suppressed"].astype(bool).any():
+            notes.append(f"{name}: {int(rows['suppressed'].astype(bool).sum())} month(s) hidden")
     axes.set_xticks(range(len(periods)), periods)
     axes.set_ylim(0, 105)
     axes.set_ylabel("% of cases")
@@ -141,7 +159,8 @@ def plot_attrition(frame: pd.DataFrame, label: str) -> Markup:
     counts = [0 if hide else int(v) for hide, v in zip(rows["suppressed"], values, strict=True)]
     axes.barh(names, counts, color="#4a5360")
     for y, (suppressed, count) in enumerate(zip(rows["suppressed"], counts, strict=True)):
-        axes.text(count, y, f" {label}" if suppressed else f" {count}", va="center", fontsize=7)
+        text = f" {_mark(suppressed, label)}" if suppressed else f" {count}"
+        axes.text(count, y, text, va="center", fontsize=7)
     axes.tick_params(axis="y", labelsize=8)
     axes.set_title("Attrition, whole period", fontsize=10)
     return _svg(figure)
@@ -149,7 +168,7 @@ def plot_attrition(frame: pd.DataFrame, label: str) -> Markup:
 
 def _cell_text(row: pd.Series, label: str) -> str:
     if row["suppressed"]:
-        return label
+        return _mark(row["suppressed"], label)
     if pd.isna(row["value"]):
         return "–"
     if row["unit"] == "share":
@@ -198,5 +217,6 @@ def render_audit_page(frame: pd.DataFrame, about: dict[str, Any], min_cell: int)
             plots=plots,
             min_cell=min_cell,
             label=label,
+            hidden=HIDDEN_TO_PROTECT,
         )
     )

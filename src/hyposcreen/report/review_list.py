@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hyposcreen.report.considerations import considerations
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.cases import ScreenResult
 
@@ -43,9 +44,9 @@ EXTRA_COLUMNS = [
     "last_reviewed",  # latest clinician review recorded with `hyposcreen reviewed`
 ]
 IDENTIFIER_COLUMNS = ["mrn", "name", "unit"]
+# added after the identifier columns so every earlier column keeps its position
+LATE_COLUMNS = ["possibly_spurious"]  # "index" | "overcorrection_pair" | both | ""
 TIER_NAMES = {1: "urgent", 2: "soon", 3: "routine"}
-DIURETICS = ("thiazide_diuretic", "loop_diuretic", "potassium_sparing_diuretic")
-SIADH_DRUGS = ("ssri", "other_antidepressant", "antiepileptic", "antipsychotic")
 DISCLAIMER = (
     "This list supports clinical review of laboratory results. It is not an order set and does "
     "not replace clinical judgement."
@@ -119,6 +120,9 @@ def evidence_table(result: ScreenResult) -> pd.DataFrame:
         parts.append(
             _evidence_part(conditions, factor, "diagnosis", text, conditions["recorded_time"])
         )
+    spurious = _spurious_evidence(result.sodium_results)
+    if not spurious.empty:
+        parts.append(spurious)
     cofactors = result.cofactor_evidence
     if not cofactors.empty:
         text = (
@@ -144,6 +148,22 @@ def evidence_table(result: ScreenResult) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def _spurious_evidence(results: pd.DataFrame) -> pd.DataFrame:
+    """Evidence rows of the possibly spurious sodium results (spec §8 delta check)."""
+    if "possibly_spurious" not in results or not results["possibly_spurious"].any():
+        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    rows = results.loc[results["possibly_spurious"].astype(bool)]
+    text = (
+        "sodium "
+        + one_decimal(rows["corrected_sodium"])
+        + " mmol/L (corrected) at "
+        + iso(rows["specimen_time"])
+        + " lies far below the results before and after it (repeat the sample)"
+    )
+    factor = pd.Series("possibly_spurious", index=rows.index)
+    return _evidence_part(rows, factor, "lab", text, rows["specimen_time"])
+
+
 def _overcorrection_text(cases: pd.DataFrame) -> pd.Series:
     text = (
         one_decimal(cases["oc_from_sodium"])
@@ -160,91 +180,6 @@ def _overcorrection_text(cases: pd.DataFrame) -> pd.Series:
         + " per 24 h)"
     )
     return text.where(cases["overcorrection"], "")
-
-
-def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
-    """Short review prompts in our own words, tied to the sources (see docs/clinical.md)."""
-    factors = cases["risk_factors"].str.split(";")
-    has = lambda names: factors.map(lambda fs: any(f in names for f in fs))  # noqa: E731
-    notes: list[pd.Series] = []
-    notes.append(
-        pd.Series(
-            np.where(
-                has(DIURETICS),
-                "Check whether the diuretic is adding to the low "
-                "sodium or the cramps; a dose cut or pause may be worth weighing.",
-                "",
-            )
-        )
-    )
-    notes.append(
-        pd.Series(
-            np.where(
-                has(SIADH_DRUGS),
-                "A listed drug (SSRI, other antidepressant, "
-                "antiepileptic or antipsychotic) can cause SIADH; review its role, "
-                "especially after a recent start.",
-                "",
-            )
-        )
-    )
-    limit = rules.limits
-    notes.append(
-        pd.Series(
-            np.where(
-                cases["correction_risk"],
-                "Correction risk (liver disease, alcohol use, malnutrition, low potassium or "
-                "very low sodium): aim for about "
-                f"4-{limit['overcorrection_with_risk_mmol_per_24h']:g} mmol/L per 24 h.",
-                "Raise sodium by no more than "
-                f"{limit['overcorrection_mmol_per_24h']:g} mmol/L in 24 h.",
-            )
-        )
-    )
-    mild = cases["level"] == "mild"
-    notes.append(
-        pd.Series(
-            np.where(
-                mild,
-                "Mild case: after assessing volume status, restricting fluid "
-                "to about 1 L a day is the usual first step if euvolemic or "
-                "hypervolemic and symptomatic; hypertonic saline is not for mild "
-                "cases without life-threatening symptoms.",
-                "",
-            )
-        )
-    )
-    notes.append(
-        pd.Series(
-            np.where(
-                has(("hypokalemia", "hypomagnesemia", "hypocalcemia")),
-                "Low potassium, magnesium or calcium may add to cramps.",
-                "",
-            )
-        )
-    )
-    notes.append(
-        pd.Series(
-            np.where(
-                cases["overcorrection"],
-                "Sodium rose faster than the limit: review the correction plan now.",
-                "",
-            )
-        )
-    )
-    notes.append(
-        pd.Series(
-            np.where(
-                cases["missing_workup"] != "",
-                "Workup incomplete: no "
-                + cases["missing_workup"].str.replace(";", ", ").str.replace("_", " ")
-                + " around the index result.",
-                "",
-            )
-        )
-    )
-    frame = pd.concat([n.reset_index(drop=True) for n in notes], axis=1)
-    return frame.apply(lambda row: " | ".join(t for t in row if t), axis=1)
 
 
 def build_review_list(
@@ -323,6 +258,7 @@ def build_review_list(
             review[column] = (
                 values.astype("str").where(values.notna(), "") if values is not None else ""
             )
+    review["possibly_spurious"] = _text_or_blank(cases, "possibly_spurious").to_numpy()
     return review
 
 
@@ -341,7 +277,12 @@ def _time_or_blank(cases: pd.DataFrame, column: str) -> pd.Series:
 
 def _empty_review(with_identifiers: bool) -> pd.DataFrame:
     """A list with no rows keeps its columns and types (a quiet night is a valid result)."""
-    columns = REVIEW_COLUMNS + EXTRA_COLUMNS + (IDENTIFIER_COLUMNS if with_identifiers else [])
+    columns = (
+        REVIEW_COLUMNS
+        + EXTRA_COLUMNS
+        + (IDENTIFIER_COLUMNS if with_identifiers else [])
+        + LATE_COLUMNS
+    )
     types = {
         "rank": "int64", "tier": "int64", "n_low_results": "int64",
         "index_sodium": "float64", "corrected_sodium": "float64", "latest_sodium": "float64",

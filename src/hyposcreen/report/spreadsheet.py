@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hyposcreen.report.review_list import DISCLAIMER
+from hyposcreen.report.safe_cells import neutralise_text
 from hyposcreen.report.writers import write_atomic
 
 # fill, font colour: the tier name is in the row too, so colour is never the only signal
@@ -26,7 +28,50 @@ TIER_STYLES = {1: ("FDE3E1", "8A1C13"), 2: ("FFF0D1", "6B4100"), 3: ("E3EEFA", "
 WIDE_COLUMNS = {"evidence": 70, "considerations": 70, "overcorrection_pair": 40}
 WRAPPED = {"evidence", "considerations", "overcorrection_pair", "risk_factors", "missing_workup"}
 TIME_COLUMNS = {"index_time", "nadir_time", "window_start", "window_end"}
-ONE_DECIMAL = {"index_sodium", "corrected_sodium", "latest_sodium", "delta_48h", "index_glucose"}
+ONE_DECIMAL = {"index_sodium", "corrected_sodium", "latest_sodium", "delta_48h"}
+WHOLE_NUMBER = {"index_glucose"}  # glucose in mg/dL at clinical precision
+# the column headers a reader sees (the CSV keeps the machine names); unnamed columns are
+# shown with their machine name, underscores as spaces
+HEADERS = {
+    "rank": "Rank",
+    "tier": "Tier",
+    "patient_id": "Patient",
+    "mrn": "MRN",
+    "name": "Name",
+    "unit": "Ward",
+    "index_time": "Index result time",
+    "index_sodium": "Index Na (mmol/L)",
+    "corrected_sodium": "Glucose-corrected Na (mmol/L)",
+    "severity": "Severity",
+    "latest_sodium": "Latest Na (mmol/L)",
+    "delta_48h": "Na change over 48 h (mmol/L)",
+    "overcorrection": "Over-rapid correction",
+    "risk_factors": "Risk factors",
+    "correction_risk": "Risk factor for osmotic demyelination",
+    "missing_workup": "Workup not found",
+    "evidence": "Evidence",
+    "considerations": "Considerations",
+    "profile": "Profile",
+    "rules_version": "Rules version",
+    "run_id": "Run",
+    "tier_name": "Tier name",
+    "n_low_results": "Low results in window",
+    "nadir_time": "Lowest result time",
+    "trend": "Trend",
+    "overcorrection_pair": "Over-rapid correction (results)",
+    "cramp_documented": "Cramp documented",
+    "index_glucose": "Glucose at index (mg/dL)",
+    "window_start": "Window start",
+    "window_end": "Window end",
+    "relisted_because": "Listed again because",
+    "previously_listed": "Previously listed",
+    "last_reviewed": "Last reviewed",
+    "possibly_spurious": "Possibly spurious result",
+}
+
+
+def header_text(column: str) -> str:
+    return HEADERS.get(column, column.replace("_", " "))
 
 
 def _cell_value(value: object) -> object:
@@ -37,7 +82,15 @@ def _cell_value(value: object) -> object:
         return value.to_pydatetime()
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
-    return value
+    return neutralise_text(value)
+
+
+def _text_as_text(sheet: Worksheet) -> None:
+    """Every text cell is stored as a string (data type 's'): never as a formula."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
 
 
 def _colour_tiers(sheet: Worksheet, columns: list[str]) -> None:
@@ -57,13 +110,23 @@ def _colour_tiers(sheet: Worksheet, columns: list[str]) -> None:
                 cell.font = Font(bold=True, color=ink)
 
 
-def build_workbook(review: pd.DataFrame, about: dict[str, str]) -> Workbook:
+def build_workbook(
+    review: pd.DataFrame,
+    about: dict[str, str],
+    plain: Callable[[str], str] | None = None,
+    timezone: str = "",
+) -> Workbook:
+    """`plain` rewrites the evidence text in clinical words (display.py); time headers name
+    the site's `timezone`."""
+    if plain is not None and "evidence" in review.columns:
+        review = review.assign(evidence=review["evidence"].astype("str").map(plain))
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = "Review list"
     columns = list(review.columns)
-    sheet.append(columns)
+    zone = f" ({timezone})" if timezone else ""
+    sheet.append([header_text(c) + (zone if c in TIME_COLUMNS else "") for c in columns])
     for record in review.itertuples(index=False, name=None):
         sheet.append([_cell_value(v) for v in record])
     header_font = Font(bold=True, color="FFFFFF")
@@ -80,15 +143,24 @@ def build_workbook(review: pd.DataFrame, about: dict[str, str]) -> Workbook:
             target.alignment = Alignment(vertical="top", wrap_text=name in WRAPPED)
             target.border = thin
             if name in TIME_COLUMNS:
-                target.number_format = "yyyy-mm-dd hh:mm"
+                target.number_format = "dd mmm yyyy hh:mm"
+            elif name in WHOLE_NUMBER:
+                target.number_format = "0"
             elif name in ONE_DECIMAL:
                 target.number_format = "0.0"
     _colour_tiers(sheet, columns)
     sheet.freeze_panes = "D2"  # header row and rank/tier/patient stay in view
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(sheet.max_row, 1)}"
+    head = sheet.row_dimensions[1]
+    head.height = 30
+    for cell in sheet[1]:
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    _print_setup(sheet)
+    _text_as_text(sheet)
     info = book.create_sheet("About this list")
     for key, value in [*about.items(), ("notice", DISCLAIMER)]:
-        info.append([key, value])
+        info.append([neutralise_text(key), neutralise_text(value)])
+    _text_as_text(info)
     info.column_dimensions["A"].width = 18
     info.column_dimensions["B"].width = 110
     for row in info.iter_rows():
@@ -97,12 +169,28 @@ def build_workbook(review: pd.DataFrame, about: dict[str, str]) -> Workbook:
     return book
 
 
+def _print_setup(sheet: Worksheet) -> None:
+    """A4 landscape, fitted to the page width, the header row repeated on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    sheet.print_options.gridLines = False
+
+
 def write_review_workbook(
-    path: Path, review: pd.DataFrame, about: dict[str, str], stamp: pd.Timestamp
+    path: Path,
+    review: pd.DataFrame,
+    about: dict[str, str],
+    stamp: pd.Timestamp,
+    plain: Callable[[str], str] | None = None,
+    timezone: str = "",
 ) -> Path:
     """Written 0600 (it holds identifiers). Document properties carry `stamp` (the window
     end), not the wall clock."""
-    book = build_workbook(review, about)
+    book = build_workbook(review, about, plain, timezone)
     moment: datetime = pd.Timestamp(stamp).to_pydatetime()
     book.properties.created = moment
     book.properties.modified = moment

@@ -13,6 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hyposcreen.report.safe_cells import neutralise_frame
+
 PRIVATE_MODE = 0o600  # files that hold patient identifiers
 
 
@@ -35,9 +37,12 @@ def write_atomic(path: Path, write: Callable[[Path], None], mode: int = PRIVATE_
 
 
 def write_csv(path: Path, frame: pd.DataFrame, mode: int = PRIVATE_MODE) -> Path:
+    """Every CSV of the project goes through here: text cells that a spreadsheet would run
+    as a formula are neutralised first (report.safe_cells)."""
+    safe = neutralise_frame(frame)
     return write_atomic(
         path,
-        lambda tmp: frame.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8"),
+        lambda tmp: safe.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8"),
         mode,
     )
 

@@ -12,7 +12,13 @@ from hyposcreen.rules.loader import Profile, RuleSet
 from hyposcreen.screen.cofactors import electrolyte_cofactors
 from hyposcreen.screen.conditions import case_conditions
 from hyposcreen.screen.exposure import active_drug_classes
-from hyposcreen.screen.serial import latest_and_delta, missing_workup, overcorrection_pairs
+from hyposcreen.screen.serial import (
+    latest_and_delta,
+    missing_workup,
+    overcorrection_pairs,
+    possibly_spurious,
+    spurious_basis,
+)
 from hyposcreen.screen.sodium import classify, correct_for_glucose
 
 
@@ -46,6 +52,7 @@ def screen(
     if "reported_late" in results:  # nightly runs: late results are index candidates too
         in_window |= results["reported_late"].fillna(False).astype(bool)
     results["in_window"] = in_window
+    results["possibly_spurious"] = possibly_spurious(results, rules)
 
     cases = find_cases(results)
     meds = active_drug_classes(cases, medications, drug_matches, rules)
@@ -56,6 +63,7 @@ def screen(
     oc = overcorrection_pairs(cases, results, window, rules)
     cases = cases.merge(oc, on="patient_id", how="left")
     cases["overcorrection"] = cases["oc_rise"].notna()
+    cases["possibly_spurious"] = spurious_basis(cases, results).to_numpy()
     cases["missing_workup"] = missing_workup(cases, labs, rules).to_numpy()
     cases = assign_tiers(cases, rules)
     cases = order_cases(cases)

@@ -97,3 +97,51 @@ def missing_workup(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> p
         gap = ~have[analyte].astype(bool)
         missing = missing.where(~gap, missing + ";" + analyte)
     return missing.str.lstrip(";").reset_index(drop=True)
+
+
+def possibly_spurious(results: pd.DataFrame, rules: RuleSet) -> pd.Series:
+    """Spec §8 delta check: a result at least `spurious_drop_mmol_l` (corrected) below both the
+    patient's previous and next results, each within `spurious_neighbour_hours` of it. Results
+    at the same time as the one checked are not its neighbours. Aligned to `results`' index."""
+    drop = rules.limits["spurious_drop_mmol_l"]
+    hours = pd.Timedelta(hours=rules.windows["spurious_neighbour_hours"])
+    ordered = results[["patient_id", "specimen_time", "corrected_sodium"]].sort_values(
+        ["patient_id", "specimen_time"], kind="stable"
+    )
+    by_patient = ordered.groupby("patient_id", sort=False)
+    before_time = by_patient["specimen_time"].shift(1)
+    before_value = by_patient["corrected_sodium"].shift(1)
+    after_time = by_patient["specimen_time"].shift(-1)
+    after_value = by_patient["corrected_sodium"].shift(-1)
+    time, value = ordered["specimen_time"], ordered["corrected_sodium"]
+    before = (time > before_time) & (time - before_time <= hours)
+    after = (after_time > time) & (after_time - time <= hours)
+    flagged = (
+        before
+        & after
+        & ((before_value - value).round(9) >= drop)
+        & ((after_value - value).round(9) >= drop)
+    )
+    return flagged.reindex(results.index).fillna(False).astype(bool)
+
+
+def spurious_basis(cases: pd.DataFrame, results: pd.DataFrame) -> pd.Series:
+    """Per case: which of its key results is possibly spurious — "index", "overcorrection_pair"
+    or both (";"-joined), "" when none. `results` carries `possibly_spurious`."""
+    flagged = results.loc[results["possibly_spurious"], ["patient_id", "specimen_time"]]
+    keys = pd.MultiIndex.from_frame(flagged)
+
+    def hit(times: pd.Series) -> pd.Series:
+        wanted = pd.MultiIndex.from_arrays([cases["patient_id"], times])
+        return pd.Series(wanted.isin(keys), index=cases.index, dtype=bool)
+
+    index = hit(cases["index_time"])
+    pair = pd.Series(False, index=cases.index)
+    for column in ("oc_from_time", "oc_to_time"):
+        if column in cases:
+            pair |= hit(cases[column])
+    text = pd.Series("", index=cases.index, dtype=object)
+    text = text.where(~index, "index")
+    both = index & pair
+    text = text.where(~(pair & ~index), "overcorrection_pair")
+    return text.where(~both, "index;overcorrection_pair").astype("str")

@@ -3,8 +3,11 @@
 GX's HTML pulls Bootstrap, jQuery, Font Awesome and its logo from public CDNs; offline the
 pages render unstyled, the status icons are blank and the index (a JavaScript table) lists
 nothing. `make_offline` strips every external asset, inlines a small stylesheet (status icons
-as characters) and writes our own `index.html` that needs no JavaScript; GX's index is kept as
-`gx_index.html`. Opening the docs then makes no network request at all.
+as characters) and writes our own `index.html` that needs no JavaScript; GX's own index (a
+JavaScript table, empty offline, with two dead "Clear Filters" buttons) is removed. The pages
+lose the controls that need GX's scripts (the validation filter, "Show more info..."), the
+newsletter footer and the "Data asset: None" line, and long percentages are rounded
+("≈79.9999999 %" reads "80 %"). Opening the docs then makes no network request at all.
 """
 
 from __future__ import annotations
@@ -23,6 +26,14 @@ _EXTERNAL_IMG = re.compile(r"<img[^>]*\bsrc=[\"']https?://[^>]*>", re.I)
 _EXTERNAL_CSS_URL = re.compile(r"url\(\s*[\"']?https?://[^)]*\)", re.I)
 _INLINE_SCRIPT = re.compile(r"<script>.*?</script>", re.I | re.S)
 _HEAD_END = re.compile(r"</head>", re.I)
+_FOOTER = re.compile(r"<footer>.*?</footer>", re.I | re.S)
+_DATA_ASSET_NONE = re.compile(r"\s*Data asset: None<br>", re.I)
+_SHOW_MORE = re.compile(
+    r"<p[^>]*>\s*<a data-toggle=\"collapse\"[^>]*>\s*Show more info\.\.\.\s*</a>\s*</p>"
+)
+_PERCENT = re.compile(r"≈?(\d+\.\d+)\s*%")
+_LIMIT = re.compile(r"above (\d+(?:\.\d+)?)\s?%")  # a rate check's limit, as its detail states
+_LONG_DECIMAL = re.compile(r"(?<=>)(\d+\.\d{5,})(?=<)")  # a long number alone in a badge
 
 _STYLE = (
     "<style>"
@@ -47,7 +58,7 @@ def make_offline(docs_dir: Path, outcomes: Iterable[dict[str, Any]], title: str)
     """Rewrite every Data Docs page in `docs_dir` for offline reading; return the new index."""
     gx_index = docs_dir / "index.html"
     if gx_index.is_file():
-        gx_index.replace(docs_dir / "gx_index.html")
+        gx_index.unlink()
     for page in sorted(docs_dir.rglob("*.html")):
         _strip_page(page, docs_dir)
     for sheet in sorted(docs_dir.rglob("*.css")):
@@ -65,6 +76,12 @@ def _strip_page(page: Path, docs_dir: Path) -> None:
     html = _EXTERNAL_IMG.sub("", html)
     html = _EXTERNAL_CSS_URL.sub("none", html)
     html = _INLINE_SCRIPT.sub("", html)  # jQuery/Bootstrap glue: dead without its libraries
+    html = _FOOTER.sub("", html)  # GX's newsletter invitation
+    html = _DATA_ASSET_NONE.sub("", html)
+    html = _SHOW_MORE.sub("", html)  # the details it would expand are shown anyway
+    html = _remove_card(html, "<strong>Actions</strong>")  # the validation filter needs JS
+    html = _PERCENT.sub(lambda m: f"{_round(m.group(1))} %", html)
+    html = _LONG_DECIMAL.sub(lambda m: _round(m.group(1)), html)
     back = Path(*[".."] * (len(page.relative_to(docs_dir).parts) - 1), "index.html")
     notice = _NOTICE.format(index=back.as_posix())
     html = _HEAD_END.sub(lambda _: _STYLE + "</head>", html, count=1)
@@ -72,9 +89,37 @@ def _strip_page(page: Path, docs_dir: Path) -> None:
     page.write_text(html, encoding="utf-8")
 
 
+def _round(number: str) -> str:
+    """'79.9999999' -> '80', '4.065' -> '4.07', '0.5952' -> '0.6'. Percentages under 1 keep
+    one significant digit so that 0.06 % does not read 0 %."""
+    value = float(number)
+    digits = 2 if value < 10 else 1
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _remove_card(html: str, marker: str) -> str:
+    """Drop the <div class="card ..."> holding `marker` (its nested divs counted)."""
+    at = html.find(marker)
+    if at < 0:
+        return html
+    start = html.rfind('<div class="card ', 0, at)
+    if start < 0:
+        return html
+    depth, position = 0, start
+    for tag in re.finditer(r"<div\b|</div>", html[start:]):
+        depth += 1 if tag.group(0) == "<div" else -1
+        if depth == 0:
+            position = start + tag.end()
+            return html[:start] + html[position:]
+    return html
+
+
 def _render_index(docs_dir: Path, outcomes: list[dict[str, Any]], title: str) -> str:
     tables: dict[str, dict[str, Any]] = {}
     for outcome in outcomes:
+        limit = _LIMIT.search(str(outcome.get("detail", ""))) if outcome.get("detail") else None
+        outcome = {**outcome, "limit": f"{limit.group(1)} %" if limit else ""}
         entry = tables.setdefault(
             outcome["table"], {"name": outcome["table"], "outcomes": [], "failed": 0}
         )

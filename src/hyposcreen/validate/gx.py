@@ -814,16 +814,17 @@ def _outcome(job: _Job, result: Any) -> ExpectationOutcome:
 
 
 def _observed(frame: pd.DataFrame, labels: list[int], columns: list[str]) -> str:
-    """' (e.g. glucose g/L)': the distinct values of a few offending rows."""
+    """' (3 distinct values of unit in the rows cited)': how varied the offending values are,
+    never the values themselves (they come from the extract and may hold identifiers; the
+    outcome goes to the manifest, the logs and the Data Docs, which hold counts only)."""
     columns = [c for c in columns if c in frame.columns]
     if not columns:
         return ""
     rows = frame.loc[labels, columns]
-    seen = dict.fromkeys(
-        " ".join("<missing>" if pd.isna(v) else str(v) for v in row)
-        for row in rows.itertuples(index=False)
-    )
-    return f" (e.g. {'; '.join(seen)})"
+    distinct = len(rows.astype("str").drop_duplicates())
+    names = ", ".join(columns)
+    plural = "s" if distinct != 1 else ""
+    return f" ({distinct} distinct value{plural} of {names} in the rows cited)"
 
 
 def _detail(template: str, params: Mapping[str, Any]) -> str:

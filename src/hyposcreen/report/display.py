@@ -1,0 +1,178 @@
+"""Plain clinical words for the page and the spreadsheet (the CSV keeps machine values).
+
+- times in one format with the site's zone named: "20 Nov 2026 05:00 CET";
+- lab values at clinical precision (rules/display_precision.csv);
+- a code-only drug record named by its ingredient, the code after it:
+  "furosemide (RxNorm 4603)" rather than "RxNorm 4603";
+- severity bands written from the profile's real inequalities, so they never overlap;
+- considerations as at most three short lines per case, the full text once in a legend.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+
+from hyposcreen.rules.loader import Profile, RuleSet
+
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?")
+_LAB = re.compile(r"^(?P<analyte>\w+) (?P<value>-?[\d.]+(?:e-?\d+)?) (?P<rest>.*)$")
+_CODED_DRUG = re.compile(r"^(?P<system>RxNorm|ATC) (?P<code>[0-9A-Za-z]+)\b")
+_OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+_COMPLEMENT = {"<": "≥", "<=": ">"}
+
+
+@cache
+def decimals() -> dict[str, int]:
+    """analyte -> decimals shown (rules/display_precision.csv)."""
+    text = resources.files("hyposcreen.rules").joinpath("display_precision.csv")
+    with text.open(encoding="utf-8") as handle:
+        return {row["analyte"]: int(row["decimals"]) for row in csv.DictReader(handle)}
+
+
+def clinical_value(analyte: str, value: float) -> str:
+    return f"{value:.{decimals().get(analyte, 1)}f}"
+
+
+def clinical_time(value: Any, timezone: str) -> str:
+    """'20 Nov 2026 05:00 CET' for a naive site-local time; '' for missing."""
+    if value is None or pd.isna(value):
+        return ""
+    stamp = pd.Timestamp(value)
+    try:
+        zone = stamp.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward").strftime(
+            "%Z"
+        )
+    except (TypeError, ValueError):
+        zone = timezone
+    return f"{stamp.strftime('%d %b %Y %H:%M')} {zone}"
+
+
+def clinical_times_in(text: str, timezone: str) -> str:
+    """Every ISO time inside `text` rewritten in the clinical format."""
+    return _ISO.sub(lambda m: clinical_time(m.group(0), timezone), text)
+
+
+def drug_names(rules: RuleSet) -> dict[str, str]:
+    """'RxNorm 4603' / 'ATC C03CA01' -> ingredient name; an ATC combination -> its classes."""
+    names: dict[str, str] = {}
+    for ingredient in rules.ingredients.values():
+        if ingredient.rxnorm:
+            names[f"RxNorm {ingredient.rxnorm}"] = ingredient.name
+        if ingredient.atc:
+            names[f"ATC {ingredient.atc}".upper()] = ingredient.name
+    return names
+
+
+def drug_label(text: str, names: dict[str, str], combinations: dict[str, tuple[str, ...]]) -> str:
+    """A medication evidence text with a code-only drug named first."""
+    found = _CODED_DRUG.match(text)
+    if not found:
+        return text
+    code = f"{found.group('system')} {found.group('code')}"
+    name = names.get(code) or names.get(code.upper())
+    if name is None and found.group("system") == "ATC":
+        classes = next(
+            (c for prefix, c in combinations.items()
+             if found.group("code").upper().startswith(prefix)),
+            None,
+        )  # fmt: skip
+        name = " + ".join(c.replace("_", " ") for c in classes) if classes else None
+    rest = text[found.end() :]
+    if rest.startswith(" ("):  # "(start ..., end ...)" joins the code's brackets
+        rest = ", " + rest[2:-1] if rest.endswith(")") else rest
+        return f"{name} ({code}{rest})" if name else text
+    return text if name is None else f"{name} ({code}){rest}"
+
+
+def lab_label(text: str) -> str:
+    """'magnesium 1.58015 mg/dL at ...' -> 'magnesium 1.58 mg/dL at ...'."""
+    found = _LAB.match(text)
+    if not found or found.group("analyte") not in decimals():
+        return text
+    analyte = found.group("analyte")
+    value = clinical_value(analyte, float(found.group("value")))
+    return f"{analyte.replace('_', ' ')} {value} {found.group('rest')}"
+
+
+def evidence_in_words(
+    text: str, names: dict[str, str], combinations: dict[str, tuple[str, ...]], timezone: str
+) -> str:
+    """The review list's evidence column ("factor: text | factor: text") in clinical words."""
+    pieces = []
+    for piece in text.split(" | "):
+        factor, sep, body = piece.partition(": ")
+        if sep:
+            body = lab_label(drug_label(body, names, combinations))
+        pieces.append(clinical_times_in(f"{factor}{sep}{body}", timezone))
+    return " | ".join(pieces)
+
+
+def band_text(profile: Profile) -> str:
+    """'hyponatremia Na ≤ 135; mild 125 < Na ≤ 135; moderate 120 ≤ Na ≤ 125; severe Na < 120'
+    from the profile's own inequalities (corrected sodium, mmol/L)."""
+    parts = [f"hyponatremia Na {_OPS[profile.hyponatremia_op]} {profile.hyponatremia_threshold:g}"]
+    bands = sorted(profile.bands, key=lambda b: (b.threshold, b.op == "<="))
+    texts = []
+    below: Any = None
+    for band in bands:
+        upper = f"Na {_OPS[band.op]} {band.threshold:g}"
+        if below is None:
+            texts.append(f"{band.label} {upper}")
+        else:
+            texts.append(f"{band.label} {below.threshold:g} {_flip(_COMPLEMENT[below.op])} {upper}")
+        below = band
+    return "; ".join(parts + texts[::-1])
+
+
+def _flip(op: str) -> str:
+    """'≥' read from the left ('120 ≤ Na'), '>' as '<' ('125 < Na')."""
+    return {"≥": "≤", ">": "<"}[op]
+
+
+# ------------------------------------------------------------------ considerations
+
+# (prefix of the full text, short line, group): the groups are shown in this order, one line
+# each, at most three per case; a repeat of the general correction limit is left to the legend
+CONSIDERATIONS = [
+    ("Sodium rose faster than the limit", "Over-rapid rise: review the correction plan now",
+     "correction"),
+    ("Possibly spurious", "Possibly spurious result: repeat the sample before acting",
+     "spurious"),
+    ("Correction risk", "Correction risk: slower limit", "correction"),
+    ("Check whether the diuretic", "Diuretic: weigh a dose cut or pause", "drugs"),
+    ("A listed drug (SSRI", "SIADH-associated drug: review its role", "drugs"),
+    ("Low potassium, magnesium or calcium", "Low K/Mg/Ca may add to cramps", "cofactors"),
+    ("Mild case:", "Mild: assess volume; fluid restriction only if indicated", "mild"),
+    ("Workup incomplete", "", "workup"),  # the page shows the missing tests in their column
+]  # fmt: skip
+GENERAL = "Raise sodium by no more than"  # the same for every case without correction risk
+_GROUP_ORDER = ["correction", "spurious", "drugs", "cofactors", "mild", "workup"]
+MAX_LINES = 3
+
+
+def short_considerations(full: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """(at most three short lines, (short, full) pairs for the legend) of one case."""
+    groups: dict[str, list[str]] = {}
+    legend = []
+    for text in full:
+        if text.startswith(GENERAL):
+            legend.append(("Correction limit", text))
+            continue
+        match = next((c for c in CONSIDERATIONS if text.startswith(c[0])), None)
+        short, group = (match[1], match[2]) if match else (text, "other")
+        if not short:
+            continue
+        if match:
+            legend.append((short, text))
+        groups.setdefault(group, []).append(short)
+    ordered = [groups[g] for g in [*_GROUP_ORDER, "other"] if g in groups]
+    lines = ["; ".join(items) for items in ordered]
+    if len(lines) > MAX_LINES:
+        lines = [*lines[: MAX_LINES - 1], "; ".join(lines[MAX_LINES - 1 :])]
+    return lines, legend

@@ -1,0 +1,241 @@
+"""Small-cell suppression of the audit tables: primary, then complementary over all relations.
+
+The audit publishes counts per month and for the whole period, and those counts are tied by
+linear relations anyone can write down: the tiers add up to the listed cases, listed and not
+listed add up to the cases, and every month's cells add up to the total. A hidden cell is safe
+only if no sum or difference of shown cells gives it back.
+
+- Primary suppression hides every count from 1 to min_cell-1. Some differences of two
+  published cells are counts too (results dropped between two funnel steps, cases without a
+  risk factor); when such a difference is small, it is protected the same way.
+- Complementary suppression then hides more cells until no protected quantity lies in the
+  span of the published relations and the shown cells. Linear algebra decides that: with S
+  the hidden cells and A the relations, a quantity f is determined iff f restricted to S lies
+  in the row space of A restricted to S (the shown cells are known, so they drop out).
+- The complementary cells are chosen to lose the least: the smallest non-zero count first,
+  month cells before totals, and the top of the funnel (results read, usable results, cases,
+  listed) only when nothing else protects the cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+
+Cell = tuple[str, str]  # (period, name)
+
+PRIMARY = "primary"
+COMPLEMENTARY = "complementary"
+# cells that keep the funnel readable: hidden only as a last resort
+FUNNEL_TOP = frozenset(
+    {
+        "cases",
+        "listed",
+        "attrition_sodium_results_in_window",
+        "attrition_usable_results",
+        "attrition_hyponatremic_results",
+    }
+)
+_ZERO_COST = 1e9  # hiding a zero protects little and confuses much
+_FUNNEL_COST = 1e6
+_TOTAL_COST = 1e3
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The published cells, their true values and the relations between them."""
+
+    cells: list[Cell]
+    values: np.ndarray
+    relations: np.ndarray  # one row per relation: coefficients over `cells`, sum == 0
+    protected: list[np.ndarray]  # quantities (coefficient vectors) that must stay unknown
+    primary: np.ndarray  # cells counting 1 to min_cell-1
+    min_cell: int
+
+
+def build_problem(
+    counts: dict[str, dict[str, int]],
+    total: str,
+    partitions: list[tuple[tuple[str, ...], str]],
+    differences: list[tuple[str, str]],
+    min_cell: int,
+) -> Problem:
+    """`counts[period][name]`, with the total period under `total`; `partitions` are
+    (members, whole) relations within every period; `differences` are (larger, smaller)
+    pairs whose difference is itself a count of patients or results."""
+    periods = list(counts)
+    names = sorted({n for values in counts.values() for n in values})
+    cells = [(p, n) for p in periods for n in names if n in counts[p]]
+    position = {cell: i for i, cell in enumerate(cells)}
+    values = np.array([counts[p][n] for p, n in cells], dtype=float)
+    rows: list[np.ndarray] = []
+
+    def relation(terms: list[tuple[Cell, float]]) -> None:
+        if all(cell in position for cell, _ in terms):
+            row = np.zeros(len(cells))
+            for cell, sign in terms:
+                row[position[cell]] += sign
+            rows.append(row)
+
+    for period in periods:
+        for members, whole in partitions:
+            relation([((period, m), 1.0) for m in members] + [((period, whole), -1.0)])
+    months = [p for p in periods if p != total]
+    for name in names:
+        relation([((p, name), 1.0) for p in months] + [((total, name), -1.0)])
+    primary = (values > 0) & (values < min_cell)
+    protected = [np.eye(len(cells))[i] for i in np.flatnonzero(primary)]
+    for period in periods:
+        for larger, smaller in differences:
+            if (period, larger) in position and (period, smaller) in position:
+                gap = counts[period][larger] - counts[period][smaller]
+                if 0 < gap < min_cell:
+                    row = np.zeros(len(cells))
+                    row[position[(period, larger)]], row[position[(period, smaller)]] = 1, -1
+                    protected.append(row)
+    matrix = np.array(rows) if rows else np.zeros((0, len(cells)))
+    return Problem(cells, values, matrix, protected, primary, min_cell)
+
+
+def determined(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
+    """True when `quantity` follows from the shown cells and the relations: by linear algebra
+    alone, or once the bounds a reader knows are used (a count is >= 0, a `<k` cell is 1 to
+    k-1): two `<11` cells of a relation whose hidden part sums to 2 are both 1."""
+    return _spanned(problem, hidden, quantity) or _pinned(problem, hidden, quantity)
+
+
+def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
+    """The lowest and the highest value of `quantity` over every table consistent with what
+    is shown (linear programming, HiGHS) are the same."""
+    component = _component(problem, hidden, (quantity != 0) & hidden)
+    columns = np.flatnonzero(component)
+    rows = problem.relations[:, columns]
+    touching = np.abs(rows).sum(axis=1) > 0
+    rows = rows[touching]
+    # the right-hand side: minus the shown cells' part of each relation
+    shown = problem.relations[touching][:, ~component] @ problem.values[~component]
+    primary = problem.primary[columns]
+    bounds = [(1, problem.min_cell - 1) if p else (0, None) for p in primary]
+    objective = quantity[columns]
+    spans = []
+    for sign in (1.0, -1.0):
+        found = linprog(
+            sign * objective,
+            A_eq=rows if len(rows) else None,
+            b_eq=-shown if len(rows) else None,
+            bounds=bounds,
+            method="highs",
+        )
+        if found.status != 0:  # unbounded: far from pinned
+            return False
+        spans.append(sign * found.fun)
+    return bool(abs(spans[0] - spans[1]) < 0.5)
+
+
+def _component(problem: Problem, hidden: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """The hidden cells linked to `seeds` through relations that hold two hidden cells; an
+    LP over them alone gives the same bounds as one over every hidden cell."""
+    links = np.abs(problem.relations) > 0
+    component = seeds.copy()
+    while True:
+        rows = links[:, component].any(axis=1)
+        grown = component | (links[rows].any(axis=0) & hidden)
+        if (grown == component).all():
+            return component
+        component = grown
+
+
+def _spanned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
+    if not quantity[hidden].any():
+        return True
+    # the hidden cells linked to the quantity: other relations cannot involve it
+    component = _component(problem, hidden, (quantity != 0) & hidden)
+    target = quantity[component]
+    restricted = problem.relations[:, component]
+    restricted = restricted[np.abs(restricted).sum(axis=1) > 0]
+    if restricted.shape[0] == 0:
+        return False
+    rank = np.linalg.matrix_rank(restricted)
+    return bool(np.linalg.matrix_rank(np.vstack([restricted, target])) == rank)
+
+
+def _costs(problem: Problem, total: str) -> np.ndarray:
+    costs = problem.values.copy()
+    for i, (period, name) in enumerate(problem.cells):
+        if problem.values[i] == 0:
+            costs[i] += _ZERO_COST
+        if name in FUNNEL_TOP:
+            costs[i] += _FUNNEL_COST
+        if period == total:
+            costs[i] += _TOTAL_COST
+    return costs
+
+
+def suppress(problem: Problem, total: str) -> dict[Cell, str]:
+    """Hidden cells, each marked primary or complementary."""
+    size = len(problem.cells)
+    primary = problem.primary
+    hidden = primary.copy()
+    order = np.lexsort((np.arange(size), _costs(problem, total)))
+    connected = np.abs(problem.relations) > 0
+    for quantity in problem.protected:
+        if not quantity[hidden].any():  # a small difference of two shown cells
+            _hide_one(problem, hidden, quantity, order)
+        while determined(problem, hidden, quantity):
+            support = hidden | (quantity != 0)
+            touching = connected[connected[:, support].any(axis=1)].any(axis=0) & ~hidden
+            candidates = [i for i in order if touching[i]]
+            if not candidates:  # every related cell is hidden already
+                break
+            # a cell that protects on its own; else the cheapest one that widens what is
+            # unknown (a pair of them may be needed: a rectangle over tiers and months)
+            helpful = next(
+                (i for i in candidates if not determined(problem, _with(hidden, i), quantity)),
+                next((i for i in candidates if _useful(problem, hidden, i)), candidates[0]),
+            )
+            hidden[helpful] = True
+    _prune(problem, hidden, order)
+    return {
+        cell: PRIMARY if primary[i] else COMPLEMENTARY
+        for i, cell in enumerate(problem.cells)
+        if hidden[i]
+    }
+
+
+def _hide_one(
+    problem: Problem, hidden: np.ndarray, quantity: np.ndarray, order: np.ndarray
+) -> None:
+    """Of two shown cells with a small difference, hide the one that costs less."""
+    for i in order:
+        if quantity[i] != 0:
+            hidden[i] = True
+            return
+
+
+def _useful(problem: Problem, hidden: np.ndarray, index: int) -> bool:
+    """Hiding a cell the shown ones determine anyway protects nothing."""
+    return not _spanned(problem, _with(hidden, index), np.eye(len(hidden))[index])
+
+
+def _prune(problem: Problem, hidden: np.ndarray, order: np.ndarray) -> None:
+    """Show again, costliest first, every complementary cell the protection does not need."""
+    for i in order[::-1]:
+        if not hidden[i] or problem.primary[i]:
+            continue
+        hidden[i] = False
+        seeds = np.zeros_like(hidden)
+        seeds[i] = True
+        near = _component(problem, _with(hidden, i), seeds)
+        affected = [q for q in problem.protected if (q[near] != 0).any()]
+        if any(_spanned(problem, hidden, q) for q in affected) or any(
+            _pinned(problem, hidden, q) for q in affected
+        ):
+            hidden[i] = True
+
+
+def _with(hidden: np.ndarray, index: int) -> np.ndarray:
+    more = hidden.copy()
+    more[index] = True
+    return more

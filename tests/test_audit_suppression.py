@@ -1,0 +1,238 @@
+"""Audit suppression against an attacker who knows every published relation.
+
+The attacker reads audit_tables.csv only and writes down what anyone can: the tiers add up to
+the listed cases, listed and not listed add up to the cases, each month's cells add up to the
+total, a cell published twice (cases in two tables, a share's denominator) is one number, and
+a primary-suppressed cell lies between 1 and k-1. For every hidden cell they then minimise and
+maximise it by linear programming (scipy's HiGHS); a cell is recovered when both agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import linprog
+
+from hyposcreen.audit import AuditSettings, run_audit
+from hyposcreen.report.audit_measures import PeriodCounts, audit_frame, audit_rows
+from hyposcreen.report.suppression import build_problem, determined, suppress
+
+K = 11
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+VOCABULARY = ("thiazide_diuretic", "ssri")
+TOTAL = "total"
+# the numbers two tables share: attrition steps named like a cases_by_tier row, denominators
+_SAME = {("attrition", "cases"): "cases", ("attrition", "listed"): "listed"}
+_DENOMINATOR = {"coded_without_low_sodium_share": "coded_patients"}
+Cell = tuple[str, str]
+
+
+def _key(row: pd.Series) -> str:
+    if row["table"] == "cases_by_tier":
+        return str(row["measure"])
+    return _SAME.get((row["table"], row["measure"]), f"{row['table']}:{row['measure']}")
+
+
+def _denominator_key(row: pd.Series) -> str:
+    return _DENOMINATOR.get(str(row["measure"]), "cases")
+
+
+def _published(tables: pd.DataFrame) -> tuple[dict[Cell, float], dict[Cell, str]]:
+    """Shown counts (constants) and hidden ones (with their kind), by (period, key)."""
+    known: dict[Cell, float] = {}
+    hidden: dict[Cell, str] = {}
+
+    def note(period: str, key: str, value: object, kind: str) -> None:
+        if kind:
+            hidden.setdefault((period, key), kind)
+        elif value is not None and not pd.isna(value):
+            known[(period, key)] = float(value)  # type: ignore[arg-type]
+
+    for _, row in tables.iterrows():
+        kind = str(row["suppressed"] or "")
+        if row["unit"] == "count":
+            note(row["period"], _key(row), row["value"], kind)
+        elif row["unit"] == "share":
+            numerator_kind = kind if pd.isna(row["numerator"]) else ""
+            note(row["period"], _key(row), row["numerator"], numerator_kind)
+            denominator_kind = kind if pd.isna(row["denominator"]) else ""
+            note(row["period"], _denominator_key(row), row["denominator"], denominator_kind)
+    for cell in hidden:
+        known.pop(cell, None)
+    return known, hidden
+
+
+def attack(tables: pd.DataFrame, k: int = K) -> dict[Cell, tuple[float, float]]:
+    """(period, key) -> (lowest, highest) value consistent with everything published, for
+    every hidden count; shown counts are constants."""
+    known, hidden = _published(tables)
+    unknowns = sorted(hidden)
+    if not unknowns:
+        return {}
+    index = {cell: i for i, cell in enumerate(unknowns)}
+    periods = sorted({p for p, _ in [*known, *hidden]})
+    months = [p for p in periods if p != TOTAL]
+    keys = sorted({key for _, key in [*known, *hidden]})
+    rows, rhs = [], []
+
+    def equation(terms: Iterable[tuple[tuple[str, str], float]]) -> None:
+        terms = list(terms)
+        if not all(cell in index or cell in known for cell, _ in terms):
+            return
+        row = np.zeros(len(unknowns))
+        constant = 0.0
+        for cell, sign in terms:
+            if cell in index:
+                row[index[cell]] += sign
+            else:
+                constant -= sign * known[cell]
+        if row.any():
+            rows.append(row)
+            rhs.append(constant)
+
+    for period in periods:
+        equation([((period, t), 1.0) for t in ("tier_1", "tier_2", "tier_3")]
+                 + [((period, "listed"), -1.0)])  # fmt: skip
+        equation([((period, "listed"), 1.0), ((period, "not_listed"), 1.0),
+                  ((period, "cases"), -1.0)])  # fmt: skip
+    for key in keys:
+        equation([((p, key), 1.0) for p in months] + [((TOTAL, key), -1.0)])
+    bounds = [(1, k - 1) if hidden[cell] == "primary" else (0, None) for cell in unknowns]
+    a_eq = np.array(rows) if rows else None
+    b_eq = np.array(rhs) if rows else None
+    found = {}
+    for cell, i in index.items():
+        objective = np.zeros(len(unknowns))
+        objective[i] = 1.0
+        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        assert low.status in (0, 3) and high.status in (0, 3), (cell, low.message, high.message)
+        found[cell] = (low.fun if low.status == 0 else 0.0,
+                       -high.fun if high.status == 0 else np.inf)  # fmt: skip
+    return found
+
+
+def _period(label: str, tiers: tuple[int, int, int], not_listed: int, **extra: int) -> PeriodCounts:
+    listed = sum(tiers)
+    cases = listed + not_listed
+    counts = {
+        "cases": cases, "listed": listed, "not_listed": not_listed,
+        "tier_1": tiers[0], "tier_2": tiers[1], "tier_3": tiers[2],
+        "rf_thiazide_diuretic": extra.get("thiazide", listed // 2),
+        "rf_ssri": extra.get("ssri", 12), "overcorrection": extra.get("overcorrection", 0),
+        "workup_complete": extra.get("workup", cases // 2), "severe_results": 0,
+        "cases_coded": extra.get("coded", 0), "coded_patients": extra.get("coded_patients", 0),
+        "coded_without_low_sodium": 0, "severe_with_next_sodium": 0,
+    }  # fmt: skip
+    read = extra.get("read", 500)
+    attrition = [
+        ("sodium_results_in_window", read), ("usable_results", extra.get("usable", read - 20)),
+        ("hyperglycemia_related_results", 0), ("hyponatremic_results", 3 * cases),
+        ("cases", cases), ("cases_with_risk_factor", listed), ("listed", listed),
+    ]  # fmt: skip
+    return PeriodCounts(label, counts, [], attrition)
+
+
+def _tables(periods: list[PeriodCounts], k: int = K) -> pd.DataFrame:
+    return audit_frame(audit_rows(periods, VOCABULARY, k))
+
+
+def _value(tables: pd.DataFrame, period: str, table: str, measure: str) -> pd.Series:
+    found = tables.loc[
+        (tables["period"] == period) & (tables["table"] == table) & (tables["measure"] == measure)
+    ]
+    return found.iloc[0]
+
+
+def _assert_nothing_recovered(tables: pd.DataFrame) -> None:
+    recovered = {cell: span for cell, span in attack(tables).items() if span[0] == span[1]}
+    assert recovered == {}
+
+
+def test_the_february_tier_1_cell_is_not_recovered_from_january_march_and_the_total() -> None:
+    """The issue's example: tier 1 has 25, 3 and 25 cases, 53 in all."""
+    periods = [_period("2026-01", (25, 30, 40), 20), _period("2026-02", (3, 30, 40), 20),
+               _period("2026-03", (25, 30, 40), 20)]  # fmt: skip
+    tables = _tables(periods)
+    february = _value(tables, "2026-02", "cases_by_tier", "tier_1")
+    assert february["suppressed"] == "primary" and pd.isna(february["value"])
+    complementary = tables.loc[tables["suppressed"] == "complementary"]
+    assert len(complementary) > 0
+    # the funnel's top rows and the whole period's tier counts stay readable
+    for period in ("2026-01", "2026-02", "2026-03", TOTAL):
+        for table, measure in [("cases_by_tier", "cases"), ("attrition", "listed"),
+                               ("attrition", "sodium_results_in_window")]:  # fmt: skip
+            assert _value(tables, period, table, measure)["suppressed"] == "", (period, measure)
+    assert _value(tables, TOTAL, "cases_by_tier", "tier_1")["value"] == 53
+    _assert_nothing_recovered(tables)
+
+
+def test_the_attacker_recovers_a_cell_hidden_without_complementary_suppression() -> None:
+    """The attacker is real: with only the primary cell blanked it gets February back."""
+    periods = [_period("2026-01", (25, 30, 40), 20), _period("2026-02", (3, 30, 40), 20),
+               _period("2026-03", (25, 30, 40), 20)]  # fmt: skip
+    tables = _tables(periods, k=2)  # nothing is small at k = 2
+    assert (tables["suppressed"] == "").all()
+    row = (tables["period"] == "2026-02") & (tables["measure"] == "tier_1")
+    tables.loc[row, ["value", "numerator"]] = None
+    tables.loc[row, "suppressed"] = "primary"
+    assert attack(tables, k=K)[("2026-02", "tier_1")] == (3.0, 3.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_no_hidden_cell_is_recovered_in_random_audits(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    periods = []
+    for month in range(int(rng.integers(1, 7))):
+        tiers = tuple(int(v) for v in rng.choice([0, 1, 3, 7, 12, 25, 40], size=3))
+        periods.append(
+            _period(
+                f"2026-{month + 1:02d}",
+                tiers,
+                int(rng.choice([0, 2, 9, 15, 30])),  # type: ignore[arg-type]
+                thiazide=int(rng.choice([0, 4, 20])),
+                ssri=int(rng.choice([0, 5, 13])),
+                overcorrection=int(rng.choice([0, 1, 11])),
+                coded=int(rng.choice([0, 2, 14])),
+                coded_patients=int(rng.choice([0, 3, 20])),
+                usable=500 - int(rng.choice([0, 4, 30])),
+            )
+        )
+    tables = _tables(periods)
+    shown = tables.loc[(tables["suppressed"] == "") & (tables["unit"] == "count")]
+    assert not shown["value"].map(lambda v: 0 < int(v) < K).any()
+    _assert_nothing_recovered(tables)
+
+
+def test_a_small_drop_between_two_funnel_steps_is_protected() -> None:
+    """500 results read, 495 usable: one of the two is hidden, and the 5 cannot be worked
+    out from the months and the total either."""
+    periods = [_period("2026-01", (20, 20, 20), 20, usable=495),
+               _period("2026-02", (20, 20, 20), 20)]  # fmt: skip
+    tables = _tables(periods)
+    steps = tables.loc[(tables["period"] == "2026-01") & (tables["table"] == "attrition")]
+    read = steps.set_index("measure").loc[["sodium_results_in_window", "usable_results"]]
+    assert (read["suppressed"] == "complementary").sum() == 1
+    cells = {p.period: {**p.counts, **{f"attrition_{s}": v for s, v in p.attrition}}
+             for p in periods}  # fmt: skip
+    total = {n: sum(c[n] for c in cells.values()) for n in cells["2026-01"]}
+    problem = build_problem({**cells, TOTAL: total}, TOTAL, [], [
+        ("attrition_sodium_results_in_window", "attrition_usable_results")], K)  # fmt: skip
+    hidden = suppress(problem, TOTAL)
+    mask = np.array([cell in hidden for cell in problem.cells])
+    assert not any(determined(problem, mask, q) for q in problem.protected)
+
+
+def test_nothing_is_recovered_from_a_real_audit_of_the_sample(tmp_path: Path) -> None:
+    """The attacker reads the audit_tables.csv that `hyposcreen audit` wrote for the sample."""
+    out = tmp_path / "audit"
+    run_audit(AuditSettings(input_dir=SAMPLE, out_dir=out, start=pd.Timestamp("2026-10-01"),
+                            end=pd.Timestamp("2026-12-01")))  # fmt: skip
+    tables = pd.read_csv(out / "audit_tables.csv")
+    tables["suppressed"] = tables["suppressed"].fillna("")
+    assert (tables["suppressed"] == "primary").any()
+    _assert_nothing_recovered(tables)
