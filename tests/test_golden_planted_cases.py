@@ -80,6 +80,7 @@ def expected_row(**fields: str) -> dict[str, str]:
         "relisted_because": "",  # stateless run: nightly columns stay empty
         "previously_listed": "",
         "last_reviewed": "",
+        "possibly_spurious": "",  # no result lies >= 10 below both neighbours within 24 h (§8)
     }
     row.update(fields)
     row["tier_name"] = TIER_NAMES[row["tier"]]
@@ -253,13 +254,15 @@ PLANTED_ROWS = {
     # Over-correction from the context period (§8): 122 on 2026-11-19T12:00 -> 131 on
     # 2026-11-20T08:00: 20 h, +9 > 8 -> over-corrected, tier 1 with no risk factor. Delta within
     # 48 h: 131 - 122 = +9.0 >= 2 -> trend rising. Rank 5 (highest sodium of tier 1).
+    # Mild, but no fluid-restriction advice: restricting fluid raises sodium further, and it
+    # already rose too fast.
     "P039": expected_row(
         rank="5", tier="1", patient_id="P039", index_time="2026-11-20T08:00:00",
         index_sodium="131.0", corrected_sodium="131.0", severity="mild", latest_sodium="131.0",
         delta_48h="9.0", overcorrection="true", trend="rising",
         evidence="over-rapid correction: 122.0 at 2026-11-19T12:00:00 -> 131.0 at "
         "2026-11-20T08:00:00 (+9.0 mmol/L; limit 8 per 24 h)",
-        considerations=considerations(LIMIT_8, MILD, OVERCORRECTED, workup(ALL_THREE)),
+        considerations=considerations(LIMIT_8, OVERCORRECTED, workup(ALL_THREE)),
         n_low_results="1",
         overcorrection_pair="122.0 at 2026-11-19T12:00:00 -> 131.0 at 2026-11-20T08:00:00 "
         "(+9.0 mmol/L; limit 8 per 24 h)",
