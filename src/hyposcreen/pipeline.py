@@ -499,7 +499,7 @@ def write_results(
     final = publish_folder(out, ctx.settings.out_dir)
     ctx.staging = None
     if ctx.state is not None:  # only once the outputs are in place: a crash never advances it
-        lookback = pd.Timedelta(hours=ctx.rules.windows["late_result_lookback_hours"])
+        lookback = pd.Timedelta(hours=ctx.rules.windows.late_result_lookback_hours)
         ctx.state.record_run(
             ctx.settings.window,
             run_id,
@@ -543,7 +543,7 @@ def discard_outputs(ctx: RunContext) -> None:
 def page_info(ctx: RunContext, run_id: str) -> PageInfo:
     """What the HTML page and the spreadsheet state about the run besides their rows."""
     window = ctx.settings.window
-    context = pd.Timedelta(hours=ctx.rules.windows["context_hours_before_window"])
+    context = pd.Timedelta(hours=ctx.rules.windows.context_hours_before_window)
     return PageInfo(
         rules_version=ctx.rules.version,
         profile=ctx.profile.name,

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from hyposcreen.report.numbers import format_one_decimal
 from hyposcreen.report.review_list import DISCLAIMER, IDENTIFIER_COLUMNS, TIER_NAMES
 from hyposcreen.report.writers import write_atomic
 
@@ -55,7 +56,7 @@ def _stamp(value: Any) -> str:
 
 
 def _number(value: Any) -> str:
-    return "" if pd.isna(value) else f"{float(value):.1f}"
+    return format_one_decimal(value)
 
 
 def trajectory(points: pd.DataFrame, info: PageInfo, index_time: Any) -> dict[str, Any]:
@@ -83,7 +84,7 @@ def trajectory(points: pd.DataFrame, info: PageInfo, index_time: Any) -> dict[st
             "x": x_of(time),
             "y": y_of(value),
             "index": bool(pd.notna(index_time) and time == index_time),
-            "title": f"{_stamp(time)}: {value:.1f} mmol/L",
+            "title": f"{_stamp(time)}: {format_one_decimal(value)} mmol/L",
         }
         for time, value in zip(points["specimen_time"], values, strict=True)
     ]
@@ -93,8 +94,9 @@ def trajectory(points: pd.DataFrame, info: PageInfo, index_time: Any) -> dict[st
     ]
     first, last = (values.iloc[0], values.iloc[-1]) if len(values) else (None, None)
     summary = (
-        f"{len(values)} sodium result(s) in the 7 days to the window end, from {first:.1f} to "
-        f"{last:.1f} mmol/L; hyponatremia threshold {threshold:g}"
+        f"{len(values)} sodium result(s) in the 7 days to the window end, from "
+        f"{format_one_decimal(first)} to {format_one_decimal(last)} mmol/L; "
+        f"hyponatremia threshold {threshold:g}"
         if len(values)
         else "no sodium results in the 7 days to the window end"
     )

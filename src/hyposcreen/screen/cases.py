@@ -74,7 +74,12 @@ def find_cases(results: pd.DataFrame) -> pd.DataFrame:
     sodium in the window (ties: the earliest)."""
     low = results.loc[results["in_window"] & results["hyponatremic"]]
     n_low = low.groupby("patient_id").size().rename("n_low_results")
-    index = low.sort_values(["patient_id", "corrected_sodium", "specimen_time"], kind="stable")
+    # rows equal in corrected value and time: the lower measured value, then the lower glucose,
+    # then an exact value before a censored one, so no choice rests on the order of the file
+    ties = [c for c in ("value_num", "glucose_mg_dl", "censored") if c in low.columns]
+    index = low.sort_values(
+        ["patient_id", "corrected_sodium", "specimen_time", *ties], kind="stable"
+    )
     index = index.drop_duplicates("patient_id")
     cases = pd.DataFrame(
         {
@@ -122,14 +127,14 @@ def _attach_risk(
     out["cramp_documented"] = out["risk_factors"].str.contains("cramp_documented", regex=False)
     risk_conditions = conditions.loc[conditions["correction_risk"].astype(bool), "patient_id"]
     hypokalemia = cofactors.loc[cofactors["risk_factor"] == "hypokalemia", "patient_id"]
-    very_low = out["corrected_sodium"] <= rules.limits["correction_risk_index_sodium_max"]
+    very_low = out["corrected_sodium"] <= rules.limits.correction_risk_index_sodium_max
     out["correction_risk"] = (
         out["patient_id"].isin(risk_conditions) | out["patient_id"].isin(hypokalemia) | very_low
     )
     out["limit"] = np.where(
         out["correction_risk"],
-        rules.limits["overcorrection_with_risk_mmol_per_24h"],
-        rules.limits["overcorrection_mmol_per_24h"],
+        rules.limits.overcorrection_with_risk_mmol_per_24h,
+        rules.limits.overcorrection_mmol_per_24h,
     )
     return out
 
@@ -143,15 +148,15 @@ def assign_tiers(cases: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
         (out["level"] == "moderate")
         | (
             (out["level"] == "mild")
-            & (out["n_risk_factors"] >= rules.limits["soon_mild_min_risk_categories"])
+            & (out["n_risk_factors"] >= rules.limits.soon_mild_min_risk_categories)
         )
         | out["cramp_documented"]
-        | (out["delta_48h"] <= rules.limits["soon_delta_48h_max"]).fillna(False)
+        | (out["delta_48h"] <= rules.limits.soon_delta_48h_max).fillna(False)
     )
     out["tier"] = np.select([severe | out["overcorrection"], soon], [1, 2], default=3).astype(
         "int64"
     )
-    change = rules.limits["trend_change_mmol_l"]
+    change = rules.limits.trend_change_mmol_l
     out["trend"] = np.select(
         [out["delta_48h"] <= -change, out["delta_48h"] >= change, out["delta_48h"].notna()],
         ["falling", "rising", "stable"],

@@ -16,7 +16,7 @@ RELIST_REASONS = ("nadir_lower", "tier_escalation", "new_overcorrection")
 
 
 def late_lookback_start(window: Window, rules: RuleSet) -> pd.Timestamp:
-    return window.start - pd.Timedelta(hours=rules.windows["late_result_lookback_hours"])
+    return window.start - pd.Timedelta(hours=rules.windows.late_result_lookback_hours)
 
 
 def flag_late_results(
@@ -62,7 +62,7 @@ def apply_listing_history(
     `;`-joined | not_worse), `previously_listed` (window start) and `last_reviewed`.
     """
     out = cases.copy()
-    horizon = window.start - pd.Timedelta(days=rules.limits["relist_after_days"])
+    horizon = window.start - pd.Timedelta(days=rules.limits.relist_after_days)
     history = last_listing.assign(window_start=pd.to_datetime(last_listing["window_start"]))
     history = history.loc[history["window_start"] >= horizon].set_index("patient_id")
     previous = _lookup(out["patient_id"], history["window_start"])
@@ -71,7 +71,7 @@ def apply_listing_history(
     prev_tier = _lookup(out["patient_id"], history["tier"]).astype("float64")
     prev_oc = _lookup(out["patient_id"], history["overcorrection_to"])
     oc_to = out["oc_to_time"].dt.strftime("%Y-%m-%dT%H:%M:%S") if "oc_to_time" in out else None
-    drop = rules.limits["relist_nadir_drop_mmol_l"]
+    drop = rules.limits.relist_nadir_drop_mmol_l
     reasons = {
         "nadir_lower": (out["corrected_sodium"] <= (prev_nadir - drop).round(9)).fillna(False),
         "tier_escalation": (out["tier"] < prev_tier).fillna(False),
