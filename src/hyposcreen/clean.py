@@ -15,6 +15,7 @@ import pandas as pd
 
 from hyposcreen.config import Window
 from hyposcreen.ingest.tabular import RowFilter
+from hyposcreen.ingest.timeparse import elapsed_before
 from hyposcreen.rules.loader import RuleSet, normalize_unit
 from hyposcreen.screen.matching import (
     identify_analytes,
@@ -32,19 +33,25 @@ _CENSORED = (
 _CENSOR_OPS = {"≤": "<=", "≥": ">=", "less than": "<", "greater than": ">"}
 
 
-def read_window_start(window: Window, rules: RuleSet, late_results: bool = False) -> pd.Timestamp:
+def read_window_start(
+    window: Window, rules: RuleSet, late_results: bool = False, timezone: str = "UTC"
+) -> pd.Timestamp:
     """Labs are read from the window start less the context period (spec §7) and the glucose
     pairing span, so a context sodium at the very start can still find its glucose (§4).
-    Nightly runs that pick up late results read that much before the late-result lookback."""
+    Nightly runs that pick up late results read that much before the late-result lookback.
+    The spans are elapsed time (spec §11); the answer is site-local wall time."""
     context = pd.Timedelta(hours=rules.windows.context_hours_before_window)
     pairing = pd.Timedelta(minutes=float(rules.glucose["pairing_window_minutes"]))
     lookback = pd.Timedelta(hours=rules.windows.late_result_lookback_hours)
-    return window.start - context - pairing - (lookback if late_results else pd.Timedelta(0))
+    span = context + pairing + (lookback if late_results else pd.Timedelta(0))
+    return elapsed_before(window.start, span, timezone)
 
 
-def lab_row_filter(rules: RuleSet, window: Window, late_results: bool = False) -> RowFilter:
+def lab_row_filter(
+    rules: RuleSet, window: Window, late_results: bool = False, timezone: str = "UTC"
+) -> RowFilter:
     """What the lab reader keeps: rows of a known analyte dated inside the read window."""
-    start = read_window_start(window, rules, late_results)
+    start = read_window_start(window, rules, late_results, timezone)
 
     def select(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[str]]:
         analyte, reason = identify_analytes(frame, rules)

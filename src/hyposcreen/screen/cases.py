@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
+from hyposcreen.ingest.timeparse import instant_of, is_utc, to_instants, to_wall_time
 from hyposcreen.rules.loader import Profile, RuleSet
 from hyposcreen.screen.cofactors import electrolyte_cofactors
 from hyposcreen.screen.conditions import case_conditions
@@ -37,8 +38,69 @@ def screen(
     profile: Profile,
     window: Window,
     glucose_factor: float | None = None,
+    timezone: str = "UTC",
 ) -> ScreenResult:
-    """Run spec §4-9 over cleaned tables (used rows only; labs in canonical units)."""
+    """Run spec §4-9 over cleaned tables (used rows only; labs in canonical units).
+
+    Times come and go as naive site-local wall time in `timezone`; in between, every rule runs
+    on UTC instants, so each interval is elapsed time also on the nights the clocks change
+    (spec §11)."""
+    labs = _with_instants(labs, ("specimen_time",), timezone)
+    medications = _with_instants(medications, ("start_time", "end_time"), timezone)
+    diagnoses = _with_instants(diagnoses, ("recorded_time",), timezone)
+    window = Window(instant_of(window.start, timezone), instant_of(window.end, timezone))
+    result = _screen_instants(
+        labs, medications, drug_matches, diagnoses, rules, profile, window, glucose_factor
+    )
+    return _with_wall_times(result, timezone)
+
+
+# time columns of the screen's outputs, shown in site-local wall time
+_CASE_TIMES = ("index_time", "nadir_time", "latest_time", "previous_time")
+_OUTPUT_TIMES = {
+    "cases": (*_CASE_TIMES, "oc_from_time", "oc_to_time"),
+    "sodium_results": ("specimen_time", "glucose_time"),
+    "medication_evidence": ("start_time", "end_time"),
+    "condition_evidence": ("recorded_time",),
+    "cofactor_evidence": ("time",),
+}
+
+
+def _with_instants(frame: pd.DataFrame, columns: tuple[str, ...], timezone: str) -> pd.DataFrame:
+    if is_utc(timezone):
+        return frame
+    out = frame.copy()
+    for column in columns:
+        if column in out.columns:
+            out[column] = to_instants(out[column], timezone)
+    return out
+
+
+def _with_wall_times(result: ScreenResult, timezone: str) -> ScreenResult:
+    if is_utc(timezone):
+        return result
+    for name, columns in _OUTPUT_TIMES.items():
+        frame = getattr(result, name)
+        present = [c for c in columns if c in frame.columns and not frame.empty]
+        if present:
+            frame = frame.copy()
+            for column in present:
+                frame[column] = to_wall_time(frame[column], timezone)
+            setattr(result, name, frame)
+    return result
+
+
+def _screen_instants(
+    labs: pd.DataFrame,
+    medications: pd.DataFrame,
+    drug_matches: pd.DataFrame,
+    diagnoses: pd.DataFrame,
+    rules: RuleSet,
+    profile: Profile,
+    window: Window,
+    glucose_factor: float | None,
+) -> ScreenResult:
+    """spec §4-9 on UTC instants."""
     sodium = labs.loc[labs["analyte"] == "sodium"]
     glucose = labs.loc[labs["analyte"] == "glucose"]
     results = classify(correct_for_glucose(sodium, glucose, rules, glucose_factor), profile)

@@ -9,14 +9,17 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
+from hyposcreen.ingest.timeparse import elapsed_before
 from hyposcreen.rules.loader import RuleSet
 
 RELIST_NEW = "new"
 RELIST_REASONS = ("nadir_lower", "tier_escalation", "new_overcorrection")
 
 
-def late_lookback_start(window: Window, rules: RuleSet) -> pd.Timestamp:
-    return window.start - pd.Timedelta(hours=rules.windows.late_result_lookback_hours)
+def late_lookback_start(window: Window, rules: RuleSet, timezone: str = "UTC") -> pd.Timestamp:
+    """Site-local wall time the late-result lookback (elapsed time, spec §11) begins at."""
+    lookback = pd.Timedelta(hours=rules.windows.late_result_lookback_hours)
+    return elapsed_before(window.start, lookback, timezone)
 
 
 def flag_late_results(
@@ -26,6 +29,7 @@ def flag_late_results(
     rules: RuleSet,
     seen: set[int],
     screened: list[Window],
+    timezone: str = "UTC",
 ) -> pd.Series:
     """Sodium results collected before the window (within the lookback) that no earlier run
     has screened: first seen in tonight's extract although their collection window was
@@ -34,7 +38,7 @@ def flag_late_results(
     time = labs["specimen_time"]
     candidate = (
         (labs["analyte"] == "sodium")
-        & (time >= late_lookback_start(window, rules))
+        & (time >= late_lookback_start(window, rules, timezone))
         & (time < window.start)
         & ~keys.isin(list(seen))
     )
