@@ -1,9 +1,11 @@
 """No result depends on the order of rows in a file (spec §6, last line).
 
 Hypothesis shuffles the rows of every input table of the committed sample and of small
-generated tables full of ties, and the outputs stay the same: review_list.csv and evidence.csv
-byte for byte (but the run_id, a hash of the input files' bytes), quarantine.csv once its rows
-are sorted and the file-order columns (source_row) left out, and the manifest's counts.
+generated tables full of ties, and the outputs stay the same: review_list.csv, evidence.csv
+and the HTML page byte for byte (but the run_id, a hash of the input files' bytes),
+quarantine.csv once its rows are sorted and the file-order column (source_row) left out, and
+the manifest's counts. Which of two rows equal in every content column is called the
+`duplicate` may follow file order: they are interchangeable.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ def _outputs(input_dir: Path, out: Path) -> dict[str, object]:
     return {
         "review_list.csv": (folder / "review_list.csv").read_text().replace(run_id, "RUN"),
         "evidence.csv": (folder / "evidence.csv").read_text(),
+        "review_list.html": (folder / "review_list.html").read_text().replace(run_id, "RUN"),
         "quarantine.csv": quarantine.to_csv(index=False),
         "counts": (manifest["reconciliation"], manifest["attrition"], manifest["listed"]),
     }

@@ -63,7 +63,7 @@ def trajectory(points: pd.DataFrame, info: PageInfo, index_time: Any) -> dict[st
     """Plot geometry of one patient's corrected sodium over the 7 days to the window end."""
     plot_end = info.window_end
     plot_start = plot_end - pd.Timedelta(days=TRAJECTORY_DAYS)
-    points = points.sort_values("specimen_time", kind="stable")
+    points = points.sort_values(["specimen_time", "corrected_sodium"], kind="stable")
     values = points["corrected_sodium"].astype("float64")
     threshold = info.hyponatremia_threshold
     low = min(float(values.min()) if len(values) else threshold, threshold - 10.0) - 2.0
