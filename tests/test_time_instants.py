@@ -10,7 +10,17 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import RULES, cleaned_dx, cleaned_meds, glucose, lab, potassium, sodium, used_labs
+from helpers import (
+    RULES,
+    cleaned_dx,
+    cleaned_meds,
+    glucose,
+    lab,
+    med,
+    potassium,
+    sodium,
+    used_labs,
+)
 from hyposcreen.clean import read_window_start
 from hyposcreen.config import Window
 from hyposcreen.ingest.timeparse import elapsed_before, instant_of, to_instants, to_wall_time
@@ -24,13 +34,18 @@ def instants(texts: list[str], timezone: str) -> list[pd.Timestamp]:
     return list(to_instants(pd.Series(pd.to_datetime(texts)), timezone))
 
 
-def screen_local(rows: list[dict], window: Window, timezone: str) -> ScreenResult:
-    """Clean and screen lab rows whose times are site-local wall time in `timezone`."""
+def screen_local(
+    rows: list[dict],
+    window: Window,
+    timezone: str,
+    medications: list[dict] = (),  # type: ignore[assignment]
+) -> ScreenResult:
+    """Clean and screen rows whose times are site-local wall time in `timezone`."""
     wide = Window(window.start - pd.Timedelta(days=10), window.end)
-    meds, matches = cleaned_meds([], wide)
+    meds, matches = cleaned_meds(list(medications), wide)
     return screen(
         used_labs(rows, wide),
-        meds,
+        meds.loc[meds["bucket"] == "used"],
         matches,
         cleaned_dx([], wide),
         RULES,
@@ -144,3 +159,14 @@ def test_the_window_is_site_local_and_the_index_time_is_shown_as_read() -> None:
     window = Window(ts("2026-11-01"), ts("2026-11-02"))
     cases = screen_local(rows, window, NEW_YORK).cases
     assert cases["index_time"].tolist() == [ts("2026-11-01 23:30")]
+
+
+def test_the_7_day_grace_after_a_drug_ends_is_elapsed_time() -> None:
+    # Berlin: furosemide ended 22 Mar 12:00 CET (11:00Z); index 29 Mar 12:30 CEST (10:30Z):
+    # 6 d 23.5 h elapsed ≤ 7 d grace → still active (the wall clock says 7 d 0.5 h)
+    drug = med("Furosemide 40mg tab", ts("2026-03-01 09:00"), ts("2026-03-22 12:00"))
+    rows = [sodium("130", ts("2026-03-29 12:30"))]
+    window = Window(ts("2026-03-29"), ts("2026-03-30"))
+    cases = screen_local(rows, window, BERLIN, [drug]).cases
+    assert cases["risk_factors"].tolist() == ["loop_diuretic"]
+    assert screen_local(rows, window, "UTC", [drug]).cases["risk_factors"].tolist() == [""]
