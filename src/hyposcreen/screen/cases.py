@@ -69,11 +69,8 @@ _OUTPUT_TIMES = {
 def _with_instants(frame: pd.DataFrame, columns: tuple[str, ...], timezone: str) -> pd.DataFrame:
     if is_utc(timezone):
         return frame
-    out = frame.copy()
-    for column in columns:
-        if column in out.columns:
-            out[column] = to_instants(out[column], timezone)
-    return out
+    converted = {c: to_instants(frame[c], timezone) for c in columns if c in frame.columns}
+    return frame.assign(**converted)  # copy-on-write: the other columns are not copied
 
 
 def _with_wall_times(result: ScreenResult, timezone: str) -> ScreenResult:
@@ -81,12 +78,10 @@ def _with_wall_times(result: ScreenResult, timezone: str) -> ScreenResult:
         return result
     for name, columns in _OUTPUT_TIMES.items():
         frame = getattr(result, name)
-        present = [c for c in columns if c in frame.columns and not frame.empty]
-        if present:
-            frame = frame.copy()
-            for column in present:
-                frame[column] = to_wall_time(frame[column], timezone)
-            setattr(result, name, frame)
+        present = [c for c in columns if c in frame.columns]
+        if present and not frame.empty:
+            converted = {c: to_wall_time(frame[c], timezone) for c in present}
+            setattr(result, name, frame.assign(**converted))
     return result
 
 
