@@ -64,6 +64,12 @@ BROKEN = [
         ["windows.delta_window_hours", "must be a number"],
     ),
     (
+        "text for a contract limit",
+        "max_duplicate_rate: 0.20",
+        "max_duplicate_rate: twenty percent",
+        ["contracts.max_duplicate_rate", "must be a number"],
+    ),
+    (
         "unknown top-level section",
         "workup_analytes:",
         "workup_analytez: []\nworkup_analytes:",

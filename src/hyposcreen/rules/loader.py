@@ -13,7 +13,13 @@ from typing import Any
 import yaml
 
 from hyposcreen.errors import ConfigError
-from hyposcreen.rules.sections import Limits, Windows, check_top_level, typed_section
+from hyposcreen.rules.sections import (
+    Limits,
+    Windows,
+    check_top_level,
+    number_mapping,
+    typed_section,
+)
 
 RULES_DIR = Path(__file__).resolve().parent
 _COMPARATORS = {"<", "<=", ">", ">="}
@@ -265,7 +271,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         atc_combinations=atc_combinations,
         condition_codes=condition_codes,
         lab_dictionary=lab_dictionary,
-        contracts={k: float(v) for k, v in (raw.get("contracts") or {}).items()},
+        contracts=number_mapping(raw.get("contracts"), "contracts", rules_file),
         audit=dict(raw.get("audit") or {}),
     )
     _check_consistency(rules)

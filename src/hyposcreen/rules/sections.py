@@ -87,6 +87,22 @@ def check_top_level(raw: Any, path: Path) -> dict[str, Any]:
     return raw
 
 
+def _number(value: Any, where: str, path: Path) -> float:
+    # YAML reads `true` as a bool (an int subclass) and `"8"` as text: neither is a number
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{path}: {where} must be a number, not {value!r}.")
+    return float(value)
+
+
+def number_mapping(raw: Any, name: str, path: Path) -> dict[str, float]:
+    """An open section of named numbers (e.g. `contracts:`): every value must be a number."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: '{name}' must be a mapping of keys to numbers.")
+    return {str(k): _number(v, f"{name}.{k}", path) for k, v in raw.items()}
+
+
 def typed_section(cls: type[Section], raw: Any, name: str, path: Path) -> Section:
     """`raw` (the mapping under `name:`) as the frozen dataclass `cls`; every value a number."""
     if not isinstance(raw, dict):
@@ -98,11 +114,4 @@ def typed_section(cls: type[Section], raw: Any, name: str, path: Path) -> Sectio
     missing = [k for k in expected if k not in raw]
     if missing:
         raise ConfigError(f"{path}: missing key(s) {', '.join(f'{name}.{k}' for k in missing)}.")
-    values = {}
-    for key in expected:
-        value = raw[key]
-        # YAML reads `true` as a bool (an int subclass) and `"8"` as text: neither is a number
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{path}: {name}.{key} must be a number, not {value!r}.")
-        values[key] = float(value)
-    return cls(**values)
+    return cls(**{key: _number(raw[key], f"{name}.{key}", path) for key in expected})
