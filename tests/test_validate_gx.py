@@ -297,7 +297,7 @@ def dirty() -> tuple[dict[str, pd.DataFrame], v.ValidationReport]:
     frames = make_frames()
     labs = frames["labs"]
     labs.loc[_label(labs, "sodium", 1), ["value_raw", "value_num"]] = ["250", 250.0]
-    labs.loc[_label(labs, "potassium"), "value_num"] = 140.0  # a sodium value filed as potassium
+    labs.loc[_label(labs, "potassium"), "value_num"] = -1.0  # no measured value is <= 0
     labs.loc[_label(labs, "glucose"), "unit"] = "g/L"
     labs.loc[_label(labs, "sodium", 0), "unit"] = " MMOL/l "  # spelling: accepted like the rules
     labs.loc[_label(labs, "sodium", 2), "patient_id"] = None
@@ -361,8 +361,9 @@ def test_other_analyte_bounds_and_units_per_analyte(dirty: Any) -> None:
     frames, report = dirty
     labs = frames["labs"]
     potassium, glucose = _label(labs, "potassium"), _label(labs, "glucose")
-    (implausible_k,) = [o for o in failed(report, "labs", "implausible") if "potassium" in o.detail]
+    (implausible_k,) = [o for o in failed(report, "labs", "implausible") if "<= 0" in o.detail]
     assert implausible_k.row_labels == [potassium]
+    assert implausible_k.detail == "value <= 0 (e.g. potassium)"
     (unit,) = failed(report, "labs", "bad_unit")
     osmolality = _label(labs, "urine_osmolality")
     assert unit.row_labels == [glucose, osmolality]  # " MMOL/l " for sodium is accepted
@@ -573,20 +574,24 @@ def test_suites_are_well_formed_and_match_the_rules_data() -> None:
     presence_only = {r["analyte"] for r in analytes if r["canonical_unit"] == "*"}
     assert set(unit_check["kwargs"]["row_condition"]["parameter"]) == presence_only
     # every plausible range the rules define (today: sodium 80-200) is the suite's range
+    implausible = [e for e in labs["expectations"] if e["meta"]["reason"] == "implausible"]
+    # spec §3: a value <= 0 of any analyte, for every row (no row condition)
+    (non_positive,) = [e for e in implausible if "row_condition" not in e["kwargs"]]
+    assert non_positive["kwargs"] == {"column": "value_num", "min_value": 0, "strict_min": True}
     suite_bounds = {
         e["kwargs"]["row_condition"]["parameter"]: (
             e["kwargs"]["min_value"],
             e["kwargs"]["max_value"],
         )
-        for e in labs["expectations"]
-        if e["meta"]["reason"] == "implausible"
+        for e in implausible
+        if "row_condition" in e["kwargs"]
     }
     ruled = {
         r["analyte"]: (float(r["plausible_low"]), float(r["plausible_high"]))
         for r in analytes
         if r["plausible_low"]
     }
-    assert ruled and {a: suite_bounds.get(a) for a in ruled} == ruled
+    assert ruled and suite_bounds == ruled  # no range in the suite that the rules lack
     review = v.load_suite_spec("review_list")
     assert tuple(review["expectations"][0]["kwargs"]["column_list"]) == tuple(v.REVIEW_COLUMNS)
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from hyposcreen.config import Window
 from hyposcreen.ingest.tabular import RowFilter
+from hyposcreen.ingest.timeparse import elapsed_before
 from hyposcreen.rules.loader import RuleSet, normalize_unit
 from hyposcreen.screen.matching import (
     identify_analytes,
@@ -32,19 +33,25 @@ _CENSORED = (
 _CENSOR_OPS = {"≤": "<=", "≥": ">=", "less than": "<", "greater than": ">"}
 
 
-def read_window_start(window: Window, rules: RuleSet, late_results: bool = False) -> pd.Timestamp:
+def read_window_start(
+    window: Window, rules: RuleSet, late_results: bool = False, timezone: str = "UTC"
+) -> pd.Timestamp:
     """Labs are read from the window start less the context period (spec §7) and the glucose
     pairing span, so a context sodium at the very start can still find its glucose (§4).
-    Nightly runs that pick up late results read that much before the late-result lookback."""
-    context = pd.Timedelta(hours=rules.windows["context_hours_before_window"])
+    Nightly runs that pick up late results read that much before the late-result lookback.
+    The spans are elapsed time (spec §11); the answer is site-local wall time."""
+    context = pd.Timedelta(hours=rules.windows.context_hours_before_window)
     pairing = pd.Timedelta(minutes=float(rules.glucose["pairing_window_minutes"]))
-    lookback = pd.Timedelta(hours=rules.windows["late_result_lookback_hours"])
-    return window.start - context - pairing - (lookback if late_results else pd.Timedelta(0))
+    lookback = pd.Timedelta(hours=rules.windows.late_result_lookback_hours)
+    span = context + pairing + (lookback if late_results else pd.Timedelta(0))
+    return elapsed_before(window.start, span, timezone)
 
 
-def lab_row_filter(rules: RuleSet, window: Window, late_results: bool = False) -> RowFilter:
+def lab_row_filter(
+    rules: RuleSet, window: Window, late_results: bool = False, timezone: str = "UTC"
+) -> RowFilter:
     """What the lab reader keeps: rows of a known analyte dated inside the read window."""
-    start = read_window_start(window, rules, late_results)
+    start = read_window_start(window, rules, late_results, timezone)
 
     def select(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[str]]:
         analyte, reason = identify_analytes(frame, rules)
@@ -118,25 +125,47 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     factor = _unit_factors(out["analyte"], out["unit"], rules)
     flag(factor.isna(), "bad_unit")
     canonical = numeric * factor
-    lows = {name: spec.plausible_low for name, spec in rules.analytes.items()}
-    highs = {name: spec.plausible_high for name, spec in rules.analytes.items()}
-    low = out["analyte"].map(lows).astype("float64")
-    high = out["analyte"].map(highs).astype("float64")
-    flag((canonical < low) | (canonical > high), "implausible")
+    flag(implausible_values(out["analyte"], canonical, rules), "implausible")
 
     out["patient_id"] = patient
     out["value_canonical"] = canonical  # before blanking: what the data contract checks
     out["value_num"] = canonical.where(reason.isna())
     out["censored"] = censor
     out["bucket"] = np.where(reason.isna(), USED, QUARANTINED)
-    candidate = out["bucket"] == USED
-    duplicate = candidate & out[candidate].duplicated(
-        ["patient_id", "analyte", "specimen_time", "value_num"], keep="first"
-    ).reindex(out.index, fill_value=False)
+    duplicate = duplicate_rows(out, out["bucket"] == USED)
     out.loc[duplicate, "bucket"] = DUPLICATE
     reason[duplicate] = "duplicate"
     out["reason"] = reason
     return out
+
+
+DUPLICATE_KEY = ["patient_id", "analyte", "specimen_time", "value_num"]
+# Which of equal rows is used: decided by content, never by file order (spec §6, last line):
+# an exact value before a censored one, a row with a specimen_id (glucose pairing) before one
+# without, then the text as received. Rows equal in all of these are interchangeable for the
+# screen; the one that comes first in the file is then the used one.
+_KEEP_ORDER = ["censored", "specimen_id", "value_raw", "unit", "result_time"]
+
+
+def duplicate_rows(labs: pd.DataFrame, candidate: pd.Series) -> pd.Series:
+    """Spec §3 exact duplicates among the `candidate` rows: True for every row but one of each
+    (patient, analyte, time, value) group; the one kept is chosen by content (_KEEP_ORDER)."""
+    rows = labs.loc[candidate]
+    grouped = rows.loc[rows.duplicated(DUPLICATE_KEY, keep=False)]  # only these need ranking
+    order = [c for c in _KEEP_ORDER if c in grouped.columns]
+    ranked = grouped.sort_values(order, kind="stable", na_position="last") if order else grouped
+    repeated = ranked.duplicated(DUPLICATE_KEY, keep="first")
+    return repeated.reindex(labs.index, fill_value=False).astype(bool) & candidate
+
+
+def implausible_values(analyte: pd.Series, canonical: pd.Series, rules: RuleSet) -> pd.Series:
+    """Spec §3: a value <= 0 of any analyte, or outside the analyte's plausible range in the
+    rules (today only sodium, 80-200 mmol/L), is implausible. NaN values are not flagged here."""
+    lows = {name: spec.plausible_low for name, spec in rules.analytes.items()}
+    highs = {name: spec.plausible_high for name, spec in rules.analytes.items()}
+    low = analyte.map(lows).astype("float64")
+    high = analyte.map(highs).astype("float64")
+    return (canonical <= 0) | (canonical < low) | (canonical > high)
 
 
 def _unit_factors(analyte: pd.Series, unit: pd.Series, rules: RuleSet) -> pd.Series:

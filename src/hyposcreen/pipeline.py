@@ -163,7 +163,9 @@ def lab_filter(ctx: RunContext, name: str) -> RowFilter | None:
     runs with state also read the late-result lookback and its context)."""
     if name != "labs":
         return None
-    return lab_row_filter(ctx.rules, ctx.settings.window, late_results=ctx.state is not None)
+    return lab_row_filter(
+        ctx.rules, ctx.settings.window, ctx.state is not None, ctx.mapping.timezone
+    )
 
 
 def ingest_table(ctx: RunContext, name: str) -> IngestedTable:
@@ -219,7 +221,7 @@ def _late_results(ctx: RunContext, labs: pd.DataFrame) -> tuple[pd.DataFrame, pd
     """
     assert ctx.state is not None
     window, rules = ctx.settings.window, ctx.rules
-    lookback = late_lookback_start(window, rules)
+    lookback = late_lookback_start(window, rules, ctx.mapping.timezone)
     sodium = labs.loc[(labs["analyte"] == "sodium") & (labs["bucket"] == USED)]
     keys = result_keys(sodium)
     late = flag_late_results(
@@ -229,11 +231,12 @@ def _late_results(ctx: RunContext, labs: pd.DataFrame) -> tuple[pd.DataFrame, pd
         rules,
         ctx.state.seen_keys(lookback),
         ctx.state.screened_windows(since=lookback),
+        ctx.mapping.timezone,
     )
     out = labs.assign(reported_late=False)
     out.loc[late.index[late.to_numpy()], "reported_late"] = True
     # rows before the usual read start stay only as context of a late result of their patient
-    usual_start = read_window_start(window, rules)
+    usual_start = read_window_start(window, rules, timezone=ctx.mapping.timezone)
     context = window.start - usual_start
     earliest = out.loc[out["reported_late"]].groupby("patient_id")["specimen_time"].min()
     needed_from = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us]")
@@ -335,6 +338,7 @@ def screen_inputs(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
             ctx.profile,
             ctx.settings.window,
             ctx.settings.glucose_factor,
+            ctx.mapping.timezone,
         )
         if ctx.state is not None:
             history = ctx.state.history(ctx.settings.window.start)
@@ -500,7 +504,7 @@ def write_results(
     final = publish_folder(out, ctx.settings.out_dir)
     ctx.staging = None
     if ctx.state is not None:  # only once the outputs are in place: a crash never advances it
-        lookback = pd.Timedelta(hours=ctx.rules.windows["late_result_lookback_hours"])
+        lookback = pd.Timedelta(hours=ctx.rules.windows.late_result_lookback_hours)
         ctx.state.record_run(
             ctx.settings.window,
             run_id,
@@ -544,7 +548,7 @@ def discard_outputs(ctx: RunContext) -> None:
 def page_info(ctx: RunContext, run_id: str) -> PageInfo:
     """What the HTML page and the spreadsheet state about the run besides their rows."""
     window = ctx.settings.window
-    context = pd.Timedelta(hours=ctx.rules.windows["context_hours_before_window"])
+    context = pd.Timedelta(hours=ctx.rules.windows.context_hours_before_window)
     return PageInfo(
         rules_version=ctx.rules.version,
         profile=ctx.profile.name,

@@ -1,11 +1,24 @@
-"""Vectorised timestamp parsing into naive site-local wall time (datetime64[us])."""
+"""Vectorised timestamp parsing into naive site-local wall time (datetime64[us]), and the
+conversions between site-local wall time and UTC instants that elapsed-time rules use.
+
+Times are held as naive site-local wall time (what the outputs show). Every interval of the
+spec is elapsed time (spec §11), so rules compare UTC instants (`to_instants`), which differ
+from wall time on the nights the clocks change. A wall time that occurs twice (the repeated
+hour when clocks go back) is read as its first occurrence (summer time); one that does not
+exist (the skipped hour when clocks go forward) is moved forward to the first instant after
+the gap. The same decisions are written in rules.yaml's header.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 # an offset only after a clock time: the "-20" of a date-only "2026-11-20" is not one
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+_UTC_NAMES = frozenset({"UTC", "ETC/UTC", "ETC/UCT", "UCT", "ZULU", "ETC/ZULU"})
+_NONEXISTENT = "shift_forward"
+_AMBIGUOUS_FIRST = True  # pandas: True = the daylight-saving reading = the first occurrence
 
 
 def parse_times(raw: pd.Series, timezone: str, formats: tuple[str, ...] = ()) -> pd.Series:
@@ -47,3 +60,50 @@ def _to_local(values: pd.Series, timezone: str) -> pd.Series:
     if values.dt.tz is None:
         return values.astype("datetime64[us]")
     return values.dt.tz_convert(timezone).dt.tz_localize(None).astype("datetime64[us]")
+
+
+def is_utc(timezone: str) -> bool:
+    """UTC: wall time and instants are the same, no conversion needed."""
+    return timezone.upper() in _UTC_NAMES
+
+
+def to_instants(local: pd.Series, timezone: str) -> pd.Series:
+    """Naive site-local wall times as naive UTC instants (datetime64[us]); NaT stays NaT."""
+    values = local.astype("datetime64[us]")
+    if is_utc(timezone) or values.empty:
+        return values
+    aware = values.dt.tz_localize(
+        timezone,
+        ambiguous=np.full(len(values), _AMBIGUOUS_FIRST),
+        nonexistent=_NONEXISTENT,
+    )
+    return aware.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+
+
+def to_wall_time(instants: pd.Series, timezone: str) -> pd.Series:
+    """Naive UTC instants as naive site-local wall times (the inverse of `to_instants`)."""
+    values = instants.astype("datetime64[us]")
+    if is_utc(timezone) or values.empty:
+        return values
+    local = values.dt.tz_localize("UTC").dt.tz_convert(timezone).dt.tz_localize(None)
+    return local.astype("datetime64[us]")
+
+
+def instant_of(local: pd.Timestamp, timezone: str) -> pd.Timestamp:
+    """One naive site-local wall time as a naive UTC instant (same rules as `to_instants`)."""
+    if is_utc(timezone):
+        return local
+    aware = local.tz_localize(timezone, ambiguous=_AMBIGUOUS_FIRST, nonexistent=_NONEXISTENT)
+    return aware.tz_convert("UTC").tz_localize(None).as_unit("us")
+
+
+def wall_time_of(instant: pd.Timestamp, timezone: str) -> pd.Timestamp:
+    if is_utc(timezone):
+        return instant
+    return instant.tz_localize("UTC").tz_convert(timezone).tz_localize(None).as_unit("us")
+
+
+def elapsed_before(local: pd.Timestamp, span: pd.Timedelta, timezone: str) -> pd.Timestamp:
+    """The site-local wall time `span` of elapsed time before `local` (72 h before a midnight
+    after the clocks went back is 01:00 on the wall clock, not 00:00)."""
+    return wall_time_of(instant_of(local, timezone) - span, timezone)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from hyposcreen.report.numbers import format_decimals
 from hyposcreen.rules.loader import Profile, RuleSet
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?")
@@ -36,7 +37,7 @@ def decimals() -> dict[str, int]:
 
 
 def clinical_value(analyte: str, value: float) -> str:
-    return f"{value:.{decimals().get(analyte, 1)}f}"
+    return format_decimals(value, decimals().get(analyte, 1))
 
 
 def clinical_time(value: Any, timezone: str) -> str:

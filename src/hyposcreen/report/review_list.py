@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.report.considerations import considerations
+from hyposcreen.report.numbers import one_decimal_text, round_one_decimal
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.cases import ScreenResult
 
@@ -60,8 +61,7 @@ def iso(values: pd.Series) -> pd.Series:
 
 
 def one_decimal(values: pd.Series) -> pd.Series:
-    rounded = values.astype("float64").round(1)
-    return rounded.map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+    return one_decimal_text(values)
 
 
 def _date(values: pd.Series) -> pd.Series:
@@ -216,11 +216,11 @@ def build_review_list(
             "tier": cases["tier"].astype("int64"),
             "patient_id": cases["patient_id"].astype("str"),
             "index_time": cases["index_time"],
-            "index_sodium": cases["index_sodium"].round(1),
-            "corrected_sodium": cases["corrected_sodium"].round(1),
+            "index_sodium": round_one_decimal(cases["index_sodium"]),
+            "corrected_sodium": round_one_decimal(cases["corrected_sodium"]),
             "severity": cases["severity"].astype("str"),
-            "latest_sodium": cases["latest_sodium"].round(1),
-            "delta_48h": cases["delta_48h"].round(1),
+            "latest_sodium": round_one_decimal(cases["latest_sodium"]),
+            "delta_48h": round_one_decimal(cases["delta_48h"]),
             "overcorrection": cases["overcorrection"].astype(bool),
             "risk_factors": cases["risk_factors"].astype("str"),
             "correction_risk": cases["correction_risk"].astype(bool),

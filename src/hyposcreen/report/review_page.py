@@ -24,6 +24,7 @@ from hyposcreen.report.display import (
     lab_label,
     short_considerations,
 )
+from hyposcreen.report.numbers import format_one_decimal
 from hyposcreen.report.review_list import DISCLAIMER, IDENTIFIER_COLUMNS, TIER_NAMES
 from hyposcreen.report.writers import write_atomic
 
@@ -68,7 +69,7 @@ def _stamp(value: Any, timezone: str = "UTC") -> str:
 
 
 def _number(value: Any) -> str:
-    return "" if pd.isna(value) else f"{float(value):.1f}"
+    return format_one_decimal(value)
 
 
 def plot_start(info: PageInfo) -> pd.Timestamp:
@@ -81,7 +82,7 @@ def trajectory(points: pd.DataFrame, info: PageInfo, index_time: Any) -> dict[st
     """Plot geometry of one patient's corrected sodium over the days read to the window end."""
     plot_end = info.window_end
     plot_start_time = plot_start(info)
-    points = points.sort_values("specimen_time", kind="stable")
+    points = points.sort_values(["specimen_time", "corrected_sodium"], kind="stable")
     values = points["corrected_sodium"].astype("float64")
     threshold = info.hyponatremia_threshold
     low = min(float(values.min()) if len(values) else threshold, threshold - 10.0) - 2.0
@@ -102,7 +103,7 @@ def trajectory(points: pd.DataFrame, info: PageInfo, index_time: Any) -> dict[st
             "x": x_of(time),
             "y": y_of(value),
             "index": bool(pd.notna(index_time) and time == index_time),
-            "title": f"{_stamp(time, info.timezone)}: {value:.1f} mmol/L",
+            "title": f"{_stamp(time, info.timezone)}: {format_one_decimal(value)} mmol/L",
         }
         for time, value in zip(points["specimen_time"], values, strict=True)
     ]
@@ -114,7 +115,8 @@ def trajectory(points: pd.DataFrame, info: PageInfo, index_time: Any) -> dict[st
     first, last = (values.iloc[0], values.iloc[-1]) if len(values) else (None, None)
     summary = (
         f"{len(values)} sodium result(s) in the {n_days} days to the window end, from "
-        f"{first:.1f} to {last:.1f} mmol/L; hyponatremia threshold {threshold:g}"
+        f"{format_one_decimal(first)} to {format_one_decimal(last)} mmol/L; "
+        f"hyponatremia threshold {threshold:g}"
         if len(values)
         else f"no sodium results in the {n_days} days to the window end"
     )

@@ -13,6 +13,13 @@ from typing import Any
 import yaml
 
 from hyposcreen.errors import ConfigError
+from hyposcreen.rules.sections import (
+    Limits,
+    Windows,
+    check_top_level,
+    number_mapping,
+    typed_section,
+)
 
 RULES_DIR = Path(__file__).resolve().parent
 _COMPARATORS = {"<", "<=", ">", ">="}
@@ -77,8 +84,8 @@ class RuleSet:
     default_profile: str
     profiles: dict[str, Profile]
     glucose: dict[str, Any]
-    windows: dict[str, float]
-    limits: dict[str, float]
+    windows: Windows
+    limits: Limits
     statuses: dict[str, frozenset[str]]
     urine_words: tuple[str, ...]
     other_fluid_words: tuple[str, ...]
@@ -184,7 +191,8 @@ def _hash_dir(directory: Path) -> str:
 def load_rules(directory: Path | None = None) -> RuleSet:
     """Read rules.yaml and the CSV code lists from `directory` (default: the packaged rules)."""
     directory = directory or RULES_DIR
-    raw = yaml.safe_load((directory / "rules.yaml").read_text(encoding="utf-8"))
+    rules_file = directory / "rules.yaml"
+    raw = check_top_level(yaml.safe_load(rules_file.read_text(encoding="utf-8")), rules_file)
     analytes = {
         row["analyte"]: Analyte(
             name=row["analyte"],
@@ -246,8 +254,8 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         default_profile=raw["default_profile"],
         profiles=_profiles(raw["profiles"]),
         glucose=dict(raw["glucose_correction"]),
-        windows={k: float(v) for k, v in raw["windows"].items()},
-        limits={k: float(v) for k, v in raw["limits"].items()},
+        windows=typed_section(Windows, raw["windows"], "windows", rules_file),
+        limits=typed_section(Limits, raw["limits"], "limits", rules_file),
         statuses={k: frozenset(normalize_label(s) for s in v) for k, v in raw["statuses"].items()},
         urine_words=tuple(raw["specimen"]["urine_words"]),
         other_fluid_words=tuple(raw["specimen"]["other_fluid_words"]),
@@ -263,7 +271,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         atc_combinations=atc_combinations,
         condition_codes=condition_codes,
         lab_dictionary=lab_dictionary,
-        contracts={k: float(v) for k, v in (raw.get("contracts") or {}).items()},
+        contracts=number_mapping(raw.get("contracts"), "contracts", rules_file),
         audit=dict(raw.get("audit") or {}),
     )
     _check_consistency(rules)

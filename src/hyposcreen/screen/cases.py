@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
+from hyposcreen.ingest.timeparse import instant_of, is_utc, to_instants, to_wall_time
 from hyposcreen.rules.loader import Profile, RuleSet
 from hyposcreen.screen.cofactors import electrolyte_cofactors
 from hyposcreen.screen.conditions import case_conditions
@@ -43,8 +44,64 @@ def screen(
     profile: Profile,
     window: Window,
     glucose_factor: float | None = None,
+    timezone: str = "UTC",
 ) -> ScreenResult:
-    """Run spec §4-9 over cleaned tables (used rows only; labs in canonical units)."""
+    """Run spec §4-9 over cleaned tables (used rows only; labs in canonical units).
+
+    Times come and go as naive site-local wall time in `timezone`; in between, every rule runs
+    on UTC instants, so each interval is elapsed time also on the nights the clocks change
+    (spec §11)."""
+    labs = _with_instants(labs, ("specimen_time",), timezone)
+    medications = _with_instants(medications, ("start_time", "end_time"), timezone)
+    diagnoses = _with_instants(diagnoses, ("recorded_time",), timezone)
+    window = Window(instant_of(window.start, timezone), instant_of(window.end, timezone))
+    result = _screen_instants(
+        labs, medications, drug_matches, diagnoses, rules, profile, window, glucose_factor
+    )
+    return _with_wall_times(result, timezone)
+
+
+# time columns of the screen's outputs, shown in site-local wall time
+_CASE_TIMES = ("index_time", "nadir_time", "latest_time", "previous_time")
+_OUTPUT_TIMES = {
+    "cases": (*_CASE_TIMES, "oc_from_time", "oc_to_time"),
+    "sodium_results": ("specimen_time", "glucose_time"),
+    "medication_evidence": ("start_time", "end_time"),
+    "condition_evidence": ("recorded_time",),
+    "cofactor_evidence": ("time",),
+}
+
+
+def _with_instants(frame: pd.DataFrame, columns: tuple[str, ...], timezone: str) -> pd.DataFrame:
+    if is_utc(timezone):
+        return frame
+    converted = {c: to_instants(frame[c], timezone) for c in columns if c in frame.columns}
+    return frame.assign(**converted)  # copy-on-write: the other columns are not copied
+
+
+def _with_wall_times(result: ScreenResult, timezone: str) -> ScreenResult:
+    if is_utc(timezone):
+        return result
+    for name, columns in _OUTPUT_TIMES.items():
+        frame = getattr(result, name)
+        present = [c for c in columns if c in frame.columns]
+        if present and not frame.empty:
+            converted = {c: to_wall_time(frame[c], timezone) for c in present}
+            setattr(result, name, frame.assign(**converted))
+    return result
+
+
+def _screen_instants(
+    labs: pd.DataFrame,
+    medications: pd.DataFrame,
+    drug_matches: pd.DataFrame,
+    diagnoses: pd.DataFrame,
+    rules: RuleSet,
+    profile: Profile,
+    window: Window,
+    glucose_factor: float | None,
+) -> ScreenResult:
+    """spec §4-9 on UTC instants."""
     sodium = labs.loc[labs["analyte"] == "sodium"]
     glucose = labs.loc[labs["analyte"] == "glucose"]
     results = classify(correct_for_glucose(sodium, glucose, rules, glucose_factor), profile)
@@ -82,7 +139,12 @@ def find_cases(results: pd.DataFrame) -> pd.DataFrame:
     sodium in the window (ties: the earliest)."""
     low = results.loc[results["in_window"] & results["hyponatremic"]]
     n_low = low.groupby("patient_id").size().rename("n_low_results")
-    index = low.sort_values(["patient_id", "corrected_sodium", "specimen_time"], kind="stable")
+    # rows equal in corrected value and time: the lower measured value, then the lower glucose,
+    # then an exact value before a censored one, so no choice rests on the order of the file
+    ties = [c for c in ("value_num", "glucose_mg_dl", "censored") if c in low.columns]
+    index = low.sort_values(
+        ["patient_id", "corrected_sodium", "specimen_time", *ties], kind="stable"
+    )
     index = index.drop_duplicates("patient_id")
     cases = pd.DataFrame(
         {
@@ -130,14 +192,14 @@ def _attach_risk(
     out["cramp_documented"] = out["risk_factors"].str.contains("cramp_documented", regex=False)
     risk_conditions = conditions.loc[conditions["correction_risk"].astype(bool), "patient_id"]
     hypokalemia = cofactors.loc[cofactors["risk_factor"] == "hypokalemia", "patient_id"]
-    very_low = out["corrected_sodium"] <= rules.limits["correction_risk_index_sodium_max"]
+    very_low = out["corrected_sodium"] <= rules.limits.correction_risk_index_sodium_max
     out["correction_risk"] = (
         out["patient_id"].isin(risk_conditions) | out["patient_id"].isin(hypokalemia) | very_low
     )
     out["limit"] = np.where(
         out["correction_risk"],
-        rules.limits["overcorrection_with_risk_mmol_per_24h"],
-        rules.limits["overcorrection_mmol_per_24h"],
+        rules.limits.overcorrection_with_risk_mmol_per_24h,
+        rules.limits.overcorrection_mmol_per_24h,
     )
     return out
 
@@ -151,15 +213,15 @@ def assign_tiers(cases: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
         (out["level"] == "moderate")
         | (
             (out["level"] == "mild")
-            & (out["n_risk_factors"] >= rules.limits["soon_mild_min_risk_categories"])
+            & (out["n_risk_factors"] >= rules.limits.soon_mild_min_risk_categories)
         )
         | out["cramp_documented"]
-        | (out["delta_48h"] <= rules.limits["soon_delta_48h_max"]).fillna(False)
+        | (out["delta_48h"] <= rules.limits.soon_delta_48h_max).fillna(False)
     )
     out["tier"] = np.select([severe | out["overcorrection"], soon], [1, 2], default=3).astype(
         "int64"
     )
-    change = rules.limits["trend_change_mmol_l"]
+    change = rules.limits.trend_change_mmol_l
     out["trend"] = np.select(
         [out["delta_48h"] <= -change, out["delta_48h"] >= change, out["delta_48h"].notna()],
         ["falling", "rising", "stable"],

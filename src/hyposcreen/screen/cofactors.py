@@ -19,9 +19,10 @@ def _near_index(
     return joined.loc[gap <= pd.Timedelta(hours=hours)]
 
 
-def _lowest(rows: pd.DataFrame, value_column: str) -> pd.DataFrame:
-    """The lowest qualifying value per patient (ties: the earliest)."""
-    ordered = rows.sort_values(["patient_id", value_column, "specimen_time"], kind="stable")
+def _lowest(rows: pd.DataFrame, value_column: str, *tie_breaks: str) -> pd.DataFrame:
+    """The lowest qualifying value per patient (ties: the earliest, then `tie_breaks`)."""
+    keys = ["patient_id", value_column, "specimen_time", *tie_breaks]
+    ordered = rows.sort_values(keys, kind="stable")
     return ordered.drop_duplicates("patient_id")
 
 
@@ -32,12 +33,12 @@ def electrolyte_cofactors(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSe
     """
     if cases.empty:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    hours = rules.windows["cofactor_window_hours"]
+    hours = rules.windows.cofactor_window_hours
     limits = rules.limits
     parts = []
     simple = [
-        ("hypokalemia", "potassium", limits["potassium_low_mmol_l"], "mmol/L"),
-        ("hypomagnesemia", "magnesium", limits["magnesium_low_mg_dl"], "mg/dL"),
+        ("hypokalemia", "potassium", limits.potassium_low_mmol_l, "mmol/L"),
+        ("hypomagnesemia", "magnesium", limits.magnesium_low_mg_dl, "mg/dL"),
     ]
     for risk_factor, analyte, threshold, unit in simple:
         near = _near_index(cases, labs, analyte, hours)
@@ -62,11 +63,11 @@ def electrolyte_cofactors(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSe
 
 def _hypocalcemia(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     """Ionized calcium decides alone when present near the index; else albumin-corrected total."""
-    hours = rules.windows["cofactor_window_hours"]
+    hours = rules.windows.cofactor_window_hours
     limits = rules.limits
     ionized = _near_index(cases, labs, "calcium_ionized", hours)
     ionized_low = _lowest(
-        ionized.loc[ionized["value_num"] < limits["ionized_calcium_low_mmol_l"]], "value_num"
+        ionized.loc[ionized["value_num"] < limits.ionized_calcium_low_mmol_l], "value_num"
     )
     by_ionized = pd.DataFrame(
         {
@@ -76,7 +77,7 @@ def _hypocalcemia(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd
             "value": ionized_low["value_num"],
             "unit": "mmol/L",
             "time": ionized_low["specimen_time"],
-            "detail": f"ionized < {limits['ionized_calcium_low_mmol_l']:g} mmol/L",
+            "detail": f"ionized < {limits.ionized_calcium_low_mmol_l:g} mmol/L",
         }
     )
     total = _near_index(cases, labs, "calcium_total", hours)
@@ -91,23 +92,25 @@ def _hypocalcemia(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd
         on="patient_id",
     )
     pairs["distance"] = (pairs["albumin_time"] - pairs["specimen_time"]).abs()
-    pairs = pairs.loc[
-        pairs["distance"] <= pd.Timedelta(hours=rules.windows["albumin_window_hours"])
-    ]
+    pairs = pairs.loc[pairs["distance"] <= pd.Timedelta(hours=rules.windows.albumin_window_hours)]
+    # spec §6 ties: the earlier albumin, then the higher one (the smaller correction)
     nearest = pairs.sort_values(
-        ["calcium_row", "distance", "albumin_time"], kind="stable"
+        ["calcium_row", "distance", "albumin_time", "albumin"],
+        ascending=[True, True, True, False],
+        kind="stable",
     ).drop_duplicates("calcium_row")
     total = total.merge(
         nearest[["calcium_row", "albumin", "albumin_time"]], on="calcium_row", how="left"
     )
-    reference = limits["albumin_reference_g_dl"]
-    adjust = (limits["albumin_calcium_factor"] * (reference - total["albumin"])).where(
+    reference = limits.albumin_reference_g_dl
+    adjust = (limits.albumin_calcium_factor * (reference - total["albumin"])).where(
         total["albumin"] < reference, 0.0
     )
     total["corrected_calcium"] = (total["value_num"] + adjust.fillna(0.0)).round(9)
     low = _lowest(
-        total.loc[total["corrected_calcium"] < limits["total_calcium_low_mg_dl"]],
+        total.loc[total["corrected_calcium"] < limits.total_calcium_low_mg_dl],
         "corrected_calcium",
+        "value_num",  # same corrected value and time: the lower measured calcium
     )
     total_text = "total " + low["value_num"].map(lambda v: f"{v:g}").astype("str") + " mg/dL, "
     corrected = low["albumin"].notna() & (low["albumin"] < reference)

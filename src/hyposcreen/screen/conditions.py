@@ -33,7 +33,7 @@ def case_conditions(cases: pd.DataFrame, diagnoses: pd.DataFrame, rules: RuleSet
         how="inner",
     )
     timing = joined["condition"].map({n: c.timing for n, c in rules.conditions.items()})
-    around = pd.Timedelta(days=rules.windows["cramp_window_days"])
+    around = pd.Timedelta(days=rules.windows.cramp_window_days)
     gap = (joined["recorded_time"] - joined["index_time"]).abs()
     counts = (
         (timing == "at_or_before_index") & (joined["recorded_time"] <= joined["index_time"])
@@ -48,5 +48,7 @@ def case_conditions(cases: pd.DataFrame, diagnoses: pd.DataFrame, rules: RuleSet
         .astype(bool)
     )
     hits = hits.rename(columns={"code_system_norm": "code_system"})
-    hits = hits.sort_values(["patient_id", "condition", "recorded_time", "code"], kind="stable")
+    hits = hits.sort_values(
+        ["patient_id", "condition", "recorded_time", "code", "code_system"], kind="stable"
+    )
     return hits[EVIDENCE_COLUMNS].reset_index(drop=True)

@@ -37,8 +37,8 @@ def active_drug_classes(
     ]
     records = records.join(matches.set_index("row"), how="inner")
     joined = cases[["patient_id", "index_time"]].merge(records, on="patient_id", how="inner")
-    grace = pd.Timedelta(days=windows["medication_grace_days"])
-    stopped_days = pd.Timedelta(days=windows["medication_stopped_active_days"])
+    grace = pd.Timedelta(days=windows.medication_grace_days)
+    stopped_days = pd.Timedelta(days=windows.medication_stopped_active_days)
     stopped = joined["status_norm"].isin(rules.statuses["medication_stopped"])
     until = joined["end_time"] + grace
     until = until.where(joined["end_time"].notna(), joined["start_time"] + stopped_days)
@@ -49,12 +49,13 @@ def active_drug_classes(
     hits = joined.loc[active].copy()
     since = hits["index_time"] - hits["start_time"]
     hits["days_since_start"] = since.dt.days
-    hits["new_start"] = since <= pd.Timedelta(days=windows["new_start_days"])
+    hits["new_start"] = since <= pd.Timedelta(days=windows.new_start_days)
     hits["drug"] = hits["drug_name"].fillna(
         ("RxNorm " + hits["rxnorm"].astype("str")).where(
             hits["rxnorm"].notna(), "ATC " + hits["atc"].astype("str")
         )
     )
     hits = hits.rename(columns={"drug_class": "risk_factor"})
-    hits = hits.sort_values(["patient_id", "risk_factor", "start_time", "drug"], kind="stable")
+    order = ["patient_id", "risk_factor", "start_time", "drug", "end_time", "ingredient"]
+    hits = hits.sort_values([*order, "matched_by"], kind="stable")
     return hits[EVIDENCE_COLUMNS].reset_index(drop=True)

@@ -9,14 +9,17 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
+from hyposcreen.ingest.timeparse import elapsed_before
 from hyposcreen.rules.loader import RuleSet
 
 RELIST_NEW = "new"
 RELIST_REASONS = ("nadir_lower", "tier_escalation", "new_overcorrection")
 
 
-def late_lookback_start(window: Window, rules: RuleSet) -> pd.Timestamp:
-    return window.start - pd.Timedelta(hours=rules.windows["late_result_lookback_hours"])
+def late_lookback_start(window: Window, rules: RuleSet, timezone: str = "UTC") -> pd.Timestamp:
+    """Site-local wall time the late-result lookback (elapsed time, spec §11) begins at."""
+    lookback = pd.Timedelta(hours=rules.windows.late_result_lookback_hours)
+    return elapsed_before(window.start, lookback, timezone)
 
 
 def flag_late_results(
@@ -26,6 +29,7 @@ def flag_late_results(
     rules: RuleSet,
     seen: set[int],
     screened: list[Window],
+    timezone: str = "UTC",
 ) -> pd.Series:
     """Sodium results collected before the window (within the lookback) that no earlier run
     has screened: first seen in tonight's extract although their collection window was
@@ -34,7 +38,7 @@ def flag_late_results(
     time = labs["specimen_time"]
     candidate = (
         (labs["analyte"] == "sodium")
-        & (time >= late_lookback_start(window, rules))
+        & (time >= late_lookback_start(window, rules, timezone))
         & (time < window.start)
         & ~keys.isin(list(seen))
     )
@@ -62,7 +66,7 @@ def apply_listing_history(
     `;`-joined | not_worse), `previously_listed` (window start) and `last_reviewed`.
     """
     out = cases.copy()
-    horizon = window.start - pd.Timedelta(days=rules.limits["relist_after_days"])
+    horizon = window.start - pd.Timedelta(days=rules.limits.relist_after_days)
     history = last_listing.assign(window_start=pd.to_datetime(last_listing["window_start"]))
     history = history.loc[history["window_start"] >= horizon].set_index("patient_id")
     previous = _lookup(out["patient_id"], history["window_start"])
@@ -71,7 +75,7 @@ def apply_listing_history(
     prev_tier = _lookup(out["patient_id"], history["tier"]).astype("float64")
     prev_oc = _lookup(out["patient_id"], history["overcorrection_to"])
     oc_to = out["oc_to_time"].dt.strftime("%Y-%m-%dT%H:%M:%S") if "oc_to_time" in out else None
-    drop = rules.limits["relist_nadir_drop_mmol_l"]
+    drop = rules.limits.relist_nadir_drop_mmol_l
     reasons = {
         "nadir_lower": (out["corrected_sodium"] <= (prev_nadir - drop).round(9)).fillna(False),
         "tier_escalation": (out["tier"] < prev_tier).fillna(False),

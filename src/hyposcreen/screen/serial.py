@@ -23,7 +23,7 @@ def latest_and_delta(cases: pd.DataFrame, results: pd.DataFrame, rules: RuleSet)
     out = cases.merge(latest, on="patient_id", how="left")
     earlier = out[["patient_id", "index_time"]].merge(series, on="patient_id")
     gap = earlier["index_time"] - earlier["specimen_time"]
-    window = pd.Timedelta(hours=rules.windows["delta_window_hours"])
+    window = pd.Timedelta(hours=rules.windows.delta_window_hours)
     earlier = earlier.loc[(gap > pd.Timedelta(0)) & (gap <= window)]
     previous = earlier.sort_values(
         ["patient_id", "specimen_time", "corrected_sodium"],
@@ -44,7 +44,7 @@ def overcorrection_pairs(
     """The steepest over-rapid rise per case: a hyponatremic result a, a later result b with
     0 < b.time - a.time <= 24 h and b - a > the case's limit (`limit` column of `cases`),
     both inside [window_start - 72 h, window_end). Ties: the earliest pair."""
-    start = window.start - pd.Timedelta(hours=rules.windows["context_hours_before_window"])
+    start = window.start - pd.Timedelta(hours=rules.windows.context_hours_before_window)
     inside = results.loc[
         (results["specimen_time"] >= start) & (results["specimen_time"] < window.end),
         ["patient_id", "specimen_time", "corrected_sodium", "hyponatremic"],
@@ -53,14 +53,14 @@ def overcorrection_pairs(
     low = inside.loc[inside["hyponatremic"]].drop(columns="hyponatremic")
     pairs = low.merge(inside.drop(columns="hyponatremic"), on="patient_id", suffixes=("_a", "_b"))
     gap = pairs["specimen_time_b"] - pairs["specimen_time_a"]
-    hours = pd.Timedelta(hours=rules.windows["overcorrection_window_hours"])
+    hours = pd.Timedelta(hours=rules.windows.overcorrection_window_hours)
     pairs = pairs.loc[(gap > pd.Timedelta(0)) & (gap <= hours)]
     pairs = pairs.merge(cases[["patient_id", "limit"]], on="patient_id")
     pairs["rise"] = (pairs["corrected_sodium_b"] - pairs["corrected_sodium_a"]).round(9)
     pairs = pairs.loc[pairs["rise"] > pairs["limit"]]
     pairs = pairs.sort_values(
-        ["patient_id", "rise", "specimen_time_a", "specimen_time_b"],
-        ascending=[True, False, True, True],
+        ["patient_id", "rise", "specimen_time_a", "specimen_time_b", "corrected_sodium_a"],
+        ascending=[True, False, True, True, True],
         kind="stable",
     ).drop_duplicates("patient_id")
     return pairs.rename(
@@ -80,8 +80,8 @@ def missing_workup(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> p
     rows = labs.loc[labs["analyte"].isin(wanted), ["patient_id", "analyte", "specimen_time"]]
     joined = cases[["patient_id", "index_time"]].merge(rows, on="patient_id")
     offset = joined["specimen_time"] - joined["index_time"]
-    inside = (offset >= -pd.Timedelta(hours=rules.windows["workup_hours_before"])) & (
-        offset <= pd.Timedelta(hours=rules.windows["workup_hours_after"])
+    inside = (offset >= -pd.Timedelta(hours=rules.windows.workup_hours_before)) & (
+        offset <= pd.Timedelta(hours=rules.windows.workup_hours_after)
     )
     present = joined.loc[inside, ["patient_id", "analyte"]].drop_duplicates()
     have = (
@@ -103,8 +103,8 @@ def possibly_spurious(results: pd.DataFrame, rules: RuleSet) -> pd.Series:
     """Spec §8 delta check: a result at least `spurious_drop_mmol_l` (corrected) below both the
     patient's previous and next results, each within `spurious_neighbour_hours` of it. Results
     at the same time as the one checked are not its neighbours. Aligned to `results`' index."""
-    drop = rules.limits["spurious_drop_mmol_l"]
-    hours = pd.Timedelta(hours=rules.windows["spurious_neighbour_hours"])
+    drop = rules.limits.spurious_drop_mmol_l
+    hours = pd.Timedelta(hours=rules.windows.spurious_neighbour_hours)
     ordered = results[["patient_id", "specimen_time", "corrected_sodium"]].sort_values(
         ["patient_id", "specimen_time"], kind="stable"
     )
