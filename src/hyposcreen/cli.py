@@ -13,7 +13,8 @@ from types import ModuleType
 from typing import Any
 
 from hyposcreen import __version__
-from hyposcreen.errors import HyposcreenError
+from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS, HyposcreenError
+from hyposcreen.failures import environment_problem, write_failed_json
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 70
@@ -207,7 +208,26 @@ def _run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     print(f"Review list: {outcome['review_csv']}")
-    return EXIT_OK
+    return _warnings_status(outcomes)
+
+
+def _warnings_status(outcomes: list[dict[str, Any]]) -> int:
+    """Print each window's warnings (from its run_manifest.json) and return 4 if there were any.
+
+    Read from the manifest so the flow and the plain run end the same way."""
+    import json
+
+    found = False
+    for outcome in outcomes:
+        manifest = Path(str(outcome["review_csv"])).parent / "run_manifest.json"
+        try:
+            warnings = json.loads(manifest.read_text(encoding="utf-8")).get("warnings", [])
+        except (OSError, ValueError):
+            continue
+        for warning in warnings:
+            print(f"hyposcreen: warning: {warning['message']}", file=sys.stderr)
+            found = True
+    return EXIT_SCREENED_WITH_WARNINGS if found else EXIT_OK
 
 
 def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[dict[str, Any]]:
@@ -240,7 +260,14 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
             glucose_factor=args.glucose_factor,
             state_dir=state_dir,
         )
-        summary = run_screen(prepare(settings), args.partitions, args.executor, args.dask_address)
+        try:
+            summary = run_screen(
+                prepare(settings), args.partitions, args.executor, args.dask_address
+            )
+        except BaseException as error:
+            write_failed_json(settings.out_dir, error, window.label())
+            raise
+        (settings.out_dir / "FAILED.json").unlink(missing_ok=True)
         outcomes.append({**summary.manifest, "review_csv": str(summary.review_csv)})
     return outcomes
 
@@ -326,12 +353,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "audit":
             return _audit(args)
     except HyposcreenError as exc:
-        print(f"hyposcreen: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        shown: HyposcreenError = environment_problem(exc) or exc
+        print(f"hyposcreen: error: {shown}", file=sys.stderr)
+        return shown.exit_code
     except KeyboardInterrupt:
         print("hyposcreen: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug, not bad input: still one paragraph unless debugging
+        problem = environment_problem(exc)
+        if problem is not None:
+            print(f"hyposcreen: error: {problem}", file=sys.stderr)
+            return problem.exit_code
         if os.environ.get("HYPOSCREEN_DEBUG"):
             raise
         print(

@@ -195,10 +195,15 @@ class RowFilter:
     loinc_keep: frozenset[str] | None = None
     select: Selector | None = None
     window: tuple[str, pd.Timestamp, pd.Timestamp] | None = None
+    # (column, value) -> rows dropped as unrecognised (the coverage report), filled while reading
+    unrecognised: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def _prefilter_loinc(
-    batch: pa.RecordBatch, site_loinc: str, keep: frozenset[str]
+    batch: pa.RecordBatch,
+    site_loinc: str,
+    keep: frozenset[str],
+    unrecognised: Counter[tuple[str, str]] | None = None,
 ) -> tuple[pa.RecordBatch, int]:
     if site_loinc not in batch.schema.names:
         return batch, 0
@@ -206,6 +211,9 @@ def _prefilter_loinc(
     blank = pc.or_kleene(pc.is_null(loinc), pc.equal(pc.utf8_length(loinc), 0))
     mask = pc.fill_null(pc.or_kleene(blank, pc.is_in(loinc, pa.array(sorted(keep)))), True)
     kept = batch.filter(mask)
+    if unrecognised is not None and kept.num_rows < batch.num_rows:
+        counted = pc.value_counts(pc.filter(loinc, pc.invert(mask))).to_pylist()
+        unrecognised.update({("loinc", str(c["values"])): int(c["counts"]) for c in counted})
     return kept, batch.num_rows - kept.num_rows
 
 
@@ -291,7 +299,7 @@ class TableStream:
                 file_rows += batch.num_rows
                 if row_filter.loinc_keep is not None:
                     numbered, dropped_count = _prefilter_loinc(
-                        numbered, site_for["loinc"], row_filter.loinc_keep
+                        numbered, site_for["loinc"], row_filter.loinc_keep, row_filter.unrecognised
                     )
                     self.not_relevant["unknown_loinc"] += dropped_count
                 frame = _to_canonical(numbered, wanted, schema, table)
@@ -314,6 +322,7 @@ class TableStream:
             not_relevant={k: v for k, v in self.not_relevant.items() if v},
             files=self.file_records,
             present_columns=tuple(sorted(self.present)),
+            unrecognised=dict(self.row_filter.unrecognised),
         )
 
 

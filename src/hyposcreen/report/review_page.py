@@ -36,6 +36,8 @@ class PageInfo:
     context_start: pd.Timestamp
     run_id: str
     site: str
+    warnings: tuple[str, ...] = ()  # why the run should not be trusted (top of the page)
+    coverage: tuple[dict[str, Any], ...] = ()  # seen but not recognised (bottom of the page)
 
 
 @cache
