@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from hyposcreen.config import SiteMapping, TableMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
+from hyposcreen.ingest.delivery import check_control_totals, check_not_cut_off
 from hyposcreen.ingest.timeparse import parse_times
 
 # A selector receives one canonical batch and returns (rows kept, not-relevant counts by reason).
@@ -35,6 +36,8 @@ class MalformedRows:
     """Rows the CSV parser could not split into the header's columns (quarantined later)."""
 
     rows: list[dict[str, str]] = field(default_factory=list)
+    last_text: str | None = None  # the latest one's whole text (is the file cut off there?)
+    encoding: str = "utf-8"  # the encoding the file was read with
 
 
 def find_table_files(input_dir: Path, stem: str) -> list[Path]:
@@ -110,6 +113,7 @@ def csv_batches(
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
         malformed.rows.append({"line": str(row.number or ""), "text": (row.text or "")[:500]})
+        malformed.last_text = row.text
         return "skip"
 
     def open_reader(enc: str) -> pacsv.CSVStreamingReader:
@@ -128,6 +132,7 @@ def csv_batches(
             ),
         )
 
+    malformed.encoding = encoding
     try:
         reader = open_reader(encoding)
         first = reader.read_next_batch() if include else None
@@ -136,6 +141,7 @@ def csv_batches(
             raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
         # Legacy extracts are often Windows-1252/latin-1: read them rather than fail the night.
         malformed.rows.clear()
+        malformed.last_text, malformed.encoding = None, "latin-1"
         reader = open_reader("latin-1")
         first = reader.read_next_batch() if include else None
     except StopIteration:
@@ -256,7 +262,7 @@ class TableStream:
         row_filter: RowFilter | None = None,
         required: bool = True,
     ) -> None:
-        self.schema, self.mapping = schema, mapping
+        self.schema, self.mapping, self.input_dir = schema, mapping, input_dir
         self.table = mapping.table(schema.name)
         stem = self.table.file or schema.name
         self.files = find_table_files(input_dir, stem)
@@ -278,6 +284,7 @@ class TableStream:
         # canonical -> site column; identity for unmapped canonical names
         site_for = {canon: table.columns.get(canon, canon) for canon in schema.columns}
         wanted = {site: canon for canon, site in site_for.items()}
+        rows_by_file: dict[Path, int] = {}
         for path in self.files:
             malformed = MalformedRows()
             is_csv = not path.name.endswith(".parquet")
@@ -308,11 +315,16 @@ class TableStream:
                 if frame["source_row"].isna().all():
                     frame["source_row"] = row_numbers.astype("str")
                 yield finish_batch(frame, schema, mapping, row_filter, self.not_relevant)
+            if is_csv:
+                check_not_cut_off(path, malformed.last_text, malformed.encoding)
             if malformed.rows:
                 yield malformed_frame(malformed, path, schema)
                 file_rows += len(malformed.rows)
             self.rows_in += file_rows
             self.file_records.append(file_record(path, file_rows))
+            rows_by_file[path] = file_rows
+        if self.files:
+            check_control_totals(self.input_dir, self.table.file or schema.name, rows_by_file)
 
     def ingested(self, frame: pd.DataFrame) -> IngestedTable:
         return IngestedTable(
