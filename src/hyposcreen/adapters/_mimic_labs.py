@@ -100,6 +100,19 @@ def _labevents_prefilter(items: pd.DataFrame, row_filter: RowFilter) -> Prefilte
     return prefilter
 
 
+# MIMIC-IV keeps some censored results only in `comments` ("<20.", "GREATER THAN 500.")
+_CENSORED_COMMENT = (
+    r"^\s*(?:<=|>=|<|>|less\s+than|greater\s+than)\s*[+-]?(?:\d+\.?\d*|\.\d+)\s*$"
+)
+
+
+def censored_comment(comments: pd.Series) -> pd.Series:
+    """The comment text of results censored there (e.g. '<20.'), else null."""
+    text = comments.astype("str").str.strip().where(comments.notna())
+    hit = text.str.match(_CENSORED_COMMENT, case=False).fillna(False).astype(bool)
+    return text.where(hit)
+
+
 _LABEVENTS = (
     "subject_id", "hadm_id", "specimen_id", "itemid", "charttime", "storetime", "value",
     "valuenum", "valueuom", "ref_range_lower", "ref_range_upper", "comments",
@@ -125,6 +138,7 @@ def read_labevents(
     ):
         itemid = id_text(raw["itemid"])
         value_raw = raw["value"].where(raw["value"].notna(), raw["valuenum"])
+        value_raw = value_raw.where(value_raw.notna(), censored_comment(raw["comments"]))
         no_result = value_raw.isna() | (raw["valuenum"].isna() & (raw["value"] == "___"))
         cancelled = raw["comments"].str.contains("cancel", case=False).fillna(False).astype(bool)
         frame = pd.DataFrame(
