@@ -66,6 +66,7 @@ from hyposcreen.pipeline import (
     write_outputs,
     write_results,
 )
+from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.quarantine import order_quarantine, quarantine_rows
 from hyposcreen.screen.cases import ScreenResult, order_cases
 
@@ -338,6 +339,8 @@ class PartitionResult:
     contract_quarantined: dict[str, int]
     timings: dict[str, float]
     seen_results: pd.DataFrame | None = None  # nightly state: sodium results seen
+    coverage: pd.DataFrame | None = None  # seen but not recognised (report.coverage)
+    drug_names: tuple[int, int] | None = None  # (names matching no drug, names)
 
 
 def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResult:
@@ -358,7 +361,14 @@ def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResul
         quarantine = quarantine_rows(frames, keep_labels=True)
         sizes = {name: bucket_sizes(frame) for name, frame in frames.items()}
     return PartitionResult(
-        result, sizes, quarantine, quarantined, ctx.timings, cleaned.seen_results
+        result,
+        sizes,
+        quarantine,
+        quarantined,
+        ctx.timings,
+        cleaned.seen_results,
+        cleaned.coverage,
+        cleaned.drug_names,
     )
 
 
@@ -399,6 +409,7 @@ def _merge(
         }
     patients = tables["patients"].frame if "patients" in tables else None
     seen = [p.seen_results for p in parts if p.seen_results is not None]
+    names = [p.drug_names for p in parts if p.drug_names is not None]
     return write_results(
         ctx,
         tables,
@@ -408,6 +419,8 @@ def _merge(
         quarantine,
         reconciliation,
         _concat(seen) if seen else None,
+        combine_coverage([p.coverage for p in parts if p.coverage is not None]),
+        (sum(n[0] for n in names), sum(n[1] for n in names)) if names else None,
     )
 
 
