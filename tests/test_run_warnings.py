@@ -322,3 +322,24 @@ def test_state_db_night_counts_table_is_separate(tmp_path: Path) -> None:
     assert trailing_counts(path, "site", pd.Timestamp("2026-11-03"), 7) == [20, 10]
     tables = sqlite3.connect(path).execute("SELECT name FROM sqlite_master").fetchall()
     assert ("night_counts",) in tables
+
+
+def test_a_row_over_the_size_limit_is_quarantined_not_the_night(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 20 MB field (over the default 16 MB of rules.yaml contracts.max_row_bytes, and over
+    the CSV parser's block) is quarantined oversized_row; the rows after it are read."""
+    input_dir = extract(tmp_path / "in")
+    huge = to_csv([lab("9" * (20 << 20), patient_id="P2")], LAB_COLUMNS).split("\n", 1)[1]
+    after = to_csv([lab("118", patient_id="P3")], LAB_COLUMNS).split("\n", 1)[1]
+    with (input_dir / "labs.csv").open("a", encoding="utf-8") as handle:
+        handle.write(huge + after)
+    status, err = run(capsys, input_dir, tmp_path / "out")
+    assert status == 0, err
+    labs = manifest(tmp_path / "out")["reconciliation"]["labs"]
+    assert labs["rows_in"] == 4 and labs["reasons"]["quarantined"] == {"oversized_row": 1}
+    quarantine = pd.read_csv(tmp_path / "out" / DAY / "quarantine.csv", dtype=str)
+    row = quarantine.loc[quarantine["reason"] == "oversized_row"].iloc[0]
+    assert "20971" in row["original"] and "9999999999" not in row["original"]
+    review = pd.read_csv(tmp_path / "out" / DAY / "review_list.csv", dtype=str)
+    assert set(review["patient_id"]) == {"P1", "P3"}

@@ -73,6 +73,9 @@ def _malformed_reasons(frame: pd.DataFrame) -> pd.Series:
     reason = pd.Series(None, index=frame.index, dtype=object)
     if "malformed_text" in frame.columns:
         reason[frame["malformed_text"].notna()] = "malformed_row"
+    if "malformed_reason" in frame.columns:  # e.g. oversized_row (ingest.oversized)
+        given = frame["malformed_reason"].notna()
+        reason[given] = frame.loc[given, "malformed_reason"]
     return reason
 
 

@@ -33,7 +33,12 @@ from hyposcreen.clean import (
 from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
 from hyposcreen.errors import ConfigError, HyposcreenError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
-from hyposcreen.ingest.tabular import RowFilter, find_table_files, read_table
+from hyposcreen.ingest.tabular import (
+    DEFAULT_MAX_ROW_BYTES,
+    RowFilter,
+    find_table_files,
+    read_table,
+)
 from hyposcreen.night_counts import record_count
 from hyposcreen.report.coverage import cleaned_counts, reader_counts, unknown_drug_names
 from hyposcreen.report.coverage import combine as combine_coverage
@@ -199,6 +204,7 @@ def ingest_table(ctx: RunContext, name: str) -> IngestedTable:
             ctx.mapping,
             row_filter=row_filter,
             required=name in REQUIRED_TABLES,
+            max_row_bytes=int(ctx.rules.contracts.get("max_row_bytes", DEFAULT_MAX_ROW_BYTES)),
         )
 
 
@@ -307,6 +313,7 @@ def run_contracts(ctx: RunContext, frames: dict[str, pd.DataFrame]) -> Any:
     thresholds = dict(ctx.rules.contracts)
     broken_share = thresholds.pop("broken_share", 0.5)
     min_rows = int(thresholds.pop("min_rows_to_judge", 20))
+    thresholds.pop("max_row_bytes", None)  # the reader's limit (ingest.oversized)
     report = validate_tables(
         frames,
         window_end=ctx.settings.window.end,

@@ -101,9 +101,7 @@ def _labevents_prefilter(items: pd.DataFrame, row_filter: RowFilter) -> Prefilte
 
 
 # MIMIC-IV keeps some censored results only in `comments` ("<20.", "GREATER THAN 500.")
-_CENSORED_COMMENT = (
-    r"^\s*(?:<=|>=|<|>|less\s+than|greater\s+than)\s*[+-]?(?:\d+\.?\d*|\.\d+)\s*$"
-)
+_CENSORED_COMMENT = r"^\s*(?:<=|>=|<|>|less\s+than|greater\s+than)\s*[+-]?(?:\d+\.?\d*|\.\d+)\s*$"
 
 
 def censored_comment(comments: pd.Series) -> pd.Series:

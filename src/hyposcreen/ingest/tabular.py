@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,31 +13,26 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from hyposcreen.config import SiteMapping, TableMapping
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.batches import (
+    DEFAULT_MAX_ROW_BYTES,
+    MalformedRows,
+    csv_batches,
+    header_of,
+    parquet_batches,
+)
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
 from hyposcreen.ingest.delivery import check_control_totals, check_not_cut_off
+from hyposcreen.ingest.oversized import parse_copy
 from hyposcreen.ingest.timeparse import parse_times
 
 # A selector receives one canonical batch and returns (rows kept, not-relevant counts by reason).
 Selector = Callable[[pd.DataFrame], tuple[pd.DataFrame, Counter[str]]]
 
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
-_BATCH_ROWS = 1 << 18  # ~256k rows: lower peak memory, and faster than 1M here
-_CSV_BLOCK = 16 << 20
 _ROW = "__hyposcreen_row"
-
-
-@dataclass
-class MalformedRows:
-    """Rows the CSV parser could not split into the header's columns (quarantined later)."""
-
-    rows: list[dict[str, str]] = field(default_factory=list)
-    last_text: str | None = None  # the latest one's whole text (is the file cut off there?)
-    encoding: str = "utf-8"  # the encoding the file was read with
 
 
 def find_table_files(input_dir: Path, stem: str) -> list[Path]:
@@ -71,99 +66,6 @@ def file_record(path: Path, rows: int, sha256: str | None = None) -> dict[str, o
         "rows": rows,
         "bytes": path.stat().st_size,
     }
-
-
-def _sniff_delimiter(header: str) -> str:
-    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > 0 else ","
-
-
-def _read_header(path: Path, encoding: str) -> str:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as handle:
-            first = handle.readline(1 << 20)
-    except (OSError, EOFError) as exc:
-        raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
-    if not first.strip():
-        raise InputError(f"{path} is empty: it has no header line.", file=str(path))
-    if b"\x00" in first:
-        raise InputError(f"{path} is not a text CSV file (it holds binary bytes).", file=str(path))
-    return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
-
-
-def header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
-    """Column names (and the CSV delimiter), read before any data so a wrong layout fails fast."""
-    if path.name.endswith(".parquet"):
-        try:
-            return list(pq.read_schema(path).names), ""
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError(
-                f"{path} is not a readable Parquet file: {exc}.", file=str(path)
-            ) from exc
-    header = _read_header(path, mapping.encoding)
-    delimiter = mapping.delimiter or _sniff_delimiter(header)
-    return [h.strip().strip('"') for h in header.split(delimiter)], delimiter
-
-
-def csv_batches(
-    path: Path, encoding: str, delimiter: str, include: list[str], malformed: MalformedRows
-) -> Iterator[pa.RecordBatch]:
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        malformed.rows.append({"line": str(row.number or ""), "text": (row.text or "")[:500]})
-        malformed.last_text = row.text
-        return "skip"
-
-    def open_reader(enc: str) -> pacsv.CSVStreamingReader:
-        return pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding=enc, block_size=_CSV_BLOCK),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=include,
-                column_types={c: pa.string() for c in include},
-                strings_can_be_null=True,
-                null_values=[""],
-                quoted_strings_can_be_null=True,
-            ),
-        )
-
-    malformed.encoding = encoding
-    try:
-        reader = open_reader(encoding)
-        first = reader.read_next_batch() if include else None
-    except pa.ArrowInvalid as exc:
-        if "utf8" not in str(exc).lower():
-            raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
-        # Legacy extracts are often Windows-1252/latin-1: read them rather than fail the night.
-        malformed.rows.clear()
-        malformed.last_text, malformed.encoding = None, "latin-1"
-        reader = open_reader("latin-1")
-        first = reader.read_next_batch() if include else None
-    except StopIteration:
-        return
-    if first is None:
-        return
-    yield first
-    while True:
-        try:
-            yield reader.read_next_batch()
-        except StopIteration:
-            return
-        except pa.ArrowInvalid as exc:
-            raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
-
-
-def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
-    try:
-        handle = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"{path} is not a readable Parquet file: {exc}.", file=str(path)) from exc
-    yield from handle.iter_batches(columns=include, batch_size=_BATCH_ROWS)
 
 
 def _to_canonical(
@@ -238,9 +140,10 @@ def read_table(
     mapping: SiteMapping,
     row_filter: RowFilter | None = None,
     required: bool = True,
+    max_row_bytes: int = DEFAULT_MAX_ROW_BYTES,
 ) -> IngestedTable:
     """Read one canonical table from an input folder, batch by batch, keeping relevant rows."""
-    stream = TableStream(input_dir, schema, mapping, row_filter, required)
+    stream = TableStream(input_dir, schema, mapping, row_filter, required, max_row_bytes)
     kept = list(stream.frames())
     frame = pd.concat(kept, ignore_index=True) if kept else _empty_frame(schema)
     return stream.ingested(frame)
@@ -261,8 +164,10 @@ class TableStream:
         mapping: SiteMapping,
         row_filter: RowFilter | None = None,
         required: bool = True,
+        max_row_bytes: int = DEFAULT_MAX_ROW_BYTES,
     ) -> None:
         self.schema, self.mapping, self.input_dir = schema, mapping, input_dir
+        self.max_row_bytes = max_row_bytes
         self.table = mapping.table(schema.name)
         stem = self.table.file or schema.name
         self.files = find_table_files(input_dir, stem)
@@ -286,13 +191,21 @@ class TableStream:
         wanted = {site: canon for canon, site in site_for.items()}
         rows_by_file: dict[Path, int] = {}
         for path in self.files:
-            malformed = MalformedRows()
+            malformed = MalformedRows(max_row_bytes=self.max_row_bytes)
             is_csv = not path.name.endswith(".parquet")
             header, delimiter = header_of(path, mapping)
             self.present |= _check_columns(path, header, wanted, schema, table)
             include = [c for c in header if c in wanted]  # required columns are among them
+            scratch = tempfile.TemporaryDirectory(prefix="hyposcreen-rows-") if is_csv else None
             batches = (
-                csv_batches(path, mapping.encoding, delimiter, include, malformed)
+                csv_batches(
+                    path,
+                    mapping.encoding,
+                    delimiter,
+                    include,
+                    malformed,
+                    parse_copy(path, self.max_row_bytes, Path(scratch.name)) if scratch else None,
+                )
                 if is_csv
                 else parquet_batches(path, include)
             )
@@ -315,7 +228,8 @@ class TableStream:
                 if frame["source_row"].isna().all():
                     frame["source_row"] = row_numbers.astype("str")
                 yield finish_batch(frame, schema, mapping, row_filter, self.not_relevant)
-            if is_csv:
+            if scratch is not None:
+                scratch.cleanup()
                 check_not_cut_off(path, malformed.last_text, malformed.encoding)
             if malformed.rows:
                 yield malformed_frame(malformed, path, schema)
@@ -426,6 +340,7 @@ def malformed_frame(malformed: MalformedRows, path: Path, schema: TableSchema) -
     frame["source_file"] = path.name
     frame["source_row"] = [r["line"] for r in malformed.rows]
     frame["malformed_text"] = [r["text"] for r in malformed.rows]
+    frame["malformed_reason"] = [r.get("reason", "malformed_row") for r in malformed.rows]
     return frame
 
 
