@@ -69,6 +69,8 @@ class RunContext:
     timings: dict[str, float] = field(default_factory=dict)
     state: StateStore | None = None  # nightly state; None for a stateless run
     words: SiteWords | None = None  # the site's status words, decimal separator (site_words)
+    # an in-memory run chosen from an estimate reads at most this many rows of a table
+    memory_row_cap: int | None = None
     staging: Path | None = None  # hidden folder the outputs are built in (report.folders)
 
     def staging_dir(self) -> Path:
@@ -205,6 +207,7 @@ def ingest_table(ctx: RunContext, name: str) -> IngestedTable:
             row_filter=row_filter,
             required=name in REQUIRED_TABLES,
             max_row_bytes=int(ctx.rules.contracts.get("max_row_bytes", DEFAULT_MAX_ROW_BYTES)),
+            max_rows=ctx.memory_row_cap,
         )
 
 

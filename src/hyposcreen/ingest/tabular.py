@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hyposcreen.config import SiteMapping, TableMapping
-from hyposcreen.errors import InputError
+from hyposcreen.errors import EnvironmentProblem, InputError
 from hyposcreen.ingest.batches import (
     DEFAULT_MAX_ROW_BYTES,
     MalformedRows,
@@ -134,6 +134,19 @@ def _apply_window(
     return frame.loc[~outside], int(outside.sum())
 
 
+class TooLargeForMemory(EnvironmentProblem):
+    """A table read in memory (the size estimate said it was small) outgrew its row cap: the
+    plain run switches to partitions; elsewhere the run stops instead of growing unbounded."""
+
+    def __init__(self, table: str, rows: int, cap: int) -> None:
+        self.rows = rows
+        super().__init__(
+            f"The {table} table holds more than {cap} rows, far more than its file size "
+            f"suggested; it was not read into memory. Run again with --partitions "
+            f"{max(2, rows // (cap // 4) + 1)} (or more)."
+        )
+
+
 def read_table(
     input_dir: Path,
     schema: TableSchema,
@@ -141,9 +154,11 @@ def read_table(
     row_filter: RowFilter | None = None,
     required: bool = True,
     max_row_bytes: int = DEFAULT_MAX_ROW_BYTES,
+    max_rows: int | None = None,
 ) -> IngestedTable:
     """Read one canonical table from an input folder, batch by batch, keeping relevant rows."""
     stream = TableStream(input_dir, schema, mapping, row_filter, required, max_row_bytes)
+    stream.max_rows = max_rows
     kept = list(stream.frames())
     frame = pd.concat(kept, ignore_index=True) if kept else _empty_frame(schema)
     return stream.ingested(frame)
@@ -168,6 +183,7 @@ class TableStream:
     ) -> None:
         self.schema, self.mapping, self.input_dir = schema, mapping, input_dir
         self.max_row_bytes = max_row_bytes
+        self.max_rows: int | None = None  # counted while the files stream (TooLargeForMemory)
         self.table = mapping.table(schema.name)
         stem = self.table.file or schema.name
         self.files = find_table_files(input_dir, stem)
@@ -217,6 +233,8 @@ class TableStream:
                     pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)),
                 )
                 file_rows += batch.num_rows
+                if self.max_rows is not None and self.rows_in + file_rows > self.max_rows:
+                    raise TooLargeForMemory(schema.name, self.rows_in + file_rows, self.max_rows)
                 if row_filter.loinc_keep is not None:
                     numbered, dropped_count = _prefilter_loinc(
                         numbered, site_for["loinc"], row_filter.loinc_keep, row_filter.unrecognised
