@@ -158,3 +158,28 @@ def test_inn_spellings_and_combination_brands_match_their_ingredients() -> None:
     for row, (name, ingredient) in enumerate(names.items()):
         found = set(matches.loc[matches["row"] == row, "ingredient"])
         assert ingredient in found, (name, found)
+
+
+def test_german_and_french_status_words_exclude_results_without_a_mapping() -> None:
+    from hyposcreen.clean import clean_labs
+    from hyposcreen.config import SiteMapping
+    from hyposcreen.rules.loader import load_rules
+    from hyposcreen.site_words import apply_site_words
+
+    rules, words = apply_site_words(load_rules(), None, SiteMapping())
+    statuses = ["Storniert", "annulé", "FEHLERHAFT", "erreur de saisie", "endgültig", "validé"]
+    frame = pd.DataFrame(
+        {
+            "patient_id": [f"P{i}" for i in range(len(statuses))],
+            "specimen_time": pd.Timestamp("2026-11-20 08:00"),
+            "value_raw": "120",
+            "value": float("nan"),
+            "unit": "mmol/L",
+            "analyte": "sodium",
+            "status": statuses,
+        }
+    )
+    reasons = clean_labs(frame, rules)["reason"].fillna("").tolist()
+    assert reasons == ["status", "status", "status", "status", "", ""]
+    assert {"arrete", "abgesetzt", "beendet"} <= set(rules.statuses["medication_stopped"])
+    assert "zwischenbefund" not in words.known_statuses and "endgultig" in words.known_statuses
