@@ -253,11 +253,12 @@ def test_censored_results_kept_in_comments_are_read_as_censored(tmp_path: Path) 
     result (value and operator), not a non-numeric row; other comments stay non-numeric."""
     folder = tmp_path / "mimic"
     shutil.copytree(FIXTURE, folder)
+    times = "2150-03-10 09:00:00,2150-03-10 09:30:00"
     extra = [
-        "901,10009,,79001,50931,,2150-03-10 09:00:00,2150-03-10 09:30:00,,,mg/dL,,,,,GREATER THAN 500.",
-        "902,10009,,79002,51100,,2150-03-10 09:00:00,2150-03-10 09:30:00,,,mEq/L,,,,,<20.",
-        "903,10009,,79003,50983,,2150-03-10 09:00:00,2150-03-10 09:30:00,,,mEq/L,,,,,HEMOLYZED.",
-    ]  # fmt: skip
+        f"901,10009,,79001,50931,,{times},,,mg/dL,,,,,GREATER THAN 500.",
+        f"902,10009,,79002,51100,,{times},,,mEq/L,,,,,<20.",
+        f"903,10009,,79003,50983,,{times},,,mEq/L,,,,,HEMOLYZED.",
+    ]
     with (folder / "hosp" / "labevents.csv").open("a", encoding="utf-8") as handle:
         handle.write("\n".join(extra) + "\n")
     labs = read("labs", folder).frame

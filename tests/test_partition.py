@@ -227,9 +227,7 @@ def test_a_highly_compressed_extract_is_estimated_from_its_gzip_trailer(tmp_path
         handle.write(header + line * 200_000)
     for name in ("medications", "diagnoses"):
         (folder / f"{name}.csv").write_text("patient_id,start_time,drug_name\n")
-    ctx = prepare(
-        RunSettings(folder, tmp_path / "out", parse_window("2026-11-20", "2026-11-21"))
-    )
+    ctx = prepare(RunSettings(folder, tmp_path / "out", parse_window("2026-11-20", "2026-11-21")))
     compressed = (folder / "labs.csv.gz").stat().st_size
     assert compressed * 6 / len(line) < 20_000  # what the fixed ratio alone would estimate
     assert 190_000 <= estimate_lab_rows(ctx) <= 210_000

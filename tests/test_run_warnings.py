@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from hyposcreen.cli import main
+from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS
 from test_bad_inputs import (
     DX_COLUMNS,
     LAB_COLUMNS,
@@ -24,9 +27,6 @@ from test_bad_inputs import (
     to_csv,
     write,
 )
-
-from hyposcreen.cli import main
-from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS
 
 DAY = "2026-11-20"
 
@@ -129,12 +129,14 @@ def test_mostly_unknown_drug_names_exit_4_but_known_non_listed_drugs_do_not(
     known = [med(name, patient_id=f"K{i}") for i, name in enumerate(["Metformin 500 mg"] * 10)]
     status, err = run(capsys, extract(tmp_path / "a", meds=[med(), *known]), tmp_path / "oa")
     assert status == 0, err
-    unknown = [med("Xyzzin 5 mg", patient_id=f"U{i}") for i in range(10)]
+    unknown = [med("Xyzzin 5 mg", patient_id=f"U{i}") for i in range(9)]
+    unknown.append(med("=HYPERLINK(1)", patient_id="U9"))
     status, err = run(capsys, extract(tmp_path / "b", meds=[med(), *unknown]), tmp_path / "ob")
     assert status == 4
     assert "10 of 11 medication name(s) (91%) match neither a listed drug" in err
     coverage = pd.read_csv(tmp_path / "ob" / DAY / "coverage.csv", dtype=str)
-    assert ["medications", "drug_name", "Xyzzin 5 mg", "10"] in coverage.values.tolist()
+    assert ["medications", "drug_name", "Xyzzin 5 mg", "9"] in coverage.values.tolist()
+    assert ["medications", "drug_name", "'=HYPERLINK(1)", "1"] in coverage.values.tolist()
 
 
 def test_one_bad_row_in_a_small_delivery_never_withholds_the_list(

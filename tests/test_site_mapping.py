@@ -52,9 +52,11 @@ def _german_extract(folder: Path) -> Path:
     read = {"sep": ";", "encoding": "latin-1", "dtype": str, "keep_default_na": False}
     labs = pd.read_csv(source / "LAB_RESULTS.csv", **read)
     labs["RESULT"] = labs["RESULT"].str.replace(".", ",", regex=False)
-    labs["STATUS"] = labs["STATUS"].replace({"final": "endgültig", "entered-in-error": "fehlerhaft"})
+    german = {"final": "endgültig", "entered-in-error": "fehlerhaft"}
+    labs["STATUS"] = labs["STATUS"].replace(german)
     extra = [
-        ["ADM000001", "S001-99", "20.11.2026 07:00", "NA-S", "118,5", "mmol/L", "storniert", "Serum"],
+        ["ADM000001", "S001-99", "20.11.2026 07:00", "NA-S", "118,5", "mmol/L", "storniert",
+         "Serum"],
         ["ADM000002", "S002-99", "20.11.2026 07:30", "NA-S", "115,0", "mmol/L", "zurückgezogen",
          "Serum"],
     ]  # fmt: skip

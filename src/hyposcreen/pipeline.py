@@ -42,6 +42,7 @@ from hyposcreen.ingest.tabular import (
 from hyposcreen.night_counts import record_count
 from hyposcreen.report.coverage import cleaned_counts, reader_counts, unknown_drug_names
 from hyposcreen.report.coverage import combine as combine_coverage
+from hyposcreen.report.coverage import for_csv as coverage_for_csv
 from hyposcreen.report.coverage import page_rows as coverage_page_rows
 from hyposcreen.report.folders import discard_staging, publish_folder, staging_folder
 from hyposcreen.report.quarantine import quarantine_rows
@@ -544,7 +545,7 @@ def write_results(
         info = page_info(ctx, run_id, warnings, coverage)
         write_review_views(out, review, result.sodium_results, evidence, info)
         write_csv(out / "quarantine.csv", quarantine)
-        write_csv(out / "coverage.csv", coverage)
+        write_csv(out / "coverage.csv", coverage_for_csv(coverage))
     manifest = build_manifest(ctx, tables, reconciliation, result, review, run_id, validation)
     manifest["warnings"] = [w.as_dict() for w in warnings]
     write_json(out / "run_manifest.json", manifest)

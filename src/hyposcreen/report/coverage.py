@@ -102,6 +102,12 @@ def combine(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def for_csv(coverage: pd.DataFrame) -> pd.DataFrame:
+    """coverage.csv cells: a value a spreadsheet would run as a formula gets a leading '."""
+    risky = coverage["value"].str.match(r"^[=+\-@\t\r]").fillna(False).astype(bool)
+    return coverage.assign(value=coverage["value"].where(~risky, "'" + coverage["value"]))
+
+
 def page_rows(coverage: pd.DataFrame) -> tuple[dict[str, object], ...]:
     """The page's coverage section: the most frequent entries."""
     head = coverage.head(SHOWN_ON_PAGE)
