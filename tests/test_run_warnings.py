@@ -112,7 +112,7 @@ def test_mostly_unrecognised_lab_names_exit_4_and_are_listed_in_coverage(
     write(input_dir, "labs.csv", to_csv(rows, [*LAB_COLUMNS, "lab_name"]))
     status, err = run(capsys, input_dir, tmp_path / "out")
     assert status == 4
-    assert "10 of 12 lab row(s) (83%) have a LOINC, name or item id that is not recognised" in err
+    assert "10 of 12 lab row(s) (83%) have no LOINC and a name or item id the lab dictionary" in err
     coverage_path = tmp_path / "out" / DAY / "coverage.csv"
     assert (coverage_path.stat().st_mode & 0o777) == 0o600
     coverage = pd.read_csv(coverage_path, dtype=str)
@@ -345,3 +345,18 @@ def test_a_row_over_the_size_limit_is_quarantined_not_the_night(
     assert "20971" in row["original"] and "9999999999" not in row["original"]
     review = pd.read_csv(tmp_path / "out" / DAY / "review_list.csv", dtype=str)
     assert set(review["patient_id"]) == {"P1", "P3"}
+
+
+def test_the_sample_screens_clean_and_its_coverage_lists_what_was_not_recognised(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The committed sample: exit 0, no warnings; its one unknown LOINC and its one sodium in
+    mg/dL are the coverage report (hand-checked in sample_data/canonical/labs.csv)."""
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+    status, err = run(capsys, sample, tmp_path / "out")
+    assert status == 0, err
+    coverage = pd.read_csv(tmp_path / "out" / DAY / "coverage.csv", dtype=str)
+    assert coverage.values.tolist() == [
+        ["labs", "loinc", "99999-9", "1"],
+        ["labs", "unit", "sodium: mg/dL", "1"],
+    ]

@@ -517,6 +517,7 @@ def write_results(
             validation,
             drug_names,
             (ctx.state.path, ctx.mapping.site, ctx.settings.window.start) if ctx.state else None,
+            lab_names=ctx.settings.source == "canonical",
         )
         window = ctx.settings.window
         review = build_review_list(

@@ -92,7 +92,10 @@ def _labevents_prefilter(items: pd.DataFrame, row_filter: RowFilter) -> Prefilte
         known = pc.fill_null(pc.is_in(itemid, relevant), False)
         dropped: Counter[str] = Counter()
         for entry in pc.value_counts(pc.filter(itemid, pc.invert(known))).to_pylist():
-            dropped[reasons.get(entry["values"], "unknown_itemid")] += entry["counts"]
+            reason = reasons.get(entry["values"], "unknown_itemid")
+            dropped[reason] += entry["counts"]
+            if reason.startswith("unknown"):  # the coverage report lists these item ids
+                row_filter.unrecognised[("itemid", str(entry["values"]))] += entry["counts"]
         outside = pc.and_(known, outside_read_window(batch.column("charttime"), row_filter.window))
         dropped["outside_window"] += pc.sum(outside).as_py() or 0
         return pc.and_(known, pc.invert(outside)), dropped
