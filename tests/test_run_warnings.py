@@ -360,3 +360,19 @@ def test_the_sample_screens_clean_and_its_coverage_lists_what_was_not_recognised
         ["labs", "loinc", "99999-9", "1"],
         ["labs", "unit", "sodium: mg/dL", "1"],
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-05", "2026-11-05 00:00:00"),
+        ("2026-11-05T06:00", "2026-11-05 06:00:00"),
+        ("2026-11-05T06:00:30", "2026-11-05 06:00:30"),
+        ("2026-11-05T05:00:00Z", "2026-11-05 06:00:00"),
+        ("2026-11-05T06:00+01:00", "2026-11-05 06:00:00"),
+    ],
+)
+def test_iso_8601_dates_are_read(text: str, expected: str) -> None:
+    from hyposcreen.config import parse_timestamp
+
+    assert str(parse_timestamp(text, "Europe/Berlin", "--window-start")) == expected
