@@ -376,3 +376,30 @@ def test_iso_8601_dates_are_read(text: str, expected: str) -> None:
     from hyposcreen.config import parse_timestamp
 
     assert str(parse_timestamp(text, "Europe/Berlin", "--window-start")) == expected
+
+
+def test_unknown_status_words_are_listed_in_coverage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [lab(), glucose(), lab("131", patient_id="P2", status="Zwischenbefund")]
+    status, err = run(capsys, extract(tmp_path / "in", labs=rows), tmp_path / "out")
+    assert status == 0, err
+    coverage = pd.read_csv(tmp_path / "out" / DAY / "coverage.csv", dtype=str)
+    assert coverage.values.tolist() == [["labs", "status", "Zwischenbefund", "1"]]
+
+
+def test_a_misspelt_warning_threshold_in_the_rules_is_named(tmp_path: Path) -> None:
+    import shutil
+
+    from hyposcreen.errors import ConfigError
+    from hyposcreen.rules.loader import RULES_DIR, load_rules
+
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    text = (rules / "rules.yaml").read_text(encoding="utf-8")
+    (rules / "rules.yaml").write_text(
+        text.replace("min_rows_for_share: 10", "min_row_for_share: 10"), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"warnings\.min_row_for_share is not a known threshold"):
+        load_rules(rules)
+    assert load_rules().warnings.min_rows_for_share == 10
