@@ -164,6 +164,7 @@ def _run(args: argparse.Namespace) -> int:
 
     state_dir = state_dir_from_env(args.state_dir)
     nightly = None if args.no_flow else _load_flow_module()
+    folders: list[Path] = []
     if nightly is None:
         if not args.no_flow:
             print(
@@ -192,6 +193,7 @@ def _run(args: argparse.Namespace) -> int:
                 dask_address=args.dask_address,
             )
         outcomes = [outcome] if outcome["windows"] else []
+        folders = [_window_folder(str(args.out), label) for label in outcome["windows"]]
     if not outcomes:
         site = load_mapping(args.mapping)
         print(
@@ -208,24 +210,32 @@ def _run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     print(f"Review list: {outcome['review_csv']}")
-    return _warnings_status(outcomes)
+    if nightly is None:
+        folders = [Path(str(o["review_csv"])).parent for o in outcomes]
+    return _warnings_status(folders)
 
 
-def _warnings_status(outcomes: list[dict[str, Any]]) -> int:
+def _window_folder(out: str, label: str) -> Path:
+    """A window's output folder from its label (as windows.out_folder names it)."""
+    return Path(out.replace("{date}", label)) if "{date}" in out else Path(out) / label
+
+
+def _warnings_status(folders: list[Path]) -> int:
     """Print each window's warnings (from its run_manifest.json) and return 4 if there were any.
 
-    Read from the manifest so the flow and the plain run end the same way."""
+    Read from the manifests so the flow and the plain run end the same way."""
     import json
 
     found = False
-    for outcome in outcomes:
-        manifest = Path(str(outcome["review_csv"])).parent / "run_manifest.json"
+    for folder in folders:
+        manifest = folder / "run_manifest.json"
         try:
             warnings = json.loads(manifest.read_text(encoding="utf-8")).get("warnings", [])
         except (OSError, ValueError):
             continue
+        where = f"[{folder.name}] " if len(folders) > 1 else ""
         for warning in warnings:
-            print(f"hyposcreen: warning: {warning['message']}", file=sys.stderr)
+            print(f"hyposcreen: warning: {where}{warning['message']}", file=sys.stderr)
             found = True
     return EXIT_SCREENED_WITH_WARNINGS if found else EXIT_OK
 
