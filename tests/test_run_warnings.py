@@ -403,3 +403,26 @@ def test_a_misspelt_warning_threshold_in_the_rules_is_named(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match=r"warnings\.min_row_for_share is not a known threshold"):
         load_rules(rules)
     assert load_rules().warnings.min_rows_for_share == 10
+
+
+def test_a_state_dir_that_cannot_be_created_is_an_environment_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file where the state dir should be (ENOTDIR is no environment errno: stays exit 2);
+    a wrapped ENOSPC/EACCES would be 75 — checked on the mapping function."""
+    import errno
+
+    from hyposcreen.errors import ConfigError
+    from hyposcreen.failures import environment_problem
+
+    blocker = tmp_path / "state"
+    blocker.write_text("not a folder")
+    status, err = run(capsys, extract(tmp_path / "in"), tmp_path / "out", "--state-dir",
+                      str(blocker / "sub"))  # fmt: skip
+    assert status == 2, err
+    wrapped = ConfigError("State dir /x cannot be created.")
+    wrapped.__cause__ = OSError(errno.EACCES, "Permission denied", "/x")
+    problem = environment_problem(wrapped)
+    assert (
+        problem is not None and problem.exit_code == 75 and "Permission denied (/x)" in str(problem)
+    )

@@ -58,7 +58,7 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
             f"{error} Restore the state database from a backup or move it aside (a fresh "
             "state starts), then run again."
         )
-    if not isinstance(cause, OSError) or isinstance(error, HyposcreenError):
+    if not isinstance(cause, OSError):
         return None
     where = f" ({cause.filename})" if cause.filename else ""
     if cause.errno in (errno.ENOSPC, errno.EDQUOT):
