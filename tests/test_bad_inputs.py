@@ -567,8 +567,8 @@ CASES: list[tuple[str, Callable[[Path], None] | None, Ok | Fails]] = [
     (
         "latin1_drug_name",
         _latin1_drug,
-        # the French spelling is not an ingredient name (no accent folding): not relevant
-        Ok(reasons={"medications": {"unlisted_drug": 1, "missing_key": 1}}, check=_no_mojibake),
+        # accents are folded: the French spelling Furosémide is furosemide (used)
+        Ok(reasons={"medications": {"missing_key": 1}}, check=_no_mojibake),
     ),
     ("gzip_labs", _gzip_only, Ok()),
     (
@@ -584,7 +584,37 @@ CASES: list[tuple[str, Callable[[Path], None] | None, Ok | Fails]] = [
         _quoted_newline,
         Ok(reasons={"labs": {"non_numeric": 1}}, check=_quarantine_contains("See\\nComments")),
     ),
-    ("truncated_last_line", _truncated_last_line, Ok(reasons={"labs": {"malformed_row": 1}})),
+    (
+        "truncated_last_line",
+        _truncated_last_line,
+        Fails(InputError, ("labs.csv", "ends in the middle of a row", "cut off")),
+    ),
+    (
+        "cut_inside_quoted_field",
+        labs_text(BASE_LAB_TEXT + 'P2,2026-11-20T09:00:00,"See comm\nP3,2026-11-20T09:00:00,125'),
+        Fails(InputError, ("labs.csv", "ends inside a quoted field", "cut off")),
+    ),
+    (
+        "short_last_row_with_line_end",
+        labs_text(BASE_LAB_TEXT + "P2,2026-11-20T09:00:00,12\n"),
+        Ok(reasons={"labs": {"malformed_row": 1}}),
+    ),
+    (
+        "control_total_differs",
+        _both(lambda d: write(d, "labs.count", "3\n")),
+        Fails(InputError, ("labs", "declares 3 data row(s)", "labs.count", "but 2 were read")),
+    ),
+    ("control_total_matches", lambda d: write(d, "labs.count", "2\n"), Ok()),
+    (
+        "delivery_manifest_differs",
+        lambda d: write(d, "delivery_manifest.json", '{"files": {"medications.csv": {"rows": 5}}}'),
+        Fails(InputError, ("medications.csv", "declares 5 data row(s)", "delivery_manifest.json")),
+    ),
+    (
+        "delivery_manifest_matches",
+        lambda d: write(d, "delivery_manifest.json", '{"files": {"labs.csv": {"rows": 2}}}'),
+        Ok(),
+    ),
     ("too_many_fields", _too_many_fields, Ok(reasons={"labs": {"malformed_row": 1}})),
     (
         "dotted_date_without_mapping",

@@ -151,21 +151,36 @@ def test_data_docs_index_in_a_real_browser_lists_every_table(
     assert shot.stat().st_size > 10_000
 
 
-def test_too_many_non_numeric_sodium_values_stop_the_run(tmp_path: Path) -> None:
-    """Above the contract's limit (rules.yaml contracts) the run stops before screening."""
+def _sample_with_text_sodium(folder: Path, patients: list[str] | None) -> Path:
+    """The sample with the serum sodium values of `patients` (None: all) replaced by ___."""
     labs = pd.read_csv(SAMPLE / "labs.csv", dtype=str, keep_default_na=False)
     sodium = labs["loinc"] == "2951-2"
-    labs.loc[sodium & labs["patient_id"].isin(["P045", "P046", "P047", "P048"]), "value_raw"] = (
-        "___"
-    )
-    (tmp_path / "in").mkdir()
-    labs.to_csv(tmp_path / "in" / "labs.csv", index=False)
+    chosen = sodium if patients is None else sodium & labs["patient_id"].isin(patients)
+    labs.loc[chosen, "value_raw"] = "___"
+    folder.mkdir()
+    labs.to_csv(folder / "labs.csv", index=False)
     for name in ("medications", "diagnoses"):
-        (tmp_path / "in" / f"{name}.csv").write_bytes((SAMPLE / f"{name}.csv").read_bytes())
+        (folder / f"{name}.csv").write_bytes((SAMPLE / f"{name}.csv").read_bytes())
+    return folder
+
+
+def test_a_broken_sodium_column_stops_the_run(tmp_path: Path) -> None:
+    """At or above the broken share (rules.yaml contracts) the run stops before screening."""
+    input_dir = _sample_with_text_sodium(tmp_path / "in", None)
     with pytest.raises(InputError, match="non-numeric sodium") as caught:
-        _run(tmp_path / "out", input_dir=tmp_path / "in")
+        _run(tmp_path / "out", input_dir=input_dir)
     assert "labs.csv:" in str(caught.value)
     assert not (tmp_path / "out" / "review_list.csv").exists()
+
+
+def test_some_non_numeric_sodium_values_screen_with_a_warning(tmp_path: Path) -> None:
+    """Above the 5 % limit but far below a broken delivery: quarantined, listed, warned."""
+    input_dir = _sample_with_text_sodium(tmp_path / "in", ["P045", "P046", "P047", "P048"])
+    _run(tmp_path / "out", input_dir=input_dir)
+    manifest = json.loads((tmp_path / "out" / "run_manifest.json").read_text())
+    assert [w["code"] for w in manifest["warnings"]] == ["contract_non_numeric_rate"]
+    assert "below the 50% that means a broken delivery" in manifest["warnings"][0]["message"]
+    assert (tmp_path / "out" / "review_list.csv").exists()
 
 
 def test_manifest_carries_no_patient_identifier(sample_run: Path) -> None:

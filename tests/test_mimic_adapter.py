@@ -246,3 +246,27 @@ def test_sample_as_mimic_gives_the_canonical_review_list(tmp_path: Path) -> None
     summary = run_sample(tmp_path / "mimic", tmp_path / "out", source="mimic")
     pd.testing.assert_frame_equal(comparable(review_list(summary), numeric_ids=True), canonical)
     assert summary.manifest["reconciled"] is True
+
+
+def test_censored_results_kept_in_comments_are_read_as_censored(tmp_path: Path) -> None:
+    """MIMIC-IV: an empty value with '<20.' or 'GREATER THAN 500.' in comments is a censored
+    result (value and operator), not a non-numeric row; other comments stay non-numeric."""
+    folder = tmp_path / "mimic"
+    shutil.copytree(FIXTURE, folder)
+    times = "2150-03-10 09:00:00,2150-03-10 09:30:00"
+    extra = [
+        f"901,10009,,79001,50931,,{times},,,mg/dL,,,,,GREATER THAN 500.",
+        f"902,10009,,79002,51100,,{times},,,mEq/L,,,,,<20.",
+        f"903,10009,,79003,50983,,{times},,,mEq/L,,,,,HEMOLYZED.",
+    ]
+    with (folder / "hosp" / "labevents.csv").open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(extra) + "\n")
+    labs = read("labs", folder).frame
+    labs = labs.loc[labs["patient_id"] == "10009"].set_index("specimen_id")
+    assert labs.loc["79001", "value_raw"] == "GREATER THAN 500."
+    assert labs.loc["79002", "value_raw"] == "<20."
+    assert pd.isna(labs.loc["79003", "value_raw"])
+    cleaned = clean_labs(labs.reset_index(), RULES).set_index("specimen_id")
+    assert (cleaned.loc["79001", "value_num"], cleaned.loc["79001", "censored"]) == (500.0, ">")
+    assert (cleaned.loc["79002", "value_num"], cleaned.loc["79002", "censored"]) == (20.0, "<")
+    assert cleaned.loc["79003", "reason"] == "non_numeric"

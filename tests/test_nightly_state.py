@@ -239,7 +239,8 @@ def test_backfill_screens_each_day_into_its_own_folder(tmp_path: Path) -> None:
     )
     out = tmp_path / "out"
     argv = ["run", "--no-flow", "--input", str(extract), "--out", str(out)]
-    assert main([*argv, "--backfill", "2026-11-18", "2026-11-19"]) == 0
+    # the extract has no diagnoses at all: screened, with that warning (exit 4)
+    assert main([*argv, "--backfill", "2026-11-18", "2026-11-19"]) == 4
     assert sorted(p.name for p in out.iterdir()) == ["2026-11-18", "2026-11-19"]
     first = pd.read_csv(out / "2026-11-18" / "review_list.csv", dtype=str)
     second = pd.read_csv(out / "2026-11-19" / "review_list.csv", dtype=str)

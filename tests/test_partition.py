@@ -209,3 +209,54 @@ def test_site_mapping_extract_partitions_like_a_single_run(tmp_path: Path) -> No
     run_pipeline(settings(tmp_path / "single"))
     run_partitioned(prepare(settings(tmp_path / "parts")), 4)
     _assert_same_outputs(tmp_path / "single", tmp_path / "parts")
+
+
+def test_a_highly_compressed_extract_is_estimated_from_its_gzip_trailer(tmp_path: Path) -> None:
+    """1 row repeated: the .gz is tiny, but its trailer says how much text it expands to."""
+    import gzip
+
+    from hyposcreen.config import RunSettings, parse_window
+    from hyposcreen.partition import estimate_lab_rows
+    from hyposcreen.pipeline import prepare
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    line = b"P1,2026-11-20T08:00:00,128,mmol/L,2951-2,serum,final\n"
+    header = b"patient_id,specimen_time,value_raw,unit,loinc,specimen_type,status\n"
+    with gzip.open(folder / "labs.csv.gz", "wb") as handle:
+        handle.write(header + line * 200_000)
+    for name in ("medications", "diagnoses"):
+        (folder / f"{name}.csv").write_text("patient_id,start_time,drug_name\n")
+    ctx = prepare(RunSettings(folder, tmp_path / "out", parse_window("2026-11-20", "2026-11-21")))
+    compressed = (folder / "labs.csv.gz").stat().st_size
+    assert compressed * 6 / len(line) < 20_000  # what the fixed ratio alone would estimate
+    assert 190_000 <= estimate_lab_rows(ctx) <= 210_000
+
+
+def test_an_in_memory_run_that_outgrows_its_estimate_switches_to_partitions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows are counted while they stream: past the cap (here lowered to 50 rows for the
+    171-row sample) the run goes partitioned and writes the same review list."""
+    from hyposcreen import partition
+    from hyposcreen.config import RunSettings, parse_window
+    from hyposcreen.ingest.canonical import SCHEMAS
+    from hyposcreen.ingest.tabular import TooLargeForMemory, read_table
+    from hyposcreen.pipeline import prepare
+
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+    with pytest.raises(TooLargeForMemory, match="more than 50 rows"):
+        read_table(sample, SCHEMAS["labs"], prepare(_sample_settings(sample, tmp_path)).mapping,
+                   max_rows=50)  # fmt: skip
+    monkeypatch.setattr(partition, "MEMORY_ROW_CAP", 50)
+    window = parse_window("2026-11-20", "2026-11-21")
+    plain = partition.run_screen(prepare(RunSettings(sample, tmp_path / "a", window)), 1)
+    grown = partition.run_screen(prepare(RunSettings(sample, tmp_path / "b", window)), None)
+    assert grown.manifest["partitions"] >= 2
+    assert grown.review_csv.read_bytes() == plain.review_csv.read_bytes()
+
+
+def _sample_settings(sample: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from hyposcreen.config import RunSettings, parse_window
+
+    return RunSettings(sample, tmp_path / "x", parse_window("2026-11-20", "2026-11-21"))

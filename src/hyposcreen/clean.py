@@ -23,6 +23,7 @@ from hyposcreen.screen.matching import (
     match_conditions,
     match_drug_classes,
 )
+from hyposcreen.site_words import fold_series, status_key
 
 USED, NOT_RELEVANT, DUPLICATE, QUARANTINED = "used", "not_relevant", "duplicate", "quarantined"
 BUCKETS = (USED, NOT_RELEVANT, DUPLICATE, QUARANTINED)
@@ -53,9 +54,14 @@ def lab_row_filter(
     """What the lab reader keeps: rows of a known analyte dated inside the read window."""
     start = read_window_start(window, rules, late_results, timezone)
 
+    unrecognised: Counter[tuple[str, str]] = Counter()
+
     def select(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[str]]:
         analyte, reason = identify_analytes(frame, rules)
         dropped = Counter(reason.dropna().tolist())
+        for code, column in (("unknown_loinc", "loinc"), ("unknown_lab_name", "lab_name")):
+            counted = frame.loc[reason == code, column].value_counts()
+            unrecognised.update({(column, str(k)): int(n) for k, n in counted.items()})
         keep = reason.isna()
         kept = frame.loc[keep].copy()
         kept["analyte"] = analyte[keep].astype("str")
@@ -65,6 +71,7 @@ def lab_row_filter(
         loinc_keep=frozenset(rules.loinc_to_analyte),
         select=select,
         window=("specimen_time", start, window.end),
+        unrecognised=unrecognised,
     )
 
 
@@ -73,6 +80,9 @@ def _malformed_reasons(frame: pd.DataFrame) -> pd.Series:
     reason = pd.Series(None, index=frame.index, dtype=object)
     if "malformed_text" in frame.columns:
         reason[frame["malformed_text"].notna()] = "malformed_row"
+    if "malformed_reason" in frame.columns:  # e.g. oversized_row (ingest.oversized)
+        given = frame["malformed_reason"].notna()
+        reason[given] = frame.loc[given, "malformed_reason"]
     return reason
 
 
@@ -83,7 +93,25 @@ def _patient_key(patient_id: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _normalize_status(status: pd.Series) -> pd.Series:
-    return map_distinct(status, lambda s: "-".join(s.strip().lower().replace("_", " ").split()))
+    """Status words as the rules hold them: accents folded, '_' and spaces as one '-'."""
+    return map_distinct(status, status_key)
+
+
+_THOUSANDS_DOT = r"^(?P<head>[^\d]*)(?P<int>\d{1,3}(?:\.\d{3})+)(?P<tail>(?:,\d*)?\s*)$"
+
+
+def decimal_comma_text(value_raw: pd.Series) -> pd.Series:
+    """Result text of a site writing decimal commas, rewritten with a decimal point: '3,1' ->
+    '3.1', '<3,5' -> '<3.5', '1.234,5' -> '1234.5' (dots between groups of three digits are
+    thousands separators there). Text with no comma is left as it is."""
+    text = value_raw.astype("str").where(value_raw.notna())
+    grouped = text.str.extract(_THOUSANDS_DOT)
+    has_groups = grouped["int"].notna()
+    text = text.where(
+        ~has_groups,
+        grouped["head"] + grouped["int"].str.replace(".", "", regex=False) + grouped["tail"],
+    )
+    return text.str.replace(",", ".", regex=False)
 
 
 def parse_values(value_raw: pd.Series, value: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -105,8 +133,11 @@ def parse_values(value_raw: pd.Series, value: pd.Series) -> tuple[pd.Series, pd.
     return numeric, censor
 
 
-def clean_labs(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
-    """Labs with bucket, reason, value (canonical units) and censor flag for every row."""
+def clean_labs(frame: pd.DataFrame, rules: RuleSet, decimal: str = ".") -> pd.DataFrame:
+    """Labs with bucket, reason, value (canonical units) and censor flag for every row.
+
+    `decimal` is the site's decimal separator (site mapping csv.decimal): with "," the parsed
+    number is also put in `value`, so the data contract reads the row as numeric."""
     out = frame.copy()
     if "analyte" not in out.columns:  # no data row reached the selector (empty or all malformed)
         out["analyte"] = pd.Series(None, index=out.index, dtype="str")
@@ -120,7 +151,11 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     flag(out["specimen_time"].isna(), "missing_key")
     status = _normalize_status(out["status"])
     flag(status.isin(rules.statuses["lab_excluded"]), "status")
-    numeric, censor = parse_values(out["value_raw"], out["value"])
+    if decimal == ",":
+        numeric, censor = parse_values(decimal_comma_text(out["value_raw"]), out["value"])
+        out["value"] = out["value"].where(out["value"].notna(), numeric)
+    else:
+        numeric, censor = parse_values(out["value_raw"], out["value"])
     flag(numeric.isna(), "non_numeric")
     factor = _unit_factors(out["analyte"], out["unit"], rules)
     flag(factor.isna(), "bad_unit")
@@ -188,7 +223,7 @@ def clean_medications(
     """Medications with bucket/reason, and the long table of drug-class matches of used rows."""
     out = frame.copy()
     reason = _malformed_reasons(out)
-    matches = match_drug_classes(out, rules)
+    matches = match_drug_classes(out.assign(drug_name=fold_series(out["drug_name"])), rules)
     relevant = out.index.isin(matches["row"])
     reason[~relevant & reason.isna()] = "unlisted_drug"
     patient, no_patient = _patient_key(out["patient_id"])

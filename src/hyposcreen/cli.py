@@ -13,7 +13,8 @@ from types import ModuleType
 from typing import Any
 
 from hyposcreen import __version__
-from hyposcreen.errors import HyposcreenError
+from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS, HyposcreenError
+from hyposcreen.failures import environment_problem, write_failed_json
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 70
@@ -163,6 +164,7 @@ def _run(args: argparse.Namespace) -> int:
 
     state_dir = state_dir_from_env(args.state_dir)
     nightly = None if args.no_flow else _load_flow_module()
+    folders: list[Path] = []
     if nightly is None:
         if not args.no_flow:
             print(
@@ -191,6 +193,7 @@ def _run(args: argparse.Namespace) -> int:
                 dask_address=args.dask_address,
             )
         outcomes = [outcome] if outcome["windows"] else []
+        folders = [_window_folder(str(args.out), label) for label in outcome["windows"]]
     if not outcomes:
         site = load_mapping(args.mapping)
         print(
@@ -207,7 +210,34 @@ def _run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     print(f"Review list: {outcome['review_csv']}")
-    return EXIT_OK
+    if nightly is None:
+        folders = [Path(str(o["review_csv"])).parent for o in outcomes]
+    return _warnings_status(folders)
+
+
+def _window_folder(out: str, label: str) -> Path:
+    """A window's output folder from its label (as windows.out_folder names it)."""
+    return Path(out.replace("{date}", label)) if "{date}" in out else Path(out) / label
+
+
+def _warnings_status(folders: list[Path]) -> int:
+    """Print each window's warnings (from its run_manifest.json) and return 4 if there were any.
+
+    Read from the manifests so the flow and the plain run end the same way."""
+    import json
+
+    found = False
+    for folder in folders:
+        manifest = folder / "run_manifest.json"
+        try:
+            warnings = json.loads(manifest.read_text(encoding="utf-8")).get("warnings", [])
+        except (OSError, ValueError):
+            continue
+        where = f"[{folder.name}] " if len(folders) > 1 else ""
+        for warning in warnings:
+            print(f"hyposcreen: warning: {where}{warning['message']}", file=sys.stderr)
+            found = True
+    return EXIT_SCREENED_WITH_WARNINGS if found else EXIT_OK
 
 
 def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[dict[str, Any]]:
@@ -240,7 +270,14 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
             glucose_factor=args.glucose_factor,
             state_dir=state_dir,
         )
-        summary = run_screen(prepare(settings), args.partitions, args.executor, args.dask_address)
+        try:
+            summary = run_screen(
+                prepare(settings), args.partitions, args.executor, args.dask_address
+            )
+        except BaseException as error:
+            write_failed_json(settings.out_dir, error, window.label())
+            raise
+        (settings.out_dir / "FAILED.json").unlink(missing_ok=True)
         outcomes.append({**summary.manifest, "review_csv": str(summary.review_csv)})
     return outcomes
 
@@ -326,12 +363,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "audit":
             return _audit(args)
     except HyposcreenError as exc:
-        print(f"hyposcreen: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        shown: HyposcreenError = environment_problem(exc) or exc
+        print(f"hyposcreen: error: {shown}", file=sys.stderr)
+        return shown.exit_code
     except KeyboardInterrupt:
         print("hyposcreen: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug, not bad input: still one paragraph unless debugging
+        problem = environment_problem(exc)
+        if problem is not None:
+            print(f"hyposcreen: error: {problem}", file=sys.stderr)
+            return problem.exit_code
         if os.environ.get("HYPOSCREEN_DEBUG"):
             raise
         print(

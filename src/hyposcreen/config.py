@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pandas as pd
 import yaml
 
 from hyposcreen.errors import ConfigError
+from hyposcreen.ingest.canonical import SCHEMAS
 from hyposcreen.rules.loader import normalize_label
 
 TABLES = ("labs", "medications", "diagnoses", "patients")
@@ -29,12 +32,25 @@ class Window:
         return f"{self.start.isoformat()}/{self.end.isoformat()}"
 
 
+_ISO_8601 = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
 def parse_timestamp(text: str, timezone: str, what: str) -> pd.Timestamp:
-    """An ISO date or datetime; one with an offset is converted to site-local wall time."""
+    """An ISO 8601 date or datetime (nothing else: 05.11.2026 could be May or November); one
+    with an offset is converted to site-local wall time."""
+    if not isinstance(text, str) or not _ISO_8601.fullmatch(text.strip()):
+        raise ConfigError(
+            f"{what} '{text}' is not an ISO 8601 date or date-time; write e.g. 2026-11-05 or "
+            "2026-11-05T06:00."
+        )
     try:
-        stamp = pd.Timestamp(text)
+        stamp = pd.Timestamp(text.strip())
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{what} '{text}' is not an ISO 8601 date or date-time.") from exc
+        raise ConfigError(
+            f"{what} '{text}' is not a valid date; write e.g. 2026-11-05 or 2026-11-05T06:00."
+        ) from exc
     if stamp is pd.NaT:
         raise ConfigError(f"{what} is empty.")
     if stamp.tzinfo is not None:
@@ -86,6 +102,9 @@ class SiteMapping:
     lab_dictionary: dict[str, str] = field(default_factory=dict)  # normalised local name -> analyte
     tables: dict[str, TableMapping] = field(default_factory=dict)
     source_path: str | None = None
+    decimal: str = "."  # decimal separator of result values ("," : 3,1 is 3.1)
+    status_words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # status -> words
+    drug_synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> ingredients
 
     def table(self, name: str) -> TableMapping:
         return self.tables.get(name, TableMapping())
@@ -99,9 +118,11 @@ _MAPPING_KEYS = {
     "datetime_formats",
     "lab_dictionary",
     "tables",
+    "status_words",
+    "drug_synonyms",
 }
 _TABLE_KEYS = {"file", "columns", "constants", "datetime_formats"}
-_CSV_KEYS = {"delimiter", "encoding"}
+_CSV_KEYS = {"delimiter", "encoding", "decimal"}
 
 
 def _reject_unknown(found: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -142,40 +163,130 @@ def load_mapping(path: Path | None) -> SiteMapping:
         raise ConfigError(f"Mapping file {path} is not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"Mapping file {path} must hold a mapping of keys at the top level.")
-    _reject_unknown(raw, _MAPPING_KEYS, f"Mapping file {path}")
-    csv_options = raw.get("csv") or {}
-    _reject_unknown(csv_options, _CSV_KEYS, f"Mapping file {path}, section csv")
+    where = f"Mapping file {path}"
+    _reject_unknown(raw, _MAPPING_KEYS, where)
+    csv_options = _section(raw, "csv", where)
+    _reject_unknown(csv_options, _CSV_KEYS, f"{where}, section csv")
     tables: dict[str, TableMapping] = {}
-    for name, spec in (raw.get("tables") or {}).items():
+    for name, spec in _section(raw, "tables", where).items():
         if name not in TABLES:
-            raise ConfigError(
-                f"Mapping file {path}: unknown table '{name}' (tables: {', '.join(TABLES)})."
-            )
-        spec = spec or {}
-        _reject_unknown(spec, _TABLE_KEYS, f"Mapping file {path}, table {name}")
+            raise ConfigError(f"{where}: unknown table '{name}' (tables: {', '.join(TABLES)}).")
+        spec = _section({name: spec}, name, f"{where}, tables")
+        _reject_unknown(spec, _TABLE_KEYS, f"{where}, table {name}")
+        columns = _text_map(spec, "columns", f"{where}, tables.{name}")
+        constants = _text_map(spec, "constants", f"{where}, tables.{name}")
+        for key, found in (("columns", columns), ("constants", constants)):
+            _reject_unknown(found, set(SCHEMAS[name].columns), f"{where}, tables.{name}.{key}")
         tables[name] = TableMapping(
-            file=spec.get("file"),
-            columns={str(k): str(v) for k, v in (spec.get("columns") or {}).items()},
-            constants={str(k): str(v) for k, v in (spec.get("constants") or {}).items()},
-            datetime_formats=tuple(spec.get("datetime_formats") or ()),
+            file=_text(spec, "file", f"{where}, tables.{name}"),
+            columns=columns,
+            constants=constants,
+            datetime_formats=_texts(spec, "datetime_formats", f"{where}, tables.{name}"),
         )
     dictionary: dict[str, str] = {}
     if raw.get("lab_dictionary"):
-        dictionary = read_lab_dictionary((path.parent / raw["lab_dictionary"]).resolve())
+        name = _text(raw, "lab_dictionary", where) or ""
+        dictionary = read_lab_dictionary((path.parent / name).resolve())
     allow = raw.get("allow_identifiers", False)
     if not isinstance(allow, bool):
-        raise ConfigError(f"Mapping file {path}: allow_identifiers must be true or false.")
+        raise ConfigError(f"{where}: allow_identifiers must be true or false.")
     return SiteMapping(
         site=str(raw.get("site", "default")),
         timezone=check_timezone(str(raw.get("timezone", "UTC"))),
         allow_identifiers=allow,
-        delimiter=csv_options.get("delimiter"),
-        encoding=str(csv_options.get("encoding", "utf-8")),
-        datetime_formats=tuple(raw.get("datetime_formats") or ()),
+        delimiter=_delimiter(csv_options, where),
+        encoding=_encoding(csv_options, where),
+        datetime_formats=_texts(raw, "datetime_formats", where),
         lab_dictionary=dictionary,
         tables=tables,
         source_path=str(path),
+        decimal=_decimal(csv_options, where),
+        status_words={
+            k: _texts(_section(raw, "status_words", where), k, f"{where}, status_words")
+            for k in _section(raw, "status_words", where)
+        },
+        drug_synonyms={
+            str(k).strip(): _ingredients(v, f"{where}, drug_synonyms.{k}")
+            for k, v in _section(raw, "drug_synonyms", where).items()
+        },
     )
+
+
+# --- typed reading of mapping values (a wrong YAML type is an error naming the key) ----------
+
+
+def _section(raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = raw.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {key} must be a mapping of keys (got {type(value).__name__}).")
+    return value
+
+
+def _text(raw: dict[str, Any], key: str, where: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise ConfigError(f"{where}: {key} must be text (got {type(value).__name__}).")
+    return str(value)
+
+
+def _text_map(raw: dict[str, Any], key: str, where: str) -> dict[str, str]:
+    found = _section(raw, key, where)
+    for name, value in found.items():
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise ConfigError(f"{where}: {key}.{name} must be text (got {type(value).__name__}).")
+    return {str(k): str(v) for k, v in found.items()}
+
+
+def _texts(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = raw.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            f'{where}: {key} must be a list of text, e.g. {key}: ["..."] '
+            f"(got {type(value).__name__})."
+        )
+    return tuple(value)
+
+
+def _ingredients(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = value.split(";")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or not value:
+        raise ConfigError(f"{where} must name one listed ingredient or a list of them.")
+    return tuple(v.strip().lower() for v in value)
+
+
+def _delimiter(options: dict[str, Any], where: str) -> str | None:
+    value = _text(options, "delimiter", f"{where}, csv")
+    if value is not None and len(value) != 1:
+        raise ConfigError(f'{where}: csv.delimiter must be one character, e.g. ";".')
+    return value
+
+
+def _encoding(options: dict[str, Any], where: str) -> str:
+    value = _text(options, "encoding", f"{where}, csv") or "utf-8"
+    try:
+        codecs.lookup(value)
+    except LookupError as exc:
+        raise ConfigError(
+            f"{where}: csv.encoding '{value}' is not a known encoding (e.g. utf-8, latin-1, "
+            "cp1252)."
+        ) from exc
+    return value
+
+
+def _decimal(options: dict[str, Any], where: str) -> str:
+    value = _text(options, "decimal", f"{where}, csv") or "."
+    if value not in (".", ","):
+        raise ConfigError(f'{where}: csv.decimal must be "." or "," (got {value!r}).')
+    if value == options.get("delimiter"):
+        raise ConfigError(f"{where}: csv.decimal and csv.delimiter cannot both be {value!r}.")
+    return value
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ from pandas.api.types import union_categoricals
 from hyposcreen.clean import bucket_sizes, reconcile
 from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
-from hyposcreen.ingest.tabular import TableStream, empty_frame
+from hyposcreen.ingest.tabular import TableStream, TooLargeForMemory, empty_frame
 from hyposcreen.pipeline import (
     CleanedInputs,
     RunContext,
@@ -66,6 +66,7 @@ from hyposcreen.pipeline import (
     write_outputs,
     write_results,
 )
+from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.quarantine import order_quarantine, quarantine_rows
 from hyposcreen.screen.cases import ScreenResult, order_cases
 
@@ -75,6 +76,7 @@ EXECUTORS = ("local", "dask")
 AUTO_ROWS_PER_PARTITION = 2_000_000
 _SEQ = "__hyposcreen_seq"
 _CSV_SAMPLE_BYTES = 1 << 20
+MEMORY_ROW_CAP = 4 * AUTO_ROWS_PER_PARTITION  # rows an estimated-small table may really have
 _GZIP_RATIO = 6.0  # typical text compression of an extract, for the row estimate
 
 
@@ -95,7 +97,7 @@ def estimate_lab_rows(ctx: RunContext) -> int:
         if path.name.endswith(".parquet"):
             rows += pq.ParquetFile(path).metadata.num_rows
             continue
-        size = path.stat().st_size * (_GZIP_RATIO if path.name.endswith(".gz") else 1.0)
+        size = _uncompressed_size(path)
         if path.name.endswith(".gz"):
             with gzip.open(path, "rb") as handle:
                 sample = handle.read(_CSV_SAMPLE_BYTES)
@@ -107,13 +109,28 @@ def estimate_lab_rows(ctx: RunContext) -> int:
     return int(rows)
 
 
+def _uncompressed_size(path: Path) -> float:
+    """Bytes of a CSV as text: a .gz's trailer holds its size (mod 4 GiB, of the last member),
+    so a highly compressed extract is not taken for a small one; the typical ratio is a floor."""
+    size = path.stat().st_size
+    if not path.name.endswith(".gz"):
+        return float(size)
+    with path.open("rb") as handle:
+        handle.seek(max(0, size - 4))
+        trailer = int.from_bytes(handle.read(4), "little")
+    return max(size * _GZIP_RATIO, float(trailer))
+
+
 def resolve_partitions(ctx: RunContext, requested: int | None) -> int:
     """`requested`, or with None (auto) one per AUTO_ROWS_PER_PARTITION lab rows."""
     if requested is not None:
         if requested < 1:
             raise ConfigError(f"--partitions must be 1 or more (got {requested}).")
         return requested
-    return max(1, math.ceil(estimate_lab_rows(ctx) / AUTO_ROWS_PER_PARTITION))
+    count = max(1, math.ceil(estimate_lab_rows(ctx) / AUTO_ROWS_PER_PARTITION))
+    if count == 1:  # counted while reading: an underestimate never grows memory unbounded
+        ctx.memory_row_cap = MEMORY_ROW_CAP
+    return count
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -133,7 +150,12 @@ def run_screen(
         if count == 1 and executor == "local":
             from hyposcreen.pipeline import read_inputs, validate_inputs
 
-            tables = read_inputs(ctx)
+            try:
+                tables = read_inputs(ctx)
+            except TooLargeForMemory as grown:
+                ctx.memory_row_cap = None
+                more = max(2, math.ceil(2 * grown.rows / AUTO_ROWS_PER_PARTITION))
+                return run_partitioned(ctx, more, executor, dask_address)
             cleaned = clean_inputs(ctx, tables)
             validation = validate_inputs(ctx, cleaned)
             result = screen_inputs(ctx, cleaned)
@@ -338,6 +360,8 @@ class PartitionResult:
     contract_quarantined: dict[str, int]
     timings: dict[str, float]
     seen_results: pd.DataFrame | None = None  # nightly state: sodium results seen
+    coverage: pd.DataFrame | None = None  # seen but not recognised (report.coverage)
+    drug_names: tuple[int, int] | None = None  # (names matching no drug, names)
 
 
 def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResult:
@@ -358,7 +382,14 @@ def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResul
         quarantine = quarantine_rows(frames, keep_labels=True)
         sizes = {name: bucket_sizes(frame) for name, frame in frames.items()}
     return PartitionResult(
-        result, sizes, quarantine, quarantined, ctx.timings, cleaned.seen_results
+        result,
+        sizes,
+        quarantine,
+        quarantined,
+        ctx.timings,
+        cleaned.seen_results,
+        cleaned.coverage,
+        cleaned.drug_names,
     )
 
 
@@ -399,6 +430,7 @@ def _merge(
         }
     patients = tables["patients"].frame if "patients" in tables else None
     seen = [p.seen_results for p in parts if p.seen_results is not None]
+    names = [p.drug_names for p in parts if p.drug_names is not None]
     return write_results(
         ctx,
         tables,
@@ -408,6 +440,8 @@ def _merge(
         quarantine,
         reconciliation,
         _concat(seen) if seen else None,
+        combine_coverage([p.coverage for p in parts if p.coverage is not None]),
+        (sum(n[0] for n in names), sum(n[1] for n in names)) if names else None,
     )
 
 

@@ -33,7 +33,17 @@ from hyposcreen.clean import (
 from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
 from hyposcreen.errors import ConfigError, HyposcreenError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
-from hyposcreen.ingest.tabular import RowFilter, find_table_files, read_table
+from hyposcreen.ingest.tabular import (
+    DEFAULT_MAX_ROW_BYTES,
+    RowFilter,
+    find_table_files,
+    read_table,
+)
+from hyposcreen.night_counts import record_count
+from hyposcreen.report.coverage import cleaned_counts, reader_counts, unknown_drug_names
+from hyposcreen.report.coverage import combine as combine_coverage
+from hyposcreen.report.coverage import for_csv as coverage_for_csv
+from hyposcreen.report.coverage import page_rows as coverage_page_rows
 from hyposcreen.report.display import band_text, drug_names
 from hyposcreen.report.folders import discard_staging, publish_folder, staging_folder
 from hyposcreen.report.quarantine import quarantine_rows
@@ -41,12 +51,14 @@ from hyposcreen.report.review_list import DISCLAIMER, build_review_list, evidenc
 from hyposcreen.report.review_page import PageInfo, write_review_views
 from hyposcreen.report.writers import write_csv, write_json, write_parquet
 from hyposcreen.rules.loader import Profile, RuleSet, load_rules
+from hyposcreen.run_warnings import RunWarning, collect_warnings, step_count
 from hyposcreen.screen.cases import ScreenResult, order_cases, screen
 from hyposcreen.screen.incremental import (
     apply_listing_history,
     flag_late_results,
     late_lookback_start,
 )
+from hyposcreen.site_words import SiteWords, apply_site_words
 from hyposcreen.state import StateStore, result_keys
 
 
@@ -58,6 +70,9 @@ class RunContext:
     mapping: SiteMapping
     timings: dict[str, float] = field(default_factory=dict)
     state: StateStore | None = None  # nightly state; None for a stateless run
+    words: SiteWords | None = None  # the site's status words, decimal separator (site_words)
+    # an in-memory run chosen from an estimate reads at most this many rows of a table
+    memory_row_cap: int | None = None
     staging: Path | None = None  # hidden folder the outputs are built in (report.folders)
 
     def staging_dir(self) -> Path:
@@ -101,6 +116,8 @@ class CleanedInputs:
     read_not_relevant: dict[str, dict[str, int]]  # rows the reader dropped, by reason
     rows_in: dict[str, int]
     seen_results: pd.DataFrame | None = None  # nightly: result_key, specimen_time to remember
+    coverage: pd.DataFrame | None = None  # seen but not recognised (report.coverage)
+    drug_names: tuple[int, int] | None = None  # (names matching no drug at all, names)
 
     @property
     def reconciliation(self) -> dict[str, dict[str, Any]]:
@@ -139,6 +156,7 @@ def prepare(settings: RunSettings) -> RunContext:
                 f"known: {', '.join(sorted(rules.analytes))}."
             )
         rules = rules.with_lab_dictionary(mapping.lab_dictionary)
+    rules, words = apply_site_words(rules, settings.rules_dir, mapping)
     profile = rules.profile(settings.profile)
     factor = settings.glucose_factor
     if factor is not None and factor not in [float(f) for f in rules.glucose["allowed_factors"]]:
@@ -147,7 +165,9 @@ def prepare(settings: RunSettings) -> RunContext:
             f"{', '.join(str(f) for f in rules.glucose['allowed_factors'])}."
         )
     state = StateStore(settings.state_dir, mapping.site) if settings.state_dir else None
-    return RunContext(settings=settings, rules=rules, profile=profile, mapping=mapping, state=state)
+    return RunContext(
+        settings=settings, rules=rules, profile=profile, mapping=mapping, state=state, words=words
+    )
 
 
 def table_files(ctx: RunContext, name: str) -> list[Path]:
@@ -173,7 +193,7 @@ def ingest_table(ctx: RunContext, name: str) -> IngestedTable:
     with ctx.timed(f"read_{name}"):
         row_filter = lab_filter(ctx, name)
         if ctx.settings.source != "canonical":
-            return load_adapter(ctx.settings.source).read_table(
+            table = load_adapter(ctx.settings.source).read_table(
                 ctx.settings.input_dir,
                 name,
                 ctx.mapping,
@@ -181,12 +201,17 @@ def ingest_table(ctx: RunContext, name: str) -> IngestedTable:
                 ctx.settings.window,
                 row_filter,
             )
+            if row_filter is not None and not table.unrecognised:
+                table.unrecognised = dict(row_filter.unrecognised)
+            return table
         return read_table(
             ctx.settings.input_dir,
             SCHEMAS[name],
             ctx.mapping,
             row_filter=row_filter,
             required=name in REQUIRED_TABLES,
+            max_row_bytes=int(ctx.rules.contracts.get("max_row_bytes", DEFAULT_MAX_ROW_BYTES)),
+            max_rows=ctx.memory_row_cap,
         )
 
 
@@ -194,7 +219,8 @@ def clean_inputs(ctx: RunContext, tables: dict[str, IngestedTable]) -> CleanedIn
     """Spec §3 buckets for every row (the reconciliation is derived from them)."""
     with ctx.timed("clean"):
         window = ctx.settings.window
-        labs = clean_labs(tables["labs"].frame, ctx.rules)
+        words = ctx.words or SiteWords(frozenset(), ())
+        labs = clean_labs(tables["labs"].frame, ctx.rules, words.decimal)
         seen = None
         if ctx.state is not None:
             labs, seen = _late_results(ctx, labs)
@@ -202,6 +228,7 @@ def clean_inputs(ctx: RunContext, tables: dict[str, IngestedTable]) -> CleanedIn
         diagnoses = clean_diagnoses(tables["diagnoses"].frame, ctx.rules, window)
         cleaned = {"labs": labs, "medications": meds, "diagnoses": diagnoses}
         patients = tables.get("patients")
+        unknown = unknown_drug_names(meds, words)
         return CleanedInputs(
             labs=labs,
             medications=meds,
@@ -211,6 +238,8 @@ def clean_inputs(ctx: RunContext, tables: dict[str, IngestedTable]) -> CleanedIn
             read_not_relevant={name: tables[name].not_relevant for name in cleaned},
             rows_in={name: tables[name].rows_in for name in cleaned},
             seen_results=seen,
+            coverage=cleaned_counts(labs, meds, diagnoses, words),
+            drug_names=(len(unknown), int(meds["drug_name"].notna().sum())),
         )
 
 
@@ -289,13 +318,18 @@ def run_contracts(ctx: RunContext, frames: dict[str, pd.DataFrame]) -> Any:
     """Validate the (projected) tables; a critical failure raises an InputError."""
     from hyposcreen.validate.gx import validate_tables  # GX imports in ~3 s: only when used
 
+    thresholds = dict(ctx.rules.contracts)
+    broken_share = thresholds.pop("broken_share", 0.5)
+    min_rows = int(thresholds.pop("min_rows_to_judge", 20))
+    thresholds.pop("max_row_bytes", None)  # the reader's limit (ingest.oversized)
     report = validate_tables(
         frames,
         window_end=ctx.settings.window.end,
-        thresholds=ctx.rules.contracts,
+        thresholds=thresholds,
         docs_dir=ctx.staging_dir() / "validation",
         code_system_aliases=ctx.rules.code_system_aliases,
     )
+    report.demote_small_breaches(min_rows, broken_share)  # listed as warnings of the run
     report.raise_for_critical()
     return report
 
@@ -453,6 +487,8 @@ def write_outputs(
         quarantine,
         cleaned.reconciliation,
         cleaned.seen_results,
+        cleaned.coverage,
+        cleaned.drug_names,
     )
 
 
@@ -465,6 +501,8 @@ def write_results(
     quarantine: pd.DataFrame,
     reconciliation: dict[str, dict[str, Any]],
     seen_results: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
+    drug_names: tuple[int, int] | None = None,
 ) -> RunSummary:
     """Write the outputs of a run from its screen result, quarantine rows and reconciliation
     (one frame per table, or the merge of a partitioned run)."""
@@ -473,6 +511,19 @@ def write_results(
     with ctx.timed("write"):
         out = ctx.staging_dir()
         run_id = compute_run_id(ctx, tables)
+        coverage = combine_coverage(
+            [reader_counts(name, t.unrecognised) for name, t in tables.items()]
+            + ([coverage] if coverage is not None else [])
+        )
+        warnings = collect_warnings(
+            ctx.rules.warnings,
+            result.attrition,
+            reconciliation,
+            validation,
+            drug_names,
+            (ctx.state.path, ctx.mapping.site, ctx.settings.window.start) if ctx.state else None,
+            lab_names=ctx.settings.source == "canonical",
+        )
         window = ctx.settings.window
         review = build_review_list(
             result,
@@ -497,9 +548,12 @@ def write_results(
         evidence = evidence_table(result)
         evidence = evidence.loc[evidence["patient_id"].isin(listed)]
         write_csv(out / "evidence.csv", evidence.assign(time=evidence["time"].astype("str")))
-        write_review_views(out, review, result.sodium_results, evidence, page_info(ctx, run_id))
+        info = page_info(ctx, run_id, warnings, coverage)
+        write_review_views(out, review, result.sodium_results, evidence, info)
         write_csv(out / "quarantine.csv", quarantine)
+        write_csv(out / "coverage.csv", coverage_for_csv(coverage))
     manifest = build_manifest(ctx, tables, reconciliation, result, review, run_id, validation)
+    manifest["warnings"] = [w.as_dict() for w in warnings]
     write_json(out / "run_manifest.json", manifest)
     final = publish_folder(out, ctx.settings.out_dir)
     ctx.staging = None
@@ -513,6 +567,8 @@ def write_results(
             seen_results,
             keep_seen=2 * lookback,  # twice the late-result lookback: never one too few
         )
+        usable = step_count(result.attrition, "usable_results")
+        record_count(ctx.state.path, ctx.mapping.site, ctx.settings.window.start, usable)
     return RunSummary(
         run_id=run_id,
         out_dir=final,
@@ -545,7 +601,12 @@ def discard_outputs(ctx: RunContext) -> None:
     ctx.staging = None
 
 
-def page_info(ctx: RunContext, run_id: str) -> PageInfo:
+def page_info(
+    ctx: RunContext,
+    run_id: str,
+    warnings: list[RunWarning] | None = None,
+    coverage: pd.DataFrame | None = None,
+) -> PageInfo:
     """What the HTML page and the spreadsheet state about the run besides their rows."""
     window = ctx.settings.window
     context = pd.Timedelta(hours=ctx.rules.windows.context_hours_before_window)
@@ -563,6 +624,8 @@ def page_info(ctx: RunContext, run_id: str) -> PageInfo:
         bands=band_text(ctx.profile),
         drug_names=drug_names(ctx.rules),
         atc_combinations=dict(ctx.rules.atc_combinations),
+        warnings=tuple(w.message for w in warnings or ()),
+        coverage=coverage_page_rows(coverage) if coverage is not None else (),
     )
 
 
@@ -612,6 +675,7 @@ def build_manifest(
             "review_list.xlsx",
             "evidence.csv",
             "quarantine.csv",
+            "coverage.csv",
             "run_manifest.json",
         ],
         "notice": DISCLAIMER,

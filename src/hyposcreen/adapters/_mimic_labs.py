@@ -92,12 +92,26 @@ def _labevents_prefilter(items: pd.DataFrame, row_filter: RowFilter) -> Prefilte
         known = pc.fill_null(pc.is_in(itemid, relevant), False)
         dropped: Counter[str] = Counter()
         for entry in pc.value_counts(pc.filter(itemid, pc.invert(known))).to_pylist():
-            dropped[reasons.get(entry["values"], "unknown_itemid")] += entry["counts"]
+            reason = reasons.get(entry["values"], "unknown_itemid")
+            dropped[reason] += entry["counts"]
+            if reason.startswith("unknown"):  # the coverage report lists these item ids
+                row_filter.unrecognised[("itemid", str(entry["values"]))] += entry["counts"]
         outside = pc.and_(known, outside_read_window(batch.column("charttime"), row_filter.window))
         dropped["outside_window"] += pc.sum(outside).as_py() or 0
         return pc.and_(known, pc.invert(outside)), dropped
 
     return prefilter
+
+
+# MIMIC-IV keeps some censored results only in `comments` ("<20.", "GREATER THAN 500.")
+_CENSORED_COMMENT = r"^\s*(?:<=|>=|<|>|less\s+than|greater\s+than)\s*[+-]?(?:\d+\.?\d*|\.\d+)\s*$"
+
+
+def censored_comment(comments: pd.Series) -> pd.Series:
+    """The comment text of results censored there (e.g. '<20.'), else null."""
+    text = comments.astype("str").str.strip().where(comments.notna())
+    hit = text.str.match(_CENSORED_COMMENT, case=False).fillna(False).astype(bool)
+    return text.where(hit)
 
 
 _LABEVENTS = (
@@ -125,6 +139,7 @@ def read_labevents(
     ):
         itemid = id_text(raw["itemid"])
         value_raw = raw["value"].where(raw["value"].notna(), raw["valuenum"])
+        value_raw = value_raw.where(value_raw.notna(), censored_comment(raw["comments"]))
         no_result = value_raw.isna() | (raw["valuenum"].isna() & (raw["value"] == "___"))
         cancelled = raw["comments"].str.contains("cancel", case=False).fillna(False).astype(bool)
         frame = pd.DataFrame(

@@ -85,3 +85,5 @@ class IngestedTable:
     present_columns: tuple[str, ...] = ()  # canonical columns the source really had
     # adapters: rows read / mapped / unmapped per resource type or source table
     source_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # (column, value) -> rows the reader dropped as unrecognised (report/coverage.py)
+    unrecognised: dict[tuple[str, str], int] = field(default_factory=dict)

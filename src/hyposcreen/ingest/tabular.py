@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,28 +13,26 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from hyposcreen.config import SiteMapping, TableMapping
-from hyposcreen.errors import InputError
+from hyposcreen.errors import EnvironmentProblem, InputError
+from hyposcreen.ingest.batches import (
+    DEFAULT_MAX_ROW_BYTES,
+    MalformedRows,
+    csv_batches,
+    header_of,
+    parquet_batches,
+)
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
+from hyposcreen.ingest.delivery import check_control_totals, check_not_cut_off
+from hyposcreen.ingest.oversized import parse_copy
 from hyposcreen.ingest.timeparse import parse_times
 
 # A selector receives one canonical batch and returns (rows kept, not-relevant counts by reason).
 Selector = Callable[[pd.DataFrame], tuple[pd.DataFrame, Counter[str]]]
 
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
-_BATCH_ROWS = 1 << 18  # ~256k rows: lower peak memory, and faster than 1M here
-_CSV_BLOCK = 16 << 20
 _ROW = "__hyposcreen_row"
-
-
-@dataclass
-class MalformedRows:
-    """Rows the CSV parser could not split into the header's columns (quarantined later)."""
-
-    rows: list[dict[str, str]] = field(default_factory=list)
 
 
 def find_table_files(input_dir: Path, stem: str) -> list[Path]:
@@ -68,96 +66,6 @@ def file_record(path: Path, rows: int, sha256: str | None = None) -> dict[str, o
         "rows": rows,
         "bytes": path.stat().st_size,
     }
-
-
-def _sniff_delimiter(header: str) -> str:
-    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > 0 else ","
-
-
-def _read_header(path: Path, encoding: str) -> str:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as handle:
-            first = handle.readline(1 << 20)
-    except (OSError, EOFError) as exc:
-        raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
-    if not first.strip():
-        raise InputError(f"{path} is empty: it has no header line.", file=str(path))
-    if b"\x00" in first:
-        raise InputError(f"{path} is not a text CSV file (it holds binary bytes).", file=str(path))
-    return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
-
-
-def header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
-    """Column names (and the CSV delimiter), read before any data so a wrong layout fails fast."""
-    if path.name.endswith(".parquet"):
-        try:
-            return list(pq.read_schema(path).names), ""
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError(
-                f"{path} is not a readable Parquet file: {exc}.", file=str(path)
-            ) from exc
-    header = _read_header(path, mapping.encoding)
-    delimiter = mapping.delimiter or _sniff_delimiter(header)
-    return [h.strip().strip('"') for h in header.split(delimiter)], delimiter
-
-
-def csv_batches(
-    path: Path, encoding: str, delimiter: str, include: list[str], malformed: MalformedRows
-) -> Iterator[pa.RecordBatch]:
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        malformed.rows.append({"line": str(row.number or ""), "text": (row.text or "")[:500]})
-        return "skip"
-
-    def open_reader(enc: str) -> pacsv.CSVStreamingReader:
-        return pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding=enc, block_size=_CSV_BLOCK),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=include,
-                column_types={c: pa.string() for c in include},
-                strings_can_be_null=True,
-                null_values=[""],
-                quoted_strings_can_be_null=True,
-            ),
-        )
-
-    try:
-        reader = open_reader(encoding)
-        first = reader.read_next_batch() if include else None
-    except pa.ArrowInvalid as exc:
-        if "utf8" not in str(exc).lower():
-            raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
-        # Legacy extracts are often Windows-1252/latin-1: read them rather than fail the night.
-        malformed.rows.clear()
-        reader = open_reader("latin-1")
-        first = reader.read_next_batch() if include else None
-    except StopIteration:
-        return
-    if first is None:
-        return
-    yield first
-    while True:
-        try:
-            yield reader.read_next_batch()
-        except StopIteration:
-            return
-        except pa.ArrowInvalid as exc:
-            raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
-
-
-def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
-    try:
-        handle = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"{path} is not a readable Parquet file: {exc}.", file=str(path)) from exc
-    yield from handle.iter_batches(columns=include, batch_size=_BATCH_ROWS)
 
 
 def _to_canonical(
@@ -195,10 +103,15 @@ class RowFilter:
     loinc_keep: frozenset[str] | None = None
     select: Selector | None = None
     window: tuple[str, pd.Timestamp, pd.Timestamp] | None = None
+    # (column, value) -> rows dropped as unrecognised (the coverage report), filled while reading
+    unrecognised: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def _prefilter_loinc(
-    batch: pa.RecordBatch, site_loinc: str, keep: frozenset[str]
+    batch: pa.RecordBatch,
+    site_loinc: str,
+    keep: frozenset[str],
+    unrecognised: Counter[tuple[str, str]] | None = None,
 ) -> tuple[pa.RecordBatch, int]:
     if site_loinc not in batch.schema.names:
         return batch, 0
@@ -206,6 +119,9 @@ def _prefilter_loinc(
     blank = pc.or_kleene(pc.is_null(loinc), pc.equal(pc.utf8_length(loinc), 0))
     mask = pc.fill_null(pc.or_kleene(blank, pc.is_in(loinc, pa.array(sorted(keep)))), True)
     kept = batch.filter(mask)
+    if unrecognised is not None and kept.num_rows < batch.num_rows:
+        counted = pc.value_counts(pc.filter(loinc, pc.invert(mask))).to_pylist()
+        unrecognised.update({("loinc", str(c["values"])): int(c["counts"]) for c in counted})
     return kept, batch.num_rows - kept.num_rows
 
 
@@ -218,15 +134,31 @@ def _apply_window(
     return frame.loc[~outside], int(outside.sum())
 
 
+class TooLargeForMemory(EnvironmentProblem):
+    """A table read in memory (the size estimate said it was small) outgrew its row cap: the
+    plain run switches to partitions; elsewhere the run stops instead of growing unbounded."""
+
+    def __init__(self, table: str, rows: int, cap: int) -> None:
+        self.rows = rows
+        super().__init__(
+            f"The {table} table holds more than {cap} rows, far more than its file size "
+            f"suggested; it was not read into memory. Run again with --partitions "
+            f"{max(2, rows // (cap // 4) + 1)} (or more)."
+        )
+
+
 def read_table(
     input_dir: Path,
     schema: TableSchema,
     mapping: SiteMapping,
     row_filter: RowFilter | None = None,
     required: bool = True,
+    max_row_bytes: int = DEFAULT_MAX_ROW_BYTES,
+    max_rows: int | None = None,
 ) -> IngestedTable:
     """Read one canonical table from an input folder, batch by batch, keeping relevant rows."""
-    stream = TableStream(input_dir, schema, mapping, row_filter, required)
+    stream = TableStream(input_dir, schema, mapping, row_filter, required, max_row_bytes)
+    stream.max_rows = max_rows
     kept = list(stream.frames())
     frame = pd.concat(kept, ignore_index=True) if kept else _empty_frame(schema)
     return stream.ingested(frame)
@@ -247,8 +179,11 @@ class TableStream:
         mapping: SiteMapping,
         row_filter: RowFilter | None = None,
         required: bool = True,
+        max_row_bytes: int = DEFAULT_MAX_ROW_BYTES,
     ) -> None:
-        self.schema, self.mapping = schema, mapping
+        self.schema, self.mapping, self.input_dir = schema, mapping, input_dir
+        self.max_row_bytes = max_row_bytes
+        self.max_rows: int | None = None  # counted while the files stream (TooLargeForMemory)
         self.table = mapping.table(schema.name)
         stem = self.table.file or schema.name
         self.files = find_table_files(input_dir, stem)
@@ -270,14 +205,23 @@ class TableStream:
         # canonical -> site column; identity for unmapped canonical names
         site_for = {canon: table.columns.get(canon, canon) for canon in schema.columns}
         wanted = {site: canon for canon, site in site_for.items()}
+        rows_by_file: dict[Path, int] = {}
         for path in self.files:
-            malformed = MalformedRows()
+            malformed = MalformedRows(max_row_bytes=self.max_row_bytes)
             is_csv = not path.name.endswith(".parquet")
             header, delimiter = header_of(path, mapping)
             self.present |= _check_columns(path, header, wanted, schema, table)
             include = [c for c in header if c in wanted]  # required columns are among them
+            scratch = tempfile.TemporaryDirectory(prefix="hyposcreen-rows-") if is_csv else None
             batches = (
-                csv_batches(path, mapping.encoding, delimiter, include, malformed)
+                csv_batches(
+                    path,
+                    mapping.encoding,
+                    delimiter,
+                    include,
+                    malformed,
+                    parse_copy(path, self.max_row_bytes, Path(scratch.name)) if scratch else None,
+                )
                 if is_csv
                 else parquet_batches(path, include)
             )
@@ -289,9 +233,11 @@ class TableStream:
                     pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)),
                 )
                 file_rows += batch.num_rows
+                if self.max_rows is not None and self.rows_in + file_rows > self.max_rows:
+                    raise TooLargeForMemory(schema.name, self.rows_in + file_rows, self.max_rows)
                 if row_filter.loinc_keep is not None:
                     numbered, dropped_count = _prefilter_loinc(
-                        numbered, site_for["loinc"], row_filter.loinc_keep
+                        numbered, site_for["loinc"], row_filter.loinc_keep, row_filter.unrecognised
                     )
                     self.not_relevant["unknown_loinc"] += dropped_count
                 frame = _to_canonical(numbered, wanted, schema, table)
@@ -300,11 +246,17 @@ class TableStream:
                 if frame["source_row"].isna().all():
                     frame["source_row"] = row_numbers.astype("str")
                 yield finish_batch(frame, schema, mapping, row_filter, self.not_relevant)
+            if scratch is not None:
+                scratch.cleanup()
+                check_not_cut_off(path, malformed.last_text, malformed.encoding)
             if malformed.rows:
                 yield malformed_frame(malformed, path, schema)
                 file_rows += len(malformed.rows)
             self.rows_in += file_rows
             self.file_records.append(file_record(path, file_rows))
+            rows_by_file[path] = file_rows
+        if self.files:
+            check_control_totals(self.input_dir, self.table.file or schema.name, rows_by_file)
 
     def ingested(self, frame: pd.DataFrame) -> IngestedTable:
         return IngestedTable(
@@ -314,6 +266,7 @@ class TableStream:
             not_relevant={k: v for k, v in self.not_relevant.items() if v},
             files=self.file_records,
             present_columns=tuple(sorted(self.present)),
+            unrecognised=dict(self.row_filter.unrecognised),
         )
 
 
@@ -405,6 +358,7 @@ def malformed_frame(malformed: MalformedRows, path: Path, schema: TableSchema) -
     frame["source_file"] = path.name
     frame["source_row"] = [r["line"] for r in malformed.rows]
     frame["malformed_text"] = [r["text"] for r in malformed.rows]
+    frame["malformed_reason"] = [r.get("reason", "malformed_row") for r in malformed.rows]
     return frame
 
 

@@ -50,6 +50,8 @@ class PageInfo:
     bands: str = ""  # the profile's severity bands as inequalities (display.band_text)
     drug_names: dict[str, str] = field(default_factory=dict)  # "RxNorm 4603" -> furosemide
     atc_combinations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # why the run should not be trusted (top of the page)
+    coverage: tuple[dict[str, Any], ...] = ()  # seen but not recognised (bottom of the page)
 
 
 @cache

@@ -78,6 +78,39 @@ class Ingredient:
 
 
 @dataclass(frozen=True)
+class WarningThresholds:
+    """rules.yaml `warnings:` — when a completed run is screened with warnings (exit 4)."""
+
+    max_unrecognised_lab_share: float = 0.5
+    max_unrecognised_medication_share: float = 0.5
+    min_rows_for_share: int = 10
+    near_window_days: float = 7.0
+    sodium_drop_fraction: float = 1 / 3
+    sodium_trailing_nights: int = 7
+
+    @classmethod
+    def from_yaml(cls, raw: Any) -> WarningThresholds:
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            raise ConfigError("Rules file: 'warnings' must be a mapping of thresholds.")
+        known = {f: type(getattr(cls(), f)) for f in cls.__dataclass_fields__}
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key not in known:
+                raise ConfigError(
+                    f"Rules file: warnings.{key} is not a known threshold "
+                    f"(known: {', '.join(sorted(known))})."
+                )
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ConfigError(f"Rules file: warnings.{key} must be a number >= 0.")
+            if known[key] is int and value != int(value):
+                raise ConfigError(f"Rules file: warnings.{key} must be a whole number.")
+            values[key] = known[key](value)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class RuleSet:
     version: str
     content_hash: str
@@ -103,6 +136,7 @@ class RuleSet:
     lab_dictionary: dict[str, str] = field(default_factory=dict)  # normalised name -> analyte
     contracts: dict[str, float] = field(default_factory=dict)  # data-contract thresholds
     audit: dict[str, Any] = field(default_factory=dict)  # `hyposcreen audit` settings
+    warnings: WarningThresholds = field(default_factory=WarningThresholds)
 
     def profile(self, name: str | None) -> Profile:
         key = name or self.default_profile
@@ -273,6 +307,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         lab_dictionary=lab_dictionary,
         contracts=number_mapping(raw.get("contracts"), "contracts", rules_file),
         audit=dict(raw.get("audit") or {}),
+        warnings=WarningThresholds.from_yaml(raw.get("warnings")),
     )
     _check_consistency(rules)
     return rules

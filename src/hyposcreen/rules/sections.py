@@ -29,6 +29,7 @@ TOP_LEVEL_SECTIONS: dict[str, bool] = {
     "risk_factor_vocabulary": True,
     "workup_analytes": True,
     "audit": False,
+    "warnings": False,
 }
 
 

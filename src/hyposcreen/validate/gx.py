@@ -38,7 +38,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +174,31 @@ class ValidationReport:
             "docs_index": str(self.docs_index) if self.docs_index else None,
             "great_expectations": _gx_version(),
         }
+
+    def demote_small_breaches(self, min_rows: int, broken_share: float) -> list[ExpectationOutcome]:
+        """Share contracts (the `*_rate` checks) above their limit stop the night only when the
+        delivery looks broken: at least `broken_share` of the rows judged, on at least
+        `min_rows` rows. Any smaller breach becomes a warning (its rows are already quarantined
+        or duplicate after cleaning); the demoted outcomes are returned."""
+        demoted: list[ExpectationOutcome] = []
+        for position, outcome in enumerate(self.outcomes):
+            if outcome.success or outcome.severity != "critical":
+                continue
+            if not outcome.reason.endswith("_rate"):
+                continue
+            share = outcome.unexpected_percent / 100
+            judged = round(outcome.unexpected_count / share) if share > 0 else 0
+            if judged >= min_rows and share >= broken_share:
+                continue
+            why = (
+                f"judged on {judged} row(s), fewer than {min_rows}"
+                if judged < min_rows
+                else f"below the {broken_share:.0%} that means a broken delivery"
+            )
+            outcome = replace(outcome, severity="warning", detail=f"{outcome.detail} ({why})")
+            self.outcomes[position] = outcome
+            demoted.append(outcome)
+        return demoted
 
     def raise_for_critical(self) -> None:
         """Raise an InputError naming every critical failure (no-op when there is none)."""

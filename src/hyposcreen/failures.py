@@ -1,0 +1,83 @@
+"""What a failed run leaves and says: FAILED.json beside the outputs, and environment problems
+(disk full, read-only or unwritable output, damaged state DB) told apart from bugs (exit 75)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import sqlite3
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hyposcreen import __version__
+from hyposcreen.errors import EnvironmentProblem, HyposcreenError, InputError
+
+FAILED_FILE = "FAILED.json"
+
+
+def write_failed_json(out_dir: Path, error: BaseException, window: str) -> None:
+    """FAILED.json beside the outputs, as the flow writes it (no values from the extract)."""
+    error = environment_problem(error) or error
+    if isinstance(error, HyposcreenError):
+        message = str(error)
+        if isinstance(error, InputError) and error.examples:
+            message = message.split(" Examples: ")[0]  # examples may quote patient rows
+    else:
+        message = "Internal error in hyposcreen (a bug, not a problem with the data)."
+    start, _, end = window.partition("/")
+    record = {
+        "error_type": type(error).__name__,
+        "message": message,
+        "window": {"start": start, "end": end},
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "hyposcreen_version": __version__,
+    }
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / FAILED_FILE).write_text(
+            json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+    except OSError as exc:
+        print(f"hyposcreen: could not write FAILED.json in {out_dir}: {exc}", file=sys.stderr)
+
+
+def environment_problem(error: BaseException) -> EnvironmentProblem | None:
+    """The machine, not the data, stopped the run: a full disk, a read-only or unwritable
+    output, a damaged state database. None for anything else."""
+    if isinstance(error, EnvironmentProblem):
+        return error
+    if isinstance(error, sqlite3.DatabaseError):
+        return EnvironmentProblem(
+            f"The state database is damaged or unreadable ({error}). Restore it from a backup "
+            "or move it aside (a fresh state starts), then run again."
+        )
+    cause = error.__cause__ if isinstance(error, HyposcreenError) else error
+    if isinstance(cause, sqlite3.DatabaseError) and "state" in str(error).lower():
+        return EnvironmentProblem(
+            f"{error} Restore the state database from a backup or move it aside (a fresh "
+            "state starts), then run again."
+        )
+    if not isinstance(cause, OSError):
+        return None
+    where = f" ({cause.filename})" if cause.filename else ""
+    if cause.errno in (errno.ENOSPC, errno.EDQUOT):
+        return EnvironmentProblem(
+            f"The disk is full{where}. Free space on the output/state disk, then run again."
+        )
+    if cause.errno == errno.EROFS:
+        return EnvironmentProblem(
+            f"The output is on a read-only file system{where}. Point --out at a writable "
+            "folder, then run again."
+        )
+    if cause.errno in (errno.EACCES, errno.EPERM):
+        return EnvironmentProblem(
+            f"Permission denied{where}. Give this user write access to the output and state "
+            "folders (or choose others), then run again."
+        )
+    if cause.errno in (errno.EIO, errno.EMFILE, errno.ENFILE, errno.ENOMEM):
+        return EnvironmentProblem(
+            f"The system refused a file operation{where}: {cause.strerror}. Fix the machine, "
+            "then run again."
+        )
+    return None

@@ -1,0 +1,92 @@
+"""Is the delivery whole? A CSV cut off mid-row or inside a quoted field, or a table whose row
+count differs from the count the sender declared, stops the run (InputError, exit 3).
+
+Control totals are optional; two forms are read (docs: README "Damaged deliveries"):
+
+* `<stem>.count` beside the extract (e.g. `labs.count` for `labs.csv`, `labs.csv.gz`, or the
+  folder `labs/`): one whole number, the table's data rows without header lines;
+* `delivery_manifest.json` in the input folder: `{"files": {"labs.csv": {"rows": 171}, ...}}`,
+  one entry per delivered file (its name relative to the input folder), rows without header.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hyposcreen.errors import InputError
+
+DELIVERY_MANIFEST = "delivery_manifest.json"
+_TAIL_SLACK = 4  # bytes of line ends / padding after the last row
+
+
+def check_not_cut_off(path: Path, last_malformed: str | None, encoding: str) -> None:
+    """Raise when the file's last record is a malformed row that runs to the end of the file
+    and either spans lines (an unterminated quoted field swallowed the rest) or has no line end
+    (the file stops in the middle of a row). Plain CSV only (a .gz is not sought from its end)."""
+    if not last_malformed or path.name.endswith(".gz"):
+        return
+    tail_text = last_malformed.encode(encoding, errors="replace")
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        handle.seek(max(0, size - len(tail_text) - _TAIL_SLACK))
+        tail = handle.read()
+    stripped = tail.rstrip(b"\r\n")
+    if not stripped.endswith(tail_text):
+        return
+    ends_without_newline = not tail.endswith(b"\n")
+    if "\n" in last_malformed or ends_without_newline:
+        where = "inside a quoted field" if "\n" in last_malformed else "in the middle of a row"
+        raise InputError(
+            f"{path} ends {where}: the delivery was cut off (its last record is incomplete). "
+            "Ask the sender for the whole file; nothing was screened.",
+            file=str(path),
+        )
+
+
+def check_control_totals(input_dir: Path, stem: str, rows_by_file: dict[Path, int]) -> None:
+    """Raise when a declared row count differs from the rows read."""
+    files = list(rows_by_file)
+    count_file = input_dir / f"{stem}.count"
+    if count_file.is_file():
+        declared = _whole_number(count_file.read_text().strip(), count_file)
+        _compare(str(count_file), declared, sum(rows_by_file.values()), stem)
+    manifest = input_dir / DELIVERY_MANIFEST
+    if manifest.is_file():
+        entries = _manifest_files(manifest)
+        for path in files:
+            name = path.relative_to(input_dir).as_posix()
+            if name in entries:
+                _compare(f"{manifest} ({name})", entries[name], rows_by_file[path], name)
+
+
+def _compare(source: str, declared: int, counted: int, what: str) -> None:
+    if declared != counted:
+        raise InputError(
+            f"{what}: the delivery declares {declared} data row(s) ({source}) but {counted} "
+            "were read: the delivery is incomplete or was changed. Ask the sender for the "
+            "whole delivery; nothing was screened.",
+            file=source,
+        )
+
+
+def _whole_number(text: str, source: Path) -> int:
+    if not text.isdigit():
+        raise InputError(
+            f"{source} must hold one whole number (the data rows without header).",
+            file=str(source),
+        )
+    return int(text)
+
+
+def _manifest_files(path: Path) -> dict[str, int]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        files = raw["files"]
+        return {str(name): int(entry["rows"]) for name, entry in files.items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(
+            f'{path} is not a delivery manifest: expected {{"files": {{"labs.csv": {{"rows": '
+            f"171}}, ...}}}} ({type(exc).__name__}).",
+            file=str(path),
+        ) from exc

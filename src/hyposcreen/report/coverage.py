@@ -1,0 +1,117 @@
+"""Source-code coverage of one run (OHDSI style): what was seen but not recognised.
+
+Every lab name / item id / LOINC, unit, status word, drug name and code system the run met
+but could not map, with its count and table, most frequent first. Written as coverage.csv
+(0600: free text may hold anything) and shown at the bottom of review_list.html, so a data
+engineer onboards a site in one pass. Computed with value_counts on distinct values, never a
+loop over rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+import pandas as pd
+
+from hyposcreen.site_words import SiteWords, fold_series, status_key
+
+COLUMNS = ["table", "kind", "value", "count"]
+SHOWN_ON_PAGE = 50  # rows of the page's coverage section (coverage.csv holds them all)
+
+
+def empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "count" else "str") for c in COLUMNS})
+
+
+def _counts(table: str, kind: str, values: pd.Series) -> pd.DataFrame:
+    counted = values.dropna().astype("str").value_counts()
+    return pd.DataFrame(
+        {"table": table, "kind": kind, "value": counted.index.astype("str"), "count": counted}
+    ).reset_index(drop=True)
+
+
+def reader_counts(table: str, seen: Mapping[tuple[str, str], int]) -> pd.DataFrame:
+    """Values a reader dropped as unrecognised: {(kind, value): rows}."""
+    if not seen:
+        return empty()
+    rows = [(table, kind, value, int(n)) for (kind, value), n in seen.items()]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+@lru_cache(maxsize=8)
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    body = "|".join(re.escape(w).replace(r"\ ", r"[\s\-]+") for w in sorted(words, key=len)[::-1])
+    return re.compile(r"(?<![a-z])(?:" + body + r")(?![a-z])")
+
+
+def unknown_drug_names(medications: pd.DataFrame, words: SiteWords) -> pd.Series:
+    """Drug names of rows matching no listed drug that are no known non-listed drug either."""
+    unlisted = medications.loc[
+        (medications["reason"] == "unlisted_drug") & medications["drug_name"].notna()
+    ]
+    folded = fold_series(unlisted["drug_name"])
+    if not words.non_listed_drugs:
+        return unlisted["drug_name"]
+    known = folded.str.contains(_word_pattern(words.non_listed_drugs), regex=True)
+    return unlisted.loc[~known.fillna(False).astype(bool), "drug_name"]
+
+
+def _unknown_statuses(frame: pd.DataFrame, words: SiteWords) -> pd.Series:
+    status = frame["status"].dropna()
+    distinct = pd.Series(status.unique())
+    keys = distinct.map(lambda s: status_key(str(s)))
+    unknown = set(distinct[~keys.isin(words.known_statuses) & (keys != "")])
+    return status[status.isin(unknown)]
+
+
+def cleaned_counts(
+    labs: pd.DataFrame,
+    medications: pd.DataFrame,
+    diagnoses: pd.DataFrame,
+    words: SiteWords,
+) -> pd.DataFrame:
+    """Units, status words, drug names and code systems of the cleaned tables not recognised."""
+    bad_unit = labs.loc[labs["reason"] == "bad_unit"]
+    unit_text = bad_unit["analyte"].astype("str") + ": " + bad_unit["unit"].fillna("(none)")
+    parts = [
+        _counts("labs", "unit", unit_text),
+        _counts("medications", "drug_name", unknown_drug_names(medications, words)),
+        _counts(
+            "diagnoses",
+            "code_system",
+            diagnoses.loc[diagnoses["reason"] == "unknown_code_system", "code_system"],
+        ),
+    ]
+    for name, frame in (("labs", labs), ("medications", medications), ("diagnoses", diagnoses)):
+        parts.append(_counts(name, "status", _unknown_statuses(frame, words)))
+    return combine(parts)
+
+
+def combine(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """One coverage table, most frequent first (ties: table, kind, value)."""
+    rows = [p for p in parts if len(p)]
+    if not rows:
+        return empty()
+    merged = pd.concat(rows, ignore_index=True)
+    merged = merged.groupby(["table", "kind", "value"], as_index=False)["count"].sum()
+    merged["count"] = merged["count"].astype("int64")
+    return merged.sort_values(
+        ["count", "table", "kind", "value"], ascending=[False, True, True, True]
+    ).reset_index(drop=True)
+
+
+def for_csv(coverage: pd.DataFrame) -> pd.DataFrame:
+    """coverage.csv cells: a value a spreadsheet would run as a formula gets a leading '."""
+    risky = coverage["value"].str.match(r"^[=+\-@\t\r]").fillna(False).astype(bool)
+    return coverage.assign(value=coverage["value"].where(~risky, "'" + coverage["value"]))
+
+
+def page_rows(coverage: pd.DataFrame) -> tuple[dict[str, object], ...]:
+    """The page's coverage section: the most frequent entries."""
+    head = coverage.head(SHOWN_ON_PAGE)
+    return tuple(
+        {"table": t, "kind": k, "value": v, "count": int(n)}
+        for t, k, v, n in head[COLUMNS].itertuples(index=False, name=None)
+    )
