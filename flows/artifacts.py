@@ -20,11 +20,6 @@ def run_counts(summary: RunSummary, seconds: float) -> dict[str, Any]:
     """The JSON-safe, identifier-free facts of a run, taken from its manifest."""
     manifest = summary.manifest
     validation = manifest.get("validation") or {}
-    outcome = (
-        "not run"
-        if "success" not in validation
-        else ("passed" if validation["success"] else "failed")
-    )
     return {
         "run_id": summary.run_id,
         "window": manifest["window"],
@@ -37,11 +32,39 @@ def run_counts(summary: RunSummary, seconds: float) -> dict[str, Any]:
             name: {column: rec[column] for column in BUCKET_COLUMNS if column in rec}
             for name, rec in manifest["reconciliation"].items()
         },
-        "validation": outcome,
+        "validation": validation_outcome(validation),
+        "validation_warnings": int(validation.get("failed_warnings") or 0),
+        "data_docs": validation.get("docs_index"),
+        "warnings": [str(w) for w in manifest.get("warnings") or []],
+        "coverage": manifest.get("coverage"),
         "reconciled": bool(manifest["reconciled"]),
         "timings": {**manifest["timings"], "flow_total": round(seconds, 3)},
         "out_dir": str(summary.out_dir),
     }
+
+
+def validation_outcome(validation: dict[str, Any]) -> str:
+    """ "passed" / "failed" from the manifest's `validation.passed`; "not run" without it."""
+    if "passed" not in validation:
+        return "not run"
+    return "passed" if validation["passed"] else "failed"
+
+
+def _warnings_lines(counts: dict[str, Any]) -> list[str]:
+    warnings = counts.get("warnings") or []
+    if not warnings:
+        return ["Warnings: none.", ""]
+    return [f"**Screened with {len(warnings)} warning(s):**", *(f"- {w}" for w in warnings), ""]
+
+
+def _coverage_lines(counts: dict[str, Any]) -> list[str]:
+    coverage = counts.get("coverage")
+    if not coverage:
+        return []
+    if isinstance(coverage, dict):
+        rows = [f"| {key} | {value} |" for key, value in sorted(coverage.items())]
+        return ["| coverage | |", "|---|---|", *rows, ""]
+    return [f"Coverage: {coverage}", ""]
 
 
 def summary_markdown(counts: dict[str, Any]) -> str:
@@ -65,9 +88,12 @@ def summary_markdown(counts: dict[str, Any]) -> str:
             for name, rec in counts["tables"].items()
         ),
         "",
-        f"Validation: **{counts['validation']}**; every row accounted for: "
+        f"Validation: **{counts['validation']}** ({counts['validation_warnings']} warning "
+        f"expectation(s) failed); every row accounted for: "
         f"**{'yes' if counts['reconciled'] else 'NO'}**.",
         "",
+        *_warnings_lines(counts),
+        *_coverage_lines(counts),
         "| step | seconds |",
         "|---|---:|",
         *(f"| {step} | {seconds:.3f} |" for step, seconds in counts["timings"].items()),
@@ -85,7 +111,11 @@ def counts_table(counts: dict[str, Any]) -> list[dict[str, Any]]:
     for name, rec in counts["tables"].items():
         rows.append({"section": "quarantined", "item": name, "value": rec.get("quarantined", 0)})
     rows.append({"section": "validation", "item": "outcome", "value": counts["validation"]})
+    rows.append(
+        {"section": "validation", "item": "warnings", "value": counts["validation_warnings"]}
+    )
     rows.append({"section": "validation", "item": "reconciled", "value": counts["reconciled"]})
+    rows.append({"section": "run", "item": "warnings", "value": len(counts["warnings"])})
     rows += [
         {"section": "seconds", "item": step, "value": seconds}
         for step, seconds in counts["timings"].items()

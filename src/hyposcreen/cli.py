@@ -172,7 +172,7 @@ def _run(args: argparse.Namespace) -> int:
             )
         outcomes = _run_without_flow(args, state_dir)
     else:
-        with _quiet_prefect_console():
+        with _orchestrated(args):
             outcome = nightly.nightly_screen(
                 input=str(args.input),
                 out=str(args.out),
@@ -298,6 +298,30 @@ def _load_flow_module() -> ModuleType | None:
 
 
 @contextmanager
+def _orchestrated(args: argparse.Namespace) -> Iterator[None]:
+    """Around a flow run: the orchestrator's API up (retried once, else EnvironmentProblem),
+    the flow's progress lines on stderr, the run tagged with this process (so the next run can
+    mark it Crashed if this one is killed), and Prefect's own console quiet."""
+    from prefect import tags
+
+    from flows.orchestrator import run_tag, start_for_cli
+
+    progress = logging.getLogger("hyposcreen.progress")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("hyposcreen: %(message)s"))
+    progress.addHandler(handler)
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+    try:
+        print(f"hyposcreen: starting the orchestrator (Prefect) for {args.input}", file=sys.stderr)
+        start_for_cli()
+        with tags(run_tag()), _quiet_prefect_console():
+            yield
+    finally:
+        progress.removeHandler(handler)
+
+
+@contextmanager
 def _quiet_prefect_console() -> Iterator[None]:
     """Keep Prefect's console log (tracebacks included) off the terminal: errors print one
     paragraph. The flow run's log on the Prefect server keeps everything."""
@@ -316,9 +340,25 @@ def _quiet_prefect_console() -> Iterator[None]:
             handler.setLevel(level)
 
 
+def _prepare_process() -> None:
+    """Private files and the orchestrator's settings, before anything imports Prefect."""
+    from hyposcreen.errors import EnvironmentProblem
+    from hyposcreen.runtime_env import configure_orchestrator, make_private
+
+    make_private()
+    try:
+        configure_orchestrator()
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"Cannot prepare the orchestrator's folder (PREFECT_HOME): {exc}. Set PREFECT_HOME "
+            "to a folder this user can write, or run with --no-flow."
+        ) from exc
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        _prepare_process()
         if args.command == "run":
             return _run(args)
         if args.command == "reviewed":

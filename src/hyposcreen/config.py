@@ -130,6 +130,20 @@ def read_lab_dictionary(path: Path) -> dict[str, str]:
         }
 
 
+def _file_stem_in_input(stem: Any, where: str) -> str | None:
+    """A table's `file:` names a file or folder inside --input: no absolute path, no `..`."""
+    if stem is None:
+        return None
+    text = str(stem)
+    parts = Path(text).parts
+    if not text.strip() or Path(text).is_absolute() or ".." in parts or text.startswith("~"):
+        raise ConfigError(
+            f"{where}: file '{text}' must name a file inside the input folder (a name such as "
+            "lab_export, no absolute path and no '..')."
+        )
+    return text
+
+
 def load_mapping(path: Path | None) -> SiteMapping:
     """Read a site mapping YAML; None gives the default (canonical column names, UTC)."""
     if path is None:
@@ -154,7 +168,7 @@ def load_mapping(path: Path | None) -> SiteMapping:
         spec = spec or {}
         _reject_unknown(spec, _TABLE_KEYS, f"Mapping file {path}, table {name}")
         tables[name] = TableMapping(
-            file=spec.get("file"),
+            file=_file_stem_in_input(spec.get("file"), f"Mapping file {path}, table {name}"),
             columns={str(k): str(v) for k, v in (spec.get("columns") or {}).items()},
             constants={str(k): str(v) for k, v in (spec.get("constants") or {}).items()},
             datetime_formats=tuple(spec.get("datetime_formats") or ()),

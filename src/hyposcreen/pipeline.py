@@ -34,7 +34,12 @@ from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
 from hyposcreen.errors import ConfigError, HyposcreenError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.tabular import RowFilter, find_table_files, read_table
-from hyposcreen.report.folders import discard_staging, publish_folder, staging_folder
+from hyposcreen.report.folders import (
+    discard_staging,
+    publish_folder,
+    published_paths,
+    staging_folder,
+)
 from hyposcreen.report.quarantine import quarantine_rows
 from hyposcreen.report.review_list import DISCLAIMER, build_review_list, evidence_table, to_text
 from hyposcreen.report.review_page import PageInfo, write_review_views
@@ -486,6 +491,7 @@ def write_results(
                 f"The review list broke its own contract ({problems}); not written."
             )
         validation = {**(validation or {}), "review_list": contract.summary()}
+        validation = published_paths(validation, out, ctx.settings.out_dir)  # not .partial-
         review_csv = write_csv(out / "review_list.csv", to_text(review))
         write_parquet(out / "review_list.parquet", review)
         listed = set(review["patient_id"])
