@@ -5,12 +5,12 @@ Pure functions of the run manifest (no Prefect import), so they are cheap to tes
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-import hyposcreen
-from hyposcreen.errors import HyposcreenError, InputError
+from hyposcreen.notify.messages import failure_record
 from hyposcreen.pipeline import RunSummary
+
+__all__ = ["counts_table", "failure_record", "run_counts", "summary_markdown"]
 
 TIER_NAMES = {"1": "urgent", "2": "soon", "3": "routine"}
 BUCKET_COLUMNS = ("rows_in", "used", "not_relevant", "duplicate", "quarantined", "reconciled")
@@ -121,23 +121,3 @@ def counts_table(counts: dict[str, Any]) -> list[dict[str, Any]]:
         for step, seconds in counts["timings"].items()
     ]
     return rows
-
-
-def failure_record(error: BaseException, window: tuple[str | None, str | None]) -> dict[str, Any]:
-    """What FAILED.json says: type, message, window, time. Data values never enter it."""
-    if isinstance(error, HyposcreenError):
-        message = str(error)
-        if isinstance(error, InputError) and error.examples:
-            message = message.split(" Examples: ")[0]  # examples may quote patient rows
-    else:
-        message = (
-            "Internal error in hyposcreen (a bug, not a problem with the data); the flow run's "
-            "log holds the traceback."
-        )
-    return {
-        "error_type": type(error).__name__,
-        "message": message,
-        "window": {"start": window[0], "end": window[1]},
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "hyposcreen_version": hyposcreen.__version__,
-    }

@@ -20,7 +20,9 @@ from prefect.client.schemas.objects import TaskRun
 from prefect.runtime import flow_run as current_flow_run
 from prefect.states import Completed, State
 
+from flows.alerts import alert_failure, alert_outcomes, remember_failure
 from flows.artifacts import counts_table, failure_record, run_counts, summary_markdown
+from flows.orchestrator import orchestrated  # noqa: F401 - the CLI's entry
 from hyposcreen import partition, pipeline
 from hyposcreen.config import RunSettings, load_mapping
 from hyposcreen.errors import ConfigError, HyposcreenError
@@ -217,6 +219,7 @@ def nightly_screen(
     partitions: int | None = None,
     executor: str = "local",
     dask_address: str | None = None,
+    notify: bool = True,
 ) -> dict[str, Any]:
     """Screen each window still to do and write its review list into its own folder.
 
@@ -247,14 +250,15 @@ def nightly_screen(
             _backfill(backfill_start, backfill_end),
         )
     except Exception as error:
-        write_failure(out_dir, failure_record(error, failure_window))
+        record = failure_record(error, failure_window)
+        write_failure(out_dir, record)
+        if notify:
+            alert_failure(mapping, record, out_dir)
         raise
     outcomes: list[dict[str, Any]] = []
     for number, window in enumerate(windows, start=1):
         step = f"[{number}/{len(windows)}] " if len(windows) > 1 else ""
-        say(
-            "%sscreening %s for %s (profile %s)", step, input, window.label(), profile or "default"
-        )
+        say("%sscreening %s for %s (profile %s)", step, input, window.label(), profile or "default")
         out_dir = out_folder(out, window)
         settings = RunSettings(
             input_dir=Path(input),
@@ -267,7 +271,16 @@ def nightly_screen(
             glucose_factor=glucose_factor,
             state_dir=Path(state_dir) if state_dir else None,
         )
-        outcomes.append(screen_window(settings, started, partitions, executor, dask_address))
+        try:
+            outcomes.append(screen_window(settings, started, partitions, executor, dask_address))
+        except Exception as error:
+            record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
+            remember_failure(state_dir, mapping, window, record, out_dir)
+            if notify:
+                alert_failure(mapping, record, out_dir)
+            raise
+    if notify:
+        alert_outcomes(mapping, outcomes)
     if not outcomes:
         return {"windows": [], "listed": 0, "review_csv": None}
     return with_warnings_state(

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,7 @@ class OwnedServer(SubprocessASGIServer):
             )
             return original(*args, **kwargs)
 
-        subprocess.Popen = popen  # type: ignore[misc]  # only for Prefect's one call below
+        subprocess.Popen = popen  # type: ignore[misc,assignment]  # only Prefect's call below
         try:
             process = super()._run_uvicorn_command()
         finally:
@@ -197,6 +199,28 @@ def mark_crashed_runs() -> int:
                 )
                 marked += 1
     return marked
+
+
+@contextlib.contextmanager
+def orchestrated(input_label: str) -> Iterator[None]:
+    """Around a flow run started by `hyposcreen run`: the API up (start_for_cli), the flow's
+    progress lines on stderr, and the run tagged with this process (so the next run can mark
+    it Crashed if this one is killed)."""
+    from prefect import tags
+
+    progress = logging.getLogger("hyposcreen.progress")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("hyposcreen: %(message)s"))
+    progress.addHandler(handler)
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+    try:
+        print(f"hyposcreen: starting the orchestrator (Prefect) for {input_label}", file=sys.stderr)
+        start_for_cli()
+        with tags(run_tag()):
+            yield
+    finally:
+        progress.removeHandler(handler)
 
 
 def start_for_cli() -> str:

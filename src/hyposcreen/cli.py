@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from hyposcreen import __version__
+from hyposcreen.cli_ops import add_status_parser, run_notified, status_command
 from hyposcreen.errors import HyposcreenError
 
 EXIT_OK = 0
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         "--state-dir", help="the nightly state dir (default: $HYPOSCREEN_STATE_DIR)"
     )
     reviewed.add_argument("--mapping", type=Path, help="site mapping YAML (its `site` name)")
+    add_status_parser(commands)
     audit = commands.add_parser(
         "audit",
         help="QI report over a period (one window per calendar month): audit.html, "
@@ -172,7 +174,7 @@ def _run(args: argparse.Namespace) -> int:
             )
         outcomes = _run_without_flow(args, state_dir)
     else:
-        with _orchestrated(args):
+        with nightly.orchestrated(str(args.input)), _quiet_prefect_console():
             outcome = nightly.nightly_screen(
                 input=str(args.input),
                 out=str(args.out),
@@ -189,6 +191,7 @@ def _run(args: argparse.Namespace) -> int:
                 partitions=args.partitions,
                 executor=args.executor,
                 dask_address=args.dask_address,
+                notify=False,  # the CLI tells people itself (_run_notified)
             )
         outcomes = [outcome] if outcome["windows"] else []
     if not outcomes:
@@ -199,6 +202,7 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_OK
+    args.notified_outcomes = outcomes  # for _run_notified
     outcome = outcomes[-1]
     tiers = outcome["counts_per_tier"]
     print(
@@ -298,30 +302,6 @@ def _load_flow_module() -> ModuleType | None:
 
 
 @contextmanager
-def _orchestrated(args: argparse.Namespace) -> Iterator[None]:
-    """Around a flow run: the orchestrator's API up (retried once, else EnvironmentProblem),
-    the flow's progress lines on stderr, the run tagged with this process (so the next run can
-    mark it Crashed if this one is killed), and Prefect's own console quiet."""
-    from prefect import tags
-
-    from flows.orchestrator import run_tag, start_for_cli
-
-    progress = logging.getLogger("hyposcreen.progress")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("hyposcreen: %(message)s"))
-    progress.addHandler(handler)
-    progress.setLevel(logging.INFO)
-    progress.propagate = False
-    try:
-        print(f"hyposcreen: starting the orchestrator (Prefect) for {args.input}", file=sys.stderr)
-        start_for_cli()
-        with tags(run_tag()), _quiet_prefect_console():
-            yield
-    finally:
-        progress.removeHandler(handler)
-
-
-@contextmanager
 def _quiet_prefect_console() -> Iterator[None]:
     """Keep Prefect's console log (tracebacks included) off the terminal: errors print one
     paragraph. The flow run's log on the Prefect server keeps everything."""
@@ -360,7 +340,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _prepare_process()
         if args.command == "run":
-            return _run(args)
+            return run_notified(args, _run)
+        if args.command == "status":
+            return status_command(args)
         if args.command == "reviewed":
             return _reviewed(args)
         if args.command == "audit":

@@ -99,6 +99,7 @@ _MAPPING_KEYS = {
     "datetime_formats",
     "lab_dictionary",
     "tables",
+    "notifications",  # read by hyposcreen.notify.settings
 }
 _TABLE_KEYS = {"file", "columns", "constants", "datetime_formats"}
 _CSV_KEYS = {"delimiter", "encoding"}
