@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import PurePath
 from typing import Any
 
 import hyposcreen
@@ -52,7 +53,7 @@ def outcome_message(site: str, counts: dict[str, Any], event: str) -> Message:
     lines = [
         f"hyposcreen screened site {site} for {when}: {int(counts.get('listed', 0))} case(s) "
         f"listed ({per_tier}).",
-        f"Review list folder: {counts.get('out_dir') or counts.get('review_dir') or 'unknown'}",
+        f"Review list folder: {_folder(counts)}",
     ]
     warnings = [str(w) for w in counts.get("warnings") or []]
     if warnings:
@@ -60,6 +61,14 @@ def outcome_message(site: str, counts: dict[str, Any], event: str) -> Message:
         lines += [f"- {w}" for w in warnings]
     label = "screened with warnings" if event == WARNINGS else "screened"
     return Message(event, f"[hyposcreen] {label}: site {site}, {when}", tuple(lines))
+
+
+def _folder(counts: dict[str, Any]) -> str:
+    if counts.get("out_dir"):
+        return str(counts["out_dir"])
+    if counts.get("review_csv"):
+        return str(PurePath(str(counts["review_csv"])).parent)
+    return "unknown"
 
 
 def failure_record(error: BaseException, window: tuple[str | None, str | None]) -> dict[str, Any]:
