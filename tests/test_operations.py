@@ -52,9 +52,20 @@ def _pickles(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file() and p.read_bytes()[:1] == b"\x80"]
 
 
+def _servers_using(prefect_home: Path) -> list[str]:
+    """Running uvicorn processes whose environment names this PREFECT_HOME."""
+    found = subprocess.run(["pgrep", "-f", "uvicorn"], capture_output=True, text=True, check=False)
+    using = []
+    for pid in found.stdout.split():
+        try:
+            if str(prefect_home).encode() in Path(f"/proc/{pid}/environ").read_bytes():
+                using.append(pid)
+        except OSError:
+            continue  # ended meanwhile
+    return using
+
+
 def _dead_pid() -> int:
-    done = subprocess.run(["/bin/true"], check=True)
-    del done
     probe = subprocess.Popen(["/bin/true"])
     probe.wait()
     return probe.pid
@@ -76,10 +87,7 @@ def test_the_readme_command_runs_through_prefect_privately_and_quietly(tmp_path:
     assert _open_to_others(prefect_home) == [] and _pickles(prefect_home) == []
     # the manifest (counts only) is 0644 by design; its folder is 0700 like every other
     assert [p.name for p in _open_to_others(out)] == ["run_manifest.json"]
-    left = subprocess.run(["pgrep", "-f", "uvicorn"], capture_output=True, text=True, check=False)
-    for pid in left.stdout.split():
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-        assert str(prefect_home).encode() not in environ
+    assert _servers_using(prefect_home) == []
 
 
 def test_a_partitioned_run_removes_dead_spill_folders_and_leaves_none(tmp_path: Path) -> None:
@@ -116,6 +124,26 @@ def test_an_unreachable_prefect_api_is_an_environment_problem(tmp_path: Path) ->
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("hyposcreen: error: The Prefect API at http://127.0.0.1:9/api")
     assert "--no-flow" in last
+
+
+def test_a_temporary_server_that_does_not_start_in_time_is_an_environment_problem(
+    tmp_path: Path,
+) -> None:
+    """A 1 s start-up timeout cannot be met: two tries, exit 75, and no server left over."""
+    home = tmp_path / "prefect"
+    env = _bare_env(
+        tmp_path / "user",
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="1",
+    )
+    done = _cli(["run", "--input", str(SAMPLE), *WINDOW, "--out", str(tmp_path / "o")], env)
+    assert done.returncode == EnvironmentProblem.exit_code, done.stderr
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("hyposcreen: error: Prefect's temporary server did not start")
+    assert "(twice, 1 s each)" in last and "--no-flow" in last
+    assert list(home.glob("temporary-server-*.pid")) == []
+    assert _servers_using(home) == []
 
 
 def test_orchestrator_settings_default_but_telemetry_is_always_off(tmp_path: Path) -> None:
