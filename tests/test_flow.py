@@ -9,7 +9,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -24,7 +24,8 @@ from prefect.client.schemas.filters import (
     LogFilterFlowRunId,
 )
 from prefect.logging.handlers import APILogHandler
-from prefect.states import Failed, State
+from prefect.settings import PREFECT_API_URL
+from prefect.states import Failed, Scheduled, State
 
 from flows.deploy import build_deployment
 from flows.nightly import (
@@ -39,6 +40,7 @@ from hyposcreen.cli import main
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.errors import InputError
 from hyposcreen.pipeline import run_pipeline
+from hyposcreen.status import next_scheduled_run
 from hyposcreen.windows import nightly_windows
 
 pytestmark = pytest.mark.flow
@@ -242,6 +244,25 @@ def test_cli_failure_exits_non_zero_with_one_paragraph(
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("hyposcreen: error: Input folder")
     assert (tmp_path / "out" / DAY / FAILED_FILE).is_file()
+
+
+def test_status_names_the_next_scheduled_run_on_the_server(
+    prefect_harness: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hyposcreen status` asks the configured server (REST, no Prefect import) for the next
+    scheduled nightly-screen run."""
+    when = datetime.now(UTC) + timedelta(hours=5)
+    with get_client(sync_client=True) as client:
+        client.create_flow_run(
+            nightly_screen,
+            name="screen-next-night",
+            parameters={"input": str(SAMPLE), "out": "unused"},
+            state=Scheduled(scheduled_time=when),
+        )
+    monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
+    text = next_scheduled_run() or ""
+    assert text.endswith("(screen-next-night)")
+    assert abs(datetime.fromisoformat(text.split(" ")[0]) - when) < timedelta(seconds=1)
 
 
 def test_deployment_runs_at_two_in_the_site_time_zone(tmp_path: Path) -> None:

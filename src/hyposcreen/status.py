@@ -73,7 +73,9 @@ def read_status(state_dir: Path, mapping_path: Path | None = None) -> Status:
     ]
     failed_days = {f["window_start"] for f in failed}
     pending = [day for day in pending if day not in failed_days]
-    return Status(site.site, screened, failed, pending, _last(screened, failed), _next_run())
+    return Status(
+        site.site, screened, failed, pending, _last(screened, failed), next_scheduled_run()
+    )
 
 
 def _last(screened: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[str, Any]:
@@ -117,7 +119,7 @@ def _manifest_time(screened: list[dict[str, Any]]) -> str:
         return ""
 
 
-def _next_run() -> str | None:
+def next_scheduled_run() -> str | None:
     """The next scheduled nightly-screen flow run on the configured Prefect server, if any."""
     url = os.environ.get("PREFECT_API_URL")
     if not url:
