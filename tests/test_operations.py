@@ -7,19 +7,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from hyposcreen.cli import main
-from hyposcreen.config import load_mapping, parse_window
+from hyposcreen.config import load_mapping
 from hyposcreen.errors import ConfigError, EnvironmentProblem
 from hyposcreen.report.folders import remove_dead_debris
 from hyposcreen.report.pseudonyms import load_key
 from hyposcreen.runtime_env import configure_orchestrator
-from hyposcreen.state import StateStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"
@@ -167,16 +165,17 @@ def test_status_lists_screened_failed_and_pending_nights(
     state = tmp_path / "state"
     argv = ["run", "--no-flow", "--input", str(SAMPLE), *WINDOW, "--state-dir", str(state)]
     assert main([*argv, "--out", str(tmp_path / "out")]) in (0, 4)
-    failed = parse_window("2026-11-21T00:00:00", "2026-11-22T00:00:00")
-    when = datetime.now(UTC).isoformat(timespec="seconds")  # after the screened night's run
-    record = {"time": when, "error_type": "InputError", "message": "x"}
-    StateStore(state, "default").record_failure(failed, record, tmp_path / "out" / "2026-11-21")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    night = ["--window-start", "2026-11-21T00:00:00", "--window-end", "2026-11-22T00:00:00"]
+    failing = ["run", "--no-flow", "--input", str(empty), *night, "--state-dir", str(state)]
+    assert main([*failing, "--out", str(tmp_path / "out")]) == 3  # kept in the state
     capsys.readouterr()
     assert main(["status", "--state-dir", str(state)]) == 0
     text = capsys.readouterr().out
     assert text.startswith("site default: 1 night(s) screened, 1 failed, ")
     assert "screened 2026-11-20: 35 case(s)" in text
-    assert f"FAILED   2026-11-21 at {when}: InputError: x" in text
+    assert "FAILED   2026-11-21 at " in text and ": InputError: Input folder" in text
     assert "last run: FAILED (InputError) for 2026-11-21" in text
     assert "next scheduled run: none known" in text
     pending = pd.date_range("2026-11-22", pd.Timestamp.now().normalize(), inclusive="left")

@@ -13,7 +13,12 @@ from types import ModuleType
 from typing import Any
 
 from hyposcreen import __version__
-from hyposcreen.cli_ops import add_status_parser, run_notified, status_command
+from hyposcreen.cli_ops import (
+    add_status_parser,
+    remember_failure,
+    run_notified,
+    status_command,
+)
 from hyposcreen.errors import HyposcreenError
 
 EXIT_OK = 0
@@ -244,7 +249,13 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
             glucose_factor=args.glucose_factor,
             state_dir=state_dir,
         )
-        summary = run_screen(prepare(settings), args.partitions, args.executor, args.dask_address)
+        try:
+            summary = run_screen(
+                prepare(settings), args.partitions, args.executor, args.dask_address
+            )
+        except Exception as error:
+            remember_failure(state_dir, site.site, window, error, settings.out_dir)
+            raise
         outcomes.append({**summary.manifest, "review_csv": str(summary.review_csv)})
     return outcomes
 

@@ -60,6 +60,23 @@ def run_notified(args: argparse.Namespace, run: Callable[[argparse.Namespace], i
     return status
 
 
+def remember_failure(
+    state_dir: Path | None, site: str, window: Any, error: BaseException, out_dir: Path
+) -> None:
+    """A window that failed in a --no-flow run, kept in the nightly state for `status` (the
+    flow keeps its own). Best effort: the run's own error is what the user sees."""
+    if state_dir is None:
+        return
+    from hyposcreen.notify.messages import failure_record
+    from hyposcreen.state import StateStore
+
+    record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
+    try:
+        StateStore(state_dir, site).record_failure(window, record, out_dir)
+    except (HyposcreenError, OSError) as exc:
+        print(f"hyposcreen: warning: the failure was not kept in the state: {exc}", file=sys.stderr)
+
+
 def _site(mapping: Path | None) -> str:
     from hyposcreen.config import load_mapping
 
