@@ -69,11 +69,11 @@ SERVE_ARGS ?=
 SETSID := $(shell command -v setsid 2>/dev/null)
 
 serve: $(STAMP)
-	@mkdir -p -m 700 .prefect
+	@umask 077; mkdir -p .prefect
 	@if [ -f .prefect/server.pid ] && kill -0 "$$(cat .prefect/server.pid)" 2>/dev/null; then \
 		echo "Prefect server already running (PID $$(cat .prefect/server.pid))"; \
 	else \
-		PREFECT_HOME="$(CURDIR)/.prefect" PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1 \
+		umask 077; PREFECT_HOME="$(CURDIR)/.prefect" PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1 \
 		PREFECT_SERVER_DATABASE_CONNECTION_URL="sqlite+aiosqlite:///$(CURDIR)/.prefect/server.db" \
 		$(SETSID) nohup $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) \
 			> .prefect/server.log 2>&1 < /dev/null & echo $$! > .prefect/server.pid; \
