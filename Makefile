@@ -83,7 +83,7 @@ serve: $(STAMP)
 	@if [ -f .prefect/serve.pid ] && kill -0 "$$(cat .prefect/serve.pid)" 2>/dev/null; then \
 		echo "Nightly deployment already served (PID $$(cat .prefect/serve.pid))"; \
 	else \
-		PREFECT_API_URL=$(PREFECT_URL) $(SETSID) nohup $(BIN)/python -m flows.deploy \
+		umask 077; PREFECT_API_URL=$(PREFECT_URL) $(SETSID) nohup $(BIN)/python -m flows.deploy \
 			--input '$(SERVE_INPUT)' --out '$(SERVE_OUT)' --state-dir '$(SERVE_STATE)' $(SERVE_ARGS) \
 			> .prefect/serve.log 2>&1 < /dev/null & echo $$! > .prefect/serve.pid; \
 		sleep 5; kill -0 "$$(cat .prefect/serve.pid)" 2>/dev/null || \
