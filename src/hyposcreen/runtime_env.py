@@ -70,21 +70,3 @@ def configure_orchestrator(environ: dict[str, str] | None = None) -> dict[str, s
     home = Path(env["PREFECT_HOME"]).expanduser()
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     return chosen
-
-
-def prefect_home() -> Path:
-    return Path(os.environ.get("PREFECT_HOME") or default_prefect_home()).expanduser()
-
-
-def uses_temporary_server() -> bool:
-    """True when runs go to a temporary local Prefect server started by this process."""
-    return not os.environ.get("PREFECT_API_URL") and not _profile_api_url()
-
-
-def _profile_api_url() -> bool:
-    """A PREFECT_API_URL set in the active Prefect profile (profiles.toml) counts as set."""
-    profiles = prefect_home() / "profiles.toml"
-    try:
-        return "PREFECT_API_URL" in profiles.read_text(encoding="utf-8")
-    except OSError:
-        return False
