@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from hyposcreen.cli import main
 from hyposcreen.errors import ConfigError, InputError
 from hyposcreen.notify.settings import load_notifications
+from hyposcreen.state import StateStore
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
 WINDOW = ["--window-start", "2026-11-20T00:00:00", "--window-end", "2026-11-21T00:00:00"]
@@ -123,6 +124,40 @@ def test_a_failing_run_sends_the_failure_email_and_webhook(
     [card] = received
     assert card["@type"] == "MessageCard" and card["title"] == mail["Subject"]
     assert "InputError" in card["text"]
+
+
+@pytest.mark.flow
+def test_a_failing_scheduled_run_alerts_from_the_flow(
+    prefect_harness: None,
+    tmp_path: Path,
+    smtp: tuple[int, _Inbox],
+    receiver: tuple[str, list[dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A deployment run has no CLI around it: the flow itself sends the alerts and keeps the
+    failed night in the state."""
+    from flows.nightly import nightly_screen
+
+    port, inbox = smtp
+    url, received = receiver
+    monkeypatch.setenv(URL_ENV, url)
+    empty = tmp_path / "extract"
+    empty.mkdir()
+    state = nightly_screen(
+        input=str(empty),
+        out=str(tmp_path / "out"),
+        window_start="2026-11-20T00:00:00",
+        window_end="2026-11-21T00:00:00",
+        mapping=str(_mapping(tmp_path, port)),
+        state_dir=str(tmp_path / "state"),
+        return_state=True,
+    )
+    assert state.is_failed()
+    [mail] = inbox.messages
+    assert mail["Subject"].startswith("[hyposcreen] FAILED: site ward7, 2026-11-20")
+    assert len(received) == 1 and "InputError" in received[0]["text"]
+    [failed] = StateStore(tmp_path / "state", "ward7").failures().to_dict("records")
+    assert (failed["window_start"], failed["error_type"]) == ("2026-11-20T00:00:00", "InputError")
 
 
 def test_a_clean_night_sends_the_morning_summary_without_identifiers(

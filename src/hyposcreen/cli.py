@@ -333,17 +333,10 @@ def _quiet_prefect_console() -> Iterator[None]:
 
 def _prepare_process() -> None:
     """Private files and the orchestrator's settings, before anything imports Prefect."""
-    from hyposcreen.errors import EnvironmentProblem
     from hyposcreen.runtime_env import configure_orchestrator, make_private
 
     make_private()
-    try:
-        configure_orchestrator()
-    except OSError as exc:
-        raise EnvironmentProblem(
-            f"Cannot prepare the orchestrator's folder (PREFECT_HOME): {exc}. Set PREFECT_HOME "
-            "to a folder this user can write, or run with --no-flow."
-        ) from exc
+    configure_orchestrator()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -67,6 +67,8 @@ def configure_orchestrator(environ: dict[str, str] | None = None) -> dict[str, s
     if not env.get("PREFECT_HOME"):
         home = default_prefect_home()
         env["PREFECT_HOME"] = chosen["PREFECT_HOME"] = str(home)
-    home = Path(env["PREFECT_HOME"]).expanduser()
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:  # a run without Prefect (--no-flow, status, audit) needs no PREFECT_HOME
+        Path(env["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        pass  # a flow run then stops with the cause (flows/orchestrator.py, exit 75)
     return chosen
