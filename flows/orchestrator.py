@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
+from prefect.exceptions import PrefectHTTPStatusError
 from prefect.server.api.server import SubprocessASGIServer
 from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
@@ -134,8 +136,6 @@ def start_api(attempts: int = 2) -> str:
 
 
 def _check_health(url: str) -> None:
-    import httpx
-
     response = httpx.get(f"{url.rstrip('/')}/health", timeout=30)
     response.raise_for_status()
 
@@ -219,6 +219,12 @@ def orchestrated(input_label: str) -> Iterator[None]:
         start_for_cli()
         with tags(run_tag()):
             yield
+    except (httpx.TransportError, PrefectHTTPStatusError) as error:
+        raise EnvironmentProblem(
+            f"The orchestrator (Prefect API) stopped answering during the run: "
+            f"{_one_line(error)}. Windows finished before it are in place; run the command "
+            "again (or with --no-flow)."
+        ) from error
     finally:
         progress.removeHandler(handler)
 

@@ -337,6 +337,8 @@ def _prepare_process() -> None:
 
     make_private()
     configure_orchestrator()
+    if not os.environ.get("HYPOSCREEN_DEBUG"):
+        logging.raiseExceptions = False  # a log handler's own failure prints nothing either
 
 
 def main(argv: Sequence[str] | None = None) -> int:

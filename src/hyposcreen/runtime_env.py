@@ -27,6 +27,7 @@ ORCHESTRATOR_DEFAULTS = {
     # Prefect's console handler (also the temporary server's): the terminal gets only
     # hyposcreen's own lines; the flow run's log on the API keeps everything
     "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_HANDLERS_DEBUG_LEVEL": "CRITICAL",  # prefect._internal's own stderr handler
     "PREFECT_SERVER_LOGGING_LEVEL": "ERROR",
     "PREFECT_SERVER_UI_ENABLED": "false",  # the temporary server needs no UI
 }
