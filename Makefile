@@ -11,12 +11,8 @@ SAMPLE_START ?= 2026-11-20T00:00:00
 SAMPLE_END ?= 2026-11-21T00:00:00
 OUT ?= out/sample
 
-# Prefect runs offline here: local home, no telemetry, patient start-up timeout
-export PREFECT_HOME ?= $(CURDIR)/.prefect
-export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
-export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
-export DO_NOT_TRACK ?= 1
-export PREFECT_LOGGING_LEVEL ?= WARNING
+# No Prefect settings here: `hyposcreen` and `python -m flows.deploy` carry their own
+# (src/hyposcreen/runtime_env.py), so a user without make gets the same run.
 
 .PHONY: help setup run test lint format bench clean serve stop
 
@@ -73,10 +69,11 @@ SERVE_ARGS ?=
 SETSID := $(shell command -v setsid 2>/dev/null)
 
 serve: $(STAMP)
-	@mkdir -p .prefect
+	@umask 077; mkdir -p .prefect
 	@if [ -f .prefect/server.pid ] && kill -0 "$$(cat .prefect/server.pid)" 2>/dev/null; then \
 		echo "Prefect server already running (PID $$(cat .prefect/server.pid))"; \
 	else \
+		umask 077; PREFECT_HOME="$(CURDIR)/.prefect" PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1 \
 		PREFECT_SERVER_DATABASE_CONNECTION_URL="sqlite+aiosqlite:///$(CURDIR)/.prefect/server.db" \
 		$(SETSID) nohup $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) \
 			> .prefect/server.log 2>&1 < /dev/null & echo $$! > .prefect/server.pid; \
@@ -86,7 +83,7 @@ serve: $(STAMP)
 	@if [ -f .prefect/serve.pid ] && kill -0 "$$(cat .prefect/serve.pid)" 2>/dev/null; then \
 		echo "Nightly deployment already served (PID $$(cat .prefect/serve.pid))"; \
 	else \
-		PREFECT_API_URL=$(PREFECT_URL) $(SETSID) nohup $(BIN)/python -m flows.deploy \
+		umask 077; PREFECT_API_URL=$(PREFECT_URL) $(SETSID) nohup $(BIN)/python -m flows.deploy \
 			--input '$(SERVE_INPUT)' --out '$(SERVE_OUT)' --state-dir '$(SERVE_STATE)' $(SERVE_ARGS) \
 			> .prefect/serve.log 2>&1 < /dev/null & echo $$! > .prefect/serve.pid; \
 		sleep 5; kill -0 "$$(cat .prefect/serve.pid)" 2>/dev/null || \

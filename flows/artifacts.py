@@ -5,12 +5,13 @@ Pure functions of the run manifest (no Prefect import), so they are cheap to tes
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-import hyposcreen
-from hyposcreen.errors import HyposcreenError, InputError
+from hyposcreen.notify.messages import failure_record
 from hyposcreen.pipeline import RunSummary
+from hyposcreen.run_warnings import warning_texts
+
+__all__ = ["counts_table", "failure_record", "run_counts", "summary_markdown"]
 
 TIER_NAMES = {"1": "urgent", "2": "soon", "3": "routine"}
 BUCKET_COLUMNS = ("rows_in", "used", "not_relevant", "duplicate", "quarantined", "reconciled")
@@ -20,11 +21,6 @@ def run_counts(summary: RunSummary, seconds: float) -> dict[str, Any]:
     """The JSON-safe, identifier-free facts of a run, taken from its manifest."""
     manifest = summary.manifest
     validation = manifest.get("validation") or {}
-    outcome = (
-        "not run"
-        if "success" not in validation
-        else ("passed" if validation["success"] else "failed")
-    )
     return {
         "run_id": summary.run_id,
         "window": manifest["window"],
@@ -37,11 +33,39 @@ def run_counts(summary: RunSummary, seconds: float) -> dict[str, Any]:
             name: {column: rec[column] for column in BUCKET_COLUMNS if column in rec}
             for name, rec in manifest["reconciliation"].items()
         },
-        "validation": outcome,
+        "validation": validation_outcome(validation),
+        "validation_warnings": int(validation.get("failed_warnings") or 0),
+        "data_docs": validation.get("docs_index"),
+        "warnings": warning_texts(manifest.get("warnings")),
+        "coverage": manifest.get("coverage"),
         "reconciled": bool(manifest["reconciled"]),
         "timings": {**manifest["timings"], "flow_total": round(seconds, 3)},
         "out_dir": str(summary.out_dir),
     }
+
+
+def validation_outcome(validation: dict[str, Any]) -> str:
+    """ "passed" / "failed" from the manifest's `validation.passed`; "not run" without it."""
+    if "passed" not in validation:
+        return "not run"
+    return "passed" if validation["passed"] else "failed"
+
+
+def _warnings_lines(counts: dict[str, Any]) -> list[str]:
+    warnings = counts.get("warnings") or []
+    if not warnings:
+        return ["Warnings: none.", ""]
+    return [f"**Screened with {len(warnings)} warning(s):**", *(f"- {w}" for w in warnings), ""]
+
+
+def _coverage_lines(counts: dict[str, Any]) -> list[str]:
+    coverage = counts.get("coverage")
+    if not coverage:
+        return []
+    if isinstance(coverage, dict):
+        rows = [f"| {key} | {value} |" for key, value in sorted(coverage.items())]
+        return ["| coverage | |", "|---|---|", *rows, ""]
+    return [f"Coverage: {coverage}", ""]
 
 
 def summary_markdown(counts: dict[str, Any]) -> str:
@@ -65,9 +89,12 @@ def summary_markdown(counts: dict[str, Any]) -> str:
             for name, rec in counts["tables"].items()
         ),
         "",
-        f"Validation: **{counts['validation']}**; every row accounted for: "
+        f"Validation: **{counts['validation']}** ({counts['validation_warnings']} warning "
+        f"expectation(s) failed); every row accounted for: "
         f"**{'yes' if counts['reconciled'] else 'NO'}**.",
         "",
+        *_warnings_lines(counts),
+        *_coverage_lines(counts),
         "| step | seconds |",
         "|---|---:|",
         *(f"| {step} | {seconds:.3f} |" for step, seconds in counts["timings"].items()),
@@ -85,29 +112,13 @@ def counts_table(counts: dict[str, Any]) -> list[dict[str, Any]]:
     for name, rec in counts["tables"].items():
         rows.append({"section": "quarantined", "item": name, "value": rec.get("quarantined", 0)})
     rows.append({"section": "validation", "item": "outcome", "value": counts["validation"]})
+    rows.append(
+        {"section": "validation", "item": "warnings", "value": counts["validation_warnings"]}
+    )
     rows.append({"section": "validation", "item": "reconciled", "value": counts["reconciled"]})
+    rows.append({"section": "run", "item": "warnings", "value": len(counts["warnings"])})
     rows += [
         {"section": "seconds", "item": step, "value": seconds}
         for step, seconds in counts["timings"].items()
     ]
     return rows
-
-
-def failure_record(error: BaseException, window: tuple[str | None, str | None]) -> dict[str, Any]:
-    """What FAILED.json says: type, message, window, time. Data values never enter it."""
-    if isinstance(error, HyposcreenError):
-        message = str(error)
-        if isinstance(error, InputError) and error.examples:
-            message = message.split(" Examples: ")[0]  # examples may quote patient rows
-    else:
-        message = (
-            "Internal error in hyposcreen (a bug, not a problem with the data); the flow run's "
-            "log holds the traceback."
-        )
-    return {
-        "error_type": type(error).__name__,
-        "message": message,
-        "window": {"start": window[0], "end": window[1]},
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "hyposcreen_version": hyposcreen.__version__,
-    }

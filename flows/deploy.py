@@ -18,6 +18,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hyposcreen.runtime_env import configure_orchestrator, make_private
+
+if __name__ == "__main__":  # the serve process: private files, telemetry off, INFO logs
+    make_private()
+    configure_orchestrator()
+
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron

@@ -6,31 +6,29 @@ logic lives in the core. Flow parameters are paths and strings only (Prefect's 5
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import json
+import logging
 import time
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE, CacheKeyFnPolicy
+from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
-from prefect.context import TaskRunContext
 from prefect.runtime import flow_run as current_flow_run
-from prefect.states import State
+from prefect.states import Completed, State
 
-import hyposcreen
+from flows.alerts import alert_failure, alert_outcomes, remember_failure
 from flows.artifacts import counts_table, failure_record, run_counts, summary_markdown
+from flows.orchestrator import orchestrated  # noqa: F401 - the CLI's entry
 from hyposcreen import partition, pipeline
 from hyposcreen.config import RunSettings, load_mapping
 from hyposcreen.errors import ConfigError, HyposcreenError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
-from hyposcreen.ingest.tabular import sha256_of
 from hyposcreen.pipeline import CleanedInputs, RunContext, RunSummary
+from hyposcreen.run_warnings import warning_texts
 from hyposcreen.screen.cases import ScreenResult
 from hyposcreen.windows import out_folder, plan_windows, window_label
 
@@ -81,40 +79,19 @@ def _backfill(start: str | None, end: str | None) -> tuple[str, str] | None:
     return start, end
 
 
-# --- caching and retries ---------------------------------------------------------------------
+# --- retries and progress --------------------------------------------------------------------
+
+# No read cache: a cached read would keep whole input tables (patients, MRNs, names) under
+# PREFECT_HOME as pickles. Tables pass between tasks in memory; no task persists a result.
+
+PROGRESS = logging.getLogger("hyposcreen.progress")  # `hyposcreen run` prints these on stderr
+PROGRESS.propagate = False
 
 
-@cache
-def _code_hash() -> str:
-    """Hash of the installed core's sources: a code change invalidates cached reads."""
-    digest = hashlib.sha256(hyposcreen.__version__.encode())
-    for path in sorted(Path(hyposcreen.__file__).parent.rglob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def ingest_cache_key(task_ctx: TaskRunContext, inputs: dict[str, Any]) -> str | None:
-    """sha256 of the table's files + rules version/hash + window + mapping + code."""
-    ctx: RunContext = inputs["ctx"]
-    name: str = inputs["name"]
-    settings = ctx.settings
-    try:
-        files = pipeline.table_files(ctx, name)
-        hashes = [(str(path), str(path.resolve()), sha256_of(path)) for path in files]
-    except (HyposcreenError, OSError):
-        return None  # not cacheable; the task itself raises the readable error
-    payload = {
-        "table": name,
-        "files": hashes,
-        "rules": [ctx.rules.version, ctx.rules.content_hash],
-        "window": settings.window.label(),
-        "mapping": dataclasses.asdict(ctx.mapping),
-        "source": settings.source,
-        "late_results": settings.state_dir is not None,  # reads a longer lab period
-        "code": _code_hash(),
-    }
-    blob = json.dumps(payload, sort_keys=True, default=str).encode()
-    return f"ingest-{name}-{hashlib.sha256(blob).hexdigest()}"
+def say(message: str, *args: object) -> None:
+    """One INFO line (counts only) for the flow run's log and the CLI's terminal."""
+    get_run_logger().info(message, *args)
+    PROGRESS.info(message, *args)
 
 
 def is_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
@@ -135,9 +112,8 @@ def prepare(settings: RunSettings) -> RunContext:
 @task(
     name="ingest",
     task_run_name="ingest-{name}",
-    cache_policy=CacheKeyFnPolicy(cache_key_fn=ingest_cache_key),
-    cache_expiration=timedelta(days=7),
-    persist_result=True,  # pickled IngestedTable under PREFECT_LOCAL_STORAGE_PATH
+    cache_policy=NO_CACHE,
+    persist_result=False,
     retries=2,
     retry_delay_seconds=[1, 5],
     retry_condition_fn=is_transient,
@@ -199,7 +175,7 @@ def publish(summary: RunSummary, seconds: float) -> dict[str, Any]:
         counts_table(counts), key="hyposcreen-counts", description="Counts, quarantine, timings"
     )
     tiers = counts["counts_per_tier"]
-    get_run_logger().info(
+    get_run_logger().info(  # the CLI prints its own closing line
         "%s case(s) listed (urgent %s, soon %s, routine %s); run %s",
         counts["listed"],
         tiers["1"],
@@ -244,6 +220,7 @@ def nightly_screen(
     partitions: int | None = None,
     executor: str = "local",
     dask_address: str | None = None,
+    notify: bool = True,
 ) -> dict[str, Any]:
     """Screen each window still to do and write its review list into its own folder.
 
@@ -274,10 +251,15 @@ def nightly_screen(
             _backfill(backfill_start, backfill_end),
         )
     except Exception as error:
-        write_failure(out_dir, failure_record(error, failure_window))
+        record = failure_record(error, failure_window)
+        write_failure(out_dir, record)
+        if notify:
+            alert_failure(mapping, record, out_dir)
         raise
     outcomes: list[dict[str, Any]] = []
-    for window in windows:
+    for number, window in enumerate(windows, start=1):
+        step = f"[{number}/{len(windows)}] " if len(windows) > 1 else ""
+        say("%sscreening %s for %s (profile %s)", step, input, window.label(), profile or "default")
         out_dir = out_folder(out, window)
         settings = RunSettings(
             input_dir=Path(input),
@@ -290,10 +272,35 @@ def nightly_screen(
             glucose_factor=glucose_factor,
             state_dir=Path(state_dir) if state_dir else None,
         )
-        outcomes.append(screen_window(settings, started, partitions, executor, dask_address))
+        try:
+            outcomes.append(screen_window(settings, started, partitions, executor, dask_address))
+        except Exception as error:
+            record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
+            remember_failure(state_dir, mapping, window, record, out_dir)
+            if notify:
+                alert_failure(mapping, record, out_dir)
+            raise
+    if notify:
+        alert_outcomes(mapping, outcomes)
     if not outcomes:
         return {"windows": [], "listed": 0, "review_csv": None}
-    return {**outcomes[-1], "windows": [o["window"] for o in outcomes]}
+    return with_warnings_state(
+        {**outcomes[-1], "windows": [o["window"] for o in outcomes]}, outcomes
+    )
+
+
+WARNINGS_STATE = "Completed with warnings"
+
+
+def with_warnings_state(result: dict[str, Any], outcomes: list[dict[str, Any]]) -> Any:
+    """The flow's return: the result itself (state Completed) or, when a window was screened
+    with warnings, a Completed state named "Completed with warnings" that a dashboard tells
+    apart from a clean night (the caller still receives the result)."""
+    warnings = [f"{o['window']}: {w}" for o in outcomes for w in warning_texts(o.get("warnings"))]
+    if not warnings:
+        return result
+    result = {**result, "warnings": warnings}
+    return Completed(name=WARNINGS_STATE, message="; ".join(warnings)[:2000], data=result)
 
 
 def screen_window(
@@ -315,10 +322,16 @@ def screen_window(
         else:
             reads = {name: ingest.submit(ctx, name) for name in (*REQUIRED_TABLES, "patients")}
             tables = {name: future.result() for name, future in reads.items()}
+            say("read %s", ", ".join(f"{t.name} {t.rows_in} row(s)" for t in tables.values()))
             if not tables["patients"].rows_in:  # as pipeline.read_inputs: patients are optional
                 del tables["patients"]
             cleaned = clean(ctx, tables)
             validation = validate(ctx, cleaned)
+            say(
+                "input validation %s; %s warning expectation(s) failed",
+                "passed" if validation.get("passed") else "failed",
+                validation.get("failed_warnings", 0),
+            )
             result = screen(ctx, cleaned)
             summary = write(ctx, tables, cleaned, result, validation)
         counts = publish(summary, time.perf_counter() - started)
@@ -328,6 +341,8 @@ def screen_window(
         write_failure(settings.out_dir, failure_record(error, window))
         raise
     (settings.out_dir / FAILED_FILE).unlink(missing_ok=True)
+    for warning in counts["warnings"]:
+        get_run_logger().warning("screened with a warning: %s", warning)
     return {
         **counts,
         "review_csv": str(summary.review_csv),

@@ -21,7 +21,7 @@ from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonym
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"
-KEY = "test-key-0123456789abcdef"
+KEY = "9f2c4e7a1b3d5f6081a2c3e4f5061728394a5b6c7d8e9f00112233445566778a"  # 32 bytes
 START, END = pd.Timestamp("2026-10-01"), pd.Timestamp("2026-12-01")
 
 

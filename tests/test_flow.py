@@ -5,33 +5,42 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
+from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
-    FlowRunFilter,
-    FlowRunFilterId,
     LogFilter,
     LogFilterFlowRunId,
 )
 from prefect.logging.handlers import APILogHandler
-from prefect.states import Failed, State
+from prefect.settings import PREFECT_API_URL
+from prefect.states import Failed, Scheduled, State
 
 from flows.deploy import build_deployment
-from flows.nightly import FAILED_FILE, ingest, is_transient, nightly_screen
+from flows.nightly import (
+    FAILED_FILE,
+    WARNINGS_STATE,
+    ingest,
+    is_transient,
+    nightly_screen,
+    with_warnings_state,
+)
 from hyposcreen.cli import main
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.errors import InputError
 from hyposcreen.pipeline import run_pipeline
+from hyposcreen.status import next_scheduled_run
 from hyposcreen.windows import nightly_windows
 
 pytestmark = pytest.mark.flow
@@ -117,22 +126,65 @@ def test_flow_run_is_named_after_the_window_start(sample_run: SampleRun) -> None
         assert client.read_flow_run(_run_id(sample_run.state)).name == "screen-2026-11-20"
 
 
-def test_rerun_of_a_window_is_identical_and_reads_from_cache(
+def test_rerun_of_a_window_is_identical_and_leaves_no_pickles(
     sample_run: SampleRun, tmp_path: Path
 ) -> None:
-    """A second run of the same night gives the same bytes; its table reads come from cache."""
+    """A second run of the same night gives the same bytes; nothing under PREFECT_HOME holds a
+    pickle (no read cache: it kept whole patient tables) or is readable by others."""
     state = _screen(SAMPLE, tmp_path)
     assert state.is_completed()
     first = (sample_run.out / DAY / "review_list.csv").read_bytes()
     assert (tmp_path / DAY / "review_list.csv").read_bytes() == first
+    home = Path(os.environ["PREFECT_HOME"])
+    files = [p for p in home.rglob("*") if p.is_file()]
+    assert not [p for p in files if p.read_bytes()[:1] == b"\x80"]  # pickle protocol 2+
+    assert not (home / "storage").exists()
+
+
+def test_summary_artifact_and_flow_log_tell_the_operator(sample_run: SampleRun) -> None:
+    """Read back from the Prefect API: validation passed with its 5 warning expectations,
+    counts per tier, the published Data Docs path, timings; the run's INFO lines in its log."""
+    run_id = _run_id(sample_run.state)
     with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[_run_id(state)]))
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
         )
-    ingest_states = {r.name: r.state.name for r in runs if r.name.startswith("ingest-") and r.state}
-    assert ingest_states == {
-        f"ingest-{table}": "Cached" for table in ("labs", "medications", "diagnoses", "patients")
-    }
+        api_logs = client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))
+        )
+    [summary] = [a for a in artifacts if a.key == "hyposcreen-summary"]
+    text = str(summary.data)
+    assert "Validation: **passed** (5 warning expectation(s) failed)" in text
+    assert "| 1 urgent | 5 |" in text and "| 3 routine | 17 |" in text
+    assert "| validate |" in text and "| flow_total |" in text
+    [table] = [a for a in artifacts if a.key == "hyposcreen-counts"]
+    rows = {(r["section"], r["item"]): r["value"] for r in json.loads(str(table.data))}
+    assert rows[("validation", "outcome")] == "passed"
+    assert rows[("validation", "warnings")] == 5
+    assert rows[("tier", "listed")] == 35
+    messages = [log.message for log in api_logs]
+    assert any(m.startswith("read labs 171 row(s)") for m in messages)
+    assert any("35 case(s) listed (urgent 5, soon 13, routine 17)" in m for m in messages)
+    manifest = json.loads((sample_run.out / DAY / "run_manifest.json").read_text())
+    docs = manifest["validation"]["docs_index"]
+    assert docs == str(sample_run.out / DAY / "validation" / "index.html")
+    assert Path(docs).is_file()
+
+
+def test_a_night_with_warnings_ends_completed_with_warnings(prefect_harness: None) -> None:
+    """The flow side of "screened with warnings": a Completed state a dashboard tells apart."""
+
+    @flow(name="warnings-state")
+    def night() -> Any:
+        return with_warnings_state(
+            {"listed": 1}, [{"window": DAY, "warnings": ["labs: 3 rows without a unit"]}]
+        )
+
+    state = night(return_state=True)
+    assert state.is_completed() and state.name == WARNINGS_STATE
+    assert state.result()["warnings"] == [f"{DAY}: labs: 3 rows without a unit"]
+    clean = flow(name="clean-state")(lambda: with_warnings_state({"listed": 1}, [{}]))
+    assert clean(return_state=True).name == "Completed"
 
 
 def test_artifacts_and_logs_carry_no_patient_identifiers(sample_run: SampleRun) -> None:
@@ -192,6 +244,25 @@ def test_cli_failure_exits_non_zero_with_one_paragraph(
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("hyposcreen: error: Input folder")
     assert (tmp_path / "out" / DAY / FAILED_FILE).is_file()
+
+
+def test_status_names_the_next_scheduled_run_on_the_server(
+    prefect_harness: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hyposcreen status` asks the configured server (REST, no Prefect import) for the next
+    scheduled nightly-screen run."""
+    when = datetime.now(UTC) + timedelta(hours=5)
+    with get_client(sync_client=True) as client:
+        client.create_flow_run(
+            nightly_screen,
+            name="screen-next-night",
+            parameters={"input": str(SAMPLE), "out": "unused"},
+            state=Scheduled(scheduled_time=when),
+        )
+    monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
+    text = next_scheduled_run() or ""
+    assert text.endswith("(screen-next-night)")
+    assert abs(datetime.fromisoformat(text.split(" ")[0]) - when) < timedelta(seconds=1)
 
 
 def test_deployment_runs_at_two_in_the_site_time_zone(tmp_path: Path) -> None:

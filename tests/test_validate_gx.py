@@ -363,7 +363,7 @@ def test_other_analyte_bounds_and_units_per_analyte(dirty: Any) -> None:
     potassium, glucose = _label(labs, "potassium"), _label(labs, "glucose")
     (implausible_k,) = [o for o in failed(report, "labs", "implausible") if "<= 0" in o.detail]
     assert implausible_k.row_labels == [potassium]
-    assert implausible_k.detail == "value <= 0 (e.g. potassium)"
+    assert implausible_k.detail == "value <= 0 (1 distinct value of analyte in the rows cited)"
     (unit,) = failed(report, "labs", "bad_unit")
     osmolality = _label(labs, "urine_osmolality")
     assert unit.row_labels == [glucose, osmolality]  # " MMOL/l " for sodium is accepted

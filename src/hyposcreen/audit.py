@@ -101,7 +101,8 @@ def patient_rows(
 
 
 def run_audit(settings: AuditSettings) -> AuditSummary:
-    key = load_key(settings.key_file)  # a bad key stops the audit before any work
+    # a bad key stops the audit before any work
+    key = load_key(settings.key_file, (settings.input_dir, settings.out_dir))
     base = RunSettings(
         input_dir=settings.input_dir,
         out_dir=settings.out_dir,

@@ -13,6 +13,12 @@ from types import ModuleType
 from typing import Any
 
 from hyposcreen import __version__
+from hyposcreen.cli_ops import (
+    add_status_parser,
+    remember_failure,
+    run_notified,
+    status_command,
+)
 from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS, HyposcreenError
 from hyposcreen.failures import environment_problem, write_failed_json
 
@@ -89,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         "--state-dir", help="the nightly state dir (default: $HYPOSCREEN_STATE_DIR)"
     )
     reviewed.add_argument("--mapping", type=Path, help="site mapping YAML (its `site` name)")
+    add_status_parser(commands)
     audit = commands.add_parser(
         "audit",
         help="QI report over a period (one window per calendar month): audit.html, "
@@ -174,7 +181,7 @@ def _run(args: argparse.Namespace) -> int:
             )
         outcomes = _run_without_flow(args, state_dir)
     else:
-        with _quiet_prefect_console():
+        with nightly.orchestrated(str(args.input)), _quiet_prefect_console():
             outcome = nightly.nightly_screen(
                 input=str(args.input),
                 out=str(args.out),
@@ -191,6 +198,7 @@ def _run(args: argparse.Namespace) -> int:
                 partitions=args.partitions,
                 executor=args.executor,
                 dask_address=args.dask_address,
+                notify=False,  # the CLI tells people itself (_run_notified)
             )
         outcomes = [outcome] if outcome["windows"] else []
         folders = [_window_folder(str(args.out), label) for label in outcome["windows"]]
@@ -202,6 +210,7 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_OK
+    args.notified_outcomes = outcomes  # for _run_notified
     outcome = outcomes[-1]
     tiers = outcome["counts_per_tier"]
     print(
@@ -276,6 +285,7 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
             )
         except BaseException as error:
             write_failed_json(settings.out_dir, error, window.label())
+            remember_failure(state_dir, site.site, window, error, settings.out_dir)
             raise
         (settings.out_dir / "FAILED.json").unlink(missing_ok=True)
         outcomes.append({**summary.manifest, "review_csv": str(summary.review_csv)})
@@ -353,11 +363,24 @@ def _quiet_prefect_console() -> Iterator[None]:
             handler.setLevel(level)
 
 
+def _prepare_process() -> None:
+    """Private files and the orchestrator's settings, before anything imports Prefect."""
+    from hyposcreen.runtime_env import configure_orchestrator, make_private
+
+    make_private()
+    configure_orchestrator()
+    if not os.environ.get("HYPOSCREEN_DEBUG"):
+        logging.raiseExceptions = False  # a log handler's own failure prints nothing either
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        _prepare_process()
         if args.command == "run":
-            return _run(args)
+            return run_notified(args, _run)
+        if args.command == "status":
+            return status_command(args)
         if args.command == "reviewed":
             return _reviewed(args)
         if args.command == "audit":

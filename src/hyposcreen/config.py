@@ -120,6 +120,7 @@ _MAPPING_KEYS = {
     "tables",
     "status_words",
     "drug_synonyms",
+    "notifications",  # read by hyposcreen.notify.settings
 }
 _TABLE_KEYS = {"file", "columns", "constants", "datetime_formats"}
 _CSV_KEYS = {"delimiter", "encoding", "decimal"}
@@ -151,6 +152,20 @@ def read_lab_dictionary(path: Path) -> dict[str, str]:
         }
 
 
+def _file_stem_in_input(stem: Any, where: str) -> str | None:
+    """A table's `file:` names a file or folder inside --input: no absolute path, no `..`."""
+    if stem is None:
+        return None
+    text = str(stem)
+    parts = Path(text).parts
+    if not text.strip() or Path(text).is_absolute() or ".." in parts or text.startswith("~"):
+        raise ConfigError(
+            f"{where}: file '{text}' must name a file inside the input folder (a name such as "
+            "lab_export, no absolute path and no '..')."
+        )
+    return text
+
+
 def load_mapping(path: Path | None) -> SiteMapping:
     """Read a site mapping YAML; None gives the default (canonical column names, UTC)."""
     if path is None:
@@ -178,7 +193,9 @@ def load_mapping(path: Path | None) -> SiteMapping:
         for key, found in (("columns", columns), ("constants", constants)):
             _reject_unknown(found, set(SCHEMAS[name].columns), f"{where}, tables.{name}.{key}")
         tables[name] = TableMapping(
-            file=_text(spec, "file", f"{where}, tables.{name}"),
+            file=_file_stem_in_input(
+                _text(spec, "file", f"{where}, tables.{name}"), f"{where}, table {name}"
+            ),
             columns=columns,
             constants=constants,
             datetime_formats=_texts(spec, "datetime_formats", f"{where}, tables.{name}"),

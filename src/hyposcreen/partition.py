@@ -67,10 +67,12 @@ from hyposcreen.pipeline import (
     write_results,
 )
 from hyposcreen.report.coverage import combine as combine_coverage
+from hyposcreen.report.folders import remove_dead_debris
 from hyposcreen.report.quarantine import order_quarantine, quarantine_rows
 from hyposcreen.screen.cases import ScreenResult, order_cases
 
 EXECUTORS = ("local", "dask")
+SPILL_PREFIX = ".hyposcreen-partitions-"  # + <pid>-<random>: the next run removes dead ones
 # --partitions auto: one partition (the in-memory run) up to this many lab rows, above it one
 # partition per this many lab rows (CSV rows are estimated from the file size).
 AUTO_ROWS_PER_PARTITION = 2_000_000
@@ -180,7 +182,8 @@ def run_partitioned(
     root = spill_root or Path(os.environ.get("HYPOSCREEN_SPILL_DIR") or ctx.settings.out_dir.parent)
     root.mkdir(parents=True, exist_ok=True)
     ctx.partitions, ctx.executor = partitions, executor
-    folder = Path(tempfile.mkdtemp(prefix=".hyposcreen-partitions-", dir=root))
+    remove_dead_debris(root, SPILL_PREFIX)  # spill folders of killed runs hold patient rows
+    folder = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=root))  # 0700
     try:
         tables = {name: spill_table(ctx, name, folder, partitions) for name in REQUIRED_TABLES}
         patients = ingest_table(ctx, "patients")
@@ -475,7 +478,7 @@ def _release_free_memory() -> None:
 
 
 def _dump(path: Path, value: object) -> None:
-    with path.open("wb") as handle:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
         pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 

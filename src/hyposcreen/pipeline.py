@@ -45,7 +45,12 @@ from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.coverage import for_csv as coverage_for_csv
 from hyposcreen.report.coverage import page_rows as coverage_page_rows
 from hyposcreen.report.display import band_text, drug_names
-from hyposcreen.report.folders import discard_staging, publish_folder, staging_folder
+from hyposcreen.report.folders import (
+    discard_staging,
+    publish_folder,
+    published_paths,
+    staging_folder,
+)
 from hyposcreen.report.quarantine import quarantine_rows
 from hyposcreen.report.review_list import DISCLAIMER, build_review_list, evidence_table, to_text
 from hyposcreen.report.review_page import PageInfo, write_review_views
@@ -542,6 +547,7 @@ def write_results(
                 f"The review list broke its own contract ({problems}); not written."
             )
         validation = {**(validation or {}), "review_list": contract.summary()}
+        validation = published_paths(validation, out, ctx.settings.out_dir)  # not .partial-
         review_csv = write_csv(out / "review_list.csv", to_text(review))
         write_parquet(out / "review_list.parquet", review)
         listed = set(review["patient_id"])

@@ -182,3 +182,8 @@ def collect_warnings(
         trailing = trailing_counts(path, site, window_start, limits.sodium_trailing_nights)
         found += sodium_drop_warning(step_count(attrition, "usable_results"), trailing, limits)
     return found
+
+
+def warning_texts(warnings: Sequence[Any] | None) -> list[str]:
+    """The messages of a manifest's `warnings` (each a {code, message} mapping)."""
+    return [str(w["message"]) if isinstance(w, Mapping) else str(w) for w in warnings or ()]

@@ -43,6 +43,11 @@ CREATE TABLE IF NOT EXISTS reviews (
     site TEXT NOT NULL, patient_id TEXT NOT NULL, reviewed_at TEXT NOT NULL,
     reviewer TEXT NOT NULL, PRIMARY KEY (site, patient_id, reviewed_at, reviewer)
 );
+CREATE TABLE IF NOT EXISTS failures (
+    site TEXT NOT NULL, window_start TEXT NOT NULL, window_end TEXT NOT NULL,
+    failed_at TEXT NOT NULL, error_type TEXT NOT NULL, message TEXT NOT NULL,
+    out_dir TEXT NOT NULL, PRIMARY KEY (site, window_start, window_end)
+);
 CREATE TABLE IF NOT EXISTS seen_results (
     site TEXT NOT NULL, result_key INTEGER NOT NULL, specimen_time TEXT NOT NULL,
     PRIMARY KEY (site, result_key)
@@ -197,6 +202,48 @@ class StateStore:
             db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
                 (self.site, start, end, run_id, len(listed), str(out_dir)),
+            )
+            db.execute(  # the night is screened now: its earlier failure is history
+                "DELETE FROM failures WHERE site = ? AND window_start = ? AND window_end = ?",
+                (self.site, start, end),
+            )
+
+    def record_failure(self, window: Window, record: dict[str, object], out_dir: Path) -> None:
+        """A window that failed (FAILED.json's identifier-free record), for `hyposcreen
+        status`; a later success of the same window removes it."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO failures VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    self.site,
+                    window.start.strftime(_ISO),
+                    window.end.strftime(_ISO),
+                    str(record.get("time", "")),
+                    str(record.get("error_type", "")),
+                    str(record.get("message", "")),
+                    str(out_dir),
+                ),
+            )
+
+    def runs(self) -> pd.DataFrame:
+        """Windows screened: window_start, window_end, run_id, listed, out_dir (oldest first)."""
+        with self._connect() as db:
+            return pd.read_sql_query(
+                "SELECT window_start, window_end, run_id, listed, out_dir FROM runs "
+                "WHERE site = ? ORDER BY window_start",
+                db,
+                params=(self.site,),
+            )
+
+    def failures(self) -> pd.DataFrame:
+        """Windows whose last run failed: window_start, window_end, failed_at, error_type,
+        message, out_dir (oldest first)."""
+        with self._connect() as db:
+            return pd.read_sql_query(
+                "SELECT window_start, window_end, failed_at, error_type, message, out_dir "
+                "FROM failures WHERE site = ? ORDER BY window_start",
+                db,
+                params=(self.site,),
             )
 
     def record_reviews(self, reviews: pd.DataFrame) -> int:

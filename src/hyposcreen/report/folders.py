@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
+from typing import Any
 
 PARTIAL = ".partial-"
 PREVIOUS = ".previous-"
@@ -58,6 +60,43 @@ def recover_folder(out_dir: Path) -> None:
         pid = partial.name.rsplit("-", 1)[-1]
         if not (pid.isdigit() and _alive(int(pid))):
             shutil.rmtree(partial, ignore_errors=True)
+
+
+def remove_dead_debris(parent: Path, prefix: str, max_age_without_pid: float = 86400) -> list[Path]:
+    """Remove `<parent>/<prefix><pid>-...` folders whose process is gone (a killed run's spill
+    or staging). A folder without a pid in its name is removed once older than a day."""
+    removed: list[Path] = []
+    if not parent.is_dir():
+        return removed
+    for leftover in parent.glob(f"{prefix}*"):
+        pid = leftover.name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid():
+            stale = not _alive(int(pid))
+        elif pid.isdigit():
+            stale = False  # this process's own folder, in use
+        else:
+            try:
+                stale = time.time() - leftover.stat().st_mtime > max_age_without_pid
+            except OSError:
+                continue
+        if stale and leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(leftover)
+    return removed
+
+
+def published_paths(record: dict[str, Any], staging: Path, out_dir: Path) -> dict[str, Any]:
+    """`record` with each path inside the staging folder (top-level string values) moved to
+    where it will be once `staging` is published as `out_dir`."""
+    prefix = str(staging)
+    return {
+        key: (
+            str(out_dir) + value[len(prefix) :]
+            if isinstance(value, str) and (value == prefix or value.startswith(prefix + os.sep))
+            else value
+        )
+        for key, value in record.items()
+    }
 
 
 def _alive(pid: int) -> bool:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import sys
+import string
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,8 @@ import pandas as pd
 from hyposcreen.errors import ConfigError
 
 KEY_ENV = "HYPOSCREEN_PSEUDONYM_KEY"
-MIN_KEY_BYTES = 16
+MIN_KEY_BYTES = 32
+MIN_DISTINCT_CHARACTERS = 8
 PREFIX = "ps-"
 DIGEST_CHARS = 24  # 96 bits: no collisions in practice for hospital-sized populations
 
@@ -29,35 +31,62 @@ def _checkout_root() -> Path | None:
     return root if (root / ".git").exists() else None
 
 
-def load_key(key_file: Path | None = None) -> bytes | None:
-    """The pseudonym key: --key-file first, else the environment variable; None when neither."""
+def load_key(key_file: Path | None = None, data_folders: Sequence[Path] = ()) -> bytes | None:
+    """The pseudonym key: --key-file first, else the environment variable; None when neither.
+
+    Refused (ConfigError) when the file is readable by group or others, lies in the source
+    checkout or inside one of `data_folders` (the run's --input and --out: a key copied along
+    with the data or the outputs protects nothing), or holds fewer than 32 random bytes.
+    """
     if key_file is not None:
-        if not key_file.is_file():
-            raise ConfigError(f"Pseudonym key file {key_file} does not exist.")
-        root = _checkout_root()
-        if root is not None and key_file.resolve().is_relative_to(root):
-            raise ConfigError(
-                f"Pseudonym key file {key_file} lies inside the source checkout; keep the key "
-                "outside the repository (e.g. /etc/hyposcreen/pseudonym.key, mode 0600)."
-            )
-        if key_file.stat().st_mode & 0o077:
-            print(
-                f"hyposcreen: warning: pseudonym key file {key_file} is readable by others; "
-                "chmod 600 it.",
-                file=sys.stderr,
-            )
+        _check_key_file(key_file, data_folders)
         key = key_file.read_bytes().strip()
     else:
         text = os.environ.get(KEY_ENV, "")
         if not text:
             return None
         key = text.strip().encode("utf-8")
-    if len(key) < MIN_KEY_BYTES:
+    strength = key_strength(key)
+    if strength < MIN_KEY_BYTES:
         raise ConfigError(
-            f"The pseudonym key is too short ({len(key)} bytes); use at least {MIN_KEY_BYTES} "
-            "random bytes, e.g. `openssl rand -hex 32`."
+            f"The pseudonym key is too short or not random enough ({strength} random bytes); "
+            f"use at least {MIN_KEY_BYTES} random bytes, e.g. `openssl rand -hex 32`."
         )
     return key
+
+
+def _check_key_file(key_file: Path, data_folders: Sequence[Path]) -> None:
+    if not key_file.is_file():
+        raise ConfigError(f"Pseudonym key file {key_file} does not exist.")
+    resolved = key_file.resolve()
+    root = _checkout_root()
+    if root is not None and resolved.is_relative_to(root):
+        raise ConfigError(
+            f"Pseudonym key file {key_file} lies inside the source checkout; keep the key "
+            "outside the repository (e.g. /etc/hyposcreen/pseudonym.key, mode 0600)."
+        )
+    for folder in data_folders:
+        if resolved.is_relative_to(Path(folder).resolve()):
+            raise ConfigError(
+                f"Pseudonym key file {key_file} lies inside {folder}, a data or output folder; "
+                "keep the key apart from what it protects (e.g. /etc/hyposcreen/pseudonym.key)."
+            )
+    if key_file.stat().st_mode & 0o077:
+        raise ConfigError(
+            f"Pseudonym key file {key_file} is readable by group or others; "
+            f"`chmod 600 {key_file}` and try again."
+        )
+
+
+def key_strength(key: bytes) -> int:
+    """Random bytes a key holds: hex text counts half its length; a key of few distinct
+    characters (`aaaa...`, `0101...`) counts as none."""
+    if len(set(key)) < MIN_DISTINCT_CHARACTERS:
+        return 0
+    text = key.decode("ascii", errors="replace")
+    if len(text) % 2 == 0 and all(c in string.hexdigits for c in text):
+        return len(text) // 2
+    return len(key)
 
 
 def pseudonym(patient_id: str, key: bytes) -> str:

@@ -1,0 +1,242 @@
+"""Starting the orchestrator for an ad-hoc run: Prefect's API, answered before the flow starts.
+
+* With `PREFECT_API_URL` set (a `make serve` server, a site's server), the run goes there; the
+  API must answer its health check.
+* Without, a temporary local server is started here (Prefect's own `SubprocessASGIServer`),
+  with three changes: its output goes to `$PREFECT_HOME/temporary-server.log` (never the
+  terminal); it gets SIGTERM when the process that started it dies, even by `kill -9` (Linux
+  parent-death signal); and a pid file lets the next run stop a server some older run left.
+
+Either fails twice (one retry) -> `EnvironmentProblem` (exit 75) with the cause and what to do.
+Flow runs that a killed `hyposcreen run` of this machine left Running are marked Crashed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from prefect.exceptions import PrefectHTTPStatusError
+from prefect.server.api.server import SubprocessASGIServer
+from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+from hyposcreen.errors import EnvironmentProblem
+
+SERVER_LOG = "temporary-server.log"
+PID_PREFIX = "temporary-server-"  # + <owner pid>.pid, holding the server's pid
+RUN_TAG_PREFIX = "hyposcreen-cli:"  # + <host>:<pid> on flow runs started by `hyposcreen run`
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the server's child process, before exec: SIGTERM when its parent dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class OwnedServer(SubprocessASGIServer):
+    """Prefect's temporary server, tied to this process and quiet on the terminal."""
+
+    def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
+        home = prefect_home()
+        log = (home / SERVER_LOG).open("ab")
+        original = subprocess.Popen
+
+        def popen(*args: Any, **kwargs: Any) -> subprocess.Popen[Any]:
+            kwargs.update(
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=_die_with_parent
+            )
+            return original(*args, **kwargs)
+
+        subprocess.Popen = popen  # type: ignore[misc,assignment]  # only Prefect's call below
+        try:
+            process = super()._run_uvicorn_command()
+        finally:
+            subprocess.Popen = original  # type: ignore[misc]
+            log.close()
+        (home / f"{PID_PREFIX}{os.getpid()}.pid").write_text(str(process.pid), encoding="utf-8")
+        return process
+
+    def stop(self) -> None:
+        super().stop()
+        (prefect_home() / f"{PID_PREFIX}{os.getpid()}.pid").unlink(missing_ok=True)
+
+
+def prefect_home() -> Path:
+    from prefect.settings import PREFECT_HOME
+
+    home = Path(PREFECT_HOME.value()).expanduser()
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return home
+
+
+def stop_orphaned_servers() -> list[int]:
+    """Stop temporary servers whose starting process is gone; returns their pids."""
+    stopped = []
+    for pid_file in prefect_home().glob(f"{PID_PREFIX}*.pid"):
+        owner = pid_file.name[len(PID_PREFIX) : -len(".pid")]
+        if owner.isdigit() and _alive(int(owner)):
+            continue
+        with contextlib.suppress(ValueError, OSError):
+            server = int(pid_file.read_text(encoding="utf-8").strip())
+            if _is_prefect_server(server):
+                os.kill(server, signal.SIGTERM)
+                stopped.append(server)
+        pid_file.unlink(missing_ok=True)
+    return stopped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_prefect_server(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"uvicorn" in command and b"prefect.server.api.server:create_app" in command
+
+
+def start_api(attempts: int = 2) -> str:
+    """The API URL this run reports to, once it answers; EnvironmentProblem after `attempts`."""
+    configured = PREFECT_API_URL.value()
+    causes: list[str] = []
+    for _ in range(attempts):
+        try:
+            if configured:
+                _check_health(configured)
+                return str(configured)
+            stop_orphaned_servers()
+            server = OwnedServer()
+            server.start(timeout=PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+            return server.api_url
+        except Exception as error:
+            causes.append(_one_line(error))
+            if not configured:
+                with contextlib.suppress(Exception):
+                    OwnedServer().stop()
+    raise EnvironmentProblem(_advice(configured, causes[-1]))
+
+
+def _check_health(url: str) -> None:
+    response = httpx.get(f"{url.rstrip('/')}/health", timeout=30)
+    response.raise_for_status()
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:300] + ("..." if len(text) > 300 else "")
+
+
+def _advice(configured: str | None, cause: str) -> str:
+    if configured:
+        return (
+            f"The Prefect API at {configured} did not answer (twice): {cause}. Start that "
+            "server (`make serve`, or its systemd unit), unset PREFECT_API_URL to use a "
+            "temporary local one, or run with --no-flow."
+        )
+    timeout = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+    return (
+        f"Prefect's temporary server did not start (twice, {timeout} s each): {cause}. The "
+        "machine may be overloaded or PREFECT_HOME "
+        f"({prefect_home()}) not writable (its {SERVER_LOG} says more). Try again later, raise "
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, point PREFECT_API_URL at a running "
+        "server (docs/operations.md), or run with --no-flow."
+    )
+
+
+def run_tag() -> str:
+    return f"{RUN_TAG_PREFIX}{socket.gethostname()}:{os.getpid()}"
+
+
+def mark_crashed_runs() -> int:
+    """Flow runs left Running by a `hyposcreen run` of this machine that is gone -> Crashed."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        FlowRunFilterTags,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
+
+    host_prefix = f"{RUN_TAG_PREFIX}{socket.gethostname()}:"
+    marked = 0
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.PENDING])
+                ),
+                tags=FlowRunFilterTags(is_null_=False),
+            )
+        )
+        for run in runs:
+            pids = [t[len(host_prefix) :] for t in run.tags if t.startswith(host_prefix)]
+            if pids and pids[0].isdigit() and not _alive(int(pids[0])):
+                client.set_flow_run_state(
+                    run.id,
+                    Crashed(message="The hyposcreen run that started it was killed."),
+                    force=True,
+                )
+                marked += 1
+    return marked
+
+
+@contextlib.contextmanager
+def orchestrated(input_label: str) -> Iterator[None]:
+    """Around a flow run started by `hyposcreen run`: the API up (start_for_cli), the flow's
+    progress lines on stderr, and the run tagged with this process (so the next run can mark
+    it Crashed if this one is killed)."""
+    from prefect import tags
+
+    progress = logging.getLogger("hyposcreen.progress")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("hyposcreen: %(message)s"))
+    progress.addHandler(handler)
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+    try:
+        print(f"hyposcreen: starting the orchestrator (Prefect) for {input_label}", file=sys.stderr)
+        start_for_cli()
+        with tags(run_tag()):
+            yield
+    except (httpx.TransportError, PrefectHTTPStatusError) as error:
+        raise EnvironmentProblem(
+            f"The orchestrator (Prefect API) stopped answering during the run: "
+            f"{_one_line(error)}. Windows finished before it are in place; run the command "
+            "again (or with --no-flow)."
+        ) from error
+    finally:
+        progress.removeHandler(handler)
+
+
+def start_for_cli() -> str:
+    """start_api, then tidy what killed runs left; a failure of the tidying is only noted."""
+    url = start_api()
+    try:
+        marked = mark_crashed_runs()
+    except Exception as error:
+        print(f"hyposcreen: could not check for crashed runs: {_one_line(error)}", file=sys.stderr)
+    else:
+        if marked:
+            print(f"hyposcreen: marked {marked} killed earlier run(s) Crashed", file=sys.stderr)
+    return url

@@ -1,0 +1,75 @@
+"""The process settings the installed `hyposcreen` command carries itself (no Makefile needed).
+
+Called first thing by the CLI, before anything imports Prefect:
+  * umask 077, so every folder and file a run creates is private to its user;
+  * the orchestrator's environment: a start-up timeout sized for a loaded 2-core machine,
+    analytics and telemetry off, INFO records to the Prefect API (counts only) while Prefect's
+    console handler stays quiet, and a private PREFECT_HOME (`~/.hyposcreen/prefect`) unless the
+    user chose one. A value the user set explicitly in the environment wins (`setdefault`),
+    except the switches that stop data leaving the machine, which are always off.
+
+Nothing here imports Prefect.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PRIVATE_UMASK = 0o077
+STARTUP_TIMEOUT_SECONDS = 180  # a cold start (migrations) took 11-21 s quiet, >120 s at load 7
+
+# Defaults: the user's own environment wins.
+ORCHESTRATOR_DEFAULTS = {
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(STARTUP_TIMEOUT_SECONDS),
+    "PREFECT_LOGGING_LEVEL": "INFO",  # what reaches the flow run's log on the API
+    "PREFECT_LOGGING_TO_API_ENABLED": "true",
+    # Prefect's console handler (also the temporary server's): the terminal gets only
+    # hyposcreen's own lines; the flow run's log on the API keeps everything
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_HANDLERS_DEBUG_LEVEL": "CRITICAL",  # prefect._internal's own stderr handler
+    "PREFECT_SERVER_LOGGING_LEVEL": "ERROR",
+    "PREFECT_SERVER_UI_ENABLED": "false",  # the temporary server needs no UI
+}
+
+# Always set: nothing about the site's runs is sent anywhere.
+NO_TELEMETRY = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
+    "PREFECT_TELEMETRY_ENABLE_RESOURCE_METRICS": "false",
+    "OTEL_SDK_DISABLED": "true",
+    "OTEL_TRACES_EXPORTER": "none",
+    "OTEL_METRICS_EXPORTER": "none",
+    "OTEL_LOGS_EXPORTER": "none",
+}
+
+
+def default_prefect_home() -> Path:
+    return Path.home() / ".hyposcreen" / "prefect"
+
+
+def make_private() -> None:
+    """umask 077: folders 0700 and files 0600 from here on (outputs set their own modes)."""
+    os.umask(PRIVATE_UMASK)
+
+
+def configure_orchestrator(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Put the orchestrator settings into `environ` (default: this process's environment)
+    and return the ones that were chosen here. Must run before Prefect is imported."""
+    env = os.environ if environ is None else environ
+    chosen: dict[str, str] = {}
+    for name, value in ORCHESTRATOR_DEFAULTS.items():
+        if name not in env:
+            env[name] = chosen[name] = value
+    for name, value in NO_TELEMETRY.items():
+        if env.get(name) != value:
+            env[name] = chosen[name] = value
+    if not env.get("PREFECT_HOME"):
+        home = default_prefect_home()
+        env["PREFECT_HOME"] = chosen["PREFECT_HOME"] = str(home)
+    try:  # a run without Prefect (--no-flow, status, audit) needs no PREFECT_HOME
+        Path(env["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        pass  # a flow run then stops with the cause (flows/orchestrator.py, exit 75)
+    return chosen

@@ -1,0 +1,149 @@
+"""`hyposcreen status`: which nights were screened, failed or are still to do, from the state.
+
+Reads the nightly state (SQLite), the last run's run_manifest.json (counts and warnings only)
+and, when PREFECT_API_URL names a Prefect server, the next scheduled flow run over its REST
+API (plain HTTP: nothing under src/hyposcreen imports Prefect). Prints no identifiers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hyposcreen.config import load_mapping
+from hyposcreen.errors import ConfigError
+from hyposcreen.state import STATE_FILE, StateStore
+from hyposcreen.windows import plan_windows
+
+FLOW_NAME = "nightly-screen"
+SHOWN = 7  # nights listed per section
+
+
+@dataclass
+class Status:
+    site: str
+    screened: list[dict[str, Any]]
+    failed: list[dict[str, Any]]
+    pending: list[str]
+    last: dict[str, Any] = field(default_factory=dict)
+    next_run: str | None = None
+
+    def lines(self) -> list[str]:
+        out = [
+            f"site {self.site}: {len(self.screened)} night(s) screened, {len(self.failed)} "
+            f"failed, {len(self.pending)} pending"
+        ]
+        for run in self.screened[-SHOWN:]:
+            out.append(
+                f"  screened {run['window_start'][:10]}: {run['listed']} case(s), {run['out_dir']}"
+            )
+        for fail in self.failed[-SHOWN:]:
+            out.append(
+                f"  FAILED   {fail['window_start'][:10]} at {fail['failed_at']}: "
+                f"{fail['error_type']}: {fail['message']}"
+            )
+        if self.pending:
+            shown = ", ".join(day[:10] for day in self.pending[:SHOWN])
+            more = f" (+{len(self.pending) - SHOWN} more)" if len(self.pending) > SHOWN else ""
+            out.append(f"  pending  {shown}{more}")
+        if self.last:
+            out.append(f"last run: {self.last['summary']}")
+            out += [f"  warning: {w}" for w in self.last.get("warnings", [])]
+        out.append(f"next scheduled run: {self.next_run or 'none known (no Prefect server set)'}")
+        return out
+
+
+def read_status(state_dir: Path, mapping_path: Path | None = None) -> Status:
+    if not (state_dir / STATE_FILE).is_file():
+        raise ConfigError(
+            f"No nightly state in {state_dir} ({STATE_FILE} is missing): give the --state-dir "
+            "the runs use (or set HYPOSCREEN_STATE_DIR)."
+        )
+    site = load_mapping(mapping_path)
+    store = StateStore(state_dir, site.site)
+    screened = store.runs().to_dict("records")
+    failed = store.failures().to_dict("records")
+    pending = [
+        w.start.isoformat()
+        for w in plan_windows(None, None, site.timezone, state_dir=state_dir, site=site.site)
+    ]
+    failed_days = {f["window_start"] for f in failed}
+    pending = [day for day in pending if day not in failed_days]
+    return Status(
+        site.site, screened, failed, pending, _last(screened, failed), next_scheduled_run()
+    )
+
+
+def _last(screened: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[str, Any]:
+    """The most recent outcome: a failure recorded after the last success wins."""
+    if failed and (not screened or max(f["failed_at"] for f in failed) >= _manifest_time(screened)):
+        fail = max(failed, key=lambda f: f["failed_at"])
+        return {
+            "summary": f"FAILED ({fail['error_type']}) for {fail['window_start'][:10]}",
+            "warnings": [],
+        }
+    if not screened:
+        return {}
+    run = screened[-1]
+    manifest = _manifest(Path(run["out_dir"]))
+    warnings = [str(w) for w in manifest.get("warnings", []) or []]
+    tiers = manifest.get("counts_per_tier") or {}
+    outcome = "screened with warnings" if warnings else "screened"
+    return {
+        "summary": f"{outcome} {run['window_start'][:10]}: {run['listed']} case(s) listed "
+        f"(urgent {tiers.get('1', '?')}, soon {tiers.get('2', '?')}, routine "
+        f"{tiers.get('3', '?')}) in {run['out_dir']}",
+        "warnings": warnings,
+    }
+
+
+def _manifest(out_dir: Path) -> dict[str, Any]:
+    try:
+        loaded = json.loads((out_dir / "run_manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _manifest_time(screened: list[dict[str, Any]]) -> str:
+    path = Path(screened[-1]["out_dir"]) / "run_manifest.json"
+    try:
+        from datetime import UTC, datetime
+
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
+    except OSError:
+        return ""
+
+
+def next_scheduled_run() -> str | None:
+    """The next scheduled nightly-screen flow run on the configured Prefect server, if any."""
+    url = os.environ.get("PREFECT_API_URL")
+    if not url:
+        return None
+    query = {
+        "flows": {"name": {"any_": [FLOW_NAME]}},
+        "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+        "sort": "EXPECTED_START_TIME_ASC",
+        "limit": 1,
+    }
+    request = urllib.request.Request(  # noqa: S310 - the operator's own Prefect API
+        f"{url.rstrip('/')}/flow_runs/filter",
+        data=json.dumps(query).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            runs = json.loads(response.read())
+    except (OSError, ValueError) as exc:
+        return f"unknown (the Prefect API at {url} did not answer: {exc})"
+    if not runs:
+        return "none scheduled (is the serve process running?)"
+    run = runs[0]
+    return (
+        f"{run.get('expected_start_time') or run.get('next_scheduled_start_time')} ({run['name']})"
+    )

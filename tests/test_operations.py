@@ -1,0 +1,219 @@
+"""The installed command in operation: its own orchestrator settings, private files, no
+pickles or debris left behind, exit 75 when the orchestrator is unreachable, `status`, and the
+secrets and paths it refuses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hyposcreen.cli import main
+from hyposcreen.config import load_mapping
+from hyposcreen.errors import ConfigError, EnvironmentProblem
+from hyposcreen.report.folders import remove_dead_debris
+from hyposcreen.report.pseudonyms import load_key
+from hyposcreen.runtime_env import configure_orchestrator
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "canonical"
+HYPOSCREEN = Path(sys.executable).with_name("hyposcreen")
+WINDOW = ["--window-start", "2026-11-20T00:00:00", "--window-end", "2026-11-21T00:00:00"]
+KEY = "9f2c4e7a1b3d5f6081a2c3e4f5061728394a5b6c7d8e9f00112233445566778a"
+
+
+def _bare_env(home: Path, **extra: str) -> dict[str, str]:
+    """What a user's shell might give: no Makefile or test settings, only HOME and PATH."""
+    return {"HOME": str(home), "PATH": "/usr/bin:/bin", **extra}
+
+
+def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["/bin/sh", "-c", 'umask 000; exec "$@"', "sh", str(HYPOSCREEN), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def _open_to_others(folder: Path) -> list[Path]:
+    return [p for p in [folder, *folder.rglob("*")] if p.stat().st_mode & 0o077]
+
+
+def _pickles(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file() and p.read_bytes()[:1] == b"\x80"]
+
+
+def _servers_using(prefect_home: Path) -> list[str]:
+    """Running uvicorn processes whose environment names this PREFECT_HOME."""
+    found = subprocess.run(["pgrep", "-f", "uvicorn"], capture_output=True, text=True, check=False)
+    using = []
+    for pid in found.stdout.split():
+        try:
+            if str(prefect_home).encode() in Path(f"/proc/{pid}/environ").read_bytes():
+                using.append(pid)
+        except OSError:
+            continue  # ended meanwhile
+    return using
+
+
+def _dead_pid() -> int:
+    probe = subprocess.Popen(["/bin/true"])
+    probe.wait()
+    return probe.pid
+
+
+@pytest.mark.flow
+def test_the_readme_command_runs_through_prefect_privately_and_quietly(tmp_path: Path) -> None:
+    """`hyposcreen run` as a new user types it (umask 000, no Prefect settings): exit 0, no
+    traceback, progress on stderr, nothing readable by others or pickled under PREFECT_HOME or
+    the output folder, and no temporary server left running."""
+    home = tmp_path / "user"
+    out = tmp_path / "out"
+    done = _cli(["run", "--input", str(SAMPLE), *WINDOW, "--out", str(out)], _bare_env(home))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "database is locked" not in done.stderr
+    assert "hyposcreen: read labs 171 row(s)" in done.stderr
+    prefect_home = home / ".hyposcreen" / "prefect"
+    assert (prefect_home / "prefect.db").is_file()
+    assert _open_to_others(prefect_home) == [] and _pickles(prefect_home) == []
+    # the manifest (counts only) is 0644 by design; its folder is 0700 like every other
+    assert [p.name for p in _open_to_others(out)] == ["run_manifest.json"]
+    assert _servers_using(prefect_home) == []
+
+
+def test_a_partitioned_run_removes_dead_spill_folders_and_leaves_none(tmp_path: Path) -> None:
+    spill = tmp_path / "spill"
+    stale = spill / f".hyposcreen-partitions-{_dead_pid()}-x1y2"
+    stale.mkdir(parents=True)
+    (stale / "cleaned-0.pkl").write_bytes(b"\x80\x05stale patient rows")
+    out = tmp_path / "out"
+    env = _bare_env(tmp_path / "user", HYPOSCREEN_SPILL_DIR=str(spill))
+    args = ["run", "--no-flow", "--partitions", "2", "--input", str(SAMPLE), *WINDOW]
+    done = _cli([*args, "--out", str(out)], env)
+    assert done.returncode in (0, 4), done.stderr
+    assert list(spill.iterdir()) == []
+    assert [p.name for p in _open_to_others(out)] == ["run_manifest.json"]
+    assert _pickles(out) == []
+
+
+def test_debris_of_a_live_process_stays(tmp_path: Path) -> None:
+    live = tmp_path / f".hyposcreen-partitions-{os.getppid()}-abc"
+    dead = tmp_path / f".hyposcreen-partitions-{_dead_pid()}-abc"
+    live.mkdir()
+    dead.mkdir()
+    assert remove_dead_debris(tmp_path, ".hyposcreen-partitions-") == [dead]
+    assert live.is_dir()
+
+
+def test_an_unreachable_prefect_api_is_an_environment_problem(tmp_path: Path) -> None:
+    """PREFECT_API_URL names a server that is down: tried twice, then exit 75 with the cause
+    and what to do, in one paragraph."""
+    env = _bare_env(tmp_path / "user", PREFECT_API_URL="http://127.0.0.1:9/api")
+    done = _cli(["run", "--input", str(SAMPLE), *WINDOW, "--out", str(tmp_path / "o")], env)
+    assert done.returncode == EnvironmentProblem.exit_code
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("hyposcreen: error: The Prefect API at http://127.0.0.1:9/api")
+    assert "--no-flow" in last
+
+
+def test_a_temporary_server_that_does_not_start_in_time_is_an_environment_problem(
+    tmp_path: Path,
+) -> None:
+    """A 1 s start-up timeout cannot be met: two tries, exit 75, and no server left over."""
+    home = tmp_path / "prefect"
+    env = _bare_env(
+        tmp_path / "user",
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="1",
+    )
+    done = _cli(["run", "--input", str(SAMPLE), *WINDOW, "--out", str(tmp_path / "o")], env)
+    assert done.returncode == EnvironmentProblem.exit_code, done.stderr
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("hyposcreen: error: Prefect's temporary server did not start")
+    assert "(twice, 1 s each)" in last and "--no-flow" in last
+    assert list(home.glob("temporary-server-*.pid")) == []
+    assert _servers_using(home) == []
+
+
+def test_orchestrator_settings_default_but_telemetry_is_always_off(tmp_path: Path) -> None:
+    home = str(tmp_path / "prefect")
+    env = {
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "300",
+        "DO_NOT_TRACK": "0",
+        "PREFECT_HOME": home,
+    }
+    configure_orchestrator(env)
+    assert env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == "300"  # the user's wins
+    assert env["DO_NOT_TRACK"] == "1" and env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert env["PREFECT_LOGGING_LEVEL"] == "INFO"
+    assert env["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] == "CRITICAL"
+    assert env["PREFECT_HOME"] == home
+
+
+def test_status_lists_screened_failed_and_pending_nights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state"
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), *WINDOW, "--state-dir", str(state)]
+    assert main([*argv, "--out", str(tmp_path / "out")]) in (0, 4)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    night = ["--window-start", "2026-11-21T00:00:00", "--window-end", "2026-11-22T00:00:00"]
+    failing = ["run", "--no-flow", "--input", str(empty), *night, "--state-dir", str(state)]
+    assert main([*failing, "--out", str(tmp_path / "out")]) == 3  # kept in the state
+    capsys.readouterr()
+    assert main(["status", "--state-dir", str(state)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("site default: 1 night(s) screened, 1 failed, ")
+    assert "screened 2026-11-20: 35 case(s)" in text
+    assert "FAILED   2026-11-21 at " in text and ": InputError: Input folder" in text
+    assert "last run: FAILED (InputError) for 2026-11-21" in text
+    assert "next scheduled run: none known" in text
+    pending = pd.date_range("2026-11-22", pd.Timestamp.now().normalize(), inclusive="left")
+    assert f"{len(pending)} pending" in text.splitlines()[0]
+
+
+def test_status_without_a_state_is_a_settings_error(tmp_path: Path) -> None:
+    assert main(["status", "--state-dir", str(tmp_path)]) == ConfigError.exit_code
+
+
+def test_pseudonym_key_file_is_refused_when_exposed_or_weak(tmp_path: Path) -> None:
+    data, out, secrets = tmp_path / "extract", tmp_path / "out", tmp_path / "secrets"
+    for folder in (data, out, secrets):
+        folder.mkdir()
+    key = secrets / "pseudonym.key"
+    key.write_text(KEY + "\n")
+    key.chmod(0o600)
+    assert load_key(key, (data, out)) == KEY.encode()
+    key.chmod(0o640)
+    with pytest.raises(ConfigError, match="readable by group or others"):
+        load_key(key, (data, out))
+    for inside in (data / "pseudonym.key", out / "pseudonym.key"):
+        inside.write_text(KEY)
+        inside.chmod(0o600)
+        with pytest.raises(ConfigError, match="apart from what it protects"):
+            load_key(inside, (data, out))
+    for weak in (KEY[:62], "a" * 64, "ab" * 40):  # 31 bytes; one character; two characters
+        key.write_text(weak)
+        key.chmod(0o600)
+        with pytest.raises(ConfigError, match="too short or not random enough"):
+            load_key(key, (data, out))
+
+
+@pytest.mark.parametrize("stem", ["../elsewhere/labs", "/etc/labs", "~/labs", "a/../../labs"])
+def test_a_mapping_file_cannot_point_outside_the_input_folder(tmp_path: Path, stem: str) -> None:
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text(f"tables:\n  labs:\n    file: {stem}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="must name a file inside the input folder"):
+        load_mapping(mapping)
+    mapping.write_text("tables:\n  labs:\n    file: exports/lab_export\n", encoding="utf-8")
+    assert load_mapping(mapping).table("labs").file == "exports/lab_export"
