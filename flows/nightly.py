@@ -6,7 +6,6 @@ logic lives in the core. Flow parameters are paths and strings only (Prefect's 5
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import datetime
@@ -26,14 +25,12 @@ from flows.orchestrator import orchestrated  # noqa: F401 - the CLI's entry
 from hyposcreen import partition, pipeline
 from hyposcreen.config import RunSettings, load_mapping
 from hyposcreen.errors import ConfigError, HyposcreenError
+from hyposcreen.failures import FAILED_FILE, write_failed_json
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.pipeline import CleanedInputs, RunContext, RunSummary
 from hyposcreen.run_warnings import warning_texts
 from hyposcreen.screen.cases import ScreenResult
 from hyposcreen.windows import out_folder, plan_windows, window_label
-
-FAILED_FILE = "FAILED.json"
-
 
 # --- parameters -> settings ------------------------------------------------------------------
 
@@ -190,13 +187,9 @@ def publish(summary: RunSummary, seconds: float) -> dict[str, Any]:
 
 
 def write_failure(out_dir: Path, record: dict[str, Any]) -> Path | None:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / FAILED_FILE
-        path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    except OSError as exc:
-        get_run_logger().error("Could not write %s in %s: %s", FAILED_FILE, out_dir, exc)
-        return None
+    path = write_failed_json(out_dir, record)
+    if path is None:
+        get_run_logger().error("Could not write %s in %s", FAILED_FILE, out_dir)
     return path
 
 

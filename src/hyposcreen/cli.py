@@ -20,7 +20,7 @@ from hyposcreen.cli_ops import (
     status_command,
 )
 from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS, HyposcreenError
-from hyposcreen.failures import environment_problem, write_failed_json
+from hyposcreen.failures import environment_problem, failure_record, write_failed_json
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 70
@@ -284,7 +284,10 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
                 prepare(settings), args.partitions, args.executor, args.dask_address
             )
         except BaseException as error:
-            write_failed_json(settings.out_dir, error, window.label())
+            write_failed_json(
+                settings.out_dir,
+                failure_record(error, (window.start.isoformat(), window.end.isoformat())),
+            )
             remember_failure(state_dir, site.site, window, error, settings.out_dir)
             raise
         (settings.out_dir / "FAILED.json").unlink(missing_ok=True)

@@ -9,6 +9,7 @@ import sqlite3
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from hyposcreen import __version__
 from hyposcreen.errors import EnvironmentProblem, HyposcreenError, InputError
@@ -16,30 +17,38 @@ from hyposcreen.errors import EnvironmentProblem, HyposcreenError, InputError
 FAILED_FILE = "FAILED.json"
 
 
-def write_failed_json(out_dir: Path, error: BaseException, window: str) -> None:
-    """FAILED.json beside the outputs, as the flow writes it (no values from the extract)."""
+def failure_record(error: BaseException, window: tuple[str | None, str | None]) -> dict[str, Any]:
+    """What FAILED.json and the failure alerts say: type, message, window, time. Data values
+    never enter it; an environment problem is named as one (exit 75), a bug as a bug."""
     error = environment_problem(error) or error
     if isinstance(error, HyposcreenError):
         message = str(error)
         if isinstance(error, InputError) and error.examples:
             message = message.split(" Examples: ")[0]  # examples may quote patient rows
     else:
-        message = "Internal error in hyposcreen (a bug, not a problem with the data)."
-    start, _, end = window.partition("/")
-    record = {
+        message = (
+            "Internal error in hyposcreen (a bug, not a problem with the data); rerun with "
+            "HYPOSCREEN_DEBUG=1, or read the flow run's log, for the traceback."
+        )
+    return {
         "error_type": type(error).__name__,
         "message": message,
-        "window": {"start": start, "end": end},
+        "window": {"start": window[0], "end": window[1]},
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "hyposcreen_version": __version__,
     }
+
+
+def write_failed_json(out_dir: Path, record: dict[str, Any]) -> Path | None:
+    """FAILED.json beside the outputs; None (and a line on stderr) when it cannot be written."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / FAILED_FILE).write_text(
-            json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
+        path = out_dir / FAILED_FILE
+        path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     except OSError as exc:
-        print(f"hyposcreen: could not write FAILED.json in {out_dir}: {exc}", file=sys.stderr)
+        print(f"hyposcreen: could not write {FAILED_FILE} in {out_dir}: {exc}", file=sys.stderr)
+        return None
+    return path
 
 
 def environment_problem(error: BaseException) -> EnvironmentProblem | None:

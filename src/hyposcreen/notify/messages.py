@@ -7,13 +7,13 @@ FAILED.json's record: error type and a message that never quotes data rows).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
-import hyposcreen
-from hyposcreen.errors import HyposcreenError, InputError
+from hyposcreen.failures import failure_record
 from hyposcreen.run_warnings import warning_texts
+
+__all__ = ["failure_record"]  # FAILED.json's record, also what a failure alert says
 
 TIER_NAMES = {"1": "urgent", "2": "soon", "3": "routine"}
 FAILURE, WARNINGS, SUMMARY = "failure", "warnings", "summary"
@@ -70,23 +70,3 @@ def _folder(counts: dict[str, Any]) -> str:
     if counts.get("review_csv"):
         return str(PurePath(str(counts["review_csv"])).parent)
     return "unknown"
-
-
-def failure_record(error: BaseException, window: tuple[str | None, str | None]) -> dict[str, Any]:
-    """What FAILED.json says: type, message, window, time. Data values never enter it."""
-    if isinstance(error, HyposcreenError):
-        message = str(error)
-        if isinstance(error, InputError) and error.examples:
-            message = message.split(" Examples: ")[0]  # examples may quote patient rows
-    else:
-        message = (
-            "Internal error in hyposcreen (a bug, not a problem with the data); the flow run's "
-            "log holds the traceback."
-        )
-    return {
-        "error_type": type(error).__name__,
-        "message": message,
-        "window": {"start": window[0], "end": window[1]},
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "hyposcreen_version": hyposcreen.__version__,
-    }

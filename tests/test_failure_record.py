@@ -1,0 +1,44 @@
+"""FAILED.json and failure alerts name who must act: the machine, the input, or a bug."""
+
+from __future__ import annotations
+
+import errno
+import json
+import sqlite3
+from pathlib import Path
+
+from hyposcreen.errors import InputError
+from hyposcreen.failures import failure_record, write_failed_json
+
+WINDOW = ("2026-11-20T00:00:00", "2026-11-21T00:00:00")
+
+
+def test_a_full_disk_is_recorded_as_an_environment_problem_not_a_bug(tmp_path: Path) -> None:
+    """The flow and the plain run share one record: ENOSPC is exit 75's kind, with what to do."""
+    record = failure_record(OSError(errno.ENOSPC, "No space left on device"), WINDOW)
+    assert record["error_type"] == "EnvironmentProblem"
+    assert "Internal error" not in record["message"]
+    assert "space" in record["message"].lower()
+    path = write_failed_json(tmp_path / "out", record)
+    assert path is not None
+    assert json.loads(path.read_text(encoding="utf-8"))["window"]["start"] == WINDOW[0]
+
+
+def test_a_damaged_state_database_is_recorded_as_an_environment_problem() -> None:
+    record = failure_record(sqlite3.DatabaseError("file is not a database"), WINDOW)
+    assert record["error_type"] == "EnvironmentProblem"
+    assert "state database" in record["message"]
+
+
+def test_input_examples_never_enter_the_record() -> None:
+    """Examples may quote patient rows: the record keeps the message without them."""
+    error = InputError("labs.csv: column value_raw is broken.", examples=["labs.csv:3 ZZLEAK"])
+    record = failure_record(error, WINDOW)
+    assert record["error_type"] == "InputError"
+    assert "ZZLEAK" not in json.dumps(record)
+
+
+def test_a_bug_is_named_as_one_without_its_text() -> None:
+    record = failure_record(KeyError("P0001 secret"), WINDOW)
+    assert record["message"].startswith("Internal error in hyposcreen")
+    assert "P0001" not in json.dumps(record)
