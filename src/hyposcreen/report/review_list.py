@@ -7,6 +7,7 @@ import pandas as pd
 
 from hyposcreen.report.considerations import considerations
 from hyposcreen.report.numbers import one_decimal_text, round_one_decimal
+from hyposcreen.report.safe_cells import NUMERIC_ATTR
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.cases import ScreenResult
 
@@ -294,19 +295,18 @@ def _empty_review(with_identifiers: bool) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=types.get(c, "str")) for c in columns})
 
 
+# the review-list columns to_text writes as numbers in text (write_csv keeps them numbers)
+NUMBERS_AS_TEXT = ("index_sodium", "corrected_sodium", "latest_sodium", "delta_48h", "index_glucose")
+
+
 def to_text(review: pd.DataFrame) -> pd.DataFrame:
     """CSV rendering: ISO times, one decimal, true/false, '' for missing."""
     text = review.copy()
     for column in ("index_time", "nadir_time", "window_start", "window_end"):
         text[column] = iso(pd.to_datetime(review[column]))
-    for column in (
-        "index_sodium",
-        "corrected_sodium",
-        "latest_sodium",
-        "delta_48h",
-        "index_glucose",
-    ):
+    for column in NUMBERS_AS_TEXT:
         text[column] = one_decimal(review[column])
+    text.attrs[NUMERIC_ATTR] = NUMBERS_AS_TEXT  # write_csv keeps their plain numbers
     for column in ("overcorrection", "correction_risk", "cramp_documented"):
         text[column] = np.where(review[column].astype(bool), "true", "false")
     return text
