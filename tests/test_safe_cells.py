@@ -52,9 +52,7 @@ def test_frames_keep_numeric_columns_numeric() -> None:
     assert safe["shown"].tolist() == ["-5.0", "'-1+1"]  # numeric column: only the formula
     assert frame["drug"].tolist() == ["=cmd", "-2+3"]  # the caller's frame is not changed
     # a trailing newline does not make a plain number of a formula-like text
-    assert neutralise_frame(pd.DataFrame({"x": ["-1\n"]}), numeric=["x"])["x"].tolist() == [
-        "'-1\n"
-    ]
+    assert neutralise_frame(pd.DataFrame({"x": ["-1\n"]}), numeric=["x"])["x"].tolist() == ["'-1\n"]
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +175,7 @@ def test_payload_ids_values_and_raw_lines_are_neutralised_in_every_csv(
     ids = set(review["patient_id"])
     # the payload ids are listed and written inert, each with its leading quote
     assert {"'=1+1", "'+1", "'-1+1", "'@SUM(1)", "'-0012"} <= ids
-    assert not any(i.startswith(('=', '+', '-', '@', '\t', '\r')) for i in ids)
+    assert not any(i.startswith(("=", "+", "-", "@", "\t", "\r")) for i in ids)
     quarantine = (id_payload_out / "quarantine.csv").read_text(encoding="utf-8")
     assert "=1+1,@SUM(1),-1+1" in quarantine or "@SUM(1)" in quarantine  # the raw row is kept
     for name in ("review_list.csv", "evidence.csv", "quarantine.csv"):
