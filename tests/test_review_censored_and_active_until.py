@@ -94,3 +94,13 @@ def test_the_page_shows_the_mark_the_active_until_date_and_one_date_form(
     assert "potassium 3 mmol/L" not in text and "potassium 3.0 mmol/L" not in text
     assert "Mirtazapine 15 mg (start 01 Nov 2026, no end date, active until 01 Dec 2026" in text
     assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text)  # no ISO date left on the page
+
+
+def test_an_albumin_corrected_calcium_is_named_so_on_the_page() -> None:
+    """The evidence value of a total calcium is the corrected one; the measured follows."""
+    text = "calcium_total 8.2 mg/dL at x (total 7.8 mg/dL, albumin 3.5 g/dL)"
+    assert lab_label(text) == (
+        "calcium (albumin-corrected) 8.2 mg/dL at x (total 7.8 mg/dL, albumin 3.5 g/dL)"
+    )
+    plain = "calcium_total 8.2 mg/dL at x (total 8.2 mg/dL, no albumin correction)"
+    assert lab_label(plain).startswith("calcium total 8.2 mg/dL")

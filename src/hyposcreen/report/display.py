@@ -105,7 +105,10 @@ def lab_label(text: str) -> str:
     analyte = found.group("analyte")
     value = clinical_value(analyte, float(found.group("value")))
     sign = found.group("sign") or ""
-    return f"{analyte.replace('_', ' ')} {sign}{value} {found.group('rest')}"
+    name = analyte.replace("_", " ")
+    if analyte == "calcium_total" and re.search(r"albumin \d", found.group("rest")):
+        name = "calcium (albumin-corrected)"  # the value is corrected; the measured follows
+    return f"{name} {sign}{value} {found.group('rest')}"
 
 
 def evidence_in_words(
