@@ -3,8 +3,10 @@
 The attacker reads audit_tables.csv only and writes down what anyone can: the tiers add up to
 the listed cases, listed and not listed add up to the cases, each month's cells add up to the
 total, a cell published twice (cases in two tables, a share's denominator) is one number, and
-a primary-suppressed cell lies between 1 and k-1. For every hidden cell they then minimise and
-maximise it by linear programming (scipy's HiGHS); a cell is recovered when both agree.
+a primary-suppressed cell lies between 1 and k-1, and the counts that are subsets of others
+are no larger than them (usable <= read results, cases with a risk factor <= listed, a risk
+factor's cases <= cases with any, ...). For every hidden cell they then minimise and maximise it
+by linear programming (scipy's HiGHS); a cell is recovered when both agree.
 """
 
 from __future__ import annotations
@@ -28,6 +30,20 @@ TOTAL = "total"
 # the numbers two tables share: attrition steps named like a cases_by_tier row, denominators
 _SAME = {("attrition", "cases"): "cases", ("attrition", "listed"): "listed"}
 _DENOMINATOR = {"coded_without_low_sodium_share": "coded_patients"}
+# (smaller, larger) keys within a period: what a reader knows of the funnel and the shares
+ORDERED = [
+    ("attrition:usable_results", "attrition:sodium_results_in_window"),
+    ("attrition:hyponatremic_results", "attrition:usable_results"),
+    ("attrition:hyperglycemia_related_results", "attrition:usable_results"),
+    ("cases", "attrition:hyponatremic_results"),
+    ("attrition:cases_with_risk_factor", "cases"),
+    ("attrition:cases_with_risk_factor", "listed"),
+    ("over_rapid_correction:overcorrection_rate", "listed"),
+    ("workup:workup_complete_rate", "cases"),
+    ("coding_gap:cases_coded_share", "cases"),
+    ("coding_gap:coded_without_low_sodium_share", "coded_patients"),
+    ("severe_follow_up:median_hours_to_next_sodium", "attrition:hyponatremic_results"),
+] + [(f"risk_factors:{name}", "attrition:cases_with_risk_factor") for name in VOCABULARY]
 Cell = tuple[str, str]
 
 
@@ -56,6 +72,9 @@ def _published(tables: pd.DataFrame) -> tuple[dict[Cell, float], dict[Cell, str]
         kind = str(row["suppressed"] or "")
         if row["unit"] == "count":
             note(row["period"], _key(row), row["value"], kind)
+        elif row["unit"] == "hours":
+            denominator_kind = kind if pd.isna(row["denominator"]) else ""
+            note(row["period"], _key(row), row["denominator"], denominator_kind)
         elif row["unit"] == "share":
             numerator_kind = kind if pd.isna(row["numerator"]) else ""
             note(row["period"], _key(row), row["numerator"], numerator_kind)
@@ -66,9 +85,12 @@ def _published(tables: pd.DataFrame) -> tuple[dict[Cell, float], dict[Cell, str]
     return known, hidden
 
 
-def attack(tables: pd.DataFrame, k: int = K) -> dict[Cell, tuple[float, float]]:
+def attack(
+    tables: pd.DataFrame, k: int = K, ordered: bool = True
+) -> dict[Cell, tuple[float, float]]:
     """(period, key) -> (lowest, highest) value consistent with everything published, for
-    every hidden count; shown counts are constants."""
+    every hidden count; shown counts are constants. With `ordered` the attacker also uses
+    the orderings of subset counts (ORDERED)."""
     known, hidden = _published(tables)
     unknowns = sorted(hidden)
     if not unknowns:
@@ -78,8 +100,9 @@ def attack(tables: pd.DataFrame, k: int = K) -> dict[Cell, tuple[float, float]]:
     months = [p for p in periods if p != TOTAL]
     keys = sorted({key for _, key in [*known, *hidden]})
     rows, rhs = [], []
+    upper_rows, upper_rhs = [], []
 
-    def equation(terms: Iterable[tuple[tuple[str, str], float]]) -> None:
+    def equation(terms: Iterable[tuple[tuple[str, str], float]], at_most: bool = False) -> None:
         terms = list(terms)
         if not all(cell in index or cell in known for cell, _ in terms):
             return
@@ -91,8 +114,12 @@ def attack(tables: pd.DataFrame, k: int = K) -> dict[Cell, tuple[float, float]]:
             else:
                 constant -= sign * known[cell]
         if row.any():
-            rows.append(row)
-            rhs.append(constant)
+            (upper_rows if at_most else rows).append(row)
+            (upper_rhs if at_most else rhs).append(constant)
+
+    for period in periods if ordered else []:
+        for smaller, larger in ORDERED:
+            equation([((period, smaller), 1.0), ((period, larger), -1.0)], at_most=True)
 
     for period in periods:
         equation([((period, t), 1.0) for t in ("tier_1", "tier_2", "tier_3")]
@@ -104,12 +131,15 @@ def attack(tables: pd.DataFrame, k: int = K) -> dict[Cell, tuple[float, float]]:
     bounds = [(1, k - 1) if hidden[cell] == "primary" else (0, None) for cell in unknowns]
     a_eq = np.array(rows) if rows else None
     b_eq = np.array(rhs) if rows else None
+    a_ub = np.array(upper_rows) if upper_rows else None
+    b_ub = np.array(upper_rhs) if upper_rows else None
     found = {}
     for cell, i in index.items():
         objective = np.zeros(len(unknowns))
         objective[i] = 1.0
-        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        given = {"A_ub": a_ub, "b_ub": b_ub, "A_eq": a_eq, "b_eq": b_eq, "bounds": bounds}
+        low = linprog(objective, method="highs", **given)
+        high = linprog(-objective, method="highs", **given)
         assert low.status in (0, 3) and high.status in (0, 3), (cell, low.message, high.message)
         found[cell] = (low.fun if low.status == 0 else 0.0,
                        -high.fun if high.status == 0 else np.inf)  # fmt: skip
@@ -122,10 +152,12 @@ def _period(label: str, tiers: tuple[int, int, int], not_listed: int, **extra: i
     counts = {
         "cases": cases, "listed": listed, "not_listed": not_listed,
         "tier_1": tiers[0], "tier_2": tiers[1], "tier_3": tiers[2],
-        "rf_thiazide_diuretic": extra.get("thiazide", listed // 2),
-        "rf_ssri": extra.get("ssri", 12), "overcorrection": extra.get("overcorrection", 0),
+        "rf_thiazide_diuretic": min(listed, extra.get("thiazide", listed // 2)),
+        "rf_ssri": min(listed, extra.get("ssri", 12)),
+        "overcorrection": min(listed, extra.get("overcorrection", 0)),
         "workup_complete": extra.get("workup", cases // 2), "severe_results": 0,
-        "cases_coded": extra.get("coded", 0), "coded_patients": extra.get("coded_patients", 0),
+        "cases_coded": min(cases, extra.get("coded", 0)),
+        "coded_patients": extra.get("coded_patients", 0),
         "coded_without_low_sodium": 0, "severe_with_next_sodium": 0,
     }  # fmt: skip
     read = extra.get("read", 500)
@@ -183,7 +215,7 @@ def test_the_attacker_recovers_a_cell_hidden_without_complementary_suppression()
     assert attack(tables, k=K)[("2026-02", "tier_1")] == (3.0, 3.0)
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", [*range(6), 18, 22, 29])  # 18, 22, 29 leaked by orderings
 def test_no_hidden_cell_is_recovered_in_random_audits(seed: int) -> None:
     rng = np.random.default_rng(seed)
     periods = []

@@ -120,3 +120,22 @@ def test_data_docs_read_cleanly_offline(
         assert not re.search(r"\d+\.\d{3,}\s*%", html), page.name
     index = (docs / "index.html").read_text(encoding="utf-8")
     assert "limit 5 %" in index and "limit 20 %" in index
+
+
+def test_identifier_files_are_private_and_counts_only_files_may_be_read(
+    planted_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """Files with values from the extract are 0600; the manifest and the Data Docs, which
+    the tests above show to be free of them, may be readable by others (0644)."""
+    out, _ = planted_run
+    folder = next(out.rglob("review_list.csv")).parent
+    private = ["review_list.csv", "review_list.parquet", "review_list.html", "review_list.xlsx",
+               "evidence.csv", "quarantine.csv", "coverage.csv"]  # fmt: skip
+    for name in private:
+        assert (folder / name).stat().st_mode & 0o777 == 0o600, name
+    for path in _identifier_free_files(out):
+        assert path.stat().st_mode & 0o022 == 0, path  # nobody else may change them
+    assert (folder / "run_manifest.json").stat().st_mode & 0o777 == 0o644
+    # every file in the folder is one or the other: nothing else is written
+    written = {p.name for p in folder.iterdir() if p.is_file()}
+    assert written == {*private, "run_manifest.json"}

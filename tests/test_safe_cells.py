@@ -26,17 +26,33 @@ def test_risky_text_gets_a_leading_quote(payload: str) -> None:
     assert neutralise_text(payload) == "'" + payload
 
 
-@pytest.mark.parametrize("value", ["-5.0", "+3", "-0.25", "1e-3", "Furosemide", "", "'=x", 7, -5.0])
+@pytest.mark.parametrize("value", ["1e-3", "Furosemide", "", "'=x", 7, -5.0])
 def test_numbers_and_plain_text_stay_as_they_are(value: object) -> None:
     assert neutralise_text(value) == value
 
 
+@pytest.mark.parametrize("payload", ["=1+1", "+1", "-1+1", "@SUM(1)", "\t=1", "\r=1", "-12"])
+def test_text_that_looks_like_a_number_is_text_too(payload: str) -> None:
+    """'+1' and '-12' in a text column (a patient id) would be read as numbers and the id
+    lost ('-0012' -> -12): text is neutralised whatever it looks like."""
+    assert neutralise_text(payload) == "'" + payload
+    frame = pd.DataFrame({"patient_id": [payload, "P001"]})
+    assert neutralise_frame(frame)["patient_id"].tolist() == ["'" + payload, "P001"]
+
+
 def test_frames_keep_numeric_columns_numeric() -> None:
-    frame = pd.DataFrame({"delta": [-5.0, 2.0], "drug": ["=cmd", "-2+3"], "n": [1, -2]})
-    safe = neutralise_frame(frame)
+    frame = pd.DataFrame(
+        {"delta": [-5.0, 2.0], "drug": ["=cmd", "-2+3"], "n": [1, -2], "id": ["-5.0", "+3"],
+         "shown": ["-5.0", "-1+1"]}
+    )  # fmt: skip
+    safe = neutralise_frame(frame, numeric=["shown"])
     assert safe["delta"].tolist() == [-5.0, 2.0] and safe["n"].tolist() == [1, -2]
     assert safe["drug"].tolist() == ["'=cmd", "'-2+3"]
+    assert safe["id"].tolist() == ["'-5.0", "'+3"]  # text column: numbers-as-text neutralised
+    assert safe["shown"].tolist() == ["-5.0", "'-1+1"]  # numeric column: only the formula
     assert frame["drug"].tolist() == ["=cmd", "-2+3"]  # the caller's frame is not changed
+    # a trailing newline does not make a plain number of a formula-like text
+    assert neutralise_frame(pd.DataFrame({"x": ["-1\n"]}), numeric=["x"])["x"].tolist() == ["'-1\n"]
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +120,84 @@ def test_xlsx_stores_text_as_text_and_no_formula(injected_out: Path) -> None:
     assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
     assert sheet.print_title_rows == "$1:$1"
     assert sheet["A1"].value == "Rank" and sheet["C1"].value == "Patient"
+
+
+# the brief's payloads, as patient ids of listed patients (a text column everywhere)
+ID_PAYLOADS = {"P003": "=1+1", "P004": "+1", "P005": "-1+1", "P006": "@SUM(1)",
+               "P007": "\t=1", "P009": "\r=1", "P010": "-0012"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def id_payload_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Payload patient ids, a payload lab value (quarantined) and a malformed raw line that
+    starts with `=` (quarantined with its original text)."""
+    folder = tmp_path_factory.mktemp("id_payloads")
+    inputs = folder / "in"
+    inputs.mkdir()
+    for name in ("labs", "medications", "diagnoses", "patients"):
+        frame = pd.read_csv(SAMPLE / f"{name}.csv", dtype=str, keep_default_na=False)
+        frame["patient_id"] = frame["patient_id"].replace(ID_PAYLOADS)
+        if name == "labs":
+            frame.loc[frame.index[0], "value_raw"] = "=1+1"
+        text = frame.to_csv(index=False)
+        if name == "labs":
+            text += "=1+1,@SUM(1),-1+1\n"  # too few fields: a malformed row
+        (inputs / f"{name}.csv").write_text(text, encoding="utf-8")
+    out = folder / "out"
+    run_pipeline(RunSettings(input_dir=inputs, out_dir=out, window=parse_window(*WINDOW)))
+    return next(out.rglob("review_list.csv")).parent
+
+
+NUMERIC_CSV_COLUMNS = {"index_sodium", "corrected_sodium", "latest_sodium", "delta_48h",
+                       "index_glucose", "rank", "tier", "n_low_results", "source_row"}  # fmt: skip
+
+
+def _risky_cells(path: Path, numeric: set[str]) -> list[tuple[str, str]]:
+    """(column, cell) of every cell a spreadsheet would read as a formula or, in a text
+    column, as a number."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    found = []
+    for row in rows:
+        for column, cell in row.items():
+            if not cell or cell[0] not in "=+-@\t\r":
+                continue
+            if column in numeric and _number(cell):
+                continue
+            found.append((column, cell))
+    return found
+
+
+def test_payload_ids_values_and_raw_lines_are_neutralised_in_every_csv(
+    id_payload_out: Path,
+) -> None:
+    review = pd.read_csv(id_payload_out / "review_list.csv", dtype=str, keep_default_na=False)
+    ids = set(review["patient_id"])
+    # the payload ids are listed and written inert, each with its leading quote
+    assert {"'=1+1", "'+1", "'-1+1", "'@SUM(1)", "'-0012"} <= ids
+    assert not any(i.startswith(("=", "+", "-", "@", "\t", "\r")) for i in ids)
+    quarantine = (id_payload_out / "quarantine.csv").read_text(encoding="utf-8")
+    assert "=1+1,@SUM(1),-1+1" in quarantine or "@SUM(1)" in quarantine  # the raw row is kept
+    for name in ("review_list.csv", "evidence.csv", "quarantine.csv"):
+        assert _risky_cells(id_payload_out / name, NUMERIC_CSV_COLUMNS) == [], name
+    # numbers in numeric columns stay numbers (a fall over 48 h is negative)
+    assert review["delta_48h"].str.startswith("-").any()
+    assert not review["delta_48h"].str.startswith("'").any()
+
+
+def test_the_workbook_keeps_payload_ids_as_inert_text(id_payload_out: Path) -> None:
+    sheet = load_workbook(id_payload_out / "review_list.xlsx")["Review list"]
+    ids = {row[2] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert {"'+1", "'-0012", "'=1+1"} <= ids
+    numbers = [row[8] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert all(v is None or isinstance(v, float | int) for v in numbers)  # delta_48h
+
+
+def test_audit_tables_keep_numbers_and_neutralise_text(tmp_path: Path) -> None:
+    from hyposcreen.audit import AuditSettings, run_audit
+
+    run_audit(AuditSettings(input_dir=SAMPLE, out_dir=tmp_path, start=pd.Timestamp("2026-10-01"),
+                            end=pd.Timestamp("2026-12-01")))  # fmt: skip
+    assert _risky_cells(tmp_path / "audit_tables.csv", {"value", "numerator", "denominator"}) == []
+    tables = pd.read_csv(tmp_path / "audit_tables.csv")
+    assert pd.api.types.is_numeric_dtype(tables["value"])  # counts and shares stay numbers

@@ -158,7 +158,7 @@ def run_audit(settings: AuditSettings) -> AuditSummary:
         "site": ctx.mapping.site,
         "patient_export": export_note,
     }
-    write_csv(out / "audit_tables.csv", frame, mode=AGGREGATE_MODE)
+    write_csv(out / "audit_tables.csv", frame, mode=AGGREGATE_MODE, numeric=("value",))
     html = render_audit_page(frame, about, min_cell)
 
     def _write_html(tmp: Path) -> None:

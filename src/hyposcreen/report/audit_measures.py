@@ -143,6 +143,21 @@ _FUNNEL_DIFFERENCES = [
     ("cases", "cases_any_rf"),
     ("cases", "listed"),
 ]
+# (smaller, larger) cells a reader knows to be ordered within a period (a subset counted
+# against its whole); the suppression uses each one where the true counts obey it
+_ORDERINGS = [
+    ("attrition_usable_results", "attrition_sodium_results_in_window"),
+    ("attrition_hyponatremic_results", "attrition_usable_results"),
+    ("attrition_hyperglycemia_related_results", "attrition_usable_results"),
+    ("cases", "attrition_hyponatremic_results"),
+    ("cases_any_rf", "cases"),
+    ("cases_any_rf", "listed"),
+    ("overcorrection", "listed"),
+    ("workup_complete", "cases"),
+    ("cases_coded", "cases"),
+    ("coded_without_low_sodium", "coded_patients"),
+    ("severe_with_next_sodium", "attrition_hyponatremic_results"),
+]
 _RATES = [  # table, measure, numerator cell, denominator cell
     ("over_rapid_correction", "overcorrection_rate", "overcorrection", "cases"),
     ("workup", "workup_complete_rate", "workup_complete", "cases"),
@@ -166,7 +181,8 @@ def hidden_cells(
     counts = {data.period: _cells(data) for data in periods}
     differences = _FUNNEL_DIFFERENCES + [("cases", f"rf_{name}") for name in vocabulary]
     differences += [(den, num) for _, _, num, den in _RATES]
-    problem = build_problem(counts, TOTAL, _PARTITIONS, differences, min_cell)
+    orderings = _ORDERINGS + [(f"rf_{name}", "cases_any_rf") for name in vocabulary]
+    problem = build_problem(counts, TOTAL, _PARTITIONS, differences, min_cell, orderings)
     return suppress(problem, TOTAL)
 
 

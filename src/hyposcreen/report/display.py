@@ -1,6 +1,7 @@
 """Plain clinical words for the page and the spreadsheet (the CSV keeps machine values).
 
-- times in one format with the site's zone named: "20 Nov 2026 05:00 CET";
+- times in one format with the site's zone named: "20 Nov 2026 05:00 CET", dates as
+  "12 May 2026";
 - lab values at clinical precision (rules/display_precision.csv);
 - a code-only drug record named by its ingredient, the code after it:
   "furosemide (RxNorm 4603)" rather than "RxNorm 4603";
@@ -22,7 +23,10 @@ from hyposcreen.report.numbers import format_decimals
 from hyposcreen.rules.loader import Profile, RuleSet
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?")
-_LAB = re.compile(r"^(?P<analyte>\w+) (?P<value>-?[\d.]+(?:e-?\d+)?) (?P<rest>.*)$")
+_LAB = re.compile(
+    r"^(?P<analyte>\w+) (?P<sign>[<>≤≥] )?(?P<value>-?[\d.]+(?:e-?\d+)?) (?P<rest>.*)$"
+)
+_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b(?!T)")
 _CODED_DRUG = re.compile(r"^(?P<system>RxNorm|ATC) (?P<code>[0-9A-Za-z]+)\b")
 _OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 _COMPLEMENT = {"<": "≥", "<=": ">"}
@@ -55,8 +59,10 @@ def clinical_time(value: Any, timezone: str) -> str:
 
 
 def clinical_times_in(text: str, timezone: str) -> str:
-    """Every ISO time inside `text` rewritten in the clinical format."""
-    return _ISO.sub(lambda m: clinical_time(m.group(0), timezone), text)
+    """Every ISO time inside `text` rewritten in the clinical format, and every calendar
+    date (a medication's start/end) in the same day-month-year form: '12 May 2026'."""
+    timed = _ISO.sub(lambda m: clinical_time(m.group(0), timezone), text)
+    return _DATE.sub(lambda m: pd.Timestamp(m.group(1)).strftime("%d %b %Y"), timed)
 
 
 def drug_names(rules: RuleSet) -> dict[str, str]:
@@ -98,7 +104,11 @@ def lab_label(text: str) -> str:
         return text
     analyte = found.group("analyte")
     value = clinical_value(analyte, float(found.group("value")))
-    return f"{analyte.replace('_', ' ')} {value} {found.group('rest')}"
+    sign = found.group("sign") or ""
+    name = analyte.replace("_", " ")
+    if analyte == "calcium_total" and re.search(r"albumin \d", found.group("rest")):
+        name = "calcium (albumin-corrected)"  # the value is corrected; the measured follows
+    return f"{name} {sign}{value} {found.group('rest')}"
 
 
 def evidence_in_words(

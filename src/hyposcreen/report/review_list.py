@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.report.considerations import considerations
+from hyposcreen.report.display import clinical_value
 from hyposcreen.report.numbers import one_decimal_text, round_one_decimal
+from hyposcreen.report.safe_cells import NUMERIC_ATTR
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.cases import ScreenResult
 
@@ -70,6 +72,37 @@ def _date(values: pd.Series) -> pd.Series:
 
 
 EVIDENCE_COLUMNS = ["patient_id", "risk_factor", "source", "text", "time"]
+_CENSOR_SIGNS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+
+
+def _end_text(meds: pd.DataFrame) -> pd.Series:
+    """', end 2026-11-15'; a stopped/completed record without end date says until when the
+    rules count it as active (', no end date, active until 2026-12-01'); else ', end ongoing'."""
+    until = meds["active_until"] if "active_until" in meds else pd.Series(pd.NaT, meds.index)
+    until = pd.to_datetime(until)
+    counted = ", no end date, active until " + until.dt.strftime("%Y-%m-%d")
+    text = (", end " + _date(meds["end_time"])).where(
+        meds["end_time"].notna() | until.isna(), counted
+    )
+    return text
+
+
+def _lab_value_text(rows: pd.DataFrame) -> pd.Series:
+    """'3.2'; a censored result keeps its mark at clinical precision: '< 3.0' (spec §3)."""
+    exact = rows["value"].map(lambda v: f"{v:g}").astype("str")
+    if "censored" not in rows:
+        return exact
+    sign = rows["censored"].fillna("").astype("str").map(_CENSOR_SIGNS)
+    marked = sign.notna()
+    if not marked.any():
+        return exact
+    shown = [
+        f"{mark} {clinical_value(analyte, value)}"
+        for mark, analyte, value in zip(
+            sign[marked], rows.loc[marked, "analyte"], rows.loc[marked, "value"], strict=True
+        )
+    ]
+    return exact.where(~marked, pd.Series(shown, index=rows.index[marked], dtype=object))
 
 
 def _evidence_part(
@@ -95,8 +128,7 @@ def evidence_table(result: ScreenResult) -> pd.DataFrame:
             meds["drug"].astype("str")
             + " (start "
             + _date(meds["start_time"])
-            + ", end "
-            + _date(meds["end_time"])
+            + _end_text(meds)
             + ", day "
             + meds["days_since_start"].astype("int64").astype("str")
             + np.where(meds["new_start"], ", new start", "")
@@ -128,7 +160,7 @@ def evidence_table(result: ScreenResult) -> pd.DataFrame:
         text = (
             cofactors["analyte"].astype("str")
             + " "
-            + cofactors["value"].map(lambda v: f"{v:g}")
+            + _lab_value_text(cofactors)
             + " "
             + cofactors["unit"].astype("str")
             + " at "
@@ -294,19 +326,24 @@ def _empty_review(with_identifiers: bool) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=types.get(c, "str")) for c in columns})
 
 
+# the review-list columns to_text writes as numbers in text (write_csv keeps them numbers)
+NUMBERS_AS_TEXT = (
+    "index_sodium",
+    "corrected_sodium",
+    "latest_sodium",
+    "delta_48h",
+    "index_glucose",
+)
+
+
 def to_text(review: pd.DataFrame) -> pd.DataFrame:
     """CSV rendering: ISO times, one decimal, true/false, '' for missing."""
     text = review.copy()
     for column in ("index_time", "nadir_time", "window_start", "window_end"):
         text[column] = iso(pd.to_datetime(review[column]))
-    for column in (
-        "index_sodium",
-        "corrected_sodium",
-        "latest_sodium",
-        "delta_48h",
-        "index_glucose",
-    ):
+    for column in NUMBERS_AS_TEXT:
         text[column] = one_decimal(review[column])
+    text.attrs[NUMERIC_ATTR] = NUMBERS_AS_TEXT  # write_csv keeps their plain numbers
     for column in ("overcorrection", "correction_risk", "cramp_documented"):
         text[column] = np.where(review[column].astype(bool), "true", "false")
     return text

@@ -2,34 +2,41 @@
 
 A spreadsheet treats a cell whose text starts with `=`, `+`, `-`, `@`, a tab or a carriage
 return as a formula (OWASP "CSV injection"). Such text gets a leading single quote, which
-spreadsheets show as text and never evaluate. A plain number written as text ("-5.0", "+3")
-is left alone: it is read as the number it is and cannot run anything. Values that are not
-text (numbers, times, booleans, missing) pass through unchanged.
+spreadsheets show as text and never evaluate. Text is neutralised whatever it looks like:
+a patient id "-0012" or "+1" in a text column would otherwise be read as the number -12 or 1,
+and the identifier lost. Only the columns the caller names as numeric (numbers written as
+text, e.g. "-5.0" with one decimal) keep a plain number as it is. Values that are not text
+(numbers, times, booleans, missing) pass through unchanged.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_PLAIN_NUMBER = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
 _RISKY = r"^[=+\-@\t\r]"
+# a frame's attribute naming its columns of numbers written as text (set by the code that
+# formats them, e.g. review_list.to_text), honoured like the `numeric` argument
+NUMERIC_ATTR = "numbers_as_text"
 
 
 def neutralise_text(value: object) -> object:
-    """One cell: risky text gets a leading `'`; anything else is returned as it is."""
+    """One text cell: risky text gets a leading `'`; anything else is returned as it is."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        if not _PLAIN_NUMBER.match(value):
-            return "'" + value
+        return "'" + value
     return value
 
 
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def neutralise_frame(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.DataFrame:
     """A copy of `frame` whose text columns are neutralised (vectorised per column); numeric,
-    boolean and time columns are untouched. Returns `frame` itself when nothing is risky."""
+    boolean and time columns are untouched, and so is a plain number in a column named in
+    `numeric` or in the frame's `NUMERIC_ATTR` attribute. Returns `frame` itself when
+    nothing is risky."""
+    numbers_as_text = set(numeric) | set(frame.attrs.get(NUMERIC_ATTR, ()))
     changed: dict[str, pd.Series] = {}
     for column in frame.columns:
         series = frame[column]
@@ -37,7 +44,9 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         present = series.notna()
         text = series.where(present, "").astype("str")
-        risky = present & text.str.contains(_RISKY, regex=True) & ~text.str.match(_PLAIN_NUMBER)
+        risky = present & text.str.contains(_RISKY, regex=True)
+        if column in numbers_as_text:
+            risky &= ~text.str.fullmatch(_PLAIN_NUMBER)
         if risky.any():
             fixed = series.astype(object).copy()
             fixed[risky] = np.char.add("'", text[risky].to_numpy().astype(str)).astype(object)

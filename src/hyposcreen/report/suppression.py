@@ -12,6 +12,9 @@ only if no sum or difference of shown cells gives it back.
   span of the published relations and the shown cells. Linear algebra decides that: with S
   the hidden cells and A the relations, a quantity f is determined iff f restricted to S lies
   in the row space of A restricted to S (the shown cells are known, so they drop out).
+  Bounds a reader knows are used too (linear programming): a count is >= 0, a `<k` cell is
+  1 to k-1, and published counts are ordered (results usable <= results read, cases with a
+  risk factor <= listed cases, ...): with those, equal totals can pin the months.
 - The complementary cells are chosen to lose the least: the smallest non-zero count first,
   month cells before totals, and the top of the funnel (results read, usable results, cases,
   listed) only when nothing else protects the cell.
@@ -20,6 +23,7 @@ only if no sum or difference of shown cells gives it back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.optimize import linprog
@@ -50,9 +54,20 @@ class Problem:
     cells: list[Cell]
     values: np.ndarray
     relations: np.ndarray  # one row per relation: coefficients over `cells`, sum == 0
+    orderings: np.ndarray  # one row per known inequality: coefficients over `cells`, sum <= 0
     protected: list[np.ndarray]  # quantities (coefficient vectors) that must stay unknown
     primary: np.ndarray  # cells counting 1 to min_cell-1
     min_cell: int
+
+    @cached_property
+    def equality_links(self) -> np.ndarray:
+        """relation x cell: True where the cell is in the relation."""
+        return np.abs(self.relations) > 0
+
+    @cached_property
+    def all_links(self) -> np.ndarray:
+        """(relations, then orderings) x cell: True where the cell takes part."""
+        return np.vstack([self.equality_links, np.abs(self.orderings) > 0])
 
 
 def build_problem(
@@ -61,10 +76,13 @@ def build_problem(
     partitions: list[tuple[tuple[str, ...], str]],
     differences: list[tuple[str, str]],
     min_cell: int,
+    orderings: list[tuple[str, str]] | None = None,
 ) -> Problem:
     """`counts[period][name]`, with the total period under `total`; `partitions` are
     (members, whole) relations within every period; `differences` are (larger, smaller)
-    pairs whose difference is itself a count of patients or results."""
+    pairs whose difference is itself a count of patients or results; `orderings` are
+    (smaller, larger) pairs a reader knows to hold (cases with a risk factor <= listed
+    cases), used in the bounds check wherever the true counts obey them in every period."""
     periods = list(counts)
     names = sorted({n for values in counts.values() for n in values})
     cells = [(p, n) for p in periods for n in names if n in counts[p]]
@@ -96,7 +114,30 @@ def build_problem(
                     row[position[(period, larger)]], row[position[(period, smaller)]] = 1, -1
                     protected.append(row)
     matrix = np.array(rows) if rows else np.zeros((0, len(cells)))
-    return Problem(cells, values, matrix, protected, primary, min_cell)
+    ordering = _ordering_rows(periods, position, values, orderings or [])
+    return Problem(cells, values, matrix, ordering, protected, primary, min_cell)
+
+
+def _ordering_rows(
+    periods: list[str], position: dict[Cell, int], values: np.ndarray,
+    orderings: list[tuple[str, str]],
+) -> np.ndarray:  # fmt: skip
+    """Rows `smaller - larger <= 0` of the orderings the true counts obey in every period."""
+    size = len(values)
+    order_rows = []
+    for smaller, larger in orderings:
+        pairs = [(position[(p, smaller)], position[(p, larger)]) for p in periods
+                 if (p, smaller) in position and (p, larger) in position]  # fmt: skip
+        if pairs and all(values[a] <= values[b] for a, b in pairs):
+            # only an ordering that is tight (equal counts) can pin a quantity: were it
+            # slack at the true counts, the counts could move along any direction the other
+            # relations allow without crossing it
+            for a, b in [(a, b) for a, b in pairs if values[a] == values[b]]:
+                row = np.zeros(size)
+                row[a], row[b] = 1.0, -1.0
+                order_rows.append(row)
+    ordering = np.array(order_rows) if order_rows else np.zeros((0, size))
+    return ordering
 
 
 def determined(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
@@ -108,14 +149,22 @@ def determined(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bo
 
 def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
     """The lowest and the highest value of `quantity` over every table consistent with what
-    is shown (linear programming, HiGHS) are the same."""
-    component = _component(problem, hidden, (quantity != 0) & hidden)
+    is shown (linear programming, HiGHS) are the same. A `<2` cell is 1 by its mark alone:
+    nothing further can hide it, so it does not count as pinned."""
+    if problem.min_cell <= 2 and np.count_nonzero(quantity) == 1:
+        if problem.primary[quantity != 0].all():
+            return False
+    component = _component(problem, hidden, (quantity != 0) & hidden, problem.all_links)
     columns = np.flatnonzero(component)
     rows = problem.relations[:, columns]
     touching = np.abs(rows).sum(axis=1) > 0
     rows = rows[touching]
     # the right-hand side: minus the shown cells' part of each relation
     shown = problem.relations[touching][:, ~component] @ problem.values[~component]
+    limits = problem.orderings[:, columns]
+    limiting = np.abs(limits).sum(axis=1) > 0
+    limits = limits[limiting]
+    limit_shown = problem.orderings[limiting][:, ~component] @ problem.values[~component]
     primary = problem.primary[columns]
     bounds = [(1, problem.min_cell - 1) if p else (0, None) for p in primary]
     objective = quantity[columns]
@@ -123,6 +172,8 @@ def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
     for sign in (1.0, -1.0):
         found = linprog(
             sign * objective,
+            A_ub=limits if len(limits) else None,
+            b_ub=-limit_shown if len(limits) else None,
             A_eq=rows if len(rows) else None,
             b_eq=-shown if len(rows) else None,
             bounds=bounds,
@@ -134,10 +185,13 @@ def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
     return bool(abs(spans[0] - spans[1]) < 0.5)
 
 
-def _component(problem: Problem, hidden: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """The hidden cells linked to `seeds` through relations that hold two hidden cells; an
-    LP over them alone gives the same bounds as one over every hidden cell."""
-    links = np.abs(problem.relations) > 0
+def _component(
+    problem: Problem, hidden: np.ndarray, seeds: np.ndarray, links: np.ndarray | None = None
+) -> np.ndarray:
+    """The hidden cells linked to `seeds` through relations (and, with `links` =
+    problem.all_links, orderings) that hold two hidden cells; an LP over them alone gives
+    the same bounds as one over every hidden cell."""
+    links = problem.equality_links if links is None else links
     component = seeds.copy()
     while True:
         rows = links[:, component].any(axis=1)
@@ -179,7 +233,7 @@ def suppress(problem: Problem, total: str) -> dict[Cell, str]:
     primary = problem.primary
     hidden = primary.copy()
     order = np.lexsort((np.arange(size), _costs(problem, total)))
-    connected = np.abs(problem.relations) > 0
+    connected = problem.all_links
     for quantity in problem.protected:
         if not quantity[hidden].any():  # a small difference of two shown cells
             _hide_one(problem, hidden, quantity, order)
@@ -227,7 +281,7 @@ def _prune(problem: Problem, hidden: np.ndarray, order: np.ndarray) -> None:
         hidden[i] = False
         seeds = np.zeros_like(hidden)
         seeds[i] = True
-        near = _component(problem, _with(hidden, i), seeds)
+        near = _component(problem, _with(hidden, i), seeds, problem.all_links)
         affected = [q for q in problem.protected if (q[near] != 0).any()]
         if any(_spanned(problem, hidden, q) for q in affected) or any(
             _pinned(problem, hidden, q) for q in affected

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +36,13 @@ def write_atomic(path: Path, write: Callable[[Path], None], mode: int = PRIVATE_
     return path
 
 
-def write_csv(path: Path, frame: pd.DataFrame, mode: int = PRIVATE_MODE) -> Path:
+def write_csv(
+    path: Path, frame: pd.DataFrame, mode: int = PRIVATE_MODE, numeric: Iterable[str] = ()
+) -> Path:
     """Every CSV of the project goes through here: text cells that a spreadsheet would run
-    as a formula are neutralised first (report.safe_cells)."""
-    safe = neutralise_frame(frame)
+    as a formula are neutralised first (report.safe_cells); `numeric` names the columns that
+    hold numbers written as text (their plain numbers stay numbers)."""
+    safe = neutralise_frame(frame, numeric)
     return write_atomic(
         path,
         lambda tmp: safe.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8"),

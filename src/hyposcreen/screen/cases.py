@@ -66,7 +66,7 @@ _CASE_TIMES = ("index_time", "nadir_time", "latest_time", "previous_time")
 _OUTPUT_TIMES = {
     "cases": (*_CASE_TIMES, "oc_from_time", "oc_to_time"),
     "sodium_results": ("specimen_time", "glucose_time"),
-    "medication_evidence": ("start_time", "end_time"),
+    "medication_evidence": ("start_time", "end_time", "active_until"),
     "condition_evidence": ("recorded_time",),
     "cofactor_evidence": ("time",),
 }

@@ -7,13 +7,19 @@ import pandas as pd
 
 from hyposcreen.rules.loader import RuleSet
 
-EVIDENCE_COLUMNS = ["patient_id", "risk_factor", "analyte", "value", "unit", "time", "detail"]
+# censored: the result's censoring operator ("<", "<=", ">", ">=") or "" when exact (spec §3)
+EVIDENCE_COLUMNS = [
+    "patient_id", "risk_factor", "analyte", "value", "unit", "time", "detail", "censored",
+]  # fmt: skip
 
 
 def _near_index(
     cases: pd.DataFrame, labs: pd.DataFrame, analyte: str, hours: float
 ) -> pd.DataFrame:
-    rows = labs.loc[labs["analyte"] == analyte, ["patient_id", "specimen_time", "value_num"]]
+    columns = ["patient_id", "specimen_time", "value_num", "censored"]
+    rows = labs.loc[labs["analyte"] == analyte, [c for c in columns if c in labs.columns]]
+    if "censored" not in rows:
+        rows = rows.assign(censored="")
     joined = cases[["patient_id", "index_time"]].merge(rows, on="patient_id", how="inner")
     gap = (joined["specimen_time"] - joined["index_time"]).abs()
     return joined.loc[gap <= pd.Timedelta(hours=hours)]
@@ -53,6 +59,7 @@ def electrolyte_cofactors(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSe
                     "unit": unit,
                     "time": low["specimen_time"],
                     "detail": f"< {threshold:g} {unit}",
+                    "censored": low["censored"],
                 }
             )
         )
@@ -78,6 +85,7 @@ def _hypocalcemia(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd
             "unit": "mmol/L",
             "time": ionized_low["specimen_time"],
             "detail": f"ionized < {limits.ionized_calcium_low_mmol_l:g} mmol/L",
+            "censored": ionized_low["censored"],
         }
     )
     total = _near_index(cases, labs, "calcium_total", hours)
@@ -128,6 +136,7 @@ def _hypocalcemia(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd
             "unit": "mg/dL",
             "time": low["specimen_time"],
             "detail": detail,
+            "censored": low["censored"],
         }
     )
     return _concat([by_ionized, by_total])

@@ -16,6 +16,7 @@ EVIDENCE_COLUMNS = [
     "end_time",
     "days_since_start",
     "new_start",
+    "active_until",  # a stopped/completed record without end: start + 30 days; else NaT
 ]
 
 
@@ -50,6 +51,7 @@ def active_drug_classes(
     since = hits["index_time"] - hits["start_time"]
     hits["days_since_start"] = since.dt.days
     hits["new_start"] = since <= pd.Timedelta(days=windows.new_start_days)
+    hits["active_until"] = until[active].where(hits["end_time"].isna() & stopped[active])
     hits["drug"] = hits["drug_name"].fillna(
         ("RxNorm " + hits["rxnorm"].astype("str")).where(
             hits["rxnorm"].notna(), "ATC " + hits["atc"].astype("str")
