@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 # numpy's round(x, 9): rint(x * 1e9) / 1e9 — DuckDB's round() rounds halves away from zero
 _MACROS = ("CREATE MACRO round9(x) AS round_even(x * 1e9, 0) / 1e9",)
@@ -50,7 +51,8 @@ def run_query(
     connection = connect()
     try:
         for name, frame in tables.items():
-            connection.register(name, frame)
+            # over Arrow: any memory layout, NaN read as NULL, times keep their unit
+            connection.register(name, pa.Table.from_pandas(frame, preserve_index=False))
         result = connection.execute(sql, dict(parameters or {})).df()
     finally:
         connection.close()
