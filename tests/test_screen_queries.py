@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from helpers import RULES
+from hyposcreen.config import Window
+from hyposcreen.screen.serial import overcorrection_pairs, previous_result
 from hyposcreen.screen.sodium import pair_glucose
 
 
@@ -77,3 +80,108 @@ def test_pair_glucose_window_is_a_parameter() -> None:
 def test_pair_glucose_of_empty_tables() -> None:
     got = pair_glucose(SODIUM.iloc[:0], GLUCOSE.iloc[:0], 60.0)
     assert got.empty and list(got.columns) == ["row", "glucose_time", "glucose_mg_dl"]
+
+
+# ------------------------------------------------------------------ §8 previous result (delta)
+
+
+def test_previous_result_hand_computed() -> None:
+    cases = pd.DataFrame(
+        {"patient_id": ["P1", "P2", "P3"], "index_time": times(["12:00", "12:00", "12:00"])}
+    )
+    results = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P1", "P1", "P2", "P2", "P3"],
+            "specimen_time": pd.Series(
+                [
+                    at("11:00"),  # P1: the latest before the index, twice → the lower
+                    at("11:00"),
+                    at("12:00"),  # P1: the index itself (gap 0) is not earlier
+                    at("10:00"),
+                    pd.Timestamp("2026-11-18 12:00"),  # P2: exactly 48 h before: counts
+                    pd.Timestamp("2026-11-18 11:59:59.999999"),  # beyond 48 h
+                    at("13:00"),  # P3: only after the index
+                ]
+            ).astype("datetime64[us]"),
+            "corrected_sodium": [130.0, 128.0, 125.0, 131.0, 133.0, 134.0, 120.0],
+        }
+    )
+    expected = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P2"],
+            "previous_time": pd.Series([at("11:00"), pd.Timestamp("2026-11-18 12:00")]).astype(
+                "datetime64[us]"
+            ),
+            "previous_sodium": [128.0, 133.0],
+        }
+    )
+    pd.testing.assert_frame_equal(previous_result(cases, results, 48), expected)
+    pd.testing.assert_frame_equal(previous_result(cases, shuffled(results), 48), expected)
+
+
+# ------------------------------------------------------------------ §8 over-correction pairs
+
+OC_WINDOW = Window(pd.Timestamp("2026-11-20"), pd.Timestamp("2026-11-22"))  # context from 11-17
+
+
+def moments(values: list[str]) -> pd.Series:
+    return pd.Series([pd.Timestamp(v) for v in values]).astype("datetime64[us]")
+
+
+OC_RESULTS = pd.DataFrame(
+    [
+        # P1: two rises of 9 → the earlier a (06:00); 09:00 → 11-21 08:00 rises 10 but 119 is
+        # not hyponatremic here; 10:00 → 11-21 08:00 rises exactly 8, not more than the limit
+        ("P1", "2026-11-20 06:00", 125.0, True),
+        ("P1", "2026-11-20 07:00", 134.0, False),
+        ("P1", "2026-11-20 09:00", 119.0, False),
+        ("P1", "2026-11-20 10:00", 121.0, True),
+        ("P1", "2026-11-21 08:00", 129.0, False),
+        # P2: 129.3 - 121.3 is 8.000000000000014 in binary; rounded, exactly 8 → no pair
+        ("P2", "2026-11-20 08:00", 121.3, True),
+        ("P2", "2026-11-20 09:00", 129.3, False),
+        # P3: not a case
+        ("P3", "2026-11-20 08:00", 120.0, True),
+        ("P3", "2026-11-20 09:00", 140.0, False),
+        # P4: a at exactly window start - 72 h counts, 1 µs earlier does not; b at window end
+        # does not
+        ("P4", "2026-11-16 23:59:59.999999", 110.0, True),
+        ("P4", "2026-11-17 00:00", 120.0, True),
+        ("P4", "2026-11-17 01:00", 130.0, False),
+        ("P4", "2026-11-21 23:00", 110.0, True),
+        ("P4", "2026-11-22 00:00", 140.0, False),
+        # P5: exactly 24 h later counts, 1 µs more does not
+        ("P5", "2026-11-20 08:00", 120.0, True),
+        ("P5", "2026-11-21 08:00", 129.0, False),
+        ("P5", "2026-11-21 08:00:00.000001", 140.0, False),
+    ],
+    columns=["patient_id", "specimen_time", "corrected_sodium", "hyponatremic"],
+).assign(specimen_time=lambda f: moments(list(f["specimen_time"])))
+OC_CASES = pd.DataFrame({"patient_id": ["P1", "P2", "P4", "P5"], "limit": [8.0] * 4})
+OC_EXPECTED = pd.DataFrame(
+    {
+        "patient_id": ["P1", "P4", "P5"],
+        "oc_from_time": moments(["2026-11-20 06:00", "2026-11-17 00:00", "2026-11-20 08:00"]),
+        "oc_from_sodium": [125.0, 120.0, 120.0],
+        "oc_to_time": moments(["2026-11-20 07:00", "2026-11-17 01:00", "2026-11-21 08:00"]),
+        "oc_to_sodium": [134.0, 130.0, 129.0],
+        "oc_rise": [9.0, 10.0, 9.0],
+    }
+)
+
+
+def test_overcorrection_pairs_hand_computed() -> None:
+    got = overcorrection_pairs(OC_CASES, OC_RESULTS, OC_WINDOW, RULES)
+    pd.testing.assert_frame_equal(got, OC_EXPECTED)
+
+
+def test_overcorrection_pairs_ignore_input_order() -> None:
+    got = overcorrection_pairs(shuffled(OC_CASES), shuffled(OC_RESULTS), OC_WINDOW, RULES)
+    pd.testing.assert_frame_equal(got, OC_EXPECTED)
+
+
+def test_overcorrection_limit_is_per_case() -> None:
+    cases = OC_CASES.assign(limit=[8.0, 7.9, 8.0, 9.0])  # P2's rise of 8 counts; P5's 9 not
+    got = overcorrection_pairs(cases, OC_RESULTS, OC_WINDOW, RULES)
+    assert got["patient_id"].tolist() == ["P1", "P2", "P4"]
+    assert got["oc_rise"].tolist() == [9.0, 8.0, 10.0]
