@@ -66,3 +66,15 @@ def test_empty_result_keeps_its_columns() -> None:
 def test_nanoseconds_of_times_and_durations() -> None:
     assert nanoseconds(pd.Timedelta(minutes=60)) == 3_600_000_000_000
     assert nanoseconds(pd.Timestamp("1970-01-01 00:00:01")) == 1_000_000_000
+
+
+def test_queries_from_threads_see_only_their_own_tables() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def total(n: int) -> float:
+        frame = pd.DataFrame({"x": [float(n)] * (n + 1)})
+        return float(run_query("SELECT sum(x) AS s FROM t", {"t": frame})["s"].iloc[0])
+
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(total, range(40)))
+    assert got == [float(n * (n + 1)) for n in range(40)]

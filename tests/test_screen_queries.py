@@ -7,6 +7,7 @@ import pandas as pd
 
 from helpers import RULES
 from hyposcreen.config import Window
+from hyposcreen.screen.cofactors import near_index, nearest_albumin
 from hyposcreen.screen.serial import overcorrection_pairs, previous_result
 from hyposcreen.screen.sodium import pair_glucose
 
@@ -185,3 +186,76 @@ def test_overcorrection_limit_is_per_case() -> None:
     got = overcorrection_pairs(cases, OC_RESULTS, OC_WINDOW, RULES)
     assert got["patient_id"].tolist() == ["P1", "P2", "P4"]
     assert got["oc_rise"].tolist() == [9.0, 8.0, 10.0]
+
+
+# ------------------------------------------------------------------ §6 co-factors
+
+
+def test_near_index_hand_computed() -> None:
+    cases = pd.DataFrame({"patient_id": ["P1", "P2"], "index_time": times(["12:00", "12:00"])})
+    rows = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P1", "P2", "P3", "P1"],
+            "specimen_time": moments(
+                [
+                    "2026-11-21 12:00",  # exactly 24 h after: counts
+                    "2026-11-19 12:00",  # exactly 24 h before: counts
+                    "2026-11-21 12:00:00.000001",  # 1 µs beyond
+                    "2026-11-20 13:00",
+                    "2026-11-20 12:00",  # P3 is not a case
+                    "2026-11-19 12:00",  # same time as the second, lower value
+                ]
+            ),
+            "value_num": [3.1, 3.4, 2.0, 1.5, 1.0, 3.3],
+        }
+    )
+    expected = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P1", "P2"],
+            "index_time": times(["12:00"] * 4),
+            "specimen_time": moments(
+                ["2026-11-19 12:00", "2026-11-19 12:00", "2026-11-21 12:00", "2026-11-20 13:00"]
+            ),
+            "value_num": [3.3, 3.4, 3.1, 1.5],
+        }
+    )
+    pd.testing.assert_frame_equal(near_index(cases, rows, 24), expected)
+    pd.testing.assert_frame_equal(near_index(cases, shuffled(rows), 24), expected)
+
+
+def test_nearest_albumin_hand_computed() -> None:
+    calcium = pd.DataFrame(
+        {
+            "calcium_row": [0, 1, 2, 3],
+            "patient_id": ["P1", "P1", "P2", "P3"],
+            "specimen_time": times(["12:00", "20:00", "12:00", "12:00"]),
+        }
+    )
+    albumin = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P1", "P1", "P2", "P2", "P3"],
+            "specimen_time": moments(
+                [
+                    "2026-11-20 11:00",  # row 0: 1 h before and
+                    "2026-11-20 13:00",  # 1 h after → the earlier
+                    "2026-11-20 19:00",  # row 1: two at the same time → the higher
+                    "2026-11-20 19:00",
+                    "2026-11-21 12:00",  # row 2: exactly 24 h after counts
+                    "2026-11-19 11:59:59.999999",  # 1 µs beyond 24 h
+                    "2026-11-19 11:59:59.999999",  # row 3: none within 24 h
+                ]
+            ),
+            "value_num": [3.0, 2.5, 2.8, 3.2, 3.5, 4.0, 2.0],
+        }
+    )
+    expected = pd.DataFrame(
+        {
+            "calcium_row": [0, 1, 2],
+            "albumin": [3.0, 3.2, 3.5],
+            "albumin_time": moments(["2026-11-20 11:00", "2026-11-20 19:00", "2026-11-21 12:00"]),
+        }
+    )
+    pd.testing.assert_frame_equal(nearest_albumin(calcium, albumin, 24), expected)
+    pd.testing.assert_frame_equal(
+        nearest_albumin(shuffled(calcium), shuffled(albumin), 24), expected
+    )

@@ -6,17 +6,86 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.rules.loader import RuleSet
+from hyposcreen.screen.engine import nanoseconds, run_query
 
 EVIDENCE_COLUMNS = ["patient_id", "risk_factor", "analyte", "value", "unit", "time", "detail"]
+
+
+# each case's results of one analyte within ± the window of its index (inclusive)
+_NEAR_INDEX_SQL = """
+SELECT c.patient_id, c.index_time, r.specimen_time, r.value_num
+FROM cases c JOIN rows r
+  ON r.patient_id = c.patient_id
+ AND abs(epoch_ns(r.specimen_time) - epoch_ns(c.index_time)) <= $window_ns
+ORDER BY c.patient_id, r.specimen_time, r.value_num
+"""
+
+
+def near_index(cases: pd.DataFrame, rows: pd.DataFrame, hours: float) -> pd.DataFrame:
+    """Results (`rows`: patient_id, specimen_time, value_num) within ± `hours` of each case's
+    index_time: patient_id, index_time, specimen_time, value_num."""
+    return run_query(
+        _NEAR_INDEX_SQL,
+        {
+            "cases": cases[["patient_id", "index_time"]].astype({"patient_id": "str"}),
+            "rows": rows[["patient_id", "specimen_time", "value_num"]].astype(
+                {"patient_id": "str"}
+            ),
+        },
+        {"window_ns": nanoseconds(pd.Timedelta(hours=hours))},
+        {
+            "patient_id": cases["patient_id"].dtype,
+            "index_time": cases["index_time"].dtype,
+            "specimen_time": rows["specimen_time"].dtype,
+            "value_num": "float64",
+        },
+    )
 
 
 def _near_index(
     cases: pd.DataFrame, labs: pd.DataFrame, analyte: str, hours: float
 ) -> pd.DataFrame:
     rows = labs.loc[labs["analyte"] == analyte, ["patient_id", "specimen_time", "value_num"]]
-    joined = cases[["patient_id", "index_time"]].merge(rows, on="patient_id", how="inner")
-    gap = (joined["specimen_time"] - joined["index_time"]).abs()
-    return joined.loc[gap <= pd.Timedelta(hours=hours)]
+    return near_index(cases, rows, hours)
+
+
+# spec §6: the albumin nearest each total calcium within ± the window (ties: the earlier
+# albumin, then the higher one — the smaller correction)
+_NEAREST_ALBUMIN_SQL = """
+SELECT t.calcium_row, a.value_num AS albumin, a.specimen_time AS albumin_time
+FROM calcium t JOIN albumin a
+  ON a.patient_id = t.patient_id
+ AND abs(epoch_ns(a.specimen_time) - epoch_ns(t.specimen_time)) <= $window_ns
+QUALIFY row_number() OVER (
+    PARTITION BY t.calcium_row
+    ORDER BY abs(epoch_ns(a.specimen_time) - epoch_ns(t.specimen_time)),
+             a.specimen_time, a.value_num DESC NULLS LAST
+) = 1
+ORDER BY t.calcium_row
+"""
+
+
+def nearest_albumin(calcium: pd.DataFrame, albumin: pd.DataFrame, hours: float) -> pd.DataFrame:
+    """Per total calcium (`calcium`: calcium_row, patient_id, specimen_time) the nearest albumin
+    (`albumin`: patient_id, specimen_time, value_num) within ± `hours`: calcium_row, albumin,
+    albumin_time; calcium rows without one are left out."""
+    return run_query(
+        _NEAREST_ALBUMIN_SQL,
+        {
+            "calcium": calcium[["calcium_row", "patient_id", "specimen_time"]].astype(
+                {"patient_id": "str"}
+            ),
+            "albumin": albumin[["patient_id", "specimen_time", "value_num"]].astype(
+                {"patient_id": "str"}
+            ),
+        },
+        {"window_ns": nanoseconds(pd.Timedelta(hours=hours))},
+        {
+            "calcium_row": "int64",
+            "albumin": "float64",
+            "albumin_time": albumin["specimen_time"].dtype,
+        },
+    )
 
 
 def _lowest(rows: pd.DataFrame, value_column: str, *tie_breaks: str) -> pd.DataFrame:
@@ -86,19 +155,8 @@ def _hypocalcemia(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd
         return by_ionized
     total = total.reset_index(drop=True)
     total["calcium_row"] = range(len(total))
-    albumin = labs.loc[labs["analyte"] == "albumin", ["patient_id", "specimen_time", "value_num"]]
-    pairs = total[["calcium_row", "patient_id", "specimen_time"]].merge(
-        albumin.rename(columns={"specimen_time": "albumin_time", "value_num": "albumin"}),
-        on="patient_id",
-    )
-    pairs["distance"] = (pairs["albumin_time"] - pairs["specimen_time"]).abs()
-    pairs = pairs.loc[pairs["distance"] <= pd.Timedelta(hours=rules.windows.albumin_window_hours)]
-    # spec §6 ties: the earlier albumin, then the higher one (the smaller correction)
-    nearest = pairs.sort_values(
-        ["calcium_row", "distance", "albumin_time", "albumin"],
-        ascending=[True, True, True, False],
-        kind="stable",
-    ).drop_duplicates("calcium_row")
+    albumin = labs.loc[labs["analyte"] == "albumin"]
+    nearest = nearest_albumin(total, albumin, rules.windows.albumin_window_hours)
     total = total.merge(
         nearest[["calcium_row", "albumin", "albumin_time"]], on="calcium_row", how="left"
     )
