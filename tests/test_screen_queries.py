@@ -8,6 +8,8 @@ import pandas as pd
 from helpers import RULES
 from hyposcreen.config import Window
 from hyposcreen.screen.cofactors import near_index, nearest_albumin
+from hyposcreen.screen.conditions import counted_diagnoses
+from hyposcreen.screen.exposure import active_records
 from hyposcreen.screen.serial import overcorrection_pairs, previous_result
 from hyposcreen.screen.sodium import pair_glucose
 
@@ -259,3 +261,78 @@ def test_nearest_albumin_hand_computed() -> None:
     pd.testing.assert_frame_equal(
         nearest_albumin(shuffled(calcium), shuffled(albumin), 24), expected
     )
+
+
+# ------------------------------------------------------------------ §6 medications, conditions
+
+
+def test_active_records_hand_computed() -> None:
+    cases = pd.DataFrame({"patient_id": ["P1"], "index_time": times(["12:00"])})
+    meds = pd.DataFrame(
+        [
+            # grace 7 days: ended 11-13 12:00 is active at 11-20 12:00, 1 µs earlier is not
+            ("P1", "a", "2026-11-01 00:00", "2026-11-13 12:00", "active"),
+            ("P1", "b", "2026-11-01 00:00", "2026-11-13 11:59:59.999999", "active"),
+            # started exactly at the index and ongoing: active; 1 µs later: not yet
+            ("P1", "c", "2026-11-20 12:00", None, "active"),
+            ("P1", "d", "2026-11-20 12:00:00.000001", None, "active"),
+            # stopped without an end: active until start + 30 days, inclusive
+            ("P1", "e", "2026-10-21 12:00", None, "stopped"),
+            ("P1", "f", "2026-10-21 11:59:59.999999", None, "completed"),
+            ("P2", "g", "2026-11-01 00:00", None, "active"),  # not a case
+        ],
+        columns=["patient_id", "drug_name", "start_time", "end_time", "status_norm"],
+        index=[10, 11, 12, 13, 14, 15, 16],
+    ).assign(
+        start_time=lambda f: pd.to_datetime(f["start_time"], format="ISO8601").astype(
+            "datetime64[us]"
+        ),
+        end_time=lambda f: pd.to_datetime(f["end_time"], format="ISO8601").astype("datetime64[us]"),
+        rxnorm=None,
+        atc=None,
+    )
+    matches = pd.DataFrame(
+        {
+            "row": [10, 11, 12, 12, 13, 14, 15, 16, 99],
+            "drug_class": ["thiazide"] * 3 + ["ssri"] + ["thiazide"] * 5,
+            "ingredient": ["x"] * 9,
+            "matched_by": ["name"] * 9,
+        }
+    )
+    got = active_records(cases, meds, matches, RULES)
+    assert got["drug_name"].tolist() == ["a", "c", "c", "e"]
+    assert got["drug_class"].tolist() == ["thiazide", "ssri", "thiazide", "thiazide"]
+    again = active_records(cases, meds.iloc[::-1], shuffled(matches), RULES)  # labels kept
+    pd.testing.assert_frame_equal(again, got)
+
+
+def test_counted_diagnoses_hand_computed() -> None:
+    cases = pd.DataFrame({"patient_id": ["P1"], "index_time": times(["12:00"])})
+    diagnoses = pd.DataFrame(
+        [
+            ("P1", "cirrhosis", "K74.60", "2026-11-20 12:00"),  # at the index: counts
+            ("P1", "ckd", "N18.3", "2026-11-20 12:00:00.000001"),  # after it: not
+            ("P1", "muscle_cramp", "R25.2", "2026-12-20 12:00"),  # +30 days: counts
+            ("P1", "muscle_cramp", "R25.2", "2026-10-21 11:59:59.999999"),  # beyond -30 days
+            ("P1", None, "E11.9", "2026-11-01 00:00"),  # not a listed condition
+            ("P2", "cirrhosis", "K74.60", "2026-11-01 00:00"),  # not a case
+        ],
+        columns=["patient_id", "condition", "code", "recorded_time"],
+    ).assign(
+        recorded_time=lambda f: pd.to_datetime(f["recorded_time"], format="ISO8601").astype(
+            "datetime64[us]"
+        ),
+        code_system_norm="icd10",
+    )
+    expected = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1"],
+            "condition": ["cirrhosis", "muscle_cramp"],
+            "code": ["K74.60", "R25.2"],
+            "code_system_norm": ["icd10", "icd10"],
+            "recorded_time": moments(["2026-11-20 12:00", "2026-12-20 12:00"]),
+        }
+    )
+    got = counted_diagnoses(cases, diagnoses, RULES)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    pd.testing.assert_frame_equal(counted_diagnoses(cases, shuffled(diagnoses), RULES), got)
