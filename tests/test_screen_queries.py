@@ -197,7 +197,8 @@ def test_near_index_hand_computed() -> None:
     cases = pd.DataFrame({"patient_id": ["P1", "P2"], "index_time": times(["12:00", "12:00"])})
     rows = pd.DataFrame(
         {
-            "patient_id": ["P1", "P1", "P1", "P2", "P3", "P1"],
+            "patient_id": ["P1", "P1", "P1", "P2", "P3", "P1", "P1"],
+            "analyte": ["potassium"] * 6 + ["magnesium"],
             "specimen_time": moments(
                 [
                     "2026-11-21 12:00",  # exactly 24 h after: counts
@@ -206,19 +207,27 @@ def test_near_index_hand_computed() -> None:
                     "2026-11-20 13:00",
                     "2026-11-20 12:00",  # P3 is not a case
                     "2026-11-19 12:00",  # same time as the second, lower value
+                    "2026-11-20 12:00",  # another analyte: ordered by analyte first
                 ]
             ),
-            "value_num": [3.1, 3.4, 2.0, 1.5, 1.0, 3.3],
+            "value_num": [3.1, 3.4, 2.0, 1.5, 1.0, 3.3, 1.2],
         }
     )
     expected = pd.DataFrame(
         {
-            "patient_id": ["P1", "P1", "P1", "P2"],
-            "index_time": times(["12:00"] * 4),
+            "patient_id": ["P1", "P1", "P1", "P1", "P2"],
+            "analyte": ["magnesium"] + ["potassium"] * 4,
+            "index_time": times(["12:00"] * 5),
             "specimen_time": moments(
-                ["2026-11-19 12:00", "2026-11-19 12:00", "2026-11-21 12:00", "2026-11-20 13:00"]
+                [
+                    "2026-11-20 12:00",
+                    "2026-11-19 12:00",
+                    "2026-11-19 12:00",
+                    "2026-11-21 12:00",
+                    "2026-11-20 13:00",
+                ]
             ),
-            "value_num": [3.3, 3.4, 3.1, 1.5],
+            "value_num": [1.2, 3.3, 3.4, 3.1, 1.5],
         }
     )
     pd.testing.assert_frame_equal(near_index(cases, rows, 24), expected)

@@ -11,25 +11,26 @@ from hyposcreen.screen.engine import nanoseconds, run_query
 EVIDENCE_COLUMNS = ["patient_id", "risk_factor", "analyte", "value", "unit", "time", "detail"]
 
 
-# each case's results of one analyte within ± the window of its index (inclusive)
+# each case's co-factor results within ± the window of its index (inclusive)
 _NEAR_INDEX_SQL = """
-SELECT c.patient_id, c.index_time, r.specimen_time, r.value_num
+SELECT c.patient_id, r.analyte, c.index_time, r.specimen_time, r.value_num
 FROM cases c JOIN rows r
   ON r.patient_id = c.patient_id
  AND abs(epoch_ns(r.specimen_time) - epoch_ns(c.index_time)) <= $window_ns
-ORDER BY c.patient_id, r.specimen_time, r.value_num
+ORDER BY c.patient_id, r.analyte, r.specimen_time, r.value_num
 """
+_NEAR_ANALYTES = ("potassium", "magnesium", "calcium_ionized", "calcium_total")
 
 
 def near_index(cases: pd.DataFrame, rows: pd.DataFrame, hours: float) -> pd.DataFrame:
-    """Results (`rows`: patient_id, specimen_time, value_num) within ± `hours` of each case's
-    index_time: patient_id, index_time, specimen_time, value_num."""
+    """Results (`rows`: patient_id, analyte, specimen_time, value_num) within ± `hours` of each
+    case's index_time: patient_id, analyte, index_time, specimen_time, value_num."""
     return run_query(
         _NEAR_INDEX_SQL,
         {
             "cases": cases[["patient_id", "index_time"]].astype({"patient_id": "str"}),
-            "rows": rows[["patient_id", "specimen_time", "value_num"]].astype(
-                {"patient_id": "str"}
+            "rows": rows[["patient_id", "analyte", "specimen_time", "value_num"]].astype(
+                {"patient_id": "str", "analyte": "str"}
             ),
         },
         {"window_ns": nanoseconds(pd.Timedelta(hours=hours))},
@@ -42,11 +43,9 @@ def near_index(cases: pd.DataFrame, rows: pd.DataFrame, hours: float) -> pd.Data
     )
 
 
-def _near_index(
-    cases: pd.DataFrame, labs: pd.DataFrame, analyte: str, hours: float
-) -> pd.DataFrame:
-    rows = labs.loc[labs["analyte"] == analyte, ["patient_id", "specimen_time", "value_num"]]
-    return near_index(cases, rows, hours)
+def _of_analyte(near: pd.DataFrame, analyte: str) -> pd.DataFrame:
+    rows = near.loc[near["analyte"] == analyte]
+    return rows[["patient_id", "index_time", "specimen_time", "value_num"]]
 
 
 # spec §6: the albumin nearest each total calcium within ± the window (ties: the earlier
@@ -104,13 +103,14 @@ def electrolyte_cofactors(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSe
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
     hours = rules.windows.cofactor_window_hours
     limits = rules.limits
+    near_all = near_index(cases, labs.loc[labs["analyte"].isin(_NEAR_ANALYTES)], hours)
     parts = []
     simple = [
         ("hypokalemia", "potassium", limits.potassium_low_mmol_l, "mmol/L"),
         ("hypomagnesemia", "magnesium", limits.magnesium_low_mg_dl, "mg/dL"),
     ]
     for risk_factor, analyte, threshold, unit in simple:
-        near = _near_index(cases, labs, analyte, hours)
+        near = _of_analyte(near_all, analyte)
         low = _lowest(near.loc[near["value_num"] < threshold], "value_num")
         parts.append(
             pd.DataFrame(
@@ -125,16 +125,16 @@ def electrolyte_cofactors(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSe
                 }
             )
         )
-    parts.append(_hypocalcemia(cases, labs, rules))
+    parts.append(_hypocalcemia(near_all, labs, rules))
     evidence = _concat(parts)
     return evidence.sort_values(["patient_id", "risk_factor"], kind="stable").reset_index(drop=True)
 
 
-def _hypocalcemia(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
-    """Ionized calcium decides alone when present near the index; else albumin-corrected total."""
-    hours = rules.windows.cofactor_window_hours
+def _hypocalcemia(near_all: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+    """Ionized calcium decides alone when present near the index; else albumin-corrected total.
+    `near_all`: the co-factor results near each index (`near_index`)."""
     limits = rules.limits
-    ionized = _near_index(cases, labs, "calcium_ionized", hours)
+    ionized = _of_analyte(near_all, "calcium_ionized")
     ionized_low = _lowest(
         ionized.loc[ionized["value_num"] < limits.ionized_calcium_low_mmol_l], "value_num"
     )
@@ -149,7 +149,7 @@ def _hypocalcemia(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd
             "detail": f"ionized < {limits.ionized_calcium_low_mmol_l:g} mmol/L",
         }
     )
-    total = _near_index(cases, labs, "calcium_total", hours)
+    total = _of_analyte(near_all, "calcium_total")
     total = total.loc[~total["patient_id"].isin(ionized["patient_id"])]
     if total.empty:
         return by_ionized
