@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.rules.loader import RuleSet
+from hyposcreen.screen.engine import nanoseconds, run_query
 
 # censored: the result's censoring operator ("<", "<=", ">", ">=") or "" when exact (spec §3)
 EVIDENCE_COLUMNS = [
@@ -13,16 +14,84 @@ EVIDENCE_COLUMNS = [
 ]  # fmt: skip
 
 
-def _near_index(
-    cases: pd.DataFrame, labs: pd.DataFrame, analyte: str, hours: float
-) -> pd.DataFrame:
-    columns = ["patient_id", "specimen_time", "value_num", "censored"]
-    rows = labs.loc[labs["analyte"] == analyte, [c for c in columns if c in labs.columns]]
+# each case's co-factor results within ± the window of its index (inclusive)
+_NEAR_INDEX_SQL = """
+SELECT c.patient_id, r.analyte, c.index_time, r.specimen_time, r.value_num, r.censored
+FROM cases c JOIN rows r
+  ON r.patient_id = c.patient_id
+ AND abs(epoch_ns(r.specimen_time) - epoch_ns(c.index_time)) <= $window_ns
+ORDER BY c.patient_id, r.analyte, r.specimen_time, r.value_num
+"""
+_NEAR_ANALYTES = ("potassium", "magnesium", "calcium_ionized", "calcium_total")
+
+
+def near_index(cases: pd.DataFrame, rows: pd.DataFrame, hours: float) -> pd.DataFrame:
+    """Results (`rows`: patient_id, analyte, specimen_time, value_num and, when known, censored)
+    within ± `hours` of each case's index_time: patient_id, analyte, index_time, specimen_time,
+    value_num, censored ("" for an exact value)."""
     if "censored" not in rows:
         rows = rows.assign(censored="")
-    joined = cases[["patient_id", "index_time"]].merge(rows, on="patient_id", how="inner")
-    gap = (joined["specimen_time"] - joined["index_time"]).abs()
-    return joined.loc[gap <= pd.Timedelta(hours=hours)]
+    return run_query(
+        _NEAR_INDEX_SQL,
+        {
+            "cases": cases[["patient_id", "index_time"]].astype({"patient_id": "str"}),
+            "rows": rows[
+                ["patient_id", "analyte", "specimen_time", "value_num", "censored"]
+            ].astype({"patient_id": "str", "analyte": "str", "censored": "str"}),
+        },
+        {"window_ns": nanoseconds(pd.Timedelta(hours=hours))},
+        {
+            "patient_id": cases["patient_id"].dtype,
+            "index_time": cases["index_time"].dtype,
+            "specimen_time": rows["specimen_time"].dtype,
+            "value_num": "float64",
+            "censored": "str",
+        },
+    )
+
+
+def _of_analyte(near: pd.DataFrame, analyte: str) -> pd.DataFrame:
+    rows = near.loc[near["analyte"] == analyte]
+    return rows[["patient_id", "index_time", "specimen_time", "value_num", "censored"]]
+
+
+# spec §6: the albumin nearest each total calcium within ± the window (ties: the earlier
+# albumin, then the higher one — the smaller correction)
+_NEAREST_ALBUMIN_SQL = """
+SELECT t.calcium_row, a.value_num AS albumin, a.specimen_time AS albumin_time
+FROM calcium t JOIN albumin a
+  ON a.patient_id = t.patient_id
+ AND abs(epoch_ns(a.specimen_time) - epoch_ns(t.specimen_time)) <= $window_ns
+QUALIFY row_number() OVER (
+    PARTITION BY t.calcium_row
+    ORDER BY abs(epoch_ns(a.specimen_time) - epoch_ns(t.specimen_time)),
+             a.specimen_time, a.value_num DESC NULLS LAST
+) = 1
+ORDER BY t.calcium_row
+"""
+
+
+def nearest_albumin(calcium: pd.DataFrame, albumin: pd.DataFrame, hours: float) -> pd.DataFrame:
+    """Per total calcium (`calcium`: calcium_row, patient_id, specimen_time) the nearest albumin
+    (`albumin`: patient_id, specimen_time, value_num) within ± `hours`: calcium_row, albumin,
+    albumin_time; calcium rows without one are left out."""
+    return run_query(
+        _NEAREST_ALBUMIN_SQL,
+        {
+            "calcium": calcium[["calcium_row", "patient_id", "specimen_time"]].astype(
+                {"patient_id": "str"}
+            ),
+            "albumin": albumin[["patient_id", "specimen_time", "value_num"]].astype(
+                {"patient_id": "str"}
+            ),
+        },
+        {"window_ns": nanoseconds(pd.Timedelta(hours=hours))},
+        {
+            "calcium_row": "int64",
+            "albumin": "float64",
+            "albumin_time": albumin["specimen_time"].dtype,
+        },
+    )
 
 
 def _lowest(rows: pd.DataFrame, value_column: str, *tie_breaks: str) -> pd.DataFrame:
@@ -41,13 +110,14 @@ def electrolyte_cofactors(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSe
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
     hours = rules.windows.cofactor_window_hours
     limits = rules.limits
+    near_all = near_index(cases, labs.loc[labs["analyte"].isin(_NEAR_ANALYTES)], hours)
     parts = []
     simple = [
         ("hypokalemia", "potassium", limits.potassium_low_mmol_l, "mmol/L"),
         ("hypomagnesemia", "magnesium", limits.magnesium_low_mg_dl, "mg/dL"),
     ]
     for risk_factor, analyte, threshold, unit in simple:
-        near = _near_index(cases, labs, analyte, hours)
+        near = _of_analyte(near_all, analyte)
         low = _lowest(near.loc[near["value_num"] < threshold], "value_num")
         parts.append(
             pd.DataFrame(
@@ -63,16 +133,16 @@ def electrolyte_cofactors(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSe
                 }
             )
         )
-    parts.append(_hypocalcemia(cases, labs, rules))
+    parts.append(_hypocalcemia(near_all, labs, rules))
     evidence = _concat(parts)
     return evidence.sort_values(["patient_id", "risk_factor"], kind="stable").reset_index(drop=True)
 
 
-def _hypocalcemia(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
-    """Ionized calcium decides alone when present near the index; else albumin-corrected total."""
-    hours = rules.windows.cofactor_window_hours
+def _hypocalcemia(near_all: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+    """Ionized calcium decides alone when present near the index; else albumin-corrected total.
+    `near_all`: the co-factor results near each index (`near_index`)."""
     limits = rules.limits
-    ionized = _near_index(cases, labs, "calcium_ionized", hours)
+    ionized = _of_analyte(near_all, "calcium_ionized")
     ionized_low = _lowest(
         ionized.loc[ionized["value_num"] < limits.ionized_calcium_low_mmol_l], "value_num"
     )
@@ -88,25 +158,14 @@ def _hypocalcemia(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd
             "censored": ionized_low["censored"],
         }
     )
-    total = _near_index(cases, labs, "calcium_total", hours)
+    total = _of_analyte(near_all, "calcium_total")
     total = total.loc[~total["patient_id"].isin(ionized["patient_id"])]
     if total.empty:
         return by_ionized
     total = total.reset_index(drop=True)
     total["calcium_row"] = range(len(total))
-    albumin = labs.loc[labs["analyte"] == "albumin", ["patient_id", "specimen_time", "value_num"]]
-    pairs = total[["calcium_row", "patient_id", "specimen_time"]].merge(
-        albumin.rename(columns={"specimen_time": "albumin_time", "value_num": "albumin"}),
-        on="patient_id",
-    )
-    pairs["distance"] = (pairs["albumin_time"] - pairs["specimen_time"]).abs()
-    pairs = pairs.loc[pairs["distance"] <= pd.Timedelta(hours=rules.windows.albumin_window_hours)]
-    # spec §6 ties: the earlier albumin, then the higher one (the smaller correction)
-    nearest = pairs.sort_values(
-        ["calcium_row", "distance", "albumin_time", "albumin"],
-        ascending=[True, True, True, False],
-        kind="stable",
-    ).drop_duplicates("calcium_row")
+    albumin = labs.loc[labs["analyte"] == "albumin"]
+    nearest = nearest_albumin(total, albumin, rules.windows.albumin_window_hours)
     total = total.merge(
         nearest[["calcium_row", "albumin", "albumin_time"]], on="calcium_row", how="left"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hyposcreen.rules.loader import RuleSet
+from hyposcreen.screen.engine import nanoseconds, run_query
 
 EVIDENCE_COLUMNS = [
     "patient_id",
@@ -17,6 +18,44 @@ EVIDENCE_COLUMNS = [
 ]
 
 
+# each case's listed diagnoses that count by their condition's timing rule (a small table):
+# at or before the index, or within ± the cramp window of it
+_COUNTED_SQL = """
+SELECT c.patient_id, d.condition, d.code, d.code_system_norm, d.recorded_time
+FROM cases c
+JOIN diagnoses d ON d.patient_id = c.patient_id
+JOIN timing t ON t.condition = d.condition
+WHERE (t.timing = 'at_or_before_index'
+       AND epoch_ns(d.recorded_time) <= epoch_ns(c.index_time))
+   OR (t.timing = 'around_index'
+       AND abs(epoch_ns(d.recorded_time) - epoch_ns(c.index_time)) <= $around_ns)
+ORDER BY c.patient_id, d.condition, d.recorded_time, d.code, d.code_system_norm
+"""
+
+
+def counted_diagnoses(cases: pd.DataFrame, diagnoses: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+    """(case, diagnosis) rows that count by the timing of the diagnosis' condition:
+    patient_id, condition, code, code_system_norm, recorded_time."""
+    timing = pd.DataFrame(
+        {
+            "condition": list(rules.conditions),
+            "timing": [c.timing for c in rules.conditions.values()],
+        },
+        dtype="str",
+    )
+    columns = ["patient_id", "condition", "code", "code_system_norm", "recorded_time"]
+    return run_query(
+        _COUNTED_SQL,
+        {
+            "cases": cases[["patient_id", "index_time"]].astype({"patient_id": "str"}),
+            "diagnoses": diagnoses[columns].astype({"patient_id": "str", "condition": "str"}),
+            "timing": timing,
+        },
+        {"around_ns": nanoseconds(pd.Timedelta(days=rules.windows.cramp_window_days))},
+        {"patient_id": cases["patient_id"].dtype, **{c: diagnoses[c].dtype for c in columns[1:]}},
+    )
+
+
 def case_conditions(cases: pd.DataFrame, diagnoses: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     """Evidence rows of listed conditions for each case.
 
@@ -26,19 +65,7 @@ def case_conditions(cases: pd.DataFrame, diagnoses: pd.DataFrame, rules: RuleSet
     """
     if cases.empty or diagnoses.empty:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    listed = diagnoses.loc[diagnoses["condition"].notna()]
-    joined = cases[["patient_id", "index_time"]].merge(
-        listed[["patient_id", "condition", "code", "code_system_norm", "recorded_time"]],
-        on="patient_id",
-        how="inner",
-    )
-    timing = joined["condition"].map({n: c.timing for n, c in rules.conditions.items()})
-    around = pd.Timedelta(days=rules.windows.cramp_window_days)
-    gap = (joined["recorded_time"] - joined["index_time"]).abs()
-    counts = (
-        (timing == "at_or_before_index") & (joined["recorded_time"] <= joined["index_time"])
-    ) | ((timing == "around_index") & (gap <= around))
-    hits = joined.loc[counts].copy()
+    hits = counted_diagnoses(cases, diagnoses, rules)
     hits["risk_factor"] = hits["condition"].map(
         {n: c.risk_factor for n, c in rules.conditions.items()}
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hyposcreen.rules.loader import RuleSet
+from hyposcreen.screen.engine import nanoseconds, run_query
 
 EVIDENCE_COLUMNS = [
     "patient_id",
@@ -20,6 +21,62 @@ EVIDENCE_COLUMNS = [
 ]
 
 
+# each case's matched medication records active at its index time: started at or before it,
+# and ended (plus the grace) at or after it; without an end, ongoing unless stopped, then
+# active until start + the stopped days
+_ACTIVE_SQL = """
+SELECT c.patient_id, c.index_time, m.drug_name, m.rxnorm, m.atc, m.start_time, m.end_time,
+       coalesce(list_contains($stopped, m.status_norm), false) AS stopped,
+       x.drug_class, x.ingredient, x.matched_by
+FROM cases c
+JOIN medications m ON m.patient_id = c.patient_id
+JOIN matches x ON x.row = m.row
+WHERE epoch_ns(m.start_time) <= epoch_ns(c.index_time)
+  AND CASE
+        WHEN m.end_time IS NOT NULL
+            THEN epoch_ns(c.index_time) <= epoch_ns(m.end_time) + $grace_ns
+        WHEN coalesce(list_contains($stopped, m.status_norm), false)
+            THEN epoch_ns(c.index_time) <= epoch_ns(m.start_time) + $stopped_ns
+        ELSE true
+      END
+ORDER BY c.patient_id, m.row, x.drug_class
+"""
+_RECORD_COLUMNS = ["patient_id", "drug_name", "rxnorm", "atc", "start_time", "end_time"]
+
+
+def active_records(
+    cases: pd.DataFrame, medications: pd.DataFrame, matches: pd.DataFrame, rules: RuleSet
+) -> pd.DataFrame:
+    """(case, matched medication record, drug class) rows active at the index time:
+    patient_id, index_time, drug_name, rxnorm, atc, start_time, end_time, stopped (status
+    stopped/completed), drug_class, ingredient, matched_by. `matches` refers to `medications`
+    rows by their index label."""
+    windows = rules.windows
+    records = medications[[*_RECORD_COLUMNS, "status_norm"]].astype(
+        {"patient_id": "str", "status_norm": "str"}
+    )
+    return run_query(
+        _ACTIVE_SQL,
+        {
+            "cases": cases[["patient_id", "index_time"]].astype({"patient_id": "str"}),
+            "medications": records.assign(row=medications.index.to_numpy()),
+            "matches": matches[["row", "drug_class", "ingredient", "matched_by"]],
+        },
+        {
+            "grace_ns": nanoseconds(pd.Timedelta(days=windows.medication_grace_days)),
+            "stopped_ns": nanoseconds(pd.Timedelta(days=windows.medication_stopped_active_days)),
+            "stopped": [str(s) for s in rules.statuses["medication_stopped"]],
+        },
+        {
+            "patient_id": cases["patient_id"].dtype,
+            "index_time": cases["index_time"].dtype,
+            **{c: medications[c].dtype for c in _RECORD_COLUMNS[1:]},
+            "stopped": "bool",
+            **{c: matches[c].dtype for c in ("drug_class", "ingredient", "matched_by")},
+        },
+    )
+
+
 def active_drug_classes(
     cases: pd.DataFrame, medications: pd.DataFrame, matches: pd.DataFrame, rules: RuleSet
 ) -> pd.DataFrame:
@@ -31,27 +88,14 @@ def active_drug_classes(
     """
     if cases.empty or matches.empty:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    windows = rules.windows
-    records = medications.loc[
-        matches["row"].unique(),
-        ["patient_id", "drug_name", "rxnorm", "atc", "start_time", "end_time", "status_norm"],
-    ]
-    records = records.join(matches.set_index("row"), how="inner")
-    joined = cases[["patient_id", "index_time"]].merge(records, on="patient_id", how="inner")
-    grace = pd.Timedelta(days=windows.medication_grace_days)
-    stopped_days = pd.Timedelta(days=windows.medication_stopped_active_days)
-    stopped = joined["status_norm"].isin(rules.statuses["medication_stopped"])
-    until = joined["end_time"] + grace
-    until = until.where(joined["end_time"].notna(), joined["start_time"] + stopped_days)
-    open_ended = joined["end_time"].isna() & ~stopped
-    active = (joined["start_time"] <= joined["index_time"]) & (
-        open_ended | (joined["index_time"] <= until)
-    )
-    hits = joined.loc[active].copy()
+    hits = active_records(cases, medications, matches, rules)
     since = hits["index_time"] - hits["start_time"]
     hits["days_since_start"] = since.dt.days
-    hits["new_start"] = since <= pd.Timedelta(days=windows.new_start_days)
-    hits["active_until"] = until[active].where(hits["end_time"].isna() & stopped[active])
+    hits["new_start"] = since <= pd.Timedelta(days=rules.windows.new_start_days)
+    stopped_until = hits["start_time"] + pd.Timedelta(
+        days=rules.windows.medication_stopped_active_days
+    )
+    hits["active_until"] = stopped_until.where(hits["end_time"].isna() & hits["stopped"])
     hits["drug"] = hits["drug_name"].fillna(
         ("RxNorm " + hits["rxnorm"].astype("str")).where(
             hits["rxnorm"].notna(), "ATC " + hits["atc"].astype("str")

@@ -6,6 +6,42 @@ import pandas as pd
 
 from hyposcreen.config import Window
 from hyposcreen.rules.loader import RuleSet
+from hyposcreen.screen.engine import nanoseconds, run_query
+
+# the most recent result strictly before each case's index, at most `window` earlier
+# (same time: the lower corrected value, a missing value last — as the pandas order had it)
+_PREVIOUS_SQL = """
+SELECT c.patient_id, r.specimen_time AS previous_time, r.corrected_sodium AS previous_sodium
+FROM cases c JOIN results r
+  ON r.patient_id = c.patient_id
+ AND epoch_ns(r.specimen_time) < epoch_ns(c.index_time)
+ AND epoch_ns(c.index_time) - epoch_ns(r.specimen_time) <= $window_ns
+QUALIFY row_number() OVER (
+    PARTITION BY c.patient_id
+    ORDER BY r.specimen_time DESC, r.corrected_sodium IS NULL DESC, r.corrected_sodium ASC
+) = 1
+ORDER BY c.patient_id
+"""
+
+
+def previous_result(cases: pd.DataFrame, results: pd.DataFrame, hours: float) -> pd.DataFrame:
+    """Per case, its previous result within `hours` before the index (0 < gap <= hours):
+    patient_id, previous_time, previous_sodium."""
+    return run_query(
+        _PREVIOUS_SQL,
+        {
+            "cases": cases[["patient_id", "index_time"]].astype({"patient_id": "str"}),
+            "results": results[["patient_id", "specimen_time", "corrected_sodium"]].astype(
+                {"patient_id": "str"}
+            ),
+        },
+        {"window_ns": nanoseconds(pd.Timedelta(hours=hours))},
+        {
+            "patient_id": cases["patient_id"].dtype,
+            "previous_time": results["specimen_time"].dtype,
+            "previous_sodium": "float64",
+        },
+    )
 
 
 def latest_and_delta(cases: pd.DataFrame, results: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
@@ -21,21 +57,42 @@ def latest_and_delta(cases: pd.DataFrame, results: pd.DataFrame, rules: RuleSet)
         columns={"specimen_time": "latest_time", "corrected_sodium": "latest_sodium"}
     )
     out = cases.merge(latest, on="patient_id", how="left")
-    earlier = out[["patient_id", "index_time"]].merge(series, on="patient_id")
-    gap = earlier["index_time"] - earlier["specimen_time"]
-    window = pd.Timedelta(hours=rules.windows.delta_window_hours)
-    earlier = earlier.loc[(gap > pd.Timedelta(0)) & (gap <= window)]
-    previous = earlier.sort_values(
-        ["patient_id", "specimen_time", "corrected_sodium"],
-        ascending=[True, True, False],
-        kind="stable",
-    ).drop_duplicates("patient_id", keep="last")
-    previous = previous.rename(
-        columns={"specimen_time": "previous_time", "corrected_sodium": "previous_sodium"}
-    )[["patient_id", "previous_time", "previous_sodium"]]
+    previous = previous_result(out, series, rules.windows.delta_window_hours)
     out = out.merge(previous, on="patient_id", how="left")
     out["delta_48h"] = (out["corrected_sodium"] - out["previous_sodium"]).round(9)
     return out
+
+
+# Spec §8: every pair of results of a case's patient inside [start, end): a hyponatremic,
+# b later by at most the window, rising by more than the case's limit; the steepest rise
+# per case (ties: the earliest a, then the earliest b, then the lower a, then the lower b)
+_OVERCORRECTION_SQL = """
+WITH inside AS (
+    SELECT patient_id, specimen_time, epoch_ns(specimen_time) AS at_ns,
+           corrected_sodium, hyponatremic
+    FROM results
+    WHERE epoch_ns(specimen_time) >= $start_ns AND epoch_ns(specimen_time) < $end_ns
+      AND patient_id IN (SELECT patient_id FROM cases)
+),
+pairs AS (
+    SELECT a.patient_id,
+           a.specimen_time AS oc_from_time, a.corrected_sodium AS oc_from_sodium,
+           b.specimen_time AS oc_to_time, b.corrected_sodium AS oc_to_sodium,
+           round9(b.corrected_sodium - a.corrected_sodium) AS oc_rise
+    FROM inside a JOIN inside b
+      ON b.patient_id = a.patient_id
+     AND b.at_ns > a.at_ns AND b.at_ns - a.at_ns <= $window_ns
+    WHERE a.hyponatremic
+)
+SELECT p.patient_id, oc_from_time, oc_from_sodium, oc_to_time, oc_to_sodium, oc_rise
+FROM pairs p JOIN cases c ON c.patient_id = p.patient_id
+WHERE p.oc_rise > c."limit"
+QUALIFY row_number() OVER (
+    PARTITION BY p.patient_id
+    ORDER BY oc_rise DESC, oc_from_time, oc_to_time, oc_from_sodium, oc_to_sodium
+) = 1
+ORDER BY p.patient_id
+"""
 
 
 def overcorrection_pairs(
@@ -45,33 +102,29 @@ def overcorrection_pairs(
     0 < b.time - a.time <= 24 h and b - a > the case's limit (`limit` column of `cases`),
     both inside [window_start - 72 h, window_end). Ties: the earliest pair."""
     start = window.start - pd.Timedelta(hours=rules.windows.context_hours_before_window)
-    inside = results.loc[
-        (results["specimen_time"] >= start) & (results["specimen_time"] < window.end),
-        ["patient_id", "specimen_time", "corrected_sodium", "hyponatremic"],
-    ]
-    inside = inside.loc[inside["patient_id"].isin(cases["patient_id"])]
-    low = inside.loc[inside["hyponatremic"]].drop(columns="hyponatremic")
-    pairs = low.merge(inside.drop(columns="hyponatremic"), on="patient_id", suffixes=("_a", "_b"))
-    gap = pairs["specimen_time_b"] - pairs["specimen_time_a"]
     hours = pd.Timedelta(hours=rules.windows.overcorrection_window_hours)
-    pairs = pairs.loc[(gap > pd.Timedelta(0)) & (gap <= hours)]
-    pairs = pairs.merge(cases[["patient_id", "limit"]], on="patient_id")
-    pairs["rise"] = (pairs["corrected_sodium_b"] - pairs["corrected_sodium_a"]).round(9)
-    pairs = pairs.loc[pairs["rise"] > pairs["limit"]]
-    pairs = pairs.sort_values(
-        ["patient_id", "rise", "specimen_time_a", "specimen_time_b", "corrected_sodium_a"],
-        ascending=[True, False, True, True, True],
-        kind="stable",
-    ).drop_duplicates("patient_id")
-    return pairs.rename(
-        columns={
-            "specimen_time_a": "oc_from_time",
-            "corrected_sodium_a": "oc_from_sodium",
-            "specimen_time_b": "oc_to_time",
-            "corrected_sodium_b": "oc_to_sodium",
-            "rise": "oc_rise",
-        }
-    )[["patient_id", "oc_from_time", "oc_from_sodium", "oc_to_time", "oc_to_sodium", "oc_rise"]]
+    columns = ["patient_id", "specimen_time", "corrected_sodium", "hyponatremic"]
+    time_type = results["specimen_time"].dtype
+    return run_query(
+        _OVERCORRECTION_SQL,
+        {
+            "cases": cases[["patient_id", "limit"]].astype({"patient_id": "str"}),
+            "results": results[columns].astype({"patient_id": "str", "hyponatremic": "bool"}),
+        },
+        {
+            "start_ns": nanoseconds(pd.Timestamp(start)),
+            "end_ns": nanoseconds(pd.Timestamp(window.end)),
+            "window_ns": nanoseconds(hours),
+        },
+        {
+            "patient_id": cases["patient_id"].dtype,
+            "oc_from_time": time_type,
+            "oc_from_sodium": "float64",
+            "oc_to_time": time_type,
+            "oc_to_sodium": "float64",
+            "oc_rise": "float64",
+        },
+    )
 
 
 def missing_workup(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd.Series:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.rules.loader import Profile, RuleSet
+from hyposcreen.screen.engine import nanoseconds, run_query
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 # Binary floating point: 134.2 + 0.8 is 135.00000000000003. Comparisons use values rounded
@@ -19,61 +20,57 @@ def compare(values: pd.Series, op: str, threshold: float) -> pd.Series:
     return pd.Series(_OPS[op](values, threshold), index=values.index).fillna(False).astype(bool)
 
 
-def _pair_by_specimen(sodium: pd.DataFrame, glucose: pd.DataFrame) -> pd.DataFrame:
-    """Glucose from the same specimen_id (nearest in time, then the earlier) per sodium row."""
-    left = sodium.loc[
-        sodium["specimen_id"].notna(), ["row", "patient_id", "specimen_id", "specimen_time"]
-    ]
-    right = glucose.loc[
-        glucose["specimen_id"].notna(),
-        ["patient_id", "specimen_id", "glucose_time", "glucose_mg_dl"],
-    ]
-    pairs = left.merge(right, on=["patient_id", "specimen_id"], how="inner")
-    if pairs.empty:
-        return pairs[["row", "glucose_time", "glucose_mg_dl"]]
-    pairs["distance"] = (pairs["glucose_time"] - pairs["specimen_time"]).abs()
-    pairs = pairs.sort_values(["row", "distance", "glucose_time", "glucose_mg_dl"], kind="stable")
-    return pairs.drop_duplicates("row")[["row", "glucose_time", "glucose_mg_dl"]]
+# Spec §4: the glucose of the same specimen (nearest in time, then the earlier, then the lower),
+# else the nearest glucose of the patient within ± the window inclusive (then the earlier,
+# then the lower). Distances in integer nanoseconds; every choice fully ordered.
+_PAIR_GLUCOSE_SQL = """
+WITH candidates AS (
+    SELECT s.row, g.glucose_time, g.glucose_mg_dl, 0 AS preference,
+           abs(epoch_ns(g.glucose_time) - epoch_ns(s.specimen_time)) AS distance
+    FROM sodium s JOIN glucose g
+      ON g.patient_id = s.patient_id AND g.specimen_id = s.specimen_id
+    UNION ALL
+    SELECT s.row, g.glucose_time, g.glucose_mg_dl, 1 AS preference,
+           abs(epoch_ns(g.glucose_time) - epoch_ns(s.specimen_time)) AS distance
+    FROM sodium s JOIN glucose g
+      ON g.patient_id = s.patient_id
+     AND epoch_ns(g.glucose_time) BETWEEN epoch_ns(s.specimen_time) - $window_ns
+                                      AND epoch_ns(s.specimen_time) + $window_ns
+)
+SELECT row, glucose_time, glucose_mg_dl
+FROM candidates
+QUALIFY row_number() OVER (
+    PARTITION BY row
+    ORDER BY preference, distance NULLS LAST, glucose_time NULLS LAST,
+             glucose_mg_dl NULLS LAST
+) = 1
+ORDER BY row
+"""
 
 
-def _pair_by_time(sodium: pd.DataFrame, glucose: pd.DataFrame, minutes: float) -> pd.DataFrame:
-    """Nearest glucose within ± `minutes` inclusive; at equal distance the earlier glucose."""
-    if sodium.empty or glucose.empty:
-        return pd.DataFrame(
-            {
-                "row": pd.Series(dtype="int64"),
-                "glucose_time": pd.Series(dtype="datetime64[us]"),
-                "glucose_mg_dl": pd.Series(dtype="float64"),
-            }
-        )
-    tolerance = pd.Timedelta(minutes=minutes)
-    left = sodium[["row", "patient_id", "specimen_time"]].sort_values(
-        "specimen_time", kind="stable"
+def pair_glucose(sodium: pd.DataFrame, glucose: pd.DataFrame, minutes: float) -> pd.DataFrame:
+    """The glucose paired with each sodium result (spec §4): `row`, `glucose_time`,
+    `glucose_mg_dl` for the sodium rows that have one.
+
+    `sodium`: row, patient_id, specimen_id, specimen_time.
+    `glucose`: patient_id, specimen_id, glucose_time, glucose_mg_dl.
+    """
+    keys = {"patient_id": "str", "specimen_id": "str"}
+    return run_query(
+        _PAIR_GLUCOSE_SQL,
+        {
+            "sodium": sodium[["row", "patient_id", "specimen_id", "specimen_time"]].astype(keys),
+            "glucose": glucose[
+                ["patient_id", "specimen_id", "glucose_time", "glucose_mg_dl"]
+            ].astype(keys),
+        },
+        {"window_ns": nanoseconds(pd.Timedelta(minutes=minutes))},
+        {
+            "row": "int64",
+            "glucose_time": glucose["glucose_time"].dtype,
+            "glucose_mg_dl": "float64",
+        },
     )
-    # one glucose per (patient, time): the lower value, so the correction is never overstated
-    right = (
-        glucose.sort_values(["glucose_time", "glucose_mg_dl"], kind="stable")
-        .drop_duplicates(["patient_id", "glucose_time"])
-        .loc[:, ["patient_id", "glucose_time", "glucose_mg_dl"]]
-    )
-    found = {}
-    for direction in ("backward", "forward"):
-        merged = pd.merge_asof(
-            left,
-            right.assign(specimen_time=right["glucose_time"]),
-            on="specimen_time",
-            by="patient_id",
-            direction=direction,
-            tolerance=tolerance,
-        ).set_index("row")
-        found[direction] = merged
-    back, fwd = found["backward"], found["forward"].reindex(found["backward"].index)
-    back_gap = back["specimen_time"] - back["glucose_time"]
-    fwd_gap = fwd["glucose_time"] - fwd["specimen_time"]
-    use_back = back["glucose_time"].notna() & (fwd["glucose_time"].isna() | (back_gap <= fwd_gap))
-    use_fwd = ~use_back & fwd["glucose_time"].notna()
-    chosen = pd.concat([back.loc[use_back], fwd.loc[use_fwd]])
-    return chosen.reset_index()[["row", "glucose_time", "glucose_mg_dl"]]
 
 
 def correct_for_glucose(
@@ -96,10 +93,7 @@ def correct_for_glucose(
         columns={"specimen_time": "glucose_time", "value_num": "glucose_mg_dl"}
     )
     glucose = glucose[["patient_id", "specimen_id", "glucose_time", "glucose_mg_dl"]]
-    by_specimen = _pair_by_specimen(out, glucose)
-    rest = out[~out["row"].isin(by_specimen["row"])]
-    by_time = _pair_by_time(rest, glucose, float(settings["pairing_window_minutes"]))
-    paired = pd.concat([by_specimen, by_time], ignore_index=True)
+    paired = pair_glucose(out, glucose, float(settings["pairing_window_minutes"]))
     out = out.merge(paired, on="row", how="left").drop(columns="row")
     excess = (out["glucose_mg_dl"] - float(settings["threshold_mg_dl"])).clip(lower=0).fillna(0.0)
     corrected = out["value_num"] + factor * excess / 100.0

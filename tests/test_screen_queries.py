@@ -1,0 +1,348 @@
+"""The screen's DuckDB queries, each on a tiny hand-built table with hand-computed rows
+(ties included), and each independent of the order of its input rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers import RULES
+from hyposcreen.config import Window
+from hyposcreen.screen.cofactors import near_index, nearest_albumin
+from hyposcreen.screen.conditions import counted_diagnoses
+from hyposcreen.screen.exposure import active_records
+from hyposcreen.screen.serial import overcorrection_pairs, previous_result
+from hyposcreen.screen.sodium import pair_glucose
+
+
+def at(text: str) -> pd.Timestamp:
+    return pd.Timestamp(f"2026-11-20 {text}")
+
+
+def times(values: list[str]) -> pd.Series:
+    return pd.Series([at(v) for v in values]).astype("datetime64[us]")
+
+
+def shuffled(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.iloc[::-1].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ §4 glucose pairing
+
+SODIUM = pd.DataFrame(
+    {
+        "row": [0, 1, 2, 3, 4],
+        "patient_id": ["P1", "P1", "P1", "P2", "P1"],
+        "specimen_id": ["S1", None, "S9", None, "S4"],
+        "specimen_time": times(["10:00", "12:00", "15:00", "10:00", "20:00"]),
+    }
+)
+GLUCOSE = pd.DataFrame(
+    {
+        "patient_id": ["P1", "P1", "P1", "P1", "P1", "P1", "P2", "P1", "P1"],
+        "specimen_id": ["S1", "G", None, None, None, None, None, "S4", "S4"],
+        "glucose_time": times(
+            [
+                "10:40",  # same specimen as row 0, 40 min away: wins over the nearer one
+                "10:05",  # nearer to row 0, another specimen
+                "11:00",  # row 1: exactly 60 min before (inclusive)
+                "13:00",  # row 1: exactly 60 min after; equal distance → the earlier wins
+                "15:20",  # row 2: two glucoses at the same time → the lower
+                "15:20",
+                "11:00:00.000001",  # row 3 (P2): 1 µs beyond 60 min → no pair
+                "19:30",  # row 4: same specimen, both 30 min away → the earlier
+                "20:30",
+            ]
+        ),
+        "glucose_mg_dl": [200.0, 300.0, 150.0, 140.0, 180.0, 170.0, 400.0, 250.0, 210.0],
+    }
+)
+PAIRED = pd.DataFrame(
+    {
+        "row": [0, 1, 2, 4],
+        "glucose_time": times(["10:40", "11:00", "15:20", "19:30"]),
+        "glucose_mg_dl": [200.0, 150.0, 170.0, 250.0],
+    }
+)
+
+
+def test_pair_glucose_hand_computed() -> None:
+    got = pair_glucose(SODIUM, GLUCOSE, 60.0)
+    pd.testing.assert_frame_equal(got, PAIRED)
+
+
+def test_pair_glucose_ignores_input_order() -> None:
+    got = pair_glucose(shuffled(SODIUM), shuffled(GLUCOSE), 60.0)
+    pd.testing.assert_frame_equal(got, PAIRED)
+
+
+def test_pair_glucose_window_is_a_parameter() -> None:
+    got = pair_glucose(SODIUM, GLUCOSE, 10.0)  # only same-specimen pairs are left
+    pd.testing.assert_frame_equal(got, PAIRED.iloc[[0, 3]].reset_index(drop=True))
+
+
+def test_pair_glucose_of_empty_tables() -> None:
+    got = pair_glucose(SODIUM.iloc[:0], GLUCOSE.iloc[:0], 60.0)
+    assert got.empty and list(got.columns) == ["row", "glucose_time", "glucose_mg_dl"]
+
+
+# ------------------------------------------------------------------ §8 previous result (delta)
+
+
+def test_previous_result_hand_computed() -> None:
+    cases = pd.DataFrame(
+        {"patient_id": ["P1", "P2", "P3"], "index_time": times(["12:00", "12:00", "12:00"])}
+    )
+    results = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P1", "P1", "P2", "P2", "P3"],
+            "specimen_time": pd.Series(
+                [
+                    at("11:00"),  # P1: the latest before the index, twice → the lower
+                    at("11:00"),
+                    at("12:00"),  # P1: the index itself (gap 0) is not earlier
+                    at("10:00"),
+                    pd.Timestamp("2026-11-18 12:00"),  # P2: exactly 48 h before: counts
+                    pd.Timestamp("2026-11-18 11:59:59.999999"),  # beyond 48 h
+                    at("13:00"),  # P3: only after the index
+                ]
+            ).astype("datetime64[us]"),
+            "corrected_sodium": [130.0, 128.0, 125.0, 131.0, 133.0, 134.0, 120.0],
+        }
+    )
+    expected = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P2"],
+            "previous_time": pd.Series([at("11:00"), pd.Timestamp("2026-11-18 12:00")]).astype(
+                "datetime64[us]"
+            ),
+            "previous_sodium": [128.0, 133.0],
+        }
+    )
+    pd.testing.assert_frame_equal(previous_result(cases, results, 48), expected)
+    pd.testing.assert_frame_equal(previous_result(cases, shuffled(results), 48), expected)
+
+
+# ------------------------------------------------------------------ §8 over-correction pairs
+
+OC_WINDOW = Window(pd.Timestamp("2026-11-20"), pd.Timestamp("2026-11-22"))  # context from 11-17
+
+
+def moments(values: list[str]) -> pd.Series:
+    return pd.Series([pd.Timestamp(v) for v in values]).astype("datetime64[us]")
+
+
+OC_RESULTS = pd.DataFrame(
+    [
+        # P1: two rises of 9 → the earlier a (06:00); 09:00 → 11-21 08:00 rises 10 but 119 is
+        # not hyponatremic here; 10:00 → 11-21 08:00 rises exactly 8, not more than the limit
+        ("P1", "2026-11-20 06:00", 125.0, True),
+        ("P1", "2026-11-20 07:00", 134.0, False),
+        ("P1", "2026-11-20 09:00", 119.0, False),
+        ("P1", "2026-11-20 10:00", 121.0, True),
+        ("P1", "2026-11-21 08:00", 129.0, False),
+        # P2: 129.3 - 121.3 is 8.000000000000014 in binary; rounded, exactly 8 → no pair
+        ("P2", "2026-11-20 08:00", 121.3, True),
+        ("P2", "2026-11-20 09:00", 129.3, False),
+        # P3: not a case
+        ("P3", "2026-11-20 08:00", 120.0, True),
+        ("P3", "2026-11-20 09:00", 140.0, False),
+        # P4: a at exactly window start - 72 h counts, 1 µs earlier does not; b at window end
+        # does not
+        ("P4", "2026-11-16 23:59:59.999999", 110.0, True),
+        ("P4", "2026-11-17 00:00", 120.0, True),
+        ("P4", "2026-11-17 01:00", 130.0, False),
+        ("P4", "2026-11-21 23:00", 110.0, True),
+        ("P4", "2026-11-22 00:00", 140.0, False),
+        # P5: exactly 24 h later counts, 1 µs more does not
+        ("P5", "2026-11-20 08:00", 120.0, True),
+        ("P5", "2026-11-21 08:00", 129.0, False),
+        ("P5", "2026-11-21 08:00:00.000001", 140.0, False),
+    ],
+    columns=["patient_id", "specimen_time", "corrected_sodium", "hyponatremic"],
+).assign(specimen_time=lambda f: moments(list(f["specimen_time"])))
+OC_CASES = pd.DataFrame({"patient_id": ["P1", "P2", "P4", "P5"], "limit": [8.0] * 4})
+OC_EXPECTED = pd.DataFrame(
+    {
+        "patient_id": ["P1", "P4", "P5"],
+        "oc_from_time": moments(["2026-11-20 06:00", "2026-11-17 00:00", "2026-11-20 08:00"]),
+        "oc_from_sodium": [125.0, 120.0, 120.0],
+        "oc_to_time": moments(["2026-11-20 07:00", "2026-11-17 01:00", "2026-11-21 08:00"]),
+        "oc_to_sodium": [134.0, 130.0, 129.0],
+        "oc_rise": [9.0, 10.0, 9.0],
+    }
+)
+
+
+def test_overcorrection_pairs_hand_computed() -> None:
+    got = overcorrection_pairs(OC_CASES, OC_RESULTS, OC_WINDOW, RULES)
+    pd.testing.assert_frame_equal(got, OC_EXPECTED)
+
+
+def test_overcorrection_pairs_ignore_input_order() -> None:
+    got = overcorrection_pairs(shuffled(OC_CASES), shuffled(OC_RESULTS), OC_WINDOW, RULES)
+    pd.testing.assert_frame_equal(got, OC_EXPECTED)
+
+
+def test_overcorrection_limit_is_per_case() -> None:
+    cases = OC_CASES.assign(limit=[8.0, 7.9, 8.0, 9.0])  # P2's rise of 8 counts; P5's 9 not
+    got = overcorrection_pairs(cases, OC_RESULTS, OC_WINDOW, RULES)
+    assert got["patient_id"].tolist() == ["P1", "P2", "P4"]
+    assert got["oc_rise"].tolist() == [9.0, 8.0, 10.0]
+
+
+# ------------------------------------------------------------------ §6 co-factors
+
+
+def test_near_index_hand_computed() -> None:
+    cases = pd.DataFrame({"patient_id": ["P1", "P2"], "index_time": times(["12:00", "12:00"])})
+    rows = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P1", "P2", "P3", "P1", "P1"],
+            "analyte": ["potassium"] * 6 + ["magnesium"],
+            "specimen_time": moments(
+                [
+                    "2026-11-21 12:00",  # exactly 24 h after: counts
+                    "2026-11-19 12:00",  # exactly 24 h before: counts
+                    "2026-11-21 12:00:00.000001",  # 1 µs beyond
+                    "2026-11-20 13:00",
+                    "2026-11-20 12:00",  # P3 is not a case
+                    "2026-11-19 12:00",  # same time as the second, lower value
+                    "2026-11-20 12:00",  # another analyte: ordered by analyte first
+                ]
+            ),
+            "value_num": [3.1, 3.4, 2.0, 1.5, 1.0, 3.3, 1.2],
+        }
+    )
+    expected = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P1", "P1", "P2"],
+            "analyte": ["magnesium"] + ["potassium"] * 4,
+            "index_time": times(["12:00"] * 5),
+            "specimen_time": moments(
+                [
+                    "2026-11-20 12:00",
+                    "2026-11-19 12:00",
+                    "2026-11-19 12:00",
+                    "2026-11-21 12:00",
+                    "2026-11-20 13:00",
+                ]
+            ),
+            "value_num": [1.2, 3.3, 3.4, 3.1, 1.5],
+            "censored": [""] * 5,  # exact values (no censoring operator given)
+        }
+    ).astype({"censored": "str"})
+    pd.testing.assert_frame_equal(near_index(cases, rows, 24), expected)
+    pd.testing.assert_frame_equal(near_index(cases, shuffled(rows), 24), expected)
+
+
+def test_nearest_albumin_hand_computed() -> None:
+    calcium = pd.DataFrame(
+        {
+            "calcium_row": [0, 1, 2, 3],
+            "patient_id": ["P1", "P1", "P2", "P3"],
+            "specimen_time": times(["12:00", "20:00", "12:00", "12:00"]),
+        }
+    )
+    albumin = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P1", "P1", "P2", "P2", "P3"],
+            "specimen_time": moments(
+                [
+                    "2026-11-20 11:00",  # row 0: 1 h before and
+                    "2026-11-20 13:00",  # 1 h after → the earlier
+                    "2026-11-20 19:00",  # row 1: two at the same time → the higher
+                    "2026-11-20 19:00",
+                    "2026-11-21 12:00",  # row 2: exactly 24 h after counts
+                    "2026-11-19 11:59:59.999999",  # 1 µs beyond 24 h
+                    "2026-11-19 11:59:59.999999",  # row 3: none within 24 h
+                ]
+            ),
+            "value_num": [3.0, 2.5, 2.8, 3.2, 3.5, 4.0, 2.0],
+        }
+    )
+    expected = pd.DataFrame(
+        {
+            "calcium_row": [0, 1, 2],
+            "albumin": [3.0, 3.2, 3.5],
+            "albumin_time": moments(["2026-11-20 11:00", "2026-11-20 19:00", "2026-11-21 12:00"]),
+        }
+    )
+    pd.testing.assert_frame_equal(nearest_albumin(calcium, albumin, 24), expected)
+    pd.testing.assert_frame_equal(
+        nearest_albumin(shuffled(calcium), shuffled(albumin), 24), expected
+    )
+
+
+# ------------------------------------------------------------------ §6 medications, conditions
+
+
+def test_active_records_hand_computed() -> None:
+    cases = pd.DataFrame({"patient_id": ["P1"], "index_time": times(["12:00"])})
+    meds = pd.DataFrame(
+        [
+            # grace 7 days: ended 11-13 12:00 is active at 11-20 12:00, 1 µs earlier is not
+            ("P1", "a", "2026-11-01 00:00", "2026-11-13 12:00", "active"),
+            ("P1", "b", "2026-11-01 00:00", "2026-11-13 11:59:59.999999", "active"),
+            # started exactly at the index and ongoing: active; 1 µs later: not yet
+            ("P1", "c", "2026-11-20 12:00", None, "active"),
+            ("P1", "d", "2026-11-20 12:00:00.000001", None, "active"),
+            # stopped without an end: active until start + 30 days, inclusive
+            ("P1", "e", "2026-10-21 12:00", None, "stopped"),
+            ("P1", "f", "2026-10-21 11:59:59.999999", None, "completed"),
+            ("P2", "g", "2026-11-01 00:00", None, "active"),  # not a case
+        ],
+        columns=["patient_id", "drug_name", "start_time", "end_time", "status_norm"],
+        index=[10, 11, 12, 13, 14, 15, 16],
+    ).assign(
+        start_time=lambda f: pd.to_datetime(f["start_time"], format="ISO8601").astype(
+            "datetime64[us]"
+        ),
+        end_time=lambda f: pd.to_datetime(f["end_time"], format="ISO8601").astype("datetime64[us]"),
+        rxnorm=None,
+        atc=None,
+    )
+    matches = pd.DataFrame(
+        {
+            "row": [10, 11, 12, 12, 13, 14, 15, 16, 99],
+            "drug_class": ["thiazide"] * 3 + ["ssri"] + ["thiazide"] * 5,
+            "ingredient": ["x"] * 9,
+            "matched_by": ["name"] * 9,
+        }
+    )
+    got = active_records(cases, meds, matches, RULES)
+    assert got["drug_name"].tolist() == ["a", "c", "c", "e"]
+    assert got["drug_class"].tolist() == ["thiazide", "ssri", "thiazide", "thiazide"]
+    again = active_records(cases, meds.iloc[::-1], shuffled(matches), RULES)  # labels kept
+    pd.testing.assert_frame_equal(again, got)
+
+
+def test_counted_diagnoses_hand_computed() -> None:
+    cases = pd.DataFrame({"patient_id": ["P1"], "index_time": times(["12:00"])})
+    diagnoses = pd.DataFrame(
+        [
+            ("P1", "cirrhosis", "K74.60", "2026-11-20 12:00"),  # at the index: counts
+            ("P1", "ckd", "N18.3", "2026-11-20 12:00:00.000001"),  # after it: not
+            ("P1", "muscle_cramp", "R25.2", "2026-12-20 12:00"),  # +30 days: counts
+            ("P1", "muscle_cramp", "R25.2", "2026-10-21 11:59:59.999999"),  # beyond -30 days
+            ("P1", None, "E11.9", "2026-11-01 00:00"),  # not a listed condition
+            ("P2", "cirrhosis", "K74.60", "2026-11-01 00:00"),  # not a case
+        ],
+        columns=["patient_id", "condition", "code", "recorded_time"],
+    ).assign(
+        recorded_time=lambda f: pd.to_datetime(f["recorded_time"], format="ISO8601").astype(
+            "datetime64[us]"
+        ),
+        code_system_norm="icd10",
+    )
+    expected = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1"],
+            "condition": ["cirrhosis", "muscle_cramp"],
+            "code": ["K74.60", "R25.2"],
+            "code_system_norm": ["icd10", "icd10"],
+            "recorded_time": moments(["2026-11-20 12:00", "2026-12-20 12:00"]),
+        }
+    )
+    got = counted_diagnoses(cases, diagnoses, RULES)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    pd.testing.assert_frame_equal(counted_diagnoses(cases, shuffled(diagnoses), RULES), got)
