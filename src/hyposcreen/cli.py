@@ -250,10 +250,11 @@ def _warnings_status(folders: list[Path]) -> int:
 
 
 def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[dict[str, Any]]:
-    """The flow's loop over windows, in plain Python (no Prefect)."""
-    from hyposcreen.config import RunSettings, load_mapping
-    from hyposcreen.partition import run_screen
-    from hyposcreen.pipeline import prepare
+    """The flow's loop over windows (runners.window_loop), in plain Python (no Prefect)."""
+    from hyposcreen.config import RunSettings, Window, load_mapping
+    from hyposcreen.context import prepare
+    from hyposcreen.runners import run_screen
+    from hyposcreen.runners.window_loop import screen_windows
     from hyposcreen.windows import out_folder, plan_windows
 
     site = load_mapping(args.mapping)
@@ -265,10 +266,9 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
         site=site.site,
         backfill=tuple(args.backfill) if args.backfill else None,
     )
-    outcomes = []
-    for number, window in enumerate(windows, start=1):
-        _progress(number, len(windows), window.label(), args)
-        settings = RunSettings(
+
+    def settings_for(window: Window) -> RunSettings:
+        return RunSettings(
             input_dir=args.input,
             out_dir=out_folder(str(args.out), window),
             window=window,
@@ -279,17 +279,19 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
             glucose_factor=args.glucose_factor,
             state_dir=state_dir,
         )
-        try:
-            summary = run_screen(
-                prepare(settings), args.partitions, args.executor, args.dask_address
-            )
-        except BaseException as error:
-            write_failed_json(settings.out_dir, error, window.label())
-            remember_failure(state_dir, site.site, window, error, settings.out_dir)
-            raise
-        (settings.out_dir / "FAILED.json").unlink(missing_ok=True)
-        outcomes.append({**summary.manifest, "review_csv": str(summary.review_csv)})
-    return outcomes
+
+    def screen_window(settings: RunSettings) -> dict[str, Any]:
+        summary = run_screen(prepare(settings), args.partitions, args.executor, args.dask_address)
+        return {**summary.manifest, "review_csv": str(summary.review_csv)}
+
+    def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
+        write_failed_json(settings.out_dir, error, window.label())
+        remember_failure(state_dir, site.site, window, error, settings.out_dir)
+
+    def progress(number: int, total: int, window: Window) -> None:
+        _progress(number, total, window.label(), args)
+
+    return screen_windows(windows, settings_for, screen_window, on_failure, progress)
 
 
 def _progress(number: int, total: int, label: str, args: argparse.Namespace) -> None:
