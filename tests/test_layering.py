@@ -49,6 +49,7 @@ RUNNERS = (
     "hyposcreen.recipe_publish",
     "hyposcreen.runners",
     "hyposcreen.cli",
+    "hyposcreen.cli_run",
     "hyposcreen.audit",
     # the operator's side of a run: process set-up, failures, status, notifications
     "hyposcreen.cli_ops",

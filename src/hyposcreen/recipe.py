@@ -19,8 +19,14 @@ from typing import Any
 
 from hyposcreen.adapters import load_adapter
 from hyposcreen.clean import USED, clean_diagnoses, clean_labs, clean_medications
-from hyposcreen.context import CleanedInputs, ContractReport, ReadTables, RunContext, RunSummary
-from hyposcreen.context import lab_filter as lab_filter
+from hyposcreen.context import (
+    CleanedInputs,
+    ContractReport,
+    ReadTables,
+    RunContext,
+    RunSummary,
+    lab_filter,
+)
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.tabular import DEFAULT_MAX_ROW_BYTES, read_table
 from hyposcreen.nightly.late_results import mark_late_results
@@ -210,4 +216,3 @@ STAGES: tuple[Stage, ...] = (
     Stage("history", history, ("screen",)),
     Stage("publish", publish, ("read", "clean", "history", "contracts")),
 )
-STAGES_UP_TO_SCREEN = STAGES[: [s.name for s in STAGES].index("screen") + 1]
