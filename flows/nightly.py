@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +16,14 @@ from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
-from prefect.runtime import flow_run as current_flow_run
 from prefect.states import Completed, State
 
 from flows.alerts import alert_failure, alert_outcomes, remember_failure
 from flows.artifacts import counts_table, failure_record, run_counts, summary_markdown
 from flows.orchestrator import orchestrated  # noqa: F401 - the CLI's entry
+from flows.parameters import backfill_range, run_name, scheduled_time
 from hyposcreen import context
 from hyposcreen.config import RunSettings, Window, load_mapping
-from hyposcreen.errors import ConfigError, HyposcreenError
 from hyposcreen.recipe import STAGES, Stage
 from hyposcreen.run_warnings import warning_texts
 from hyposcreen.runners.in_process import run_recipe
@@ -33,50 +31,6 @@ from hyposcreen.runners.partitioned import run_partitioned
 from hyposcreen.runners.spill import resolve_partitions
 from hyposcreen.runners.window_loop import FAILED_FILE, screen_windows
 from hyposcreen.windows import out_folder, plan_windows, window_label
-
-# --- parameters -> settings ------------------------------------------------------------------
-
-
-def site_timezone(mapping: str | None) -> str:
-    """The site's time zone: the mapping file's `timezone`, UTC without a mapping."""
-    return load_mapping(Path(mapping) if mapping else None).timezone
-
-
-def scheduled_time() -> datetime:
-    """The run's scheduled start: a late or retried nightly run still screens its own night."""
-    return current_flow_run.scheduled_start_time
-
-
-def run_name() -> str:
-    """`screen-<first window date>` (`..<last>` when nights are caught up), from the flow
-    run's parameters."""
-    params = current_flow_run.parameters
-    try:
-        mapping = load_mapping(Path(params["mapping"]) if params.get("mapping") else None)
-        windows = plan_windows(
-            params.get("window_start"),
-            params.get("window_end"),
-            mapping.timezone,
-            scheduled_time(),
-            Path(params["state_dir"]) if params.get("state_dir") else None,
-            mapping.site,
-            _backfill(params.get("backfill_start"), params.get("backfill_end")),
-        )
-    except HyposcreenError:
-        return "screen-invalid-settings"  # the flow body fails with the readable message
-    if not windows:
-        return "screen-up-to-date"
-    first, last = windows[0].start.date(), windows[-1].start.date()
-    return f"screen-{first}" if first == last else f"screen-{first}..{last}"
-
-
-def _backfill(start: str | None, end: str | None) -> tuple[str, str] | None:
-    if start is None and end is None:
-        return None
-    if start is None or end is None:
-        raise ConfigError("A backfill needs both a start and an end date.")
-    return start, end
-
 
 # --- retries and progress --------------------------------------------------------------------
 
@@ -239,7 +193,7 @@ def nightly_screen(
             scheduled_time(),
             Path(state_dir) if state_dir else None,
             site.site,
-            _backfill(backfill_start, backfill_end),
+            backfill_range(backfill_start, backfill_end),
         )
     except Exception as error:
         record = failure_record(error, failure_window)
