@@ -33,8 +33,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from hyposcreen.config import RunSettings, parse_window
-    from hyposcreen.partition import run_screen
-    from hyposcreen.pipeline import prepare
+    from hyposcreen.context import prepare
+    from hyposcreen.runners import run_screen
 
     name = args.input.resolve().name
     out = RESULTS_DIR / f"profile-{name}-out"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hyposcreen.context import RunSummary
 from hyposcreen.notify.messages import failure_record
-from hyposcreen.pipeline import RunSummary
 from hyposcreen.run_warnings import warning_texts
 
 __all__ = ["counts_table", "failure_record", "run_counts", "summary_markdown"]

@@ -29,7 +29,8 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 from prefect.settings import PREFECT_API_URL
 
-from flows.nightly import nightly_screen, site_timezone
+from flows.nightly import nightly_screen
+from flows.parameters import site_timezone
 from hyposcreen.errors import HyposcreenError
 
 DEFAULT_CRON = "0 2 * * *"

@@ -1,4 +1,4 @@
-"""Prefect wiring of one screening run: each task is one call into `hyposcreen.pipeline`.
+"""Prefect wiring of one screening run: each task is one stage of `hyposcreen.recipe`.
 
 Retries, caching, artifacts, the flow-run name and FAILED.json live here; the screening
 logic lives in the core. Flow parameters are paths and strings only (Prefect's 512 KB limit).
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,65 +15,22 @@ from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
-from prefect.runtime import flow_run as current_flow_run
 from prefect.states import Completed, State
 
 from flows.alerts import alert_failure, alert_outcomes, remember_failure
 from flows.artifacts import counts_table, failure_record, run_counts, summary_markdown
 from flows.orchestrator import orchestrated  # noqa: F401 - the CLI's entry
-from hyposcreen import partition, pipeline
-from hyposcreen.config import RunSettings, load_mapping
-from hyposcreen.errors import ConfigError, HyposcreenError
-from hyposcreen.failures import FAILED_FILE, write_failed_json
-from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
-from hyposcreen.pipeline import CleanedInputs, RunContext, RunSummary
+from flows.parameters import backfill_range, run_name, scheduled_time
+from hyposcreen import context
+from hyposcreen.config import RunSettings, Window, load_mapping
+from hyposcreen.failures import write_failed_json
+from hyposcreen.recipe import STAGES, Stage
 from hyposcreen.run_warnings import warning_texts
-from hyposcreen.screen.cases import ScreenResult
+from hyposcreen.runners.in_process import run_recipe
+from hyposcreen.runners.partitioned import run_partitioned
+from hyposcreen.runners.spill import resolve_partitions
+from hyposcreen.runners.window_loop import FAILED_FILE, screen_windows
 from hyposcreen.windows import out_folder, plan_windows, window_label
-
-# --- parameters -> settings ------------------------------------------------------------------
-
-
-def site_timezone(mapping: str | None) -> str:
-    """The site's time zone: the mapping file's `timezone`, UTC without a mapping."""
-    return load_mapping(Path(mapping) if mapping else None).timezone
-
-
-def scheduled_time() -> datetime:
-    """The run's scheduled start: a late or retried nightly run still screens its own night."""
-    return current_flow_run.scheduled_start_time
-
-
-def run_name() -> str:
-    """`screen-<first window date>` (`..<last>` when nights are caught up), from the flow
-    run's parameters."""
-    params = current_flow_run.parameters
-    try:
-        mapping = load_mapping(Path(params["mapping"]) if params.get("mapping") else None)
-        windows = plan_windows(
-            params.get("window_start"),
-            params.get("window_end"),
-            mapping.timezone,
-            scheduled_time(),
-            Path(params["state_dir"]) if params.get("state_dir") else None,
-            mapping.site,
-            _backfill(params.get("backfill_start"), params.get("backfill_end")),
-        )
-    except HyposcreenError:
-        return "screen-invalid-settings"  # the flow body fails with the readable message
-    if not windows:
-        return "screen-up-to-date"
-    first, last = windows[0].start.date(), windows[-1].start.date()
-    return f"screen-{first}" if first == last else f"screen-{first}..{last}"
-
-
-def _backfill(start: str | None, end: str | None) -> tuple[str, str] | None:
-    if start is None and end is None:
-        return None
-    if start is None or end is None:
-        raise ConfigError("A backfill needs both a start and an end date.")
-    return start, end
-
 
 # --- retries and progress --------------------------------------------------------------------
 
@@ -98,71 +54,63 @@ def is_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> 
     return isinstance(error, OSError) or isinstance(getattr(error, "__cause__", None), OSError)
 
 
-# --- tasks: one call into the core each -------------------------------------------------------
+# --- tasks: one recipe stage each ------------------------------------------------------------
 
 
 @task(name="prepare", cache_policy=NO_CACHE, persist_result=False)
-def prepare(settings: RunSettings) -> RunContext:
-    return pipeline.prepare(settings)
+def prepare(settings: RunSettings) -> context.RunContext:
+    return context.prepare(settings)
 
 
-@task(
-    name="ingest",
-    task_run_name="ingest-{name}",
-    cache_policy=NO_CACHE,
-    persist_result=False,
-    retries=2,
-    retry_delay_seconds=[1, 5],
-    retry_condition_fn=is_transient,
-)
-def ingest(ctx: RunContext, name: str) -> IngestedTable:
-    return pipeline.ingest_table(ctx, name)
+RETRIED = {"read", "publish"}  # the stages that touch shared folders: an I/O hiccup is retried
 
 
-@task(name="clean", cache_policy=NO_CACHE, persist_result=False)
-def clean(ctx: RunContext, tables: dict[str, IngestedTable]) -> CleanedInputs:
-    return pipeline.clean_inputs(ctx, tables)
+def stage_task(stage: Stage) -> Task[Any, Any]:
+    """One recipe stage as one Prefect task (results in memory only: nothing persisted)."""
+    retried = stage.name in RETRIED
+    as_task = task(
+        name=stage.name,
+        cache_policy=NO_CACHE,
+        persist_result=False,
+        retries=2 if retried else 0,
+        retry_delay_seconds=[1, 5] if retried else 0,
+        retry_condition_fn=is_transient if retried else None,
+    )
+    return as_task(stage.run)
 
 
-@task(name="validate", cache_policy=NO_CACHE, persist_result=False)
-def validate(ctx: RunContext, cleaned: CleanedInputs) -> dict[str, Any]:
-    return pipeline.validate_inputs(ctx, cleaned)
+STAGE_TASKS = {stage.name: stage_task(stage) for stage in STAGES}
+ingest = STAGE_TASKS["read"]  # the read stage (retried on I/O errors)
 
 
-@task(name="screen", cache_policy=NO_CACHE, persist_result=False)
-def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
-    return pipeline.screen_inputs(ctx, cleaned)
+def run_stage_task(stage: Stage, ctx: context.RunContext, inputs: list[Any]) -> Any:
+    return STAGE_TASKS[stage.name](ctx, *inputs)
 
 
-@task(
-    name="write",
-    cache_policy=NO_CACHE,
-    persist_result=False,
-    retries=2,
-    retry_delay_seconds=[1, 5],
-    retry_condition_fn=is_transient,
-)
-def write(
-    ctx: RunContext,
-    tables: dict[str, IngestedTable],
-    cleaned: CleanedInputs,
-    result: ScreenResult,
-    validation: dict[str, Any],
-) -> RunSummary:
-    return pipeline.write_outputs(ctx, tables, cleaned, result, validation)
+def tell_progress(stage: str, output: Any) -> None:
+    """Counts only, after the read and contracts stages."""
+    if stage == "read":
+        say("read %s", ", ".join(f"{t.name} {t.rows_in} row(s)" for t in output.tables.values()))
+    elif stage == "contracts":
+        validation = output.summary
+        say(
+            "input validation %s; %s warning expectation(s) failed",
+            "passed" if validation.get("passed") else "failed",
+            validation.get("failed_warnings", 0),
+        )
 
 
 @task(name="screen-partitioned", cache_policy=NO_CACHE, persist_result=False)
 def screen_partitioned(
-    ctx: RunContext, partitions: int, executor: str, dask_address: str | None
-) -> RunSummary:
-    """Read, clean, validate, screen and write by patient-hash partition (issue #6); with
-    executor "dask" the partition work goes to a Dask cluster through distributed.Client."""
-    return partition.run_partitioned(ctx, partitions, executor, dask_address)
+    ctx: context.RunContext, partitions: int, executor: str, dask_address: str | None
+) -> context.RunSummary:
+    """The recipe by patient-hash partition (hyposcreen.runners.partitioned); with executor
+    "dask" the partition work goes to a Dask cluster through distributed.Client."""
+    return run_partitioned(ctx, partitions, executor, dask_address)
 
 
-@task(name="publish", cache_policy=NO_CACHE, persist_result=False)
-def publish(summary: RunSummary, seconds: float) -> dict[str, Any]:
+@task(name="artifacts", cache_policy=NO_CACHE, persist_result=False)
+def publish_artifacts(summary: context.RunSummary, seconds: float) -> dict[str, Any]:
     """Markdown and table artifacts from the manifest: counts only, never identifiers."""
     counts = run_counts(summary, seconds)
     create_markdown_artifact(
@@ -241,7 +189,7 @@ def nightly_screen(
             scheduled_time(),
             Path(state_dir) if state_dir else None,
             site.site,
-            _backfill(backfill_start, backfill_end),
+            backfill_range(backfill_start, backfill_end),
         )
     except Exception as error:
         record = failure_record(error, failure_window)
@@ -249,14 +197,11 @@ def nightly_screen(
         if notify:
             alert_failure(mapping, record, out_dir)
         raise
-    outcomes: list[dict[str, Any]] = []
-    for number, window in enumerate(windows, start=1):
-        step = f"[{number}/{len(windows)}] " if len(windows) > 1 else ""
-        say("%sscreening %s for %s (profile %s)", step, input, window.label(), profile or "default")
-        out_dir = out_folder(out, window)
-        settings = RunSettings(
+
+    def settings_for(window: Window) -> RunSettings:
+        return RunSettings(
             input_dir=Path(input),
-            out_dir=out_dir,
+            out_dir=out_folder(out, window),
             window=window,
             profile=profile,
             source=source,
@@ -265,14 +210,26 @@ def nightly_screen(
             glucose_factor=glucose_factor,
             state_dir=Path(state_dir) if state_dir else None,
         )
-        try:
-            outcomes.append(screen_window(settings, started, partitions, executor, dask_address))
-        except Exception as error:
-            record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
-            remember_failure(state_dir, mapping, window, record, out_dir)
-            if notify:
-                alert_failure(mapping, record, out_dir)
-            raise
+
+    def progress(number: int, total: int, window: Window) -> None:
+        step = f"[{number}/{total}] " if total > 1 else ""
+        say("%sscreening %s for %s (profile %s)", step, input, window.label(), profile or "default")
+
+    def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
+        if not isinstance(error, Exception):
+            return
+        record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
+        remember_failure(state_dir, mapping, window, record, settings.out_dir)
+        if notify:
+            alert_failure(mapping, record, settings.out_dir)
+
+    outcomes = screen_windows(
+        windows,
+        settings_for,
+        lambda settings: screen_window(settings, started, partitions, executor, dask_address),
+        on_failure,
+        progress,
+    )
     if notify:
         alert_outcomes(mapping, outcomes)
     if not outcomes:
@@ -303,37 +260,23 @@ def screen_window(
     executor: str = "local",
     dask_address: str | None = None,
 ) -> dict[str, Any]:
-    """One window: read, clean, validate, screen, write, publish (one task each), or one
+    """One window: the recipe's stages, one task each, then the artifacts; or one
     partitioned task for large inputs / a Dask cluster."""
     window = (settings.window.start.isoformat(), settings.window.end.isoformat())
-    ctx: RunContext | None = None
+    ctx: context.RunContext | None = None
     try:
         ctx = prepare(settings)
-        count = partition.resolve_partitions(ctx, partitions)
+        count = resolve_partitions(ctx, partitions)
         if count > 1 or executor != "local":
             summary = screen_partitioned(ctx, count, executor, dask_address)
         else:
-            reads = {name: ingest.submit(ctx, name) for name in (*REQUIRED_TABLES, "patients")}
-            tables = {name: future.result() for name, future in reads.items()}
-            say("read %s", ", ".join(f"{t.name} {t.rows_in} row(s)" for t in tables.values()))
-            if not tables["patients"].rows_in:  # as pipeline.read_inputs: patients are optional
-                del tables["patients"]
-            cleaned = clean(ctx, tables)
-            validation = validate(ctx, cleaned)
-            say(
-                "input validation %s; %s warning expectation(s) failed",
-                "passed" if validation.get("passed") else "failed",
-                validation.get("failed_warnings", 0),
-            )
-            result = screen(ctx, cleaned)
-            summary = write(ctx, tables, cleaned, result, validation)
-        counts = publish(summary, time.perf_counter() - started)
+            summary = run_recipe(ctx, call=run_stage_task, observe=tell_progress)
+        counts = publish_artifacts(summary, time.perf_counter() - started)
     except Exception as error:
         if ctx is not None:
-            pipeline.discard_outputs(ctx)
+            context.discard_outputs(ctx)
         write_failure(settings.out_dir, failure_record(error, window))
         raise
-    (settings.out_dir / FAILED_FILE).unlink(missing_ok=True)
     for warning in counts["warnings"]:
         get_run_logger().warning("screened with a warning: %s", warning)
     return {

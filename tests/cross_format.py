@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from hyposcreen.config import RunSettings, parse_window
-from hyposcreen.pipeline import RunSummary, run_pipeline
+from hyposcreen.context import RunSummary
+from hyposcreen.runners.in_process import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"

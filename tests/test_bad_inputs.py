@@ -34,8 +34,8 @@ import pytest
 
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.errors import ConfigError, HyposcreenError, InputError
-from hyposcreen.pipeline import run_pipeline
 from hyposcreen.rules.loader import RULES_DIR
+from hyposcreen.runners.in_process import run_pipeline
 
 WINDOW = ("2026-11-20T00:00:00", "2026-11-21T00:00:00")
 TABLES = ("labs", "medications", "diagnoses")

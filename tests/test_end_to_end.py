@@ -19,9 +19,9 @@ import pytest
 from browser import CHROMIUM_ARGS, find_chromium
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.errors import InputError
-from hyposcreen.pipeline import run_pipeline
 from hyposcreen.report.review_list import REVIEW_COLUMNS
 from hyposcreen.rules.loader import load_rules
+from hyposcreen.runners.in_process import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"

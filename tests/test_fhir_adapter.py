@@ -28,8 +28,8 @@ from hyposcreen.config import RunSettings, SiteMapping, Window, parse_window
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.ingest.tabular import sha256_of
-from hyposcreen.pipeline import run_pipeline
 from hyposcreen.rules.loader import RuleSet
+from hyposcreen.runners.in_process import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 INDEPENDENT = ROOT / "tests" / "data" / "fhir" / "independent"

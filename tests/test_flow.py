@@ -39,7 +39,7 @@ from flows.nightly import (
 from hyposcreen.cli import main
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.errors import InputError
-from hyposcreen.pipeline import run_pipeline
+from hyposcreen.runners.in_process import run_pipeline
 from hyposcreen.status import next_scheduled_run
 from hyposcreen.windows import nightly_windows
 

@@ -4,8 +4,8 @@ The sample (sample_data/canonical, window 2026-11-20T00:00 to 2026-11-21T00:00, 
 and profile) is screened once in process, as `hyposcreen run --no-flow` does, and its three
 patient-level outputs must equal tests/data/golden/sample/{review_list,evidence,quarantine}.csv
 byte for byte. Every review-list column is pinned, `run_id` included: it is a hash of the input
-files, the rules content, profile, window and settings (pipeline.compute_run_id), so it changes
-only when the rules files do, and such a change must be seen here.
+files, the rules content, profile, window and settings (report.manifest.compute_run_id), so it
+changes only when the rules files do, and such a change must be seen here.
 
 A failing comparison prints the first differing rows column by column. After an intended change,
 regenerate with
@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from hyposcreen.config import RunSettings, parse_window
-from hyposcreen.pipeline import run_pipeline
+from hyposcreen.runners.in_process import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"

@@ -12,7 +12,7 @@ import pytest
 
 from browser import CHROMIUM_ARGS, find_chromium
 from hyposcreen.config import RunSettings, parse_window
-from hyposcreen.pipeline import run_pipeline
+from hyposcreen.runners.in_process import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"

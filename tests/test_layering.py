@@ -6,9 +6,10 @@ Stage order (the order data flows in a run):
     screen/incremental) -> report
 
 The shared foundation (config, errors, rules/, the package itself) may be imported by any stage
-and imports no stage. The runners (pipeline, partition, cli, audit) compose the stages and are
-imported by none of them. On top of the order, the contracts stage takes what cleaning decided
-as data: validate imports no code of clean (the data contracts must not re-derive it).
+and imports no stage. The recipe (context, recipe, recipe_contracts, recipe_publish) and its
+runners (runners/, cli, audit) compose the stages and are imported by none of them. On top of
+the order, the contracts stage takes what cleaning decided as data: validate imports no code
+of clean (the data contracts must not re-derive it).
 
 Every import is read with `ast` (function-level imports included). Violations present today are
 listed in KNOWN_VIOLATIONS: the guard test fails on any violation not in that list, and each
@@ -35,10 +36,28 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.screen.incremental": "nightly",
     "hyposcreen.state": "nightly",
     "hyposcreen.windows": "nightly",
+    "hyposcreen.nightly": "nightly",
+    "hyposcreen.night_counts": "nightly",
+    "hyposcreen.run_warnings": "report",
     "hyposcreen.report": "report",
 }
-FOUNDATION = ("hyposcreen.config", "hyposcreen.errors", "hyposcreen.rules")
-RUNNERS = ("hyposcreen.pipeline", "hyposcreen.partition", "hyposcreen.cli", "hyposcreen.audit")
+FOUNDATION = ("hyposcreen.config", "hyposcreen.errors", "hyposcreen.rules", "hyposcreen.site_words")
+RUNNERS = (
+    "hyposcreen.context",
+    "hyposcreen.recipe",
+    "hyposcreen.recipe_contracts",
+    "hyposcreen.recipe_publish",
+    "hyposcreen.runners",
+    "hyposcreen.cli",
+    "hyposcreen.cli_run",
+    "hyposcreen.audit",
+    # the operator's side of a run: process set-up, failures, status, notifications
+    "hyposcreen.cli_ops",
+    "hyposcreen.runtime_env",
+    "hyposcreen.failures",
+    "hyposcreen.status",
+    "hyposcreen.notify",
+)
 # (importer stage, imported stage) pairs forbidden beyond the order itself
 EXTRA_FORBIDDEN = {("validate", "clean")}
 
@@ -49,6 +68,8 @@ KNOWN_VIOLATIONS = {
         "the OMOP adapter maps condition codes with screen.matching (match_conditions)",
     ("hyposcreen.adapters.fhir_records", "hyposcreen.screen.matching"):
         "the FHIR adapter uses screen.matching.condition_for_code",
+    ("hyposcreen.config", "hyposcreen.ingest.canonical"):
+        "the site mapping checks its column names against the canonical schemas",
     ("hyposcreen.clean", "hyposcreen.screen.matching"):
         "clean matches analytes, drugs and conditions with screen.matching",
     ("hyposcreen.validate.gx", "hyposcreen.clean"):

@@ -19,8 +19,8 @@ from hyposcreen.clean import clean_labs, lab_row_filter
 from hyposcreen.config import RunSettings, SiteMapping, parse_window
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable
-from hyposcreen.pipeline import run_pipeline
 from hyposcreen.rules.loader import load_rules
+from hyposcreen.runners.in_process import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "data" / "mimic"

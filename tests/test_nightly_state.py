@@ -22,9 +22,10 @@ import pytest
 
 from hyposcreen.cli import main
 from hyposcreen.config import RunSettings, Window
+from hyposcreen.context import prepare
 from hyposcreen.errors import InputError
-from hyposcreen.partition import run_screen
-from hyposcreen.pipeline import prepare, run_pipeline
+from hyposcreen.runners import run_screen
+from hyposcreen.runners.in_process import run_pipeline
 from hyposcreen.state import StateStore
 from hyposcreen.windows import nightly_windows, out_folder, plan_windows
 

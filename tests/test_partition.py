@@ -14,9 +14,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from hyposcreen.config import RunSettings, parse_window
+from hyposcreen.context import prepare
 from hyposcreen.errors import ConfigError
-from hyposcreen.partition import partition_of, resolve_partitions, run_partitioned, run_screen
-from hyposcreen.pipeline import prepare, run_pipeline
+from hyposcreen.runners.in_process import run_pipeline
+from hyposcreen.runners.partitioned import run_partitioned, run_screen
+from hyposcreen.runners.spill import partition_of, resolve_partitions
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"
@@ -92,7 +94,7 @@ def test_a_patients_hash_partition_is_stable_and_ignores_surrounding_spaces() ->
     assert parts[0] == parts[1]
     assert parts[3] == parts[4]  # a missing id hashes like the empty one
     code = (
-        "import pandas as pd; from hyposcreen.partition import partition_of; "
+        "import pandas as pd; from hyposcreen.runners.spill import partition_of; "
         "print(partition_of(pd.Series(['P001','P002','Ärztin-7'], dtype='str'), 8).tolist())"
     )
     other = subprocess.run(
@@ -216,8 +218,8 @@ def test_a_highly_compressed_extract_is_estimated_from_its_gzip_trailer(tmp_path
     import gzip
 
     from hyposcreen.config import RunSettings, parse_window
-    from hyposcreen.partition import estimate_lab_rows
-    from hyposcreen.pipeline import prepare
+    from hyposcreen.context import prepare
+    from hyposcreen.runners.spill import estimate_lab_rows
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -238,20 +240,20 @@ def test_an_in_memory_run_that_outgrows_its_estimate_switches_to_partitions(
 ) -> None:
     """The rows are counted while they stream: past the cap (here lowered to 50 rows for the
     171-row sample) the run goes partitioned and writes the same review list."""
-    from hyposcreen import partition
     from hyposcreen.config import RunSettings, parse_window
+    from hyposcreen.context import prepare
     from hyposcreen.ingest.canonical import SCHEMAS
     from hyposcreen.ingest.tabular import TooLargeForMemory, read_table
-    from hyposcreen.pipeline import prepare
+    from hyposcreen.runners import partitioned, spill
 
     sample = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
     with pytest.raises(TooLargeForMemory, match="more than 50 rows"):
         read_table(sample, SCHEMAS["labs"], prepare(_sample_settings(sample, tmp_path)).mapping,
                    max_rows=50)  # fmt: skip
-    monkeypatch.setattr(partition, "MEMORY_ROW_CAP", 50)
+    monkeypatch.setattr(spill, "MEMORY_ROW_CAP", 50)
     window = parse_window("2026-11-20", "2026-11-21")
-    plain = partition.run_screen(prepare(RunSettings(sample, tmp_path / "a", window)), 1)
-    grown = partition.run_screen(prepare(RunSettings(sample, tmp_path / "b", window)), None)
+    plain = partitioned.run_screen(prepare(RunSettings(sample, tmp_path / "a", window)), 1)
+    grown = partitioned.run_screen(prepare(RunSettings(sample, tmp_path / "b", window)), None)
     assert grown.manifest["partitions"] >= 2
     assert grown.review_csv.read_bytes() == plain.review_csv.read_bytes()
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from hyposcreen.config import RunSettings, parse_window
-from hyposcreen.pipeline import run_pipeline
 from hyposcreen.rules.loader import load_rules
+from hyposcreen.runners.in_process import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"

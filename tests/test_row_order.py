@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from helpers import RULES, T0, WINDOW, hours, lab, run_screen
 from hyposcreen.config import RunSettings, parse_window
-from hyposcreen.pipeline import run_pipeline
 from hyposcreen.report.review_list import build_review_list, evidence_table, to_text
+from hyposcreen.runners.in_process import run_pipeline
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
 TABLES = ("labs.csv", "medications.csv", "diagnoses.csv", "patients.csv")

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from hyposcreen.config import RunSettings, parse_window
-from hyposcreen.pipeline import run_pipeline
 from hyposcreen.report.safe_cells import neutralise_frame, neutralise_text
+from hyposcreen.runners.in_process import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"

@@ -23,8 +23,8 @@ from helpers import (
     sodium,
 )
 from hyposcreen.config import RunSettings, Window
-from hyposcreen.pipeline import run_pipeline
 from hyposcreen.rules.loader import RULES_DIR, load_rules
+from hyposcreen.runners.in_process import run_pipeline
 from hyposcreen.screen.cases import order_cases
 
 

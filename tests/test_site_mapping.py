@@ -9,7 +9,7 @@ import pytest
 
 from hyposcreen.config import RunSettings, load_mapping, parse_window
 from hyposcreen.errors import ConfigError
-from hyposcreen.pipeline import run_pipeline
+from hyposcreen.runners.in_process import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "sample_data" / "site_example"

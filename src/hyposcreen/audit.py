@@ -1,7 +1,7 @@
 """`hyposcreen audit`: screen a period one calendar month at a time and write the QI report.
 
 Each month is one screening window, read, cleaned and screened by the same functions as a
-nightly run (pipeline.read_inputs / clean_inputs / screen_inputs), so a month's cases are the
+nightly run (the recipe's read, clean, screen and history stages), so a month's cases are the
 cases `hyposcreen run` would find over that month: a patient with several low results in a
 month is one case of that month. The nightly Great Expectations contracts are not re-run (they
 guard a night's delivery, not history). Outputs: audit.html, audit_tables.csv and
@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hyposcreen import __version__
+from hyposcreen import __version__, recipe
 from hyposcreen.config import RunSettings, Window
+from hyposcreen.context import ReadTables, prepare
 from hyposcreen.errors import ConfigError
-from hyposcreen.pipeline import clean_inputs, prepare, read_inputs, screen_inputs
 from hyposcreen.report.audit_measures import (
     PeriodCounts,
     audit_frame,
@@ -130,10 +130,10 @@ def run_audit(settings: AuditSettings) -> AuditSummary:
     inputs: dict[str, Any] = {}
     for window in month_windows(settings.start, settings.end):
         period_ctx = replace(ctx, settings=replace(base, window=window), timings={})
-        tables = read_inputs(period_ctx)
+        tables = recipe.read(period_ctx).tables
         inputs = {name: table.files for name, table in tables.items()}
-        cleaned = clean_inputs(period_ctx, tables)
-        result = screen_inputs(period_ctx, cleaned)
+        cleaned = recipe.clean(period_ctx, ReadTables(tables))
+        result = recipe.history(period_ctx, recipe.screen(period_ctx, cleaned))
         label = window.start.strftime("%Y-%m")
         periods.append(period_counts(label, result, cleaned.diagnoses, window, vocabulary, codes))
         if key is not None:

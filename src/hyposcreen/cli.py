@@ -6,23 +6,15 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 from hyposcreen import __version__
-from hyposcreen.cli_ops import (
-    add_status_parser,
-    remember_failure,
-    run_notified,
-    status_command,
-)
-from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS, HyposcreenError
-from hyposcreen.failures import environment_problem, failure_record, write_failed_json
+from hyposcreen.cli_ops import add_status_parser, run_notified, status_command
+from hyposcreen.cli_run import EXIT_OK, run_command
+from hyposcreen.errors import HyposcreenError
+from hyposcreen.failures import environment_problem
 
-EXIT_OK = 0
 EXIT_UNEXPECTED = 70
 
 
@@ -165,145 +157,6 @@ def _audit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run(args: argparse.Namespace) -> int:
-    from hyposcreen.config import load_mapping
-    from hyposcreen.state import state_dir_from_env
-
-    state_dir = state_dir_from_env(args.state_dir)
-    nightly = None if args.no_flow else _load_flow_module()
-    folders: list[Path] = []
-    if nightly is None:
-        if not args.no_flow:
-            print(
-                "hyposcreen: flows/nightly.py is not next to this installation (it ships with the "
-                "source checkout), so this run goes without Prefect, as with --no-flow.",
-                file=sys.stderr,
-            )
-        outcomes = _run_without_flow(args, state_dir)
-    else:
-        with nightly.orchestrated(str(args.input)), _quiet_prefect_console():
-            outcome = nightly.nightly_screen(
-                input=str(args.input),
-                out=str(args.out),
-                window_start=args.window_start,
-                window_end=args.window_end,
-                source=args.source,
-                mapping=str(args.mapping) if args.mapping else None,
-                profile=args.profile,
-                rules=str(args.rules) if args.rules else None,
-                glucose_factor=args.glucose_factor,
-                state_dir=str(state_dir) if state_dir else None,
-                backfill_start=args.backfill[0] if args.backfill else None,
-                backfill_end=args.backfill[1] if args.backfill else None,
-                partitions=args.partitions,
-                executor=args.executor,
-                dask_address=args.dask_address,
-                notify=False,  # the CLI tells people itself (_run_notified)
-            )
-        outcomes = [outcome] if outcome["windows"] else []
-        folders = [_window_folder(str(args.out), label) for label in outcome["windows"]]
-    if not outcomes:
-        site = load_mapping(args.mapping)
-        print(
-            f"hyposcreen: nothing to screen: site {site.site} is screened up to today "
-            f"(state in {state_dir}).",
-            file=sys.stderr,
-        )
-        return EXIT_OK
-    args.notified_outcomes = outcomes  # for _run_notified
-    outcome = outcomes[-1]
-    tiers = outcome["counts_per_tier"]
-    print(
-        f"hyposcreen: {outcome['listed']} case(s) listed (urgent {tiers['1']}, soon {tiers['2']}, "
-        f"routine {tiers['3']}); run {outcome['run_id']}; rules {outcome['rules_version']}",
-        file=sys.stderr,
-    )
-    print(f"Review list: {outcome['review_csv']}")
-    if nightly is None:
-        folders = [Path(str(o["review_csv"])).parent for o in outcomes]
-    return _warnings_status(folders)
-
-
-def _window_folder(out: str, label: str) -> Path:
-    """A window's output folder from its label (as windows.out_folder names it)."""
-    return Path(out.replace("{date}", label)) if "{date}" in out else Path(out) / label
-
-
-def _warnings_status(folders: list[Path]) -> int:
-    """Print each window's warnings (from its run_manifest.json) and return 4 if there were any.
-
-    Read from the manifests so the flow and the plain run end the same way."""
-    import json
-
-    found = False
-    for folder in folders:
-        manifest = folder / "run_manifest.json"
-        try:
-            warnings = json.loads(manifest.read_text(encoding="utf-8")).get("warnings", [])
-        except (OSError, ValueError):
-            continue
-        where = f"[{folder.name}] " if len(folders) > 1 else ""
-        for warning in warnings:
-            print(f"hyposcreen: warning: {where}{warning['message']}", file=sys.stderr)
-            found = True
-    return EXIT_SCREENED_WITH_WARNINGS if found else EXIT_OK
-
-
-def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[dict[str, Any]]:
-    """The flow's loop over windows, in plain Python (no Prefect)."""
-    from hyposcreen.config import RunSettings, load_mapping
-    from hyposcreen.partition import run_screen
-    from hyposcreen.pipeline import prepare
-    from hyposcreen.windows import out_folder, plan_windows
-
-    site = load_mapping(args.mapping)
-    windows = plan_windows(
-        args.window_start,
-        args.window_end,
-        site.timezone,
-        state_dir=state_dir,
-        site=site.site,
-        backfill=tuple(args.backfill) if args.backfill else None,
-    )
-    outcomes = []
-    for number, window in enumerate(windows, start=1):
-        _progress(number, len(windows), window.label(), args)
-        settings = RunSettings(
-            input_dir=args.input,
-            out_dir=out_folder(str(args.out), window),
-            window=window,
-            profile=args.profile,
-            source=args.source,
-            mapping_path=args.mapping,
-            rules_dir=args.rules,
-            glucose_factor=args.glucose_factor,
-            state_dir=state_dir,
-        )
-        try:
-            summary = run_screen(
-                prepare(settings), args.partitions, args.executor, args.dask_address
-            )
-        except BaseException as error:
-            write_failed_json(
-                settings.out_dir,
-                failure_record(error, (window.start.isoformat(), window.end.isoformat())),
-            )
-            remember_failure(state_dir, site.site, window, error, settings.out_dir)
-            raise
-        (settings.out_dir / "FAILED.json").unlink(missing_ok=True)
-        outcomes.append({**summary.manifest, "review_csv": str(summary.review_csv)})
-    return outcomes
-
-
-def _progress(number: int, total: int, label: str, args: argparse.Namespace) -> None:
-    step = f" [{number}/{total}]" if total > 1 else ""
-    print(
-        f"hyposcreen:{step} screening {args.input} for {label} "
-        f"(profile {args.profile or 'default'})",
-        file=sys.stderr,
-    )
-
-
 def _reviewed(args: argparse.Namespace) -> int:
     from hyposcreen.config import load_mapping
     from hyposcreen.errors import ConfigError
@@ -323,49 +176,6 @@ def _reviewed(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _load_flow_module() -> ModuleType | None:
-    """flows.nightly from the source checkout this package is installed from, if any.
-
-    `flows/` sits at the repository root, outside the installed package, so the package is
-    loaded by path (and only here: importing it imports Prefect).
-    """
-    import importlib
-    import importlib.util
-
-    import hyposcreen
-
-    if "flows" not in sys.modules:
-        folder = Path(hyposcreen.__file__).resolve().parents[2] / "flows"
-        spec = importlib.util.spec_from_file_location(
-            "flows", folder / "__init__.py", submodule_search_locations=[str(folder)]
-        )
-        if not (folder / "nightly.py").is_file() or spec is None or spec.loader is None:
-            return None
-        package = importlib.util.module_from_spec(spec)
-        sys.modules["flows"] = package
-        spec.loader.exec_module(package)
-    return importlib.import_module("flows.nightly")
-
-
-@contextmanager
-def _quiet_prefect_console() -> Iterator[None]:
-    """Keep Prefect's console log (tracebacks included) off the terminal: errors print one
-    paragraph. The flow run's log on the Prefect server keeps everything."""
-    if os.environ.get("HYPOSCREEN_DEBUG"):
-        yield
-        return
-    root = logging.getLogger()
-    console = [h for h in root.handlers if type(h).__name__ == "PrefectConsoleHandler"]
-    levels = [h.level for h in console]
-    for handler in console:
-        handler.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for handler, level in zip(console, levels, strict=True):
-            handler.setLevel(level)
-
-
 def _prepare_process() -> None:
     """Private files and the orchestrator's settings, before anything imports Prefect."""
     from hyposcreen.runtime_env import configure_orchestrator, make_private
@@ -381,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _prepare_process()
         if args.command == "run":
-            return run_notified(args, _run)
+            return run_notified(args, run_command)
         if args.command == "status":
             return status_command(args)
         if args.command == "reviewed":

@@ -1,0 +1,180 @@
+"""What a run carries between the recipe's stages: its context and the typed stage outputs.
+
+`prepare` loads rules and mapping and checks the settings before any data is read; the
+dataclasses are the inputs and outputs of the stages declared in `hyposcreen.recipe`
+(RunContext -> ReadTables -> CleanedInputs -> ContractReport -> ScreenResult -> RunSummary).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hyposcreen.adapters import load_adapter
+from hyposcreen.clean import count_buckets, lab_row_filter
+from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
+from hyposcreen.errors import ConfigError
+from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.ingest.tabular import RowFilter, find_table_files
+from hyposcreen.report.folders import discard_staging, staging_folder
+from hyposcreen.rules.loader import Profile, RuleSet, load_rules
+from hyposcreen.site_words import SiteWords, apply_site_words
+from hyposcreen.state import StateStore
+
+
+@dataclass
+class RunContext:
+    settings: RunSettings
+    rules: RuleSet
+    profile: Profile
+    mapping: SiteMapping
+    timings: dict[str, float] = field(default_factory=dict)
+    state: StateStore | None = None  # nightly state; None for a stateless run
+    words: SiteWords | None = None  # the site's status words, decimal separator (site_words)
+    # an in-memory run chosen from an estimate reads at most this many rows of a table
+    memory_row_cap: int | None = None
+    staging: Path | None = None  # hidden folder the outputs are built in (report.folders)
+
+    def staging_dir(self) -> Path:
+        """Created on first use (Data Docs are the first output written)."""
+        if self.staging is None:
+            self.staging = staging_folder(self.settings.out_dir)
+        return self.staging
+
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)  # process high-water mark after
+    partitions: int = 1  # patient-hash partitions of the run (hyposcreen.runners.partitioned)
+    executor: str = "local"
+
+    @contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[step] = round(
+                self.timings.get(step, 0.0) + time.perf_counter() - started, 3
+            )
+            self.peak_rss_mb[step] = _peak_rss_mb()
+
+    def add_timings(self, timings: dict[str, float]) -> None:
+        """Add the seconds of steps timed elsewhere (a partition's worker)."""
+        for step, seconds in timings.items():
+            self.timings[step] = round(self.timings.get(step, 0.0) + seconds, 3)
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux reports KiB), 0 where unknown."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+@dataclass
+class ReadTables:
+    """The read stage's output: each canonical table as read (patients only when present)."""
+
+    tables: dict[str, IngestedTable]
+
+
+@dataclass
+class CleanedInputs:
+    labs: pd.DataFrame
+    medications: pd.DataFrame
+    drug_matches: pd.DataFrame
+    diagnoses: pd.DataFrame
+    patients: pd.DataFrame | None
+    read_not_relevant: dict[str, dict[str, int]]  # rows the reader dropped, by reason
+    rows_in: dict[str, int]
+    seen_results: pd.DataFrame | None = None  # nightly: result_key, specimen_time to remember
+    coverage: pd.DataFrame | None = None  # seen but not recognised (report.coverage)
+    drug_names: tuple[int, int] | None = None  # (names matching no drug at all, names)
+
+    @property
+    def reconciliation(self) -> dict[str, dict[str, Any]]:
+        """rows_in = used + not_relevant + duplicate + quarantined, per table, as of now."""
+        return {
+            name: count_buckets(
+                getattr(self, name), self.read_not_relevant[name], self.rows_in[name]
+            )
+            for name in ("labs", "medications", "diagnoses")
+        }
+
+
+@dataclass
+class ContractReport:
+    """The contracts stage's output: the validation summary the manifest carries (rows a
+    warning expectation flagged are already quarantined in the cleaned tables)."""
+
+    summary: dict[str, Any]
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    out_dir: Path
+    review_csv: Path
+    manifest: dict[str, Any]
+
+
+def prepare(settings: RunSettings) -> RunContext:
+    """Load rules and mapping and check the settings before any data is read."""
+    if settings.source not in SOURCES:
+        raise ConfigError(f"Unknown --source '{settings.source}'. Available: {', '.join(SOURCES)}.")
+    if not settings.input_dir.is_dir():
+        raise ConfigError(f"Input folder {settings.input_dir} does not exist or is not a folder.")
+    if settings.source != "canonical":
+        load_adapter(settings.source).check_layout(settings.input_dir)
+    mapping = load_mapping(settings.mapping_path)
+    rules = load_rules(settings.rules_dir)
+    if mapping.lab_dictionary:
+        unknown = sorted(set(mapping.lab_dictionary.values()) - set(rules.analytes))
+        if unknown:
+            raise ConfigError(
+                f"Lab dictionary maps to unknown analyte(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(rules.analytes))}."
+            )
+        rules = rules.with_lab_dictionary(mapping.lab_dictionary)
+    rules, words = apply_site_words(rules, settings.rules_dir, mapping)
+    profile = rules.profile(settings.profile)
+    factor = settings.glucose_factor
+    if factor is not None and factor not in [float(f) for f in rules.glucose["allowed_factors"]]:
+        raise ConfigError(
+            f"Glucose correction factor {factor:g} is not allowed; use one of "
+            f"{', '.join(str(f) for f in rules.glucose['allowed_factors'])}."
+        )
+    state = StateStore(settings.state_dir, mapping.site) if settings.state_dir else None
+    return RunContext(
+        settings=settings, rules=rules, profile=profile, mapping=mapping, state=state, words=words
+    )
+
+
+def table_files(ctx: RunContext, name: str) -> list[Path]:
+    """The files one canonical table is read from (for cache keys)."""
+    settings = ctx.settings
+    if settings.source == "canonical":
+        return find_table_files(settings.input_dir, ctx.mapping.table(name).file or name)
+    return load_adapter(settings.source).input_files(settings.input_dir, name)
+
+
+def lab_filter(ctx: RunContext, name: str) -> RowFilter | None:
+    """The reader's row filter of a table: labs of known analytes in the read window (nightly
+    runs with state also read the late-result lookback and its context)."""
+    if name != "labs":
+        return None
+    return lab_row_filter(
+        ctx.rules, ctx.settings.window, ctx.state is not None, ctx.mapping.timezone
+    )
+
+
+def discard_outputs(ctx: RunContext) -> None:
+    """After a failure: drop the half-built folder; the previous outputs stay as they were."""
+    discard_staging(ctx.staging)
+    ctx.staging = None

@@ -1,0 +1,57 @@
+"""What the nightly state keeps of a published run: its listed cases, the results it saw and
+the night's count of usable results (only once the outputs are in place)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from hyposcreen.config import Window
+from hyposcreen.night_counts import record_count
+from hyposcreen.rules.loader import RuleSet
+from hyposcreen.screen.cases import ScreenResult
+from hyposcreen.state import StateStore
+
+
+def listed_cases(result: ScreenResult) -> pd.DataFrame:
+    """What the state remembers of each listed case: tier, nadir, the over-correction shown."""
+    cases = result.cases.loc[result.cases["listed"]]
+    oc_to = (
+        cases["oc_to_time"].dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("")
+        if "oc_to_time" in cases
+        else ""
+    )
+    return pd.DataFrame(
+        {
+            "patient_id": cases["patient_id"],
+            "tier": cases["tier"],
+            "nadir": cases["corrected_sodium"],
+            "overcorrection_to": oc_to,
+        }
+    )
+
+
+def remember_run(
+    state: StateStore,
+    site: str,
+    window: Window,
+    rules: RuleSet,
+    run_id: str,
+    folder: Path,
+    result: ScreenResult,
+    seen_results: pd.DataFrame | None,
+    usable_results: int,
+) -> None:
+    """Advance the state past a published window (never before: a crash never advances it);
+    `usable_results`: the night's usable sodium results (the volume-drop warning's history)."""
+    lookback = pd.Timedelta(hours=rules.windows.late_result_lookback_hours)
+    state.record_run(
+        window,
+        run_id,
+        folder,
+        listed_cases(result),
+        seen_results,
+        keep_seen=2 * lookback,  # twice the late-result lookback: never one too few
+    )
+    record_count(state.path, site, window.start, usable_results)

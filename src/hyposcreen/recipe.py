@@ -1,0 +1,218 @@
+"""The run's recipe: its stages, declared once, in the order data flows.
+
+    read -> clean -> contracts -> screen -> history -> publish
+
+Each stage is a plain function of the run context and earlier stages' typed outputs
+(`hyposcreen.context`): ReadTables -> CleanedInputs -> ContractReport -> ScreenResult ->
+ScreenResult (listing after the nightly history) -> RunSummary. `STAGES` lists them with the
+outputs they take; a runner walks that list and says only *how* (in this process:
+`runners.in_process`; one patient-hash partition at a time or on Dask:
+`runners.partitioned`, which runs these same stages up to screen per partition; as Prefect
+tasks: flows/nightly.py). Adding a runner touches no stage; adding a stage touches no runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hyposcreen.adapters import load_adapter
+from hyposcreen.clean import USED, clean_diagnoses, clean_labs, clean_medications
+from hyposcreen.context import (
+    CleanedInputs,
+    ContractReport,
+    ReadTables,
+    RunContext,
+    RunSummary,
+    lab_filter,
+)
+from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
+from hyposcreen.ingest.tabular import DEFAULT_MAX_ROW_BYTES, read_table
+from hyposcreen.nightly.late_results import mark_late_results
+from hyposcreen.recipe_contracts import apply_contract_warnings, run_contracts, validation_frames
+from hyposcreen.recipe_publish import write_results
+from hyposcreen.report.attrition import result_steps, with_case_steps
+from hyposcreen.report.coverage import cleaned_counts, unknown_drug_names
+from hyposcreen.report.quarantine import quarantine_rows
+from hyposcreen.screen.cases import ScreenResult, order_cases
+from hyposcreen.screen.cases import screen as screen_patients
+from hyposcreen.screen.incremental import apply_listing_history
+from hyposcreen.site_words import SiteWords
+
+# --- read ------------------------------------------------------------------------------------
+
+
+def ingest_table(ctx: RunContext, name: str) -> IngestedTable:
+    """Read one canonical table (labs are filtered to known analytes inside the read window)."""
+    with ctx.timed(f"read_{name}"):
+        row_filter = lab_filter(ctx, name)
+        if ctx.settings.source != "canonical":
+            table = load_adapter(ctx.settings.source).read_table(
+                ctx.settings.input_dir,
+                name,
+                ctx.mapping,
+                ctx.rules,
+                ctx.settings.window,
+                row_filter,
+            )
+            if row_filter is not None and not table.unrecognised:
+                table.unrecognised = dict(row_filter.unrecognised)
+            return table
+        return read_table(
+            ctx.settings.input_dir,
+            SCHEMAS[name],
+            ctx.mapping,
+            row_filter=row_filter,
+            required=name in REQUIRED_TABLES,
+            max_row_bytes=int(ctx.rules.contracts.get("max_row_bytes", DEFAULT_MAX_ROW_BYTES)),
+            max_rows=ctx.memory_row_cap,
+        )
+
+
+def read(ctx: RunContext) -> ReadTables:
+    """Every required table, and the patients table when the input has one."""
+    tables = {name: ingest_table(ctx, name) for name in REQUIRED_TABLES}
+    patients = ingest_table(ctx, "patients")
+    if patients.rows_in:
+        tables["patients"] = patients
+    return ReadTables(tables)
+
+
+# --- clean -----------------------------------------------------------------------------------
+
+
+def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
+    """Spec §3 buckets for every row (the reconciliation is derived from them)."""
+    tables = read.tables
+    with ctx.timed("clean"):
+        window = ctx.settings.window
+        words = ctx.words or SiteWords(frozenset(), ())
+        labs = clean_labs(tables["labs"].frame, ctx.rules, words.decimal)
+        seen = None
+        if ctx.state is not None:
+            labs, seen = mark_late_results(labs, window, ctx.rules, ctx.mapping.timezone, ctx.state)
+        meds, matches = clean_medications(tables["medications"].frame, ctx.rules, window)
+        diagnoses = clean_diagnoses(tables["diagnoses"].frame, ctx.rules, window)
+        cleaned = {"labs": labs, "medications": meds, "diagnoses": diagnoses}
+        patients = tables.get("patients")
+        unknown = unknown_drug_names(meds, words)
+        return CleanedInputs(
+            labs=labs,
+            medications=meds,
+            drug_matches=matches,
+            diagnoses=diagnoses,
+            patients=patients.frame if patients is not None else None,
+            read_not_relevant={name: tables[name].not_relevant for name in cleaned},
+            rows_in={name: tables[name].rows_in for name in cleaned},
+            seen_results=seen,
+            coverage=cleaned_counts(labs, meds, diagnoses, words),
+            drug_names=(len(unknown), int(meds["drug_name"].notna().sum())),
+        )
+
+
+# --- contracts -------------------------------------------------------------------------------
+
+
+def contracts(ctx: RunContext, cleaned: CleanedInputs) -> ContractReport:
+    """Great Expectations contracts on the columns the screen reads (recipe_contracts):
+    critical failures stop the run; rows failing a warning expectation that cleaning had kept
+    are quarantined with the expectation as reason. Data Docs go to <out>/validation/."""
+    with ctx.timed("validate"):
+        report = run_contracts(ctx, validation_frames(cleaned))
+        quarantined = apply_contract_warnings(report, cleaned)
+        summary = report.summary()
+        summary["rows_quarantined_by_contract"] = quarantined
+        return ContractReport(summary)
+
+
+# --- screen ----------------------------------------------------------------------------------
+
+
+def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
+    """The spec's screen of the usable rows; the attrition holds the result steps."""
+    with ctx.timed("screen"):
+        labs = cleaned.labs.loc[cleaned.labs["bucket"] == USED]
+        meds = cleaned.medications.loc[cleaned.medications["bucket"] == USED]
+        diagnoses = cleaned.diagnoses.loc[cleaned.diagnoses["bucket"] == USED]
+        result = screen_patients(
+            labs,
+            meds,
+            cleaned.drug_matches,
+            diagnoses,
+            ctx.rules,
+            ctx.profile,
+            ctx.settings.window,
+            ctx.settings.glucose_factor,
+            ctx.mapping.timezone,
+        )
+        result.attrition = result_steps(cleaned.labs, result.sodium_results, ctx.settings.window)
+        return result
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+def history(ctx: RunContext, screened: ScreenResult) -> ScreenResult:
+    """Nightly, with state: a case listed before stays listed only when it worsened since.
+    Then the funnel's case steps (a stateless run has no history to apply)."""
+    with ctx.timed("history"):
+        if ctx.state is not None:
+            past = ctx.state.history(ctx.settings.window.start)
+            cases = apply_listing_history(
+                screened.cases, past.last_listing, past.reviewed, ctx.settings.window, ctx.rules
+            )
+            screened.cases = order_cases(cases)
+        screened.attrition = with_case_steps(screened.attrition, screened.cases)
+        return screened
+
+
+# --- publish ---------------------------------------------------------------------------------
+
+
+def publish(
+    ctx: RunContext,
+    read: ReadTables,
+    cleaned: CleanedInputs,
+    listing: ScreenResult,
+    contracts: ContractReport,
+) -> RunSummary:
+    """The run's outputs, swapped in whole (recipe_publish); nightly, then the state."""
+    with ctx.timed("write"):
+        frames = {n: getattr(cleaned, n) for n in ("labs", "medications", "diagnoses")}
+        quarantine = quarantine_rows(frames)
+    return write_results(
+        ctx,
+        read.tables,
+        listing,
+        contracts.summary,
+        cleaned.patients,
+        quarantine,
+        cleaned.reconciliation,
+        cleaned.seen_results,
+        cleaned.coverage,
+        cleaned.drug_names,
+    )
+
+
+# --- the list a runner walks -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the recipe: `run(ctx, *outputs of the stages named in inputs)`; its own
+    output is known by the stage's name."""
+
+    name: str
+    run: Callable[..., Any]
+    inputs: tuple[str, ...] = ()
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("read", read),
+    Stage("clean", clean, ("read",)),
+    Stage("contracts", contracts, ("clean",)),
+    Stage("screen", screen, ("clean",)),
+    Stage("history", history, ("screen",)),
+    Stage("publish", publish, ("read", "clean", "history", "contracts")),
+)

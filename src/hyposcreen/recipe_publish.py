@@ -1,0 +1,163 @@
+"""The publish stage: the outputs of a run, built in a hidden folder and swapped in whole.
+
+review_list.csv/.parquet/.html/.xlsx, evidence.csv, quarantine.csv, coverage.csv and
+run_manifest.json; then (nightly) the state is advanced past the window. `write_results` takes
+the screen result, quarantine rows and reconciliation of one in-memory run or of the merge of
+a partitioned run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from hyposcreen.context import RunContext, RunSummary
+from hyposcreen.errors import HyposcreenError
+from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.nightly.remember import remember_run
+from hyposcreen.report.coverage import combine as combine_coverage
+from hyposcreen.report.coverage import for_csv as coverage_for_csv
+from hyposcreen.report.coverage import page_rows as coverage_page_rows
+from hyposcreen.report.coverage import reader_counts
+from hyposcreen.report.display import band_text, drug_names
+from hyposcreen.report.folders import publish_folder, published_paths
+from hyposcreen.report.manifest import build_manifest, compute_run_id
+from hyposcreen.report.review_list import build_review_list, evidence_table, to_text
+from hyposcreen.report.review_page import PageInfo, write_review_views
+from hyposcreen.report.writers import write_csv, write_json, write_parquet
+from hyposcreen.run_warnings import RunWarning, collect_warnings, step_count
+from hyposcreen.screen.cases import ScreenResult
+
+
+def write_results(
+    ctx: RunContext,
+    tables: dict[str, IngestedTable],
+    result: ScreenResult,
+    validation: dict[str, Any] | None,
+    patients: pd.DataFrame | None,
+    quarantine: pd.DataFrame,
+    reconciliation: dict[str, dict[str, Any]],
+    seen_results: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
+    drug_names: tuple[int, int] | None = None,
+) -> RunSummary:
+    """Write the outputs of a run from its screen result, quarantine rows and reconciliation
+    (one frame per table, or the merge of a partitioned run)."""
+    from hyposcreen.validate.gx import validate_review_list
+
+    settings, window = ctx.settings, ctx.settings.window
+    with ctx.timed("write"):
+        out = ctx.staging_dir()
+        run_id = compute_run_id(settings, ctx.rules, ctx.profile, tables)
+        coverage = combine_coverage(
+            [reader_counts(name, t.unrecognised) for name, t in tables.items()]
+            + ([coverage] if coverage is not None else [])
+        )
+        warnings = collect_warnings(
+            ctx.rules.warnings,
+            result.attrition,
+            reconciliation,
+            validation,
+            drug_names,
+            (ctx.state.path, ctx.mapping.site, window.start) if ctx.state else None,
+            lab_names=settings.source == "canonical",
+        )
+        review = build_review_list(
+            result,
+            ctx.rules,
+            ctx.profile.name,
+            run_id,
+            window.start,
+            window.end,
+            patients,
+            ctx.mapping.allow_identifiers,
+        )
+        contract = validate_review_list(review, list(ctx.rules.risk_factor_vocabulary))
+        if contract.critical_failures():
+            problems = "; ".join(o.detail for o in contract.critical_failures())
+            raise HyposcreenError(
+                f"The review list broke its own contract ({problems}); not written."
+            )
+        validation = {**(validation or {}), "review_list": contract.summary()}
+        validation = published_paths(validation, out, settings.out_dir)  # not .partial-
+        review_csv = write_csv(out / "review_list.csv", to_text(review))
+        write_parquet(out / "review_list.parquet", review)
+        listed = set(review["patient_id"])
+        evidence = evidence_table(result)
+        evidence = evidence.loc[evidence["patient_id"].isin(listed)]
+        write_csv(out / "evidence.csv", evidence.assign(time=evidence["time"].astype("str")))
+        info = page_info(ctx, run_id, warnings, coverage)
+        write_review_views(out, review, result.sodium_results, evidence, info)
+        write_csv(out / "quarantine.csv", quarantine)
+        write_csv(out / "coverage.csv", coverage_for_csv(coverage))
+    execution = {
+        "timings": ctx.timings,
+        "peak_rss_mb": ctx.peak_rss_mb,
+        "partitions": ctx.partitions,
+        "executor": ctx.executor,
+    }
+    manifest = build_manifest(
+        settings,
+        ctx.rules,
+        ctx.profile,
+        ctx.mapping,
+        tables,
+        reconciliation,
+        result.attrition,
+        review,
+        run_id,
+        validation,
+        execution,
+    )
+    manifest["warnings"] = [w.as_dict() for w in warnings]
+    write_json(out / "run_manifest.json", manifest)
+    final = publish_folder(out, settings.out_dir)
+    ctx.staging = None
+    if ctx.state is not None:  # only once the outputs are in place: a crash never advances it
+        usable = step_count(result.attrition, "usable_results")
+        remember_run(
+            ctx.state,
+            ctx.mapping.site,
+            window,
+            ctx.rules,
+            run_id,
+            final,
+            result,
+            seen_results,
+            usable,
+        )
+    return RunSummary(
+        run_id=run_id,
+        out_dir=final,
+        review_csv=final / review_csv.name,
+        manifest=manifest,
+    )
+
+
+def page_info(
+    ctx: RunContext,
+    run_id: str,
+    warnings: list[RunWarning] | None = None,
+    coverage: pd.DataFrame | None = None,
+) -> PageInfo:
+    """What the HTML page and the spreadsheet state about the run besides their rows."""
+    window = ctx.settings.window
+    context = pd.Timedelta(hours=ctx.rules.windows.context_hours_before_window)
+    return PageInfo(
+        rules_version=ctx.rules.version,
+        profile=ctx.profile.name,
+        profile_description=ctx.profile.description,
+        hyponatremia_threshold=ctx.profile.hyponatremia_threshold,
+        window_start=window.start,
+        window_end=window.end,
+        context_start=window.start - context,
+        run_id=run_id,
+        site=ctx.mapping.site,
+        timezone=ctx.mapping.timezone,
+        bands=band_text(ctx.profile),
+        drug_names=drug_names(ctx.rules),
+        atc_combinations=dict(ctx.rules.atc_combinations),
+        warnings=tuple(w.message for w in warnings or ()),
+        coverage=coverage_page_rows(coverage) if coverage is not None else (),
+    )

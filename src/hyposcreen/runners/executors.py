@@ -1,0 +1,79 @@
+"""Where partition work runs: this process one partition at a time, or a Dask cluster
+(through `distributed.Client`; a `LocalCluster` when no scheduler address is given); and the
+private spill files partitions hand their work through."""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import os
+import pickle
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from hyposcreen.context import RunContext
+
+EXECUTORS = ("local", "dask")
+MapPartitions = Callable[[Callable[..., Any], RunContext, Path, range], list[Any]]
+
+
+@contextmanager
+def executor_for(executor: str, dask_address: str | None) -> Iterator[MapPartitions]:
+    """A function that runs `fn(ctx, folder, part)` for every partition and returns the
+    results in partition order."""
+    if executor == "local":
+        yield lambda fn, ctx, folder, parts: [fn(ctx, folder, p) for p in parts]
+        return
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if dask_address:
+        client = Client(dask_address)
+    else:
+        cluster = LocalCluster(
+            n_workers=min(2, os.cpu_count() or 1),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        client = Client(cluster)
+    try:
+
+        def run_all(fn: Callable[..., Any], ctx: RunContext, folder: Path, parts: range) -> list:
+            shared = client.scatter(ctx, broadcast=True)
+            futures = client.map(
+                fn, [shared] * len(parts), [folder] * len(parts), list(parts), pure=False
+            )
+            return list(client.gather(futures))
+
+        yield run_all
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def release_free_memory() -> None:
+    """Hand freed heap pages back to the OS (glibc keeps them otherwise), so the memory of
+    one stage is not still counted in the next one's peak. A no-op off glibc."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()  # Arrow's allocator (mimalloc) keeps pages too
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def dump(path: Path, value: object) -> None:
+    """A spill file of this run, readable by its owner only (it holds patient rows)."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load(path: Path) -> Any:
+    with path.open("rb") as handle:
+        return pickle.load(handle)  # noqa: S301 - our own spill files of this run

@@ -1,0 +1,51 @@
+"""The in-process runner: walk the recipe's stages for one window, in this process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from hyposcreen.config import RunSettings
+from hyposcreen.context import RunContext, RunSummary, discard_outputs, prepare
+from hyposcreen.recipe import STAGES, Stage
+
+# how one stage is executed: call(stage, ctx, inputs) -> output (default: stage.run(ctx, *inputs))
+StageCall = Callable[[Stage, RunContext, list[Any]], Any]
+# told each stage's output as it is produced (progress lines); must not change it
+StageObserver = Callable[[str, Any], None]
+
+
+def run_stages(
+    ctx: RunContext,
+    stages: Sequence[Stage] = STAGES,
+    call: StageCall | None = None,
+    observe: StageObserver | None = None,
+) -> dict[str, Any]:
+    """Each stage in order, fed the outputs of the stages it names; every output by name."""
+    outputs: dict[str, Any] = {}
+    for stage in stages:
+        inputs = [outputs[name] for name in stage.inputs]
+        outputs[stage.name] = (
+            call(stage, ctx, inputs) if call is not None else stage.run(ctx, *inputs)
+        )
+        if observe is not None:
+            observe(stage.name, outputs[stage.name])
+    return outputs
+
+
+def run_recipe(
+    ctx: RunContext, call: StageCall | None = None, observe: StageObserver | None = None
+) -> RunSummary:
+    """One window, every stage; on any failure the half-built output folder goes (the
+    previous outputs stay)."""
+    try:
+        summary: RunSummary = run_stages(ctx, STAGES, call, observe)["publish"]
+        return summary
+    except BaseException:
+        discard_outputs(ctx)
+        raise
+
+
+def run_pipeline(settings: RunSettings) -> RunSummary:
+    """The whole run of one window without orchestration (tests, benchmarks)."""
+    return run_recipe(prepare(settings))

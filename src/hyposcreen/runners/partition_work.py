@@ -1,0 +1,162 @@
+"""What one patient-hash partition runs: the recipe's own clean and screen stages.
+
+`clean_partition` runs `recipe.clean` on a partition's spilled rows and keeps the columns the
+contracts read; the partitioned runner validates those of the *whole* tables once (rates and
+row-level outcomes are a single run's); `screen_partition` quarantines the flagged rows it
+holds and runs `recipe.screen`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
+
+from hyposcreen import recipe
+from hyposcreen.clean import bucket_sizes
+from hyposcreen.context import CleanedInputs, ReadTables, RunContext
+from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
+from hyposcreen.recipe_contracts import apply_contract_warnings, validation_frames
+from hyposcreen.report.quarantine import quarantine_rows
+from hyposcreen.runners.executors import dump, load, release_free_memory
+from hyposcreen.runners.spill import load_partition
+from hyposcreen.screen.cases import ScreenResult
+
+WARNINGS_FILE = "warnings.pkl"
+
+
+def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float]:
+    """Clean one partition; keep it and its contract columns in the spill folder."""
+    ctx = dataclasses.replace(ctx, timings={})
+    release_free_memory()
+    with ctx.timed("partition_io"):
+        tables = {
+            name: IngestedTable(name, load_partition(folder, name, part), rows_in=0)
+            for name in REQUIRED_TABLES
+        }
+    cleaned = recipe.clean(ctx, ReadTables(tables))
+    with ctx.timed("partition_io"):
+        for name, frame in validation_frames(cleaned).items():
+            dump(folder / f"contract-{name}-{part}.pkl", _as_categories(frame))
+        dump(folder / f"cleaned-{part}.pkl", cleaned)
+    return ctx.timings
+
+
+def whole_validation_frames(
+    folder: Path, partitions: int, tables: dict[str, IngestedTable]
+) -> dict[str, pd.DataFrame]:
+    """The contract columns of every partition, back in the whole tables' order."""
+    frames = {}
+    for name in REQUIRED_TABLES:  # one table's partitions in memory at a time
+        paths = [folder / f"contract-{name}-{p}.pkl" for p in range(partitions)]
+        frames[name] = _concat_in_read_order([load(path) for path in paths])
+        for path in paths:
+            path.unlink()
+        release_free_memory()
+    if "patients" in tables:
+        from hyposcreen.validate.gx import project_for_validation
+
+        frames["patients"] = project_for_validation("patients", tables["patients"].frame)
+    return frames
+
+
+def _as_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as categoricals: the whole tables' contract columns stay small in memory
+    (validation reads the same values; it turns text into categoricals anyway)."""
+    out = frame.copy(deep=False)
+    for column in out.columns:
+        if column != "source_row" and pd.api.types.is_string_dtype(out[column].dtype):
+            out[column] = out[column].astype("str").astype("category")
+    return out
+
+
+def _concat_in_read_order(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The partitions' rows of one table, back in the order of the whole table."""
+    rows = [f for f in frames if len(f)] or frames[:1]
+    index = np.concatenate([f.index.to_numpy() for f in rows])
+    order = np.argsort(index, kind="stable")
+    columns: dict[str, Any] = {}
+    for column in rows[0].columns:
+        parts = [f[column] for f in rows]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            try:
+                merged = union_categoricals([p.array for p in parts])
+            except TypeError:  # categories of different types (an all-empty column)
+                merged = pd.Categorical(pd.concat([p.astype("str") for p in parts]))
+            columns[column] = pd.Series(merged.take(order))
+        else:
+            columns[column] = pd.concat(parts, ignore_index=True).take(order)
+        columns[column].index = pd.RangeIndex(len(index))
+    return pd.DataFrame(columns).set_axis(pd.Index(index[order], dtype="int64"), axis=0)
+
+
+@dataclass
+class ContractWarnings:
+    """The warning rows of the contract report (a picklable digest with the two methods
+    `recipe_contracts.apply_contract_warnings` reads; each partition takes the rows it holds)."""
+
+    rows: dict[str, dict[int, str]]
+    reasons: dict[str, dict[int, str]]
+
+    @classmethod
+    def of(cls, report: Any) -> ContractWarnings:
+        return cls(
+            {name: report.warning_rows(name) for name in REQUIRED_TABLES},
+            {name: report.warning_reasons(name) for name in REQUIRED_TABLES},
+        )
+
+    def warning_rows(self, table: str) -> dict[int, str]:
+        return self.rows[table]
+
+    def warning_reasons(self, table: str) -> dict[int, str]:
+        return self.reasons[table]
+
+
+@dataclass
+class PartitionResult:
+    """What one partition contributes to the merged outputs (no per-result sodium table)."""
+
+    result: ScreenResult  # sodium_results: the listed patients' results only (for the page)
+    sizes: dict[str, dict[tuple[str, str], int]]  # (bucket, reason) -> rows, per table
+    quarantine: pd.DataFrame  # unordered, with labels (quarantine_rows keep_labels)
+    contract_quarantined: dict[str, int]
+    timings: dict[str, float]
+    seen_results: pd.DataFrame | None = None  # nightly state: sodium results seen
+    coverage: pd.DataFrame | None = None  # seen but not recognised (report.coverage)
+    drug_names: tuple[int, int] | None = None  # (names matching no drug, names)
+
+
+def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResult:
+    """Apply the contract warnings to one cleaned partition and screen it."""
+    ctx = dataclasses.replace(ctx, timings={})
+    with ctx.timed("partition_io"):
+        cleaned: CleanedInputs = load(folder / f"cleaned-{part}.pkl")
+    with ctx.timed("validate"):
+        quarantined = apply_contract_warnings(load(folder / WARNINGS_FILE), cleaned)
+    result = recipe.screen(ctx, cleaned)
+    # the nightly history (after the merge) only holds listed cases back: the results of the
+    # cases listed before it are all the page can show
+    listed = result.cases.loc[result.cases["listed"], "patient_id"]
+    result.sodium_results = result.sodium_results.loc[
+        result.sodium_results["patient_id"].isin(listed)
+    ]
+    release_free_memory()
+    with ctx.timed("write"):
+        frames = {n: getattr(cleaned, n) for n in ("labs", "medications", "diagnoses")}
+        quarantine = quarantine_rows(frames, keep_labels=True)
+        sizes = {name: bucket_sizes(frame) for name, frame in frames.items()}
+    return PartitionResult(
+        result,
+        sizes,
+        quarantine,
+        quarantined,
+        ctx.timings,
+        cleaned.seen_results,
+        cleaned.coverage,
+        cleaned.drug_names,
+    )

@@ -1,0 +1,107 @@
+"""The partitioned runner: the recipe's stages per patient-hash partition, then one merge.
+
+1. **spill** (`spill`): each table is read once, as a stream of projected batches, into
+   per-partition Parquet files in a spill folder;
+2. **clean** each partition with `recipe.clean` (duplicates and every §3 rule are per patient);
+3. **contracts** (Great Expectations) on the contract columns of the *whole* tables, in the
+   order of a single-partition run, so rates and row-level outcomes are a single run's;
+4. **screen** each partition with `recipe.screen` (cases are per patient);
+5. **merge**, then the recipe's `history` and `publish` stages (`merge`).
+
+The outputs are byte-identical to the in-process run (tests/test_partition.py). Steps 2 and 4
+run on an executor (`executors`): `local` (this process, one partition at a time: memory grows
+with the largest partition) or `dask` (a Dask cluster).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from hyposcreen.context import RunContext, RunSummary, discard_outputs
+from hyposcreen.errors import ConfigError
+from hyposcreen.ingest.canonical import REQUIRED_TABLES
+from hyposcreen.ingest.tabular import TooLargeForMemory
+from hyposcreen.recipe import ingest_table
+from hyposcreen.recipe_contracts import run_contracts
+from hyposcreen.report.folders import remove_dead_debris
+from hyposcreen.runners.executors import EXECUTORS, dump, executor_for, release_free_memory
+from hyposcreen.runners.in_process import run_recipe
+from hyposcreen.runners.merge import merge_and_publish
+from hyposcreen.runners.partition_work import (
+    WARNINGS_FILE,
+    ContractWarnings,
+    clean_partition,
+    screen_partition,
+    whole_validation_frames,
+)
+from hyposcreen.runners.spill import (
+    AUTO_ROWS_PER_PARTITION,
+    SPILL_PREFIX,
+    resolve_partitions,
+    spill_table,
+)
+
+
+def run_screen(
+    ctx: RunContext,
+    partitions: int | None = None,
+    executor: str = "local",
+    dask_address: str | None = None,
+) -> RunSummary:
+    """One window: in process when it is one partition on the local executor, else
+    partitioned (also when an in-memory read finds more rows than estimated)."""
+    if executor not in EXECUTORS:
+        raise ConfigError(f"Unknown --executor '{executor}'; use one of {', '.join(EXECUTORS)}.")
+    count = resolve_partitions(ctx, partitions)
+    if count == 1 and executor == "local":
+        try:
+            return run_recipe(ctx)
+        except TooLargeForMemory as grown:
+            ctx.memory_row_cap = None
+            count = max(2, math.ceil(2 * grown.rows / AUTO_ROWS_PER_PARTITION))
+    try:
+        return run_partitioned(ctx, count, executor, dask_address)
+    except BaseException:
+        discard_outputs(ctx)  # the previous outputs stay; the half-built folder goes
+        raise
+
+
+def run_partitioned(
+    ctx: RunContext,
+    partitions: int,
+    executor: str = "local",
+    dask_address: str | None = None,
+    spill_root: Path | None = None,
+) -> RunSummary:
+    """The partitioned run (module docstring). The spill folder is made under `spill_root`
+    (default: $HYPOSCREEN_SPILL_DIR, else beside the output folder: Dask workers must see it)
+    and removed at the end."""
+    # beside the window's folder, never inside it: that folder is swapped in whole at the end
+    root = spill_root or Path(os.environ.get("HYPOSCREEN_SPILL_DIR") or ctx.settings.out_dir.parent)
+    root.mkdir(parents=True, exist_ok=True)
+    ctx.partitions, ctx.executor = partitions, executor
+    remove_dead_debris(root, SPILL_PREFIX)  # spill folders of killed runs hold patient rows
+    folder = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=root))  # 0700
+    try:
+        tables = {name: spill_table(ctx, name, folder, partitions) for name in REQUIRED_TABLES}
+        patients = ingest_table(ctx, "patients")
+        if patients.rows_in:
+            tables["patients"] = patients
+        with executor_for(executor, dask_address) as run_all:
+            for timings in run_all(clean_partition, ctx, folder, range(partitions)):
+                ctx.add_timings(timings)
+            with ctx.timed("validate"):
+                release_free_memory()
+                report = run_contracts(ctx, whole_validation_frames(folder, partitions, tables))
+                dump(folder / WARNINGS_FILE, ContractWarnings.of(report))
+                validation = report.summary()
+                del report
+                release_free_memory()
+            screened = run_all(screen_partition, ctx, folder, range(partitions))
+        return merge_and_publish(ctx, tables, screened, validation)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

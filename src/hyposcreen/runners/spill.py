@@ -1,0 +1,141 @@
+"""Patient-hash partitions of the input: how many, which one a row belongs to, and the spill
+folder each table is streamed into (one Parquet file per partition and chunk).
+
+A stable hash of the patient id (SipHash with a fixed key through `pandas.util.hash_array`:
+the same partition in every process and on every machine, unlike Python's `hash`) puts a
+patient's whole history - labs, medications, diagnoses - in one partition. The row's number in
+the whole table travels with it, so a partition's frame is indexed as a single run's is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hyposcreen.context import RunContext, lab_filter, table_files
+from hyposcreen.errors import ConfigError
+from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
+from hyposcreen.ingest.tabular import TableStream, empty_frame
+from hyposcreen.recipe import ingest_table
+
+SPILL_PREFIX = ".hyposcreen-partitions-"  # + <pid>-<random>: the next run removes dead ones
+# --partitions auto: one partition (the in-memory run) up to this many lab rows, above it one
+# partition per this many lab rows (CSV rows are estimated from the file size).
+AUTO_ROWS_PER_PARTITION = 2_000_000
+MEMORY_ROW_CAP = 4 * AUTO_ROWS_PER_PARTITION  # rows an estimated-small table may really have
+_SEQ = "__hyposcreen_seq"
+_CSV_SAMPLE_BYTES = 1 << 20
+_GZIP_RATIO = 6.0  # typical text compression of an extract, for the row estimate
+
+
+def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
+    """The partition (0..n-1) of each row: a stable hash of the patient id without surrounding
+    spaces, as cleaning keys patients (missing ids hash like the empty id)."""
+    if partitions == 1:
+        return np.zeros(len(patient_id), dtype=np.int64)
+    key = patient_id.astype("str").str.strip().fillna("")
+    hashed = pd.util.hash_array(key.to_numpy(dtype=object), categorize=True)
+    return (hashed % np.uint64(partitions)).astype(np.int64)
+
+
+def estimate_lab_rows(ctx: RunContext) -> int:
+    """Lab rows of the input: exact for Parquet (footer), estimated from the size for CSV."""
+    rows = 0.0
+    for path in table_files(ctx, "labs"):
+        if path.name.endswith(".parquet"):
+            rows += pq.ParquetFile(path).metadata.num_rows
+            continue
+        size = _uncompressed_size(path)
+        if path.name.endswith(".gz"):
+            with gzip.open(path, "rb") as handle:
+                sample = handle.read(_CSV_SAMPLE_BYTES)
+        else:
+            with path.open("rb") as handle:
+                sample = handle.read(_CSV_SAMPLE_BYTES)
+        lines = max(sample.count(b"\n"), 1)
+        rows += size / (len(sample) / lines) if sample else 0
+    return int(rows)
+
+
+def _uncompressed_size(path: Path) -> float:
+    """Bytes of a CSV as text: a .gz's trailer holds its size (mod 4 GiB, of the last member),
+    so a highly compressed extract is not taken for a small one; the typical ratio is a floor."""
+    size = path.stat().st_size
+    if not path.name.endswith(".gz"):
+        return float(size)
+    with path.open("rb") as handle:
+        handle.seek(max(0, size - 4))
+        trailer = int.from_bytes(handle.read(4), "little")
+    return max(size * _GZIP_RATIO, float(trailer))
+
+
+def resolve_partitions(ctx: RunContext, requested: int | None) -> int:
+    """`requested`, or with None (auto) one per AUTO_ROWS_PER_PARTITION lab rows."""
+    if requested is not None:
+        if requested < 1:
+            raise ConfigError(f"--partitions must be 1 or more (got {requested}).")
+        return requested
+    count = max(1, math.ceil(estimate_lab_rows(ctx) / AUTO_ROWS_PER_PARTITION))
+    if count == 1:  # counted while reading: an underestimate never grows memory unbounded
+        ctx.memory_row_cap = MEMORY_ROW_CAP
+    return count
+
+
+def spill_table(ctx: RunContext, name: str, folder: Path, partitions: int) -> IngestedTable:
+    """Stream one table into `<folder>/<name>-<partition>-<chunk>.parquet`; return its counts
+    and file records (with an empty frame)."""
+    schema = SCHEMAS[name]
+    with ctx.timed(f"read_{name}"):
+        if ctx.settings.source == "canonical":
+            stream = TableStream(
+                ctx.settings.input_dir,
+                schema,
+                ctx.mapping,
+                lab_filter(ctx, name),
+                name in REQUIRED_TABLES,
+            )
+            _spill_frames(stream.frames(), name, folder, partitions)
+            return stream.ingested(empty_frame(schema))
+        # source adapters build a whole table; it is split here (not memory-bound)
+        table = ingest_table(ctx, name)
+        _spill_frames(iter([table.frame]), name, folder, partitions)
+        return dataclasses.replace(table, frame=empty_frame(schema))
+
+
+def _spill_frames(frames: Iterator[pd.DataFrame], name: str, folder: Path, partitions: int) -> None:
+    offset = 0
+    for chunk, frame in enumerate(frames):
+        if not len(frame):
+            continue
+        part = partition_of(frame["patient_id"], partitions)
+        order = np.argsort(part, kind="stable")
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        seq = np.arange(offset, offset + len(frame), dtype=np.int64)
+        table = table.append_column(_SEQ, pa.array(seq)).take(pa.array(order))
+        offset += len(frame)
+        bounds = np.searchsorted(part[order], np.arange(partitions + 1))
+        for p in range(partitions):
+            if bounds[p + 1] > bounds[p]:
+                piece = table.slice(bounds[p], bounds[p + 1] - bounds[p])
+                pq.write_table(piece, folder / f"{name}-{p:04d}-{chunk:06d}.parquet")
+
+
+def load_partition(folder: Path, name: str, part: int) -> pd.DataFrame:
+    """One table's rows of one partition, in read order, indexed by their row number in the
+    whole table (as a single run's frame is)."""
+    files = sorted(folder.glob(f"{name}-{part:04d}-*.parquet"))
+    if not files:
+        return empty_frame(SCHEMAS[name])
+    tables = [pq.read_table(path) for path in files]
+    table = pa.concat_tables(tables, promote_options="permissive")
+    frame = table.to_pandas()
+    frame.index = pd.Index(frame.pop(_SEQ).to_numpy(), dtype="int64")
+    return frame
