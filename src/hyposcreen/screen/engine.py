@@ -14,6 +14,7 @@ whatever the unit of the frames; `round9(x)` rounds exactly as pandas' `Series.r
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from collections.abc import Mapping
@@ -53,6 +54,15 @@ def shared_connection() -> duckdb.DuckDBPyConnection:
         if process not in _SHARED:
             _SHARED[process] = connect()  # a forked child opens its own, never the parent's
         return _SHARED[process]
+
+
+@atexit.register
+def _close_shared() -> None:
+    """Close this process's connection before the interpreter tears the bindings down (left
+    open, DuckDB's bindings report leaked objects on stderr at exit)."""
+    connection = _SHARED.pop(os.getpid(), None)
+    if connection is not None:
+        connection.close()
 
 
 def run_query(
