@@ -15,6 +15,7 @@ import pytest
 
 from hyposcreen.errors import ConfigError, InputError
 from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
+from hyposcreen.report.review_list import REVIEW_COLUMNS
 from hyposcreen.rules.loader import RULES_DIR, normalize_unit
 from hyposcreen.validate import gx as v
 
@@ -535,7 +536,7 @@ def test_review_list_rank_must_be_1_to_n_and_columns_in_contract_order() -> None
     report = v.validate_review_list(review, VOCABULARY)
     assert any(o.detail == "rank outside 1..3" for o in report.critical_failures())
 
-    swapped = make_review(3)[["tier", "rank", *v.REVIEW_COLUMNS[2:]]]
+    swapped = make_review(3)[["tier", "rank", *REVIEW_COLUMNS[2:]]]
     report = v.validate_review_list(swapped, VOCABULARY)
     assert [o.reason for o in report.critical_failures()] == ["column_contract"]
 
@@ -593,7 +594,7 @@ def test_suites_are_well_formed_and_match_the_rules_data() -> None:
     }
     assert ruled and suite_bounds == ruled  # no range in the suite that the rules lack
     review = v.load_suite_spec("review_list")
-    assert tuple(review["expectations"][0]["kwargs"]["column_list"]) == tuple(v.REVIEW_COLUMNS)
+    assert tuple(review["expectations"][0]["kwargs"]["column_list"]) == tuple(REVIEW_COLUMNS)
 
 
 def test_normalize_units_matches_the_rules_loader() -> None:
