@@ -5,7 +5,6 @@ calls."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -13,9 +12,11 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.ingest.values import parse_values
-from hyposcreen.rules.loader import load_rules, normalize_label, normalize_unit
+from hyposcreen.rules.loader import normalize_label, normalize_unit
 
 # String columns whose blank text the suites treat as missing (the ingest keeps text as read).
+CLEAN_REASON = "reason"  # the clean stage's decision per row (clean.clean_labs)
+
 BLANK_AS_MISSING = {
     "labs": ("patient_id",),
     "medications": ("patient_id", "end_time_raw"),
@@ -36,22 +37,9 @@ def derived_columns(
         c: _blank_as_missing(frame[c]) for c in BLANK_AS_MISSING.get(table, ()) if c in have
     }
     if table == "labs":
-        if have.issuperset(["analyte", "unit"]):
-            codes, values = _distinct(frame[["analyte", "unit"]], _analyte_unit)
-            out["analyte_unit"] = _categorical(codes, values, frame.index)
-        key = ["patient_id", "analyte", "specimen_time", "value_num"]
-        if have.issuperset(key):
-            complete = frame[key].notna().all(axis=1)
-            dup = frame.duplicated(subset=key, keep="first") & complete
-            out["duplicate_flag"] = dup.astype("float64")
-        if "value_raw" in have:
-            value = frame["value"] if "value" in have else None
-            out["non_numeric"] = pd.Series(_non_numeric(frame["value_raw"], value), frame.index)
-            if "analyte" in have:
-                sodium = (frame["analyte"] == "sodium").fillna(False).to_numpy(dtype=bool)
-                out["sodium_non_numeric"] = out["non_numeric"].where(sodium)
+        out.update(_lab_columns(frame, have))
     if table == "diagnoses" and "code_system" in have:
-        aliases = code_system_aliases if code_system_aliases is not None else _default_aliases()
+        aliases = code_system_aliases or {}
         codes, values = _distinct(
             frame[["code_system"]],
             lambda s: "" if s is None else aliases.get(normalize_label(s), s),
@@ -60,9 +48,31 @@ def derived_columns(
     return out
 
 
-@functools.cache
-def _default_aliases() -> dict[str, str]:
-    return dict(load_rules().code_system_aliases)
+def _lab_columns(frame: pd.DataFrame, have: set[str]) -> dict[str, pd.Series]:
+    """analyte_unit, and the duplicate and non-numeric flags: taken from the clean stage's
+    `reason` when the frame carries it (the pipeline validates the cleaned labs, so the shares
+    are the clean stage's counts), else derived from the columns as read."""
+    out: dict[str, pd.Series] = {}
+    if have.issuperset(["analyte", "unit"]):
+        codes, values = _distinct(frame[["analyte", "unit"]], _analyte_unit)
+        out["analyte_unit"] = _categorical(codes, values, frame.index)
+    if CLEAN_REASON in have:
+        reason = frame[CLEAN_REASON]
+        out["duplicate_flag"] = (reason == "duplicate").astype("float64")
+        out["non_numeric"] = (reason == "non_numeric").astype("float64")
+    else:
+        key = ["patient_id", "analyte", "specimen_time", "value_num"]
+        if have.issuperset(key):
+            complete = frame[key].notna().all(axis=1)
+            dup = frame.duplicated(subset=key, keep="first") & complete
+            out["duplicate_flag"] = dup.astype("float64")
+        if "value_raw" in have:
+            value = frame["value"] if "value" in have else None
+            out["non_numeric"] = pd.Series(_non_numeric(frame["value_raw"], value), frame.index)
+    if "non_numeric" in out and "analyte" in have:
+        sodium = (frame["analyte"] == "sodium").fillna(False).to_numpy(dtype=bool)
+        out["sodium_non_numeric"] = out["non_numeric"].where(sodium)
+    return out
 
 
 def _blank_as_missing(series: pd.Series) -> pd.Series:

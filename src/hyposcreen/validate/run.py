@@ -1,4 +1,5 @@
-"""Validation of the canonical input tables against their suites, as read and before cleaning."""
+"""Validation of the canonical input tables against their suites, with the values the suites
+take from the loaded rules (units, plausible ranges) filled in for the run."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import Any
 import pandas as pd
 
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
+from hyposcreen.rules.loader import RuleSet
 from hyposcreen.validate.context import run_jobs
 from hyposcreen.validate.docs import make_offline
 from hyposcreen.validate.outcomes import ExpectationOutcome, ValidationReport, plain_outcome
 from hyposcreen.validate.results import read_outcomes
+from hyposcreen.validate.rule_values import packaged_rules, rule_parameters
 from hyposcreen.validate.suites import (
     TABLES,
     Job,
@@ -33,8 +36,9 @@ def validate_tables(
     present_columns: Mapping[str, Iterable[str]] | None = None,
     code_system_aliases: Mapping[str, str] | None = None,
     suites_dir: Path | None = None,
+    rules: RuleSet | None = None,
 ) -> ValidationReport:
-    """Validate the canonical tables (as read, before cleaning) against their suites.
+    """Validate the canonical tables against their suites.
 
     ``frames`` maps table name to its frame, or to the IngestedTable (whose ``present_columns``
     is then used). Labs must carry ``analyte`` and ``value_num`` (parsed value in canonical
@@ -43,7 +47,12 @@ def validate_tables(
     canonical column that ingest filled with nulls count as missing. ``window_end`` bounds
     specimen times. ``thresholds`` overrides DEFAULT_THRESHOLDS. ``code_system_aliases``
     (RuleSet.code_system_aliases; default: the packaged rules) maps code-system spellings to
-    their canonical names before the set check. With ``docs_dir`` GX Data Docs are written
+    their canonical names before the set check. ``rules`` (the run's RuleSet, a site's
+    ``--rules`` copy included; default: the packaged rules) gives the accepted units per
+    analyte and the plausible ranges the suites check, so no suite contradicts the rules.
+    A labs frame that carries the clean stage's ``reason`` column (the pipeline validates the
+    cleaned tables) has its non-numeric and duplicate shares taken from those decisions
+    instead of derived again. With ``docs_dir`` GX Data Docs are written
     there (give each run its own folder); ``report.docs_index`` is its index.html.
     """
     started = time.perf_counter()
@@ -57,7 +66,10 @@ def validate_tables(
         # `mostly` of the rate checks; the epsilon keeps a share exactly at the limit passing
         "duplicate_mostly": max(0.0, 1.0 - limits["max_duplicate_rate"] - 1e-12),
         "numeric_sodium_mostly": max(0.0, 1.0 - limits["max_non_numeric_sodium_rate"] - 1e-12),
+        **rule_parameters(rules or packaged_rules()),
     }
+    if code_system_aliases is None:
+        code_system_aliases = (rules or packaged_rules()).code_system_aliases
     outcomes: list[ExpectationOutcome] = []
     skipped: list[dict[str, str]] = []
     jobs: list[Job] = []

@@ -133,7 +133,7 @@ def build_job(
 ) -> Job:
     """Keep the expectations whose columns exist; the rest are reported as skipped."""
     runnable = []
-    for expectation in spec["expectations"]:
+    for expectation in expand_templates(spec["expectations"], params):
         missing = sorted(referenced_columns(expectation) - set(view.columns))
         if missing and not expectation["type"].startswith(TABLE_LEVEL_PREFIXES):
             skipped.append(
@@ -148,6 +148,40 @@ def build_job(
         runnable.append(_substitute(expectation, params))
     suite = {**spec, "expectations": runnable}
     return Job(table, frame, view, suite, params)
+
+
+def expand_templates(
+    expectations: list[dict[str, Any]], params: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """An expectation with ``meta.for_each: name`` stands for one expectation per item of the
+    run-time list ``params[name]`` (each item a dict of parameters, e.g. one plausible range
+    per analyte), in place and in the list's order; its detail is written per item."""
+    expanded = []
+    for expectation in expectations:
+        name = expectation.get("meta", {}).get("for_each")
+        if not name:
+            expanded.append(expectation)
+            continue
+        if name not in params:
+            raise ConfigError(f"Expectation suite parameter '{name}' is not known.")
+        for item in params[name]:
+            values = {**params, **item}
+            copy = _substitute(expectation, values)
+            copy["meta"]["detail"] = _format(str(copy["meta"].get("detail", "")), values)
+            expanded.append(copy)
+    return expanded
+
+
+def filled_expectations(spec: dict[str, Any], params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The suite's expectations as a run checks them: templates expanded, parameters filled."""
+    return [_substitute(e, params) for e in expand_templates(spec["expectations"], params)]
+
+
+def _format(template: str, values: Mapping[str, Any]) -> str:
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return template
 
 
 def _substitute(value: Any, params: Mapping[str, Any]) -> Any:

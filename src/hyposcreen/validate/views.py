@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from hyposcreen.ingest.canonical import PROVENANCE, SCHEMAS, IngestedTable
-from hyposcreen.validate.derived import BLANK_AS_MISSING, derived_columns
+from hyposcreen.validate.derived import BLANK_AS_MISSING, CLEAN_REASON, derived_columns
 from hyposcreen.validate.outcomes import ROW_ID, ExpectationOutcome, plain_outcome
 from hyposcreen.validate.suites import load_suite_spec, referenced_columns
 
@@ -22,7 +22,10 @@ INGEST_COLUMNS = {"labs": ("analyte", "value_num")}  # added by the pipeline bef
 
 # Columns the derived columns are computed from (see derived_columns), per table.
 _DERIVED_INPUTS = {
-    "labs": ("patient_id", "analyte", "unit", "specimen_time", "value_num", "value_raw", "value"),
+    "labs": (
+        *("patient_id", "analyte", "unit", "specimen_time", "value_num", "value_raw", "value"),
+        CLEAN_REASON,
+    ),
     "diagnoses": ("code_system",),
 }
 
