@@ -49,9 +49,13 @@ def validation_columns(table: str, suites_dir: Path | None = None) -> set[str]:
 def project_for_validation(
     table: str, frame: pd.DataFrame, suites_dir: Path | None = None
 ) -> pd.DataFrame:
-    """`frame` narrowed to validation_columns(table), in the frame's own column order."""
+    """`frame` narrowed to validation_columns(table), in the frame's own column order. The clean
+    stage's reason (a handful of codes) is held as a categorical: 1 byte a row, not 8."""
     wanted = validation_columns(table, suites_dir)
-    return frame[[c for c in frame.columns if c in wanted]]
+    projected = frame[[c for c in frame.columns if c in wanted]]
+    if CLEAN_REASON in projected.columns and projected[CLEAN_REASON].dtype != "category":
+        projected = projected.assign(**{CLEAN_REASON: projected[CLEAN_REASON].astype("category")})
+    return projected
 
 
 def unpack(
