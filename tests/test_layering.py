@@ -5,8 +5,9 @@ Stage order (the order data flows in a run):
     ingest (ingest/, adapters/) -> clean -> validate -> screen -> nightly (state, windows,
     screen/incremental) -> report
 
-The shared foundation (config, errors, rules/, the package itself) may be imported by any stage
-and imports no stage. The runners (pipeline, partition, cli, audit) compose the stages and are
+The shared foundation (config, errors, rules/ with the vocabulary matching, a site's own words,
+the notification settings, the package itself) may be imported by any stage and imports no
+stage. The runners (pipeline, partition, cli, audit) compose the stages and are
 imported by none of them. On top of the order, the contracts stage takes what cleaning decided
 as data: validate imports no code of clean (the data contracts must not re-derive it).
 
