@@ -19,8 +19,9 @@ from helpers import (
     select_labs,
     sodium,
 )
-from hyposcreen.clean import clean_labs, count_buckets, parse_values
-from hyposcreen.screen.matching import identify_analytes
+from hyposcreen.clean import clean_labs, count_buckets
+from hyposcreen.ingest.values import parse_values
+from hyposcreen.rules.matching import identify_analytes
 
 
 def bucket_of(row: dict) -> tuple[str, object]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import RULES, cleaned_meds, med
-from hyposcreen.screen.matching import classes_for_drug, match_drug_classes
+from hyposcreen.rules.matching import classes_for_drug, match_drug_classes
 
 
 def classes(name: str | None = None, rxnorm: str | None = None, atc: str | None = None) -> set:

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import RULES, T0, WINDOW, glucose, hours, labs_frame, sodium, used_labs
-from hyposcreen.clean import BUCKETS, USED, clean_labs, parse_values
+from hyposcreen.clean import BUCKETS, USED, clean_labs
+from hyposcreen.ingest.values import parse_values
 from hyposcreen.screen.cases import find_cases
 from hyposcreen.screen.sodium import classify, correct_for_glucose
 

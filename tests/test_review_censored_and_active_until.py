@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 
 from hyposcreen.config import RunSettings, parse_window
-from hyposcreen.runners.in_process import run_pipeline
 from hyposcreen.report.display import clinical_times_in, lab_label
 from hyposcreen.report.review_list import _end_text, _lab_value_text
+from hyposcreen.runners.in_process import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"

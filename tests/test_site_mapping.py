@@ -109,7 +109,7 @@ def test_a_german_extract_screens_correctly_with_a_mapping_only(tmp_path: Path) 
 
 
 def test_decimal_commas_thousands_and_censored_values() -> None:
-    from hyposcreen.clean import decimal_comma_text, parse_values
+    from hyposcreen.ingest.values import decimal_comma_text, parse_values
 
     raw = pd.Series(["3,1", "<3,5", "1.234,5", "12.345", "135", "3.1", "> 2.000,0", None])
     numbers, censor = parse_values(decimal_comma_text(raw), pd.Series([float("nan")] * len(raw)))

@@ -15,10 +15,20 @@ import pytest
 
 from hyposcreen.errors import ConfigError, InputError
 from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
-from hyposcreen.rules.loader import RULES_DIR, normalize_unit
+from hyposcreen.report.review_list import REVIEW_COLUMNS
+from hyposcreen.rules.loader import RULES_DIR, load_rules, normalize_unit
 from hyposcreen.validate import gx as v
+from hyposcreen.validate.rule_values import rule_parameters
+from hyposcreen.validate.suites import filled_expectations
 
 WINDOW_END = pd.Timestamp("2026-11-21 00:00:00")
+PARAMS = {  # the run-time parameters validate_tables fills in besides the rules' values
+    "window_end": WINDOW_END,
+    "max_duplicate_rate": 0.2,
+    "max_non_numeric_sodium_rate": 0.05,
+    "duplicate_mostly": 0.8,
+    "numeric_sodium_mostly": 0.95,
+}
 VOCABULARY = [
     "thiazide_diuretic",
     "loop_diuretic",
@@ -535,7 +545,7 @@ def test_review_list_rank_must_be_1_to_n_and_columns_in_contract_order() -> None
     report = v.validate_review_list(review, VOCABULARY)
     assert any(o.detail == "rank outside 1..3" for o in report.critical_failures())
 
-    swapped = make_review(3)[["tier", "rank", *v.REVIEW_COLUMNS[2:]]]
+    swapped = make_review(3)[["tier", "rank", *REVIEW_COLUMNS[2:]]]
     report = v.validate_review_list(swapped, VOCABULARY)
     assert [o.reason for o in report.critical_failures()] == ["column_contract"]
 
@@ -559,7 +569,12 @@ def test_suites_are_well_formed_and_match_the_rules_data() -> None:
         spec = v.load_suite_spec(name)
         assert spec["name"] == name
     labs = v.load_suite_spec("labs")
-    (unit_check,) = [e for e in labs["expectations"] if e["meta"]["reason"] == "bad_unit"]
+    # the suite holds no copy of the rules: units, presence-only analytes and ranges are filled
+    # in from the loaded rules for each run
+    (raw_unit_check,) = [e for e in labs["expectations"] if e["meta"]["reason"] == "bad_unit"]
+    assert raw_unit_check["kwargs"]["value_set"] == {"$PARAMETER": "accepted_analyte_units"}
+    filled = filled_expectations(labs, {**PARAMS, **rule_parameters(load_rules())})
+    (unit_check,) = [e for e in filled if e["meta"]["reason"] == "bad_unit"]
     units: dict[str, set[str]] = {}
     for pair in unit_check["kwargs"]["value_set"]:
         analyte, unit = pair.split("|")
@@ -574,7 +589,7 @@ def test_suites_are_well_formed_and_match_the_rules_data() -> None:
     presence_only = {r["analyte"] for r in analytes if r["canonical_unit"] == "*"}
     assert set(unit_check["kwargs"]["row_condition"]["parameter"]) == presence_only
     # every plausible range the rules define (today: sodium 80-200) is the suite's range
-    implausible = [e for e in labs["expectations"] if e["meta"]["reason"] == "implausible"]
+    implausible = [e for e in filled if e["meta"]["reason"] == "implausible"]
     # spec §3: a value <= 0 of any analyte, for every row (no row condition)
     (non_positive,) = [e for e in implausible if "row_condition" not in e["kwargs"]]
     assert non_positive["kwargs"] == {"column": "value_num", "min_value": 0, "strict_min": True}
@@ -592,8 +607,9 @@ def test_suites_are_well_formed_and_match_the_rules_data() -> None:
         if r["plausible_low"]
     }
     assert ruled and suite_bounds == ruled  # no range in the suite that the rules lack
+    assert implausible[0]["meta"]["detail"] == "sodium outside [80, 200] mmol/L"
     review = v.load_suite_spec("review_list")
-    assert tuple(review["expectations"][0]["kwargs"]["column_list"]) == tuple(v.REVIEW_COLUMNS)
+    assert tuple(review["expectations"][0]["kwargs"]["column_list"]) == tuple(REVIEW_COLUMNS)
 
 
 def test_normalize_units_matches_the_rules_loader() -> None:

@@ -47,6 +47,7 @@ def run_contracts(ctx: RunContext, frames: dict[str, pd.DataFrame]) -> Any:
         thresholds=thresholds,
         docs_dir=ctx.staging_dir() / "validation",
         code_system_aliases=ctx.rules.code_system_aliases,
+        rules=ctx.rules,  # units and ranges of the run's rules (a site's --rules copy)
     )
     report.demote_small_breaches(min_rows, broken_share)  # listed as warnings of the run
     report.raise_for_critical()

@@ -24,7 +24,7 @@ from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import SCHEMAS
 from hyposcreen.ingest.tabular import RowFilter
 from hyposcreen.rules.loader import RuleSet, load_source_map, normalize_label
-from hyposcreen.screen.matching import identify_analytes
+from hyposcreen.rules.matching import identify_analytes
 
 SUBFOLDERS = ("hosp",)
 Reader = tuple[list[pd.DataFrame], Counter[str], Counter[str], list[SourceTable]]

@@ -20,7 +20,7 @@ from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import SCHEMAS
 from hyposcreen.ingest.tabular import RowFilter
 from hyposcreen.rules.loader import RuleSet
-from hyposcreen.screen.matching import map_distinct, match_conditions
+from hyposcreen.rules.matching import map_distinct, match_conditions
 
 Reader = tuple[list[pd.DataFrame], Counter[str], Counter[str]]
 _RXNORM = ("RxNorm", "RxNorm Extension")

@@ -31,7 +31,7 @@ from hyposcreen.adapters.fhir_types import (
     text,
 )
 from hyposcreen.rules.loader import RuleSet, normalize_label
-from hyposcreen.screen.matching import condition_for_code
+from hyposcreen.rules.matching import condition_for_code
 
 MEDICATION_COLUMNS = (
     "patient_id",

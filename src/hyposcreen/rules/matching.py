@@ -1,4 +1,5 @@
-"""Code-list matching: lab rows to analytes, drug records to classes, diagnosis codes to conditions.
+"""Vocabulary matching (rule lookup): lab rows to analytes, drug records to classes, diagnosis
+codes to conditions. Part of the shared foundation, so ingest, clean and screen may all use it.
 
 Pure functions over frames. Each works on the distinct values of its key columns and maps the
 answer back, so a 5M-row extract costs one factorisation plus work on a few thousand values.

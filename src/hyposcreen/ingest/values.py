@@ -1,0 +1,49 @@
+"""Result text to numbers (spec §3): censored values such as `<2.5` or `LESS THAN 100` are
+numbers with a censoring operator, empty text is not, and a site writing decimal commas has its
+text rewritten first. Shared by the clean stage (which decides the buckets) and the data
+contracts (which count non-numeric rows), so both read a value the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+_CENSORED = (
+    r"^\s*(?P<op><=|>=|≤|≥|<|>|less\s+than|greater\s+than)\s*(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))\s*$"
+)
+_CENSOR_OPS = {"≤": "<=", "≥": ">=", "less than": "<", "greater than": ">"}
+_THOUSANDS_DOT = r"^(?P<head>[^\d]*)(?P<int>\d{1,3}(?:\.\d{3})+)(?P<tail>(?:,\d*)?\s*)$"
+
+
+def decimal_comma_text(value_raw: pd.Series) -> pd.Series:
+    """Result text of a site writing decimal commas, rewritten with a decimal point: '3,1' ->
+    '3.1', '<3,5' -> '<3.5', '1.234,5' -> '1234.5' (dots between groups of three digits are
+    thousands separators there). Text with no comma is left as it is."""
+    text = value_raw.astype("str").where(value_raw.notna())
+    grouped = text.str.extract(_THOUSANDS_DOT)
+    has_groups = grouped["int"].notna()
+    text = text.where(
+        ~has_groups,
+        grouped["head"] + grouped["int"].str.replace(".", "", regex=False) + grouped["tail"],
+    )
+    return text.str.replace(",", ".", regex=False)
+
+
+def parse_values(value_raw: pd.Series, value: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numeric value and censoring operator ('' when exact) of each result (spec §3)."""
+    text = value_raw.astype("str").str.strip().where(value_raw.notna())
+    numeric = pd.to_numeric(text, errors="coerce").astype("float64")
+    numeric = numeric.where(np.isfinite(numeric))
+    censor = pd.Series("", index=value_raw.index, dtype=object)
+    pending = numeric.isna() & text.notna()
+    if pending.any():
+        parts = text[pending].str.lower().str.extract(_CENSORED)
+        found = parts["num"].notna()
+        numeric.loc[found[found].index] = parts.loc[found, "num"].astype("float64")
+        ops = parts.loc[found, "op"].str.replace(r"\s+", " ", regex=True)
+        censor.loc[ops.index] = ops.replace(_CENSOR_OPS)
+    value = pd.to_numeric(value, errors="coerce").astype("float64")
+    fallback = numeric.isna() & np.isfinite(value)
+    numeric[fallback] = value[fallback]
+    return numeric, censor

@@ -1,0 +1,113 @@
+"""Validation of the canonical input tables against their suites, with the values the suites
+take from the loaded rules (units, plausible ranges) filled in for the run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
+from hyposcreen.rules.loader import RuleSet
+from hyposcreen.validate.context import run_jobs
+from hyposcreen.validate.docs import make_offline
+from hyposcreen.validate.outcomes import ExpectationOutcome, ValidationReport, plain_outcome
+from hyposcreen.validate.results import read_outcomes
+from hyposcreen.validate.rule_values import packaged_rules, rule_parameters
+from hyposcreen.validate.suites import (
+    TABLES,
+    Job,
+    build_job,
+    load_suite_spec,
+    thresholds_with_defaults,
+)
+from hyposcreen.validate.views import table_view, unpack
+
+
+def validate_tables(
+    frames: Mapping[str, pd.DataFrame | IngestedTable],
+    *,
+    window_end: pd.Timestamp,
+    thresholds: Mapping[str, float] | None = None,
+    docs_dir: Path | None = None,
+    present_columns: Mapping[str, Iterable[str]] | None = None,
+    code_system_aliases: Mapping[str, str] | None = None,
+    suites_dir: Path | None = None,
+    rules: RuleSet | None = None,
+) -> ValidationReport:
+    """Validate the canonical tables against their suites.
+
+    ``frames`` maps table name to its frame, or to the IngestedTable (whose ``present_columns``
+    is then used). Labs must carry ``analyte`` and ``value_num`` (parsed value in canonical
+    units, NaN when non-numeric or the unit is wrong; *not* yet blanked for implausible rows),
+    else ValueError. ``present_columns`` (table -> columns the source really had) makes a
+    canonical column that ingest filled with nulls count as missing. ``window_end`` bounds
+    specimen times. ``thresholds`` overrides DEFAULT_THRESHOLDS. ``code_system_aliases``
+    (RuleSet.code_system_aliases; default: the packaged rules) maps code-system spellings to
+    their canonical names before the set check. ``rules`` (the run's RuleSet, a site's
+    ``--rules`` copy included; default: the packaged rules) gives the accepted units per
+    analyte and the plausible ranges the suites check, so no suite contradicts the rules.
+    A labs frame that carries the clean stage's ``reason`` column (the pipeline validates the
+    cleaned tables) has its non-numeric and duplicate shares taken from those decisions
+    instead of derived again. With ``docs_dir`` GX Data Docs are written
+    there (give each run its own folder); ``report.docs_index`` is its index.html.
+    """
+    started = time.perf_counter()
+    limits = thresholds_with_defaults(thresholds)
+    unknown = sorted(set(frames) - set(TABLES))
+    if unknown:
+        raise ValueError(f"Unknown table(s) {', '.join(unknown)}; expected {', '.join(TABLES)}.")
+    params: dict[str, Any] = {
+        "window_end": _timestamp(window_end),
+        **limits,
+        # `mostly` of the rate checks; the epsilon keeps a share exactly at the limit passing
+        "duplicate_mostly": max(0.0, 1.0 - limits["max_duplicate_rate"] - 1e-12),
+        "numeric_sodium_mostly": max(0.0, 1.0 - limits["max_non_numeric_sodium_rate"] - 1e-12),
+        **rule_parameters(rules or packaged_rules()),
+    }
+    if code_system_aliases is None:
+        code_system_aliases = (rules or packaged_rules()).code_system_aliases
+    outcomes: list[ExpectationOutcome] = []
+    skipped: list[dict[str, str]] = []
+    jobs: list[Job] = []
+    for table in REQUIRED_TABLES:
+        if table not in frames:
+            outcomes.append(
+                plain_outcome(
+                    table,
+                    "hyposcreen.table_present",
+                    None,
+                    f"table {table} is missing",
+                    "required_table",
+                )
+            )
+    for table in TABLES:
+        if table not in frames:
+            continue
+        frame, present = unpack(frames[table], (present_columns or {}).get(table))
+        spec = load_suite_spec(table, suites_dir)
+        view, pre = table_view(table, frame, present, spec, code_system_aliases)
+        outcomes.extend(pre)
+        jobs.append(build_job(table, frame, view, spec, params, skipped))
+    results, docs_index = run_jobs(jobs, docs_dir)
+    for job, result in zip(jobs, results, strict=True):
+        outcomes.extend(read_outcomes(job, result))
+    if docs_index is not None:
+        docs_index = make_offline(
+            docs_index.parent,
+            [o.as_dict() for o in outcomes],
+            "hyposcreen: validation of the inputs",
+        )
+    return ValidationReport(outcomes, skipped, time.perf_counter() - started, docs_index)
+
+
+def _timestamp(value: Any) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    if stamp is pd.NaT:
+        raise ValueError("window_end must be a timestamp")
+    if stamp.tzinfo is not None:
+        raise ValueError("window_end must be naive site-local time, like the frames")
+    return stamp

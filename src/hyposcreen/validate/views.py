@@ -1,0 +1,142 @@
+"""What GX sees of a table: the frame narrowed to the columns its suite reads plus the derived
+columns, times as datetime64[ns] (other units are compared row by row in Python by GX) and
+text as categoricals (GX re-filters the view for every row_condition), indexed by ``_row`` so
+failing rows come back as the frame's own labels. Also the plain-Python contract checks done
+on the frame itself (one-of column groups, time dtypes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hyposcreen.ingest.canonical import PROVENANCE, SCHEMAS, IngestedTable
+from hyposcreen.validate.derived import BLANK_AS_MISSING, CLEAN_REASON, derived_columns
+from hyposcreen.validate.outcomes import ROW_ID, ExpectationOutcome, plain_outcome
+from hyposcreen.validate.suites import load_suite_spec, referenced_columns
+
+INGEST_COLUMNS = {"labs": ("analyte", "value_num")}  # added by the pipeline before validation
+
+
+# Columns the derived columns are computed from (see derived_columns), per table.
+_DERIVED_INPUTS = {
+    "labs": (
+        *("patient_id", "analyte", "unit", "specimen_time", "value_num", "value_raw", "value"),
+        CLEAN_REASON,
+    ),
+    "diagnoses": ("code_system",),
+}
+
+
+def validation_columns(table: str, suites_dir: Path | None = None) -> set[str]:
+    """Every frame column validating `table` can read: what the suite names, the inputs of the
+    derived columns, the time columns (dtype checks), the one-of groups, and the columns the
+    failure details and example rows quote. Validating `frame[sorted subset]` gives the same
+    outcomes as validating the whole frame, at a fraction of the copying."""
+    spec = load_suite_spec(table, suites_dir)
+    columns: set[str] = set(PROVENANCE) | set(SCHEMAS[table].time_columns)
+    columns |= set(BLANK_AS_MISSING.get(table, ())) | set(_DERIVED_INPUTS.get(table, ()))
+    for group in spec.get("meta", {}).get("required_one_of", []):
+        columns.update(group)
+    for expectation in spec["expectations"]:
+        columns |= referenced_columns(expectation)
+        columns.update(expectation.get("meta", {}).get("detail_columns", []))
+    return columns
+
+
+def project_for_validation(
+    table: str, frame: pd.DataFrame, suites_dir: Path | None = None
+) -> pd.DataFrame:
+    """`frame` narrowed to validation_columns(table), in the frame's own column order. The clean
+    stage's reason (a handful of codes) is held as a categorical: 1 byte a row, not 8."""
+    wanted = validation_columns(table, suites_dir)
+    projected = frame[[c for c in frame.columns if c in wanted]]
+    if CLEAN_REASON in projected.columns and projected[CLEAN_REASON].dtype != "category":
+        projected = projected.assign(**{CLEAN_REASON: projected[CLEAN_REASON].astype("category")})
+    return projected
+
+
+def unpack(
+    item: pd.DataFrame | IngestedTable, present: Iterable[str] | None
+) -> tuple[pd.DataFrame, set[str] | None]:
+    if isinstance(item, IngestedTable):
+        frame = item.frame
+        present = present if present is not None else (item.present_columns or None)
+    else:
+        frame = item
+    return frame, (set(present) if present is not None else None)
+
+
+def _available(table: str, frame: pd.DataFrame, present: set[str] | None) -> list[str]:
+    """Frame columns usable for validation: canonical ones only when the source had them."""
+    canonical = set(SCHEMAS[table].columns)
+    return [c for c in frame.columns if present is None or c not in canonical or c in present]
+
+
+def table_view(
+    table: str,
+    frame: pd.DataFrame,
+    present: set[str] | None,
+    spec: dict[str, Any],
+    code_system_aliases: Mapping[str, str] | None,
+) -> tuple[pd.DataFrame, list[ExpectationOutcome]]:
+    """The narrow frame GX validates, plus plain-Python contract outcomes (one-of, dtypes)."""
+    lacking = [c for c in INGEST_COLUMNS.get(table, ()) if c not in frame.columns]
+    if lacking:
+        raise ValueError(
+            f"The {table} frame lacks {', '.join(lacking)}: the pipeline adds these before "
+            "validation (see validate_tables)."
+        )
+    available = _available(table, frame, present)
+    outcomes = _one_of_outcomes(table, available, spec)
+    wanted = set().union(*(referenced_columns(e) for e in spec["expectations"]))
+    data: dict[str, pd.Series] = {c: frame[c] for c in available if c in wanted}
+    data.update(derived_columns(table, frame, available, code_system_aliases))
+    for column, series in list(data.items()):
+        if pd.api.types.is_datetime64_dtype(series.dtype):
+            data[column] = as_ns(series)
+        elif pd.api.types.is_string_dtype(series.dtype):
+            # GX filters rows (row_condition) many times per expectation; codes copy cheaply
+            data[column] = series.astype("category")
+    outcomes.extend(_time_dtype_outcomes(table, frame, available))
+    view = pd.DataFrame(data, index=frame.index.rename(ROW_ID))
+    return view, outcomes
+
+
+def as_ns(series: pd.Series) -> pd.Series:
+    """datetime64[ns] so GX compares vectorised; keeps the unit when ns would overflow."""
+    if series.dtype == "datetime64[ns]":
+        return series
+    try:
+        return series.astype("datetime64[ns]")
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        return series
+
+
+def _one_of_outcomes(
+    table: str, available: list[str], spec: dict[str, Any]
+) -> list[ExpectationOutcome]:
+    outcomes = []
+    for group in spec.get("meta", {}).get("required_one_of", []):
+        ok = any(c in available for c in group)
+        detail = f"at least one of the columns {', '.join(group)} is required"
+        outcomes.append(
+            plain_outcome(
+                table, "hyposcreen.columns_one_of", "|".join(group), detail, "required_column", ok
+            )
+        )
+    return outcomes
+
+
+def _time_dtype_outcomes(
+    table: str, frame: pd.DataFrame, available: list[str]
+) -> list[ExpectationOutcome]:
+    outcomes = []
+    for column in SCHEMAS[table].time_columns:
+        if column in available and not pd.api.types.is_datetime64_dtype(frame[column].dtype):
+            detail = f"column {column} has dtype {frame[column].dtype}, expected naive datetime64"
+            outcome = plain_outcome(table, "hyposcreen.column_dtype", column, detail, "dtype")
+            outcomes.append(outcome)
+    return outcomes
