@@ -45,7 +45,7 @@ def write_frame(path: Path, frame: pd.DataFrame) -> None:
     categories of a frame without rows are not kept)."""
     table = pa.Table.from_pandas(frame)  # a RangeIndex as metadata, any other as a column
     objects = {
-        str(column): "none" if np.equal(frame[column].to_numpy(), None).any() else "nan"
+        str(column): "none" if _holds_none(frame[column]) else "nan"
         for column in frame.columns
         if frame[column].dtype == object
     }
@@ -57,6 +57,11 @@ def write_frame(path: Path, frame: pd.DataFrame) -> None:
     noted = json.dumps({"objects": objects, "categories": categories}).encode()
     metadata = {**(table.schema.metadata or {}), _NOTES_KEY: noted}
     write_table(path, table.replace_schema_metadata(metadata))
+
+
+def _holds_none(column: pd.Series) -> bool:
+    none: Any = None  # compared element-wise by numpy (object arrays)
+    return bool(np.equal(column.to_numpy(), none).any())
 
 
 def read_frame(path: Path) -> pd.DataFrame:
