@@ -141,6 +141,7 @@ def test_categories_keep_their_order_unused_ones_and_text_dtype(tmp_path: Path) 
         {
             "kept": pd.Categorical(["b", "a", "b"], categories=["z", "b", "a"]),
             "empty": pd.Categorical([None] * 3, categories=pd.Index([], dtype="str")),
+            "nulls": pd.Categorical([None] * 3, categories=pd.Index([], dtype=object)),
             "mixed": pd.Series(["x", None, float("nan")], dtype=object, index=index),
             "text": pd.Series(["x", float("nan"), "y"], dtype=object, index=index),
         },
@@ -152,6 +153,7 @@ def test_categories_keep_their_order_unused_ones_and_text_dtype(tmp_path: Path) 
     assert read.index.equals(index)
     assert list(read["kept"].cat.categories) == ["z", "b", "a"]
     assert read["empty"].cat.categories.dtype == "str"
+    assert read["nulls"].cat.categories.dtype == object  # Parquet stores it as plain nulls
     # a column holding None and NaN comes back with None as its one missing marker
     assert read["mixed"].dtype == object
     assert list(read["mixed"]) == ["x", None, None]

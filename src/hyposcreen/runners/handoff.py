@@ -68,10 +68,14 @@ def read_frame(path: Path) -> pd.DataFrame:
     table = pq.read_table(path)
     frame = table.to_pandas()
     notes = json.loads((table.schema.metadata or {})[_NOTES_KEY])
-    for column, dtype in notes["categories"].items():  # an empty one comes back as object
-        if str(frame[column].cat.categories.dtype) != dtype:
-            categories = frame[column].cat.categories.astype(dtype)
-            frame[column] = frame[column].cat.rename_categories(categories)
+    for column, dtype in notes["categories"].items():
+        values = frame[column]
+        if not isinstance(values.dtype, pd.CategoricalDtype):  # all missing: stored as nulls
+            categories = pd.Index(values.dropna().unique(), dtype=dtype)
+            frame[column] = values.astype(pd.CategoricalDtype(categories))
+        elif str(values.cat.categories.dtype) != dtype:  # no categories: object dtype
+            categories = values.cat.categories.astype(dtype)
+            frame[column] = values.cat.rename_categories(categories)
     for column, marker in notes["objects"].items():
         values = frame[column].astype(object).to_numpy()
         missing = None if marker == "none" else np.nan
