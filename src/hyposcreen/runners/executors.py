@@ -1,13 +1,13 @@
 """Where partition work runs: this process one partition at a time, or a Dask cluster
-(through `distributed.Client`; a `LocalCluster` when no scheduler address is given); and the
-private spill files partitions hand their work through."""
+(through `distributed.Client`; a `LocalCluster` when no scheduler address is given). Dask sends
+the run's context and the partitions' results between processes pickled in memory, over its
+own connections; no file holds them (the spill files are `handoff`'s Parquet and JSON)."""
 
 from __future__ import annotations
 
 import ctypes
 import gc
 import os
-import pickle
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,14 +66,3 @@ def release_free_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
-
-
-def dump(path: Path, value: object) -> None:
-    """A spill file of this run, readable by its owner only (it holds patient rows)."""
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def load(path: Path) -> Any:
-    with path.open("rb") as handle:
-        return pickle.load(handle)  # noqa: S301 - our own spill files of this run

@@ -23,11 +23,19 @@ from hyposcreen.context import CleanedInputs, ReadTables, RunContext
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.recipe_contracts import apply_contract_warnings, validation_frames
 from hyposcreen.report.quarantine import quarantine_rows
-from hyposcreen.runners.executors import dump, load, release_free_memory
+from hyposcreen.runners.executors import release_free_memory
+from hyposcreen.runners.handoff import (
+    read_cleaned,
+    read_frame,
+    read_json,
+    write_cleaned,
+    write_frame,
+    write_json,
+)
 from hyposcreen.runners.spill import load_partition
 from hyposcreen.screen.cases import ScreenResult
 
-WARNINGS_FILE = "warnings.pkl"
+WARNINGS_FILE = "warnings.json"
 
 
 def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float]:
@@ -42,8 +50,8 @@ def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float
     cleaned = recipe.clean(ctx, ReadTables(tables))
     with ctx.timed("partition_io"):
         for name, frame in validation_frames(cleaned).items():
-            dump(folder / f"contract-{name}-{part}.pkl", _as_categories(frame))
-        dump(folder / f"cleaned-{part}.pkl", cleaned)
+            write_frame(folder / f"contract-{name}-{part}.parquet", _as_categories(frame))
+        write_cleaned(folder, part, cleaned)
     return ctx.timings
 
 
@@ -53,8 +61,8 @@ def whole_validation_frames(
     """The contract columns of every partition, back in the whole tables' order."""
     frames = {}
     for name in REQUIRED_TABLES:  # one table's partitions in memory at a time
-        paths = [folder / f"contract-{name}-{p}.pkl" for p in range(partitions)]
-        frames[name] = _concat_in_read_order([load(path) for path in paths])
+        paths = [folder / f"contract-{name}-{p}.parquet" for p in range(partitions)]
+        frames[name] = _concat_in_read_order([read_frame(path) for path in paths])
         for path in paths:
             path.unlink()
         release_free_memory()
@@ -97,8 +105,9 @@ def _concat_in_read_order(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 @dataclass
 class ContractWarnings:
-    """The warning rows of the contract report (a picklable digest with the two methods
-    `recipe_contracts.apply_contract_warnings` reads; each partition takes the rows it holds)."""
+    """The warning rows of the contract report (a digest with the two methods
+    `recipe_contracts.apply_contract_warnings` reads; each partition takes the rows it holds),
+    kept in the spill folder as JSON: row label -> failed expectation / reason, per table."""
 
     rows: dict[str, dict[int, str]]
     reasons: dict[str, dict[int, str]]
@@ -108,6 +117,24 @@ class ContractWarnings:
         return cls(
             {name: report.warning_rows(name) for name in REQUIRED_TABLES},
             {name: report.warning_reasons(name) for name in REQUIRED_TABLES},
+        )
+
+    def write(self, path: Path) -> None:
+        saved = {
+            key: {t: {int(k): str(v) for k, v in by.items()} for t, by in held.items()}
+            for key, held in (("rows", self.rows), ("reasons", self.reasons))
+        }
+        write_json(path, saved)
+
+    @classmethod
+    def read(cls, path: Path) -> ContractWarnings:
+        """JSON keys are text: the row labels come back as ints."""
+        saved = read_json(path)
+        return cls(
+            *(
+                {t: {int(k): v for k, v in by.items()} for t, by in saved[key].items()}
+                for key in ("rows", "reasons")
+            )
         )
 
     def warning_rows(self, table: str) -> dict[int, str]:
@@ -135,9 +162,10 @@ def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResul
     """Apply the contract warnings to one cleaned partition and screen it."""
     ctx = dataclasses.replace(ctx, timings={})
     with ctx.timed("partition_io"):
-        cleaned: CleanedInputs = load(folder / f"cleaned-{part}.pkl")
+        cleaned: CleanedInputs = read_cleaned(folder, part)
+        warnings = ContractWarnings.read(folder / WARNINGS_FILE)
     with ctx.timed("validate"):
-        quarantined = apply_contract_warnings(load(folder / WARNINGS_FILE), cleaned)
+        quarantined = apply_contract_warnings(warnings, cleaned)
     result = recipe.screen(ctx, cleaned)
     # the nightly history (after the merge) only holds listed cases back: the results of the
     # cases listed before it are all the page can show

@@ -28,7 +28,7 @@ from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.recipe import ingest_table
 from hyposcreen.recipe_contracts import run_contracts
 from hyposcreen.report.folders import remove_dead_debris
-from hyposcreen.runners.executors import EXECUTORS, dump, executor_for, release_free_memory
+from hyposcreen.runners.executors import EXECUTORS, executor_for, release_free_memory
 from hyposcreen.runners.in_process import run_recipe
 from hyposcreen.runners.merge import merge_and_publish
 from hyposcreen.runners.partition_work import (
@@ -97,7 +97,7 @@ def run_partitioned(
             with ctx.timed("validate"):
                 release_free_memory()
                 report = run_contracts(ctx, whole_validation_frames(folder, partitions, tables))
-                dump(folder / WARNINGS_FILE, ContractWarnings.of(report))
+                ContractWarnings.of(report).write(folder / WARNINGS_FILE)
                 validation = report.summary()
                 del report
                 release_free_memory()

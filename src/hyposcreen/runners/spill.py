@@ -25,6 +25,7 @@ from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.tabular import TableStream, empty_frame
 from hyposcreen.recipe import ingest_table
+from hyposcreen.runners.handoff import write_table
 
 SPILL_PREFIX = ".hyposcreen-partitions-"  # + <pid>-<random>: the next run removes dead ones
 # --partitions auto: one partition (the in-memory run) up to this many lab rows, above it one
@@ -125,7 +126,7 @@ def _spill_frames(frames: Iterator[pd.DataFrame], name: str, folder: Path, parti
         for p in range(partitions):
             if bounds[p + 1] > bounds[p]:
                 piece = table.slice(bounds[p], bounds[p + 1] - bounds[p])
-                pq.write_table(piece, folder / f"{name}-{p:04d}-{chunk:06d}.parquet")
+                write_table(folder / f"{name}-{p:04d}-{chunk:06d}.parquet", piece)
 
 
 def load_partition(folder: Path, name: str, part: int) -> pd.DataFrame:

@@ -1,0 +1,129 @@
+"""The files a partitioned run's steps hand their work through, in its private spill folder:
+frames as Parquet (dtypes, categoricals and the index - the rows' numbers in the whole table -
+come back as written), plain counts as JSON. No executable format (no pickle): a spill file
+holds patient rows, and a replaced one must not be able to run code. Every file is created
+0600 by its owner, whatever the umask."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hyposcreen.context import CleanedInputs
+
+_FRAME_FIELDS = tuple(
+    f.name
+    for f in dataclasses.fields(CleanedInputs)
+    if f.name not in ("read_not_relevant", "rows_in", "drug_names")
+)
+_NOTES_KEY = b"hyposcreen"
+
+
+def private_file(path: Path) -> Any:
+    """`path` opened for binary writing, created (or truncated) readable by its owner only."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+
+
+def write_table(path: Path, table: pa.Table) -> None:
+    with private_file(path) as handle:
+        pq.write_table(table, handle, row_group_size=max(table.num_rows, 1))
+
+
+def write_frame(path: Path, frame: pd.DataFrame) -> None:
+    """A frame as one Parquet row group (one dictionary per categorical column, so its
+    categories come back in their order). Arrow reads text back as pandas' `str`; an `object`
+    column is noted with its missing marker (None when it holds any None, else NaN), and a
+    categorical one with the dtype of its categories (an empty dictionary loses it; the
+    categories of a frame without rows are not kept)."""
+    table = pa.Table.from_pandas(frame)  # a RangeIndex as metadata, any other as a column
+    objects = {
+        str(column): "none" if _holds_none(frame[column]) else "nan"
+        for column in frame.columns
+        if frame[column].dtype == object
+    }
+    categories = {
+        str(column): str(frame[column].cat.categories.dtype)
+        for column in frame.columns
+        if isinstance(frame[column].dtype, pd.CategoricalDtype)
+    }
+    noted = json.dumps({"objects": objects, "categories": categories}).encode()
+    metadata = {**(table.schema.metadata or {}), _NOTES_KEY: noted}
+    write_table(path, table.replace_schema_metadata(metadata))
+
+
+def _holds_none(column: pd.Series) -> bool:
+    none: Any = None  # compared element-wise by numpy (object arrays)
+    return bool(np.equal(column.to_numpy(), none).any())
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    table = pq.read_table(path)
+    frame = table.to_pandas()
+    notes = json.loads((table.schema.metadata or {})[_NOTES_KEY])
+    for column, dtype in notes["categories"].items():
+        values = frame[column]
+        if not isinstance(values.dtype, pd.CategoricalDtype):  # all missing: stored as nulls
+            categories = pd.Index(values.dropna().unique(), dtype=dtype)
+            frame[column] = values.astype(pd.CategoricalDtype(categories))
+        elif str(values.cat.categories.dtype) != dtype:  # no categories: object dtype
+            categories = values.cat.categories.astype(dtype)
+            frame[column] = values.cat.rename_categories(categories)
+    for column, marker in notes["objects"].items():
+        values = frame[column].astype(object).to_numpy()
+        missing = None if marker == "none" else np.nan
+        frame[column] = pd.Series(
+            np.where(pd.isna(values), missing, values), index=frame.index, dtype=object
+        )
+    return frame
+
+
+def write_json(path: Path, value: object) -> None:
+    with private_file(path) as handle:
+        handle.write(json.dumps(value, sort_keys=True).encode())
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_bytes())
+
+
+def write_cleaned(folder: Path, part: int, cleaned: CleanedInputs) -> None:
+    """A cleaned partition: `cleaned-<part>-<frame>.parquet` per frame, the counts in
+    `cleaned-<part>.json`."""
+    frames = []
+    for name in _FRAME_FIELDS:
+        frame = getattr(cleaned, name)
+        if frame is not None:
+            write_frame(folder / f"cleaned-{part}-{name}.parquet", frame)
+            frames.append(name)
+    counts = {
+        "frames": frames,
+        "read_not_relevant": cleaned.read_not_relevant,
+        "rows_in": cleaned.rows_in,
+        "drug_names": cleaned.drug_names,
+    }
+    write_json(folder / f"cleaned-{part}.json", counts)
+
+
+def read_cleaned(folder: Path, part: int) -> CleanedInputs:
+    counts = read_json(folder / f"cleaned-{part}.json")
+    frames = {
+        name: read_frame(folder / f"cleaned-{part}-{name}.parquet")
+        if name in counts["frames"]
+        else None
+        for name in _FRAME_FIELDS
+    }
+    names = counts["drug_names"]
+    return CleanedInputs(
+        **frames,
+        read_not_relevant=counts["read_not_relevant"],
+        rows_in=counts["rows_in"],
+        drug_names=tuple(names) if names is not None else None,
+    )

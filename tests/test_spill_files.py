@@ -1,0 +1,160 @@
+"""The spill folder of a partitioned run holds no executable format (no pickle) and nothing
+readable by others: Parquet for frames, JSON for counts, every file 0600 in a 0700 folder.
+The test runs the partitioned runner's own steps on the sample and looks into the folder
+between them (the runner removes it at the end)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hyposcreen import recipe
+from hyposcreen.config import RunSettings, parse_window
+from hyposcreen.context import ReadTables, RunContext, prepare
+from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
+from hyposcreen.recipe_contracts import run_contracts
+from hyposcreen.runners.handoff import read_cleaned, read_frame, write_frame
+from hyposcreen.runners.partition_work import (
+    WARNINGS_FILE,
+    ContractWarnings,
+    clean_partition,
+    screen_partition,
+    whole_validation_frames,
+)
+from hyposcreen.runners.spill import SPILL_PREFIX, load_partition, spill_table
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "canonical"
+PARTS = 3
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """Files must be private whatever the caller's umask: run under 000."""
+    previous = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def _context(out: Path) -> RunContext:
+    window = parse_window("2026-11-20T00:00:00", "2026-11-21T00:00:00")
+    return prepare(RunSettings(input_dir=SAMPLE, out_dir=out, window=window))
+
+
+def _assert_private_and_not_pickled(folder: Path) -> set[str]:
+    """Every file is 0600 and Parquet (PAR1 magic) or JSON; none starts with the pickle
+    protocol's b"\\x80". Returns the kinds of file seen (name up to the first '-' or '.')."""
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    kinds = set()
+    for path in folder.iterdir():
+        assert path.is_file(), path
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        head = path.read_bytes()[:4]
+        assert not head.startswith(b"\x80"), path
+        if path.suffix == ".parquet":
+            assert head == b"PAR1", path
+        else:
+            assert path.suffix == ".json", path
+            json.loads(path.read_text())
+        kinds.add(path.name.split("-")[0].split(".")[0])
+    return kinds
+
+
+def test_spill_folder_holds_only_private_parquet_and_json(tmp_path: Path, open_umask: None) -> None:
+    ctx = _context(tmp_path / "out")
+    folder = Path(tempfile.mkdtemp(prefix=SPILL_PREFIX, dir=tmp_path))
+    tables = {name: spill_table(ctx, name, folder, PARTS) for name in REQUIRED_TABLES}
+    assert _assert_private_and_not_pickled(folder) == set(REQUIRED_TABLES)
+
+    for part in range(PARTS):
+        clean_partition(ctx, folder, part)
+    kinds = _assert_private_and_not_pickled(folder)
+    assert kinds == {*REQUIRED_TABLES, "contract", "cleaned"}
+
+    report = run_contracts(ctx, whole_validation_frames(folder, PARTS, tables))
+    ContractWarnings.of(report).write(folder / WARNINGS_FILE)
+    assert "warnings" in _assert_private_and_not_pickled(folder)
+    back = ContractWarnings.read(folder / WARNINGS_FILE)
+    for name in REQUIRED_TABLES:  # row labels come back as the ints the report gave
+        assert back.warning_rows(name) == report.warning_rows(name)
+        assert back.warning_reasons(name) == report.warning_reasons(name)
+
+    screened = [screen_partition(ctx, folder, part) for part in range(PARTS)]
+    assert sum(len(s.result.cases) for s in screened) > 0
+    _assert_private_and_not_pickled(folder)  # screening reads the files, writes none
+
+
+def _assert_same_frame(written: pd.DataFrame | None, read: pd.DataFrame | None) -> None:
+    if written is None:
+        assert read is None
+        return
+    assert read is not None
+    pd.testing.assert_frame_equal(written, read, check_exact=True, check_index_type=True)
+    assert type(written.index) is type(read.index)
+    for column in written.columns:
+        ours, theirs = written[column], read[column]
+        if isinstance(ours.dtype, pd.CategoricalDtype):
+            assert list(ours.cat.categories) == list(theirs.cat.categories), column
+        if ours.dtype == object:  # the missing marker (NaN or None) is kept
+            assert list(map(type, ours)) == list(map(type, theirs)), column
+
+
+def test_a_cleaned_partition_comes_back_from_its_spill_files_as_it_was(tmp_path: Path) -> None:
+    """Dtypes, categoricals, the index (row numbers in the whole table) and the counts
+    survive the Parquet/JSON hand-off."""
+    ctx = _context(tmp_path / "out")
+    folder = tmp_path / "spill"
+    folder.mkdir()
+    for name in REQUIRED_TABLES:
+        spill_table(ctx, name, folder, PARTS)
+    part = 1
+    loaded = {n: load_partition(folder, n, part) for n in REQUIRED_TABLES}
+    assert loaded["labs"].index.min() > 0  # labels are row numbers of the whole table
+    tables = {n: IngestedTable(n, frame, rows_in=0) for n, frame in loaded.items()}
+    cleaned = recipe.clean(dataclasses.replace(ctx, timings={}), ReadTables(tables))
+    clean_partition(ctx, folder, part)
+    read = read_cleaned(folder, part)
+    for field in dataclasses.fields(cleaned):
+        ours, theirs = getattr(cleaned, field.name), getattr(read, field.name)
+        if isinstance(ours, pd.DataFrame) or ours is None:
+            _assert_same_frame(ours, theirs)
+        else:
+            assert ours == theirs, field.name
+    contract = read_frame(folder / f"contract-labs-{part}.parquet")
+    assert isinstance(contract["patient_id"].dtype, pd.CategoricalDtype)
+    assert contract.index.equals(cleaned.labs.index)
+
+
+def test_categories_keep_their_order_unused_ones_and_text_dtype(tmp_path: Path) -> None:
+    index = pd.Index([7, 3, 11], dtype="int64")
+    frame = pd.DataFrame(
+        {
+            "kept": pd.Categorical(["b", "a", "b"], categories=["z", "b", "a"]),
+            "empty": pd.Categorical([None] * 3, categories=pd.Index([], dtype="str")),
+            "nulls": pd.Categorical([None] * 3, categories=pd.Index([], dtype=object)),
+            "mixed": pd.Series(["x", None, float("nan")], dtype=object, index=index),
+            "text": pd.Series(["x", float("nan"), "y"], dtype=object, index=index),
+        },
+        index=index,
+    )
+    write_frame(tmp_path / "f.parquet", frame)
+    read = read_frame(tmp_path / "f.parquet")
+    pd.testing.assert_frame_equal(frame.drop(columns="mixed"), read.drop(columns="mixed"))
+    assert read.index.equals(index)
+    assert list(read["kept"].cat.categories) == ["z", "b", "a"]
+    assert read["empty"].cat.categories.dtype == "str"
+    assert read["nulls"].cat.categories.dtype == object  # Parquet stores it as plain nulls
+    # a column holding None and NaN comes back with None as its one missing marker
+    assert read["mixed"].dtype == object
+    assert list(read["mixed"]) == ["x", None, None]
+    assert read["text"].dtype == object and isinstance(read["text"].iloc[1], float)
