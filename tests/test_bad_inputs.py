@@ -611,8 +611,9 @@ CASES: list[tuple[str, Callable[[Path], None] | None, Ok | Fails]] = [
         "gzip_cut_inside_quoted_field",
         labs_text(
             gzip.compress(
-                (BASE_LAB_TEXT + 'P2,2026-11-20T09:00:00,"See comm\nP3,2026-11-20T09:00:00,125')
-                .encode()
+                (
+                    BASE_LAB_TEXT + 'P2,2026-11-20T09:00:00,"See comm\nP3,2026-11-20T09:00:00,125'
+                ).encode()
             ),
             "labs.csv.gz",
         ),
@@ -620,8 +621,9 @@ CASES: list[tuple[str, Callable[[Path], None] | None, Ok | Fails]] = [
     ),
     (
         "gzip_cut_in_the_middle_of_a_row",
-        labs_text(gzip.compress((BASE_LAB_TEXT + "P2,2026-11-20T09:00:00,12").encode()),
-                  "labs.csv.gz"),
+        labs_text(
+            gzip.compress((BASE_LAB_TEXT + "P2,2026-11-20T09:00:00,12").encode()), "labs.csv.gz"
+        ),
         Fails(InputError, ("labs.csv.gz", "ends in the middle of a row", "cut off")),
     ),
     (

@@ -31,7 +31,7 @@ class LineScan:
     long_lines: tuple[tuple[int, int], ...]  # (start offset, length) of lines over `limit`
     limit: int  # the size limit the scan used
     line_ends: int  # b"\n" seen (data rows + header, + newlines inside quoted fields)
-    bytes: int  # decompressed bytes
+    size: int  # decompressed bytes
     tail: bytes  # the last TAIL_BYTES of them
 
 
@@ -104,4 +104,4 @@ def scanned(path: Path, limit: int) -> LineScan:
 
 def decompressed_size(path: Path, limit: int) -> int:
     """Bytes of a CSV as text, counted by streaming it (the read reuses the same pass)."""
-    return scanned(path, limit).bytes if path.name.endswith(".gz") else path.stat().st_size
+    return scanned(path, limit).size if path.name.endswith(".gz") else path.stat().st_size
