@@ -344,6 +344,14 @@ def _csv_and_gzip(d: Path) -> None:
     write(d, "labs.csv.gz", gzip.compress(BASE_LAB_TEXT.encode()))
 
 
+def _damaged_gzip() -> bytes:
+    """A whole-length gzip whose compressed bytes were overwritten in the middle."""
+    data = bytearray(gzip.compress((BASE_LAB_TEXT * 50).encode()))
+    middle = len(data) // 2
+    data[middle : middle + 16] = b"\xff" * 16
+    return bytes(data)
+
+
 def _gzip_only(d: Path) -> None:
     (d / "labs.csv").unlink()
     write(d, "labs.csv.gz", gzip.compress(BASE_LAB_TEXT.encode()))
@@ -593,6 +601,35 @@ CASES: list[tuple[str, Callable[[Path], None] | None, Ok | Fails]] = [
         "cut_inside_quoted_field",
         labs_text(BASE_LAB_TEXT + 'P2,2026-11-20T09:00:00,"See comm\nP3,2026-11-20T09:00:00,125'),
         Fails(InputError, ("labs.csv", "ends inside a quoted field", "cut off")),
+    ),
+    (
+        "gzip_stream_cut_short",
+        labs_text(gzip.compress((BASE_LAB_TEXT * 50).encode())[:-40], "labs.csv.gz"),
+        Fails(InputError, ("labs.csv.gz", "compressed file ends early")),
+    ),
+    (
+        "gzip_cut_inside_quoted_field",
+        labs_text(
+            gzip.compress(
+                (
+                    BASE_LAB_TEXT + 'P2,2026-11-20T09:00:00,"See comm\nP3,2026-11-20T09:00:00,125'
+                ).encode()
+            ),
+            "labs.csv.gz",
+        ),
+        Fails(InputError, ("labs.csv.gz", "ends inside a quoted field", "cut off")),
+    ),
+    (
+        "gzip_cut_in_the_middle_of_a_row",
+        labs_text(
+            gzip.compress((BASE_LAB_TEXT + "P2,2026-11-20T09:00:00,12").encode()), "labs.csv.gz"
+        ),
+        Fails(InputError, ("labs.csv.gz", "ends in the middle of a row", "cut off")),
+    ),
+    (
+        "gzip_damaged",
+        labs_text(_damaged_gzip(), "labs.csv.gz"),
+        Fails(InputError, ("labs.csv.gz", "not a readable gzip file")),
     ),
     (
         "short_last_row_with_line_end",

@@ -201,3 +201,45 @@ def test_semicolon_delimited_csv_is_read(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert read_labs(tmp_path).iloc[0]["value_raw"] == "128"
+
+
+def test_a_gzip_extract_is_scanned_with_bounded_memory(tmp_path: Path) -> None:
+    """A .csv.gz of ~0.5 MB that expands to 200 MB: the line scan (oversized rows, line count,
+    tail) decompresses it in chunks, so its peak RSS grows far less than the expanded size;
+    the counts are the hand-known ones, and one over-long row is found at its offset."""
+    import gzip
+    import subprocess
+    import sys
+
+    line = b"P1,2026-11-20T08:00:00,128,mmol/L,2951-2,serum,final\n"  # 53 bytes
+    header = b"patient_id,specimen_time,value_raw,unit,loinc,specimen_type,status\n"
+    block = line * 20_000  # 1.06 MB
+    blocks = 190
+    long_row = b"P2," + b"9" * 3_000_000 + b"\n"
+    path = tmp_path / "labs.csv.gz"
+    with gzip.open(path, "wb", compresslevel=1) as handle:
+        handle.write(header)
+        for index in range(blocks):
+            handle.write(block)
+            if index == 100:
+                handle.write(long_row)
+    expanded = len(header) + blocks * len(block) + len(long_row)
+    assert expanded > 200_000_000 and path.stat().st_size < expanded / 100
+    probe = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from hyposcreen.ingest.linescan import scan_file\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "scan = scan_file(Path(sys.argv[1]), 1 << 20)\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(after - before, scan.size, scan.line_ends, list(scan.long_lines))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(path)], capture_output=True, text=True, check=True
+    )
+    grown_kib, size, line_ends, long_lines = done.stdout.split(" ", 3)
+    assert int(size) == expanded
+    assert int(line_ends) == 1 + blocks * 20_000 + 1
+    start = len(header) + 101 * len(block)
+    assert long_lines.strip() == str([(start, len(long_row) - 1)])
+    assert int(grown_kib) * 1024 < 100_000_000, f"peak RSS grew {int(grown_kib) // 1024} MiB"

@@ -213,26 +213,37 @@ def test_site_mapping_extract_partitions_like_a_single_run(tmp_path: Path) -> No
     _assert_same_outputs(tmp_path / "single", tmp_path / "parts")
 
 
-def test_a_highly_compressed_extract_is_estimated_from_its_gzip_trailer(tmp_path: Path) -> None:
-    """1 row repeated: the .gz is tiny, but its trailer says how much text it expands to."""
+def test_a_highly_compressed_extract_is_counted_while_it_streams(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1 row repeated, in two gzip members (the last one tiny, so its trailer says ~60 bytes):
+    the .gz is streamed once, its decompressed size drives the estimate, and a table above the
+    in-memory threshold (lowered to 50k rows) is read in partitions."""
     import gzip
 
     from hyposcreen.config import RunSettings, parse_window
     from hyposcreen.context import prepare
-    from hyposcreen.runners.spill import estimate_lab_rows
+    from hyposcreen.ingest.linescan import scanned
+    from hyposcreen.runners import spill
 
     folder = tmp_path / "in"
     folder.mkdir()
     line = b"P1,2026-11-20T08:00:00,128,mmol/L,2951-2,serum,final\n"
     header = b"patient_id,specimen_time,value_raw,unit,loinc,specimen_type,status\n"
-    with gzip.open(folder / "labs.csv.gz", "wb") as handle:
-        handle.write(header + line * 200_000)
+    (folder / "labs.csv.gz").write_bytes(
+        gzip.compress(header + line * 199_999) + gzip.compress(line)
+    )
     for name in ("medications", "diagnoses"):
         (folder / f"{name}.csv").write_text("patient_id,start_time,drug_name\n")
     ctx = prepare(RunSettings(folder, tmp_path / "out", parse_window("2026-11-20", "2026-11-21")))
     compressed = (folder / "labs.csv.gz").stat().st_size
-    assert compressed * 6 / len(line) < 20_000  # what the fixed ratio alone would estimate
-    assert 190_000 <= estimate_lab_rows(ctx) <= 210_000
+    assert compressed * 6 / len(line) < 20_000  # what a fixed ratio alone would estimate
+    assert int.from_bytes((folder / "labs.csv.gz").read_bytes()[-4:], "little") == len(line)
+    assert 190_000 <= spill.estimate_lab_rows(ctx) <= 210_000
+    counted = scanned(folder / "labs.csv.gz", 16 << 20)
+    assert (counted.line_ends, counted.size) == (200_001, len(header) + 200_000 * len(line))
+    monkeypatch.setattr(spill, "AUTO_ROWS_PER_PARTITION", 50_000)
+    assert resolve_partitions(ctx, None) == 4
 
 
 def test_an_in_memory_run_that_outgrows_its_estimate_switches_to_partitions(

@@ -347,6 +347,32 @@ def test_a_row_over_the_size_limit_is_quarantined_not_the_night(
     assert set(review["patient_id"]) == {"P1", "P3"}
 
 
+def test_a_row_over_the_size_limit_in_a_gzip_file_is_quarantined_not_the_night(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same 20 MB field in a labs.csv.gz (20 kB compressed): the streaming scan finds it,
+    that row is quarantined oversized_row, the rows before and after it are screened."""
+    import gzip
+
+    input_dir = extract(tmp_path / "in")
+    text = (input_dir / "labs.csv").read_text(encoding="utf-8")
+    huge = to_csv([lab("9" * (20 << 20), patient_id="P2")], LAB_COLUMNS).split("\n", 1)[1]
+    after = to_csv([lab("118", patient_id="P3")], LAB_COLUMNS).split("\n", 1)[1]
+    (input_dir / "labs.csv").unlink()
+    (input_dir / "labs.csv.gz").write_bytes(gzip.compress((text + huge + after).encode()))
+    assert (input_dir / "labs.csv.gz").stat().st_size < 1 << 20
+    status, err = run(capsys, input_dir, tmp_path / "out")
+    assert status == 0, err
+    labs = manifest(tmp_path / "out")["reconciliation"]["labs"]
+    assert labs["rows_in"] == 4 and labs["reasons"]["quarantined"] == {"oversized_row": 1}
+    quarantine = pd.read_csv(tmp_path / "out" / DAY / "quarantine.csv", dtype=str)
+    row = quarantine.loc[quarantine["reason"] == "oversized_row"].iloc[0]
+    assert row["source_file"] == "labs.csv.gz"
+    assert "20971" in row["original"] and "9999999999" not in row["original"]
+    review = pd.read_csv(tmp_path / "out" / DAY / "review_list.csv", dtype=str)
+    assert set(review["patient_id"]) == {"P1", "P3"}
+
+
 def test_the_sample_screens_clean_and_its_coverage_lists_what_was_not_recognised(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

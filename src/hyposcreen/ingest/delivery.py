@@ -20,19 +20,25 @@ DELIVERY_MANIFEST = "delivery_manifest.json"
 _TAIL_SLACK = 4  # bytes of line ends / padding after the last row
 
 
-def check_not_cut_off(path: Path, last_malformed: str | None, encoding: str) -> None:
+def check_not_cut_off(
+    path: Path, last_malformed: str | None, encoding: str, tail: bytes | None = None
+) -> None:
     """Raise when the file's last record is a malformed row that runs to the end of the file
     and either spans lines (an unterminated quoted field swallowed the rest) or has no line end
-    (the file stops in the middle of a row). Plain CSV only (a .gz is not sought from its end)."""
-    if not last_malformed or path.name.endswith(".gz"):
+    (the file stops in the middle of a row). `tail`: the file's last bytes as text, which a
+    `.gz` gives from its streaming scan (ingest.linescan); a plain CSV's are read here."""
+    if not last_malformed:
         return
     tail_text = last_malformed.encode(encoding, errors="replace")
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        handle.seek(max(0, size - len(tail_text) - _TAIL_SLACK))
-        tail = handle.read()
+    if tail is None:
+        if path.name.endswith(".gz"):
+            return
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            handle.seek(max(0, size - len(tail_text) - _TAIL_SLACK))
+            tail = handle.read()
     stripped = tail.rstrip(b"\r\n")
-    if not stripped.endswith(tail_text):
+    if not stripped.endswith(tail_text[-max(1, len(stripped)) :]):
         return
     ends_without_newline = not tail.endswith(b"\n")
     if "\n" in last_malformed or ends_without_newline:

@@ -4,20 +4,22 @@ The CSV parser cannot hold a row longer than its block, and a 100 MB field is no
 plain CSV larger than the limit is scanned for line ends with numpy (no loop over rows); when
 a line is over the limit, the file is read from a copy in which that line is replaced by a
 one-field marker, which the parser reports as an invalid row: the reader quarantines it as
-`oversized_row` (with its size, never its text). Compressed files are not scanned.
+`oversized_row` (with its size, never its text). A `.csv.gz` is always scanned, decompressed
+in chunks (ingest.linescan: the same pass counts it); its copy is the decompressed text.
 """
 
 from __future__ import annotations
 
 import mmap
+import os
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
+from hyposcreen.ingest.linescan import open_bytes, scanned
 
 MARKER = "__hyposcreen_oversized_row__"
-_CHUNK = 64 << 20
+_CHUNK = 16 << 20
 
 
 def may_have_long_lines(path: Path, limit: int) -> bool:
@@ -32,32 +34,13 @@ def may_have_long_lines(path: Path, limit: int) -> bool:
     return False
 
 
-def long_lines(path: Path, limit: int) -> list[tuple[int, int]]:
-    """(start offset, length) of every line longer than `limit` bytes (line end excluded)."""
-    found: list[tuple[int, int]] = []
-    line_start = 0
-    offset = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10) + offset
-            starts = np.concatenate(([line_start], ends[:-1] + 1)) if len(ends) else np.array([])
-            lengths = ends - starts
-            for start, length in zip(
-                starts[lengths > limit], lengths[lengths > limit], strict=True
-            ):
-                found.append((int(start), int(length)))
-            if len(ends):
-                line_start = int(ends[-1]) + 1
-            offset += len(chunk)
-    if offset - line_start > limit:  # a last line without line end
-        found.append((line_start, offset - line_start))
-    return found
-
-
 def without_long_lines(path: Path, lines: list[tuple[int, int]], folder: Path) -> Path:
-    """A copy of `path` with each long line replaced by the marker and its size."""
-    copy = Path(tempfile.mkstemp(prefix="oversized-", suffix=".csv", dir=folder)[1])
-    with path.open("rb") as source, copy.open("wb") as target:
+    """A copy of `path` (decompressed) with each long line replaced by the marker and its size;
+    `lines` in file order (a gzip stream is only sought forward)."""
+    handle, name = tempfile.mkstemp(prefix="oversized-", suffix=".csv", dir=folder)
+    os.close(handle)
+    copy = Path(name)
+    with open_bytes(path) as source, copy.open("wb") as target:
         position = 0
         for start, length in lines:
             _copy_range(source, target, position, start)
@@ -80,12 +63,11 @@ def _copy_range(source: BinaryIO, target: BinaryIO, start: int, end: int | None)
 
 
 def parse_copy(path: Path, limit: int, folder: Path) -> Path | None:
-    """A copy without the rows over `limit` bytes, when a plain CSV has any (else None)."""
-    if path.name.endswith(".gz") or path.stat().st_size <= limit:
-        return None
-    if not may_have_long_lines(path, limit):
-        return None
-    lines = long_lines(path, limit)
+    """A copy without the rows over `limit` bytes, when the CSV has any (else None)."""
+    if not path.name.endswith(".gz"):
+        if path.stat().st_size <= limit or not may_have_long_lines(path, limit):
+            return None
+    lines = list(scanned(path, limit).long_lines)
     return without_long_lines(path, lines, folder) if lines else None
 
 

@@ -25,6 +25,7 @@ from hyposcreen.ingest.batches import (
 )
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
 from hyposcreen.ingest.delivery import check_control_totals, check_not_cut_off
+from hyposcreen.ingest.linescan import scanned
 from hyposcreen.ingest.oversized import parse_copy
 from hyposcreen.ingest.timeparse import parse_times
 
@@ -248,7 +249,7 @@ class TableStream:
                 yield finish_batch(frame, schema, mapping, row_filter, self.not_relevant)
             if scratch is not None:
                 scratch.cleanup()
-                check_not_cut_off(path, malformed.last_text, malformed.encoding)
+                check_not_cut_off(path, malformed.last_text, malformed.encoding, self._tail(path))
             if malformed.rows:
                 yield malformed_frame(malformed, path, schema)
                 file_rows += len(malformed.rows)
@@ -257,6 +258,10 @@ class TableStream:
             rows_by_file[path] = file_rows
         if self.files:
             check_control_totals(self.input_dir, self.table.file or schema.name, rows_by_file)
+
+    def _tail(self, path: Path) -> bytes | None:
+        """A `.gz`'s last bytes, from the scan that counted it (None for a plain CSV)."""
+        return scanned(path, self.max_row_bytes).tail if path.name.endswith(".gz") else None
 
     def ingested(self, frame: pd.DataFrame) -> IngestedTable:
         return IngestedTable(

@@ -22,7 +22,9 @@ import pyarrow.parquet as pq
 
 from hyposcreen.context import RunContext, lab_filter, table_files
 from hyposcreen.errors import ConfigError
+from hyposcreen.ingest.batches import DEFAULT_MAX_ROW_BYTES
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
+from hyposcreen.ingest.linescan import decompressed_size
 from hyposcreen.ingest.tabular import TableStream, empty_frame
 from hyposcreen.recipe import ingest_table
 from hyposcreen.runners.handoff import write_table
@@ -34,7 +36,6 @@ AUTO_ROWS_PER_PARTITION = 2_000_000
 MEMORY_ROW_CAP = 4 * AUTO_ROWS_PER_PARTITION  # rows an estimated-small table may really have
 _SEQ = "__hyposcreen_seq"
 _CSV_SAMPLE_BYTES = 1 << 20
-_GZIP_RATIO = 6.0  # typical text compression of an extract, for the row estimate
 
 
 def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
@@ -67,15 +68,8 @@ def estimate_lab_rows(ctx: RunContext) -> int:
 
 
 def _uncompressed_size(path: Path) -> float:
-    """Bytes of a CSV as text: a .gz's trailer holds its size (mod 4 GiB, of the last member),
-    so a highly compressed extract is not taken for a small one; the typical ratio is a floor."""
-    size = path.stat().st_size
-    if not path.name.endswith(".gz"):
-        return float(size)
-    with path.open("rb") as handle:
-        handle.seek(max(0, size - 4))
-        trailer = int.from_bytes(handle.read(4), "little")
-    return max(size * _GZIP_RATIO, float(trailer))
+    """Bytes of a CSV as text: a .gz is counted by streaming it (the read reuses that pass)."""
+    return float(decompressed_size(path, DEFAULT_MAX_ROW_BYTES))
 
 
 def resolve_partitions(ctx: RunContext, requested: int | None) -> int:
