@@ -452,3 +452,31 @@ def test_a_state_dir_that_cannot_be_created_is_an_environment_problem(
     assert (
         problem is not None and problem.exit_code == 75 and "Permission denied (/x)" in str(problem)
     )
+
+
+def test_the_partitioned_reader_holds_rows_to_the_rules_size_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A site's rules copy lowers contracts.max_row_bytes to 4 kB: a 10 kB field is quarantined
+    oversized_row by the partitioned reader too (it once kept the 16 MB default)."""
+    import re
+    import shutil
+
+    from hyposcreen.rules.loader import RULES_DIR
+
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    text = (rules / "rules.yaml").read_text(encoding="utf-8")
+    text, replaced = re.subn(r"max_row_bytes: *\d+", "max_row_bytes: 4096", text)
+    assert replaced == 1
+    (rules / "rules.yaml").write_text(text, encoding="utf-8")
+    input_dir = extract(tmp_path / "in")
+    long_row = to_csv([lab("9" * 10_000, patient_id="P2")], LAB_COLUMNS).split("\n", 1)[1]
+    with (input_dir / "labs.csv").open("a", encoding="utf-8") as handle:
+        handle.write(long_row)
+    status, err = run(
+        capsys, input_dir, tmp_path / "out", "--partitions", "2", "--rules", str(rules)
+    )
+    assert status in (0, 4), err
+    labs = manifest(tmp_path / "out")["reconciliation"]["labs"]
+    assert labs["reasons"]["quarantined"] == {"oversized_row": 1}

@@ -21,7 +21,7 @@ from hyposcreen.clean import count_buckets, lab_row_filter
 from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
 from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import IngestedTable
-from hyposcreen.ingest.tabular import RowFilter, find_table_files
+from hyposcreen.ingest.tabular import DEFAULT_MAX_ROW_BYTES, RowFilter, find_table_files
 from hyposcreen.report.folders import discard_staging, staging_folder
 from hyposcreen.rules.loader import Profile, RuleSet, load_rules
 from hyposcreen.site_words import SiteWords, apply_site_words
@@ -172,6 +172,11 @@ def lab_filter(ctx: RunContext, name: str) -> RowFilter | None:
     return lab_row_filter(
         ctx.rules, ctx.settings.window, ctx.state is not None, ctx.mapping.timezone
     )
+
+
+def max_row_bytes(ctx: RunContext) -> int:
+    """The longest CSV row the readers accept before quarantining it (`oversized_row`)."""
+    return int(ctx.rules.contracts.get("max_row_bytes", DEFAULT_MAX_ROW_BYTES))
 
 
 def discard_outputs(ctx: RunContext) -> None:

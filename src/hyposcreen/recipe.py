@@ -26,9 +26,10 @@ from hyposcreen.context import (
     RunContext,
     RunSummary,
     lab_filter,
+    max_row_bytes,
 )
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
-from hyposcreen.ingest.tabular import DEFAULT_MAX_ROW_BYTES, read_table
+from hyposcreen.ingest.tabular import read_table
 from hyposcreen.nightly.late_results import mark_late_results
 from hyposcreen.recipe_contracts import apply_contract_warnings, run_contracts, validation_frames
 from hyposcreen.recipe_publish import write_results
@@ -65,7 +66,7 @@ def ingest_table(ctx: RunContext, name: str) -> IngestedTable:
             ctx.mapping,
             row_filter=row_filter,
             required=name in REQUIRED_TABLES,
-            max_row_bytes=int(ctx.rules.contracts.get("max_row_bytes", DEFAULT_MAX_ROW_BYTES)),
+            max_row_bytes=max_row_bytes(ctx),
             max_rows=ctx.memory_row_cap,
         )
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hyposcreen.context import RunContext, lab_filter, table_files
+from hyposcreen.context import RunContext, lab_filter, max_row_bytes, table_files
 from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.batches import DEFAULT_MAX_ROW_BYTES
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
@@ -96,6 +96,7 @@ def spill_table(ctx: RunContext, name: str, folder: Path, partitions: int) -> In
                 ctx.mapping,
                 lab_filter(ctx, name),
                 name in REQUIRED_TABLES,
+                max_row_bytes(ctx),
             )
             _spill_frames(stream.frames(), name, folder, partitions)
             return stream.ingested(empty_frame(schema))
