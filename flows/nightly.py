@@ -24,10 +24,11 @@ from flows.parameters import backfill_range, run_name, scheduled_time
 from hyposcreen import context
 from hyposcreen.config import RunSettings, Window, load_mapping
 from hyposcreen.failures import write_failed_json
+from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.recipe import STAGES, Stage
 from hyposcreen.run_warnings import warning_texts
 from hyposcreen.runners.in_process import run_recipe
-from hyposcreen.runners.partitioned import run_partitioned
+from hyposcreen.runners.partitioned import partitions_after, run_partitioned
 from hyposcreen.runners.spill import resolve_partitions
 from hyposcreen.runners.window_loop import FAILED_FILE, screen_windows
 from hyposcreen.windows import out_folder, plan_windows, window_label
@@ -270,7 +271,11 @@ def screen_window(
         if count > 1 or executor != "local":
             summary = screen_partitioned(ctx, count, executor, dask_address)
         else:
-            summary = run_recipe(ctx, call=run_stage_task, observe=tell_progress)
+            try:
+                summary = run_recipe(ctx, call=run_stage_task, observe=tell_progress)
+            except TooLargeForMemory as grown:  # counted while it streamed: go partitioned
+                count = partitions_after(ctx, grown)
+                summary = screen_partitioned(ctx, count, executor, dask_address)
         counts = publish_artifacts(summary, time.perf_counter() - started)
     except Exception as error:
         if ctx is not None:

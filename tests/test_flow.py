@@ -121,6 +121,25 @@ def test_flow_writes_the_same_review_list_as_the_pipeline(
     assert not (sample_run.out / DAY / FAILED_FILE).exists()
 
 
+def test_a_flow_whose_table_outgrows_its_estimate_goes_partitioned(
+    prefect_harness: None,
+    tmp_path: Path,
+    direct_review_list: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The flow counts rows while they stream like the plain run: past the in-memory cap (here
+    50 rows for the 171-row sample) it switches to partitions, never grows without bound, and
+    writes the same review list."""
+    from hyposcreen.runners import spill
+
+    monkeypatch.setattr(spill, "MEMORY_ROW_CAP", 50)
+    state = _screen(SAMPLE, tmp_path / "out")
+    assert state.is_completed(), state.message
+    manifest = json.loads((tmp_path / "out" / DAY / "run_manifest.json").read_text())
+    assert manifest["partitions"] >= 2
+    assert (tmp_path / "out" / DAY / "review_list.csv").read_bytes() == direct_review_list
+
+
 def test_flow_run_is_named_after_the_window_start(sample_run: SampleRun) -> None:
     with get_client(sync_client=True) as client:
         assert client.read_flow_run(_run_id(sample_run.state)).name == "screen-2026-11-20"

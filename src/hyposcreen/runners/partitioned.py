@@ -61,13 +61,19 @@ def run_screen(
         try:
             return run_recipe(ctx)
         except TooLargeForMemory as grown:
-            ctx.memory_row_cap = None
-            count = max(2, math.ceil(2 * grown.rows / AUTO_ROWS_PER_PARTITION))
+            count = partitions_after(ctx, grown)
     try:
         return run_partitioned(ctx, count, executor, dask_address)
     except BaseException:
         discard_outputs(ctx)  # the previous outputs stay; the half-built folder goes
         raise
+
+
+def partitions_after(ctx: RunContext, grown: TooLargeForMemory) -> int:
+    """The partitions for a table that outgrew its in-memory read (its rows counted while they
+    streamed); the context reads without a row cap from now on."""
+    ctx.memory_row_cap = None
+    return max(2, math.ceil(2 * grown.rows / AUTO_ROWS_PER_PARTITION))
 
 
 def run_partitioned(
