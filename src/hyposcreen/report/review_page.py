@@ -81,10 +81,11 @@ def plot_start(info: PageInfo) -> pd.Timestamp:
 
 
 def trajectory(points: pd.DataFrame, info: PageInfo, index_time: Any) -> dict[str, Any]:
-    """Plot geometry of one patient's corrected sodium over the days read to the window end."""
+    """Plot geometry of one patient's corrected sodium over the days read to the window end.
+
+    `points` come in time order (then by value), as `page_rows` sorts them once for all."""
     plot_end = info.window_end
     plot_start_time = plot_start(info)
-    points = points.sort_values(["specimen_time", "corrected_sodium"], kind="stable")
     values = points["corrected_sodium"].astype("float64")
     threshold = info.hyponatremia_threshold
     low = min(float(values.min()) if len(values) else threshold, threshold - 10.0) - 2.0
@@ -166,7 +167,7 @@ def page_rows(
         (sodium_results["specimen_time"] >= plot_start(info))
         & (sodium_results["specimen_time"] < info.window_end),
         ["patient_id", "specimen_time", "corrected_sodium"],
-    ]
+    ].sort_values(["patient_id", "specimen_time", "corrected_sodium"], kind="stable")
     by_patient = {str(pid): frame for pid, frame in shown.groupby("patient_id", sort=False)}
     empty = shown.iloc[0:0]
     evidence_of = _evidence_by_patient(evidence, info)

@@ -10,6 +10,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable
+from copy import copy
 from datetime import datetime
 from pathlib import Path
 
@@ -93,21 +94,38 @@ def _text_as_text(sheet: Worksheet) -> None:
                 cell.data_type = "s"
 
 
-def _colour_tiers(sheet: Worksheet, columns: list[str]) -> None:
-    """Each row filled in its tier's colour; rank, tier and tier name in bold tier ink."""
-    if "tier" not in columns:
-        return
-    tier_position = columns.index("tier") + 1
-    for row in range(2, sheet.max_row + 1):
-        tier = sheet.cell(row=row, column=tier_position).value
-        if tier not in TIER_STYLES:
-            continue
-        fill, ink = TIER_STYLES[int(tier)]
-        for position, name in enumerate(columns, start=1):
-            cell = sheet.cell(row=row, column=position)
-            cell.fill = PatternFill("solid", fgColor=fill)
-            if name in ("tier", "tier_name", "rank"):
-                cell.font = Font(bold=True, color=ink)
+def _style_data_rows(sheet: Worksheet, columns: list[str]) -> None:
+    """Alignment, border and number format per column; each row filled in its tier's colour,
+    with rank, tier and tier name in bold tier ink.
+
+    A style is built once per (column, tier) and its style record copied to the other cells:
+    building style objects cell by cell made a list of thousands of cases take seconds."""
+    thin = Border(bottom=Side(style="thin", color="C9CED6"))
+    tier_at = columns.index("tier") if "tier" in columns else None
+    built: dict[tuple[int, int | None], object] = {}
+    for row in sheet.iter_rows(min_row=2):
+        value = row[tier_at].value if tier_at is not None else None
+        tier = int(value) if value in TIER_STYLES else None
+        for position, cell in enumerate(row):
+            key = (position, tier)
+            if key in built:
+                cell._style = copy(built[key])
+                continue
+            name = columns[position]
+            cell.alignment = Alignment(vertical="top", wrap_text=name in WRAPPED)
+            cell.border = thin
+            if name in TIME_COLUMNS:
+                cell.number_format = "dd mmm yyyy hh:mm"
+            elif name in WHOLE_NUMBER:
+                cell.number_format = "0"
+            elif name in ONE_DECIMAL:
+                cell.number_format = "0.0"
+            if tier is not None:
+                fill, ink = TIER_STYLES[tier]
+                cell.fill = PatternFill("solid", fgColor=fill)
+                if name in ("tier", "tier_name", "rank"):
+                    cell.font = Font(bold=True, color=ink)
+            built[key] = copy(cell._style)
 
 
 def build_workbook(
@@ -131,24 +149,13 @@ def build_workbook(
         sheet.append([_cell_value(v) for v in record])
     header_font = Font(bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor="1B1F24")
-    thin = Border(bottom=Side(style="thin", color="C9CED6"))
     for position, name in enumerate(columns, start=1):
-        letter = get_column_letter(position)
         head = sheet.cell(row=1, column=position)
         head.font, head.fill = header_font, header_fill
-        head.alignment = Alignment(vertical="center", wrap_text=False)
-        sheet.column_dimensions[letter].width = WIDE_COLUMNS.get(name, max(10, len(name) + 2))
-        for cell in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
-            target = cell[0]
-            target.alignment = Alignment(vertical="top", wrap_text=name in WRAPPED)
-            target.border = thin
-            if name in TIME_COLUMNS:
-                target.number_format = "dd mmm yyyy hh:mm"
-            elif name in WHOLE_NUMBER:
-                target.number_format = "0"
-            elif name in ONE_DECIMAL:
-                target.number_format = "0.0"
-    _colour_tiers(sheet, columns)
+        sheet.column_dimensions[get_column_letter(position)].width = WIDE_COLUMNS.get(
+            name, max(10, len(name) + 2)
+        )
+    _style_data_rows(sheet, columns)
     sheet.freeze_panes = "D2"  # header row and rank/tier/patient stay in view
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(sheet.max_row, 1)}"
     head = sheet.row_dimensions[1]
