@@ -1,4 +1,4 @@
-"""Incremental state of nightly runs in one SQLite file (issue: orchestration, item 4).
+"""Incremental state of nightly runs in one SQLite file (catch-up, re-listing, reviews).
 
 What it remembers, per site:
   * `runs`          every window screened successfully (the nightly pointer is the latest end);

@@ -1,4 +1,4 @@
-"""Nightly increments (issue: orchestration): late results and re-listing only on worsening.
+"""Nightly increments: late results and re-listing only on worsening.
 
 Pure functions over frames; the state they compare against is read by `hyposcreen.state`.
 """
