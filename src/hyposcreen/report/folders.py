@@ -100,8 +100,12 @@ def published_paths(record: dict[str, Any], staging: Path, out_dir: Path) -> dic
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # our own leftover from an earlier attempt (retry) is stale
+    """Debris of this very process (an earlier attempt, retried) is stale too."""
+    return pid != os.getpid() and process_alive(pid)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs (one we may not signal counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
