@@ -332,18 +332,30 @@ def test_a_row_over_the_size_limit_is_quarantined_not_the_night(
     """A 20 MB field (over the default 16 MB of rules.yaml contracts.max_row_bytes, and over
     the CSV parser's block) is quarantined oversized_row; the rows after it are read."""
     input_dir = extract(tmp_path / "in")
-    huge = to_csv([lab("9" * (20 << 20), patient_id="P2")], LAB_COLUMNS).split("\n", 1)[1]
-    after = to_csv([lab("118", patient_id="P3")], LAB_COLUMNS).split("\n", 1)[1]
     with (input_dir / "labs.csv").open("a", encoding="utf-8") as handle:
-        handle.write(huge + after)
+        handle.write(_huge_row_then_a_low_sodium())
     status, err = run(capsys, input_dir, tmp_path / "out")
     assert status == 0, err
-    labs = manifest(tmp_path / "out")["reconciliation"]["labs"]
+    _assert_only_the_huge_row_quarantined(tmp_path / "out", "labs.csv")
+
+
+def _huge_row_then_a_low_sodium() -> str:
+    """CSV lines (no header): P2's 20 MB value, then P3's sodium 118."""
+    huge = to_csv([lab("9" * (20 << 20), patient_id="P2")], LAB_COLUMNS).split("\n", 1)[1]
+    after = to_csv([lab("118", patient_id="P3")], LAB_COLUMNS).split("\n", 1)[1]
+    return huge + after
+
+
+def _assert_only_the_huge_row_quarantined(out: Path, source_file: str) -> None:
+    """The 20 MB row is quarantined oversized_row (its size shown, not its text); the rows
+    before and after it are screened."""
+    labs = manifest(out)["reconciliation"]["labs"]
     assert labs["rows_in"] == 4 and labs["reasons"]["quarantined"] == {"oversized_row": 1}
-    quarantine = pd.read_csv(tmp_path / "out" / DAY / "quarantine.csv", dtype=str)
+    quarantine = pd.read_csv(out / DAY / "quarantine.csv", dtype=str)
     row = quarantine.loc[quarantine["reason"] == "oversized_row"].iloc[0]
+    assert row["source_file"] == source_file
     assert "20971" in row["original"] and "9999999999" not in row["original"]
-    review = pd.read_csv(tmp_path / "out" / DAY / "review_list.csv", dtype=str)
+    review = pd.read_csv(out / DAY / "review_list.csv", dtype=str)
     assert set(review["patient_id"]) == {"P1", "P3"}
 
 
@@ -356,21 +368,13 @@ def test_a_row_over_the_size_limit_in_a_gzip_file_is_quarantined_not_the_night(
 
     input_dir = extract(tmp_path / "in")
     text = (input_dir / "labs.csv").read_text(encoding="utf-8")
-    huge = to_csv([lab("9" * (20 << 20), patient_id="P2")], LAB_COLUMNS).split("\n", 1)[1]
-    after = to_csv([lab("118", patient_id="P3")], LAB_COLUMNS).split("\n", 1)[1]
     (input_dir / "labs.csv").unlink()
-    (input_dir / "labs.csv.gz").write_bytes(gzip.compress((text + huge + after).encode()))
+    compressed = gzip.compress((text + _huge_row_then_a_low_sodium()).encode())
+    (input_dir / "labs.csv.gz").write_bytes(compressed)
     assert (input_dir / "labs.csv.gz").stat().st_size < 1 << 20
     status, err = run(capsys, input_dir, tmp_path / "out")
     assert status == 0, err
-    labs = manifest(tmp_path / "out")["reconciliation"]["labs"]
-    assert labs["rows_in"] == 4 and labs["reasons"]["quarantined"] == {"oversized_row": 1}
-    quarantine = pd.read_csv(tmp_path / "out" / DAY / "quarantine.csv", dtype=str)
-    row = quarantine.loc[quarantine["reason"] == "oversized_row"].iloc[0]
-    assert row["source_file"] == "labs.csv.gz"
-    assert "20971" in row["original"] and "9999999999" not in row["original"]
-    review = pd.read_csv(tmp_path / "out" / DAY / "review_list.csv", dtype=str)
-    assert set(review["patient_id"]) == {"P1", "P3"}
+    _assert_only_the_huge_row_quarantined(tmp_path / "out", "labs.csv.gz")
 
 
 def test_the_sample_screens_clean_and_its_coverage_lists_what_was_not_recognised(
