@@ -12,18 +12,15 @@ stage. The recipe (context, recipe, recipe_contracts, recipe_publish) and its ru
 order, the contracts stage takes what cleaning decided as data: validate imports no code of
 clean (the data contracts must not re-derive it).
 
-Every import is read with `ast` (function-level imports included). Violations present today are
-listed in KNOWN_VIOLATIONS: the guard test fails on any violation not in that list, and each
-listed one has its own strict xfail test that turns into a failure (XPASS) once the import is
-gone, so the list shrinks as the layering is repaired.
+Every import is read with `ast` (function-level imports included); there are no exceptions.
+The canonical tables' columns (`hyposcreen.schema`) are foundation: the site mapping checks its
+column names against them before any stage runs.
 """
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
-
-import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "hyposcreen"
@@ -45,6 +42,7 @@ STAGE_OF_PREFIX = {  # longest prefix wins
 FOUNDATION = (
     "hyposcreen.config",
     "hyposcreen.errors",
+    "hyposcreen.schema",  # the canonical tables' columns (spec §1), checked by the mapping
     "hyposcreen.rules",
     "hyposcreen.site_words",  # a site's own words, read with its settings
     "hyposcreen.notify.settings",  # the notifications section of the site settings
@@ -67,12 +65,6 @@ RUNNERS = (
 )
 # (importer stage, imported stage) pairs forbidden beyond the order itself
 EXTRA_FORBIDDEN = {("validate", "clean")}
-
-KNOWN_VIOLATIONS = {
-    ("hyposcreen.config", "hyposcreen.ingest.canonical"):
-        "the site mapping checks its column names against ingest.canonical.SCHEMAS",
-}  # fmt: skip
-
 
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(SRC).with_suffix("").parts)
@@ -172,19 +164,13 @@ def test_the_scan_sees_the_imports_it_judges() -> None:
     )}  # fmt: skip
 
 
-def test_no_stage_imports_a_later_one_beyond_the_known_violations() -> None:
+def test_no_stage_imports_a_later_one() -> None:
     found = violations(import_edges())
-    new = {edge: rule for edge, rule in found.items() if edge not in KNOWN_VIOLATIONS}
-    assert new == {}, "imports against the stage order (importer, imported) -> rule"
+    assert found == {}, "imports against the stage order (importer, imported) -> rule"
 
 
-@pytest.mark.parametrize(
-    "edge",
-    [
-        pytest.param(edge, marks=pytest.mark.xfail(strict=True, reason=reason), id="->".join(edge))
-        for edge, reason in sorted(KNOWN_VIOLATIONS.items())
-    ],
-)
-def test_known_violation_is_gone(edge: tuple[str, str]) -> None:
-    """Fails while the import exists; once it is removed this XPASSes (strict): drop the entry."""
-    assert edge not in violations(import_edges())
+def test_the_mapping_reads_the_schema_from_the_foundation() -> None:
+    """The one import that used to point back (config -> ingest.canonical) is gone."""
+    edges = import_edges()
+    assert ("hyposcreen.config", "hyposcreen.schema") in edges
+    assert not any(a == "hyposcreen.config" and stage_of(b) for a, b in edges)

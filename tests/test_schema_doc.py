@@ -1,10 +1,10 @@
-"""docs/schema.md is generated from ingest.canonical.SCHEMAS and must not drift from it."""
+"""docs/schema.md is generated from hyposcreen.schema.SCHEMAS and must not drift from it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from hyposcreen.ingest.canonical import SCHEMAS
+from hyposcreen.schema import SCHEMAS
 from hyposcreen.report.schema_doc import render
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 
 from hyposcreen.errors import ConfigError
-from hyposcreen.ingest.canonical import SCHEMAS
+from hyposcreen.schema import SCHEMAS
 from hyposcreen.rules.loader import normalize_label
 
 TABLES = ("labs", "medications", "diagnoses", "patients")
