@@ -66,6 +66,7 @@ RUNNERS = (
 # (importer stage, imported stage) pairs forbidden beyond the order itself
 EXTRA_FORBIDDEN = {("validate", "clean")}
 
+
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(SRC).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

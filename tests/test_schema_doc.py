@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hyposcreen.schema import SCHEMAS
 from hyposcreen.report.schema_doc import render
+from hyposcreen.schema import SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,8 +14,8 @@ import pandas as pd
 import yaml
 
 from hyposcreen.errors import ConfigError
-from hyposcreen.schema import SCHEMAS
 from hyposcreen.rules.loader import normalize_label
+from hyposcreen.schema import SCHEMAS
 
 TABLES = ("labs", "medications", "diagnoses", "patients")
 SOURCES = ("canonical", "fhir", "omop", "mimic")
