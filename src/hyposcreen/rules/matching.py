@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from hyposcreen.rules.lab_identity import identify
 from hyposcreen.rules.loader import RuleSet, normalize_code, normalize_label
 
 DRUG_KEYS = ("drug_name", "rxnorm", "atc")
@@ -35,47 +36,13 @@ def identify_analytes(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.Series, p
     A row with a LOINC is identified by its LOINC alone; a row without one by the lab-name /
     item-id dictionary. A blood analyte measured in urine becomes its urine counterpart (a
     sodium in urine is urine sodium) or is not relevant; other body fluids are not relevant.
+    The work is a join of the rule tables in the engine (rules.lab_identity).
     """
-    loinc_text = map_distinct(frame["loinc"], lambda c: c.strip() or None)
-    has_loinc = loinc_text.notna()
-    by_loinc = map_distinct(frame["loinc"], lambda c: rules.loinc_to_analyte.get(c.strip()))
-    name_text = map_distinct(frame["lab_name"], lambda n: normalize_label(n) or None)
-    has_name = name_text.notna()
-    by_name = map_distinct(
-        frame["lab_name"].where(~has_loinc), lambda n: rules.lab_dictionary.get(normalize_label(n))
+    analyte, reason = identify(frame, rules)
+    return (
+        pd.Series(analyte, index=frame.index, dtype=object).where(pd.notna(analyte)),
+        pd.Series(reason, index=frame.index, dtype=object).where(pd.notna(reason)),
     )
-    analyte = by_loinc.where(has_loinc, by_name)
-    reason = pd.Series(None, index=frame.index, dtype=object)
-    reason[has_loinc & analyte.isna()] = "unknown_loinc"
-    reason[~has_loinc & has_name & analyte.isna()] = "unknown_lab_name"
-    reason[~has_loinc & ~has_name] = "no_lab_identifier"
-
-    fluid = map_distinct(frame["specimen_type"], lambda t: _fluid_of(t, rules))
-    blood = {name for name, spec in rules.analytes.items() if spec.fluid == "blood"}
-    blood_analyte = analyte.isin(blood)
-    in_urine = blood_analyte & (fluid == "urine")
-    counterpart = analyte[in_urine].map(lambda a: rules.analytes[a].urine_counterpart)
-    analyte[in_urine] = counterpart
-    reason[in_urine & counterpart.reindex(frame.index).isna()] = "urine_specimen"
-    other = blood_analyte & (fluid == "other")
-    analyte[other] = None
-    reason[other] = "other_fluid"
-    analyte = analyte.where(reason.isna())
-    return analyte, reason
-
-
-@lru_cache(maxsize=4096)
-def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"(?<![a-z])(" + "|".join(re.escape(w) for w in words) + r")(?![a-z])")
-
-
-def _fluid_of(specimen_type: str, rules: RuleSet) -> str:
-    text = specimen_type.lower()
-    if _word_pattern(rules.urine_words).search(text):
-        return "urine"
-    if _word_pattern(rules.other_fluid_words).search(text):
-        return "other"
-    return "blood"
 
 
 # ---------------------------------------------------------------- drugs → classes
