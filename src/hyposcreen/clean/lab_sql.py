@@ -29,22 +29,23 @@ WITH kind_rules AS (
     FROM status_texts st
     LEFT JOIN (SELECT status_key FROM statuses WHERE category = $excluded) ex
         ON st.value = ex.status_key
-), measured AS (
+), judged AS (
     SELECT r.rn, r.malformed, r.no_key, k.factor, k.plausible_low, k.plausible_high,
         coalesce(sr.excluded, false) AS excluded,
-        coalesce(vt.numeric, CASE WHEN isfinite(r.value) THEN r.value END) AS numeric,
-        numeric * k.factor AS canonical
+        coalesce(vt.numeric, CASE WHEN isfinite(r.value) THEN r.value END) AS number
     FROM rows r
     LEFT JOIN value_texts vt ON r.value_raw = vt.code
     LEFT JOIN kind_rules k ON r.kind = k.kind
     LEFT JOIN status_rules sr ON r.status = sr.code
+), measured AS (
+    SELECT *, number * factor AS canonical FROM judged
 )
-SELECT rn, numeric, canonical,
+SELECT rn, number AS numeric, canonical,
     CASE
         WHEN malformed THEN 1
         WHEN no_key THEN 2
         WHEN excluded THEN 3
-        WHEN numeric IS NULL THEN 4
+        WHEN number IS NULL THEN 4
         WHEN factor IS NULL THEN 5
         WHEN canonical <= 0 OR canonical < plausible_low OR canonical > plausible_high THEN 6
         ELSE 0

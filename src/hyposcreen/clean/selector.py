@@ -48,7 +48,7 @@ def not_relevant_counts(found: LabIdentity) -> tuple[Counter[str], Counter[tuple
             unknown[column][text] = unknown[column].get(text, 0) + int(rows[index])
     unrecognised: Counter[tuple[str, str]] = Counter()
     for column, counts in unknown.items():
-        ranked = pd.Series(counts, dtype="int64").sort_values(ascending=False)
+        ranked = pd.Series(counts, dtype="int64").sort_values(ascending=False, kind="stable")
         unrecognised.update({(column, str(k)): int(n) for k, n in ranked.items()})
     return dropped, unrecognised
 
