@@ -14,7 +14,7 @@ import pandas as pd
 from hyposcreen.config import Window
 from hyposcreen.ingest.values import decimal_comma_text, parse_values
 from hyposcreen.rules.loader import RuleSet, normalize_label, normalize_unit
-from hyposcreen.rules.matching import map_distinct, match_conditions, match_drug_classes
+from hyposcreen.rules.matching import map_distinct, match_conditions
 from hyposcreen.site_words import fold_series, status_key
 
 USED, NOT_RELEVANT, DUPLICATE, QUARANTINED = "used", "not_relevant", "duplicate", "quarantined"
@@ -133,7 +133,7 @@ def clean_medications(
     """Medications with bucket/reason, and the long table of drug-class matches of used rows."""
     out = frame.copy()
     reason = _malformed_reasons(out)
-    matches = match_drug_classes(out.assign(drug_name=fold_series(out["drug_name"])), rules)
+    matches = match_drug_classes_pandas(out.assign(drug_name=fold_series(out["drug_name"])), rules)
     relevant = out.index.isin(matches["row"])
     reason[~relevant & reason.isna()] = "unlisted_drug"
     patient, no_patient = _patient_key(out["patient_id"])
@@ -242,3 +242,28 @@ def select_labs(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.DataFrame, dict
     kept = frame.loc[keep].copy()
     kept["analyte"] = analyte[keep].astype("str")
     return kept, dropped, dict(unrecognised)
+
+
+def match_drug_classes_pandas(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+    """rules.matching.match_drug_classes as it was (pandas merges over distinct records)."""
+    from hyposcreen.rules.matching import DRUG_KEYS, classes_for_drug
+
+    keys = frame[list(DRUG_KEYS)].astype(object).where(frame[list(DRUG_KEYS)].notna(), None)
+    distinct = keys.drop_duplicates()
+    rows = []
+    for label, name, rxnorm, atc in distinct.itertuples(index=True, name=None):
+        for drug_class, ingredient, by in classes_for_drug(name, rxnorm, atc, rules):
+            rows.append((label, drug_class, ingredient, by))
+    hits = pd.DataFrame(rows, columns=["distinct_label", "drug_class", "ingredient", "matched_by"])
+    if hits.empty:
+        return pd.DataFrame(
+            {"row": pd.Series(dtype="int64"), "drug_class": [], "ingredient": [], "matched_by": []}
+        )
+    representative = keys.reset_index().merge(
+        distinct.reset_index().rename(columns={"index": "distinct_label"}),
+        on=list(DRUG_KEYS),
+        how="inner",
+    )[["index", "distinct_label"]]
+    long = representative.merge(hits, on="distinct_label").drop(columns="distinct_label")
+    long = long.rename(columns={"index": "row"})
+    return long.drop_duplicates(["row", "drug_class"]).reset_index(drop=True)

@@ -13,7 +13,9 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from hyposcreen.rules import sql_engine as engine
 from hyposcreen.rules.lab_identity import identify
 from hyposcreen.rules.loader import RuleSet, normalize_code, normalize_label
 
@@ -106,28 +108,59 @@ def classes_for_drug(
     return tuple((cls, ingredient, how) for (cls, ingredient), how in sorted(found.items()))
 
 
-def match_drug_classes(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
-    """Long frame: one row per (medication row label, drug class), its ingredient and match."""
-    keys = frame[list(DRUG_KEYS)].astype(object).where(frame[list(DRUG_KEYS)].notna(), None)
-    distinct = keys.drop_duplicates()
-    rows = []
-    for label, name, rxnorm, atc in distinct.itertuples(index=True, name=None):
+_DRUG_ROWS_SQL = """
+SELECT r.rn, h.drug_class, h.ingredient, h.matched_by
+FROM rows r JOIN hits h ON r.combo = h.combo
+ORDER BY r.rn, h.k
+"""
+
+
+def _drug_hits(distinct: np.ndarray, texts: list[list[str]], rules: RuleSet) -> pa.Table:
+    """The classes of each distinct drug record (combination of DRUG_KEYS codes), the first
+    ingredient of each class only, in the order classes_for_drug gives them (k)."""
+    combos: list[int] = []
+    found: dict[str, list[str]] = {"drug_class": [], "ingredient": [], "matched_by": []}
+    for combo, codes in enumerate(distinct):
+        name, rxnorm, atc = (texts[i][c] if c >= 0 else None for i, c in enumerate(codes))
+        seen: set[str] = set()
         for drug_class, ingredient, by in classes_for_drug(name, rxnorm, atc, rules):
-            rows.append((label, drug_class, ingredient, by))
-    hits = pd.DataFrame(rows, columns=["distinct_label", "drug_class", "ingredient", "matched_by"])
-    if hits.empty:
+            if drug_class not in seen:
+                seen.add(drug_class)
+                combos.append(combo)
+                for column, value in zip(found, (drug_class, ingredient, by), strict=True):
+                    found[column].append(value)
+    return pa.table(
+        {
+            "combo": pa.array(combos, type=pa.int64()),
+            "k": pa.array(np.arange(len(combos), dtype="int64")),
+            **{c: pa.array(v, type=pa.large_string()) for c, v in found.items()},
+        }
+    )
+
+
+def match_drug_classes(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+    """Long frame: one row per (medication row label, drug class), its ingredient and match
+    (the first ingredient of a class when several match). Each distinct (name, RxNorm, ATC)
+    is matched once; the engine joins the matches back to the rows, in row order."""
+    encoded = [engine.encode(frame[k]) for k in DRUG_KEYS]
+    combo, distinct = engine.combine_codes(*((codes, len(texts)) for codes, texts in encoded))
+    hits = _drug_hits(distinct, [texts for _, texts in encoded], rules)
+    if not hits.num_rows:
         return pd.DataFrame(
             {"row": pd.Series(dtype="int64"), "drug_class": [], "ingredient": [], "matched_by": []}
         )
-    # map every row to its distinct representative
-    representative = keys.reset_index().merge(
-        distinct.reset_index().rename(columns={"index": "distinct_label"}),
-        on=list(DRUG_KEYS),
-        how="inner",
-    )[["index", "distinct_label"]]
-    long = representative.merge(hits, on="distinct_label").drop(columns="distinct_label")
-    long = long.rename(columns={"index": "row"})
-    return long.drop_duplicates(["row", "drug_class"]).reset_index(drop=True)
+    rows = engine.row_table({"combo": pa.array(combo)}, len(frame))
+    found = engine.query(_DRUG_ROWS_SQL, {"rows": rows, "hits": hits})
+    labels = frame.index.to_numpy()[found.column(engine.ROW).to_numpy()]
+    return pd.DataFrame(
+        {
+            "row": labels,
+            **{
+                c: pd.array(found.column(c), dtype="str")
+                for c in ("drug_class", "ingredient", "matched_by")
+            },
+        }
+    )
 
 
 # ---------------------------------------------------------------- diagnosis codes → conditions
