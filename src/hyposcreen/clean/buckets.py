@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
+from hyposcreen.rules import sql_engine as engine
 from hyposcreen.rules.matching import map_distinct
 from hyposcreen.site_words import status_key
 
@@ -32,6 +34,21 @@ def patient_key(patient_id: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Patient ids without surrounding spaces (null stays null), and where one is missing."""
     stripped = patient_id.astype("str").str.strip().where(patient_id.notna())
     return stripped, patient_id.isna() | (stripped == "")
+
+
+def patient_codes(patient_id: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """patient_key computed once per distinct id: the stripped ids, where one is missing, and
+    a code per row that is equal exactly where the stripped ids are (-1 where missing)."""
+    encoded = pc.dictionary_encode(engine.text_array(patient_id))
+    stripped = pc.utf8_trim_whitespace(encoded.dictionary)
+    same = pc.dictionary_encode(stripped)
+    blank = pc.equal(stripped, "").to_numpy(zero_copy_only=False)
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    key = np.append(same.indices.to_numpy(zero_copy_only=False), -1)[codes]
+    missing = np.append(blank, True)[codes]
+    key[missing] = -1
+    texts = pd.Series(pd.array(pc.take(stripped, encoded.indices), dtype="str"))
+    return texts.set_axis(patient_id.index), missing, key
 
 
 def normalize_status(status: pd.Series) -> pd.Series:

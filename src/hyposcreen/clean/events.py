@@ -20,7 +20,7 @@ def clean_medications(
     frame: pd.DataFrame, rules: RuleSet, window: Window
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Medications with bucket/reason, and the long table of drug-class matches of used rows."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy on write: the caller's frame is never changed
     reason = malformed_reasons(out)
     matches = match_drug_classes(out.assign(drug_name=fold_series(out["drug_name"])), rules)
     relevant = out.index.isin(matches["row"])
@@ -41,7 +41,7 @@ def clean_medications(
 
 def clean_diagnoses(frame: pd.DataFrame, rules: RuleSet, window: Window) -> pd.DataFrame:
     """Diagnoses with bucket/reason and the condition each used row stands for."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy on write: the caller's frame is never changed
     reason = malformed_reasons(out)
     system, condition = match_conditions(out, rules)
     known_system = system.notna()

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hyposcreen.clean.buckets import DUPLICATE, QUARANTINED, USED, malformed_reasons, patient_key
+from hyposcreen.clean.buckets import DUPLICATE, QUARANTINED, USED, malformed_reasons, patient_codes
 from hyposcreen.clean.lab_sql import JUDGE_SQL, OPTIONAL, PROBLEMS, duplicates_sql
 from hyposcreen.ingest.values import decimal_comma_text, parse_values
 from hyposcreen.rules import sql_engine as engine
@@ -55,12 +55,12 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet, decimal: str = ".") -> pd.Da
 
     `decimal` is the site's decimal separator (site mapping csv.decimal): with "," the parsed
     number is also put in `value`, so the data contract reads the row as numeric."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy on write: the caller's frame is never changed
     if "analyte" not in out.columns:  # no data row reached the selector (empty or all malformed)
         out["analyte"] = pd.Series(None, index=out.index, dtype="str")
     length = len(out)
     malformed = malformed_reasons(out)
-    patient, no_patient = patient_key(out["patient_id"])
+    patient, no_patient, patient_code = patient_codes(out["patient_id"])
     value_codes, value_distinct = engine.encode(out["value_raw"])
     values, censor_by_code = value_texts(value_distinct, decimal)
     coded = {c: engine.encode(out[c]) for c in ("analyte", "unit", "status")}
@@ -75,7 +75,7 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet, decimal: str = ".") -> pd.Da
     )
     rows = {
         "malformed": pa.array(malformed.notna().to_numpy()),
-        "no_key": pa.array((no_patient | out["specimen_time"].isna()).to_numpy()),
+        "no_key": pa.array(no_patient | out["specimen_time"].isna().to_numpy()),
         "value": engine.float_array(out["value"]),
         "value_raw": pa.array(value_codes),
         "kind": pa.array(kind),
@@ -101,7 +101,7 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet, decimal: str = ".") -> pd.Da
     problem = engine.in_row_order(judged, "problem", length, fill=0)
     canonical = engine.in_row_order(judged, "canonical", length)
     used = problem == 0
-    duplicate = duplicate_rows(out, patient, canonical, used, value_codes, coded, texts)
+    duplicate = duplicate_rows(out, patient_code, canonical, used, value_codes, coded, texts)
 
     reason = np.array([np.nan, *PROBLEMS[1:]], dtype=object)[problem.astype("int64")]
     given = malformed.notna().to_numpy()
@@ -123,7 +123,7 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet, decimal: str = ".") -> pd.Da
 
 def duplicate_rows(
     labs: pd.DataFrame,
-    patient: pd.Series,
+    patient: np.ndarray,
     canonical: np.ndarray,
     used: np.ndarray,
     value_codes: np.ndarray,
@@ -135,7 +135,7 @@ def duplicate_rows(
     present = [c for c in OPTIONAL if c in labs.columns]
     columns = {
         "used": pa.array(used),
-        "patient_id": pa.array(engine.encode(patient)[0]),
+        "patient_id": pa.array(patient),
         "analyte": pa.array(coded["analyte"][0]),
         "specimen_time": pa.array(labs["specimen_time"]),
         "canonical": pa.array(canonical, from_pandas=True),
