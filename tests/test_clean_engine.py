@@ -210,3 +210,29 @@ def test_distinct_combinations_are_judged_once() -> None:
     # a sodium in urine is urine sodium, whether known by its LOINC or by its name (spec §2)
     expected = ["sodium", "sodium", "urine_sodium", "urine_sodium"]
     assert list(found.analyte[found.combo[:4]]) == expected
+
+
+def test_edge_medications_and_diagnoses_equal_the_pandas_cleaning(extract) -> None:  # type: ignore[no-untyped-def]
+    """Unparseable and refused rows, blank ids and codes, unknown code systems, no times."""
+    _, ctx, read = extract
+    for name, time_column in (("medications", "start_time"), ("diagnoses", "recorded_time")):
+        frame = read[name].frame.iloc[:60].copy()
+        frame["malformed_text"] = pd.Series([None] * 60, dtype="str", index=frame.index)
+        frame.loc[frame.index[:5], "malformed_text"] = "a,b,c"
+        frame["malformed_reason"] = pd.Series([None] * 60, dtype="str", index=frame.index)
+        frame.loc[frame.index[3:8], "malformed_reason"] = "oversized_row"
+        frame.loc[frame.index[8:12], "patient_id"] = [" ", "", None, " P9 "]
+        frame.loc[frame.index[12:15], time_column] = pd.NaT
+        frame.loc[frame.index[15:20], "status"] = ["Entered_in_error", "", None, "résolu", "x"]
+        if name == "diagnoses":
+            frame.loc[frame.index[20:24], "code"] = ["", " ", None, "ZZZ"]
+            frame.loc[frame.index[24:27], "code_system"] = ["nonsense", "", None]
+            cleaned = clean_diagnoses(frame, ctx.rules, WINDOW)
+            expected = reference.clean_diagnoses(frame, ctx.rules, WINDOW)
+            pd.testing.assert_frame_equal(cleaned, expected, check_exact=True)
+        else:
+            cleaned, matches = clean_medications(frame, ctx.rules, WINDOW)
+            old, old_matches = reference.clean_medications(frame, ctx.rules, WINDOW)
+            pd.testing.assert_frame_equal(cleaned, old, check_exact=True)
+            pd.testing.assert_frame_equal(matches, old_matches, check_exact=True)
+        assert {"malformed_row", "oversized_row", "missing_key"} <= set(cleaned["reason"].dropna())

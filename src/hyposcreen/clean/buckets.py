@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from hyposcreen.rules import sql_engine as engine
-from hyposcreen.rules.matching import map_distinct
+from hyposcreen.rules.loader import RuleSet
+from hyposcreen.rules.tables import status_table
 from hyposcreen.site_words import status_key
 
 USED, NOT_RELEVANT, DUPLICATE, QUARANTINED = "used", "not_relevant", "duplicate", "quarantined"
@@ -30,15 +32,10 @@ def malformed_reasons(frame: pd.DataFrame) -> pd.Series:
     return reason
 
 
-def patient_key(patient_id: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Patient ids without surrounding spaces (null stays null), and where one is missing."""
-    stripped = patient_id.astype("str").str.strip().where(patient_id.notna())
-    return stripped, patient_id.isna() | (stripped == "")
-
-
 def patient_codes(patient_id: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """patient_key computed once per distinct id: the stripped ids, where one is missing, and
-    a code per row that is equal exactly where the stripped ids are (-1 where missing)."""
+    """Patient ids without surrounding spaces (null stays null), where one is missing, and a
+    code per row that is equal exactly where the stripped ids are (-1 where missing); the
+    stripping is done once per distinct id."""
     encoded = pc.dictionary_encode(engine.text_array(patient_id))
     stripped = pc.utf8_trim_whitespace(encoded.dictionary)
     same = pc.dictionary_encode(stripped)
@@ -51,17 +48,51 @@ def patient_codes(patient_id: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndar
     return texts.set_axis(patient_id.index), missing, key
 
 
-def normalize_status(status: pd.Series) -> pd.Series:
-    """Status words as the rules hold them: accents folded, '_' and spaces as one '-'."""
-    return map_distinct(status, status_key)
+_STATUS_SQL = """
+SELECT st.code, ex.status_key IS NOT NULL AS excluded
+FROM status_texts st
+LEFT JOIN (SELECT status_key FROM statuses WHERE category = $category) ex
+    ON st.value = ex.status_key
+ORDER BY st.code
+"""
 
 
-def buckets_of(reason: pd.Series, not_relevant: tuple[str, ...]) -> np.ndarray:
+def excluded_statuses(
+    status: pd.Series, rules: RuleSet, category: str
+) -> tuple[pd.Series, np.ndarray]:
+    """Status words as the rules hold them (accents folded, '_' and spaces as one '-'; None
+    where there is none), and where one is in the rules' `category` of excluded statuses —
+    decided once per distinct word, joined with the rules' status table in the engine."""
+    codes, texts = engine.encode(status)
+    keys = [status_key(t) for t in texts]
+    table = engine.mapping_table(texts, keys, pa.large_string())
+    found = engine.query(
+        _STATUS_SQL,
+        {"status_texts": table, "statuses": status_table(rules)},
+        {"category": category},
+    )
+    excluded = np.append(found.column("excluded").to_numpy(zero_copy_only=False), False)
+    words = np.array([*keys, None], dtype=object)
+    return pd.Series(words[codes], index=status.index, dtype=object), excluded[codes]
+
+
+def first_reasons(malformed: pd.Series, checks: list[tuple[np.ndarray, str]]) -> pd.Series:
+    """Each row's reason: the malformed one when there is one, else the first check that holds
+    (checks in the spec's order), else none (NaN)."""
+    conditions = [
+        malformed.notna().to_numpy(),
+        *(np.asarray(mask, dtype=bool) for mask, _ in checks),
+    ]
+    choices = [malformed.to_numpy(dtype=object), *(code for _, code in checks)]
+    reason = np.select(conditions, choices, default=np.nan)
+    return pd.Series(reason.astype(object), index=malformed.index, dtype=object)
+
+
+def buckets_of(reason: pd.Series, not_relevant: tuple[str, ...]) -> pd.Series:
     """The bucket of each row from its reason: none -> used, a not-relevant reason ->
     not_relevant, any other -> quarantined."""
-    return np.select(
-        [reason.isna(), reason.isin(not_relevant)], [USED, NOT_RELEVANT], default=QUARANTINED
-    )
+    code = np.select([reason.isna(), reason.isin(not_relevant)], [0, 1], default=2)
+    return engine.texts_by_code((USED, NOT_RELEVANT, QUARANTINED), code, reason.index)
 
 
 def bucket_sizes(frame: pd.DataFrame) -> dict[tuple[str, str], int]:

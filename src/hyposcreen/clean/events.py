@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hyposcreen.clean.buckets import buckets_of, malformed_reasons, normalize_status, patient_key
+from hyposcreen.clean.buckets import (
+    buckets_of,
+    excluded_statuses,
+    first_reasons,
+    malformed_reasons,
+    patient_codes,
+)
 from hyposcreen.config import Window
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.rules.matching import match_conditions, match_drug_classes
@@ -21,17 +27,20 @@ def clean_medications(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Medications with bucket/reason, and the long table of drug-class matches of used rows."""
     out = frame.copy(deep=False)  # copy on write: the caller's frame is never changed
-    reason = malformed_reasons(out)
     matches = match_drug_classes(out.assign(drug_name=fold_series(out["drug_name"])), rules)
     relevant = out.index.isin(matches["row"])
-    reason[~relevant & reason.isna()] = "unlisted_drug"
-    patient, no_patient = patient_key(out["patient_id"])
-    missing = no_patient | out["start_time"].isna()
-    reason[missing & reason.isna()] = "missing_key"
-    status = normalize_status(out["status"])
+    patient, no_patient, _ = patient_codes(out["patient_id"])
+    status, excluded = excluded_statuses(out["status"], rules, "medication_excluded")
+    reason = first_reasons(
+        malformed_reasons(out),
+        [
+            (~relevant, "unlisted_drug"),
+            (no_patient | out["start_time"].isna().to_numpy(), "missing_key"),
+            (excluded, "status"),
+            ((out["start_time"] >= window.end).to_numpy(), "after_window"),
+        ],
+    )
     out["status_norm"] = status
-    reason[status.isin(rules.statuses["medication_excluded"]) & reason.isna()] = "status"
-    reason[(out["start_time"] >= window.end) & reason.isna()] = "after_window"
     out["patient_id"] = patient
     out["bucket"] = buckets_of(reason, not_relevant=("unlisted_drug", "after_window"))
     out["reason"] = reason
@@ -42,19 +51,22 @@ def clean_medications(
 def clean_diagnoses(frame: pd.DataFrame, rules: RuleSet, window: Window) -> pd.DataFrame:
     """Diagnoses with bucket/reason and the condition each used row stands for."""
     out = frame.copy(deep=False)  # copy on write: the caller's frame is never changed
-    reason = malformed_reasons(out)
     system, condition = match_conditions(out, rules)
-    known_system = system.notna()
+    known_system = system.notna().to_numpy()
     code = out["code"].astype("str").str.strip()
-    no_code = out["code"].isna() | (code == "")
-    reason[known_system & condition.isna() & ~no_code & reason.isna()] = "unlisted_code"
-    patient, no_patient = patient_key(out["patient_id"])
-    missing = no_patient | out["recorded_time"].isna() | no_code
-    reason[missing & reason.isna()] = "missing_key"
-    reason[~known_system & reason.isna()] = "unknown_code_system"
-    status = normalize_status(out["status"])
-    reason[status.isin(rules.statuses["diagnosis_excluded"]) & reason.isna()] = "status"
-    reason[(out["recorded_time"] >= window.end) & reason.isna()] = "after_window"
+    no_code = (out["code"].isna() | (code == "")).to_numpy()
+    patient, no_patient, _ = patient_codes(out["patient_id"])
+    _, excluded = excluded_statuses(out["status"], rules, "diagnosis_excluded")
+    reason = first_reasons(
+        malformed_reasons(out),
+        [
+            (known_system & condition.isna().to_numpy() & ~no_code, "unlisted_code"),
+            (no_patient | out["recorded_time"].isna().to_numpy() | no_code, "missing_key"),
+            (~known_system, "unknown_code_system"),
+            (excluded, "status"),
+            ((out["recorded_time"] >= window.end).to_numpy(), "after_window"),
+        ],
+    )
     out["patient_id"] = patient
     out["code_system_norm"] = system
     out["condition"] = condition

@@ -137,11 +137,11 @@ def combine_codes(*columns: tuple[np.ndarray, int]) -> tuple[np.ndarray, np.ndar
     return encoded.indices.to_numpy(), np.stack(parts[::-1], axis=1)
 
 
-def mapping_table(texts: list[str], values: list[object], value_type: pa.DataType) -> pa.Table:
+def mapping_table(texts: list[str], values: Sequence[object], value_type: pa.DataType) -> pa.Table:
     """A distinct-value mapping as a table: `code` (position in `texts`) -> `value`."""
     return pa.table(
         {
             "code": pa.array(np.arange(len(texts), dtype="int32")),
-            "value": pa.array(values, type=value_type),
+            "value": pa.array(list(values), type=value_type),
         }
     )
