@@ -155,7 +155,7 @@ def test_the_scan_sees_the_imports_it_judges() -> None:
     edges = import_edges()
     assert ("hyposcreen.screen.cases", "hyposcreen.screen.sodium") in edges
     assert ("hyposcreen.cli", "hyposcreen.audit") in edges  # inside a function of cli.py
-    assert ("hyposcreen.clean", "hyposcreen.rules.matching") in edges  # vocabulary: foundation
+    assert ("hyposcreen.clean.events", "hyposcreen.rules.matching") in edges  # vocabulary
     assert ("hyposcreen.validate.derived", "hyposcreen.ingest.values") in edges
     assert stage_of("hyposcreen.screen.incremental") == "nightly"
     assert stage_of("hyposcreen.screen.serial") == "screen"

@@ -13,7 +13,10 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from hyposcreen.rules import sql_engine as engine
+from hyposcreen.rules.lab_identity import identify
 from hyposcreen.rules.loader import RuleSet, normalize_code, normalize_label
 
 DRUG_KEYS = ("drug_name", "rxnorm", "atc")
@@ -35,47 +38,13 @@ def identify_analytes(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.Series, p
     A row with a LOINC is identified by its LOINC alone; a row without one by the lab-name /
     item-id dictionary. A blood analyte measured in urine becomes its urine counterpart (a
     sodium in urine is urine sodium) or is not relevant; other body fluids are not relevant.
+    The work is a join of the rule tables in the engine (rules.lab_identity).
     """
-    loinc_text = map_distinct(frame["loinc"], lambda c: c.strip() or None)
-    has_loinc = loinc_text.notna()
-    by_loinc = map_distinct(frame["loinc"], lambda c: rules.loinc_to_analyte.get(c.strip()))
-    name_text = map_distinct(frame["lab_name"], lambda n: normalize_label(n) or None)
-    has_name = name_text.notna()
-    by_name = map_distinct(
-        frame["lab_name"].where(~has_loinc), lambda n: rules.lab_dictionary.get(normalize_label(n))
+    analyte, reason = identify(frame, rules)
+    return (
+        pd.Series(analyte, index=frame.index, dtype=object).where(pd.notna(analyte)),
+        pd.Series(reason, index=frame.index, dtype=object).where(pd.notna(reason)),
     )
-    analyte = by_loinc.where(has_loinc, by_name)
-    reason = pd.Series(None, index=frame.index, dtype=object)
-    reason[has_loinc & analyte.isna()] = "unknown_loinc"
-    reason[~has_loinc & has_name & analyte.isna()] = "unknown_lab_name"
-    reason[~has_loinc & ~has_name] = "no_lab_identifier"
-
-    fluid = map_distinct(frame["specimen_type"], lambda t: _fluid_of(t, rules))
-    blood = {name for name, spec in rules.analytes.items() if spec.fluid == "blood"}
-    blood_analyte = analyte.isin(blood)
-    in_urine = blood_analyte & (fluid == "urine")
-    counterpart = analyte[in_urine].map(lambda a: rules.analytes[a].urine_counterpart)
-    analyte[in_urine] = counterpart
-    reason[in_urine & counterpart.reindex(frame.index).isna()] = "urine_specimen"
-    other = blood_analyte & (fluid == "other")
-    analyte[other] = None
-    reason[other] = "other_fluid"
-    analyte = analyte.where(reason.isna())
-    return analyte, reason
-
-
-@lru_cache(maxsize=4096)
-def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"(?<![a-z])(" + "|".join(re.escape(w) for w in words) + r")(?![a-z])")
-
-
-def _fluid_of(specimen_type: str, rules: RuleSet) -> str:
-    text = specimen_type.lower()
-    if _word_pattern(rules.urine_words).search(text):
-        return "urine"
-    if _word_pattern(rules.other_fluid_words).search(text):
-        return "other"
-    return "blood"
 
 
 # ---------------------------------------------------------------- drugs → classes
@@ -139,28 +108,59 @@ def classes_for_drug(
     return tuple((cls, ingredient, how) for (cls, ingredient), how in sorted(found.items()))
 
 
-def match_drug_classes(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
-    """Long frame: one row per (medication row label, drug class), its ingredient and match."""
-    keys = frame[list(DRUG_KEYS)].astype(object).where(frame[list(DRUG_KEYS)].notna(), None)
-    distinct = keys.drop_duplicates()
-    rows = []
-    for label, name, rxnorm, atc in distinct.itertuples(index=True, name=None):
+_DRUG_ROWS_SQL = """
+SELECT r.rn, h.drug_class, h.ingredient, h.matched_by
+FROM rows r JOIN hits h ON r.combo = h.combo
+ORDER BY r.rn, h.k
+"""
+
+
+def _drug_hits(distinct: np.ndarray, texts: list[list[str]], rules: RuleSet) -> pa.Table:
+    """The classes of each distinct drug record (combination of DRUG_KEYS codes), the first
+    ingredient of each class only, in the order classes_for_drug gives them (k)."""
+    combos: list[int] = []
+    found: dict[str, list[str]] = {"drug_class": [], "ingredient": [], "matched_by": []}
+    for combo, codes in enumerate(distinct):
+        name, rxnorm, atc = (texts[i][c] if c >= 0 else None for i, c in enumerate(codes))
+        seen: set[str] = set()
         for drug_class, ingredient, by in classes_for_drug(name, rxnorm, atc, rules):
-            rows.append((label, drug_class, ingredient, by))
-    hits = pd.DataFrame(rows, columns=["distinct_label", "drug_class", "ingredient", "matched_by"])
-    if hits.empty:
+            if drug_class not in seen:
+                seen.add(drug_class)
+                combos.append(combo)
+                for column, value in zip(found, (drug_class, ingredient, by), strict=True):
+                    found[column].append(value)
+    return pa.table(
+        {
+            "combo": pa.array(combos, type=pa.int64()),
+            "k": pa.array(np.arange(len(combos), dtype="int64")),
+            **{c: pa.array(v, type=pa.large_string()) for c, v in found.items()},
+        }
+    )
+
+
+def match_drug_classes(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+    """Long frame: one row per (medication row label, drug class), its ingredient and match
+    (the first ingredient of a class when several match). Each distinct (name, RxNorm, ATC)
+    is matched once; the engine joins the matches back to the rows, in row order."""
+    encoded = [engine.encode(frame[k]) for k in DRUG_KEYS]
+    combo, distinct = engine.combine_codes(*((codes, len(texts)) for codes, texts in encoded))
+    hits = _drug_hits(distinct, [texts for _, texts in encoded], rules)
+    if not hits.num_rows:
         return pd.DataFrame(
             {"row": pd.Series(dtype="int64"), "drug_class": [], "ingredient": [], "matched_by": []}
         )
-    # map every row to its distinct representative
-    representative = keys.reset_index().merge(
-        distinct.reset_index().rename(columns={"index": "distinct_label"}),
-        on=list(DRUG_KEYS),
-        how="inner",
-    )[["index", "distinct_label"]]
-    long = representative.merge(hits, on="distinct_label").drop(columns="distinct_label")
-    long = long.rename(columns={"index": "row"})
-    return long.drop_duplicates(["row", "drug_class"]).reset_index(drop=True)
+    rows = engine.row_table({"combo": pa.array(combo)}, len(frame))
+    found = engine.query(_DRUG_ROWS_SQL, {"rows": rows, "hits": hits})
+    labels = frame.index.to_numpy()[found.column(engine.ROW).to_numpy()]
+    return pd.DataFrame(
+        {
+            "row": labels,
+            **{
+                c: pd.array(found.column(c), dtype="str")
+                for c in ("drug_class", "ingredient", "matched_by")
+            },
+        }
+    )
 
 
 # ---------------------------------------------------------------- diagnosis codes → conditions

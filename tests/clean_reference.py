@@ -1,74 +1,24 @@
-"""Spec §3: every input row gets exactly one bucket and a reason; values parsed, units converted.
-
-Buckets: used | not_relevant | duplicate | quarantined. When a row has several problems the
-first of this order wins: not relevant, missing key, status, non-numeric, bad unit,
-implausible, duplicate. Rows dropped while reading (analyte of no interest, outside the read
-window) are counted by the reader; everything else is decided here.
-"""
+"""The pandas cleaning of labs, medications and diagnoses as it was before the columnar engine,
+kept verbatim as an oracle: the engine's cleaned frames must equal these (test_clean_engine.py).
+Not imported by the package."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
-from hyposcreen.ingest.tabular import RowFilter
-from hyposcreen.ingest.timeparse import elapsed_before
 from hyposcreen.ingest.values import decimal_comma_text, parse_values
-from hyposcreen.rules.loader import RuleSet, normalize_unit
-from hyposcreen.rules.matching import (
-    identify_analytes,
-    map_distinct,
-    match_conditions,
-    match_drug_classes,
-)
+from hyposcreen.rules.loader import RuleSet, normalize_label, normalize_unit
+from hyposcreen.rules.matching import map_distinct, match_conditions
 from hyposcreen.site_words import fold_series, status_key
 
 USED, NOT_RELEVANT, DUPLICATE, QUARANTINED = "used", "not_relevant", "duplicate", "quarantined"
 BUCKETS = (USED, NOT_RELEVANT, DUPLICATE, QUARANTINED)
-
-
-def read_window_start(
-    window: Window, rules: RuleSet, late_results: bool = False, timezone: str = "UTC"
-) -> pd.Timestamp:
-    """Labs are read from the window start less the context period (spec §7) and the glucose
-    pairing span, so a context sodium at the very start can still find its glucose (§4).
-    Nightly runs that pick up late results read that much before the late-result lookback.
-    The spans are elapsed time (spec §11); the answer is site-local wall time."""
-    context = pd.Timedelta(hours=rules.windows.context_hours_before_window)
-    pairing = pd.Timedelta(minutes=float(rules.glucose["pairing_window_minutes"]))
-    lookback = pd.Timedelta(hours=rules.windows.late_result_lookback_hours)
-    span = context + pairing + (lookback if late_results else pd.Timedelta(0))
-    return elapsed_before(window.start, span, timezone)
-
-
-def lab_row_filter(
-    rules: RuleSet, window: Window, late_results: bool = False, timezone: str = "UTC"
-) -> RowFilter:
-    """What the lab reader keeps: rows of a known analyte dated inside the read window."""
-    start = read_window_start(window, rules, late_results, timezone)
-
-    unrecognised: Counter[tuple[str, str]] = Counter()
-
-    def select(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[str]]:
-        analyte, reason = identify_analytes(frame, rules)
-        dropped = Counter(reason.dropna().tolist())
-        for code, column in (("unknown_loinc", "loinc"), ("unknown_lab_name", "lab_name")):
-            counted = frame.loc[reason == code, column].value_counts()
-            unrecognised.update({(column, str(k)): int(n) for k, n in counted.items()})
-        keep = reason.isna()
-        kept = frame.loc[keep].copy()
-        kept["analyte"] = analyte[keep].astype("str")
-        return kept, dropped
-
-    return RowFilter(
-        loinc_keep=frozenset(rules.loinc_to_analyte),
-        select=select,
-        window=("specimen_time", start, window.end),
-        unrecognised=unrecognised,
-    )
 
 
 def _malformed_reasons(frame: pd.DataFrame) -> pd.Series:
@@ -183,7 +133,7 @@ def clean_medications(
     """Medications with bucket/reason, and the long table of drug-class matches of used rows."""
     out = frame.copy()
     reason = _malformed_reasons(out)
-    matches = match_drug_classes(out.assign(drug_name=fold_series(out["drug_name"])), rules)
+    matches = match_drug_classes_pandas(out.assign(drug_name=fold_series(out["drug_name"])), rules)
     relevant = out.index.isin(matches["row"])
     reason[~relevant & reason.isna()] = "unlisted_drug"
     patient, no_patient = _patient_key(out["patient_id"])
@@ -230,36 +180,90 @@ def _buckets(reason: pd.Series, not_relevant: tuple[str, ...]) -> np.ndarray:
     )
 
 
-def bucket_sizes(frame: pd.DataFrame) -> dict[tuple[str, str], int]:
-    """Rows per (bucket, reason) of one cleaned frame ('' when there is no reason)."""
-    if not len(frame):
-        return {}
-    grouped = frame.groupby(["bucket", frame["reason"].fillna("")], dropna=False).size()
-    return {(str(b), str(r)): int(n) for (b, r), n in grouped.items()}
+def identify_analytes(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.Series, pd.Series]:
+    """Analyte of each lab row (or None) and, for rows that are not relevant, the reason.
+
+    A row with a LOINC is identified by its LOINC alone; a row without one by the lab-name /
+    item-id dictionary. A blood analyte measured in urine becomes its urine counterpart (a
+    sodium in urine is urine sodium) or is not relevant; other body fluids are not relevant.
+    """
+    loinc_text = map_distinct(frame["loinc"], lambda c: c.strip() or None)
+    has_loinc = loinc_text.notna()
+    by_loinc = map_distinct(frame["loinc"], lambda c: rules.loinc_to_analyte.get(c.strip()))
+    name_text = map_distinct(frame["lab_name"], lambda n: normalize_label(n) or None)
+    has_name = name_text.notna()
+    by_name = map_distinct(
+        frame["lab_name"].where(~has_loinc), lambda n: rules.lab_dictionary.get(normalize_label(n))
+    )
+    analyte = by_loinc.where(has_loinc, by_name)
+    reason = pd.Series(None, index=frame.index, dtype=object)
+    reason[has_loinc & analyte.isna()] = "unknown_loinc"
+    reason[~has_loinc & has_name & analyte.isna()] = "unknown_lab_name"
+    reason[~has_loinc & ~has_name] = "no_lab_identifier"
+
+    fluid = map_distinct(frame["specimen_type"], lambda t: _fluid_of(t, rules))
+    blood = {name for name, spec in rules.analytes.items() if spec.fluid == "blood"}
+    blood_analyte = analyte.isin(blood)
+    in_urine = blood_analyte & (fluid == "urine")
+    counterpart = analyte[in_urine].map(lambda a: rules.analytes[a].urine_counterpart)
+    analyte[in_urine] = counterpart
+    reason[in_urine & counterpart.reindex(frame.index).isna()] = "urine_specimen"
+    other = blood_analyte & (fluid == "other")
+    analyte[other] = None
+    reason[other] = "other_fluid"
+    analyte = analyte.where(reason.isna())
+    return analyte, reason
 
 
-def count_buckets(frame: pd.DataFrame, read_not_relevant: dict[str, int], rows_in: int) -> dict:
-    """Reconciliation of one table: rows_in = used + not_relevant + duplicate + quarantined."""
-    return reconcile(bucket_sizes(frame), read_not_relevant, rows_in)
+@lru_cache(maxsize=4096)
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z])(" + "|".join(re.escape(w) for w in words) + r")(?![a-z])")
 
 
-def reconcile(
-    sizes: dict[tuple[str, str], int], read_not_relevant: dict[str, int], rows_in: int
-) -> dict:
-    """count_buckets from (bucket, reason) sizes, which partitions of a table can add up."""
-    by_bucket = {b: 0 for b in BUCKETS}
-    by_reason: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
-    for (bucket, reason), count in sizes.items():
-        by_bucket[bucket] += int(count)
-        if reason:
-            by_reason[bucket][reason] = int(count)
-    for reason, count in read_not_relevant.items():
-        by_bucket[NOT_RELEVANT] += int(count)
-        by_reason[NOT_RELEVANT][reason] = by_reason[NOT_RELEVANT].get(reason, 0) + int(count)
-    total = sum(by_bucket.values())
-    return {
-        "rows_in": rows_in,
-        **by_bucket,
-        "reasons": {b: dict(sorted(r.items())) for b, r in by_reason.items() if r},
-        "reconciled": total == rows_in,
-    }
+def _fluid_of(specimen_type: str, rules: RuleSet) -> str:
+    text = specimen_type.lower()
+    if _word_pattern(rules.urine_words).search(text):
+        return "urine"
+    if _word_pattern(rules.other_fluid_words).search(text):
+        return "other"
+    return "blood"
+
+
+def select_labs(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.DataFrame, dict, dict]:
+    """The lab reader's selector as it was: kept rows (with analyte), dropped reasons and
+    the unrecognised (column, value) counts."""
+    analyte, reason = identify_analytes(frame, rules)
+    dropped = dict(Counter(reason.dropna().tolist()))
+    unrecognised: Counter[tuple[str, str]] = Counter()
+    for code, column in (("unknown_loinc", "loinc"), ("unknown_lab_name", "lab_name")):
+        counted = frame.loc[reason == code, column].value_counts()
+        unrecognised.update({(column, str(k)): int(n) for k, n in counted.items()})
+    keep = reason.isna()
+    kept = frame.loc[keep].copy()
+    kept["analyte"] = analyte[keep].astype("str")
+    return kept, dropped, dict(unrecognised)
+
+
+def match_drug_classes_pandas(frame: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+    """rules.matching.match_drug_classes as it was (pandas merges over distinct records)."""
+    from hyposcreen.rules.matching import DRUG_KEYS, classes_for_drug
+
+    keys = frame[list(DRUG_KEYS)].astype(object).where(frame[list(DRUG_KEYS)].notna(), None)
+    distinct = keys.drop_duplicates()
+    rows = []
+    for label, name, rxnorm, atc in distinct.itertuples(index=True, name=None):
+        for drug_class, ingredient, by in classes_for_drug(name, rxnorm, atc, rules):
+            rows.append((label, drug_class, ingredient, by))
+    hits = pd.DataFrame(rows, columns=["distinct_label", "drug_class", "ingredient", "matched_by"])
+    if hits.empty:
+        return pd.DataFrame(
+            {"row": pd.Series(dtype="int64"), "drug_class": [], "ingredient": [], "matched_by": []}
+        )
+    representative = keys.reset_index().merge(
+        distinct.reset_index().rename(columns={"index": "distinct_label"}),
+        on=list(DRUG_KEYS),
+        how="inner",
+    )[["index", "distinct_label"]]
+    long = representative.merge(hits, on="distinct_label").drop(columns="distinct_label")
+    long = long.rename(columns={"index": "row"})
+    return long.drop_duplicates(["row", "drug_class"]).reset_index(drop=True)

@@ -1,0 +1,130 @@
+"""Spec §3 buckets: their names, the reasons shared by every table, and the reconciliation.
+
+Every input row ends in exactly one bucket (used | not_relevant | duplicate | quarantined) and
+the manifest reconciles rows_in = used + not_relevant + duplicate + quarantined.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hyposcreen.rules import sql_engine as engine
+from hyposcreen.rules.loader import RuleSet
+from hyposcreen.rules.tables import status_table
+from hyposcreen.site_words import status_key
+
+USED, NOT_RELEVANT, DUPLICATE, QUARANTINED = "used", "not_relevant", "duplicate", "quarantined"
+BUCKETS = (USED, NOT_RELEVANT, DUPLICATE, QUARANTINED)
+
+
+def malformed_reasons(frame: pd.DataFrame) -> pd.Series:
+    """A reason per row, set only for rows the CSV parser could not split (malformed_row) or
+    the reader refused (its `malformed_reason`, e.g. oversized_row)."""
+    reason = pd.Series(None, index=frame.index, dtype=object)
+    if "malformed_text" in frame.columns:
+        reason[frame["malformed_text"].notna()] = "malformed_row"
+    if "malformed_reason" in frame.columns:  # e.g. oversized_row (ingest.oversized)
+        given = frame["malformed_reason"].notna()
+        reason[given] = frame.loc[given, "malformed_reason"]
+    return reason
+
+
+def patient_codes(patient_id: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Patient ids without surrounding spaces (null stays null), where one is missing, and a
+    code per row that is equal exactly where the stripped ids are (-1 where missing); the
+    stripping is done once per distinct id."""
+    encoded = pc.dictionary_encode(engine.text_array(patient_id))
+    stripped = pc.utf8_trim_whitespace(encoded.dictionary)
+    same = pc.dictionary_encode(stripped)
+    blank = pc.equal(stripped, "").to_numpy(zero_copy_only=False)
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    key = np.append(same.indices.to_numpy(zero_copy_only=False), -1)[codes]
+    missing = np.append(blank, True)[codes]
+    key[missing] = -1
+    texts = pd.Series(pd.array(pc.take(stripped, encoded.indices), dtype="str"))
+    return texts.set_axis(patient_id.index), missing, key
+
+
+_STATUS_SQL = """
+SELECT st.code, ex.status_key IS NOT NULL AS excluded
+FROM status_texts st
+LEFT JOIN (SELECT status_key FROM statuses WHERE category = $category) ex
+    ON st.value = ex.status_key
+ORDER BY st.code
+"""
+
+
+def excluded_statuses(
+    status: pd.Series, rules: RuleSet, category: str
+) -> tuple[pd.Series, np.ndarray]:
+    """Status words as the rules hold them (accents folded, '_' and spaces as one '-'; None
+    where there is none), and where one is in the rules' `category` of excluded statuses —
+    decided once per distinct word, joined with the rules' status table in the engine."""
+    codes, texts = engine.encode(status)
+    keys = [status_key(t) for t in texts]
+    table = engine.mapping_table(texts, keys, pa.large_string())
+    found = engine.query(
+        _STATUS_SQL,
+        {"status_texts": table, "statuses": status_table(rules)},
+        {"category": category},
+    )
+    excluded = np.append(found.column("excluded").to_numpy(zero_copy_only=False), False)
+    words = np.array([*keys, None], dtype=object)
+    return pd.Series(words[codes], index=status.index, dtype=object), excluded[codes]
+
+
+def first_reasons(malformed: pd.Series, checks: list[tuple[np.ndarray, str]]) -> pd.Series:
+    """Each row's reason: the malformed one when there is one, else the first check that holds
+    (checks in the spec's order), else none (NaN)."""
+    conditions = [
+        malformed.notna().to_numpy(),
+        *(np.asarray(mask, dtype=bool) for mask, _ in checks),
+    ]
+    choices = [malformed.to_numpy(dtype=object), *(code for _, code in checks)]
+    reason = np.select(conditions, choices, default=np.nan)
+    return pd.Series(reason.astype(object), index=malformed.index, dtype=object)
+
+
+def buckets_of(reason: pd.Series, not_relevant: tuple[str, ...]) -> pd.Series:
+    """The bucket of each row from its reason: none -> used, a not-relevant reason ->
+    not_relevant, any other -> quarantined."""
+    code = np.select([reason.isna(), reason.isin(not_relevant)], [0, 1], default=2)
+    return engine.texts_by_code((USED, NOT_RELEVANT, QUARANTINED), code, reason.index)
+
+
+def bucket_sizes(frame: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """Rows per (bucket, reason) of one cleaned frame ('' when there is no reason)."""
+    if not len(frame):
+        return {}
+    grouped = frame.groupby(["bucket", frame["reason"].fillna("")], dropna=False).size()
+    return {(str(b), str(r)): int(n) for (b, r), n in grouped.items()}
+
+
+def count_buckets(frame: pd.DataFrame, read_not_relevant: dict[str, int], rows_in: int) -> dict:
+    """Reconciliation of one table: rows_in = used + not_relevant + duplicate + quarantined."""
+    return reconcile(bucket_sizes(frame), read_not_relevant, rows_in)
+
+
+def reconcile(
+    sizes: dict[tuple[str, str], int], read_not_relevant: dict[str, int], rows_in: int
+) -> dict:
+    """count_buckets from (bucket, reason) sizes, which partitions of a table can add up."""
+    by_bucket = {b: 0 for b in BUCKETS}
+    by_reason: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
+    for (bucket, reason), count in sizes.items():
+        by_bucket[bucket] += int(count)
+        if reason:
+            by_reason[bucket][reason] = int(count)
+    for reason, count in read_not_relevant.items():
+        by_bucket[NOT_RELEVANT] += int(count)
+        by_reason[NOT_RELEVANT][reason] = by_reason[NOT_RELEVANT].get(reason, 0) + int(count)
+    total = sum(by_bucket.values())
+    return {
+        "rows_in": rows_in,
+        **by_bucket,
+        "reasons": {b: dict(sorted(r.items())) for b, r in by_reason.items() if r},
+        "reconciled": total == rows_in,
+    }

@@ -1,0 +1,86 @@
+"""What the lab reader keeps (run on every read batch): rows of a known analyte inside the read
+window. The analyte of each row comes from the rule tables (rules.lab_identity); rows of no
+listed analyte are counted by reason, and unknown LOINCs / lab names by value for the coverage
+report."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen.config import Window
+from hyposcreen.ingest.tabular import RowFilter
+from hyposcreen.ingest.timeparse import elapsed_before
+from hyposcreen.rules.lab_identity import LabIdentity, identify_rows
+from hyposcreen.rules.loader import RuleSet
+
+
+def read_window_start(
+    window: Window, rules: RuleSet, late_results: bool = False, timezone: str = "UTC"
+) -> pd.Timestamp:
+    """Labs are read from the window start less the context period (spec §7) and the glucose
+    pairing span, so a context sodium at the very start can still find its glucose (§4).
+    Nightly runs that pick up late results read that much before the late-result lookback.
+    The spans are elapsed time (spec §11); the answer is site-local wall time."""
+    context = pd.Timedelta(hours=rules.windows.context_hours_before_window)
+    pairing = pd.Timedelta(minutes=float(rules.glucose["pairing_window_minutes"]))
+    lookback = pd.Timedelta(hours=rules.windows.late_result_lookback_hours)
+    span = context + pairing + (lookback if late_results else pd.Timedelta(0))
+    return elapsed_before(window.start, span, timezone)
+
+
+def not_relevant_counts(found: LabIdentity) -> tuple[Counter[str], Counter[tuple[str, str]]]:
+    """Rows per not-relevant reason (in order of first appearance), and rows per unknown
+    (column, value): unknown LOINCs, then unknown lab names, each most frequent first (the
+    order pandas' value_counts gives), for the coverage report."""
+    rows = np.bincount(found.combo, minlength=len(found.reason))
+    dropped: Counter[str] = Counter()
+    unknown: dict[str, dict[str, int]] = {"loinc": {}, "lab_name": {}}
+    for index, reason in enumerate(found.reason):
+        if reason is None or not rows[index]:
+            continue
+        dropped[reason] += int(rows[index])
+        if reason in ("unknown_loinc", "unknown_lab_name"):
+            column = "loinc" if reason == "unknown_loinc" else "lab_name"
+            text = str(getattr(found, column)[index])
+            unknown[column][text] = unknown[column].get(text, 0) + int(rows[index])
+    unrecognised: Counter[tuple[str, str]] = Counter()
+    for column, counts in unknown.items():
+        ranked = pd.Series(counts, dtype="int64").sort_values(ascending=False, kind="stable")
+        unrecognised.update({(column, str(k)): int(n) for k, n in ranked.items()})
+    return dropped, unrecognised
+
+
+def select_known_analytes(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.DataFrame, LabIdentity]:
+    """The rows of a listed analyte with their `analyte` column, and how every row was judged."""
+    found = identify_rows(frame, rules)
+    relevant = np.array([r is None for r in found.reason], dtype=bool)
+    keep = relevant[found.combo]
+    kept = frame.loc[keep]
+    analyte = found.analyte[found.combo[keep]]
+    kept["analyte"] = pd.Series(analyte, index=kept.index, dtype="str")
+    return kept, found
+
+
+def lab_row_filter(
+    rules: RuleSet, window: Window, late_results: bool = False, timezone: str = "UTC"
+) -> RowFilter:
+    """What the lab reader keeps: rows of a known analyte dated inside the read window."""
+    start = read_window_start(window, rules, late_results, timezone)
+
+    unrecognised: Counter[tuple[str, str]] = Counter()
+
+    def select(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[str]]:
+        kept, found = select_known_analytes(frame, rules)
+        dropped, unknown = not_relevant_counts(found)
+        unrecognised.update(unknown)
+        return kept, dropped
+
+    return RowFilter(
+        loinc_keep=frozenset(rules.loinc_to_analyte),
+        select=select,
+        window=("specimen_time", start, window.end),
+        unrecognised=unrecognised,
+    )

@@ -1,0 +1,147 @@
+"""In-process DuckDB for rule lookups and cleaning: Arrow tables in, one Arrow table out.
+
+Part of the shared foundation (the reader's analyte selector and the clean stage both join
+rule tables with it; `screen/` keeps its own engine). One in-memory database per process, a
+cursor per query, so the table names a query registers never meet another query's; the
+database loads no extension and may not touch files. Helpers here convert pandas columns to
+Arrow at the edges and Arrow results back to numpy, and give each row its position (`rn`), so
+a result can be put back in the rows' order whatever order the engine produced it in.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections.abc import Mapping, Sequence
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+ROW = "rn"  # the column holding each row's position in the frame it came from
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(
+        ":memory:",
+        config={
+            "threads": os.cpu_count() or 1,
+            "enable_external_access": False,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        },
+    )
+
+
+_SHARED: dict[int, duckdb.DuckDBPyConnection] = {}  # per process: never used across a fork
+_LOCK = threading.Lock()
+
+
+def _shared() -> duckdb.DuckDBPyConnection:
+    with _LOCK:
+        process = os.getpid()
+        if process not in _SHARED:
+            _SHARED[process] = _connect()
+        return _SHARED[process]
+
+
+@atexit.register
+def _close_shared() -> None:
+    connection = _SHARED.pop(os.getpid(), None)
+    if connection is not None:
+        connection.close()
+
+
+def query(
+    sql: str, tables: Mapping[str, pa.Table], parameters: Mapping[str, object] | None = None
+) -> pa.Table:
+    """Run one query over Arrow `tables` (registered under their names) with named
+    `parameters` ($name); the result as an Arrow table."""
+    cursor = _shared().cursor()
+    try:
+        for name, table in tables.items():
+            cursor.register(name, table)
+        return cursor.sql(sql, params=dict(parameters or {})).to_arrow_table()
+    finally:
+        cursor.close()
+
+
+def text_array(values: pd.Series) -> pa.Array:
+    """A text column as an Arrow string array (nulls stay null; no copy for `str` columns)."""
+    if not isinstance(values.dtype, pd.StringDtype):
+        values = values.astype("str")
+    array = pa.array(values)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array if array.type == pa.large_string() else array.cast(pa.large_string())
+
+
+def float_array(values: pd.Series) -> pa.Array:
+    """A numeric column as float64 (NaN and non-numbers as null)."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return pa.array(numbers, from_pandas=True)
+
+
+def row_table(columns: Mapping[str, pa.Array], length: int) -> pa.Table:
+    """An Arrow table of the given columns plus each row's position in `ROW`."""
+    return pa.table({ROW: pa.array(np.arange(length, dtype="int64")), **columns})
+
+
+def in_row_order(result: pa.Table, column: str, length: int, fill: object = None) -> np.ndarray:
+    """`column` of a result holding rows' positions in `ROW`, as an array in row order (rows
+    the result does not name get `fill`: NaN for floats, None for objects unless given)."""
+    values = result.column(column).to_numpy(zero_copy_only=False)
+    positions = result.column(ROW).to_numpy()
+    if values.dtype.kind == "f":
+        out = np.full(length, np.nan if fill is None else fill, dtype=values.dtype)
+    elif values.dtype.kind in "biu":
+        out = np.full(length, fill if fill is not None else 0, dtype=values.dtype)
+    else:
+        out = np.full(length, fill, dtype=object)
+    out[positions] = values
+    return out
+
+
+def texts_by_code(names: Sequence[str], codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """A `str` column holding names[code] for each row (taken in Arrow, no Python strings)."""
+    taken = pc.take(pa.array(list(names), type=pa.large_string()), pa.array(codes))
+    return pd.Series(pd.array(taken, dtype="str"), index=index)
+
+
+def encode(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """A text column as (code of each row, -1 for null; the distinct texts the codes index).
+    Work done once per distinct text is then taken back to the rows by code."""
+    encoded = pc.dictionary_encode(text_array(values))
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype("int32")
+    return codes, encoded.dictionary.to_pylist()
+
+
+def combine_codes(*columns: tuple[np.ndarray, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows' codes of several encoded columns ((codes, number of texts) each) as one code per
+    distinct combination: (combination of each row, the distinct combinations as rows of
+    per-column codes, -1 for null)."""
+    if np.prod([float(size + 1) for _, size in columns]) >= 2.0**62:
+        raise ValueError("too many distinct combinations to number them in int64")
+    combined = np.zeros(len(columns[0][0]), dtype="int64")
+    for codes, size in columns:
+        combined = combined * (size + 1) + (codes.astype("int64") + 1)
+    encoded = pc.dictionary_encode(pa.array(combined))
+    distinct = encoded.dictionary.to_numpy()
+    parts = []
+    for _, size in reversed(columns):
+        parts.append(distinct % (size + 1) - 1)
+        distinct = distinct // (size + 1)
+    return encoded.indices.to_numpy(), np.stack(parts[::-1], axis=1)
+
+
+def mapping_table(texts: list[str], values: Sequence[object], value_type: pa.DataType) -> pa.Table:
+    """A distinct-value mapping as a table: `code` (position in `texts`) -> `value`."""
+    return pa.table(
+        {
+            "code": pa.array(np.arange(len(texts), dtype="int32")),
+            "value": pa.array(list(values), type=value_type),
+        }
+    )
