@@ -48,14 +48,13 @@ def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
 
 def unknown_drug_names(medications: pd.DataFrame, words: SiteWords) -> pd.Series:
     """Drug names of rows matching no listed drug that are no known non-listed drug either."""
-    unlisted = medications.loc[
-        (medications["reason"] == "unlisted_drug") & medications["drug_name"].notna()
-    ]
-    folded = fold_series(unlisted["drug_name"])
+    names = medications["drug_name"]
+    unlisted = names.loc[(medications["reason"] == "unlisted_drug") & names.notna()]
     if not words.non_listed_drugs:
-        return unlisted["drug_name"]
-    known = folded.str.contains(_word_pattern(words.non_listed_drugs), regex=True)
-    return unlisted.loc[~known.fillna(False).astype(bool), "drug_name"]
+        return unlisted
+    distinct = pd.Series(unlisted.unique(), dtype="str")  # each spelling judged once
+    known = fold_series(distinct).str.contains(_word_pattern(words.non_listed_drugs), regex=True)
+    return unlisted.loc[~unlisted.isin(distinct[known.fillna(False).astype(bool)])]
 
 
 def _unknown_statuses(frame: pd.DataFrame, words: SiteWords) -> pd.Series:
