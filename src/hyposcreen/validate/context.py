@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,8 @@ _LOCK = threading.RLock()
 # What one process builds once: its context, the context's data source and batch definitions.
 _PROCESS: dict[str, Any] = {}
 
+_BACKGROUND: list[threading.Thread] = []  # the warm-up (validate/warm_up.py), if one was started
+
 
 @dataclass(frozen=True)
 class Validated:
@@ -50,9 +53,41 @@ class Validated:
 
 
 def _gx() -> Any:
-    import great_expectations as gx  # imported on first use: it costs ~2-3 s
+    wait_for_background()
+    import great_expectations as gx  # imported on first use (or by the warm-up): ~2-3 s
 
     return gx
+
+
+def start_in_background(work: Callable[[], None]) -> None:
+    """Run `work` in a thread that everything here waits for before it touches GX. Any error
+    there is dropped: the same step, done again on first use, raises it where it belongs. The
+    thread is not a daemon, so a process that ends early waits for it rather than stopping the
+    interpreter in the middle of an import."""
+
+    def quietly() -> None:
+        try:
+            work()
+        except Exception:
+            with _LOCK:
+                _PROCESS.clear()  # a context half built is built again on first use
+
+    thread = threading.Thread(target=quietly, name="hyposcreen-gx-warm-up")
+    _BACKGROUND.append(thread)
+    thread.start()
+
+
+def wait_for_background() -> None:
+    for thread in list(_BACKGROUND):
+        if thread is not threading.current_thread():
+            thread.join()
+
+
+def prepare(tables: tuple[str, ...]) -> None:
+    """Import GX and build the process context with a batch definition per table."""
+    with _LOCK:
+        for table in tables:
+            _batch_definition(table)
 
 
 def gx_version() -> str:

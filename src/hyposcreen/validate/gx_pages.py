@@ -41,6 +41,13 @@ def _page_view() -> Any:
         return _Views.page
 
 
+def prepare() -> None:
+    """Build the page view and compile its templates (what the first render would do)."""
+    environment = _page_view().env
+    for name in environment.list_templates(extensions=["j2"]):
+        environment.get_template(name)
+
+
 def write_pages(validated: list[Validated], docs_dir: Path) -> None:
     """One validation page and one suite page per result, and GX's style sheets."""
     from great_expectations.data_context.types.resource_identifiers import (

@@ -1,0 +1,29 @@
+"""Importing Great Expectations ahead of time, while the run reads and cleans its input.
+
+`import great_expectations` costs ~2 s of pure Python (scipy.stats, pydantic models for every
+expectation, ...), then the first run builds a context and compiles GX's Data Docs templates.
+A run that will validate starts all of this in a background thread as it begins: reading and
+cleaning run mostly in DuckDB and Arrow, which release the GIL, so on a large extract the
+import is done by the time the contracts stage needs it. The contracts stage waits for the
+thread (validate/context.py) before it touches GX; on a tiny input it simply waits for what it
+would otherwise have done itself.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from hyposcreen.validate import context, gx_pages
+from hyposcreen.validate.suites import REVIEW_LIST, TABLES
+
+
+def warm_up_in_background() -> None:
+    """Start the warm-up once per process (not when GX is already imported)."""
+    if "great_expectations" in sys.modules or context._BACKGROUND:
+        return
+    context.start_in_background(_warm_up)
+
+
+def _warm_up() -> None:
+    context.prepare((*TABLES, REVIEW_LIST))
+    gx_pages.prepare()
