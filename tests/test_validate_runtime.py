@@ -9,9 +9,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tests.test_validate_gx import WINDOW_END, failed, make_frames
+
 from hyposcreen.validate import context
 from hyposcreen.validate import gx as v
-from tests.test_validate_gx import WINDOW_END, failed, make_frames
 
 
 def _validation_pages(docs: Path) -> list[Path]:
@@ -68,8 +69,8 @@ def test_a_failed_background_step_is_done_again_on_first_use() -> None:
 
 def test_the_warm_up_imports_gx_while_the_main_thread_works(tmp_path: Path) -> None:
     """In a fresh interpreter: the warm-up returns at once (the ~2 s import runs in its
-    thread); after the wait GX is imported, with the context, the batch definitions and the page templates built;
-    validation then runs without importing GX itself."""
+    thread); after the wait GX is imported, the context and batch definitions are built and
+    the page templates compiled; validation then runs on them."""
     script = textwrap.dedent(
         """
         import sys, time
