@@ -4,6 +4,7 @@ background thread while a run reads (real GX, real files)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -102,3 +103,44 @@ def test_the_warm_up_imports_gx_while_the_main_thread_works(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_gx_is_imported_without_its_sql_extras_and_sqlalchemy_stays_importable() -> None:
+    """The warm-up hides SQLAlchemy (an optional GX dependency) from the GX import only: GX
+    validates, and SQLAlchemy imports normally afterwards (Prefect needs it)."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from hyposcreen.validate.warm_up import import_without_sql_extras
+        import_without_sql_extras()
+        assert "great_expectations" in sys.modules and "sqlalchemy" not in sys.modules
+        from tests.test_validate_gx import make_frames, WINDOW_END
+        from hyposcreen.validate import gx as v
+        assert v.validate_tables(make_frames(), window_end=WINDOW_END).summary()["passed"]
+        assert "sqlalchemy" not in sys.modules
+        import sqlalchemy
+        print(sqlalchemy.__version__)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("2.")
+
+
+def test_nothing_in_the_package_imports_sqlalchemy() -> None:
+    """What makes hiding it during the background import safe: the run's main thread never
+    imports SQLAlchemy (only Prefect, under flows/, does)."""
+    package = Path(__file__).resolve().parents[1] / "src" / "hyposcreen"
+    importing = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if re.search(r"^\s*(import|from)\s+sqlalchemy\b", path.read_text(encoding="utf-8"), re.M)
+    ]
+    assert importing == []

@@ -11,6 +11,7 @@ would otherwise have done itself.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from hyposcreen.validate import context, gx_pages
@@ -25,5 +26,25 @@ def warm_up_in_background() -> None:
 
 
 def _warm_up() -> None:
+    import_without_sql_extras()
     context.prepare((*TABLES, REVIEW_LIST))
     gx_pages.prepare()
+
+
+def import_without_sql_extras() -> None:
+    """`import great_expectations` as GX is when installed without its SQL extras (~0.3 s
+    less): SQLAlchemy is one of GX's optional dependencies (``great_expectations[postgresql]``
+    and the like), here only because Prefect needs it, and GX then defines its SQL data sources
+    and metrics on it. hyposcreen validates pandas frames only. SQLAlchemy is hidden from the
+    import and only from it; nothing is hidden when it is loaded already (a flow run). Safe in
+    a run without the flow, whose main thread never imports SQLAlchemy meanwhile: nothing under
+    src/hyposcreen does (tests/test_validate_runtime.py)."""
+    if "sqlalchemy" in sys.modules:
+        importlib.import_module("great_expectations")
+        return
+    sys.modules["sqlalchemy"] = None  # type: ignore[assignment]  # "not installed"
+    try:
+        importlib.import_module("great_expectations")
+    finally:
+        if "sqlalchemy" in sys.modules and sys.modules["sqlalchemy"] is None:
+            del sys.modules["sqlalchemy"]
