@@ -4,6 +4,7 @@ background thread while a run reads (real GX, real files)."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -103,6 +104,30 @@ def test_the_warm_up_imports_gx_while_the_main_thread_works(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_the_warm_up_can_be_turned_off() -> None:
+    """HYPOSCREEN_GX_WARM_UP=0 (to compare runs): no thread, GX not imported."""
+    script = textwrap.dedent(
+        """
+        import sys, threading
+        from hyposcreen.validate.warm_up import warm_up_in_background
+        warm_up_in_background()
+        assert threading.active_count() == 1, threading.enumerate()
+        assert "great_expectations" not in sys.modules
+        print("ok")
+        """
+    )
+    for setting, expected in (("0", "ok"), ("1", "")):
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "HYPOSCREEN_GX_WARM_UP": setting},
+            timeout=300,
+        )
+        assert done.stdout.strip() == expected, done.stderr  # "1": the assertion fails
 
 
 def test_gx_is_imported_without_its_sql_extras_and_sqlalchemy_stays_importable() -> None:

@@ -6,12 +6,14 @@ A run that will validate starts all of this in a background thread as it begins:
 cleaning run mostly in DuckDB and Arrow, which release the GIL, so on a large extract the
 import is done by the time the contracts stage needs it. The contracts stage waits for the
 thread (validate/context.py) before it touches GX; on a tiny input it simply waits for what it
-would otherwise have done itself.
+would otherwise have done itself. The overlap needs a free core: on a machine busy with other
+work it saves nothing. ``HYPOSCREEN_GX_WARM_UP=0`` turns it off (to compare, bench/README.md).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 from hyposcreen.validate import context, gx_pages
@@ -19,7 +21,10 @@ from hyposcreen.validate.suites import REVIEW_LIST, TABLES
 
 
 def warm_up_in_background() -> None:
-    """Start the warm-up once per process (not when GX is already imported)."""
+    """Start the warm-up once per process (not when GX is already imported, nor when
+    HYPOSCREEN_GX_WARM_UP is 0)."""
+    if os.environ.get("HYPOSCREEN_GX_WARM_UP", "1") == "0":
+        return
     if "great_expectations" in sys.modules or context._BACKGROUND:
         return
     context.start_in_background(_warm_up)
