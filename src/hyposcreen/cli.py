@@ -186,11 +186,21 @@ def _prepare_process() -> None:
         logging.raiseExceptions = False  # a log handler's own failure prints nothing either
 
 
+def _warm_up_validation(args: argparse.Namespace) -> None:
+    """A run without the flow imports GX while it reads (validate/warm_up.py). Not under the
+    flow: its main thread is importing Prefect and starting the orchestrator meanwhile."""
+    if args.no_flow:
+        from hyposcreen.validate.warm_up import warm_up_in_background
+
+        warm_up_in_background()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         _prepare_process()
         if args.command == "run":
+            _warm_up_validation(args)
             return run_notified(args, run_command)
         if args.command == "status":
             return status_command(args)

@@ -1,18 +1,26 @@
 """The Great Expectations context: one ephemeral in-memory context per process (built lazily,
-so importing this module does not import GX), progress bars off, no analytics; a fresh context
-with a Data Docs site when docs are asked for. Runs prepared jobs and returns GX's results."""
+so importing this module does not import GX), progress bars off, no analytics, reused by every
+window a process screens. Runs prepared jobs through GX's validator and returns GX's results.
+
+A run validates each table's frame through a batch definition of the context's pandas data
+source, as GX's `ValidationDefinition.run` does, and stamps the results' meta the same way
+(run id, validation time, batch parameters); it does not store the results in the context's
+validation-results store (GX serialises every result to JSON there, ~1 s at a million rows,
+only for its own site builder to read them back). The Data Docs are rendered from the results
+in hand (validate/gx_pages.py). After a run the data source's cached batches are dropped, so
+the validated frames are freed once read.
+"""
 
 from __future__ import annotations
 
+import datetime
 import threading
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from hyposcreen.validate.outcomes import MAX_EXAMPLES, ROW_ID
 from hyposcreen.validate.suites import Job
-
-DOCS_SITE = "hyposcreen_run"
-
 
 _RESULT_FORMAT: dict[str, Any] = {
     "result_format": "COMPLETE",
@@ -22,20 +30,64 @@ _RESULT_FORMAT: dict[str, Any] = {
     "partial_unexpected_count": MAX_EXAMPLES,
 }
 
-
-_LOCK = threading.Lock()
-
-
-_CONTEXT: Any = None
+SOURCE = "hyposcreen"
+DATAFRAME_PLACEHOLDER = "<DATAFRAME>"  # what GX writes in a result's meta for the frame
 
 
-_BATCH_DEFINITIONS: dict[str, Any] = {}
+_LOCK = threading.RLock()
+
+
+# What one process builds once: its context, the context's data source and batch definitions.
+_PROCESS: dict[str, Any] = {}
+
+_BACKGROUND: list[threading.Thread] = []  # the warm-up (validate/warm_up.py), if one was started
+
+
+@dataclass(frozen=True)
+class Validated:
+    """One job's GX outcome: the suite validation result, the suite and the batch it ran on."""
+
+    result: Any
+    suite: Any
+    batch_id: str
 
 
 def _gx() -> Any:
-    import great_expectations as gx  # imported on first use: it costs ~3 s
+    wait_for_background()
+    import great_expectations as gx  # imported on first use (or by the warm-up): ~2-3 s
 
     return gx
+
+
+def start_in_background(work: Callable[[], None]) -> None:
+    """Run `work` in a thread that everything here waits for before it touches GX. Any error
+    there is dropped: the same step, done again on first use, raises it where it belongs. The
+    thread is not a daemon, so a process that ends early waits for it rather than stopping the
+    interpreter in the middle of an import."""
+
+    def quietly() -> None:
+        try:
+            work()
+        except Exception:
+            with _LOCK:
+                _PROCESS.clear()  # a context half built is built again on first use
+
+    thread = threading.Thread(target=quietly, name="hyposcreen-gx-warm-up")
+    _BACKGROUND.append(thread)
+    thread.start()
+
+
+def wait_for_background() -> None:
+    for thread in list(_BACKGROUND):
+        if thread is not threading.current_thread():
+            thread.join()
+
+
+def prepare(tables: tuple[str, ...]) -> None:
+    """Import GX and build the process context with a batch definition per table."""
+    with _LOCK:
+        for table in tables:
+            _batch_definition(table)
 
 
 def gx_version() -> str:
@@ -58,87 +110,51 @@ def _new_context() -> Any:
     return gx.get_context(project_config=config, mode="ephemeral")
 
 
-def _batch_definition(context: Any, table: str, cache: dict[str, Any]) -> Any:
-    """One pandas dataframe asset per table in the context's "hyposcreen" data source."""
-    if table not in cache:
-        if "__source__" not in cache:
-            cache["__source__"] = context.data_sources.add_pandas("hyposcreen")
-        asset = cache["__source__"].add_dataframe_asset(table)
-        cache[table] = asset.add_batch_definition_whole_dataframe("whole")
-    return cache[table]
+def _batch_definition(table: str) -> Any:
+    """One pandas dataframe asset per table in the process context's data source."""
+    if "context" not in _PROCESS:
+        _PROCESS["context"] = _new_context()
+    if SOURCE not in _PROCESS:
+        _PROCESS[SOURCE] = _PROCESS["context"].data_sources.add_pandas(SOURCE)
+    if f"table:{table}" not in _PROCESS:
+        asset = _PROCESS[SOURCE].add_dataframe_asset(table)
+        _PROCESS[f"table:{table}"] = asset.add_batch_definition_whole_dataframe("whole")
+    return _PROCESS[f"table:{table}"]
 
 
-def run_jobs(jobs: list[Job], docs_dir: Path | None) -> tuple[list[Any], Path | None]:
-    """Validate every job; with docs_dir through checkpoints that also build Data Docs."""
-    global _CONTEXT
+def run_jobs(jobs: list[Job]) -> list[Validated]:
+    """Validate every job (its view against its suite), in order. All results of one call share
+    one run id (one run time), as a checkpoint's do."""
     gx = _gx()
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.validator.v1_validator import Validator
+
+    run_id = RunIdentifier(run_time=datetime.datetime.now(datetime.UTC))
     with _LOCK:
-        if docs_dir is None:
-            if _CONTEXT is None:
-                _CONTEXT = _new_context()
-            results = []
+        results = []
+        try:
             for job in jobs:
-                batch = _batch_definition(_CONTEXT, job.table, _BATCH_DEFINITIONS).get_batch(
-                    batch_parameters={"dataframe": job.view}
+                validator = Validator(
+                    batch_definition=_batch_definition(job.table),
+                    batch_parameters={"dataframe": job.view},
+                    result_format=_RESULT_FORMAT,
                 )
                 suite = gx.ExpectationSuite(**job.suite)
-                results.append(batch.validate(suite, result_format=_RESULT_FORMAT))
-            return results, None
-        return _run_with_docs(jobs, Path(docs_dir))
+                result = validator.validate_expectation_suite(suite)
+                result.meta["run_id"] = run_id
+                result.meta["validation_time"] = run_id.run_time
+                result.meta["batch_parameters"] = {"dataframe": DATAFRAME_PLACEHOLDER}
+                results.append(Validated(result, suite, str(validator.active_batch_id)))
+        finally:
+            _release_batches()
+        return results
 
 
-def _run_with_docs(jobs: list[Job], docs_dir: Path) -> tuple[list[Any], Path]:
-    """A fresh context per run, so the docs index shows this run only. Each table runs through
-    its own checkpoint (its own frame); the Data Docs are built once for all of them at the end
-    (an update action per checkpoint would rebuild the site's index once per table)."""
-    gx = _gx()
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-    )
-
-    docs_dir.mkdir(parents=True, exist_ok=True)
-    context = _new_context()
-    context.add_data_docs_site(
-        DOCS_SITE,
-        {
-            "class_name": "SiteBuilder",
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(docs_dir.resolve()),
-            },
-        },
-    )
-    sources: dict[str, Any] = {}
-    results = []
-    documented: list[Any] = []
-    for job in jobs:
-        suite = context.suites.add(gx.ExpectationSuite(**job.suite))
-        definition = context.validation_definitions.add(
-            gx.ValidationDefinition(
-                name=job.table, data=_batch_definition(context, job.table, sources), suite=suite
-            )
-        )
-        checkpoint = context.checkpoints.add(
-            gx.Checkpoint(
-                name=f"hyposcreen_{job.table}",
-                validation_definitions=[definition],
-                actions=[],
-                result_format=_RESULT_FORMAT,
-            )
-        )
-        run = checkpoint.run(batch_parameters={"dataframe": job.view})
-        identifier, result = next(iter(run.run_results.items()))
-        results.append(result)
-        documented += [identifier, ExpectationSuiteIdentifier(name=result.suite_name)]
-    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=documented)
-    _forget_context()
-    return results, docs_dir / "index.html"
-
-
-def _forget_context() -> None:
-    """GX keeps the last context it built in a module global, and through it the validated
-    frames (its batch data): hand that slot back so a run's frames are freed once read."""
-    from great_expectations.data_context.data_context.context_factory import project_manager
-
-    project_manager.set_project(_CONTEXT)
+def _release_batches() -> None:
+    """Drop the frames GX's execution engine keeps for the batches it validated."""
+    source = _PROCESS.get(SOURCE)
+    if source is None:
+        return
+    manager = source.get_execution_engine().batch_manager
+    manager.batch_data_cache.clear()
+    manager.reset_batch_cache()

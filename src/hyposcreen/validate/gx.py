@@ -17,12 +17,13 @@ Severity decides what the pipeline does:
   bucket precedence of spec §3), ``warning_reasons(table)`` to its reason code.
 
 The work is split by concern: ``suites`` (load the suite files, fill in run-time values),
-``views`` and ``derived`` (what GX sees of a table), ``context`` (the ephemeral GX context and
-Data Docs), ``results`` (GX results read back), ``outcomes`` (the plain ValidationReport),
-``run`` (the input tables) and ``review_list`` (the output contract). This module is the public
-entry: the pipeline imports ``validate_tables``, ``project_for_validation`` and
-``validate_review_list`` from here. Importing it does not import GX (~3 s); the first
-validation does.
+``views`` and ``derived`` (what GX sees of a table), ``context`` (the process-wide ephemeral GX
+context, reused by every window), ``gx_pages`` (GX's Data Docs pages for this run's results)
+and ``docs`` (their offline copy and our index), ``results`` (GX results read back),
+``outcomes`` (the plain ValidationReport), ``run`` (the input tables) and ``review_list`` (the
+output contract). This module is the public entry: the pipeline imports ``validate_tables``,
+``project_for_validation`` and ``validate_review_list`` from here. Importing it does not import
+GX (~2 s); the first validation does, or ``warm_up`` in a background thread while a run reads.
 """
 
 from hyposcreen.validate.derived import normalize_units

@@ -35,8 +35,7 @@ def validate_review_list(
     params = {"n_rows": max(len(view), 1), "risk_factor_regex": risk_factor_regex(vocabulary)}
     skipped: list[dict[str, str]] = []
     job = build_job(REVIEW_LIST, view, view, spec, params, skipped)
-    results, _ = run_jobs([job], None)
-    outcomes.extend(read_outcomes(job, results[0]))
+    outcomes.extend(read_outcomes(job, run_jobs([job])[0].result))
     return ValidationReport(outcomes, skipped, time.perf_counter() - started)
 
 

@@ -14,6 +14,7 @@ from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.validate.context import run_jobs
 from hyposcreen.validate.docs import make_offline
+from hyposcreen.validate.gx_pages import write_pages
 from hyposcreen.validate.outcomes import ExpectationOutcome, ValidationReport, plain_outcome
 from hyposcreen.validate.results import read_outcomes
 from hyposcreen.validate.rule_values import packaged_rules, rule_parameters
@@ -92,14 +93,14 @@ def validate_tables(
         view, pre = table_view(table, frame, present, spec, code_system_aliases)
         outcomes.extend(pre)
         jobs.append(build_job(table, frame, view, spec, params, skipped))
-    results, docs_index = run_jobs(jobs, docs_dir)
-    for job, result in zip(jobs, results, strict=True):
-        outcomes.extend(read_outcomes(job, result))
-    if docs_index is not None:
+    validated = run_jobs(jobs)
+    for job, item in zip(jobs, validated, strict=True):
+        outcomes.extend(read_outcomes(job, item.result))
+    docs_index = None
+    if docs_dir is not None:
+        write_pages(validated, Path(docs_dir))
         docs_index = make_offline(
-            docs_index.parent,
-            [o.as_dict() for o in outcomes],
-            "hyposcreen: validation of the inputs",
+            Path(docs_dir), [o.as_dict() for o in outcomes], "hyposcreen: validation of the inputs"
         )
     return ValidationReport(outcomes, skipped, time.perf_counter() - started, docs_index)
 

@@ -1,0 +1,171 @@
+"""How validation spends its time: one GX context per process reused by every window, Data
+Docs rendered for the run's own results only, validated frames released, and GX imported in a
+background thread while a run reads (real GX, real files)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.test_validate_gx import WINDOW_END, failed, make_frames
+
+from hyposcreen.validate import context
+from hyposcreen.validate import gx as v
+
+
+def _validation_pages(docs: Path) -> list[Path]:
+    return sorted((docs / "validations").rglob("*.html"))
+
+
+def test_each_run_documents_its_own_results_in_a_process_wide_context(tmp_path: Path) -> None:
+    """Two runs in one process share the context but each docs folder holds that run only:
+    one validation page per table, one suite page per table, our index, GX's style sheets."""
+    frames = make_frames()
+    first = v.validate_tables(frames, window_end=WINDOW_END, docs_dir=tmp_path / "one")
+    process_context = context._PROCESS["context"]
+    frames["labs"].loc[0, "value_num"] = 10.0  # implausible: the second run differs
+    second = v.validate_tables(frames, window_end=WINDOW_END, docs_dir=tmp_path / "two")
+    assert context._PROCESS["context"] is process_context
+    assert not failed(first, "labs", "implausible")
+    assert failed(second, "labs", "implausible")[0].row_labels == [0]
+    for docs in (tmp_path / "one", tmp_path / "two"):
+        pages = _validation_pages(docs)
+        assert [p.parent.parent.parent.name for p in pages] == sorted(v.TABLES)
+        assert len({p.parent.name for p in pages}) == 1  # one run time for the run's tables
+        suites = sorted(p.stem for p in (docs / "expectations").glob("*.html"))
+        assert suites == sorted(v.TABLES)
+        assert sorted(p.name for p in (docs / "static" / "styles").iterdir()) == [
+            "data_docs_custom_styles_template.css",
+            "data_docs_default_styles.css",
+        ]
+        assert not (docs / "static" / "fonts").exists()  # never loaded by the pages
+    labs_page = next(p for p in _validation_pages(tmp_path / "two") if "labs" in p.parts)
+    html = labs_page.read_text(encoding="utf-8")
+    assert "value_num" in html and "failed" in html  # GX's own rendering of the failure
+
+
+def test_the_validated_frames_are_released_after_a_run(tmp_path: Path) -> None:
+    v.validate_tables(make_frames(), window_end=WINDOW_END, docs_dir=tmp_path / "docs")
+    engine = context._PROCESS[context.SOURCE].get_execution_engine()
+    assert engine.batch_manager.batch_data_cache == {}
+
+
+def test_a_failed_background_step_is_done_again_on_first_use() -> None:
+    """An error in the warm-up thread is not the run's: the context is rebuilt and validation
+    works."""
+
+    def broken() -> None:
+        context.prepare(("labs",))
+        raise RuntimeError("warm-up failed")
+
+    context.start_in_background(broken)
+    context.wait_for_background()
+    assert context._PROCESS == {}
+    report = v.validate_tables(make_frames(), window_end=WINDOW_END)
+    assert report.summary()["passed"] is True
+
+
+def test_the_warm_up_imports_gx_while_the_main_thread_works(tmp_path: Path) -> None:
+    """In a fresh interpreter: the warm-up returns at once (the ~2 s import runs in its
+    thread); after the wait GX is imported, the context and batch definitions are built and
+    the page templates compiled; validation then runs on them."""
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from hyposcreen.validate import context, gx_pages
+        from hyposcreen.validate.warm_up import warm_up_in_background
+        began = time.perf_counter()
+        warm_up_in_background()
+        returned_after = time.perf_counter() - began
+        context.wait_for_background()
+        assert returned_after < 0.5, "the import ran in the calling thread"
+        assert "great_expectations" in sys.modules
+        assert {"context", "table:labs", "table:review_list"} <= set(context._PROCESS)
+        assert gx_pages._Views.page is not None
+        assert gx_pages._Views.page.env.cache, "templates were not compiled"
+        from tests.test_validate_gx import make_frames, WINDOW_END
+        from hyposcreen.validate import gx as v
+        report = v.validate_tables(make_frames(), window_end=WINDOW_END)
+        assert report.summary()["passed"] is True
+        print("ok")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_the_warm_up_can_be_turned_off() -> None:
+    """HYPOSCREEN_GX_WARM_UP=0 (to compare runs): no thread, GX not imported."""
+    script = textwrap.dedent(
+        """
+        import sys, threading
+        from hyposcreen.validate.warm_up import warm_up_in_background
+        warm_up_in_background()
+        assert threading.active_count() == 1, threading.enumerate()
+        assert "great_expectations" not in sys.modules
+        print("ok")
+        """
+    )
+    for setting, expected in (("0", "ok"), ("1", "")):
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "HYPOSCREEN_GX_WARM_UP": setting},
+            timeout=300,
+        )
+        assert done.stdout.strip() == expected, done.stderr  # "1": the assertion fails
+
+
+def test_gx_is_imported_without_its_sql_extras_and_sqlalchemy_stays_importable() -> None:
+    """The warm-up hides SQLAlchemy (an optional GX dependency) from the GX import only: GX
+    validates, and SQLAlchemy imports normally afterwards (Prefect needs it)."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from hyposcreen.validate.warm_up import import_without_sql_extras
+        import_without_sql_extras()
+        assert "great_expectations" in sys.modules and "sqlalchemy" not in sys.modules
+        from tests.test_validate_gx import make_frames, WINDOW_END
+        from hyposcreen.validate import gx as v
+        assert v.validate_tables(make_frames(), window_end=WINDOW_END).summary()["passed"]
+        assert "sqlalchemy" not in sys.modules
+        import sqlalchemy
+        print(sqlalchemy.__version__)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("2.")
+
+
+def test_nothing_in_the_package_imports_sqlalchemy() -> None:
+    """What makes hiding it during the background import safe: the run's main thread never
+    imports SQLAlchemy (only Prefect, under flows/, does)."""
+    package = Path(__file__).resolve().parents[1] / "src" / "hyposcreen"
+    importing = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if re.search(r"^\s*(import|from)\s+sqlalchemy\b", path.read_text(encoding="utf-8"), re.M)
+    ]
+    assert importing == []
