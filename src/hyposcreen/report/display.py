@@ -17,6 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.report.numbers import format_decimals
@@ -56,6 +57,19 @@ def clinical_time(value: Any, timezone: str) -> str:
     except (TypeError, ValueError):
         zone = timezone
     return f"{stamp.strftime('%d %b %Y %H:%M')} {zone}"
+
+
+def clinical_time_texts(values: pd.Series, timezone: str) -> pd.Series:
+    """`clinical_time` of each naive site-local time, a column at once ('' for missing)."""
+    stamps = pd.Series(pd.to_datetime(values).to_numpy())
+    text = stamps.dt.strftime("%d %b %Y %H:%M")
+    try:
+        zone = stamps.dt.tz_localize(
+            timezone, ambiguous=np.ones(len(stamps), dtype=bool), nonexistent="shift_forward"
+        ).dt.strftime("%Z")
+    except (TypeError, ValueError):
+        zone = pd.Series(timezone, index=stamps.index)
+    return (text + " " + zone).where(stamps.notna(), "").astype(object)
 
 
 def clinical_times_in(text: str, timezone: str) -> str:

@@ -120,8 +120,11 @@ def _review_sheet(review: pd.DataFrame, styles: Styles, timezone: str) -> str:
         wrap=True,
     )
     headers = pd.Series([header_text(c) + (zone if c in TIME_COLUMNS else "") for c in columns])
+    header_heads = [
+        f'<c r="{column_letter(i)}1" s="{header_style}"' for i in range(1, 1 + len(columns))
+    ]
     header_cells = column_cells(
-        pd.Series([f'<c r="{column_letter(i)}1" s="{header_style}"' for i in range(1, len(columns) + 1)]),
+        pd.Series(header_heads, dtype=object),
         neutralise_frame(headers.to_frame("header"))["header"],
     )
     header_height = ' ht="30" customHeight="1"'
@@ -204,9 +207,9 @@ def write_review_workbook(
     ]
     last = column_letter(max(len(review.columns), 1))
     names = (
-        "<definedNames><definedName name=\"_xlnm._FilterDatabase\" localSheetId=\"0\" "
+        '<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" '
         f"hidden=\"1\">'Review list'!$A$1:${last}${len(review) + 1}</definedName>"
-        "<definedName name=\"_xlnm.Print_Titles\" localSheetId=\"0\">'Review list'!$1:$1"
+        '<definedName name="_xlnm.Print_Titles" localSheetId="0">\'Review list\'!$1:$1'
         "</definedName></definedNames>"
     )
     moment: datetime = pd.Timestamp(stamp).to_pydatetime()

@@ -53,9 +53,9 @@ def excel_serials(times: pd.Series) -> np.ndarray:
     stamps = pd.to_datetime(times)
     days = ((stamps.dt.normalize() - _EXCEL_EPOCH).dt.days).to_numpy(dtype="float64")
     days = np.where((days > 0) & (days <= 60), days - 1, days)  # Excel's 1900 leap day
-    seconds = (
-        stamps.dt.hour * 3600 + stamps.dt.minute * 60 + stamps.dt.second
-    ).to_numpy(dtype="float64") + stamps.dt.microsecond.to_numpy(dtype="float64") / 10**6
+    seconds = (stamps.dt.hour * 3600 + stamps.dt.minute * 60 + stamps.dt.second).to_numpy(
+        dtype="float64"
+    ) + stamps.dt.microsecond.to_numpy(dtype="float64") / 10**6
     return days + seconds / 86400
 
 
@@ -147,7 +147,10 @@ class Styles:
         return self._add(self.fonts, f"<font>{parts}</font>")
 
     def fill(self, color: str) -> int:
-        xml = f'<fill><patternFill patternType="solid"><fgColor rgb="00{color}" /></patternFill></fill>'
+        xml = (
+            f'<fill><patternFill patternType="solid"><fgColor rgb="00{color}" /></patternFill>'
+            "</fill>"
+        )
         return self._add(self.fills, xml)
 
     def bottom_border(self, color: str) -> int:
@@ -180,8 +183,8 @@ class Styles:
             )
             if used
         )
-        alignment = (
-            (f' vertical="{vertical}"' if vertical else "") + (' wrapText="1"' if wrap else "")
+        alignment = (f' vertical="{vertical}"' if vertical else "") + (
+            ' wrapText="1"' if wrap else ""
         )
         xml = (
             f'<xf numFmtId="{number_format}" fontId="{font}" fillId="{fill}" borderId="{border}"'
@@ -241,7 +244,7 @@ def write_package(
     ]
     content_types = (
         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
         'relationships+xml" /><Default Extension="xml" ContentType="application/xml" />'
         + "".join(f'<Override PartName="{p}" ContentType="{t}" />' for p, t in overrides)
         + "</Types>"

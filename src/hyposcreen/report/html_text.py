@@ -1,0 +1,36 @@
+"""Text for HTML built a column at a time: escaping as Jinja2 autoescape does, and numbers
+printed as Python prints them (so markup built here equals the template's)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def escape_html(text: pd.Series | np.ndarray) -> pd.Series:
+    """markupsafe's escape of each text: & < > " ' as &amp; &lt; &gt; &#34; &#39;."""
+    return (
+        pd.Series(np.asarray(text, dtype=object), dtype=object)
+        .astype("str")
+        .str.replace("&", "&amp;", regex=False)
+        .str.replace("<", "&lt;", regex=False)
+        .str.replace(">", "&gt;", regex=False)
+        .str.replace('"', "&#34;", regex=False)
+        .str.replace("'", "&#39;", regex=False)
+        .astype(object)
+    )
+
+
+def one_place(values: np.ndarray | float) -> np.ndarray:
+    """Python's `round(value, 1)` of each float (correctly rounded, as '%.1f' prints it)."""
+    return np.char.mod("%.1f", np.asarray(values, dtype="float64")).astype("float64")
+
+
+def number_texts(values: np.ndarray) -> np.ndarray:
+    """`str(value)` of each float (the shortest text that reads back as the same float)."""
+    return np.asarray(values, dtype="float64").astype("str").astype(object)
+
+
+def choose(condition: np.ndarray | pd.Series, when_true: object, when_false: object) -> np.ndarray:
+    """`np.where` over texts, as an object array (so it concatenates with other texts)."""
+    return np.where(np.asarray(condition, dtype=bool), when_true, when_false).astype(object)
