@@ -3,6 +3,8 @@ printed as Python prints them (so markup built here equals the template's)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -31,6 +33,27 @@ def number_texts(values: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype="float64").astype("str").astype(object)
 
 
-def choose(condition: np.ndarray | pd.Series, when_true: object, when_false: object) -> np.ndarray:
+def choose(condition: np.ndarray | pd.Series, when_true: Any, when_false: Any) -> np.ndarray:
     """`np.where` over texts, as an object array (so it concatenates with other texts)."""
     return np.where(np.asarray(condition, dtype=bool), when_true, when_false).astype(object)
+
+
+def join_runs(texts: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The texts of each run joined, where `starts` marks the first row of each run (rows come
+    grouped): one text per run, in order."""
+    texts = np.asarray(texts, dtype=object)
+    if len(texts) == 0:
+        return texts
+    return np.add.reduceat(texts, np.flatnonzero(np.asarray(starts, dtype=bool)))
+
+
+def run_starts(*keys: np.ndarray) -> np.ndarray:
+    """True where any of the `keys` differs from the row before (and on the first row)."""
+    count = len(keys[0])
+    starts = np.zeros(count, dtype=bool)
+    if count:
+        starts[0] = True
+        for key in keys:
+            key = np.asarray(key)
+            starts[1:] |= key[1:] != key[:-1]
+    return starts

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from markupsafe import escape
 
 from hyposcreen.report.display import (
     clinical_time_texts,
@@ -22,7 +23,7 @@ from hyposcreen.report.display import (
     lab_label,
     short_considerations,
 )
-from hyposcreen.report.html_text import choose, escape_html
+from hyposcreen.report.html_text import choose, escape_html, join_runs, run_starts
 from hyposcreen.report.numbers import one_decimal_text
 from hyposcreen.report.review_list import IDENTIFIER_COLUMNS, TIER_NAMES
 from hyposcreen.report.trajectory import trajectory_svgs
@@ -56,6 +57,16 @@ def _joined_list(values: pd.Series, separator: str) -> pd.Series:
     return _texts(values).str.strip(";").str.replace(r";+", separator, regex=True).astype(object)
 
 
+def _evidence_in_words(source: str, text: str, info: PageInfo) -> str:
+    """'medication: furosemide (RxNorm 4603, start 12 May 2026, ...)': a code-only drug named
+    by its ingredient, a lab value at clinical precision, times in the site's zone."""
+    if source == "medication":
+        text = drug_label(text, info.drug_names, info.atc_combinations)
+    elif source == "lab":
+        text = lab_label(text)
+    return f"{source}: {clinical_times_in(text, info.timezone)}"
+
+
 def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
     """patient -> `<li>` per risk factor (correction-risk conditions last, then by name) with
     its evidence texts in order, in clinical words (drug named by its ingredient, clinical
@@ -64,18 +75,9 @@ def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
         return pd.Series(dtype=object)
     rows = evidence.reset_index(drop=True)
     shown = [
-        f"{source}: {clinical_times_in(text, info.timezone)}"
+        _evidence_in_words(source, text, info)
         for source, text in zip(
-            rows["source"].astype("str"),
-            [
-                drug_label(t, info.drug_names, info.atc_combinations)
-                if s == "medication"
-                else lab_label(t)
-                if s == "lab"
-                else t
-                for s, t in zip(rows["source"], rows["text"].astype("str"), strict=True)
-            ],
-            strict=True,
+            rows["source"].astype("str"), rows["text"].astype("str"), strict=True
         )
     ]
     factor = rows["risk_factor"].astype("str")
@@ -87,19 +89,19 @@ def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
             "div": '<div class="ev">' + escape_html(pd.Series(shown, dtype=object)) + "</div>",
         }
     ).sort_values(["patient_id", "late", "factor"], kind="stable")
-    texts = rows.groupby(["patient_id", "late", "factor"], sort=False)["div"].agg("".join)
-    keys = texts.index.to_frame(index=False)
-    label = (
-        keys["factor"].str.replace("correction_risk:", "correction risk: ").str.replace("_", " ")
+    patient, factor = rows["patient_id"].to_numpy(), rows["factor"].to_numpy()
+    item_starts = run_starts(patient, factor)
+    item_ends = np.r_[item_starts[1:], True]
+    label = pd.Series(factor[item_starts], dtype=object).str.replace(
+        "correction_risk:", "correction risk: "
     )
-    items = (
-        '<li><span class="factor">' + escape_html(label) + "</span>" + texts.to_numpy() + "</li>"
-    )
-    return (
-        pd.Series(items.to_numpy(), dtype=object)
-        .groupby(keys["patient_id"].to_numpy())
-        .agg("".join)
-    )
+    opening = np.full(len(rows), "", dtype=object)
+    opening[item_starts] = (
+        '<li><span class="factor">' + escape_html(label.str.replace("_", " ")) + "</span>"
+    ).to_numpy()
+    items = opening + rows["div"].to_numpy() + choose(item_ends, "</li>", "")
+    patient_starts = run_starts(patient)
+    return pd.Series(join_runs(items, patient_starts), index=patient[patient_starts])
 
 
 def _identifiers(review: pd.DataFrame) -> pd.Series:
@@ -124,7 +126,7 @@ def _advice(review: pd.DataFrame) -> tuple[pd.Series, list[tuple[str, str]]]:
         lines, used = short_considerations([c for c in text.split(" | ") if c])
         for short, whole in used:
             legend.setdefault(short, whole)
-        markup[text] = "".join(f"<li>{line}</li>" for line in escape_html(pd.Series(lines)))
+        markup[text] = "".join(f"<li>{escape(line)}</li>" for line in lines)
     return full.map(markup).astype(object), sorted(legend.items())
 
 

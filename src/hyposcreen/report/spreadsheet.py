@@ -17,15 +17,14 @@ from hyposcreen.report.review_list import DISCLAIMER
 from hyposcreen.report.safe_cells import neutralise_frame
 from hyposcreen.report.writers import write_atomic
 from hyposcreen.report.xlsx_package import (
-    MAIN,
     Sheet,
-    Styles,
     cell_heads,
     column_cells,
     column_letter,
     sheet_rows,
     write_package,
 )
+from hyposcreen.report.xlsx_styles import MAIN, Styles
 
 # fill, font colour: the tier name is in the row too, so colour is never the only signal
 TIER_STYLES = {1: ("FDE3E1", "8A1C13"), 2: ("FFF0D1", "6B4100"), 3: ("E3EEFA", "1A4778")}
@@ -124,7 +123,7 @@ def _review_sheet(review: pd.DataFrame, styles: Styles, timezone: str) -> str:
         f'<c r="{column_letter(i)}1" s="{header_style}"' for i in range(1, 1 + len(columns))
     ]
     header_cells = column_cells(
-        pd.Series(header_heads, dtype=object),
+        np.array(header_heads, dtype=object),
         neutralise_frame(headers.to_frame("header"))["header"],
     )
     header_height = ' ht="30" customHeight="1"'

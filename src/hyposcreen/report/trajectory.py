@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.report.display import clinical_time_texts
-from hyposcreen.report.html_text import choose, escape_html, number_texts, one_place
+from hyposcreen.report.html_text import (
+    choose,
+    escape_html,
+    join_runs,
+    number_texts,
+    one_place,
+    run_starts,
+)
 from hyposcreen.report.numbers import one_decimal_text
 
 if TYPE_CHECKING:
@@ -126,8 +133,12 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
         dtype=object,
     )  # fmt: skip
     line = pd.Series(x_text + "," + y_text, dtype=object)
-    dots_of = dots.groupby(case_of).agg("".join).reindex(range(count), fill_value="")
-    line_of = line.groupby(case_of).agg(" ".join).reindex(range(count), fill_value="")
+    starts = run_starts(case_of)
+    cases_with_points = case_of[starts]
+    dots_of = np.full(count, "", dtype=object)
+    dots_of[cases_with_points] = join_runs(dots.to_numpy(), starts)
+    line_of = np.full(count, "", dtype=object)
+    line_of[cases_with_points] = join_runs(choose(starts, "", " ") + line.to_numpy(), starts)
     first = per_case.first().reindex(range(count))
     last = per_case.last().reindex(range(count))
 

@@ -11,7 +11,7 @@ so any reader of the former reads this one.
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+from hyposcreen.report.xlsx_styles import MAIN, Styles
+
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -39,13 +40,18 @@ def column_letter(position: int) -> str:
 def escape_text(text: pd.Series) -> pd.Series:
     """XML character data: & < > escaped, a carriage return kept as a reference, characters
     XML cannot hold replaced by U+FFFD."""
-    return (
-        text.str.replace("&", "&amp;", regex=False)
+    special = text.str.contains(f"[&<>\r]|{_ILLEGAL_XML}", regex=True)
+    if not special.any():
+        return text
+    escaped = (
+        text[special]
+        .str.replace("&", "&amp;", regex=False)
         .str.replace("<", "&lt;", regex=False)
         .str.replace(">", "&gt;", regex=False)
         .str.replace("\r", "&#13;", regex=False)
         .str.replace(_ILLEGAL_XML, "\ufffd", regex=True)
     )
+    return text.where(~special, escaped)
 
 
 def excel_serials(times: pd.Series) -> np.ndarray:
@@ -59,21 +65,21 @@ def excel_serials(times: pd.Series) -> np.ndarray:
     return days + seconds / 86400
 
 
-def _numbers(values: np.ndarray) -> pd.Series:
-    return pd.Series(np.char.mod("%.16g", values), dtype=object)
+def _texts(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values).astype("str").astype(object)
 
 
-def column_cells(heads: pd.Series, values: pd.Series) -> pd.Series:
+def column_cells(heads: np.ndarray, values: pd.Series) -> np.ndarray:
     """The `<c>` element of each value; `heads` hold each cell's opening '<c r=".." s=".."'.
 
     Text is stored as inline strings (never as a formula: neutralise it before), numbers as
     `%.16g`, times as serial numbers, booleans as 0/1; a missing value leaves an empty cell
     that keeps its style."""
-    heads = pd.Series(heads.to_numpy(), dtype=object)
+    heads = np.asarray(heads, dtype=object)
     present = values.notna().to_numpy()
-    empty = heads + ' t="n" />'
     if pd.api.types.is_bool_dtype(values):
-        filled = heads + ' t="b"><v>' + np.where(values.to_numpy(bool), "1", "0") + "</v></c>"
+        bits = np.where(values.to_numpy(bool), "1", "0").astype(object)
+        filled = heads + ' t="b"><v>' + bits + "</v></c>"
     elif pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_numeric_dtype(values):
         numbers = (
             excel_serials(values)
@@ -81,141 +87,30 @@ def column_cells(heads: pd.Series, values: pd.Series) -> pd.Series:
             else values.to_numpy(dtype="float64", na_value=np.nan)
         )
         numbers = np.where(present, numbers, 0.0)
-        filled = heads + ' t="n"><v>' + _numbers(numbers) + "</v></c>"
+        filled = heads + ' t="n"><v>' + _texts(np.char.mod("%.16g", numbers)) + "</v></c>"
     else:
         text = pd.Series(values.to_numpy(), dtype=object).where(present, "").astype("str")
         stripped = text.str.strip()
-        opening = np.where((stripped != "") & (stripped != text), '<t xml:space="preserve">', "<t>")
-        filled = heads + ' t="inlineStr"><is>' + opening + escape_text(text) + "</t></is></c>"
-        filled = filled.where(text != "", heads + ' t="inlineStr" />')
-    return filled.where(present, empty)
+        preserve = ((stripped != "") & (stripped != text)).to_numpy()
+        opening = np.where(preserve, '<t xml:space="preserve">', "<t>").astype(object)
+        escaped = escape_text(text).to_numpy(dtype=object)
+        filled = heads + ' t="inlineStr"><is>' + opening + escaped + "</t></is></c>"
+        filled = np.where(text.to_numpy() != "", filled, heads + ' t="inlineStr" />')
+    return np.where(present, filled, heads + ' t="n" />')
 
 
-def sheet_rows(cells: list[pd.Series], first_row: int, row_attributes: str = "") -> str:
+def sheet_rows(cells: list[np.ndarray], first_row: int, row_attributes: str = "") -> str:
     """`<row>` elements around equally long columns of cells, as one string (one join)."""
     count = len(cells[0]) if cells else 0
-    numbers = pd.Series(np.arange(first_row, first_row + count).astype("str"), dtype=object)
-    opening = '<row r="' + numbers + '"' + row_attributes + ">"
-    table = np.column_stack(
-        [opening.to_numpy(), *[c.to_numpy() for c in cells], np.full(count, "</row>", object)]
-    )
+    opening = '<row r="' + _texts(np.arange(first_row, first_row + count)) + '"' + row_attributes
+    table = np.column_stack([opening + ">", *cells, np.full(count, "</row>", dtype=object)])
     return "".join(table.ravel().tolist())
 
 
-def cell_heads(letter: str, first_row: int, styles: np.ndarray) -> pd.Series:
+def cell_heads(letter: str, first_row: int, styles: np.ndarray) -> np.ndarray:
     """'<c r="D2" s="5"' for the cells of one column from `first_row` on."""
-    rows = np.arange(first_row, first_row + len(styles)).astype("str").astype(object)
-    return f'<c r="{letter}' + pd.Series(rows) + '" s="' + pd.Series(styles.astype("str")) + '"'
-
-
-# ------------------------------------------------------------------ styles
-
-
-@dataclass
-class Styles:
-    """The styles of a workbook: fonts, fills, borders, number formats and cell formats (xf),
-    each registered once in the order first asked for (so the same workbook, same ids)."""
-
-    fonts: list[str] = field(
-        default_factory=lambda: [
-            '<font><name val="Calibri" /><family val="2" /><color theme="1" /><sz val="11" />'
-            '<scheme val="minor" /></font>'
-        ]
-    )
-    fills: list[str] = field(
-        default_factory=lambda: [
-            "<fill><patternFill /></fill>",
-            '<fill><patternFill patternType="gray125" /></fill>',
-        ]
-    )
-    borders: list[str] = field(
-        default_factory=lambda: ["<border><left /><right /><top /><bottom /><diagonal /></border>"]
-    )
-    formats: list[str] = field(default_factory=list)  # custom number formats, ids from 164
-    cells: list[str] = field(
-        default_factory=lambda: ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" />']
-    )
-
-    @staticmethod
-    def _add(items: list[str], xml: str) -> int:
-        if xml not in items:
-            items.append(xml)
-        return items.index(xml)
-
-    def font(self, bold: bool = False, color: str | None = None) -> int:
-        parts = ('<b val="1" />' if bold else "") + (f'<color rgb="00{color}" />' if color else "")
-        return self._add(self.fonts, f"<font>{parts}</font>")
-
-    def fill(self, color: str) -> int:
-        xml = (
-            f'<fill><patternFill patternType="solid"><fgColor rgb="00{color}" /></patternFill>'
-            "</fill>"
-        )
-        return self._add(self.fills, xml)
-
-    def bottom_border(self, color: str) -> int:
-        xml = f'<border><bottom style="thin"><color rgb="00{color}" /></bottom></border>'
-        return self._add(self.borders, xml)
-
-    def number_format(self, code: str) -> int:
-        if code == "0":
-            return 1  # built in
-        return 164 + self._add(self.formats, code)
-
-    def cell(
-        self,
-        font: int = 0,
-        fill: int = 0,
-        border: int = 0,
-        number_format: int = 0,
-        vertical: str | None = None,
-        wrap: bool = False,
-    ) -> int:
-        """The id of the cell format with these parts (the `s` of a cell)."""
-        applied = "".join(
-            f' apply{name}="1"'
-            for name, used in (
-                ("NumberFormat", number_format),
-                ("Font", font),
-                ("Fill", fill),
-                ("Border", border),
-                ("Alignment", vertical or wrap),
-            )
-            if used
-        )
-        alignment = (f' vertical="{vertical}"' if vertical else "") + (
-            ' wrapText="1"' if wrap else ""
-        )
-        xml = (
-            f'<xf numFmtId="{number_format}" fontId="{font}" fillId="{fill}" borderId="{border}"'
-            f'{applied} xfId="0"' + (f"><alignment{alignment} /></xf>" if alignment else " />")
-        )
-        return self._add(self.cells, xml)
-
-    def xml(self) -> str:
-        formats = "".join(
-            f'<numFmt numFmtId="{164 + i}" formatCode="{code}" />'
-            for i, code in enumerate(self.formats)
-        )
-
-        def listed(tag: str, items: list[str]) -> str:
-            return f'<{tag} count="{len(items)}">{"".join(items)}</{tag}>'
-
-        return (
-            f'<styleSheet xmlns="{MAIN}">'
-            + (f'<numFmts count="{len(self.formats)}">{formats}</numFmts>' if formats else "")
-            + listed("fonts", self.fonts)
-            + listed("fills", self.fills)
-            + listed("borders", self.borders)
-            + '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" />'
-            "</cellStyleXfs>"
-            + listed("cellXfs", self.cells)
-            + '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0" />'
-            "</cellStyles></styleSheet>"
-        )
-
-
-# ------------------------------------------------------------------ package
+    rows = _texts(np.arange(first_row, first_row + len(styles)))
+    return f'<c r="{letter}' + rows + '" s="' + _texts(styles) + '"'
 
 
 @dataclass(frozen=True)
