@@ -91,12 +91,15 @@ def build_review_list(
     window_end: pd.Timestamp,
     patients: pd.DataFrame | None = None,
     allow_identifiers: bool = False,
+    evidence: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The review list as typed columns (parquet); `to_text` renders it for CSV."""
+    """The review list as typed columns (parquet); `to_text` renders it for CSV. `evidence`:
+    `evidence_table(result)` when the caller has it already."""
     cases = result.cases.loc[result.cases["listed"]].reset_index(drop=True)
     if cases.empty:
         return _empty_review(allow_identifiers and patients is not None and not patients.empty)
-    evidence = evidence_table(result)
+    if evidence is None:
+        evidence = evidence_table(result)
     per_patient = (
         (evidence["risk_factor"] + ": " + evidence["text"])
         .groupby(evidence["patient_id"])

@@ -92,13 +92,15 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
             "index_time": pd.to_datetime(cases["index_time"]).to_numpy(),
         }
     )
+    times = sodium_results["specimen_time"]
     shown = sodium_results.loc[
-        (sodium_results["specimen_time"] >= start)
-        & (sodium_results["specimen_time"] < end)
-        & sodium_results["patient_id"].astype("str").isin(keys["patient_id"]),
-        ["patient_id", "specimen_time", "corrected_sodium"],
-    ].sort_values(["patient_id", "specimen_time", "corrected_sodium"], kind="stable")
-    shown = shown.assign(patient_id=shown["patient_id"].astype("str"), _order=np.arange(len(shown)))
+        (times >= start) & (times < end), ["patient_id", "specimen_time", "corrected_sodium"]
+    ]
+    shown = shown.assign(patient_id=shown["patient_id"].astype("str"))
+    shown = shown.loc[shown["patient_id"].isin(keys["patient_id"])].sort_values(
+        ["patient_id", "specimen_time", "corrected_sodium"], kind="stable"
+    )
+    shown = shown.assign(_order=np.arange(len(shown)))
     points = keys.merge(shown, on="patient_id", how="inner").sort_values(
         ["case", "_order"], kind="stable"
     )
