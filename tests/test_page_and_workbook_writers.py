@@ -117,3 +117,28 @@ def test_the_workbook_reads_back_with_openpyxl(tmp_path: Path) -> None:
     assert sheet["D2"].number_format == "dd mmm yyyy hh:mm"
     assert sheet["A2"].font.b and sheet["A3"].fill.fgColor.rgb == "00E3EEFA"
     assert {i.date_time for i in zipfile.ZipFile(path).infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+@pytest.mark.parametrize(
+    ("zone", "local", "shown"),
+    [
+        # clocks forward 02:00 -> 03:00: a skipped time is shifted past the gap (summer time)
+        ("Europe/Berlin", "2026-03-29 01:59", "29 Mar 2026 01:59 CET"),
+        ("Europe/Berlin", "2026-03-29 02:30", "29 Mar 2026 02:30 CEST"),
+        # clocks back 03:00 -> 02:00: an ambiguous time counts as summer time
+        ("Europe/Berlin", "2026-10-25 02:30", "25 Oct 2026 02:30 CEST"),
+        ("Europe/Berlin", "2026-10-25 03:00", "25 Oct 2026 03:00 CET"),
+        ("America/New_York", "2026-03-08 02:30", "08 Mar 2026 02:30 EDT"),
+        ("America/New_York", "2026-11-01 01:30", "01 Nov 2026 01:30 EDT"),
+        ("America/New_York", "2026-11-01 02:00", "01 Nov 2026 02:00 EST"),
+    ],
+)
+def test_times_in_a_column_name_the_zone_as_one_time_does(
+    zone: str, local: str, shown: str
+) -> None:
+    from hyposcreen.report.display import clinical_time, clinical_time_texts
+
+    times = pd.Series(pd.to_datetime([local, "2026-07-01 12:00", None]))
+    column = list(clinical_time_texts(times, zone))
+    assert column[0] == shown == clinical_time(pd.Timestamp(local), zone)
+    assert column[1] == clinical_time(pd.Timestamp("2026-07-01 12:00"), zone) and column[2] == ""

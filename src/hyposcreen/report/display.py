@@ -18,7 +18,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from hyposcreen.report.numbers import format_decimals
@@ -88,16 +87,21 @@ def _zone_of_hour(timezone: str, hour: str) -> str | None:
 
 
 def clinical_time_texts(values: pd.Series, timezone: str) -> pd.Series:
-    """`clinical_time` of each naive site-local time, a column at once ('' for missing)."""
+    """`clinical_time` of each naive site-local time, a column at once ('' for missing): the
+    zone is looked up once per hour shown (per minute only in an hour the clocks change)."""
     stamps = pd.Series(pd.to_datetime(values).to_numpy())
-    text = stamps.dt.strftime("%d %b %Y %H:%M")
-    try:
-        zone = stamps.dt.tz_localize(
-            timezone, ambiguous=np.ones(len(stamps), dtype=bool), nonexistent="shift_forward"
-        ).dt.strftime("%Z")
-    except (TypeError, ValueError):
-        zone = pd.Series(timezone, index=stamps.index)
-    return (text + " " + zone).where(stamps.notna(), "").astype(object)
+    present = stamps.notna()
+    hours = stamps.dt.floor("h")
+    zone_of = {
+        hour: _zone_of_hour(timezone, hour.strftime("%Y-%m-%dT%H"))
+        for hour in hours[present].unique()
+    }
+    zones = hours.map(zone_of).astype(object)
+    unsure = (present & zones.isna()).to_numpy()
+    if unsure.any():
+        zones[unsure] = [_zone_name(timezone, t.strftime("%Y-%m-%dT%H:%M")) for t in stamps[unsure]]
+    text = stamps.dt.strftime("%d %b %Y %H:%M").astype(object) + " " + zones.fillna("")
+    return text.where(present, "").astype(object)
 
 
 def clinical_times_in(text: str, timezone: str) -> str:

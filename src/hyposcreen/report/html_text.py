@@ -8,6 +8,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# the markup of many rows, in order: texts shared by every row and columns of one text per row
+Parts = list[Any]
+
+
+def join_parts(parts: Parts, count: int) -> str:
+    """The rows' markup as one string: row by row, each row's parts in order (one join, no
+    row string built piece by piece)."""
+    if count == 0:
+        return ""
+    columns = [
+        np.full(count, part, dtype=object) if isinstance(part, str) else np.asarray(part, object)
+        for part in parts
+    ]
+    return "".join(np.column_stack(columns).ravel().tolist())
+
 
 def escape_html(text: pd.Series | np.ndarray) -> pd.Series:
     """markupsafe's escape of each text: & < > " ' as &amp; &lt; &gt; &#34; &#39;."""

@@ -23,7 +23,14 @@ from hyposcreen.report.display import (
     lab_label,
     short_considerations,
 )
-from hyposcreen.report.html_text import choose, escape_html, join_runs, run_starts
+from hyposcreen.report.html_text import (
+    Parts,
+    choose,
+    escape_html,
+    join_parts,
+    join_runs,
+    run_starts,
+)
 from hyposcreen.report.numbers import one_decimal_text
 from hyposcreen.report.review_list import IDENTIFIER_COLUMNS, TIER_NAMES
 from hyposcreen.report.trajectory import trajectory_svgs
@@ -164,42 +171,42 @@ def page_cases(
     )
     evidence_of = patient.map(_evidence_items(evidence, info)).fillna("")
     advice, legend = _advice(review)
-    row = (
-        '<tr class="case tier-' + tier + '" data-rank="' + rank + '" data-tier="' + tier
-        + '" data-sodium="' + pd.Series(np.char.mod("%.3f", review["corrected_sodium"]
-                                                    .astype("float64").to_numpy()), dtype=object)
-        + '" data-time="' + _texts(sort_time) + '" data-factors=" ' + escape_html(factors)
-        + ' ">\n<td class="rank">' + rank + '</td>\n<td><span class="badge" title="Tier '
-        + tier + ": " + tier_name + '">' + tier_numbers.map(TIER_SYMBOLS).astype(object) + " "
-        + tier + " " + tier_name + '</span></td>\n<td><span class="pid">' + escape_html(patient)
-        + "</span>\n" + _identifiers(review) + '<div class="small">index '
-        + escape_html(clinical_time_texts(index_time, info.timezone))
-        + '</div></td>\n<td><span class="na" data-col="corrected">' + corrected + "</span>"
-        + choose(index_sodium != corrected, ' <span class="small">corrected<br>measured '
-                 + index_sodium + ", glucose " + escape_html(glucose_text) + " mg/dL</span>", "")
-        + '<div class="sev">' + escape_html(review["severity"]) + "</div>\n"
-        + '<div class="small">latest ' + one_decimal_text(review["latest_sodium"]).astype(object)
-        + choose(delta != "", " · Δ48h " + delta + " (" + escape_html(review["trend"]) + ")", "")
-        + " · " + _texts(review["n_low_results"].astype("int64")) + " low result(s)</div>\n"
-        + choose(review["correction_risk"], '<span class="flag" title="Lower correction limit '
-                 'applies">correction risk</span>', "")
-        + choose(spurious, f'<span class="flag" title="{_SPURIOUS_TITLE}">possibly spurious'
-                 "</span>", "")
-        + "</td>\n<td>" + trajectory_svgs(review, sodium_results, info) + "</td>\n<td>"
-        + choose(evidence_of != "", '<ul class="factors">' + evidence_of + "</ul>", "")
-        + choose(factors == "", '<div class="none">no risk factor: listed for severity or '
-                 "over-rapid correction</div>", "")
-        + "</td>\n<td>"
-        + choose(review["overcorrection"], '<span class="flag">over-rapid correction</span>'
-                 '<div class="small">' + escape_html(pair) + "</div>",
-                 '<div class="small">no over-rapid correction</div>')
-        + choose(missing != "", "<div><strong>Missing workup:</strong> " + escape_html(missing)
-                 + "</div>", '<div class="small">workup complete</div>')
-        + '</td>\n<td><ul class="considerations">' + advice + "</ul></td>\n</tr>\n"
-    )  # fmt: skip
+    sort_sodium = np.char.mod("%.3f", review["corrected_sodium"].astype("float64").to_numpy())
+    parts: Parts = [
+        '<tr class="case tier-', tier, '" data-rank="', rank, '" data-tier="', tier,
+        '" data-sodium="', sort_sodium, '" data-time="', _texts(sort_time),
+        '" data-factors=" ', escape_html(factors), ' ">\n<td class="rank">', rank,
+        '</td>\n<td><span class="badge" title="Tier ', tier, ": ", tier_name, '">',
+        tier_numbers.map(TIER_SYMBOLS).astype(object), " ", tier, " ", tier_name,
+        '</span></td>\n<td><span class="pid">', escape_html(patient), "</span>\n",
+        _identifiers(review), '<div class="small">index ',
+        escape_html(clinical_time_texts(index_time, info.timezone)),
+        '</div></td>\n<td><span class="na" data-col="corrected">', corrected, "</span>",
+        choose(index_sodium != corrected, ' <span class="small">corrected<br>measured '
+               + index_sodium + ", glucose " + escape_html(glucose_text) + " mg/dL</span>", ""),
+        '<div class="sev">', escape_html(review["severity"]), "</div>\n"
+        '<div class="small">latest ', one_decimal_text(review["latest_sodium"]),
+        choose(delta != "", " · Δ48h " + delta + " (" + escape_html(review["trend"]) + ")", ""),
+        " · ", _texts(review["n_low_results"].astype("int64")), " low result(s)</div>\n",
+        choose(review["correction_risk"], '<span class="flag" title="Lower correction limit '
+               'applies">correction risk</span>', ""),
+        choose(spurious, f'<span class="flag" title="{_SPURIOUS_TITLE}">possibly spurious'
+               "</span>", ""),
+        "</td>\n<td>", *trajectory_svgs(review, sodium_results, info), "</td>\n<td>",
+        choose(evidence_of != "", '<ul class="factors">' + evidence_of + "</ul>", ""),
+        choose(factors == "", '<div class="none">no risk factor: listed for severity or '
+               "over-rapid correction</div>", ""),
+        "</td>\n<td>",
+        choose(review["overcorrection"], '<span class="flag">over-rapid correction</span>'
+               '<div class="small">' + escape_html(pair) + "</div>",
+               '<div class="small">no over-rapid correction</div>'),
+        choose(missing != "", "<div><strong>Missing workup:</strong> " + escape_html(missing)
+               + "</div>", '<div class="small">workup complete</div>'),
+        '</td>\n<td><ul class="considerations">', advice, "</ul></td>\n</tr>\n",
+    ]  # fmt: skip
     listed_factors = sorted({f for text in pd.unique(factors) for f in text.split(" ") if f})
     return PageCases(
-        rows_html="".join(row.tolist()),
+        rows_html=join_parts(parts, len(review)),
         listed=len(review),
         counts={name: int((tier_numbers == t).sum()) for t, name in TIER_NAMES.items()},
         factors=listed_factors,

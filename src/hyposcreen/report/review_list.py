@@ -15,6 +15,7 @@ from hyposcreen.report.evidence import (  # noqa: F401 - evidence_table & co. ar
     iso,
     one_decimal,
 )
+from hyposcreen.report.html_text import choose, join_runs, run_starts
 from hyposcreen.report.numbers import round_one_decimal
 from hyposcreen.report.safe_cells import NUMERIC_ATTR
 from hyposcreen.rules.loader import RuleSet
@@ -82,6 +83,18 @@ def _overcorrection_text(cases: pd.DataFrame) -> pd.Series:
     return text.where(cases["overcorrection"], "")
 
 
+def _evidence_per_patient(evidence: pd.DataFrame) -> pd.Series:
+    """patient -> 'factor: text | factor: text' in the evidence table's order."""
+    if evidence.empty:
+        return pd.Series(dtype=object)
+    rows = evidence.sort_values("patient_id", kind="stable")
+    pieces = (rows["risk_factor"] + ": " + rows["text"]).to_numpy(dtype=object)
+    patient = rows["patient_id"].to_numpy()
+    starts = run_starts(patient)
+    joined = join_runs(choose(starts, "", " | ") + pieces, starts)
+    return pd.Series(joined, index=patient[starts], dtype=object)
+
+
 def build_review_list(
     result: ScreenResult,
     rules: RuleSet,
@@ -100,13 +113,7 @@ def build_review_list(
         return _empty_review(allow_identifiers and patients is not None and not patients.empty)
     if evidence is None:
         evidence = evidence_table(result)
-    per_patient = (
-        (evidence["risk_factor"] + ": " + evidence["text"])
-        .groupby(evidence["patient_id"])
-        .agg(" | ".join)
-        if not evidence.empty
-        else pd.Series(dtype=object)
-    )
+    per_patient = _evidence_per_patient(evidence)
     oc_text = _overcorrection_text(cases)
     evidence_text = cases["patient_id"].map(per_patient).fillna("")
     evidence_text = evidence_text.where(

@@ -176,30 +176,29 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
         "",
     )
     polyline = choose(n > 1, '<polyline points="' + line_of + '"/>', "")
-    svg = (
+    return [
         f'<svg class="spark" viewBox="0 0 {PLOT["width"]} {PLOT["height"]}" '
-        f'width="{PLOT["width"]}" height="{PLOT["height"]}" role="img" aria-label="'
-        + summary
-        + '">\n<title>'
-        + summary
-        + f'</title>\n<rect class="plot-bg" x="{left}" y="{top}" width="{_WIDTH}" '
-        f'height="{_BOTTOM - top}"/>\n<rect class="low-zone" x="{left}" y="'
-        + threshold_text
-        + f'" width="{_WIDTH}" height="'
-        + number_texts(one_place(_BOTTOM - threshold_y))
-        + '"/>\n'
+        f'width="{PLOT["width"]}" height="{PLOT["height"]}" role="img" aria-label="',
+        summary,
+        '">\n<title>',
+        summary,
+        f'</title>\n<rect class="plot-bg" x="{left}" y="{top}" width="{_WIDTH}" '
+        f'height="{_BOTTOM - top}"/>\n<rect class="low-zone" x="{left}" y="',
+        threshold_text,
+        f'" width="{_WIDTH}" height="',
+        number_texts(one_place(_BOTTOM - threshold_y)),
+        '"/>\n'
         + _axis(info)
-        + f'<line class="threshold" x1="{left}" x2="{PLOT["width"] - PLOT["right"]}" y1="'
-        + threshold_text
-        + '" y2="'
-        + threshold_text
-        + f'"/>\n<text x="{left - 3}" y="'
-        + number_texts(threshold_y + 3)
-        + f'" text-anchor="end">{threshold:g}</text>\n'
-        + top_label
-        + bottom_label
-        + polyline
-        + dots_of
-        + "</svg>"
-    )
-    return pd.Series(svg.to_numpy(), dtype=object)
+        + f'<line class="threshold" x1="{left}" x2="{PLOT["width"] - PLOT["right"]}" y1="',
+        threshold_text,
+        '" y2="',
+        threshold_text,
+        f'"/>\n<text x="{left - 3}" y="',
+        number_texts(threshold_y + 3),
+        f'" text-anchor="end">{threshold:g}</text>\n',
+        top_label,
+        bottom_label,
+        polyline,
+        dots_of,
+        "</svg>",
+    ]
