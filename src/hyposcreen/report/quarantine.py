@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from datetime import datetime
 from json.encoder import encode_basestring_ascii
 
 import numpy as np
@@ -28,10 +30,19 @@ def _original_columns(table: str, frame: pd.DataFrame) -> list[str]:
 
 
 def _json_value(value: object) -> str:
-    """`json.dumps(value, default=str)`; text (most values) through the encoder's C escape."""
-    return (
-        encode_basestring_ascii(value) if isinstance(value, str) else json.dumps(value, default=str)
-    )
+    """`json.dumps(value, default=str)`, with the common kinds (text, numbers, times) encoded
+    directly as json would (text through the encoder's own C escape)."""
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value):
+        return float.__repr__(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, datetime):  # not JSON: default=str writes its text
+        return encode_basestring_ascii(str(value))
+    return json.dumps(value, default=str)
 
 
 def _json_objects(frame: pd.DataFrame) -> np.ndarray:
