@@ -63,6 +63,7 @@ def write_results(
             (ctx.state.path, ctx.mapping.site, window.start) if ctx.state else None,
             lab_names=settings.source == "canonical",
         )
+        evidence = evidence_table(result)
         review = build_review_list(
             result,
             ctx.rules,
@@ -72,6 +73,7 @@ def write_results(
             window.end,
             patients,
             ctx.mapping.allow_identifiers,
+            evidence,
         )
         contract = validate_review_list(review, list(ctx.rules.risk_factor_vocabulary))
         if contract.critical_failures():
@@ -83,9 +85,7 @@ def write_results(
         validation = published_paths(validation, out, settings.out_dir)  # not .partial-
         review_csv = write_csv(out / "review_list.csv", to_text(review))
         write_parquet(out / "review_list.parquet", review)
-        listed = set(review["patient_id"])
-        evidence = evidence_table(result)
-        evidence = evidence.loc[evidence["patient_id"].isin(listed)]
+        evidence = evidence.loc[evidence["patient_id"].isin(review["patient_id"])]
         write_csv(out / "evidence.csv", evidence.assign(time=evidence["time"].astype("str")))
         info = page_info(ctx, run_id, warnings, coverage)
         write_review_views(out, review, result.sodium_results, evidence, info)

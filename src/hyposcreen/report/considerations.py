@@ -3,6 +3,8 @@ tied to the sources (docs/clinical.md); never contradicting each other."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -14,8 +16,13 @@ SIADH_DRUGS = ("ssri", "other_antidepressant", "antiepileptic", "antipsychotic")
 
 def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
     """Short review prompts in our own words, tied to the sources (see docs/clinical.md)."""
-    factors = cases["risk_factors"].str.split(";")
-    has = lambda names: factors.map(lambda fs: any(f in names for f in fs))  # noqa: E731
+    factors = cases["risk_factors"].astype("str")
+
+    def has(names: tuple[str, ...]) -> pd.Series:
+        """Cases with any of `names` among their ';'-separated risk factors."""
+        listed = "|".join(re.escape(name) for name in names)
+        return factors.str.contains(f"(?:^|;)(?:{listed})(?:;|$)", regex=True)
+
     notes: list[pd.Series] = []
     notes.append(
         pd.Series(
@@ -113,5 +120,9 @@ def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
             )
         )
     )
-    frame = pd.concat([n.reset_index(drop=True) for n in notes], axis=1)
-    return frame.apply(lambda row: " | ".join(t for t in row if t), axis=1)
+    joined = pd.Series("", index=range(len(cases)), dtype=object)
+    for note in notes:  # " | " between the notes a case has, a column at a time
+        text = pd.Series(note.to_numpy(), dtype=object)
+        both = pd.Series(np.where(joined == "", text, joined + " | " + text), dtype=object)
+        joined = pd.Series(np.where(text == "", joined, both), dtype=object)
+    return joined

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -45,24 +46,69 @@ def clinical_value(analyte: str, value: float) -> str:
 
 
 def clinical_time(value: Any, timezone: str) -> str:
-    """'20 Nov 2026 05:00 CET' for a naive site-local time; '' for missing."""
-    if value is None or pd.isna(value):
+    """'20 Nov 2026 05:00 CET' for a naive site-local time (or its ISO text); '' for missing."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    stamp = pd.Timestamp(value)
+    stamp = _parse_time(value)
+    hour = stamp.strftime("%Y-%m-%dT%H")
+    zone = _zone_of_hour(timezone, hour) or _zone_name(timezone, stamp.strftime("%Y-%m-%dT%H:%M"))
+    return f"{stamp.strftime('%d %b %Y %H:%M')} {zone}"
+
+
+def _parse_time(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)  # the ISO text inside evidence (fast)
+        except ValueError:
+            pass
+    return pd.Timestamp(value)
+
+
+@cache
+def _zone_name(timezone: str, minute: str) -> str:
+    """The zone's abbreviation at a site-local minute: an ambiguous time (clocks back) counts
+    as summer time, a skipped one (clocks forward) is shifted past the gap."""
     try:
-        zone = stamp.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward").strftime(
-            "%Z"
+        return (
+            pd.Timestamp(minute)
+            .tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
+            .strftime("%Z")
         )
     except (TypeError, ValueError):
-        zone = timezone
-    return f"{stamp.strftime('%d %b %Y %H:%M')} {zone}"
+        return timezone
+
+
+@cache
+def _zone_of_hour(timezone: str, hour: str) -> str | None:
+    """The abbreviation shared by every minute of a site-local hour (None when it changes
+    within the hour): zones change at most once an hour, so its first and last minute tell."""
+    first, last = _zone_name(timezone, f"{hour}:00"), _zone_name(timezone, f"{hour}:59")
+    return first if first == last else None
+
+
+def clinical_time_texts(values: pd.Series, timezone: str) -> pd.Series:
+    """`clinical_time` of each naive site-local time, a column at once ('' for missing): the
+    zone is looked up once per hour shown (per minute only in an hour the clocks change)."""
+    stamps = pd.Series(pd.to_datetime(values).to_numpy())
+    present = stamps.notna()
+    hours = stamps.dt.floor("h")
+    zone_of = {
+        hour: _zone_of_hour(timezone, hour.strftime("%Y-%m-%dT%H"))
+        for hour in hours[present].unique()
+    }
+    zones = hours.map(zone_of).astype(object)
+    unsure = (present & zones.isna()).to_numpy()
+    if unsure.any():
+        zones[unsure] = [_zone_name(timezone, t.strftime("%Y-%m-%dT%H:%M")) for t in stamps[unsure]]
+    text = stamps.dt.strftime("%d %b %Y %H:%M").astype(object) + " " + zones.fillna("")
+    return text.where(present, "").astype(object)
 
 
 def clinical_times_in(text: str, timezone: str) -> str:
     """Every ISO time inside `text` rewritten in the clinical format, and every calendar
     date (a medication's start/end) in the same day-month-year form: '12 May 2026'."""
     timed = _ISO.sub(lambda m: clinical_time(m.group(0), timezone), text)
-    return _DATE.sub(lambda m: pd.Timestamp(m.group(1)).strftime("%d %b %Y"), timed)
+    return _DATE.sub(lambda m: date.fromisoformat(m.group(1)).strftime("%d %b %Y"), timed)
 
 
 def drug_names(rules: RuleSet) -> dict[str, str]:

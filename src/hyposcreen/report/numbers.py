@@ -40,7 +40,9 @@ def round_one_decimal(values: pd.Series) -> pd.Series:
 def one_decimal_text(values: pd.Series) -> pd.Series:
     """Text with exactly one decimal ('125.1', '130.0'); '' where the value is missing."""
     rounded = round_one_decimal(values)
-    return rounded.map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+    present = rounded.notna().to_numpy()
+    text = np.char.mod("%.1f", np.where(present, rounded.to_numpy(), 0.0)).astype(object)
+    return pd.Series(np.where(present, text, ""), index=values.index, dtype="str")
 
 
 def format_one_decimal(value: float | None) -> str:

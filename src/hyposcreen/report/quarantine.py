@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
+from datetime import datetime
+from json.encoder import encode_basestring_ascii
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.clean import QUARANTINED
@@ -25,6 +29,37 @@ def _original_columns(table: str, frame: pd.DataFrame) -> list[str]:
     return [c for c in columns if c in frame.columns]
 
 
+def _json_value(value: object) -> str:
+    """`json.dumps(value, default=str)`, with the common kinds (text, numbers, times) encoded
+    directly as json would (text through the encoder's own C escape)."""
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value):
+        return float.__repr__(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, datetime):  # not JSON: default=str writes its text
+        return encode_basestring_ascii(str(value))
+    return json.dumps(value, default=str)
+
+
+def _json_objects(frame: pd.DataFrame) -> np.ndarray:
+    """Each row as `json.dumps(row without nulls, default=str, sort_keys=True)`, built a column
+    at a time: each distinct value is encoded once and the `"key": value` pairs joined."""
+    objects = np.full(len(frame), "", dtype=object)
+    for key in sorted(frame.columns):
+        values = frame[key]
+        present = values.notna().to_numpy()
+        codes, distinct = pd.factorize(values, use_na_sentinel=True)
+        encoded = np.array([*map(_json_value, distinct), ""], dtype=object)
+        pair = json.dumps(key) + ": " + encoded[codes]
+        joined = np.where(objects == "", pair, objects + ", " + pair)
+        objects = np.where(present, joined, objects)
+    return "{" + objects + "}"
+
+
 def quarantine_rows(cleaned: dict[str, pd.DataFrame], keep_labels: bool = False) -> pd.DataFrame:
     """Quarantined rows of every table; `original` is the row as read, as JSON (nulls omitted).
 
@@ -44,12 +79,7 @@ def quarantine_rows(cleaned: dict[str, pd.DataFrame], keep_labels: bool = False)
                 original[raw] = original[raw].where(original[raw].notna(), typed.astype(object))
         time_raw = {f"{c}_raw": c for c in SCHEMAS[table].time_columns}
         renamed = original.rename(columns=time_raw)
-        payload = [
-            json.dumps(
-                {k: v for k, v in record.items() if v is not None}, default=str, sort_keys=True
-            )
-            for record in renamed.to_dict("records")
-        ]
+        payload = _json_objects(renamed)
         parts.append(
             pd.DataFrame(
                 {

@@ -1,4 +1,5 @@
-"""Spec §10: the review list — one row per listed case, its evidence and considerations."""
+"""Spec §10: the review list — one row per listed case with its evidence and considerations
+(the evidence rows themselves: report/evidence.py), typed for Parquet and as text for CSV."""
 
 from __future__ import annotations
 
@@ -6,8 +7,16 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.report.considerations import considerations
-from hyposcreen.report.display import clinical_value
-from hyposcreen.report.numbers import one_decimal_text, round_one_decimal
+from hyposcreen.report.evidence import (  # noqa: F401 - evidence_table & co. are also read from here
+    EVIDENCE_COLUMNS,
+    _end_text,
+    _lab_value_text,
+    evidence_table,
+    iso,
+    one_decimal,
+)
+from hyposcreen.report.html_text import choose, join_runs, run_starts
+from hyposcreen.report.numbers import round_one_decimal
 from hyposcreen.report.safe_cells import NUMERIC_ATTR
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.cases import ScreenResult
@@ -56,146 +65,6 @@ DISCLAIMER = (
 )
 
 
-def iso(values: pd.Series) -> pd.Series:
-    """ISO 8601 text of naive site-local timestamps ('' for missing)."""
-    text = values.dt.strftime("%Y-%m-%dT%H:%M:%S")
-    return text.where(values.notna(), "")
-
-
-def one_decimal(values: pd.Series) -> pd.Series:
-    return one_decimal_text(values)
-
-
-def _date(values: pd.Series) -> pd.Series:
-    """Calendar dates of a medication's start/end; a missing end reads 'ongoing'."""
-    return values.dt.strftime("%Y-%m-%d").where(values.notna(), "ongoing")
-
-
-EVIDENCE_COLUMNS = ["patient_id", "risk_factor", "source", "text", "time"]
-_CENSOR_SIGNS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
-
-
-def _end_text(meds: pd.DataFrame) -> pd.Series:
-    """', end 2026-11-15'; a stopped/completed record without end date says until when the
-    rules count it as active (', no end date, active until 2026-12-01'); else ', end ongoing'."""
-    until = meds["active_until"] if "active_until" in meds else pd.Series(pd.NaT, meds.index)
-    until = pd.to_datetime(until)
-    counted = ", no end date, active until " + until.dt.strftime("%Y-%m-%d")
-    text = (", end " + _date(meds["end_time"])).where(
-        meds["end_time"].notna() | until.isna(), counted
-    )
-    return text
-
-
-def _lab_value_text(rows: pd.DataFrame) -> pd.Series:
-    """'3.2'; a censored result keeps its mark at clinical precision: '< 3.0' (spec §3)."""
-    exact = rows["value"].map(lambda v: f"{v:g}").astype("str")
-    if "censored" not in rows:
-        return exact
-    sign = rows["censored"].fillna("").astype("str").map(_CENSOR_SIGNS)
-    marked = sign.notna()
-    if not marked.any():
-        return exact
-    shown = [
-        f"{mark} {clinical_value(analyte, value)}"
-        for mark, analyte, value in zip(
-            sign[marked], rows.loc[marked, "analyte"], rows.loc[marked, "value"], strict=True
-        )
-    ]
-    return exact.where(~marked, pd.Series(shown, index=rows.index[marked], dtype=object))
-
-
-def _evidence_part(
-    rows: pd.DataFrame, risk_factor: pd.Series, source: str, text: pd.Series, time: pd.Series
-) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "patient_id": rows["patient_id"],
-            "risk_factor": risk_factor,
-            "source": source,
-            "text": text,
-            "time": time,
-        }
-    )
-
-
-def evidence_table(result: ScreenResult) -> pd.DataFrame:
-    """Long evidence: patient_id, risk_factor, source, text, time (one row per piece)."""
-    parts = []
-    meds = result.medication_evidence
-    if not meds.empty:
-        text = (
-            meds["drug"].astype("str")
-            + " (start "
-            + _date(meds["start_time"])
-            + _end_text(meds)
-            + ", day "
-            + meds["days_since_start"].astype("int64").astype("str")
-            + np.where(meds["new_start"], ", new start", "")
-            + ")"
-        )
-        parts.append(
-            _evidence_part(meds, meds["risk_factor"], "medication", text, meds["start_time"])
-        )
-    conditions = result.condition_evidence
-    if not conditions.empty:
-        text = (
-            conditions["code"].astype("str")
-            + " ("
-            + conditions["code_system"].astype("str")
-            + ") recorded "
-            + iso(conditions["recorded_time"])
-        )
-        factor = conditions["risk_factor"].fillna(
-            "correction_risk:" + conditions["condition"].astype("str")
-        )
-        parts.append(
-            _evidence_part(conditions, factor, "diagnosis", text, conditions["recorded_time"])
-        )
-    spurious = _spurious_evidence(result.sodium_results)
-    if not spurious.empty:
-        parts.append(spurious)
-    cofactors = result.cofactor_evidence
-    if not cofactors.empty:
-        text = (
-            cofactors["analyte"].astype("str")
-            + " "
-            + _lab_value_text(cofactors)
-            + " "
-            + cofactors["unit"].astype("str")
-            + " at "
-            + iso(cofactors["time"])
-            + " ("
-            + cofactors["detail"].astype("str")
-            + ")"
-        )
-        parts.append(
-            _evidence_part(cofactors, cofactors["risk_factor"], "lab", text, cofactors["time"])
-        )
-    if not parts:
-        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    table = pd.concat(parts, ignore_index=True)
-    return table.sort_values(
-        ["patient_id", "risk_factor", "time", "text"], kind="stable"
-    ).reset_index(drop=True)
-
-
-def _spurious_evidence(results: pd.DataFrame) -> pd.DataFrame:
-    """Evidence rows of the possibly spurious sodium results (spec §8 delta check)."""
-    if "possibly_spurious" not in results or not results["possibly_spurious"].any():
-        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    rows = results.loc[results["possibly_spurious"].astype(bool)]
-    text = (
-        "sodium "
-        + one_decimal(rows["corrected_sodium"])
-        + " mmol/L (corrected) at "
-        + iso(rows["specimen_time"])
-        + " lies far below the results before and after it (repeat the sample)"
-    )
-    factor = pd.Series("possibly_spurious", index=rows.index)
-    return _evidence_part(rows, factor, "lab", text, rows["specimen_time"])
-
-
 def _overcorrection_text(cases: pd.DataFrame) -> pd.Series:
     text = (
         one_decimal(cases["oc_from_sodium"])
@@ -214,6 +83,18 @@ def _overcorrection_text(cases: pd.DataFrame) -> pd.Series:
     return text.where(cases["overcorrection"], "")
 
 
+def _evidence_per_patient(evidence: pd.DataFrame) -> pd.Series:
+    """patient -> 'factor: text | factor: text' in the evidence table's order."""
+    if evidence.empty:
+        return pd.Series(dtype=object)
+    rows = evidence.sort_values("patient_id", kind="stable")
+    pieces = (rows["risk_factor"] + ": " + rows["text"]).to_numpy(dtype=object)
+    patient = rows["patient_id"].to_numpy()
+    starts = run_starts(patient)
+    joined = join_runs(choose(starts, "", " | ") + pieces, starts)
+    return pd.Series(joined, index=patient[starts], dtype=object)
+
+
 def build_review_list(
     result: ScreenResult,
     rules: RuleSet,
@@ -223,19 +104,16 @@ def build_review_list(
     window_end: pd.Timestamp,
     patients: pd.DataFrame | None = None,
     allow_identifiers: bool = False,
+    evidence: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The review list as typed columns (parquet); `to_text` renders it for CSV."""
+    """The review list as typed columns (parquet); `to_text` renders it for CSV. `evidence`:
+    `evidence_table(result)` when the caller has it already."""
     cases = result.cases.loc[result.cases["listed"]].reset_index(drop=True)
     if cases.empty:
         return _empty_review(allow_identifiers and patients is not None and not patients.empty)
-    evidence = evidence_table(result)
-    per_patient = (
-        (evidence["risk_factor"] + ": " + evidence["text"])
-        .groupby(evidence["patient_id"])
-        .agg(" | ".join)
-        if not evidence.empty
-        else pd.Series(dtype=object)
-    )
+    if evidence is None:
+        evidence = evidence_table(result)
+    per_patient = _evidence_per_patient(evidence)
     oc_text = _overcorrection_text(cases)
     evidence_text = cases["patient_id"].map(per_patient).fillna("")
     evidence_text = evidence_text.where(

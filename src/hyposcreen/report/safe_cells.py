@@ -40,17 +40,27 @@ def neutralise_frame(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.Dat
     changed: dict[str, pd.Series] = {}
     for column in frame.columns:
         series = frame[column]
-        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+        if isinstance(series.dtype, pd.StringDtype):  # text or missing: test it as it is
+            risky = series.str.contains(_RISKY, regex=True, na=False).astype(bool)
+        elif pd.api.types.is_object_dtype(series):  # any object: test its text
+            present = series.notna()
+            text = series.where(present, "").astype("str")
+            risky = present & text.str.contains(_RISKY, regex=True)
+        else:  # numbers, booleans, times
             continue
-        present = series.notna()
-        text = series.where(present, "").astype("str")
-        risky = present & text.str.contains(_RISKY, regex=True)
-        if column in numbers_as_text:
-            risky &= ~text.str.fullmatch(_PLAIN_NUMBER)
-        if risky.any():
-            fixed = series.astype(object).copy()
-            fixed[risky] = np.char.add("'", text[risky].to_numpy().astype(str)).astype(object)
-            changed[column] = fixed
+        if not risky.any():
+            continue
+        risky_at = risky.to_numpy(dtype=bool, copy=True)
+        text = series[risky_at].astype("str")
+        if column in numbers_as_text:  # a plain number written as text stays a number
+            number = text.str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool)
+            risky_at[np.flatnonzero(risky_at)[number]] = False
+            text = text[~number]
+            if text.empty:
+                continue
+        fixed = series.astype(object).to_numpy(copy=True)
+        fixed[risky_at] = np.char.add("'", text.to_numpy().astype(str)).astype(object)
+        changed[column] = pd.Series(fixed, index=series.index, dtype=object)
     if not changed:
         return frame
     return frame.assign(**changed)

@@ -6,23 +6,25 @@ sorting and filtering work in the spreadsheet. A second sheet states the run and
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
 from collections.abc import Callable
-from copy import copy
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from hyposcreen.report.review_list import DISCLAIMER
-from hyposcreen.report.safe_cells import neutralise_text
+from hyposcreen.report.safe_cells import neutralise_frame
 from hyposcreen.report.writers import write_atomic
+from hyposcreen.report.xlsx_package import (
+    Sheet,
+    cell_heads,
+    column_cells,
+    column_letter,
+    sheet_rows,
+    write_package,
+)
+from hyposcreen.report.xlsx_styles import MAIN, Styles
 
 # fill, font colour: the tier name is in the row too, so colour is never the only signal
 TIER_STYLES = {1: ("FDE3E1", "8A1C13"), 2: ("FFF0D1", "6B4100"), 3: ("E3EEFA", "1A4778")}
@@ -75,116 +77,113 @@ def header_text(column: str) -> str:
     return HEADERS.get(column, column.replace("_", " "))
 
 
-def _cell_value(value: object) -> object:
-    """Spreadsheet cell values: missing -> empty, timestamps -> naive datetimes."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return neutralise_text(value)
+def _review_styles(styles: Styles, columns: list[str]) -> np.ndarray:
+    """style id per (tier: none, 1, 2, 3; column): alignment, border and number format per
+    column; each row filled in its tier's colour, with rank, tier and tier name in bold ink."""
+    thin = styles.bottom_border("C9CED6")
+    table = np.zeros((4, len(columns)), dtype="int64")
+    for tier in (None, *TIER_STYLES):
+        fill, ink = TIER_STYLES[tier] if tier is not None else (None, None)
+        for position, name in enumerate(columns):
+            number_format = (
+                styles.number_format("dd mmm yyyy hh:mm")
+                if name in TIME_COLUMNS
+                else styles.number_format("0")
+                if name in WHOLE_NUMBER
+                else styles.number_format("0.0")
+                if name in ONE_DECIMAL
+                else 0
+            )
+            bold = ink is not None and name in ("tier", "tier_name", "rank")
+            table[tier or 0, position] = styles.cell(
+                font=styles.font(bold=True, color=ink) if bold else 0,
+                fill=styles.fill(fill) if fill else 0,
+                border=thin,
+                number_format=number_format,
+                vertical="top",
+                wrap=name in WRAPPED,
+            )
+    return table
 
 
-def _text_as_text(sheet: Worksheet) -> None:
-    """Every text cell is stored as a string (data type 's'): never as a formula."""
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-
-
-def _style_data_rows(sheet: Worksheet, columns: list[str]) -> None:
-    """Alignment, border and number format per column; each row filled in its tier's colour,
-    with rank, tier and tier name in bold tier ink.
-
-    A style is built once per (column, tier) and its style record copied to the other cells:
-    building style objects cell by cell made a list of thousands of cases take seconds."""
-    thin = Border(bottom=Side(style="thin", color="C9CED6"))
-    tier_at = columns.index("tier") if "tier" in columns else None
-    built: dict[tuple[int, int | None], object] = {}
-    for row in sheet.iter_rows(min_row=2):
-        value = row[tier_at].value if tier_at is not None else None
-        tier = int(value) if value in TIER_STYLES else None
-        for position, cell in enumerate(row):
-            key = (position, tier)
-            if key in built:
-                cell._style = copy(built[key])
-                continue
-            name = columns[position]
-            cell.alignment = Alignment(vertical="top", wrap_text=name in WRAPPED)
-            cell.border = thin
-            if name in TIME_COLUMNS:
-                cell.number_format = "dd mmm yyyy hh:mm"
-            elif name in WHOLE_NUMBER:
-                cell.number_format = "0"
-            elif name in ONE_DECIMAL:
-                cell.number_format = "0.0"
-            if tier is not None:
-                fill, ink = TIER_STYLES[tier]
-                cell.fill = PatternFill("solid", fgColor=fill)
-                if name in ("tier", "tier_name", "rank"):
-                    cell.font = Font(bold=True, color=ink)
-            built[key] = copy(cell._style)
-
-
-def build_workbook(
-    review: pd.DataFrame,
-    about: dict[str, str],
-    plain: Callable[[str], str] | None = None,
-    timezone: str = "",
-) -> Workbook:
-    """`plain` rewrites the evidence text in clinical words (display.py); time headers name
-    the site's `timezone`."""
-    if plain is not None and "evidence" in review.columns:
-        review = review.assign(evidence=review["evidence"].astype("str").map(plain))
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Review list"
+def _review_sheet(review: pd.DataFrame, styles: Styles, timezone: str) -> str:
+    """The list's sheet: header row, one row per case, frozen header and first three columns,
+    filters, column widths and print set-up (A4 landscape, fitted to the page width)."""
     columns = list(review.columns)
+    last = column_letter(len(columns))
     zone = f" ({timezone})" if timezone else ""
-    sheet.append([header_text(c) + (zone if c in TIME_COLUMNS else "") for c in columns])
-    for record in review.itertuples(index=False, name=None):
-        sheet.append([_cell_value(v) for v in record])
-    header_font = Font(bold=True, color="FFFFFF")
-    header_fill = PatternFill("solid", fgColor="1B1F24")
-    for position, name in enumerate(columns, start=1):
-        head = sheet.cell(row=1, column=position)
-        head.font, head.fill = header_font, header_fill
-        sheet.column_dimensions[get_column_letter(position)].width = WIDE_COLUMNS.get(
-            name, max(10, len(name) + 2)
+    header_style = styles.cell(
+        font=styles.font(bold=True, color="FFFFFF"),
+        fill=styles.fill("1B1F24"),
+        vertical="center",
+        wrap=True,
+    )
+    headers = pd.Series([header_text(c) + (zone if c in TIME_COLUMNS else "") for c in columns])
+    header_heads = [
+        f'<c r="{column_letter(i)}1" s="{header_style}"' for i in range(1, 1 + len(columns))
+    ]
+    header_cells = column_cells(
+        np.array(header_heads, dtype=object),
+        neutralise_frame(headers.to_frame("header"))["header"],
+    )
+    header_height = ' ht="30" customHeight="1"'
+    style_table = _review_styles(styles, columns)
+    tiers = review["tier"] if "tier" in review else pd.Series(np.nan, index=review.index)
+    tier_row = tiers.where(tiers.isin(list(TIER_STYLES)), 0).fillna(0).astype("int64").to_numpy()
+    safe = neutralise_frame(review)
+    cells = [
+        column_cells(
+            cell_heads(column_letter(position + 1), 2, style_table[tier_row, position]),
+            safe[name],
         )
-    _style_data_rows(sheet, columns)
-    sheet.freeze_panes = "D2"  # header row and rank/tier/patient stay in view
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(sheet.max_row, 1)}"
-    head = sheet.row_dimensions[1]
-    head.height = 30
-    for cell in sheet[1]:
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-    _print_setup(sheet)
-    _text_as_text(sheet)
-    info = book.create_sheet("About this list")
-    for key, value in [*about.items(), ("notice", DISCLAIMER)]:
-        info.append([neutralise_text(key), neutralise_text(value)])
-    _text_as_text(info)
-    info.column_dimensions["A"].width = 18
-    info.column_dimensions["B"].width = 110
-    for row in info.iter_rows():
-        row[0].font = Font(bold=True)
-        row[1].alignment = Alignment(wrap_text=True, vertical="top")
-    return book
+        for position, name in enumerate(columns)
+    ]
+    rows = len(review) + 1
+    widths = "".join(
+        f'<col width="{WIDE_COLUMNS.get(name, max(10, len(name) + 2))}" customWidth="1" '
+        f'min="{i}" max="{i}" />'
+        for i, name in enumerate(columns, start=1)
+    )
+    return (
+        f'<worksheet xmlns="{MAIN}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1" />'
+        f'<pageSetUpPr fitToPage="1" /></sheetPr><dimension ref="A1:{last}{rows}" />'
+        '<sheetViews><sheetView workbookViewId="0"><pane xSplit="3" ySplit="1" '
+        'topLeftCell="D2" activePane="bottomRight" state="frozen" /><selection pane="topRight" />'
+        '<selection pane="bottomLeft" /><selection pane="bottomRight" activeCell="A1" '
+        'sqref="A1" /></sheetView></sheetViews><sheetFormatPr baseColWidth="8" '
+        f'defaultRowHeight="15" /><cols>{widths}</cols><sheetData>'
+        + sheet_rows([header_cells[i : i + 1] for i in range(len(columns))], 1, header_height)
+        + sheet_rows(cells, 2)
+        + f'</sheetData><autoFilter ref="A1:{last}{rows}" /><printOptions gridLines="0" />'
+        '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5" />'
+        '<pageSetup orientation="landscape" paperSize="9" fitToHeight="0" fitToWidth="1" />'
+        "</worksheet>"
+    )
 
 
-def _print_setup(sheet: Worksheet) -> None:
-    """A4 landscape, fitted to the page width, the header row repeated on every page."""
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = "1:1"
-    sheet.print_options.gridLines = False
+def _about_sheet(about: dict[str, str], styles: Styles) -> str:
+    """The run and the notice, one `key | value` row each."""
+    pairs = [*about.items(), ("notice", DISCLAIMER)]
+    frame = neutralise_frame(
+        pd.DataFrame({"key": [k for k, _ in pairs], "value": [v for _, v in pairs]})
+    )
+    key_style = styles.cell(font=styles.font(bold=True))
+    value_style = styles.cell(vertical="top", wrap=True)
+    cells = [
+        column_cells(cell_heads("A", 1, np.full(len(frame), key_style)), frame["key"]),
+        column_cells(cell_heads("B", 1, np.full(len(frame), value_style)), frame["value"]),
+    ]
+    return (
+        f'<worksheet xmlns="{MAIN}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1" />'
+        f'<pageSetUpPr /></sheetPr><dimension ref="A1:B{len(frame)}" /><sheetViews>'
+        '<sheetView workbookViewId="0"><selection activeCell="A1" sqref="A1" /></sheetView>'
+        '</sheetViews><sheetFormatPr baseColWidth="8" defaultRowHeight="15" /><cols>'
+        '<col width="18" customWidth="1" min="1" max="1" />'
+        '<col width="110" customWidth="1" min="2" max="2" /></cols><sheetData>'
+        + sheet_rows(cells, 1)
+        + '</sheetData><pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" '
+        'footer="0.5" /></worksheet>'
+    )
 
 
 def write_review_workbook(
@@ -195,37 +194,22 @@ def write_review_workbook(
     plain: Callable[[str], str] | None = None,
     timezone: str = "",
 ) -> Path:
-    """Written 0600 (it holds identifiers). Document properties carry `stamp` (the window
-    end), not the wall clock."""
-    book = build_workbook(review, about, plain, timezone)
+    """Written 0600 (it holds identifiers). `plain` rewrites the evidence text in clinical
+    words (display.py); time headers name the site's `timezone`. Document properties carry
+    `stamp` (the window end), not the wall clock, so the same run gives the same bytes."""
+    if plain is not None and "evidence" in review.columns:
+        review = review.assign(evidence=review["evidence"].astype("str").map(plain))
+    styles = Styles()
+    sheets = [
+        Sheet("Review list", _review_sheet(review, styles, timezone)),
+        Sheet("About this list", _about_sheet(about, styles)),
+    ]
+    last = column_letter(max(len(review.columns), 1))
+    names = (
+        '<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" '
+        f"hidden=\"1\">'Review list'!$A$1:${last}${len(review) + 1}</definedName>"
+        '<definedName name="_xlnm.Print_Titles" localSheetId="0">\'Review list\'!$1:$1'
+        "</definedName></definedNames>"
+    )
     moment: datetime = pd.Timestamp(stamp).to_pydatetime()
-    book.properties.created = moment
-    book.properties.modified = moment
-    book.properties.creator = "hyposcreen"
-    return write_atomic(path, lambda tmp: _save_reproducibly(book, tmp, moment))
-
-
-def _save_reproducibly(book: Workbook, path: Path, moment: datetime) -> None:
-    """openpyxl stamps the save time into docProps/core.xml and every zip entry; write `moment`
-    into the former and a fixed time into the latter so the same run gives the same bytes."""
-    buffer = io.BytesIO()
-    book.save(buffer)
-    iso = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    # zip entries carry DOS times (1980-2107); de-identified dates run far past that
-    entry_time = (1980, 1, 1, 0, 0, 0)
-    with (
-        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
-        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for entry in source.infolist():
-            data = source.read(entry.filename)
-            if entry.filename == "docProps/core.xml":
-                data = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                    rb"\g<1>" + iso.encode() + rb"\g<2>",
-                    data,
-                )
-            info = zipfile.ZipInfo(entry.filename, date_time=entry_time)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = entry.external_attr
-            target.writestr(info, data)
+    return write_atomic(path, lambda tmp: write_package(tmp, sheets, styles, names, moment))

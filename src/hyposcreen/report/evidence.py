@@ -1,0 +1,151 @@
+"""Spec §10: the evidence behind each listed case — one row per medication, diagnosis or lab
+result that made a risk factor (evidence.csv), in words a reviewer can check at the source."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen.report.display import clinical_value
+from hyposcreen.report.numbers import one_decimal_text
+from hyposcreen.screen.cases import ScreenResult
+
+
+def iso(values: pd.Series) -> pd.Series:
+    """ISO 8601 text of naive site-local timestamps ('' for missing)."""
+    text = values.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return text.where(values.notna(), "")
+
+
+def one_decimal(values: pd.Series) -> pd.Series:
+    return one_decimal_text(values)
+
+
+def _date(values: pd.Series) -> pd.Series:
+    """Calendar dates of a medication's start/end; a missing end reads 'ongoing'."""
+    return values.dt.strftime("%Y-%m-%d").where(values.notna(), "ongoing")
+
+
+EVIDENCE_COLUMNS = ["patient_id", "risk_factor", "source", "text", "time"]
+_CENSOR_SIGNS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+
+
+def _end_text(meds: pd.DataFrame) -> pd.Series:
+    """', end 2026-11-15'; a stopped/completed record without end date says until when the
+    rules count it as active (', no end date, active until 2026-12-01'); else ', end ongoing'."""
+    until = meds["active_until"] if "active_until" in meds else pd.Series(pd.NaT, meds.index)
+    until = pd.to_datetime(until)
+    counted = ", no end date, active until " + until.dt.strftime("%Y-%m-%d")
+    text = (", end " + _date(meds["end_time"])).where(
+        meds["end_time"].notna() | until.isna(), counted
+    )
+    return text
+
+
+def _lab_value_text(rows: pd.DataFrame) -> pd.Series:
+    """'3.2'; a censored result keeps its mark at clinical precision: '< 3.0' (spec §3)."""
+    exact = rows["value"].map(lambda v: f"{v:g}").astype("str")
+    if "censored" not in rows:
+        return exact
+    sign = rows["censored"].fillna("").astype("str").map(_CENSOR_SIGNS)
+    marked = sign.notna()
+    if not marked.any():
+        return exact
+    shown = [
+        f"{mark} {clinical_value(analyte, value)}"
+        for mark, analyte, value in zip(
+            sign[marked], rows.loc[marked, "analyte"], rows.loc[marked, "value"], strict=True
+        )
+    ]
+    return exact.where(~marked, pd.Series(shown, index=rows.index[marked], dtype=object))
+
+
+def _evidence_part(
+    rows: pd.DataFrame, risk_factor: pd.Series, source: str, text: pd.Series, time: pd.Series
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "patient_id": rows["patient_id"],
+            "risk_factor": risk_factor,
+            "source": source,
+            "text": text,
+            "time": time,
+        }
+    )
+
+
+def evidence_table(result: ScreenResult) -> pd.DataFrame:
+    """Long evidence: patient_id, risk_factor, source, text, time (one row per piece)."""
+    parts = []
+    meds = result.medication_evidence
+    if not meds.empty:
+        text = (
+            meds["drug"].astype("str")
+            + " (start "
+            + _date(meds["start_time"])
+            + _end_text(meds)
+            + ", day "
+            + meds["days_since_start"].astype("int64").astype("str")
+            + np.where(meds["new_start"], ", new start", "")
+            + ")"
+        )
+        parts.append(
+            _evidence_part(meds, meds["risk_factor"], "medication", text, meds["start_time"])
+        )
+    conditions = result.condition_evidence
+    if not conditions.empty:
+        text = (
+            conditions["code"].astype("str")
+            + " ("
+            + conditions["code_system"].astype("str")
+            + ") recorded "
+            + iso(conditions["recorded_time"])
+        )
+        factor = conditions["risk_factor"].fillna(
+            "correction_risk:" + conditions["condition"].astype("str")
+        )
+        parts.append(
+            _evidence_part(conditions, factor, "diagnosis", text, conditions["recorded_time"])
+        )
+    spurious = _spurious_evidence(result.sodium_results)
+    if not spurious.empty:
+        parts.append(spurious)
+    cofactors = result.cofactor_evidence
+    if not cofactors.empty:
+        text = (
+            cofactors["analyte"].astype("str")
+            + " "
+            + _lab_value_text(cofactors)
+            + " "
+            + cofactors["unit"].astype("str")
+            + " at "
+            + iso(cofactors["time"])
+            + " ("
+            + cofactors["detail"].astype("str")
+            + ")"
+        )
+        parts.append(
+            _evidence_part(cofactors, cofactors["risk_factor"], "lab", text, cofactors["time"])
+        )
+    if not parts:
+        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    table = pd.concat(parts, ignore_index=True)
+    return table.sort_values(
+        ["patient_id", "risk_factor", "time", "text"], kind="stable"
+    ).reset_index(drop=True)
+
+
+def _spurious_evidence(results: pd.DataFrame) -> pd.DataFrame:
+    """Evidence rows of the possibly spurious sodium results (spec §8 delta check)."""
+    if "possibly_spurious" not in results or not results["possibly_spurious"].any():
+        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    rows = results.loc[results["possibly_spurious"].astype(bool)]
+    text = (
+        "sodium "
+        + one_decimal(rows["corrected_sodium"])
+        + " mmol/L (corrected) at "
+        + iso(rows["specimen_time"])
+        + " lies far below the results before and after it (repeat the sample)"
+    )
+    factor = pd.Series("possibly_spurious", index=rows.index)
+    return _evidence_part(rows, factor, "lab", text, rows["specimen_time"])

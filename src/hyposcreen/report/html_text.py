@@ -1,0 +1,74 @@
+"""Text for HTML built a column at a time: escaping as Jinja2 autoescape does, and numbers
+printed as Python prints them (so markup built here equals the template's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# the markup of many rows, in order: texts shared by every row and columns of one text per row
+Parts = list[Any]
+
+
+def join_parts(parts: Parts, count: int) -> str:
+    """The rows' markup as one string: row by row, each row's parts in order (one join, no
+    row string built piece by piece)."""
+    if count == 0:
+        return ""
+    columns = [
+        np.full(count, part, dtype=object) if isinstance(part, str) else np.asarray(part, object)
+        for part in parts
+    ]
+    return "".join(np.column_stack(columns).ravel().tolist())
+
+
+def escape_html(text: pd.Series | np.ndarray) -> pd.Series:
+    """markupsafe's escape of each text: & < > " ' as &amp; &lt; &gt; &#34; &#39;."""
+    return (
+        pd.Series(np.asarray(text, dtype=object), dtype=object)
+        .astype("str")
+        .str.replace("&", "&amp;", regex=False)
+        .str.replace("<", "&lt;", regex=False)
+        .str.replace(">", "&gt;", regex=False)
+        .str.replace('"', "&#34;", regex=False)
+        .str.replace("'", "&#39;", regex=False)
+        .astype(object)
+    )
+
+
+def one_place(values: np.ndarray | float) -> np.ndarray:
+    """Python's `round(value, 1)` of each float (correctly rounded, as '%.1f' prints it)."""
+    return np.char.mod("%.1f", np.asarray(values, dtype="float64")).astype("float64")
+
+
+def number_texts(values: np.ndarray) -> np.ndarray:
+    """`str(value)` of each float (the shortest text that reads back as the same float)."""
+    return np.asarray(values, dtype="float64").astype("str").astype(object)
+
+
+def choose(condition: np.ndarray | pd.Series, when_true: Any, when_false: Any) -> np.ndarray:
+    """`np.where` over texts, as an object array (so it concatenates with other texts)."""
+    return np.where(np.asarray(condition, dtype=bool), when_true, when_false).astype(object)
+
+
+def join_runs(texts: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The texts of each run joined, where `starts` marks the first row of each run (rows come
+    grouped): one text per run, in order."""
+    texts = np.asarray(texts, dtype=object)
+    if len(texts) == 0:
+        return texts
+    return np.add.reduceat(texts, np.flatnonzero(np.asarray(starts, dtype=bool)))
+
+
+def run_starts(*keys: np.ndarray) -> np.ndarray:
+    """True where any of the `keys` differs from the row before (and on the first row)."""
+    count = len(keys[0])
+    starts = np.zeros(count, dtype=bool)
+    if count:
+        starts[0] = True
+        for key in keys:
+            key = np.asarray(key)
+            starts[1:] |= key[1:] != key[:-1]
+    return starts

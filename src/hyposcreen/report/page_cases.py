@@ -1,0 +1,214 @@
+"""The rows of the review page: one `<tr>` per listed case, built a column at a time.
+
+A list of thousands of cases made the per-case template loop the slowest part of a run; here
+each cell's markup is built for all cases at once (text escaped as the template's autoescape
+does) and the rows joined once. The page's frame (header, filters, legend, script) stays in
+the Jinja2 template (templates/review_list.html.j2), which inserts these rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from markupsafe import escape
+
+from hyposcreen.report.display import (
+    clinical_time_texts,
+    clinical_times_in,
+    clinical_value,
+    drug_label,
+    lab_label,
+    short_considerations,
+)
+from hyposcreen.report.html_text import (
+    Parts,
+    choose,
+    escape_html,
+    join_parts,
+    join_runs,
+    run_starts,
+)
+from hyposcreen.report.numbers import one_decimal_text
+from hyposcreen.report.review_list import IDENTIFIER_COLUMNS, TIER_NAMES
+from hyposcreen.report.trajectory import trajectory_svgs
+
+if TYPE_CHECKING:
+    from hyposcreen.report.review_page import PageInfo
+
+TIER_SYMBOLS = {1: "▲", 2: "◆", 3: "●"}  # shape as well as colour tells the tier apart
+_SPURIOUS_TITLE = (
+    "A drop of 10 mmol/L or more below the results before and after it, each within 24 h"
+)
+
+
+@dataclass
+class PageCases:
+    """The rows' markup and what the page's frame says about them."""
+
+    rows_html: str = ""
+    listed: int = 0
+    counts: dict[str, int] = field(default_factory=dict)  # tier name -> cases
+    factors: list[str] = field(default_factory=list)  # every risk factor listed, sorted
+    legend: list[tuple[str, str]] = field(default_factory=list)  # short -> full consideration
+
+
+def _texts(values: pd.Series) -> pd.Series:
+    return pd.Series(values.to_numpy(), dtype=object).astype("str").astype(object)
+
+
+def _joined_list(values: pd.Series, separator: str) -> pd.Series:
+    """'a;;b;' -> 'a<separator>b' (the non-empty items of a ';' list)."""
+    return _texts(values).str.strip(";").str.replace(r";+", separator, regex=True).astype(object)
+
+
+def _evidence_in_words(source: str, text: str, info: PageInfo) -> str:
+    """'medication: furosemide (RxNorm 4603, start 12 May 2026, ...)': a code-only drug named
+    by its ingredient, a lab value at clinical precision, times in the site's zone."""
+    if source == "medication":
+        text = drug_label(text, info.drug_names, info.atc_combinations)
+    elif source == "lab":
+        text = lab_label(text)
+    return f"{source}: {clinical_times_in(text, info.timezone)}"
+
+
+def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
+    """patient -> `<li>` per risk factor (correction-risk conditions last, then by name) with
+    its evidence texts in order, in clinical words (drug named by its ingredient, clinical
+    precision and time)."""
+    if evidence.empty:
+        return pd.Series(dtype=object)
+    rows = evidence.reset_index(drop=True)
+    shown = [
+        _evidence_in_words(source, text, info)
+        for source, text in zip(
+            rows["source"].astype("str"), rows["text"].astype("str"), strict=True
+        )
+    ]
+    factor = rows["risk_factor"].astype("str")
+    rows = pd.DataFrame(
+        {
+            "patient_id": rows["patient_id"].astype("str"),
+            "late": factor.str.startswith("correction_risk:"),
+            "factor": factor,
+            "div": '<div class="ev">' + escape_html(pd.Series(shown, dtype=object)) + "</div>",
+        }
+    ).sort_values(["patient_id", "late", "factor"], kind="stable")
+    patient, factor = rows["patient_id"].to_numpy(), rows["factor"].to_numpy()
+    item_starts = run_starts(patient, factor)
+    item_ends = np.r_[item_starts[1:], True]
+    label = pd.Series(factor[item_starts], dtype=object).str.replace(
+        "correction_risk:", "correction risk: "
+    )
+    opening = np.full(len(rows), "", dtype=object)
+    opening[item_starts] = (
+        '<li><span class="factor">' + escape_html(label.str.replace("_", " ")) + "</span>"
+    ).to_numpy()
+    items = opening + rows["div"].to_numpy() + choose(item_ends, "</li>", "")
+    patient_starts = run_starts(patient)
+    return pd.Series(join_runs(items, patient_starts), index=patient[patient_starts])
+
+
+def _identifiers(review: pd.DataFrame) -> pd.Series:
+    """'MRN: 0043 · name: Test Patient 43' of the identifiers a site allows ('' otherwise)."""
+    shown = pd.Series("", index=range(len(review)), dtype=object)
+    for column in (c for c in IDENTIFIER_COLUMNS if c in review.columns):
+        value = _texts(review[column])
+        label = "MRN" if column == "mrn" else column
+        part = label + ": " + escape_html(value)
+        joined = choose(shown == "", part, shown + " · " + part)
+        shown = pd.Series(choose(value != "", joined, shown), dtype=object)
+    return pd.Series(choose(shown != "", '<div class="ids">' + shown + "</div>", ""), dtype=object)
+
+
+def _advice(review: pd.DataFrame) -> tuple[pd.Series, list[tuple[str, str]]]:
+    """At most three short lines of considerations per case as `<li>`s, and the legend of
+    their full texts (each distinct set of considerations is shortened once)."""
+    full = _texts(review["considerations"])
+    legend: dict[str, str] = {}
+    markup: dict[str, str] = {}
+    for text in pd.unique(full):
+        lines, used = short_considerations([c for c in text.split(" | ") if c])
+        for short, whole in used:
+            legend.setdefault(short, whole)
+        markup[text] = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return full.map(markup).astype(object), sorted(legend.items())
+
+
+def page_cases(
+    review: pd.DataFrame, sodium_results: pd.DataFrame, evidence: pd.DataFrame, info: PageInfo
+) -> PageCases:
+    """The `<tr>` of every listed case, in the list's order."""
+    if review.empty:
+        return PageCases(counts=dict.fromkeys(TIER_NAMES.values(), 0))
+    review = review.reset_index(drop=True)
+    tier_numbers = review["tier"].astype("int64")
+    tier = _texts(tier_numbers)
+    rank = _texts(review["rank"].astype("int64"))
+    tier_name = tier_numbers.map(TIER_NAMES).astype(object)
+    patient = _texts(review["patient_id"])
+    factors = _joined_list(review["risk_factors"], " ")
+    index_sodium = one_decimal_text(review["index_sodium"]).astype(object)
+    corrected = one_decimal_text(review["corrected_sodium"]).astype(object)
+    delta = one_decimal_text(review["delta_48h"]).astype(object)
+    glucose = review["index_glucose"].astype("float64")
+    glucose_text = glucose.map(
+        {v: clinical_value("glucose", v) for v in glucose.dropna().unique()}
+    ).fillna("")
+    index_time = pd.to_datetime(review["index_time"])
+    sort_time = index_time.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if (index_time.dt.microsecond != 0).any() or index_time.isna().any():
+        sort_time = index_time.map(lambda t: pd.Timestamp(t).isoformat())
+    pair = _texts(review["overcorrection_pair"])
+    pair = pair.where(pair == "", pair.map(lambda t: clinical_times_in(t, info.timezone)))
+    missing = _joined_list(review["missing_workup"], ", ").str.replace("_", " ")
+    spurious = (
+        _texts(review["possibly_spurious"]) != ""
+        if "possibly_spurious" in review
+        else pd.Series(False, index=review.index)
+    )
+    evidence_of = patient.map(_evidence_items(evidence, info)).fillna("")
+    advice, legend = _advice(review)
+    sort_sodium = np.char.mod("%.3f", review["corrected_sodium"].astype("float64").to_numpy())
+    parts: Parts = [
+        '<tr class="case tier-', tier, '" data-rank="', rank, '" data-tier="', tier,
+        '" data-sodium="', sort_sodium, '" data-time="', _texts(sort_time),
+        '" data-factors=" ', escape_html(factors), ' ">\n<td class="rank">', rank,
+        '</td>\n<td><span class="badge" title="Tier ', tier, ": ", tier_name, '">',
+        tier_numbers.map(TIER_SYMBOLS).astype(object), " ", tier, " ", tier_name,
+        '</span></td>\n<td><span class="pid">', escape_html(patient), "</span>\n",
+        _identifiers(review), '<div class="small">index ',
+        escape_html(clinical_time_texts(index_time, info.timezone)),
+        '</div></td>\n<td><span class="na" data-col="corrected">', corrected, "</span>",
+        choose(index_sodium != corrected, ' <span class="small">corrected<br>measured '
+               + index_sodium + ", glucose " + escape_html(glucose_text) + " mg/dL</span>", ""),
+        '<div class="sev">', escape_html(review["severity"]), "</div>\n"
+        '<div class="small">latest ', one_decimal_text(review["latest_sodium"]),
+        choose(delta != "", " · Δ48h " + delta + " (" + escape_html(review["trend"]) + ")", ""),
+        " · ", _texts(review["n_low_results"].astype("int64")), " low result(s)</div>\n",
+        choose(review["correction_risk"], '<span class="flag" title="Lower correction limit '
+               'applies">correction risk</span>', ""),
+        choose(spurious, f'<span class="flag" title="{_SPURIOUS_TITLE}">possibly spurious'
+               "</span>", ""),
+        "</td>\n<td>", *trajectory_svgs(review, sodium_results, info), "</td>\n<td>",
+        choose(evidence_of != "", '<ul class="factors">' + evidence_of + "</ul>", ""),
+        choose(factors == "", '<div class="none">no risk factor: listed for severity or '
+               "over-rapid correction</div>", ""),
+        "</td>\n<td>",
+        choose(review["overcorrection"], '<span class="flag">over-rapid correction</span>'
+               '<div class="small">' + escape_html(pair) + "</div>",
+               '<div class="small">no over-rapid correction</div>'),
+        choose(missing != "", "<div><strong>Missing workup:</strong> " + escape_html(missing)
+               + "</div>", '<div class="small">workup complete</div>'),
+        '</td>\n<td><ul class="considerations">', advice, "</ul></td>\n</tr>\n",
+    ]  # fmt: skip
+    listed_factors = sorted({f for text in pd.unique(factors) for f in text.split(" ") if f})
+    return PageCases(
+        rows_html=join_parts(parts, len(review)),
+        listed=len(review),
+        counts={name: int((tier_numbers == t).sum()) for t, name in TIER_NAMES.items()},
+        factors=listed_factors,
+        legend=legend,
+    )

@@ -1,0 +1,204 @@
+"""The page's sodium trajectories: one small inline SVG per listed case, all cases at once.
+
+Each plot shows a case's corrected sodium over the days read for the run (at most seven) up
+to the window end, the hyponatremia threshold, and the index result as an open red circle.
+The geometry is computed for every point of every case in a few column operations and the
+markup joined per case; nothing depends on the wall clock, so the same run gives the same
+bytes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen.report.display import clinical_time_texts
+from hyposcreen.report.html_text import (
+    choose,
+    escape_html,
+    join_runs,
+    number_texts,
+    one_place,
+    run_starts,
+)
+from hyposcreen.report.numbers import one_decimal_text
+
+if TYPE_CHECKING:
+    from hyposcreen.report.review_page import PageInfo
+
+TRAJECTORY_DAYS = 7
+PLOT = {"width": 250, "height": 62, "left": 26, "right": 4, "top": 4, "bottom": 12}
+_WIDTH = PLOT["width"] - PLOT["left"] - PLOT["right"]
+_HEIGHT = PLOT["height"] - PLOT["top"] - PLOT["bottom"]
+_BOTTOM = PLOT["height"] - PLOT["bottom"]
+
+
+def plot_start(info: PageInfo) -> pd.Timestamp:
+    """The trajectory spans the days that were read: from the start of the results read for
+    the run (window start minus the context) or 7 days, whichever is shorter, to the end."""
+    return max(info.context_start, info.window_end - pd.Timedelta(days=TRAJECTORY_DAYS))
+
+
+def plot_days(info: PageInfo) -> int:
+    return round((info.window_end - plot_start(info)).total_seconds() / 86400)
+
+
+def _x_of(seconds: np.ndarray | float, span: float) -> np.ndarray:
+    """Horizontal position of times `seconds` after the plot's start, to 0.1."""
+    return one_place(PLOT["left"] + _WIDTH * np.asarray(seconds, dtype="float64") / span)
+
+
+def _axis(info: PageInfo) -> str:
+    """The markup every plot shares: the unread days' shading and the day ticks."""
+    start, end = plot_start(info), info.window_end
+    span = (end - start).total_seconds()
+    read_from = (max(info.context_start, start) - start).total_seconds()
+    read_from_x = float(_x_of(read_from, span))
+    left, top = PLOT["left"], PLOT["top"]
+    unread = (
+        f'<rect class="unread" x="{left}" y="{top}" width="{round(read_from_x - left, 1)}" '
+        f'height="{_BOTTOM - top}"/>'
+        if read_from_x > left
+        else ""
+    )
+    n_days = round(span / 86400)
+    ticks = []
+    for day in range(0, n_days + 1):
+        seconds = (end - pd.Timedelta(days=n_days - day) - start).total_seconds()
+        x = float(_x_of(seconds, span))
+        ticks.append(f'<line class="tick" x1="{x}" x2="{x}" y1="{_BOTTOM}" y2="{_BOTTOM + 3}"/>')
+        if day in (0, n_days) or day % 2 == 0:
+            label = "end" if day == n_days else f"-{n_days - day}d"
+            ticks.append(
+                f'<text x="{x}" y="{PLOT["height"] - 2}" text-anchor="middle">{label}</text>'
+            )
+    return unread + "".join(ticks)
+
+
+def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: PageInfo) -> pd.Series:
+    """The `<svg>` of each case (`cases`: patient_id and index_time, in the list's order),
+    indexed by the case's position. Points come in time order, then by value."""
+    start, end = plot_start(info), info.window_end
+    span = (end - start).total_seconds()
+    n_days = round(span / 86400)
+    threshold = float(info.hyponatremia_threshold)
+    count = len(cases)
+    keys = pd.DataFrame(
+        {
+            "case": np.arange(count),
+            "patient_id": cases["patient_id"].astype("str").to_numpy(),
+            "index_time": pd.to_datetime(cases["index_time"]).to_numpy(),
+        }
+    )
+    times = sodium_results["specimen_time"]
+    shown = sodium_results.loc[
+        (times >= start) & (times < end), ["patient_id", "specimen_time", "corrected_sodium"]
+    ]
+    shown = shown.assign(patient_id=shown["patient_id"].astype("str"))
+    shown = shown.loc[shown["patient_id"].isin(keys["patient_id"])].sort_values(
+        ["patient_id", "specimen_time", "corrected_sodium"], kind="stable"
+    )
+    shown = shown.assign(_order=np.arange(len(shown)))
+    points = keys.merge(shown, on="patient_id", how="inner").sort_values(
+        ["case", "_order"], kind="stable"
+    )
+    values = points["corrected_sodium"].astype("float64")
+    per_case = values.groupby(points["case"].to_numpy())
+    n = per_case.size().reindex(range(count), fill_value=0).to_numpy()
+    lowest = per_case.min().reindex(range(count)).to_numpy()
+    highest = per_case.max().reindex(range(count)).to_numpy()
+    low = np.minimum(np.where(n > 0, lowest, threshold), threshold - 10.0) - 2.0
+    high = np.maximum(np.where(n > 0, highest, threshold), threshold + 4.0) + 2.0
+
+    # every point: position, dot and its hover title
+    case_of = points["case"].to_numpy()
+    seconds = (points["specimen_time"] - start).dt.total_seconds().to_numpy()
+    x = _x_of(seconds, span)
+    y = one_place(
+        PLOT["top"] + _HEIGHT * (high[case_of] - values.to_numpy()) / (high - low)[case_of]
+    )
+    index_time = points["index_time"]
+    is_index = (index_time.notna() & (points["specimen_time"] == index_time)).to_numpy()
+    x_text, y_text = number_texts(x), number_texts(y)
+    title = escape_html(
+        clinical_time_texts(points["specimen_time"], info.timezone)
+        + ": "
+        + one_decimal_text(values).to_numpy()
+        + " mmol/L"
+    ).to_numpy()
+    dots = pd.Series(
+        '<circle cx="' + x_text + '" cy="' + y_text + '" r="'
+        + choose(is_index, '3.5" class="index"', '2.2"') + "><title>" + title
+        + choose(is_index, " (index)", "") + "</title></circle>\n",
+        dtype=object,
+    )  # fmt: skip
+    line = pd.Series(x_text + "," + y_text, dtype=object)
+    starts = run_starts(case_of)
+    cases_with_points = case_of[starts]
+    dots_of = np.full(count, "", dtype=object)
+    dots_of[cases_with_points] = join_runs(dots.to_numpy(), starts)
+    line_of = np.full(count, "", dtype=object)
+    line_of[cases_with_points] = join_runs(choose(starts, "", " ") + line.to_numpy(), starts)
+    first = per_case.first().reindex(range(count))
+    last = per_case.last().reindex(range(count))
+
+    summary = pd.Series(
+        choose(
+            n > 0,
+            pd.Series(n.astype("str"), dtype=object)
+            + f" sodium result(s) in the {n_days} days to the window end, from "
+            + one_decimal_text(first).to_numpy()
+            + " to "
+            + one_decimal_text(last).to_numpy()
+            + f" mmol/L; hyponatremia threshold {threshold:g}",
+            f"no sodium results in the {n_days} days to the window end",
+        ),
+        dtype=object,
+    )
+    summary = escape_html(summary)
+    threshold_y = one_place(PLOT["top"] + _HEIGHT * (high - threshold) / (high - low))
+    threshold_text = number_texts(threshold_y)
+    left, top = PLOT["left"], PLOT["top"]
+    top_label = choose(
+        threshold_y - top > 9,
+        f'<text x="{left - 3}" y="{top + 6}" text-anchor="end">'
+        + pd.Series(np.char.mod("%.0f", high), dtype=object)
+        + "</text>",
+        "",
+    )
+    bottom_label = choose(
+        _BOTTOM - threshold_y > 9,
+        f'<text x="{left - 3}" y="{_BOTTOM}" text-anchor="end">'
+        + pd.Series(np.char.mod("%.0f", low), dtype=object)
+        + "</text>",
+        "",
+    )
+    polyline = choose(n > 1, '<polyline points="' + line_of + '"/>', "")
+    return [
+        f'<svg class="spark" viewBox="0 0 {PLOT["width"]} {PLOT["height"]}" '
+        f'width="{PLOT["width"]}" height="{PLOT["height"]}" role="img" aria-label="',
+        summary,
+        '">\n<title>',
+        summary,
+        f'</title>\n<rect class="plot-bg" x="{left}" y="{top}" width="{_WIDTH}" '
+        f'height="{_BOTTOM - top}"/>\n<rect class="low-zone" x="{left}" y="',
+        threshold_text,
+        f'" width="{_WIDTH}" height="',
+        number_texts(one_place(_BOTTOM - threshold_y)),
+        '"/>\n'
+        + _axis(info)
+        + f'<line class="threshold" x1="{left}" x2="{PLOT["width"] - PLOT["right"]}" y1="',
+        threshold_text,
+        '" y2="',
+        threshold_text,
+        f'"/>\n<text x="{left - 3}" y="',
+        number_texts(threshold_y + 3),
+        f'" text-anchor="end">{threshold:g}</text>\n',
+        top_label,
+        bottom_label,
+        polyline,
+        dots_of,
+        "</svg>",
+    ]

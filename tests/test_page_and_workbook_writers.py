@@ -1,0 +1,144 @@
+"""The column-at-a-time writers of the review page and workbook: the page of the sample is
+pinned byte for byte, and the pieces they are built from behave as the template, markupsafe,
+Python and openpyxl did."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from markupsafe import escape
+
+from hyposcreen.report.html_text import escape_html, join_runs, number_texts, one_place, run_starts
+from hyposcreen.report.xlsx_package import column_cells, column_letter, excel_serials
+from test_golden_sample import GOLDEN, REGENERATE, screen_sample_once
+
+GOLDEN_PAGE = GOLDEN / "review_list.html"
+
+
+def test_the_sample_page_is_byte_identical_to_its_golden(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """review_list.html of the sample equals tests/data/golden/sample/review_list.html
+    (regenerate with HYPOSCREEN_REGENERATE_GOLDEN=1, as the CSV goldens)."""
+    page = (screen_sample_once(tmp_path_factory.getbasetemp()) / "review_list.html").read_bytes()
+    if REGENERATE:
+        GOLDEN_PAGE.write_bytes(page)
+    want = GOLDEN_PAGE.read_text(encoding="utf-8").splitlines()
+    got = page.decode("utf-8").splitlines()
+    diff = list(difflib.unified_diff(want, got, "golden", "run", lineterm="", n=1))
+    assert not diff, "\n".join(diff[:40])
+
+
+def test_html_text_escapes_as_the_template_and_prints_numbers_as_python() -> None:
+    texts = ["a & b", "<script>", 'say "hi"', "it's", "plain", "Δ48h ≤ 5"]
+    assert list(escape_html(pd.Series(texts))) == [str(escape(t)) for t in texts]
+    values = np.array([2.675, 0.05, -0.04, 26.0, 41.400000000000006, 131.25, 1e-5])
+    assert list(one_place(values)) == [round(float(v), 1) for v in values]
+    assert list(number_texts(values)) == [str(float(v)) for v in values]
+
+
+def test_runs_of_grouped_rows_are_joined_in_order() -> None:
+    keys = np.array(["P1", "P1", "P2", "P3", "P3", "P3"])
+    texts = np.array(["a", "b", "c", "d", "e", "f"], dtype=object)
+    starts = run_starts(keys)
+    assert list(starts) == [True, False, True, True, False, False]
+    assert list(join_runs(texts, starts)) == ["ab", "c", "def"]
+    assert list(run_starts(np.array([1, 1, 1]), np.array(["x", "y", "y"]))) == [True, True, False]
+
+
+def test_excel_serials_are_days_since_1899_12_30() -> None:
+    times = pd.Series(pd.to_datetime(["2026-11-20 05:00", "2026-11-21 00:00", None]))
+    serials = excel_serials(times)
+    # 2026-11-20 is day 46346 after 1899-12-30; 05:00 is 5/24 of a day
+    assert serials[0] == 46346 + 5 / 24 and serials[1] == 46347.0
+    assert math.isnan(serials[2])
+
+
+def test_cells_keep_text_numbers_times_and_blanks_apart() -> None:
+    heads = np.array(['<c r="A2" s="3"', '<c r="A3" s="3"', '<c r="A4" s="3"'], dtype=object)
+    text = column_cells(heads, pd.Series(["a < b & c", " padded", None], dtype=object))
+    assert list(text) == [
+        '<c r="A2" s="3" t="inlineStr"><is><t>a &lt; b &amp; c</t></is></c>',
+        '<c r="A3" s="3" t="inlineStr"><is><t xml:space="preserve"> padded</t></is></c>',
+        '<c r="A4" s="3" t="n" />',
+    ]
+    odd = column_cells(heads[:2], pd.Series(["", "bell\x07 and\r"], dtype=object))
+    assert list(odd) == [
+        '<c r="A2" s="3" t="inlineStr" />',
+        '<c r="A3" s="3" t="inlineStr"><is><t xml:space="preserve">bell\ufffd and&#13;</t>'
+        "</is></c>",
+    ]
+    numbers = column_cells(heads, pd.Series([131.5, 130.0, np.nan]))
+    assert list(numbers) == [
+        '<c r="A2" s="3" t="n"><v>131.5</v></c>',
+        '<c r="A3" s="3" t="n"><v>130</v></c>',
+        '<c r="A4" s="3" t="n" />',
+    ]
+    flags = column_cells(heads[:2], pd.Series([True, False]))
+    assert list(flags) == [
+        '<c r="A2" s="3" t="b"><v>1</v></c>',
+        '<c r="A3" s="3" t="b"><v>0</v></c>',
+    ]
+    assert [column_letter(n) for n in (1, 26, 27, 31, 703)] == ["A", "Z", "AA", "AE", "AAA"]
+
+
+def test_the_workbook_reads_back_with_openpyxl(tmp_path: Path) -> None:
+    """Text stays text (a payload neutralised), numbers numbers, times times; the package
+    holds no wall-clock time."""
+    from openpyxl import load_workbook
+
+    from hyposcreen.report.spreadsheet import write_review_workbook
+
+    review = pd.DataFrame(
+        {
+            "rank": [1, 2],
+            "tier": [1, 3],
+            "patient_id": ["=1+1", "P2"],
+            "index_time": pd.to_datetime(["2026-11-20 05:00:07", "2026-11-20 23:59:59"]),
+            "delta_48h": [-5.0, np.nan],
+            "overcorrection": [True, False],
+        }
+    )
+    path = write_review_workbook(
+        tmp_path / "list.xlsx", review, {"run_id": "abc"}, pd.Timestamp("2026-11-21")
+    )
+    sheet = load_workbook(path)["Review list"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert rows == [
+        (1, 1, "'=1+1", pd.Timestamp("2026-11-20 05:00:07").to_pydatetime(), -5, True),
+        (2, 3, "P2", pd.Timestamp("2026-11-20 23:59:59").to_pydatetime(), None, False),
+    ]
+    assert sheet["D2"].number_format == "dd mmm yyyy hh:mm"
+    assert sheet["A2"].font.b and sheet["A3"].fill.fgColor.rgb == "00E3EEFA"
+    assert {i.date_time for i in zipfile.ZipFile(path).infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+@pytest.mark.parametrize(
+    ("zone", "local", "shown"),
+    [
+        # clocks forward 02:00 -> 03:00: a skipped time is shifted past the gap (summer time)
+        ("Europe/Berlin", "2026-03-29 01:59", "29 Mar 2026 01:59 CET"),
+        ("Europe/Berlin", "2026-03-29 02:30", "29 Mar 2026 02:30 CEST"),
+        # clocks back 03:00 -> 02:00: an ambiguous time counts as summer time
+        ("Europe/Berlin", "2026-10-25 02:30", "25 Oct 2026 02:30 CEST"),
+        ("Europe/Berlin", "2026-10-25 03:00", "25 Oct 2026 03:00 CET"),
+        ("America/New_York", "2026-03-08 02:30", "08 Mar 2026 02:30 EDT"),
+        ("America/New_York", "2026-11-01 01:30", "01 Nov 2026 01:30 EDT"),
+        ("America/New_York", "2026-11-01 02:00", "01 Nov 2026 02:00 EST"),
+    ],
+)
+def test_times_in_a_column_name_the_zone_as_one_time_does(
+    zone: str, local: str, shown: str
+) -> None:
+    from hyposcreen.report.display import clinical_time, clinical_time_texts
+
+    times = pd.Series(pd.to_datetime([local, "2026-07-01 12:00", None]))
+    column = list(clinical_time_texts(times, zone))
+    assert column[0] == shown == clinical_time(pd.Timestamp(local), zone)
+    assert column[1] == clinical_time(pd.Timestamp("2026-07-01 12:00"), zone) and column[2] == ""
