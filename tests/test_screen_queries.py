@@ -7,10 +7,11 @@ import pandas as pd
 
 from helpers import RULES
 from hyposcreen.config import Window
-from hyposcreen.screen.cofactors import near_index, nearest_albumin
+from hyposcreen.screen.cofactors import lab_table, near_index, nearest_albumin
 from hyposcreen.screen.conditions import counted_diagnoses
 from hyposcreen.screen.exposure import active_records
 from hyposcreen.screen.serial import overcorrection_pairs, previous_result
+from hyposcreen.screen.engine import Tables
 from hyposcreen.screen.sodium import pair_glucose
 
 
@@ -118,8 +119,9 @@ def test_previous_result_hand_computed() -> None:
             "previous_sodium": [128.0, 133.0],
         }
     )
-    pd.testing.assert_frame_equal(previous_result(cases, results, 48), expected)
-    pd.testing.assert_frame_equal(previous_result(cases, shuffled(results), 48), expected)
+    for frame in (results, shuffled(results)):
+        with Tables({"results": frame}) as db:
+            pd.testing.assert_frame_equal(previous_result(db, cases, 48), expected)
 
 
 # ------------------------------------------------------------------ §8 over-correction pairs
@@ -173,19 +175,22 @@ OC_EXPECTED = pd.DataFrame(
 )
 
 
+def oc_pairs(cases: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    with Tables({"results": results}) as db:
+        return overcorrection_pairs(db, cases, OC_WINDOW, RULES)
+
+
 def test_overcorrection_pairs_hand_computed() -> None:
-    got = overcorrection_pairs(OC_CASES, OC_RESULTS, OC_WINDOW, RULES)
-    pd.testing.assert_frame_equal(got, OC_EXPECTED)
+    pd.testing.assert_frame_equal(oc_pairs(OC_CASES, OC_RESULTS), OC_EXPECTED)
 
 
 def test_overcorrection_pairs_ignore_input_order() -> None:
-    got = overcorrection_pairs(shuffled(OC_CASES), shuffled(OC_RESULTS), OC_WINDOW, RULES)
-    pd.testing.assert_frame_equal(got, OC_EXPECTED)
+    pd.testing.assert_frame_equal(oc_pairs(shuffled(OC_CASES), shuffled(OC_RESULTS)), OC_EXPECTED)
 
 
 def test_overcorrection_limit_is_per_case() -> None:
     cases = OC_CASES.assign(limit=[8.0, 7.9, 8.0, 9.0])  # P2's rise of 8 counts; P5's 9 not
-    got = overcorrection_pairs(cases, OC_RESULTS, OC_WINDOW, RULES)
+    got = oc_pairs(cases, OC_RESULTS)
     assert got["patient_id"].tolist() == ["P1", "P2", "P4"]
     assert got["oc_rise"].tolist() == [9.0, 8.0, 10.0]
 
@@ -197,8 +202,8 @@ def test_near_index_hand_computed() -> None:
     cases = pd.DataFrame({"patient_id": ["P1", "P2"], "index_time": times(["12:00", "12:00"])})
     rows = pd.DataFrame(
         {
-            "patient_id": ["P1", "P1", "P1", "P2", "P3", "P1", "P1"],
-            "analyte": ["potassium"] * 6 + ["magnesium"],
+            "patient_id": ["P1", "P1", "P1", "P2", "P3", "P1", "P1", "P1"],
+            "analyte": ["potassium"] * 6 + ["magnesium", "albumin"],
             "specimen_time": moments(
                 [
                     "2026-11-21 12:00",  # exactly 24 h after: counts
@@ -208,9 +213,10 @@ def test_near_index_hand_computed() -> None:
                     "2026-11-20 12:00",  # P3 is not a case
                     "2026-11-19 12:00",  # same time as the second, lower value
                     "2026-11-20 12:00",  # another analyte: ordered by analyte first
+                    "2026-11-20 12:00",  # not a co-factor
                 ]
             ),
-            "value_num": [3.1, 3.4, 2.0, 1.5, 1.0, 3.3, 1.2],
+            "value_num": [3.1, 3.4, 2.0, 1.5, 1.0, 3.3, 1.2, 3.0],
         }
     )
     expected = pd.DataFrame(
@@ -231,8 +237,9 @@ def test_near_index_hand_computed() -> None:
             "censored": [""] * 5,  # exact values (no censoring operator given)
         }
     ).astype({"censored": "str"})
-    pd.testing.assert_frame_equal(near_index(cases, rows, 24), expected)
-    pd.testing.assert_frame_equal(near_index(cases, shuffled(rows), 24), expected)
+    for frame in (rows, shuffled(rows)):
+        with Tables({"labs": lab_table(frame)}) as db:
+            pd.testing.assert_frame_equal(near_index(db, cases, 24), expected)
 
 
 def test_nearest_albumin_hand_computed() -> None:
@@ -245,7 +252,8 @@ def test_nearest_albumin_hand_computed() -> None:
     )
     albumin = pd.DataFrame(
         {
-            "patient_id": ["P1", "P1", "P1", "P1", "P2", "P2", "P3"],
+            "patient_id": ["P1", "P1", "P1", "P1", "P2", "P2", "P3", "P1"],
+            "analyte": ["albumin"] * 7 + ["potassium"],
             "specimen_time": moments(
                 [
                     "2026-11-20 11:00",  # row 0: 1 h before and
@@ -255,9 +263,10 @@ def test_nearest_albumin_hand_computed() -> None:
                     "2026-11-21 12:00",  # row 2: exactly 24 h after counts
                     "2026-11-19 11:59:59.999999",  # 1 µs beyond 24 h
                     "2026-11-19 11:59:59.999999",  # row 3: none within 24 h
+                    "2026-11-20 12:00",  # row 0: nearest of all, but no albumin
                 ]
             ),
-            "value_num": [3.0, 2.5, 2.8, 3.2, 3.5, 4.0, 2.0],
+            "value_num": [3.0, 2.5, 2.8, 3.2, 3.5, 4.0, 2.0, 1.0],
         }
     )
     expected = pd.DataFrame(
@@ -267,10 +276,9 @@ def test_nearest_albumin_hand_computed() -> None:
             "albumin_time": moments(["2026-11-20 11:00", "2026-11-20 19:00", "2026-11-21 12:00"]),
         }
     )
-    pd.testing.assert_frame_equal(nearest_albumin(calcium, albumin, 24), expected)
-    pd.testing.assert_frame_equal(
-        nearest_albumin(shuffled(calcium), shuffled(albumin), 24), expected
-    )
+    for calcium_rows, lab_rows in ((calcium, albumin), (shuffled(calcium), shuffled(albumin))):
+        with Tables({"labs": lab_table(lab_rows)}) as db:
+            pd.testing.assert_frame_equal(nearest_albumin(db, calcium_rows, 24), expected)
 
 
 # ------------------------------------------------------------------ §6 medications, conditions

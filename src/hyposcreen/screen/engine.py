@@ -20,6 +20,7 @@ import threading
 from collections.abc import Mapping
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -65,27 +66,74 @@ def _close_shared() -> None:
         connection.close()
 
 
+class Tables:
+    """Frames registered once, under table names, on one cursor of the shared database, then
+    queried many times: a screen registers its big inputs (usable labs, sodium results,
+    medications, diagnoses) once and each step's query adds only its small frames (the cases).
+    A cursor is a connection of its own to the shared database, so names never meet those of
+    another `Tables`, also from another thread. Use as a context manager (closes the cursor)."""
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame] | None = None) -> None:
+        self._cursor = shared_connection().cursor()
+        self._dtypes: dict[str, pd.Series] = {}
+        for name, frame in (frames or {}).items():
+            self.register(name, frame)
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        """Register `frame` as table `name` (over Arrow: any memory layout, NaN read as NULL,
+        times keep their unit; pyarrow-backed text columns are not copied)."""
+        self._cursor.register(name, pa.Table.from_pandas(frame, preserve_index=False))
+        self._dtypes[name] = frame.dtypes
+
+    def dtype(self, table: str, column: str) -> object:
+        """The pandas dtype column `column` of registered table `table` had."""
+        return self._dtypes[table][column]
+
+    def query(
+        self,
+        sql: str,
+        parameters: Mapping[str, object] | None = None,
+        dtypes: Mapping[str, object] | None = None,
+        frames: Mapping[str, pd.DataFrame] | None = None,
+    ) -> pd.DataFrame:
+        """Run `sql` with named `parameters` ($name) after registering the small `frames`;
+        the result as a pandas frame (text as pandas' `str`), columns cast to `dtypes`."""
+        for name, frame in (frames or {}).items():
+            self.register(name, frame)
+        table = self._cursor.sql(sql, params=dict(parameters or {})).to_arrow_table()
+        result = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+        if dtypes:
+            result = result.astype({c: t for c, t in dtypes.items() if c in result.columns})
+        return result
+
+    def close(self) -> None:
+        self._cursor.close()
+
+    def __enter__(self) -> Tables:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+# Arrow text comes back as pandas' default `str` (pyarrow-backed, NaN for missing): no
+# Python objects per row, unlike DuckDB's own `.df()`
+_PANDAS_TYPES = {
+    pa.string(): pd.StringDtype(na_value=np.nan),
+    pa.large_string(): pd.StringDtype(na_value=np.nan),
+}
+
+
 def run_query(
     sql: str,
     tables: Mapping[str, pd.DataFrame],
     parameters: Mapping[str, object] | None = None,
     dtypes: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
-    """Run one query over `tables` (registered by name) with named `parameters` ($name);
-    the result as a pandas frame, its columns cast to `dtypes` where given. Each call has its
-    own cursor (a connection of its own to the shared database), so registered names never
-    meet those of another call, also from another thread."""
-    connection = shared_connection().cursor()
-    try:
-        for name, frame in tables.items():
-            # over Arrow: any memory layout, NaN read as NULL, times keep their unit
-            connection.register(name, pa.Table.from_pandas(frame, preserve_index=False))
-        result = connection.execute(sql, dict(parameters or {})).df()
-    finally:
-        connection.close()
-    if dtypes:
-        result = result.astype({c: t for c, t in dtypes.items() if c in result.columns})
-    return result
+    """One query over `tables` (registered by name, then dropped) with named `parameters`;
+    the result as a pandas frame, its columns cast to `dtypes` where given."""
+    with Tables(tables) as registered:
+        return registered.query(sql, parameters, dtypes)
 
 
 def nanoseconds(moment: pd.Timestamp | pd.Timedelta) -> int:
