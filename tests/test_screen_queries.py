@@ -9,9 +9,9 @@ from helpers import RULES
 from hyposcreen.config import Window
 from hyposcreen.screen.cofactors import lab_table, near_index, nearest_albumin
 from hyposcreen.screen.conditions import counted_diagnoses
+from hyposcreen.screen.engine import Tables
 from hyposcreen.screen.exposure import active_records
 from hyposcreen.screen.serial import overcorrection_pairs, previous_result
-from hyposcreen.screen.engine import Tables
 from hyposcreen.screen.sodium import pair_glucose
 
 

@@ -27,7 +27,12 @@ __all__ = [
     "DIAGNOSIS_COLUMNS",
     "LAB_COLUMNS",
     "MEDICATION_COLUMNS",
-    "ScreenResult", "assign_tiers", "find_cases", "order_cases", "screen"]
+    "ScreenResult",
+    "assign_tiers",
+    "find_cases",
+    "order_cases",
+    "screen",
+]
 
 
 @dataclass
