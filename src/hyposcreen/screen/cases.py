@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
@@ -140,10 +141,11 @@ def _screen_instants(
     if "reported_late" in results:  # nightly runs: late results are index candidates too
         in_window |= results["reported_late"].fillna(False).astype(bool)
     results["in_window"] = in_window
-    results["possibly_spurious"] = possibly_spurious(results, rules)
     results = results[[c for c in RESULT_COLUMNS if c in results.columns]]
 
-    with Tables({"labs": lab_table(labs), "results": results}) as db:
+    registered = results.assign(row=np.arange(len(results)))  # copy-on-write: no copy
+    with Tables({"labs": lab_table(labs), "results": registered}) as db:
+        results["possibly_spurious"] = possibly_spurious(results, rules, db)
         cases = find_cases(db=db)
         meds = active_drug_classes(cases, medications, drug_matches, rules)
         conditions = case_conditions(cases, diagnoses, rules)

@@ -1,11 +1,12 @@
 """The screen's relational engine: in-process DuckDB over registered frames, nothing else.
 
-Each relational step of the screen owns one short query and runs it with `run_query`: the
-frames it needs are registered under table names, rule values are bound as parameters, and
-the result comes back as a pandas frame with the dtypes the caller names. Each query runs on
-its own cursor of one in-memory database per process; the database loads no extension and
-may not touch files (`enable_external_access` off), so `screen/` stays pure: frames in,
-frames out.
+A screen registers its big tables once (`Tables`: the usable labs, the sodium results) on one
+cursor of a per-process in-memory database; each relational step owns one short query, adds its
+small frames (the cases), binds rule values as parameters and gets a pandas frame back with the
+dtypes it names (over Arrow: text comes back as pandas' `str`, no Python object per row).
+`run_query` does the same for a step whose tables are used by that one query alone. The
+database loads no extension and may not touch files (`enable_external_access` off), so
+`screen/` stays pure: frames in, frames out.
 
 Times are compared as integer nanoseconds since the epoch (`epoch_ns`), so bounds are exact
 whatever the unit of the frames; `round9(x)` rounds exactly as pandas' `Series.round(9)`

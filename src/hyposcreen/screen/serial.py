@@ -3,6 +3,7 @@ results (the serial queries read the `results` table registered once per screen)
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
@@ -113,30 +114,48 @@ def overcorrection_pairs(
     )
 
 
-def possibly_spurious(results: pd.DataFrame, rules: RuleSet) -> pd.Series:
+# Spec §8 delta check: each result with its neighbours in time order (results at the same
+# time in the order of `row`, the position in the extract's order, as the stable pandas sort
+# had it); a neighbour at the very same time is not a neighbour
+_SPURIOUS_SQL = """
+WITH ordered AS (
+    SELECT row, epoch_ns(specimen_time) AS at_ns, corrected_sodium AS value,
+           lag(epoch_ns(specimen_time)) OVER by_time AS before_ns,
+           lag(corrected_sodium) OVER by_time AS before_value,
+           lead(epoch_ns(specimen_time)) OVER by_time AS after_ns,
+           lead(corrected_sodium) OVER by_time AS after_value
+    FROM results
+    WINDOW by_time AS (PARTITION BY patient_id ORDER BY specimen_time, row)
+)
+SELECT row FROM ordered
+WHERE at_ns > before_ns AND at_ns - before_ns <= $window_ns
+  AND after_ns > at_ns AND after_ns - at_ns <= $window_ns
+  AND round9(before_value - value) >= $drop AND round9(after_value - value) >= $drop
+ORDER BY row
+"""
+
+
+def possibly_spurious(results: pd.DataFrame, rules: RuleSet, db: Tables | None = None) -> pd.Series:
     """Spec §8 delta check: a result at least `spurious_drop_mmol_l` (corrected) below both the
     patient's previous and next results, each within `spurious_neighbour_hours` of it. Results
-    at the same time as the one checked are not its neighbours. Aligned to `results`' index."""
-    drop = rules.limits.spurious_drop_mmol_l
-    hours = pd.Timedelta(hours=rules.windows.spurious_neighbour_hours)
-    ordered = results[["patient_id", "specimen_time", "corrected_sodium"]].sort_values(
-        ["patient_id", "specimen_time"], kind="stable"
+    at the same time as the one checked are not its neighbours. Aligned to `results`' index;
+    `db`, when given, holds `results` with `row` = the position in `results`."""
+    if db is None:
+        columns = results[["patient_id", "specimen_time", "corrected_sodium"]]
+        frame = columns.astype({"patient_id": "str"}).assign(row=np.arange(len(results)))
+        with Tables({"results": frame}) as own:
+            return possibly_spurious(results, rules, own)
+    flagged = db.query(
+        _SPURIOUS_SQL,
+        {
+            "window_ns": nanoseconds(pd.Timedelta(hours=rules.windows.spurious_neighbour_hours)),
+            "drop": float(rules.limits.spurious_drop_mmol_l),
+        },
+        {"row": "int64"},
     )
-    by_patient = ordered.groupby("patient_id", sort=False)
-    before_time = by_patient["specimen_time"].shift(1)
-    before_value = by_patient["corrected_sodium"].shift(1)
-    after_time = by_patient["specimen_time"].shift(-1)
-    after_value = by_patient["corrected_sodium"].shift(-1)
-    time, value = ordered["specimen_time"], ordered["corrected_sodium"]
-    before = (time > before_time) & (time - before_time <= hours)
-    after = (after_time > time) & (after_time - time <= hours)
-    flagged = (
-        before
-        & after
-        & ((before_value - value).round(9) >= drop)
-        & ((after_value - value).round(9) >= drop)
-    )
-    return flagged.reindex(results.index).fillna(False).astype(bool)
+    hit = np.zeros(len(results), dtype=bool)
+    hit[flagged["row"].to_numpy()] = True
+    return pd.Series(hit, index=results.index, dtype=bool)
 
 
 def spurious_basis(cases: pd.DataFrame, results: pd.DataFrame) -> pd.Series:
