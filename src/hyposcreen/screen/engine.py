@@ -83,7 +83,8 @@ class Tables:
     def register(self, name: str, frame: pd.DataFrame) -> None:
         """Register `frame` as table `name` (over Arrow: any memory layout, NaN read as NULL,
         times keep their unit; pyarrow-backed text columns are not copied)."""
-        self._cursor.register(name, pa.Table.from_pandas(frame, preserve_index=False))
+        table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)  # no pool per call
+        self._cursor.register(name, table)
         self._dtypes[name] = frame.dtypes
 
     def dtype(self, table: str, column: str) -> object:
