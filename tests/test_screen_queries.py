@@ -12,7 +12,7 @@ from hyposcreen.screen.conditions import counted_diagnoses
 from hyposcreen.screen.engine import Tables
 from hyposcreen.screen.exposure import active_records
 from hyposcreen.screen.serial import overcorrection_pairs, previous_result
-from hyposcreen.screen.sodium import pair_glucose
+from hyposcreen.screen.sodium import pair_glucose, pair_registered_glucose
 
 
 def at(text: str) -> pd.Timestamp:
@@ -79,6 +79,29 @@ def test_pair_glucose_ignores_input_order() -> None:
 def test_pair_glucose_window_is_a_parameter() -> None:
     got = pair_glucose(SODIUM, GLUCOSE, 10.0)  # only same-specimen pairs are left
     pd.testing.assert_frame_equal(got, PAIRED.iloc[[0, 3]].reset_index(drop=True))
+
+
+def registered_labs(order: list[int]) -> pd.DataFrame:
+    """SODIUM and GLUCOSE as one table of usable labs, rows interleaved and then taken in
+    `order` (positions in the interleaved table)."""
+    sodium = SODIUM.drop(columns="row").assign(analyte="sodium", value_num=130.0)
+    glucose = GLUCOSE.rename(
+        columns={"glucose_time": "specimen_time", "glucose_mg_dl": "value_num"}
+    ).assign(analyte="glucose")
+    both = pd.concat([glucose, sodium], ignore_index=True)
+    interleaved = both.iloc[[0, 9, 1, 10, 2, 11, 3, 12, 4, 13, 5, 6, 7, 8]]
+    return interleaved.iloc[order].reset_index(drop=True)
+
+
+def test_pair_registered_glucose_numbers_rows_among_the_sodium_results() -> None:
+    # the sodium rows keep their order among the labs: rows 0-4 as in SODIUM
+    with Tables({"labs": lab_table(registered_labs(list(range(14))))}) as db:
+        pd.testing.assert_frame_equal(pair_registered_glucose(db, 60.0), PAIRED)
+    # reversed, sodium row i of SODIUM is the (4 - i)-th sodium result
+    with Tables({"labs": lab_table(registered_labs(list(range(13, -1, -1))))}) as db:
+        got = pair_registered_glucose(db, 60.0)
+    expected = PAIRED.assign(row=4 - PAIRED["row"]).sort_values("row").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected)
 
 
 def test_pair_glucose_of_empty_tables() -> None:

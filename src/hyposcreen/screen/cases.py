@@ -134,17 +134,17 @@ def _screen_instants(
     """spec §4-9 on UTC instants; the usable labs and the sodium results are registered with
     the engine once and every step's query reads them there."""
     labs = labs[[c for c in LAB_COLUMNS if c in labs.columns]]  # no copy of the rows
-    sodium = labs.loc[labs["analyte"] == "sodium"]
-    glucose = labs.loc[labs["analyte"] == "glucose"]
-    results = classify(correct_for_glucose(sodium, glucose, rules, glucose_factor), profile)
-    in_window = (results["specimen_time"] >= window.start) & (results["specimen_time"] < window.end)
-    if "reported_late" in results:  # nightly runs: late results are index candidates too
-        in_window |= results["reported_late"].fillna(False).astype(bool)
-    results["in_window"] = in_window
-    results = results[[c for c in RESULT_COLUMNS if c in results.columns]]
-
-    registered = results.assign(row=np.arange(len(results)))  # copy-on-write: no copy
-    with Tables({"labs": lab_table(labs), "results": registered}) as db:
+    with Tables({"labs": lab_table(labs)}) as db:
+        sodium = labs.loc[labs["analyte"] == "sodium"]  # in order: as the registered labs'
+        corrected = correct_for_glucose(sodium, None, rules, glucose_factor, db)
+        results = classify(corrected, profile)
+        time = results["specimen_time"]
+        in_window = (time >= window.start) & (time < window.end)
+        if "reported_late" in results:  # nightly runs: late results are index candidates too
+            in_window |= results["reported_late"].fillna(False).astype(bool)
+        results["in_window"] = in_window
+        results = results[[c for c in RESULT_COLUMNS if c in results.columns]]
+        db.register("results", results.assign(row=np.arange(len(results))))  # no row copied
         results["possibly_spurious"] = possibly_spurious(results, rules, db)
         cases = find_cases(db=db)
         meds = active_drug_classes(cases, medications, drug_matches, rules)

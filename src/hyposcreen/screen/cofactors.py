@@ -48,16 +48,19 @@ def near_index(db: Tables, cases: pd.DataFrame, hours: float) -> pd.DataFrame:
     )
 
 
-LAB_TABLE_COLUMNS = ["patient_id", "analyte", "specimen_time", "value_num", "censored"]
+LAB_TABLE_COLUMNS = [
+    "patient_id", "specimen_id", "analyte", "specimen_time", "value_num", "censored",
+]  # fmt: skip
 
 
 def lab_table(labs: pd.DataFrame) -> pd.DataFrame:
-    """The usable results as the co-factor and work-up queries read them (`labs`)."""
-    if "censored" not in labs:
-        labs = labs.assign(censored="")
-    return labs[LAB_TABLE_COLUMNS].astype(
-        {"patient_id": "str", "analyte": "str", "censored": "str"}
+    """The usable results as the screen's queries read them (`labs`), `row` = the position."""
+    absent = {c: ("" if c == "censored" else None) for c in LAB_TABLE_COLUMNS if c not in labs}
+    labs = labs.assign(**absent) if absent else labs
+    table = labs[LAB_TABLE_COLUMNS].astype(
+        {"patient_id": "str", "specimen_id": "str", "analyte": "str", "censored": "str"}
     )
+    return table.assign(row=np.arange(len(table)))
 
 
 def _of_analyte(near: pd.DataFrame, analyte: str) -> pd.DataFrame:

@@ -87,6 +87,12 @@ class Tables:
         self._cursor.register(name, table)
         self._dtypes[name] = frame.dtypes
 
+    def view(self, name: str, sql: str, dtypes: Mapping[str, object]) -> None:
+        """A view `name` over the registered tables (this cursor's own), its columns' pandas
+        dtypes `dtypes` (the rows stay where they are)."""
+        self._cursor.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        self._dtypes[name] = pd.Series(dict(dtypes), dtype=object)
+
     def dtype(self, table: str, column: str) -> object:
         """The pandas dtype column `column` of registered table `table` had."""
         return self._dtypes[table][column]
