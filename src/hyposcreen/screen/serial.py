@@ -114,31 +114,39 @@ def overcorrection_pairs(
     )
 
 
-# Spec §8 delta check: each result with its neighbours in time order (results at the same
-# time in the order of `row`, the position in the extract's order, as the stable pandas sort
-# had it); a neighbour at the very same time is not a neighbour
+# Spec §8 delta check: each result against the patient's nearest earlier and nearest later
+# time with a result (a result at the very same time is no neighbour); when several results
+# share a neighbouring time, the lowest of them counts, so the flag never rests on the order
+# of rows in a file and a drop must be that far below every result at that time
 _SPURIOUS_SQL = """
-WITH ordered AS (
-    SELECT row, epoch_ns(specimen_time) AS at_ns, corrected_sodium AS value,
-           lag(epoch_ns(specimen_time)) OVER by_time AS before_ns,
-           lag(corrected_sodium) OVER by_time AS before_value,
-           lead(epoch_ns(specimen_time)) OVER by_time AS after_ns,
-           lead(corrected_sodium) OVER by_time AS after_value
+WITH moments AS (
+    SELECT patient_id, epoch_ns(specimen_time) AS at_ns, min(corrected_sodium) AS lowest
     FROM results
-    WINDOW by_time AS (PARTITION BY patient_id ORDER BY specimen_time, row)
+    GROUP BY patient_id, epoch_ns(specimen_time)
+),
+neighbours AS (
+    SELECT patient_id, at_ns,
+           lag(at_ns) OVER by_time AS before_ns, lag(lowest) OVER by_time AS before_value,
+           lead(at_ns) OVER by_time AS after_ns, lead(lowest) OVER by_time AS after_value
+    FROM moments
+    WINDOW by_time AS (PARTITION BY patient_id ORDER BY at_ns)
 )
-SELECT row FROM ordered
-WHERE at_ns > before_ns AND at_ns - before_ns <= $window_ns
-  AND after_ns > at_ns AND after_ns - at_ns <= $window_ns
-  AND round9(before_value - value) >= $drop AND round9(after_value - value) >= $drop
-ORDER BY row
+SELECT r.row
+FROM results r JOIN neighbours n
+  ON n.patient_id = r.patient_id AND n.at_ns = epoch_ns(r.specimen_time)
+WHERE n.at_ns - n.before_ns <= $window_ns AND n.after_ns - n.at_ns <= $window_ns
+  AND round9(n.before_value - r.corrected_sodium) >= $drop
+  AND round9(n.after_value - r.corrected_sodium) >= $drop
+ORDER BY r.row
 """
 
 
 def possibly_spurious(results: pd.DataFrame, rules: RuleSet, db: Tables | None = None) -> pd.Series:
     """Spec §8 delta check: a result at least `spurious_drop_mmol_l` (corrected) below both the
     patient's previous and next results, each within `spurious_neighbour_hours` of it. Results
-    at the same time as the one checked are not its neighbours. Aligned to `results`' index;
+    at the same time as the one checked are not its neighbours; of several results at the
+    neighbouring time, the lowest counts (never the order of the rows). Aligned to `results`'
+    index;
     `db`, when given, holds `results` with `row` = the position in `results`."""
     if db is None:
         columns = results[["patient_id", "specimen_time", "corrected_sodium"]]
