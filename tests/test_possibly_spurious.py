@@ -43,6 +43,23 @@ def test_results_are_ordered_by_time_before_comparison() -> None:
     assert _flags([(137, 6), (127, 0), (138, -6)]) == [False, True, False]
 
 
+def test_of_several_results_at_a_neighbouring_time_the_lowest_counts_in_any_order() -> None:
+    # before 112 at 0 h: 140 and 120 at -6 h; 120 - 112 = 8 < 10 → not spurious, whichever
+    # of the two comes first in the file (the file order used to decide)
+    assert _flags([(140, -6), (120, -6), (112, 0), (140, 6)]) == [False] * 4
+    assert _flags([(120, -6), (140, -6), (112, 0), (140, 6)]) == [False] * 4
+    # both at -6 h at least 10 above: 122 - 112 = 10 → spurious, in either order
+    assert _flags([(140, -6), (122, -6), (112, 0), (140, 6)]) == [False, False, True, False]
+    assert _flags([(122, -6), (140, -6), (112, 0), (140, 6)]) == [False, False, True, False]
+
+
+def test_a_result_at_the_same_time_is_no_neighbour() -> None:
+    # two results at 0 h: each compares with -6 h and +6 h, not with the other one
+    assert _flags([(138, -6), (127, 0), (125, 0), (137, 6)]) == [False, True, True, False]
+    # 1 µs apart they are neighbours: 127 - 125 = 2 < 10, and 125 is 12 below 137 only
+    assert _flags([(138, -6), (127, 0), (125, 1e-6 / 3600), (137, 6)]) == [False] * 4
+
+
 def test_the_case_is_listed_and_says_its_index_rests_on_a_possibly_spurious_value() -> None:
     result = run_screen([sodium("139", T0 - hours(8)), sodium("118", T0),
                          sodium("138", T0 + hours(4))])  # fmt: skip

@@ -7,11 +7,12 @@ import pandas as pd
 
 from helpers import RULES
 from hyposcreen.config import Window
-from hyposcreen.screen.cofactors import near_index, nearest_albumin
+from hyposcreen.screen.cofactors import lab_table, near_index, nearest_albumin
 from hyposcreen.screen.conditions import counted_diagnoses
+from hyposcreen.screen.engine import Tables
 from hyposcreen.screen.exposure import active_records
 from hyposcreen.screen.serial import overcorrection_pairs, previous_result
-from hyposcreen.screen.sodium import pair_glucose
+from hyposcreen.screen.sodium import pair_glucose, pair_registered_glucose
 
 
 def at(text: str) -> pd.Timestamp:
@@ -80,6 +81,29 @@ def test_pair_glucose_window_is_a_parameter() -> None:
     pd.testing.assert_frame_equal(got, PAIRED.iloc[[0, 3]].reset_index(drop=True))
 
 
+def registered_labs(order: list[int]) -> pd.DataFrame:
+    """SODIUM and GLUCOSE as one table of usable labs, rows interleaved and then taken in
+    `order` (positions in the interleaved table)."""
+    sodium = SODIUM.drop(columns="row").assign(analyte="sodium", value_num=130.0)
+    glucose = GLUCOSE.rename(
+        columns={"glucose_time": "specimen_time", "glucose_mg_dl": "value_num"}
+    ).assign(analyte="glucose")
+    both = pd.concat([glucose, sodium], ignore_index=True)
+    interleaved = both.iloc[[0, 9, 1, 10, 2, 11, 3, 12, 4, 13, 5, 6, 7, 8]]
+    return interleaved.iloc[order].reset_index(drop=True)
+
+
+def test_pair_registered_glucose_numbers_rows_among_the_sodium_results() -> None:
+    # the sodium rows keep their order among the labs: rows 0-4 as in SODIUM
+    with Tables({"labs": lab_table(registered_labs(list(range(14))))}) as db:
+        pd.testing.assert_frame_equal(pair_registered_glucose(db, 60.0), PAIRED)
+    # reversed, sodium row i of SODIUM is the (4 - i)-th sodium result
+    with Tables({"labs": lab_table(registered_labs(list(range(13, -1, -1))))}) as db:
+        got = pair_registered_glucose(db, 60.0)
+    expected = PAIRED.assign(row=4 - PAIRED["row"]).sort_values("row").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected)
+
+
 def test_pair_glucose_of_empty_tables() -> None:
     got = pair_glucose(SODIUM.iloc[:0], GLUCOSE.iloc[:0], 60.0)
     assert got.empty and list(got.columns) == ["row", "glucose_time", "glucose_mg_dl"]
@@ -118,8 +142,9 @@ def test_previous_result_hand_computed() -> None:
             "previous_sodium": [128.0, 133.0],
         }
     )
-    pd.testing.assert_frame_equal(previous_result(cases, results, 48), expected)
-    pd.testing.assert_frame_equal(previous_result(cases, shuffled(results), 48), expected)
+    for frame in (results, shuffled(results)):
+        with Tables({"results": frame}) as db:
+            pd.testing.assert_frame_equal(previous_result(db, cases, 48), expected)
 
 
 # ------------------------------------------------------------------ §8 over-correction pairs
@@ -173,19 +198,22 @@ OC_EXPECTED = pd.DataFrame(
 )
 
 
+def oc_pairs(cases: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    with Tables({"results": results}) as db:
+        return overcorrection_pairs(db, cases, OC_WINDOW, RULES)
+
+
 def test_overcorrection_pairs_hand_computed() -> None:
-    got = overcorrection_pairs(OC_CASES, OC_RESULTS, OC_WINDOW, RULES)
-    pd.testing.assert_frame_equal(got, OC_EXPECTED)
+    pd.testing.assert_frame_equal(oc_pairs(OC_CASES, OC_RESULTS), OC_EXPECTED)
 
 
 def test_overcorrection_pairs_ignore_input_order() -> None:
-    got = overcorrection_pairs(shuffled(OC_CASES), shuffled(OC_RESULTS), OC_WINDOW, RULES)
-    pd.testing.assert_frame_equal(got, OC_EXPECTED)
+    pd.testing.assert_frame_equal(oc_pairs(shuffled(OC_CASES), shuffled(OC_RESULTS)), OC_EXPECTED)
 
 
 def test_overcorrection_limit_is_per_case() -> None:
     cases = OC_CASES.assign(limit=[8.0, 7.9, 8.0, 9.0])  # P2's rise of 8 counts; P5's 9 not
-    got = overcorrection_pairs(cases, OC_RESULTS, OC_WINDOW, RULES)
+    got = oc_pairs(cases, OC_RESULTS)
     assert got["patient_id"].tolist() == ["P1", "P2", "P4"]
     assert got["oc_rise"].tolist() == [9.0, 8.0, 10.0]
 
@@ -197,8 +225,8 @@ def test_near_index_hand_computed() -> None:
     cases = pd.DataFrame({"patient_id": ["P1", "P2"], "index_time": times(["12:00", "12:00"])})
     rows = pd.DataFrame(
         {
-            "patient_id": ["P1", "P1", "P1", "P2", "P3", "P1", "P1"],
-            "analyte": ["potassium"] * 6 + ["magnesium"],
+            "patient_id": ["P1", "P1", "P1", "P2", "P3", "P1", "P1", "P1"],
+            "analyte": ["potassium"] * 6 + ["magnesium", "albumin"],
             "specimen_time": moments(
                 [
                     "2026-11-21 12:00",  # exactly 24 h after: counts
@@ -208,9 +236,10 @@ def test_near_index_hand_computed() -> None:
                     "2026-11-20 12:00",  # P3 is not a case
                     "2026-11-19 12:00",  # same time as the second, lower value
                     "2026-11-20 12:00",  # another analyte: ordered by analyte first
+                    "2026-11-20 12:00",  # not a co-factor
                 ]
             ),
-            "value_num": [3.1, 3.4, 2.0, 1.5, 1.0, 3.3, 1.2],
+            "value_num": [3.1, 3.4, 2.0, 1.5, 1.0, 3.3, 1.2, 3.0],
         }
     )
     expected = pd.DataFrame(
@@ -231,8 +260,9 @@ def test_near_index_hand_computed() -> None:
             "censored": [""] * 5,  # exact values (no censoring operator given)
         }
     ).astype({"censored": "str"})
-    pd.testing.assert_frame_equal(near_index(cases, rows, 24), expected)
-    pd.testing.assert_frame_equal(near_index(cases, shuffled(rows), 24), expected)
+    for frame in (rows, shuffled(rows)):
+        with Tables({"labs": lab_table(frame)}) as db:
+            pd.testing.assert_frame_equal(near_index(db, cases, 24), expected)
 
 
 def test_nearest_albumin_hand_computed() -> None:
@@ -245,7 +275,8 @@ def test_nearest_albumin_hand_computed() -> None:
     )
     albumin = pd.DataFrame(
         {
-            "patient_id": ["P1", "P1", "P1", "P1", "P2", "P2", "P3"],
+            "patient_id": ["P1", "P1", "P1", "P1", "P2", "P2", "P3", "P1"],
+            "analyte": ["albumin"] * 7 + ["potassium"],
             "specimen_time": moments(
                 [
                     "2026-11-20 11:00",  # row 0: 1 h before and
@@ -255,9 +286,10 @@ def test_nearest_albumin_hand_computed() -> None:
                     "2026-11-21 12:00",  # row 2: exactly 24 h after counts
                     "2026-11-19 11:59:59.999999",  # 1 µs beyond 24 h
                     "2026-11-19 11:59:59.999999",  # row 3: none within 24 h
+                    "2026-11-20 12:00",  # row 0: nearest of all, but no albumin
                 ]
             ),
-            "value_num": [3.0, 2.5, 2.8, 3.2, 3.5, 4.0, 2.0],
+            "value_num": [3.0, 2.5, 2.8, 3.2, 3.5, 4.0, 2.0, 1.0],
         }
     )
     expected = pd.DataFrame(
@@ -267,10 +299,9 @@ def test_nearest_albumin_hand_computed() -> None:
             "albumin_time": moments(["2026-11-20 11:00", "2026-11-20 19:00", "2026-11-21 12:00"]),
         }
     )
-    pd.testing.assert_frame_equal(nearest_albumin(calcium, albumin, 24), expected)
-    pd.testing.assert_frame_equal(
-        nearest_albumin(shuffled(calcium), shuffled(albumin), 24), expected
-    )
+    for calcium_rows, lab_rows in ((calcium, albumin), (shuffled(calcium), shuffled(albumin))):
+        with Tables({"labs": lab_table(lab_rows)}) as db:
+            pd.testing.assert_frame_equal(nearest_albumin(db, calcium_rows, 24), expected)
 
 
 # ------------------------------------------------------------------ §6 medications, conditions

@@ -36,7 +36,13 @@ from hyposcreen.recipe_publish import write_results
 from hyposcreen.report.attrition import result_steps, with_case_steps
 from hyposcreen.report.coverage import cleaned_counts, unknown_drug_names
 from hyposcreen.report.quarantine import quarantine_rows
-from hyposcreen.screen.cases import ScreenResult, order_cases
+from hyposcreen.screen.cases import (
+    DIAGNOSIS_COLUMNS,
+    LAB_COLUMNS,
+    MEDICATION_COLUMNS,
+    ScreenResult,
+    order_cases,
+)
 from hyposcreen.screen.cases import screen as screen_patients
 from hyposcreen.screen.incremental import apply_listing_history
 from hyposcreen.site_words import SiteWords
@@ -131,23 +137,26 @@ def contracts(ctx: RunContext, cleaned: CleanedInputs) -> ContractReport:
 
 
 def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
-    """The spec's screen of the usable rows; the attrition holds the result steps."""
+    """The spec's screen of the usable rows; the attrition holds the result steps. Only the
+    columns the screen reads are taken along (no copy of the wide cleaned tables' text)."""
     with ctx.timed("screen"):
-        labs = cleaned.labs.loc[cleaned.labs["bucket"] == USED]
-        meds = cleaned.medications.loc[cleaned.medications["bucket"] == USED]
-        diagnoses = cleaned.diagnoses.loc[cleaned.diagnoses["bucket"] == USED]
+        labs = cleaned.labs[[c for c in (*LAB_COLUMNS, "bucket") if c in cleaned.labs.columns]]
+        used_labs = labs.loc[labs["bucket"] == USED]
+        meds, diagnoses = cleaned.medications, cleaned.diagnoses
         result = screen_patients(
-            labs,
-            meds,
+            used_labs,
+            meds.loc[meds["bucket"] == USED, [c for c in MEDICATION_COLUMNS if c in meds]],
             cleaned.drug_matches,
-            diagnoses,
+            diagnoses.loc[
+                diagnoses["bucket"] == USED, [c for c in DIAGNOSIS_COLUMNS if c in diagnoses]
+            ],
             ctx.rules,
             ctx.profile,
             ctx.settings.window,
             ctx.settings.glucose_factor,
             ctx.mapping.timezone,
         )
-        result.attrition = result_steps(cleaned.labs, result.sodium_results, ctx.settings.window)
+        result.attrition = result_steps(labs, result.sodium_results, ctx.settings.window)
         return result
 
 

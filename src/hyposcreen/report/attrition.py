@@ -20,28 +20,28 @@ RESULT_STEPS = 4  # the steps `result_steps` counts; the rest come from the case
 def result_steps(
     labs: pd.DataFrame, sodium_results: pd.DataFrame, window: Window
 ) -> list[dict[str, Any]]:
-    """The funnel of the sodium results (additive over partitions)."""
-    sodium = labs.loc[labs["analyte"] == "sodium"]
-    in_window = sodium.loc[
-        (sodium["specimen_time"] >= window.start) & (sodium["specimen_time"] < window.end)
-    ]
-    usable = in_window.loc[in_window["bucket"] == USED]
-    results = sodium_results.loc[sodium_results["in_window"]]
+    """The funnel of the sodium results (additive over partitions). `labs`: every cleaned row
+    (analyte, specimen_time, bucket); `sodium_results`: the screen's (in_window,
+    hyponatremic, hyperglycemia_related). Counted on masks: no row is copied."""
+    time = labs["specimen_time"]
+    in_window = (labs["analyte"] == "sodium") & (time >= window.start) & (time < window.end)
+    usable = in_window & (labs["bucket"] == USED)
+    results = sodium_results["in_window"].astype(bool)
     steps = [
         (
             "sodium_results_in_window",
-            len(in_window),
+            int(in_window.sum()),
             "serum/plasma/blood sodium rows dated in the window",
         ),
-        ("usable_results", len(usable), "numeric, right unit, plausible, not duplicate"),
+        ("usable_results", int(usable.sum()), "numeric, right unit, plausible, not duplicate"),
         (
             "hyperglycemia_related_results",
-            int(results["hyperglycemia_related"].sum()),
+            int((results & sodium_results["hyperglycemia_related"].astype(bool)).sum()),
             "low only before glucose correction (not cases)",
         ),
         (
             "hyponatremic_results",
-            int(results["hyponatremic"].sum()),
+            int((results & sodium_results["hyponatremic"].astype(bool)).sum()),
             "hyponatremic after correction",
         ),
     ]

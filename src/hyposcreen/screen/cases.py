@@ -1,4 +1,4 @@
-"""Spec §7-9: cases, their risk factors, correction risk, over-correction, listing and tiers."""
+"""Spec §4-9, the screen of one window: its steps in order, over tables registered once."""
 
 from __future__ import annotations
 
@@ -10,17 +10,30 @@ import pandas as pd
 from hyposcreen.config import Window
 from hyposcreen.ingest.timeparse import instant_of, is_utc, to_instants, to_wall_time
 from hyposcreen.rules.loader import Profile, RuleSet
-from hyposcreen.screen.cofactors import electrolyte_cofactors
+from hyposcreen.screen.cofactors import electrolyte_cofactors, lab_table
 from hyposcreen.screen.conditions import case_conditions
+from hyposcreen.screen.engine import Tables
 from hyposcreen.screen.exposure import active_drug_classes
+from hyposcreen.screen.finding import find_cases, missing_workup
+from hyposcreen.screen.listing import assign_tiers, attach_risk, order_cases
 from hyposcreen.screen.serial import (
     latest_and_delta,
-    missing_workup,
     overcorrection_pairs,
     possibly_spurious,
     spurious_basis,
 )
 from hyposcreen.screen.sodium import classify, correct_for_glucose
+
+__all__ = [
+    "DIAGNOSIS_COLUMNS",
+    "LAB_COLUMNS",
+    "MEDICATION_COLUMNS",
+    "ScreenResult",
+    "assign_tiers",
+    "find_cases",
+    "order_cases",
+    "screen",
+]
 
 
 @dataclass
@@ -91,6 +104,23 @@ def _with_wall_times(result: ScreenResult, timezone: str) -> ScreenResult:
     return result
 
 
+# the columns of the labs the screen reads (a caller may project to these before filtering)
+LAB_COLUMNS = (
+    "patient_id", "specimen_id", "specimen_time", "analyte", "value_num", "censored",
+    "reported_late",
+)  # fmt: skip
+MEDICATION_COLUMNS = (
+    "patient_id", "drug_name", "rxnorm", "atc", "start_time", "end_time", "status_norm",
+)  # fmt: skip
+DIAGNOSIS_COLUMNS = ("patient_id", "condition", "code", "code_system_norm", "recorded_time")
+# sodium_results: what the report reads of each sodium result (and the glucose paired with it)
+RESULT_COLUMNS = [
+    "patient_id", "specimen_id", "specimen_time", "value_num", "censored", "glucose_time",
+    "glucose_mg_dl", "corrected_sodium", "hyponatremic", "hyperglycemia_related", "severity",
+    "level", "in_window", "possibly_spurious",
+]  # fmt: skip
+
+
 def _screen_instants(
     labs: pd.DataFrame,
     medications: pd.DataFrame,
@@ -101,27 +131,32 @@ def _screen_instants(
     window: Window,
     glucose_factor: float | None,
 ) -> ScreenResult:
-    """spec §4-9 on UTC instants."""
-    sodium = labs.loc[labs["analyte"] == "sodium"]
-    glucose = labs.loc[labs["analyte"] == "glucose"]
-    results = classify(correct_for_glucose(sodium, glucose, rules, glucose_factor), profile)
-    in_window = (results["specimen_time"] >= window.start) & (results["specimen_time"] < window.end)
-    if "reported_late" in results:  # nightly runs: late results are index candidates too
-        in_window |= results["reported_late"].fillna(False).astype(bool)
-    results["in_window"] = in_window
-    results["possibly_spurious"] = possibly_spurious(results, rules)
-
-    cases = find_cases(results)
-    meds = active_drug_classes(cases, medications, drug_matches, rules)
-    conditions = case_conditions(cases, diagnoses, rules)
-    cofactors = electrolyte_cofactors(cases, labs, rules)
-    cases = latest_and_delta(cases, results, rules)
-    cases = _attach_risk(cases, meds, conditions, cofactors, rules)
-    oc = overcorrection_pairs(cases, results, window, rules)
-    cases = cases.merge(oc, on="patient_id", how="left")
-    cases["overcorrection"] = cases["oc_rise"].notna()
-    cases["possibly_spurious"] = spurious_basis(cases, results).to_numpy()
-    cases["missing_workup"] = missing_workup(cases, labs, rules).to_numpy()
+    """spec §4-9 on UTC instants; the usable labs and the sodium results are registered with
+    the engine once and every step's query reads them there."""
+    labs = labs[[c for c in LAB_COLUMNS if c in labs.columns]]  # no copy of the rows
+    with Tables({"labs": lab_table(labs)}) as db:
+        sodium = labs.loc[labs["analyte"] == "sodium"]  # in order: as the registered labs'
+        corrected = correct_for_glucose(sodium, None, rules, glucose_factor, db)
+        results = classify(corrected, profile)
+        time = results["specimen_time"]
+        in_window = (time >= window.start) & (time < window.end)
+        if "reported_late" in results:  # nightly runs: late results are index candidates too
+            in_window |= results["reported_late"].fillna(False).astype(bool)
+        results["in_window"] = in_window
+        results = results[[c for c in RESULT_COLUMNS if c in results.columns]]
+        db.register("results", results.assign(row=np.arange(len(results))))  # no row copied
+        results["possibly_spurious"] = possibly_spurious(results, rules, db)
+        cases = find_cases(db=db)
+        meds = active_drug_classes(cases, medications, drug_matches, rules)
+        conditions = case_conditions(cases, diagnoses, rules)
+        cofactors = electrolyte_cofactors(cases, None, rules, db)
+        cases = latest_and_delta(db, cases, rules)
+        cases = attach_risk(cases, meds, conditions, cofactors, rules)
+        oc = overcorrection_pairs(db, cases, window, rules)
+        cases = cases.merge(oc, on="patient_id", how="left")
+        cases["overcorrection"] = cases["oc_rise"].notna()
+        cases["possibly_spurious"] = spurious_basis(cases, results).to_numpy()
+        cases["missing_workup"] = missing_workup(db, cases, rules).to_numpy()
     cases = assign_tiers(cases, rules)
     cases = order_cases(cases)
     return ScreenResult(
@@ -132,112 +167,3 @@ def _screen_instants(
         cofactor_evidence=cofactors,
         attrition=[],
     )
-
-
-def find_cases(results: pd.DataFrame) -> pd.DataFrame:
-    """One case per patient with a hyponatremic result in the window; index = lowest corrected
-    sodium in the window (ties: the earliest)."""
-    low = results.loc[results["in_window"] & results["hyponatremic"]]
-    n_low = low.groupby("patient_id").size().rename("n_low_results")
-    # rows equal in corrected value and time: the lower measured value, then the lower glucose,
-    # then an exact value before a censored one, so no choice rests on the order of the file
-    ties = [c for c in ("value_num", "glucose_mg_dl", "censored") if c in low.columns]
-    index = low.sort_values(
-        ["patient_id", "corrected_sodium", "specimen_time", *ties], kind="stable"
-    )
-    index = index.drop_duplicates("patient_id")
-    cases = pd.DataFrame(
-        {
-            "patient_id": index["patient_id"].to_numpy(),
-            "index_time": index["specimen_time"].to_numpy(),
-            "index_sodium": index["value_num"].to_numpy(),
-            "corrected_sodium": index["corrected_sodium"].to_numpy(),
-            "index_glucose": index["glucose_mg_dl"].to_numpy(),
-            "index_censored": index["censored"].to_numpy() if "censored" in index else "",
-            "severity": index["severity"].to_numpy(),
-            "level": index["level"].to_numpy(),
-        }
-    )
-    cases = cases.merge(n_low.reset_index(), on="patient_id", how="left")
-    cases["nadir_time"] = cases["index_time"]
-    return cases
-
-
-def _distinct_join(values: pd.Series) -> str:
-    return ";".join(sorted({v for v in values if isinstance(v, str) and v}))
-
-
-def _attach_risk(
-    cases: pd.DataFrame,
-    meds: pd.DataFrame,
-    conditions: pd.DataFrame,
-    cofactors: pd.DataFrame,
-    rules: RuleSet,
-) -> pd.DataFrame:
-    factors = pd.concat(
-        [
-            meds[["patient_id", "risk_factor"]],
-            conditions[["patient_id", "risk_factor"]],
-            cofactors[["patient_id", "risk_factor"]],
-        ],
-        ignore_index=True,
-    ).dropna(subset=["risk_factor"])
-    vocabulary = set(rules.risk_factor_vocabulary)
-    factors = factors.loc[factors["risk_factor"].isin(vocabulary)].drop_duplicates()
-    joined = factors.groupby("patient_id")["risk_factor"].agg(_distinct_join)
-    counted = factors.groupby("patient_id").size()
-    out = cases.copy()
-    out["risk_factors"] = out["patient_id"].map(joined).fillna("").astype("str")
-    out["n_risk_factors"] = out["patient_id"].map(counted).fillna(0).astype("int64")
-    out["cramp_documented"] = out["risk_factors"].str.contains("cramp_documented", regex=False)
-    risk_conditions = conditions.loc[conditions["correction_risk"].astype(bool), "patient_id"]
-    hypokalemia = cofactors.loc[cofactors["risk_factor"] == "hypokalemia", "patient_id"]
-    very_low = out["corrected_sodium"] <= rules.limits.correction_risk_index_sodium_max
-    out["correction_risk"] = (
-        out["patient_id"].isin(risk_conditions) | out["patient_id"].isin(hypokalemia) | very_low
-    )
-    out["limit"] = np.where(
-        out["correction_risk"],
-        rules.limits.overcorrection_with_risk_mmol_per_24h,
-        rules.limits.overcorrection_mmol_per_24h,
-    )
-    return out
-
-
-def assign_tiers(cases: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
-    """Listing (§7) and priority tiers (§9): 1 urgent, 2 soon, 3 routine."""
-    out = cases.copy()
-    severe = out["level"] == "severe"
-    out["listed"] = (out["n_risk_factors"] > 0) | severe | out["overcorrection"]
-    soon = (
-        (out["level"] == "moderate")
-        | (
-            (out["level"] == "mild")
-            & (out["n_risk_factors"] >= rules.limits.soon_mild_min_risk_categories)
-        )
-        | out["cramp_documented"]
-        | (out["delta_48h"] <= rules.limits.soon_delta_48h_max).fillna(False)
-    )
-    out["tier"] = np.select([severe | out["overcorrection"], soon], [1, 2], default=3).astype(
-        "int64"
-    )
-    change = rules.limits.trend_change_mmol_l
-    out["trend"] = np.select(
-        [out["delta_48h"] <= -change, out["delta_48h"] >= change, out["delta_48h"].notna()],
-        ["falling", "rising", "stable"],
-        default="",
-    )
-    return out
-
-
-def order_cases(cases: pd.DataFrame) -> pd.DataFrame:
-    """Deterministic order: listed first; tier, corrected index sodium, index time, patient_id."""
-    ordered = cases.sort_values(
-        ["listed", "tier", "corrected_sodium", "index_time", "patient_id"],
-        ascending=[False, True, True, True, True],
-        kind="stable",
-    ).reset_index(drop=True)
-    ordered["rank"] = pd.array(
-        np.where(ordered["listed"], np.cumsum(ordered["listed"]), 0), dtype="int64"
-    )
-    return ordered

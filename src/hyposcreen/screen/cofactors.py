@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.rules.loader import RuleSet
-from hyposcreen.screen.engine import nanoseconds, run_query
+from hyposcreen.screen.engine import Tables, nanoseconds
 
 # censored: the result's censoring operator ("<", "<=", ">", ">=") or "" when exact (spec §3)
 EVIDENCE_COLUMNS = [
@@ -17,37 +17,50 @@ EVIDENCE_COLUMNS = [
 # each case's co-factor results within ± the window of its index (inclusive)
 _NEAR_INDEX_SQL = """
 SELECT c.patient_id, r.analyte, c.index_time, r.specimen_time, r.value_num, r.censored
-FROM cases c JOIN rows r
+FROM cases c JOIN labs r
   ON r.patient_id = c.patient_id
  AND abs(epoch_ns(r.specimen_time) - epoch_ns(c.index_time)) <= $window_ns
+WHERE list_contains($analytes, r.analyte)
 ORDER BY c.patient_id, r.analyte, r.specimen_time, r.value_num
 """
 _NEAR_ANALYTES = ("potassium", "magnesium", "calcium_ionized", "calcium_total")
 
 
-def near_index(cases: pd.DataFrame, rows: pd.DataFrame, hours: float) -> pd.DataFrame:
-    """Results (`rows`: patient_id, analyte, specimen_time, value_num and, when known, censored)
-    within ± `hours` of each case's index_time: patient_id, analyte, index_time, specimen_time,
-    value_num, censored ("" for an exact value)."""
-    if "censored" not in rows:
-        rows = rows.assign(censored="")
-    return run_query(
+def near_index(db: Tables, cases: pd.DataFrame, hours: float) -> pd.DataFrame:
+    """Co-factor results of the registered `labs` (patient_id, analyte, specimen_time,
+    value_num, censored) within ± `hours` of each case's index_time: patient_id, analyte,
+    index_time, specimen_time, value_num, censored ("" for an exact value)."""
+    return db.query(
         _NEAR_INDEX_SQL,
         {
-            "cases": cases[["patient_id", "index_time"]].astype({"patient_id": "str"}),
-            "rows": rows[
-                ["patient_id", "analyte", "specimen_time", "value_num", "censored"]
-            ].astype({"patient_id": "str", "analyte": "str", "censored": "str"}),
+            "window_ns": nanoseconds(pd.Timedelta(hours=hours)),
+            "analytes": list(_NEAR_ANALYTES),
         },
-        {"window_ns": nanoseconds(pd.Timedelta(hours=hours))},
         {
             "patient_id": cases["patient_id"].dtype,
+            "analyte": "str",
             "index_time": cases["index_time"].dtype,
-            "specimen_time": rows["specimen_time"].dtype,
+            "specimen_time": db.dtype("labs", "specimen_time"),
             "value_num": "float64",
             "censored": "str",
         },
+        frames={"cases": cases[["patient_id", "index_time"]].astype({"patient_id": "str"})},
     )
+
+
+LAB_TABLE_COLUMNS = [
+    "patient_id", "specimen_id", "analyte", "specimen_time", "value_num", "censored",
+]  # fmt: skip
+
+
+def lab_table(labs: pd.DataFrame) -> pd.DataFrame:
+    """The usable results as the screen's queries read them (`labs`), `row` = the position."""
+    absent = {c: ("" if c == "censored" else None) for c in LAB_TABLE_COLUMNS if c not in labs}
+    labs = labs.assign(**absent) if absent else labs
+    table = labs[LAB_TABLE_COLUMNS].astype(
+        {"patient_id": "str", "specimen_id": "str", "analyte": "str", "censored": "str"}
+    )
+    return table.assign(row=np.arange(len(table)))
 
 
 def _of_analyte(near: pd.DataFrame, analyte: str) -> pd.DataFrame:
@@ -59,9 +72,10 @@ def _of_analyte(near: pd.DataFrame, analyte: str) -> pd.DataFrame:
 # albumin, then the higher one — the smaller correction)
 _NEAREST_ALBUMIN_SQL = """
 SELECT t.calcium_row, a.value_num AS albumin, a.specimen_time AS albumin_time
-FROM calcium t JOIN albumin a
+FROM calcium t JOIN labs a
   ON a.patient_id = t.patient_id
  AND abs(epoch_ns(a.specimen_time) - epoch_ns(t.specimen_time)) <= $window_ns
+WHERE a.analyte = 'albumin'
 QUALIFY row_number() OVER (
     PARTITION BY t.calcium_row
     ORDER BY abs(epoch_ns(a.specimen_time) - epoch_ns(t.specimen_time)),
@@ -71,25 +85,22 @@ ORDER BY t.calcium_row
 """
 
 
-def nearest_albumin(calcium: pd.DataFrame, albumin: pd.DataFrame, hours: float) -> pd.DataFrame:
+def nearest_albumin(db: Tables, calcium: pd.DataFrame, hours: float) -> pd.DataFrame:
     """Per total calcium (`calcium`: calcium_row, patient_id, specimen_time) the nearest albumin
-    (`albumin`: patient_id, specimen_time, value_num) within ± `hours`: calcium_row, albumin,
-    albumin_time; calcium rows without one are left out."""
-    return run_query(
+    of the registered `labs` within ± `hours`: calcium_row, albumin, albumin_time; calcium
+    rows without one are left out."""
+    return db.query(
         _NEAREST_ALBUMIN_SQL,
-        {
-            "calcium": calcium[["calcium_row", "patient_id", "specimen_time"]].astype(
-                {"patient_id": "str"}
-            ),
-            "albumin": albumin[["patient_id", "specimen_time", "value_num"]].astype(
-                {"patient_id": "str"}
-            ),
-        },
         {"window_ns": nanoseconds(pd.Timedelta(hours=hours))},
         {
             "calcium_row": "int64",
             "albumin": "float64",
-            "albumin_time": albumin["specimen_time"].dtype,
+            "albumin_time": db.dtype("labs", "specimen_time"),
+        },
+        frames={
+            "calcium": calcium[["calcium_row", "patient_id", "specimen_time"]].astype(
+                {"patient_id": "str"}
+            )
         },
     )
 
@@ -101,16 +112,27 @@ def _lowest(rows: pd.DataFrame, value_column: str, *tie_breaks: str) -> pd.DataF
     return ordered.drop_duplicates("patient_id")
 
 
-def electrolyte_cofactors(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+def electrolyte_cofactors(
+    cases: pd.DataFrame,
+    labs: pd.DataFrame | None,
+    rules: RuleSet,
+    db: Tables | None = None,
+) -> pd.DataFrame:
     """Evidence rows for hypokalemia, hypomagnesemia and hypocalcemia.
 
-    `labs` holds used results dated before window_end, values in canonical units.
+    `labs` holds used results dated before window_end, values in canonical units (patient_id,
+    analyte, specimen_time, value_num and, when known, censored); or pass `db` with them
+    registered as `labs` (`lab_table`).
     """
     if cases.empty:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    if db is None:
+        assert labs is not None
+        with Tables({"labs": lab_table(labs)}) as own:
+            return electrolyte_cofactors(cases, None, rules, own)
     hours = rules.windows.cofactor_window_hours
     limits = rules.limits
-    near_all = near_index(cases, labs.loc[labs["analyte"].isin(_NEAR_ANALYTES)], hours)
+    near_all = near_index(db, cases, hours)
     parts = []
     simple = [
         ("hypokalemia", "potassium", limits.potassium_low_mmol_l, "mmol/L"),
@@ -133,12 +155,12 @@ def electrolyte_cofactors(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSe
                 }
             )
         )
-    parts.append(_hypocalcemia(near_all, labs, rules))
+    parts.append(_hypocalcemia(db, near_all, rules))
     evidence = _concat(parts)
     return evidence.sort_values(["patient_id", "risk_factor"], kind="stable").reset_index(drop=True)
 
 
-def _hypocalcemia(near_all: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+def _hypocalcemia(db: Tables, near_all: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     """Ionized calcium decides alone when present near the index; else albumin-corrected total.
     `near_all`: the co-factor results near each index (`near_index`)."""
     limits = rules.limits
@@ -164,8 +186,7 @@ def _hypocalcemia(near_all: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) ->
         return by_ionized
     total = total.reset_index(drop=True)
     total["calcium_row"] = range(len(total))
-    albumin = labs.loc[labs["analyte"] == "albumin"]
-    nearest = nearest_albumin(total, albumin, rules.windows.albumin_window_hours)
+    nearest = nearest_albumin(db, total, rules.windows.albumin_window_hours)
     total = total.merge(
         nearest[["calcium_row", "albumin", "albumin_time"]], on="calcium_row", how="left"
     )

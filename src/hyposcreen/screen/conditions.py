@@ -44,6 +44,9 @@ def counted_diagnoses(cases: pd.DataFrame, diagnoses: pd.DataFrame, rules: RuleS
         dtype="str",
     )
     columns = ["patient_id", "condition", "code", "code_system_norm", "recorded_time"]
+    # only listed conditions of the cases' patients can count: the rest is not registered
+    of_cases = diagnoses["patient_id"].isin(cases["patient_id"]) & diagnoses["condition"].notna()
+    diagnoses = diagnoses.loc[of_cases, columns]
     return run_query(
         _COUNTED_SQL,
         {

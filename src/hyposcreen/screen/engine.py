@@ -1,11 +1,12 @@
 """The screen's relational engine: in-process DuckDB over registered frames, nothing else.
 
-Each relational step of the screen owns one short query and runs it with `run_query`: the
-frames it needs are registered under table names, rule values are bound as parameters, and
-the result comes back as a pandas frame with the dtypes the caller names. Each query runs on
-its own cursor of one in-memory database per process; the database loads no extension and
-may not touch files (`enable_external_access` off), so `screen/` stays pure: frames in,
-frames out.
+A screen registers its big tables once (`Tables`: the usable labs, the sodium results) on one
+cursor of a per-process in-memory database; each relational step owns one short query, adds its
+small frames (the cases), binds rule values as parameters and gets a pandas frame back with the
+dtypes it names (over Arrow: text comes back as pandas' `str`, no Python object per row).
+`run_query` does the same for a step whose tables are used by that one query alone. The
+database loads no extension and may not touch files (`enable_external_access` off), so
+`screen/` stays pure: frames in, frames out.
 
 Times are compared as integer nanoseconds since the epoch (`epoch_ns`), so bounds are exact
 whatever the unit of the frames; `round9(x)` rounds exactly as pandas' `Series.round(9)`
@@ -20,6 +21,7 @@ import threading
 from collections.abc import Mapping
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -65,27 +67,81 @@ def _close_shared() -> None:
         connection.close()
 
 
+class Tables:
+    """Frames registered once, under table names, on one cursor of the shared database, then
+    queried many times: a screen registers its big inputs (usable labs, sodium results,
+    medications, diagnoses) once and each step's query adds only its small frames (the cases).
+    A cursor is a connection of its own to the shared database, so names never meet those of
+    another `Tables`, also from another thread. Use as a context manager (closes the cursor)."""
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame] | None = None) -> None:
+        self._cursor = shared_connection().cursor()
+        self._dtypes: dict[str, pd.Series] = {}
+        for name, frame in (frames or {}).items():
+            self.register(name, frame)
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        """Register `frame` as table `name` (over Arrow: any memory layout, NaN read as NULL,
+        times keep their unit; pyarrow-backed text columns are not copied)."""
+        table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)  # no pool per call
+        self._cursor.register(name, table)
+        self._dtypes[name] = frame.dtypes
+
+    def view(self, name: str, sql: str, dtypes: Mapping[str, object]) -> None:
+        """A view `name` over the registered tables (this cursor's own), its columns' pandas
+        dtypes `dtypes` (the rows stay where they are)."""
+        self._cursor.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        self._dtypes[name] = pd.Series(dict(dtypes), dtype=object)
+
+    def dtype(self, table: str, column: str) -> object:
+        """The pandas dtype column `column` of registered table `table` had."""
+        return self._dtypes[table][column]
+
+    def query(
+        self,
+        sql: str,
+        parameters: Mapping[str, object] | None = None,
+        dtypes: Mapping[str, object] | None = None,
+        frames: Mapping[str, pd.DataFrame] | None = None,
+    ) -> pd.DataFrame:
+        """Run `sql` with named `parameters` ($name) after registering the small `frames`;
+        the result as a pandas frame (text as pandas' `str`), columns cast to `dtypes`."""
+        for name, frame in (frames or {}).items():
+            self.register(name, frame)
+        table = self._cursor.sql(sql, params=dict(parameters or {})).to_arrow_table()
+        result = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+        if dtypes:
+            result = result.astype({c: t for c, t in dtypes.items() if c in result.columns})
+        return result
+
+    def close(self) -> None:
+        self._cursor.close()
+
+    def __enter__(self) -> Tables:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+# Arrow text comes back as pandas' default `str` (pyarrow-backed, NaN for missing): no
+# Python objects per row, unlike DuckDB's own `.df()`
+_PANDAS_TYPES = {
+    pa.string(): pd.StringDtype(na_value=np.nan),
+    pa.large_string(): pd.StringDtype(na_value=np.nan),
+}
+
+
 def run_query(
     sql: str,
     tables: Mapping[str, pd.DataFrame],
     parameters: Mapping[str, object] | None = None,
     dtypes: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
-    """Run one query over `tables` (registered by name) with named `parameters` ($name);
-    the result as a pandas frame, its columns cast to `dtypes` where given. Each call has its
-    own cursor (a connection of its own to the shared database), so registered names never
-    meet those of another call, also from another thread."""
-    connection = shared_connection().cursor()
-    try:
-        for name, frame in tables.items():
-            # over Arrow: any memory layout, NaN read as NULL, times keep their unit
-            connection.register(name, pa.Table.from_pandas(frame, preserve_index=False))
-        result = connection.execute(sql, dict(parameters or {})).df()
-    finally:
-        connection.close()
-    if dtypes:
-        result = result.astype({c: t for c, t in dtypes.items() if c in result.columns})
-    return result
+    """One query over `tables` (registered by name, then dropped) with named `parameters`;
+    the result as a pandas frame, its columns cast to `dtypes` where given."""
+    with Tables(tables) as registered:
+        return registered.query(sql, parameters, dtypes)
 
 
 def nanoseconds(moment: pd.Timestamp | pd.Timedelta) -> int:

@@ -52,9 +52,12 @@ def active_records(
     stopped/completed), drug_class, ingredient, matched_by. `matches` refers to `medications`
     rows by their index label."""
     windows = rules.windows
-    records = medications[[*_RECORD_COLUMNS, "status_norm"]].astype(
-        {"patient_id": "str", "status_norm": "str"}
+    # only the matched records of the cases' patients can count: the rest is not registered
+    of_cases = medications["patient_id"].isin(cases["patient_id"]) & medications.index.isin(
+        matches["row"]
     )
+    medications = medications.loc[of_cases, [*_RECORD_COLUMNS, "status_norm"]]
+    records = medications.astype({"patient_id": "str", "status_norm": "str"})
     return run_query(
         _ACTIVE_SQL,
         {

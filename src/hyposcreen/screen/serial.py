@@ -1,12 +1,15 @@
-"""Spec §8: serial figures of each case on corrected values, over-rapid correction, workup."""
+"""Spec §8: serial figures of each case on corrected values, over-rapid correction, spurious
+results (the serial queries read the `results` table registered once per screen)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
 from hyposcreen.rules.loader import RuleSet
-from hyposcreen.screen.engine import nanoseconds, run_query
+from hyposcreen.screen.engine import Tables, nanoseconds
+from hyposcreen.screen.finding import latest_results
 
 # the most recent result strictly before each case's index, at most `window` earlier
 # (same time: the lower corrected value, a missing value last — as the pandas order had it)
@@ -24,40 +27,27 @@ ORDER BY c.patient_id
 """
 
 
-def previous_result(cases: pd.DataFrame, results: pd.DataFrame, hours: float) -> pd.DataFrame:
+def previous_result(db: Tables, cases: pd.DataFrame, hours: float) -> pd.DataFrame:
     """Per case, its previous result within `hours` before the index (0 < gap <= hours):
-    patient_id, previous_time, previous_sodium."""
-    return run_query(
+    patient_id, previous_time, previous_sodium; `results` is registered in `db`."""
+    return db.query(
         _PREVIOUS_SQL,
-        {
-            "cases": cases[["patient_id", "index_time"]].astype({"patient_id": "str"}),
-            "results": results[["patient_id", "specimen_time", "corrected_sodium"]].astype(
-                {"patient_id": "str"}
-            ),
-        },
         {"window_ns": nanoseconds(pd.Timedelta(hours=hours))},
         {
             "patient_id": cases["patient_id"].dtype,
-            "previous_time": results["specimen_time"].dtype,
+            "previous_time": db.dtype("results", "specimen_time"),
             "previous_sodium": "float64",
         },
+        frames={"cases": cases[["patient_id", "index_time"]].astype({"patient_id": "str"})},
     )
 
 
-def latest_and_delta(cases: pd.DataFrame, results: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+def latest_and_delta(db: Tables, cases: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     """latest_sodium/latest_time (last result before window_end; same time → the lower) and
-    delta_48h (index minus the most recent earlier result within 48 h, context included)."""
-    series = results[["patient_id", "specimen_time", "corrected_sodium"]]
-    ordered = series.sort_values(
-        ["patient_id", "specimen_time", "corrected_sodium"],
-        ascending=[True, True, False],
-        kind="stable",
-    )
-    latest = ordered.drop_duplicates("patient_id", keep="last").rename(
-        columns={"specimen_time": "latest_time", "corrected_sodium": "latest_sodium"}
-    )
-    out = cases.merge(latest, on="patient_id", how="left")
-    previous = previous_result(out, series, rules.windows.delta_window_hours)
+    delta_48h (index minus the most recent earlier result within 48 h, context included);
+    `results` is registered in `db`."""
+    out = cases.merge(latest_results(db, cases), on="patient_id", how="left")
+    previous = previous_result(db, out, rules.windows.delta_window_hours)
     out = out.merge(previous, on="patient_id", how="left")
     out["delta_48h"] = (out["corrected_sodium"] - out["previous_sodium"]).round(9)
     return out
@@ -96,21 +86,17 @@ ORDER BY p.patient_id
 
 
 def overcorrection_pairs(
-    cases: pd.DataFrame, results: pd.DataFrame, window: Window, rules: RuleSet
+    db: Tables, cases: pd.DataFrame, window: Window, rules: RuleSet
 ) -> pd.DataFrame:
     """The steepest over-rapid rise per case: a hyponatremic result a, a later result b with
     0 < b.time - a.time <= 24 h and b - a > the case's limit (`limit` column of `cases`),
-    both inside [window_start - 72 h, window_end). Ties: the earliest pair."""
+    both inside [window_start - 72 h, window_end). Ties: the earliest pair. `results`
+    (patient_id, specimen_time, corrected_sodium, hyponatremic) is registered in `db`."""
     start = window.start - pd.Timedelta(hours=rules.windows.context_hours_before_window)
     hours = pd.Timedelta(hours=rules.windows.overcorrection_window_hours)
-    columns = ["patient_id", "specimen_time", "corrected_sodium", "hyponatremic"]
-    time_type = results["specimen_time"].dtype
-    return run_query(
+    time_type = db.dtype("results", "specimen_time")
+    return db.query(
         _OVERCORRECTION_SQL,
-        {
-            "cases": cases[["patient_id", "limit"]].astype({"patient_id": "str"}),
-            "results": results[columns].astype({"patient_id": "str", "hyponatremic": "bool"}),
-        },
         {
             "start_ns": nanoseconds(pd.Timestamp(start)),
             "end_ns": nanoseconds(pd.Timestamp(window.end)),
@@ -124,58 +110,60 @@ def overcorrection_pairs(
             "oc_to_sodium": "float64",
             "oc_rise": "float64",
         },
+        frames={"cases": cases[["patient_id", "limit"]].astype({"patient_id": "str"})},
     )
 
 
-def missing_workup(cases: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> pd.Series:
-    """`;`-joined workup analytes with no usable result within -24 h..+48 h of the index."""
-    wanted = list(rules.workup_analytes)
-    rows = labs.loc[labs["analyte"].isin(wanted), ["patient_id", "analyte", "specimen_time"]]
-    joined = cases[["patient_id", "index_time"]].merge(rows, on="patient_id")
-    offset = joined["specimen_time"] - joined["index_time"]
-    inside = (offset >= -pd.Timedelta(hours=rules.windows.workup_hours_before)) & (
-        offset <= pd.Timedelta(hours=rules.windows.workup_hours_after)
-    )
-    present = joined.loc[inside, ["patient_id", "analyte"]].drop_duplicates()
-    have = (
-        present.assign(flag=True).pivot_table(
-            index="patient_id", columns="analyte", values="flag", aggfunc="any", fill_value=False
-        )
-        if not present.empty
-        else pd.DataFrame(index=pd.Index([], name="patient_id"))
-    )
-    have = have.reindex(index=cases["patient_id"], columns=wanted, fill_value=False).fillna(False)
-    missing = pd.Series("", index=have.index, dtype=object)
-    for analyte in sorted(wanted):
-        gap = ~have[analyte].astype(bool)
-        missing = missing.where(~gap, missing + ";" + analyte)
-    return missing.str.lstrip(";").reset_index(drop=True)
+# Spec §8 delta check: each result against the patient's nearest earlier and nearest later
+# time with a result (a result at the very same time is no neighbour); when several results
+# share a neighbouring time, the lowest of them counts, so the flag never rests on the order
+# of rows in a file and a drop must be that far below every result at that time
+_SPURIOUS_SQL = """
+WITH moments AS (
+    SELECT patient_id, epoch_ns(specimen_time) AS at_ns, min(corrected_sodium) AS lowest
+    FROM results
+    GROUP BY patient_id, epoch_ns(specimen_time)
+),
+neighbours AS (
+    SELECT patient_id, at_ns,
+           lag(at_ns) OVER by_time AS before_ns, lag(lowest) OVER by_time AS before_value,
+           lead(at_ns) OVER by_time AS after_ns, lead(lowest) OVER by_time AS after_value
+    FROM moments
+    WINDOW by_time AS (PARTITION BY patient_id ORDER BY at_ns)
+)
+SELECT r.row
+FROM results r JOIN neighbours n
+  ON n.patient_id = r.patient_id AND n.at_ns = epoch_ns(r.specimen_time)
+WHERE n.at_ns - n.before_ns <= $window_ns AND n.after_ns - n.at_ns <= $window_ns
+  AND round9(n.before_value - r.corrected_sodium) >= $drop
+  AND round9(n.after_value - r.corrected_sodium) >= $drop
+ORDER BY r.row
+"""
 
 
-def possibly_spurious(results: pd.DataFrame, rules: RuleSet) -> pd.Series:
+def possibly_spurious(results: pd.DataFrame, rules: RuleSet, db: Tables | None = None) -> pd.Series:
     """Spec §8 delta check: a result at least `spurious_drop_mmol_l` (corrected) below both the
     patient's previous and next results, each within `spurious_neighbour_hours` of it. Results
-    at the same time as the one checked are not its neighbours. Aligned to `results`' index."""
-    drop = rules.limits.spurious_drop_mmol_l
-    hours = pd.Timedelta(hours=rules.windows.spurious_neighbour_hours)
-    ordered = results[["patient_id", "specimen_time", "corrected_sodium"]].sort_values(
-        ["patient_id", "specimen_time"], kind="stable"
+    at the same time as the one checked are not its neighbours; of several results at the
+    neighbouring time, the lowest counts (never the order of the rows). Aligned to `results`'
+    index;
+    `db`, when given, holds `results` with `row` = the position in `results`."""
+    if db is None:
+        columns = results[["patient_id", "specimen_time", "corrected_sodium"]]
+        frame = columns.astype({"patient_id": "str"}).assign(row=np.arange(len(results)))
+        with Tables({"results": frame}) as own:
+            return possibly_spurious(results, rules, own)
+    flagged = db.query(
+        _SPURIOUS_SQL,
+        {
+            "window_ns": nanoseconds(pd.Timedelta(hours=rules.windows.spurious_neighbour_hours)),
+            "drop": float(rules.limits.spurious_drop_mmol_l),
+        },
+        {"row": "int64"},
     )
-    by_patient = ordered.groupby("patient_id", sort=False)
-    before_time = by_patient["specimen_time"].shift(1)
-    before_value = by_patient["corrected_sodium"].shift(1)
-    after_time = by_patient["specimen_time"].shift(-1)
-    after_value = by_patient["corrected_sodium"].shift(-1)
-    time, value = ordered["specimen_time"], ordered["corrected_sodium"]
-    before = (time > before_time) & (time - before_time <= hours)
-    after = (after_time > time) & (after_time - time <= hours)
-    flagged = (
-        before
-        & after
-        & ((before_value - value).round(9) >= drop)
-        & ((after_value - value).round(9) >= drop)
-    )
-    return flagged.reindex(results.index).fillna(False).astype(bool)
+    hit = np.zeros(len(results), dtype=bool)
+    hit[flagged["row"].to_numpy()] = True
+    return pd.Series(hit, index=results.index, dtype=bool)
 
 
 def spurious_basis(cases: pd.DataFrame, results: pd.DataFrame) -> pd.Series:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.rules.loader import Profile, RuleSet
-from hyposcreen.screen.engine import nanoseconds, run_query
+from hyposcreen.screen.engine import Tables, nanoseconds
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 # Binary floating point: 134.2 + 0.8 is 135.00000000000003. Comparisons use values rounded
@@ -48,38 +48,71 @@ ORDER BY row
 """
 
 
-def pair_glucose(sodium: pd.DataFrame, glucose: pd.DataFrame, minutes: float) -> pd.DataFrame:
-    """The glucose paired with each sodium result (spec §4): `row`, `glucose_time`,
-    `glucose_mg_dl` for the sodium rows that have one.
-
-    `sodium`: row, patient_id, specimen_id, specimen_time.
-    `glucose`: patient_id, specimen_id, glucose_time, glucose_mg_dl.
-    """
-    keys = {"patient_id": "str", "specimen_id": "str"}
-    return run_query(
+def paired_glucose(db: Tables, minutes: float) -> pd.DataFrame:
+    """The glucose paired with each sodium result (spec §4) of the registered tables `sodium`
+    (row, patient_id, specimen_id, specimen_time) and `glucose` (patient_id, specimen_id,
+    glucose_time, glucose_mg_dl): `row`, `glucose_time`, `glucose_mg_dl` for the sodium rows
+    that have one."""
+    return db.query(
         _PAIR_GLUCOSE_SQL,
-        {
-            "sodium": sodium[["row", "patient_id", "specimen_id", "specimen_time"]].astype(keys),
-            "glucose": glucose[
-                ["patient_id", "specimen_id", "glucose_time", "glucose_mg_dl"]
-            ].astype(keys),
-        },
         {"window_ns": nanoseconds(pd.Timedelta(minutes=minutes))},
         {
             "row": "int64",
-            "glucose_time": glucose["glucose_time"].dtype,
+            "glucose_time": db.dtype("glucose", "glucose_time"),
             "glucose_mg_dl": "float64",
         },
     )
 
 
+def pair_glucose(sodium: pd.DataFrame, glucose: pd.DataFrame, minutes: float) -> pd.DataFrame:
+    """`paired_glucose` of two frames: `sodium` (row, patient_id, specimen_id, specimen_time)
+    and `glucose` (patient_id, specimen_id, glucose_time, glucose_mg_dl)."""
+    keys = {"patient_id": "str", "specimen_id": "str"}
+    tables = {
+        "sodium": sodium[["row", "patient_id", "specimen_id", "specimen_time"]].astype(keys),
+        "glucose": glucose[["patient_id", "specimen_id", "glucose_time", "glucose_mg_dl"]].astype(
+            keys
+        ),
+    }
+    with Tables(tables) as db:
+        return paired_glucose(db, minutes)
+
+
+# the sodium and glucose results of the registered `labs` (row: its position in the extract's
+# order) as the pairing reads them; a sodium's row is its position among the sodium results
+_SODIUM_VIEW = """
+SELECT row_number() OVER (ORDER BY row) - 1 AS row, patient_id, specimen_id, specimen_time
+FROM labs WHERE analyte = 'sodium'
+"""
+_GLUCOSE_VIEW = """
+SELECT patient_id, specimen_id, specimen_time AS glucose_time, value_num AS glucose_mg_dl
+FROM labs WHERE analyte = 'glucose'
+"""
+
+
+def pair_registered_glucose(db: Tables, minutes: float) -> pd.DataFrame:
+    """`paired_glucose` of the sodium and glucose results of the registered `labs` (patient_id,
+    specimen_id, analyte, specimen_time, value_num, row = position): rows numbered as the
+    sodium rows of `labs` in their order."""
+    time_type = db.dtype("labs", "specimen_time")
+    db.view("sodium", _SODIUM_VIEW, {"row": "int64", "specimen_time": time_type})
+    db.view("glucose", _GLUCOSE_VIEW, {"glucose_time": time_type, "glucose_mg_dl": "float64"})
+    return paired_glucose(db, minutes)
+
+
 def correct_for_glucose(
-    sodium: pd.DataFrame, glucose: pd.DataFrame, rules: RuleSet, factor: float | None = None
+    sodium: pd.DataFrame,
+    glucose: pd.DataFrame | None,
+    rules: RuleSet,
+    factor: float | None = None,
+    db: Tables | None = None,
 ) -> pd.DataFrame:
     """Sodium results with their paired glucose and `corrected_sodium` (spec §4).
 
     `sodium`: patient_id, specimen_time, specimen_id, value_num (mmol/L).
     `glucose`: patient_id, specimen_time, specimen_id, value_num (mg/dL); only usable results.
+    Or, with `db`, `glucose` is None and the pairing reads the registered `labs`, whose sodium
+    rows (in order) are `sodium` (`pair_registered_glucose`).
     """
     settings = rules.glucose
     factor = float(factor if factor is not None else settings["factor"])
@@ -89,11 +122,16 @@ def correct_for_glucose(
         )
     out = sodium.reset_index(drop=True).copy()
     out["row"] = np.arange(len(out))
-    glucose = glucose.rename(
-        columns={"specimen_time": "glucose_time", "value_num": "glucose_mg_dl"}
-    )
-    glucose = glucose[["patient_id", "specimen_id", "glucose_time", "glucose_mg_dl"]]
-    paired = pair_glucose(out, glucose, float(settings["pairing_window_minutes"]))
+    minutes = float(settings["pairing_window_minutes"])
+    if db is not None:
+        paired = pair_registered_glucose(db, minutes)
+    else:
+        assert glucose is not None
+        glucose = glucose.rename(
+            columns={"specimen_time": "glucose_time", "value_num": "glucose_mg_dl"}
+        )
+        columns = ["patient_id", "specimen_id", "glucose_time", "glucose_mg_dl"]
+        paired = pair_glucose(out, glucose[columns], minutes)
     out = out.merge(paired, on="row", how="left").drop(columns="row")
     excess = (out["glucose_mg_dl"] - float(settings["threshold_mg_dl"])).clip(lower=0).fillna(0.0)
     corrected = out["value_num"] + factor * excess / 100.0
