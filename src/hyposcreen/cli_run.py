@@ -110,7 +110,8 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
     from hyposcreen.config import RunSettings, Window, load_mapping
     from hyposcreen.context import prepare
     from hyposcreen.runners import run_screen
-    from hyposcreen.runners.window_loop import screen_windows
+    from hyposcreen.runners.in_process import run_recipe
+    from hyposcreen.runners.window_loop import SharedInput, screen_windows
     from hyposcreen.windows import out_folder, plan_windows
 
     site = load_mapping(args.mapping)
@@ -136,8 +137,17 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
             state_dir=state_dir,
         )
 
+    def tell(text: str) -> None:
+        print(f"hyposcreen: {text}", file=sys.stderr)
+
+    shared = SharedInput(windows, args.partitions, args.executor, tell)
+
     def screen_window(settings: RunSettings) -> dict[str, Any]:
-        summary = run_screen(prepare(settings), args.partitions, args.executor, args.dask_address)
+        ctx = prepare(settings)
+        if shared.attach(ctx):  # cut from the input read once for every window
+            summary = run_recipe(ctx)
+        else:
+            summary = run_screen(ctx, shared.partitions, args.executor, args.dask_address)
         return {**summary.manifest, "review_csv": str(summary.review_csv)}
 
     def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
