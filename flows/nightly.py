@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from flows.alerts import alert_failure, alert_outcomes, remember_failure
 from flows.artifacts import counts_table, failure_record, run_counts, summary_markdown
 from flows.orchestrator import orchestrated  # noqa: F401 - the CLI's entry
 from flows.parameters import backfill_range, run_name, scheduled_time
-from hyposcreen import context
+from hyposcreen import context, recipe_read
 from hyposcreen.config import RunSettings, Window, load_mapping
 from hyposcreen.failures import write_failed_json
 from hyposcreen.ingest.tabular import TooLargeForMemory
@@ -30,7 +31,7 @@ from hyposcreen.run_warnings import warning_texts
 from hyposcreen.runners.in_process import run_recipe
 from hyposcreen.runners.partitioned import partitions_after, run_partitioned
 from hyposcreen.runners.spill import resolve_partitions
-from hyposcreen.runners.window_loop import FAILED_FILE, screen_windows
+from hyposcreen.runners.window_loop import FAILED_FILE, SharedInput, screen_windows
 from hyposcreen.windows import out_folder, plan_windows, window_label
 
 # --- retries and progress --------------------------------------------------------------------
@@ -82,6 +83,20 @@ def stage_task(stage: Stage) -> Task[Any, Any]:
 
 STAGE_TASKS = {stage.name: stage_task(stage) for stage in STAGES}
 ingest = STAGE_TASKS["read"]  # the read stage (retried on I/O errors)
+
+
+@task(
+    name="read-once",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retries=2,
+    retry_delay_seconds=[1, 5],
+    retry_condition_fn=is_transient,
+)
+def read_once(ctx: context.RunContext, windows: Sequence[Window]) -> context.SharedRead:
+    """The input read once for every window of the run (recipe_read.read_once); each
+    window's read task then cuts its tables from it."""
+    return recipe_read.read_once(ctx, windows)
 
 
 def run_stage_task(stage: Stage, ctx: context.RunContext, inputs: list[Any]) -> Any:
@@ -224,10 +239,13 @@ def nightly_screen(
         if notify:
             alert_failure(mapping, record, settings.out_dir)
 
+    shared = SharedInput(windows, partitions, executor, lambda text: say("%s", text))
     outcomes = screen_windows(
         windows,
         settings_for,
-        lambda settings: screen_window(settings, started, partitions, executor, dask_address),
+        lambda settings: screen_window(
+            settings, started, partitions, executor, dask_address, shared
+        ),
         on_failure,
         progress,
     )
@@ -260,14 +278,19 @@ def screen_window(
     partitions: int | None = None,
     executor: str = "local",
     dask_address: str | None = None,
+    shared: SharedInput | None = None,
 ) -> dict[str, Any]:
     """One window: the recipe's stages, one task each, then the artifacts; or one
-    partitioned task for large inputs / a Dask cluster."""
+    partitioned task for large inputs / a Dask cluster. With `shared` (several windows), the
+    first window runs the read-once task and every window's read task cuts from it."""
     window = (settings.window.start.isoformat(), settings.window.end.isoformat())
     ctx: context.RunContext | None = None
     try:
         ctx = prepare(settings)
-        count = resolve_partitions(ctx, partitions)
+        if shared is not None and shared.attach(ctx, read_once):
+            count = 1
+        else:
+            count = resolve_partitions(ctx, shared.partitions if shared else partitions)
         if count > 1 or executor != "local":
             summary = screen_partitioned(ctx, count, executor, dask_address)
         else:
