@@ -353,3 +353,35 @@ def test_an_audit_of_two_months_reads_once_and_equals_the_per_month_reads(
         assert (tmp_path / "shared" / name).read_bytes() == expected, name
     patients = pd.read_csv(tmp_path / "shared" / "audit_patients.csv", dtype=str)
     assert set(patients["period"]) == {"2026-10", "2026-11"}
+
+
+@pytest.mark.flow
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_flow_reads_a_backfill_once_in_one_task_and_equals_lone_nights(tmp_path: Path) -> None:
+    """The Prefect flow: one read-once task run for the backfill, one read task per night
+    (cutting from it), and every night's outputs those of a lone run."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows.nightly import nightly_screen
+
+    nights = ["2026-11-19", "2026-11-20"]
+    lone, shared = tmp_path / "lone", tmp_path / "shared"
+    _lone_nights(lone, SAMPLE, nights)
+    state = nightly_screen(
+        input=str(SAMPLE),
+        out=str(shared / "out"),
+        backfill_start=nights[0],
+        backfill_end=nights[-1],
+        notify=False,
+        return_state=True,
+    )
+    assert state.is_completed(), state.message
+    assert_same_windows(lone, shared, nights)
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
+        )
+    keys = sorted(run.task_key.rsplit("-", 1)[0] for run in runs)
+    assert keys.count("read_once") == 1 and keys.count("read") == 2, keys
