@@ -195,6 +195,30 @@ def _contexts(extract: Path, mapping: Path, nights: list[str], state: Path | Non
     return [ctx, *(replace(ctx, settings=replace(settings, window=w)) for w in windows)]
 
 
+def test_labs_in_range_keeps_the_range_and_undated_rows_and_counts_the_rest() -> None:
+    """[08:00, 09:00): 07:59 and 09:00 are outside (2, added to the 3 the union read had
+    dropped); 08:00, 08:59 and the undated row stay, renumbered 0..2; other reasons kept."""
+    from hyposcreen.ingest.canonical import IngestedTable
+    from hyposcreen.recipe_read import labs_in_range
+
+    times = ["2026-11-20 07:59", "2026-11-20 08:00", None, "2026-11-20 08:59", "2026-11-20 09:00"]
+    frame = pd.DataFrame(
+        {"specimen_time": pd.to_datetime(times).as_unit("us"), "row": list("abcde")},
+        index=[5, 6, 7, 8, 9],
+    )
+    union = IngestedTable(
+        "labs", frame, rows_in=12, not_relevant={"unknown_loinc": 2, "outside_window": 3}
+    )
+    ts = pd.Timestamp
+    cut = labs_in_range(union, "specimen_time", ts("2026-11-20 08:00"), ts("2026-11-20 09:00"))
+    assert cut.frame["row"].tolist() == ["b", "c", "d"]
+    assert cut.frame.index.tolist() == [0, 1, 2]
+    assert (cut.rows_in, cut.not_relevant) == (12, {"unknown_loinc": 2, "outside_window": 5})
+    assert union.not_relevant["outside_window"] == 3 and len(union.frame) == 5  # not changed
+    wide = labs_in_range(union, "specimen_time", ts("2026-11-20"), ts("2026-11-21"))
+    assert len(wide.frame) == 5 and wide.not_relevant["outside_window"] == 3
+
+
 @pytest.mark.parametrize("with_state", [False, True], ids=["stateless", "nightly-state"])
 def test_each_window_cut_from_one_read_is_its_lone_read(tmp_path: Path, with_state: bool) -> None:
     """Frame (rows, order, dtypes, row numbers), rows_in, reasons, coverage counters and file
