@@ -28,8 +28,10 @@ from hyposcreen.failures import write_failed_json
 from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.recipe import STAGES, Stage
 from hyposcreen.run_warnings import warning_texts
+from hyposcreen.runners import shared_spill
 from hyposcreen.runners.in_process import run_recipe
-from hyposcreen.runners.partitioned import partitions_after, run_partitioned
+from hyposcreen.runners.partitioned import Spilled, partitions_after, run_partitioned
+from hyposcreen.runners.shared_spill import SharedSpill
 from hyposcreen.runners.spill import resolve_partitions
 from hyposcreen.runners.window_loop import FAILED_FILE, SharedInput, screen_windows
 from hyposcreen.windows import out_folder, plan_windows, window_label
@@ -99,6 +101,13 @@ def read_once(ctx: context.RunContext, windows: Sequence[Window]) -> context.Sha
     return recipe_read.read_once(ctx, windows)
 
 
+@task(name="spill-once", cache_policy=NO_CACHE, persist_result=False)
+def spill_once(ctx: context.RunContext, windows: Sequence[Window], partitions: int) -> SharedSpill:
+    """A large input spilled once into partitions for every window of the run
+    (runners.shared_spill); each window's partitioned task cuts its spill from it."""
+    return shared_spill.spill_once(ctx, windows, partitions)
+
+
 def run_stage_task(stage: Stage, ctx: context.RunContext, inputs: list[Any]) -> Any:
     return STAGE_TASKS[stage.name](ctx, *inputs)
 
@@ -118,11 +127,16 @@ def tell_progress(stage: str, output: Any) -> None:
 
 @task(name="screen-partitioned", cache_policy=NO_CACHE, persist_result=False)
 def screen_partitioned(
-    ctx: context.RunContext, partitions: int, executor: str, dask_address: str | None
+    ctx: context.RunContext,
+    partitions: int,
+    executor: str,
+    dask_address: str | None,
+    spilled: Spilled | None = None,
 ) -> context.RunSummary:
     """The recipe by patient-hash partition (hyposcreen.runners.partitioned); with executor
-    "dask" the partition work goes to a Dask cluster through distributed.Client."""
-    return run_partitioned(ctx, partitions, executor, dask_address)
+    "dask" the partition work goes to a Dask cluster through distributed.Client. `spilled`:
+    cut from the spill the run's windows share."""
+    return run_partitioned(ctx, partitions, executor, dask_address, spilled=spilled)
 
 
 @task(name="artifacts", cache_policy=NO_CACHE, persist_result=False)
@@ -240,15 +254,18 @@ def nightly_screen(
             alert_failure(mapping, record, settings.out_dir)
 
     shared = SharedInput(windows, partitions, executor, lambda text: say("%s", text))
-    outcomes = screen_windows(
-        windows,
-        settings_for,
-        lambda settings: screen_window(
-            settings, started, partitions, executor, dask_address, shared
-        ),
-        on_failure,
-        progress,
-    )
+    try:
+        outcomes = screen_windows(
+            windows,
+            settings_for,
+            lambda settings: screen_window(
+                settings, started, partitions, executor, dask_address, shared
+            ),
+            on_failure,
+            progress,
+        )
+    finally:
+        shared.close()  # a spill shared by the windows holds patient rows
     if notify:
         alert_outcomes(mapping, outcomes)
     if not outcomes:
@@ -287,12 +304,13 @@ def screen_window(
     ctx: context.RunContext | None = None
     try:
         ctx = prepare(settings)
-        if shared is not None and shared.attach(ctx, read_once):
+        if shared is not None and shared.attach(ctx, read_once, spill_once):
             count = 1
         else:
             count = resolve_partitions(ctx, shared.partitions if shared else partitions)
-        if count > 1 or executor != "local":
-            summary = screen_partitioned(ctx, count, executor, dask_address)
+        spilled = shared.spilled() if shared is not None else None
+        if count > 1 or executor != "local" or spilled is not None:
+            summary = screen_partitioned(ctx, count, executor, dask_address, spilled)
         else:
             try:
                 summary = run_recipe(ctx, call=run_stage_task, observe=tell_progress)

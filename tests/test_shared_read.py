@@ -245,6 +245,34 @@ def test_each_window_cut_from_one_read_is_its_lone_read(tmp_path: Path, with_sta
     assert len(set(outside)) > 1  # the nights' read ranges cut the rows differently
 
 
+def test_each_window_cut_from_one_spill_is_its_lone_spill(tmp_path: Path) -> None:
+    """Partitioned: every night's spill files, cut from one spill of the three nights, load as
+    a lone spill of that night loads (rows, order, row numbers in the whole table), with the
+    same counts; the shared spill folder goes with close()."""
+    from hyposcreen.ingest.canonical import REQUIRED_TABLES
+    from hyposcreen.runners.shared_spill import cut_spill, spill_once
+    from hyposcreen.runners.spill import load_partition, spill_table
+
+    extract = edge_extract(tmp_path / "in", DST_NIGHTS, BERLIN)
+    ctx, *nights = _contexts(extract, _mapping(tmp_path, BERLIN), DST_NIGHTS, tmp_path / "state")
+    shared = spill_once(ctx, [n.settings.window for n in nights], 3)
+    for number, night in enumerate(nights):
+        cut_folder, lone_folder = tmp_path / f"cut{number}", tmp_path / f"lone{number}"
+        cut_folder.mkdir(), lone_folder.mkdir()
+        cut = cut_spill(shared, night, cut_folder)
+        for name in REQUIRED_TABLES:
+            lone = spill_table(night, name, lone_folder, 3)
+            assert (cut[name].rows_in, cut[name].not_relevant, cut[name].files) == (
+                lone.rows_in, lone.not_relevant, lone.files,
+            )  # fmt: skip
+            for part in range(3):
+                pd.testing.assert_frame_equal(
+                    load_partition(cut_folder, name, part), load_partition(lone_folder, name, part)
+                )
+    shared.close()
+    assert not shared.folder.exists()
+
+
 def test_a_window_outside_the_shared_read_is_refused(tmp_path: Path) -> None:
     extract = edge_extract(tmp_path / "in", DST_NIGHTS, BERLIN)
     ctx, first, second, _ = _contexts(extract, _mapping(tmp_path, BERLIN), DST_NIGHTS, None)
@@ -309,11 +337,12 @@ def test_a_catch_up_of_missed_nights_with_state_equals_lone_nights(
     assert_same_windows(lone, shared, nights)
 
 
-def test_a_shared_read_that_outgrows_memory_falls_back_to_lone_reads(
+def test_a_shared_read_that_outgrows_memory_is_spilled_once_into_partitions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past the in-memory cap (lowered to 50 rows for the 171-row sample) the windows read
-    for themselves, partitioned, and still write a lone in-memory run's outputs."""
+    """Past the in-memory cap (lowered to 50 rows for the 171-row sample) the input is spilled
+    once into partitions and every window is cut from that spill: a lone in-memory run's
+    outputs, and no spill folder left behind."""
     from hyposcreen.runners import spill
 
     nights = ["2026-11-19", "2026-11-20"]
@@ -322,13 +351,35 @@ def test_a_shared_read_that_outgrows_memory_falls_back_to_lone_reads(
     monkeypatch.setattr(spill, "MEMORY_ROW_CAP", 50)
     capsys.readouterr()
     assert _run(shared, SAMPLE, "--backfill", nights[0], nights[-1]) == 0
-    assert "read the input once" not in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert re.search(r"read the input once into \d+ partitions for 2 windows", said)
     for night in nights:
         for name in OUTPUTS:
             expected = (lone / "out" / night / name).read_bytes()
             assert (shared / "out" / night / name).read_bytes() == expected
         manifest = json.loads((shared / "out" / night / "run_manifest.json").read_text())
-        assert manifest["partitions"] >= 2 and "read_slice" not in manifest["timings"]
+        assert manifest["partitions"] >= 2 and "read_slice" in manifest["timings"]
+    assert sorted(p.name for p in (shared / "out").iterdir()) == nights  # no spill debris
+    assert not list(shared.glob(".hyposcreen-partitions-*"))
+
+
+def test_a_partitioned_backfill_spills_once_and_equals_lone_partitioned_nights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--partitions 3 over the edge extract with the Berlin night: one spill, each night's
+    spill files cut from it (rows renumbered as a lone read numbers them)."""
+    extract = edge_extract(tmp_path / "in", DST_NIGHTS, BERLIN)
+    mapping = _mapping(tmp_path, BERLIN)
+    lone, shared = tmp_path / "lone", tmp_path / "shared"
+    parts = ["--partitions", "3"]
+    _lone_nights(lone, extract, DST_NIGHTS, *parts, mapping=mapping)
+    capsys.readouterr()
+    backfill = ["--backfill", DST_NIGHTS[0], DST_NIGHTS[-1], *parts]
+    assert _run(shared, extract, *backfill, mapping=mapping) in (0, 4)
+    assert "read the input once into 3 partitions for 3 windows" in capsys.readouterr().err
+    assert_same_windows(lone, shared, DST_NIGHTS)
+    assert {"read_slice"} == {k for k in _timings(shared, "2026-10-26") if k.startswith("read_")}
+    assert not list((shared / "out").glob(".hyposcreen-partitions-*"))
 
 
 @pytest.mark.slow

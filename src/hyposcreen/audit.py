@@ -137,7 +137,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     exported: list[pd.DataFrame] = []
     inputs: dict[str, Any] = {}
     months = month_windows(settings.start, settings.end)
-    shared = SharedInput(months if share_read else [], tell=_tell)
+    shared = SharedInput(months if share_read else [], tell=_tell, spill=False)
     for window in months:
         period_ctx = replace(ctx, settings=replace(base, window=window), timings={})
         shared.attach(period_ctx)

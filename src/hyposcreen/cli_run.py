@@ -147,7 +147,9 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
         if shared.attach(ctx):  # cut from the input read once for every window
             summary = run_recipe(ctx)
         else:
-            summary = run_screen(ctx, shared.partitions, args.executor, args.dask_address)
+            summary = run_screen(
+                ctx, shared.partitions, args.executor, args.dask_address, shared.spilled()
+            )
         return {**summary.manifest, "review_csv": str(summary.review_csv)}
 
     def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
@@ -158,7 +160,10 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
     def progress(number: int, total: int, window: Window) -> None:
         _progress(number, total, window.label(), args)
 
-    return screen_windows(windows, settings_for, screen_window, on_failure, progress)
+    try:
+        return screen_windows(windows, settings_for, screen_window, on_failure, progress)
+    finally:
+        shared.close()  # a spill shared by the windows holds patient rows
 
 
 def _progress(number: int, total: int, label: str, args: argparse.Namespace) -> None:

@@ -85,40 +85,55 @@ def read_range(ctx: RunContext) -> tuple[str, pd.Timestamp, pd.Timestamp]:
     return row_filter.window
 
 
-def read_once(ctx: RunContext, windows: Sequence[Window]) -> SharedRead:
-    """Each table read once for all `windows`: labs over the union of their read ranges
-    (from the earliest range start to the latest end). `ctx` gives the input, rules, mapping
-    and state; its own window does not matter. The read's timings stay in the result."""
+def union_filter(ctx: RunContext, windows: Sequence[Window]) -> RowFilter:
+    """The lab reader's filter for all `windows` at once: their read ranges' union, from the
+    earliest range start to the latest end. `ctx` gives the rules, mapping and state."""
     if not windows:
-        raise ValueError("read_once needs at least one window")
+        raise ValueError("a shared read needs at least one window")
     if not can_share_read(ctx):
         raise ValueError(f"the {ctx.settings.source} reader reads per window")
     ranges = [read_range(_for_window(ctx, window)) for window in windows]
-    column = ranges[0][0]
-    union = (column, min(r[1] for r in ranges), max(r[2] for r in ranges))
-    reader = dataclasses.replace(ctx, timings={}, peak_rss_mb={})
-    template = lab_filter(reader, "labs")
+    union = (ranges[0][0], min(r[1] for r in ranges), max(r[2] for r in ranges))
+    template = lab_filter(ctx, "labs")
     assert template is not None
-    tables = read_tables(reader, dataclasses.replace(template, window=union)).tables
-    return SharedRead(tables, union, len(windows), reader.timings)
+    return dataclasses.replace(template, window=union)
+
+
+def read_once(ctx: RunContext, windows: Sequence[Window]) -> SharedRead:
+    """Each table read once for all `windows` (labs over `union_filter`); `ctx` gives the
+    input, rules, mapping and state, its own window does not matter. The read's timings stay
+    in the result."""
+    reader = dataclasses.replace(ctx, timings={}, peak_rss_mb={})
+    labs = union_filter(reader, windows)
+    assert labs.window is not None
+    tables = read_tables(reader, labs).tables
+    return SharedRead(tables, labs.window, len(windows), reader.timings)
 
 
 def window_tables(shared: SharedRead, ctx: RunContext) -> ReadTables:
     """The tables of the context's window cut from `shared`, counted as a lone read of that
     window counts them (module docstring). The window's read range must lie in the union."""
-    column, start, end = read_range(ctx)
-    if shared.lab_range[0] != column or start < shared.lab_range[1] or end > shared.lab_range[2]:
-        raise ValueError(
-            f"window {ctx.settings.window.label()} reads [{start}, {end}), outside the shared "
-            f"read [{shared.lab_range[1]}, {shared.lab_range[2]})"
-        )
+    column, start, end = check_in_range(shared.lab_range, ctx)
     tables = {}
     for name, table in shared.tables.items():
         if name == "labs":
             tables[name] = labs_in_range(table, column, start, end)
         else:  # a new frame object per window: a stage adding a column changes no other window
-            tables[name] = _copy_counts(table, table.frame.copy(deep=False), table.not_relevant)
+            tables[name] = window_counts(table, table.frame.copy(deep=False), 0)
     return ReadTables(tables)
+
+
+def check_in_range(
+    lab_range: tuple[str, pd.Timestamp, pd.Timestamp], ctx: RunContext
+) -> tuple[str, pd.Timestamp, pd.Timestamp]:
+    """The context's window's read range; a ValueError when it is not inside `lab_range`."""
+    column, start, end = read_range(ctx)
+    if lab_range[0] != column or start < lab_range[1] or end > lab_range[2]:
+        raise ValueError(
+            f"window {ctx.settings.window.label()} reads [{start}, {end}), outside the shared "
+            f"read [{lab_range[1]}, {lab_range[2]})"
+        )
+    return column, start, end
 
 
 def labs_in_range(
@@ -130,19 +145,18 @@ def labs_in_range(
     time = labs.frame[column]
     outside = time.notna() & ((time < start) | (time >= end))
     frame = labs.frame.loc[~outside.to_numpy()].reset_index(drop=True)
-    counts = dict(labs.not_relevant)
-    counts[OUTSIDE_WINDOW] = counts.get(OUTSIDE_WINDOW, 0) + int(outside.sum())
-    return _copy_counts(labs, frame, {k: v for k, v in counts.items() if v})
+    return window_counts(labs, frame, int(outside.sum()))
 
 
-def _copy_counts(
-    table: IngestedTable, frame: pd.DataFrame, not_relevant: dict[str, int]
-) -> IngestedTable:
-    """`table` with another frame and counts; its other records copied (never shared)."""
+def window_counts(table: IngestedTable, frame: pd.DataFrame, outside: int) -> IngestedTable:
+    """`table` with another frame and `outside` more rows dropped outside the window; its
+    other records copied (never shared between windows)."""
+    counts = dict(table.not_relevant)
+    counts[OUTSIDE_WINDOW] = counts.get(OUTSIDE_WINDOW, 0) + outside
     return dataclasses.replace(
         table,
         frame=frame,
-        not_relevant=dict(not_relevant),
+        not_relevant={k: v for k, v in counts.items() if v},
         files=copy.deepcopy(table.files),
         source_counts=copy.deepcopy(table.source_counts),
         unrecognised=dict(table.unrecognised),
