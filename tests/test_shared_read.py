@@ -460,3 +460,38 @@ def test_the_flow_reads_a_backfill_once_in_one_task_and_equals_lone_nights(tmp_p
         )
     keys = sorted(run.task_key.rsplit("-", 1)[0] for run in runs)
     assert keys.count("read_once") == 1 and keys.count("read") == 2, keys
+
+
+@pytest.mark.flow
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_flow_spills_a_partitioned_backfill_once(tmp_path: Path) -> None:
+    """partitions=2: one spill-once task run, each night's partitioned task cut from it; the
+    nights' outputs those of lone partitioned runs; no spill folder left."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows.nightly import nightly_screen
+
+    nights = ["2026-11-19", "2026-11-20"]
+    lone, shared = tmp_path / "lone", tmp_path / "shared"
+    _lone_nights(lone, SAMPLE, nights, "--partitions", "2")
+    state = nightly_screen(
+        input=str(SAMPLE),
+        out=str(shared / "out"),
+        backfill_start=nights[0],
+        backfill_end=nights[-1],
+        partitions=2,
+        notify=False,
+        return_state=True,
+    )
+    assert state.is_completed(), state.message
+    assert_same_windows(lone, shared, nights)
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(
+                id=FlowRunFilterId(any_=[state.state_details.flow_run_id])
+            )
+        )
+    keys = sorted(run.task_key.rsplit("-", 1)[0] for run in runs)
+    assert keys.count("spill_once") == 1 and keys.count("screen_partitioned") == 2, keys
+    assert sorted(p.name for p in (shared / "out").iterdir()) == nights
