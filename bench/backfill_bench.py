@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         _cli(data, out / "nights", "--backfill", args.first, args.last),
         f"backfill-{data.name}-nights", out / "nights", args.timeout,
     )  # fmt: skip
-    ratio = nights["wall_s"] / one["wall_s"] if one["wall_s"] else float("nan")
+    failed = "error" in one or "error" in nights
+    ratio = float("nan") if failed or not one["wall_s"] else nights["wall_s"] / one["wall_s"]
     load = os.getloadavg()
     summary = {
         "data": str(data),
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         "backfill": nights,
         "ratio": round(ratio, 2),
         "target_ratio": TARGET_RATIO,
-        "met": ratio <= TARGET_RATIO,
+        "met": None if failed else ratio <= TARGET_RATIO,
         "load_after": [round(x, 2) for x in load],
         "machine": describe_machine(),
     }
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     for run in (one, nights):
         if "error" in run:
             print(run["error"], file=sys.stderr)
-    return 0 if "error" not in one and "error" not in nights else 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
