@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +22,18 @@ from flows.alerts import alert_failure, alert_outcomes, remember_failure
 from flows.artifacts import counts_table, failure_record, run_counts, summary_markdown
 from flows.orchestrator import orchestrated  # noqa: F401 - the CLI's entry
 from flows.parameters import backfill_range, run_name, scheduled_time
-from hyposcreen import context
+from hyposcreen import context, recipe_read
 from hyposcreen.config import RunSettings, Window, load_mapping
 from hyposcreen.failures import write_failed_json
 from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.recipe import STAGES, Stage
 from hyposcreen.run_warnings import warning_texts
+from hyposcreen.runners import shared_spill
 from hyposcreen.runners.in_process import run_recipe
-from hyposcreen.runners.partitioned import partitions_after, run_partitioned
+from hyposcreen.runners.partitioned import Spilled, partitions_after, run_partitioned
+from hyposcreen.runners.shared_spill import SharedSpill
 from hyposcreen.runners.spill import resolve_partitions
-from hyposcreen.runners.window_loop import FAILED_FILE, screen_windows
+from hyposcreen.runners.window_loop import FAILED_FILE, SharedInput, screen_windows
 from hyposcreen.windows import out_folder, plan_windows, window_label
 
 # --- retries and progress --------------------------------------------------------------------
@@ -84,6 +87,27 @@ STAGE_TASKS = {stage.name: stage_task(stage) for stage in STAGES}
 ingest = STAGE_TASKS["read"]  # the read stage (retried on I/O errors)
 
 
+@task(
+    name="read-once",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retries=2,
+    retry_delay_seconds=[1, 5],
+    retry_condition_fn=is_transient,
+)
+def read_once(ctx: context.RunContext, windows: Sequence[Window]) -> context.SharedRead:
+    """The input read once for every window of the run (recipe_read.read_once); each
+    window's read task then cuts its tables from it."""
+    return recipe_read.read_once(ctx, windows)
+
+
+@task(name="spill-once", cache_policy=NO_CACHE, persist_result=False)
+def spill_once(ctx: context.RunContext, windows: Sequence[Window], partitions: int) -> SharedSpill:
+    """A large input spilled once into partitions for every window of the run
+    (runners.shared_spill); each window's partitioned task cuts its spill from it."""
+    return shared_spill.spill_once(ctx, windows, partitions)
+
+
 def run_stage_task(stage: Stage, ctx: context.RunContext, inputs: list[Any]) -> Any:
     return STAGE_TASKS[stage.name](ctx, *inputs)
 
@@ -103,11 +127,16 @@ def tell_progress(stage: str, output: Any) -> None:
 
 @task(name="screen-partitioned", cache_policy=NO_CACHE, persist_result=False)
 def screen_partitioned(
-    ctx: context.RunContext, partitions: int, executor: str, dask_address: str | None
+    ctx: context.RunContext,
+    partitions: int,
+    executor: str,
+    dask_address: str | None,
+    spilled: Spilled | None = None,
 ) -> context.RunSummary:
     """The recipe by patient-hash partition (hyposcreen.runners.partitioned); with executor
-    "dask" the partition work goes to a Dask cluster through distributed.Client."""
-    return run_partitioned(ctx, partitions, executor, dask_address)
+    "dask" the partition work goes to a Dask cluster through distributed.Client. `spilled`:
+    cut from the spill the run's windows share."""
+    return run_partitioned(ctx, partitions, executor, dask_address, spilled=spilled)
 
 
 @task(name="artifacts", cache_policy=NO_CACHE, persist_result=False)
@@ -224,13 +253,19 @@ def nightly_screen(
         if notify:
             alert_failure(mapping, record, settings.out_dir)
 
-    outcomes = screen_windows(
-        windows,
-        settings_for,
-        lambda settings: screen_window(settings, started, partitions, executor, dask_address),
-        on_failure,
-        progress,
-    )
+    shared = SharedInput(windows, partitions, executor, lambda text: say("%s", text))
+    try:
+        outcomes = screen_windows(
+            windows,
+            settings_for,
+            lambda settings: screen_window(
+                settings, started, partitions, executor, dask_address, shared
+            ),
+            on_failure,
+            progress,
+        )
+    finally:
+        shared.close()  # a spill shared by the windows holds patient rows
     if notify:
         alert_outcomes(mapping, outcomes)
     if not outcomes:
@@ -260,16 +295,22 @@ def screen_window(
     partitions: int | None = None,
     executor: str = "local",
     dask_address: str | None = None,
+    shared: SharedInput | None = None,
 ) -> dict[str, Any]:
     """One window: the recipe's stages, one task each, then the artifacts; or one
-    partitioned task for large inputs / a Dask cluster."""
+    partitioned task for large inputs / a Dask cluster. With `shared` (several windows), the
+    first window runs the read-once task and every window's read task cuts from it."""
     window = (settings.window.start.isoformat(), settings.window.end.isoformat())
     ctx: context.RunContext | None = None
     try:
         ctx = prepare(settings)
-        count = resolve_partitions(ctx, partitions)
-        if count > 1 or executor != "local":
-            summary = screen_partitioned(ctx, count, executor, dask_address)
+        if shared is not None and shared.attach(ctx, read_once, spill_once):
+            count = 1
+        else:
+            count = resolve_partitions(ctx, shared.partitions if shared else partitions)
+        spilled = shared.spilled() if shared is not None else None
+        if count > 1 or executor != "local" or spilled is not None:
+            summary = screen_partitioned(ctx, count, executor, dask_address, spilled)
         else:
             try:
                 summary = run_recipe(ctx, call=run_stage_task, observe=tell_progress)

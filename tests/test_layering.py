@@ -52,6 +52,7 @@ RUNNERS = (
     "hyposcreen.recipe",
     "hyposcreen.recipe_contracts",
     "hyposcreen.recipe_publish",
+    "hyposcreen.recipe_read",
     "hyposcreen.runners",
     "hyposcreen.cli",
     "hyposcreen.cli_run",

@@ -1,7 +1,8 @@
 """`hyposcreen audit`: screen a period one calendar month at a time and write the QI report.
 
 Each month is one screening window, read, cleaned and screened by the same functions as a
-nightly run (the recipe's read, clean, screen and history stages), so a month's cases are the
+nightly run (the recipe's read, clean, screen and history stages; the months share one read
+of the input, cut per month as a backfill's nights are), so a month's cases are the
 cases `hyposcreen run` would find over that month: a patient with several low results in a
 month is one case of that month. The nightly Great Expectations contracts are not re-run (they
 guard a night's delivery, not history). Outputs: audit.html, audit_tables.csv and
@@ -34,6 +35,7 @@ from hyposcreen.report.audit_page import render_audit_page
 from hyposcreen.report.display import band_text
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonymize
 from hyposcreen.report.writers import PRIVATE_MODE, write_atomic, write_csv, write_json
+from hyposcreen.runners.window_loop import SharedInput
 from hyposcreen.screen.cases import ScreenResult
 
 AGGREGATE_MODE = 0o644  # suppressed aggregates: no identifiers
@@ -60,6 +62,10 @@ class AuditSummary:
     out_dir: Path
     manifest: dict[str, Any]
     patient_export: Path | None
+
+
+def _tell(text: str) -> None:
+    print(f"hyposcreen: {text}", file=sys.stderr)
 
 
 def month_windows(start: pd.Timestamp, end: pd.Timestamp) -> list[Window]:
@@ -100,7 +106,9 @@ def patient_rows(
     )
 
 
-def run_audit(settings: AuditSettings) -> AuditSummary:
+def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
+    """The audit of settings' period. Its months share one read of the input when it fits the
+    in-memory run (`runners.window_loop.SharedInput`); `share_read=False` reads per month."""
     # a bad key stops the audit before any work
     key = load_key(settings.key_file, (settings.input_dir, settings.out_dir))
     base = RunSettings(
@@ -128,8 +136,11 @@ def run_audit(settings: AuditSettings) -> AuditSummary:
     periods: list[PeriodCounts] = []
     exported: list[pd.DataFrame] = []
     inputs: dict[str, Any] = {}
-    for window in month_windows(settings.start, settings.end):
+    months = month_windows(settings.start, settings.end)
+    shared = SharedInput(months if share_read else [], tell=_tell, spill=False)
+    for window in months:
         period_ctx = replace(ctx, settings=replace(base, window=window), timings={})
+        shared.attach(period_ctx)
         tables = recipe.read(period_ctx).tables
         inputs = {name: table.files for name, table in tables.items()}
         cleaned = recipe.clean(period_ctx, ReadTables(tables))

@@ -110,7 +110,8 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
     from hyposcreen.config import RunSettings, Window, load_mapping
     from hyposcreen.context import prepare
     from hyposcreen.runners import run_screen
-    from hyposcreen.runners.window_loop import screen_windows
+    from hyposcreen.runners.in_process import run_recipe
+    from hyposcreen.runners.window_loop import SharedInput, screen_windows
     from hyposcreen.windows import out_folder, plan_windows
 
     site = load_mapping(args.mapping)
@@ -136,8 +137,19 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
             state_dir=state_dir,
         )
 
+    def tell(text: str) -> None:
+        print(f"hyposcreen: {text}", file=sys.stderr)
+
+    shared = SharedInput(windows, args.partitions, args.executor, tell)
+
     def screen_window(settings: RunSettings) -> dict[str, Any]:
-        summary = run_screen(prepare(settings), args.partitions, args.executor, args.dask_address)
+        ctx = prepare(settings)
+        if shared.attach(ctx):  # cut from the input read once for every window
+            summary = run_recipe(ctx)
+        else:
+            summary = run_screen(
+                ctx, shared.partitions, args.executor, args.dask_address, shared.spilled()
+            )
         return {**summary.manifest, "review_csv": str(summary.review_csv)}
 
     def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
@@ -148,7 +160,10 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
     def progress(number: int, total: int, window: Window) -> None:
         _progress(number, total, window.label(), args)
 
-    return screen_windows(windows, settings_for, screen_window, on_failure, progress)
+    try:
+        return screen_windows(windows, settings_for, screen_window, on_failure, progress)
+    finally:
+        shared.close()  # a spill shared by the windows holds patient rows
 
 
 def _progress(number: int, total: int, label: str, args: argparse.Namespace) -> None:

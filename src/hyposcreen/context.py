@@ -40,6 +40,8 @@ class RunContext:
     # an in-memory run chosen from an estimate reads at most this many rows of a table
     memory_row_cap: int | None = None
     staging: Path | None = None  # hidden folder the outputs are built in (report.folders)
+    # the input read once for several windows (recipe_read.read_once); None: read per window
+    shared_read: SharedRead | None = None
 
     def staging_dir(self) -> Path:
         """Created on first use (Data Docs are the first output written)."""
@@ -75,6 +77,18 @@ def _peak_rss_mb() -> float:
     except ImportError:  # not on Windows
         return 0.0
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+@dataclass
+class SharedRead:
+    """The input read once for several windows (`recipe_read.read_once`): every table as
+    read, labs over `lab_range` (time column, start, end), the union of the windows' read
+    ranges; `windows` says how many share it, `timings` what the read cost."""
+
+    tables: dict[str, IngestedTable]
+    lab_range: tuple[str, pd.Timestamp, pd.Timestamp]
+    windows: int
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

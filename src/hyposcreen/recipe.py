@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hyposcreen.adapters import load_adapter
 from hyposcreen.clean import USED, clean_diagnoses, clean_labs, clean_medications
 from hyposcreen.context import (
     CleanedInputs,
@@ -25,14 +24,12 @@ from hyposcreen.context import (
     ReadTables,
     RunContext,
     RunSummary,
-    lab_filter,
-    max_row_bytes,
 )
-from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
-from hyposcreen.ingest.tabular import read_table
 from hyposcreen.nightly.late_results import mark_late_results
 from hyposcreen.recipe_contracts import apply_contract_warnings, run_contracts, validation_frames
 from hyposcreen.recipe_publish import write_results
+from hyposcreen.recipe_read import ingest_table as ingest_table  # the partitioned spill's
+from hyposcreen.recipe_read import read_tables, window_tables
 from hyposcreen.report.attrition import result_steps, with_case_steps
 from hyposcreen.report.coverage import cleaned_counts, unknown_drug_names
 from hyposcreen.report.quarantine import quarantine_rows
@@ -50,40 +47,13 @@ from hyposcreen.site_words import SiteWords
 # --- read ------------------------------------------------------------------------------------
 
 
-def ingest_table(ctx: RunContext, name: str) -> IngestedTable:
-    """Read one canonical table (labs are filtered to known analytes inside the read window)."""
-    with ctx.timed(f"read_{name}"):
-        row_filter = lab_filter(ctx, name)
-        if ctx.settings.source != "canonical":
-            table = load_adapter(ctx.settings.source).read_table(
-                ctx.settings.input_dir,
-                name,
-                ctx.mapping,
-                ctx.rules,
-                ctx.settings.window,
-                row_filter,
-            )
-            if row_filter is not None and not table.unrecognised:
-                table.unrecognised = dict(row_filter.unrecognised)
-            return table
-        return read_table(
-            ctx.settings.input_dir,
-            SCHEMAS[name],
-            ctx.mapping,
-            row_filter=row_filter,
-            required=name in REQUIRED_TABLES,
-            max_row_bytes=max_row_bytes(ctx),
-            max_rows=ctx.memory_row_cap,
-        )
-
-
 def read(ctx: RunContext) -> ReadTables:
-    """Every required table, and the patients table when the input has one."""
-    tables = {name: ingest_table(ctx, name) for name in REQUIRED_TABLES}
-    patients = ingest_table(ctx, "patients")
-    if patients.rows_in:
-        tables["patients"] = patients
-    return ReadTables(tables)
+    """Every required table, and the patients table when the input has one (recipe_read);
+    cut from the input read once for several windows when the context carries that read."""
+    if ctx.shared_read is not None:
+        with ctx.timed("read_slice"):
+            return window_tables(ctx.shared_read, ctx)
+    return read_tables(ctx)
 
 
 # --- clean -----------------------------------------------------------------------------------

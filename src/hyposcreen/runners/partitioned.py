@@ -19,11 +19,12 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from hyposcreen.context import RunContext, RunSummary, discard_outputs
 from hyposcreen.errors import ConfigError
-from hyposcreen.ingest.canonical import REQUIRED_TABLES
+from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.recipe import ingest_table
 from hyposcreen.recipe_contracts import run_contracts
@@ -45,25 +46,30 @@ from hyposcreen.runners.spill import (
     spill_table,
 )
 
+# writes a window's spill files into the folder given and returns its tables' counts
+Spilled = Callable[[RunContext, Path], dict[str, IngestedTable]]
+
 
 def run_screen(
     ctx: RunContext,
     partitions: int | None = None,
     executor: str = "local",
     dask_address: str | None = None,
+    spilled: Spilled | None = None,
 ) -> RunSummary:
     """One window: in process when it is one partition on the local executor, else
-    partitioned (also when an in-memory read finds more rows than estimated)."""
+    partitioned (also when an in-memory read finds more rows than estimated). `spilled`: the
+    window's tables are cut from a spill of several windows (runners.shared_spill)."""
     if executor not in EXECUTORS:
         raise ConfigError(f"Unknown --executor '{executor}'; use one of {', '.join(EXECUTORS)}.")
     count = resolve_partitions(ctx, partitions)
-    if count == 1 and executor == "local":
+    if count == 1 and executor == "local" and spilled is None:
         try:
             return run_recipe(ctx)
         except TooLargeForMemory as grown:
             count = partitions_after(ctx, grown)
     try:
-        return run_partitioned(ctx, count, executor, dask_address)
+        return run_partitioned(ctx, count, executor, dask_address, spilled=spilled)
     except BaseException:
         discard_outputs(ctx)  # the previous outputs stay; the half-built folder goes
         raise
@@ -82,6 +88,7 @@ def run_partitioned(
     executor: str = "local",
     dask_address: str | None = None,
     spill_root: Path | None = None,
+    spilled: Spilled | None = None,
 ) -> RunSummary:
     """The partitioned run (module docstring). The spill folder is made under `spill_root`
     (default: $HYPOSCREEN_SPILL_DIR, else beside the output folder: Dask workers must see it)
@@ -93,10 +100,13 @@ def run_partitioned(
     remove_dead_debris(root, SPILL_PREFIX)  # spill folders of killed runs hold patient rows
     folder = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=root))  # 0700
     try:
-        tables = {name: spill_table(ctx, name, folder, partitions) for name in REQUIRED_TABLES}
-        patients = ingest_table(ctx, "patients")
-        if patients.rows_in:
-            tables["patients"] = patients
+        if spilled is not None:  # cut from the spill of several windows
+            tables = spilled(ctx, folder)
+        else:
+            tables = {name: spill_table(ctx, name, folder, partitions) for name in REQUIRED_TABLES}
+            patients = ingest_table(ctx, "patients")
+            if patients.rows_in:
+                tables["patients"] = patients
         with executor_for(executor, dask_address) as run_all:
             for timings in run_all(clean_partition, ctx, folder, range(partitions)):
                 ctx.add_timings(timings)

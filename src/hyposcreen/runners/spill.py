@@ -25,7 +25,7 @@ from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.batches import DEFAULT_MAX_ROW_BYTES
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.linescan import decompressed_size
-from hyposcreen.ingest.tabular import TableStream, empty_frame
+from hyposcreen.ingest.tabular import RowFilter, TableStream, empty_frame
 from hyposcreen.recipe import ingest_table
 from hyposcreen.runners.handoff import write_table
 
@@ -84,9 +84,12 @@ def resolve_partitions(ctx: RunContext, requested: int | None) -> int:
     return count
 
 
-def spill_table(ctx: RunContext, name: str, folder: Path, partitions: int) -> IngestedTable:
+def spill_table(
+    ctx: RunContext, name: str, folder: Path, partitions: int, row_filter: RowFilter | None = None
+) -> IngestedTable:
     """Stream one table into `<folder>/<name>-<partition>-<chunk>.parquet`; return its counts
-    and file records (with an empty frame)."""
+    and file records (with an empty frame). `row_filter`: the canonical reader's, instead of
+    the window's (several windows spilled at once: runners.shared_spill)."""
     schema = SCHEMAS[name]
     with ctx.timed(f"read_{name}"):
         if ctx.settings.source == "canonical":
@@ -94,7 +97,7 @@ def spill_table(ctx: RunContext, name: str, folder: Path, partitions: int) -> In
                 ctx.settings.input_dir,
                 schema,
                 ctx.mapping,
-                lab_filter(ctx, name),
+                row_filter or lab_filter(ctx, name),
                 name in REQUIRED_TABLES,
                 max_row_bytes(ctx),
             )

@@ -1,14 +1,116 @@
 """The loop over the windows of a run, shared by `hyposcreen run --no-flow` and the Prefect
 flow: each window in turn, in its own folder; a failed window is told to `on_failure` (its
-FAILED.json, the state, alerts) and stops the loop, leaving later windows for the next run."""
+FAILED.json, the state, alerts) and stops the loop, leaving later windows for the next run.
+
+Several windows (a backfill, a catch-up of missed nights) share one read of the input
+(`SharedInput`, `recipe_read`): it is read on the first window, over the union of the
+windows' read ranges, and each window's tables are cut from it: in memory when the input fits
+the in-memory run (one partition on the local executor, `runners.spill`), else spilled once
+into patient-hash partitions (`runners.shared_spill`). Only the canonical reader is shared;
+with a source adapter every window reads for itself, as a lone run does.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from hyposcreen.config import RunSettings, Window
+from hyposcreen.context import RunContext, SharedRead
 from hyposcreen.failures import FAILED_FILE  # a failed window's record; gone once it succeeds
+from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.ingest.tabular import TooLargeForMemory
+from hyposcreen.recipe_read import can_share_read, read_once
+from hyposcreen.runners.executors import EXECUTORS
+from hyposcreen.runners.partitioned import Spilled, partitions_after
+from hyposcreen.runners.shared_spill import SharedSpill, cut_spill, spill_once
+from hyposcreen.runners.spill import resolve_partitions
+
+ReadOnce = Callable[[RunContext, Sequence[Window]], SharedRead]
+SpillOnce = Callable[[RunContext, Sequence[Window], int], SharedSpill]
+
+
+class SharedInput:
+    """The input of a loop's windows, read once, on the first window (so a read that fails
+    fails that window, as its own read would), when the windows may share it: in memory when
+    it fits the in-memory run (`attach` gives the window's context the shared read and says
+    True), else, with `spill`, spilled once into patient-hash partitions (`spilled` then cuts
+    each window's spill folder from it; `partitions` is their count). `close()` removes that
+    spill. Otherwise each window reads for itself with `partitions` (None: by size).
+    """
+
+    def __init__(
+        self,
+        windows: Sequence[Window],
+        partitions: int | None = None,
+        executor: str = "local",
+        tell: Callable[[str], None] | None = None,
+        spill: bool = True,
+    ) -> None:
+        self.windows = list(windows)
+        self.partitions = partitions
+        self.executor = executor
+        self.tell = tell
+        self.may_spill = spill
+        self.read: SharedRead | None = None
+        self.spill: SharedSpill | None = None
+        self.decided = len(self.windows) < 2  # one window: nothing to share
+
+    def attach(
+        self, ctx: RunContext, read: ReadOnce = read_once, spill: SpillOnce = spill_once
+    ) -> bool:
+        if not self.decided:
+            self.decided = True
+            self._share(ctx, read, spill)
+            shared = self.read or self.spill
+            if shared is not None:  # the first window pays for the read
+                ctx.add_timings(shared.timings)
+        if self.read is None:
+            return False
+        ctx.shared_read = self.read
+        return True
+
+    def spilled(self) -> Spilled | None:
+        """How a partitioned window gets its spill files, when the windows share one spill."""
+        shared = self.spill
+        if shared is None:
+            return None
+
+        def cut(ctx: RunContext, folder: Path) -> dict[str, IngestedTable]:
+            with ctx.timed("read_slice"):
+                return cut_spill(shared, ctx, folder)
+
+        return cut
+
+    def close(self) -> None:
+        if self.spill is not None:
+            self.spill.close()
+            self.spill = None
+
+    def _share(self, ctx: RunContext, read: ReadOnce, spill: SpillOnce) -> None:
+        if self.executor not in EXECUTORS or not can_share_read(ctx):
+            return
+        count = resolve_partitions(ctx, self.partitions)
+        if count == 1 and self.executor == "local":
+            try:
+                self.read = read(ctx, self.windows)
+            except TooLargeForMemory as grown:  # counted while it streamed: partitions
+                count = partitions_after(ctx, grown)
+        self.partitions = count
+        if self.read is None and self.may_spill:
+            self.spill = spill(ctx, self.windows, count)
+        shared = self.read or self.spill
+        if self.tell is not None and shared is not None:
+            self.tell(read_once_text(shared))
+
+
+def read_once_text(shared: SharedRead | SharedSpill) -> str:
+    """The progress line of a shared read or spill (counts only)."""
+    counts = ", ".join(f"{t.name} {t.rows_in} row(s)" for t in shared.tables.values())
+    seconds = sum(shared.timings.values())
+    where = f" into {shared.partitions} partitions" if isinstance(shared, SharedSpill) else ""
+    return f"read the input once{where} for {shared.windows} windows: {counts} ({seconds:.1f} s)"
 
 
 def screen_windows(

@@ -1,0 +1,167 @@
+"""The recipe's read stage: one window's tables, or many windows' tables from one read.
+
+`read_tables(ctx)` reads each canonical table for the context's window (labs filtered to known
+analytes inside the read window; medications, diagnoses and patients whole).
+
+A backfill, a catch-up of missed nights and `hyposcreen audit` screen many windows of the same
+files. `read_once(ctx, windows)` reads each table once, its labs over the union of the
+windows' read ranges; `window_tables(shared, ctx)` then gives one window's `ReadTables` with
+the accounting a lone read of that window gives: the same rows in the same order, rows_in,
+rows dropped for a reason other than the window keep that reason (unknown LOINC, lab name …:
+the reader decides those before it looks at a time), rows outside this window's range (also
+those outside the union) count as outside_window, rows whose time did not parse are kept, and
+the same coverage counters and file records (each file's sha256 computed once). Only the
+canonical reader is shared: the source adapters drop rows far from the window before they name
+other reasons, so their counts depend on the window (they read per window).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Sequence
+
+import pandas as pd
+
+from hyposcreen.adapters import load_adapter
+from hyposcreen.config import Window
+from hyposcreen.context import ReadTables, RunContext, SharedRead, lab_filter, max_row_bytes
+from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
+from hyposcreen.ingest.tabular import RowFilter, read_table
+
+OUTSIDE_WINDOW = "outside_window"  # the reader's reason for a lab dated outside the read range
+
+
+def ingest_table(ctx: RunContext, name: str, row_filter: RowFilter | None = None) -> IngestedTable:
+    """Read one canonical table (labs are filtered to known analytes inside the read window,
+    or by `row_filter` when given)."""
+    with ctx.timed(f"read_{name}"):
+        if row_filter is None:
+            row_filter = lab_filter(ctx, name)
+        if ctx.settings.source != "canonical":
+            table = load_adapter(ctx.settings.source).read_table(
+                ctx.settings.input_dir,
+                name,
+                ctx.mapping,
+                ctx.rules,
+                ctx.settings.window,
+                row_filter,
+            )
+            if row_filter is not None and not table.unrecognised:
+                table.unrecognised = dict(row_filter.unrecognised)
+            return table
+        return read_table(
+            ctx.settings.input_dir,
+            SCHEMAS[name],
+            ctx.mapping,
+            row_filter=row_filter,
+            required=name in REQUIRED_TABLES,
+            max_row_bytes=max_row_bytes(ctx),
+            max_rows=ctx.memory_row_cap,
+        )
+
+
+def read_tables(ctx: RunContext, lab_rows: RowFilter | None = None) -> ReadTables:
+    """Every required table, and the patients table when the input has one."""
+    tables = {
+        name: ingest_table(ctx, name, lab_rows if name == "labs" else None)
+        for name in REQUIRED_TABLES
+    }
+    patients = ingest_table(ctx, "patients")
+    if patients.rows_in:
+        tables["patients"] = patients
+    return ReadTables(tables)
+
+
+def can_share_read(ctx: RunContext) -> bool:
+    """Whether windows may share one read of this input (the canonical reader only)."""
+    return ctx.settings.source == "canonical"
+
+
+def read_range(ctx: RunContext) -> tuple[str, pd.Timestamp, pd.Timestamp]:
+    """(time column, start, end) of the labs a lone read of the context's window keeps."""
+    row_filter = lab_filter(ctx, "labs")
+    assert row_filter is not None and row_filter.window is not None
+    return row_filter.window
+
+
+def union_filter(ctx: RunContext, windows: Sequence[Window]) -> RowFilter:
+    """The lab reader's filter for all `windows` at once: their read ranges' union, from the
+    earliest range start to the latest end. `ctx` gives the rules, mapping and state."""
+    if not windows:
+        raise ValueError("a shared read needs at least one window")
+    if not can_share_read(ctx):
+        raise ValueError(f"the {ctx.settings.source} reader reads per window")
+    ranges = [read_range(_for_window(ctx, window)) for window in windows]
+    union = (ranges[0][0], min(r[1] for r in ranges), max(r[2] for r in ranges))
+    template = lab_filter(ctx, "labs")
+    assert template is not None
+    return dataclasses.replace(template, window=union)
+
+
+def read_once(ctx: RunContext, windows: Sequence[Window]) -> SharedRead:
+    """Each table read once for all `windows` (labs over `union_filter`); `ctx` gives the
+    input, rules, mapping and state, its own window does not matter. The read's timings stay
+    in the result."""
+    reader = dataclasses.replace(ctx, timings={}, peak_rss_mb={})
+    labs = union_filter(reader, windows)
+    assert labs.window is not None
+    tables = read_tables(reader, labs).tables
+    return SharedRead(tables, labs.window, len(windows), reader.timings)
+
+
+def window_tables(shared: SharedRead, ctx: RunContext) -> ReadTables:
+    """The tables of the context's window cut from `shared`, counted as a lone read of that
+    window counts them (module docstring). The window's read range must lie in the union."""
+    column, start, end = check_in_range(shared.lab_range, ctx)
+    tables = {}
+    for name, table in shared.tables.items():
+        if name == "labs":
+            tables[name] = labs_in_range(table, column, start, end)
+        else:  # a new frame object per window: a stage adding a column changes no other window
+            tables[name] = window_counts(table, table.frame.copy(deep=False), 0)
+    return ReadTables(tables)
+
+
+def check_in_range(
+    lab_range: tuple[str, pd.Timestamp, pd.Timestamp], ctx: RunContext
+) -> tuple[str, pd.Timestamp, pd.Timestamp]:
+    """The context's window's read range; a ValueError when it is not inside `lab_range`."""
+    column, start, end = read_range(ctx)
+    if lab_range[0] != column or start < lab_range[1] or end > lab_range[2]:
+        raise ValueError(
+            f"window {ctx.settings.window.label()} reads [{start}, {end}), outside the shared "
+            f"read [{lab_range[1]}, {lab_range[2]})"
+        )
+    return column, start, end
+
+
+def labs_in_range(
+    labs: IngestedTable, column: str, start: pd.Timestamp, end: pd.Timestamp
+) -> IngestedTable:
+    """The rows of `labs` dated in [start, end) or undated (the reader keeps rows whose time
+    did not parse: cleaning quarantines them), renumbered as a read of that range numbers
+    them; the rows cut off are added to outside_window."""
+    time = labs.frame[column]
+    outside = time.notna() & ((time < start) | (time >= end))
+    frame = labs.frame.loc[~outside.to_numpy()].reset_index(drop=True)
+    return window_counts(labs, frame, int(outside.sum()))
+
+
+def window_counts(table: IngestedTable, frame: pd.DataFrame, outside: int) -> IngestedTable:
+    """`table` with another frame and `outside` more rows dropped outside the window; its
+    other records copied (never shared between windows)."""
+    counts = dict(table.not_relevant)
+    counts[OUTSIDE_WINDOW] = counts.get(OUTSIDE_WINDOW, 0) + outside
+    return dataclasses.replace(
+        table,
+        frame=frame,
+        not_relevant={k: v for k, v in counts.items() if v},
+        files=copy.deepcopy(table.files),
+        source_counts=copy.deepcopy(table.source_counts),
+        unrecognised=dict(table.unrecognised),
+    )
+
+
+def _for_window(ctx: RunContext, window: Window) -> RunContext:
+    return dataclasses.replace(ctx, settings=dataclasses.replace(ctx.settings, window=window))
