@@ -6,170 +6,39 @@ logic lives in the core. Flow parameters are paths and strings only (Prefect's 5
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from prefect import Task, flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import TaskRun
-from prefect.states import Completed, State
+from prefect import flow, get_run_logger
+from prefect.states import Completed
 
 from flows.alerts import alert_failure, alert_outcomes, remember_failure
-from flows.artifacts import counts_table, failure_record, run_counts, summary_markdown
+from flows.artifacts import failure_record
 from flows.orchestrator import orchestrated  # noqa: F401 - the CLI's entry
 from flows.parameters import backfill_range, run_name, scheduled_time
-from hyposcreen import context, recipe_read
-from hyposcreen.config import RunSettings, Window, load_mapping
-from hyposcreen.failures import write_failed_json
-from hyposcreen.ingest.tabular import TooLargeForMemory
-from hyposcreen.recipe import STAGES, Stage
-from hyposcreen.run_warnings import warning_texts
-from hyposcreen.runners import shared_spill
-from hyposcreen.runners.in_process import run_recipe
-from hyposcreen.runners.partitioned import Spilled, partitions_after, run_partitioned
-from hyposcreen.runners.shared_spill import SharedSpill
-from hyposcreen.runners.spill import resolve_partitions
-from hyposcreen.runners.window_loop import FAILED_FILE, SharedInput, screen_windows
-from hyposcreen.windows import out_folder, plan_windows, window_label
-
-# --- retries and progress --------------------------------------------------------------------
-
-# No read cache: a cached read would keep whole input tables (patients, MRNs, names) under
-# PREFECT_HOME as pickles. Tables pass between tasks in memory; no task persists a result.
-
-PROGRESS = logging.getLogger("hyposcreen.progress")  # `hyposcreen run` prints these on stderr
-PROGRESS.propagate = False
-
-
-def say(message: str, *args: object) -> None:
-    """One INFO line (counts only) for the flow run's log and the CLI's terminal."""
-    get_run_logger().info(message, *args)
-    PROGRESS.info(message, *args)
-
-
-def is_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Retry I/O errors (a share that hiccups), also when the core wrapped one in its own
-    error; a wrong input or a bug fails at once."""
-    error = state.result(raise_on_failure=False)
-    return isinstance(error, OSError) or isinstance(getattr(error, "__cause__", None), OSError)
-
-
-# --- tasks: one recipe stage each ------------------------------------------------------------
-
-
-@task(name="prepare", cache_policy=NO_CACHE, persist_result=False)
-def prepare(settings: RunSettings) -> context.RunContext:
-    return context.prepare(settings)
-
-
-RETRIED = {"read", "publish"}  # the stages that touch shared folders: an I/O hiccup is retried
-
-
-def stage_task(stage: Stage) -> Task[Any, Any]:
-    """One recipe stage as one Prefect task (results in memory only: nothing persisted)."""
-    retried = stage.name in RETRIED
-    as_task = task(
-        name=stage.name,
-        cache_policy=NO_CACHE,
-        persist_result=False,
-        retries=2 if retried else 0,
-        retry_delay_seconds=[1, 5] if retried else 0,
-        retry_condition_fn=is_transient if retried else None,
-    )
-    return as_task(stage.run)
-
-
-STAGE_TASKS = {stage.name: stage_task(stage) for stage in STAGES}
-ingest = STAGE_TASKS["read"]  # the read stage (retried on I/O errors)
-
-
-@task(
-    name="read-once",
-    cache_policy=NO_CACHE,
-    persist_result=False,
-    retries=2,
-    retry_delay_seconds=[1, 5],
-    retry_condition_fn=is_transient,
+from flows.tasks import (  # noqa: F401 - is_transient, ingest: the tasks' retry rule and read
+    ingest,
+    is_transient,
+    prepare,
+    publish_artifacts,
+    read_once,
+    run_stage_task,
+    say,
+    screen_partitioned,
+    spill_once,
+    tell_progress,
+    write_failure,
 )
-def read_once(ctx: context.RunContext, windows: Sequence[Window]) -> context.SharedRead:
-    """The input read once for every window of the run (recipe_read.read_once); each
-    window's read task then cuts its tables from it."""
-    return recipe_read.read_once(ctx, windows)
-
-
-@task(name="spill-once", cache_policy=NO_CACHE, persist_result=False)
-def spill_once(ctx: context.RunContext, windows: Sequence[Window], partitions: int) -> SharedSpill:
-    """A large input spilled once into partitions for every window of the run
-    (runners.shared_spill); each window's partitioned task cuts its spill from it."""
-    return shared_spill.spill_once(ctx, windows, partitions)
-
-
-def run_stage_task(stage: Stage, ctx: context.RunContext, inputs: list[Any]) -> Any:
-    return STAGE_TASKS[stage.name](ctx, *inputs)
-
-
-def tell_progress(stage: str, output: Any) -> None:
-    """Counts only, after the read and contracts stages."""
-    if stage == "read":
-        say("read %s", ", ".join(f"{t.name} {t.rows_in} row(s)" for t in output.tables.values()))
-    elif stage == "contracts":
-        validation = output.summary
-        say(
-            "input validation %s; %s warning expectation(s) failed",
-            "passed" if validation.get("passed") else "failed",
-            validation.get("failed_warnings", 0),
-        )
-
-
-@task(name="screen-partitioned", cache_policy=NO_CACHE, persist_result=False)
-def screen_partitioned(
-    ctx: context.RunContext,
-    partitions: int,
-    executor: str,
-    dask_address: str | None,
-    spilled: Spilled | None = None,
-) -> context.RunSummary:
-    """The recipe by patient-hash partition (hyposcreen.runners.partitioned); with executor
-    "dask" the partition work goes to a Dask cluster through distributed.Client. `spilled`:
-    cut from the spill the run's windows share."""
-    return run_partitioned(ctx, partitions, executor, dask_address, spilled=spilled)
-
-
-@task(name="artifacts", cache_policy=NO_CACHE, persist_result=False)
-def publish_artifacts(summary: context.RunSummary, seconds: float) -> dict[str, Any]:
-    """Markdown and table artifacts from the manifest: counts only, never identifiers."""
-    counts = run_counts(summary, seconds)
-    create_markdown_artifact(
-        summary_markdown(counts), key="hyposcreen-summary", description="Screening run summary"
-    )
-    create_table_artifact(
-        counts_table(counts), key="hyposcreen-counts", description="Counts, quarantine, timings"
-    )
-    tiers = counts["counts_per_tier"]
-    get_run_logger().info(  # the CLI prints its own closing line
-        "%s case(s) listed (urgent %s, soon %s, routine %s); run %s",
-        counts["listed"],
-        tiers["1"],
-        tiers["2"],
-        tiers["3"],
-        counts["run_id"],
-    )
-    return counts
-
-
-# --- FAILED.json -----------------------------------------------------------------------------
-
-
-def write_failure(out_dir: Path, record: dict[str, Any]) -> Path | None:
-    path = write_failed_json(out_dir, record)
-    if path is None:
-        get_run_logger().error("Could not write %s in %s", FAILED_FILE, out_dir)
-    return path
-
+from hyposcreen import context
+from hyposcreen.config import RunSettings, Window, load_mapping
+from hyposcreen.ingest.tabular import TooLargeForMemory
+from hyposcreen.run_warnings import warning_texts
+from hyposcreen.runners.in_process import run_recipe
+from hyposcreen.runners.partitioned import partitions_after
+from hyposcreen.runners.spill import resolve_partitions
+from hyposcreen.runners.window_loop import SharedInput, screen_windows
+from hyposcreen.windows import out_folder, plan_windows, window_label
 
 # --- the flow --------------------------------------------------------------------------------
 

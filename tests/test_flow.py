@@ -29,7 +29,6 @@ from prefect.states import Failed, Scheduled, State
 
 from flows.deploy import build_deployment
 from flows.nightly import (
-    FAILED_FILE,
     WARNINGS_STATE,
     ingest,
     is_transient,
@@ -39,6 +38,7 @@ from flows.nightly import (
 from hyposcreen.cli import main
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.errors import InputError
+from hyposcreen.failures import FAILED_FILE
 from hyposcreen.runners.in_process import run_pipeline
 from hyposcreen.status import next_scheduled_run
 from hyposcreen.windows import nightly_windows
