@@ -19,6 +19,7 @@ from hyposcreen.ingest.timeparse import elapsed_before
 from hyposcreen.ingest.values import decimal_comma_text, parse_values
 from hyposcreen.rules.loader import RuleSet, normalize_unit
 from hyposcreen.rules.matching import (
+    IDENTIFYING_COLUMNS,
     identify_analytes,
     map_distinct,
     match_conditions,
@@ -68,6 +69,7 @@ def lab_row_filter(
         select=select,
         window=("specimen_time", start, window.end),
         unrecognised=unrecognised,
+        select_reads=IDENTIFYING_COLUMNS,
     )
 
 
