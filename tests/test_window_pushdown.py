@@ -54,7 +54,7 @@ UNRECOGNISED = {
 }
 
 
-def _extract(folder: Path, unit: str = "us", tz: str | None = None) -> Path:
+def _extract(folder: Path, unit: str = "us", tz: str | None = None, group_rows: int = 5) -> Path:
     folder.mkdir()
     times = pd.to_datetime(pd.Series([r[1] for r in ROWS]))
     if tz is not None:  # the same wall times, written as instants with an offset
@@ -70,7 +70,7 @@ def _extract(folder: Path, unit: str = "us", tz: str | None = None) -> Path:
             "unit": ["mmol/L"] * len(ROWS),
         }
     )
-    pq.write_table(table, folder / "labs.parquet", row_group_size=5)  # several batches' worth
+    pq.write_table(table, folder / "labs.parquet", row_group_size=group_rows)
     return folder
 
 
@@ -82,25 +82,48 @@ def _read(folder: Path, pushed: bool, mapping: SiteMapping):
 
 
 @pytest.mark.parametrize(
-    ("unit", "tz", "site_tz"),
-    [("us", None, "UTC"), ("ns", None, "UTC"), ("ms", "Europe/Berlin", "Europe/Berlin")],
+    ("unit", "tz", "site_tz", "group_rows", "skipped"),
+    [
+        ("us", None, "UTC", 5, 0),  # no row group wholly outside: split batch by batch
+        ("ns", None, "UTC", 5, 0),
+        ("ms", "Europe/Berlin", "Europe/Berlin", 5, 0),
+        # one row per row group: the 13 rows dated outside are skipped by the statistics
+        # (their LOINC and analyte columns only are read; 11 of them pass the LOINC filter)
+        ("us", None, "UTC", 1, 11),
+        ("ns", None, "UTC", 1, 11),
+        ("ms", "Europe/Berlin", "Europe/Berlin", 1, 0),  # instants: not compared as wall times
+    ],
 )
 def test_window_in_arrow_counts_every_row_as_the_row_by_row_read(
-    tmp_path: Path, unit: str, tz: str | None, site_tz: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    unit: str,
+    tz: str | None,
+    site_tz: str,
+    group_rows: int,
+    skipped: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    folder = _extract(tmp_path / "extract", unit, tz)
+    folder = _extract(tmp_path / "extract", unit, tz, group_rows)
     mapping = SiteMapping(timezone=site_tz)
-    monkeypatch.setattr(batches, "_BATCH_ROWS", 4)  # five batches: groups summed across them
+    monkeypatch.setattr(batches, "BATCH_ROWS", 4)  # several batches: groups summed across them
     settled: list[int] = []
     real_classify = window_pushdown.classify
+    real_count = window_pushdown.WindowPushdown.count_outside
+    counted: list[int] = []
 
     def counting_classify(frame, weights, *args):  # the pushdown really ran
         settled.append(int(weights.sum()))
         return real_classify(frame, weights, *args)
 
+    def counting_skip(self, batch):
+        counted.append(batch.num_rows)
+        return real_count(self, batch)
+
     monkeypatch.setattr(window_pushdown, "classify", counting_classify)
+    monkeypatch.setattr(window_pushdown.WindowPushdown, "count_outside", counting_skip)
     pushed = _read(folder, pushed=True, mapping=mapping)
     assert settled == [11]  # rows outside the window that passed the LOINC filter (3+4+3+1)
+    assert sum(counted) == skipped
     settled.clear()
     row_by_row = _read(folder, pushed=False, mapping=mapping)
     assert settled == []

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import EnvironmentProblem, InputError
@@ -146,33 +147,49 @@ class TableStream:
             self.present |= check_columns(path, header, wanted, schema, table)
             include = [c for c in header if c in wanted]  # required columns are among them
             scratch = tempfile.TemporaryDirectory(prefix="hyposcreen-rows-") if is_csv else None
-            batches = (
-                csv_batches(
-                    path,
-                    self.mapping.encoding,
-                    delimiter,
-                    include,
-                    malformed,
-                    parse_copy(path, self.max_row_bytes, Path(scratch.name)) if scratch else None,
+            pushdown = None
+            if is_csv:  # text times: the window is applied after parsing them, row by row
+                batches: Iterator[tuple[pa.RecordBatch, bool]] = (
+                    (batch, False)
+                    for batch in csv_batches(
+                        path,
+                        self.mapping.encoding,
+                        delimiter,
+                        include,
+                        malformed,
+                        parse_copy(path, self.max_row_bytes, Path(scratch.name))
+                        if scratch
+                        else None,
+                    )
                 )
-                if is_csv
-                else parquet_batches(path, include)
-            )
+            else:
+                pushdown = WindowPushdown.for_file(
+                    self.row_filter,
+                    include,
+                    pq.read_schema(path),
+                    wanted,
+                    schema,
+                    table,
+                    self.mapping,
+                )
+                batches = (
+                    pushdown.batches(path, include, site_for["loinc"])
+                    if pushdown is not None
+                    else ((batch, False) for batch in parquet_batches(path, include))
+                )
             file_rows = 0
-            pushdown: WindowPushdown | None = None
-            for batch in batches:
+            for batch, outside in batches:
                 first_row = file_rows + (2 if is_csv else 1)  # CSV: spreadsheet rows (header = 1)
+                file_rows += batch.num_rows
+                if self.max_rows is not None and self.rows_in + file_rows > self.max_rows:
+                    raise TooLargeForMemory(schema.name, self.rows_in + file_rows, self.max_rows)
+                if outside and pushdown is not None:  # a row group wholly outside the window
+                    pushdown.count_outside(self._known_loinc(batch, site_for))
+                    continue
                 numbered = batch.append_column(
                     _ROW,
                     pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)),
                 )
-                file_rows += batch.num_rows
-                if self.max_rows is not None and self.rows_in + file_rows > self.max_rows:
-                    raise TooLargeForMemory(schema.name, self.rows_in + file_rows, self.max_rows)
-                if file_rows == batch.num_rows:  # the file's first batch: its column types
-                    pushdown = WindowPushdown.for_file(
-                        self.row_filter, include, batch.schema, wanted, schema, table, self.mapping
-                    )
                 yield self._finish(numbered, path, site_for, wanted, pushdown)
             if pushdown is not None:
                 pushdown.settle(self.not_relevant)
@@ -199,11 +216,7 @@ class TableStream:
         """One batch as a canonical frame: unknown LOINCs dropped in Arrow, the window applied
         in Arrow when it can be (`pushdown`), then the shared tail (selector, times, window)."""
         row_filter = self.row_filter
-        if row_filter.loinc_keep is not None:
-            numbered, dropped_count = prefilter_loinc(
-                numbered, site_for["loinc"], row_filter.loinc_keep, row_filter.unrecognised
-            )
-            self.not_relevant["unknown_loinc"] += dropped_count
+        numbered = self._known_loinc(numbered, site_for)
         # the file's own row numbers unless it has a source_row column (decided on the rows
         # that passed the LOINC filter, before any window split)
         own_rows = not _holds_values(numbered, site_for["source_row"], self.table.constants)
@@ -215,6 +228,16 @@ class TableStream:
         if own_rows:
             frame["source_row"] = row_numbers.astype("str")
         return finish_batch(frame, self.schema, self.mapping, row_filter, self.not_relevant)
+
+    def _known_loinc(self, batch: pa.RecordBatch, site_for: dict[str, str]) -> pa.RecordBatch:
+        """The rows whose LOINC is known or blank; the others counted unknown_loinc."""
+        if self.row_filter.loinc_keep is None:
+            return batch
+        kept, dropped_count = prefilter_loinc(
+            batch, site_for["loinc"], self.row_filter.loinc_keep, self.row_filter.unrecognised
+        )
+        self.not_relevant["unknown_loinc"] += dropped_count
+        return kept
 
     def _tail(self, path: Path) -> bytes | None:
         """A `.gz`'s last bytes, from the scan that counted it (None for a plain CSV)."""

@@ -17,12 +17,17 @@ halves until each group has one reason (a few calls per file).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from hyposcreen.config import SiteMapping, TableMapping
+from hyposcreen.ingest import batches as file_batches
 from hyposcreen.ingest.canonical import TableSchema
 from hyposcreen.ingest.frames import to_canonical
 from hyposcreen.ingest.row_filter import RowFilter, Selector, outside_window
@@ -75,6 +80,49 @@ class WindowPushdown:
         group_sites = [s for s in names if wanted.get(s) in reads]
         return cls(row_filter, sites[0], group_sites, wanted, schema, table, mapping)
 
+    def batches(
+        self, path: Path, include: list[str], loinc_site: str
+    ) -> Iterator[tuple[pa.RecordBatch, bool]]:
+        """The file's batches in order, each with whether its whole row group lies outside the
+        window by the Parquet statistics (then only the columns that decide its reason are
+        decoded: the LOINC and the selector's columns)."""
+        handle = pq.ParquetFile(path)
+        narrow = [c for c in include if c in (loinc_site, *self.group_sites)]
+        for group in range(handle.metadata.num_row_groups):
+            outside = self._row_group_outside(handle.metadata.row_group(group))
+            for batch in handle.iter_batches(
+                batch_size=file_batches.BATCH_ROWS,
+                row_groups=[group],
+                columns=narrow if outside else include,
+            ):
+                yield batch, outside
+
+    def _row_group_outside(self, group: pq.RowGroupMetaData) -> bool:
+        """Every time of the row group present and outside [start, end) (naive timestamps,
+        parsed as they are: the statistics compare as the parsed times do)."""
+        window = self.row_filter.window
+        assert window is not None
+        _, start, end = window
+        for i in range(group.num_columns):
+            column = group.column(i)
+            if column.path_in_schema != self.time_site:
+                continue
+            stats = column.statistics
+            if stats is None or not stats.has_min_max or stats.null_count != 0:
+                return False
+            low, high = stats.min, stats.max
+            if not isinstance(low, datetime) or not isinstance(high, datetime):
+                return False
+            if low.tzinfo is not None or high.tzinfo is not None:
+                return False
+            low_us, high_us = pd.Timestamp(low).floor("us"), pd.Timestamp(high).floor("us")
+            return bool(high_us < start or low_us >= end)
+        return False
+
+    def count_outside(self, batch: pa.RecordBatch) -> None:
+        """Rows known to lie outside the window (a skipped row group): counted by group."""
+        self._count(batch.select(self.group_sites) if self.group_sites else batch)
+
     def split(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """The rows inside the window or without a time; the others are counted by group."""
         window = self.row_filter.window
@@ -86,14 +134,16 @@ class WindowPushdown:
         outside = outside_window(times, window).to_numpy(dtype=bool)
         if not outside.any():
             return batch
-        dropped = batch.filter(pa.array(outside)).select(self.group_sites)
+        self._count(batch.filter(pa.array(outside)).select(self.group_sites))
+        return batch.filter(pa.array(~outside))
+
+    def _count(self, dropped: pa.RecordBatch) -> None:
         if self.group_sites:
             counted = pa.Table.from_batches([dropped]).group_by(self.group_sites, use_threads=False)
             grouped = counted.aggregate([([], "count_all")])
             self.groups.append(grouped.rename_columns([*grouped.column_names[:-1], _ROWS]))
         else:
             self.groups.append(pa.table({_ROWS: pa.array([dropped.num_rows], pa.int64())}))
-        return batch.filter(pa.array(~outside))
 
     def settle(self, not_relevant: Counter[str]) -> None:
         """Count the rows outside the window under the reason a row-by-row read gives them."""
