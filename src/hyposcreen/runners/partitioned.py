@@ -15,6 +15,7 @@ with the largest partition) or `dask` (a Dask cluster).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import shutil
@@ -23,12 +24,13 @@ from pathlib import Path
 
 from hyposcreen.context import RunContext, RunSummary, discard_outputs
 from hyposcreen.errors import ConfigError
-from hyposcreen.ingest.canonical import REQUIRED_TABLES
+from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.recipe import ingest_table
 from hyposcreen.recipe_contracts import run_contracts
 from hyposcreen.report.folders import remove_dead_debris
 from hyposcreen.runners.executors import EXECUTORS, executor_for, release_free_memory
+from hyposcreen.runners.handoff import read_frame, write_frame
 from hyposcreen.runners.in_process import run_recipe
 from hyposcreen.runners.merge import merge_and_publish
 from hyposcreen.runners.partition_work import (
@@ -44,6 +46,8 @@ from hyposcreen.runners.spill import (
     resolve_partitions,
     spill_table,
 )
+
+PATIENTS_FILE = "patients.parquet"
 
 
 def run_screen(
@@ -96,7 +100,7 @@ def run_partitioned(
         tables = {name: spill_table(ctx, name, folder, partitions) for name in REQUIRED_TABLES}
         patients = ingest_table(ctx, "patients")
         if patients.rows_in:
-            tables["patients"] = patients
+            tables["patients"] = hold_on_disk(ctx, patients, folder)
         with executor_for(executor, dask_address) as run_all:
             for timings in run_all(clean_partition, ctx, folder, range(partitions)):
                 ctx.add_timings(timings)
@@ -108,6 +112,20 @@ def run_partitioned(
                 del report
                 release_free_memory()
             screened = run_all(screen_partition, ctx, folder, range(partitions))
+        if "patients" in tables:
+            with ctx.timed("partition_io"):
+                whole = read_frame(folder / PATIENTS_FILE)
+            tables["patients"] = dataclasses.replace(tables["patients"], frame=whole)
         return merge_and_publish(ctx, tables, screened, validation)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def hold_on_disk(ctx: RunContext, patients: IngestedTable, folder: Path) -> IngestedTable:
+    """The patients table (one row per patient, read whole) waits in the spill folder until the
+    publish stage; until then only the columns its contract reads stay in memory."""
+    from hyposcreen.validate.gx import project_for_validation
+
+    with ctx.timed("partition_io"):
+        write_frame(folder / PATIENTS_FILE, patients.frame)
+    return dataclasses.replace(patients, frame=project_for_validation("patients", patients.frame))
