@@ -215,12 +215,17 @@ def _weigh(
     reason): each (column, value) stands for the rows holding that value. False (nothing
     added) when the rows holding a value are not the ones counted."""
     weighted: dict[tuple[str, str], int] = {}
-    for (column, value), n in added.items():
+    for column in {column for column, _ in added}:
         if column not in rejected.columns:
             return False
-        holds = (rejected[column].astype("str") == value).fillna(False).to_numpy(dtype=bool)
-        if int(holds.sum()) != n:
-            return False
-        weighted[(column, value)] = int(weights[holds].sum())
+        text = rejected[column].astype("str")
+        rows = text.value_counts()  # once per distinct value, not per (value, row)
+        sums = pd.Series(weights, index=rejected.index).groupby(text).sum()
+        for (named, value), n in added.items():
+            if named != column:
+                continue
+            if int(rows.get(value, 0)) != n:
+                return False
+            weighted[(named, value)] = int(sums[value])
     unrecognised.update(weighted)
     return True
