@@ -392,7 +392,8 @@ def describe_verdict(result: dict[str, Any]) -> str:
     elif not result["ratio_ok"]:
         parts.append(f"MISS ratio>{RATIO_TARGET}")
     if result["rss_ok"] is False:
-        parts.append("MISS RSS>3GB" if result["rss_target_applies"] else "RSS>3GB (info)")
+        limit = f"RSS>{RSS_TARGET_MB:.0f}MB"
+        parts.append(f"MISS {limit}" if result["rss_target_applies"] else f"{limit} (info)")
     return ", ".join(parts) or "ok"
 
 
