@@ -15,6 +15,7 @@ from hyposcreen.ingest.tabular import RowFilter
 from hyposcreen.ingest.timeparse import elapsed_before
 from hyposcreen.rules.lab_identity import LabIdentity, identify_rows
 from hyposcreen.rules.loader import RuleSet
+from hyposcreen.rules.matching import IDENTIFYING_COLUMNS
 
 
 def read_window_start(
@@ -83,4 +84,5 @@ def lab_row_filter(
         select=select,
         window=("specimen_time", start, window.end),
         unrecognised=unrecognised,
+        select_reads=IDENTIFYING_COLUMNS,
     )

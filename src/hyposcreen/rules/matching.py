@@ -32,6 +32,11 @@ def map_distinct(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
 # ---------------------------------------------------------------- labs → analytes
 
 
+# the columns identify_analytes decides on, row by row (a reader may classify rows by their
+# distinct values of these: ingest.window_pushdown)
+IDENTIFYING_COLUMNS = ("loinc", "lab_name", "specimen_type")
+
+
 def identify_analytes(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.Series, pd.Series]:
     """Analyte of each lab row (or None) and, for rows that are not relevant, the reason.
 

@@ -64,10 +64,15 @@ def _holds_none(column: pd.Series) -> bool:
     return bool(np.equal(column.to_numpy(), none).any())
 
 
-def read_frame(path: Path) -> pd.DataFrame:
-    table = pq.read_table(path)
+def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A frame `write_frame` wrote (only `columns`, without the index, when given)."""
+    table = pq.read_table(path, columns=columns)
     frame = table.to_pandas()
     notes = json.loads((table.schema.metadata or {})[_NOTES_KEY])
+    if columns is not None:
+        notes = {
+            kind: {c: v for c, v in held.items() if c in columns} for kind, held in notes.items()
+        }
     for column, dtype in notes["categories"].items():
         values = frame[column]
         if not isinstance(values.dtype, pd.CategoricalDtype):  # all missing: stored as nulls
@@ -83,6 +88,22 @@ def read_frame(path: Path) -> pd.DataFrame:
             np.where(pd.isna(values), missing, values), index=frame.index, dtype=object
         )
     return frame
+
+
+def frame_columns(path: Path) -> list[str]:
+    """The columns of a frame `write_frame` wrote (not its index), in their order."""
+    index = set(pq.read_schema(path).pandas_metadata.get("index_columns", []) or [])
+    return [name for name in pq.read_schema(path).names if name not in index]
+
+
+def read_row_labels(path: Path) -> np.ndarray:
+    """The index of a frame `write_frame` wrote (its rows' numbers in the whole table)."""
+    index = pq.read_schema(path).pandas_metadata["index_columns"]
+    if index and isinstance(index[0], str):
+        return pq.read_table(path, columns=[index[0]]).column(0).to_numpy()
+    kept = index[0] if index else {"start": 0, "step": 1}  # a RangeIndex, kept as metadata
+    rows = pq.read_metadata(path).num_rows
+    return kept["start"] + kept["step"] * np.arange(rows, dtype=np.int64)
 
 
 def write_json(path: Path, value: object) -> None:

@@ -18,6 +18,7 @@ from hyposcreen.recipe_publish import write_results
 from hyposcreen.report.attrition import sum_result_steps
 from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.quarantine import order_quarantine
+from hyposcreen.runners.executors import release_free_memory
 from hyposcreen.runners.partition_work import PartitionResult
 from hyposcreen.screen.cases import ScreenResult, order_cases
 
@@ -28,6 +29,7 @@ def merge_and_publish(
     parts: Sequence[PartitionResult],
     validation: dict[str, Any],
 ) -> RunSummary:
+    """Merge the partitions' results (a list is emptied once merged) and publish them."""
     for part in parts:
         ctx.add_timings(part.timings)
     with ctx.timed("merge"):
@@ -54,10 +56,17 @@ def merge_and_publish(
         validation["rows_quarantined_by_contract"] = {
             name: int(contract[name]) for name in ("labs", "medications", "diagnoses")
         }
+        seen = [p.seen_results for p in parts if p.seen_results is not None]
+        seen_results = _concat(seen) if seen else None
+        coverage = combine_coverage([p.coverage for p in parts if p.coverage is not None])
+        names = [p.drug_names for p in parts if p.drug_names is not None]
+        drug_names = (sum(n[0] for n in names), sum(n[1] for n in names)) if names else None
+        del seen, results
+        if isinstance(parts, list):  # the partitions' own frames are not kept while writing
+            parts.clear()
+        release_free_memory()
     listing = recipe.history(ctx, result)
     patients = tables["patients"].frame if "patients" in tables else None
-    seen = [p.seen_results for p in parts if p.seen_results is not None]
-    names = [p.drug_names for p in parts if p.drug_names is not None]
     return write_results(
         ctx,
         tables,
@@ -66,9 +75,9 @@ def merge_and_publish(
         patients,
         quarantine,
         reconciliation,
-        _concat(seen) if seen else None,
-        combine_coverage([p.coverage for p in parts if p.coverage is not None]),
-        (sum(n[0] for n in names), sum(n[1] for n in names)) if names else None,
+        seen_results,
+        coverage,
+        drug_names,
     )
 
 

@@ -25,9 +25,11 @@ from hyposcreen.recipe_contracts import apply_contract_warnings, validation_fram
 from hyposcreen.report.quarantine import quarantine_rows
 from hyposcreen.runners.executors import release_free_memory
 from hyposcreen.runners.handoff import (
+    frame_columns,
     read_cleaned,
     read_frame,
     read_json,
+    read_row_labels,
     write_cleaned,
     write_frame,
     write_json,
@@ -60,9 +62,9 @@ def whole_validation_frames(
 ) -> dict[str, pd.DataFrame]:
     """The contract columns of every partition, back in the whole tables' order."""
     frames = {}
-    for name in REQUIRED_TABLES:  # one table's partitions in memory at a time
+    for name in REQUIRED_TABLES:
         paths = [folder / f"contract-{name}-{p}.parquet" for p in range(partitions)]
-        frames[name] = _concat_in_read_order([read_frame(path) for path in paths])
+        frames[name] = _gather_in_read_order(paths)
         for path in paths:
             path.unlink()
         release_free_memory()
@@ -83,14 +85,17 @@ def _as_categories(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _concat_in_read_order(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The partitions' rows of one table, back in the order of the whole table."""
-    rows = [f for f in frames if len(f)] or frames[:1]
-    index = np.concatenate([f.index.to_numpy() for f in rows])
+def _gather_in_read_order(paths: list[Path]) -> pd.DataFrame:
+    """One table's rows from its partitions' files, back in the order of the whole table.
+    Built one column at a time (only that column of every partition is in memory besides the
+    result): the partitions' frames are never all held at once."""
+    labels = [read_row_labels(path) for path in paths]
+    held = [i for i, rows in enumerate(labels) if len(rows)] or [0]
+    index = np.concatenate([labels[i] for i in held])
     order = np.argsort(index, kind="stable")
     columns: dict[str, Any] = {}
-    for column in rows[0].columns:
-        parts = [f[column] for f in rows]
+    for column in frame_columns(paths[held[0]]):
+        parts = [read_frame(paths[i], [column])[column] for i in held]
         if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
             try:
                 merged = union_categoricals([p.array for p in parts])
@@ -100,6 +105,7 @@ def _concat_in_read_order(frames: list[pd.DataFrame]) -> pd.DataFrame:
         else:
             columns[column] = pd.concat(parts, ignore_index=True).take(order)
         columns[column].index = pd.RangeIndex(len(index))
+        del parts
     return pd.DataFrame(columns).set_axis(pd.Index(index[order], dtype="int64"), axis=0)
 
 

@@ -15,6 +15,7 @@ with the largest partition) or `dask` (a Dask cluster).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import shutil
@@ -30,6 +31,7 @@ from hyposcreen.recipe import ingest_table
 from hyposcreen.recipe_contracts import run_contracts
 from hyposcreen.report.folders import remove_dead_debris
 from hyposcreen.runners.executors import EXECUTORS, executor_for, release_free_memory
+from hyposcreen.runners.handoff import read_frame, write_frame
 from hyposcreen.runners.in_process import run_recipe
 from hyposcreen.runners.merge import merge_and_publish
 from hyposcreen.runners.partition_work import (
@@ -48,6 +50,7 @@ from hyposcreen.runners.spill import (
 
 # writes a window's spill files into the folder given and returns its tables' counts
 Spilled = Callable[[RunContext, Path], dict[str, IngestedTable]]
+PATIENTS_FILE = "patients.parquet"
 
 
 def run_screen(
@@ -107,6 +110,8 @@ def run_partitioned(
             patients = ingest_table(ctx, "patients")
             if patients.rows_in:
                 tables["patients"] = patients
+        if "patients" in tables:
+            tables["patients"] = hold_on_disk(ctx, tables["patients"], folder)
         with executor_for(executor, dask_address) as run_all:
             for timings in run_all(clean_partition, ctx, folder, range(partitions)):
                 ctx.add_timings(timings)
@@ -118,6 +123,20 @@ def run_partitioned(
                 del report
                 release_free_memory()
             screened = run_all(screen_partition, ctx, folder, range(partitions))
+        if "patients" in tables:
+            with ctx.timed("partition_io"):
+                whole = read_frame(folder / PATIENTS_FILE)
+            tables["patients"] = dataclasses.replace(tables["patients"], frame=whole)
         return merge_and_publish(ctx, tables, screened, validation)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def hold_on_disk(ctx: RunContext, patients: IngestedTable, folder: Path) -> IngestedTable:
+    """The patients table (one row per patient, read whole) waits in the spill folder until the
+    publish stage; until then only the columns its contract reads stay in memory."""
+    from hyposcreen.validate.gx import project_for_validation
+
+    with ctx.timed("partition_io"):
+        write_frame(folder / PATIENTS_FILE, patients.frame)
+    return dataclasses.replace(patients, frame=project_for_validation("patients", patients.frame))

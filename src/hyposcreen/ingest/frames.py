@@ -1,0 +1,119 @@
+"""Canonical frames: site columns renamed and typed as the canonical schema says, times parsed
+to naive site-local time (text kept in `<col>_raw`), empty and malformed-row frames, and the
+header check that names what a file lacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from hyposcreen.config import SiteMapping, TableMapping
+from hyposcreen.errors import InputError
+from hyposcreen.ingest.batches import MalformedRows
+from hyposcreen.ingest.canonical import TableSchema
+from hyposcreen.ingest.timeparse import parse_times
+
+
+def to_canonical(
+    batch: pa.RecordBatch, wanted: dict[str, str], schema: TableSchema, table: TableMapping
+) -> pd.DataFrame:
+    """Rename site columns, add absent canonical columns as nulls, normalise dtypes."""
+    frame = batch.to_pandas(types_mapper=None)
+    frame = frame.rename(columns=wanted)
+    for column, value in table.constants.items():
+        frame[column] = value
+    return canonical_columns(frame, schema)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    if values.dtype == "str":
+        return values
+    if pd.api.types.is_float_dtype(values.dtype):
+        # Parquet written with numeric ids: 12345.0 -> "12345"
+        as_int = values.dropna()
+        if len(as_int) and (as_int == as_int.round()).all():
+            return values.astype("Int64").astype("str").where(values.notna())
+    return values.astype("str").where(values.notna())
+
+
+def canonical_columns(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
+    """Add absent canonical columns as nulls and give present ones the canonical dtypes."""
+    for column in schema.columns:
+        if column not in frame.columns:
+            dtype = "float64" if column in schema.float_columns else "str"
+            frame[column] = pd.Series(None, index=frame.index, dtype=dtype)
+        elif column in schema.float_columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        elif column not in schema.time_columns:
+            frame[column] = _as_text(frame[column])
+    return frame
+
+
+def parse_time_columns(
+    frame: pd.DataFrame, schema: TableSchema, mapping: SiteMapping, table: TableMapping
+) -> pd.DataFrame:
+    formats = table.datetime_formats + mapping.datetime_formats
+    for column in schema.time_columns:
+        raw = frame[column]
+        typed = pd.api.types.is_datetime64_any_dtype(raw.dtype)
+        # typed timestamps keep no text copy: quarantine renders them from the parsed value
+        frame[f"{column}_raw"] = pd.Series(None, index=frame.index, dtype="str") if typed else raw
+        frame[column] = parse_times(raw, mapping.timezone, formats)
+    return frame
+
+
+def empty_frame(schema: TableSchema, rows: int = 0) -> pd.DataFrame:
+    """A canonical frame with no rows (or `rows` all-null rows), as the readers produce."""
+    data: dict[str, pd.Series] = {}
+    index = pd.RangeIndex(rows)
+    for column in schema.columns:
+        if column in schema.time_columns:
+            data[column] = pd.Series(pd.NaT, index=index, dtype="datetime64[us]")
+            data[f"{column}_raw"] = pd.Series(None, index=index, dtype="str")
+        elif column in schema.float_columns:
+            data[column] = pd.Series(float("nan"), index=index, dtype="float64")
+        else:
+            data[column] = pd.Series(None, index=index, dtype="str")
+    data["source_file"] = pd.Series(None, index=index, dtype="str")
+    return pd.DataFrame(data)
+
+
+def malformed_frame(malformed: MalformedRows, path: Path, schema: TableSchema) -> pd.DataFrame:
+    """Rows the CSV parser could not split, as canonical rows (quarantined malformed_row)."""
+    frame = empty_frame(schema, len(malformed.rows))
+    frame["source_file"] = path.name
+    frame["source_row"] = [r["line"] for r in malformed.rows]
+    frame["malformed_text"] = [r["text"] for r in malformed.rows]
+    frame["malformed_reason"] = [r.get("reason", "malformed_row") for r in malformed.rows]
+    return frame
+
+
+def check_columns(
+    path: Path, header: list[str], wanted: dict[str, str], schema: TableSchema, table: TableMapping
+) -> set[str]:
+    """The canonical columns a file provides; an InputError naming what it lacks or repeats."""
+    repeated = sorted({h for h in header if h in wanted and header.count(h) > 1})
+    if repeated:
+        raise InputError(
+            f"{path} ({schema.name}) has the column(s) {', '.join(repeated)} more than once in "
+            "its header; keep one of each so it is clear which values to read.",
+            file=str(path),
+            column=repeated[0],
+        )
+    available = {wanted[h] for h in header if h in wanted} | set(table.constants)
+    missing = [c for c in schema.required if c not in available]
+    if schema.one_of and not available.intersection(schema.one_of):
+        missing.append(" or ".join(schema.one_of))
+    if missing:
+        expected = [table.columns.get(c, c) for c in schema.required]
+        raise InputError(
+            f"{path} ({schema.name}) lacks required column(s) {', '.join(missing)}. "
+            f"Columns found: {', '.join(header[:30]) or 'none'}. Expected (after the site "
+            f"mapping): {', '.join(expected)}. Map differently named columns in the mapping file "
+            f"under tables.{schema.name}.columns.",
+            file=str(path),
+            column=missing[0],
+        )
+    return available

@@ -1,0 +1,101 @@
+"""What a reader may drop early, and the shared tail every reader runs on a canonical batch.
+
+Reasons are decided in this order, by every reader: a LOINC the rules do not know
+(`unknown_loinc`, in Arrow before any pandas conversion), then the selector's reasons (for labs
+the analyte: `unknown_lab_name`, `urine_specimen` …), then `outside_window`. A dropped row is
+counted under the first reason that applies, never silently.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hyposcreen.config import SiteMapping
+from hyposcreen.ingest.canonical import TableSchema
+from hyposcreen.ingest.frames import parse_time_columns
+
+# A selector receives one canonical batch and returns (rows kept, not-relevant counts by reason).
+Selector = Callable[[pd.DataFrame], tuple[pd.DataFrame, Counter[str]]]
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """What a reader may drop early (counted as not relevant, never silently).
+
+    `loinc_keep`: rows whose LOINC is present and not in this set are dropped in Arrow, before
+    any pandas conversion (reason unknown_loinc). `select`: a pandas selector on the canonical
+    batch (before time parsing). `window`: (time column, start, end) — rows whose time parsed
+    and lies outside [start, end) are dropped (reason outside_window). `select_reads`: the
+    canonical columns the selector decides on (row by row); when given, a file whose window
+    column is a typed timestamp has the window applied in Arrow before the selector, and the
+    rows outside it are classified by the selector once per distinct value of these columns
+    (ingest.window_pushdown: the same counts by reason, a fraction of the work).
+    """
+
+    loinc_keep: frozenset[str] | None = None
+    select: Selector | None = None
+    window: tuple[str, pd.Timestamp, pd.Timestamp] | None = None
+    # (column, value) -> rows dropped as unrecognised (the coverage report), filled while reading
+    unrecognised: Counter[tuple[str, str]] = field(default_factory=Counter)
+    select_reads: tuple[str, ...] | None = None
+
+
+def prefilter_loinc(
+    batch: pa.RecordBatch,
+    site_loinc: str,
+    keep: frozenset[str],
+    unrecognised: Counter[tuple[str, str]] | None = None,
+) -> tuple[pa.RecordBatch, int]:
+    """The rows of a known (or blank) LOINC, and how many were dropped as unknown_loinc."""
+    if site_loinc not in batch.schema.names:
+        return batch, 0
+    loinc = pc.utf8_trim_whitespace(pc.cast(batch.column(site_loinc), pa.string()))
+    blank = pc.or_kleene(pc.is_null(loinc), pc.equal(pc.utf8_length(loinc), 0))
+    mask = pc.fill_null(pc.or_kleene(blank, pc.is_in(loinc, pa.array(sorted(keep)))), True)
+    kept = batch.filter(mask)
+    if unrecognised is not None and kept.num_rows < batch.num_rows:
+        counted = pc.value_counts(pc.filter(loinc, pc.invert(mask))).to_pylist()
+        unrecognised.update({("loinc", str(c["values"])): int(c["counts"]) for c in counted})
+    return kept, batch.num_rows - kept.num_rows
+
+
+def outside_window(times: pd.Series, window: tuple[str, pd.Timestamp, pd.Timestamp]) -> pd.Series:
+    """Rows whose parsed time lies outside [start, end) (a missing time is not outside)."""
+    _, start, end = window
+    return times.notna() & ((times < start) | (times >= end))
+
+
+def apply_window(
+    frame: pd.DataFrame, window: tuple[str, pd.Timestamp, pd.Timestamp]
+) -> tuple[pd.DataFrame, int]:
+    outside = outside_window(frame[window[0]], window)
+    return frame.loc[~outside], int(outside.sum())
+
+
+def finish_batch(
+    frame: pd.DataFrame,
+    schema: TableSchema,
+    mapping: SiteMapping,
+    row_filter: RowFilter,
+    not_relevant: Counter[str],
+) -> pd.DataFrame:
+    """The shared tail of every reader (tabular files and source adapters alike).
+
+    `frame` holds the canonical columns as text (times as text or typed timestamps) plus
+    `source_file`/`source_row`; the selector and the window drop rows (counted in
+    `not_relevant`), times are parsed to naive site-local time with the text kept in `<col>_raw`.
+    """
+    if row_filter.select is not None:
+        frame, dropped = row_filter.select(frame)
+        not_relevant.update(dropped)
+    frame = parse_time_columns(frame, schema, mapping, mapping.table(schema.name))
+    if row_filter.window is not None:
+        frame, outside = apply_window(frame, row_filter.window)
+        not_relevant["outside_window"] += outside
+    return frame
