@@ -21,7 +21,13 @@ from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.context import ReadTables, RunContext, prepare
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.recipe_contracts import run_contracts
-from hyposcreen.runners.handoff import read_cleaned, read_frame, write_frame
+from hyposcreen.runners.handoff import (
+    frame_columns,
+    read_cleaned,
+    read_frame,
+    read_row_labels,
+    write_frame,
+)
 from hyposcreen.runners.partition_work import (
     WARNINGS_FILE,
     ContractWarnings,
@@ -158,3 +164,18 @@ def test_categories_keep_their_order_unused_ones_and_text_dtype(tmp_path: Path) 
     assert read["mixed"].dtype == object
     assert list(read["mixed"]) == ["x", None, None]
     assert read["text"].dtype == object and isinstance(read["text"].iloc[1], float)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [pd.RangeIndex(4, 10, 2), pd.Index([7, 3, 11], dtype="int64"), pd.RangeIndex(0)],
+    ids=["range", "labels", "empty"],
+)
+def test_a_frame_file_names_its_columns_and_row_labels_whatever_its_index(
+    tmp_path: Path, index: pd.Index
+) -> None:
+    """A RangeIndex is kept as metadata (not a column): an empty partition is written so."""
+    frame = pd.DataFrame({"b": [1.5] * len(index), "a": ["x"] * len(index)}, index=index)
+    write_frame(tmp_path / "f.parquet", frame)
+    assert frame_columns(tmp_path / "f.parquet") == ["b", "a"]
+    assert list(read_row_labels(tmp_path / "f.parquet")) == list(index)

@@ -92,8 +92,10 @@ def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
 
 def frame_columns(path: Path) -> list[str]:
     """The columns of a frame `write_frame` wrote (not its index), in their order."""
-    index = set(pq.read_schema(path).pandas_metadata.get("index_columns", []) or [])
-    return [name for name in pq.read_schema(path).names if name not in index]
+    schema = pq.read_schema(path)
+    index = schema.pandas_metadata.get("index_columns", []) or []
+    stored = {name for name in index if isinstance(name, str)}  # a RangeIndex is a dict, not stored
+    return [name for name in schema.names if name not in stored]
 
 
 def read_row_labels(path: Path) -> np.ndarray:
