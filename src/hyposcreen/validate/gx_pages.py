@@ -84,12 +84,15 @@ def _write(page: Path, view: Any, renderer: Any, resource: Any) -> None:
 
 
 def _copy_static(docs_dir: Path) -> None:
+    """The style sheets and icon the pages use, copied as new files: their modes come from the
+    run's umask like every other output, never from the installed package's files."""
     source = resources.files("great_expectations").joinpath("render", "view", "static")
     for item in _STATIC_KEPT:
         origin = Path(str(source.joinpath(*item.split("/"))))
-        target = docs_dir.joinpath("static", *item.split("/"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if origin.is_dir():
-            shutil.copytree(origin, target, dirs_exist_ok=True)
-        elif origin.is_file():
-            shutil.copyfile(origin, target)
+        files = sorted(p for p in origin.rglob("*") if p.is_file()) if origin.is_dir() else [origin]
+        for path in files:
+            if not path.is_file():
+                continue
+            target = docs_dir.joinpath("static", *item.split("/"), *path.relative_to(origin).parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
