@@ -322,7 +322,7 @@ def run_pipeline(
     steps = read_step_timings(manifest)
     result["steps"] = steps
     result["screen_s"] = sum(steps.values()) if steps else None
-    # data contracts (GX) as a share of the run: target ≤ 30 % (issue: data contracts)
+    # data contracts (GX) as a share of the run: target ≤ 15 %
     result["validation_share"] = (
         steps.get("validate", 0.0) / result["screen_s"] if result["screen_s"] else None
     )
