@@ -7,6 +7,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from hyposcreen.errors import InputError
 from hyposcreen.failures import failure_record, write_failed_json
 
@@ -42,3 +44,44 @@ def test_a_bug_is_named_as_one_without_its_text() -> None:
     record = failure_record(KeyError("P0001 secret"), WINDOW)
     assert record["message"].startswith("Internal error in hyposcreen")
     assert "P0001" not in json.dumps(record)
+
+
+def test_an_output_folder_under_a_file_is_the_machines_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--out` below a regular file (ENOTDIR): exit 75 with what to check, no traceback, not
+    "a bug in hyposcreen"."""
+    from hyposcreen.cli import main
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+    status = main(
+        ["run", "--no-flow", "--input", str(sample), "--window-start", WINDOW[0],
+         "--window-end", WINDOW[1], "--out", str(blocker / "out")]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 75
+    assert "Not a directory" in err and "--out" in err
+    assert "Traceback" not in err and "bug" not in err.lower()
+
+
+def test_a_file_where_a_window_folder_goes_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file named like the window's folder is never replaced: exit 75, the file as it was,
+    and no half-built or displaced folder beside it."""
+    from hyposcreen.cli import main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "2026-11-20").write_text("someone's notes", encoding="utf-8")
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+    status = main(
+        ["run", "--no-flow", "--input", str(sample), "--window-start", WINDOW[0],
+         "--window-end", WINDOW[1], "--out", str(out)]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 75 and "is not a folder" in err and "Traceback" not in err
+    assert (out / "2026-11-20").read_text(encoding="utf-8") == "someone's notes"
+    assert [p.name for p in out.iterdir()] == ["2026-11-20"]

@@ -119,6 +119,29 @@ def test_the_workbook_reads_back_with_openpyxl(tmp_path: Path) -> None:
     assert {i.date_time for i in zipfile.ZipFile(path).infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
+def test_a_workbook_with_non_characters_and_an_overlong_cell_still_opens(tmp_path: Path) -> None:
+    """U+FFFE / U+FFFF are not XML characters (replaced by U+FFFD, like control characters);
+    a text over Excel's 32,767-character cell limit is cut with a note, so Excel opens the
+    file without repairing it."""
+    from openpyxl import load_workbook
+
+    from hyposcreen.report.spreadsheet import write_review_workbook
+    from hyposcreen.report.xlsx_package import CELL_MAX_CHARS
+
+    evidence = "loop_diuretic: furosemide; " * 2000  # 54,000 characters
+    review = pd.DataFrame(
+        {"rank": [1, 2], "patient_id": ["X\uffffY", "Z\ufffe"], "evidence": [evidence, "short"]}
+    )
+    path = write_review_workbook(
+        tmp_path / "list.xlsx", review, {"run_id": "abc"}, pd.Timestamp("2026-11-21")
+    )
+    rows = list(load_workbook(path)["Review list"].iter_rows(min_row=2, values_only=True))
+    assert [r[1] for r in rows] == ["X\ufffdY", "Z\ufffd"]
+    assert len(rows[0][2]) == CELL_MAX_CHARS
+    assert rows[0][2].startswith(evidence[:1000]) and rows[0][2].endswith("full text]")
+    assert rows[1][2] == "short"
+
+
 @pytest.mark.parametrize(
     ("zone", "local", "shown"),
     [

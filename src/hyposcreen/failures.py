@@ -84,6 +84,12 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
             f"Permission denied{where}. Give this user write access to the output and state "
             "folders (or choose others), then run again."
         )
+    if cause.errno in (errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.EEXIST):
+        return EnvironmentProblem(
+            f"A file or folder the run needs cannot be used{where}: {cause.strerror}. Check "
+            "that --input, --out and --state-dir name folders (or, for the output, a place "
+            "one can be made), then run again."
+        )
     if cause.errno in (errno.EIO, errno.EMFILE, errno.ENFILE, errno.ENOMEM):
         return EnvironmentProblem(
             f"The system refused a file operation{where}: {cause.strerror}. Fix the machine, "

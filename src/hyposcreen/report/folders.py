@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hyposcreen.errors import EnvironmentProblem
+
 PARTIAL = ".partial-"
 PREVIOUS = ".previous-"
 
@@ -30,6 +32,11 @@ def staging_folder(out_dir: Path) -> Path:
 
 def publish_folder(staging: Path, out_dir: Path) -> Path:
     """Swap the finished staging folder in as `out_dir` and drop the previous outputs."""
+    if out_dir.exists() and not out_dir.is_dir():  # never replace someone's file
+        raise EnvironmentProblem(
+            f"{out_dir} exists and is not a folder, so this window's outputs cannot go there. "
+            "Move it away or choose another --out, then run again."
+        )
     previous = out_dir.parent / f".{out_dir.name}{PREVIOUS}{os.getpid()}"
     _fsync_dir(staging)
     if out_dir.exists():

@@ -25,7 +25,10 @@ RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries hold DOS times; the package time is in core.xml
-_ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"  # not allowed in XML 1.0 at all
+# not allowed in XML 1.0 at all (control characters, and U+FFFE / U+FFFF as characters)
+_ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f" + "\ufffe\uffff]"
+CELL_MAX_CHARS = 32_767  # Excel's limit; a longer text is cut, with a note (the CSV has it all)
+_CUT_NOTE = " … [cut at Excel's cell limit; the CSV holds the full text]"
 
 
 def column_letter(position: int) -> str:
@@ -90,6 +93,10 @@ def column_cells(heads: np.ndarray, values: pd.Series) -> np.ndarray:
         filled = heads + ' t="n"><v>' + _texts(np.char.mod("%.16g", numbers)) + "</v></c>"
     else:
         text = pd.Series(values.to_numpy(), dtype=object).where(present, "").astype("str")
+        too_long = text.str.len() > CELL_MAX_CHARS
+        if too_long.any():
+            cut = text.str.slice(0, CELL_MAX_CHARS - len(_CUT_NOTE)) + _CUT_NOTE
+            text = text.where(~too_long, cut)
         stripped = text.str.strip()
         preserve = ((stripped != "") & (stripped != text)).to_numpy()
         opening = np.where(preserve, '<t xml:space="preserve">', "<t>").astype(object)
