@@ -84,7 +84,8 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
             f"Permission denied{where}. Give this user write access to the output and state "
             "folders (or choose others), then run again."
         )
-    if cause.errno in (errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.EEXIST):
+    # a path that is a file where a folder must be (a setting that wraps it stays exit 2)
+    if cause is error and cause.errno in (errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.EEXIST):
         return EnvironmentProblem(
             f"A file or folder the run needs cannot be used{where}: {cause.strerror}. Check "
             "that --input, --out and --state-dir name folders (or, for the output, a place "
