@@ -15,56 +15,15 @@ whatever the unit of the frames; `round9(x)` rounds exactly as pandas' `Series.r
 
 from __future__ import annotations
 
-import atexit
-import os
-import threading
 from collections.abc import Mapping
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-# numpy's round(x, 9): rint(x * 1e9) / 1e9 — DuckDB's round() rounds halves away from zero
-_MACROS = ("CREATE MACRO round9(x) AS round_even(x * 1e9, 0) / 1e9",)
+from hyposcreen.rules.sql_engine import connect, shared_connection
 
-
-def connect() -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory DuckDB connection: one thread per core, no extensions, no file I/O."""
-    connection = duckdb.connect(
-        ":memory:",
-        config={
-            "threads": os.cpu_count() or 1,
-            "enable_external_access": False,
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-        },
-    )
-    for macro in _MACROS:
-        connection.execute(macro)
-    return connection
-
-
-_SHARED: dict[int, duckdb.DuckDBPyConnection] = {}  # per process: never used across a fork
-_SHARED_LOCK = threading.Lock()
-
-
-def shared_connection() -> duckdb.DuckDBPyConnection:
-    """This process's connection (opened once: a connection costs ~30 ms, a cursor ~10 µs)."""
-    with _SHARED_LOCK:
-        process = os.getpid()
-        if process not in _SHARED:
-            _SHARED[process] = connect()  # a forked child opens its own, never the parent's
-        return _SHARED[process]
-
-
-@atexit.register
-def _close_shared() -> None:
-    """Close this process's connection before the interpreter tears the bindings down (left
-    open, DuckDB's bindings report leaked objects on stderr at exit)."""
-    connection = _SHARED.pop(os.getpid(), None)
-    if connection is not None:
-        connection.close()
+__all__ = ["Tables", "connect", "shared_connection"]
 
 
 class Tables:
