@@ -83,7 +83,7 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
             read_not_relevant={name: tables[name].not_relevant for name in cleaned},
             rows_in={name: tables[name].rows_in for name in cleaned},
             seen_results=seen,
-            coverage=cleaned_counts(labs, meds, diagnoses, words),
+            coverage=cleaned_counts(labs, meds, diagnoses, words, unknown),
             drug_names=(len(unknown), int(meds["drug_name"].notna().sum())),
         )
 

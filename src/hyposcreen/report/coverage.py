@@ -70,13 +70,15 @@ def cleaned_counts(
     medications: pd.DataFrame,
     diagnoses: pd.DataFrame,
     words: SiteWords,
+    unknown_drugs: pd.Series,
 ) -> pd.DataFrame:
-    """Units, status words, drug names and code systems of the cleaned tables not recognised."""
+    """Units, status words, drug names and code systems of the cleaned tables not recognised;
+    `unknown_drugs`: the medications' `unknown_drug_names` (the clean stage counts them once)."""
     bad_unit = labs.loc[labs["reason"] == "bad_unit"]
     unit_text = bad_unit["analyte"].astype("str") + ": " + bad_unit["unit"].fillna("(none)")
     parts = [
         _counts("labs", "unit", unit_text),
-        _counts("medications", "drug_name", unknown_drug_names(medications, words)),
+        _counts("medications", "drug_name", unknown_drugs),
         _counts(
             "diagnoses",
             "code_system",
