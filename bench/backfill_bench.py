@@ -29,16 +29,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from run_bench import (
-    REPO_DIR,
-    RESULTS_DIR,
-    build_pipeline_env,
-    describe_machine,
-    ensure_dataset,
-    read_step_timings,
-    read_tail,
-    run_measured,
-)
+from bench_table import describe_machine
+from measure import REPO_DIR, RESULTS_DIR, read_step_timings, read_tail, run_measured
+from run_bench import build_pipeline_env, ensure_dataset
 
 TARGET_RATIO = 2.0
 FIRST_NIGHT, LAST_NIGHT = "2026-10-22", "2026-11-20"  # 30 nights of the synthetic data

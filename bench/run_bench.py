@@ -29,37 +29,43 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
+from bench_table import (
+    LINEARITY_MAX,
+    RATIO_TARGET,
+    RSS_TARGET_MB,
+    RSS_TARGET_MIN_ROWS,
+    check_linearity,
+    describe_machine,
+    judge_targets,
+    print_table,
+)
+from measure import (
+    BENCH_DIR,
+    DATA_DIR,
+    REPO_DIR,
+    RESULTS_DIR,
+    find_case_count,
+    read_step_timings,
+    read_tail,
+    run_measured,
+)
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
-DATA_DIR = BENCH_DIR / "data"
-RESULTS_DIR = BENCH_DIR / "results"
-LOG_DIR = RESULTS_DIR / "logs"
 WINDOW_START = "2026-11-01T00:00:00"
 WINDOW_END = "2026-11-21T00:00:00"
-RATIO_TARGET = 3.0
-RSS_TARGET_MB = 1536.0
-LINEARITY_MAX = 4.4  # 20M time / 5M time (4.0 = linear)
-RSS_TARGET_MIN_ROWS = 20_000_000
-POLL_WAIT_S = 0.01
-POLL_RSS_S = 0.05
 TABLE_FILES = ("labs", "medications", "diagnoses", "patients")
 MARKER = ".generated.json"
-# The same offline Prefect settings as the Makefile, for runs outside `make bench`.
+
+# Offline Prefect settings for the runs (the CLI sets the rest itself).
 PIPELINE_ENV_DEFAULTS = {
     "PREFECT_HOME": str(REPO_DIR / ".prefect"),
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
@@ -67,31 +73,6 @@ PIPELINE_ENV_DEFAULTS = {
     "DO_NOT_TRACK": "1",
     "PREFECT_LOGGING_LEVEL": "WARNING",
 }
-
-
-@dataclass
-class ProcessRun:
-    """What one measured subprocess did."""
-
-    command: list[str]
-    returncode: int | None
-    wall_s: float
-    maxrss_mb: float  # kernel high-water mark (largest single process)
-    tree_rss_mb: float  # psutil, sum over the process tree, sampled
-    timed_out: bool
-    strays_stopped: bool  # the child left processes of its session running; we stopped them
-    stdout_path: str
-    stderr_path: str
-
-    @property
-    def peak_rss_mb(self) -> float:
-        """Return the larger of the two RSS measurements."""
-        return max(self.maxrss_mb, self.tree_rss_mb)
-
-    @property
-    def ok(self) -> bool:
-        """Return True when the process exited 0 in time."""
-        return self.returncode == 0 and not self.timed_out
 
 
 def parse_size(text: str) -> int:
@@ -106,9 +87,15 @@ def parse_size(text: str) -> int:
     return rows
 
 
-def hash_file(path: Path) -> str:
-    """Return the SHA-256 of a file (the generator, so a changed generator regenerates)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+GENERATOR_FILES = ("generate.py", "synthetic_catalog.py", "synthetic_tables.py")
+
+
+def hash_generator() -> str:
+    """Return the SHA-256 of the generator's source files (a changed generator regenerates)."""
+    digest = hashlib.sha256()
+    for name in GENERATOR_FILES:
+        digest.update((BENCH_DIR / name).read_bytes())
+    return digest.hexdigest()
 
 
 def ensure_dataset(label: str, rows: int, fmt: str, seed: int) -> tuple[Path, bool]:
@@ -118,7 +105,7 @@ def ensure_dataset(label: str, rows: int, fmt: str, seed: int) -> tuple[Path, bo
         "lab_rows": rows,
         "format": fmt,
         "seed": seed,
-        "generator_sha256": hash_file(BENCH_DIR / "generate.py"),
+        "generator_sha256": hash_generator(),
     }
     marker = target / MARKER
     if marker.exists():
@@ -146,130 +133,6 @@ def ensure_dataset(label: str, rows: int, fmt: str, seed: int) -> tuple[Path, bo
     subprocess.run(command, check=True, cwd=REPO_DIR, stdout=subprocess.DEVNULL)
     marker.write_text(json.dumps(expected))
     return target, True
-
-
-def sample_tree_rss(pid: int) -> int:
-    """Return the summed RSS in bytes of a process and all its descendants (0 if gone)."""
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for process in processes:
-        try:
-            total += process.memory_info().rss
-        except psutil.Error:
-            continue
-    return total
-
-
-def stop_process_group(pid: int) -> None:
-    """Terminate the process group this script started for ``pid`` (then kill it)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            return
-        time.sleep(2.0)
-
-
-def stop_strays(pgid: int) -> bool:
-    """Stop processes left in the session we started (e.g. a server); return True if any."""
-    try:
-        os.killpg(pgid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def run_measured(
-    command: list[str], log_name: str, timeout_s: float, env: dict[str, str] | None = None
-) -> ProcessRun:
-    """Run ``command``; return its exit code, wall time and peak RSS (logs go to files)."""
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    stdout_path = LOG_DIR / f"{log_name}.stdout.log"
-    stderr_path = LOG_DIR / f"{log_name}.stderr.log"
-    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            command, cwd=REPO_DIR, env=env, stdout=out, stderr=err, start_new_session=True
-        )
-        tree_peak, next_sample, timed_out = 0, 0.0, False
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            now = time.perf_counter()
-            if pid == proc.pid:
-                break
-            if now >= next_sample:
-                tree_peak = max(tree_peak, sample_tree_rss(proc.pid))
-                next_sample = now + POLL_RSS_S
-            if not timed_out and now - started > timeout_s:
-                timed_out = True
-                stop_process_group(proc.pid)
-            time.sleep(POLL_WAIT_S)
-        wall = now - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    strays = stop_strays(proc.pid)
-    return ProcessRun(
-        command=command,
-        returncode=proc.returncode,
-        wall_s=wall,
-        maxrss_mb=usage.ru_maxrss / 1024.0,  # Linux reports KiB
-        tree_rss_mb=tree_peak / 2**20,
-        timed_out=timed_out,
-        strays_stopped=strays,
-        stdout_path=str(stdout_path.relative_to(REPO_DIR)),
-        stderr_path=str(stderr_path.relative_to(REPO_DIR)),
-    )
-
-
-def read_tail(path: str, lines: int = 25) -> str:
-    """Return the last ``lines`` lines of a log file (relative to the repository)."""
-    try:
-        text = (REPO_DIR / path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.rstrip().splitlines()[-lines:])
-
-
-def _mb(item: tuple[str, float]) -> float:
-    return float(item[1])
-
-
-def read_step_timings(manifest: dict[str, Any]) -> dict[str, float]:
-    """Return {step: seconds} from a run manifest's ``timings`` (numbers, or {"seconds": …})."""
-    raw = manifest.get("timings")
-    steps: dict[str, float] = {}
-    if not isinstance(raw, dict):
-        return steps
-    for step, value in raw.items():
-        if isinstance(value, dict):
-            value = value.get("seconds")
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            steps[str(step)] = float(value)
-    return steps
-
-
-def find_case_count(manifest: dict[str, Any]) -> int | None:
-    """Return the number of cases (patients) from the manifest's attrition table, if found."""
-    attrition = manifest.get("attrition")
-    entries: list[tuple[str, Any]] = []
-    if isinstance(attrition, dict):
-        entries = [(str(k), v) for k, v in attrition.items()]
-    elif isinstance(attrition, list):
-        for item in attrition:
-            if isinstance(item, dict):
-                name = item.get("step") or item.get("stage") or item.get("name") or ""
-                count = next(
-                    (item[k] for k in ("count", "n", "patients", "value") if k in item), None
-                )
-                entries.append((str(name), count))
-    for name, count in entries:
-        if re.fullmatch(r"cases?(\s*\(patients\)|_patients)?", name.strip().lower()):
-            if isinstance(count, int) and not isinstance(count, bool):
-                return count
-    return None
 
 
 def build_pipeline_env() -> dict[str, str]:
@@ -365,140 +228,6 @@ def combine_repeats(runs: list[dict[str, Any]], time_key: str) -> dict[str, Any]
         combined[f"{key}_all"] = values
     combined["peak_rss_mb"] = max(r["peak_rss_mb"] for r in good)
     return combined
-
-
-def judge_targets(rows: int, pipeline: dict[str, Any], duckdb_s: float | None) -> dict[str, Any]:
-    """Return the ratio and whether each target is met (None: not measurable)."""
-    screen = pipeline.get("screen_s")
-    ratio = screen / duckdb_s if screen and duckdb_s else None
-    rss = pipeline.get("peak_rss_mb") if pipeline.get("ok") else None
-    return {
-        "ratio": ratio,
-        "ratio_ok": None if ratio is None else ratio <= RATIO_TARGET,
-        "rss_ok": None if rss is None else rss <= RSS_TARGET_MB,
-        "rss_target_applies": rows >= RSS_TARGET_MIN_ROWS,
-    }
-
-
-def describe_verdict(result: dict[str, Any]) -> str:
-    """Return a short verdict for the table's target column."""
-    if result["pipeline"].get("skipped"):
-        return "baseline only"
-    if not result["pipeline"].get("ok"):
-        return "pipeline failed"
-    parts = []
-    if result["ratio_ok"] is None:
-        parts.append("ratio n/a")
-    elif not result["ratio_ok"]:
-        parts.append(f"MISS ratio>{RATIO_TARGET}")
-    if result["rss_ok"] is False:
-        limit = f"RSS>{RSS_TARGET_MB:.0f}MB"
-        parts.append(f"MISS {limit}" if result["rss_target_applies"] else f"{limit} (info)")
-    return ", ".join(parts) or "ok"
-
-
-def format_number(value: Any, spec: str) -> str:
-    """Return ``value`` formatted, or ``-`` when missing."""
-    return "-" if value is None else format(value, spec)
-
-
-def print_table(results: list[dict[str, Any]]) -> None:
-    """Print the results table."""
-    header = (
-        "size", "format", "rows/s", "wall s", "screen s", "RSS MB",
-        "duckdb s", "duckdb RSS MB", "ratio", "GX share", "target",
-    )  # fmt: skip
-    lines = []
-    for r in results:
-        pipeline, baseline = r["pipeline"], r["duckdb"]
-        screen = pipeline.get("screen_s")
-        rate = r["lab_rows"] / screen if screen else None
-        lines.append(
-            (
-                r["size"],
-                r["format"],
-                format_number(rate, ",.0f"),
-                format_number(pipeline.get("wall_s") if pipeline.get("ok") else None, ".2f"),
-                format_number(screen, ".2f"),
-                format_number(pipeline.get("peak_rss_mb") if pipeline.get("ok") else None, ".0f"),
-                format_number(baseline.get("seconds"), ".2f"),
-                format_number(baseline.get("peak_rss_mb"), ".0f"),
-                format_number(r["ratio"], ".2f"),
-                format_number(pipeline.get("validation_share"), ".0%"),
-                describe_verdict(r),
-            )
-        )
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *lines, strict=True)]
-    for row in (header, tuple("-" * w for w in widths), *lines):
-        print("  ".join(str(cell).rjust(w) for cell, w in zip(row, widths, strict=True)))
-    for r in results:
-        steps = r["pipeline"].get("steps") or {}
-        if steps:
-            listed = ", ".join(f"{step} {sec:.2f}" for step, sec in steps.items())
-            print(f"steps {r['size']}-{r['format']} (s): {listed}")
-        peaks = r["pipeline"].get("step_peak_rss_mb") or {}
-        if peaks:  # the process high-water mark after each step, in the order it grew
-            grown = ", ".join(f"{step} {mb:.0f}" for step, mb in sorted(peaks.items(), key=_mb))
-            print(f"peak RSS by step {r['size']}-{r['format']} (MB): {grown}")
-    for fmt, check in check_linearity(results).items():
-        verdict = "ok" if check["ok"] else f"MISS > {LINEARITY_MAX}"
-        print(
-            f"linearity {fmt}: 20M screen s / 5M screen s = {check['ratio']:.2f} ({verdict}); "
-            f"DuckDB {check['duckdb_ratio']:.2f}"
-        )
-    print(
-        f"targets: screen s ≤ {RATIO_TARGET} × duckdb s; peak RSS ≤ {RSS_TARGET_MB:.0f} MB "
-        f"at ≥ {RSS_TARGET_MIN_ROWS:,} lab rows; GX share (validate step / screen s) ≤ 15%"
-    )
-
-
-def check_linearity(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per format: the 20M screen time over the 5M one (target ≤ LINEARITY_MAX)."""
-    checks: dict[str, dict[str, Any]] = {}
-    by_key = {(r["format"], r["lab_rows"]): r for r in results}
-    for (fmt, rows), large in by_key.items():
-        small = by_key.get((fmt, rows // 4))
-        if rows != 20_000_000 or small is None:
-            continue
-        t_large, t_small = large["pipeline"].get("screen_s"), small["pipeline"].get("screen_s")
-        d_large, d_small = large["duckdb"].get("seconds"), small["duckdb"].get("seconds")
-        if not (t_large and t_small):
-            continue
-        ratio = t_large / t_small
-        checks[fmt] = {
-            "ratio": ratio,
-            "ok": ratio <= LINEARITY_MAX,
-            "duckdb_ratio": d_large / d_small if d_large and d_small else float("nan"),
-        }
-    return checks
-
-
-def describe_machine() -> dict[str, Any]:
-    """Return what the numbers depend on: CPU, memory, versions, commit."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO_DIR,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-    except OSError:
-        commit = ""
-    try:
-        import duckdb
-
-        duckdb_version = duckdb.__version__
-    except ImportError:
-        duckdb_version = None
-    return {
-        "cpu_count": os.cpu_count(),
-        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "duckdb": duckdb_version,
-        "git_commit": commit or None,
-    }
 
 
 def bench_one(

@@ -36,6 +36,8 @@ RULES = load_rules(None)
 
 
 def _generator():  # type: ignore[no-untyped-def]
+    if str(GENERATE.parent) not in sys.path:  # the generator imports its sibling modules
+        sys.path.insert(0, str(GENERATE.parent))
     spec = importlib.util.spec_from_file_location("bench_generate", GENERATE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
