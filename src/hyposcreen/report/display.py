@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import re
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -106,9 +106,23 @@ def clinical_time_texts(values: pd.Series, timezone: str) -> pd.Series:
 
 def clinical_times_in(text: str, timezone: str) -> str:
     """Every ISO time inside `text` rewritten in the clinical format, and every calendar
-    date (a medication's start/end) in the same day-month-year form: '12 May 2026'."""
-    timed = _ISO.sub(lambda m: clinical_time(m.group(0), timezone), text)
-    return _DATE.sub(lambda m: date.fromisoformat(m.group(1)).strftime("%d %b %Y"), timed)
+    date (a medication's start/end) in the same day-month-year form: '12 May 2026'. Each
+    distinct time and date is put in words once (the page and the workbook show the same
+    evidence times, a case's times recur in its evidence texts)."""
+    if "-" not in text:  # neither a time nor a date
+        return text
+    timed = _ISO.sub(lambda m: _time_in_words(m.group(0), timezone), text)
+    return _DATE.sub(lambda m: _date_in_words(m.group(1)), timed)
+
+
+@lru_cache(maxsize=1 << 16)
+def _time_in_words(iso: str, timezone: str) -> str:
+    return clinical_time(iso, timezone)
+
+
+@lru_cache(maxsize=1 << 12)
+def _date_in_words(day: str) -> str:
+    return date.fromisoformat(day).strftime("%d %b %Y")
 
 
 def drug_names(rules: RuleSet) -> dict[str, str]:
