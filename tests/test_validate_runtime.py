@@ -230,3 +230,28 @@ def test_nothing_in_the_package_imports_sqlalchemy() -> None:
         if re.search(r"^\s*(import|from)\s+sqlalchemy\b", path.read_text(encoding="utf-8"), re.M)
     ]
     assert importing == []
+
+
+def test_a_deferred_module_loads_on_first_use_also_for_a_submodule_import() -> None:
+    """The stand-in GX's import binds (validate/gx_import.py): nothing loads until an attribute
+    is read; then the real module answers, and importing a submodule of it meanwhile (another
+    thread during GX's import) works as with the real package."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from hyposcreen.validate.gx_import import DeferredModule
+        assert "email.mime" not in sys.modules
+        stand_in = sys.modules["email.mime"] = DeferredModule("email.mime")
+        assert "email.mime" in sys.modules and not hasattr(stand_in, "__wrapped__")
+        import email.mime.text
+        assert sys.modules["email.mime"] is not stand_in  # the real package was loaded
+        assert stand_in.text is email.mime.text
+        assert email.mime.text.MIMEText("x")["Content-Type"].startswith("text/plain")
+        print("ok")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

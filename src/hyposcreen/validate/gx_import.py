@@ -46,9 +46,9 @@ class DeferredModule(types.ModuleType):
         self._hyposcreen_real: types.ModuleType | None = None
 
     def __getattr__(self, attribute: str) -> Any:
-        if attribute.startswith("__") and attribute.endswith("__"):
+        if attribute != "__path__" and attribute.startswith("__") and attribute.endswith("__"):
             raise AttributeError(attribute)  # a probe (copy, inspect, pickle) loads nothing
-        return getattr(self._hyposcreen_load(), attribute)
+        return getattr(self._hyposcreen_load(), attribute)  # __path__: a submodule's import
 
     def _hyposcreen_load(self) -> types.ModuleType:
         with _LOCK:
