@@ -17,6 +17,7 @@ from datetime import date, datetime
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -68,6 +69,9 @@ def _parse_time(value: Any) -> datetime:
 def _zone_name(timezone: str, minute: str) -> str:
     """The zone's abbreviation at a site-local minute: an ambiguous time (clocks back) counts
     as summer time, a skipped one (clocks forward) is shifted past the gap."""
+    plain = _unambiguous_zone_name(timezone, minute)
+    if plain is not None:
+        return plain
     try:
         return (
             pd.Timestamp(minute)
@@ -76,6 +80,21 @@ def _zone_name(timezone: str, minute: str) -> str:
         )
     except (TypeError, ValueError):
         return timezone
+
+
+def _unambiguous_zone_name(timezone: str, minute: str) -> str | None:
+    """The abbreviation of a minute the clocks neither repeat nor skip, straight from the zone
+    database (what pandas reads too, ~10x faster than localising a Timestamp); None for any
+    other minute or a zone name zoneinfo does not know (pandas decides those)."""
+    try:
+        zone = ZoneInfo(timezone)
+        moment = datetime.fromisoformat(minute)
+    except (ValueError, KeyError, TypeError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return None
+    first, second = moment.replace(tzinfo=zone), moment.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():  # repeated or skipped
+        return None
+    return first.tzname()
 
 
 @cache
