@@ -64,9 +64,8 @@ class DeferredModule(types.ModuleType):
 
 def import_gx() -> types.ModuleType:
     """Import GX as described above (once; later calls return the loaded module)."""
-    loaded = sys.modules.get("great_expectations")
-    if loaded is not None:
-        return loaded
+    if "great_expectations" in sys.modules:  # (waits if another thread is importing it)
+        return importlib.import_module("great_expectations")
     placed: dict[str, types.ModuleType | None] = {}
     with _LOCK:
         if _HIDDEN not in sys.modules:
