@@ -131,13 +131,13 @@ def test_the_warm_up_can_be_turned_off() -> None:
 
 
 def test_gx_is_imported_without_its_sql_extras_and_sqlalchemy_stays_importable() -> None:
-    """The warm-up hides SQLAlchemy (an optional GX dependency) from the GX import only: GX
+    """SQLAlchemy (an optional GX dependency) is hidden from the GX import only: GX
     validates, and SQLAlchemy imports normally afterwards (Prefect needs it)."""
     script = textwrap.dedent(
         """
         import sys
-        from hyposcreen.validate.warm_up import import_without_sql_extras
-        import_without_sql_extras()
+        from hyposcreen.validate.gx_import import import_gx
+        import_gx()
         assert "great_expectations" in sys.modules and "sqlalchemy" not in sys.modules
         from tests.test_validate_gx import make_frames, WINDOW_END
         from hyposcreen.validate import gx as v
@@ -159,6 +159,67 @@ def test_gx_is_imported_without_its_sql_extras_and_sqlalchemy_stays_importable()
     assert done.stdout.strip().startswith("2.")
 
 
+def test_scipy_stats_and_altair_load_only_when_a_gx_expectation_uses_them(tmp_path: Path) -> None:
+    """GX imports scipy.stats and altair at module level for the KL-divergence expectation
+    only: they are not loaded by the import nor by our validation and Data Docs, and an
+    expectation that needs them still gives GX's own answer (KL divergence 0 for a column
+    that matches its partition, > 0.1 for one that does not; its chart is drawn by altair)."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from hyposcreen.validate.gx_import import import_gx
+        gx = import_gx()
+        never = ("scipy.stats", "scipy.optimize", "altair", "altair.vegalite")
+        assert not [name for name in never if name in sys.modules], sys.modules.keys()
+        from tests.test_validate_gx import make_frames, WINDOW_END
+        from hyposcreen.validate import gx as v
+        report = v.validate_tables(
+            make_frames(), window_end=WINDOW_END, docs_dir=Path({str(tmp_path)!r}) / "docs"
+        )
+        assert report.summary()["passed"]
+        assert not [name for name in never if name in sys.modules]
+
+        import pandas as pd
+        context = gx.get_context(mode="ephemeral")
+        asset = context.data_sources.add_pandas("p").add_dataframe_asset("a")
+        batch = asset.add_batch_definition_whole_dataframe("w")
+        partition = {{"values": ["a", "b"], "weights": [0.5, 0.5]}}
+        expectation = gx.expectations.ExpectColumnKLDivergenceToBeLessThan(
+            column="c", partition_object=partition, threshold=0.1
+        )
+        observed = []
+        for values in (["a", "b"] * 50, ["a"] * 95 + ["b"] * 5):
+            frame = pd.DataFrame({{"c": values}})
+            result = batch.get_batch(batch_parameters={{"dataframe": frame}}).validate(expectation)
+            assert result.exception_info.get("raised_exception") is False, result.exception_info
+            observed.append((result.success, result.result["observed_value"]))
+        assert observed[0] == (True, 0.0), observed
+        assert observed[1][0] is False and observed[1][1] > 0.1, observed
+        assert "scipy.stats._stats_py" in sys.modules  # loaded by the first use
+
+        from great_expectations.expectations.core import (
+            expect_column_kl_divergence_to_be_less_than as kl,
+        )
+        import altair
+        assert kl.alt.Chart is altair.Chart
+        chart = kl.ExpectColumnKLDivergenceToBeLessThan._get_kl_divergence_chart(partition)
+        assert chart.to_json_dict()["graph"]["mark"]["type"] == "bar"
+        print("ok")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
 def test_nothing_in_the_package_imports_sqlalchemy() -> None:
     """What makes hiding it during the background import safe: the run's main thread never
     imports SQLAlchemy (only Prefect, under flows/, does)."""
@@ -169,3 +230,28 @@ def test_nothing_in_the_package_imports_sqlalchemy() -> None:
         if re.search(r"^\s*(import|from)\s+sqlalchemy\b", path.read_text(encoding="utf-8"), re.M)
     ]
     assert importing == []
+
+
+def test_a_deferred_module_loads_on_first_use_also_for_a_submodule_import() -> None:
+    """The stand-in GX's import binds (validate/gx_import.py): nothing loads until an attribute
+    is read; then the real module answers, and importing a submodule of it meanwhile (another
+    thread during GX's import) works as with the real package."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from hyposcreen.validate.gx_import import DeferredModule
+        assert "email.mime" not in sys.modules
+        stand_in = sys.modules["email.mime"] = DeferredModule("email.mime")
+        assert "email.mime" in sys.modules and not hasattr(stand_in, "__wrapped__")
+        import email.mime.text
+        assert sys.modules["email.mime"] is not stand_in  # the real package was loaded
+        assert stand_in.text is email.mime.text
+        assert email.mime.text.MIMEText("x")["Content-Type"].startswith("text/plain")
+        print("ok")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -14,9 +14,10 @@ from __future__ import annotations
 import csv
 import re
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -68,6 +69,9 @@ def _parse_time(value: Any) -> datetime:
 def _zone_name(timezone: str, minute: str) -> str:
     """The zone's abbreviation at a site-local minute: an ambiguous time (clocks back) counts
     as summer time, a skipped one (clocks forward) is shifted past the gap."""
+    plain = _unambiguous_zone_name(timezone, minute)
+    if plain is not None:
+        return plain
     try:
         return (
             pd.Timestamp(minute)
@@ -76,6 +80,21 @@ def _zone_name(timezone: str, minute: str) -> str:
         )
     except (TypeError, ValueError):
         return timezone
+
+
+def _unambiguous_zone_name(timezone: str, minute: str) -> str | None:
+    """The abbreviation of a minute the clocks neither repeat nor skip, straight from the zone
+    database (what pandas reads too, ~10x faster than localising a Timestamp); None for any
+    other minute or a zone name zoneinfo does not know (pandas decides those)."""
+    try:
+        zone = ZoneInfo(timezone)
+        moment = datetime.fromisoformat(minute)
+    except (ValueError, KeyError, TypeError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return None
+    first, second = moment.replace(tzinfo=zone), moment.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():  # repeated or skipped
+        return None
+    return first.tzname()
 
 
 @cache
@@ -106,9 +125,23 @@ def clinical_time_texts(values: pd.Series, timezone: str) -> pd.Series:
 
 def clinical_times_in(text: str, timezone: str) -> str:
     """Every ISO time inside `text` rewritten in the clinical format, and every calendar
-    date (a medication's start/end) in the same day-month-year form: '12 May 2026'."""
-    timed = _ISO.sub(lambda m: clinical_time(m.group(0), timezone), text)
-    return _DATE.sub(lambda m: date.fromisoformat(m.group(1)).strftime("%d %b %Y"), timed)
+    date (a medication's start/end) in the same day-month-year form: '12 May 2026'. Each
+    distinct time and date is put in words once (the page and the workbook show the same
+    evidence times, a case's times recur in its evidence texts)."""
+    if "-" not in text:  # neither a time nor a date
+        return text
+    timed = _ISO.sub(lambda m: _time_in_words(m.group(0), timezone), text)
+    return _DATE.sub(lambda m: _date_in_words(m.group(1)), timed)
+
+
+@lru_cache(maxsize=1 << 16)
+def _time_in_words(iso: str, timezone: str) -> str:
+    return clinical_time(iso, timezone)
+
+
+@lru_cache(maxsize=1 << 12)
+def _date_in_words(day: str) -> str:
+    return date.fromisoformat(day).strftime("%d %b %Y")
 
 
 def drug_names(rules: RuleSet) -> dict[str, str]:

@@ -47,17 +47,15 @@ def _json_value(value: object) -> str:
 
 def _json_objects(frame: pd.DataFrame) -> np.ndarray:
     """Each row as `json.dumps(row without nulls, default=str, sort_keys=True)`, built a column
-    at a time: each distinct value is encoded once and the `"key": value` pairs joined."""
+    at a time: each distinct value is encoded once as its `, "key": value` pair (a null as
+    nothing), the pairs of a row are appended in key order and the first pair's ', ' cut."""
     objects = np.full(len(frame), "", dtype=object)
     for key in sorted(frame.columns):
-        values = frame[key]
-        present = values.notna().to_numpy()
-        codes, distinct = pd.factorize(values, use_na_sentinel=True)
-        encoded = np.array([*map(_json_value, distinct), ""], dtype=object)
-        pair = json.dumps(key) + ": " + encoded[codes]
-        joined = np.where(objects == "", pair, objects + ", " + pair)
-        objects = np.where(present, joined, objects)
-    return "{" + objects + "}"
+        codes, distinct = pd.factorize(frame[key], use_na_sentinel=True)  # a null: code -1
+        separator = ", " + json.dumps(key) + ": "
+        pairs = np.array([*(separator + _json_value(v) for v in distinct), ""], dtype=object)
+        objects = objects + pairs[codes]
+    return ("{" + pd.Series(objects, dtype=object).str.slice(2) + "}").to_numpy(dtype=object)
 
 
 def quarantine_rows(cleaned: dict[str, pd.DataFrame], keep_labels: bool = False) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -115,9 +116,19 @@ def sheet_rows(cells: list[np.ndarray], first_row: int, row_attributes: str = ""
 
 
 def cell_heads(letter: str, first_row: int, styles: np.ndarray) -> np.ndarray:
-    """'<c r="D2" s="5"' for the cells of one column from `first_row` on."""
-    rows = _texts(np.arange(first_row, first_row + len(styles)))
-    return f'<c r="{letter}' + rows + '" s="' + _texts(styles) + '"'
+    """'<c r="D2" s="5"' for the cells of one column from `first_row` on (the row numbers'
+    text is made once per sheet, each distinct style's once per column)."""
+    distinct, position = np.unique(np.asarray(styles), return_inverse=True)
+    style_texts = _texts(distinct)[position.reshape(-1)]
+    return f'<c r="{letter}' + _row_numbers(first_row, len(styles)) + style_texts + '"'
+
+
+@lru_cache(maxsize=4)
+def _row_numbers(first_row: int, count: int) -> np.ndarray:
+    """'2" s="', '3" s="', ... for `count` rows from `first_row` (read-only, shared)."""
+    texts = _texts(np.arange(first_row, first_row + count)) + '" s="'
+    texts.setflags(write=False)
+    return texts
 
 
 @dataclass(frozen=True)

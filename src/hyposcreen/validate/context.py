@@ -54,9 +54,9 @@ class Validated:
 
 def _gx() -> Any:
     wait_for_background()
-    import great_expectations as gx  # imported on first use (or by the warm-up): ~2-3 s
+    from hyposcreen.validate.gx_import import import_gx
 
-    return gx
+    return import_gx()  # imported on first use (or by the warm-up): ~1 s
 
 
 def start_in_background(work: Callable[[], None]) -> None:

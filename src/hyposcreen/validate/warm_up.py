@@ -1,7 +1,8 @@
 """Importing Great Expectations ahead of time, while the run reads and cleans its input.
 
-`import great_expectations` costs ~2 s of pure Python (scipy.stats, pydantic models for every
-expectation, ...), then the first run builds a context and compiles GX's Data Docs templates.
+`import great_expectations` costs ~1 s of pure Python even without the parts hyposcreen never
+uses (validate/gx_import.py: pydantic models for every expectation and data source, ...), then
+the first run builds a context and compiles GX's Data Docs templates (~0.1 s).
 A run that will validate starts all of this in a background thread as it begins: reading and
 cleaning run mostly in DuckDB and Arrow, which release the GIL, so on a large extract the
 import is done by the time the contracts stage needs it. The contracts stage waits for the
@@ -12,11 +13,11 @@ work it saves nothing. ``HYPOSCREEN_GX_WARM_UP=0`` turns it off (to compare, ben
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
 from hyposcreen.validate import context, gx_pages
+from hyposcreen.validate.gx_import import import_gx
 from hyposcreen.validate.suites import REVIEW_LIST, TABLES
 
 
@@ -31,25 +32,6 @@ def warm_up_in_background() -> None:
 
 
 def _warm_up() -> None:
-    import_without_sql_extras()
+    import_gx()
     context.prepare((*TABLES, REVIEW_LIST))
     gx_pages.prepare()
-
-
-def import_without_sql_extras() -> None:
-    """`import great_expectations` as GX is when installed without its SQL extras (~0.3 s
-    less): SQLAlchemy is one of GX's optional dependencies (``great_expectations[postgresql]``
-    and the like), here only because Prefect needs it, and GX then defines its SQL data sources
-    and metrics on it. hyposcreen validates pandas frames only. SQLAlchemy is hidden from the
-    import and only from it; nothing is hidden when it is loaded already (a flow run). Safe in
-    a run without the flow, whose main thread never imports SQLAlchemy meanwhile: nothing under
-    src/hyposcreen does (tests/test_validate_runtime.py)."""
-    if "sqlalchemy" in sys.modules:
-        importlib.import_module("great_expectations")
-        return
-    sys.modules["sqlalchemy"] = None  # type: ignore[assignment]  # "not installed"
-    try:
-        importlib.import_module("great_expectations")
-    finally:
-        if "sqlalchemy" in sys.modules and sys.modules["sqlalchemy"] is None:
-            del sys.modules["sqlalchemy"]

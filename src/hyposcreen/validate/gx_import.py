@@ -1,0 +1,86 @@
+"""`import great_expectations` without paying for the parts of GX hyposcreen never uses.
+
+GX's import costs ~1.7 s of CPU here (Python 3.11, GX 1.24), and half of it is three things
+no hyposcreen suite touches:
+
+- **scipy.stats** (~0.7 s with scipy.optimize, scipy.spatial, ...): imported at module level
+  by the KL-divergence expectation and the two KS-test metrics, used only inside them.
+- **altair** (~0.2 s with narwhals and jsonschema): imported at module level by the
+  KL-divergence expectation, used only to draw its charts.
+- **SQLAlchemy** (~0.3 s): one of GX's optional dependencies (``great_expectations[postgresql]``
+  and the like), installed here only because Prefect needs it; when it is importable GX
+  defines its SQL data sources and metrics on it. hyposcreen validates pandas frames only.
+
+While GX imports, SQLAlchemy is hidden (GX then behaves as when installed without its SQL
+extras), and scipy.stats and altair are bound to stand-ins that import the real module on
+first use: GX's modules keep the stand-in, and `stats.entropy` or `alt.Chart` there loads
+and answers from the real module, so every expectation and renderer works as before, only the
+first use of those three pays the import. The stand-ins sit in ``sys.modules`` only during
+GX's import; any other ``import scipy.stats`` meanwhile (another thread) gets a stand-in that
+answers the same way. Nothing is hidden or deferred that is already loaded (a flow run has
+SQLAlchemy). The cyclic garbage collector is paused during the import: GX builds ~200k
+objects, and the full collections they trigger cost ~0.3 s while finding nothing to free.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import sys
+import threading
+import types
+from typing import Any
+
+_DEFERRED = ("scipy.stats", "altair")  # imported by GX at module level, used in its functions
+_HIDDEN = "sqlalchemy"  # optional for GX: without it, GX skips its SQL data sources
+
+_LOCK = threading.Lock()
+
+
+class DeferredModule(types.ModuleType):
+    """Stands for a module until an attribute is first read, then imports and delegates to it."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.__spec__ = None  # an import of the name sees a module, not one being initialised
+        self._hyposcreen_real: types.ModuleType | None = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute != "__path__" and attribute.startswith("__") and attribute.endswith("__"):
+            raise AttributeError(attribute)  # a probe (copy, inspect, pickle) loads nothing
+        return getattr(self._hyposcreen_load(), attribute)  # __path__: a submodule's import
+
+    def _hyposcreen_load(self) -> types.ModuleType:
+        with _LOCK:
+            if self._hyposcreen_real is None:
+                if sys.modules.get(self.__name__) is self:
+                    del sys.modules[self.__name__]
+                self._hyposcreen_real = importlib.import_module(self.__name__)
+            return self._hyposcreen_real
+
+    def __dir__(self) -> list[str]:
+        return dir(self._hyposcreen_load())
+
+
+def import_gx() -> types.ModuleType:
+    """Import GX as described above (once; later calls return the loaded module)."""
+    if "great_expectations" in sys.modules:  # (waits if another thread is importing it)
+        return importlib.import_module("great_expectations")
+    placed: dict[str, types.ModuleType | None] = {}
+    with _LOCK:
+        if _HIDDEN not in sys.modules:
+            placed[_HIDDEN] = sys.modules[_HIDDEN] = None  # type: ignore[assignment]
+        for name in _DEFERRED:
+            if name not in sys.modules:
+                placed[name] = sys.modules[name] = DeferredModule(name)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return importlib.import_module("great_expectations")
+    finally:
+        if collecting:
+            gc.enable()
+        with _LOCK:
+            for name, stand_in in placed.items():
+                if name in sys.modules and sys.modules[name] is stand_in:
+                    del sys.modules[name]
