@@ -66,7 +66,8 @@ class WindowPushdown:
         mapping: SiteMapping,
     ) -> WindowPushdown | None:
         """The split for a file whose window column (of its projected `names`) is a typed
-        timestamp, when the selector says what it reads; else None (the row-by-row read)."""
+        timestamp or text (CSV: parsed first, as the row-by-row read parses it), when the
+        selector says what it reads; else None (the row-by-row read)."""
         window = row_filter.window
         if window is None or (row_filter.select is not None and row_filter.select_reads is None):
             return None
@@ -74,7 +75,8 @@ class WindowPushdown:
         sites = [site for site, canon in wanted.items() if canon == column and site in names]
         if column in table.constants or len(sites) != 1:
             return None
-        if not pa.types.is_timestamp(types.field(sites[0]).type):
+        time_type = types.field(sites[0]).type
+        if not (pa.types.is_timestamp(time_type) or pa.types.is_string(time_type)):
             return None
         reads = set(row_filter.select_reads or ())
         group_sites = [s for s in names if wanted.get(s) in reads]
