@@ -173,6 +173,31 @@ def test_parse_times_never_raises_on_garbage() -> None:
     assert parsed.isna().all()
 
 
+def test_a_site_format_with_offsets_reads_summer_and_winter_time_in_one_batch() -> None:
+    """Offsets of a site format differ across the year (+0200 in summer, +0100 in winter):
+    each value is read on its own, as the same instant in Berlin wall time."""
+    text = pd.Series(
+        [
+            "20.07.2026 06:00 +0200",  # CEST: 04:00 UTC -> 06:00 Berlin
+            "20.11.2026 06:00 +0100",  # CET: 05:00 UTC -> 06:00 Berlin
+            "20.11.2026 06:00 +0000",  # 06:00 UTC -> 07:00 Berlin
+            "2026-11-20T06:00:00",  # not the site format: ISO, site-local already
+            "garbage",
+        ],
+        dtype="str",
+    )
+    parsed = parse_times(text, "Europe/Berlin", ("%d.%m.%Y %H:%M %z",))
+    assert parsed.tolist()[:4] == [
+        pd.Timestamp("2026-07-20 06:00"),
+        pd.Timestamp("2026-11-20 06:00"),
+        pd.Timestamp("2026-11-20 07:00"),
+        pd.Timestamp("2026-11-20 06:00"),
+    ]
+    assert pd.isna(parsed.iloc[4])
+    alone = [parse_times(text.iloc[[i]], "Europe/Berlin", ("%d.%m.%Y %H:%M %z",)) for i in range(4)]
+    assert [a.iloc[0] for a in alone] == parsed.tolist()[:4]  # no value depends on the others
+
+
 def test_year_2150_dates_are_valid(tmp_path: Path) -> None:
     write_csv(
         tmp_path / "labs.csv",

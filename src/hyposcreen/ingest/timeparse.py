@@ -33,6 +33,7 @@ _AMBIGUOUS_FIRST = True  # pandas: True = the daylight-saving reading = the firs
 
 def parse_times(raw: pd.Series, timezone: str, formats: tuple[str, ...] = ()) -> pd.Series:
     """Parse text (or already-typed) times; unreadable values become NaT, never an exception.
+    Each value is parsed on its own: the answer for a row does not depend on the other rows.
 
     Text with a UTC offset is converted to the site time zone; text without one is taken as
     site-local already. Site formats (strftime patterns from the mapping) are tried first, then
@@ -47,7 +48,10 @@ def parse_times(raw: pd.Series, timezone: str, formats: tuple[str, ...] = ()) ->
     for fmt in formats:
         if not pending.any():
             break
-        attempt = pd.to_datetime(text[pending], format=fmt, errors="coerce")
+        # a format with an offset: read as instants (offsets may differ from row to row,
+        # summer and winter time), then converted to the site's wall time
+        zoned = "%z" in fmt or "%Z" in fmt
+        attempt = pd.to_datetime(text[pending], format=fmt, errors="coerce", utc=zoned)
         attempt = _to_local(attempt, timezone) if attempt.dt.tz is not None else attempt
         parsed.loc[attempt.index] = attempt.astype("datetime64[us]")
         pending &= parsed.isna()
