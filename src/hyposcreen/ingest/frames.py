@@ -52,15 +52,24 @@ def canonical_columns(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
 
 
 def parse_time_columns(
-    frame: pd.DataFrame, schema: TableSchema, mapping: SiteMapping, table: TableMapping
+    frame: pd.DataFrame,
+    schema: TableSchema,
+    mapping: SiteMapping,
+    table: TableMapping,
+    parsed: dict[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
+    """Times parsed (each value on its own, so `parsed` may hold a column a reader already
+    parsed on a superset of `frame`'s rows), the text kept in `<col>_raw`."""
     formats = table.datetime_formats + mapping.datetime_formats
     for column in schema.time_columns:
         raw = frame[column]
         typed = pd.api.types.is_datetime64_any_dtype(raw.dtype)
         # typed timestamps keep no text copy: quarantine renders them from the parsed value
         frame[f"{column}_raw"] = pd.Series(None, index=frame.index, dtype="str") if typed else raw
-        frame[column] = parse_times(raw, mapping.timezone, formats)
+        if parsed is not None and column in parsed:
+            frame[column] = parsed[column].reindex(frame.index)
+        else:
+            frame[column] = parse_times(raw, mapping.timezone, formats)
     return frame
 
 

@@ -219,14 +219,19 @@ class TableStream:
         # the file's own row numbers unless it has a source_row column (decided on the rows
         # that passed the LOINC filter, before any window split)
         own_rows = not _holds_values(numbered, site_for["source_row"], self.table.constants)
+        parsed = None
         if pushdown is not None:
             numbered = pushdown.split(numbered)
+            if row_filter.window is not None and pushdown.kept_times is not None:
+                parsed = {row_filter.window[0]: pushdown.kept_times}  # not parsed twice
         frame = to_canonical(numbered, wanted, self.schema, self.table)
         frame["source_file"] = path.name
         row_numbers = frame.pop(_ROW)
         if own_rows:
             frame["source_row"] = row_numbers.astype("str")
-        return finish_batch(frame, self.schema, self.mapping, row_filter, self.not_relevant)
+        return finish_batch(
+            frame, self.schema, self.mapping, row_filter, self.not_relevant, parsed
+        )
 
     def _known_loinc(self, batch: pa.RecordBatch, site_for: dict[str, str]) -> pa.RecordBatch:
         """The rows whose LOINC is known or blank; the others counted unknown_loinc."""
