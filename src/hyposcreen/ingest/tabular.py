@@ -229,9 +229,7 @@ class TableStream:
         row_numbers = frame.pop(_ROW)
         if own_rows:
             frame["source_row"] = row_numbers.astype("str")
-        return finish_batch(
-            frame, self.schema, self.mapping, row_filter, self.not_relevant, parsed
-        )
+        return finish_batch(frame, self.schema, self.mapping, row_filter, self.not_relevant, parsed)
 
     def _known_loinc(self, batch: pa.RecordBatch, site_for: dict[str, str]) -> pa.RecordBatch:
         """The rows whose LOINC is known or blank; the others counted unknown_loinc."""
