@@ -84,19 +84,18 @@ def finish_batch(
     mapping: SiteMapping,
     row_filter: RowFilter,
     not_relevant: Counter[str],
-    parsed: dict[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """The shared tail of every reader (tabular files and source adapters alike).
 
     `frame` holds the canonical columns as text (times as text or typed timestamps) plus
     `source_file`/`source_row`; the selector and the window drop rows (counted in
     `not_relevant`), times are parsed to naive site-local time with the text kept in `<col>_raw`.
-    `parsed`: time columns a reader already parsed (by `parse_times`, on `frame`'s index).
+    A time column a reader already parsed travels with its rows as `parsed_column(column)`.
     """
     if row_filter.select is not None:
         frame, dropped = row_filter.select(frame)
         not_relevant.update(dropped)
-    frame = parse_time_columns(frame, schema, mapping, mapping.table(schema.name), parsed)
+    frame = parse_time_columns(frame, schema, mapping, mapping.table(schema.name))
     if row_filter.window is not None:
         frame, outside = apply_window(frame, row_filter.window)
         not_relevant["outside_window"] += outside

@@ -37,6 +37,7 @@ from hyposcreen.ingest.frames import (
     check_columns,
     empty_frame,
     malformed_frame,
+    parsed_column,
     to_canonical,
 )
 from hyposcreen.ingest.linescan import scanned
@@ -219,17 +220,18 @@ class TableStream:
         # the file's own row numbers unless it has a source_row column (decided on the rows
         # that passed the LOINC filter, before any window split)
         own_rows = not _holds_values(numbered, site_for["source_row"], self.table.constants)
-        parsed = None
         if pushdown is not None:
             numbered = pushdown.split(numbered)
-            if row_filter.window is not None and pushdown.kept_times is not None:
-                parsed = {row_filter.window[0]: pushdown.kept_times}  # not parsed twice
         frame = to_canonical(numbered, wanted, self.schema, self.table)
+        if pushdown is not None and row_filter.window is not None:
+            kept_times = pushdown.kept_times  # the split's parsed times: not parsed twice
+            assert kept_times is not None and len(kept_times) == len(frame)
+            frame[parsed_column(row_filter.window[0])] = kept_times.to_numpy()
         frame["source_file"] = path.name
         row_numbers = frame.pop(_ROW)
         if own_rows:
             frame["source_row"] = row_numbers.astype("str")
-        return finish_batch(frame, self.schema, self.mapping, row_filter, self.not_relevant, parsed)
+        return finish_batch(frame, self.schema, self.mapping, row_filter, self.not_relevant)
 
     def _known_loinc(self, batch: pa.RecordBatch, site_for: dict[str, str]) -> pa.RecordBatch:
         """The rows whose LOINC is known or blank; the others counted unknown_loinc."""
