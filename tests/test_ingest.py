@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 from helpers import days, run_screen, sodium
 from hyposcreen.config import SiteMapping, Window, load_mapping
 from hyposcreen.errors import ConfigError, InputError
+from hyposcreen.ingest import timeparse
 from hyposcreen.ingest.canonical import LABS
 from hyposcreen.ingest.tabular import read_table
 from hyposcreen.ingest.timeparse import parse_times
@@ -171,6 +173,54 @@ def test_parse_times_never_raises_on_garbage() -> None:
         pd.Series(["garbage", "", None, "2026-02-30T00:00:00"], dtype="str"), "UTC"
     )
     assert parsed.isna().all()
+
+
+def test_the_offset_test_in_arrow_answers_as_pythons_re() -> None:
+    """Whether a text ends in a clock time with a UTC offset: Arrow's RE2 on ASCII text gives
+    the answer of Python's `re` (its \\d, \\s and $ differ on some characters)."""
+    bases = ["2026-11-20T10:00:00", "2026-11-20", "2026-11-20-05", "2026-11-20T10:00", "10:00"]
+    tails = [
+        *("", "Z", "z", "+01", "+0100", "+01:00", "-05:00", " +01:00", "\t+01:00"),
+        *("\x0b+01", "\x1c+01", "\x1f-05", "\x85+01", "\u3000+01", "+01\n", "+01\n\n"),
+        *("Z\n", "+1", "+001", ".123+01:00", ",5Z", ".Z", "+01:0", "+01:000", "\n"),
+    ]
+    texts = [b + t for b in bases for t in tails] + ["١٢:٣٠+01", "12:30+٠١", "x", ""]
+    python = [bool(re.search(timeparse._OFFSET, t)) for t in texts]
+    found = dict(zip(texts, python, strict=True))
+    # where RE2's defaults would answer otherwise: \x1c is a space to Python, `$` matches
+    # before one last line end, Arabic-Indic digits are digits; and no clock time, no offset
+    assert found["10:00\x1c+01"] and found["10:00+01\n"] and found["١٢:٣٠+01"]
+    assert not found["10:00+01\n\n"] and not found["2026-11-20-05"] and not found["10:00z"]
+    ascii_texts = [t for t in texts if t.isascii()]
+    in_arrow = timeparse._has_offset(pd.Series(ascii_texts, dtype="str")).tolist()
+    assert in_arrow == [bool(re.search(timeparse._OFFSET, t)) for t in ascii_texts]
+    mixed = timeparse._has_offset(pd.Series(texts, dtype="str")).tolist()  # pandas' re
+    assert mixed == python
+
+
+def test_a_site_format_with_offsets_reads_summer_and_winter_time_in_one_batch() -> None:
+    """Offsets of a site format differ across the year (+0200 in summer, +0100 in winter):
+    each value is read on its own, as the same instant in Berlin wall time."""
+    text = pd.Series(
+        [
+            "20.07.2026 06:00 +0200",  # CEST: 04:00 UTC -> 06:00 Berlin
+            "20.11.2026 06:00 +0100",  # CET: 05:00 UTC -> 06:00 Berlin
+            "20.11.2026 06:00 +0000",  # 06:00 UTC -> 07:00 Berlin
+            "2026-11-20T06:00:00",  # not the site format: ISO, site-local already
+            "garbage",
+        ],
+        dtype="str",
+    )
+    parsed = parse_times(text, "Europe/Berlin", ("%d.%m.%Y %H:%M %z",))
+    assert parsed.tolist()[:4] == [
+        pd.Timestamp("2026-07-20 06:00"),
+        pd.Timestamp("2026-11-20 06:00"),
+        pd.Timestamp("2026-11-20 07:00"),
+        pd.Timestamp("2026-11-20 06:00"),
+    ]
+    assert pd.isna(parsed.iloc[4])
+    alone = [parse_times(text.iloc[[i]], "Europe/Berlin", ("%d.%m.%Y %H:%M %z",)) for i in range(4)]
+    assert [a.iloc[0] for a in alone] == parsed.tolist()[:4]  # no value depends on the others
 
 
 def test_year_2150_dates_are_valid(tmp_path: Path) -> None:

@@ -136,26 +136,82 @@ def test_window_in_arrow_counts_every_row_as_the_row_by_row_read(
     assert pushed.frame["patient_id"].tolist() == ["P1", "P1", "P5"]
 
 
-def test_text_times_are_read_row_by_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A CSV's times are text (parsed by the site's formats): no window in Arrow, same counts."""
+def _text_time(wall: str | None, variant: int) -> str:
+    """A Berlin wall time written the ways a CSV writes it; each reads back as `wall`."""
+    if wall is None:
+        return ["", "   ", "soon"][variant % 3]  # blank, spaces, unreadable: no time
+    stamp = pd.Timestamp(wall)
+    instant = stamp.tz_localize("Europe/Berlin")
+    return [
+        stamp.strftime("%Y-%m-%dT%H:%M:%S"),
+        stamp.strftime("%d.%m.%Y %H:%M:%S"),  # the site's own format (the mapping's)
+        instant.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+        instant.strftime("%Y-%m-%d %H:%M:%S%z"),  # +0100
+        instant.tz_convert("America/New_York").strftime("%Y-%m-%dT%H:%M:%S-05:00"),
+        " " + stamp.strftime("%Y-%m-%d %H:%M:%S") + " ",
+    ][variant % 6]
+
+
+def test_text_times_are_split_in_arrow_after_parsing_them_as_the_row_by_row_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV's times are text (site formats, offsets, blanks, unreadable text): each batch is
+    split by the times parsed as the row-by-row read parses them, and every row keeps its
+    reason and its row number, malformed rows included, over several CSV batches."""
     folder = tmp_path / "extract"
     folder.mkdir()
-    pd.DataFrame(
-        {
-            "patient_id": [r[0] for r in ROWS],
-            "specimen_time": [r[1] or "" for r in ROWS],
-            "loinc": [r[2] for r in ROWS],
-            "lab_name": [r[3] for r in ROWS],
-            "specimen_type": [r[4] for r in ROWS],
-            "value_raw": ["130"] * len(ROWS),
-            "unit": ["mmol/L"] * len(ROWS),
-        }
-    ).to_csv(folder / "labs.csv", index=False)
+    copies = 1000  # 18 rows x 1000 ~ 1.7 MB: two CSV blocks (the smallest block holds 1 MB)
+    lines = ["patient_id;specimen_time;loinc;lab_name;specimen_type;value_raw;unit"]
+    for copy in range(copies):
+        for i, (patient, wall, loinc, name, specimen, _) in enumerate(ROWS):
+            fields = [patient, _text_time(wall, copy + i), loinc, name, specimen, "130,5"]
+            lines.append(";".join(f or "" for f in fields) + ";mmol/L" + " " * 30)
+        if copy == 300:
+            lines.append("P9;2026-11-20T06:00:00;2951-2;Sodium;serum;130;mmol/L;extra")
+    (folder / "labs.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping = SiteMapping(
+        timezone="Europe/Berlin", datetime_formats=("%d.%m.%Y %H:%M:%S",), decimal=","
+    )
+    monkeypatch.setattr(batches, "_CSV_BLOCK", 0)
+    settled: list[int] = []
+    real_classify = window_pushdown.classify
 
-    def fail(*args):
-        raise AssertionError("text times must not be split in Arrow")
+    def counting_classify(frame, weights, *args):
+        settled.append(int(weights.sum()))
+        return real_classify(frame, weights, *args)
 
-    monkeypatch.setattr(window_pushdown, "classify", fail)
-    read = _read(folder, pushed=True, mapping=SiteMapping())
-    assert read.not_relevant == dict(EXPECTED)
-    assert read.unrecognised == UNRECOGNISED
+    monkeypatch.setattr(window_pushdown, "classify", counting_classify)
+    splits: list[int] = []
+    real_split = window_pushdown.WindowPushdown.split
+
+    def counting_split(self, batch):
+        splits.append(batch.num_rows)
+        return real_split(self, batch)
+
+    monkeypatch.setattr(window_pushdown.WindowPushdown, "split", counting_split)
+    row_filter = lab_row_filter(load_rules(), WINDOW, timezone=mapping.timezone)
+    pushed = read_table(folder, LABS, mapping, row_filter=row_filter, max_row_bytes=1024)
+    assert len(splits) == 2  # two CSV batches, each split
+    assert settled == [11 * copies]  # one classification per file, weighted by its rows
+    settled.clear()
+    row_by_row = _read_row_by_row(folder, mapping)
+    assert settled == []
+
+    expected = {reason: n * copies for reason, n in EXPECTED.items()}
+    assert pushed.not_relevant == expected == row_by_row.not_relevant
+    assert pushed.unrecognised == {k: n * copies for k, n in UNRECOGNISED.items()}
+    assert pushed.unrecognised == row_by_row.unrecognised
+    assert pushed.rows_in == row_by_row.rows_in == len(ROWS) * copies + 1
+    pd.testing.assert_frame_equal(pushed.frame, row_by_row.frame)
+    kept = pushed.frame.loc[pushed.frame["malformed_reason"].isna()]
+    assert kept["patient_id"].tolist() == ["P1", "P1", "P5"] * copies
+    assert kept["source_row"].tolist()[:6] == ["2", "3", "18", "20", "21", "36"]
+    malformed = pushed.frame.loc[pushed.frame["malformed_reason"].notna()]
+    assert malformed["malformed_reason"].tolist() == ["malformed_row"]
+    assert malformed["malformed_text"].str.endswith(";extra").tolist() == [True]
+
+
+def _read_row_by_row(folder: Path, mapping: SiteMapping):
+    row_filter = lab_row_filter(load_rules(), WINDOW, timezone=mapping.timezone)
+    row_filter = dataclasses.replace(row_filter, select_reads=None)
+    return read_table(folder, LABS, mapping, row_filter=row_filter, max_row_bytes=1024)

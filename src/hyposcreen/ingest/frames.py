@@ -51,16 +51,27 @@ def canonical_columns(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     return frame
 
 
+def parsed_column(column: str) -> str:
+    """The hidden column holding `column`'s times when a reader parsed them already (by
+    `parse_times`, which parses each value on its own); dropped when the times are set."""
+    return f"__hyposcreen_parsed_{column}"
+
+
 def parse_time_columns(
     frame: pd.DataFrame, schema: TableSchema, mapping: SiteMapping, table: TableMapping
 ) -> pd.DataFrame:
+    """Times parsed to naive site-local time (or taken from `parsed_column`), the text kept
+    in `<col>_raw`."""
     formats = table.datetime_formats + mapping.datetime_formats
     for column in schema.time_columns:
         raw = frame[column]
         typed = pd.api.types.is_datetime64_any_dtype(raw.dtype)
         # typed timestamps keep no text copy: quarantine renders them from the parsed value
         frame[f"{column}_raw"] = pd.Series(None, index=frame.index, dtype="str") if typed else raw
-        frame[column] = parse_times(raw, mapping.timezone, formats)
+        if parsed_column(column) in frame.columns:
+            frame[column] = frame.pop(parsed_column(column))
+        else:
+            frame[column] = parse_times(raw, mapping.timezone, formats)
     return frame
 
 

@@ -90,6 +90,7 @@ def finish_batch(
     `frame` holds the canonical columns as text (times as text or typed timestamps) plus
     `source_file`/`source_row`; the selector and the window drop rows (counted in
     `not_relevant`), times are parsed to naive site-local time with the text kept in `<col>_raw`.
+    A time column a reader already parsed travels with its rows as `parsed_column(column)`.
     """
     if row_filter.select is not None:
         frame, dropped = row_filter.select(frame)

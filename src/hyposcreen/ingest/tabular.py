@@ -37,6 +37,7 @@ from hyposcreen.ingest.frames import (
     check_columns,
     empty_frame,
     malformed_frame,
+    parsed_column,
     to_canonical,
 )
 from hyposcreen.ingest.linescan import scanned
@@ -147,8 +148,16 @@ class TableStream:
             self.present |= check_columns(path, header, wanted, schema, table)
             include = [c for c in header if c in wanted]  # required columns are among them
             scratch = tempfile.TemporaryDirectory(prefix="hyposcreen-rows-") if is_csv else None
-            pushdown = None
-            if is_csv:  # text times: the window is applied after parsing them, row by row
+            pushdown = WindowPushdown.for_file(
+                self.row_filter,
+                include,
+                _text_schema(include) if is_csv else pq.read_schema(path),
+                wanted,
+                schema,
+                table,
+                self.mapping,
+            )
+            if is_csv:  # text times: parsed to split each batch (no statistics to skip by)
                 batches: Iterator[tuple[pa.RecordBatch, bool]] = (
                     (batch, False)
                     for batch in csv_batches(
@@ -163,15 +172,6 @@ class TableStream:
                     )
                 )
             else:
-                pushdown = WindowPushdown.for_file(
-                    self.row_filter,
-                    include,
-                    pq.read_schema(path),
-                    wanted,
-                    schema,
-                    table,
-                    self.mapping,
-                )
                 batches = (
                     pushdown.batches(path, include, site_for["loinc"])
                     if pushdown is not None
@@ -223,6 +223,10 @@ class TableStream:
         if pushdown is not None:
             numbered = pushdown.split(numbered)
         frame = to_canonical(numbered, wanted, self.schema, self.table)
+        if pushdown is not None and row_filter.window is not None:
+            kept_times = pushdown.kept_times  # the split's parsed times: not parsed twice
+            assert kept_times is not None and len(kept_times) == len(frame)
+            frame[parsed_column(row_filter.window[0])] = kept_times.to_numpy()
         frame["source_file"] = path.name
         row_numbers = frame.pop(_ROW)
         if own_rows:
@@ -253,6 +257,11 @@ class TableStream:
             present_columns=tuple(sorted(self.present)),
             unrecognised=dict(self.row_filter.unrecognised),
         )
+
+
+def _text_schema(names: list[str]) -> pa.Schema:
+    """The Arrow types of a CSV's projected columns (`csv_batches` reads every one as text)."""
+    return pa.schema([(name, pa.string()) for name in names])
 
 
 def _holds_values(batch: pa.RecordBatch, site: str, constants: Mapping[str, object]) -> bool:

@@ -13,9 +13,19 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # an offset only after a clock time: the "-20" of a date-only "2026-11-20" is not one
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+# The same test in Arrow's RE2 for ASCII text (pandas runs `_OFFSET` in Python's `re`, one
+# value at a time, because RE2's \s and \d differ from Python's on some characters): on ASCII
+# text Python's \d is [0-9] and \s the six ASCII spaces plus \x1c-\x1f; its `$` also matches
+# before a last line end.
+_OFFSET_ASCII = (
+    r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?[\t\n\x0b\x0c\r\x1c-\x1f ]*"
+    r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)\n?\z"
+)
 _UTC_NAMES = frozenset({"UTC", "ETC/UTC", "ETC/UCT", "UCT", "ZULU", "ETC/ZULU"})
 _NONEXISTENT = "shift_forward"
 _AMBIGUOUS_FIRST = True  # pandas: True = the daylight-saving reading = the first occurrence
@@ -23,6 +33,7 @@ _AMBIGUOUS_FIRST = True  # pandas: True = the daylight-saving reading = the firs
 
 def parse_times(raw: pd.Series, timezone: str, formats: tuple[str, ...] = ()) -> pd.Series:
     """Parse text (or already-typed) times; unreadable values become NaT, never an exception.
+    Each value is parsed on its own: the answer for a row does not depend on the other rows.
 
     Text with a UTC offset is converted to the site time zone; text without one is taken as
     site-local already. Site formats (strftime patterns from the mapping) are tried first, then
@@ -37,13 +48,16 @@ def parse_times(raw: pd.Series, timezone: str, formats: tuple[str, ...] = ()) ->
     for fmt in formats:
         if not pending.any():
             break
-        attempt = pd.to_datetime(text[pending], format=fmt, errors="coerce")
+        # a format with an offset: read as instants (offsets may differ from row to row,
+        # summer and winter time), then converted to the site's wall time
+        zoned = "%z" in fmt or "%Z" in fmt
+        attempt = pd.to_datetime(text[pending], format=fmt, errors="coerce", utc=zoned)
         attempt = _to_local(attempt, timezone) if attempt.dt.tz is not None else attempt
         parsed.loc[attempt.index] = attempt.astype("datetime64[us]")
         pending &= parsed.isna()
     if pending.any():
         candidates = text[pending]
-        has_offset = candidates.str.contains(_OFFSET, regex=True, na=False)
+        has_offset = _has_offset(candidates)
         if has_offset.any():
             aware = pd.to_datetime(
                 candidates[has_offset], format="ISO8601", errors="coerce", utc=True
@@ -54,6 +68,16 @@ def parse_times(raw: pd.Series, timezone: str, formats: tuple[str, ...] = ()) ->
             naive = pd.to_datetime(naive_text, format="ISO8601", errors="coerce")
             parsed.loc[naive.index] = naive.astype("datetime64[us]")
     return parsed.astype("datetime64[us]")
+
+
+def _has_offset(text: pd.Series) -> pd.Series:
+    """Whether each text ends in a clock time with a UTC offset (`_OFFSET`, as Python's `re`
+    reads it); in Arrow when every value is ASCII, else in pandas."""
+    values = pa.array(text, type=pa.string(), from_pandas=True)
+    if len(values) and pc.all(pc.string_is_ascii(values)).as_py() is not False:
+        found = pc.fill_null(pc.match_substring_regex(values, _OFFSET_ASCII), False)
+        return pd.Series(found.to_numpy(zero_copy_only=False), index=text.index, dtype=bool)
+    return text.str.contains(_OFFSET, regex=True, na=False)
 
 
 def _to_local(values: pd.Series, timezone: str) -> pd.Series:

@@ -53,6 +53,7 @@ class WindowPushdown:
         self.row_filter, self.time_site, self.group_sites = row_filter, time_site, group_sites
         self.wanted, self.schema, self.table, self.mapping = wanted, schema, table, mapping
         self.groups: list[pa.Table] = []
+        self.kept_times: pd.Series | None = None  # the last split's kept rows, parsed
 
     @classmethod
     def for_file(
@@ -66,7 +67,8 @@ class WindowPushdown:
         mapping: SiteMapping,
     ) -> WindowPushdown | None:
         """The split for a file whose window column (of its projected `names`) is a typed
-        timestamp, when the selector says what it reads; else None (the row-by-row read)."""
+        timestamp or text (CSV: parsed first, as the row-by-row read parses it), when the
+        selector says what it reads; else None (the row-by-row read)."""
         window = row_filter.window
         if window is None or (row_filter.select is not None and row_filter.select_reads is None):
             return None
@@ -74,7 +76,8 @@ class WindowPushdown:
         sites = [site for site, canon in wanted.items() if canon == column and site in names]
         if column in table.constants or len(sites) != 1:
             return None
-        if not pa.types.is_timestamp(types.field(sites[0]).type):
+        time_type = types.field(sites[0]).type
+        if not (pa.types.is_timestamp(time_type) or pa.types.is_string(time_type)):
             return None
         reads = set(row_filter.select_reads or ())
         group_sites = [s for s in names if wanted.get(s) in reads]
@@ -124,7 +127,8 @@ class WindowPushdown:
         self._count(batch.select(self.group_sites) if self.group_sites else batch)
 
     def split(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """The rows inside the window or without a time; the others are counted by group."""
+        """The rows inside the window or without a time; the others are counted by group.
+        Their parsed times are kept in `kept_times` (numbered 0.. like the rows returned)."""
         window = self.row_filter.window
         assert window is not None
         formats = self.table.datetime_formats + self.mapping.datetime_formats
@@ -133,7 +137,9 @@ class WindowPushdown:
         )
         outside = outside_window(times, window).to_numpy(dtype=bool)
         if not outside.any():
+            self.kept_times = times.reset_index(drop=True)
             return batch
+        self.kept_times = times.loc[~outside].reset_index(drop=True)
         self._count(batch.filter(pa.array(outside)).select(self.group_sites))
         return batch.filter(pa.array(~outside))
 
