@@ -17,7 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hyposcreen.clean import USED, clean_diagnoses, clean_labs, clean_medications
+from hyposcreen.clean import USED, clean_labs
+from hyposcreen.clean.events import (
+    EventFacts,
+    diagnoses_in_window,
+    diagnosis_facts,
+    medication_facts,
+    medications_in_window,
+)
 from hyposcreen.context import (
     CleanedInputs,
     ContractReport,
@@ -31,7 +38,8 @@ from hyposcreen.recipe_publish import write_results
 from hyposcreen.recipe_read import ingest_table as ingest_table  # the partitioned spill's
 from hyposcreen.recipe_read import read_tables, window_tables
 from hyposcreen.report.attrition import result_steps, with_case_steps
-from hyposcreen.report.coverage import cleaned_counts, unknown_drug_names
+from hyposcreen.report.coverage import combine as combine_coverage
+from hyposcreen.report.coverage import event_counts, lab_counts, unknown_drug_names
 from hyposcreen.report.quarantine import quarantine_rows
 from hyposcreen.screen.cases import (
     DIAGNOSIS_COLUMNS,
@@ -69,11 +77,11 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
         seen = None
         if ctx.state is not None:
             labs, seen = mark_late_results(labs, window, ctx.rules, ctx.mapping.timezone, ctx.state)
-        meds, matches = clean_medications(tables["medications"].frame, ctx.rules, window)
-        diagnoses = clean_diagnoses(tables["diagnoses"].frame, ctx.rules, window)
+        events = window_free_events(ctx, read, words)
+        meds, matches = medications_in_window(events.medications, window)
+        diagnoses = diagnoses_in_window(events.diagnoses, window)
         cleaned = {"labs": labs, "medications": meds, "diagnoses": diagnoses}
         patients = tables.get("patients")
-        unknown = unknown_drug_names(meds, words)
         return CleanedInputs(
             labs=labs,
             medications=meds,
@@ -83,9 +91,47 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
             read_not_relevant={name: tables[name].not_relevant for name in cleaned},
             rows_in={name: tables[name].rows_in for name in cleaned},
             seen_results=seen,
-            coverage=cleaned_counts(labs, meds, diagnoses, words, unknown),
-            drug_names=(len(unknown), int(meds["drug_name"].notna().sum())),
+            coverage=combine_coverage([*lab_counts(labs, words), *events.coverage]),
+            drug_names=(len(events.unknown_drugs), events.named_drugs),
         )
+
+
+@dataclass(frozen=True)
+class WindowFreeEvents:
+    """The cleaning of medications and diagnoses that no window changes (clean.events), with
+    their coverage parts and drug-name counts (unlisted rows never depend on the window)."""
+
+    medications: EventFacts
+    diagnoses: EventFacts
+    coverage: list[Any]
+    unknown_drugs: Any
+    named_drugs: int
+
+
+def window_free_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> WindowFreeEvents:
+    """The window-free cleaning of the medications and diagnoses: decided once for all the
+    windows cut from one read (kept in memory with that read, for the same rules and site
+    words), else for this window."""
+    shared = ctx.shared_read
+    key = (id(ctx.rules), words)
+    if shared is not None:
+        known = shared.decided.get("events")
+        if known is not None and known[0] == key and known[1] is ctx.rules:
+            return known[2]  # type: ignore[no-any-return]
+    tables = read.tables
+    medications = medication_facts(tables["medications"].frame, ctx.rules)
+    diagnoses = diagnosis_facts(tables["diagnoses"].frame, ctx.rules)
+    # any window's buckets give the same unlisted drugs, code systems and status words
+    meds, _ = medications_in_window(medications, ctx.settings.window)
+    unknown = unknown_drug_names(meds, words)
+    coverage = event_counts(
+        meds, diagnoses_in_window(diagnoses, ctx.settings.window), words, unknown
+    )
+    named = int(meds["drug_name"].notna().sum())
+    events = WindowFreeEvents(medications, diagnoses, coverage, unknown, named)
+    if shared is not None:
+        shared.decided["events"] = (key, ctx.rules, events)
+    return events
 
 
 # --- contracts -------------------------------------------------------------------------------

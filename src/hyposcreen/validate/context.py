@@ -13,11 +13,18 @@ the validated frames are freed once read.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime
+import hashlib
+import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import pandas as pd
+from pandas.util import hash_pandas_object
 
 from hyposcreen.validate.outcomes import MAX_EXAMPLES, ROW_ID
 from hyposcreen.validate.suites import Job
@@ -39,6 +46,11 @@ _LOCK = threading.RLock()
 
 # What one process builds once: its context, the context's data source and batch definitions.
 _PROCESS: dict[str, Any] = {}
+
+# per table, the last job validated: (view_key, result, suite, batch id); memory only, kept
+# while `remembering_results()` is open (a loop over several windows), else not computed
+_LAST_RESULT: dict[str, tuple[str, Any, Any, str]] = {}
+_REMEMBERING: list[bool] = []
 
 _BACKGROUND: list[threading.Thread] = []  # the warm-up (validate/warm_up.py), if one was started
 
@@ -122,9 +134,27 @@ def _batch_definition(table: str) -> Any:
     return _PROCESS[f"table:{table}"]
 
 
+@contextlib.contextmanager
+def remembering_results() -> Iterator[None]:
+    """While open, `run_jobs` reuses the result of a job equal to the last one of its table
+    (several windows of one read validate the same medications, diagnoses and patients); on
+    leaving, the remembered results are dropped. A lone run does not digest its views."""
+    with _LOCK:
+        _REMEMBERING.append(True)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _REMEMBERING.pop()
+            if not _REMEMBERING:
+                _LAST_RESULT.clear()
+
+
 def run_jobs(jobs: list[Job]) -> list[Validated]:
     """Validate every job (its view against its suite), in order. All results of one call share
-    one run id (one run time), as a checkpoint's do."""
+    one run id (one run time), as a checkpoint's do. A job whose table, suite and view equal
+    the last one validated for that table (`view_key`), while `remembering_results()` is open,
+    reuses its result, stamped with this call's run id and time."""
     gx = _gx()
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.validator.v1_validator import Validator
@@ -134,20 +164,47 @@ def run_jobs(jobs: list[Job]) -> list[Validated]:
         results = []
         try:
             for job in jobs:
-                validator = Validator(
-                    batch_definition=_batch_definition(job.table),
-                    batch_parameters={"dataframe": job.view},
-                    result_format=_RESULT_FORMAT,
-                )
-                suite = gx.ExpectationSuite(**job.suite)
-                result = validator.validate_expectation_suite(suite)
+                key = view_key(job) if _REMEMBERING else None
+                known = _LAST_RESULT.get(job.table)
+                if key is not None and known is not None and known[0] == key:
+                    _, result, suite, batch_id = known
+                    result = copy.copy(result)  # the same results, this run's meta
+                    result.meta = dict(result.meta)
+                else:
+                    validator = Validator(
+                        batch_definition=_batch_definition(job.table),
+                        batch_parameters={"dataframe": job.view},
+                        result_format=_RESULT_FORMAT,
+                    )
+                    suite = gx.ExpectationSuite(**job.suite)
+                    result = validator.validate_expectation_suite(suite)
+                    batch_id = str(validator.active_batch_id)
+                    if key is not None:
+                        _LAST_RESULT[job.table] = (key, result, suite, batch_id)
                 result.meta["run_id"] = run_id
                 result.meta["validation_time"] = run_id.run_time
                 result.meta["batch_parameters"] = {"dataframe": DATAFRAME_PLACEHOLDER}
-                results.append(Validated(result, suite, str(validator.active_batch_id)))
+                results.append(Validated(result, suite, batch_id))
         finally:
             _release_batches()
         return results
+
+
+def view_key(job: Job) -> str:
+    """A digest of everything a job's GX result depends on: its table, its suite (parameters
+    substituted) and its view's content: the column names, dtypes (a categorical's categories
+    included), index and every value (pandas' row hashes). Digests only, never values."""
+    digest = hashlib.sha256()
+    suite = json.dumps(job.suite, sort_keys=True, default=repr)
+    digest.update(f"{job.table}\0{suite}\0{job.view.index.name}\0{len(job.view)}".encode())
+    for column, series in job.view.items():
+        digest.update(f"\0{column}\0{series.dtype}".encode())
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            categories = pd.Series(series.cat.categories)
+            digest.update(hash_pandas_object(categories, index=False).to_numpy().tobytes())
+        digest.update(hash_pandas_object(series, index=False).to_numpy().tobytes())
+    digest.update(hash_pandas_object(job.view.index.to_series(), index=False).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _release_batches() -> None:
