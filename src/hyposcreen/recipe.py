@@ -113,11 +113,10 @@ def window_free_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> W
     windows cut from one read (kept in memory with that read, for the same rules and site
     words), else for this window."""
     shared = ctx.shared_read
-    key = (id(ctx.rules), words)
-    if shared is not None:
+    if shared is not None:  # every window loads its rules: equal rules, not the same object
         known = shared.decided.get("events")
-        if known is not None and known[0] == key and known[1] is ctx.rules:
-            return known[2]  # type: ignore[no-any-return]
+        if known is not None and known[0] == words and known[1] == ctx.rules:
+            return known[2]
     tables = read.tables
     medications = medication_facts(tables["medications"].frame, ctx.rules)
     diagnoses = diagnosis_facts(tables["diagnoses"].frame, ctx.rules)
@@ -130,7 +129,7 @@ def window_free_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> W
     named = int(meds["drug_name"].notna().sum())
     events = WindowFreeEvents(medications, diagnoses, coverage, unknown, named)
     if shared is not None:
-        shared.decided["events"] = (key, ctx.rules, events)
+        shared.decided["events"] = (words, ctx.rules, events)
     return events
 
 
