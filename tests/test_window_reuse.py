@@ -8,6 +8,7 @@ Whole backfills against lone nights: tests/test_shared_read.py.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -185,3 +186,71 @@ def test_a_failing_review_list_is_told_by_the_full_result(monkeypatch: pytest.Mo
     tier = next(o for o in report.critical_failures() if o.reason == "tier")
     assert (tier.unexpected_count, tier.example_rows) == (1, ["review_list:2"])
     assert tier.unexpected_percent == pytest.approx(25.0)
+
+
+# ------------------------------------------------------------------ the labs cleaned once
+
+
+@pytest.mark.parametrize("with_state", [False, True], ids=["stateless", "nightly-state"])
+def test_labs_cleaned_once_and_cut_are_each_windows_own_cleaning(
+    tmp_path: Path, with_state: bool
+) -> None:
+    """On the extract with rows on every read-range edge, duplicates, unknown codes, a
+    non-numeric value, an excluded status and an undated row: the shared read's labs cleaned
+    once and cut give every night's lone cleaning (rows, order, numbering, every column), and
+    so do the window-free medications and diagnoses; the union is cleaned once."""
+    from dataclasses import replace
+
+    from hyposcreen.clean import clean_labs
+    from hyposcreen.clean.events import clean_diagnoses, clean_medications
+    from hyposcreen.recipe_clean import window_free_events, window_labs
+    from hyposcreen.recipe_read import read_once, read_tables
+    from hyposcreen.site_words import SiteWords
+    from test_shared_read import BERLIN, DST_NIGHTS, _contexts, _mapping, edge_extract
+
+    extract = edge_extract(tmp_path / "in", DST_NIGHTS, BERLIN)
+    state = tmp_path / "state" if with_state else None
+    ctx, *nights = _contexts(extract, _mapping(tmp_path, BERLIN), DST_NIGHTS, state)
+    shared = read_once(ctx, [n.settings.window for n in nights])
+    kept = []
+    for night in nights:
+        lone = read_tables(night).tables
+        words = night.words or SiteWords(frozenset(), ())
+        expected = clean_labs(lone["labs"].frame, night.rules, words.decimal)
+        cut_night = replace(night, shared_read=shared)
+        got = window_labs(cut_night, None, words)  # type: ignore[arg-type]
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+        assert set(got["bucket"]) >= {"used", "duplicate", "quarantined"}
+        events = window_free_events(cut_night, _Read(lone), words)
+        meds, matches = medications_in_window(events.medications, night.settings.window)
+        lone_meds, lone_matches = clean_medications(
+            lone["medications"].frame, night.rules, night.settings.window
+        )
+        pd.testing.assert_frame_equal(meds, lone_meds, check_exact=True)
+        pd.testing.assert_frame_equal(matches, lone_matches, check_exact=True)
+        dx = diagnoses_in_window(events.diagnoses, night.settings.window)
+        expected_dx = clean_diagnoses(lone["diagnoses"].frame, night.rules, night.settings.window)
+        pd.testing.assert_frame_equal(dx, expected_dx, check_exact=True)
+        kept.append((shared.decided["labs"][2], events))
+    assert all(k[0] is kept[0][0] and k[1] is kept[0][1] for k in kept)  # decided once
+
+
+class _Read:
+    def __init__(self, tables: dict[str, Any]) -> None:
+        self.tables = tables
+
+
+def test_bucket_sizes_count_an_empty_reason_as_none() -> None:
+    """5 rows: used without reason (NaN, None, ''), two quarantined for status."""
+    from hyposcreen.clean.buckets import bucket_sizes
+
+    frame = pd.DataFrame(
+        {
+            "bucket": pd.array(["used", "used", "used", "quarantined", "quarantined"], "str"),
+            "reason": pd.Series([float("nan"), None, "", "status", "status"], dtype=object),
+        }
+    )
+    sizes = bucket_sizes(frame)
+    assert sizes == {("quarantined", "status"): 2, ("used", ""): 3}
+    assert list(sizes) == [("quarantined", "status"), ("used", "")]  # sorted, as grouped
+    assert bucket_sizes(frame.iloc[:0]) == {}

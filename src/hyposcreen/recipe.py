@@ -17,14 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hyposcreen.clean import USED, clean_labs
-from hyposcreen.clean.events import (
-    EventFacts,
-    diagnoses_in_window,
-    diagnosis_facts,
-    medication_facts,
-    medications_in_window,
-)
+from hyposcreen.clean import USED
+from hyposcreen.clean.events import diagnoses_in_window, medications_in_window
 from hyposcreen.context import (
     CleanedInputs,
     ContractReport,
@@ -33,13 +27,14 @@ from hyposcreen.context import (
     RunSummary,
 )
 from hyposcreen.nightly.late_results import mark_late_results
+from hyposcreen.recipe_clean import window_free_events, window_labs
 from hyposcreen.recipe_contracts import apply_contract_warnings, run_contracts, validation_frames
 from hyposcreen.recipe_publish import write_results
 from hyposcreen.recipe_read import ingest_table as ingest_table  # the partitioned spill's
 from hyposcreen.recipe_read import read_tables, window_tables
 from hyposcreen.report.attrition import result_steps, with_case_steps
 from hyposcreen.report.coverage import combine as combine_coverage
-from hyposcreen.report.coverage import event_counts, lab_counts, unknown_drug_names
+from hyposcreen.report.coverage import lab_counts
 from hyposcreen.report.quarantine import quarantine_rows
 from hyposcreen.screen.cases import (
     DIAGNOSIS_COLUMNS,
@@ -73,7 +68,7 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
     with ctx.timed("clean"):
         window = ctx.settings.window
         words = ctx.words or SiteWords(frozenset(), ())
-        labs = clean_labs(tables["labs"].frame, ctx.rules, words.decimal)
+        labs = window_labs(ctx, read, words)
         seen = None
         if ctx.state is not None:
             labs, seen = mark_late_results(labs, window, ctx.rules, ctx.mapping.timezone, ctx.state)
@@ -94,43 +89,6 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
             coverage=combine_coverage([*lab_counts(labs, words), *events.coverage]),
             drug_names=(len(events.unknown_drugs), events.named_drugs),
         )
-
-
-@dataclass(frozen=True)
-class WindowFreeEvents:
-    """The cleaning of medications and diagnoses that no window changes (clean.events), with
-    their coverage parts and drug-name counts (unlisted rows never depend on the window)."""
-
-    medications: EventFacts
-    diagnoses: EventFacts
-    coverage: list[Any]
-    unknown_drugs: Any
-    named_drugs: int
-
-
-def window_free_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> WindowFreeEvents:
-    """The window-free cleaning of the medications and diagnoses: decided once for all the
-    windows cut from one read (kept in memory with that read, for the same rules and site
-    words), else for this window."""
-    shared = ctx.shared_read
-    if shared is not None:  # every window loads its rules: equal rules, not the same object
-        known = shared.decided.get("events")
-        if known is not None and known[0] == words and known[1] == ctx.rules:
-            return known[2]
-    tables = read.tables
-    medications = medication_facts(tables["medications"].frame, ctx.rules)
-    diagnoses = diagnosis_facts(tables["diagnoses"].frame, ctx.rules)
-    # any window's buckets give the same unlisted drugs, code systems and status words
-    meds, _ = medications_in_window(medications, ctx.settings.window)
-    unknown = unknown_drug_names(meds, words)
-    coverage = event_counts(
-        meds, diagnoses_in_window(diagnoses, ctx.settings.window), words, unknown
-    )
-    named = int(meds["drug_name"].notna().sum())
-    events = WindowFreeEvents(medications, diagnoses, coverage, unknown, named)
-    if shared is not None:
-        shared.decided["events"] = (words, ctx.rules, events)
-    return events
 
 
 # --- contracts -------------------------------------------------------------------------------
