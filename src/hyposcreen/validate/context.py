@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pandas.util import hash_pandas_object
 
@@ -206,19 +207,33 @@ def _key_worth_taking(job: Job, known: tuple[int, str | None, Any, Any, str] | N
 
 def view_key(job: Job) -> str:
     """A digest of everything a job's GX result depends on: its table, its suite (parameters
-    substituted) and its view's content: the column names, dtypes (a categorical's categories
-    included), index and every value (pandas' row hashes). Digests only, never values."""
+    substituted) and its view's content: the column names, dtypes, index and every value (a
+    categorical by its categories and codes). Digests only, never values."""
     digest = hashlib.sha256()
     suite = json.dumps(job.suite, sort_keys=True, default=repr)
     digest.update(f"{job.table}\0{suite}\0{job.view.index.name}\0{len(job.view)}".encode())
     for column, series in job.view.items():
-        digest.update(f"\0{column}\0{series.dtype}".encode())
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            categories = pd.Series(series.cat.categories)
-            digest.update(hash_pandas_object(categories, index=False).to_numpy().tobytes())
-        digest.update(hash_pandas_object(series, index=False).to_numpy().tobytes())
-    digest.update(hash_pandas_object(job.view.index.to_series(), index=False).to_numpy().tobytes())
+        digest.update(f"\0{column}\0{series.dtype}\0".encode())
+        digest.update(_values_digest(series))
+    index = job.view.index
+    if isinstance(index, pd.RangeIndex):
+        digest.update(f"\0range {index.start} {index.stop} {index.step}".encode())
+    else:
+        digest.update(_values_digest(index.to_series()))
     return digest.hexdigest()
+
+
+def _values_digest(series: pd.Series) -> bytes:
+    """The values of one column as bytes to digest: plain numbers and times as they are held,
+    a categorical as its categories' row hashes and its codes, anything else as pandas' row
+    hashes."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = hash_pandas_object(pd.Series(series.cat.categories), index=False)
+        codes = series.cat.codes.to_numpy()
+        return categories.to_numpy().tobytes() + b"\0" + codes.tobytes()
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biufmM":
+        return np.ascontiguousarray(series.to_numpy()).tobytes()
+    return hash_pandas_object(series, index=False).to_numpy().tobytes()
 
 
 def _release_batches() -> None:
