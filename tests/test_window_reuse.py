@@ -254,3 +254,38 @@ def test_bucket_sizes_count_an_empty_reason_as_none() -> None:
     assert sizes == {("quarantined", "status"): 2, ("used", ""): 3}
     assert list(sizes) == [("quarantined", "status"), ("used", "")]  # sorted, as grouped
     assert bucket_sizes(frame.iloc[:0]) == {}
+
+
+def test_quarantine_rows_of_events_built_once_are_each_windows_own(tmp_path: Path) -> None:
+    """The sample over two nights from one read: each night's quarantine rows (a medication
+    and a diagnosis among the labs') equal those built from its own cleaned tables; the
+    medications' and diagnoses' rows are built on the first night only, and built again
+    when a contract warning quarantines one more row."""
+    from dataclasses import replace
+
+    from hyposcreen import recipe
+    from hyposcreen.recipe_clean import quarantined_rows
+    from hyposcreen.recipe_read import read_once
+    from hyposcreen.report.quarantine import quarantine_rows
+    from test_shared_read import SAMPLE, _contexts
+
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text("site: test\ntimezone: UTC\n", encoding="utf-8")
+    ctx, *nights = _contexts(SAMPLE, mapping, ["2026-11-19", "2026-11-20"], None)
+    shared = read_once(ctx, [n.settings.window for n in nights])
+    built = []
+    for night in nights:
+        night = replace(night, shared_read=shared)
+        cleaned = recipe.clean(night, recipe.read(night))
+        frames = {n: getattr(cleaned, n) for n in ("labs", "medications", "diagnoses")}
+        expected = quarantine_rows(frames)
+        assert set(expected["table"]) == {"labs", "medications", "diagnoses"}
+        pd.testing.assert_frame_equal(quarantined_rows(night, cleaned), expected, check_exact=True)
+        built.append(shared.decided["quarantine"][2])
+    assert built[1] is built[0]
+    used = cleaned.medications.index[cleaned.medications["bucket"] == "used"][0]
+    cleaned.medications.loc[used, ["bucket", "reason"]] = ["quarantined", "end_before_start:1"]
+    frames = {n: getattr(cleaned, n) for n in ("labs", "medications", "diagnoses")}
+    again = quarantined_rows(night, cleaned)
+    pd.testing.assert_frame_equal(again, quarantine_rows(frames), check_exact=True)
+    assert shared.decided["quarantine"][2] is not built[0]

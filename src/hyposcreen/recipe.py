@@ -27,7 +27,7 @@ from hyposcreen.context import (
     RunSummary,
 )
 from hyposcreen.nightly.late_results import mark_late_results
-from hyposcreen.recipe_clean import window_free_events, window_labs
+from hyposcreen.recipe_clean import quarantined_rows, window_free_events, window_labs
 from hyposcreen.recipe_contracts import apply_contract_warnings, run_contracts, validation_frames
 from hyposcreen.recipe_publish import write_results
 from hyposcreen.recipe_read import ingest_table as ingest_table  # the partitioned spill's
@@ -35,7 +35,6 @@ from hyposcreen.recipe_read import read_tables, window_tables
 from hyposcreen.report.attrition import result_steps, with_case_steps
 from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.coverage import lab_counts
-from hyposcreen.report.quarantine import quarantine_rows
 from hyposcreen.screen.cases import (
     DIAGNOSIS_COLUMNS,
     LAB_COLUMNS,
@@ -162,8 +161,7 @@ def publish(
 ) -> RunSummary:
     """The run's outputs, swapped in whole (recipe_publish); nightly, then the state."""
     with ctx.timed("write"):
-        frames = {n: getattr(cleaned, n) for n in ("labs", "medications", "diagnoses")}
-        quarantine = quarantine_rows(frames)
+        quarantine = quarantined_rows(ctx, cleaned)
     return write_results(
         ctx,
         read.tables,

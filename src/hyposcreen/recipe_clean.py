@@ -4,7 +4,8 @@ A backfill, a catch-up of missed nights and `hyposcreen audit` screen many windo
 (recipe_read). What cleaning decides without the window is decided once per read and kept in
 memory with it (`SharedRead.decided`), for the same rules and site words: the labs cleaned
 over the whole read and cut per window (`window_labs`), the medications' and diagnoses'
-window-free buckets, drug matches and coverage (`window_free_events`). A window alone (no
+window-free buckets, drug matches and coverage (`window_free_events`), and their quarantine
+file rows (`quarantined_rows`). A window alone (no
 shared read) decides all of it for itself. Either way the window's cleaned tables are the
 same (tests/test_shared_read.py, tests/test_window_reuse.py).
 """
@@ -14,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from hyposcreen.clean import clean_labs
+from hyposcreen.clean import QUARANTINED, clean_labs
 from hyposcreen.clean.events import (
     EventFacts,
     diagnoses_in_window,
@@ -24,9 +26,10 @@ from hyposcreen.clean.events import (
     medication_facts,
     medications_in_window,
 )
-from hyposcreen.context import ReadTables, RunContext
+from hyposcreen.context import CleanedInputs, ReadTables, RunContext
 from hyposcreen.recipe_read import check_in_range, rows_in_range
 from hyposcreen.report.coverage import event_counts, unknown_drug_names
+from hyposcreen.report.quarantine import order_quarantine, quarantine_rows
 from hyposcreen.site_words import SiteWords
 
 
@@ -82,3 +85,41 @@ def window_free_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> W
     if shared is not None:
         shared.decided["events"] = (words, ctx.rules, events)
     return events
+
+
+def quarantined_rows(ctx: RunContext, cleaned: CleanedInputs) -> pd.DataFrame:
+    """The run's quarantine file rows (report.quarantine). Windows of one read whose
+    medications and diagnoses come from the same window-free cleaning quarantine the same
+    rows of them for the same reasons (the window's check only ever makes a row not relevant;
+    a contract warning may add rows, so the rows and reasons are compared): those tables'
+    rows are built once and put in order with the window's labs."""
+    events = ("medications", "diagnoses")
+    frames = {name: getattr(cleaned, name) for name in ("labs", *events)}
+    shared = ctx.shared_read
+    known = shared.decided.get("events") if shared is not None else None
+    if shared is None or known is None:
+        return quarantine_rows(frames)
+    key = [_quarantined(frames[name]) for name in events]
+    kept = shared.decided.get("quarantine")
+    if kept is None or kept[0] is not known[2] or not _same(kept[1], key):
+        rows = quarantine_rows({name: frames[name] for name in events}, keep_labels=True)
+        kept = shared.decided["quarantine"] = (known[2], key, rows)
+    parts = [quarantine_rows({"labs": frames["labs"]}, keep_labels=True), kept[2]]
+    parts = [part for part in parts if len(part)]
+    if not parts:
+        return quarantine_rows({})
+    return order_quarantine(pd.concat(parts, ignore_index=True))
+
+
+def _quarantined(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The labels and reasons of a frame's quarantined rows."""
+    rows = (frame["bucket"] == QUARANTINED).to_numpy()
+    return frame.index.to_numpy()[rows], frame["reason"].to_numpy(dtype=object)[rows]
+
+
+def _same(
+    one: list[tuple[np.ndarray, np.ndarray]], other: list[tuple[np.ndarray, np.ndarray]]
+) -> bool:
+    return all(
+        np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(one, other)
+    )
