@@ -126,6 +126,12 @@ def test_a_result_is_reused_only_for_the_same_view_while_remembering() -> None:
         other.suite["expectations"] = other.suite["expectations"][:-1]  # another suite
         assert gx_context.view_key(other) != gx_context.view_key(job)
         assert gx_context.run_jobs([other])[0].result.results is not kept.result.results
+
+        longer = _job(make_review(5))  # another row count: not digested, no result kept
+        gx_context.run_jobs([longer])
+        assert gx_context._LAST_RESULT[REVIEW_LIST][1:3] == (None, None)
+        digested = gx_context.run_jobs([longer])[0]  # the same count again: digested, kept
+        assert gx_context.run_jobs([longer])[0].result.results is digested.result.results
     assert gx_context._LAST_RESULT == {}
 
 

@@ -185,8 +185,9 @@ def run_jobs(jobs: list[Job], result_format: dict[str, Any] | None = None) -> li
                     suite = gx.ExpectationSuite(**job.suite)
                     result = validator.validate_expectation_suite(suite)
                     batch_id = str(validator.active_batch_id)
-                    if _REMEMBERING and result_format is None:
-                        _LAST_RESULT[job.table] = (len(job.view), key, result, suite, batch_id)
+                    if _REMEMBERING and result_format is None:  # no digest: keep no result
+                        kept = (result, suite) if key is not None else (None, None)
+                        _LAST_RESULT[job.table] = (len(job.view), key, *kept, batch_id)
                 result.meta["run_id"] = run_id
                 result.meta["validation_time"] = run_id.run_time
                 result.meta["batch_parameters"] = {"dataframe": DATAFRAME_PLACEHOLDER}
