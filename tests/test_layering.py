@@ -7,7 +7,7 @@ Stage order (the order data flows in a run):
 
 The shared foundation (config, errors, rules/ with the vocabulary matching, a site's own words,
 the notification settings, the package itself) may be imported by any stage and imports no
-stage. The recipe (context, recipe, recipe_contracts, recipe_publish) and its runners
+stage. The recipe (context, recipe, recipe_clean, recipe_contracts, recipe_publish) and its runners
 (runners/, cli, audit) compose the stages and are imported by none of them. On top of the
 order, the contracts stage takes what cleaning decided as data: validate imports no code of
 clean (the data contracts must not re-derive it).
@@ -50,6 +50,7 @@ FOUNDATION = (
 RUNNERS = (
     "hyposcreen.context",
     "hyposcreen.recipe",
+    "hyposcreen.recipe_clean",
     "hyposcreen.recipe_contracts",
     "hyposcreen.recipe_publish",
     "hyposcreen.recipe_read",

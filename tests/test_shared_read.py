@@ -301,6 +301,17 @@ def test_a_backfill_of_the_sample_reads_once_and_equals_lone_nights(
     assert reads[0] == {f"read_{t}" for t in tables}
     assert reads[1:] == [{"read_slice"}] * 3
     assert all("read_slice" not in _timings(lone, n) for n in nights)
+    # a contract result reused from the night before still has its Data Docs pages
+    for night in nights:
+        assert _docs_pages(shared, night) == _docs_pages(lone, night)
+        assert {"medications", "diagnoses", "patients"} <= {p[1] for p in _docs_pages(lone, night)}
+
+
+def _docs_pages(root: Path, night: str) -> list[tuple[str, ...]]:
+    """The Data Docs pages of a night: (kind, suite, page name), run times set aside."""
+    docs = root / "out" / night / "validation"
+    pages = [p.relative_to(docs).parts for p in docs.rglob("*.html") if p.stat().st_size]
+    return sorted((parts[0], parts[1], parts[-1]) for parts in pages if len(parts) > 1)
 
 
 def test_a_backfill_over_a_dst_night_with_edge_rows_equals_lone_nights(tmp_path: Path) -> None:

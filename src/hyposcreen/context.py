@@ -89,6 +89,9 @@ class SharedRead:
     lab_range: tuple[str, pd.Timestamp, pd.Timestamp]
     windows: int
     timings: dict[str, float] = field(default_factory=dict)
+    # what the windows' stages decide alike from these tables, decided on the first window
+    # (recipe.clean: the medications' and diagnoses' window-free cleaning); memory only
+    decided: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass

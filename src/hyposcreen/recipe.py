@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hyposcreen.clean import USED, clean_diagnoses, clean_labs, clean_medications
+from hyposcreen.clean import USED
+from hyposcreen.clean.events import diagnoses_in_window, medications_in_window
 from hyposcreen.context import (
     CleanedInputs,
     ContractReport,
@@ -26,13 +27,14 @@ from hyposcreen.context import (
     RunSummary,
 )
 from hyposcreen.nightly.late_results import mark_late_results
+from hyposcreen.recipe_clean import quarantined_rows, window_free_events, window_labs
 from hyposcreen.recipe_contracts import apply_contract_warnings, run_contracts, validation_frames
 from hyposcreen.recipe_publish import write_results
 from hyposcreen.recipe_read import ingest_table as ingest_table  # the partitioned spill's
 from hyposcreen.recipe_read import read_tables, window_tables
 from hyposcreen.report.attrition import result_steps, with_case_steps
-from hyposcreen.report.coverage import cleaned_counts, unknown_drug_names
-from hyposcreen.report.quarantine import quarantine_rows
+from hyposcreen.report.coverage import combine as combine_coverage
+from hyposcreen.report.coverage import lab_counts
 from hyposcreen.screen.cases import (
     DIAGNOSIS_COLUMNS,
     LAB_COLUMNS,
@@ -65,15 +67,15 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
     with ctx.timed("clean"):
         window = ctx.settings.window
         words = ctx.words or SiteWords(frozenset(), ())
-        labs = clean_labs(tables["labs"].frame, ctx.rules, words.decimal)
+        labs = window_labs(ctx, read, words)
         seen = None
         if ctx.state is not None:
             labs, seen = mark_late_results(labs, window, ctx.rules, ctx.mapping.timezone, ctx.state)
-        meds, matches = clean_medications(tables["medications"].frame, ctx.rules, window)
-        diagnoses = clean_diagnoses(tables["diagnoses"].frame, ctx.rules, window)
+        events = window_free_events(ctx, read, words)
+        meds, matches = medications_in_window(events.medications, window)
+        diagnoses = diagnoses_in_window(events.diagnoses, window)
         cleaned = {"labs": labs, "medications": meds, "diagnoses": diagnoses}
         patients = tables.get("patients")
-        unknown = unknown_drug_names(meds, words)
         return CleanedInputs(
             labs=labs,
             medications=meds,
@@ -83,8 +85,8 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
             read_not_relevant={name: tables[name].not_relevant for name in cleaned},
             rows_in={name: tables[name].rows_in for name in cleaned},
             seen_results=seen,
-            coverage=cleaned_counts(labs, meds, diagnoses, words, unknown),
-            drug_names=(len(unknown), int(meds["drug_name"].notna().sum())),
+            coverage=combine_coverage([*lab_counts(labs, words), *events.coverage]),
+            drug_names=(len(events.unknown_drugs), events.named_drugs),
         )
 
 
@@ -159,8 +161,7 @@ def publish(
 ) -> RunSummary:
     """The run's outputs, swapped in whole (recipe_publish); nightly, then the state."""
     with ctx.timed("write"):
-        frames = {n: getattr(cleaned, n) for n in ("labs", "medications", "diagnoses")}
-        quarantine = quarantine_rows(frames)
+        quarantine = quarantined_rows(ctx, cleaned)
     return write_results(
         ctx,
         read.tables,

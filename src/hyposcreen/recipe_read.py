@@ -21,6 +21,7 @@ import copy
 import dataclasses
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.adapters import load_adapter
@@ -142,10 +143,17 @@ def labs_in_range(
     """The rows of `labs` dated in [start, end) or undated (the reader keeps rows whose time
     did not parse: cleaning quarantines them), renumbered as a read of that range numbers
     them; the rows cut off are added to outside_window."""
-    time = labs.frame[column]
-    outside = time.notna() & ((time < start) | (time >= end))
-    frame = labs.frame.loc[~outside.to_numpy()].reset_index(drop=True)
-    return window_counts(labs, frame, int(outside.sum()))
+    keep = rows_in_range(labs.frame, column, start, end)
+    frame = labs.frame.loc[keep].reset_index(drop=True)
+    return window_counts(labs, frame, int(len(keep) - keep.sum()))
+
+
+def rows_in_range(
+    frame: pd.DataFrame, column: str, start: pd.Timestamp, end: pd.Timestamp
+) -> np.ndarray:
+    """Where `frame[column]` lies in [start, end) or is missing (a boolean array by row)."""
+    time = frame[column]
+    return ~(time.notna() & ((time < start) | (time >= end))).to_numpy()
 
 
 def window_counts(table: IngestedTable, frame: pd.DataFrame, outside: int) -> IngestedTable:

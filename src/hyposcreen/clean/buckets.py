@@ -99,8 +99,19 @@ def bucket_sizes(frame: pd.DataFrame) -> dict[tuple[str, str], int]:
     """Rows per (bucket, reason) of one cleaned frame ('' when there is no reason)."""
     if not len(frame):
         return {}
-    grouped = frame.groupby(["bucket", frame["reason"].fillna("")], dropna=False).size()
-    return {(str(b), str(r)): int(n) for (b, r), n in grouped.items()}
+    buckets, bucket_names = pd.factorize(frame["bucket"])
+    reasons, reason_names = pd.factorize(frame["reason"])  # -1 where there is no reason
+    empty = np.flatnonzero(np.asarray(reason_names, dtype=object) == "")
+    if len(empty):  # an empty reason counts as none
+        reasons = np.where(reasons == empty[0], -1, reasons)
+    width = len(reason_names) + 1
+    counts = np.bincount(buckets.astype(np.int64) * width + (reasons + 1))
+    names = ["", *(str(r) for r in reason_names)]
+    sizes = {
+        (str(bucket_names[code // width]), names[code % width]): int(counts[code])
+        for code in np.flatnonzero(counts)
+    }  # one entry per distinct (bucket, reason), not per row
+    return dict(sorted(sizes.items()))
 
 
 def count_buckets(frame: pd.DataFrame, read_not_relevant: dict[str, int], rows_in: int) -> dict:

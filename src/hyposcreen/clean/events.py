@@ -3,9 +3,17 @@
 A medication is relevant when it matches a listed drug class (rules.matching); a diagnosis when
 its code stands for a listed condition. Rows starting (recorded) after the window are not
 relevant; missing keys and excluded statuses are quarantined.
+
+Only the last check (after the window) depends on the window, so cleaning comes in two parts:
+`medication_facts` / `diagnosis_facts` decide everything else (drug matching per distinct
+name, condition codes, patient ids, statuses, the earlier reasons) and `medications_in_window`
+/ `diagnoses_in_window` add the window's check and the buckets. Windows screened from one read
+(recipe_read) decide the facts once; `clean_medications` / `clean_diagnoses` do both parts.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -21,11 +29,24 @@ from hyposcreen.rules.loader import RuleSet
 from hyposcreen.rules.matching import match_conditions, match_drug_classes
 from hyposcreen.site_words import fold_series
 
+AFTER_WINDOW = "after_window"
 
-def clean_medications(
-    frame: pd.DataFrame, rules: RuleSet, window: Window
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Medications with bucket/reason, and the long table of drug-class matches of used rows."""
+
+@dataclass(frozen=True)
+class EventFacts:
+    """What cleaning decides of a medications or diagnoses table without the window: the
+    frame with its normalised columns, each row's reason before the window's check (NaN when
+    none), the time column that check reads and (medications) the drug-class matches."""
+
+    frame: pd.DataFrame
+    reason: pd.Series
+    time_column: str
+    not_relevant: tuple[str, ...]
+    matches: pd.DataFrame | None = None
+
+
+def medication_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
+    """Medications' drug-class matches, patient ids, status words and reasons but the window's."""
     out = frame.copy(deep=False)  # copy on write: the caller's frame is never changed
     matches = match_drug_classes(out.assign(drug_name=fold_series(out["drug_name"])), rules)
     relevant = out.index.isin(matches["row"])
@@ -37,19 +58,15 @@ def clean_medications(
             (~relevant, "unlisted_drug"),
             (no_patient | out["start_time"].isna().to_numpy(), "missing_key"),
             (excluded, "status"),
-            ((out["start_time"] >= window.end).to_numpy(), "after_window"),
         ],
     )
     out["status_norm"] = status
     out["patient_id"] = patient
-    out["bucket"] = buckets_of(reason, not_relevant=("unlisted_drug", "after_window"))
-    out["reason"] = reason
-    used = out.index[out["bucket"] == "used"]
-    return out, matches[matches["row"].isin(used)].reset_index(drop=True)
+    return EventFacts(out, reason, "start_time", ("unlisted_drug", AFTER_WINDOW), matches)
 
 
-def clean_diagnoses(frame: pd.DataFrame, rules: RuleSet, window: Window) -> pd.DataFrame:
-    """Diagnoses with bucket/reason and the condition each used row stands for."""
+def diagnosis_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
+    """Diagnoses' code systems, conditions, patient ids and reasons but the window's."""
     out = frame.copy(deep=False)  # copy on write: the caller's frame is never changed
     system, condition = match_conditions(out, rules)
     known_system = system.notna().to_numpy()
@@ -64,12 +81,59 @@ def clean_diagnoses(frame: pd.DataFrame, rules: RuleSet, window: Window) -> pd.D
             (no_patient | out["recorded_time"].isna().to_numpy() | no_code, "missing_key"),
             (~known_system, "unknown_code_system"),
             (excluded, "status"),
-            ((out["recorded_time"] >= window.end).to_numpy(), "after_window"),
         ],
     )
     out["patient_id"] = patient
     out["code_system_norm"] = system
     out["condition"] = condition
-    out["bucket"] = buckets_of(reason, not_relevant=("unlisted_code", "after_window"))
-    out["reason"] = reason
+    return EventFacts(out, reason, "recorded_time", ("unlisted_code", AFTER_WINDOW))
+
+
+def _in_window(facts: EventFacts, window: Window) -> pd.DataFrame:
+    """The facts' frame with bucket and reason for `window`: a row with no earlier reason that
+    starts (is recorded) at or after the window's end is after_window (the last check)."""
+    out = facts.frame.copy(deep=False)  # a new frame per window; the facts stay unchanged
+    after = (out[facts.time_column] >= window.end).to_numpy() & facts.reason.isna().to_numpy()
+    reason = facts.reason.to_numpy(dtype=object, copy=True)
+    reason[after] = AFTER_WINDOW
+    reasons = pd.Series(reason, index=facts.reason.index, dtype=object)
+    out["bucket"] = buckets_of(reasons, not_relevant=facts.not_relevant)
+    out["reason"] = reasons
     return out
+
+
+def medications_in_window(facts: EventFacts, window: Window) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Medications with bucket/reason, and the long table of drug-class matches of used rows."""
+    assert facts.matches is not None
+    out = _in_window(facts, window)
+    used = out.index[(out["bucket"] == "used").to_numpy()]
+    matches = facts.matches
+    return out, matches[matches["row"].isin(used)].reset_index(drop=True)
+
+
+def diagnoses_in_window(facts: EventFacts, window: Window) -> pd.DataFrame:
+    """Diagnoses with bucket/reason and the condition each used row stands for."""
+    return _in_window(facts, window)
+
+
+def clean_medications(
+    frame: pd.DataFrame, rules: RuleSet, window: Window
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Medications with bucket/reason, and the long table of drug-class matches of used rows."""
+    return medications_in_window(medication_facts(frame, rules), window)
+
+
+def clean_diagnoses(frame: pd.DataFrame, rules: RuleSet, window: Window) -> pd.DataFrame:
+    """Diagnoses with bucket/reason and the condition each used row stands for."""
+    return diagnoses_in_window(diagnosis_facts(frame, rules), window)
+
+
+__all__ = [
+    "EventFacts",
+    "clean_diagnoses",
+    "clean_medications",
+    "diagnoses_in_window",
+    "diagnosis_facts",
+    "medication_facts",
+    "medications_in_window",
+]

@@ -74,20 +74,37 @@ def cleaned_counts(
 ) -> pd.DataFrame:
     """Units, status words, drug names and code systems of the cleaned tables not recognised;
     `unknown_drugs`: the medications' `unknown_drug_names` (the clean stage counts them once)."""
+    return combine(
+        [*lab_counts(labs, words), *event_counts(medications, diagnoses, words, unknown_drugs)]
+    )
+
+
+def lab_counts(labs: pd.DataFrame, words: SiteWords) -> list[pd.DataFrame]:
+    """cleaned_counts' parts from the labs: units the rules do not know, status words."""
     bad_unit = labs.loc[labs["reason"] == "bad_unit"]
     unit_text = bad_unit["analyte"].astype("str") + ": " + bad_unit["unit"].fillna("(none)")
-    parts = [
+    return [
         _counts("labs", "unit", unit_text),
+        _counts("labs", "status", _unknown_statuses(labs, words)),
+    ]
+
+
+def event_counts(
+    medications: pd.DataFrame, diagnoses: pd.DataFrame, words: SiteWords, unknown_drugs: pd.Series
+) -> list[pd.DataFrame]:
+    """cleaned_counts' parts from the medications and diagnoses: drug names, code systems and
+    status words. None of them depends on the window (the window's check comes last), so the
+    windows of one read count them once."""
+    return [
         _counts("medications", "drug_name", unknown_drugs),
         _counts(
             "diagnoses",
             "code_system",
             diagnoses.loc[diagnoses["reason"] == "unknown_code_system", "code_system"],
         ),
+        _counts("medications", "status", _unknown_statuses(medications, words)),
+        _counts("diagnoses", "status", _unknown_statuses(diagnoses, words)),
     ]
-    for name, frame in (("labs", labs), ("medications", medications), ("diagnoses", diagnoses)):
-        parts.append(_counts(name, "status", _unknown_statuses(frame, words)))
-    return combine(parts)
 
 
 def combine(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:

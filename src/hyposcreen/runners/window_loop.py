@@ -12,6 +12,7 @@ with a source adapter every window reads for itself, as a lone run does.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,22 @@ def screen_windows(
     on_failure: Callable[[Window, RunSettings, BaseException], None],
     progress: Callable[[int, int, Window], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Screen each window with `screen_window`; its outcomes in window order."""
+    """Screen each window with `screen_window`; its outcomes in window order. Several windows
+    reuse a contract result whose table, suite and view are those of the window before
+    (validate.context.remembering_results)."""
+    from hyposcreen.validate.context import remembering_results
+
+    with remembering_results() if len(windows) > 1 else contextlib.nullcontext():
+        return _each_window(windows, settings_for, screen_window, on_failure, progress)
+
+
+def _each_window(
+    windows: Sequence[Window],
+    settings_for: Callable[[Window], RunSettings],
+    screen_window: Callable[[RunSettings], dict[str, Any]],
+    on_failure: Callable[[Window, RunSettings, BaseException], None],
+    progress: Callable[[int, int, Window], None] | None,
+) -> list[dict[str, Any]]:
     outcomes = []
     for number, window in enumerate(windows, start=1):
         if progress is not None:

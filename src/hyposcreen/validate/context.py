@@ -13,11 +13,19 @@ the validated frames are freed once read.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime
+import hashlib
+import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.util import hash_pandas_object
 
 from hyposcreen.validate.outcomes import MAX_EXAMPLES, ROW_ID
 from hyposcreen.validate.suites import Job
@@ -39,6 +47,12 @@ _LOCK = threading.RLock()
 
 # What one process builds once: its context, the context's data source and batch definitions.
 _PROCESS: dict[str, Any] = {}
+
+# per table, the last job validated: (its view's rows, view_key or None when not taken,
+# result, suite, batch id); memory only, kept while `remembering_results()` is open (a loop
+# over several windows), else nothing is digested or kept
+_LAST_RESULT: dict[str, tuple[int, str | None, Any, Any, str]] = {}
+_REMEMBERING: list[bool] = []
 
 _BACKGROUND: list[threading.Thread] = []  # the warm-up (validate/warm_up.py), if one was started
 
@@ -122,9 +136,31 @@ def _batch_definition(table: str) -> Any:
     return _PROCESS[f"table:{table}"]
 
 
-def run_jobs(jobs: list[Job]) -> list[Validated]:
+@contextlib.contextmanager
+def remembering_results() -> Iterator[None]:
+    """While open, `run_jobs` reuses the result of a job equal to the last one of its table
+    (several windows of one read validate the same medications, diagnoses and patients); on
+    leaving, the remembered results are dropped. A lone run does not digest its views."""
+    with _LOCK:
+        _REMEMBERING.append(True)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _REMEMBERING.pop()
+            if not _REMEMBERING:
+                _LAST_RESULT.clear()
+
+
+PASS_OR_FAIL: dict[str, Any] = {"result_format": "BOOLEAN_ONLY"}  # success only: ~half the work
+
+
+def run_jobs(jobs: list[Job], result_format: dict[str, Any] | None = None) -> list[Validated]:
     """Validate every job (its view against its suite), in order. All results of one call share
-    one run id (one run time), as a checkpoint's do."""
+    one run id (one run time), as a checkpoint's do. A job whose table, suite and view equal
+    the last one validated for that table (`view_key`), while `remembering_results()` is open,
+    reuses its result, stamped with this call's run id and time. `result_format` (default: every
+    failing row's label, `_RESULT_FORMAT`) e.g. PASS_OR_FAIL."""
     gx = _gx()
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.validator.v1_validator import Validator
@@ -134,20 +170,71 @@ def run_jobs(jobs: list[Job]) -> list[Validated]:
         results = []
         try:
             for job in jobs:
-                validator = Validator(
-                    batch_definition=_batch_definition(job.table),
-                    batch_parameters={"dataframe": job.view},
-                    result_format=_RESULT_FORMAT,
-                )
-                suite = gx.ExpectationSuite(**job.suite)
-                result = validator.validate_expectation_suite(suite)
+                known = _LAST_RESULT.get(job.table)
+                key = _key_worth_taking(job, known) if result_format is None else None
+                if key is not None and known is not None and known[1] == key:
+                    _, _, result, suite, batch_id = known
+                    result = copy.copy(result)  # the same results, this run's meta
+                    result.meta = dict(result.meta)
+                else:
+                    validator = Validator(
+                        batch_definition=_batch_definition(job.table),
+                        batch_parameters={"dataframe": job.view},
+                        result_format=result_format or _RESULT_FORMAT,
+                    )
+                    suite = gx.ExpectationSuite(**job.suite)
+                    result = validator.validate_expectation_suite(suite)
+                    batch_id = str(validator.active_batch_id)
+                    if _REMEMBERING and result_format is None:  # no digest: keep no result
+                        kept = (result, suite) if key is not None else (None, None)
+                        _LAST_RESULT[job.table] = (len(job.view), key, *kept, batch_id)
                 result.meta["run_id"] = run_id
                 result.meta["validation_time"] = run_id.run_time
                 result.meta["batch_parameters"] = {"dataframe": DATAFRAME_PLACEHOLDER}
-                results.append(Validated(result, suite, str(validator.active_batch_id)))
+                results.append(Validated(result, suite, batch_id))
         finally:
             _release_batches()
         return results
+
+
+def _key_worth_taking(job: Job, known: tuple[int, str | None, Any, Any, str] | None) -> str | None:
+    """The job's view_key while results are remembered and its table's last view had as many
+    rows (or there was none): a view with another row count cannot be equal, and a table that
+    changes every window (the labs) is digested once, not every window."""
+    if not _REMEMBERING or (known is not None and known[0] != len(job.view)):
+        return None
+    return view_key(job)
+
+
+def view_key(job: Job) -> str:
+    """A digest of everything a job's GX result depends on: its table, its suite (parameters
+    substituted) and its view's content: the column names, dtypes, index and every value (a
+    categorical by its categories and codes). Digests only, never values."""
+    digest = hashlib.sha256()
+    suite = json.dumps(job.suite, sort_keys=True, default=repr)
+    digest.update(f"{job.table}\0{suite}\0{job.view.index.name}\0{len(job.view)}".encode())
+    for column, series in job.view.items():
+        digest.update(f"\0{column}\0{series.dtype}\0".encode())
+        digest.update(_values_digest(series))
+    index = job.view.index
+    if isinstance(index, pd.RangeIndex):
+        digest.update(f"\0range {index.start} {index.stop} {index.step}".encode())
+    else:
+        digest.update(_values_digest(index.to_series()))
+    return digest.hexdigest()
+
+
+def _values_digest(series: pd.Series) -> bytes:
+    """The values of one column as bytes to digest: plain numbers and times as they are held,
+    a categorical as its categories' row hashes and its codes, anything else as pandas' row
+    hashes."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = hash_pandas_object(pd.Series(series.cat.categories), index=False)
+        codes = series.cat.codes.to_numpy()
+        return categories.to_numpy().tobytes() + b"\0" + codes.tobytes()
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biufmM":
+        return np.ascontiguousarray(series.to_numpy()).tobytes()
+    return hash_pandas_object(series, index=False).to_numpy().tobytes()
 
 
 def _release_batches() -> None:

@@ -1,0 +1,125 @@
+"""The clean stage's parts that windows cut from one read decide once.
+
+A backfill, a catch-up of missed nights and `hyposcreen audit` screen many windows of one read
+(recipe_read). What cleaning decides without the window is decided once per read and kept in
+memory with it (`SharedRead.decided`), for the same rules and site words: the labs cleaned
+over the whole read and cut per window (`window_labs`), the medications' and diagnoses'
+window-free buckets, drug matches and coverage (`window_free_events`), and their quarantine
+file rows (`quarantined_rows`). A window alone (no
+shared read) decides all of it for itself. Either way the window's cleaned tables are the
+same (tests/test_shared_read.py, tests/test_window_reuse.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen.clean import QUARANTINED, clean_labs
+from hyposcreen.clean.events import (
+    EventFacts,
+    diagnoses_in_window,
+    diagnosis_facts,
+    medication_facts,
+    medications_in_window,
+)
+from hyposcreen.context import CleanedInputs, ReadTables, RunContext
+from hyposcreen.recipe_read import check_in_range, rows_in_range
+from hyposcreen.report.coverage import event_counts, unknown_drug_names
+from hyposcreen.report.quarantine import order_quarantine, quarantine_rows
+from hyposcreen.site_words import SiteWords
+
+
+def window_labs(ctx: RunContext, read: ReadTables, words: SiteWords) -> pd.DataFrame:
+    """The window's cleaned labs. Windows cut from one read clean the read's labs once and
+    cut the cleaned rows as their read was cut (recipe_read.rows_in_range): every row is
+    judged on its own, its distinct texts once, and exact duplicates share their time, so a
+    group lies wholly inside or outside a window. Else this window's labs are cleaned."""
+    shared = ctx.shared_read
+    if shared is None:
+        return clean_labs(read.tables["labs"].frame, ctx.rules, words.decimal)
+    known = shared.decided.get("labs")
+    if known is None or known[0] != words.decimal or known[1] != ctx.rules:
+        union = clean_labs(shared.tables["labs"].frame, ctx.rules, words.decimal)
+        known = shared.decided["labs"] = (words.decimal, ctx.rules, union)
+    column, start, end = check_in_range(shared.lab_range, ctx)
+    cleaned: pd.DataFrame = known[2]
+    return cleaned.loc[rows_in_range(cleaned, column, start, end)].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class WindowFreeEvents:
+    """The cleaning of medications and diagnoses that no window changes (clean.events), with
+    their coverage parts and drug-name counts (unlisted rows never depend on the window)."""
+
+    medications: EventFacts
+    diagnoses: EventFacts
+    coverage: list[Any]
+    unknown_drugs: Any
+    named_drugs: int
+
+
+def window_free_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> WindowFreeEvents:
+    """The window-free cleaning of the medications and diagnoses: decided once for all the
+    windows cut from one read (kept in memory with that read, for the same rules and site
+    words), else for this window."""
+    shared = ctx.shared_read
+    if shared is not None:  # every window loads its rules: equal rules, not the same object
+        known = shared.decided.get("events")
+        if known is not None and known[0] == words and known[1] == ctx.rules:
+            return known[2]
+    tables = read.tables
+    medications = medication_facts(tables["medications"].frame, ctx.rules)
+    diagnoses = diagnosis_facts(tables["diagnoses"].frame, ctx.rules)
+    # any window's buckets give the same unlisted drugs, code systems and status words
+    meds, _ = medications_in_window(medications, ctx.settings.window)
+    unknown = unknown_drug_names(meds, words)
+    coverage = event_counts(
+        meds, diagnoses_in_window(diagnoses, ctx.settings.window), words, unknown
+    )
+    named = int(meds["drug_name"].notna().sum())
+    events = WindowFreeEvents(medications, diagnoses, coverage, unknown, named)
+    if shared is not None:
+        shared.decided["events"] = (words, ctx.rules, events)
+    return events
+
+
+def quarantined_rows(ctx: RunContext, cleaned: CleanedInputs) -> pd.DataFrame:
+    """The run's quarantine file rows (report.quarantine). Windows of one read whose
+    medications and diagnoses come from the same window-free cleaning quarantine the same
+    rows of them for the same reasons (the window's check only ever makes a row not relevant;
+    a contract warning may add rows, so the rows and reasons are compared): those tables'
+    rows are built once and put in order with the window's labs."""
+    events = ("medications", "diagnoses")
+    frames = {name: getattr(cleaned, name) for name in ("labs", *events)}
+    shared = ctx.shared_read
+    known = shared.decided.get("events") if shared is not None else None
+    if shared is None or known is None:
+        return quarantine_rows(frames)
+    key = [_quarantined(frames[name]) for name in events]
+    kept = shared.decided.get("quarantine")
+    if kept is None or kept[0] is not known[2] or not _same(kept[1], key):
+        rows = quarantine_rows({name: frames[name] for name in events}, keep_labels=True)
+        kept = shared.decided["quarantine"] = (known[2], key, rows)
+    parts = [quarantine_rows({"labs": frames["labs"]}, keep_labels=True), kept[2]]
+    parts = [part for part in parts if len(part)]
+    if not parts:
+        return quarantine_rows({})
+    return order_quarantine(pd.concat(parts, ignore_index=True))
+
+
+def _quarantined(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The labels and reasons of a frame's quarantined rows."""
+    rows = (frame["bucket"] == QUARANTINED).to_numpy()
+    return frame.index.to_numpy()[rows], frame["reason"].to_numpy(dtype=object)[rows]
+
+
+def _same(
+    one: list[tuple[np.ndarray, np.ndarray]], other: list[tuple[np.ndarray, np.ndarray]]
+) -> bool:
+    return all(
+        np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(one, other)
+    )
