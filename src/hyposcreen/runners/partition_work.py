@@ -9,6 +9,7 @@ holds and runs `recipe.screen`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,22 +58,35 @@ def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float
     return ctx.timings
 
 
-def whole_validation_frames(
-    folder: Path, partitions: int, tables: dict[str, IngestedTable]
-) -> dict[str, pd.DataFrame]:
-    """The contract columns of every partition, back in the whole tables' order."""
-    frames = {}
-    for name in REQUIRED_TABLES:
-        paths = [folder / f"contract-{name}-{p}.parquet" for p in range(partitions)]
-        frames[name] = _gather_in_read_order(paths)
-        for path in paths:
-            path.unlink()
-        release_free_memory()
-    if "patients" in tables:
-        from hyposcreen.validate.gx import project_for_validation
+class WholeContractTables(Mapping[str, pd.DataFrame]):
+    """The contract columns of every partition, back in the whole tables' order, one table at a
+    time: a table is gathered from its partitions' files when it is looked up and not kept
+    here, so validation holds one whole table (and its view) at a time, not all four."""
 
-        frames["patients"] = project_for_validation("patients", tables["patients"].frame)
-    return frames
+    def __init__(self, folder: Path, partitions: int, tables: dict[str, IngestedTable]):
+        self.folder, self.partitions = folder, partitions
+        self.patients = tables["patients"].frame if "patients" in tables else None
+        self.names = (*REQUIRED_TABLES, *(("patients",) if self.patients is not None else ()))
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.names:
+            raise KeyError(name)
+        if name == "patients":
+            from hyposcreen.validate.gx import project_for_validation
+
+            return project_for_validation("patients", self.patients)
+        paths = [self.folder / f"contract-{name}-{p}.parquet" for p in range(self.partitions)]
+        release_free_memory()  # the previous table's frames are gone: hand their pages back
+        return _gather_in_read_order(paths)
+
+    def __contains__(self, name: object) -> bool:  # Mapping's own would gather the table
+        return name in self.names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
 
 
 def _as_categories(frame: pd.DataFrame) -> pd.DataFrame:
