@@ -77,7 +77,9 @@ class WholeContractTables(Mapping[str, pd.DataFrame]):
             return project_for_validation("patients", self.patients)
         paths = [self.folder / f"contract-{name}-{p}.parquet" for p in range(self.partitions)]
         release_free_memory()  # the previous table's frames are gone: hand their pages back
-        return _gather_in_read_order(paths)
+        gathered = _gather_in_read_order(paths)
+        release_free_memory()  # and the partitions' columns the gather read
+        return gathered
 
     def __contains__(self, name: object) -> bool:  # Mapping's own would gather the table
         return name in self.names
@@ -181,6 +183,7 @@ class PartitionResult:
 def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResult:
     """Apply the contract warnings to one cleaned partition and screen it."""
     ctx = dataclasses.replace(ctx, timings={})
+    release_free_memory()  # the previous partition's frames are gone: hand their pages back
     with ctx.timed("partition_io"):
         cleaned: CleanedInputs = read_cleaned(folder, part)
         warnings = ContractWarnings.read(folder / WARNINGS_FILE)
