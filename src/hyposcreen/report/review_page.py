@@ -100,6 +100,8 @@ def _page_parts(
             days=TRAJECTORY_DAYS,
         )
     )
+    if frame.count(_ROWS_MARK) != 1:  # a page without its table of rows (no case listed)
+        return frame.replace(_ROWS_MARK, cases.rows_html), "", ""
     head, tail = frame.split(_ROWS_MARK)
     return head, cases.rows_html, tail
 
