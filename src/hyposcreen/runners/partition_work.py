@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pandas.api.types import union_categoricals
 
 from hyposcreen import recipe
@@ -122,6 +123,7 @@ def _gather_in_read_order(paths: list[Path]) -> pd.DataFrame:
             columns[column] = pd.concat(parts, ignore_index=True).take(order)
         columns[column].index = pd.RangeIndex(len(index))
         del parts
+        pa.default_memory_pool().release_unused()  # the partitions' Arrow buffers of it
     return pd.DataFrame(columns).set_axis(pd.Index(index[order], dtype="int64"), axis=0)
 
 
