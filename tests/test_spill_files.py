@@ -31,9 +31,9 @@ from hyposcreen.runners.handoff import (
 from hyposcreen.runners.partition_work import (
     WARNINGS_FILE,
     ContractWarnings,
+    WholeContractTables,
     clean_partition,
     screen_partition,
-    whole_validation_frames,
 )
 from hyposcreen.runners.spill import SPILL_PREFIX, load_partition, spill_table
 
@@ -87,7 +87,7 @@ def test_spill_folder_holds_only_private_parquet_and_json(tmp_path: Path, open_u
     kinds = _assert_private_and_not_pickled(folder)
     assert kinds == {*REQUIRED_TABLES, "contract", "cleaned"}
 
-    report = run_contracts(ctx, whole_validation_frames(folder, PARTS, tables))
+    report = run_contracts(ctx, WholeContractTables(folder, PARTS, tables))
     ContractWarnings.of(report).write(folder / WARNINGS_FILE)
     assert "warnings" in _assert_private_and_not_pickled(folder)
     back = ContractWarnings.read(folder / WARNINGS_FILE)

@@ -9,6 +9,7 @@ tables once and applies the warnings per partition.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -33,7 +34,7 @@ def validation_frames(cleaned: CleanedInputs) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def run_contracts(ctx: RunContext, frames: dict[str, pd.DataFrame]) -> Any:
+def run_contracts(ctx: RunContext, frames: Mapping[str, pd.DataFrame]) -> Any:
     """Validate the (projected) tables; a critical failure raises an InputError."""
     from hyposcreen.validate.gx import validate_tables  # GX imports in ~3 s: only when used
 

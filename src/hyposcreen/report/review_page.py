@@ -61,12 +61,25 @@ def _stamp(value: Any, timezone: str = "UTC") -> str:
     return clinical_time(value, timezone)
 
 
+_ROWS_MARK = "\x00rows\x00"  # where the rows go in the rendered frame (no page holds a NUL)
+_WRITE_CHARS = 1 << 22  # the rows are written in slices: never a second copy of them whole
+
+
 def render_review_page(
     review: pd.DataFrame, sodium_results: pd.DataFrame, evidence: pd.DataFrame, info: PageInfo
 ) -> str:
     """The whole page: the template's frame around the rows of `page_cases`."""
+    head, rows_html, tail = _page_parts(review, sodium_results, evidence, info)
+    return head + rows_html + tail
+
+
+def _page_parts(
+    review: pd.DataFrame, sodium_results: pd.DataFrame, evidence: pd.DataFrame, info: PageInfo
+) -> tuple[str, str, str]:
+    """The page as (frame before the rows, the rows, frame after): the template is rendered
+    around a mark, so the rows (~150 MB at 60k cases) are not copied into the page's text."""
     cases = page_cases(review, sodium_results, evidence, info)
-    return (
+    frame = (
         template_environment()
         .get_template("review_list.html.j2")
         .render(
@@ -76,7 +89,7 @@ def render_review_page(
             context_start=_stamp(info.context_start, info.timezone),
             legend=cases.legend,
             plot_days=plot_days(info),
-            rows_html=Markup(cases.rows_html),  # noqa: S704 - every text in it is escaped
+            rows_html=Markup(_ROWS_MARK),  # noqa: S704 - the rows are escaped (page_cases)
             listed=cases.listed,
             counts=cases.counts,
             tiers=[
@@ -87,6 +100,10 @@ def render_review_page(
             days=TRAJECTORY_DAYS,
         )
     )
+    if frame.count(_ROWS_MARK) != 1:  # a page without its table of rows (no case listed)
+        return frame.replace(_ROWS_MARK, cases.rows_html), "", ""
+    head, tail = frame.split(_ROWS_MARK)
+    return head, cases.rows_html, tail
 
 
 def write_review_page(
@@ -97,10 +114,14 @@ def write_review_page(
     info: PageInfo,
 ) -> Path:
     """The page holds identifiers: written atomically with mode 0600, like the CSV."""
-    html = render_review_page(review, sodium_results, evidence, info)
+    head, rows_html, tail = _page_parts(review, sodium_results, evidence, info)
 
     def _write(tmp: Path) -> None:
-        tmp.write_text(html, encoding="utf-8")
+        with tmp.open("w", encoding="utf-8") as page:
+            page.write(head)
+            for start in range(0, len(rows_html), _WRITE_CHARS):
+                page.write(rows_html[start : start + _WRITE_CHARS])
+            page.write(tail)
 
     return write_atomic(path, _write)
 

@@ -9,12 +9,14 @@ holds and runs `recipe.screen`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pandas.api.types import union_categoricals
 
 from hyposcreen import recipe
@@ -57,22 +59,37 @@ def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float
     return ctx.timings
 
 
-def whole_validation_frames(
-    folder: Path, partitions: int, tables: dict[str, IngestedTable]
-) -> dict[str, pd.DataFrame]:
-    """The contract columns of every partition, back in the whole tables' order."""
-    frames = {}
-    for name in REQUIRED_TABLES:
-        paths = [folder / f"contract-{name}-{p}.parquet" for p in range(partitions)]
-        frames[name] = _gather_in_read_order(paths)
-        for path in paths:
-            path.unlink()
-        release_free_memory()
-    if "patients" in tables:
-        from hyposcreen.validate.gx import project_for_validation
+class WholeContractTables(Mapping[str, pd.DataFrame]):
+    """The contract columns of every partition, back in the whole tables' order, one table at a
+    time: a table is gathered from its partitions' files when it is looked up and not kept
+    here, so validation holds one whole table (and its view) at a time, not all four."""
 
-        frames["patients"] = project_for_validation("patients", tables["patients"].frame)
-    return frames
+    def __init__(self, folder: Path, partitions: int, tables: dict[str, IngestedTable]):
+        self.folder, self.partitions = folder, partitions
+        self.patients = tables["patients"].frame if "patients" in tables else None
+        self.names = (*REQUIRED_TABLES, *(("patients",) if self.patients is not None else ()))
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.names:
+            raise KeyError(name)
+        if name == "patients":
+            from hyposcreen.validate.gx import project_for_validation
+
+            return project_for_validation("patients", self.patients)
+        paths = [self.folder / f"contract-{name}-{p}.parquet" for p in range(self.partitions)]
+        release_free_memory()  # the previous table's frames are gone: hand their pages back
+        gathered = _gather_in_read_order(paths)
+        release_free_memory()  # and the partitions' columns the gather read
+        return gathered
+
+    def __contains__(self, name: object) -> bool:  # Mapping's own would gather the table
+        return name in self.names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
 
 
 def _as_categories(frame: pd.DataFrame) -> pd.DataFrame:
@@ -106,6 +123,7 @@ def _gather_in_read_order(paths: list[Path]) -> pd.DataFrame:
             columns[column] = pd.concat(parts, ignore_index=True).take(order)
         columns[column].index = pd.RangeIndex(len(index))
         del parts
+        pa.default_memory_pool().release_unused()  # the partitions' Arrow buffers of it
     return pd.DataFrame(columns).set_axis(pd.Index(index[order], dtype="int64"), axis=0)
 
 
@@ -167,6 +185,7 @@ class PartitionResult:
 def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResult:
     """Apply the contract warnings to one cleaned partition and screen it."""
     ctx = dataclasses.replace(ctx, timings={})
+    release_free_memory()  # the previous partition's frames are gone: hand their pages back
     with ctx.timed("partition_io"):
         cleaned: CleanedInputs = read_cleaned(folder, part)
         warnings = ContractWarnings.read(folder / WARNINGS_FILE)

@@ -37,9 +37,9 @@ from hyposcreen.runners.merge import merge_and_publish
 from hyposcreen.runners.partition_work import (
     WARNINGS_FILE,
     ContractWarnings,
+    WholeContractTables,
     clean_partition,
     screen_partition,
-    whole_validation_frames,
 )
 from hyposcreen.runners.spill import (
     AUTO_ROWS_PER_PARTITION,
@@ -117,7 +117,7 @@ def run_partitioned(
                 ctx.add_timings(timings)
             with ctx.timed("validate"):
                 release_free_memory()
-                report = run_contracts(ctx, whole_validation_frames(folder, partitions, tables))
+                report = run_contracts(ctx, WholeContractTables(folder, partitions, tables))
                 ContractWarnings.of(report).write(folder / WARNINGS_FILE)
                 validation = report.summary()
                 del report

@@ -12,7 +12,7 @@ import pandas as pd
 
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.rules.loader import RuleSet
-from hyposcreen.validate.context import run_jobs
+from hyposcreen.validate.context import Validated, run_jobs
 from hyposcreen.validate.docs import make_offline
 from hyposcreen.validate.gx_pages import write_pages
 from hyposcreen.validate.outcomes import ExpectationOutcome, ValidationReport, plain_outcome
@@ -20,7 +20,6 @@ from hyposcreen.validate.results import read_outcomes
 from hyposcreen.validate.rule_values import packaged_rules, rule_parameters
 from hyposcreen.validate.suites import (
     TABLES,
-    Job,
     build_job,
     load_suite_spec,
     thresholds_with_defaults,
@@ -73,7 +72,6 @@ def validate_tables(
         code_system_aliases = (rules or packaged_rules()).code_system_aliases
     outcomes: list[ExpectationOutcome] = []
     skipped: list[dict[str, str]] = []
-    jobs: list[Job] = []
     for table in REQUIRED_TABLES:
         if table not in frames:
             outcomes.append(
@@ -85,17 +83,22 @@ def validate_tables(
                     "required_table",
                 )
             )
-    for table in TABLES:
+    checked: list[ExpectationOutcome] = []  # GX's outcomes, after every table's plain ones
+    validated: list[Validated] = []
+    for table in TABLES:  # one table at a time: its frame and view are let go before the next
         if table not in frames:
             continue
         frame, present = unpack(frames[table], (present_columns or {}).get(table))
         spec = load_suite_spec(table, suites_dir)
         view, pre = table_view(table, frame, present, spec, code_system_aliases)
         outcomes.extend(pre)
-        jobs.append(build_job(table, frame, view, spec, params, skipped))
-    validated = run_jobs(jobs)
-    for job, item in zip(jobs, validated, strict=True):
-        outcomes.extend(read_outcomes(job, item.result))
+        job = build_job(table, _quoted_columns(frame, spec), view, spec, params, skipped)
+        del frame, view  # what GX does not see and no outcome quotes is let go before it runs
+        item = _one_run(run_jobs([job])[0], validated[0] if validated else None)
+        checked.extend(read_outcomes(job, item.result))
+        validated.append(item)
+        del job
+    outcomes.extend(checked)
     docs_index = None
     if docs_dir is not None:
         write_pages(validated, Path(docs_dir))
@@ -103,6 +106,25 @@ def validate_tables(
             Path(docs_dir), [o.as_dict() for o in outcomes], "hyposcreen: validation of the inputs"
         )
     return ValidationReport(outcomes, skipped, time.perf_counter() - started, docs_index)
+
+
+def _quoted_columns(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+    """The frame's columns an outcome quotes after GX has run: the examples' `file:row` and
+    the suite's `detail_columns` (validate/results.py)."""
+    wanted = {"source_file", "source_row"}
+    for expectation in spec["expectations"]:
+        wanted.update(expectation.get("meta", {}).get("detail_columns", []))
+    return frame[[c for c in frame.columns if c in wanted]]
+
+
+def _one_run(item: Validated, first: Validated | None) -> Validated:
+    """The tables are validated one after the other (one table's frame and view in memory at a
+    time), as one run: every result carries the first one's run id and validation time, as the
+    results of one checkpoint do (the Data Docs file them under one run time)."""
+    if first is not None:
+        item.result.meta["run_id"] = first.result.meta["run_id"]
+        item.result.meta["validation_time"] = first.result.meta["validation_time"]
+    return item
 
 
 def _timestamp(value: Any) -> pd.Timestamp:
