@@ -1,8 +1,12 @@
 """The files a partitioned run's steps hand their work through, in its private spill folder:
-frames as Parquet (dtypes, categoricals and the index - the rows' numbers in the whole table -
-come back as written), plain counts as JSON. No executable format (no pickle): a spill file
-holds patient rows, and a replaced one must not be able to run code. Every file is created
-0600 by its owner, whatever the umask."""
+frames as Arrow IPC files (Feather v2; dtypes, categoricals and the index - the rows' numbers
+in the whole table - come back as written), plain counts as JSON. No executable format (no
+pickle): a spill file holds patient rows, and a replaced one must not be able to run code.
+Every file is created 0600 by its owner, whatever the umask.
+
+Arrow IPC rather than Parquet: the files live for one run and are read back by the same
+library, so they are written as Arrow holds the columns (no encoding), read through a memory
+map and only the columns asked for are read (`CODEC` compresses the buffers)."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.ipc as ipc
 
 from hyposcreen.context import CleanedInputs
 
@@ -25,6 +29,8 @@ _FRAME_FIELDS = tuple(
     if f.name not in ("read_not_relevant", "rows_in", "drug_names")
 )
 _NOTES_KEY = b"hyposcreen"
+FRAME_SUFFIX = ".arrow"
+CODEC: str | None = "lz4"  # the IPC buffers' compression (None, "lz4" or "zstd")
 
 
 def private_file(path: Path) -> Any:
@@ -33,13 +39,44 @@ def private_file(path: Path) -> Any:
 
 
 def write_table(path: Path, table: pa.Table) -> None:
-    with private_file(path) as handle:
-        pq.write_table(table, handle, row_group_size=max(table.num_rows, 1))
+    """`table` as an Arrow IPC file (one dictionary per categorical column: an IPC file holds
+    no dictionary replacements)."""
+    if table.num_rows and any(
+        pa.types.is_dictionary(column.type) and column.num_chunks > 1 for column in table.columns
+    ):
+        table = table.unify_dictionaries()
+    options = ipc.IpcWriteOptions(compression=CODEC)
+    with private_file(path) as handle, ipc.new_file(handle, table.schema, options=options) as out:
+        out.write_table(table)
+
+
+def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """An Arrow IPC file `write_table` wrote (only `columns`, in the file's order, when given):
+    memory-mapped, so only what is read is touched."""
+    with pa.memory_map(str(path)) as source:
+        schema = ipc.open_file(source).schema
+        options = None
+        if columns is not None:
+            fields = [i for i, name in enumerate(schema.names) if name in set(columns)]
+            if not fields:  # no field asked for: an empty list would read them all
+                return schema.empty_table().select([])
+            options = ipc.IpcReadOptions(included_fields=fields)
+        return ipc.open_file(source, options=options).read_all()
+
+
+def read_schema(path: Path) -> pa.Schema:
+    with pa.memory_map(str(path)) as source:
+        return ipc.open_file(source).schema
+
+
+def count_rows(path: Path) -> int:
+    with pa.memory_map(str(path)) as source:
+        return int(ipc.open_file(source).count_rows())
 
 
 def write_frame(path: Path, frame: pd.DataFrame) -> None:
-    """A frame as one Parquet row group (one dictionary per categorical column, so its
-    categories come back in their order). Arrow reads text back as pandas' `str`; an `object`
+    """A frame as an Arrow IPC file (one dictionary per categorical column, so its categories
+    come back in their order). Arrow reads text back as pandas' `str`; an `object`
     column is noted with its missing marker (None when it holds any None, else NaN), and a
     categorical one with the dtype of its categories (an empty dictionary loses it; the
     categories of a frame without rows are not kept)."""
@@ -66,7 +103,7 @@ def _holds_none(column: pd.Series) -> bool:
 
 def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A frame `write_frame` wrote (only `columns`, without the index, when given)."""
-    table = pq.read_table(path, columns=columns)
+    table = read_table(path, columns)
     frame = table.to_pandas()
     notes = json.loads((table.schema.metadata or {})[_NOTES_KEY])
     if columns is not None:
@@ -92,7 +129,7 @@ def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
 
 def frame_columns(path: Path) -> list[str]:
     """The columns of a frame `write_frame` wrote (not its index), in their order."""
-    schema = pq.read_schema(path)
+    schema = read_schema(path)
     index = schema.pandas_metadata.get("index_columns", []) or []
     stored = {name for name in index if isinstance(name, str)}  # a RangeIndex is a dict, not stored
     return [name for name in schema.names if name not in stored]
@@ -100,11 +137,11 @@ def frame_columns(path: Path) -> list[str]:
 
 def read_row_labels(path: Path) -> np.ndarray:
     """The index of a frame `write_frame` wrote (its rows' numbers in the whole table)."""
-    index = pq.read_schema(path).pandas_metadata["index_columns"]
+    index = read_schema(path).pandas_metadata["index_columns"]
     if index and isinstance(index[0], str):
-        return pq.read_table(path, columns=[index[0]]).column(0).to_numpy()
+        return read_table(path, [index[0]]).column(0).to_numpy()
     kept = index[0] if index else {"start": 0, "step": 1}  # a RangeIndex, kept as metadata
-    rows = pq.read_metadata(path).num_rows
+    rows = count_rows(path)
     return kept["start"] + kept["step"] * np.arange(rows, dtype=np.int64)
 
 
@@ -118,13 +155,13 @@ def read_json(path: Path) -> Any:
 
 
 def write_cleaned(folder: Path, part: int, cleaned: CleanedInputs) -> None:
-    """A cleaned partition: `cleaned-<part>-<frame>.parquet` per frame, the counts in
+    """A cleaned partition: `cleaned-<part>-<frame>.arrow` per frame, the counts in
     `cleaned-<part>.json`."""
     frames = []
     for name in _FRAME_FIELDS:
         frame = getattr(cleaned, name)
         if frame is not None:
-            write_frame(folder / f"cleaned-{part}-{name}.parquet", frame)
+            write_frame(folder / f"cleaned-{part}-{name}{FRAME_SUFFIX}", frame)
             frames.append(name)
     counts = {
         "frames": frames,
@@ -138,7 +175,7 @@ def write_cleaned(folder: Path, part: int, cleaned: CleanedInputs) -> None:
 def read_cleaned(folder: Path, part: int) -> CleanedInputs:
     counts = read_json(folder / f"cleaned-{part}.json")
     frames = {
-        name: read_frame(folder / f"cleaned-{part}-{name}.parquet")
+        name: read_frame(folder / f"cleaned-{part}-{name}{FRAME_SUFFIX}")
         if name in counts["frames"]
         else None
         for name in _FRAME_FIELDS
