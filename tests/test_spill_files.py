@@ -19,9 +19,11 @@ import pytest
 from hyposcreen import recipe
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.context import ReadTables, RunContext, prepare
+from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.recipe_contracts import run_contracts
 from hyposcreen.runners.handoff import (
+    COMPRESSION_VARIABLE,
     frame_columns,
     read_cleaned,
     read_frame,
@@ -180,3 +182,37 @@ def test_a_frame_file_names_its_columns_and_row_labels_whatever_its_index(
     write_frame(tmp_path / "f.arrow", frame)
     assert frame_columns(tmp_path / "f.arrow") == ["b", "a"]
     assert list(read_row_labels(tmp_path / "f.arrow")) == list(index)
+
+
+@pytest.mark.parametrize("codec", ["lz4", "zstd", "none"])
+def test_a_compressed_spill_file_comes_back_as_an_uncompressed_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, codec: str
+) -> None:
+    """HYPOSCREEN_SPILL_COMPRESSION changes the bytes on disk, not the frame read back."""
+    index = pd.Index([5, 2, 9], dtype="int64")
+    frame = pd.DataFrame(
+        {
+            "id": pd.Series(["P1", "P2", None], dtype="str", index=index),
+            "kind": pd.Categorical(["b", "a", "b"], categories=["b", "a"]),
+            "value": [1.5, float("nan"), 3.0],
+        },
+        index=index,
+    )
+    write_frame(tmp_path / "plain.arrow", frame)
+    monkeypatch.setenv(COMPRESSION_VARIABLE, codec)
+    write_frame(tmp_path / "packed.arrow", frame)
+    plain, packed = tmp_path / "plain.arrow", tmp_path / "packed.arrow"
+    assert (plain.read_bytes() == packed.read_bytes()) is (codec == "none")
+    only_values = frame[["value"]].reset_index(drop=True)  # a projection has no index
+    for path in (plain, packed):
+        pd.testing.assert_frame_equal(read_frame(path), frame, check_exact=True)
+        pd.testing.assert_frame_equal(read_frame(path, ["value"]), only_values)
+
+
+def test_an_unknown_spill_compression_is_a_settings_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(COMPRESSION_VARIABLE, "snappy")
+    with pytest.raises(ConfigError, match="HYPOSCREEN_SPILL_COMPRESSION='snappy'"):
+        write_frame(tmp_path / "f.arrow", pd.DataFrame({"a": [1]}))
+    assert not (tmp_path / "f.arrow").exists()
