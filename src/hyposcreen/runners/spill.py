@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from hyposcreen.context import RunContext, lab_filter, max_row_bytes, table_files
@@ -43,9 +44,14 @@ def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
     spaces, as cleaning keys patients (missing ids hash like the empty id)."""
     if partitions == 1:
         return np.zeros(len(patient_id), dtype=np.int64)
-    key = patient_id.astype("str").str.strip().fillna("")
-    hashed = pd.util.hash_array(key.to_numpy(dtype=object), categorize=True)
-    return (hashed % np.uint64(partitions)).astype(np.int64)
+    # each distinct id is hashed once (Arrow finds them; its strings never become objects)
+    ids = pa.array(patient_id.astype("str").str.strip(), from_pandas=True)
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    encoded = pc.dictionary_encode(pc.fill_null(ids, ""))
+    distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
+    hashed = pd.util.hash_array(distinct, categorize=False) % np.uint64(partitions)
+    return hashed.astype(np.int64)[encoded.indices.to_numpy()]
 
 
 def estimate_lab_rows(ctx: RunContext) -> int:
