@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -188,23 +189,31 @@ def test_a_frame_file_names_its_columns_and_row_labels_whatever_its_index(
 def test_a_compressed_spill_file_comes_back_as_an_uncompressed_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, codec: str
 ) -> None:
-    """HYPOSCREEN_SPILL_COMPRESSION changes the bytes on disk, not the frame read back."""
-    index = pd.Index([5, 2, 9], dtype="int64")
+    """HYPOSCREEN_SPILL_COMPRESSION changes the bytes on disk (lz4 without it), not the frame
+    read back."""
+    index = pd.Index(np.arange(5000, 0, -1), dtype="int64")  # row labels, stored as a column
     frame = pd.DataFrame(
         {
-            "id": pd.Series(["P1", "P2", None], dtype="str", index=index),
-            "kind": pd.Categorical(["b", "a", "b"], categories=["b", "a"]),
-            "value": [1.5, float("nan"), 3.0],
+            "id": pd.Series(["P1", "P2", None, "P3"] * 1250, dtype="str", index=index),
+            "kind": pd.Categorical(["b", "a"] * 2500, categories=["b", "a"]),
+            "value": [1.5, float("nan")] * 2500,
         },
         index=index,
     )
-    write_frame(tmp_path / "plain.arrow", frame)
-    monkeypatch.setenv(COMPRESSION_VARIABLE, codec)
-    write_frame(tmp_path / "packed.arrow", frame)
-    plain, packed = tmp_path / "plain.arrow", tmp_path / "packed.arrow"
-    assert (plain.read_bytes() == packed.read_bytes()) is (codec == "none")
+    written = {}
+    for name, chosen in (("default", None), ("none", "none"), ("asked", codec)):
+        if chosen is None:
+            monkeypatch.delenv(COMPRESSION_VARIABLE, raising=False)
+        else:
+            monkeypatch.setenv(COMPRESSION_VARIABLE, chosen)
+        write_frame(tmp_path / f"{name}.arrow", frame)
+        written[name] = (tmp_path / f"{name}.arrow").read_bytes()
+    assert (written["asked"] == written["none"]) is (codec == "none")
+    assert (written["asked"] == written["default"]) is (codec == "lz4")
+    assert len(written["asked"]) < len(written["none"]) or codec == "none"
     only_values = frame[["value"]].reset_index(drop=True)  # a projection has no index
-    for path in (plain, packed):
+    for name in written:
+        path = tmp_path / f"{name}.arrow"
         pd.testing.assert_frame_equal(read_frame(path), frame, check_exact=True)
         pd.testing.assert_frame_equal(read_frame(path, ["value"]), only_values)
 
