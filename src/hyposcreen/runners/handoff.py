@@ -68,17 +68,18 @@ def spill_codec() -> str | None:
 
 
 def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
-    """An Arrow IPC file `write_table` wrote (only `columns`, in the file's order, when given):
-    memory-mapped, so only what is read is touched."""
+    """An Arrow IPC file `write_table` wrote (only `columns`, in their order, when given):
+    memory-mapped, and only the columns asked for are read."""
     with pa.memory_map(str(path)) as source:
-        schema = ipc.open_file(source).schema
-        options = None
-        if columns is not None:
-            fields = [i for i, name in enumerate(schema.names) if name in set(columns)]
-            if not fields:  # no field asked for: an empty list would read them all
-                return schema.empty_table().select([])
-            options = ipc.IpcReadOptions(included_fields=fields)
-        return ipc.open_file(source, options=options).read_all()
+        if columns is None:
+            return ipc.open_file(source).read_all()
+        names = ipc.open_file(source).schema.names
+        fields = [i for i, name in enumerate(names) if name in set(columns)]
+        if not fields:  # an empty list would read them all
+            return pa.table({})
+        options = ipc.IpcReadOptions(included_fields=fields)
+        table = ipc.open_file(source, options=options).read_all()
+    return table.select([name for name in columns if name in names])
 
 
 def read_schema(path: Path) -> pa.Schema:
