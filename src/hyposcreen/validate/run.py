@@ -90,9 +90,10 @@ def validate_tables(
             continue
         frame, present = unpack(frames[table], (present_columns or {}).get(table))
         spec = load_suite_spec(table, suites_dir)
-        view, pre = table_view(table, frame, present, spec, code_system_aliases)
+        view, names, pre = table_view(table, frame, present, spec, code_system_aliases)
         outcomes.extend(pre)
-        job = build_job(table, _quoted_columns(frame, spec), view, spec, params, skipped)
+        quoted = _quoted_columns(frame, spec)
+        job = build_job(table, quoted, view, spec, params, skipped, names)
         del frame, view  # what GX does not see and no outcome quotes is let go before it runs
         item = _one_run(run_jobs([job])[0], validated[0] if validated else None)
         checked.extend(read_outcomes(job, item.result))

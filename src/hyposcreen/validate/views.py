@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from hyposcreen.ingest.canonical import PROVENANCE, SCHEMAS, IngestedTable
+from hyposcreen.validate.batches import NAMES_ONLY
 from hyposcreen.validate.derived import BLANK_AS_MISSING, CLEAN_REASON, derived_columns
 from hyposcreen.validate.outcomes import ROW_ID, ExpectationOutcome, plain_outcome
 from hyposcreen.validate.suites import load_suite_spec, referenced_columns
@@ -81,8 +82,10 @@ def table_view(
     present: set[str] | None,
     spec: dict[str, Any],
     code_system_aliases: Mapping[str, str] | None,
-) -> tuple[pd.DataFrame, list[ExpectationOutcome]]:
-    """The narrow frame GX validates, plus plain-Python contract outcomes (one-of, dtypes)."""
+) -> tuple[pd.DataFrame, list[str], list[ExpectationOutcome]]:
+    """The narrow frame GX validates, the table's column names as its table-level checks see
+    them (the view's columns and those only such a check names), and plain-Python contract
+    outcomes (one-of, dtypes)."""
     lacking = [c for c in INGEST_COLUMNS.get(table, ()) if c not in frame.columns]
     if lacking:
         raise ValueError(
@@ -92,17 +95,27 @@ def table_view(
     available = _available(table, frame, present)
     outcomes = _one_of_outcomes(table, available, spec)
     wanted = set().union(*(referenced_columns(e) for e in spec["expectations"]))
-    data: dict[str, pd.Series] = {c: frame[c] for c in available if c in wanted}
-    data.update(derived_columns(table, frame, available, code_system_aliases))
-    for column, series in list(data.items()):
+    read = set().union(
+        *(referenced_columns(e) for e in spec["expectations"] if e["type"] not in NAMES_ONLY)
+    )
+    names = [c for c in available if c in wanted]
+    derived = derived_columns(table, frame, available, code_system_aliases)
+    names += [c for c in derived if c not in names]
+    data: dict[str, pd.Series] = {}
+    for column in names:  # the values GX reads; a column only named by a check is not copied
+        if column not in read:
+            continue
+        series = derived[column] if column in derived else frame[column]
         if pd.api.types.is_datetime64_dtype(series.dtype):
-            data[column] = as_ns(series)
+            series = as_ns(series)
         elif pd.api.types.is_string_dtype(series.dtype):
-            # GX filters rows (row_condition) many times per expectation; codes copy cheaply
-            data[column] = series.astype("category")
+            # GX filters rows (row_condition) several times per expectation; codes copy cheaply
+            series = series.astype("category")
+        data[column] = series
     outcomes.extend(_time_dtype_outcomes(table, frame, available))
-    view = pd.DataFrame(data, index=frame.index.rename(ROW_ID))
-    return view, outcomes
+    # copy=False: each column stays its own block (no copy into one 2-D block per dtype)
+    view = pd.DataFrame(data, index=frame.index.rename(ROW_ID), copy=False)
+    return view, names, outcomes
 
 
 def as_ns(series: pd.Series) -> pd.Series:
