@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.validate.outcomes import ROW_ID
@@ -65,16 +66,48 @@ def suite_batches(
     batches = []
     for group, positions in groups.items():
         if group == _NAMES:
-            frame = _names_only(view, columns)
-        elif group == _WHOLE:
-            frame = view
-        else:
-            wanted: set[str] = set()
-            for position in positions:
-                wanted |= referenced_columns(expectations[position])
-            frame = view[[c for c in view.columns if c in wanted]]
-        batches.append(Batch(frame, tuple(positions)))
+            batches.append(Batch(_names_only(view, columns), tuple(positions)))
+            continue
+        if group == _WHOLE:
+            batches.append(Batch(view, tuple(positions)))
+            continue
+        rest = []
+        for position in positions:
+            selected = _rows_selected(expectations[position], view)
+            if selected is None:
+                rest.append(position)
+                continue
+            narrow = _columns_read(view, [expectations[position]])
+            batches.append(Batch(narrow.take(np.flatnonzero(selected)), (position,)))
+        if rest:
+            narrow = _columns_read(view, [expectations[p] for p in rest])
+            batches.append(Batch(narrow, tuple(rest)))
     return batches
+
+
+def _columns_read(view: pd.DataFrame, expectations: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The view's columns the expectations name, in the view's order (no copy)."""
+    wanted: set[str] = set()
+    for expectation in expectations:
+        wanted |= referenced_columns(expectation)
+    return view[[c for c in view.columns if c in wanted]]
+
+
+def _rows_selected(expectation: dict[str, Any], view: pd.DataFrame) -> np.ndarray | None:
+    """For an expectation whose row_condition is `column == value`: the rows of the view that
+    satisfy it. GX keeps only these rows for every metric of the expectation (filtering its
+    batch again for each); on a batch of these rows the condition keeps them all, so GX's
+    result is the same, at the cost of the rows that match. None for any other expectation."""
+    condition = expectation.get("kwargs", {}).get("row_condition")
+    if not isinstance(condition, dict) or condition.get("type") != "comparison":
+        return None
+    column = condition.get("column", {}).get("name")
+    value = condition.get("parameter")
+    if condition.get("operator") != "==" or column not in view.columns:
+        return None
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        return None
+    return np.asarray(view[column] == value, dtype=bool)
 
 
 def _group(expectation: dict[str, Any]) -> str:

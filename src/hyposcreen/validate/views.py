@@ -10,11 +10,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.ingest.canonical import PROVENANCE, SCHEMAS, IngestedTable
 from hyposcreen.validate.batches import NAMES_ONLY
-from hyposcreen.validate.derived import BLANK_AS_MISSING, CLEAN_REASON, derived_columns
+from hyposcreen.validate.derived import (
+    BLANK_AS_MISSING,
+    CLEAN_REASON,
+    REASONS_READ,
+    as_categories,
+    derived_columns,
+)
 from hyposcreen.validate.outcomes import ROW_ID, ExpectationOutcome, plain_outcome
 from hyposcreen.validate.suites import load_suite_spec, referenced_columns
 
@@ -50,13 +57,25 @@ def validation_columns(table: str, suites_dir: Path | None = None) -> set[str]:
 def project_for_validation(
     table: str, frame: pd.DataFrame, suites_dir: Path | None = None
 ) -> pd.DataFrame:
-    """`frame` narrowed to validation_columns(table), in the frame's own column order. The clean
-    stage's reason (a handful of codes) is held as a categorical: 1 byte a row, not 8."""
+    """`frame` narrowed to validation_columns(table), in the frame's own column order. Of the
+    clean stage's reason only the codes the contracts read (REASONS_READ) are kept, as a
+    categorical (1 byte a row, not 8; the other rows missing)."""
     wanted = validation_columns(table, suites_dir)
     projected = frame[[c for c in frame.columns if c in wanted]]
-    if CLEAN_REASON in projected.columns and projected[CLEAN_REASON].dtype != "category":
-        projected = projected.assign(**{CLEAN_REASON: projected[CLEAN_REASON].astype("category")})
+    if CLEAN_REASON in projected.columns:
+        reasons = _reasons_read(projected[CLEAN_REASON])
+        projected = projected.assign(**{CLEAN_REASON: reasons})
     return projected
+
+
+def _reasons_read(reason: pd.Series) -> pd.Series:
+    """The reason as a categorical of REASONS_READ: a vectorised comparison per code, not the
+    hashing of every row's text that `astype("category")` does."""
+    values = reason.to_numpy(dtype=object)
+    codes = np.full(len(values), -1, dtype=np.int8)
+    for code, name in enumerate(REASONS_READ):
+        codes[values == name] = code
+    return pd.Series(pd.Categorical.from_codes(codes, categories=REASONS_READ), reason.index)
 
 
 def unpack(
@@ -110,7 +129,7 @@ def table_view(
             series = as_ns(series)
         elif pd.api.types.is_string_dtype(series.dtype):
             # GX filters rows (row_condition) several times per expectation; codes copy cheaply
-            series = series.astype("category")
+            series = as_categories(series)
         data[column] = series
     outcomes.extend(_time_dtype_outcomes(table, frame, available))
     # copy=False: each column stays its own block (no copy into one 2-D block per dtype)
