@@ -28,6 +28,21 @@ BLANK_AS_MISSING = {
 }
 
 
+def derived_inputs(table: str, have: set[str]) -> set[str]:
+    """The columns of `have` whose every value derived_columns reads (labs with the clean
+    stage's reason: its flags come from the reason, not from the values as read)."""
+    inputs = set(BLANK_AS_MISSING.get(table, ()))
+    if table == "labs":
+        inputs |= {"analyte", "unit"}
+        if CLEAN_REASON in have:
+            inputs.add(CLEAN_REASON)
+        else:
+            inputs |= {"patient_id", "specimen_time", "value_num", "value_raw", "value"}
+    if table == "diagnoses":
+        inputs.add("code_system")
+    return inputs & have
+
+
 def derived_columns(
     table: str,
     frame: pd.DataFrame,

@@ -101,17 +101,20 @@ def table_view(
     present: set[str] | None,
     spec: dict[str, Any],
     code_system_aliases: Mapping[str, str] | None,
+    columns: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[str], list[ExpectationOutcome]]:
     """The narrow frame GX validates, the table's column names as its table-level checks see
     them (the view's columns and those only such a check names), and plain-Python contract
-    outcomes (one-of, dtypes)."""
+    outcomes (one-of, dtypes). `columns` (default: `frame`): every column of the table, its
+    names and dtypes, when `frame` holds only the columns read row by row (tables.py)."""
     lacking = [c for c in INGEST_COLUMNS.get(table, ()) if c not in frame.columns]
     if lacking:
         raise ValueError(
             f"The {table} frame lacks {', '.join(lacking)}: the pipeline adds these before "
             "validation (see validate_tables)."
         )
-    available = _available(table, frame, present)
+    described = frame if columns is None else columns
+    available = _available(table, described, present)
     outcomes = _one_of_outcomes(table, available, spec)
     wanted = set().union(*(referenced_columns(e) for e in spec["expectations"]))
     read = set().union(
@@ -131,7 +134,7 @@ def table_view(
             # GX filters rows (row_condition) several times per expectation; codes copy cheaply
             series = as_categories(series)
         data[column] = series
-    outcomes.extend(_time_dtype_outcomes(table, frame, available))
+    outcomes.extend(_time_dtype_outcomes(table, described, available))
     # copy=False: each column stays its own block (no copy into one 2-D block per dtype)
     view = pd.DataFrame(data, index=frame.index.rename(ROW_ID), copy=False)
     return view, names, outcomes
