@@ -169,7 +169,12 @@ def _distinct(columns: pd.DataFrame, fn: Callable[..., Any]) -> tuple[np.ndarray
     key = np.zeros(len(columns), dtype=np.int64)
     uniques = []
     for name in columns.columns:
-        codes, values = pd.factorize(columns[name])
+        column = columns[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):  # its codes, no hashing of values
+            held = column.cat.remove_unused_categories()
+            codes, values = held.cat.codes.to_numpy().astype(np.int64), held.cat.categories
+        else:
+            codes, values = pd.factorize(column)
         key = key * (len(values) + 1) + (codes + 1)  # 0 = missing
         uniques.append(values)
     key_codes, keys = pd.factorize(key)
