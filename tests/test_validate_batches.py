@@ -15,8 +15,14 @@ from hyposcreen.validate import context
 from hyposcreen.validate import gx as v
 from hyposcreen.validate.batches import Batch, suite_batches
 from hyposcreen.validate.tables import PartialTable, columns_read
-from test_validate_gx import WINDOW_END, make_frames
-from test_validate_gx import dirty as _dirty_fixture  # noqa: F401 (registers the fixture `dirty`)
+from test_validate_gx import WINDOW_END, make_dirty_frames, make_frames
+
+
+@pytest.fixture(scope="module")
+def dirty() -> tuple[dict[str, pd.DataFrame], v.ValidationReport]:
+    """The tables with one row-level problem per row, validated once (narrow batches)."""
+    frames = make_dirty_frames()
+    return frames, v.validate_tables(frames, window_end=WINDOW_END)
 
 
 def _whole_view(
