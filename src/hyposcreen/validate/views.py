@@ -1,8 +1,9 @@
-"""What GX sees of a table: the frame narrowed to the columns its suite reads plus the derived
-columns, times as datetime64[ns] (other units are compared row by row in Python by GX) and
-text as categoricals (GX re-filters the view for every row_condition), indexed by ``_row`` so
-failing rows come back as the frame's own labels. Also the plain-Python contract checks done
-on the frame itself (one-of column groups, time dtypes)."""
+"""What GX sees of a table: the frame narrowed to the columns its suite reads row by row plus
+the derived columns (a column only a column-name check names is not copied: GX reads its name),
+times as datetime64[ns] (other units are compared row by row in Python by GX) and text as
+categoricals (GX filters its batches for every row_condition), indexed by ``_row`` so failing
+rows come back as the frame's own labels. Also the plain-Python contract checks done on the
+frame itself (one-of column groups, time dtypes)."""
 
 from __future__ import annotations
 
