@@ -11,16 +11,22 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from hyposcreen.validate import context
+from hyposcreen.validate import batches, context
 from hyposcreen.validate import gx as v
 from hyposcreen.validate.batches import Batch, suite_batches
 from hyposcreen.validate.tables import PartialTable, columns_read
 from test_validate_gx import WINDOW_END, make_dirty_frames, make_frames
 
 
-@pytest.fixture(scope="module")
-def dirty() -> tuple[dict[str, pd.DataFrame], v.ValidationReport]:
-    """The tables with one row-level problem per row, validated once (narrow batches)."""
+@pytest.fixture
+def narrow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Views of any size validated in narrow batches (small ones are one batch otherwise)."""
+    monkeypatch.setattr(batches, "NARROW_FROM_ROWS", 0)
+
+
+@pytest.fixture
+def dirty(narrow: None) -> tuple[dict[str, pd.DataFrame], v.ValidationReport]:
+    """The tables with one row-level problem per row, validated in narrow batches."""
     frames = make_dirty_frames()
     return frames, v.validate_tables(frames, window_end=WINDOW_END)
 
@@ -65,18 +71,28 @@ def test_narrow_batches_give_the_outcomes_of_the_whole_view_in_gx_order(
     """Every failure kind of the dirty tables (row conditions per analyte, NOT_IN, a column
     pair that GX reports out of the suite's order, rates, uniqueness): same counts, shares,
     failing rows and examples, in the same order, as GX on the whole view."""
-    frames, narrow = dirty
+    frames, in_batches = dirty
     monkeypatch.setattr(context, "suite_batches", _whole_view)
     whole = v.validate_tables(frames, window_end=WINDOW_END)
-    assert _digest(narrow) == _digest(whole)
-    assert [o.expectation for o in narrow.outcomes if o.table == "medications"][1:3] == [
+    assert _digest(in_batches) == _digest(whole)
+    assert [o.expectation for o in in_batches.outcomes if o.table == "medications"][1:3] == [
         "expect_table_columns_to_match_set",
         "expect_column_pair_values_a_to_be_greater_than_b",  # GX's order, not the suite's
     ]
-    assert any(not o.success for o in narrow.outcomes if o.reason == "implausible")
+    assert any(not o.success for o in in_batches.outcomes if o.reason == "implausible")
 
 
-def test_a_check_conditioned_on_a_value_gets_only_the_rows_that_match() -> None:
+def test_a_small_view_is_one_batch_with_the_columns_only_named_as_nulls() -> None:
+    view = pd.DataFrame({"value_num": [1.0, 2.0]}, index=pd.Index([4, 5], name="_row"))
+    positive = {"type": "expect_column_values_to_be_between", "kwargs": {"column": "value_num"}}
+    names = {"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": ["raw"]}}
+    (batch,) = suite_batches([positive, names], view, ["raw", "value_num"])
+    assert batch.positions == (0, 1)
+    assert list(batch.frame.columns) == ["raw", "value_num"]
+    assert batch.frame["raw"].isna().all() and batch.frame.index.name == "_row"
+
+
+def test_a_check_conditioned_on_a_value_gets_only_the_rows_that_match(narrow: None) -> None:
     view = pd.DataFrame(
         {
             "analyte": pd.Categorical(["sodium", "potassium", "sodium", None]),

@@ -14,7 +14,9 @@ by the column an expectation checks: every expectation on one column is validate
 (row conditions, `mostly`, result format), on a batch holding that column, the columns its
 expectations' conditions name, and the index; expectations that read only the table's column
 names (`expect_table_columns_to_match_set`, ...) run on a batch of no rows with the view's
-column names. Each batch's results come from GX's own validator; they are put back in the
+column names. A view of fewer than NARROW_FROM_ROWS rows (the sample, the review list) is one
+batch: there GX's fixed cost per batch (~10 ms) outweighs its copies. Each batch's results
+come from GX's own validator; they are put back in the
 suite's order with GX's statistics (`calc_validation_statistics`), as `validate_expectation_
 suite` assembles them. What differs from one batch: the result's batch markers hold the first
 batch's load time and no `pandas_data_fingerprint` (GX's md5 over every value of a batch,
@@ -40,6 +42,7 @@ NAMES_ONLY = (
     "expect_column_to_exist",
 )
 _NAMES = "\0names"  # the group of NAMES_ONLY expectations
+NARROW_FROM_ROWS = 20_000  # a view with fewer rows is validated as one batch
 _WHOLE = "\0whole"  # any other table-level expectation: the whole view
 
 
@@ -58,6 +61,8 @@ def suite_batches(
     """The suite's expectations grouped by the column they check, each group with its batch,
     in the order of each group's first expectation. `columns` are the names the table-level
     checks see (the view's columns, and those GX never reads the values of)."""
+    if len(view) < NARROW_FROM_ROWS:  # GX's fixed cost per batch outweighs its copies
+        return [Batch(_whole(view, columns), tuple(range(len(expectations))))]
     groups: dict[str, list[int]] = {}
     for position, expectation in enumerate(expectations):
         groups.setdefault(_group(expectation), []).append(position)
@@ -121,6 +126,19 @@ def _group(expectation: dict[str, Any]) -> str:
         if isinstance(kwargs.get(key), str):
             return str(kwargs[key])
     return _WHOLE  # a multicolumn check: the whole view
+
+
+def _whole(view: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The view with every column of `columns`, in their order: one only a column-name check
+    names (its values unread by any expectation) is a column of nulls."""
+    if list(view.columns) == list(columns):
+        return view
+    nulls = pd.Series(None, index=view.index, dtype="object")
+    frame = pd.DataFrame(
+        {c: view[c] if c in view.columns else nulls for c in columns}, index=view.index, copy=False
+    )
+    frame.index.name = ROW_ID
+    return frame
 
 
 def _names_only(view: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
