@@ -18,7 +18,9 @@ from hyposcreen.report.safe_cells import neutralise_frame
 from hyposcreen.report.writers import write_atomic
 from hyposcreen.report.xlsx_package import (
     Sheet,
+    cell_head_parts,
     cell_heads,
+    cell_parts,
     column_cells,
     column_letter,
     sheet_rows,
@@ -185,10 +187,8 @@ def _review_rows(
     tier_row = tiers.where(tiers.isin(list(TIER_STYLES)), 0).fillna(0).astype("int64").to_numpy()
     safe = neutralise_frame(review)
     cells = [
-        column_cells(
-            cell_heads(column_letter(position + 1), first_row, style_table[tier_row, position]),
-            safe[name],
-        )
+        cell_head_parts(column_letter(position + 1), first_row, style_table[tier_row, position])
+        + cell_parts(safe[name])
         for position, name in enumerate(review.columns)
     ]
     return sheet_rows(cells, first_row)
