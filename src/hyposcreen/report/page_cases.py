@@ -8,8 +8,8 @@ the Jinja2 template (templates/review_list.html.j2), which inserts these rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np

@@ -31,6 +31,8 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries hold DOS times; the package tim
 # not allowed in XML 1.0 at all (control characters, and U+FFFE / U+FFFF as characters)
 _ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f" + "\ufffe\uffff]"
 CELL_MAX_CHARS = 32_767  # Excel's limit; a longer text is cut, with a note (the CSV has it all)
+_TEXT = ' t="inlineStr"><is><t>'
+_TEXT_KEEPING_SPACES = ' t="inlineStr"><is><t xml:space="preserve">'
 _CUT_NOTE = " … [cut at Excel's cell limit; the CSV holds the full text]"
 
 
@@ -119,11 +121,8 @@ def cell_parts(values: pd.Series) -> CellParts:
         preserve = ((stripped != "") & (stripped != text)).to_numpy()
         shown = escape_text(text).to_numpy(dtype=object)
         filled = present & (text.to_numpy() != "")
-        kind = choose(
-            filled,
-            choose(preserve, ' t="inlineStr"><is><t xml:space="preserve">', ' t="inlineStr"><is><t>'),
-            choose(present, ' t="inlineStr" />', ' t="n" />'),
-        )
+        opening = choose(preserve, _TEXT_KEEPING_SPACES, _TEXT)
+        kind = choose(filled, opening, choose(present, ' t="inlineStr" />', ' t="n" />'))
         return [kind, choose(filled, shown, ""), choose(filled, "</t></is></c>", "")]
     return [kind, choose(filled, shown, ""), choose(filled, "</v></c>", "")]
 
@@ -268,7 +267,7 @@ def write_package(
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16
             # deflate level 3: a quarter larger than the default level, in half the time
-            setattr(entry, "_compresslevel", 3)  # what writestr(compresslevel=3) sets  # noqa: B010
+            setattr(entry, "_compresslevel", 3)  # what writestr(compresslevel=3) sets
             pieces = [styles.xml()] if text is None else [text] if isinstance(text, str) else text
             # the same bytes as one writestr: deflate's output does not depend on how its
             # input is cut, and the entry's header is rewritten with sizes and CRC at close
