@@ -214,3 +214,55 @@ def test_a_sheet_streamed_in_pieces_gives_the_package_of_the_whole_sheet(tmp_pat
     with zipfile.ZipFile(again) as plain:
         assert plain.getinfo(info.filename).CRC == info.CRC
         assert plain.getinfo(info.filename).compress_size == info.compress_size
+
+
+def test_clinical_and_iso_times_read_as_strftime_did() -> None:
+    """The page's times are cut out of numpy's ISO text and the CSV's ISO times printed by
+    numpy: both equal strftime's text, seconds dropped (floored, also before 1970), the
+    zone named at each instant (Berlin: CET in winter, CEST in summer), '' when missing."""
+    from hyposcreen.report.display import clinical_time_texts
+    from hyposcreen.report.evidence import iso
+
+    times = pd.Series(
+        pd.to_datetime(
+            ["2026-11-20 05:07:59.9", "2026-07-01 23:59:00", None, "1969-12-31 23:59:30"],
+            format="ISO8601",
+        )
+    )
+    assert list(clinical_time_texts(times, "Europe/Berlin")) == [
+        "20 Nov 2026 05:07 CET",
+        "01 Jul 2026 23:59 CEST",
+        "",
+        "31 Dec 1969 23:59 CET",
+    ]
+    assert list(iso(times)) == [
+        "2026-11-20T05:07:59",
+        "2026-07-01T23:59:00",
+        "",
+        "1969-12-31T23:59:30",
+    ]
+    rng = np.random.default_rng(7)
+    many = pd.Series(pd.to_datetime(rng.integers(-(10**9), 4 * 10**9, 5_000), unit="s"))
+    assert list(iso(many)) == list(many.dt.strftime("%Y-%m-%dT%H:%M:%S"))
+    zone_free = clinical_time_texts(many, "UTC").str.removesuffix(" UTC")
+    assert list(zone_free) == list(many.dt.strftime("%d %b %Y %H:%M"))
+
+
+def test_workbook_numbers_print_once_per_value_and_keep_minus_zero() -> None:
+    """Each distinct number is printed once ('%.16g'); -0.0 (a fall rounded to zero) keeps
+    its sign as openpyxl wrote it."""
+    heads = np.array(['<c r="A2" s="1"', '<c r="A3" s="1"', '<c r="A4" s="1"'], dtype=object)
+    cells = column_cells(heads, pd.Series([131.25, -0.0, 0.0]))
+    assert list(cells) == [
+        '<c r="A2" s="1" t="n"><v>131.25</v></c>',
+        '<c r="A3" s="1" t="n"><v>-0</v></c>',
+        '<c r="A4" s="1" t="n"><v>0</v></c>',
+    ]
+    repeated = column_cells(heads, pd.Series([130.5, 129.0, 130.5]))
+    assert [c.split("<v>")[1] for c in repeated] == [
+        "130.5</v></c>",
+        "129</v></c>",
+        "130.5</v></c>",
+    ]
+    serial = column_cells(heads[:1], pd.Series([46346 + 1 / 3]))
+    assert list(serial) == ['<c r="A2" s="1" t="n"><v>46346.33333333334</v></c>']
