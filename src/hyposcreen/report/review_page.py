@@ -8,7 +8,7 @@ bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -133,10 +133,8 @@ def write_review_views(
     sodium_results: pd.DataFrame,
     evidence: pd.DataFrame,
     info: PageInfo,
-    between: Callable[[], None] | None = None,
 ) -> list[Path]:
-    """The clinician-facing copies of the list: review_list.html and review_list.xlsx
-    (`between` runs after the page, before the workbook: e.g. to free the page's memory)."""
+    """The clinician-facing copies of the list: review_list.html and review_list.xlsx."""
     from hyposcreen.report.spreadsheet import write_review_workbook
 
     about = {
@@ -148,11 +146,8 @@ def write_review_views(
         "site": info.site,
         "run_id": info.run_id,
     }
-    page = write_review_page(out_dir / "review_list.html", review, sodium_results, evidence, info)
-    if between is not None:
-        between()
     return [
-        page,
+        write_review_page(out_dir / "review_list.html", review, sodium_results, evidence, info),
         write_review_workbook(
             out_dir / "review_list.xlsx",
             review,
