@@ -121,6 +121,16 @@ RESULT_COLUMNS = [
 ]  # fmt: skip
 
 
+def _keep_case_patients(
+    db: Tables, registered: dict[str, pd.DataFrame], cases: pd.DataFrame
+) -> None:
+    """Every later query reads the results of the cases' patients only (each joins its
+    cases on patient_id): `registered`'s tables are registered again with just their rows,
+    so those queries scan a fraction of the window's results."""
+    for name, frame in registered.items():
+        db.register(name, frame.loc[frame["patient_id"].isin(cases["patient_id"])])
+
+
 def _screen_instants(
     labs: pd.DataFrame,
     medications: pd.DataFrame,
@@ -134,7 +144,8 @@ def _screen_instants(
     """spec §4-9 on UTC instants; the usable labs and the sodium results are registered with
     the engine once and every step's query reads them there."""
     labs = labs[[c for c in LAB_COLUMNS if c in labs.columns]]  # no copy of the rows
-    with Tables({"labs": lab_table(labs)}) as db:
+    registered = {"labs": lab_table(labs)}
+    with Tables(registered) as db:
         sodium = labs.loc[labs["analyte"] == "sodium"]  # in order: as the registered labs'
         corrected = correct_for_glucose(sodium, None, rules, glucose_factor, db)
         results = classify(corrected, profile)
@@ -144,9 +155,11 @@ def _screen_instants(
             in_window |= results["reported_late"].fillna(False).astype(bool)
         results["in_window"] = in_window
         results = results[[c for c in RESULT_COLUMNS if c in results.columns]]
-        db.register("results", results.assign(row=np.arange(len(results))))  # no row copied
+        registered["results"] = results.assign(row=np.arange(len(results)))  # no row copied
+        db.register("results", registered["results"])
         results["possibly_spurious"] = possibly_spurious(results, rules, db)
         cases = find_cases(db=db)
+        _keep_case_patients(db, registered, cases)
         meds = active_drug_classes(cases, medications, drug_matches, rules)
         conditions = case_conditions(cases, diagnoses, rules)
         cofactors = electrolyte_cofactors(cases, None, rules, db)

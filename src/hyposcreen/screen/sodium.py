@@ -90,12 +90,19 @@ FROM labs WHERE analyte = 'glucose'
 """
 
 
-def pair_registered_glucose(db: Tables, minutes: float) -> pd.DataFrame:
+def pair_registered_glucose(
+    db: Tables, minutes: float, sodium: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """`paired_glucose` of the sodium and glucose results of the registered `labs` (patient_id,
     specimen_id, analyte, specimen_time, value_num, row = position): rows numbered as the
-    sodium rows of `labs` in their order."""
+    sodium rows of `labs` in their order. `sodium`, when given, is those rows already (row,
+    patient_id, specimen_id, specimen_time), registered as they are (no numbering query)."""
     time_type = db.dtype("labs", "specimen_time")
-    db.view("sodium", _SODIUM_VIEW, {"row": "int64", "specimen_time": time_type})
+    if sodium is None:
+        db.view("sodium", _SODIUM_VIEW, {"row": "int64", "specimen_time": time_type})
+    else:
+        keys = {"patient_id": "str", "specimen_id": "str"}
+        db.register("sodium", sodium[["row", *keys, "specimen_time"]].astype(keys))
     db.view("glucose", _GLUCOSE_VIEW, {"glucose_time": time_type, "glucose_mg_dl": "float64"})
     return paired_glucose(db, minutes)
 
@@ -124,7 +131,7 @@ def correct_for_glucose(
     out["row"] = np.arange(len(out))
     minutes = float(settings["pairing_window_minutes"])
     if db is not None:
-        paired = pair_registered_glucose(db, minutes)
+        paired = pair_registered_glucose(db, minutes, out)
     else:
         assert glucose is not None
         glucose = glucose.rename(
