@@ -210,7 +210,7 @@ def test_labs_cleaned_once_and_cut_are_each_windows_own_cleaning(
     from hyposcreen.clean import clean_labs
     from hyposcreen.clean.events import clean_diagnoses, clean_medications
     from hyposcreen.recipe_clean import window_free_events, window_labs
-    from hyposcreen.recipe_read import read_once, read_tables
+    from hyposcreen.recipe_read import read_once, read_tables, window_tables
     from hyposcreen.site_words import SiteWords
     from test_shared_read import BERLIN, DST_NIGHTS, _contexts, _mapping, edge_extract
 
@@ -224,8 +224,19 @@ def test_labs_cleaned_once_and_cut_are_each_windows_own_cleaning(
         words = night.words or SiteWords(frozenset(), ())
         expected = clean_labs(lone["labs"].frame, night.rules, words.decimal)
         cut_night = replace(night, shared_read=shared)
-        got = window_labs(cut_night, None, words)  # type: ignore[arg-type]
+        got = window_labs(cut_night, None, words)  # every column cut from the cleaned read
         pd.testing.assert_frame_equal(got, expected, check_exact=True)
+        # with the window's read: its columns as read, only cleaning's own columns cut
+        read = window_tables(shared, cut_night)
+        with_read = window_labs(cut_night, read, words)
+        pd.testing.assert_frame_equal(with_read, expected, check_exact=True)
+        assert shared.decided["labs"][3] == [
+            "value_canonical",
+            "value_num",
+            "censored",
+            "bucket",
+            "reason",
+        ]
         assert set(got["bucket"]) >= {"used", "duplicate", "quarantined"}
         events = window_free_events(cut_night, _Read(lone), words)
         meds, matches = medications_in_window(events.medications, night.settings.window)
