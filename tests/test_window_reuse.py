@@ -306,3 +306,31 @@ def test_quarantine_rows_of_events_built_once_are_each_windows_own(tmp_path: Pat
     again = quarantined_rows(night, cleaned)
     pd.testing.assert_frame_equal(again, quarantine_rows(frames), check_exact=True)
     assert shared.decided["quarantine"][2] is not built[0]
+
+
+# ------------------------------------------------------------------ contexts prepared once
+
+
+def test_window_contexts_load_settings_once_and_give_each_window_its_own(tmp_path: Path) -> None:
+    """Windows that differ only in window and output folder share the loaded mapping, rules
+    and words (the same objects) and get contexts of their own; other settings (a profile)
+    are prepared again, as `prepare` alone gives them."""
+    from dataclasses import replace
+
+    from hyposcreen.config import RunSettings
+    from hyposcreen.context import prepare
+    from hyposcreen.runners.window_loop import WindowContexts
+    from test_shared_read import SAMPLE
+
+    first = RunSettings(input_dir=SAMPLE, out_dir=tmp_path / "a", window=NIGHTS[0])
+    second = replace(first, out_dir=tmp_path / "b", window=NIGHTS[1])
+    contexts = WindowContexts()
+    one, two = contexts(first), contexts(second)
+    assert two.rules is one.rules and two.mapping is one.mapping and two.words is one.words
+    assert two.settings == second and two.profile == prepare(second).profile
+    one.timings["read"] = 1.0
+    assert two.timings == {} and two.shared_read is None and two.staging is None
+    assert two.rules == prepare(second).rules and two.words == prepare(second).words
+    other = replace(second, profile="eu2014")
+    three = contexts(other)
+    assert three.rules is not one.rules and three.profile == prepare(other).profile
