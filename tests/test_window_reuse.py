@@ -334,3 +334,65 @@ def test_window_contexts_load_settings_once_and_give_each_window_its_own(tmp_pat
     other = replace(second, profile="eu2014")
     three = contexts(other)
     assert three.rules is not one.rules and three.profile == prepare(other).profile
+
+
+# ------------------------------------------------------------------ glucose paired once
+
+
+def test_glucose_paired_once_holds_in_each_window_and_the_edges_pair_again(tmp_path: Path) -> None:
+    """Per night n: E1n sodium 10 min after its read range's start, glucose 20 min before that
+    start (30 min away, 500 mg/dL) and 50 min after it (40 min away, 300); E3n sodium 10 min
+    before its window's end, glucose 5 min after it (600). The shared read (from night 0's
+    range start to night 1's end) pairs E11 with 500 and E30 with 600 (E10's 500 and E31's
+    600 were never read). Night 1's range lacks E11's 500: paired again, 300; night 0's lacks
+    E30's 600: paired again, none; night 0 holds E11 and both its glucose: 500; night 1 holds
+    E30 and its glucose: 600. Every night's screen equals its lone screen."""
+    from dataclasses import replace
+
+    from hyposcreen import recipe
+    from hyposcreen.clean import read_window_start
+    from hyposcreen.recipe_read import read_once
+    from hyposcreen.recipe_screen import window_used_labs
+    from test_shared_read import LAB_COLUMNS, _contexts, _glucose, _mapping, _na, _write
+
+    nights = ["2026-11-19", "2026-11-20"]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rows = []
+    for number, night in enumerate(nights):
+        start = pd.Timestamp(night).as_unit("us")
+        edge = read_window_start(Window(start, start + ONE_DAY), RULES, False, "UTC")
+        minutes = [pd.Timedelta(minutes=m) for m in (10, 20, 50, 5)]
+        rows += [
+            _na(f"E1{number}", edge + minutes[0], "128"),
+            _glucose(f"E1{number}", edge - minutes[1], "500"),
+            _glucose(f"E1{number}", edge + minutes[2], "300"),
+            _na(f"E3{number}", start + ONE_DAY - minutes[0], "127"),
+            _glucose(f"E3{number}", start + ONE_DAY + minutes[3], "600"),
+        ]
+    _write(folder / "labs.csv", LAB_COLUMNS, rows)
+    _write(folder / "medications.csv", ["patient_id", "drug_name", "start_time"], [])
+    _write(folder / "diagnoses.csv", ["patient_id", "code", "code_system", "recorded_time"], [])
+    ctx, *lone_nights = _contexts(folder, _mapping(tmp_path, "UTC"), nights, None)
+    shared = read_once(ctx, [n.settings.window for n in lone_nights])
+    glucose_of: dict[tuple[int, str], float] = {}
+    unsettled = 0
+    for number, lone in enumerate(lone_nights):
+        expected = recipe.screen(lone, recipe.clean(lone, recipe.read(lone)))
+        night = replace(lone, shared_read=shared, timings={})
+        cleaned = recipe.clean(night, recipe.read(night))
+        used = (cleaned.labs["bucket"] == "used").to_numpy()
+        cut = window_used_labs(night, cleaned.labs, used)
+        assert cut is not None
+        unsettled += len(cut[2].unsettled)
+        got = recipe.screen(night, cleaned)
+        for name in ("sodium_results", "cases"):
+            pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name))
+        results = got.sodium_results.set_index("patient_id")["glucose_mg_dl"]
+        for patient, value in results.items():
+            glucose_of[(number, str(patient))] = value
+    assert unsettled == 2  # E11 in night 1, E30 in night 0: paired again in the window
+    assert glucose_of[(0, "E10")] == 300.0 and glucose_of[(0, "E11")] == 500.0
+    assert glucose_of[(1, "E11")] == 300.0
+    assert pd.isna(glucose_of[(0, "E30")]) and glucose_of[(1, "E30")] == 600.0
+    assert pd.isna(glucose_of[(1, "E31")])

@@ -116,7 +116,7 @@ def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
         labs = cleaned.labs[[c for c in (*LAB_COLUMNS, "bucket") if c in cleaned.labs.columns]]
         used = (labs["bucket"] == USED).to_numpy(dtype=bool)
         cut = window_used_labs(ctx, labs, used)  # windows of one read: prepared once
-        used_labs, lab_rows = cut if cut is not None else (labs.loc[used], None)
+        used_labs, lab_rows, known = cut if cut is not None else (labs.loc[used], None, None)
         meds, diagnoses = cleaned.medications, cleaned.diagnoses
         result = screen_patients(
             used_labs,
@@ -131,6 +131,7 @@ def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
             ctx.settings.glucose_factor,
             ctx.mapping.timezone,
             lab_rows,
+            known,
         )
         result.attrition = result_steps(labs, result.sodium_results, ctx.settings.window)
         return result

@@ -7,6 +7,12 @@ converted, times as UTC instants). Both are per-row, so windows cut from one rea
 them as the window's cleaned labs were cut: the same rows, in the same order, with the same
 values. A window whose used rows are not those of the cut (a contract warning quarantined a
 row, nightly late-result marks) prepares its own, as a lone window does.
+
+The glucose paired with each sodium result (spec §4) depends only on the glucose results
+there are, so it is paired once over the read's used labs: a window keeps the pair of each of
+its sodium results whose paired glucose is among the window's labs (a nearer one in the
+window would have been nearer in the read too; no pair in the read is none in the window),
+and pairs the others itself (a glucose outside the window: near the window's edges).
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from hyposcreen.clean import USED
 from hyposcreen.context import RunContext
 from hyposcreen.recipe_read import check_in_range, rows_in_range
 from hyposcreen.screen.cases import LAB_COLUMNS, registered_labs
+from hyposcreen.screen.engine import Tables
+from hyposcreen.screen.sodium import KnownPairs, pair_registered_glucose
 
 
 @dataclass(frozen=True)
@@ -32,22 +40,33 @@ class SharedLabs:
     used: np.ndarray
     rows: pd.DataFrame
     table: pd.DataFrame
+    sodium: np.ndarray  # the sodium results' positions among the used rows
+    pairs: pd.DataFrame  # per sodium result (in order): glucose_time, glucose_mg_dl
+    paired_with: np.ndarray  # per sodium result: its glucose's position among used rows, or -1
+    minutes: float  # the pairing window the pairs were made with
 
 
 def window_used_labs(
     ctx: RunContext, labs: pd.DataFrame, used: np.ndarray
-) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """The window's used labs (rows, registered table) cut from those prepared once for the
-    shared read, when the window's cleaned `labs` (its `used` rows marked) are a cut of that
-    read alike in every used row; else None (the window prepares its own)."""
+) -> tuple[pd.DataFrame, pd.DataFrame, KnownPairs] | None:
+    """The window's used labs (rows, registered table, glucose pairs known) cut from those
+    prepared once for the shared read, when the window's cleaned `labs` (its `used` rows
+    marked) are a cut of that read alike in every used row; else None (the window prepares
+    its own)."""
     shared = ctx.shared_read
     known = shared.decided.get("labs") if shared is not None else None
     if shared is None or known is None or "reported_late" in labs.columns:
         return None
     cleaned: pd.DataFrame = known[2]
     prepared = shared.decided.get("screen_labs")
-    if prepared is None or prepared.cleaned is not cleaned or prepared.timezone != _zone(ctx):
-        prepared = shared.decided["screen_labs"] = _prepare(cleaned, _zone(ctx))
+    minutes = float(ctx.rules.glucose["pairing_window_minutes"])
+    if (
+        prepared is None
+        or prepared.cleaned is not cleaned
+        or prepared.timezone != _zone(ctx)
+        or prepared.minutes != minutes
+    ):
+        prepared = shared.decided["screen_labs"] = _prepare(cleaned, _zone(ctx), minutes)
     column, start, end = check_in_range(shared.lab_range, ctx)
     keep = rows_in_range(cleaned, column, start, end)
     if int(keep.sum()) != len(labs) or not np.array_equal(prepared.used[keep], used):
@@ -55,14 +74,41 @@ def window_used_labs(
     chosen = keep[prepared.used]  # the window's rows among the read's used rows
     rows = prepared.rows.loc[chosen].set_axis(np.flatnonzero(used))
     table = prepared.table.loc[chosen].reset_index(drop=True)
-    return rows, table.assign(row=np.arange(len(table)))
+    return rows, table.assign(row=np.arange(len(table))), _known_pairs(prepared, chosen)
+
+
+def _known_pairs(prepared: SharedLabs, chosen: np.ndarray) -> KnownPairs:
+    """The pairs of the window's sodium results (numbered in order) that hold in the window:
+    paired with a glucose among its used rows (`chosen`), or with none."""
+    mine = chosen[prepared.sodium]
+    glucose = prepared.paired_with[mine]
+    paired = glucose >= 0
+    holds = ~paired | chosen[np.where(paired, glucose, 0)]
+    rows = np.flatnonzero(paired & holds)
+    pairs = prepared.pairs.loc[mine].reset_index(drop=True).iloc[rows]
+    return KnownPairs(pairs.assign(row=rows)[["row", *pairs.columns]], np.flatnonzero(~holds))
 
 
 def _zone(ctx: RunContext) -> str:
     return ctx.mapping.timezone
 
 
-def _prepare(cleaned: pd.DataFrame, timezone: str) -> SharedLabs:
+def _prepare(cleaned: pd.DataFrame, timezone: str, minutes: float) -> SharedLabs:
     used = (cleaned["bucket"] == USED).to_numpy(dtype=bool)
     rows = cleaned.loc[used, [c for c in LAB_COLUMNS if c in cleaned.columns]]
-    return SharedLabs(cleaned, timezone, used, rows, registered_labs(rows, timezone))
+    table = registered_labs(rows, timezone)
+    sodium = np.flatnonzero((table["analyte"] == "sodium").to_numpy(dtype=bool))
+    numbered = table.assign(row=np.arange(len(table)))
+    sodium_rows = numbered.iloc[sodium].assign(row=np.arange(len(sodium)))
+    with Tables({"labs": numbered}) as db:
+        found = pair_registered_glucose(db, minutes, sodium_rows, glucose_row=True)
+    # one row per sodium result, in order (NaT / NaN / -1 where none was found)
+    by_row = found.set_index("row").reindex(np.arange(len(sodium)))
+    pairs = by_row[["glucose_time", "glucose_mg_dl"]].astype(
+        {"glucose_time": found["glucose_time"].dtype, "glucose_mg_dl": "float64"}
+    )
+    paired_with = by_row["glucose_row"].fillna(-1).to_numpy(dtype=np.int64)
+    return SharedLabs(
+        cleaned, timezone, used, rows, table, sodium, pairs.reset_index(drop=True), paired_with,
+        minutes,
+    )  # fmt: skip

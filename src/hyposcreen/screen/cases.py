@@ -22,7 +22,7 @@ from hyposcreen.screen.serial import (
     possibly_spurious,
     spurious_basis,
 )
-from hyposcreen.screen.sodium import classify, correct_for_glucose
+from hyposcreen.screen.sodium import KnownPairs, classify, correct_for_glucose
 
 __all__ = [
     "DIAGNOSIS_COLUMNS",
@@ -59,13 +59,15 @@ def screen(
     glucose_factor: float | None = None,
     timezone: str = "UTC",
     lab_rows: pd.DataFrame | None = None,
+    known_pairs: KnownPairs | None = None,
 ) -> ScreenResult:
     """Run spec §4-9 over cleaned tables (used rows only; labs in canonical units).
 
     Times come and go as naive site-local wall time in `timezone`; in between, every rule runs
     on UTC instants, so each interval is elapsed time also on the nights the clocks change
     (spec §11). `lab_rows`, when given, is `registered_labs(labs, timezone)` already (a
-    caller that cut it from a table prepared once for many windows)."""
+    caller that cut it from a table prepared once for many windows), and `known_pairs` the
+    glucose pairs decided with it (`sodium.KnownPairs`)."""
     labs = _with_instants(labs, ("specimen_time",), timezone)
     medications = _with_instants(medications, ("start_time", "end_time"), timezone)
     diagnoses = _with_instants(diagnoses, ("recorded_time",), timezone)
@@ -74,7 +76,7 @@ def screen(
         lab_rows = _lab_rows(labs)
     result = _screen_instants(
         labs, lab_rows, medications, drug_matches, diagnoses, rules, profile, window,
-        glucose_factor,
+        glucose_factor, known_pairs,
     )  # fmt: skip
     return _with_wall_times(result, timezone)
 
@@ -157,6 +159,7 @@ def _screen_instants(
     profile: Profile,
     window: Window,
     glucose_factor: float | None,
+    known_pairs: KnownPairs | None = None,
 ) -> ScreenResult:
     """spec §4-9 on UTC instants; the usable labs and the sodium results are registered with
     the engine once and every step's query reads them there."""
@@ -164,7 +167,7 @@ def _screen_instants(
     registered = {"labs": lab_rows}
     with Tables(registered) as db:
         sodium = labs.loc[labs["analyte"] == "sodium"]  # in order: as the registered labs'
-        corrected = correct_for_glucose(sodium, None, rules, glucose_factor, db)
+        corrected = correct_for_glucose(sodium, None, rules, glucose_factor, db, known_pairs)
         results = classify(corrected, profile)
         time = results["specimen_time"]
         in_window = (time >= window.start) & (time < window.end)
