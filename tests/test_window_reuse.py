@@ -396,3 +396,13 @@ def test_glucose_paired_once_holds_in_each_window_and_the_edges_pair_again(tmp_p
     assert glucose_of[(1, "E11")] == 300.0
     assert pd.isna(glucose_of[(0, "E30")]) and glucose_of[(1, "E30")] == 600.0
     assert pd.isna(glucose_of[(1, "E31")])
+    # a window whose used rows or values are not the cut's prepares its own
+    first = cleaned.labs.index[used][0]
+    quarantined = cleaned.labs.assign(bucket=cleaned.labs["bucket"].where(
+        cleaned.labs.index != first, "quarantined"
+    ))  # fmt: skip
+    fewer = (quarantined["bucket"] == "used").to_numpy()
+    assert window_used_labs(night, quarantined, fewer) is None
+    changed = cleaned.labs.assign(value_num=cleaned.labs["value_num"] + 1.0)
+    assert window_used_labs(night, changed, used) is None
+    assert window_used_labs(night, cleaned.labs, used) is not None

@@ -73,6 +73,8 @@ def window_used_labs(
         return None
     chosen = keep[prepared.used]  # the window's rows among the read's used rows
     rows = prepared.rows.loc[chosen].set_axis(np.flatnonzero(used))
+    if not _alike(rows, labs, used):
+        return None
     table = prepared.table.loc[chosen].reset_index(drop=True)
     return rows, table.assign(row=np.arange(len(table))), _known_pairs(prepared, chosen)
 
@@ -87,6 +89,15 @@ def _known_pairs(prepared: SharedLabs, chosen: np.ndarray) -> KnownPairs:
     rows = np.flatnonzero(paired & holds)
     pairs = prepared.pairs.loc[mine].reset_index(drop=True).iloc[rows]
     return KnownPairs(pairs.assign(row=rows)[["row", *pairs.columns]], np.flatnonzero(~holds))
+
+
+def _alike(cut: pd.DataFrame, labs: pd.DataFrame, used: np.ndarray) -> bool:
+    """Whether the cut's times and values are those of the window's `used` labs (no later
+    stage changed one)."""
+    return all(
+        np.array_equal(cut[c].to_numpy(), labs[c].to_numpy()[used], equal_nan=True)
+        for c in ("specimen_time", "value_num")
+    )
 
 
 def _zone(ctx: RunContext) -> str:
