@@ -346,7 +346,9 @@ def test_glucose_paired_once_holds_in_each_window_and_the_edges_pair_again(tmp_p
     range start to night 1's end) pairs E11 with 500 and E30 with 600 (E10's 500 and E31's
     600 were never read). Night 1's range lacks E11's 500: paired again, 300; night 0's lacks
     E30's 600: paired again, none; night 0 holds E11 and both its glucose: 500; night 1 holds
-    E30 and its glucose: 600. Every night's screen equals its lone screen."""
+    E30 and its glucose: 600. Sn: a dip 15 mmol/L below both neighbours (spec §8), the
+    earlier 3 h before it, 2 h before night n's range. Every night's screen equals its lone
+    screen."""
     from dataclasses import replace
 
     from hyposcreen import recipe
@@ -369,6 +371,10 @@ def test_glucose_paired_once_holds_in_each_window_and_the_edges_pair_again(tmp_p
             _glucose(f"E1{number}", edge + minutes[2], "300"),
             _na(f"E3{number}", start + ONE_DAY - minutes[0], "127"),
             _glucose(f"E3{number}", start + ONE_DAY + minutes[3], "600"),
+            # a dip 15 below both neighbours, the earlier one 2 h before the range's start
+            _na(f"S{number}", edge - pd.Timedelta(hours=2), "140"),
+            _na(f"S{number}", edge + pd.Timedelta(hours=1), "125"),
+            _na(f"S{number}", edge + pd.Timedelta(hours=3), "140"),
         ]
     _write(folder / "labs.csv", LAB_COLUMNS, rows)
     _write(folder / "medications.csv", ["patient_id", "drug_name", "start_time"], [])
@@ -376,6 +382,7 @@ def test_glucose_paired_once_holds_in_each_window_and_the_edges_pair_again(tmp_p
     ctx, *lone_nights = _contexts(folder, _mapping(tmp_path, "UTC"), nights, None)
     shared = read_once(ctx, [n.settings.window for n in lone_nights])
     glucose_of: dict[tuple[int, str], float] = {}
+    dip_flagged: dict[tuple[int, str], bool] = {}
     unsettled = 0
     for number, lone in enumerate(lone_nights):
         expected = recipe.screen(lone, recipe.clean(lone, recipe.read(lone)))
@@ -391,11 +398,17 @@ def test_glucose_paired_once_holds_in_each_window_and_the_edges_pair_again(tmp_p
         results = got.sodium_results.set_index("patient_id")["glucose_mg_dl"]
         for patient, value in results.items():
             glucose_of[(number, str(patient))] = value
+        dips = got.sodium_results.loc[got.sodium_results["value_num"] == 125.0]
+        for patient, flagged in zip(dips["patient_id"], dips["possibly_spurious"]):
+            dip_flagged[(number, str(patient))] = bool(flagged)
     assert unsettled == 2  # E11 in night 1, E30 in night 0: paired again in the window
     assert glucose_of[(0, "E10")] == 300.0 and glucose_of[(0, "E11")] == 500.0
     assert glucose_of[(1, "E11")] == 300.0
     assert pd.isna(glucose_of[(0, "E30")]) and glucose_of[(1, "E30")] == 600.0
     assert pd.isna(glucose_of[(1, "E31")])
+    # S1's dip has both neighbours in the read and in night 0 (flagged), not in night 1 (its
+    # earlier neighbour lies before night 1's range); S0's earlier neighbour was never read
+    assert dip_flagged == {(0, "S0"): False, (0, "S1"): True, (1, "S1"): False}
     # a window whose used rows or values are not the cut's prepares its own
     first = cleaned.labs.index[used][0]
     quarantined = cleaned.labs.assign(bucket=cleaned.labs["bucket"].where(

@@ -13,6 +13,12 @@ there are, so it is paired once over the read's used labs: a window keeps the pa
 its sodium results whose paired glucose is among the window's labs (a nearer one in the
 window would have been nearer in the read too; no pair in the read is none in the window),
 and pairs the others itself (a glucose outside the window: near the window's edges).
+
+Likewise the spec §8 delta check: a result's neighbours are the nearest earlier and later
+times of its patient's results. A window holds a result's neighbours in the read exactly when
+it has neighbours on both sides (a nearer one in the window would be nearer in the read), so
+its flag is the read's when both neighbours lie in the window and false otherwise; a patient
+with a result paired again in the window is checked again (its corrected values may differ).
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ from hyposcreen.context import RunContext
 from hyposcreen.recipe_read import check_in_range, rows_in_range
 from hyposcreen.screen.cases import LAB_COLUMNS, registered_labs
 from hyposcreen.screen.engine import Tables
-from hyposcreen.screen.sodium import KnownPairs, pair_registered_glucose
+from hyposcreen.screen.serial import spurious_neighbours
+from hyposcreen.screen.sodium import KnownPairs, correct_for_glucose, pair_registered_glucose
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,9 @@ class SharedLabs:
     pairs: pd.DataFrame  # per sodium result (in order): glucose_time, glucose_mg_dl
     paired_with: np.ndarray  # per sodium result: its glucose's position among used rows, or -1
     minutes: float  # the pairing window the pairs were made with
+    factor: float | None  # the glucose factor the read's flags were found with
+    spurious: np.ndarray  # per sodium result: possibly spurious in the read
+    neighbours: np.ndarray  # per sodium result: a sodium result at each neighbouring time, or -1
 
 
 def window_used_labs(
@@ -60,13 +70,16 @@ def window_used_labs(
     cleaned: pd.DataFrame = known[2]
     prepared = shared.decided.get("screen_labs")
     minutes = float(ctx.rules.glucose["pairing_window_minutes"])
+    factor = ctx.settings.glucose_factor
     if (
         prepared is None
         or prepared.cleaned is not cleaned
         or prepared.timezone != _zone(ctx)
         or prepared.minutes != minutes
+        or prepared.factor != factor
     ):
-        prepared = shared.decided["screen_labs"] = _prepare(cleaned, _zone(ctx), minutes)
+        prepared = _prepare(cleaned, _zone(ctx), minutes, ctx, factor)
+        shared.decided["screen_labs"] = prepared
     column, start, end = check_in_range(shared.lab_range, ctx)
     keep = rows_in_range(cleaned, column, start, end)
     if int(keep.sum()) != len(labs) or not np.array_equal(prepared.used[keep], used):
@@ -88,7 +101,12 @@ def _known_pairs(prepared: SharedLabs, chosen: np.ndarray) -> KnownPairs:
     holds = ~paired | chosen[np.where(paired, glucose, 0)]
     rows = np.flatnonzero(paired & holds)
     pairs = prepared.pairs.loc[mine].reset_index(drop=True).iloc[rows]
-    return KnownPairs(pairs.assign(row=rows)[["row", *pairs.columns]], np.flatnonzero(~holds))
+    near = prepared.neighbours[mine]  # both sides' neighbours must be in the window
+    inside = (near >= 0) & mine[np.where(near >= 0, near, 0)]
+    spurious = prepared.spurious[mine] & inside.all(axis=1)
+    return KnownPairs(
+        pairs.assign(row=rows)[["row", *pairs.columns]], np.flatnonzero(~holds), spurious
+    )
 
 
 def _alike(cut: pd.DataFrame, labs: pd.DataFrame, used: np.ndarray) -> bool:
@@ -104,7 +122,9 @@ def _zone(ctx: RunContext) -> str:
     return ctx.mapping.timezone
 
 
-def _prepare(cleaned: pd.DataFrame, timezone: str, minutes: float) -> SharedLabs:
+def _prepare(
+    cleaned: pd.DataFrame, timezone: str, minutes: float, ctx: RunContext, factor: float | None
+) -> SharedLabs:
     used = (cleaned["bucket"] == USED).to_numpy(dtype=bool)
     rows = cleaned.loc[used, [c for c in LAB_COLUMNS if c in cleaned.columns]]
     table = registered_labs(rows, timezone)
@@ -119,7 +139,29 @@ def _prepare(cleaned: pd.DataFrame, timezone: str, minutes: float) -> SharedLabs
         {"glucose_time": found["glucose_time"].dtype, "glucose_mg_dl": "float64"}
     )
     paired_with = by_row["glucose_row"].fillna(-1).to_numpy(dtype=np.int64)
+    pairs = pairs.reset_index(drop=True)
+    spurious, neighbours = _read_spurious(sodium_rows, pairs, ctx, factor)
     return SharedLabs(
-        cleaned, timezone, used, rows, table, sodium, pairs.reset_index(drop=True), paired_with,
-        minutes,
+        cleaned, timezone, used, rows, table, sodium, pairs, paired_with, minutes, factor,
+        spurious, neighbours,
     )  # fmt: skip
+
+
+def _read_spurious(
+    sodium_rows: pd.DataFrame, pairs: pd.DataFrame, ctx: RunContext, factor: float | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The read's sodium results corrected with their pairs (as a window corrects them) and
+    checked (spec §8): per result, flagged, and its neighbours' results (-1: none)."""
+    found = pairs.assign(row=np.arange(len(pairs))).dropna(subset=["glucose_time"])
+    known = KnownPairs(found[["row", "glucose_time", "glucose_mg_dl"]], np.array([], dtype=int))
+    with Tables() as db:
+        corrected = correct_for_glucose(sodium_rows, None, ctx.rules, factor, db, known)
+        results = corrected[["patient_id", "specimen_time", "corrected_sodium"]]
+        db.register("results", results.assign(row=np.arange(len(results))))
+        flagged = spurious_neighbours(db, ctx.rules)
+    spurious = np.zeros(len(results), dtype=bool)
+    spurious[flagged["row"].to_numpy()] = True
+    neighbours = np.full((len(results), 2), -1, dtype=np.int64)
+    sides = flagged[["before_row", "after_row"]].to_numpy(dtype=np.int64)
+    neighbours[flagged["row"].to_numpy()] = sides
+    return spurious, neighbours

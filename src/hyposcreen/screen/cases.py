@@ -21,6 +21,7 @@ from hyposcreen.screen.serial import (
     overcorrection_pairs,
     possibly_spurious,
     spurious_basis,
+    spurious_of_some,
 )
 from hyposcreen.screen.sodium import KnownPairs, classify, correct_for_glucose
 
@@ -177,7 +178,13 @@ def _screen_instants(
         results = results[[c for c in RESULT_COLUMNS if c in results.columns]]
         registered["results"] = results.assign(row=np.arange(len(results)))  # no row copied
         db.register("results", registered["results"])
-        results["possibly_spurious"] = possibly_spurious(results, rules, db)
+        if known_pairs is not None and known_pairs.spurious is not None:
+            again = np.zeros(len(results), dtype=bool)
+            again[known_pairs.unsettled] = True
+            flags = spurious_of_some(results, rules, known_pairs.spurious, again)
+        else:
+            flags = possibly_spurious(results, rules, db)
+        results["possibly_spurious"] = flags
         cases = find_cases(db=db)
         _keep_case_patients(db, registered, cases)
         meds = active_drug_classes(cases, medications, drug_matches, rules)

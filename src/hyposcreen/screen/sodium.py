@@ -127,6 +127,9 @@ class KnownPairs:
 
     pairs: pd.DataFrame
     unsettled: np.ndarray
+    # `possibly_spurious` per sodium row as known beforehand, for the patients none of whose
+    # rows is unsettled (serial.spurious_of_some); None: found by the screen
+    spurious: np.ndarray | None = None
 
 
 def correct_for_glucose(
@@ -155,8 +158,10 @@ def correct_for_glucose(
     out["row"] = np.arange(len(out))
     minutes = float(settings["pairing_window_minutes"])
     if db is not None and known is not None:
-        own = pair_registered_glucose(db, minutes, out.iloc[known.unsettled])
-        paired = pd.concat([known.pairs, own], ignore_index=True).sort_values("row")
+        paired = known.pairs
+        if len(known.unsettled):
+            own = pair_registered_glucose(db, minutes, out.iloc[known.unsettled])
+            paired = pd.concat([paired, own], ignore_index=True).sort_values("row")
     elif db is not None:
         paired = pair_registered_glucose(db, minutes, out)
     else:
