@@ -140,16 +140,6 @@ RESULT_COLUMNS = [
 ]  # fmt: skip
 
 
-def _keep_case_patients(
-    db: Tables, registered: dict[str, pd.DataFrame], cases: pd.DataFrame
-) -> None:
-    """Every later query reads the results of the cases' patients only (each joins its
-    cases on patient_id): `registered`'s tables are registered again with just their rows,
-    so those queries scan a fraction of the window's results."""
-    for name, frame in registered.items():
-        db.register(name, frame.loc[frame["patient_id"].isin(cases["patient_id"])])
-
-
 def _screen_instants(
     labs: pd.DataFrame,
     lab_rows: pd.DataFrame,
@@ -165,8 +155,7 @@ def _screen_instants(
     """spec §4-9 on UTC instants; the usable labs and the sodium results are registered with
     the engine once and every step's query reads them there."""
     labs = labs[[c for c in LAB_COLUMNS if c in labs.columns]]  # no copy of the rows
-    registered = {"labs": lab_rows}
-    with Tables(registered) as db:
+    with Tables({"labs": lab_rows}) as db:
         sodium = labs.loc[labs["analyte"] == "sodium"]  # in order: as the registered labs'
         corrected = correct_for_glucose(sodium, None, rules, glucose_factor, db, known_pairs)
         results = classify(corrected, profile)
@@ -176,8 +165,7 @@ def _screen_instants(
             in_window |= results["reported_late"].fillna(False).astype(bool)
         results["in_window"] = in_window
         results = results[[c for c in RESULT_COLUMNS if c in results.columns]]
-        registered["results"] = results.assign(row=np.arange(len(results)))  # no row copied
-        db.register("results", registered["results"])
+        db.register("results", results.assign(row=np.arange(len(results))))  # no row copied
         if known_pairs is not None and known_pairs.spurious is not None:
             again = np.zeros(len(results), dtype=bool)
             again[known_pairs.unsettled] = True
@@ -186,7 +174,6 @@ def _screen_instants(
             flags = possibly_spurious(results, rules, db)
         results["possibly_spurious"] = flags
         cases = find_cases(db=db)
-        _keep_case_patients(db, registered, cases)
         meds = active_drug_classes(cases, medications, drug_matches, rules)
         conditions = case_conditions(cases, diagnoses, rules)
         cofactors = electrolyte_cofactors(cases, None, rules, db)
