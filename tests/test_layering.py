@@ -54,6 +54,7 @@ RUNNERS = (
     "hyposcreen.recipe_contracts",
     "hyposcreen.recipe_publish",
     "hyposcreen.recipe_read",
+    "hyposcreen.recipe_screen",
     "hyposcreen.runners",
     "hyposcreen.cli",
     "hyposcreen.cli_run",

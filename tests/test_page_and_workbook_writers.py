@@ -16,7 +16,7 @@ from markupsafe import escape
 
 from hyposcreen.report.html_text import escape_html, join_runs, number_texts, one_place, run_starts
 from hyposcreen.report.xlsx_package import column_cells, column_letter, excel_serials
-from test_golden_sample import GOLDEN, REGENERATE, screen_sample_once
+from test_golden_sample import GOLDEN, REGENERATE, SAMPLE, WINDOW, screen_sample_once
 
 GOLDEN_PAGE = GOLDEN / "review_list.html"
 
@@ -33,6 +33,27 @@ def test_the_sample_page_is_byte_identical_to_its_golden(
     got = page.decode("utf-8").splitlines()
     diff = list(difflib.unified_diff(want, got, "golden", "run", lineterm="", n=1))
     assert not diff, "\n".join(diff[:40])
+
+
+def test_rows_made_in_slices_give_the_same_page_and_workbook(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's rows and the workbook's list sheet are made a slice of cases at a time (so
+    a long list never exists whole as markup): slices of 2 and 3 of the sample's 35 cases
+    (cases whose evidence and sodium points fall in different slices, a last slice shorter
+    than the others) give the bytes of the default slices."""
+    from hyposcreen.config import RunSettings, parse_window
+    from hyposcreen.report import page_cases, spreadsheet
+    from hyposcreen.runners.in_process import run_pipeline
+
+    whole = screen_sample_once(tmp_path_factory.getbasetemp())
+    monkeypatch.setattr(page_cases, "CASES_PER_SLICE", 2)
+    monkeypatch.setattr(spreadsheet, "ROWS_PER_SLICE", 3)
+    sliced = tmp_path / "sliced"
+    run_pipeline(RunSettings(input_dir=SAMPLE, out_dir=sliced, window=parse_window(*WINDOW)))
+    for name in ("review_list.html", "review_list.xlsx"):
+        assert (sliced / name).read_bytes() == (whole / name).read_bytes(), name
+    assert len(pd.read_csv(whole / "review_list.csv")) > 3 * 3  # several slices of each
 
 
 def test_html_text_escapes_as_the_template_and_prints_numbers_as_python() -> None:
@@ -165,3 +186,83 @@ def test_times_in_a_column_name_the_zone_as_one_time_does(
     column = list(clinical_time_texts(times, zone))
     assert column[0] == shown == clinical_time(pd.Timestamp(local), zone)
     assert column[1] == clinical_time(pd.Timestamp("2026-07-01 12:00"), zone) and column[2] == ""
+
+
+def test_a_sheet_streamed_in_pieces_gives_the_package_of_the_whole_sheet(tmp_path: Path) -> None:
+    """The list sheet goes into the zip a slice of rows at a time: deflate's output and the
+    entry's header (sizes and CRC rewritten at close) are those of the sheet written whole,
+    and the whole-text package is what `ZipFile.writestr` writes."""
+    from datetime import datetime
+
+    from hyposcreen.report.xlsx_package import Sheet, write_package
+    from hyposcreen.report.xlsx_styles import Styles
+
+    pieces = ["<worksheet>", "a" * 70_000, "é" * 10, "<row>" * 40_000 + "xyz" * 5_000, "</x>"]
+    moment = datetime(2026, 11, 21)
+    whole, parts = tmp_path / "whole.xlsx", tmp_path / "parts.xlsx"
+    write_package(whole, [Sheet("s", "".join(pieces))], Styles(), "", moment)
+    write_package(parts, [Sheet("s", iter(pieces))], Styles(), "", moment)
+    assert whole.read_bytes() == parts.read_bytes()
+    with zipfile.ZipFile(whole) as package:
+        assert package.read("xl/worksheets/sheet1.xml").decode("utf-8") == "".join(pieces)
+        info = package.getinfo("xl/worksheets/sheet1.xml")
+    again = tmp_path / "writestr.zip"
+    with zipfile.ZipFile(again, "w") as plain:
+        entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+        entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+        plain.writestr(entry, "".join(pieces).encode("utf-8"), compresslevel=3)
+    with zipfile.ZipFile(again) as plain:
+        assert plain.getinfo(info.filename).CRC == info.CRC
+        assert plain.getinfo(info.filename).compress_size == info.compress_size
+
+
+def test_clinical_and_iso_times_read_as_strftime_did() -> None:
+    """The page's times are cut out of numpy's ISO text and the CSV's ISO times printed by
+    numpy: both equal strftime's text, seconds dropped (floored, also before 1970), the
+    zone named at each instant (Berlin: CET in winter, CEST in summer), '' when missing."""
+    from hyposcreen.report.display import clinical_time_texts
+    from hyposcreen.report.evidence import iso
+
+    times = pd.Series(
+        pd.to_datetime(
+            ["2026-11-20 05:07:59.9", "2026-07-01 23:59:00", None, "1969-12-31 23:59:30"],
+            format="ISO8601",
+        )
+    )
+    assert list(clinical_time_texts(times, "Europe/Berlin")) == [
+        "20 Nov 2026 05:07 CET",
+        "01 Jul 2026 23:59 CEST",
+        "",
+        "31 Dec 1969 23:59 CET",
+    ]
+    assert list(iso(times)) == [
+        "2026-11-20T05:07:59",
+        "2026-07-01T23:59:00",
+        "",
+        "1969-12-31T23:59:30",
+    ]
+    rng = np.random.default_rng(7)
+    many = pd.Series(pd.to_datetime(rng.integers(-(10**9), 4 * 10**9, 5_000), unit="s"))
+    assert list(iso(many)) == list(many.dt.strftime("%Y-%m-%dT%H:%M:%S"))
+    zone_free = clinical_time_texts(many, "UTC").str.removesuffix(" UTC")
+    assert list(zone_free) == list(many.dt.strftime("%d %b %Y %H:%M"))
+
+
+def test_workbook_numbers_print_once_per_value_and_keep_minus_zero() -> None:
+    """Each distinct number is printed once ('%.16g'); -0.0 (a fall rounded to zero) keeps
+    its sign as openpyxl wrote it."""
+    heads = np.array(['<c r="A2" s="1"', '<c r="A3" s="1"', '<c r="A4" s="1"'], dtype=object)
+    cells = column_cells(heads, pd.Series([131.25, -0.0, 0.0]))
+    assert list(cells) == [
+        '<c r="A2" s="1" t="n"><v>131.25</v></c>',
+        '<c r="A3" s="1" t="n"><v>-0</v></c>',
+        '<c r="A4" s="1" t="n"><v>0</v></c>',
+    ]
+    repeated = column_cells(heads, pd.Series([130.5, 129.0, 130.5]))
+    assert [c.split("<v>")[1] for c in repeated] == [
+        "130.5</v></c>",
+        "129</v></c>",
+        "130.5</v></c>",
+    ]
+    serial = column_cells(heads[:1], pd.Series([46346 + 1 / 3]))
+    assert list(serial) == ['<c r="A2" s="1" t="n"><v>46346.33333333334</v></c>']

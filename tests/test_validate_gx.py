@@ -304,6 +304,12 @@ def _label(labs: pd.DataFrame, analyte: str, nth: int = 0) -> int:
 @pytest.fixture(scope="module")
 def dirty() -> tuple[dict[str, pd.DataFrame], v.ValidationReport]:
     """One set of tables with one row-level problem per row, validated once."""
+    frames = make_dirty_frames()
+    return frames, validate(frames)
+
+
+def make_dirty_frames() -> dict[str, pd.DataFrame]:
+    """The tables with one row-level problem per row."""
     frames = make_frames()
     labs = frames["labs"]
     labs.loc[_label(labs, "sodium", 1), ["value_raw", "value_num"]] = ["250", 250.0]
@@ -332,7 +338,7 @@ def dirty() -> tuple[dict[str, pd.DataFrame], v.ValidationReport]:
     frames["diagnoses"].loc[0, "code_system"] = "http://hl7.org/fhir/sid/icd-10-cm"  # an alias
     frames["diagnoses"].loc[1, "code_system"] = "ICPC-2"
     frames["patients"].loc[1, "patient_id"] = "P001"
-    return frames, validate(frames)
+    return frames
 
 
 def test_row_problems_are_warnings_not_critical(dirty: Any) -> None:

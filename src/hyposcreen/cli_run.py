@@ -108,10 +108,9 @@ def _warnings_status(folders: list[Path]) -> int:
 def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[dict[str, Any]]:
     """The flow's loop over windows (runners.window_loop), in plain Python (no Prefect)."""
     from hyposcreen.config import RunSettings, Window, load_mapping
-    from hyposcreen.context import prepare
     from hyposcreen.runners import run_screen
     from hyposcreen.runners.in_process import run_recipe
-    from hyposcreen.runners.window_loop import SharedInput, screen_windows
+    from hyposcreen.runners.window_loop import SharedInput, WindowContexts, screen_windows
     from hyposcreen.windows import out_folder, plan_windows
 
     site = load_mapping(args.mapping)
@@ -141,9 +140,10 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
         print(f"hyposcreen: {text}", file=sys.stderr)
 
     shared = SharedInput(windows, args.partitions, args.executor, tell)
+    contexts = WindowContexts()  # mapping, rules and state loaded once for the windows
 
     def screen_window(settings: RunSettings) -> dict[str, Any]:
-        ctx = prepare(settings)
+        ctx = contexts(settings)
         if shared.attach(ctx):  # cut from the input read once for every window
             summary = run_recipe(ctx)
         else:

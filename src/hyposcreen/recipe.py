@@ -32,6 +32,7 @@ from hyposcreen.recipe_contracts import apply_contract_warnings, run_contracts, 
 from hyposcreen.recipe_publish import write_results
 from hyposcreen.recipe_read import ingest_table as ingest_table  # the partitioned spill's
 from hyposcreen.recipe_read import read_tables, window_tables
+from hyposcreen.recipe_screen import window_used_labs
 from hyposcreen.report.attrition import result_steps, with_case_steps
 from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.coverage import lab_counts
@@ -113,7 +114,9 @@ def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
     columns the screen reads are taken along (no copy of the wide cleaned tables' text)."""
     with ctx.timed("screen"):
         labs = cleaned.labs[[c for c in (*LAB_COLUMNS, "bucket") if c in cleaned.labs.columns]]
-        used_labs = labs.loc[labs["bucket"] == USED]
+        used = (labs["bucket"] == USED).to_numpy(dtype=bool)
+        cut = window_used_labs(ctx, labs, used)  # windows of one read: prepared once
+        used_labs, lab_rows, known = cut if cut is not None else (labs.loc[used], None, None)
         meds, diagnoses = cleaned.medications, cleaned.diagnoses
         result = screen_patients(
             used_labs,
@@ -127,6 +130,8 @@ def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
             ctx.settings.window,
             ctx.settings.glucose_factor,
             ctx.mapping.timezone,
+            lab_rows,
+            known,
         )
         result.attrition = result_steps(labs, result.sodium_results, ctx.settings.window)
         return result

@@ -33,21 +33,53 @@ from hyposcreen.report.quarantine import order_quarantine, quarantine_rows
 from hyposcreen.site_words import SiteWords
 
 
-def window_labs(ctx: RunContext, read: ReadTables, words: SiteWords) -> pd.DataFrame:
+def window_labs(ctx: RunContext, read: ReadTables | None, words: SiteWords) -> pd.DataFrame:
     """The window's cleaned labs. Windows cut from one read clean the read's labs once and
     cut the cleaned rows as their read was cut (recipe_read.rows_in_range): every row is
     judged on its own, its distinct texts once, and exact duplicates share their time, so a
-    group lies wholly inside or outside a window. Else this window's labs are cleaned."""
+    group lies wholly inside or outside a window. Cleaning keeps the read's columns as they
+    are and adds its own after them, so only those are cut again: the read's columns are the
+    window's read (`read`, cut from the same rows). Else this window's labs are cleaned."""
     shared = ctx.shared_read
     if shared is None:
+        assert read is not None
         return clean_labs(read.tables["labs"].frame, ctx.rules, words.decimal)
     known = shared.decided.get("labs")
     if known is None or known[0] != words.decimal or known[1] != ctx.rules:
-        union = clean_labs(shared.tables["labs"].frame, ctx.rules, words.decimal)
-        known = shared.decided["labs"] = (words.decimal, ctx.rules, union)
+        raw = shared.tables["labs"].frame
+        union = clean_labs(raw, ctx.rules, words.decimal)
+        known = shared.decided["labs"] = (words.decimal, ctx.rules, union, _added(raw, union))
     column, start, end = check_in_range(shared.lab_range, ctx)
     cleaned: pd.DataFrame = known[2]
-    return cleaned.loc[rows_in_range(cleaned, column, start, end)].reset_index(drop=True)
+    keep = rows_in_range(cleaned, column, start, end)
+    added = known[3]
+    window_read = read.tables["labs"].frame if read is not None else None
+    if added is None or window_read is None or not _cut_alike(window_read, cleaned, keep, column):
+        return cleaned.loc[keep].reset_index(drop=True)
+    return pd.concat([window_read, cleaned.loc[keep, added].reset_index(drop=True)], axis=1)
+
+
+def _added(raw: pd.DataFrame, cleaned: pd.DataFrame) -> list[str] | None:
+    """The columns cleaning added after the read's columns, when it kept every read column
+    as it was (same values, same type, in the same order); else None."""
+    columns = list(raw.columns)
+    if list(cleaned.columns[: len(columns)]) != columns:
+        return None
+    for name in columns:
+        if cleaned[name].dtype != raw[name].dtype or not cleaned[name].equals(raw[name]):
+            return None
+    return list(cleaned.columns[len(columns) :])
+
+
+def _cut_alike(
+    window_read: pd.DataFrame, cleaned: pd.DataFrame, keep: np.ndarray, column: str
+) -> bool:
+    """Whether the window's read holds the rows `keep` cuts from the cleaned read (their
+    number and times: both are cut from the shared read by the same range)."""
+    if len(window_read) != int(keep.sum()) or not isinstance(window_read.index, pd.RangeIndex):
+        return False
+    times = window_read[column].to_numpy()
+    return bool(np.array_equal(times, cleaned[column].to_numpy()[keep], equal_nan=True))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ a partitioned run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -41,9 +42,14 @@ def write_results(
     seen_results: pd.DataFrame | None = None,
     coverage: pd.DataFrame | None = None,
     drug_names: tuple[int, int] | None = None,
+    release_memory: Callable[[], None] | None = None,
 ) -> RunSummary:
     """Write the outputs of a run from its screen result, quarantine rows and reconciliation
-    (one frame per table, or the merge of a partitioned run)."""
+    (one frame per table, or the merge of a partitioned run). `release_memory` (a runner's,
+    for long lists) hands what the review list, its contract and the CSV writers freed back
+    to the system before the page and workbook are made (their slices bound their own peak),
+    so the step's peak is not the sum of their leftovers."""
+    between_writers = release_memory or (lambda: None)
     from hyposcreen.validate.gx import validate_review_list
 
     settings, window = ctx.settings, ctx.settings.window
@@ -88,6 +94,7 @@ def write_results(
         evidence = evidence.loc[evidence["patient_id"].isin(review["patient_id"])]
         write_csv(out / "evidence.csv", evidence.assign(time=evidence["time"].astype("str")))
         info = page_info(ctx, run_id, warnings, coverage)
+        between_writers()  # what the list, its contract and the CSVs left, before the views
         write_review_views(out, review, result.sodium_results, evidence, info)
         write_csv(out / "quarantine.csv", quarantine)
         write_csv(out / "coverage.csv", coverage_for_csv(coverage))

@@ -19,6 +19,7 @@ from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.report.numbers import format_decimals
@@ -119,8 +120,26 @@ def clinical_time_texts(values: pd.Series, timezone: str) -> pd.Series:
     unsure = (present & zones.isna()).to_numpy()
     if unsure.any():
         zones[unsure] = [_zone_name(timezone, t.strftime("%Y-%m-%dT%H:%M")) for t in stamps[unsure]]
-    text = stamps.dt.strftime("%d %b %Y %H:%M").astype(object) + " " + zones.fillna("")
+    text = pd.Series(_day_month_year_minute(stamps), dtype=object) + " " + zones.fillna("")
     return text.where(present, "").astype(object)
+
+
+_MONTHS = np.array("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
+
+
+def _day_month_year_minute(stamps: pd.Series) -> np.ndarray:
+    """strftime('%d %b %Y %H:%M') of each naive time, cut out of numpy's ISO text (anything
+    but a missing value)."""
+    minutes = stamps.to_numpy().astype("datetime64[m]")  # floored, as %M shows a minute
+    years = minutes.astype("datetime64[Y]").astype("int64")[stamps.notna().to_numpy()] + 1970
+    if len(years) and (years.min() < 1000 or years.max() > 9999):  # not four digits
+        return stamps.dt.strftime("%d %b %Y %H:%M").to_numpy(dtype=object, na_value="")
+    iso = np.datetime_as_string(minutes, unit="m")  # 2026-11-20T05:07
+    month = _MONTHS[minutes.astype("datetime64[M]").astype("int64") % 12]
+    text = np.strings.add(np.strings.slice(iso, 8, 10), " ")
+    for piece in (month, " ", np.strings.slice(iso, 0, 4), " ", np.strings.slice(iso, 11, 16)):
+        text = np.strings.add(text, piece)
+    return text.astype(object)
 
 
 def clinical_times_in(text: str, timezone: str) -> str:

@@ -12,7 +12,12 @@ from hyposcreen.screen.cases import ScreenResult
 
 
 def iso(values: pd.Series) -> pd.Series:
-    """ISO 8601 text of naive site-local timestamps ('' for missing)."""
+    """ISO 8601 text of naive site-local timestamps to the second ('' for missing)."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":  # naive: numpy prints
+        seconds = values.to_numpy().astype("datetime64[s]")  # floored, as strftime's %S
+        text = np.datetime_as_string(seconds, unit="s").astype(object)
+        shown = np.where(values.notna().to_numpy(), text, "")
+        return pd.Series(shown, index=values.index, dtype="str")
     text = values.dt.strftime("%Y-%m-%dT%H:%M:%S")
     return text.where(values.notna(), "")
 

@@ -49,8 +49,21 @@ def number_texts(values: np.ndarray) -> np.ndarray:
 
 
 def choose(condition: np.ndarray | pd.Series, when_true: Any, when_false: Any) -> np.ndarray:
-    """`np.where` over texts, as an object array (so it concatenates with other texts)."""
-    return np.where(np.asarray(condition, dtype=bool), when_true, when_false).astype(object)
+    """`np.where` over texts, as an object array (so it concatenates with other texts); a
+    text given once is shared by every row it goes to, never copied per row."""
+    picks = np.asarray(condition, dtype=bool)
+    if isinstance(when_true, str) and isinstance(when_false, str):
+        return np.array([when_false, when_true], dtype=object)[picks.view(np.uint8)]
+    return np.where(picks, _objects(when_true), _objects(when_false)).astype(object, copy=False)
+
+
+def _objects(texts: Any) -> Any:
+    """A column of texts as an object array; one text stays one text."""
+    if isinstance(texts, str):
+        return np.array(texts, dtype=object)
+    if isinstance(texts, pd.Series):
+        return texts.to_numpy(dtype=object)
+    return np.asarray(texts, dtype=object)
 
 
 def join_runs(texts: np.ndarray, starts: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ the Jinja2 template (templates/review_list.html.j2), which inserts these rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,7 @@ from hyposcreen.report.html_text import (
 )
 from hyposcreen.report.numbers import one_decimal_text
 from hyposcreen.report.review_list import IDENTIFIER_COLUMNS, TIER_NAMES
-from hyposcreen.report.trajectory import trajectory_svgs
+from hyposcreen.report.trajectory import plot_start, trajectory_svgs
 
 if TYPE_CHECKING:
     from hyposcreen.report.review_page import PageInfo
@@ -44,15 +45,18 @@ _SPURIOUS_TITLE = (
 )
 
 
+CASES_PER_SLICE = 4096  # rows are built and written this many cases at a time
+
+
 @dataclass
 class PageCases:
-    """The rows' markup and what the page's frame says about them."""
+    """What the page's frame says about the listed cases (their rows: `page_rows`)."""
 
-    rows_html: str = ""
     listed: int = 0
     counts: dict[str, int] = field(default_factory=dict)  # tier name -> cases
     factors: list[str] = field(default_factory=list)  # every risk factor listed, sorted
     legend: list[tuple[str, str]] = field(default_factory=list)  # short -> full consideration
+    advice: dict[str, str] = field(default_factory=dict)  # considerations -> their `<li>`s
 
 
 def _texts(values: pd.Series) -> pd.Series:
@@ -123,27 +127,83 @@ def _identifiers(review: pd.DataFrame) -> pd.Series:
     return pd.Series(choose(shown != "", '<div class="ids">' + shown + "</div>", ""), dtype=object)
 
 
-def _advice(review: pd.DataFrame) -> tuple[pd.Series, list[tuple[str, str]]]:
-    """At most three short lines of considerations per case as `<li>`s, and the legend of
-    their full texts (each distinct set of considerations is shortened once)."""
-    full = _texts(review["considerations"])
+def _advice(considerations: pd.Series) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """At most three short lines of considerations per distinct text as `<li>`s, and the
+    legend of their full texts (each distinct set of considerations is shortened once)."""
     legend: dict[str, str] = {}
     markup: dict[str, str] = {}
-    for text in pd.unique(full):
+    for text in pd.unique(_texts(considerations)):
         lines, used = short_considerations([c for c in text.split(" | ") if c])
         for short, whole in used:
             legend.setdefault(short, whole)
         markup[text] = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    return full.map(markup).astype(object), sorted(legend.items())
+    return markup, sorted(legend.items())
 
 
-def page_cases(
-    review: pd.DataFrame, sodium_results: pd.DataFrame, evidence: pd.DataFrame, info: PageInfo
-) -> PageCases:
-    """The `<tr>` of every listed case, in the list's order."""
+def page_cases(review: pd.DataFrame) -> PageCases:
+    """What the frame of the page says about the listed cases: counts per tier, the risk
+    factors to filter by, the considerations' legend (computed over distinct texts)."""
     if review.empty:
         return PageCases(counts=dict.fromkeys(TIER_NAMES.values(), 0))
+    tier_numbers = review["tier"].astype("int64")
+    factors = _joined_list(pd.Series(pd.unique(_texts(review["risk_factors"]))), " ")
+    advice, legend = _advice(review["considerations"])
+    return PageCases(
+        listed=len(review),
+        counts={name: int((tier_numbers == t).sum()) for t, name in TIER_NAMES.items()},
+        factors=sorted({f for text in factors for f in text.split(" ") if f}),
+        legend=legend,
+        advice=advice,
+    )
+
+
+def page_rows(
+    review: pd.DataFrame,
+    sodium_results: pd.DataFrame,
+    evidence: pd.DataFrame,
+    info: PageInfo,
+    summary: PageCases,
+    cases_per_slice: int | None = None,
+) -> Iterator[str]:
+    """The `<tr>`s of the listed cases in the list's order, a slice of cases at a time: each
+    slice's markup (and the sodium points and evidence it is drawn from) is built, handed on
+    and dropped before the next, so the rows of a long list never exist whole."""
+    if review.empty:
+        return
     review = review.reset_index(drop=True)
+    step = cases_per_slice or CASES_PER_SLICE
+    listed = pd.Index(pd.unique(_texts(review["patient_id"])))
+    times = sodium_results["specimen_time"]
+    start = plot_start(info)
+    shown = sodium_results.loc[
+        (times >= start) & (times < info.window_end),
+        ["patient_id", "specimen_time", "corrected_sodium"],
+    ]
+    shown_of = listed.get_indexer(shown["patient_id"].astype("str"))
+    shown = shown.loc[shown_of >= 0]
+    shown_of = shown_of[shown_of >= 0]
+    evidence_of = listed.get_indexer(evidence["patient_id"].astype("str"))
+    for first in range(0, len(review), step):
+        cases = review.iloc[first : first + step].reset_index(drop=True)
+        wanted = np.zeros(len(listed), dtype=bool)
+        wanted[listed.get_indexer(_texts(cases["patient_id"]))] = True
+        yield _rows(
+            cases,
+            shown.loc[wanted[shown_of]],
+            evidence.loc[(evidence_of >= 0) & wanted[np.maximum(evidence_of, 0)]],
+            info,
+            summary.advice,
+        )
+
+
+def _rows(
+    review: pd.DataFrame,
+    sodium_results: pd.DataFrame,
+    evidence: pd.DataFrame,
+    info: PageInfo,
+    advice_of: dict[str, str],
+) -> str:
+    """The `<tr>` of each case of `review` (index 0..n-1), in order."""
     tier_numbers = review["tier"].astype("int64")
     tier = _texts(tier_numbers)
     rank = _texts(review["rank"].astype("int64"))
@@ -170,7 +230,7 @@ def page_cases(
         else pd.Series(False, index=review.index)
     )
     evidence_of = patient.map(_evidence_items(evidence, info)).fillna("")
-    advice, legend = _advice(review)
+    advice = _texts(review["considerations"]).map(advice_of).astype(object)
     sort_sodium = np.char.mod("%.3f", review["corrected_sodium"].astype("float64").to_numpy())
     parts: Parts = [
         '<tr class="case tier-', tier, '" data-rank="', rank, '" data-tier="', tier,
@@ -204,11 +264,4 @@ def page_cases(
                + "</div>", '<div class="small">workup complete</div>'),
         '</td>\n<td><ul class="considerations">', advice, "</ul></td>\n</tr>\n",
     ]  # fmt: skip
-    listed_factors = sorted({f for text in pd.unique(factors) for f in text.split(" ") if f})
-    return PageCases(
-        rows_html=join_parts(parts, len(review)),
-        listed=len(review),
-        counts={name: int((tier_numbers == t).sum()) for t, name in TIER_NAMES.items()},
-        factors=listed_factors,
-        legend=legend,
-    )
+    return join_parts(parts, len(review))

@@ -216,7 +216,7 @@ NUMBERS_AS_TEXT = (
 
 def to_text(review: pd.DataFrame) -> pd.DataFrame:
     """CSV rendering: ISO times, one decimal, true/false, '' for missing."""
-    text = review.copy()
+    text = review.copy(deep=False)  # the columns written as they are are not copied
     for column in ("index_time", "nadir_time", "window_start", "window_end"):
         text[column] = iso(pd.to_datetime(review[column]))
     for column in NUMBERS_AS_TEXT:

@@ -8,6 +8,7 @@ bytes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from hyposcreen.report.display import clinical_time, evidence_in_words
-from hyposcreen.report.page_cases import TIER_SYMBOLS, page_cases
+from hyposcreen.report.page_cases import TIER_SYMBOLS, page_cases, page_rows
 from hyposcreen.report.review_list import DISCLAIMER, TIER_NAMES
 from hyposcreen.report.trajectory import TRAJECTORY_DAYS, plot_days
 from hyposcreen.report.writers import write_atomic
@@ -62,23 +63,22 @@ def _stamp(value: Any, timezone: str = "UTC") -> str:
 
 
 _ROWS_MARK = "\x00rows\x00"  # where the rows go in the rendered frame (no page holds a NUL)
-_WRITE_CHARS = 1 << 22  # the rows are written in slices: never a second copy of them whole
 
 
 def render_review_page(
     review: pd.DataFrame, sodium_results: pd.DataFrame, evidence: pd.DataFrame, info: PageInfo
 ) -> str:
-    """The whole page: the template's frame around the rows of `page_cases`."""
-    head, rows_html, tail = _page_parts(review, sodium_results, evidence, info)
-    return head + rows_html + tail
+    """The whole page: the template's frame around the rows of `page_rows`."""
+    return "".join(_page_parts(review, sodium_results, evidence, info))
 
 
 def _page_parts(
     review: pd.DataFrame, sodium_results: pd.DataFrame, evidence: pd.DataFrame, info: PageInfo
-) -> tuple[str, str, str]:
-    """The page as (frame before the rows, the rows, frame after): the template is rendered
-    around a mark, so the rows (~150 MB at 60k cases) are not copied into the page's text."""
-    cases = page_cases(review, sodium_results, evidence, info)
+) -> Iterator[str]:
+    """The page in pieces: the frame before the rows, the rows a slice of cases at a time,
+    the frame after. The template is rendered around a mark, so the rows (~150 MB at 60k
+    cases) are never held whole nor copied into the page's text."""
+    cases = page_cases(review)
     frame = (
         template_environment()
         .get_template("review_list.html.j2")
@@ -100,10 +100,14 @@ def _page_parts(
             days=TRAJECTORY_DAYS,
         )
     )
+    rows = page_rows(review, sodium_results, evidence, info, cases)
     if frame.count(_ROWS_MARK) != 1:  # a page without its table of rows (no case listed)
-        return frame.replace(_ROWS_MARK, cases.rows_html), "", ""
+        yield frame.replace(_ROWS_MARK, "".join(rows))
+        return
     head, tail = frame.split(_ROWS_MARK)
-    return head, cases.rows_html, tail
+    yield head
+    yield from rows
+    yield tail
 
 
 def write_review_page(
@@ -114,14 +118,11 @@ def write_review_page(
     info: PageInfo,
 ) -> Path:
     """The page holds identifiers: written atomically with mode 0600, like the CSV."""
-    head, rows_html, tail = _page_parts(review, sodium_results, evidence, info)
 
     def _write(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8") as page:
-            page.write(head)
-            for start in range(0, len(rows_html), _WRITE_CHARS):
-                page.write(rows_html[start : start + _WRITE_CHARS])
-            page.write(tail)
+            for part in _page_parts(review, sodium_results, evidence, info):
+                page.write(part)
 
     return write_atomic(path, _write)
 

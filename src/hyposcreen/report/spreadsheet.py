@@ -6,7 +6,7 @@ sorting and filtering work in the spreadsheet. A second sheet states the run and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +18,9 @@ from hyposcreen.report.safe_cells import neutralise_frame
 from hyposcreen.report.writers import write_atomic
 from hyposcreen.report.xlsx_package import (
     Sheet,
+    cell_head_parts,
     cell_heads,
+    cell_parts,
     column_cells,
     column_letter,
     sheet_rows,
@@ -26,6 +28,7 @@ from hyposcreen.report.xlsx_package import (
 )
 from hyposcreen.report.xlsx_styles import MAIN, Styles
 
+ROWS_PER_SLICE = 4096  # the sheet's rows are made and written this many at a time
 # fill, font colour: the tier name is in the row too, so colour is never the only signal
 TIER_STYLES = {1: ("FDE3E1", "8A1C13"), 2: ("FFF0D1", "6B4100"), 3: ("E3EEFA", "1A4778")}
 WIDE_COLUMNS = {"evidence": 70, "considerations": 70, "overcorrection_pair": 40}
@@ -106,9 +109,17 @@ def _review_styles(styles: Styles, columns: list[str]) -> np.ndarray:
     return table
 
 
-def _review_sheet(review: pd.DataFrame, styles: Styles, timezone: str) -> str:
+def _review_sheet(
+    review: pd.DataFrame,
+    styles: Styles,
+    timezone: str,
+    plain: Callable[[str], str] | None = None,
+    rows_per_slice: int | None = None,
+) -> Iterator[str]:
     """The list's sheet: header row, one row per case, frozen header and first three columns,
-    filters, column widths and print set-up (A4 landscape, fitted to the page width)."""
+    filters, column widths and print set-up (A4 landscape, fitted to the page width). Its
+    styles are registered at once; its rows are made (evidence in `plain` words, cells
+    neutralised) a slice at a time as the sheet is written."""
     columns = list(review.columns)
     last = column_letter(len(columns))
     zone = f" ({timezone})" if timezone else ""
@@ -128,23 +139,13 @@ def _review_sheet(review: pd.DataFrame, styles: Styles, timezone: str) -> str:
     )
     header_height = ' ht="30" customHeight="1"'
     style_table = _review_styles(styles, columns)
-    tiers = review["tier"] if "tier" in review else pd.Series(np.nan, index=review.index)
-    tier_row = tiers.where(tiers.isin(list(TIER_STYLES)), 0).fillna(0).astype("int64").to_numpy()
-    safe = neutralise_frame(review)
-    cells = [
-        column_cells(
-            cell_heads(column_letter(position + 1), 2, style_table[tier_row, position]),
-            safe[name],
-        )
-        for position, name in enumerate(columns)
-    ]
     rows = len(review) + 1
     widths = "".join(
         f'<col width="{WIDE_COLUMNS.get(name, max(10, len(name) + 2))}" customWidth="1" '
         f'min="{i}" max="{i}" />'
         for i, name in enumerate(columns, start=1)
     )
-    return (
+    head = (
         f'<worksheet xmlns="{MAIN}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1" />'
         f'<pageSetUpPr fitToPage="1" /></sheetPr><dimension ref="A1:{last}{rows}" />'
         '<sheetViews><sheetView workbookViewId="0"><pane xSplit="3" ySplit="1" '
@@ -153,12 +154,44 @@ def _review_sheet(review: pd.DataFrame, styles: Styles, timezone: str) -> str:
         'sqref="A1" /></sheetView></sheetViews><sheetFormatPr baseColWidth="8" '
         f'defaultRowHeight="15" /><cols>{widths}</cols><sheetData>'
         + sheet_rows([header_cells[i : i + 1] for i in range(len(columns))], 1, header_height)
-        + sheet_rows(cells, 2)
-        + f'</sheetData><autoFilter ref="A1:{last}{rows}" /><printOptions gridLines="0" />'
+    )
+    tail = (
+        f'</sheetData><autoFilter ref="A1:{last}{rows}" /><printOptions gridLines="0" />'
         '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5" />'
         '<pageSetup orientation="landscape" paperSize="9" fitToHeight="0" fitToWidth="1" />'
         "</worksheet>"
     )
+
+    step = rows_per_slice or ROWS_PER_SLICE
+
+    def pieces() -> Iterator[str]:
+        yield head
+        for first in range(0, len(review), step):
+            yield _review_rows(review.iloc[first : first + step], style_table, first + 2, plain)
+        yield tail
+
+    return pieces()
+
+
+def _review_rows(
+    review: pd.DataFrame,
+    style_table: np.ndarray,
+    first_row: int,
+    plain: Callable[[str], str] | None,
+) -> str:
+    """The `<row>`s of a slice of the list from sheet row `first_row` on, each row filled in
+    its tier's style."""
+    if plain is not None and "evidence" in review.columns:
+        review = review.assign(evidence=review["evidence"].astype("str").map(plain))
+    tiers = review["tier"] if "tier" in review else pd.Series(np.nan, index=review.index)
+    tier_row = tiers.where(tiers.isin(list(TIER_STYLES)), 0).fillna(0).astype("int64").to_numpy()
+    safe = neutralise_frame(review)
+    cells = [
+        cell_head_parts(column_letter(position + 1), first_row, style_table[tier_row, position])
+        + cell_parts(safe[name])
+        for position, name in enumerate(review.columns)
+    ]
+    return sheet_rows(cells, first_row)
 
 
 def _about_sheet(about: dict[str, str], styles: Styles) -> str:
@@ -197,11 +230,9 @@ def write_review_workbook(
     """Written 0600 (it holds identifiers). `plain` rewrites the evidence text in clinical
     words (display.py); time headers name the site's `timezone`. Document properties carry
     `stamp` (the window end), not the wall clock, so the same run gives the same bytes."""
-    if plain is not None and "evidence" in review.columns:
-        review = review.assign(evidence=review["evidence"].astype("str").map(plain))
     styles = Styles()
     sheets = [
-        Sheet("Review list", _review_sheet(review, styles, timezone)),
+        Sheet("Review list", _review_sheet(review, styles, timezone, plain)),
         Sheet("About this list", _about_sheet(about, styles)),
     ]
     last = column_letter(max(len(review.columns), 1))

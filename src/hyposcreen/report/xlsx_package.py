@@ -11,6 +11,7 @@ so any reader of the former reads this one.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hyposcreen.report.html_text import choose
 from hyposcreen.report.xlsx_styles import MAIN, Styles
 
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -29,6 +31,8 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries hold DOS times; the package tim
 # not allowed in XML 1.0 at all (control characters, and U+FFFE / U+FFFF as characters)
 _ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f" + "\ufffe\uffff]"
 CELL_MAX_CHARS = 32_767  # Excel's limit; a longer text is cut, with a note (the CSV has it all)
+_TEXT = ' t="inlineStr"><is><t>'
+_TEXT_KEEPING_SPACES = ' t="inlineStr"><is><t xml:space="preserve">'
 _CUT_NOTE = " … [cut at Excel's cell limit; the CSV holds the full text]"
 
 
@@ -73,25 +77,40 @@ def _texts(values: np.ndarray) -> np.ndarray:
     return np.asarray(values).astype("str").astype(object)
 
 
+# a cell's parts: texts shared by every cell and columns of one text per cell, in order
+CellParts = list[str | np.ndarray]
+
+
 def column_cells(heads: np.ndarray, values: pd.Series) -> np.ndarray:
-    """The `<c>` element of each value; `heads` hold each cell's opening '<c r=".." s=".."'.
+    """The `<c>` element of each value; `heads` hold each cell's opening '<c r=".." s=".."'
+    (the cells of `cell_parts`, each joined into one text)."""
+    cells = np.asarray(heads, dtype=object)
+    for part in cell_parts(values):
+        cells = cells + part
+    return cells
+
+
+def cell_parts(values: pd.Series) -> CellParts:
+    """What follows each cell's opening '<c r=".." s=".."' up to its `</c>`, as three columns
+    of texts (kind, value, close), so a sheet is joined once without a string per cell.
 
     Text is stored as inline strings (never as a formula: neutralise it before), numbers as
     `%.16g`, times as serial numbers, booleans as 0/1; a missing value leaves an empty cell
     that keeps its style."""
-    heads = np.asarray(heads, dtype=object)
     present = values.notna().to_numpy()
     if pd.api.types.is_bool_dtype(values):
-        bits = np.where(values.to_numpy(bool), "1", "0").astype(object)
-        filled = heads + ' t="b"><v>' + bits + "</v></c>"
+        kind = choose(present, ' t="b"><v>', ' t="n" />')
+        shown = np.where(values.to_numpy(bool), "1", "0").astype(object)
+        filled = present
     elif pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_numeric_dtype(values):
         numbers = (
             excel_serials(values)
             if pd.api.types.is_datetime64_any_dtype(values)
             else values.to_numpy(dtype="float64", na_value=np.nan)
         )
-        numbers = np.where(present, numbers, 0.0)
-        filled = heads + ' t="n"><v>' + _texts(np.char.mod("%.16g", numbers)) + "</v></c>"
+        kind = choose(present, ' t="n"><v>', ' t="n" />')
+        shown = _number_texts(np.where(present, numbers, 0.0))
+        filled = present
     else:
         text = pd.Series(values.to_numpy(), dtype=object).where(present, "").astype("str")
         too_long = text.str.len() > CELL_MAX_CHARS
@@ -100,27 +119,52 @@ def column_cells(heads: np.ndarray, values: pd.Series) -> np.ndarray:
             text = text.where(~too_long, cut)
         stripped = text.str.strip()
         preserve = ((stripped != "") & (stripped != text)).to_numpy()
-        opening = np.where(preserve, '<t xml:space="preserve">', "<t>").astype(object)
-        escaped = escape_text(text).to_numpy(dtype=object)
-        filled = heads + ' t="inlineStr"><is>' + opening + escaped + "</t></is></c>"
-        filled = np.where(text.to_numpy() != "", filled, heads + ' t="inlineStr" />')
-    return np.where(present, filled, heads + ' t="n" />')
+        shown = escape_text(text).to_numpy(dtype=object)
+        filled = present & (text.to_numpy() != "")
+        opening = choose(preserve, _TEXT_KEEPING_SPACES, _TEXT)
+        kind = choose(filled, opening, choose(present, ' t="inlineStr" />', ' t="n" />'))
+        return [kind, choose(filled, shown, ""), choose(filled, "</t></is></c>", "")]
+    return [kind, choose(filled, shown, ""), choose(filled, "</v></c>", "")]
 
 
-def sheet_rows(cells: list[np.ndarray], first_row: int, row_attributes: str = "") -> str:
-    """`<row>` elements around equally long columns of cells, as one string (one join)."""
-    count = len(cells[0]) if cells else 0
+def _number_texts(numbers: np.ndarray) -> np.ndarray:
+    """'%.16g' of each number, each distinct number printed once (-0 and 0 print apart)."""
+    if np.signbit(numbers[numbers == 0]).any():
+        return _texts(np.char.mod("%.16g", numbers))
+    distinct, position = np.unique(numbers, return_inverse=True)
+    return _texts(np.char.mod("%.16g", distinct))[position.reshape(-1)]
+
+
+def sheet_rows(
+    cells: list[np.ndarray] | list[CellParts], first_row: int, row_attributes: str = ""
+) -> str:
+    """`<row>` elements around equally long columns of cells (each a column of whole cells
+    or the parts of one), as one string (one join)."""
+    parts: CellParts = []
+    for cell in cells:
+        parts.extend(cell if isinstance(cell, list) else [cell])
+    count = next((len(p) for p in parts if not isinstance(p, str)), 0)
     opening = '<row r="' + _texts(np.arange(first_row, first_row + count)) + '"' + row_attributes
-    table = np.column_stack([opening + ">", *cells, np.full(count, "</row>", dtype=object)])
-    return "".join(table.ravel().tolist())
+    columns = [opening + ">"]
+    columns += [np.full(count, p, dtype=object) if isinstance(p, str) else p for p in parts]
+    columns.append(np.full(count, "</row>", dtype=object))
+    return "".join(np.column_stack(columns).ravel().tolist())
 
 
 def cell_heads(letter: str, first_row: int, styles: np.ndarray) -> np.ndarray:
-    """'<c r="D2" s="5"' for the cells of one column from `first_row` on (the row numbers'
-    text is made once per sheet, each distinct style's once per column)."""
+    """'<c r="D2" s="5"' for the cells of one column from `first_row` on."""
+    cells = np.full(len(styles), "", dtype=object)
+    for part in cell_head_parts(letter, first_row, styles):
+        cells = cells + part
+    return cells
+
+
+def cell_head_parts(letter: str, first_row: int, styles: np.ndarray) -> CellParts:
+    """'<c r="D2" s="5"' for the cells of one column from `first_row` on, as parts (the row
+    numbers' text is made once per slice of rows, each distinct style's once per column)."""
     distinct, position = np.unique(np.asarray(styles), return_inverse=True)
     style_texts = _texts(distinct)[position.reshape(-1)]
-    return f'<c r="{letter}' + _row_numbers(first_row, len(styles)) + style_texts + '"'
+    return [f'<c r="{letter}', _row_numbers(first_row, len(styles)), style_texts, '"']
 
 
 @lru_cache(maxsize=4)
@@ -133,10 +177,11 @@ def _row_numbers(first_row: int, count: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Sheet:
-    """One worksheet: its name and the XML of its `<worksheet>` element."""
+    """One worksheet: its name and the XML of its `<worksheet>` element, whole or as pieces
+    in order (a long sheet is streamed into the package a slice of rows at a time)."""
 
     name: str
-    xml: str
+    xml: str | Iterable[str]
 
 
 def write_package(
@@ -205,13 +250,12 @@ def write_package(
         f'<Relationship Type="{RELS}/theme" Target="theme/theme1.xml" Id="rId{n + 2}" />'
         "</Relationships>"
     )
-    theme = resources.files("hyposcreen.report").joinpath("templates/xlsx_theme.xml")
     parts = [
         ("docProps/app.xml", app),
         ("docProps/core.xml", core),
-        ("xl/theme/theme1.xml", theme.read_text(encoding="utf-8")),
+        ("xl/theme/theme1.xml", _theme()),
         *[(f"xl/worksheets/sheet{i}.xml", s.xml) for i, s in enumerate(sheets, start=1)],
-        ("xl/styles.xml", styles.xml()),
+        ("xl/styles.xml", None),  # after the sheets: their cells register the styles
         ("_rels/.rels", relations),
         ("xl/workbook.xml", workbook),
         ("xl/_rels/workbook.xml.rels", workbook_relations),
@@ -223,4 +267,17 @@ def write_package(
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16
             # deflate level 3: a quarter larger than the default level, in half the time
-            package.writestr(entry, text.encode("utf-8"), compresslevel=3)
+            setattr(entry, "_compresslevel", 3)  # what writestr(compresslevel=3) sets
+            pieces = [styles.xml()] if text is None else [text] if isinstance(text, str) else text
+            # the same bytes as one writestr: deflate's output does not depend on how its
+            # input is cut, and the entry's header is rewritten with sizes and CRC at close
+            with package.open(entry, "w") as member:
+                for piece in pieces:
+                    member.write(piece.encode("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _theme() -> str:
+    """The workbook's theme (a fixed file shipped with the package; read once)."""
+    theme = resources.files("hyposcreen.report").joinpath("templates/xlsx_theme.xml")
+    return theme.read_text(encoding="utf-8")

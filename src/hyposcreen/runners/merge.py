@@ -78,6 +78,7 @@ def merge_and_publish(
         seen_results,
         coverage,
         drug_names,
+        release_free_memory,  # a merged list is long: each writer starts from a trimmed heap
     )
 
 

@@ -8,6 +8,7 @@ holds and runs `recipe.screen`.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from hyposcreen.runners.handoff import (
 )
 from hyposcreen.runners.spill import load_partition
 from hyposcreen.screen.cases import ScreenResult
+from hyposcreen.validate.views import as_ns
 
 WARNINGS_FILE = "warnings.json"
 
@@ -60,28 +62,41 @@ def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float
     return ctx.timings
 
 
-class WholeContractTables(Mapping[str, pd.DataFrame]):
+class WholeContractTables(Mapping[str, Any]):
     """The contract columns of every partition, back in the whole tables' order, one table at a
     time: a table is gathered from its partitions' files when it is looked up and not kept
-    here, so validation holds one whole table (and its view) at a time, not all four."""
+    here, so validation holds one whole table (and its view) at a time, not all four. Only the
+    columns validation reads row by row are gathered (a validate.tables.PartialTable); the
+    rows a failing check quotes are read from the files when asked for."""
 
     def __init__(self, folder: Path, partitions: int, tables: dict[str, IngestedTable]):
         self.folder, self.partitions = folder, partitions
         self.patients = tables["patients"].frame if "patients" in tables else None
         self.names = (*REQUIRED_TABLES, *(("patients",) if self.patients is not None else ()))
 
-    def __getitem__(self, name: str) -> pd.DataFrame:
+    def __getitem__(self, name: str) -> Any:
         if name not in self.names:
             raise KeyError(name)
+        from hyposcreen.validate.tables import PartialTable, columns_read
+
         if name == "patients":
             from hyposcreen.validate.gx import project_for_validation
 
             return project_for_validation("patients", self.patients)
         paths = [self.folder / f"contract-{name}-{p}{FRAME_SUFFIX}" for p in range(self.partitions)]
+        held = [path for path in paths if len(read_row_labels(path))] or paths[:1]
+        names = frame_columns(held[0])
+        read = [c for c in names if c in columns_read(name, names)]
         release_free_memory()  # the previous table's frames are gone: hand their pages back
-        gathered = _gather_in_read_order(paths)
-        release_free_memory()  # and the partitions' columns the gather read
-        return gathered
+        gathered = _gather_in_read_order(paths, read)
+        _trim_heap()  # and the partitions' columns the gather read
+        unread = read_frame(held[0], [c for c in names if c not in read]).iloc[:0]
+        columns = pd.DataFrame(
+            {c: gathered[c].iloc[:0] if c in read else unread[c] for c in names}, copy=False
+        )
+        return PartialTable(
+            gathered, columns, lambda labels, wanted: _rows_at(held, labels, wanted)
+        )
 
     def __contains__(self, name: object) -> bool:  # Mapping's own would gather the table
         return name in self.names
@@ -103,16 +118,45 @@ def _as_categories(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _gather_in_read_order(paths: list[Path]) -> pd.DataFrame:
-    """One table's rows from its partitions' files, back in the order of the whole table.
-    Built one column at a time (only that column of every partition is in memory besides the
-    result): the partitions' frames are never all held at once."""
+def _trim_heap() -> None:
+    """release_free_memory without its garbage collection (~0.3 s a call once GX is loaded):
+    the gather's frames are freed by their reference counts."""
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _rows_at(paths: list[Path], labels: list[int], columns: list[str]) -> pd.DataFrame:
+    """The `columns` of the rows labelled `labels`, read from the partitions' files (each
+    partition's rows of these columns in memory one partition at a time), indexed by label."""
+    wanted = np.asarray(labels, dtype=np.int64)
+    parts = []
+    for path in paths:
+        held = read_row_labels(path)
+        found = np.isin(held, wanted)
+        if found.any():
+            rows = read_frame(path, columns).iloc[np.flatnonzero(found)]
+            parts.append(rows.set_axis(pd.Index(held[found], dtype="int64"), axis=0))
+    if not parts:
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in columns})
+    rows = pd.concat([p.astype("object") for p in parts]) if len(parts) > 1 else parts[0]
+    return rows.loc[[label for label in labels if label in rows.index]]
+
+
+def _gather_in_read_order(paths: list[Path], wanted: list[str] | None = None) -> pd.DataFrame:
+    """One table's rows from its partitions' files, back in the order of the whole table
+    (the `wanted` columns, default all). Built one column at a time (only that column of every
+    partition is in memory besides the result): the partitions' frames are never all held at
+    once."""
     labels = [read_row_labels(path) for path in paths]
     held = [i for i, rows in enumerate(labels) if len(rows)] or [0]
     index = np.concatenate([labels[i] for i in held])
     order = np.argsort(index, kind="stable")
     columns: dict[str, Any] = {}
-    for column in frame_columns(paths[held[0]]):
+    names = frame_columns(paths[held[0]])
+    for column in names if wanted is None else [c for c in names if c in wanted]:
         parts = [read_frame(paths[i], [column])[column] for i in held]
         if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
             try:
@@ -122,10 +166,14 @@ def _gather_in_read_order(paths: list[Path]) -> pd.DataFrame:
             columns[column] = pd.Series(merged.take(order))
         else:
             columns[column] = pd.concat(parts, ignore_index=True).take(order)
+            if pd.api.types.is_datetime64_dtype(columns[column].dtype):
+                columns[column] = as_ns(columns[column])  # as the contracts' view holds times
         columns[column].index = pd.RangeIndex(len(index))
         del parts
         pa.default_memory_pool().release_unused()  # the partitions' Arrow buffers of it
-    return pd.DataFrame(columns).set_axis(pd.Index(index[order], dtype="int64"), axis=0)
+    # copy=False: the columns as gathered, not copied again into one 2-D block per dtype
+    frame = pd.DataFrame(columns, copy=False)
+    return frame.set_axis(pd.Index(index[order], dtype="int64"), axis=0)
 
 
 @dataclass

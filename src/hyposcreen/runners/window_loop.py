@@ -13,12 +13,13 @@ with a source adapter every window reads for itself, as a lone run does.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from hyposcreen.config import RunSettings, Window
-from hyposcreen.context import RunContext, SharedRead
+from hyposcreen.context import RunContext, SharedRead, prepare
 from hyposcreen.failures import FAILED_FILE  # a failed window's record; gone once it succeeds
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.ingest.tabular import TooLargeForMemory
@@ -104,6 +105,39 @@ class SharedInput:
         shared = self.read or self.spill
         if self.tell is not None and shared is not None:
             self.tell(read_once_text(shared))
+
+
+class WindowContexts:
+    """Each window's run context: `prepare` (mapping, rules, site words, state) once for a
+    loop's windows, whose settings differ only in their window and output folder; a window
+    with other settings is prepared for itself. Every window gets a context of its own
+    (timings, staging folder, shared read) over the same loaded, frozen rules."""
+
+    def __init__(self) -> None:
+        self.first: RunContext | None = None
+
+    def __call__(self, settings: RunSettings) -> RunContext:
+        first = self.first
+        if first is None or _beside_window(first.settings) != _beside_window(settings):
+            self.first = prepare(settings)
+            return self.first
+        return RunContext(
+            settings=settings,
+            rules=first.rules,
+            profile=first.profile,
+            mapping=first.mapping,
+            state=first.state,
+            words=first.words,
+        )
+
+
+def _beside_window(settings: RunSettings) -> tuple[object, ...]:
+    """The settings `prepare` reads (all but the window and the output folder)."""
+    return tuple(
+        getattr(settings, field.name)
+        for field in dataclasses.fields(settings)
+        if field.name not in ("window", "out_dir")
+    )
 
 
 def read_once_text(shared: SharedRead | SharedSpill) -> str:

@@ -21,8 +21,9 @@ from hyposcreen.screen.serial import (
     overcorrection_pairs,
     possibly_spurious,
     spurious_basis,
+    spurious_of_some,
 )
-from hyposcreen.screen.sodium import classify, correct_for_glucose
+from hyposcreen.screen.sodium import KnownPairs, classify, correct_for_glucose
 
 __all__ = [
     "DIAGNOSIS_COLUMNS",
@@ -58,20 +59,38 @@ def screen(
     window: Window,
     glucose_factor: float | None = None,
     timezone: str = "UTC",
+    lab_rows: pd.DataFrame | None = None,
+    known_pairs: KnownPairs | None = None,
 ) -> ScreenResult:
     """Run spec §4-9 over cleaned tables (used rows only; labs in canonical units).
 
     Times come and go as naive site-local wall time in `timezone`; in between, every rule runs
     on UTC instants, so each interval is elapsed time also on the nights the clocks change
-    (spec §11)."""
+    (spec §11). `lab_rows`, when given, is `registered_labs(labs, timezone)` already (a
+    caller that cut it from a table prepared once for many windows), and `known_pairs` the
+    glucose pairs decided with it (`sodium.KnownPairs`)."""
     labs = _with_instants(labs, ("specimen_time",), timezone)
     medications = _with_instants(medications, ("start_time", "end_time"), timezone)
     diagnoses = _with_instants(diagnoses, ("recorded_time",), timezone)
     window = Window(instant_of(window.start, timezone), instant_of(window.end, timezone))
+    if lab_rows is None:
+        lab_rows = _lab_rows(labs)
     result = _screen_instants(
-        labs, medications, drug_matches, diagnoses, rules, profile, window, glucose_factor
-    )
+        labs, lab_rows, medications, drug_matches, diagnoses, rules, profile, window,
+        glucose_factor, known_pairs,
+    )  # fmt: skip
     return _with_wall_times(result, timezone)
+
+
+def registered_labs(labs: pd.DataFrame, timezone: str = "UTC") -> pd.DataFrame:
+    """The used labs as the screen's queries read them (`cofactors.lab_table` of their
+    LAB_COLUMNS on UTC instants), numbered from 0 in `row`; a row's values never depend on
+    the other rows, so a cut of this table, numbered again, is that of the cut labs."""
+    return _lab_rows(_with_instants(labs, ("specimen_time",), timezone))
+
+
+def _lab_rows(labs: pd.DataFrame) -> pd.DataFrame:
+    return lab_table(labs[[c for c in LAB_COLUMNS if c in labs.columns]])
 
 
 # time columns of the screen's outputs, shown in site-local wall time
@@ -123,6 +142,7 @@ RESULT_COLUMNS = [
 
 def _screen_instants(
     labs: pd.DataFrame,
+    lab_rows: pd.DataFrame,
     medications: pd.DataFrame,
     drug_matches: pd.DataFrame,
     diagnoses: pd.DataFrame,
@@ -130,13 +150,14 @@ def _screen_instants(
     profile: Profile,
     window: Window,
     glucose_factor: float | None,
+    known_pairs: KnownPairs | None = None,
 ) -> ScreenResult:
     """spec §4-9 on UTC instants; the usable labs and the sodium results are registered with
     the engine once and every step's query reads them there."""
     labs = labs[[c for c in LAB_COLUMNS if c in labs.columns]]  # no copy of the rows
-    with Tables({"labs": lab_table(labs)}) as db:
+    with Tables({"labs": lab_rows}) as db:
         sodium = labs.loc[labs["analyte"] == "sodium"]  # in order: as the registered labs'
-        corrected = correct_for_glucose(sodium, None, rules, glucose_factor, db)
+        corrected = correct_for_glucose(sodium, None, rules, glucose_factor, db, known_pairs)
         results = classify(corrected, profile)
         time = results["specimen_time"]
         in_window = (time >= window.start) & (time < window.end)
@@ -145,7 +166,13 @@ def _screen_instants(
         results["in_window"] = in_window
         results = results[[c for c in RESULT_COLUMNS if c in results.columns]]
         db.register("results", results.assign(row=np.arange(len(results))))  # no row copied
-        results["possibly_spurious"] = possibly_spurious(results, rules, db)
+        if known_pairs is not None and known_pairs.spurious is not None:
+            again = np.zeros(len(results), dtype=bool)
+            again[known_pairs.unsettled] = True
+            flags = spurious_of_some(results, rules, known_pairs.spurious, again)
+        else:
+            flags = possibly_spurious(results, rules, db)
+        results["possibly_spurious"] = flags
         cases = find_cases(db=db)
         meds = active_drug_classes(cases, medications, drug_matches, rules)
         conditions = case_conditions(cases, diagnoses, rules)

@@ -120,18 +120,20 @@ def overcorrection_pairs(
 # of rows in a file and a drop must be that far below every result at that time
 _SPURIOUS_SQL = """
 WITH moments AS (
-    SELECT patient_id, epoch_ns(specimen_time) AS at_ns, min(corrected_sodium) AS lowest
+    SELECT patient_id, epoch_ns(specimen_time) AS at_ns, min(corrected_sodium) AS lowest,
+           min(row) AS one_row
     FROM results
     GROUP BY patient_id, epoch_ns(specimen_time)
 ),
 neighbours AS (
     SELECT patient_id, at_ns,
            lag(at_ns) OVER by_time AS before_ns, lag(lowest) OVER by_time AS before_value,
-           lead(at_ns) OVER by_time AS after_ns, lead(lowest) OVER by_time AS after_value
+           lead(at_ns) OVER by_time AS after_ns, lead(lowest) OVER by_time AS after_value,
+           lag(one_row) OVER by_time AS before_row, lead(one_row) OVER by_time AS after_row
     FROM moments
     WINDOW by_time AS (PARTITION BY patient_id ORDER BY at_ns)
 )
-SELECT r.row
+SELECT r.row, n.before_row, n.after_row
 FROM results r JOIN neighbours n
   ON n.patient_id = r.patient_id AND n.at_ns = epoch_ns(r.specimen_time)
 WHERE n.at_ns - n.before_ns <= $window_ns AND n.after_ns - n.at_ns <= $window_ns
@@ -153,16 +155,36 @@ def possibly_spurious(results: pd.DataFrame, rules: RuleSet, db: Tables | None =
         frame = columns.astype({"patient_id": "str"}).assign(row=np.arange(len(results)))
         with Tables({"results": frame}) as own:
             return possibly_spurious(results, rules, own)
-    flagged = db.query(
+    flagged = spurious_neighbours(db, rules)
+    hit = np.zeros(len(results), dtype=bool)
+    hit[flagged["row"].to_numpy()] = True
+    return pd.Series(hit, index=results.index, dtype=bool)
+
+
+def spurious_neighbours(db: Tables, rules: RuleSet) -> pd.DataFrame:
+    """The possibly spurious results of the registered `results` (patient_id, specimen_time,
+    corrected_sodium, row): `row`, and `before_row` / `after_row`, a result at the
+    neighbouring time each side (the lowest `row` there)."""
+    return db.query(
         _SPURIOUS_SQL,
         {
             "window_ns": nanoseconds(pd.Timedelta(hours=rules.windows.spurious_neighbour_hours)),
             "drop": float(rules.limits.spurious_drop_mmol_l),
         },
-        {"row": "int64"},
+        {"row": "int64", "before_row": "int64", "after_row": "int64"},
     )
-    hit = np.zeros(len(results), dtype=bool)
-    hit[flagged["row"].to_numpy()] = True
+
+
+def spurious_of_some(
+    results: pd.DataFrame, rules: RuleSet, known: np.ndarray, again: np.ndarray
+) -> pd.Series:
+    """`possibly_spurious` of `results` where each patient's flags are `known` already (a
+    boolean per result), but for the patients of the `again` mask, whose flags are found here
+    (each patient's flags depend on that patient's results only)."""
+    hit = np.asarray(known, dtype=bool).copy()
+    redo = results["patient_id"].isin(results.loc[again, "patient_id"]).to_numpy()
+    if redo.any():
+        hit[redo] = possibly_spurious(results.loc[redo], rules).to_numpy()
     return pd.Series(hit, index=results.index, dtype=bool)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -25,19 +26,19 @@ def compare(values: pd.Series, op: str, threshold: float) -> pd.Series:
 # then the lower). Distances in integer nanoseconds; every choice fully ordered.
 _PAIR_GLUCOSE_SQL = """
 WITH candidates AS (
-    SELECT s.row, g.glucose_time, g.glucose_mg_dl, 0 AS preference,
+    SELECT s.row, g.glucose_time, g.glucose_mg_dl, g.glucose_row, 0 AS preference,
            abs(epoch_ns(g.glucose_time) - epoch_ns(s.specimen_time)) AS distance
     FROM sodium s JOIN glucose g
       ON g.patient_id = s.patient_id AND g.specimen_id = s.specimen_id
     UNION ALL
-    SELECT s.row, g.glucose_time, g.glucose_mg_dl, 1 AS preference,
+    SELECT s.row, g.glucose_time, g.glucose_mg_dl, g.glucose_row, 1 AS preference,
            abs(epoch_ns(g.glucose_time) - epoch_ns(s.specimen_time)) AS distance
     FROM sodium s JOIN glucose g
       ON g.patient_id = s.patient_id
      AND epoch_ns(g.glucose_time) BETWEEN epoch_ns(s.specimen_time) - $window_ns
                                       AND epoch_ns(s.specimen_time) + $window_ns
 )
-SELECT row, glucose_time, glucose_mg_dl
+SELECT row, glucose_time, glucose_mg_dl, glucose_row
 FROM candidates
 QUALIFY row_number() OVER (
     PARTITION BY row
@@ -48,20 +49,23 @@ ORDER BY row
 """
 
 
-def paired_glucose(db: Tables, minutes: float) -> pd.DataFrame:
+def paired_glucose(db: Tables, minutes: float, glucose_row: bool = False) -> pd.DataFrame:
     """The glucose paired with each sodium result (spec §4) of the registered tables `sodium`
     (row, patient_id, specimen_id, specimen_time) and `glucose` (patient_id, specimen_id,
-    glucose_time, glucose_mg_dl): `row`, `glucose_time`, `glucose_mg_dl` for the sodium rows
-    that have one."""
-    return db.query(
+    glucose_time, glucose_mg_dl, glucose_row): `row`, `glucose_time`, `glucose_mg_dl` for the
+    sodium rows that have one (and, with `glucose_row`, the paired glucose's glucose_row: of
+    glucose rows alike in time and value, any one)."""
+    paired = db.query(
         _PAIR_GLUCOSE_SQL,
         {"window_ns": nanoseconds(pd.Timedelta(minutes=minutes))},
         {
             "row": "int64",
             "glucose_time": db.dtype("glucose", "glucose_time"),
             "glucose_mg_dl": "float64",
+            "glucose_row": "int64",
         },
     )
+    return paired if glucose_row else paired.drop(columns="glucose_row")
 
 
 def pair_glucose(sodium: pd.DataFrame, glucose: pd.DataFrame, minutes: float) -> pd.DataFrame:
@@ -70,9 +74,9 @@ def pair_glucose(sodium: pd.DataFrame, glucose: pd.DataFrame, minutes: float) ->
     keys = {"patient_id": "str", "specimen_id": "str"}
     tables = {
         "sodium": sodium[["row", "patient_id", "specimen_id", "specimen_time"]].astype(keys),
-        "glucose": glucose[["patient_id", "specimen_id", "glucose_time", "glucose_mg_dl"]].astype(
-            keys
-        ),
+        "glucose": glucose[["patient_id", "specimen_id", "glucose_time", "glucose_mg_dl"]]
+        .astype(keys)
+        .assign(glucose_row=np.arange(len(glucose))),
     }
     with Tables(tables) as db:
         return paired_glucose(db, minutes)
@@ -85,19 +89,47 @@ SELECT row_number() OVER (ORDER BY row) - 1 AS row, patient_id, specimen_id, spe
 FROM labs WHERE analyte = 'sodium'
 """
 _GLUCOSE_VIEW = """
-SELECT patient_id, specimen_id, specimen_time AS glucose_time, value_num AS glucose_mg_dl
+SELECT patient_id, specimen_id, specimen_time AS glucose_time, value_num AS glucose_mg_dl,
+       row AS glucose_row
 FROM labs WHERE analyte = 'glucose'
 """
 
 
-def pair_registered_glucose(db: Tables, minutes: float) -> pd.DataFrame:
+def pair_registered_glucose(
+    db: Tables, minutes: float, sodium: pd.DataFrame | None = None, glucose_row: bool = False
+) -> pd.DataFrame:
     """`paired_glucose` of the sodium and glucose results of the registered `labs` (patient_id,
     specimen_id, analyte, specimen_time, value_num, row = position): rows numbered as the
-    sodium rows of `labs` in their order."""
+    sodium rows of `labs` in their order. `sodium`, when given, is those rows already (row,
+    patient_id, specimen_id, specimen_time), registered as they are (no numbering query), or
+    some of them: each sodium row's pair depends on the glucose rows only. `glucose_row`: the
+    paired glucose's `row` in `labs` too."""
     time_type = db.dtype("labs", "specimen_time")
-    db.view("sodium", _SODIUM_VIEW, {"row": "int64", "specimen_time": time_type})
-    db.view("glucose", _GLUCOSE_VIEW, {"glucose_time": time_type, "glucose_mg_dl": "float64"})
-    return paired_glucose(db, minutes)
+    if sodium is None:
+        db.view("sodium", _SODIUM_VIEW, {"row": "int64", "specimen_time": time_type})
+    else:
+        keys = {"patient_id": "str", "specimen_id": "str"}
+        db.register("sodium", sodium[["row", *keys, "specimen_time"]].astype(keys))
+    db.view(
+        "glucose",
+        _GLUCOSE_VIEW,
+        {"glucose_time": time_type, "glucose_mg_dl": "float64", "glucose_row": "int64"},
+    )
+    return paired_glucose(db, minutes, glucose_row)
+
+
+@dataclass(frozen=True)
+class KnownPairs:
+    """Glucose pairs decided before the screen for some sodium rows (numbered as
+    `correct_for_glucose` numbers them): `pairs` (row, glucose_time, glucose_mg_dl) of those
+    with a pair; the rows in `unsettled` are paired by the screen itself; every other row
+    has no glucose to pair."""
+
+    pairs: pd.DataFrame
+    unsettled: np.ndarray
+    # `possibly_spurious` per sodium row as known beforehand, for the patients none of whose
+    # rows is unsettled (serial.spurious_of_some); None: found by the screen
+    spurious: np.ndarray | None = None
 
 
 def correct_for_glucose(
@@ -106,13 +138,15 @@ def correct_for_glucose(
     rules: RuleSet,
     factor: float | None = None,
     db: Tables | None = None,
+    known: KnownPairs | None = None,
 ) -> pd.DataFrame:
     """Sodium results with their paired glucose and `corrected_sodium` (spec §4).
 
     `sodium`: patient_id, specimen_time, specimen_id, value_num (mmol/L).
     `glucose`: patient_id, specimen_time, specimen_id, value_num (mg/dL); only usable results.
     Or, with `db`, `glucose` is None and the pairing reads the registered `labs`, whose sodium
-    rows (in order) are `sodium` (`pair_registered_glucose`).
+    rows (in order) are `sodium` (`pair_registered_glucose`); with `known` as well, only its
+    unsettled rows are paired there.
     """
     settings = rules.glucose
     factor = float(factor if factor is not None else settings["factor"])
@@ -123,8 +157,13 @@ def correct_for_glucose(
     out = sodium.reset_index(drop=True).copy()
     out["row"] = np.arange(len(out))
     minutes = float(settings["pairing_window_minutes"])
-    if db is not None:
-        paired = pair_registered_glucose(db, minutes)
+    if db is not None and known is not None:
+        paired = known.pairs
+        if len(known.unsettled):
+            own = pair_registered_glucose(db, minutes, out.iloc[known.unsettled])
+            paired = pd.concat([paired, own], ignore_index=True).sort_values("row")
+    elif db is not None:
+        paired = pair_registered_glucose(db, minutes, out)
     else:
         assert glucose is not None
         glucose = glucose.rename(

@@ -17,9 +17,11 @@ Severity decides what the pipeline does:
   bucket precedence of spec §3), ``warning_reasons(table)`` to its reason code.
 
 The work is split by concern: ``suites`` (load the suite files, fill in run-time values),
-``views`` and ``derived`` (what GX sees of a table), ``context`` (the process-wide ephemeral GX
-context, reused by every window), ``gx_pages`` (GX's Data Docs pages for this run's results)
-and ``docs`` (their offline copy and our index), ``results`` (GX results read back),
+``views`` and ``derived`` (what GX sees of a table), ``tables`` (a table held in part: the
+columns read row by row, the quoted rows on demand), ``batches`` (a suite run on narrow batches
+of its view, the results put together as GX's one result), ``context`` (the process-wide
+ephemeral GX context, reused by every window), ``gx_pages`` (GX's Data Docs pages for this
+run's results) and ``docs`` (their offline copy and our index), ``results`` (GX results read back),
 ``outcomes`` (the plain ValidationReport), ``run`` (the input tables) and ``review_list`` (the
 output contract). This module is the public entry: the pipeline imports ``validate_tables``,
 ``project_for_validation`` and ``validate_review_list`` from here. Importing it does not import

@@ -44,7 +44,7 @@ def _outcome(job: Job, result: Any) -> ExpectationOutcome:
     if config.type == "expect_table_columns_to_match_set" and not result.success:
         missing = data.get("details", {}).get("mismatched", {}).get("missing", [])
         column, detail = ", ".join(missing), f"{detail}: {', '.join(missing)}"
-    labels = _index_labels(data.get("unexpected_index_list"))
+    labels = index_labels(data.get("unexpected_index_list"))
     count = int(data.get("unexpected_count") or len(labels))
     percent = float(data.get("unexpected_percent") or 0.0)
     if meta.get("rate"):
@@ -101,7 +101,7 @@ def _exception_message(info: Any) -> str | None:
     return None
 
 
-def _index_labels(index_list: Any) -> list[int]:
+def index_labels(index_list: Any) -> list[int]:
     """unexpected_index_list comes as [{"_row": [ids...]}] or as [{"_row": id, ...}, ...]."""
     labels: list[int] = []
     for item in index_list or []:

@@ -24,11 +24,12 @@ from hyposcreen.validate.suites import (
     load_suite_spec,
     thresholds_with_defaults,
 )
+from hyposcreen.validate.tables import PartialTable, cited_labels
 from hyposcreen.validate.views import table_view, unpack
 
 
 def validate_tables(
-    frames: Mapping[str, pd.DataFrame | IngestedTable],
+    frames: Mapping[str, pd.DataFrame | IngestedTable | PartialTable],
     *,
     window_end: pd.Timestamp,
     thresholds: Mapping[str, float] | None = None,
@@ -88,13 +89,21 @@ def validate_tables(
     for table in TABLES:  # one table at a time: its frame and view are let go before the next
         if table not in frames:
             continue
-        frame, present = unpack(frames[table], (present_columns or {}).get(table))
+        given = frames[table]
+        partial = given if isinstance(given, PartialTable) else None
+        frame, present = unpack(
+            partial.frame if partial else given, (present_columns or {}).get(table)
+        )
+        described = partial.columns if partial else frame  # every column: names, dtypes
         spec = load_suite_spec(table, suites_dir)
-        view, pre = table_view(table, frame, present, spec, code_system_aliases)
+        view, names, pre = table_view(table, frame, present, spec, code_system_aliases, described)
         outcomes.extend(pre)
-        job = build_job(table, _quoted_columns(frame, spec), view, spec, params, skipped)
-        del frame, view  # what GX does not see and no outcome quotes is let go before it runs
+        quoted = _quoted_columns(described, spec)  # a partial table's are read after GX
+        job = build_job(table, described[quoted], view, spec, params, skipped, names)
+        del frame, view, given  # what GX does not see and no outcome quotes is let go
         item = _one_run(run_jobs([job])[0], validated[0] if validated else None)
+        if partial is not None:  # the few rows the outcomes quote
+            job.frame = partial.rows(cited_labels(item.result), quoted)
         checked.extend(read_outcomes(job, item.result))
         validated.append(item)
         del job
@@ -108,13 +117,13 @@ def validate_tables(
     return ValidationReport(outcomes, skipped, time.perf_counter() - started, docs_index)
 
 
-def _quoted_columns(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+def _quoted_columns(frame: pd.DataFrame, spec: dict[str, Any]) -> list[str]:
     """The frame's columns an outcome quotes after GX has run: the examples' `file:row` and
     the suite's `detail_columns` (validate/results.py)."""
     wanted = {"source_file", "source_row"}
     for expectation in spec["expectations"]:
         wanted.update(expectation.get("meta", {}).get("detail_columns", []))
-    return frame[[c for c in frame.columns if c in wanted]]
+    return [c for c in frame.columns if c in wanted]
 
 
 def _one_run(item: Validated, first: Validated | None) -> Validated:

@@ -84,6 +84,7 @@ class Job:
     view: pd.DataFrame  # what GX sees
     suite: dict[str, Any]  # suite spec with the runnable expectations only
     params: dict[str, Any]
+    columns: tuple[str, ...] = ()  # the table's column names as GX's table-level checks see them
 
 
 def thresholds_with_defaults(thresholds: Mapping[str, float] | None) -> dict[str, float]:
@@ -130,11 +131,15 @@ def build_job(
     spec: dict[str, Any],
     params: dict[str, Any],
     skipped: list[dict[str, str]],
+    columns: Sequence[str] | None = None,
 ) -> Job:
-    """Keep the expectations whose columns exist; the rest are reported as skipped."""
+    """Keep the expectations whose columns exist; the rest are reported as skipped. `columns`
+    (default: the view's) are the table's column names: the view may leave out the values of
+    a column that only a table-level check names (GX reads its name only)."""
+    names = tuple(view.columns) if columns is None else tuple(columns)
     runnable = []
     for expectation in expand_templates(spec["expectations"], params):
-        missing = sorted(referenced_columns(expectation) - set(view.columns))
+        missing = sorted(referenced_columns(expectation) - set(names))
         if missing and not expectation["type"].startswith(TABLE_LEVEL_PREFIXES):
             skipped.append(
                 {
@@ -147,7 +152,7 @@ def build_job(
             continue
         runnable.append(_substitute(expectation, params))
     suite = {**spec, "expectations": runnable}
-    return Job(table, frame, view, suite, params)
+    return Job(table, frame, view, suite, params, names)
 
 
 def expand_templates(

@@ -1,8 +1,9 @@
-"""What GX sees of a table: the frame narrowed to the columns its suite reads plus the derived
-columns, times as datetime64[ns] (other units are compared row by row in Python by GX) and
-text as categoricals (GX re-filters the view for every row_condition), indexed by ``_row`` so
-failing rows come back as the frame's own labels. Also the plain-Python contract checks done
-on the frame itself (one-of column groups, time dtypes)."""
+"""What GX sees of a table: the frame narrowed to the columns its suite reads row by row plus
+the derived columns (a column only a column-name check names is not copied: GX reads its name),
+times as datetime64[ns] (other units are compared row by row in Python by GX) and text as
+categoricals (GX filters its batches for every row_condition), indexed by ``_row`` so failing
+rows come back as the frame's own labels. Also the plain-Python contract checks done on the
+frame itself (one-of column groups, time dtypes)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.ingest.canonical import PROVENANCE, SCHEMAS, IngestedTable
-from hyposcreen.validate.derived import BLANK_AS_MISSING, CLEAN_REASON, derived_columns
+from hyposcreen.validate.batches import NAMES_ONLY
+from hyposcreen.validate.derived import (
+    BLANK_AS_MISSING,
+    CLEAN_REASON,
+    REASONS_READ,
+    as_categories,
+    derived_columns,
+)
 from hyposcreen.validate.outcomes import ROW_ID, ExpectationOutcome, plain_outcome
 from hyposcreen.validate.suites import load_suite_spec, referenced_columns
 
@@ -49,13 +58,25 @@ def validation_columns(table: str, suites_dir: Path | None = None) -> set[str]:
 def project_for_validation(
     table: str, frame: pd.DataFrame, suites_dir: Path | None = None
 ) -> pd.DataFrame:
-    """`frame` narrowed to validation_columns(table), in the frame's own column order. The clean
-    stage's reason (a handful of codes) is held as a categorical: 1 byte a row, not 8."""
+    """`frame` narrowed to validation_columns(table), in the frame's own column order. Of the
+    clean stage's reason only the codes the contracts read (REASONS_READ) are kept, as a
+    categorical (1 byte a row, not 8; the other rows missing)."""
     wanted = validation_columns(table, suites_dir)
     projected = frame[[c for c in frame.columns if c in wanted]]
-    if CLEAN_REASON in projected.columns and projected[CLEAN_REASON].dtype != "category":
-        projected = projected.assign(**{CLEAN_REASON: projected[CLEAN_REASON].astype("category")})
+    if CLEAN_REASON in projected.columns:
+        reasons = _reasons_read(projected[CLEAN_REASON])
+        projected = projected.assign(**{CLEAN_REASON: reasons})
     return projected
+
+
+def _reasons_read(reason: pd.Series) -> pd.Series:
+    """The reason as a categorical of REASONS_READ: a vectorised comparison per code, not the
+    hashing of every row's text that `astype("category")` does."""
+    values = reason.to_numpy(dtype=object)
+    codes = np.full(len(values), -1, dtype=np.int8)
+    for code, name in enumerate(REASONS_READ):
+        codes[values == name] = code
+    return pd.Series(pd.Categorical.from_codes(codes, categories=REASONS_READ), reason.index)
 
 
 def unpack(
@@ -81,28 +102,43 @@ def table_view(
     present: set[str] | None,
     spec: dict[str, Any],
     code_system_aliases: Mapping[str, str] | None,
-) -> tuple[pd.DataFrame, list[ExpectationOutcome]]:
-    """The narrow frame GX validates, plus plain-Python contract outcomes (one-of, dtypes)."""
+    columns: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, list[str], list[ExpectationOutcome]]:
+    """The narrow frame GX validates, the table's column names as its table-level checks see
+    them (the view's columns and those only such a check names), and plain-Python contract
+    outcomes (one-of, dtypes). `columns` (default: `frame`): every column of the table, its
+    names and dtypes, when `frame` holds only the columns read row by row (tables.py)."""
     lacking = [c for c in INGEST_COLUMNS.get(table, ()) if c not in frame.columns]
     if lacking:
         raise ValueError(
             f"The {table} frame lacks {', '.join(lacking)}: the pipeline adds these before "
             "validation (see validate_tables)."
         )
-    available = _available(table, frame, present)
+    described = frame if columns is None else columns
+    available = _available(table, described, present)
     outcomes = _one_of_outcomes(table, available, spec)
     wanted = set().union(*(referenced_columns(e) for e in spec["expectations"]))
-    data: dict[str, pd.Series] = {c: frame[c] for c in available if c in wanted}
-    data.update(derived_columns(table, frame, available, code_system_aliases))
-    for column, series in list(data.items()):
+    read = set().union(
+        *(referenced_columns(e) for e in spec["expectations"] if e["type"] not in NAMES_ONLY)
+    )
+    names = [c for c in available if c in wanted]
+    derived = derived_columns(table, frame, available, code_system_aliases)
+    names += [c for c in derived if c not in names]
+    data: dict[str, pd.Series] = {}
+    for column in names:  # the values GX reads; a column only named by a check is not copied
+        if column not in read:
+            continue
+        series = derived[column] if column in derived else frame[column]
         if pd.api.types.is_datetime64_dtype(series.dtype):
-            data[column] = as_ns(series)
+            series = as_ns(series)
         elif pd.api.types.is_string_dtype(series.dtype):
-            # GX filters rows (row_condition) many times per expectation; codes copy cheaply
-            data[column] = series.astype("category")
-    outcomes.extend(_time_dtype_outcomes(table, frame, available))
-    view = pd.DataFrame(data, index=frame.index.rename(ROW_ID))
-    return view, outcomes
+            # GX filters rows (row_condition) several times per expectation; codes copy cheaply
+            series = as_categories(series)
+        data[column] = series
+    outcomes.extend(_time_dtype_outcomes(table, described, available))
+    # copy=False: each column stays its own block (no copy into one 2-D block per dtype)
+    view = pd.DataFrame(data, index=frame.index.rename(ROW_ID), copy=False)
+    return view, names, outcomes
 
 
 def as_ns(series: pd.Series) -> pd.Series:

@@ -1,0 +1,167 @@
+"""The screen stage's lab inputs that windows cut from one read prepare once.
+
+A window's screen reads its used labs twice over: as rows (LAB_COLUMNS, for the sodium
+results) and as the table its queries read (`screen.cases.registered_labs`: text columns
+converted, times as UTC instants). Both are per-row, so windows cut from one read
+(recipe_read, recipe_clean.window_labs) prepare them once over the read's used labs and cut
+them as the window's cleaned labs were cut: the same rows, in the same order, with the same
+values. A window whose used rows are not those of the cut (a contract warning quarantined a
+row, nightly late-result marks) prepares its own, as a lone window does.
+
+The glucose paired with each sodium result (spec §4) depends only on the glucose results
+there are, so it is paired once over the read's used labs: a window keeps the pair of each of
+its sodium results whose paired glucose is among the window's labs (a nearer one in the
+window would have been nearer in the read too; no pair in the read is none in the window),
+and pairs the others itself (a glucose outside the window: near the window's edges).
+
+Likewise the spec §8 delta check: a result's neighbours are the nearest earlier and later
+times of its patient's results. A window holds a result's neighbours in the read exactly when
+it has neighbours on both sides (a nearer one in the window would be nearer in the read), so
+its flag is the read's when both neighbours lie in the window and false otherwise; a patient
+with a result paired again in the window is checked again (its corrected values may differ).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen.clean import USED
+from hyposcreen.context import RunContext
+from hyposcreen.recipe_read import check_in_range, rows_in_range
+from hyposcreen.screen.cases import LAB_COLUMNS, registered_labs
+from hyposcreen.screen.engine import Tables
+from hyposcreen.screen.serial import spurious_neighbours
+from hyposcreen.screen.sodium import KnownPairs, correct_for_glucose, pair_registered_glucose
+
+
+@dataclass(frozen=True)
+class SharedLabs:
+    """The shared read's used labs prepared once: `used` marks them among the cleaned read's
+    rows; `rows` holds their LAB_COLUMNS, `table` the screen's registered form of them."""
+
+    cleaned: pd.DataFrame  # the cleaned read these were prepared from
+    timezone: str
+    used: np.ndarray
+    rows: pd.DataFrame
+    table: pd.DataFrame
+    sodium: np.ndarray  # the sodium results' positions among the used rows
+    pairs: pd.DataFrame  # per sodium result (in order): glucose_time, glucose_mg_dl
+    paired_with: np.ndarray  # per sodium result: its glucose's position among used rows, or -1
+    minutes: float  # the pairing window the pairs were made with
+    factor: float | None  # the glucose factor the read's flags were found with
+    spurious: np.ndarray  # per sodium result: possibly spurious in the read
+    neighbours: np.ndarray  # per sodium result: a sodium result at each neighbouring time, or -1
+
+
+def window_used_labs(
+    ctx: RunContext, labs: pd.DataFrame, used: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame, KnownPairs] | None:
+    """The window's used labs (rows, registered table, glucose pairs known) cut from those
+    prepared once for the shared read, when the window's cleaned `labs` (its `used` rows
+    marked) are a cut of that read alike in every used row; else None (the window prepares
+    its own)."""
+    shared = ctx.shared_read
+    known = shared.decided.get("labs") if shared is not None else None
+    if shared is None or known is None or "reported_late" in labs.columns:
+        return None
+    cleaned: pd.DataFrame = known[2]
+    prepared = shared.decided.get("screen_labs")
+    minutes = float(ctx.rules.glucose["pairing_window_minutes"])
+    factor = ctx.settings.glucose_factor
+    if (
+        prepared is None
+        or prepared.cleaned is not cleaned
+        or prepared.timezone != _zone(ctx)
+        or prepared.minutes != minutes
+        or prepared.factor != factor
+    ):
+        prepared = _prepare(cleaned, _zone(ctx), minutes, ctx, factor)
+        shared.decided["screen_labs"] = prepared
+    column, start, end = check_in_range(shared.lab_range, ctx)
+    keep = rows_in_range(cleaned, column, start, end)
+    if int(keep.sum()) != len(labs) or not np.array_equal(prepared.used[keep], used):
+        return None
+    chosen = keep[prepared.used]  # the window's rows among the read's used rows
+    rows = prepared.rows.loc[chosen].set_axis(np.flatnonzero(used))
+    if not _alike(rows, labs, used):
+        return None
+    table = prepared.table.loc[chosen].reset_index(drop=True)
+    return rows, table.assign(row=np.arange(len(table))), _known_pairs(prepared, chosen)
+
+
+def _known_pairs(prepared: SharedLabs, chosen: np.ndarray) -> KnownPairs:
+    """The pairs of the window's sodium results (numbered in order) that hold in the window:
+    paired with a glucose among its used rows (`chosen`), or with none."""
+    mine = chosen[prepared.sodium]
+    glucose = prepared.paired_with[mine]
+    paired = glucose >= 0
+    holds = ~paired | chosen[np.where(paired, glucose, 0)]
+    rows = np.flatnonzero(paired & holds)
+    pairs = prepared.pairs.loc[mine].reset_index(drop=True).iloc[rows]
+    near = prepared.neighbours[mine]  # both sides' neighbours must be in the window
+    inside = (near >= 0) & mine[np.where(near >= 0, near, 0)]
+    spurious = prepared.spurious[mine] & inside.all(axis=1)
+    return KnownPairs(
+        pairs.assign(row=rows)[["row", *pairs.columns]], np.flatnonzero(~holds), spurious
+    )
+
+
+def _alike(cut: pd.DataFrame, labs: pd.DataFrame, used: np.ndarray) -> bool:
+    """Whether the cut's times and values are those of the window's `used` labs (no later
+    stage changed one)."""
+    return all(
+        np.array_equal(cut[c].to_numpy(), labs[c].to_numpy()[used], equal_nan=True)
+        for c in ("specimen_time", "value_num")
+    )
+
+
+def _zone(ctx: RunContext) -> str:
+    return ctx.mapping.timezone
+
+
+def _prepare(
+    cleaned: pd.DataFrame, timezone: str, minutes: float, ctx: RunContext, factor: float | None
+) -> SharedLabs:
+    used = (cleaned["bucket"] == USED).to_numpy(dtype=bool)
+    rows = cleaned.loc[used, [c for c in LAB_COLUMNS if c in cleaned.columns]]
+    table = registered_labs(rows, timezone)
+    sodium = np.flatnonzero((table["analyte"] == "sodium").to_numpy(dtype=bool))
+    numbered = table.assign(row=np.arange(len(table)))
+    sodium_rows = numbered.iloc[sodium].assign(row=np.arange(len(sodium)))
+    with Tables({"labs": numbered}) as db:
+        found = pair_registered_glucose(db, minutes, sodium_rows, glucose_row=True)
+    # one row per sodium result, in order (NaT / NaN / -1 where none was found)
+    by_row = found.set_index("row").reindex(np.arange(len(sodium)))
+    pairs = by_row[["glucose_time", "glucose_mg_dl"]].astype(
+        {"glucose_time": found["glucose_time"].dtype, "glucose_mg_dl": "float64"}
+    )
+    paired_with = by_row["glucose_row"].fillna(-1).to_numpy(dtype=np.int64)
+    pairs = pairs.reset_index(drop=True)
+    spurious, neighbours = _read_spurious(sodium_rows, pairs, ctx, factor)
+    return SharedLabs(
+        cleaned, timezone, used, rows, table, sodium, pairs, paired_with, minutes, factor,
+        spurious, neighbours,
+    )  # fmt: skip
+
+
+def _read_spurious(
+    sodium_rows: pd.DataFrame, pairs: pd.DataFrame, ctx: RunContext, factor: float | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The read's sodium results corrected with their pairs (as a window corrects them) and
+    checked (spec §8): per result, flagged, and its neighbours' results (-1: none)."""
+    found = pairs.assign(row=np.arange(len(pairs))).dropna(subset=["glucose_time"])
+    known = KnownPairs(found[["row", "glucose_time", "glucose_mg_dl"]], np.array([], dtype=int))
+    with Tables() as db:
+        corrected = correct_for_glucose(sodium_rows, None, ctx.rules, factor, db, known)
+        results = corrected[["patient_id", "specimen_time", "corrected_sodium"]]
+        db.register("results", results.assign(row=np.arange(len(results))))
+        flagged = spurious_neighbours(db, ctx.rules)
+    spurious = np.zeros(len(results), dtype=bool)
+    spurious[flagged["row"].to_numpy()] = True
+    neighbours = np.full((len(results), 2), -1, dtype=np.int64)
+    sides = flagged[["before_row", "after_row"]].to_numpy(dtype=np.int64)
+    neighbours[flagged["row"].to_numpy()] = sides
+    return spurious, neighbours

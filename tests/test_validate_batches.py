@@ -1,0 +1,159 @@
+"""Validating a suite on narrow batches of its view gives the outcomes GX gives on the whole
+view, in GX's order; a table held in part (a partitioned run's gathered columns) gives the
+outcomes of the whole table; the Data Docs show no batch fingerprint."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from hyposcreen.validate import batches, context
+from hyposcreen.validate import gx as v
+from hyposcreen.validate.batches import Batch, suite_batches
+from hyposcreen.validate.tables import PartialTable, columns_read
+from test_validate_gx import WINDOW_END, make_dirty_frames, make_frames
+
+
+@pytest.fixture
+def narrow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Views of any size validated in narrow batches (small ones are one batch otherwise)."""
+    monkeypatch.setattr(batches, "NARROW_FROM_ROWS", 0)
+
+
+@pytest.fixture
+def dirty(narrow: None) -> tuple[dict[str, pd.DataFrame], v.ValidationReport]:
+    """The tables with one row-level problem per row, validated in narrow batches."""
+    frames = make_dirty_frames()
+    return frames, v.validate_tables(frames, window_end=WINDOW_END)
+
+
+def _whole_view(
+    expectations: Sequence[dict[str, Any]], view: pd.DataFrame, columns: Sequence[str]
+) -> list[Batch]:
+    """The suite as one batch: the whole view, plus the columns only a column-name check
+    names (their values are read by no expectation), as GX was given it before."""
+    whole = pd.DataFrame(
+        {
+            c: view[c] if c in view.columns else pd.Series(None, view.index, "object")
+            for c in columns
+        }
+    )
+    whole.index = view.index
+    return [Batch(whole, tuple(range(len(expectations))))]
+
+
+def _digest(report: v.ValidationReport) -> list[tuple[Any, ...]]:
+    return [
+        (
+            o.table,
+            o.expectation,
+            o.column,
+            o.severity,
+            o.success,
+            o.unexpected_count,
+            o.unexpected_percent,
+            o.example_rows,
+            o.row_labels,
+            o.detail,
+            o.reason,
+        )
+        for o in report.outcomes
+    ]
+
+
+def test_narrow_batches_give_the_outcomes_of_the_whole_view_in_gx_order(
+    dirty: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every failure kind of the dirty tables (row conditions per analyte, NOT_IN, a column
+    pair that GX reports out of the suite's order, rates, uniqueness): same counts, shares,
+    failing rows and examples, in the same order, as GX on the whole view."""
+    frames, in_batches = dirty
+    monkeypatch.setattr(context, "suite_batches", _whole_view)
+    whole = v.validate_tables(frames, window_end=WINDOW_END)
+    assert _digest(in_batches) == _digest(whole)
+    assert [o.expectation for o in in_batches.outcomes if o.table == "medications"][1:3] == [
+        "expect_table_columns_to_match_set",
+        "expect_column_pair_values_a_to_be_greater_than_b",  # GX's order, not the suite's
+    ]
+    assert any(not o.success for o in in_batches.outcomes if o.reason == "implausible")
+
+
+def test_a_small_view_is_one_batch_with_the_columns_only_named_as_nulls() -> None:
+    view = pd.DataFrame({"value_num": [1.0, 2.0]}, index=pd.Index([4, 5], name="_row"))
+    positive = {"type": "expect_column_values_to_be_between", "kwargs": {"column": "value_num"}}
+    names = {"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": ["raw"]}}
+    (batch,) = suite_batches([positive, names], view, ["raw", "value_num"])
+    assert batch.positions == (0, 1)
+    assert list(batch.frame.columns) == ["raw", "value_num"]
+    assert batch.frame["raw"].isna().all() and batch.frame.index.name == "_row"
+
+
+def test_a_check_conditioned_on_a_value_gets_only_the_rows_that_match(narrow: None) -> None:
+    view = pd.DataFrame(
+        {
+            "analyte": pd.Categorical(["sodium", "potassium", "sodium", None]),
+            "value_num": [140.0, 4.0, 300.0, 1.0],
+            "unit": ["a", "b", "c", "d"],
+        },
+        index=pd.Index([10, 11, 12, 13], name="_row"),
+    )
+    between = {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {
+            "column": "value_num",
+            "row_condition": {
+                "type": "comparison",
+                "column": {"name": "analyte"},
+                "operator": "==",
+                "parameter": "sodium",
+            },
+        },
+    }
+    positive = {"type": "expect_column_values_to_be_between", "kwargs": {"column": "value_num"}}
+    names = {"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": ["unit"]}}
+    batches = suite_batches([names, between, positive], view, ["analyte", "value_num", "raw"])
+    shapes = {b.positions: (list(b.frame.columns), list(b.frame.index)) for b in batches}
+    assert shapes == {
+        (0,): (["analyte", "value_num", "raw"], []),  # names only, no rows
+        (1,): (["analyte", "value_num"], [10, 12]),  # the sodium rows
+        (2,): (["value_num"], [10, 11, 12, 13]),
+    }
+
+
+def test_a_table_held_in_part_gives_the_outcomes_of_the_whole_table(dirty: Any) -> None:
+    """The columns read row by row in memory, the others by name and dtype, the quoted rows
+    read when asked for: the same outcomes, examples and details as the whole frames."""
+    frames = {t: f.copy() for t, f in dirty[0].items()}
+    labs = frames["labs"]  # as the pipeline gives it: with the clean stage's reasons
+    labs["reason"] = labs["value_num"].isna().map({True: "non_numeric", False: None})
+    whole = v.validate_tables(frames, window_end=WINDOW_END)
+    asked: list[list[int]] = []
+
+    def partial(frame: pd.DataFrame, table: str) -> PartialTable:
+        read = columns_read(table, list(frame.columns))
+
+        def rows(labels: list[int], names: list[str]) -> pd.DataFrame:
+            asked.append(labels)
+            return frame.loc[labels, names]
+
+        return PartialTable(frame[[c for c in frame.columns if c in read]], frame.iloc[:0], rows)
+
+    held = {t: partial(f, t) if t != "patients" else f for t, f in frames.items()}
+    assert "value_raw" not in held["labs"].frame.columns  # named by the column-set check only
+    report = v.validate_tables(held, window_end=WINDOW_END)
+    assert _digest(report) == _digest(whole)
+    assert asked and all(len(labels) <= 5 * 12 for labels in asked)
+
+
+def test_data_docs_show_no_batch_fingerprint(tmp_path: Path) -> None:
+    report = v.validate_tables(make_frames(), window_end=WINDOW_END, docs_dir=tmp_path / "docs")
+    pages = sorted((tmp_path / "docs" / "validations").rglob("*.html"))
+    assert report.docs_index is not None and len(pages) == 4
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "ge_load_time" in html
+        assert "pandas_data_fingerprint" not in html
