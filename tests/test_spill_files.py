@@ -1,5 +1,5 @@
 """The spill folder of a partitioned run holds no executable format (no pickle) and nothing
-readable by others: Parquet for frames, JSON for counts, every file 0600 in a 0700 folder.
+readable by others: Arrow IPC files for frames, JSON for counts, every file 0600 in a 0700 folder.
 The test runs the partitioned runner's own steps on the sample and looks into the folder
 between them (the runner removes it at the end)."""
 
@@ -13,15 +13,18 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from hyposcreen import recipe
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.context import ReadTables, RunContext, prepare
+from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.recipe_contracts import run_contracts
 from hyposcreen.runners.handoff import (
+    COMPRESSION_VARIABLE,
     frame_columns,
     read_cleaned,
     read_frame,
@@ -58,17 +61,18 @@ def _context(out: Path) -> RunContext:
 
 
 def _assert_private_and_not_pickled(folder: Path) -> set[str]:
-    """Every file is 0600 and Parquet (PAR1 magic) or JSON; none starts with the pickle
+    """Every file is 0600 and an Arrow IPC file (ARROW1 magic at both ends) or JSON; none
+    starts with the pickle
     protocol's b"\\x80". Returns the kinds of file seen (name up to the first '-' or '.')."""
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     kinds = set()
     for path in folder.iterdir():
         assert path.is_file(), path
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
-        head = path.read_bytes()[:4]
-        assert not head.startswith(b"\x80"), path
-        if path.suffix == ".parquet":
-            assert head == b"PAR1", path
+        data = path.read_bytes()
+        assert not data.startswith(b"\x80"), path
+        if path.suffix == ".arrow":
+            assert data[:6] == data[-6:] == b"ARROW1", path
         else:
             assert path.suffix == ".json", path
             json.loads(path.read_text())
@@ -76,7 +80,7 @@ def _assert_private_and_not_pickled(folder: Path) -> set[str]:
     return kinds
 
 
-def test_spill_folder_holds_only_private_parquet_and_json(tmp_path: Path, open_umask: None) -> None:
+def test_spill_folder_holds_only_private_arrow_and_json(tmp_path: Path, open_umask: None) -> None:
     ctx = _context(tmp_path / "out")
     folder = Path(tempfile.mkdtemp(prefix=SPILL_PREFIX, dir=tmp_path))
     tables = {name: spill_table(ctx, name, folder, PARTS) for name in REQUIRED_TABLES}
@@ -117,7 +121,7 @@ def _assert_same_frame(written: pd.DataFrame | None, read: pd.DataFrame | None) 
 
 def test_a_cleaned_partition_comes_back_from_its_spill_files_as_it_was(tmp_path: Path) -> None:
     """Dtypes, categoricals, the index (row numbers in the whole table) and the counts
-    survive the Parquet/JSON hand-off."""
+    survive the Arrow IPC/JSON hand-off."""
     ctx = _context(tmp_path / "out")
     folder = tmp_path / "spill"
     folder.mkdir()
@@ -136,7 +140,7 @@ def test_a_cleaned_partition_comes_back_from_its_spill_files_as_it_was(tmp_path:
             _assert_same_frame(ours, theirs)
         else:
             assert ours == theirs, field.name
-    contract = read_frame(folder / f"contract-labs-{part}.parquet")
+    contract = read_frame(folder / f"contract-labs-{part}.arrow")
     assert isinstance(contract["patient_id"].dtype, pd.CategoricalDtype)
     assert contract.index.equals(cleaned.labs.index)
 
@@ -153,13 +157,13 @@ def test_categories_keep_their_order_unused_ones_and_text_dtype(tmp_path: Path) 
         },
         index=index,
     )
-    write_frame(tmp_path / "f.parquet", frame)
-    read = read_frame(tmp_path / "f.parquet")
+    write_frame(tmp_path / "f.arrow", frame)
+    read = read_frame(tmp_path / "f.arrow")
     pd.testing.assert_frame_equal(frame.drop(columns="mixed"), read.drop(columns="mixed"))
     assert read.index.equals(index)
     assert list(read["kept"].cat.categories) == ["z", "b", "a"]
     assert read["empty"].cat.categories.dtype == "str"
-    assert read["nulls"].cat.categories.dtype == object  # Parquet stores it as plain nulls
+    assert read["nulls"].cat.categories.dtype == object  # its dtype is noted, not stored
     # a column holding None and NaN comes back with None as its one missing marker
     assert read["mixed"].dtype == object
     assert list(read["mixed"]) == ["x", None, None]
@@ -176,6 +180,48 @@ def test_a_frame_file_names_its_columns_and_row_labels_whatever_its_index(
 ) -> None:
     """A RangeIndex is kept as metadata (not a column): an empty partition is written so."""
     frame = pd.DataFrame({"b": [1.5] * len(index), "a": ["x"] * len(index)}, index=index)
-    write_frame(tmp_path / "f.parquet", frame)
-    assert frame_columns(tmp_path / "f.parquet") == ["b", "a"]
-    assert list(read_row_labels(tmp_path / "f.parquet")) == list(index)
+    write_frame(tmp_path / "f.arrow", frame)
+    assert frame_columns(tmp_path / "f.arrow") == ["b", "a"]
+    assert list(read_row_labels(tmp_path / "f.arrow")) == list(index)
+
+
+@pytest.mark.parametrize("codec", ["lz4", "zstd", "none"])
+def test_a_compressed_spill_file_comes_back_as_an_uncompressed_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, codec: str
+) -> None:
+    """HYPOSCREEN_SPILL_COMPRESSION changes the bytes on disk (lz4 without it), not the frame
+    read back."""
+    index = pd.Index(np.arange(5000, 0, -1), dtype="int64")  # row labels, stored as a column
+    frame = pd.DataFrame(
+        {
+            "id": pd.Series(["P1", "P2", None, "P3"] * 1250, dtype="str", index=index),
+            "kind": pd.Categorical(["b", "a"] * 2500, categories=["b", "a"]),
+            "value": [1.5, float("nan")] * 2500,
+        },
+        index=index,
+    )
+    written = {}
+    for name, chosen in (("default", None), ("none", "none"), ("asked", codec)):
+        if chosen is None:
+            monkeypatch.delenv(COMPRESSION_VARIABLE, raising=False)
+        else:
+            monkeypatch.setenv(COMPRESSION_VARIABLE, chosen)
+        write_frame(tmp_path / f"{name}.arrow", frame)
+        written[name] = (tmp_path / f"{name}.arrow").read_bytes()
+    assert (written["asked"] == written["none"]) is (codec == "none")
+    assert (written["asked"] == written["default"]) is (codec == "lz4")
+    assert len(written["asked"]) < len(written["none"]) or codec == "none"
+    only_values = frame[["value"]].reset_index(drop=True)  # a projection has no index
+    for name in written:
+        path = tmp_path / f"{name}.arrow"
+        pd.testing.assert_frame_equal(read_frame(path), frame, check_exact=True)
+        pd.testing.assert_frame_equal(read_frame(path, ["value"]), only_values)
+
+
+def test_an_unknown_spill_compression_is_a_settings_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(COMPRESSION_VARIABLE, "snappy")
+    with pytest.raises(ConfigError, match="HYPOSCREEN_SPILL_COMPRESSION='snappy'"):
+        write_frame(tmp_path / "f.arrow", pd.DataFrame({"a": [1]}))
+    assert not (tmp_path / "f.arrow").exists()

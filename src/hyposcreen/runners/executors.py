@@ -1,7 +1,7 @@
 """Where partition work runs: this process one partition at a time, or a Dask cluster
 (through `distributed.Client`; a `LocalCluster` when no scheduler address is given). Dask sends
 the run's context and the partitions' results between processes pickled in memory, over its
-own connections; no file holds them (the spill files are `handoff`'s Parquet and JSON)."""
+own connections; no file holds them (the spill files are `handoff`'s Arrow IPC and JSON)."""
 
 from __future__ import annotations
 

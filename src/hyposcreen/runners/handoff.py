@@ -1,8 +1,17 @@
 """The files a partitioned run's steps hand their work through, in its private spill folder:
-frames as Parquet (dtypes, categoricals and the index - the rows' numbers in the whole table -
-come back as written), plain counts as JSON. No executable format (no pickle): a spill file
-holds patient rows, and a replaced one must not be able to run code. Every file is created
-0600 by its owner, whatever the umask."""
+frames as Arrow IPC files (Feather v2; dtypes, categoricals and the index - the rows' numbers
+in the whole table - come back as written), plain counts as JSON. No executable format (no
+pickle): a spill file holds patient rows, and a replaced one must not be able to run code.
+Every file is created 0600 by its owner, whatever the umask.
+
+Arrow IPC rather than Parquet: the files live for one run and are read back by the same
+library, so they are written as Arrow holds the columns (no encoding) and read back with
+only the columns asked for. The buffers are LZ4-compressed by default
+($HYPOSCREEN_SPILL_COMPRESSION: lz4, zstd or none; a reader needs no setting, each file names
+its compression). Measured on a loaded 2-core machine (partition_io CPU seconds; spill folder
+at its largest): 5M lab rows, Parquet 8.4 s / 0.2 GB, lz4 4.4 s / 0.46 GB, none 1.9 s / 1.3 GB;
+20M, Parquet 39 s / 0.8 GB, lz4 24 s / 1.9 GB, none 34 s / 5.3 GB (the page cache could not
+hold the uncompressed files: the writes waited for the disk)."""
 
 from __future__ import annotations
 
@@ -15,9 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.ipc as ipc
 
 from hyposcreen.context import CleanedInputs
+from hyposcreen.errors import ConfigError
 
 _FRAME_FIELDS = tuple(
     f.name
@@ -25,6 +35,10 @@ _FRAME_FIELDS = tuple(
     if f.name not in ("read_not_relevant", "rows_in", "drug_names")
 )
 _NOTES_KEY = b"hyposcreen"
+FRAME_SUFFIX = ".arrow"
+COMPRESSION_VARIABLE = "HYPOSCREEN_SPILL_COMPRESSION"
+_BATCH_ROWS = 128 * 1024  # rows per record batch: the unit a compressed file is read in
+_CODECS = {"": "lz4", "none": None, "lz4": "lz4", "zstd": "zstd"}  # "": the default
 
 
 def private_file(path: Path) -> Any:
@@ -33,13 +47,62 @@ def private_file(path: Path) -> Any:
 
 
 def write_table(path: Path, table: pa.Table) -> None:
-    with private_file(path) as handle:
-        pq.write_table(table, handle, row_group_size=max(table.num_rows, 1))
+    """`table` as an Arrow IPC file (one dictionary per categorical column: an IPC file holds
+    no dictionary replacements)."""
+    if table.num_rows and any(
+        pa.types.is_dictionary(column.type) and column.num_chunks > 1 for column in table.columns
+    ):
+        table = table.unify_dictionaries()
+    options = ipc.IpcWriteOptions(compression=spill_codec())
+    with private_file(path) as handle, ipc.new_file(handle, table.schema, options=options) as out:
+        out.write_table(table, max_chunksize=_BATCH_ROWS)
+
+
+def spill_codec() -> str | None:
+    """The spill files' compression: $HYPOSCREEN_SPILL_COMPRESSION (none, lz4 or zstd)."""
+    chosen = os.environ.get(COMPRESSION_VARIABLE, "").strip().lower()
+    if chosen not in _CODECS:
+        raise ConfigError(
+            f"{COMPRESSION_VARIABLE}={chosen!r} is not a spill compression; use none, lz4 or zstd."
+        )
+    return _CODECS[chosen]
+
+
+def _opened(path: Path) -> Any:
+    """Uncompressed files are memory-mapped (a frame read back is the file's pages); compressed
+    ones are read a batch at a time, so only one batch's compressed bytes are held beside the
+    decompressed columns (a map would keep every page it touched until it is closed)."""
+    return pa.memory_map(str(path)) if spill_codec() is None else pa.OSFile(str(path))
+
+
+def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """An Arrow IPC file `write_table` wrote (only `columns`, in their order, when given):
+    only the columns asked for are read."""
+    with _opened(path) as source:
+        if columns is None:
+            return ipc.open_file(source).read_all()
+        names = ipc.open_file(source).schema.names
+        fields = [i for i, name in enumerate(names) if name in set(columns)]
+        if not fields:  # an empty list would read them all
+            return pa.table({})
+        options = ipc.IpcReadOptions(included_fields=fields)
+        table = ipc.open_file(source, options=options).read_all()
+    return table.select([name for name in columns if name in names])
+
+
+def read_schema(path: Path) -> pa.Schema:
+    with _opened(path) as source:
+        return ipc.open_file(source).schema
+
+
+def count_rows(path: Path) -> int:
+    with _opened(path) as source:
+        return int(ipc.open_file(source).count_rows())
 
 
 def write_frame(path: Path, frame: pd.DataFrame) -> None:
-    """A frame as one Parquet row group (one dictionary per categorical column, so its
-    categories come back in their order). Arrow reads text back as pandas' `str`; an `object`
+    """A frame as an Arrow IPC file (one dictionary per categorical column, so its categories
+    come back in their order). Arrow reads text back as pandas' `str`; an `object`
     column is noted with its missing marker (None when it holds any None, else NaN), and a
     categorical one with the dtype of its categories (an empty dictionary loses it; the
     categories of a frame without rows are not kept)."""
@@ -66,7 +129,7 @@ def _holds_none(column: pd.Series) -> bool:
 
 def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A frame `write_frame` wrote (only `columns`, without the index, when given)."""
-    table = pq.read_table(path, columns=columns)
+    table = read_table(path, columns)
     frame = table.to_pandas()
     notes = json.loads((table.schema.metadata or {})[_NOTES_KEY])
     if columns is not None:
@@ -92,7 +155,7 @@ def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
 
 def frame_columns(path: Path) -> list[str]:
     """The columns of a frame `write_frame` wrote (not its index), in their order."""
-    schema = pq.read_schema(path)
+    schema = read_schema(path)
     index = schema.pandas_metadata.get("index_columns", []) or []
     stored = {name for name in index if isinstance(name, str)}  # a RangeIndex is a dict, not stored
     return [name for name in schema.names if name not in stored]
@@ -100,11 +163,11 @@ def frame_columns(path: Path) -> list[str]:
 
 def read_row_labels(path: Path) -> np.ndarray:
     """The index of a frame `write_frame` wrote (its rows' numbers in the whole table)."""
-    index = pq.read_schema(path).pandas_metadata["index_columns"]
+    index = read_schema(path).pandas_metadata["index_columns"]
     if index and isinstance(index[0], str):
-        return pq.read_table(path, columns=[index[0]]).column(0).to_numpy()
+        return read_table(path, [index[0]]).column(0).to_numpy()
     kept = index[0] if index else {"start": 0, "step": 1}  # a RangeIndex, kept as metadata
-    rows = pq.read_metadata(path).num_rows
+    rows = count_rows(path)
     return kept["start"] + kept["step"] * np.arange(rows, dtype=np.int64)
 
 
@@ -118,13 +181,13 @@ def read_json(path: Path) -> Any:
 
 
 def write_cleaned(folder: Path, part: int, cleaned: CleanedInputs) -> None:
-    """A cleaned partition: `cleaned-<part>-<frame>.parquet` per frame, the counts in
+    """A cleaned partition: `cleaned-<part>-<frame>.arrow` per frame, the counts in
     `cleaned-<part>.json`."""
     frames = []
     for name in _FRAME_FIELDS:
         frame = getattr(cleaned, name)
         if frame is not None:
-            write_frame(folder / f"cleaned-{part}-{name}.parquet", frame)
+            write_frame(folder / f"cleaned-{part}-{name}{FRAME_SUFFIX}", frame)
             frames.append(name)
     counts = {
         "frames": frames,
@@ -138,7 +201,7 @@ def write_cleaned(folder: Path, part: int, cleaned: CleanedInputs) -> None:
 def read_cleaned(folder: Path, part: int) -> CleanedInputs:
     counts = read_json(folder / f"cleaned-{part}.json")
     frames = {
-        name: read_frame(folder / f"cleaned-{part}-{name}.parquet")
+        name: read_frame(folder / f"cleaned-{part}-{name}{FRAME_SUFFIX}")
         if name in counts["frames"]
         else None
         for name in _FRAME_FIELDS

@@ -28,6 +28,7 @@ from hyposcreen.recipe_contracts import apply_contract_warnings, validation_fram
 from hyposcreen.report.quarantine import quarantine_rows
 from hyposcreen.runners.executors import release_free_memory
 from hyposcreen.runners.handoff import (
+    FRAME_SUFFIX,
     frame_columns,
     read_cleaned,
     read_frame,
@@ -56,7 +57,7 @@ def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float
     cleaned = recipe.clean(ctx, ReadTables(tables))
     with ctx.timed("partition_io"):
         for name, frame in validation_frames(cleaned).items():
-            write_frame(folder / f"contract-{name}-{part}.parquet", _as_categories(frame))
+            write_frame(folder / f"contract-{name}-{part}{FRAME_SUFFIX}", _as_categories(frame))
         write_cleaned(folder, part, cleaned)
     return ctx.timings
 
@@ -82,7 +83,7 @@ class WholeContractTables(Mapping[str, Any]):
             from hyposcreen.validate.gx import project_for_validation
 
             return project_for_validation("patients", self.patients)
-        paths = [self.folder / f"contract-{name}-{p}.parquet" for p in range(self.partitions)]
+        paths = [self.folder / f"contract-{name}-{p}{FRAME_SUFFIX}" for p in range(self.partitions)]
         held = [path for path in paths if len(read_row_labels(path))] or paths[:1]
         names = frame_columns(held[0])
         read = [c for c in names if c in columns_read(name, names)]

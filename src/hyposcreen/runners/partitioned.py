@@ -1,7 +1,7 @@
 """The partitioned runner: the recipe's stages per patient-hash partition, then one merge.
 
 1. **spill** (`spill`): each table is read once, as a stream of projected batches, into
-   per-partition Parquet files in a spill folder;
+   per-partition Arrow IPC files in a spill folder;
 2. **clean** each partition with `recipe.clean` (duplicates and every §3 rule are per patient);
 3. **contracts** (Great Expectations) on the contract columns of the *whole* tables, in the
    order of a single-partition run, so rates and row-level outcomes are a single run's;
@@ -31,7 +31,7 @@ from hyposcreen.recipe import ingest_table
 from hyposcreen.recipe_contracts import run_contracts
 from hyposcreen.report.folders import remove_dead_debris
 from hyposcreen.runners.executors import EXECUTORS, executor_for, release_free_memory
-from hyposcreen.runners.handoff import read_frame, write_frame
+from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, write_frame
 from hyposcreen.runners.in_process import run_recipe
 from hyposcreen.runners.merge import merge_and_publish
 from hyposcreen.runners.partition_work import (
@@ -50,7 +50,7 @@ from hyposcreen.runners.spill import (
 
 # writes a window's spill files into the folder given and returns its tables' counts
 Spilled = Callable[[RunContext, Path], dict[str, IngestedTable]]
-PATIENTS_FILE = "patients.parquet"
+PATIENTS_FILE = f"patients{FRAME_SUFFIX}"
 
 
 def run_screen(

@@ -23,13 +23,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from hyposcreen.config import Window
 from hyposcreen.context import RunContext
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.recipe_read import check_in_range, ingest_table, union_filter, window_counts
-from hyposcreen.runners.handoff import write_table
+from hyposcreen.runners.handoff import FRAME_SUFFIX, count_rows, read_table, write_table
 from hyposcreen.runners.spill import _SEQ, SPILL_PREFIX, spill_table
 
 
@@ -86,7 +85,7 @@ def cut_spill(shared: SharedSpill, ctx: RunContext, folder: Path) -> dict[str, I
             outside = _cut_labs(shared.folder, folder, column, start, end)
             tables[name] = window_counts(table, table.frame, outside)
         else:
-            for path in sorted(shared.folder.glob(f"{name}-*.parquet")):
+            for path in sorted(shared.folder.glob(f"{name}-*{FRAME_SUFFIX}")):
                 _link(path, folder / path.name)
             tables[name] = window_counts(table, table.frame.copy(deep=False), 0)
     return tables
@@ -97,12 +96,12 @@ def _cut_labs(
 ) -> int:
     """Rewrite the union's lab files into `target` with the rows of [start, end) and the
     undated ones, numbered as in a lone read; return how many dated rows fell outside."""
-    files = sorted(source.glob("labs-*.parquet"))
+    files = sorted(source.glob(f"labs-*{FRAME_SUFFIX}"))
     keeps = []
-    total = sum(pq.ParquetFile(path).metadata.num_rows for path in files)
+    total = sum(count_rows(path) for path in files)
     in_range = np.zeros(total, dtype=bool)
     for path in files:
-        times = pq.read_table(path, columns=[column, _SEQ])
+        times = read_table(path, [column, _SEQ])
         time = times.column(column)
         inside = pc.and_(pc.greater_equal(time, pa.scalar(start, time.type)),
                          pc.less(time, pa.scalar(end, time.type)))  # fmt: skip
@@ -112,7 +111,7 @@ def _cut_labs(
     renumbered = np.cumsum(in_range, dtype=np.int64) - 1  # a row's number among the kept rows
     for path, keep in zip(files, keeps, strict=True):
         if keep.any():
-            table = pq.read_table(path).filter(pa.array(keep))
+            table = read_table(path).filter(pa.array(keep))
             seq = renumbered[table.column(_SEQ).to_numpy()]
             index = table.schema.get_field_index(_SEQ)
             write_table(target / path.name, table.set_column(index, _SEQ, pa.array(seq)))

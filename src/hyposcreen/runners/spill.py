@@ -1,5 +1,5 @@
 """Patient-hash partitions of the input: how many, which one a row belongs to, and the spill
-folder each table is streamed into (one Parquet file per partition and chunk).
+folder each table is streamed into (one Arrow IPC file per partition and chunk).
 
 A stable hash of the patient id (SipHash with a fixed key through `pandas.util.hash_array`:
 the same partition in every process and on every machine, unlike Python's `hash`) puts a
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from hyposcreen.context import RunContext, lab_filter, max_row_bytes, table_files
@@ -27,7 +28,7 @@ from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.linescan import decompressed_size
 from hyposcreen.ingest.tabular import RowFilter, TableStream, empty_frame
 from hyposcreen.recipe import ingest_table
-from hyposcreen.runners.handoff import write_table
+from hyposcreen.runners.handoff import FRAME_SUFFIX, read_table, write_table
 
 SPILL_PREFIX = ".hyposcreen-partitions-"  # + <pid>-<random>: the next run removes dead ones
 # --partitions auto: one partition (the in-memory run) up to this many lab rows, above it one
@@ -43,9 +44,14 @@ def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
     spaces, as cleaning keys patients (missing ids hash like the empty id)."""
     if partitions == 1:
         return np.zeros(len(patient_id), dtype=np.int64)
-    key = patient_id.astype("str").str.strip().fillna("")
-    hashed = pd.util.hash_array(key.to_numpy(dtype=object), categorize=True)
-    return (hashed % np.uint64(partitions)).astype(np.int64)
+    # each distinct id is hashed once (Arrow finds them; its strings never become objects)
+    ids = pa.array(patient_id.astype("str").str.strip(), from_pandas=True)
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    encoded = pc.dictionary_encode(pc.fill_null(ids, ""))
+    distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
+    hashed = pd.util.hash_array(distinct, categorize=False) % np.uint64(partitions)
+    return hashed.astype(np.int64)[encoded.indices.to_numpy()]
 
 
 def estimate_lab_rows(ctx: RunContext) -> int:
@@ -87,7 +93,7 @@ def resolve_partitions(ctx: RunContext, requested: int | None) -> int:
 def spill_table(
     ctx: RunContext, name: str, folder: Path, partitions: int, row_filter: RowFilter | None = None
 ) -> IngestedTable:
-    """Stream one table into `<folder>/<name>-<partition>-<chunk>.parquet`; return its counts
+    """Stream one table into `<folder>/<name>-<partition>-<chunk>.arrow`; return its counts
     and file records (with an empty frame). `row_filter`: the canonical reader's, instead of
     the window's (several windows spilled at once: runners.shared_spill)."""
     schema = SCHEMAS[name]
@@ -124,16 +130,16 @@ def _spill_frames(frames: Iterator[pd.DataFrame], name: str, folder: Path, parti
         for p in range(partitions):
             if bounds[p + 1] > bounds[p]:
                 piece = table.slice(bounds[p], bounds[p + 1] - bounds[p])
-                write_table(folder / f"{name}-{p:04d}-{chunk:06d}.parquet", piece)
+                write_table(folder / f"{name}-{p:04d}-{chunk:06d}{FRAME_SUFFIX}", piece)
 
 
 def load_partition(folder: Path, name: str, part: int) -> pd.DataFrame:
     """One table's rows of one partition, in read order, indexed by their row number in the
     whole table (as a single run's frame is)."""
-    files = sorted(folder.glob(f"{name}-{part:04d}-*.parquet"))
+    files = sorted(folder.glob(f"{name}-{part:04d}-*{FRAME_SUFFIX}"))
     if not files:
         return empty_frame(SCHEMAS[name])
-    tables = [pq.read_table(path) for path in files]
+    tables = [read_table(path) for path in files]
     table = pa.concat_tables(tables, promote_options="permissive")
     frame = table.to_pandas()
     frame.index = pd.Index(frame.pop(_SEQ).to_numpy(), dtype="int64")
