@@ -1,0 +1,177 @@
+"""Property: windows cut from one shared read screen as they would alone (the contract of
+recipe_read, recipe_clean and recipe_screen: glucose pairs and spec §8 delta flags decided
+once over the read and cut per window).
+
+Hypothesis builds small canonical extracts whose labs cluster on the edges of 2-4
+consecutive nights: each window's start and end and each read range's start (the 73 h of
+context and pairing), at 0, ±1 s, ±30/60/61 min and ±24 h of them; sodium and glucose of the
+same specimen or only near in time, same-time ties, exact duplicates, dips of 10+ mmol/L
+whose neighbours lie across an edge. A backfill over the nights (one shared read, the CLI's
+in-process loop) must write, for every night, the review_list.csv, evidence.csv,
+quarantine.csv and coverage.csv of that night's lone run, byte for byte. Real runs: real
+files, GX and DuckDB, no mocks.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers import RULES
+from hyposcreen import recipe
+from hyposcreen.clean import read_window_start
+from hyposcreen.cli import main
+from hyposcreen.config import Window
+from hyposcreen.recipe_clean import quarantined_rows
+from hyposcreen.recipe_read import read_once
+from test_shared_read import OUTPUTS, _contexts, _mapping, _night_args, _write
+
+FIRST_NIGHT = pd.Timestamp("2026-11-16").as_unit("us")
+ONE_DAY = pd.Timedelta(days=1)
+LAB_HEADER = [
+    "patient_id", "specimen_id", "specimen_time", "result_time", "loinc", "lab_name",
+    "value_raw", "unit", "status", "specimen_type",
+]  # fmt: skip
+ANALYTES = {
+    "sodium": ("2951-2", "Sodium", "mmol/L"),
+    "glucose": ("2345-7", "Glucose", "mg/dL"),
+}
+# offsets from an edge: on it, a second either side, the pairing span (±60 min inclusive,
+# 61 min outside), the delta check's 24 h neighbour span
+OFFSETS = [
+    pd.Timedelta(minutes=m)
+    for m in (-24 * 60, -24 * 60 + 1, -61, -60, -30, 0, 30, 60, 61, 24 * 60 - 1, 24 * 60)
+] + [pd.Timedelta(seconds=-1), pd.Timedelta(seconds=1)]
+VALUES = {"sodium": ["118", "124", "125", "129", "135", "139", "140"], "glucose": ["90", "400"]}
+
+# the screen of each window, shared and lone (read, clean, screen in memory: ~0.1 s a window)
+SCREENS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# whole runs, 2n windows through the pipeline (GX, writers: ~1.5 s a window): few examples
+RUNS = settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _edges(nights: int, timezone: str) -> list[pd.Timestamp]:
+    """Every night's window start and end and its read range's start."""
+    edges = []
+    for number in range(nights):
+        start = FIRST_NIGHT + number * ONE_DAY
+        window = Window(start, start + ONE_DAY)
+        edges += [start, start + ONE_DAY, read_window_start(window, RULES, False, timezone)]
+    return edges
+
+
+@st.composite
+def extracts(draw: st.DrawFn, most_nights: int = 4) -> tuple[int, str, list[list[str]]]:
+    nights = draw(st.integers(2, most_nights))
+    timezone = draw(st.sampled_from(["UTC", "Europe/Berlin"]))
+    edges = _edges(nights, timezone)
+    row = st.tuples(
+        st.sampled_from(["A", "B", "C"]),
+        st.sampled_from(["sodium", "sodium", "glucose"]),
+        st.sampled_from(range(len(edges))),
+        st.sampled_from(OFFSETS),
+        st.sampled_from(["S1", "S2", "S3", ""]),
+        st.integers(0, 6),
+    )
+    drawn = draw(st.lists(row, min_size=4, max_size=24))
+    rows = []
+    for patient, analyte, edge, offset, specimen, pick in drawn:
+        loinc, name, unit = ANALYTES[analyte]
+        values = VALUES[analyte]
+        time = (edges[edge] + offset).strftime("%Y-%m-%dT%H:%M:%S")
+        # same specimen id, same patient: a specimen per patient
+        specimen_id = f"{patient}{specimen}" if specimen else ""
+        value = values[pick % len(values)]
+        rows.append([patient, specimen_id, time, "", loinc, name, value, unit, "final", "Serum"])
+    copies = draw(st.lists(st.sampled_from(range(len(rows))), max_size=3))
+    rows += [list(rows[i]) for i in copies]  # exact duplicates (spec §3)
+    return nights, timezone, rows
+
+
+def _extract(folder: Path, rows: list[list[str]]) -> Path:
+    folder.mkdir(parents=True)
+    _write(folder / "labs.csv", LAB_HEADER, rows)
+    _write(
+        folder / "medications.csv",
+        ["patient_id", "drug_name", "start_time", "end_time", "status"],
+        [["A", "Furosemide 40mg tab", "2026-01-01T08:00:00", "", "active"]],
+    )
+    _write(
+        folder / "diagnoses.csv",
+        ["patient_id", "code", "code_system", "recorded_time", "status"],
+        [["B", "N18.3", "ICD-10-CM", "2025-06-15T10:00:00", "active"]],
+    )
+    return folder
+
+
+def _run(root: Path, extract: Path, mapping: Path, *args: str) -> int:
+    where = ["--input", str(extract), "--out", str(root / "out"), "--mapping", str(mapping)]
+    return main(["run", "--no-flow", *where, *args])
+
+
+def assert_backfill_is_lone_nights(folder: Path, nights: int, timezone: str) -> None:
+    """The backfill's outputs of every night are those of the night's lone run."""
+    extract, mapping = folder / "in", _mapping(folder / "site", timezone)
+    labels = [(FIRST_NIGHT + n * ONE_DAY).date().isoformat() for n in range(nights)]
+    lone, shared = folder / "lone", folder / "shared"
+    for label in labels:
+        assert _run(lone, extract, mapping, *_night_args(label)) in (0, 4)
+    assert _run(shared, extract, mapping, "--backfill", labels[0], labels[-1]) in (0, 4)
+    for label in labels:
+        for name in OUTPUTS:
+            expected = (lone / "out" / label / name).read_text(encoding="utf-8")
+            got = (shared / "out" / label / name).read_text(encoding="utf-8")
+            assert got == expected, (label, name)
+
+
+@RUNS
+@given(extracts(most_nights=2))
+def test_a_backfill_of_random_edge_labs_writes_each_lone_nights_files(
+    extract: tuple[int, str, list[list[str]]],
+) -> None:
+    nights, timezone, rows = extract
+    folder = Path(tempfile.mkdtemp(prefix="hyposcreen-property-"))
+    try:
+        _extract(folder / "in", rows)
+        assert_backfill_is_lone_nights(folder, nights, timezone)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@SCREENS
+@given(extracts(most_nights=3))
+def test_each_window_of_a_shared_read_screens_as_its_lone_read(
+    extract: tuple[int, str, list[list[str]]],
+) -> None:
+    """Per night: the cleaned labs, the quarantine rows, the sodium results (glucose pairs,
+    corrected values, delta flags) and the cases of the window cut from one read of all the
+    nights are those of the night read alone."""
+    nights, timezone, rows = extract
+    labels = [(FIRST_NIGHT + n * ONE_DAY).date().isoformat() for n in range(nights)]
+    folder = Path(tempfile.mkdtemp(prefix="hyposcreen-property-"))
+    try:
+        extract_dir = _extract(folder / "in", rows)
+        ctx, *lone_nights = _contexts(extract_dir, _mapping(folder, timezone), labels, None)
+        shared = read_once(ctx, [n.settings.window for n in lone_nights])
+        for label, lone in zip(labels, lone_nights):
+            expected_clean = recipe.clean(lone, recipe.read(lone))
+            expected = recipe.screen(lone, expected_clean)
+            night = replace(lone, shared_read=shared, timings={})
+            cleaned = recipe.clean(night, recipe.read(night))
+            got = recipe.screen(night, cleaned)
+            pd.testing.assert_frame_equal(cleaned.labs, expected_clean.labs, obj=label)
+            pd.testing.assert_frame_equal(
+                quarantined_rows(night, cleaned), quarantined_rows(lone, expected_clean), obj=label
+            )
+            for name in ("sodium_results", "cases"):
+                pd.testing.assert_frame_equal(
+                    getattr(got, name), getattr(expected, name), obj=f"{label} {name}"
+                )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
