@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from helpers import RULES
@@ -51,7 +51,7 @@ OFFSETS = [
 VALUES = {"sodium": ["118", "124", "125", "129", "135", "139", "140"], "glucose": ["90", "400"]}
 
 # the screen of each window, shared and lone (read, clean, screen in memory: ~0.1 s a window)
-SCREENS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SCREENS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # whole runs, 2n windows through the pipeline (GX, writers: ~1.5 s a window): few examples
 RUNS = settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -92,6 +92,58 @@ def extracts(draw: st.DrawFn, most_nights: int = 4) -> tuple[int, str, list[list
     copies = draw(st.lists(st.sampled_from(range(len(rows))), max_size=3))
     rows += [list(rows[i]) for i in copies]  # exact duplicates (spec §3)
     return nights, timezone, rows
+
+
+def _lab(patient: str, analyte: str, at: pd.Timestamp, value: str, specimen: str = "") -> list[str]:
+    loinc, name, unit = ANALYTES[analyte]
+    when = at.strftime("%Y-%m-%dT%H:%M:%S")
+    return [patient, specimen, when, "", loinc, name, value, unit, "final", "Serum"]
+
+
+def _hand_cases() -> tuple[int, str, list[list[str]]]:
+    """Edges the design must hold on, two UTC nights; `edge` is night 1's read range start
+    (73 h before its window), inside night 0's read range and the shared read:
+    T: a sodium on the edge, glucose 30 min either side (the earlier, 400, not read by night 1,
+    wins the tie of distance where it was read); U: the same with equal values;
+    V: a same-specimen glucose 2 h before the edge (preferred where it was read), another
+    20 min after the edge;
+    E: a sodium 10 min before night 0's end, its own specimen's glucose at that end exactly
+    (night 1's, not night 0's), another glucose 59 min before the end;
+    D: 140 an hour before the edge, 129 an hour after it, 140 three hours after: a dip in
+    night 0, none in night 1 (its earlier neighbour never read there);
+    C: 140, then 129 paired with a 400 mg/dL glucose 30 min earlier (before the edge: +4.8
+    in night 0, none in night 1, where it becomes a dip), then 140;
+    Q: a dip 24 h exactly from both neighbours, the earlier one on the edge (a dip in both)."""
+    start, end, edge = _edges(2, "UTC")[3:]
+    night0_end = start
+    minute, hour = pd.Timedelta(minutes=1), pd.Timedelta(hours=1)
+    rows = [
+        _lab("T", "sodium", edge, "129", "T1"),
+        _lab("T", "glucose", edge - 30 * minute, "400"),
+        _lab("T", "glucose", edge + 30 * minute, "90"),
+        _lab("U", "sodium", edge, "129"),
+        _lab("U", "glucose", edge - 30 * minute, "400"),
+        _lab("U", "glucose", edge + 30 * minute, "400"),
+        _lab("V", "sodium", edge + 10 * minute, "129", "V1"),
+        _lab("V", "glucose", edge - 2 * hour, "400", "V1"),
+        _lab("V", "glucose", edge + 20 * minute, "90"),
+        _lab("E", "sodium", night0_end - 10 * minute, "129", "E1"),
+        _lab("E", "glucose", night0_end, "400", "E1"),
+        _lab("E", "glucose", night0_end - 59 * minute, "90"),
+        _lab("D", "sodium", edge - hour, "140"),
+        _lab("D", "sodium", edge + hour, "129"),
+        _lab("D", "sodium", edge + 3 * hour, "140"),
+        _lab("C", "sodium", edge + 5 * minute, "140"),
+        _lab("C", "sodium", edge + 10 * minute, "129", "C1"),
+        _lab("C", "glucose", edge - 20 * minute, "400", "C1"),
+        _lab("C", "sodium", edge + 3 * hour, "140"),
+        _lab("Q", "sodium", edge, "140"),
+        _lab("Q", "sodium", edge + 24 * hour, "125"),
+        _lab("Q", "sodium", edge + 48 * hour, "140"),
+        _lab("Q", "sodium", edge + 48 * hour, "140"),  # an exact duplicate
+    ]
+    assert end > edge
+    return 2, "UTC", rows
 
 
 def _extract(folder: Path, rows: list[list[str]]) -> Path:
@@ -146,6 +198,7 @@ def test_a_backfill_of_random_edge_labs_writes_each_lone_nights_files(
 
 @SCREENS
 @given(extracts(most_nights=3))
+@example(_hand_cases())
 def test_each_window_of_a_shared_read_screens_as_its_lone_read(
     extract: tuple[int, str, list[list[str]]],
 ) -> None:
@@ -175,3 +228,41 @@ def test_each_window_of_a_shared_read_screens_as_its_lone_read(
                 )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_hand_cases_pair_and_flag_per_window_as_computed_by_hand() -> None:
+    """`_hand_cases` screened from one read (the @example above asserts each night equals its
+    lone screen): night 0 / night 1 glucose of T 400 / 90 (tie of distance: the earlier where
+    read), U 400 / 400, V 400 (same specimen) / 90, E 90 / 400 (the glucose at night 0's end
+    is night 1's); dips flagged: D in night 0 only, C in night 1 only (paired again there,
+    corrected 129 between two 140s), Q in both (24 h exactly). Both windows use the pairs and
+    flags decided once, pairing some again."""
+    from hyposcreen.recipe_screen import window_used_labs
+
+    _, timezone, rows = _hand_cases()
+    labels = ["2026-11-16", "2026-11-17"]
+    folder = Path(tempfile.mkdtemp(prefix="hyposcreen-hand-"))
+    try:
+        extract_dir = _extract(folder / "in", rows)
+        ctx, *lone_nights = _contexts(extract_dir, _mapping(folder, timezone), labels, None)
+        shared = read_once(ctx, [n.settings.window for n in lone_nights])
+        glucose, flagged, again = [], [], []
+        for lone in lone_nights:
+            night = replace(lone, shared_read=shared, timings={})
+            cleaned = recipe.clean(night, recipe.read(night))
+            used = (cleaned.labs["bucket"] == "used").to_numpy()
+            cut = window_used_labs(night, cleaned.labs, used)
+            assert cut is not None
+            again.append(len(cut[2].unsettled))
+            results = recipe.screen(night, cleaned).sodium_results
+            first = results.drop_duplicates("patient_id").set_index("patient_id")
+            glucose.append(first["glucose_mg_dl"].fillna(0).to_dict())
+            flagged.append(set(results.loc[results["possibly_spurious"], "patient_id"]))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert [{p: g[p] for p in "TUVE"} for g in glucose] == [
+        {"T": 400.0, "U": 400.0, "V": 400.0, "E": 90.0},
+        {"T": 90.0, "U": 400.0, "V": 90.0, "E": 400.0},
+    ]
+    assert flagged == [{"D", "Q"}, {"C", "Q"}]
+    assert again[0] >= 1 and again[1] >= 1
