@@ -32,7 +32,8 @@ from hyposcreen.recipe_clean import quarantined_rows
 from hyposcreen.recipe_read import read_once
 from test_shared_read import OUTPUTS, _contexts, _mapping, _night_args, _write
 
-FIRST_NIGHT = pd.Timestamp("2026-11-16").as_unit("us")
+# the first night: an ordinary one, or 2 days before Berlin's clocks go back / forward
+FIRST_NIGHTS = ["2026-11-16", "2026-10-23", "2026-03-27"]
 ONE_DAY = pd.Timedelta(days=1)
 LAB_HEADER = [
     "patient_id", "specimen_id", "specimen_time", "result_time", "loinc", "lab_name",
@@ -51,24 +52,28 @@ OFFSETS = [
 VALUES = {"sodium": ["118", "124", "125", "129", "135", "139", "140"], "glucose": ["90", "400"]}
 
 # the screen of each window, shared and lone (read, clean, screen in memory: ~0.1 s a window)
-SCREENS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SCREENS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # whole runs, 2n windows through the pipeline (GX, writers: ~1.5 s a window): few examples
 RUNS = settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _edges(nights: int, timezone: str) -> list[pd.Timestamp]:
+def _nights(first: str, count: int) -> list[str]:
+    return [(pd.Timestamp(first) + n * ONE_DAY).date().isoformat() for n in range(count)]
+
+
+def _edges(nights: list[str], timezone: str) -> list[pd.Timestamp]:
     """Every night's window start and end and its read range's start."""
     edges = []
-    for number in range(nights):
-        start = FIRST_NIGHT + number * ONE_DAY
+    for night in nights:
+        start = pd.Timestamp(night).as_unit("us")
         window = Window(start, start + ONE_DAY)
         edges += [start, start + ONE_DAY, read_window_start(window, RULES, False, timezone)]
     return edges
 
 
 @st.composite
-def extracts(draw: st.DrawFn, most_nights: int = 4) -> tuple[int, str, list[list[str]]]:
-    nights = draw(st.integers(2, most_nights))
+def extracts(draw: st.DrawFn, most_nights: int = 4) -> tuple[list[str], str, list[list[str]]]:
+    nights = _nights(draw(st.sampled_from(FIRST_NIGHTS)), draw(st.integers(2, most_nights)))
     timezone = draw(st.sampled_from(["UTC", "Europe/Berlin"]))
     edges = _edges(nights, timezone)
     row = st.tuples(
@@ -100,7 +105,7 @@ def _lab(patient: str, analyte: str, at: pd.Timestamp, value: str, specimen: str
     return [patient, specimen, when, "", loinc, name, value, unit, "final", "Serum"]
 
 
-def _hand_cases() -> tuple[int, str, list[list[str]]]:
+def _hand_cases() -> tuple[list[str], str, list[list[str]]]:
     """Edges the design must hold on, two UTC nights; `edge` is night 1's read range start
     (73 h before its window), inside night 0's read range and the shared read:
     T: a sodium on the edge, glucose 30 min either side (the earlier, 400, not read by night 1,
@@ -114,7 +119,8 @@ def _hand_cases() -> tuple[int, str, list[list[str]]]:
     C: 140, then 129 paired with a 400 mg/dL glucose 30 min earlier (before the edge: +4.8
     in night 0, none in night 1, where it becomes a dip), then 140;
     Q: a dip 24 h exactly from both neighbours, the earlier one on the edge (a dip in both)."""
-    start, end, edge = _edges(2, "UTC")[3:]
+    nights = _nights(FIRST_NIGHTS[0], 2)
+    start, end, edge = _edges(nights, "UTC")[3:]
     night0_end = start
     minute, hour = pd.Timedelta(minutes=1), pd.Timedelta(hours=1)
     rows = [
@@ -143,7 +149,7 @@ def _hand_cases() -> tuple[int, str, list[list[str]]]:
         _lab("Q", "sodium", edge + 48 * hour, "140"),  # an exact duplicate
     ]
     assert end > edge
-    return 2, "UTC", rows
+    return nights, "UTC", rows
 
 
 def _extract(folder: Path, rows: list[list[str]]) -> Path:
@@ -167,10 +173,9 @@ def _run(root: Path, extract: Path, mapping: Path, *args: str) -> int:
     return main(["run", "--no-flow", *where, *args])
 
 
-def assert_backfill_is_lone_nights(folder: Path, nights: int, timezone: str) -> None:
+def assert_backfill_is_lone_nights(folder: Path, labels: list[str], timezone: str) -> None:
     """The backfill's outputs of every night are those of the night's lone run."""
     extract, mapping = folder / "in", _mapping(folder / "site", timezone)
-    labels = [(FIRST_NIGHT + n * ONE_DAY).date().isoformat() for n in range(nights)]
     lone, shared = folder / "lone", folder / "shared"
     for label in labels:
         assert _run(lone, extract, mapping, *_night_args(label)) in (0, 4)
@@ -185,7 +190,7 @@ def assert_backfill_is_lone_nights(folder: Path, nights: int, timezone: str) -> 
 @RUNS
 @given(extracts(most_nights=2))
 def test_a_backfill_of_random_edge_labs_writes_each_lone_nights_files(
-    extract: tuple[int, str, list[list[str]]],
+    extract: tuple[list[str], str, list[list[str]]],
 ) -> None:
     nights, timezone, rows = extract
     folder = Path(tempfile.mkdtemp(prefix="hyposcreen-property-"))
@@ -200,13 +205,12 @@ def test_a_backfill_of_random_edge_labs_writes_each_lone_nights_files(
 @given(extracts(most_nights=3))
 @example(_hand_cases())
 def test_each_window_of_a_shared_read_screens_as_its_lone_read(
-    extract: tuple[int, str, list[list[str]]],
+    extract: tuple[list[str], str, list[list[str]]],
 ) -> None:
     """Per night: the cleaned labs, the quarantine rows, the sodium results (glucose pairs,
     corrected values, delta flags) and the cases of the window cut from one read of all the
     nights are those of the night read alone."""
-    nights, timezone, rows = extract
-    labels = [(FIRST_NIGHT + n * ONE_DAY).date().isoformat() for n in range(nights)]
+    labels, timezone, rows = extract
     folder = Path(tempfile.mkdtemp(prefix="hyposcreen-property-"))
     try:
         extract_dir = _extract(folder / "in", rows)
@@ -239,8 +243,7 @@ def test_the_hand_cases_pair_and_flag_per_window_as_computed_by_hand() -> None:
     flags decided once, pairing some again."""
     from hyposcreen.recipe_screen import window_used_labs
 
-    _, timezone, rows = _hand_cases()
-    labels = ["2026-11-16", "2026-11-17"]
+    labels, timezone, rows = _hand_cases()
     folder = Path(tempfile.mkdtemp(prefix="hyposcreen-hand-"))
     try:
         extract_dir = _extract(folder / "in", rows)
