@@ -225,3 +225,25 @@ def test_an_unknown_spill_compression_is_a_settings_error(
     with pytest.raises(ConfigError, match="HYPOSCREEN_SPILL_COMPRESSION='snappy'"):
         write_frame(tmp_path / "f.arrow", pd.DataFrame({"a": [1]}))
     assert not (tmp_path / "f.arrow").exists()
+
+
+def test_the_cli_refuses_an_unknown_spill_compression_before_reading(tmp_path: Path) -> None:
+    """`hyposcreen run` with a misspelt $HYPOSCREEN_SPILL_COMPRESSION stops with exit 2 (a
+    settings problem), says which variable, shows no traceback and writes no output folder,
+    also for a run that would not have spilled."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, COMPRESSION_VARIABLE: "snappy"}
+    env.pop("HYPOSCREEN_DEBUG", None)
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input", str(SAMPLE),
+         "--window-start", "2026-11-20T00:00:00", "--window-end", "2026-11-21T00:00:00",
+         "--out", str(out)],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "HYPOSCREEN_SPILL_COMPRESSION='snappy'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists() or not any(out.iterdir())

@@ -23,9 +23,11 @@ EXIT_OK = 0
 def run_command(args: argparse.Namespace) -> int:
     """`hyposcreen run`: every window still to do, through the Prefect flow or without it."""
     from hyposcreen.config import load_mapping
+    from hyposcreen.runners.handoff import spill_codec
     from hyposcreen.state import state_dir_from_env
 
     state_dir = state_dir_from_env(args.state_dir)
+    spill_codec()  # a misspelt spill compression is refused before any input is read
     nightly = None if args.no_flow else _load_flow_module()
     folders: list[Path] = []
     if nightly is None:
