@@ -8,7 +8,6 @@ holds and runs `recipe.screen`.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -89,7 +88,7 @@ class WholeContractTables(Mapping[str, Any]):
         read = [c for c in names if c in columns_read(name, names)]
         release_free_memory()  # the previous table's frames are gone: hand their pages back
         gathered = _gather_in_read_order(paths, read)
-        _trim_heap()  # and the partitions' columns the gather read
+        release_free_memory(collect=False)  # and the partitions' columns the gather read
         unread = read_frame(held[0], [c for c in names if c not in read]).iloc[:0]
         columns = pd.DataFrame(
             {c: gathered[c].iloc[:0] if c in read else unread[c] for c in names}, copy=False
@@ -116,16 +115,6 @@ def _as_categories(frame: pd.DataFrame) -> pd.DataFrame:
         if column != "source_row" and pd.api.types.is_string_dtype(out[column].dtype):
             out[column] = out[column].astype("str").astype("category")
     return out
-
-
-def _trim_heap() -> None:
-    """release_free_memory without its garbage collection (~0.3 s a call once GX is loaded):
-    the gather's frames are freed by their reference counts."""
-    pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _rows_at(paths: list[Path], labels: list[int], columns: list[str]) -> pd.DataFrame:
