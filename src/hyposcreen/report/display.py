@@ -180,19 +180,27 @@ def drug_label(text: str, names: dict[str, str], combinations: dict[str, tuple[s
     if not found:
         return text
     code = f"{found.group('system')} {found.group('code')}"
-    name = names.get(code) or names.get(code.upper())
-    if name is None and found.group("system") == "ATC":
-        classes = next(
-            (c for prefix, c in combinations.items()
-             if found.group("code").upper().startswith(prefix)),
-            None,
-        )  # fmt: skip
-        name = " + ".join(c.replace("_", " ") for c in classes) if classes else None
+    name = coded_drug_name(code, names, combinations)
     rest = text[found.end() :]
     if rest.startswith(" ("):  # "(start ..., end ...)" joins the code's brackets
         rest = ", " + rest[2:-1] if rest.endswith(")") else rest
         return f"{name} ({code}{rest})" if name else text
     return text if name is None else f"{name} ({code}){rest}"
+
+
+def coded_drug_name(
+    code: str, names: dict[str, str], combinations: dict[str, tuple[str, ...]]
+) -> str | None:
+    """The ingredient (or an ATC combination's classes) of 'RxNorm 4603' / 'ATC C03CA01'."""
+    name = names.get(code) or names.get(code.upper())
+    system, _, number = code.partition(" ")
+    if name is None and system == "ATC":
+        classes = next(
+            (c for prefix, c in combinations.items() if number.upper().startswith(prefix)),
+            None,
+        )
+        name = " + ".join(c.replace("_", " ") for c in classes) if classes else None
+    return name
 
 
 def lab_label(text: str) -> str:

@@ -18,10 +18,7 @@ from markupsafe import escape
 
 from hyposcreen.report.display import (
     clinical_time_texts,
-    clinical_times_in,
     clinical_value,
-    drug_label,
-    lab_label,
     short_considerations,
 )
 from hyposcreen.report.html_text import (
@@ -35,6 +32,7 @@ from hyposcreen.report.html_text import (
 from hyposcreen.report.numbers import one_decimal_text
 from hyposcreen.report.review_list import IDENTIFIER_COLUMNS, TIER_NAMES
 from hyposcreen.report.trajectory import plot_start, trajectory_svgs
+from hyposcreen.report.words import evidence_lines, times_in_words
 
 if TYPE_CHECKING:
     from hyposcreen.report.review_page import PageInfo
@@ -68,16 +66,6 @@ def _joined_list(values: pd.Series, separator: str) -> pd.Series:
     return _texts(values).str.strip(";").str.replace(r";+", separator, regex=True).astype(object)
 
 
-def _evidence_in_words(source: str, text: str, info: PageInfo) -> str:
-    """'medication: furosemide (RxNorm 4603, start 12 May 2026, ...)': a code-only drug named
-    by its ingredient, a lab value at clinical precision, times in the site's zone."""
-    if source == "medication":
-        text = drug_label(text, info.drug_names, info.atc_combinations)
-    elif source == "lab":
-        text = lab_label(text)
-    return f"{source}: {clinical_times_in(text, info.timezone)}"
-
-
 def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
     """patient -> `<li>` per risk factor (correction-risk conditions last, then by name) with
     its evidence texts in order, in clinical words (drug named by its ingredient, clinical
@@ -85,12 +73,13 @@ def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
     if evidence.empty:
         return pd.Series(dtype=object)
     rows = evidence.reset_index(drop=True)
-    shown = [
-        _evidence_in_words(source, text, info)
-        for source, text in zip(
-            rows["source"].astype("str"), rows["text"].astype("str"), strict=True
-        )
-    ]
+    shown = evidence_lines(
+        _texts(rows["source"]).to_numpy(),
+        _texts(rows["text"]).to_numpy(),
+        info.drug_names,
+        info.atc_combinations,
+        info.timezone,
+    )
     factor = rows["risk_factor"].astype("str")
     rows = pd.DataFrame(
         {
@@ -222,7 +211,7 @@ def _rows(
     if (index_time.dt.microsecond != 0).any() or index_time.isna().any():
         sort_time = index_time.map(lambda t: pd.Timestamp(t).isoformat())
     pair = _texts(review["overcorrection_pair"])
-    pair = pair.where(pair == "", pair.map(lambda t: clinical_times_in(t, info.timezone)))
+    pair = pd.Series(times_in_words(pair.to_numpy(), info.timezone), dtype=object)
     missing = _joined_list(review["missing_workup"], ", ").str.replace("_", " ")
     spurious = (
         _texts(review["possibly_spurious"]) != ""
