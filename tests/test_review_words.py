@@ -116,3 +116,12 @@ def test_empty_columns_stay_empty() -> None:
     assert len(words.times_in_words(empty, "UTC")) == 0
     assert len(words.evidence_in_words(empty, NAMES, COMBINATIONS, "UTC")) == 0
     assert len(words.evidence_lines(empty, empty, NAMES, COMBINATIONS, "UTC")) == 0
+
+
+def test_general_text_prints_each_number_as_python_g_does() -> None:
+    import pandas as pd
+
+    from hyposcreen.report.numbers import general_text
+
+    values = pd.Series([0.0, -0.0, float("nan"), 3.25, 1e20, 3.0, 1.5800000001])
+    assert list(general_text(values)) == ["0", "-0", "nan", "3.25", "1e+20", "3", "1.58"]

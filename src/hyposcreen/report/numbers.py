@@ -45,6 +45,17 @@ def one_decimal_text(values: pd.Series) -> pd.Series:
     return pd.Series(np.where(present, text, ""), index=values.index, dtype="str")
 
 
+def general_text(values: pd.Series) -> pd.Series:
+    """`f"{value:g}"` of each number ('3', '3.25', '-0', 'nan'), each distinct number (told
+    apart by its bits, so -0.0 is not 0.0) formatted once."""
+    numbers = values.to_numpy()
+    if numbers.dtype != np.float64:  # anything but plain floats: as it always was
+        return values.map(lambda v: f"{v:g}").astype("str")
+    position, distinct = pd.factorize(numbers.view(np.int64))
+    shown = np.array([f"{v:g}" for v in distinct.view(np.float64)], dtype=object)
+    return pd.Series(shown[position], index=values.index, dtype="str")
+
+
 def format_one_decimal(value: float | None) -> str:
     """One number as text with one decimal, rounded half away from zero; '' when missing."""
     return format_decimals(value, 1)
