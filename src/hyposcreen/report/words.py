@@ -50,24 +50,30 @@ def _in_words_once(values: Texts, words: Callable[[str], str]) -> Texts:
     return shown[position]
 
 
-def _substitute(texts: Texts, pattern: str, words: Callable[[str], str]) -> Texts:
-    """`re.sub(pattern, words(match), text)` of each text: round after round the leftmost
-    match is cut out of the rest of every text that still has one (a round per match of the
-    text with the most; the rest after a match is searched on, as re.sub does)."""
-    done = np.full(len(texts), "", dtype=object)
-    rows, rest = np.arange(len(texts)), texts
-    split = f"(?s)^(?P<pre>.*?)(?P<hit>{pattern})(?P<post>.*)$"
-    while len(rows):
-        found = pc.extract_regex(_arrow(rest), split)
-        hit = np.asarray(found.is_valid(), dtype=bool)
-        done[rows[~hit]] = done[rows[~hit]] + rest[~hit]
-        if not hit.any():
-            break
-        rows, found = rows[hit], found.filter(pa.array(hit))
-        shown = _in_words_once(_objects(found.field("hit")), words)
-        done[rows] = done[rows] + _objects(found.field("pre")) + shown
-        rest = _objects(found.field("post"))
-    return done
+_MARK = "\x00"  # around each match while a column is rewritten (no usual text holds a NUL)
+
+
+def _substitute(texts: Texts, pattern: str, words: Callable[[list[str]], list[str]]) -> Texts:
+    """`re.sub(pattern, words(match), text)` of each text: RE2 marks every match (leftmost,
+    not overlapping, searched with the whole text around it, as re.sub does), the texts are
+    cut at the marks (every other piece a match), the distinct matches are put in `words`
+    (a list of them at once) and the pieces joined again."""
+    if len(texts) == 0:
+        return np.array([], dtype=object)
+    marked = pc.replace_substring_regex(_arrow(texts), f"({pattern})", f"{_MARK}\\1{_MARK}")
+    split = pc.split_pattern(marked, _MARK)
+    offsets = np.asarray(split.offsets)
+    lengths = np.diff(offsets)
+    piece = np.arange(offsets[-1] - offsets[0]) - np.repeat(offsets[:-1] - offsets[0], lengths)
+    pieces = split.flatten()
+    match = piece % 2 == 1
+    if not match.any():
+        return np.asarray(texts, dtype=object)
+    hits = pieces.filter(pa.array(match)).dictionary_encode()
+    shown = pa.array(words(hits.dictionary.to_pylist()), pa.large_string()).take(hits.indices)
+    pieces = pc.replace_with_mask(pieces, pa.array(match), shown)
+    joined = type(split).from_arrays(split.offsets, pieces)
+    return _objects(pc.binary_join(joined, pa.scalar("", pa.large_string())))
 
 
 def _usual(texts: Texts) -> np.ndarray:
@@ -102,8 +108,20 @@ def times_in_words(texts: Texts, timezone: str) -> Texts:
 
 
 def _times_in_words(texts: Texts, timezone: str) -> Texts:
-    timed = _substitute(texts, _ISO, lambda t: display._time_in_words(t, timezone))
-    return _substitute(timed, _DATE, display._date_in_words)
+    timed = _substitute(texts, _ISO, lambda times: _times(times, timezone))
+    return _substitute(timed, _DATE, lambda days: [display._date_in_words(d) for d in days])
+
+
+def _times(iso: list[str], timezone: str) -> list[str]:
+    """display.clinical_time of each distinct ISO time, a column at once (one at a time for
+    a time pandas does not read as display.py does, e.g. a year before 1678)."""
+    try:
+        stamps = pd.to_datetime(pd.Series(iso, dtype=object), format="ISO8601")
+        if stamps.dt.tz is None and stamps.notna().all():
+            return list(display.clinical_time_texts(stamps, timezone))
+    except (ValueError, OverflowError):
+        pass
+    return [display._time_in_words(t, timezone) for t in iso]
 
 
 def drug_labels(
@@ -216,12 +234,13 @@ def _evidence_in_words(
         return np.array([], dtype=object)
     split = pc.split_pattern(_arrow(texts), " | ")
     pieces = split.flatten()
-    parted = pc.extract_regex(pieces, r"(?s)^(?P<factor>.*?): (?P<body>.*)$")
-    has_sep = np.asarray(parted.is_valid(), dtype=bool)
+    parted = pc.split_pattern(pieces, ": ", max_splits=1)  # str.partition(": ")
+    has_sep = np.asarray(pc.list_value_length(parted), dtype=np.int64) == 2
     shown = _objects(pieces)
     parted = parted.filter(pa.array(has_sep))
-    body = _lab_labels(_drug_labels(_objects(parted.field("body")), names, combinations))
-    shown[has_sep] = _objects(parted.field("factor")) + ": " + body
+    factor, body = _objects(pc.list_element(parted, 0)), _objects(pc.list_element(parted, 1))
+    body = _lab_labels(_drug_labels(body, names, combinations))
+    shown[has_sep] = factor + ": " + body
     shown = _times_in_words(shown, timezone)
     joined = type(split).from_arrays(split.offsets, _arrow(shown))
     return _objects(pc.binary_join(joined, pa.scalar(" | ", pa.large_string())))
