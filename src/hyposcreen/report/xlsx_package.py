@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hyposcreen.report.html_text import choose
 from hyposcreen.report.xlsx_styles import MAIN, Styles
@@ -45,26 +47,41 @@ def column_letter(position: int) -> str:
     return letters
 
 
-def escape_text(text: pd.Series) -> pd.Series:
+def escape_text(text: pa.Array) -> pa.Array:
     """XML character data: & < > escaped, a carriage return kept as a reference, characters
-    XML cannot hold replaced by U+FFFD."""
-    special = text.str.contains(f"[&<>\r]|{_ILLEGAL_XML}", regex=True)
-    if not special.any():
+    XML cannot hold replaced by U+FFFD (Arrow text in, Arrow text out)."""
+    special = pc.match_substring_regex(text, f"[&<>\r]|{_ILLEGAL_XML}")
+    if not pc.any(special).as_py():
         return text
-    escaped = (
-        text[special]
-        .str.replace("&", "&amp;", regex=False)
-        .str.replace("<", "&lt;", regex=False)
-        .str.replace(">", "&gt;", regex=False)
-        .str.replace("\r", "&#13;", regex=False)
-        .str.replace(_ILLEGAL_XML, "\ufffd", regex=True)
-    )
-    return text.where(~special, escaped)
+    escaped = text.filter(special)
+    for plain, reference in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
+        escaped = pc.replace_substring(escaped, plain, reference)
+    escaped = pc.replace_substring_regex(escaped, _ILLEGAL_XML, "\ufffd")
+    return pc.replace_with_mask(text, special, escaped)
+
+
+_MICROSECONDS_A_DAY = 86_400 * 10**6
 
 
 def excel_serials(times: pd.Series) -> np.ndarray:
-    """Excel serial day numbers of naive times (openpyxl's `to_excel`, column at once)."""
+    """Excel serial day numbers of naive times (openpyxl's `to_excel`, column at once): whole
+    days since 1899-12-30 plus the time of day, the day's seconds and microseconds added as
+    openpyxl adds them. Missing times give NaN."""
     stamps = pd.to_datetime(times)
+    if stamps.dt.tz is not None or stamps.dt.unit not in ("s", "ms", "us"):
+        return _excel_serials_of_fields(stamps)
+    ticks = stamps.to_numpy().astype("datetime64[us]").astype("int64")
+    since = ticks - _EXCEL_EPOCH.as_unit("us")._value
+    whole_days, of_day = np.divmod(since, _MICROSECONDS_A_DAY)
+    days = whole_days.astype("float64")
+    days = np.where((days > 0) & (days <= 60), days - 1, days)  # Excel's 1900 leap day
+    seconds, micro = np.divmod(of_day, 10**6)
+    serials = days + (seconds.astype("float64") + micro.astype("float64") / 10**6) / 86400
+    return np.where(stamps.notna().to_numpy(), serials, np.nan)
+
+
+def _excel_serials_of_fields(stamps: pd.Series) -> np.ndarray:
+    """excel_serials from the times' calendar fields (any resolution or zone)."""
     days = ((stamps.dt.normalize() - _EXCEL_EPOCH).dt.days).to_numpy(dtype="float64")
     days = np.where((days > 0) & (days <= 60), days - 1, days)  # Excel's 1900 leap day
     seconds = (stamps.dt.hour * 3600 + stamps.dt.minute * 60 + stamps.dt.second).to_numpy(
@@ -112,19 +129,40 @@ def cell_parts(values: pd.Series) -> CellParts:
         shown = _number_texts(np.where(present, numbers, 0.0))
         filled = present
     else:
-        text = pd.Series(values.to_numpy(), dtype=object).where(present, "").astype("str")
-        too_long = text.str.len() > CELL_MAX_CHARS
-        if too_long.any():
-            cut = text.str.slice(0, CELL_MAX_CHARS - len(_CUT_NOTE)) + _CUT_NOTE
-            text = text.where(~too_long, cut)
-        stripped = text.str.strip()
-        preserve = ((stripped != "") & (stripped != text)).to_numpy()
-        shown = escape_text(text).to_numpy(dtype=object)
-        filled = present & (text.to_numpy() != "")
+        text = _arrow_text(values, present)
+        too_long = pc.greater(pc.utf8_length(text), CELL_MAX_CHARS)
+        if pc.any(too_long).as_py():
+            cut = pc.utf8_slice_codeunits(text, 0, CELL_MAX_CHARS - len(_CUT_NOTE))
+            note, nothing = (
+                pa.scalar(_CUT_NOTE, pa.large_string()),
+                pa.scalar("", pa.large_string()),
+            )
+            text = pc.if_else(too_long, pc.binary_join_element_wise(cut, note, nothing), text)
+        stripped = pc.utf8_trim_whitespace(text)
+        preserve = np.asarray(
+            pc.and_(pc.not_equal(stripped, ""), pc.not_equal(stripped, text)), dtype=bool
+        )
+        shown = np.asarray(escape_text(text).to_numpy(zero_copy_only=False), dtype=object)
+        filled = present & np.asarray(pc.not_equal(text, ""), dtype=bool)
         opening = choose(preserve, _TEXT_KEEPING_SPACES, _TEXT)
         kind = choose(filled, opening, choose(present, ' t="inlineStr" />', ' t="n" />'))
         return [kind, choose(filled, shown, ""), choose(filled, "</t></is></c>", "")]
     return [kind, choose(filled, shown, ""), choose(filled, "</v></c>", "")]
+
+
+def _arrow_text(values: pd.Series, present: np.ndarray) -> pa.Array:
+    """The cells' text as Arrow ('' where missing): Arrow-backed text as it is, Python
+    strings converted, any other value as pandas writes it as text (`astype("str")`)."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        text = pa.chunked_array([pa.array(values.array)]).combine_chunks()
+        return pc.fill_null(text, "").cast(pa.large_string())
+    objects = np.where(present, values.to_numpy(dtype=object), "")
+    try:
+        return pa.array(objects, type=pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all of them text
+        return pa.array(pd.Series(objects, dtype=object).astype("str").array).cast(
+            pa.large_string()
+        )
 
 
 def _number_texts(numbers: np.ndarray) -> np.ndarray:
