@@ -125,3 +125,17 @@ def test_general_text_prints_each_number_as_python_g_does() -> None:
 
     values = pd.Series([0.0, -0.0, float("nan"), 3.25, 1e20, 3.0, 1.5800000001])
     assert list(general_text(values)) == ["0", "-0", "nan", "3.25", "1e+20", "3", "1.58"]
+
+
+def test_one_decimal_rounds_each_distinct_number_half_away_from_zero() -> None:
+    import pandas as pd
+
+    from hyposcreen.report.numbers import one_decimal_text, round_one_decimal
+
+    values = pd.Series([125.05, -3.25, 125.05, None, -0.04, 2.675, 130.0], dtype="float64")
+    assert list(one_decimal_text(values)) == [
+        "125.1", "-3.3", "125.1", "", "0.0", "2.7", "130.0",
+    ]  # fmt: skip
+    rounded = round_one_decimal(values.rename("na"))
+    assert rounded.name == "na" and rounded.isna().tolist() == [False] * 3 + [True] + [False] * 3
+    assert rounded.dropna().tolist() == [125.1, -3.3, 125.1, 0.0, 2.7, 130.0]
