@@ -112,9 +112,27 @@ def _times_in_words(texts: Texts, timezone: str) -> Texts:
     return _substitute(timed, _DATE, lambda days: [display._date_in_words(d) for d in days])
 
 
+_KNOWN_TIMES: dict[tuple[str, str], str] = {}  # (ISO time, zone) -> words, for the run
+_KNOWN_TIMES_MAX = 1 << 17
+
+
 def _times(iso: list[str], timezone: str) -> list[str]:
-    """display.clinical_time of each distinct ISO time, a column at once (one at a time for
-    a time pandas does not read as display.py does, e.g. a year before 1678)."""
+    """display.clinical_time of each distinct ISO time: those already put in words (the page
+    and the workbook show the same evidence) remembered, the others a column at once (one at
+    a time for a time pandas does not read as display.py does, e.g. a year before 1678)."""
+    known = [_KNOWN_TIMES.get((t, timezone)) for t in iso]
+    new = [t for t, words in zip(iso, known, strict=True) if words is None]
+    if new:
+        if len(_KNOWN_TIMES) > _KNOWN_TIMES_MAX:
+            _KNOWN_TIMES.clear()
+        _KNOWN_TIMES.update(
+            ((t, timezone), w) for t, w in zip(new, _new_times(new, timezone), strict=True)
+        )
+        known = [_KNOWN_TIMES[(t, timezone)] for t in iso]
+    return [str(words) for words in known]
+
+
+def _new_times(iso: list[str], timezone: str) -> list[str]:
     try:
         stamps = pd.to_datetime(pd.Series(iso, dtype=object), format="ISO8601")
         if stamps.dt.tz is None and stamps.notna().all():
