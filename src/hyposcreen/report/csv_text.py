@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hyposcreen.report.arrow_columns import arrow_text, holds_arrow_text
+
 ROWS_PER_SLICE = 65_536  # rows joined at a time (bounds the text held at once)
 _TEXT = pa.large_string()
 _NEEDS_QUOTES = '[,"\n]'
@@ -31,9 +33,8 @@ def _column_text(values: pd.Series) -> pa.Array | None:
     """The column's fields as pandas writes them ('' for missing), or None for a kind of
     value left to pandas."""
     dtype = values.dtype
-    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        text = pa.chunked_array([pa.array(values.array)]).combine_chunks().cast(_TEXT)
-        return pc.fill_null(text, "")
+    if holds_arrow_text(values):
+        return pc.fill_null(arrow_text(values), "")
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":
         return pc.cast(pa.array(values.to_numpy()), _TEXT)
     if isinstance(dtype, np.dtype) and dtype.kind == "b":

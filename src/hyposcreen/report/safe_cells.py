@@ -15,8 +15,9 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
+
+from hyposcreen.report.arrow_columns import arrow_text, holds_arrow_text
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
@@ -65,8 +66,8 @@ def _risky(series: pd.Series) -> np.ndarray | None:
     booleans or times). Text held by Arrow is tested by Arrow itself (RE2, as pandas' own
     `str.contains` does for this pattern), without a pandas Series per step."""
     if isinstance(series.dtype, pd.StringDtype):  # text or missing: test it as it is
-        if series.dtype.storage == "pyarrow":
-            text = pa.chunked_array([pa.array(series.array)])
+        if holds_arrow_text(series):
+            text = arrow_text(series)
             return np.array(pc.fill_null(pc.match_substring_regex(text, _RISKY), False), dtype=bool)
         return series.str.contains(_RISKY, regex=True, na=False).to_numpy(dtype=bool, copy=True)
     if pd.api.types.is_object_dtype(series):  # any object: test its text

@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hyposcreen.report.arrow_columns import arrow_text, holds_arrow_text
 from hyposcreen.report.html_text import choose
 from hyposcreen.report.xlsx_styles import MAIN, Styles
 
@@ -153,9 +154,8 @@ def cell_parts(values: pd.Series) -> CellParts:
 def _arrow_text(values: pd.Series, present: np.ndarray) -> pa.Array:
     """The cells' text as Arrow ('' where missing): Arrow-backed text as it is, Python
     strings converted, any other value as pandas writes it as text (`astype("str")`)."""
-    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        text = pa.chunked_array([pa.array(values.array)]).combine_chunks()
-        return pc.fill_null(text, "").cast(pa.large_string())
+    if holds_arrow_text(values):
+        return pc.fill_null(arrow_text(values), "")
     objects = np.where(present, values.to_numpy(dtype=object), "")
     try:
         return pa.array(objects, type=pa.large_string())
