@@ -70,3 +70,21 @@ def test_floats_and_mixed_objects_are_left_to_pandas(tmp_path: Path) -> None:
     frame = pd.DataFrame({"f": [1.5, np.nan], "t": ["=1", "b"]})
     written = write_csv(tmp_path / "f.csv", frame).read_bytes()
     assert written == b"f,t\n1.5,'=1\n,b\n"
+
+
+def test_quarantined_rows_are_json_as_json_dumps_writes_them() -> None:
+    import json
+
+    from hyposcreen.report.quarantine import _json_objects
+
+    rows = [
+        {"code": "E87.1", "note": 'say "hi"', "value": 1.5, "when": pd.Timestamp("2026-11-20")},
+        {"code": "Ärger\\x", "note": None, "value": 3, "when": None},
+        {"code": "tab\there", "note": "plain", "value": None, "when": "2026-11-20T05:00"},
+    ]
+    frame = pd.DataFrame(rows, dtype=object)
+    expected = [
+        json.dumps({k: v for k, v in row.items() if v is not None}, default=str, sort_keys=True)
+        for row in rows
+    ]
+    assert list(_json_objects(frame)) == expected

@@ -58,7 +58,8 @@ def write_csv(
 
 
 def write_parquet(path: Path, frame: pd.DataFrame, mode: int = PRIVATE_MODE) -> Path:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    # one thread: a list of cases converts faster than a pool of threads starts
+    table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
     # drop pandas' metadata blob so bytes do not depend on pandas' own bookkeeping
     table = table.replace_schema_metadata(None)
     return write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"), mode)
