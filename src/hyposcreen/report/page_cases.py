@@ -61,9 +61,14 @@ def _texts(values: pd.Series) -> pd.Series:
     return pd.Series(values.to_numpy(), dtype=object).astype("str").astype(object)
 
 
-def _joined_list(values: pd.Series, separator: str) -> pd.Series:
-    """'a;;b;' -> 'a<separator>b' (the non-empty items of a ';' list)."""
-    return _texts(values).str.strip(";").str.replace(r";+", separator, regex=True).astype(object)
+def _joined_list(values: pd.Series, separator: str, underscores: str = "_") -> pd.Series:
+    """'a;;b;' -> 'a<separator>b' (the non-empty items of a ';' list; `underscores` in
+    their place), in Arrow text ops (RE2 and Python agree on ';+')."""
+    text = pd.Series(values.to_numpy(), dtype=object).astype("str")
+    text = text.str.strip(";").str.replace(r";+", separator, regex=True)
+    if underscores != "_":
+        text = text.str.replace("_", underscores, regex=False)
+    return text.astype(object)
 
 
 def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
@@ -212,7 +217,7 @@ def _rows(
         sort_time = index_time.map(lambda t: pd.Timestamp(t).isoformat())
     pair = _texts(review["overcorrection_pair"])
     pair = pd.Series(times_in_words(pair.to_numpy(), info.timezone), dtype=object)
-    missing = _joined_list(review["missing_workup"], ", ").str.replace("_", " ")
+    missing = _joined_list(review["missing_workup"], ", ", underscores=" ")
     spurious = (
         _texts(review["possibly_spurious"]) != ""
         if "possibly_spurious" in review
