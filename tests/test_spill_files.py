@@ -289,3 +289,24 @@ def test_the_cli_refuses_an_unknown_spill_compression_before_reading(tmp_path: P
     assert "HYPOSCREEN_SPILL_COMPRESSION='snappy'" in done.stderr
     assert "Traceback" not in done.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_the_head_of_a_frame_file_has_its_columns_and_dtypes(tmp_path: Path) -> None:
+    """`head=True` reads only the first record batch (128k rows): the names and dtypes of
+    every column without reading the file, also for a frame without rows."""
+    rows = 200_000
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(["a", "b"] * (rows // 2), dtype="str"),
+            "marker": pd.Series([None] * rows, dtype=object),
+            "time": pd.Series(pd.Timestamp("2026-11-20"), index=range(rows)).astype("M8[us]"),
+        },
+        index=pd.Index(np.arange(rows) * 3, dtype="int64"),
+    )
+    for name, written in (("full", frame), ("empty", frame.iloc[:0])):
+        write_frame(tmp_path / f"{name}.arrow", written)
+        head = read_frame(tmp_path / f"{name}.arrow", head=True)
+        assert list(head.columns) == list(frame.columns)
+        assert head.dtypes.to_dict() == frame.dtypes.to_dict()
+        assert len(head) == min(len(written), 128 * 1024)
+        assert head.index.equals(written.index[: len(head)])
