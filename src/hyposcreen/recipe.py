@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from hyposcreen.clean import USED
 from hyposcreen.clean.events import diagnoses_in_window, medications_in_window
 from hyposcreen.context import (
@@ -120,11 +122,9 @@ def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
         meds, diagnoses = cleaned.medications, cleaned.diagnoses
         result = screen_patients(
             used_labs,
-            meds.loc[meds["bucket"] == USED, [c for c in MEDICATION_COLUMNS if c in meds]],
+            _used_rows(meds, MEDICATION_COLUMNS),
             cleaned.drug_matches,
-            diagnoses.loc[
-                diagnoses["bucket"] == USED, [c for c in DIAGNOSIS_COLUMNS if c in diagnoses]
-            ],
+            _used_rows(diagnoses, DIAGNOSIS_COLUMNS),
             ctx.rules,
             ctx.profile,
             ctx.settings.window,
@@ -135,6 +135,12 @@ def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
         )
         result.attrition = result_steps(labs, result.sodium_results, ctx.settings.window)
         return result
+
+
+def _used_rows(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """The used rows of a cleaned table, only the given columns (taken before the rows: no
+    copy of the wide table's other columns)."""
+    return table[[c for c in columns if c in table.columns]].loc[table["bucket"] == USED]
 
 
 # --- history ---------------------------------------------------------------------------------

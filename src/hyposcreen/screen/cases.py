@@ -169,11 +169,14 @@ def _screen_instants(
         if known_pairs is not None and known_pairs.spurious is not None:
             again = np.zeros(len(results), dtype=bool)
             again[known_pairs.unsettled] = True
+            if known_pairs.changed is not None:
+                again[known_pairs.changed] = True
             flags = spurious_of_some(results, rules, known_pairs.spurious, again)
         else:
             flags = possibly_spurious(results, rules, db)
         results["possibly_spurious"] = flags
         cases = find_cases(db=db)
+        db.keep_patients(("labs", "results"), cases["patient_id"])  # the case steps' rows
         meds = active_drug_classes(cases, medications, drug_matches, rules)
         conditions = case_conditions(cases, diagnoses, rules)
         cofactors = electrolyte_cofactors(cases, None, rules, db)

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hyposcreen.rules.sql_engine import connect, shared_connection
 
@@ -36,6 +37,7 @@ class Tables:
     def __init__(self, frames: Mapping[str, pd.DataFrame] | None = None) -> None:
         self._cursor = shared_connection().cursor()
         self._dtypes: dict[str, pd.Series] = {}
+        self._tables: dict[str, pa.Table] = {}
         for name, frame in (frames or {}).items():
             self.register(name, frame)
 
@@ -44,7 +46,20 @@ class Tables:
         times keep their unit; pyarrow-backed text columns are not copied)."""
         table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)  # no pool per call
         self._cursor.register(name, table)
+        self._tables[name] = table
         self._dtypes[name] = frame.dtypes
+
+    def keep_patients(self, names: tuple[str, ...], patients: pd.Series) -> None:
+        """Register tables `names` again with only the rows of `patients` (their `patient_id`
+        among those), in their order: for the steps whose every query of them joins on a
+        patient of `patients` (a screen's case steps), which then read a few rows, not all."""
+        wanted = pa.array(patients.astype("str").unique())
+        for name in names:
+            table = self._tables[name]
+            column = table.column("patient_id")
+            kept = table.filter(pc.is_in(column, value_set=wanted.cast(column.type)))
+            self._cursor.register(name, kept)
+            self._tables[name] = kept
 
     def view(self, name: str, sql: str, dtypes: Mapping[str, object]) -> None:
         """A view `name` over the registered tables (this cursor's own), its columns' pandas

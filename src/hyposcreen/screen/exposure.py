@@ -53,10 +53,10 @@ def active_records(
     rows by their index label."""
     windows = rules.windows
     # only the matched records of the cases' patients can count: the rest is not registered
-    of_cases = medications["patient_id"].isin(cases["patient_id"]) & medications.index.isin(
-        matches["row"]
-    )
-    medications = medications.loc[of_cases, [*_RECORD_COLUMNS, "status_norm"]]
+    columns = [*_RECORD_COLUMNS, "status_norm"]
+    of_cases = medications[columns].loc[medications["patient_id"].isin(cases["patient_id"])]
+    matches = matches.loc[matches["row"].isin(of_cases.index)]
+    medications = of_cases.loc[of_cases.index.isin(matches["row"])]
     records = medications.astype({"patient_id": "str", "status_norm": "str"})
     return run_query(
         _ACTIVE_SQL,
