@@ -1,11 +1,11 @@
 """The screen stage's lab inputs that windows cut from one read prepare once.
 
-A window's screen reads its used labs twice over: as rows (LAB_COLUMNS, for the sodium
+A window's screen reads its used labs twice over: as rows (LAB_COLUMNS, of its sodium
 results) and as the table its queries read (`screen.cases.registered_labs`: text columns
-converted, times as UTC instants). Both are per-row, so windows cut from one read
-(recipe_read, recipe_clean.window_labs) prepare them once over the read's used labs and cut
-them as the window's cleaned labs were cut: the same rows, in the same order, with the same
-values. A window whose used rows are not those of the cut (a contract warning quarantined a
+converted, times as UTC instants, here in Arrow). Both are per-row, so windows cut from one
+read (recipe_read, recipe_clean.window_labs) prepare them once over the read's used labs and
+cut them as the window's cleaned labs were cut: the same rows, in the same order, with the
+same values. A window whose used rows are not those of the cut (a contract warning quarantined a
 row, nightly late-result marks) prepares its own, as a lone window does.
 
 The glucose paired with each sodium result (spec §4) depends only on the glucose results
@@ -27,12 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from hyposcreen.clean import USED
 from hyposcreen.context import RunContext
 from hyposcreen.recipe_read import check_in_range, rows_in_range
 from hyposcreen.screen.cases import LAB_COLUMNS, registered_labs
-from hyposcreen.screen.engine import Tables
+from hyposcreen.screen.engine import ArrowFrame, Tables
 from hyposcreen.screen.serial import spurious_neighbours
 from hyposcreen.screen.sodium import KnownPairs, correct_for_glucose, pair_registered_glucose
 
@@ -46,7 +47,7 @@ class SharedLabs:
     timezone: str
     used: np.ndarray
     rows: pd.DataFrame
-    table: pd.DataFrame
+    table: ArrowFrame  # without `row`
     sodium: np.ndarray  # the sodium results' positions among the used rows
     # each sodium result's glucose candidates, by result and rank (`sodium.ranked_glucose`):
     # the result's number among the sodium results, the glucose's position among used rows
@@ -62,11 +63,11 @@ class SharedLabs:
 
 def window_used_labs(
     ctx: RunContext, labs: pd.DataFrame, used: np.ndarray
-) -> tuple[pd.DataFrame, pd.DataFrame, KnownPairs] | None:
-    """The window's used labs (rows, registered table, glucose pairs known) cut from those
-    prepared once for the shared read, when the window's cleaned `labs` (its `used` rows
-    marked) are a cut of that read alike in every used row; else None (the window prepares
-    its own)."""
+) -> tuple[pd.DataFrame, ArrowFrame, KnownPairs] | None:
+    """The window's used labs (the rows of its sodium results, the registered table, the
+    glucose pairs known) cut from those prepared once for the shared read, when the window's
+    cleaned `labs` (its `used` rows marked) are a cut of that read alike in every used row;
+    else None (the window prepares its own)."""
     shared = ctx.shared_read
     known = shared.decided.get("labs") if shared is not None else None
     if shared is None or known is None or "reported_late" in labs.columns:
@@ -89,13 +90,17 @@ def window_used_labs(
     if int(keep.sum()) != len(labs) or not np.array_equal(prepared.used[keep], used):
         return None
     chosen = keep[prepared.used]  # the window's rows among the read's used rows
-    rows = prepared.rows.loc[chosen].set_axis(np.flatnonzero(used))
-    if not _alike(rows, labs, used):
+    if not _alike(prepared.rows, chosen, labs, used):
         return None
-    table = prepared.table.loc[chosen].reset_index(drop=True)
+    mine = chosen[prepared.sodium]
+    position = np.cumsum(chosen) - 1  # each read used row's position among the window's
+    labels = np.flatnonzero(used)[position[prepared.sodium[mine]]]
+    sodium_rows = prepared.rows.iloc[prepared.sodium[mine]].set_axis(labels)
+    table = prepared.table.table.filter(pa.array(chosen))
+    table = table.append_column("row", pa.array(np.arange(len(table), dtype=np.int64)))
     threshold = float(ctx.rules.glucose["threshold_mg_dl"])
     known = _known_pairs(prepared, chosen, threshold)
-    return rows, table.assign(row=np.arange(len(table))), known
+    return sodium_rows, ArrowFrame(table, prepared.table.dtypes), known
 
 
 def _known_pairs(prepared: SharedLabs, chosen: np.ndarray, threshold: float) -> KnownPairs:
@@ -130,11 +135,11 @@ def _excess(glucose: np.ndarray, threshold: float) -> np.ndarray:
     return np.nan_to_num(np.clip(glucose - threshold, 0.0, None), nan=0.0)
 
 
-def _alike(cut: pd.DataFrame, labs: pd.DataFrame, used: np.ndarray) -> bool:
-    """Whether the cut's times and values are those of the window's `used` labs (no later
-    stage changed one)."""
+def _alike(rows: pd.DataFrame, chosen: np.ndarray, labs: pd.DataFrame, used: np.ndarray) -> bool:
+    """Whether the times and values of the read's `chosen` used rows are those of the
+    window's `used` labs (no later stage changed one)."""
     return all(
-        np.array_equal(cut[c].to_numpy(), labs[c].to_numpy()[used], equal_nan=True)
+        np.array_equal(rows[c].to_numpy()[chosen], labs[c].to_numpy()[used], equal_nan=True)
         for c in ("specimen_time", "value_num")
     )
 
@@ -164,8 +169,10 @@ def _prepare(
     )
     pairs = pairs.reset_index(drop=True)
     spurious, neighbours = _read_spurious(sodium_rows, pairs, ctx, factor)
+    unnumbered = table.drop(columns="row")
+    arrow = pa.Table.from_pandas(unnumbered, preserve_index=False)
     return SharedLabs(
-        cleaned, timezone, used, rows, table, sodium, candidate_of,
+        cleaned, timezone, used, rows, ArrowFrame(arrow, table.dtypes), sodium, candidate_of,
         ranked["glucose_row"].to_numpy(dtype=np.int64), candidates,
         pairs["glucose_mg_dl"].to_numpy(dtype="float64"), minutes, factor, spurious, neighbours,
     )  # fmt: skip

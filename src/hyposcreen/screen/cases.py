@@ -12,7 +12,7 @@ from hyposcreen.ingest.timeparse import instant_of, is_utc, to_instants, to_wall
 from hyposcreen.rules.loader import Profile, RuleSet
 from hyposcreen.screen.cofactors import electrolyte_cofactors, lab_table
 from hyposcreen.screen.conditions import case_conditions
-from hyposcreen.screen.engine import Tables
+from hyposcreen.screen.engine import ArrowFrame, Tables
 from hyposcreen.screen.exposure import active_drug_classes
 from hyposcreen.screen.finding import find_cases, missing_workup
 from hyposcreen.screen.listing import assign_tiers, attach_risk, order_cases
@@ -59,7 +59,7 @@ def screen(
     window: Window,
     glucose_factor: float | None = None,
     timezone: str = "UTC",
-    lab_rows: pd.DataFrame | None = None,
+    lab_rows: pd.DataFrame | ArrowFrame | None = None,
     known_pairs: KnownPairs | None = None,
 ) -> ScreenResult:
     """Run spec §4-9 over cleaned tables (used rows only; labs in canonical units).
@@ -68,7 +68,8 @@ def screen(
     on UTC instants, so each interval is elapsed time also on the nights the clocks change
     (spec §11). `lab_rows`, when given, is `registered_labs(labs, timezone)` already (a
     caller that cut it from a table prepared once for many windows), and `known_pairs` the
-    glucose pairs decided with it (`sodium.KnownPairs`)."""
+    glucose pairs decided with it (`sodium.KnownPairs`); `labs` then needs only its sodium
+    results (the rest are read from `lab_rows`)."""
     labs = _with_instants(labs, ("specimen_time",), timezone)
     medications = _with_instants(medications, ("start_time", "end_time"), timezone)
     diagnoses = _with_instants(diagnoses, ("recorded_time",), timezone)
@@ -142,7 +143,7 @@ RESULT_COLUMNS = [
 
 def _screen_instants(
     labs: pd.DataFrame,
-    lab_rows: pd.DataFrame,
+    lab_rows: pd.DataFrame | ArrowFrame,
     medications: pd.DataFrame,
     drug_matches: pd.DataFrame,
     diagnoses: pd.DataFrame,

@@ -16,6 +16,7 @@ whatever the unit of the frames; `round9(x)` rounds exactly as pandas' `Series.r
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,16 @@ import pyarrow.compute as pc
 
 from hyposcreen.rules.sql_engine import connect, shared_connection
 
-__all__ = ["Tables", "connect", "shared_connection"]
+__all__ = ["ArrowFrame", "Tables", "connect", "shared_connection"]
+
+
+@dataclass(frozen=True)
+class ArrowFrame:
+    """A frame already in Arrow (`table`), with the pandas dtypes its columns had (`dtypes`):
+    registered as it is, no conversion."""
+
+    table: pa.Table
+    dtypes: pd.Series
 
 
 class Tables:
@@ -34,20 +44,24 @@ class Tables:
     A cursor is a connection of its own to the shared database, so names never meet those of
     another `Tables`, also from another thread. Use as a context manager (closes the cursor)."""
 
-    def __init__(self, frames: Mapping[str, pd.DataFrame] | None = None) -> None:
+    def __init__(self, frames: Mapping[str, pd.DataFrame | ArrowFrame] | None = None) -> None:
         self._cursor = shared_connection().cursor()
         self._dtypes: dict[str, pd.Series] = {}
         self._tables: dict[str, pa.Table] = {}
         for name, frame in (frames or {}).items():
             self.register(name, frame)
 
-    def register(self, name: str, frame: pd.DataFrame) -> None:
+    def register(self, name: str, frame: pd.DataFrame | ArrowFrame) -> None:
         """Register `frame` as table `name` (over Arrow: any memory layout, NaN read as NULL,
         times keep their unit; pyarrow-backed text columns are not copied)."""
-        table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)  # no pool per call
+        if isinstance(frame, ArrowFrame):
+            table, dtypes = frame.table, frame.dtypes
+        else:  # no thread pool per call
+            table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
+            dtypes = frame.dtypes
         self._cursor.register(name, table)
         self._tables[name] = table
-        self._dtypes[name] = frame.dtypes
+        self._dtypes[name] = dtypes
 
     def keep_patients(self, names: tuple[str, ...], patients: pd.Series) -> None:
         """Register tables `names` again with only the rows of `patients` (their `patient_id`
