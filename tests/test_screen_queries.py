@@ -11,7 +11,7 @@ from hyposcreen.screen.cofactors import lab_table, near_index, nearest_albumin
 from hyposcreen.screen.conditions import counted_diagnoses
 from hyposcreen.screen.engine import Tables
 from hyposcreen.screen.exposure import active_records
-from hyposcreen.screen.serial import overcorrection_pairs, previous_result
+from hyposcreen.screen.serial import latest_and_previous, overcorrection_pairs
 from hyposcreen.screen.sodium import pair_glucose, pair_registered_glucose
 
 
@@ -113,6 +113,7 @@ def test_pair_glucose_of_empty_tables() -> None:
 
 
 def test_previous_result_hand_computed() -> None:
+    # P3 has no earlier result: none (null), the case kept
     cases = pd.DataFrame(
         {"patient_id": ["P1", "P2", "P3"], "index_time": times(["12:00", "12:00", "12:00"])}
     )
@@ -135,16 +136,17 @@ def test_previous_result_hand_computed() -> None:
     )
     expected = pd.DataFrame(
         {
-            "patient_id": ["P1", "P2"],
-            "previous_time": pd.Series([at("11:00"), pd.Timestamp("2026-11-18 12:00")]).astype(
-                "datetime64[us]"
-            ),
-            "previous_sodium": [128.0, 133.0],
+            "patient_id": ["P1", "P2", "P3"],
+            "previous_time": pd.Series(
+                [at("11:00"), pd.Timestamp("2026-11-18 12:00"), pd.NaT]
+            ).astype("datetime64[us]"),
+            "previous_sodium": [128.0, 133.0, None],
         }
     )
     for frame in (results, shuffled(results)):
         with Tables({"results": frame}) as db:
-            pd.testing.assert_frame_equal(previous_result(db, cases, 48), expected)
+            got = latest_and_previous(db, cases, 48)
+        pd.testing.assert_frame_equal(got[list(expected.columns)], expected)
 
 
 # ------------------------------------------------------------------ §8 over-correction pairs

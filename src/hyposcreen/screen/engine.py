@@ -48,17 +48,24 @@ class Tables:
         self._cursor = shared_connection().cursor()
         self._dtypes: dict[str, pd.Series] = {}
         self._tables: dict[str, pa.Table] = {}
+        self._small: dict[str, pd.DataFrame] = {}  # small frames as registered
         for name, frame in (frames or {}).items():
             self.register(name, frame)
 
     def register(self, name: str, frame: pd.DataFrame | ArrowFrame) -> None:
         """Register `frame` as table `name` (over Arrow: any memory layout, NaN read as NULL,
         times keep their unit; pyarrow-backed text columns are not copied)."""
+        before = self._small.pop(name, None)
         if isinstance(frame, ArrowFrame):
             table, dtypes = frame.table, frame.dtypes
+        elif before is not None and _same(before, frame):
+            self._small[name] = before
+            return  # the steps of one screen pass the same cases again and again
         else:  # no thread pool per call
             table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
             dtypes = frame.dtypes
+            if len(frame) <= _SMALL:
+                self._small[name] = frame.copy()  # as registered, whatever comes to `frame`
         self._cursor.register(name, table)
         self._tables[name] = table
         self._dtypes[name] = dtypes
@@ -74,11 +81,13 @@ class Tables:
             kept = table.filter(pc.is_in(column, value_set=wanted.cast(column.type)))
             self._cursor.register(name, kept)
             self._tables[name] = kept
+            self._small.pop(name, None)
 
     def view(self, name: str, sql: str, dtypes: Mapping[str, object]) -> None:
         """A view `name` over the registered tables (this cursor's own), its columns' pandas
         dtypes `dtypes` (the rows stay where they are)."""
         self._cursor.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        self._small.pop(name, None)
         self._dtypes[name] = pd.Series(dict(dtypes), dtype=object)
 
     def dtype(self, table: str, column: str) -> object:
@@ -98,9 +107,9 @@ class Tables:
             self.register(name, frame)
         table = self._cursor.sql(sql, params=dict(parameters or {})).to_arrow_table()
         result = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
-        if dtypes:
-            result = result.astype({c: t for c, t in dtypes.items() if c in result.columns})
-        return result
+        # only the columns not of their dtype already (astype copies every column it names)
+        cast = {c: t for c, t in (dtypes or {}).items() if c in result and result[c].dtype != t}
+        return result.astype(cast) if cast else result
 
     def close(self) -> None:
         self._cursor.close()
@@ -110,6 +119,19 @@ class Tables:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+_SMALL = 10_000  # rows of a frame compared with the one registered before it (cheaper)
+
+
+def _same(registered: pd.DataFrame, frame: pd.DataFrame) -> bool:
+    """Whether `frame` holds what `registered` held: columns, dtypes and values."""
+    return (
+        len(frame) == len(registered)
+        and list(frame.columns) == list(registered.columns)
+        and frame.dtypes.equals(registered.dtypes)
+        and frame.reset_index(drop=True).equals(registered.reset_index(drop=True))
+    )
 
 
 # Arrow text comes back as pandas' default `str` (pyarrow-backed, NaN for missing): no
