@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.clean import USED
@@ -122,9 +123,9 @@ def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
         meds, diagnoses = cleaned.medications, cleaned.diagnoses
         result = screen_patients(
             used_labs,
-            _used_rows(meds, MEDICATION_COLUMNS),
+            meds[[c for c in MEDICATION_COLUMNS if c in meds]],  # the cases' used rows taken
             cleaned.drug_matches,
-            _used_rows(diagnoses, DIAGNOSIS_COLUMNS),
+            diagnoses[[c for c in DIAGNOSIS_COLUMNS if c in diagnoses]],
             ctx.rules,
             ctx.profile,
             ctx.settings.window,
@@ -132,15 +133,14 @@ def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
             ctx.mapping.timezone,
             lab_rows,
             known,
+            used_events=(_used(meds), _used(diagnoses)),
         )
         result.attrition = result_steps(labs, result.sodium_results, ctx.settings.window)
         return result
 
 
-def _used_rows(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """The used rows of a cleaned table, only the given columns (taken before the rows: no
-    copy of the wide table's other columns)."""
-    return table[[c for c in columns if c in table.columns]].loc[table["bucket"] == USED]
+def _used(table: pd.DataFrame) -> np.ndarray:
+    return (table["bucket"] == USED).to_numpy(dtype=bool)
 
 
 # --- history ---------------------------------------------------------------------------------
