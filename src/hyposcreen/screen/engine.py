@@ -147,9 +147,13 @@ def run_query(
     tables: Mapping[str, pd.DataFrame],
     parameters: Mapping[str, object] | None = None,
     dtypes: Mapping[str, object] | None = None,
+    db: Tables | None = None,
 ) -> pd.DataFrame:
-    """One query over `tables` (registered by name, then dropped) with named `parameters`;
-    the result as a pandas frame, its columns cast to `dtypes` where given."""
+    """One query over `tables` (registered by name, then dropped; on `db`, when given,
+    registered there among its tables) with named `parameters`; the result as a pandas
+    frame, its columns cast to `dtypes` where given."""
+    if db is not None:
+        return db.query(sql, parameters, dtypes, frames=tables)
     with Tables(tables) as registered:
         return registered.query(sql, parameters, dtypes)
 
