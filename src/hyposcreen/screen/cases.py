@@ -207,13 +207,14 @@ def _screen_instants(
         meds = active_drug_classes(cases, medications, drug_matches, rules, db)
         conditions = case_conditions(cases, diagnoses, rules, db)
         cofactors = electrolyte_cofactors(cases, None, rules, db)
+        workup = missing_workup(db, cases, rules).to_numpy()  # in the cases' order, kept below
         cases = latest_and_delta(db, cases, rules)
         cases = attach_risk(cases, meds, conditions, cofactors, rules, db)
         oc = overcorrection_pairs(db, cases, window, rules)
         cases = cases.merge(oc, on="patient_id", how="left")
         cases["overcorrection"] = cases["oc_rise"].notna()
         cases["possibly_spurious"] = spurious_basis(cases, results).to_numpy()
-        cases["missing_workup"] = missing_workup(db, cases, rules).to_numpy()
+        cases["missing_workup"] = workup
     cases = assign_tiers(cases, rules)
     cases = order_cases(cases)
     return ScreenResult(
