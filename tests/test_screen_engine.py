@@ -5,9 +5,10 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from hyposcreen.screen.engine import connect, nanoseconds, run_query
+from hyposcreen.screen.engine import ArrowFrame, Tables, connect, nanoseconds, run_query
 
 
 def test_connection_may_not_read_files() -> None:
@@ -78,3 +79,36 @@ def test_queries_from_threads_see_only_their_own_tables() -> None:
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(total, range(40)))
     assert got == [float(n * (n + 1)) for n in range(40)]
+
+
+def test_a_frame_changed_in_place_after_registering_is_registered_again() -> None:
+    # the same small frame is not converted twice, but one whose values changed is
+    cases = pd.DataFrame({"patient_id": pd.Series(["P1", "P2"], dtype="str"), "n": [1, 2]})
+    with Tables() as db:
+        db.register("cases", cases)
+        db.register("cases", cases.copy())  # equal: kept as registered
+        assert db.query("SELECT sum(n) AS s FROM cases")["s"].tolist() == [3]
+        cases.loc[1, "n"] = 5
+        db.register("cases", cases)
+        assert db.query("SELECT sum(n) AS s FROM cases")["s"].tolist() == [6]
+        db.register("cases", cases[["patient_id"]])  # other columns: registered again
+        assert db.query("SELECT count(*) AS c FROM cases")["c"].tolist() == [2]
+
+
+def test_keep_patients_registers_only_their_rows_in_order() -> None:
+    labs = pd.DataFrame(
+        {"patient_id": pd.Series(["P3", "P1", "P2", "P1"], dtype="str"), "v": [1, 2, 3, 4]}
+    )
+    with Tables({"labs": labs}) as db:
+        db.keep_patients(("labs",), pd.Series(["P1", "P9", "P1"]))
+        got = db.query("SELECT patient_id, v FROM labs")
+        assert got["patient_id"].tolist() == ["P1", "P1"] and got["v"].tolist() == [2, 4]
+        assert db.dtype("labs", "v") == "int64"
+
+
+def test_an_arrow_frame_is_registered_with_its_pandas_dtypes() -> None:
+    frame = pd.DataFrame({"t": pd.Series(["2026-11-20 10:00"]).astype("datetime64[us]")})
+    arrow = ArrowFrame(pa.Table.from_pandas(frame, preserve_index=False), frame.dtypes)
+    with Tables({"labs": arrow}) as db:
+        got = db.query("SELECT t FROM labs", dtypes={"t": db.dtype("labs", "t")})
+    pd.testing.assert_frame_equal(got, frame)

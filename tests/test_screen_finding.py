@@ -9,8 +9,9 @@ import pandas as pd
 from helpers import RULES
 from hyposcreen.screen.cofactors import lab_table
 from hyposcreen.screen.engine import Tables
-from hyposcreen.screen.finding import find_cases, latest_results, missing_workup
+from hyposcreen.screen.finding import find_cases, missing_workup
 from hyposcreen.screen.listing import risk_factors_of
+from hyposcreen.screen.serial import latest_and_previous
 
 
 def moments(values: list[str]) -> pd.Series:
@@ -104,7 +105,12 @@ def test_latest_results_hand_computed() -> None:
             "corrected_sodium": [130.0, 128.0, 120.0, 125.0, 140.0, 120.0],
         }
     )
-    cases = pd.DataFrame({"patient_id": pd.Series(["P2", "P1"], dtype="str")})
+    cases = pd.DataFrame(
+        {
+            "patient_id": pd.Series(["P2", "P1"], dtype="str"),
+            "index_time": moments(["2026-11-20 10:00"] * 2),
+        }
+    )
     expected = pd.DataFrame(
         {
             "patient_id": pd.Series(["P1", "P2"], dtype="str"),
@@ -114,7 +120,8 @@ def test_latest_results_hand_computed() -> None:
     )
     for frame in (results, reversed_rows(results)):
         with Tables({"results": frame}) as db:
-            pd.testing.assert_frame_equal(latest_results(db, cases), expected)
+            got = latest_and_previous(db, cases, 48)
+        pd.testing.assert_frame_equal(got[list(expected.columns)], expected)
 
 
 # ------------------------------------------------------------------ §8 work-up

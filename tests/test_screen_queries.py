@@ -7,11 +7,11 @@ import pandas as pd
 
 from helpers import RULES
 from hyposcreen.config import Window
-from hyposcreen.screen.cofactors import lab_table, near_index, nearest_albumin
+from hyposcreen.screen.cofactors import lab_table, near_index
 from hyposcreen.screen.conditions import counted_diagnoses
 from hyposcreen.screen.engine import Tables
 from hyposcreen.screen.exposure import active_records
-from hyposcreen.screen.serial import overcorrection_pairs, previous_result
+from hyposcreen.screen.serial import latest_and_previous, overcorrection_pairs
 from hyposcreen.screen.sodium import pair_glucose, pair_registered_glucose
 
 
@@ -113,6 +113,7 @@ def test_pair_glucose_of_empty_tables() -> None:
 
 
 def test_previous_result_hand_computed() -> None:
+    # P3 has no earlier result: none (null), the case kept
     cases = pd.DataFrame(
         {"patient_id": ["P1", "P2", "P3"], "index_time": times(["12:00", "12:00", "12:00"])}
     )
@@ -135,16 +136,17 @@ def test_previous_result_hand_computed() -> None:
     )
     expected = pd.DataFrame(
         {
-            "patient_id": ["P1", "P2"],
-            "previous_time": pd.Series([at("11:00"), pd.Timestamp("2026-11-18 12:00")]).astype(
-                "datetime64[us]"
-            ),
-            "previous_sodium": [128.0, 133.0],
+            "patient_id": ["P1", "P2", "P3"],
+            "previous_time": pd.Series(
+                [at("11:00"), pd.Timestamp("2026-11-18 12:00"), pd.NaT]
+            ).astype("datetime64[us]"),
+            "previous_sodium": [128.0, 133.0, None],
         }
     )
     for frame in (results, shuffled(results)):
         with Tables({"results": frame}) as db:
-            pd.testing.assert_frame_equal(previous_result(db, cases, 48), expected)
+            got = latest_and_previous(db, cases, 48)
+        pd.testing.assert_frame_equal(got[list(expected.columns)], expected)
 
 
 # ------------------------------------------------------------------ §8 over-correction pairs
@@ -258,50 +260,57 @@ def test_near_index_hand_computed() -> None:
             ),
             "value_num": [1.2, 3.3, 3.4, 3.1, 1.5],
             "censored": [""] * 5,  # exact values (no censoring operator given)
+            "albumin": [None] * 5,  # albumin only for a total calcium
+            "albumin_time": moments([None] * 5),
         }
-    ).astype({"censored": "str"})
+    ).astype({"censored": "str", "albumin": "float64"})
     for frame in (rows, shuffled(rows)):
         with Tables({"labs": lab_table(frame)}) as db:
-            pd.testing.assert_frame_equal(near_index(db, cases, 24), expected)
+            pd.testing.assert_frame_equal(near_index(db, cases, 24, 24), expected)
 
 
 def test_nearest_albumin_hand_computed() -> None:
-    calcium = pd.DataFrame(
+    # every index at 11-20 12:00; the total calcium results (the first four rows) near it
+    labs = pd.DataFrame(
         {
-            "calcium_row": [0, 1, 2, 3],
-            "patient_id": ["P1", "P1", "P2", "P3"],
-            "specimen_time": times(["12:00", "20:00", "12:00", "12:00"]),
-        }
-    )
-    albumin = pd.DataFrame(
-        {
-            "patient_id": ["P1", "P1", "P1", "P1", "P2", "P2", "P3", "P1"],
-            "analyte": ["albumin"] * 7 + ["potassium"],
+            "patient_id": ["P1", "P1", "P2", "P3"] + ["P1"] * 4 + ["P2"] * 2 + ["P3", "P1"],
+            "analyte": ["calcium_total"] * 4 + ["albumin"] * 7 + ["potassium"],
             "specimen_time": moments(
                 [
-                    "2026-11-20 11:00",  # row 0: 1 h before and
+                    "2026-11-20 12:00",  # P1's first calcium
+                    "2026-11-20 20:00",  # P1's second calcium
+                    "2026-11-20 12:00",  # P2's calcium
+                    "2026-11-20 12:00",  # P3's calcium
+                    "2026-11-20 11:00",  # P1 first: 1 h before and
                     "2026-11-20 13:00",  # 1 h after → the earlier
-                    "2026-11-20 19:00",  # row 1: two at the same time → the higher
+                    "2026-11-20 19:00",  # P1 second: two at the same time → the higher
                     "2026-11-20 19:00",
-                    "2026-11-21 12:00",  # row 2: exactly 24 h after counts
+                    "2026-11-21 12:00",  # P2: exactly 24 h after counts
                     "2026-11-19 11:59:59.999999",  # 1 µs beyond 24 h
-                    "2026-11-19 11:59:59.999999",  # row 3: none within 24 h
-                    "2026-11-20 12:00",  # row 0: nearest of all, but no albumin
+                    "2026-11-19 11:59:59.999999",  # P3: none within 24 h
+                    "2026-11-20 12:00",  # P1 first: nearest of all, but no albumin
                 ]
             ),
-            "value_num": [3.0, 2.5, 2.8, 3.2, 3.5, 4.0, 2.0, 1.0],
+            "value_num": [8.0, 8.1, 8.2, 8.3, 3.0, 2.5, 2.8, 3.2, 3.5, 4.0, 2.0, 1.0],
         }
+    )
+    cases = pd.DataFrame(
+        {"patient_id": ["P1", "P2", "P3"], "index_time": times(["12:00", "12:00", "12:00"])}
     )
     expected = pd.DataFrame(
         {
-            "calcium_row": [0, 1, 2],
-            "albumin": [3.0, 3.2, 3.5],
-            "albumin_time": moments(["2026-11-20 11:00", "2026-11-20 19:00", "2026-11-21 12:00"]),
+            "value_num": [8.0, 8.1, 8.2, 8.3],
+            "albumin": [3.0, 3.2, 3.5, None],
+            "albumin_time": moments(
+                ["2026-11-20 11:00", "2026-11-20 19:00", "2026-11-21 12:00", None]
+            ),
         }
     )
-    for calcium_rows, lab_rows in ((calcium, albumin), (shuffled(calcium), shuffled(albumin))):
-        with Tables({"labs": lab_table(lab_rows)}) as db:
-            pd.testing.assert_frame_equal(nearest_albumin(db, calcium_rows, 24), expected)
+    for frame in (labs, shuffled(labs)):
+        with Tables({"labs": lab_table(frame)}) as db:
+            near = near_index(db, cases, 24, 24)
+        calcium = near.loc[near["analyte"] == "calcium_total"].reset_index(drop=True)
+        pd.testing.assert_frame_equal(calcium[list(expected.columns)], expected)
 
 
 # ------------------------------------------------------------------ §6 medications, conditions

@@ -256,7 +256,7 @@ def test_the_hand_cases_pair_and_flag_per_window_as_computed_by_hand() -> None:
             used = (cleaned.labs["bucket"] == "used").to_numpy()
             cut = window_used_labs(night, cleaned.labs, used)
             assert cut is not None
-            again.append(len(cut[2].unsettled))
+            again.append(len(cut[2].changed if cut[2].changed is not None else []))
             results = recipe.screen(night, cleaned).sodium_results
             first = results.drop_duplicates("patient_id").set_index("patient_id")
             glucose.append(first["glucose_mg_dl"].fillna(0).to_dict())

@@ -17,6 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from hyposcreen.clean import USED
 from hyposcreen.context import (
     CleanedInputs,
@@ -123,11 +126,9 @@ def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
         meds, diagnoses = cleaned.medications, cleaned.diagnoses
         result = screen_patients(
             used_labs,
-            meds.loc[meds["bucket"] == USED, [c for c in MEDICATION_COLUMNS if c in meds]],
+            meds[[c for c in MEDICATION_COLUMNS if c in meds]],  # the cases' used rows taken
             cleaned.drug_matches,
-            diagnoses.loc[
-                diagnoses["bucket"] == USED, [c for c in DIAGNOSIS_COLUMNS if c in diagnoses]
-            ],
+            diagnoses[[c for c in DIAGNOSIS_COLUMNS if c in diagnoses]],
             ctx.rules,
             ctx.profile,
             ctx.settings.window,
@@ -135,9 +136,14 @@ def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
             ctx.mapping.timezone,
             lab_rows,
             known,
+            used_events=(_used(meds), _used(diagnoses)),
         )
         result.attrition = result_steps(labs, result.sodium_results, ctx.settings.window)
         return result
+
+
+def _used(table: pd.DataFrame) -> np.ndarray:
+    return (table["bucket"] == USED).to_numpy(dtype=bool)
 
 
 # --- history ---------------------------------------------------------------------------------

@@ -1,24 +1,24 @@
 """The screen stage's lab inputs that windows cut from one read prepare once.
 
-A window's screen reads its used labs twice over: as rows (LAB_COLUMNS, for the sodium
+A window's screen reads its used labs twice over: as rows (LAB_COLUMNS, of its sodium
 results) and as the table its queries read (`screen.cases.registered_labs`: text columns
-converted, times as UTC instants). Both are per-row, so windows cut from one read
-(recipe_read, recipe_clean.window_labs) prepare them once over the read's used labs and cut
-them as the window's cleaned labs were cut: the same rows, in the same order, with the same
-values. A window whose used rows are not those of the cut (a contract warning quarantined a
+converted, times as UTC instants, here in Arrow). Both are per-row, so windows cut from one
+read (recipe_read, recipe_clean.window_labs) prepare them once over the read's used labs and
+cut them as the window's cleaned labs were cut: the same rows, in the same order, with the
+same values. A window whose used rows are not those of the cut (a contract warning quarantined a
 row, nightly late-result marks) prepares its own, as a lone window does.
 
 The glucose paired with each sodium result (spec §4) depends only on the glucose results
-there are, so it is paired once over the read's used labs: a window keeps the pair of each of
-its sodium results whose paired glucose is among the window's labs (a nearer one in the
-window would have been nearer in the read too; no pair in the read is none in the window),
-and pairs the others itself (a glucose outside the window: near the window's edges).
+there are, so each sodium result's candidates are ranked once over the read's used labs (the
+query's own order of preference): a window pairs each of its sodium results with its first
+candidate among the window's labs (no candidate in the read is none in the window).
 
 Likewise the spec §8 delta check: a result's neighbours are the nearest earlier and later
 times of its patient's results. A window holds a result's neighbours in the read exactly when
 it has neighbours on both sides (a nearer one in the window would be nearer in the read), so
 its flag is the read's when both neighbours lie in the window and false otherwise; a patient
-with a result paired again in the window is checked again (its corrected values may differ).
+with a result corrected otherwise in the window (paired with a glucose of another excess) is
+checked again.
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from hyposcreen.clean import USED
 from hyposcreen.context import RunContext
 from hyposcreen.recipe_read import check_in_range, rows_in_range
 from hyposcreen.screen.cases import LAB_COLUMNS, registered_labs
-from hyposcreen.screen.engine import Tables
+from hyposcreen.screen.engine import ArrowFrame, Tables
 from hyposcreen.screen.serial import spurious_neighbours
 from hyposcreen.screen.sodium import KnownPairs, correct_for_glucose, pair_registered_glucose
 
@@ -46,11 +47,15 @@ class SharedLabs:
     timezone: str
     used: np.ndarray
     rows: pd.DataFrame
-    table: pd.DataFrame
+    table: ArrowFrame  # without `row`
     sodium: np.ndarray  # the sodium results' positions among the used rows
-    pairs: pd.DataFrame  # per sodium result (in order): glucose_time, glucose_mg_dl
-    paired_with: np.ndarray  # per sodium result: its glucose's position among used rows, or -1
-    minutes: float  # the pairing window the pairs were made with
+    # each sodium result's glucose candidates, by result and rank (`sodium.ranked_glucose`):
+    # the result's number among the sodium results, the glucose's position among used rows
+    candidate_of: np.ndarray
+    candidate: np.ndarray
+    candidates: pd.DataFrame  # per candidate: glucose_time, glucose_mg_dl
+    read_glucose: np.ndarray  # per sodium result: the glucose it is paired with in the read
+    minutes: float  # the pairing window the candidates were found with
     factor: float | None  # the glucose factor the read's flags were found with
     spurious: np.ndarray  # per sodium result: possibly spurious in the read
     neighbours: np.ndarray  # per sodium result: a sodium result at each neighbouring time, or -1
@@ -58,11 +63,11 @@ class SharedLabs:
 
 def window_used_labs(
     ctx: RunContext, labs: pd.DataFrame, used: np.ndarray
-) -> tuple[pd.DataFrame, pd.DataFrame, KnownPairs] | None:
-    """The window's used labs (rows, registered table, glucose pairs known) cut from those
-    prepared once for the shared read, when the window's cleaned `labs` (its `used` rows
-    marked) are a cut of that read alike in every used row; else None (the window prepares
-    its own)."""
+) -> tuple[pd.DataFrame, ArrowFrame, KnownPairs] | None:
+    """The window's used labs (the rows of its sodium results, the registered table, the
+    glucose pairs known) cut from those prepared once for the shared read, when the window's
+    cleaned `labs` (its `used` rows marked) are a cut of that read alike in every used row;
+    else None (the window prepares its own)."""
     shared = ctx.shared_read
     known = shared.decided.get("labs") if shared is not None else None
     if shared is None or known is None or "reported_late" in labs.columns:
@@ -85,35 +90,56 @@ def window_used_labs(
     if int(keep.sum()) != len(labs) or not np.array_equal(prepared.used[keep], used):
         return None
     chosen = keep[prepared.used]  # the window's rows among the read's used rows
-    rows = prepared.rows.loc[chosen].set_axis(np.flatnonzero(used))
-    if not _alike(rows, labs, used):
+    if not _alike(prepared.rows, chosen, labs, used):
         return None
-    table = prepared.table.loc[chosen].reset_index(drop=True)
-    return rows, table.assign(row=np.arange(len(table))), _known_pairs(prepared, chosen)
-
-
-def _known_pairs(prepared: SharedLabs, chosen: np.ndarray) -> KnownPairs:
-    """The pairs of the window's sodium results (numbered in order) that hold in the window:
-    paired with a glucose among its used rows (`chosen`), or with none."""
     mine = chosen[prepared.sodium]
-    glucose = prepared.paired_with[mine]
-    paired = glucose >= 0
-    holds = ~paired | chosen[np.where(paired, glucose, 0)]
-    rows = np.flatnonzero(paired & holds)
-    pairs = prepared.pairs.loc[mine].reset_index(drop=True).iloc[rows]
+    position = np.cumsum(chosen) - 1  # each read used row's position among the window's
+    labels = np.flatnonzero(used)[position[prepared.sodium[mine]]]
+    sodium_rows = prepared.rows.iloc[prepared.sodium[mine]].set_axis(labels)
+    table = prepared.table.table.filter(pa.array(chosen))
+    table = table.append_column("row", pa.array(np.arange(len(table), dtype=np.int64)))
+    threshold = float(ctx.rules.glucose["threshold_mg_dl"])
+    known = _known_pairs(prepared, chosen, threshold)
+    return sodium_rows, ArrowFrame(table, prepared.table.dtypes), known
+
+
+def _known_pairs(prepared: SharedLabs, chosen: np.ndarray, threshold: float) -> KnownPairs:
+    """The pairs of the window's sodium results (numbered in order): each one's first
+    candidate among the window's used rows (`chosen`); the results whose glucose excess over
+    `threshold` is not the read's are `changed`."""
+    mine = chosen[prepared.sodium]
+    number = np.cumsum(mine) - 1  # each read sodium result's number in the window
+    of = prepared.candidate_of
+    there = np.flatnonzero(mine[of] & chosen[prepared.candidate])
+    first = there[np.r_[True, of[there[1:]] != of[there[:-1]]]] if len(there) else there
+    rows = number[of[first]]
+    pairs = prepared.candidates.iloc[first].reset_index(drop=True)
+    glucose = np.full(int(mine.sum()), np.nan)
+    glucose[rows] = pairs["glucose_mg_dl"].to_numpy(dtype="float64")
+    changed = np.flatnonzero(
+        _excess(glucose, threshold) != _excess(prepared.read_glucose[mine], threshold)
+    )
     near = prepared.neighbours[mine]  # both sides' neighbours must be in the window
     inside = (near >= 0) & mine[np.where(near >= 0, near, 0)]
     spurious = prepared.spurious[mine] & inside.all(axis=1)
     return KnownPairs(
-        pairs.assign(row=rows)[["row", *pairs.columns]], np.flatnonzero(~holds), spurious
+        pairs.assign(row=rows)[["row", *pairs.columns]],
+        np.array([], dtype=np.int64),
+        spurious,
+        changed,
     )
 
 
-def _alike(cut: pd.DataFrame, labs: pd.DataFrame, used: np.ndarray) -> bool:
-    """Whether the cut's times and values are those of the window's `used` labs (no later
-    stage changed one)."""
+def _excess(glucose: np.ndarray, threshold: float) -> np.ndarray:
+    """The glucose over `threshold` that corrects a sodium result (none: 0)."""
+    return np.nan_to_num(np.clip(glucose - threshold, 0.0, None), nan=0.0)
+
+
+def _alike(rows: pd.DataFrame, chosen: np.ndarray, labs: pd.DataFrame, used: np.ndarray) -> bool:
+    """Whether the times and values of the read's `chosen` used rows are those of the
+    window's `used` labs (no later stage changed one)."""
     return all(
-        np.array_equal(cut[c].to_numpy(), labs[c].to_numpy()[used], equal_nan=True)
+        np.array_equal(rows[c].to_numpy()[chosen], labs[c].to_numpy()[used], equal_nan=True)
         for c in ("specimen_time", "value_num")
     )
 
@@ -132,18 +158,23 @@ def _prepare(
     numbered = table.assign(row=np.arange(len(table)))
     sodium_rows = numbered.iloc[sodium].assign(row=np.arange(len(sodium)))
     with Tables({"labs": numbered}) as db:
-        found = pair_registered_glucose(db, minutes, sodium_rows, glucose_row=True)
-    # one row per sodium result, in order (NaT / NaN / -1 where none was found)
-    by_row = found.set_index("row").reindex(np.arange(len(sodium)))
+        ranked = pair_registered_glucose(db, minutes, sodium_rows, ranked=True)
+    candidate_of = ranked["row"].to_numpy(dtype=np.int64)
+    candidates = ranked[["glucose_time", "glucose_mg_dl"]]
+    # the read's pairs, one row per sodium result in order (NaT / NaN where none was found)
+    paired = ranked.loc[ranked["rank"] == 1]
+    by_row = paired.set_index("row").reindex(np.arange(len(sodium)))
     pairs = by_row[["glucose_time", "glucose_mg_dl"]].astype(
-        {"glucose_time": found["glucose_time"].dtype, "glucose_mg_dl": "float64"}
+        {"glucose_time": ranked["glucose_time"].dtype, "glucose_mg_dl": "float64"}
     )
-    paired_with = by_row["glucose_row"].fillna(-1).to_numpy(dtype=np.int64)
     pairs = pairs.reset_index(drop=True)
     spurious, neighbours = _read_spurious(sodium_rows, pairs, ctx, factor)
+    unnumbered = table.drop(columns="row")
+    arrow = pa.Table.from_pandas(unnumbered, preserve_index=False)
     return SharedLabs(
-        cleaned, timezone, used, rows, table, sodium, pairs, paired_with, minutes, factor,
-        spurious, neighbours,
+        cleaned, timezone, used, rows, ArrowFrame(arrow, table.dtypes), sodium, candidate_of,
+        ranked["glucose_row"].to_numpy(dtype=np.int64), candidates,
+        pairs["glucose_mg_dl"].to_numpy(dtype="float64"), minutes, factor, spurious, neighbours,
     )  # fmt: skip
 
 

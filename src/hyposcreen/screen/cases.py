@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +13,7 @@ from hyposcreen.ingest.timeparse import instant_of, is_utc, to_instants, to_wall
 from hyposcreen.rules.loader import Profile, RuleSet
 from hyposcreen.screen.cofactors import electrolyte_cofactors, lab_table
 from hyposcreen.screen.conditions import case_conditions
-from hyposcreen.screen.engine import Tables
+from hyposcreen.screen.engine import ArrowFrame, Tables
 from hyposcreen.screen.exposure import active_drug_classes
 from hyposcreen.screen.finding import find_cases, missing_workup
 from hyposcreen.screen.listing import assign_tiers, attach_risk, order_cases
@@ -59,8 +60,9 @@ def screen(
     window: Window,
     glucose_factor: float | None = None,
     timezone: str = "UTC",
-    lab_rows: pd.DataFrame | None = None,
+    lab_rows: pd.DataFrame | ArrowFrame | None = None,
     known_pairs: KnownPairs | None = None,
+    used_events: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ScreenResult:
     """Run spec §4-9 over cleaned tables (used rows only; labs in canonical units).
 
@@ -68,18 +70,42 @@ def screen(
     on UTC instants, so each interval is elapsed time also on the nights the clocks change
     (spec §11). `lab_rows`, when given, is `registered_labs(labs, timezone)` already (a
     caller that cut it from a table prepared once for many windows), and `known_pairs` the
-    glucose pairs decided with it (`sodium.KnownPairs`)."""
+    glucose pairs decided with it (`sodium.KnownPairs`); `labs` then needs only its sodium
+    results (the rest are read from `lab_rows`). `used_events`, when given, marks the used
+    rows of `medications` and `diagnoses`, which then hold every row: only the used rows of
+    the cases' patients are taken (`drug_matches` refer to rows by their index label)."""
     labs = _with_instants(labs, ("specimen_time",), timezone)
-    medications = _with_instants(medications, ("start_time", "end_time"), timezone)
-    diagnoses = _with_instants(diagnoses, ("recorded_time",), timezone)
     window = Window(instant_of(window.start, timezone), instant_of(window.end, timezone))
     if lab_rows is None:
         lab_rows = _lab_rows(labs)
+    used_meds, used_diagnoses = used_events if used_events is not None else (None, None)
+
+    def case_events(cases: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The used medications and diagnoses of the cases' patients, on UTC instants."""
+        return (
+            _of_cases(medications, used_meds, cases, ("start_time", "end_time"), timezone),
+            _of_cases(diagnoses, used_diagnoses, cases, ("recorded_time",), timezone),
+        )
+
     result = _screen_instants(
-        labs, lab_rows, medications, drug_matches, diagnoses, rules, profile, window,
-        glucose_factor, known_pairs,
+        labs, lab_rows, case_events, drug_matches, rules, profile, window, glucose_factor,
+        known_pairs,
     )  # fmt: skip
     return _with_wall_times(result, timezone)
+
+
+def _of_cases(
+    events: pd.DataFrame,
+    used: np.ndarray | None,
+    cases: pd.DataFrame,
+    times: tuple[str, ...],
+    timezone: str,
+) -> pd.DataFrame:
+    """The (`used`) rows of the cases' patients, their `times` as UTC instants (labels kept)."""
+    keep = events["patient_id"].isin(cases["patient_id"]).to_numpy(dtype=bool)
+    if used is not None:
+        keep = keep & used
+    return _with_instants(events.loc[keep], times, timezone)
 
 
 def registered_labs(labs: pd.DataFrame, timezone: str = "UTC") -> pd.DataFrame:
@@ -142,10 +168,9 @@ RESULT_COLUMNS = [
 
 def _screen_instants(
     labs: pd.DataFrame,
-    lab_rows: pd.DataFrame,
-    medications: pd.DataFrame,
+    lab_rows: pd.DataFrame | ArrowFrame,
+    case_events: Callable[[pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]],
     drug_matches: pd.DataFrame,
-    diagnoses: pd.DataFrame,
     rules: RuleSet,
     profile: Profile,
     window: Window,
@@ -153,7 +178,8 @@ def _screen_instants(
     known_pairs: KnownPairs | None = None,
 ) -> ScreenResult:
     """spec §4-9 on UTC instants; the usable labs and the sodium results are registered with
-    the engine once and every step's query reads them there."""
+    the engine once and every step's query reads them there; `case_events(cases)` gives the
+    medications and diagnoses of the cases' patients."""
     labs = labs[[c for c in LAB_COLUMNS if c in labs.columns]]  # no copy of the rows
     with Tables({"labs": lab_rows}) as db:
         sodium = labs.loc[labs["analyte"] == "sodium"]  # in order: as the registered labs'
@@ -169,21 +195,26 @@ def _screen_instants(
         if known_pairs is not None and known_pairs.spurious is not None:
             again = np.zeros(len(results), dtype=bool)
             again[known_pairs.unsettled] = True
+            if known_pairs.changed is not None:
+                again[known_pairs.changed] = True
             flags = spurious_of_some(results, rules, known_pairs.spurious, again)
         else:
             flags = possibly_spurious(results, rules, db)
         results["possibly_spurious"] = flags
         cases = find_cases(db=db)
-        meds = active_drug_classes(cases, medications, drug_matches, rules)
-        conditions = case_conditions(cases, diagnoses, rules)
+        db.keep_patients(("labs", "results"), cases["patient_id"])  # the case steps' rows
+        medications, diagnoses = case_events(cases)
+        meds = active_drug_classes(cases, medications, drug_matches, rules, db)
+        conditions = case_conditions(cases, diagnoses, rules, db)
         cofactors = electrolyte_cofactors(cases, None, rules, db)
+        workup = missing_workup(db, cases, rules).to_numpy()  # in the cases' order, kept below
         cases = latest_and_delta(db, cases, rules)
-        cases = attach_risk(cases, meds, conditions, cofactors, rules)
+        cases = attach_risk(cases, meds, conditions, cofactors, rules, db)
         oc = overcorrection_pairs(db, cases, window, rules)
         cases = cases.merge(oc, on="patient_id", how="left")
         cases["overcorrection"] = cases["oc_rise"].notna()
         cases["possibly_spurious"] = spurious_basis(cases, results).to_numpy()
-        cases["missing_workup"] = missing_workup(db, cases, rules).to_numpy()
+        cases["missing_workup"] = workup
     cases = assign_tiers(cases, rules)
     cases = order_cases(cases)
     return ScreenResult(

@@ -14,35 +14,62 @@ EVIDENCE_COLUMNS = [
 ]  # fmt: skip
 
 
-# each case's co-factor results within ± the window of its index (inclusive)
+# each case's co-factor results within ± the window of its index (inclusive); with each total
+# calcium, the albumin nearest it within ± the albumin window (ties: the earlier albumin,
+# then the higher one — the smaller correction; spec §6), NULL when none
 _NEAR_INDEX_SQL = """
-SELECT c.patient_id, r.analyte, c.index_time, r.specimen_time, r.value_num, r.censored
-FROM cases c JOIN labs r
-  ON r.patient_id = c.patient_id
- AND abs(epoch_ns(r.specimen_time) - epoch_ns(c.index_time)) <= $window_ns
-WHERE list_contains($analytes, r.analyte)
-ORDER BY c.patient_id, r.analyte, r.specimen_time, r.value_num
+WITH near AS (
+    SELECT c.patient_id, r.analyte, c.index_time, r.specimen_time, r.value_num, r.censored,
+           r.row
+    FROM cases c JOIN labs r
+      ON r.patient_id = c.patient_id
+     AND abs(epoch_ns(r.specimen_time) - epoch_ns(c.index_time)) <= $window_ns
+    WHERE list_contains($analytes, r.analyte)
+),
+albumin AS (
+    SELECT t.row, a.value_num AS albumin, a.specimen_time AS albumin_time
+    FROM (SELECT DISTINCT row, patient_id, specimen_time FROM near
+          WHERE analyte = 'calcium_total') t
+    JOIN labs a
+      ON a.patient_id = t.patient_id
+     AND abs(epoch_ns(a.specimen_time) - epoch_ns(t.specimen_time)) <= $albumin_ns
+    WHERE a.analyte = 'albumin'
+    QUALIFY row_number() OVER (
+        PARTITION BY t.row
+        ORDER BY abs(epoch_ns(a.specimen_time) - epoch_ns(t.specimen_time)),
+                 a.specimen_time, a.value_num DESC NULLS LAST
+    ) = 1
+)
+SELECT n.patient_id, n.analyte, n.index_time, n.specimen_time, n.value_num, n.censored,
+       b.albumin, b.albumin_time
+FROM near n LEFT JOIN albumin b ON b.row = n.row
+ORDER BY n.patient_id, n.analyte, n.specimen_time, n.value_num
 """
 _NEAR_ANALYTES = ("potassium", "magnesium", "calcium_ionized", "calcium_total")
 
 
-def near_index(db: Tables, cases: pd.DataFrame, hours: float) -> pd.DataFrame:
+def near_index(db: Tables, cases: pd.DataFrame, hours: float, albumin_hours: float) -> pd.DataFrame:
     """Co-factor results of the registered `labs` (patient_id, analyte, specimen_time,
-    value_num, censored) within ± `hours` of each case's index_time: patient_id, analyte,
-    index_time, specimen_time, value_num, censored ("" for an exact value)."""
+    value_num, censored, row) within ± `hours` of each case's index_time: patient_id, analyte,
+    index_time, specimen_time, value_num, censored ("" for an exact value), and for a total
+    calcium the albumin nearest it within ± `albumin_hours` (albumin, albumin_time; else null)."""
+    time_type = db.dtype("labs", "specimen_time")
     return db.query(
         _NEAR_INDEX_SQL,
         {
             "window_ns": nanoseconds(pd.Timedelta(hours=hours)),
+            "albumin_ns": nanoseconds(pd.Timedelta(hours=albumin_hours)),
             "analytes": list(_NEAR_ANALYTES),
         },
         {
             "patient_id": cases["patient_id"].dtype,
             "analyte": "str",
             "index_time": cases["index_time"].dtype,
-            "specimen_time": db.dtype("labs", "specimen_time"),
+            "specimen_time": time_type,
             "value_num": "float64",
             "censored": "str",
+            "albumin": "float64",
+            "albumin_time": time_type,
         },
         frames={"cases": cases[["patient_id", "index_time"]].astype({"patient_id": "str"})},
     )
@@ -66,43 +93,6 @@ def lab_table(labs: pd.DataFrame) -> pd.DataFrame:
 def _of_analyte(near: pd.DataFrame, analyte: str) -> pd.DataFrame:
     rows = near.loc[near["analyte"] == analyte]
     return rows[["patient_id", "index_time", "specimen_time", "value_num", "censored"]]
-
-
-# spec §6: the albumin nearest each total calcium within ± the window (ties: the earlier
-# albumin, then the higher one — the smaller correction)
-_NEAREST_ALBUMIN_SQL = """
-SELECT t.calcium_row, a.value_num AS albumin, a.specimen_time AS albumin_time
-FROM calcium t JOIN labs a
-  ON a.patient_id = t.patient_id
- AND abs(epoch_ns(a.specimen_time) - epoch_ns(t.specimen_time)) <= $window_ns
-WHERE a.analyte = 'albumin'
-QUALIFY row_number() OVER (
-    PARTITION BY t.calcium_row
-    ORDER BY abs(epoch_ns(a.specimen_time) - epoch_ns(t.specimen_time)),
-             a.specimen_time, a.value_num DESC NULLS LAST
-) = 1
-ORDER BY t.calcium_row
-"""
-
-
-def nearest_albumin(db: Tables, calcium: pd.DataFrame, hours: float) -> pd.DataFrame:
-    """Per total calcium (`calcium`: calcium_row, patient_id, specimen_time) the nearest albumin
-    of the registered `labs` within ± `hours`: calcium_row, albumin, albumin_time; calcium
-    rows without one are left out."""
-    return db.query(
-        _NEAREST_ALBUMIN_SQL,
-        {"window_ns": nanoseconds(pd.Timedelta(hours=hours))},
-        {
-            "calcium_row": "int64",
-            "albumin": "float64",
-            "albumin_time": db.dtype("labs", "specimen_time"),
-        },
-        frames={
-            "calcium": calcium[["calcium_row", "patient_id", "specimen_time"]].astype(
-                {"patient_id": "str"}
-            )
-        },
-    )
 
 
 def _lowest(rows: pd.DataFrame, value_column: str, *tie_breaks: str) -> pd.DataFrame:
@@ -132,7 +122,7 @@ def electrolyte_cofactors(
             return electrolyte_cofactors(cases, None, rules, own)
     hours = rules.windows.cofactor_window_hours
     limits = rules.limits
-    near_all = near_index(db, cases, hours)
+    near_all = near_index(db, cases, hours, rules.windows.albumin_window_hours)
     parts = []
     simple = [
         ("hypokalemia", "potassium", limits.potassium_low_mmol_l, "mmol/L"),
@@ -155,14 +145,15 @@ def electrolyte_cofactors(
                 }
             )
         )
-    parts.append(_hypocalcemia(db, near_all, rules))
+    parts.append(_hypocalcemia(near_all, rules))
     evidence = _concat(parts)
     return evidence.sort_values(["patient_id", "risk_factor"], kind="stable").reset_index(drop=True)
 
 
-def _hypocalcemia(db: Tables, near_all: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+def _hypocalcemia(near_all: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     """Ionized calcium decides alone when present near the index; else albumin-corrected total.
-    `near_all`: the co-factor results near each index (`near_index`)."""
+    `near_all`: the co-factor results near each index, with the total calcium's nearest
+    albumin (`near_index`)."""
     limits = rules.limits
     ionized = _of_analyte(near_all, "calcium_ionized")
     ionized_low = _lowest(
@@ -180,16 +171,11 @@ def _hypocalcemia(db: Tables, near_all: pd.DataFrame, rules: RuleSet) -> pd.Data
             "censored": ionized_low["censored"],
         }
     )
-    total = _of_analyte(near_all, "calcium_total")
+    total = near_all.loc[near_all["analyte"] == "calcium_total"]
     total = total.loc[~total["patient_id"].isin(ionized["patient_id"])]
     if total.empty:
         return by_ionized
-    total = total.reset_index(drop=True)
-    total["calcium_row"] = range(len(total))
-    nearest = nearest_albumin(db, total, rules.windows.albumin_window_hours)
-    total = total.merge(
-        nearest[["calcium_row", "albumin", "albumin_time"]], on="calcium_row", how="left"
-    )
+    total = total.drop(columns="analyte").reset_index(drop=True)
     reference = limits.albumin_reference_g_dl
     adjust = (limits.albumin_calcium_factor * (reference - total["albumin"])).where(
         total["albumin"] < reference, 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hyposcreen.rules.loader import RuleSet
-from hyposcreen.screen.engine import nanoseconds, run_query
+from hyposcreen.screen.engine import Tables, nanoseconds, run_query
 
 EVIDENCE_COLUMNS = [
     "patient_id",
@@ -33,9 +33,12 @@ ORDER BY c.patient_id, d.condition, d.recorded_time, d.code, d.code_system_norm
 """
 
 
-def counted_diagnoses(cases: pd.DataFrame, diagnoses: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+def counted_diagnoses(
+    cases: pd.DataFrame, diagnoses: pd.DataFrame, rules: RuleSet, db: Tables | None = None
+) -> pd.DataFrame:
     """(case, diagnosis) rows that count by the timing of the diagnosis' condition:
-    patient_id, condition, code, code_system_norm, recorded_time."""
+    patient_id, condition, code, code_system_norm, recorded_time (on the screen's `db`, when
+    given)."""
     timing = pd.DataFrame(
         {
             "condition": list(rules.conditions),
@@ -56,10 +59,13 @@ def counted_diagnoses(cases: pd.DataFrame, diagnoses: pd.DataFrame, rules: RuleS
         },
         {"around_ns": nanoseconds(pd.Timedelta(days=rules.windows.cramp_window_days))},
         {"patient_id": cases["patient_id"].dtype, **{c: diagnoses[c].dtype for c in columns[1:]}},
+        db,
     )
 
 
-def case_conditions(cases: pd.DataFrame, diagnoses: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+def case_conditions(
+    cases: pd.DataFrame, diagnoses: pd.DataFrame, rules: RuleSet, db: Tables | None = None
+) -> pd.DataFrame:
     """Evidence rows of listed conditions for each case.
 
     Conditions count when recorded at or before the index time (no lookback limit); a documented
@@ -68,7 +74,7 @@ def case_conditions(cases: pd.DataFrame, diagnoses: pd.DataFrame, rules: RuleSet
     """
     if cases.empty or diagnoses.empty:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    hits = counted_diagnoses(cases, diagnoses, rules)
+    hits = counted_diagnoses(cases, diagnoses, rules, db)
     hits["risk_factor"] = hits["condition"].map(
         {n: c.risk_factor for n, c in rules.conditions.items()}
     )

@@ -16,14 +16,25 @@ whatever the unit of the frames; `round9(x)` rounds exactly as pandas' `Series.r
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hyposcreen.rules.sql_engine import connect, shared_connection
 
-__all__ = ["Tables", "connect", "shared_connection"]
+__all__ = ["ArrowFrame", "Tables", "connect", "shared_connection"]
+
+
+@dataclass(frozen=True)
+class ArrowFrame:
+    """A frame already in Arrow (`table`), with the pandas dtypes its columns had (`dtypes`):
+    registered as it is, no conversion."""
+
+    table: pa.Table
+    dtypes: pd.Series
 
 
 class Tables:
@@ -33,23 +44,50 @@ class Tables:
     A cursor is a connection of its own to the shared database, so names never meet those of
     another `Tables`, also from another thread. Use as a context manager (closes the cursor)."""
 
-    def __init__(self, frames: Mapping[str, pd.DataFrame] | None = None) -> None:
+    def __init__(self, frames: Mapping[str, pd.DataFrame | ArrowFrame] | None = None) -> None:
         self._cursor = shared_connection().cursor()
         self._dtypes: dict[str, pd.Series] = {}
+        self._tables: dict[str, pa.Table] = {}
+        self._small: dict[str, pd.DataFrame] = {}  # small frames as registered
         for name, frame in (frames or {}).items():
             self.register(name, frame)
 
-    def register(self, name: str, frame: pd.DataFrame) -> None:
+    def register(self, name: str, frame: pd.DataFrame | ArrowFrame) -> None:
         """Register `frame` as table `name` (over Arrow: any memory layout, NaN read as NULL,
         times keep their unit; pyarrow-backed text columns are not copied)."""
-        table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)  # no pool per call
+        before = self._small.pop(name, None)
+        if isinstance(frame, ArrowFrame):
+            table, dtypes = frame.table, frame.dtypes
+        elif before is not None and _same(before, frame):
+            self._small[name] = before
+            return  # the steps of one screen pass the same cases again and again
+        else:  # no thread pool per call
+            table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
+            dtypes = frame.dtypes
+            if len(frame) <= _SMALL:
+                self._small[name] = frame.copy()  # as registered, whatever comes to `frame`
         self._cursor.register(name, table)
-        self._dtypes[name] = frame.dtypes
+        self._tables[name] = table
+        self._dtypes[name] = dtypes
+
+    def keep_patients(self, names: tuple[str, ...], patients: pd.Series) -> None:
+        """Register tables `names` again with only the rows of `patients` (their `patient_id`
+        among those), in their order: for the steps whose every query of them joins on a
+        patient of `patients` (a screen's case steps), which then read a few rows, not all."""
+        wanted = pa.array(patients.astype("str").unique())
+        for name in names:
+            table = self._tables[name]
+            column = table.column("patient_id")
+            kept = table.filter(pc.is_in(column, value_set=wanted.cast(column.type)))
+            self._cursor.register(name, kept)
+            self._tables[name] = kept
+            self._small.pop(name, None)
 
     def view(self, name: str, sql: str, dtypes: Mapping[str, object]) -> None:
         """A view `name` over the registered tables (this cursor's own), its columns' pandas
         dtypes `dtypes` (the rows stay where they are)."""
         self._cursor.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        self._small.pop(name, None)
         self._dtypes[name] = pd.Series(dict(dtypes), dtype=object)
 
     def dtype(self, table: str, column: str) -> object:
@@ -69,9 +107,9 @@ class Tables:
             self.register(name, frame)
         table = self._cursor.sql(sql, params=dict(parameters or {})).to_arrow_table()
         result = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
-        if dtypes:
-            result = result.astype({c: t for c, t in dtypes.items() if c in result.columns})
-        return result
+        # only the columns not of their dtype already (astype copies every column it names)
+        cast = {c: t for c, t in (dtypes or {}).items() if c in result and result[c].dtype != t}
+        return result.astype(cast) if cast else result
 
     def close(self) -> None:
         self._cursor.close()
@@ -81,6 +119,19 @@ class Tables:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+_SMALL = 10_000  # rows of a frame compared with the one registered before it (cheaper)
+
+
+def _same(registered: pd.DataFrame, frame: pd.DataFrame) -> bool:
+    """Whether `frame` holds what `registered` held: columns, dtypes and values."""
+    return (
+        len(frame) == len(registered)
+        and list(frame.columns) == list(registered.columns)
+        and frame.dtypes.equals(registered.dtypes)
+        and frame.reset_index(drop=True).equals(registered.reset_index(drop=True))
+    )
 
 
 # Arrow text comes back as pandas' default `str` (pyarrow-backed, NaN for missing): no
@@ -96,9 +147,13 @@ def run_query(
     tables: Mapping[str, pd.DataFrame],
     parameters: Mapping[str, object] | None = None,
     dtypes: Mapping[str, object] | None = None,
+    db: Tables | None = None,
 ) -> pd.DataFrame:
-    """One query over `tables` (registered by name, then dropped) with named `parameters`;
-    the result as a pandas frame, its columns cast to `dtypes` where given."""
+    """One query over `tables` (registered by name, then dropped; on `db`, when given,
+    registered there among its tables) with named `parameters`; the result as a pandas
+    frame, its columns cast to `dtypes` where given."""
+    if db is not None:
+        return db.query(sql, parameters, dtypes, frames=tables)
     with Tables(tables) as registered:
         return registered.query(sql, parameters, dtypes)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hyposcreen.rules.loader import RuleSet
-from hyposcreen.screen.engine import nanoseconds, run_query
+from hyposcreen.screen.engine import Tables, nanoseconds, run_query
 
 EVIDENCE_COLUMNS = [
     "patient_id",
@@ -45,18 +45,22 @@ _RECORD_COLUMNS = ["patient_id", "drug_name", "rxnorm", "atc", "start_time", "en
 
 
 def active_records(
-    cases: pd.DataFrame, medications: pd.DataFrame, matches: pd.DataFrame, rules: RuleSet
+    cases: pd.DataFrame,
+    medications: pd.DataFrame,
+    matches: pd.DataFrame,
+    rules: RuleSet,
+    db: Tables | None = None,
 ) -> pd.DataFrame:
     """(case, matched medication record, drug class) rows active at the index time:
     patient_id, index_time, drug_name, rxnorm, atc, start_time, end_time, stopped (status
     stopped/completed), drug_class, ingredient, matched_by. `matches` refers to `medications`
-    rows by their index label."""
+    rows by their index label. On the screen's `db`, when given."""
     windows = rules.windows
     # only the matched records of the cases' patients can count: the rest is not registered
-    of_cases = medications["patient_id"].isin(cases["patient_id"]) & medications.index.isin(
-        matches["row"]
-    )
-    medications = medications.loc[of_cases, [*_RECORD_COLUMNS, "status_norm"]]
+    columns = [*_RECORD_COLUMNS, "status_norm"]
+    of_cases = medications[columns].loc[medications["patient_id"].isin(cases["patient_id"])]
+    matches = matches.loc[matches["row"].isin(of_cases.index)]
+    medications = of_cases.loc[of_cases.index.isin(matches["row"])]
     records = medications.astype({"patient_id": "str", "status_norm": "str"})
     return run_query(
         _ACTIVE_SQL,
@@ -77,11 +81,16 @@ def active_records(
             "stopped": "bool",
             **{c: matches[c].dtype for c in ("drug_class", "ingredient", "matched_by")},
         },
+        db,
     )
 
 
 def active_drug_classes(
-    cases: pd.DataFrame, medications: pd.DataFrame, matches: pd.DataFrame, rules: RuleSet
+    cases: pd.DataFrame,
+    medications: pd.DataFrame,
+    matches: pd.DataFrame,
+    rules: RuleSet,
+    db: Tables | None = None,
 ) -> pd.DataFrame:
     """One evidence row per (case, active medication record, drug class).
 
@@ -91,7 +100,7 @@ def active_drug_classes(
     """
     if cases.empty or matches.empty:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    hits = active_records(cases, medications, matches, rules)
+    hits = active_records(cases, medications, matches, rules, db)
     since = hits["index_time"] - hits["start_time"]
     hits["days_since_start"] = since.dt.days
     hits["new_start"] = since <= pd.Timedelta(days=rules.windows.new_start_days)

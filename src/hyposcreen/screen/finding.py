@@ -1,5 +1,5 @@
-"""Spec §7-8 over the registered sodium results: the cases, each one's latest result and the
-analytes of its missing work-up, each a named query.
+"""Spec §7-8 over the registered sodium results: the cases and the analytes of their missing
+work-up, each a named query (each case's latest result: `serial.latest_and_previous`).
 
 The queries read tables registered once per screen (`engine.Tables`): `results` (the corrected,
 classified sodium results: patient_id, specimen_time, value_num, glucose_mg_dl, censored,
@@ -81,34 +81,6 @@ def _case_inputs(results: pd.DataFrame) -> pd.DataFrame:
             "corrected_sodium", "hyponatremic", "in_window", "severity", "level",
         ]
     ].astype({"patient_id": "str", "hyponatremic": "bool", "in_window": "bool"})  # fmt: skip
-
-
-# each case's last result (before window_end: the results end there); same time: the lower
-# corrected value, a missing value first (as the stable pandas order had it)
-_LATEST_SQL = """
-SELECT r.patient_id, r.specimen_time AS latest_time, r.corrected_sodium AS latest_sodium
-FROM results r
-WHERE r.patient_id IN (SELECT patient_id FROM cases)
-QUALIFY row_number() OVER (
-    PARTITION BY r.patient_id
-    ORDER BY r.specimen_time DESC NULLS LAST, r.corrected_sodium ASC NULLS FIRST
-) = 1
-ORDER BY r.patient_id
-"""
-
-
-def latest_results(db: Tables, cases: pd.DataFrame) -> pd.DataFrame:
-    """Per case (`cases`: patient_id) its latest registered result: patient_id, latest_time,
-    latest_sodium."""
-    return db.query(
-        _LATEST_SQL,
-        frames={"cases": cases[["patient_id"]].astype("str")},
-        dtypes={
-            "patient_id": cases["patient_id"].dtype,
-            "latest_time": db.dtype("results", "specimen_time"),
-            "latest_sodium": "float64",
-        },
-    )
 
 
 # per case, the work-up analytes with no usable result from `before` ahead of the index to

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.rules.loader import RuleSet
-from hyposcreen.screen.engine import run_query
+from hyposcreen.screen.engine import Tables, run_query
 
 # per patient the distinct risk factors of the vocabulary, `;`-joined in name order, and their
 # number; a factor outside the vocabulary (correction-risk-only conditions) does not count
@@ -20,9 +20,12 @@ ORDER BY f.patient_id
 """
 
 
-def risk_factors_of(factors: pd.DataFrame, vocabulary: tuple[str, ...]) -> pd.DataFrame:
+def risk_factors_of(
+    factors: pd.DataFrame, vocabulary: tuple[str, ...], db: Tables | None = None
+) -> pd.DataFrame:
     """`factors` (patient_id, risk_factor; repeats allowed): patient_id, risk_factors,
-    n_risk_factors for each patient with at least one factor of `vocabulary`."""
+    n_risk_factors for each patient with at least one factor of `vocabulary` (on the
+    screen's `db`, when given)."""
     return run_query(
         _RISK_FACTORS_SQL,
         {
@@ -30,6 +33,7 @@ def risk_factors_of(factors: pd.DataFrame, vocabulary: tuple[str, ...]) -> pd.Da
             "vocabulary": pd.DataFrame({"risk_factor": list(vocabulary)}, dtype="str"),
         },
         dtypes={"patient_id": "str", "risk_factors": "str", "n_risk_factors": "int64"},
+        db=db,
     )
 
 
@@ -39,6 +43,7 @@ def attach_risk(
     conditions: pd.DataFrame,
     cofactors: pd.DataFrame,
     rules: RuleSet,
+    db: Tables | None = None,
 ) -> pd.DataFrame:
     """Add risk_factors, n_risk_factors, cramp_documented, correction_risk and the case's
     over-correction `limit` (spec §6-8)."""
@@ -50,7 +55,7 @@ def attach_risk(
         ],
         ignore_index=True,
     ).dropna(subset=["risk_factor"])
-    per_patient = risk_factors_of(factors, tuple(rules.risk_factor_vocabulary))
+    per_patient = risk_factors_of(factors, tuple(rules.risk_factor_vocabulary), db)
     per_patient = per_patient.set_index("patient_id")
     out = cases.copy()
     out["risk_factors"] = out["patient_id"].map(per_patient["risk_factors"]).fillna("")

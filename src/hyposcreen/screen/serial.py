@@ -9,33 +9,54 @@ import pandas as pd
 from hyposcreen.config import Window
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.engine import Tables, nanoseconds
-from hyposcreen.screen.finding import latest_results
 
-# the most recent result strictly before each case's index, at most `window` earlier
-# (same time: the lower corrected value, a missing value last — as the pandas order had it)
-_PREVIOUS_SQL = """
-SELECT c.patient_id, r.specimen_time AS previous_time, r.corrected_sodium AS previous_sodium
-FROM cases c JOIN results r
-  ON r.patient_id = c.patient_id
- AND epoch_ns(r.specimen_time) < epoch_ns(c.index_time)
- AND epoch_ns(c.index_time) - epoch_ns(r.specimen_time) <= $window_ns
-QUALIFY row_number() OVER (
-    PARTITION BY c.patient_id
-    ORDER BY r.specimen_time DESC, r.corrected_sodium IS NULL DESC, r.corrected_sodium ASC
-) = 1
+# per case its last result (before window_end: the results end there; same time: the lower
+# corrected value, a missing value first — as the stable pandas order had it) and the most
+# recent result strictly before its index, at most `window` earlier (same time: the lower
+# corrected value, a missing value last); NULL where there is none
+_LATEST_AND_PREVIOUS_SQL = """
+WITH latest AS (
+    SELECT r.patient_id, r.specimen_time AS latest_time, r.corrected_sodium AS latest_sodium
+    FROM results r
+    WHERE r.patient_id IN (SELECT patient_id FROM cases)
+    QUALIFY row_number() OVER (
+        PARTITION BY r.patient_id
+        ORDER BY r.specimen_time DESC NULLS LAST, r.corrected_sodium ASC NULLS FIRST
+    ) = 1
+),
+previous AS (
+    SELECT c.patient_id, r.specimen_time AS previous_time,
+           r.corrected_sodium AS previous_sodium
+    FROM cases c JOIN results r
+      ON r.patient_id = c.patient_id
+     AND epoch_ns(r.specimen_time) < epoch_ns(c.index_time)
+     AND epoch_ns(c.index_time) - epoch_ns(r.specimen_time) <= $window_ns
+    QUALIFY row_number() OVER (
+        PARTITION BY c.patient_id
+        ORDER BY r.specimen_time DESC, r.corrected_sodium IS NULL DESC, r.corrected_sodium ASC
+    ) = 1
+)
+SELECT c.patient_id, l.latest_time, l.latest_sodium, p.previous_time, p.previous_sodium
+FROM cases c
+LEFT JOIN latest l ON l.patient_id = c.patient_id
+LEFT JOIN previous p ON p.patient_id = c.patient_id
 ORDER BY c.patient_id
 """
 
 
-def previous_result(db: Tables, cases: pd.DataFrame, hours: float) -> pd.DataFrame:
-    """Per case, its previous result within `hours` before the index (0 < gap <= hours):
-    patient_id, previous_time, previous_sodium; `results` is registered in `db`."""
+def latest_and_previous(db: Tables, cases: pd.DataFrame, hours: float) -> pd.DataFrame:
+    """Per case (`cases`: patient_id, index_time) in patient order: its latest registered
+    result (latest_time, latest_sodium) and its previous result within `hours` before the
+    index, 0 < gap <= hours (previous_time, previous_sodium; null when none)."""
+    time_type = db.dtype("results", "specimen_time")
     return db.query(
-        _PREVIOUS_SQL,
+        _LATEST_AND_PREVIOUS_SQL,
         {"window_ns": nanoseconds(pd.Timedelta(hours=hours))},
         {
             "patient_id": cases["patient_id"].dtype,
-            "previous_time": db.dtype("results", "specimen_time"),
+            "latest_time": time_type,
+            "latest_sodium": "float64",
+            "previous_time": time_type,
             "previous_sodium": "float64",
         },
         frames={"cases": cases[["patient_id", "index_time"]].astype({"patient_id": "str"})},
@@ -46,9 +67,8 @@ def latest_and_delta(db: Tables, cases: pd.DataFrame, rules: RuleSet) -> pd.Data
     """latest_sodium/latest_time (last result before window_end; same time → the lower) and
     delta_48h (index minus the most recent earlier result within 48 h, context included);
     `results` is registered in `db`."""
-    out = cases.merge(latest_results(db, cases), on="patient_id", how="left")
-    previous = previous_result(db, out, rules.windows.delta_window_hours)
-    out = out.merge(previous, on="patient_id", how="left")
+    serial = latest_and_previous(db, cases, rules.windows.delta_window_hours)
+    out = cases.merge(serial, on="patient_id", how="left")
     out["delta_48h"] = (out["corrected_sodium"] - out["previous_sodium"]).round(9)
     return out
 

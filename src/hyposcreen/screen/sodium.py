@@ -47,6 +47,30 @@ QUALIFY row_number() OVER (
 ) = 1
 ORDER BY row
 """
+# every candidate of each sodium result (the candidates and order above): `rank` 1 is its
+# pair, 2 its pair were the first not there, and so on
+_RANKED_GLUCOSE_SQL = """
+WITH candidates AS (
+    SELECT s.row, g.glucose_time, g.glucose_mg_dl, g.glucose_row, 0 AS preference,
+           abs(epoch_ns(g.glucose_time) - epoch_ns(s.specimen_time)) AS distance
+    FROM sodium s JOIN glucose g
+      ON g.patient_id = s.patient_id AND g.specimen_id = s.specimen_id
+    UNION ALL
+    SELECT s.row, g.glucose_time, g.glucose_mg_dl, g.glucose_row, 1 AS preference,
+           abs(epoch_ns(g.glucose_time) - epoch_ns(s.specimen_time)) AS distance
+    FROM sodium s JOIN glucose g
+      ON g.patient_id = s.patient_id
+     AND epoch_ns(g.glucose_time) BETWEEN epoch_ns(s.specimen_time) - $window_ns
+                                      AND epoch_ns(s.specimen_time) + $window_ns
+)
+SELECT row, glucose_time, glucose_mg_dl, glucose_row, row_number() OVER (
+    PARTITION BY row
+    ORDER BY preference, distance NULLS LAST, glucose_time NULLS LAST,
+             glucose_mg_dl NULLS LAST
+) AS rank
+FROM candidates
+ORDER BY row, rank
+"""
 
 
 def paired_glucose(db: Tables, minutes: float, glucose_row: bool = False) -> pd.DataFrame:
@@ -66,6 +90,24 @@ def paired_glucose(db: Tables, minutes: float, glucose_row: bool = False) -> pd.
         },
     )
     return paired if glucose_row else paired.drop(columns="glucose_row")
+
+
+def ranked_glucose(db: Tables, minutes: float) -> pd.DataFrame:
+    """Every glucose a sodium result of the registered `sodium` and `glucose` tables (as
+    `paired_glucose` reads them) may be paired with, in the order of preference: `row`,
+    `glucose_time`, `glucose_mg_dl`, `glucose_row`, `rank` (from 1: the pair), by row and
+    rank. Of any subset of the glucose rows, a result's pair is its first candidate there."""
+    return db.query(
+        _RANKED_GLUCOSE_SQL,
+        {"window_ns": nanoseconds(pd.Timedelta(minutes=minutes))},
+        {
+            "row": "int64",
+            "glucose_time": db.dtype("glucose", "glucose_time"),
+            "glucose_mg_dl": "float64",
+            "glucose_row": "int64",
+            "rank": "int64",
+        },
+    )
 
 
 def pair_glucose(sodium: pd.DataFrame, glucose: pd.DataFrame, minutes: float) -> pd.DataFrame:
@@ -96,14 +138,18 @@ FROM labs WHERE analyte = 'glucose'
 
 
 def pair_registered_glucose(
-    db: Tables, minutes: float, sodium: pd.DataFrame | None = None, glucose_row: bool = False
+    db: Tables,
+    minutes: float,
+    sodium: pd.DataFrame | None = None,
+    glucose_row: bool = False,
+    ranked: bool = False,
 ) -> pd.DataFrame:
     """`paired_glucose` of the sodium and glucose results of the registered `labs` (patient_id,
     specimen_id, analyte, specimen_time, value_num, row = position): rows numbered as the
     sodium rows of `labs` in their order. `sodium`, when given, is those rows already (row,
     patient_id, specimen_id, specimen_time), registered as they are (no numbering query), or
     some of them: each sodium row's pair depends on the glucose rows only. `glucose_row`: the
-    paired glucose's `row` in `labs` too."""
+    paired glucose's `row` in `labs` too; `ranked`: every candidate (`ranked_glucose`)."""
     time_type = db.dtype("labs", "specimen_time")
     if sodium is None:
         db.view("sodium", _SODIUM_VIEW, {"row": "int64", "specimen_time": time_type})
@@ -115,7 +161,7 @@ def pair_registered_glucose(
         _GLUCOSE_VIEW,
         {"glucose_time": time_type, "glucose_mg_dl": "float64", "glucose_row": "int64"},
     )
-    return paired_glucose(db, minutes, glucose_row)
+    return ranked_glucose(db, minutes) if ranked else paired_glucose(db, minutes, glucose_row)
 
 
 @dataclass(frozen=True)
@@ -128,8 +174,10 @@ class KnownPairs:
     pairs: pd.DataFrame
     unsettled: np.ndarray
     # `possibly_spurious` per sodium row as known beforehand, for the patients none of whose
-    # rows is unsettled (serial.spurious_of_some); None: found by the screen
+    # rows is unsettled or `changed` (serial.spurious_of_some); None: found by the screen
     spurious: np.ndarray | None = None
+    # rows whose corrected value may not be the one `spurious` was found with
+    changed: np.ndarray | None = None
 
 
 def correct_for_glucose(
