@@ -28,6 +28,7 @@ import pandas as pd
 from pandas.util import hash_pandas_object
 
 from hyposcreen.validate.batches import merged_result, suite_batches
+from hyposcreen.validate.gx_speedups import memoized_configurations
 from hyposcreen.validate.outcomes import MAX_EXAMPLES, ROW_ID
 from hyposcreen.validate.suites import Job
 
@@ -208,18 +209,21 @@ def _validate_in_batches(job: Job, suite: Any, result_format: dict[str, Any]) ->
         part = gx.ExpectationSuite(
             name=suite.name, expectations=[expectations[i] for i in batch.positions]
         )
-        parts.append(
-            (
-                batch,
-                _validator(job.table, batch.frame, result_format).validate_expectation_suite(part),
-            )
-        )
-        _release_batches()
+        parts.append((batch, _validate(job.table, batch.frame, result_format, part)))
     merged = merged_result(suite, expectations, parts)
     if merged is None:  # results that do not line up: GX on the whole view, as one batch
-        merged = _validator(job.table, job.view, result_format).validate_expectation_suite(suite)
-        _release_batches()
+        merged = _validate(job.table, job.view, result_format, suite)
     return merged
+
+
+def _validate(table: str, frame: pd.DataFrame, result_format: dict[str, Any], suite: Any) -> Any:
+    """GX's validator on one batch, each expectation's configuration built once
+    (validate/gx_speedups.py); the batch's frames and metrics let go after."""
+    try:
+        with memoized_configurations():
+            return _validator(table, frame, result_format).validate_expectation_suite(suite)
+    finally:
+        _release_batches()
 
 
 def _validator(table: str, frame: pd.DataFrame, result_format: dict[str, Any]) -> Any:

@@ -1,0 +1,105 @@
+"""Two of GX's pure helpers, asked the same question thousands of times a night, answered once.
+
+Profiled over a backfill (GX 1.24.1), a quarter of each night's contract time went to
+`Expectation.configuration`: a property that builds a new `ExpectationConfiguration` from the
+expectation's pydantic model (`self.dict()`, `camel_to_snake` of the class name) on every
+read. GX's validator reads it ~90 times per expectation validated (once per domain, success
+and runtime key in `_get_runtime_kwargs`, and again for every metric in
+`get_metric_kwargs`), ~2,700 times a night, each read giving the same configuration.
+
+- `camel_to_snake` (two regex substitutions) is a pure function of a class name: memoised
+  for good (`functools.lru_cache`), bound wherever GX's modules imported it.
+- `Expectation.configuration`: while `memoized_configurations()` is open in a thread (the
+  validation of one batch, validate/context.py), the first read of an expectation's
+  configuration is kept and later reads in that thread return it; assigning any attribute of
+  the expectation drops what was kept. Outside it (rendering, suites, other threads) every
+  read builds a new configuration, as GX does. Within one validation GX reads the
+  configuration and never changes it (its own copies are `deepcopy`), so the results are the
+  ones GX computes without the memo: tests/test_validate_gx_speedups.py validates every suite
+  both ways and compares the results.
+
+`install()` is called once GX is imported (validate/gx_import.py) and only patches the
+GX version it was checked against; with another version GX runs unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+CHECKED_VERSIONS = ("1.24.1",)  # GX versions whose helpers were checked to be pure as used
+
+_STATE = threading.local()  # .memo: id(expectation) -> (expectation, configuration)
+_LOCK = threading.Lock()
+_INSTALLED: list[bool] = []
+
+
+def install() -> bool:
+    """Patch GX's two helpers (once per process); False when GX's version was not checked."""
+    if _INSTALLED:
+        return True
+    import great_expectations
+    from great_expectations import util
+    from great_expectations.expectations.expectation import Expectation
+
+    if great_expectations.__version__ not in CHECKED_VERSIONS:
+        return False
+    with _LOCK:
+        if _INSTALLED:
+            return True
+        original = util.camel_to_snake
+        memoised = functools.lru_cache(maxsize=1024)(original)
+        for module in list(sys.modules.values()):
+            name = getattr(module, "__name__", "") or ""
+            if name.startswith("great_expectations") and (
+                getattr(module, "camel_to_snake", None) is original
+            ):
+                module.camel_to_snake = memoised
+        build = Expectation.configuration.fget
+        Expectation.configuration = property(_kept(build), doc=Expectation.configuration.__doc__)
+        Expectation.__setattr__ = _forgetting(Expectation.__setattr__)
+        _INSTALLED.append(True)
+    return True
+
+
+@contextlib.contextmanager
+def memoized_configurations() -> Iterator[None]:
+    """While open, an expectation's configuration is built once per expectation in this
+    thread (nested uses share the outer one's memo)."""
+    if getattr(_STATE, "memo", None) is not None:
+        yield
+        return
+    _STATE.memo = {}
+    try:
+        yield
+    finally:
+        _STATE.memo = None
+
+
+def _kept(build: Any) -> Any:
+    def configuration(self: Any) -> Any:
+        memo = getattr(_STATE, "memo", None)
+        if memo is None:
+            return build(self)
+        kept = memo.get(id(self))
+        if kept is not None and kept[0] is self:
+            return kept[1]
+        built = build(self)
+        memo[id(self)] = (self, built)  # the expectation held: its id is not reused meanwhile
+        return built
+
+    return configuration
+
+
+def _forgetting(setattr_: Any) -> Any:
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        memo = getattr(_STATE, "memo", None)
+        if memo:
+            memo.pop(id(self), None)
+        setattr_(self, name, value)
+
+    return __setattr__

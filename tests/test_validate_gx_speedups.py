@@ -1,0 +1,108 @@
+"""GX's helpers memoised (validate/gx_speedups.py) give the results GX gives without them."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from typing import Any
+
+import pytest
+
+from hyposcreen.validate import batches, context
+from hyposcreen.validate import gx as v
+from hyposcreen.validate.gx_import import import_gx
+from hyposcreen.validate.gx_speedups import install, memoized_configurations
+from test_validate_gx import VOCABULARY, WINDOW_END, make_dirty_frames, make_review
+
+
+def _gx_results(monkeypatch: pytest.MonkeyPatch, memo: bool, narrow: bool) -> list[str]:
+    """Every batch result GX returned validating the dirty tables, a good and a broken
+    review list (meta left out: it holds load times)."""
+    seen: list[str] = []
+    validate = context._validate
+
+    def keep(*args: Any) -> Any:
+        result = validate(*args)
+        as_json = result.to_json_dict()
+        as_json.pop("meta")
+        seen.append(json.dumps(as_json, sort_keys=True, default=str))
+        return result
+
+    broken = make_review(4)
+    broken["rank"] = [1, 1, 3, 9]  # ranks 1..n: failing rows
+    with monkeypatch.context() as patch:
+        patch.setattr(context, "_validate", keep)
+        if narrow:
+            patch.setattr(batches, "NARROW_FROM_ROWS", 0)
+        if not memo:
+            patch.setattr(context, "memoized_configurations", contextlib.nullcontext)
+        v.validate_tables(make_dirty_frames(), window_end=WINDOW_END)
+        v.validate_review_list(make_review(3), VOCABULARY)
+        report = v.validate_review_list(broken, VOCABULARY)
+    assert report.critical_failures()  # the broken list's results are in `seen`
+    return seen
+
+
+@pytest.mark.parametrize("narrow", [False, True])
+def test_memoised_configurations_give_gx_results_unchanged(
+    monkeypatch: pytest.MonkeyPatch, narrow: bool
+) -> None:
+    """Every suite, failing rows of every kind, whole and narrow batches, pass/fail only and
+    complete results: the same results with and without the memo."""
+    with_memo = _gx_results(monkeypatch, memo=True, narrow=narrow)
+    without = _gx_results(monkeypatch, memo=False, narrow=narrow)
+    assert len(with_memo) >= 6
+    assert with_memo == without
+    assert any('"success": false' in result for result in with_memo)
+
+
+def test_a_configuration_is_kept_only_while_memoised_and_until_changed() -> None:
+    gx = import_gx()
+    assert install()
+    expectation = gx.expectations.ExpectColumnValuesToNotBeNull(column="a")
+    assert expectation.configuration is not expectation.configuration  # GX's own: new each read
+    with memoized_configurations():
+        first = expectation.configuration
+        assert expectation.configuration is first
+        with memoized_configurations():  # nested: the outer memo
+            assert expectation.configuration is first
+        expectation.column = "b"  # an assignment drops what was kept
+        assert expectation.configuration.kwargs["column"] == "b"
+        assert expectation.configuration is not first
+    assert expectation.configuration is not expectation.configuration
+    assert expectation.configuration.kwargs["column"] == "b"
+
+
+def test_camel_to_snake_is_memoised_with_gx_results() -> None:
+    import_gx()
+    from great_expectations import util
+    from great_expectations.expectations import expectation as module
+    from great_expectations.expectations.expectation import Expectation
+
+    assert module.camel_to_snake is util.camel_to_snake
+    original = util.camel_to_snake.__wrapped__
+    names = [cls.__name__ for cls in _subclasses(Expectation)]
+    names += ["ExpectColumnValuesToBeInSet", "HTTPServer", "already_snake", "A1B2", ""]
+    for name in names:
+        assert util.camel_to_snake(name) == original(name)
+        # GX's definition, written out: the memo answers what the two regexes answer
+        step = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+        assert original(name) == re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", step).lower()
+    assert util.camel_to_snake.cache_info().hits > 0
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def test_the_outcomes_do_not_depend_on_the_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report of the dirty tables, as the manifest holds it, with and without the memo."""
+    memo = v.validate_tables(make_dirty_frames(), window_end=WINDOW_END)
+    monkeypatch.setattr(context, "memoized_configurations", contextlib.nullcontext)
+    plain = v.validate_tables(make_dirty_frames(), window_end=WINDOW_END)
+    assert not all(o.success for o in memo.outcomes)
+    assert [o.as_dict() for o in memo.outcomes] == [o.as_dict() for o in plain.outcomes]
