@@ -51,17 +51,18 @@ def install() -> bool:
     with _LOCK:
         if _INSTALLED:
             return True
-        original = util.camel_to_snake
+        original = getattr(util, "camel_to_snake")  # untyped in GX
         memoised = functools.lru_cache(maxsize=1024)(original)
         for module in list(sys.modules.values()):
             name = getattr(module, "__name__", "") or ""
             if name.startswith("great_expectations") and (
                 getattr(module, "camel_to_snake", None) is original
             ):
-                module.camel_to_snake = memoised
-        build = Expectation.configuration.fget
-        Expectation.configuration = property(_kept(build), doc=Expectation.configuration.__doc__)
-        Expectation.__setattr__ = _forgetting(Expectation.__setattr__)
+                setattr(module, "camel_to_snake", memoised)
+        expectation: Any = Expectation
+        read = expectation.configuration  # the property
+        expectation.configuration = property(_kept(read.fget), doc=read.__doc__)
+        expectation.__setattr__ = _forgetting(expectation.__setattr__)
         _INSTALLED.append(True)
     return True
 
