@@ -4,14 +4,15 @@ every night's report is the one the night computes alone. Real GX throughout."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pytest
 
+from hyposcreen.validate import docs, gx_pages, remembered, run
 from hyposcreen.validate import gx as v
-from hyposcreen.validate import remembered, run
 from hyposcreen.validate.remembered import frame_identity, remembering_results
 from test_validate_gx import WINDOW_END, make_dirty_frames, make_frames
 
@@ -108,3 +109,49 @@ def test_another_suite_parameter_or_present_columns_build_the_view_again(
         frames, window_end=WINDOW_END, present_columns=fewer, code_system_aliases=aliases
     )
     assert [o.as_dict() for o in report.outcomes] == [o.as_dict() for o in lone.outcomes]
+
+
+def test_pages_not_rendered_again_are_the_pages_a_lone_rendering_writes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Night 3 of a loop over the same tables renders no page (suites and reused results are
+    kept, their run time restamped); its Data Docs are byte for byte those GX renders for the
+    same results afresh, outside any loop."""
+    rendered: list[str] = []
+    render = gx_pages._render
+
+    def counted(page: Path, *args: Any) -> Any:
+        rendered.append(page.name)
+        return render(page, *args)
+
+    monkeypatch.setattr(gx_pages, "_render", counted)
+    written: list[Any] = []
+    write_pages = run.write_pages
+
+    def kept(validated: Any, docs_dir: Path) -> None:
+        written.append(list(validated))
+        write_pages(validated, docs_dir)
+
+    monkeypatch.setattr(run, "write_pages", kept)
+    frames = make_dirty_frames()
+    counts = []
+    with remembering_results():
+        for night in range(3):
+            rendered.clear()
+            report = v.validate_tables(
+                frames, window_end=WINDOW_END, docs_dir=tmp_path / f"night{night}"
+            )
+            counts.append(len(rendered))
+    assert counts[0] == 8 and counts[2] == 0
+    again = tmp_path / "again"
+    write_pages(written[2], again)
+    outcomes = [o.as_dict() for o in report.outcomes]
+    docs.make_offline(again, outcomes, "hyposcreen: validation of the inputs")
+    night = tmp_path / "night2"
+    files = sorted(p.relative_to(night) for p in night.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    assert any(f.parts[0] == "validations" for f in files)
+    for name in files:
+        assert (night / name).read_bytes() == (again / name).read_bytes(), name
+    stamps = {p.parent.name for p in (tmp_path / "night1" / "validations").rglob("*.html")}
+    assert stamps and stamps != {p.parent.name for p in (night / "validations").rglob("*.html")}

@@ -58,6 +58,11 @@ class _KeptView:
 
 
 _VIEWS: dict[str, _KeptView] = {}
+LOOP_MEMOS: list[dict[Any, Any]] = []  # other modules' memos of a loop (validate/gx_pages.py)
+
+
+def remembering() -> bool:
+    return bool(_REMEMBERING)
 
 
 @contextlib.contextmanager
@@ -76,6 +81,8 @@ def remembering_results() -> Iterator[None]:
             if not _REMEMBERING:
                 _LAST_RESULT.clear()
                 _VIEWS.clear()
+                for memo in LOOP_MEMOS:
+                    memo.clear()
 
 
 def table_view_once(
