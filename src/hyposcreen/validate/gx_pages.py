@@ -75,11 +75,10 @@ def write_pages(validated: list[Validated], docs_dir: Path) -> None:
             page_memo.keep_validation_page(item.result, html)
         _write(page, html)
         page = docs_dir.joinpath("expectations", *suite_id.to_tuple()).with_suffix(".html")
-        suite_key = page_memo.suite_key(item.suite)
-        html = page_memo.suite_page(suite_key)
+        html = page_memo.suite_page(item.suite)
         if html is None:
             html = _render(page, view, ExpectationSuitePageRenderer(), item.suite)
-            page_memo.keep_suite_page(suite_key, html)
+            page_memo.keep_suite_page(item.suite, html)
         _write(page, html)
 
 

@@ -5,8 +5,9 @@ the same suites, and results reused from the night before (validate/remembered.p
 renders each of their pages in ~5 ms (Jinja over GX's render components); the pages are the
 same every night but for the run's time. While a loop remembers results:
 
-- a suite page (``expectations/<suite>.html``) depends on the suite only: kept by the suite's
-  JSON (GX's own ``to_json_dict``), written as rendered;
+- a suite page (``expectations/<suite>.html``) depends on the suite only: kept with the
+  suite object it was rendered from, written again for that same object (the suite of a
+  result reused from the night before; nothing here changes a suite once built);
 - a validation page of a result whose expectation results, statistics and meta (but its run
   id and validation time) are those of a result already rendered is that page with the run
   time restamped. GX writes a `RunIdentifier`'s run time twice on the page: the title's
@@ -26,30 +27,21 @@ from typing import Any
 from hyposcreen.validate.remembered import LOOP_MEMOS, remembering
 
 _LONG, _SHORT = "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ"  # GX's two run-time formats
-_FEW = 16  # suites kept at most (one per table and suite parameters)
-
-_SUITES: dict[str, str] = {}  # suite JSON -> page
+_SUITES: dict[str, tuple[Any, str]] = {}  # suite name -> (suite, page)
 _VALIDATIONS: dict[str, tuple[Any, ...]] = {}  # suite name -> what the page was rendered from
 LOOP_MEMOS.extend([_SUITES, _VALIDATIONS])
 
 
-def suite_key(suite: Any) -> str | None:
-    """What a suite page is kept by (None outside a loop: nothing is kept)."""
-    if not remembering():
-        return None
-    return json.dumps(suite.to_json_dict(), sort_keys=True, default=repr)
+def suite_page(suite: Any) -> str | None:
+    """The page rendered in this loop for this very suite object (a reused result's suite is
+    the one validated before), or None."""
+    kept = _SUITES.get(suite.name) if remembering() else None
+    return kept[1] if kept is not None and kept[0] is suite else None
 
 
-def suite_page(key: str | None) -> str | None:
-    return None if key is None else _SUITES.get(key)
-
-
-def keep_suite_page(key: str | None, html: str | None) -> None:
-    if key is None or html is None or not remembering():
-        return
-    if len(_SUITES) >= _FEW:
-        _SUITES.clear()
-    _SUITES[key] = html
+def keep_suite_page(suite: Any, html: str | None) -> None:
+    if html is not None and remembering():
+        _SUITES[suite.name] = (suite, html)
 
 
 def validation_page(result: Any) -> str | None:
