@@ -106,3 +106,26 @@ def test_the_outcomes_do_not_depend_on_the_memo(monkeypatch: pytest.MonkeyPatch)
     plain = v.validate_tables(make_dirty_frames(), window_end=WINDOW_END)
     assert not all(o.success for o in memo.outcomes)
     assert [o.as_dict() for o in memo.outcomes] == [o.as_dict() for o in plain.outcomes]
+
+
+def test_json_conversion_answers_plain_values_first_as_gx_does() -> None:
+    import datetime
+    import math
+
+    import numpy as np
+
+    import_gx()
+    from great_expectations import util
+    from great_expectations.core import id_dict
+
+    convert = util.convert_to_json_serializable
+    original = convert.__wrapped__
+    assert id_dict.convert_to_json_serializable is convert  # imported by name: rebound too
+    values: list[Any] = [None, "", "sodium", 0, -3, 2**70, True, False, 1.5, -0.0, math.inf]
+    values += [float("nan"), np.float64(1.25), np.int64(7), np.bool_(True), np.nan]
+    values += [datetime.date(2026, 11, 20), (1, None), {"a": [None, "x", {1: 2.5}]}]
+    values += [{"column": "value_num", "row_condition": None, "batch_id": "b"}, {3, 4}]
+    for value in values:
+        got, expected = convert(value), original(value)
+        assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
+        assert type(got) is type(expected)
