@@ -129,3 +129,35 @@ def test_json_conversion_answers_plain_values_first_as_gx_does() -> None:
         got, expected = convert(value), original(value)
         assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
         assert type(got) is type(expected)
+
+
+def test_metric_kwargs_are_gx_own_and_each_call_gets_its_own() -> None:
+    """Within a memo, the kwargs of every metric a column check asks for are those GX's own
+    `get_metric_kwargs` builds, and one metric's kwargs changed do not reach the next's."""
+    gx = import_gx()
+    from great_expectations.expectations import registry
+
+    fast = registry.get_metric_kwargs
+    original = fast.__wrapped__
+    expectation = gx.expectations.ExpectColumnValuesToBeBetween(
+        column="value_num", min_value=1, max_value=9, mostly=0.9, row_condition='analyte=="x"'
+    )
+    runtime = {"result_format": {"result_format": "COMPLETE", "partial_unexpected_count": 3}}
+    names = [
+        "column_values.nonnull.unexpected_count",
+        "column_values.between.unexpected_count",
+        "column_values.between.unexpected_index_list",
+        "table.row_count",
+    ]
+    with memoized_configurations():
+        configuration = expectation.configuration
+        for name in names * 2:
+            got = fast(name, configuration, runtime)
+            assert got == original(name, configuration, runtime)
+            got["metric_domain_kwargs"]["column"] = "changed"  # the next call: untouched
+        assert fast(names[1], configuration, runtime)["metric_domain_kwargs"]["column"] == (
+            "value_num"
+        )
+    with pytest.raises(Exception, match="No definition found"):
+        with memoized_configurations():
+            fast("no.such.metric", expectation.configuration, runtime)

@@ -16,7 +16,9 @@ and runtime key in `_get_runtime_kwargs`, and again for every metric in
   validation of one batch, validate/context.py), the first read of an expectation's
   configuration is kept and later reads in that thread return it; assigning any attribute of
   the expectation drops what was kept. Outside it (rendering, suites, other threads) every
-  read builds a new configuration, as GX does. Within one validation GX reads the
+  read builds a new configuration, as GX does. In the same scope `get_metric_kwargs` builds
+  the runtime kwargs of a configuration once, not once per metric (its own expectation
+  object each time: `to_domain_obj`, pydantic validation). Within one validation GX reads the
   configuration and never changes it (its own copies are `deepcopy`), so the results are the
   ones GX computes without the memo: tests/test_validate_gx_speedups.py validates every suite
   both ways and compares the results.
@@ -49,6 +51,7 @@ def install() -> bool:
         return True
     import great_expectations
     from great_expectations import util
+    from great_expectations.expectations import registry
     from great_expectations.expectations.expectation import Expectation
 
     if great_expectations.__version__ not in CHECKED_VERSIONS:
@@ -60,6 +63,8 @@ def install() -> bool:
         _rebind("camel_to_snake", original, functools.lru_cache(maxsize=1024)(original))
         original = util.convert_to_json_serializable
         _rebind("convert_to_json_serializable", original, _plain_first(original))
+        original = registry.get_metric_kwargs
+        _rebind("get_metric_kwargs", original, _runtime_kwargs_once(original))
         expectation: Any = Expectation
         read = expectation.configuration  # the property
         expectation.configuration = property(_kept(read.fget), doc=read.__doc__)
@@ -95,6 +100,67 @@ def _plain_first(convert: Any) -> Any:
         return convert(data)
 
     return convert_to_json_serializable
+
+
+def _runtime_kwargs_once(get_metric_kwargs: Any) -> Any:
+    """GX's `registry.get_metric_kwargs`, which builds a new expectation from `configuration`
+    (`to_domain_obj`, pydantic validation) and its runtime kwargs for every metric an
+    expectation needs (~7 a column check): while configurations are memoised, the runtime
+    kwargs of one configuration object and one runtime configuration (compared by `repr`)
+    are built once, and each metric gets its own copy of them (GX sets `batch_id` in it).
+    The rest is GX's body, unchanged."""
+    from great_expectations import exceptions
+    from great_expectations.core.id_dict import IDDict
+    from great_expectations.expectations.registry import _registered_metrics
+
+    @functools.wraps(get_metric_kwargs)
+    def get_metric_kwargs_once(
+        metric_name: str, configuration: Any = None, runtime_configuration: Any = None
+    ) -> dict[str, Any]:
+        memo = getattr(_STATE, "memo", None)
+        if memo is None or not configuration:
+            return get_metric_kwargs(metric_name, configuration, runtime_configuration)
+        try:
+            metric_definition = _registered_metrics.get(metric_name)
+            if metric_definition is None:
+                raise exceptions.MetricProviderError(f"No definition found for {metric_name}")
+            defaults = metric_definition["default_kwarg_values"]
+            metric_kwargs: dict[str, Any] = {
+                "metric_domain_keys": metric_definition["metric_domain_keys"],
+                "metric_value_keys": metric_definition["metric_value_keys"],
+            }
+            key = ("runtime kwargs", id(configuration), repr(runtime_configuration))
+            kept = memo.get(key)
+            if kept is None or kept[0] is not configuration:
+                expectation = configuration.to_domain_obj()
+                built = expectation._get_runtime_kwargs(runtime_configuration=runtime_configuration)
+                kept = memo[key] = (configuration, built)
+            configuration_kwargs = dict(kept[1])
+            if (
+                "batch_id" in metric_kwargs["metric_domain_keys"]
+                and configuration_kwargs.get("batch_id") is None
+            ):
+                configuration_kwargs["batch_id"] = configuration.kwargs.get("batch_id")
+            domain_keys, value_keys = (
+                metric_kwargs["metric_domain_keys"],
+                metric_kwargs["metric_value_keys"],
+            )
+            metric_kwargs["metric_domain_kwargs"] = IDDict(
+                {k: configuration_kwargs.get(k) or defaults.get(k) for k in domain_keys}
+            )
+            metric_kwargs["metric_value_kwargs"] = IDDict(
+                {
+                    k: configuration_kwargs.get(k)
+                    if configuration_kwargs.get(k) is not None
+                    else defaults.get(k)
+                    for k in value_keys
+                }
+            )
+            return metric_kwargs
+        except KeyError:  # as GX raises it (its traceback chained)
+            raise exceptions.MetricProviderError(f"Incomplete definition found for {metric_name}")
+
+    return get_metric_kwargs_once
 
 
 @contextlib.contextmanager
