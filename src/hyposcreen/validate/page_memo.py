@@ -14,7 +14,8 @@ same every night but for the run's time. While a loop remembers results:
   ``%Y-%m-%dT%H:%M:%S.%fZ`` and the info table's ``%Y-%m-%dT%H:%M:%SZ``
   (`ValidationResultsPageRenderer._parse_run_values`, `_render_validation_info`); a page is
   kept only when each of the two stamps is found exactly once in it, so nothing else on it
-  can be mistaken for them. Anything else is rendered as before.
+  can be mistaken for them. Its offline copy (docs.make_offline) is likewise the offline
+  copy of the page it came from, restamped. Anything else is rendered as before.
 
 Leaving the loop forgets the pages (remembered.remembering_results).
 """
@@ -29,7 +30,8 @@ from hyposcreen.validate.remembered import LOOP_MEMOS, remembering
 _LONG, _SHORT = "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ"  # GX's two run-time formats
 _SUITES: dict[str, tuple[Any, str]] = {}  # suite name -> (suite, page)
 _VALIDATIONS: dict[str, tuple[Any, ...]] = {}  # suite name -> what the page was rendered from
-LOOP_MEMOS.extend([_SUITES, _VALIDATIONS])
+_RESTAMPED: dict[str, tuple[str, str, tuple[str, str], tuple[str, str]]] = {}  # name -> ...
+LOOP_MEMOS.extend([_SUITES, _VALIDATIONS, _RESTAMPED])
 
 
 def suite_page(suite: Any) -> str | None:
@@ -56,7 +58,18 @@ def validation_page(result: Any) -> str | None:
     results, content, old, html = kept
     if result.results is not results or _content(result) != content:
         return None
-    return str(html.replace(old[0], stamps[0]).replace(old[1], stamps[1]))
+    page = str(html.replace(old[0], stamps[0]).replace(old[1], stamps[1]))
+    _RESTAMPED[result.suite_name] = (page, html, old, stamps)
+    return page
+
+
+def restamped(page: str) -> tuple[str, tuple[str, str], tuple[str, str]] | None:
+    """For a page `validation_page` wrote in this loop: the page it was restamped from, its
+    stamps and the new ones (docs.make_offline makes that page offline once, then restamps)."""
+    for written, rendered, old, new in _RESTAMPED.values():
+        if written == page:
+            return rendered, old, new
+    return None
 
 
 def keep_validation_page(result: Any, html: str | None) -> None:
