@@ -99,18 +99,18 @@ def validate_tables(
         )
         described = partial.columns if partial else frame  # every column: names, dtypes
         spec = load_suite_spec(table, suites_dir)
-        whole_columns = None if partial is None else described
-        inputs = _view_inputs(spec, present, code_system_aliases, whole_columns)
-        view, names, pre = table_view_once(
-            table,
-            frame,
-            inputs,
-            partial_call(table_view, table, frame, present, spec, code_system_aliases, described),
+        build = partial_call(
+            table_view, table, frame, present, spec, code_system_aliases, described
         )
+        if partial is None:  # a frame of a shared read: the same arrays every window
+            inputs = _view_inputs(spec, present, code_system_aliases)
+            view, names, pre = table_view_once(table, frame, inputs, build)
+        else:  # gathered anew from the partitions for each window: nothing to keep
+            view, names, pre = build()
         outcomes.extend(pre)
         quoted = _quoted_columns(described, spec)  # a partial table's are read after GX
         job = build_job(table, described[quoted], view, spec, params, skipped, names)
-        del frame, view, given  # what GX does not see and no outcome quotes is let go
+        del frame, view, given, build  # what GX does not see and no outcome quotes: let go
         item = _one_run(run_jobs([job])[0], validated[0] if validated else None)
         if partial is not None:  # the few rows the outcomes quote
             job.frame = partial.rows(cited_labels(item.result), quoted)
@@ -128,19 +128,14 @@ def validate_tables(
 
 
 def _view_inputs(
-    spec: dict[str, Any],
-    present: set[str] | None,
-    aliases: Mapping[str, str] | None,
-    described: pd.DataFrame | None,
+    spec: dict[str, Any], present: set[str] | None, aliases: Mapping[str, str] | None
 ) -> tuple[Any, ...]:
     """What a table's view depends on besides its frame's arrays (validate/remembered.py):
-    the suite, the columns the source had, the code-system aliases and, for a table held in
-    part, the names and dtypes of all its columns."""
+    the suite, the columns the source had and the code-system aliases."""
     return (
         json.dumps(spec, sort_keys=True, default=repr),
         None if present is None else tuple(sorted(present)),
         None if aliases is None else tuple(sorted(aliases.items())),
-        None if described is None else tuple((c, str(t)) for c, t in described.dtypes.items()),
     )
 
 
