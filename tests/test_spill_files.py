@@ -22,7 +22,8 @@ from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.context import ReadTables, RunContext, prepare
 from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
-from hyposcreen.recipe_contracts import run_contracts
+from hyposcreen.recipe_contracts import run_contracts, validation_frames
+from hyposcreen.runners.contract_gather import as_categories
 from hyposcreen.runners.handoff import (
     COMPRESSION_VARIABLE,
     frame_columns,
@@ -39,6 +40,7 @@ from hyposcreen.runners.partition_work import (
     screen_partition,
 )
 from hyposcreen.runners.spill import SPILL_PREFIX, load_partition, spill_table
+from hyposcreen.validate.views import as_ns
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"
@@ -89,7 +91,7 @@ def test_spill_folder_holds_only_private_arrow_and_json(tmp_path: Path, open_uma
     for part in range(PARTS):
         clean_partition(ctx, folder, part)
     kinds = _assert_private_and_not_pickled(folder)
-    assert kinds == {*REQUIRED_TABLES, "contract", "cleaned"}
+    assert kinds == {*REQUIRED_TABLES, "cleaned"}  # the contracts gather from the cleaned
 
     report = run_contracts(ctx, WholeContractTables(folder, PARTS, tables))
     ContractWarnings.of(report).write(folder / WARNINGS_FILE)
@@ -140,9 +142,49 @@ def test_a_cleaned_partition_comes_back_from_its_spill_files_as_it_was(tmp_path:
             _assert_same_frame(ours, theirs)
         else:
             assert ours == theirs, field.name
-    contract = read_frame(folder / f"contract-labs-{part}.arrow")
-    assert isinstance(contract["patient_id"].dtype, pd.CategoricalDtype)
-    assert contract.index.equals(cleaned.labs.index)
+
+
+def _values(column: pd.Series) -> list[object]:
+    """A column's values as Python objects, missing ones as None (categories' order aside)."""
+    if pd.api.types.is_datetime64_dtype(column.dtype):
+        column = as_ns(column)
+    values = column.astype(object)
+    return [None if pd.isna(v) else v for v in values]
+
+
+def test_the_contracts_gather_what_a_single_run_validates(tmp_path: Path) -> None:
+    """The whole tables the contracts read, gathered from the cleaned partitions' files, are
+    a single run's validation frames: the same columns in the same order and dtypes (text as
+    categoricals), the same values by row label, and the rows a failing check quotes."""
+    ctx = _context(tmp_path / "out")
+    folder = tmp_path / "spill"
+    folder.mkdir()
+    tables = {name: spill_table(ctx, name, folder, PARTS) for name in REQUIRED_TABLES}
+    for part in range(PARTS):
+        clean_partition(ctx, folder, part)
+    single = dataclasses.replace(ctx, timings={})
+    frames = validation_frames(recipe.clean(single, recipe.read(single)))
+    whole = WholeContractTables(folder, PARTS, tables)
+    for name in REQUIRED_TABLES:
+        expected = as_categories(frames[name])
+        partial = whole[name]
+        assert list(partial.columns.columns) == list(expected.columns), name
+        gathered_times = {  # times validation reads row by row are held in ns, as its view is
+            c: as_ns(expected[c]).dtype
+            for c in partial.frame.columns
+            if pd.api.types.is_datetime64_dtype(expected[c].dtype)
+        }
+        dtypes = [str(gathered_times.get(c, expected[c].dtype)) for c in expected.columns]
+        assert [str(t) for t in partial.columns.dtypes] == dtypes, name
+        assert set(partial.frame.columns) < set(expected.columns)
+        assert partial.frame.index.equals(expected.index), name
+        for column in partial.frame.columns:
+            assert _values(partial.frame[column]) == _values(expected[column]), (name, column)
+        labels = [int(x) for x in expected.index[[-1, 0, len(expected) // 2]]]
+        quoted = partial.rows(labels, list(expected.columns))
+        assert list(quoted.index) == labels
+        for column in expected.columns:
+            assert _values(quoted[column]) == _values(expected.loc[labels, column]), column
 
 
 def test_categories_keep_their_order_unused_ones_and_text_dtype(tmp_path: Path) -> None:
@@ -247,3 +289,24 @@ def test_the_cli_refuses_an_unknown_spill_compression_before_reading(tmp_path: P
     assert "HYPOSCREEN_SPILL_COMPRESSION='snappy'" in done.stderr
     assert "Traceback" not in done.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_the_head_of_a_frame_file_has_its_columns_and_dtypes(tmp_path: Path) -> None:
+    """`head=True` reads only the first record batch (128k rows): the names and dtypes of
+    every column without reading the file, also for a frame without rows."""
+    rows = 200_000
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(["a", "b"] * (rows // 2), dtype="str"),
+            "marker": pd.Series([None] * rows, dtype=object),
+            "time": pd.Series(pd.Timestamp("2026-11-20"), index=range(rows)).astype("M8[us]"),
+        },
+        index=pd.Index(np.arange(rows) * 3, dtype="int64"),
+    )
+    for name, written in (("full", frame), ("empty", frame.iloc[:0])):
+        write_frame(tmp_path / f"{name}.arrow", written)
+        head = read_frame(tmp_path / f"{name}.arrow", head=True)
+        assert list(head.columns) == list(frame.columns)
+        assert head.dtypes.to_dict() == frame.dtypes.to_dict()
+        assert len(head) == min(len(written), 128 * 1024)
+        assert head.index.equals(written.index[: len(head)])

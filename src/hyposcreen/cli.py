@@ -187,9 +187,13 @@ def _prepare_process() -> None:
 
 
 def _warm_up_validation(args: argparse.Namespace) -> None:
-    """A run without the flow imports GX while it reads (validate/warm_up.py). Not under the
-    flow: its main thread is importing Prefect and starting the orchestrator meanwhile."""
-    if args.no_flow:
+    """With HYPOSCREEN_GX_WARM_UP=1, a run without the flow imports GX while it reads
+    (validate/warm_up.py). Not by default: the import is pure Python and holds the GIL, and
+    the read and clean hand it back and take it again at every Arrow, DuckDB and numpy call,
+    waiting up to the switch interval each time; measured on 2 cores (docs/scaling.md), 1M-2M
+    rows read and cleaned 2-4 s slower while the import ran beside them, against ~1-2 s the
+    validate step saved. Never under the flow: its main thread imports Prefect meanwhile."""
+    if args.no_flow and os.environ.get("HYPOSCREEN_GX_WARM_UP") == "1":
         from hyposcreen.validate.warm_up import warm_up_in_background
 
         warm_up_in_background()

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from hyposcreen.clean import USED
-from hyposcreen.clean.events import diagnoses_in_window, medications_in_window
 from hyposcreen.context import (
     CleanedInputs,
     ContractReport,
@@ -27,7 +26,7 @@ from hyposcreen.context import (
     RunSummary,
 )
 from hyposcreen.nightly.late_results import mark_late_results
-from hyposcreen.recipe_clean import quarantined_rows, window_free_events, window_labs
+from hyposcreen.recipe_clean import quarantined_rows, window_events, window_labs
 from hyposcreen.recipe_contracts import apply_contract_warnings, run_contracts, validation_frames
 from hyposcreen.recipe_publish import write_results
 from hyposcreen.recipe_read import ingest_table as ingest_table  # the partitioned spill's
@@ -72,9 +71,13 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
         seen = None
         if ctx.state is not None:
             labs, seen = mark_late_results(labs, window, ctx.rules, ctx.mapping.timezone, ctx.state)
-        events = window_free_events(ctx, read, words)
-        meds, matches = medications_in_window(events.medications, window)
-        diagnoses = diagnoses_in_window(events.diagnoses, window)
+        in_window = window_events(ctx, read, words)
+        events = in_window.window_free
+        meds, matches, diagnoses = (
+            in_window.medications,
+            in_window.drug_matches,
+            in_window.diagnoses,
+        )
         cleaned = {"labs": labs, "medications": meds, "diagnoses": diagnoses}
         patients = tables.get("patients")
         return CleanedInputs(

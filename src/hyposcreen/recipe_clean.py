@@ -94,29 +94,51 @@ class WindowFreeEvents:
     named_drugs: int
 
 
-def window_free_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> WindowFreeEvents:
-    """The window-free cleaning of the medications and diagnoses: decided once for all the
-    windows cut from one read (kept in memory with that read, for the same rules and site
-    words), else for this window."""
+@dataclass(frozen=True)
+class WindowEvents:
+    """The window's cleaned medications (with the drug-class matches of its used rows) and
+    diagnoses, and the window-free cleaning they come from."""
+
+    medications: pd.DataFrame
+    drug_matches: pd.DataFrame
+    diagnoses: pd.DataFrame
+    window_free: WindowFreeEvents
+
+
+def window_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> WindowEvents:
+    """The context's window's medications and diagnoses with their buckets, from
+    `window_free_events`. A window cleaned on its own (or the first of a shared read) counts
+    coverage on its own window's buckets: those frames are the window's, not built twice."""
+    window = ctx.settings.window
     shared = ctx.shared_read
     if shared is not None:  # every window loads its rules: equal rules, not the same object
         known = shared.decided.get("events")
         if known is not None and known[0] == words and known[1] == ctx.rules:
-            return known[2]
+            events: WindowFreeEvents = known[2]
+            meds, matches = medications_in_window(events.medications, window)
+            return WindowEvents(
+                meds, matches, diagnoses_in_window(events.diagnoses, window), events
+            )
     tables = read.tables
     medications = medication_facts(tables["medications"].frame, ctx.rules)
     diagnoses = diagnosis_facts(tables["diagnoses"].frame, ctx.rules)
     # any window's buckets give the same unlisted drugs, code systems and status words
-    meds, _ = medications_in_window(medications, ctx.settings.window)
+    meds, matches = medications_in_window(medications, window)
+    in_window = diagnoses_in_window(diagnoses, window)
     unknown = unknown_drug_names(meds, words)
-    coverage = event_counts(
-        meds, diagnoses_in_window(diagnoses, ctx.settings.window), words, unknown
-    )
+    coverage = event_counts(meds, in_window, words, unknown)
     named = int(meds["drug_name"].notna().sum())
     events = WindowFreeEvents(medications, diagnoses, coverage, unknown, named)
     if shared is not None:
         shared.decided["events"] = (words, ctx.rules, events)
-    return events
+    return WindowEvents(meds, matches, in_window, events)
+
+
+def window_free_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> WindowFreeEvents:
+    """The window-free cleaning of the medications and diagnoses: decided once for all the
+    windows cut from one read (kept in memory with that read, for the same rules and site
+    words), else for this window."""
+    return window_events(ctx, read, words).window_free
 
 
 def quarantined_rows(ctx: RunContext, cleaned: CleanedInputs) -> pd.DataFrame:

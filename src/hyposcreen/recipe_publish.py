@@ -17,6 +17,7 @@ from hyposcreen.context import RunContext, RunSummary
 from hyposcreen.errors import HyposcreenError
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.nightly.remember import remember_run
+from hyposcreen.report.arrow_columns import is_listed
 from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.coverage import for_csv as coverage_for_csv
 from hyposcreen.report.coverage import page_rows as coverage_page_rows
@@ -91,7 +92,7 @@ def write_results(
         validation = published_paths(validation, out, settings.out_dir)  # not .partial-
         review_csv = write_csv(out / "review_list.csv", to_text(review))
         write_parquet(out / "review_list.parquet", review)
-        evidence = evidence.loc[evidence["patient_id"].isin(review["patient_id"])]
+        evidence = evidence.loc[is_listed(evidence["patient_id"], review["patient_id"])]
         write_csv(out / "evidence.csv", evidence.assign(time=evidence["time"].astype("str")))
         info = page_info(ctx, run_id, warnings, coverage)
         between_writers()  # what the list, its contract and the CSVs left, before the views

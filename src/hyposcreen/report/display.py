@@ -111,17 +111,31 @@ def clinical_time_texts(values: pd.Series, timezone: str) -> pd.Series:
     zone is looked up once per hour shown (per minute only in an hour the clocks change)."""
     stamps = pd.Series(pd.to_datetime(values).to_numpy())
     present = stamps.notna()
-    hours = stamps.dt.floor("h")
-    zone_of = {
-        hour: _zone_of_hour(timezone, hour.strftime("%Y-%m-%dT%H"))
-        for hour in hours[present].unique()
-    }
-    zones = hours.map(zone_of).astype(object)
+    zones = pd.Series(_zones_of_hours(stamps, timezone), dtype=object)
     unsure = (present & zones.isna()).to_numpy()
     if unsure.any():
         zones[unsure] = [_zone_name(timezone, t.strftime("%Y-%m-%dT%H:%M")) for t in stamps[unsure]]
     text = pd.Series(_day_month_year_minute(stamps), dtype=object) + " " + zones.fillna("")
     return text.where(present, "").astype(object)
+
+
+def _zones_of_hours(stamps: pd.Series, timezone: str) -> np.ndarray:
+    """`_zone_of_hour` of each time (None where missing or the zone changes in its hour),
+    each distinct hour named once (numpy's ISO text of it: '2026-11-20T05')."""
+    present = stamps.notna().to_numpy()
+    zones = np.full(len(stamps), None, dtype=object)
+    hours = stamps.to_numpy()[present].astype("datetime64[h]")  # floored, as dt.floor("h")
+    if not len(hours):
+        return zones
+    distinct, position = np.unique(hours, return_inverse=True)
+    years = distinct.astype("datetime64[Y]").astype("int64") + 1970
+    if years.min() < 1000 or years.max() > 9999:  # not four digits: as strftime writes them
+        texts = [pd.Timestamp(h).strftime("%Y-%m-%dT%H") for h in distinct]
+    else:
+        texts = list(np.datetime_as_string(distinct, unit="h"))
+    named = np.array([_zone_of_hour(timezone, str(hour)) for hour in texts], dtype=object)
+    zones[present] = named[position.reshape(-1)]
+    return zones
 
 
 _MONTHS = np.array("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
@@ -180,19 +194,27 @@ def drug_label(text: str, names: dict[str, str], combinations: dict[str, tuple[s
     if not found:
         return text
     code = f"{found.group('system')} {found.group('code')}"
-    name = names.get(code) or names.get(code.upper())
-    if name is None and found.group("system") == "ATC":
-        classes = next(
-            (c for prefix, c in combinations.items()
-             if found.group("code").upper().startswith(prefix)),
-            None,
-        )  # fmt: skip
-        name = " + ".join(c.replace("_", " ") for c in classes) if classes else None
+    name = coded_drug_name(code, names, combinations)
     rest = text[found.end() :]
     if rest.startswith(" ("):  # "(start ..., end ...)" joins the code's brackets
         rest = ", " + rest[2:-1] if rest.endswith(")") else rest
         return f"{name} ({code}{rest})" if name else text
     return text if name is None else f"{name} ({code}){rest}"
+
+
+def coded_drug_name(
+    code: str, names: dict[str, str], combinations: dict[str, tuple[str, ...]]
+) -> str | None:
+    """The ingredient (or an ATC combination's classes) of 'RxNorm 4603' / 'ATC C03CA01'."""
+    name = names.get(code) or names.get(code.upper())
+    system, _, number = code.partition(" ")
+    if name is None and system == "ATC":
+        classes = next(
+            (c for prefix, c in combinations.items() if number.upper().startswith(prefix)),
+            None,
+        )
+        name = " + ".join(c.replace("_", " ") for c in classes) if classes else None
+    return name
 
 
 def lab_label(text: str) -> str:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.report.display import clinical_value
-from hyposcreen.report.numbers import one_decimal_text
+from hyposcreen.report.numbers import general_text, one_decimal_text
 from hyposcreen.screen.cases import ScreenResult
 
 
@@ -49,19 +49,18 @@ def _end_text(meds: pd.DataFrame) -> pd.Series:
 
 def _lab_value_text(rows: pd.DataFrame) -> pd.Series:
     """'3.2'; a censored result keeps its mark at clinical precision: '< 3.0' (spec §3)."""
-    exact = rows["value"].map(lambda v: f"{v:g}").astype("str")
+    exact = general_text(rows["value"])
     if "censored" not in rows:
         return exact
     sign = rows["censored"].fillna("").astype("str").map(_CENSOR_SIGNS)
     marked = sign.notna()
     if not marked.any():
         return exact
-    shown = [
-        f"{mark} {clinical_value(analyte, value)}"
-        for mark, analyte, value in zip(
-            sign[marked], rows.loc[marked, "analyte"], rows.loc[marked, "value"], strict=True
-        )
-    ]
+    censored = rows.loc[marked, ["analyte", "value"]]
+    keys = pd.MultiIndex.from_frame(censored)  # each distinct analyte and value shown once
+    position, distinct = keys.factorize()
+    values = np.array([clinical_value(a, v) for a, v in distinct] + [""], dtype=object)
+    shown = sign[marked].to_numpy(dtype=object) + " " + values[position]
     return exact.where(~marked, pd.Series(shown, index=rows.index[marked], dtype=object))
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # the markup of many rows, in order: texts shared by every row and columns of one text per row
 Parts = list[Any]
@@ -24,18 +26,36 @@ def join_parts(parts: Parts, count: int) -> str:
     return "".join(np.column_stack(columns).ravel().tolist())
 
 
+_HTML_SPECIAL = "[&<>\"']"
+_HTML_REFERENCES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&#34;"), ("'", "&#39;"))
+
+
 def escape_html(text: pd.Series | np.ndarray) -> pd.Series:
-    """markupsafe's escape of each text: & < > " ' as &amp; &lt; &gt; &#34; &#39;."""
-    return (
-        pd.Series(np.asarray(text, dtype=object), dtype=object)
-        .astype("str")
-        .str.replace("&", "&amp;", regex=False)
-        .str.replace("<", "&lt;", regex=False)
-        .str.replace(">", "&gt;", regex=False)
-        .str.replace('"', "&#34;", regex=False)
-        .str.replace("'", "&#39;", regex=False)
-        .astype(object)
-    )
+    """markupsafe's escape of each text: & < > " ' as &amp; &lt; &gt; &#34; &#39; (in Arrow,
+    only the texts holding one of them are rewritten)."""
+    objects = np.asarray(text, dtype=object)
+    try:
+        texts = pa.array(objects, type=pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all of them text: as pandas makes it
+        texts = None
+    if texts is None or texts.null_count:
+        return _escape_with_pandas(objects)
+    special = pc.match_substring_regex(texts, _HTML_SPECIAL)
+    if not pc.any(special).as_py():
+        return pd.Series(objects, dtype=object)
+    escaped = texts.filter(special)
+    for character, reference in _HTML_REFERENCES:
+        escaped = pc.replace_substring(escaped, character, reference)
+    shown = objects.copy()
+    shown[np.asarray(special, dtype=bool)] = escaped.to_numpy(zero_copy_only=False)
+    return pd.Series(shown, dtype=object)
+
+
+def _escape_with_pandas(objects: np.ndarray) -> pd.Series:
+    text = pd.Series(objects, dtype=object).astype("str")
+    for character, reference in _HTML_REFERENCES:
+        text = text.str.replace(character, reference, regex=False)
+    return text.astype(object)
 
 
 def one_place(values: np.ndarray | float) -> np.ndarray:

@@ -10,6 +10,7 @@ unrounded values.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -27,22 +28,44 @@ def round_half_away(value: float, places: int = 1) -> float:
     return float(rounded) + 0.0  # + 0.0: -0.0 prints as 0.0
 
 
-def round_one_decimal(values: pd.Series) -> pd.Series:
-    """A float Series rounded to 1 decimal, half away from zero; missing stays missing.
+@lru_cache(maxsize=1 << 16)
+def _one_decimal(value: float) -> float:
+    return round_half_away(value)
 
-    Each distinct value is rounded once (an output holds a few hundred rows at most)."""
-    numbers = values.astype("float64")
-    distinct = numbers.dropna().unique()
-    lookup = {v: round_half_away(v) for v in distinct}
-    return numbers.map(lookup).astype("float64")
+
+def _distinct_rounded(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct number rounded once (and remembered across calls: a run's numbers
+    recur in its columns and outputs) and where each value's is."""
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    distinct, position = np.unique(numbers, return_inverse=True)  # -0.0 and 0.0 round alike
+    rounded = np.array([_one_decimal(v) for v in distinct.tolist()], dtype="float64")
+    return rounded, position.reshape(-1)
+
+
+def round_one_decimal(values: pd.Series) -> pd.Series:
+    """A float Series rounded to 1 decimal, half away from zero; missing stays missing."""
+    rounded, position = _distinct_rounded(values)
+    return pd.Series(rounded[position], index=values.index, dtype="float64", name=values.name)
 
 
 def one_decimal_text(values: pd.Series) -> pd.Series:
     """Text with exactly one decimal ('125.1', '130.0'); '' where the value is missing."""
-    rounded = round_one_decimal(values)
-    present = rounded.notna().to_numpy()
-    text = np.char.mod("%.1f", np.where(present, rounded.to_numpy(), 0.0)).astype(object)
-    return pd.Series(np.where(present, text, ""), index=values.index, dtype="str")
+    rounded, position = _distinct_rounded(values)
+    present = ~np.isnan(rounded)
+    text = np.char.mod("%.1f", np.where(present, rounded, 0.0)).astype(object)
+    text[~present] = ""
+    return pd.Series(text[position], index=values.index, dtype="str")
+
+
+def general_text(values: pd.Series) -> pd.Series:
+    """`f"{value:g}"` of each number ('3', '3.25', '-0', 'nan'), each distinct number (told
+    apart by its bits, so -0.0 is not 0.0) formatted once."""
+    numbers = values.to_numpy()
+    if numbers.dtype != np.float64:  # anything but plain floats: as it always was
+        return values.map(lambda v: f"{v:g}").astype("str")
+    position, distinct = pd.factorize(numbers.view(np.int64))
+    shown = np.array([f"{v:g}" for v in distinct.view(np.float64)], dtype=object)
+    return pd.Series(shown[position], index=values.index, dtype="str")
 
 
 def format_one_decimal(value: float | None) -> str:

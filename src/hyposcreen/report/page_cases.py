@@ -18,10 +18,7 @@ from markupsafe import escape
 
 from hyposcreen.report.display import (
     clinical_time_texts,
-    clinical_times_in,
     clinical_value,
-    drug_label,
-    lab_label,
     short_considerations,
 )
 from hyposcreen.report.html_text import (
@@ -35,6 +32,7 @@ from hyposcreen.report.html_text import (
 from hyposcreen.report.numbers import one_decimal_text
 from hyposcreen.report.review_list import IDENTIFIER_COLUMNS, TIER_NAMES
 from hyposcreen.report.trajectory import plot_start, trajectory_svgs
+from hyposcreen.report.words import evidence_lines, times_in_words
 
 if TYPE_CHECKING:
     from hyposcreen.report.review_page import PageInfo
@@ -63,19 +61,14 @@ def _texts(values: pd.Series) -> pd.Series:
     return pd.Series(values.to_numpy(), dtype=object).astype("str").astype(object)
 
 
-def _joined_list(values: pd.Series, separator: str) -> pd.Series:
-    """'a;;b;' -> 'a<separator>b' (the non-empty items of a ';' list)."""
-    return _texts(values).str.strip(";").str.replace(r";+", separator, regex=True).astype(object)
-
-
-def _evidence_in_words(source: str, text: str, info: PageInfo) -> str:
-    """'medication: furosemide (RxNorm 4603, start 12 May 2026, ...)': a code-only drug named
-    by its ingredient, a lab value at clinical precision, times in the site's zone."""
-    if source == "medication":
-        text = drug_label(text, info.drug_names, info.atc_combinations)
-    elif source == "lab":
-        text = lab_label(text)
-    return f"{source}: {clinical_times_in(text, info.timezone)}"
+def _joined_list(values: pd.Series, separator: str, underscores: str = "_") -> pd.Series:
+    """'a;;b;' -> 'a<separator>b' (the non-empty items of a ';' list; `underscores` in
+    their place), in Arrow text ops (RE2 and Python agree on ';+')."""
+    text = pd.Series(values.to_numpy(), dtype=object).astype("str")
+    text = text.str.strip(";").str.replace(r";+", separator, regex=True)
+    if underscores != "_":
+        text = text.str.replace("_", underscores, regex=False)
+    return text.astype(object)
 
 
 def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
@@ -85,12 +78,13 @@ def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
     if evidence.empty:
         return pd.Series(dtype=object)
     rows = evidence.reset_index(drop=True)
-    shown = [
-        _evidence_in_words(source, text, info)
-        for source, text in zip(
-            rows["source"].astype("str"), rows["text"].astype("str"), strict=True
-        )
-    ]
+    shown = evidence_lines(
+        _texts(rows["source"]).to_numpy(),
+        _texts(rows["text"]).to_numpy(),
+        info.drug_names,
+        info.atc_combinations,
+        info.timezone,
+    )
     factor = rows["risk_factor"].astype("str")
     rows = pd.DataFrame(
         {
@@ -222,8 +216,8 @@ def _rows(
     if (index_time.dt.microsecond != 0).any() or index_time.isna().any():
         sort_time = index_time.map(lambda t: pd.Timestamp(t).isoformat())
     pair = _texts(review["overcorrection_pair"])
-    pair = pair.where(pair == "", pair.map(lambda t: clinical_times_in(t, info.timezone)))
-    missing = _joined_list(review["missing_workup"], ", ").str.replace("_", " ")
+    pair = pd.Series(times_in_words(pair.to_numpy(), info.timezone), dtype=object)
+    missing = _joined_list(review["missing_workup"], ", ", underscores=" ")
     spurious = (
         _texts(review["possibly_spurious"]) != ""
         if "possibly_spurious" in review

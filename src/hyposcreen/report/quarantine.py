@@ -9,6 +9,8 @@ from json.encoder import encode_basestring_ascii
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hyposcreen.clean import QUARANTINED
 from hyposcreen.ingest.canonical import SCHEMAS
@@ -45,6 +47,27 @@ def _json_value(value: object) -> str:
     return json.dumps(value, default=str)
 
 
+# text JSON writes as it is between quotes: printable ASCII but the quote and the backslash
+_PLAIN_JSON_TEXT = r"^[\x20\x21\x23-\x5b\x5d-\x7e]*$"
+
+
+def _json_texts(distinct: pd.Index | np.ndarray) -> np.ndarray:
+    """`_json_value` of each distinct value: a column of plain text quoted at once in Arrow,
+    any other value (numbers, times, text with escapes) one at a time."""
+    values = np.asarray(distinct, dtype=object)
+    try:
+        text = pa.array(values, type=pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all of them text
+        text = None
+    if text is None or text.null_count:
+        return np.array([_json_value(v) for v in values], dtype=object)
+    plain = np.array(pc.match_substring_regex(text, _PLAIN_JSON_TEXT), dtype=bool)
+    shown = np.empty(len(values), dtype=object)
+    shown[plain] = '"' + values[plain] + '"'
+    shown[~plain] = [_json_value(v) for v in values[~plain]]
+    return shown
+
+
 def _json_objects(frame: pd.DataFrame) -> np.ndarray:
     """Each row as `json.dumps(row without nulls, default=str, sort_keys=True)`, built a column
     at a time: each distinct value is encoded once as its `, "key": value` pair (a null as
@@ -53,7 +76,7 @@ def _json_objects(frame: pd.DataFrame) -> np.ndarray:
     for key in sorted(frame.columns):
         codes, distinct = pd.factorize(frame[key], use_na_sentinel=True)  # a null: code -1
         separator = ", " + json.dumps(key) + ": "
-        pairs = np.array([*(separator + _json_value(v) for v in distinct), ""], dtype=object)
+        pairs = np.array([*(separator + _json_texts(distinct)), ""], dtype=object)
         objects = objects + pairs[codes]
     return ("{" + pd.Series(objects, dtype=object).str.slice(2) + "}").to_numpy(dtype=object)
 

@@ -16,7 +16,7 @@ from hyposcreen.report.evidence import (  # noqa: F401 - evidence_table & co. ar
     one_decimal,
 )
 from hyposcreen.report.html_text import choose, join_runs, run_starts
-from hyposcreen.report.numbers import round_one_decimal
+from hyposcreen.report.numbers import general_text, round_one_decimal
 from hyposcreen.report.safe_cells import NUMERIC_ATTR
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.cases import ScreenResult
@@ -77,7 +77,7 @@ def _overcorrection_text(cases: pd.DataFrame) -> pd.Series:
         + " (+"
         + one_decimal(cases["oc_rise"])
         + " mmol/L; limit "
-        + cases["limit"].map(lambda v: f"{v:g}")
+        + general_text(cases["limit"])
         + " per 24 h)"
     )
     return text.where(cases["overcorrection"], "")

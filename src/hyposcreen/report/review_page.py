@@ -18,10 +18,11 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from hyposcreen.report.display import clinical_time, evidence_in_words
+from hyposcreen.report.display import clinical_time
 from hyposcreen.report.page_cases import TIER_SYMBOLS, page_cases, page_rows
 from hyposcreen.report.review_list import DISCLAIMER, TIER_NAMES
 from hyposcreen.report.trajectory import TRAJECTORY_DAYS, plot_days
+from hyposcreen.report.words import evidence_in_words
 from hyposcreen.report.writers import write_atomic
 
 
@@ -153,8 +154,8 @@ def write_review_views(
             review,
             about,
             info.window_end,
-            lambda text: evidence_in_words(
-                text, info.drug_names, info.atc_combinations, info.timezone
+            lambda texts: evidence_in_words(
+                texts, info.drug_names, info.atc_combinations, info.timezone
             ),
             info.timezone,
         ),

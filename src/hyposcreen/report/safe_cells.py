@@ -15,6 +15,9 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
+
+from hyposcreen.report.arrow_columns import arrow_text, holds_arrow_text
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
@@ -40,17 +43,9 @@ def neutralise_frame(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.Dat
     changed: dict[str, pd.Series] = {}
     for column in frame.columns:
         series = frame[column]
-        if isinstance(series.dtype, pd.StringDtype):  # text or missing: test it as it is
-            risky = series.str.contains(_RISKY, regex=True, na=False).astype(bool)
-        elif pd.api.types.is_object_dtype(series):  # any object: test its text
-            present = series.notna()
-            text = series.where(present, "").astype("str")
-            risky = present & text.str.contains(_RISKY, regex=True)
-        else:  # numbers, booleans, times
+        risky_at = _risky(series)
+        if risky_at is None or not risky_at.any():
             continue
-        if not risky.any():
-            continue
-        risky_at = risky.to_numpy(dtype=bool, copy=True)
         text = series[risky_at].astype("str")
         if column in numbers_as_text:  # a plain number written as text stays a number
             number = text.str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool)
@@ -64,3 +59,20 @@ def neutralise_frame(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.Dat
     if not changed:
         return frame
     return frame.assign(**changed)
+
+
+def _risky(series: pd.Series) -> np.ndarray | None:
+    """Where a column's text starts as a formula would (None for a column of numbers,
+    booleans or times). Text held by Arrow is tested by Arrow itself (RE2, as pandas' own
+    `str.contains` does for this pattern), without a pandas Series per step."""
+    if isinstance(series.dtype, pd.StringDtype):  # text or missing: test it as it is
+        if holds_arrow_text(series):
+            text = arrow_text(series)
+            return np.array(pc.fill_null(pc.match_substring_regex(text, _RISKY), False), dtype=bool)
+        return series.str.contains(_RISKY, regex=True, na=False).to_numpy(dtype=bool, copy=True)
+    if pd.api.types.is_object_dtype(series):  # any object: test its text
+        present = series.notna()
+        text = series.where(present, "").astype("str")
+        risky = present & text.str.contains(_RISKY, regex=True)
+        return risky.to_numpy(dtype=bool, copy=True)
+    return None  # numbers, booleans, times

@@ -113,7 +113,7 @@ def _review_sheet(
     review: pd.DataFrame,
     styles: Styles,
     timezone: str,
-    plain: Callable[[str], str] | None = None,
+    plain: Callable[[np.ndarray], np.ndarray] | None = None,
     rows_per_slice: int | None = None,
 ) -> Iterator[str]:
     """The list's sheet: header row, one row per case, frozen header and first three columns,
@@ -177,12 +177,13 @@ def _review_rows(
     review: pd.DataFrame,
     style_table: np.ndarray,
     first_row: int,
-    plain: Callable[[str], str] | None,
+    plain: Callable[[np.ndarray], np.ndarray] | None,
 ) -> str:
     """The `<row>`s of a slice of the list from sheet row `first_row` on, each row filled in
     its tier's style."""
     if plain is not None and "evidence" in review.columns:
-        review = review.assign(evidence=review["evidence"].astype("str").map(plain))
+        texts = pd.Series(review["evidence"].to_numpy(), dtype=object).astype("str")
+        review = review.assign(evidence=pd.Series(plain(texts.to_numpy(object)), review.index))
     tiers = review["tier"] if "tier" in review else pd.Series(np.nan, index=review.index)
     tier_row = tiers.where(tiers.isin(list(TIER_STYLES)), 0).fillna(0).astype("int64").to_numpy()
     safe = neutralise_frame(review)
@@ -224,12 +225,13 @@ def write_review_workbook(
     review: pd.DataFrame,
     about: dict[str, str],
     stamp: pd.Timestamp,
-    plain: Callable[[str], str] | None = None,
+    plain: Callable[[np.ndarray], np.ndarray] | None = None,
     timezone: str = "",
 ) -> Path:
-    """Written 0600 (it holds identifiers). `plain` rewrites the evidence text in clinical
-    words (display.py); time headers name the site's `timezone`. Document properties carry
-    `stamp` (the window end), not the wall clock, so the same run gives the same bytes."""
+    """Written 0600 (it holds identifiers). `plain` rewrites the evidence texts (a column of
+    them) in clinical words (words.py); time headers name the site's `timezone`. Document
+    properties carry `stamp` (the window end), not the wall clock, so the same run gives the
+    same bytes."""
     styles = Styles()
     sheets = [
         Sheet("Review list", _review_sheet(review, styles, timezone, plain)),

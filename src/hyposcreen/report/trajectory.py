@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from hyposcreen.report.arrow_columns import is_listed
 from hyposcreen.report.display import clinical_time_texts
 from hyposcreen.report.html_text import (
     choose,
@@ -97,7 +98,7 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
         (times >= start) & (times < end), ["patient_id", "specimen_time", "corrected_sodium"]
     ]
     shown = shown.assign(patient_id=shown["patient_id"].astype("str"))
-    shown = shown.loc[shown["patient_id"].isin(keys["patient_id"])].sort_values(
+    shown = shown.loc[is_listed(shown["patient_id"], keys["patient_id"])].sort_values(
         ["patient_id", "specimen_time", "corrected_sodium"], kind="stable"
     )
     shown = shown.assign(_order=np.arange(len(shown)))

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hyposcreen.report.csv_text import csv_chunks
 from hyposcreen.report.safe_cells import neutralise_frame
 
 PRIVATE_MODE = 0o600  # files that hold patient identifiers
@@ -43,15 +44,22 @@ def write_csv(
     as a formula are neutralised first (report.safe_cells); `numeric` names the columns that
     hold numbers written as text (their plain numbers stay numbers)."""
     safe = neutralise_frame(frame, numeric)
-    return write_atomic(
-        path,
-        lambda tmp: safe.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8"),
-        mode,
-    )
+
+    def _write(tmp: Path) -> None:
+        pieces = csv_chunks(safe)  # the bytes pandas writes, a column at a time (csv_text)
+        if pieces is None:  # a column of values csv_text leaves to pandas
+            safe.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
+            return
+        with tmp.open("wb") as out:
+            for piece in pieces:
+                out.write(piece)
+
+    return write_atomic(path, _write, mode)
 
 
 def write_parquet(path: Path, frame: pd.DataFrame, mode: int = PRIVATE_MODE) -> Path:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    # one thread: a list of cases converts faster than a pool of threads starts
+    table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
     # drop pandas' metadata blob so bytes do not depend on pandas' own bookkeeping
     table = table.replace_schema_metadata(None)
     return write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"), mode)

@@ -20,16 +20,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from hyposcreen.report.arrow_columns import arrow_text, holds_arrow_text
 from hyposcreen.report.html_text import choose
 from hyposcreen.report.xlsx_styles import MAIN, Styles
+from hyposcreen.report.xlsx_values import escape_text, excel_serials
 
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries hold DOS times; the package time is in core.xml
-# not allowed in XML 1.0 at all (control characters, and U+FFFE / U+FFFF as characters)
-_ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f" + "\ufffe\uffff]"
 CELL_MAX_CHARS = 32_767  # Excel's limit; a longer text is cut, with a note (the CSV has it all)
 _TEXT = ' t="inlineStr"><is><t>'
 _TEXT_KEEPING_SPACES = ' t="inlineStr"><is><t xml:space="preserve">'
@@ -43,34 +44,6 @@ def column_letter(position: int) -> str:
         position, rest = divmod(position - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
-
-
-def escape_text(text: pd.Series) -> pd.Series:
-    """XML character data: & < > escaped, a carriage return kept as a reference, characters
-    XML cannot hold replaced by U+FFFD."""
-    special = text.str.contains(f"[&<>\r]|{_ILLEGAL_XML}", regex=True)
-    if not special.any():
-        return text
-    escaped = (
-        text[special]
-        .str.replace("&", "&amp;", regex=False)
-        .str.replace("<", "&lt;", regex=False)
-        .str.replace(">", "&gt;", regex=False)
-        .str.replace("\r", "&#13;", regex=False)
-        .str.replace(_ILLEGAL_XML, "\ufffd", regex=True)
-    )
-    return text.where(~special, escaped)
-
-
-def excel_serials(times: pd.Series) -> np.ndarray:
-    """Excel serial day numbers of naive times (openpyxl's `to_excel`, column at once)."""
-    stamps = pd.to_datetime(times)
-    days = ((stamps.dt.normalize() - _EXCEL_EPOCH).dt.days).to_numpy(dtype="float64")
-    days = np.where((days > 0) & (days <= 60), days - 1, days)  # Excel's 1900 leap day
-    seconds = (stamps.dt.hour * 3600 + stamps.dt.minute * 60 + stamps.dt.second).to_numpy(
-        dtype="float64"
-    ) + stamps.dt.microsecond.to_numpy(dtype="float64") / 10**6
-    return days + seconds / 86400
 
 
 def _texts(values: np.ndarray) -> np.ndarray:
@@ -112,19 +85,39 @@ def cell_parts(values: pd.Series) -> CellParts:
         shown = _number_texts(np.where(present, numbers, 0.0))
         filled = present
     else:
-        text = pd.Series(values.to_numpy(), dtype=object).where(present, "").astype("str")
-        too_long = text.str.len() > CELL_MAX_CHARS
-        if too_long.any():
-            cut = text.str.slice(0, CELL_MAX_CHARS - len(_CUT_NOTE)) + _CUT_NOTE
-            text = text.where(~too_long, cut)
-        stripped = text.str.strip()
-        preserve = ((stripped != "") & (stripped != text)).to_numpy()
-        shown = escape_text(text).to_numpy(dtype=object)
-        filled = present & (text.to_numpy() != "")
+        text = _arrow_text(values, present)
+        too_long = pc.greater(pc.utf8_length(text), CELL_MAX_CHARS)
+        if pc.any(too_long).as_py():
+            cut = pc.utf8_slice_codeunits(text, 0, CELL_MAX_CHARS - len(_CUT_NOTE))
+            note, nothing = (
+                pa.scalar(_CUT_NOTE, pa.large_string()),
+                pa.scalar("", pa.large_string()),
+            )
+            text = pc.if_else(too_long, pc.binary_join_element_wise(cut, note, nothing), text)
+        stripped = pc.utf8_trim_whitespace(text)
+        preserve = np.asarray(
+            pc.and_(pc.not_equal(stripped, ""), pc.not_equal(stripped, text)), dtype=bool
+        )
+        shown = np.asarray(escape_text(text).to_numpy(zero_copy_only=False), dtype=object)
+        filled = present & np.asarray(pc.not_equal(text, ""), dtype=bool)
         opening = choose(preserve, _TEXT_KEEPING_SPACES, _TEXT)
         kind = choose(filled, opening, choose(present, ' t="inlineStr" />', ' t="n" />'))
         return [kind, choose(filled, shown, ""), choose(filled, "</t></is></c>", "")]
     return [kind, choose(filled, shown, ""), choose(filled, "</v></c>", "")]
+
+
+def _arrow_text(values: pd.Series, present: np.ndarray) -> pa.Array:
+    """The cells' text as Arrow ('' where missing): Arrow-backed text as it is, Python
+    strings converted, any other value as pandas writes it as text (`astype("str")`)."""
+    if holds_arrow_text(values):
+        return pc.fill_null(arrow_text(values), "")
+    objects = np.where(present, values.to_numpy(dtype=object), "")
+    try:
+        return pa.array(objects, type=pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all of them text
+        return pa.array(pd.Series(objects, dtype=object).astype("str").array).cast(
+            pa.large_string()
+        )
 
 
 def _number_texts(numbers: np.ndarray) -> np.ndarray:

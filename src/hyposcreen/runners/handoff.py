@@ -75,19 +75,28 @@ def _opened(path: Path) -> Any:
     return pa.memory_map(str(path)) if spill_codec() is None else pa.OSFile(str(path))
 
 
-def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
+def read_table(path: Path, columns: list[str] | None = None, head: bool = False) -> pa.Table:
     """An Arrow IPC file `write_table` wrote (only `columns`, in their order, when given):
-    only the columns asked for are read."""
+    only the columns asked for are read. `head`: only the file's first record batch (its
+    columns and their types at the cost of a few rows)."""
     with _opened(path) as source:
         if columns is None:
-            return ipc.open_file(source).read_all()
+            return _read(ipc.open_file(source), head)
         names = ipc.open_file(source).schema.names
         fields = [i for i, name in enumerate(names) if name in set(columns)]
         if not fields:  # an empty list would read them all
             return pa.table({})
         options = ipc.IpcReadOptions(included_fields=fields)
-        table = ipc.open_file(source, options=options).read_all()
+        table = _read(ipc.open_file(source, options=options), head)
     return table.select([name for name in columns if name in names])
+
+
+def _read(reader: Any, head: bool) -> pa.Table:
+    if not head:
+        return reader.read_all()
+    if reader.num_record_batches == 0:
+        return reader.schema.empty_table()
+    return pa.Table.from_batches([reader.get_batch(0)], schema=reader.schema)
 
 
 def read_schema(path: Path) -> pa.Schema:
@@ -127,9 +136,10 @@ def _holds_none(column: pd.Series) -> bool:
     return bool(np.equal(column.to_numpy(), none).any())
 
 
-def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """A frame `write_frame` wrote (only `columns`, without the index, when given)."""
-    table = read_table(path, columns)
+def read_frame(path: Path, columns: list[str] | None = None, head: bool = False) -> pd.DataFrame:
+    """A frame `write_frame` wrote (only `columns`, without the index, when given; only the
+    rows of its first record batch with `head`)."""
+    table = read_table(path, columns, head)
     frame = table.to_pandas()
     notes = json.loads((table.schema.metadata or {})[_NOTES_KEY])
     if columns is not None:

@@ -1,0 +1,41 @@
+"""Columns of text as Arrow arrays, for the writers' text work done in Arrow compute
+(csv_text, xlsx_package, safe_cells), and membership of ids tested in Arrow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def holds_arrow_text(values: pd.Series) -> bool:
+    """True for a column of pandas' Arrow-backed text (the `str` dtype)."""
+    return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+
+
+def arrow_text(values: pd.Series) -> pa.Array:
+    """The column's Arrow text as one large_string array (nulls kept): its chunks joined,
+    never converted value by value."""
+    text = pa.array(values.array)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks() if text.num_chunks else pa.array([], text.type)
+    return text.cast(pa.large_string())
+
+
+def is_listed(ids: pd.Series, listed: pd.Series) -> np.ndarray:
+    """`ids.isin(listed)` for columns of text ids (Arrow's hash lookup: pandas' isin of Arrow
+    text makes a scalar of every listed id); any other kind of id through pandas."""
+    text_ids = holds_arrow_text(ids) or pd.api.types.is_object_dtype(ids.dtype)
+    if not text_ids or listed.isna().any():  # a missing id matches a missing one in pandas
+        return ids.isin(listed).to_numpy(dtype=bool)
+    try:
+        wanted = pa.array(listed.to_numpy(dtype=object), type=pa.large_string())
+        text = (
+            arrow_text(ids)
+            if holds_arrow_text(ids)
+            else pa.array(ids.to_numpy(), pa.large_string())
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all of them text
+        return ids.isin(listed).to_numpy(dtype=bool)
+    return np.array(pc.fill_null(pc.is_in(text, value_set=wanted), False), dtype=bool)

@@ -1,0 +1,264 @@
+"""Plain clinical words a column at a time: display.py's text rewrites for whole columns.
+
+The page and the workbook show each evidence text in clinical words (a code-only drug named
+by its ingredient, a lab value at clinical precision, times and dates in words). display.py
+says how for one text; here the same rewrites run over a column in Arrow compute (RE2): each
+pattern's leftmost match is cut out of every text at once, and each distinct drug code, lab
+value, time or date is put in words once, by display.py's own functions. The result is the
+scalar functions' text for every text.
+
+RE2 and Python's `re` agree on printable ASCII (and on ≤ ≥, neither a word character): a text
+holding anything else (a line break, a non-ASCII letter or digit, where `\\w`, `\\d`, `\\b` and
+`$` can differ) is rewritten by the scalar function itself (such texts are rare: free-text
+drug names or units with accents).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hyposcreen.report import display
+
+# texts the column rewrites reproduce exactly; any other character sends a text to display.py
+_UNUSUAL = "[^\t\x20-\x7e≤≥]"
+_ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?"
+# display._DATE's `(?!T)` after `\b` never rejects a match (a `T` there is no boundary): dropped
+_DATE = r"\b\d{4}-\d{2}-\d{2}\b"
+_CODED_DRUG = r"(?s)^(?P<system>RxNorm|ATC) (?P<code>[0-9A-Za-z]+)\b(?P<rest>.*)$"
+_LAB = r"(?s)^(?P<analyte>\w+) (?P<sign>(?:[<>≤≥] )?)(?P<value>-?[\d.]+(?:e-?\d+)?) (?P<rest>.*)$"
+
+Texts = np.ndarray  # an object array of str
+
+
+def _arrow(texts: Texts) -> pa.Array:
+    return pa.array(texts, type=pa.large_string())
+
+
+def _objects(values: pa.Array | pa.ChunkedArray) -> Texts:
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _in_words_once(values: Texts, words: Callable[[str], str]) -> Texts:
+    """`words` of each value, called once per distinct value."""
+    position, distinct = pd.factorize(np.asarray(values, dtype=object))
+    shown = np.array([words(value) for value in distinct] + [""], dtype=object)
+    return shown[position]
+
+
+_MARK = "\x00"  # around each match while a column is rewritten (no usual text holds a NUL)
+
+
+def _substitute(texts: Texts, pattern: str, words: Callable[[list[str]], list[str]]) -> Texts:
+    """`re.sub(pattern, words(match), text)` of each text: RE2 marks every match (leftmost,
+    not overlapping, searched with the whole text around it, as re.sub does), the texts are
+    cut at the marks (every other piece a match), the distinct matches are put in `words`
+    (a list of them at once) and the pieces joined again."""
+    if len(texts) == 0:
+        return np.array([], dtype=object)
+    marked = pc.replace_substring_regex(_arrow(texts), f"({pattern})", f"{_MARK}\\1{_MARK}")
+    split = pc.split_pattern(marked, _MARK)
+    offsets = np.asarray(split.offsets)
+    lengths = np.diff(offsets)
+    piece = np.arange(offsets[-1] - offsets[0]) - np.repeat(offsets[:-1] - offsets[0], lengths)
+    pieces = split.flatten()
+    match = piece % 2 == 1
+    if not match.any():
+        return np.asarray(texts, dtype=object)
+    hits = pieces.filter(pa.array(match)).dictionary_encode()
+    shown = pa.array(words(hits.dictionary.to_pylist()), pa.large_string()).take(hits.indices)
+    pieces = pc.replace_with_mask(pieces, pa.array(match), shown)
+    joined = type(split).from_arrays(split.offsets, pieces)
+    return _objects(pc.binary_join(joined, pa.scalar("", pa.large_string())))
+
+
+def _usual(texts: Texts) -> np.ndarray:
+    """True for the texts the column rewrites reproduce exactly (see the module's note)."""
+    if len(texts) == 0:
+        return np.zeros(0, dtype=bool)
+    present = np.array(pd.notna(texts), dtype=bool)
+    usual = np.zeros(len(texts), dtype=bool)
+    strings = texts[present]
+    odd = pc.match_substring_regex(_arrow(strings), _UNUSUAL)
+    usual[present] = ~np.asarray(odd, dtype=bool)
+    return usual
+
+
+def _each(texts: Texts, columnwise: Callable[[Texts], Texts], one: Callable[[str], str]) -> Texts:
+    """`columnwise` over the usual texts, `one` (display.py) over the rest."""
+    texts = np.asarray(texts, dtype=object)
+    usual = _usual(texts)
+    out = np.empty(len(texts), dtype=object)
+    out[usual] = columnwise(texts[usual])
+    out[~usual] = [one(text) for text in texts[~usual]]  # rare: see the module's note
+    return out
+
+
+def times_in_words(texts: Texts, timezone: str) -> Texts:
+    """display.clinical_times_in of each text."""
+    return _each(
+        texts,
+        lambda usual: _times_in_words(usual, timezone),
+        lambda text: display.clinical_times_in(text, timezone),
+    )
+
+
+def _times_in_words(texts: Texts, timezone: str) -> Texts:
+    timed = _substitute(texts, _ISO, lambda times: _times(times, timezone))
+    return _substitute(timed, _DATE, lambda days: [display._date_in_words(d) for d in days])
+
+
+_KNOWN_TIMES: dict[tuple[str, str], str] = {}  # (ISO time, zone) -> words, for the run
+_KNOWN_TIMES_MAX = 1 << 17
+
+
+def _times(iso: list[str], timezone: str) -> list[str]:
+    """display.clinical_time of each distinct ISO time: those already put in words (the page
+    and the workbook show the same evidence) remembered, the others a column at once (one at
+    a time for a time pandas does not read as display.py does, e.g. a year before 1678)."""
+    known = [_KNOWN_TIMES.get((t, timezone)) for t in iso]
+    new = [t for t, words in zip(iso, known, strict=True) if words is None]
+    if new:
+        if len(_KNOWN_TIMES) > _KNOWN_TIMES_MAX:
+            _KNOWN_TIMES.clear()
+        _KNOWN_TIMES.update(
+            ((t, timezone), w) for t, w in zip(new, _new_times(new, timezone), strict=True)
+        )
+        known = [_KNOWN_TIMES[(t, timezone)] for t in iso]
+    return [str(words) for words in known]
+
+
+def _new_times(iso: list[str], timezone: str) -> list[str]:
+    try:
+        stamps = pd.to_datetime(pd.Series(iso, dtype=object), format="ISO8601")
+        if stamps.dt.tz is None and stamps.notna().all():
+            return list(display.clinical_time_texts(stamps, timezone))
+    except (ValueError, OverflowError):
+        pass
+    return [display._time_in_words(t, timezone) for t in iso]
+
+
+def drug_labels(
+    texts: Texts, names: dict[str, str], combinations: dict[str, tuple[str, ...]]
+) -> Texts:
+    """display.drug_label of each text."""
+    return _each(
+        texts,
+        lambda usual: _drug_labels(usual, names, combinations),
+        lambda text: display.drug_label(text, names, combinations),
+    )
+
+
+def _drug_labels(
+    texts: Texts, names: dict[str, str], combinations: dict[str, tuple[str, ...]]
+) -> Texts:
+    out = texts.copy()
+    found = pc.extract_regex(_arrow(texts), _CODED_DRUG)
+    coded = np.asarray(found.is_valid(), dtype=bool)
+    if not coded.any():
+        return out
+    found = found.filter(pa.array(coded))
+    code = _objects(found.field("system")) + " " + _objects(found.field("code"))
+    position, distinct = pd.factorize(code)  # each distinct code's name looked up once
+    names_of = [display.coded_drug_name(c, names, combinations) for c in distinct]
+    has_name = np.array([n is not None for n in names_of], dtype=bool)[position]
+    name = np.array([n or "" for n in names_of], dtype=object)[position]
+    rest = found.field("rest")
+    joins = np.asarray(pc.starts_with(rest, " ("), dtype=bool)  # "(start ...)" joins "(code"
+    inner = np.asarray(pc.ends_with(rest, ")"), dtype=bool) & joins
+    rest_text = _objects(rest)
+    rest_text[inner] = ", " + _objects(pc.utf8_slice_codeunits(rest.filter(inner), 2, -1))
+    # drug_label: a joined text needs a non-empty name, any other text a name at all
+    labelled = np.where(
+        joins, name + " (" + code + rest_text + ")", name + " (" + code + ")" + rest_text
+    )
+    keep = np.where(joins, name.astype(bool), has_name)
+    rows = np.flatnonzero(coded)
+    out[rows[keep]] = labelled[keep]
+    return out
+
+
+def lab_labels(texts: Texts) -> Texts:
+    """display.lab_label of each text."""
+    return _each(texts, _lab_labels, display.lab_label)
+
+
+def _lab_labels(texts: Texts) -> Texts:
+    out = texts.copy()
+    found = pc.extract_regex(_arrow(texts), _LAB)
+    rows = np.flatnonzero(np.asarray(found.is_valid(), dtype=bool))
+    if not len(rows):
+        return out
+    found = found.filter(pc.is_valid(found))
+    analyte = _objects(found.field("analyte"))
+    known = np.isin(analyte.astype(str), list(display.decimals()))
+    if not known.any():
+        return out
+    found, rows, analyte = found.filter(pa.array(known)), rows[known], analyte[known]
+    rest = found.field("rest")
+    value = _objects(found.field("value"))
+    shown = _in_words_once(  # analyte and value hold no space
+        analyte + " " + value,
+        lambda key: display.clinical_value(key.split(" ")[0], float(key.split(" ")[1])),
+    )
+    name = _objects(pc.replace_substring(_arrow(analyte), "_", " "))
+    albumin = (analyte == "calcium_total") & np.asarray(
+        pc.match_substring_regex(rest, r"albumin \d"), dtype=bool
+    )
+    name[albumin] = "calcium (albumin-corrected)"
+    out[rows] = name + " " + _objects(found.field("sign")) + shown + " " + _objects(rest)
+    return out
+
+
+def evidence_lines(
+    sources: Texts,
+    texts: Texts,
+    names: dict[str, str],
+    combinations: dict[str, tuple[str, ...]],
+    timezone: str,
+) -> Texts:
+    """'medication: furosemide (RxNorm 4603, start 12 May 2026, ...)' for each evidence row
+    (its source and text), as the page shows it: a medication's drug named, a lab value at
+    clinical precision, times and dates in words."""
+    sources = np.asarray(sources, dtype=object)
+    texts = np.array(texts, dtype=object)
+    medication, lab = sources == "medication", sources == "lab"
+    texts[medication] = drug_labels(texts[medication], names, combinations)
+    texts[lab] = lab_labels(texts[lab])
+    return sources + ": " + times_in_words(texts, timezone)
+
+
+def evidence_in_words(
+    texts: Texts, names: dict[str, str], combinations: dict[str, tuple[str, ...]], timezone: str
+) -> Texts:
+    """display.evidence_in_words of each review-list evidence text ('factor: text | ...')."""
+    return _each(
+        texts,
+        lambda usual: _evidence_in_words(usual, names, combinations, timezone),
+        lambda text: display.evidence_in_words(text, names, combinations, timezone),
+    )
+
+
+def _evidence_in_words(
+    texts: Texts, names: dict[str, str], combinations: dict[str, tuple[str, ...]], timezone: str
+) -> Texts:
+    """Each text cut at ' | ' (str.split), each piece at its first ': ' (str.partition), the
+    body labelled, the piece's times put in words, the pieces joined again."""
+    if len(texts) == 0:
+        return np.array([], dtype=object)
+    split = pc.split_pattern(_arrow(texts), " | ")
+    pieces = split.flatten()
+    parted = pc.split_pattern(pieces, ": ", max_splits=1)  # str.partition(": ")
+    has_sep = np.asarray(pc.list_value_length(parted), dtype=np.int64) == 2
+    shown = _objects(pieces)
+    parted = parted.filter(pa.array(has_sep))
+    factor, body = _objects(pc.list_element(parted, 0)), _objects(pc.list_element(parted, 1))
+    body = _lab_labels(_drug_labels(body, names, combinations))
+    shown[has_sep] = factor + ": " + body
+    shown = _times_in_words(shown, timezone)
+    joined = type(split).from_arrays(split.offsets, _arrow(shown))
+    return _objects(pc.binary_join(joined, pa.scalar(" | ", pa.large_string())))

@@ -1,0 +1,160 @@
+"""The whole tables a partitioned run validates, gathered from its cleaned partitions' files.
+
+The contracts of a partitioned run read the *whole* tables, in the order of a single run, so
+rates and row-level outcomes are a single run's. Each partition's cleaned frames are in the
+spill folder already (`cleaned-<part>-<table>.arrow`, runners.handoff: the screen reads them
+back); the contract columns are taken from those files: no second file per partition is
+written and read back. What validation sees of a table is what `recipe_contracts.
+validation_frames` gives a single run (`contract_frame`: the projection, labs' `value_num`
+from `value_canonical`), with text as categoricals (`as_categories`: a whole table's
+contract columns stay small in memory; validation reads the same values).
+
+Only the columns validation reads row by row are gathered (a validate.tables.PartialTable),
+one column of every partition in memory at a time; the others are known by name and dtype
+(from a file's first record batch), and the rows a failing check quotes are read from the
+files when asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pandas.api.types import union_categoricals
+
+from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
+from hyposcreen.runners.executors import release_free_memory
+from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, read_row_labels
+from hyposcreen.validate.views import as_ns
+
+# labs: the contracts' value_num is the canonical value before implausible rows are blanked
+_FROM = {"labs": {"value_num": "value_canonical"}}
+
+
+def cleaned_path(folder: Path, part: int, table: str) -> Path:
+    """A cleaned partition's frame of `table` (runners.handoff.write_cleaned)."""
+    return folder / f"cleaned-{part}-{table}{FRAME_SUFFIX}"
+
+
+def contract_frame(table: str, cleaned: pd.DataFrame) -> pd.DataFrame:
+    """What validation reads of a cleaned table (or of some of its columns): as
+    `recipe_contracts.validation_frames` projects it, text as categoricals."""
+    from hyposcreen.validate.gx import project_for_validation
+
+    if table != "labs":
+        return as_categories(project_for_validation(table, cleaned))
+    labs = project_for_validation("labs", cleaned.drop(columns="value_num", errors="ignore"))
+    if "value_canonical" in cleaned.columns:
+        labs = labs.assign(value_num=cleaned["value_canonical"])
+    return as_categories(labs)
+
+
+def as_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns (but source_row) as categoricals."""
+    out = frame.copy(deep=False)
+    for column in out.columns:
+        if column != "source_row" and pd.api.types.is_string_dtype(out[column].dtype):
+            out[column] = out[column].astype("str").astype("category")
+    return out
+
+
+def read_contract(table: str, path: Path, columns: list[str]) -> pd.DataFrame:
+    """The contract `columns` of one cleaned partition file, without the index."""
+    renamed = _FROM.get(table, {})
+    source = list(dict.fromkeys(renamed.get(c, c) for c in columns))
+    return contract_frame(table, read_frame(path, source))[columns]
+
+
+class WholeContractTables(Mapping[str, Any]):
+    """The contract columns of every partition, back in the whole tables' order, one table at a
+    time: a table is gathered from its partitions' files when it is looked up and not kept
+    here, so validation holds one whole table (and its view) at a time, not all four."""
+
+    def __init__(self, folder: Path, partitions: int, tables: dict[str, IngestedTable]):
+        self.folder, self.partitions = folder, partitions
+        self.patients = tables["patients"].frame if "patients" in tables else None
+        self.names = (*REQUIRED_TABLES, *(("patients",) if self.patients is not None else ()))
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.names:
+            raise KeyError(name)
+        from hyposcreen.validate.tables import PartialTable, columns_read
+
+        if name == "patients":
+            from hyposcreen.validate.gx import project_for_validation
+
+            return project_for_validation("patients", self.patients)
+        paths = [cleaned_path(self.folder, p, name) for p in range(self.partitions)]
+        held = [path for path in paths if len(read_row_labels(path))] or paths[:1]
+        # every contract column, by name and dtype, from the first rows of one file
+        described = contract_frame(name, read_frame(held[0], head=True)).iloc[:0]
+        names = list(described.columns)
+        read = [c for c in names if c in columns_read(name, names)]
+        release_free_memory()  # the previous table's frames are gone: hand their pages back
+        gathered = _gather_in_read_order(name, paths, read)
+        release_free_memory(collect=False)  # and the partitions' columns the gather read
+        columns = pd.DataFrame(
+            {c: gathered[c].iloc[:0] if c in read else described[c] for c in names}, copy=False
+        )
+        return PartialTable(
+            gathered, columns, lambda labels, wanted: _rows_at(name, held, labels, wanted)
+        )
+
+    def __contains__(self, name: object) -> bool:  # Mapping's own would gather the table
+        return name in self.names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def _rows_at(table: str, paths: list[Path], labels: list[int], columns: list[str]) -> pd.DataFrame:
+    """The `columns` of the rows labelled `labels`, read from the partitions' files (each
+    partition's rows of these columns in memory one partition at a time), indexed by label."""
+    wanted = np.asarray(labels, dtype=np.int64)
+    parts = []
+    for path in paths:
+        held = read_row_labels(path)
+        found = np.isin(held, wanted)
+        if found.any():
+            rows = read_contract(table, path, columns).iloc[np.flatnonzero(found)]
+            parts.append(rows.set_axis(pd.Index(held[found], dtype="int64"), axis=0))
+    if not parts:
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in columns})
+    rows = pd.concat([p.astype("object") for p in parts]) if len(parts) > 1 else parts[0]
+    return rows.loc[[label for label in labels if label in rows.index]]
+
+
+def _gather_in_read_order(table: str, paths: list[Path], wanted: list[str]) -> pd.DataFrame:
+    """One table's `wanted` contract columns from its partitions' files, back in the order of
+    the whole table. Built one column at a time (only that column of every partition is in
+    memory besides the result): the partitions' frames are never all held at once."""
+    labels = [read_row_labels(path) for path in paths]
+    held = [i for i, rows in enumerate(labels) if len(rows)] or [0]
+    index = np.concatenate([labels[i] for i in held])
+    order = np.argsort(index, kind="stable")
+    columns: dict[str, Any] = {}
+    for column in wanted:
+        parts = [read_contract(table, paths[i], [column])[column] for i in held]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            try:
+                merged = union_categoricals([p.array for p in parts])
+            except TypeError:  # categories of different types (an all-empty column)
+                merged = pd.Categorical(pd.concat([p.astype("str") for p in parts]))
+            columns[column] = pd.Series(merged.take(order))
+        else:
+            columns[column] = pd.concat(parts, ignore_index=True).take(order)
+            if pd.api.types.is_datetime64_dtype(columns[column].dtype):
+                columns[column] = as_ns(columns[column])  # as the contracts' view holds times
+        columns[column].index = pd.RangeIndex(len(index))
+        del parts
+        pa.default_memory_pool().release_unused()  # the partitions' Arrow buffers of it
+    # copy=False: the columns as gathered, not copied again into one 2-D block per dtype
+    frame = pd.DataFrame(columns, copy=False)
+    return frame.set_axis(pd.Index(index[order], dtype="int64"), axis=0)

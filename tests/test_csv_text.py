@@ -1,0 +1,90 @@
+"""CSV files built a column at a time (report/csv_text.py) are byte for byte what pandas'
+to_csv writes: quoting of commas, quotes and line feeds, missing values, a row of one empty
+field, integers and booleans; any other kind of value is left to pandas."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hyposcreen.report.csv_text import csv_chunks
+from hyposcreen.report.writers import write_csv
+
+
+def _ours(frame: pd.DataFrame, rows_per_slice: int | None = None) -> bytes | None:
+    pieces = csv_chunks(frame, rows_per_slice)
+    return None if pieces is None else b"".join(pieces)
+
+
+def _pandas(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _generated(seed: int, count: int) -> pd.DataFrame:
+    pick = random.Random(seed)  # noqa: S311 - test texts, not a secret
+    pieces = ["a", ",", '"', "\n", "\r", " ", "", "é", "≤", "x\ty", "=1", "'"]
+
+    def text() -> str:
+        return "".join(pick.choices(pieces, k=pick.randint(0, 4)))
+
+    return pd.DataFrame(
+        {
+            "a": [text() for _ in range(count)],
+            "b,q": pd.Series(
+                [text() if pick.random() > 0.2 else None for _ in range(count)], dtype="str"
+            ),
+            "n": np.arange(count) - 3,
+            "flag": np.arange(count) % 3 == 0,
+            'o"': pd.Series(
+                [text() if pick.random() > 0.2 else np.nan for _ in range(count)], dtype=object
+            ),
+        }
+    )
+
+
+@pytest.mark.parametrize("rows_per_slice", [None, 7])
+def test_generated_frames_give_pandas_bytes(rows_per_slice: int | None) -> None:
+    frame = _generated(5, 500)
+    assert _ours(frame, rows_per_slice) == _pandas(frame)
+
+
+def test_a_row_of_one_empty_field_is_quoted_as_pandas_quotes_it() -> None:
+    for values in (["", None, "x", "a,b"], pd.Series(["", None, "x"], dtype="str")):
+        frame = pd.DataFrame({"only": values})
+        assert _ours(frame) == _pandas(frame)
+    assert _ours(pd.DataFrame({"": ["x"]})) == b'""\nx\n'
+
+
+def test_empty_frames_write_their_header() -> None:
+    frame = pd.DataFrame({"a": pd.Series([], dtype="str"), "n": pd.Series([], dtype="int64")})
+    assert _ours(frame) == _pandas(frame) == b"a,n\n"
+
+
+def test_floats_and_mixed_objects_are_left_to_pandas(tmp_path: Path) -> None:
+    assert csv_chunks(pd.DataFrame({"f": [1.5, np.nan]})) is None
+    assert csv_chunks(pd.DataFrame({"o": ["x", 3]})) is None
+    frame = pd.DataFrame({"f": [1.5, np.nan], "t": ["=1", "b"]})
+    written = write_csv(tmp_path / "f.csv", frame).read_bytes()
+    assert written == b"f,t\n1.5,'=1\n,b\n"
+
+
+def test_quarantined_rows_are_json_as_json_dumps_writes_them() -> None:
+    import json
+
+    from hyposcreen.report.quarantine import _json_objects
+
+    rows = [
+        {"code": "E87.1", "note": 'say "hi"', "value": 1.5, "when": pd.Timestamp("2026-11-20")},
+        {"code": "Ärger\\x", "note": None, "value": 3, "when": None},
+        {"code": "tab\there", "note": "plain", "value": None, "when": "2026-11-20T05:00"},
+    ]
+    frame = pd.DataFrame(rows, dtype=object)
+    expected = [
+        json.dumps({k: v for k, v in row.items() if v is not None}, default=str, sort_keys=True)
+        for row in rows
+    ]
+    assert list(_json_objects(frame)) == expected
