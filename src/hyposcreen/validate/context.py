@@ -13,22 +13,22 @@ the validated frames are freed once read.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime
-import hashlib
-import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from pandas.util import hash_pandas_object
 
 from hyposcreen.validate.batches import merged_result, suite_batches
+from hyposcreen.validate.gx_speedups import memoized_configurations
 from hyposcreen.validate.outcomes import MAX_EXAMPLES, ROW_ID
+from hyposcreen.validate.remembered import _LAST_RESULT as _LAST_RESULT  # (tests read it)
+from hyposcreen.validate.remembered import _LOCK, _REMEMBERING, key_worth_taking
+from hyposcreen.validate.remembered import remembering_results as remembering_results
+from hyposcreen.validate.remembered import view_key as view_key
 from hyposcreen.validate.suites import Job
 
 _RESULT_FORMAT: dict[str, Any] = {
@@ -43,17 +43,9 @@ SOURCE = "hyposcreen"
 DATAFRAME_PLACEHOLDER = "<DATAFRAME>"  # what GX writes in a result's meta for the frame
 
 
-_LOCK = threading.RLock()
-
-
 # What one process builds once: its context, the context's data source and batch definitions.
 _PROCESS: dict[str, Any] = {}
 
-# per table, the last job validated: (its view's rows, view_key or None when not taken,
-# result, suite, batch id); memory only, kept while `remembering_results()` is open (a loop
-# over several windows), else nothing is digested or kept
-_LAST_RESULT: dict[str, tuple[int, str | None, Any, Any, str]] = {}
-_REMEMBERING: list[bool] = []
 
 _BACKGROUND: list[threading.Thread] = []  # the warm-up (validate/warm_up.py), if one was started
 
@@ -142,22 +134,6 @@ def _batch_definition(table: str) -> Any:
     return _PROCESS[f"table:{table}"]
 
 
-@contextlib.contextmanager
-def remembering_results() -> Iterator[None]:
-    """While open, `run_jobs` reuses the result of a job equal to the last one of its table
-    (several windows of one read validate the same medications, diagnoses and patients); on
-    leaving, the remembered results are dropped. A lone run does not digest its views."""
-    with _LOCK:
-        _REMEMBERING.append(True)
-    try:
-        yield
-    finally:
-        with _LOCK:
-            _REMEMBERING.pop()
-            if not _REMEMBERING:
-                _LAST_RESULT.clear()
-
-
 PASS_OR_FAIL: dict[str, Any] = {"result_format": "BOOLEAN_ONLY"}  # success only: ~half the work
 
 
@@ -176,7 +152,7 @@ def run_jobs(jobs: list[Job], result_format: dict[str, Any] | None = None) -> li
         try:
             for job in jobs:
                 known = _LAST_RESULT.get(job.table)
-                key = _key_worth_taking(job, known) if result_format is None else None
+                key = key_worth_taking(job, known) if result_format is None else None
                 if key is not None and known is not None and known[1] == key:
                     _, _, result, suite, batch_id = known
                     result = copy.copy(result)  # the same results, this run's meta
@@ -208,18 +184,21 @@ def _validate_in_batches(job: Job, suite: Any, result_format: dict[str, Any]) ->
         part = gx.ExpectationSuite(
             name=suite.name, expectations=[expectations[i] for i in batch.positions]
         )
-        parts.append(
-            (
-                batch,
-                _validator(job.table, batch.frame, result_format).validate_expectation_suite(part),
-            )
-        )
-        _release_batches()
+        parts.append((batch, _validate(job.table, batch.frame, result_format, part)))
     merged = merged_result(suite, expectations, parts)
     if merged is None:  # results that do not line up: GX on the whole view, as one batch
-        merged = _validator(job.table, job.view, result_format).validate_expectation_suite(suite)
-        _release_batches()
+        merged = _validate(job.table, job.view, result_format, suite)
     return merged
+
+
+def _validate(table: str, frame: pd.DataFrame, result_format: dict[str, Any], suite: Any) -> Any:
+    """GX's validator on one batch, each expectation's configuration built once
+    (validate/gx_speedups.py); the batch's frames and metrics let go after."""
+    try:
+        with memoized_configurations():
+            return _validator(table, frame, result_format).validate_expectation_suite(suite)
+    finally:
+        _release_batches()
 
 
 def _validator(table: str, frame: pd.DataFrame, result_format: dict[str, Any]) -> Any:
@@ -230,47 +209,6 @@ def _validator(table: str, frame: pd.DataFrame, result_format: dict[str, Any]) -
         batch_parameters={"dataframe": frame},
         result_format=result_format,
     )
-
-
-def _key_worth_taking(job: Job, known: tuple[int, str | None, Any, Any, str] | None) -> str | None:
-    """The job's view_key while results are remembered and its table's last view had as many
-    rows (or there was none): a view with another row count cannot be equal, and a table that
-    changes every window (the labs) is digested once, not every window."""
-    if not _REMEMBERING or (known is not None and known[0] != len(job.view)):
-        return None
-    return view_key(job)
-
-
-def view_key(job: Job) -> str:
-    """A digest of everything a job's GX result depends on: its table, its suite (parameters
-    substituted) and its view's content: the column names, dtypes, index and every value (a
-    categorical by its categories and codes). Digests only, never values."""
-    digest = hashlib.sha256()
-    suite = json.dumps(job.suite, sort_keys=True, default=repr)
-    names = "\0".join(job.columns)
-    digest.update(f"{job.table}\0{suite}\0{names}\0{job.view.index.name}\0{len(job.view)}".encode())
-    for column, series in job.view.items():
-        digest.update(f"\0{column}\0{series.dtype}\0".encode())
-        digest.update(_values_digest(series))
-    index = job.view.index
-    if isinstance(index, pd.RangeIndex):
-        digest.update(f"\0range {index.start} {index.stop} {index.step}".encode())
-    else:
-        digest.update(_values_digest(index.to_series()))
-    return digest.hexdigest()
-
-
-def _values_digest(series: pd.Series) -> bytes:
-    """The values of one column as bytes to digest: plain numbers and times as they are held,
-    a categorical as its categories' row hashes and its codes, anything else as pandas' row
-    hashes."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        categories = hash_pandas_object(pd.Series(series.cat.categories), index=False)
-        codes = series.cat.codes.to_numpy()
-        return categories.to_numpy().tobytes() + b"\0" + codes.tobytes()
-    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biufmM":
-        return np.ascontiguousarray(series.to_numpy()).tobytes()
-    return hash_pandas_object(series, index=False).to_numpy().tobytes()
 
 
 def _release_batches() -> None:

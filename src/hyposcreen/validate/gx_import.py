@@ -63,9 +63,10 @@ class DeferredModule(types.ModuleType):
 
 
 def import_gx() -> types.ModuleType:
-    """Import GX as described above (once; later calls return the loaded module)."""
+    """Import GX as described above (once; later calls return the loaded module), with its
+    pure helpers memoised (validate/gx_speedups.py)."""
     if "great_expectations" in sys.modules:  # (waits if another thread is importing it)
-        return importlib.import_module("great_expectations")
+        return _with_speedups(importlib.import_module("great_expectations"))
     placed: dict[str, types.ModuleType | None] = {}
     with _LOCK:
         if _HIDDEN not in sys.modules:
@@ -76,7 +77,7 @@ def import_gx() -> types.ModuleType:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return importlib.import_module("great_expectations")
+        gx = importlib.import_module("great_expectations")
     finally:
         if collecting:
             gc.enable()
@@ -84,3 +85,11 @@ def import_gx() -> types.ModuleType:
             for name, stand_in in placed.items():
                 if name in sys.modules and sys.modules[name] is stand_in:
                     del sys.modules[name]
+    return _with_speedups(gx)
+
+
+def _with_speedups(gx: types.ModuleType) -> types.ModuleType:
+    from hyposcreen.validate.gx_speedups import install
+
+    install()
+    return gx

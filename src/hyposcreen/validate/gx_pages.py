@@ -7,7 +7,9 @@ our own. Here the results in hand are rendered directly: `ValidationResultsPageR
 `ExpectationSuitePageRenderer` with `DefaultJinjaPageView`, written where the site builder
 writes them (``validations/<suite>/<run name>/<run time>/<batch>.html``,
 ``expectations/<suite>.html``), plus GX's style sheets. The view (its Jinja environment, whose
-templates take ~0.3 s to compile) is built once per process and reused by every window.
+templates take ~0.3 s to compile) is built once per process and reused by every window; a
+page equal to one already rendered in a loop of windows is not rendered again
+(validate/page_memo.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from hyposcreen.validate import page_memo
 from hyposcreen.validate.context import Validated
 
 logger = logging.getLogger(__name__)
@@ -66,18 +69,31 @@ def write_pages(validated: list[Validated], docs_dir: Path) -> None:
         suite_id = ExpectationSuiteIdentifier(name=item.result.suite_name)
         key = ValidationResultIdentifier(suite_id, item.result.meta["run_id"], item.batch_id)
         page = docs_dir.joinpath("validations", *key.to_tuple()).with_suffix(".html")
-        _write(page, view, ValidationResultsPageRenderer(), item.result)
+        html = page_memo.validation_page(item.result)
+        if html is None:
+            html = _render(page, view, ValidationResultsPageRenderer(), item.result)
+            page_memo.keep_validation_page(item.result, html)
+        _write(page, html)
         page = docs_dir.joinpath("expectations", *suite_id.to_tuple()).with_suffix(".html")
-        _write(page, view, ExpectationSuitePageRenderer(), item.suite)
+        html = page_memo.suite_page(item.suite)
+        if html is None:
+            html = _render(page, view, ExpectationSuitePageRenderer(), item.suite)
+            page_memo.keep_suite_page(item.suite, html)
+        _write(page, html)
 
 
-def _write(page: Path, view: Any, renderer: Any, resource: Any) -> None:
+def _render(page: Path, view: Any, renderer: Any, resource: Any) -> str | None:
     """Render like GX's site builder: a page that fails to render is left out, logged (the
     run's own outcomes and our index do not depend on it)."""
     try:
-        html = view.render(renderer.render(resource), show_how_to_buttons=True)
+        return str(view.render(renderer.render(resource), show_how_to_buttons=True))
     except Exception as error:  # GX's site builder logs and skips as well
         logger.error("Data Docs: %s was not rendered (%s)", page.name, type(error).__name__)
+        return None
+
+
+def _write(page: Path, html: str | None) -> None:
+    if html is None:
         return
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(html, encoding="utf-8")

@@ -3,8 +3,10 @@ take from the loaded rules (units, plausible ranges) filled in for the run."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Mapping
+from functools import partial as partial_call
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from hyposcreen.validate.context import Validated, run_jobs
 from hyposcreen.validate.docs import make_offline
 from hyposcreen.validate.gx_pages import write_pages
 from hyposcreen.validate.outcomes import ExpectationOutcome, ValidationReport, plain_outcome
+from hyposcreen.validate.remembered import table_view_once
 from hyposcreen.validate.results import read_outcomes
 from hyposcreen.validate.rule_values import packaged_rules, rule_parameters
 from hyposcreen.validate.suites import (
@@ -96,11 +99,18 @@ def validate_tables(
         )
         described = partial.columns if partial else frame  # every column: names, dtypes
         spec = load_suite_spec(table, suites_dir)
-        view, names, pre = table_view(table, frame, present, spec, code_system_aliases, described)
+        build = partial_call(
+            table_view, table, frame, present, spec, code_system_aliases, described
+        )
+        if partial is None:  # a frame of a shared read: the same arrays every window
+            inputs = _view_inputs(spec, present, code_system_aliases)
+            view, names, pre = table_view_once(table, frame, inputs, build)
+        else:  # gathered anew from the partitions for each window: nothing to keep
+            view, names, pre = build()
         outcomes.extend(pre)
         quoted = _quoted_columns(described, spec)  # a partial table's are read after GX
         job = build_job(table, described[quoted], view, spec, params, skipped, names)
-        del frame, view, given  # what GX does not see and no outcome quotes is let go
+        del frame, view, given, build  # what GX does not see and no outcome quotes: let go
         item = _one_run(run_jobs([job])[0], validated[0] if validated else None)
         if partial is not None:  # the few rows the outcomes quote
             job.frame = partial.rows(cited_labels(item.result), quoted)
@@ -115,6 +125,18 @@ def validate_tables(
             Path(docs_dir), [o.as_dict() for o in outcomes], "hyposcreen: validation of the inputs"
         )
     return ValidationReport(outcomes, skipped, time.perf_counter() - started, docs_index)
+
+
+def _view_inputs(
+    spec: dict[str, Any], present: set[str] | None, aliases: Mapping[str, str] | None
+) -> tuple[Any, ...]:
+    """What a table's view depends on besides its frame's arrays (validate/remembered.py):
+    the suite, the columns the source had and the code-system aliases."""
+    return (
+        json.dumps(spec, sort_keys=True, default=repr),
+        None if present is None else tuple(sorted(present)),
+        None if aliases is None else tuple(sorted(aliases.items())),
+    )
 
 
 def _quoted_columns(frame: pd.DataFrame, spec: dict[str, Any]) -> list[str]:
