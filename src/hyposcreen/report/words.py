@@ -43,7 +43,7 @@ def _objects(values: pa.Array | pa.ChunkedArray) -> Texts:
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
 
 
-def _in_words_once(values: Texts, words: Callable[[str], str]) -> Texts:
+def _in_words_once(values: Texts, words: Callable[[str], str | None]) -> Texts:
     """`words` of each value, called once per distinct value."""
     position, distinct = pd.factorize(np.asarray(values, dtype=object))
     shown = np.array([words(value) for value in distinct] + [""], dtype=object)
