@@ -573,6 +573,16 @@ CASES: list[tuple[str, Callable[[Path], None] | None, Ok | Fails]] = [
     ("pipe_delimiter", _delimited("|"), Ok()),
     ("utf8_bom_and_crlf_excel_export", _bom_header, Ok()),
     (
+        # free text that looks like a date, a time or a lab value but is none: shown as written
+        "drug_names_holding_impossible_dates_times_or_numbers",
+        meds_with(
+            med("Furosemide 2026-02-30 40mg"),
+            med("Furosemide 2026-13-45T10:00 40mg"),
+            med("potassium 1.2.3 furosemide"),
+        ),
+        Ok(),
+    ),
+    (
         "latin1_drug_name",
         _latin1_drug,
         # accents are folded: the French spelling Furosémide is furosemide (used)

@@ -85,3 +85,14 @@ def test_a_file_where_a_window_folder_goes_is_left_alone(
     assert status == 75 and "is not a folder" in err and "Traceback" not in err
     assert (out / "2026-11-20").read_text(encoding="utf-8") == "someone's notes"
     assert [p.name for p in out.iterdir()] == ["2026-11-20"]
+
+
+def test_a_bugs_line_on_stderr_names_its_kind_without_its_text() -> None:
+    """A bug's own text may quote the extract (a parser's 'month must be in 1..12: <drug
+    name>'): stderr, a log, names only its kind, as FAILED.json does."""
+    from hyposcreen.failures import internal_error_line
+
+    line = internal_error_line(ValueError("month must be in 1..12: Furosemide P0001 secret"))
+    assert line.startswith("hyposcreen: internal error (ValueError).")
+    assert "HYPOSCREEN_DEBUG=1" in line
+    assert "P0001" not in line and "secret" not in line

@@ -139,3 +139,30 @@ def test_one_decimal_rounds_each_distinct_number_half_away_from_zero() -> None:
     rounded = round_one_decimal(values.rename("na"))
     assert rounded.name == "na" and rounded.isna().tolist() == [False] * 3 + [True] + [False] * 3
     assert rounded.dropna().tolist() == [125.1, -3.3, 125.1, 0.0, 2.7, 130.0]
+
+
+IMPOSSIBLE = [
+    "Furosemide 2026-02-30 40mg (start 2026-05-12, end ongoing, day 3)",
+    "Furosemide 2026-13-45T10:00 40mg (start 2026-05-12, end ongoing, day 3)",
+    "potassium 1.2.3 furosemide (start 2026-05-12, end ongoing, day 3)",
+    "sodium . mmol/L at 2026-11-20T05:07:09",
+]
+
+
+@pytest.mark.parametrize("columnwise", [False, True])
+def test_free_text_holding_an_impossible_date_time_or_number_is_shown_as_written(
+    columnwise: bool,
+) -> None:
+    """A drug name is free text: a date, time or lab value in it that is none (30 Feb, month
+    13, '1.2.3') is left as written, not a crash of the page and workbook writers."""
+    texts = _column(*(f"loop_diuretic: {text}" for text in IMPOSSIBLE))
+    if columnwise:
+        shown = list(words.evidence_in_words(texts, NAMES, COMBINATIONS, "UTC"))
+    else:
+        shown = [display.evidence_in_words(t, NAMES, COMBINATIONS, "UTC") for t in texts]
+    assert shown == [
+        "loop_diuretic: Furosemide 2026-02-30 40mg (start 12 May 2026, end ongoing, day 3)",
+        "loop_diuretic: Furosemide 2026-13-45T10:00 40mg (start 12 May 2026, end ongoing, day 3)",
+        "loop_diuretic: potassium 1.2.3 furosemide (start 12 May 2026, end ongoing, day 3)",
+        "loop_diuretic: sodium . mmol/L at 20 Nov 2026 05:07 UTC",
+    ]

@@ -13,7 +13,7 @@ from hyposcreen import __version__
 from hyposcreen.cli_ops import add_status_parser, run_notified, status_command
 from hyposcreen.cli_run import EXIT_OK, run_command
 from hyposcreen.errors import HyposcreenError
-from hyposcreen.failures import environment_problem
+from hyposcreen.failures import environment_problem, internal_error_line
 
 EXIT_UNEXPECTED = 70
 
@@ -226,12 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return problem.exit_code
         if os.environ.get("HYPOSCREEN_DEBUG"):
             raise
-        print(
-            f"hyposcreen: internal error ({type(exc).__name__}: {exc}). This is a bug in "
-            "hyposcreen, not in your data; rerun with HYPOSCREEN_DEBUG=1 for the traceback and "
-            "report it.",
-            file=sys.stderr,
-        )
+        print(internal_error_line(exc), file=sys.stderr)  # its kind only: no extract values
         return EXIT_UNEXPECTED
     return EXIT_UNEXPECTED
 

@@ -39,6 +39,15 @@ def failure_record(error: BaseException, window: tuple[str | None, str | None]) 
     }
 
 
+def internal_error_line(error: BaseException) -> str:
+    """The one line a run's stderr (a log) says of a bug: its kind, never its text, which may
+    quote values of the extract (as `failure_record`)."""
+    return (
+        f"hyposcreen: internal error ({type(error).__name__}). This is a bug in hyposcreen, "
+        "not in your data; rerun with HYPOSCREEN_DEBUG=1 for the traceback and report it."
+    )
+
+
 def write_failed_json(out_dir: Path, record: dict[str, Any]) -> Path | None:
     """FAILED.json beside the outputs; None (and a line on stderr) when it cannot be written."""
     try:

@@ -169,12 +169,28 @@ def clinical_times_in(text: str, timezone: str) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def _time_in_words(iso: str, timezone: str) -> str:
-    return clinical_time(iso, timezone)
+    """The time in words; text that only looks like one (month 13, 30 Feb) as written."""
+    try:
+        return clinical_time(iso, timezone)
+    except (ValueError, OverflowError):  # free text (a drug name), not a time
+        return iso
 
 
 @lru_cache(maxsize=1 << 12)
 def _date_in_words(day: str) -> str:
-    return date.fromisoformat(day).strftime("%d %b %Y")
+    try:
+        return date.fromisoformat(day).strftime("%d %b %Y")
+    except ValueError:  # free text that only looks like a date: as written
+        return day
+
+
+def lab_value_in_words(analyte: str, value: str) -> str | None:
+    """A lab evidence value at clinical precision; None for text that is no number ('1.2.3')."""
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return clinical_value(analyte, number)
 
 
 def drug_names(rules: RuleSet) -> dict[str, str]:
@@ -223,7 +239,9 @@ def lab_label(text: str) -> str:
     if not found or found.group("analyte") not in decimals():
         return text
     analyte = found.group("analyte")
-    value = clinical_value(analyte, float(found.group("value")))
+    value = lab_value_in_words(analyte, found.group("value"))
+    if value is None:
+        return text
     sign = found.group("sign") or ""
     name = analyte.replace("_", " ")
     if analyte == "calcium_total" and re.search(r"albumin \d", found.group("rest")):

@@ -43,7 +43,7 @@ def _objects(values: pa.Array | pa.ChunkedArray) -> Texts:
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
 
 
-def _in_words_once(values: Texts, words: Callable[[str], str]) -> Texts:
+def _in_words_once(values: Texts, words: Callable[[str], str | None]) -> Texts:
     """`words` of each value, called once per distinct value."""
     position, distinct = pd.factorize(np.asarray(values, dtype=object))
     shown = np.array([words(value) for value in distinct] + [""], dtype=object)
@@ -199,12 +199,19 @@ def _lab_labels(texts: Texts) -> Texts:
     if not known.any():
         return out
     found, rows, analyte = found.filter(pa.array(known)), rows[known], analyte[known]
-    rest = found.field("rest")
     value = _objects(found.field("value"))
-    shown = _in_words_once(  # analyte and value hold no space
+    shown = _in_words_once(  # analyte and value hold no space; None: no number ('1.2.3')
         analyte + " " + value,
-        lambda key: display.clinical_value(key.split(" ")[0], float(key.split(" ")[1])),
+        lambda key: display.lab_value_in_words(*key.split(" ")),
     )
+    number = np.array(pd.notna(shown), dtype=bool)  # text that is no number stays as written
+    found, rows, analyte, shown = (
+        found.filter(pa.array(number)),
+        rows[number],
+        analyte[number],
+        shown[number],
+    )
+    rest = found.field("rest")
     name = _objects(pc.replace_substring(_arrow(analyte), "_", " "))
     albumin = (analyte == "calcium_total") & np.asarray(
         pc.match_substring_regex(rest, r"albumin \d"), dtype=bool

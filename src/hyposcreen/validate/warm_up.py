@@ -3,12 +3,13 @@
 `import great_expectations` costs ~1 s of pure Python even without the parts hyposcreen never
 uses (validate/gx_import.py: pydantic models for every expectation and data source, ...), then
 the first run builds a context and compiles GX's Data Docs templates (~0.1 s).
-A run that will validate starts all of this in a background thread as it begins: reading and
-cleaning run mostly in DuckDB and Arrow, which release the GIL, so on a large extract the
-import is done by the time the contracts stage needs it. The contracts stage waits for the
-thread (validate/context.py) before it touches GX; on a tiny input it simply waits for what it
-would otherwise have done itself. The overlap needs a free core: on a machine busy with other
-work it saves nothing. ``HYPOSCREEN_GX_WARM_UP=0`` turns it off (to compare, bench/README.md).
+With ``HYPOSCREEN_GX_WARM_UP=1`` a run without the flow starts all of this in a background
+thread as it begins (cli.py; by default GX is imported in the validate step): reading and
+cleaning run mostly in DuckDB and Arrow, which release the GIL now and then, so on a large
+extract with a free core the import is done by the time the contracts stage needs it. The
+contracts stage waits for the thread (validate/context.py) before it touches GX. On a busy
+machine the import slows the read more than it saves (bench/README.md); ``=0`` here also
+keeps a caller of `warm_up_in_background` from starting it.
 """
 
 from __future__ import annotations
