@@ -1,5 +1,5 @@
-"""The zone abbreviation shown beside every clinical time (report/display.py): read from the
-zone database for a minute the clocks neither repeat nor skip, through pandas' localisation
+"""The zone abbreviation shown beside every clinical time (report/clinical_times.py): read
+from the zone database for a minute the clocks neither repeat nor skip, through pandas' localisation
 (summer time for a repeated minute, shifted past a skipped one) otherwise; both ways agree."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hyposcreen.report import display
+from hyposcreen.report import clinical_times
 
 
 def _by_pandas(timezone: str, minute: str) -> str:
@@ -36,9 +36,9 @@ def _by_pandas(timezone: str, minute: str) -> str:
 def test_each_minute_is_named_as_pandas_localises_it(
     timezone: str, minute: str, expected: str, from_database: bool
 ) -> None:
-    display._zone_name.cache_clear()
-    assert display._zone_name(timezone, minute) == expected == _by_pandas(timezone, minute)
-    plain = display._unambiguous_zone_name(timezone, minute)
+    clinical_times._zone_name.cache_clear()
+    assert clinical_times._zone_name(timezone, minute) == expected == _by_pandas(timezone, minute)
+    plain = clinical_times._unambiguous_zone_name(timezone, minute)
     assert (plain is not None) is from_database
     assert plain in (None, expected)
 
@@ -50,12 +50,14 @@ def test_every_minute_of_the_clock_change_days_agrees_with_pandas() -> None:
         "Australia/Lord_Howe": ("2026-04-05", "2026-10-04"),  # 30-minute summer time
         "Europe/Dublin": ("2026-03-29", "2026-10-25"),  # "winter time" is the DST rule
     }
-    display._zone_name.cache_clear()
+    clinical_times._zone_name.cache_clear()
     for timezone, dates in days.items():
         for day in dates:
             for moment in pd.date_range(day, periods=24 * 60, freq="1min"):
                 minute = moment.strftime("%Y-%m-%dT%H:%M")
-                assert display._zone_name(timezone, minute) == _by_pandas(timezone, minute), (
+                assert clinical_times._zone_name(timezone, minute) == _by_pandas(
+                    timezone, minute
+                ), (
                     timezone,
                     minute,
                 )

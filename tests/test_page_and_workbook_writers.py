@@ -180,7 +180,7 @@ def test_a_workbook_with_non_characters_and_an_overlong_cell_still_opens(tmp_pat
 def test_times_in_a_column_name_the_zone_as_one_time_does(
     zone: str, local: str, shown: str
 ) -> None:
-    from hyposcreen.report.display import clinical_time, clinical_time_texts
+    from hyposcreen.report.clinical_times import clinical_time, clinical_time_texts
 
     times = pd.Series(pd.to_datetime([local, "2026-07-01 12:00", None]))
     column = list(clinical_time_texts(times, zone))
@@ -220,7 +220,7 @@ def test_clinical_and_iso_times_read_as_strftime_did() -> None:
     """The page's times are cut out of numpy's ISO text and the CSV's ISO times printed by
     numpy: both equal strftime's text, seconds dropped (floored, also before 1970), the
     zone named at each instant (Berlin: CET in winter, CEST in summer), '' when missing."""
-    from hyposcreen.report.display import clinical_time_texts
+    from hyposcreen.report.clinical_times import clinical_time_texts
     from hyposcreen.report.evidence import iso
 
     times = pd.Series(

@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 
 from hyposcreen.config import RunSettings, parse_window
-from hyposcreen.report.display import clinical_times_in, lab_label
+from hyposcreen.report.clinical_times import clinical_times_in
+from hyposcreen.report.display import lab_label
 from hyposcreen.report.review_list import _end_text, _lab_value_text
 from hyposcreen.runners.in_process import run_pipeline
 

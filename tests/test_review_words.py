@@ -9,7 +9,7 @@ import random
 import numpy as np
 import pytest
 
-from hyposcreen.report import display, words
+from hyposcreen.report import clinical_times, display, words
 from hyposcreen.rules.loader import load_rules
 
 RULES = load_rules()
@@ -75,7 +75,7 @@ def _generated(count: int, seed: int) -> list[str]:
 def test_times_in_words_equal_the_one_text_rewrite(zone: str) -> None:
     texts = _generated(3000, seed=1)
     shown = words.times_in_words(np.array(texts, dtype=object), zone)
-    assert list(shown) == [display.clinical_times_in(t, zone) for t in texts]
+    assert list(shown) == [clinical_times.clinical_times_in(t, zone) for t in texts]
 
 
 def test_drug_and_lab_labels_equal_the_one_text_rewrites() -> None:

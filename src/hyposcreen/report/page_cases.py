@@ -16,11 +16,8 @@ import numpy as np
 import pandas as pd
 from markupsafe import escape
 
-from hyposcreen.report.display import (
-    clinical_time_texts,
-    clinical_value,
-    short_considerations,
-)
+from hyposcreen.report.clinical_times import clinical_time_texts
+from hyposcreen.report.display import clinical_value, short_considerations
 from hyposcreen.report.html_text import (
     Parts,
     choose,

@@ -18,7 +18,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from hyposcreen.report.display import clinical_time
+from hyposcreen.report.clinical_times import clinical_time
 from hyposcreen.report.page_cases import TIER_SYMBOLS, page_cases, page_rows
 from hyposcreen.report.review_list import DISCLAIMER, TIER_NAMES
 from hyposcreen.report.trajectory import TRAJECTORY_DAYS, plot_days

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.report.arrow_columns import is_listed
-from hyposcreen.report.display import clinical_time_texts
+from hyposcreen.report.clinical_times import clinical_time_texts
 from hyposcreen.report.html_text import (
     choose,
     escape_html,

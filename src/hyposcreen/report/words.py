@@ -1,11 +1,12 @@
-"""Plain clinical words a column at a time: display.py's text rewrites for whole columns.
+"""Plain clinical words a column at a time: the text rewrites of display.py and
+clinical_times.py for whole columns.
 
 The page and the workbook show each evidence text in clinical words (a code-only drug named
 by its ingredient, a lab value at clinical precision, times and dates in words). display.py
-says how for one text; here the same rewrites run over a column in Arrow compute (RE2): each
-pattern's leftmost match is cut out of every text at once, and each distinct drug code, lab
-value, time or date is put in words once, by display.py's own functions. The result is the
-scalar functions' text for every text.
+and clinical_times.py say how for one text; here the same rewrites run over a column in
+Arrow compute (RE2): each pattern's leftmost match is cut out of every text at once, and each
+distinct drug code, lab value, time or date is put in words once, by their own functions.
+The result is the scalar functions' text for every text.
 
 RE2 and Python's `re` agree on printable ASCII (and on ≤ ≥, neither a word character): a text
 holding anything else (a line break, a non-ASCII letter or digit, where `\\w`, `\\d`, `\\b` and
@@ -22,12 +23,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hyposcreen.report import display
+from hyposcreen.report import clinical_times, display
 
 # texts the column rewrites reproduce exactly; any other character sends a text to display.py
 _UNUSUAL = "[^\t\x20-\x7e≤≥]"
 _ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?"
-# display._DATE's `(?!T)` after `\b` never rejects a match (a `T` there is no boundary): dropped
+# clinical_times._DATE's `(?!T)` after `\b` never rejects a match (no boundary before a `T`)
 _DATE = r"\b\d{4}-\d{2}-\d{2}\b"
 _CODED_DRUG = r"(?s)^(?P<system>RxNorm|ATC) (?P<code>[0-9A-Za-z]+)\b(?P<rest>.*)$"
 _LAB = r"(?s)^(?P<analyte>\w+) (?P<sign>(?:[<>≤≥] )?)(?P<value>-?[\d.]+(?:e-?\d+)?) (?P<rest>.*)$"
@@ -99,17 +100,17 @@ def _each(texts: Texts, columnwise: Callable[[Texts], Texts], one: Callable[[str
 
 
 def times_in_words(texts: Texts, timezone: str) -> Texts:
-    """display.clinical_times_in of each text."""
+    """clinical_times.clinical_times_in of each text."""
     return _each(
         texts,
         lambda usual: _times_in_words(usual, timezone),
-        lambda text: display.clinical_times_in(text, timezone),
+        lambda text: clinical_times.clinical_times_in(text, timezone),
     )
 
 
 def _times_in_words(texts: Texts, timezone: str) -> Texts:
     timed = _substitute(texts, _ISO, lambda times: _times(times, timezone))
-    return _substitute(timed, _DATE, lambda days: [display._date_in_words(d) for d in days])
+    return _substitute(timed, _DATE, lambda days: [clinical_times._date_in_words(d) for d in days])
 
 
 _KNOWN_TIMES: dict[tuple[str, str], str] = {}  # (ISO time, zone) -> words, for the run
@@ -117,9 +118,9 @@ _KNOWN_TIMES_MAX = 1 << 17
 
 
 def _times(iso: list[str], timezone: str) -> list[str]:
-    """display.clinical_time of each distinct ISO time: those already put in words (the page
+    """clinical_times.clinical_time of each distinct ISO time: those already put in words (the page
     and the workbook show the same evidence) remembered, the others a column at once (one at
-    a time for a time pandas does not read as display.py does, e.g. a year before 1678)."""
+    a time for a time pandas does not read as clinical_times.py does, e.g. a year before 1678)."""
     known = [_KNOWN_TIMES.get((t, timezone)) for t in iso]
     new = [t for t, words in zip(iso, known, strict=True) if words is None]
     if new:
@@ -136,10 +137,10 @@ def _new_times(iso: list[str], timezone: str) -> list[str]:
     try:
         stamps = pd.to_datetime(pd.Series(iso, dtype=object), format="ISO8601")
         if stamps.dt.tz is None and stamps.notna().all():
-            return list(display.clinical_time_texts(stamps, timezone))
+            return list(clinical_times.clinical_time_texts(stamps, timezone))
     except (ValueError, OverflowError):
         pass
-    return [display._time_in_words(t, timezone) for t in iso]
+    return [clinical_times._time_in_words(t, timezone) for t in iso]
 
 
 def drug_labels(
