@@ -23,8 +23,9 @@ def compare(values: pd.Series, op: str, threshold: float) -> pd.Series:
 
 # Spec §4: the glucose of the same specimen (nearest in time, then the earlier, then the lower),
 # else the nearest glucose of the patient within ± the window inclusive (then the earlier,
-# then the lower). Distances in integer nanoseconds; every choice fully ordered.
-_PAIR_GLUCOSE_SQL = """
+# then the lower). Distances in integer nanoseconds; every choice fully ordered. The pairing
+# and the ranking share these candidates and this order, so rank 1 is always the pair.
+_GLUCOSE_CANDIDATES = """
 WITH candidates AS (
     SELECT s.row, g.glucose_time, g.glucose_mg_dl, g.glucose_row, 0 AS preference,
            abs(epoch_ns(g.glucose_time) - epoch_ns(s.specimen_time)) AS distance
@@ -37,40 +38,25 @@ WITH candidates AS (
       ON g.patient_id = s.patient_id
      AND epoch_ns(g.glucose_time) BETWEEN epoch_ns(s.specimen_time) - $window_ns
                                       AND epoch_ns(s.specimen_time) + $window_ns
-)
+)"""
+_GLUCOSE_PREFERENCE = """row_number() OVER (
+    PARTITION BY row
+    ORDER BY preference, distance NULLS LAST, glucose_time NULLS LAST,
+             glucose_mg_dl NULLS LAST
+)"""
+_PAIR_GLUCOSE_SQL = f"""{_GLUCOSE_CANDIDATES}
 SELECT row, glucose_time, glucose_mg_dl, glucose_row
 FROM candidates
-QUALIFY row_number() OVER (
-    PARTITION BY row
-    ORDER BY preference, distance NULLS LAST, glucose_time NULLS LAST,
-             glucose_mg_dl NULLS LAST
-) = 1
+QUALIFY {_GLUCOSE_PREFERENCE} = 1
 ORDER BY row
-"""
-# every candidate of each sodium result (the candidates and order above): `rank` 1 is its
-# pair, 2 its pair were the first not there, and so on
-_RANKED_GLUCOSE_SQL = """
-WITH candidates AS (
-    SELECT s.row, g.glucose_time, g.glucose_mg_dl, g.glucose_row, 0 AS preference,
-           abs(epoch_ns(g.glucose_time) - epoch_ns(s.specimen_time)) AS distance
-    FROM sodium s JOIN glucose g
-      ON g.patient_id = s.patient_id AND g.specimen_id = s.specimen_id
-    UNION ALL
-    SELECT s.row, g.glucose_time, g.glucose_mg_dl, g.glucose_row, 1 AS preference,
-           abs(epoch_ns(g.glucose_time) - epoch_ns(s.specimen_time)) AS distance
-    FROM sodium s JOIN glucose g
-      ON g.patient_id = s.patient_id
-     AND epoch_ns(g.glucose_time) BETWEEN epoch_ns(s.specimen_time) - $window_ns
-                                      AND epoch_ns(s.specimen_time) + $window_ns
-)
-SELECT row, glucose_time, glucose_mg_dl, glucose_row, row_number() OVER (
-    PARTITION BY row
-    ORDER BY preference, distance NULLS LAST, glucose_time NULLS LAST,
-             glucose_mg_dl NULLS LAST
-) AS rank
+"""  # noqa: S608 - built from the constant pieces above, no value in it
+# every candidate of each sodium result: `rank` 1 is its pair, 2 its pair were the first not
+# there, and so on
+_RANKED_GLUCOSE_SQL = f"""{_GLUCOSE_CANDIDATES}
+SELECT row, glucose_time, glucose_mg_dl, glucose_row, {_GLUCOSE_PREFERENCE} AS rank
 FROM candidates
 ORDER BY row, rank
-"""
+"""  # noqa: S608 - built from the constant pieces above, no value in it
 
 
 def paired_glucose(db: Tables, minutes: float, glucose_row: bool = False) -> pd.DataFrame:
