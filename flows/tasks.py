@@ -5,10 +5,11 @@ and the retry rule and progress lines they use. flows/nightly.py composes them i
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect import Task, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -20,7 +21,7 @@ from flows.artifacts import counts_table, run_counts, summary_markdown
 from flows.orchestrator import orchestrated  # noqa: F401 - the CLI's entry
 from hyposcreen import context, recipe_read
 from hyposcreen.config import RunSettings, Window
-from hyposcreen.failures import write_failed_json
+from hyposcreen.failures import without_its_text, write_failed_json
 from hyposcreen.recipe import STAGES, Stage
 from hyposcreen.runners import shared_spill
 from hyposcreen.runners.partitioned import Spilled, run_partitioned
@@ -49,10 +50,35 @@ def is_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> 
     return isinstance(error, OSError) or isinstance(getattr(error, "__cause__", None), OSError)
 
 
+Run = TypeVar("Run", bound=Callable[..., Any])
+
+
+def told_without_text(where: str) -> Callable[[Run], Run]:
+    """A task's function whose bugs reach Prefect by their kind only: the flow run's log and
+    state keep what a task raises, and a bug's text may quote the extract
+    (failures.without_its_text; HYPOSCREEN_DEBUG=1 lets it through with its traceback)."""
+
+    def decorate(run: Run) -> Run:
+        @functools.wraps(run)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return run(*args, **kwargs)
+            except Exception as error:
+                told = without_its_text(error, where)
+                if told is error:
+                    raise
+                raise told from None
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
 # --- tasks: one recipe stage each ------------------------------------------------------------
 
 
 @task(name="prepare", cache_policy=NO_CACHE, persist_result=False)
+@told_without_text("prepare")
 def prepare(settings: RunSettings) -> context.RunContext:
     return context.prepare(settings)
 
@@ -71,7 +97,7 @@ def stage_task(stage: Stage) -> Task[Any, Any]:
         retry_delay_seconds=[1, 5] if retried else 0,
         retry_condition_fn=is_transient if retried else None,
     )
-    return as_task(stage.run)
+    return as_task(told_without_text(stage.name)(stage.run))
 
 
 STAGE_TASKS = {stage.name: stage_task(stage) for stage in STAGES}
@@ -86,6 +112,7 @@ ingest = STAGE_TASKS["read"]  # the read stage (retried on I/O errors)
     retry_delay_seconds=[1, 5],
     retry_condition_fn=is_transient,
 )
+@told_without_text("read-once")
 def read_once(ctx: context.RunContext, windows: Sequence[Window]) -> context.SharedRead:
     """The input read once for every window of the run (recipe_read.read_once); each
     window's read task then cuts its tables from it."""
@@ -93,6 +120,7 @@ def read_once(ctx: context.RunContext, windows: Sequence[Window]) -> context.Sha
 
 
 @task(name="spill-once", cache_policy=NO_CACHE, persist_result=False)
+@told_without_text("spill-once")
 def spill_once(ctx: context.RunContext, windows: Sequence[Window], partitions: int) -> SharedSpill:
     """A large input spilled once into partitions for every window of the run
     (runners.shared_spill); each window's partitioned task cuts its spill from it."""
@@ -117,6 +145,7 @@ def tell_progress(stage: str, output: Any) -> None:
 
 
 @task(name="screen-partitioned", cache_policy=NO_CACHE, persist_result=False)
+@told_without_text("screen-partitioned")
 def screen_partitioned(
     ctx: context.RunContext,
     partitions: int,
@@ -131,6 +160,7 @@ def screen_partitioned(
 
 
 @task(name="artifacts", cache_policy=NO_CACHE, persist_result=False)
+@told_without_text("artifacts")
 def publish_artifacts(summary: context.RunSummary, seconds: float) -> dict[str, Any]:
     """Markdown and table artifacts from the manifest: counts only, never identifiers."""
     counts = run_counts(summary, seconds)

@@ -1,10 +1,12 @@
-"""What a failed run leaves and says: FAILED.json beside the outputs, and environment problems
-(disk full, read-only or unwritable output, damaged state DB) told apart from bugs (exit 75)."""
+"""What a failed run leaves and says: FAILED.json beside the outputs, environment problems
+(disk full, read-only or unwritable output, damaged state DB) told apart from bugs (exit 75),
+and bugs told by their kind only (their text may quote values of the extract)."""
 
 from __future__ import annotations
 
 import errno
 import json
+import os
 import sqlite3
 import sys
 from datetime import UTC, datetime
@@ -28,10 +30,10 @@ def failure_record(error: BaseException, window: tuple[str | None, str | None]) 
     else:
         message = (
             "Internal error in hyposcreen (a bug, not a problem with the data); rerun with "
-            "HYPOSCREEN_DEBUG=1, or read the flow run's log, for the traceback."
+            "HYPOSCREEN_DEBUG=1 for the traceback."
         )
     return {
-        "error_type": type(error).__name__,
+        "error_type": error_kind(error),
         "message": message,
         "window": {"start": window[0], "end": window[1]},
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -43,9 +45,37 @@ def internal_error_line(error: BaseException) -> str:
     """The one line a run's stderr (a log) says of a bug: its kind, never its text, which may
     quote values of the extract (as `failure_record`)."""
     return (
-        f"hyposcreen: internal error ({type(error).__name__}). This is a bug in hyposcreen, "
+        f"hyposcreen: internal error ({error_kind(error)}). This is a bug in hyposcreen, "
         "not in your data; rerun with HYPOSCREEN_DEBUG=1 for the traceback and report it."
     )
+
+
+class InternalError(Exception):
+    """A bug met inside a Prefect task, told without its text: the flow run's log and state
+    keep what a task raises, and a bug's text may quote the extract (`without_its_text`)."""
+
+    def __init__(self, kind: str, where: str) -> None:
+        self.kind = kind
+        super().__init__(
+            f"internal error ({kind}) in the {where} task: a bug in hyposcreen, not in your "
+            "data; rerun with HYPOSCREEN_DEBUG=1 for the traceback"
+        )
+
+
+def error_kind(error: BaseException) -> str:
+    """The kind of an error: a bug told without its text is named by the bug's kind."""
+    return error.kind if isinstance(error, InternalError) else type(error).__name__
+
+
+def without_its_text(error: Exception, where: str) -> Exception:
+    """What a task raises for `error`: the error itself when it is the user's to act on (a
+    HyposcreenError, an OSError a retry or environment_problem reads) or HYPOSCREEN_DEBUG is
+    set; any other error (a bug) as an InternalError naming only its kind and the task."""
+    if isinstance(error, (HyposcreenError, OSError, InternalError, sqlite3.DatabaseError)):
+        return error
+    if environment_problem(error) is not None or os.environ.get("HYPOSCREEN_DEBUG"):
+        return error
+    return InternalError(type(error).__name__, where)
 
 
 def write_failed_json(out_dir: Path, record: dict[str, Any]) -> Path | None:

@@ -1,0 +1,103 @@
+"""A bug met inside a Prefect task reaches the flow run (its log, its state, FAILED.json and
+the CLI's line) by its kind and task only: its text may quote values of the extract. Real
+Prefect (the test harness's server); the stage is a recipe stage meeting a bug."""
+
+from __future__ import annotations
+
+import base64
+import errno
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+from prefect.filesystems import LocalFileSystem
+from prefect.logging.handlers import APILogHandler
+
+from flows.tasks import stage_task, told_without_text
+from hyposcreen.errors import InputError
+from hyposcreen.failures import InternalError, failure_record, internal_error_line
+from hyposcreen.recipe import Stage
+
+pytestmark = pytest.mark.flow
+
+EXTRACT_TEXT = "Furosemide 2026-13-45 P0007"
+WINDOW = ("2026-11-20T00:00:00", "2026-11-21T00:00:00")
+
+
+def _clean_meeting_a_bug(ctx: Any) -> Any:
+    raise ValueError(f"month must be in 1..12: {EXTRACT_TEXT}")
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(self.format(record))  # with the traceback, when the record has one
+
+
+def test_a_bug_in_a_task_reaches_the_flow_run_by_its_kind_only(
+    prefect_harness: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Prefect also writes a failed flow's exception to its result storage (whatever
+    persist_result says): here a folder of the test's own, which must not hold the text."""
+    monkeypatch.delenv("HYPOSCREEN_DEBUG", raising=False)
+    clean = stage_task(Stage("clean", _clean_meeting_a_bug))
+    storage = LocalFileSystem(basepath=str(tmp_path / "results"))
+    storage.save("bug-text-results", overwrite=True)  # result storage must be a saved block
+    night = flow(name="night-meeting-a-bug", persist_result=False, result_storage=storage)(
+        lambda: clean(None)
+    )
+    collect, prefect_logger = _Collect(), logging.getLogger("prefect")
+    prefect_logger.addHandler(collect)
+    try:
+        state = night(return_state=True)
+    finally:
+        prefect_logger.removeHandler(collect)
+    APILogHandler().flush()
+    assert state.is_failed()
+    with pytest.raises(InternalError) as raised:
+        state.result()
+    assert raised.value.kind == "ValueError"
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        stored = client.read_flow_run(run_id).state
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+    texts = [log.message for log in logs] + collect.messages + [stored.message or ""]
+    assert any("internal error (ValueError) in the clean task" in text for text in texts)
+    stored_failures = [p.read_bytes() for p in (tmp_path / "results").rglob("*") if p.is_file()]
+    texts += [base64.b64decode(b"".join(f.split())).decode("latin-1") for f in stored_failures]
+    assert not [text for text in texts if "P0007" in text or "2026-13-45" in text]
+    record = failure_record(raised.value, WINDOW)
+    assert record["error_type"] == "ValueError" and "P0007" not in str(record)
+    assert internal_error_line(raised.value).startswith("hyposcreen: internal error (ValueError).")
+
+
+def test_errors_a_user_acts_on_and_debugging_keep_their_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Bad input, an I/O error (retried, or the machine's problem) and a bug under
+    HYPOSCREEN_DEBUG=1 reach Prefect as raised, with their text and traceback."""
+
+    def raising(error: Exception) -> Any:
+        def run() -> None:
+            raise error
+
+        return told_without_text("read")(run)
+
+    monkeypatch.delenv("HYPOSCREEN_DEBUG", raising=False)
+    with pytest.raises(InputError, match=r"labs\.csv"):
+        raising(InputError("labs.csv has no value column", file="labs.csv"))()
+    with pytest.raises(OSError) as full:
+        raising(OSError(errno.ENOSPC, "No space left on device"))()
+    assert full.value.errno == errno.ENOSPC
+    with pytest.raises(InternalError):
+        raising(KeyError(EXTRACT_TEXT))()
+    monkeypatch.setenv("HYPOSCREEN_DEBUG", "1")
+    with pytest.raises(KeyError, match="P0007"):
+        raising(KeyError(EXTRACT_TEXT))()
