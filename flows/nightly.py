@@ -43,7 +43,15 @@ from hyposcreen.windows import out_folder, plan_windows, window_label
 # --- the flow --------------------------------------------------------------------------------
 
 
-@flow(name="nightly-screen", flow_run_name=run_name, validate_parameters=True)
+# result_serializer: Prefect writes a failed run's exception to its result storage whatever
+# persist_result says; as JSON (kind and message, both free of extract values) it is no pickle
+@flow(
+    name="nightly-screen",
+    flow_run_name=run_name,
+    validate_parameters=True,
+    persist_result=False,
+    result_serializer="json",
+)
 def nightly_screen(
     input: str,  # noqa: A002 - the CLI's --input
     out: str,

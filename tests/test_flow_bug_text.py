@@ -101,3 +101,20 @@ def test_errors_a_user_acts_on_and_debugging_keep_their_text(
     monkeypatch.setenv("HYPOSCREEN_DEBUG", "1")
     with pytest.raises(KeyError, match="P0007"):
         raising(KeyError(EXTRACT_TEXT))()
+
+
+def test_a_failed_runs_stored_error_is_json_without_extract_text() -> None:
+    """Prefect writes a failed flow run's exception to its result storage whatever
+    persist_result says; the nightly flow stores it as JSON (no pickle), and a bug told by its
+    kind comes back as the same InternalError."""
+    from prefect.serializers import JSONSerializer
+
+    from flows.nightly import nightly_screen
+
+    assert nightly_screen.result_serializer == "json"
+    told = InternalError("ValueError", "clean")
+    stored = JSONSerializer().dumps(told)
+    assert stored[:1] == b"{" and b"P0007" not in stored
+    back = JSONSerializer().loads(stored)
+    assert isinstance(back, InternalError) and back.kind == "ValueError"
+    assert str(back) == str(told)

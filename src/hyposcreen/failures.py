@@ -54,7 +54,11 @@ class InternalError(Exception):
     """A bug met inside a Prefect task, told without its text: the flow run's log and state
     keep what a task raises, and a bug's text may quote the extract (`without_its_text`)."""
 
-    def __init__(self, kind: str, where: str) -> None:
+    def __init__(self, kind: str, where: str | None = None) -> None:
+        if where is None:  # rebuilt from its own message (Prefect's JSON of a failed run)
+            self.kind = kind.partition("(")[2].partition(")")[0] or "Exception"
+            super().__init__(kind)
+            return
         self.kind = kind
         super().__init__(
             f"internal error ({kind}) in the {where} task: a bug in hyposcreen, not in your "
