@@ -75,7 +75,7 @@ def without_its_text(error: Exception, where: str) -> Exception:
     """What a task raises for `error`: the error itself when it is the user's to act on (a
     HyposcreenError, an OSError a retry or environment_problem reads) or HYPOSCREEN_DEBUG is
     set; any other error (a bug) as an InternalError naming only its kind and the task."""
-    if isinstance(error, (HyposcreenError, OSError, InternalError, sqlite3.DatabaseError)):
+    if isinstance(error, (HyposcreenError, OSError, InternalError)):
         return error
     if environment_problem(error) is not None or os.environ.get("HYPOSCREEN_DEBUG"):
         return error
