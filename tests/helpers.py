@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -216,3 +219,18 @@ def case_of(result: ScreenResult, patient_id: str = "P1") -> pd.Series | None:
 
 def case_ids(result: ScreenResult) -> list[str]:
     return sorted(result.cases["patient_id"])
+
+
+def run_script(
+    script: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`script` in a fresh interpreter (nothing imported yet), from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        timeout=timeout,
+    )

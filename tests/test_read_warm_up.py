@@ -5,10 +5,9 @@ holds the GIL and slows every Arrow, DuckDB and numpy call of the read more than
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
+
+from tests.helpers import run_script
 
 _SCRIPT = textwrap.dedent(
     """
@@ -25,15 +24,7 @@ def _started(setting: str | None) -> str:
     env = {k: v for k, v in os.environ.items() if k != "HYPOSCREEN_GX_WARM_UP"}
     if setting is not None:
         env["HYPOSCREEN_GX_WARM_UP"] = setting
-    done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path(__file__).resolve().parents[1],
-        env=env,
-        timeout=300,
-    )
+    done = run_script(_SCRIPT, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 

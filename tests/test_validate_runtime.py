@@ -6,30 +6,14 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
+from tests.helpers import run_script
 from tests.test_validate_gx import WINDOW_END, failed, make_frames
 
 from hyposcreen.validate import context
 from hyposcreen.validate import gx as v
-
-
-def _run_script(
-    script: str, env: dict[str, str] | None = None, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    """`script` in a fresh interpreter (nothing imported yet), from the repository root."""
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path(__file__).resolve().parents[1],
-        env=env,
-        timeout=timeout,
-    )
 
 
 def _validation_pages(docs: Path) -> list[Path]:
@@ -109,7 +93,7 @@ def test_the_warm_up_imports_gx_while_the_main_thread_works(tmp_path: Path) -> N
         print("ok")
         """
     )
-    done = _run_script(script)
+    done = run_script(script)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
 
@@ -127,7 +111,7 @@ def test_the_warm_up_can_be_turned_off() -> None:
         """
     )
     for setting, expected in (("0", "ok"), ("1", "")):
-        done = _run_script(script, env={**os.environ, "HYPOSCREEN_GX_WARM_UP": setting})
+        done = run_script(script, env={**os.environ, "HYPOSCREEN_GX_WARM_UP": setting})
         assert done.stdout.strip() == expected, done.stderr  # "1": the assertion fails
 
 
@@ -148,7 +132,7 @@ def test_gx_is_imported_without_its_sql_extras_and_sqlalchemy_stays_importable()
         print(sqlalchemy.__version__)
         """
     )
-    done = _run_script(script)
+    done = run_script(script)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().startswith("2.")
 
@@ -202,7 +186,7 @@ def test_scipy_stats_and_altair_load_only_when_a_gx_expectation_uses_them(tmp_pa
         print("ok")
         """
     )
-    done = _run_script(script)
+    done = run_script(script)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
 
@@ -237,6 +221,6 @@ def test_a_deferred_module_loads_on_first_use_also_for_a_submodule_import() -> N
         print("ok")
         """
     )
-    done = _run_script(script, timeout=60)
+    done = run_script(script, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
