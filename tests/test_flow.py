@@ -149,15 +149,22 @@ def test_rerun_of_a_window_is_identical_and_leaves_no_pickles(
     sample_run: SampleRun, tmp_path: Path
 ) -> None:
     """A second run of the same night gives the same bytes; nothing under PREFECT_HOME holds a
-    pickle (no read cache: it kept whole patient tables) or is readable by others."""
+    pickle (no read cache: it kept whole patient tables) and a run that succeeds stores no
+    result (a failed run's stored error is JSON, tested with the failing flows)."""
+    home = Path(os.environ["PREFECT_HOME"])
+    stored_before = _stored_results(home)
     state = _screen(SAMPLE, tmp_path)
     assert state.is_completed()
     first = (sample_run.out / DAY / "review_list.csv").read_bytes()
     assert (tmp_path / DAY / "review_list.csv").read_bytes() == first
-    home = Path(os.environ["PREFECT_HOME"])
     files = [p for p in home.rglob("*") if p.is_file()]
     assert not [p for p in files if p.read_bytes()[:1] == b"\x80"]  # pickle protocol 2+
-    assert not (home / "storage").exists()
+    assert _stored_results(home) == stored_before
+
+
+def _stored_results(home: Path) -> set[Path]:
+    """The files in Prefect's result storage (the same set whatever tests ran before)."""
+    return {p for p in (home / "storage").rglob("*") if p.is_file()}
 
 
 def test_summary_artifact_and_flow_log_tell_the_operator(sample_run: SampleRun) -> None:

@@ -160,7 +160,8 @@ def _audit(args: argparse.Namespace) -> int:
 def _reviewed(args: argparse.Namespace) -> int:
     from hyposcreen.config import load_mapping
     from hyposcreen.errors import ConfigError
-    from hyposcreen.state import StateStore, read_reviews, state_dir_from_env
+    from hyposcreen.review_file import read_reviews
+    from hyposcreen.state import StateStore, state_dir_from_env
 
     state_dir = state_dir_from_env(args.state_dir)
     if state_dir is None:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import codecs
 import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
 
+from hyposcreen import mapping_values
 from hyposcreen.errors import ConfigError
 from hyposcreen.rules.loader import normalize_label
 from hyposcreen.schema import SCHEMAS
@@ -126,14 +125,6 @@ _TABLE_KEYS = {"file", "columns", "constants", "datetime_formats"}
 _CSV_KEYS = {"delimiter", "encoding", "decimal"}
 
 
-def _reject_unknown(found: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(found) - allowed)
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}."
-        )
-
-
 def read_lab_dictionary(path: Path) -> dict[str, str]:
     """A site lab dictionary CSV with columns local_name (name or item id) and analyte."""
     if not path.is_file():
@@ -152,20 +143,6 @@ def read_lab_dictionary(path: Path) -> dict[str, str]:
         }
 
 
-def _file_stem_in_input(stem: Any, where: str) -> str | None:
-    """A table's `file:` names a file or folder inside --input: no absolute path, no `..`."""
-    if stem is None:
-        return None
-    text = str(stem)
-    parts = Path(text).parts
-    if not text.strip() or Path(text).is_absolute() or ".." in parts or text.startswith("~"):
-        raise ConfigError(
-            f"{where}: file '{text}' must name a file inside the input folder (a name such as "
-            "lab_export, no absolute path and no '..')."
-        )
-    return text
-
-
 def load_mapping(path: Path | None) -> SiteMapping:
     """Read a site mapping YAML; None gives the default (canonical column names, UTC)."""
     if path is None:
@@ -179,30 +156,35 @@ def load_mapping(path: Path | None) -> SiteMapping:
     if not isinstance(raw, dict):
         raise ConfigError(f"Mapping file {path} must hold a mapping of keys at the top level.")
     where = f"Mapping file {path}"
-    _reject_unknown(raw, _MAPPING_KEYS, where)
-    csv_options = _section(raw, "csv", where)
-    _reject_unknown(csv_options, _CSV_KEYS, f"{where}, section csv")
+    mapping_values.reject_unknown(raw, _MAPPING_KEYS, where)
+    csv_options = mapping_values.section(raw, "csv", where)
+    mapping_values.reject_unknown(csv_options, _CSV_KEYS, f"{where}, section csv")
     tables: dict[str, TableMapping] = {}
-    for name, spec in _section(raw, "tables", where).items():
+    for name, spec in mapping_values.section(raw, "tables", where).items():
         if name not in TABLES:
             raise ConfigError(f"{where}: unknown table '{name}' (tables: {', '.join(TABLES)}).")
-        spec = _section({name: spec}, name, f"{where}, tables")
-        _reject_unknown(spec, _TABLE_KEYS, f"{where}, table {name}")
-        columns = _text_map(spec, "columns", f"{where}, tables.{name}")
-        constants = _text_map(spec, "constants", f"{where}, tables.{name}")
+        spec = mapping_values.section({name: spec}, name, f"{where}, tables")
+        mapping_values.reject_unknown(spec, _TABLE_KEYS, f"{where}, table {name}")
+        columns = mapping_values.text_map(spec, "columns", f"{where}, tables.{name}")
+        constants = mapping_values.text_map(spec, "constants", f"{where}, tables.{name}")
         for key, found in (("columns", columns), ("constants", constants)):
-            _reject_unknown(found, set(SCHEMAS[name].columns), f"{where}, tables.{name}.{key}")
+            mapping_values.reject_unknown(
+                found, set(SCHEMAS[name].columns), f"{where}, tables.{name}.{key}"
+            )
         tables[name] = TableMapping(
-            file=_file_stem_in_input(
-                _text(spec, "file", f"{where}, tables.{name}"), f"{where}, table {name}"
+            file=mapping_values.file_stem_in_input(
+                mapping_values.text(spec, "file", f"{where}, tables.{name}"),
+                f"{where}, table {name}",
             ),
             columns=columns,
             constants=constants,
-            datetime_formats=_texts(spec, "datetime_formats", f"{where}, tables.{name}"),
+            datetime_formats=mapping_values.texts(
+                spec, "datetime_formats", f"{where}, tables.{name}"
+            ),
         )
     dictionary: dict[str, str] = {}
     if raw.get("lab_dictionary"):
-        name = _text(raw, "lab_dictionary", where) or ""
+        name = mapping_values.text(raw, "lab_dictionary", where) or ""
         dictionary = read_lab_dictionary((path.parent / name).resolve())
     allow = raw.get("allow_identifiers", False)
     if not isinstance(allow, bool):
@@ -211,99 +193,24 @@ def load_mapping(path: Path | None) -> SiteMapping:
         site=str(raw.get("site", "default")),
         timezone=check_timezone(str(raw.get("timezone", "UTC"))),
         allow_identifiers=allow,
-        delimiter=_delimiter(csv_options, where),
-        encoding=_encoding(csv_options, where),
-        datetime_formats=_texts(raw, "datetime_formats", where),
+        delimiter=mapping_values.delimiter(csv_options, where),
+        encoding=mapping_values.encoding(csv_options, where),
+        datetime_formats=mapping_values.texts(raw, "datetime_formats", where),
         lab_dictionary=dictionary,
         tables=tables,
         source_path=str(path),
-        decimal=_decimal(csv_options, where),
+        decimal=mapping_values.decimal(csv_options, where),
         status_words={
-            k: _texts(_section(raw, "status_words", where), k, f"{where}, status_words")
-            for k in _section(raw, "status_words", where)
+            k: mapping_values.texts(
+                mapping_values.section(raw, "status_words", where), k, f"{where}, status_words"
+            )
+            for k in mapping_values.section(raw, "status_words", where)
         },
         drug_synonyms={
-            str(k).strip(): _ingredients(v, f"{where}, drug_synonyms.{k}")
-            for k, v in _section(raw, "drug_synonyms", where).items()
+            str(k).strip(): mapping_values.ingredients(v, f"{where}, drug_synonyms.{k}")
+            for k, v in mapping_values.section(raw, "drug_synonyms", where).items()
         },
     )
-
-
-# --- typed reading of mapping values (a wrong YAML type is an error naming the key) ----------
-
-
-def _section(raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = raw.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: {key} must be a mapping of keys (got {type(value).__name__}).")
-    return value
-
-
-def _text(raw: dict[str, Any], key: str, where: str) -> str | None:
-    value = raw.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        raise ConfigError(f"{where}: {key} must be text (got {type(value).__name__}).")
-    return str(value)
-
-
-def _text_map(raw: dict[str, Any], key: str, where: str) -> dict[str, str]:
-    found = _section(raw, key, where)
-    for name, value in found.items():
-        if not isinstance(value, str | int) or isinstance(value, bool):
-            raise ConfigError(f"{where}: {key}.{name} must be text (got {type(value).__name__}).")
-    return {str(k): str(v) for k, v in found.items()}
-
-
-def _texts(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-    value = raw.get(key)
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(
-            f'{where}: {key} must be a list of text, e.g. {key}: ["..."] '
-            f"(got {type(value).__name__})."
-        )
-    return tuple(value)
-
-
-def _ingredients(value: Any, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = value.split(";")
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or not value:
-        raise ConfigError(f"{where} must name one listed ingredient or a list of them.")
-    return tuple(v.strip().lower() for v in value)
-
-
-def _delimiter(options: dict[str, Any], where: str) -> str | None:
-    value = _text(options, "delimiter", f"{where}, csv")
-    if value is not None and len(value) != 1:
-        raise ConfigError(f'{where}: csv.delimiter must be one character, e.g. ";".')
-    return value
-
-
-def _encoding(options: dict[str, Any], where: str) -> str:
-    value = _text(options, "encoding", f"{where}, csv") or "utf-8"
-    try:
-        codecs.lookup(value)
-    except LookupError as exc:
-        raise ConfigError(
-            f"{where}: csv.encoding '{value}' is not a known encoding (e.g. utf-8, latin-1, "
-            "cp1252)."
-        ) from exc
-    return value
-
-
-def _decimal(options: dict[str, Any], where: str) -> str:
-    value = _text(options, "decimal", f"{where}, csv") or "."
-    if value not in (".", ","):
-        raise ConfigError(f'{where}: csv.decimal must be "." or "," (got {value!r}).')
-    if value == options.get("delimiter"):
-        raise ConfigError(f"{where}: csv.decimal and csv.delimiter cannot both be {value!r}.")
-    return value
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from hyposcreen.config import Window
-from hyposcreen.errors import ConfigError, InputError
+from hyposcreen.errors import ConfigError
 
 STATE_FILE = "hyposcreen_state.sqlite3"
 _SCHEMA = """
@@ -258,41 +258,6 @@ class StateStore:
             before = db.total_changes
             db.executemany("INSERT OR IGNORE INTO reviews VALUES (?, ?, ?, ?)", rows)
             return db.total_changes - before
-
-
-def read_reviews(path: Path) -> pd.DataFrame:
-    """A clinician review CSV with columns patient_id, reviewed_at, reviewer."""
-    if not path.is_file():
-        raise InputError(f"Review file {path} does not exist.", file=str(path))
-    try:
-        frame = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"Review file {path} is not a readable CSV: {exc}.", file=str(path)
-        ) from exc
-    frame.columns = [c.strip().lower() for c in frame.columns]
-    missing = [c for c in ("patient_id", "reviewed_at", "reviewer") if c not in frame.columns]
-    if missing:
-        raise InputError(
-            f"Review file {path} lacks column(s) {', '.join(missing)}; expected patient_id, "
-            "reviewed_at, reviewer.",
-            file=str(path),
-            column=missing[0],
-        )
-    frame = frame[["patient_id", "reviewed_at", "reviewer"]].apply(lambda c: c.str.strip())
-    when = pd.to_datetime(frame["reviewed_at"], format="ISO8601", errors="coerce")
-    bad = frame.index[(frame["patient_id"] == "") | when.isna()]
-    if len(bad):
-        rows = ", ".join(str(i + 2) for i in bad[:5])
-        raise InputError(
-            f"Review file {path}: {len(bad)} row(s) without a patient_id or with a reviewed_at "
-            f"that is not an ISO date/time (rows {rows}).",
-            file=str(path),
-            column="reviewed_at",
-        )
-    if when.dt.tz is not None:
-        when = when.dt.tz_localize(None)
-    return frame.assign(reviewed_at=when.astype("datetime64[us]"))
 
 
 def state_dir_from_env(value: str | None) -> Path | None:

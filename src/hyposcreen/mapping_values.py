@@ -1,0 +1,106 @@
+"""Typed reading of the site mapping YAML's values: each helper returns the value of one key
+in the type the mapping needs, or raises a ConfigError naming the key and what it must be."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+from typing import Any
+
+from hyposcreen.errors import ConfigError
+
+
+def reject_unknown(found: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(found) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}."
+        )
+
+
+def file_stem_in_input(stem: Any, where: str) -> str | None:
+    """A table's `file:` names a file or folder inside --input: no absolute path, no `..`."""
+    if stem is None:
+        return None
+    text = str(stem)
+    parts = Path(text).parts
+    if not text.strip() or Path(text).is_absolute() or ".." in parts or text.startswith("~"):
+        raise ConfigError(
+            f"{where}: file '{text}' must name a file inside the input folder (a name such as "
+            "lab_export, no absolute path and no '..')."
+        )
+    return text
+
+
+def section(raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = raw.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {key} must be a mapping of keys (got {type(value).__name__}).")
+    return value
+
+
+def text(raw: dict[str, Any], key: str, where: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise ConfigError(f"{where}: {key} must be text (got {type(value).__name__}).")
+    return str(value)
+
+
+def text_map(raw: dict[str, Any], key: str, where: str) -> dict[str, str]:
+    found = section(raw, key, where)
+    for name, value in found.items():
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise ConfigError(f"{where}: {key}.{name} must be text (got {type(value).__name__}).")
+    return {str(k): str(v) for k, v in found.items()}
+
+
+def texts(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = raw.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            f'{where}: {key} must be a list of text, e.g. {key}: ["..."] '
+            f"(got {type(value).__name__})."
+        )
+    return tuple(value)
+
+
+def ingredients(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = value.split(";")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or not value:
+        raise ConfigError(f"{where} must name one listed ingredient or a list of them.")
+    return tuple(v.strip().lower() for v in value)
+
+
+def delimiter(options: dict[str, Any], where: str) -> str | None:
+    value = text(options, "delimiter", f"{where}, csv")
+    if value is not None and len(value) != 1:
+        raise ConfigError(f'{where}: csv.delimiter must be one character, e.g. ";".')
+    return value
+
+
+def encoding(options: dict[str, Any], where: str) -> str:
+    value = text(options, "encoding", f"{where}, csv") or "utf-8"
+    try:
+        codecs.lookup(value)
+    except LookupError as exc:
+        raise ConfigError(
+            f"{where}: csv.encoding '{value}' is not a known encoding (e.g. utf-8, latin-1, "
+            "cp1252)."
+        ) from exc
+    return value
+
+
+def decimal(options: dict[str, Any], where: str) -> str:
+    value = text(options, "decimal", f"{where}, csv") or "."
+    if value not in (".", ","):
+        raise ConfigError(f'{where}: csv.decimal must be "." or "," (got {value!r}).')
+    if value == options.get("delimiter"):
+        raise ConfigError(f"{where}: csv.decimal and csv.delimiter cannot both be {value!r}.")
+    return value
