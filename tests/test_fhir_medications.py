@@ -1,0 +1,164 @@
+"""`--source fhir`, medications: codings, references, contained Medications, times, status and
+route of each medication resource type, on hand-written resources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from tests.helpers import RULES, WINDOW
+
+from fhir_export import RXNORM, T, med_request, read, write_export
+from hyposcreen.clean import clean_medications
+
+# ------------------------------------------------------------------ medications
+
+
+def test_medication_codings_references_and_contained_medications(tmp_path: Path) -> None:
+    furosemide = {
+        "resourceType": "Medication",
+        "id": "m-furo",
+        "code": {
+            "coding": [
+                {"system": RXNORM, "code": "197417", "display": "Furosemide 40 MG Oral Tablet"}
+            ]
+        },
+    }
+    contained = {"resourceType": "Medication", "id": "c1", "code": {"text": "Zoloft 50 mg"}}
+    coded = {
+        "coding": [
+            {"system": RXNORM, "code": "313988"},
+            {"system": RXNORM, "code": "5487", "display": "Hydrochlorothiazide"},
+            {"system": "http://www.whocc.no/atc", "code": "c03aa03"},
+        ],
+        "text": "HCTZ 25 mg tablet",
+    }
+    write_export(
+        tmp_path,
+        {
+            "Medication.ndjson": [furosemide],
+            "MedicationRequest.ndjson": [
+                med_request(medicationCodeableConcept=coded, authoredOn=T),
+                med_request(medicationReference={"reference": "Medication/m-furo"}, authoredOn=T),
+                med_request(
+                    medicationReference={"reference": "#c1"}, contained=[contained], authoredOn=T
+                ),
+                med_request(
+                    medicationReference={
+                        "reference": "Medication/gone",
+                        "display": "Seroquel 100 mg",
+                    },
+                    authoredOn=T,
+                ),
+                med_request(
+                    medicationCodeableConcept={"coding": [{"code": "N06AB10"}]}, authoredOn=T
+                ),
+                med_request(medicationCodeableConcept={"coding": [{"code": "4603"}]}, authoredOn=T),
+            ],
+        },
+    )
+    table = read(tmp_path, "medications")
+    meds = table.frame
+    assert list(meds["drug_name"].fillna("")) == [
+        "HCTZ 25 mg tablet | Hydrochlorothiazide",
+        "Furosemide 40 MG Oral Tablet",
+        "Zoloft 50 mg",
+        "Seroquel 100 mg",
+        "",
+        "",
+    ]
+    assert meds["rxnorm"].tolist()[:2] == ["5487", "197417"]
+    assert (meds["atc"].iloc[4], meds["rxnorm"].iloc[5]) == ("N06AB10", "4603")  # no system
+    assert meds["atc"].iloc[0] == "C03AA03"
+    assert table.source_counts["MedicationRequest"]["note_unresolved_medication_reference"] == 1
+    assert table.source_counts["Medication"] == {"files": 1, "indexed": 1}
+    _, matches = clean_medications(meds, RULES, WINDOW)
+    assert sorted(matches["drug_class"]) == [
+        "antipsychotic",
+        "loop_diuretic",
+        "loop_diuretic",
+        "ssri",
+        "ssri",
+        "thiazide_diuretic",
+    ]
+
+
+def test_medication_times_status_and_route_of_each_resource_type(tmp_path: Path) -> None:
+    code = {"medicationCodeableConcept": {"text": "furosemide"}}
+    dosage = {
+        "route": {"coding": [{"display": "Oral"}]},
+        "timing": {"repeat": {"boundsPeriod": {"start": "2026-11-01", "end": "2026-11-10"}}},
+    }
+    write_export(
+        tmp_path,
+        {
+            "MedicationRequest.ndjson": [
+                med_request(**code, authoredOn="2026-10-01", dosageInstruction=[{}, dosage]),
+                med_request(
+                    **code,
+                    authoredOn="2026-10-01",
+                    dispenseRequest={
+                        "validityPeriod": {"start": "2026-10-05", "end": "2026-12-05"}
+                    },
+                ),
+                med_request(**code, authoredOn="2026-10-01T09:00:00Z", status="stopped"),
+            ],
+            "MedicationStatement.ndjson": [
+                {
+                    "resourceType": "MedicationStatement",
+                    "status": "not-taken",
+                    **code,
+                    "subject": {"reference": "Patient/P1"},
+                    "effectiveDateTime": "2026-11-02",
+                },
+                {
+                    "resourceType": "MedicationStatement",
+                    "status": "active",
+                    **code,
+                    "subject": {"reference": "Patient/P1"},
+                    "dateAsserted": "2026-11-03",
+                },
+            ],
+            "MedicationAdministration.ndjson": [
+                {
+                    "resourceType": "MedicationAdministration",
+                    "status": "completed",
+                    **code,
+                    "subject": {"reference": "Patient/P1"},
+                    "effectiveDateTime": "2026-11-04T10:00:00Z",
+                    "dosage": {"route": {"text": "IV"}},
+                },
+            ],
+        },
+    )
+    meds = read(tmp_path, "medications").frame
+    assert list(meds["start_time"]) == [
+        pd.Timestamp(t)
+        for t in (
+            "2026-11-01",
+            "2026-10-05",
+            "2026-10-01 09:00",
+            "2026-11-02",
+            "2026-11-03",
+            "2026-11-04 10:00",
+        )
+    ]
+    assert list(meds["end_time"].astype(object).where(meds["end_time"].notna(), None)) == [
+        pd.Timestamp("2026-11-10"),
+        pd.Timestamp("2026-12-05"),
+        None,
+        None,
+        None,
+        pd.Timestamp("2026-11-04 10:00"),
+    ]
+    assert list(meds["status"]) == [
+        "active",
+        "active",
+        "stopped",
+        "not-done",
+        "active",
+        "completed",
+    ]
+    assert list(meds["route"].fillna("")) == ["", "", "", "", "", "IV"]
+    cleaned, _ = clean_medications(meds, RULES, WINDOW)
+    assert cleaned["reason"].iloc[3] == "status"
