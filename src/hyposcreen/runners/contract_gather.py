@@ -7,7 +7,8 @@ back); the contract columns are taken from those files: no second file per parti
 written and read back. What validation sees of a table is what `recipe_contracts.
 validation_frames` gives a single run (`contract_frame`: the projection, labs' `value_num`
 from `value_canonical`), with text as categoricals (`as_categories`: a whole table's
-contract columns stay small in memory; validation reads the same values).
+contract columns stay small in memory; validation reads the same values). The gathered text
+is made categorical by Arrow (runners/contract_text.py), with pandas' categories and codes.
 
 Only the columns validation reads row by row are gathered (a validate.tables.PartialTable),
 one column of every partition in memory at a time; the others are known by name and dtype
