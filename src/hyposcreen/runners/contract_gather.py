@@ -28,8 +28,8 @@ import pyarrow as pa
 from pandas.api.types import union_categoricals
 
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
-from hyposcreen.runners.executors import release_free_memory
 from hyposcreen.runners.contract_text import categorical_text
+from hyposcreen.runners.executors import release_free_memory
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, read_row_labels, read_table
 from hyposcreen.validate.views import as_ns
 
