@@ -32,15 +32,17 @@ _REASONS = ["duplicate", None, "non_numeric", "unit", "duplicate", None, "x", "n
 def _partition(part: int, labels: np.ndarray) -> pd.DataFrame:
     n = len(labels)
     patients = _PATIENTS[part]
+    times = pd.Series(pd.date_range("2026-11-01", periods=n, freq="37min"), dtype="datetime64[us]")
+    values = np.linspace(120.0, 140.0, n)
+    if n > 2:  # a missing time and a missing value
+        times[2], values[1] = pd.NaT, np.nan
     return pd.DataFrame(
         {
             "patient_id": pd.Series(patients, dtype="str"),
-            "specimen_time": pd.Series(
-                pd.date_range("2026-11-01", periods=n, freq="37min"), dtype="datetime64[us]"
-            ),
+            "specimen_time": times,
             "unit": pd.Series(["mmol/L", "mEq/L", None, "mmol/l"] * 3, dtype="str")[:n],
             "analyte": pd.Series(["sodium", "glucose", "sodium"] * 3, dtype="str")[:n],
-            "value_canonical": np.linspace(120.0, 140.0, n) if n else np.array([]),
+            "value_canonical": values,
             "value_num": np.full(n, np.nan),
             "reason": pd.Series(_REASONS[:n], dtype=object),
             "source_file": pd.Series([f"labs_{part}.csv"] * n, dtype="str"),

@@ -146,7 +146,8 @@ def _gather_in_read_order(
     the whole table. Built one column at a time (only that column of every partition is in
     memory besides the result): the partitions' frames are never all held at once. Text is
     dictionary-encoded by Arrow (runners/contract_text.py) into the categoricals pandas would
-    make of it; any other column is read as `read_contract` reads it."""
+    make of it, floats and times are joined as numpy arrays; any other column is read as
+    `read_contract` reads it."""
     held = [i for i, rows in enumerate(labels) if len(rows)] or [0]
     index = np.concatenate([labels[i] for i in held])
     order = np.argsort(index, kind="stable")
@@ -154,24 +155,40 @@ def _gather_in_read_order(
     columns: dict[str, Any] = {}
     for column in wanted:
         source = _FROM.get(table, {}).get(column, column)
-        categorical = categorical_text(
-            column, [read_table(paths[i], [source]).column(0) for i in held]
-        )
+        arrays = [read_table(paths[i], [source]).column(0) for i in held]
+        categorical = categorical_text(column, arrays)
         if categorical is not None:
             codes = categorical.codes if in_order else categorical.codes.take(order)
             columns[column] = pd.Series(
                 pd.Categorical.from_codes(codes, dtype=categorical.dtype), copy=False
             )
+        elif all(_plain_numbers(array.type) for array in arrays):
+            columns[column] = _numbers(arrays, order, in_order)
         else:
             parts = [read_contract(table, paths[i], [column])[column] for i in held]
             columns[column] = _joined(parts, order, in_order)
             del parts
-        del categorical
+        del categorical, arrays
         columns[column].index = pd.RangeIndex(len(index))
         pa.default_memory_pool().release_unused()  # the partitions' Arrow buffers of it
     # copy=False: the columns as gathered, not copied again into one 2-D block per dtype
     frame = pd.DataFrame(columns, copy=False)
     return frame.set_axis(pd.Index(index if in_order else index[order], dtype="int64"), axis=0)
+
+
+def _plain_numbers(kind: pa.DataType) -> bool:
+    """Floats and zone-less times: pandas reads them as numpy holds them (NaN, NaT)."""
+    if pa.types.is_timestamp(kind):
+        return kind.tz is None
+    return bool(pa.types.is_floating(kind))
+
+
+def _numbers(arrays: list[pa.ChunkedArray], order: np.ndarray, in_order: bool) -> pd.Series:
+    """The partitions' floats or times as one column in `order` (times in ns, as `_joined`
+    gives them), without making a pandas frame of each partition first."""
+    values = np.concatenate([array.to_numpy() for array in arrays])
+    joined = pd.Series(values if in_order else values[order], copy=False)
+    return as_ns(joined) if pd.api.types.is_datetime64_dtype(joined.dtype) else joined
 
 
 def _joined(parts: list[pd.Series], order: np.ndarray, in_order: bool) -> pd.Series:
