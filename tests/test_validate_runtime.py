@@ -93,25 +93,36 @@ def test_the_warm_up_imports_gx_while_the_main_thread_works(tmp_path: Path) -> N
         print("ok")
         """
     )
-    done = run_script(script)
+    done = run_script(script, env={**os.environ, "HYPOSCREEN_GX_WARM_UP": "1"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+_NO_WARM_UP = textwrap.dedent(
+    """
+    import sys, threading
+    from hyposcreen.validate.warm_up import warm_up_in_background
+    warm_up_in_background()
+    assert threading.active_count() == 1, threading.enumerate()
+    assert "great_expectations" not in sys.modules
+    print("ok")
+    """
+)
+
+
+def test_without_the_setting_no_warm_up_starts() -> None:
+    """The warm-up is opt-in, decided by warm_up_in_background itself (whoever calls it):
+    without HYPOSCREEN_GX_WARM_UP no thread starts and GX is not imported."""
+    env = {k: value for k, value in os.environ.items() if k != "HYPOSCREEN_GX_WARM_UP"}
+    done = run_script(_NO_WARM_UP, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
 
 
 def test_the_warm_up_can_be_turned_off() -> None:
-    """HYPOSCREEN_GX_WARM_UP=0 (to compare runs): no thread, GX not imported."""
-    script = textwrap.dedent(
-        """
-        import sys, threading
-        from hyposcreen.validate.warm_up import warm_up_in_background
-        warm_up_in_background()
-        assert threading.active_count() == 1, threading.enumerate()
-        assert "great_expectations" not in sys.modules
-        print("ok")
-        """
-    )
-    for setting, expected in (("0", "ok"), ("1", "")):
-        done = run_script(script, env={**os.environ, "HYPOSCREEN_GX_WARM_UP": setting})
+    """HYPOSCREEN_GX_WARM_UP=0 or any value but 1: no thread, GX not imported."""
+    for setting, expected in (("0", "ok"), ("yes", "ok"), ("1", "")):
+        done = run_script(_NO_WARM_UP, env={**os.environ, "HYPOSCREEN_GX_WARM_UP": setting})
         assert done.stdout.strip() == expected, done.stderr  # "1": the assertion fails
 
 

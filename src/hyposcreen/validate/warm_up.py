@@ -3,13 +3,13 @@
 `import great_expectations` costs ~1 s of pure Python even without the parts hyposcreen never
 uses (validate/gx_import.py: pydantic models for every expectation and data source, ...), then
 the first run builds a context and compiles GX's Data Docs templates (~0.1 s).
-With ``HYPOSCREEN_GX_WARM_UP=1`` a run without the flow starts all of this in a background
-thread as it begins (cli.py; by default GX is imported in the validate step): reading and
+Only with ``HYPOSCREEN_GX_WARM_UP=1`` does `warm_up_in_background` start all of this in a
+background thread (cli.py calls it as a run without the flow begins; unset or any other value:
+GX is imported in the validate step, decided here and nowhere else): reading and
 cleaning run mostly in DuckDB and Arrow, which release the GIL now and then, so on a large
 extract with a free core the import is done by the time the contracts stage needs it. The
 contracts stage waits for the thread (validate/context.py) before it touches GX. On a busy
-machine the import slows the read more than it saves (bench/README.md); ``=0`` here also
-keeps a caller of `warm_up_in_background` from starting it.
+machine the import slows the read more than it saves (bench/README.md), hence opt-in.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from hyposcreen.validate.suites import REVIEW_LIST, TABLES
 
 
 def warm_up_in_background() -> None:
-    """Start the warm-up once per process (not when GX is already imported, nor when
-    HYPOSCREEN_GX_WARM_UP is 0)."""
-    if os.environ.get("HYPOSCREEN_GX_WARM_UP", "1") == "0":
+    """Start the warm-up once per process, only when HYPOSCREEN_GX_WARM_UP is 1 (not when GX
+    is already imported)."""
+    if os.environ.get("HYPOSCREEN_GX_WARM_UP") != "1":
         return
     if "great_expectations" in sys.modules or context._BACKGROUND:
         return

@@ -1,0 +1,149 @@
+"""The whole tables a partitioned run validates, gathered by Arrow from the cleaned partitions'
+files, are exactly what pandas makes of them: per partition `astype("str").astype("category")`
+(sorted categories), the partitions put together by `union_categoricals`, the rows back in the
+whole table's order. The categories' order reaches GX's results, so it is compared too, with
+the codes and their dtype (real Arrow IPC files written as the clean step writes them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from pandas.api.types import union_categoricals
+
+from hyposcreen.runners.contract_gather import WholeContractTables, cleaned_path, contract_frame
+from hyposcreen.runners.contract_text import categorical_text
+from hyposcreen.runners.handoff import read_frame, write_frame
+from hyposcreen.validate.views import as_ns
+
+# partition -> rows; labels interleave, as a partitioning by patient leaves them
+_PATIENTS = [
+    ["p3", "P1", None, "  ", "é1", "p3", "", "Z9"],
+    ["a7", "p3", "p10", None, "ä2", "a7"],
+    [],
+    ["😀", "P1", "b", "b", "Z9", "p2", "a7", None, "zz"],
+]
+_REASONS = ["duplicate", None, "non_numeric", "unit", "duplicate", None, "x", "non_numeric", None]
+
+
+def _partition(part: int, labels: np.ndarray) -> pd.DataFrame:
+    n = len(labels)
+    patients = _PATIENTS[part]
+    times = pd.Series(pd.date_range("2026-11-01", periods=n, freq="37min"), dtype="datetime64[us]")
+    values = np.linspace(120.0, 140.0, n)
+    if n > 2:  # a missing time and a missing value
+        times[2], values[1] = pd.NaT, np.nan
+    return pd.DataFrame(
+        {
+            "patient_id": pd.Series(patients, dtype="str"),
+            "specimen_time": times,
+            "unit": pd.Series(["mmol/L", "mEq/L", None, "mmol/l"] * 3, dtype="str")[:n],
+            "analyte": pd.Series(["sodium", "glucose", "sodium"] * 3, dtype="str")[:n],
+            "value_canonical": values,
+            "value_num": np.full(n, np.nan),
+            "reason": pd.Series(_REASONS[:n], dtype=object),
+            "source_file": pd.Series([f"labs_{part}.csv"] * n, dtype="str"),
+            "source_row": pd.Series([str(int(x) + 2) for x in labels], dtype="str"),
+        }
+    ).set_axis(pd.Index(labels, dtype="int64"), axis=0)
+
+
+def _write_partitions(folder: Path) -> list[pd.DataFrame]:
+    total = sum(len(p) for p in _PATIENTS)
+    labels = np.random.default_rng(7).permutation(total)
+    frames, start = [], 0
+    for part, patients in enumerate(_PATIENTS):
+        held = np.sort(labels[start : start + len(patients)])
+        start += len(patients)
+        frames.append(_partition(part, held))
+        write_frame(cleaned_path(folder, part, "labs"), frames[-1])
+    return frames
+
+
+def _as_pandas_gathers(folder: Path, parts: int, columns: list[str]) -> pd.DataFrame:
+    """The gather as pandas does it: each partition's contract frame, categoricals put
+    together by union_categoricals, the rows in label order, times in ns."""
+    frames = [read_frame(cleaned_path(folder, p, "labs")) for p in range(parts)]
+    held = [f for f in frames if len(f)]
+    index = np.concatenate([f.index.to_numpy() for f in held])
+    order = np.argsort(index, kind="stable")
+    viewed = [contract_frame("labs", f.reset_index(drop=True)) for f in held]
+    out = {}
+    for column in columns:
+        pieces = [v[column] for v in viewed]
+        if isinstance(pieces[0].dtype, pd.CategoricalDtype):
+            out[column] = pd.Series(union_categoricals([p.array for p in pieces]).take(order))
+        else:
+            joined = pd.concat(pieces, ignore_index=True).take(order).reset_index(drop=True)
+            out[column] = as_ns(joined) if joined.dtype.kind == "M" else joined
+    return pd.DataFrame(out).set_axis(pd.Index(index[order], dtype="int64"), axis=0)
+
+
+def test_the_gathered_labs_are_pandas_categoricals_in_pandas_category_order(
+    tmp_path: Path,
+) -> None:
+    _write_partitions(tmp_path)
+    table = WholeContractTables(tmp_path, len(_PATIENTS), {})["labs"]
+    gathered = table.frame
+    expected = _as_pandas_gathers(tmp_path, len(_PATIENTS), list(gathered.columns))
+    assert {"patient_id", "unit", "analyte", "reason", "value_num"} <= set(gathered.columns)
+    assert gathered.index.equals(expected.index)
+    assert list(gathered.index) == sorted(gathered.index)
+    for column in gathered.columns:
+        ours, theirs = gathered[column], expected[column]
+        assert ours.dtype == theirs.dtype, column
+        if isinstance(ours.dtype, pd.CategoricalDtype):
+            assert list(ours.cat.categories) == list(theirs.cat.categories), column
+            assert ours.cat.categories.dtype == theirs.cat.categories.dtype, column
+            assert ours.cat.codes.dtype == theirs.cat.codes.dtype, column
+            assert (ours.cat.codes.to_numpy() == theirs.cat.codes.to_numpy()).all(), column
+        else:
+            pd.testing.assert_series_equal(
+                ours.reset_index(drop=True), theirs.reset_index(drop=True), check_names=False
+            )
+    # e.g. patient ids: the first partition's sorted ids, then each next one's new ids
+    assert list(gathered["patient_id"].cat.categories)[:6] == ["", "  ", "P1", "Z9", "p3", "é1"]
+
+
+def test_the_rows_a_check_quotes_are_read_as_validation_sees_them(tmp_path: Path) -> None:
+    frames = _write_partitions(tmp_path)
+    table = WholeContractTables(tmp_path, len(_PATIENTS), {})["labs"]
+    whole = pd.concat(frames)
+    labels = [int(whole.index[-1]), int(whole.index[0]), int(whole.index[9])]
+    quoted = table.rows(labels, ["source_file", "source_row", "unit"])
+    assert list(quoted.index) == labels
+    for column in ("source_file", "source_row", "unit"):
+        expected = [None if pd.isna(v) else v for v in whole.loc[labels, column]]
+        assert [None if pd.isna(v) else v for v in quoted[column]] == expected, column
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_text_of_several_chunks_and_empty_or_all_missing_parts(kind: pa.DataType) -> None:
+    parts = [
+        pa.chunked_array([pa.array(["b", None, "a"], kind), pa.array(["c", "b"], kind)]),
+        pa.chunked_array([], kind),
+        pa.chunked_array([pa.array([None, None], kind)]),
+        pa.chunked_array([pa.array(["a", "Ä", "B"], kind), pa.array([""], kind)]),
+    ]
+    made = categorical_text("unit", parts)
+    assert made is not None
+    as_pandas = [pd.Series(p.to_pandas(), dtype="str").astype("category") for p in parts]
+    expected = union_categoricals([p.array for p in as_pandas])
+    assert list(made.categories) == list(expected.categories) == ["a", "b", "c", "", "B", "Ä"]
+    assert made.codes.dtype == expected.codes.dtype
+    assert (made.codes == expected.codes).all()
+
+
+def test_text_kept_as_text_and_other_types_are_left_to_pandas() -> None:
+    text = [pa.chunked_array([pa.array(["1", "2"])])]
+    assert categorical_text("source_row", text) is None
+    assert categorical_text("value_num", [pa.chunked_array([pa.array([1.0])])]) is None
+    mixed = [*text, pa.chunked_array([pa.array([None, None], pa.null())])]
+    assert categorical_text("unit", mixed) is None
+    reasons = categorical_text("reason", [pa.chunked_array([pa.array(_REASONS)])])
+    assert reasons is not None
+    assert list(reasons.categories) == ["duplicate", "non_numeric"]
+    assert list(reasons.codes) == [0, -1, 1, -1, 0, -1, -1, 1, -1]
