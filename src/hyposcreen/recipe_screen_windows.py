@@ -46,7 +46,9 @@ class WindowScreens:
     screens: list[ScreenResult | None]
 
 
-def screened_window(ctx: RunContext, labs: pd.DataFrame, cleaned: CleanedInputs) -> ScreenResult | None:
+def screened_window(
+    ctx: RunContext, labs: pd.DataFrame, cleaned: CleanedInputs
+) -> ScreenResult | None:
     """The context's window's screen as found with the loop's other windows, when its cleaned
     inputs (`labs`: the columns the screen reads and `bucket`) are those foreseen; else None."""
     shared = ctx.shared_read
@@ -86,11 +88,13 @@ def _screen_all(
     diag_rows = diagnoses.frame[[c for c in DIAGNOSIS_COLUMNS if c in diagnoses.frame]]
     matches = meds.matches
     matched_rows = matches["row"].to_numpy()
+    # a window's cleaning leaves used the rows without a reason that start before its end
+    free_meds, free_diagnoses = (f.reason.isna().to_numpy(bool) for f in (meds, diagnoses))
     cuts, counts = [], []
     for window in windows:
         chosen = _chosen(_for_window(ctx, window), prepared)
-        pairs = known_pairs(prepared, chosen, threshold).pairs
-        used_meds = _used_before(meds, window)
+        pairs = known_pairs(prepared, chosen, threshold)
+        used_meds = free_meds & _before(meds, window)
         cuts.append(
             WindowCut(
                 window,
@@ -98,7 +102,8 @@ def _screen_all(
                 pairs,
                 chosen,
                 used_meds,
-                _used_before(diagnoses, window),
+                free_diagnoses
+                & ~(diagnoses.frame[diagnoses.time_column] >= window.end).to_numpy(bool),
             )
         )
         counts.append(int(np.isin(matched_rows, med_rows.index[used_meds]).sum()))
@@ -122,11 +127,11 @@ def _chosen(ctx: RunContext, prepared: SharedLabs) -> np.ndarray:
     return chosen
 
 
-def _used_before(facts: Any, window: Window) -> np.ndarray:
-    """The rows a window's cleaning foresees used: no reason, starting before its end."""
-    time = facts.frame[facts.time_column]
-    after = (time >= window.end).to_numpy(dtype=bool)
-    return facts.reason.isna().to_numpy(dtype=bool) & ~after
+def _before(facts: Any, window: Window) -> np.ndarray:
+    """The rows that start (are recorded) before the window's end (or whose time is missing:
+    those have a reason already)."""
+    after: np.ndarray = (facts.frame[facts.time_column] >= window.end).to_numpy(dtype=bool)
+    return ~after
 
 
 def _as_foreseen(
@@ -148,7 +153,10 @@ def _as_foreseen(
         return False
     if not alike(prepared.rows, cut.labs, labs, used):
         return False
-    for frame, foreseen in ((cleaned.medications, cut.medications), (cleaned.diagnoses, cut.diagnoses)):
+    for frame, foreseen in (
+        (cleaned.medications, cut.medications),
+        (cleaned.diagnoses, cut.diagnoses),
+    ):
         if len(frame) != len(foreseen) or not np.array_equal(_used(frame), foreseen):
             return False
     return len(cleaned.drug_matches) == matches

@@ -40,7 +40,7 @@ from hyposcreen.screen.cases import (
 )
 from hyposcreen.screen.engine import ArrowFrame, Tables
 from hyposcreen.screen.finding import find_cases
-from hyposcreen.screen.serial import possibly_spurious
+from hyposcreen.screen.serial import spurious_of_some
 from hyposcreen.screen.sodium import KnownPairs, correct_for_glucose
 
 
@@ -48,12 +48,13 @@ from hyposcreen.screen.sodium import KnownPairs, correct_for_glucose
 class WindowCut:
     """What one window's screen reads, cut from the tables its windows share: the window (site-
     local wall time), its sodium results (positions among the shared sodium rows, in order),
-    their glucose pairs (`row`: the result's number in the window), and boolean masks of its
-    rows among the shared used labs and its used medications and diagnoses."""
+    their glucose pairs and delta-check flags (`sodium.KnownPairs`, rows numbered in the
+    window, none unsettled), and boolean masks of its rows among the shared used labs and its
+    used medications and diagnoses."""
 
     window: Window
     sodium: np.ndarray
-    pairs: pd.DataFrame
+    pairs: KnownPairs  # with `spurious` known, `changed` the results to check again
     labs: np.ndarray
     medications: np.ndarray
     diagnoses: np.ndarray
@@ -91,8 +92,13 @@ def screen_windows(
     ]
     rows = sodium.iloc[np.concatenate([c.sodium for c in cuts])]
     rows = _with_instants(rows[[c for c in LAB_COLUMNS if c in rows]], ("specimen_time",), timezone)
-    pairs = [c.pairs.assign(row=c.pairs["row"] + offsets[n]) for n, c in enumerate(cuts)]
+    pairs = [
+        c.pairs.pairs.assign(row=c.pairs.pairs["row"] + offsets[n]) for n, c in enumerate(cuts)
+    ]
     known = KnownPairs(pd.concat(pairs, ignore_index=True), np.array([], dtype=np.int64))
+    flags = np.concatenate([_spurious(c.pairs) for c in cuts])
+    again = np.zeros(len(flags), dtype=bool)
+    again[np.concatenate([_changed(c.pairs) + offsets[n] for n, c in enumerate(cuts)])] = True
     with Tables() as db:
         corrected = correct_for_glucose(rows, None, rules, glucose_factor, db, known)
         time = corrected["specimen_time"].to_numpy()
@@ -101,14 +107,17 @@ def screen_windows(
         results = sodium_results(corrected, profile, (time >= starts) & (time < ends))
         own = results.assign(patient_id=_prefixed(results["patient_id"], prefixes[number]))
         db.register("results", own.assign(row=np.arange(len(own))))
-        results["possibly_spurious"] = possibly_spurious(results, rules, db)
+        # each patient's flags as its window's known ones, but where checked again
+        results["possibly_spurious"] = spurious_of_some(own, rules, flags, again).to_numpy()
         own = own.assign(possibly_spurious=results["possibly_spurious"])
         cases = find_cases(db=db)
         if cases.empty:
             return [None] * count
         db.keep_patients(("results",), cases["patient_id"])
         of_case = _window_numbers(cases["patient_id"], count)
-        patients = [_unprefixed(cases["patient_id"].iloc[a:b], count) for a, b in _runs(of_case, count)]
+        patients = [
+            _unprefixed(cases["patient_id"].iloc[a:b], count) for a, b in _runs(of_case, count)
+        ]
         db.register("labs", _case_labs(lab_rows, [c.labs for c in cuts], patients, prefixes))
         meds, _ = _case_events(medications, [c.medications for c in cuts], patients, prefixes)
         diags, diag_rows = _case_events(diagnoses, [c.diagnoses for c in cuts], patients, prefixes)
@@ -118,27 +127,42 @@ def screen_windows(
             db, cases, own, meds, diags, drug_matches, rules, instants[0], (instants, of_case)
         )
     matched = medications.index.isin(drug_matches["row"])
+    evidence = {
+        "cases": _cuts(found.cases, count),
+        "meds": _cuts(found.medication_evidence, count),
+        "conditions": _cuts(found.condition_evidence, count),
+        "cofactors": _cuts(found.cofactor_evidence, count),
+    }
     screens: list[ScreenResult | None] = []
     for n, cut in enumerate(cuts):
         if not len(patients[n]):
             screens.append(None)
             continue
         window_results = results.iloc[offsets[n] : offsets[n + 1]].reset_index(drop=True)
-        meds_of = _cut(found.medication_evidence, n, count)
+        meds_of = evidence["meds"][n]
         if not (matched & cut.medications).any():
             meds_of = pd.DataFrame(columns=exposure.EVIDENCE_COLUMNS)
-        conditions_of = _cut(found.condition_evidence, n, count)
+        conditions_of = evidence["conditions"][n]
         if not diag_rows[n]:
             conditions_of = pd.DataFrame(columns=conditions.EVIDENCE_COLUMNS)
-        cofactors_of = _cut(found.cofactor_evidence, n, count)
+        cofactors_of = evidence["cofactors"][n]
         if cofactors_of.empty:
             cofactors_of = pd.DataFrame(columns=cofactors.EVIDENCE_COLUMNS)
         screen = ScreenResult(
-            order_cases(_cut(found.cases, n, count)), window_results, meds_of, conditions_of,
+            order_cases(evidence["cases"][n]), window_results, meds_of, conditions_of,
             cofactors_of, [],
         )  # fmt: skip
         screens.append(_with_wall_times(screen, timezone))
     return screens
+
+
+def _spurious(pairs: KnownPairs) -> np.ndarray:
+    assert pairs.spurious is not None and not len(pairs.unsettled)
+    return np.asarray(pairs.spurious, dtype=bool)
+
+
+def _changed(pairs: KnownPairs) -> np.ndarray:
+    return np.asarray(pairs.changed if pairs.changed is not None else [], dtype=np.int64)
 
 
 def _prefixed(patient_id: pd.Series, prefixes: np.ndarray) -> pd.Series:
@@ -162,13 +186,14 @@ def _runs(numbers: np.ndarray, windows: int) -> list[tuple[int, int]]:
     return [(int(edges[n]), int(edges[n + 1])) for n in range(windows)]
 
 
-def _cut(frame: pd.DataFrame, number: int, windows: int) -> pd.DataFrame:
-    """Window `number`'s rows of a frame in prefixed patient order, the prefix taken off."""
+def _cuts(frame: pd.DataFrame, windows: int) -> list[pd.DataFrame]:
+    """Each window's rows of a frame in prefixed patient order, the prefix taken off."""
     if frame.empty:
-        return frame
-    start, end = _runs(_window_numbers(frame["patient_id"], windows), windows)[number]
-    rows = frame.iloc[start:end].reset_index(drop=True)
-    return rows.assign(patient_id=_unprefixed(rows["patient_id"], windows))
+        return [frame] * windows
+    runs = _runs(_window_numbers(frame["patient_id"], windows), windows)
+    patient_id = _unprefixed(frame["patient_id"], windows)
+    unprefixed = frame.assign(patient_id=patient_id)
+    return [unprefixed.iloc[a:b].reset_index(drop=True) for a, b in runs]
 
 
 def _case_labs(
@@ -195,7 +220,9 @@ def _case_labs(
     column = cut.column("patient_id").combine_chunks()
     prefix = pa.array(prefixes[np.concatenate(numbers)] if numbers else [], type=column.type)
     index = cut.schema.get_field_index("patient_id")
-    cut = cut.set_column(index, "patient_id", pc.binary_join_element_wise(prefix, column, pa.scalar("", column.type)))
+    cut = cut.set_column(
+        index, "patient_id", pc.binary_join_element_wise(prefix, column, pa.scalar("", column.type))
+    )
     cut = cut.append_column("row", pa.array(np.arange(len(cut), dtype=np.int64)))
     return ArrowFrame(cut, lab_rows.dtypes)
 
