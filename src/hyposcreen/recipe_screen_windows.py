@@ -41,7 +41,7 @@ class WindowScreens:
 
     key: tuple[Any, ...]
     windows: list[Window]
-    cuts: list[WindowCut]
+    cuts: list[WindowCut | None]  # None once taken
     matches: list[int]  # per window, the drug matches of its used medications
     screens: list[ScreenResult | None]
 
@@ -69,9 +69,14 @@ def screened_window(
         shared.decided[_SCREENS] = found
     number = found.windows.index(window)
     screen, cut = found.screens[number], found.cuts[number]
-    if screen is None or not _as_foreseen(ctx, labs, cleaned, prepared, cut, found.matches[number]):
+    if (
+        screen is None
+        or cut is None
+        or not _as_foreseen(ctx, labs, cleaned, prepared, cut, found.matches[number])
+    ):
         return None
-    found.screens[number] = None  # taken: each night's result is its own
+    found.screens[number] = None  # taken: each night's result is its own (and memory freed)
+    found.cuts[number] = None
     return screen
 
 
@@ -111,7 +116,7 @@ def _screen_all(
         prepared.rows.iloc[prepared.sodium], prepared.table, med_rows, matches, diag_rows,
         cuts, ctx.rules, ctx.profile, ctx.settings.glucose_factor, prepared.timezone,
     )  # fmt: skip
-    return WindowScreens(key, windows, cuts, counts, screens)
+    return WindowScreens(key, windows, list(cuts), counts, screens)
 
 
 def _for_window(ctx: RunContext, window: Window) -> RunContext:
