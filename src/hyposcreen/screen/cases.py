@@ -231,12 +231,13 @@ def case_steps(
     windows: tuple[list[Window], np.ndarray] | None = None,
 ) -> ScreenResult:
     """The steps of the `cases` (found on `db`'s `results`, which `results` holds with their
-    `possibly_spurious` flags) over their medications and diagnoses: the cases with their
+    `possibly_spurious` flags) over their patients' medications and diagnoses: the cases with their
     tiers, not yet ordered, and the evidence (the attrition empty). With `windows` (several
     screened at once: each window and the window number of each case) a case's
     over-correction is sought in its own window."""
-    meds = active_drug_classes(cases, medications, drug_matches, rules, db)
-    conditions = case_conditions(cases, diagnoses, rules, db)
+    # the medications and diagnoses are the cases' patients' only (no second filter)
+    meds = active_drug_classes(cases, medications, drug_matches, rules, db, of_cases=True)
+    conditions = case_conditions(cases, diagnoses, rules, db, of_cases=True)
     cofactors = electrolyte_cofactors(cases, None, rules, db)
     workup = missing_workup(db, cases, rules).to_numpy()  # in the cases' order, kept below
     cases = latest_and_delta(db, cases, rules)
