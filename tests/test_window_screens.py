@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 from hypothesis import example, given
 
 from hyposcreen import recipe
@@ -63,6 +64,19 @@ def test_the_sample_nights_screened_in_one_pass_are_each_nights_lone_screen(
 ) -> None:
     """Three nights of the sample extract (cases with drug, condition and co-factor
     evidence): each night's cut of the one pass equals its lone screen in every frame."""
+    labels = ["2026-11-18", "2026-11-19", "2026-11-20"]
+    taken = _each_night_as_alone(SAMPLE, _mapping(tmp_path, "UTC"), labels)
+    assert taken == labels
+
+
+def test_a_loop_longer_than_one_pass_is_screened_a_pass_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Passes of two windows: the third night starts a second pass; every night equal to
+    its lone screen."""
+    import hyposcreen.recipe_screen_windows as windows_module
+
+    monkeypatch.setattr(windows_module, "PASS", 2)
     labels = ["2026-11-18", "2026-11-19", "2026-11-20"]
     taken = _each_night_as_alone(SAMPLE, _mapping(tmp_path, "UTC"), labels)
     assert taken == labels

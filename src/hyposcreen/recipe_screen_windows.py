@@ -8,7 +8,8 @@ recorded) before its end (clean.events). So the first window that gets here scre
 window of the loop in one pass (`screen.windows.screen_windows`) and each window takes its
 own result, when its own cleaned inputs are those foreseen: the same used rows (a contract
 warning quarantines a row: not the same), alike in every value the screen reads, no nightly
-late-result marks, the same rules and settings. Otherwise (or for a window without cases) the
+late-result marks, the same rules and settings (a long loop is screened 31 windows at a time,
+which bounds the screens held). Otherwise (or for a window without cases) the
 window screens itself, as it does alone (recipe.screen). Nightly history is applied after, per
 night, in order (recipe.history).
 """
@@ -32,6 +33,7 @@ from hyposcreen.screen.windows import WindowCut, screen_windows
 
 WINDOWS = "windows"  # SharedRead.decided: the loop's windows (runners.window_loop)
 _SCREENS = "screens"
+PASS = 31  # windows screened in one pass at most (their screens are held until taken)
 
 
 @dataclass
@@ -64,8 +66,9 @@ def screened_window(
         return None
     key = (prepared, events[2], ctx.rules, ctx.profile)
     found: WindowScreens | None = shared.decided.get(_SCREENS)
-    if found is None or not _same_key(found.key, key) or found.windows != list(windows):
-        found = _screen_all(ctx, list(windows), prepared, events[2], key)
+    if found is None or not _same_key(found.key, key) or window not in found.windows:
+        first = list(windows).index(window)  # this window and the next ones, at most PASS
+        found = _screen_all(ctx, list(windows[first : first + PASS]), prepared, events[2], key)
         shared.decided[_SCREENS] = found
     number = found.windows.index(window)
     screen, cut = found.screens[number], found.cuts[number]
