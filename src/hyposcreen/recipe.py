@@ -35,6 +35,7 @@ from hyposcreen.recipe_publish import write_results
 from hyposcreen.recipe_read import ingest_table as ingest_table  # the partitioned spill's
 from hyposcreen.recipe_read import read_tables, window_tables
 from hyposcreen.recipe_screen import window_used_labs
+from hyposcreen.recipe_screen_windows import screened_window
 from hyposcreen.report.attrition import result_steps, with_case_steps
 from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.coverage import lab_counts
@@ -120,6 +121,10 @@ def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
     columns the screen reads are taken along (no copy of the wide cleaned tables' text)."""
     with ctx.timed("screen"):
         labs = cleaned.labs[[c for c in (*LAB_COLUMNS, "bucket") if c in cleaned.labs.columns]]
+        found = screened_window(ctx, labs, cleaned)  # a loop's windows: screened at once
+        if found is not None:
+            found.attrition = result_steps(labs, found.sodium_results, ctx.settings.window)
+            return found
         used = (labs["bucket"] == USED).to_numpy(dtype=bool)
         cut = window_used_labs(ctx, labs, used)  # windows of one read: prepared once
         used_labs, lab_rows, known = cut if cut is not None else (labs.loc[used], None, None)

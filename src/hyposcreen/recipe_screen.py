@@ -69,11 +69,36 @@ def window_used_labs(
     cleaned `labs` (its `used` rows marked) are a cut of that read alike in every used row;
     else None (the window prepares its own)."""
     shared = ctx.shared_read
+    prepared = shared_labs(ctx)
+    if shared is None or prepared is None or "reported_late" in labs.columns:
+        return None
+    column, start, end = check_in_range(shared.lab_range, ctx)
+    keep = rows_in_range(prepared.cleaned, column, start, end)
+    if int(keep.sum()) != len(labs) or not np.array_equal(prepared.used[keep], used):
+        return None
+    chosen = keep[prepared.used]  # the window's rows among the read's used rows
+    if not alike(prepared.rows, chosen, labs, used):
+        return None
+    mine = chosen[prepared.sodium]
+    position = np.cumsum(chosen) - 1  # each read used row's position among the window's
+    labels = np.flatnonzero(used)[position[prepared.sodium[mine]]]
+    sodium_rows = prepared.rows.iloc[prepared.sodium[mine]].set_axis(labels)
+    table = prepared.table.table.filter(pa.array(chosen))
+    table = table.append_column("row", pa.array(np.arange(len(table), dtype=np.int64)))
+    threshold = float(ctx.rules.glucose["threshold_mg_dl"])
+    known = known_pairs(prepared, chosen, threshold)
+    return sodium_rows, ArrowFrame(table, prepared.table.dtypes), known
+
+
+def shared_labs(ctx: RunContext) -> SharedLabs | None:
+    """The shared read's used labs prepared once (for the context's rules and settings), when
+    the context's window is cut from a shared read whose labs were cleaned once; else None."""
+    shared = ctx.shared_read
     known = shared.decided.get("labs") if shared is not None else None
-    if shared is None or known is None or "reported_late" in labs.columns:
+    if shared is None or known is None:
         return None
     cleaned: pd.DataFrame = known[2]
-    prepared = shared.decided.get("screen_labs")
+    prepared: SharedLabs | None = shared.decided.get("screen_labs")
     minutes = float(ctx.rules.glucose["pairing_window_minutes"])
     factor = ctx.settings.glucose_factor
     if (
@@ -85,25 +110,10 @@ def window_used_labs(
     ):
         prepared = _prepare(cleaned, _zone(ctx), minutes, ctx, factor)
         shared.decided["screen_labs"] = prepared
-    column, start, end = check_in_range(shared.lab_range, ctx)
-    keep = rows_in_range(cleaned, column, start, end)
-    if int(keep.sum()) != len(labs) or not np.array_equal(prepared.used[keep], used):
-        return None
-    chosen = keep[prepared.used]  # the window's rows among the read's used rows
-    if not _alike(prepared.rows, chosen, labs, used):
-        return None
-    mine = chosen[prepared.sodium]
-    position = np.cumsum(chosen) - 1  # each read used row's position among the window's
-    labels = np.flatnonzero(used)[position[prepared.sodium[mine]]]
-    sodium_rows = prepared.rows.iloc[prepared.sodium[mine]].set_axis(labels)
-    table = prepared.table.table.filter(pa.array(chosen))
-    table = table.append_column("row", pa.array(np.arange(len(table), dtype=np.int64)))
-    threshold = float(ctx.rules.glucose["threshold_mg_dl"])
-    known = _known_pairs(prepared, chosen, threshold)
-    return sodium_rows, ArrowFrame(table, prepared.table.dtypes), known
+    return prepared
 
 
-def _known_pairs(prepared: SharedLabs, chosen: np.ndarray, threshold: float) -> KnownPairs:
+def known_pairs(prepared: SharedLabs, chosen: np.ndarray, threshold: float) -> KnownPairs:
     """The pairs of the window's sodium results (numbered in order): each one's first
     candidate among the window's used rows (`chosen`); the results whose glucose excess over
     `threshold` is not the read's are `changed`."""
@@ -135,7 +145,7 @@ def _excess(glucose: np.ndarray, threshold: float) -> np.ndarray:
     return np.nan_to_num(np.clip(glucose - threshold, 0.0, None), nan=0.0)
 
 
-def _alike(rows: pd.DataFrame, chosen: np.ndarray, labs: pd.DataFrame, used: np.ndarray) -> bool:
+def alike(rows: pd.DataFrame, chosen: np.ndarray, labs: pd.DataFrame, used: np.ndarray) -> bool:
     """Whether the times and values of the read's `chosen` used rows are those of the
     window's `used` labs (no later stage changed one)."""
     return all(

@@ -24,6 +24,7 @@ from hyposcreen.failures import FAILED_FILE  # a failed window's record; gone on
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.recipe_read import can_share_read, read_once
+from hyposcreen.recipe_screen_windows import WINDOWS
 from hyposcreen.runners.executors import EXECUTORS
 from hyposcreen.runners.partitioned import Spilled, partitions_after
 from hyposcreen.runners.shared_spill import SharedSpill, cut_spill, spill_once
@@ -70,6 +71,7 @@ class SharedInput:
                 ctx.add_timings(shared.timings)
         if self.read is None:
             return False
+        self.read.decided.setdefault(WINDOWS, tuple(self.windows))  # screened at once
         ctx.shared_read = self.read
         return True
 

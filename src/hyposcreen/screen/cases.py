@@ -32,9 +32,11 @@ __all__ = [
     "MEDICATION_COLUMNS",
     "ScreenResult",
     "assign_tiers",
+    "case_steps",
     "find_cases",
     "order_cases",
     "screen",
+    "sodium_results",
 ]
 
 
@@ -184,13 +186,11 @@ def _screen_instants(
     with Tables({"labs": lab_rows}) as db:
         sodium = labs.loc[labs["analyte"] == "sodium"]  # in order: as the registered labs'
         corrected = correct_for_glucose(sodium, None, rules, glucose_factor, db, known_pairs)
-        results = classify(corrected, profile)
-        time = results["specimen_time"]
+        time = corrected["specimen_time"]
         in_window = (time >= window.start) & (time < window.end)
-        if "reported_late" in results:  # nightly runs: late results are index candidates too
-            in_window |= results["reported_late"].fillna(False).astype(bool)
-        results["in_window"] = in_window
-        results = results[[c for c in RESULT_COLUMNS if c in results.columns]]
+        if "reported_late" in corrected:  # nightly runs: late results are index candidates too
+            in_window |= corrected["reported_late"].fillna(False).astype(bool)
+        results = sodium_results(corrected, profile, in_window)
         db.register("results", results.assign(row=np.arange(len(results))))  # no row copied
         if known_pairs is not None and known_pairs.spurious is not None:
             again = np.zeros(len(results), dtype=bool)
@@ -204,21 +204,51 @@ def _screen_instants(
         cases = find_cases(db=db)
         db.keep_patients(("labs", "results"), cases["patient_id"])  # the case steps' rows
         medications, diagnoses = case_events(cases)
-        meds = active_drug_classes(cases, medications, drug_matches, rules, db)
-        conditions = case_conditions(cases, diagnoses, rules, db)
-        cofactors = electrolyte_cofactors(cases, None, rules, db)
-        workup = missing_workup(db, cases, rules).to_numpy()  # in the cases' order, kept below
-        cases = latest_and_delta(db, cases, rules)
-        cases = attach_risk(cases, meds, conditions, cofactors, rules, db)
-        oc = overcorrection_pairs(db, cases, window, rules)
-        cases = cases.merge(oc, on="patient_id", how="left")
-        cases["overcorrection"] = cases["oc_rise"].notna()
-        cases["possibly_spurious"] = spurious_basis(cases, results).to_numpy()
-        cases["missing_workup"] = workup
-    cases = assign_tiers(cases, rules)
-    cases = order_cases(cases)
+        found = case_steps(db, cases, results, medications, diagnoses, drug_matches, rules, window)
+    found.cases = order_cases(found.cases)
+    return found
+
+
+def sodium_results(
+    corrected: pd.DataFrame, profile: Profile, in_window: pd.Series | np.ndarray
+) -> pd.DataFrame:
+    """The corrected sodium results classified (`sodium.classify`), `in_window` marked, in
+    RESULT_COLUMNS."""
+    results = classify(corrected, profile)
+    results["in_window"] = in_window
+    return results[[c for c in RESULT_COLUMNS if c in results.columns]]
+
+
+def case_steps(
+    db: Tables,
+    cases: pd.DataFrame,
+    results: pd.DataFrame,
+    medications: pd.DataFrame,
+    diagnoses: pd.DataFrame,
+    drug_matches: pd.DataFrame,
+    rules: RuleSet,
+    window: Window,
+    windows: tuple[list[Window], np.ndarray] | None = None,
+) -> ScreenResult:
+    """The steps of the `cases` (found on `db`'s `results`, which `results` holds with their
+    `possibly_spurious` flags) over their patients' medications and diagnoses: the cases with their
+    tiers, not yet ordered, and the evidence (the attrition empty). With `windows` (several
+    screened at once: each window and the window number of each case) a case's
+    over-correction is sought in its own window."""
+    # the medications and diagnoses are the cases' patients' only (no second filter)
+    meds = active_drug_classes(cases, medications, drug_matches, rules, db, of_cases=True)
+    conditions = case_conditions(cases, diagnoses, rules, db, of_cases=True)
+    cofactors = electrolyte_cofactors(cases, None, rules, db)
+    workup = missing_workup(db, cases, rules).to_numpy()  # in the cases' order, kept below
+    cases = latest_and_delta(db, cases, rules)
+    cases = attach_risk(cases, meds, conditions, cofactors, rules, db)
+    oc = overcorrection_pairs(db, cases, window, rules, *(windows or ()))
+    cases = cases.merge(oc, on="patient_id", how="left")
+    cases["overcorrection"] = cases["oc_rise"].notna()
+    cases["possibly_spurious"] = spurious_basis(cases, results).to_numpy()
+    cases["missing_workup"] = workup
     return ScreenResult(
-        cases=cases,
+        cases=assign_tiers(cases, rules),
         sodium_results=results,
         medication_evidence=meds,
         condition_evidence=conditions,

@@ -34,11 +34,15 @@ ORDER BY c.patient_id, d.condition, d.recorded_time, d.code, d.code_system_norm
 
 
 def counted_diagnoses(
-    cases: pd.DataFrame, diagnoses: pd.DataFrame, rules: RuleSet, db: Tables | None = None
+    cases: pd.DataFrame,
+    diagnoses: pd.DataFrame,
+    rules: RuleSet,
+    db: Tables | None = None,
+    of_cases: bool = False,
 ) -> pd.DataFrame:
     """(case, diagnosis) rows that count by the timing of the diagnosis' condition:
     patient_id, condition, code, code_system_norm, recorded_time (on the screen's `db`, when
-    given)."""
+    given). `of_cases`: every row of `diagnoses` is a case's patient's already."""
     timing = pd.DataFrame(
         {
             "condition": list(rules.conditions),
@@ -48,8 +52,10 @@ def counted_diagnoses(
     )
     columns = ["patient_id", "condition", "code", "code_system_norm", "recorded_time"]
     # only listed conditions of the cases' patients can count: the rest is not registered
-    of_cases = diagnoses["patient_id"].isin(cases["patient_id"]) & diagnoses["condition"].notna()
-    diagnoses = diagnoses.loc[of_cases, columns]
+    listed = diagnoses["condition"].notna()
+    if not of_cases:
+        listed &= diagnoses["patient_id"].isin(cases["patient_id"])
+    diagnoses = diagnoses.loc[listed, columns]
     return run_query(
         _COUNTED_SQL,
         {
@@ -64,17 +70,22 @@ def counted_diagnoses(
 
 
 def case_conditions(
-    cases: pd.DataFrame, diagnoses: pd.DataFrame, rules: RuleSet, db: Tables | None = None
+    cases: pd.DataFrame,
+    diagnoses: pd.DataFrame,
+    rules: RuleSet,
+    db: Tables | None = None,
+    of_cases: bool = False,
 ) -> pd.DataFrame:
     """Evidence rows of listed conditions for each case.
 
     Conditions count when recorded at or before the index time (no lookback limit); a documented
     muscle cramp counts within ± cramp_window_days of the index. `diagnoses` holds used rows
-    (status exclusions and evidence dated at/after window_end already removed).
+    (status exclusions and evidence dated at/after window_end already removed); with
+    `of_cases`, only rows of the cases' patients.
     """
     if cases.empty or diagnoses.empty:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    hits = counted_diagnoses(cases, diagnoses, rules, db)
+    hits = counted_diagnoses(cases, diagnoses, rules, db, of_cases)
     hits["risk_factor"] = hits["condition"].map(
         {n: c.risk_factor for n, c in rules.conditions.items()}
     )

@@ -50,17 +50,21 @@ def active_records(
     matches: pd.DataFrame,
     rules: RuleSet,
     db: Tables | None = None,
+    of_cases: bool = False,
 ) -> pd.DataFrame:
     """(case, matched medication record, drug class) rows active at the index time:
     patient_id, index_time, drug_name, rxnorm, atc, start_time, end_time, stopped (status
     stopped/completed), drug_class, ingredient, matched_by. `matches` refers to `medications`
-    rows by their index label. On the screen's `db`, when given."""
+    rows by their index label. On the screen's `db`, when given. `of_cases`: every row of
+    `medications` is a case's patient's already."""
     windows = rules.windows
     # only the matched records of the cases' patients can count: the rest is not registered
     columns = [*_RECORD_COLUMNS, "status_norm"]
-    of_cases = medications[columns].loc[medications["patient_id"].isin(cases["patient_id"])]
-    matches = matches.loc[matches["row"].isin(of_cases.index)]
-    medications = of_cases.loc[of_cases.index.isin(matches["row"])]
+    records = medications[columns]
+    if not of_cases:
+        records = records.loc[medications["patient_id"].isin(cases["patient_id"])]
+    matches = matches.loc[matches["row"].isin(records.index)]
+    medications = records.loc[records.index.isin(matches["row"])]
     records = medications.astype({"patient_id": "str", "status_norm": "str"})
     return run_query(
         _ACTIVE_SQL,
@@ -91,16 +95,18 @@ def active_drug_classes(
     matches: pd.DataFrame,
     rules: RuleSet,
     db: Tables | None = None,
+    of_cases: bool = False,
 ) -> pd.DataFrame:
     """One evidence row per (case, active medication record, drug class).
 
     A record is active when start_time <= index_time <= end_time + grace. Without an end_time it
     is ongoing, unless its status is stopped/completed: then active until start + 30 days with
-    no further grace. `medications` holds used rows only (status exclusions already applied).
+    no further grace. `medications` holds used rows only (status exclusions already applied);
+    with `of_cases`, only rows of the cases' patients.
     """
     if cases.empty or matches.empty:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    hits = active_records(cases, medications, matches, rules, db)
+    hits = active_records(cases, medications, matches, rules, db, of_cases)
     since = hits["index_time"] - hits["start_time"]
     hits["days_since_start"] = since.dt.days
     hits["new_start"] = since <= pd.Timedelta(days=rules.windows.new_start_days)

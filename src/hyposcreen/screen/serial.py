@@ -73,16 +73,16 @@ def latest_and_delta(db: Tables, cases: pd.DataFrame, rules: RuleSet) -> pd.Data
     return out
 
 
-# Spec §8: every pair of results of a case's patient inside [start, end): a hyponatremic,
+# Spec §8: every pair of results of a case's patient inside its [start_ns, end_ns) (a case of
+# windows screened at once carries its window's bounds): a hyponatremic,
 # b later by at most the window, rising by more than the case's limit; the steepest rise
 # per case (ties: the earliest a, then the earliest b, then the lower a, then the lower b)
 _OVERCORRECTION_SQL = """
 WITH inside AS (
-    SELECT patient_id, specimen_time, epoch_ns(specimen_time) AS at_ns,
-           corrected_sodium, hyponatremic
-    FROM results
-    WHERE epoch_ns(specimen_time) >= $start_ns AND epoch_ns(specimen_time) < $end_ns
-      AND patient_id IN (SELECT patient_id FROM cases)
+    SELECT r.patient_id, r.specimen_time, epoch_ns(r.specimen_time) AS at_ns,
+           r.corrected_sodium, r.hyponatremic
+    FROM results r JOIN cases c ON c.patient_id = r.patient_id
+    WHERE epoch_ns(r.specimen_time) >= c.start_ns AND epoch_ns(r.specimen_time) < c.end_ns
 ),
 pairs AS (
     SELECT a.patient_id,
@@ -106,22 +106,29 @@ ORDER BY p.patient_id
 
 
 def overcorrection_pairs(
-    db: Tables, cases: pd.DataFrame, window: Window, rules: RuleSet
+    db: Tables,
+    cases: pd.DataFrame,
+    window: Window,
+    rules: RuleSet,
+    windows: list[Window] | None = None,
+    numbers: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The steepest over-rapid rise per case: a hyponatremic result a, a later result b with
     0 < b.time - a.time <= 24 h and b - a > the case's limit (`limit` column of `cases`),
     both inside [window_start - 72 h, window_end). Ties: the earliest pair. `results`
-    (patient_id, specimen_time, corrected_sodium, hyponatremic) is registered in `db`."""
-    start = window.start - pd.Timedelta(hours=rules.windows.context_hours_before_window)
+    (patient_id, specimen_time, corrected_sodium, hyponatremic) is registered in `db`.
+    With `windows` (several screened at once) each case's window is `windows[n]`, n its
+    number in `numbers` (one per case)."""
+    bounds = [overcorrection_bounds(w, rules) for w in (windows or [window])]
+    starts, ends = (np.array(side, dtype=np.int64) for side in zip(*bounds))
+    number = numbers if numbers is not None else np.zeros(len(cases), dtype=np.int64)
     hours = pd.Timedelta(hours=rules.windows.overcorrection_window_hours)
     time_type = db.dtype("results", "specimen_time")
+    frame = cases[["patient_id", "limit"]].astype({"patient_id": "str"})
+    frame = frame.assign(start_ns=starts[number], end_ns=ends[number])
     return db.query(
         _OVERCORRECTION_SQL,
-        {
-            "start_ns": nanoseconds(pd.Timestamp(start)),
-            "end_ns": nanoseconds(pd.Timestamp(window.end)),
-            "window_ns": nanoseconds(hours),
-        },
+        {"window_ns": nanoseconds(hours)},
         {
             "patient_id": cases["patient_id"].dtype,
             "oc_from_time": time_type,
@@ -130,8 +137,14 @@ def overcorrection_pairs(
             "oc_to_sodium": "float64",
             "oc_rise": "float64",
         },
-        frames={"cases": cases[["patient_id", "limit"]].astype({"patient_id": "str"})},
+        frames={"cases": frame},
     )
+
+
+def overcorrection_bounds(window: Window, rules: RuleSet) -> tuple[int, int]:
+    """[start, end) in nanoseconds of the results an over-rapid correction is sought in."""
+    start = window.start - pd.Timedelta(hours=rules.windows.context_hours_before_window)
+    return nanoseconds(pd.Timestamp(start)), nanoseconds(pd.Timestamp(window.end))
 
 
 # Spec §8 delta check: each result against the patient's nearest earlier and nearest later

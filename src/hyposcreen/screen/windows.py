@@ -1,0 +1,245 @@
+"""Spec §4-9 for many windows of one read at once, each window's result that of its lone screen.
+
+A backfill or catch-up screens night after night of one read; each night's screen costs its
+queries' fixed cost more than their rows. Here every window's screen runs in one pass: each
+window's patients are screened as patients of their own, their ids prefixed with the window's
+number (fixed width, `window_prefix`). Every query of the screen partitions, joins or groups by
+patient, so the windows never meet; rows of one window share their prefix, so each window's
+rows come out in the order the window alone gives them. A window holds its own rows only: its
+sodium results (corrected with its own glucose pairs), and for its cases' patients its used
+labs, medications and diagnoses; an over-rapid correction is sought in the case's own window.
+
+The windows' results are then cut apart and the prefix taken off. Where a window alone takes
+a shortcut (no cases; no drug match, diagnosis or co-factor: an evidence table without
+types) the cut gives what that shortcut gives; a window without cases is not screened here
+(None: the caller screens it alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hyposcreen.config import Window
+from hyposcreen.ingest.timeparse import instant_of
+from hyposcreen.rules.loader import Profile, RuleSet
+from hyposcreen.screen import cofactors, conditions, exposure
+from hyposcreen.screen.cases import (
+    LAB_COLUMNS,
+    ScreenResult,
+    _with_instants,
+    _with_wall_times,
+    case_steps,
+    order_cases,
+    sodium_results,
+)
+from hyposcreen.screen.engine import ArrowFrame, Tables
+from hyposcreen.screen.finding import find_cases
+from hyposcreen.screen.serial import spurious_of_some
+from hyposcreen.screen.sodium import KnownPairs, correct_for_glucose
+
+
+@dataclass(frozen=True)
+class WindowCut:
+    """What one window's screen reads, cut from the tables its windows share: the window (site-
+    local wall time), its sodium results (positions among the shared sodium rows, in order),
+    their glucose pairs and delta-check flags (`sodium.KnownPairs`, rows numbered in the
+    window, none unsettled), and boolean masks of its rows among the shared used labs and its
+    used medications and diagnoses."""
+
+    window: Window
+    sodium: np.ndarray
+    pairs: KnownPairs  # with `spurious` known, `changed` the results to check again
+    labs: np.ndarray
+    medications: np.ndarray
+    diagnoses: np.ndarray
+
+
+def window_prefix(number: int, windows: int) -> str:
+    """The prefix of window `number`'s patient ids among `windows` screened at once."""
+    return f"{number:0{len(str(max(windows - 1, 0)))}d}:"
+
+
+def screen_windows(
+    sodium: pd.DataFrame,
+    lab_rows: ArrowFrame,
+    medications: pd.DataFrame,
+    drug_matches: pd.DataFrame,
+    diagnoses: pd.DataFrame,
+    cuts: Sequence[WindowCut],
+    rules: RuleSet,
+    profile: Profile,
+    glucose_factor: float | None = None,
+    timezone: str = "UTC",
+) -> list[ScreenResult | None]:
+    """Each window's `cases.screen` (None for a window without cases), all in one pass.
+    `sodium`: sodium result rows (LAB_COLUMNS); `lab_rows`: the used labs as the screen
+    registers them (`cases.registered_labs`, without `row`); `medications`, `diagnoses`: every
+    row (`drug_matches` refers to medications by index label); `cuts`: the windows."""
+    count = len(cuts)
+    prefixes = np.array([window_prefix(n, count) for n in range(count)], dtype=object)
+    sizes = [len(cut.sodium) for cut in cuts]
+    offsets = np.r_[0, np.cumsum(sizes)]
+    number = np.repeat(np.arange(count), sizes)
+    instants = [
+        Window(instant_of(c.window.start, timezone), instant_of(c.window.end, timezone))
+        for c in cuts
+    ]
+    rows = sodium.iloc[np.concatenate([c.sodium for c in cuts])]
+    rows = _with_instants(rows[[c for c in LAB_COLUMNS if c in rows]], ("specimen_time",), timezone)
+    pairs = [
+        c.pairs.pairs.assign(row=c.pairs.pairs["row"] + offsets[n]) for n, c in enumerate(cuts)
+    ]
+    known = KnownPairs(pd.concat(pairs, ignore_index=True), np.array([], dtype=np.int64))
+    flags = np.concatenate([_spurious(c.pairs) for c in cuts])
+    again = np.zeros(len(flags), dtype=bool)
+    again[np.concatenate([_changed(c.pairs) + offsets[n] for n, c in enumerate(cuts)])] = True
+    with Tables() as db:
+        corrected = correct_for_glucose(rows, None, rules, glucose_factor, db, known)
+        time = corrected["specimen_time"].to_numpy()
+        starts = np.array([w.start.to_datetime64() for w in instants])[number]
+        ends = np.array([w.end.to_datetime64() for w in instants])[number]
+        results = sodium_results(corrected, profile, (time >= starts) & (time < ends))
+        own = results.assign(patient_id=_prefixed(results["patient_id"], prefixes[number]))
+        db.register("results", own.assign(row=np.arange(len(own))))
+        # each patient's flags as its window's known ones, but where checked again
+        results["possibly_spurious"] = spurious_of_some(own, rules, flags, again).to_numpy()
+        own = own.assign(possibly_spurious=results["possibly_spurious"])
+        cases = find_cases(db=db)
+        if cases.empty:
+            return [None] * count
+        db.keep_patients(("results",), cases["patient_id"])
+        of_case = _window_numbers(cases["patient_id"], count)
+        patients = [
+            _unprefixed(cases["patient_id"].iloc[a:b], count) for a, b in _runs(of_case, count)
+        ]
+        db.register("labs", _case_labs(lab_rows, [c.labs for c in cuts], patients, prefixes))
+        meds, _ = _case_events(medications, [c.medications for c in cuts], patients, prefixes)
+        diags, diag_rows = _case_events(diagnoses, [c.diagnoses for c in cuts], patients, prefixes)
+        meds = _with_instants(meds, ("start_time", "end_time"), timezone)
+        diags = _with_instants(diags, ("recorded_time",), timezone)
+        found = case_steps(
+            db, cases, own, meds, diags, drug_matches, rules, instants[0], (instants, of_case)
+        )
+    matched = medications.index.isin(drug_matches["row"])
+    evidence = {
+        "cases": _cuts(found.cases, count),
+        "meds": _cuts(found.medication_evidence, count),
+        "conditions": _cuts(found.condition_evidence, count),
+        "cofactors": _cuts(found.cofactor_evidence, count),
+    }
+    screens: list[ScreenResult | None] = []
+    for n, cut in enumerate(cuts):
+        if not len(patients[n]):
+            screens.append(None)
+            continue
+        window_results = results.iloc[offsets[n] : offsets[n + 1]].reset_index(drop=True)
+        meds_of = evidence["meds"][n]
+        if not (matched & cut.medications).any():
+            meds_of = pd.DataFrame(columns=exposure.EVIDENCE_COLUMNS)
+        conditions_of = evidence["conditions"][n]
+        if not diag_rows[n]:
+            conditions_of = pd.DataFrame(columns=conditions.EVIDENCE_COLUMNS)
+        cofactors_of = evidence["cofactors"][n]
+        if cofactors_of.empty:
+            cofactors_of = pd.DataFrame(columns=cofactors.EVIDENCE_COLUMNS)
+        screen = ScreenResult(
+            order_cases(evidence["cases"][n]), window_results, meds_of, conditions_of,
+            cofactors_of, [],
+        )  # fmt: skip
+        screens.append(_with_wall_times(screen, timezone))
+    return screens
+
+
+def _spurious(pairs: KnownPairs) -> np.ndarray:
+    assert pairs.spurious is not None and not len(pairs.unsettled)
+    return np.asarray(pairs.spurious, dtype=bool)
+
+
+def _changed(pairs: KnownPairs) -> np.ndarray:
+    return np.asarray(pairs.changed if pairs.changed is not None else [], dtype=np.int64)
+
+
+def _prefixed(patient_id: pd.Series, prefixes: np.ndarray) -> pd.Series:
+    """Each row's patient id behind its window's prefix (one prefix per row)."""
+    return pd.Series(prefixes, index=patient_id.index, dtype="str") + patient_id.astype("str")
+
+
+def _unprefixed(patient_id: pd.Series, windows: int) -> pd.Series:
+    return patient_id.str.slice(len(window_prefix(0, windows)))
+
+
+def _window_numbers(patient_id: pd.Series, windows: int) -> np.ndarray:
+    """The window number of each prefixed patient id."""
+    width = len(window_prefix(0, windows)) - 1
+    return patient_id.str.slice(0, width).astype("int64").to_numpy()
+
+
+def _runs(numbers: np.ndarray, windows: int) -> list[tuple[int, int]]:
+    """Per window, the [start, end) of its rows in `numbers` (sorted)."""
+    edges = np.searchsorted(numbers, np.arange(windows + 1))
+    return [(int(edges[n]), int(edges[n + 1])) for n in range(windows)]
+
+
+def _cuts(frame: pd.DataFrame, windows: int) -> list[pd.DataFrame]:
+    """Each window's rows of a frame in prefixed patient order, the prefix taken off."""
+    if frame.empty:
+        return [frame] * windows
+    runs = _runs(_window_numbers(frame["patient_id"], windows), windows)
+    patient_id = _unprefixed(frame["patient_id"], windows)
+    unprefixed = frame.assign(patient_id=patient_id)
+    return [unprefixed.iloc[a:b].reset_index(drop=True) for a, b in runs]
+
+
+def _case_labs(
+    lab_rows: ArrowFrame, masks: list[np.ndarray], patients: list[pd.Series], prefixes: np.ndarray
+) -> ArrowFrame:
+    """The used labs of each window's case patients, their ids prefixed, numbered in `row`."""
+    table = lab_rows.table
+    encoded = pc.dictionary_encode(table.column("patient_id")).combine_chunks()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    dictionary = encoded.dictionary
+    taken, numbers = [], []
+    for n, (mask, ids) in enumerate(zip(masks, patients)):
+        if not len(ids):
+            continue
+        wanted = pc.index_in(pa.array(ids.to_numpy(dtype=object), dictionary.type), dictionary)
+        wanted = wanted.drop_null().to_numpy(zero_copy_only=False)
+        if not len(wanted):
+            continue
+        kept = np.flatnonzero(mask & np.isin(codes, wanted))
+        taken.append(kept)
+        numbers.append(np.full(len(kept), n))
+    positions = np.concatenate(taken) if taken else np.array([], dtype=np.int64)
+    cut = table.take(pa.array(positions, type=pa.int64()))
+    column = cut.column("patient_id").combine_chunks()
+    prefix = pa.array(prefixes[np.concatenate(numbers)] if numbers else [], type=column.type)
+    index = cut.schema.get_field_index("patient_id")
+    cut = cut.set_column(
+        index, "patient_id", pc.binary_join_element_wise(prefix, column, pa.scalar("", column.type))
+    )
+    cut = cut.append_column("row", pa.array(np.arange(len(cut), dtype=np.int64)))
+    return ArrowFrame(cut, lab_rows.dtypes)
+
+
+def _case_events(
+    events: pd.DataFrame, masks: list[np.ndarray], patients: list[pd.Series], prefixes: np.ndarray
+) -> tuple[pd.DataFrame, list[int]]:
+    """The used rows of each window's case patients (labels kept), ids prefixed; and the
+    number of rows of each window."""
+    codes, ids = pd.factorize(events["patient_id"])
+    known = pd.Index(ids)
+    taken, counts = [], []
+    for mask, wanted in zip(masks, patients):
+        found = known.get_indexer(wanted.to_numpy(dtype=object))
+        kept = np.flatnonzero(mask & np.isin(codes, found[found >= 0]))
+        taken.append(kept)
+        counts.append(len(kept))
+    rows = events.iloc[np.concatenate(taken)]
+    number = np.repeat(np.arange(len(masks)), counts)
+    return rows.assign(patient_id=_prefixed(rows["patient_id"], prefixes[number])), counts
