@@ -24,7 +24,7 @@ from hyposcreen.report.html_text import (
     one_place,
     run_starts,
 )
-from hyposcreen.report.numbers import one_decimal_text
+from hyposcreen.report.numbers import one_decimal_objects
 
 if TYPE_CHECKING:
     from hyposcreen.report.review_page import PageInfo
@@ -126,7 +126,7 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
     title = escape_html(
         clinical_time_texts(points["specimen_time"], info.timezone)
         + ": "
-        + one_decimal_text(values).to_numpy()
+        + one_decimal_objects(values)
         + " mmol/L"
     ).to_numpy()
     dots = pd.Series(
@@ -150,9 +150,9 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
             n > 0,
             pd.Series(n.astype("str"), dtype=object)
             + f" sodium result(s) in the {n_days} days to the window end, from "
-            + one_decimal_text(first).to_numpy()
+            + one_decimal_objects(first)
             + " to "
-            + one_decimal_text(last).to_numpy()
+            + one_decimal_objects(last)
             + f" mmol/L; hyponatremia threshold {threshold:g}",
             f"no sodium results in the {n_days} days to the window end",
         ),
