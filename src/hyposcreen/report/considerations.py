@@ -55,8 +55,7 @@ def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
             "Correction risk (liver disease, alcohol use, malnutrition, low potassium or "
             "very low sodium): aim for about "
             f"4-{limit.overcorrection_with_risk_mmol_per_24h:g} mmol/L per 24 h.",
-            "Raise sodium by no more than "
-            f"{limit.overcorrection_mmol_per_24h:g} mmol/L in 24 h.",
+            f"Raise sodium by no more than {limit.overcorrection_mmol_per_24h:g} mmol/L in 24 h.",
         ),
         choose(
             mild,

@@ -49,17 +49,27 @@ def _column_text(values: pd.Series) -> pa.Array | None:
     return None
 
 
-def _quoted(text: pa.Array, alone: bool) -> pa.Array:
-    """Fields quoted where csv's minimal quoting quotes them (`alone`: the row's only field,
-    which is quoted when empty too)."""
-    needs = pc.match_substring_regex(text, _NEEDS_QUOTES)
+def _all_quoted(columns: list[pa.Array], alone: bool) -> list[pa.Array]:
+    """The columns' fields quoted where csv's minimal quoting quotes them (`alone`: the row's
+    only field, which is quoted when empty too). Which fields need quotes is found for all
+    columns in one pass (one pattern compiled, not one per column), and only the columns
+    holding such a field are rewritten."""
+    needs = pc.match_substring_regex(pa.concat_arrays(columns), _NEEDS_QUOTES)
+    needed = np.asarray(needs, dtype=bool)
     if alone:
-        needs = pc.or_(needs, pc.equal(text, ""))
-    if not pc.any(needs).as_py():
-        return text
-    doubled = pc.replace_substring(text.filter(needs), '"', '""')
-    quoted = pc.binary_join_element_wise(_scalar('"'), doubled, _scalar('"'), _scalar(""))
-    return pc.replace_with_mask(text, needs, quoted)
+        needed = needed | np.asarray(pc.equal(pa.concat_arrays(columns), ""), dtype=bool)
+    shown = []
+    ends = np.cumsum([len(column) for column in columns])
+    for column, end in zip(columns, ends, strict=True):
+        mask = needed[end - len(column) : end]
+        if not mask.any():
+            shown.append(column)
+            continue
+        at = pa.array(mask)
+        doubled = pc.replace_substring(column.filter(at), '"', '""')
+        quoted = pc.binary_join_element_wise(_scalar('"'), doubled, _scalar('"'), _scalar(""))
+        shown.append(pc.replace_with_mask(column, at, quoted))
+    return shown
 
 
 def _lines(columns: list[pa.Array]) -> bytes:
@@ -90,8 +100,8 @@ def csv_chunks(frame: pd.DataFrame, rows_per_slice: int | None = None) -> Iterat
     step = rows_per_slice or ROWS_PER_SLICE
 
     def pieces() -> Iterator[bytes]:
-        yield _lines([_quoted(pa.array([str(c)], _TEXT), alone) for c in frame.columns])
+        yield _lines(_all_quoted([pa.array([str(c)], _TEXT) for c in frame.columns], alone))
         for first in range(0, len(frame), step):
-            yield _lines([_quoted(field.slice(first, step), alone) for field in fields])
+            yield _lines(_all_quoted([field.slice(first, step) for field in fields], alone))
 
     return pieces()
