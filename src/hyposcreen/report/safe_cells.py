@@ -68,7 +68,11 @@ def _risky_arrow_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     pattern compiled for the frame, not one per column)."""
     if not frame.columns.is_unique:
         return {}
-    columns = [c for c in frame.columns if holds_arrow_text(frame[c])]
+    columns = [
+        column
+        for column, dtype in frame.dtypes.items()
+        if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"  # holds_arrow_text
+    ]
     if not columns:
         return {}
     texts = [arrow_text(frame[c]) for c in columns]
