@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from hyposcreen.report.arrow_columns import arrow_text, holds_arrow_text
 
 ROWS_PER_SLICE = 65_536  # rows joined at a time (bounds the text held at once)
+FIELDS_AT_ONCE = 65_536  # fewer fields than this are tested for quotes in one pass
 _TEXT = pa.large_string()
 _NEEDS_QUOTES = '[,"\n]'
 
@@ -53,11 +54,14 @@ def _all_quoted(columns: list[pa.Array], alone: bool) -> list[pa.Array]:
     """The columns' fields quoted where csv's minimal quoting quotes them (`alone`: the row's
     only field, which is quoted when empty too). Which fields need quotes is found for all
     columns in one pass (one pattern compiled, not one per column), and only the columns
-    holding such a field are rewritten."""
-    needs = pc.match_substring_regex(pa.concat_arrays(columns), _NEEDS_QUOTES)
-    needed = np.asarray(needs, dtype=bool)
+    holding such a field are rewritten. Long columns go one at a time (joining them would
+    copy their text for no gain)."""
+    if len(columns) > 1 and sum(len(column) for column in columns) > FIELDS_AT_ONCE:
+        return [_all_quoted([column], alone)[0] for column in columns]
+    text = columns[0] if len(columns) == 1 else pa.concat_arrays(columns)
+    needed = np.asarray(pc.match_substring_regex(text, _NEEDS_QUOTES), dtype=bool)
     if alone:
-        needed = needed | np.asarray(pc.equal(pa.concat_arrays(columns), ""), dtype=bool)
+        needed = needed | np.asarray(pc.equal(text, ""), dtype=bool)
     shown = []
     ends = np.cumsum([len(column) for column in columns])
     for column, end in zip(columns, ends, strict=True):

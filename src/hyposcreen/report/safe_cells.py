@@ -26,6 +26,7 @@ _RISKY = r"^[=+\-@\t\r]"
 # a frame's attribute naming its columns of numbers written as text (set by the code that
 # formats them, e.g. review_list.to_text), honoured like the `numeric` argument
 NUMERIC_ATTR = "numbers_as_text"
+FIELDS_AT_ONCE = 65_536  # a frame with fewer text cells is tested in one pass (not per column)
 
 
 def neutralise_text(value: object) -> object:
@@ -64,8 +65,9 @@ def neutralise_frame(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.Dat
 
 
 def _risky_arrow_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """`_risky` of every column of Arrow text, tested in one pass over all of them (one
-    pattern compiled for the frame, not one per column)."""
+    """`_risky` of every column of Arrow text of a short frame, tested in one pass over all
+    of them (one pattern compiled for the frame, not one per column); {} for a long frame
+    (joining its columns would copy their text for no gain)."""
     if not frame.columns.is_unique:
         return {}
     columns = [
@@ -73,7 +75,7 @@ def _risky_arrow_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         for column, dtype in frame.dtypes.items()
         if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"  # holds_arrow_text
     ]
-    if not columns:
+    if not columns or len(frame) * len(columns) > FIELDS_AT_ONCE:  # long: a column at a time
         return {}
     texts = [arrow_text(frame[c]) for c in columns]
     risky = pc.fill_null(pc.match_substring_regex(pa.concat_arrays(texts), _RISKY), False)
