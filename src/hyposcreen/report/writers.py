@@ -26,6 +26,10 @@ from hyposcreen.report.csv_text import csv_chunks
 from hyposcreen.report.safe_cells import neutralise_frame
 
 PRIVATE_MODE = 0o600  # files that hold patient identifiers
+# a larger file is synced at once even in `synced_together`: flushing it in the background
+# would compete with the next outputs' writes for the disk (what is saved is a small file's
+# wait, not a large file's flush)
+SYNC_LATER_MAX_BYTES = 8 << 20
 
 
 class _PendingSyncs:
@@ -57,9 +61,10 @@ def _fsync_and_close(handle: BinaryIO) -> None:
 
 @contextmanager
 def synced_together() -> Iterator[None]:
-    """Files written by `write_atomic` in this block are fsynced on a background thread while
-    the block goes on; leaving the block waits until all of them are on disk (an fsync error
-    is raised there). For files in a folder nobody reads before the block has ended."""
+    """Files written by `write_atomic` in this block (up to SYNC_LATER_MAX_BYTES) are fsynced
+    on a background thread while the block goes on; leaving the block waits until all of
+    them are on disk (an fsync error is raised there). For files in a folder nobody reads
+    before the block has ended."""
     pending = _PendingSyncs()
     token = _PENDING.set(pending)
     try:
@@ -83,8 +88,8 @@ def write_atomic(path: Path, write: Callable[[Path], None], mode: int = PRIVATE_
         write(tmp)
         os.chmod(tmp, mode)
         synced = tmp.open("rb")
-        if pending is not None:  # on disk before the block ends (the same inode once renamed)
-            pending.add(synced)
+        if pending is not None and os.fstat(synced.fileno()).st_size <= SYNC_LATER_MAX_BYTES:
+            pending.add(synced)  # on disk before the block ends (the same inode once renamed)
         else:
             _fsync_and_close(synced)
         os.replace(tmp, path)
