@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hyposcreen.report.csv_text import csv_chunks
+from hyposcreen.report.csv_text import FIELDS_AT_ONCE, csv_chunks
 from hyposcreen.report.writers import write_csv
 
 
@@ -88,3 +88,12 @@ def test_quarantined_rows_are_json_as_json_dumps_writes_them() -> None:
         for row in rows
     ]
     assert list(_json_objects(frame)) == expected
+
+
+def test_a_slice_of_more_fields_than_are_tested_at_once_gives_pandas_bytes() -> None:
+    """Long slices are quoted a column at a time, short ones all columns at once: both are
+    pandas' bytes."""
+    count = FIELDS_AT_ONCE // 5 + 100  # five columns: just over the fields tested at once
+    frame = _generated(11, count)
+    assert _ours(frame) == _pandas(frame)
+    assert _ours(frame, rows_per_slice=count // 40) == _pandas(frame)  # short slices

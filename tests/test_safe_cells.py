@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from hyposcreen.config import RunSettings, parse_window
-from hyposcreen.report.safe_cells import neutralise_frame, neutralise_text
+from hyposcreen.report.safe_cells import FIELDS_AT_ONCE, neutralise_frame, neutralise_text
 from hyposcreen.runners.in_process import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,6 +53,21 @@ def test_frames_keep_numeric_columns_numeric() -> None:
     assert frame["drug"].tolist() == ["=cmd", "-2+3"]  # the caller's frame is not changed
     # a trailing newline does not make a plain number of a formula-like text
     assert neutralise_frame(pd.DataFrame({"x": ["-1\n"]}), numeric=["x"])["x"].tolist() == ["'-1\n"]
+
+
+def test_a_long_frame_is_neutralised_as_a_short_one() -> None:
+    """Short frames' Arrow text is tested all columns at once, long ones' a column at a
+    time: each cell comes out the same."""
+    short = pd.DataFrame(
+        {"drug": ["=cmd", "ok", None, "@x"], "id": ["-5.0", "+3", "P1", "\tA"],
+         "shown": ["-5.0", "-1+1", "", "=2"], "n": [1, -2, 3, 4]}
+    ).astype({"drug": "str", "id": "str", "shown": "str"})  # fmt: skip
+    repeats = FIELDS_AT_ONCE // len(short) + 1  # 3 text columns: well over the cells at once
+    long = pd.concat([short] * repeats, ignore_index=True)
+    once = neutralise_frame(short, numeric=["shown"])
+    assert once["drug"].tolist()[::3] == ["'=cmd", "'@x"] and once["shown"][1] == "'-1+1"
+    expected = pd.concat([once] * repeats, ignore_index=True)
+    pd.testing.assert_frame_equal(neutralise_frame(long, numeric=["shown"]), expected)
 
 
 @pytest.fixture(scope="module")

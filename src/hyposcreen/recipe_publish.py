@@ -27,7 +27,7 @@ from hyposcreen.report.folders import publish_folder, published_paths
 from hyposcreen.report.manifest import build_manifest, compute_run_id
 from hyposcreen.report.review_list import build_review_list, evidence_table, to_text
 from hyposcreen.report.review_page import PageInfo, write_review_views
-from hyposcreen.report.writers import write_csv, write_json, write_parquet
+from hyposcreen.report.writers import synced_together, write_csv, write_json, write_parquet
 from hyposcreen.run_warnings import RunWarning, collect_warnings, step_count
 from hyposcreen.screen.cases import ScreenResult
 
@@ -54,7 +54,7 @@ def write_results(
     from hyposcreen.validate.gx import validate_review_list
 
     settings, window = ctx.settings, ctx.settings.window
-    with ctx.timed("write"):
+    with ctx.timed("write"), synced_together():  # every file on disk before the block ends
         out = ctx.staging_dir()
         run_id = compute_run_id(settings, ctx.rules, ctx.profile, tables)
         coverage = combine_coverage(

@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from hyposcreen.report.html_text import choose
 from hyposcreen.rules.loader import RuleSet
 
 DIURETICS = ("thiazide_diuretic", "loop_diuretic", "potassium_sparing_diuretic")
@@ -15,114 +16,91 @@ SIADH_DRUGS = ("ssri", "other_antidepressant", "antiepileptic", "antipsychotic")
 
 
 def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
-    """Short review prompts in our own words, tied to the sources (see docs/clinical.md)."""
+    """Short review prompts in our own words, tied to the sources (see docs/clinical.md).
+
+    Built a note at a time over columns of Python strings: a note every case shares is one
+    string shared by the cases it goes to (never a fixed-width copy per case)."""
     factors = cases["risk_factors"].astype("str")
 
-    def has(names: tuple[str, ...]) -> pd.Series:
+    def has(names: tuple[str, ...]) -> np.ndarray:
         """Cases with any of `names` among their ';'-separated risk factors."""
         listed = "|".join(re.escape(name) for name in names)
-        return factors.str.contains(f"(?:^|;)(?:{listed})(?:;|$)", regex=True)
+        found = factors.str.contains(f"(?:^|;)(?:{listed})(?:;|$)", regex=True)
+        return found.to_numpy(dtype=bool)
 
-    notes: list[pd.Series] = []
-    notes.append(
-        pd.Series(
-            np.where(
-                has(DIURETICS),
-                "Check whether the diuretic is adding to the low "
-                "sodium or the cramps; a dose cut or pause may be worth weighing.",
-                "",
-            )
-        )
-    )
-    notes.append(
-        pd.Series(
-            np.where(
-                has(SIADH_DRUGS),
-                "A listed drug (SSRI, other antidepressant, "
-                "antiepileptic or antipsychotic) can cause SIADH; review its role, "
-                "especially after a recent start.",
-                "",
-            )
-        )
-    )
     limit = rules.limits
-    notes.append(
-        pd.Series(
-            np.where(
-                cases["correction_risk"],
-                "Correction risk (liver disease, alcohol use, malnutrition, low potassium or "
-                "very low sodium): aim for about "
-                f"4-{limit.overcorrection_with_risk_mmol_per_24h:g} mmol/L per 24 h.",
-                "Raise sodium by no more than "
-                f"{limit.overcorrection_mmol_per_24h:g} mmol/L in 24 h.",
-            )
-        )
-    )
     # fluid restriction never goes with a sodium that already rose too fast
     mild = (cases["level"] == "mild") & ~cases["overcorrection"].astype(bool)
-    notes.append(
-        pd.Series(
-            np.where(
-                mild,
-                "Mild case: after assessing volume status, restricting fluid "
-                "to about 1 L a day is the usual first step if euvolemic or "
-                "hypervolemic and symptomatic; hypertonic saline is not for mild "
-                "cases without life-threatening symptoms.",
-                "",
-            )
-        )
-    )
-    notes.append(
-        pd.Series(
-            np.where(
-                has(("hypokalemia", "hypomagnesemia", "hypocalcemia")),
-                "Low potassium, magnesium or calcium may add to cramps.",
-                "",
-            )
-        )
-    )
-    notes.append(
-        pd.Series(
-            np.where(
-                cases["overcorrection"],
-                "Sodium rose faster than the limit: review the correction plan now.",
-                "",
-            )
-        )
-    )
     spurious = (
         cases["possibly_spurious"].astype("str")
         if "possibly_spurious" in cases
         else pd.Series("", index=cases.index)
     )
-    notes.append(
-        pd.Series(
-            np.where(
-                spurious != "",
-                "Possibly spurious: the "
-                + spurious.str.replace("overcorrection_pair", "over-correction pair").str.replace(
-                    ";", " and "
-                )
-                + " rests on a result far below the ones before and after it; repeat the "
-                "sample before acting on it.",
-                "",
+    notes = [
+        choose(
+            has(DIURETICS),
+            "Check whether the diuretic is adding to the low "
+            "sodium or the cramps; a dose cut or pause may be worth weighing.",
+            "",
+        ),
+        choose(
+            has(SIADH_DRUGS),
+            "A listed drug (SSRI, other antidepressant, "
+            "antiepileptic or antipsychotic) can cause SIADH; review its role, "
+            "especially after a recent start.",
+            "",
+        ),
+        choose(
+            cases["correction_risk"],
+            "Correction risk (liver disease, alcohol use, malnutrition, low potassium or "
+            "very low sodium): aim for about "
+            f"4-{limit.overcorrection_with_risk_mmol_per_24h:g} mmol/L per 24 h.",
+            f"Raise sodium by no more than {limit.overcorrection_mmol_per_24h:g} mmol/L in 24 h.",
+        ),
+        choose(
+            mild,
+            "Mild case: after assessing volume status, restricting fluid "
+            "to about 1 L a day is the usual first step if euvolemic or "
+            "hypervolemic and symptomatic; hypertonic saline is not for mild "
+            "cases without life-threatening symptoms.",
+            "",
+        ),
+        choose(
+            has(("hypokalemia", "hypomagnesemia", "hypocalcemia")),
+            "Low potassium, magnesium or calcium may add to cramps.",
+            "",
+        ),
+        choose(
+            cases["overcorrection"],
+            "Sodium rose faster than the limit: review the correction plan now.",
+            "",
+        ),
+        choose(
+            spurious != "",
+            "Possibly spurious: the "
+            + spurious.str.replace("overcorrection_pair", "over-correction pair").str.replace(
+                ";", " and "
             )
-        )
-    )
-    notes.append(
-        pd.Series(
-            np.where(
-                cases["missing_workup"] != "",
-                "Workup incomplete: no "
-                + cases["missing_workup"].str.replace(";", ", ").str.replace("_", " ")
-                + " around the index result.",
-                "",
-            )
-        )
-    )
-    joined = pd.Series("", index=range(len(cases)), dtype=object)
-    for note in notes:  # " | " between the notes a case has, a column at a time
-        text = pd.Series(note.to_numpy(), dtype=object)
-        both = pd.Series(np.where(joined == "", text, joined + " | " + text), dtype=object)
-        joined = pd.Series(np.where(text == "", joined, both), dtype=object)
-    return joined
+            + " rests on a result far below the ones before and after it; repeat the "
+            "sample before acting on it.",
+            "",
+        ),
+        choose(
+            cases["missing_workup"] != "",
+            "Workup incomplete: no "
+            + cases["missing_workup"].str.replace(";", ", ").str.replace("_", " ")
+            + " around the index result.",
+            "",
+        ),
+    ]
+    # a case with a missing text in any note gets no text at all (as pandas' `+` would give)
+    missing = np.logical_or.reduce([pd.isna(text) for text in notes])
+    joined = np.full(len(cases), "", dtype=object)
+    for text in notes:  # " | " between the notes a case has, a column at a time
+        given = (text != "") & ~missing
+        after = given & (joined != "")
+        joined[after] = joined[after] + " | " + text[after]
+        first = given & ~after
+        joined[first] = text[first]
+    joined[missing] = np.nan
+    return pd.Series(joined, dtype=object)

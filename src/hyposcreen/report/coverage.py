@@ -22,6 +22,12 @@ SHOWN_ON_PAGE = 50  # rows of the page's coverage section (coverage.csv holds th
 
 
 def empty() -> pd.DataFrame:
+    """A coverage table with no rows (its columns and types made once: it holds no values)."""
+    return _empty_table().copy()
+
+
+@lru_cache(maxsize=1)
+def _empty_table() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="int64" if c == "count" else "str") for c in COLUMNS})
 
 

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from hyposcreen.report.arrow_columns import arrow_text, holds_arrow_text
 
 ROWS_PER_SLICE = 65_536  # rows joined at a time (bounds the text held at once)
+FIELDS_AT_ONCE = 65_536  # fewer fields than this are tested for quotes in one pass
 _TEXT = pa.large_string()
 _NEEDS_QUOTES = '[,"\n]'
 
@@ -49,17 +50,30 @@ def _column_text(values: pd.Series) -> pa.Array | None:
     return None
 
 
-def _quoted(text: pa.Array, alone: bool) -> pa.Array:
-    """Fields quoted where csv's minimal quoting quotes them (`alone`: the row's only field,
-    which is quoted when empty too)."""
-    needs = pc.match_substring_regex(text, _NEEDS_QUOTES)
+def _all_quoted(columns: list[pa.Array], alone: bool) -> list[pa.Array]:
+    """The columns' fields quoted where csv's minimal quoting quotes them (`alone`: the row's
+    only field, which is quoted when empty too). Which fields need quotes is found for all
+    columns in one pass (one pattern compiled, not one per column), and only the columns
+    holding such a field are rewritten. Long columns go one at a time (joining them would
+    copy their text for no gain)."""
+    if len(columns) > 1 and sum(len(column) for column in columns) > FIELDS_AT_ONCE:
+        return [_all_quoted([column], alone)[0] for column in columns]
+    text = columns[0] if len(columns) == 1 else pa.concat_arrays(columns)
+    needed = np.asarray(pc.match_substring_regex(text, _NEEDS_QUOTES), dtype=bool)
     if alone:
-        needs = pc.or_(needs, pc.equal(text, ""))
-    if not pc.any(needs).as_py():
-        return text
-    doubled = pc.replace_substring(text.filter(needs), '"', '""')
-    quoted = pc.binary_join_element_wise(_scalar('"'), doubled, _scalar('"'), _scalar(""))
-    return pc.replace_with_mask(text, needs, quoted)
+        needed = needed | np.asarray(pc.equal(text, ""), dtype=bool)
+    shown = []
+    ends = np.cumsum([len(column) for column in columns])
+    for column, end in zip(columns, ends, strict=True):
+        mask = needed[end - len(column) : end]
+        if not mask.any():
+            shown.append(column)
+            continue
+        at = pa.array(mask)
+        doubled = pc.replace_substring(column.filter(at), '"', '""')
+        quoted = pc.binary_join_element_wise(_scalar('"'), doubled, _scalar('"'), _scalar(""))
+        shown.append(pc.replace_with_mask(column, at, quoted))
+    return shown
 
 
 def _lines(columns: list[pa.Array]) -> bytes:
@@ -90,8 +104,8 @@ def csv_chunks(frame: pd.DataFrame, rows_per_slice: int | None = None) -> Iterat
     step = rows_per_slice or ROWS_PER_SLICE
 
     def pieces() -> Iterator[bytes]:
-        yield _lines([_quoted(pa.array([str(c)], _TEXT), alone) for c in frame.columns])
+        yield _lines(_all_quoted([pa.array([str(c)], _TEXT) for c in frame.columns], alone))
         for first in range(0, len(frame), step):
-            yield _lines([_quoted(field.slice(first, step), alone) for field in fields])
+            yield _lines(_all_quoted([field.slice(first, step) for field in fields], alone))
 
     return pieces()

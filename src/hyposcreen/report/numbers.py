@@ -50,11 +50,17 @@ def round_one_decimal(values: pd.Series) -> pd.Series:
 
 def one_decimal_text(values: pd.Series) -> pd.Series:
     """Text with exactly one decimal ('125.1', '130.0'); '' where the value is missing."""
+    return pd.Series(one_decimal_objects(values), index=values.index, dtype="str")
+
+
+def one_decimal_objects(values: pd.Series) -> np.ndarray:
+    """`one_decimal_text` as an object array of Python strings (for markup joined as objects:
+    no round trip through a column of Arrow text)."""
     rounded, position = _distinct_rounded(values)
     present = ~np.isnan(rounded)
     text = np.char.mod("%.1f", np.where(present, rounded, 0.0)).astype(object)
     text[~present] = ""
-    return pd.Series(text[position], index=values.index, dtype="str")
+    return text[position]
 
 
 def general_text(values: pd.Series) -> pd.Series:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import escape
 
+from hyposcreen.report.arrow_columns import holds_arrow_text
 from hyposcreen.report.clinical_times import clinical_time_texts
 from hyposcreen.report.display import clinical_value, short_considerations
 from hyposcreen.report.html_text import (
@@ -26,7 +27,7 @@ from hyposcreen.report.html_text import (
     join_runs,
     run_starts,
 )
-from hyposcreen.report.numbers import one_decimal_text
+from hyposcreen.report.numbers import one_decimal_objects
 from hyposcreen.report.review_list import IDENTIFIER_COLUMNS, TIER_NAMES
 from hyposcreen.report.trajectory import plot_start, trajectory_svgs
 from hyposcreen.report.words import evidence_lines, times_in_words
@@ -55,6 +56,13 @@ class PageCases:
 
 
 def _texts(values: pd.Series) -> pd.Series:
+    """Each value as pandas writes it as text (`astype("str")`), as Python strings (index
+    0..n-1); a column of Arrow text or of integers without a missing value is taken as it is."""
+    if not values.hasnans:
+        if holds_arrow_text(values):
+            return pd.Series(values.to_numpy(dtype=object), dtype=object)
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":
+            return pd.Series(values.to_numpy().astype(str).astype(object), dtype=object)
     return pd.Series(values.to_numpy(), dtype=object).astype("str").astype(object)
 
 
@@ -201,9 +209,9 @@ def _rows(
     tier_name = tier_numbers.map(TIER_NAMES).astype(object)
     patient = _texts(review["patient_id"])
     factors = _joined_list(review["risk_factors"], " ")
-    index_sodium = one_decimal_text(review["index_sodium"]).astype(object)
-    corrected = one_decimal_text(review["corrected_sodium"]).astype(object)
-    delta = one_decimal_text(review["delta_48h"]).astype(object)
+    index_sodium = one_decimal_objects(review["index_sodium"])
+    corrected = one_decimal_objects(review["corrected_sodium"])
+    delta = one_decimal_objects(review["delta_48h"])
     glucose = review["index_glucose"].astype("float64")
     glucose_text = glucose.map(
         {v: clinical_value("glucose", v) for v in glucose.dropna().unique()}
@@ -236,7 +244,7 @@ def _rows(
         choose(index_sodium != corrected, ' <span class="small">corrected<br>measured '
                + index_sodium + ", glucose " + escape_html(glucose_text) + " mg/dL</span>", ""),
         '<div class="sev">', escape_html(review["severity"]), "</div>\n"
-        '<div class="small">latest ', one_decimal_text(review["latest_sodium"]),
+        '<div class="small">latest ', one_decimal_objects(review["latest_sodium"]),
         choose(delta != "", " · Δ48h " + delta + " (" + escape_html(review["trend"]) + ")", ""),
         " · ", _texts(review["n_low_results"].astype("int64")), " low result(s)</div>\n",
         choose(review["correction_risk"], '<span class="flag" title="Lower correction limit '

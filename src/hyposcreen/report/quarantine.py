@@ -6,6 +6,7 @@ import json
 import math
 from datetime import datetime
 from json.encoder import encode_basestring_ascii
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,12 +61,32 @@ def _json_texts(distinct: pd.Index | np.ndarray) -> np.ndarray:
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all of them text
         text = None
     if text is None or text.null_count:
-        return np.array([_json_value(v) for v in values], dtype=object)
+        return _json_of_one_kind(values)
     plain = np.array(pc.match_substring_regex(text, _PLAIN_JSON_TEXT), dtype=bool)
     shown = np.empty(len(values), dtype=object)
     shown[plain] = '"' + values[plain] + '"'
     shown[~plain] = [_json_value(v) for v in values[~plain]]
     return shown
+
+
+def _json_of_one_kind(values: np.ndarray) -> np.ndarray:
+    """`_json_value` of each value; values all of one common kind (finite floats, integers,
+    times) are encoded by that kind's own encoder in one pass, any other one at a time."""
+    kinds = set(map(type, values))
+    shown: Any
+    if kinds <= _FLOATS and np.isfinite(values.astype("float64")).all():
+        shown = list(map(float.__repr__, values))
+    elif kinds == {int}:
+        shown = list(map(int.__repr__, values))
+    elif kinds and kinds <= _TIMES:  # not JSON: default=str writes their text
+        shown = list(map(encode_basestring_ascii, map(str, values)))
+    else:
+        shown = [_json_value(v) for v in values]
+    return np.array(shown, dtype=object).reshape(len(values))
+
+
+_FLOATS = {float, np.float64}
+_TIMES = {datetime, pd.Timestamp}
 
 
 def _json_objects(frame: pd.DataFrame) -> np.ndarray:
@@ -125,10 +146,20 @@ def order_quarantine(rows: pd.DataFrame) -> pd.DataFrame:
     order it was read in), so the merged partitions of a run sort as the whole table does."""
     if rows.empty:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    order = pd.to_numeric(rows["source_row"], errors="coerce")
-    return (
-        rows.assign(_order=order)
-        .sort_values(["table", "source_file", "_order", "source_row", LABEL], kind="stable")
-        .drop(columns=["_order", LABEL])
-        .reset_index(drop=True)
-    )
+    number = pd.to_numeric(rows["source_row"], errors="coerce").to_numpy(dtype="float64")
+    keys = [  # np.lexsort: the last key sorts first; ties keep the rows' order (stable)
+        rows[LABEL].to_numpy(),
+        _sort_codes(rows["source_row"]),
+        number,  # a row number that is no number (NaN) sorts last, as sort_values puts it
+        _sort_codes(rows["source_file"]),
+        _sort_codes(rows["table"]),
+    ]
+    kept = [column for column in rows.columns if column != LABEL]
+    return rows[kept].take(np.lexsort(keys)).reset_index(drop=True)
+
+
+def _sort_codes(values: pd.Series) -> np.ndarray:
+    """Each value's rank among the column's distinct values in sorted order (a missing value
+    last, as `sort_values` puts it): the column as one sort key of `np.lexsort`."""
+    codes, distinct = pd.factorize(values, sort=True)
+    return np.where(codes < 0, len(distinct), codes)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from hyposcreen.report.arrow_columns import arrow_text, holds_arrow_text
@@ -25,6 +26,7 @@ _RISKY = r"^[=+\-@\t\r]"
 # a frame's attribute naming its columns of numbers written as text (set by the code that
 # formats them, e.g. review_list.to_text), honoured like the `numeric` argument
 NUMERIC_ATTR = "numbers_as_text"
+FIELDS_AT_ONCE = 65_536  # a frame with fewer text cells is tested in one pass (not per column)
 
 
 def neutralise_text(value: object) -> object:
@@ -41,9 +43,10 @@ def neutralise_frame(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.Dat
     nothing is risky."""
     numbers_as_text = set(numeric) | set(frame.attrs.get(NUMERIC_ATTR, ()))
     changed: dict[str, pd.Series] = {}
+    risky_in_arrow = _risky_arrow_columns(frame)
     for column in frame.columns:
         series = frame[column]
-        risky_at = _risky(series)
+        risky_at = risky_in_arrow[column] if column in risky_in_arrow else _risky(series)
         if risky_at is None or not risky_at.any():
             continue
         text = series[risky_at].astype("str")
@@ -59,6 +62,26 @@ def neutralise_frame(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.Dat
     if not changed:
         return frame
     return frame.assign(**changed)
+
+
+def _risky_arrow_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """`_risky` of every column of Arrow text of a short frame, tested in one pass over all
+    of them (one pattern compiled for the frame, not one per column); {} for a long frame
+    (joining its columns would copy their text for no gain)."""
+    if not frame.columns.is_unique:
+        return {}
+    columns = [
+        column
+        for column, dtype in frame.dtypes.items()
+        if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"  # holds_arrow_text
+    ]
+    if not columns or len(frame) * len(columns) > FIELDS_AT_ONCE:  # long: a column at a time
+        return {}
+    texts = [arrow_text(frame[c]) for c in columns]
+    risky = pc.fill_null(pc.match_substring_regex(pa.concat_arrays(texts), _RISKY), False)
+    flags = np.array(risky, dtype=bool)
+    ends = np.cumsum([len(text) for text in texts])
+    return {c: flags[end - len(t) : end] for c, t, end in zip(columns, texts, ends, strict=True)}
 
 
 def _risky(series: pd.Series) -> np.ndarray | None:

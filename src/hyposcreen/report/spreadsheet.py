@@ -20,9 +20,9 @@ from hyposcreen.report.xlsx_package import (
     Sheet,
     cell_head_parts,
     cell_heads,
-    cell_parts,
     column_cells,
     column_letter,
+    frame_cell_parts,
     sheet_rows,
     write_package,
 )
@@ -186,11 +186,11 @@ def _review_rows(
         review = review.assign(evidence=pd.Series(plain(texts.to_numpy(object)), review.index))
     tiers = review["tier"] if "tier" in review else pd.Series(np.nan, index=review.index)
     tier_row = tiers.where(tiers.isin(list(TIER_STYLES)), 0).fillna(0).astype("int64").to_numpy()
-    safe = neutralise_frame(review)
+    values = frame_cell_parts(neutralise_frame(review))
     cells = [
         cell_head_parts(column_letter(position + 1), first_row, style_table[tier_row, position])
-        + cell_parts(safe[name])
-        for position, name in enumerate(review.columns)
+        + values[position]
+        for position in range(len(review.columns))
     ]
     return sheet_rows(cells, first_row)
 

@@ -24,7 +24,7 @@ from hyposcreen.report.html_text import (
     one_place,
     run_starts,
 )
-from hyposcreen.report.numbers import one_decimal_text
+from hyposcreen.report.numbers import one_decimal_objects
 
 if TYPE_CHECKING:
     from hyposcreen.report.review_page import PageInfo
@@ -78,6 +78,34 @@ def _axis(info: PageInfo) -> str:
     return unread + "".join(ticks)
 
 
+def _per_case(
+    values: pd.Series, case_of: np.ndarray, count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Series, pd.Series]:
+    """Per case (0..count-1): its points, lowest, highest, first and last value (NaN for a
+    case without points), as groupby's size, min, max, first and last give them. Points come
+    grouped by case, so each is one reduction over runs; a missing value (which groupby
+    skips) sends the column through groupby itself."""
+    if values.isna().any() or not len(values):
+        per_case = values.groupby(case_of)
+        return (
+            per_case.size().reindex(range(count), fill_value=0).to_numpy(),
+            per_case.min().reindex(range(count)).to_numpy(),
+            per_case.max().reindex(range(count)).to_numpy(),
+            per_case.first().reindex(range(count)),
+            per_case.last().reindex(range(count)),
+        )
+    numbers = values.to_numpy()
+    firsts = np.flatnonzero(run_starts(case_of))
+    lasts = np.r_[firsts[1:], len(numbers)] - 1
+    cases = case_of[firsts]
+    shown = np.full((4, count), np.nan)
+    shown[0, cases] = np.minimum.reduceat(numbers, firsts)
+    shown[1, cases] = np.maximum.reduceat(numbers, firsts)
+    shown[2, cases], shown[3, cases] = numbers[firsts], numbers[lasts]
+    n = np.bincount(case_of, minlength=count)
+    return n, shown[0], shown[1], pd.Series(shown[2]), pd.Series(shown[3])
+
+
 def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: PageInfo) -> pd.Series:
     """The `<svg>` of each case (`cases`: patient_id and index_time, in the list's order),
     indexed by the case's position. Points come in time order, then by value."""
@@ -106,10 +134,7 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
         ["case", "_order"], kind="stable"
     )
     values = points["corrected_sodium"].astype("float64")
-    per_case = values.groupby(points["case"].to_numpy())
-    n = per_case.size().reindex(range(count), fill_value=0).to_numpy()
-    lowest = per_case.min().reindex(range(count)).to_numpy()
-    highest = per_case.max().reindex(range(count)).to_numpy()
+    n, lowest, highest, first, last = _per_case(values, points["case"].to_numpy(), count)
     low = np.minimum(np.where(n > 0, lowest, threshold), threshold - 10.0) - 2.0
     high = np.maximum(np.where(n > 0, highest, threshold), threshold + 4.0) + 2.0
 
@@ -126,7 +151,7 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
     title = escape_html(
         clinical_time_texts(points["specimen_time"], info.timezone)
         + ": "
-        + one_decimal_text(values).to_numpy()
+        + one_decimal_objects(values)
         + " mmol/L"
     ).to_numpy()
     dots = pd.Series(
@@ -142,17 +167,15 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
     dots_of[cases_with_points] = join_runs(dots.to_numpy(), starts)
     line_of = np.full(count, "", dtype=object)
     line_of[cases_with_points] = join_runs(choose(starts, "", " ") + line.to_numpy(), starts)
-    first = per_case.first().reindex(range(count))
-    last = per_case.last().reindex(range(count))
 
     summary = pd.Series(
         choose(
             n > 0,
             pd.Series(n.astype("str"), dtype=object)
             + f" sodium result(s) in the {n_days} days to the window end, from "
-            + one_decimal_text(first).to_numpy()
+            + one_decimal_objects(first)
             + " to "
-            + one_decimal_text(last).to_numpy()
+            + one_decimal_objects(last)
             + f" mmol/L; hyponatremia threshold {threshold:g}",
             f"no sodium results in the {n_days} days to the window end",
         ),

@@ -1,13 +1,22 @@
-"""Output files, each written to a temporary name in the same folder and renamed into place."""
+"""Output files, each written to a temporary name in the same folder and renamed into place.
+
+Each file is flushed to disk (fsync) before a reader can rely on it. Inside `synced_together`
+(the outputs of a run, built in a hidden staging folder that is published whole) a file's
+fsync runs on a background thread while the next output is made, and the block ends only once
+every file is on disk, so the folder is never published before its files are durable.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -17,6 +26,55 @@ from hyposcreen.report.csv_text import csv_chunks
 from hyposcreen.report.safe_cells import neutralise_frame
 
 PRIVATE_MODE = 0o600  # files that hold patient identifiers
+# a larger file is synced at once even in `synced_together`: flushing it in the background
+# would compete with the next outputs' writes for the disk (what is saved is a small file's
+# wait, not a large file's flush)
+SYNC_LATER_MAX_BYTES = 8 << 20
+
+
+class _PendingSyncs:
+    """The fsyncs of the files written inside one `synced_together` block, on one thread."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyposcreen-fsync")
+        self._futures: list[Future[None]] = []
+
+    def add(self, handle: BinaryIO) -> None:
+        self._futures.append(self._pool.submit(_fsync_and_close, handle))
+
+    def wait(self, raise_errors: bool = True) -> None:
+        """Every pending fsync done (then the first failure raised, if asked)."""
+        self._pool.shutdown(wait=True)
+        failures = [f.exception() for f in self._futures]
+        first = next((failure for failure in failures if failure is not None), None)
+        if raise_errors and first is not None:
+            raise first
+
+
+_PENDING: ContextVar[_PendingSyncs | None] = ContextVar("hyposcreen_pending_syncs", default=None)
+
+
+def _fsync_and_close(handle: BinaryIO) -> None:
+    with handle:
+        os.fsync(handle.fileno())
+
+
+@contextmanager
+def synced_together() -> Iterator[None]:
+    """Files written by `write_atomic` in this block (up to SYNC_LATER_MAX_BYTES) are fsynced
+    on a background thread while the block goes on; leaving the block waits until all of
+    them are on disk (an fsync error is raised there). For files in a folder nobody reads
+    before the block has ended."""
+    pending = _PendingSyncs()
+    token = _PENDING.set(pending)
+    try:
+        yield
+    except BaseException:
+        _PENDING.reset(token)
+        pending.wait(raise_errors=False)  # the block's own error is the one to report
+        raise
+    _PENDING.reset(token)
+    pending.wait()
 
 
 def write_atomic(path: Path, write: Callable[[Path], None], mode: int = PRIVATE_MODE) -> Path:
@@ -25,11 +83,15 @@ def write_atomic(path: Path, write: Callable[[Path], None], mode: int = PRIVATE_
     handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     tmp = Path(tmp_name)
+    pending = _PENDING.get()
     try:
         write(tmp)
         os.chmod(tmp, mode)
-        with tmp.open("rb") as synced:
-            os.fsync(synced.fileno())
+        synced = tmp.open("rb")
+        if pending is not None and os.fstat(synced.fileno()).st_size <= SYNC_LATER_MAX_BYTES:
+            pending.add(synced)  # on disk before the block ends (the same inode once renamed)
+        else:
+            _fsync_and_close(synced)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

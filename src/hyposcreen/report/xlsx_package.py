@@ -85,25 +85,67 @@ def cell_parts(values: pd.Series) -> CellParts:
         shown = _number_texts(np.where(present, numbers, 0.0))
         filled = present
     else:
-        text = _arrow_text(values, present)
-        too_long = pc.greater(pc.utf8_length(text), CELL_MAX_CHARS)
-        if pc.any(too_long).as_py():
-            cut = pc.utf8_slice_codeunits(text, 0, CELL_MAX_CHARS - len(_CUT_NOTE))
-            note, nothing = (
-                pa.scalar(_CUT_NOTE, pa.large_string()),
-                pa.scalar("", pa.large_string()),
-            )
-            text = pc.if_else(too_long, pc.binary_join_element_wise(cut, note, nothing), text)
-        stripped = pc.utf8_trim_whitespace(text)
-        preserve = np.asarray(
-            pc.and_(pc.not_equal(stripped, ""), pc.not_equal(stripped, text)), dtype=bool
-        )
-        shown = np.asarray(escape_text(text).to_numpy(zero_copy_only=False), dtype=object)
-        filled = present & np.asarray(pc.not_equal(text, ""), dtype=bool)
-        opening = choose(preserve, _TEXT_KEEPING_SPACES, _TEXT)
-        kind = choose(filled, opening, choose(present, ' t="inlineStr" />', ' t="n" />'))
-        return [kind, choose(filled, shown, ""), choose(filled, "</t></is></c>", "")]
+        return _text_cell_parts(_arrow_text(values, present), present)
     return [kind, choose(filled, shown, ""), choose(filled, "</v></c>", "")]
+
+
+def _is_text(values: pd.Series) -> bool:
+    """The cells `cell_parts` stores as inline strings (neither booleans, numbers nor times)."""
+    return not (
+        pd.api.types.is_bool_dtype(values)
+        or pd.api.types.is_datetime64_any_dtype(values)
+        or pd.api.types.is_numeric_dtype(values)
+    )
+
+
+def frame_cell_parts(frame: pd.DataFrame) -> list[CellParts]:
+    """`cell_parts` of each column of `frame`, in order: the text columns' made in one pass
+    over all of them (their text joined, each step one call for all columns), the others'
+    a column at a time."""
+    parts: list[CellParts] = []
+    texts: list[tuple[int, pa.Array, np.ndarray]] = []
+    for position in range(len(frame.columns)):
+        values = frame.iloc[:, position]
+        if not _is_text(values):
+            parts.append(cell_parts(values))
+            continue
+        present = values.notna().to_numpy()
+        text = _arrow_text(values, present)
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+        texts.append((position, text, present))
+        parts.append([])  # filled below
+    if texts:
+        joined = _text_cell_parts(
+            pa.concat_arrays([text for _, text, _ in texts]),
+            np.concatenate([present for _, _, present in texts]),
+        )
+        end = 0
+        for position, text, _ in texts:
+            start, end = end, end + len(text)
+            parts[position] = [np.asarray(part)[start:end] for part in joined]
+    return parts
+
+
+def _text_cell_parts(text: pa.Array, present: np.ndarray) -> CellParts:
+    """`cell_parts` of text cells (their Arrow text, '' where missing, and where present)."""
+    too_long = pc.greater(pc.utf8_length(text), CELL_MAX_CHARS)
+    if pc.any(too_long).as_py():
+        cut = pc.utf8_slice_codeunits(text, 0, CELL_MAX_CHARS - len(_CUT_NOTE))
+        note, nothing = (
+            pa.scalar(_CUT_NOTE, pa.large_string()),
+            pa.scalar("", pa.large_string()),
+        )
+        text = pc.if_else(too_long, pc.binary_join_element_wise(cut, note, nothing), text)
+    stripped = pc.utf8_trim_whitespace(text)
+    preserve = np.asarray(
+        pc.and_(pc.not_equal(stripped, ""), pc.not_equal(stripped, text)), dtype=bool
+    )
+    shown = np.asarray(escape_text(text).to_numpy(zero_copy_only=False), dtype=object)
+    filled = present & np.asarray(pc.not_equal(text, ""), dtype=bool)
+    opening = choose(preserve, _TEXT_KEEPING_SPACES, _TEXT)
+    kind = choose(filled, opening, choose(present, ' t="inlineStr" />', ' t="n" />'))
+    return [kind, choose(filled, shown, ""), choose(filled, "</t></is></c>", "")]
 
 
 def _arrow_text(values: pd.Series, present: np.ndarray) -> pa.Array:

@@ -1,0 +1,68 @@
+"""The output writers' file handling: files written inside `synced_together` have the bytes,
+names and modes of files written one at a time, are all on disk when the block ends, and a
+failure inside the block is the one reported."""
+
+from __future__ import annotations
+
+import stat
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hyposcreen.report.writers import synced_together, write_atomic, write_csv, write_json
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({"patient_id": ["P1", "-2"], "text": ["a, b", 'say "x"']})
+
+
+def _fsync_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("hyposcreen-fsync")]
+
+
+def test_files_written_together_match_files_written_alone(tmp_path: Path) -> None:
+    """The same bytes and modes, and no temporary file left, with or without the block."""
+    alone, together = tmp_path / "alone", tmp_path / "together"
+    alone.mkdir()
+    together.mkdir()
+    for folder, block in ((alone, None), (together, synced_together())):
+        if block is None:
+            write_csv(folder / "list.csv", _frame())
+            write_json(folder / "manifest.json", {"rows": 2})
+            continue
+        with block:
+            write_csv(folder / "list.csv", _frame())
+            write_json(folder / "manifest.json", {"rows": 2})
+    for name in ("list.csv", "manifest.json"):
+        assert (together / name).read_bytes() == (alone / name).read_bytes()
+        mode_alone = stat.S_IMODE((alone / name).stat().st_mode)
+        assert stat.S_IMODE((together / name).stat().st_mode) == mode_alone
+    assert stat.S_IMODE((together / "list.csv").stat().st_mode) == 0o600
+    assert sorted(p.name for p in together.iterdir()) == ["list.csv", "manifest.json"]
+
+
+def test_the_block_ends_only_once_every_fsync_has_ended(tmp_path: Path) -> None:
+    """No fsync thread outlives the block: the files are on disk when it ends."""
+    with synced_together():
+        for number in range(5):
+            write_json(tmp_path / f"part{number}.json", {"number": number})
+    assert _fsync_threads() == []
+    assert [p.name for p in sorted(tmp_path.iterdir())] == [f"part{n}.json" for n in range(5)]
+
+
+def test_a_failure_inside_the_block_is_reported_as_it_is(tmp_path: Path) -> None:
+    """The writer's own error reaches the caller (not an fsync's), the file written before it
+    is whole, the failed one never appears, and no fsync thread is left running."""
+
+    def _fail(tmp: Path) -> None:
+        tmp.write_text("half", encoding="utf-8")
+        raise ValueError("the page could not be made")
+
+    with pytest.raises(ValueError, match="the page could not be made"), synced_together():
+        write_json(tmp_path / "first.json", {"ok": True})
+        write_atomic(tmp_path / "second.html", _fail)
+    assert (tmp_path / "first.json").read_text(encoding="utf-8") == '{\n  "ok": true\n}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.json"]
+    assert _fsync_threads() == []
