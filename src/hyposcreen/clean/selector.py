@@ -9,6 +9,8 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hyposcreen.config import Window
 from hyposcreen.ingest.tabular import RowFilter
@@ -59,9 +61,12 @@ def select_known_analytes(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.DataF
     found = identify_rows(frame, rules)
     relevant = np.array([r is None for r in found.reason], dtype=bool)
     keep = relevant[found.combo]
-    kept = frame.loc[keep]
-    analyte = found.analyte[found.combo[keep]]
-    kept["analyte"] = pd.Series(analyte, index=kept.index, dtype="str")
+    # every row kept (the usual batch): no copy of the rows, only a new frame object
+    kept = frame.copy(deep=False) if keep.all() else frame.loc[keep]
+    # each row's analyte taken in Arrow from the combinations' (no Python string per row)
+    by_combo = pa.array(found.analyte, type=pa.large_string(), from_pandas=True)
+    analyte = pc.take(by_combo, pa.array(found.combo[keep]))
+    kept["analyte"] = pd.Series(pd.array(analyte, dtype="str"), index=kept.index)
     return kept, found
 
 
