@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -56,54 +55,14 @@ def prefilter_loinc(
     """The rows of a known (or blank) LOINC, and how many were dropped as unknown_loinc."""
     if site_loinc not in batch.schema.names:
         return batch, 0
-    raw = pc.cast(batch.column(site_loinc), pa.string())
-    known = pa.array(sorted(keep), pa.string())
-    if not keep_is_trimmed(known):
-        return _prefilter_rows(batch, raw, known, unrecognised)
-    # most rows hold a known code as it is (no spaces to trim: the known codes have none), so
-    # only the other rows are trimmed and looked up again
-    exact = pc.fill_null(pc.is_in(raw, known), False).to_numpy(zero_copy_only=False)
-    others = np.flatnonzero(~exact)
-    if not len(others):
-        return batch, 0
-    loinc = pc.utf8_trim_whitespace(raw.take(pa.array(others)))
+    loinc = pc.utf8_trim_whitespace(pc.cast(batch.column(site_loinc), pa.string()))
     blank = pc.or_kleene(pc.is_null(loinc), pc.equal(pc.utf8_length(loinc), 0))
-    kept_others = pc.fill_null(pc.or_kleene(blank, pc.is_in(loinc, known)), True)
-    mask = exact.copy()
-    mask[others] = kept_others.to_numpy(zero_copy_only=False)
-    dropped = len(mask) - int(mask.sum())
-    if not dropped:
-        return batch, 0
-    if unrecognised is not None:
-        _count_unknown(pc.filter(loinc, pc.invert(kept_others)), unrecognised)
-    return batch.filter(pa.array(mask)), dropped
-
-
-def _prefilter_rows(
-    batch: pa.RecordBatch,
-    raw: pa.Array,
-    known: pa.Array,
-    unrecognised: Counter[tuple[str, str]] | None,
-) -> tuple[pa.RecordBatch, int]:
-    """`prefilter_loinc` trimming every row (known codes with surrounding spaces)."""
-    loinc = pc.utf8_trim_whitespace(raw)
-    blank = pc.or_kleene(pc.is_null(loinc), pc.equal(pc.utf8_length(loinc), 0))
-    mask = pc.fill_null(pc.or_kleene(blank, pc.is_in(loinc, known)), True)
+    mask = pc.fill_null(pc.or_kleene(blank, pc.is_in(loinc, pa.array(sorted(keep)))), True)
     kept = batch.filter(mask)
     if unrecognised is not None and kept.num_rows < batch.num_rows:
-        _count_unknown(pc.filter(loinc, pc.invert(mask)), unrecognised)
+        counted = pc.value_counts(pc.filter(loinc, pc.invert(mask))).to_pylist()
+        unrecognised.update({("loinc", str(c["values"])): int(c["counts"]) for c in counted})
     return kept, batch.num_rows - kept.num_rows
-
-
-def _count_unknown(dropped: pa.Array, unrecognised: Counter[tuple[str, str]]) -> None:
-    """Rows per unknown LOINC (trimmed), in order of first appearance."""
-    counted = pc.value_counts(dropped).to_pylist()
-    unrecognised.update({("loinc", str(c["values"])): int(c["counts"]) for c in counted})
-
-
-def keep_is_trimmed(codes: pa.Array) -> bool:
-    """Whether no code has surrounding spaces (as Arrow's trim reads spaces)."""
-    return bool(pc.all(pc.equal(pc.utf8_trim_whitespace(codes), codes)).as_py() is not False)
 
 
 def outside_window(times: pd.Series, window: tuple[str, pd.Timestamp, pd.Timestamp]) -> pd.Series:
@@ -116,7 +75,10 @@ def apply_window(
     frame: pd.DataFrame, window: tuple[str, pd.Timestamp, pd.Timestamp]
 ) -> tuple[pd.DataFrame, int]:
     outside = outside_window(frame[window[0]], window)
-    return frame.loc[~outside], int(outside.sum())
+    dropped = int(outside.sum())
+    if not dropped:  # the window was applied already (ingest.window_pushdown): no copy
+        return frame, 0
+    return frame.loc[~outside], dropped
 
 
 def finish_batch(
