@@ -125,7 +125,9 @@ def _spill_frames(frames: Iterator[pd.DataFrame], name: str, folder: Path, parti
         order = np.argsort(part, kind="stable")
         table = pa.Table.from_pandas(frame, preserve_index=False)
         seq = np.arange(offset, offset + len(frame), dtype=np.int64)
-        table = table.append_column(_SEQ, pa.array(seq)).take(pa.array(order))
+        table = table.append_column(_SEQ, pa.array(seq))
+        if partitions > 1:  # one partition: the rows are in order already (no copy)
+            table = table.take(pa.array(order))
         offset += len(frame)
         bounds = np.searchsorted(part[order], np.arange(partitions + 1))
         for p in range(partitions):
