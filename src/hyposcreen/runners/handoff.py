@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 from hyposcreen.context import CleanedInputs
@@ -155,12 +156,21 @@ def read_frame(path: Path, columns: list[str] | None = None, head: bool = False)
             categories = values.cat.categories.astype(dtype)
             frame[column] = values.cat.rename_categories(categories)
     for column, marker in notes["objects"].items():
-        values = frame[column].astype(object).to_numpy()
         missing = None if marker == "none" else np.nan
-        frame[column] = pd.Series(
-            np.where(pd.isna(values), missing, values), index=frame.index, dtype=object
-        )
+        frame[column] = _objects(table.column(column), frame[column], missing)
     return frame
+
+
+def _objects(stored: pa.ChunkedArray, read: pd.Series, missing: Any) -> pd.Series:
+    """An `object` column as written: its values, `missing` where there is none. Text is
+    made into Python strings once per distinct text (an Arrow dictionary), not once per row."""
+    if pa.types.is_string(stored.type) or pa.types.is_large_string(stored.type):
+        encoded = pc.dictionary_encode(stored.combine_chunks())
+        words = np.array([*encoded.dictionary.to_pylist(), missing], dtype=object)
+        codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+        return pd.Series(words[codes], index=read.index, dtype=object)
+    values = read.astype(object).to_numpy()
+    return pd.Series(np.where(pd.isna(values), missing, values), index=read.index, dtype=object)
 
 
 def frame_columns(path: Path) -> list[str]:
