@@ -6,12 +6,13 @@ Every file is created 0600 by its owner, whatever the umask.
 
 Arrow IPC rather than Parquet: the files live for one run and are read back by the same
 library, so they are written as Arrow holds the columns (no encoding) and read back with
-only the columns asked for. The buffers are LZ4-compressed by default
-($HYPOSCREEN_SPILL_COMPRESSION: lz4, zstd or none; a reader needs no setting, each file names
-its compression). Measured on a loaded 2-core machine (partition_io CPU seconds; spill folder
-at its largest): 5M lab rows, Parquet 8.4 s / 0.2 GB, lz4 4.4 s / 0.46 GB, none 1.9 s / 1.3 GB;
-20M, Parquet 39 s / 0.8 GB, lz4 24 s / 1.9 GB, none 34 s / 5.3 GB (the page cache could not
-hold the uncompressed files: the writes waited for the disk)."""
+only the columns asked for. They are not compressed by default ($HYPOSCREEN_SPILL_COMPRESSION:
+none, lz4 or zstd; a reader needs no setting, each file names its compression): an
+uncompressed file is memory-mapped, its columns are the file's pages. Measured at 20M lab
+rows (10 partitions, 24 GB machine, same code, load ~4-5 on 2 cores): none 100 s of CPU for
+the run, partition_io 20 s, peak RSS 1.25 GB; lz4 110 s, 35 s, 1.34 GB, the spill folder
+1.6 GB at its largest (uncompressed: see docs/scaling.md). On a machine whose page cache
+cannot hold the uncompressed folder the writes wait for the disk: choose lz4 there."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ _NOTES_KEY = b"hyposcreen"
 FRAME_SUFFIX = ".arrow"
 COMPRESSION_VARIABLE = "HYPOSCREEN_SPILL_COMPRESSION"
 _BATCH_ROWS = 128 * 1024  # rows per record batch: the unit a compressed file is read in
-_CODECS = {"": "lz4", "none": None, "lz4": "lz4", "zstd": "zstd"}  # "": the default
+_CODECS = {"": None, "none": None, "lz4": "lz4", "zstd": "zstd"}  # "": the default
 
 
 def private_file(path: Path) -> Any:
