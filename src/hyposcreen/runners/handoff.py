@@ -9,9 +9,9 @@ library, so they are written as Arrow holds the columns (no encoding) and read b
 only the columns asked for. They are not compressed by default ($HYPOSCREEN_SPILL_COMPRESSION:
 none, lz4 or zstd; a reader needs no setting, each file names its compression): an
 uncompressed file is memory-mapped, its columns are the file's pages. Measured at 20M lab
-rows (10 partitions, 24 GB machine, same code, load ~4-5 on 2 cores): none 100 s of CPU for
-the run, partition_io 20 s, peak RSS 1.25 GB; lz4 110 s, 35 s, 1.34 GB, the spill folder
-1.6 GB at its largest (uncompressed: see docs/scaling.md). On a machine whose page cache
+rows (10 partitions, 24 GB machine, jemalloc, load ~2.5 on 2 cores): none 70 s of CPU for the
+run, partition_io 4.7 s, peak RSS 1.27 GB, the spill folder 4.7 GB at its largest; lz4 75 s,
+11.7 s, 1.28 GB, 1.6 GB (docs/scaling.md). On a machine whose page cache
 cannot hold the uncompressed folder the writes wait for the disk: choose lz4 there."""
 
 from __future__ import annotations
