@@ -27,7 +27,7 @@ from hyposcreen.clean.events import (
     medications_in_window,
 )
 from hyposcreen.context import CleanedInputs, ReadTables, RunContext
-from hyposcreen.recipe_read import check_in_range, rows_in_range
+from hyposcreen.recipe_read import check_in_range, rows_in_range, rows_kept
 from hyposcreen.report.coverage import event_counts, unknown_drug_names
 from hyposcreen.report.quarantine import order_quarantine, quarantine_rows
 from hyposcreen.site_words import SiteWords
@@ -55,8 +55,8 @@ def window_labs(ctx: RunContext, read: ReadTables | None, words: SiteWords) -> p
     added = known[3]
     window_read = read.tables["labs"].frame if read is not None else None
     if added is None or window_read is None or not _cut_alike(window_read, cleaned, keep, column):
-        return cleaned.loc[keep].reset_index(drop=True)
-    return pd.concat([window_read, cleaned.loc[keep, added].reset_index(drop=True)], axis=1)
+        return rows_kept(cleaned, keep)
+    return pd.concat([window_read, rows_kept(cleaned[added], keep)], axis=1)
 
 
 def _added(raw: pd.DataFrame, cleaned: pd.DataFrame) -> list[str] | None:

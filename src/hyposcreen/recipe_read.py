@@ -144,8 +144,18 @@ def labs_in_range(
     did not parse: cleaning quarantines them), renumbered as a read of that range numbers
     them; the rows cut off are added to outside_window."""
     keep = rows_in_range(labs.frame, column, start, end)
-    frame = labs.frame.loc[keep].reset_index(drop=True)
+    frame = rows_kept(labs.frame, keep)
     return window_counts(labs, frame, int(len(keep) - keep.sum()))
+
+
+def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The rows of `frame` where `keep` holds, numbered from 0. When they are one run of
+    consecutive rows (an extract in time order cut by a time range) they are a slice of the
+    frame's columns, not a copy."""
+    rows = np.flatnonzero(keep)
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        return frame.iloc[rows[0] : rows[-1] + 1].reset_index(drop=True)
+    return frame.loc[keep].reset_index(drop=True)
 
 
 def rows_in_range(

@@ -88,11 +88,18 @@ def first_reasons(malformed: pd.Series, checks: list[tuple[np.ndarray, str]]) ->
     return pd.Series(reason.astype(object), index=malformed.index, dtype=object)
 
 
+BUCKET_CODES = (USED, NOT_RELEVANT, QUARANTINED)  # the buckets a reason alone decides
+
+
+def bucket_codes(reason: pd.Series, not_relevant: tuple[str, ...]) -> np.ndarray:
+    """The bucket of each row from its reason, as a code of BUCKET_CODES: none -> used, a
+    not-relevant reason -> not_relevant, any other -> quarantined."""
+    return np.select([reason.isna(), reason.isin(not_relevant)], [0, 1], default=2)
+
+
 def buckets_of(reason: pd.Series, not_relevant: tuple[str, ...]) -> pd.Series:
-    """The bucket of each row from its reason: none -> used, a not-relevant reason ->
-    not_relevant, any other -> quarantined."""
-    code = np.select([reason.isna(), reason.isin(not_relevant)], [0, 1], default=2)
-    return engine.texts_by_code((USED, NOT_RELEVANT, QUARANTINED), code, reason.index)
+    """The bucket of each row from its reason (`bucket_codes`), as text."""
+    return engine.texts_by_code(BUCKET_CODES, bucket_codes(reason, not_relevant), reason.index)
 
 
 def bucket_sizes(frame: pd.DataFrame) -> dict[tuple[str, str], int]:

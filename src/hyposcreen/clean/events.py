@@ -14,17 +14,23 @@ name, condition codes, patient ids, statuses, the earlier reasons) and `medicati
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.clean.buckets import (
-    buckets_of,
+    BUCKET_CODES,
+    NOT_RELEVANT,
+    QUARANTINED,
+    bucket_codes,
     excluded_statuses,
     first_reasons,
     malformed_reasons,
     patient_codes,
 )
 from hyposcreen.config import Window
+from hyposcreen.rules import sql_engine as engine
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.rules.matching import match_conditions, match_drug_classes
 from hyposcreen.site_words import fold_series
@@ -43,6 +49,17 @@ class EventFacts:
     time_column: str
     not_relevant: tuple[str, ...]
     matches: pd.DataFrame | None = None
+
+    @cached_property
+    def bucket_codes(self) -> np.ndarray:
+        """Each row's bucket before the window's check, as a code of BUCKET_CODES (decided
+        once; every window changes only the rows it finds after its end)."""
+        return bucket_codes(self.reason, self.not_relevant)
+
+    @cached_property
+    def unreasoned(self) -> np.ndarray:
+        """Where a row has no reason before the window's check."""
+        return self.reason.isna().to_numpy()
 
 
 def medication_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
@@ -93,12 +110,14 @@ def _in_window(facts: EventFacts, window: Window) -> pd.DataFrame:
     """The facts' frame with bucket and reason for `window`: a row with no earlier reason that
     starts (is recorded) at or after the window's end is after_window (the last check)."""
     out = facts.frame.copy(deep=False)  # a new frame per window; the facts stay unchanged
-    after = (out[facts.time_column] >= window.end).to_numpy() & facts.reason.isna().to_numpy()
+    after = (out[facts.time_column] >= window.end).to_numpy() & facts.unreasoned
     reason = facts.reason.to_numpy(dtype=object, copy=True)
     reason[after] = AFTER_WINDOW
-    reasons = pd.Series(reason, index=facts.reason.index, dtype=object)
-    out["bucket"] = buckets_of(reasons, not_relevant=facts.not_relevant)
-    out["reason"] = reasons
+    code = facts.bucket_codes.copy()  # as buckets_of gives them
+    late = NOT_RELEVANT if AFTER_WINDOW in facts.not_relevant else QUARANTINED
+    code[after] = BUCKET_CODES.index(late)
+    out["bucket"] = engine.texts_by_code(BUCKET_CODES, code, facts.reason.index)
+    out["reason"] = pd.Series(reason, index=facts.reason.index, dtype=object)
     return out
 
 

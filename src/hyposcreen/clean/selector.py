@@ -9,10 +9,13 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hyposcreen.config import Window
 from hyposcreen.ingest.tabular import RowFilter
 from hyposcreen.ingest.timeparse import elapsed_before
+from hyposcreen.rules import sql_engine as engine
 from hyposcreen.rules.lab_identity import LabIdentity, identify_rows
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.rules.matching import IDENTIFYING_COLUMNS
@@ -54,14 +57,64 @@ def not_relevant_counts(found: LabIdentity) -> tuple[Counter[str], Counter[tuple
     return dropped, unrecognised
 
 
-def select_known_analytes(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.DataFrame, LabIdentity]:
-    """The rows of a listed analyte with their `analyte` column, and how every row was judged."""
-    found = identify_rows(frame, rules)
+# a reader's selector remembers at most this many (LOINC, lab name, specimen type) answers
+KNOWN_COMBINATIONS = 100_000
+Combination = tuple[str | None, ...]
+
+
+def identify_known(
+    frame: pd.DataFrame, rules: RuleSet, known: dict[Combination, tuple[object, object]]
+) -> LabIdentity:
+    """`identify_rows(frame, rules)`, asking the rules only about the combinations of texts
+    (IDENTIFYING_COLUMNS) not in `known`, which then remembers their (analyte, reason): a
+    combination is judged on its texts alone, so the batches of one read ask once each."""
+    encoded = [engine.encode(frame[c]) for c in IDENTIFYING_COLUMNS]
+    combo, distinct = engine.combine_codes(*((codes, len(texts)) for codes, texts in encoded))
+    keys = [
+        tuple(texts[code] if code >= 0 else None for (_, texts), code in zip(encoded, row))
+        for row in distinct.tolist()
+    ]  # one per distinct combination, not per row
+    new = list(dict.fromkeys(key for key in keys if key not in known))
+    if new:
+        asked = pd.DataFrame(
+            {
+                c: pd.Series([k[i] for k in new], dtype="str")
+                for i, c in enumerate(IDENTIFYING_COLUMNS)
+            }
+        )
+        found = identify_rows(asked, rules)
+        answers = dict(zip(new, zip(found.analyte[found.combo], found.reason[found.combo])))
+        given = [answers[key] if key in answers else known[key] for key in keys]
+        if len(known) + len(answers) > KNOWN_COMBINATIONS:
+            known.clear()
+        known.update(answers)
+    else:
+        given = [known[key] for key in keys]
+    return LabIdentity(
+        combo=combo,
+        analyte=np.array([a for a, _ in given], dtype=object),
+        reason=np.array([r for _, r in given], dtype=object),
+        loinc=[key[0] for key in keys],
+        lab_name=[key[1] for key in keys],
+    )
+
+
+def select_known_analytes(
+    frame: pd.DataFrame,
+    rules: RuleSet,
+    known: dict[Combination, tuple[object, object]] | None = None,
+) -> tuple[pd.DataFrame, LabIdentity]:
+    """The rows of a listed analyte with their `analyte` column, and how every row was judged
+    (`known`: answers remembered from earlier batches, see `identify_known`)."""
+    found = identify_rows(frame, rules) if known is None else identify_known(frame, rules, known)
     relevant = np.array([r is None for r in found.reason], dtype=bool)
     keep = relevant[found.combo]
-    kept = frame.loc[keep]
-    analyte = found.analyte[found.combo[keep]]
-    kept["analyte"] = pd.Series(analyte, index=kept.index, dtype="str")
+    # every row kept (the usual batch): no copy of the rows, only a new frame object
+    kept = frame.copy(deep=False) if keep.all() else frame.loc[keep]
+    # each row's analyte taken in Arrow from the combinations' (no Python string per row)
+    by_combo = pa.array(found.analyte, type=pa.large_string(), from_pandas=True)
+    analyte = pc.take(by_combo, pa.array(found.combo[keep]))
+    kept["analyte"] = pd.Series(pd.array(analyte, dtype="str"), index=kept.index)
     return kept, found
 
 
@@ -72,9 +125,10 @@ def lab_row_filter(
     start = read_window_start(window, rules, late_results, timezone)
 
     unrecognised: Counter[tuple[str, str]] = Counter()
+    known: dict[Combination, tuple[object, object]] = {}  # the read's answers so far
 
     def select(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[str]]:
-        kept, found = select_known_analytes(frame, rules)
+        kept, found = select_known_analytes(frame, rules, known)
         dropped, unknown = not_relevant_counts(found)
         unrecognised.update(unknown)
         return kept, dropped

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hyposcreen.config import SiteMapping, TableMapping
 from hyposcreen.errors import InputError
@@ -49,6 +50,12 @@ def canonical_columns(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
         elif column not in schema.time_columns:
             frame[column] = _as_text(frame[column])
     return frame
+
+
+def row_texts(numbers: pd.Series) -> pd.Series:
+    """Row numbers (int64) as text, as `numbers.astype("str")` gives them (cast in Arrow)."""
+    texts = pc.cast(pa.array(numbers.to_numpy(dtype="int64")), pa.large_string())
+    return pd.Series(pd.array(texts, dtype="str"), index=numbers.index)
 
 
 def parsed_column(column: str) -> str:

@@ -75,7 +75,10 @@ def apply_window(
     frame: pd.DataFrame, window: tuple[str, pd.Timestamp, pd.Timestamp]
 ) -> tuple[pd.DataFrame, int]:
     outside = outside_window(frame[window[0]], window)
-    return frame.loc[~outside], int(outside.sum())
+    dropped = int(outside.sum())
+    if not dropped:  # the window was applied already (ingest.window_pushdown): no copy
+        return frame, 0
+    return frame.loc[~outside], dropped
 
 
 def finish_batch(

@@ -38,6 +38,7 @@ from hyposcreen.ingest.frames import (
     empty_frame,
     malformed_frame,
     parsed_column,
+    row_texts,
     to_canonical,
 )
 from hyposcreen.ingest.linescan import scanned
@@ -230,7 +231,7 @@ class TableStream:
         frame["source_file"] = path.name
         row_numbers = frame.pop(_ROW)
         if own_rows:
-            frame["source_row"] = row_numbers.astype("str")
+            frame["source_row"] = row_texts(row_numbers)
         return finish_batch(frame, self.schema, self.mapping, row_filter, self.not_relevant)
 
     def _known_loinc(self, batch: pa.RecordBatch, site_for: dict[str, str]) -> pa.RecordBatch:

@@ -140,7 +140,9 @@ class WindowPushdown:
             self.kept_times = times.reset_index(drop=True)
             return batch
         self.kept_times = times.loc[~outside].reset_index(drop=True)
-        self._count(batch.filter(pa.array(outside)).select(self.group_sites))
+        # only the columns that decide a reason are taken of the rows outside
+        narrow = batch.select(self.group_sites) if self.group_sites else batch
+        self._count(narrow.filter(pa.array(outside)))
         return batch.filter(pa.array(~outside))
 
     def _count(self, dropped: pa.RecordBatch) -> None:

@@ -1,7 +1,10 @@
 """Where partition work runs: this process one partition at a time, or a Dask cluster
 (through `distributed.Client`; a `LocalCluster` when no scheduler address is given). Dask sends
 the run's context and the partitions' results between processes pickled in memory, over its
-own connections; no file holds them (the spill files are `handoff`'s Arrow IPC and JSON)."""
+own connections; no file holds them (the spill files are `handoff`'s Arrow IPC and JSON).
+
+Arrow's allocations come from jemalloc in a process that runs the recipe (`use_jemalloc`, on
+import) unless $ARROW_DEFAULT_MEMORY_POOL names another pool."""
 
 from __future__ import annotations
 
@@ -57,6 +60,21 @@ def executor_for(executor: str, dask_address: str | None) -> Iterator[MapPartiti
             cluster.close()
 
 
+POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
+
+
+def use_jemalloc() -> None:
+    """Arrow's memory pool: jemalloc, unless $ARROW_DEFAULT_MEMORY_POOL chooses one (or this
+    pyarrow has no jemalloc). pyarrow's default, mimalloc, hands freed pages back to the OS at
+    once and faults them in again for the next batch: a 2M-row Parquet run in process spent
+    2.5-3.4 s of system time with it and 1.5 s with jemalloc (wall 9.1-10.5 s -> 8.1-8.3 s,
+    peak RSS 0.93 GB -> 0.79 GB, the same outputs; 2-core machine, load ~2.7)."""
+    if os.environ.get(POOL_VARIABLE) or "jemalloc" not in pa.supported_memory_backends():
+        return
+    if pa.default_memory_pool().backend_name != "jemalloc":
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+
+
 def release_free_memory(collect: bool = True) -> None:
     """Hand freed heap pages back to the OS (glibc keeps them otherwise), so the memory of
     one stage is not still counted in the next one's peak. A no-op off glibc. `collect`:
@@ -69,3 +87,6 @@ def release_free_memory(collect: bool = True) -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+use_jemalloc()  # before the run allocates (a module of every runner)

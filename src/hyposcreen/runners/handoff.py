@@ -6,12 +6,13 @@ Every file is created 0600 by its owner, whatever the umask.
 
 Arrow IPC rather than Parquet: the files live for one run and are read back by the same
 library, so they are written as Arrow holds the columns (no encoding) and read back with
-only the columns asked for. The buffers are LZ4-compressed by default
-($HYPOSCREEN_SPILL_COMPRESSION: lz4, zstd or none; a reader needs no setting, each file names
-its compression). Measured on a loaded 2-core machine (partition_io CPU seconds; spill folder
-at its largest): 5M lab rows, Parquet 8.4 s / 0.2 GB, lz4 4.4 s / 0.46 GB, none 1.9 s / 1.3 GB;
-20M, Parquet 39 s / 0.8 GB, lz4 24 s / 1.9 GB, none 34 s / 5.3 GB (the page cache could not
-hold the uncompressed files: the writes waited for the disk)."""
+only the columns asked for. They are not compressed by default ($HYPOSCREEN_SPILL_COMPRESSION:
+none, lz4 or zstd; a reader needs no setting, each file names its compression): an
+uncompressed file is memory-mapped, its columns are the file's pages. Measured at 20M lab
+rows (10 partitions, 24 GB machine, jemalloc, load ~2.5 on 2 cores): none 70 s of CPU for the
+run, partition_io 4.7 s, peak RSS 1.27 GB, the spill folder 4.7 GB at its largest; lz4 75 s,
+11.7 s, 1.28 GB, 1.6 GB (docs/scaling.md). On a machine whose page cache
+cannot hold the uncompressed folder the writes wait for the disk: choose lz4 there."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 from hyposcreen.context import CleanedInputs
@@ -38,7 +40,7 @@ _NOTES_KEY = b"hyposcreen"
 FRAME_SUFFIX = ".arrow"
 COMPRESSION_VARIABLE = "HYPOSCREEN_SPILL_COMPRESSION"
 _BATCH_ROWS = 128 * 1024  # rows per record batch: the unit a compressed file is read in
-_CODECS = {"": "lz4", "none": None, "lz4": "lz4", "zstd": "zstd"}  # "": the default
+_CODECS = {"": None, "none": None, "lz4": "lz4", "zstd": "zstd"}  # "": the default
 
 
 def private_file(path: Path) -> Any:
@@ -155,12 +157,21 @@ def read_frame(path: Path, columns: list[str] | None = None, head: bool = False)
             categories = values.cat.categories.astype(dtype)
             frame[column] = values.cat.rename_categories(categories)
     for column, marker in notes["objects"].items():
-        values = frame[column].astype(object).to_numpy()
         missing = None if marker == "none" else np.nan
-        frame[column] = pd.Series(
-            np.where(pd.isna(values), missing, values), index=frame.index, dtype=object
-        )
+        frame[column] = _objects(table.column(column), frame[column], missing)
     return frame
+
+
+def _objects(stored: pa.ChunkedArray, read: pd.Series, missing: Any) -> pd.Series:
+    """An `object` column as written: its values, `missing` where there is none. Text is
+    made into Python strings once per distinct text (an Arrow dictionary), not once per row."""
+    if pa.types.is_string(stored.type) or pa.types.is_large_string(stored.type):
+        encoded = pc.dictionary_encode(stored.combine_chunks())
+        words = np.array([*encoded.dictionary.to_pylist(), missing], dtype=object)
+        codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+        return pd.Series(words[codes], index=read.index, dtype=object)
+    values = read.astype(object).to_numpy()
+    return pd.Series(np.where(pd.isna(values), missing, values), index=read.index, dtype=object)
 
 
 def frame_columns(path: Path) -> list[str]:

@@ -44,12 +44,13 @@ def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
     spaces, as cleaning keys patients (missing ids hash like the empty id)."""
     if partitions == 1:
         return np.zeros(len(patient_id), dtype=np.int64)
-    # each distinct id is hashed once (Arrow finds them; its strings never become objects)
-    ids = pa.array(patient_id.astype("str").str.strip(), from_pandas=True)
+    # each distinct id is stripped and hashed once (Arrow finds them)
+    ids = pa.array(patient_id.astype("str"), from_pandas=True)
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()
     encoded = pc.dictionary_encode(pc.fill_null(ids, ""))
-    distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
+    stripped = pd.Series(encoded.dictionary, dtype="str").str.strip()
+    distinct = pa.array(stripped, from_pandas=True).to_numpy(zero_copy_only=False)
     hashed = pd.util.hash_array(distinct, categorize=False) % np.uint64(partitions)
     return hashed.astype(np.int64)[encoded.indices.to_numpy()]
 
@@ -124,7 +125,9 @@ def _spill_frames(frames: Iterator[pd.DataFrame], name: str, folder: Path, parti
         order = np.argsort(part, kind="stable")
         table = pa.Table.from_pandas(frame, preserve_index=False)
         seq = np.arange(offset, offset + len(frame), dtype=np.int64)
-        table = table.append_column(_SEQ, pa.array(seq)).take(pa.array(order))
+        table = table.append_column(_SEQ, pa.array(seq))
+        if partitions > 1:  # one partition: the rows are in order already (no copy)
+            table = table.take(pa.array(order))
         offset += len(frame)
         bounds = np.searchsorted(part[order], np.arange(partitions + 1))
         for p in range(partitions):
