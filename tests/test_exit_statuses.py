@@ -97,6 +97,24 @@ def test_a_full_disk_is_an_environment_problem(tmp_path: Path) -> None:
     assert "disk is full" in str(problem) and "Free space" in str(problem)
 
 
+def test_a_full_disk_under_the_spill_names_what_makes_the_spill_smaller() -> None:
+    """An Arrow IPC spill file written to a full disk (/dev/full) is exit 75, and the message
+    says where the spill goes and how to make it smaller."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    from hyposcreen.failures import environment_problem
+
+    table = pa.table({"value": list(range(100_000))})
+    with pytest.raises(OSError) as caught:
+        with open("/dev/full", "wb") as handle, ipc.new_file(handle, table.schema) as out:
+            out.write_table(table)
+    problem = environment_problem(caught.value)
+    assert problem is not None and problem.exit_code == 75
+    assert "HYPOSCREEN_SPILL_DIR" in str(problem)
+    assert "HYPOSCREEN_SPILL_COMPRESSION=lz4" in str(problem)
+
+
 def test_an_unwritable_output_is_an_environment_problem(tmp_path: Path) -> None:
     """A read-only file system (EROFS from a real read-only bind is not available to tests):
     the errno mapping itself, and a real EACCES where the test is not root."""
