@@ -112,7 +112,7 @@ def test_a_full_disk_under_the_spill_names_what_makes_the_spill_smaller() -> Non
     problem = environment_problem(caught.value)
     assert problem is not None and problem.exit_code == 75
     assert "HYPOSCREEN_SPILL_DIR" in str(problem)
-    assert "HYPOSCREEN_SPILL_COMPRESSION=lz4" in str(problem)
+    assert "HYPOSCREEN_SPILL_COMPRESSION=zstd" in str(problem)
 
 
 def test_an_unwritable_output_is_an_environment_problem(tmp_path: Path) -> None:

@@ -116,8 +116,8 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
     if cause.errno in (errno.ENOSPC, errno.EDQUOT):
         return EnvironmentProblem(
             f"The disk is full{where}. Free space on the output/state disk, then run again. "
-            "A partitioned run also spills about 0.25 GB per million lab rows beside the "
-            "output (HYPOSCREEN_SPILL_DIR moves it; HYPOSCREEN_SPILL_COMPRESSION=lz4 makes it "
+            "A partitioned run also spills about 0.1 GB per million lab rows beside the "
+            "output (HYPOSCREEN_SPILL_DIR moves it; HYPOSCREEN_SPILL_COMPRESSION=zstd makes it "
             "about a third of that)."
         )
     if cause.errno == errno.EROFS:

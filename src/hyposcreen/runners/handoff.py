@@ -6,13 +6,12 @@ Every file is created 0600 by its owner, whatever the umask.
 
 Arrow IPC rather than Parquet: the files live for one run and are read back by the same
 library, so they are written as Arrow holds the columns (no encoding) and read back with
-only the columns asked for. They are not compressed by default ($HYPOSCREEN_SPILL_COMPRESSION:
-none, lz4 or zstd; a reader needs no setting, each file names its compression): an
-uncompressed file is memory-mapped, its columns are the file's pages. Measured at 20M lab
-rows (10 partitions, 24 GB machine, jemalloc, load ~2.5 on 2 cores): none 70 s of CPU for the
-run, partition_io 4.7 s, peak RSS 1.27 GB, the spill folder 4.7 GB at its largest; lz4 75 s,
-11.7 s, 1.28 GB, 1.6 GB (docs/scaling.md). On a machine whose page cache
-cannot hold the uncompressed folder the writes wait for the disk: choose lz4 there."""
+only the columns asked for. The buffers are LZ4-compressed by default
+($HYPOSCREEN_SPILL_COMPRESSION: lz4, zstd or none; a reader needs no setting, each file names
+its compression). An uncompressed file is memory-mapped when read back (its columns are the
+file's pages): less partition I/O, but every mapped page counts in the run's memory. At 20M
+lab rows (10 partitions, 2-core machine, load ~2): lz4 peak RSS 1.28 GB, partition_io 11.7 s,
+the folder 1.6 GB at its largest; none 2.6 GB, 4.7 s, 4.7 GB (docs/scaling.md)."""
 
 from __future__ import annotations
 
@@ -40,7 +39,7 @@ _NOTES_KEY = b"hyposcreen"
 FRAME_SUFFIX = ".arrow"
 COMPRESSION_VARIABLE = "HYPOSCREEN_SPILL_COMPRESSION"
 _BATCH_ROWS = 128 * 1024  # rows per record batch: the unit a compressed file is read in
-_CODECS = {"": None, "none": None, "lz4": "lz4", "zstd": "zstd"}  # "": the default
+_CODECS = {"": "lz4", "none": None, "lz4": "lz4", "zstd": "zstd"}  # "": the default
 
 
 def private_file(path: Path) -> Any:
