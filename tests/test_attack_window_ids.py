@@ -10,6 +10,7 @@ import csv
 import unicodedata
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from test_shared_read import SAMPLE, _mapping
@@ -54,3 +55,42 @@ def test_tricky_patient_ids_screened_in_one_pass_are_each_nights_lone_screen(
     extract = _renamed_sample(tmp_path / "in", names)
     taken = _each_night_as_alone(extract, _mapping(tmp_path, "UTC"), NIGHTS)
     assert taken == NIGHTS
+
+
+def _repeated_sample(folder: Path, copies: int) -> Path:
+    """The sample extract with its labs repeated `copies` times, each copy a day earlier than
+    the one before (the same patients, so their results run across many windows)."""
+    folder.mkdir(parents=True)
+    for source in SAMPLE.glob("*.csv"):
+        with source.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+        if source.name == "labs.csv":
+            header, body = rows[0], [r for r in rows[1:] if r]
+            times = [header.index("specimen_time"), header.index("result_time")]
+            rows = [header]
+            for copy in range(copies):
+                for row in body:
+                    shifted = list(row)
+                    for at in times:
+                        try:  # a deliberately bad time stays as it is
+                            moved = pd.Timestamp(shifted[at]) - pd.Timedelta(days=copy)
+                        except ValueError:
+                            continue
+                        if not pd.isna(moved):
+                            shifted[at] = moved.isoformat()
+                    rows.append(shifted)
+        with (folder / source.name).open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(rows)
+    return folder
+
+
+@pytest.mark.parametrize("timezone", ["UTC", "Europe/Berlin"])
+def test_twelve_windows_with_cases_in_one_pass_are_each_nights_lone_screen(
+    tmp_path: Path, timezone: str
+) -> None:
+    """Twelve nights (two-digit window prefixes), every one with cases of the same patients:
+    each night's cut of the pass is its lone screen."""
+    extract = _repeated_sample(tmp_path / "in", 13)
+    nights = [d.date().isoformat() for d in pd.date_range("2026-11-09", "2026-11-20")]
+    taken = _each_night_as_alone(extract, _mapping(tmp_path, timezone), nights)
+    assert len(taken) >= 10
