@@ -12,11 +12,21 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bad_input_rows import DX_COLUMNS, LAB_COLUMNS, MED_COLUMNS, dx, glucose, lab, med, to_csv, write
+from bad_input_rows import (
+    DX_COLUMNS,
+    LAB_COLUMNS,
+    MED_COLUMNS,
+    dx,
+    glucose,
+    lab,
+    med,
+    to_csv,
+    write,
+)
 from hyposcreen.cli import main
 
 RISKY_STARTS = ("=", "+", "-", "@", "\t", "\r")
-IDS = ["=1+1", "+P2", "-3", "@P4", "=HYPERLINK(\"x\")"]
+IDS = ["=1+1", "+P2", "-3", "@P4", '=HYPERLINK("x")']
 NIGHTS = ["2026-11-19", "2026-11-20"]
 
 

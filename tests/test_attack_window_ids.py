@@ -1,7 +1,8 @@
 """Attack: a loop's windows screened in one pass prefix each window's patient ids with the
 window's number; patient ids that already look prefixed, numeric-looking ids (with leading
-zeros), long, Unicode (NFC and NFD of one letter), inner spaces and formula-like ids must give
-each night its lone screen, frame for frame, and the prefix must never reach an output id.
+zeros), long, Unicode (NFC and NFD of one letter, right-to-left), NUL, newline, blank, inner
+spaces and formula-like ids must give each night its lone screen, frame for frame (so no
+prefix is left on an id the outputs are made from).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ NIGHTS = ["2026-11-18", "2026-11-19", "2026-11-20"]
 TRICKY = [
     "0:P001", "1:P002", "00:", "1", "01", "001", "10", "-1", "1e3", " 7", "x" * 300,
     unicodedata.normalize("NFC", "Ä"), unicodedata.normalize("NFD", "Ä"), "日本:9", "=1+1",
-    "+P", "@P", "P\u00a0X", "p 7", "P:", ":", "0", "9:9",
+    "+P", "@P", "P\u00a0X", "p 7", "P:", ":", "0", "9:9", "P\x00Q", "P\nQ", "\u202eRTL",
+    "   ", "\t",
 ]  # fmt: skip
 
 
