@@ -1,4 +1,4 @@
-"""Attack: the outputs' fsyncs run on a background thread (report.writers.synced_together).
+"""The outputs' fsyncs run on a background thread (report.writers.synced_together).
 A disk that fills while a background fsync runs must end the run as an environment problem
 (exit 75, one line, no traceback), publish nothing new over the night already published, and
 leave no fsync thread behind.

@@ -1,4 +1,4 @@
-"""Attack: extract text that starts like a formula (= + - @, a tab, a carriage return) in
+"""Extract text that starts like a formula (= + - @, a tab, a carriage return) in
 patient ids, drug names, units and raw values, through a real run of two nights (one read,
 the loop's one-pass screen, the writers' per-slice neutralising): no cell of any CSV or of
 the workbook starts like a formula, and each such value appears neutralised (a leading ')."""

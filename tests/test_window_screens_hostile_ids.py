@@ -1,4 +1,4 @@
-"""Attack: a loop's windows screened in one pass prefix each window's patient ids with the
+"""A loop's windows screened in one pass prefix each window's patient ids with the
 window's number; patient ids that already look prefixed, numeric-looking ids (with leading
 zeros), long, Unicode (NFC and NFD of one letter, right-to-left), NUL, newline, blank, inner
 spaces and formula-like ids must give each night its lone screen, frame for frame (so no
