@@ -37,10 +37,12 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.nightly": "nightly",
     "hyposcreen.report": "report",
     "hyposcreen.night_counts": "nightly",  # per-night counts in the state DB
+    "hyposcreen.review_file": "nightly",  # clinicians' reviews, recorded in the state
     "hyposcreen.run_warnings": "report",  # judges the completed run (exit 4)
 }
 FOUNDATION = (
     "hyposcreen.config",
+    "hyposcreen.mapping_values",  # typed values of the site mapping file
     "hyposcreen.errors",
     "hyposcreen.schema",  # the canonical tables' columns (spec §1), checked by the mapping
     "hyposcreen.rules",
@@ -55,6 +57,7 @@ RUNNERS = (
     "hyposcreen.recipe_publish",
     "hyposcreen.recipe_read",
     "hyposcreen.recipe_screen",
+    "hyposcreen.recipe_screen_windows",
     "hyposcreen.runners",
     "hyposcreen.cli",
     "hyposcreen.cli_run",
