@@ -55,6 +55,29 @@ def test_frames_keep_numeric_columns_numeric() -> None:
     assert neutralise_frame(pd.DataFrame({"x": ["-1\n"]}), numeric=["x"])["x"].tolist() == ["'-1\n"]
 
 
+def test_categorical_text_is_neutralised_as_plain_text() -> None:
+    """A categorical column of extract text (a category per distinct text) gets the same
+    cells as the same text held plainly, unused and missing categories included; a
+    categorical column with no risky category is left as it is."""
+    values = ["=cmd", "P001", None, "-0012", "=cmd", "-5.0"]
+    categories = ["=cmd", "P001", "-0012", "-5.0", "@unused"]
+    frame = pd.DataFrame(
+        {
+            "id": pd.Categorical(values, categories=categories),
+            "shown": pd.Categorical(values, categories=categories),
+            "plain": pd.Categorical(["a", "b", None, "a", "a", "b"]),
+        }
+    )
+    safe = neutralise_frame(frame, numeric=["shown"])[["id", "shown"]].fillna("<missing>")
+    assert safe["id"].tolist() == ["'=cmd", "P001", "<missing>", "'-0012", "'=cmd", "'-5.0"]
+    assert safe["shown"].tolist() == ["'=cmd", "P001", "<missing>", "-0012", "'=cmd", "-5.0"]
+    assert neutralise_frame(frame[["plain"]]) is not None
+    assert neutralise_frame(frame[["plain"]])["plain"].equals(frame["plain"])
+    plain_text = frame[["id", "shown"]].astype(object)
+    expected = neutralise_frame(plain_text, numeric=["shown"]).fillna("<missing>")
+    assert safe[["id", "shown"]].values.tolist() == expected.values.tolist()
+
+
 def test_a_long_frame_is_neutralised_as_a_short_one() -> None:
     """Short frames' Arrow text is tested all columns at once, long ones' a column at a
     time: each cell comes out the same."""

@@ -86,13 +86,20 @@ def _risky_arrow_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 def _risky(series: pd.Series) -> np.ndarray | None:
     """Where a column's text starts as a formula would (None for a column of numbers,
-    booleans or times). Text held by Arrow is tested by Arrow itself (RE2, as pandas' own
-    `str.contains` does for this pattern), without a pandas Series per step."""
+    booleans or times, or of categories none of which is risky). Text held by Arrow is tested
+    by Arrow itself (RE2, as pandas' own `str.contains` does for this pattern), without a
+    pandas Series per step."""
     if isinstance(series.dtype, pd.StringDtype):  # text or missing: test it as it is
         if holds_arrow_text(series):
             text = arrow_text(series)
             return np.array(pc.fill_null(pc.match_substring_regex(text, _RISKY), False), dtype=bool)
         return series.str.contains(_RISKY, regex=True, na=False).to_numpy(dtype=bool, copy=True)
+    if isinstance(series.dtype, pd.CategoricalDtype):  # each category's text tested once
+        categories = _risky(pd.Series(series.cat.categories, dtype=object))
+        if categories is None or not categories.any():
+            return None
+        codes = series.cat.codes.to_numpy()
+        return np.where(codes >= 0, categories[codes], False)
     if pd.api.types.is_object_dtype(series):  # any object: test its text
         present = series.notna()
         text = series.where(present, "").astype("str")
