@@ -15,7 +15,8 @@ import pytest
 from markupsafe import escape
 
 from hyposcreen.report.html_text import escape_html, join_runs, number_texts, one_place, run_starts
-from hyposcreen.report.xlsx_package import column_cells, column_letter, excel_serials
+from hyposcreen.report.xlsx_cells import column_cells, column_letter
+from hyposcreen.report.xlsx_values import excel_serials
 from test_golden_sample import GOLDEN, REGENERATE, SAMPLE, WINDOW, screen_sample_once
 
 GOLDEN_PAGE = GOLDEN / "review_list.html"
@@ -147,7 +148,7 @@ def test_a_workbook_with_non_characters_and_an_overlong_cell_still_opens(tmp_pat
     from openpyxl import load_workbook
 
     from hyposcreen.report.spreadsheet import write_review_workbook
-    from hyposcreen.report.xlsx_package import CELL_MAX_CHARS
+    from hyposcreen.report.xlsx_cells import CELL_MAX_CHARS
 
     evidence = "loop_diuretic: furosemide; " * 2000  # 54,000 characters
     review = pd.DataFrame(

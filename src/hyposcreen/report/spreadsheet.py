@@ -16,16 +16,15 @@ import pandas as pd
 from hyposcreen.report.review_list import DISCLAIMER
 from hyposcreen.report.safe_cells import neutralise_frame
 from hyposcreen.report.writers import write_atomic
-from hyposcreen.report.xlsx_package import (
-    Sheet,
+from hyposcreen.report.xlsx_cells import (
     cell_head_parts,
     cell_heads,
     column_cells,
     column_letter,
     frame_cell_parts,
     sheet_rows,
-    write_package,
 )
+from hyposcreen.report.xlsx_package import Sheet, write_package
 from hyposcreen.report.xlsx_styles import MAIN, Styles
 
 ROWS_PER_SLICE = 4096  # the sheet's rows are made and written this many at a time

@@ -1,11 +1,12 @@
-"""A small XLSX (Office Open XML) writer: whole columns of cells as XML text, one zip package.
+"""A small XLSX (Office Open XML) writer: sheets whose cells `xlsx_cells` made, put in one zip
+package.
 
 The review workbook has thousands of rows and a few dozen styles; building a cell object per
-value (openpyxl) made it the slowest output of a run. Here a column of values becomes its
-`<c>` elements in a few vectorised string operations, the sheet one join, and the package a
-zip whose entries carry a fixed time, so the same cells give the same bytes. The XML is what
-openpyxl writes for the same workbook (inline strings, `%.16g` numbers, Excel serial times),
-so any reader of the former reads this one.
+value (openpyxl) made it the slowest output of a run. Here the cells are XML text made a
+column at a time (`xlsx_cells`), a sheet one join, and the package a zip whose entries carry a
+fixed time, so the same cells give the same bytes. The XML is what openpyxl writes for the
+same workbook (inline strings, `%.16g` numbers, Excel serial times), so any reader of the
+former reads this one.
 """
 
 from __future__ import annotations
@@ -18,196 +19,11 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from hyposcreen.report.arrow_columns import arrow_text, holds_arrow_text
-from hyposcreen.report.html_text import choose
 from hyposcreen.report.xlsx_styles import MAIN, Styles
-from hyposcreen.report.xlsx_values import escape_text, excel_serials
 
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries hold DOS times; the package time is in core.xml
-CELL_MAX_CHARS = 32_767  # Excel's limit; a longer text is cut, with a note (the CSV has it all)
-_TEXT = ' t="inlineStr"><is><t>'
-_TEXT_KEEPING_SPACES = ' t="inlineStr"><is><t xml:space="preserve">'
-_CUT_NOTE = " … [cut at Excel's cell limit; the CSV holds the full text]"
-
-
-def column_letter(position: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while position:
-        position, rest = divmod(position - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _texts(values: np.ndarray) -> np.ndarray:
-    return np.asarray(values).astype("str").astype(object)
-
-
-# a cell's parts: texts shared by every cell and columns of one text per cell, in order
-CellParts = list[str | np.ndarray]
-
-
-def column_cells(heads: np.ndarray, values: pd.Series) -> np.ndarray:
-    """The `<c>` element of each value; `heads` hold each cell's opening '<c r=".." s=".."'
-    (the cells of `cell_parts`, each joined into one text)."""
-    cells = np.asarray(heads, dtype=object)
-    for part in cell_parts(values):
-        cells = cells + part
-    return cells
-
-
-def cell_parts(values: pd.Series) -> CellParts:
-    """What follows each cell's opening '<c r=".." s=".."' up to its `</c>`, as three columns
-    of texts (kind, value, close), so a sheet is joined once without a string per cell.
-
-    Text is stored as inline strings (never as a formula: neutralise it before), numbers as
-    `%.16g`, times as serial numbers, booleans as 0/1; a missing value leaves an empty cell
-    that keeps its style."""
-    present = values.notna().to_numpy()
-    if pd.api.types.is_bool_dtype(values):
-        kind = choose(present, ' t="b"><v>', ' t="n" />')
-        shown = np.where(values.to_numpy(bool), "1", "0").astype(object)
-        filled = present
-    elif pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_numeric_dtype(values):
-        numbers = (
-            excel_serials(values)
-            if pd.api.types.is_datetime64_any_dtype(values)
-            else values.to_numpy(dtype="float64", na_value=np.nan)
-        )
-        kind = choose(present, ' t="n"><v>', ' t="n" />')
-        shown = _number_texts(np.where(present, numbers, 0.0))
-        filled = present
-    else:
-        return _text_cell_parts(_arrow_text(values, present), present)
-    return [kind, choose(filled, shown, ""), choose(filled, "</v></c>", "")]
-
-
-def _is_text(values: pd.Series) -> bool:
-    """The cells `cell_parts` stores as inline strings (neither booleans, numbers nor times)."""
-    return not (
-        pd.api.types.is_bool_dtype(values)
-        or pd.api.types.is_datetime64_any_dtype(values)
-        or pd.api.types.is_numeric_dtype(values)
-    )
-
-
-def frame_cell_parts(frame: pd.DataFrame) -> list[CellParts]:
-    """`cell_parts` of each column of `frame`, in order: the text columns' made in one pass
-    over all of them (their text joined, each step one call for all columns), the others'
-    a column at a time."""
-    parts: list[CellParts] = []
-    texts: list[tuple[int, pa.Array, np.ndarray]] = []
-    for position in range(len(frame.columns)):
-        values = frame.iloc[:, position]
-        if not _is_text(values):
-            parts.append(cell_parts(values))
-            continue
-        present = values.notna().to_numpy()
-        text = _arrow_text(values, present)
-        if isinstance(text, pa.ChunkedArray):
-            text = text.combine_chunks()
-        texts.append((position, text, present))
-        parts.append([])  # filled below
-    if texts:
-        joined = _text_cell_parts(
-            pa.concat_arrays([text for _, text, _ in texts]),
-            np.concatenate([present for _, _, present in texts]),
-        )
-        end = 0
-        for position, text, _ in texts:
-            start, end = end, end + len(text)
-            parts[position] = [np.asarray(part)[start:end] for part in joined]
-    return parts
-
-
-def _text_cell_parts(text: pa.Array, present: np.ndarray) -> CellParts:
-    """`cell_parts` of text cells (their Arrow text, '' where missing, and where present)."""
-    too_long = pc.greater(pc.utf8_length(text), CELL_MAX_CHARS)
-    if pc.any(too_long).as_py():
-        cut = pc.utf8_slice_codeunits(text, 0, CELL_MAX_CHARS - len(_CUT_NOTE))
-        note, nothing = (
-            pa.scalar(_CUT_NOTE, pa.large_string()),
-            pa.scalar("", pa.large_string()),
-        )
-        text = pc.if_else(too_long, pc.binary_join_element_wise(cut, note, nothing), text)
-    stripped = pc.utf8_trim_whitespace(text)
-    preserve = np.asarray(
-        pc.and_(pc.not_equal(stripped, ""), pc.not_equal(stripped, text)), dtype=bool
-    )
-    shown = np.asarray(escape_text(text).to_numpy(zero_copy_only=False), dtype=object)
-    filled = present & np.asarray(pc.not_equal(text, ""), dtype=bool)
-    opening = choose(preserve, _TEXT_KEEPING_SPACES, _TEXT)
-    kind = choose(filled, opening, choose(present, ' t="inlineStr" />', ' t="n" />'))
-    return [kind, choose(filled, shown, ""), choose(filled, "</t></is></c>", "")]
-
-
-def _arrow_text(values: pd.Series, present: np.ndarray) -> pa.Array:
-    """The cells' text as Arrow ('' where missing): Arrow-backed text as it is, Python
-    strings converted, any other value as pandas writes it as text (`astype("str")`)."""
-    if holds_arrow_text(values):
-        return pc.fill_null(arrow_text(values), "")
-    objects = np.where(present, values.to_numpy(dtype=object), "")
-    try:
-        return pa.array(objects, type=pa.large_string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all of them text
-        return pa.array(pd.Series(objects, dtype=object).astype("str").array).cast(
-            pa.large_string()
-        )
-
-
-def _number_texts(numbers: np.ndarray) -> np.ndarray:
-    """'%.16g' of each number, each distinct number printed once (-0 and 0 print apart)."""
-    if np.signbit(numbers[numbers == 0]).any():
-        return _texts(np.char.mod("%.16g", numbers))
-    distinct, position = np.unique(numbers, return_inverse=True)
-    return _texts(np.char.mod("%.16g", distinct))[position.reshape(-1)]
-
-
-def sheet_rows(
-    cells: list[np.ndarray] | list[CellParts], first_row: int, row_attributes: str = ""
-) -> str:
-    """`<row>` elements around equally long columns of cells (each a column of whole cells
-    or the parts of one), as one string (one join)."""
-    parts: CellParts = []
-    for cell in cells:
-        parts.extend(cell if isinstance(cell, list) else [cell])
-    count = next((len(p) for p in parts if not isinstance(p, str)), 0)
-    opening = '<row r="' + _texts(np.arange(first_row, first_row + count)) + '"' + row_attributes
-    columns = [opening + ">"]
-    columns += [np.full(count, p, dtype=object) if isinstance(p, str) else p for p in parts]
-    columns.append(np.full(count, "</row>", dtype=object))
-    return "".join(np.column_stack(columns).ravel().tolist())
-
-
-def cell_heads(letter: str, first_row: int, styles: np.ndarray) -> np.ndarray:
-    """'<c r="D2" s="5"' for the cells of one column from `first_row` on."""
-    cells = np.full(len(styles), "", dtype=object)
-    for part in cell_head_parts(letter, first_row, styles):
-        cells = cells + part
-    return cells
-
-
-def cell_head_parts(letter: str, first_row: int, styles: np.ndarray) -> CellParts:
-    """'<c r="D2" s="5"' for the cells of one column from `first_row` on, as parts (the row
-    numbers' text is made once per slice of rows, each distinct style's once per column)."""
-    distinct, position = np.unique(np.asarray(styles), return_inverse=True)
-    style_texts = _texts(distinct)[position.reshape(-1)]
-    return [f'<c r="{letter}', _row_numbers(first_row, len(styles)), style_texts, '"']
-
-
-@lru_cache(maxsize=4)
-def _row_numbers(first_row: int, count: int) -> np.ndarray:
-    """'2" s="', '3" s="', ... for `count` rows from `first_row` (read-only, shared)."""
-    texts = _texts(np.arange(first_row, first_row + count)) + '" s="'
-    texts.setflags(write=False)
-    return texts
 
 
 @dataclass(frozen=True)
