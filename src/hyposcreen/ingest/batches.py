@@ -4,11 +4,12 @@ parser cannot split collected as malformed) or Parquet."""
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -85,10 +86,12 @@ def csv_batches(
         malformed.rows.append({"line": str(row.number or ""), "text": text, "reason": reason})
         return "skip"
 
-    def open_reader(enc: str) -> pacsv.CSVStreamingReader:
+    def open_reader(enc: str, skip: int = 0) -> pacsv.CSVStreamingReader:
         return pacsv.open_csv(
             read_from or path,
-            read_options=pacsv.ReadOptions(encoding=enc, block_size=block_size),
+            read_options=pacsv.ReadOptions(
+                encoding=enc, block_size=block_size, skip_rows_after_names=skip
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
             ),
@@ -119,13 +122,54 @@ def csv_batches(
     if first is None:
         return
     yield first
+    yield from _later_batches(path, reader, open_reader, malformed, first)
+
+
+def _later_batches(
+    path: Path,
+    reader: pacsv.CSVStreamingReader,
+    open_reader: Callable[[str, int], pacsv.CSVStreamingReader],
+    malformed: MalformedRows,
+    first: pa.RecordBatch,
+) -> Iterator[pa.RecordBatch]:
+    """The batches after the first. A legacy extract whose first non-ASCII byte comes after
+    the first block: the rows read so far are ASCII, alike in latin-1, so the rest is read as
+    latin-1 from the first row not yet read (rows the parser set aside count as rows). A file
+    whose earlier rows hold UTF-8 text mixes encodings: an InputError."""
+    ascii_so_far = malformed.encoding != "latin-1" and _all_ascii(first)
+    rows_read = first.num_rows
     while True:
         try:
-            yield reader.read_next_batch()
+            batch = reader.read_next_batch()
         except StopIteration:
             return
         except pa.ArrowInvalid as exc:
-            raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
+            if "utf8" not in str(exc).lower() or malformed.encoding == "latin-1":
+                raise InputError(
+                    f"{path} is not a readable CSV file: {exc}.", file=str(path)
+                ) from exc
+            if not ascii_so_far:
+                raise InputError(
+                    f"{path} mixes encodings: its first rows hold UTF-8 text, a later block "
+                    "is not UTF-8. Export the file in one encoding (UTF-8 or latin-1).",
+                    file=str(path),
+                ) from exc
+            malformed.last_text, malformed.encoding = None, "latin-1"
+            reader = open_reader("latin-1", rows_read + len(malformed.rows))
+            continue
+        if ascii_so_far:
+            ascii_so_far = _all_ascii(batch)
+        rows_read += batch.num_rows
+        yield batch
+
+
+def _all_ascii(batch: pa.RecordBatch) -> bool:
+    """Whether every text of the batch is ASCII (read alike as UTF-8 and as latin-1)."""
+    return all(
+        bool(pc.all(pc.string_is_ascii(column)).as_py() is not False)
+        for column in batch.columns
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+    )
 
 
 def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
