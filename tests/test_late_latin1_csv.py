@@ -98,3 +98,15 @@ def test_utf8_text_then_a_latin1_block_is_a_mixed_encoding_input_error(
     assert status == InputError.exit_code, err
     assert "labs.csv" in err and "mixes encodings" in err
     assert "Traceback" not in err
+
+
+def test_a_byte_order_mark_then_a_latin1_block_is_a_mixed_encoding_input_error(
+    tmp_path: Path, small_blocks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A UTF-8 byte-order mark (Excel's "CSV UTF-8") says the file is UTF-8: a latin-1 block
+    after the first is a mixed encoding (exit 3), not a header read again as latin-1."""
+    labs = b"\xef\xbb\xbf" + _labs_text("négatif").encode("latin-1")
+    status, err = _night(tmp_path, "bom", labs, small_blocks, capsys)
+    assert status == InputError.exit_code, err
+    assert "labs.csv" in err and "mixes encodings" in err
+    assert "Traceback" not in err and "internal error" not in err

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -122,21 +122,22 @@ def csv_batches(
     if first is None:
         return
     yield first
-    yield from _later_batches(path, reader, open_reader, malformed, first)
+    yield from _later_batches(path, read_from or path, reader, open_reader, malformed, first)
 
 
 def _later_batches(
     path: Path,
+    source: Path,
     reader: pacsv.CSVStreamingReader,
     open_reader: Callable[[str, int], pacsv.CSVStreamingReader],
     malformed: MalformedRows,
     first: pa.RecordBatch,
 ) -> Iterator[pa.RecordBatch]:
     """The batches after the first. A legacy extract whose first non-ASCII byte comes after
-    the first block: the rows read so far are ASCII, alike in latin-1, so the rest is read as
-    latin-1 from the first row not yet read (rows the parser set aside count as rows). A file
-    whose earlier rows hold UTF-8 text mixes encodings: an InputError."""
-    ascii_so_far = malformed.encoding != "latin-1" and _all_ascii(first)
+    the first block and is not UTF-8: the rows read so far are ASCII, alike in latin-1, so the
+    rest is read as latin-1 from the first row not yet read (rows the parser set aside count as
+    rows). A file whose first non-ASCII text is UTF-8 mixes encodings: an InputError. `source`
+    is the file parsed (`path`, or its copy)."""
     rows_read = first.num_rows
     while True:
         try:
@@ -148,7 +149,7 @@ def _later_batches(
                 raise InputError(
                     f"{path} is not a readable CSV file: {exc}.", file=str(path)
                 ) from exc
-            if not ascii_so_far:
+            if _first_non_ascii_is_utf8(source):
                 raise InputError(
                     f"{path} mixes encodings: its first rows hold UTF-8 text, a later block "
                     "is not UTF-8. Export the file in one encoding (UTF-8 or latin-1).",
@@ -157,19 +158,8 @@ def _later_batches(
             malformed.last_text, malformed.encoding = None, "latin-1"
             reader = open_reader("latin-1", rows_read + len(malformed.rows))
             continue
-        if ascii_so_far:
-            ascii_so_far = _all_ascii(batch)
         rows_read += batch.num_rows
         yield batch
-
-
-def _all_ascii(batch: pa.RecordBatch) -> bool:
-    """Whether every text of the batch is ASCII (read alike as UTF-8 and as latin-1)."""
-    return all(
-        bool(pc.all(pc.string_is_ascii(column)).as_py() is not False)
-        for column in batch.columns
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
-    )
 
 
 def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
@@ -178,3 +168,32 @@ def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{path} is not a readable Parquet file: {exc}.", file=str(path)) from exc
     yield from handle.iter_batches(columns=include, batch_size=BATCH_ROWS)
+
+
+def _first_non_ascii_is_utf8(source: Path) -> bool:
+    """Whether the file's first byte above ASCII starts a valid UTF-8 character (a gzip file
+    is read decompressed). Asked only once a block failed to decode as UTF-8, so reading
+    ASCII text costs nothing on the way."""
+    with pa.input_stream(str(source), compression="detect") as stream:
+        while chunk := stream.read(_CSV_BLOCK):
+            above = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) >= 0x80)
+            if len(above):
+                start = int(above[0])
+                sequence = chunk[start : start + 4] + stream.read(4)  # it may run on
+                length = _utf8_length(sequence[0])
+                try:
+                    return length > 0 and bool(sequence[:length].decode("utf-8"))
+                except UnicodeDecodeError:
+                    return False
+    return False
+
+
+def _utf8_length(lead: int) -> int:
+    """The length of the UTF-8 character a lead byte starts (0: not a lead byte)."""
+    if 0xC2 <= lead <= 0xDF:
+        return 2
+    if 0xE0 <= lead <= 0xEF:
+        return 3
+    if 0xF0 <= lead <= 0xF4:
+        return 4
+    return 0
