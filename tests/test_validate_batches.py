@@ -11,11 +11,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from gx_tables import WINDOW_END, make_dirty_frames, make_frames
 from hyposcreen.validate import batches, context
 from hyposcreen.validate import gx as v
 from hyposcreen.validate.batches import Batch, suite_batches
 from hyposcreen.validate.tables import PartialTable, columns_read
-from test_validate_gx import WINDOW_END, make_dirty_frames, make_frames
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import re
 import textwrap
 from pathlib import Path
 
+from tests.gx_tables import WINDOW_END, failed, make_frames
 from tests.helpers import run_script
-from tests.test_validate_gx import WINDOW_END, failed, make_frames
 
 from hyposcreen.validate import context
 from hyposcreen.validate import gx as v
@@ -86,7 +86,7 @@ def test_the_warm_up_imports_gx_while_the_main_thread_works(tmp_path: Path) -> N
         assert {"context", "table:labs", "table:review_list"} <= set(context._PROCESS)
         assert gx_pages._Views.page is not None
         assert gx_pages._Views.page.env.cache, "templates were not compiled"
-        from tests.test_validate_gx import make_frames, WINDOW_END
+        from tests.gx_tables import make_frames, WINDOW_END
         from hyposcreen.validate import gx as v
         report = v.validate_tables(make_frames(), window_end=WINDOW_END)
         assert report.summary()["passed"] is True
@@ -135,7 +135,7 @@ def test_gx_is_imported_without_its_sql_extras_and_sqlalchemy_stays_importable()
         from hyposcreen.validate.gx_import import import_gx
         import_gx()
         assert "great_expectations" in sys.modules and "sqlalchemy" not in sys.modules
-        from tests.test_validate_gx import make_frames, WINDOW_END
+        from tests.gx_tables import make_frames, WINDOW_END
         from hyposcreen.validate import gx as v
         assert v.validate_tables(make_frames(), window_end=WINDOW_END).summary()["passed"]
         assert "sqlalchemy" not in sys.modules
@@ -161,7 +161,7 @@ def test_scipy_stats_and_altair_load_only_when_a_gx_expectation_uses_them(tmp_pa
         gx = import_gx()
         never = ("scipy.stats", "scipy.optimize", "altair", "altair.vegalite")
         assert not [name for name in never if name in sys.modules], sys.modules.keys()
-        from tests.test_validate_gx import make_frames, WINDOW_END
+        from tests.gx_tables import make_frames, WINDOW_END
         from hyposcreen.validate import gx as v
         report = v.validate_tables(
             make_frames(), window_end=WINDOW_END, docs_dir=Path({str(tmp_path)!r}) / "docs"

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from gx_tables import VOCABULARY, make_review
 from helpers import RULES, cleaned_dx, cleaned_meds
 from hyposcreen.clean.events import (
     diagnoses_in_window,
@@ -28,7 +29,6 @@ from hyposcreen.validate import context as gx_context
 from hyposcreen.validate import review_list
 from hyposcreen.validate.outcomes import ROW_ID
 from hyposcreen.validate.suites import REVIEW_LIST, build_job, load_suite_spec, risk_factor_regex
-from test_validate_gx import VOCABULARY, make_review
 
 ONE_DAY = pd.Timedelta(days=1)
 NIGHTS = [Window(pd.Timestamp(d), pd.Timestamp(d) + ONE_DAY) for d in ("2026-11-19", "2026-11-20")]

@@ -11,10 +11,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from gx_tables import WINDOW_END, make_dirty_frames, make_frames
 from hyposcreen.validate import docs, gx_pages, remembered, run
 from hyposcreen.validate import gx as v
 from hyposcreen.validate.remembered import frame_identity, remembering_results
-from test_validate_gx import WINDOW_END, make_dirty_frames, make_frames
 
 
 def _identity(frame: pd.DataFrame) -> Any:
