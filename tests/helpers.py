@@ -221,6 +221,13 @@ def case_ids(result: ScreenResult) -> list[str]:
     return sorted(result.cases["patient_id"])
 
 
+def only_case(*args, **kwargs) -> pd.Series:  # type: ignore[no-untyped-def]
+    """The one case `run_screen(*args, **kwargs)` finds (fails when there is not exactly one)."""
+    cases = run_screen(*args, **kwargs).cases
+    assert len(cases) == 1, cases
+    return cases.iloc[0]
+
+
 def run_script(
     script: str, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:

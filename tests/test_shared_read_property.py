@@ -30,7 +30,7 @@ from hyposcreen.cli import main
 from hyposcreen.config import Window
 from hyposcreen.recipe_clean import quarantined_rows
 from hyposcreen.recipe_read import read_once
-from test_shared_read import OUTPUTS, _contexts, _mapping, _night_args, _write
+from shared_read_runs import OUTPUTS, night_args, site_mapping, window_contexts, write_rows
 
 # the first night: an ordinary one, or 2 days before Berlin's clocks go back / forward
 FIRST_NIGHTS = ["2026-11-16", "2026-10-23", "2026-03-27"]
@@ -154,13 +154,13 @@ def _hand_cases() -> tuple[list[str], str, list[list[str]]]:
 
 def _extract(folder: Path, rows: list[list[str]]) -> Path:
     folder.mkdir(parents=True)
-    _write(folder / "labs.csv", LAB_HEADER, rows)
-    _write(
+    write_rows(folder / "labs.csv", LAB_HEADER, rows)
+    write_rows(
         folder / "medications.csv",
         ["patient_id", "drug_name", "start_time", "end_time", "status"],
         [["A", "Furosemide 40mg tab", "2026-01-01T08:00:00", "", "active"]],
     )
-    _write(
+    write_rows(
         folder / "diagnoses.csv",
         ["patient_id", "code", "code_system", "recorded_time", "status"],
         [["B", "N18.3", "ICD-10-CM", "2025-06-15T10:00:00", "active"]],
@@ -175,10 +175,10 @@ def _run(root: Path, extract: Path, mapping: Path, *args: str) -> int:
 
 def assert_backfill_is_lone_nights(folder: Path, labels: list[str], timezone: str) -> None:
     """The backfill's outputs of every night are those of the night's lone run."""
-    extract, mapping = folder / "in", _mapping(folder / "site", timezone)
+    extract, mapping = folder / "in", site_mapping(folder / "site", timezone)
     lone, shared = folder / "lone", folder / "shared"
     for label in labels:
-        assert _run(lone, extract, mapping, *_night_args(label)) in (0, 4)
+        assert _run(lone, extract, mapping, *night_args(label)) in (0, 4)
     assert _run(shared, extract, mapping, "--backfill", labels[0], labels[-1]) in (0, 4)
     for label in labels:
         for name in OUTPUTS:
@@ -214,7 +214,9 @@ def test_each_window_of_a_shared_read_screens_as_its_lone_read(
     folder = Path(tempfile.mkdtemp(prefix="hyposcreen-property-"))
     try:
         extract_dir = _extract(folder / "in", rows)
-        ctx, *lone_nights = _contexts(extract_dir, _mapping(folder, timezone), labels, None)
+        ctx, *lone_nights = window_contexts(
+            extract_dir, site_mapping(folder, timezone), labels, None
+        )
         shared = read_once(ctx, [n.settings.window for n in lone_nights])
         for label, lone in zip(labels, lone_nights):
             expected_clean = recipe.clean(lone, recipe.read(lone))
@@ -247,7 +249,9 @@ def test_the_hand_cases_pair_and_flag_per_window_as_computed_by_hand() -> None:
     folder = Path(tempfile.mkdtemp(prefix="hyposcreen-hand-"))
     try:
         extract_dir = _extract(folder / "in", rows)
-        ctx, *lone_nights = _contexts(extract_dir, _mapping(folder, timezone), labels, None)
+        ctx, *lone_nights = window_contexts(
+            extract_dir, site_mapping(folder, timezone), labels, None
+        )
         shared = read_once(ctx, [n.settings.window for n in lone_nights])
         glucose, flagged, again = [], [], []
         for lone in lone_nights:

@@ -213,11 +213,11 @@ def test_labs_cleaned_once_and_cut_are_each_windows_own_cleaning(
     from hyposcreen.recipe_clean import window_free_events, window_labs
     from hyposcreen.recipe_read import read_once, read_tables, window_tables
     from hyposcreen.site_words import SiteWords
-    from test_shared_read import BERLIN, DST_NIGHTS, _contexts, _mapping, edge_extract
+    from shared_read_runs import BERLIN, DST_NIGHTS, edge_extract, site_mapping, window_contexts
 
     extract = edge_extract(tmp_path / "in", DST_NIGHTS, BERLIN)
     state = tmp_path / "state" if with_state else None
-    ctx, *nights = _contexts(extract, _mapping(tmp_path, BERLIN), DST_NIGHTS, state)
+    ctx, *nights = window_contexts(extract, site_mapping(tmp_path, BERLIN), DST_NIGHTS, state)
     shared = read_once(ctx, [n.settings.window for n in nights])
     kept = []
     for night in nights:
@@ -285,11 +285,11 @@ def test_quarantine_rows_of_events_built_once_are_each_windows_own(tmp_path: Pat
     from hyposcreen.recipe_clean import quarantined_rows
     from hyposcreen.recipe_read import read_once
     from hyposcreen.report.quarantine import quarantine_rows
-    from test_shared_read import SAMPLE, _contexts
+    from shared_read_runs import SAMPLE, window_contexts
 
     mapping = tmp_path / "site.yaml"
     mapping.write_text("site: test\ntimezone: UTC\n", encoding="utf-8")
-    ctx, *nights = _contexts(SAMPLE, mapping, ["2026-11-19", "2026-11-20"], None)
+    ctx, *nights = window_contexts(SAMPLE, mapping, ["2026-11-19", "2026-11-20"], None)
     shared = read_once(ctx, [n.settings.window for n in nights])
     built = []
     for night in nights:

@@ -28,7 +28,7 @@ def test_window_contexts_load_settings_once_and_give_each_window_its_own(tmp_pat
     from hyposcreen.config import RunSettings
     from hyposcreen.context import prepare
     from hyposcreen.runners.window_loop import WindowContexts
-    from test_shared_read import SAMPLE
+    from shared_read_runs import SAMPLE
 
     first = RunSettings(input_dir=SAMPLE, out_dir=tmp_path / "a", window=NIGHTS[0])
     second = replace(first, out_dir=tmp_path / "b", window=NIGHTS[1])
@@ -63,7 +63,14 @@ def test_glucose_paired_once_holds_in_each_window_and_the_edges_pair_again(tmp_p
     from hyposcreen.clean import read_window_start
     from hyposcreen.recipe_read import read_once
     from hyposcreen.recipe_screen import window_used_labs
-    from test_shared_read import LAB_COLUMNS, _contexts, _glucose, _mapping, _na, _write
+    from shared_read_runs import (
+        LAB_COLUMNS,
+        glucose_row,
+        site_mapping,
+        sodium_row,
+        window_contexts,
+        write_rows,
+    )
 
     nights = ["2026-11-19", "2026-11-20"]
     folder = tmp_path / "in"
@@ -74,20 +81,20 @@ def test_glucose_paired_once_holds_in_each_window_and_the_edges_pair_again(tmp_p
         edge = read_window_start(Window(start, start + ONE_DAY), RULES, False, "UTC")
         minutes = [pd.Timedelta(minutes=m) for m in (10, 20, 50, 5)]
         rows += [
-            _na(f"E1{number}", edge + minutes[0], "128"),
-            _glucose(f"E1{number}", edge - minutes[1], "500"),
-            _glucose(f"E1{number}", edge + minutes[2], "300"),
-            _na(f"E3{number}", start + ONE_DAY - minutes[0], "127"),
-            _glucose(f"E3{number}", start + ONE_DAY + minutes[3], "600"),
+            sodium_row(f"E1{number}", edge + minutes[0], "128"),
+            glucose_row(f"E1{number}", edge - minutes[1], "500"),
+            glucose_row(f"E1{number}", edge + minutes[2], "300"),
+            sodium_row(f"E3{number}", start + ONE_DAY - minutes[0], "127"),
+            glucose_row(f"E3{number}", start + ONE_DAY + minutes[3], "600"),
             # a dip 15 below both neighbours, the earlier one 2 h before the range's start
-            _na(f"S{number}", edge - pd.Timedelta(hours=2), "140"),
-            _na(f"S{number}", edge + pd.Timedelta(hours=1), "125"),
-            _na(f"S{number}", edge + pd.Timedelta(hours=3), "140"),
+            sodium_row(f"S{number}", edge - pd.Timedelta(hours=2), "140"),
+            sodium_row(f"S{number}", edge + pd.Timedelta(hours=1), "125"),
+            sodium_row(f"S{number}", edge + pd.Timedelta(hours=3), "140"),
         ]
-    _write(folder / "labs.csv", LAB_COLUMNS, rows)
-    _write(folder / "medications.csv", ["patient_id", "drug_name", "start_time"], [])
-    _write(folder / "diagnoses.csv", ["patient_id", "code", "code_system", "recorded_time"], [])
-    ctx, *lone_nights = _contexts(folder, _mapping(tmp_path, "UTC"), nights, None)
+    write_rows(folder / "labs.csv", LAB_COLUMNS, rows)
+    write_rows(folder / "medications.csv", ["patient_id", "drug_name", "start_time"], [])
+    write_rows(folder / "diagnoses.csv", ["patient_id", "code", "code_system", "recorded_time"], [])
+    ctx, *lone_nights = window_contexts(folder, site_mapping(tmp_path, "UTC"), nights, None)
     shared = read_once(ctx, [n.settings.window for n in lone_nights])
     glucose_of: dict[tuple[int, str], float] = {}
     dip_flagged: dict[tuple[int, str], bool] = {}

@@ -21,7 +21,7 @@ from hyposcreen import recipe
 from hyposcreen.recipe_read import read_once
 from hyposcreen.recipe_screen_windows import WINDOWS, screened_window
 from hyposcreen.screen.cases import LAB_COLUMNS
-from test_shared_read import SAMPLE, _contexts, _mapping
+from shared_read_runs import SAMPLE, site_mapping, window_contexts
 from test_shared_read_property import SCREENS, _extract, _hand_cases, extracts
 
 FRAMES = (
@@ -37,7 +37,7 @@ def _screened_labs(cleaned: Any) -> pd.DataFrame:
 def _each_night_as_alone(extract: Path, mapping: Path, labels: list[str]) -> list[str]:
     """Screen every night of one read in one pass; assert each night's screen is its lone
     screen; the nights screened in the pass (the others screened themselves)."""
-    ctx, *lone_nights = _contexts(extract, mapping, labels, None)
+    ctx, *lone_nights = window_contexts(extract, mapping, labels, None)
     windows = [n.settings.window for n in lone_nights]
     shared = read_once(ctx, windows)
     shared.decided[WINDOWS] = tuple(windows)
@@ -65,7 +65,7 @@ def test_the_sample_nights_screened_in_one_pass_are_each_nights_lone_screen(
     """Three nights of the sample extract (cases with drug, condition and co-factor
     evidence): each night's cut of the one pass equals its lone screen in every frame."""
     labels = ["2026-11-18", "2026-11-19", "2026-11-20"]
-    taken = _each_night_as_alone(SAMPLE, _mapping(tmp_path, "UTC"), labels)
+    taken = _each_night_as_alone(SAMPLE, site_mapping(tmp_path, "UTC"), labels)
     assert taken == labels
 
 
@@ -78,7 +78,7 @@ def test_a_loop_longer_than_one_pass_is_screened_a_pass_at_a_time(
 
     monkeypatch.setattr(windows_module, "PASS", 2)
     labels = ["2026-11-18", "2026-11-19", "2026-11-20"]
-    taken = _each_night_as_alone(SAMPLE, _mapping(tmp_path, "UTC"), labels)
+    taken = _each_night_as_alone(SAMPLE, site_mapping(tmp_path, "UTC"), labels)
     assert taken == labels
 
 
@@ -86,7 +86,7 @@ def test_a_night_whose_inputs_are_not_those_foreseen_screens_itself(tmp_path: Pa
     """A quarantined lab, medication or diagnosis row, or a changed lab value, in the
     night's cleaned inputs: not the pass's cut (None); the night as cleaned: its cut."""
     labels = ["2026-11-19", "2026-11-20"]
-    ctx, *nights = _contexts(SAMPLE, _mapping(tmp_path, "UTC"), labels, None)
+    ctx, *nights = window_contexts(SAMPLE, site_mapping(tmp_path, "UTC"), labels, None)
     windows = [n.settings.window for n in nights]
     shared = read_once(ctx, windows)
     shared.decided[WINDOWS] = tuple(windows)
@@ -115,6 +115,6 @@ def test_windows_of_random_edge_labs_screened_in_one_pass_are_each_lone_screen(
     folder = Path(tempfile.mkdtemp(prefix="hyposcreen-pass-"))
     try:
         extract_dir = _extract(folder / "in", rows)
-        _each_night_as_alone(extract_dir, _mapping(folder, timezone), labels)
+        _each_night_as_alone(extract_dir, site_mapping(folder, timezone), labels)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

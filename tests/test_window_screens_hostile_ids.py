@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from test_shared_read import SAMPLE, _mapping
+from shared_read_runs import SAMPLE, site_mapping
 from test_window_screens import _each_night_as_alone
 
 NIGHTS = ["2026-11-18", "2026-11-19", "2026-11-20"]
@@ -55,7 +55,7 @@ def test_tricky_patient_ids_screened_in_one_pass_are_each_nights_lone_screen(
     ids = _ids()
     names = {old: TRICKY[(n + shift) % len(TRICKY)] for n, old in enumerate(ids[: len(TRICKY)])}
     extract = _renamed_sample(tmp_path / "in", names)
-    taken = _each_night_as_alone(extract, _mapping(tmp_path, "UTC"), NIGHTS)
+    taken = _each_night_as_alone(extract, site_mapping(tmp_path, "UTC"), NIGHTS)
     assert taken == NIGHTS
 
 
@@ -94,5 +94,5 @@ def test_twelve_windows_with_cases_in_one_pass_are_each_nights_lone_screen(
     each night's cut of the pass is its lone screen."""
     extract = _repeated_sample(tmp_path / "in", 13)
     nights = [d.date().isoformat() for d in pd.date_range("2026-11-09", "2026-11-20")]
-    taken = _each_night_as_alone(extract, _mapping(tmp_path, timezone), nights)
+    taken = _each_night_as_alone(extract, site_mapping(tmp_path, timezone), nights)
     assert len(taken) >= 10
