@@ -1,8 +1,13 @@
 """Arrow record batches of one extract file: CSV (sniffed delimiter, legacy encodings, rows the
-parser cannot split collected as malformed) or Parquet."""
+parser cannot split collected as malformed) or Parquet.
+
+A CSV's column names are read here, once, with the parser's quoting rules and without the spaces
+around them (`patient_id, specimen_time` names `specimen_time`), and given to the parser, so the
+names the header check saw are the names the batches carry."""
 
 from __future__ import annotations
 
+import csv
 import gzip
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -49,7 +54,25 @@ def _read_header(path: Path, encoding: str) -> str:
         raise InputError(f"{path} is empty: it has no header line.", file=str(path))
     if b"\x00" in first:
         raise InputError(f"{path} is not a text CSV file (it holds binary bytes).", file=str(path))
+    if b"\r" in first.removesuffix(b"\n").removesuffix(b"\r"):
+        # classic Mac OS line ends: read line by line, the header would run into the data
+        raise InputError(
+            f"{path} ends its lines with a carriage return alone (classic Mac OS, Excel's "
+            '"CSV (Macintosh)"): export it again with LF or CR LF line ends (e.g. "CSV UTF-8"). '
+            "Nothing was screened.",
+            file=str(path),
+        )
     return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
+
+
+def _column_names(path: Path, header: str, delimiter: str) -> list[str]:
+    """The header's names as the CSV parser splits them (a quoted name may hold the
+    delimiter), without surrounding spaces."""
+    try:
+        names = next(csv.reader([header], delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. one name longer than 128 kB: no header line
+        raise InputError(f"{path} has no readable header line ({exc}).", file=str(path)) from exc
+    return [name.strip() for name in names]
 
 
 def header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
@@ -63,7 +86,7 @@ def header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
             ) from exc
     header = _read_header(path, mapping.encoding)
     delimiter = mapping.delimiter or _sniff_delimiter(header)
-    return [h.strip().strip('"') for h in header.split(delimiter)], delimiter
+    return _column_names(path, header, delimiter), delimiter
 
 
 def csv_batches(
@@ -90,7 +113,11 @@ def csv_batches(
         return pacsv.open_csv(
             read_from or path,
             read_options=pacsv.ReadOptions(
-                encoding=enc, block_size=block_size, skip_rows_after_names=skip
+                encoding=enc,
+                block_size=block_size,
+                column_names=names,  # the header's names, trimmed; its line is skipped
+                skip_rows=1,
+                skip_rows_after_names=skip,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
@@ -104,6 +131,7 @@ def csv_batches(
             ),
         )
 
+    names = _column_names(path, _read_header(path, encoding), delimiter)
     malformed.encoding = encoding
     block_size = max(_CSV_BLOCK, malformed.max_row_bytes + (1 << 20))
     try:
