@@ -145,4 +145,4 @@ def wall_time_of(instant: pd.Timestamp, timezone: str) -> pd.Timestamp:
 def elapsed_before(local: pd.Timestamp, span: pd.Timedelta, timezone: str) -> pd.Timestamp:
     """The site-local wall time `span` of elapsed time before `local` (72 h before a midnight
     after the clocks went back is 01:00 on the wall clock, not 00:00)."""
-    return wall_time_of(instant_of(local, timezone) - span, timezone)
+    return wall_time_of(instant_of(local, timezone) - span.as_unit("us"), timezone)
