@@ -190,12 +190,37 @@ def _later_batches(
         yield batch
 
 
-def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
+def parquet_file(path: Path) -> pq.ParquetFile:
+    """A Parquet file opened (its footer read); a damaged or cut-off one is an InputError."""
     try:
-        handle = pq.ParquetFile(path)
+        return pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{path} is not a readable Parquet file: {exc}.", file=str(path)) from exc
-    yield from handle.iter_batches(columns=include, batch_size=BATCH_ROWS)
+
+
+def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
+    batches = parquet_file(path).iter_batches(columns=include, batch_size=BATCH_ROWS)
+    yield from damage_checked(path, batches)
+
+
+def damage_checked(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """A Parquet file's `batches`; a page that cannot be decoded (its footer was readable) is
+    an InputError naming the file. An OSError with an errno (the disk, not the file's bytes) is
+    left to the environment handling."""
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise
+            raise InputError(
+                f"{path} is a damaged Parquet file: a data page cannot be read ({exc}). Ask the "
+                "sender for the file again; nothing was screened.",
+                file=str(path),
+            ) from exc
+        yield batch
 
 
 def _first_non_ascii_is_utf8(source: Path) -> bool:
