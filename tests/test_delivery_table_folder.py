@@ -77,3 +77,16 @@ def test_a_lone_upper_case_suffix_is_named_in_the_missing_table_error(
     status, err, _ = _run(capsys, folder)
     assert status == 3, err
     assert "labs.CSV" in err
+
+
+def test_a_table_delivered_as_a_file_and_a_folder_is_refused_like_csv_and_gz(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An old `labs.csv` left beside a new `labs/` folder: reading both would mix two
+    deliveries (and count the rows both hold twice); labs.csv beside labs.csv.gz is refused."""
+    folder = _parts(tmp_path, "part2.csv")
+    shutil.copy(SAMPLE / "labs.csv", folder / "labs.csv")
+    status, err, day_out = _run(capsys, folder)
+    assert status == 3, err
+    assert "labs table twice" in err and "labs.csv" in err and "labs/" in err
+    assert not (day_out / "review_list.csv").exists()

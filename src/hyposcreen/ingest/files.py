@@ -37,8 +37,12 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
                 "screened.",
                 file=str(unread[0]),
             )
-    if len({p.suffix for p in found if p.parent == input_dir}) > 1:
-        names = ", ".join(p.name for p in found)
+    direct_found = [p for p in found if p.parent == input_dir]
+    if len({p.suffix for p in direct_found}) > 1 or (direct_found and len(found) > 1):
+        names = ", ".join(
+            [p.name for p in direct_found]
+            + ([f"{stem}/"] if len(found) > len(direct_found) else [])
+        )
         raise InputError(
             f"Input folder {input_dir} holds the {stem} table twice ({names}); keep one of them."
         )
