@@ -35,6 +35,9 @@ class MalformedRows:
     last_text: str | None = None  # the latest one's whole text (is the file cut off there?)
     encoding: str = "utf-8"  # the encoding the file was read with
     max_row_bytes: int = DEFAULT_MAX_ROW_BYTES  # longer rows are quarantined oversized_row
+    # the first malformed record that spans lines (a quoted field ran on: a stray quote?),
+    # kept in memory only to find its line; never logged
+    first_spanning: str | None = None
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -106,6 +109,8 @@ def csv_batches(
         else:
             text, reason = (row.text or "")[:500], "malformed_row"
             malformed.last_text = row.text
+            if malformed.first_spanning is None and "\n" in (row.text or ""):
+                malformed.first_spanning = row.text
         malformed.rows.append({"line": str(row.number or ""), "text": text, "reason": reason})
         return "skip"
 
@@ -143,6 +148,7 @@ def csv_batches(
         # Legacy extracts are often Windows-1252/latin-1: read them rather than fail the night.
         malformed.rows.clear()
         malformed.last_text, malformed.encoding = None, "latin-1"
+        malformed.first_spanning = None
         reader = open_reader("latin-1")
         first = reader.read_next_batch() if include else None
     except StopIteration:

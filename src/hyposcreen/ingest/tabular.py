@@ -30,7 +30,11 @@ from hyposcreen.ingest.batches import (
     parquet_batches,
 )
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
-from hyposcreen.ingest.delivery import check_control_totals, check_not_cut_off
+from hyposcreen.ingest.delivery import (
+    check_control_totals,
+    check_no_swallowed_rows,
+    check_not_cut_off,
+)
 from hyposcreen.ingest.files import (
     SUFFIXES,
     file_record,
@@ -205,6 +209,7 @@ class TableStream:
             if scratch is not None:
                 scratch.cleanup()
                 check_not_cut_off(path, malformed.last_text, malformed.encoding, self._tail(path))
+                check_no_swallowed_rows(path, malformed.first_spanning, malformed.encoding)
             if malformed.rows:
                 yield malformed_frame(malformed, path, schema)
                 file_rows += len(malformed.rows)
