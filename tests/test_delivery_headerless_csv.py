@@ -78,3 +78,22 @@ def test_an_omop_table_without_header_line_is_refused_without_quoting_its_first_
     assert "header" in error
     for field in (f for f in lines[1].split(",") if len(f) >= 4):  # ids, dates, values
         assert field not in error, field
+
+
+def test_a_header_split_at_the_wrong_delimiter_is_still_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The mapping says `;`, the file uses `,`: the one field found is the whole header line,
+    which holds known names, so it is shown (it is no patient data)."""
+    folder = tmp_path / "delivery"
+    shutil.copytree(SAMPLE, folder)
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text('csv: {delimiter: ";"}\n', encoding="utf-8")
+    out = tmp_path / "out"
+    status = main(
+        ["run", "--no-flow", "--input", str(folder), "--out", str(out), "--window-start", DAY,
+         "--mapping", str(mapping)]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 3, err
+    assert "patient_id,encounter_id,specimen_id" in err

@@ -4,6 +4,7 @@ header check that names what a file lacks."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -144,7 +145,9 @@ def shown_header(header: list[str], known: Iterable[str]) -> str:
     reader knows (any letter case). Otherwise the first line may be a data row (a CSV exported
     without its header line): its fields are patient data and are not shown."""
     names = {name.strip().lower() for name in known}
-    if any(h.strip().lower() in names for h in header):
+    # a name inside a field counts too: a header split at the wrong delimiter is still a header
+    pieces = (piece for h in header for piece in re.split(r"[,;\t|]", h))
+    if any(piece.strip().strip('"').lower() in names for piece in pieces):
         return ", ".join(header[:30]) or "none"
     return (
         f"{len(header)} field(s), none of them a column name hyposcreen knows: is the header "
