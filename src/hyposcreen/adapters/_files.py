@@ -30,6 +30,7 @@ from hyposcreen.adapters._columns import (
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
+from hyposcreen.ingest.frames import shown_header
 from hyposcreen.ingest.tabular import (
     MalformedRows,
     RowFilter,
@@ -185,7 +186,7 @@ class SourceTable:
             if missing:
                 raise InputError(
                     f"{path} ({self.name}) lacks required column(s) {', '.join(missing)}. "
-                    f"Columns found: {', '.join(header[:30]) or 'none'}.",
+                    f"Columns found: {shown_header(header, [*wanted, *required, *one_of])}.",
                     file=str(path),
                     column=missing[0],
                 )

@@ -1,8 +1,13 @@
 """Arrow record batches of one extract file: CSV (sniffed delimiter, legacy encodings, rows the
-parser cannot split collected as malformed) or Parquet."""
+parser cannot split collected as malformed) or Parquet.
+
+A CSV's column names are read here, once, with the parser's quoting rules and without the spaces
+around them (`patient_id, specimen_time` names `specimen_time`), and given to the parser, so the
+names the header check saw are the names the batches carry."""
 
 from __future__ import annotations
 
+import csv
 import gzip
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +35,9 @@ class MalformedRows:
     last_text: str | None = None  # the latest one's whole text (is the file cut off there?)
     encoding: str = "utf-8"  # the encoding the file was read with
     max_row_bytes: int = DEFAULT_MAX_ROW_BYTES  # longer rows are quarantined oversized_row
+    # the first malformed record that spans lines (a quoted field ran on: a stray quote?),
+    # kept in memory only to find its line; never logged
+    first_spanning: str | None = None
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -49,7 +57,25 @@ def _read_header(path: Path, encoding: str) -> str:
         raise InputError(f"{path} is empty: it has no header line.", file=str(path))
     if b"\x00" in first:
         raise InputError(f"{path} is not a text CSV file (it holds binary bytes).", file=str(path))
+    if b"\r" in first.removesuffix(b"\n").removesuffix(b"\r"):
+        # classic Mac OS line ends: read line by line, the header would run into the data
+        raise InputError(
+            f"{path} ends its lines with a carriage return alone (classic Mac OS, Excel's "
+            '"CSV (Macintosh)"): export it again with LF or CR LF line ends (e.g. "CSV UTF-8"). '
+            "Nothing was screened.",
+            file=str(path),
+        )
     return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
+
+
+def _column_names(path: Path, header: str, delimiter: str) -> list[str]:
+    """The header's names as the CSV parser splits them (a quoted name may hold the
+    delimiter), without surrounding spaces."""
+    try:
+        names = next(csv.reader([header], delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. one name longer than 128 kB: no header line
+        raise InputError(f"{path} has no readable header line ({exc}).", file=str(path)) from exc
+    return [name.strip() for name in names]
 
 
 def header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
@@ -63,7 +89,7 @@ def header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
             ) from exc
     header = _read_header(path, mapping.encoding)
     delimiter = mapping.delimiter or _sniff_delimiter(header)
-    return [h.strip().strip('"') for h in header.split(delimiter)], delimiter
+    return _column_names(path, header, delimiter), delimiter
 
 
 def csv_batches(
@@ -83,6 +109,8 @@ def csv_batches(
         else:
             text, reason = (row.text or "")[:500], "malformed_row"
             malformed.last_text = row.text
+            if malformed.first_spanning is None and "\n" in (row.text or ""):
+                malformed.first_spanning = row.text
         malformed.rows.append({"line": str(row.number or ""), "text": text, "reason": reason})
         return "skip"
 
@@ -90,7 +118,11 @@ def csv_batches(
         return pacsv.open_csv(
             read_from or path,
             read_options=pacsv.ReadOptions(
-                encoding=enc, block_size=block_size, skip_rows_after_names=skip
+                encoding=enc,
+                block_size=block_size,
+                column_names=names,  # the header's names, trimmed; its line is skipped
+                skip_rows=1,
+                skip_rows_after_names=skip,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
@@ -104,6 +136,7 @@ def csv_batches(
             ),
         )
 
+    names = _column_names(path, _read_header(path, encoding), delimiter)
     malformed.encoding = encoding
     block_size = max(_CSV_BLOCK, malformed.max_row_bytes + (1 << 20))
     try:
@@ -115,6 +148,7 @@ def csv_batches(
         # Legacy extracts are often Windows-1252/latin-1: read them rather than fail the night.
         malformed.rows.clear()
         malformed.last_text, malformed.encoding = None, "latin-1"
+        malformed.first_spanning = None
         reader = open_reader("latin-1")
         first = reader.read_next_batch() if include else None
     except StopIteration:
@@ -162,12 +196,37 @@ def _later_batches(
         yield batch
 
 
-def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
+def parquet_file(path: Path) -> pq.ParquetFile:
+    """A Parquet file opened (its footer read); a damaged or cut-off one is an InputError."""
     try:
-        handle = pq.ParquetFile(path)
+        return pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{path} is not a readable Parquet file: {exc}.", file=str(path)) from exc
-    yield from handle.iter_batches(columns=include, batch_size=BATCH_ROWS)
+
+
+def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
+    batches = parquet_file(path).iter_batches(columns=include, batch_size=BATCH_ROWS)
+    yield from damage_checked(path, batches)
+
+
+def damage_checked(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """A Parquet file's `batches`; a page that cannot be decoded (its footer was readable) is
+    an InputError naming the file. An OSError with an errno (the disk, not the file's bytes) is
+    left to the environment handling."""
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise
+            raise InputError(
+                f"{path} is a damaged Parquet file: a data page cannot be read ({exc}). Ask the "
+                "sender for the file again; nothing was screened.",
+                file=str(path),
+            ) from exc
+        yield batch
 
 
 def _first_non_ascii_is_utf8(source: Path) -> bool:

@@ -12,6 +12,7 @@ Control totals are optional; two forms are read (docs: README "Damaged deliverie
 from __future__ import annotations
 
 import json
+import mmap
 from pathlib import Path
 
 from hyposcreen.errors import InputError
@@ -48,6 +49,34 @@ def check_not_cut_off(
             "Ask the sender for the whole file; nothing was screened.",
             file=str(path),
         )
+
+
+def check_no_swallowed_rows(path: Path, first_spanning: str | None, encoding: str) -> None:
+    """Raise when a malformed record spans lines: a quoted field ran on over the lines after
+    it (a stray double quote), so the rows it swallowed cannot be counted. The message names
+    the line where the record starts (a plain CSV; found by its bytes), never its text."""
+    if first_spanning is None:
+        return
+    line = _line_of(path, first_spanning.split("\n", 1)[0].encode(encoding, errors="replace"))
+    where = f"{path}:{line}" if line else str(path)
+    raise InputError(
+        f"{where}: a quoted field runs on over {first_spanning.count(chr(10))} line end(s) and "
+        'leaves its row malformed: a stray double quote (") swallowed the rows after it, which '
+        "cannot be counted. Fix the quote in the export and deliver again; nothing was screened.",
+        file=str(path),
+    )
+
+
+def _line_of(path: Path, first_line: bytes) -> int | None:
+    """The 1-based line of a plain file where `first_line` starts a line (None: not found or
+    a compressed file)."""
+    if path.name.endswith(".gz") or not first_line:
+        return None
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if data[: len(first_line)] == first_line:
+            return 1
+        at = data.find(b"\n" + first_line)  # the line end before it
+        return None if at < 0 else data[: at + 1].count(b"\n") + 1
 
 
 def check_control_totals(input_dir: Path, stem: str, rows_by_file: dict[Path, int]) -> None:

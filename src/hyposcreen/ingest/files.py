@@ -8,17 +8,41 @@ from pathlib import Path
 from hyposcreen.errors import InputError
 
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
+# names in a table folder that are no part of it: Spark/Hadoop markers (_SUCCESS, _metadata)
+# and hidden files (.part-0.csv.crc, .DS_Store)
+_BOOKKEEPING = ("_", ".")
 
 
 def find_table_files(input_dir: Path, stem: str) -> list[Path]:
-    """The files holding one table: `<stem>.<suffix>` or every such file under `<stem>/`."""
+    """The files holding one table: `<stem>.<suffix>` or every such file under `<stem>/`.
+
+    A file in the folder that is neither a part nor bookkeeping (`part2.CSV`, `part2.txt`,
+    `part2.csv.bz2`) is an InputError naming it: skipping it would lose its rows unseen."""
     direct = [input_dir / f"{stem}{suffix}" for suffix in SUFFIXES]
     found = [p for p in direct if p.is_file()]
     folder = input_dir / stem
     if folder.is_dir():
-        found += sorted(p for p in folder.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES))
-    if len({p.suffix for p in found if p.parent == input_dir}) > 1:
-        names = ", ".join(p.name for p in found)
+        inside = sorted(p for p in folder.rglob("*") if p.is_file())
+        found += [p for p in inside if p.name.endswith(SUFFIXES)]
+        unread = [
+            p
+            for p in inside
+            if not p.name.endswith(SUFFIXES) and not p.name.startswith(_BOOKKEEPING)
+        ]
+        if unread:
+            raise InputError(
+                f"The {stem} folder holds {len(unread)} file(s) hyposcreen cannot read as part "
+                f"of the table, e.g. {unread[0]}: parts are .csv, .csv.gz or .parquet (lower "
+                "case). Rename or convert them, or move them out of the folder; nothing was "
+                "screened.",
+                file=str(unread[0]),
+            )
+    direct_found = [p for p in found if p.parent == input_dir]
+    if len({p.suffix for p in direct_found}) > 1 or (direct_found and len(found) > 1):
+        names = ", ".join(
+            [p.name for p in direct_found]
+            + ([f"{stem}/"] if len(found) > len(direct_found) else [])
+        )
         raise InputError(
             f"Input folder {input_dir} holds the {stem} table twice ({names}); keep one of them."
         )
@@ -41,3 +65,14 @@ def file_record(path: Path, rows: int, sha256: str | None = None) -> dict[str, o
         "rows": rows,
         "bytes": path.stat().st_size,
     }
+
+
+def unread_candidates(input_dir: Path, stem: str) -> list[str]:
+    """Files beside the extract named like the table but not read as it (`labs.CSV`,
+    `LABS.csv`, `labs.tsv`), for the error that says the table is missing."""
+    prefix = f"{stem.lower()}."
+    return sorted(
+        p.name
+        for p in input_dir.iterdir()
+        if p.is_file() and p.name.lower().startswith(prefix) and not p.name.endswith(".count")
+    )

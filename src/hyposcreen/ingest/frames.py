@@ -4,6 +4,8 @@ header check that names what a file lacks."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -126,12 +128,28 @@ def check_columns(
         missing.append(" or ".join(schema.one_of))
     if missing:
         expected = [table.columns.get(c, c) for c in schema.required]
+        found = shown_header(header, [*wanted, *schema.columns])
         raise InputError(
             f"{path} ({schema.name}) lacks required column(s) {', '.join(missing)}. "
-            f"Columns found: {', '.join(header[:30]) or 'none'}. Expected (after the site "
+            f"Columns found: {found}. Expected (after the site "
             f"mapping): {', '.join(expected)}. Map differently named columns in the mapping file "
             f"under tables.{schema.name}.columns.",
             file=str(path),
             column=missing[0],
         )
     return available
+
+
+def shown_header(header: list[str], known: Iterable[str]) -> str:
+    """A file's header names for an error message, when at least one is a column name the
+    reader knows (any letter case). Otherwise the first line may be a data row (a CSV exported
+    without its header line): its fields are patient data and are not shown."""
+    names = {name.strip().lower() for name in known}
+    # a name inside a field counts too: a header split at the wrong delimiter is still a header
+    pieces = (piece for h in header for piece in re.split(r"[,;\t|]", h))
+    if any(piece.strip().strip('"').lower() in names for piece in pieces):
+        return ", ".join(header[:30]) or "none"
+    return (
+        f"{len(header)} field(s), none of them a column name hyposcreen knows: is the header "
+        "line missing? (the fields are not shown: they may be patient data)"
+    )

@@ -30,8 +30,18 @@ from hyposcreen.ingest.batches import (
     parquet_batches,
 )
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
-from hyposcreen.ingest.delivery import check_control_totals, check_not_cut_off
-from hyposcreen.ingest.files import SUFFIXES, file_record, find_table_files, sha256_of
+from hyposcreen.ingest.delivery import (
+    check_control_totals,
+    check_no_swallowed_rows,
+    check_not_cut_off,
+)
+from hyposcreen.ingest.files import (
+    SUFFIXES,
+    file_record,
+    find_table_files,
+    sha256_of,
+    unread_candidates,
+)
 from hyposcreen.ingest.frames import (
     canonical_columns,
     check_columns,
@@ -125,10 +135,12 @@ class TableStream:
         self.files = find_table_files(input_dir, stem)
         if not self.files and required:
             looked = ", ".join(f"{stem}{s}" for s in SUFFIXES)
+            near = unread_candidates(input_dir, stem) if input_dir.is_dir() else []
+            seen = f" It holds {', '.join(near[:5])}, not read as that table." if near else ""
             raise InputError(
                 f"Input folder {input_dir} has no {schema.name} table (looked for {looked} "
-                f"or a folder {stem}/). Point --input at the extract folder, or name the file "
-                f"in the mapping file under tables.{schema.name}.file."
+                f"or a folder {stem}/).{seen} Point --input at the extract folder, or name the "
+                f"file in the mapping file under tables.{schema.name}.file."
             )
         self.row_filter = row_filter or RowFilter()
         self.not_relevant: Counter[str] = Counter()
@@ -197,6 +209,7 @@ class TableStream:
             if scratch is not None:
                 scratch.cleanup()
                 check_not_cut_off(path, malformed.last_text, malformed.encoding, self._tail(path))
+                check_no_swallowed_rows(path, malformed.first_spanning, malformed.encoding)
             if malformed.rows:
                 yield malformed_frame(malformed, path, schema)
                 file_rows += len(malformed.rows)

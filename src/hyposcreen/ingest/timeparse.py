@@ -26,6 +26,9 @@ _OFFSET_ASCII = (
     r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?[\t\n\x0b\x0c\r\x1c-\x1f ]*"
     r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)\n?\z"
 )
+# seconds with a fraction pandas may not read as it stands: more than six digits (SQL Server's
+# datetime2(7); read at nanosecond resolution, a time after 2262 does not fit) or a decimal comma
+_FRACTION = r"(?P<seconds>\d{2}:\d{2}:\d{2})[.,](?P<digits>\d{1,6})\d*"
 _UTC_NAMES = frozenset({"UTC", "ETC/UTC", "ETC/UCT", "UCT", "ZULU", "ETC/ZULU"})
 _NONEXISTENT = "shift_forward"
 _AMBIGUOUS_FIRST = True  # pandas: True = the daylight-saving reading = the first occurrence
@@ -38,12 +41,24 @@ def parse_times(raw: pd.Series, timezone: str, formats: tuple[str, ...] = ()) ->
     Text with a UTC offset is converted to the site time zone; text without one is taken as
     site-local already. Site formats (strftime patterns from the mapping) are tried first, then
     ISO 8601. Typed timestamps: tz-aware ones are converted, naive ones are kept as they are.
+    Text that does not parse is read again, apart from the rest, with a fraction of the seconds
+    of more than six digits or after a decimal comma cut to microseconds (`_FRACTION`).
     """
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         return _to_local(raw, timezone)
     text = raw.astype("str").str.strip()
     text = text.where(text.str.len() > 0)
-    parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+    parsed = _parse_text(text, timezone, formats)
+    failed = parsed.isna() & text.notna()
+    if failed.any():  # read alone: one long fraction in a batch no longer spoils the others
+        cut = text[failed].str.replace(_FRACTION, r"\g<seconds>.\g<digits>", regex=True)
+        parsed.loc[cut.index] = _parse_text(cut, timezone, formats)
+    return parsed
+
+
+def _parse_text(text: pd.Series, timezone: str, formats: tuple[str, ...]) -> pd.Series:
+    """`parse_times` on stripped text (None where empty), without the second reading."""
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
     pending = text.notna()
     for fmt in formats:
         if not pending.any():
@@ -130,4 +145,4 @@ def wall_time_of(instant: pd.Timestamp, timezone: str) -> pd.Timestamp:
 def elapsed_before(local: pd.Timestamp, span: pd.Timedelta, timezone: str) -> pd.Timestamp:
     """The site-local wall time `span` of elapsed time before `local` (72 h before a midnight
     after the clocks went back is 01:00 on the wall clock, not 00:00)."""
-    return wall_time_of(instant_of(local, timezone) - span, timezone)
+    return wall_time_of(instant_of(local, timezone) - span.as_unit("us"), timezone)

@@ -89,15 +89,16 @@ class WindowPushdown:
         """The file's batches in order, each with whether its whole row group lies outside the
         window by the Parquet statistics (then only the columns that decide its reason are
         decoded: the LOINC and the selector's columns)."""
-        handle = pq.ParquetFile(path)
+        handle = file_batches.parquet_file(path)
         narrow = [c for c in include if c in (loinc_site, *self.group_sites)]
         for group in range(handle.metadata.num_row_groups):
             outside = self._row_group_outside(handle.metadata.row_group(group))
-            for batch in handle.iter_batches(
+            batches = handle.iter_batches(
                 batch_size=file_batches.BATCH_ROWS,
                 row_groups=[group],
                 columns=narrow if outside else include,
-            ):
+            )
+            for batch in file_batches.damage_checked(path, batches):
                 yield batch, outside
 
     def _row_group_outside(self, group: pq.RowGroupMetaData) -> bool:

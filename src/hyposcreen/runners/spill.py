@@ -19,11 +19,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from hyposcreen.context import RunContext, lab_filter, max_row_bytes, table_files
 from hyposcreen.errors import ConfigError
-from hyposcreen.ingest.batches import DEFAULT_MAX_ROW_BYTES
+from hyposcreen.ingest.batches import DEFAULT_MAX_ROW_BYTES, parquet_file
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.linescan import decompressed_size
 from hyposcreen.ingest.tabular import RowFilter, TableStream, empty_frame
@@ -60,7 +59,7 @@ def estimate_lab_rows(ctx: RunContext) -> int:
     rows = 0.0
     for path in table_files(ctx, "labs"):
         if path.name.endswith(".parquet"):
-            rows += pq.ParquetFile(path).metadata.num_rows
+            rows += parquet_file(path).metadata.num_rows  # damaged: InputError
             continue
         size = _uncompressed_size(path)
         if path.name.endswith(".gz"):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.rules.loader import RuleSet
-from hyposcreen.screen.engine import Tables, nanoseconds
+from hyposcreen.screen.engine import Tables, microseconds
 
 # censored: the result's censoring operator ("<", "<=", ">", ">=") or "" when exact (spec §3)
 EVIDENCE_COLUMNS = [
@@ -23,7 +23,7 @@ WITH near AS (
            r.row
     FROM cases c JOIN labs r
       ON r.patient_id = c.patient_id
-     AND abs(epoch_ns(r.specimen_time) - epoch_ns(c.index_time)) <= $window_ns
+     AND abs(epoch_us(r.specimen_time) - epoch_us(c.index_time)) <= $window_us
     WHERE list_contains($analytes, r.analyte)
 ),
 albumin AS (
@@ -32,11 +32,11 @@ albumin AS (
           WHERE analyte = 'calcium_total') t
     JOIN labs a
       ON a.patient_id = t.patient_id
-     AND abs(epoch_ns(a.specimen_time) - epoch_ns(t.specimen_time)) <= $albumin_ns
+     AND abs(epoch_us(a.specimen_time) - epoch_us(t.specimen_time)) <= $albumin_us
     WHERE a.analyte = 'albumin'
     QUALIFY row_number() OVER (
         PARTITION BY t.row
-        ORDER BY abs(epoch_ns(a.specimen_time) - epoch_ns(t.specimen_time)),
+        ORDER BY abs(epoch_us(a.specimen_time) - epoch_us(t.specimen_time)),
                  a.specimen_time, a.value_num DESC NULLS LAST
     ) = 1
 )
@@ -57,8 +57,8 @@ def near_index(db: Tables, cases: pd.DataFrame, hours: float, albumin_hours: flo
     return db.query(
         _NEAR_INDEX_SQL,
         {
-            "window_ns": nanoseconds(pd.Timedelta(hours=hours)),
-            "albumin_ns": nanoseconds(pd.Timedelta(hours=albumin_hours)),
+            "window_us": microseconds(pd.Timedelta(hours=hours)),
+            "albumin_us": microseconds(pd.Timedelta(hours=albumin_hours)),
             "analytes": list(_NEAR_ANALYTES),
         },
         {

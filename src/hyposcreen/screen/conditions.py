@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hyposcreen.rules.loader import RuleSet
-from hyposcreen.screen.engine import Tables, nanoseconds, run_query
+from hyposcreen.screen.engine import Tables, microseconds, run_query
 
 EVIDENCE_COLUMNS = [
     "patient_id",
@@ -26,9 +26,9 @@ FROM cases c
 JOIN diagnoses d ON d.patient_id = c.patient_id
 JOIN timing t ON t.condition = d.condition
 WHERE (t.timing = 'at_or_before_index'
-       AND epoch_ns(d.recorded_time) <= epoch_ns(c.index_time))
+       AND epoch_us(d.recorded_time) <= epoch_us(c.index_time))
    OR (t.timing = 'around_index'
-       AND abs(epoch_ns(d.recorded_time) - epoch_ns(c.index_time)) <= $around_ns)
+       AND abs(epoch_us(d.recorded_time) - epoch_us(c.index_time)) <= $around_us)
 ORDER BY c.patient_id, d.condition, d.recorded_time, d.code, d.code_system_norm
 """
 
@@ -63,7 +63,7 @@ def counted_diagnoses(
             "diagnoses": diagnoses[columns].astype({"patient_id": "str", "condition": "str"}),
             "timing": timing,
         },
-        {"around_ns": nanoseconds(pd.Timedelta(days=rules.windows.cramp_window_days))},
+        {"around_us": microseconds(pd.Timedelta(days=rules.windows.cramp_window_days))},
         {"patient_id": cases["patient_id"].dtype, **{c: diagnoses[c].dtype for c in columns[1:]}},
         db,
     )

@@ -8,9 +8,11 @@ dtypes it names (over Arrow: text comes back as pandas' `str`, no Python object 
 database loads no extension and may not touch files (`enable_external_access` off), so
 `screen/` stays pure: frames in, frames out.
 
-Times are compared as integer nanoseconds since the epoch (`epoch_ns`), so bounds are exact
-whatever the unit of the frames; `round9(x)` rounds exactly as pandas' `Series.round(9)`
-(half to even on x * 1e9), so comparisons on rounded values agree with the pandas code.
+Times are compared as integer microseconds since the epoch (`epoch_us`, the unit every reader
+gives its times), so bounds are exact and a time up to the year 9999 fits (in nanoseconds one
+after 2262 does not: an "open" end of 9999-12-31); `round9(x)` rounds exactly as pandas'
+`Series.round(9)` (half to even on x * 1e9), so comparisons on rounded values agree with the
+pandas code.
 """
 
 from __future__ import annotations
@@ -161,3 +163,9 @@ def run_query(
 def nanoseconds(moment: pd.Timestamp | pd.Timedelta) -> int:
     """A time as integer nanoseconds since the epoch, or a duration in nanoseconds."""
     return int(moment.as_unit("ns").value)
+
+
+def microseconds(moment: pd.Timestamp | pd.Timedelta) -> int:
+    """A time as integer microseconds since the epoch (DuckDB's `epoch_us`), or a duration in
+    microseconds (`.value` would be nanoseconds whatever the unit)."""
+    return int(moment.as_unit("us").asm8.astype(np.int64))

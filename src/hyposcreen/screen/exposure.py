@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hyposcreen.rules.loader import RuleSet
-from hyposcreen.screen.engine import Tables, nanoseconds, run_query
+from hyposcreen.screen.engine import Tables, microseconds, run_query
 
 EVIDENCE_COLUMNS = [
     "patient_id",
@@ -31,12 +31,12 @@ SELECT c.patient_id, c.index_time, m.drug_name, m.rxnorm, m.atc, m.start_time, m
 FROM cases c
 JOIN medications m ON m.patient_id = c.patient_id
 JOIN matches x ON x.row = m.row
-WHERE epoch_ns(m.start_time) <= epoch_ns(c.index_time)
+WHERE epoch_us(m.start_time) <= epoch_us(c.index_time)
   AND CASE
         WHEN m.end_time IS NOT NULL
-            THEN epoch_ns(c.index_time) <= epoch_ns(m.end_time) + $grace_ns
+            THEN epoch_us(c.index_time) <= epoch_us(m.end_time) + $grace_us
         WHEN coalesce(list_contains($stopped, m.status_norm), false)
-            THEN epoch_ns(c.index_time) <= epoch_ns(m.start_time) + $stopped_ns
+            THEN epoch_us(c.index_time) <= epoch_us(m.start_time) + $stopped_us
         ELSE true
       END
 ORDER BY c.patient_id, m.row, x.drug_class
@@ -74,8 +74,8 @@ def active_records(
             "matches": matches[["row", "drug_class", "ingredient", "matched_by"]],
         },
         {
-            "grace_ns": nanoseconds(pd.Timedelta(days=windows.medication_grace_days)),
-            "stopped_ns": nanoseconds(pd.Timedelta(days=windows.medication_stopped_active_days)),
+            "grace_us": microseconds(pd.Timedelta(days=windows.medication_grace_days)),
+            "stopped_us": microseconds(pd.Timedelta(days=windows.medication_stopped_active_days)),
             "stopped": [str(s) for s in rules.statuses["medication_stopped"]],
         },
         {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hyposcreen.rules.loader import RuleSet
-from hyposcreen.screen.engine import Tables, nanoseconds
+from hyposcreen.screen.engine import Tables, microseconds
 
 CASE_COLUMNS = [
     "patient_id", "index_time", "index_sodium", "corrected_sodium", "index_glucose",
@@ -90,7 +90,7 @@ WITH present AS (
     SELECT DISTINCT c.patient_id, l.analyte
     FROM cases c JOIN labs l ON l.patient_id = c.patient_id
     WHERE l.analyte IN (SELECT analyte FROM wanted)
-      AND epoch_ns(l.specimen_time) - epoch_ns(c.index_time) BETWEEN -$before_ns AND $after_ns
+      AND epoch_us(l.specimen_time) - epoch_us(c.index_time) BETWEEN -$before_us AND $after_us
 )
 SELECT c.patient_id,
        coalesce(string_agg(w.analyte, ';' ORDER BY w.analyte)
@@ -110,8 +110,8 @@ def missing_workup(db: Tables, cases: pd.DataFrame, rules: RuleSet) -> pd.Series
     found = db.query(
         _MISSING_WORKUP_SQL,
         {
-            "before_ns": nanoseconds(pd.Timedelta(hours=windows.workup_hours_before)),
-            "after_ns": nanoseconds(pd.Timedelta(hours=windows.workup_hours_after)),
+            "before_us": microseconds(pd.Timedelta(hours=windows.workup_hours_before)),
+            "after_us": microseconds(pd.Timedelta(hours=windows.workup_hours_after)),
         },
         frames={
             "cases": cases[["patient_id", "index_time"]].astype({"patient_id": "str"}),

@@ -8,7 +8,7 @@ import pandas as pd
 
 from hyposcreen.config import Window
 from hyposcreen.rules.loader import RuleSet
-from hyposcreen.screen.engine import Tables, nanoseconds
+from hyposcreen.screen.engine import Tables, microseconds
 
 # per case its last result (before window_end: the results end there; same time: the lower
 # corrected value, a missing value first — as the stable pandas order had it) and the most
@@ -29,8 +29,8 @@ previous AS (
            r.corrected_sodium AS previous_sodium
     FROM cases c JOIN results r
       ON r.patient_id = c.patient_id
-     AND epoch_ns(r.specimen_time) < epoch_ns(c.index_time)
-     AND epoch_ns(c.index_time) - epoch_ns(r.specimen_time) <= $window_ns
+     AND epoch_us(r.specimen_time) < epoch_us(c.index_time)
+     AND epoch_us(c.index_time) - epoch_us(r.specimen_time) <= $window_us
     QUALIFY row_number() OVER (
         PARTITION BY c.patient_id
         ORDER BY r.specimen_time DESC, r.corrected_sodium IS NULL DESC, r.corrected_sodium ASC
@@ -51,7 +51,7 @@ def latest_and_previous(db: Tables, cases: pd.DataFrame, hours: float) -> pd.Dat
     time_type = db.dtype("results", "specimen_time")
     return db.query(
         _LATEST_AND_PREVIOUS_SQL,
-        {"window_ns": nanoseconds(pd.Timedelta(hours=hours))},
+        {"window_us": microseconds(pd.Timedelta(hours=hours))},
         {
             "patient_id": cases["patient_id"].dtype,
             "latest_time": time_type,
@@ -73,16 +73,16 @@ def latest_and_delta(db: Tables, cases: pd.DataFrame, rules: RuleSet) -> pd.Data
     return out
 
 
-# Spec §8: every pair of results of a case's patient inside its [start_ns, end_ns) (a case of
+# Spec §8: every pair of results of a case's patient inside its [start_us, end_us) (a case of
 # windows screened at once carries its window's bounds): a hyponatremic,
 # b later by at most the window, rising by more than the case's limit; the steepest rise
 # per case (ties: the earliest a, then the earliest b, then the lower a, then the lower b)
 _OVERCORRECTION_SQL = """
 WITH inside AS (
-    SELECT r.patient_id, r.specimen_time, epoch_ns(r.specimen_time) AS at_ns,
+    SELECT r.patient_id, r.specimen_time, epoch_us(r.specimen_time) AS at_us,
            r.corrected_sodium, r.hyponatremic
     FROM results r JOIN cases c ON c.patient_id = r.patient_id
-    WHERE epoch_ns(r.specimen_time) >= c.start_ns AND epoch_ns(r.specimen_time) < c.end_ns
+    WHERE epoch_us(r.specimen_time) >= c.start_us AND epoch_us(r.specimen_time) < c.end_us
 ),
 pairs AS (
     SELECT a.patient_id,
@@ -91,7 +91,7 @@ pairs AS (
            round9(b.corrected_sodium - a.corrected_sodium) AS oc_rise
     FROM inside a JOIN inside b
       ON b.patient_id = a.patient_id
-     AND b.at_ns > a.at_ns AND b.at_ns - a.at_ns <= $window_ns
+     AND b.at_us > a.at_us AND b.at_us - a.at_us <= $window_us
     WHERE a.hyponatremic
 )
 SELECT p.patient_id, oc_from_time, oc_from_sodium, oc_to_time, oc_to_sodium, oc_rise
@@ -125,10 +125,10 @@ def overcorrection_pairs(
     hours = pd.Timedelta(hours=rules.windows.overcorrection_window_hours)
     time_type = db.dtype("results", "specimen_time")
     frame = cases[["patient_id", "limit"]].astype({"patient_id": "str"})
-    frame = frame.assign(start_ns=starts[number], end_ns=ends[number])
+    frame = frame.assign(start_us=starts[number], end_us=ends[number])
     return db.query(
         _OVERCORRECTION_SQL,
-        {"window_ns": nanoseconds(hours)},
+        {"window_us": microseconds(hours)},
         {
             "patient_id": cases["patient_id"].dtype,
             "oc_from_time": time_type,
@@ -142,9 +142,9 @@ def overcorrection_pairs(
 
 
 def overcorrection_bounds(window: Window, rules: RuleSet) -> tuple[int, int]:
-    """[start, end) in nanoseconds of the results an over-rapid correction is sought in."""
+    """[start, end) in microseconds of the results an over-rapid correction is sought in."""
     start = window.start - pd.Timedelta(hours=rules.windows.context_hours_before_window)
-    return nanoseconds(pd.Timestamp(start)), nanoseconds(pd.Timestamp(window.end))
+    return microseconds(pd.Timestamp(start)), microseconds(pd.Timestamp(window.end))
 
 
 # Spec §8 delta check: each result against the patient's nearest earlier and nearest later
@@ -153,23 +153,23 @@ def overcorrection_bounds(window: Window, rules: RuleSet) -> tuple[int, int]:
 # of rows in a file and a drop must be that far below every result at that time
 _SPURIOUS_SQL = """
 WITH moments AS (
-    SELECT patient_id, epoch_ns(specimen_time) AS at_ns, min(corrected_sodium) AS lowest,
+    SELECT patient_id, epoch_us(specimen_time) AS at_us, min(corrected_sodium) AS lowest,
            min(row) AS one_row
     FROM results
-    GROUP BY patient_id, epoch_ns(specimen_time)
+    GROUP BY patient_id, epoch_us(specimen_time)
 ),
 neighbours AS (
-    SELECT patient_id, at_ns,
-           lag(at_ns) OVER by_time AS before_ns, lag(lowest) OVER by_time AS before_value,
-           lead(at_ns) OVER by_time AS after_ns, lead(lowest) OVER by_time AS after_value,
+    SELECT patient_id, at_us,
+           lag(at_us) OVER by_time AS before_us, lag(lowest) OVER by_time AS before_value,
+           lead(at_us) OVER by_time AS after_us, lead(lowest) OVER by_time AS after_value,
            lag(one_row) OVER by_time AS before_row, lead(one_row) OVER by_time AS after_row
     FROM moments
-    WINDOW by_time AS (PARTITION BY patient_id ORDER BY at_ns)
+    WINDOW by_time AS (PARTITION BY patient_id ORDER BY at_us)
 )
 SELECT r.row, n.before_row, n.after_row
 FROM results r JOIN neighbours n
-  ON n.patient_id = r.patient_id AND n.at_ns = epoch_ns(r.specimen_time)
-WHERE n.at_ns - n.before_ns <= $window_ns AND n.after_ns - n.at_ns <= $window_ns
+  ON n.patient_id = r.patient_id AND n.at_us = epoch_us(r.specimen_time)
+WHERE n.at_us - n.before_us <= $window_us AND n.after_us - n.at_us <= $window_us
   AND round9(n.before_value - r.corrected_sodium) >= $drop
   AND round9(n.after_value - r.corrected_sodium) >= $drop
 ORDER BY r.row
@@ -201,7 +201,7 @@ def spurious_neighbours(db: Tables, rules: RuleSet) -> pd.DataFrame:
     return db.query(
         _SPURIOUS_SQL,
         {
-            "window_ns": nanoseconds(pd.Timedelta(hours=rules.windows.spurious_neighbour_hours)),
+            "window_us": microseconds(pd.Timedelta(hours=rules.windows.spurious_neighbour_hours)),
             "drop": float(rules.limits.spurious_drop_mmol_l),
         },
         {"row": "int64", "before_row": "int64", "after_row": "int64"},

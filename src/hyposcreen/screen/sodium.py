@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.rules.loader import Profile, RuleSet
-from hyposcreen.screen.engine import Tables, nanoseconds
+from hyposcreen.screen.engine import Tables, microseconds
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 # Binary floating point: 134.2 + 0.8 is 135.00000000000003. Comparisons use values rounded
@@ -23,21 +23,21 @@ def compare(values: pd.Series, op: str, threshold: float) -> pd.Series:
 
 # Spec §4: the glucose of the same specimen (nearest in time, then the earlier, then the lower),
 # else the nearest glucose of the patient within ± the window inclusive (then the earlier,
-# then the lower). Distances in integer nanoseconds; every choice fully ordered. The pairing
+# then the lower). Distances in integer microseconds; every choice fully ordered. The pairing
 # and the ranking share these candidates and this order, so rank 1 is always the pair.
 _GLUCOSE_CANDIDATES = """
 WITH candidates AS (
     SELECT s.row, g.glucose_time, g.glucose_mg_dl, g.glucose_row, 0 AS preference,
-           abs(epoch_ns(g.glucose_time) - epoch_ns(s.specimen_time)) AS distance
+           abs(epoch_us(g.glucose_time) - epoch_us(s.specimen_time)) AS distance
     FROM sodium s JOIN glucose g
       ON g.patient_id = s.patient_id AND g.specimen_id = s.specimen_id
     UNION ALL
     SELECT s.row, g.glucose_time, g.glucose_mg_dl, g.glucose_row, 1 AS preference,
-           abs(epoch_ns(g.glucose_time) - epoch_ns(s.specimen_time)) AS distance
+           abs(epoch_us(g.glucose_time) - epoch_us(s.specimen_time)) AS distance
     FROM sodium s JOIN glucose g
       ON g.patient_id = s.patient_id
-     AND epoch_ns(g.glucose_time) BETWEEN epoch_ns(s.specimen_time) - $window_ns
-                                      AND epoch_ns(s.specimen_time) + $window_ns
+     AND epoch_us(g.glucose_time) BETWEEN epoch_us(s.specimen_time) - $window_us
+                                      AND epoch_us(s.specimen_time) + $window_us
 )"""
 _GLUCOSE_PREFERENCE = """row_number() OVER (
     PARTITION BY row
@@ -67,7 +67,7 @@ def paired_glucose(db: Tables, minutes: float, glucose_row: bool = False) -> pd.
     glucose rows alike in time and value, any one)."""
     paired = db.query(
         _PAIR_GLUCOSE_SQL,
-        {"window_ns": nanoseconds(pd.Timedelta(minutes=minutes))},
+        {"window_us": microseconds(pd.Timedelta(minutes=minutes))},
         {
             "row": "int64",
             "glucose_time": db.dtype("glucose", "glucose_time"),
@@ -85,7 +85,7 @@ def ranked_glucose(db: Tables, minutes: float) -> pd.DataFrame:
     rank. Of any subset of the glucose rows, a result's pair is its first candidate there."""
     return db.query(
         _RANKED_GLUCOSE_SQL,
-        {"window_ns": nanoseconds(pd.Timedelta(minutes=minutes))},
+        {"window_us": microseconds(pd.Timedelta(minutes=minutes))},
         {
             "row": "int64",
             "glucose_time": db.dtype("glucose", "glucose_time"),
