@@ -59,10 +59,10 @@ def install() -> bool:
         return True
     import great_expectations
     from great_expectations import util
-    from great_expectations.expectations import registry
     from great_expectations.execution_engine.pandas_execution_engine import (
         PandasExecutionEngine,
     )
+    from great_expectations.expectations import registry
     from great_expectations.expectations.expectation import Expectation
 
     if great_expectations.__version__ not in CHECKED_VERSIONS:

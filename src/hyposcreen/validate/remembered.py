@@ -3,9 +3,12 @@ that a table the same as the night before is not validated, nor even looked at, 
 
 While `remembering_results()` is open (runners/window_loop.py):
 
-- per table, the last job's GX result, reused when the next job's table, suite and view are
-  equal (`view_key`: a digest of the suite and of every value of the view), stamped with the
-  new run's id (validate/context.py `run_jobs`);
+- per table, the last job's GX result, reused when the next job's table, suite, suite
+  parameters and view are equal (`view_key`: a digest of the suite, of the parameters GX
+  substitutes and of every value of the view), stamped with the new run's id
+  (validate/context.py `run_jobs`);
+- per table, the GX suite object last built, reused for a job whose suite is the same
+  (`suite_once`: its JSON), so the suite's Data Docs page is rendered once per loop;
 - per table, the view GX saw (validate/views.py `table_view`: derived columns, categoricals),
   reused when the next window's frame holds *the same arrays* (`frame_identity`: the address,
   length and layout of every buffer of every column and of the index, with the arrays held
@@ -58,7 +61,8 @@ class _KeptView:
 
 
 _VIEWS: dict[str, _KeptView] = {}
-LOOP_MEMOS: list[dict[Any, Any]] = []  # other modules' memos of a loop (validate/gx_pages.py)
+_GX_SUITES: dict[str, tuple[str, Any]] = {}  # table -> (suite_text, GX suite built from it)
+LOOP_MEMOS: list[dict[Any, Any]] = [_GX_SUITES]  # memos of a loop (also validate/page_memo.py)
 
 
 def remembering() -> bool:
@@ -118,13 +122,16 @@ def key_worth_taking(job: Job, known: tuple[int, str | None, Any, Any, str] | No
 
 def view_key(job: Job) -> str:
     """A digest of everything a job's GX result depends on: its table, its suite (parameters
-    substituted) and its view's content: the column names, dtypes, index and every value (a
-    categorical by its categories and codes). Digests only, never values. The values of a
-    view kept by `table_view_once` are digested once."""
+    substituted), the suite parameters GX substitutes (the night's window_end) and its view's
+    content: the column names, dtypes, index and every value (a categorical by its categories
+    and codes). Digests only, never values. The values of a view kept by `table_view_once`
+    are digested once."""
     digest = hashlib.sha256()
-    suite = json.dumps(job.suite, sort_keys=True, default=repr)
+    suite = suite_text(job)
+    passed = json.dumps(job.suite_parameters, sort_keys=True, default=repr)
     names = "\0".join(job.columns)
-    digest.update(f"{job.table}\0{suite}\0{names}\0{job.view.index.name}\0{len(job.view)}".encode())
+    digest.update(f"{job.table}\0{suite}\0{passed}\0{names}\0".encode())
+    digest.update(f"{job.view.index.name}\0{len(job.view)}".encode())
     kept = _VIEWS.get(job.table)
     if kept is not None and kept.built is not None and kept.built[0] is job.view:
         if kept.digest is None:
@@ -133,6 +140,27 @@ def view_key(job: Job) -> str:
     else:
         digest.update(_view_digest(job.view))
     return digest.hexdigest()
+
+
+def suite_text(job: Job) -> str:
+    """The job's suite as JSON (keys sorted): what its GX suite object is built from."""
+    return json.dumps(job.suite, sort_keys=True, default=repr)
+
+
+def suite_once(job: Job, build: Callable[[], Any]) -> Any:
+    """`build()` (the job's GX suite object), or while remembering the one built for the last
+    job of its table when that job's suite was the same (`suite_text`): the labs suite is the
+    same every night (its window_end is a suite parameter), so its Data Docs page, kept with
+    the suite object (validate/page_memo.py), is rendered once per loop."""
+    if not _REMEMBERING:
+        return build()
+    text = suite_text(job)
+    kept = _GX_SUITES.get(job.table)
+    if kept is not None and kept[0] == text:
+        return kept[1]
+    suite = build()
+    _GX_SUITES[job.table] = (text, suite)
+    return suite
 
 
 def _view_digest(view: pd.DataFrame) -> bytes:

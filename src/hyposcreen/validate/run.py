@@ -30,6 +30,11 @@ from hyposcreen.validate.suites import (
 from hyposcreen.validate.tables import PartialTable, cited_labels
 from hyposcreen.validate.views import table_view, unpack
 
+# The suite parameters that change from one window to the next: left in the suites as
+# {"$PARAMETER": name} and handed to GX with each validation, so that a table's suite (and its
+# Data Docs page) is the same every night of a backfill; GX substitutes the night's value.
+NIGHT_PARAMETERS = ("window_end",)
+
 
 def validate_tables(
     frames: Mapping[str, pd.DataFrame | IngestedTable | PartialTable],
@@ -109,7 +114,9 @@ def validate_tables(
             view, names, pre = build()
         outcomes.extend(pre)
         quoted = _quoted_columns(described, spec)  # a partial table's are read after GX
-        job = build_job(table, described[quoted], view, spec, params, skipped, names)
+        job = build_job(
+            table, described[quoted], view, spec, params, skipped, names, NIGHT_PARAMETERS
+        )
         del frame, view, given, build  # what GX does not see and no outcome quotes: let go
         item = _one_run(run_jobs([job])[0], validated[0] if validated else None)
         if partial is not None:  # the few rows the outcomes quote
