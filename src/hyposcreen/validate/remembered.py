@@ -9,6 +9,9 @@ While `remembering_results()` is open (runners/window_loop.py):
   (validate/context.py `run_jobs`);
 - per table, the GX suite object last built, reused for a job whose suite is the same
   (`suite_once`: its JSON), so the suite's Data Docs page is rendered once per loop;
+- per table, the outcomes last read from a GX result (`outcomes_once`), reused when the next
+  job brings that very result back (a reused one) with a frame holding the same arrays (the
+  rows its examples quote) and the same parameters (its details);
 - per table, the view GX saw (validate/views.py `table_view`: derived columns, categoricals),
   reused when the next window's frame holds *the same arrays* (`frame_identity`: the address,
   length and layout of every buffer of every column and of the index, with the arrays held
@@ -28,6 +31,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
+import string
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -62,7 +67,10 @@ class _KeptView:
 
 _VIEWS: dict[str, _KeptView] = {}
 _GX_SUITES: dict[str, tuple[str, Any]] = {}  # table -> (suite_text, GX suite built from it)
-LOOP_MEMOS: list[dict[Any, Any]] = [_GX_SUITES]  # memos of a loop (also validate/page_memo.py)
+# table -> (GX results read, frame_identity of the frame quoted, parameters' JSON, outcomes,
+# the arrays the identity names)
+_OUTCOMES: dict[str, tuple[Any, tuple[Any, ...], str, list[Any], list[Any]]] = {}
+LOOP_MEMOS: list[dict[Any, Any]] = [_GX_SUITES, _OUTCOMES]  # (and validate/page_memo.py's)
 
 
 def remembering() -> bool:
@@ -161,6 +169,50 @@ def suite_once(job: Job, build: Callable[[], Any]) -> Any:
     suite = build()
     _GX_SUITES[job.table] = (text, suite)
     return suite
+
+
+def outcomes_once(job: Job, result: Any, read: Callable[[], list[Any]]) -> list[Any]:
+    """`read()` (the outcomes of `result` for `job`), or while remembering those read for the
+    last job of the table when `result` holds the very expectation results read then (a result
+    reused from the night before), `job.frame` the same arrays (`frame_identity`) and the
+    parameters its details name the same values: what the outcomes are made of."""
+    if not _REMEMBERING:
+        return read()
+    with _LOCK:
+        holders: list[Any] = []
+        identity = frame_identity(job.frame, holders)
+        params = _detail_parameters(job, result)
+        kept = _OUTCOMES.get(job.table)
+        if (
+            identity is not None
+            and kept is not None
+            and kept[0] is result.results
+            and kept[1] == identity
+            and kept[2] == params
+        ):
+            return list(kept[3])
+        outcomes = read()
+        if identity is None:
+            _OUTCOMES.pop(job.table, None)
+        else:  # the results and arrays held: no other object takes their place meanwhile
+            _OUTCOMES[job.table] = (result.results, identity, params, list(outcomes), holders)
+        return outcomes
+
+
+def _detail_parameters(job: Job, result: Any) -> str:
+    """The values of `job.params` that the details of `result`'s expectations name (their
+    ``{name}`` fields, validate/results.py), as JSON: medications' details name no window_end,
+    so a night's other window_end does not make their outcomes another."""
+    names: set[str] = set()
+    for item in result.results:
+        detail = str((item.expectation_config.meta or {}).get("detail", ""))
+        try:
+            fields = [field for _, field, _, _ in string.Formatter().parse(detail) if field]
+        except ValueError:  # not a template (results.py then keeps it as it is)
+            continue
+        names.update(re.split(r"[.\[]", field, maxsplit=1)[0] for field in fields)
+    named = {name: job.params.get(name) for name in sorted(names)}
+    return json.dumps(named, sort_keys=True, default=repr)
 
 
 def _view_digest(view: pd.DataFrame) -> bytes:

@@ -18,7 +18,7 @@ from hyposcreen.validate.context import Validated, run_jobs
 from hyposcreen.validate.docs import make_offline
 from hyposcreen.validate.gx_pages import write_pages
 from hyposcreen.validate.outcomes import ExpectationOutcome, ValidationReport, plain_outcome
-from hyposcreen.validate.remembered import table_view_once
+from hyposcreen.validate.remembered import outcomes_once, table_view_once
 from hyposcreen.validate.results import read_outcomes
 from hyposcreen.validate.rule_values import packaged_rules, rule_parameters
 from hyposcreen.validate.suites import (
@@ -121,7 +121,8 @@ def validate_tables(
         item = _one_run(run_jobs([job])[0], validated[0] if validated else None)
         if partial is not None:  # the few rows the outcomes quote
             job.frame = partial.rows(cited_labels(item.result), quoted)
-        checked.extend(read_outcomes(job, item.result))
+        read = partial_call(read_outcomes, job, item.result)
+        checked.extend(outcomes_once(job, item.result, read))  # a result reused: read once
         validated.append(item)
         del job
     outcomes.extend(checked)
