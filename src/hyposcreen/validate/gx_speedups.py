@@ -9,6 +9,10 @@ and runtime key in `_get_runtime_kwargs`, and again for every metric in
 
 - `camel_to_snake` (two regex substitutions) is a pure function of a class name: memoised
   for good (`functools.lru_cache`), bound wherever GX's modules imported it.
+- `RendererConfiguration._get_renderer_value_base_model_type` builds a new pydantic model
+  class (`create_model`, ~1 ms) for every parameter of every expectation a Data Docs page
+  renders, each time the same class for the same parameter name: memoised for good, one class
+  per name (tests/test_validate_render_speedups.py renders the pages both ways).
 - `convert_to_json_serializable` (every metric's id is the md5 of its kwargs converted) tests
   a value against pydantic models, GX classes and numpy dtypes before it finds None: None,
   text, whole numbers, booleans and floats are answered first, as GX answers them.
@@ -64,6 +68,7 @@ def install() -> bool:
     )
     from great_expectations.expectations import registry
     from great_expectations.expectations.expectation import Expectation
+    from great_expectations.render.renderer_configuration import RendererConfiguration
 
     if great_expectations.__version__ not in CHECKED_VERSIONS:
         return False
@@ -82,6 +87,11 @@ def install() -> bool:
         expectation.__setattr__ = _forgetting(expectation.__setattr__)
         engine: Any = PandasExecutionEngine
         engine._apply_row_condition_filter = _filtered_once(engine._apply_row_condition_filter)
+        renderer: Any = RendererConfiguration
+        model_type = renderer._get_renderer_value_base_model_type  # a staticmethod: the function
+        renderer._get_renderer_value_base_model_type = staticmethod(
+            functools.lru_cache(maxsize=256)(model_type)
+        )
         _INSTALLED.append(True)
     return True
 
