@@ -65,9 +65,7 @@ def apply_contract_warnings(report: Any, cleaned: CleanedInputs) -> dict[str, in
         frame = getattr(cleaned, name)
         flagged = report.warning_rows(name)
         reasons = report.warning_reasons(name)
-        candidates = pd.Index(list(flagged), dtype="int64")
-        candidates = candidates[candidates.isin(frame.index)]
-        labels = candidates[(frame.loc[candidates, "bucket"] == USED).to_numpy()]
+        labels = _used_rows(frame, pd.Index(list(flagged), dtype="int64"))
         frame.loc[labels, "bucket"] = QUARANTINED
         frame.loc[labels, "reason"] = [f"{reasons[x]}:{flagged[x]}" for x in labels]
         quarantined[name] = len(labels)
@@ -77,3 +75,16 @@ def apply_contract_warnings(report: Any, cleaned: CleanedInputs) -> dict[str, in
         )
         cleaned.drug_matches = cleaned.drug_matches.loc[used].reset_index(drop=True)
     return quarantined
+
+
+def _used_rows(frame: pd.DataFrame, candidates: pd.Index) -> pd.Index:
+    """The labels of `candidates` that `frame` holds with bucket `used`, in their order. Their
+    rows are found by position (a range index finds them by arithmetic, not by hashing the
+    frame's labels every night)."""
+    if not frame.index.is_unique:
+        candidates = candidates[candidates.isin(frame.index)]
+        return candidates[(frame.loc[candidates, "bucket"] == USED).to_numpy()]
+    positions = frame.index.get_indexer(candidates)
+    held = positions >= 0
+    used = (frame["bucket"].iloc[positions[held]] == USED).to_numpy()
+    return candidates[held][used]

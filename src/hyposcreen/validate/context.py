@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from hyposcreen.validate.batches import merged_result, suite_batches
 from hyposcreen.validate.gx_speedups import memoized_configurations
 from hyposcreen.validate.outcomes import MAX_EXAMPLES, ROW_ID
 from hyposcreen.validate.remembered import _LAST_RESULT as _LAST_RESULT  # (tests read it)
-from hyposcreen.validate.remembered import _LOCK, _REMEMBERING, key_worth_taking
+from hyposcreen.validate.remembered import _LOCK, _REMEMBERING, key_worth_taking, suite_once
 from hyposcreen.validate.remembered import remembering_results as remembering_results
 from hyposcreen.validate.remembered import view_key as view_key
 from hyposcreen.validate.suites import Job
@@ -143,7 +144,7 @@ def run_jobs(jobs: list[Job], result_format: dict[str, Any] | None = None) -> li
     the last one validated for that table (`view_key`), while `remembering_results()` is open,
     reuses its result, stamped with this call's run id and time. `result_format` (default: every
     failing row's label, `_RESULT_FORMAT`) e.g. PASS_OR_FAIL."""
-    gx = _gx()
+    _gx()  # GX imported (the warm-up waited for) before its modules are imported here
     from great_expectations.core.run_identifier import RunIdentifier
 
     run_id = RunIdentifier(run_time=datetime.datetime.now(datetime.UTC))
@@ -158,7 +159,7 @@ def run_jobs(jobs: list[Job], result_format: dict[str, Any] | None = None) -> li
                     result = copy.copy(result)  # the same results, this run's meta
                     result.meta = dict(result.meta)
                 else:
-                    suite = gx.ExpectationSuite(**job.suite)
+                    suite = suite_once(job, functools.partial(_gx_suite, job))
                     result = _validate_in_batches(job, suite, result_format or _RESULT_FORMAT)
                     batch_id = str(result.batch_id)
                     if _REMEMBERING and result_format is None:  # no digest: keep no result
@@ -173,6 +174,12 @@ def run_jobs(jobs: list[Job], result_format: dict[str, Any] | None = None) -> li
         return results
 
 
+def _gx_suite(job: Job) -> Any:
+    """The job's GX suite, built from a copy of its suite (GX writes its version into the
+    meta it is given; the job's suite stays what its key was taken from)."""
+    return _gx().ExpectationSuite(**copy.deepcopy(job.suite))
+
+
 def _validate_in_batches(job: Job, suite: Any, result_format: dict[str, Any]) -> Any:
     """The job's suite validated by GX on narrow batches of its view (validate/batches.py),
     the results put together as one suite result; each batch's frames and metrics are let go
@@ -184,19 +191,22 @@ def _validate_in_batches(job: Job, suite: Any, result_format: dict[str, Any]) ->
         part = gx.ExpectationSuite(
             name=suite.name, expectations=[expectations[i] for i in batch.positions]
         )
-        parts.append((batch, _validate(job.table, batch.frame, result_format, part)))
+        parts.append((batch, _validate(job, batch.frame, result_format, part)))
     merged = merged_result(suite, expectations, parts)
     if merged is None:  # results that do not line up: GX on the whole view, as one batch
-        merged = _validate(job.table, job.view, result_format, suite)
+        merged = _validate(job, job.view, result_format, suite)
     return merged
 
 
-def _validate(table: str, frame: pd.DataFrame, result_format: dict[str, Any], suite: Any) -> Any:
-    """GX's validator on one batch, each expectation's configuration built once
-    (validate/gx_speedups.py); the batch's frames and metrics let go after."""
+def _validate(job: Job, frame: pd.DataFrame, result_format: dict[str, Any], suite: Any) -> Any:
+    """GX's validator on one batch of the job's table, with the job's suite parameters (GX
+    substitutes them), each expectation's configuration built once (validate/gx_speedups.py);
+    the batch's frames and metrics let go after."""
     try:
         with memoized_configurations():
-            return _validator(table, frame, result_format).validate_expectation_suite(suite)
+            return _validator(job.table, frame, result_format).validate_expectation_suite(
+                suite, expectation_parameters=dict(job.suite_parameters) or None
+            )
     finally:
         _release_batches()
 

@@ -6,8 +6,10 @@ nothing. `make_offline` strips every external asset, inlines a small stylesheet 
 as characters) and writes our own `index.html` that needs no JavaScript; GX's own index (a
 JavaScript table, empty offline, with two dead "Clear Filters" buttons) is removed. The pages
 lose the controls that need GX's scripts (the validation filter, "Show more info..."), the
-newsletter footer and the "Data asset: None" line, and long percentages are rounded
-("≈79.9999999 %" reads "80 %"). Opening the docs then makes no network request at all.
+newsletter footer and the "Data asset: None" line, long percentages are rounded
+("≈79.9999999 %" reads "80 %") and a suite page's bound set per night reads "the run's
+window_end" (GX shows ``{'$PARAMETER': 'window_end'}``; the validation page has its value).
+Opening the docs then makes no network request at all.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ _SHOW_MORE = re.compile(
 _PERCENT = re.compile(r"≈?(\d+\.\d+)\s*%")
 _LIMIT = re.compile(r"above (\d+(?:\.\d+)?)\s?%")  # a rate check's limit, as its detail states
 _LONG_DECIMAL = re.compile(r"(?<=>)(\d+\.\d{5,})(?=<)")  # a long number alone in a badge
+# how GX's suite page shows a bound GX fills in at validation (validate/run.NIGHT_PARAMETERS)
+_SUITE_PARAMETER = re.compile(r"\{'\$PARAMETER': '([A-Za-z_]\w*)'\}")
 
 _STYLE = (
     "<style>"
@@ -102,6 +106,7 @@ def _offline_html(html: str, depth: int) -> str:
     html = _remove_card(html, "<strong>Actions</strong>")  # the validation filter needs JS
     html = _PERCENT.sub(lambda m: f"{_round(m.group(1))} %", html)
     html = _LONG_DECIMAL.sub(lambda m: _round(m.group(1)), html)
+    html = _SUITE_PARAMETER.sub(lambda m: f"the run's {m.group(1)}", html)  # set per night
     back = Path(*[".."] * depth, "index.html")
     notice = _NOTICE.format(index=back.as_posix())
     html = _HEAD_END.sub(lambda _: _STYLE + "</head>", html, count=1)

@@ -9,6 +9,10 @@ and runtime key in `_get_runtime_kwargs`, and again for every metric in
 
 - `camel_to_snake` (two regex substitutions) is a pure function of a class name: memoised
   for good (`functools.lru_cache`), bound wherever GX's modules imported it.
+- `RendererConfiguration._get_renderer_value_base_model_type` builds a new pydantic model
+  class (`create_model`, ~1 ms) for every parameter of every expectation a Data Docs page
+  renders, each time the same class for the same parameter name: memoised for good, one class
+  per name (tests/test_validate_render_speedups.py renders the pages both ways).
 - `convert_to_json_serializable` (every metric's id is the md5 of its kwargs converted) tests
   a value against pydantic models, GX classes and numpy dtypes before it finds None: None,
   text, whole numbers, booleans and floats are answered first, as GX answers them.
@@ -22,6 +26,13 @@ and runtime key in `_get_runtime_kwargs`, and again for every metric in
   configuration and never changes it (its own copies are `deepcopy`), so the results are the
   ones GX computes without the memo: tests/test_validate_gx_speedups.py validates every suite
   both ways and compares the results.
+- `PandasExecutionEngine._apply_row_condition_filter`: GX filters the batch by an
+  expectation's `row_condition` (a `DataFrame.query`, ~1.5 ms of expression parsing each)
+  once for every metric of the expectation (row count, column types, the condition, the
+  failing rows' index...): six times the same filter of the same frame. In the same scope the
+  filtered frame of one batch frame (the very object, held so its id is not reused) and one
+  condition (its JSON) is made once; GX's pandas metrics read their domain frame and never
+  write into it. tests/test_validate_row_filters.py compares the results both ways.
 
 `install()` is called once GX is imported (validate/gx_import.py) and only patches the
 GX version it was checked against; with another version GX runs unchanged. The tests
@@ -32,6 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import math
 import sys
 import threading
@@ -51,8 +63,12 @@ def install() -> bool:
         return True
     import great_expectations
     from great_expectations import util
+    from great_expectations.execution_engine.pandas_execution_engine import (
+        PandasExecutionEngine,
+    )
     from great_expectations.expectations import registry
     from great_expectations.expectations.expectation import Expectation
+    from great_expectations.render.renderer_configuration import RendererConfiguration
 
     if great_expectations.__version__ not in CHECKED_VERSIONS:
         return False
@@ -69,6 +85,13 @@ def install() -> bool:
         read = expectation.configuration  # the property
         expectation.configuration = property(_kept(read.fget), doc=read.__doc__)
         expectation.__setattr__ = _forgetting(expectation.__setattr__)
+        engine: Any = PandasExecutionEngine
+        engine._apply_row_condition_filter = _filtered_once(engine._apply_row_condition_filter)
+        renderer: Any = RendererConfiguration
+        model_type = renderer._get_renderer_value_base_model_type  # a staticmethod: the function
+        renderer._get_renderer_value_base_model_type = staticmethod(
+            functools.lru_cache(maxsize=256)(model_type)
+        )
         _INSTALLED.append(True)
     return True
 
@@ -175,6 +198,34 @@ def memoized_configurations() -> Iterator[None]:
         yield
     finally:
         _STATE.memo = None
+
+
+def _filtered_once(apply_filter: Any) -> Any:
+    """GX's row-condition filter, made once per batch frame and condition while
+    configurations are memoised (a condition that is not JSON, e.g. a GX Condition object,
+    is filtered every time, as GX does)."""
+
+    @functools.wraps(apply_filter)
+    def _apply_row_condition_filter(
+        self: Any, data: Any, row_condition: Any, domain_kwargs: dict[str, Any]
+    ) -> Any:
+        memo = getattr(_STATE, "memo", None)
+        if memo is None or not isinstance(row_condition, dict | str):
+            return apply_filter(self, data, row_condition, domain_kwargs)
+        try:
+            condition = json.dumps(row_condition, sort_keys=True)
+        except (TypeError, ValueError):
+            return apply_filter(self, data, row_condition, domain_kwargs)
+        parser = domain_kwargs.get("condition_parser")
+        key = ("row filter", id(data), condition, repr(parser))
+        kept = memo.get(key)
+        if kept is not None and kept[0] is data:
+            return kept[1]
+        filtered = apply_filter(self, data, row_condition, domain_kwargs)
+        memo[key] = (data, filtered)  # the frame held: its id is not reused meanwhile
+        return filtered
+
+    return _apply_row_condition_filter
 
 
 def _kept(build: Any) -> Any:

@@ -3,9 +3,15 @@ that a table the same as the night before is not validated, nor even looked at, 
 
 While `remembering_results()` is open (runners/window_loop.py):
 
-- per table, the last job's GX result, reused when the next job's table, suite and view are
-  equal (`view_key`: a digest of the suite and of every value of the view), stamped with the
-  new run's id (validate/context.py `run_jobs`);
+- per table, the last job's GX result, reused when the next job's table, suite, suite
+  parameters and view are equal (`view_key`: a digest of the suite, of the parameters GX
+  substitutes and of every value of the view), stamped with the new run's id
+  (validate/context.py `run_jobs`);
+- per table, the GX suite object last built, reused for a job whose suite is the same
+  (`suite_once`: its JSON), so the suite's Data Docs page is rendered once per loop;
+- per table, the outcomes last read from a GX result (`outcomes_once`), reused when the next
+  job brings that very result back (a reused one) with a frame holding the same arrays (the
+  rows its examples quote) and the same parameters (its details);
 - per table, the view GX saw (validate/views.py `table_view`: derived columns, categoricals),
   reused when the next window's frame holds *the same arrays* (`frame_identity`: the address,
   length and layout of every buffer of every column and of the index, with the arrays held
@@ -25,6 +31,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
+import string
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -58,7 +66,11 @@ class _KeptView:
 
 
 _VIEWS: dict[str, _KeptView] = {}
-LOOP_MEMOS: list[dict[Any, Any]] = []  # other modules' memos of a loop (validate/gx_pages.py)
+_GX_SUITES: dict[str, tuple[str, Any]] = {}  # table -> (suite_text, GX suite built from it)
+# table -> (GX results read, frame_identity of the frame quoted, parameters' JSON, outcomes,
+# the arrays the identity names)
+_OUTCOMES: dict[str, tuple[Any, tuple[Any, ...], str, list[Any], list[Any]]] = {}
+LOOP_MEMOS: list[dict[Any, Any]] = [_GX_SUITES, _OUTCOMES]  # (and validate/page_memo.py's)
 
 
 def remembering() -> bool:
@@ -118,13 +130,16 @@ def key_worth_taking(job: Job, known: tuple[int, str | None, Any, Any, str] | No
 
 def view_key(job: Job) -> str:
     """A digest of everything a job's GX result depends on: its table, its suite (parameters
-    substituted) and its view's content: the column names, dtypes, index and every value (a
-    categorical by its categories and codes). Digests only, never values. The values of a
-    view kept by `table_view_once` are digested once."""
+    substituted), the suite parameters GX substitutes (the night's window_end) and its view's
+    content: the column names, dtypes, index and every value (a categorical by its categories
+    and codes). Digests only, never values. The values of a view kept by `table_view_once`
+    are digested once."""
     digest = hashlib.sha256()
-    suite = json.dumps(job.suite, sort_keys=True, default=repr)
+    suite = suite_text(job)
+    passed = json.dumps(job.suite_parameters, sort_keys=True, default=repr)
     names = "\0".join(job.columns)
-    digest.update(f"{job.table}\0{suite}\0{names}\0{job.view.index.name}\0{len(job.view)}".encode())
+    digest.update(f"{job.table}\0{suite}\0{passed}\0{names}\0".encode())
+    digest.update(f"{job.view.index.name}\0{len(job.view)}".encode())
     kept = _VIEWS.get(job.table)
     if kept is not None and kept.built is not None and kept.built[0] is job.view:
         if kept.digest is None:
@@ -133,6 +148,71 @@ def view_key(job: Job) -> str:
     else:
         digest.update(_view_digest(job.view))
     return digest.hexdigest()
+
+
+def suite_text(job: Job) -> str:
+    """The job's suite as JSON (keys sorted): what its GX suite object is built from."""
+    return json.dumps(job.suite, sort_keys=True, default=repr)
+
+
+def suite_once(job: Job, build: Callable[[], Any]) -> Any:
+    """`build()` (the job's GX suite object), or while remembering the one built for the last
+    job of its table when that job's suite was the same (`suite_text`): the labs suite is the
+    same every night (its window_end is a suite parameter), so its Data Docs page, kept with
+    the suite object (validate/page_memo.py), is rendered once per loop."""
+    if not _REMEMBERING:
+        return build()
+    text = suite_text(job)
+    kept = _GX_SUITES.get(job.table)
+    if kept is not None and kept[0] == text:
+        return kept[1]
+    suite = build()
+    _GX_SUITES[job.table] = (text, suite)
+    return suite
+
+
+def outcomes_once(job: Job, result: Any, read: Callable[[], list[Any]]) -> list[Any]:
+    """`read()` (the outcomes of `result` for `job`), or while remembering those read for the
+    last job of the table when `result` holds the very expectation results read then (a result
+    reused from the night before), `job.frame` the same arrays (`frame_identity`) and the
+    parameters its details name the same values: what the outcomes are made of."""
+    if not _REMEMBERING:
+        return read()
+    with _LOCK:
+        holders: list[Any] = []
+        identity = frame_identity(job.frame, holders)
+        params = _detail_parameters(job, result)
+        kept = _OUTCOMES.get(job.table)
+        if (
+            identity is not None
+            and kept is not None
+            and kept[0] is result.results
+            and kept[1] == identity
+            and kept[2] == params
+        ):
+            return list(kept[3])
+        outcomes = read()
+        if identity is None:
+            _OUTCOMES.pop(job.table, None)
+        else:  # the results and arrays held: no other object takes their place meanwhile
+            _OUTCOMES[job.table] = (result.results, identity, params, list(outcomes), holders)
+        return outcomes
+
+
+def _detail_parameters(job: Job, result: Any) -> str:
+    """The values of `job.params` that the details of `result`'s expectations name (their
+    ``{name}`` fields, validate/results.py), as JSON: medications' details name no window_end,
+    so a night's other window_end does not make their outcomes another."""
+    names: set[str] = set()
+    for item in result.results:
+        detail = str((item.expectation_config.meta or {}).get("detail", ""))
+        try:
+            fields = [field for _, field, _, _ in string.Formatter().parse(detail) if field]
+        except ValueError:  # not a template (results.py then keeps it as it is)
+            continue
+        names.update(re.split(r"[.\[]", field, maxsplit=1)[0] for field in fields)
+    named = {name: job.params.get(name) for name in sorted(names)}
+    return json.dumps(named, sort_keys=True, default=repr)
 
 
 def _view_digest(view: pd.DataFrame) -> bytes:

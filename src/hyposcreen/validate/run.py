@@ -18,7 +18,7 @@ from hyposcreen.validate.context import Validated, run_jobs
 from hyposcreen.validate.docs import make_offline
 from hyposcreen.validate.gx_pages import write_pages
 from hyposcreen.validate.outcomes import ExpectationOutcome, ValidationReport, plain_outcome
-from hyposcreen.validate.remembered import table_view_once
+from hyposcreen.validate.remembered import outcomes_once, table_view_once
 from hyposcreen.validate.results import read_outcomes
 from hyposcreen.validate.rule_values import packaged_rules, rule_parameters
 from hyposcreen.validate.suites import (
@@ -29,6 +29,11 @@ from hyposcreen.validate.suites import (
 )
 from hyposcreen.validate.tables import PartialTable, cited_labels
 from hyposcreen.validate.views import table_view, unpack
+
+# The suite parameters that change from one window to the next: left in the suites as
+# {"$PARAMETER": name} and handed to GX with each validation, so that a table's suite (and its
+# Data Docs page) is the same every night of a backfill; GX substitutes the night's value.
+NIGHT_PARAMETERS = ("window_end",)
 
 
 def validate_tables(
@@ -109,12 +114,15 @@ def validate_tables(
             view, names, pre = build()
         outcomes.extend(pre)
         quoted = _quoted_columns(described, spec)  # a partial table's are read after GX
-        job = build_job(table, described[quoted], view, spec, params, skipped, names)
+        job = build_job(
+            table, described[quoted], view, spec, params, skipped, names, NIGHT_PARAMETERS
+        )
         del frame, view, given, build  # what GX does not see and no outcome quotes: let go
         item = _one_run(run_jobs([job])[0], validated[0] if validated else None)
         if partial is not None:  # the few rows the outcomes quote
             job.frame = partial.rows(cited_labels(item.result), quoted)
-        checked.extend(read_outcomes(job, item.result))
+        read = partial_call(read_outcomes, job, item.result)
+        checked.extend(outcomes_once(job, item.result, read))  # a result reused: read once
         validated.append(item)
         del job
     outcomes.extend(checked)

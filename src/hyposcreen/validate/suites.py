@@ -1,7 +1,9 @@
 """The expectation suites: one JSON file per table in ``expectations/``, each expectation with
 ``meta: {"severity", "reason", "detail"}``. Values known only at run time are written
-``{"$PARAMETER": name}`` and substituted per run; a Job is a suite cut down to the expectations
-whose columns exist, ready for the GX context."""
+``{"$PARAMETER": name}`` and substituted per run, except those a job hands GX as its suite
+parameters (GX substitutes them when it validates: a value that changes every night, such as
+window_end, then leaves the suite, and its Data Docs page, the same every night); a Job is a
+suite cut down to the expectations whose columns exist, ready for the GX context."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,8 @@ class Job:
     suite: dict[str, Any]  # suite spec with the runnable expectations only
     params: dict[str, Any]
     columns: tuple[str, ...] = ()  # the table's column names as GX's table-level checks see them
+    # values of the {"$PARAMETER": name} left in `suite`, given to GX as its suite parameters
+    suite_parameters: dict[str, Any] = field(default_factory=dict)
 
 
 def thresholds_with_defaults(thresholds: Mapping[str, float] | None) -> dict[str, float]:
@@ -132,10 +136,13 @@ def build_job(
     params: dict[str, Any],
     skipped: list[dict[str, str]],
     columns: Sequence[str] | None = None,
+    gx_parameters: Sequence[str] = (),
 ) -> Job:
     """Keep the expectations whose columns exist; the rest are reported as skipped. `columns`
     (default: the view's) are the table's column names: the view may leave out the values of
-    a column that only a table-level check names (GX reads its name only)."""
+    a column that only a table-level check names (GX reads its name only). The parameters
+    named in `gx_parameters` stay ``{"$PARAMETER": name}`` in the suite; GX substitutes them
+    from the job's `suite_parameters` when it validates."""
     names = tuple(view.columns) if columns is None else tuple(columns)
     runnable = []
     for expectation in expand_templates(spec["expectations"], params):
@@ -150,9 +157,11 @@ def build_job(
                 }
             )
             continue
-        runnable.append(_substitute(expectation, params))
+        runnable.append(_substitute(expectation, params, frozenset(gx_parameters)))
     suite = {**spec, "expectations": runnable}
-    return Job(table, frame, view, suite, params, names)
+    left = _parameters_named(runnable)  # a table whose suite names none gets none: its
+    passed = {name: params[name] for name in gx_parameters if name in left}  # result may repeat
+    return Job(table, frame, view, suite, params, names, passed)
 
 
 def expand_templates(
@@ -189,15 +198,28 @@ def _format(template: str, values: Mapping[str, Any]) -> str:
         return template
 
 
-def _substitute(value: Any, params: Mapping[str, Any]) -> Any:
-    """Replace every {"$PARAMETER": name} by its run-time value."""
+def _parameters_named(value: Any) -> set[str]:
+    """The names of every {"$PARAMETER": name} left in `value`."""
+    if isinstance(value, dict):
+        if set(value) == {"$PARAMETER"}:
+            return {str(value["$PARAMETER"])}
+        return set().union(*(_parameters_named(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_parameters_named(v) for v in value))
+    return set()
+
+
+def _substitute(value: Any, params: Mapping[str, Any], kept: frozenset[str] = frozenset()) -> Any:
+    """Replace every {"$PARAMETER": name} by its run-time value (but those named in `kept`)."""
     if isinstance(value, dict):
         if set(value) == {"$PARAMETER"}:
             name = value["$PARAMETER"]
+            if name in kept:
+                return dict(value)
             if name not in params:
                 raise ConfigError(f"Expectation suite parameter '{name}' is not known.")
             return params[name]
-        return {k: _substitute(v, params) for k, v in value.items()}
+        return {k: _substitute(v, params, kept) for k, v in value.items()}
     if isinstance(value, list):
-        return [_substitute(v, params) for v in value]
+        return [_substitute(v, params, kept) for v in value]
     return value
