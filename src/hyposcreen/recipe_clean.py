@@ -26,16 +26,23 @@ from hyposcreen.clean.events import (
     medication_facts,
     medications_in_window,
 )
-from hyposcreen.context import CleanedInputs, ReadTables, RunContext
-from hyposcreen.recipe_read import check_in_range, rows_in_range, rows_kept
+from hyposcreen.context import CleanedInputs, ReadTables, RunContext, SharedRead
+from hyposcreen.recipe_read import check_in_range, cut_rows, rows_kept
 from hyposcreen.report.coverage import event_counts, unknown_drug_names
-from hyposcreen.report.quarantine import order_quarantine, quarantine_rows
+from hyposcreen.report.quarantine import (
+    LABEL,
+    by_table,
+    in_table_order,
+    order_quarantine,
+    quarantine_order,
+    quarantine_rows,
+)
 from hyposcreen.site_words import SiteWords
 
 
 def window_labs(ctx: RunContext, read: ReadTables | None, words: SiteWords) -> pd.DataFrame:
     """The window's cleaned labs. Windows cut from one read clean the read's labs once and
-    cut the cleaned rows as their read was cut (recipe_read.rows_in_range): every row is
+    cut the cleaned rows as their read was cut (recipe_read.cut_rows): every row is
     judged on its own, its distinct texts once, and exact duplicates share their time, so a
     group lies wholly inside or outside a window. Cleaning keeps the read's columns as they
     are and adds its own after them, so only those are cut again: the read's columns are the
@@ -51,7 +58,7 @@ def window_labs(ctx: RunContext, read: ReadTables | None, words: SiteWords) -> p
         known = shared.decided["labs"] = (words.decimal, ctx.rules, union, _added(raw, union))
     column, start, end = check_in_range(shared.lab_range, ctx)
     cleaned: pd.DataFrame = known[2]
-    keep = rows_in_range(cleaned, column, start, end)
+    keep = cut_rows(shared, cleaned, column, start, end)
     added = known[3]
     window_read = read.tables["labs"].frame if read is not None else None
     if added is None or window_read is None or not _cut_alike(window_read, cleaned, keep, column):
@@ -146,7 +153,9 @@ def quarantined_rows(ctx: RunContext, cleaned: CleanedInputs) -> pd.DataFrame:
     medications and diagnoses come from the same window-free cleaning quarantine the same
     rows of them for the same reasons (the window's check only ever makes a row not relevant;
     a contract warning may add rows, so the rows and reasons are compared): those tables'
-    rows are built once and put in order with the window's labs."""
+    rows are built once. The window's labs are cut from the read's labs cleaned once: their
+    rows quarantined alike there are built once too (`_lab_rows`). The file's order has the
+    table first, so each table's rows are put in order on their own."""
     events = ("medications", "diagnoses")
     frames = {name: getattr(cleaned, name) for name in ("labs", *events)}
     shared = ctx.shared_read
@@ -157,12 +166,85 @@ def quarantined_rows(ctx: RunContext, cleaned: CleanedInputs) -> pd.DataFrame:
     kept = shared.decided.get("quarantine")
     if kept is None or kept[0] is not known[2] or not _same(kept[1], key):
         rows = quarantine_rows({name: frames[name] for name in events}, keep_labels=True)
-        kept = shared.decided["quarantine"] = (known[2], key, rows)
-    parts = [quarantine_rows({"labs": frames["labs"]}, keep_labels=True), kept[2]]
-    parts = [part for part in parts if len(part)]
-    if not parts:
-        return quarantine_rows({})
+        kept = shared.decided["quarantine"] = (known[2], key, rows, by_table(rows))
+    return in_table_order({**kept[3], "labs": _lab_rows(ctx, shared, frames["labs"])})
+
+
+@dataclass(frozen=True)
+class ReadLabQuarantine:
+    """The quarantine rows of the read's labs as cleaned once (`window_labs`), unordered with
+    their positions as `_label`; by read row, the number of its quarantine row (-1: none);
+    by quarantine row, its reason, source row and place in the file's order."""
+
+    cleaned: pd.DataFrame
+    rows: pd.DataFrame
+    number: np.ndarray
+    reason: np.ndarray
+    source_row: np.ndarray
+    rank: np.ndarray
+    ordered: pd.DataFrame  # `rows` in the file's order, without `_label`
+
+
+def _lab_rows(ctx: RunContext, shared: SharedRead, labs: pd.DataFrame) -> pd.DataFrame:
+    """The window's labs' quarantine rows in the file's order. Its labs are the read's cleaned
+    labs in its range (recipe_read.cut_rows), in order: a row quarantined there for the same
+    reason (and with the same source row) has the read's quarantine row; rows quarantined
+    since (a contract warning, late results) are built for the window."""
+    known = shared.decided.get("labs")
+    index = labs.index
+    read = _read_lab_quarantine(shared, known[2]) if known is not None else None
+    if read is None or not isinstance(index, pd.RangeIndex) or index.step != 1:
+        return order_quarantine(quarantine_rows({"labs": labs}, keep_labels=True))
+    column, start, end = check_in_range(shared.lab_range, ctx)
+    rows = np.flatnonzero(cut_rows(shared, read.cleaned, column, start, end))
+    if len(rows) != len(labs):
+        return order_quarantine(quarantine_rows({"labs": labs}, keep_labels=True))
+    mine = np.flatnonzero((labs["bucket"] == QUARANTINED).to_numpy(dtype=bool))
+    number = read.number[rows[mine]]
+    there = np.maximum(number, 0)
+    alike = (
+        (number >= 0)
+        & (labs["reason"].to_numpy(dtype=object)[mine] == read.reason[there])
+        & (labs["source_row"].to_numpy(dtype=object)[mine] == read.source_row[there])
+    )
+    if alike.all():  # the read's order of these rows is theirs (quarantine_order)
+        return read.ordered.take(np.sort(read.rank[number])).reset_index(drop=True)
+    taken = read.rows.take(number[alike]).assign(**{LABEL: index[mine[alike]]})
+    fresh = quarantine_rows({"labs": labs.iloc[mine[~alike]]}, keep_labels=True)
+    parts = [part for part in (taken, fresh) if len(part)]
     return order_quarantine(pd.concat(parts, ignore_index=True))
+
+
+def _read_lab_quarantine(shared: SharedRead, cleaned: pd.DataFrame) -> ReadLabQuarantine | None:
+    """The quarantine rows of the read's cleaned labs, built once per cleaning; None when the
+    read's rows are not numbered by position."""
+    known: ReadLabQuarantine | None = shared.decided.get(_READ_LABS)
+    if known is not None and known.cleaned is cleaned:
+        return known
+    index = cleaned.index
+    if not isinstance(index, pd.RangeIndex) or index.start != 0 or index.step != 1:
+        return None
+    rows = quarantine_rows({"labs": cleaned}, keep_labels=True)
+    positions = rows[LABEL].to_numpy(dtype=np.int64) if len(rows) else np.zeros(0, np.int64)
+    number = np.full(len(cleaned), -1, dtype=np.int64)
+    number[positions] = np.arange(len(positions))
+    order = quarantine_order(rows) if len(rows) else np.zeros(0, np.int64)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    kept = ReadLabQuarantine(
+        cleaned,
+        rows,
+        number,
+        rows["reason"].to_numpy(dtype=object),
+        rows["source_row"].to_numpy(dtype=object),
+        rank,
+        order_quarantine(rows),
+    )
+    shared.decided[_READ_LABS] = kept
+    return kept
+
+
+_READ_LABS = "lab_quarantine"  # SharedRead.decided: ReadLabQuarantine
 
 
 def _quarantined(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
