@@ -23,6 +23,7 @@ from hyposcreen.clean.buckets import (
     BUCKET_CODES,
     NOT_RELEVANT,
     QUARANTINED,
+    USED,
     bucket_codes,
     excluded_statuses,
     first_reasons,
@@ -55,6 +56,13 @@ class EventFacts:
         """Each row's bucket before the window's check, as a code of BUCKET_CODES (decided
         once; every window changes only the rows it finds after its end)."""
         return bucket_codes(self.reason, self.not_relevant)
+
+    @cached_property
+    def match_positions(self) -> np.ndarray:
+        """The position in the frame of each drug-class match's row (medications; -1 for a
+        row the frame does not hold)."""
+        assert self.matches is not None
+        return np.asarray(self.frame.index.get_indexer(self.matches["row"]), dtype=np.int64)
 
     @cached_property
     def unreasoned(self) -> np.ndarray:
@@ -106,9 +114,10 @@ def diagnosis_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
     return EventFacts(out, reason, "recorded_time", ("unlisted_code", AFTER_WINDOW))
 
 
-def _in_window(facts: EventFacts, window: Window) -> pd.DataFrame:
+def _in_window(facts: EventFacts, window: Window) -> tuple[pd.DataFrame, np.ndarray]:
     """The facts' frame with bucket and reason for `window`: a row with no earlier reason that
-    starts (is recorded) at or after the window's end is after_window (the last check)."""
+    starts (is recorded) at or after the window's end is after_window (the last check). With
+    the buckets as codes of BUCKET_CODES."""
     out = facts.frame.copy(deep=False)  # a new frame per window; the facts stay unchanged
     after = (out[facts.time_column] >= window.end).to_numpy() & facts.unreasoned
     reason = facts.reason.to_numpy(dtype=object, copy=True)
@@ -118,21 +127,21 @@ def _in_window(facts: EventFacts, window: Window) -> pd.DataFrame:
     code[after] = BUCKET_CODES.index(late)
     out["bucket"] = engine.texts_by_code(BUCKET_CODES, code, facts.reason.index)
     out["reason"] = pd.Series(reason, index=facts.reason.index, dtype=object)
-    return out
+    return out, code
 
 
 def medications_in_window(facts: EventFacts, window: Window) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Medications with bucket/reason, and the long table of drug-class matches of used rows."""
     assert facts.matches is not None
-    out = _in_window(facts, window)
-    used = out.index[(out["bucket"] == "used").to_numpy()]
+    out, code = _in_window(facts, window)
     matches = facts.matches
-    return out, matches[matches["row"].isin(used)].reset_index(drop=True)
+    used = np.append(code == BUCKET_CODES.index(USED), False)  # a row not held: not used
+    return out, matches.loc[used[facts.match_positions]].reset_index(drop=True)
 
 
 def diagnoses_in_window(facts: EventFacts, window: Window) -> pd.DataFrame:
     """Diagnoses with bucket/reason and the condition each used row stands for."""
-    return _in_window(facts, window)
+    return _in_window(facts, window)[0]
 
 
 def clean_medications(
