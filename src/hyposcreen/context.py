@@ -18,6 +18,7 @@ import pandas as pd
 
 from hyposcreen.adapters import load_adapter
 from hyposcreen.clean import count_buckets, lab_row_filter
+from hyposcreen.clean.buckets import HeldSizes
 from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
 from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import IngestedTable
@@ -113,13 +114,20 @@ class CleanedInputs:
     seen_results: pd.DataFrame | None = None  # nightly: result_key, specimen_time to remember
     coverage: pd.DataFrame | None = None  # seen but not recognised (report.coverage)
     drug_names: tuple[int, int] | None = None  # (names matching no drug at all, names)
+    # (bucket, reason) sizes found as cleaning made a table's columns, while they are its own
+    sizes: dict[str, HeldSizes] | None = field(default=None, repr=False, compare=False)
 
     @property
     def reconciliation(self) -> dict[str, dict[str, Any]]:
-        """rows_in = used + not_relevant + duplicate + quarantined, per table, as of now."""
+        """rows_in = used + not_relevant + duplicate + quarantined, per table, as of now (a
+        table whose bucket and reason columns are those cleaning made: by the sizes found
+        then, `clean.buckets.HeldSizes`)."""
         return {
             name: count_buckets(
-                getattr(self, name), self.read_not_relevant[name], self.rows_in[name]
+                getattr(self, name),
+                self.read_not_relevant[name],
+                self.rows_in[name],
+                (self.sizes or {}).get(name),
             )
             for name in ("labs", "medications", "diagnoses")
         }

@@ -95,6 +95,7 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
             seen_results=seen,
             coverage=combine_coverage([*lab_counts(labs, words), *events.coverage]),
             drug_names=(len(events.unknown_drugs), events.named_drugs),
+            sizes=in_window.sizes,
         )
 
 

@@ -12,6 +12,7 @@ same (tests/test_shared_read.py, tests/test_window_reuse.py).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,13 +20,15 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.clean import QUARANTINED, clean_labs
+from hyposcreen.clean.buckets import HeldSizes
 from hyposcreen.clean.events import (
     EventFacts,
-    diagnoses_in_window,
     diagnosis_facts,
     medication_facts,
-    medications_in_window,
+    used_matches,
+    window_buckets,
 )
+from hyposcreen.config import Window
 from hyposcreen.context import CleanedInputs, ReadTables, RunContext, SharedRead
 from hyposcreen.recipe_read import check_in_range, cut_rows, rows_kept
 from hyposcreen.report.coverage import event_counts, unknown_drug_names
@@ -104,41 +107,45 @@ class WindowFreeEvents:
 @dataclass(frozen=True)
 class WindowEvents:
     """The window's cleaned medications (with the drug-class matches of its used rows) and
-    diagnoses, and the window-free cleaning they come from."""
+    diagnoses, their (bucket, reason) sizes, and the window-free cleaning they come from."""
 
     medications: pd.DataFrame
     drug_matches: pd.DataFrame
     diagnoses: pd.DataFrame
     window_free: WindowFreeEvents
+    sizes: dict[str, HeldSizes]
 
 
 def window_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> WindowEvents:
     """The context's window's medications and diagnoses with their buckets, from
     `window_free_events`. A window cleaned on its own (or the first of a shared read) counts
     coverage on its own window's buckets: those frames are the window's, not built twice."""
-    window = ctx.settings.window
     shared = ctx.shared_read
     if shared is not None:  # every window loads its rules: equal rules, not the same object
         known = shared.decided.get("events")
         if known is not None and known[0] == words and known[1] == ctx.rules:
-            events: WindowFreeEvents = known[2]
-            meds, matches = medications_in_window(events.medications, window)
-            return WindowEvents(
-                meds, matches, diagnoses_in_window(events.diagnoses, window), events
-            )
+            return _in_window(known[2], ctx.settings.window)
     tables = read.tables
     medications = medication_facts(tables["medications"].frame, ctx.rules)
     diagnoses = diagnosis_facts(tables["diagnoses"].frame, ctx.rules)
     # any window's buckets give the same unlisted drugs, code systems and status words
-    meds, matches = medications_in_window(medications, window)
-    in_window = diagnoses_in_window(diagnoses, window)
+    first = _in_window(WindowFreeEvents(medications, diagnoses, [], None, 0), ctx.settings.window)
+    meds = first.medications
     unknown = unknown_drug_names(meds, words)
-    coverage = event_counts(meds, in_window, words, unknown)
+    coverage = event_counts(meds, first.diagnoses, words, unknown)
     named = int(meds["drug_name"].notna().sum())
     events = WindowFreeEvents(medications, diagnoses, coverage, unknown, named)
     if shared is not None:
         shared.decided["events"] = (words, ctx.rules, events)
-    return WindowEvents(meds, matches, in_window, events)
+    return dataclasses.replace(first, window_free=events)
+
+
+def _in_window(events: WindowFreeEvents, window: Window) -> WindowEvents:
+    meds, code, med_sizes = window_buckets(events.medications, window)
+    diagnoses, _, diagnosis_sizes = window_buckets(events.diagnoses, window)
+    matches = used_matches(events.medications, code)
+    sizes = {"medications": med_sizes, "diagnoses": diagnosis_sizes}
+    return WindowEvents(meds, matches, diagnoses, events, sizes)
 
 
 def window_free_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> WindowFreeEvents:
