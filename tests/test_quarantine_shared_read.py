@@ -4,7 +4,9 @@ cleaning) and taken per window give, byte for byte, what each window's own encod
 nights whose quarantine differs: a lab problem inside one night's read range only, a
 medication entered after the first night's end and quarantined by a contract warning on the
 second, a lab row quarantined since the cleaning, one quarantined for another reason and one
-made not relevant again (late results). Real files, real cleaning.
+made not relevant again (late results). The reconciliation of the medications and diagnoses
+by the sizes held from their cleaning is the frames' own, before and after such writes. Real
+files, real cleaning.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pandas as pd
 
 from hyposcreen import recipe
 from hyposcreen.context import CleanedInputs, RunContext
-from hyposcreen.recipe_clean import quarantined_rows
+from hyposcreen.recipe_clean import held_sizes, quarantined_rows
 from hyposcreen.recipe_read import read_once
 from hyposcreen.report.quarantine import QUARANTINE_COLUMNS, quarantine_rows
 from test_shared_read import SAMPLE, _contexts
@@ -95,6 +97,10 @@ def test_rows_quarantined_since_the_cleaning_are_encoded_for_the_night(tmp_path:
     reason, one made not relevant again (as late results do): the rows taken from the read
     would be wrong for all four."""
     (_, first_cleaned), (second, cleaned) = _nights(tmp_path)
+    held = held_sizes(second)  # the second night's events, as cleaning made them
+    assert set(held) == {"medications", "diagnoses"}
+    assert all(held[name].hold_for(getattr(cleaned, name)) for name in held)
+    assert cleaned.reconciled(held) == cleaned.reconciliation
     labs = cleaned.labs
     used = labs.index[labs["bucket"] == "used"]
     quarantined = labs.index[labs["bucket"] == "quarantined"]
@@ -114,3 +120,8 @@ def test_rows_quarantined_since_the_cleaning_are_encoded_for_the_night(tmp_path:
     assert "value_in_range:2" in set(found["reason"])
     assert "end_before_start:1" in set(found["reason"])
     assert "end_before_start:1" not in set(_own(first_cleaned)["reason"])
+    # the reconciliation counts the medications the warning wrote into, not the held sizes
+    assert not held["medications"].hold_for(meds)
+    reconciled = cleaned.reconciled(held)
+    assert reconciled == cleaned.reconciliation
+    assert reconciled["medications"]["reasons"]["quarantined"]["end_before_start:1"] == 1

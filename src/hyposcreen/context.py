@@ -8,7 +8,7 @@ dataclasses are the inputs and outputs of the stages declared in `hyposcreen.rec
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,20 +114,21 @@ class CleanedInputs:
     seen_results: pd.DataFrame | None = None  # nightly: result_key, specimen_time to remember
     coverage: pd.DataFrame | None = None  # seen but not recognised (report.coverage)
     drug_names: tuple[int, int] | None = None  # (names matching no drug at all, names)
-    # (bucket, reason) sizes found as cleaning made a table's columns, while they are its own
-    sizes: dict[str, HeldSizes] | None = field(default=None, repr=False, compare=False)
 
     @property
     def reconciliation(self) -> dict[str, dict[str, Any]]:
-        """rows_in = used + not_relevant + duplicate + quarantined, per table, as of now (a
-        table whose bucket and reason columns are those cleaning made: by the sizes found
-        then, `clean.buckets.HeldSizes`)."""
+        """rows_in = used + not_relevant + duplicate + quarantined, per table, as of now."""
+        return self.reconciled()
+
+    def reconciled(self, held: Mapping[str, HeldSizes] | None = None) -> dict[str, dict[str, Any]]:
+        """`reconciliation`; a table whose bucket and reason columns are still those of its
+        `held` sizes (found as cleaning made them: `clean.buckets.HeldSizes`) by those."""
         return {
             name: count_buckets(
                 getattr(self, name),
                 self.read_not_relevant[name],
                 self.rows_in[name],
-                (self.sizes or {}).get(name),
+                (held or {}).get(name),
             )
             for name in ("labs", "medications", "diagnoses")
         }

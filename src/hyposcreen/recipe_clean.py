@@ -124,7 +124,9 @@ def window_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> Window
     if shared is not None:  # every window loads its rules: equal rules, not the same object
         known = shared.decided.get("events")
         if known is not None and known[0] == words and known[1] == ctx.rules:
-            return _in_window(known[2], ctx.settings.window)
+            found = _in_window(known[2], ctx.settings.window)
+            shared.decided[_HELD] = found.sizes
+            return found
     tables = read.tables
     medications = medication_facts(tables["medications"].frame, ctx.rules)
     diagnoses = diagnosis_facts(tables["diagnoses"].frame, ctx.rules)
@@ -137,6 +139,7 @@ def window_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> Window
     events = WindowFreeEvents(medications, diagnoses, coverage, unknown, named)
     if shared is not None:
         shared.decided["events"] = (words, ctx.rules, events)
+        shared.decided[_HELD] = first.sizes
     return dataclasses.replace(first, window_free=events)
 
 
@@ -146,6 +149,19 @@ def _in_window(events: WindowFreeEvents, window: Window) -> WindowEvents:
     matches = used_matches(events.medications, code)
     sizes = {"medications": med_sizes, "diagnoses": diagnosis_sizes}
     return WindowEvents(meds, matches, diagnoses, events, sizes)
+
+
+def held_sizes(ctx: RunContext) -> dict[str, HeldSizes]:
+    """The (bucket, reason) sizes of the medications and diagnoses the context's window was
+    last cleaned into, for the reconciliation (CleanedInputs.reconciled: used only while the
+    cleaned frames hold the columns they were found of). Kept with a shared read: windows
+    cut from one read count their events from codes, not by factorizing every night."""
+    shared = ctx.shared_read
+    held: dict[str, HeldSizes] = shared.decided.get(_HELD, {}) if shared is not None else {}
+    return held
+
+
+_HELD = "held_sizes"  # SharedRead.decided: the last cleaned window's HeldSizes by table
 
 
 def window_free_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> WindowFreeEvents:

@@ -33,7 +33,7 @@ from hyposcreen.errors import ConfigError
 _FRAME_FIELDS = tuple(
     f.name
     for f in dataclasses.fields(CleanedInputs)
-    if f.name not in ("read_not_relevant", "rows_in", "drug_names", "sizes")  # sizes: memory only
+    if f.name not in ("read_not_relevant", "rows_in", "drug_names")
 )
 _NOTES_KEY = b"hyposcreen"
 FRAME_SUFFIX = ".arrow"
