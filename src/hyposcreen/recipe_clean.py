@@ -4,10 +4,12 @@ A backfill, a catch-up of missed nights and `hyposcreen audit` screen many windo
 (recipe_read). What cleaning decides without the window is decided once per read and kept in
 memory with it (`SharedRead.decided`), for the same rules and site words: the labs cleaned
 over the whole read and cut per window (`window_labs`), the medications' and diagnoses'
-window-free buckets, drug matches and coverage (`window_free_events`), and their quarantine
-file rows (`quarantined_rows`). A window alone (no
-shared read) decides all of it for itself. Either way the window's cleaned tables are the
-same (tests/test_shared_read.py, tests/test_window_reuse.py).
+window-free buckets, drug matches and coverage (`window_free_events`), and the quarantine file
+rows of all three (`quarantined_rows`: each window takes its own rows; rows quarantined since
+are built for it). A window's events are counted for the reconciliation from the codes their
+buckets are made from (`held_sizes`). A window alone (no shared read) decides all of it for
+itself. Either way the window's cleaned tables, quarantine rows and counts are the same
+(tests/test_shared_read.py, tests/test_window_reuse.py, tests/test_quarantine_shared_read.py).
 """
 
 from __future__ import annotations
@@ -228,7 +230,7 @@ def _lab_rows(ctx: RunContext, shared: SharedRead, labs: pd.DataFrame) -> pd.Dat
     alike = (
         (number >= 0)
         & (labs["reason"].to_numpy(dtype=object)[mine] == read.reason[there])
-        & (labs["source_row"].to_numpy(dtype=object)[mine] == read.source_row[there])
+        & (labs["source_row"].iloc[mine].to_numpy(dtype=object) == read.source_row[there])
     )
     if alike.all():  # the read's order of these rows is theirs (quarantine_order)
         return read.ordered.take(np.sort(read.rank[number])).reset_index(drop=True)
