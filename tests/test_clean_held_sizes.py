@@ -43,12 +43,16 @@ def _meds() -> EventFacts:
 
 
 def _diagnoses() -> EventFacts:
-    rows = [
-        {"patient_id": "P1", "code": "N18.3", "code_system": "ICD-10-CM", "recorded_time": "2026-11-20 08:00"},  # noqa: E501
-        {"patient_id": "P2", "code": "I50.9", "code_system": "ICD-10-CM", "recorded_time": "2025-01-01 08:00"},  # noqa: E501
-        {"patient_id": "P3", "code": "Z99.9", "code_system": "ICD-10-CM", "recorded_time": "2025-01-01 08:00"},  # noqa: E501
-        {"patient_id": "P4", "code": "N18.3", "code_system": "SNOMEDish", "recorded_time": "2025-01-01 08:00"},  # noqa: E501
+    """Recorded on the second night (then used), a listed code, an unlisted code and an
+    unknown code system."""
+    coded = [
+        ("P1", "N18.3", "ICD-10-CM", "2026-11-20 08:00"),
+        ("P2", "I50.9", "ICD-10-CM", "2025-01-01 08:00"),
+        ("P3", "Z99.9", "ICD-10-CM", "2025-01-01 08:00"),
+        ("P4", "N18.3", "SNOMEDish", "2025-01-01 08:00"),
     ]
+    columns = ("patient_id", "code", "code_system", "recorded_time")
+    rows = [dict(zip(columns, row)) for row in coded]
     return diagnosis_facts(frame(DIAGNOSES, rows), RULES)
 
 
