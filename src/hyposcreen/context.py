@@ -8,7 +8,7 @@ dataclasses are the inputs and outputs of the stages declared in `hyposcreen.rec
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,7 @@ import pandas as pd
 
 from hyposcreen.adapters import load_adapter
 from hyposcreen.clean import count_buckets, lab_row_filter
+from hyposcreen.clean.buckets import HeldSizes
 from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
 from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import IngestedTable
@@ -117,9 +118,17 @@ class CleanedInputs:
     @property
     def reconciliation(self) -> dict[str, dict[str, Any]]:
         """rows_in = used + not_relevant + duplicate + quarantined, per table, as of now."""
+        return self.reconciled()
+
+    def reconciled(self, held: Mapping[str, HeldSizes] | None = None) -> dict[str, dict[str, Any]]:
+        """`reconciliation`; a table whose bucket and reason columns are still those of its
+        `held` sizes (found as cleaning made them: `clean.buckets.HeldSizes`) by those."""
         return {
             name: count_buckets(
-                getattr(self, name), self.read_not_relevant[name], self.rows_in[name]
+                getattr(self, name),
+                self.read_not_relevant[name],
+                self.rows_in[name],
+                (held or {}).get(name),
             )
             for name in ("labs", "medications", "diagnoses")
         }

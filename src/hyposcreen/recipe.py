@@ -29,7 +29,7 @@ from hyposcreen.context import (
     RunSummary,
 )
 from hyposcreen.nightly.late_results import mark_late_results
-from hyposcreen.recipe_clean import quarantined_rows, window_events, window_labs
+from hyposcreen.recipe_clean import held_sizes, quarantined_rows, window_events, window_labs
 from hyposcreen.recipe_contracts import apply_contract_warnings, run_contracts, validation_frames
 from hyposcreen.recipe_publish import write_results
 from hyposcreen.recipe_read import ingest_table as ingest_table  # the partitioned spill's
@@ -188,7 +188,7 @@ def publish(
         contracts.summary,
         cleaned.patients,
         quarantine,
-        cleaned.reconciliation,
+        cleaned.reconciled(held_sizes(ctx)),
         cleaned.seen_results,
         cleaned.coverage,
         cleaned.drug_names,

@@ -4,14 +4,17 @@ A backfill, a catch-up of missed nights and `hyposcreen audit` screen many windo
 (recipe_read). What cleaning decides without the window is decided once per read and kept in
 memory with it (`SharedRead.decided`), for the same rules and site words: the labs cleaned
 over the whole read and cut per window (`window_labs`), the medications' and diagnoses'
-window-free buckets, drug matches and coverage (`window_free_events`), and their quarantine
-file rows (`quarantined_rows`). A window alone (no
-shared read) decides all of it for itself. Either way the window's cleaned tables are the
-same (tests/test_shared_read.py, tests/test_window_reuse.py).
+window-free buckets, drug matches and coverage (`window_free_events`), and the quarantine file
+rows of all three (`quarantined_rows`: each window takes its own rows; rows quarantined since
+are built for it). A window's events are counted for the reconciliation from the codes their
+buckets are made from (`held_sizes`). A window alone (no shared read) decides all of it for
+itself. Either way the window's cleaned tables, quarantine rows and counts are the same
+(tests/test_shared_read.py, tests/test_window_reuse.py, tests/test_quarantine_shared_read.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,23 +22,32 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.clean import QUARANTINED, clean_labs
+from hyposcreen.clean.buckets import HeldSizes
 from hyposcreen.clean.events import (
     EventFacts,
-    diagnoses_in_window,
     diagnosis_facts,
     medication_facts,
-    medications_in_window,
+    used_matches,
+    window_buckets,
 )
-from hyposcreen.context import CleanedInputs, ReadTables, RunContext
-from hyposcreen.recipe_read import check_in_range, rows_in_range, rows_kept
+from hyposcreen.config import Window
+from hyposcreen.context import CleanedInputs, ReadTables, RunContext, SharedRead
+from hyposcreen.recipe_read import check_in_range, cut_rows, rows_kept
 from hyposcreen.report.coverage import event_counts, unknown_drug_names
-from hyposcreen.report.quarantine import order_quarantine, quarantine_rows
+from hyposcreen.report.quarantine import (
+    LABEL,
+    by_table,
+    in_table_order,
+    order_quarantine,
+    quarantine_order,
+    quarantine_rows,
+)
 from hyposcreen.site_words import SiteWords
 
 
 def window_labs(ctx: RunContext, read: ReadTables | None, words: SiteWords) -> pd.DataFrame:
     """The window's cleaned labs. Windows cut from one read clean the read's labs once and
-    cut the cleaned rows as their read was cut (recipe_read.rows_in_range): every row is
+    cut the cleaned rows as their read was cut (recipe_read.cut_rows): every row is
     judged on its own, its distinct texts once, and exact duplicates share their time, so a
     group lies wholly inside or outside a window. Cleaning keeps the read's columns as they
     are and adds its own after them, so only those are cut again: the read's columns are the
@@ -51,7 +63,7 @@ def window_labs(ctx: RunContext, read: ReadTables | None, words: SiteWords) -> p
         known = shared.decided["labs"] = (words.decimal, ctx.rules, union, _added(raw, union))
     column, start, end = check_in_range(shared.lab_range, ctx)
     cleaned: pd.DataFrame = known[2]
-    keep = rows_in_range(cleaned, column, start, end)
+    keep = cut_rows(shared, cleaned, column, start, end)
     added = known[3]
     window_read = read.tables["labs"].frame if read is not None else None
     if added is None or window_read is None or not _cut_alike(window_read, cleaned, keep, column):
@@ -97,41 +109,61 @@ class WindowFreeEvents:
 @dataclass(frozen=True)
 class WindowEvents:
     """The window's cleaned medications (with the drug-class matches of its used rows) and
-    diagnoses, and the window-free cleaning they come from."""
+    diagnoses, their (bucket, reason) sizes, and the window-free cleaning they come from."""
 
     medications: pd.DataFrame
     drug_matches: pd.DataFrame
     diagnoses: pd.DataFrame
     window_free: WindowFreeEvents
+    sizes: dict[str, HeldSizes]
 
 
 def window_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> WindowEvents:
     """The context's window's medications and diagnoses with their buckets, from
     `window_free_events`. A window cleaned on its own (or the first of a shared read) counts
     coverage on its own window's buckets: those frames are the window's, not built twice."""
-    window = ctx.settings.window
     shared = ctx.shared_read
     if shared is not None:  # every window loads its rules: equal rules, not the same object
         known = shared.decided.get("events")
         if known is not None and known[0] == words and known[1] == ctx.rules:
-            events: WindowFreeEvents = known[2]
-            meds, matches = medications_in_window(events.medications, window)
-            return WindowEvents(
-                meds, matches, diagnoses_in_window(events.diagnoses, window), events
-            )
+            found = _in_window(known[2], ctx.settings.window)
+            shared.decided[_HELD] = found.sizes
+            return found
     tables = read.tables
     medications = medication_facts(tables["medications"].frame, ctx.rules)
     diagnoses = diagnosis_facts(tables["diagnoses"].frame, ctx.rules)
     # any window's buckets give the same unlisted drugs, code systems and status words
-    meds, matches = medications_in_window(medications, window)
-    in_window = diagnoses_in_window(diagnoses, window)
+    first = _in_window(WindowFreeEvents(medications, diagnoses, [], None, 0), ctx.settings.window)
+    meds = first.medications
     unknown = unknown_drug_names(meds, words)
-    coverage = event_counts(meds, in_window, words, unknown)
+    coverage = event_counts(meds, first.diagnoses, words, unknown)
     named = int(meds["drug_name"].notna().sum())
     events = WindowFreeEvents(medications, diagnoses, coverage, unknown, named)
     if shared is not None:
         shared.decided["events"] = (words, ctx.rules, events)
-    return WindowEvents(meds, matches, in_window, events)
+        shared.decided[_HELD] = first.sizes
+    return dataclasses.replace(first, window_free=events)
+
+
+def _in_window(events: WindowFreeEvents, window: Window) -> WindowEvents:
+    meds, code, med_sizes = window_buckets(events.medications, window)
+    diagnoses, _, diagnosis_sizes = window_buckets(events.diagnoses, window)
+    matches = used_matches(events.medications, code)
+    sizes = {"medications": med_sizes, "diagnoses": diagnosis_sizes}
+    return WindowEvents(meds, matches, diagnoses, events, sizes)
+
+
+def held_sizes(ctx: RunContext) -> dict[str, HeldSizes]:
+    """The (bucket, reason) sizes of the medications and diagnoses the context's window was
+    last cleaned into, for the reconciliation (CleanedInputs.reconciled: used only while the
+    cleaned frames hold the columns they were found of). Kept with a shared read: windows
+    cut from one read count their events from codes, not by factorizing every night."""
+    shared = ctx.shared_read
+    held: dict[str, HeldSizes] = shared.decided.get(_HELD, {}) if shared is not None else {}
+    return held
+
+
+_HELD = "held_sizes"  # SharedRead.decided: the last cleaned window's HeldSizes by table
 
 
 def window_free_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> WindowFreeEvents:
@@ -146,7 +178,9 @@ def quarantined_rows(ctx: RunContext, cleaned: CleanedInputs) -> pd.DataFrame:
     medications and diagnoses come from the same window-free cleaning quarantine the same
     rows of them for the same reasons (the window's check only ever makes a row not relevant;
     a contract warning may add rows, so the rows and reasons are compared): those tables'
-    rows are built once and put in order with the window's labs."""
+    rows are built once. The window's labs are cut from the read's labs cleaned once: their
+    rows quarantined alike there are built once too (`_lab_rows`). The file's order has the
+    table first, so each table's rows are put in order on their own."""
     events = ("medications", "diagnoses")
     frames = {name: getattr(cleaned, name) for name in ("labs", *events)}
     shared = ctx.shared_read
@@ -157,12 +191,85 @@ def quarantined_rows(ctx: RunContext, cleaned: CleanedInputs) -> pd.DataFrame:
     kept = shared.decided.get("quarantine")
     if kept is None or kept[0] is not known[2] or not _same(kept[1], key):
         rows = quarantine_rows({name: frames[name] for name in events}, keep_labels=True)
-        kept = shared.decided["quarantine"] = (known[2], key, rows)
-    parts = [quarantine_rows({"labs": frames["labs"]}, keep_labels=True), kept[2]]
-    parts = [part for part in parts if len(part)]
-    if not parts:
-        return quarantine_rows({})
+        kept = shared.decided["quarantine"] = (known[2], key, rows, by_table(rows))
+    return in_table_order({**kept[3], "labs": _lab_rows(ctx, shared, frames["labs"])})
+
+
+@dataclass(frozen=True)
+class ReadLabQuarantine:
+    """The quarantine rows of the read's labs as cleaned once (`window_labs`), unordered with
+    their positions as `_label`; by read row, the number of its quarantine row (-1: none);
+    by quarantine row, its reason, source row and place in the file's order."""
+
+    cleaned: pd.DataFrame
+    rows: pd.DataFrame
+    number: np.ndarray
+    reason: np.ndarray
+    source_row: np.ndarray
+    rank: np.ndarray
+    ordered: pd.DataFrame  # `rows` in the file's order, without `_label`
+
+
+def _lab_rows(ctx: RunContext, shared: SharedRead, labs: pd.DataFrame) -> pd.DataFrame:
+    """The window's labs' quarantine rows in the file's order. Its labs are the read's cleaned
+    labs in its range (recipe_read.cut_rows), in order: a row quarantined there for the same
+    reason (and with the same source row) has the read's quarantine row; rows quarantined
+    since (a contract warning, late results) are built for the window."""
+    known = shared.decided.get("labs")
+    index = labs.index
+    read = _read_lab_quarantine(shared, known[2]) if known is not None else None
+    if read is None or not isinstance(index, pd.RangeIndex) or index.step != 1:
+        return order_quarantine(quarantine_rows({"labs": labs}, keep_labels=True))
+    column, start, end = check_in_range(shared.lab_range, ctx)
+    rows = np.flatnonzero(cut_rows(shared, read.cleaned, column, start, end))
+    if len(rows) != len(labs):
+        return order_quarantine(quarantine_rows({"labs": labs}, keep_labels=True))
+    mine = np.flatnonzero((labs["bucket"] == QUARANTINED).to_numpy(dtype=bool))
+    number = read.number[rows[mine]]
+    there = np.maximum(number, 0)
+    alike = (
+        (number >= 0)
+        & (labs["reason"].to_numpy(dtype=object)[mine] == read.reason[there])
+        & (labs["source_row"].iloc[mine].to_numpy(dtype=object) == read.source_row[there])
+    )
+    if alike.all():  # the read's order of these rows is theirs (quarantine_order)
+        return read.ordered.take(np.sort(read.rank[number])).reset_index(drop=True)
+    taken = read.rows.take(number[alike]).assign(**{LABEL: index[mine[alike]]})
+    fresh = quarantine_rows({"labs": labs.iloc[mine[~alike]]}, keep_labels=True)
+    parts = [part for part in (taken, fresh) if len(part)]
     return order_quarantine(pd.concat(parts, ignore_index=True))
+
+
+def _read_lab_quarantine(shared: SharedRead, cleaned: pd.DataFrame) -> ReadLabQuarantine | None:
+    """The quarantine rows of the read's cleaned labs, built once per cleaning; None when the
+    read's rows are not numbered by position."""
+    known: ReadLabQuarantine | None = shared.decided.get(_READ_LABS)
+    if known is not None and known.cleaned is cleaned:
+        return known
+    index = cleaned.index
+    if not isinstance(index, pd.RangeIndex) or index.start != 0 or index.step != 1:
+        return None
+    rows = quarantine_rows({"labs": cleaned}, keep_labels=True)
+    positions = rows[LABEL].to_numpy(dtype=np.int64) if len(rows) else np.zeros(0, np.int64)
+    number = np.full(len(cleaned), -1, dtype=np.int64)
+    number[positions] = np.arange(len(positions))
+    order = quarantine_order(rows) if len(rows) else np.zeros(0, np.int64)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    kept = ReadLabQuarantine(
+        cleaned,
+        rows,
+        number,
+        rows["reason"].to_numpy(dtype=object),
+        rows["source_row"].to_numpy(dtype=object),
+        rank,
+        order_quarantine(rows),
+    )
+    shared.decided[_READ_LABS] = kept
+    return kept
+
+
+_READ_LABS = "lab_quarantine"  # SharedRead.decided: ReadLabQuarantine
 
 
 def _quarantined(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

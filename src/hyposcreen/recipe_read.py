@@ -166,6 +166,25 @@ def rows_in_range(
     return ~(time.notna() & ((time < start) | (time >= end))).to_numpy()
 
 
+def cut_rows(
+    shared: SharedRead, frame: pd.DataFrame, column: str, start: pd.Timestamp, end: pd.Timestamp
+) -> np.ndarray:
+    """`rows_in_range` of `frame`, a table the shared read keeps whole (its cleaned labs),
+    found once per range for all the stages of a window that cut it (read-only)."""
+    cuts: dict[tuple[str, pd.Timestamp, pd.Timestamp], tuple[pd.DataFrame, np.ndarray]]
+    cuts = shared.decided.setdefault(_CUTS, {})
+    known = cuts.get((column, start, end))
+    if known is not None and known[0] is frame:
+        return known[1]
+    keep = rows_in_range(frame, column, start, end)
+    keep.flags.writeable = False  # shared by the stages: none may change it
+    cuts[(column, start, end)] = (frame, keep)
+    return keep
+
+
+_CUTS = "cut_rows"  # SharedRead.decided: the rows of each window's range (cut_rows)
+
+
 def window_counts(table: IngestedTable, frame: pd.DataFrame, outside: int) -> IngestedTable:
     """`table` with another frame and `outside` more rows dropped outside the window; its
     other records copied (never shared between windows)."""

@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from hyposcreen.clean import USED
 from hyposcreen.context import RunContext
-from hyposcreen.recipe_read import check_in_range, rows_in_range
+from hyposcreen.recipe_read import check_in_range, cut_rows
 from hyposcreen.screen.cases import LAB_COLUMNS, registered_labs
 from hyposcreen.screen.engine import ArrowFrame, Tables
 from hyposcreen.screen.serial import spurious_neighbours
@@ -73,7 +73,7 @@ def window_used_labs(
     if shared is None or prepared is None or "reported_late" in labs.columns:
         return None
     column, start, end = check_in_range(shared.lab_range, ctx)
-    keep = rows_in_range(prepared.cleaned, column, start, end)
+    keep = cut_rows(shared, prepared.cleaned, column, start, end)
     if int(keep.sum()) != len(labs) or not np.array_equal(prepared.used[keep], used):
         return None
     chosen = keep[prepared.used]  # the window's rows among the read's used rows

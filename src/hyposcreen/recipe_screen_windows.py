@@ -26,7 +26,7 @@ import pandas as pd
 from hyposcreen.clean import USED
 from hyposcreen.config import Window
 from hyposcreen.context import CleanedInputs, RunContext
-from hyposcreen.recipe_read import check_in_range, rows_in_range
+from hyposcreen.recipe_read import check_in_range, cut_rows
 from hyposcreen.recipe_screen import SharedLabs, alike, known_pairs, shared_labs
 from hyposcreen.screen.cases import DIAGNOSIS_COLUMNS, MEDICATION_COLUMNS, ScreenResult
 from hyposcreen.screen.windows import WindowCut, screen_windows
@@ -130,7 +130,7 @@ def _chosen(ctx: RunContext, prepared: SharedLabs) -> np.ndarray:
     """The context's window's rows among the read's used labs (those in its read range)."""
     assert ctx.shared_read is not None
     column, start, end = check_in_range(ctx.shared_read.lab_range, ctx)
-    keep = rows_in_range(prepared.cleaned, column, start, end)
+    keep = cut_rows(ctx.shared_read, prepared.cleaned, column, start, end)
     chosen: np.ndarray = keep[prepared.used]
     return chosen
 
@@ -154,7 +154,7 @@ def _as_foreseen(
     used = (labs["bucket"] == USED).to_numpy(dtype=bool)
     assert ctx.shared_read is not None
     column, start, end = check_in_range(ctx.shared_read.lab_range, ctx)
-    keep = rows_in_range(prepared.cleaned, column, start, end)
+    keep = cut_rows(ctx.shared_read, prepared.cleaned, column, start, end)
     if int(keep.sum()) != len(labs) or not np.array_equal(prepared.used[keep], used):
         return False
     if not np.array_equal(keep[prepared.used], cut.labs):

@@ -6,6 +6,8 @@ the manifest reconciles rows_in = used + not_relevant + duplicate + quarantined.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -102,10 +104,58 @@ def buckets_of(reason: pd.Series, not_relevant: tuple[str, ...]) -> pd.Series:
     return engine.texts_by_code(BUCKET_CODES, bucket_codes(reason, not_relevant), reason.index)
 
 
-def bucket_sizes(frame: pd.DataFrame) -> dict[tuple[str, str], int]:
-    """Rows per (bucket, reason) of one cleaned frame ('' when there is no reason)."""
+@dataclass(frozen=True)
+class HeldSizes:
+    """The (bucket, reason) sizes of a cleaned frame found from the codes its bucket and
+    reason columns were made from, with those columns as made (Series of the frame). They are
+    the frame's sizes while the frame holds those very columns: pandas copies on write, so a
+    write into either column of the frame (a contract warning, late results) first gives the
+    frame new arrays and these keep the old ones; a frame whose columns are not these is
+    counted anew."""
+
+    bucket: pd.Series
+    reason: pd.Series
+    sizes: dict[tuple[str, str], int]
+
+    def hold_for(self, frame: pd.DataFrame) -> bool:
+        """Whether `frame`'s bucket and reason columns are the ones these sizes were found of:
+        the same reason array (the same memory, so the same objects) and the same buckets."""
+        if "bucket" not in frame.columns or "reason" not in frame.columns:
+            return False
+        reason, held = frame["reason"], self.reason
+        if reason.dtype != object or held.dtype != object or len(reason) != len(held):
+            return False
+        mine, kept = reason.to_numpy(), held.to_numpy()
+        if mine.__array_interface__ != kept.__array_interface__:  # data address, shape, strides
+            return False
+        bucket = frame["bucket"]
+        return bucket.dtype == self.bucket.dtype and bool(
+            pa.array(bucket.array).equals(pa.array(self.bucket.array))
+        )
+
+
+def coded_sizes(
+    buckets: np.ndarray, bucket_names: tuple[str, ...], reasons: np.ndarray, reason_names: list
+) -> dict[tuple[str, str], int]:
+    """`bucket_sizes` from codes: each row's bucket (a code of `bucket_names`) and reason (a
+    code of `reason_names`, -1 for none; an empty reason counts as none)."""
+    names = ["", *("" if r == "" else str(r) for r in reason_names)]
+    width = len(names)
+    counts = np.bincount(buckets.astype(np.int64) * width + (reasons.astype(np.int64) + 1))
+    sizes: dict[tuple[str, str], int] = {}
+    for code in np.flatnonzero(counts):
+        key = (str(bucket_names[code // width]), names[code % width])
+        sizes[key] = sizes.get(key, 0) + int(counts[code])  # '' and none are one reason
+    return dict(sorted(sizes.items()))
+
+
+def bucket_sizes(frame: pd.DataFrame, held: HeldSizes | None = None) -> dict[tuple[str, str], int]:
+    """Rows per (bucket, reason) of one cleaned frame ('' when there is no reason); `held`:
+    the sizes found when its columns were made, used while the frame holds those columns."""
     if not len(frame):
         return {}
+    if held is not None and held.hold_for(frame):
+        return dict(held.sizes)
     buckets, bucket_names = pd.factorize(frame["bucket"])
     reasons, reason_names = pd.factorize(frame["reason"])  # -1 where there is no reason
     empty = np.flatnonzero(np.asarray(reason_names, dtype=object) == "")
@@ -121,9 +171,14 @@ def bucket_sizes(frame: pd.DataFrame) -> dict[tuple[str, str], int]:
     return dict(sorted(sizes.items()))
 
 
-def count_buckets(frame: pd.DataFrame, read_not_relevant: dict[str, int], rows_in: int) -> dict:
+def count_buckets(
+    frame: pd.DataFrame,
+    read_not_relevant: dict[str, int],
+    rows_in: int,
+    held: HeldSizes | None = None,
+) -> dict:
     """Reconciliation of one table: rows_in = used + not_relevant + duplicate + quarantined."""
-    return reconcile(bucket_sizes(frame), read_not_relevant, rows_in)
+    return reconcile(bucket_sizes(frame, held), read_not_relevant, rows_in)
 
 
 def reconcile(

@@ -23,7 +23,10 @@ from hyposcreen.clean.buckets import (
     BUCKET_CODES,
     NOT_RELEVANT,
     QUARANTINED,
+    USED,
+    HeldSizes,
     bucket_codes,
+    coded_sizes,
     excluded_statuses,
     first_reasons,
     malformed_reasons,
@@ -55,6 +58,23 @@ class EventFacts:
         """Each row's bucket before the window's check, as a code of BUCKET_CODES (decided
         once; every window changes only the rows it finds after its end)."""
         return bucket_codes(self.reason, self.not_relevant)
+
+    @cached_property
+    def match_positions(self) -> np.ndarray:
+        """The position in the frame of each drug-class match's row (medications; -1 for a
+        row the frame does not hold)."""
+        assert self.matches is not None
+        return np.asarray(self.frame.index.get_indexer(self.matches["row"]), dtype=np.int64)
+
+    @cached_property
+    def reason_codes(self) -> tuple[np.ndarray, list[object]]:
+        """Each row's reason before the window's check as a code of the distinct reasons
+        (-1: none), after_window among them (decided once, as `bucket_codes`)."""
+        codes, distinct = pd.factorize(self.reason)
+        names = list(distinct)
+        if AFTER_WINDOW not in names:
+            names.append(AFTER_WINDOW)
+        return np.asarray(codes, dtype=np.int64), names
 
     @cached_property
     def unreasoned(self) -> np.ndarray:
@@ -106,9 +126,11 @@ def diagnosis_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
     return EventFacts(out, reason, "recorded_time", ("unlisted_code", AFTER_WINDOW))
 
 
-def _in_window(facts: EventFacts, window: Window) -> pd.DataFrame:
+def window_buckets(facts: EventFacts, window: Window) -> tuple[pd.DataFrame, np.ndarray, HeldSizes]:
     """The facts' frame with bucket and reason for `window`: a row with no earlier reason that
-    starts (is recorded) at or after the window's end is after_window (the last check)."""
+    starts (is recorded) at or after the window's end is after_window (the last check). With
+    each row's bucket as a code of BUCKET_CODES and the frame's (bucket, reason) sizes, found
+    from the codes its columns are made from."""
     out = facts.frame.copy(deep=False)  # a new frame per window; the facts stay unchanged
     after = (out[facts.time_column] >= window.end).to_numpy() & facts.unreasoned
     reason = facts.reason.to_numpy(dtype=object, copy=True)
@@ -118,21 +140,30 @@ def _in_window(facts: EventFacts, window: Window) -> pd.DataFrame:
     code[after] = BUCKET_CODES.index(late)
     out["bucket"] = engine.texts_by_code(BUCKET_CODES, code, facts.reason.index)
     out["reason"] = pd.Series(reason, index=facts.reason.index, dtype=object)
-    return out
+    reasons, names = facts.reason_codes
+    reasons = reasons.copy()
+    reasons[after] = names.index(AFTER_WINDOW)
+    sizes = coded_sizes(code, BUCKET_CODES, reasons, names)
+    return out, code, HeldSizes(out["bucket"], out["reason"], sizes)
 
 
 def medications_in_window(facts: EventFacts, window: Window) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Medications with bucket/reason, and the long table of drug-class matches of used rows."""
+    out, code, _ = window_buckets(facts, window)
+    return out, used_matches(facts, code)
+
+
+def used_matches(facts: EventFacts, code: np.ndarray) -> pd.DataFrame:
+    """The drug-class matches of the used rows (`code`: each row's bucket as a code of
+    BUCKET_CODES, `window_buckets`), taken by the rows' positions."""
     assert facts.matches is not None
-    out = _in_window(facts, window)
-    used = out.index[(out["bucket"] == "used").to_numpy()]
-    matches = facts.matches
-    return out, matches[matches["row"].isin(used)].reset_index(drop=True)
+    used = np.append(code == BUCKET_CODES.index(USED), False)  # a row not held: not used
+    return facts.matches.loc[used[facts.match_positions]].reset_index(drop=True)
 
 
 def diagnoses_in_window(facts: EventFacts, window: Window) -> pd.DataFrame:
     """Diagnoses with bucket/reason and the condition each used row stands for."""
-    return _in_window(facts, window)
+    return window_buckets(facts, window)[0]
 
 
 def clean_medications(
@@ -155,4 +186,6 @@ __all__ = [
     "diagnosis_facts",
     "medication_facts",
     "medications_in_window",
+    "used_matches",
+    "window_buckets",
 ]

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.site_words import SiteWords, fold_series, status_key
@@ -71,6 +72,18 @@ def _unknown_statuses(frame: pd.DataFrame, words: SiteWords) -> pd.Series:
     return status[status.isin(unknown)]
 
 
+def _status_counts(table: str, frame: pd.DataFrame, words: SiteWords) -> pd.DataFrame:
+    """`_counts` of the `_unknown_statuses`, from each distinct status's count (its key found
+    once per distinct status; the rows are counted, not taken)."""
+    counted = frame["status"].value_counts()  # no missing status
+    keys = pd.Series([status_key(str(s)) for s in counted.index], dtype=object)
+    unknown = (~keys.isin(words.known_statuses) & (keys != "")).to_numpy(dtype=bool)
+    shown = counted.iloc[np.flatnonzero(unknown)]
+    return pd.DataFrame(
+        {"table": table, "kind": "status", "value": shown.index.astype("str"), "count": shown}
+    ).reset_index(drop=True)
+
+
 def cleaned_counts(
     labs: pd.DataFrame,
     medications: pd.DataFrame,
@@ -87,12 +100,10 @@ def cleaned_counts(
 
 def lab_counts(labs: pd.DataFrame, words: SiteWords) -> list[pd.DataFrame]:
     """cleaned_counts' parts from the labs: units the rules do not know, status words."""
-    bad_unit = labs.loc[labs["reason"] == "bad_unit"]
-    unit_text = bad_unit["analyte"].astype("str") + ": " + bad_unit["unit"].fillna("(none)")
-    return [
-        _counts("labs", "unit", unit_text),
-        _counts("labs", "status", _unknown_statuses(labs, words)),
-    ]
+    bad_unit = (labs["reason"] == "bad_unit").to_numpy(dtype=bool)  # their two columns only
+    analyte, unit = labs["analyte"].loc[bad_unit], labs["unit"].loc[bad_unit]
+    unit_text = analyte.astype("str") + ": " + unit.fillna("(none)")
+    return [_counts("labs", "unit", unit_text), _status_counts("labs", labs, words)]
 
 
 def event_counts(

@@ -146,6 +146,14 @@ def order_quarantine(rows: pd.DataFrame) -> pd.DataFrame:
     order it was read in), so the merged partitions of a run sort as the whole table does."""
     if rows.empty:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    kept = [column for column in rows.columns if column != LABEL]
+    return rows[kept].take(quarantine_order(rows)).reset_index(drop=True)
+
+
+def quarantine_order(rows: pd.DataFrame) -> np.ndarray:
+    """The positions of `rows` (with their `_label`) in the file's order (`order_quarantine`).
+    Rows of one table keep their relative order in any subset of them whose labels keep
+    theirs: every key but the label is the row's own."""
     number = pd.to_numeric(rows["source_row"], errors="coerce").to_numpy(dtype="float64")
     keys = [  # np.lexsort: the last key sorts first; ties keep the rows' order (stable)
         rows[LABEL].to_numpy(),
@@ -154,8 +162,24 @@ def order_quarantine(rows: pd.DataFrame) -> pd.DataFrame:
         _sort_codes(rows["source_file"]),
         _sort_codes(rows["table"]),
     ]
-    kept = [column for column in rows.columns if column != LABEL]
-    return rows[kept].take(np.lexsort(keys)).reset_index(drop=True)
+    return np.lexsort(keys)
+
+
+def by_table(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Quarantine rows with their `_label`, split by table, each in the file's order."""
+    return {
+        str(table): order_quarantine(rows.loc[(rows["table"] == table).to_numpy(dtype=bool)])
+        for table in pd.unique(rows["table"])
+    }
+
+
+def in_table_order(parts: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The quarantine file from each table's rows in the file's order: the table is the
+    first key of that order, so the tables follow one another by name."""
+    shown = [parts[table] for table in sorted(parts) if len(parts[table])]
+    if not shown:
+        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    return pd.concat(shown, ignore_index=True)
 
 
 def _sort_codes(values: pd.Series) -> np.ndarray:

@@ -214,7 +214,7 @@ def correct_for_glucose(
 
 def classify(results: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     """Add `hyponatremic`, `low_measured`, `hyperglycemia_related`, `severity`, `level`."""
-    out = results.copy()
+    out = results.copy(deep=False)  # copy on write: `results` keeps its columns
     corrected = out["corrected_sodium"]
     measured = out["value_num"].round(_NOISE_DECIMALS)
     out["hyponatremic"] = compare(
