@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import escape
 
-from hyposcreen.report.arrow_columns import holds_arrow_text
+from hyposcreen.report.arrow_columns import holds_arrow_text, positions_in
 from hyposcreen.report.clinical_times import clinical_time_texts
 from hyposcreen.report.display import clinical_value, short_considerations
 from hyposcreen.report.html_text import (
@@ -178,10 +178,10 @@ def page_rows(
         (times >= start) & (times < info.window_end),
         ["patient_id", "specimen_time", "corrected_sodium"],
     ]
-    shown_of = listed.get_indexer(shown["patient_id"].astype("str"))
+    shown_of = positions_in(shown["patient_id"], listed)
     shown = shown.loc[shown_of >= 0]
     shown_of = shown_of[shown_of >= 0]
-    evidence_of = listed.get_indexer(evidence["patient_id"].astype("str"))
+    evidence_of = positions_in(evidence["patient_id"], listed)
     for first in range(0, len(review), step):
         cases = review.iloc[first : first + step].reset_index(drop=True)
         wanted = np.zeros(len(listed), dtype=bool)

@@ -1,0 +1,133 @@
+"""The review page's per-night shortcuts give what the general code gives: ids found in Arrow
+(arrow_columns.positions_in) as pandas' get_indexer finds them, and a list's plotted sodium
+points (trajectory._points) in the order of the merge they replace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen.report.arrow_columns import positions_in
+from hyposcreen.report.trajectory import _points
+
+
+def test_ids_are_found_where_pandas_get_indexer_finds_them() -> None:
+    listed = pd.Index(["P3", "P1", "P7"])
+    for ids in (
+        pd.Series(["P1", "P2", None, "P3", "P7", "P1"], dtype="str"),
+        pd.Series(["P1", np.nan, "P7", "x"], dtype=object),
+        pd.Series([], dtype="str"),
+    ):
+        expected = listed.get_indexer(ids.astype("str"))
+        assert list(positions_in(ids, listed)) == list(expected)
+    assert list(positions_in(pd.Series(["P7", None, "P9"], dtype="str"), listed)) == [2, -1, -1]
+
+
+def test_ids_that_are_not_text_or_a_listing_with_repeats_go_through_pandas() -> None:
+    numbers = pd.Series([7, 1, 3])
+    listed = pd.Index(["3", "1"])
+    assert list(positions_in(numbers, listed)) == [-1, 1, 0]
+    mixed = pd.Series(["P1", 5], dtype=object)
+    assert list(positions_in(mixed, pd.Index(["5", "P1"]))) == [1, 0]
+
+
+def _merged_points(
+    cases: pd.DataFrame, results: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """The plotted points as the page made them before: the results in the plot's days sorted
+    by patient, time and value, merged onto the cases and sorted by case."""
+    keys = pd.DataFrame(
+        {
+            "case": np.arange(len(cases)),
+            "patient_id": cases["patient_id"].astype("str").to_numpy(),
+            "index_time": pd.to_datetime(cases["index_time"]).to_numpy(),
+        }
+    )
+    times = results["specimen_time"]
+    shown = results.loc[(times >= start) & (times < end)]
+    shown = shown.loc[shown["patient_id"].isin(keys["patient_id"])].sort_values(
+        ["patient_id", "specimen_time", "corrected_sodium"], kind="stable"
+    )
+    shown = shown.assign(_order=np.arange(len(shown)))
+    return keys.merge(shown, on="patient_id", how="inner").sort_values(
+        ["case", "_order"], kind="stable"
+    )
+
+
+def test_plotted_points_come_by_case_then_time_then_value_as_the_merge_gave_them() -> None:
+    start, end = pd.Timestamp("2026-11-14"), pd.Timestamp("2026-11-21")
+    cases = pd.DataFrame(
+        {
+            "patient_id": pd.Series(["B", "A", "C"], dtype="str"),  # list order, not by id
+            "index_time": pd.to_datetime(["2026-11-20 05:00", "2026-11-20 06:00", None]),
+        }
+    )
+    t = pd.to_datetime
+    results = pd.DataFrame(
+        {
+            "patient_id": pd.Series(["A", "B", "A", "Z", "A", "B", "A", "B", "A"], dtype="str"),
+            "specimen_time": t(
+                [
+                    "2026-11-20 06:00",  # A's index
+                    "2026-11-19 01:00",
+                    "2026-11-18 00:00",
+                    "2026-11-18 00:00",  # not listed
+                    "2026-11-18 00:00",  # same time as the one before: by value
+                    "2026-11-21 00:00",  # the window's end: not shown
+                    "2026-11-18 00:00",  # same time and value: in the results' order
+                    "2026-11-13 23:59",  # before the plot: not shown
+                    "2026-11-19 12:00",
+                ]
+            ),
+            "corrected_sodium": [128.0, 131.0, 127.5, 120.0, 125.0, 140.0, 125.0, 119.0, np.nan],
+            "row": range(9),
+        }
+    )
+    points = _points(cases, results, start, end)
+    # B (case 0): its 19 Nov result; A (case 1): 18 Nov by value (125.0 twice, rows 4 then
+    # 6, then 127.5), 19 Nov (no value), 20 Nov; C (case 2): none
+    assert points["case"].tolist() == [0, 1, 1, 1, 1, 1]
+    assert points["corrected_sodium"].tolist()[:4] == [131.0, 125.0, 125.0, 127.5]
+    assert np.isnan(points["corrected_sodium"].iloc[4])
+    assert points["corrected_sodium"].iloc[5] == 128.0
+    assert points["index_time"].tolist() == [t("2026-11-20 05:00")] + [t("2026-11-20 06:00")] * 5
+
+    merged = _merged_points(cases, results, start, end)
+    assert merged["row"].tolist() == [1, 4, 6, 2, 8, 0]
+    for column in ("case", "specimen_time", "corrected_sodium", "index_time"):
+        pd.testing.assert_series_equal(
+            points[column].reset_index(drop=True),
+            merged[column].reset_index(drop=True),
+            check_names=False,
+        )
+
+
+def test_plotted_points_of_a_random_list_equal_the_merge() -> None:
+    rng = np.random.default_rng(11)
+    start, end = pd.Timestamp("2026-11-14"), pd.Timestamp("2026-11-21")
+    ids = np.array([f"P{i}" for i in range(60)], dtype=object)
+    listed = rng.choice(ids, 25, replace=False)
+    cases = pd.DataFrame(
+        {
+            "patient_id": pd.Series(listed, dtype="str"),
+            "index_time": start + pd.to_timedelta(rng.integers(0, 7 * 24, 25), unit="h"),
+        }
+    )
+    n = 800
+    values = rng.choice([120.0, 125.0, 126.5, np.nan], n)
+    results = pd.DataFrame(
+        {
+            "patient_id": pd.Series(rng.choice(ids, n), dtype="str"),
+            "specimen_time": start + pd.to_timedelta(rng.integers(-24, 8 * 24, n), unit="h"),
+            "corrected_sodium": values,
+        }
+    )
+    points = _points(cases, results, start, end)
+    merged = _merged_points(cases, results, start, end)
+    assert len(points) == len(merged) > 100
+    for column in ("case", "specimen_time", "corrected_sodium", "index_time"):
+        pd.testing.assert_series_equal(
+            points[column].reset_index(drop=True),
+            merged[column].reset_index(drop=True),
+            check_names=False,
+        )
