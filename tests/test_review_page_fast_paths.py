@@ -131,3 +131,25 @@ def test_plotted_points_of_a_random_list_equal_the_merge() -> None:
             merged[column].reset_index(drop=True),
             check_names=False,
         )
+
+
+def test_a_column_of_times_reads_as_each_time_put_in_words_alone() -> None:
+    """clinical_time_texts (each day's words once, each minute from a table of a day's
+    minutes) gives clinical_time's text of every time: every minute of a day, days across
+    the clocks' changes, before 1970, missing ones ('')."""
+    from hyposcreen.report.clinical_times import clinical_time, clinical_time_texts
+
+    every_minute = pd.date_range("2026-10-25 00:00", periods=24 * 60, freq="min")
+    rng = np.random.default_rng(5)
+    seconds = rng.integers(0, 400 * 86400, 500)
+    scattered = pd.Timestamp("2026-01-01") + pd.to_timedelta(seconds, unit="s")
+    earlier = pd.to_datetime(["1969-12-31 23:59:30", "1900-02-28 13:05:59", "1970-01-01 00:00:00"])
+    times = pd.Series(
+        np.concatenate([every_minute.to_numpy(), scattered.to_numpy(), earlier.to_numpy()])
+    )
+    times = pd.concat([times, pd.Series([pd.NaT])], ignore_index=True)
+    for zone in ("Europe/Berlin", "America/New_York", "UTC"):
+        column = clinical_time_texts(times, zone)
+        assert list(column.index) == list(range(len(times)))
+        assert list(column) == [clinical_time(t, zone) for t in times]
+    assert clinical_time_texts(pd.Series([pd.NaT, pd.NaT]), "UTC").tolist() == ["", ""]
