@@ -153,3 +153,38 @@ def test_a_column_of_times_reads_as_each_time_put_in_words_alone() -> None:
         assert list(column.index) == list(range(len(times)))
         assert list(column) == [clinical_time(t, zone) for t in times]
     assert clinical_time_texts(pd.Series([pd.NaT, pd.NaT]), "UTC").tolist() == ["", ""]
+
+
+def _cases_with_pairs(rises: list[float | None]) -> pd.DataFrame:
+    rise = pd.Series(rises, dtype="float64")
+    return pd.DataFrame(
+        {
+            "overcorrection": rise.notna(),
+            "oc_from_sodium": rise.where(rise.isna(), 118.04),
+            "oc_from_time": pd.to_datetime(["2026-11-19 06:00"] * len(rises)).where(
+                rise.notna().to_numpy()
+            ),
+            "oc_to_sodium": rise.where(rise.isna(), 126.55),
+            "oc_to_time": pd.to_datetime(["2026-11-20 05:30:10"] * len(rises)).where(
+                rise.notna().to_numpy()
+            ),
+            "oc_rise": rise,
+            "limit": [8.0] * len(rises),
+        },
+        index=pd.RangeIndex(len(rises)),
+    )
+
+
+def test_a_night_without_an_overcorrection_has_no_pair_text() -> None:
+    from hyposcreen.report.review_list import _overcorrection_text
+
+    with_one = _overcorrection_text(_cases_with_pairs([None, 8.5, None]))
+    assert with_one.tolist() == [
+        "",
+        "118.0 at 2026-11-19T06:00:00 -> 126.6 at 2026-11-20T05:30:10 (+8.5 mmol/L; limit 8"
+        " per 24 h)",
+        "",
+    ]
+    without = _overcorrection_text(_cases_with_pairs([None, None]))
+    assert without.tolist() == ["", ""] and without.dtype == with_one.dtype
+    assert list(without.index) == [0, 1]

@@ -220,8 +220,9 @@ def _rows(
     sort_time = index_time.dt.strftime("%Y-%m-%dT%H:%M:%S")
     if (index_time.dt.microsecond != 0).any() or index_time.isna().any():
         sort_time = index_time.map(lambda t: pd.Timestamp(t).isoformat())
-    pair = _texts(review["overcorrection_pair"])
-    pair = pd.Series(times_in_words(pair.to_numpy(), info.timezone), dtype=object)
+    pair = np.array(_texts(review["overcorrection_pair"]), dtype=object)
+    paired = pair != ""  # most cases have no pair: only the pairs' texts are rewritten
+    pair[paired] = times_in_words(pair[paired], info.timezone)
     missing = _joined_list(review["missing_workup"], ", ", underscores=" ")
     spurious = (
         _texts(review["possibly_spurious"]) != ""
