@@ -188,3 +188,22 @@ def test_a_night_without_an_overcorrection_has_no_pair_text() -> None:
     without = _overcorrection_text(_cases_with_pairs([None, None]))
     assert without.tolist() == ["", ""] and without.dtype == with_one.dtype
     assert list(without.index) == [0, 1]
+
+
+def test_plot_positions_print_as_rounded_then_printed_floats() -> None:
+    """one_place_texts ('%.1f' at once) gives number_texts(one_place(...)): Python's
+    str(round(value, 1)) of every position, halves, signs, NaN and huge values included."""
+    from hyposcreen.report.html_text import number_texts, one_place, one_place_texts
+
+    rng = np.random.default_rng(3)
+    values = np.concatenate(
+        [
+            rng.uniform(-300.0, 300.0, 20_000),
+            np.round(rng.uniform(-60.0, 60.0, 20_000), 2),  # many halves at the 2nd place
+            [0.05, 0.15, 0.25, -0.05, -0.04, 0.0, -0.0, 9.95, 2.5e-8, np.nan, np.inf, -np.inf],
+            [1e16, -3e17, 12.25],  # str() writes an exponent from 1e16 on
+        ]
+    )
+    assert one_place_texts(values).tolist() == number_texts(one_place(values)).tolist()
+    assert one_place_texts(np.array([26.04, -0.04, 1e16])).tolist() == ["26.0", "-0.0", "1e+16"]
+    assert [str(round(v, 1)) for v in values[:1000]] == one_place_texts(values[:1000]).tolist()

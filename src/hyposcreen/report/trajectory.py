@@ -22,6 +22,7 @@ from hyposcreen.report.html_text import (
     join_runs,
     number_texts,
     one_place,
+    one_place_texts,
     run_starts,
 )
 from hyposcreen.report.numbers import one_decimal_objects
@@ -167,13 +168,12 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
     # every point: position, dot and its hover title
     case_of = points["case"].to_numpy()
     seconds = (points["specimen_time"] - start).dt.total_seconds().to_numpy()
-    x = _x_of(seconds, span)
-    y = one_place(
+    x_text = one_place_texts(PLOT["left"] + _WIDTH * seconds / span)  # as _x_of's, printed
+    y_text = one_place_texts(
         PLOT["top"] + _HEIGHT * (high[case_of] - values.to_numpy()) / (high - low)[case_of]
     )
     index_time = points["index_time"]
     is_index = (index_time.notna() & (points["specimen_time"] == index_time)).to_numpy()
-    x_text, y_text = number_texts(x), number_texts(y)
     title = escape_html(
         clinical_time_texts(points["specimen_time"], info.timezone)
         + ": "
