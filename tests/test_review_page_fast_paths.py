@@ -207,3 +207,53 @@ def test_plot_positions_print_as_rounded_then_printed_floats() -> None:
     assert one_place_texts(values).tolist() == number_texts(one_place(values)).tolist()
     assert one_place_texts(np.array([26.04, -0.04, 1e16])).tolist() == ["26.0", "-0.0", "1e+16"]
     assert [str(round(v, 1)) for v in values[:1000]] == one_place_texts(values[:1000]).tolist()
+
+
+def _sorted_by_pandas(patients: pd.Series, factors: pd.Series) -> list[int]:
+    keys = pd.DataFrame(
+        {
+            "patient_id": patients,
+            "late": factors.str.startswith("correction_risk:"),
+            "factor": factors,
+        }
+    )
+    return keys.sort_values(["patient_id", "late", "factor"], kind="stable").index.tolist()
+
+
+def test_evidence_rows_come_in_the_order_pandas_sorted_them() -> None:
+    """Each case's evidence on the page: by patient, correction-risk conditions last, then by
+    factor, ties in the evidence table's order; texts compared as pandas compares them
+    (code points: 'Z' before 'a' before 'é'); a missing text goes through pandas itself."""
+    from hyposcreen.report.page_cases import _evidence_order
+
+    patients = pd.Series(["P2", "P1", "P2", "P1", "P1", "Pé", "PZ", "Pa"], dtype="str")
+    factors = pd.Series(
+        [
+            "loop_diuretic",
+            "correction_risk:alcohol",
+            "ssri",
+            "hypokalemia",
+            "hypokalemia",
+            "ssri",
+            "ssri",
+            "correction_risk:liver",
+        ],
+        dtype="str",
+    )
+    order = _evidence_order(patients, factors)
+    # P1: hypokalemia (rows 3, 4 in order), then its correction risk; P2: loop, ssri; then
+    # PZ, Pa, Pé
+    assert order.tolist() == [3, 4, 1, 0, 2, 6, 7, 5]
+    assert order.tolist() == _sorted_by_pandas(patients, factors)
+
+    rng = np.random.default_rng(8)
+    names = ["ssri", "hypokalemia", "correction_risk:liver", "correction_risk:alcohol", "Äb"]
+    patients = pd.Series(rng.choice([f"P{i}" for i in range(30)] + ["pé", "Ω"], 600), dtype="str")
+    factors = pd.Series(rng.choice(names, 600), dtype="str")
+    assert _evidence_order(patients, factors).tolist() == _sorted_by_pandas(patients, factors)
+
+    with_missing = factors.where(np.arange(600) % 50 != 0)
+    assert with_missing.hasnans
+    assert _evidence_order(patients, with_missing).tolist() == _sorted_by_pandas(
+        patients, with_missing
+    )

@@ -90,16 +90,12 @@ def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
         info.atc_combinations,
         info.timezone,
     )
-    factor = rows["risk_factor"].astype("str")
-    rows = pd.DataFrame(
-        {
-            "patient_id": rows["patient_id"].astype("str"),
-            "late": factor.str.startswith("correction_risk:"),
-            "factor": factor,
-            "div": '<div class="ev">' + escape_html(pd.Series(shown, dtype=object)) + "</div>",
-        }
-    ).sort_values(["patient_id", "late", "factor"], kind="stable")
-    patient, factor = rows["patient_id"].to_numpy(), rows["factor"].to_numpy()
+    patients = rows["patient_id"].astype("str")
+    factors = rows["risk_factor"].astype("str")
+    order = _evidence_order(patients, factors)
+    patient = patients.to_numpy(dtype=object)[order]
+    factor = factors.to_numpy(dtype=object)[order]
+    div = ('<div class="ev">' + escape_html(shown) + "</div>").to_numpy(dtype=object)[order]
     item_starts = run_starts(patient, factor)
     item_ends = np.r_[item_starts[1:], True]
     label = pd.Series(factor[item_starts], dtype=object).str.replace(
@@ -109,9 +105,23 @@ def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
     opening[item_starts] = (
         '<li><span class="factor">' + escape_html(label.str.replace("_", " ")) + "</span>"
     ).to_numpy()
-    items = opening + rows["div"].to_numpy() + choose(item_ends, "</li>", "")
+    items = opening + div + choose(item_ends, "</li>", "")
     patient_starts = run_starts(patient)
     return pd.Series(join_runs(items, patient_starts), index=patient[patient_starts])
+
+
+def _evidence_order(patients: pd.Series, factors: pd.Series) -> np.ndarray:
+    """Positions of the evidence rows (index 0..n-1) by patient, then correction-risk
+    conditions last, then factor, each tie in the rows' order: one stable sort of the three
+    keys (each text ranked among its sorted distinct values, as pandas' sort compares
+    texts), not a frame sorted by pandas."""
+    late = factors.str.startswith("correction_risk:")
+    if patients.hasnans or factors.hasnans:  # pandas puts a missing text last
+        keys = pd.DataFrame({"patient": patients, "late": late, "factor": factors})
+        return keys.sort_values(["patient", "late", "factor"], kind="stable").index.to_numpy()
+    patient_rank = pd.factorize(patients.to_numpy(dtype=object), sort=True)[0]
+    factor_rank = pd.factorize(factors.to_numpy(dtype=object), sort=True)[0]
+    return np.lexsort((factor_rank, late.to_numpy(dtype=bool), patient_rank))
 
 
 def _identifiers(review: pd.DataFrame) -> pd.Series:
