@@ -1,5 +1,5 @@
 """Columns of text as Arrow arrays, for the writers' text work done in Arrow compute
-(csv_text, xlsx_package, safe_cells), and membership of ids tested in Arrow."""
+(csv_text, xlsx_package, safe_cells), and membership and positions of ids found in Arrow."""
 
 from __future__ import annotations
 
@@ -39,3 +39,24 @@ def is_listed(ids: pd.Series, listed: pd.Series) -> np.ndarray:
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all of them text
         return ids.isin(listed).to_numpy(dtype=bool)
     return np.array(pc.fill_null(pc.is_in(text, value_set=wanted), False), dtype=bool)
+
+
+def positions_in(ids: pd.Series, listed: pd.Index) -> np.ndarray:
+    """`listed.get_indexer(ids.astype("str"))` for a column of text ids and an index of
+    distinct texts (-1 for an id not listed or missing), by Arrow's hash lookup: pandas
+    makes a Python string of every Arrow id to look it up."""
+    if not listed.is_unique or not (
+        holds_arrow_text(ids) or pd.api.types.is_object_dtype(ids.dtype)
+    ):
+        return np.asarray(listed.get_indexer(ids.astype("str")), dtype=np.intp)
+    try:
+        wanted = pa.array(listed.to_numpy(dtype=object), type=pa.large_string())
+        text = (
+            arrow_text(ids)
+            if holds_arrow_text(ids)
+            else pa.array(ids.to_numpy(), pa.large_string())
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all of them text
+        return np.asarray(listed.get_indexer(ids.astype("str")), dtype=np.intp)
+    found = pc.fill_null(pc.index_in(text, value_set=wanted), -1)
+    return np.asarray(found, dtype=np.intp)

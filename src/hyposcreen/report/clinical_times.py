@@ -83,13 +83,14 @@ def clinical_time_texts(values: pd.Series, timezone: str) -> pd.Series:
     """`clinical_time` of each naive site-local time, a column at once ('' for missing): the
     zone is looked up once per hour shown (per minute only in an hour the clocks change)."""
     stamps = pd.Series(pd.to_datetime(values).to_numpy())
-    present = stamps.notna()
-    zones = pd.Series(_zones_of_hours(stamps, timezone), dtype=object)
-    unsure = (present & zones.isna()).to_numpy()
+    present = stamps.notna().to_numpy()
+    zones = _zones_of_hours(stamps, timezone)
+    unsure = present & pd.isna(zones)
     if unsure.any():
         zones[unsure] = [_zone_name(timezone, t.strftime("%Y-%m-%dT%H:%M")) for t in stamps[unsure]]
-    text = pd.Series(_day_month_year_minute(stamps), dtype=object) + " " + zones.fillna("")
-    return text.where(present, "").astype(object)
+    text = _day_month_year_minute(stamps) + " " + np.where(pd.isna(zones), "", zones)
+    text[~present] = ""
+    return pd.Series(text, dtype=object)
 
 
 def _zones_of_hours(stamps: pd.Series, timezone: str) -> np.ndarray:
@@ -112,21 +113,33 @@ def _zones_of_hours(stamps: pd.Series, timezone: str) -> np.ndarray:
 
 
 _MONTHS = np.array("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
+# "00:00" .. "23:59": the hour and minute of each minute of a day, as %H:%M writes them
+_MINUTES_OF_DAY = np.array([f"{h:02d}:{m:02d}" for h in range(24) for m in range(60)], object)
 
 
 def _day_month_year_minute(stamps: pd.Series) -> np.ndarray:
-    """strftime('%d %b %Y %H:%M') of each naive time, cut out of numpy's ISO text (anything
-    but a missing value)."""
+    """strftime('%d %b %Y %H:%M') of each naive time ('' where missing): each distinct day's
+    '20 Nov 2026 ' cut out of numpy's ISO text of it, each time's '05:07' from a table of the
+    day's minutes."""
     minutes = stamps.to_numpy().astype("datetime64[m]")  # floored, as %M shows a minute
-    years = minutes.astype("datetime64[Y]").astype("int64")[stamps.notna().to_numpy()] + 1970
-    if len(years) and (years.min() < 1000 or years.max() > 9999):  # not four digits
+    present = ~np.isnat(minutes)
+    shown = np.full(len(minutes), "", dtype=object)
+    if not present.any():
+        return shown
+    minutes = minutes[present]
+    days = minutes.astype("datetime64[D]")  # floored
+    distinct, position = np.unique(days, return_inverse=True)
+    years = distinct.astype("datetime64[Y]").astype("int64") + 1970
+    if years.min() < 1000 or years.max() > 9999:  # not four digits
         return stamps.dt.strftime("%d %b %Y %H:%M").to_numpy(dtype=object, na_value="")
-    iso = np.datetime_as_string(minutes, unit="m")  # 2026-11-20T05:07
-    month = _MONTHS[minutes.astype("datetime64[M]").astype("int64") % 12]
-    text = np.strings.add(np.strings.slice(iso, 8, 10), " ")
-    for piece in (month, " ", np.strings.slice(iso, 0, 4), " ", np.strings.slice(iso, 11, 16)):
-        text = np.strings.add(text, piece)
-    return text.astype(object)
+    iso = np.datetime_as_string(distinct, unit="D")  # 2026-11-20
+    month = _MONTHS[distinct.astype("datetime64[M]").astype("int64") % 12]
+    day_texts = np.strings.add(np.strings.slice(iso, 8, 10), " ")
+    for piece in (month, " ", np.strings.slice(iso, 0, 4), " "):
+        day_texts = np.strings.add(day_texts, piece)
+    of_day = (minutes - days).astype("int64")
+    shown[present] = day_texts.astype(object)[position.reshape(-1)] + _MINUTES_OF_DAY[of_day]
+    return shown
 
 
 def clinical_times_in(text: str, timezone: str) -> str:

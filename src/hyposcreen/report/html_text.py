@@ -68,6 +68,16 @@ def number_texts(values: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype="float64").astype("str").astype(object)
 
 
+def one_place_texts(values: np.ndarray) -> np.ndarray:
+    """`number_texts(one_place(values))` without the round trip: the '%.1f' text of a number
+    of magnitude below 1e16 (and of NaN or infinity) is already the shortest text of the
+    float it reads as."""
+    numbers = np.asarray(values, dtype="float64")
+    if (np.abs(numbers[np.isfinite(numbers)]) >= 1e16).any():  # str() writes an exponent
+        return number_texts(one_place(numbers))
+    return np.char.mod("%.1f", numbers).astype(object)
+
+
 def choose(condition: np.ndarray | pd.Series, when_true: Any, when_false: Any) -> np.ndarray:
     """`np.where` over texts, as an object array (so it concatenates with other texts); a
     text given once is shared by every row it goes to, never copied per row."""

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import escape
 
-from hyposcreen.report.arrow_columns import holds_arrow_text
+from hyposcreen.report.arrow_columns import holds_arrow_text, positions_in
 from hyposcreen.report.clinical_times import clinical_time_texts
 from hyposcreen.report.display import clinical_value, short_considerations
 from hyposcreen.report.html_text import (
@@ -90,16 +90,12 @@ def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
         info.atc_combinations,
         info.timezone,
     )
-    factor = rows["risk_factor"].astype("str")
-    rows = pd.DataFrame(
-        {
-            "patient_id": rows["patient_id"].astype("str"),
-            "late": factor.str.startswith("correction_risk:"),
-            "factor": factor,
-            "div": '<div class="ev">' + escape_html(pd.Series(shown, dtype=object)) + "</div>",
-        }
-    ).sort_values(["patient_id", "late", "factor"], kind="stable")
-    patient, factor = rows["patient_id"].to_numpy(), rows["factor"].to_numpy()
+    patients = rows["patient_id"].astype("str")
+    factors = rows["risk_factor"].astype("str")
+    order = _evidence_order(patients, factors)
+    patient = patients.to_numpy(dtype=object)[order]
+    factor = factors.to_numpy(dtype=object)[order]
+    div = ('<div class="ev">' + escape_html(shown) + "</div>").to_numpy(dtype=object)[order]
     item_starts = run_starts(patient, factor)
     item_ends = np.r_[item_starts[1:], True]
     label = pd.Series(factor[item_starts], dtype=object).str.replace(
@@ -109,9 +105,23 @@ def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
     opening[item_starts] = (
         '<li><span class="factor">' + escape_html(label.str.replace("_", " ")) + "</span>"
     ).to_numpy()
-    items = opening + rows["div"].to_numpy() + choose(item_ends, "</li>", "")
+    items = opening + div + choose(item_ends, "</li>", "")
     patient_starts = run_starts(patient)
     return pd.Series(join_runs(items, patient_starts), index=patient[patient_starts])
+
+
+def _evidence_order(patients: pd.Series, factors: pd.Series) -> np.ndarray:
+    """Positions of the evidence rows (index 0..n-1) by patient, then correction-risk
+    conditions last, then factor, each tie in the rows' order: one stable sort of the three
+    keys (each text ranked among its sorted distinct values, as pandas' sort compares
+    texts), not a frame sorted by pandas."""
+    late = factors.str.startswith("correction_risk:")
+    if patients.hasnans or factors.hasnans:  # pandas puts a missing text last
+        keys = pd.DataFrame({"patient": patients, "late": late, "factor": factors})
+        return keys.sort_values(["patient", "late", "factor"], kind="stable").index.to_numpy()
+    patient_rank = pd.factorize(patients.to_numpy(dtype=object), sort=True)[0]
+    factor_rank = pd.factorize(factors.to_numpy(dtype=object), sort=True)[0]
+    return np.lexsort((factor_rank, late.to_numpy(dtype=bool), patient_rank))
 
 
 def _identifiers(review: pd.DataFrame) -> pd.Series:
@@ -178,10 +188,10 @@ def page_rows(
         (times >= start) & (times < info.window_end),
         ["patient_id", "specimen_time", "corrected_sodium"],
     ]
-    shown_of = listed.get_indexer(shown["patient_id"].astype("str"))
+    shown_of = positions_in(shown["patient_id"], listed)
     shown = shown.loc[shown_of >= 0]
     shown_of = shown_of[shown_of >= 0]
-    evidence_of = listed.get_indexer(evidence["patient_id"].astype("str"))
+    evidence_of = positions_in(evidence["patient_id"], listed)
     for first in range(0, len(review), step):
         cases = review.iloc[first : first + step].reset_index(drop=True)
         wanted = np.zeros(len(listed), dtype=bool)
@@ -220,8 +230,9 @@ def _rows(
     sort_time = index_time.dt.strftime("%Y-%m-%dT%H:%M:%S")
     if (index_time.dt.microsecond != 0).any() or index_time.isna().any():
         sort_time = index_time.map(lambda t: pd.Timestamp(t).isoformat())
-    pair = _texts(review["overcorrection_pair"])
-    pair = pd.Series(times_in_words(pair.to_numpy(), info.timezone), dtype=object)
+    pair = np.array(_texts(review["overcorrection_pair"]), dtype=object)
+    paired = pair != ""  # most cases have no pair: only the pairs' texts are rewritten
+    pair[paired] = times_in_words(pair[paired], info.timezone)
     missing = _joined_list(review["missing_workup"], ", ", underscores=" ")
     spurious = (
         _texts(review["possibly_spurious"]) != ""

@@ -66,6 +66,10 @@ DISCLAIMER = (
 
 
 def _overcorrection_text(cases: pd.DataFrame) -> pd.Series:
+    """'125.0 at <time> -> 133.5 at <time> (+8.5 mmol/L; limit 8 per 24 h)' of an over-rapid
+    correction, '' for a case without one (the text of none is made on a night without)."""
+    if not cases["overcorrection"].any():
+        return pd.Series("", index=cases.index, dtype="str")
     text = (
         one_decimal(cases["oc_from_sodium"])
         + " at "

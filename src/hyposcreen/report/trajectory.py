@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from hyposcreen.report.arrow_columns import is_listed
+from hyposcreen.report.arrow_columns import is_listed, positions_in
 from hyposcreen.report.clinical_times import clinical_time_texts
 from hyposcreen.report.html_text import (
     choose,
@@ -22,6 +22,7 @@ from hyposcreen.report.html_text import (
     join_runs,
     number_texts,
     one_place,
+    one_place_texts,
     run_starts,
 )
 from hyposcreen.report.numbers import one_decimal_objects
@@ -106,6 +107,50 @@ def _per_case(
     return n, shown[0], shown[1], pd.Series(shown[2]), pd.Series(shown[3])
 
 
+def _points(
+    cases: pd.DataFrame, sodium_results: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """The plotted sodium results (`start` <= time < `end`) of each case: case (position in
+    `cases`), specimen_time, corrected_sodium and the case's index_time, by case, then time,
+    then value (results alike in both: in their order in `sodium_results`)."""
+    patient_ids = cases["patient_id"].astype("str").to_numpy()
+    index_times = pd.to_datetime(cases["index_time"]).to_numpy()
+    times = sodium_results["specimen_time"]
+    shown = sodium_results.loc[
+        (times >= start) & (times < end), ["patient_id", "specimen_time", "corrected_sodium"]
+    ]
+    listed = pd.Index(patient_ids)
+    if listed.is_unique:  # a list names each patient once: each result is one case's point
+        case_of = positions_in(shown["patient_id"], listed)
+        shown, case_of = shown.loc[case_of >= 0], case_of[case_of >= 0]
+        order = np.lexsort(
+            (
+                shown["corrected_sodium"].to_numpy(dtype="float64", na_value=np.nan),
+                shown["specimen_time"].to_numpy(),
+                case_of,
+            )
+        )  # stable, missing values last: as the stable sorts below
+        return pd.DataFrame(
+            {
+                "case": case_of[order],
+                "specimen_time": shown["specimen_time"].to_numpy()[order],
+                "corrected_sodium": shown["corrected_sodium"].to_numpy()[order],
+                "index_time": index_times[case_of[order]],
+            }
+        )
+    keys = pd.DataFrame(
+        {"case": np.arange(len(cases)), "patient_id": patient_ids, "index_time": index_times}
+    )
+    shown = shown.assign(patient_id=shown["patient_id"].astype("str"))
+    shown = shown.loc[is_listed(shown["patient_id"], keys["patient_id"])].sort_values(
+        ["patient_id", "specimen_time", "corrected_sodium"], kind="stable"
+    )
+    shown = shown.assign(_order=np.arange(len(shown)))
+    return keys.merge(shown, on="patient_id", how="inner").sort_values(
+        ["case", "_order"], kind="stable"
+    )
+
+
 def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: PageInfo) -> pd.Series:
     """The `<svg>` of each case (`cases`: patient_id and index_time, in the list's order),
     indexed by the case's position. Points come in time order, then by value."""
@@ -114,25 +159,7 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
     n_days = round(span / 86400)
     threshold = float(info.hyponatremia_threshold)
     count = len(cases)
-    keys = pd.DataFrame(
-        {
-            "case": np.arange(count),
-            "patient_id": cases["patient_id"].astype("str").to_numpy(),
-            "index_time": pd.to_datetime(cases["index_time"]).to_numpy(),
-        }
-    )
-    times = sodium_results["specimen_time"]
-    shown = sodium_results.loc[
-        (times >= start) & (times < end), ["patient_id", "specimen_time", "corrected_sodium"]
-    ]
-    shown = shown.assign(patient_id=shown["patient_id"].astype("str"))
-    shown = shown.loc[is_listed(shown["patient_id"], keys["patient_id"])].sort_values(
-        ["patient_id", "specimen_time", "corrected_sodium"], kind="stable"
-    )
-    shown = shown.assign(_order=np.arange(len(shown)))
-    points = keys.merge(shown, on="patient_id", how="inner").sort_values(
-        ["case", "_order"], kind="stable"
-    )
+    points = _points(cases, sodium_results, start, end)
     values = points["corrected_sodium"].astype("float64")
     n, lowest, highest, first, last = _per_case(values, points["case"].to_numpy(), count)
     low = np.minimum(np.where(n > 0, lowest, threshold), threshold - 10.0) - 2.0
@@ -141,13 +168,12 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
     # every point: position, dot and its hover title
     case_of = points["case"].to_numpy()
     seconds = (points["specimen_time"] - start).dt.total_seconds().to_numpy()
-    x = _x_of(seconds, span)
-    y = one_place(
+    x_text = one_place_texts(PLOT["left"] + _WIDTH * seconds / span)  # as _x_of's, printed
+    y_text = one_place_texts(
         PLOT["top"] + _HEIGHT * (high[case_of] - values.to_numpy()) / (high - low)[case_of]
     )
     index_time = points["index_time"]
     is_index = (index_time.notna() & (points["specimen_time"] == index_time)).to_numpy()
-    x_text, y_text = number_texts(x), number_texts(y)
     title = escape_html(
         clinical_time_texts(points["specimen_time"], info.timezone)
         + ": "

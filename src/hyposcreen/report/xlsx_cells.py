@@ -59,19 +59,31 @@ def cell_parts(values: pd.Series) -> CellParts:
     if pd.api.types.is_bool_dtype(values):
         kind = choose(present, ' t="b"><v>', ' t="n" />')
         shown = np.where(values.to_numpy(bool), "1", "0").astype(object)
-        filled = present
-    elif pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_numeric_dtype(values):
-        numbers = (
-            excel_serials(values)
-            if pd.api.types.is_datetime64_any_dtype(values)
-            else values.to_numpy(dtype="float64", na_value=np.nan)
-        )
-        kind = choose(present, ' t="n"><v>', ' t="n" />')
-        shown = _number_texts(np.where(present, numbers, 0.0))
-        filled = present
-    else:
-        return _text_cell_parts(_arrow_text(values, present), present)
-    return [kind, choose(filled, shown, ""), choose(filled, "</v></c>", "")]
+        return [kind, choose(present, shown, ""), choose(present, "</v></c>", "")]
+    if _is_number(values):
+        return _number_cell_parts(_numbers(values), present)
+    return _text_cell_parts(_arrow_text(values, present), present)
+
+
+def _is_number(values: pd.Series) -> bool:
+    """Cells stored as numbers: numbers and times (booleans are not)."""
+    return not pd.api.types.is_bool_dtype(values) and (
+        pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_numeric_dtype(values)
+    )
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    """A column of numbers or times as the floats stored (times as Excel serials)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return excel_serials(values)
+    return values.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _number_cell_parts(numbers: np.ndarray, present: np.ndarray) -> CellParts:
+    """`cell_parts` of number cells (their floats, and where present)."""
+    kind = choose(present, ' t="n"><v>', ' t="n" />')
+    shown = _number_texts(np.where(present, numbers, 0.0))
+    return [kind, choose(present, shown, ""), choose(present, "</v></c>", "")]
 
 
 def _is_text(values: pd.Series) -> bool:
@@ -85,12 +97,17 @@ def _is_text(values: pd.Series) -> bool:
 
 def frame_cell_parts(frame: pd.DataFrame) -> list[CellParts]:
     """`cell_parts` of each column of `frame`, in order: the text columns' made in one pass
-    over all of them (their text joined, each step one call for all columns), the others'
-    a column at a time."""
+    over all of them (their text joined, each step one call for all columns), likewise the
+    number and time columns', the booleans' a column at a time."""
     parts: list[CellParts] = []
     texts: list[tuple[int, pa.Array, np.ndarray]] = []
+    numbers: list[tuple[int, np.ndarray, np.ndarray]] = []
     for position in range(len(frame.columns)):
         values = frame.iloc[:, position]
+        if _is_number(values):
+            numbers.append((position, _numbers(values), values.notna().to_numpy()))
+            parts.append([])  # filled below
+            continue
         if not _is_text(values):
             parts.append(cell_parts(values))
             continue
@@ -109,6 +126,14 @@ def frame_cell_parts(frame: pd.DataFrame) -> list[CellParts]:
         for position, text, _ in texts:
             start, end = end, end + len(text)
             parts[position] = [np.asarray(part)[start:end] for part in joined]
+    if numbers:
+        made = _number_cell_parts(
+            np.concatenate([column for _, column, _ in numbers]),
+            np.concatenate([present for _, _, present in numbers]),
+        )
+        count = len(frame)
+        for at, (position, _, _) in enumerate(numbers):
+            parts[position] = [np.asarray(part)[at * count : (at + 1) * count] for part in made]
     return parts
 
 
