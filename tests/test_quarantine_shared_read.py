@@ -23,7 +23,7 @@ from hyposcreen.context import CleanedInputs, RunContext
 from hyposcreen.recipe_clean import held_sizes, quarantined_rows
 from hyposcreen.recipe_read import read_once
 from hyposcreen.report.quarantine import QUARANTINE_COLUMNS, quarantine_rows
-from test_shared_read import SAMPLE, _contexts
+from shared_read_runs import SAMPLE, window_contexts
 
 NIGHTS = ["2026-11-19", "2026-11-20"]
 LAB_ROWS = [  # a bad unit on the second night only; a non-numeric value in both nights' range
@@ -49,7 +49,7 @@ def _extract(tmp_path: Path) -> Path:
 def _nights(tmp_path: Path) -> list[tuple[RunContext, CleanedInputs]]:
     mapping = tmp_path / "site.yaml"
     mapping.write_text("site: test\ntimezone: UTC\n", encoding="utf-8")
-    ctx, *nights = _contexts(_extract(tmp_path), mapping, NIGHTS, None)
+    ctx, *nights = window_contexts(_extract(tmp_path), mapping, NIGHTS, None)
     shared = read_once(ctx, [night.settings.window for night in nights])
     cleaned = []
     for night in nights:
