@@ -1,14 +1,10 @@
 """A European export: `;` between fields and decimal commas in the results (`3,4`), delivered
 without `csv: {decimal: ","}` in the site mapping. Sodium is reported in whole numbers, so its
 non-numeric share stays at the sample's; every potassium, magnesium, calcium and glucose with a
-decimal is quarantined `non_numeric`, the cases' co-factors (hypokalemia, hypomagnesemia,
-hypocalcemia) and glucose corrections are lost, and the night exits 0 as if it were quiet.
-
-Expected: the run says so (exit 4, a warning that names the decimal commas and the mapping key,
-with a count and example rows as `file:row`, never a value). Not fixed here: the count belongs
-to the clean stage (clean/labs.py `value_texts` sees each distinct result text once: count the
-non-numeric texts matching `^\\s*(<=|>=|<|>)?\\s*\\d+,\\d+\\s*$` when decimal is ".") and the
-warning to run_warnings.py; see the report."""
+decimal is quarantined `non_numeric` (the spec's rule), so the cases' co-factors and glucose
+corrections are lost, and the night says so: exit 4, a warning that names the decimal commas
+and the mapping key, with a count and example rows as `file:row`, never a value
+(quarantine_warnings)."""
 
 from __future__ import annotations
 
@@ -25,11 +21,6 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
 DAY = "2026-11-20"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="decimal commas without csv.decimal are quarantined non_numeric without a warning "
-    "unless they hit the sodium share contract (fix: clean stage count + run warning)",
-)
 def test_decimal_commas_without_the_mapping_key_are_not_a_quiet_night(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

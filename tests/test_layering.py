@@ -39,6 +39,7 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.night_counts": "nightly",  # per-night counts in the state DB
     "hyposcreen.review_file": "nightly",  # clinicians' reviews, recorded in the state
     "hyposcreen.run_warnings": "report",  # judges the completed run (exit 4)
+    "hyposcreen.quarantine_warnings": "report",  # judges the quarantined rows (exit 4)
 }
 FOUNDATION = (
     "hyposcreen.config",

@@ -17,6 +17,7 @@ from hyposcreen.context import RunContext, RunSummary
 from hyposcreen.errors import HyposcreenError
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.nightly.remember import remember_run
+from hyposcreen.quarantine_warnings import quarantine_warnings
 from hyposcreen.report.arrow_columns import is_listed
 from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.coverage import for_csv as coverage_for_csv
@@ -69,7 +70,7 @@ def write_results(
             drug_names,
             (ctx.state.path, ctx.mapping.site, window.start) if ctx.state else None,
             lab_names=settings.source == "canonical",
-        )
+        ) + quarantine_warnings(quarantine, reconciliation, ctx.rules.warnings, ctx.mapping.decimal)
         evidence = evidence_table(result)
         review = build_review_list(
             result,

@@ -1,0 +1,109 @@
+"""Warnings read from the quarantined rows: a delivery the site's settings do not read.
+
+The spec quarantines a row whose key is missing or whose result is not a number, and that is
+right for a row; but when a whole export writes its times or numbers in a way the site mapping
+does not declare, so many rows go to the quarantine that the list is incomplete, and the night
+must not pass as quiet (exit 4):
+
+- `unreadable_keys`: a table whose rows are quarantined `missing_key` (no patient id, or a key
+  time that does not parse: a date format the mapping's `datetime_formats` lacks) above rules.yaml
+  `warnings: max_missing_key_share` of its rows that matter (those not set aside as not
+  relevant), once it has `min_rows_for_share` of them.
+- `decimal_commas`: lab results written as numbers with a decimal comma (`3,4`, `<0,5`) while
+  the site's decimal is `.`: quarantined `non_numeric`, so the co-factors and glucose
+  corrections they carry are lost. Any such row warns: the mapping has a key for it.
+
+Each message holds counts and up to three `file:row` references, never a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from hyposcreen.rules.loader import WarningThresholds
+from hyposcreen.run_warnings import RunWarning
+
+KEY_COLUMNS = {
+    "labs": "patient_id or specimen_time",
+    "medications": "patient_id or start_time",
+    "diagnoses": "patient_id, code or recorded_time",
+}
+EXAMPLES = 3
+# a lab row's original text as report.quarantine encodes it: "value_raw": "<0,5"
+_DECIMAL_COMMA = r'"value_raw": "\s*(?:<=|>=|<|>)?\s*[0-9]+,[0-9]+\s*"'
+
+
+def quarantine_warnings(
+    quarantine: pd.DataFrame,
+    reconciliation: Mapping[str, Mapping[str, Any]],
+    limits: WarningThresholds,
+    decimal: str = ".",
+) -> list[RunWarning]:
+    """The warnings above, from the run's quarantine rows (report.quarantine's columns) and
+    reconciliation (per table: rows_in and reasons by bucket)."""
+    found: list[RunWarning] = []
+    for table, columns in KEY_COLUMNS.items():
+        counts = reconciliation.get(table)
+        if counts is None:
+            continue
+        reasons = counts.get("reasons", {})
+        missing = int(reasons.get("quarantined", {}).get("missing_key", 0))
+        considered = int(counts["rows_in"]) - sum(
+            int(n) for n in reasons.get("not_relevant", {}).values()
+        )
+        if not missing or considered < max(limits.min_rows_for_share, 1):
+            continue
+        share = missing / considered
+        if share <= limits.max_missing_key_share:
+            continue
+        examples = _examples(quarantine, table, "missing_key")
+        found.append(
+            RunWarning(
+                "unreadable_keys",
+                f"{missing} of {considered} {table} row(s) ({share:.0%}) are quarantined "
+                f"missing_key: no {columns} that can be read (e.g. {examples}; limit "
+                f"{limits.max_missing_key_share:.0%}). A date format the site mapping does not "
+                "declare (datetime_formats)? See quarantine.csv.",
+            )
+        )
+    if decimal == ".":
+        found += _decimal_commas(quarantine)
+    return found
+
+
+def _decimal_commas(quarantine: pd.DataFrame) -> list[RunWarning]:
+    rows = quarantine.loc[(quarantine["table"] == "labs") & (quarantine["reason"] == "non_numeric")]
+    if rows.empty:
+        return []
+    original = rows["original"].astype("str")
+    commas = rows.loc[original.str.contains(_DECIMAL_COMMA, regex=True, na=False).to_numpy()]
+    if commas.empty:
+        return []
+    return [
+        RunWarning(
+            "decimal_commas",
+            f"{len(commas)} lab result(s) are numbers written with a decimal comma (e.g. "
+            f"{_references(commas)}) but the site's decimal is '.': they are quarantined "
+            'non_numeric and the screen does not see them. Set csv: {decimal: ","} in the '
+            "site mapping if the extract writes decimal commas.",
+        )
+    ]
+
+
+def _examples(quarantine: pd.DataFrame, table: str, reason: str) -> str:
+    rows = quarantine.loc[(quarantine["table"] == table) & (quarantine["reason"] == reason)]
+    return _references(rows)
+
+
+def _references(rows: pd.DataFrame) -> str:
+    """The first rows' `file:row` (the quarantine is in file order)."""
+    first = rows.head(EXAMPLES)
+    return ", ".join(
+        f"{source}:{row}"
+        for source, row in zip(
+            first["source_file"].astype("str"), first["source_row"].astype("str")
+        )
+    )
