@@ -8,7 +8,10 @@ must not pass as quiet (exit 4):
 - `unreadable_keys`: a table whose rows are quarantined `missing_key` (no patient id, or a key
   time that does not parse: a date format the mapping's `datetime_formats` lacks) above rules.yaml
   `warnings: max_missing_key_share` of its rows that matter (those not set aside as not
-  relevant), once it has `min_rows_for_share` of them.
+  relevant for what they are), once it has `min_rows_for_share` of them. Rows set aside only
+  for their time (outside the window, after it) count: a row whose time does not read cannot
+  be placed in a window, so every night reads all of them, from the whole extract; against a
+  night's own rows alone, a few old undated rows of a year-long extract warned every night.
 - `decimal_commas`: lab results written as numbers with a decimal comma (`3,4`, `<0,5`) while
   the site's decimal is `.`: quarantined `non_numeric`, so the co-factors and glucose
   corrections they carry are lost. Any such row warns: the mapping has a key for it.
@@ -32,6 +35,8 @@ KEY_COLUMNS = {
     "diagnoses": "patient_id, code or recorded_time",
 }
 EXAMPLES = 3
+# not-relevant reasons of a row's time only: such rows are of the extract the undated come from
+_TIME_ONLY = frozenset({"outside_window", "after_window"})
 # a lab row's original text as report.quarantine encodes it: "value_raw": "<0,5"
 _DECIMAL_COMMA = r'"value_raw": "\s*(?:<=|>=|<|>)?\s*[0-9]+,[0-9]+\s*"'
 
@@ -52,7 +57,7 @@ def quarantine_warnings(
         reasons = counts.get("reasons", {})
         missing = int(reasons.get("quarantined", {}).get("missing_key", 0))
         considered = int(counts["rows_in"]) - sum(
-            int(n) for n in reasons.get("not_relevant", {}).values()
+            int(n) for why, n in reasons.get("not_relevant", {}).items() if why not in _TIME_ONLY
         )
         if not missing or considered < max(limits.min_rows_for_share, 1):
             continue
