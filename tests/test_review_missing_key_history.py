@@ -40,14 +40,21 @@ def cumulative_extract(folder: Path, undated: int) -> Path:
         [
             f"P{(day * 6 + i) % 97:03d}",
             (start + pd.Timedelta(days=day, hours=8 + i)).strftime("%Y-%m-%dT%H:%M:%S"),
-            "", "2951-2", "Sodium", "138", "mmol/L", "final", "Serum",
-        ]  # fmt: skip
+            "",
+            "2951-2",
+            "Sodium",
+            "138",
+            "mmol/L",
+            "final",
+            "Serum",
+        ]
         for day in range(330)
         for i in range(6)
     ]
     for k in range(undated):
-        rows.insert(k * 150, [f"Q{k}", "unknown", "", "2951-2", "Sodium", "138", "mmol/L",
-                              "final", "Serum"])  # fmt: skip
+        rows.insert(
+            k * 150, [f"Q{k}", "unknown", "", "2951-2", "Sodium", "138", "mmol/L", "final", "Serum"]
+        )
     write(folder / "labs.csv", LAB_COLUMNS, rows)
     write(
         folder / "medications.csv",
