@@ -12,6 +12,8 @@ must not pass as quiet (exit 4):
   for their time (outside the window, after it) count: a row whose time does not read cannot
   be placed in a window, so every night reads all of them, from the whole extract; against a
   night's own rows alone, a few old undated rows of a year-long extract warned every night.
+  A diagnosis without a code is quarantined before its relevance is known: those rows are
+  judged apart, as a share of all the table's rows (most diagnoses carry codes no rule lists).
 - `decimal_commas`: lab results written as numbers with a decimal comma (`3,4`, `<0,5`) while
   the site's decimal is `.`: quarantined `non_numeric`, so the co-factors and glucose
   corrections they carry are lost. Any such row warns: the mapping has a key for it.
@@ -37,6 +39,8 @@ KEY_COLUMNS = {
 EXAMPLES = 3
 # not-relevant reasons of a row's time only: such rows are of the extract the undated come from
 _TIME_ONLY = frozenset({"outside_window", "after_window"})
+# a diagnosis's original text with a code that is not blank (nulls are left out of it)
+_CODED = r'"code": (?!"\s*")'
 # a lab row's original text as report.quarantine encodes it: "value_raw": "<0,5"
 _DECIMAL_COMMA = r'"value_raw": "\s*(?:<=|>=|<|>)?\s*[0-9]+,[0-9]+\s*"'
 
@@ -56,19 +60,28 @@ def quarantine_warnings(
             continue
         reasons = counts.get("reasons", {})
         missing = int(reasons.get("quarantined", {}).get("missing_key", 0))
+        if not missing:
+            continue
         considered = int(counts["rows_in"]) - sum(
             int(n) for why, n in reasons.get("not_relevant", {}).items() if why not in _TIME_ONLY
         )
-        if not missing or considered < max(limits.min_rows_for_share, 1):
+        unknown = _codeless(quarantine) if table == "diagnoses" else 0
+        shares = [(missing - unknown, considered - unknown), (unknown, int(counts["rows_in"]))]
+        judged = [
+            (count, of)
+            for count, of in shares
+            if count
+            and of >= max(limits.min_rows_for_share, 1)
+            and count / of > limits.max_missing_key_share
+        ]
+        if not judged:
             continue
-        share = missing / considered
-        if share <= limits.max_missing_key_share:
-            continue
+        count, of = judged[0]
         examples = _examples(quarantine, table, "missing_key")
         found.append(
             RunWarning(
                 "unreadable_keys",
-                f"{missing} of {considered} {table} row(s) ({share:.0%}) are quarantined "
+                f"{count} of {of} {table} row(s) ({count / of:.0%}) are quarantined "
                 f"missing_key: no {columns} that can be read (e.g. {examples}; limit "
                 f"{limits.max_missing_key_share:.0%}). A date format the site mapping does not "
                 "declare (datetime_formats)? See quarantine.csv.",
@@ -96,6 +109,15 @@ def _decimal_commas(quarantine: pd.DataFrame) -> list[RunWarning]:
             "site mapping if the extract writes decimal commas.",
         )
     ]
+
+
+def _codeless(quarantine: pd.DataFrame) -> int:
+    """The diagnoses quarantined missing_key that have no code (their relevance unknown)."""
+    rows = quarantine.loc[
+        (quarantine["table"] == "diagnoses") & (quarantine["reason"] == "missing_key")
+    ]
+    coded = rows["original"].astype("str").str.contains(_CODED, regex=True, na=False)
+    return int((~coded).sum())
 
 
 def _examples(quarantine: pd.DataFrame, table: str, reason: str) -> str:
