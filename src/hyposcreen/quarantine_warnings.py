@@ -19,6 +19,10 @@ must not pass as quiet (exit 4):
   corrections they carry are lost. Any such row warns: the mapping has a key for it.
 
 Each message holds counts and up to three `file:row` references, never a value.
+
+A delivery whose every result, sodium too, is written with a decimal comma stops on the critical
+non-numeric sodium check before any warning: `decimal_comma_hint` is the reason and the key to
+set that the stop's message then carries (recipe.contracts), with a count only.
 """
 
 from __future__ import annotations
@@ -90,6 +94,27 @@ def quarantine_warnings(
     if decimal == ".":
         found += _decimal_commas(quarantine)
     return found
+
+
+# a lab result's text that is a number with a decimal comma (as read, not JSON-encoded)
+_DECIMAL_COMMA_TEXT = r"^\s*(?:<=|>=|<|>)?\s*[0-9]+,[0-9]+\s*$"
+
+
+def decimal_comma_hint(labs: pd.DataFrame, decimal: str = ".") -> str | None:
+    """What to say when a night stops on its labs: the count of cleaned lab rows quarantined
+    non_numeric whose text is a number with a decimal comma at a '.' site, and the mapping key
+    that reads them; None when there is none."""
+    if decimal != "." or not {"reason", "value_raw"} <= set(labs.columns):
+        return None
+    text = labs["value_raw"].loc[(labs["reason"] == "non_numeric").to_numpy(dtype=bool)]
+    count = int(text.astype("str").str.match(_DECIMAL_COMMA_TEXT, na=False).sum())
+    if not count:
+        return None
+    return (
+        f"{count} lab result(s) are numbers written with a decimal comma but the site's decimal "
+        "is '.': set csv: {decimal: \",\"} in the site mapping if the extract writes decimal "
+        "commas."
+    )
 
 
 def _decimal_commas(quarantine: pd.DataFrame) -> list[RunWarning]:
