@@ -46,7 +46,10 @@ _TIME_ONLY = frozenset({"outside_window", "after_window"})
 # a diagnosis's original text with a code that is not blank (nulls are left out of it)
 _CODED = r'"code": (?!"\s*")'
 # a lab row's original text as report.quarantine encodes it: "value_raw": "<0,5"
-_DECIMAL_COMMA = r'"value_raw": "\s*(?:<=|>=|<|>)?\s*[0-9]+,[0-9]+\s*"'
+# (not `1,050`: groups of three digits after a leading 1-9 are a thousands separator, which
+# csv: {decimal: ","} would read as 1.05)
+_THOUSANDS = r"[1-9][0-9]{0,2}(?:,[0-9]{3})+\s*"
+_DECIMAL_COMMA = rf'"value_raw": "\s*(?:<=|>=|<|>)?\s*(?!{_THOUSANDS}")[0-9]+,[0-9]+\s*"'
 
 
 def quarantine_warnings(
@@ -97,7 +100,7 @@ def quarantine_warnings(
 
 
 # a lab result's text that is a number with a decimal comma (as read, not JSON-encoded)
-_DECIMAL_COMMA_TEXT = r"^\s*(?:<=|>=|<|>)?\s*[0-9]+,[0-9]+\s*$"
+_DECIMAL_COMMA_TEXT = rf"^\s*(?:<=|>=|<|>)?\s*(?!{_THOUSANDS}$)[0-9]+,[0-9]+\s*$"
 
 
 def decimal_comma_hint(labs: pd.DataFrame, decimal: str = ".") -> str | None:
