@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from gx_tables import WINDOW_END, failed, make_frames, make_labs
 from hyposcreen.clean import clean_labs
 from hyposcreen.rules.loader import RULES_DIR, RuleSet, load_rules
 from hyposcreen.validate import gx as v
-from test_validate_gx import WINDOW_END, failed, make_frames, make_labs
 
 
 def rules_copy(

@@ -23,7 +23,8 @@ from hyposcreen.context import CleanedInputs, RunContext
 from hyposcreen.recipe_clean import held_sizes, quarantined_rows
 from hyposcreen.recipe_read import read_once
 from hyposcreen.report.quarantine import QUARANTINE_COLUMNS, quarantine_rows
-from test_shared_read import SAMPLE, _contexts
+from shared_read_runs import SAMPLE
+from shared_read_runs import window_contexts as _contexts
 
 NIGHTS = ["2026-11-19", "2026-11-20"]
 LAB_ROWS = [  # a bad unit on the second night only; a non-numeric value in both nights' range

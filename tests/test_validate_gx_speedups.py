@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from gx_tables import VOCABULARY, WINDOW_END, make_dirty_frames, make_review
 from hyposcreen.validate import batches, context
 from hyposcreen.validate import gx as v
 from hyposcreen.validate.gx_import import import_gx
 from hyposcreen.validate.gx_speedups import install, memoized_configurations
-from test_validate_gx import VOCABULARY, WINDOW_END, make_dirty_frames, make_review
 
 
 def _gx_results(monkeypatch: pytest.MonkeyPatch, memo: bool, narrow: bool) -> list[str]:

@@ -11,12 +11,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from gx_tables import make_frames
 from hyposcreen.validate import context, gx_pages
 from hyposcreen.validate import gx as v
 from hyposcreen.validate.context import remembering_results
 from hyposcreen.validate.remembered import suite_text
 from hyposcreen.validate.suites import build_job, load_suite_spec
-from test_validate_gx import make_frames
 
 EARLY = pd.Timestamp("2026-11-20 10:00:00")  # make_labs: row i is taken at hour i (13 rows)
 LATE = pd.Timestamp("2026-11-20 12:00:00")

@@ -10,13 +10,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from gx_tables import WINDOW_END, make_dirty_frames
 from hyposcreen.validate import gx as v
 from hyposcreen.validate import run
 from hyposcreen.validate.context import remembering_results, run_jobs
 from hyposcreen.validate.remembered import outcomes_once
 from hyposcreen.validate.results import read_outcomes
 from hyposcreen.validate.suites import build_job, load_suite_spec
-from test_validate_gx import WINDOW_END, make_dirty_frames
 
 NEXT_END = WINDOW_END + pd.Timedelta(days=1)
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from gx_tables import WINDOW_END, make_dirty_frames
 from hyposcreen.validate import gx as v
 from hyposcreen.validate.gx_import import import_gx
 from hyposcreen.validate.gx_speedups import install
-from test_validate_gx import WINDOW_END, make_dirty_frames
 
 _VARYING = re.compile(  # GX's random element ids, and the run time in names and on the pages
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

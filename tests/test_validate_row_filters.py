@@ -10,11 +10,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from gx_tables import WINDOW_END, make_dirty_frames
 from hyposcreen.validate import batches, context
 from hyposcreen.validate import gx as v
 from hyposcreen.validate.gx_import import import_gx
 from hyposcreen.validate.gx_speedups import install, memoized_configurations
-from test_validate_gx import WINDOW_END, make_dirty_frames
 
 EQUALS_X = {"type": "comparison", "column": {"name": "a"}, "operator": "==", "parameter": "x"}
 EQUALS_Y = {**EQUALS_X, "parameter": "y"}
