@@ -17,15 +17,16 @@ LIMITS = load_rules().warnings  # max_missing_key_share 0.05, min_rows_for_share
 
 
 def quarantine(rows: list[tuple[str, int, str, dict[str, str]]]) -> pd.DataFrame:
-    """Quarantine rows as report.quarantine writes them: (table, row, reason, original)."""
+    """Quarantine rows as report.quarantine writes them: (table, row, reason, original); the
+    patient id column is the original's (empty when it has none)."""
     return pd.DataFrame(
         {
             "table": [r[0] for r in rows],
             "source_file": [f"{r[0]}.csv" for r in rows],
             "source_row": [str(r[1]) for r in rows],
             "reason": [r[2] for r in rows],
-            "patient_id": ["P-SECRET"] * len(rows),
-            "original": [json.dumps(r[3]) for r in rows],
+            "patient_id": [r[3].get("patient_id", "") for r in rows],
+            "original": [json.dumps(r[3], sort_keys=True) for r in rows],
         },
         dtype="str",
     )
@@ -43,55 +44,107 @@ def labs_counts(rows_in: int, missing_key: int, not_relevant: int = 0) -> dict[s
     }
 
 
-def missing_rows(count: int) -> pd.DataFrame:
-    return quarantine(
-        [
-            ("labs", n + 2, "missing_key", {"specimen_time_raw": "20.11.2026 06:10"})
-            for n in range(count)
-        ]
-    )
+UNREAD = {"patient_id": "P-SECRET", "specimen_time": "20.11.2026 06:10"}
 
 
-def test_the_rules_data_holds_the_missing_key_limit() -> None:
-    assert LIMITS.max_missing_key_share == 0.05
+def unreadable_rows(count: int) -> pd.DataFrame:
+    return quarantine([("labs", n + 2, "missing_key", UNREAD) for n in range(count)])
+
+
+def test_the_rules_data_holds_the_key_limits() -> None:
+    assert LIMITS.max_unreadable_time_share == 0.05
+    assert LIMITS.max_missing_key_share == 0.5
     assert LIMITS.min_rows_for_share == 10
 
 
-def test_a_missing_key_share_at_the_limit_does_not_warn() -> None:
-    # 100 rows in, 20 not relevant: 80 rows matter; 4 missing keys are 4 / 80 = 5.0 %, the limit
-    assert quarantine_warnings(missing_rows(4), labs_counts(100, 4, 20), LIMITS) == []
+def test_an_unreadable_time_share_at_the_limit_does_not_warn() -> None:
+    # 100 rows in, 20 not relevant: 80 rows matter; 4 unreadable times are 4 / 80 = 5.0 %
+    assert quarantine_warnings(unreadable_rows(4), labs_counts(100, 4, 20), LIMITS) == []
 
 
-def test_a_missing_key_share_above_the_limit_warns_with_counts_and_rows_only() -> None:
+def test_an_unreadable_time_share_above_the_limit_warns_with_counts_and_rows_only() -> None:
     # 5 of the 80 rows that matter: 6.25 %, printed as 6 %
-    (warning,) = quarantine_warnings(missing_rows(5), labs_counts(100, 5, 20), LIMITS)
-    assert warning.code == "unreadable_keys"
-    assert warning.message.startswith("5 of 80 labs row(s) (6%) are quarantined missing_key")
-    assert "patient_id or specimen_time" in warning.message
-    assert "(e.g. labs.csv:2, labs.csv:3, labs.csv:4; limit 5%)" in warning.message  # three
+    (warning,) = quarantine_warnings(unreadable_rows(5), labs_counts(100, 5, 20), LIMITS)
+    assert warning.code == "unreadable_times"
+    assert warning.message.startswith(
+        "5 of 80 labs row(s) (6%) have a specimen_time that does not read "
+        "(e.g. labs.csv:2, labs.csv:3, labs.csv:4; limit 5%)"  # three examples
+    )
     assert "P-SECRET" not in warning.message and "20.11.2026" not in warning.message
 
 
+def test_rows_set_aside_for_their_time_count_among_the_rows_that_matter() -> None:
+    # 100 rows in: 20 unknown LOINC (set aside for what they are: they do not count) and 40
+    # outside the window (set aside for their time: they count), so 80 rows matter.
+    # 3 unreadable of 80 = 3.75 %: no warning (of the 40 dated in range it would be 7.5 %)
+    counts = labs_counts(100, 3, 20)
+    counts["labs"]["reasons"]["not_relevant"]["outside_window"] = 40
+    assert quarantine_warnings(unreadable_rows(3), counts, LIMITS) == []
+    counts["labs"]["reasons"]["quarantined"]["missing_key"] = 5  # 5 of 80 = 6.25 %
+    (warning,) = quarantine_warnings(unreadable_rows(5), counts, LIMITS)
+    assert warning.message.startswith("5 of 80 labs row(s) (6%)")
+
+
 def test_too_few_rows_for_a_share_do_not_warn() -> None:
-    # 9 rows matter (< min_rows_for_share 10): even 9 of 9 missing keys give no share warning
-    assert quarantine_warnings(missing_rows(9), labs_counts(9, 9), LIMITS) == []
+    # 9 rows matter (< min_rows_for_share 10): even 9 of 9 unreadable times give no warning
+    assert quarantine_warnings(unreadable_rows(9), labs_counts(9, 9), LIMITS) == []
     limits = WarningThresholds(min_rows_for_share=9)
-    assert [w.code for w in quarantine_warnings(missing_rows(9), labs_counts(9, 9), limits)] == [
-        "unreadable_keys"
+    assert [w.code for w in quarantine_warnings(unreadable_rows(9), labs_counts(9, 9), limits)] == [
+        "unreadable_times"
     ]
 
 
+def test_empty_keys_warn_only_above_half_of_all_rows() -> None:
+    # no patient id (a time that reads or not), or no time at all: empty keys, not unreadable
+    empty = [
+        ("labs", 2, "missing_key", {"specimen_time": "2026-11-20T06:00:00"}),
+        ("labs", 3, "missing_key", {"patient_id": "P1"}),
+        ("labs", 4, "missing_key", {"patient_id": " ", "specimen_time": "20.11.2026"}),
+    ]
+    # 3 of 6 rows = 50 %: the limit, no warning
+    assert (
+        quarantine_warnings(
+            quarantine(empty), labs_counts(6, 3), WarningThresholds(min_rows_for_share=6)
+        )
+        == []
+    )
+    # 3 of 5 = 60 %
+    (warning,) = quarantine_warnings(
+        quarantine(empty), labs_counts(5, 3), WarningThresholds(min_rows_for_share=5)
+    )
+    assert warning.code == "missing_keys"
+    assert warning.message.startswith("3 of 5 labs row(s) (60%) have an empty key")
+    assert "labs.csv:2, labs.csv:3, labs.csv:4" in warning.message
+
+
 def test_each_table_is_judged_on_its_own_rows() -> None:
-    # medications: 2 of 10 rows (20 %) without a readable start; labs: 0 of 100
+    # medications: 2 of 10 rows (20 %) with a start that does not read; labs: 0 of 100
     counts = {
         **labs_counts(100, 0),
         "medications": {"rows_in": 10, "reasons": {"quarantined": {"missing_key": 2}}},
     }
-    rows = quarantine([("medications", n, "missing_key", {}) for n in (7, 9)])
+    start = {"patient_id": "P2", "start_time": "12/05/2026"}
+    rows = quarantine([("medications", n, "missing_key", start) for n in (7, 9)])
     (warning,) = quarantine_warnings(rows, counts, LIMITS)
-    assert warning.message.startswith("2 of 10 medications row(s) (20%)")
-    assert "patient_id or start_time" in warning.message
+    assert warning.message.startswith("2 of 10 medications row(s) (20%) have a start_time")
     assert "medications.csv:7, medications.csv:9;" in warning.message
+
+
+def test_a_diagnosis_without_a_code_is_an_empty_key_not_an_unreadable_time() -> None:
+    # 12 rows, all quarantined: 10 without a code (their time reads or not), 2 coded whose
+    # recorded_time does not read: 2 of 12 unreadable (17 %), 10 of 12 empty (83 %)
+    rows = [
+        ("diagnoses", n, "missing_key", {"patient_id": "P1", "recorded_time": "15.06.2025"})
+        for n in range(2, 12)
+    ] + [
+        ("diagnoses", n, "missing_key", {"code": "N18.3", "patient_id": "P1", "recorded_time": "x"})
+        for n in (12, 13)
+    ]
+    counts = {"diagnoses": {"rows_in": 12, "reasons": {"quarantined": {"missing_key": 12}}}}
+    found = {w.code: w.message for w in quarantine_warnings(quarantine(rows), counts, LIMITS)}
+    assert found["unreadable_times"].startswith("2 of 12 diagnoses row(s) (17%)")
+    assert "diagnoses.csv:12, diagnoses.csv:13;" in found["unreadable_times"]
+    assert found["missing_keys"].startswith("10 of 12 diagnoses row(s) (83%) have an empty key")
 
 
 DECIMAL_ROWS = [

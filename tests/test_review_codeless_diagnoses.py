@@ -72,7 +72,7 @@ def test_a_problem_list_mostly_codeless_still_warns(tmp_path: Path) -> None:
     # 200 of 214 rows (93 %) have no code: a mapping that reads the wrong column
     status, manifest = night(delivery(tmp_path, codeless=200, unlisted=0), tmp_path / "out")
     assert status == 4
-    (warning,) = [w for w in manifest["warnings"] if w["code"] == "unreadable_keys"]
+    (warning,) = [w for w in manifest["warnings"] if w["code"] == "missing_keys"]
     assert "diagnoses" in warning["message"] and "diagnoses.csv:" in warning["message"]
 
 
@@ -86,5 +86,5 @@ def test_listed_diagnoses_whose_times_do_not_read_still_warn(tmp_path: Path) -> 
     diagnoses.to_csv(folder / "diagnoses.csv", index=False)
     status, manifest = night(folder, tmp_path / "out")
     assert status == 4
-    (warning,) = [w for w in manifest["warnings"] if w["code"] == "unreadable_keys"]
+    (warning,) = [w for w in manifest["warnings"] if w["code"] == "unreadable_times"]
     assert warning["message"].startswith("14 of 14 diagnoses row(s) (100%)")

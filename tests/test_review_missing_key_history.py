@@ -86,7 +86,7 @@ def test_a_dozen_old_undated_rows_of_a_year_long_extract_do_not_fail_every_night
     assert labs["reasons"]["quarantined"]["missing_key"] == 12  # read and quarantined, as before
     assert labs["rows_in"] == 330 * 6 + 12
     codes = [w["code"] for w in manifest["warnings"]]
-    assert "unreadable_keys" not in codes, capsys.readouterr().err
+    assert "unreadable_times" not in codes, capsys.readouterr().err
     assert status == 0
 
 
@@ -94,5 +94,5 @@ def test_an_extract_mostly_undated_still_warns(tmp_path: Path) -> None:
     # 1000 of 2980 rows (34 %) have no readable time: the delivery the warning is for
     status, manifest = night(tmp_path, 1000)
     assert status == 4
-    (warning,) = [w for w in manifest["warnings"] if w["code"] == "unreadable_keys"]
+    (warning,) = [w for w in manifest["warnings"] if w["code"] == "unreadable_times"]
     assert warning["message"].startswith("1000 of 2980 labs row(s) (34%)")

@@ -2,18 +2,21 @@
 
 The spec quarantines a row whose key is missing or whose result is not a number, and that is
 right for a row; but when a whole export writes its times or numbers in a way the site mapping
-does not declare, so many rows go to the quarantine that the list is incomplete, and the night
-must not pass as quiet (exit 4):
+does not declare, or a mapping reads an empty column, so many rows go to the quarantine that the
+list is incomplete, and the night must not pass as quiet (exit 4):
 
-- `unreadable_keys`: a table whose rows are quarantined `missing_key` (no patient id, or a key
-  time that does not parse: a date format the mapping's `datetime_formats` lacks) above rules.yaml
-  `warnings: max_missing_key_share` of its rows that matter (those not set aside as not
-  relevant for what they are), once it has `min_rows_for_share` of them. Rows set aside only
-  for their time (outside the window, after it) count: a row whose time does not read cannot
-  be placed in a window, so every night reads all of them, from the whole extract; against a
-  night's own rows alone, a few old undated rows of a year-long extract warned every night.
-  A diagnosis without a code is quarantined before its relevance is known: those rows are
-  judged apart, as a share of all the table's rows (most diagnoses carry codes no rule lists).
+- `unreadable_times`: rows quarantined `missing_key` whose key time is there but does not read
+  (a date format the mapping's `datetime_formats` lacks, such as `20.11.2026 06:10`), above
+  rules.yaml `warnings: max_unreadable_time_share` (5 %) of the table's rows that matter: those
+  not set aside as not relevant for what they are. Rows set aside only for their time (outside
+  the window, after it) count: a row whose time does not read cannot be placed in a window, so
+  every night reads all of them, from the whole extract; against a night's own rows alone, a
+  few old unreadable rows of a year-long extract would warn every night. Only rows with a
+  patient id (and a diagnosis code) are counted, so the time is why they are quarantined.
+- `missing_keys`: rows quarantined `missing_key` with an empty key (no patient id, no key time,
+  a diagnosis without a code) above `max_missing_key_share` (50 %) of all the table's rows: a
+  mapping that reads the wrong column, or an export that left one out. A few empty keys are
+  common in real records (a home medication without a start date) and are only quarantined.
 - `decimal_commas`: lab results written as numbers with a decimal comma (`3,4`, `<0,5`) while
   the site's decimal is `.`: quarantined `non_numeric`, so the co-factors and glucose
   corrections they carry are lost. Any such row warns: the mapping has a key for it.
@@ -30,16 +33,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning
 
-KEY_COLUMNS = {
-    "labs": "patient_id or specimen_time",
-    "medications": "patient_id or start_time",
-    "diagnoses": "patient_id, code or recorded_time",
-}
+# each table's key time, as the quarantine's original text names it
+KEY_TIMES = {"labs": "specimen_time", "medications": "start_time", "diagnoses": "recorded_time"}
 EXAMPLES = 3
 # not-relevant reasons of a row's time only: such rows are of the extract the undated come from
 _TIME_ONLY = frozenset({"outside_window", "after_window"})
@@ -61,7 +62,7 @@ def quarantine_warnings(
     """The warnings above, from the run's quarantine rows (report.quarantine's columns) and
     reconciliation (per table: rows_in and reasons by bucket)."""
     found: list[RunWarning] = []
-    for table, columns in KEY_COLUMNS.items():
+    for table, time in KEY_TIMES.items():
         counts = reconciliation.get(table)
         if counts is None:
             continue
@@ -69,31 +70,38 @@ def quarantine_warnings(
         missing = int(reasons.get("quarantined", {}).get("missing_key", 0))
         if not missing:
             continue
+        rows = quarantine.loc[
+            ((quarantine["table"] == table) & (quarantine["reason"] == "missing_key")).to_numpy()
+        ]
+        unreadable = rows.loc[_time_unread(rows, table, time)]
         considered = int(counts["rows_in"]) - sum(
             int(n) for why, n in reasons.get("not_relevant", {}).items() if why not in _TIME_ONLY
         )
-        unknown = _codeless(quarantine) if table == "diagnoses" else 0
-        shares = [(missing - unknown, considered - unknown), (unknown, int(counts["rows_in"]))]
-        judged = [
-            (count, of)
-            for count, of in shares
-            if count
-            and of >= max(limits.min_rows_for_share, 1)
-            and count / of > limits.max_missing_key_share
-        ]
-        if not judged:
-            continue
-        count, of = judged[0]
-        examples = _examples(quarantine, table, "missing_key")
-        found.append(
-            RunWarning(
-                "unreadable_keys",
-                f"{count} of {of} {table} row(s) ({count / of:.0%}) are quarantined "
-                f"missing_key: no {columns} that can be read (e.g. {examples}; limit "
-                f"{limits.max_missing_key_share:.0%}). A date format the site mapping does not "
-                "declare (datetime_formats)? See quarantine.csv.",
+        if _over(len(unreadable), considered, limits.max_unreadable_time_share, limits):
+            share = len(unreadable) / considered
+            found.append(
+                RunWarning(
+                    "unreadable_times",
+                    f"{len(unreadable)} of {considered} {table} row(s) ({share:.0%}) have a "
+                    f"{time} that does not read (e.g. {_references(unreadable)}; limit "
+                    f"{limits.max_unreadable_time_share:.0%}): they are quarantined missing_key. "
+                    "A date format the site mapping does not declare (datetime_formats)? See "
+                    "quarantine.csv.",
+                )
             )
-        )
+        empty = missing - len(unreadable)
+        rows_in = int(counts["rows_in"])
+        if _over(empty, rows_in, limits.max_missing_key_share, limits):
+            found.append(
+                RunWarning(
+                    "missing_keys",
+                    f"{empty} of {rows_in} {table} row(s) ({empty / rows_in:.0%}) have an empty "
+                    f"key ({_KEY_NAMES[table]}; e.g. {_references(rows)}; limit "
+                    f"{limits.max_missing_key_share:.0%}): they are quarantined missing_key. "
+                    "A column the site mapping reads from the wrong place, or one the export "
+                    "left empty? See quarantine.csv.",
+                )
+            )
     if decimal == ".":
         found += _decimal_commas(quarantine)
     return found
@@ -139,18 +147,28 @@ def _decimal_commas(quarantine: pd.DataFrame) -> list[RunWarning]:
     ]
 
 
-def _codeless(quarantine: pd.DataFrame) -> int:
-    """The diagnoses quarantined missing_key that have no code (their relevance unknown)."""
-    rows = quarantine.loc[
-        (quarantine["table"] == "diagnoses") & (quarantine["reason"] == "missing_key")
-    ]
-    coded = rows["original"].astype("str").str.contains(_CODED, regex=True, na=False)
-    return int((~coded).sum())
+_KEY_NAMES = {
+    "labs": "patient_id, specimen_time",
+    "medications": "patient_id, start_time",
+    "diagnoses": "patient_id, code, recorded_time",
+}
 
 
-def _examples(quarantine: pd.DataFrame, table: str, reason: str) -> str:
-    rows = quarantine.loc[(quarantine["table"] == table) & (quarantine["reason"] == reason)]
-    return _references(rows)
+def _over(count: int, of: int, limit: float, limits: WarningThresholds) -> bool:
+    """Whether `count` of `of` rows is a share over `limit`, judged on enough rows."""
+    return count > 0 and of >= max(limits.min_rows_for_share, 1) and count / of > limit
+
+
+def _time_unread(rows: pd.DataFrame, table: str, time: str) -> np.ndarray:
+    """Which missing_key rows hold a patient id (a diagnosis also a code) and a key time text:
+    their time is what did not read. The original text leaves empty values out."""
+    original = rows["original"].astype("str")
+    patient = rows["patient_id"]
+    wanted = patient.notna().to_numpy() & patient.astype("str").str.strip().ne("").to_numpy()
+    wanted &= original.str.contains(rf'"{time}": "\s*[^"\s]', regex=True, na=False).to_numpy()
+    if table == "diagnoses":
+        wanted &= original.str.contains(_CODED, regex=True, na=False).to_numpy()
+    return np.asarray(wanted, dtype=bool)
 
 
 def _references(rows: pd.DataFrame) -> str:
