@@ -126,7 +126,9 @@ def hostile_delivery(folder: Path, labs: int = 2500, seed: int = 11) -> Path:
 
 
 def _run(extract: Path, out: Path, *extra: str) -> None:
-    assert main(["run", "--no-flow", "--input", str(extract), "--out", str(out), *extra]) == 0
+    # exit 4: one medication start in seven is "not a time", which the night reports
+    # (quarantine_warnings: unreadable_times) besides quarantining the rows
+    assert main(["run", "--no-flow", "--input", str(extract), "--out", str(out), *extra]) == 4
 
 
 def _backfill(extract: Path, out: Path, *extra: str) -> Path:
@@ -241,6 +243,6 @@ def test_the_system_memory_pool_gives_the_bytes_of_jemalloc(
         "sys.exit(code)\n"
     )
     done = run_script(script, env=env)
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 4, done.stderr[-2000:]  # the unreadable starts, as above
     assert done.stdout.strip().splitlines()[-1] == "system"
     assert_same_nights(out, whole)
