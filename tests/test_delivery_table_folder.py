@@ -90,3 +90,23 @@ def test_a_table_delivered_as_a_file_and_a_folder_is_refused_like_csv_and_gz(
     assert status == 3, err
     assert "labs table twice" in err and "labs.csv" in err and "labs/" in err
     assert not (day_out / "review_list.csv").exists()
+
+
+def test_parts_under_hidden_or_bookkeeping_folders_are_no_parts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A notebook's checkpoint copy and an unfinished Spark attempt beside the parts: as Spark
+    and Arrow datasets do, nothing under a name starting with '.' or '_' is read (reading them
+    would count the rows twice)."""
+    folder = _parts(tmp_path, "part2.csv")
+    labs = folder / "labs"
+    for copy in (".ipynb_checkpoints/part1-checkpoint.csv", "_temporary/0/attempt_1/part2.csv"):
+        (labs / copy).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(labs / "part1.csv", labs / copy)
+    (labs / "_temporary" / "0" / "attempt_1" / "notes.txt").write_text("spark")
+    status, err, day_out = _run(capsys, folder)
+    assert status == 0, err
+    manifest = json.loads((day_out / "run_manifest.json").read_text())
+    assert manifest["reconciliation"]["labs"]["rows_in"] == 171  # the sample's rows, once
+    read = json.dumps(manifest)
+    assert "part1-checkpoint" not in read and "attempt_1" not in read

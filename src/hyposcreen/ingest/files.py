@@ -8,8 +8,9 @@ from pathlib import Path
 from hyposcreen.errors import InputError
 
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
-# names in a table folder that are no part of it: Spark/Hadoop markers (_SUCCESS, _metadata)
-# and hidden files (.part-0.csv.crc, .DS_Store)
+# names in a table folder that are no part of it, as Spark, Hadoop and Arrow datasets decide:
+# a file or folder whose name starts with one of these (_SUCCESS, _metadata, a job's unfinished
+# _temporary/ folder, hidden .part-0.csv.crc, .DS_Store, .ipynb_checkpoints/)
 _BOOKKEEPING = ("_", ".")
 
 
@@ -17,18 +18,21 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
     """The files holding one table: `<stem>.<suffix>` or every such file under `<stem>/`.
 
     A file in the folder that is neither a part nor bookkeeping (`part2.CSV`, `part2.txt`,
-    `part2.csv.bz2`) is an InputError naming it: skipping it would lose its rows unseen."""
+    `part2.csv.bz2`) is an InputError naming it: skipping it would lose its rows unseen. What
+    lies under a bookkeeping name is no part, also a `.csv` (a notebook's checkpoint copy, an
+    unfinished Spark job's `_temporary/` attempt): reading it would count rows twice."""
     direct = [input_dir / f"{stem}{suffix}" for suffix in SUFFIXES]
     found = [p for p in direct if p.is_file()]
     folder = input_dir / stem
     if folder.is_dir():
-        inside = sorted(p for p in folder.rglob("*") if p.is_file())
-        found += [p for p in inside if p.name.endswith(SUFFIXES)]
-        unread = [
+        inside = sorted(
             p
-            for p in inside
-            if not p.name.endswith(SUFFIXES) and not p.name.startswith(_BOOKKEEPING)
-        ]
+            for p in folder.rglob("*")
+            if p.is_file()
+            and not any(part.startswith(_BOOKKEEPING) for part in p.relative_to(folder).parts)
+        )
+        found += [p for p in inside if p.name.endswith(SUFFIXES)]
+        unread = [p for p in inside if not p.name.endswith(SUFFIXES)]
         if unread:
             raise InputError(
                 f"The {stem} folder holds {len(unread)} file(s) hyposcreen cannot read as part "
