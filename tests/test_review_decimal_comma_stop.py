@@ -56,12 +56,6 @@ def test_the_same_delivery_with_the_mapping_key_screens(tmp_path: Path) -> None:
     assert (out / DAY / "review_list.csv").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a partitioned run validates the spilled tables (runners/partitioned.py): its stop "
-    "does not count the partitions' decimal-comma rows yet (read each partition's cleaned labs' "
-    "value_raw and reason there and add quarantine_warnings.decimal_comma_hint's sentence)",
-)
 def test_a_partitioned_night_stopped_by_decimal_commas_names_the_mapping_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

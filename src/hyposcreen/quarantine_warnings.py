@@ -24,8 +24,8 @@ list is incomplete, and the night must not pass as quiet (exit 4):
 Each message holds counts and up to three `file:row` references, never a value.
 
 A delivery whose every result, sodium too, is written with a decimal comma stops on the critical
-non-numeric sodium check before any warning: `decimal_comma_hint` is the reason and the key to
-set that the stop's message then carries (recipe.contracts), with a count only.
+non-numeric sodium check before any warning: `with_decimal_comma_hint` gives the stop the reason
+and the key to set (recipe.contracts, runners.partitioned), with a count only.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hyposcreen.errors import InputError
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning
 
@@ -111,14 +112,18 @@ def quarantine_warnings(
 _DECIMAL_COMMA_TEXT = rf"^\s*(?:<=|>=|<|>)?\s*(?!{_THOUSANDS}$)[0-9]+,[0-9]+\s*$"
 
 
-def decimal_comma_hint(labs: pd.DataFrame, decimal: str = ".") -> str | None:
-    """What to say when a night stops on its labs: the count of cleaned lab rows quarantined
-    non_numeric whose text is a number with a decimal comma at a '.' site, and the mapping key
-    that reads them; None when there is none."""
+def decimal_comma_count(labs: pd.DataFrame, decimal: str = ".") -> int:
+    """How many cleaned lab rows quarantined non_numeric hold a number with a decimal comma at
+    a '.' site (0 at a ',' site, or without the columns)."""
     if decimal != "." or not {"reason", "value_raw"} <= set(labs.columns):
-        return None
+        return 0
     text = labs["value_raw"].loc[(labs["reason"] == "non_numeric").to_numpy(dtype=bool)]
-    count = int(text.astype("str").str.match(_DECIMAL_COMMA_TEXT, na=False).sum())
+    return int(text.astype("str").str.match(_DECIMAL_COMMA_TEXT, na=False).sum())
+
+
+def decimal_comma_hint(count: int) -> str | None:
+    """What to say when a night stops on its labs with `count` decimal-comma results (the
+    count and the mapping key that reads them); None when there is none."""
     if not count:
         return None
     return (
@@ -126,6 +131,16 @@ def decimal_comma_hint(labs: pd.DataFrame, decimal: str = ".") -> str | None:
         "is '.': set csv: {decimal: \",\"} in the site mapping if the extract writes decimal "
         "commas."
     )
+
+
+def with_decimal_comma_hint(stop: InputError, count: int) -> InputError:
+    """The contracts' stop `stop` with the decimal-comma hint put before its examples (the
+    message FAILED.json and the alerts keep); `stop` itself when there is no such row."""
+    hint = decimal_comma_hint(count)
+    if hint is None:
+        return stop
+    said = str(stop).split(" Examples: ")[0] if stop.examples else str(stop)
+    return InputError(f"{said} {hint}", file=stop.file, column=stop.column, examples=stop.examples)
 
 
 def _decimal_commas(quarantine: pd.DataFrame) -> list[RunWarning]:

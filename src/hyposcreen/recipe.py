@@ -30,7 +30,7 @@ from hyposcreen.context import (
 )
 from hyposcreen.errors import InputError
 from hyposcreen.nightly.late_results import mark_late_results
-from hyposcreen.quarantine_warnings import decimal_comma_hint
+from hyposcreen.quarantine_warnings import decimal_comma_count, with_decimal_comma_hint
 from hyposcreen.recipe_clean import held_sizes, quarantined_rows, window_events, window_labs
 from hyposcreen.recipe_contracts import apply_contract_warnings, run_contracts, validation_frames
 from hyposcreen.recipe_publish import write_results
@@ -111,13 +111,12 @@ def contracts(ctx: RunContext, cleaned: CleanedInputs) -> ContractReport:
         try:
             report = run_contracts(ctx, validation_frames(cleaned))
         except InputError as stop:  # results all written with decimal commas: say so
-            hint = decimal_comma_hint(cleaned.labs, ctx.mapping.decimal)
-            if hint is None:
+            hinted = with_decimal_comma_hint(
+                stop, decimal_comma_count(cleaned.labs, ctx.mapping.decimal)
+            )
+            if hinted is stop:
                 raise
-            said = str(stop).split(" Examples: ")[0] if stop.examples else str(stop)
-            raise InputError(
-                f"{said} {hint}", file=stop.file, column=stop.column, examples=stop.examples
-            ) from stop
+            raise hinted from stop
         quarantined = apply_contract_warnings(report, cleaned)
         summary = report.summary()
         summary["rows_quarantined_by_contract"] = quarantined

@@ -24,12 +24,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hyposcreen.context import RunContext, RunSummary, discard_outputs
-from hyposcreen.errors import ConfigError
+from hyposcreen.errors import ConfigError, InputError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.ingest.tabular import TooLargeForMemory
+from hyposcreen.quarantine_warnings import decimal_comma_count, with_decimal_comma_hint
 from hyposcreen.recipe import ingest_table
 from hyposcreen.recipe_contracts import run_contracts
 from hyposcreen.report.folders import remove_dead_debris
+from hyposcreen.runners.contract_gather import cleaned_path
 from hyposcreen.runners.executors import EXECUTORS, executor_for, release_free_memory
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, write_frame
 from hyposcreen.runners.in_process import run_recipe
@@ -117,7 +119,20 @@ def run_partitioned(
                 ctx.add_timings(timings)
             with ctx.timed("validate"):
                 release_free_memory()
-                report = run_contracts(ctx, WholeContractTables(folder, partitions, tables))
+                try:
+                    report = run_contracts(ctx, WholeContractTables(folder, partitions, tables))
+                except InputError as stop:  # results all written with decimal commas: say so
+                    commas = sum(
+                        decimal_comma_count(
+                            read_frame(cleaned_path(folder, part, "labs"), ["value_raw", "reason"]),
+                            ctx.mapping.decimal,
+                        )
+                        for part in range(partitions)
+                    )
+                    hinted = with_decimal_comma_hint(stop, commas)
+                    if hinted is stop:
+                        raise
+                    raise hinted from stop
                 ContractWarnings.of(report).write(folder / WARNINGS_FILE)
                 validation = report.summary()
                 del report
