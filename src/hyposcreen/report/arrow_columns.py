@@ -29,15 +29,10 @@ def is_listed(ids: pd.Series, listed: pd.Series) -> np.ndarray:
     text_ids = holds_arrow_text(ids) or pd.api.types.is_object_dtype(ids.dtype)
     if not text_ids or listed.isna().any():  # a missing id matches a missing one in pandas
         return ids.isin(listed).to_numpy(dtype=bool)
-    try:
-        wanted = pa.array(listed.to_numpy(dtype=object), type=pa.large_string())
-        text = (
-            arrow_text(ids)
-            if holds_arrow_text(ids)
-            else pa.array(ids.to_numpy(), pa.large_string())
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all of them text
+    pair = _as_arrow_text(ids, listed)
+    if pair is None:  # not all of them text
         return ids.isin(listed).to_numpy(dtype=bool)
+    text, wanted = pair
     return np.array(pc.fill_null(pc.is_in(text, value_set=wanted), False), dtype=bool)
 
 
@@ -49,6 +44,18 @@ def positions_in(ids: pd.Series, listed: pd.Index) -> np.ndarray:
         holds_arrow_text(ids) or pd.api.types.is_object_dtype(ids.dtype)
     ):
         return np.asarray(listed.get_indexer(ids.astype("str")), dtype=np.intp)
+    pair = _as_arrow_text(ids, listed)
+    if pair is None:  # not all of them text
+        return np.asarray(listed.get_indexer(ids.astype("str")), dtype=np.intp)
+    text, wanted = pair
+    found = pc.fill_null(pc.index_in(text, value_set=wanted), -1)
+    return np.asarray(found, dtype=np.intp)
+
+
+def _as_arrow_text(
+    ids: pd.Series, listed: pd.Series | pd.Index
+) -> tuple[pa.Array, pa.Array] | None:
+    """`ids` and `listed` as Arrow text, or None when either holds anything but text."""
     try:
         wanted = pa.array(listed.to_numpy(dtype=object), type=pa.large_string())
         text = (
@@ -56,7 +63,6 @@ def positions_in(ids: pd.Series, listed: pd.Index) -> np.ndarray:
             if holds_arrow_text(ids)
             else pa.array(ids.to_numpy(), pa.large_string())
         )
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all of them text
-        return np.asarray(listed.get_indexer(ids.astype("str")), dtype=np.intp)
-    found = pc.fill_null(pc.index_in(text, value_set=wanted), -1)
-    return np.asarray(found, dtype=np.intp)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return text, wanted
