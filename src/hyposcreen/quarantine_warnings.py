@@ -30,6 +30,7 @@ and the key to set (recipe.contracts, runners.partitioned), with a count only.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,13 +46,16 @@ KEY_TIMES = {"labs": "specimen_time", "medications": "start_time", "diagnoses": 
 EXAMPLES = 3
 # not-relevant reasons of a row's time only: such rows are of the extract the undated come from
 _TIME_ONLY = frozenset({"outside_window", "after_window"})
-# a diagnosis's original text with a code that is not blank (nulls are left out of it)
-_CODED = r'"code": (?!"\s*")'
+# a value that is not text in the original (a number: a Parquet code column of integers)
+_NOT_TEXT = r'"{key}": [^"\s]'
 # a lab row's original text as report.quarantine encodes it: "value_raw": "<0,5"
 # (not `1,050`: groups of three digits after a leading 1-9 are a thousands separator, which
 # csv: {decimal: ","} would read as 1.05)
 _THOUSANDS = r"[1-9][0-9]{0,2}(?:,[0-9]{3})+\s*"
 _DECIMAL_COMMA = rf'"value_raw": "\s*(?:<=|>=|<|>)?\s*(?!{_THOUSANDS}")[0-9]+,[0-9]+\s*"'
+
+# a JSON text value of report.quarantine's original (escapes kept), after its key
+_JSON_TEXT = r'("(?:[^"\\]|\\.)*")'
 
 
 def quarantine_warnings(
@@ -175,15 +179,32 @@ def _over(count: int, of: int, limit: float, limits: WarningThresholds) -> bool:
 
 
 def _time_unread(rows: pd.DataFrame, table: str, time: str) -> np.ndarray:
-    """Which missing_key rows hold a patient id (a diagnosis also a code) and a key time text:
-    their time is what did not read. The original text leaves empty values out."""
-    original = rows["original"].astype("str")
+    """Which missing_key rows hold a patient id (a diagnosis also a code) and a key time text
+    that is not blank: their time is what did not read. The original text leaves nulls out and
+    writes white space other than the ASCII space as JSON escapes (`\\u00a0`, `\\t`), decoded
+    here: such a blank time is empty, not unreadable."""
     patient = rows["patient_id"]
     wanted = patient.notna().to_numpy() & patient.astype("str").str.strip().ne("").to_numpy()
-    wanted &= original.str.contains(rf'"{time}": "\s*[^"\s]', regex=True, na=False).to_numpy()
+    wanted &= _written(rows["original"], time)
     if table == "diagnoses":
-        wanted &= original.str.contains(_CODED, regex=True, na=False).to_numpy()
+        wanted &= _written(rows["original"], "code")
     return np.asarray(wanted, dtype=bool)
+
+
+def _written(original: pd.Series, key: str) -> np.ndarray:
+    """Which originals hold a value of `key` that is not blank text (a number counts)."""
+    text = _json_texts(original, key).str.strip()
+    other = original.astype("str").str.contains(_NOT_TEXT.format(key=key), regex=True, na=False)
+    return (text.notna() & text.ne("")).to_numpy() | other.to_numpy()
+
+
+def _json_texts(original: pd.Series, key: str) -> pd.Series:
+    """The text value of `key` in each original (report.quarantine's JSON), its escapes
+    decoded (None where the key holds no text); each distinct value decoded once."""
+    quoted = original.astype("str").str.extract(f'"{key}": {_JSON_TEXT}', expand=False)
+    codes, distinct = pd.factorize(quoted, use_na_sentinel=True)
+    decoded = np.array([*(json.loads(value) for value in distinct), None], dtype=object)
+    return pd.Series(decoded[codes], index=original.index, dtype=object)
 
 
 def _references(rows: pd.DataFrame) -> str:
