@@ -19,7 +19,9 @@ list is incomplete, and the night must not pass as quiet (exit 4):
   common in real records (a home medication without a start date) and are only quarantined.
 - `decimal_commas`: lab results written as numbers with a decimal comma (`3,4`, `<0,5`) while
   the site's decimal is `.`: quarantined `non_numeric`, so the co-factors and glucose
-  corrections they carry are lost. Any such row warns: the mapping has a key for it.
+  corrections they carry are lost. A result is one when ingest.values reads it as a number
+  with the comma as the decimal (padded, `≤0,5`, `less than 0,5`), not `1,050` (thousands).
+  Any such row warns: the mapping has a key for it.
 
 Each message holds counts and up to three `file:row` references, never a value.
 
@@ -38,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.values import decimal_comma_text, parse_values
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning
 
@@ -48,12 +51,9 @@ EXAMPLES = 3
 _TIME_ONLY = frozenset({"outside_window", "after_window"})
 # a value that is not text in the original (a number: a Parquet code column of integers)
 _NOT_TEXT = r'"{key}": [^"\s]'
-# a lab row's original text as report.quarantine encodes it: "value_raw": "<0,5"
-# (not `1,050`: groups of three digits after a leading 1-9 are a thousands separator, which
-# csv: {decimal: ","} would read as 1.05)
-_THOUSANDS = r"[1-9][0-9]{0,2}(?:,[0-9]{3})+\s*"
-_DECIMAL_COMMA = rf'"value_raw": "\s*(?:<=|>=|<|>)?\s*(?!{_THOUSANDS}")[0-9]+,[0-9]+\s*"'
-
+# a number with groups of three digits after a leading 1-9 (`1,050`) is a thousands separator,
+# which csv: {decimal: ","} would read as 1.05: no decimal comma
+_THOUSANDS = r"^\D*[1-9][0-9]{0,2}(?:,[0-9]{3})+\s*$"
 # a JSON text value of report.quarantine's original (escapes kept), after its key
 _JSON_TEXT = r'("(?:[^"\\]|\\.)*")'
 
@@ -112,17 +112,34 @@ def quarantine_warnings(
     return found
 
 
-# a lab result's text that is a number with a decimal comma (as read, not JSON-encoded)
-_DECIMAL_COMMA_TEXT = rf"^\s*(?:<=|>=|<|>)?\s*(?!{_THOUSANDS}$)[0-9]+,[0-9]+\s*$"
-
-
 def decimal_comma_count(labs: pd.DataFrame, decimal: str = ".") -> int:
     """How many cleaned lab rows quarantined non_numeric hold a number with a decimal comma at
     a '.' site (0 at a ',' site, or without the columns)."""
     if decimal != "." or not {"reason", "value_raw"} <= set(labs.columns):
         return 0
     text = labs["value_raw"].loc[(labs["reason"] == "non_numeric").to_numpy(dtype=bool)]
-    return int(text.astype("str").str.match(_DECIMAL_COMMA_TEXT, na=False).sum())
+    return int(_decimal_comma_numbers(text).sum())
+
+
+def _decimal_comma_numbers(text: pd.Series) -> np.ndarray:
+    """Which values are numbers written as text with a decimal comma: no number as
+    written, one once the comma is the decimal as ingest.values reads it for a site with
+    csv: {decimal: ","} (`3,4`, `\\u00a03,4`, `≤0,5`, `less than 0,5`, `+3,4`), and no
+    thousands separator (`1,050`). Judged once per distinct text."""
+    codes, distinct = pd.factorize(text, use_na_sentinel=True)
+    if not len(distinct):
+        return np.zeros(len(text), dtype=bool)
+    values = pd.Series(np.asarray(distinct, dtype=object))
+    words = values.astype("str")
+    blank = pd.Series(np.nan, index=words.index)
+    commas = (
+        np.array([isinstance(value, str) for value in values], dtype=bool)
+        & words.str.contains(",", regex=False).to_numpy()
+        & parse_values(words, blank)[0].isna().to_numpy()
+        & parse_values(decimal_comma_text(words), blank)[0].notna().to_numpy()
+        & ~words.str.match(_THOUSANDS).to_numpy()
+    )
+    return np.append(commas, False)[codes]
 
 
 def decimal_comma_hint(count: int) -> str | None:
@@ -151,8 +168,7 @@ def _decimal_commas(quarantine: pd.DataFrame) -> list[RunWarning]:
     rows = quarantine.loc[(quarantine["table"] == "labs") & (quarantine["reason"] == "non_numeric")]
     if rows.empty:
         return []
-    original = rows["original"].astype("str")
-    commas = rows.loc[original.str.contains(_DECIMAL_COMMA, regex=True, na=False).to_numpy()]
+    commas = rows.loc[_decimal_comma_numbers(_json_texts(rows["original"], "value_raw"))]
     if commas.empty:
         return []
     return [
