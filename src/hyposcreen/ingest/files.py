@@ -26,10 +26,7 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
     folder = input_dir / stem
     if folder.is_dir():
         inside = sorted(
-            p
-            for p in folder.rglob("*")
-            if p.is_file()
-            and not any(part.startswith(_BOOKKEEPING) for part in p.relative_to(folder).parts)
+            p for p in folder.rglob("*") if p.is_file() and not is_bookkeeping(p, folder)
         )
         found += [p for p in inside if p.name.endswith(SUFFIXES)]
         unread = [p for p in inside if not p.name.endswith(SUFFIXES)]
@@ -51,6 +48,12 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
             f"Input folder {input_dir} holds the {stem} table twice ({names}); keep one of them."
         )
     return found
+
+
+def is_bookkeeping(path: Path, folder: Path) -> bool:
+    """Whether `path` lies under a bookkeeping name inside `folder` (itself or a folder between):
+    no part of a table, for every source (canonical, OMOP, MIMIC, FHIR)."""
+    return any(part.startswith(_BOOKKEEPING) for part in path.relative_to(folder).parts)
 
 
 def sha256_of(path: Path) -> str:
