@@ -78,7 +78,8 @@ def quarantine_warnings(
         rows = quarantine.loc[
             ((quarantine["table"] == table) & (quarantine["reason"] == "missing_key")).to_numpy()
         ]
-        unreadable = rows.loc[_time_unread(rows, table, time)]
+        unread = _time_unread(rows, table, time)
+        unreadable = rows.loc[unread]
         considered = int(counts["rows_in"]) - sum(
             int(n) for why, n in reasons.get("not_relevant", {}).items() if why not in _TIME_ONLY
         )
@@ -101,7 +102,7 @@ def quarantine_warnings(
                 RunWarning(
                     "missing_keys",
                     f"{empty} of {rows_in} {table} row(s) ({empty / rows_in:.0%}) have an empty "
-                    f"key ({_KEY_NAMES[table]}; e.g. {_references(rows)}; limit "
+                    f"key ({_KEY_NAMES[table]}; e.g. {_references(rows.loc[~unread])}; limit "
                     f"{limits.max_missing_key_share:.0%}): they are quarantined missing_key. "
                     "A column the site mapping reads from the wrong place, or one the export "
                     "left empty? See quarantine.csv.",
