@@ -19,7 +19,9 @@ list is incomplete, and the night must not pass as quiet (exit 4):
   common in real records (a home medication without a start date) and are only quarantined.
 - `decimal_commas`: lab results written as numbers with a decimal comma (`3,4`, `<0,5`) while
   the site's decimal is `.`: quarantined `non_numeric`, so the co-factors and glucose
-  corrections they carry are lost. Any such row warns: the mapping has a key for it.
+  corrections they carry are lost. A result is one when ingest.values reads it as a number
+  with the comma as the decimal (padded, `≤0,5`, `less than 0,5`), not `1,050` (thousands).
+  Any such row warns: the mapping has a key for it.
 
 Each message holds counts and up to three `file:row` references, never a value.
 
@@ -30,6 +32,7 @@ and the key to set (recipe.contracts, runners.partitioned), with a count only.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.values import decimal_comma_text, parse_values
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning
 
@@ -45,13 +49,13 @@ KEY_TIMES = {"labs": "specimen_time", "medications": "start_time", "diagnoses": 
 EXAMPLES = 3
 # not-relevant reasons of a row's time only: such rows are of the extract the undated come from
 _TIME_ONLY = frozenset({"outside_window", "after_window"})
-# a diagnosis's original text with a code that is not blank (nulls are left out of it)
-_CODED = r'"code": (?!"\s*")'
-# a lab row's original text as report.quarantine encodes it: "value_raw": "<0,5"
-# (not `1,050`: groups of three digits after a leading 1-9 are a thousands separator, which
-# csv: {decimal: ","} would read as 1.05)
-_THOUSANDS = r"[1-9][0-9]{0,2}(?:,[0-9]{3})+\s*"
-_DECIMAL_COMMA = rf'"value_raw": "\s*(?:<=|>=|<|>)?\s*(?!{_THOUSANDS}")[0-9]+,[0-9]+\s*"'
+# a value that is not text in the original (a number: a Parquet code column of integers)
+_NOT_TEXT = r'"{key}": [^"\s]'
+# a number with groups of three digits after a leading 1-9 (`1,050`) is a thousands separator,
+# which csv: {decimal: ","} would read as 1.05: no decimal comma
+_THOUSANDS = r"^\D*[1-9][0-9]{0,2}(?:,[0-9]{3})+\s*$"
+# a JSON text value of report.quarantine's original (escapes kept), after its key
+_JSON_TEXT = r'("(?:[^"\\]|\\.)*")'
 
 
 def quarantine_warnings(
@@ -74,7 +78,8 @@ def quarantine_warnings(
         rows = quarantine.loc[
             ((quarantine["table"] == table) & (quarantine["reason"] == "missing_key")).to_numpy()
         ]
-        unreadable = rows.loc[_time_unread(rows, table, time)]
+        unread = _time_unread(rows, table, time)
+        unreadable = rows.loc[unread]
         considered = int(counts["rows_in"]) - sum(
             int(n) for why, n in reasons.get("not_relevant", {}).items() if why not in _TIME_ONLY
         )
@@ -97,7 +102,7 @@ def quarantine_warnings(
                 RunWarning(
                     "missing_keys",
                     f"{empty} of {rows_in} {table} row(s) ({empty / rows_in:.0%}) have an empty "
-                    f"key ({_KEY_NAMES[table]}; e.g. {_references(rows)}; limit "
+                    f"key ({_KEY_NAMES[table]}; e.g. {_references(rows.loc[~unread])}; limit "
                     f"{limits.max_missing_key_share:.0%}): they are quarantined missing_key. "
                     "A column the site mapping reads from the wrong place, or one the export "
                     "left empty? See quarantine.csv.",
@@ -108,17 +113,34 @@ def quarantine_warnings(
     return found
 
 
-# a lab result's text that is a number with a decimal comma (as read, not JSON-encoded)
-_DECIMAL_COMMA_TEXT = rf"^\s*(?:<=|>=|<|>)?\s*(?!{_THOUSANDS}$)[0-9]+,[0-9]+\s*$"
-
-
 def decimal_comma_count(labs: pd.DataFrame, decimal: str = ".") -> int:
     """How many cleaned lab rows quarantined non_numeric hold a number with a decimal comma at
     a '.' site (0 at a ',' site, or without the columns)."""
     if decimal != "." or not {"reason", "value_raw"} <= set(labs.columns):
         return 0
     text = labs["value_raw"].loc[(labs["reason"] == "non_numeric").to_numpy(dtype=bool)]
-    return int(text.astype("str").str.match(_DECIMAL_COMMA_TEXT, na=False).sum())
+    return int(_decimal_comma_numbers(text).sum())
+
+
+def _decimal_comma_numbers(text: pd.Series) -> np.ndarray:
+    """Which values are numbers written as text with a decimal comma: no number as
+    written, one once the comma is the decimal as ingest.values reads it for a site with
+    csv: {decimal: ","} (`3,4`, `\\u00a03,4`, `≤0,5`, `less than 0,5`, `+3,4`), and no
+    thousands separator (`1,050`). Judged once per distinct text."""
+    codes, distinct = pd.factorize(text, use_na_sentinel=True)
+    if not len(distinct):
+        return np.zeros(len(text), dtype=bool)
+    values = pd.Series(np.asarray(distinct, dtype=object))
+    words = values.astype("str")
+    blank = pd.Series(np.nan, index=words.index)
+    commas = (
+        np.array([isinstance(value, str) for value in values], dtype=bool)
+        & words.str.contains(",", regex=False).to_numpy()
+        & parse_values(words, blank)[0].isna().to_numpy()
+        & parse_values(decimal_comma_text(words), blank)[0].notna().to_numpy()
+        & ~words.str.match(_THOUSANDS).to_numpy()
+    )
+    return np.append(commas, False)[codes]
 
 
 def decimal_comma_hint(count: int) -> str | None:
@@ -147,8 +169,7 @@ def _decimal_commas(quarantine: pd.DataFrame) -> list[RunWarning]:
     rows = quarantine.loc[(quarantine["table"] == "labs") & (quarantine["reason"] == "non_numeric")]
     if rows.empty:
         return []
-    original = rows["original"].astype("str")
-    commas = rows.loc[original.str.contains(_DECIMAL_COMMA, regex=True, na=False).to_numpy()]
+    commas = rows.loc[_decimal_comma_numbers(_json_texts(rows["original"], "value_raw"))]
     if commas.empty:
         return []
     return [
@@ -175,15 +196,32 @@ def _over(count: int, of: int, limit: float, limits: WarningThresholds) -> bool:
 
 
 def _time_unread(rows: pd.DataFrame, table: str, time: str) -> np.ndarray:
-    """Which missing_key rows hold a patient id (a diagnosis also a code) and a key time text:
-    their time is what did not read. The original text leaves empty values out."""
-    original = rows["original"].astype("str")
+    """Which missing_key rows hold a patient id (a diagnosis also a code) and a key time text
+    that is not blank: their time is what did not read. The original text leaves nulls out and
+    writes white space other than the ASCII space as JSON escapes (`\\u00a0`, `\\t`), decoded
+    here: such a blank time is empty, not unreadable."""
     patient = rows["patient_id"]
     wanted = patient.notna().to_numpy() & patient.astype("str").str.strip().ne("").to_numpy()
-    wanted &= original.str.contains(rf'"{time}": "\s*[^"\s]', regex=True, na=False).to_numpy()
+    wanted &= _written(rows["original"], time)
     if table == "diagnoses":
-        wanted &= original.str.contains(_CODED, regex=True, na=False).to_numpy()
+        wanted &= _written(rows["original"], "code")
     return np.asarray(wanted, dtype=bool)
+
+
+def _written(original: pd.Series, key: str) -> np.ndarray:
+    """Which originals hold a value of `key` that is not blank text (a number counts)."""
+    text = _json_texts(original, key).str.strip()
+    other = original.astype("str").str.contains(_NOT_TEXT.format(key=key), regex=True, na=False)
+    return (text.notna() & text.ne("")).to_numpy() | other.to_numpy()
+
+
+def _json_texts(original: pd.Series, key: str) -> pd.Series:
+    """The text value of `key` in each original (report.quarantine's JSON), its escapes
+    decoded (None where the key holds no text); each distinct value decoded once."""
+    quoted = original.astype("str").str.extract(f'"{key}": {_JSON_TEXT}', expand=False)
+    codes, distinct = pd.factorize(quoted, use_na_sentinel=True)
+    decoded = np.array([*(json.loads(value) for value in distinct), None], dtype=object)
+    return pd.Series(decoded[codes], index=original.index, dtype=object)
 
 
 def _references(rows: pd.DataFrame) -> str:

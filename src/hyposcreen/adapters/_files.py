@@ -30,6 +30,7 @@ from hyposcreen.adapters._columns import (
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
+from hyposcreen.ingest.files import is_bookkeeping
 from hyposcreen.ingest.frames import shown_header
 from hyposcreen.ingest.tabular import (
     MalformedRows,
@@ -77,7 +78,11 @@ def _table_files(folder: Path, stem: str) -> list[Path]:
             found.append(entry)
         elif entry.is_dir() and name == stem:
             found += sorted(
-                p for p in entry.rglob("*") if p.is_file() and p.name.lower().endswith(SUFFIXES)
+                p
+                for p in entry.rglob("*")
+                if p.is_file()
+                and p.name.lower().endswith(SUFFIXES)
+                and not is_bookkeeping(p, entry)
             )
     direct = [p for p in found if p.parent == folder]
     if len(direct) > 1:

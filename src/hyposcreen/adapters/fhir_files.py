@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.files import is_bookkeeping
 
 SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
 # Resource types an export may hold: the ones read, and the others (recognised, then ignored).
@@ -130,7 +131,9 @@ def classify(input_dir: Path) -> tuple[dict[str, list[Path]], list[Path]]:
     files that hold no FHIR resources."""
     by_type: dict[str, list[Path]] = {}
     unknown: list[Path] = []
-    files = sorted(p for p in input_dir.rglob("*") if is_export_file(p))
+    files = sorted(
+        p for p in input_dir.rglob("*") if is_export_file(p) and not is_bookkeeping(p, input_dir)
+    )
     for path in files:
         found = type_from_name(_stem(path.name))
         if found is None:

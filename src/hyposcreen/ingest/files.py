@@ -20,19 +20,19 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
     A file in the folder that is neither a part nor bookkeeping (`part2.CSV`, `part2.txt`,
     `part2.csv.bz2`) is an InputError naming it: skipping it would lose its rows unseen. What
     lies under a bookkeeping name is no part, also a `.csv` (a notebook's checkpoint copy, an
-    unfinished Spark job's `_temporary/` attempt): reading it would count rows twice."""
+    unfinished Spark job's `_temporary/` attempt): reading it would count rows twice. A folder
+    with no part but such data files did not finish: an InputError naming the folder."""
     direct = [input_dir / f"{stem}{suffix}" for suffix in SUFFIXES]
     found = [p for p in direct if p.is_file()]
     folder = input_dir / stem
     if folder.is_dir():
         inside = sorted(
-            p
-            for p in folder.rglob("*")
-            if p.is_file()
-            and not any(part.startswith(_BOOKKEEPING) for part in p.relative_to(folder).parts)
+            p for p in folder.rglob("*") if p.is_file() and not is_bookkeeping(p, folder)
         )
         found += [p for p in inside if p.name.endswith(SUFFIXES)]
         unread = [p for p in inside if not p.name.endswith(SUFFIXES)]
+        if not found:
+            _refuse_unfinished(folder, stem)
         if unread:
             raise InputError(
                 f"The {stem} folder holds {len(unread)} file(s) hyposcreen cannot read as part "
@@ -51,6 +51,25 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
             f"Input folder {input_dir} holds the {stem} table twice ({names}); keep one of them."
         )
     return found
+
+
+def _refuse_unfinished(folder: Path, stem: str) -> None:
+    """A folder with no part whose data files all lie under bookkeeping names (an unfinished
+    Spark job's `_temporary/` attempt) did not finish: an InputError naming one of them."""
+    hidden = sorted(p for p in folder.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES))
+    if hidden:
+        raise InputError(
+            f"The {stem} folder holds no part, only {len(hidden)} data file(s) under names "
+            f"starting with '_' or '.', which are never read, e.g. {hidden[0]}: an unfinished "
+            "Spark job (_temporary/) or a copy? Deliver the table's parts; nothing was screened.",
+            file=str(hidden[0]),
+        )
+
+
+def is_bookkeeping(path: Path, folder: Path) -> bool:
+    """Whether `path` lies under a bookkeeping name inside `folder` (itself or a folder between):
+    no part of a table, for every source (canonical, OMOP, MIMIC, FHIR)."""
+    return any(part.startswith(_BOOKKEEPING) for part in path.relative_to(folder).parts)
 
 
 def sha256_of(path: Path) -> str:
