@@ -11,6 +11,7 @@ import csv
 import gzip
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ import pyarrow.parquet as pq
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.oversized import oversized_size
+from hyposcreen.rules.loader import load_source_map
 
 BATCH_ROWS = 1 << 18  # ~256k rows: lower peak memory, and faster than 1M here
 _CSV_BLOCK = 16 << 20
@@ -38,6 +40,15 @@ class MalformedRows:
     # the first malformed record that spans lines (a quoted field ran on: a stray quote?),
     # kept in memory only to find its line; never logged
     first_spanning: str | None = None
+
+
+@cache
+def null_words() -> tuple[str, ...]:
+    """Cell texts a delimited export writes for "no value" (rules/null_words.csv: `NULL`,
+    `(null)`, ...): read as empty, like an empty cell, in every column. A SQL client's
+    `NULL` in an ongoing medication's end_time is then ongoing (spec §6), not a time that
+    does not read; a patient_id of `NULL` is a missing key, not a patient named NULL."""
+    return tuple(row["text"] for row in load_source_map("null_words.csv"))
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -131,7 +142,7 @@ def csv_batches(
                 include_columns=include,
                 column_types={c: pa.string() for c in include},
                 strings_can_be_null=True,
-                null_values=[""],
+                null_values=["", *null_words()],
                 quoted_strings_can_be_null=True,
             ),
         )
