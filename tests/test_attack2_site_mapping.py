@@ -151,3 +151,51 @@ def test_us_eastern_is_accepted_as_a_time_zone(tmp_path: Path) -> None:
     mapping = _mapping(tmp_path / "site.yaml", SITE_COLUMNS, head="site: e\ntimezone: US/Eastern\n")
     done = _run(extract, mapping, tmp_path / "out")
     assert done.returncode == 0, done.stderr
+
+
+def _month_first_extract(folder: Path) -> Path:
+    """The sample as a US site writes its times: 11/20/2026 06:10."""
+    folder.mkdir()
+    labs = pd.read_csv(SAMPLE / "labs.csv", dtype=str, keep_default_na=False)
+    for column in ("specimen_time", "result_time"):
+        times = pd.to_datetime(labs[column], errors="coerce", format="ISO8601")
+        labs[column] = times.dt.strftime("%m/%d/%Y %H:%M").where(times.notna(), labs[column])
+    labs.to_csv(folder / "labs.csv", index=False)
+    for name in ("medications", "diagnoses", "patients"):
+        (folder / f"{name}.csv").write_bytes((SAMPLE / f"{name}.csv").read_bytes())
+    return folder
+
+
+def test_month_first_times_with_their_format_screen_to_the_sample_list(tmp_path: Path) -> None:
+    extract = _month_first_extract(tmp_path / "extract")
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text('site: us\ndatetime_formats: ["%m/%d/%Y %H:%M"]\n')
+    done = _run(extract, mapping, tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    review = pd.read_csv(tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str,
+                         keep_default_na=False)
+    expected = pd.read_csv(EXPECTED, dtype=str, keep_default_na=False)
+    assert review["patient_id"].tolist() == expected["patient_id"].tolist()
+    assert review["index_time"].tolist() == expected["index_time"].tolist()
+
+
+@pytest.mark.parametrize(
+    "formats",
+    [
+        'datetime_formats: ["%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M"]\n',
+        'datetime_formats: ["%m/%d/%Y %H:%M"]\ntables:\n  labs:\n'
+        '    datetime_formats: ["%d/%m/%Y %H:%M"]\n',
+    ],
+)
+def test_day_first_and_month_first_of_one_format_stop_naming_the_key(
+    tmp_path: Path, formats: str
+) -> None:
+    """Both orders listed: 05/11/2026 was read day-first (5 November) and 11/20/2026
+    month-first, at exit 0, so every date up to the 12th silently moved."""
+    extract = _month_first_extract(tmp_path / "extract")
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text("site: us\n" + formats)
+    done = _run(extract, mapping, tmp_path / "out")
+    assert done.returncode == 2, done.stderr
+    line = _error_line(done)
+    assert "datetime_formats" in line and "%d/%m/%Y %H:%M" in line and "%m/%d/%Y %H:%M" in line

@@ -194,6 +194,13 @@ def load_mapping(path: Path | None) -> SiteMapping:
                 spec, "datetime_formats", f"{where}, tables.{name}"
             ),
         )
+        mapping_values.reject_swapped_formats(
+            tables[name].datetime_formats + mapping_values.texts(raw, "datetime_formats", where),
+            f"{where}, tables.{name}.datetime_formats",
+        )
+    mapping_values.reject_swapped_formats(
+        mapping_values.texts(raw, "datetime_formats", where), f"{where}, datetime_formats"
+    )
     dictionary: dict[str, str] = {}
     if raw.get("lab_dictionary"):
         name = mapping_values.text(raw, "lab_dictionary", where) or ""

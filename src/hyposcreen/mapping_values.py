@@ -33,6 +33,18 @@ def reject_shared_columns(columns: dict[str, str], where: str) -> None:
         )
 
 
+def reject_swapped_formats(formats: tuple[str, ...], where: str) -> None:
+    """Day-first and month-first versions of one format (`%d/%m/%Y` and `%m/%d/%Y`): the first
+    listed would silently read 05/12/2026 for every day up to the 12th, the second the rest."""
+    for position, first in enumerate(formats):
+        swapped = first.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+        if swapped != first and swapped in formats[position + 1 :]:
+            raise ConfigError(
+                f"{where}: '{first}' and '{swapped}' read a date such as 05/12/2026 as two "
+                "different days; list only the order the site writes."
+            )
+
+
 def file_stem_in_input(stem: Any, where: str) -> str | None:
     """A table's `file:` names a file or folder inside --input: no absolute path, no `..`."""
     if stem is None:
