@@ -199,3 +199,17 @@ def test_day_first_and_month_first_of_one_format_stop_naming_the_key(
     assert done.returncode == 2, done.stderr
     line = _error_line(done)
     assert "datetime_formats" in line and "%d/%m/%Y %H:%M" in line and "%m/%d/%Y %H:%M" in line
+
+
+def test_a_table_file_named_with_its_suffix_is_read(tmp_path: Path) -> None:
+    """`file: LAB_RESULTS.csv` (the name as the site sees it in the folder) looked for
+    LAB_RESULTS.csv.csv and stopped the night (exit 3) saying there was no labs table."""
+    extract = _extract(tmp_path / "extract", SITE_COLUMNS)
+    mapping = _mapping(tmp_path / "site.yaml", SITE_COLUMNS)
+    mapping.write_text(mapping.read_text().replace("file: LAB_RESULTS", "file: LAB_RESULTS.csv"))
+    done = _run(extract, mapping, tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    review = pd.read_csv(tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str,
+                         keep_default_na=False)
+    expected = pd.read_csv(EXPECTED, dtype=str, keep_default_na=False)
+    assert review["patient_id"].tolist() == expected["patient_id"].tolist()
