@@ -48,10 +48,27 @@ def _mapping(path: Path, columns: dict[str, str], head: str = "site: epic\n") ->
 
 def _run(extract: Path, mapping: Path, out: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input", str(extract),
-         "--mapping", str(mapping), "--window-start", "2026-11-20T00:00:00",
-         "--window-end", "2026-11-21T00:00:00", "--out", str(out)],
-        capture_output=True, text=True, check=False, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "hyposcreen.cli",
+            "run",
+            "--no-flow",
+            "--input",
+            str(extract),
+            "--mapping",
+            str(mapping),
+            "--window-start",
+            "2026-11-20T00:00:00",
+            "--window-end",
+            "2026-11-21T00:00:00",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
 
 
@@ -66,8 +83,9 @@ def test_the_renamed_extract_screens_to_the_sample_list(tmp_path: Path) -> None:
     extract = _extract(tmp_path / "extract", SITE_COLUMNS)
     done = _run(extract, _mapping(tmp_path / "site.yaml", SITE_COLUMNS), tmp_path / "out")
     assert done.returncode == 0, done.stderr
-    review = pd.read_csv(tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str,
-                         keep_default_na=False)
+    review = pd.read_csv(
+        tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str, keep_default_na=False
+    )
     expected = pd.read_csv(EXPECTED, dtype=str, keep_default_na=False)
     assert review["patient_id"].tolist() == expected["patient_id"].tolist()
 
@@ -83,8 +101,9 @@ def test_a_site_column_named_like_another_canonical_column_is_read_as_mapped(
     extract = _extract(tmp_path / "extract", site)
     done = _run(extract, _mapping(tmp_path / "site.yaml", site), tmp_path / "out")
     assert done.returncode == 0, done.stderr
-    review = pd.read_csv(tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str,
-                         keep_default_na=False)
+    review = pd.read_csv(
+        tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str, keep_default_na=False
+    )
     expected = pd.read_csv(EXPECTED, dtype=str, keep_default_na=False)
     assert review["patient_id"].tolist() == expected["patient_id"].tolist()
 
@@ -172,8 +191,9 @@ def test_month_first_times_with_their_format_screen_to_the_sample_list(tmp_path:
     mapping.write_text('site: us\ndatetime_formats: ["%m/%d/%Y %H:%M"]\n')
     done = _run(extract, mapping, tmp_path / "out")
     assert done.returncode == 0, done.stderr
-    review = pd.read_csv(tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str,
-                         keep_default_na=False)
+    review = pd.read_csv(
+        tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str, keep_default_na=False
+    )
     expected = pd.read_csv(EXPECTED, dtype=str, keep_default_na=False)
     assert review["patient_id"].tolist() == expected["patient_id"].tolist()
     assert review["index_time"].tolist() == expected["index_time"].tolist()
@@ -209,7 +229,8 @@ def test_a_table_file_named_with_its_suffix_is_read(tmp_path: Path) -> None:
     mapping.write_text(mapping.read_text().replace("file: LAB_RESULTS", "file: LAB_RESULTS.csv"))
     done = _run(extract, mapping, tmp_path / "out")
     assert done.returncode == 0, done.stderr
-    review = pd.read_csv(tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str,
-                         keep_default_na=False)
+    review = pd.read_csv(
+        tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str, keep_default_na=False
+    )
     expected = pd.read_csv(EXPECTED, dtype=str, keep_default_na=False)
     assert review["patient_id"].tolist() == expected["patient_id"].tolist()
