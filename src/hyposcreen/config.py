@@ -143,6 +143,16 @@ def read_lab_dictionary(path: Path) -> dict[str, str]:
         }
 
 
+def _mapping_timezone(raw: dict[str, object], where: str) -> str:
+    if "timezone" not in raw:
+        return "UTC"
+    name = raw["timezone"]
+    try:
+        return check_timezone(name if isinstance(name, str) else "")
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: timezone {name!r}: {exc}") from exc
+
+
 def load_mapping(path: Path | None) -> SiteMapping:
     """Read a site mapping YAML; None gives the default (canonical column names, UTC)."""
     if path is None:
@@ -152,7 +162,8 @@ def load_mapping(path: Path | None) -> SiteMapping:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"Mapping file {path} is not valid YAML: {exc}") from exc
+        detail = " ".join(str(exc).split())  # one line: YAML's message spans several
+        raise ConfigError(f"Mapping file {path} is not valid YAML: {detail}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"Mapping file {path} must hold a mapping of keys at the top level.")
     where = f"Mapping file {path}"
@@ -166,6 +177,7 @@ def load_mapping(path: Path | None) -> SiteMapping:
         spec = mapping_values.section({name: spec}, name, f"{where}, tables")
         mapping_values.reject_unknown(spec, _TABLE_KEYS, f"{where}, table {name}")
         columns = mapping_values.text_map(spec, "columns", f"{where}, tables.{name}")
+        mapping_values.reject_shared_columns(columns, f"{where}, tables.{name}.columns")
         constants = mapping_values.text_map(spec, "constants", f"{where}, tables.{name}")
         for key, found in (("columns", columns), ("constants", constants)):
             mapping_values.reject_unknown(
@@ -182,6 +194,13 @@ def load_mapping(path: Path | None) -> SiteMapping:
                 spec, "datetime_formats", f"{where}, tables.{name}"
             ),
         )
+        mapping_values.reject_swapped_formats(
+            tables[name].datetime_formats + mapping_values.texts(raw, "datetime_formats", where),
+            f"{where}, tables.{name}.datetime_formats",
+        )
+    mapping_values.reject_swapped_formats(
+        mapping_values.texts(raw, "datetime_formats", where), f"{where}, datetime_formats"
+    )
     dictionary: dict[str, str] = {}
     if raw.get("lab_dictionary"):
         name = mapping_values.text(raw, "lab_dictionary", where) or ""
@@ -190,8 +209,8 @@ def load_mapping(path: Path | None) -> SiteMapping:
     if not isinstance(allow, bool):
         raise ConfigError(f"{where}: allow_identifiers must be true or false.")
     return SiteMapping(
-        site=str(raw.get("site", "default")),
-        timezone=check_timezone(str(raw.get("timezone", "UTC"))),
+        site=mapping_values.text(raw, "site", where) or "default",
+        timezone=_mapping_timezone(raw, where),
         allow_identifiers=allow,
         delimiter=mapping_values.delimiter(csv_options, where),
         encoding=mapping_values.encoding(csv_options, where),

@@ -18,6 +18,33 @@ def reject_unknown(found: dict[str, Any], allowed: set[str], where: str) -> None
         )
 
 
+def reject_shared_columns(columns: dict[str, str], where: str) -> None:
+    """One site column read as two canonical ones: the reader renames each site column once,
+    so one of the two keys would be lost (and the file blamed for lacking it)."""
+    keys_of: dict[str, list[str]] = {}
+    for canon, site in columns.items():
+        keys_of.setdefault(site, []).append(canon)
+    shared = {site: keys for site, keys in keys_of.items() if len(keys) > 1}
+    if shared:
+        site, keys = sorted(shared.items())[0]
+        raise ConfigError(
+            f"{where}: {' and '.join(keys)} all name the column {site}; a site column can be "
+            "mapped to one canonical column only (leave the optional one out)."
+        )
+
+
+def reject_swapped_formats(formats: tuple[str, ...], where: str) -> None:
+    """Day-first and month-first versions of one format (`%d/%m/%Y` and `%m/%d/%Y`): the first
+    listed would silently read 05/12/2026 for every day up to the 12th, the second the rest."""
+    for position, first in enumerate(formats):
+        swapped = first.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+        if swapped != first and swapped in formats[position + 1 :]:
+            raise ConfigError(
+                f"{where}: '{first}' and '{swapped}' read a date such as 05/12/2026 as two "
+                "different days; list only the order the site writes."
+            )
+
+
 def file_stem_in_input(stem: Any, where: str) -> str | None:
     """A table's `file:` names a file or folder inside --input: no absolute path, no `..`."""
     if stem is None:

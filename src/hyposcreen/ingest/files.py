@@ -15,13 +15,17 @@ _BOOKKEEPING = ("_", ".")
 
 
 def find_table_files(input_dir: Path, stem: str) -> list[Path]:
-    """The files holding one table: `<stem>.<suffix>` or every such file under `<stem>/`.
+    """The files holding one table: `<stem>.<suffix>` or every such file under `<stem>/` (or
+    the file `<stem>` itself when the mapping names it with its suffix).
 
     A file in the folder that is neither a part nor bookkeeping (`part2.CSV`, `part2.txt`,
     `part2.csv.bz2`) is an InputError naming it: skipping it would lose its rows unseen. What
     lies under a bookkeeping name is no part, also a `.csv` (a notebook's checkpoint copy, an
     unfinished Spark job's `_temporary/` attempt): reading it would count rows twice. A folder
     with no part but such data files did not finish: an InputError naming the folder."""
+    named = input_dir / stem
+    if stem.endswith(SUFFIXES) and named.is_file():  # `file: LAB_RESULTS.csv`, as sites write
+        return [named]
     direct = [input_dir / f"{stem}{suffix}" for suffix in SUFFIXES]
     found = [p for p in direct if p.is_file()]
     folder = input_dir / stem

@@ -137,6 +137,16 @@ def check_columns(
             file=str(path),
             column=missing[0],
         )
+    absent = [(canon, site) for canon, site in table.columns.items() if site not in header]
+    if absent:
+        keys = ", ".join(f"tables.{schema.name}.columns.{canon}: {site}" for canon, site in absent)
+        raise InputError(
+            f"{path} ({schema.name}) lacks the column(s) the site mapping names ({keys}). "
+            f"Columns found: {shown_header(header, [*wanted, *schema.columns])}. Correct the "
+            "name in the mapping file, or remove the key if the extract does not carry it.",
+            file=str(path),
+            column=absent[0][1],
+        )
     return available
 
 

@@ -150,8 +150,13 @@ class TableStream:
 
     def frames(self) -> Iterator[pd.DataFrame]:
         schema, table = self.schema, self.table
-        # canonical -> site column; identity for unmapped canonical names
-        site_for = {canon: table.columns.get(canon, canon) for canon in schema.columns}
+        # canonical -> site column; identity for unmapped canonical names, unless the mapping
+        # reads a site column of that name as another canonical one (`value_raw: value`)
+        claimed = set(table.columns.values())
+        site_for = {
+            canon: table.columns.get(canon, _UNREAD if canon in claimed else canon)
+            for canon in schema.columns
+        }
         wanted = {site: canon for canon, site in site_for.items()}
         rows_by_file: dict[Path, int] = {}
         for path in self.files:
@@ -276,6 +281,9 @@ class TableStream:
 def _text_schema(names: list[str]) -> pa.Schema:
     """The Arrow types of a CSV's projected columns (`csv_batches` reads every one as text)."""
     return pa.schema([(name, pa.string()) for name in names])
+
+
+_UNREAD = "\x00unread"  # a name no header carries: the canonical column is not read
 
 
 def _holds_values(batch: pa.RecordBatch, site: str, constants: Mapping[str, object]) -> bool:
