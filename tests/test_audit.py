@@ -70,6 +70,18 @@ def test_periods_are_calendar_months() -> None:
     ]
 
 
+def test_a_period_of_more_than_ten_years_is_refused_as_a_likely_typo() -> None:
+    # 2016-01-01 .. 2026-01-01: 120 calendar months, the most one audit screens
+    assert len(month_windows(pd.Timestamp("2016-01-01"), pd.Timestamp("2026-01-01"))) == 120
+    # a day or an hour more touches a 121st month; --end 2126-12-01 (for 2026) touches 1,211
+    with pytest.raises(ConfigError, match="touches 121 calendar months"):
+        month_windows(pd.Timestamp("2016-01-01"), pd.Timestamp("2026-01-01 05:00"))
+    with pytest.raises(ConfigError, match="touches 121 calendar months"):
+        month_windows(pd.Timestamp("2016-01-01"), pd.Timestamp("2026-01-02"))
+    with pytest.raises(ConfigError, match=r"touches 1211 calendar months.*is --end mistyped"):
+        month_windows(pd.Timestamp("2026-01-01"), pd.Timestamp("2126-12-01"))
+
+
 def test_audit_writes_report_tables_and_manifest_with_plots(no_key_out: Path) -> None:
     html = (no_key_out / "audit.html").read_text(encoding="utf-8")
     assert html.count("<svg") >= 4  # tiers, risk factors, monthly rates, attrition

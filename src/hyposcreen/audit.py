@@ -68,10 +68,23 @@ def _tell(text: str) -> None:
     print(f"hyposcreen: {text}", file=sys.stderr)
 
 
+MAX_AUDIT_MONTHS = 120  # ten years: a longer period is most likely a mistyped year
+
+
 def month_windows(start: pd.Timestamp, end: pd.Timestamp) -> list[Window]:
-    """[start, end) cut at calendar-month boundaries (the first and last may be partial)."""
+    """[start, end) cut at calendar-month boundaries (the first and last may be partial); a
+    period over MAX_AUDIT_MONTHS calendar months is refused (a mistyped `--end 2126-12-01`
+    would otherwise screen a thousand months)."""
     if end <= start:
         raise ConfigError(f"The audit end {end.isoformat()} must be after its start.")
+    partial_last = end != end.to_period("M").to_timestamp()  # ends inside its month
+    months = (end.year - start.year) * 12 + end.month - start.month + int(partial_last)
+    if months > MAX_AUDIT_MONTHS:
+        raise ConfigError(
+            f"The audit period {start.date().isoformat()} to {end.date().isoformat()} touches "
+            f"{months} calendar months; one audit screens at most {MAX_AUDIT_MONTHS} (is --end "
+            "mistyped?). Split a longer history into several audits."
+        )
     bounds = [start]
     month = start.to_period("M").to_timestamp() + pd.DateOffset(months=1)
     while month < end:
