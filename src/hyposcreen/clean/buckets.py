@@ -158,17 +158,7 @@ def bucket_sizes(frame: pd.DataFrame, held: HeldSizes | None = None) -> dict[tup
         return dict(held.sizes)
     buckets, bucket_names = pd.factorize(frame["bucket"])
     reasons, reason_names = pd.factorize(frame["reason"])  # -1 where there is no reason
-    empty = np.flatnonzero(np.asarray(reason_names, dtype=object) == "")
-    if len(empty):  # an empty reason counts as none
-        reasons = np.where(reasons == empty[0], -1, reasons)
-    width = len(reason_names) + 1
-    counts = np.bincount(buckets.astype(np.int64) * width + (reasons + 1))
-    names = ["", *(str(r) for r in reason_names)]
-    sizes = {
-        (str(bucket_names[code // width]), names[code % width]): int(counts[code])
-        for code in np.flatnonzero(counts)
-    }  # one entry per distinct (bucket, reason), not per row
-    return dict(sorted(sizes.items()))
+    return coded_sizes(buckets, tuple(bucket_names), reasons, list(reason_names))
 
 
 def count_buckets(
