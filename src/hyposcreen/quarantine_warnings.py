@@ -42,7 +42,7 @@ import pandas as pd
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.values import decimal_comma_text, parse_values
 from hyposcreen.rules.loader import WarningThresholds
-from hyposcreen.run_warnings import RunWarning
+from hyposcreen.run_warnings import RunWarning, share_over
 
 # each table's key time, as the quarantine's original text names it
 KEY_TIMES = {"labs": "specimen_time", "medications": "start_time", "diagnoses": "recorded_time"}
@@ -83,7 +83,7 @@ def quarantine_warnings(
         considered = int(counts["rows_in"]) - sum(
             int(n) for why, n in reasons.get("not_relevant", {}).items() if why not in _TIME_ONLY
         )
-        if _over(len(unreadable), considered, limits.max_unreadable_time_share, limits):
+        if share_over(len(unreadable), considered, limits.max_unreadable_time_share, limits):
             share = len(unreadable) / considered
             found.append(
                 RunWarning(
@@ -97,7 +97,7 @@ def quarantine_warnings(
             )
         empty = missing - len(unreadable)
         rows_in = int(counts["rows_in"])
-        if _over(empty, rows_in, limits.max_missing_key_share, limits):
+        if share_over(empty, rows_in, limits.max_missing_key_share, limits):
             found.append(
                 RunWarning(
                     "missing_keys",
@@ -188,11 +188,6 @@ _KEY_NAMES = {
     "medications": "patient_id, start_time",
     "diagnoses": "patient_id, code, recorded_time",
 }
-
-
-def _over(count: int, of: int, limit: float, limits: WarningThresholds) -> bool:
-    """Whether `count` of `of` rows is a share over `limit`, judged on enough rows."""
-    return count > 0 and of >= max(limits.min_rows_for_share, 1) and count / of > limit
 
 
 def _time_unread(rows: pd.DataFrame, table: str, time: str) -> np.ndarray:

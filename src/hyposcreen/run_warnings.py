@@ -40,6 +40,12 @@ def _not_relevant(table: Mapping[str, Any], *reasons: str) -> int:
     return sum(int(found.get(r, 0)) for r in reasons)
 
 
+def share_over(count: int, of: int, limit: float, limits: WarningThresholds) -> bool:
+    """Whether `count` of `of` rows is a share over `limit`, judged on enough rows
+    (`min_rows_for_share`, and never on none)."""
+    return count > 0 and of >= max(limits.min_rows_for_share, 1) and count / of > limit
+
+
 def sodium_warnings(attrition: Sequence[Mapping[str, Any]]) -> list[RunWarning]:
     in_window = step_count(attrition, "sodium_results_in_window")
     if step_count(attrition, "usable_results"):
@@ -92,22 +98,20 @@ def table_warnings(
                     "dated after it.",
                 )
             )
-    if lab_names and labs["rows_in"] >= limits.min_rows_for_share:
-        share = unrecognised / labs["rows_in"]
-        if share > limits.max_unrecognised_lab_share:
-            found.append(
-                RunWarning(
-                    "unrecognised_labs",
-                    f"{unrecognised} of {labs['rows_in']} lab row(s) ({share:.0%}) have no LOINC "
-                    "and a name or item id the lab dictionary does not know (limit "
-                    f"{limits.max_unrecognised_lab_share:.0%}); see coverage.csv.",
-                )
+    rows_in = labs["rows_in"]
+    if lab_names and share_over(unrecognised, rows_in, limits.max_unrecognised_lab_share, limits):
+        found.append(
+            RunWarning(
+                "unrecognised_labs",
+                f"{unrecognised} of {rows_in} lab row(s) ({unrecognised / rows_in:.0%}) have no "
+                "LOINC and a name or item id the lab dictionary does not know (limit "
+                f"{limits.max_unrecognised_lab_share:.0%}); see coverage.csv.",
             )
+        )
     if unknown_drug_rows is not None and named_drug_rows:
         share = unknown_drug_rows / named_drug_rows
-        if (
-            named_drug_rows >= limits.min_rows_for_share
-            and share > limits.max_unrecognised_medication_share
+        if share_over(
+            unknown_drug_rows, named_drug_rows, limits.max_unrecognised_medication_share, limits
         ):
             found.append(
                 RunWarning(
