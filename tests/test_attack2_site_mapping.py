@@ -79,15 +79,22 @@ def _error_line(done: subprocess.CompletedProcess[str]) -> str:
     return errors[0]
 
 
+def assert_sample_list(
+    done: subprocess.CompletedProcess[str], out: Path
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The run exited 0 and listed the sample's patients, in the sample's order; its review
+    list and the sample's."""
+    assert done.returncode == 0, done.stderr
+    review = pd.read_csv(out / "2026-11-20" / "review_list.csv", dtype=str, keep_default_na=False)
+    expected = pd.read_csv(EXPECTED, dtype=str, keep_default_na=False)
+    assert review["patient_id"].tolist() == expected["patient_id"].tolist()
+    return review, expected
+
+
 def test_the_renamed_extract_screens_to_the_sample_list(tmp_path: Path) -> None:
     extract = _extract(tmp_path / "extract", SITE_COLUMNS)
     done = _run(extract, _mapping(tmp_path / "site.yaml", SITE_COLUMNS), tmp_path / "out")
-    assert done.returncode == 0, done.stderr
-    review = pd.read_csv(
-        tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str, keep_default_na=False
-    )
-    expected = pd.read_csv(EXPECTED, dtype=str, keep_default_na=False)
-    assert review["patient_id"].tolist() == expected["patient_id"].tolist()
+    assert_sample_list(done, tmp_path / "out")
 
 
 def test_a_site_column_named_like_another_canonical_column_is_read_as_mapped(
@@ -100,12 +107,7 @@ def test_a_site_column_named_like_another_canonical_column_is_read_as_mapped(
     site = {**SITE_COLUMNS, "value_raw": "value"}
     extract = _extract(tmp_path / "extract", site)
     done = _run(extract, _mapping(tmp_path / "site.yaml", site), tmp_path / "out")
-    assert done.returncode == 0, done.stderr
-    review = pd.read_csv(
-        tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str, keep_default_na=False
-    )
-    expected = pd.read_csv(EXPECTED, dtype=str, keep_default_na=False)
-    assert review["patient_id"].tolist() == expected["patient_id"].tolist()
+    assert_sample_list(done, tmp_path / "out")
 
 
 def test_one_site_column_mapped_to_two_canonical_columns_stops_naming_both_keys(
@@ -190,12 +192,7 @@ def test_month_first_times_with_their_format_screen_to_the_sample_list(tmp_path:
     mapping = tmp_path / "site.yaml"
     mapping.write_text('site: us\ndatetime_formats: ["%m/%d/%Y %H:%M"]\n')
     done = _run(extract, mapping, tmp_path / "out")
-    assert done.returncode == 0, done.stderr
-    review = pd.read_csv(
-        tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str, keep_default_na=False
-    )
-    expected = pd.read_csv(EXPECTED, dtype=str, keep_default_na=False)
-    assert review["patient_id"].tolist() == expected["patient_id"].tolist()
+    review, expected = assert_sample_list(done, tmp_path / "out")
     assert review["index_time"].tolist() == expected["index_time"].tolist()
 
 
@@ -228,9 +225,4 @@ def test_a_table_file_named_with_its_suffix_is_read(tmp_path: Path) -> None:
     mapping = _mapping(tmp_path / "site.yaml", SITE_COLUMNS)
     mapping.write_text(mapping.read_text().replace("file: LAB_RESULTS", "file: LAB_RESULTS.csv"))
     done = _run(extract, mapping, tmp_path / "out")
-    assert done.returncode == 0, done.stderr
-    review = pd.read_csv(
-        tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str, keep_default_na=False
-    )
-    expected = pd.read_csv(EXPECTED, dtype=str, keep_default_na=False)
-    assert review["patient_id"].tolist() == expected["patient_id"].tolist()
+    assert_sample_list(done, tmp_path / "out")
