@@ -101,14 +101,14 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
         return error
     if isinstance(error, sqlite3.DatabaseError):
         return EnvironmentProblem(
-            f"The state database is damaged or unreadable ({error}). Restore it from a backup "
-            "or move it aside (a fresh state starts), then run again."
+            f"The state database is damaged or unreadable ({error}). Restore it from a backup, "
+            "then run again (moved aside, a fresh state starts without the nightly history)."
         )
     cause = error.__cause__ if isinstance(error, HyposcreenError) else error
     if isinstance(cause, sqlite3.DatabaseError) and "state" in str(error).lower():
         return EnvironmentProblem(
-            f"{error} Restore the state database from a backup or move it aside (a fresh "
-            "state starts), then run again."
+            f"{error} Restore the state database from a backup, then run again (moved aside, "
+            "a fresh state starts without the nightly history)."
         )
     if not isinstance(cause, OSError):
         return None

@@ -31,7 +31,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 def _damaged(path: Path, exc: sqlite3.Error) -> EnvironmentProblem:
     return EnvironmentProblem(
         f"The state database {path} is damaged or unreadable ({exc}). Restore it from a "
-        "backup, or move it aside to start the nightly state afresh, then run again."
+        "backup, then run again (moved aside, a fresh state starts without the nightly history)."
     )
 
 

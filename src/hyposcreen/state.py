@@ -25,9 +25,13 @@ from pathlib import Path
 import pandas as pd
 
 from hyposcreen.config import Window
-from hyposcreen.errors import ConfigError
+from hyposcreen.errors import ConfigError, EnvironmentProblem
 
 STATE_FILE = "hyposcreen_state.sqlite3"
+# The layout of the tables below, kept in SQLite's `user_version`. A state a later hyposcreen
+# wrote (a higher number) is refused before anything reads or writes it; 0 is a state made
+# before the number was kept, which has this layout, and is stamped on first open.
+STATE_SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     site TEXT NOT NULL, window_start TEXT NOT NULL, window_end TEXT NOT NULL,
@@ -92,7 +96,17 @@ class StateStore:
         if not self.path.exists():
             self.path.touch(mode=0o600)
         with self._connect() as db:
+            written_by = db.execute("PRAGMA user_version").fetchone()[0]
+            if written_by > STATE_SCHEMA_VERSION:
+                raise EnvironmentProblem(
+                    f"The state file {self.path} was written by a newer hyposcreen (state "
+                    f"schema {written_by}; this one knows up to {STATE_SCHEMA_VERSION}). Run "
+                    "the hyposcreen version that wrote it. Do not move it aside: it holds the "
+                    "nightly history (listings, reviews, late results) that a fresh state lacks."
+                )
             db.executescript(_SCHEMA)
+            if written_by < STATE_SCHEMA_VERSION:
+                db.execute(f"PRAGMA user_version = {STATE_SCHEMA_VERSION}")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
