@@ -72,6 +72,21 @@ def _end_from_supply(start: pd.Series, days_supply: pd.Series) -> pd.Series:
     return end.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("str").where(end.notna())
 
 
+_DAY = r"(?P<day>\d{4}-\d{2}-\d{2})"
+_MIDNIGHT = r"(?:[ T]00:00(?::00(?:\.0+)?)?)?"
+
+
+def _end_of_day(dates: pd.Series, only_on: pd.Series | None = None) -> pd.Series:
+    """An end known only to the day lasts to the end of that day: OMOP end dates are
+    inclusive (a one-day administration has end date = start date). ISO dates, or dates at
+    00:00:00, become `<date> 23:59:59`; with `only_on`, only where the date is that day
+    (an ETL writing the end date as midnight in the datetime column). Other text is kept."""
+    day = dates.str.extract(f"^{_DAY}{_MIDNIGHT}$")["day"]
+    if only_on is not None:
+        day = day.where(day == only_on.str.slice(0, 10))
+    return (day + " 23:59:59").where(day.notna(), dates)
+
+
 def read_drug_exposure(
     table: SourceTable,
     vocab: Vocabulary,
@@ -103,10 +118,14 @@ def read_drug_exposure(
         drug_name = map_distinct(key, _with_ingredients)
         start = timestamp(raw, "drug_exposure_start")
         end = first_present(
-            raw.assign(_supplied=_end_from_supply(start, raw["days_supply"])),
-            ["drug_exposure_end_datetime", "drug_exposure_end_date", "verbatim_end_date",
-             "_supplied"],
-        )  # fmt: skip
+            raw.assign(
+                _end=_end_of_day(raw["drug_exposure_end_datetime"], only_on=start),
+                _end_date=_end_of_day(raw["drug_exposure_end_date"]),
+                _verbatim=_end_of_day(raw["verbatim_end_date"]),
+                _supplied=_end_from_supply(start, raw["days_supply"]),
+            ),
+            ["_end", "_end_date", "_verbatim", "_supplied"],
+        )
         frame = pd.DataFrame(
             {
                 "patient_id": id_text(raw["person_id"]),
