@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from hyposcreen.adapters import omop
-from hyposcreen.cli import main
 from hyposcreen.clean import clean_labs, clean_medications, lab_row_filter
+from hyposcreen.cli import main
 from hyposcreen.config import SiteMapping
 from omop_extract import RULES, WINDOW, extract, measurement, read
 
@@ -194,7 +194,8 @@ def _export(root: Path) -> Path:
           "max_levels_of_separation"],
          [{"ancestor_concept_id": a, "descendant_concept_id": d, "min_levels_of_separation": "1",
            "max_levels_of_separation": "1"}
-          for a, d in (("956874", "19112599"), ("974166", "40165015"), ("956874", "956874"))])  # fmt: skip
+          for a, d in (("956874", "19112599"), ("974166", "40165015"),
+                       ("956874", "956874"))])  # fmt: skip
     return root
 
 
@@ -214,8 +215,9 @@ def test_an_upper_case_tab_delimited_export_lists_the_hand_computed_cases(
        -> routine. 6: 130 mild; SNOMED 19943007 concept only -> cirrhosis -> routine."""
     root = _export(tmp_path / "export")
     out = tmp_path / "out"
+    window = ["--window-start", "2180-05-06", "--window-end", "2180-05-07"]
     status = main(["run", "--no-flow", "--source", "omop", "--input", str(root), "--out",
-                   str(out), "--window-start", "2180-05-06", "--window-end", "2180-05-07"])  # fmt: skip
+                   str(out), *window])  # fmt: skip
     err = capsys.readouterr().err
     assert status == 0, err
     review = pd.read_csv(out / "2180-05-06" / "review_list.csv", dtype=str)
