@@ -231,3 +231,18 @@ def test_an_upper_case_tab_delimited_export_lists_the_hand_computed_cases(
     ]
     quarantine = pd.read_csv(out / "2180-05-06" / "quarantine.csv", dtype=str)
     assert quarantine.empty
+
+
+def test_a_days_supply_beyond_any_calendar_is_no_end_not_a_crash(tmp_path: Path) -> None:
+    """days_supply `1e400` (infinite), `99999999` or one that runs past the last date pandas
+    holds gives no end (the record reads as ongoing, like one without an end date); 30 days
+    still gives start + 30 days."""
+    drugs = [
+        _drug(drug_exposure_start_datetime="2026-11-01 09:00:00", days_supply="1e400"),
+        _drug(drug_exposure_start_datetime="2026-11-01 09:00:00", days_supply="99999999"),
+        _drug(drug_exposure_start_datetime="2262-01-01 09:00:00", days_supply="365"),
+        _drug(drug_exposure_start_datetime="2026-11-01 09:00:00", days_supply="30"),
+    ]
+    frame = read(extract(tmp_path, drugs=drugs), "medications").frame
+    assert frame["end_time"].isna().tolist() == [True, True, True, False]
+    assert frame.loc[3, "end_time"] == pd.Timestamp("2026-12-01 09:00")

@@ -64,11 +64,19 @@ def _with_ingredients(key: str) -> str | None:
     return f"{written} [{ingredients}]"
 
 
+_MAX_SUPPLY_DAYS = 36_500  # a century: beyond it a days_supply says nothing about an end
+
+
 def _end_from_supply(start: pd.Series, days_supply: pd.Series) -> pd.Series:
-    """start + days_supply (as ISO text) for records without any end date."""
+    """start + days_supply (as ISO text) for records without any end date. A supply of more
+    than a century, or one whose end passes the last date pandas holds, gives no end."""
     days = pd.to_numeric(days_supply, errors="coerce")
+    days = days.where((days > 0) & (days <= _MAX_SUPPLY_DAYS))
     began = pd.to_datetime(start.str.slice(0, 19), format="ISO8601", errors="coerce")
-    end = began + pd.to_timedelta(days.where(days > 0), unit="D")
+    supply = pd.to_timedelta(days, unit="D")
+    fits = began.notna() & supply.notna()
+    fits[fits] = began[fits] <= pd.Timestamp.max - supply[fits]
+    end = began.where(fits) + supply.where(fits)
     return end.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("str").where(end.notna())
 
 
