@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from hyposcreen.adapters import omop
-from hyposcreen.clean import clean_labs, clean_medications, lab_row_filter
+from hyposcreen.clean import clean_diagnoses, clean_labs, clean_medications, lab_row_filter
 from hyposcreen.cli import main
 from hyposcreen.config import SiteMapping
 from omop_extract import RULES, WINDOW, extract, measurement, read
@@ -246,3 +246,30 @@ def test_a_days_supply_beyond_any_calendar_is_no_end_not_a_crash(tmp_path: Path)
     frame = read(extract(tmp_path, drugs=drugs), "medications").frame
     assert frame["end_time"].isna().tolist() == [True, True, True, False]
     assert frame.loc[3, "end_time"] == pd.Timestamp("2026-12-01 09:00")
+
+
+# ------------------------------------------------------------------ condition source values
+
+
+def test_a_source_code_followed_by_its_description_is_read_by_its_code(tmp_path: Path) -> None:
+    """ETLs often write the code and its title into condition_source_value. Without a concept
+    table the code decides: `I50.9 - Heart failure, unspecified` and `N18.4|CKD stage 4` are
+    heart failure and CKD, `571.5 Cirrhosis of liver without mention of alcohol` is cirrhosis
+    (ICD-9); a plain description (`Hypertension`) stays without a code."""
+    base = {"person_id": "7", "condition_concept_id": "0", "condition_start_date": "2026-01-05"}
+    conditions = [
+        {**base, "condition_source_value": "I50.9 - Heart failure, unspecified"},
+        {**base, "condition_source_value": "N18.4|CKD stage 4"},
+        {**base, "condition_source_value": "571.5 Cirrhosis of liver without mention of alcohol"},
+        {**base, "condition_source_value": "ICD10CM:E22.2 SIADH"},
+        {**base, "condition_source_value": "Hypertension"},
+    ]
+    table = read(extract(tmp_path, conditions=conditions), "diagnoses")
+    frame = table.frame
+    assert frame[["code", "code_system"]].values.tolist() == [
+        ["I50.9", "ICD-10-CM"], ["N18.4", "ICD-10-CM"], ["571.5", "ICD-9-CM"],
+        ["E22.2", "ICD-10-CM"],
+    ]  # fmt: skip
+    assert table.not_relevant == {"no_condition_code": 1}
+    cleaned = clean_diagnoses(frame, RULES, WINDOW)
+    assert list(cleaned["condition"]) == ["heart_failure", "ckd", "cirrhosis", "siadh"]

@@ -162,12 +162,14 @@ _CONDITION = (
 )  # fmt: skip
 _SOURCE_CODE = (
     r"^(?:(?P<system>icd-?(?:10|9)(?:-?cm)?)\s*[:|/ ]\s*)?"
-    r"(?P<code>[A-Za-z]?\d[0-9A-Za-z]*(?:\.[0-9A-Za-z]+)?)$"
+    r"(?P<code>[A-Za-z]?\d[0-9A-Za-z]*(?:\.[0-9A-Za-z]+)?)"
+    r"(?:\s*[|;]\s*.*|\s+.*)?$"  # a title after the code: `I50.9 - Heart failure`, `N18.4|CKD`
 )
 
 
 def _parse_source_codes(values: pd.Series) -> pd.DataFrame:
-    """(code, code_system) of condition_source_value text such as K74.60, 4280, ICD10CM:E22.2."""
+    """(code, code_system) of condition_source_value text such as K74.60, 4280, ICD10CM:E22.2,
+    also with the code's title after it (`I50.9 - Heart failure, unspecified`)."""
     parts = values.str.strip().str.extract(_SOURCE_CODE, flags=re.IGNORECASE)
     code = parts["code"].astype("str").where(parts["code"].notna())
     hinted = parts["system"].str.lower()
