@@ -273,3 +273,22 @@ def test_a_source_code_followed_by_its_description_is_read_by_its_code(tmp_path:
     assert table.not_relevant == {"no_condition_code": 1}
     cleaned = clean_diagnoses(frame, RULES, WINDOW)
     assert list(cleaned["condition"]) == ["heart_failure", "ckd", "cirrhosis", "siadh"]
+
+
+def test_a_vocabulary_file_that_is_not_utf8_stops_with_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Athena writes UTF-8; a CONCEPT.csv saved again as Windows-1252 (`Café`) stops the night
+    (exit 3) naming the file and the mapping key that reads it, with no concept text."""
+    root = _export(tmp_path / "export")
+    with (root / "vocab" / "CONCEPT.csv").open("ab") as handle:
+        handle.write(
+            b"999\tCaf\xe9 au lait\tDrug\tRxNorm\tIngredient\tS\t99999\t19700101\t20991231\t\n"
+        )
+    window = ["--window-start", "2180-05-06", "--window-end", "2180-05-07"]
+    status = main(["run", "--no-flow", "--source", "omop", "--input", str(root), "--out",
+                   str(tmp_path / "out"), *window])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 3
+    assert "CONCEPT.csv is not utf-8 text" in err and "encoding: latin-1" in err
+    assert "Caf" not in err
