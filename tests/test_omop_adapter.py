@@ -59,7 +59,7 @@ def test_drug_concepts_reach_ingredients_through_concept_ancestor(tmp_path: Path
     ]
     assert list(frame["rxnorm"].fillna("")) == ["4603", "5487", "", ""]
     assert list(frame["status"].fillna("")) == ["", "", "completed", "entered-in-error"]
-    assert frame.loc[0, "end_time"] == pd.Timestamp("2026-11-30")
+    assert frame.loc[0, "end_time"] == pd.Timestamp("2026-11-30 23:59:59")  # inclusive end date
     assert frame.loc[0, "route"] == "PO"
     _, matches = clean_medications(frame, RULES, WINDOW)
     assert sorted(matches["drug_class"]) == ["loop_diuretic", "loop_diuretic", "thiazide_diuretic"]
@@ -102,7 +102,7 @@ def test_days_supply_gives_the_end_when_no_end_date_is_given(tmp_path: Path) -> 
     frame = read(extract(tmp_path, drugs=drugs), "medications").frame
     assert frame.loc[0, "end_time"] == pd.Timestamp("2026-12-01 09:00")
     assert pd.isna(frame.loc[1, "end_time"])
-    assert frame.loc[2, "end_time"] == pd.Timestamp("2026-11-05")
+    assert frame.loc[2, "end_time"] == pd.Timestamp("2026-11-05 23:59:59")
 
 
 def test_ingredient_concepts_of_the_shipped_map_work_without_vocabulary(tmp_path: Path) -> None:

@@ -153,6 +153,13 @@ def _unquoted_batches(
         )
         yield from reader
     except pa.ArrowInvalid as exc:
+        if "utf8" in str(exc).lower():
+            raise InputError(
+                f"{path} is not {encoding} text (Athena vocabulary files are UTF-8; was it "
+                "saved again by a spreadsheet?). Download it again, or set the file's encoding "
+                "in the site mapping (csv: {encoding: latin-1}).",
+                file=str(path),
+            ) from exc
         raise InputError(f"{path} is not a readable text file: {exc}.", file=str(path)) from exc
 
 

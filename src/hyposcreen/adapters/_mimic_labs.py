@@ -48,10 +48,18 @@ def identify_items(items: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     """Analyte (or not-relevant reason) of each lab item: itemid, label, fluid -> analyte, reason.
 
     Site dictionary entry for the item id, else the shipped item dictionary, else the label;
-    the fluid decides between blood, urine and other body fluids.
+    the fluid decides between blood, urine and other body fluids. The shipped entries are
+    recalled item ids: one counts only while the item's label (the extract's d_labitems when
+    it has the item) is the shipped label or missing, so the extract's own label decides.
     """
-    shipped = {r["itemid"]: r["analyte"] for r in load_source_map("mimic_labitems.csv")}
-    extra = {k: v for k, v in shipped.items() if k not in rules.lab_dictionary}
+    shipped = {r["itemid"]: r for r in load_source_map("mimic_labitems.csv")}
+    given = dict(zip(items["itemid"].astype("str"), items["label"], strict=True))
+    extra = {
+        k: r["analyte"]
+        for k, r in shipped.items()
+        if k not in rules.lab_dictionary
+        and (pd.isna(given.get(k)) or _same_label(given[k], r["label"]))
+    }
     known = rules.with_lab_dictionary(extra)
     itemid = items["itemid"].astype("str")
     by_id = itemid.map(lambda i: normalize_label(i) in known.lab_dictionary).astype(bool)
@@ -64,6 +72,10 @@ def identify_items(items: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     )
     analyte, reason = identify_analytes(probe, known)
     return items.assign(analyte=analyte, reason=reason)
+
+
+def _same_label(given: str, shipped: str) -> bool:
+    return normalize_label(str(given)) == normalize_label(shipped)
 
 
 def _lab_items(input_dir: Path, mapping: SiteMapping, rules: RuleSet) -> tuple[pd.DataFrame, list]:

@@ -64,12 +64,35 @@ def _with_ingredients(key: str) -> str | None:
     return f"{written} [{ingredients}]"
 
 
+_MAX_SUPPLY_DAYS = 36_500  # a century: beyond it a days_supply says nothing about an end
+
+
 def _end_from_supply(start: pd.Series, days_supply: pd.Series) -> pd.Series:
-    """start + days_supply (as ISO text) for records without any end date."""
+    """start + days_supply (as ISO text) for records without any end date. A supply of more
+    than a century, or one whose end passes the last date pandas holds, gives no end."""
     days = pd.to_numeric(days_supply, errors="coerce")
+    days = days.where((days > 0) & (days <= _MAX_SUPPLY_DAYS))
     began = pd.to_datetime(start.str.slice(0, 19), format="ISO8601", errors="coerce")
-    end = began + pd.to_timedelta(days.where(days > 0), unit="D")
+    supply = pd.to_timedelta(days, unit="D")
+    fits = began.notna() & supply.notna()
+    fits[fits] = began[fits] <= pd.Timestamp.max - supply[fits]
+    end = began.where(fits) + supply.where(fits)
     return end.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("str").where(end.notna())
+
+
+_DAY = r"(?P<day>\d{4}-\d{2}-\d{2})"
+_MIDNIGHT = r"(?:[ T]00:00(?::00(?:\.0+)?)?)?"
+
+
+def _end_of_day(dates: pd.Series, only_on: pd.Series | None = None) -> pd.Series:
+    """An end known only to the day lasts to the end of that day: OMOP end dates are
+    inclusive (a one-day administration has end date = start date). ISO dates, or dates at
+    00:00:00, become `<date> 23:59:59`; with `only_on`, only where the date is that day
+    (an ETL writing the end date as midnight in the datetime column). Other text is kept."""
+    day = dates.str.extract(f"^{_DAY}{_MIDNIGHT}$")["day"]
+    if only_on is not None:
+        day = day.where(day == only_on.str.slice(0, 10))
+    return (day + " 23:59:59").where(day.notna(), dates)
 
 
 def read_drug_exposure(
@@ -103,10 +126,14 @@ def read_drug_exposure(
         drug_name = map_distinct(key, _with_ingredients)
         start = timestamp(raw, "drug_exposure_start")
         end = first_present(
-            raw.assign(_supplied=_end_from_supply(start, raw["days_supply"])),
-            ["drug_exposure_end_datetime", "drug_exposure_end_date", "verbatim_end_date",
-             "_supplied"],
-        )  # fmt: skip
+            raw.assign(
+                _end=_end_of_day(raw["drug_exposure_end_datetime"], only_on=start),
+                _end_date=_end_of_day(raw["drug_exposure_end_date"]),
+                _verbatim=_end_of_day(raw["verbatim_end_date"]),
+                _supplied=_end_from_supply(start, raw["days_supply"]),
+            ),
+            ["_end", "_end_date", "_verbatim", "_supplied"],
+        )
         frame = pd.DataFrame(
             {
                 "patient_id": id_text(raw["person_id"]),
@@ -135,12 +162,14 @@ _CONDITION = (
 )  # fmt: skip
 _SOURCE_CODE = (
     r"^(?:(?P<system>icd-?(?:10|9)(?:-?cm)?)\s*[:|/ ]\s*)?"
-    r"(?P<code>[A-Za-z]?\d[0-9A-Za-z]*(?:\.[0-9A-Za-z]+)?)$"
+    r"(?P<code>[A-Za-z]?\d[0-9A-Za-z]*(?:\.[0-9A-Za-z]+)?)"
+    r"(?:\s*[|;]\s*.*|\s+.*)?$"  # a title after the code: `I50.9 - Heart failure`, `N18.4|CKD`
 )
 
 
 def _parse_source_codes(values: pd.Series) -> pd.DataFrame:
-    """(code, code_system) of condition_source_value text such as K74.60, 4280, ICD10CM:E22.2."""
+    """(code, code_system) of condition_source_value text such as K74.60, 4280, ICD10CM:E22.2,
+    also with the code's title after it (`I50.9 - Heart failure, unspecified`)."""
     parts = values.str.strip().str.extract(_SOURCE_CODE, flags=re.IGNORECASE)
     code = parts["code"].astype("str").where(parts["code"].notna())
     hinted = parts["system"].str.lower()

@@ -90,13 +90,13 @@ def read_measurement(
         prefilter=_measurement_prefilter(vocab, keep, row_filter),
         dropped=not_relevant,
     ):
-        labs = _labs(raw, vocab)
+        labs = _labs(raw, vocab, mapping.decimal)
         frames.append(finish(labs, SCHEMAS["labs"], mapping, row_filter, not_relevant))
     unmapped = Counter({r: not_relevant[r] for r in _IDENTIFY_REASONS})
     return frames, not_relevant, unmapped
 
 
-def _labs(raw: pd.DataFrame, vocab: Vocabulary) -> pd.DataFrame:
+def _labs(raw: pd.DataFrame, vocab: Vocabulary, decimal: str) -> pd.DataFrame:
     loinc = vocab.lookup(raw["measurement_concept_id"], "code", ("LOINC",))
     source_loinc = vocab.lookup(raw["measurement_source_concept_id"], "code", ("LOINC",))
     source_value = raw["measurement_source_value"]
@@ -111,7 +111,7 @@ def _labs(raw: pd.DataFrame, vocab: Vocabulary) -> pd.DataFrame:
             "patient_id": id_text(raw["person_id"]),
             "encounter_id": id_text(raw["visit_occurrence_id"]),
             "specimen_time": timestamp(raw, "measurement", "measurement_time"),
-            "value_raw": _value_raw(raw, vocab),
+            "value_raw": _value_raw(raw, vocab, decimal),
             "value": raw["value_as_number"],
             "unit": unit.where(unit.notna(), raw["unit_source_value"]),
             "loinc": loinc,
@@ -124,9 +124,22 @@ def _labs(raw: pd.DataFrame, vocab: Vocabulary) -> pd.DataFrame:
     )
 
 
-def _value_raw(raw: pd.DataFrame, vocab: Vocabulary) -> pd.Series:
+def _site_number(number: pd.Series, decimal: str) -> pd.Series:
+    """`value_as_number` in the site's decimal convention, which cleaning reads result text in.
+
+    It is a database number: its one separator is the decimal sign, never a thousands
+    separator. At a decimal-comma site `135.000` is written `135,000` so cleaning reads 135
+    (not 135000); a localized export's `135,000` is already so."""
+    if decimal != ",":
+        return number
+    pointed = number.str.contains(".", regex=False).fillna(False).astype(bool)
+    pointed &= ~number.str.contains(",", regex=False).fillna(False).astype(bool)
+    return number.where(~pointed, number.str.replace(".", ",", regex=False))
+
+
+def _value_raw(raw: pd.DataFrame, vocab: Vocabulary, decimal: str) -> pd.Series:
     """Operator + number (`<100`), or the source text when it carries the operator itself."""
-    number = raw["value_as_number"]
+    number = _site_number(raw["value_as_number"], decimal)
     text = raw["value_source_value"]
     operator = vocab.operator(raw["operator_concept_id"])
     censored = operator.notna() & (operator != "=")

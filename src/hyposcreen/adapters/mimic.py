@@ -5,10 +5,12 @@ the input folder or its `hosp/` subfolder. `admissions` is required (diagnosis t
 `d_labitems`, `patients` and `d_icd_diagnoses` are optional.
 
 Labs: each `itemid` is identified once, not per row. A site lab dictionary entry for the item id
-wins, then the shipped `rules/mimic_labitems.csv`, then the `d_labitems` label through the lab
-dictionary. The `d_labitems` fluid is the specimen type, so a sodium item measured in urine is
-urine sodium and one in ascites or pleural fluid is not relevant — never serum sodium (the same
-rule as the canonical path, `rules.matching.identify_analytes`). `labevents` (100M+ rows in
+wins, then the shipped `rules/mimic_labitems.csv` (only while the extract's `d_labitems` names the
+item as it does, or lacks it: its item ids are recalled, the extract's label is the data), then
+the `d_labitems` label through the lab dictionary. The `d_labitems` fluid is the specimen type,
+so a sodium item measured in urine is urine sodium and one in ascites or pleural fluid is not
+relevant — never serum sodium (the same rule as the canonical path,
+`rules.matching.identify_analytes`). `labevents` (100M+ rows in
 MIMIC-IV) is read with a projection and filtered to the relevant item ids in Arrow before any
 pandas conversion. value_raw = `value` (`___` and text are quarantined as non-numeric unless
 `valuenum` holds a number), unit = `valueuom`, specimen_time = `charttime`, result_time =

@@ -12,13 +12,19 @@ Mapping (decisions where the CDM leaves room are marked *):
   lab name for the lab dictionary. A standard concept that is a LOINC outside spec §2 is dropped
   in Arrow as `unknown_loinc`. `value_raw` is the operator plus `value_as_number` (`<100`), else
   `value_source_value` (`HEMOLYZED`, `___` are quarantined as non-numeric by the cleaner).
+  *`value_as_number` is a database number: its one separator is the decimal sign, so at a
+  site with `csv: {decimal: ","}` `135.000` is 135 (written `135,000` in value_raw, the site's
+  convention cleaning reads), never 135000; the site's own text (`3,2`) reads as before.
   *Unit: UCUM code of `unit_concept_id`, else `unit_source_value`. *specimen_time:
   `measurement_datetime`, else `measurement_date` (+ `measurement_time` when given).
 - drug_exposure: drug_name = `drug_source_value` (as written), else the drug concept's name; the
   listed ingredients found through `concept_ancestor` are appended in brackets when the name does
   not already say them (without `concept_ancestor`: the drug concept's own name), and their
   RxNorm code fills `rxnorm` when there is one. *end_time: `drug_exposure_end_datetime`, else
-  `_end_date`, else `verbatim_end_date`, else start + `days_supply` days. *status from
+  `_end_date`, else `verbatim_end_date`, else start + `days_supply` days (up to a century).
+  *An end known only to the day (an end date, or an end datetime at 00:00 on the start's own
+  day) lasts to 23:59:59 of that day: OMOP end dates are inclusive, and a one-day
+  administration with a start time is not an order stopped before it began. *status from
   `stop_reason` words (error -> entered-in-error, cancel -> cancelled, complete -> completed,
   stop/discontinu -> stopped), so an ETL's stopped record without end date is not ongoing.
 - condition_occurrence: the ICD-10-CM / ICD-9-CM code of `condition_source_concept_id`, else
