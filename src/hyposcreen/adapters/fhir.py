@@ -1,6 +1,8 @@
 """`--source fhir`: a FHIR R4 Bulk Data export (NDJSON) read into the canonical tables.
 
-labs        <- Observation (values of `component[]` too), Specimen types resolved
+labs        <- Observation (values of `component[]` too; the Observations a DiagnosticReport
+               contains), Specimen types resolved; an OperationOutcome reporting an error (a
+               Bulk Data error file, a search page's outcome) is quarantined `export_error`
 medications <- MedicationRequest, MedicationStatement, MedicationAdministration (+ Medication)
 diagnoses   <- Condition
 patients    <- Patient
@@ -26,7 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, SUFFIXES, classify
-from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper, specimen_type
+from hyposcreen.adapters.fhir_labs import (
+    LAB_COLUMNS,
+    ObservationMapper,
+    contained_results,
+    specimen_type,
+)
 from hyposcreen.adapters.fhir_records import (
     DIAGNOSIS_COLUMNS,
     MEDICATION_COLUMNS,
@@ -56,7 +63,7 @@ from hyposcreen.rules.loader import RuleSet
 log = logging.getLogger(__name__)
 
 TABLE_TYPES = {
-    "labs": ("Observation",),
+    "labs": ("Observation", "DiagnosticReport", "OperationOutcome"),
     "medications": ("MedicationRequest", "MedicationStatement", "MedicationAdministration"),
     "diagnoses": ("Condition",),
     "patients": ("Patient",),
@@ -132,8 +139,13 @@ def _reader(
         def keep_specimen(resource: Resource) -> None:
             specimens[str(resource.get("id"))] = specimen_type(resource)
 
+        def lab_rows(resource: Resource) -> list[Row]:
+            if resource["resourceType"] != "DiagnosticReport":
+                return observations.rows(resource)
+            return [row for item in contained_results(resource) for row in observations.rows(item)]
+
         references = {"Specimen": keep_specimen}
-        reader = LineReader(builder, wanted, observations.rows, references)
+        reader = LineReader(builder, wanted, lab_rows, references)
         return reader, observations.needle, None
     if name == "medications":
         files = by_type.get("Medication", []) + mixed
@@ -155,6 +167,26 @@ def _reader(
         return [single(resource)]
 
     return LineReader(builder, wanted, rows, {}), None, None
+
+
+def _scan(
+    input_dir: Path,
+    path: Path,
+    kind: str,
+    reader: LineReader,
+    needle: Any,
+    tally: Counter[str],
+    bounds: tuple[bytes, bytes] | None,
+    digest: Any,
+) -> int:
+    """The rows one file accounts for: a JSON document read whole, Observation-like lines
+    through the pre-filter, any other line parsed."""
+    rel = path.relative_to(input_dir).as_posix()
+    if kind == DOCUMENTS:
+        return scan_document(path, rel, reader, tally, digest)
+    if needle is not None and kind != "OperationOutcome":
+        return scan_prefiltered(path, rel, needle, reader, tally, bounds, digest)
+    return scan_all(path, rel, reader, tally, digest)
 
 
 def read_table(
@@ -182,14 +214,8 @@ def read_table(
         for path in by_type.get(kind, []):
             tally = counts.setdefault(kind, Counter())
             tally["files"] += 1
-            rel = path.relative_to(input_dir).as_posix()
             digest = hashlib.sha256()
-            if kind == DOCUMENTS:
-                rows = scan_document(path, rel, reader, tally, digest)
-            elif needle is not None:
-                rows = scan_prefiltered(path, rel, needle, reader, tally, bounds, digest)
-            else:
-                rows = scan_all(path, rel, reader, tally, digest)
+            rows = _scan(input_dir, path, kind, reader, needle, tally, bounds, digest)
             files.append(file_record(path, rows, digest.hexdigest()))
     rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
     if medication_mapper is not None:
@@ -197,6 +223,13 @@ def read_table(
             counts.setdefault(kind, Counter())[f"note_{note}"] += count
     for tally in counts.values():
         tally["unmapped"] = sum(v for k, v in tally.items() if k.startswith("unmapped_"))
+    if errors := sum(t["unmapped_export_error"] for t in counts.values()):
+        log.warning(
+            "FHIR export %s holds %d OperationOutcome(s) reporting errors: the export may be "
+            "incomplete (quarantined as export_error).",
+            input_dir,
+            errors,
+        )
     for support, size in indexed.items():
         if by_type.get(support):
             counts[support] = Counter(files=len(by_type[support]), indexed=size)

@@ -29,6 +29,7 @@ NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
 DOCUMENT_SUFFIXES = (".json", ".json.gz")
 NDJSON = "ndjson"  # `sniff`: a .json file of one resource per line
 _HEAD = 64 << 10
+_MAX_DEPTH = 8  # Bundles inside Bundles read this deep
 _TOP_TYPE = re.compile(rb'\A\s*\{\s*"resourceType"\s*:\s*"([A-Za-z]+)"')
 
 Resource = dict[str, Any]
@@ -147,17 +148,23 @@ def _typed(value: object) -> bool:
     return isinstance(value, dict) and isinstance(value.get("resourceType"), str)
 
 
-def bundle_places(bundle: Resource) -> list[tuple[str, Resource]]:
-    """(`entry[i]`, resource) of a Bundle's entries that hold a resource; a resource without
-    an `id` takes the last part of its `fullUrl` (`urn:uuid:x`, `https://host/Patient/x`)."""
-    found = []
+def bundle_places(bundle: Resource, depth: int = 0) -> list[tuple[str, Resource]]:
+    """(`entry[i]`, resource) of a Bundle's entries that hold a resource, a Bundle inside one
+    replaced by its own entries (`entry[2].entry[0]`: a message or searchset of documents); a
+    resource without an `id` takes the last part of its `fullUrl` (`urn:uuid:x`,
+    `https://host/Patient/x`)."""
+    found: list[tuple[str, Resource]] = []
     entries = bundle.get("entry")
     for position, entry in enumerate(entries if isinstance(entries, list) else ()):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or not _typed(resource):
             continue
+        place = f"entry[{position}]"
+        if resource["resourceType"] == "Bundle" and depth < _MAX_DEPTH:
+            found += [(f"{place}.{p}", r) for p, r in bundle_places(resource, depth + 1)]
+            continue
         full_url = entry.get("fullUrl")
         if "id" not in resource and isinstance(full_url, str):
             resource = {**resource, "id": full_url.rsplit(":", 1)[-1].rsplit("/", 1)[-1]}
-        found.append((f"entry[{position}]", resource))
+        found.append((place, resource))
     return found

@@ -41,6 +41,7 @@ RESOURCE_TYPES = (
     "MedicationStatement",
     "Medication",
     "Observation",
+    "OperationOutcome",
     "Condition",
     "Patient",
     "Specimen",

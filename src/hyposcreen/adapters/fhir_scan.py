@@ -49,7 +49,7 @@ class TableBuilder:
         self.rows: list[Row] = []
         self.files: list[str] = []
         self.lines: list[str] = []
-        self.malformed: list[tuple[str, str, str]] = []
+        self.malformed: list[tuple[str, str, str, str | None]] = []
         self.not_relevant: Counter[str] = Counter()
         self.frames: list[pd.DataFrame] = []
 
@@ -60,9 +60,16 @@ class TableBuilder:
         if len(self.rows) >= _BATCH_ROWS:
             self.flush()
 
-    def add_malformed(self, source_file: str, source_row: str, raw: bytes | bytearray) -> None:
+    def add_malformed(
+        self,
+        source_file: str,
+        source_row: str,
+        raw: bytes | bytearray,
+        reason: str | None = None,
+    ) -> None:
+        """A row quarantined as read: `malformed_row`, or `reason` when given."""
         content = raw[:_MALFORMED_TEXT].decode("utf-8", errors="replace")
-        self.malformed.append((source_file, source_row, content))
+        self.malformed.append((source_file, source_row, content, reason))
 
     def flush(self) -> None:
         if not self.rows:
@@ -89,6 +96,8 @@ class TableBuilder:
             bad["source_file"] = [m[0] for m in self.malformed]
             bad["source_row"] = [m[1] for m in self.malformed]
             bad["malformed_text"] = [m[2] for m in self.malformed]
+            if any(m[3] for m in self.malformed):
+                bad["malformed_reason"] = pd.Series([m[3] for m in self.malformed], dtype=object)
             frames.append(bad)
         return pd.concat(frames, ignore_index=True) if frames else empty_frame(self.schema)
 
@@ -150,6 +159,13 @@ class LineReader:
             if resource["resourceType"] not in self.wanted:
                 continue
             first = count if numbered else 0
+            if resource["resourceType"] == "OperationOutcome":
+                if export_error(resource):
+                    tally["unmapped_export_error"] += 1
+                    raw = orjson.dumps(resource)
+                    self.builder.add_malformed(rel, _where(place, first), raw, "export_error")
+                    count += 1
+                continue
             try:
                 rows = self.to_rows(resource)
             except Exception:  # an oddly shaped resource is quarantined, never fatal
@@ -167,6 +183,16 @@ class LineReader:
         tally["mapped"] += 1
         tally["extra_rows"] += count - 1
         return count
+
+
+def export_error(outcome: Resource) -> bool:
+    """An OperationOutcome reporting an error (severity error or fatal): in a Bulk Data
+    export's error files, or a search page's `outcome` entry, it says data are missing."""
+    issues = outcome.get("issue")
+    return any(
+        isinstance(issue, dict) and issue.get("severity") in ("error", "fatal")
+        for issue in (issues if isinstance(issues, list) else ())
+    )
 
 
 def _where(place: str, row: int) -> str:
