@@ -86,13 +86,16 @@ def _sniff(path_text: str, _mtime_ns: int, _size: int) -> str | None:
     return None
 
 
-def read_document(path: Path, digest: Any = None) -> tuple[list[tuple[str, Resource]], str]:
+def read_document(
+    path: Path, digest: Any = None, holding: str | None = None
+) -> tuple[list[tuple[str, Resource]], str]:
     """(place, resource) of every FHIR resource of a document: a Bundle's entries (ids filled
     from `urn:uuid:` full URLs; entries without a resource, as a DELETE of a transaction, are
     skipped), a JSON array's resources, or the document itself. The second item is the error
     text when the file is not JSON or holds no resource (the caller quarantines it).
 
-    `digest` (a hashlib object) receives the file's bytes as stored."""
+    `digest` (a hashlib object) receives the file's bytes as stored. `holding`: a resource
+    type; a document whose text never names it is not parsed (no resources)."""
     try:
         stored = path.read_bytes()
         if digest is not None:
@@ -102,6 +105,8 @@ def read_document(path: Path, digest: Any = None) -> tuple[list[tuple[str, Resou
         raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
     if payload.startswith(b"\xef\xbb\xbf"):
         payload = payload[3:]
+    if holding is not None and b'"%s"' % holding.encode() not in payload:
+        return [], ""
     try:
         parsed = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:  # position only: orjson quotes no content

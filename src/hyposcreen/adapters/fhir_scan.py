@@ -301,7 +301,8 @@ def index_resources(
     found: dict[str, Any] = {}
     for path in files:
         if is_document(path):
-            candidates = [resource for _, resource in read_document(path)[0]]
+            places = read_document(path, holding=resource_type)[0]
+            candidates = [resource for _, resource in places]
             _index(candidates, resource_type, entry, found)
             continue
         for _, line in iter_lines(path):
