@@ -38,8 +38,12 @@ def epic_export(folder: Path) -> None:
     potassium "3.1" as valueString, its unit from the reference range; magnesium 1.5 mg/dL;
     SIADH coded ICD-10-CM after SNOMED, no statuses, recorded "2026-11" (a partial date: its
     first day, before the index); hydrochlorothiazide through a contained Medication. Also a
-    sodium "<120" as text with no unit (bad_unit), one absent (non_numeric), a CKD refuted
-    (status). Spec: mild 131 with 4 categories -> soon."""
+    sodium "<120" as text with no unit (bad_unit), "134 L" (a flag in the text: non_numeric),
+    one absent (non_numeric), a CKD refuted (status); furosemide given 2026-11-10 (over with
+    its 7 days of grace on 11-17); spironolactone entered in error (status); a cramp recorded
+    2026-10-21T20:00+09:00 = 11:00 UTC, 30 days 3 h before the index (14:00 UTC): outside
+    ±30 days, though its wall time alone would be inside. Spec: mild 131, 4 categories ->
+    soon."""
     me = {"reference": "Patient/E1"}
     write_ndjson(
         folder / "Observation.000.ndjson",
@@ -58,6 +62,8 @@ def epic_export(folder: Path) -> None:
             | {"valueString": "<120", "status": "preliminary"},
             observation("n3", "Patient/E1", "2951-2", "Sodium", "2026-11-20T17:00:00Z")
             | {"dataAbsentReason": {"coding": [{"code": "error"}]}},
+            observation("n4", "Patient/E1", "2951-2", "Sodium", "2026-11-20T18:00:00Z")
+            | {"valueString": "134 L", "referenceRange": RANGE_MMOL},
         ],
     )
     write_ndjson(
@@ -89,6 +95,41 @@ def epic_export(folder: Path) -> None:
                 "clinicalStatus": {"coding": [{"code": "active"}]},
                 "verificationStatus": {"coding": [{"code": "refuted"}]},
                 "recordedDate": "2025-01-01",
+            },
+            {
+                "resourceType": "Condition",
+                "id": "c3",
+                "subject": me,
+                "code": {"coding": [{"system": ICD10, "code": "R25.2"}]},
+                "recordedDate": "2026-10-21T20:00:00+09:00",
+            },
+        ],
+    )
+    furosemide = {"coding": [{"system": RXNORM, "code": "4603", "display": "furosemide"}]}
+    write_ndjson(
+        folder / "MedicationAdministration.ndjson",
+        [
+            {
+                "resourceType": "MedicationAdministration",
+                "id": "a1",
+                "status": "completed",
+                "subject": me,
+                "medicationCodeableConcept": furosemide,
+                "effectivePeriod": {"start": "2026-11-10T08:00:00Z", "end": "2026-11-10T08:30Z"},
+            },
+        ],
+    )
+    write_ndjson(
+        folder / "MedicationRequest.ndjson",
+        [
+            {
+                "resourceType": "MedicationRequest",
+                "id": "r9",
+                "status": "entered-in-error",
+                "intent": "order",
+                "subject": me,
+                "medicationCodeableConcept": {"text": "Aldactone 25 mg"},
+                "authoredOn": "2026-11-01",
             },
         ],
     )
@@ -244,39 +285,10 @@ def test_epic_reports_search_pages_and_export_errors_screen_as_the_spec_says(
         ("diagnoses", "Condition.ndjson", "2", "status"),
         ("labs", "Observation.000.ndjson", "2", "bad_unit"),
         ("labs", "Observation.000.ndjson", "3", "non_numeric"),
+        ("labs", "Observation.000.ndjson", "4", "non_numeric"),
         ("labs", "error/OperationOutcome.ndjson", "1", "export_error"),
+        ("medications", "MedicationRequest.ndjson", "1", "status"),
     ]
     assert manifest(tmp_path / "out")["reconciled"] is True
     assert "1 OperationOutcome(s) reporting errors" in caplog.text
     assert "export failed" not in err + caplog.text
-
-
-def test_bundles_inside_bundles_are_read(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """A message Bundle carrying a collection Bundle (as interface engines wrap results):
-    the inner entries are read, named by their place in both."""
-    from tests.helpers import RULES, WINDOW
-
-    from hyposcreen.adapters import fhir
-
-    inner = {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [
-            {
-                "resource": observation("x1", "Patient/N1", "2951-2", "Na", "2026-11-20T05:00:00Z")
-                | {"valueQuantity": quantity(118, "mmol/L")}
-            }
-        ],
-    }
-    outer = {
-        "resourceType": "Bundle",
-        "type": "message",
-        "entry": [{"resource": {"resourceType": "MessageHeader"}}, {"resource": inner}],
-    }
-    write_json(tmp_path / "message.json", outer)
-    write_ndjson(tmp_path / "bundles.ndjson", [outer])
-    table = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
-    assert sorted(table.frame["source_row"]) == ["1", "entry[1].entry[0]"]
-    assert list(table.frame["value_raw"]) == ["118", "118"]

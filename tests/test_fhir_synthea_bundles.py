@@ -4,14 +4,12 @@ patient (`<Given>_<Family>_<uuid>.json`), beside `hospitalInformation*.json` and
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
 import pytest
 
 from fhir_generators import (
-    ICD10,
     SNOMED,
     condition,
     listed,
@@ -250,30 +248,3 @@ def test_a_broken_document_is_quarantined_and_json_named_ndjson_or_arrays_are_re
         "malformed_row",
     ) in quarantined(tmp_path / "out")
     assert manifest(tmp_path / "out")["reconciled"] is True
-
-
-def test_a_gzipped_document_is_hashed_as_stored(tmp_path: Path) -> None:
-    from tests.helpers import RULES, WINDOW
-
-    from hyposcreen.adapters import fhir
-    from hyposcreen.ingest.files import sha256_of
-
-    path = write_json(tmp_path / f"Bo_Li_{B}.json.gz", patient_b())
-    assert gzip.decompress(path.read_bytes()).startswith(b"{")
-    table = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
-    assert [f["sha256"] for f in table.files] == [sha256_of(path)]
-    assert table.rows_in == 2
-
-
-def test_condition_code_systems_of_an_icd_coded_synthea_variant(tmp_path: Path) -> None:
-    """Synthea variants that code problems in ICD-10-CM: the listed coding is read, whatever
-    its place among the codings."""
-    from tests.helpers import RULES, WINDOW
-
-    from hyposcreen.adapters import fhir
-
-    coding = [{"system": SNOMED, "code": "88805009"}, {"system": ICD10, "code": "I50.9"}]
-    write_json(tmp_path / "x.json", transaction(condition("c", f"urn:uuid:{A}", coding)))
-    table = fhir.read_table(tmp_path, "diagnoses", fhir.SiteMapping(), RULES, WINDOW, None)
-    assert list(table.frame["code"]) == ["I50.9"]
-    assert list(table.frame["source_row"]) == ["entry[0]"]

@@ -1,0 +1,66 @@
+"""JSON documents read whole (`adapters.fhir_documents`): gzipped ones hashed as stored, the
+codings of a document's Condition, Bundles inside Bundles."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from tests.helpers import RULES, WINDOW
+
+from fhir_generators import (
+    ICD10,
+    SNOMED,
+    condition,
+    observation,
+    quantity,
+    transaction,
+    write_json,
+    write_ndjson,
+)
+from hyposcreen.adapters import fhir
+from hyposcreen.ingest.files import sha256_of
+from test_fhir_synthea_bundles import A, B, patient_b
+
+
+def test_a_gzipped_document_is_hashed_as_stored(tmp_path: Path) -> None:
+    path = write_json(tmp_path / f"Bo_Li_{B}.json.gz", patient_b())
+    assert gzip.decompress(path.read_bytes()).startswith(b"{")
+    table = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert [f["sha256"] for f in table.files] == [sha256_of(path)]
+    assert table.rows_in == 2
+
+
+def test_condition_code_systems_of_an_icd_coded_synthea_variant(tmp_path: Path) -> None:
+    """Synthea variants that code problems in ICD-10-CM: the listed coding is read, whatever
+    its place among the codings."""
+    coding = [{"system": SNOMED, "code": "88805009"}, {"system": ICD10, "code": "I50.9"}]
+    write_json(tmp_path / "x.json", transaction(condition("c", f"urn:uuid:{A}", coding)))
+    table = fhir.read_table(tmp_path, "diagnoses", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert list(table.frame["code"]) == ["I50.9"]
+    assert list(table.frame["source_row"]) == ["entry[0]"]
+
+
+def test_bundles_inside_bundles_are_read(tmp_path: Path) -> None:
+    """A message Bundle carrying a collection Bundle (as interface engines wrap results):
+    the inner entries are read, named by their place in both."""
+    inner = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {
+                "resource": observation("x1", "Patient/N1", "2951-2", "Na", "2026-11-20T05:00:00Z")
+                | {"valueQuantity": quantity(118, "mmol/L")}
+            }
+        ],
+    }
+    outer = {
+        "resourceType": "Bundle",
+        "type": "message",
+        "entry": [{"resource": {"resourceType": "MessageHeader"}}, {"resource": inner}],
+    }
+    write_json(tmp_path / "message.json", outer)
+    write_ndjson(tmp_path / "bundles.ndjson", [outer])
+    table = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert sorted(table.frame["source_row"]) == ["1", "entry[1].entry[0]"]
+    assert list(table.frame["value_raw"]) == ["118", "118"]
