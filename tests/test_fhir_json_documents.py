@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import orjson
 from tests.helpers import RULES, WINDOW
 
 from fhir_generators import (
@@ -64,3 +65,23 @@ def test_bundles_inside_bundles_are_read(tmp_path: Path) -> None:
     table = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
     assert sorted(table.frame["source_row"]) == ["1", "entry[1].entry[0]"]
     assert list(table.frame["value_raw"]) == ["118", "118"]
+
+
+def test_a_pretty_printed_bundle_under_an_ndjson_name_is_read_whole(tmp_path: Path) -> None:
+    """Saved with `indent` under `Observation.ndjson`: its lines are fragments, so the file is
+    read as the document it is (not ignored for lacking resource lines, nor quarantined line
+    by line); a real NDJSON file whose first line is broken stays NDJSON."""
+    bundle = transaction(
+        observation("o1", "Patient/P1", "2951-2", "Na", "2026-11-20T05:00:00Z")
+        | {"valueQuantity": quantity(127, "mmol/L")}
+    )
+    write_json(tmp_path / "Observation.ndjson", bundle)
+    good = observation("o2", "Patient/P2", "2951-2", "Na", "2026-11-20T06:00:00Z")
+    (tmp_path / "Observation.001.ndjson").write_bytes(
+        b'{"resourceType": "Observation", "broken\n' + orjson.dumps(good) + b"\n"
+    )
+    table = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
+    rows = table.frame.sort_values("source_file")
+    assert list(rows["source_row"]) == ["2", "entry[0]"]
+    assert list(rows["patient_id"]) == ["P2", "P1"]
+    assert (table.rows_in, table.not_relevant) == (3, {"unknown_loinc": 1})  # the broken line

@@ -86,6 +86,20 @@ def _sniff(path_text: str, _mtime_ns: int, _size: int) -> str | None:
     return None
 
 
+def pretty_printed(path: Path) -> bool:
+    """Whether an NDJSON-named file is a pretty-printed JSON document instead (its first line
+    is a lone `{`, and it names a resourceType): read whole, not as broken lines."""
+    stat = path.stat()
+    return _pretty(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4096)
+def _pretty(path_text: str, _mtime_ns: int, _size: int) -> bool:
+    head = _head(Path(path_text))
+    first = head.lstrip().split(b"\n", 1)[0].strip()
+    return first == b"{" and b'"resourceType"' in head
+
+
 def read_document(
     path: Path, digest: Any = None, holding: str | None = None
 ) -> tuple[list[tuple[str, Resource]], str]:

@@ -26,6 +26,7 @@ from hyposcreen.adapters.fhir_documents import (
     NDJSON,
     NDJSON_SUFFIXES,
     is_document_name,
+    pretty_printed,
     sniff,
 )
 from hyposcreen.errors import InputError
@@ -105,8 +106,11 @@ def is_export_file(path: Path) -> bool:
 
 
 def is_document(path: Path) -> bool:
-    """A JSON document read whole (not NDJSON under a .json name)."""
-    return is_document_name(path.name) and sniff(path) not in (NDJSON, None)
+    """A JSON document read whole (not NDJSON under a .json name; or pretty-printed under an
+    NDJSON name)."""
+    if is_document_name(path.name):
+        return sniff(path) not in (NDJSON, None)
+    return pretty_printed(path)
 
 
 def _stem(name: str) -> str:
@@ -156,6 +160,9 @@ def classify(input_dir: Path) -> tuple[dict[str, list[Path]], list[Path]]:
                 unknown.append(path)
             else:
                 by_type.setdefault(DOCUMENTS, []).append(path)
+            continue
+        if pretty_printed(path):  # a Bundle saved pretty-printed under an NDJSON name
+            by_type.setdefault(DOCUMENTS, []).append(path)
             continue
         found = type_from_name(_stem(path.name))
         if found is None:
