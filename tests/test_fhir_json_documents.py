@@ -4,9 +4,11 @@ codings of a document's Condition, Bundles inside Bundles."""
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import orjson
+import pytest
 from tests.helpers import RULES, WINDOW
 
 from fhir_generators import (
@@ -15,6 +17,7 @@ from fhir_generators import (
     condition,
     observation,
     quantity,
+    run,
     transaction,
     write_json,
     write_ndjson,
@@ -85,3 +88,18 @@ def test_a_pretty_printed_bundle_under_an_ndjson_name_is_read_whole(tmp_path: Pa
     assert list(rows["source_row"]) == ["2", "entry[0]"]
     assert list(rows["patient_id"]) == ["P2", "P1"]
     assert (table.rows_in, table.not_relevant) == (3, {"unknown_loinc": 1})  # the broken line
+
+
+def test_a_damaged_gzipped_document_stops_the_run_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A `.json.gz` cut short cannot be told from anything else: it is not ignored as "not
+    FHIR" but stops the run (exit 3) naming the file, as a damaged `.ndjson.gz` does."""
+    whole = gzip.compress(json.dumps(patient_b(), indent=2).encode())
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / f"Bo_Li_{B}.json.gz").write_bytes(whole[: len(whole) // 2])
+    write_json(tmp_path / "in" / f"Ana_Kub_{A}.json", transaction())
+    status, err = run(capsys, tmp_path / "in", tmp_path / "out")
+    assert status == 3, err
+    assert f"Bo_Li_{B}.json.gz: the compressed file ends early" in err
+    assert "Traceback" not in err

@@ -40,9 +40,9 @@ def is_document_name(name: str) -> bool:
     return lower.endswith(DOCUMENT_SUFFIXES) and not lower.endswith(NDJSON_SUFFIXES)
 
 
-def _head(path: Path) -> bytes:
-    """The first 64 kB of the file's content (decompressed), without a UTF-8 BOM; b"" when
-    it cannot be read (the reader names the file later)."""
+def _head(path: Path) -> bytes | None:
+    """The first 64 kB of the file's content (decompressed), without a UTF-8 BOM; None when
+    it cannot be read (a damaged .gz: the reader stops on it, naming the file)."""
     try:
         if path.name.lower().endswith(".gz"):
             with gzip.open(path, "rb") as handle:
@@ -51,7 +51,7 @@ def _head(path: Path) -> bytes:
             with path.open("rb") as handle:
                 head = handle.read(_HEAD)
     except (OSError, EOFError, zlib.error):
-        return b""
+        return None
     return head[3:] if head.startswith(b"\xef\xbb\xbf") else head
 
 
@@ -66,8 +66,9 @@ def _is_resource(text: bytes) -> bool:
 def sniff(path: Path) -> str | None:
     """`NDJSON` when the file's first non-blank line is a whole FHIR resource; else the
     resourceType of the document (`Bundle`, `Observation`; `Bundle` too when its JSON must be
-    read whole to tell, or is broken: the reader then quarantines it); None when the file
-    does not look like FHIR. Cached per file version."""
+    read whole to tell, or is broken: the reader then quarantines it, or cannot be read: the
+    reader stops on it); None when the file does not look like FHIR. Cached per file
+    version."""
     stat = path.stat()
     return _sniff(str(path), stat.st_mtime_ns, stat.st_size)
 
@@ -75,6 +76,8 @@ def sniff(path: Path) -> str | None:
 @lru_cache(maxsize=4096)
 def _sniff(path_text: str, _mtime_ns: int, _size: int) -> str | None:
     head = _head(Path(path_text))
+    if head is None:
+        return "Bundle"
     stripped = head.lstrip()
     newline = stripped.find(b"\n")
     if newline > 0 and _is_resource(stripped[:newline]):
@@ -96,6 +99,8 @@ def pretty_printed(path: Path) -> bool:
 @lru_cache(maxsize=4096)
 def _pretty(path_text: str, _mtime_ns: int, _size: int) -> bool:
     head = _head(Path(path_text))
+    if head is None:
+        return False
     first = head.lstrip().split(b"\n", 1)[0].strip()
     return first == b"{" and b'"resourceType"' in head
 
