@@ -73,7 +73,7 @@ def sniff(path: Path) -> str | None:
     return _sniff(str(path), stat.st_mtime_ns, stat.st_size)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 16)  # one small answer per file: a Synthea run has many
 def _sniff(path_text: str, _mtime_ns: int, _size: int) -> str | None:
     head = _head(Path(path_text))
     if head is None:
@@ -96,7 +96,7 @@ def pretty_printed(path: Path) -> bool:
     return _pretty(str(path), stat.st_mtime_ns, stat.st_size)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 16)  # one small answer per file: a Synthea run has many
 def _pretty(path_text: str, _mtime_ns: int, _size: int) -> bool:
     head = _head(Path(path_text))
     if head is None:
