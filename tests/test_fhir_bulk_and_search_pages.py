@@ -289,6 +289,9 @@ def test_epic_reports_search_pages_and_export_errors_screen_as_the_spec_says(
         ("labs", "error/OperationOutcome.ndjson", "1", "export_error"),
         ("medications", "MedicationRequest.ndjson", "1", "status"),
     ]
-    assert manifest(tmp_path / "out")["reconciled"] is True
+    found = manifest(tmp_path / "out")
+    assert found["reconciled"] is True
+    assert "export_errors" in [w["code"] for w in found["warnings"]]  # exit 4, said on stderr
+    assert "1 error report(s) of the source" in err and status == 4
     assert "1 OperationOutcome(s) reporting errors" in caplog.text
     assert "export failed" not in err + caplog.text
