@@ -17,6 +17,8 @@ list is incomplete, and the night must not pass as quiet (exit 4):
   a diagnosis without a code) above `max_missing_key_share` (50 %) of all the table's rows: a
   mapping that reads the wrong column, or an export that left one out. A few empty keys are
   common in real records (a home medication without a start date) and are only quarantined.
+- `export_errors`: a FHIR export holding OperationOutcome errors (quarantined `export_error`,
+  adapters.fhir): the server said the export is incomplete. Any such row warns.
 - `decimal_commas`: lab results written as numbers with a decimal comma (`3,4`, `<0,5`) while
   the site's decimal is `.`: quarantined `non_numeric`, so the co-factors and glucose
   corrections they carry are lost. A result is one when ingest.values reads it as a number
@@ -110,7 +112,23 @@ def quarantine_warnings(
             )
     if decimal == ".":
         found += _decimal_commas(quarantine)
-    return found
+    return found + _export_errors(quarantine)
+
+
+def _export_errors(quarantine: pd.DataFrame) -> list[RunWarning]:
+    """Any row quarantined `export_error` (a FHIR OperationOutcome of severity error: the
+    source said data are missing from the export) warns: the list may lack patients."""
+    rows = quarantine.loc[(quarantine["reason"] == "export_error").to_numpy()]
+    if rows.empty:
+        return []
+    return [
+        RunWarning(
+            "export_errors",
+            f"{len(rows)} error report(s) of the source are in the export (e.g. "
+            f"{_references(rows)}): it says data are missing from it, so the list may lack "
+            "patients. See quarantine.csv; ask the sender for a complete export.",
+        )
+    ]
 
 
 def decimal_comma_count(labs: pd.DataFrame, decimal: str = ".") -> int:

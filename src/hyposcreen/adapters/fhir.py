@@ -1,12 +1,16 @@
 """`--source fhir`: a FHIR R4 Bulk Data export (NDJSON) read into the canonical tables.
 
-labs        <- Observation (values of `component[]` too), Specimen types resolved
+labs        <- Observation (values of `component[]` too; the Observations a DiagnosticReport
+               contains), Specimen types resolved; an OperationOutcome reporting an error (a
+               Bulk Data error file, a search page's outcome) is quarantined `export_error`
 medications <- MedicationRequest, MedicationStatement, MedicationAdministration (+ Medication)
 diagnoses   <- Condition
 patients    <- Patient
 
 Files: `<Type>*.ndjson[.gz]` anywhere in the folder (see `fhir_files`); files of Bundles or of
-several types are read for every table. Row accounting (the manifest's reconciliation):
+several types, and JSON documents (`*.json[.gz]`: Synthea's Bundle per patient, a saved search
+page; see `fhir_documents`) are read for every table. Row accounting (the manifest's
+reconciliation):
 `rows_in` counts every non-blank line of the table's files, and a line that maps to k > 1 rows
 (an Observation panel's relevant components, a Bundle's entries) counts k. Observation lines
 without a relevant code are skipped before parsing (not relevant, `unknown_loinc`); lines of
@@ -23,8 +27,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from hyposcreen.adapters.fhir_files import MIXED, SUFFIXES, classify
-from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper, specimen_type
+from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, SUFFIXES, classify
+from hyposcreen.adapters.fhir_labs import (
+    LAB_COLUMNS,
+    ObservationMapper,
+    contained_results,
+    specimen_type,
+)
 from hyposcreen.adapters.fhir_records import (
     DIAGNOSIS_COLUMNS,
     MEDICATION_COLUMNS,
@@ -42,6 +51,7 @@ from hyposcreen.adapters.fhir_scan import (
     date_bounds,
     index_resources,
     scan_all,
+    scan_document,
     scan_prefiltered,
 )
 from hyposcreen.config import SiteMapping, Window
@@ -53,7 +63,7 @@ from hyposcreen.rules.loader import RuleSet
 log = logging.getLogger(__name__)
 
 TABLE_TYPES = {
-    "labs": ("Observation",),
+    "labs": ("Observation", "DiagnosticReport", "OperationOutcome"),
     "medications": ("MedicationRequest", "MedicationStatement", "MedicationAdministration"),
     "diagnoses": ("Condition",),
     "patients": ("Patient",),
@@ -78,23 +88,25 @@ def check_layout(input_dir: Path) -> None:
             f"Input folder {input_dir} is not a FHIR Bulk Data export: it holds no "
             f"{' / '.join(SUFFIXES)} files. Expected one or more NDJSON files per resource type "
             "(Observation, MedicationRequest / MedicationStatement / MedicationAdministration, "
-            "Condition, Patient), e.g. Observation.ndjson or Observation.000.ndjson.gz "
-            "(single-resource or Bundle .json files are not read). "
+            "Condition, Patient), e.g. Observation.ndjson or Observation.000.ndjson.gz, "
+            "or JSON documents holding a Bundle or a resource (Synthea's <name>_<uuid>.json). "
             f"Found: {', '.join(found) or 'nothing'}."
         )
     names = ", ".join(str(p.relative_to(input_dir)) for p in unknown[:5])
     if not by_type:
         raise InputError(
-            f"Input folder {input_dir} is not a FHIR Bulk Data export: its NDJSON files "
+            f"Input folder {input_dir} is not a FHIR Bulk Data export: its NDJSON / JSON files "
             f"({names}) hold no FHIR resources (their names do not start with a resource type "
             'and their first lines are not JSON objects with a "resourceType").',
             file=str(unknown[0]),
         )
     if unknown:
         log.warning(
-            "Ignoring %d NDJSON file(s) that hold no FHIR resources: %s", len(unknown), names
+            "Ignoring %d NDJSON / JSON file(s) that hold no FHIR resources: %s",
+            len(unknown),
+            names,
         )
-    if "Observation" not in by_type and MIXED not in by_type:
+    if not any(by_type.get(t) for t in ("Observation", MIXED, DOCUMENTS)):
         raise InputError(
             f"FHIR export {input_dir} has no Observation files (found: "
             f"{', '.join(sorted(by_type))}); lab results are read from Observation resources."
@@ -103,7 +115,7 @@ def check_layout(input_dir: Path) -> None:
 
 def input_files(input_dir: Path, name: str) -> list[Path]:
     by_type, _ = classify(input_dir)
-    wanted = TABLE_TYPES.get(name, ()) + SUPPORT_TYPES.get(name, ()) + (MIXED,)
+    wanted = TABLE_TYPES.get(name, ()) + SUPPORT_TYPES.get(name, ()) + (MIXED, DOCUMENTS)
     return sorted({p for t in wanted for p in by_type.get(t, [])})
 
 
@@ -117,7 +129,7 @@ def _reader(
     """How one table maps resource lines (and, for labs, the pre-filter regex), with the
     reference resources it needs (Specimen for labs, Medication for medications) indexed."""
     wanted = frozenset(TABLE_TYPES[name])
-    mixed = by_type.get(MIXED, [])
+    mixed = by_type.get(MIXED, []) + by_type.get(DOCUMENTS, [])
     if name == "labs":
         files = by_type.get("Specimen", []) + mixed
         specimens: dict[str, Any] = index_resources(files, "Specimen", specimen_type)
@@ -127,8 +139,13 @@ def _reader(
         def keep_specimen(resource: Resource) -> None:
             specimens[str(resource.get("id"))] = specimen_type(resource)
 
+        def lab_rows(resource: Resource) -> list[Row]:
+            if resource["resourceType"] != "DiagnosticReport":
+                return observations.rows(resource)
+            return [row for item in contained_results(resource) for row in observations.rows(item)]
+
         references = {"Specimen": keep_specimen}
-        reader = LineReader(builder, wanted, observations.rows, references)
+        reader = LineReader(builder, wanted, lab_rows, references)
         return reader, observations.needle, None
     if name == "medications":
         files = by_type.get("Medication", []) + mixed
@@ -152,6 +169,26 @@ def _reader(
     return LineReader(builder, wanted, rows, {}), None, None
 
 
+def _scan(
+    input_dir: Path,
+    path: Path,
+    kind: str,
+    reader: LineReader,
+    needle: Any,
+    tally: Counter[str],
+    bounds: tuple[bytes, bytes] | None,
+    digest: Any,
+) -> int:
+    """The rows one file accounts for: a JSON document read whole, Observation-like lines
+    through the pre-filter, any other line parsed."""
+    rel = path.relative_to(input_dir).as_posix()
+    if kind == DOCUMENTS:
+        return scan_document(path, rel, reader, tally, digest)
+    if needle is not None and kind != "OperationOutcome":
+        return scan_prefiltered(path, rel, needle, reader, tally, bounds, digest)
+    return scan_all(path, rel, reader, tally, digest)
+
+
 def read_table(
     input_dir: Path,
     name: str,
@@ -164,7 +201,7 @@ def read_table(
     `window` is applied through `row_filter` (labs), like the tabular reader."""
     schema = SCHEMAS[name]
     by_type, _ = classify(input_dir)
-    if name == "labs" and "Observation" not in by_type and MIXED not in by_type:
+    if name == "labs" and not any(by_type.get(t) for t in ("Observation", MIXED, DOCUMENTS)):
         check_layout(input_dir)  # raises with the reason
     row_filter = row_filter or RowFilter()
     builder = TableBuilder(schema, _COLUMNS[name], mapping, row_filter)
@@ -173,16 +210,12 @@ def read_table(
     reader, needle, medication_mapper = _reader(name, rules, by_type, builder, indexed)
     counts: dict[str, Counter[str]] = {}
     files: list[dict[str, object]] = []
-    for kind in (*TABLE_TYPES[name], MIXED):
+    for kind in (*TABLE_TYPES[name], MIXED, DOCUMENTS):
         for path in by_type.get(kind, []):
             tally = counts.setdefault(kind, Counter())
             tally["files"] += 1
-            rel = path.relative_to(input_dir).as_posix()
             digest = hashlib.sha256()
-            if needle is not None:
-                rows = scan_prefiltered(path, rel, needle, reader, tally, bounds, digest)
-            else:
-                rows = scan_all(path, rel, reader, tally, digest)
+            rows = _scan(input_dir, path, kind, reader, needle, tally, bounds, digest)
             files.append(file_record(path, rows, digest.hexdigest()))
     rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
     if medication_mapper is not None:
@@ -190,12 +223,19 @@ def read_table(
             counts.setdefault(kind, Counter())[f"note_{note}"] += count
     for tally in counts.values():
         tally["unmapped"] = sum(v for k, v in tally.items() if k.startswith("unmapped_"))
+    if errors := sum(t["unmapped_export_error"] for t in counts.values()):
+        log.warning(
+            "FHIR export %s holds %d OperationOutcome(s) reporting errors: the export may be "
+            "incomplete (quarantined as export_error).",
+            input_dir,
+            errors,
+        )
     for support, size in indexed.items():
         if by_type.get(support):
             counts[support] = Counter(files=len(by_type[support]), indexed=size)
             files += [file_record(p, 0) for p in by_type[support]]
     if name in ("medications", "diagnoses") and not any(
-        by_type.get(t) for t in (*TABLE_TYPES[name], MIXED)
+        by_type.get(t) for t in (*TABLE_TYPES[name], MIXED, DOCUMENTS)
     ):
         log.warning("FHIR export %s has no %s resources.", input_dir, "/".join(TABLE_TYPES[name]))
     return IngestedTable(

@@ -4,7 +4,9 @@ A file is `<Type>[anything].ndjson` (or `.ndjson.gz`, `.jsonl`, `.jsonl.gz`), an
 input folder. Its resource type comes from its name (`Observation.000.ndjson`,
 `MedicationRequest_2.ndjson.gz`, `medication_request-1.ndjson`), else from the name of a folder
 it sits in (`Observation/part-0.ndjson`), else from the `resourceType` of its first lines.
-Files are read in blocks of whole lines; nothing loads a file at once.
+Files are read in blocks of whole lines; nothing loads a file at once. A `.json` / `.json.gz`
+file is a JSON document (a Bundle or one resource, see `fhir_documents`, `DOCUMENTS`), unless
+its first line is a whole resource: then it is NDJSON under another name.
 """
 
 from __future__ import annotations
@@ -19,10 +21,18 @@ from typing import Any
 
 import orjson
 
+from hyposcreen.adapters.fhir_documents import (
+    DOCUMENT_SUFFIXES,
+    NDJSON,
+    NDJSON_SUFFIXES,
+    is_document_name,
+    pretty_printed,
+    sniff,
+)
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.files import is_bookkeeping
 
-SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
+SUFFIXES = NDJSON_SUFFIXES + DOCUMENT_SUFFIXES
 # Resource types an export may hold: the ones read, and the others (recognised, then ignored).
 RESOURCE_TYPES = (
     "MedicationAdministration",
@@ -32,6 +42,7 @@ RESOURCE_TYPES = (
     "MedicationStatement",
     "Medication",
     "Observation",
+    "OperationOutcome",
     "Condition",
     "Patient",
     "Specimen",
@@ -85,12 +96,21 @@ _BY_LETTERS = sorted(
     ((t.lower(), t) for t in RESOURCE_TYPES), key=lambda pair: len(pair[0]), reverse=True
 )
 MIXED = "mixed"  # files of Bundles or of several resource types: read for every table
+DOCUMENTS = "documents"  # JSON documents (a Bundle or a resource each): read whole, every table
 _BLOCK = 16 << 20
 _PEEK_LINES = 5
 
 
 def is_export_file(path: Path) -> bool:
     return path.is_file() and path.name.lower().endswith(SUFFIXES)
+
+
+def is_document(path: Path) -> bool:
+    """A JSON document read whole (not NDJSON under a .json name; or pretty-printed under an
+    NDJSON name)."""
+    if is_document_name(path.name):
+        return sniff(path) not in (NDJSON, None)
+    return pretty_printed(path)
 
 
 def _stem(name: str) -> str:
@@ -127,14 +147,23 @@ def peek_types(path: Path) -> list[str]:
 
 
 def classify(input_dir: Path) -> tuple[dict[str, list[Path]], list[Path]]:
-    """Export files by resource type (`MIXED`: Bundles, or several types in one file), and the
-    files that hold no FHIR resources."""
+    """Export files by resource type (`MIXED`: Bundles, or several types in one file;
+    `DOCUMENTS`: JSON documents), and the files that hold no FHIR resources."""
     by_type: dict[str, list[Path]] = {}
     unknown: list[Path] = []
     files = sorted(
         p for p in input_dir.rglob("*") if is_export_file(p) and not is_bookkeeping(p, input_dir)
     )
     for path in files:
+        if is_document_name(path.name) and (kind := sniff(path)) != NDJSON:
+            if kind is None:
+                unknown.append(path)
+            else:
+                by_type.setdefault(DOCUMENTS, []).append(path)
+            continue
+        if pretty_printed(path):  # a Bundle saved pretty-printed under an NDJSON name
+            by_type.setdefault(DOCUMENTS, []).append(path)
+            continue
         found = type_from_name(_stem(path.name))
         if found is None:
             folders = path.relative_to(input_dir).parts[:-1]

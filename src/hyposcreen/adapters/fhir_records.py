@@ -56,8 +56,10 @@ DIAGNOSIS_COLUMNS = (
 PATIENT_COLUMNS = ("patient_id", "mrn", "name", "birth_date", "sex")
 Row = tuple[object, ...]
 
-# MedicationStatement.status "not-taken": the drug was not taken; read like not-done.
+# MedicationStatement.status "not-taken": the drug was not taken; read like not-done. So is a
+# MedicationRequest with doNotPerform true: an order that the drug be NOT given.
 _MEDICATION_STATUS = {"not-taken": "not-done"}
+_NOT_DONE = "not-done"
 _ICD10_SHAPE = re.compile(r"^[A-TV-Z]\d{2}(\.?[0-9A-Z]{1,4})?$", re.I)
 _ICD9_SHAPE = re.compile(r"^(\d{3}|V\d{2}|E[89]\d{2})(\.?\d{1,2})?$", re.I)
 _SNOMED_SHAPE = re.compile(r"^\d{6,18}$")
@@ -164,6 +166,8 @@ class MedicationMapper:
         route = concept_label(route_holder.get("route")) if route_holder else None
         status = text(resource.get("status"))
         status = _MEDICATION_STATUS.get(status.lower(), status) if status else None
+        if resource.get("doNotPerform") is True:
+            status = _NOT_DONE
         drug_name, rxnorm, atc = self._drug(resource)
         return (
             _patient(resource),

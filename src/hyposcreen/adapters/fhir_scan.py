@@ -3,11 +3,13 @@
 Each non-blank line accounts for at least one row: the rows its resource maps to (an
 Observation panel or a Bundle line may give several), else one not-relevant row
 (`other_resource_type`), or one quarantined row (`malformed_row`) when the line is not a JSON
-object with a `resourceType`.
+object with a `resourceType`. A JSON document (`fhir_documents`) is read like one line whose
+rows are numbered by their place in it (`entry[3]`).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -18,12 +20,13 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from hyposcreen.adapters.fhir_files import count_lines, iter_blocks, iter_lines
-from hyposcreen.adapters.fhir_types import objects
+from hyposcreen.adapters.fhir_documents import bundle_places, read_document
+from hyposcreen.adapters.fhir_files import count_lines, is_document, iter_blocks, iter_lines
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import TableSchema
 from hyposcreen.ingest.tabular import RowFilter, canonical_columns, empty_frame, finish_batch
 
+log = logging.getLogger(__name__)
 Resource = dict[str, Any]
 Row = tuple[object, ...]
 _BATCH_ROWS = 50_000  # pending rows cost ~1 kB each; small batches keep the peak low
@@ -46,7 +49,7 @@ class TableBuilder:
         self.rows: list[Row] = []
         self.files: list[str] = []
         self.lines: list[str] = []
-        self.malformed: list[tuple[str, str, str]] = []
+        self.malformed: list[tuple[str, str, str, str | None]] = []
         self.not_relevant: Counter[str] = Counter()
         self.frames: list[pd.DataFrame] = []
 
@@ -57,9 +60,16 @@ class TableBuilder:
         if len(self.rows) >= _BATCH_ROWS:
             self.flush()
 
-    def add_malformed(self, source_file: str, source_row: str, raw: bytes | bytearray) -> None:
+    def add_malformed(
+        self,
+        source_file: str,
+        source_row: str,
+        raw: bytes | bytearray,
+        reason: str | None = None,
+    ) -> None:
+        """A row quarantined as read: `malformed_row`, or `reason` when given."""
         content = raw[:_MALFORMED_TEXT].decode("utf-8", errors="replace")
-        self.malformed.append((source_file, source_row, content))
+        self.malformed.append((source_file, source_row, content, reason))
 
     def flush(self) -> None:
         if not self.rows:
@@ -86,6 +96,8 @@ class TableBuilder:
             bad["source_file"] = [m[0] for m in self.malformed]
             bad["source_row"] = [m[1] for m in self.malformed]
             bad["malformed_text"] = [m[2] for m in self.malformed]
+            if any(m[3] for m in self.malformed):
+                bad["malformed_reason"] = pd.Series([m[3] for m in self.malformed], dtype=object)
             frames.append(bad)
         return pd.concat(frames, ignore_index=True) if frames else empty_frame(self.schema)
 
@@ -103,15 +115,7 @@ def parse_resource(line: bytes | bytearray) -> Resource | None:
 
 def bundle_entries(bundle: Resource) -> list[Resource]:
     """The resources of a Bundle's entries (ids filled from `urn:uuid:` full URLs)."""
-    found = []
-    for entry in objects(bundle.get("entry")):
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
-            full_url = entry.get("fullUrl")
-            if "id" not in resource and isinstance(full_url, str):
-                resource = {**resource, "id": full_url.rsplit(":", 1)[-1].rsplit("/", 1)[-1]}
-            found.append(resource)
-    return found
+    return [resource for _, resource in bundle_places(bundle)]
 
 
 @dataclass
@@ -131,27 +135,47 @@ class LineReader:
             tally["unmapped_malformed_row"] += 1
             self.builder.add_malformed(rel, str(line_no), line)
             return 1
-        resources = [parsed]
-        if parsed["resourceType"] == "Bundle":
-            resources = bundle_entries(parsed)
-            for resource in resources:
-                if (keep := self.references.get(resource["resourceType"])) is not None:
-                    keep(resource)
+        if parsed["resourceType"] != "Bundle":
+            return self.take_resources([(str(line_no), parsed)], rel, tally, numbered=True)
+        places = [(str(line_no), resource) for resource in bundle_entries(parsed)]
+        return self.take_resources(places, rel, tally, numbered=True)
+
+    def take_resources(
+        self,
+        places: list[tuple[str, Resource]],
+        rel: str,
+        tally: Counter[str],
+        numbered: bool = False,
+    ) -> int:
+        """Map the resources of one line or document ((place, resource) pairs; reference
+        resources among them are kept first); returns the number of rows they account for.
+        `numbered`: the places are one line's number, and its rows are `12`, `12.1`, ... in
+        turn; else each resource's rows are `place`, `place.1`, ..."""
+        for _, resource in places:
+            if (keep := self.references.get(resource["resourceType"])) is not None:
+                keep(resource)
         count = 0
-        for resource in resources:
+        for place, resource in places:
             if resource["resourceType"] not in self.wanted:
                 continue
-            where = str(line_no) if count == 0 else f"{line_no}.{count}"
+            first = count if numbered else 0
+            if resource["resourceType"] == "OperationOutcome":
+                if export_error(resource):
+                    tally["unmapped_export_error"] += 1
+                    raw = orjson.dumps(resource)
+                    self.builder.add_malformed(rel, _where(place, first), raw, "export_error")
+                    count += 1
+                continue
             try:
                 rows = self.to_rows(resource)
             except Exception:  # an oddly shaped resource is quarantined, never fatal
                 tally["unmapped_malformed_row"] += 1
-                self.builder.add_malformed(rel, where, line)
+                self.builder.add_malformed(rel, _where(place, first), orjson.dumps(resource))
                 count += 1
                 continue
-            for row in rows:
-                self.builder.add(row, rel, str(line_no) if count == 0 else f"{line_no}.{count}")
-                count += 1
+            for extra, row in enumerate(rows):
+                self.builder.add(row, rel, _where(place, first + extra))
+            count += len(rows)
         if count == 0:
             tally["unmapped_other_resource_type"] += 1
             self.builder.not_relevant["other_resource_type"] += 1
@@ -159,6 +183,38 @@ class LineReader:
         tally["mapped"] += 1
         tally["extra_rows"] += count - 1
         return count
+
+
+def export_error(outcome: Resource) -> bool:
+    """An OperationOutcome reporting an error (severity error or fatal): in a Bulk Data
+    export's error files, or a search page's `outcome` entry, it says data are missing."""
+    issues = outcome.get("issue")
+    return any(
+        isinstance(issue, dict) and issue.get("severity") in ("error", "fatal")
+        for issue in (issues if isinstance(issues, list) else ())
+    )
+
+
+def _where(place: str, row: int) -> str:
+    return place if row == 0 else f"{place}.{row}"
+
+
+def scan_document(
+    path: Path, rel: str, reader: LineReader, tally: Counter[str], digest: Any = None
+) -> int:
+    """Read a JSON document whole (`fhir_documents`); one that is not JSON or holds no FHIR
+    resource is one quarantined row (`malformed_row`, with the reason and its first bytes).
+    Returns the rows the file accounts for."""
+    tally["read"] += 1
+    places, problem = read_document(path, digest)
+    if problem:
+        tally["unmapped_malformed_row"] += 1
+        log.warning("FHIR document %s is %s: quarantined (malformed_row).", rel, problem)
+        with path.open("rb") as handle:  # gz: the stored bytes say little, but say it is gz
+            head = handle.read(_MALFORMED_TEXT)
+        reader.builder.add_malformed(rel, "1", head)
+        return 1
+    return reader.take_resources(places, rel, tally)
 
 
 def date_bounds(row_filter: RowFilter) -> tuple[bytes, bytes] | None:
@@ -240,17 +296,32 @@ def scan_all(
 def index_resources(
     files: list[Path], resource_type: str, entry: Callable[[Resource], Any]
 ) -> dict[str, Any]:
-    """id -> entry for every resource of one type in the files (also inside Bundles)."""
+    """id -> entry for every resource of one type in the files (also inside Bundles and JSON
+    documents)."""
     found: dict[str, Any] = {}
     for path in files:
+        if is_document(path):
+            places = read_document(path, holding=resource_type)[0]
+            candidates = [resource for _, resource in places]
+            _index(candidates, resource_type, entry, found)
+            continue
         for _, line in iter_lines(path):
             parsed = parse_resource(line)
             if parsed is None:
                 continue
-            candidates = bundle_entries(parsed) if parsed["resourceType"] == "Bundle" else [parsed]
-            for resource in candidates:
-                if resource["resourceType"] == resource_type and isinstance(
-                    resource.get("id"), str
-                ):
-                    found[resource["id"]] = entry(resource)
+            if parsed["resourceType"] == "Bundle":
+                _index(bundle_entries(parsed), resource_type, entry, found)
+            else:
+                _index([parsed], resource_type, entry, found)
     return found
+
+
+def _index(
+    candidates: list[Resource],
+    resource_type: str,
+    entry: Callable[[Resource], Any],
+    found: dict[str, Any],
+) -> None:
+    for resource in candidates:
+        if resource["resourceType"] == resource_type and isinstance(resource.get("id"), str):
+            found[resource["id"]] = entry(resource)

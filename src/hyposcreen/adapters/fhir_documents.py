@@ -1,0 +1,194 @@
+"""FHIR JSON documents: a `.json` (or `.json.gz`) file holding one Bundle or one resource,
+usually pretty-printed over many lines, read whole.
+
+Synthea writes one transaction Bundle per patient (`Ana_Kub_<uuid>.json`, beside
+`hospitalInformation*.json` and `practitionerInformation*.json`); a FHIR server's search
+page saved to disk is a searchset Bundle; HL7's examples are single resources. A `.json` file
+whose first line is already a whole FHIR resource is NDJSON under another name and is read
+line by line like the export's other files. A `.json` file that names no `resourceType` in its
+first 64 kB is not FHIR (Synthea's run `metadata/*.json`, a Bulk Data status manifest) and is
+ignored with a warning. A document's rows are numbered by their place in it, as FHIRPath
+writes them: `entry[3]` is the Bundle's fourth entry (0-based), `entry[3].1` the second row
+of that entry (an Observation panel), `1` a document that is a single resource.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from hyposcreen.errors import InputError
+
+NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
+DOCUMENT_SUFFIXES = (".json", ".json.gz")
+NDJSON = "ndjson"  # `sniff`: a .json file of one resource per line
+_HEAD = 64 << 10
+_MAX_DEPTH = 8  # Bundles inside Bundles read this deep
+_TOP_TYPE = re.compile(rb'\A\s*\{\s*"resourceType"\s*:\s*"([A-Za-z]+)"')
+
+Resource = dict[str, Any]
+
+
+def is_document_name(name: str) -> bool:
+    lower = name.lower()
+    return lower.endswith(DOCUMENT_SUFFIXES) and not lower.endswith(NDJSON_SUFFIXES)
+
+
+def _head(path: Path) -> bytes | None:
+    """The first 64 kB of the file's content (decompressed), without a UTF-8 BOM; None when
+    it cannot be read (a damaged .gz: the reader stops on it, naming the file)."""
+    try:
+        if path.name.lower().endswith(".gz"):
+            with gzip.open(path, "rb") as handle:
+                head = handle.read(_HEAD)
+        else:
+            with path.open("rb") as handle:
+                head = handle.read(_HEAD)
+    except (OSError, EOFError, zlib.error):
+        return None
+    return head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+
+
+def _is_resource(text: bytes) -> bool:
+    try:
+        parsed = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(parsed, dict) and isinstance(parsed.get("resourceType"), str)
+
+
+def sniff(path: Path) -> str | None:
+    """`NDJSON` when the file's first non-blank line is a whole FHIR resource; else the
+    resourceType of the document (`Bundle`, `Observation`; `Bundle` too when its JSON must be
+    read whole to tell, or is broken: the reader then quarantines it, or cannot be read: the
+    reader stops on it); None when the file does not look like FHIR. Cached per file
+    version."""
+    stat = path.stat()
+    return _sniff(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=1 << 16)  # one small answer per file: a Synthea run has many
+def _sniff(path_text: str, _mtime_ns: int, _size: int) -> str | None:
+    head = _head(Path(path_text))
+    if head is None:
+        return "Bundle"
+    stripped = head.lstrip()
+    newline = stripped.find(b"\n")
+    if newline > 0 and _is_resource(stripped[:newline]):
+        return NDJSON
+    if (top := _TOP_TYPE.match(head)) is not None:
+        return top.group(1).decode()
+    if b'"resourceType"' in head:
+        return "Bundle"
+    return None
+
+
+def pretty_printed(path: Path) -> bool:
+    """Whether an NDJSON-named file is a pretty-printed JSON document instead (its first line
+    is a lone `{`, and it names a resourceType): read whole, not as broken lines."""
+    stat = path.stat()
+    return _pretty(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=1 << 16)  # one small answer per file: a Synthea run has many
+def _pretty(path_text: str, _mtime_ns: int, _size: int) -> bool:
+    head = _head(Path(path_text))
+    if head is None:
+        return False
+    first = head.lstrip().split(b"\n", 1)[0].strip()
+    return first == b"{" and b'"resourceType"' in head
+
+
+def read_document(
+    path: Path, digest: Any = None, holding: str | None = None
+) -> tuple[list[tuple[str, Resource]], str]:
+    """(place, resource) of every FHIR resource of a document: a Bundle's entries (ids filled
+    from `urn:uuid:` full URLs; entries without a resource, as a DELETE of a transaction, are
+    skipped), a JSON array's resources, or the document itself. The second item is the error
+    text when the file is not JSON or holds no resource (the caller quarantines it).
+
+    `digest` (a hashlib object) receives the file's bytes as stored. `holding`: a resource
+    type; a document whose text never names it is not parsed (no resources)."""
+    try:
+        stored = path.read_bytes()
+        if digest is not None:
+            digest.update(stored)
+        payload = gzip.decompress(stored) if path.name.lower().endswith(".gz") else stored
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
+    if payload.startswith(b"\xef\xbb\xbf"):
+        payload = payload[3:]
+    if holding is not None and b'"%s"' % holding.encode() not in payload:
+        return [], ""
+    try:
+        parsed = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:  # position only: orjson quotes no content
+        lines = _resource_lines(payload)
+        return _expanded(lines), "" if lines else f"not valid JSON ({exc})"
+    if isinstance(parsed, list):
+        found = [(f"[{i}]", r) for i, r in enumerate(parsed) if _typed(r)]
+        return _expanded(found), "" if found else "a JSON array without FHIR resources"
+    if not _typed(parsed):
+        return [], 'not a FHIR resource (no "resourceType")'
+    return _expanded([("", parsed)]), ""
+
+
+def _expanded(items: list[tuple[str, Resource]]) -> list[tuple[str, Resource]]:
+    """Bundles replaced by their entries (`entry[2]`, `[1].entry[2]`); a lone resource that
+    is the whole document is place `1`."""
+    found: list[tuple[str, Resource]] = []
+    for place, resource in items:
+        if resource["resourceType"] == "Bundle":
+            found += [(f"{place}.{p}" if place else p, r) for p, r in bundle_places(resource)]
+        else:
+            found.append((place or "1", resource))
+    return found
+
+
+def _resource_lines(payload: bytes) -> list[tuple[str, Resource]]:
+    """(line number, resource) when every non-blank line is a FHIR resource (NDJSON whose
+    first line is longer than the sniffed head); [] otherwise."""
+    found = []
+    for number, line in enumerate(payload.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            parsed = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return []
+        if not _typed(parsed):
+            return []
+        found.append((str(number), parsed))
+    return found
+
+
+def _typed(value: object) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("resourceType"), str)
+
+
+def bundle_places(bundle: Resource, depth: int = 0) -> list[tuple[str, Resource]]:
+    """(`entry[i]`, resource) of a Bundle's entries that hold a resource, a Bundle inside one
+    replaced by its own entries (`entry[2].entry[0]`: a message or searchset of documents); a
+    resource without an `id` takes the last part of its `fullUrl` (`urn:uuid:x`,
+    `https://host/Patient/x`)."""
+    found: list[tuple[str, Resource]] = []
+    entries = bundle.get("entry")
+    for position, entry in enumerate(entries if isinstance(entries, list) else ()):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or not _typed(resource):
+            continue
+        place = f"entry[{position}]"
+        if resource["resourceType"] == "Bundle" and depth < _MAX_DEPTH:
+            found += [(f"{place}.{p}", r) for p, r in bundle_places(resource, depth + 1)]
+            continue
+        full_url = entry.get("fullUrl")
+        if "id" not in resource and isinstance(full_url, str):
+            resource = {**resource, "id": full_url.rsplit(":", 1)[-1].rsplit("/", 1)[-1]}
+        found.append((place, resource))
+    return found
