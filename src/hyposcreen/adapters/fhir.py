@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, SUFFIXES, classify
+from hyposcreen.adapters.fhir_index import index_resources
 from hyposcreen.adapters.fhir_labs import (
     LAB_COLUMNS,
     ObservationMapper,
@@ -49,7 +50,6 @@ from hyposcreen.adapters.fhir_scan import (
     Row,
     TableBuilder,
     date_bounds,
-    index_resources,
     scan_all,
     scan_document,
     scan_prefiltered,

@@ -21,7 +21,7 @@ import orjson
 import pandas as pd
 
 from hyposcreen.adapters.fhir_documents import bundle_places, read_document
-from hyposcreen.adapters.fhir_files import count_lines, is_document, iter_blocks, iter_lines
+from hyposcreen.adapters.fhir_files import count_lines, iter_blocks, iter_lines
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import TableSchema
 from hyposcreen.ingest.tabular import RowFilter, canonical_columns, empty_frame, finish_batch
@@ -291,37 +291,3 @@ def scan_all(
         tally["read"] += 1
         rows += reader.take(line, rel, line_no, tally)
     return rows
-
-
-def index_resources(
-    files: list[Path], resource_type: str, entry: Callable[[Resource], Any]
-) -> dict[str, Any]:
-    """id -> entry for every resource of one type in the files (also inside Bundles and JSON
-    documents)."""
-    found: dict[str, Any] = {}
-    for path in files:
-        if is_document(path):
-            places = read_document(path, holding=resource_type)[0]
-            candidates = [resource for _, resource in places]
-            _index(candidates, resource_type, entry, found)
-            continue
-        for _, line in iter_lines(path):
-            parsed = parse_resource(line)
-            if parsed is None:
-                continue
-            if parsed["resourceType"] == "Bundle":
-                _index(bundle_entries(parsed), resource_type, entry, found)
-            else:
-                _index([parsed], resource_type, entry, found)
-    return found
-
-
-def _index(
-    candidates: list[Resource],
-    resource_type: str,
-    entry: Callable[[Resource], Any],
-    found: dict[str, Any],
-) -> None:
-    for resource in candidates:
-        if resource["resourceType"] == resource_type and isinstance(resource.get("id"), str):
-            found[resource["id"]] = entry(resource)
