@@ -31,7 +31,10 @@ import threading
 import types
 from typing import Any
 
-_DEFERRED = ("scipy.stats", "altair")  # imported by GX at module level, used in its functions
+from hyposcreen.validate import gx_sources
+
+# imported by GX at module level, used in its functions
+_DEFERRED = ("scipy.stats", "altair", "jsonschema")
 _HIDDEN = "sqlalchemy"  # optional for GX: without it, GX skips its SQL data sources
 
 _LOCK = threading.Lock()
@@ -74,11 +77,15 @@ def import_gx() -> types.ModuleType:
         for name in _DEFERRED:
             if name not in sys.modules:
                 placed[name] = sys.modules[name] = DeferredModule(name)
+    finder = gx_sources.DeferringFinder()
     collecting = gc.isenabled()
     gc.disable()
+    sys.meta_path.insert(0, finder)
     try:
         gx = importlib.import_module("great_expectations")
     finally:
+        if finder in sys.meta_path:
+            sys.meta_path.remove(finder)
         if collecting:
             gc.enable()
         with _LOCK:
@@ -92,4 +99,5 @@ def _with_speedups(gx: types.ModuleType) -> types.ModuleType:
     from hyposcreen.validate.gx_speedups import install
 
     install()
+    gx_sources.hook_lookups()
     return gx
