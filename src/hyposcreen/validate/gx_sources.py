@@ -185,10 +185,11 @@ def hook_lookups() -> None:
 
 def _retried(method: Any, missing: type[Exception]) -> Any:
     def on_miss(self: Any, key: Any) -> Any:
+        loaded = bool(_LOADED)  # (GX's own error message may load them meanwhile)
         try:
             return method(self, key)
         except missing:
-            if _LOADED or not isinstance(key, str) or key.startswith("__"):
+            if loaded or not isinstance(key, str) or key.startswith("__"):
                 raise
         load_deferred_sources()
         return method(self, key)
