@@ -102,17 +102,21 @@ class _Loader(importlib.machinery.SourceFileLoader):
     """Executes the package ``__init__`` as `without_deferred_imports` gives it (never from
     or into its bytecode cache, which holds GX's own code)."""
 
+    transformed: Any = None
+
     def exec_module(self, module: types.ModuleType) -> None:
         version = getattr(sys.modules.get("great_expectations"), "__version__", None)
-        path = self.get_filename(self.name)
-        code, dropped = None, {}
         if version in CHECKED_VERSIONS:
-            code, dropped = without_deferred_imports(self.get_data(path), path)
-        if code is None:
-            super().exec_module(module)
-            return
-        module.__getattr__ = _names_on_demand(module, dropped)  # type: ignore[method-assign]
-        exec(code, module.__dict__)
+            path = self.get_filename(self.name)
+            self.transformed, dropped = without_deferred_imports(self.get_data(path), path)
+            if self.transformed is not None:
+                module.__getattr__ = _names_on_demand(module, dropped)  # type: ignore[method-assign]
+        super().exec_module(module)  # runs get_code's code
+
+    def get_code(self, fullname: str) -> Any:
+        if fullname == self.name and self.transformed is not None:
+            return self.transformed
+        return super().get_code(fullname)
 
 
 def _names_on_demand(package: types.ModuleType, dropped: dict[str, str]) -> Callable[[str], Any]:
@@ -165,7 +169,8 @@ def hook_lookups() -> None:
     """GX's data-source look-ups load the deferred sources when they miss (once GX is
     imported; only when the package was imported without them)."""
     package = sys.modules.get(PACKAGE)
-    if _HOOKED or package is None or not isinstance(package.__spec__.loader, _Loader):
+    loader = getattr(getattr(package, "__spec__", None), "loader", None)
+    if _HOOKED or not isinstance(loader, _Loader) or loader.transformed is None:
         return
     from great_expectations.datasource.fluent.sources import DataSourceManager
     from great_expectations.datasource.fluent.type_lookup import TypeLookup
