@@ -57,7 +57,7 @@ def warm_up_in_background() -> None:
 
 
 def setting(value: str | None) -> str:
-    """"on", "off" or "auto" for a value of HYPOSCREEN_GX_WARM_UP (None: unset)."""
+    """The mode ("on", "off" or "auto") for a value of HYPOSCREEN_GX_WARM_UP (None: unset)."""
     value = (value or "").strip().lower()
     if value == "1":
         return "on"
