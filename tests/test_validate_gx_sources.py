@@ -10,7 +10,8 @@ from pathlib import Path
 
 from tests.helpers import run_script
 
-from hyposcreen.validate.gx_sources import DEFERRED_SOURCES, without_deferred_imports
+from hyposcreen.validate.gx_sources import DEFERRED_SOURCES
+from hyposcreen.validate.gx_trim import Trim, without_deferred_imports
 
 _IMPORTED = textwrap.dedent(
     """
@@ -144,8 +145,19 @@ def test_a_json_schema_expectation_loads_jsonschema_and_gives_gx_s_answer() -> N
 def test_the_package_is_left_as_gx_wrote_it_when_a_kept_statement_reads_a_dropped_name() -> None:
     module = DEFERRED_SOURCES[0]
     name = "Dropped"
+    trim = Trim("package", DEFERRED_SOURCES.__contains__)
     deferred = f"from {module} import {name}\nfrom pathlib import Path\n"
-    code, dropped = without_deferred_imports(deferred, "<test>")
+    code, dropped = without_deferred_imports(deferred, "<test>", trim)
     assert code is not None and dropped == {name: module}
     assert "Path" in code.co_names and name not in code.co_names  # only the kept import
-    assert without_deferred_imports(deferred + f"X = {name}\n", "<test>") == (None, {})
+    assert without_deferred_imports(deferred + f"X = {name}\n", "<test>", trim) == (None, {})
+
+
+def test_single_names_of_a_kept_import_are_dropped_and_relative_modules_resolved() -> None:
+    """`from .core import (A, B)` keeps A when only B's module is deferred; `from .b import
+    C` of a deferred `package.b` is dropped whole."""
+    trim = Trim("package", "package.b".__eq__, lambda: {"B": "package.core.b"})
+    source = "from .core import A, B\nfrom .b import C\nfrom .a import D\n"
+    code, dropped = without_deferred_imports(source, "<test>", trim)
+    assert dropped == {"B": "package.core.b", "C": "package.b"}
+    assert {"A", "D"} <= set(code.co_names) and not {"B", "C"} & set(code.co_names)

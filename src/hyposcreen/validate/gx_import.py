@@ -31,7 +31,8 @@ import threading
 import types
 from typing import Any
 
-from hyposcreen.validate import gx_sources
+from hyposcreen.validate import gx_expectations, gx_sources
+from hyposcreen.validate.gx_trim import DeferringFinder
 
 # imported by GX at module level, used in its functions
 _DEFERRED = ("scipy.stats", "altair", "jsonschema")
@@ -77,7 +78,7 @@ def import_gx() -> types.ModuleType:
         for name in _DEFERRED:
             if name not in sys.modules:
                 placed[name] = sys.modules[name] = DeferredModule(name)
-    finder = gx_sources.DeferringFinder()
+    finder = DeferringFinder([gx_sources.TRIM, *gx_expectations.TRIMS])
     collecting = gc.isenabled()
     gc.disable()
     sys.meta_path.insert(0, finder)
@@ -100,4 +101,5 @@ def _with_speedups(gx: types.ModuleType) -> types.ModuleType:
 
     install()
     gx_sources.hook_lookups()
+    gx_expectations.hook_lookups()
     return gx
