@@ -1,10 +1,10 @@
 """Importing Great Expectations ahead of time, while the run reads and cleans its input.
 
-`import great_expectations` costs ~0.65 s of pure Python even without the parts hyposcreen
-never uses (validate/gx_import.py, validate/gx_sources.py), then the first run builds a context
-and compiles GX's Data Docs templates (~0.1 s). `warm_up_in_background` does all of this in a
-background thread (cli.py calls it as a run without the flow begins); the contracts stage
-waits for the thread (validate/context.py) before it touches GX.
+`import great_expectations` costs ~0.55 s of pure Python even without the parts hyposcreen
+never uses (validate/gx_import.py, gx_sources.py, gx_expectations.py), then the first run
+builds a context and compiles GX's Data Docs templates (~0.1 s). `warm_up_in_background` does
+all of this in a background thread (cli.py calls it as a run without the flow begins); the
+contracts stage waits for the thread (validate/context.py) before it touches GX.
 
 Whether it runs is decided here and nowhere else, by ``HYPOSCREEN_GX_WARM_UP``:
 
@@ -16,15 +16,15 @@ Whether it runs is decided here and nowhere else, by ``HYPOSCREEN_GX_WARM_UP``:
   ``/proc/stat``: if the 1-minute load average is below the CPUs less one.
 
 Why: reading and cleaning run mostly in DuckDB and Arrow, which release the GIL, so on a free
-core the import runs beside them. It is pure Python and holds the GIL, so the read waits up to
-the switch interval to take it back after each Arrow or DuckDB call, and on a machine whose
-cores are all taken the OS may not even run the thread that holds it: with GX's import at
-~1.3 s that cost the read more than the validate step saved (bench/README.md, 2026-12-05
-09:35), hence opt-in then. With the import at ~0.65 s, alternating 1M Parquet runs
-(2026-12-05 18:02-18:05, load 2.6-5 on 2 cores) gave screen s 3.0-8.0 (median 4.7) with the
-warm-up against 3.6-8.8 (median 7.1) without, wall 4.2-11.3 s against 4.6-11.9 s, the
-validate step 0.35-1.2 s against 1.2-3.0 s. A core watched busy still means no warm-up: those
-runs were too noisy to show it pays there.
+core the import runs beside them and the validate step keeps only its own work (1M Parquet:
+0.35-0.55 s instead of 1.1-1.5 s, ~12 % of the run instead of ~30 %). It is pure Python and
+holds the GIL, so the read waits up to the switch interval to take it back after each Arrow or
+DuckDB call, and on a machine whose cores are all taken the OS may not even run the thread
+that holds it. Alternating runs on the saturated 2-core machine (2026-12-05 18:23-18:26, load
+2.8-3.9): 1M Parquet wall 5.8-7.0 s with the warm-up against 4.5-6.8 s without, 2M 6.5 /
+11.0 s against 6.3 / 10.2 s: no gain there, hence no warm-up when the cores were watched busy
+(an earlier series at load 2.6-5 had favoured it, 18:02-18:05; runs that loaded vary ±50 %).
+A 0.1 s look costs the run nothing: the thread looks while the main thread starts the run.
 """
 
 from __future__ import annotations
