@@ -52,6 +52,9 @@ def test_an_unused_expectation_is_not_imported_and_works_by_name() -> None:
         from great_expectations.expectations import registry
         listed = registry.list_registered_expectation_implementations()
         assert "expect_column_median_to_be_between" in listed
+        from great_expectations.render.renderer.content_block import content_block
+        listed = content_block.ContentBlockRenderer.list_available_expectations()
+        assert "expect_column_stdev_to_be_between" in listed  # GX's own copy of the registry
         print("ok")
         """
     )

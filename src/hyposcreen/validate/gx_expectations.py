@@ -6,15 +6,17 @@ level, each a pydantic model with its renderers (~0.1 s of GX's import); the sui
 imported without the others, and ``great_expectations.expectations`` without their names
 (validate/gx_trim.py): ``gx.expectations.ExpectColumnMeanToBeBetween`` and
 ``from great_expectations.expectations.core import ...`` import their module on first use and
-answer as before. Each expectation registers itself with GX's registry when its module is
-imported; the registry's look-ups of an expectation by name (a suite read from JSON, a
-configuration turned into its expectation) and its listing import the others first when
-they miss, so GX finds every expectation it found before.
+answer as before. Each expectation registers itself and its renderers with GX's registry when
+its module is imported; the registry's look-ups by expectation name (a suite read from JSON, a
+configuration turned into its expectation, the renderers of a stored result's expectation)
+and its listings import the others first when they miss, so GX finds every expectation and
+renderer it found before.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from hyposcreen.validate.gx_trim import Trim, imported_names
@@ -65,8 +67,8 @@ _HOOKED: list[bool] = []
 
 
 class _LoadingRegistry(dict[str, Any]):
-    """GX's expectation registry (name -> class): a name not found, or the listing, imports
-    the deferred expectations first."""
+    """GX's registry of expectations (name -> class) or of renderers (expectation name ->
+    renderers): a name not found, or any listing, imports the deferred expectations first."""
 
     def get(self, key: Any, default: Any = None) -> Any:
         if key not in self and not CORE_TRIM.loaded and isinstance(key, str):
@@ -77,13 +79,34 @@ class _LoadingRegistry(dict[str, Any]):
         CORE_TRIM.load_all()
         return super().items()
 
+    def keys(self) -> Any:
+        CORE_TRIM.load_all()
+        return super().keys()
+
+    def values(self) -> Any:
+        CORE_TRIM.load_all()
+        return super().values()
+
+    def __iter__(self) -> Iterator[str]:
+        CORE_TRIM.load_all()
+        return super().__iter__()
+
 
 def hook_lookups() -> None:
-    """Put `_LoadingRegistry` in place of GX's registry (once GX is imported; only when the
-    core package was imported without some expectations)."""
+    """Put `_LoadingRegistry` in place of GX's two registries, wherever a GX module holds
+    them (once GX is imported; only when the core package was imported without some
+    expectations)."""
     if _HOOKED or not CORE_TRIM.trimmed():
         return
     from great_expectations.expectations import registry
 
-    registry._registered_expectations = _LoadingRegistry(registry._registered_expectations)
+    for name in ("_registered_expectations", "_registered_renderers"):
+        original = getattr(registry, name)
+        loading = _LoadingRegistry(original)
+        for module in list(sys.modules.values()):
+            module_name = getattr(module, "__name__", "") or ""
+            if module_name.startswith("great_expectations") and (
+                getattr(module, name, None) is original
+            ):
+                setattr(module, name, loading)
     _HOOKED.append(True)
