@@ -1,6 +1,5 @@
-"""A plain run reads and cleans without Great Expectations importing beside it: the import
-holds the GIL and slows every Arrow, DuckDB and numpy call of the read more than it saves
-(docs/scaling.md). HYPOSCREEN_GX_WARM_UP=1 still asks for the background import."""
+"""A plain run imports Great Expectations beside its read only when a second core is free
+(validate/warm_up.py): never on one CPU nor with HYPOSCREEN_GX_WARM_UP=0, always with 1."""
 
 from __future__ import annotations
 
@@ -11,7 +10,9 @@ from tests.helpers import run_script
 
 _SCRIPT = textwrap.dedent(
     """
-    import argparse, sys, threading
+    import argparse, os, sys, threading
+    if os.environ.get("ONE_CPU"):
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:1])
     from hyposcreen.cli import _warm_up_validation
     _warm_up_validation(argparse.Namespace(no_flow=True))
     names = sorted(t.name for t in threading.enumerate() if t is not threading.main_thread())
@@ -20,8 +21,10 @@ _SCRIPT = textwrap.dedent(
 )
 
 
-def _started(setting: str | None) -> str:
+def _started(setting: str | None, one_cpu: bool = False) -> str:
     env = {k: v for k, v in os.environ.items() if k != "HYPOSCREEN_GX_WARM_UP"}
+    if one_cpu:
+        env["ONE_CPU"] = "1"
     if setting is not None:
         env["HYPOSCREEN_GX_WARM_UP"] = setting
     done = run_script(_SCRIPT, env=env)
@@ -29,11 +32,15 @@ def _started(setting: str | None) -> str:
     return done.stdout.strip()
 
 
-def test_a_run_without_the_flow_does_not_import_gx_while_it_reads() -> None:
-    assert _started(None) == "- False"
+def test_a_run_on_one_cpu_or_with_the_warm_up_off_does_not_import_gx_while_it_reads() -> None:
+    assert _started(None, one_cpu=True) == "- False"
+    assert _started("auto", one_cpu=True) == "- False"
     assert _started("0") == "- False"
 
 
-def test_the_background_import_can_still_be_asked_for() -> None:
-    threads, _ = _started("1").split()
+def test_the_background_import_can_be_asked_for_and_is_tried_by_default_on_two_cpus() -> None:
+    threads, _ = _started("1", one_cpu=True).split()
     assert threads == "hyposcreen-gx-warm-up"
+    if len(os.sched_getaffinity(0)) >= 2:  # the thread starts, watches, then decides
+        threads, _ = _started(None).split()
+        assert threads == "hyposcreen-gx-warm-up"

@@ -188,13 +188,12 @@ def _prepare_process() -> None:
 
 
 def _warm_up_validation(args: argparse.Namespace) -> None:
-    """A run without the flow may import GX while it reads: validate/warm_up.py decides
-    (only with HYPOSCREEN_GX_WARM_UP=1). Not by default: the import is pure Python and holds
-    the GIL, and the read and clean hand it back and take it again at every Arrow, DuckDB and
-    numpy call, waiting up to the switch interval each time; on a busy 2-core machine 1M-2M
-    rows read and cleaned 2-4 s slower while the import ran beside them, against ~1-2 s the
-    validate step saved, and on a quiet one the run took as long either way
-    (bench/README.md). Never under the flow: its main thread imports Prefect meanwhile."""
+    """A run without the flow may import GX while it reads: validate/warm_up.py decides (by
+    default when a second core is free; HYPOSCREEN_GX_WARM_UP=1 always, 0 never). The import
+    is pure Python and holds the GIL, which the read and clean take back after every Arrow,
+    DuckDB and numpy call: beside them on a free core it costs the read less than the validate
+    step saves, on a machine whose cores are all taken it did not (bench/README.md). Never
+    under the flow: its main thread imports Prefect meanwhile."""
     if args.no_flow:
         from hyposcreen.validate.warm_up import warm_up_in_background
 

@@ -1,35 +1,121 @@
 """Importing Great Expectations ahead of time, while the run reads and cleans its input.
 
-`import great_expectations` costs ~1 s of pure Python even without the parts hyposcreen never
-uses (validate/gx_import.py: pydantic models for every expectation and data source, ...), then
-the first run builds a context and compiles GX's Data Docs templates (~0.1 s).
-Only with ``HYPOSCREEN_GX_WARM_UP=1`` does `warm_up_in_background` start all of this in a
-background thread (cli.py calls it as a run without the flow begins; unset or any other value:
-GX is imported in the validate step, decided here and nowhere else): reading and
-cleaning run mostly in DuckDB and Arrow, which release the GIL now and then, so on a large
-extract with a free core the import is done by the time the contracts stage needs it. The
-contracts stage waits for the thread (validate/context.py) before it touches GX. On a busy
-machine the import slows the read more than it saves (bench/README.md), hence opt-in.
+`import great_expectations` costs ~0.55 s of pure Python even without the parts hyposcreen
+never uses (validate/gx_import.py, gx_sources.py, gx_expectations.py), then the first run
+builds a context and compiles GX's Data Docs templates (~0.1 s). `warm_up_in_background` does
+all of this in a background thread (cli.py calls it as a run without the flow begins); the
+contracts stage waits for the thread (validate/context.py) before it touches GX.
+
+Whether it runs is decided here and nowhere else, by ``HYPOSCREEN_GX_WARM_UP``:
+
+- ``1``: always; ``0`` (or any value but ``auto``): never, GX is imported in the validate step;
+- unset, empty or ``auto`` (the default): when a second core is actually free. The process
+  must be allowed at least two CPUs (``os.sched_getaffinity``); then the thread first watches
+  the machine for `SAMPLE_S` (``/proc/stat``) while the run starts on the main thread, and
+  imports only if at least half a CPU stayed idle meanwhile (`second_core_free`). Without
+  ``/proc/stat``: if the 1-minute load average is below the CPUs less one.
+
+Why: reading and cleaning run mostly in DuckDB and Arrow, which release the GIL, so on a free
+core the import runs beside them and the validate step keeps only its own work (1M Parquet:
+0.35-0.55 s instead of 1.1-1.5 s, ~12 % of the run instead of ~30 %). It is pure Python and
+holds the GIL, so the read waits up to the switch interval to take it back after each Arrow or
+DuckDB call, and on a machine whose cores are all taken the OS may not even run the thread
+that holds it. Alternating runs on the saturated 2-core machine (2026-12-05 18:23-18:26, load
+2.8-3.9): 1M Parquet wall 5.8-7.0 s with the warm-up against 4.5-6.8 s without, 2M 6.5 /
+11.0 s against 6.3 / 10.2 s: no gain there, hence no warm-up when the cores were watched busy
+(an earlier series at load 2.6-5 had favoured it, 18:02-18:05; runs that loaded vary ±50 %).
+A 0.1 s look costs the run nothing: the thread looks while the main thread starts the run.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
+from pathlib import Path
 
 from hyposcreen.validate import context, gx_pages
 from hyposcreen.validate.gx_import import import_gx
 from hyposcreen.validate.suites import REVIEW_LIST, TABLES
 
+SETTING = "HYPOSCREEN_GX_WARM_UP"
+SAMPLE_S = 0.1  # how long the thread watches the CPUs before it decides
+IDLE_CPUS_NEEDED = 0.5  # CPUs idle on average over the sample, the run's own thread running
+
+_PROC_STAT = Path("/proc/stat")
+
 
 def warm_up_in_background() -> None:
-    """Start the warm-up once per process, only when HYPOSCREEN_GX_WARM_UP is 1 (not when GX
-    is already imported)."""
-    if os.environ.get("HYPOSCREEN_GX_WARM_UP") != "1":
+    """Start the warm-up once per process as HYPOSCREEN_GX_WARM_UP says (nothing when GX is
+    already imported)."""
+    mode = setting(os.environ.get(SETTING))
+    if mode == "off" or (mode == "auto" and _usable_cpus() < 2):
         return
     if "great_expectations" in sys.modules or context._BACKGROUND:
         return
-    context.start_in_background(_warm_up)
+    context.start_in_background(_warm_up if mode == "on" else _warm_up_if_a_core_is_free)
+
+
+def setting(value: str | None) -> str:
+    """The mode ("on", "off" or "auto") for a value of HYPOSCREEN_GX_WARM_UP (None: unset)."""
+    value = (value or "").strip().lower()
+    if value == "1":
+        return "on"
+    return "auto" if value in ("", "auto") else "off"
+
+
+def second_core_free(idle_cpus: float | None, load_average: float | None, cpus: int) -> bool:
+    """Whether to import beside the run: `idle_cpus` (CPUs idle on average while watched; None
+    when they could not be) of at least IDLE_CPUS_NEEDED, else a 1-minute load average below
+    `cpus` - 1 (the run's own thread takes one)."""
+    if cpus < 2:
+        return False
+    if idle_cpus is not None:
+        return idle_cpus >= IDLE_CPUS_NEEDED
+    return load_average is not None and load_average < cpus - 1
+
+
+def idle_cpus(before: tuple[int, int, int], after: tuple[int, int, int]) -> float | None:
+    """CPUs idle on average between two readings of `_cpu_times` (None if no time passed)."""
+    idle = after[0] - before[0]
+    total = after[1] - before[1]
+    return None if total <= 0 else idle / total * after[2]
+
+
+def _cpu_times() -> tuple[int, int, int] | None:
+    """(idle ticks, all ticks, CPUs) of the machine from /proc/stat; None without it."""
+    try:
+        lines = _PROC_STAT.read_text(encoding="ascii").splitlines()
+        ticks = [int(t) for t in lines[0].split()[1:]]
+        cpus = sum(1 for line in lines if line.startswith("cpu") and line[3:4].isdigit())
+    except (OSError, ValueError, IndexError):
+        return None
+    if len(ticks) < 5 or cpus < 1:
+        return None
+    return ticks[3] + ticks[4], sum(ticks[:8]), cpus  # idle + iowait; guest is in user
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _load_average() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def _warm_up_if_a_core_is_free() -> None:
+    before = _cpu_times()
+    time.sleep(SAMPLE_S)
+    after = _cpu_times()
+    idle = idle_cpus(before, after) if before and after else None
+    if second_core_free(idle, _load_average(), _usable_cpus()):
+        _warm_up()
 
 
 def _warm_up() -> None:
