@@ -3,6 +3,7 @@ printed as Python prints them (so markup built here equals the template's)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -115,3 +116,33 @@ def run_starts(*keys: np.ndarray) -> np.ndarray:
             key = np.asarray(key)
             starts[1:] |= key[1:] != key[:-1]
     return starts
+
+
+def per_distinct(values: np.ndarray, rewrite: Callable[[str], Any]) -> np.ndarray | None:
+    """`rewrite` of each text, called once per distinct text (a list holds few distinct texts:
+    one pass of Python over them beats a column of pandas text operations on every row), as
+    an object array; None when a value is missing or not a str (the caller's general path
+    decides those)."""
+    values = np.asarray(values, dtype=object)
+    position, distinct = pd.factorize(values)
+    if len(values) and (position < 0).any():
+        return None
+    if not all(type(value) is str for value in distinct):
+        return None
+    shown = np.empty(len(distinct), dtype=object)
+    shown[:] = [rewrite(value) for value in distinct]
+    return shown[position]
+
+
+def looked_up(values: np.ndarray, table: Mapping[Any, str]) -> np.ndarray | None:
+    """`Series.map(table)` of each value as an object array, each distinct value looked up
+    once; None when a value is missing or not in `table` (map would give NaN there)."""
+    values = np.asarray(values)
+    position, distinct = pd.factorize(values)
+    if len(values) and (position < 0).any():
+        return None
+    if not all(value in table for value in distinct):
+        return None
+    shown = np.empty(len(distinct), dtype=object)
+    shown[:] = [table[value] for value in distinct]
+    return shown[position]
