@@ -153,3 +153,68 @@ def test_a_list_in_one_slice_gives_the_rows_of_a_case_per_slice() -> None:
     assert "&lt;P3&gt;" in whole[0] and "other" not in whole[0]
     empty = review.iloc[:0]
     assert list(page_cases.page_rows(empty, results, evidence, info, PageCases())) == []
+
+
+def test_overcorrection_texts_made_for_the_corrected_cases_only_are_the_whole_columns() -> None:
+    from hyposcreen.report.evidence import iso, one_decimal
+    from hyposcreen.report.numbers import general_text
+    from hyposcreen.report.review_list import _overcorrection_text
+
+    times = pd.to_datetime(
+        ["2026-11-19T01:00:00", None, "2026-11-20T02:30:59", "2026-11-18T00:00:00"]
+    )
+    cases = pd.DataFrame(
+        {
+            "overcorrection": [True, False, True, True],
+            "oc_from_sodium": [125.05, np.nan, -0.0, np.nan],
+            "oc_from_time": times,
+            "oc_to_sodium": [133.55, 120.0, 130.0, 131.0],
+            "oc_to_time": times[::-1],
+            "oc_rise": [8.5, np.nan, 130.0, 0.05],
+            "limit": [8.0, 10.0, -0.0, np.nan],
+        },
+        index=[5, 3, 9, 0],
+    )
+    general = (
+        one_decimal(cases["oc_from_sodium"])
+        + " at "
+        + iso(cases["oc_from_time"])
+        + " -> "
+        + one_decimal(cases["oc_to_sodium"])
+        + " at "
+        + iso(cases["oc_to_time"])
+        + " (+"
+        + one_decimal(cases["oc_rise"])
+        + " mmol/L; limit "
+        + general_text(cases["limit"])
+        + " per 24 h)"
+    ).where(cases["overcorrection"], "")
+    shown = _overcorrection_text(cases)
+    pd.testing.assert_series_equal(shown, general)
+    none = _overcorrection_text(cases.assign(overcorrection=False))
+    assert none.tolist() == [""] * 4 and none.index.equals(cases.index)
+
+
+def test_evidence_rows_in_the_order_pandas_sorts_them() -> None:
+    from hyposcreen.report.evidence import _ORDER, _sorted_order
+
+    texts = ["b", "B", "=a", "é", "z", "Ω", "😀", "", "a b", "a"]
+    rng = np.random.default_rng(7)
+    count = 200
+    table = pd.DataFrame(
+        {
+            "patient_id": pd.Series(rng.choice(texts[:5], count), dtype="str"),
+            "risk_factor": pd.Series(rng.choice(texts, count), dtype="str"),
+            "source": "lab",
+            "text": pd.Series(rng.choice(texts[3:], count), dtype="str"),
+            "time": pd.to_datetime("2026-11-20")
+            + pd.to_timedelta(rng.integers(-3, 3, count), unit="h"),
+        }
+    )
+    expected = table.sort_values(_ORDER, kind="stable").index.to_numpy()
+    assert _sorted_order(table) is not None
+    assert list(_sorted_order(table)) == list(expected)  # type: ignore[arg-type]
+    with_missing = table.assign(time=table["time"].where(table.index != 3))
+    assert _sorted_order(with_missing) is None
+    no_text = table.astype({"risk_factor": "category"})
+    assert _sorted_order(no_text) is None
