@@ -218,3 +218,17 @@ def test_evidence_rows_in_the_order_pandas_sorts_them() -> None:
     assert _sorted_order(with_missing) is None
     no_text = table.astype({"risk_factor": "category"})
     assert _sorted_order(no_text) is None
+
+
+def test_short_columns_escaped_one_distinct_text_at_a_time_as_arrow_escapes_them() -> None:
+    from hyposcreen.report.html_text import _escaped_in_arrow, escape_html
+
+    texts = [*HOSTILE, "a & b", "\"'<>&", "&amp;", "x" * 50, "é<ü>"]
+    for values in (np.array(texts * 3, dtype=object), np.array([], dtype=object)):
+        shown = escape_html(values)
+        assert list(shown) == list(_escaped_in_arrow(values))
+        assert all(type(v) is str for v in shown)
+    with_missing = np.array(["<a>", None, np.nan], dtype=object)  # as pandas escapes them
+    assert list(escape_html(with_missing)) == list(_escaped_in_arrow(with_missing))
+    long = np.array(["<x>"] * 5000, dtype=object)  # a long column: through Arrow
+    assert set(escape_html(long)) == {"&lt;x&gt;"}
