@@ -6,7 +6,7 @@ is made again."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -42,8 +42,9 @@ def _quarantine(labs: Sequence[str | None], events: Sequence[str | None]) -> pd.
 
 
 @pytest.fixture(autouse=True)
-def _nothing_remembered() -> None:
-    csv_blocks.forget_blocks()
+def _in_a_loop_of_windows() -> Iterator[None]:
+    with csv_blocks.remembering_blocks():
+        yield
 
 
 def _both(tmp_path: Path, frame: pd.DataFrame, night: str) -> tuple[bytes, bytes]:
@@ -105,3 +106,18 @@ def test_a_renamed_column_makes_the_block_again(tmp_path: Path) -> None:
     renamed = frame.rename(columns={"original": "source"})
     general, blocks = _both(tmp_path, renamed, "renamed.csv")
     assert blocks == general and b"source" in blocks.splitlines()[0]
+
+
+def test_outside_a_loop_of_windows_nothing_is_remembered(tmp_path: Path) -> None:
+    frame = _quarantine(["a"], HOSTILE)
+    assert csv_blocks.csv_of_blocks(frame, "table", "q.csv") is not None
+    assert csv_blocks._LAST_BLOCKS
+    with csv_blocks.remembering_blocks():
+        pass  # a loop that ends forgets its blocks, and the next run is not one
+    assert not csv_blocks._LAST_BLOCKS
+    with pytest.raises(RuntimeError):
+        with csv_blocks.remembering_blocks():
+            raise RuntimeError("a night failed")
+    assert csv_blocks.csv_of_blocks(frame, "table", "q.csv") is None
+    general, blocks = _both(tmp_path, frame, "alone")
+    assert blocks == general and not csv_blocks._LAST_BLOCKS

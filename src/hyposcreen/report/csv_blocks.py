@@ -8,13 +8,15 @@ text is taken as it was made then. A CSV's rows are made field by field (report.
 neutralises a cell on its own text, report.csv_text quotes a field on its own text), so the
 text of the blocks one after the other is the text of the whole frame.
 
-Only text is remembered in memory, for a frame of at most `MAX_ROWS` rows, the last block of
-each (file, value); nothing is written anywhere else.
+Only while `remembering_blocks()` is open (a loop of windows: runners/window_loop.py), and in
+memory only: for a frame of at most `MAX_ROWS` rows, the last block of each (file, value);
+nothing is written anywhere else, and leaving the loop forgets them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -25,6 +27,7 @@ from hyposcreen.report.csv_text import csv_chunks
 from hyposcreen.report.html_text import run_starts
 from hyposcreen.report.safe_cells import NUMERIC_ATTR, neutralise_frame
 
+_REMEMBERING = [False]  # set while a loop of windows is open
 MAX_ROWS = 200_000  # a longer frame is written whole (its blocks would be kept in memory)
 
 # (file name, block value) -> the block's columns (names and Arrow text) and its CSV rows
@@ -38,7 +41,7 @@ def csv_of_blocks(
     frame, each run of rows of one `blocks_by` value a block; None when the frame is not for
     this (a column not of Arrow text, a block value missing or in two runs, columns that are
     not distinct names, or a long frame): the caller writes the whole frame."""
-    if not 0 < len(frame) <= MAX_ROWS or blocks_by not in frame.columns:
+    if not _REMEMBERING[0] or not 0 < len(frame) <= MAX_ROWS or blocks_by not in frame.columns:
         return None
     names = tuple(str(c) for c in frame.columns)
     if len(set(names)) != len(names) or not all(isinstance(c, str) for c in frame.columns):
@@ -85,6 +88,12 @@ def _rows_text(block: pd.DataFrame, numeric: Iterable[str]) -> bytes | None:
     return b"".join(list(pieces)[1:])
 
 
-def forget_blocks() -> None:
-    """Drop every remembered block (tests; a process done with its windows)."""
-    _LAST_BLOCKS.clear()
+@contextmanager
+def remembering_blocks() -> Iterator[None]:
+    """Blocks are remembered inside the block (a loop of windows), forgotten when it ends."""
+    _REMEMBERING[0] = True
+    try:
+        yield
+    finally:
+        _REMEMBERING[0] = False
+        _LAST_BLOCKS.clear()
