@@ -232,3 +232,22 @@ def test_short_columns_escaped_one_distinct_text_at_a_time_as_arrow_escapes_them
     assert list(escape_html(with_missing)) == list(_escaped_in_arrow(with_missing))
     long = np.array(["<x>"] * 5000, dtype=object)  # a long column: through Arrow
     assert set(escape_html(long)) == {"&lt;x&gt;"}
+
+
+def test_factor_labels_once_per_distinct_factor_as_pandas_replaces_them() -> None:
+    from hyposcreen.report.page_cases import _factor_labels
+
+    factors = np.array(
+        [*HOSTILE, "correction_risk:liver_disease", "correction_risk:", "a_b_c", "_"] * 2,
+        dtype=object,
+    )
+    general = (
+        pd.Series(factors, dtype=object)
+        .str.replace("correction_risk:", "correction risk: ")
+        .str.replace("_", " ")
+    )
+    assert list(_factor_labels(factors)) == list(general)
+    assert _factor_labels(factors)[len(HOSTILE)] == "correction risk: liver disease"
+    with_missing = np.array(["a_b", None], dtype=object)
+    assert _factor_labels(with_missing)[0] == "a b" and pd.isna(_factor_labels(with_missing)[1])
+    assert list(_factor_labels(np.array([], dtype=object))) == []

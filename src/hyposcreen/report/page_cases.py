@@ -117,16 +117,25 @@ def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
     div = ('<div class="ev">' + escape_html(shown) + "</div>").to_numpy(dtype=object)[order]
     item_starts = run_starts(patient, factor)
     item_ends = np.r_[item_starts[1:], True]
-    label = pd.Series(factor[item_starts], dtype=object).str.replace(
-        "correction_risk:", "correction risk: "
-    )
     opening = np.full(len(rows), "", dtype=object)
     opening[item_starts] = (
-        '<li><span class="factor">' + escape_html(label.str.replace("_", " ")) + "</span>"
+        '<li><span class="factor">' + escape_html(_factor_labels(factor[item_starts])) + "</span>"
     ).to_numpy()
     items = opening + div + choose(item_ends, "</li>", "")
     patient_starts = run_starts(patient)
     return pd.Series(join_runs(items, patient_starts), index=patient[patient_starts])
+
+
+def _factor_labels(factors: np.ndarray) -> pd.Series:
+    """'correction_risk:liver_disease' -> 'correction risk: liver disease', each distinct
+    factor once (a list names a few dozen); pandas' text replacements for anything else."""
+    shown = per_distinct(
+        factors, lambda f: f.replace("correction_risk:", "correction risk: ").replace("_", " ")
+    )
+    if shown is not None:
+        return pd.Series(shown, dtype=object)
+    label = pd.Series(factors, dtype=object).str.replace("correction_risk:", "correction risk: ")
+    return label.str.replace("_", " ")
 
 
 def _evidence_order(patients: pd.Series, factors: pd.Series) -> np.ndarray:
