@@ -251,3 +251,17 @@ def test_factor_labels_once_per_distinct_factor_as_pandas_replaces_them() -> Non
     with_missing = np.array(["a_b", None], dtype=object)
     assert _factor_labels(with_missing)[0] == "a b" and pd.isna(_factor_labels(with_missing)[1])
     assert list(_factor_labels(np.array([], dtype=object))) == []
+
+
+def test_formula_starts_read_from_first_bytes_as_the_pattern_finds_them() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from hyposcreen.report.safe_cells import _RISKY, risky_starts
+
+    texts = [*HOSTILE, "-", "\r", "é=", "＝full-width", " =", "😀", None, "\n=", "a@"]
+    whole = pa.array(texts * 2, pa.large_string())
+    cases = [whole, whole.slice(7, 15), whole.slice(0, 0), pa.array(["", None], pa.large_string())]
+    for text in [*cases, pa.array(texts, pa.string())]:  # plain string: the pattern itself
+        expected = np.array(pc.fill_null(pc.match_substring_regex(text, _RISKY), False), bool)
+        assert risky_starts(text).tolist() == expected.tolist()
