@@ -265,3 +265,21 @@ def test_formula_starts_read_from_first_bytes_as_the_pattern_finds_them() -> Non
     for text in [*cases, pa.array(texts, pa.string())]:  # plain string: the pattern itself
         expected = np.array(pc.fill_null(pc.match_substring_regex(text, _RISKY), False), bool)
         assert risky_starts(text).tolist() == expected.tolist()
+
+
+def test_considerations_read_each_distinct_list_once_as_the_patterns_read_them() -> None:
+    from hyposcreen.report.considerations import (
+        DIURETICS,
+        _has_any,
+        _has_any_by_pattern,
+        _workup_words,
+    )
+
+    lists = [*HOSTILE, "loop_diuretic", "x;loop_diuretic;", "loop_diuretic\n", "loop_diuretics"]
+    lists += [";;thiazide_diuretic", "thiazide_diuretic_x", "ssri;loop_diuretic", "é;Ω"]
+    factors = pd.Series(lists * 2, dtype="str")
+    for names in (DIURETICS, ("ssri",), ("é",), ("",)):
+        assert _has_any(factors, names).tolist() == _has_any_by_pattern(factors, names).tolist()
+    missing = pd.Series(["urine_sodium;tsh", "", "=a_b;;c", "ü_x"] * 2, dtype="str")
+    general = missing.str.replace(";", ", ").str.replace("_", " ")
+    assert list(_workup_words(missing)) == list(general.astype(object))
