@@ -144,21 +144,44 @@ def _decimal_comma_numbers(text: pd.Series) -> np.ndarray:
     """Which values are numbers written as text with a decimal comma: no number as
     written, one once the comma is the decimal as ingest.values reads it for a site with
     csv: {decimal: ","} (`3,4`, `\\u00a03,4`, `≤0,5`, `less than 0,5`, `+3,4`), and no
-    thousands separator (`1,050`). Judged once per distinct text."""
+    thousands separator (`1,050`). Judged once per distinct text, and a text judged before in
+    the process (a backfill's nights quarantine the same results) as it was judged then."""
     codes, distinct = pd.factorize(text, use_na_sentinel=True)
     if not len(distinct):
         return np.zeros(len(text), dtype=bool)
-    values = pd.Series(np.asarray(distinct, dtype=object))
+    values = np.asarray(distinct, dtype=object)
+    known = [_JUDGED.get(value) if type(value) is str else None for value in values]
+    new = np.array([judged is None for judged in known], dtype=bool)
+    commas = np.array([bool(judged) for judged in known], dtype=bool)
+    if new.any():
+        commas[new] = _decimal_comma_judged(values[new])
+        if len(_JUDGED) > _JUDGED_MAX:
+            _JUDGED.clear()
+        _JUDGED.update(
+            (value, bool(judged))
+            for value, judged in zip(values[new], commas[new], strict=True)
+            if type(value) is str
+        )
+    return np.append(commas, False)[codes]
+
+
+_JUDGED: dict[str, bool] = {}  # text -> whether it is a decimal-comma number, for the process
+_JUDGED_MAX = 1 << 16
+
+
+def _decimal_comma_judged(distinct: np.ndarray) -> np.ndarray:
+    """`_decimal_comma_numbers` of distinct values, each judged on its own text."""
+    values = pd.Series(distinct, dtype=object)
     words = values.astype("str")
     blank = pd.Series(np.nan, index=words.index)
-    commas = (
+    return np.asarray(
         np.array([isinstance(value, str) for value in values], dtype=bool)
         & words.str.contains(",", regex=False).to_numpy()
         & parse_values(words, blank)[0].isna().to_numpy()
         & parse_values(decimal_comma_text(words), blank)[0].notna().to_numpy()
-        & ~words.str.match(_THOUSANDS).to_numpy()
+        & ~words.str.match(_THOUSANDS).to_numpy(),
+        dtype=bool,
     )
-    return np.append(commas, False)[codes]
 
 
 def decimal_comma_hint(count: int) -> str | None:

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from hyposcreen.report.html_text import choose
+from hyposcreen.report.html_text import choose, per_distinct
 from hyposcreen.rules.loader import RuleSet
 
 DIURETICS = ("thiazide_diuretic", "loop_diuretic", "potassium_sparing_diuretic")
@@ -23,10 +23,7 @@ def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
     factors = cases["risk_factors"].astype("str")
 
     def has(names: tuple[str, ...]) -> np.ndarray:
-        """Cases with any of `names` among their ';'-separated risk factors."""
-        listed = "|".join(re.escape(name) for name in names)
-        found = factors.str.contains(f"(?:^|;)(?:{listed})(?:;|$)", regex=True)
-        return found.to_numpy(dtype=bool)
+        return _has_any(factors, names)
 
     limit = rules.limits
     # fluid restriction never goes with a sodium that already rose too fast
@@ -87,9 +84,8 @@ def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
         ),
         choose(
             cases["missing_workup"] != "",
-            "Workup incomplete: no "
-            + cases["missing_workup"].str.replace(";", ", ").str.replace("_", " ")
-            + " around the index result.",
+            "Workup incomplete: no " + _workup_words(cases["missing_workup"]) + " around the "
+            "index result.",
             "",
         ),
     ]
@@ -104,3 +100,33 @@ def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
         joined[first] = text[first]
     joined[missing] = np.nan
     return pd.Series(joined, dtype=object)
+
+
+def _workup_words(missing: pd.Series) -> pd.Series:
+    """'urine_sodium;tsh' -> 'urine sodium, tsh', each distinct list once."""
+    shown = per_distinct(
+        missing.to_numpy(dtype=object), lambda text: text.replace(";", ", ").replace("_", " ")
+    )
+    if shown is not None:
+        return pd.Series(shown, index=missing.index, dtype=object)
+    return missing.str.replace(";", ", ").str.replace("_", " ")
+
+
+def _has_any(factors: pd.Series, names: tuple[str, ...]) -> np.ndarray:
+    """Cases with any of `names` among their ';'-separated risk factors (each distinct list
+    of factors looked at once: a list holds a few dozen). A list holding a line break goes
+    to the pattern (whose `$` may match before a last one)."""
+    wanted = frozenset(names)
+    found = per_distinct(
+        factors.to_numpy(dtype=object),
+        lambda text: None if "\n" in text else not wanted.isdisjoint(text.split(";")),
+    )
+    if found is None or pd.isna(found).any():
+        return _has_any_by_pattern(factors, names)
+    return np.asarray(found, dtype=bool)
+
+
+def _has_any_by_pattern(factors: pd.Series, names: tuple[str, ...]) -> np.ndarray:
+    listed = "|".join(re.escape(name) for name in names)
+    found = factors.str.contains(f"(?:^|;)(?:{listed})(?:;|$)", regex=True)
+    return found.to_numpy(dtype=bool)

@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from hyposcreen.report.arrow_columns import holds_arrow_text
 from hyposcreen.site_words import SiteWords, fold_series, status_key
 
 COLUMNS = ["table", "kind", "value", "count"]
@@ -130,11 +131,36 @@ def combine(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
     if not rows:
         return empty()
     merged = pd.concat(rows, ignore_index=True)
+    distinct = _sorted_if_distinct(merged)
+    if distinct is not None:
+        return distinct
     merged = merged.groupby(["table", "kind", "value"], as_index=False)["count"].sum()
     merged["count"] = merged["count"].astype("int64")
     return merged.sort_values(
         ["count", "table", "kind", "value"], ascending=[False, True, True, True]
     ).reset_index(drop=True)
+
+
+def _sorted_if_distinct(merged: pd.DataFrame) -> pd.DataFrame | None:
+    """`combine`'s table when no (table, kind, value) repeats (nothing to sum: a run's parts
+    count different things), put in its order by one lexsort of the count and each text's rank
+    among its sorted distinct values (pandas compares texts by code point, as Python does);
+    None (pandas groups and sorts) when one repeats, a key is missing or not text, or a count
+    is not an integer."""
+    keys = [merged[c] for c in ("table", "kind", "value")]
+    if not all(holds_arrow_text(k) and not k.hasnans for k in keys):
+        return None
+    count = merged["count"].to_numpy()
+    if count.dtype.kind not in "iu":
+        return None
+    ranks = [pd.factorize(k.to_numpy(dtype=object), sort=True) for k in keys]
+    table, kind, value = (np.asarray(codes, dtype=np.int64) for codes, _ in ranks)
+    key = (table * len(ranks[1][1]) + kind) * len(ranks[2][1]) + value
+    if len(np.unique(key)) != len(key):
+        return None
+    order = np.lexsort((value, kind, table, -count.astype(np.int64)))
+    shown = merged[COLUMNS].take(order).reset_index(drop=True)
+    return shown.assign(count=shown["count"].astype("int64"))
 
 
 def for_csv(coverage: pd.DataFrame) -> pd.DataFrame:

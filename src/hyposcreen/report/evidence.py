@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hyposcreen.report.arrow_columns import holds_arrow_text
 from hyposcreen.report.display import clinical_value
 from hyposcreen.report.numbers import general_text, one_decimal_text
 from hyposcreen.screen.cases import ScreenResult
@@ -134,9 +135,28 @@ def evidence_table(result: ScreenResult) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
     table = pd.concat(parts, ignore_index=True)
-    return table.sort_values(
-        ["patient_id", "risk_factor", "time", "text"], kind="stable"
-    ).reset_index(drop=True)
+    order = _sorted_order(table)
+    if order is not None:
+        return table.take(order).reset_index(drop=True)
+    return table.sort_values(_ORDER, kind="stable").reset_index(drop=True)
+
+
+_ORDER = ["patient_id", "risk_factor", "time", "text"]
+
+
+def _sorted_order(table: pd.DataFrame) -> np.ndarray | None:
+    """The positions `sort_values(_ORDER, kind="stable")` puts the rows in, as one stable
+    lexsort of each text's rank among its sorted distinct values (pandas compares texts by
+    code point, as Python does) and the times; None (pandas sorts) when a key is missing
+    anywhere or is not text and naive times."""
+    texts = [table[c] for c in ("patient_id", "risk_factor", "text")]
+    time = table["time"]
+    if not (isinstance(time.dtype, np.dtype) and time.dtype.kind == "M") or time.hasnans:
+        return None
+    if not all(holds_arrow_text(t) and not t.hasnans for t in texts):
+        return None
+    patient, factor, text = (pd.factorize(t.to_numpy(dtype=object), sort=True)[0] for t in texts)
+    return np.lexsort((text, time.to_numpy().view("int64"), factor, patient))
 
 
 def _spurious_evidence(results: pd.DataFrame) -> pd.DataFrame:

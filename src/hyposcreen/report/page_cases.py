@@ -8,9 +8,10 @@ the Jinja2 template (templates/review_list.html.j2), which inserts these rows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,8 @@ from hyposcreen.report.html_text import (
     escape_html,
     join_parts,
     join_runs,
+    looked_up,
+    per_distinct,
     run_starts,
 )
 from hyposcreen.report.numbers import one_decimal_objects
@@ -41,6 +44,7 @@ _SPURIOUS_TITLE = (
 )
 
 
+_SEMICOLONS = re.compile(";+")
 CASES_PER_SLICE = 4096  # rows are built and written this many cases at a time
 
 
@@ -68,12 +72,27 @@ def _texts(values: pd.Series) -> pd.Series:
 
 def _joined_list(values: pd.Series, separator: str, underscores: str = "_") -> pd.Series:
     """'a;;b;' -> 'a<separator>b' (the non-empty items of a ';' list; `underscores` in
-    their place), in Arrow text ops (RE2 and Python agree on ';+')."""
+    their place), in Arrow text ops (RE2 and Python agree on ';+'); a list's few distinct
+    texts are rewritten once each by Python's own (`per_distinct`)."""
+    shown = per_distinct(
+        values.to_numpy(dtype=object),
+        lambda one: _SEMICOLONS.sub(separator, one.strip(";")).replace("_", underscores),
+    )
+    if shown is not None:
+        return pd.Series(shown, dtype=object)
     text = pd.Series(values.to_numpy(), dtype=object).astype("str")
     text = text.str.strip(";").str.replace(r";+", separator, regex=True)
     if underscores != "_":
         text = text.str.replace("_", underscores, regex=False)
     return text.astype(object)
+
+
+def _mapped(values: pd.Series, table: dict[Any, str]) -> pd.Series:
+    """`values.map(table)` as objects (index 0..n-1), each distinct value looked up once."""
+    shown = looked_up(values.to_numpy(), table)
+    if shown is None:
+        return values.map(table).astype(object)
+    return pd.Series(shown, index=values.index, dtype=object)
 
 
 def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
@@ -98,16 +117,25 @@ def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
     div = ('<div class="ev">' + escape_html(shown) + "</div>").to_numpy(dtype=object)[order]
     item_starts = run_starts(patient, factor)
     item_ends = np.r_[item_starts[1:], True]
-    label = pd.Series(factor[item_starts], dtype=object).str.replace(
-        "correction_risk:", "correction risk: "
-    )
     opening = np.full(len(rows), "", dtype=object)
     opening[item_starts] = (
-        '<li><span class="factor">' + escape_html(label.str.replace("_", " ")) + "</span>"
+        '<li><span class="factor">' + escape_html(_factor_labels(factor[item_starts])) + "</span>"
     ).to_numpy()
     items = opening + div + choose(item_ends, "</li>", "")
     patient_starts = run_starts(patient)
     return pd.Series(join_runs(items, patient_starts), index=patient[patient_starts])
+
+
+def _factor_labels(factors: np.ndarray) -> pd.Series:
+    """'correction_risk:liver_disease' -> 'correction risk: liver disease', each distinct
+    factor once (a list names a few dozen); pandas' text replacements for anything else."""
+    shown = per_distinct(
+        factors, lambda f: f.replace("correction_risk:", "correction risk: ").replace("_", " ")
+    )
+    if shown is not None:
+        return pd.Series(shown, dtype=object)
+    label = pd.Series(factors, dtype=object).str.replace("correction_risk:", "correction risk: ")
+    return label.str.replace("_", " ")
 
 
 def _evidence_order(patients: pd.Series, factors: pd.Series) -> np.ndarray:
@@ -189,9 +217,14 @@ def page_rows(
         ["patient_id", "specimen_time", "corrected_sodium"],
     ]
     shown_of = positions_in(shown["patient_id"], listed)
-    shown = shown.loc[shown_of >= 0]
-    shown_of = shown_of[shown_of >= 0]
+    if not (shown_of >= 0).all():
+        shown = shown.loc[shown_of >= 0]
+        shown_of = shown_of[shown_of >= 0]
     evidence_of = positions_in(evidence["patient_id"], listed)
+    if len(review) <= step:  # one slice: every listed case, so every point and item shown
+        evidence = evidence if (evidence_of >= 0).all() else evidence.loc[evidence_of >= 0]
+        yield _rows(review, shown, evidence, info, summary.advice)
+        return
     for first in range(0, len(review), step):
         cases = review.iloc[first : first + step].reset_index(drop=True)
         wanted = np.zeros(len(listed), dtype=bool)
@@ -216,7 +249,7 @@ def _rows(
     tier_numbers = review["tier"].astype("int64")
     tier = _texts(tier_numbers)
     rank = _texts(review["rank"].astype("int64"))
-    tier_name = tier_numbers.map(TIER_NAMES).astype(object)
+    tier_name = _mapped(tier_numbers, TIER_NAMES)
     patient = _texts(review["patient_id"])
     factors = _joined_list(review["risk_factors"], " ")
     index_sodium = one_decimal_objects(review["index_sodium"])
@@ -240,14 +273,14 @@ def _rows(
         else pd.Series(False, index=review.index)
     )
     evidence_of = patient.map(_evidence_items(evidence, info)).fillna("")
-    advice = _texts(review["considerations"]).map(advice_of).astype(object)
+    advice = _mapped(_texts(review["considerations"]), advice_of)
     sort_sodium = np.char.mod("%.3f", review["corrected_sodium"].astype("float64").to_numpy())
     parts: Parts = [
         '<tr class="case tier-', tier, '" data-rank="', rank, '" data-tier="', tier,
         '" data-sodium="', sort_sodium, '" data-time="', _texts(sort_time),
         '" data-factors=" ', escape_html(factors), ' ">\n<td class="rank">', rank,
         '</td>\n<td><span class="badge" title="Tier ', tier, ": ", tier_name, '">',
-        tier_numbers.map(TIER_SYMBOLS).astype(object), " ", tier, " ", tier_name,
+        _mapped(tier_numbers, TIER_SYMBOLS), " ", tier, " ", tier_name,
         '</span></td>\n<td><span class="pid">', escape_html(patient), "</span>\n",
         _identifiers(review), '<div class="small">index ',
         escape_html(clinical_time_texts(index_time, info.timezone)),

@@ -68,9 +68,16 @@ DISCLAIMER = (
 def _overcorrection_text(cases: pd.DataFrame) -> pd.Series:
     """'125.0 at <time> -> 133.5 at <time> (+8.5 mmol/L; limit 8 per 24 h)' of an over-rapid
     correction, '' for a case without one (the text of none is made on a night without)."""
-    if not cases["overcorrection"].any():
+    corrected = cases["overcorrection"].to_numpy(dtype=bool)
+    if not corrected.any():
         return pd.Series("", index=cases.index, dtype="str")
-    text = (
+    shown = np.full(len(cases), "", dtype=object)  # each text is its own row's: only theirs
+    shown[corrected] = _correction_texts(cases.loc[corrected]).to_numpy(dtype=object)
+    return pd.Series(shown, index=cases.index, dtype="str")
+
+
+def _correction_texts(cases: pd.DataFrame) -> pd.Series:
+    return (
         one_decimal(cases["oc_from_sodium"])
         + " at "
         + iso(cases["oc_from_time"])
@@ -84,7 +91,6 @@ def _overcorrection_text(cases: pd.DataFrame) -> pd.Series:
         + general_text(cases["limit"])
         + " per 24 h)"
     )
-    return text.where(cases["overcorrection"], "")
 
 
 def _evidence_per_patient(evidence: pd.DataFrame) -> pd.Series:

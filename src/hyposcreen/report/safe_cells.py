@@ -78,10 +78,31 @@ def _risky_arrow_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     if not columns or len(frame) * len(columns) > FIELDS_AT_ONCE:  # long: a column at a time
         return {}
     texts = [arrow_text(frame[c]) for c in columns]
-    risky = pc.fill_null(pc.match_substring_regex(pa.concat_arrays(texts), _RISKY), False)
-    flags = np.array(risky, dtype=bool)
+    flags = risky_starts(pa.concat_arrays(texts))
     ends = np.cumsum([len(text) for text in texts])
     return {c: flags[end - len(t) : end] for c, t, end in zip(columns, texts, ends, strict=True)}
+
+
+_RISKY_BYTES = np.frombuffer("".join(FORMULA_STARTS).encode("ascii"), dtype=np.uint8)
+
+
+def risky_starts(text: pa.Array) -> np.ndarray:
+    """Where Arrow text (large_string) starts as a formula would (`_RISKY`; False where
+    missing), read from each text's first byte: the risky characters are ASCII, and no other
+    character's UTF-8 encoding starts with an ASCII byte (no pattern to run over the text)."""
+    if not pa.types.is_large_string(text.type):
+        return np.array(pc.fill_null(pc.match_substring_regex(text, _RISKY), False), dtype=bool)
+    _, offsets_buffer, data = text.buffers()
+    if data is None or len(text) == 0:
+        return np.zeros(len(text), dtype=bool)
+    offsets = np.frombuffer(offsets_buffer, np.int64)[text.offset : text.offset + len(text) + 1]
+    filled = np.diff(offsets) > 0
+    first = np.zeros(len(text), dtype=np.uint8)
+    first[filled] = np.frombuffer(data, np.uint8)[offsets[:-1][filled]]
+    risky = filled & np.isin(first, _RISKY_BYTES)
+    if text.null_count:
+        risky &= np.asarray(text.is_valid(), dtype=bool)
+    return risky
 
 
 def _risky(series: pd.Series) -> np.ndarray | None:
@@ -91,8 +112,7 @@ def _risky(series: pd.Series) -> np.ndarray | None:
     pandas Series per step."""
     if isinstance(series.dtype, pd.StringDtype):  # text or missing: test it as it is
         if holds_arrow_text(series):
-            text = arrow_text(series)
-            return np.array(pc.fill_null(pc.match_substring_regex(text, _RISKY), False), dtype=bool)
+            return risky_starts(arrow_text(series))
         return series.str.contains(_RISKY, regex=True, na=False).to_numpy(dtype=bool, copy=True)
     if isinstance(series.dtype, pd.CategoricalDtype):  # each category's text tested once
         categories = _risky(pd.Series(series.cat.categories, dtype=object))

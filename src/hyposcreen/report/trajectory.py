@@ -116,13 +116,17 @@ def _points(
     patient_ids = cases["patient_id"].astype("str").to_numpy()
     index_times = pd.to_datetime(cases["index_time"]).to_numpy()
     times = sodium_results["specimen_time"]
-    shown = sodium_results.loc[
-        (times >= start) & (times < end), ["patient_id", "specimen_time", "corrected_sodium"]
-    ]
+    in_range = ((times >= start) & (times < end)).to_numpy(dtype=bool)
+    columns = ["patient_id", "specimen_time", "corrected_sodium"]
+    if in_range.all() and list(sodium_results.columns) == columns:  # the page's, cut already
+        shown = sodium_results
+    else:
+        shown = sodium_results.loc[in_range, columns]
     listed = pd.Index(patient_ids)
     if listed.is_unique:  # a list names each patient once: each result is one case's point
         case_of = positions_in(shown["patient_id"], listed)
-        shown, case_of = shown.loc[case_of >= 0], case_of[case_of >= 0]
+        if not (case_of >= 0).all():
+            shown, case_of = shown.loc[case_of >= 0], case_of[case_of >= 0]
         order = np.lexsort(
             (
                 shown["corrected_sodium"].to_numpy(dtype="float64", na_value=np.nan),

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hyposcreen.report.csv_blocks import csv_of_blocks
 from hyposcreen.report.csv_text import csv_chunks
 from hyposcreen.report.safe_cells import neutralise_frame
 
@@ -100,11 +101,26 @@ def write_atomic(path: Path, write: Callable[[Path], None], mode: int = PRIVATE_
 
 
 def write_csv(
-    path: Path, frame: pd.DataFrame, mode: int = PRIVATE_MODE, numeric: Iterable[str] = ()
+    path: Path,
+    frame: pd.DataFrame,
+    mode: int = PRIVATE_MODE,
+    numeric: Iterable[str] = (),
+    blocks_by: str | None = None,
 ) -> Path:
     """Every CSV of the project goes through here: text cells that a spreadsheet would run
     as a formula are neutralised first (report.safe_cells); `numeric` names the columns that
-    hold numbers written as text (their plain numbers stay numbers)."""
+    hold numbers written as text (their plain numbers stay numbers). `blocks_by`: a column
+    whose values come in runs of rows, each run's text remembered by its exact content and
+    taken again for the same rows (report.csv_blocks), the same bytes."""
+    numeric = tuple(numeric)
+    blocks = csv_of_blocks(frame, blocks_by, path.name, numeric) if blocks_by else None
+    if blocks is not None:
+        whole = b"".join(blocks)
+
+        def _write_blocks(tmp: Path) -> None:
+            tmp.write_bytes(whole)
+
+        return write_atomic(path, _write_blocks, mode)
     safe = neutralise_frame(frame, numeric)
 
     def _write(tmp: Path) -> None:

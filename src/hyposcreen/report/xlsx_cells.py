@@ -102,8 +102,9 @@ def frame_cell_parts(frame: pd.DataFrame) -> list[CellParts]:
     parts: list[CellParts] = []
     texts: list[tuple[int, pa.Array, np.ndarray]] = []
     numbers: list[tuple[int, np.ndarray, np.ndarray]] = []
-    for position in range(len(frame.columns)):
-        values = frame.iloc[:, position]
+    unique = frame.columns.is_unique  # a column by its name: no positional indexer per column
+    for position, name in enumerate(frame.columns):
+        values = frame[name] if unique else frame.iloc[:, position]
         if _is_number(values):
             numbers.append((position, _numbers(values), values.notna().to_numpy()))
             parts.append([])  # filled below

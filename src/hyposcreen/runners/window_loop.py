@@ -12,7 +12,6 @@ with a source adapter every window reads for itself, as a lone run does.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -159,10 +158,14 @@ def screen_windows(
 ) -> list[dict[str, Any]]:
     """Screen each window with `screen_window`; its outcomes in window order. Several windows
     reuse a contract result whose table, suite and view are those of the window before
-    (validate.context.remembering_results)."""
+    (validate.context.remembering_results), and quarantine.csv's blocks of rows whose content is
+    that of the window before (report.csv_blocks)."""
+    from hyposcreen.report.csv_blocks import remembering_blocks
     from hyposcreen.validate.context import remembering_results
 
-    with remembering_results() if len(windows) > 1 else contextlib.nullcontext():
+    if len(windows) < 2:
+        return _each_window(windows, settings_for, screen_window, on_failure, progress)
+    with remembering_results(), remembering_blocks():
         return _each_window(windows, settings_for, screen_window, on_failure, progress)
 
 

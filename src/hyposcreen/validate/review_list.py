@@ -35,7 +35,9 @@ def validate_review_list(
     # max(…, 1): GX rejects the bounds [1, 0]; an empty list has no rank to check anyway
     params = {"n_rows": max(len(view), 1), "risk_factor_regex": risk_factor_regex(vocabulary)}
     skipped: list[dict[str, str]] = []
-    job = build_job(REVIEW_LIST, view, view, spec, params, skipped)
+    # n_rows stays a GX suite parameter (substituted by GX): the suite is the same every
+    # night, so a loop of windows builds its GX suite once (validate/remembered.suite_once)
+    job = build_job(REVIEW_LIST, view, view, spec, params, skipped, gx_parameters=("n_rows",))
     outcomes.extend(_suite_outcomes(job))
     return ValidationReport(outcomes, skipped, time.perf_counter() - started)
 

@@ -1,0 +1,55 @@
+"""The decimal-comma judgement of quarantined lab values, remembered per distinct text for
+the process (a backfill's nights quarantine the same results), is the judgement made afresh,
+on hostile values: padded and censored commas, thousands groups, formula-like and unicode
+texts, blanks, missing values and values that are not text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen import quarantine_warnings as warnings
+
+HOSTILE = [
+    "3,4",
+    "\u00a03,4",
+    "≤0,5",
+    "less than 0,5",
+    "+3,4",
+    "1,050",
+    "1.234,5",
+    "=3,4",
+    "3,4,5",
+    "٣,٤",
+    "abc",
+    "",
+    " ",
+    "3.4",
+    ",5",
+    "@1,2",
+]
+
+
+def test_remembered_judgements_are_the_fresh_ones() -> None:
+    warnings._JUDGED.clear()
+    values = pd.Series([*HOSTILE, None, *HOSTILE[::-1], 5, np.nan], dtype=object)
+    distinct = pd.unique(values.dropna())
+    fresh = dict(zip(distinct, warnings._decimal_comma_judged(distinct), strict=True))
+    expected = [bool(fresh[v]) if not pd.isna(v) else False for v in values]
+    first = warnings._decimal_comma_numbers(values)
+    assert list(first) == expected
+    assert set(warnings._JUDGED) == {v for v in distinct if type(v) is str}
+    assert warnings._JUDGED["3,4"] and not warnings._JUDGED["1,050"]
+    again = warnings._decimal_comma_numbers(values.iloc[::-1])  # every text remembered
+    assert list(again) == expected[::-1]
+    arrow = warnings._decimal_comma_numbers(pd.Series([*HOSTILE, None], dtype="str"))
+    assert list(arrow) == [bool(fresh[v]) for v in HOSTILE] + [False]
+    assert list(warnings._decimal_comma_numbers(pd.Series([], dtype="str"))) == []
+
+
+def test_a_full_memory_starts_again() -> None:
+    warnings._JUDGED.clear()
+    warnings._JUDGED.update({f"x{i}": False for i in range(warnings._JUDGED_MAX + 1)})
+    shown = warnings._decimal_comma_numbers(pd.Series(["3,4", "1,050"], dtype="str"))
+    assert list(shown) == [True, False]
+    assert warnings._JUDGED == {"3,4": True, "1,050": False}
