@@ -3,6 +3,7 @@ printed as Python prints them (so markup built here equals the template's)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,6 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from markupsafe import escape
+
+from hyposcreen.report.arrow_columns import holds_arrow_text
 
 # the markup of many rows, in order: texts shared by every row and columns of one text per row
 Parts = list[Any]
@@ -164,3 +167,34 @@ def looked_up(values: np.ndarray, table: Mapping[Any, str]) -> np.ndarray | None
     shown = np.empty(len(distinct), dtype=object)
     shown[:] = [table[value] for value in distinct]
     return shown[position]
+
+
+_SEMICOLONS = re.compile(";+")
+
+
+def texts_of(values: pd.Series) -> pd.Series:
+    """Each value as pandas writes it as text (`astype("str")`), as Python strings (index
+    0..n-1); a column of Arrow text or of integers without a missing value is taken as it is."""
+    if not values.hasnans:
+        if holds_arrow_text(values):
+            return pd.Series(values.to_numpy(dtype=object), dtype=object)
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":
+            return pd.Series(values.to_numpy().astype(str).astype(object), dtype=object)
+    return pd.Series(values.to_numpy(), dtype=object).astype("str").astype(object)
+
+
+def joined_list(values: pd.Series, separator: str, underscores: str = "_") -> pd.Series:
+    """'a;;b;' -> 'a<separator>b' (the non-empty items of a ';' list; `underscores` in
+    their place), in Arrow text ops (RE2 and Python agree on ';+'); a list's few distinct
+    texts are rewritten once each by Python's own (`per_distinct`)."""
+    shown = per_distinct(
+        values.to_numpy(dtype=object),
+        lambda one: _SEMICOLONS.sub(separator, one.strip(";")).replace("_", underscores),
+    )
+    if shown is not None:
+        return pd.Series(shown, dtype=object)
+    text = pd.Series(values.to_numpy(), dtype=object).astype("str")
+    text = text.str.strip(";").str.replace(r";+", separator, regex=True)
+    if underscores != "_":
+        text = text.str.replace("_", underscores, regex=False)
+    return text.astype(object)

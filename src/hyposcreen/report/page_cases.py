@@ -8,7 +8,6 @@ the Jinja2 template (templates/review_list.html.j2), which inserts these rows.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import escape
 
-from hyposcreen.report.arrow_columns import holds_arrow_text, positions_in
+from hyposcreen.report.arrow_columns import positions_in
 from hyposcreen.report.clinical_times import clinical_time_texts
 from hyposcreen.report.display import clinical_value, short_considerations
 from hyposcreen.report.html_text import (
@@ -26,9 +25,11 @@ from hyposcreen.report.html_text import (
     escape_html,
     join_parts,
     join_runs,
+    joined_list,
     looked_up,
     per_distinct,
     run_starts,
+    texts_of,
 )
 from hyposcreen.report.numbers import one_decimal_objects
 from hyposcreen.report.review_list import IDENTIFIER_COLUMNS, TIER_NAMES
@@ -44,7 +45,6 @@ _SPURIOUS_TITLE = (
 )
 
 
-_SEMICOLONS = re.compile(";+")
 CASES_PER_SLICE = 4096  # rows are built and written this many cases at a time
 
 
@@ -57,34 +57,6 @@ class PageCases:
     factors: list[str] = field(default_factory=list)  # every risk factor listed, sorted
     legend: list[tuple[str, str]] = field(default_factory=list)  # short -> full consideration
     advice: dict[str, str] = field(default_factory=dict)  # considerations -> their `<li>`s
-
-
-def _texts(values: pd.Series) -> pd.Series:
-    """Each value as pandas writes it as text (`astype("str")`), as Python strings (index
-    0..n-1); a column of Arrow text or of integers without a missing value is taken as it is."""
-    if not values.hasnans:
-        if holds_arrow_text(values):
-            return pd.Series(values.to_numpy(dtype=object), dtype=object)
-        if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":
-            return pd.Series(values.to_numpy().astype(str).astype(object), dtype=object)
-    return pd.Series(values.to_numpy(), dtype=object).astype("str").astype(object)
-
-
-def _joined_list(values: pd.Series, separator: str, underscores: str = "_") -> pd.Series:
-    """'a;;b;' -> 'a<separator>b' (the non-empty items of a ';' list; `underscores` in
-    their place), in Arrow text ops (RE2 and Python agree on ';+'); a list's few distinct
-    texts are rewritten once each by Python's own (`per_distinct`)."""
-    shown = per_distinct(
-        values.to_numpy(dtype=object),
-        lambda one: _SEMICOLONS.sub(separator, one.strip(";")).replace("_", underscores),
-    )
-    if shown is not None:
-        return pd.Series(shown, dtype=object)
-    text = pd.Series(values.to_numpy(), dtype=object).astype("str")
-    text = text.str.strip(";").str.replace(r";+", separator, regex=True)
-    if underscores != "_":
-        text = text.str.replace("_", underscores, regex=False)
-    return text.astype(object)
 
 
 def _mapped(values: pd.Series, table: dict[Any, str]) -> pd.Series:
@@ -103,8 +75,8 @@ def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
         return pd.Series(dtype=object)
     rows = evidence.reset_index(drop=True)
     shown = evidence_lines(
-        _texts(rows["source"]).to_numpy(),
-        _texts(rows["text"]).to_numpy(),
+        texts_of(rows["source"]).to_numpy(),
+        texts_of(rows["text"]).to_numpy(),
         info.drug_names,
         info.atc_combinations,
         info.timezone,
@@ -156,7 +128,7 @@ def _identifiers(review: pd.DataFrame) -> pd.Series:
     """'MRN: 0043 · name: Test Patient 43' of the identifiers a site allows ('' otherwise)."""
     shown = pd.Series("", index=range(len(review)), dtype=object)
     for column in (c for c in IDENTIFIER_COLUMNS if c in review.columns):
-        value = _texts(review[column])
+        value = texts_of(review[column])
         label = "MRN" if column == "mrn" else column
         part = label + ": " + escape_html(value)
         joined = choose(shown == "", part, shown + " · " + part)
@@ -169,7 +141,7 @@ def _advice(considerations: pd.Series) -> tuple[dict[str, str], list[tuple[str, 
     legend of their full texts (each distinct set of considerations is shortened once)."""
     legend: dict[str, str] = {}
     markup: dict[str, str] = {}
-    for text in pd.unique(_texts(considerations)):
+    for text in pd.unique(texts_of(considerations)):
         lines, used = short_considerations([c for c in text.split(" | ") if c])
         for short, whole in used:
             legend.setdefault(short, whole)
@@ -183,7 +155,7 @@ def page_cases(review: pd.DataFrame) -> PageCases:
     if review.empty:
         return PageCases(counts=dict.fromkeys(TIER_NAMES.values(), 0))
     tier_numbers = review["tier"].astype("int64")
-    factors = _joined_list(pd.Series(pd.unique(_texts(review["risk_factors"]))), " ")
+    factors = joined_list(pd.Series(pd.unique(texts_of(review["risk_factors"]))), " ")
     advice, legend = _advice(review["considerations"])
     return PageCases(
         listed=len(review),
@@ -209,7 +181,7 @@ def page_rows(
         return
     review = review.reset_index(drop=True)
     step = cases_per_slice or CASES_PER_SLICE
-    listed = pd.Index(pd.unique(_texts(review["patient_id"])))
+    listed = pd.Index(pd.unique(texts_of(review["patient_id"])))
     times = sodium_results["specimen_time"]
     start = plot_start(info)
     shown = sodium_results.loc[
@@ -228,7 +200,7 @@ def page_rows(
     for first in range(0, len(review), step):
         cases = review.iloc[first : first + step].reset_index(drop=True)
         wanted = np.zeros(len(listed), dtype=bool)
-        wanted[listed.get_indexer(_texts(cases["patient_id"]))] = True
+        wanted[listed.get_indexer(texts_of(cases["patient_id"]))] = True
         yield _rows(
             cases,
             shown.loc[wanted[shown_of]],
@@ -247,11 +219,11 @@ def _rows(
 ) -> str:
     """The `<tr>` of each case of `review` (index 0..n-1), in order."""
     tier_numbers = review["tier"].astype("int64")
-    tier = _texts(tier_numbers)
-    rank = _texts(review["rank"].astype("int64"))
+    tier = texts_of(tier_numbers)
+    rank = texts_of(review["rank"].astype("int64"))
     tier_name = _mapped(tier_numbers, TIER_NAMES)
-    patient = _texts(review["patient_id"])
-    factors = _joined_list(review["risk_factors"], " ")
+    patient = texts_of(review["patient_id"])
+    factors = joined_list(review["risk_factors"], " ")
     index_sodium = one_decimal_objects(review["index_sodium"])
     corrected = one_decimal_objects(review["corrected_sodium"])
     delta = one_decimal_objects(review["delta_48h"])
@@ -263,21 +235,21 @@ def _rows(
     sort_time = index_time.dt.strftime("%Y-%m-%dT%H:%M:%S")
     if (index_time.dt.microsecond != 0).any() or index_time.isna().any():
         sort_time = index_time.map(lambda t: pd.Timestamp(t).isoformat())
-    pair = np.array(_texts(review["overcorrection_pair"]), dtype=object)
+    pair = np.array(texts_of(review["overcorrection_pair"]), dtype=object)
     paired = pair != ""  # most cases have no pair: only the pairs' texts are rewritten
     pair[paired] = times_in_words(pair[paired], info.timezone)
-    missing = _joined_list(review["missing_workup"], ", ", underscores=" ")
+    missing = joined_list(review["missing_workup"], ", ", underscores=" ")
     spurious = (
-        _texts(review["possibly_spurious"]) != ""
+        texts_of(review["possibly_spurious"]) != ""
         if "possibly_spurious" in review
         else pd.Series(False, index=review.index)
     )
     evidence_of = patient.map(_evidence_items(evidence, info)).fillna("")
-    advice = _mapped(_texts(review["considerations"]), advice_of)
+    advice = _mapped(texts_of(review["considerations"]), advice_of)
     sort_sodium = np.char.mod("%.3f", review["corrected_sodium"].astype("float64").to_numpy())
     parts: Parts = [
         '<tr class="case tier-', tier, '" data-rank="', rank, '" data-tier="', tier,
-        '" data-sodium="', sort_sodium, '" data-time="', _texts(sort_time),
+        '" data-sodium="', sort_sodium, '" data-time="', texts_of(sort_time),
         '" data-factors=" ', escape_html(factors), ' ">\n<td class="rank">', rank,
         '</td>\n<td><span class="badge" title="Tier ', tier, ": ", tier_name, '">',
         _mapped(tier_numbers, TIER_SYMBOLS), " ", tier, " ", tier_name,
@@ -290,7 +262,7 @@ def _rows(
         '<div class="sev">', escape_html(review["severity"]), "</div>\n"
         '<div class="small">latest ', one_decimal_objects(review["latest_sodium"]),
         choose(delta != "", " · Δ48h " + delta + " (" + escape_html(review["trend"]) + ")", ""),
-        " · ", _texts(review["n_low_results"].astype("int64")), " low result(s)</div>\n",
+        " · ", texts_of(review["n_low_results"].astype("int64")), " low result(s)</div>\n",
         choose(review["correction_risk"], '<span class="flag" title="Lower correction limit '
                'applies">correction risk</span>', ""),
         choose(spurious, f'<span class="flag" title="{_SPURIOUS_TITLE}">possibly spurious'
