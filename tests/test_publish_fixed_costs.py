@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.report import page_cases
-from hyposcreen.report.html_text import looked_up, per_distinct
-from hyposcreen.report.page_cases import TIER_SYMBOLS, PageCases, _joined_list, _mapped
+from hyposcreen.report.html_text import joined_list, looked_up, per_distinct
+from hyposcreen.report.page_cases import TIER_SYMBOLS, PageCases, _mapped
 from hyposcreen.report.review_list import TIER_NAMES
 from hyposcreen.report.review_page import PageInfo
 
@@ -46,7 +46,7 @@ def test_lists_joined_once_per_distinct_text_as_the_arrow_text_ops_join_them() -
         pd.Series(["", "", ""], dtype="str"),
     ):
         for separator, underscores in ((" ", "_"), (", ", " ")):
-            shown = _joined_list(values, separator, underscores)
+            shown = joined_list(values, separator, underscores)
             expected = _general_joined(values, separator, underscores)
             assert list(shown) == expected
             assert all(type(v) is str for v in shown)
@@ -57,7 +57,7 @@ def test_a_missing_or_non_text_value_goes_the_general_way() -> None:
     assert per_distinct(np.array(["a", np.nan], dtype=object), str.upper) is None
     assert per_distinct(np.array(["a", 5], dtype=object), str.upper) is None
     with_missing = pd.Series(["a;;b", None, "=c;"], dtype="str")
-    shown = _joined_list(with_missing, " ")
+    shown = joined_list(with_missing, " ")
     assert shown[0] == "a b" and pd.isna(shown[1]) and shown[2] == "=c"
     assert list(per_distinct(np.array([], dtype=object), str.upper)) == []  # type: ignore[arg-type]
 
