@@ -69,6 +69,8 @@ TABLE_TYPES = {
     "patients": ("Patient",),
 }
 SUPPORT_TYPES = {"labs": ("Specimen",), "medications": ("Medication",)}
+# files that can hold lab results (a DiagnosticReport its contained Observations)
+_LAB_SOURCES = ("Observation", "DiagnosticReport", MIXED, DOCUMENTS)
 _COLUMNS = {
     "labs": LAB_COLUMNS,
     "medications": MEDICATION_COLUMNS,
@@ -106,10 +108,11 @@ def check_layout(input_dir: Path) -> None:
             len(unknown),
             names,
         )
-    if not any(by_type.get(t) for t in ("Observation", MIXED, DOCUMENTS)):
+    if not any(by_type.get(t) for t in _LAB_SOURCES):
         raise InputError(
             f"FHIR export {input_dir} has no Observation files (found: "
-            f"{', '.join(sorted(by_type))}); lab results are read from Observation resources."
+            f"{', '.join(sorted(by_type))}); lab results are read from Observation resources "
+            "(also those a DiagnosticReport contains)."
         )
 
 
@@ -201,7 +204,7 @@ def read_table(
     `window` is applied through `row_filter` (labs), like the tabular reader."""
     schema = SCHEMAS[name]
     by_type, _ = classify(input_dir)
-    if name == "labs" and not any(by_type.get(t) for t in ("Observation", MIXED, DOCUMENTS)):
+    if name == "labs" and not any(by_type.get(t) for t in _LAB_SOURCES):
         check_layout(input_dir)  # raises with the reason
     row_filter = row_filter or RowFilter()
     builder = TableBuilder(schema, _COLUMNS[name], mapping, row_filter)
