@@ -36,3 +36,34 @@ def test_an_export_whose_labs_are_only_contained_in_reports_is_read(tmp_path: Pa
     assert table.rows_in == 1
     assert list(table.frame["value_raw"]) == ["118"]
     assert list(table.frame["source_row"]) == ["1"]
+
+
+def _sodium_bundle() -> dict:
+    sodium = observation("o1", "Patient/P1", "2951-2", "Na", "2026-11-20T05:00:00Z")
+    return transaction(sodium | {"valueQuantity": quantity(118, "mmol/L")})
+
+
+def test_a_pretty_document_under_an_ndjson_name_opening_on_its_first_key_is_read_whole(
+    tmp_path: Path,
+) -> None:
+    """`{ "resourceType": "Bundle",` on the first line (a pretty printer that keeps the brace
+    with the first key): one document, not dozens of broken lines quarantined."""
+    text = json.dumps(_sodium_bundle(), indent=2)
+    text = text.replace('{\n  "resourceType"', '{ "resourceType"', 1)
+    (tmp_path / "Observation.ndjson").write_text(text, encoding="utf-8")
+    table = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert table.rows_in == 1
+    assert list(table.frame["value_raw"]) == ["118"]
+    assert list(table.frame["source_row"]) == ["entry[0]"]
+
+
+def test_ndjson_whose_first_line_is_broken_is_still_read_by_line(tmp_path: Path) -> None:
+    """A truncated first line followed by whole resources stays NDJSON: the good lines count."""
+    good = json.dumps(_sodium_bundle()["entry"][0]["resource"])
+    (tmp_path / "Observation.ndjson").write_text(
+        '{"resourceType": "Observation", "id": "x",\n' + good + "\n", encoding="utf-8"
+    )
+    table = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert table.rows_in == 2
+    read = table.frame.loc[table.frame["value_raw"].notna()]
+    assert list(zip(read["source_row"], read["value_raw"], strict=True)) == [("2", "118")]
