@@ -67,3 +67,27 @@ def test_ndjson_whose_first_line_is_broken_is_still_read_by_line(tmp_path: Path)
     assert table.rows_in == 2
     read = table.frame.loc[table.frame["value_raw"].notna()]
     assert list(zip(read["source_row"], read["value_raw"], strict=True)) == [("2", "118")]
+
+
+def test_a_search_page_on_an_ndjson_line_reporting_an_error_is_an_export_error(
+    tmp_path: Path,
+) -> None:
+    """Searchset pages saved one per line: a page whose outcome is an error (and that found no
+    lab the pre-filter knows) still says data are missing: quarantined export_error."""
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "too-costly", "diagnostics": "page 3 failed"}],
+    }
+    page = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "P1"}, "search": {"mode": "include"}},
+            {"resource": outcome, "search": {"mode": "outcome"}},
+        ],
+    }
+    write_ndjson(tmp_path / "pages.ndjson", [page, _sodium_bundle()])
+    table = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert table.rows_in == 2
+    flagged = table.frame.loc[table.frame.get("malformed_reason").eq("export_error")]
+    assert list(flagged["source_row"]) == ["1"]

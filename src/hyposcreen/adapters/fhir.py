@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -187,9 +189,19 @@ def _scan(
     rel = path.relative_to(input_dir).as_posix()
     if kind == DOCUMENTS:
         return scan_document(path, rel, reader, tally, digest)
+    if needle is not None and kind == MIXED:
+        needle = _with_outcomes(needle)
     if needle is not None and kind != "OperationOutcome":
         return scan_prefiltered(path, rel, needle, reader, tally, bounds, digest)
     return scan_all(path, rel, reader, tally, digest)
+
+
+@lru_cache(maxsize=4)
+def _with_outcomes(needle: re.Pattern[bytes]) -> re.Pattern[bytes]:
+    """The lab pre-filter that also finds the lines of a file of Bundles holding an
+    OperationOutcome (a searchset page's outcome): an export error is never skipped unread.
+    Only there: on an Observation file the extra branch would slow the search by ~30 %."""
+    return re.compile(needle.pattern + rb'|"resourceType"\s*:\s*"OperationOutcome"')
 
 
 def read_table(
