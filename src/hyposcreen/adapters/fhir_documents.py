@@ -91,8 +91,9 @@ def _sniff(path_text: str, _mtime_ns: int, _size: int) -> str | None:
 
 def pretty_printed(path: Path) -> bool:
     """Whether an NDJSON-named file is a pretty-printed JSON document instead (it names a
-    resourceType, and its first line is a lone `{`, or opens an object it does not close while
-    no whole line of the first 64 kB is a resource): read whole, not as broken lines."""
+    resourceType, and its first line is a lone `{`, or opens an object and breaks after a key
+    or bracket while no whole line of the first 64 kB is a resource): read whole, not as
+    broken lines."""
     stat = path.stat()
     return _pretty(str(path), stat.st_mtime_ns, stat.st_size)
 
@@ -109,7 +110,8 @@ def _pretty(path_text: str, _mtime_ns: int, _size: int) -> bool:
     if first == b"{":
         return True
     whole = lines[:-1]  # the last may be cut by the head's end
-    return bool(whole) and not any(_is_resource(line) for line in whole)
+    broken_after_a_key = first.endswith((b",", b"{", b"["))  # where a pretty printer breaks
+    return broken_after_a_key and len(whole) > 1 and not any(map(_is_resource, whole))
 
 
 def read_document(
