@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from fhir_generators import listed, quarantined, run, write_json
-from test_fhir_synthea_bundles import A, B, patient_a, patient_b
 from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS
+from test_fhir_synthea_bundles import A, B, patient_a, patient_b
 
 
 def test_a_cut_off_document_is_quarantined_and_the_night_warns(
