@@ -245,6 +245,6 @@ def test_a_broken_document_is_quarantined_and_json_named_ndjson_or_arrays_are_re
         "labs",
         f"cut/Ana_Kub_{A}.json",
         "1",
-        "malformed_row",
+        "broken_document",
     ) in quarantined(tmp_path / "out")
     assert manifest(tmp_path / "out")["reconciled"] is True

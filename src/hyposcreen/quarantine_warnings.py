@@ -19,6 +19,10 @@ list is incomplete, and the night must not pass as quiet (exit 4):
   common in real records (a home medication without a start date) and are only quarantined.
 - `export_errors`: a FHIR export holding OperationOutcome errors (quarantined `export_error`,
   adapters.fhir): the server said the export is incomplete. Any such row warns.
+- `broken_documents`: a FHIR JSON document that does not read as JSON or holds no resource
+  (quarantined `broken_document`, adapters.fhir_scan): one row stands for a whole file, for
+  Synthea a patient's whole record. Any such row warns; the text names no file (Synthea's
+  file names carry the patient's name), quarantine.csv does.
 - `decimal_commas`: lab results written as numbers with a decimal comma (`3,4`, `<0,5`) while
   the site's decimal is `.`: quarantined `non_numeric`, so the co-factors and glucose
   corrections they carry are lost. A result is one when ingest.values reads it as a number
@@ -112,7 +116,23 @@ def quarantine_warnings(
             )
     if decimal == ".":
         found += _decimal_commas(quarantine)
-    return found + _export_errors(quarantine)
+    return found + _export_errors(quarantine) + _broken_documents(quarantine)
+
+
+def _broken_documents(quarantine: pd.DataFrame) -> list[RunWarning]:
+    """Any FHIR JSON document quarantined whole (`broken_document`) warns, by count only."""
+    rows = quarantine.loc[(quarantine["reason"] == "broken_document").to_numpy()]
+    files = rows["source_file"].nunique()
+    if not files:
+        return []
+    return [
+        RunWarning(
+            "broken_documents",
+            f"{files} FHIR JSON document(s) could not be read as JSON or hold no resource "
+            "(cut off in transfer?): each may be a patient's whole record, so the list may "
+            "lack patients. quarantine.csv names them (broken_document); ask for them again.",
+        )
+    ]
 
 
 def _export_errors(quarantine: pd.DataFrame) -> list[RunWarning]:

@@ -90,8 +90,10 @@ def _sniff(path_text: str, _mtime_ns: int, _size: int) -> str | None:
 
 
 def pretty_printed(path: Path) -> bool:
-    """Whether an NDJSON-named file is a pretty-printed JSON document instead (its first line
-    is a lone `{`, and it names a resourceType): read whole, not as broken lines."""
+    """Whether an NDJSON-named file is a pretty-printed JSON document instead (it names a
+    resourceType, and its first line is a lone `{`, or opens an object and breaks after a key
+    or bracket while no whole line of the first 64 kB is a resource): read whole, not as
+    broken lines."""
     stat = path.stat()
     return _pretty(str(path), stat.st_mtime_ns, stat.st_size)
 
@@ -101,8 +103,15 @@ def _pretty(path_text: str, _mtime_ns: int, _size: int) -> bool:
     head = _head(Path(path_text))
     if head is None:
         return False
-    first = head.lstrip().split(b"\n", 1)[0].strip()
-    return first == b"{" and b'"resourceType"' in head
+    lines = head.lstrip().split(b"\n")
+    first = lines[0].strip()
+    if b'"resourceType"' not in head or not first.startswith(b"{"):
+        return False
+    if first == b"{":
+        return True
+    whole = lines[:-1]  # the last may be cut by the head's end
+    broken_after_a_key = first.endswith((b",", b"{", b"["))  # where a pretty printer breaks
+    return broken_after_a_key and len(whole) > 1 and not any(map(_is_resource, whole))
 
 
 def read_document(
