@@ -204,13 +204,13 @@ def scan_document(
 ) -> int:
     """Read a JSON document whole (`fhir_documents`); one that is not JSON or holds no FHIR
     resource is one quarantined row (`broken_document`, with the reason and its first bytes:
-    a whole record may be lost, so the night warns, quarantine_warnings.py). Returns the rows
-    the file accounts for."""
+    a whole record may be lost, so the night warns, quarantine_warnings.py). Nothing is logged:
+    a per-patient document's name may carry the patient's name (Synthea's `Given_Family_<id>`);
+    quarantine.csv names it. Returns the rows the file accounts for."""
     tally["read"] += 1
     places, problem = read_document(path, digest)
     if problem:
         tally["unmapped_broken_document"] += 1
-        log.warning("FHIR document %s is %s: quarantined (broken_document).", rel, problem)
         with path.open("rb") as handle:  # gz: the stored bytes say little, but say it is gz
             head = handle.read(_MALFORMED_TEXT)
         reader.builder.add_malformed(rel, "1", head, "broken_document")
