@@ -94,3 +94,28 @@ def test_by_default_the_thread_imports_gx_only_when_a_core_was_free(
     done = run_script(_AUTO.format(free=free), env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == expected
+
+
+@pytest.mark.parametrize(
+    ("quota", "period", "cpus"),
+    [
+        ("max 100000\n", None, None),  # cgroup v2 without a quota
+        ("150000 100000\n", None, 1.5),  # cgroup v2: one and a half CPUs
+        ("-1\n", "100000\n", None),  # cgroup v1 without a quota
+        ("200000\n", "100000\n", 2.0),  # cgroup v1: two CPUs
+        ("garbage", None, None),
+    ],
+)
+def test_a_container_cpu_quota_is_read_in_cpus(
+    quota: str, period: str | None, cpus: float | None
+) -> None:
+    assert warm_up.cpu_quota(quota, period) == cpus
+
+
+def test_a_one_cpu_container_quota_caps_the_usable_cpus(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    quota = tmp_path / "cpu.max"
+    quota.write_text("100000 100000\n", encoding="ascii")
+    monkeypatch.setattr(warm_up, "_CGROUP_QUOTAS", ((quota, None),))
+    assert warm_up._usable_cpus() == 1
+    quota.write_text("max 100000\n", encoding="ascii")
+    assert warm_up._usable_cpus() == len(os.sched_getaffinity(0))

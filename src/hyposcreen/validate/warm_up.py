@@ -10,9 +10,10 @@ Whether it runs is decided here and nowhere else, by ``HYPOSCREEN_GX_WARM_UP``:
 
 - ``1``: always; ``0`` (or any value but ``auto``): never, GX is imported in the validate step;
 - unset, empty or ``auto`` (the default): when a second core is actually free. The process
-  must be allowed at least two CPUs (``os.sched_getaffinity``); then the thread first watches
-  the machine for `SAMPLE_S` (``/proc/stat``) while the run starts on the main thread, and
-  imports only if at least half a CPU stayed idle meanwhile (`second_core_free`). Without
+  must be allowed at least two CPUs (``os.sched_getaffinity``, capped by a container's cgroup
+  CPU quota); then the thread first watches the machine for `SAMPLE_S` (``/proc/stat``)
+  while the run starts on the main thread, and imports only if at least half a CPU stayed
+  idle meanwhile (`second_core_free`). Without
   ``/proc/stat``: if the 1-minute load average is below the CPUs less one.
 
 Why: reading and cleaning run mostly in DuckDB and Arrow, which release the GIL, so on a free
@@ -95,11 +96,43 @@ def _cpu_times() -> tuple[int, int, int] | None:
     return ticks[3] + ticks[4], sum(ticks[:8]), cpus  # idle + iowait; guest is in user
 
 
-def _usable_cpus() -> int:
+_CGROUP_QUOTAS = (
+    (Path("/sys/fs/cgroup/cpu.max"), None),  # cgroup v2: "<quota> <period>" or "max <period>"
+    (Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")),
+)
+
+
+def cpu_quota(quota_text: str, period_text: str | None = None) -> float | None:
+    """CPUs a container's CPU quota allows (cgroup v2 `cpu.max`, or v1 quota and period
+    files' texts); None when there is no quota (`max`, -1) or the text does not read."""
     try:
-        return len(os.sched_getaffinity(0))
+        parts = quota_text.split()
+        quota = parts[0]
+        period = float(period_text.strip() if period_text is not None else parts[1])
+        if quota == "max" or float(quota) <= 0 or period <= 0:
+            return None
+        return float(quota) / period
+    except (ValueError, IndexError):
+        return None
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may use: its affinity, capped by a container's CPU quota (a 1-CPU
+    container on a large host sees every CPU in /proc/stat and in its affinity)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    for quota_file, period_file in _CGROUP_QUOTAS:
+        try:
+            quota_text = quota_file.read_text(encoding="ascii")
+            period_text = period_file.read_text(encoding="ascii") if period_file else None
+        except OSError:
+            continue
+        allowed = cpu_quota(quota_text, period_text)
+        if allowed is not None:
+            return max(1, min(cpus, int(allowed)))
+    return cpus
 
 
 def _load_average() -> float | None:
