@@ -24,11 +24,6 @@ DAY = "2026-11-20"
 BROKEN_LINE = 10  # a one-field line inserted here (the header is line 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rows after a malformed CSV row are numbered one too early and the malformed row has "
-    "no number (the parser gives none with newlines_in_values)",
-)
 def test_quarantine_rows_name_their_own_line_after_a_malformed_row(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

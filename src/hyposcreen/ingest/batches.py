@@ -7,6 +7,7 @@ names the header check saw are the names the batches carry."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 from collections.abc import Callable, Iterator
@@ -21,12 +22,15 @@ import pyarrow.parquet as pq
 
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.linescan import open_bytes
 from hyposcreen.ingest.oversized import oversized_size
+from hyposcreen.ingest.recordscan import RecordLines, record_lines
 from hyposcreen.rules.loader import load_source_map
 
 BATCH_ROWS = 1 << 18  # ~256k rows: lower peak memory, and faster than 1M here
 _CSV_BLOCK = 16 << 20
 DEFAULT_MAX_ROW_BYTES = 16 << 20  # rules.yaml contracts.max_row_bytes overrides it
+_WIDE_ENCODINGS = ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")
 
 
 @dataclass
@@ -110,8 +114,51 @@ def csv_batches(
     include: list[str],
     malformed: MalformedRows,
     read_from: Path | None = None,
+    line_column: str | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """Batches of a CSV file; `read_from` is a copy to parse instead (ingest.oversized)."""
+    """Batches of a CSV file; `read_from` is a copy to parse instead (ingest.oversized). With
+    `line_column`, each batch carries the physical line each of its rows starts on (int64,
+    header = line 1; ingest.recordscan), and each malformed row is given its line."""
+    scan = _scan_lines(read_from or path, encoding, delimiter, path)
+    rows_read = 0
+    for batch in _parsed_batches(path, encoding, delimiter, include, malformed, read_from):
+        if line_column is not None:
+            lines = (
+                scan.lines_of(rows_read, batch.num_rows)
+                if scan is not None
+                else np.arange(rows_read + 2, rows_read + 2 + batch.num_rows, dtype=np.int64)
+            )
+            batch = batch.append_column(line_column, pa.array(lines))
+        rows_read += batch.num_rows
+        yield batch
+    if scan is not None and len(scan.set_aside) == len(malformed.rows):
+        for row, line in zip(malformed.rows, scan.set_aside.tolist(), strict=True):
+            row["line"] = str(line)
+
+
+def _scan_lines(source: Path, encoding: str, delimiter: str, path: Path) -> RecordLines | None:
+    """Where the records of `source` start, when its encoding writes the delimiter, quotes and
+    line ends as single ASCII bytes (not UTF-16 or UTF-32: then rows are counted instead)."""
+    try:
+        ascii_compatible = codecs.lookup(encoding).name not in _WIDE_ENCODINGS
+    except LookupError:
+        ascii_compatible = False
+    if not ascii_compatible or len(delimiter.encode("latin-1", errors="replace")) != 1:
+        return None
+    names = _column_names(path, _read_header(path, encoding), delimiter)
+    with open_bytes(source) as stream:
+        return record_lines(stream, delimiter, len(names))
+
+
+def _parsed_batches(
+    path: Path,
+    encoding: str,
+    delimiter: str,
+    include: list[str],
+    malformed: MalformedRows,
+    read_from: Path | None,
+) -> Iterator[pa.RecordBatch]:
+    """The parser's batches of a CSV file (`read_from`: the copy to parse, or None)."""
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
         size = oversized_size(row.text)

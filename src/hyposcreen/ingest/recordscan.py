@@ -172,7 +172,10 @@ class _Scan:
         run_end = np.maximum.accumulate(np.where(~after_quote, run_end, 0))
         text = ~starts_field & ~after_quote
         index = np.arange(len(at))
-        candidates = (np.flatnonzero(text & (index % 2 == 0)), np.flatnonzero(text & (index % 2 == 1)))
+        candidates = (
+            np.flatnonzero(text & (index % 2 == 0)),
+            np.flatnonzero(text & (index % 2 == 1)),
+        )
         parity, position, cleared = self.parity, 0, []
         while True:  # one step per run of quotes read as text
             pool = candidates[parity]
@@ -206,8 +209,10 @@ class _Scan:
         blank = glob - previous - 1 - crlf == 0
         first_lines = np.concatenate(([self.end_lines], lines[:-1])) + 1
         fields = delimiters - np.concatenate(([self.end_delimiters], delimiters[:-1])) + 1
-        self.end, self.end_lines, self.end_delimiters = int(glob[-1]), int(lines[-1]), int(
-            delimiters[-1]
+        self.end, self.end_lines, self.end_delimiters = (
+            int(glob[-1]),
+            int(lines[-1]),
+            int(delimiters[-1]),
         )
         self._add(first_lines, fields, blank)
 

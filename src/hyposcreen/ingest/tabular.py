@@ -187,6 +187,7 @@ class TableStream:
                         parse_copy(path, self.max_row_bytes, Path(scratch.name))
                         if scratch
                         else None,
+                        line_column=_ROW,  # each row's physical line (header = 1)
                     )
                 )
             else:
@@ -197,16 +198,20 @@ class TableStream:
                 )
             file_rows = 0
             for batch, outside in batches:
-                first_row = file_rows + (2 if is_csv else 1)  # CSV: spreadsheet rows (header = 1)
+                first_row = file_rows + 1  # Parquet: 1-based; a CSV's batches carry their lines
                 file_rows += batch.num_rows
                 if self.max_rows is not None and self.rows_in + file_rows > self.max_rows:
                     raise TooLargeForMemory(schema.name, self.rows_in + file_rows, self.max_rows)
                 if outside and pushdown is not None:  # a row group wholly outside the window
                     pushdown.count_outside(self._known_loinc(batch, site_for))
                     continue
-                numbered = batch.append_column(
-                    _ROW,
-                    pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)),
+                numbered = (
+                    batch
+                    if is_csv
+                    else batch.append_column(
+                        _ROW,
+                        pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)),
+                    )
                 )
                 yield self._finish(numbered, path, site_for, wanted, pushdown)
             if pushdown is not None:
