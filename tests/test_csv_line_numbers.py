@@ -16,7 +16,7 @@ import pytest
 from tests.csv_record_reference import arrow_rows, generated_csv, reference_records
 
 from hyposcreen.config import SiteMapping
-from hyposcreen.ingest import recordscan
+from hyposcreen.ingest import batches, recordscan
 from hyposcreen.ingest.canonical import SCHEMAS
 from hyposcreen.ingest.tabular import read_table
 
@@ -121,3 +121,33 @@ def test_the_scan_agrees_with_the_parser_on_generated_files(
         assert scan.set_aside.tolist() == set_aside, data
         compared += 1
     assert compared > 200
+
+
+def test_rows_in_later_batches_after_a_row_set_aside_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file read in several batches (1 MB blocks): the rows before the first row set aside
+    are numbered while no field counts are taken, the rows after it from the full scan."""
+    monkeypatch.setattr(batches, "_CSV_BLOCK", 1 << 20)
+    lines, line, notes = [HEADER], 1, []
+    for number in range(60_000):
+        if number in (20_000, 45_000):  # rows set aside in the second and the last block
+            line += 1
+            lines.append("see attached note")
+            notes.append(str(line))
+        if number in (10_000, 50_000):
+            line += 1
+            lines.append("")
+        line += 1
+        comment = '"two\nlines"' if number in (5_000, 40_000) else "x"
+        lines.append(row(f"S{line}", comment))  # each row names its own line
+        line += comment.count("\n")
+    (tmp_path / "labs.csv").write_text("\n".join(lines) + "\n")
+    frame = read_table(tmp_path, SCHEMAS["labs"], SiteMapping(), max_row_bytes=1000).frame
+    kept = frame[frame["malformed_reason"].isna()]
+    assert len(kept) == 60_000
+    assert (kept["source_row"] == kept["specimen_id"].str[1:]).all()
+    assert frame.loc[frame["malformed_reason"].notna(), "source_row"].tolist() == notes
+    # by hand: header + 20,000 rows + a blank line + a second line = 20,003 lines before the
+    # first note; 45,000 rows + header + note + blank + two second lines = 45,005 before the next
+    assert notes == ["20004", "45006"]

@@ -119,9 +119,13 @@ def csv_batches(
     """Batches of a CSV file; `read_from` is a copy to parse instead (ingest.oversized). With
     `line_column`, each batch carries the physical line each of its rows starts on (int64,
     header = line 1; ingest.recordscan), and each malformed row is given its line."""
-    scan = _scan_lines(read_from or path, encoding, delimiter, path)
+    source = read_from or path
+    scan = _scan_lines(source, encoding, delimiter, None)  # rows only, while none is set aside
+    full = False
     rows_read = 0
     for batch in _parsed_batches(path, encoding, delimiter, include, malformed, read_from):
+        if malformed.rows and not full:  # records set aside so far: find them by field count
+            scan, full = _scan_lines(source, encoding, delimiter, path), True
         if line_column is not None:
             lines = (
                 scan.lines_of(rows_read, batch.num_rows)
@@ -131,23 +135,31 @@ def csv_batches(
             batch = batch.append_column(line_column, pa.array(lines))
         rows_read += batch.num_rows
         yield batch
+    if malformed.rows and not full:
+        scan = _scan_lines(source, encoding, delimiter, path)
     if scan is not None and len(scan.set_aside) == len(malformed.rows):
         for row, line in zip(malformed.rows, scan.set_aside.tolist(), strict=True):
             row["line"] = str(line)
 
 
-def _scan_lines(source: Path, encoding: str, delimiter: str, path: Path) -> RecordLines | None:
-    """Where the records of `source` start, when its encoding writes the delimiter, quotes and
-    line ends as single ASCII bytes (not UTF-16 or UTF-32: then rows are counted instead)."""
+def _scan_lines(
+    source: Path, encoding: str, delimiter: str, path: Path | None
+) -> RecordLines | None:
+    """Where the records of `source` start (ingest.recordscan), by field count against the
+    header of `path` when given (else every record counts as kept), when its encoding writes
+    the delimiter, quotes and line ends as single ASCII bytes (not UTF-16 or UTF-32: then the
+    rows are counted instead)."""
     try:
         ascii_compatible = codecs.lookup(encoding).name not in _WIDE_ENCODINGS
     except LookupError:
         ascii_compatible = False
     if not ascii_compatible or len(delimiter.encode("latin-1", errors="replace")) != 1:
         return None
-    names = _column_names(path, _read_header(path, encoding), delimiter)
+    columns = None
+    if path is not None:
+        columns = len(_column_names(path, _read_header(path, encoding), delimiter))
     with open_bytes(source) as stream:
-        return record_lines(stream, delimiter, len(names))
+        return record_lines(stream, delimiter, columns)
 
 
 def _parsed_batches(

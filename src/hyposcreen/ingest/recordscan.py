@@ -93,12 +93,13 @@ def _inside(quotes: np.ndarray, parity: int) -> tuple[np.ndarray, int]:
 class _Scan:
     """The state carried from one chunk to the next."""
 
-    def __init__(self, delimiter: int, columns: int) -> None:
+    def __init__(self, delimiter: int, columns: int | None) -> None:
         self.delimiter, self.columns = delimiter, columns
+        self.count_fields = columns is not None  # else every record counts as a kept row
         self.parity = 0  # inside a quoted value at the chunk's start
         self.after_separator = 1  # the byte before the chunk ends a field (or there is none)
         self.after_quote = 0  # ... is a quote that counts (a pair's half or a closing one)
-        self.last_byte = -1
+        self.last_byte = self.before_last = -1
         self.offset = 0  # bytes before the chunk
         self.line_ends = 0  # LF before the chunk
         self.delimiters = 0  # delimiters outside quotes before the chunk
@@ -115,31 +116,69 @@ class _Scan:
     def chunk(self, data: bytes) -> None:
         raw = np.frombuffer(data, dtype=np.uint8)
         lf_mask = raw == _LF
-        lf_at = np.flatnonzero(lf_mask)
-        delimiters = _bits(raw == self.delimiter)
-        has_cr = data.find(b"\r") >= 0
-        cr = _bits(raw == _CR) if has_cr else np.zeros_like(delimiters)
         lf = _bits(lf_mask)
-        if data.find(b'"') >= 0:
+        none = np.zeros_like(lf)
+        cr = _bits(raw == _CR) if data.find(b"\r") >= 0 else none
+        quoted = data.find(b'"') >= 0
+        delimiters = _bits(raw == self.delimiter) if quoted or self.count_fields else none
+        if quoted:
             inside = self._quoted(raw, lf, cr, delimiters)
         else:
-            inside = np.zeros_like(delimiters) - _U(self.parity)  # all in or all out
+            inside = none - _U(self.parity)  # all in or all out
             self.after_quote = 0
-        ends = lf_at[~_bit_at(inside, lf_at)] if len(lf_at) else lf_at
-        if has_cr:  # a CR not followed by LF ends a record too (the parser reads it so)
-            next_lf = (lf >> _U(1)) | (np.append(lf[1:], _U(0)) << _U(63))
-            lone = cr & ~inside & ~next_lf
+        lone = none
+        if cr is not none:  # a CR not followed by LF ends a record too (the parser reads it so)
+            lone = cr & ~inside & ~((lf >> _U(1)) | (np.append(lf[1:], _U(0)) << _U(63)))
+        if self.count_fields or not self._plain(data, lf, cr, inside, lone):
+            lf_at = np.flatnonzero(lf_mask)
+            ends = lf_at[~_bit_at(inside, lf_at)] if len(lf_at) else lf_at
             if lone.any():
                 bits = np.unpackbits(lone.view(np.uint8), bitorder="little")
                 ends = np.union1d(ends, np.flatnonzero(bits[: len(raw)]))
-        self._records(raw, ends, lf_at, delimiters & ~inside)
-        self.delimiters += int(np.bitwise_count(delimiters & ~inside).sum())
-        self.line_ends += len(lf_at)
+            self._records(raw, ends, lf_at, delimiters & ~inside)
+            self.delimiters += int(np.bitwise_count(delimiters & ~inside).sum())
+            self.line_ends += len(lf_at)
         self.offset += len(raw)
         if len(raw):
-            last = int(raw[-1])
+            self.before_last, last = self.last_byte, int(raw[-1])
             self.after_separator = int(last in (self.delimiter, _LF, _CR))
             self.last_byte = last
+
+    def _plain(
+        self, data: bytes, lf: np.ndarray, cr: np.ndarray, inside: np.ndarray, lone: np.ndarray
+    ) -> bool:
+        """Count the chunk's records without finding them when each of its LF ends one record
+        of one line (no LF in quotes, no blank line, no lone CR, no record still open over a
+        line end); False (nothing counted) otherwise."""
+        if self.line_ends != self.end_lines or (lf & inside).any() or lone.any():
+            return False
+        after_lf = _shifted_up(lf, int(self.last_byte == _LF))
+        after_cr_lf = _shifted_up(cr, int(self.last_byte == _CR)) & _shifted_up(
+            after_lf, int(self.before_last == _LF)
+        )
+        if (lf & (after_lf | after_cr_lf)).any():
+            return False
+        records = int(np.bitwise_count(lf).sum())
+        if records:
+            first_line = self.end_lines + 1 + int(self.header)
+            kept = records - int(self.header)
+            self.header = False
+            self._add_run(first_line, kept)
+            self.end = self.offset + data.rfind(b"\n")
+            self.end_lines += records
+        self.line_ends += records
+        return True
+
+    def _add_run(self, first_line: int, kept: int) -> None:
+        """`kept` rows of one line each from `first_line` on."""
+        if kept <= 0:
+            return
+        gap = first_line - self.result.kept - 2
+        if gap != self.last_gap:
+            self._gap_from.append(np.array([self.result.kept], np.int64))
+            self._gap.append(np.array([gap], np.int64))
+            self.last_gap = gap
+        self.result.kept += kept
 
     def _quoted(
         self, raw: np.ndarray, lf: np.ndarray, cr: np.ndarray, delimiters: np.ndarray
@@ -221,7 +260,7 @@ class _Scan:
         if self.header and len(first_lines):
             self.header = False
             first_lines, fields = first_lines[1:], fields[1:]
-        valid = fields == self.columns
+        valid = fields == self.columns if self.count_fields else np.ones(len(fields), bool)
         self._set_aside.append(first_lines[~valid])
         kept_lines = first_lines[valid]
         ordinals = np.arange(self.result.kept, self.result.kept + len(kept_lines))
@@ -246,9 +285,11 @@ class _Scan:
         return result
 
 
-def record_lines(stream: BinaryIO, delimiter: str, columns: int) -> RecordLines:
+def record_lines(stream: BinaryIO, delimiter: str, columns: int | None) -> RecordLines:
     """Scan a CSV's bytes (`stream`: plain or decompressed text in an ASCII-compatible
-    encoding) whose header has `columns` names."""
+    encoding) whose header has `columns` names. With `columns` None the field counts are not
+    taken (a cheaper scan, right while the parser sets no record aside): every record counts
+    as a row the parser keeps."""
     scan = _Scan(ord(delimiter), columns)
     while chunk := stream.read(CHUNK_BYTES):
         while chunk.endswith(b"\r") and (more := stream.read(1)):  # keep CR LF in one chunk
