@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -280,9 +281,10 @@ def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
 
 
 def damage_checked(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """A Parquet file's `batches`; a page that cannot be decoded (its footer was readable) is
-    an InputError naming the file. An OSError with an errno (the disk, not the file's bytes) is
-    left to the environment handling."""
+    """A Parquet file's `batches` with the null words read as empty (`null_words_as_nulls`);
+    a page that cannot be decoded (its footer was readable) is an InputError naming the file.
+    An OSError with an errno (the disk, not the file's bytes) is left to the environment
+    handling."""
     while True:
         try:
             batch = next(batches)
@@ -296,7 +298,37 @@ def damage_checked(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa
                 "sender for the file again; nothing was screened.",
                 file=str(path),
             ) from exc
-        yield batch
+        yield null_words_as_nulls(batch)
+
+
+def null_words_as_nulls(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A Parquet batch whose text cells holding a null word (`NULL`, `(null)`, `\\N` …) are
+    nulls, as the CSV reader reads them in every column: a SQL client's Parquet export casts
+    an absent value to text as its word, and an ongoing medication's `NULL` end_time is then
+    ongoing, not a time that does not read. A dictionary column holding a word is decoded."""
+    arrays = list(batch.columns)
+    changed = False
+    for at, column in enumerate(arrays):
+        values = column
+        if pa.types.is_dictionary(values.type):
+            if not _is_text(values.type.value_type):
+                continue
+            values = values.dictionary_decode()
+        if not _is_text(values.type):
+            continue
+        found = pc.is_in(values, value_set=pa.array(null_words(), values.type))
+        if pc.any(found).as_py():
+            arrays[at] = pc.if_else(found, pa.scalar(None, values.type), values)
+            changed = True
+    if not changed:
+        return batch
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
 
 
 def _first_non_ascii_is_utf8(source: Path) -> bool:
