@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -276,15 +276,39 @@ def parquet_file(path: Path) -> pq.ParquetFile:
 
 
 def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
-    batches = parquet_file(path).iter_batches(columns=include, batch_size=BATCH_ROWS)
-    yield from damage_checked(path, batches)
+    handle = parquet_file(path)
+    batches = handle.iter_batches(columns=include, batch_size=BATCH_ROWS)
+    wordy = may_hold_null_words(handle.metadata, range(handle.metadata.num_row_groups))
+    yield from damage_checked(path, batches, wordy)
 
 
-def damage_checked(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """A Parquet file's `batches` with the null words read as empty (`null_words_as_nulls`);
-    a page that cannot be decoded (its footer was readable) is an InputError naming the file.
-    An OSError with an errno (the disk, not the file's bytes) is left to the environment
-    handling."""
+def may_hold_null_words(metadata: pq.FileMetaData, row_groups: Iterable[int]) -> frozenset[str]:
+    """The columns of `row_groups` whose statistics do not rule out a null word (a column of
+    ids `P0001` .. `P9999` or of LOINC codes holds none): the others are not searched."""
+    words = null_words()
+    found: set[str] = set()
+    for group in row_groups:
+        chunks = metadata.row_group(group)
+        for at in range(chunks.num_columns):
+            chunk = chunks.column(at)
+            stats = chunk.statistics
+            low, high = (
+                (stats.min, stats.max) if stats is not None and stats.has_min_max else (0, 0)
+            )
+            if not isinstance(low, str) or not isinstance(high, str):
+                found.add(chunk.path_in_schema)  # no text bounds: searched
+            elif any(low <= word <= high for word in words):
+                found.add(chunk.path_in_schema)
+    return frozenset(found)
+
+
+def damage_checked(
+    path: Path, batches: Iterator[pa.RecordBatch], wordy: frozenset[str] | None = None
+) -> Iterator[pa.RecordBatch]:
+    """A Parquet file's `batches` with the null words read as empty in the `wordy` columns
+    (all when None: `null_words_as_nulls`); a page that cannot be decoded (its footer was
+    readable) is an InputError naming the file. An OSError with an errno (the disk, not the
+    file's bytes) is left to the environment handling."""
     while True:
         try:
             batch = next(batches)
@@ -298,10 +322,12 @@ def damage_checked(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa
                 "sender for the file again; nothing was screened.",
                 file=str(path),
             ) from exc
-        yield null_words_as_nulls(batch)
+        yield null_words_as_nulls(batch, wordy)
 
 
-def null_words_as_nulls(batch: pa.RecordBatch) -> pa.RecordBatch:
+def null_words_as_nulls(
+    batch: pa.RecordBatch, wordy: frozenset[str] | None = None
+) -> pa.RecordBatch:
     """A Parquet batch whose text cells holding a null word (`NULL`, `(null)`, `\\N` …) are
     nulls, as the CSV reader reads them in every column: a SQL client's Parquet export casts
     an absent value to text as its word, and an ongoing medication's `NULL` end_time is then
@@ -309,6 +335,8 @@ def null_words_as_nulls(batch: pa.RecordBatch) -> pa.RecordBatch:
     arrays = list(batch.columns)
     changed = False
     for at, column in enumerate(arrays):
+        if wordy is not None and batch.schema.names[at] not in wordy:
+            continue
         values = column
         if pa.types.is_dictionary(values.type):
             if not _is_text(values.type.value_type):
