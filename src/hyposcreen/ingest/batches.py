@@ -22,6 +22,8 @@ import pyarrow.parquet as pq
 
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
+from hyposcreen.ingest.header_rows import repeated_headers
 from hyposcreen.ingest.linescan import open_bytes
 from hyposcreen.ingest.oversized import oversized_size
 from hyposcreen.ingest.parquet_batches import (
@@ -132,24 +134,35 @@ def csv_batches(
     source = read_from or path
     scan = _scan_lines(source, encoding, delimiter, None)  # rows only, while none is set aside
     full = False
+    names = _column_names(path, _read_header(path, encoding), delimiter)
+    repeated: list[dict[str, str]] = []  # header lines inside the file (ingest.header_rows)
     rows_read = 0
     for batch in _parsed_batches(path, encoding, delimiter, include, malformed, read_from):
         if malformed.rows and not full:  # records set aside so far: find them by field count
             scan, full = _scan_lines(source, encoding, delimiter, path), True
-        if line_column is not None:
-            lines = (
-                scan.lines_of(rows_read, batch.num_rows)
-                if scan is not None
-                else np.arange(rows_read + 2, rows_read + 2 + batch.num_rows, dtype=np.int64)
-            )
-            batch = batch.append_column(line_column, pa.array(lines))
+        lines = (
+            scan.lines_of(rows_read, batch.num_rows)
+            if scan is not None
+            else np.arange(rows_read + 2, rows_read + 2 + batch.num_rows, dtype=np.int64)
+        )
         rows_read += batch.num_rows
+        again = repeated_headers(batch, include, names, lines, path)
+        if again is not None:
+            text = "(the header line, repeated)"
+            repeated += [
+                {"line": str(line), "text": text, "reason": REPEATED_HEADER}
+                for line in lines[again].tolist()
+            ]
+            batch, lines = batch.filter(pa.array(~again)), lines[~again]
+        if line_column is not None:
+            batch = batch.append_column(line_column, pa.array(lines))
         yield batch
     if malformed.rows and not full:
         scan = _scan_lines(source, encoding, delimiter, path)
     if scan is not None and len(scan.set_aside) == len(malformed.rows):
         for row, line in zip(malformed.rows, scan.set_aside.tolist(), strict=True):
             row["line"] = str(line)
+    malformed.rows += repeated
 
 
 def _scan_lines(
