@@ -35,6 +35,7 @@ from hyposcreen.ingest.parquet_batches import (
     parquet_file,
 )
 from hyposcreen.ingest.recordscan import RecordLines, record_lines
+from hyposcreen.ingest.wide_text import wide_encoding
 
 __all__ = [
     "BATCH_ROWS",
@@ -51,7 +52,6 @@ __all__ = [
 
 _CSV_BLOCK = 16 << 20
 DEFAULT_MAX_ROW_BYTES = 16 << 20  # rules.yaml contracts.max_row_bytes overrides it
-_WIDE_ENCODINGS = ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")
 
 
 @dataclass
@@ -74,6 +74,16 @@ def _sniff_delimiter(header: str) -> str:
 
 
 def _read_header(path: Path, encoding: str) -> str:
+    wide = wide_encoding(path, encoding)
+    if wide is not None:  # UTF-16/32: read as text (ingest.wide_text)
+        try:
+            with open_bytes(path) as raw, codecs.getreader(wide)(raw) as text:
+                line = text.readline(1 << 20)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path} is not readable as {wide}: {exc}.", file=str(path)) from exc
+        if not line.strip():
+            raise InputError(f"{path} is empty: it has no header line.", file=str(path))
+        return line.lstrip("\ufeff").rstrip("\r\n")
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as handle:
@@ -134,7 +144,7 @@ def csv_batches(
     source = read_from or path
     scan = _scan_lines(source, encoding, delimiter, None)  # rows only, while none is set aside
     full = False
-    names = _column_names(path, _read_header(path, encoding), delimiter)
+    names = _column_names(path, _read_header(source, encoding), delimiter)
     repeated: list[dict[str, str]] = []  # header lines inside the file (ingest.header_rows)
     rows_read = 0
     for batch in _parsed_batches(path, encoding, delimiter, include, malformed, read_from):
@@ -172,15 +182,14 @@ def _scan_lines(
     header of `path` when given (else every record counts as kept), when its encoding writes
     the delimiter, quotes and line ends as single ASCII bytes (not UTF-16 or UTF-32: then the
     rows are counted instead)."""
-    try:
-        ascii_compatible = codecs.lookup(encoding).name not in _WIDE_ENCODINGS
-    except LookupError:
-        ascii_compatible = False
-    if not ascii_compatible or len(delimiter.encode("latin-1", errors="replace")) != 1:
+    if (
+        wide_encoding(source, encoding) is not None
+        or len(delimiter.encode("latin-1", "replace")) > 1
+    ):
         return None
     columns = None
     if path is not None:
-        columns = len(_column_names(path, _read_header(path, encoding), delimiter))
+        columns = len(_column_names(path, _read_header(source, encoding), delimiter))
     with open_bytes(source) as stream:
         return record_lines(stream, delimiter, columns)
 
@@ -229,7 +238,7 @@ def _parsed_batches(
             ),
         )
 
-    names = _column_names(path, _read_header(path, encoding), delimiter)
+    names = _column_names(path, _read_header(read_from or path, encoding), delimiter)
     malformed.encoding = encoding
     block_size = max(_CSV_BLOCK, malformed.max_row_bytes + (1 << 20))
     try:
