@@ -189,7 +189,8 @@ FILE_CASES: list[tuple[str, Callable[[Path], None] | None, Ok | Fails]] = [
         parquet_missing_column,
         Fails(InputError, ("labs.parquet", "unit"), column="unit"),
     ),
-    ("utf16_text", labs_text(BASE_LAB_TEXT.encode("utf-16")), Fails(InputError, ("labs.csv",))),
+    # a UTF-16 export (PowerShell, "Unicode" text) reads as the UTF-8 one (ingest.wide_text)
+    ("utf16_text", labs_text(BASE_LAB_TEXT.encode("utf-16")), Ok()),
     (
         "xlsx_named_csv",
         labs_text(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + bytes(64)),

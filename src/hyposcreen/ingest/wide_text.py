@@ -24,8 +24,11 @@ _CHUNK = 16 << 20
 def wide_encoding(path: Path, encoding: str) -> str | None:
     """The UTF-16/UTF-32 encoding of a CSV (its byte-order mark, else the mapping's
     `encoding`), or None for a file in an ASCII-compatible encoding."""
-    with open_bytes(path) as stream:
-        head = stream.read(4)
+    try:
+        with open_bytes(path) as stream:
+            head = stream.read(4)
+    except (OSError, EOFError):  # unreadable or no gzip: the reader's checks say so
+        head = b""
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return "utf-32"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
