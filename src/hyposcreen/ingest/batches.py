@@ -1,16 +1,12 @@
-"""Arrow record batches of one extract file: CSV (sniffed delimiter, legacy encodings, rows the
-parser cannot split collected as malformed, each row's line) or Parquet (ingest.parquet_batches,
-whose names stay importable from here).
+"""Arrow record batches of one extract file: CSV (legacy encodings, rows the parser cannot split
+collected as malformed, each row's physical line, repeated header lines set aside) or Parquet
+(ingest.parquet_batches, whose names stay importable from here).
 
-A CSV's column names are read here, once, with the parser's quoting rules and without the spaces
-around them (`patient_id, specimen_time` names `specimen_time`), and given to the parser, so the
-names the header check saw are the names the batches carry."""
+A CSV's column names are read once (ingest.csv_header) and given to the parser, so the names
+the header check saw are the names the batches carry."""
 
 from __future__ import annotations
 
-import codecs
-import csv
-import gzip
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +14,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
-from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.csv_header import (
+    TRAILING,
+    header_of,
+    parsed_names,
+)
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
 from hyposcreen.ingest.header_rows import repeated_headers
 from hyposcreen.ingest.linescan import open_bytes
@@ -40,6 +39,7 @@ from hyposcreen.ingest.wide_text import wide_encoding
 __all__ = [
     "BATCH_ROWS",
     "DEFAULT_MAX_ROW_BYTES",
+    "TRAILING",
     "MalformedRows",
     "csv_batches",
     "damage_checked",
@@ -67,68 +67,6 @@ class MalformedRows:
     first_spanning: str | None = None
 
 
-def _sniff_delimiter(header: str) -> str:
-    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > 0 else ","
-
-
-def _read_header(path: Path, encoding: str) -> str:
-    wide = wide_encoding(path, encoding)
-    if wide is not None:  # UTF-16/32: read as text (ingest.wide_text)
-        try:
-            with open_bytes(path) as raw, codecs.getreader(wide)(raw) as text:
-                line = text.readline(1 << 20)
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path} is not readable as {wide}: {exc}.", file=str(path)) from exc
-        if not line.strip():
-            raise InputError(f"{path} is empty: it has no header line.", file=str(path))
-        return line.lstrip("\ufeff").rstrip("\r\n")
-    opener = gzip.open if path.name.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as handle:
-            first = handle.readline(1 << 20)
-    except (OSError, EOFError) as exc:
-        raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
-    if not first.strip():
-        raise InputError(f"{path} is empty: it has no header line.", file=str(path))
-    if b"\x00" in first:
-        raise InputError(f"{path} is not a text CSV file (it holds binary bytes).", file=str(path))
-    if b"\r" in first.removesuffix(b"\n").removesuffix(b"\r"):
-        # classic Mac OS line ends: read line by line, the header would run into the data
-        raise InputError(
-            f"{path} ends its lines with a carriage return alone (classic Mac OS, Excel's "
-            '"CSV (Macintosh)"): export it again with LF or CR LF line ends (e.g. "CSV UTF-8"). '
-            "Nothing was screened.",
-            file=str(path),
-        )
-    return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
-
-
-def _column_names(path: Path, header: str, delimiter: str) -> list[str]:
-    """The header's names as the CSV parser splits them (a quoted name may hold the
-    delimiter), without surrounding spaces."""
-    try:
-        names = next(csv.reader([header], delimiter=delimiter), [])
-    except csv.Error as exc:  # e.g. one name longer than 128 kB: no header line
-        raise InputError(f"{path} has no readable header line ({exc}).", file=str(path)) from exc
-    return [name.strip() for name in names]
-
-
-def header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
-    """Column names (and the CSV delimiter), read before any data so a wrong layout fails fast."""
-    if path.name.endswith(".parquet"):
-        try:
-            return list(pq.read_schema(path).names), ""
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError(
-                f"{path} is not a readable Parquet file: {exc}.", file=str(path)
-            ) from exc
-    header = _read_header(path, mapping.encoding)
-    delimiter = mapping.delimiter or _sniff_delimiter(header)
-    return _column_names(path, header, delimiter), delimiter
-
-
 def csv_batches(
     path: Path,
     encoding: str,
@@ -144,7 +82,7 @@ def csv_batches(
     source = read_from or path
     scan = _scan_lines(source, encoding, delimiter, None)  # rows only, while none is set aside
     full = False
-    names = _column_names(path, _read_header(source, encoding), delimiter)
+    names = parsed_names(source, encoding, delimiter, path)
     repeated: list[dict[str, str]] = []  # header lines inside the file (ingest.header_rows)
     rows_read = 0
     for batch in _parsed_batches(path, encoding, delimiter, include, malformed, read_from):
@@ -189,7 +127,7 @@ def _scan_lines(
         return None
     columns = None
     if path is not None:
-        columns = len(_column_names(path, _read_header(source, encoding), delimiter))
+        columns = len(parsed_names(source, encoding, delimiter, path))
     with open_bytes(source) as stream:
         return record_lines(stream, delimiter, columns)
 
@@ -238,7 +176,7 @@ def _parsed_batches(
             ),
         )
 
-    names = _column_names(path, _read_header(read_from or path, encoding), delimiter)
+    names = parsed_names(read_from or path, encoding, delimiter, path)
     malformed.encoding = encoding
     block_size = max(_CSV_BLOCK, malformed.max_row_bytes + (1 << 20))
     try:
