@@ -64,3 +64,21 @@ def test_a_line_without_the_trailing_delimiter_is_the_malformed_one(tmp_path: Pa
     kept = frame[frame["malformed_reason"].isna()]
     assert kept[["specimen_id", "source_row"]].values.tolist() == [["S1", "2"], ["S3", "4"]]
     assert frame.loc[frame["malformed_reason"].notna(), "source_row"].tolist() == ["3"]
+
+
+def test_a_value_after_the_last_column_is_not_dropped_silently(tmp_path: Path) -> None:
+    """In a file whose lines end with the delimiter, a row with a value in the field after
+    the last column had a value with an unquoted delimiter (its fields shifted): it stays a
+    malformed row, as it was before the trailing delimiter was absorbed."""
+    rows = [
+        "patient_id,specimen_id,specimen_time,lab_name,value_raw,unit",
+        "P1,S1,2026-11-20T06:00:00,Sodium,128,mmol/L,",
+        "P1,S2,2026-11-20T07:00:00,Sodium, serum,127,mmol/L",  # line 3: shifted
+        "P1,S3,2026-11-20T08:00:00,Sodium,126,mmol/L,",
+    ]
+    (tmp_path / "labs.csv").write_text("\n".join(rows) + "\n")
+    frame = read_table(tmp_path, SCHEMAS["labs"], SiteMapping()).frame
+    kept = frame[frame["malformed_reason"].isna()]
+    assert kept[["specimen_id", "source_row"]].values.tolist() == [["S1", "2"], ["S3", "4"]]
+    aside = frame[frame["malformed_reason"].notna()]
+    assert aside[["source_row", "malformed_reason"]].values.tolist() == [["3", "malformed_row"]]

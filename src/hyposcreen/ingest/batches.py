@@ -83,9 +83,12 @@ def csv_batches(
     scan = _scan_lines(source, encoding, delimiter, None)  # rows only, while none is set aside
     full = False
     names = parsed_names(source, encoding, delimiter, path)
-    repeated: list[dict[str, str]] = []  # header lines inside the file (ingest.header_rows)
+    trailing = [TRAILING] if TRAILING in names else []  # read to find a value there
+    set_aside: list[dict[str, str]] = []  # rows the parser kept that are no data rows
     rows_read = 0
-    for batch in _parsed_batches(path, encoding, delimiter, include, malformed, read_from):
+    for batch in _parsed_batches(
+        path, encoding, delimiter, include + trailing, malformed, read_from
+    ):
         if malformed.rows and not full:  # records set aside so far: find them by field count
             scan, full = _scan_lines(source, encoding, delimiter, path), True
         lines = (
@@ -94,14 +97,7 @@ def csv_batches(
             else np.arange(rows_read + 2, rows_read + 2 + batch.num_rows, dtype=np.int64)
         )
         rows_read += batch.num_rows
-        again = repeated_headers(batch, include, names, lines, path)
-        if again is not None:
-            text = "(the header line, repeated)"
-            repeated += [
-                {"line": str(line), "text": text, "reason": REPEATED_HEADER}
-                for line in lines[again].tolist()
-            ]
-            batch, lines = batch.filter(pa.array(~again)), lines[~again]
+        batch, lines = _not_data(batch, lines, include, names, path, set_aside)
         if line_column is not None:
             batch = batch.append_column(line_column, pa.array(lines))
         yield batch
@@ -110,7 +106,42 @@ def csv_batches(
     if scan is not None and len(scan.set_aside) == len(malformed.rows):
         for row, line in zip(malformed.rows, scan.set_aside.tolist(), strict=True):
             row["line"] = str(line)
-    malformed.rows += repeated
+    malformed.rows += set_aside
+
+
+def _not_data(
+    batch: pa.RecordBatch,
+    lines: np.ndarray,
+    include: list[str],
+    names: list[str],
+    path: Path,
+    set_aside: list[dict[str, str]],
+) -> tuple[pa.RecordBatch, np.ndarray]:
+    """`batch` (and its rows' `lines`) without the rows that are no data rows, which are added
+    to `set_aside`: header lines repeated inside the file (ingest.header_rows) and, in a file
+    whose data lines end with the delimiter, a row with a value after its last column (a
+    field too many: a value with an unquoted delimiter shifted it, as `malformed_row`)."""
+    drop = np.zeros(batch.num_rows, bool)
+    again = repeated_headers(batch, include, names, lines, path)
+    if again is not None:
+        text = "(the header line, repeated)"
+        set_aside += [
+            {"line": str(line), "text": text, "reason": REPEATED_HEADER}
+            for line in lines[again].tolist()
+        ]
+        drop |= again
+    if TRAILING in batch.schema.names:
+        extra = batch.column(TRAILING).is_valid().to_numpy(zero_copy_only=False) & ~drop
+        text = "(a row with a value after its last column)"
+        set_aside += [
+            {"line": str(line), "text": text, "reason": "malformed_row"}
+            for line in lines[extra].tolist()
+        ]
+        drop |= extra
+        batch = batch.drop_columns([TRAILING])
+    if drop.any():
+        return batch.filter(pa.array(~drop)), lines[~drop]
+    return batch, lines
 
 
 def _scan_lines(
