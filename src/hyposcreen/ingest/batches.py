@@ -174,6 +174,8 @@ def _parsed_batches(
     """The parser's batches of a CSV file (`read_from`: the copy to parse, or None)."""
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
+        if (row.text or "").rstrip("\r\n") == "\x1a":  # a DOS end-of-file mark: no row
+            return "skip"
         size = oversized_size(row.text)
         if size is not None:
             text, reason = f"(a row of {size} bytes, over the size limit)", "oversized_row"
