@@ -198,7 +198,10 @@ class _Scan:
         paired = _shifted_up(quotes, self.after_quote)
         inside, parity = _inside(quotes, self.parity)
         stray = quotes & ~(inside ^ quotes) & ~separators & ~paired
-        if stray.any():
+        if stray.any() and self.parity == 0 and not (quotes & (separators | paired)).any():
+            quotes = np.zeros_like(quotes)  # no quote starts a field: all are text
+            inside, parity = quotes, 0
+        elif stray.any():
             quotes = self._without_stray(raw, quotes, separators, paired)
             inside, parity = _inside(quotes, self.parity)
         self.parity = parity
