@@ -1,23 +1,25 @@
 """The physical line each row of a CSV starts on (header = line 1), found by one pass over the
-file's bytes with numpy (16 MB at a time, no loop over rows) that follows the CSV parser's rules.
+file's bytes with numpy (1 MB at a time, no loop over rows) that follows the CSV parser's rules.
 
 The parser (pyarrow, with `newlines_in_values`) gives no line numbers: it skips blank lines,
 reads a quoted value across line breaks, and sets aside a record whose field count differs
 from the header's (quarantined `malformed_row`), so counting the rows it keeps names the wrong
 line after any of these. The scan finds each record's end (a line end outside quotes: LF,
 CR LF, or a lone CR as the parser reads it), its first line (LF counted before it), whether it
-is blank, and its field count (delimiters outside quotes). It keeps only the exceptions: where
-the gap between a kept row's ordinal and its line changes, and the lines of the records the
-parser sets aside, in file order.
+is blank (also a line holding only a DOS end-of-file mark, Ctrl-Z, which the reader skips),
+and, when asked, its field count (delimiters outside quotes). It keeps only the exceptions:
+where the gap between a kept row's ordinal and its line changes, and the lines of the records
+the parser sets aside, in file order. A chunk whose line ends each end one one-line record is
+counted, not walked.
 
 Quoting, as the parser reads it: a `"` opens a quoted value only at the start of a field; inside
 one, `""` is a quote and a lone `"` closes it; a `"` inside an unquoted value is text. Quote
 parity (kept in 64-bit words: a bit per byte) gives the quoted stretches when every quote that
-would open one stands at a field start; a quote that does not (`5" wound`) is found by that test,
-and the runs of such quotes are set aside as text (a search per run, not per row) before the
-parity is taken again.
+would open one stands at a field start; a quote that does not (`5" wound`) is found by that test.
+In a chunk where no quote starts a field all quotes are text; otherwise the runs of such quotes
+are set aside one search each (a step per run: a file quoting some fields and writing a bare
+`"` in many rows is the slow case) before the parity is taken again.
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass, field
