@@ -20,6 +20,7 @@ In a chunk where no quote starts a field all quotes are text; otherwise the runs
 are set aside one search each (a step per run: a file quoting some fields and writing a bare
 `"` in many rows is the slow case) before the parity is taken again.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
