@@ -33,7 +33,7 @@ from hyposcreen.ingest.parquet_batches import (
     parquet_batches,
     parquet_file,
 )
-from hyposcreen.ingest.recordscan import RecordLines, record_lines
+from hyposcreen.ingest.recordscan import RecordLines, ScanInBackground, record_lines
 from hyposcreen.ingest.wide_text import wide_encoding
 
 __all__ = [
@@ -80,33 +80,53 @@ def csv_batches(
     `line_column`, each batch carries the physical line each of its rows starts on (int64,
     header = line 1; ingest.recordscan), and each malformed row is given its line."""
     source = read_from or path
-    scan = _scan_lines(source, encoding, delimiter, None)  # rows only, while none is set aside
+    rows_only = _rows_only(source, encoding, delimiter)  # beside the parser
+    scan: RecordLines | ScanInBackground | None = rows_only
     full = False
     names = parsed_names(source, encoding, delimiter, path)
     trailing = [TRAILING] if TRAILING in names else []  # read to find a value there
     set_aside: list[dict[str, str]] = []  # rows the parser kept that are no data rows
     rows_read = 0
-    for batch in _parsed_batches(
-        path, encoding, delimiter, include + trailing, malformed, read_from
-    ):
-        if malformed.rows and not full:  # records set aside so far: find them by field count
-            scan, full = _scan_lines(source, encoding, delimiter, path), True
-        lines = (
-            scan.lines_of(rows_read, batch.num_rows)
-            if scan is not None
-            else np.arange(rows_read + 2, rows_read + 2 + batch.num_rows, dtype=np.int64)
-        )
-        rows_read += batch.num_rows
-        batch, lines = _not_data(batch, lines, include, names, path, set_aside)
-        if line_column is not None:
-            batch = batch.append_column(line_column, pa.array(lines))
-        yield batch
+    try:
+        for batch in _parsed_batches(
+            path, encoding, delimiter, include + trailing, malformed, read_from
+        ):
+            if malformed.rows and not full:  # records set aside: find them by field count
+                scan, full = _scan_lines(source, encoding, delimiter, path), True
+            lines = (
+                scan.lines_of(rows_read, batch.num_rows)
+                if scan is not None
+                else np.arange(rows_read + 2, rows_read + 2 + batch.num_rows, dtype=np.int64)
+            )
+            rows_read += batch.num_rows
+            batch, lines = _not_data(batch, lines, include, names, path, set_aside)
+            if line_column is not None:
+                batch = batch.append_column(line_column, pa.array(lines))
+            yield batch
+    finally:
+        if rows_only is not None:
+            rows_only.close()
     if malformed.rows and not full:
         scan = _scan_lines(source, encoding, delimiter, path)
-    if scan is not None and len(scan.set_aside) == len(malformed.rows):
+    if isinstance(scan, RecordLines) and len(scan.set_aside) == len(malformed.rows):
         for row, line in zip(malformed.rows, scan.set_aside.tolist(), strict=True):
             row["line"] = str(line)
     malformed.rows += set_aside
+
+
+def _scannable(source: Path, encoding: str, delimiter: str) -> bool:
+    """Whether the encoding writes the delimiter, quotes and line ends as single ASCII bytes
+    (not UTF-16 or UTF-32: then the rows are counted instead of scanned)."""
+    return (
+        wide_encoding(source, encoding) is None and len(delimiter.encode("latin-1", "replace")) == 1
+    )
+
+
+def _rows_only(source: Path, encoding: str, delimiter: str) -> ScanInBackground | None:
+    """The scan without field counts, started in a thread (ingest.recordscan)."""
+    if not _scannable(source, encoding, delimiter):
+        return None
+    return ScanInBackground(lambda: open_bytes(source), delimiter)
 
 
 def _not_data(
@@ -144,21 +164,12 @@ def _not_data(
     return batch, lines
 
 
-def _scan_lines(
-    source: Path, encoding: str, delimiter: str, path: Path | None
-) -> RecordLines | None:
-    """Where the records of `source` start (ingest.recordscan), by field count against the
-    header of `path` when given (else every record counts as kept), when its encoding writes
-    the delimiter, quotes and line ends as single ASCII bytes (not UTF-16 or UTF-32: then the
-    rows are counted instead)."""
-    if (
-        wide_encoding(source, encoding) is not None
-        or len(delimiter.encode("latin-1", "replace")) > 1
-    ):
+def _scan_lines(source: Path, encoding: str, delimiter: str, path: Path) -> RecordLines | None:
+    """Where the records of `source` start and which have another field count than the header
+    of `path` (ingest.recordscan), when the file can be scanned."""
+    if not _scannable(source, encoding, delimiter):
         return None
-    columns = None
-    if path is not None:
-        columns = len(parsed_names(source, encoding, delimiter, path))
+    columns = len(parsed_names(source, encoding, delimiter, path))
     with open_bytes(source) as stream:
         return record_lines(stream, delimiter, columns)
 

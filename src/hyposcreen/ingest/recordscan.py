@@ -23,6 +23,8 @@ are set aside one search each (a step per run: a file quoting some fields and wr
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -283,11 +285,19 @@ class _Scan:
         ordinals = np.arange(self.result.kept, self.result.kept + len(kept_lines))
         gaps = kept_lines - ordinals - 2
         changes = np.flatnonzero(np.diff(gaps, prepend=self.last_gap) != 0)
-        self._gap_from.append(ordinals[changes])
-        self._gap.append(gaps[changes])
+        if len(changes):
+            self._gap_from.append(ordinals[changes])
+            self._gap.append(gaps[changes])
         if len(gaps):
             self.last_gap = int(gaps[-1])
         self.result.kept += len(kept_lines)
+
+    def so_far(self) -> RecordLines:
+        """The rows scanned so far (a copy: the scan goes on)."""
+        kept = RecordLines(kept=self.result.kept)
+        if self._gap_from:
+            kept.gap_from, kept.gap = np.concatenate(self._gap_from), np.concatenate(self._gap)
+        return kept
 
     def finish(self) -> RecordLines:
         mark_alone = self.offset - self.end - 1 == 1 and self.last_byte == _EOF_MARK
@@ -314,3 +324,50 @@ def record_lines(stream: BinaryIO, delimiter: str, columns: int | None) -> Recor
             chunk += more
         scan.chunk(chunk)
     return scan.finish()
+
+
+class ScanInBackground:
+    """The scan without field counts (`record_lines(stream, delimiter, None)`) in a thread
+    beside the parser (numpy leaves the interpreter lock while it works): `lines_of` waits only
+    until the scan has passed the rows it asks for. `opener` gives the bytes to scan."""
+
+    def __init__(self, opener: Callable[[], BinaryIO], delimiter: str) -> None:
+        self._scan = _Scan(ord(delimiter), None)
+        self._ready = threading.Condition()
+        self._done = self._stop = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(opener,), name="hyposcreen-record-scan", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, opener: Callable[[], BinaryIO]) -> None:
+        try:
+            with opener() as stream:
+                while not self._stop and (chunk := stream.read(CHUNK_BYTES)):
+                    while chunk.endswith(b"\r") and (more := stream.read(1)):
+                        chunk += more
+                    with self._ready:
+                        self._scan.chunk(chunk)
+                        self._ready.notify_all()
+            with self._ready:
+                self._scan.finish()
+        except BaseException as exc:  # handed to the reader in lines_of
+            self._error = exc
+        finally:
+            with self._ready:
+                self._done = True
+                self._ready.notify_all()
+
+    def lines_of(self, first: int, count: int) -> np.ndarray:
+        """`RecordLines.lines_of` once the scan has passed those rows."""
+        with self._ready:
+            self._ready.wait_for(lambda: self._done or self._scan.result.kept >= first + count)
+            if self._error is not None:
+                raise self._error
+            known = self._scan.so_far()
+        return known.lines_of(first, count)
+
+    def close(self) -> None:
+        """Stop scanning (the reader stopped): the thread ends after its chunk."""
+        self._stop = True
