@@ -50,7 +50,7 @@ csv.field_size_limit(1 << 30)  # the 1 MB value
 
 def _count_csv_rows(data: bytes) -> int:
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
     header = text.split("\n", 1)[0]

@@ -1,12 +1,9 @@
 """`file:row` references must point at the row they name. A CSV row the parser cannot split
-(a short line, a pasted note) is quarantined `malformed_row`; the rows after it are numbered by
-the rows the parser kept, so each of their quarantine references is one row too early (it names
-the row before), and the malformed row itself carries no row number at all.
-
-Not fixed here: with quoted fields that may hold line breaks the parser (pyarrow's CSV reader
-with `newlines_in_values`) reports neither the row number of a row it could not split nor where
-it lay among the rows it kept; numbering needs a record scan of its own (e.g. the line scan of
-ingest/linescan.py extended to count records outside quotes, giving each record's first line)."""
+(a short line, a pasted note) is quarantined `malformed_row`; the rows after it were numbered
+by the rows the parser kept, so each of their quarantine references was one row too early (it
+named the row before), and the malformed row itself carried no row number at all (the parser,
+with `newlines_in_values`, gives none). ingest/recordscan now finds each record's line by a
+scan of the file's bytes (tests/test_csv_line_numbers.py for the other layouts)."""
 
 from __future__ import annotations
 
@@ -24,11 +21,6 @@ DAY = "2026-11-20"
 BROKEN_LINE = 10  # a one-field line inserted here (the header is line 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rows after a malformed CSV row are numbered one too early and the malformed row has "
-    "no number (the parser gives none with newlines_in_values)",
-)
 def test_quarantine_rows_name_their_own_line_after_a_malformed_row(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -210,14 +210,19 @@ class SourceTable:
             elif self.unquoted_tabs and delimiter == "\t":
                 source = _unquoted_batches(path, self.mapping.encoding, header, include, malformed)
             else:
-                source = csv_batches(path, self.mapping.encoding, delimiter, include, malformed)
+                source = csv_batches(
+                    path, self.mapping.encoding, delimiter, include, malformed, line_column=_ROW
+                )
             file_rows = 0
             for batch in source:
                 first = file_rows + (2 if is_csv else 1)
                 file_rows += batch.num_rows
-                numbers = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
                 lower = [n.lower() for n in batch.schema.names]
-                named = pa.RecordBatch.from_arrays([*batch.columns, numbers], [*lower, _ROW])
+                if _ROW in batch.schema.names:  # a CSV's physical lines (ingest.recordscan)
+                    named = batch.rename_columns(lower)
+                else:
+                    numbers = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
+                    named = pa.RecordBatch.from_arrays([*batch.columns, numbers], [*lower, _ROW])
                 if prefilter is not None:
                     # on the raw batch: only the columns the filter reads are converted
                     keep, counts = prefilter(named)

@@ -1,30 +1,55 @@
-"""Arrow record batches of one extract file: CSV (sniffed delimiter, legacy encodings, rows the
-parser cannot split collected as malformed) or Parquet.
+"""Arrow record batches of one extract file: CSV (legacy encodings, rows the parser cannot split
+collected as malformed, each row's physical line, repeated header lines set aside) or Parquet
+(ingest.parquet_batches, whose names stay importable from here).
 
-A CSV's column names are read here, once, with the parser's quoting rules and without the spaces
-around them (`patient_id, specimen_time` names `specimen_time`), and given to the parser, so the
-names the header check saw are the names the batches carry."""
+A CSV's column names are read once (ingest.csv_header) and given to the parser, so the names
+the header check saw are the names the batches carry."""
 
 from __future__ import annotations
 
-import csv
-import gzip
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
-from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.csv_header import (
+    TRAILING,
+    header_of,
+    parsed_names,
+)
+from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
+from hyposcreen.ingest.header_rows import repeated_headers
+from hyposcreen.ingest.linescan import open_bytes
 from hyposcreen.ingest.oversized import oversized_size
-from hyposcreen.rules.loader import load_source_map
+from hyposcreen.ingest.parquet_batches import (
+    BATCH_ROWS,
+    damage_checked,
+    may_hold_null_words,
+    null_words,
+    parquet_batches,
+    parquet_file,
+)
+from hyposcreen.ingest.recordscan import RecordLines, ScanInBackground, record_lines
+from hyposcreen.ingest.wide_text import wide_encoding
 
-BATCH_ROWS = 1 << 18  # ~256k rows: lower peak memory, and faster than 1M here
+__all__ = [
+    "BATCH_ROWS",
+    "DEFAULT_MAX_ROW_BYTES",
+    "TRAILING",
+    "MalformedRows",
+    "csv_batches",
+    "damage_checked",
+    "header_of",
+    "may_hold_null_words",
+    "null_words",
+    "parquet_batches",
+    "parquet_file",
+]
+
 _CSV_BLOCK = 16 << 20
 DEFAULT_MAX_ROW_BYTES = 16 << 20  # rules.yaml contracts.max_row_bytes overrides it
 
@@ -42,67 +67,6 @@ class MalformedRows:
     first_spanning: str | None = None
 
 
-@cache
-def null_words() -> tuple[str, ...]:
-    """Cell texts a delimited export writes for "no value" (rules/null_words.csv: `NULL`,
-    `(null)`, ...): read as empty, like an empty cell, in every column. A SQL client's
-    `NULL` in an ongoing medication's end_time is then ongoing (spec §6), not a time that
-    does not read; a patient_id of `NULL` is a missing key, not a patient named NULL."""
-    return tuple(row["text"] for row in load_source_map("null_words.csv"))
-
-
-def _sniff_delimiter(header: str) -> str:
-    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > 0 else ","
-
-
-def _read_header(path: Path, encoding: str) -> str:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as handle:
-            first = handle.readline(1 << 20)
-    except (OSError, EOFError) as exc:
-        raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
-    if not first.strip():
-        raise InputError(f"{path} is empty: it has no header line.", file=str(path))
-    if b"\x00" in first:
-        raise InputError(f"{path} is not a text CSV file (it holds binary bytes).", file=str(path))
-    if b"\r" in first.removesuffix(b"\n").removesuffix(b"\r"):
-        # classic Mac OS line ends: read line by line, the header would run into the data
-        raise InputError(
-            f"{path} ends its lines with a carriage return alone (classic Mac OS, Excel's "
-            '"CSV (Macintosh)"): export it again with LF or CR LF line ends (e.g. "CSV UTF-8"). '
-            "Nothing was screened.",
-            file=str(path),
-        )
-    return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
-
-
-def _column_names(path: Path, header: str, delimiter: str) -> list[str]:
-    """The header's names as the CSV parser splits them (a quoted name may hold the
-    delimiter), without surrounding spaces."""
-    try:
-        names = next(csv.reader([header], delimiter=delimiter), [])
-    except csv.Error as exc:  # e.g. one name longer than 128 kB: no header line
-        raise InputError(f"{path} has no readable header line ({exc}).", file=str(path)) from exc
-    return [name.strip() for name in names]
-
-
-def header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
-    """Column names (and the CSV delimiter), read before any data so a wrong layout fails fast."""
-    if path.name.endswith(".parquet"):
-        try:
-            return list(pq.read_schema(path).names), ""
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError(
-                f"{path} is not a readable Parquet file: {exc}.", file=str(path)
-            ) from exc
-    header = _read_header(path, mapping.encoding)
-    delimiter = mapping.delimiter or _sniff_delimiter(header)
-    return _column_names(path, header, delimiter), delimiter
-
-
 def csv_batches(
     path: Path,
     encoding: str,
@@ -110,10 +74,119 @@ def csv_batches(
     include: list[str],
     malformed: MalformedRows,
     read_from: Path | None = None,
+    line_column: str | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """Batches of a CSV file; `read_from` is a copy to parse instead (ingest.oversized)."""
+    """Batches of a CSV file; `read_from` is a copy to parse instead (ingest.oversized). With
+    `line_column`, each batch carries the physical line each of its rows starts on (int64,
+    header = line 1; ingest.recordscan), and each malformed row is given its line."""
+    source = read_from or path
+    rows_only = _rows_only(source, encoding, delimiter)  # beside the parser
+    scan: RecordLines | ScanInBackground | None = rows_only
+    full = False
+    names = parsed_names(source, encoding, delimiter, path)
+    trailing = [TRAILING] if TRAILING in names else []  # read to find a value there
+    set_aside: list[dict[str, str]] = []  # rows the parser kept that are no data rows
+    rows_read = 0
+    try:
+        for batch in _parsed_batches(
+            path, encoding, delimiter, include + trailing, malformed, read_from
+        ):
+            if malformed.rows and not full:  # records set aside: find them by field count
+                scan, full = _scan_lines(source, encoding, delimiter, path), True
+            lines = (
+                scan.lines_of(rows_read, batch.num_rows)
+                if scan is not None
+                else np.arange(rows_read + 2, rows_read + 2 + batch.num_rows, dtype=np.int64)
+            )
+            rows_read += batch.num_rows
+            batch, lines = _not_data(batch, lines, include, names, path, set_aside)
+            if line_column is not None:
+                batch = batch.append_column(line_column, pa.array(lines))
+            yield batch
+    finally:
+        if rows_only is not None:
+            rows_only.close()
+    if malformed.rows and not full:
+        scan = _scan_lines(source, encoding, delimiter, path)
+    if isinstance(scan, RecordLines) and len(scan.set_aside) == len(malformed.rows):
+        for row, line in zip(malformed.rows, scan.set_aside.tolist(), strict=True):
+            row["line"] = str(line)
+    malformed.rows += set_aside
+
+
+def _scannable(source: Path, encoding: str, delimiter: str) -> bool:
+    """Whether the encoding writes the delimiter, quotes and line ends as single ASCII bytes
+    (not UTF-16 or UTF-32: then the rows are counted instead of scanned)."""
+    return (
+        wide_encoding(source, encoding) is None and len(delimiter.encode("latin-1", "replace")) == 1
+    )
+
+
+def _rows_only(source: Path, encoding: str, delimiter: str) -> ScanInBackground | None:
+    """The scan without field counts, started in a thread (ingest.recordscan)."""
+    if not _scannable(source, encoding, delimiter):
+        return None
+    return ScanInBackground(lambda: open_bytes(source), delimiter)
+
+
+def _not_data(
+    batch: pa.RecordBatch,
+    lines: np.ndarray,
+    include: list[str],
+    names: list[str],
+    path: Path,
+    set_aside: list[dict[str, str]],
+) -> tuple[pa.RecordBatch, np.ndarray]:
+    """`batch` (and its rows' `lines`) without the rows that are no data rows, which are added
+    to `set_aside`: header lines repeated inside the file (ingest.header_rows) and, in a file
+    whose data lines end with the delimiter, a row with a value after its last column (a
+    field too many: a value with an unquoted delimiter shifted it, as `malformed_row`)."""
+    drop = np.zeros(batch.num_rows, bool)
+    again = repeated_headers(batch, include, names, lines, path)
+    if again is not None:
+        text = "(the header line, repeated)"
+        set_aside += [
+            {"line": str(line), "text": text, "reason": REPEATED_HEADER}
+            for line in lines[again].tolist()
+        ]
+        drop |= again
+    if TRAILING in batch.schema.names:
+        extra = batch.column(TRAILING).is_valid().to_numpy(zero_copy_only=False) & ~drop
+        text = "(a row with a value after its last column)"
+        set_aside += [
+            {"line": str(line), "text": text, "reason": "malformed_row"}
+            for line in lines[extra].tolist()
+        ]
+        drop |= extra
+        batch = batch.drop_columns([TRAILING])
+    if drop.any():
+        return batch.filter(pa.array(~drop)), lines[~drop]
+    return batch, lines
+
+
+def _scan_lines(source: Path, encoding: str, delimiter: str, path: Path) -> RecordLines | None:
+    """Where the records of `source` start and which have another field count than the header
+    of `path` (ingest.recordscan), when the file can be scanned."""
+    if not _scannable(source, encoding, delimiter):
+        return None
+    columns = len(parsed_names(source, encoding, delimiter, path))
+    with open_bytes(source) as stream:
+        return record_lines(stream, delimiter, columns)
+
+
+def _parsed_batches(
+    path: Path,
+    encoding: str,
+    delimiter: str,
+    include: list[str],
+    malformed: MalformedRows,
+    read_from: Path | None,
+) -> Iterator[pa.RecordBatch]:
+    """The parser's batches of a CSV file (`read_from`: the copy to parse, or None)."""
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
+        if (row.text or "").rstrip("\r\n") == "\x1a":  # a DOS end-of-file mark: no row
+            return "skip"
         size = oversized_size(row.text)
         if size is not None:
             text, reason = f"(a row of {size} bytes, over the size limit)", "oversized_row"
@@ -147,7 +220,7 @@ def csv_batches(
             ),
         )
 
-    names = _column_names(path, _read_header(path, encoding), delimiter)
+    names = parsed_names(read_from or path, encoding, delimiter, path)
     malformed.encoding = encoding
     block_size = max(_CSV_BLOCK, malformed.max_row_bytes + (1 << 20))
     try:
@@ -204,39 +277,6 @@ def _later_batches(
             reader = open_reader("latin-1", rows_read + len(malformed.rows))
             continue
         rows_read += batch.num_rows
-        yield batch
-
-
-def parquet_file(path: Path) -> pq.ParquetFile:
-    """A Parquet file opened (its footer read); a damaged or cut-off one is an InputError."""
-    try:
-        return pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"{path} is not a readable Parquet file: {exc}.", file=str(path)) from exc
-
-
-def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
-    batches = parquet_file(path).iter_batches(columns=include, batch_size=BATCH_ROWS)
-    yield from damage_checked(path, batches)
-
-
-def damage_checked(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """A Parquet file's `batches`; a page that cannot be decoded (its footer was readable) is
-    an InputError naming the file. An OSError with an errno (the disk, not the file's bytes) is
-    left to the environment handling."""
-    while True:
-        try:
-            batch = next(batches)
-        except StopIteration:
-            return
-        except (pa.ArrowInvalid, OSError) as exc:
-            if isinstance(exc, OSError) and exc.errno is not None:
-                raise
-            raise InputError(
-                f"{path} is a damaged Parquet file: a data page cannot be read ({exc}). Ask the "
-                "sender for the file again; nothing was screened.",
-                file=str(path),
-            ) from exc
         yield batch
 
 

@@ -54,6 +54,7 @@ from hyposcreen.ingest.frames import (
 from hyposcreen.ingest.linescan import scanned
 from hyposcreen.ingest.oversized import parse_copy
 from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch, prefilter_loinc
+from hyposcreen.ingest.wide_text import utf8_copy, wide_encoding
 from hyposcreen.ingest.window_pushdown import WindowPushdown
 
 __all__ = [
@@ -176,17 +177,18 @@ class TableStream:
                 self.mapping,
             )
             if is_csv:  # text times: parsed to split each batch (no statistics to skip by)
+                assert scratch is not None
+                encoding, read_from = self._text_source(path, Path(scratch.name))
                 batches: Iterator[tuple[pa.RecordBatch, bool]] = (
                     (batch, False)
                     for batch in csv_batches(
                         path,
-                        self.mapping.encoding,
+                        encoding,
                         delimiter,
                         include,
                         malformed,
-                        parse_copy(path, self.max_row_bytes, Path(scratch.name))
-                        if scratch
-                        else None,
+                        read_from,
+                        line_column=_ROW,  # each row's physical line (header = 1)
                     )
                 )
             else:
@@ -197,16 +199,20 @@ class TableStream:
                 )
             file_rows = 0
             for batch, outside in batches:
-                first_row = file_rows + (2 if is_csv else 1)  # CSV: spreadsheet rows (header = 1)
+                first_row = file_rows + 1  # Parquet: 1-based; a CSV's batches carry their lines
                 file_rows += batch.num_rows
                 if self.max_rows is not None and self.rows_in + file_rows > self.max_rows:
                     raise TooLargeForMemory(schema.name, self.rows_in + file_rows, self.max_rows)
                 if outside and pushdown is not None:  # a row group wholly outside the window
                     pushdown.count_outside(self._known_loinc(batch, site_for))
                     continue
-                numbered = batch.append_column(
-                    _ROW,
-                    pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)),
+                numbered = (
+                    batch
+                    if is_csv
+                    else batch.append_column(
+                        _ROW,
+                        pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)),
+                    )
                 )
                 yield self._finish(numbered, path, site_for, wanted, pushdown)
             if pushdown is not None:
@@ -251,6 +257,16 @@ class TableStream:
         if own_rows:
             frame["source_row"] = row_texts(row_numbers)
         return finish_batch(frame, self.schema, self.mapping, row_filter, self.not_relevant)
+
+    def _text_source(self, path: Path, scratch: Path) -> tuple[str, Path | None]:
+        """The encoding to parse a CSV with and the copy to parse instead of it, if any: a
+        UTF-8 copy of a UTF-16/32 file (ingest.wide_text), without its rows over the size
+        limit (ingest.oversized)."""
+        wide = wide_encoding(path, self.mapping.encoding)
+        if wide is None:
+            return self.mapping.encoding, parse_copy(path, self.max_row_bytes, scratch)
+        text = utf8_copy(path, wide, scratch)
+        return "utf-8", parse_copy(text, self.max_row_bytes, scratch) or text
 
     def _known_loinc(self, batch: pa.RecordBatch, site_for: dict[str, str]) -> pa.RecordBatch:
         """The rows whose LOINC is known or blank; the others counted unknown_loinc."""

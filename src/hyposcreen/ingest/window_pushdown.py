@@ -98,7 +98,8 @@ class WindowPushdown:
                 row_groups=[group],
                 columns=narrow if outside else include,
             )
-            for batch in file_batches.damage_checked(path, batches):
+            wordy = file_batches.may_hold_null_words(handle.metadata, [group])
+            for batch in file_batches.damage_checked(path, batches, wordy):
                 yield batch, outside
 
     def _row_group_outside(self, group: pq.RowGroupMetaData) -> bool:

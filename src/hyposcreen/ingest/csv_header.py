@@ -1,0 +1,123 @@
+"""A CSV's header line and the column names its parser is given: read once, before any data
+(a wrong layout fails fast), with the parser's quoting rules and without the spaces around the
+names (`patient_id, specimen_time` names `specimen_time`); the delimiter sniffed when the
+mapping names none; UTF-16/32 files read as text (ingest.wide_text); a trailing delimiter on
+every data line (or on the header line alone) absorbed by one name more (or less)."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import itertools
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hyposcreen.config import SiteMapping
+from hyposcreen.errors import InputError
+from hyposcreen.ingest.linescan import open_bytes
+from hyposcreen.ingest.wide_text import wide_encoding
+
+
+def _sniff_delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def read_header(path: Path, encoding: str) -> str:
+    wide = wide_encoding(path, encoding)
+    if wide is not None:  # UTF-16/32: read as text (ingest.wide_text)
+        try:
+            with open_bytes(path) as raw, codecs.getreader(wide)(raw) as text:
+                line = text.readline(1 << 20)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path} is not readable as {wide}: {exc}.", file=str(path)) from exc
+        if not line.strip():
+            raise InputError(f"{path} is empty: it has no header line.", file=str(path))
+        return line.lstrip("\ufeff").rstrip("\r\n")
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            first = handle.readline(1 << 20)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
+    if not first.strip():
+        raise InputError(f"{path} is empty: it has no header line.", file=str(path))
+    if b"\x00" in first:
+        raise InputError(f"{path} is not a text CSV file (it holds binary bytes).", file=str(path))
+    if b"\r" in first.removesuffix(b"\n").removesuffix(b"\r"):
+        # classic Mac OS line ends: read line by line, the header would run into the data
+        raise InputError(
+            f"{path} ends its lines with a carriage return alone (classic Mac OS, Excel's "
+            '"CSV (Macintosh)"): export it again with LF or CR LF line ends (e.g. "CSV UTF-8"). '
+            "Nothing was screened.",
+            file=str(path),
+        )
+    return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
+
+
+def column_names(path: Path, header: str, delimiter: str) -> list[str]:
+    """The header's names as the CSV parser splits them (a quoted name may hold the
+    delimiter), without surrounding spaces."""
+    try:
+        names = next(csv.reader([header], delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. one name longer than 128 kB: no header line
+        raise InputError(f"{path} has no readable header line ({exc}).", file=str(path)) from exc
+    return [name.strip() for name in names]
+
+
+_FIRST_ROWS_BYTES = 1 << 20
+TRAILING = "\x00after the trailing delimiter"  # the name of the field a line-ending delimiter opens
+
+
+def parsed_names(source: Path, encoding: str, delimiter: str, path: Path) -> list[str]:
+    """The column names the parser is given for `source` (`path`, or its copy): the header's,
+    and one more when the first data row has one field more whose text is empty (an export
+    that ends every data line with the delimiter: without it every row was malformed), or
+    without the header's empty last name when that row has one field fewer (only the header
+    line ends with the delimiter)."""
+    names = column_names(path, read_header(source, encoding), delimiter)
+    first = _first_data_row(source, encoding, delimiter)
+    if first is not None and len(first) == len(names) + 1 and not first[-1].strip():
+        return [*names, TRAILING]
+    if first is not None and len(names) > 1 and not names[-1] and len(first) == len(names) - 1:
+        return names[:-1]
+    return names
+
+
+def _first_data_row(source: Path, encoding: str, delimiter: str) -> list[str] | None:
+    """The fields of the first non-blank record after the header (None: there is none in the
+    file's first MB)."""
+    wide = wide_encoding(source, encoding)
+    try:
+        with open_bytes(source) as raw:
+            data = raw.read(_FIRST_ROWS_BYTES)
+        text = data.decode(wide or encoding, errors="replace").lstrip("\ufeff")
+    except (OSError, EOFError, LookupError):
+        return None
+    if len(data) == _FIRST_ROWS_BYTES:  # whole lines only
+        text = text[: text.rfind("\n") + 1]
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        records = [r for r in itertools.islice(reader, 64) if r]
+    except csv.Error:
+        return None
+    return records[1] if len(records) > 1 else None
+
+
+def header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
+    """Column names (and the CSV delimiter), read before any data so a wrong layout fails fast."""
+    if path.name.endswith(".parquet"):
+        try:
+            return list(pq.read_schema(path).names), ""
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(
+                f"{path} is not a readable Parquet file: {exc}.", file=str(path)
+            ) from exc
+    header = read_header(path, mapping.encoding)
+    delimiter = mapping.delimiter or _sniff_delimiter(header)
+    return column_names(path, header, delimiter), delimiter

@@ -1,0 +1,49 @@
+"""A CSV written in UTF-16 (PowerShell's `>` and `Out-File`, a SQL client's or spreadsheet's
+"Unicode" export) was refused as "binary bytes" (exit 3). It is read from a UTF-8 copy whose
+lines are the delivered file's: the same delivery screens as the UTF-8 sample, with the same
+quarantine references (file:line)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hyposcreen.cli import main
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+DAY = "2026-11-20"
+
+
+def screen(folder: Path) -> tuple[int, Path]:
+    out = folder.parent / f"{folder.name}_out"
+    status = main(
+        ["run", "--no-flow", "--input", str(folder), "--out", str(out), "--window-start", DAY]
+    )
+    return status, out / DAY
+
+
+@pytest.mark.parametrize(("encoding", "line_end"), [("utf-16", "\r\n"), ("utf-16-be", "\n")])
+def test_a_utf16_delivery_screens_as_the_utf8_sample(
+    tmp_path: Path, encoding: str, line_end: str
+) -> None:
+    folder = tmp_path / "delivery"
+    shutil.copytree(SAMPLE, folder)
+    for name in ("labs", "medications"):
+        text = (SAMPLE / f"{name}.csv").read_text(encoding="utf-8")
+        # a byte-order mark says the encoding (utf-16 writes one; utf-16-be does not: add it)
+        mark = "\ufeff" if encoding == "utf-16-be" else ""
+        data = (mark + text.replace("\n", line_end)).encode(encoding)
+        (folder / f"{name}.csv").write_bytes(data)
+    status, night = screen(folder)
+    expected_status, expected = screen(shutil.copytree(SAMPLE, tmp_path / "sample"))
+    assert status == expected_status == 0
+    review = pd.read_csv(night / "review_list.csv", dtype=str).drop(columns=["run_id"])
+    want = pd.read_csv(expected / "review_list.csv", dtype=str).drop(columns=["run_id"])
+    pd.testing.assert_frame_equal(review, want)
+    assert (night / "quarantine.csv").read_bytes() == (expected / "quarantine.csv").read_bytes()
+    counts = json.loads((night / "run_manifest.json").read_text())["reconciliation"]
+    assert counts == json.loads((expected / "run_manifest.json").read_text())["reconciliation"]

@@ -1,0 +1,72 @@
+"""A SQL client's Parquet export of a table whose columns were cast to text writes an absent
+value as its null word (`NULL`, `null`, `(null)`, `\\N`: rules/null_words.csv). The CSV reader
+reads these words as empty cells in every column; the Parquet reader read them as text, so an
+ongoing medication's `NULL` end_time was a time that does not read (quarantined, its drug lost
+to the screen). Both readers now read them alike: the same delivery as Parquet with the words
+screens as the CSV sample does (review list, evidence, reconciliation)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hyposcreen.cli import main
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+DAY = "2026-11-20"
+TABLES = ("labs", "medications", "diagnoses", "patients")
+
+
+def screen(folder: Path) -> tuple[int, Path]:
+    out = folder.parent / f"{folder.name}_out"
+    status = main(
+        ["run", "--no-flow", "--input", str(folder), "--out", str(out), "--window-start", DAY]
+    )
+    return status, out / DAY
+
+
+def as_text_parquet(tmp_path: Path, word: str | None, dictionary: bool = False) -> Path:
+    """The sample as Parquet files of text columns, every empty cell written as `word` (None:
+    a real null)."""
+    folder = tmp_path / f"parquet_{word!r}_{dictionary}"
+    folder.mkdir()
+    for name in TABLES:
+        frame = pd.read_csv(SAMPLE / f"{name}.csv", dtype=str, keep_default_na=False)
+        frame = frame.mask(frame == "", word)
+        if dictionary:  # written from categoricals: dictionary-encoded Arrow columns
+            frame = frame.astype("category")
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+    return folder
+
+
+def outputs(night: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, object]]:
+    review = pd.read_csv(night / "review_list.csv", dtype=str).drop(columns=["run_id"])
+    evidence = pd.read_csv(night / "evidence.csv", dtype=str)
+    # the evidence names its source file (labs.csv / labs.parquet) and row: compare the rest
+    evidence = evidence.drop(columns=[c for c in evidence if c.startswith("source")])
+    counts = json.loads((night / "run_manifest.json").read_text())["reconciliation"]
+    return review, evidence, counts
+
+
+@pytest.mark.parametrize(
+    ("word", "dictionary"),
+    [("NULL", False), ("null", False), ("(null)", False), ("\\N", False), ("NULL", True)],
+)
+def test_a_parquet_export_writing_null_words_screens_as_the_csv_sample(
+    tmp_path: Path, word: str, dictionary: bool
+) -> None:
+    csv_folder = tmp_path / "csv"
+    shutil.copytree(SAMPLE, csv_folder)
+    expected_status, expected = screen(csv_folder)
+    status, night = screen(as_text_parquet(tmp_path, word, dictionary))
+    assert status == expected_status == 0
+    got, want = outputs(night), outputs(expected)
+    pd.testing.assert_frame_equal(got[0], want[0])
+    pd.testing.assert_frame_equal(got[1], want[1])
+    assert got[2] == want[2]
+    quarantine = pd.read_csv(night / "quarantine.csv", dtype=str, keep_default_na=False)
+    assert not quarantine["original"].str.contains(json.dumps(word)[1:-1], regex=False).any()
