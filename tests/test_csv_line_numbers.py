@@ -16,7 +16,7 @@ import pytest
 from tests.csv_record_reference import arrow_rows, generated_csv, reference_records
 
 from hyposcreen.config import SiteMapping
-from hyposcreen.ingest import batches, recordscan
+from hyposcreen.ingest import batches, recordscan, recordscan_run
 from hyposcreen.ingest.canonical import SCHEMAS
 from hyposcreen.ingest.tabular import read_table
 
@@ -115,12 +115,12 @@ def test_the_scan_agrees_with_the_parser_on_generated_files(
             continue
         rows, invalid = parsed
         assert rows == [fields for _, fields in kept] and invalid == len(set_aside), data
-        scan = recordscan.record_lines(io.BytesIO(data), ",", columns)
+        scan = recordscan_run.record_lines(io.BytesIO(data), ",", columns)
         assert scan.kept == len(kept), data
         assert scan.lines_of(0, scan.kept).tolist() == [line for line, _ in kept], data
         assert scan.set_aside.tolist() == set_aside, data
         every = sorted([line for line, _ in kept] + set_aside)  # no field counts: all kept
-        rows_only = recordscan.record_lines(io.BytesIO(data), ",", None)
+        rows_only = recordscan_run.record_lines(io.BytesIO(data), ",", None)
         assert rows_only.lines_of(0, rows_only.kept).tolist() == every, data
         compared += 1
     assert compared > 200

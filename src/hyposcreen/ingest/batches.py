@@ -33,7 +33,8 @@ from hyposcreen.ingest.parquet_batches import (
     parquet_batches,
     parquet_file,
 )
-from hyposcreen.ingest.recordscan import RecordLines, ScanInBackground, record_lines
+from hyposcreen.ingest.recordscan import RecordLines
+from hyposcreen.ingest.recordscan_run import ScanInBackground, record_lines
 from hyposcreen.ingest.wide_text import wide_encoding
 
 __all__ = [

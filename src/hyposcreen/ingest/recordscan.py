@@ -23,10 +23,7 @@ are set aside one search each (a step per run: a file quoting some fields and wr
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO
 
 import numpy as np
 
@@ -96,7 +93,7 @@ def _inside(quotes: np.ndarray, parity: int) -> tuple[np.ndarray, int]:
     return inclusive ^ (_U(0) - before), int(after[-1]) if len(after) else parity
 
 
-class _Scan:
+class RecordScan:
     """The state carried from one chunk to the next."""
 
     def __init__(self, delimiter: int, columns: int | None) -> None:
@@ -311,63 +308,3 @@ class _Scan:
         if self._set_aside:
             result.set_aside = np.concatenate(self._set_aside).astype(np.int64)
         return result
-
-
-def record_lines(stream: BinaryIO, delimiter: str, columns: int | None) -> RecordLines:
-    """Scan a CSV's bytes (`stream`: plain or decompressed text in an ASCII-compatible
-    encoding) whose header has `columns` names. With `columns` None the field counts are not
-    taken (a cheaper scan, right while the parser sets no record aside): every record counts
-    as a row the parser keeps."""
-    scan = _Scan(ord(delimiter), columns)
-    while chunk := stream.read(CHUNK_BYTES):
-        while chunk.endswith(b"\r") and (more := stream.read(1)):  # keep CR LF in one chunk
-            chunk += more
-        scan.chunk(chunk)
-    return scan.finish()
-
-
-class ScanInBackground:
-    """The scan without field counts (`record_lines(stream, delimiter, None)`) in a thread
-    beside the parser (numpy leaves the interpreter lock while it works): `lines_of` waits only
-    until the scan has passed the rows it asks for. `opener` gives the bytes to scan."""
-
-    def __init__(self, opener: Callable[[], BinaryIO], delimiter: str) -> None:
-        self._scan = _Scan(ord(delimiter), None)
-        self._ready = threading.Condition()
-        self._done = self._stop = False
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(opener,), name="hyposcreen-record-scan", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self, opener: Callable[[], BinaryIO]) -> None:
-        try:
-            with opener() as stream:
-                while not self._stop and (chunk := stream.read(CHUNK_BYTES)):
-                    while chunk.endswith(b"\r") and (more := stream.read(1)):
-                        chunk += more
-                    with self._ready:
-                        self._scan.chunk(chunk)
-                        self._ready.notify_all()
-            with self._ready:
-                self._scan.finish()
-        except BaseException as exc:  # handed to the reader in lines_of
-            self._error = exc
-        finally:
-            with self._ready:
-                self._done = True
-                self._ready.notify_all()
-
-    def lines_of(self, first: int, count: int) -> np.ndarray:
-        """`RecordLines.lines_of` once the scan has passed those rows."""
-        with self._ready:
-            self._ready.wait_for(lambda: self._done or self._scan.result.kept >= first + count)
-            if self._error is not None:
-                raise self._error
-            known = self._scan.so_far()
-        return known.lines_of(first, count)
-
-    def close(self) -> None:
-        """Stop scanning (the reader stopped): the thread ends after its chunk."""
-        self._stop = True
