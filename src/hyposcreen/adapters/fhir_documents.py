@@ -31,6 +31,11 @@ NDJSON = "ndjson"  # `sniff`: a .json file of one resource per line
 _HEAD = 64 << 10
 _MAX_DEPTH = 8  # Bundles inside Bundles read this deep
 _TOP_TYPE = re.compile(rb'\A\s*\{\s*"resourceType"\s*:\s*"([A-Za-z]+)"')
+# Pseudo resource types for entries that hold no FHIR resource, kept so the reader accounts
+# for them (`fhir_scan`): `{"resourceType": MALFORMED_ENTRY, "entry": <the entry as found>}`.
+MALFORMED_ENTRY = "#malformed"  # a `resource` without a resourceType, or not an object
+EMPTY_ENTRY = "#no-resource"  # no `resource` at all (a transaction's DELETE, a history's delete)
+PSEUDO_TYPES = frozenset((MALFORMED_ENTRY, EMPTY_ENTRY))
 
 Resource = dict[str, Any]
 
@@ -118,8 +123,9 @@ def read_document(
     path: Path, digest: Any = None, holding: str | None = None
 ) -> tuple[list[tuple[str, Resource]], str]:
     """(place, resource) of every FHIR resource of a document: a Bundle's entries (ids filled
-    from `urn:uuid:` full URLs; entries without a resource, as a DELETE of a transaction, are
-    skipped), a JSON array's resources, or the document itself. The second item is the error
+    from `urn:uuid:` full URLs; an entry without a resource, as a DELETE of a transaction, or
+    whose resource has no resourceType, is a pseudo resource, see `bundle_places`), a JSON
+    array's resources (an item that is not one: `MALFORMED_ENTRY`), or the document itself. The second item is the error
     text when the file is not JSON or holds no resource (the caller quarantines it).
 
     `digest` (a hashlib object) receives the file's bytes as stored. `holding`: a resource
@@ -141,8 +147,10 @@ def read_document(
         lines = _resource_lines(payload)
         return _expanded(lines), "" if lines else f"not valid JSON ({exc})"
     if isinstance(parsed, list):
-        found = [(f"[{i}]", r) for i, r in enumerate(parsed) if _typed(r)]
-        return _expanded(found), "" if found else "a JSON array without FHIR resources"
+        if not any(_typed(r) for r in parsed):
+            return [], "a JSON array without FHIR resources"
+        found = [(f"[{i}]", r if _typed(r) else _pseudo(r)) for i, r in enumerate(parsed)]
+        return _expanded(found), ""
     if not _typed(parsed):
         return [], 'not a FHIR resource (no "resourceType")'
     return _expanded([("", parsed)]), ""
@@ -181,18 +189,27 @@ def _typed(value: object) -> bool:
     return isinstance(value, dict) and isinstance(value.get("resourceType"), str)
 
 
+def _pseudo(entry: object, empty: bool = False) -> Resource:
+    return {"resourceType": EMPTY_ENTRY if empty else MALFORMED_ENTRY, "entry": entry}
+
+
 def bundle_places(bundle: Resource, depth: int = 0) -> list[tuple[str, Resource]]:
-    """(`entry[i]`, resource) of a Bundle's entries that hold a resource, a Bundle inside one
-    replaced by its own entries (`entry[2].entry[0]`: a message or searchset of documents); a
-    resource without an `id` takes the last part of its `fullUrl` (`urn:uuid:x`,
-    `https://host/Patient/x`)."""
+    """(`entry[i]`, resource) of every entry of a Bundle, a Bundle inside one replaced by its
+    own entries (`entry[2].entry[0]`: a message or searchset of documents); a resource without
+    an `id` takes the last part of its `fullUrl` (`urn:uuid:x`, `https://host/Patient/x`). An
+    entry without a `resource` is an `EMPTY_ENTRY`, one whose resource is not an object with a
+    resourceType (invalid FHIR) a `MALFORMED_ENTRY`: never dropped unsaid."""
     found: list[tuple[str, Resource]] = []
     entries = bundle.get("entry")
     for position, entry in enumerate(entries if isinstance(entries, list) else ()):
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(resource, dict) or not _typed(resource):
-            continue
         place = f"entry[{position}]"
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if resource is None and isinstance(entry, dict):
+            found.append((place, _pseudo(entry, empty=True)))
+            continue
+        if not isinstance(resource, dict) or not _typed(resource):
+            found.append((place, _pseudo(entry)))
+            continue
         if resource["resourceType"] == "Bundle" and depth < _MAX_DEPTH:
             found += [(f"{place}.{p}", r) for p, r in bundle_places(resource, depth + 1)]
             continue

@@ -20,7 +20,13 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from hyposcreen.adapters.fhir_documents import bundle_places, read_document
+from hyposcreen.adapters.fhir_documents import (
+    EMPTY_ENTRY,
+    MALFORMED_ENTRY,
+    PSEUDO_TYPES,
+    bundle_places,
+    read_document,
+)
 from hyposcreen.adapters.fhir_files import count_lines, iter_blocks, iter_lines
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import TableSchema
@@ -114,8 +120,9 @@ def parse_resource(line: bytes | bytearray) -> Resource | None:
 
 
 def bundle_entries(bundle: Resource) -> list[Resource]:
-    """The resources of a Bundle's entries (ids filled from `urn:uuid:` full URLs)."""
-    return [resource for _, resource in bundle_places(bundle)]
+    """The resources of a Bundle's entries (ids filled from `urn:uuid:` full URLs); entries
+    holding none are left out."""
+    return [r for _, r in bundle_places(bundle) if r["resourceType"] not in PSEUDO_TYPES]
 
 
 @dataclass
@@ -137,7 +144,10 @@ class LineReader:
             return 1
         if parsed["resourceType"] != "Bundle":
             return self.take_resources([(str(line_no), parsed)], rel, tally, numbered=True)
-        places = [(str(line_no), resource) for resource in bundle_entries(parsed)]
+        places = [
+            (f"{line_no}.{place}" if r["resourceType"] in PSEUDO_TYPES else str(line_no), r)
+            for place, r in bundle_places(parsed)
+        ]
         return self.take_resources(places, rel, tally, numbered=True)
 
     def take_resources(
@@ -150,12 +160,19 @@ class LineReader:
         """Map the resources of one line or document ((place, resource) pairs; reference
         resources among them are kept first); returns the number of rows they account for.
         `numbered`: the places are one line's number, and its rows are `12`, `12.1`, ... in
-        turn; else each resource's rows are `place`, `place.1`, ..."""
+        turn; else each resource's rows are `place`, `place.1`, ... An entry holding no
+        resource is one row at its place (`entry[3]`; `12.entry[3]` on a Bundle line): not
+        relevant (`entry_without_resource`), or quarantined (`malformed_row`) when its resource
+        has no resourceType."""
         for _, resource in places:
             if (keep := self.references.get(resource["resourceType"])) is not None:
                 keep(resource)
         count = 0
+        empty = 0  # rows of entries without a resource (numbered: not in the row numbers)
         for place, resource in places:
+            if resource["resourceType"] in PSEUDO_TYPES:
+                empty += self._take_pseudo(place, resource, rel, tally)
+                continue
             if resource["resourceType"] not in self.wanted:
                 continue
             first = count if numbered else 0
@@ -176,13 +193,26 @@ class LineReader:
             for extra, row in enumerate(rows):
                 self.builder.add(row, rel, _where(place, first + extra))
             count += len(rows)
+        if count == 0 and empty == len(places) > 0:
+            return empty  # nothing but entries holding no resource
         if count == 0:
             tally["unmapped_other_resource_type"] += 1
             self.builder.not_relevant["other_resource_type"] += 1
-            return 1
+            return 1 + empty
         tally["mapped"] += 1
         tally["extra_rows"] += count - 1
-        return count
+        return count + empty
+
+    def _take_pseudo(self, place: str, pseudo: Resource, rel: str, tally: Counter[str]) -> int:
+        """One row for an entry holding no FHIR resource (`fhir_documents.PSEUDO_TYPES`)."""
+        if pseudo["resourceType"] == EMPTY_ENTRY:
+            tally["unmapped_entry_without_resource"] += 1
+            self.builder.not_relevant["entry_without_resource"] += 1
+            return 1
+        assert pseudo["resourceType"] == MALFORMED_ENTRY
+        tally["unmapped_malformed_row"] += 1
+        self.builder.add_malformed(rel, place, orjson.dumps(pseudo["entry"]))
+        return 1
 
 
 def export_error(outcome: Resource) -> bool:
