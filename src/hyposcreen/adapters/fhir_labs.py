@@ -16,6 +16,7 @@ from hyposcreen.adapters.fhir_types import (
     concept_label,
     concept_texts,
     contained_id,
+    contained_target,
     first_item,
     first_text,
     is_loinc,
@@ -171,12 +172,10 @@ class ObservationMapper:
             return None, None
         specimen_id = reference_id(reference)
         label = None
-        local = contained_id(reference)
-        if local is not None:
-            for item in objects(resource.get("contained")):
-                if isinstance(item, dict) and item.get("id") == local:
-                    label = concept_label(item.get("type"))
-        elif specimen_id is not None:
+        contained = contained_target(reference, resource.get("contained"))
+        if contained is not None:
+            label = concept_label(contained.get("type"))
+        elif contained_id(reference) is None and specimen_id is not None:
             label = self.specimens.get(specimen_id)
         return specimen_id, label or text(reference.get("display"))
 

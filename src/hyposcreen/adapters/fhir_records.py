@@ -2,9 +2,9 @@
 
 Medications: MedicationRequest, MedicationStatement and MedicationAdministration, with the drug
 from `medicationCodeableConcept` or from a Medication resource (exported in Medication files or
-`contained`, referenced as `#id`). Conditions: one row per resource, coded by the coding that
-matches a condition of the rules (else the first coding of a known system). Patients: id, MRN,
-name, birth date, sex.
+`contained`, referenced as `#id`, or as a bare `id` that a contained resource has). Conditions:
+one row per resource, coded by the coding that matches a condition of the rules (else the first
+coding of a known system). Patients: id, MRN, name, birth date, sex.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from hyposcreen.adapters.fhir_types import (
     concept_label,
     concept_texts,
     contained_id,
+    contained_target,
     first_item,
     first_text,
     objects,
@@ -97,13 +98,8 @@ class MedicationMapper:
         if not isinstance(reference, dict):
             self.unmapped[(kind, "no_medication")] += 1
             return [], None
-        local = contained_id(reference)
-        if local is not None:
-            contained = objects(resource.get("contained"))
-            target = next(
-                (c for c in contained if isinstance(c, dict) and c.get("id") == local), None
-            )
-        else:
+        target = contained_target(reference, resource.get("contained"))
+        if target is None and contained_id(reference) is None:
             target = self.medications.get(reference_id(reference) or "")
         if target is None:
             self.unmapped[(kind, "unresolved_medication_reference")] += 1

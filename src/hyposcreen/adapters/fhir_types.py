@@ -139,6 +139,19 @@ def contained_id(reference: object) -> str | None:
     return None
 
 
+def contained_target(reference: object, contained: object) -> dict[str, Any] | None:
+    """The contained resource a Reference points at: `#x`, or a bare `x` (FHIR wants the `#`,
+    some generators leave it out) when a contained resource has the id `x`; None otherwise."""
+    if not isinstance(reference, dict):
+        return None
+    target = text(reference.get("reference"))
+    if not target:
+        return None
+    wanted = target[1:] if target.startswith("#") else target
+    items = contained if isinstance(contained, list) else ()
+    return next((c for c in items if isinstance(c, dict) and c.get("id") == wanted), None)
+
+
 def period(value: object) -> tuple[str | None, str | None]:
     if not isinstance(value, dict):
         return None, None
