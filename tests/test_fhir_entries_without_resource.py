@@ -82,6 +82,4 @@ def test_the_run_reconciles_and_quarantines_the_invalid_entry(
     assert status in (0, 4), err
     found = manifest(tmp_path / "out")
     assert found["reconciled"] is True
-    assert ("labs", "Ana_Kub_1.json", "entry[1]", "malformed_row") in quarantined(
-        tmp_path / "out"
-    )
+    assert ("labs", "Ana_Kub_1.json", "entry[1]", "malformed_row") in quarantined(tmp_path / "out")

@@ -125,8 +125,9 @@ def read_document(
     """(place, resource) of every FHIR resource of a document: a Bundle's entries (ids filled
     from `urn:uuid:` full URLs; an entry without a resource, as a DELETE of a transaction, or
     whose resource has no resourceType, is a pseudo resource, see `bundle_places`), a JSON
-    array's resources (an item that is not one: `MALFORMED_ENTRY`), or the document itself. The second item is the error
-    text when the file is not JSON or holds no resource (the caller quarantines it).
+    array's resources (an item that is not one: `MALFORMED_ENTRY`), or the document itself.
+    The second item is the error text when the file is not JSON or holds no resource (the
+    caller quarantines it).
 
     `digest` (a hashlib object) receives the file's bytes as stored. `holding`: a resource
     type; a document whose text never names it is not parsed (no resources)."""
