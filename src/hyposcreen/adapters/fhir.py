@@ -15,8 +15,12 @@ reconciliation):
 (an Observation panel's relevant components, a Bundle's entries) counts k. Observation lines
 without a relevant code are skipped before parsing (not relevant, `unknown_loinc`); lines of
 another resource type are not relevant (`other_resource_type`); a line that is not JSON, or
-not a resource object, is quarantined (`malformed_row`). `source_file` is the file's path inside
-the export, `source_row` its line number (`12.1`: the second row of line 12).
+not a resource object, is quarantined (`malformed_row`). A Bundle entry that holds no resource
+is one row too: not relevant (`entry_without_resource`: a transaction's DELETE), or quarantined
+(`malformed_row`) when its `resource` has no resourceType, at its place (`entry[3]`;
+`12.entry[3]` in a Bundle on line 12), by every table that reads it. `source_file` is the
+file's path inside the export, `source_row` its line number (`12.1`: the second row of line
+12). A JSON document is parsed once per run, whatever the tables that read it (`fhir_parsed`).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from hyposcreen.adapters.fhir_labs import (
     contained_results,
     specimen_type,
 )
+from hyposcreen.adapters.fhir_parsed import SUPPORT_TYPES, TABLE_TYPES, keep_only
 from hyposcreen.adapters.fhir_records import (
     DIAGNOSIS_COLUMNS,
     MEDICATION_COLUMNS,
@@ -64,13 +69,6 @@ from hyposcreen.rules.loader import RuleSet
 
 log = logging.getLogger(__name__)
 
-TABLE_TYPES = {
-    "labs": ("Observation", "DiagnosticReport", "OperationOutcome"),
-    "medications": ("MedicationRequest", "MedicationStatement", "MedicationAdministration"),
-    "diagnoses": ("Condition",),
-    "patients": ("Patient",),
-}
-SUPPORT_TYPES = {"labs": ("Specimen",), "medications": ("Medication",)}
 # files that can hold lab results (a DiagnosticReport its contained Observations)
 _LAB_SOURCES = ("Observation", "DiagnosticReport", MIXED, DOCUMENTS)
 _COLUMNS = {
@@ -182,18 +180,20 @@ def _scan(
     needle: Any,
     tally: Counter[str],
     bounds: tuple[bytes, bytes] | None,
-    digest: Any,
-) -> int:
-    """The rows one file accounts for: a JSON document read whole, Observation-like lines
-    through the pre-filter, any other line parsed."""
+) -> tuple[int, str]:
+    """The rows one file accounts for, and its sha256: a JSON document read whole,
+    Observation-like lines through the pre-filter, any other line parsed."""
     rel = path.relative_to(input_dir).as_posix()
     if kind == DOCUMENTS:
-        return scan_document(path, rel, reader, tally, digest)
+        return scan_document(path, rel, reader, tally)
+    digest = hashlib.sha256()
     if needle is not None and kind == MIXED:
         needle = _with_outcomes(needle)
     if needle is not None and kind != "OperationOutcome":
-        return scan_prefiltered(path, rel, needle, reader, tally, bounds, digest)
-    return scan_all(path, rel, reader, tally, digest)
+        rows = scan_prefiltered(path, rel, needle, reader, tally, bounds, digest)
+    else:
+        rows = scan_all(path, rel, reader, tally, digest)
+    return rows, digest.hexdigest()
 
 
 @lru_cache(maxsize=4)
@@ -216,6 +216,7 @@ def read_table(
     `window` is applied through `row_filter` (labs), like the tabular reader."""
     schema = SCHEMAS[name]
     by_type, _ = classify(input_dir)
+    keep_only(by_type.get(DOCUMENTS, []))  # documents of an earlier run are not kept
     if name == "labs" and not any(by_type.get(t) for t in _LAB_SOURCES):
         check_layout(input_dir)  # raises with the reason
     row_filter = row_filter or RowFilter()
@@ -229,9 +230,8 @@ def read_table(
         for path in by_type.get(kind, []):
             tally = counts.setdefault(kind, Counter())
             tally["files"] += 1
-            digest = hashlib.sha256()
-            rows = _scan(input_dir, path, kind, reader, needle, tally, bounds, digest)
-            files.append(file_record(path, rows, digest.hexdigest()))
+            rows, sha256 = _scan(input_dir, path, kind, reader, needle, tally, bounds)
+            files.append(file_record(path, rows, sha256))
     rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
     if medication_mapper is not None:
         for (kind, note), count in medication_mapper.unmapped.items():

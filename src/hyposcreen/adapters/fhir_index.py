@@ -2,7 +2,7 @@
 
 An Observation names its specimen and a MedicationRequest its Medication by reference; this
 module reads every resource of one type in the export (NDJSON lines, Bundles on a line, JSON
-documents) into a dict id -> what the mapper needs from it.
+documents, parsed once per run: `fhir_parsed`) into a dict id -> what the mapper needs from it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hyposcreen.adapters.fhir_documents import read_document
 from hyposcreen.adapters.fhir_files import is_document, iter_lines
+from hyposcreen.adapters.fhir_parsed import document_places
 from hyposcreen.adapters.fhir_scan import Resource, bundle_entries, parse_resource
 
 
@@ -24,7 +24,7 @@ def index_resources(
     found: dict[str, Any] = {}
     for path in files:
         if is_document(path):
-            places = read_document(path, holding=resource_type)[0]
+            places = document_places(path, (resource_type,), holding=resource_type)[0]
             candidates = [resource for _, resource in places]
             _index(candidates, resource_type, entry, found)
             continue

@@ -25,9 +25,9 @@ from hyposcreen.adapters.fhir_documents import (
     MALFORMED_ENTRY,
     PSEUDO_TYPES,
     bundle_places,
-    read_document,
 )
 from hyposcreen.adapters.fhir_files import count_lines, iter_blocks, iter_lines
+from hyposcreen.adapters.fhir_parsed import document_places
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import TableSchema
 from hyposcreen.ingest.tabular import RowFilter, canonical_columns, empty_frame, finish_batch
@@ -229,23 +229,22 @@ def _where(place: str, row: int) -> str:
     return place if row == 0 else f"{place}.{row}"
 
 
-def scan_document(
-    path: Path, rel: str, reader: LineReader, tally: Counter[str], digest: Any = None
-) -> int:
+def scan_document(path: Path, rel: str, reader: LineReader, tally: Counter[str]) -> tuple[int, str]:
     """Read a JSON document whole (`fhir_documents`); one that is not JSON or holds no FHIR
     resource is one quarantined row (`broken_document`, with the reason and its first bytes:
     a whole record may be lost, so the night warns, quarantine_warnings.py). Nothing is logged:
     a per-patient document's name may carry the patient's name (Synthea's `Given_Family_<id>`);
-    quarantine.csv names it. Returns the rows the file accounts for."""
+    quarantine.csv names it. Returns the rows the file accounts for and its sha256 (the
+    document is parsed once per run, `fhir_parsed`)."""
     tally["read"] += 1
-    places, problem = read_document(path, digest)
+    places, problem, sha256 = document_places(path, {*reader.wanted, *reader.references})
     if problem:
         tally["unmapped_broken_document"] += 1
         with path.open("rb") as handle:  # gz: the stored bytes say little, but say it is gz
             head = handle.read(_MALFORMED_TEXT)
         reader.builder.add_malformed(rel, "1", head, "broken_document")
-        return 1
-    return reader.take_resources(places, rel, tally)
+        return 1, sha256
+    return reader.take_resources(places, rel, tally), sha256
 
 
 def date_bounds(row_filter: RowFilter) -> tuple[bytes, bytes] | None:
