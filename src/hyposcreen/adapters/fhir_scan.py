@@ -28,6 +28,12 @@ from hyposcreen.adapters.fhir_documents import (
 )
 from hyposcreen.adapters.fhir_files import count_lines, iter_blocks, iter_lines
 from hyposcreen.adapters.fhir_parsed import document_places
+from hyposcreen.adapters.fhir_versions import (
+    HIDDEN,
+    Version,
+    quarantine_superseded,
+    version_of,
+)
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import TableSchema
 from hyposcreen.ingest.tabular import RowFilter, canonical_columns, empty_frame, finish_batch
@@ -55,14 +61,16 @@ class TableBuilder:
         self.rows: list[Row] = []
         self.files: list[str] = []
         self.lines: list[str] = []
+        self.versions: list[Version] = []
         self.malformed: list[tuple[str, str, str, str | None]] = []
         self.not_relevant: Counter[str] = Counter()
         self.frames: list[pd.DataFrame] = []
 
-    def add(self, row: Row, source_file: str, source_row: str) -> None:
+    def add(self, row: Row, source_file: str, source_row: str, version: Version) -> None:
         self.rows.append(row)
         self.files.append(source_file)
         self.lines.append(source_row)
+        self.versions.append(version)
         if len(self.rows) >= _BATCH_ROWS:
             self.flush()
 
@@ -88,15 +96,20 @@ class TableBuilder:
                 frame[column] = frame[column].astype("str").where(frame[column].notna())
         frame["source_file"] = pd.Series(self.files, dtype="str")
         frame["source_row"] = pd.Series(self.lines, dtype="str")
+        if any(key is not None for key, _, _ in self.versions):  # fhir_versions
+            for position, column in enumerate(HIDDEN):
+                frame[column] = pd.Series([v[position] for v in self.versions], dtype=object)
         frame = canonical_columns(frame, self.schema)
         self.frames.append(
             finish_batch(frame, self.schema, self.mapping, self.row_filter, self.not_relevant)
         )
-        self.rows, self.files, self.lines = [], [], []
+        self.rows, self.files, self.lines, self.versions = [], [], [], []
 
     def frame(self) -> pd.DataFrame:
         self.flush()
         frames = list(self.frames)
+        if any(HIDDEN[0] in f.columns for f in frames):  # versions to compare
+            frames = [quarantine_superseded(pd.concat(frames, ignore_index=True))]
         if self.malformed:
             bad = empty_frame(self.schema, len(self.malformed))
             bad["source_file"] = [m[0] for m in self.malformed]
@@ -190,8 +203,9 @@ class LineReader:
                 self.builder.add_malformed(rel, _where(place, first), orjson.dumps(resource))
                 count += 1
                 continue
+            version = version_of(resource)
             for extra, row in enumerate(rows):
-                self.builder.add(row, rel, _where(place, first + extra))
+                self.builder.add(row, rel, _where(place, first + extra), version)
             count += len(rows)
         if count == 0 and empty == len(places) > 0:
             return empty  # nothing but entries holding no resource
