@@ -3,7 +3,7 @@ reads a document's resources from here instead of parsing the whole document aga
 
 A run reads the export once per canonical table, and the labs and medications tables look up
 Specimens and Medications first: without this, a Synthea Bundle per patient (~1 MB, mostly
-claims and vital signs) was parsed six times. The first read of a document parses it
+claims and vital signs) was parsed up to six times. The first read of a document parses it
 (`fhir_documents.read_document`) and keeps, in memory only, its sha256, its error text and one
 item per resource in its order: place, resourceType and, for the types a table reads
 (`KEPT_TYPES`, and entries holding no resource), the resource as compact JSON. Later reads
@@ -11,7 +11,8 @@ parse only the resources of the types they ask for; a resource of another type c
 a bare `{"resourceType": ...}` stub (its place still counts). The JSON round trip gives the
 same values (orjson writes floats as the shortest text that reads back as the same float).
 
-The kept JSON is bounded (`CACHE_BYTES`, ~1/3 of the documents' size for Synthea): once full,
+The kept JSON (~1/3 of the documents' size for Synthea, and about as much resident memory)
+is bounded by `CACHE_BYTES` and 1/8 of the memory the process may use: once full,
 further documents are parsed on every read, as before (the Specimen / Medication look-up then
 skips a document whose text does not name the type, unparsed). A document is known by its
 path, modification time and size: a file changed during a run is read again. Nothing is
@@ -21,9 +22,11 @@ written to disk (no pickles of patient data).
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import orjson
@@ -42,7 +45,9 @@ KEPT_TYPES = (
     frozenset(t for types in (*TABLE_TYPES.values(), *SUPPORT_TYPES.values()) for t in types)
     | PSEUDO_TYPES
 )
-CACHE_BYTES = 1 << 30  # compact JSON kept across the documents of a run (Python bytes objects)
+CACHE_BYTES = 1 << 30  # compact JSON kept across a run's documents, at most; and at most
+_MEMORY_SHARE = 8  # 1/8 of the memory the process may use (RAM, or the container's limit)
+_CGROUP_LIMIT = Path("/sys/fs/cgroup/memory.max")
 
 Place = tuple[str, Resource]
 
@@ -78,7 +83,7 @@ def document_places(
         parsed = _cache.get(key)
     if parsed is None:
         digest = hashlib.sha256()
-        room = _used[0] < CACHE_BYTES
+        room = _used[0] < _budget()
         places, problem = read_document(path, digest, None if room else holding)
         if room:
             _keep(key, places, problem, digest.hexdigest())
@@ -111,9 +116,24 @@ def _keep(key: tuple[str, int, int], places: list[Place], problem: str, sha256: 
         "\n".join(place for place, _ in places), "\n".join(kinds), payload, problem, sha256
     )
     with _lock:
-        if _used[0] + len(payload) <= CACHE_BYTES and key not in _cache:
+        if _used[0] + len(payload) <= _budget() and key not in _cache:
             _cache[key] = parsed
             _used[0] += len(payload)
+
+
+def _budget() -> int:
+    return min(CACHE_BYTES, _memory() // _MEMORY_SHARE)
+
+
+@lru_cache(maxsize=1)
+def _memory() -> int:
+    """Bytes of memory the process may use: physical RAM, or a cgroup v2 limit below it."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        limit = _CGROUP_LIMIT.read_text().strip()
+    except OSError:
+        return int(total)
+    return min(int(total), int(limit)) if limit.isdigit() else int(total)
 
 
 def keep_only(paths: Collection[Path]) -> None:
