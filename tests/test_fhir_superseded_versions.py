@@ -102,3 +102,17 @@ def test_a_corrected_sodium_does_not_list_the_patient(
     assert ("labs", "history.json", "entry[1]", "superseded_version") in quarantined(
         tmp_path / "out"
     )
+
+
+def test_an_older_patient_version_is_set_aside(tmp_path: Path) -> None:
+    """The review list shows a patient's first row: the patients table keeps the latest only."""
+
+    def patient(family: str, version: str) -> dict:
+        name = [{"family": family, "given": ["Ana"]}]
+        return {"resourceType": "Patient", "id": "P1", "meta": {"versionId": version}, "name": name}
+
+    write_json(tmp_path / "history.json", _history(patient("Old", "1"), patient("New", "2")))
+    table = fhir.read_table(tmp_path, "patients", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert list(table.frame["name"]) == ["Ana New"]
+    assert table.not_relevant["superseded_version"] == 1
+    assert table.rows_in == 2

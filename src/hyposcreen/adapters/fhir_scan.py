@@ -109,7 +109,8 @@ class TableBuilder:
         self.flush()
         frames = list(self.frames)
         if any(HIDDEN[0] in f.columns for f in frames):  # versions to compare
-            frames = [quarantine_superseded(pd.concat(frames, ignore_index=True))]
+            patients = self.not_relevant if self.schema.name == "patients" else None
+            frames = [quarantine_superseded(pd.concat(frames, ignore_index=True), patients)]
         if self.malformed:
             bad = empty_frame(self.schema, len(self.malformed))
             bad["source_file"] = [m[0] for m in self.malformed]

@@ -11,11 +11,13 @@ UTC) when every one of them has one; the rows of older versions are quarantined.
 versions cannot be ordered (a versionId that is not a number beside none, no lastUpdated) or
 tie (the same version twice: spec §3 duplicates), all are kept, as before. A table without a
 repeated id is unchanged (the hidden columns are dropped). Only rows inside the read window
-compete: a newer version dated outside it does not set aside an older one inside it.
+compete: a newer version dated outside it does not set aside an older one inside it. The
+patients table has no quarantine: there older versions are dropped (counted not relevant).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pandas as pd
@@ -42,16 +44,22 @@ def version_of(resource: dict[str, Any]) -> Version:
     return f"{resource['resourceType']}/{rid}", version_id, updated
 
 
-def quarantine_superseded(frame: pd.DataFrame) -> pd.DataFrame:
+def quarantine_superseded(
+    frame: pd.DataFrame, set_aside: Counter[str] | None = None
+) -> pd.DataFrame:
     """The frame with older versions' rows given `malformed_reason` superseded_version, and
-    the hidden columns dropped."""
+    the hidden columns dropped. `set_aside` (the patients table, which has no quarantine: the
+    review list shows a patient's first row): older versions are dropped, counted there."""
     if KEY not in frame.columns:
         return frame
     keys = frame[KEY]
     repeated = (keys.notna() & keys.duplicated(keep=False)).to_numpy()
     if repeated.any():
         older = _older(frame.loc[repeated, list(HIDDEN)])
-        if older.any():
+        if older.any() and set_aside is not None:
+            set_aside[SUPERSEDED] += int(older.sum())
+            frame = frame.drop(index=older.index[older.to_numpy()]).reset_index(drop=True)
+        elif older.any():
             if "malformed_reason" not in frame.columns:
                 frame["malformed_reason"] = pd.Series(None, index=frame.index, dtype=object)
             frame.loc[older.index[older.to_numpy()], "malformed_reason"] = SUPERSEDED
