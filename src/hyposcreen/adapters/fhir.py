@@ -21,6 +21,8 @@ is one row too: not relevant (`entry_without_resource`: a transaction's DELETE),
 `12.entry[3]` in a Bundle on line 12), by every table that reads it. `source_file` is the
 file's path inside the export, `source_row` its line number (`12.1`: the second row of line
 12). A JSON document is parsed once per run, whatever the tables that read it (`fhir_parsed`).
+Of several versions of one resourceType/id (`meta.versionId`, else `meta.lastUpdated`) the
+latest is used, the others quarantined `superseded_version` (`fhir_versions`).
 """
 
 from __future__ import annotations
