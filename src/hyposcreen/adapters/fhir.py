@@ -56,13 +56,12 @@ from hyposcreen.adapters.fhir_records import (
 from hyposcreen.adapters.fhir_scan import (
     LineReader,
     Resource,
-    Row,
-    TableBuilder,
     date_bounds,
     scan_all,
     scan_document,
     scan_prefiltered,
 )
+from hyposcreen.adapters.fhir_table import Row, TableBuilder
 from hyposcreen.config import SiteMapping, Window
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
