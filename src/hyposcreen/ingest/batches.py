@@ -66,6 +66,10 @@ class MalformedRows:
     # the first malformed record that spans lines (a quoted field ran on: a stray quote?),
     # kept in memory only to find its line; never logged
     first_spanning: str | None = None
+    first_spanning_at: int = -1  # its place in `rows` (whose "line" the scan gives)
+    # the line where a quoted value opens that is never closed (it ran on to the end of the
+    # file over the rows after it; ingest.recordscan), 0: none or not known
+    open_quote_line: int = 0
 
 
 def csv_batches(
@@ -104,6 +108,8 @@ def csv_batches(
             if line_column is not None:
                 batch = batch.append_column(line_column, pa.array(lines))
             yield batch
+        whole = scan if isinstance(scan, RecordLines) else rows_only and rows_only.finished()
+        malformed.open_quote_line = whole.open_quote_line if whole else 0
     finally:
         if rows_only is not None:
             rows_only.close()
@@ -196,6 +202,7 @@ def _parsed_batches(
             malformed.last_text = row.text
             if malformed.first_spanning is None and "\n" in (row.text or ""):
                 malformed.first_spanning = row.text
+                malformed.first_spanning_at = len(malformed.rows)
         malformed.rows.append({"line": str(row.number or ""), "text": text, "reason": reason})
         return "skip"
 
@@ -233,7 +240,7 @@ def _parsed_batches(
         # Legacy extracts are often Windows-1252/latin-1: read them rather than fail the night.
         malformed.rows.clear()
         malformed.last_text, malformed.encoding = None, "latin-1"
-        malformed.first_spanning = None
+        malformed.first_spanning, malformed.first_spanning_at = None, -1
         reader = open_reader("latin-1")
         first = reader.read_next_batch() if include else None
     except StopIteration:

@@ -34,6 +34,7 @@ from hyposcreen.ingest.delivery import (
     check_control_totals,
     check_no_swallowed_rows,
     check_not_cut_off,
+    check_quotes_closed,
 )
 from hyposcreen.ingest.files import (
     SUFFIXES,
@@ -220,7 +221,10 @@ class TableStream:
             if scratch is not None:
                 scratch.cleanup()
                 check_not_cut_off(path, malformed.last_text, malformed.encoding, self._tail(path))
-                check_no_swallowed_rows(path, malformed.first_spanning, malformed.encoding)
+                check_quotes_closed(path, malformed.open_quote_line)
+                check_no_swallowed_rows(
+                    path, malformed.first_spanning, malformed.encoding, _spanning_line(malformed)
+                )
             if malformed.rows:
                 yield malformed_frame(malformed, path, schema)
                 file_rows += len(malformed.rows)
@@ -297,6 +301,13 @@ class TableStream:
 def _text_schema(names: list[str]) -> pa.Schema:
     """The Arrow types of a CSV's projected columns (`csv_batches` reads every one as text)."""
     return pa.schema([(name, pa.string()) for name in names])
+
+
+def _spanning_line(malformed: MalformedRows) -> int | None:
+    """The line of the first malformed record spanning lines, when the record scan gave it."""
+    at = malformed.first_spanning_at
+    line = malformed.rows[at]["line"] if 0 <= at < len(malformed.rows) else ""
+    return int(line) if line.isdigit() else None
 
 
 _UNREAD = "\x00unread"  # a name no header carries: the canonical column is not read
