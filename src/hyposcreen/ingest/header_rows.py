@@ -5,7 +5,8 @@ is `loinc` was dropped as an unknown analyte, not reported.
 
 A row whose every read cell is the name of its own column is a repeated header (names
 compared without case, surrounding spaces, quotes and the byte-order mark each concatenated
-part starts with: a quoted name after the mark is text to the parser): it is set aside, quarantined `repeated_header` with its line. A row whose read cells are all header
+part starts with: a quoted name after the mark is text to the parser): it is set aside,
+quarantined `repeated_header` with its line. A row whose read cells are all header
 names but in other columns is the header of a part with another column order: the rows after
 it would be read into the wrong columns, so the delivery is refused (InputError naming
 `file:line`). Only the first read column is searched on every row (one Arrow set lookup per
