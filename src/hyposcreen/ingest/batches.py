@@ -235,6 +235,8 @@ def _parsed_batches(
         reader = open_reader(encoding)
         first = reader.read_next_batch() if include else None
     except pa.ArrowInvalid as exc:
+        if "could not skip initial" in str(exc).lower() and _header_alone(read_from or path):
+            return  # the header line without a line end: a table of no rows
         if "utf8" not in str(exc).lower():
             raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
         # Legacy extracts are often Windows-1252/latin-1: read them rather than fail the night.
@@ -286,6 +288,13 @@ def _later_batches(
             continue
         rows_read += batch.num_rows
         yield batch
+
+
+def _header_alone(source: Path) -> bool:
+    """Whether the file is one line without a line end (its header: the parser cannot skip it)."""
+    with open_bytes(source) as stream:
+        head = stream.read(_CSV_BLOCK)
+    return b"\n" not in head and b"\r" not in head and len(head) < _CSV_BLOCK
 
 
 def _first_non_ascii_is_utf8(source: Path) -> bool:
