@@ -98,6 +98,31 @@ def _line_of(path: Path, first_line: bytes) -> int | None:
         return None if at < 0 else data[: at + 1].count(b"\n") + 1
 
 
+def file_identity(path: Path) -> tuple[int, int, int]:
+    """The file's inode, size and modification time, to tell whether it changed while read
+    (`check_unchanged`)."""
+    stat = path.stat()
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def check_unchanged(path: Path, before: tuple[int, int, int]) -> None:
+    """Raise when the file was replaced, changed or removed since `before` was taken: its
+    parser, the record scan beside it and its checksum each open it on their own, so its rows
+    would be counted and numbered from different versions."""
+    try:
+        now = file_identity(path)
+    except FileNotFoundError:
+        now = None
+    if now == before:
+        return
+    what = "was removed" if now is None else "changed"
+    raise InputError(
+        f"{path} {what} while it was read (a delivery still being written or replaced): its "
+        "rows cannot be counted. Run again once the delivery is complete; nothing was screened.",
+        file=str(path),
+    )
+
+
 def check_control_totals(input_dir: Path, stem: str, rows_by_file: dict[Path, int]) -> None:
     """Raise when a declared row count differs from the rows read."""
     files = list(rows_by_file)
