@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import itertools
+from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
@@ -76,37 +77,42 @@ TRAILING = "\x00after the trailing delimiter"  # the name of the field a line-en
 
 def parsed_names(source: Path, encoding: str, delimiter: str, path: Path) -> list[str]:
     """The column names the parser is given for `source` (`path`, or its copy): the header's,
-    and one more when the first data row has one field more whose text is empty (an export
-    that ends every data line with the delimiter: without it every row was malformed), or
-    without the header's empty last name when that row has one field fewer (only the header
-    line ends with the delimiter)."""
+    and one more when most of the first data rows have one field more whose text is empty (an
+    export that ends every data line with the delimiter: without it every row was malformed),
+    or without the header's empty last name when most have one field fewer (only the header
+    line ends with the delimiter). Most rows, not the first: a note line or a shifted value
+    there made every row malformed."""
     names = column_names(path, read_header(source, encoding), delimiter)
-    first = _first_data_row(source, encoding, delimiter)
-    if first is not None and len(first) == len(names) + 1 and not first[-1].strip():
+    rows = _first_data_rows(source, encoding, delimiter)
+    if not rows:
+        return names
+    count, _ = Counter(len(row) for row in rows).most_common(1)[0]
+    usual = [row for row in rows if len(row) == count]
+    if count == len(names) + 1 and 2 * sum(not row[-1].strip() for row in usual) > len(usual):
         return [*names, TRAILING]
-    if first is not None and len(names) > 1 and not names[-1] and len(first) == len(names) - 1:
+    if len(names) > 1 and not names[-1] and count == len(names) - 1:
         return names[:-1]
     return names
 
 
-def _first_data_row(source: Path, encoding: str, delimiter: str) -> list[str] | None:
-    """The fields of the first non-blank record after the header (None: there is none in the
-    file's first MB)."""
+def _first_data_rows(source: Path, encoding: str, delimiter: str) -> list[list[str]]:
+    """The fields of the first non-blank records after the header (up to 63, in the file's
+    first MB)."""
     wide = wide_encoding(source, encoding)
     try:
         with open_bytes(source) as raw:
             data = raw.read(_FIRST_ROWS_BYTES)
         text = data.decode(wide or encoding, errors="replace").lstrip("\ufeff")
     except (OSError, EOFError, LookupError):
-        return None
+        return []
     if len(data) == _FIRST_ROWS_BYTES:  # whole lines only
         text = text[: text.rfind("\n") + 1]
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         records = [r for r in itertools.islice(reader, 64) if r]
     except csv.Error:
-        return None
-    return records[1] if len(records) > 1 else None
+        return []
+    return records[1:]
 
 
 def header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
