@@ -18,6 +18,7 @@ import pyarrow.csv as pacsv
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.csv_header import (
     TRAILING,
+    header_lines,
     header_of,
     parsed_names,
 )
@@ -213,7 +214,7 @@ def _parsed_batches(
                 encoding=enc,
                 block_size=block_size,
                 column_names=names,  # the header's names, trimmed; its line is skipped
-                skip_rows=1,
+                skip_rows=header_skip,
                 skip_rows_after_names=skip,
             ),
             parse_options=pacsv.ParseOptions(
@@ -229,6 +230,7 @@ def _parsed_batches(
         )
 
     names = parsed_names(read_from or path, encoding, delimiter, path)
+    header_skip = header_lines(read_from or path, encoding)
     malformed.encoding = encoding
     block_size = max(_CSV_BLOCK, malformed.max_row_bytes + (1 << 20))
     try:

@@ -12,7 +12,9 @@ import gzip
 import io
 import itertools
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import AnyStr
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -29,12 +31,17 @@ def _sniff_delimiter(header: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+_HEADER_LINES = 64  # a quoted name over more lines than this is no header
+
+
 def read_header(path: Path, encoding: str) -> str:
+    """The header record's text: its first line, and the lines after it while a quoted name
+    is still open (a name typed with a line break in it)."""
     wide = wide_encoding(path, encoding)
     if wide is not None:  # UTF-16/32: read as text (ingest.wide_text)
         try:
             with open_bytes(path) as raw, codecs.getreader(wide)(raw) as text:
-                line = text.readline(1 << 20)
+                line = _record(text.readline(1 << 20), lambda: text.readline(1 << 20), str)
         except UnicodeDecodeError as exc:
             raise InputError(f"{path} is not readable as {wide}: {exc}.", file=str(path)) from exc
         if not line.strip():
@@ -58,7 +65,45 @@ def read_header(path: Path, encoding: str) -> str:
             "Nothing was screened.",
             file=str(path),
         )
+    if _quote_open(first.decode("latin-1")):  # a quoted name runs on over the next line(s)
+        with opener(path, "rb") as handle:
+            first = _record(
+                handle.readline(1 << 20),
+                lambda: handle.readline(1 << 20),
+                lambda data: data.decode("latin-1"),
+            )
     return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
+
+
+def _record(first: AnyStr, readline: Callable[[], AnyStr], text: Callable[[AnyStr], str]) -> AnyStr:
+    """The first line and the lines after it while a quoted value is open (up to a limit)."""
+    for _ in range(_HEADER_LINES):
+        if not _quote_open(text(first)) or not (more := readline()):
+            break
+        first += more
+    return first
+
+
+def _quote_open(text: str) -> bool:
+    """Whether a quoted value opened at the start of a field is still open at the text's end
+    (a quote inside a value is text, as the parser reads it; delimiter sniffed)."""
+    if '"' not in text:
+        return False
+    first_line = text.split("\n", 1)[0]
+    try:
+        reader = csv.reader(
+            io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line), strict=True
+        )
+        for _ in reader:
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def header_lines(source: Path, encoding: str) -> int:
+    """The physical lines the header record takes (the parser skips lines, not records)."""
+    return read_header(source, encoding).count("\n") + 1
 
 
 def column_names(path: Path, header: str, delimiter: str) -> list[str]:

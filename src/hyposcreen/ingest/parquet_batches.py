@@ -109,9 +109,8 @@ def null_words_as_nulls(
             continue
         if pa.types.is_string_view(values.type):
             values = values.cast(pa.large_string())
-        words = null_words()
-        if pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
-            words = tuple(word.encode() for word in words)
+        binary = pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type)
+        words = [word.encode() if binary else word for word in null_words()]
         found = pc.is_in(values, value_set=pa.array(words, values.type))
         if pc.any(found).as_py():
             arrays[at] = pc.if_else(found, pa.scalar(None, values.type), values)
