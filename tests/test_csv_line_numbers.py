@@ -106,6 +106,7 @@ def test_the_scan_agrees_with_the_parser_on_generated_files(
     reference reading must give the parser's rows, and the scan the reference's lines, also
     when a chunk ends inside a quoted value or between CR and LF."""
     monkeypatch.setattr(recordscan, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(recordscan_run, "CHUNK_BYTES", chunk)  # the name the scan reads by
     compared = 0
     for seed in range(250):
         data, columns = generated_csv(seed)

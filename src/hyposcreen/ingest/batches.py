@@ -18,6 +18,7 @@ import pyarrow.csv as pacsv
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.csv_header import (
     TRAILING,
+    header_lines,
     header_of,
     parsed_names,
 )
@@ -66,6 +67,10 @@ class MalformedRows:
     # the first malformed record that spans lines (a quoted field ran on: a stray quote?),
     # kept in memory only to find its line; never logged
     first_spanning: str | None = None
+    first_spanning_at: int = -1  # its place in `rows` (whose "line" the scan gives)
+    # the line where a quoted value opens that is never closed (it ran on to the end of the
+    # file over the rows after it; ingest.recordscan), 0: none or not known
+    open_quote_line: int = 0
 
 
 def csv_batches(
@@ -104,6 +109,8 @@ def csv_batches(
             if line_column is not None:
                 batch = batch.append_column(line_column, pa.array(lines))
             yield batch
+        whole = scan if isinstance(scan, RecordLines) else rows_only and rows_only.finished()
+        malformed.open_quote_line = whole.open_quote_line if whole else 0
     finally:
         if rows_only is not None:
             rows_only.close()
@@ -196,6 +203,7 @@ def _parsed_batches(
             malformed.last_text = row.text
             if malformed.first_spanning is None and "\n" in (row.text or ""):
                 malformed.first_spanning = row.text
+                malformed.first_spanning_at = len(malformed.rows)
         malformed.rows.append({"line": str(row.number or ""), "text": text, "reason": reason})
         return "skip"
 
@@ -206,7 +214,7 @@ def _parsed_batches(
                 encoding=enc,
                 block_size=block_size,
                 column_names=names,  # the header's names, trimmed; its line is skipped
-                skip_rows=1,
+                skip_rows=header_skip,
                 skip_rows_after_names=skip,
             ),
             parse_options=pacsv.ParseOptions(
@@ -222,18 +230,21 @@ def _parsed_batches(
         )
 
     names = parsed_names(read_from or path, encoding, delimiter, path)
+    header_skip = header_lines(read_from or path, encoding)
     malformed.encoding = encoding
     block_size = max(_CSV_BLOCK, malformed.max_row_bytes + (1 << 20))
     try:
         reader = open_reader(encoding)
         first = reader.read_next_batch() if include else None
     except pa.ArrowInvalid as exc:
+        if "could not skip initial" in str(exc).lower() and _header_alone(read_from or path):
+            return  # the header line without a line end: a table of no rows
         if "utf8" not in str(exc).lower():
             raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
         # Legacy extracts are often Windows-1252/latin-1: read them rather than fail the night.
         malformed.rows.clear()
         malformed.last_text, malformed.encoding = None, "latin-1"
-        malformed.first_spanning = None
+        malformed.first_spanning, malformed.first_spanning_at = None, -1
         reader = open_reader("latin-1")
         first = reader.read_next_batch() if include else None
     except StopIteration:
@@ -279,6 +290,13 @@ def _later_batches(
             continue
         rows_read += batch.num_rows
         yield batch
+
+
+def _header_alone(source: Path) -> bool:
+    """Whether the file is one line without a line end (its header: the parser cannot skip it)."""
+    with open_bytes(source) as stream:
+        head = stream.read(_CSV_BLOCK)
+    return b"\n" not in head and b"\r" not in head and len(head) < _CSV_BLOCK
 
 
 def _first_non_ascii_is_utf8(source: Path) -> bool:

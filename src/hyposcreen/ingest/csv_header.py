@@ -11,7 +11,10 @@ import csv
 import gzip
 import io
 import itertools
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import AnyStr
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,12 +31,17 @@ def _sniff_delimiter(header: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+_HEADER_LINES = 64  # a quoted name over more lines than this is no header
+
+
 def read_header(path: Path, encoding: str) -> str:
+    """The header record's text: its first line, and the lines after it while a quoted name
+    is still open (a name typed with a line break in it)."""
     wide = wide_encoding(path, encoding)
     if wide is not None:  # UTF-16/32: read as text (ingest.wide_text)
         try:
             with open_bytes(path) as raw, codecs.getreader(wide)(raw) as text:
-                line = text.readline(1 << 20)
+                line = _record(text.readline(1 << 20), lambda: text.readline(1 << 20), str)
         except UnicodeDecodeError as exc:
             raise InputError(f"{path} is not readable as {wide}: {exc}.", file=str(path)) from exc
         if not line.strip():
@@ -57,7 +65,45 @@ def read_header(path: Path, encoding: str) -> str:
             "Nothing was screened.",
             file=str(path),
         )
+    if _quote_open(first.decode("latin-1")):  # a quoted name runs on over the next line(s)
+        with opener(path, "rb") as handle:
+            first = _record(
+                handle.readline(1 << 20),
+                lambda: handle.readline(1 << 20),
+                lambda data: data.decode("latin-1"),
+            )
     return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
+
+
+def _record(first: AnyStr, readline: Callable[[], AnyStr], text: Callable[[AnyStr], str]) -> AnyStr:
+    """The first line and the lines after it while a quoted value is open (up to a limit)."""
+    for _ in range(_HEADER_LINES):
+        if not _quote_open(text(first)) or not (more := readline()):
+            break
+        first += more
+    return first
+
+
+def _quote_open(text: str) -> bool:
+    """Whether a quoted value opened at the start of a field is still open at the text's end
+    (a quote inside a value is text, as the parser reads it; delimiter sniffed)."""
+    if '"' not in text:
+        return False
+    first_line = text.split("\n", 1)[0]
+    try:
+        reader = csv.reader(
+            io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line), strict=True
+        )
+        for _ in reader:
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def header_lines(source: Path, encoding: str) -> int:
+    """The physical lines the header record takes (the parser skips lines, not records)."""
+    return read_header(source, encoding).count("\n") + 1
 
 
 def column_names(path: Path, header: str, delimiter: str) -> list[str]:
@@ -76,37 +122,42 @@ TRAILING = "\x00after the trailing delimiter"  # the name of the field a line-en
 
 def parsed_names(source: Path, encoding: str, delimiter: str, path: Path) -> list[str]:
     """The column names the parser is given for `source` (`path`, or its copy): the header's,
-    and one more when the first data row has one field more whose text is empty (an export
-    that ends every data line with the delimiter: without it every row was malformed), or
-    without the header's empty last name when that row has one field fewer (only the header
-    line ends with the delimiter)."""
+    and one more when most of the first data rows have one field more whose text is empty (an
+    export that ends every data line with the delimiter: without it every row was malformed),
+    or without the header's empty last name when most have one field fewer (only the header
+    line ends with the delimiter). Most rows, not the first: a note line or a shifted value
+    there made every row malformed."""
     names = column_names(path, read_header(source, encoding), delimiter)
-    first = _first_data_row(source, encoding, delimiter)
-    if first is not None and len(first) == len(names) + 1 and not first[-1].strip():
+    rows = _first_data_rows(source, encoding, delimiter)
+    if not rows:
+        return names
+    count, _ = Counter(len(row) for row in rows).most_common(1)[0]
+    usual = [row for row in rows if len(row) == count]
+    if count == len(names) + 1 and 2 * sum(not row[-1].strip() for row in usual) > len(usual):
         return [*names, TRAILING]
-    if first is not None and len(names) > 1 and not names[-1] and len(first) == len(names) - 1:
+    if len(names) > 1 and not names[-1] and count == len(names) - 1:
         return names[:-1]
     return names
 
 
-def _first_data_row(source: Path, encoding: str, delimiter: str) -> list[str] | None:
-    """The fields of the first non-blank record after the header (None: there is none in the
-    file's first MB)."""
+def _first_data_rows(source: Path, encoding: str, delimiter: str) -> list[list[str]]:
+    """The fields of the first non-blank records after the header (up to 63, in the file's
+    first MB)."""
     wide = wide_encoding(source, encoding)
     try:
         with open_bytes(source) as raw:
             data = raw.read(_FIRST_ROWS_BYTES)
         text = data.decode(wide or encoding, errors="replace").lstrip("\ufeff")
     except (OSError, EOFError, LookupError):
-        return None
+        return []
     if len(data) == _FIRST_ROWS_BYTES:  # whole lines only
         text = text[: text.rfind("\n") + 1]
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         records = [r for r in itertools.islice(reader, 64) if r]
     except csv.Error:
-        return None
-    return records[1] if len(records) > 1 else None
+        return []
+    return records[1:]
 
 
 def header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:

@@ -51,13 +51,18 @@ def check_not_cut_off(
         )
 
 
-def check_no_swallowed_rows(path: Path, first_spanning: str | None, encoding: str) -> None:
+def check_no_swallowed_rows(
+    path: Path, first_spanning: str | None, encoding: str, line: int | None = None
+) -> None:
     """Raise when a malformed record spans lines: a quoted field ran on over the lines after
     it (a stray double quote), so the rows it swallowed cannot be counted. The message names
-    the line where the record starts (a plain CSV; found by its bytes), never its text."""
+    the line where the record starts (`line`, from the record scan; else, in a plain CSV,
+    found by its bytes), never its text."""
     if first_spanning is None:
         return
-    line = _line_of(path, first_spanning.split("\n", 1)[0].encode(encoding, errors="replace"))
+    if line is None:
+        first_line = first_spanning.split("\n", 1)[0].encode(encoding, errors="replace")
+        line = _line_of(path, first_line)
     where = f"{path}:{line}" if line else str(path)
     raise InputError(
         f"{where}: a quoted field runs on over {first_spanning.count(chr(10))} line end(s) and "
@@ -65,6 +70,20 @@ def check_no_swallowed_rows(path: Path, first_spanning: str | None, encoding: st
         "cannot be counted. Fix the quote in the export and deliver again; nothing was screened.",
         file=str(path),
     )
+
+
+def check_quotes_closed(path: Path, open_quote_line: int) -> None:
+    """Raise when a quoted value opens on `open_quote_line` and is never closed: it runs on to
+    the end of the file, and the parser read every line after it into that value (in the last
+    column its record keeps the header's field count: no malformed row tells of it)."""
+    if open_quote_line:
+        raise InputError(
+            f"{path}:{open_quote_line}: a quoted field starts in the record on this line and is "
+            'never closed: a stray double quote (") swallowed every row after it to the end of '
+            "the file, which cannot be counted. Fix the quote in the export and deliver again; "
+            "nothing was screened.",
+            file=str(path),
+        )
 
 
 def _line_of(path: Path, first_line: bytes) -> int | None:
@@ -77,6 +96,31 @@ def _line_of(path: Path, first_line: bytes) -> int | None:
             return 1
         at = data.find(b"\n" + first_line)  # the line end before it
         return None if at < 0 else data[: at + 1].count(b"\n") + 1
+
+
+def file_identity(path: Path) -> tuple[int, int, int]:
+    """The file's inode, size and modification time, to tell whether it changed while read
+    (`check_unchanged`)."""
+    stat = path.stat()
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def check_unchanged(path: Path, before: tuple[int, int, int]) -> None:
+    """Raise when the file was replaced, changed or removed since `before` was taken: its
+    parser, the record scan beside it and its checksum each open it on their own, so its rows
+    would be counted and numbered from different versions."""
+    try:
+        now = file_identity(path)
+    except FileNotFoundError:
+        now = None
+    if now == before:
+        return
+    what = "was removed" if now is None else "changed"
+    raise InputError(
+        f"{path} {what} while it was read (a delivery still being written or replaced): its "
+        "rows cannot be counted. Run again once the delivery is complete; nothing was screened.",
+        file=str(path),
+    )
 
 
 def check_control_totals(input_dir: Path, stem: str, rows_by_file: dict[Path, int]) -> None:

@@ -3,8 +3,10 @@ part1.csv part2.csv > labs.csv`, a query tool appending each run's output) carry
 again where each part starts. The parser reads such a line as a row of text: a lab whose LOINC
 is `loinc` was dropped as an unknown analyte, not reported.
 
-A row whose every read cell is the name of its own column is a repeated header: it is set
-aside, quarantined `repeated_header` with its line. A row whose read cells are all header
+A row whose every read cell is the name of its own column is a repeated header (names
+compared without case, surrounding spaces, quotes and the byte-order mark each concatenated
+part starts with: a quoted name after the mark is text to the parser): it is set aside,
+quarantined `repeated_header` with its line. A row whose read cells are all header
 names but in other columns is the header of a part with another column order: the rows after
 it would be read into the wrong columns, so the delivery is refused (InputError naming
 `file:line`). Only the first read column is searched on every row (one Arrow set lookup per
@@ -24,8 +26,17 @@ from hyposcreen.errors import InputError
 REASON = "repeated_header"
 
 
+_AROUND = '\ufeff"'  # a part's byte-order mark; quotes the parser read as text after it
+
+
 def _cells(batch: pa.RecordBatch, name: str) -> pa.Array:
-    return pc.utf8_trim_whitespace(batch.column(name))
+    """The column's cells as compared with the header's names (`_name`)."""
+    bare = pc.utf8_trim(pc.utf8_trim_whitespace(batch.column(name)), characters=_AROUND)
+    return pc.utf8_lower(pc.utf8_trim_whitespace(bare))
+
+
+def _name(name: str) -> str:
+    return name.strip().strip(_AROUND).strip().lower()
 
 
 def repeated_headers(
@@ -36,9 +47,8 @@ def repeated_headers(
     InputError when a header line comes back with its columns in another order."""
     if not read or batch.num_rows == 0:
         return None
-    names = pa.array(sorted(set(header)), pa.string())
-    first = batch.column(read[0])
-    found = pc.is_in(pc.utf8_trim_whitespace(first), value_set=names)
+    names = pa.array(sorted({_name(name) for name in header}), pa.string())
+    found = pc.is_in(_cells(batch, read[0]), value_set=names)
     if not pc.any(found).as_py():
         return None
     rows = np.flatnonzero(found.to_numpy(zero_copy_only=False))
@@ -48,7 +58,9 @@ def repeated_headers(
     for column in read:
         cells = _cells(candidates, column)
         named &= pc.is_in(cells, value_set=names).to_numpy(zero_copy_only=False)
-        in_place &= pc.fill_null(pc.equal(cells, column), False).to_numpy(zero_copy_only=False)
+        in_place &= pc.fill_null(pc.equal(cells, _name(column)), False).to_numpy(
+            zero_copy_only=False
+        )
     moved = named & ~in_place
     if len(read) > 1 and moved.any():
         line = int(lines[rows[np.flatnonzero(moved)[0]]])

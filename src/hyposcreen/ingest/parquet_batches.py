@@ -92,7 +92,9 @@ def null_words_as_nulls(
     """A Parquet batch whose text cells holding a null word (`NULL`, `(null)`, `\\N` …) are
     nulls, as the CSV reader reads them in every column: a SQL client's Parquet export casts
     an absent value to text as its word, and an ongoing medication's `NULL` end_time is then
-    ongoing, not a time that does not read. A dictionary column holding a word is decoded."""
+    ongoing, not a time that does not read. A dictionary column holding a word is decoded, a
+    `string_view` one searched as `large_string` (no `is_in` kernel for views); a `binary`
+    one (text without the UTF8 annotation) is searched for the words' bytes."""
     arrays = list(batch.columns)
     changed = False
     for at, column in enumerate(arrays):
@@ -105,7 +107,11 @@ def null_words_as_nulls(
             values = values.dictionary_decode()
         if not _is_text(values.type):
             continue
-        found = pc.is_in(values, value_set=pa.array(null_words(), values.type))
+        if pa.types.is_string_view(values.type):
+            values = values.cast(pa.large_string())
+        binary = pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type)
+        words = [word.encode() if binary else word for word in null_words()]
+        found = pc.is_in(values, value_set=pa.array(words, values.type))
         if pc.any(found).as_py():
             arrays[at] = pc.if_else(found, pa.scalar(None, values.type), values)
             changed = True
@@ -116,5 +122,9 @@ def null_words_as_nulls(
 
 def _is_text(kind: pa.DataType) -> bool:
     return bool(
-        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_string_view(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
     )

@@ -43,6 +43,9 @@ class RecordLines:
     gap: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     set_aside: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # their lines
     kept: int = 0  # records with the header's field count (rows the parser keeps)
+    # the first line of the record still inside a quoted value at the end of the file (a
+    # quote never closed swallowed every line after it), 0: none
+    open_quote_line: int = 0
 
     def lines_of(self, first: int, count: int) -> np.ndarray:
         """The lines of the kept rows `first` .. `first + count - 1` (int64)."""
@@ -302,6 +305,7 @@ class RecordScan:
             fields = self.delimiters - self.end_delimiters + 1
             self._add(np.array([self.end_lines + 1]), np.array([fields]), np.array([False]))
         result = self.result
+        result.open_quote_line = self.end_lines + 1 if self.parity else 0
         if self._gap_from:
             result.gap_from = np.concatenate(self._gap_from).astype(np.int64)
             result.gap = np.concatenate(self._gap).astype(np.int64)

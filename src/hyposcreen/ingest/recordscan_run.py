@@ -35,6 +35,7 @@ class ScanInBackground:
         self._ready = threading.Condition()
         self._done = self._stop = False
         self._error: BaseException | None = None
+        self._result: RecordLines | None = None
         self._thread = threading.Thread(
             target=self._run, args=(opener,), name="hyposcreen-record-scan", daemon=True
         )
@@ -50,7 +51,8 @@ class ScanInBackground:
                         self._scan.chunk(chunk)
                         self._ready.notify_all()
             with self._ready:
-                self._scan.finish()
+                if not self._stop:
+                    self._result = self._scan.finish()
         except BaseException as exc:  # handed to the reader in lines_of
             self._error = exc
         finally:
@@ -66,6 +68,14 @@ class ScanInBackground:
                 raise self._error
             known = self._scan.so_far()
         return known.lines_of(first, count)
+
+    def finished(self) -> RecordLines | None:
+        """The whole file's scan, once it is done (None when it was stopped)."""
+        with self._ready:
+            self._ready.wait_for(lambda: self._done)
+            if self._error is not None:
+                raise self._error
+            return self._result
 
     def close(self) -> None:
         """Stop scanning (the reader stopped): the thread ends after its chunk."""

@@ -34,6 +34,9 @@ from hyposcreen.ingest.delivery import (
     check_control_totals,
     check_no_swallowed_rows,
     check_not_cut_off,
+    check_quotes_closed,
+    check_unchanged,
+    file_identity,
 )
 from hyposcreen.ingest.files import (
     SUFFIXES,
@@ -162,6 +165,7 @@ class TableStream:
         rows_by_file: dict[Path, int] = {}
         for path in self.files:
             malformed = MalformedRows(max_row_bytes=self.max_row_bytes)
+            identity = _identity(path)
             is_csv = not path.name.endswith(".parquet")
             header, delimiter = header_of(path, self.mapping)
             self.present |= check_columns(path, header, wanted, schema, table)
@@ -220,11 +224,15 @@ class TableStream:
             if scratch is not None:
                 scratch.cleanup()
                 check_not_cut_off(path, malformed.last_text, malformed.encoding, self._tail(path))
-                check_no_swallowed_rows(path, malformed.first_spanning, malformed.encoding)
+                check_quotes_closed(path, malformed.open_quote_line)
+                check_no_swallowed_rows(
+                    path, malformed.first_spanning, malformed.encoding, _spanning_line(malformed)
+                )
             if malformed.rows:
                 yield malformed_frame(malformed, path, schema)
                 file_rows += len(malformed.rows)
             self.rows_in += file_rows
+            check_unchanged(path, identity)
             self.file_records.append(file_record(path, file_rows))
             rows_by_file[path] = file_rows
         if self.files:
@@ -297,6 +305,20 @@ class TableStream:
 def _text_schema(names: list[str]) -> pa.Schema:
     """The Arrow types of a CSV's projected columns (`csv_batches` reads every one as text)."""
     return pa.schema([(name, pa.string()) for name in names])
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    try:
+        return file_identity(path)
+    except FileNotFoundError as exc:  # listed, then removed before it was read
+        raise InputError(f"{path} was removed before it was read.", file=str(path)) from exc
+
+
+def _spanning_line(malformed: MalformedRows) -> int | None:
+    """The line of the first malformed record spanning lines, when the record scan gave it."""
+    at = malformed.first_spanning_at
+    line = malformed.rows[at]["line"] if 0 <= at < len(malformed.rows) else ""
+    return int(line) if line.isdigit() else None
 
 
 _UNREAD = "\x00unread"  # a name no header carries: the canonical column is not read
