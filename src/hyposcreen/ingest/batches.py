@@ -24,7 +24,6 @@ from hyposcreen.ingest.csv_header import (
 )
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
 from hyposcreen.ingest.header_rows import repeated_headers
-from hyposcreen.ingest.linescan import open_bytes
 from hyposcreen.ingest.oversized import oversized_size
 from hyposcreen.ingest.parquet_batches import (
     BATCH_ROWS,
@@ -35,8 +34,8 @@ from hyposcreen.ingest.parquet_batches import (
     parquet_file,
 )
 from hyposcreen.ingest.recordscan import RecordLines
-from hyposcreen.ingest.recordscan_run import ScanInBackground, record_lines
-from hyposcreen.ingest.wide_text import wide_encoding
+from hyposcreen.ingest.recordscan_run import ScanInBackground, rows_only_scan, scan_lines
+from hyposcreen.ingest.text_probes import first_non_ascii_is_utf8, header_alone
 
 __all__ = [
     "BATCH_ROWS",
@@ -72,6 +71,13 @@ class MalformedRows:
     # file over the rows after it; ingest.recordscan), 0: none or not known
     open_quote_line: int = 0
 
+    def first_spanning_line(self) -> int | None:
+        """The line of the first malformed record spanning lines, when the record scan gave
+        it."""
+        at = self.first_spanning_at
+        line = self.rows[at]["line"] if 0 <= at < len(self.rows) else ""
+        return int(line) if line.isdigit() else None
+
 
 def csv_batches(
     path: Path,
@@ -86,7 +92,7 @@ def csv_batches(
     `line_column`, each batch carries the physical line each of its rows starts on (int64,
     header = line 1; ingest.recordscan), and each malformed row is given its line."""
     source = read_from or path
-    rows_only = _rows_only(source, encoding, delimiter)  # beside the parser
+    rows_only = rows_only_scan(source, encoding, delimiter)  # beside the parser
     scan: RecordLines | ScanInBackground | None = rows_only
     full = False
     names = parsed_names(source, encoding, delimiter, path)
@@ -98,7 +104,7 @@ def csv_batches(
             path, encoding, delimiter, include + trailing, malformed, read_from
         ):
             if malformed.rows and not full:  # records set aside: find them by field count
-                scan, full = _scan_lines(source, encoding, delimiter, path), True
+                scan, full = scan_lines(source, encoding, delimiter, path), True
             lines = (
                 scan.lines_of(rows_read, batch.num_rows)
                 if scan is not None
@@ -115,26 +121,11 @@ def csv_batches(
         if rows_only is not None:
             rows_only.close()
     if malformed.rows and not full:
-        scan = _scan_lines(source, encoding, delimiter, path)
+        scan = scan_lines(source, encoding, delimiter, path)
     if isinstance(scan, RecordLines) and len(scan.set_aside) == len(malformed.rows):
         for row, line in zip(malformed.rows, scan.set_aside.tolist(), strict=True):
             row["line"] = str(line)
     malformed.rows += set_aside
-
-
-def _scannable(source: Path, encoding: str, delimiter: str) -> bool:
-    """Whether the encoding writes the delimiter, quotes and line ends as single ASCII bytes
-    (not UTF-16 or UTF-32: then the rows are counted instead of scanned)."""
-    return (
-        wide_encoding(source, encoding) is None and len(delimiter.encode("latin-1", "replace")) == 1
-    )
-
-
-def _rows_only(source: Path, encoding: str, delimiter: str) -> ScanInBackground | None:
-    """The scan without field counts, started in a thread (ingest.recordscan)."""
-    if not _scannable(source, encoding, delimiter):
-        return None
-    return ScanInBackground(lambda: open_bytes(source), delimiter)
 
 
 def _not_data(
@@ -170,16 +161,6 @@ def _not_data(
     if drop.any():
         return batch.filter(pa.array(~drop)), lines[~drop]
     return batch, lines
-
-
-def _scan_lines(source: Path, encoding: str, delimiter: str, path: Path) -> RecordLines | None:
-    """Where the records of `source` start and which have another field count than the header
-    of `path` (ingest.recordscan), when the file can be scanned."""
-    if not _scannable(source, encoding, delimiter):
-        return None
-    columns = len(parsed_names(source, encoding, delimiter, path))
-    with open_bytes(source) as stream:
-        return record_lines(stream, delimiter, columns)
 
 
 def _parsed_batches(
@@ -237,7 +218,7 @@ def _parsed_batches(
         reader = open_reader(encoding)
         first = reader.read_next_batch() if include else None
     except pa.ArrowInvalid as exc:
-        if "could not skip initial" in str(exc).lower() and _header_alone(read_from or path):
+        if "could not skip initial" in str(exc).lower() and header_alone(read_from or path):
             return  # the header line without a line end: a table of no rows
         if "utf8" not in str(exc).lower():
             raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
@@ -279,7 +260,7 @@ def _later_batches(
                 raise InputError(
                     f"{path} is not a readable CSV file: {exc}.", file=str(path)
                 ) from exc
-            if _first_non_ascii_is_utf8(source):
+            if first_non_ascii_is_utf8(source):
                 raise InputError(
                     f"{path} mixes encodings: its first rows hold UTF-8 text, a later block "
                     "is not UTF-8. Export the file in one encoding (UTF-8 or latin-1).",
@@ -290,39 +271,3 @@ def _later_batches(
             continue
         rows_read += batch.num_rows
         yield batch
-
-
-def _header_alone(source: Path) -> bool:
-    """Whether the file is one line without a line end (its header: the parser cannot skip it)."""
-    with open_bytes(source) as stream:
-        head = stream.read(_CSV_BLOCK)
-    return b"\n" not in head and b"\r" not in head and len(head) < _CSV_BLOCK
-
-
-def _first_non_ascii_is_utf8(source: Path) -> bool:
-    """Whether the file's first byte above ASCII starts a valid UTF-8 character (a gzip file
-    is read decompressed). Asked only once a block failed to decode as UTF-8, so reading
-    ASCII text costs nothing on the way."""
-    with pa.input_stream(str(source), compression="detect") as stream:
-        while chunk := stream.read(_CSV_BLOCK):
-            above = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) >= 0x80)
-            if len(above):
-                start = int(above[0])
-                sequence = chunk[start : start + 4] + stream.read(4)  # it may run on
-                length = _utf8_length(sequence[0])
-                try:
-                    return length > 0 and bool(sequence[:length].decode("utf-8"))
-                except UnicodeDecodeError:
-                    return False
-    return False
-
-
-def _utf8_length(lead: int) -> int:
-    """The length of the UTF-8 character a lead byte starts (0: not a lead byte)."""
-    if 0xC2 <= lead <= 0xDF:
-        return 2
-    if 0xE0 <= lead <= 0xEF:
-        return 3
-    if 0xF0 <= lead <= 0xF4:
-        return 4
-    return 0

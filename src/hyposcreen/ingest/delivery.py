@@ -105,6 +105,15 @@ def file_identity(path: Path) -> tuple[int, int, int]:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
+def identity_to_read(path: Path) -> tuple[int, int, int]:
+    """`file_identity` of a file about to be read; one removed since it was listed stops the
+    run naming it."""
+    try:
+        return file_identity(path)
+    except FileNotFoundError as exc:
+        raise InputError(f"{path} was removed before it was read.", file=str(path)) from exc
+
+
 def check_unchanged(path: Path, before: tuple[int, int, int]) -> None:
     """Raise when the file was replaced, changed or removed since `before` was taken: its
     parser, the record scan beside it and its checksum each open it on their own, so its rows

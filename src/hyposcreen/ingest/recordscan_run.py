@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
+from hyposcreen.ingest.csv_header import parsed_names
+from hyposcreen.ingest.linescan import open_bytes
 from hyposcreen.ingest.recordscan import CHUNK_BYTES, RecordLines, RecordScan
+from hyposcreen.ingest.wide_text import wide_encoding
 
 
 def record_lines(stream: BinaryIO, delimiter: str, columns: int | None) -> RecordLines:
@@ -80,3 +84,28 @@ class ScanInBackground:
     def close(self) -> None:
         """Stop scanning (the reader stopped): the thread ends after its chunk."""
         self._stop = True
+
+
+def scannable(source: Path, encoding: str, delimiter: str) -> bool:
+    """Whether the encoding writes the delimiter, quotes and line ends as single ASCII bytes
+    (not UTF-16 or UTF-32: then the rows are counted instead of scanned)."""
+    return (
+        wide_encoding(source, encoding) is None and len(delimiter.encode("latin-1", "replace")) == 1
+    )
+
+
+def rows_only_scan(source: Path, encoding: str, delimiter: str) -> ScanInBackground | None:
+    """The scan without field counts, started in a thread (ingest.recordscan)."""
+    if not scannable(source, encoding, delimiter):
+        return None
+    return ScanInBackground(lambda: open_bytes(source), delimiter)
+
+
+def scan_lines(source: Path, encoding: str, delimiter: str, path: Path) -> RecordLines | None:
+    """Where the records of `source` start and which have another field count than the header
+    of `path` (ingest.recordscan), when the file can be scanned."""
+    if not scannable(source, encoding, delimiter):
+        return None
+    columns = len(parsed_names(source, encoding, delimiter, path))
+    with open_bytes(source) as stream:
+        return record_lines(stream, delimiter, columns)

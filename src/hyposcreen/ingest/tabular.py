@@ -36,7 +36,7 @@ from hyposcreen.ingest.delivery import (
     check_not_cut_off,
     check_quotes_closed,
     check_unchanged,
-    file_identity,
+    identity_to_read,
 )
 from hyposcreen.ingest.files import (
     SUFFIXES,
@@ -165,7 +165,7 @@ class TableStream:
         rows_by_file: dict[Path, int] = {}
         for path in self.files:
             malformed = MalformedRows(max_row_bytes=self.max_row_bytes)
-            identity = _identity(path)
+            identity = identity_to_read(path)
             is_csv = not path.name.endswith(".parquet")
             header, delimiter = header_of(path, self.mapping)
             self.present |= check_columns(path, header, wanted, schema, table)
@@ -226,7 +226,10 @@ class TableStream:
                 check_not_cut_off(path, malformed.last_text, malformed.encoding, self._tail(path))
                 check_quotes_closed(path, malformed.open_quote_line)
                 check_no_swallowed_rows(
-                    path, malformed.first_spanning, malformed.encoding, _spanning_line(malformed)
+                    path,
+                    malformed.first_spanning,
+                    malformed.encoding,
+                    malformed.first_spanning_line(),
                 )
             if malformed.rows:
                 yield malformed_frame(malformed, path, schema)
@@ -305,20 +308,6 @@ class TableStream:
 def _text_schema(names: list[str]) -> pa.Schema:
     """The Arrow types of a CSV's projected columns (`csv_batches` reads every one as text)."""
     return pa.schema([(name, pa.string()) for name in names])
-
-
-def _identity(path: Path) -> tuple[int, int, int]:
-    try:
-        return file_identity(path)
-    except FileNotFoundError as exc:  # listed, then removed before it was read
-        raise InputError(f"{path} was removed before it was read.", file=str(path)) from exc
-
-
-def _spanning_line(malformed: MalformedRows) -> int | None:
-    """The line of the first malformed record spanning lines, when the record scan gave it."""
-    at = malformed.first_spanning_at
-    line = malformed.rows[at]["line"] if 0 <= at < len(malformed.rows) else ""
-    return int(line) if line.isdigit() else None
 
 
 _UNREAD = "\x00unread"  # a name no header carries: the canonical column is not read
