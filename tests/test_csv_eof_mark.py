@@ -12,22 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.sample_delivery import SAMPLE, screen
 
-from hyposcreen.cli import main
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import SCHEMAS
 from hyposcreen.ingest.tabular import read_table
-
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
-DAY = "2026-11-20"
-
-
-def screen(folder: Path) -> tuple[int, Path]:
-    out = folder.parent / f"{folder.name}_out"
-    status = main(
-        ["run", "--no-flow", "--input", str(folder), "--out", str(out), "--window-start", DAY]
-    )
-    return status, out / DAY
 
 
 @pytest.mark.parametrize("ending", [b"\x1a", b"\r\n\x1a"])

@@ -12,19 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from hyposcreen.cli import main
-
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
-DAY = "2026-11-20"
-
-
-def screen(folder: Path) -> tuple[int, Path]:
-    out = folder.parent / f"{folder.name}_out"
-    status = main(
-        ["run", "--no-flow", "--input", str(folder), "--out", str(out), "--window-start", DAY]
-    )
-    return status, out / DAY
+from tests.sample_delivery import SAMPLE, screen
 
 
 def written_with(tmp_path: Path, word: str) -> Path:

@@ -13,20 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.sample_delivery import SAMPLE, screen
 
-from hyposcreen.cli import main
-
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
-DAY = "2026-11-20"
 TABLES = ("labs", "medications", "diagnoses", "patients")
-
-
-def screen(folder: Path) -> tuple[int, Path]:
-    out = folder.parent / f"{folder.name}_out"
-    status = main(
-        ["run", "--no-flow", "--input", str(folder), "--out", str(out), "--window-start", DAY]
-    )
-    return status, out / DAY
 
 
 def as_text_parquet(tmp_path: Path, word: str | None, dictionary: bool = False) -> Path:
