@@ -1,4 +1,4 @@
-"""Two findings of the review of the sample's golden output, now fixed in the report layer:
+"""Two things the sample's golden output must show, from the report layer:
 
 - a censored co-factor result keeps its mark (spec §3 "used, marked"): P013's potassium `<3.0`
   reads "potassium < 3.0 mmol/L", never "potassium 3 mmol/L";

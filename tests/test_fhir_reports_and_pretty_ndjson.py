@@ -1,4 +1,4 @@
-"""Review findings on FHIR input: lab results that arrive only as a DiagnosticReport's contained
+"""FHIR input: lab results that arrive only as a DiagnosticReport's contained
 Observations, and a pretty-printed document under an NDJSON name whose first line is not a
 lone brace (real adapter, real files)."""
 
