@@ -43,7 +43,7 @@ from hyposcreen.adapters.fhir_labs import (
     contained_results,
     specimen_type,
 )
-from hyposcreen.adapters.fhir_parsed import SUPPORT_TYPES, TABLE_TYPES, keep_only
+from hyposcreen.adapters.fhir_parsed import SUPPORT_TYPES, TABLE_TYPES, documents_as_one, keep_only
 from hyposcreen.adapters.fhir_records import (
     DIAGNOSIS_COLUMNS,
     MEDICATION_COLUMNS,
@@ -227,12 +227,14 @@ def read_table(
     reader, needle, medication_mapper = _reader(name, rules, by_type, builder, indexed)
     counts: dict[str, Counter[str]] = {}
     files: list[dict[str, object]] = []
+    documents: list[dict[str, object]] = []
     for kind in (*TABLE_TYPES[name], MIXED, DOCUMENTS):
         for path in by_type.get(kind, []):
             tally = counts.setdefault(kind, Counter())
             tally["files"] += 1
             rows, sha256 = _scan(input_dir, path, kind, reader, needle, tally, bounds)
-            files.append(file_record(path, rows, sha256))
+            (documents if kind == DOCUMENTS else files).append(file_record(path, rows, sha256))
+    files += documents_as_one(input_dir, documents)
     rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
     if medication_mapper is not None:
         for (kind, note), count in medication_mapper.unmapped.items():

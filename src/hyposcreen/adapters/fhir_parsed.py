@@ -146,3 +146,24 @@ def keep_only(paths: Collection[Path]) -> None:
     with _lock:
         for key in [k for k in _cache if k not in current]:
             _used[0] -= len(_cache.pop(key).payload)
+
+
+def documents_as_one(input_dir: Path, records: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The manifest's entry for the JSON documents of an export: one entry for all of them
+    (their count, rows, bytes, and a digest of their digests in name order), since an export
+    of one document per patient names each file for its patient (Synthea's
+    `Given_Family_<id>.json`) and the manifest holds no identifiers. quarantine.csv (0600)
+    still names a document's rows by file and place."""
+    if not records:
+        return []
+    ordered = sorted(records, key=lambda record: str(record["path"]))
+    digest = hashlib.sha256("\n".join(str(r["sha256"]) for r in ordered).encode()).hexdigest()
+    return [
+        {
+            "path": f"{input_dir}/ (JSON documents, not named here)",
+            "sha256": digest,
+            "rows": sum(int(str(r["rows"])) for r in ordered),
+            "bytes": sum(int(str(r["bytes"])) for r in ordered),
+            "documents": len(ordered),
+        }
+    ]
