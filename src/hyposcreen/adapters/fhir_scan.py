@@ -150,10 +150,10 @@ class LineReader:
 def export_error(outcome: Resource) -> bool:
     """An OperationOutcome reporting an error (severity error or fatal): in a Bulk Data
     export's error files, or a search page's `outcome` entry, it says data are missing."""
-    issues = outcome.get("issue")
+    reported = outcome.get("issue")  # FHIR's name for the outcome's list of problems
     return any(
-        isinstance(issue, dict) and issue.get("severity") in ("error", "fatal")
-        for issue in (issues if isinstance(issues, list) else ())
+        isinstance(problem, dict) and problem.get("severity") in ("error", "fatal")
+        for problem in (reported if isinstance(reported, list) else ())
     )
 
 

@@ -4,7 +4,7 @@ thread beside the CSV parser, which asks for the lines of each batch of rows it 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -22,11 +22,18 @@ def record_lines(stream: BinaryIO, delimiter: str, columns: int | None) -> Recor
     taken (a cheaper scan, right while the parser sets no record aside): every record counts
     as a row the parser keeps."""
     scan = RecordScan(ord(delimiter), columns)
-    while chunk := stream.read(CHUNK_BYTES):
-        while chunk.endswith(b"\r") and (more := stream.read(1)):  # keep CR LF in one chunk
-            chunk += more
+    for chunk in _chunks(stream):
         scan.chunk(chunk)
     return scan.finish()
+
+
+def _chunks(stream: BinaryIO, stopped: Callable[[], bool] = lambda: False) -> Iterator[bytes]:
+    """The stream's bytes CHUNK_BYTES at a time (until `stopped()`), a chunk that ends in CR
+    taking the LF after it: CR LF is one line end, kept in one chunk."""
+    while not stopped() and (chunk := stream.read(CHUNK_BYTES)):
+        while chunk.endswith(b"\r") and (more := stream.read(1)):
+            chunk += more
+        yield chunk
 
 
 class ScanInBackground:
@@ -48,9 +55,7 @@ class ScanInBackground:
     def _run(self, opener: Callable[[], BinaryIO]) -> None:
         try:
             with opener() as stream:
-                while not self._stop and (chunk := stream.read(CHUNK_BYTES)):
-                    while chunk.endswith(b"\r") and (more := stream.read(1)):
-                        chunk += more
+                for chunk in _chunks(stream, lambda: self._stop):
                     with self._ready:
                         self._scan.chunk(chunk)
                         self._ready.notify_all()
