@@ -3,7 +3,11 @@ by the tests that damage a copy of it and compare the outcome with the sample's 
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
+
+import pandas as pd
 
 from hyposcreen.cli import main
 
@@ -18,3 +22,17 @@ def screen(folder: Path) -> tuple[int, Path]:
         ["run", "--no-flow", "--input", str(folder), "--out", str(out), "--window-start", DAY]
     )
     return status, out / DAY
+
+
+def assert_screens_as_the_sample(folder: Path, tmp_path: Path) -> None:
+    """`folder` screens (exit 0) to the sample's review list (run_id aside), its quarantine.csv
+    byte for byte and its reconciliation."""
+    status, night = screen(folder)
+    expected_status, expected = screen(shutil.copytree(SAMPLE, tmp_path / "sample"))
+    assert status == expected_status == 0
+    review = pd.read_csv(night / "review_list.csv", dtype=str).drop(columns=["run_id"])
+    want = pd.read_csv(expected / "review_list.csv", dtype=str).drop(columns=["run_id"])
+    pd.testing.assert_frame_equal(review, want)
+    assert (night / "quarantine.csv").read_bytes() == (expected / "quarantine.csv").read_bytes()
+    counts = json.loads((night / "run_manifest.json").read_text())["reconciliation"]
+    assert counts == json.loads((expected / "run_manifest.json").read_text())["reconciliation"]

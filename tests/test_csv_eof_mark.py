@@ -6,13 +6,11 @@ the rows after a mark inside a file keep their line numbers."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
-from tests.sample_delivery import SAMPLE, screen
+from tests.sample_delivery import SAMPLE, assert_screens_as_the_sample
 
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import SCHEMAS
@@ -28,15 +26,7 @@ def test_an_end_of_file_mark_after_the_last_line_is_no_row(tmp_path: Path, endin
         if ending.startswith(b"\r\n"):  # a CR LF file, as `copy /a` on Windows leaves it
             data = data.replace(b"\n", b"\r\n")
         (folder / f"{name}.csv").write_bytes(data + ending[-1:])
-    status, night = screen(folder)
-    expected_status, expected = screen(shutil.copytree(SAMPLE, tmp_path / "sample"))
-    assert status == expected_status == 0
-    review = pd.read_csv(night / "review_list.csv", dtype=str).drop(columns=["run_id"])
-    want = pd.read_csv(expected / "review_list.csv", dtype=str).drop(columns=["run_id"])
-    pd.testing.assert_frame_equal(review, want)
-    assert (night / "quarantine.csv").read_bytes() == (expected / "quarantine.csv").read_bytes()
-    counts = json.loads((night / "run_manifest.json").read_text())["reconciliation"]
-    assert counts == json.loads((expected / "run_manifest.json").read_text())["reconciliation"]
+    assert_screens_as_the_sample(folder, tmp_path)
 
 
 def test_rows_after_a_mark_inside_the_file_keep_their_lines(tmp_path: Path) -> None:

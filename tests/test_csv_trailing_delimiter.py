@@ -6,13 +6,11 @@ sample does, and a row without the trailing delimiter in such a file is the odd 
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
-from tests.sample_delivery import SAMPLE, screen
+from tests.sample_delivery import SAMPLE, assert_screens_as_the_sample
 
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import SCHEMAS
@@ -30,15 +28,7 @@ def test_a_delimiter_ending_the_lines_screens_as_the_sample(tmp_path: Path, wher
         else:
             lines[1:] = [line + "," for line in lines[1:]]
         (folder / f"{name}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    status, night = screen(folder)
-    expected_status, expected = screen(shutil.copytree(SAMPLE, tmp_path / "sample"))
-    assert status == expected_status == 0
-    review = pd.read_csv(night / "review_list.csv", dtype=str).drop(columns=["run_id"])
-    want = pd.read_csv(expected / "review_list.csv", dtype=str).drop(columns=["run_id"])
-    pd.testing.assert_frame_equal(review, want)
-    assert (night / "quarantine.csv").read_bytes() == (expected / "quarantine.csv").read_bytes()
-    counts = json.loads((night / "run_manifest.json").read_text())["reconciliation"]
-    assert counts == json.loads((expected / "run_manifest.json").read_text())["reconciliation"]
+    assert_screens_as_the_sample(folder, tmp_path)
 
 
 def test_a_line_without_the_trailing_delimiter_is_the_malformed_one(tmp_path: Path) -> None:

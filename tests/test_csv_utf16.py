@@ -5,13 +5,11 @@ quarantine references (file:line)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
-from tests.sample_delivery import SAMPLE, screen
+from tests.sample_delivery import SAMPLE, assert_screens_as_the_sample
 
 
 @pytest.mark.parametrize(("encoding", "line_end"), [("utf-16", "\r\n"), ("utf-16-be", "\n")])
@@ -26,12 +24,4 @@ def test_a_utf16_delivery_screens_as_the_utf8_sample(
         mark = "\ufeff" if encoding == "utf-16-be" else ""
         data = (mark + text.replace("\n", line_end)).encode(encoding)
         (folder / f"{name}.csv").write_bytes(data)
-    status, night = screen(folder)
-    expected_status, expected = screen(shutil.copytree(SAMPLE, tmp_path / "sample"))
-    assert status == expected_status == 0
-    review = pd.read_csv(night / "review_list.csv", dtype=str).drop(columns=["run_id"])
-    want = pd.read_csv(expected / "review_list.csv", dtype=str).drop(columns=["run_id"])
-    pd.testing.assert_frame_equal(review, want)
-    assert (night / "quarantine.csv").read_bytes() == (expected / "quarantine.csv").read_bytes()
-    counts = json.loads((night / "run_manifest.json").read_text())["reconciliation"]
-    assert counts == json.loads((expected / "run_manifest.json").read_text())["reconciliation"]
+    assert_screens_as_the_sample(folder, tmp_path)

@@ -156,9 +156,7 @@ def test_a_list_in_one_slice_gives_the_rows_of_a_case_per_slice() -> None:
 
 
 def test_overcorrection_texts_made_for_the_corrected_cases_only_are_the_whole_columns() -> None:
-    from hyposcreen.report.evidence import iso, one_decimal
-    from hyposcreen.report.numbers import general_text
-    from hyposcreen.report.review_list import _overcorrection_text
+    from hyposcreen.report.review_list import _correction_texts, _overcorrection_text
 
     times = pd.to_datetime(
         ["2026-11-19T01:00:00", None, "2026-11-20T02:30:59", "2026-11-18T00:00:00"]
@@ -175,20 +173,8 @@ def test_overcorrection_texts_made_for_the_corrected_cases_only_are_the_whole_co
         },
         index=[5, 3, 9, 0],
     )
-    general = (
-        one_decimal(cases["oc_from_sodium"])
-        + " at "
-        + iso(cases["oc_from_time"])
-        + " -> "
-        + one_decimal(cases["oc_to_sodium"])
-        + " at "
-        + iso(cases["oc_to_time"])
-        + " (+"
-        + one_decimal(cases["oc_rise"])
-        + " mmol/L; limit "
-        + general_text(cases["limit"])
-        + " per 24 h)"
-    ).where(cases["overcorrection"], "")
+    # the text made for every row at once, then blanked where there is no over-correction
+    general = _correction_texts(cases).where(cases["overcorrection"], "")
     shown = _overcorrection_text(cases)
     pd.testing.assert_series_equal(shown, general)
     none = _overcorrection_text(cases.assign(overcorrection=False))
