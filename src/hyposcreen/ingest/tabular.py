@@ -54,6 +54,7 @@ from hyposcreen.ingest.frames import (
     row_texts,
     to_canonical,
 )
+from hyposcreen.ingest.joined_times import join_times, joined_names, part_columns
 from hyposcreen.ingest.linescan import scanned
 from hyposcreen.ingest.oversized import parse_copy
 from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch, prefilter_loinc
@@ -168,8 +169,10 @@ class TableStream:
             identity = identity_to_read(path)
             is_csv = not path.name.endswith(".parquet")
             header, delimiter = header_of(path, self.mapping)
-            self.present |= check_columns(path, header, wanted, schema, table)
+            joined = joined_names(table, header)  # date + time columns read as one
+            self.present |= check_columns(path, [*header, *joined], wanted, schema, table)
             include = [c for c in header if c in wanted]  # required columns are among them
+            include += [c for c in part_columns(table, header) if c not in include]
             scratch = tempfile.TemporaryDirectory(prefix="hyposcreen-rows-") if is_csv else None
             pushdown = WindowPushdown.for_file(
                 self.row_filter,
@@ -258,6 +261,7 @@ class TableStream:
         own_rows = not _holds_values(numbered, site_for["source_row"], self.table.constants)
         if pushdown is not None:
             numbered = pushdown.split(numbered)
+        numbered = join_times(numbered, self.table, wanted)
         frame = to_canonical(numbered, wanted, self.schema, self.table)
         if pushdown is not None and row_filter.window is not None:
             kept_times = pushdown.kept_times  # the split's parsed times: not parsed twice
