@@ -13,6 +13,7 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,7 @@ from hyposcreen.ingest.frames import (
     malformed_frame,
     parsed_column,
     row_texts,
+    spelled_as_in,
     to_canonical,
 )
 from hyposcreen.ingest.joined_times import join_times, joined_names, part_columns
@@ -154,21 +156,24 @@ class TableStream:
         self.present: set[str] = set()
 
     def frames(self) -> Iterator[pd.DataFrame]:
-        schema, table = self.schema, self.table
+        schema = self.schema
         # canonical -> site column; identity for unmapped canonical names, unless the mapping
         # reads a site column of that name as another canonical one (`value_raw: value`)
-        claimed = set(table.columns.values())
+        claimed = set(self.table.columns.values())
         site_for = {
-            canon: table.columns.get(canon, _UNREAD if canon in claimed else canon)
+            canon: self.table.columns.get(canon, _UNREAD if canon in claimed else canon)
             for canon in schema.columns
         }
-        wanted = {site: canon for canon, site in site_for.items()}
         rows_by_file: dict[Path, int] = {}
         for path in self.files:
             malformed = MalformedRows(max_row_bytes=self.max_row_bytes)
             identity = identity_to_read(path)
             is_csv = not path.name.endswith(".parquet")
             header, delimiter = header_of(path, self.mapping)
+            # the mapping's names as this file spells them (`PATIENT_ID` for patient_id)
+            site_for_file = spelled_as_in(header, site_for, _UNREAD)
+            wanted = {site: canon for canon, site in site_for_file.items()}
+            table = replace(self.table, columns={c: site_for_file[c] for c in self.table.columns})
             joined = joined_names(table, header)  # date + time columns read as one
             self.present |= check_columns(path, [*header, *joined], wanted, schema, table)
             include = [c for c in header if c in wanted]  # required columns are among them
@@ -200,7 +205,7 @@ class TableStream:
                 )
             else:
                 batches = (
-                    pushdown.batches(path, include, site_for["loinc"])
+                    pushdown.batches(path, include, site_for_file["loinc"])
                     if pushdown is not None
                     else ((batch, False) for batch in parquet_batches(path, include))
                 )
@@ -211,7 +216,7 @@ class TableStream:
                 if self.max_rows is not None and self.rows_in + file_rows > self.max_rows:
                     raise TooLargeForMemory(schema.name, self.rows_in + file_rows, self.max_rows)
                 if outside and pushdown is not None:  # a row group wholly outside the window
-                    pushdown.count_outside(self._known_loinc(batch, site_for))
+                    pushdown.count_outside(self._known_loinc(batch, site_for_file))
                     continue
                 numbered = (
                     batch
@@ -221,7 +226,7 @@ class TableStream:
                         pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)),
                     )
                 )
-                yield self._finish(numbered, path, site_for, wanted, pushdown)
+                yield self._finish(numbered, path, site_for_file, wanted, pushdown)
             if pushdown is not None:
                 pushdown.settle(self.not_relevant)
             if scratch is not None:
