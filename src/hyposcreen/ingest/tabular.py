@@ -60,6 +60,7 @@ from hyposcreen.ingest.joined_times import join_times, joined_names, part_column
 from hyposcreen.ingest.linescan import scanned
 from hyposcreen.ingest.oversized import parse_copy
 from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch, prefilter_loinc
+from hyposcreen.ingest.text_probes import declared_latin1_is_utf8
 from hyposcreen.ingest.wide_text import utf8_copy, wide_encoding
 from hyposcreen.ingest.window_pushdown import WindowPushdown
 
@@ -281,10 +282,13 @@ class TableStream:
     def _text_source(self, path: Path, scratch: Path) -> tuple[str, Path | None]:
         """The encoding to parse a CSV with and the copy to parse instead of it, if any: a
         UTF-8 copy of a UTF-16/32 file (ingest.wide_text), without its rows over the size
-        limit (ingest.oversized)."""
+        limit (ingest.oversized). A file the mapping calls latin-1 that is UTF-8 text is read
+        as UTF-8 (ingest.text_probes)."""
         wide = wide_encoding(path, self.mapping.encoding)
         if wide is None:
-            return self.mapping.encoding, parse_copy(path, self.max_row_bytes, scratch)
+            declared = self.mapping.encoding
+            encoding = "utf-8" if declared_latin1_is_utf8(path, declared) else declared
+            return encoding, parse_copy(path, self.max_row_bytes, scratch)
         text = utf8_copy(path, wide, scratch)
         return "utf-8", parse_copy(text, self.max_row_bytes, scratch) or text
 
