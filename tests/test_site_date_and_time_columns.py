@@ -30,10 +30,29 @@ def _split(labs: pd.DataFrame, style: str) -> pd.DataFrame:
         "iso": (day, clock),
         "sql": (day + " 00:00:00.000", "1900-01-01 " + clock + ".0000000"),
         "digits": (day, times.str.slice(11, 13) + times.str.slice(14, 16)),
+        "us": (_us_day(times) + " 12:00:00 AM", _us_clock(times)),
     }[style]
     labs["COLLECT_DATE"] = written[0].where(iso, times)
     labs["COLLECT_TIME"] = written[1].where(iso, "")
     return labs
+
+
+def _us_day(times: pd.Series) -> pd.Series:
+    """`11/20/2026`, as a US export writes the day (month first, no leading zeros)."""
+    parsed = pd.to_datetime(times, errors="coerce")
+    return (
+        parsed.dt.month.astype("Int64").astype(str)
+        + "/"
+        + parsed.dt.day.astype("Int64").astype(str)
+        + "/"
+        + parsed.dt.year.astype("Int64").astype(str)
+    )
+
+
+def _us_clock(times: pd.Series) -> pd.Series:
+    """`8:05 PM`: a 12-hour clock without a leading zero."""
+    parsed = pd.to_datetime(times, errors="coerce")
+    return parsed.dt.strftime("%I:%M %p").str.lstrip("0")
 
 
 def _deliver(tmp_path: Path, style: str, parquet: bool = False) -> Path:
@@ -53,7 +72,8 @@ def _deliver(tmp_path: Path, style: str, parquet: bool = False) -> Path:
             table = table.set_column(at, name, pa.array(values, kind, from_pandas=True))
         pq.write_table(table, folder / "labs.parquet")
         (folder / "labs.csv").unlink()
-    (tmp_path / "site.yaml").write_text(MAPPING)
+    formats = '\ndatetime_formats: ["%m/%d/%Y %I:%M %p"]\n' if style == "us" else ""
+    (tmp_path / "site.yaml").write_text(MAPPING + formats)
     return folder
 
 
@@ -68,7 +88,7 @@ def _outputs(night: Path, lines: bool = True) -> tuple[pd.DataFrame, list[tuple[
     return review, rows, counts
 
 
-@pytest.mark.parametrize("style", ["iso", "sql", "digits", "parquet"])
+@pytest.mark.parametrize("style", ["iso", "sql", "digits", "us", "parquet"])
 def test_a_date_and_a_time_column_are_read_as_one_time(tmp_path: Path, style: str) -> None:
     parquet = style == "parquet"
     folder = _deliver(tmp_path, "digits" if parquet else style, parquet)

@@ -3,11 +3,11 @@ read as one: the site mapping names both (`columns: {specimen_time: [COLLECT_DAT
 COLLECT_TIME]}`) and the reader joins them into one text before the times are parsed.
 
 Each part is read as real exports write it: the date as `2026-11-20` or with a midnight time
-after it (`2026-11-20 00:00:00.000`, a SQL DATETIME holding a date), the time as `08:05`,
-`8:05:30`, `08:05 PM`, after a placeholder date (`1900-01-01 08:05:00`, a SQL DATETIME holding
-a time), or as clock digits (`805`, `0805`). A row without a time of day keeps its date alone
-(read as any date-only value is); one without a date has no time. Typed Parquet columns
-(date32, time64, timestamp) are read as their text.
+after it (`2026-11-20 00:00:00.000`, a SQL DATETIME holding a date; `11/20/2026 12:00:00 AM`),
+the time as `08:05`, `8:05:30`, `08:05 PM`, after a placeholder date (`1900-01-01 08:05:00`,
+a SQL DATETIME holding a time), or as clock digits (`805`, `0805`). A row without a time of day
+keeps its date alone (read as any date-only value is); one without a date has no time. Typed
+Parquet columns (date32, time64, timestamp) are read as their text.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from hyposcreen.config import TableMapping
 from hyposcreen.mapping_values import joined_column_name
 
-_MIDNIGHT_TAIL = r"[ T]00:00(?::00(?:[.,]0+)?)?$"
+_MIDNIGHT_TAIL = r"(?i)[ T](?:00:00(?::00(?:[.,]0+)?)?|12:00(?::00(?:[.,]0+)?)?\s*a\.?m\.?)$"
 _CLOCK = r"(?i)(?P<clock>\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[ap]\.?m\.?)?)\s*$"
 
 
