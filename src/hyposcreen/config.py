@@ -88,6 +88,9 @@ class TableMapping:
     columns: dict[str, str] = field(default_factory=dict)  # canonical name -> site column
     constants: dict[str, str] = field(default_factory=dict)  # canonical name -> fixed value
     datetime_formats: tuple[str, ...] = ()
+    # a time column delivered as a date column and a time-of-day column: canonical name ->
+    # (date column, time column); `columns` names it by `joined_column_name` (ingest.joined_times)
+    joined: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -176,8 +179,13 @@ def load_mapping(path: Path | None) -> SiteMapping:
             raise ConfigError(f"{where}: unknown table '{name}' (tables: {', '.join(TABLES)}).")
         spec = mapping_values.section({name: spec}, name, f"{where}, tables")
         mapping_values.reject_unknown(spec, _TABLE_KEYS, f"{where}, table {name}")
+        spec, joined = mapping_values.joined_time_columns(
+            spec, SCHEMAS[name].time_columns, f"{where}, tables.{name}"
+        )
         columns = mapping_values.text_map(spec, "columns", f"{where}, tables.{name}")
         mapping_values.reject_shared_columns(columns, f"{where}, tables.{name}.columns")
+        # the parts of a joined time are read, not renamed: one date column may serve two
+        columns |= {c: mapping_values.joined_column_name(ps) for c, ps in joined.items()}
         constants = mapping_values.text_map(spec, "constants", f"{where}, tables.{name}")
         for key, found in (("columns", columns), ("constants", constants)):
             mapping_values.reject_unknown(
@@ -190,6 +198,7 @@ def load_mapping(path: Path | None) -> SiteMapping:
             ),
             columns=columns,
             constants=constants,
+            joined=joined,
             datetime_formats=mapping_values.texts(
                 spec, "datetime_formats", f"{where}, tables.{name}"
             ),

@@ -131,3 +131,36 @@ def decimal(options: dict[str, Any], where: str) -> str:
     if value == options.get("delimiter"):
         raise ConfigError(f"{where}: csv.decimal and csv.delimiter cannot both be {value!r}.")
     return value
+
+
+def joined_column_name(parts: tuple[str, str]) -> str:
+    """The name a date column and a time column read together go by (`DATE+TIME`)."""
+    return "+".join(parts)
+
+
+def joined_time_columns(
+    spec: dict[str, Any], time_columns: tuple[str, ...], where: str
+) -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
+    """`columns: {specimen_time: [COLLECT_DATE, COLLECT_TIME]}`: a time column delivered as a
+    date column and a time-of-day column. Returns the table spec without those entries and
+    them as canonical name -> (date column, time column); a list anywhere else, or one not of
+    two names, is a ConfigError naming the key."""
+    columns = spec.get("columns")
+    if not isinstance(columns, dict):
+        return spec, {}
+    joined: dict[str, tuple[str, str]] = {}
+    for canon, value in columns.items():
+        if not isinstance(value, list):
+            continue
+        names = [v.strip() for v in value if isinstance(v, str) and v.strip()]
+        if str(canon) not in time_columns or len(names) != 2 or len(value) != 2:
+            raise ConfigError(
+                f"{where}: columns.{canon} is a list; only a time column ("
+                f"{', '.join(time_columns)}) may name two columns, its date and its time of "
+                "day, e.g. [COLLECT_DATE, COLLECT_TIME]."
+            )
+        joined[str(canon)] = (names[0], names[1])
+    if not joined:
+        return spec, {}
+    rest = {k: v for k, v in columns.items() if str(k) not in joined}
+    return {**spec, "columns": rest}, joined

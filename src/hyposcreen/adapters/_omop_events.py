@@ -84,14 +84,18 @@ _DAY = r"(?P<day>\d{4}-\d{2}-\d{2})"
 _MIDNIGHT = r"(?:[ T]00:00(?::00(?:\.0+)?)?)?"
 
 
-def _end_of_day(dates: pd.Series, only_on: pd.Series | None = None) -> pd.Series:
+def _end_of_day(dates: pd.Series, *only_on: pd.Series) -> pd.Series:
     """An end known only to the day lasts to the end of that day: OMOP end dates are
     inclusive (a one-day administration has end date = start date). ISO dates, or dates at
-    00:00:00, become `<date> 23:59:59`; with `only_on`, only where the date is that day
-    (an ETL writing the end date as midnight in the datetime column). Other text is kept."""
+    00:00:00, become `<date> 23:59:59`; with `only_on`, only where the date is the day of one of
+    them (an ETL writing the start's or the end date's day as midnight in the datetime column:
+    the same end as the end date says). Other text is kept."""
     day = dates.str.extract(f"^{_DAY}{_MIDNIGHT}$")["day"]
-    if only_on is not None:
-        day = day.where(day == only_on.str.slice(0, 10))
+    if only_on:
+        same = pd.Series(False, index=dates.index)
+        for other in only_on:
+            same |= (day == other.str.slice(0, 10)).fillna(False).astype(bool)
+        day = day.where(same)
     return (day + " 23:59:59").where(day.notna(), dates)
 
 
@@ -127,7 +131,9 @@ def read_drug_exposure(
         start = timestamp(raw, "drug_exposure_start")
         end = first_present(
             raw.assign(
-                _end=_end_of_day(raw["drug_exposure_end_datetime"], only_on=start),
+                _end=_end_of_day(
+                    raw["drug_exposure_end_datetime"], start, raw["drug_exposure_end_date"]
+                ),
                 _end_date=_end_of_day(raw["drug_exposure_end_date"]),
                 _verbatim=_end_of_day(raw["verbatim_end_date"]),
                 _supplied=_end_from_supply(start, raw["days_supply"]),

@@ -4,7 +4,8 @@ Medications: MedicationRequest, MedicationStatement and MedicationAdministration
 from `medicationCodeableConcept` or from a Medication resource (exported in Medication files or
 `contained`, referenced as `#id`, or as a bare `id` that a contained resource has). Conditions:
 one row per resource, coded by the coding that matches a condition of the rules (else the first
-coding of a known system). Patients: id, MRN, name, birth date, sex.
+coding of a known system); one that abated without a clinicalStatus is resolved. Patients: id,
+MRN, name, birth date, sex.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hyposcreen.adapters.fhir_types import (
     concept_texts,
     contained_id,
     contained_target,
+    duration_end,
     first_item,
     first_text,
     objects,
@@ -138,17 +140,21 @@ class MedicationMapper:
         start = end = None
         if kind == "MedicationRequest":
             bounds: tuple[str | None, str | None] = (None, None)
+            lasting: object = None  # a boundsDuration: "for 5 days"
             for dosage in objects(resource.get("dosageInstruction")):
                 timing = dosage.get("timing") if isinstance(dosage, dict) else None
                 repeat = timing.get("repeat") if isinstance(timing, dict) else None
-                if isinstance(repeat, dict) and any(bounds := period(repeat.get("boundsPeriod"))):
+                if not isinstance(repeat, dict):
+                    continue
+                lasting = lasting or repeat.get("boundsDuration")
+                if any(bounds := period(repeat.get("boundsPeriod"))):
                     break
             dispense = resource.get("dispenseRequest")
             validity = period(
                 dispense.get("validityPeriod") if isinstance(dispense, dict) else None
             )
             start = bounds[0] or validity[0] or first_text(resource, "authoredOn", "dateWritten")
-            end = bounds[1] or validity[1]
+            end = bounds[1] or validity[1] or duration_end(start, lasting)
             route_holder = first_item(resource.get("dosageInstruction"))
         else:  # MedicationStatement, MedicationAdministration
             start, end = period(resource.get("effectivePeriod") or resource.get("occurencePeriod"))
@@ -220,7 +226,7 @@ class ConditionMapper:
             description = text(concept.get("text")) if isinstance(concept, dict) else None
             description = description or text(chosen[3].get("display"))
         verification = status_code(resource.get("verificationStatus"))
-        clinical = status_code(resource.get("clinicalStatus"))
+        clinical = status_code(resource.get("clinicalStatus")) or _abated(resource)
         refuted = verification and verification.lower() in ("entered-in-error", "refuted")
         status = verification if refuted else (clinical or verification)
         onset = period(resource.get("onsetPeriod"))[0]
@@ -234,6 +240,21 @@ class ConditionMapper:
             _encounter(resource),
             description,
         )
+
+
+_ABATEMENT = ("abatementDateTime", "abatementAge", "abatementPeriod", "abatementRange",
+              "abatementString")  # fmt: skip
+
+
+def _abated(resource: dict[str, Any]) -> str | None:
+    """`resolved` for a Condition that says when it abated but has no clinicalStatus: FHIR R4
+    requires an abated condition's status to be inactive, resolved or remission (con-4), all
+    ignored by spec §6 (`abatementBoolean`, an STU3 export's, when true)."""
+    if resource.get("abatementBoolean") is True or any(
+        resource.get(key) not in (None, "", {}) for key in _ABATEMENT
+    ):
+        return "resolved"
+    return None
 
 
 def _human_name(names: object) -> str | None:

@@ -23,8 +23,10 @@ Mapping (decisions where the CDM leaves room are marked *):
   RxNorm code fills `rxnorm` when there is one. *end_time: `drug_exposure_end_datetime`, else
   `_end_date`, else `verbatim_end_date`, else start + `days_supply` days (up to a century).
   *An end known only to the day (an end date, or an end datetime at 00:00 on the start's own
-  day) lasts to 23:59:59 of that day: OMOP end dates are inclusive, and a one-day
-  administration with a start time is not an order stopped before it began. *status from
+  day or on the end date's day: an ETL that had only the date) lasts to 23:59:59 of that day:
+  OMOP end dates are inclusive (the last day of exposure), a one-day administration with a
+  start time is not an order stopped before it began, and the end datetime and end date of
+  one record never disagree by a day. *status from
   `stop_reason` words (error -> entered-in-error, cancel -> cancelled, complete -> completed,
   stop/discontinu -> stopped), so an ETL's stopped record without end date is not ongoing.
 - condition_occurrence: the ICD-10-CM / ICD-9-CM code of `condition_source_concept_id`, else

@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import itertools
+import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,20 @@ def _sniff_delimiter(header: str) -> str:
 
 
 _HEADER_LINES = 64  # a quoted name over more lines than this is no header
+_EXCEL_SEPARATOR = re.compile(r'^\ufeff?"?sep=.?"?\s*$', re.IGNORECASE)
+
+
+def _refuse_separator_hint(path: Path, line: str) -> None:
+    """Excel's first line `sep=;` (a hint for Excel, no header): an InputError saying so, not
+    the header check's "is the header line missing?" (its fields may be patient data)."""
+    if _EXCEL_SEPARATOR.match(line):
+        raise InputError(
+            f"{path} starts with Excel's delimiter line ({line.strip().lstrip(chr(0xFEFF))!r}) "
+            "instead of its header line: remove that first line (or export the file without "
+            "it) and, if the delimiter is not the one hyposcreen finds, set it in the mapping "
+            "file under csv: {delimiter: ...}. Nothing was screened.",
+            file=str(path),
+        )
 
 
 def read_header(path: Path, encoding: str) -> str:
@@ -46,6 +61,7 @@ def read_header(path: Path, encoding: str) -> str:
             raise InputError(f"{path} is not readable as {wide}: {exc}.", file=str(path)) from exc
         if not line.strip():
             raise InputError(f"{path} is empty: it has no header line.", file=str(path))
+        _refuse_separator_hint(path, line)
         return line.lstrip("\ufeff").rstrip("\r\n")
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
@@ -57,6 +73,7 @@ def read_header(path: Path, encoding: str) -> str:
         raise InputError(f"{path} is empty: it has no header line.", file=str(path))
     if b"\x00" in first:
         raise InputError(f"{path} is not a text CSV file (it holds binary bytes).", file=str(path))
+    _refuse_separator_hint(path, first.decode("latin-1").removeprefix("\xef\xbb\xbf"))
     if b"\r" in first.removesuffix(b"\n").removesuffix(b"\r"):
         # classic Mac OS line ends: read line by line, the header would run into the data
         raise InputError(

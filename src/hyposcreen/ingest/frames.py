@@ -163,3 +163,22 @@ def shown_header(header: list[str], known: Iterable[str]) -> str:
         f"{len(header)} field(s), none of them a column name hyposcreen knows: is the header "
         "line missing? (the fields are not shown: they may be patient data)"
     )
+
+
+def spelled_as_in(header: list[str], site_for: dict[str, str], unread: str) -> dict[str, str]:
+    """`site_for` (canonical -> site column) with each site name the header lacks replaced by
+    the one header name equal to it but for letter case (`PATIENT_ID`, as Oracle and
+    Snowflake export names), when that name is not already read as another column: a column
+    is never taken for absent for its letter case, nor read twice."""
+    names = set(header)
+    taken = names & set(site_for.values())
+    found = dict(site_for)
+    for canon, site in site_for.items():
+        if site in names or site == unread:
+            continue
+        folded = site.casefold()
+        matches = [h for h in header if h.casefold() == folded and h not in taken]
+        if len(matches) == 1:
+            found[canon] = matches[0]
+            taken.add(matches[0])
+    return found

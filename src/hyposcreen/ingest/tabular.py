@@ -13,6 +13,7 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,11 +53,14 @@ from hyposcreen.ingest.frames import (
     malformed_frame,
     parsed_column,
     row_texts,
+    spelled_as_in,
     to_canonical,
 )
+from hyposcreen.ingest.joined_times import join_times, joined_names, part_columns
 from hyposcreen.ingest.linescan import scanned
 from hyposcreen.ingest.oversized import parse_copy
 from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch, prefilter_loinc
+from hyposcreen.ingest.text_probes import declared_latin1_is_utf8
 from hyposcreen.ingest.wide_text import utf8_copy, wide_encoding
 from hyposcreen.ingest.window_pushdown import WindowPushdown
 
@@ -153,23 +157,28 @@ class TableStream:
         self.present: set[str] = set()
 
     def frames(self) -> Iterator[pd.DataFrame]:
-        schema, table = self.schema, self.table
+        schema = self.schema
         # canonical -> site column; identity for unmapped canonical names, unless the mapping
         # reads a site column of that name as another canonical one (`value_raw: value`)
-        claimed = set(table.columns.values())
+        claimed = set(self.table.columns.values())
         site_for = {
-            canon: table.columns.get(canon, _UNREAD if canon in claimed else canon)
+            canon: self.table.columns.get(canon, _UNREAD if canon in claimed else canon)
             for canon in schema.columns
         }
-        wanted = {site: canon for canon, site in site_for.items()}
         rows_by_file: dict[Path, int] = {}
         for path in self.files:
             malformed = MalformedRows(max_row_bytes=self.max_row_bytes)
             identity = identity_to_read(path)
             is_csv = not path.name.endswith(".parquet")
             header, delimiter = header_of(path, self.mapping)
-            self.present |= check_columns(path, header, wanted, schema, table)
+            # the mapping's names as this file spells them (`PATIENT_ID` for patient_id)
+            site_for_file = spelled_as_in(header, site_for, _UNREAD)
+            wanted = {site: canon for canon, site in site_for_file.items()}
+            table = replace(self.table, columns={c: site_for_file[c] for c in self.table.columns})
+            joined = joined_names(table, header)  # date + time columns read as one
+            self.present |= check_columns(path, [*header, *joined], wanted, schema, table)
             include = [c for c in header if c in wanted]  # required columns are among them
+            include += [c for c in part_columns(table, header) if c not in include]
             scratch = tempfile.TemporaryDirectory(prefix="hyposcreen-rows-") if is_csv else None
             pushdown = WindowPushdown.for_file(
                 self.row_filter,
@@ -197,7 +206,7 @@ class TableStream:
                 )
             else:
                 batches = (
-                    pushdown.batches(path, include, site_for["loinc"])
+                    pushdown.batches(path, include, site_for_file["loinc"])
                     if pushdown is not None
                     else ((batch, False) for batch in parquet_batches(path, include))
                 )
@@ -208,7 +217,7 @@ class TableStream:
                 if self.max_rows is not None and self.rows_in + file_rows > self.max_rows:
                     raise TooLargeForMemory(schema.name, self.rows_in + file_rows, self.max_rows)
                 if outside and pushdown is not None:  # a row group wholly outside the window
-                    pushdown.count_outside(self._known_loinc(batch, site_for))
+                    pushdown.count_outside(self._known_loinc(batch, site_for_file))
                     continue
                 numbered = (
                     batch
@@ -218,7 +227,7 @@ class TableStream:
                         pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)),
                     )
                 )
-                yield self._finish(numbered, path, site_for, wanted, pushdown)
+                yield self._finish(numbered, path, site_for_file, wanted, pushdown)
             if pushdown is not None:
                 pushdown.settle(self.not_relevant)
             if scratch is not None:
@@ -258,6 +267,7 @@ class TableStream:
         own_rows = not _holds_values(numbered, site_for["source_row"], self.table.constants)
         if pushdown is not None:
             numbered = pushdown.split(numbered)
+        numbered = join_times(numbered, self.table, wanted)
         frame = to_canonical(numbered, wanted, self.schema, self.table)
         if pushdown is not None and row_filter.window is not None:
             kept_times = pushdown.kept_times  # the split's parsed times: not parsed twice
@@ -272,10 +282,13 @@ class TableStream:
     def _text_source(self, path: Path, scratch: Path) -> tuple[str, Path | None]:
         """The encoding to parse a CSV with and the copy to parse instead of it, if any: a
         UTF-8 copy of a UTF-16/32 file (ingest.wide_text), without its rows over the size
-        limit (ingest.oversized)."""
+        limit (ingest.oversized). A file the mapping calls latin-1 that is UTF-8 text is read
+        as UTF-8 (ingest.text_probes)."""
         wide = wide_encoding(path, self.mapping.encoding)
         if wide is None:
-            return self.mapping.encoding, parse_copy(path, self.max_row_bytes, scratch)
+            declared = self.mapping.encoding
+            encoding = "utf-8" if declared_latin1_is_utf8(path, declared) else declared
+            return encoding, parse_copy(path, self.max_row_bytes, scratch)
         text = utf8_copy(path, wide, scratch)
         return "utf-8", parse_copy(text, self.max_row_bytes, scratch) or text
 

@@ -1,6 +1,7 @@
 """Cheap looks at a CSV's first bytes that decide how it is read: whether it is one line alone
-(its header, which the parser cannot skip without a line end), and whether its first byte
-above ASCII starts valid UTF-8 (else it is a legacy latin-1 export)."""
+(its header, which the parser cannot skip without a line end), whether its first byte
+above ASCII starts valid UTF-8 (else it is a legacy latin-1 export), and whether a file the
+mapping calls latin-1 is UTF-8 text."""
 
 from __future__ import annotations
 
@@ -48,3 +49,28 @@ def _utf8_length(lead: int) -> int:
     if 0xF0 <= lead <= 0xF4:
         return 4
     return 0
+
+
+_LATIN1_NAMES = frozenset(
+    {"latin-1", "latin1", "latin_1", "iso-8859-1", "iso8859-1", "l1", "cp1252", "windows-1252"}
+)
+
+
+def declared_latin1_is_utf8(source: Path, encoding: str) -> bool:
+    """Whether a file the mapping says is latin-1 (or Windows-1252) is UTF-8 text: its first
+    block holds bytes above ASCII and decodes as UTF-8 whole. Latin-1 text almost never does
+    (an accented letter is followed by plain letters, not by continuation bytes), while UTF-8
+    read as latin-1 turns `Furosémide` into `FurosÃ©mide`, which no name list matches."""
+    if encoding.strip().lower() not in _LATIN1_NAMES:
+        return False
+    with open_bytes(source) as stream:
+        head = stream.read(_BLOCK)
+    if len(head) == _BLOCK:  # whole lines only: a character may run over the block's end
+        head = head[: head.rfind(b"\n") + 1]
+    if not np.any(np.frombuffer(head, dtype=np.uint8) >= 0x80):
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
