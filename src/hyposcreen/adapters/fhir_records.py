@@ -23,7 +23,6 @@ from hyposcreen.adapters.fhir_types import (
     concept_texts,
     contained_id,
     contained_target,
-    duration_end,
     first_item,
     first_text,
     objects,
@@ -140,21 +139,17 @@ class MedicationMapper:
         start = end = None
         if kind == "MedicationRequest":
             bounds: tuple[str | None, str | None] = (None, None)
-            lasting: object = None  # a boundsDuration: "for 5 days"
             for dosage in objects(resource.get("dosageInstruction")):
                 timing = dosage.get("timing") if isinstance(dosage, dict) else None
                 repeat = timing.get("repeat") if isinstance(timing, dict) else None
-                if not isinstance(repeat, dict):
-                    continue
-                lasting = lasting or repeat.get("boundsDuration")
-                if any(bounds := period(repeat.get("boundsPeriod"))):
+                if isinstance(repeat, dict) and any(bounds := period(repeat.get("boundsPeriod"))):
                     break
             dispense = resource.get("dispenseRequest")
             validity = period(
                 dispense.get("validityPeriod") if isinstance(dispense, dict) else None
             )
             start = bounds[0] or validity[0] or first_text(resource, "authoredOn", "dateWritten")
-            end = bounds[1] or validity[1] or duration_end(start, lasting)
+            end = bounds[1] or validity[1]
             route_holder = first_item(resource.get("dosageInstruction"))
         else:  # MedicationStatement, MedicationAdministration
             start, end = period(resource.get("effectivePeriod") or resource.get("occurencePeriod"))

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pandas as pd
-
 LOINC_SYSTEMS = frozenset(
     {"http://loinc.org", "https://loinc.org", "urn:oid:2.16.840.1.113883.6.1", "loinc", "ln"}
 )
@@ -158,30 +156,6 @@ def period(value: object) -> tuple[str | None, str | None]:
     if not isinstance(value, dict):
         return None, None
     return text(value.get("start")), text(value.get("end"))
-
-
-# UCUM time units of a Duration, in days (`a` a year of 365.25 days, `mo` a month of 30.4375)
-_DAYS = {"min": 1 / 1440, "h": 1 / 24, "d": 1.0, "wk": 7.0, "mo": 30.4375, "a": 365.25}
-_DAYS_BY_WORD = {"minute": "min", "minutes": "min", "hour": "h", "hours": "h", "day": "d",
-                 "days": "d", "week": "wk", "weeks": "wk", "month": "mo", "months": "mo",
-                 "year": "a", "years": "a"}  # fmt: skip
-
-
-def duration_end(start: str | None, duration: object) -> str | None:
-    """`start` plus a FHIR Duration (`{"value": 5, "code": "d"}`, or a `unit` word such as
-    `days`), as ISO text with the start's UTC offset; None when either does not read."""
-    if start is None or not isinstance(duration, dict):
-        return None
-    unit = text(duration.get("code")) or text(duration.get("unit")) or ""
-    days = _DAYS.get(unit) or _DAYS.get(_DAYS_BY_WORD.get(unit.lower(), ""))
-    value = duration.get("value")
-    if days is None or isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        return None
-    try:
-        began = pd.Timestamp(start)
-        return (began + pd.Timedelta(days=float(value) * days)).isoformat()
-    except (ValueError, OverflowError):
-        return None
 
 
 def first_text(resource: dict[str, Any], *keys: str) -> str | None:
