@@ -1,8 +1,7 @@
 """Result text to numbers (spec §3): censored values such as `<2.5` or `LESS THAN 100` are
-numbers with a censoring operator, empty text is not, a site writing decimal commas has its
-text rewritten first, and at a decimal-point site `1,234` (thousands grouped) is 1234. Shared
-by the clean stage (which decides the buckets) and the data contracts (which count non-numeric
-rows), so both read a value the same way.
+numbers with a censoring operator, empty text is not, and a site writing decimal commas has its
+text rewritten first. Shared by the clean stage (which decides the buckets) and the data
+contracts (which count non-numeric rows), so both read a value the same way.
 """
 
 from __future__ import annotations
@@ -15,13 +14,6 @@ _CENSORED = (
 )
 _CENSOR_OPS = {"≤": "<=", "≥": ">=", "less than": "<", "greater than": ">"}
 _THOUSANDS_DOT = r"^(?P<head>[^\d]*)(?P<int>\d{1,3}(?:\.\d{3})+)(?P<tail>(?:,\d*)?\s*)$"
-# at a decimal-point site, commas between groups of three digits after a leading 1-9 are
-# thousands separators (`1,234`, `<1,000.5`): the shape quarantine_warnings does not take for
-# a decimal comma. A comma left after `decimal_comma_text` can only be of such a site.
-_THOUSANDS_COMMA = (
-    r"(?i)^\s*(?:<=|>=|≤|≥|<|>|less\s+than|greater\s+than)?\s*"
-    r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?\s*$"
-)
 
 
 def decimal_comma_text(value_raw: pd.Series) -> pd.Series:
@@ -46,13 +38,6 @@ def parse_values(value_raw: pd.Series, value: pd.Series) -> tuple[pd.Series, pd.
     censor = pd.Series("", index=value_raw.index, dtype=object)
     pending = numeric.isna() & text.notna()
     if pending.any():
-        grouped = text[pending].str.match(_THOUSANDS_COMMA).astype(bool)
-        if grouped.any():  # `1,234` is 1234
-            text = text.copy()
-            text.loc[grouped[grouped].index] = text[grouped[grouped].index].str.replace(",", "")
-            plain = pd.to_numeric(text[grouped[grouped].index], errors="coerce")
-            numeric.loc[plain.index] = plain.astype("float64")
-            pending = numeric.isna() & text.notna()
         parts = text[pending].str.lower().str.extract(_CENSORED)
         found = parts["num"].notna()
         numeric.loc[found[found].index] = parts.loc[found, "num"].astype("float64")
