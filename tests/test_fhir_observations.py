@@ -102,9 +102,9 @@ def test_effective_time_falls_back_through_period_instant_and_issued(tmp_path: P
             "2026-11-20 07:00",
             "2026-11-20 06:00:00.123",
             "2026-11-20 10:00",
+            "2026-11-20",
         )
-    ] + [pd.NaT]  # a day without a time of day is no specimen time (fhir_table)
-    assert labs["specimen_time_raw"].iloc[4] == "2026-11-20"
+    ]
     assert labs["result_time"].iloc[0] == pd.Timestamp("2026-11-20 10:00")
 
 

@@ -1,11 +1,6 @@
 """The rows one canonical table gets from a FHIR export, collected as the resources are read:
 full batches are finished (`ingest.tabular.finish_batch`), quarantined-as-read rows kept with
-their text, and the versions of one resource compared at the end (`fhir_versions`).
-
-A lab's time in FHIR carries its precision: an `effectiveDateTime` of `2026-11-20`, `2026-11`
-or `2026` has no clock time, so it cannot place the sample within ±60 min of a glucose or 24 h
-of another sodium (spec §4, §8), nor midnight stand in for one. It is no specimen time: the row
-is quarantined `missing_key` with its text, as an unreadable time is (and warns as one)."""
+their text, and the versions of one resource compared at the end (`fhir_versions`)."""
 
 from __future__ import annotations
 
@@ -16,23 +11,11 @@ import pandas as pd
 from hyposcreen.adapters.fhir_versions import HIDDEN, Version, quarantine_superseded
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import TableSchema
-from hyposcreen.ingest.frames import parsed_column
 from hyposcreen.ingest.tabular import RowFilter, canonical_columns, empty_frame, finish_batch
-from hyposcreen.ingest.timeparse import parse_times
 
 Row = tuple[object, ...]
 _BATCH_ROWS = 50_000  # pending rows cost ~1 kB each; small batches keep the peak low
 MALFORMED_TEXT = 500  # bytes of a quarantined-as-read row's text kept in the quarantine
-_NO_CLOCK = r"^\s*\d{4}(?:-\d{2}(?:-\d{2})?)?\s*$"  # FHIR date / partial dateTime: no time of day
-
-
-def specimen_times(texts: pd.Series, mapping: SiteMapping) -> pd.Series:
-    """A lab table's specimen times parsed as `ingest.frames` parses them, except that a
-    FHIR date without a time of day (`2026-11-20`, `2026-11`, `2026`) is no time (NaT)."""
-    formats = mapping.table("labs").datetime_formats + mapping.datetime_formats
-    parsed = parse_times(texts, mapping.timezone, formats)
-    clockless = texts.str.match(_NO_CLOCK).fillna(False).astype(bool)
-    return parsed.where(~clockless)
 
 
 class TableBuilder:
@@ -89,9 +72,6 @@ class TableBuilder:
             for position, column in enumerate(HIDDEN):
                 frame[column] = pd.Series([v[position] for v in self.versions], dtype=object)
         frame = canonical_columns(frame, self.schema)
-        if self.schema.name == "labs":
-            times = specimen_times(frame["specimen_time"], self.mapping)
-            frame[parsed_column("specimen_time")] = times
         self.frames.append(
             finish_batch(frame, self.schema, self.mapping, self.row_filter, self.not_relevant)
         )
