@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
+from hyposcreen.report.arrow_columns import is_listed
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.engine import Tables, microseconds
 
@@ -215,7 +216,7 @@ def spurious_of_some(
     boolean per result), but for the patients of the `again` mask, whose flags are found here
     (each patient's flags depend on that patient's results only)."""
     hit = np.asarray(known, dtype=bool).copy()
-    redo = results["patient_id"].isin(results.loc[again, "patient_id"]).to_numpy()
+    redo = is_listed(results["patient_id"], results.loc[again, "patient_id"])
     if redo.any():
         hit[redo] = possibly_spurious(results.loc[redo], rules).to_numpy()
     return pd.Series(hit, index=results.index, dtype=bool)
