@@ -99,6 +99,15 @@ def bucket_codes(reason: pd.Series, not_relevant: tuple[str, ...]) -> np.ndarray
     return np.select([reason.isna(), reason.isin(not_relevant)], [0, 1], default=2)
 
 
+def coded_bucket_codes(
+    reasons: np.ndarray, reason_names: list[object], not_relevant: tuple[str, ...]
+) -> np.ndarray:
+    """`bucket_codes` from each row's reason as a code of the distinct `reason_names` (-1 for
+    none, as pd.factorize gives them): each distinct reason is judged once."""
+    of_name = np.array([1 if name in not_relevant else 2 for name in reason_names] + [0])
+    return of_name.astype(np.int64)[reasons]
+
+
 def buckets_of(reason: pd.Series, not_relevant: tuple[str, ...]) -> pd.Series:
     """The bucket of each row from its reason (`bucket_codes`), as text."""
     return engine.texts_by_code(BUCKET_CODES, bucket_codes(reason, not_relevant), reason.index)
