@@ -10,6 +10,7 @@ from hyposcreen.config import Window
 from hyposcreen.report.arrow_columns import is_listed
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.engine import Tables, microseconds
+from hyposcreen.screen.neighbours import spurious_of_table
 
 # per case its last result (before window_end: the results end there; same time: the lower
 # corrected value, a missing value first — as the stable pandas order had it) and the most
@@ -198,13 +199,17 @@ def possibly_spurious(results: pd.DataFrame, rules: RuleSet, db: Tables | None =
 def spurious_neighbours(db: Tables, rules: RuleSet) -> pd.DataFrame:
     """The possibly spurious results of the registered `results` (patient_id, specimen_time,
     corrected_sodium, row): `row`, and `before_row` / `after_row`, a result at the
-    neighbouring time each side (the lowest `row` there)."""
+    neighbouring time each side (the lowest `row` there). Found on the registered Arrow
+    table with one sort (neighbours.py) when its times allow, else by `_SPURIOUS_SQL`."""
+    window_us = microseconds(pd.Timedelta(hours=rules.windows.spurious_neighbour_hours))
+    drop = float(rules.limits.spurious_drop_mmol_l)
+    registered = db.arrow("results")
+    found = spurious_of_table(registered, window_us, drop) if registered is not None else None
+    if found is not None:
+        return found
     return db.query(
         _SPURIOUS_SQL,
-        {
-            "window_us": microseconds(pd.Timedelta(hours=rules.windows.spurious_neighbour_hours)),
-            "drop": float(rules.limits.spurious_drop_mmol_l),
-        },
+        {"window_us": window_us, "drop": drop},
         {"row": "int64", "before_row": "int64", "after_row": "int64"},
     )
 
