@@ -70,3 +70,29 @@ def test_times_in_nanoseconds_are_left_to_the_query() -> None:
             "before_row",
             "after_row",
         ]
+
+
+def test_a_nan_that_is_no_null_is_left_to_the_query() -> None:
+    import pyarrow as pa
+
+    from hyposcreen.screen.engine import ArrowFrame
+
+    rules = load_rules()
+    frame = _results(2, 80)
+    table = pa.Table.from_pandas(frame, preserve_index=False).set_column(
+        2, "corrected_sodium", pa.array(frame["corrected_sodium"].to_numpy(), from_pandas=False)
+    )
+    assert spurious_of_table(table, 1, 10.0) is None
+    with Tables({"results": ArrowFrame(table, frame.dtypes)}) as db:
+        found = serial.spurious_neighbours(db, rules)
+        by_query = db.query(
+            serial._SPURIOUS_SQL,
+            {
+                "window_us": microseconds(
+                    pd.Timedelta(hours=rules.windows.spurious_neighbour_hours)
+                ),
+                "drop": float(rules.limits.spurious_drop_mmol_l),
+            },
+            {"row": "int64", "before_row": "int64", "after_row": "int64"},
+        )
+    pd.testing.assert_frame_equal(found, by_query)

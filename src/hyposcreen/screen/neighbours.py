@@ -25,7 +25,8 @@ _MICRO_UNITS = ("s", "ms", "us")  # units whose epoch microseconds are exact
 
 def spurious_of_table(results: pa.Table, window_us: int, drop: float) -> pd.DataFrame | None:
     """`row`, `before_row`, `after_row` (int64, by row) of the flagged results of `results`;
-    None when its times are not naive times in seconds to microseconds."""
+    None when its times are not naive times in seconds to microseconds or a value is a NaN
+    that is not NULL (the query decides those)."""
     time = results.column("specimen_time")
     if not pa.types.is_timestamp(time.type) or time.type.tz is not None:
         return None
@@ -37,6 +38,8 @@ def spurious_of_table(results: pa.Table, window_us: int, drop: float) -> pd.Data
     known = (code >= 0) & ~np.asarray(at_us.is_null(), dtype=bool)
     at = at_us.fill_null(0).to_numpy(zero_copy_only=False)
     value = pc.cast(results.column("corrected_sodium"), pa.float64()).combine_chunks()
+    if pc.any(pc.is_nan(value)).as_py():  # a NaN that is no NULL: DuckDB orders it above all
+        return None
     sodium = value.to_numpy(zero_copy_only=False)  # NULL as NaN
     row = results.column("row").combine_chunks().to_numpy(zero_copy_only=False).astype(np.int64)
     kept = np.flatnonzero(known)
