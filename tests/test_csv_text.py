@@ -97,3 +97,74 @@ def test_a_slice_of_more_fields_than_are_tested_at_once_gives_pandas_bytes() -> 
     frame = _generated(11, count)
     assert _ours(frame) == _pandas(frame)
     assert _ours(frame, rows_per_slice=count // 40) == _pandas(frame)  # short slices
+
+
+def test_quarantined_typed_columns_are_json_as_their_objects_are() -> None:
+    """Columns of times, numbers and Arrow text are encoded from their distinct values in
+    their own type: the same JSON as the values pandas gives as objects, a time with
+    microseconds, nanoseconds or a year of other than four digits included, a missing raw
+    time text filled with the typed time."""
+    import json
+
+    from hyposcreen.clean import QUARANTINED
+    from hyposcreen.report.quarantine import _json_objects, quarantine_rows
+
+    times = pd.Series(
+        pd.to_datetime(
+            ["2026-11-20 05:00:00", "2026-11-20 05:00:00.000123", None, "2026-11-20 05:00:00"],
+            format="ISO8601",
+        )
+    ).astype("datetime64[us]")
+    frame = pd.DataFrame(
+        {
+            "when": times,
+            "when_ns": pd.Series(
+                pd.to_datetime(
+                    ["2026-11-20 05:00:00.000000001", None, "2026-01-01", None], format="ISO8601"
+                )
+            ),
+            "old": pd.Series(
+                np.array(["0999-05-01", "NaT", "9999-12-31", "2026-01-01"], dtype="datetime64[us]")
+            ),
+            "number": [0.0, 2.5, np.nan, 1e-7],
+            "text": pd.Series(['say "hi"', None, "Ärger\\x", "plain"], dtype="str"),
+        }
+    )
+    expected = [
+        json.dumps({k: v for k, v in row.items() if v is not None}, default=str, sort_keys=True)
+        for row in frame.astype(object).where(frame.notna(), None).to_dict("records")
+    ]
+    assert list(_json_objects(frame)) == expected
+
+    labs = pd.DataFrame(
+        {
+            "patient_id": pd.Series(["p1", "p2", "p3"], dtype="str"),
+            "specimen_time": times.iloc[:3].to_numpy(),
+            "specimen_time_raw": pd.Series([None, "20/11/2026 05:00", None], dtype="str"),
+            "value_raw": pd.Series(["1", "2", None], dtype="str"),
+            "source_row": pd.Series(["2", "3", "4"], dtype="str"),
+            "source_file": pd.Series(["labs.csv"] * 3, dtype="str"),
+            "bucket": pd.Series([QUARANTINED] * 3, dtype="str"),
+            "reason": ["status", "status", "status"],
+        }
+    )
+    written = list(quarantine_rows({"labs": labs})["original"])
+    assert written == [
+        json.dumps(
+            {
+                "patient_id": "p1",
+                "specimen_time": str(times[0]),
+                "value_raw": "1",
+            },
+            sort_keys=True,
+        ),
+        json.dumps(
+            {
+                "patient_id": "p2",
+                "specimen_time": "20/11/2026 05:00",
+                "value_raw": "2",
+            },
+            sort_keys=True,
+        ),
+        json.dumps({"patient_id": "p3"}, sort_keys=True),
+    ]

@@ -80,14 +80,16 @@ def excluded_statuses(
 
 def first_reasons(malformed: pd.Series, checks: list[tuple[np.ndarray, str]]) -> pd.Series:
     """Each row's reason: the malformed one when there is one, else the first check that holds
-    (checks in the spec's order), else none (NaN)."""
-    conditions = [
-        malformed.notna().to_numpy(),
-        *(np.asarray(mask, dtype=bool) for mask, _ in checks),
-    ]
-    choices = [malformed.to_numpy(dtype=object), *(code for _, code in checks)]
-    reason = np.select(conditions, choices, default=np.nan)
-    return pd.Series(reason.astype(object), index=malformed.index, dtype=object)
+    (checks in the spec's order), else none (NaN). The checks are chosen among as numbers
+    (the first that holds) and the reasons taken by them: no pass over objects per check."""
+    names = np.array([np.nan, *(code for _, code in checks)], dtype=object)
+    which = np.zeros(len(malformed), dtype=np.int64)
+    for number, (mask, _) in reversed(list(enumerate(checks, start=1))):
+        which[np.asarray(mask, dtype=bool)] = number  # an earlier check overwrites a later one
+    reason = names[which]
+    given = malformed.notna().to_numpy()
+    reason[given] = malformed.to_numpy(dtype=object)[given]
+    return pd.Series(reason, index=malformed.index, dtype=object)
 
 
 BUCKET_CODES = (USED, NOT_RELEVANT, QUARANTINED)  # the buckets a reason alone decides
@@ -97,6 +99,15 @@ def bucket_codes(reason: pd.Series, not_relevant: tuple[str, ...]) -> np.ndarray
     """The bucket of each row from its reason, as a code of BUCKET_CODES: none -> used, a
     not-relevant reason -> not_relevant, any other -> quarantined."""
     return np.select([reason.isna(), reason.isin(not_relevant)], [0, 1], default=2)
+
+
+def coded_bucket_codes(
+    reasons: np.ndarray, reason_names: list[object], not_relevant: tuple[str, ...]
+) -> np.ndarray:
+    """`bucket_codes` from each row's reason as a code of the distinct `reason_names` (-1 for
+    none, as pd.factorize gives them): each distinct reason is judged once."""
+    of_name = np.array([1 if name in not_relevant else 2 for name in reason_names] + [0])
+    return of_name.astype(np.int64)[reasons]
 
 
 def buckets_of(reason: pd.Series, not_relevant: tuple[str, ...]) -> pd.Series:

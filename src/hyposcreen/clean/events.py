@@ -25,7 +25,7 @@ from hyposcreen.clean.buckets import (
     QUARANTINED,
     USED,
     HeldSizes,
-    bucket_codes,
+    coded_bucket_codes,
     coded_sizes,
     excluded_statuses,
     first_reasons,
@@ -57,7 +57,8 @@ class EventFacts:
     def bucket_codes(self) -> np.ndarray:
         """Each row's bucket before the window's check, as a code of BUCKET_CODES (decided
         once; every window changes only the rows it finds after its end)."""
-        return bucket_codes(self.reason, self.not_relevant)
+        codes, names = self.reason_codes
+        return coded_bucket_codes(codes, names, self.not_relevant)
 
     @cached_property
     def match_positions(self) -> np.ndarray:
@@ -79,7 +80,7 @@ class EventFacts:
     @cached_property
     def unreasoned(self) -> np.ndarray:
         """Where a row has no reason before the window's check."""
-        return self.reason.isna().to_numpy()
+        return self.reason_codes[0] < 0  # factorize's code of a missing reason
 
 
 def medication_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:

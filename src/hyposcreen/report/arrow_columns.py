@@ -57,7 +57,11 @@ def _as_arrow_text(
 ) -> tuple[pa.Array, pa.Array] | None:
     """`ids` and `listed` as Arrow text, or None when either holds anything but text."""
     try:
-        wanted = pa.array(listed.to_numpy(dtype=object), type=pa.large_string())
+        wanted = (
+            arrow_text(listed)
+            if isinstance(listed, pd.Series) and holds_arrow_text(listed)
+            else pa.array(listed.to_numpy(dtype=object), type=pa.large_string())
+        )
         text = (
             arrow_text(ids)
             if holds_arrow_text(ids)

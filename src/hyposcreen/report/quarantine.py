@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from hyposcreen.clean import QUARANTINED
 from hyposcreen.ingest.canonical import SCHEMAS
+from hyposcreen.report.arrow_columns import holds_arrow_text
 
 QUARANTINE_COLUMNS = ["table", "source_file", "source_row", "reason", "patient_id", "original"]
 LABEL = "_label"
@@ -90,16 +91,69 @@ _TIMES = {datetime, pd.Timestamp}
 
 
 def _json_objects(frame: pd.DataFrame) -> np.ndarray:
+    """Each row as `json.dumps(row without nulls, default=str, sort_keys=True)`."""
+    return _json_of_codes({key: _coded_json(frame[key]) for key in frame.columns}, len(frame))
+
+
+def _json_of_codes(columns: dict[str, tuple[np.ndarray, np.ndarray]], length: int) -> np.ndarray:
     """Each row as `json.dumps(row without nulls, default=str, sort_keys=True)`, built a column
-    at a time: each distinct value is encoded once as its `, "key": value` pair (a null as
+    at a time from `columns` (key -> each row's code and the JSON text of each code, a null's
+    code -1): each distinct value is encoded once as its `, "key": value` pair (a null as
     nothing), the pairs of a row are appended in key order and the first pair's ', ' cut."""
-    objects = np.full(len(frame), "", dtype=object)
-    for key in sorted(frame.columns):
-        codes, distinct = pd.factorize(frame[key], use_na_sentinel=True)  # a null: code -1
+    objects = np.full(length, "", dtype=object)
+    for key in sorted(columns):
+        codes, texts = columns[key]
         separator = ", " + json.dumps(key) + ": "
-        pairs = np.array([*(separator + _json_texts(distinct)), ""], dtype=object)
+        pairs = np.array([*(separator + texts), ""], dtype=object)
         objects = objects + pairs[codes]
     return ("{" + pd.Series(objects, dtype=object).str.slice(2) + "}").to_numpy(dtype=object)
+
+
+def _coded_json(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's code among the column's distinct values (-1 for a null) and the JSON text
+    of each distinct value as `_json_value` writes the value pandas gives as an object. The
+    distinct values are found in the column's own type (text in Arrow, numbers, times): no
+    Python object is made per row, and a column of one type groups as its objects would."""
+    if _naive_times(values):
+        codes, distinct = pd.factorize(values, use_na_sentinel=True)
+        texts = _time_texts(np.asarray(distinct, dtype=values.dtype))
+        if texts is not None:
+            return codes, texts
+        return codes, _json_texts(np.asarray(pd.Index(distinct), dtype=object))
+    if holds_arrow_text(values) or pd.api.types.is_float_dtype(values.dtype):
+        codes, distinct = pd.factorize(values, use_na_sentinel=True)
+        return codes, _json_texts(np.asarray(distinct, dtype=object))
+    as_objects = values.astype(object).where(values.notna(), None)
+    codes, distinct = pd.factorize(as_objects, use_na_sentinel=True)
+    return codes, _json_texts(distinct)
+
+
+def _naive_times(values: pd.Series) -> bool:
+    return values.dtype.kind == "M" and getattr(values.dtype, "tz", None) is None
+
+
+def _time_texts(times: np.ndarray) -> np.ndarray | None:
+    """`_json_value` of each naive time (the quoted text of `str(pd.Timestamp)`: "2026-11-20
+    05:00:00", with ".ffffff" when the microseconds are not 0) written by numpy; None when
+    a time does not fit that text (nanoseconds, a year outside 1000-9999)."""
+    micro = times.astype("datetime64[us]")
+    if not len(times):
+        return np.array([], dtype=object)
+    if (micro != times).any() or np.isnat(micro).any():
+        return None
+    years = micro.astype("datetime64[Y]").astype("int64") + 1970
+    if years.min() < 1000 or years.max() > 9999:
+        return None
+    seconds = micro.astype("datetime64[s]")
+    text = np.strings.replace(np.datetime_as_string(seconds, unit="s"), "T", " ").astype(object)
+    fraction = (micro - seconds).astype("int64")
+    has_fraction = fraction != 0
+    if has_fraction.any():
+        text[has_fraction] = text[has_fraction] + np.char.mod(
+            ".%06d", fraction[has_fraction]
+        ).astype(object)
+    shown: np.ndarray = '"' + text + '"'
+    return shown
 
 
 def quarantine_rows(cleaned: dict[str, pd.DataFrame], keep_labels: bool = False) -> pd.DataFrame:
@@ -112,16 +166,18 @@ def quarantine_rows(cleaned: dict[str, pd.DataFrame], keep_labels: bool = False)
         rows = frame.loc[frame["bucket"] == QUARANTINED]
         if rows.empty:
             continue
-        columns = _original_columns(table, rows)
-        original = rows[columns].astype(object).where(rows[columns].notna(), None)
-        for column in SCHEMAS[table].time_columns:
-            raw = f"{column}_raw"
-            if raw in original.columns and column in rows.columns:  # typed source: no text kept
-                typed = rows[column].astype(object).where(rows[column].notna(), None)
-                original[raw] = original[raw].where(original[raw].notna(), typed.astype(object))
         time_raw = {f"{c}_raw": c for c in SCHEMAS[table].time_columns}
-        renamed = original.rename(columns=time_raw)
-        payload = _json_objects(renamed)
+        coded = {}
+        for column in _original_columns(table, rows):
+            codes, texts = _coded_json(rows[column])
+            typed = time_raw.get(column)
+            if typed is not None and typed in rows.columns:  # typed source: no text kept
+                typed_codes, typed_texts = _coded_json(rows[typed])
+                fill = (codes < 0) & (typed_codes >= 0)
+                codes = np.where(fill, typed_codes + len(texts), codes)
+                texts = np.concatenate([texts, typed_texts])
+            coded[time_raw.get(column, column)] = (codes, texts)
+        payload = _json_of_codes(coded, len(rows))
         parts.append(
             pd.DataFrame(
                 {

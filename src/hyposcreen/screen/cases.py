@@ -10,6 +10,7 @@ import pandas as pd
 
 from hyposcreen.config import Window
 from hyposcreen.ingest.timeparse import instant_of, is_utc, to_instants, to_wall_time
+from hyposcreen.report.arrow_columns import is_listed
 from hyposcreen.rules.loader import Profile, RuleSet
 from hyposcreen.screen.cofactors import electrolyte_cofactors, lab_table
 from hyposcreen.screen.conditions import case_conditions
@@ -104,7 +105,7 @@ def _of_cases(
     timezone: str,
 ) -> pd.DataFrame:
     """The (`used`) rows of the cases' patients, their `times` as UTC instants (labels kept)."""
-    keep = events["patient_id"].isin(cases["patient_id"]).to_numpy(dtype=bool)
+    keep = is_listed(events["patient_id"], cases["patient_id"])
     if used is not None:
         keep = keep & used
     return _with_instants(events.loc[keep], times, timezone)

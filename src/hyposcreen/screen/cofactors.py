@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hyposcreen.report.arrow_columns import is_listed
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.engine import Tables, microseconds
 
@@ -172,7 +173,7 @@ def _hypocalcemia(near_all: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
         }
     )
     total = near_all.loc[near_all["analyte"] == "calcium_total"]
-    total = total.loc[~total["patient_id"].isin(ionized["patient_id"])]
+    total = total.loc[~is_listed(total["patient_id"], ionized["patient_id"])]
     if total.empty:
         return by_ionized
     total = total.drop(columns="analyte").reset_index(drop=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from hyposcreen.report.arrow_columns import is_listed
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.engine import Tables, microseconds, run_query
 
@@ -54,7 +55,7 @@ def counted_diagnoses(
     # only listed conditions of the cases' patients can count: the rest is not registered
     listed = diagnoses["condition"].notna()
     if not of_cases:
-        listed &= diagnoses["patient_id"].isin(cases["patient_id"])
+        listed &= is_listed(diagnoses["patient_id"], cases["patient_id"])
     diagnoses = diagnoses.loc[listed, columns]
     return run_query(
         _COUNTED_SQL,

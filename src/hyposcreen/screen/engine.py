@@ -85,11 +85,16 @@ class Tables:
             self._tables[name] = kept
             self._small.pop(name, None)
 
+    def arrow(self, name: str) -> pa.Table | None:
+        """The Arrow table registered as `name` (None for a view or a name not registered)."""
+        return self._tables.get(name)
+
     def view(self, name: str, sql: str, dtypes: Mapping[str, object]) -> None:
         """A view `name` over the registered tables (this cursor's own), its columns' pandas
         dtypes `dtypes` (the rows stay where they are)."""
         self._cursor.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
         self._small.pop(name, None)
+        self._tables.pop(name, None)
         self._dtypes[name] = pd.Series(dict(dtypes), dtype=object)
 
     def dtype(self, table: str, column: str) -> object:

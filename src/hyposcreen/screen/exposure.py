@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from hyposcreen.report.arrow_columns import is_listed
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.engine import Tables, microseconds, run_query
 
@@ -62,7 +63,7 @@ def active_records(
     columns = [*_RECORD_COLUMNS, "status_norm"]
     records = medications[columns]
     if not of_cases:
-        records = records.loc[medications["patient_id"].isin(cases["patient_id"])]
+        records = records.loc[is_listed(medications["patient_id"], cases["patient_id"])]
     matches = matches.loc[matches["row"].isin(records.index)]
     medications = records.loc[records.index.isin(matches["row"])]
     records = medications.astype({"patient_id": "str", "status_norm": "str"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hyposcreen.report.arrow_columns import is_listed
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.engine import Tables, run_query
 
@@ -68,7 +69,9 @@ def attach_risk(
     hypokalemia = cofactors.loc[cofactors["risk_factor"] == "hypokalemia", "patient_id"]
     very_low = out["corrected_sodium"] <= rules.limits.correction_risk_index_sodium_max
     out["correction_risk"] = (
-        out["patient_id"].isin(risk_conditions) | out["patient_id"].isin(hypokalemia) | very_low
+        is_listed(out["patient_id"], risk_conditions)
+        | is_listed(out["patient_id"], hypokalemia)
+        | very_low.to_numpy(dtype=bool)
     )
     out["limit"] = np.where(
         out["correction_risk"],

@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
+from hyposcreen.report.arrow_columns import is_listed
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.engine import Tables, microseconds
+from hyposcreen.screen.neighbours import spurious_of_table
 
 # per case its last result (before window_end: the results end there; same time: the lower
 # corrected value, a missing value first — as the stable pandas order had it) and the most
@@ -197,13 +199,17 @@ def possibly_spurious(results: pd.DataFrame, rules: RuleSet, db: Tables | None =
 def spurious_neighbours(db: Tables, rules: RuleSet) -> pd.DataFrame:
     """The possibly spurious results of the registered `results` (patient_id, specimen_time,
     corrected_sodium, row): `row`, and `before_row` / `after_row`, a result at the
-    neighbouring time each side (the lowest `row` there)."""
+    neighbouring time each side (the lowest `row` there). Found on the registered Arrow
+    table with one sort (neighbours.py) when its times allow, else by `_SPURIOUS_SQL`."""
+    window_us = microseconds(pd.Timedelta(hours=rules.windows.spurious_neighbour_hours))
+    drop = float(rules.limits.spurious_drop_mmol_l)
+    registered = db.arrow("results")
+    found = spurious_of_table(registered, window_us, drop) if registered is not None else None
+    if found is not None:
+        return found
     return db.query(
         _SPURIOUS_SQL,
-        {
-            "window_us": microseconds(pd.Timedelta(hours=rules.windows.spurious_neighbour_hours)),
-            "drop": float(rules.limits.spurious_drop_mmol_l),
-        },
+        {"window_us": window_us, "drop": drop},
         {"row": "int64", "before_row": "int64", "after_row": "int64"},
     )
 
@@ -215,7 +221,7 @@ def spurious_of_some(
     boolean per result), but for the patients of the `again` mask, whose flags are found here
     (each patient's flags depend on that patient's results only)."""
     hit = np.asarray(known, dtype=bool).copy()
-    redo = results["patient_id"].isin(results.loc[again, "patient_id"]).to_numpy()
+    redo = is_listed(results["patient_id"], results.loc[again, "patient_id"])
     if redo.any():
         hit[redo] = possibly_spurious(results.loc[redo], rules).to_numpy()
     return pd.Series(hit, index=results.index, dtype=bool)
