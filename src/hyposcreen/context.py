@@ -137,9 +137,12 @@ class CleanedInputs:
 @dataclass
 class ContractReport:
     """The contracts stage's output: the validation summary the manifest carries (rows a
-    warning expectation flagged are already quarantined in the cleaned tables)."""
+    warning expectation flagged are already quarantined in the cleaned tables). `pending`:
+    contracts sent to the run's worker, their report taken by the screen stage (recipe.py),
+    which fills in the summary."""
 
     summary: dict[str, Any]
+    pending: Any = None
 
 
 @dataclass

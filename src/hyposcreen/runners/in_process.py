@@ -7,7 +7,9 @@ from typing import Any
 
 from hyposcreen.config import RunSettings
 from hyposcreen.context import RunContext, RunSummary, discard_outputs, prepare
+from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.recipe import STAGES, Stage
+from hyposcreen.validate import worker_client
 
 # how one stage is executed: call(stage, ctx, inputs) -> output (default: stage.run(ctx, *inputs))
 StageCall = Callable[[Stage, RunContext, list[Any]], Any]
@@ -41,6 +43,10 @@ def run_recipe(
     try:
         summary: RunSummary = run_stages(ctx, STAGES, call, observe)["publish"]
         return summary
+    except TooLargeForMemory:  # the partitioned runner takes over: no contracts worker then
+        worker_client.stop()
+        discard_outputs(ctx)
+        raise
     except BaseException:
         discard_outputs(ctx)
         raise

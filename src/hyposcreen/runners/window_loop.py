@@ -28,6 +28,7 @@ from hyposcreen.runners.executors import EXECUTORS
 from hyposcreen.runners.partitioned import Spilled, partitions_after
 from hyposcreen.runners.shared_spill import SharedSpill, cut_spill, spill_once
 from hyposcreen.runners.spill import resolve_partitions
+from hyposcreen.validate import worker_client
 
 ReadOnce = Callable[[RunContext, Sequence[Window]], SharedRead]
 SpillOnce = Callable[[RunContext, Sequence[Window], int], SharedSpill]
@@ -96,9 +97,11 @@ class SharedInput:
             return
         count = resolve_partitions(ctx, self.partitions)
         if count == 1 and self.executor == "local":
+            worker_client.start()  # the in-memory run's contracts worker, beside the read
             try:
                 self.read = read(ctx, self.windows)
             except TooLargeForMemory as grown:  # counted while it streamed: partitions
+                worker_client.stop()  # the partitions are validated in this process
                 count = partitions_after(ctx, grown)
         self.partitions = count
         if self.read is None and self.may_spill:

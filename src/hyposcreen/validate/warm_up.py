@@ -35,7 +35,7 @@ import sys
 import time
 from pathlib import Path
 
-from hyposcreen.validate import context, gx_pages
+from hyposcreen.validate import context, gx_pages, worker_client
 from hyposcreen.validate.gx_import import import_gx
 from hyposcreen.validate.suites import REVIEW_LIST, TABLES
 
@@ -47,8 +47,19 @@ _PROC_STAT = Path("/proc/stat")
 
 
 def warm_up_in_background() -> None:
-    """Start the warm-up once per process as HYPOSCREEN_GX_WARM_UP says (nothing when GX is
-    already imported)."""
+    """Let the run have a contracts worker as HYPOSCREEN_GX_WARM_UP says: the in-memory run
+    starts it beside its read (validate/worker_client.py); with ``auto`` the worker watches
+    the machine and declines when no second core is free."""
+    mode = setting(os.environ.get(SETTING))
+    if mode == "off" or (mode == "auto" and _usable_cpus() < 2):
+        return
+    worker_client.allow(mode)
+
+
+def import_in_background() -> None:
+    """The warm-up in a thread of this process, once (nothing when GX is already imported):
+    the import beside the read before the contracts worker, kept for callers that validate
+    in this process."""
     mode = setting(os.environ.get(SETTING))
     if mode == "off" or (mode == "auto" and _usable_cpus() < 2):
         return

@@ -1,0 +1,190 @@
+"""The run's side of its contracts worker: a second process that imports Great Expectations
+and runs the contracts on the other core (validate/worker.py), so that neither the import nor
+GX's own work holds this process's interpreter while it reads, cleans and screens.
+
+`allow(mode)` (validate/warm_up.py, for a run without the flow) lets the run have one; the
+in-memory run's read (recipe.read, runners/window_loop.py) `start()`s it, once per process,
+beside the read. With mode ``auto`` the worker first watches the machine as the background
+import did and declines when no second core is free. `current()` is the worker when it is
+up and has accepted, else None: the caller then validates in this process, as without one.
+Any failure of the worker (it died, was killed, answered nothing that reads, or raised)
+closes it for the rest of the run and the caller validates in this process instead, so a
+worker never loses a run nor changes its outputs.
+
+A request names the tables it sends; a table whose frame holds the very arrays sent the
+window before (validate/remembered.frame_identity: the medications, diagnoses and patients
+of the windows of one read) is not sent again: the worker keeps the last frame of each table
+while the run loops over windows.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from hyposcreen.validate.worker_pipe import PipeClosed, receive, send
+
+MODES = ("on", "auto")
+_F_SETPIPE_SZ = 1031  # Linux: a pipe of 1 MiB passes a window's frames in fewer switches
+_PIPE_BYTES = 1 << 20
+
+_ALLOWED: list[str] = []  # the mode the run allowed a worker in, if any
+_WORKER: list[ContractsWorker] = []  # this process's worker, once started
+
+
+class WorkerFailed(RuntimeError):
+    """The worker could not answer; the caller validates in this process instead."""
+
+
+def allow(mode: str) -> None:
+    """Let this process start a contracts worker (mode "on" or "auto"; anything else: never)."""
+    _ALLOWED[:] = [mode] if mode in MODES else []
+
+
+def start() -> None:
+    """Start the worker, once per process, when the run allowed one."""
+    if not _ALLOWED or _WORKER:
+        return
+    try:
+        _WORKER.append(ContractsWorker(_ALLOWED[0]))
+    except OSError:  # no process could be started: this process validates
+        _ALLOWED.clear()
+
+
+def current() -> ContractsWorker | None:
+    """The worker, when one was started and it accepted; else None."""
+    worker = _WORKER[0] if _WORKER else None
+    return worker if worker is not None and worker.accepted() else None
+
+
+def stop() -> None:
+    """Close the worker, and start none again in this process: a run that turned out too
+    large for memory validates its partitions here (the end of the process closes it too)."""
+    _ALLOWED.clear()
+    while _WORKER:
+        _WORKER.pop().close()
+
+
+class ContractsWorker:
+    """One worker process and what was sent to it; requests are answered in order."""
+
+    def __init__(self, mode: str) -> None:
+        debug = bool(os.environ.get("HYPOSCREEN_DEBUG"))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hyposcreen.validate.worker", mode],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=None if debug else subprocess.DEVNULL,
+            close_fds=True,
+        )
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(self.process.stdin.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
+        self.hello: bool | None = None  # None: not heard yet; then whether it accepted
+        self.waiting = False  # a request sent, its answer not read yet
+        self.sent: dict[str, tuple[Any, list[Any]]] = {}  # table -> (identity, arrays held)
+        atexit.register(self.close)
+
+    def accepted(self) -> bool:
+        """Whether the worker took the work (read once: it says so right after it starts)."""
+        if self.hello is None:
+            try:
+                header, _ = receive(self._replies())
+                self.hello = bool(header.get("accepted"))
+            except (PipeClosed, OSError, ValueError):
+                self.hello = False
+            if not self.hello:
+                self.close()
+        return bool(self.hello) and self.process.poll() is None
+
+    def ask(
+        self,
+        header: Mapping[str, Any],
+        frames: Mapping[str, pd.DataFrame],
+        remember: bool = False,
+    ) -> None:
+        """Send one request. With `remember`, a frame holding the arrays of the last one sent
+        for its table is named in `same` and not sent again."""
+        from hyposcreen.validate.remembered import frame_identity
+
+        if self.waiting:
+            raise WorkerFailed("a request is still unanswered")
+        given: dict[str, pd.DataFrame] = {}
+        same: list[str] = []
+        sent: dict[str, tuple[Any, list[Any]]] = {}
+        for name, frame in frames.items():
+            holders: list[Any] = []
+            identity = frame_identity(frame, holders) if remember else None
+            if identity is not None and name in self.sent and self.sent[name][0] == identity:
+                same.append(name)
+                sent[name] = self.sent[name]
+                continue
+            given[name] = frame
+            if identity is not None:
+                sent[name] = (identity, holders)
+        told = {**header, "same": same, "remember": remember, "order": list(frames)}
+        told["dtypes"] = {name: _dtypes(frame) for name, frame in given.items()}
+        try:
+            assert self.process.stdin is not None
+            self.waiting = True
+            send(self.process.stdin, told, given)
+        except (OSError, ValueError, TypeError) as broken:  # a dead worker, or a frame Arrow
+            self.fail()  # cannot hold: this process validates
+            raise WorkerFailed(str(broken)) from broken
+        if not remember:  # the worker forgets its frames when a request does not remember
+            self.sent = {}
+        for name in frames:  # the worker keeps the last frame of each table it was sent
+            if name in sent:
+                self.sent[name] = sent[name]
+            else:
+                self.sent.pop(name, None)
+
+    def answer(self) -> dict[str, Any]:
+        """The answer to the request sent; WorkerFailed when there is none."""
+        try:
+            header, _ = receive(self._replies())
+        except (PipeClosed, OSError, ValueError) as broken:
+            self.fail()
+            raise WorkerFailed("the contracts worker stopped") from broken
+        self.waiting = False
+        if not header.get("ok"):
+            self.fail()
+            raise WorkerFailed(str(header.get("error", "the worker failed")))
+        return header
+
+    def fail(self) -> None:
+        """Close the worker for the rest of the run."""
+        self.hello = False
+        self.close()
+
+    def close(self) -> None:
+        process = self.process
+        if process.poll() is None and self.waiting:
+            process.kill()  # an unanswered request: nothing it still writes is wanted
+        for stream in (process.stdin, process.stdout):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        self.sent = {}
+
+    def _replies(self) -> Any:
+        assert self.process.stdout is not None
+        return self.process.stdout
+
+
+def _dtypes(frame: pd.DataFrame) -> list[str]:
+    """What the worker checks its copy against: every column's dtype and the index's."""
+    return [*(str(d) for d in frame.dtypes), type(frame.index).__name__, str(frame.index.dtype)]
