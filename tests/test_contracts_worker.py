@@ -9,6 +9,9 @@ import filecmp
 import json
 import os
 import signal
+import struct
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,3 +156,26 @@ def test_rows_the_contracts_quarantine_are_screened_without(
     quarantined = _manifest(tmp_path / "beside" / DAY)["validation"]["rows_quarantined_by_contract"]
     assert quarantined["medications"] == 1
     assert "loop_diuretic" not in (tmp_path / "beside" / DAY / "review_list.csv").read_text()
+
+
+def _hello(mode: str, one_cpu: bool) -> dict:
+    """What `python -m hyposcreen.validate.worker <mode>` says first (then its stdin ends)."""
+    first = (
+        (lambda: os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:1])) if one_cpu else None
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "hyposcreen.validate.worker", mode],
+        input=b"",
+        capture_output=True,
+        check=False,
+        timeout=120,
+        preexec_fn=first,
+    )
+    assert done.returncode == 0, done.stderr
+    (length,) = struct.unpack("<Q", done.stdout[:8])
+    return json.loads(done.stdout[8 : 8 + length])
+
+
+def test_the_worker_declines_on_one_cpu_unless_asked_for() -> None:
+    assert _hello("auto", one_cpu=True)["accepted"] is False
+    assert _hello("on", one_cpu=True)["accepted"] is True
