@@ -124,7 +124,6 @@ def worker_report(ctx: RunContext, asked: AskedWorker, frames: Any) -> Any:
     except (WorkerFailed, KeyError, TypeError, ValueError):
         shutil.rmtree(asked.docs_dir, ignore_errors=True)  # what the worker left of its pages
         return run_contracts(ctx, frames())
-    ctx.add_timings({"validate_worker": report.seconds})  # GX's own time, on the other core
     report.raise_for_critical()
     return report
 

@@ -90,6 +90,7 @@ class ContractsWorker:
             fcntl.fcntl(self.process.stdin.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
         self.hello: bool | None = None  # None: not heard yet; then whether it accepted
         self.waiting = False  # a request sent, its answer not read yet
+        self.answered = 0  # requests answered (validated there)
         self.sent: dict[str, tuple[Any, list[Any]]] = {}  # table -> (identity, arrays held)
         atexit.register(self.close)
 
@@ -158,6 +159,7 @@ class ContractsWorker:
         if not header.get("ok"):
             self.fail()
             raise WorkerFailed(str(header.get("error", "the worker failed")))
+        self.answered += 1
         return header
 
     def fail(self) -> None:
