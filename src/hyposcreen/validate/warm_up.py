@@ -2,21 +2,26 @@
 
 `import great_expectations` costs ~0.55 s of pure Python even without the parts hyposcreen
 never uses (validate/gx_import.py, gx_sources.py, gx_expectations.py), then the first run
-builds a context and compiles GX's Data Docs templates (~0.1 s). `warm_up_in_background` does
-all of this in a background thread (cli.py calls it as a run without the flow begins); the
-contracts stage waits for the thread (validate/context.py) before it touches GX.
+builds a context and compiles GX's Data Docs templates (~0.1 s). For a run without the flow,
+`warm_up_in_background` (cli.py) lets the in-memory run have a contracts worker: a second
+process that does all of this on the other core and then validates the run's tables there
+(validate/worker.py, worker_client.py), so the import never holds this process's interpreter.
+`import_in_background` is the earlier way, a thread of this process (`_warm_up` is what both
+run); the contracts stage waits for that thread (validate/context.py) before it touches GX.
 
-Whether it runs is decided here and nowhere else, by ``HYPOSCREEN_GX_WARM_UP``:
+Whether either runs is decided here and nowhere else, by ``HYPOSCREEN_GX_WARM_UP``:
 
 - ``1``: always; ``0`` (or any value but ``auto``): never, GX is imported in the validate step;
 - unset, empty or ``auto`` (the default): when a second core is actually free. The process
   must be allowed at least two CPUs (``os.sched_getaffinity``, capped by a container's cgroup
-  CPU quota); then the thread first watches the machine for `SAMPLE_S` (``/proc/stat``)
-  while the run starts on the main thread, and imports only if at least half a CPU stayed
-  idle meanwhile (`second_core_free`). Without
-  ``/proc/stat``: if the 1-minute load average is below the CPUs less one.
+  CPU quota); then the worker (or the thread) first watches the machine for `SAMPLE_S`
+  (``/proc/stat``) while the run starts, and goes on only if at least half a CPU stayed
+  idle meanwhile (`second_core_free`); a worker that declines leaves the contracts to the
+  run's own process. Without ``/proc/stat``: if the 1-minute load average is below the CPUs
+  less one.
 
-Why: reading and cleaning run mostly in DuckDB and Arrow, which release the GIL, so on a free
+Why a process rather than the thread: reading and cleaning run mostly in DuckDB and Arrow,
+which release the GIL, so on a free
 core the import runs beside them and the validate step keeps only its own work (1M Parquet:
 0.35-0.55 s instead of 1.1-1.5 s, ~12 % of the run instead of ~30 %). It is pure Python and
 holds the GIL, so the read waits up to the switch interval to take it back after each Arrow or

@@ -90,7 +90,22 @@ def _serve(requests: queue.Queue[Any], replies: IO[bytes]) -> int:
                 send(replies, answer, {})
             except OSError:
                 return 0
+            del item, header, frames, answer  # the window's frames, unless kept for the next
+            if not remembering:  # a lone window: while the run writes (its peak), only GX
+                _release_free_memory()
     return 0
+
+
+def _release_free_memory() -> None:
+    """Hand the pages of the frames let go back to the system (Arrow's pool and glibc keep
+    them otherwise), so that the run's peak is not counted with them."""
+    import ctypes
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _answer(header: dict[str, Any], frames: dict[str, Any], kept: dict[str, Any]) -> dict[str, Any]:
