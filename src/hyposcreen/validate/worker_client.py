@@ -92,7 +92,7 @@ class ContractsWorker:
         self.waiting = False  # a request sent, its answer not read yet
         self.answered = 0  # requests answered (validated there)
         self.sent: dict[str, tuple[Any, list[Any]]] = {}  # table -> (identity, arrays held)
-        atexit.register(self.close)
+        atexit.register(self.close, wait=False)  # it ends on its own once its stdin does
 
     def accepted(self) -> bool:
         """Whether the worker took the work (read once: it says so right after it starts)."""
@@ -167,7 +167,7 @@ class ContractsWorker:
         self.hello = False
         self.close()
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
         process = self.process
         if process.poll() is None and self.waiting:
             process.kill()  # an unanswered request: nothing it still writes is wanted
@@ -175,12 +175,14 @@ class ContractsWorker:
             with contextlib.suppress(OSError):
                 if stream is not None:
                     stream.close()
+        self.sent = {}
+        if not wait:
+            return
         try:
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        self.sent = {}
 
     def _replies(self) -> Any:
         assert self.process.stdout is not None
