@@ -23,6 +23,7 @@ import atexit
 import contextlib
 import fcntl
 import os
+import select
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ import pandas as pd
 from hyposcreen.validate.worker_pipe import PipeClosed, receive, send
 
 MODES = ("on", "auto")
+HELLO_TIMEOUT_S = 10.0  # its first word comes ~0.5 s after it starts (before GX is imported)
 _F_SETPIPE_SZ = 1031  # Linux: a pipe of 1 MiB passes a window's frames in fewer switches
 _PIPE_BYTES = 1 << 20
 
@@ -98,11 +100,15 @@ class ContractsWorker:
         """Whether the worker took the work (read once: it says so right after it starts)."""
         if self.hello is None:
             try:
+                ready, _, _ = select.select([self._replies()], [], [], HELLO_TIMEOUT_S)
+                if not ready:  # a worker that cannot even start in time: validate here
+                    raise PipeClosed("no word from the worker")
                 header, _ = receive(self._replies())
                 self.hello = bool(header.get("accepted"))
             except (PipeClosed, OSError, ValueError):
                 self.hello = False
             if not self.hello:
+                self.waiting = True  # whatever it is doing, nothing more is wanted from it
                 self.close()
         return bool(self.hello) and self.process.poll() is None
 
