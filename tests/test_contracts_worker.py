@@ -29,6 +29,7 @@ from bad_input_rows import (
     write,
 )
 from hyposcreen.cli import main
+from hyposcreen.runners import window_loop
 from hyposcreen.validate import worker_client
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
@@ -178,3 +179,29 @@ def _hello(mode: str, one_cpu: bool) -> dict:
 def test_the_worker_declines_on_one_cpu_unless_asked_for() -> None:
     assert _hello("auto", one_cpu=True)["accepted"] is False
     assert _hello("on", one_cpu=True)["accepted"] is True
+
+
+def test_a_backfill_reads_each_next_night_ahead_and_publishes_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the worker, each night but the last reads, cleans and sends the next night's
+    contracts once its review list is answered (runners/window_loop.ReadAhead); the nights'
+    outputs are those of a backfill without the worker."""
+    nights = ["--backfill", "2026-11-18", DAY]
+    here, beside = tmp_path / "here", tmp_path / "beside"
+    assert _run(monkeypatch, capsys, SAMPLE, here, "0", *nights)[0] in (0, 4)
+    read_ahead: list[str] = []
+    reads = window_loop.ReadAhead.__call__
+
+    def counted(self: window_loop.ReadAhead, settings) -> None:  # type: ignore[no-untyped-def]
+        read_ahead.append(settings.out_dir.name)
+        reads(self, settings)
+
+    monkeypatch.setattr(window_loop.ReadAhead, "__call__", counted)
+    assert _run(monkeypatch, capsys, SAMPLE, beside, "1", *nights)[0] in (0, 4)
+    assert read_ahead == ["2026-11-19", "2026-11-20"]
+    worker = worker_client.current()
+    assert worker is not None and worker.answered == 6  # three nights' contracts and lists
+    for night in ("2026-11-18", "2026-11-19", DAY):
+        _same_outputs(here / night, beside / night)
+    assert sorted(p.name for p in beside.iterdir()) == ["2026-11-18", "2026-11-19", DAY]

@@ -43,6 +43,9 @@ class RunContext:
     staging: Path | None = None  # hidden folder the outputs are built in (report.folders)
     # the input read once for several windows (recipe_read.read_once); None: read per window
     shared_read: SharedRead | None = None
+    # outputs of stages already run for this window (a loop's next window read ahead,
+    # runners/window_loop.ReadAhead); the runner takes them instead of running those stages
+    done: dict[str, Any] = field(default_factory=dict)
 
     def staging_dir(self) -> Path:
         """Created on first use (Data Docs are the first output written)."""

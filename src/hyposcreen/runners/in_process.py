@@ -23,9 +23,13 @@ def run_stages(
     call: StageCall | None = None,
     observe: StageObserver | None = None,
 ) -> dict[str, Any]:
-    """Each stage in order, fed the outputs of the stages it names; every output by name."""
-    outputs: dict[str, Any] = {}
+    """Each stage in order, fed the outputs of the stages it names; every output by name.
+    The stages whose outputs the context already holds (`ctx.done`) are not run again."""
+    outputs: dict[str, Any] = dict(ctx.done)
+    ctx.done = {}
     for stage in stages:
+        if stage.name in outputs:
+            continue
         inputs = [outputs[name] for name in stage.inputs]
         outputs[stage.name] = (
             call(stage, ctx, inputs) if call is not None else stage.run(ctx, *inputs)

@@ -31,16 +31,20 @@ def validate_review_list(
     here when the worker fails."""
     if suites_dir is None:
         from hyposcreen.validate.remembered import remembering
-        from hyposcreen.validate.worker_client import WorkerFailed, current
+        from hyposcreen.validate.worker_client import WorkerFailed, current, review_answered
 
         worker = current()
+        answered = None
         if worker is not None:
             try:
                 told = {"kind": "review_list", "vocabulary": list(vocabulary)}
                 worker.ask(told, {"review": review}, remember=remembering())
-                return ValidationReport.from_message(worker.answer())
+                answered = ValidationReport.from_message(worker.answer())
             except (WorkerFailed, KeyError, TypeError, ValueError):
-                pass
+                answered = None
+        if answered is not None:
+            review_answered()  # the worker is free: a loop's next window may go to it
+            return answered
     started = time.perf_counter()
     spec = load_suite_spec(REVIEW_LIST, suites_dir)
     view = review.iloc[:, : len(contract_columns(spec))].reset_index(drop=True)

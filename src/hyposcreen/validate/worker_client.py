@@ -26,7 +26,7 @@ import os
 import select
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -40,6 +40,7 @@ _PIPE_BYTES = 1 << 20
 
 _ALLOWED: list[str] = []  # the mode the run allowed a worker in, if any
 _WORKER: list[ContractsWorker] = []  # this process's worker, once started
+_AFTER_REVIEW: list[Callable[[], None]] = []  # what to do once the review list is answered
 
 
 class WorkerFailed(RuntimeError):
@@ -65,6 +66,17 @@ def current() -> ContractsWorker | None:
     """The worker, when one was started and it accepted; else None."""
     worker = _WORKER[0] if _WORKER else None
     return worker if worker is not None and worker.accepted() else None
+
+
+def after_review(work: Callable[[], None] | None) -> None:
+    """Do `work` once, right after the worker answered the next review list's contract (a loop
+    reads the next window ahead then: runners/window_loop.ReadAhead); None: nothing."""
+    _AFTER_REVIEW[:] = [work] if work is not None else []
+
+
+def review_answered() -> None:
+    while _AFTER_REVIEW:
+        _AFTER_REVIEW.pop()()
 
 
 def stop() -> None:
