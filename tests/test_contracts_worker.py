@@ -30,7 +30,7 @@ from bad_input_rows import (
 )
 from hyposcreen.cli import main
 from hyposcreen.runners import window_loop
-from hyposcreen.validate import worker_client
+from hyposcreen.validate import warm_up, worker_client
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
 DAY = "2026-11-20"
@@ -205,3 +205,20 @@ def test_a_backfill_reads_each_next_night_ahead_and_publishes_the_same(
     for night in ("2026-11-18", "2026-11-19", DAY):
         _same_outputs(here / night, beside / night)
     assert sorted(p.name for p in beside.iterdir()) == ["2026-11-18", "2026-11-19", DAY]
+
+
+def test_auto_starts_the_worker_when_a_core_stayed_free_until_the_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`auto` judges the time from the run's start to its read (one thread then), before the
+    read's own threads fill the machine; too short a time goes by the load average."""
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 0 100 800 0 0 0 0\ncpu0 1\ncpu1 1\n")  # idle 800 of 1000 ticks
+    monkeypatch.setattr(warm_up, "_PROC_STAT", stat)
+    monkeypatch.setattr(warm_up, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(warm_up, "_load_average", lambda: 3.0)
+    assert warm_up.core_free_since((300, 400, 2))  # 500 of 600 ticks idle: 1.7 CPUs
+    assert not warm_up.core_free_since((790, 400, 2))  # 10 of 600: both cores taken
+    assert not warm_up.core_free_since((795, 995, 2))  # 5 ticks: the load (3.0) decides
+    monkeypatch.setattr(warm_up, "_load_average", lambda: 0.4)
+    assert warm_up.core_free_since(None)

@@ -58,7 +58,20 @@ def warm_up_in_background() -> None:
     mode = setting(os.environ.get(SETTING))
     if mode == "off" or (mode == "auto" and _usable_cpus() < 2):
         return
-    worker_client.allow(mode)
+    worker_client.allow(mode, _cpu_times())
+
+
+def core_free_since(before: tuple[int, int, int] | None) -> bool:
+    """Whether a second core stayed free from `before` (a `_cpu_times` reading) to now: the
+    contracts worker's ``auto`` decision, taken as the read begins over the time the run took
+    to get there (one thread: its imports and settings), before the read's own threads make
+    the machine look busy. A reading of less than `SAMPLE_S` (or none) goes by the load."""
+    after = _cpu_times()
+    idle = None
+    if before and after:  # the ticks of every CPU: seconds x ticks a second x CPUs
+        long_enough = SAMPLE_S * (os.sysconf("SC_CLK_TCK") or 100) * after[2]
+        idle = idle_cpus(before, after) if after[1] - before[1] >= long_enough else None
+    return second_core_free(idle, _load_average(), _usable_cpus())
 
 
 def import_in_background() -> None:

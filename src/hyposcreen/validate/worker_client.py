@@ -39,6 +39,7 @@ _F_SETPIPE_SZ = 1031  # Linux: a pipe of 1 MiB passes a window's frames in fewer
 _PIPE_BYTES = 1 << 20
 
 _ALLOWED: list[str] = []  # the mode the run allowed a worker in, if any
+_SINCE: list[Any] = []  # the machine's CPU times when it was allowed (warm_up._cpu_times)
 _WORKER: list[ContractsWorker] = []  # this process's worker, once started
 _AFTER_REVIEW: list[Callable[[], None]] = []  # what to do once the review list is answered
 
@@ -47,17 +48,26 @@ class WorkerFailed(RuntimeError):
     """The worker could not answer; the caller validates in this process instead."""
 
 
-def allow(mode: str) -> None:
-    """Let this process start a contracts worker (mode "on" or "auto"; anything else: never)."""
+def allow(mode: str, since: Any = None) -> None:
+    """Let this process start a contracts worker (mode "on" or "auto"; anything else: never);
+    `since`: the CPU times then, which ``auto`` judges the machine from (warm_up)."""
     _ALLOWED[:] = [mode] if mode in MODES else []
+    _SINCE[:] = [since]
 
 
 def start() -> None:
-    """Start the worker, once per process, when the run allowed one."""
+    """Start the worker, once per process, when the run allowed one; with ``auto`` only when
+    a second core stayed free since then (warm_up.core_free_since)."""
     if not _ALLOWED or _WORKER:
         return
+    if _ALLOWED[0] == "auto":
+        from hyposcreen.validate.warm_up import core_free_since
+
+        if not core_free_since(_SINCE[0] if _SINCE else None):
+            _ALLOWED.clear()  # a busy machine: this process validates
+            return
     try:
-        _WORKER.append(ContractsWorker(_ALLOWED[0]))
+        _WORKER.append(ContractsWorker("on"))
     except OSError:  # no process could be started: this process validates
         _ALLOWED.clear()
 
