@@ -14,11 +14,12 @@ Whether either runs is decided here and nowhere else, by ``HYPOSCREEN_GX_WARM_UP
 - ``1``: always; ``0`` (or any value but ``auto``): never, GX is imported in the validate step;
 - unset, empty or ``auto`` (the default): when a second core is actually free. The process
   must be allowed at least two CPUs (``os.sched_getaffinity``, capped by a container's cgroup
-  CPU quota); then the worker (or the thread) first watches the machine for `SAMPLE_S`
-  (``/proc/stat``) while the run starts, and goes on only if at least half a CPU stayed
-  idle meanwhile (`second_core_free`); a worker that declines leaves the contracts to the
-  run's own process. Without ``/proc/stat``: if the 1-minute load average is below the CPUs
-  less one.
+  CPU quota); then at least half a CPU must have stayed idle (``/proc/stat``,
+  `second_core_free`): for the worker from the run's start until its read begins
+  (`core_free_since`: one thread runs then, while the read's own threads would make any
+  machine look busy), for the thread over `SAMPLE_S` as the run starts. Without a worker the
+  contracts run in the run's own process. Without ``/proc/stat`` (or a sample shorter than
+  `SAMPLE_S`): if the 1-minute load average is below the CPUs less one.
 
 Why a process rather than the thread: reading and cleaning run mostly in DuckDB and Arrow,
 which release the GIL, so on a free
