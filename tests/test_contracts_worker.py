@@ -222,3 +222,12 @@ def test_auto_starts_the_worker_when_a_core_stayed_free_until_the_read(
     assert not warm_up.core_free_since((795, 995, 2))  # 5 ticks: the load (3.0) decides
     monkeypatch.setattr(warm_up, "_load_average", lambda: 0.4)
     assert warm_up.core_free_since(None)
+
+
+def test_auto_starts_no_worker_for_a_small_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The sample's few rows are validated before a worker could have started."""
+    monkeypatch.setattr(warm_up, "core_free_since", lambda since: True)  # a free core, given
+    assert _run(monkeypatch, capsys, SAMPLE, tmp_path / "out", "auto", *NIGHT)[0] in (0, 4)
+    assert worker_client._WORKER == []

@@ -55,14 +55,17 @@ def allow(mode: str, since: Any = None) -> None:
     _SINCE[:] = [since]
 
 
-def start() -> None:
+def start(worth_it: Callable[[], bool] | None = None) -> None:
     """Start the worker, once per process, when the run allowed one; with ``auto`` only when
-    a second core stayed free since then (warm_up.core_free_since)."""
+    `worth_it()` (the input is large enough) and a second core stayed free since then
+    (warm_up.core_free_since)."""
     if not _ALLOWED or _WORKER:
         return
     if _ALLOWED[0] == "auto":
         from hyposcreen.validate.warm_up import core_free_since
 
+        if worth_it is not None and not worth_it():
+            return
         if not core_free_since(_SINCE[0] if _SINCE else None):
             _ALLOWED.clear()  # a busy machine: this process validates
             return
