@@ -20,6 +20,9 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# runs validate in the test's own process (no contracts worker outliving the test that started
+# it); the worker's tests ask for it (tests/test_contracts_worker.py)
+os.environ.setdefault("HYPOSCREEN_GX_WARM_UP", "0")
 
 
 @pytest.fixture(scope="session")

@@ -76,9 +76,9 @@ def test_the_warm_up_imports_gx_while_the_main_thread_works(tmp_path: Path) -> N
         """
         import sys, time
         from hyposcreen.validate import context, gx_pages
-        from hyposcreen.validate.warm_up import warm_up_in_background
+        from hyposcreen.validate.warm_up import import_in_background
         began = time.perf_counter()
-        warm_up_in_background()
+        import_in_background()
         returned_after = time.perf_counter() - began
         context.wait_for_background()
         assert returned_after < 0.5, "the import ran in the calling thread"
@@ -102,8 +102,8 @@ _NO_WARM_UP = textwrap.dedent(
     """
     import os, sys, threading
     os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:1])  # one CPU: "auto" is off
-    from hyposcreen.validate.warm_up import warm_up_in_background
-    warm_up_in_background()
+    from hyposcreen.validate.warm_up import import_in_background
+    import_in_background()
     assert threading.active_count() == 1, threading.enumerate()
     assert "great_expectations" not in sys.modules
     print("ok")
@@ -112,7 +112,7 @@ _NO_WARM_UP = textwrap.dedent(
 
 
 def test_on_one_cpu_no_warm_up_starts_by_default() -> None:
-    """Unset, the warm-up is decided by warm_up_in_background itself (whoever calls it): on
+    """Unset, the warm-up is decided by import_in_background itself (whoever calls it): on
     one CPU no thread starts and GX is not imported."""
     env = {k: value for k, value in os.environ.items() if k != "HYPOSCREEN_GX_WARM_UP"}
     done = run_script(_NO_WARM_UP, env=env)

@@ -78,7 +78,7 @@ _AUTO = textwrap.dedent(
     import sys
     from hyposcreen.validate import context, warm_up
     warm_up.second_core_free = lambda idle, load, cpus: {free}  # the machine's answer, given
-    warm_up.warm_up_in_background()
+    warm_up.import_in_background()
     context.wait_for_background()
     print("great_expectations" in sys.modules, "context" in context._PROCESS)
     """

@@ -112,7 +112,12 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
     from hyposcreen.config import RunSettings, Window, load_mapping
     from hyposcreen.runners import run_screen
     from hyposcreen.runners.in_process import run_recipe
-    from hyposcreen.runners.window_loop import SharedInput, WindowContexts, screen_windows
+    from hyposcreen.runners.window_loop import (
+        ReadAhead,
+        SharedInput,
+        WindowContexts,
+        screen_windows,
+    )
     from hyposcreen.windows import out_folder, plan_windows
 
     site = load_mapping(args.mapping)
@@ -163,7 +168,8 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
         _progress(number, total, window.label(), args)
 
     try:
-        return screen_windows(windows, settings_for, screen_window, on_failure, progress)
+        ahead = ReadAhead(contexts, shared)  # the next window validated while one publishes
+        return screen_windows(windows, settings_for, screen_window, on_failure, progress, ahead)
     finally:
         shared.close()  # a spill shared by the windows holds patient rows
 

@@ -43,6 +43,9 @@ class RunContext:
     staging: Path | None = None  # hidden folder the outputs are built in (report.folders)
     # the input read once for several windows (recipe_read.read_once); None: read per window
     shared_read: SharedRead | None = None
+    # outputs of stages already run for this window (a loop's next window read ahead,
+    # runners/window_loop.ReadAhead); the runner takes them instead of running those stages
+    done: dict[str, Any] = field(default_factory=dict)
 
     def staging_dir(self) -> Path:
         """Created on first use (Data Docs are the first output written)."""
@@ -137,9 +140,12 @@ class CleanedInputs:
 @dataclass
 class ContractReport:
     """The contracts stage's output: the validation summary the manifest carries (rows a
-    warning expectation flagged are already quarantined in the cleaned tables)."""
+    warning expectation flagged are already quarantined in the cleaned tables). `pending`:
+    contracts sent to the run's worker, their report taken by the screen stage (recipe.py),
+    which fills in the summary."""
 
     summary: dict[str, Any]
+    pending: Any = None
 
 
 @dataclass

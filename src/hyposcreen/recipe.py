@@ -32,7 +32,13 @@ from hyposcreen.errors import InputError
 from hyposcreen.nightly.late_results import mark_late_results
 from hyposcreen.quarantine_warnings import decimal_comma_count, with_decimal_comma_hint
 from hyposcreen.recipe_clean import held_sizes, quarantined_rows, window_events, window_labs
-from hyposcreen.recipe_contracts import apply_contract_warnings, run_contracts, validation_frames
+from hyposcreen.recipe_contracts import (
+    apply_contract_warnings,
+    ask_worker,
+    run_contracts,
+    validation_frames,
+    worker_report,
+)
 from hyposcreen.recipe_publish import write_results
 from hyposcreen.recipe_read import ingest_table as ingest_table  # the partitioned spill's
 from hyposcreen.recipe_read import read_tables, window_tables
@@ -51,17 +57,36 @@ from hyposcreen.screen.cases import (
 from hyposcreen.screen.cases import screen as screen_patients
 from hyposcreen.screen.incremental import apply_listing_history
 from hyposcreen.site_words import SiteWords
+from hyposcreen.validate import worker_client
 
 # --- read ------------------------------------------------------------------------------------
 
 
 def read(ctx: RunContext) -> ReadTables:
     """Every required table, and the patients table when the input has one (recipe_read);
-    cut from the input read once for several windows when the context carries that read."""
+    cut from the input read once for several windows when the context carries that read.
+    A run allowed a contracts worker starts it here, so that it imports GX beside the read
+    (with ``auto`` not for a small input: its ~1 s to start would be waited for)."""
+    if ctx.shared_read is None:
+        worker_client.start(lambda: _worth_a_worker(ctx))
     if ctx.shared_read is not None:
         with ctx.timed("read_slice"):
             return window_tables(ctx.shared_read, ctx)
     return read_tables(ctx)
+
+
+WORKER_MIN_LAB_ROWS = 200_000  # below, the contracts are done before a worker could start
+
+
+def _worth_a_worker(ctx: RunContext) -> bool:
+    """Whether the input is large enough for a contracts worker (lab rows: Parquet's footers,
+    CSV estimated from a sample); when that cannot be told, yes (the read says what is wrong)."""
+    from hyposcreen.runners.spill import estimate_lab_rows
+
+    try:
+        return estimate_lab_rows(ctx) >= WORKER_MIN_LAB_ROWS
+    except Exception:
+        return True
 
 
 # --- clean -----------------------------------------------------------------------------------
@@ -106,29 +131,73 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
 def contracts(ctx: RunContext, cleaned: CleanedInputs) -> ContractReport:
     """Great Expectations contracts on the columns the screen reads (recipe_contracts):
     critical failures stop the run; rows failing a warning expectation that cleaning had kept
-    are quarantined with the expectation as reason. Data Docs go to <out>/validation/."""
+    are quarantined with the expectation as reason. Data Docs go to <out>/validation/.
+
+    With a contracts worker (validate/worker_client.py) the tables are only sent here: the
+    report is `pending`, and the screen stage takes it once it has screened meanwhile."""
     with ctx.timed("validate"):
-        try:
-            report = run_contracts(ctx, validation_frames(cleaned))
-        except InputError as stop:  # results all written with decimal commas: say so
-            hinted = with_decimal_comma_hint(
-                stop, decimal_comma_count(cleaned.labs, ctx.mapping.decimal)
-            )
-            if hinted is stop:
-                raise
-            raise hinted from stop
-        quarantined = apply_contract_warnings(report, cleaned)
-        summary = report.summary()
-        summary["rows_quarantined_by_contract"] = quarantined
-        return ContractReport(summary)
+        asked = ask_worker(ctx, validation_frames(cleaned))
+        if asked is not None:
+            return ContractReport({}, pending=asked)
+        return _judged(ctx, cleaned, lambda: run_contracts(ctx, validation_frames(cleaned)))
+
+
+def _judged(
+    ctx: RunContext, cleaned: CleanedInputs, validated: Callable[[], Any]
+) -> ContractReport:
+    """The report `validated()` gives, its warning rows quarantined in `cleaned`; a stop for
+    results all written with decimal commas says so."""
+    try:
+        report = validated()
+    except InputError as stop:
+        hinted = with_decimal_comma_hint(
+            stop, decimal_comma_count(cleaned.labs, ctx.mapping.decimal)
+        )
+        if hinted is stop:
+            raise
+        raise hinted from stop
+    quarantined = apply_contract_warnings(report, cleaned)
+    summary = report.summary()
+    summary["rows_quarantined_by_contract"] = quarantined
+    return ContractReport(summary)
+
+
+def _settled(ctx: RunContext, cleaned: CleanedInputs, contracts: ContractReport) -> bool:
+    """The worker's report taken into `contracts` (rows quarantined as in `contracts`);
+    whether it quarantined any row the screen used."""
+    asked, contracts.pending = contracts.pending, None
+    with ctx.timed("validate"):
+        report = _judged(
+            ctx, cleaned, lambda: worker_report(ctx, asked, lambda: validation_frames(cleaned))
+        )
+    contracts.summary = report.summary
+    return any(report.summary["rows_quarantined_by_contract"].values())
 
 
 # --- screen ----------------------------------------------------------------------------------
 
 
-def screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
-    """The spec's screen of the usable rows; the attrition holds the result steps. Only the
-    columns the screen reads are taken along (no copy of the wide cleaned tables' text)."""
+def screen(
+    ctx: RunContext, cleaned: CleanedInputs, contracts: ContractReport | None = None
+) -> ScreenResult:
+    """The spec's screen of the usable rows; the attrition holds the result steps.
+
+    Contracts still `pending` on the worker: the rows are screened meanwhile, then the report
+    is taken; in the rare night its warnings quarantined a row, screened again. A critical
+    failure stops the run as before the screen (also when the screen itself failed)."""
+    if contracts is None or contracts.pending is None:
+        return _screen(ctx, cleaned)
+    try:
+        found = _screen(ctx, cleaned)
+    except BaseException:
+        _settled(ctx, cleaned, contracts)  # the contracts' stop, if any, is the run's
+        raise
+    return _screen(ctx, cleaned) if _settled(ctx, cleaned, contracts) else found
+
+
+def _screen(ctx: RunContext, cleaned: CleanedInputs) -> ScreenResult:
+    """The screen of the cleaned rows now used. Only the columns the screen reads are taken
+    along (no copy of the wide cleaned tables' text)."""
     with ctx.timed("screen"):
         labs = cleaned.labs[[c for c in (*LAB_COLUMNS, "bucket") if c in cleaned.labs.columns]]
         found = screened_window(ctx, labs, cleaned)  # a loop's windows: screened at once
@@ -222,7 +291,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("read", read),
     Stage("clean", clean, ("read",)),
     Stage("contracts", contracts, ("clean",)),
-    Stage("screen", screen, ("clean",)),
+    Stage("screen", screen, ("clean", "contracts")),
     Stage("history", history, ("screen",)),
     Stage("publish", publish, ("read", "clean", "history", "contracts")),
 )

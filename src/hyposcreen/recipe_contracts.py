@@ -5,11 +5,20 @@ failure stops the run with an InputError naming file, column and example rows) a
 `apply_contract_warnings` quarantines the rows a warning expectation flagged that cleaning had
 kept. The in-process recipe chains the three; the partitioned runner validates the whole
 tables once and applies the warnings per partition.
+
+With a contracts worker (validate/worker_client.py), `ask_worker` sends the projected tables
+and the values `run_contracts` would pass GX to the worker and returns at once; the recipe
+screens meanwhile and `worker_report` takes the report (or, when the worker failed, validates
+here after all: the same report, the same stop).
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -38,10 +47,7 @@ def run_contracts(ctx: RunContext, frames: Mapping[str, pd.DataFrame]) -> Any:
     """Validate the (projected) tables; a critical failure raises an InputError."""
     from hyposcreen.validate.gx import validate_tables  # GX imports in ~3 s: only when used
 
-    thresholds = dict(ctx.rules.contracts)
-    broken_share = thresholds.pop("broken_share", 0.5)
-    min_rows = int(thresholds.pop("min_rows_to_judge", 20))
-    thresholds.pop("max_row_bytes", None)  # the reader's limit (ingest.oversized)
+    thresholds, min_rows, broken_share = _limits(ctx)
     report = validate_tables(
         frames,
         window_end=ctx.settings.window.end,
@@ -51,6 +57,73 @@ def run_contracts(ctx: RunContext, frames: Mapping[str, pd.DataFrame]) -> Any:
         rules=ctx.rules,  # units and ranges of the run's rules (a site's --rules copy)
     )
     report.demote_small_breaches(min_rows, broken_share)  # listed as warnings of the run
+    report.raise_for_critical()
+    return report
+
+
+def _limits(ctx: RunContext) -> tuple[dict[str, Any], int, float]:
+    """The rules' contract thresholds GX checks, and the two that judge a breach's size."""
+    thresholds = dict(ctx.rules.contracts)
+    broken_share = thresholds.pop("broken_share", 0.5)
+    min_rows = int(thresholds.pop("min_rows_to_judge", 20))
+    thresholds.pop("max_row_bytes", None)  # the reader's limit (ingest.oversized)
+    return thresholds, min_rows, broken_share
+
+
+@dataclass
+class AskedWorker:
+    """Contracts sent to the worker, their answer not read yet."""
+
+    worker: Any
+    docs_dir: Path
+
+
+def ask_worker(ctx: RunContext, frames: Mapping[str, pd.DataFrame]) -> AskedWorker | None:
+    """Send the contracts to the run's worker; None when there is none (or it failed, or the
+    run's values do not pass through JSON unchanged): validate here."""
+    from hyposcreen.validate.remembered import remembering
+    from hyposcreen.validate.rule_values import rule_parameters
+    from hyposcreen.validate.worker_client import WorkerFailed, current
+
+    worker = current()
+    if worker is None:
+        return None
+    thresholds, min_rows, broken_share = _limits(ctx)
+    docs_dir = ctx.staging_dir() / "validation"
+    told = {
+        "kind": "contracts",
+        "window_end": ctx.settings.window.end.isoformat(),
+        "thresholds": thresholds,
+        "min_rows": min_rows,
+        "broken_share": broken_share,
+        "docs_dir": str(docs_dir),
+        "code_system_aliases": dict(ctx.rules.code_system_aliases),
+        "rule_values": rule_parameters(ctx.rules),
+    }
+    try:
+        if json.loads(json.dumps(told)) != told:
+            return None
+    except (TypeError, ValueError):
+        return None
+    try:
+        worker.ask(told, frames, remember=remembering())
+    except WorkerFailed:
+        return None
+    return AskedWorker(worker, docs_dir)
+
+
+def worker_report(ctx: RunContext, asked: AskedWorker, frames: Any) -> Any:
+    """The worker's report on the contracts `asked` (a critical failure raises the InputError
+    that `run_contracts` raises); when the worker failed, `run_contracts` on `frames()` here,
+    its Data Docs written anew."""
+    from hyposcreen.validate.outcomes import ValidationReport
+    from hyposcreen.validate.worker_client import WorkerFailed
+
+    try:
+        report = ValidationReport.from_message(asked.worker.answer())
+    except (WorkerFailed, KeyError, TypeError, ValueError):
+        shutil.rmtree(asked.docs_dir, ignore_errors=True)  # what the worker left of its pages
+        return run_contracts(ctx, frames())
     report.raise_for_critical()
     return report
 

@@ -7,7 +7,9 @@ from typing import Any
 
 from hyposcreen.config import RunSettings
 from hyposcreen.context import RunContext, RunSummary, discard_outputs, prepare
+from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.recipe import STAGES, Stage
+from hyposcreen.validate import worker_client
 
 # how one stage is executed: call(stage, ctx, inputs) -> output (default: stage.run(ctx, *inputs))
 StageCall = Callable[[Stage, RunContext, list[Any]], Any]
@@ -21,9 +23,13 @@ def run_stages(
     call: StageCall | None = None,
     observe: StageObserver | None = None,
 ) -> dict[str, Any]:
-    """Each stage in order, fed the outputs of the stages it names; every output by name."""
-    outputs: dict[str, Any] = {}
+    """Each stage in order, fed the outputs of the stages it names; every output by name.
+    The stages whose outputs the context already holds (`ctx.done`) are not run again."""
+    outputs: dict[str, Any] = dict(ctx.done)
+    ctx.done = {}
     for stage in stages:
+        if stage.name in outputs:
+            continue
         inputs = [outputs[name] for name in stage.inputs]
         outputs[stage.name] = (
             call(stage, ctx, inputs) if call is not None else stage.run(ctx, *inputs)
@@ -41,6 +47,10 @@ def run_recipe(
     try:
         summary: RunSummary = run_stages(ctx, STAGES, call, observe)["publish"]
         return summary
+    except TooLargeForMemory:  # the partitioned runner takes over: no contracts worker then
+        worker_client.stop()
+        discard_outputs(ctx)
+        raise
     except BaseException:
         discard_outputs(ctx)
         raise

@@ -12,13 +12,15 @@ with a source adapter every window reads for itself, as a lone run does.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from hyposcreen.config import RunSettings, Window
-from hyposcreen.context import RunContext, SharedRead, prepare
+from hyposcreen.context import RunContext, SharedRead, discard_outputs, prepare
 from hyposcreen.failures import FAILED_FILE  # a failed window's record; gone once it succeeds
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.ingest.tabular import TooLargeForMemory
@@ -28,6 +30,7 @@ from hyposcreen.runners.executors import EXECUTORS
 from hyposcreen.runners.partitioned import Spilled, partitions_after
 from hyposcreen.runners.shared_spill import SharedSpill, cut_spill, spill_once
 from hyposcreen.runners.spill import resolve_partitions
+from hyposcreen.validate import worker_client
 
 ReadOnce = Callable[[RunContext, Sequence[Window]], SharedRead]
 SpillOnce = Callable[[RunContext, Sequence[Window], int], SharedSpill]
@@ -96,9 +99,11 @@ class SharedInput:
             return
         count = resolve_partitions(ctx, self.partitions)
         if count == 1 and self.executor == "local":
+            worker_client.start()  # the in-memory run's contracts worker, beside the read
             try:
                 self.read = read(ctx, self.windows)
             except TooLargeForMemory as grown:  # counted while it streamed: partitions
+                worker_client.stop()  # the partitions are validated in this process
                 count = partitions_after(ctx, grown)
         self.partitions = count
         if self.read is None and self.may_spill:
@@ -116,8 +121,20 @@ class WindowContexts:
 
     def __init__(self) -> None:
         self.first: RunContext | None = None
+        self.current: RunContext | None = None  # the last context handed out
+        self.ahead: RunContext | None = None  # a window read ahead (ReadAhead), until asked for
 
     def __call__(self, settings: RunSettings) -> RunContext:
+        ahead, self.ahead = self.ahead, None
+        if ahead is not None and ahead.settings == settings:
+            self.current = ahead
+            return ahead
+        if ahead is not None:
+            drop_ahead(ahead)
+        self.current = self._context(settings)
+        return self.current
+
+    def _context(self, settings: RunSettings) -> RunContext:
         first = self.first
         if first is None or _beside_window(first.settings) != _beside_window(settings):
             self.first = prepare(settings)
@@ -130,6 +147,57 @@ class WindowContexts:
             state=first.state,
             words=first.words,
         )
+
+
+class ReadAhead:
+    """While a loop's window publishes, the next window read, cleaned and its contracts sent
+    to the contracts worker (validate/worker_client.py), so that the worker validates it while
+    this window writes its files: called once the worker answered this window's review list
+    (worker_client.after_review). Only windows cut from one in-memory read, without nightly
+    state (whose next night's cleaning reads what this night records). The next window's run
+    then takes those stages' outputs (`RunContext.done`); if anything fails here, the window
+    is left to read itself in its turn (where the failure is its own)."""
+
+    def __init__(self, contexts: WindowContexts, shared: SharedInput) -> None:
+        self.contexts = contexts
+        self.shared = shared
+
+    def __call__(self, settings: RunSettings) -> None:
+        from hyposcreen.recipe import STAGES
+        from hyposcreen.runners.in_process import run_stages
+
+        started = time.perf_counter()
+        now = self.contexts.current
+        ctx = self.contexts._context(settings)
+        if ctx.state is not None or not self.shared.attach(ctx):
+            return
+        try:
+            ctx.done = run_stages(ctx, [s for s in STAGES if s.name in _AHEAD])
+        except Exception:
+            drop_ahead(ctx)
+            return
+        self.contexts.ahead = ctx
+        if now is not None:  # inside its write step: the next window's time is its own
+            now.timings["write"] = now.timings.get("write", 0.0) - (time.perf_counter() - started)
+
+    def drop(self) -> None:
+        ahead, self.contexts.ahead = self.contexts.ahead, None
+        if ahead is not None:
+            drop_ahead(ahead)
+
+
+_AHEAD = ("read", "clean", "contracts")
+
+
+def drop_ahead(ctx: RunContext) -> None:
+    """Let go of a window read ahead: its contracts' answer awaited (the worker writes its
+    Data Docs into the window's staging folder), then that folder removed."""
+    asked = ctx.done.get("contracts")
+    if asked is not None and asked.pending is not None:
+        with contextlib.suppress(Exception):
+            asked.pending.worker.answer()
+    ctx.done = {}
+    discard_outputs(ctx)
 
 
 def _beside_window(settings: RunSettings) -> tuple[object, ...]:
@@ -155,18 +223,25 @@ def screen_windows(
     screen_window: Callable[[RunSettings], dict[str, Any]],
     on_failure: Callable[[Window, RunSettings, BaseException], None],
     progress: Callable[[int, int, Window], None] | None = None,
+    ahead: ReadAhead | None = None,
 ) -> list[dict[str, Any]]:
     """Screen each window with `screen_window`; its outcomes in window order. Several windows
     reuse a contract result whose table, suite and view are those of the window before
     (validate.context.remembering_results), and quarantine.csv's blocks of rows whose content is
-    that of the window before (report.csv_blocks)."""
+    that of the window before (report.csv_blocks). With `ahead`, each window but the last
+    reads the next one ahead while it publishes (ReadAhead)."""
     from hyposcreen.report.csv_blocks import remembering_blocks
     from hyposcreen.validate.context import remembering_results
 
     if len(windows) < 2:
         return _each_window(windows, settings_for, screen_window, on_failure, progress)
     with remembering_results(), remembering_blocks():
-        return _each_window(windows, settings_for, screen_window, on_failure, progress)
+        try:
+            return _each_window(windows, settings_for, screen_window, on_failure, progress, ahead)
+        finally:
+            worker_client.after_review(None)
+            if ahead is not None:
+                ahead.drop()
 
 
 def _each_window(
@@ -175,15 +250,22 @@ def _each_window(
     screen_window: Callable[[RunSettings], dict[str, Any]],
     on_failure: Callable[[Window, RunSettings, BaseException], None],
     progress: Callable[[int, int, Window], None] | None,
+    ahead: ReadAhead | None = None,
 ) -> list[dict[str, Any]]:
     outcomes = []
     for number, window in enumerate(windows, start=1):
         if progress is not None:
             progress(number, len(windows), window)
         settings = settings_for(window)
+        if ahead is not None and number < len(windows):
+            after = settings_for(windows[number])
+            worker_client.after_review(lambda after=after: ahead(after))  # type: ignore[misc]
         try:
             outcome = screen_window(settings)
         except BaseException as error:
+            worker_client.after_review(None)
+            if ahead is not None:
+                ahead.drop()
             on_failure(window, settings, error)
             raise
         (settings.out_dir / FAILED_FILE).unlink(missing_ok=True)

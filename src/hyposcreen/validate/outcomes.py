@@ -56,6 +56,33 @@ class ValidationReport:
     skipped: list[dict[str, str]] = field(default_factory=list)  # not run: a column was absent
     seconds: float = 0.0
     docs_index: Path | None = None
+    gx_version: str | None = None  # told by a contracts worker (validate/worker.py); else GX's
+
+    def as_message(self) -> dict[str, Any]:
+        """Everything the report holds, as JSON (row labels included: counts and frame
+        labels, no values), for a contracts worker's reply."""
+        from hyposcreen.validate.context import gx_version
+
+        return {
+            "outcomes": [{**o.as_dict(), "unexpected_percent": o.unexpected_percent,
+                          "row_labels": list(o.row_labels)} for o in self.outcomes],
+            "skipped": list(self.skipped),
+            "seconds": self.seconds,
+            "docs_index": str(self.docs_index) if self.docs_index else None,
+            "gx_version": self.gx_version or gx_version(),
+        }  # fmt: skip
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> ValidationReport:
+        """The report `as_message` wrote."""
+        docs = message.get("docs_index")
+        return cls(
+            [ExpectationOutcome(**o) for o in message["outcomes"]],
+            [dict(s) for s in message["skipped"]],
+            float(message["seconds"]),
+            Path(docs) if docs else None,
+            str(message["gx_version"]),
+        )
 
     def critical_failures(self) -> list[ExpectationOutcome]:
         return [o for o in self.outcomes if o.severity == "critical" and not o.success]
@@ -106,7 +133,7 @@ class ValidationReport:
             "skipped": list(self.skipped),
             "seconds": round(self.seconds, 3),
             "docs_index": str(self.docs_index) if self.docs_index else None,
-            "great_expectations": gx_version(),
+            "great_expectations": self.gx_version or gx_version(),
         }
 
     def demote_small_breaches(self, min_rows: int, broken_share: float) -> list[ExpectationOutcome]:

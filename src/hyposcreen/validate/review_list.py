@@ -26,7 +26,25 @@ from hyposcreen.validate.suites import (
 def validate_review_list(
     review: pd.DataFrame, vocabulary: Sequence[str], *, suites_dir: Path | None = None
 ) -> ValidationReport:
-    """Check the review list's contract: columns, tiers, ranks 1..n, risk-factor vocabulary."""
+    """Check the review list's contract: columns, tiers, ranks 1..n, risk-factor vocabulary.
+    A run with a contracts worker has it checked there (this process then never imports GX);
+    here when the worker fails."""
+    if suites_dir is None:
+        from hyposcreen.validate.remembered import remembering
+        from hyposcreen.validate.worker_client import WorkerFailed, current, review_answered
+
+        worker = current()
+        answered = None
+        if worker is not None:
+            try:
+                told = {"kind": "review_list", "vocabulary": list(vocabulary)}
+                worker.ask(told, {"review": review}, remember=remembering())
+                answered = ValidationReport.from_message(worker.answer())
+            except (WorkerFailed, KeyError, TypeError, ValueError):
+                answered = None
+        if answered is not None:
+            review_answered()  # the worker is free: a loop's next window may go to it
+            return answered
     started = time.perf_counter()
     spec = load_suite_spec(REVIEW_LIST, suites_dir)
     view = review.iloc[:, : len(contract_columns(spec))].reset_index(drop=True)

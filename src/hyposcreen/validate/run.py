@@ -46,6 +46,7 @@ def validate_tables(
     code_system_aliases: Mapping[str, str] | None = None,
     suites_dir: Path | None = None,
     rules: RuleSet | None = None,
+    rule_values: Mapping[str, Any] | None = None,
 ) -> ValidationReport:
     """Validate the canonical tables against their suites.
 
@@ -58,7 +59,9 @@ def validate_tables(
     (RuleSet.code_system_aliases; default: the packaged rules) maps code-system spellings to
     their canonical names before the set check. ``rules`` (the run's RuleSet, a site's
     ``--rules`` copy included; default: the packaged rules) gives the accepted units per
-    analyte and the plausible ranges the suites check, so no suite contradicts the rules.
+    analyte and the plausible ranges the suites check, so no suite contradicts the rules;
+    ``rule_values`` (``rule_parameters(rules)``, as a contracts worker is told them) stands in
+    for it.
     A labs frame that carries the clean stage's ``reason`` column (the pipeline validates the
     cleaned tables) has its non-numeric and duplicate shares taken from those decisions
     instead of derived again. With ``docs_dir`` GX Data Docs are written
@@ -75,7 +78,7 @@ def validate_tables(
         # `mostly` of the rate checks; the epsilon keeps a share exactly at the limit passing
         "duplicate_mostly": max(0.0, 1.0 - limits["max_duplicate_rate"] - 1e-12),
         "numeric_sodium_mostly": max(0.0, 1.0 - limits["max_non_numeric_sodium_rate"] - 1e-12),
-        **rule_parameters(rules or packaged_rules()),
+        **(rule_values if rule_values is not None else rule_parameters(rules or packaged_rules())),
     }
     if code_system_aliases is None:
         code_system_aliases = (rules or packaged_rules()).code_system_aliases

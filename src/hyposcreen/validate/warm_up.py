@@ -2,21 +2,27 @@
 
 `import great_expectations` costs ~0.55 s of pure Python even without the parts hyposcreen
 never uses (validate/gx_import.py, gx_sources.py, gx_expectations.py), then the first run
-builds a context and compiles GX's Data Docs templates (~0.1 s). `warm_up_in_background` does
-all of this in a background thread (cli.py calls it as a run without the flow begins); the
-contracts stage waits for the thread (validate/context.py) before it touches GX.
+builds a context and compiles GX's Data Docs templates (~0.1 s). For a run without the flow,
+`warm_up_in_background` (cli.py) lets the in-memory run have a contracts worker: a second
+process that does all of this on the other core and then validates the run's tables there
+(validate/worker.py, worker_client.py), so the import never holds this process's interpreter.
+`import_in_background` is the earlier way, a thread of this process (`_warm_up` is what both
+run); the contracts stage waits for that thread (validate/context.py) before it touches GX.
 
-Whether it runs is decided here and nowhere else, by ``HYPOSCREEN_GX_WARM_UP``:
+Whether either runs is decided here and nowhere else, by ``HYPOSCREEN_GX_WARM_UP``:
 
 - ``1``: always; ``0`` (or any value but ``auto``): never, GX is imported in the validate step;
 - unset, empty or ``auto`` (the default): when a second core is actually free. The process
   must be allowed at least two CPUs (``os.sched_getaffinity``, capped by a container's cgroup
-  CPU quota); then the thread first watches the machine for `SAMPLE_S` (``/proc/stat``)
-  while the run starts on the main thread, and imports only if at least half a CPU stayed
-  idle meanwhile (`second_core_free`). Without
-  ``/proc/stat``: if the 1-minute load average is below the CPUs less one.
+  CPU quota); then at least half a CPU must have stayed idle (``/proc/stat``,
+  `second_core_free`): for the worker from the run's start until its read begins
+  (`core_free_since`: one thread runs then, while the read's own threads would make any
+  machine look busy), for the thread over `SAMPLE_S` as the run starts. Without a worker the
+  contracts run in the run's own process. Without ``/proc/stat`` (or a sample shorter than
+  `SAMPLE_S`): if the 1-minute load average is below the CPUs less one.
 
-Why: reading and cleaning run mostly in DuckDB and Arrow, which release the GIL, so on a free
+Why a process rather than the thread: reading and cleaning run mostly in DuckDB and Arrow,
+which release the GIL, so on a free
 core the import runs beside them and the validate step keeps only its own work (1M Parquet:
 0.35-0.55 s instead of 1.1-1.5 s, ~12 % of the run instead of ~30 %). It is pure Python and
 holds the GIL, so the read waits up to the switch interval to take it back after each Arrow or
@@ -35,7 +41,7 @@ import sys
 import time
 from pathlib import Path
 
-from hyposcreen.validate import context, gx_pages
+from hyposcreen.validate import context, gx_pages, worker_client
 from hyposcreen.validate.gx_import import import_gx
 from hyposcreen.validate.suites import REVIEW_LIST, TABLES
 
@@ -47,8 +53,32 @@ _PROC_STAT = Path("/proc/stat")
 
 
 def warm_up_in_background() -> None:
-    """Start the warm-up once per process as HYPOSCREEN_GX_WARM_UP says (nothing when GX is
-    already imported)."""
+    """Let the run have a contracts worker as HYPOSCREEN_GX_WARM_UP says: the in-memory run
+    starts it beside its read (validate/worker_client.py); with ``auto`` the worker watches
+    the machine and declines when no second core is free."""
+    mode = setting(os.environ.get(SETTING))
+    if mode == "off" or (mode == "auto" and _usable_cpus() < 2):
+        return
+    worker_client.allow(mode, _cpu_times())
+
+
+def core_free_since(before: tuple[int, int, int] | None) -> bool:
+    """Whether a second core stayed free from `before` (a `_cpu_times` reading) to now: the
+    contracts worker's ``auto`` decision, taken as the read begins over the time the run took
+    to get there (one thread: its imports and settings), before the read's own threads make
+    the machine look busy. A reading of less than `SAMPLE_S` (or none) goes by the load."""
+    after = _cpu_times()
+    idle = None
+    if before and after:  # the ticks of every CPU: seconds x ticks a second x CPUs
+        long_enough = SAMPLE_S * (os.sysconf("SC_CLK_TCK") or 100) * after[2]
+        idle = idle_cpus(before, after) if after[1] - before[1] >= long_enough else None
+    return second_core_free(idle, _load_average(), _usable_cpus())
+
+
+def import_in_background() -> None:
+    """The warm-up in a thread of this process, once (nothing when GX is already imported):
+    the import beside the read before the contracts worker, kept for callers that validate
+    in this process."""
     mode = setting(os.environ.get(SETTING))
     if mode == "off" or (mode == "auto" and _usable_cpus() < 2):
         return

@@ -1,0 +1,233 @@
+"""The contracts worker (validate/worker.py, worker_client.py): a run that has one validates in
+it with real Great Expectations and publishes what a run without one publishes; a worker that
+dies falls back to this process; a critical contract failure stops the run with exit 3 and the
+same message either way."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bad_input_rows import (
+    DX_COLUMNS,
+    LAB_COLUMNS,
+    MED_COLUMNS,
+    dx,
+    glucose,
+    lab,
+    med,
+    to_csv,
+    write,
+)
+from hyposcreen.cli import main
+from hyposcreen.runners import window_loop
+from hyposcreen.validate import warm_up, worker_client
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+DAY = "2026-11-20"
+NIGHT = ["--window-start", f"{DAY}T00:00", "--window-end", "2026-11-21T00:00"]
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_left() -> Iterator[None]:
+    yield
+    worker_client.stop()
+    worker_client.allow("off")
+
+
+def _run(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    input_dir: Path,
+    out: Path,
+    warm_up: str,
+    *window: str,
+) -> tuple[int, str]:
+    worker_client.stop()
+    worker_client.allow("off")
+    monkeypatch.setenv("HYPOSCREEN_GX_WARM_UP", warm_up)
+    status = main(["run", "--no-flow", "--input", str(input_dir), "--out", str(out), *window])
+    return status, capsys.readouterr().err
+
+
+def _manifest(folder: Path) -> dict:
+    return json.loads((folder / "run_manifest.json").read_text())
+
+
+def _same_outputs(one: Path, other: Path) -> None:
+    """Every output but the Data Docs and the manifest byte for byte; the manifests' counts,
+    warnings and validation outcomes (times and paths set aside) equal."""
+    names = sorted(p.name for p in one.iterdir() if p.is_file() and p.name != "run_manifest.json")
+    assert names == sorted(
+        p.name for p in other.iterdir() if p.is_file() and p.name != "run_manifest.json"
+    )
+    _, mismatch, errors = filecmp.cmpfiles(one, other, names, shallow=False)
+    assert (mismatch, errors) == ([], [])
+    first, second = _manifest(one), _manifest(other)
+    for key in ("reconciliation", "attrition", "warnings", "counts_per_tier", "run_id"):
+        assert first[key] == second[key], key
+    assert _without_times(first["validation"]) == _without_times(second["validation"])
+
+
+def _without_times(value: object) -> object:
+    if isinstance(value, dict):
+        dropped = ("seconds", "docs_index")
+        return {k: _without_times(v) for k, v in value.items() if k not in dropped}
+    return value
+
+
+def test_a_run_with_the_worker_publishes_what_a_run_without_it_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    here, beside = tmp_path / "here", tmp_path / "beside"
+    assert _run(monkeypatch, capsys, SAMPLE, here, "0", *NIGHT)[0] in (0, 4)
+    assert _run(monkeypatch, capsys, SAMPLE, beside, "1", *NIGHT)[0] in (0, 4)
+    worker = worker_client.current()
+    assert worker is not None and worker.answered == 2  # the contracts and the review list
+    _same_outputs(here / DAY, beside / DAY)
+    assert (beside / DAY / "validation" / "index.html").is_file()
+
+
+def test_a_killed_worker_leaves_the_run_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    here, beside = tmp_path / "here", tmp_path / "beside"
+    assert _run(monkeypatch, capsys, SAMPLE, here, "0", *NIGHT)[0] in (0, 4)
+    asked = worker_client.ContractsWorker.ask
+
+    def ask_then_die(self: worker_client.ContractsWorker, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        asked(self, *args, **kwargs)
+        os.kill(self.process.pid, signal.SIGKILL)  # dies before it answers
+
+    monkeypatch.setattr(worker_client.ContractsWorker, "ask", ask_then_die)
+    assert _run(monkeypatch, capsys, SAMPLE, beside, "1", *NIGHT)[0] in (0, 4)
+    _same_outputs(here / DAY, beside / DAY)
+    assert worker_client.current() is None  # closed for the rest of the run
+
+
+def _broken_delivery(folder: Path) -> Path:
+    """Forty copies of one sodium result: a duplicate share that means a broken delivery."""
+    folder.mkdir(parents=True)
+    write(folder, "labs.csv", to_csv([lab() for _ in range(40)] + [glucose()], LAB_COLUMNS))
+    write(folder, "medications.csv", to_csv([med()], MED_COLUMNS))
+    write(folder, "diagnoses.csv", to_csv([dx()], DX_COLUMNS))
+    return folder
+
+
+def test_a_critical_contract_failure_stops_the_run_alike_with_the_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extract = _broken_delivery(tmp_path / "in")
+    day = ["--window-start", DAY]
+    here = _run(monkeypatch, capsys, extract, tmp_path / "here", "0", *day)
+    beside = _run(monkeypatch, capsys, extract, tmp_path / "beside", "1", *day)
+    assert here[0] == beside[0] == 3
+    assert "critical data check" in here[1]
+    assert here[1].replace(str(tmp_path / "here"), "OUT") == beside[1].replace(
+        str(tmp_path / "beside"), "OUT"
+    )
+    assert not (tmp_path / "beside" / DAY / "review_list.csv").exists()
+
+
+def test_rows_the_contracts_quarantine_are_screened_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A furosemide whose end time does not read is kept by cleaning and quarantined by its
+    contract: the worker's run, which screened meanwhile (with it: a loop diuretic), screens
+    again without it, as the run without a worker screens after it."""
+    extract = tmp_path / "in"
+    extract.mkdir()
+    write(extract, "labs.csv", to_csv([lab(), glucose()], LAB_COLUMNS))
+    write(extract, "medications.csv", to_csv([med(end="soon")], MED_COLUMNS))
+    write(extract, "diagnoses.csv", to_csv([dx()], DX_COLUMNS))
+    day = ["--window-start", DAY]
+    assert _run(monkeypatch, capsys, extract, tmp_path / "here", "0", *day)[0] in (0, 4)
+    assert _run(monkeypatch, capsys, extract, tmp_path / "beside", "1", *day)[0] in (0, 4)
+    _same_outputs(tmp_path / "here" / DAY, tmp_path / "beside" / DAY)
+    quarantined = _manifest(tmp_path / "beside" / DAY)["validation"]["rows_quarantined_by_contract"]
+    assert quarantined["medications"] == 1
+    assert "loop_diuretic" not in (tmp_path / "beside" / DAY / "review_list.csv").read_text()
+
+
+def _hello(mode: str, one_cpu: bool) -> dict:
+    """What `python -m hyposcreen.validate.worker <mode>` says first (then its stdin ends)."""
+    first = (
+        (lambda: os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:1])) if one_cpu else None
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "hyposcreen.validate.worker", mode],
+        input=b"",
+        capture_output=True,
+        check=False,
+        timeout=120,
+        preexec_fn=first,
+    )
+    assert done.returncode == 0, done.stderr
+    (length,) = struct.unpack("<Q", done.stdout[:8])
+    return json.loads(done.stdout[8 : 8 + length])
+
+
+def test_the_worker_declines_on_one_cpu_unless_asked_for() -> None:
+    assert _hello("auto", one_cpu=True)["accepted"] is False
+    assert _hello("on", one_cpu=True)["accepted"] is True
+
+
+def test_a_backfill_reads_each_next_night_ahead_and_publishes_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the worker, each night but the last reads, cleans and sends the next night's
+    contracts once its review list is answered (runners/window_loop.ReadAhead); the nights'
+    outputs are those of a backfill without the worker."""
+    nights = ["--backfill", "2026-11-18", DAY]
+    here, beside = tmp_path / "here", tmp_path / "beside"
+    assert _run(monkeypatch, capsys, SAMPLE, here, "0", *nights)[0] in (0, 4)
+    read_ahead: list[str] = []
+    reads = window_loop.ReadAhead.__call__
+
+    def counted(self: window_loop.ReadAhead, settings) -> None:  # type: ignore[no-untyped-def]
+        read_ahead.append(settings.out_dir.name)
+        reads(self, settings)
+
+    monkeypatch.setattr(window_loop.ReadAhead, "__call__", counted)
+    assert _run(monkeypatch, capsys, SAMPLE, beside, "1", *nights)[0] in (0, 4)
+    assert read_ahead == ["2026-11-19", "2026-11-20"]
+    worker = worker_client.current()
+    assert worker is not None and worker.answered == 6  # three nights' contracts and lists
+    for night in ("2026-11-18", "2026-11-19", DAY):
+        _same_outputs(here / night, beside / night)
+    assert sorted(p.name for p in beside.iterdir()) == ["2026-11-18", "2026-11-19", DAY]
+
+
+def test_auto_starts_the_worker_when_a_core_stayed_free_until_the_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`auto` judges the time from the run's start to its read (one thread then), before the
+    read's own threads fill the machine; too short a time goes by the load average."""
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 0 100 800 0 0 0 0\ncpu0 1\ncpu1 1\n")  # idle 800 of 1000 ticks
+    monkeypatch.setattr(warm_up, "_PROC_STAT", stat)
+    monkeypatch.setattr(warm_up, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(warm_up, "_load_average", lambda: 3.0)
+    assert warm_up.core_free_since((300, 400, 2))  # 500 of 600 ticks idle: 1.7 CPUs
+    assert not warm_up.core_free_since((790, 400, 2))  # 10 of 600: both cores taken
+    assert not warm_up.core_free_since((795, 995, 2))  # 5 ticks: the load (3.0) decides
+    monkeypatch.setattr(warm_up, "_load_average", lambda: 0.4)
+    assert warm_up.core_free_since(None)
+
+
+def test_auto_starts_no_worker_for_a_small_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The sample's few rows are validated before a worker could have started."""
+    monkeypatch.setattr(warm_up, "core_free_since", lambda since: True)  # a free core, given
+    assert _run(monkeypatch, capsys, SAMPLE, tmp_path / "out", "auto", *NIGHT)[0] in (0, 4)
+    assert worker_client._WORKER == []
