@@ -1,12 +1,12 @@
 """Columns of text as one Arrow array (chunks joined) and id membership tested in Arrow give
-what pandas gives (report/arrow_columns.py)."""
+what pandas gives (arrow_columns.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from hyposcreen.report.arrow_columns import arrow_text, is_listed
+from hyposcreen.arrow_columns import arrow_text, is_listed
 
 
 def test_a_column_of_several_chunks_becomes_one_array() -> None:

@@ -46,6 +46,7 @@ FOUNDATION = (
     "hyposcreen.mapping_values",  # typed values of the site mapping file
     "hyposcreen.errors",
     "hyposcreen.schema",  # the canonical tables' columns (spec §1), checked by the mapping
+    "hyposcreen.arrow_columns",  # Arrow-backed text columns: lookups and texts without copies
     "hyposcreen.rules",
     "hyposcreen.site_words",  # a site's own words, read with its settings
     "hyposcreen.notify.settings",  # the notifications section of the site settings

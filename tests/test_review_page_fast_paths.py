@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hyposcreen.report.arrow_columns import positions_in
+from hyposcreen.arrow_columns import positions_in
 from hyposcreen.report.trajectory import _points
 
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
+from hyposcreen.arrow_columns import is_listed
 from hyposcreen.context import RunContext, RunSummary
 from hyposcreen.errors import HyposcreenError
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.nightly.remember import remember_run
 from hyposcreen.quarantine_warnings import quarantine_warnings
-from hyposcreen.report.arrow_columns import is_listed
 from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.coverage import for_csv as coverage_for_csv
 from hyposcreen.report.coverage import page_rows as coverage_page_rows

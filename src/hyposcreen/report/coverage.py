@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from hyposcreen.report.arrow_columns import holds_arrow_text
+from hyposcreen.arrow_columns import holds_arrow_text
 from hyposcreen.site_words import SiteWords, fold_series, status_key
 
 COLUMNS = ["table", "kind", "value", "count"]

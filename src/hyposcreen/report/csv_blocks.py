@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hyposcreen.report.arrow_columns import arrow_text, holds_arrow_text
+from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
 from hyposcreen.report.csv_text import csv_chunks
 from hyposcreen.report.html_text import run_starts
 from hyposcreen.report.safe_cells import NUMERIC_ATTR, neutralise_frame

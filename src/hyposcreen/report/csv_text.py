@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hyposcreen.report.arrow_columns import arrow_text, holds_arrow_text
+from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
 
 ROWS_PER_SLICE = 65_536  # rows joined at a time (bounds the text held at once)
 FIELDS_AT_ONCE = 65_536  # fewer fields than this are tested for quotes in one pass

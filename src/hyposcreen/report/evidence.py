@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hyposcreen.report.arrow_columns import holds_arrow_text
+from hyposcreen.arrow_columns import holds_arrow_text
 from hyposcreen.report.display import clinical_value
 from hyposcreen.report.numbers import general_text, one_decimal_text
 from hyposcreen.screen.cases import ScreenResult

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from markupsafe import escape
 
-from hyposcreen.report.arrow_columns import holds_arrow_text
+from hyposcreen.arrow_columns import holds_arrow_text
 
 # the markup of many rows, in order: texts shared by every row and columns of one text per row
 Parts = list[Any]

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import escape
 
-from hyposcreen.report.arrow_columns import positions_in
+from hyposcreen.arrow_columns import positions_in
 from hyposcreen.report.clinical_times import clinical_time_texts
 from hyposcreen.report.display import clinical_value, short_considerations
 from hyposcreen.report.html_text import (

@@ -13,9 +13,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hyposcreen.arrow_columns import holds_arrow_text
 from hyposcreen.clean import QUARANTINED
 from hyposcreen.ingest.canonical import SCHEMAS
-from hyposcreen.report.arrow_columns import holds_arrow_text
 
 QUARANTINE_COLUMNS = ["table", "source_file", "source_row", "reason", "patient_id", "original"]
 LABEL = "_label"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from hyposcreen.report.arrow_columns import is_listed, positions_in
+from hyposcreen.arrow_columns import is_listed, positions_in
 from hyposcreen.report.clinical_times import clinical_time_texts
 from hyposcreen.report.html_text import (
     choose,

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hyposcreen.report.arrow_columns import arrow_text, holds_arrow_text
+from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
 from hyposcreen.report.html_text import choose
 from hyposcreen.report.xlsx_values import escape_text, excel_serials
 

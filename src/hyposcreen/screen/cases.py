@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hyposcreen.arrow_columns import is_listed
 from hyposcreen.config import Window
 from hyposcreen.ingest.timeparse import instant_of, is_utc, to_instants, to_wall_time
-from hyposcreen.report.arrow_columns import is_listed
 from hyposcreen.rules.loader import Profile, RuleSet
 from hyposcreen.screen.cofactors import electrolyte_cofactors, lab_table
 from hyposcreen.screen.conditions import case_conditions

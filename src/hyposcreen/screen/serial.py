@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hyposcreen.arrow_columns import is_listed
 from hyposcreen.config import Window
-from hyposcreen.report.arrow_columns import is_listed
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.engine import Tables, microseconds
 from hyposcreen.screen.neighbours import spurious_of_table
