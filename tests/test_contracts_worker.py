@@ -114,6 +114,45 @@ def test_a_killed_worker_leaves_the_run_to_this_process(
     assert worker_client.current() is None  # closed for the rest of the run
 
 
+class _Waited(BaseException):
+    """The run still waited for its stopped worker (no OSError, which reads as its failure)."""
+
+
+def test_a_stopped_worker_is_killed_and_the_run_validates_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worker that works no more (stopped here; hung alike) without answering is killed once
+    it used no CPU for STALL_S: the run does not wait for it forever."""
+    here, beside = tmp_path / "here", tmp_path / "beside"
+    assert _run(monkeypatch, capsys, SAMPLE, here, "0", *NIGHT)[0] in (0, 4)
+    asked = worker_client.ContractsWorker.ask
+    stopped: list[subprocess.Popen[bytes]] = []
+
+    def ask_then_stop(self: worker_client.ContractsWorker, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        asked(self, *args, **kwargs)
+        os.kill(self.process.pid, signal.SIGSTOP)  # answers nothing, uses no CPU
+        stopped.append(self.process)
+
+    def hung(signum: int, frame: object) -> None:
+        raise _Waited("the run waited for a stopped worker")
+
+    monkeypatch.setattr(worker_client.ContractsWorker, "ask", ask_then_stop)
+    monkeypatch.setattr(worker_client, "STALL_S", 1.0, raising=False)
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        assert _run(monkeypatch, capsys, SAMPLE, beside, "1", *NIGHT)[0] in (0, 4)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        for process in stopped:
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGKILL)
+    _same_outputs(here / DAY, beside / DAY)
+    assert stopped and stopped[0].poll() is not None  # killed, not left stopped
+    assert worker_client.current() is None
+
+
 def _broken_delivery(folder: Path) -> Path:
     """Forty copies of one sodium result: a duplicate share that means a broken delivery."""
     folder.mkdir(parents=True)

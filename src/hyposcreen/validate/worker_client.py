@@ -26,6 +26,7 @@ import os
 import select
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -35,6 +36,7 @@ from hyposcreen.validate.worker_pipe import PipeClosed, receive, send
 
 MODES = ("on", "auto")
 HELLO_TIMEOUT_S = 10.0  # its first word comes ~0.5 s after it starts (before GX is imported)
+STALL_S = 60.0  # a worker that used no CPU this long without answering is stuck (stopped, hung)
 _F_SETPIPE_SZ = 1031  # Linux: a pipe of 1 MiB passes a window's frames in fewer switches
 _PIPE_BYTES = 1 << 20
 
@@ -180,8 +182,10 @@ class ContractsWorker:
                 self.sent.pop(name, None)
 
     def answer(self) -> dict[str, Any]:
-        """The answer to the request sent; WorkerFailed when there is none."""
+        """The answer to the request sent; WorkerFailed when there is none (also when the
+        worker used no CPU for `STALL_S` without answering: stopped or hung, it is killed)."""
         try:
+            self._wait_while_working()
             header, _ = receive(self._replies())
         except (PipeClosed, OSError, ValueError) as broken:
             self.fail()
@@ -215,9 +219,32 @@ class ContractsWorker:
             process.kill()
             process.wait()
 
+    def _wait_while_working(self) -> None:
+        """Return once the answer can be read or the worker ended; PipeClosed when it used no
+        CPU for `STALL_S` meanwhile (a GX run that takes long keeps using it)."""
+        worked, still_since = _cpu_ticks(self.process.pid), time.monotonic()
+        while not select.select([self._replies()], [], [], min(1.0, STALL_S))[0]:
+            if self.process.poll() is not None:
+                return  # its end is read as the pipe's
+            now, ticks = time.monotonic(), _cpu_ticks(self.process.pid)
+            if ticks is None or ticks != worked:
+                worked, still_since = ticks, now
+            elif now - still_since >= STALL_S:
+                raise PipeClosed("the contracts worker stopped working")
+
     def _replies(self) -> Any:
         assert self.process.stdout is not None
         return self.process.stdout
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    """The CPU ticks process `pid` used so far (Linux /proc), None when that cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _dtypes(frame: pd.DataFrame) -> list[str]:
