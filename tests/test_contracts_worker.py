@@ -153,6 +153,31 @@ def test_a_stopped_worker_is_killed_and_the_run_validates_here(
     assert worker_client.current() is None
 
 
+def test_an_interrupt_while_the_worker_validates_is_not_held_by_the_contracts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C reaches the worker too (one process group): the run, interrupted while it
+    screens, ends at once (130), without validating in its own process after all (GX's import
+    and the contracts, seconds after the user asked it to stop)."""
+    from hyposcreen import recipe, recipe_contracts
+
+    def interrupted(ctx, cleaned):  # type: ignore[no-untyped-def]
+        worker = worker_client.current()
+        assert worker is not None
+        os.kill(worker.process.pid, signal.SIGINT)  # the terminal's Ctrl-C reaches both
+        worker.process.wait(timeout=60)
+        raise KeyboardInterrupt
+
+    validated_here: list[str] = []
+    monkeypatch.setattr(recipe, "_screen", interrupted)
+    monkeypatch.setattr(
+        recipe_contracts, "run_contracts", lambda ctx, frames: validated_here.append("run")
+    )
+    status, err = _run(monkeypatch, capsys, SAMPLE, tmp_path / "out", "1", *NIGHT)
+    assert status == 130 and "interrupted" in err
+    assert validated_here == []
+
+
 def _broken_delivery(folder: Path) -> Path:
     """Forty copies of one sodium result: a duplicate share that means a broken delivery."""
     folder.mkdir(parents=True)
