@@ -222,13 +222,13 @@ def test_rows_the_contracts_quarantine_are_screened_without(
     assert "loop_diuretic" not in (tmp_path / "beside" / DAY / "review_list.csv").read_text()
 
 
-def _hello(mode: str, one_cpu: bool) -> dict:
+def _hello(mode: str, one_cpu: bool, *package: str) -> dict:
     """What `python -m hyposcreen.validate.worker <mode>` says first (then its stdin ends)."""
     first = (
         (lambda: os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:1])) if one_cpu else None
     )
     done = subprocess.run(
-        [sys.executable, "-m", "hyposcreen.validate.worker", mode],
+        [sys.executable, "-m", "hyposcreen.validate.worker", mode, *package],
         input=b"",
         capture_output=True,
         check=False,
@@ -243,6 +243,14 @@ def _hello(mode: str, one_cpu: bool) -> dict:
 def test_the_worker_declines_on_one_cpu_unless_asked_for() -> None:
     assert _hello("auto", one_cpu=True)["accepted"] is False
     assert _hello("on", one_cpu=True)["accepted"] is True
+
+
+def test_the_worker_declines_when_it_imported_another_copy_of_hyposcreen() -> None:
+    """A child whose sys.path differs from the run's (python -I or -E, a PYTHONPATH the run
+    did not read) could run another version's contracts: it declines, the run validates."""
+    here = str(Path(worker_client.__file__).resolve().parents[1])
+    assert _hello("on", False, here)["accepted"] is True
+    assert _hello("on", False, "/elsewhere/src/hyposcreen")["accepted"] is False
 
 
 def test_a_backfill_reads_each_next_night_ahead_and_publishes_the_same(

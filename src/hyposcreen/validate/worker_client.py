@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from hyposcreen.validate.worker import package_dir
 from hyposcreen.validate.worker_pipe import PipeClosed, receive, send
 
 MODES = ("on", "auto")
@@ -108,7 +109,7 @@ class ContractsWorker:
     def __init__(self, mode: str) -> None:
         debug = bool(os.environ.get("HYPOSCREEN_DEBUG"))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hyposcreen.validate.worker", mode],
+            [sys.executable, "-m", "hyposcreen.validate.worker", mode, package_dir()],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=None if debug else subprocess.DEVNULL,
