@@ -55,7 +55,7 @@ def package_dir() -> str:
     """The folder of the hyposcreen package this process imported."""
     import hyposcreen
 
-    return os.path.dirname(os.path.abspath(hyposcreen.__file__))
+    return os.path.dirname(os.path.realpath(hyposcreen.__file__))
 
 
 def _core_free() -> bool:
