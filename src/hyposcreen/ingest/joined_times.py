@@ -13,6 +13,7 @@ date has no time. Typed Parquet columns (date32, time64, timestamp) are read as 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,6 +35,23 @@ def joined_names(table: TableMapping, header: Iterable[str]) -> list[str]:
         for parts in table.joined.values()
         if parts[0] in names and parts[1] in names
     ]
+
+
+def spelled_parts(table: TableMapping, header: list[str]) -> TableMapping:
+    """`table` with each date or time part the header lacks named as the header spells it but
+    for letter case (`collect_date` for COLLECT_DATE; one such name only), as a single column
+    is (ingest.frames.spelled_as_in); its joined column renamed alike."""
+    names = set(header)
+
+    def spelled(name: str) -> str:
+        matches = [h for h in header if h.casefold() == name.casefold()]
+        return matches[0] if name not in names and len(matches) == 1 else name
+
+    joined = {canon: (spelled(day), spelled(clock)) for canon, (day, clock) in table.joined.items()}
+    if joined == table.joined:
+        return table
+    renamed = {canon: joined_column_name(parts) for canon, parts in joined.items()}
+    return replace(table, columns={**table.columns, **renamed}, joined=joined)
 
 
 def part_columns(table: TableMapping, header: Iterable[str]) -> list[str]:
