@@ -177,7 +177,7 @@ class TableStream:
             is_csv = not path.name.endswith(".parquet")
             header, delimiter = header_of(path, self.mapping)
             # the mapping's names as this file spells them (`PATIENT_ID` for patient_id)
-            site_for_file = spelled_as_in(header, site_for, _UNREAD)
+            site_for_file = spelled_as_in(header, site_for, _UNREAD, path)
             table = replace(self.table, columns={c: site_for_file[c] for c in self.table.columns})
             table = spelled_parts(table, header)  # a date + time pair's parts alike
             site_for_file |= {canon: table.columns[canon] for canon in table.joined}
