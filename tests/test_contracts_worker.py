@@ -178,6 +178,38 @@ def test_an_interrupt_while_the_worker_validates_is_not_held_by_the_contracts(
     assert validated_here == []
 
 
+def test_a_stopped_worker_does_not_hold_the_run_while_it_sends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Frames larger than the pipe, sent to a worker that reads no more: the write is not
+    left blocked for ever; the worker is killed and the request fails (validated here)."""
+    import pandas as pd
+
+    monkeypatch.setattr(worker_client, "STALL_S", 1.0, raising=False)
+    worker = worker_client.ContractsWorker("on")
+    try:
+        assert worker.accepted()
+        os.kill(worker.process.pid, signal.SIGSTOP)
+        frame = pd.DataFrame({"text": ["x" * 1000] * 8000})  # ~8 MB: beyond the pipe's 1 MiB
+
+        def hung(signum: int, frame: object) -> None:
+            raise _Waited("the run waited for a stopped worker")
+
+        previous = signal.signal(signal.SIGALRM, hung)
+        signal.alarm(60)
+        try:
+            with pytest.raises(worker_client.WorkerFailed):
+                worker.ask({"kind": "review_list", "vocabulary": []}, {"review": frame})
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+        assert worker.process.poll() is not None
+    finally:
+        if worker.process.poll() is None:
+            os.kill(worker.process.pid, signal.SIGKILL)
+            worker.process.wait()
+
+
 def _broken_delivery(folder: Path) -> Path:
     """Forty copies of one sodium result: a duplicate share that means a broken delivery."""
     folder.mkdir(parents=True)

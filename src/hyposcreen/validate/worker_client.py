@@ -26,8 +26,9 @@ import os
 import select
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
@@ -170,7 +171,8 @@ class ContractsWorker:
         try:
             assert self.process.stdin is not None
             self.waiting = True
-            send(self.process.stdin, told, given)
+            with self._watched():  # a stuck worker's full pipe would block this write
+                send(self.process.stdin, told, given)
         except (OSError, ValueError, TypeError) as broken:  # a dead worker, or a frame Arrow
             self.fail()  # cannot hold: this process validates
             raise WorkerFailed(str(broken)) from broken
@@ -186,8 +188,8 @@ class ContractsWorker:
         """The answer to the request sent; WorkerFailed when there is none (also when the
         worker used no CPU for `STALL_S` without answering: stopped or hung, it is killed)."""
         try:
-            self._wait_while_working()
-            header, _ = receive(self._replies())
+            with self._watched():
+                header, _ = receive(self._replies())
         except (PipeClosed, OSError, ValueError) as broken:
             self.fail()
             raise WorkerFailed("the contracts worker stopped") from broken
@@ -220,18 +222,32 @@ class ContractsWorker:
             process.kill()
             process.wait()
 
-    def _wait_while_working(self) -> None:
-        """Return once the answer can be read or the worker ended; PipeClosed when it used no
-        CPU for `STALL_S` meanwhile (a GX run that takes long keeps using it)."""
-        worked, still_since = _cpu_ticks(self.process.pid), time.monotonic()
-        while not select.select([self._replies()], [], [], min(1.0, STALL_S))[0]:
-            if self.process.poll() is not None:
-                return  # its end is read as the pipe's
-            now, ticks = time.monotonic(), _cpu_ticks(self.process.pid)
-            if ticks is None or ticks != worked:
-                worked, still_since = ticks, now
-            elif now - still_since >= STALL_S:
-                raise PipeClosed("the contracts worker stopped working")
+    @contextlib.contextmanager
+    def _watched(self) -> Iterator[None]:
+        """While the run writes to the worker or waits for its answer: a worker that used no
+        CPU for `STALL_S` meanwhile (stopped, hung; a long GX run keeps using it) is killed,
+        so the write or the read fails and the run validates in its own process."""
+        done = threading.Event()
+        pid = self.process.pid
+
+        def watch() -> None:
+            worked, still_since = _cpu_ticks(pid), time.monotonic()
+            while not done.wait(min(1.0, STALL_S)):
+                ticks = _cpu_ticks(pid)
+                if ticks is None or ticks != worked:
+                    worked, still_since = ticks, time.monotonic()
+                elif time.monotonic() - still_since >= STALL_S:
+                    with contextlib.suppress(OSError):
+                        self.process.kill()
+                    return
+
+        watcher = threading.Thread(target=watch, name="contracts-worker-watch", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            done.set()
+            watcher.join()
 
     def _replies(self) -> Any:
         assert self.process.stdout is not None
