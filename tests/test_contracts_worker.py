@@ -114,6 +114,102 @@ def test_a_killed_worker_leaves_the_run_to_this_process(
     assert worker_client.current() is None  # closed for the rest of the run
 
 
+class _Waited(BaseException):
+    """The run still waited for its stopped worker (no OSError, which reads as its failure)."""
+
+
+def test_a_stopped_worker_is_killed_and_the_run_validates_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worker that works no more (stopped here; hung alike) without answering is killed once
+    it used no CPU for STALL_S: the run does not wait for it forever."""
+    here, beside = tmp_path / "here", tmp_path / "beside"
+    assert _run(monkeypatch, capsys, SAMPLE, here, "0", *NIGHT)[0] in (0, 4)
+    asked = worker_client.ContractsWorker.ask
+    stopped: list[subprocess.Popen[bytes]] = []
+
+    def ask_then_stop(self: worker_client.ContractsWorker, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        asked(self, *args, **kwargs)
+        os.kill(self.process.pid, signal.SIGSTOP)  # answers nothing, uses no CPU
+        stopped.append(self.process)
+
+    def hung(signum: int, frame: object) -> None:
+        raise _Waited("the run waited for a stopped worker")
+
+    monkeypatch.setattr(worker_client.ContractsWorker, "ask", ask_then_stop)
+    monkeypatch.setattr(worker_client, "STALL_S", 1.0, raising=False)
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        assert _run(monkeypatch, capsys, SAMPLE, beside, "1", *NIGHT)[0] in (0, 4)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        for process in stopped:
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGKILL)
+    _same_outputs(here / DAY, beside / DAY)
+    assert stopped and stopped[0].poll() is not None  # killed, not left stopped
+    assert worker_client.current() is None
+
+
+def test_an_interrupt_while_the_worker_validates_is_not_held_by_the_contracts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C reaches the worker too (one process group): the run, interrupted while it
+    screens, ends at once (130), without validating in its own process after all (GX's import
+    and the contracts, seconds after the user asked it to stop)."""
+    from hyposcreen import recipe, recipe_contracts
+
+    def interrupted(ctx, cleaned):  # type: ignore[no-untyped-def]
+        worker = worker_client.current()
+        assert worker is not None
+        os.kill(worker.process.pid, signal.SIGINT)  # the terminal's Ctrl-C reaches both
+        worker.process.wait(timeout=60)
+        raise KeyboardInterrupt
+
+    validated_here: list[str] = []
+    monkeypatch.setattr(recipe, "_screen", interrupted)
+    monkeypatch.setattr(
+        recipe_contracts, "run_contracts", lambda ctx, frames: validated_here.append("run")
+    )
+    status, err = _run(monkeypatch, capsys, SAMPLE, tmp_path / "out", "1", *NIGHT)
+    assert status == 130 and "interrupted" in err
+    assert validated_here == []
+
+
+def test_a_stopped_worker_does_not_hold_the_run_while_it_sends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Frames larger than the pipe, sent to a worker that reads no more: the write is not
+    left blocked for ever; the worker is killed and the request fails (validated here)."""
+    import pandas as pd
+
+    monkeypatch.setattr(worker_client, "STALL_S", 1.0, raising=False)
+    worker = worker_client.ContractsWorker("on")
+    try:
+        assert worker.accepted()
+        os.kill(worker.process.pid, signal.SIGSTOP)
+        frame = pd.DataFrame({"text": ["x" * 1000] * 8000})  # ~8 MB: beyond the pipe's 1 MiB
+
+        def hung(signum: int, frame: object) -> None:
+            raise _Waited("the run waited for a stopped worker")
+
+        previous = signal.signal(signal.SIGALRM, hung)
+        signal.alarm(60)
+        try:
+            with pytest.raises(worker_client.WorkerFailed):
+                worker.ask({"kind": "review_list", "vocabulary": []}, {"review": frame})
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+        assert worker.process.poll() is not None
+    finally:
+        if worker.process.poll() is None:
+            os.kill(worker.process.pid, signal.SIGKILL)
+            worker.process.wait()
+
+
 def _broken_delivery(folder: Path) -> Path:
     """Forty copies of one sodium result: a duplicate share that means a broken delivery."""
     folder.mkdir(parents=True)
@@ -158,13 +254,13 @@ def test_rows_the_contracts_quarantine_are_screened_without(
     assert "loop_diuretic" not in (tmp_path / "beside" / DAY / "review_list.csv").read_text()
 
 
-def _hello(mode: str, one_cpu: bool) -> dict:
+def _hello(mode: str, one_cpu: bool, *package: str) -> dict:
     """What `python -m hyposcreen.validate.worker <mode>` says first (then its stdin ends)."""
     first = (
         (lambda: os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:1])) if one_cpu else None
     )
     done = subprocess.run(
-        [sys.executable, "-m", "hyposcreen.validate.worker", mode],
+        [sys.executable, "-m", "hyposcreen.validate.worker", mode, *package],
         input=b"",
         capture_output=True,
         check=False,
@@ -179,6 +275,14 @@ def _hello(mode: str, one_cpu: bool) -> dict:
 def test_the_worker_declines_on_one_cpu_unless_asked_for() -> None:
     assert _hello("auto", one_cpu=True)["accepted"] is False
     assert _hello("on", one_cpu=True)["accepted"] is True
+
+
+def test_the_worker_declines_when_it_imported_another_copy_of_hyposcreen() -> None:
+    """A child whose sys.path differs from the run's (python -I or -E, a PYTHONPATH the run
+    did not read) could run another version's contracts: it declines, the run validates."""
+    here = str(Path(worker_client.__file__).resolve().parents[1])
+    assert _hello("on", False, here)["accepted"] is True
+    assert _hello("on", False, "/elsewhere/src/hyposcreen")["accepted"] is False
 
 
 def test_a_backfill_reads_each_next_night_ahead_and_publishes_the_same(

@@ -58,3 +58,20 @@ def test_an_optional_column_in_another_case_is_read(
     (folder / "labs.csv").write_text(head.replace(",status,", ",STATUS,") + "\n" + rest)
     assert ",STATUS," in (folder / "labs.csv").read_text().split("\n", 1)[0]
     assert_screens_as_the_sample(folder, tmp_path)
+
+
+def test_two_columns_differing_only_by_letter_case_stop_the_night_naming_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`Status` and `STATUS`, none named `status`: which one holds the status is not guessed,
+    and the column is not silently left unread (its results in error would be used)."""
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    head, rest = (folder / "labs.csv").read_text().split("\n", 1)
+    rows = [line + ",final" for line in rest.splitlines() if line]
+    header = head.replace(",status,", ",Status,") + ",STATUS"
+    (folder / "labs.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
+    argv = ["run", "--no-flow", "--input", str(folder), "--out", str(tmp_path / "out")]
+    assert main([*argv, "--window-start", DAY]) == 3
+    err = capsys.readouterr().err
+    assert "Status, STATUS" in err and "differ only in letter case" in err
+    assert "Traceback" not in err

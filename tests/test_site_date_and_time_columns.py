@@ -148,3 +148,29 @@ def test_one_date_column_serves_the_collection_and_the_result_time(tmp_path: Pat
     got, expected = _outputs(out / DAY), _outputs(want)
     pd.testing.assert_frame_equal(got[0], expected[0])
     assert got[1:] == expected[1:]
+
+
+@pytest.mark.parametrize("parquet", [False, True])
+def test_a_date_and_a_time_column_in_another_letter_case_are_read_as_one_time(
+    tmp_path: Path, parquet: bool
+) -> None:
+    """An export that writes the names in lower case (`collect_date`, `collect_time`) under the
+    mapping's COLLECT_DATE and COLLECT_TIME is read as its single columns are (the night
+    stopped for lacking specimen_time)."""
+    folder = _deliver(tmp_path, "iso" if not parquet else "digits", parquet)
+    if parquet:
+        table = pq.read_table(folder / "labs.parquet")
+        lowered = [
+            name.lower() if name.startswith("COLLECT_") else name for name in table.schema.names
+        ]
+        pq.write_table(table.rename_columns(lowered), folder / "labs.parquet")
+    else:
+        labs = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
+        labs.rename(columns=str.lower).to_csv(folder / "labs.csv", index=False)
+    out = tmp_path / "out"
+    argv = ["run", "--no-flow", "--input", str(folder), "--out", str(out), "--window-start", DAY]
+    assert main([*argv, "--mapping", str(tmp_path / "site.yaml")]) == 0
+    _, want = screen(shutil.copytree(SAMPLE, tmp_path / "sample"))
+    got, expected = _outputs(out / DAY, not parquet), _outputs(want, not parquet)
+    pd.testing.assert_frame_equal(got[0], expected[0])
+    assert got[1:] == expected[1:]

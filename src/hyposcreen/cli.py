@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 
 from hyposcreen import __version__
 from hyposcreen.cli_ops import add_status_parser, run_notified, status_command
@@ -200,8 +204,37 @@ def _warm_up_validation(args: argparse.Namespace) -> None:
         warm_up_in_background()
 
 
+@contextlib.contextmanager
+def _noting_interrupts(noted: list[int]) -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt as always, and is noted in `noted`: a library that turns
+    it into its own error (DuckDB: RuntimeError "Query interrupted") still ends the run as an
+    interrupt, not as a bug (70)."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        noted.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    noted: list[int] = []
+    with _noting_interrupts(noted):
+        return _main(args, noted)
+
+
+def _main(args: argparse.Namespace, noted: list[int]) -> int:
     try:
         _prepare_process()
         if args.command == "run":
@@ -221,6 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("hyposcreen: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug, not bad input: still one paragraph unless debugging
+        if noted:  # an interrupt a library reported as its own error
+            print("hyposcreen: interrupted", file=sys.stderr)
+            return 130
         problem = environment_problem(exc)
         if problem is not None:
             print(f"hyposcreen: error: {problem}", file=sys.stderr)

@@ -189,7 +189,7 @@ def screen(
         return _screen(ctx, cleaned)
     try:
         found = _screen(ctx, cleaned)
-    except BaseException:
+    except Exception:  # an interrupt is not held up by the contracts (nor GX's import here)
         _settled(ctx, cleaned, contracts)  # the contracts' stop, if any, is the run's
         raise
     return _screen(ctx, cleaned) if _settled(ctx, cleaned, contracts) else found

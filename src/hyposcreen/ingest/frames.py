@@ -165,11 +165,15 @@ def shown_header(header: list[str], known: Iterable[str]) -> str:
     )
 
 
-def spelled_as_in(header: list[str], site_for: dict[str, str], unread: str) -> dict[str, str]:
+def spelled_as_in(
+    header: list[str], site_for: dict[str, str], unread: str, path: Path | None = None
+) -> dict[str, str]:
     """`site_for` (canonical -> site column) with each site name the header lacks replaced by
     the one header name equal to it but for letter case (`PATIENT_ID`, as Oracle and
     Snowflake export names), when that name is not already read as another column: a column
-    is never taken for absent for its letter case, nor read twice."""
+    is never taken for absent for its letter case, nor read twice. Several such names (`Status`
+    and `STATUS`) are an InputError naming them: which one holds the column is not guessed, nor
+    is the column silently left unread."""
     names = set(header)
     taken = names & set(site_for.values())
     found = dict(site_for)
@@ -181,4 +185,12 @@ def spelled_as_in(header: list[str], site_for: dict[str, str], unread: str) -> d
         if len(matches) == 1:
             found[canon] = matches[0]
             taken.add(matches[0])
+        elif matches:
+            where = f"{path} has" if path is not None else "The file has"
+            raise InputError(
+                f"{where} columns {', '.join(matches)}, which differ only in letter case, and "
+                f"none named {site}: name the one that holds {canon} in the mapping file under "
+                f"tables.<table>.columns ({canon}: ...). Nothing was screened.",
+                file=str(path) if path is not None else None,
+            )
     return found

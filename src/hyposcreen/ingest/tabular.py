@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hyposcreen.config import SiteMapping
+from hyposcreen.config import SiteMapping, TableMapping
 from hyposcreen.errors import EnvironmentProblem, InputError
 from hyposcreen.ingest.batches import (
     DEFAULT_MAX_ROW_BYTES,
@@ -56,7 +56,12 @@ from hyposcreen.ingest.frames import (
     spelled_as_in,
     to_canonical,
 )
-from hyposcreen.ingest.joined_times import join_times, joined_names, part_columns
+from hyposcreen.ingest.joined_times import (
+    join_times,
+    joined_names,
+    part_columns,
+    spelled_parts,
+)
 from hyposcreen.ingest.linescan import scanned
 from hyposcreen.ingest.oversized import parse_copy
 from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch, prefilter_loinc
@@ -172,9 +177,11 @@ class TableStream:
             is_csv = not path.name.endswith(".parquet")
             header, delimiter = header_of(path, self.mapping)
             # the mapping's names as this file spells them (`PATIENT_ID` for patient_id)
-            site_for_file = spelled_as_in(header, site_for, _UNREAD)
-            wanted = {site: canon for canon, site in site_for_file.items()}
+            site_for_file = spelled_as_in(header, site_for, _UNREAD, path)
             table = replace(self.table, columns={c: site_for_file[c] for c in self.table.columns})
+            table = spelled_parts(table, header)  # a date + time pair's parts alike
+            site_for_file |= {canon: table.columns[canon] for canon in table.joined}
+            wanted = {site: canon for canon, site in site_for_file.items()}
             joined = joined_names(table, header)  # date + time columns read as one
             self.present |= check_columns(path, [*header, *joined], wanted, schema, table)
             include = [c for c in header if c in wanted]  # required columns are among them
@@ -227,7 +234,7 @@ class TableStream:
                         pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)),
                     )
                 )
-                yield self._finish(numbered, path, site_for_file, wanted, pushdown)
+                yield self._finish(numbered, path, site_for_file, wanted, pushdown, table)
             if pushdown is not None:
                 pushdown.settle(self.not_relevant)
             if scratch is not None:
@@ -257,6 +264,7 @@ class TableStream:
         site_for: dict[str, str],
         wanted: dict[str, str],
         pushdown: WindowPushdown | None,
+        table: TableMapping,
     ) -> pd.DataFrame:
         """One batch as a canonical frame: unknown LOINCs dropped in Arrow, the window applied
         in Arrow when it can be (`pushdown`), then the shared tail (selector, times, window)."""
@@ -267,7 +275,7 @@ class TableStream:
         own_rows = not _holds_values(numbered, site_for["source_row"], self.table.constants)
         if pushdown is not None:
             numbered = pushdown.split(numbered)
-        numbered = join_times(numbered, self.table, wanted)
+        numbered = join_times(numbered, table, wanted)  # the file's spelling of the parts
         frame = to_canonical(numbered, wanted, self.schema, self.table)
         if pushdown is not None and row_filter.window is not None:
             kept_times = pushdown.kept_times  # the split's parsed times: not parsed twice

@@ -1,8 +1,9 @@
 """The contracts worker: a process that runs the run's Great Expectations contracts on the
-other core (`python -m hyposcreen.validate.worker on|auto`; validate/worker_client.py starts
-it and is the only one that talks to it).
+other core (`python -m hyposcreen.validate.worker on|auto [package folder]`;
+validate/worker_client.py starts it and is the only one that talks to it).
 
-It first says whether it takes the work (with ``auto``: only when half a CPU stayed idle while
+It first says whether it takes the work (not when it imported hyposcreen from another folder
+than the run's; with ``auto``: only when half a CPU stayed idle while
 it watched the machine for 0.1 s, as the background import did: validate/warm_up.py), then
 imports GX and builds its context while the run reads, and answers requests in order: the
 contracts of a window's tables (validate.run.validate_tables with the values the run's rules
@@ -31,7 +32,10 @@ def main(argv: list[str]) -> int:
     replies = os.fdopen(os.dup(1), "wb")
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)  # GX's own prints never reach the answers
-    accepted = argv[:1] == ["on"] or _core_free()
+    # the run's own code only: a child started with another sys.path (python -E or -I, a
+    # PYTHONPATH the run did not read) may import another copy of hyposcreen
+    same_code = argv[1:2] in ([], [package_dir()])
+    accepted = same_code and (argv[:1] == ["on"] or _core_free())
     text = json.dumps({"accepted": accepted, "frames": []}).encode("utf-8")
     replies.write(_HELLO.pack(len(text)) + text)
     replies.flush()
@@ -45,6 +49,13 @@ def main(argv: list[str]) -> int:
 
         warm_up._warm_up()
     return _serve(requests, replies)
+
+
+def package_dir() -> str:
+    """The folder of the hyposcreen package this process imported."""
+    import hyposcreen
+
+    return os.path.dirname(os.path.realpath(hyposcreen.__file__))
 
 
 def _core_free() -> bool:

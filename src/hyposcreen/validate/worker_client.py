@@ -26,15 +26,19 @@ import os
 import select
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
 
+from hyposcreen.validate.worker import package_dir
 from hyposcreen.validate.worker_pipe import PipeClosed, receive, send
 
 MODES = ("on", "auto")
 HELLO_TIMEOUT_S = 10.0  # its first word comes ~0.5 s after it starts (before GX is imported)
+STALL_S = 60.0  # a worker that used no CPU this long without answering is stuck (stopped, hung)
 _F_SETPIPE_SZ = 1031  # Linux: a pipe of 1 MiB passes a window's frames in fewer switches
 _PIPE_BYTES = 1 << 20
 
@@ -106,7 +110,7 @@ class ContractsWorker:
     def __init__(self, mode: str) -> None:
         debug = bool(os.environ.get("HYPOSCREEN_DEBUG"))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hyposcreen.validate.worker", mode],
+            [sys.executable, "-m", "hyposcreen.validate.worker", mode, package_dir()],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=None if debug else subprocess.DEVNULL,
@@ -167,7 +171,8 @@ class ContractsWorker:
         try:
             assert self.process.stdin is not None
             self.waiting = True
-            send(self.process.stdin, told, given)
+            with self._watched():  # a stuck worker's full pipe would block this write
+                send(self.process.stdin, told, given)
         except (OSError, ValueError, TypeError) as broken:  # a dead worker, or a frame Arrow
             self.fail()  # cannot hold: this process validates
             raise WorkerFailed(str(broken)) from broken
@@ -180,9 +185,11 @@ class ContractsWorker:
                 self.sent.pop(name, None)
 
     def answer(self) -> dict[str, Any]:
-        """The answer to the request sent; WorkerFailed when there is none."""
+        """The answer to the request sent; WorkerFailed when there is none (also when the
+        worker used no CPU for `STALL_S` without answering: stopped or hung, it is killed)."""
         try:
-            header, _ = receive(self._replies())
+            with self._watched():
+                header, _ = receive(self._replies())
         except (PipeClosed, OSError, ValueError) as broken:
             self.fail()
             raise WorkerFailed("the contracts worker stopped") from broken
@@ -215,9 +222,46 @@ class ContractsWorker:
             process.kill()
             process.wait()
 
+    @contextlib.contextmanager
+    def _watched(self) -> Iterator[None]:
+        """While the run writes to the worker or waits for its answer: a worker that used no
+        CPU for `STALL_S` meanwhile (stopped, hung; a long GX run keeps using it) is killed,
+        so the write or the read fails and the run validates in its own process."""
+        done = threading.Event()
+        pid = self.process.pid
+
+        def watch() -> None:
+            worked, still_since = _cpu_ticks(pid), time.monotonic()
+            while not done.wait(min(1.0, STALL_S)):
+                ticks = _cpu_ticks(pid)
+                if ticks is None or ticks != worked:
+                    worked, still_since = ticks, time.monotonic()
+                elif time.monotonic() - still_since >= STALL_S:
+                    with contextlib.suppress(OSError):
+                        self.process.kill()
+                    return
+
+        watcher = threading.Thread(target=watch, name="contracts-worker-watch", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            done.set()
+            watcher.join()
+
     def _replies(self) -> Any:
         assert self.process.stdout is not None
         return self.process.stdout
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    """The CPU ticks process `pid` used so far (Linux /proc), None when that cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _dtypes(frame: pd.DataFrame) -> list[str]:
