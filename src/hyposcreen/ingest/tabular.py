@@ -13,7 +13,6 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +38,7 @@ from hyposcreen.ingest.delivery import (
     check_unchanged,
     identity_to_read,
 )
+from hyposcreen.ingest.file_columns import file_columns, site_columns
 from hyposcreen.ingest.files import (
     SUFFIXES,
     file_record,
@@ -48,20 +48,13 @@ from hyposcreen.ingest.files import (
 )
 from hyposcreen.ingest.frames import (
     canonical_columns,
-    check_columns,
     empty_frame,
     malformed_frame,
     parsed_column,
     row_texts,
-    spelled_as_in,
     to_canonical,
 )
-from hyposcreen.ingest.joined_times import (
-    join_times,
-    joined_names,
-    part_columns,
-    spelled_parts,
-)
+from hyposcreen.ingest.joined_times import join_times
 from hyposcreen.ingest.linescan import scanned
 from hyposcreen.ingest.oversized import parse_copy
 from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch, prefilter_loinc
@@ -163,29 +156,17 @@ class TableStream:
 
     def frames(self) -> Iterator[pd.DataFrame]:
         schema = self.schema
-        # canonical -> site column; identity for unmapped canonical names, unless the mapping
-        # reads a site column of that name as another canonical one (`value_raw: value`)
-        claimed = set(self.table.columns.values())
-        site_for = {
-            canon: self.table.columns.get(canon, _UNREAD if canon in claimed else canon)
-            for canon in schema.columns
-        }
+        site_for = site_columns(self.table, schema)
         rows_by_file: dict[Path, int] = {}
         for path in self.files:
             malformed = MalformedRows(max_row_bytes=self.max_row_bytes)
             identity = identity_to_read(path)
             is_csv = not path.name.endswith(".parquet")
             header, delimiter = header_of(path, self.mapping)
-            # the mapping's names as this file spells them (`PATIENT_ID` for patient_id)
-            site_for_file = spelled_as_in(header, site_for, _UNREAD, path)
-            table = replace(self.table, columns={c: site_for_file[c] for c in self.table.columns})
-            table = spelled_parts(table, header)  # a date + time pair's parts alike
-            site_for_file |= {canon: table.columns[canon] for canon in table.joined}
-            wanted = {site: canon for canon, site in site_for_file.items()}
-            joined = joined_names(table, header)  # date + time columns read as one
-            self.present |= check_columns(path, [*header, *joined], wanted, schema, table)
-            include = [c for c in header if c in wanted]  # required columns are among them
-            include += [c for c in part_columns(table, header) if c not in include]
+            columns = file_columns(path, header, self.table, schema, site_for)
+            site_for_file, wanted, table = columns.site_for, columns.wanted, columns.table
+            include = columns.include
+            self.present |= columns.present
             scratch = tempfile.TemporaryDirectory(prefix="hyposcreen-rows-") if is_csv else None
             pushdown = WindowPushdown.for_file(
                 self.row_filter,
@@ -329,9 +310,6 @@ class TableStream:
 def _text_schema(names: list[str]) -> pa.Schema:
     """The Arrow types of a CSV's projected columns (`csv_batches` reads every one as text)."""
     return pa.schema([(name, pa.string()) for name in names])
-
-
-_UNREAD = "\x00unread"  # a name no header carries: the canonical column is not read
 
 
 def _holds_values(batch: pa.RecordBatch, site: str, constants: Mapping[str, object]) -> bool:
