@@ -12,6 +12,7 @@ import signal
 import struct
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from bad_input_rows import (
     write,
 )
 from hyposcreen.cli import main
-from hyposcreen.runners import window_loop
+from hyposcreen.runners import in_process, window_loop
 from hyposcreen.validate import warm_up, worker_client
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
@@ -302,8 +303,18 @@ def test_a_backfill_reads_each_next_night_ahead_and_publishes_the_same(
         reads(self, settings)
 
     monkeypatch.setattr(window_loop.ReadAhead, "__call__", counted)
+    stages = in_process.run_stages
+
+    def slow_stages(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.3)  # a read ahead long enough to show in the night's write step
+        return stages(*args, **kwargs)
+
+    monkeypatch.setattr(in_process, "run_stages", slow_stages)
     assert _run(monkeypatch, capsys, SAMPLE, beside, "1", *nights)[0] in (0, 4)
     assert read_ahead == ["2026-11-19", "2026-11-20"]
+    for night in ("2026-11-18", "2026-11-19"):  # the next night's time is not this night's
+        timings = json.loads((beside / night / "run_manifest.json").read_text())["timings"]
+        assert all(seconds >= 0 for seconds in timings.values()), timings
     worker = worker_client.current()
     assert worker is not None and worker.answered == 6  # three nights' contracts and lists
     for night in ("2026-11-18", "2026-11-19", DAY):

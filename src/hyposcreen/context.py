@@ -46,6 +46,9 @@ class RunContext:
     # outputs of stages already run for this window (a loop's next window read ahead,
     # runners/window_loop.ReadAhead); the runner takes them instead of running those stages
     done: dict[str, Any] = field(default_factory=dict)
+    # seconds spent inside a step on another window's work (the next window read ahead during
+    # this one's write), left out of the step's own time when the step ends
+    set_aside: dict[str, float] = field(default_factory=dict)
 
     def staging_dir(self) -> Path:
         """Created on first use (Data Docs are the first output written)."""
@@ -63,9 +66,8 @@ class RunContext:
         try:
             yield
         finally:
-            self.timings[step] = round(
-                self.timings.get(step, 0.0) + time.perf_counter() - started, 3
-            )
+            own = time.perf_counter() - started - self.set_aside.pop(step, 0.0)
+            self.timings[step] = round(self.timings.get(step, 0.0) + own, 3)
             self.peak_rss_mb[step] = _peak_rss_mb()
 
     def add_timings(self, timings: dict[str, float]) -> None:

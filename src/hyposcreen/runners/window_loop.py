@@ -178,7 +178,8 @@ class ReadAhead:
             return
         self.contexts.ahead = ctx
         if now is not None:  # inside its write step: the next window's time is its own
-            now.timings["write"] = now.timings.get("write", 0.0) - (time.perf_counter() - started)
+            ahead = time.perf_counter() - started
+            now.set_aside["write"] = now.set_aside.get("write", 0.0) + ahead
 
     def drop(self) -> None:
         ahead, self.contexts.ahead = self.contexts.ahead, None
