@@ -32,9 +32,8 @@ from bad_input_rows import (
 from hyposcreen.cli import main
 from hyposcreen.runners import in_process, window_loop
 from hyposcreen.validate import warm_up, worker_client
+from sample_delivery import DAY, SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
-DAY = "2026-11-20"
 NIGHT = ["--window-start", f"{DAY}T00:00", "--window-end", "2026-11-21T00:00"]
 
 
