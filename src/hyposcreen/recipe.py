@@ -136,10 +136,11 @@ def contracts(ctx: RunContext, cleaned: CleanedInputs) -> ContractReport:
     With a contracts worker (validate/worker_client.py) the tables are only sent here: the
     report is `pending`, and the screen stage takes it once it has screened meanwhile."""
     with ctx.timed("validate"):
-        asked = ask_worker(ctx, validation_frames(cleaned))
+        frames = validation_frames(cleaned)
+        asked = ask_worker(ctx, frames)
         if asked is not None:
             return ContractReport({}, pending=asked)
-        return _judged(ctx, cleaned, lambda: run_contracts(ctx, validation_frames(cleaned)))
+        return _judged(ctx, cleaned, lambda: run_contracts(ctx, frames))
 
 
 def _judged(
