@@ -1,10 +1,10 @@
 """How validation spends its time: one GX context per process reused by every window, Data
-Docs rendered for the run's own results only, validated frames released, and GX imported in a
-background thread while a run reads (real GX, real files)."""
+Docs rendered for the run's own results only, validated frames released, and GX imported,
+its context built and its pages compiled ahead by the contracts worker's warm-up (real GX, real
+files)."""
 
 from __future__ import annotations
 
-import os
 import re
 import textwrap
 from pathlib import Path
@@ -53,35 +53,15 @@ def test_the_validated_frames_are_released_after_a_run(tmp_path: Path) -> None:
     assert engine.batch_manager.batch_data_cache == {}
 
 
-def test_a_failed_background_step_is_done_again_on_first_use() -> None:
-    """An error in the warm-up thread is not the run's: the context is rebuilt and validation
-    works."""
-
-    def broken() -> None:
-        context.prepare(("labs",))
-        raise RuntimeError("warm-up failed")
-
-    context.start_in_background(broken)
-    context.wait_for_background()
-    assert context._PROCESS == {}
-    report = v.validate_tables(make_frames(), window_end=WINDOW_END)
-    assert report.summary()["passed"] is True
-
-
-def test_the_warm_up_imports_gx_while_the_main_thread_works(tmp_path: Path) -> None:
-    """In a fresh interpreter: the warm-up returns at once (the ~2 s import runs in its
-    thread); after the wait GX is imported, the context and batch definitions are built and
-    the page templates compiled; validation then runs on them."""
+def test_the_warm_up_imports_gx_builds_the_context_and_compiles_the_pages() -> None:
+    """In a fresh interpreter, the contracts worker's first step: after it GX is imported, the
+    context and batch definitions are built and the page templates compiled; validation then
+    runs on them."""
     script = textwrap.dedent(
         """
-        import sys, time
-        from hyposcreen.validate import context, gx_pages
-        from hyposcreen.validate.warm_up import import_in_background
-        began = time.perf_counter()
-        import_in_background()
-        returned_after = time.perf_counter() - began
-        context.wait_for_background()
-        assert returned_after < 0.5, "the import ran in the calling thread"
+        import sys
+        from hyposcreen.validate import context, gx_pages, warm_up
+        warm_up._warm_up()
         assert "great_expectations" in sys.modules
         assert {"context", "table:labs", "table:review_list"} <= set(context._PROCESS)
         assert gx_pages._Views.page is not None
@@ -93,38 +73,9 @@ def test_the_warm_up_imports_gx_while_the_main_thread_works(tmp_path: Path) -> N
         print("ok")
         """
     )
-    done = run_script(script, env={**os.environ, "HYPOSCREEN_GX_WARM_UP": "1"})
+    done = run_script(script)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
-
-
-_NO_WARM_UP = textwrap.dedent(
-    """
-    import os, sys, threading
-    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:1])  # one CPU: "auto" is off
-    from hyposcreen.validate.warm_up import import_in_background
-    import_in_background()
-    assert threading.active_count() == 1, threading.enumerate()
-    assert "great_expectations" not in sys.modules
-    print("ok")
-    """
-)
-
-
-def test_on_one_cpu_no_warm_up_starts_by_default() -> None:
-    """Unset, the warm-up is decided by import_in_background itself (whoever calls it): on
-    one CPU no thread starts and GX is not imported."""
-    env = {k: value for k, value in os.environ.items() if k != "HYPOSCREEN_GX_WARM_UP"}
-    done = run_script(_NO_WARM_UP, env=env)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
-
-
-def test_the_warm_up_can_be_turned_off() -> None:
-    """HYPOSCREEN_GX_WARM_UP=0 or any value but 1 and auto: no thread, GX not imported."""
-    for setting, expected in (("0", "ok"), ("yes", "ok"), ("auto", "ok"), ("1", "")):
-        done = run_script(_NO_WARM_UP, env={**os.environ, "HYPOSCREEN_GX_WARM_UP": setting})
-        assert done.stdout.strip() == expected, done.stderr  # "1": the assertion fails
 
 
 def test_gx_is_imported_without_its_sql_extras_and_sqlalchemy_stays_importable() -> None:

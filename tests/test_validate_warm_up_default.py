@@ -5,11 +5,9 @@ from the machine's idle time while the run starts (else its load average)."""
 from __future__ import annotations
 
 import os
-import textwrap
 from pathlib import Path
 
 import pytest
-from tests.helpers import run_script
 
 from hyposcreen.validate import warm_up
 
@@ -71,29 +69,6 @@ def test_the_cpu_times_are_read_from_proc_stat(
     assert warm_up._cpu_times() == (340, 389, 2)
     monkeypatch.setattr(warm_up, "_PROC_STAT", tmp_path / "missing")
     assert warm_up._cpu_times() is None
-
-
-_AUTO = textwrap.dedent(
-    """
-    import sys
-    from hyposcreen.validate import context, warm_up
-    warm_up.second_core_free = lambda idle, load, cpus: {free}  # the machine's answer, given
-    warm_up.import_in_background()
-    context.wait_for_background()
-    print("great_expectations" in sys.modules, "context" in context._PROCESS)
-    """
-)
-
-
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to try")
-@pytest.mark.parametrize(("free", "expected"), [(True, "True True"), (False, "False False")])
-def test_by_default_the_thread_imports_gx_only_when_a_core_was_free(
-    free: bool, expected: str
-) -> None:
-    env = {k: v for k, v in os.environ.items() if k != warm_up.SETTING}
-    done = run_script(_AUTO.format(free=free), env=env)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == expected
 
 
 @pytest.mark.parametrize(

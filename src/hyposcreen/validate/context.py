@@ -16,8 +16,6 @@ from __future__ import annotations
 import copy
 import datetime
 import functools
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,9 +46,6 @@ DATAFRAME_PLACEHOLDER = "<DATAFRAME>"  # what GX writes in a result's meta for t
 _PROCESS: dict[str, Any] = {}
 
 
-_BACKGROUND: list[threading.Thread] = []  # the warm-up (validate/warm_up.py), if one was started
-
-
 @dataclass(frozen=True)
 class Validated:
     """One job's GX outcome: the suite validation result, the suite and the batch it ran on."""
@@ -61,34 +56,9 @@ class Validated:
 
 
 def _gx() -> Any:
-    wait_for_background()
     from hyposcreen.validate.gx_import import import_gx
 
-    return import_gx()  # imported on first use (or by the warm-up): ~1 s
-
-
-def start_in_background(work: Callable[[], None]) -> None:
-    """Run `work` in a thread that everything here waits for before it touches GX. Any error
-    there is dropped: the same step, done again on first use, raises it where it belongs. The
-    thread is not a daemon, so a process that ends early waits for it rather than stopping the
-    interpreter in the middle of an import."""
-
-    def quietly() -> None:
-        try:
-            work()
-        except Exception:
-            with _LOCK:
-                _PROCESS.clear()  # a context half built is built again on first use
-
-    thread = threading.Thread(target=quietly, name="hyposcreen-gx-warm-up")
-    _BACKGROUND.append(thread)
-    thread.start()
-
-
-def wait_for_background() -> None:
-    for thread in list(_BACKGROUND):
-        if thread is not threading.current_thread():
-            thread.join()
+    return import_gx()  # imported on first use (or by the contracts worker's warm-up): ~1 s
 
 
 def prepare(tables: tuple[str, ...]) -> None:
@@ -144,7 +114,7 @@ def run_jobs(jobs: list[Job], result_format: dict[str, Any] | None = None) -> li
     the last one validated for that table (`view_key`), while `remembering_results()` is open,
     reuses its result, stamped with this call's run id and time. `result_format` (default: every
     failing row's label, `_RESULT_FORMAT`) e.g. PASS_OR_FAIL."""
-    _gx()  # GX imported (the warm-up waited for) before its modules are imported here
+    _gx()  # GX imported before its modules are imported here
     from great_expectations.core.run_identifier import RunIdentifier
 
     run_id = RunIdentifier(run_time=datetime.datetime.now(datetime.UTC))

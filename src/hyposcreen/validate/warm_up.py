@@ -5,11 +5,10 @@ never uses (validate/gx_import.py, gx_sources.py, gx_expectations.py), then the 
 builds a context and compiles GX's Data Docs templates (~0.1 s). For a run without the flow,
 `warm_up_in_background` (cli.py) lets the in-memory run have a contracts worker: a second
 process that does all of this on the other core and then validates the run's tables there
-(validate/worker.py, worker_client.py), so the import never holds this process's interpreter.
-`import_in_background` is the earlier way, a thread of this process (`_warm_up` is what both
-run); the contracts stage waits for that thread (validate/context.py) before it touches GX.
+(validate/worker.py, worker_client.py), so the import never holds this process's interpreter;
+`_warm_up` is what the worker runs first.
 
-Whether either runs is decided here and nowhere else, by ``HYPOSCREEN_GX_WARM_UP``:
+Whether it runs is decided here and nowhere else, by ``HYPOSCREEN_GX_WARM_UP``:
 
 - ``1``: always; ``0`` (or any value but ``auto``): never, GX is imported in the validate step;
 - unset, empty or ``auto`` (the default): when a second core is actually free. The process
@@ -17,28 +16,26 @@ Whether either runs is decided here and nowhere else, by ``HYPOSCREEN_GX_WARM_UP
   CPU quota); then at least half a CPU must have stayed idle (``/proc/stat``,
   `second_core_free`): for the worker from the run's start until its read begins
   (`core_free_since`: one thread runs then, while the read's own threads would make any
-  machine look busy), for the thread over `SAMPLE_S` as the run starts. Without a worker the
-  contracts run in the run's own process. Without ``/proc/stat`` (or a sample shorter than
-  `SAMPLE_S`): if the 1-minute load average is below the CPUs less one.
+  machine look busy). Without a worker the contracts run in the run's own process. Without
+  ``/proc/stat`` (or a sample shorter than `SAMPLE_S`): if the 1-minute load average is below
+  the CPUs less one.
 
-Why a process rather than the thread: reading and cleaning run mostly in DuckDB and Arrow,
-which release the GIL, so on a free
-core the import runs beside them and the validate step keeps only its own work (1M Parquet:
-0.35-0.55 s instead of 1.1-1.5 s, ~12 % of the run instead of ~30 %). It is pure Python and
-holds the GIL, so the read waits up to the switch interval to take it back after each Arrow or
-DuckDB call, and on a machine whose cores are all taken the OS may not even run the thread
-that holds it. Alternating runs on the saturated 2-core machine (2026-12-05 18:23-18:26, load
-2.8-3.9): 1M Parquet wall 5.8-7.0 s with the warm-up against 4.5-6.8 s without, 2M 6.5 /
-11.0 s against 6.3 / 10.2 s: no gain there, hence no warm-up when the cores were watched busy
-(an earlier series at load 2.6-5 had favoured it, 18:02-18:05; runs that loaded vary ±50 %).
-A 0.1 s look costs the run nothing: the thread looks while the main thread starts the run.
+Why a process rather than a thread of this one: reading and cleaning run mostly in DuckDB and
+Arrow, which release the GIL, so on a free core the import runs beside them and the validate
+step keeps only its own work (1M Parquet: 0.35-0.55 s instead of 1.1-1.5 s, ~12 % of the run
+instead of ~30 %). It is pure Python and holds the GIL, so the read waits up to the switch
+interval to take it back after each Arrow or DuckDB call, and on a machine whose cores are all
+taken the OS may not even run the thread that holds it. Alternating runs on the saturated
+2-core machine (2026-12-05 18:23-18:26, load 2.8-3.9): 1M Parquet wall 5.8-7.0 s with the
+warm-up against 4.5-6.8 s without, 2M 6.5 / 11.0 s against 6.3 / 10.2 s: no gain there, hence
+no warm-up when the cores were watched busy (an earlier series at load 2.6-5 had favoured it,
+18:02-18:05; runs that loaded vary ±50 %). The look costs the run nothing: /proc/stat is read
+as the run starts and as its read begins.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-import time
 from pathlib import Path
 
 from hyposcreen.validate import context, gx_pages, worker_client
@@ -46,7 +43,7 @@ from hyposcreen.validate.gx_import import import_gx
 from hyposcreen.validate.suites import REVIEW_LIST, TABLES
 
 SETTING = "HYPOSCREEN_GX_WARM_UP"
-SAMPLE_S = 0.1  # how long the thread watches the CPUs before it decides
+SAMPLE_S = 0.1  # the shortest watch of the CPUs that decides (else the load average)
 IDLE_CPUS_NEEDED = 0.5  # CPUs idle on average over the sample, the run's own thread running
 
 _PROC_STAT = Path("/proc/stat")
@@ -73,18 +70,6 @@ def core_free_since(before: tuple[int, int, int] | None) -> bool:
         long_enough = SAMPLE_S * (os.sysconf("SC_CLK_TCK") or 100) * after[2]
         idle = idle_cpus(before, after) if after[1] - before[1] >= long_enough else None
     return second_core_free(idle, _load_average(), _usable_cpus())
-
-
-def import_in_background() -> None:
-    """The warm-up in a thread of this process, once (nothing when GX is already imported):
-    the import beside the read before the contracts worker, kept for callers that validate
-    in this process."""
-    mode = setting(os.environ.get(SETTING))
-    if mode == "off" or (mode == "auto" and _usable_cpus() < 2):
-        return
-    if "great_expectations" in sys.modules or context._BACKGROUND:
-        return
-    context.start_in_background(_warm_up if mode == "on" else _warm_up_if_a_core_is_free)
 
 
 def setting(value: str | None) -> str:
@@ -172,16 +157,9 @@ def _load_average() -> float | None:
         return None
 
 
-def _warm_up_if_a_core_is_free() -> None:
-    before = _cpu_times()
-    time.sleep(SAMPLE_S)
-    after = _cpu_times()
-    idle = idle_cpus(before, after) if before and after else None
-    if second_core_free(idle, _load_average(), _usable_cpus()):
-        _warm_up()
-
-
 def _warm_up() -> None:
+    """Import GX, build the process context with the batch definitions of every table and the
+    review list, and compile the Data Docs templates (the contracts worker's first step)."""
     import_gx()
     context.prepare((*TABLES, REVIEW_LIST))
     gx_pages.prepare()
