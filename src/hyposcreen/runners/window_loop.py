@@ -131,10 +131,12 @@ class WindowContexts:
             return ahead
         if ahead is not None:
             drop_ahead(ahead)
-        self.current = self._context(settings)
+        self.current = self.new_context(settings)
         return self.current
 
-    def _context(self, settings: RunSettings) -> RunContext:
+    def new_context(self, settings: RunSettings) -> RunContext:
+        """A new context for `settings` (over the first window's loaded rules when only the
+        window and output folder differ), which does not become `current` (ReadAhead's)."""
         first = self.first
         if first is None or _beside_window(first.settings) != _beside_window(settings):
             self.first = prepare(settings)
@@ -168,7 +170,7 @@ class ReadAhead:
 
         started = time.perf_counter()
         now = self.contexts.current
-        ctx = self.contexts._context(settings)
+        ctx = self.contexts.new_context(settings)
         if ctx.state is not None or not self.shared.attach(ctx):
             return
         try:
