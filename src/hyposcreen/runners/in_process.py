@@ -47,11 +47,9 @@ def run_recipe(
     try:
         summary: RunSummary = run_stages(ctx, STAGES, call, observe)["publish"]
         return summary
-    except TooLargeForMemory:  # the partitioned runner takes over: no contracts worker then
-        worker_client.stop()
-        discard_outputs(ctx)
-        raise
-    except BaseException:
+    except BaseException as failure:
+        if isinstance(failure, TooLargeForMemory):  # the partitioned runner takes over:
+            worker_client.stop()  # no contracts worker then
         discard_outputs(ctx)
         raise
 
