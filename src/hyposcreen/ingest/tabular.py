@@ -3,9 +3,10 @@
 `read_table` reads one canonical table into memory; `TableStream` yields it as a stream of
 canonical frames (the partitioned run spills them). The parts live by concern: `files` (which
 files, their manifest records), `batches` (Arrow batches of a CSV or Parquet file), `frames`
-(canonical columns and times), `row_filter` (what a reader drops early, by reason) and
-`window_pushdown` (the read window applied in Arrow for typed timestamps). The names other
-modules import from here stay importable from here.
+(canonical columns and times), `row_filter` (what a reader drops early, by reason),
+`window_pushdown` (the read window applied in Arrow for typed timestamps) and `csv_source` (a
+CSV's text to parse and the checks that it was read whole). The names other modules import
+from here stay importable from here.
 """
 
 from __future__ import annotations
@@ -30,14 +31,8 @@ from hyposcreen.ingest.batches import (
     parquet_batches,
 )
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
-from hyposcreen.ingest.delivery import (
-    check_control_totals,
-    check_no_swallowed_rows,
-    check_not_cut_off,
-    check_quotes_closed,
-    check_unchanged,
-    identity_to_read,
-)
+from hyposcreen.ingest.csv_source import check_read_whole, text_schema, text_source
+from hyposcreen.ingest.delivery import check_control_totals, check_unchanged, identity_to_read
 from hyposcreen.ingest.file_columns import file_columns, site_columns
 from hyposcreen.ingest.files import (
     SUFFIXES,
@@ -55,11 +50,7 @@ from hyposcreen.ingest.frames import (
     to_canonical,
 )
 from hyposcreen.ingest.joined_times import join_times
-from hyposcreen.ingest.linescan import scanned
-from hyposcreen.ingest.oversized import parse_copy
 from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch, prefilter_loinc
-from hyposcreen.ingest.text_probes import declared_latin1_is_utf8
-from hyposcreen.ingest.wide_text import utf8_copy, wide_encoding
 from hyposcreen.ingest.window_pushdown import WindowPushdown
 
 __all__ = [
@@ -171,7 +162,7 @@ class TableStream:
             pushdown = WindowPushdown.for_file(
                 self.row_filter,
                 include,
-                _text_schema(include) if is_csv else pq.read_schema(path),
+                text_schema(include) if is_csv else pq.read_schema(path),
                 wanted,
                 schema,
                 table,
@@ -179,7 +170,9 @@ class TableStream:
             )
             if is_csv:  # text times: parsed to split each batch (no statistics to skip by)
                 assert scratch is not None
-                encoding, read_from = self._text_source(path, Path(scratch.name))
+                encoding, read_from = text_source(
+                    path, self.mapping, self.max_row_bytes, Path(scratch.name)
+                )
                 batches: Iterator[tuple[pa.RecordBatch, bool]] = (
                     (batch, False)
                     for batch in csv_batches(
@@ -220,14 +213,7 @@ class TableStream:
                 pushdown.settle(self.not_relevant)
             if scratch is not None:
                 scratch.cleanup()
-                check_not_cut_off(path, malformed.last_text, malformed.encoding, self._tail(path))
-                check_quotes_closed(path, malformed.open_quote_line)
-                check_no_swallowed_rows(
-                    path,
-                    malformed.first_spanning,
-                    malformed.encoding,
-                    malformed.first_spanning_line(),
-                )
+                check_read_whole(path, malformed, self.max_row_bytes)
             if malformed.rows:
                 yield malformed_frame(malformed, path, schema)
                 file_rows += len(malformed.rows)
@@ -268,19 +254,6 @@ class TableStream:
             frame["source_row"] = row_texts(row_numbers)
         return finish_batch(frame, self.schema, self.mapping, row_filter, self.not_relevant)
 
-    def _text_source(self, path: Path, scratch: Path) -> tuple[str, Path | None]:
-        """The encoding to parse a CSV with and the copy to parse instead of it, if any: a
-        UTF-8 copy of a UTF-16/32 file (ingest.wide_text), without its rows over the size
-        limit (ingest.oversized). A file the mapping calls latin-1 that is UTF-8 text is read
-        as UTF-8 (ingest.text_probes)."""
-        wide = wide_encoding(path, self.mapping.encoding)
-        if wide is None:
-            declared = self.mapping.encoding
-            encoding = "utf-8" if declared_latin1_is_utf8(path, declared) else declared
-            return encoding, parse_copy(path, self.max_row_bytes, scratch)
-        text = utf8_copy(path, wide, scratch)
-        return "utf-8", parse_copy(text, self.max_row_bytes, scratch) or text
-
     def _known_loinc(self, batch: pa.RecordBatch, site_for: dict[str, str]) -> pa.RecordBatch:
         """The rows whose LOINC is known or blank; the others counted unknown_loinc."""
         if self.row_filter.loinc_keep is None:
@@ -290,10 +263,6 @@ class TableStream:
         )
         self.not_relevant["unknown_loinc"] += dropped_count
         return kept
-
-    def _tail(self, path: Path) -> bytes | None:
-        """A `.gz`'s last bytes, from the scan that counted it (None for a plain CSV)."""
-        return scanned(path, self.max_row_bytes).tail if path.name.endswith(".gz") else None
 
     def ingested(self, frame: pd.DataFrame) -> IngestedTable:
         return IngestedTable(
@@ -305,11 +274,6 @@ class TableStream:
             present_columns=tuple(sorted(self.present)),
             unrecognised=dict(self.row_filter.unrecognised),
         )
-
-
-def _text_schema(names: list[str]) -> pa.Schema:
-    """The Arrow types of a CSV's projected columns (`csv_batches` reads every one as text)."""
-    return pa.schema([(name, pa.string()) for name in names])
 
 
 def _holds_values(batch: pa.RecordBatch, site: str, constants: Mapping[str, object]) -> bool:
