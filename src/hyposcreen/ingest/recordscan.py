@@ -14,11 +14,11 @@ counted, not walked.
 
 Quoting, as the parser reads it: a `"` opens a quoted value only at the start of a field; inside
 one, `""` is a quote and a lone `"` closes it; a `"` inside an unquoted value is text. Quote
-parity (kept in 64-bit words: a bit per byte) gives the quoted stretches when every quote that
-would open one stands at a field start; a quote that does not (`5" wound`) is found by that test.
-In a chunk where no quote starts a field all quotes are text; otherwise the runs of such quotes
-are set aside one search each (a step per run: a file quoting some fields and writing a bare
-`"` in many rows is the slow case) before the parity is taken again.
+parity (kept in 64-bit words: a bit per byte, ingest/bitwords.py) gives the quoted stretches
+when every quote that would open one stands at a field start; a quote that does not (`5" wound`)
+is found by that test. In a chunk where no quote starts a field all quotes are text; otherwise
+the runs of such quotes are set aside one search each (a step per run: a file quoting some
+fields and writing a bare `"` in many rows is the slow case) before the parity is taken again.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from hyposcreen.ingest.bitwords import as_words, bit_at, odd_so_far, set_before, shifted_up
 
 CHUNK_BYTES = 1 << 20  # small enough for the masks to stay in the CPU cache: 3x faster than 16 MB
 _QUOTE, _LF, _CR = 34, 10, 13
@@ -55,47 +57,6 @@ class RecordLines:
         return ordinals + 2 + gaps
 
 
-def _bits(mask: np.ndarray) -> np.ndarray:
-    """A bool array as uint64 words, bit i of the array at bit i % 64 of word i // 64."""
-    packed = np.packbits(mask, bitorder="little")
-    pad = -len(packed) % 8
-    if pad:
-        packed = np.concatenate((packed, np.zeros(pad, np.uint8)))
-    return packed.view(_U)
-
-
-def _shifted_up(words: np.ndarray, first: int) -> np.ndarray:
-    """Bit i moved to bit i + 1 (what the byte before each byte is); `first` enters at bit 0."""
-    carry = np.empty_like(words)
-    carry[0] = first
-    carry[1:] = words[:-1] >> _U(63)
-    return (words << _U(1)) | carry
-
-
-def _bit_at(words: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    return ((words[positions >> 6] >> (positions & 63).astype(_U)) & _U(1)).astype(bool)
-
-
-def _set_before(words: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """How many bits are set before each of `positions` (sorted or not)."""
-    totals = np.concatenate(([0], np.cumsum(np.bitwise_count(words), dtype=np.int64)))
-    word = positions >> 6
-    low = words[word] & ((_U(1) << (positions & 63).astype(_U)) - _U(1))
-    return totals[word] + np.bitwise_count(low).astype(np.int64)
-
-
-def _inside(quotes: np.ndarray, parity: int) -> tuple[np.ndarray, int]:
-    """Bits set where the quotes so far (this byte included) are odd in number, `parity` being
-    the count's parity before the chunk; and the parity after it."""
-    inclusive = quotes.copy()
-    for step in (1, 2, 4, 8, 16, 32):
-        inclusive ^= inclusive << _U(step)
-    word_parity = (np.bitwise_count(quotes) & 1).astype(_U)
-    after = np.bitwise_xor.accumulate(word_parity) ^ _U(parity)
-    before = after ^ word_parity
-    return inclusive ^ (_U(0) - before), int(after[-1]) if len(after) else parity
-
-
 class RecordScan:
     """The state carried from one chunk to the next."""
 
@@ -122,11 +83,11 @@ class RecordScan:
     def chunk(self, data: bytes | bytearray) -> None:
         raw = np.frombuffer(data, dtype=np.uint8)
         lf_mask = raw == _LF
-        lf = _bits(lf_mask)
+        lf = as_words(lf_mask)
         none = np.zeros_like(lf)
-        cr = _bits(raw == _CR) if data.find(b"\r") >= 0 else none
+        cr = as_words(raw == _CR) if data.find(b"\r") >= 0 else none
         quoted = data.find(b'"') >= 0
-        delimiters = _bits(raw == self.delimiter) if quoted or self.count_fields else none
+        delimiters = as_words(raw == self.delimiter) if quoted or self.count_fields else none
         if quoted:
             inside = self._quoted(raw, lf, cr, delimiters)
         else:
@@ -137,7 +98,7 @@ class RecordScan:
             lone = cr & ~inside & ~((lf >> _U(1)) | (np.append(lf[1:], _U(0)) << _U(63)))
         if self.count_fields or not self._plain(data, lf, cr, inside, lone):
             lf_at = np.flatnonzero(lf_mask)
-            ends = lf_at[~_bit_at(inside, lf_at)] if len(lf_at) else lf_at
+            ends = lf_at[~bit_at(inside, lf_at)] if len(lf_at) else lf_at
             if lone.any():
                 bits = np.unpackbits(lone.view(np.uint8), bitorder="little")
                 ends = np.union1d(ends, np.flatnonzero(bits[: len(raw)]))
@@ -165,8 +126,8 @@ class RecordScan:
             return False
         if data.find(b"\x1a") >= 0:  # an end-of-file mark: is it a line of its own?
             return False
-        after_lf = _shifted_up(lf, int(self.last_byte == _LF))
-        after_cr_lf = _shifted_up(cr, int(self.last_byte == _CR)) & _shifted_up(
+        after_lf = shifted_up(lf, int(self.last_byte == _LF))
+        after_cr_lf = shifted_up(cr, int(self.last_byte == _CR)) & shifted_up(
             after_lf, int(self.before_last == _LF)
         )
         if (lf & (after_lf | after_cr_lf)).any():
@@ -196,21 +157,21 @@ class RecordScan:
     def _quoted(
         self, raw: np.ndarray, lf: np.ndarray, cr: np.ndarray, delimiters: np.ndarray
     ) -> np.ndarray:
-        quotes = _bits(raw == _QUOTE)
-        separators = _shifted_up(delimiters | lf | cr, self.after_separator)
+        quotes = as_words(raw == _QUOTE)
+        separators = shifted_up(delimiters | lf | cr, self.after_separator)
         if self.offset == 0 and raw[:3].tobytes() == _BOM:
             separators[0] |= _U(0b1110)  # a quote right after the byte-order mark opens a value
-        paired = _shifted_up(quotes, self.after_quote)
-        inside, parity = _inside(quotes, self.parity)
+        paired = shifted_up(quotes, self.after_quote)
+        inside, parity = odd_so_far(quotes, self.parity)
         stray = quotes & ~(inside ^ quotes) & ~separators & ~paired
         if stray.any() and self.parity == 0 and not (quotes & (separators | paired)).any():
             quotes = np.zeros_like(quotes)  # no quote starts a field: all are text
             inside, parity = quotes, 0
         elif stray.any():
             quotes = self._without_stray(raw, quotes, separators, paired)
-            inside, parity = _inside(quotes, self.parity)
+            inside, parity = odd_so_far(quotes, self.parity)
         self.parity = parity
-        self.after_quote = int(raw[-1] == _QUOTE and _bit_at(quotes, np.array([len(raw) - 1]))[0])
+        self.after_quote = int(raw[-1] == _QUOTE and bit_at(quotes, np.array([len(raw) - 1]))[0])
         return inside
 
     def _without_stray(
@@ -219,8 +180,8 @@ class RecordScan:
         """`quotes` without the quotes the parser reads as text: a quote outside a quoted
         value that does not start a field, and the quotes right after it."""
         at = np.flatnonzero(raw == _QUOTE)
-        starts_field = _bit_at(separators, at)
-        after_quote = _bit_at(paired, at)
+        starts_field = bit_at(separators, at)
+        after_quote = bit_at(paired, at)
         run_start = np.flatnonzero(~after_quote)  # runs of adjacent quotes
         run_end = np.empty(len(at), np.int64)
         run_end[run_start] = np.append(run_start[1:], len(at))
@@ -256,7 +217,7 @@ class RecordScan:
         if not len(ends):
             return
         lines = np.searchsorted(lf_at, ends, side="right") + self.line_ends  # LF up to each end
-        delimiters = _set_before(outside, ends) + self.delimiters
+        delimiters = set_before(outside, ends) + self.delimiters
         glob = ends + self.offset
         previous = np.concatenate(([self.end], glob[:-1]))
         before_end = np.where(ends > 0, raw[np.maximum(ends - 1, 0)], self.last_byte)
