@@ -1,9 +1,11 @@
-"""The files of a source layout (OMOP, MIMIC): find a table, project its columns, number its rows.
+"""The tables of a source layout (OMOP, MIMIC): read a table's files, project its columns,
+number its rows (which files hold a table: adapters/_source_files.py).
 
-Source dumps differ from site extracts in small ways this module absorbs: table and column
-names in upper or lower case, tab-delimited text with `.csv`, `.tsv` or `.txt` suffixes, one
-file or a folder of parts per table. Every batch comes out as text columns with lower-case
-names plus `source_file`/`source_row` (CSV: the spreadsheet row, header = 1; Parquet: 1-based).
+Source dumps differ from site extracts in small ways this module absorbs: column names in upper
+or lower case, tab-delimited text without quoting (Athena vocabulary files). Every batch comes
+out as text columns with lower-case names plus `source_file`/`source_row` (CSV: the spreadsheet
+row, header = 1; Parquet: 1-based). The names the adapters import from here (`__all__`) stay
+importable from here.
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ from hyposcreen.adapters._columns import (
     text_column,
     timestamp,
 )
+from hyposcreen.adapters._source_files import find_source_files, listing
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
-from hyposcreen.ingest.files import is_bookkeeping
 from hyposcreen.ingest.frames import shown_header
 from hyposcreen.ingest.tabular import (
     MalformedRows,
@@ -45,8 +47,6 @@ from hyposcreen.ingest.tabular import (
     parquet_batches,
 )
 
-TEXT_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")
-SUFFIXES = (".parquet", *TEXT_SUFFIXES)
 _ROW = "__source_row"
 
 __all__ = [
@@ -66,54 +66,6 @@ __all__ = [
 
 # An Arrow-level filter: (batch with lower-case text columns) -> (rows kept mask, dropped counts)
 Prefilter = Callable[[pa.RecordBatch], tuple[pa.Array, Counter[str]]]
-
-
-def _table_files(folder: Path, stem: str) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    found: list[Path] = []
-    for entry in sorted(folder.iterdir()):
-        name = entry.name.lower()
-        if entry.is_file() and any(name == stem + suffix for suffix in SUFFIXES):
-            found.append(entry)
-        elif entry.is_dir() and name == stem:
-            found += sorted(
-                p
-                for p in entry.rglob("*")
-                if p.is_file()
-                and p.name.lower().endswith(SUFFIXES)
-                and not is_bookkeeping(p, entry)
-            )
-    direct = [p for p in found if p.parent == folder]
-    if len(direct) > 1:
-        names = ", ".join(p.name for p in direct)
-        raise InputError(
-            f"Input folder {folder} holds the {stem} table more than once ({names}); keep one."
-        )
-    return found
-
-
-def find_source_files(input_dir: Path, stem: str, subfolders: Sequence[str] = ()) -> list[Path]:
-    """Files of one source table in `input_dir` (or the first of `subfolders` that has it).
-
-    `<stem>.<suffix>` in any letter case, or every data file under a folder `<stem>/`.
-    """
-    for folder in (input_dir, *(input_dir / s for s in subfolders)):
-        found = _table_files(folder, stem)
-        if found:
-            return found
-    return []
-
-
-def listing(input_dir: Path, subfolders: Sequence[str] = ()) -> str:
-    """What the folder holds, for layout errors (at most 15 names)."""
-    names: list[str] = []
-    for folder in (input_dir, *(input_dir / s for s in subfolders)):
-        if folder.is_dir():
-            prefix = "" if folder == input_dir else f"{folder.name}/"
-            names += [prefix + p.name for p in sorted(folder.iterdir())]
-    shown = ", ".join(names[:15]) + (", …" if len(names) > 15 else "")
-    return shown or "nothing"
 
 
 def _as_text_batch(batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -1,0 +1,66 @@
+"""Which files hold a table of a source layout (OMOP, MIMIC), and what a folder holds for the
+errors that say a layout is not there.
+
+Source dumps name their files in upper or lower case, write tab-delimited text with `.csv`,
+`.tsv` or `.txt` suffixes, and hold one file or a folder of parts per table; a part folder's
+bookkeeping (a name starting with '.' or '_') is no part (ingest.files.is_bookkeeping).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from hyposcreen.errors import InputError
+from hyposcreen.ingest.files import is_bookkeeping
+
+TEXT_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")
+SUFFIXES = (".parquet", *TEXT_SUFFIXES)
+
+
+def _table_files(folder: Path, stem: str) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    found: list[Path] = []
+    for entry in sorted(folder.iterdir()):
+        name = entry.name.lower()
+        if entry.is_file() and any(name == stem + suffix for suffix in SUFFIXES):
+            found.append(entry)
+        elif entry.is_dir() and name == stem:
+            found += sorted(
+                p
+                for p in entry.rglob("*")
+                if p.is_file()
+                and p.name.lower().endswith(SUFFIXES)
+                and not is_bookkeeping(p, entry)
+            )
+    direct = [p for p in found if p.parent == folder]
+    if len(direct) > 1:
+        names = ", ".join(p.name for p in direct)
+        raise InputError(
+            f"Input folder {folder} holds the {stem} table more than once ({names}); keep one."
+        )
+    return found
+
+
+def find_source_files(input_dir: Path, stem: str, subfolders: Sequence[str] = ()) -> list[Path]:
+    """Files of one source table in `input_dir` (or the first of `subfolders` that has it).
+
+    `<stem>.<suffix>` in any letter case, or every data file under a folder `<stem>/`.
+    """
+    for folder in (input_dir, *(input_dir / s for s in subfolders)):
+        found = _table_files(folder, stem)
+        if found:
+            return found
+    return []
+
+
+def listing(input_dir: Path, subfolders: Sequence[str] = ()) -> str:
+    """What the folder holds, for layout errors (at most 15 names)."""
+    names: list[str] = []
+    for folder in (input_dir, *(input_dir / s for s in subfolders)):
+        if folder.is_dir():
+            prefix = "" if folder == input_dir else f"{folder.name}/"
+            names += [prefix + p.name for p in sorted(folder.iterdir())]
+    shown = ", ".join(names[:15]) + (", …" if len(names) > 15 else "")
+    return shown or "nothing"
