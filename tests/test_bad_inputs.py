@@ -20,8 +20,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from tests.cli_process import run_night
 
 from bad_input_cases import BUCKET_OF, FILE_CASES, Fails, Ok
 from bad_input_defects import all_sodium_non_numeric
@@ -186,27 +185,7 @@ def test_cli_reports_bad_input_without_traceback(
 ) -> None:
     input_dir = _prepare(tmp_path, CLI_CASES[case][1])
     env = {k: v for k, v in os.environ.items() if k != "HYPOSCREEN_DEBUG"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hyposcreen.cli",
-            "run",
-            "--no-flow",
-            "--input",
-            str(input_dir),
-            "--window-start",
-            WINDOW[0],
-            "--window-end",
-            WINDOW[1],
-            "--out",
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    done = run_night(input_dir, tmp_path / "out", WINDOW[0], WINDOW[1], env=env, timeout=120)
     assert done.returncode == InputError.exit_code, done.stderr
     assert "Traceback" not in done.stderr
     assert "internal error" not in done.stderr

@@ -6,11 +6,11 @@ message about columns the file does carry, nor a silent run without a mapped col
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.cli_process import run_night
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"
@@ -47,28 +47,8 @@ def _mapping(path: Path, columns: dict[str, str], head: str = "site: epic\n") ->
 
 
 def _run(extract: Path, mapping: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hyposcreen.cli",
-            "run",
-            "--no-flow",
-            "--input",
-            str(extract),
-            "--mapping",
-            str(mapping),
-            "--window-start",
-            "2026-11-20T00:00:00",
-            "--window-end",
-            "2026-11-21T00:00:00",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
+    return run_night(
+        extract, out, "2026-11-20T00:00:00", "2026-11-21T00:00:00", "--mapping", str(mapping)
     )
 
 

@@ -7,39 +7,17 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli_process import run_night
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"
 
 
 def _night(state: Path, out: Path, start: str, end: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hyposcreen.cli",
-            "run",
-            "--no-flow",
-            "--input",
-            str(SAMPLE),
-            "--state-dir",
-            str(state),
-            "--window-start",
-            start,
-            "--window-end",
-            end,
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return run_night(SAMPLE, out, start, end, "--state-dir", str(state))
 
 
 def _digests(folder: Path) -> dict[str, str]:
