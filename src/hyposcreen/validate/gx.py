@@ -25,8 +25,8 @@ run's results) and ``docs`` (their offline copy and our index), ``results`` (GX 
 ``outcomes`` (the plain ValidationReport), ``run`` (the input tables) and ``review_list`` (the
 output contract). This module is the public entry: the pipeline imports ``validate_tables``,
 ``project_for_validation`` and ``validate_review_list`` from here. Importing it does not import
-GX (~1 s, ``gx_import``); the first validation does, or ``warm_up`` in a background thread
-while a run reads.
+GX (~1 s, ``gx_import``); the first validation does, or the contracts worker (``warm_up``,
+``worker``) in a process of its own while a run reads.
 """
 
 from hyposcreen.validate.derived import normalize_units
