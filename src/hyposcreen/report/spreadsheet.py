@@ -17,11 +17,11 @@ from hyposcreen.report.review_list import DISCLAIMER
 from hyposcreen.report.safe_cells import neutralise_frame
 from hyposcreen.report.writers import write_atomic
 from hyposcreen.report.xlsx_cells import (
-    cell_head_parts,
     cell_heads,
     column_cells,
     column_letter,
     frame_cell_parts,
+    row_number_texts,
     sheet_rows,
 )
 from hyposcreen.report.xlsx_package import Sheet, write_package
@@ -183,15 +183,27 @@ def _review_rows(
     if plain is not None and "evidence" in review.columns:
         texts = pd.Series(review["evidence"].to_numpy(), dtype=object).astype("str")
         review = review.assign(evidence=pd.Series(plain(texts.to_numpy(object)), review.index))
-    tiers = review["tier"] if "tier" in review else pd.Series(np.nan, index=review.index)
-    tier_row = tiers.where(tiers.isin(list(TIER_STYLES)), 0).fillna(0).astype("int64").to_numpy()
+    tier_row = _tier_rows(review)
     values = frame_cell_parts(neutralise_frame(review))
+    row_numbers = row_number_texts(first_row, len(review))
+    style_texts = style_table.astype("str").astype(object)[tier_row]  # each row's, per column
     cells = [
-        cell_head_parts(column_letter(position + 1), first_row, style_table[tier_row, position])
+        [f'<c r="{column_letter(position + 1)}', row_numbers, style_texts[:, position], '"']
         + values[position]
         for position in range(len(review.columns))
     ]
     return sheet_rows(cells, first_row)
+
+
+def _tier_rows(review: pd.DataFrame) -> np.ndarray:
+    """Each row's line of the style table: its tier (1, 2, 3), 0 for any other or none."""
+    if "tier" not in review:
+        return np.zeros(len(review), dtype="int64")
+    tiers = review["tier"]
+    if pd.api.types.is_numeric_dtype(tiers.dtype) and not pd.api.types.is_bool_dtype(tiers.dtype):
+        numbers = tiers.to_numpy(dtype="float64", na_value=np.nan)
+        return np.where(np.isin(numbers, list(TIER_STYLES)), numbers, 0).astype("int64")
+    return tiers.where(tiers.isin(list(TIER_STYLES)), 0).fillna(0).astype("int64").to_numpy()
 
 
 def _about_sheet(about: dict[str, str], styles: Styles) -> str:
