@@ -226,10 +226,14 @@ def sheet_rows(
         parts.extend(cell if isinstance(cell, list) else [cell])
     count = next((len(p) for p in parts if not isinstance(p, str)), 0)
     opening = '<row r="' + _texts(np.arange(first_row, first_row + count)) + '"' + row_attributes
-    columns = [opening + ">"]
-    columns += [np.full(count, p, dtype=object) if isinstance(p, str) else p for p in parts]
-    columns.append(np.full(count, "</row>", dtype=object))
-    return "".join(np.column_stack(columns).ravel().tolist())
+    # one table of texts, a row of the sheet per line: a text shared by every cell is set
+    # into its column once (no column of copies made for it)
+    table = np.empty((count, len(parts) + 2), dtype=object)
+    table[:, 0] = opening + ">"
+    for position, part in enumerate(parts, start=1):
+        table[:, position] = part
+    table[:, -1] = "</row>"
+    return "".join(table.ravel().tolist())
 
 
 def cell_heads(letter: str, first_row: int, styles: np.ndarray) -> np.ndarray:
