@@ -17,7 +17,7 @@ from hyposcreen.report.review_list import DISCLAIMER
 from hyposcreen.report.safe_cells import neutralise_frame
 from hyposcreen.report.writers import write_atomic
 from hyposcreen.report.xlsx_cells import (
-    cell_heads,
+    cell_head_parts,
     column_cells,
     column_letter,
     frame_cell_parts,
@@ -214,9 +214,10 @@ def _about_sheet(about: dict[str, str], styles: Styles) -> str:
     )
     key_style = styles.cell(font=styles.font(bold=True))
     value_style = styles.cell(vertical="top", wrap=True)
+    keys, values = frame_cell_parts(frame)  # both columns' text in one pass
     cells = [
-        column_cells(cell_heads("A", 1, np.full(len(frame), key_style)), frame["key"]),
-        column_cells(cell_heads("B", 1, np.full(len(frame), value_style)), frame["value"]),
+        cell_head_parts("A", 1, np.full(len(frame), key_style)) + keys,
+        cell_head_parts("B", 1, np.full(len(frame), value_style)) + values,
     ]
     return (
         f'<worksheet xmlns="{MAIN}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1" />'

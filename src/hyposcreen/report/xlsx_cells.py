@@ -236,14 +236,6 @@ def sheet_rows(
     return "".join(table.ravel().tolist())
 
 
-def cell_heads(letter: str, first_row: int, styles: np.ndarray) -> np.ndarray:
-    """'<c r="D2" s="5"' for the cells of one column from `first_row` on."""
-    cells = np.full(len(styles), "", dtype=object)
-    for part in cell_head_parts(letter, first_row, styles):
-        cells = cells + part
-    return cells
-
-
 def cell_head_parts(letter: str, first_row: int, styles: np.ndarray) -> CellParts:
     """'<c r="D2" s="5"' for the cells of one column from `first_row` on, as parts (the row
     numbers' text is made once per slice of rows, each distinct style's once per column)."""
