@@ -124,7 +124,10 @@ def frame_cell_parts(frame: pd.DataFrame) -> list[CellParts]:
         elif kind == "number":
             if isinstance(dtype, np.dtype) and dtype.kind == "M":
                 times.setdefault(dtype, []).append((len(numbers), values))
-                numbers.append((position, None, values.notna().to_numpy()))
+                numbers.append((position, None, ~np.isnat(values.to_numpy())))
+            elif isinstance(dtype, np.dtype) and dtype.kind in "iuf":  # missing: NaN only
+                column = _numbers(values)
+                numbers.append((position, column, ~np.isnan(column)))
             else:
                 numbers.append((position, _numbers(values), values.notna().to_numpy()))
         else:
