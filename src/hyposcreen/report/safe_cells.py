@@ -23,6 +23,8 @@ from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
 _RISKY = r"^[=+\-@\t\r]"
+# `_PLAIN_NUMBER` as pandas' str.fullmatch hands it to Arrow (anchored, in two groups)
+_FULL_NUMBER = f"^(({_PLAIN_NUMBER})$)"
 # a frame's attribute naming its columns of numbers written as text (set by the code that
 # formats them, e.g. review_list.to_text), honoured like the `numeric` argument
 NUMERIC_ATTR = "numbers_as_text"
@@ -47,8 +49,12 @@ def neutralise_frame(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.Dat
     if not frame.columns.is_unique:  # a name is not one column: each name as pandas gives it
         columns = {c: frame[c] for c in dict.fromkeys(frame.columns)}
         return _neutralised(frame, columns, {}, numbers_as_text)
-    dtypes = frame.dtypes
-    columns = {c: frame[c] for c, dtype in dtypes.items() if _may_hold_text(dtype)}
+    source = frame
+    if frame.attrs:  # its columns taken from a view without them: pandas copies them to each
+        source = frame.copy(deep=False)
+        source.attrs = {}
+    dtypes = source.dtypes
+    columns = {c: source[c] for c, dtype in dtypes.items() if _may_hold_text(dtype)}
     return _neutralised(frame, columns, _risky_arrow_columns(columns, len(frame)), numbers_as_text)
 
 
@@ -72,19 +78,34 @@ def _neutralised(
         risky_at = risky_in_arrow[column] if column in risky_in_arrow else _risky(series)
         if risky_at is None or not risky_at.any():
             continue
-        text = series[risky_at].astype("str")
         if column in numbers_as_text:  # a plain number written as text stays a number
-            number = text.str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool)
-            risky_at[np.flatnonzero(risky_at)[number]] = False
-            text = text[~number]
-            if text.empty:
+            risky_at[np.flatnonzero(risky_at)[_plain_numbers(series, risky_at)]] = False
+            if not risky_at.any():
                 continue
+        text = series[risky_at].astype("str")
         fixed = series.astype(object).to_numpy(copy=True)
         fixed[risky_at] = np.char.add("'", text.to_numpy().astype(str)).astype(object)
         changed[column] = pd.Series(fixed, index=series.index, dtype=object)
     if not changed:
         return frame
     return frame.assign(**changed)
+
+
+def _plain_numbers(series: pd.Series, at: np.ndarray) -> np.ndarray:
+    """Which of the column's texts `at` (all present) are a plain number: `str.fullmatch` of
+    `_PLAIN_NUMBER` (Python's `re`). ASCII Arrow text without a line feed is matched by Arrow
+    (RE2), as pandas itself matches such text: there RE2 and `re` agree (`\\d` only differs
+    on other digits, `$` before a final line feed); pandas would first parse the pattern
+    again for every column. Any other text is matched by pandas."""
+    if holds_arrow_text(series):
+        text = arrow_text(series).filter(pa.array(at))
+        if (
+            pc.all(pc.string_is_ascii(text)).as_py() is not False
+            and not pc.any(pc.match_substring(text, "\n")).as_py()
+        ):
+            return np.asarray(pc.fill_null(pc.match_substring_regex(text, _FULL_NUMBER), False))
+    text = series[at].astype("str")
+    return text.str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool)
 
 
 def _risky_arrow_columns(columns: dict[str, pd.Series], rows: int) -> dict[str, np.ndarray]:
