@@ -281,3 +281,19 @@ def test_audit_tables_keep_numbers_and_neutralise_text(tmp_path: Path) -> None:
     assert _risky_cells(tmp_path / "audit_tables.csv", {"value", "numerator", "denominator"}) == []
     tables = pd.read_csv(tmp_path / "audit_tables.csv")
     assert pd.api.types.is_numeric_dtype(tables["value"])  # counts and shares stay numbers
+
+
+@pytest.mark.parametrize("site", ["=cmd", None, 5])
+def test_the_workbook_about_sheet_and_headers_neutralise_their_texts(site: object) -> None:
+    # the About sheet's texts and the headers are few: each is neutralised on its own, and
+    # a value that is not text goes through the frame neutraliser as before
+    from hyposcreen.report.spreadsheet import _about_sheet, _review_sheet
+    from hyposcreen.report.xlsx_styles import Styles
+
+    about = _about_sheet({"site": site, "run_id": "-12", "profile": "plain"}, Styles())  # type: ignore[dict-item]
+    assert "<t>'-12</t>" in about and "<t>plain</t>" in about and "<f>" not in about
+    if site == "=cmd":
+        assert "<t>'=cmd</t>" in about
+    review = pd.DataFrame({"=evil": ["a"], "tier": [1]})
+    sheet = "".join(_review_sheet(review, Styles(), ""))
+    assert "<t>'=evil</t>" in sheet and "<f>" not in sheet

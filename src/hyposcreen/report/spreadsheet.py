@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.report.review_list import DISCLAIMER
-from hyposcreen.report.safe_cells import neutralise_frame
+from hyposcreen.report.safe_cells import neutralise_frame, neutralise_text
 from hyposcreen.report.writers import write_atomic
 from hyposcreen.report.xlsx_cells import (
     cell_head_parts,
@@ -128,14 +128,14 @@ def _review_sheet(
         vertical="center",
         wrap=True,
     )
-    headers = pd.Series([header_text(c) + (zone if c in TIME_COLUMNS else "") for c in columns])
+    # the headers are texts: each neutralised as neutralise_frame would (safe_cells)
+    headers = pd.Series(
+        [neutralise_text(header_text(c) + (zone if c in TIME_COLUMNS else "")) for c in columns]
+    )
     header_heads = [
         f'<c r="{column_letter(i)}1" s="{header_style}"' for i in range(1, 1 + len(columns))
     ]
-    header_cells = column_cells(
-        np.array(header_heads, dtype=object),
-        neutralise_frame(headers.to_frame("header"))["header"],
-    )
+    header_cells = column_cells(np.array(header_heads, dtype=object), headers)
     header_height = ' ht="30" customHeight="1"'
     style_table = _review_styles(styles, columns)
     rows = len(review) + 1
@@ -209,9 +209,19 @@ def _tier_rows(review: pd.DataFrame) -> np.ndarray:
 def _about_sheet(about: dict[str, str], styles: Styles) -> str:
     """The run and the notice, one `key | value` row each."""
     pairs = [*about.items(), ("notice", DISCLAIMER)]
-    frame = neutralise_frame(
-        pd.DataFrame({"key": [k for k, _ in pairs], "value": [v for _, v in pairs]})
-    )
+    # a few texts of the run, not rows of the extract: each neutralised on its own, as
+    # neutralise_frame neutralises text (anything else goes through neutralise_frame)
+    if all(isinstance(text, str) for pair in pairs for text in pair):
+        frame = pd.DataFrame(
+            {
+                "key": [neutralise_text(k) for k, _ in pairs],
+                "value": [neutralise_text(v) for _, v in pairs],
+            }
+        )
+    else:
+        frame = neutralise_frame(
+            pd.DataFrame({"key": [k for k, _ in pairs], "value": [v for _, v in pairs]})
+        )
     key_style = styles.cell(font=styles.font(bold=True))
     value_style = styles.cell(vertical="top", wrap=True)
     keys, values = frame_cell_parts(frame)  # both columns' text in one pass
