@@ -120,7 +120,7 @@ def frame_cell_parts(frame: pd.DataFrame) -> list[CellParts]:
         values = frame[name] if unique else frame.iloc[:, position]
         kind = _kind(dtype)
         if kind == "bool":
-            parts[position] = cell_parts(values)
+            parts[position] = _bool_cell_parts(values)
         elif kind == "number":
             if isinstance(dtype, np.dtype) and dtype.kind == "M":
                 times.setdefault(dtype, []).append((len(numbers), values))
@@ -157,6 +157,14 @@ def frame_cell_parts(frame: pd.DataFrame) -> list[CellParts]:
         for at, (position, _, _) in enumerate(numbers):
             parts[position] = [np.asarray(part)[at * count : (at + 1) * count] for part in made]
     return parts
+
+
+def _bool_cell_parts(values: pd.Series) -> CellParts:
+    """`cell_parts` of a column of booleans: numpy's hold no missing value, so their kind and
+    close are texts shared by every cell; any other kind as `cell_parts` makes it."""
+    if isinstance(values.dtype, np.dtype):
+        return [' t="b"><v>', np.where(values.to_numpy(bool), "1", "0").astype(object), "</v></c>"]
+    return cell_parts(values)
 
 
 def _text_and_presence(values: pd.Series) -> tuple[pa.Array, np.ndarray]:
