@@ -42,3 +42,22 @@ def test_a_frame_of_numbers_only_and_one_without_rows() -> None:
     assert _joined(together[1]) == [' t="n"><v>46023</v></c>', ' t="n" />']
     empty = frame_cell_parts(numbers.iloc[:0])
     assert [len(p) for p in empty[0] if not isinstance(p, str)] == [0, 0, 0]
+
+
+def test_times_of_several_resolutions_and_numbers_of_several_types_made_together() -> None:
+    # times of one type become serials in one call; each column's cells stay its own
+    stamps = ["2026-11-20 05:07:30.250000", None, "1900-02-28 23:59:59.000000"]
+    frame = pd.DataFrame(
+        {
+            "seconds": pd.Series(pd.to_datetime(stamps)).astype("datetime64[s]"),
+            "micro": pd.Series(pd.to_datetime(stamps)).astype("datetime64[us]"),
+            "nano": pd.Series(pd.to_datetime(stamps)).astype("datetime64[ns]"),
+            "micro_again": pd.Series(pd.to_datetime(stamps[::-1])).astype("datetime64[us]"),
+            "small": pd.Series([1.5, np.nan, np.inf], dtype="float32"),
+            "bytes": pd.Series([0, 255, 7], dtype="uint8"),
+        }
+    )
+    together = frame_cell_parts(frame)
+    for position, name in enumerate(frame.columns):
+        assert _joined(together[position]) == _joined(cell_parts(frame[name])), name
+    assert _joined(together[3])[1] == ' t="n" />'

@@ -173,3 +173,32 @@ def test_decimal_commas_at_a_comma_site_do_not_warn() -> None:
 
 def test_an_empty_quarantine_gives_no_warning() -> None:
     assert quarantine_warnings(quarantine([]), labs_counts(100, 0), LIMITS) == []
+
+
+def test_a_quarantine_of_python_strings_or_with_missing_tables_warns_alike() -> None:
+    # the warnings compare the table and reason columns by Arrow when they hold Arrow text
+    # and by pandas otherwise: the same rows warn either way, and a missing table or reason
+    # matches nothing
+    rows = [
+        ("diagnoses", n, "missing_key", {"code": "N18.3", "patient_id": "P1", "recorded_time": "x"})
+        for n in (12, 13)
+    ] + DECIMAL_ROWS
+    counts = {
+        **labs_counts(100, 0),
+        "diagnoses": {"rows_in": 12, "reasons": {"quarantined": {"missing_key": 2}}},
+    }
+    arrow = quarantine(rows)
+    objects = arrow.astype(object)
+    with_missing = pd.concat(
+        [arrow, quarantine([("labs", 40, "non_numeric", {"value_raw": "2,5"})])],
+        ignore_index=True,
+    )
+    with_missing.loc[len(with_missing) - 1, "table"] = None
+    expected = [(w.code, w.message) for w in quarantine_warnings(arrow, counts, LIMITS)]
+    assert [w.code for w in quarantine_warnings(arrow, counts, LIMITS)] == [
+        "unreadable_times",
+        "decimal_commas",
+    ]
+    assert [(w.code, w.message) for w in quarantine_warnings(objects, counts, LIMITS)] == expected
+    found = quarantine_warnings(with_missing, counts, LIMITS)
+    assert [(w.code, w.message) for w in found] == expected

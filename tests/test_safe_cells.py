@@ -12,7 +12,12 @@ import pytest
 from openpyxl import load_workbook
 
 from hyposcreen.config import RunSettings, parse_window
-from hyposcreen.report.safe_cells import FIELDS_AT_ONCE, neutralise_frame, neutralise_text
+from hyposcreen.report.safe_cells import (
+    FIELDS_AT_ONCE,
+    NUMERIC_ATTR,
+    neutralise_frame,
+    neutralise_text,
+)
 from hyposcreen.runners.in_process import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,6 +58,43 @@ def test_frames_keep_numeric_columns_numeric() -> None:
     assert frame["drug"].tolist() == ["=cmd", "-2+3"]  # the caller's frame is not changed
     # a trailing newline does not make a plain number of a formula-like text
     assert neutralise_frame(pd.DataFrame({"x": ["-1\n"]}), numeric=["x"])["x"].tolist() == ["'-1\n"]
+
+
+NUMBER_TEXTS = {  # text in a column of numbers written as text -> what the CSV holds
+    "-5.0": "-5.0",
+    "-1E+05": "-1E+05",
+    "+.5": "+.5",
+    "-5.": "-5.",
+    "-\u0663": "-\u0663",  # another script's digit: a number to Python's `re`, as pandas reads it
+    "-5.0\n": "'-5.0\n",  # a final line feed: not a plain number
+    "-": "'-",
+    "-1,5": "'-1,5",
+    "-5.0 ": "'-5.0 ",
+    "=1": "'=1",
+    "-1e": "'-1e",
+}
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+def test_plain_numbers_in_columns_of_numbers_as_text_stay_numbers(ascii_only: bool) -> None:
+    # ASCII text without a line feed is matched by Arrow, any other by pandas: alike
+    texts = {
+        k: v for k, v in NUMBER_TEXTS.items() if not ascii_only or (k.isascii() and "\n" not in k)
+    }
+    frame = pd.DataFrame(
+        {
+            "delta": pd.Series([*texts, None], dtype="str"),
+            "delta_objects": pd.Series([*texts, None], dtype=object),
+            "patient_id": pd.Series([*texts, None], dtype="str"),
+        }
+    )
+    frame.attrs[NUMERIC_ATTR] = ("delta",)
+    safe = neutralise_frame(frame, numeric=("delta_objects",))
+    expected = [*texts.values(), None]
+    assert [None if pd.isna(v) else v for v in safe["delta"]] == expected
+    assert [None if pd.isna(v) else v for v in safe["delta_objects"]] == expected
+    assert safe["patient_id"].tolist()[:-1] == ["'" + t for t in texts]
+    assert safe.attrs == frame.attrs
 
 
 def test_categorical_text_is_neutralised_as_plain_text() -> None:
@@ -239,3 +281,19 @@ def test_audit_tables_keep_numbers_and_neutralise_text(tmp_path: Path) -> None:
     assert _risky_cells(tmp_path / "audit_tables.csv", {"value", "numerator", "denominator"}) == []
     tables = pd.read_csv(tmp_path / "audit_tables.csv")
     assert pd.api.types.is_numeric_dtype(tables["value"])  # counts and shares stay numbers
+
+
+@pytest.mark.parametrize("site", ["=cmd", None, 5])
+def test_the_workbook_about_sheet_and_headers_neutralise_their_texts(site: object) -> None:
+    # the About sheet's texts and the headers are few: each is neutralised on its own, and
+    # a value that is not text goes through the frame neutraliser as before
+    from hyposcreen.report.spreadsheet import _about_sheet, _review_sheet
+    from hyposcreen.report.xlsx_styles import Styles
+
+    about = _about_sheet({"site": site, "run_id": "-12", "profile": "plain"}, Styles())  # type: ignore[dict-item]
+    assert "<t>'-12</t>" in about and "<t>plain</t>" in about and "<f>" not in about
+    if site == "=cmd":
+        assert "<t>'=cmd</t>" in about
+    review = pd.DataFrame({"=evil": ["a"], "tier": [1]})
+    sheet = "".join(_review_sheet(review, Styles(), ""))
+    assert "<t>'=evil</t>" in sheet and "<f>" not in sheet

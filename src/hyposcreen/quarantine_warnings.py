@@ -44,7 +44,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.values import decimal_comma_text, parse_values
 from hyposcreen.rules.loader import WarningThresholds
@@ -73,6 +76,7 @@ def quarantine_warnings(
     """The warnings above, from the run's quarantine rows (report.quarantine's columns) and
     reconciliation (per table: rows_in and reasons by bucket)."""
     found: list[RunWarning] = []
+    where = _Matches(quarantine)
     for table, time in KEY_TIMES.items():
         counts = reconciliation.get(table)
         if counts is None:
@@ -81,11 +85,9 @@ def quarantine_warnings(
         missing = int(reasons.get("quarantined", {}).get("missing_key", 0))
         if not missing:
             continue
-        rows = quarantine.loc[
-            ((quarantine["table"] == table) & (quarantine["reason"] == "missing_key")).to_numpy()
-        ]
-        unread = _time_unread(rows, table, time)
-        unreadable = rows.loc[unread]
+        rows = np.flatnonzero(where("table", table) & where("reason", "missing_key"))
+        unread = _time_unread(quarantine, rows, table, time)
+        unreadable = rows[unread]
         considered = int(counts["rows_in"]) - sum(
             int(n) for why, n in reasons.get("not_relevant", {}).items() if why not in _TIME_ONLY
         )
@@ -95,7 +97,7 @@ def quarantine_warnings(
                 RunWarning(
                     "unreadable_times",
                     f"{len(unreadable)} of {considered} {table} row(s) ({share:.0%}) have a "
-                    f"{time} that does not read (e.g. {_references(unreadable)}; limit "
+                    f"{time} that does not read (e.g. {_references(quarantine, unreadable)}; limit "
                     f"{limits.max_unreadable_time_share:.0%}): they are quarantined missing_key. "
                     "A date format the site mapping does not declare (datetime_formats)? See "
                     "quarantine.csv.",
@@ -108,21 +110,43 @@ def quarantine_warnings(
                 RunWarning(
                     "missing_keys",
                     f"{empty} of {rows_in} {table} row(s) ({empty / rows_in:.0%}) have an empty "
-                    f"key ({_KEY_NAMES[table]}; e.g. {_references(rows.loc[~unread])}; limit "
+                    f"key ({_KEY_NAMES[table]}; e.g. {_references(quarantine, rows[~unread])}; "
+                    "limit "
                     f"{limits.max_missing_key_share:.0%}): they are quarantined missing_key. "
                     "A column the site mapping reads from the wrong place, or one the export "
                     "left empty? See quarantine.csv.",
                 )
             )
     if decimal == ".":
-        found += _decimal_commas(quarantine)
-    return found + _export_errors(quarantine) + _broken_documents(quarantine)
+        found += _decimal_commas(quarantine, where)
+    return found + _export_errors(quarantine, where) + _broken_documents(quarantine, where)
 
 
-def _broken_documents(quarantine: pd.DataFrame) -> list[RunWarning]:
+class _Matches:
+    """Where a column of the quarantine holds a value (`==`, False where missing), each
+    column's Arrow text taken once for all the values asked of it (its text compared by
+    Arrow); a column that is not Arrow text is compared by pandas."""
+
+    def __init__(self, quarantine: pd.DataFrame) -> None:
+        self._quarantine = quarantine
+        self._texts: dict[str, pa.Array | None] = {}
+
+    def __call__(self, column: str, value: str) -> np.ndarray:
+        if column not in self._texts:
+            values = self._quarantine[column]
+            self._texts[column] = arrow_text(values) if holds_arrow_text(values) else None
+        text = self._texts[column]
+        if text is None:
+            return np.asarray((self._quarantine[column] == value).to_numpy(), dtype=bool)
+        return np.asarray(pc.fill_null(pc.equal(text, value), False), dtype=bool)
+
+
+def _broken_documents(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]:
     """Any FHIR JSON document quarantined whole (`broken_document`) warns, by count only."""
-    rows = quarantine.loc[(quarantine["reason"] == "broken_document").to_numpy()]
-    files = rows["source_file"].nunique()
+    broken = np.flatnonzero(where("reason", "broken_document"))
+    if not len(broken):
+        return []
+    files = quarantine["source_file"].iloc[broken].nunique()
     if not files:
         return []
     return [
@@ -135,18 +159,18 @@ def _broken_documents(quarantine: pd.DataFrame) -> list[RunWarning]:
     ]
 
 
-def _export_errors(quarantine: pd.DataFrame) -> list[RunWarning]:
+def _export_errors(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]:
     """Any row quarantined `export_error` (a FHIR OperationOutcome of severity error: the
     source said data are missing from the export) warns: the list may lack patients."""
-    rows = quarantine.loc[(quarantine["reason"] == "export_error").to_numpy()]
-    if rows.empty:
+    rows = np.flatnonzero(where("reason", "export_error"))
+    if not len(rows):
         return []
     return [
         RunWarning(
             "export_errors",
             f"{len(rows)} error report(s) of the source are in the export (e.g. "
-            f"{_references(rows)}): it says data are missing from it, so the list may lack "
-            "patients. See quarantine.csv; ask the sender for a complete export.",
+            f"{_references(quarantine, rows)}): it says data are missing from it, so the list "
+            "may lack patients. See quarantine.csv; ask the sender for a complete export.",
         )
     ]
 
@@ -226,20 +250,21 @@ def with_decimal_comma_hint(stop: InputError, count: int) -> InputError:
     return InputError(f"{said} {hint}", file=stop.file, column=stop.column, examples=stop.examples)
 
 
-def _decimal_commas(quarantine: pd.DataFrame) -> list[RunWarning]:
-    rows = quarantine.loc[(quarantine["table"] == "labs") & (quarantine["reason"] == "non_numeric")]
-    if rows.empty:
+def _decimal_commas(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]:
+    rows = np.flatnonzero(where("table", "labs") & where("reason", "non_numeric"))
+    if not len(rows):
         return []
-    commas = rows.loc[_decimal_comma_numbers(_json_texts(rows["original"], "value_raw"))]
-    if commas.empty:
+    original = quarantine["original"].iloc[rows]
+    commas = rows[_decimal_comma_numbers(_json_texts(original, "value_raw"))]
+    if not len(commas):
         return []
     return [
         RunWarning(
             "decimal_commas",
             f"{len(commas)} lab result(s) are numbers written with a decimal comma (e.g. "
-            f"{_references(commas)}) but the site's decimal is '.': they are quarantined "
-            'non_numeric and the screen does not see them. Set csv: {decimal: ","} in the '
-            "site mapping if the extract writes decimal commas.",
+            f"{_references(quarantine, commas)}) but the site's decimal is '.': they are "
+            "quarantined non_numeric and the screen does not see them. Set csv: "
+            '{decimal: ","} in the site mapping if the extract writes decimal commas.',
         )
     ]
 
@@ -251,16 +276,18 @@ _KEY_NAMES = {
 }
 
 
-def _time_unread(rows: pd.DataFrame, table: str, time: str) -> np.ndarray:
-    """Which missing_key rows hold a patient id (a diagnosis also a code) and a key time text
-    that is not blank: their time is what did not read. The original text leaves nulls out and
-    writes white space other than the ASCII space as JSON escapes (`\\u00a0`, `\\t`), decoded
-    here: such a blank time is empty, not unreadable."""
-    patient = rows["patient_id"]
+def _time_unread(quarantine: pd.DataFrame, rows: np.ndarray, table: str, time: str) -> np.ndarray:
+    """Which missing_key rows (at positions `rows` of the quarantine) hold a patient id (a
+    diagnosis also a code) and a key time text that is not blank: their time is what did not
+    read. The original text leaves nulls out and writes white space other than the ASCII space
+    as JSON escapes (`\\u00a0`, `\\t`), decoded here: such a blank time is empty, not
+    unreadable."""
+    patient = quarantine["patient_id"].iloc[rows]
+    original = quarantine["original"].iloc[rows]
     wanted = patient.notna().to_numpy() & patient.astype("str").str.strip().ne("").to_numpy()
-    wanted &= _written(rows["original"], time)
+    wanted &= _written(original, time)
     if table == "diagnoses":
-        wanted &= _written(rows["original"], "code")
+        wanted &= _written(original, "code")
     return np.asarray(wanted, dtype=bool)
 
 
@@ -280,12 +307,14 @@ def _json_texts(original: pd.Series, key: str) -> pd.Series:
     return pd.Series(decoded[codes], index=original.index, dtype=object)
 
 
-def _references(rows: pd.DataFrame) -> str:
-    """The first rows' `file:row` (the quarantine is in file order)."""
-    first = rows.head(EXAMPLES)
+def _references(quarantine: pd.DataFrame, rows: np.ndarray) -> str:
+    """The `file:row` of the first rows at positions `rows` (the quarantine is in file
+    order)."""
+    first = rows[:EXAMPLES]
     return ", ".join(
         f"{source}:{row}"
         for source, row in zip(
-            first["source_file"].astype("str"), first["source_row"].astype("str")
+            quarantine["source_file"].iloc[first].astype("str"),
+            quarantine["source_row"].iloc[first].astype("str"),
         )
     )

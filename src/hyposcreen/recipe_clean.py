@@ -229,7 +229,7 @@ def _lab_rows(ctx: RunContext, shared: SharedRead, labs: pd.DataFrame) -> pd.Dat
     there = np.maximum(number, 0)
     alike = (
         (number >= 0)
-        & (labs["reason"].to_numpy(dtype=object)[mine] == read.reason[there])
+        & (labs["reason"].iloc[mine].to_numpy(dtype=object) == read.reason[there])
         & (labs["source_row"].iloc[mine].to_numpy(dtype=object) == read.source_row[there])
     )
     if alike.all():  # the read's order of these rows is theirs (quarantine_order)
@@ -273,9 +273,10 @@ _READ_LABS = "lab_quarantine"  # SharedRead.decided: ReadLabQuarantine
 
 
 def _quarantined(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The labels and reasons of a frame's quarantined rows."""
-    rows = (frame["bucket"] == QUARANTINED).to_numpy()
-    return frame.index.to_numpy()[rows], frame["reason"].to_numpy(dtype=object)[rows]
+    """The labels and reasons of a frame's quarantined rows (only their reasons made Python
+    objects, not the whole column's)."""
+    rows = np.flatnonzero((frame["bucket"] == QUARANTINED).to_numpy(dtype=bool))
+    return frame.index.to_numpy()[rows], frame["reason"].iloc[rows].to_numpy(dtype=object)
 
 
 def _same(

@@ -9,8 +9,9 @@ neutralises a cell on its own text, report.csv_text quotes a field on its own te
 text of the blocks one after the other is the text of the whole frame.
 
 Only while `remembering_blocks()` is open (a loop of windows: runners/window_loop.py), and in
-memory only: for a frame of at most `MAX_ROWS` rows, the last block of each (file, value);
-nothing is written anywhere else, and leaving the loop forgets them.
+memory only: for a frame of at most `MAX_ROWS` rows, the last block of each (file, value),
+and the header line of each set of column names (made from the names alone); nothing is
+written anywhere else, and leaving the loop forgets them.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
 from hyposcreen.report.csv_text import csv_chunks
-from hyposcreen.report.html_text import run_starts
 from hyposcreen.report.safe_cells import NUMERIC_ATTR, neutralise_frame
 
 _REMEMBERING = [False]  # set while a loop of windows is open
@@ -32,6 +33,7 @@ MAX_ROWS = 200_000  # a longer frame is written whole (its blocks would be kept 
 
 # (file name, block value) -> the block's columns (names and Arrow text) and its CSV rows
 _LAST_BLOCKS: dict[tuple[str, str], tuple[tuple[str, ...], list[pa.Array], bytes]] = {}
+_HEADERS: dict[tuple[str, ...], bytes] = {}  # column names -> the CSV's header line
 
 
 def csv_of_blocks(
@@ -46,19 +48,23 @@ def csv_of_blocks(
     names = tuple(str(c) for c in frame.columns)
     if len(set(names)) != len(names) or not all(isinstance(c, str) for c in frame.columns):
         return None
-    if not all(holds_arrow_text(frame[c]) for c in frame.columns):
+    columns = [frame[c] for c in frame.columns]
+    if not all(holds_arrow_text(column) for column in columns):
         return None
-    texts = [arrow_text(frame[c]) for c in frame.columns]
-    keys = frame[blocks_by].to_numpy(dtype=object)
-    if pd.isna(keys).any():
+    texts = [arrow_text(column) for column in columns]
+    keys = texts[names.index(blocks_by)]
+    if keys.null_count:
         return None
-    starts = np.flatnonzero(run_starts(keys))
-    values = [str(keys[s]) for s in starts]
+    starts = np.flatnonzero(_run_starts(keys))
+    values = [str(keys[int(s)].as_py()) for s in starts]
     if len(set(values)) != len(values):  # a value's rows not together
         return None
-    header = next(iter(csv_chunks(frame.iloc[:0]) or ()), None)
+    header = _HEADERS.get(names)
     if header is None:
-        return None
+        header = next(iter(csv_chunks(frame.iloc[:0]) or ()), None)
+        if header is None:
+            return None
+        _HEADERS[names] = header  # the header's text is its column names'
     pieces = [header]
     numbers = (*numeric, *frame.attrs.get(NUMERIC_ATTR, ()))
     for start, end, value in zip(starts, [*starts[1:], len(frame)], values, strict=True):
@@ -74,6 +80,17 @@ def csv_of_blocks(
         _LAST_BLOCKS[key] = (names, block, rows)
         pieces.append(rows)
     return pieces
+
+
+def _run_starts(keys: pa.Array) -> np.ndarray:
+    """True where the text (none missing) differs from the row before, and on the first row
+    (html_text.run_starts, compared by Arrow without a Python string per row)."""
+    starts = np.zeros(len(keys), dtype=bool)
+    if len(keys):
+        starts[0] = True
+        differs = pc.not_equal(keys.slice(1), keys.slice(0, len(keys) - 1))
+        starts[1:] = np.asarray(differs, dtype=bool)
+    return starts
 
 
 def _equal(known: list[pa.Array], block: list[pa.Array]) -> bool:
@@ -97,3 +114,4 @@ def remembering_blocks() -> Iterator[None]:
     finally:
         _REMEMBERING[0] = False
         _LAST_BLOCKS.clear()
+        _HEADERS.clear()

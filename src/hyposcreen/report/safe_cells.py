@@ -23,6 +23,8 @@ from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
 _RISKY = r"^[=+\-@\t\r]"
+# `_PLAIN_NUMBER` as pandas' str.fullmatch hands it to Arrow (anchored, in two groups)
+_FULL_NUMBER = f"^(({_PLAIN_NUMBER})$)"
 # a frame's attribute naming its columns of numbers written as text (set by the code that
 # formats them, e.g. review_list.to_text), honoured like the `numeric` argument
 NUMERIC_ATTR = "numbers_as_text"
@@ -40,22 +42,47 @@ def neutralise_frame(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.Dat
     """A copy of `frame` whose text columns are neutralised (vectorised per column); numeric,
     boolean and time columns are untouched, and so is a plain number in a column named in
     `numeric` or in the frame's `NUMERIC_ATTR` attribute. Returns `frame` itself when
-    nothing is risky."""
+    nothing is risky. Only the columns that can hold text are taken out of the frame (their
+    types read once), and a short frame with no risky text anywhere is returned after one
+    test of all its Arrow text."""
     numbers_as_text = set(numeric) | set(frame.attrs.get(NUMERIC_ATTR, ()))
+    if not frame.columns.is_unique:  # a name is not one column: each name as pandas gives it
+        columns = {c: frame[c] for c in dict.fromkeys(frame.columns)}
+        return _neutralised(frame, columns, {}, numbers_as_text)
+    source = frame
+    if frame.attrs:  # its columns taken from a view without them: pandas copies them to each
+        source = frame.copy(deep=False)
+        source.attrs = {}
+    dtypes = source.dtypes
+    columns = {c: source[c] for c, dtype in dtypes.items() if _may_hold_text(dtype)}
+    return _neutralised(frame, columns, _risky_arrow_columns(columns, len(frame)), numbers_as_text)
+
+
+def _may_hold_text(dtype: object) -> bool:
+    """Columns `_risky` tests: text, categories and objects (numbers, booleans, times never)."""
+    return isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype)) or (
+        pd.api.types.is_object_dtype(dtype)
+    )
+
+
+def _neutralised(
+    frame: pd.DataFrame,
+    columns: dict[str, pd.Series],
+    risky_in_arrow: dict[str, np.ndarray],
+    numbers_as_text: set[str],
+) -> pd.DataFrame:
+    """`frame` with the risky text of `columns` (its columns that may hold text, by name)
+    neutralised; `risky_in_arrow` holds where some of them are risky, found already."""
     changed: dict[str, pd.Series] = {}
-    risky_in_arrow = _risky_arrow_columns(frame)
-    for column in frame.columns:
-        series = frame[column]
+    for column, series in columns.items():
         risky_at = risky_in_arrow[column] if column in risky_in_arrow else _risky(series)
         if risky_at is None or not risky_at.any():
             continue
-        text = series[risky_at].astype("str")
         if column in numbers_as_text:  # a plain number written as text stays a number
-            number = text.str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool)
-            risky_at[np.flatnonzero(risky_at)[number]] = False
-            text = text[~number]
-            if text.empty:
+            risky_at[np.flatnonzero(risky_at)[_plain_numbers(series, risky_at)]] = False
+            if not risky_at.any():
                 continue
+        text = series[risky_at].astype("str")
         fixed = series.astype(object).to_numpy(copy=True)
         fixed[risky_at] = np.char.add("'", text.to_numpy().astype(str)).astype(object)
         changed[column] = pd.Series(fixed, index=series.index, dtype=object)
@@ -64,23 +91,37 @@ def neutralise_frame(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.Dat
     return frame.assign(**changed)
 
 
-def _risky_arrow_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def _plain_numbers(series: pd.Series, at: np.ndarray) -> np.ndarray:
+    """Which of the column's texts `at` (all present) are a plain number: `str.fullmatch` of
+    `_PLAIN_NUMBER` (Python's `re`). ASCII Arrow text without a line feed is matched by Arrow
+    (RE2), as pandas itself matches such text: there RE2 and `re` agree (`\\d` only differs
+    on other digits, `$` before a final line feed); pandas would first parse the pattern
+    again for every column. Any other text is matched by pandas."""
+    if holds_arrow_text(series):
+        text = arrow_text(series).filter(pa.array(at))
+        if (
+            pc.all(pc.string_is_ascii(text)).as_py() is not False
+            and not pc.any(pc.match_substring(text, "\n")).as_py()
+        ):
+            return np.asarray(pc.fill_null(pc.match_substring_regex(text, _FULL_NUMBER), False))
+    text = series[at].astype("str")
+    return text.str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool)
+
+
+def _risky_arrow_columns(columns: dict[str, pd.Series], rows: int) -> dict[str, np.ndarray]:
     """`_risky` of every column of Arrow text of a short frame, tested in one pass over all
-    of them (one pattern compiled for the frame, not one per column); {} for a long frame
-    (joining its columns would copy their text for no gain)."""
-    if not frame.columns.is_unique:
+    of them (one pattern compiled for the frame, not one per column), each column's own
+    array of flags; {} for a long frame (joining its columns would copy their text for no
+    gain)."""
+    arrow = [c for c, series in columns.items() if holds_arrow_text(series)]
+    if not arrow or rows * len(arrow) > FIELDS_AT_ONCE:  # long: a column at a time
         return {}
-    columns = [
-        column
-        for column, dtype in frame.dtypes.items()
-        if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"  # holds_arrow_text
-    ]
-    if not columns or len(frame) * len(columns) > FIELDS_AT_ONCE:  # long: a column at a time
-        return {}
-    texts = [arrow_text(frame[c]) for c in columns]
+    texts = [arrow_text(columns[c]) for c in arrow]
     flags = risky_starts(pa.concat_arrays(texts))
+    if not flags.any():
+        return dict.fromkeys(arrow, np.zeros(0, dtype=bool))  # none risky: nothing to mark
     ends = np.cumsum([len(text) for text in texts])
-    return {c: flags[end - len(t) : end] for c, t, end in zip(columns, texts, ends, strict=True)}
+    return {c: flags[end - len(t) : end] for c, t, end in zip(arrow, texts, ends, strict=True)}
 
 
 _RISKY_BYTES = np.frombuffer("".join(FORMULA_STARTS).encode("ascii"), dtype=np.uint8)

@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.report.review_list import DISCLAIMER
-from hyposcreen.report.safe_cells import neutralise_frame
+from hyposcreen.report.safe_cells import neutralise_frame, neutralise_text
 from hyposcreen.report.writers import write_atomic
 from hyposcreen.report.xlsx_cells import (
     cell_head_parts,
-    cell_heads,
     column_cells,
     column_letter,
     frame_cell_parts,
+    row_number_texts,
     sheet_rows,
 )
 from hyposcreen.report.xlsx_package import Sheet, write_package
@@ -128,14 +128,14 @@ def _review_sheet(
         vertical="center",
         wrap=True,
     )
-    headers = pd.Series([header_text(c) + (zone if c in TIME_COLUMNS else "") for c in columns])
+    # the headers are texts: each neutralised as neutralise_frame would (safe_cells)
+    headers = pd.Series(
+        [neutralise_text(header_text(c) + (zone if c in TIME_COLUMNS else "")) for c in columns]
+    )
     header_heads = [
         f'<c r="{column_letter(i)}1" s="{header_style}"' for i in range(1, 1 + len(columns))
     ]
-    header_cells = column_cells(
-        np.array(header_heads, dtype=object),
-        neutralise_frame(headers.to_frame("header"))["header"],
-    )
+    header_cells = column_cells(np.array(header_heads, dtype=object), headers)
     header_height = ' ht="30" customHeight="1"'
     style_table = _review_styles(styles, columns)
     rows = len(review) + 1
@@ -183,28 +183,51 @@ def _review_rows(
     if plain is not None and "evidence" in review.columns:
         texts = pd.Series(review["evidence"].to_numpy(), dtype=object).astype("str")
         review = review.assign(evidence=pd.Series(plain(texts.to_numpy(object)), review.index))
-    tiers = review["tier"] if "tier" in review else pd.Series(np.nan, index=review.index)
-    tier_row = tiers.where(tiers.isin(list(TIER_STYLES)), 0).fillna(0).astype("int64").to_numpy()
+    tier_row = _tier_rows(review)
     values = frame_cell_parts(neutralise_frame(review))
+    row_numbers = row_number_texts(first_row, len(review))
+    style_texts = style_table.astype("str").astype(object)[tier_row]  # each row's, per column
     cells = [
-        cell_head_parts(column_letter(position + 1), first_row, style_table[tier_row, position])
+        [f'<c r="{column_letter(position + 1)}', row_numbers, style_texts[:, position], '"']
         + values[position]
         for position in range(len(review.columns))
     ]
     return sheet_rows(cells, first_row)
 
 
+def _tier_rows(review: pd.DataFrame) -> np.ndarray:
+    """Each row's line of the style table: its tier (1, 2, 3), 0 for any other or none."""
+    if "tier" not in review:
+        return np.zeros(len(review), dtype="int64")
+    tiers = review["tier"]
+    if pd.api.types.is_numeric_dtype(tiers.dtype) and not pd.api.types.is_bool_dtype(tiers.dtype):
+        numbers = tiers.to_numpy(dtype="float64", na_value=np.nan)
+        return np.where(np.isin(numbers, list(TIER_STYLES)), numbers, 0).astype("int64")
+    return tiers.where(tiers.isin(list(TIER_STYLES)), 0).fillna(0).astype("int64").to_numpy()
+
+
 def _about_sheet(about: dict[str, str], styles: Styles) -> str:
     """The run and the notice, one `key | value` row each."""
     pairs = [*about.items(), ("notice", DISCLAIMER)]
-    frame = neutralise_frame(
-        pd.DataFrame({"key": [k for k, _ in pairs], "value": [v for _, v in pairs]})
-    )
+    # a few texts of the run, not rows of the extract: each neutralised on its own, as
+    # neutralise_frame neutralises text (anything else goes through neutralise_frame)
+    if all(isinstance(text, str) for pair in pairs for text in pair):
+        frame = pd.DataFrame(
+            {
+                "key": [neutralise_text(k) for k, _ in pairs],
+                "value": [neutralise_text(v) for _, v in pairs],
+            }
+        )
+    else:
+        frame = neutralise_frame(
+            pd.DataFrame({"key": [k for k, _ in pairs], "value": [v for _, v in pairs]})
+        )
     key_style = styles.cell(font=styles.font(bold=True))
     value_style = styles.cell(vertical="top", wrap=True)
+    keys, values = frame_cell_parts(frame)  # both columns' text in one pass
     cells = [
-        column_cells(cell_heads("A", 1, np.full(len(frame), key_style)), frame["key"]),
-        column_cells(cell_heads("B", 1, np.full(len(frame), value_style)), frame["value"]),
+        cell_head_parts("A", 1, np.full(len(frame), key_style)) + keys,
+        cell_head_parts("B", 1, np.full(len(frame), value_style)) + values,
     ]
     return (
         f'<worksheet xmlns="{MAIN}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1" />'

@@ -86,38 +86,52 @@ def _number_cell_parts(numbers: np.ndarray, present: np.ndarray) -> CellParts:
     return [kind, choose(present, shown, ""), choose(present, "</v></c>", "")]
 
 
-def _is_text(values: pd.Series) -> bool:
-    """The cells `cell_parts` stores as inline strings (neither booleans, numbers nor times)."""
-    return not (
-        pd.api.types.is_bool_dtype(values)
-        or pd.api.types.is_datetime64_any_dtype(values)
-        or pd.api.types.is_numeric_dtype(values)
-    )
+def _kind(dtype: object) -> str:
+    """How `cell_parts` stores a column of this type: "bool", "number" (numbers and times)
+    or "text"; the pandas type tests read the type only, so each type is judged once."""
+    known = _KINDS.get(dtype) if isinstance(dtype, (np.dtype, pd.StringDtype)) else None
+    if known is not None:
+        return known
+    if pd.api.types.is_bool_dtype(dtype):
+        kind = "bool"
+    elif pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        kind = "number"
+    else:
+        kind = "text"
+    if isinstance(dtype, (np.dtype, pd.StringDtype)):
+        _KINDS[dtype] = kind
+    return kind
+
+
+_KINDS: dict[object, str] = {}  # numpy's and pandas' text types -> `_kind` (a handful)
 
 
 def frame_cell_parts(frame: pd.DataFrame) -> list[CellParts]:
     """`cell_parts` of each column of `frame`, in order: the text columns' made in one pass
     over all of them (their text joined, each step one call for all columns), likewise the
-    number and time columns', the booleans' a column at a time."""
-    parts: list[CellParts] = []
+    number and time columns' (the times of one type made serials in one call), the booleans'
+    a column at a time. Each column is judged by its type, read once for the frame."""
+    parts: list[CellParts] = [[] for _ in range(frame.shape[1])]  # filled below
     texts: list[tuple[int, pa.Array, np.ndarray]] = []
-    numbers: list[tuple[int, np.ndarray, np.ndarray]] = []
+    numbers: list[tuple[int, np.ndarray | None, np.ndarray]] = []
+    times: dict[object, list[tuple[int, pd.Series]]] = {}  # times by type: serials at once
     unique = frame.columns.is_unique  # a column by its name: no positional indexer per column
-    for position, name in enumerate(frame.columns):
+    for position, (name, dtype) in enumerate(frame.dtypes.items()):
         values = frame[name] if unique else frame.iloc[:, position]
-        if _is_number(values):
-            numbers.append((position, _numbers(values), values.notna().to_numpy()))
-            parts.append([])  # filled below
-            continue
-        if not _is_text(values):
-            parts.append(cell_parts(values))
-            continue
-        present = values.notna().to_numpy()
-        text = _arrow_text(values, present)
-        if isinstance(text, pa.ChunkedArray):
-            text = text.combine_chunks()
-        texts.append((position, text, present))
-        parts.append([])  # filled below
+        kind = _kind(dtype)
+        if kind == "bool":
+            parts[position] = _bool_cell_parts(values)
+        elif kind == "number":
+            if isinstance(dtype, np.dtype) and dtype.kind == "M":
+                times.setdefault(dtype, []).append((len(numbers), values))
+                numbers.append((position, None, ~np.isnat(values.to_numpy())))
+            elif isinstance(dtype, np.dtype) and dtype.kind in "iuf":  # missing: NaN only
+                column = _numbers(values)
+                numbers.append((position, column, ~np.isnan(column)))
+            else:
+                numbers.append((position, _numbers(values), values.notna().to_numpy()))
+        else:
+            texts.append((position, *_text_and_presence(values)))
     if texts:
         joined = _text_cell_parts(
             pa.concat_arrays([text for _, text, _ in texts]),
@@ -128,14 +142,46 @@ def frame_cell_parts(frame: pd.DataFrame) -> list[CellParts]:
             start, end = end, end + len(text)
             parts[position] = [np.asarray(part)[start:end] for part in joined]
     if numbers:
+        columns: list[np.ndarray | None] = [column for _, column, _ in numbers]
+        for same in times.values():  # one call per type; each serial is of its own time
+            serials = excel_serials(
+                pd.Series(np.concatenate([values.to_numpy() for _, values in same]))
+            )
+            for at, (slot, values) in enumerate(same):
+                columns[slot] = serials[at * len(values) : (at + 1) * len(values)]
         made = _number_cell_parts(
-            np.concatenate([column for _, column, _ in numbers]),
+            np.concatenate([column for column in columns if column is not None]),
             np.concatenate([present for _, _, present in numbers]),
         )
         count = len(frame)
         for at, (position, _, _) in enumerate(numbers):
             parts[position] = [np.asarray(part)[at * count : (at + 1) * count] for part in made]
     return parts
+
+
+def _bool_cell_parts(values: pd.Series) -> CellParts:
+    """`cell_parts` of a column of booleans: numpy's hold no missing value, so their kind and
+    close are texts shared by every cell; any other kind as `cell_parts` makes it."""
+    if isinstance(values.dtype, np.dtype):
+        return [' t="b"><v>', np.where(values.to_numpy(bool), "1", "0").astype(object), "</v></c>"]
+    return cell_parts(values)
+
+
+def _text_and_presence(values: pd.Series) -> tuple[pa.Array, np.ndarray]:
+    """A text column's Arrow text ('' where missing, one chunk) and where it is present."""
+    if holds_arrow_text(values):  # present where Arrow holds a value, as pandas' notna
+        text = arrow_text(values)
+        present = (
+            np.ones(len(text), dtype=bool)
+            if text.null_count == 0
+            else np.asarray(text.is_valid(), dtype=bool)
+        )
+        return pc.fill_null(text, ""), present
+    present = values.notna().to_numpy()
+    text = _arrow_text(values, present)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    return text, present
 
 
 def _text_cell_parts(text: pa.Array, present: np.ndarray) -> CellParts:
@@ -191,18 +237,14 @@ def sheet_rows(
         parts.extend(cell if isinstance(cell, list) else [cell])
     count = next((len(p) for p in parts if not isinstance(p, str)), 0)
     opening = '<row r="' + _texts(np.arange(first_row, first_row + count)) + '"' + row_attributes
-    columns = [opening + ">"]
-    columns += [np.full(count, p, dtype=object) if isinstance(p, str) else p for p in parts]
-    columns.append(np.full(count, "</row>", dtype=object))
-    return "".join(np.column_stack(columns).ravel().tolist())
-
-
-def cell_heads(letter: str, first_row: int, styles: np.ndarray) -> np.ndarray:
-    """'<c r="D2" s="5"' for the cells of one column from `first_row` on."""
-    cells = np.full(len(styles), "", dtype=object)
-    for part in cell_head_parts(letter, first_row, styles):
-        cells = cells + part
-    return cells
+    # one table of texts, a row of the sheet per line: a text shared by every cell is set
+    # into its column once (no column of copies made for it)
+    table = np.empty((count, len(parts) + 2), dtype=object)
+    table[:, 0] = opening + ">"
+    for position, part in enumerate(parts, start=1):
+        table[:, position] = part
+    table[:, -1] = "</row>"
+    return "".join(table.ravel().tolist())
 
 
 def cell_head_parts(letter: str, first_row: int, styles: np.ndarray) -> CellParts:
@@ -210,11 +252,11 @@ def cell_head_parts(letter: str, first_row: int, styles: np.ndarray) -> CellPart
     numbers' text is made once per slice of rows, each distinct style's once per column)."""
     distinct, position = np.unique(np.asarray(styles), return_inverse=True)
     style_texts = _texts(distinct)[position.reshape(-1)]
-    return [f'<c r="{letter}', _row_numbers(first_row, len(styles)), style_texts, '"']
+    return [f'<c r="{letter}', row_number_texts(first_row, len(styles)), style_texts, '"']
 
 
 @lru_cache(maxsize=4)
-def _row_numbers(first_row: int, count: int) -> np.ndarray:
+def row_number_texts(first_row: int, count: int) -> np.ndarray:
     """'2" s="', '3" s="', ... for `count` rows from `first_row` (read-only, shared)."""
     texts = _texts(np.arange(first_row, first_row + count)) + '" s="'
     texts.setflags(write=False)
