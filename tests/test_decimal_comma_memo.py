@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hyposcreen import quarantine_warnings as warnings
+from hyposcreen import decimal_commas
 
 HOSTILE = [
     "3,4",
@@ -31,25 +31,25 @@ HOSTILE = [
 
 
 def test_remembered_judgements_are_the_fresh_ones() -> None:
-    warnings._JUDGED.clear()
+    decimal_commas._JUDGED.clear()
     values = pd.Series([*HOSTILE, None, *HOSTILE[::-1], 5, np.nan], dtype=object)
     distinct = pd.unique(values.dropna())
-    fresh = dict(zip(distinct, warnings._decimal_comma_judged(distinct), strict=True))
+    fresh = dict(zip(distinct, decimal_commas._decimal_comma_judged(distinct), strict=True))
     expected = [bool(fresh[v]) if not pd.isna(v) else False for v in values]
-    first = warnings._decimal_comma_numbers(values)
+    first = decimal_commas.decimal_comma_numbers(values)
     assert list(first) == expected
-    assert set(warnings._JUDGED) == {v for v in distinct if type(v) is str}
-    assert warnings._JUDGED["3,4"] and not warnings._JUDGED["1,050"]
-    again = warnings._decimal_comma_numbers(values.iloc[::-1])  # every text remembered
+    assert set(decimal_commas._JUDGED) == {v for v in distinct if type(v) is str}
+    assert decimal_commas._JUDGED["3,4"] and not decimal_commas._JUDGED["1,050"]
+    again = decimal_commas.decimal_comma_numbers(values.iloc[::-1])  # every text remembered
     assert list(again) == expected[::-1]
-    arrow = warnings._decimal_comma_numbers(pd.Series([*HOSTILE, None], dtype="str"))
+    arrow = decimal_commas.decimal_comma_numbers(pd.Series([*HOSTILE, None], dtype="str"))
     assert list(arrow) == [bool(fresh[v]) for v in HOSTILE] + [False]
-    assert list(warnings._decimal_comma_numbers(pd.Series([], dtype="str"))) == []
+    assert list(decimal_commas.decimal_comma_numbers(pd.Series([], dtype="str"))) == []
 
 
 def test_a_full_memory_starts_again() -> None:
-    warnings._JUDGED.clear()
-    warnings._JUDGED.update({f"x{i}": False for i in range(warnings._JUDGED_MAX + 1)})
-    shown = warnings._decimal_comma_numbers(pd.Series(["3,4", "1,050"], dtype="str"))
+    decimal_commas._JUDGED.clear()
+    decimal_commas._JUDGED.update({f"x{i}": False for i in range(decimal_commas._JUDGED_MAX + 1)})
+    shown = decimal_commas.decimal_comma_numbers(pd.Series(["3,4", "1,050"], dtype="str"))
     assert list(shown) == [True, False]
-    assert warnings._JUDGED == {"3,4": True, "1,050": False}
+    assert decimal_commas._JUDGED == {"3,4": True, "1,050": False}

@@ -32,8 +32,7 @@ list is incomplete, and the night must not pass as quiet (exit 4):
 Each message holds counts and up to three `file:row` references, never a value.
 
 A delivery whose every result, sodium too, is written with a decimal comma stops on the critical
-non-numeric sodium check before any warning: `with_decimal_comma_hint` gives the stop the reason
-and the key to set (recipe.contracts, runners.partitioned), with a count only.
+non-numeric sodium check before any warning (decimal_commas.with_decimal_comma_hint).
 """
 
 from __future__ import annotations
@@ -48,8 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
-from hyposcreen.errors import InputError
-from hyposcreen.ingest.values import decimal_comma_text, parse_values
+from hyposcreen.decimal_commas import decimal_comma_numbers
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
 
@@ -60,9 +58,6 @@ EXAMPLES = 3
 _TIME_ONLY = frozenset({"outside_window", "after_window"})
 # a value that is not text in the original (a number: a Parquet code column of integers)
 _NOT_TEXT = r'"{key}": [^"\s]'
-# a number with groups of three digits after a leading 1-9 (`1,050`) is a thousands separator,
-# which csv: {decimal: ","} would read as 1.05: no decimal comma
-_THOUSANDS = r"^\D*[1-9][0-9]{0,2}(?:,[0-9]{3})+\s*$"
 # a JSON text value of report.quarantine's original (escapes kept), after its key
 _JSON_TEXT = r'("(?:[^"\\]|\\.)*")'
 
@@ -175,87 +170,12 @@ def _export_errors(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning
     ]
 
 
-def decimal_comma_count(labs: pd.DataFrame, decimal: str = ".") -> int:
-    """How many cleaned lab rows quarantined non_numeric hold a number with a decimal comma at
-    a '.' site (0 at a ',' site, or without the columns)."""
-    if decimal != "." or not {"reason", "value_raw"} <= set(labs.columns):
-        return 0
-    text = labs["value_raw"].loc[(labs["reason"] == "non_numeric").to_numpy(dtype=bool)]
-    return int(_decimal_comma_numbers(text).sum())
-
-
-def _decimal_comma_numbers(text: pd.Series) -> np.ndarray:
-    """Which values are numbers written as text with a decimal comma: no number as
-    written, one once the comma is the decimal as ingest.values reads it for a site with
-    csv: {decimal: ","} (`3,4`, `\\u00a03,4`, `≤0,5`, `less than 0,5`, `+3,4`), and no
-    thousands separator (`1,050`). Judged once per distinct text, and a text judged before in
-    the process (a backfill's nights quarantine the same results) as it was judged then."""
-    codes, distinct = pd.factorize(text, use_na_sentinel=True)
-    if not len(distinct):
-        return np.zeros(len(text), dtype=bool)
-    values = np.asarray(distinct, dtype=object)
-    known = [_JUDGED.get(value) if type(value) is str else None for value in values]
-    new = np.array([judged is None for judged in known], dtype=bool)
-    commas = np.array([bool(judged) for judged in known], dtype=bool)
-    if new.any():
-        commas[new] = _decimal_comma_judged(values[new])
-        if len(_JUDGED) > _JUDGED_MAX:
-            _JUDGED.clear()
-        _JUDGED.update(
-            (value, bool(judged))
-            for value, judged in zip(values[new], commas[new], strict=True)
-            if type(value) is str
-        )
-    return np.append(commas, False)[codes]
-
-
-_JUDGED: dict[str, bool] = {}  # text -> whether it is a decimal-comma number, for the process
-_JUDGED_MAX = 1 << 16
-
-
-def _decimal_comma_judged(distinct: np.ndarray) -> np.ndarray:
-    """`_decimal_comma_numbers` of distinct values, each judged on its own text."""
-    values = pd.Series(distinct, dtype=object)
-    words = values.astype("str")
-    blank = pd.Series(np.nan, index=words.index)
-    return np.asarray(
-        np.array([isinstance(value, str) for value in values], dtype=bool)
-        & words.str.contains(",", regex=False).to_numpy()
-        & parse_values(words, blank)[0].isna().to_numpy()
-        & parse_values(decimal_comma_text(words), blank)[0].notna().to_numpy()
-        & ~words.str.match(_THOUSANDS).to_numpy(),
-        dtype=bool,
-    )
-
-
-def decimal_comma_hint(count: int) -> str | None:
-    """What to say when a night stops on its labs with `count` decimal-comma results (the
-    count and the mapping key that reads them); None when there is none."""
-    if not count:
-        return None
-    return (
-        f"{count} lab result(s) are numbers written with a decimal comma but the site's decimal "
-        "is '.': set csv: {decimal: \",\"} in the site mapping if the extract writes decimal "
-        "commas."
-    )
-
-
-def with_decimal_comma_hint(stop: InputError, count: int) -> InputError:
-    """The contracts' stop `stop` with the decimal-comma hint put before its examples (the
-    message FAILED.json and the alerts keep); `stop` itself when there is no such row."""
-    hint = decimal_comma_hint(count)
-    if hint is None:
-        return stop
-    said = str(stop).split(" Examples: ")[0] if stop.examples else str(stop)
-    return InputError(f"{said} {hint}", file=stop.file, column=stop.column, examples=stop.examples)
-
-
 def _decimal_commas(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]:
     rows = np.flatnonzero(where("table", "labs") & where("reason", "non_numeric"))
     if not len(rows):
         return []
     original = quarantine["original"].iloc[rows]
-    commas = rows[_decimal_comma_numbers(_json_texts(original, "value_raw"))]
+    commas = rows[decimal_comma_numbers(_json_texts(original, "value_raw"))]
     if not len(commas):
         return []
     return [

@@ -28,9 +28,9 @@ from hyposcreen.context import (
     RunContext,
     RunSummary,
 )
+from hyposcreen.decimal_commas import decimal_comma_count, with_decimal_comma_hint
 from hyposcreen.errors import InputError
 from hyposcreen.nightly.late_results import mark_late_results
-from hyposcreen.quarantine_warnings import decimal_comma_count, with_decimal_comma_hint
 from hyposcreen.recipe_clean import held_sizes, quarantined_rows, window_events, window_labs
 from hyposcreen.recipe_contracts import (
     apply_contract_warnings,

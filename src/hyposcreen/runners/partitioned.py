@@ -24,10 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hyposcreen.context import RunContext, RunSummary, discard_outputs
+from hyposcreen.decimal_commas import decimal_comma_count, with_decimal_comma_hint
 from hyposcreen.errors import ConfigError, InputError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.ingest.tabular import TooLargeForMemory
-from hyposcreen.quarantine_warnings import decimal_comma_count, with_decimal_comma_hint
 from hyposcreen.recipe import ingest_table
 from hyposcreen.recipe_contracts import run_contracts
 from hyposcreen.report.folders import remove_dead_debris
