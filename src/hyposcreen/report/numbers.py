@@ -36,7 +36,11 @@ def _one_decimal(value: float) -> float:
 def _distinct_rounded(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Each distinct number rounded once (and remembered across calls: a run's numbers
     recur in its columns and outputs) and where each value's is."""
-    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    return _distinct_rounded_numbers(values.to_numpy(dtype="float64", na_value=np.nan))
+
+
+def _distinct_rounded_numbers(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    numbers = np.asarray(numbers, dtype="float64")
     distinct, position = np.unique(numbers, return_inverse=True)  # -0.0 and 0.0 round alike
     rounded = np.array([_one_decimal(v) for v in distinct.tolist()], dtype="float64")
     return rounded, position.reshape(-1)
@@ -48,6 +52,13 @@ def round_one_decimal(values: pd.Series) -> pd.Series:
     return pd.Series(rounded[position], index=values.index, dtype="float64", name=values.name)
 
 
+def round_one_decimal_array(numbers: np.ndarray) -> np.ndarray:
+    """`round_one_decimal` of an array of floats of any shape (all its columns at once)."""
+    numbers = np.asarray(numbers, dtype="float64")
+    rounded, position = _distinct_rounded_numbers(numbers.reshape(-1))
+    return rounded[position].reshape(numbers.shape)
+
+
 def one_decimal_text(values: pd.Series) -> pd.Series:
     """Text with exactly one decimal ('125.1', '130.0'); '' where the value is missing."""
     return pd.Series(one_decimal_objects(values), index=values.index, dtype="str")
@@ -56,7 +67,12 @@ def one_decimal_text(values: pd.Series) -> pd.Series:
 def one_decimal_objects(values: pd.Series) -> np.ndarray:
     """`one_decimal_text` as an object array of Python strings (for markup joined as objects:
     no round trip through a column of Arrow text)."""
-    rounded, position = _distinct_rounded(values)
+    return one_decimal_array(values.to_numpy(dtype="float64", na_value=np.nan))
+
+
+def one_decimal_array(numbers: np.ndarray) -> np.ndarray:
+    """`one_decimal_objects` of an array of floats (NaN for missing)."""
+    rounded, position = _distinct_rounded_numbers(numbers)
     present = ~np.isnan(rounded)
     text = np.char.mod("%.1f", np.where(present, rounded, 0.0)).astype(object)
     text[~present] = ""
@@ -69,9 +85,14 @@ def general_text(values: pd.Series) -> pd.Series:
     numbers = values.to_numpy()
     if numbers.dtype != np.float64:  # anything but plain floats: as it always was
         return values.map(lambda v: f"{v:g}").astype("str")
+    return pd.Series(general_array(numbers), index=values.index, dtype="str")
+
+
+def general_array(numbers: np.ndarray) -> np.ndarray:
+    """`general_text` of an array of float64 as an object array of Python strings."""
     position, distinct = pd.factorize(numbers.view(np.int64))
     shown = np.array([f"{v:g}" for v in distinct.view(np.float64)], dtype=object)
-    return pd.Series(shown[position], index=values.index, dtype="str")
+    return shown[position]
 
 
 def format_one_decimal(value: float | None) -> str:
