@@ -123,9 +123,9 @@ def _workup_note(missing: pd.Series) -> np.ndarray:
     """'Workup incomplete: no urine sodium, tsh around the index result.' or ''."""
     once = per_distinct(
         missing.to_numpy(dtype=object),
-        lambda text: f"Workup incomplete: no {_workup_text(text)} around the index result."
-        if text
-        else "",
+        lambda text: (
+            f"Workup incomplete: no {_workup_text(text)} around the index result." if text else ""
+        ),
     )
     if once is not None:
         return once

@@ -78,11 +78,12 @@ def times(values: pd.Series) -> np.ndarray:
 
 
 def iso_texts(moments: np.ndarray) -> np.ndarray:
-    """`evidence.iso` of naive times, as an object array ('' for NaT)."""
-    seconds = moments.astype("datetime64[s]")  # floored, as strftime's %S
+    """`evidence.iso` of naive times, as an object array ('' for NaT); each distinct time
+    written once (numpy writes a time in about as long as pandas finds its kind)."""
+    position, distinct = pd.factorize(moments)  # NaT: -1
+    seconds = np.asarray(distinct).astype("datetime64[s]")  # floored, as strftime's %S
     text = np.datetime_as_string(seconds, unit="s").astype(object)
-    text[np.isnat(moments)] = ""
-    return text
+    return np.append(text, "")[position]
 
 
 def date_texts(moments: np.ndarray, missing: str) -> np.ndarray:

@@ -195,7 +195,11 @@ def build_review_list(
     """The review list as typed columns (parquet); `to_text` renders it for CSV. `evidence`:
     `evidence_table(result)` when the caller has it already."""
     identified = allow_identifiers and patients is not None and not patients.empty
-    cases = result.cases.loc[result.cases["listed"]].reset_index(drop=True)
+    listed = result.cases["listed"]
+    if listed.dtype == bool:  # the listed cases' rows taken at once (no index to align)
+        cases = result.cases.take(np.flatnonzero(listed.to_numpy())).reset_index(drop=True)
+    else:
+        cases = result.cases.loc[listed].reset_index(drop=True)
     if cases.empty:
         return _empty_review(identified)
     if evidence is None:
@@ -221,9 +225,9 @@ def build_review_list(
         "missing_workup": _typed(cases, "missing_workup"),
         "evidence": str_array(_case_evidence(cases["patient_id"], evidence, oc)),
         "considerations": str_array(consideration_objects(cases, rules)),
-        "profile": profile_name,
-        "rules_version": rules.version,
-        "run_id": run_id,
+        "profile": _every(len(cases), profile_name),
+        "rules_version": _every(len(cases), rules.version),
+        "run_id": _every(len(cases), run_id),
         "tier_name": cases["tier"].map(TIER_NAMES).astype("str").array
         if names is None
         else str_array(names),
@@ -233,8 +237,8 @@ def build_review_list(
         "overcorrection_pair": str_array(oc),
         "cramp_documented": _typed(cases, "cramp_documented", bool),
         "index_glucose": cases["index_glucose"].astype("float64").array,
-        "window_start": window_start,
-        "window_end": window_end,
+        "window_start": _every(len(cases), window_start),
+        "window_end": _every(len(cases), window_end),
         "relisted_because": _text_or_blank(cases, "relisted_because"),
         "previously_listed": _time_or_blank(cases, "previously_listed"),
         "last_reviewed": _time_or_blank(cases, "last_reviewed"),
@@ -263,6 +267,15 @@ def _add_identifiers(review: pd.DataFrame, patients: pd.DataFrame) -> None:
 
 
 _SODIUM = ["index_sodium", "corrected_sodium", "latest_sodium", "delta_48h"]  # one decimal
+
+
+def _every(count: int, value: Any) -> Any:
+    """A text or a naive time on every row, as the DataFrame would spread it (else `value`)."""
+    if isinstance(value, str):
+        return str_array(np.full(count, value, dtype=object))
+    if isinstance(value, pd.Timestamp) and value.tz is None:
+        return np.full(count, value.to_datetime64())
+    return value
 
 
 def _text_or_blank(cases: pd.DataFrame, column: str) -> Any:

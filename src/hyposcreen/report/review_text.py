@@ -44,7 +44,7 @@ def to_text(review: pd.DataFrame) -> pd.DataFrame:
         flags = review[column].astype(bool).to_numpy()
         shown[column] = str_array(choose(flags, "true", "false"))
     text = pd.DataFrame(
-        {c: shown[c] if c in shown else review[c].array for c in review.columns},
+        {c: shown[c] if c in shown else values.array for c, values in review.items()},
         index=review.index,
         copy=False,
     )
