@@ -71,12 +71,17 @@ def one_decimal_objects(values: pd.Series) -> np.ndarray:
 
 
 def one_decimal_array(numbers: np.ndarray) -> np.ndarray:
-    """`one_decimal_objects` of an array of floats (NaN for missing)."""
-    rounded, position = _distinct_rounded_numbers(numbers)
-    present = ~np.isnan(rounded)
-    text = np.char.mod("%.1f", np.where(present, rounded, 0.0)).astype(object)
-    text[~present] = ""
-    return text[position]
+    """`one_decimal_objects` of an array of floats (NaN for missing): each distinct number's
+    text made once (and remembered across calls)."""
+    distinct, position = np.unique(np.asarray(numbers, dtype="float64"), return_inverse=True)
+    text = np.empty(len(distinct), dtype=object)
+    text[:] = [_one_decimal_text(v) for v in distinct.tolist()]
+    return text[position.reshape(-1)]
+
+
+@lru_cache(maxsize=1 << 16)
+def _one_decimal_text(value: float) -> str:
+    return "" if np.isnan(value) else f"{_one_decimal(value):.1f}"  # as "%.1f" prints it
 
 
 def general_text(values: pd.Series) -> pd.Series:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hyposcreen.arrow_columns import holds_arrow_text, positions_in
+from hyposcreen.arrow_columns import holds_arrow_text
 from hyposcreen.report.considerations import consideration_objects
 from hyposcreen.report.evidence import (  # noqa: F401 - evidence_table & co. are also read from here
     EVIDENCE_COLUMNS,
@@ -90,16 +90,17 @@ def _overcorrection_objects(cases: pd.DataFrame) -> np.ndarray:
 
 def _correction_objects(cases: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     """`_correction_texts` of the cases at `rows`, made from their columns' arrays."""
-
-    def sodium(column: str) -> np.ndarray:
-        return one_decimal_array(cases[column].to_numpy(dtype="float64", na_value=np.nan)[rows])
-
-    def time(column: str) -> np.ndarray:
-        values = cases[column]
-        if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
-            return iso_texts(values.to_numpy()[rows])
-        return iso(values.iloc[rows]).to_numpy(dtype=object)
-
+    count = len(rows)
+    columns = ["oc_from_sodium", "oc_to_sodium", "oc_rise"]  # rounded at once
+    numbers = [cases[c].to_numpy(dtype="float64", na_value=np.nan)[rows] for c in columns]
+    from_sodium, to_sodium, rise = np.split(one_decimal_array(np.concatenate(numbers)), 3)
+    times = [cases[c] for c in ("oc_from_time", "oc_to_time")]
+    kinds = {t.dtype for t in times}
+    if len(kinds) == 1 and all(isinstance(k, np.dtype) and k.kind == "M" for k in kinds):
+        stamps = iso_texts(np.concatenate([t.to_numpy()[rows] for t in times]))
+        from_time, to_time = stamps[:count], stamps[count:]
+    else:
+        from_time, to_time = (iso(t.iloc[rows]).to_numpy(dtype=object) for t in times)
     limit = cases["limit"]
     limits = (
         general_array(limit.to_numpy()[rows])
@@ -107,15 +108,15 @@ def _correction_objects(cases: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
         else general_text(limit.iloc[rows]).to_numpy(dtype=object)
     )
     return (
-        sodium("oc_from_sodium")
+        from_sodium
         + " at "
-        + time("oc_from_time")
+        + from_time
         + " -> "
-        + sodium("oc_to_sodium")
+        + to_sodium
         + " at "
-        + time("oc_to_time")
+        + to_time
         + " (+"
-        + sodium("oc_rise")
+        + rise
         + " mmol/L; limit "
         + limits
         + " per 24 h)"
@@ -139,10 +140,10 @@ def _correction_texts(cases: pd.DataFrame) -> pd.Series:
     )
 
 
-def _evidence_per_patient(evidence: pd.DataFrame) -> pd.Series:
-    """patient -> 'factor: text | factor: text' in the evidence table's order."""
+def _evidence_per_patient(evidence: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(patients, 'factor: text | factor: text' of each) in the evidence table's order."""
     if evidence.empty:
-        return pd.Series(dtype=object)
+        return np.array([], dtype=object), np.array([], dtype=object)
     patient = evidence["patient_id"].to_numpy(dtype=object)
     if pd.isna(patient).any() or not (patient[1:] >= patient[:-1]).all():
         rows = evidence.sort_values("patient_id", kind="stable")
@@ -152,18 +153,18 @@ def _evidence_per_patient(evidence: pd.DataFrame) -> pd.Series:
         factor, text = (evidence[c].to_numpy(dtype=object) for c in ("risk_factor", "text"))
         pieces = factor + ": " + text
     starts = run_starts(patient)
-    joined = join_runs(choose(starts, "", " | ") + pieces, starts)
-    return pd.Series(joined, index=patient[starts], dtype=object)
+    return patient[starts], join_runs(choose(starts, "", " | ") + pieces, starts)
 
 
 def _case_evidence(patients: pd.Series, evidence: pd.DataFrame, oc: np.ndarray) -> np.ndarray:
     """Each case's evidence ('' without any), its over-rapid correction after it."""
-    per_patient = _evidence_per_patient(evidence)
-    if patients.hasnans or not per_patient.index.is_unique:
+    listed, joined = _evidence_per_patient(evidence)
+    if patients.hasnans or pd.isna(listed).any():
+        per_patient = pd.Series(joined, index=listed, dtype=object)
         shown = patients.map(per_patient).fillna("").to_numpy(dtype=object)
-    else:
-        found = positions_in(patients, per_patient.index)
-        shown = np.append(per_patient.to_numpy(dtype=object), "")[found]
+    else:  # each case's patient found among the distinct ones (sorted runs) with evidence
+        found = pd.Index(listed, dtype=object).get_indexer(patients.to_numpy(dtype=object))
+        shown = np.append(joined, "")[found]
     corrected = np.flatnonzero(oc != "")
     if len(corrected):
         joined = shown[corrected] + " | over-rapid correction: " + oc[corrected]
