@@ -76,9 +76,23 @@ def consideration_objects(cases: pd.DataFrame, rules: RuleSet) -> np.ndarray:
         _spurious_note(cases),
         _workup_note(cases["missing_workup"]),
     ]
-    # a case with a missing text in any note gets no text at all (as pandas' `+` would give)
+    return _joined(notes, anchor=2)
+
+
+def _joined(notes: list[np.ndarray], anchor: int) -> np.ndarray:
+    """The notes a case has, in order, with " | " between them; a case with a missing text in
+    any note gets no text at all (as pandas' `+` would give). The `anchor` note (the
+    correction limit) is there for every case: the notes before it end with the separator,
+    those after it start with it, and the columns are joined at once."""
     missing = np.logical_or.reduce([pd.isna(text) for text in notes])
-    joined = np.full(len(cases), "", dtype=object)
+    if not missing.any() and (notes[anchor] != "").all():
+        joined = notes[anchor]
+        for text in notes[:anchor][::-1]:
+            joined = text + choose(text != "", " | ", "") + joined
+        for text in notes[anchor + 1 :]:
+            joined = joined + choose(text != "", " | ", "") + text
+        return np.asarray(joined, dtype=object)
+    joined = np.full(len(missing), "", dtype=object)
     for text in notes:  # " | " between the notes a case has, a column at a time
         given = (text != "") & ~missing
         after = given & (joined != "")
