@@ -40,10 +40,12 @@ def _distinct_rounded(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _distinct_rounded_numbers(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    numbers = np.asarray(numbers, dtype="float64")
-    distinct, position = np.unique(numbers, return_inverse=True)  # -0.0 and 0.0 round alike
-    rounded = np.array([_one_decimal(v) for v in distinct.tolist()], dtype="float64")
-    return rounded, position.reshape(-1)
+    numbers = np.asarray(numbers, dtype="float64").reshape(-1)
+    position, distinct = pd.factorize(numbers)  # missing: -1, the NaN after the distinct
+    rounded = np.empty(len(distinct) + 1, dtype="float64")  # -0.0 and 0.0 round alike
+    rounded[:-1] = [_one_decimal(v) for v in distinct.tolist()]
+    rounded[-1] = np.nan
+    return rounded, position
 
 
 def round_one_decimal(values: pd.Series) -> pd.Series:
@@ -73,10 +75,11 @@ def one_decimal_objects(values: pd.Series) -> np.ndarray:
 def one_decimal_array(numbers: np.ndarray) -> np.ndarray:
     """`one_decimal_objects` of an array of floats (NaN for missing): each distinct number's
     text made once (and remembered across calls)."""
-    distinct, position = np.unique(np.asarray(numbers, dtype="float64"), return_inverse=True)
-    text = np.empty(len(distinct), dtype=object)
-    text[:] = [_one_decimal_text(v) for v in distinct.tolist()]
-    return text[position.reshape(-1)]
+    position, distinct = pd.factorize(np.asarray(numbers, dtype="float64").reshape(-1))
+    text = np.empty(len(distinct) + 1, dtype=object)  # missing: -1, the '' after the distinct
+    text[:-1] = [_one_decimal_text(v) for v in distinct.tolist()]
+    text[-1] = ""
+    return text[position]
 
 
 @lru_cache(maxsize=1 << 16)
