@@ -4,10 +4,12 @@ tied to the sources (docs/clinical.md); never contradicting each other."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
+from hyposcreen.arrow_columns import holds_arrow_text
 from hyposcreen.report.html_text import choose, per_distinct
 from hyposcreen.rules.loader import RuleSet
 
@@ -16,23 +18,22 @@ SIADH_DRUGS = ("ssri", "other_antidepressant", "antiepileptic", "antipsychotic")
 
 
 def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
-    """Short review prompts in our own words, tied to the sources (see docs/clinical.md).
+    """Short review prompts in our own words, tied to the sources (see docs/clinical.md)."""
+    return pd.Series(consideration_objects(cases, rules), dtype=object)
 
-    Built a note at a time over columns of Python strings: a note every case shares is one
-    string shared by the cases it goes to (never a fixed-width copy per case)."""
-    factors = cases["risk_factors"].astype("str")
 
-    def has(names: tuple[str, ...]) -> np.ndarray:
-        return _has_any(factors, names)
-
+def consideration_objects(cases: pd.DataFrame, rules: RuleSet) -> np.ndarray:
+    """`considerations` as an object array, built a note at a time over columns of Python
+    strings: a note every case shares is one string shared by the cases it goes to (never a
+    fixed-width copy per case); a note made of a case's text is made once per distinct text."""
+    factors = cases["risk_factors"]
+    factors = factors if holds_arrow_text(factors) else factors.astype("str")
+    has = _factor_test(factors)
     limit = rules.limits
     # fluid restriction never goes with a sodium that already rose too fast
-    mild = (cases["level"] == "mild") & ~cases["overcorrection"].astype(bool)
-    spurious = (
-        cases["possibly_spurious"].astype("str")
-        if "possibly_spurious" in cases
-        else pd.Series("", index=cases.index)
-    )
+    overcorrected = cases["overcorrection"]
+    overcorrected = overcorrected if overcorrected.dtype == bool else overcorrected.astype(bool)
+    mild = _equals(cases["level"], "mild") & ~overcorrected.to_numpy(dtype=bool)
     notes = [
         choose(
             has(DIURETICS),
@@ -72,26 +73,26 @@ def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
             "Sodium rose faster than the limit: review the correction plan now.",
             "",
         ),
-        choose(
-            spurious != "",
-            "Possibly spurious: the "
-            + spurious.str.replace("overcorrection_pair", "over-correction pair").str.replace(
-                ";", " and "
-            )
-            + " rests on a result far below the ones before and after it; repeat the "
-            "sample before acting on it.",
-            "",
-        ),
-        choose(
-            cases["missing_workup"] != "",
-            "Workup incomplete: no " + _workup_words(cases["missing_workup"]) + " around the "
-            "index result.",
-            "",
-        ),
+        _spurious_note(cases),
+        _workup_note(cases["missing_workup"]),
     ]
-    # a case with a missing text in any note gets no text at all (as pandas' `+` would give)
+    return _joined(notes, anchor=2)
+
+
+def _joined(notes: list[np.ndarray], anchor: int) -> np.ndarray:
+    """The notes a case has, in order, with " | " between them; a case with a missing text in
+    any note gets no text at all (as pandas' `+` would give). The `anchor` note (the
+    correction limit) is there for every case: the notes before it end with the separator,
+    those after it start with it, and the columns are joined at once."""
     missing = np.logical_or.reduce([pd.isna(text) for text in notes])
-    joined = np.full(len(cases), "", dtype=object)
+    if not missing.any() and (notes[anchor] != "").all():
+        joined = notes[anchor]
+        for text in notes[:anchor][::-1]:
+            joined = text + choose(text != "", " | ", "") + joined
+        for text in notes[anchor + 1 :]:
+            joined = joined + choose(text != "", " | ", "") + text
+        return np.asarray(joined, dtype=object)
+    joined = np.full(len(missing), "", dtype=object)
     for text in notes:  # " | " between the notes a case has, a column at a time
         given = (text != "") & ~missing
         after = given & (joined != "")
@@ -99,14 +100,78 @@ def considerations(cases: pd.DataFrame, rules: RuleSet) -> pd.Series:
         first = given & ~after
         joined[first] = text[first]
     joined[missing] = np.nan
-    return pd.Series(joined, dtype=object)
+    return joined
+
+
+def _equals(values: pd.Series, text: str) -> np.ndarray:
+    """`values == text` (False where missing)."""
+    if holds_arrow_text(values):
+        return np.asarray(values.to_numpy(dtype=object) == text, dtype=bool)
+    return (values == text).to_numpy(dtype=bool)
+
+
+def _spurious_note(cases: pd.DataFrame) -> np.ndarray:
+    """'Possibly spurious: the index and over-correction pair rests on ...' or ''."""
+    if "possibly_spurious" not in cases:
+        return np.full(len(cases), "", dtype=object)
+    spurious = cases["possibly_spurious"].astype("str")
+
+    def note(text: str | pd.Series) -> str | pd.Series:
+        if isinstance(text, str):
+            shown = text.replace("overcorrection_pair", "over-correction pair")
+            return "Possibly spurious: the " + shown.replace(";", " and ") + _SPURIOUS_END
+        shown_all = text.str.replace("overcorrection_pair", "over-correction pair")
+        return "Possibly spurious: the " + shown_all.str.replace(";", " and ") + _SPURIOUS_END
+
+    once = per_distinct(spurious.to_numpy(dtype=object), lambda t: note(t) if t else "")
+    return once if once is not None else choose(spurious != "", note(spurious), "")
+
+
+_SPURIOUS_END = (
+    " rests on a result far below the ones before and after it; repeat the sample before "
+    "acting on it."
+)
+
+
+def _workup_note(missing: pd.Series) -> np.ndarray:
+    """'Workup incomplete: no urine sodium, tsh around the index result.' or ''."""
+    once = per_distinct(
+        missing.to_numpy(dtype=object),
+        lambda text: (
+            f"Workup incomplete: no {_workup_text(text)} around the index result." if text else ""
+        ),
+    )
+    if once is not None:
+        return once
+    words = "Workup incomplete: no " + _workup_words(missing) + " around the index result."
+    return choose(missing != "", words, "")
+
+
+def _workup_text(text: str) -> str:
+    return text.replace(";", ", ").replace("_", " ")
+
+
+def _factor_test(factors: pd.Series) -> Callable[[tuple[str, ...]], np.ndarray]:
+    """`has(names)`: the cases with any of `names` among their ';'-separated risk factors,
+    each distinct list split once for every test (else `_has_any` for each)."""
+    position, distinct = pd.factorize(factors.to_numpy(dtype=object))
+    plain = not (position < 0).any() and all(
+        type(text) is str and "\n" not in text for text in distinct
+    )
+    if not plain:
+        return lambda names: _has_any(factors, names)
+    lists = [frozenset(text.split(";")) for text in distinct]
+
+    def has(names: tuple[str, ...]) -> np.ndarray:
+        wanted = frozenset(names)
+        return np.array([not wanted.isdisjoint(one) for one in lists] + [False])[position]
+
+    return has
 
 
 def _workup_words(missing: pd.Series) -> pd.Series:
     """'urine_sodium;tsh' -> 'urine sodium, tsh', each distinct list once."""
-    shown = per_distinct(
-        missing.to_numpy(dtype=object), lambda text: text.replace(";", ", ").replace("_", " ")
-    )
+    shown = per_distinct(missing.to_numpy(dtype=object), _workup_text)
     if shown is not None:
         return pd.Series(shown, index=missing.index, dtype=object)
     return missing.str.replace(";", ", ").str.replace("_", " ")

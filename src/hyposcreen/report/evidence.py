@@ -8,6 +8,13 @@ import pandas as pd
 
 from hyposcreen.arrow_columns import holds_arrow_text
 from hyposcreen.report.display import clinical_value
+from hyposcreen.report.evidence_arrays import (
+    CENSOR_SIGNS,
+    NotPlain,
+    evidence_frame,
+    evidence_parts,
+    iso_texts,
+)
 from hyposcreen.report.numbers import general_text, one_decimal_text
 from hyposcreen.screen.cases import ScreenResult
 
@@ -15,10 +22,7 @@ from hyposcreen.screen.cases import ScreenResult
 def iso(values: pd.Series) -> pd.Series:
     """ISO 8601 text of naive site-local timestamps to the second ('' for missing)."""
     if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":  # naive: numpy prints
-        seconds = values.to_numpy().astype("datetime64[s]")  # floored, as strftime's %S
-        text = np.datetime_as_string(seconds, unit="s").astype(object)
-        shown = np.where(values.notna().to_numpy(), text, "")
-        return pd.Series(shown, index=values.index, dtype="str")
+        return pd.Series(iso_texts(values.to_numpy()), index=values.index, dtype="str")
     text = values.dt.strftime("%Y-%m-%dT%H:%M:%S")
     return text.where(values.notna(), "")
 
@@ -33,7 +37,7 @@ def _date(values: pd.Series) -> pd.Series:
 
 
 EVIDENCE_COLUMNS = ["patient_id", "risk_factor", "source", "text", "time"]
-_CENSOR_SIGNS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+_CENSOR_SIGNS = CENSOR_SIGNS
 
 
 def _end_text(meds: pd.DataFrame) -> pd.Series:
@@ -80,7 +84,17 @@ def _evidence_part(
 
 
 def evidence_table(result: ScreenResult) -> pd.DataFrame:
-    """Long evidence: patient_id, risk_factor, source, text, time (one row per piece)."""
+    """Long evidence: patient_id, risk_factor, source, text, time (one row per piece); made
+    from arrays (report/evidence_arrays.py) when the columns allow, else `evidence_by_columns`."""
+    try:
+        parts = evidence_parts(result)
+        return evidence_frame(parts) if parts else pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    except NotPlain:
+        return evidence_by_columns(result)
+
+
+def evidence_by_columns(result: ScreenResult) -> pd.DataFrame:
+    """`evidence_table` by pandas column operations (any column types, missing values)."""
     parts = []
     meds = result.medication_evidence
     if not meds.empty:

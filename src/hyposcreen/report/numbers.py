@@ -36,16 +36,29 @@ def _one_decimal(value: float) -> float:
 def _distinct_rounded(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Each distinct number rounded once (and remembered across calls: a run's numbers
     recur in its columns and outputs) and where each value's is."""
-    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
-    distinct, position = np.unique(numbers, return_inverse=True)  # -0.0 and 0.0 round alike
-    rounded = np.array([_one_decimal(v) for v in distinct.tolist()], dtype="float64")
-    return rounded, position.reshape(-1)
+    return _distinct_rounded_numbers(values.to_numpy(dtype="float64", na_value=np.nan))
+
+
+def _distinct_rounded_numbers(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    numbers = np.asarray(numbers, dtype="float64").reshape(-1)
+    position, distinct = pd.factorize(numbers)  # missing: -1, the NaN after the distinct
+    rounded = np.empty(len(distinct) + 1, dtype="float64")  # -0.0 and 0.0 round alike
+    rounded[:-1] = [_one_decimal(v) for v in distinct.tolist()]
+    rounded[-1] = np.nan
+    return rounded, position
 
 
 def round_one_decimal(values: pd.Series) -> pd.Series:
     """A float Series rounded to 1 decimal, half away from zero; missing stays missing."""
     rounded, position = _distinct_rounded(values)
     return pd.Series(rounded[position], index=values.index, dtype="float64", name=values.name)
+
+
+def round_one_decimal_array(numbers: np.ndarray) -> np.ndarray:
+    """`round_one_decimal` of an array of floats of any shape (all its columns at once)."""
+    numbers = np.asarray(numbers, dtype="float64")
+    rounded, position = _distinct_rounded_numbers(numbers.reshape(-1))
+    return rounded[position].reshape(numbers.shape)
 
 
 def one_decimal_text(values: pd.Series) -> pd.Series:
@@ -56,11 +69,22 @@ def one_decimal_text(values: pd.Series) -> pd.Series:
 def one_decimal_objects(values: pd.Series) -> np.ndarray:
     """`one_decimal_text` as an object array of Python strings (for markup joined as objects:
     no round trip through a column of Arrow text)."""
-    rounded, position = _distinct_rounded(values)
-    present = ~np.isnan(rounded)
-    text = np.char.mod("%.1f", np.where(present, rounded, 0.0)).astype(object)
-    text[~present] = ""
+    return one_decimal_array(values.to_numpy(dtype="float64", na_value=np.nan))
+
+
+def one_decimal_array(numbers: np.ndarray) -> np.ndarray:
+    """`one_decimal_objects` of an array of floats (NaN for missing): each distinct number's
+    text made once (and remembered across calls)."""
+    position, distinct = pd.factorize(np.asarray(numbers, dtype="float64").reshape(-1))
+    text = np.empty(len(distinct) + 1, dtype=object)  # missing: -1, the '' after the distinct
+    text[:-1] = [_one_decimal_text(v) for v in distinct.tolist()]
+    text[-1] = ""
     return text[position]
+
+
+@lru_cache(maxsize=1 << 16)
+def _one_decimal_text(value: float) -> str:
+    return "" if np.isnan(value) else f"{_one_decimal(value):.1f}"  # as "%.1f" prints it
 
 
 def general_text(values: pd.Series) -> pd.Series:
@@ -69,9 +93,14 @@ def general_text(values: pd.Series) -> pd.Series:
     numbers = values.to_numpy()
     if numbers.dtype != np.float64:  # anything but plain floats: as it always was
         return values.map(lambda v: f"{v:g}").astype("str")
+    return pd.Series(general_array(numbers), index=values.index, dtype="str")
+
+
+def general_array(numbers: np.ndarray) -> np.ndarray:
+    """`general_text` of an array of float64 as an object array of Python strings."""
     position, distinct = pd.factorize(numbers.view(np.int64))
     shown = np.array([f"{v:g}" for v in distinct.view(np.float64)], dtype=object)
-    return pd.Series(shown[position], index=values.index, dtype="str")
+    return shown[position]
 
 
 def format_one_decimal(value: float | None) -> str:

@@ -3,10 +3,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from hyposcreen.report.considerations import considerations
+from hyposcreen.arrow_columns import holds_arrow_text
+from hyposcreen.report.case_texts import (
+    case_evidence,
+    overcorrection_objects,
+)
+from hyposcreen.report.case_texts import (  # noqa: F401 - also read from here
+    correction_texts as _correction_texts,
+)
+from hyposcreen.report.case_texts import (  # noqa: F401 - also read from here
+    overcorrection_text as _overcorrection_text,
+)
+from hyposcreen.report.considerations import consideration_objects
 from hyposcreen.report.evidence import (  # noqa: F401 - evidence_table & co. are also read from here
     EVIDENCE_COLUMNS,
     _end_text,
@@ -15,9 +28,10 @@ from hyposcreen.report.evidence import (  # noqa: F401 - evidence_table & co. ar
     iso,
     one_decimal,
 )
-from hyposcreen.report.html_text import choose, join_runs, run_starts
-from hyposcreen.report.numbers import general_text, round_one_decimal
-from hyposcreen.report.safe_cells import NUMERIC_ATTR
+from hyposcreen.report.evidence_arrays import STR, str_array
+from hyposcreen.report.html_text import looked_up
+from hyposcreen.report.numbers import round_one_decimal_array
+from hyposcreen.report.review_text import NUMBERS_AS_TEXT, to_text  # noqa: F401 - read from here
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.cases import ScreenResult
 
@@ -65,44 +79,13 @@ DISCLAIMER = (
 )
 
 
-def _overcorrection_text(cases: pd.DataFrame) -> pd.Series:
-    """'125.0 at <time> -> 133.5 at <time> (+8.5 mmol/L; limit 8 per 24 h)' of an over-rapid
-    correction, '' for a case without one (the text of none is made on a night without)."""
-    corrected = cases["overcorrection"].to_numpy(dtype=bool)
-    if not corrected.any():
-        return pd.Series("", index=cases.index, dtype="str")
-    shown = np.full(len(cases), "", dtype=object)  # each text is its own row's: only theirs
-    shown[corrected] = _correction_texts(cases.loc[corrected]).to_numpy(dtype=object)
-    return pd.Series(shown, index=cases.index, dtype="str")
+_DTYPES = {"str": STR, "int64": np.dtype("int64"), bool: np.dtype(bool)}
 
 
-def _correction_texts(cases: pd.DataFrame) -> pd.Series:
-    return (
-        one_decimal(cases["oc_from_sodium"])
-        + " at "
-        + iso(cases["oc_from_time"])
-        + " -> "
-        + one_decimal(cases["oc_to_sodium"])
-        + " at "
-        + iso(cases["oc_to_time"])
-        + " (+"
-        + one_decimal(cases["oc_rise"])
-        + " mmol/L; limit "
-        + general_text(cases["limit"])
-        + " per 24 h)"
-    )
-
-
-def _evidence_per_patient(evidence: pd.DataFrame) -> pd.Series:
-    """patient -> 'factor: text | factor: text' in the evidence table's order."""
-    if evidence.empty:
-        return pd.Series(dtype=object)
-    rows = evidence.sort_values("patient_id", kind="stable")
-    pieces = (rows["risk_factor"] + ": " + rows["text"]).to_numpy(dtype=object)
-    patient = rows["patient_id"].to_numpy()
-    starts = run_starts(patient)
-    joined = join_runs(choose(starts, "", " | ") + pieces, starts)
-    return pd.Series(joined, index=patient[starts], dtype=object)
+def _typed(cases: pd.DataFrame, column: str, dtype: str | type = "str") -> Any:
+    """`cases[column].astype(dtype)` as an array the DataFrame takes as it is."""
+    values = cases[column]
+    return (values if values.dtype == _DTYPES[dtype] else values.astype(dtype)).array
 
 
 def build_review_list(
@@ -118,81 +101,110 @@ def build_review_list(
 ) -> pd.DataFrame:
     """The review list as typed columns (parquet); `to_text` renders it for CSV. `evidence`:
     `evidence_table(result)` when the caller has it already."""
-    cases = result.cases.loc[result.cases["listed"]].reset_index(drop=True)
+    identified = allow_identifiers and patients is not None and not patients.empty
+    listed = result.cases["listed"]
+    if listed.dtype == bool:  # the listed cases' rows taken at once (no index to align)
+        cases = result.cases.take(np.flatnonzero(listed.to_numpy())).reset_index(drop=True)
+    else:
+        cases = result.cases.loc[listed].reset_index(drop=True)
     if cases.empty:
-        return _empty_review(allow_identifiers and patients is not None and not patients.empty)
+        return _empty_review(identified)
     if evidence is None:
         evidence = evidence_table(result)
-    per_patient = _evidence_per_patient(evidence)
-    oc_text = _overcorrection_text(cases)
-    evidence_text = cases["patient_id"].map(per_patient).fillna("")
-    evidence_text = evidence_text.where(
-        oc_text == "",
-        evidence_text.str.cat("over-rapid correction: " + oc_text, sep=" | ").str.lstrip(" |"),
+    oc = overcorrection_objects(cases)
+    sodium = round_one_decimal_array(
+        np.column_stack([cases[c].to_numpy(dtype="float64", na_value=np.nan) for c in _SODIUM])
     )
-    review = pd.DataFrame(
-        {
-            "rank": cases["rank"].astype("int64"),
-            "tier": cases["tier"].astype("int64"),
-            "patient_id": cases["patient_id"].astype("str"),
-            "index_time": cases["index_time"],
-            "index_sodium": round_one_decimal(cases["index_sodium"]),
-            "corrected_sodium": round_one_decimal(cases["corrected_sodium"]),
-            "severity": cases["severity"].astype("str"),
-            "latest_sodium": round_one_decimal(cases["latest_sodium"]),
-            "delta_48h": round_one_decimal(cases["delta_48h"]),
-            "overcorrection": cases["overcorrection"].astype(bool),
-            "risk_factors": cases["risk_factors"].astype("str"),
-            "correction_risk": cases["correction_risk"].astype(bool),
-            "missing_workup": cases["missing_workup"].astype("str"),
-            "evidence": evidence_text.astype("str"),
-            "considerations": considerations(cases, rules).astype("str")
-            if len(cases)
-            else pd.Series(dtype="str"),
-            "profile": profile_name,
-            "rules_version": rules.version,
-            "run_id": run_id,
-            "tier_name": cases["tier"].map(TIER_NAMES).astype("str"),
-            "n_low_results": cases["n_low_results"].astype("int64"),
-            "nadir_time": cases["nadir_time"],
-            "trend": cases["trend"].astype("str"),
-            "overcorrection_pair": oc_text.astype("str"),
-            "cramp_documented": cases["cramp_documented"].astype(bool),
-            "index_glucose": cases["index_glucose"].astype("float64"),
-            "window_start": window_start,
-            "window_end": window_end,
-            "relisted_because": _text_or_blank(cases, "relisted_because"),
-            "previously_listed": _time_or_blank(cases, "previously_listed"),
-            "last_reviewed": _time_or_blank(cases, "last_reviewed"),
-        }
-    )
-    if allow_identifiers and patients is not None and not patients.empty:
-        shown = patients.drop_duplicates("patient_id").set_index("patient_id")
-        for column in IDENTIFIER_COLUMNS:
-            source = (
-                column
-                if column in shown
-                else ("ward" if column == "unit" and "ward" in shown else None)
-            )
-            values = review["patient_id"].map(shown[source]) if source else None
-            review[column] = (
-                values.astype("str").where(values.notna(), "") if values is not None else ""
-            )
+    names = looked_up(cases["tier"].to_numpy(), TIER_NAMES)
+    columns = {
+        "rank": _typed(cases, "rank", "int64"),
+        "tier": _typed(cases, "tier", "int64"),
+        "patient_id": _typed(cases, "patient_id"),
+        "index_time": cases["index_time"].array,
+        "index_sodium": sodium[:, 0],
+        "corrected_sodium": sodium[:, 1],
+        "severity": _typed(cases, "severity"),
+        "latest_sodium": sodium[:, 2],
+        "delta_48h": sodium[:, 3],
+        "overcorrection": _typed(cases, "overcorrection", bool),
+        "risk_factors": _typed(cases, "risk_factors"),
+        "correction_risk": _typed(cases, "correction_risk", bool),
+        "missing_workup": _typed(cases, "missing_workup"),
+        "evidence": str_array(case_evidence(cases["patient_id"], evidence, oc)),
+        "considerations": str_array(consideration_objects(cases, rules)),
+        "profile": _every(len(cases), profile_name),
+        "rules_version": _every(len(cases), rules.version),
+        "run_id": _every(len(cases), run_id),
+        "tier_name": cases["tier"].map(TIER_NAMES).astype("str").array
+        if names is None
+        else str_array(names),
+        "n_low_results": _typed(cases, "n_low_results", "int64"),
+        "nadir_time": cases["nadir_time"].array,
+        "trend": _typed(cases, "trend"),
+        "overcorrection_pair": str_array(oc),
+        "cramp_documented": _typed(cases, "cramp_documented", bool),
+        "index_glucose": cases["index_glucose"].astype("float64").array,
+        "window_start": _every(len(cases), window_start),
+        "window_end": _every(len(cases), window_end),
+        "relisted_because": _text_or_blank(cases, "relisted_because"),
+        "previously_listed": _time_or_blank(cases, "previously_listed"),
+        "last_reviewed": _time_or_blank(cases, "last_reviewed"),
+    }
+    if not identified:
+        columns["possibly_spurious"] = _text_or_blank(cases, "possibly_spurious")
+        return pd.DataFrame(columns)
+    review = pd.DataFrame(columns)
+    assert patients is not None
+    _add_identifiers(review, patients)
     review["possibly_spurious"] = _text_or_blank(cases, "possibly_spurious").to_numpy()
     return review
 
 
-def _text_or_blank(cases: pd.DataFrame, column: str) -> pd.Series:
+def _add_identifiers(review: pd.DataFrame, patients: pd.DataFrame) -> None:
+    """mrn, name and unit (or ward) of each case from the patients table ('' for none)."""
+    shown = patients.drop_duplicates("patient_id").set_index("patient_id")
+    for column in IDENTIFIER_COLUMNS:
+        source = column if column in shown else None
+        if column == "unit" and source is None and "ward" in shown:
+            source = "ward"
+        values = review["patient_id"].map(shown[source]) if source else None
+        review[column] = (
+            values.astype("str").where(values.notna(), "") if values is not None else ""
+        )
+
+
+_SODIUM = ["index_sodium", "corrected_sodium", "latest_sodium", "delta_48h"]  # one decimal
+
+
+def _every(count: int, value: Any) -> Any:
+    """A text or a naive time on every row, as the DataFrame would spread it (else `value`)."""
+    if isinstance(value, str):
+        return str_array(np.full(count, value, dtype=object))
+    if isinstance(value, pd.Timestamp) and value.tz is None:
+        return np.full(count, value.to_datetime64())
+    return value
+
+
+def _text_or_blank(cases: pd.DataFrame, column: str) -> Any:
+    """The column's text ('' for missing) as an array of `str`; '' for a column not there."""
     if column not in cases:
-        return pd.Series("", index=cases.index, dtype="str")
-    return cases[column].fillna("").astype("str")
+        return str_array(np.full(len(cases), "", dtype=object))
+    values = cases[column]
+    if not holds_arrow_text(values):
+        return values.fillna("").astype("str").array
+    text = values.to_numpy(dtype=object)
+    text[pd.isna(text)] = ""
+    return str_array(text)
 
 
-def _time_or_blank(cases: pd.DataFrame, column: str) -> pd.Series:
+def _time_or_blank(cases: pd.DataFrame, column: str) -> Any:
     """ISO text of a nightly-state time, '' when there is none (or no state)."""
     if column not in cases:
-        return pd.Series("", index=cases.index, dtype="str")
-    return iso(pd.to_datetime(cases[column])).fillna("").astype("str")
+        return str_array(np.full(len(cases), "", dtype=object))
+    values = cases[column]
+    if not (isinstance(values.dtype, np.dtype) and values.dtype.kind == "M"):
+        values = pd.to_datetime(values)
+    return iso(values).fillna("").astype("str").array
 
 
 def _empty_review(with_identifiers: bool) -> pd.DataFrame:
@@ -212,26 +224,3 @@ def _empty_review(with_identifiers: bool) -> pd.DataFrame:
         "window_start": "datetime64[us]", "window_end": "datetime64[us]",
     }  # fmt: skip
     return pd.DataFrame({c: pd.Series(dtype=types.get(c, "str")) for c in columns})
-
-
-# the review-list columns to_text writes as numbers in text (write_csv keeps them numbers)
-NUMBERS_AS_TEXT = (
-    "index_sodium",
-    "corrected_sodium",
-    "latest_sodium",
-    "delta_48h",
-    "index_glucose",
-)
-
-
-def to_text(review: pd.DataFrame) -> pd.DataFrame:
-    """CSV rendering: ISO times, one decimal, true/false, '' for missing."""
-    text = review.copy(deep=False)  # the columns written as they are are not copied
-    for column in ("index_time", "nadir_time", "window_start", "window_end"):
-        text[column] = iso(pd.to_datetime(review[column]))
-    for column in NUMBERS_AS_TEXT:
-        text[column] = one_decimal(review[column])
-    text.attrs[NUMERIC_ATTR] = NUMBERS_AS_TEXT  # write_csv keeps their plain numbers
-    for column in ("overcorrection", "correction_risk", "cramp_documented"):
-        text[column] = np.where(review[column].astype(bool), "true", "false")
-    return text
