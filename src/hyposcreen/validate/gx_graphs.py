@@ -37,9 +37,15 @@ validates every suite with and without the plans kept and compares GX's results.
 from __future__ import annotations
 
 import copy
+import datetime
+import decimal
+import enum
 import functools
 import threading
+import uuid
 from typing import Any
+
+import numpy as np
 
 _LOCK = threading.Lock()
 # plan key -> (the engine, held so that its id names it, the graph's edges)
@@ -81,25 +87,50 @@ def _remembering() -> bool:
     return remembering()
 
 
+class Unkeyable(TypeError):
+    """A value whose text may not tell it apart from another (its plan is not kept)."""
+
+
 def typed_key(value: Any) -> Any:
     """`value` as a hashable key in which every value keeps its type: 1, 1.0, True, "1" and
-    numpy's 1.0 are five keys (GX's JSON of a configuration would make some of them one)."""
+    numpy's 1.0 are five keys (GX's JSON of a configuration would make some of them one).
+    Containers are keyed item by item, scalars by their type and `repr`; Unkeyable for any
+    other value (an array or a frame: their `repr` leaves values out)."""
+    kind = type(value)
     if isinstance(value, dict):
-        return (
-            "dict",
-            type(value).__qualname__,
-            tuple((typed_key(k), typed_key(v)) for k, v in value.items()),
-        )
+        items = tuple((typed_key(k), typed_key(v)) for k, v in value.items())
+        return ("dict", kind.__module__, kind.__qualname__, items)
     if isinstance(value, list | tuple):
-        return (type(value).__qualname__, tuple(typed_key(v) for v in value))
-    if value is None or isinstance(value, str | int | float | bool):
-        return (type(value).__qualname__, repr(value))
-    return (type(value).__module__, type(value).__qualname__, repr(value))
+        return (kind.__module__, kind.__qualname__, tuple(typed_key(v) for v in value))
+    if isinstance(value, set | frozenset):
+        return (kind.__module__, kind.__qualname__, frozenset(typed_key(v) for v in value))
+    if value is None or isinstance(value, _SCALARS) or isinstance(value, enum.Enum):
+        return (kind.__module__, kind.__qualname__, repr(value))
+    raise Unkeyable(kind.__qualname__)
+
+
+_SCALARS = (
+    str,
+    int,
+    float,
+    complex,
+    bool,
+    decimal.Decimal,
+    uuid.UUID,
+    datetime.date,  # (datetime.datetime and pandas' Timestamp are dates)
+    datetime.time,
+    datetime.timedelta,
+    np.generic,  # numpy's scalars
+)
 
 
 def configuration_key(configuration: Any) -> Any:
-    """Every attribute of a GX ExpectationConfiguration (type, kwargs, meta, id, ...)."""
-    return (type(configuration).__qualname__, typed_key(dict(vars(configuration))))
+    """Every attribute of a GX ExpectationConfiguration (type, kwargs, meta, id, ...), or
+    None when one holds a value `typed_key` cannot key."""
+    try:
+        return (type(configuration).__qualname__, typed_key(dict(vars(configuration))))
+    except Unkeyable:
+        return None
 
 
 def _planned_once(plan: Any) -> Any:
@@ -127,13 +158,14 @@ def _planned_once(plan: Any) -> Any:
                 runtime_configuration=runtime_configuration,
             )
         engine = self._execution_engine
-        runtime = typed_key(runtime_configuration)
+        runtime = _runtime_key(runtime_configuration)
         graphs: list[Any] = []
         results: list[Any] = []
         for configuration in expectation_configurations:
-            key = (id(engine), self.active_batch_id, runtime, configuration_key(configuration))
+            known = configuration_key(configuration)
+            key = (id(engine), self.active_batch_id, runtime, known)
             with _LOCK:
-                kept = _GRAPHS.get(key)
+                kept = _GRAPHS.get(key) if known is not None and runtime is not None else None
             if kept is not None and kept[0] is engine:
                 evaluated = copy.deepcopy(configuration)
                 if self.active_batch_id:
@@ -151,7 +183,7 @@ def _planned_once(plan: Any) -> Any:
             )
             graphs.extend(made)
             results.extend(failed)
-            if len(made) == 1 and not failed:
+            if len(made) == 1 and not failed and known is not None and runtime is not None:
                 with _LOCK:
                     _GRAPHS[key] = (engine, list(made[0].graph.edges))
         return graphs, results, processed_configurations
@@ -182,11 +214,13 @@ def _dependencies_once(get_dependencies: Any) -> Any:
                 runtime_configuration=runtime_configuration,
                 **kwargs,
             )
-        key = (
-            type(self),
-            configuration_key(self.configuration),
-            typed_key(runtime_configuration),
-        )
+        known = configuration_key(self.configuration)
+        runtime = _runtime_key(runtime_configuration)
+        if known is None or runtime is None:
+            return get_dependencies(
+                self, execution_engine=execution_engine, runtime_configuration=runtime_configuration
+            )
+        key = (type(self), known, runtime)
         with _LOCK:
             kept = _DEPENDENCIES.get(key)
         if kept is None:
@@ -199,6 +233,13 @@ def _dependencies_once(get_dependencies: Any) -> Any:
         return _own_copy(kept)
 
     return get_validation_dependencies
+
+
+def _runtime_key(runtime_configuration: Any) -> Any:
+    try:
+        return typed_key(runtime_configuration)
+    except Unkeyable:
+        return None
 
 
 def _own_copy(dependencies: Any) -> Any:
