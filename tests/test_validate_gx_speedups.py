@@ -161,3 +161,31 @@ def test_metric_kwargs_are_gx_own_and_each_call_gets_its_own() -> None:
     with pytest.raises(Exception, match="No definition found"):
         with memoized_configurations():
             fast("no.such.metric", expectation.configuration, runtime)
+
+
+def test_a_run_time_batch_is_gx_own_without_the_memory_sum(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch of a frame handed in at run time: the very frame, GX's markers (its load
+    time only: no fingerprint below a threshold of 0) and the spec changed as GX changes it;
+    above a threshold GX's body runs (and takes its fingerprint)."""
+    import pandas as pd
+
+    context._gx()
+    from great_expectations.core.batch_spec import RuntimeDataBatchSpec
+    from great_expectations.execution_engine import pandas_execution_engine as module
+
+    engine = module.PandasExecutionEngine()
+    own = module.PandasExecutionEngine.get_batch_data_and_markers
+    gx_own = own.__wrapped__
+    frame = pd.DataFrame({"a": [1, 2, None], "b": ["x", None, "z"]})
+    monkeypatch.setattr(module, "HASH_THRESHOLD", 0)
+    made = [method(engine, RuntimeDataBatchSpec(batch_data=frame)) for method in (own, gx_own)]
+    for batch, markers in made:
+        assert batch.dataframe is frame
+        assert sorted(markers) == ["ge_load_time"]
+        assert re.fullmatch(r"\d{8}T\d{6}\.\d{6}Z", markers["ge_load_time"])
+    spec = RuntimeDataBatchSpec(batch_data=frame)
+    own(engine, spec)
+    assert spec.batch_data == "PandasDataFrame"  # as GX leaves it
+    monkeypatch.setattr(module, "HASH_THRESHOLD", 1e9)
+    _, markers = own(engine, RuntimeDataBatchSpec(batch_data=frame))
+    assert "pandas_data_fingerprint" in markers  # GX's body

@@ -32,13 +32,15 @@ _EXTERNAL_CSS_URL = re.compile(r"url\(\s*[\"']?https?://[^)]*\)", re.I)
 _INLINE_SCRIPT = re.compile(r"<script>.*?</script>", re.I | re.S)
 _HEAD_END = re.compile(r"</head>", re.I)
 _FOOTER = re.compile(r"<footer>.*?</footer>", re.I | re.S)
-_DATA_ASSET_NONE = re.compile(r"\s*Data asset: None<br>", re.I)
+# "Data asset: None<br>", any case (`_without_data_asset` drops the whitespace before it too:
+# one pattern starting with `\s*` would be tried at every position of a page, ~5 ms a page)
+_DATA_ASSET_NONE = re.compile(r"Data asset: None<br>", re.I)
 _SHOW_MORE = re.compile(
     r"<p[^>]*>\s*<a data-toggle=\"collapse\"[^>]*>\s*Show more info\.\.\.\s*</a>\s*</p>"
 )
-_PERCENT = re.compile(r"≈?(\d+\.\d+)\s*%")
+_PERCENT = re.compile(r"(?=[≈\d])≈?(\d+\.\d+)\s*%")  # (tried only where one can start)
 _LIMIT = re.compile(r"above (\d+(?:\.\d+)?)\s?%")  # a rate check's limit, as its detail states
-_LONG_DECIMAL = re.compile(r"(?<=>)(\d+\.\d{5,})(?=<)")  # a long number alone in a badge
+_LONG_DECIMAL = re.compile(r">(\d+\.\d{5,})<")  # a long number alone in a badge
 # how GX's suite page shows a bound GX fills in at validation (validate/run.NIGHT_PARAMETERS)
 _SUITE_PARAMETER = re.compile(r"\{'\$PARAMETER': '([A-Za-z_]\w*)'\}")
 
@@ -101,16 +103,34 @@ def _offline_html(html: str, depth: int) -> str:
     html = _EXTERNAL_CSS_URL.sub("none", html)
     html = _INLINE_SCRIPT.sub("", html)  # jQuery/Bootstrap glue: dead without its libraries
     html = _FOOTER.sub("", html)  # GX's newsletter invitation
-    html = _DATA_ASSET_NONE.sub("", html)
+    html = _without_data_asset(html)
     html = _SHOW_MORE.sub("", html)  # the details it would expand are shown anyway
     html = _remove_card(html, "<strong>Actions</strong>")  # the validation filter needs JS
     html = _PERCENT.sub(lambda m: f"{_round(m.group(1))} %", html)
-    html = _LONG_DECIMAL.sub(lambda m: _round(m.group(1)), html)
+    html = _LONG_DECIMAL.sub(lambda m: f">{_round(m.group(1))}<", html)
     html = _SUITE_PARAMETER.sub(lambda m: f"the run's {m.group(1)}", html)  # set per night
     back = Path(*[".."] * depth, "index.html")
     notice = _NOTICE.format(index=back.as_posix())
     html = _HEAD_END.sub(lambda _: _STYLE + "</head>", html, count=1)
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + notice, html, count=1, flags=re.I)
+
+
+def _without_data_asset(html: str) -> str:
+    """`html` without each "Data asset: None<br>" (any case) and the whitespace before it, as
+    ``re.sub(r"\\s*Data asset: None<br>", "", html, flags=re.I)`` leaves it: the whitespace
+    run before an occurrence, back to the end of the one before (`str.isspace` is `\\s`)."""
+    kept: list[str] = []
+    end = 0
+    for found in _DATA_ASSET_NONE.finditer(html):
+        start = found.start()
+        while start > end and html[start - 1].isspace():
+            start -= 1
+        kept.append(html[end:start])
+        end = found.end()
+    if not kept:
+        return html
+    kept.append(html[end:])
+    return "".join(kept)
 
 
 def _round(number: str) -> str:

@@ -73,7 +73,8 @@ class DeferredModule(types.ModuleType):
 
 def import_gx() -> types.ModuleType:
     """Import GX as described above (once; later calls return the loaded module), with its
-    pure helpers memoised (validate/gx_speedups.py)."""
+    pure helpers memoised (validate/gx_speedups.py) and its metric plans kept over a loop of
+    windows (validate/gx_graphs.py)."""
     if "great_expectations" in sys.modules:  # (waits if another thread is importing it)
         return _with_speedups(importlib.import_module("great_expectations"))
     placed: dict[str, types.ModuleType | None] = {}
@@ -102,9 +103,11 @@ def import_gx() -> types.ModuleType:
 
 
 def _with_speedups(gx: types.ModuleType) -> types.ModuleType:
+    from hyposcreen.validate import gx_graphs
     from hyposcreen.validate.gx_speedups import install
 
-    install()
+    if install():  # a GX version whose helpers were checked: its planning kept as well
+        gx_graphs.install()
     gx_sources.hook_lookups()
     gx_expectations.hook_lookups()
     return gx

@@ -33,6 +33,12 @@ and runtime key in `_get_runtime_kwargs`, and again for every metric in
   filtered frame of one batch frame (the very object, held so its id is not reused) and one
   condition (its JSON) is made once; GX's pandas metrics read their domain frame and never
   write into it. tests/test_validate_row_filters.py compares the results both ways.
+- `PandasExecutionEngine.get_batch_data_and_markers` sums the memory of every column of a
+  batch (`DataFrame.memory_usage`, ~1 ms of pandas a batch, a dozen batches a night) only to
+  compare it with `HASH_THRESHOLD`, which validate/context.py sets to 0: no sum is below it.
+  For a frame handed in at run time (`RuntimeDataBatchSpec`, hyposcreen's only kind) with the
+  threshold at 0 or below, the batch and markers are made as GX's body makes them, without
+  the sum; any other batch, or a threshold above 0, goes through GX's body.
 
 `install()` is called once GX is imported (validate/gx_import.py) and only patches the
 GX version it was checked against; with another version GX runs unchanged. The tests
@@ -87,6 +93,7 @@ def install() -> bool:
         expectation.__setattr__ = _forgetting(expectation.__setattr__)
         engine: Any = PandasExecutionEngine
         engine._apply_row_condition_filter = _filtered_once(engine._apply_row_condition_filter)
+        engine.get_batch_data_and_markers = _unmeasured(engine.get_batch_data_and_markers)
         renderer: Any = RendererConfiguration
         model_type = renderer._get_renderer_value_base_model_type  # a staticmethod: the function
         renderer._get_renderer_value_base_model_type = staticmethod(
@@ -226,6 +233,35 @@ def _filtered_once(apply_filter: Any) -> Any:
         return filtered
 
     return _apply_row_condition_filter
+
+
+def _unmeasured(get_batch_data_and_markers: Any) -> Any:
+    """GX's batch of a frame handed in at run time, without the memory sum that only decides
+    whether to take a fingerprint no run takes (HASH_THRESHOLD at 0 or below)."""
+    import datetime
+
+    import pandas as pd
+    from great_expectations.core.batch import BatchMarkers
+    from great_expectations.core.batch_spec import RuntimeDataBatchSpec
+    from great_expectations.execution_engine import pandas_execution_engine as module
+    from great_expectations.execution_engine.pandas_batch_data import PandasBatchData
+
+    @functools.wraps(get_batch_data_and_markers)
+    def unmeasured(self: Any, batch_spec: Any) -> tuple[Any, Any]:
+        frame = getattr(batch_spec, "batch_data", None)
+        if (
+            module.HASH_THRESHOLD > 0
+            or type(batch_spec) is not RuntimeDataBatchSpec
+            or not isinstance(frame, pd.DataFrame)
+        ):
+            return get_batch_data_and_markers(self, batch_spec)
+        now = datetime.datetime.now(datetime.UTC)  # as GX stamps it
+        markers = BatchMarkers({"ge_load_time": now.strftime("%Y%m%dT%H%M%S.%fZ")})
+        batch_spec.batch_data = "PandasDataFrame"
+        frame = self._apply_partitioning_and_sampling_methods(batch_spec, frame)
+        return PandasBatchData(execution_engine=self, dataframe=frame), markers
+
+    return unmeasured
 
 
 def _kept(build: Any) -> Any:
