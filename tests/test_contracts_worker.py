@@ -288,20 +288,33 @@ def test_the_worker_declines_when_it_imported_another_copy_of_hyposcreen() -> No
 def test_a_backfill_reads_each_next_night_ahead_and_publishes_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """With the worker, each night but the last reads, cleans and sends the next night's
-    contracts once its review list is answered (runners/window_loop.ReadAhead); the nights'
-    outputs are those of a backfill without the worker."""
+    """With the worker, each night but the last reads and cleans the next night while the
+    worker checks its review list, and sends the next night's contracts once it answered
+    (runners/window_loop.ReadAhead); the nights' outputs are those of a backfill without the
+    worker."""
     nights = ["--backfill", "2026-11-18", DAY]
     here, beside = tmp_path / "here", tmp_path / "beside"
     assert _run(monkeypatch, capsys, SAMPLE, here, "0", *nights)[0] in (0, 4)
-    read_ahead: list[str] = []
-    reads = window_loop.ReadAhead.__call__
+    events: list[str] = []
+    reads, sends = window_loop.ReadAhead.read, window_loop.ReadAhead.send
+    answered = worker_client.review_answered
 
-    def counted(self: window_loop.ReadAhead, settings) -> None:  # type: ignore[no-untyped-def]
-        read_ahead.append(settings.out_dir.name)
+    def counted_read(self: window_loop.ReadAhead, settings) -> None:  # type: ignore[no-untyped-def]
+        events.append(f"read {settings.out_dir.name}")
         reads(self, settings)
 
-    monkeypatch.setattr(window_loop.ReadAhead, "__call__", counted)
+    def counted_send(self: window_loop.ReadAhead) -> None:
+        ahead = self.contexts.ahead
+        events.append(f"send {ahead.settings.out_dir.name if ahead else None}")
+        sends(self)
+
+    def noted_answer() -> None:
+        events.append("answered")
+        answered()
+
+    monkeypatch.setattr(window_loop.ReadAhead, "read", counted_read)
+    monkeypatch.setattr(window_loop.ReadAhead, "send", counted_send)
+    monkeypatch.setattr(worker_client, "review_answered", noted_answer)
     stages = in_process.run_stages
 
     def slow_stages(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -310,7 +323,11 @@ def test_a_backfill_reads_each_next_night_ahead_and_publishes_the_same(
 
     monkeypatch.setattr(in_process, "run_stages", slow_stages)
     assert _run(monkeypatch, capsys, SAMPLE, beside, "1", *nights)[0] in (0, 4)
-    assert read_ahead == ["2026-11-19", "2026-11-20"]
+    assert events == [
+        *("read 2026-11-19", "answered", "send 2026-11-19"),
+        *("read 2026-11-20", "answered", "send 2026-11-20"),
+        "answered",  # the last night's review list: nothing ahead
+    ]
     for night in ("2026-11-18", "2026-11-19"):  # the next night's time is not this night's
         timings = json.loads((beside / night / "run_manifest.json").read_text())["timings"]
         assert all(seconds >= 0 for seconds in timings.values()), timings

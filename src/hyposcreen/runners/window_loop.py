@@ -154,28 +154,43 @@ class WindowContexts:
 class ReadAhead:
     """While a loop's window publishes, the next window read, cleaned and its contracts sent
     to the contracts worker (validate/worker_client.py), so that the worker validates it while
-    this window writes its files: called once the worker answered this window's review list
-    (worker_client.after_review). Only windows cut from one in-memory read, without nightly
-    state (whose next night's cleaning reads what this night records). The next window's run
-    then takes those stages' outputs (`RunContext.done`); if anything fails here, the window
-    is left to read itself in its turn (where the failure is its own)."""
+    this window writes its files: read and cleaned while the worker checks this window's
+    review list, sent once it answered (worker_client.around_review). Only windows cut from
+    one in-memory read, without nightly state (whose next night's cleaning reads what this
+    night records). The next window's run then takes those stages' outputs
+    (`RunContext.done`; a stage not done ahead, it runs itself); if anything fails here, the
+    window is left to run those stages itself in its turn (where the failure is its own)."""
 
     def __init__(self, contexts: WindowContexts, shared: SharedInput) -> None:
         self.contexts = contexts
         self.shared = shared
 
-    def __call__(self, settings: RunSettings) -> None:
+    def read(self, settings: RunSettings) -> None:
+        """The next window (`settings`) read and cleaned."""
+        self._ahead(settings, _READ_AHEAD)
+
+    def send(self) -> None:
+        """The window read ahead: its contracts sent to the worker."""
+        ahead = self.contexts.ahead
+        if ahead is not None:
+            self._ahead(ahead.settings, ("contracts",), ahead)
+
+    def _ahead(
+        self, settings: RunSettings, stages: tuple[str, ...], ctx: RunContext | None = None
+    ) -> None:
         from hyposcreen.recipe import STAGES
         from hyposcreen.runners.in_process import run_stages
 
         started = time.perf_counter()
         now = self.contexts.current
-        ctx = self.contexts.new_context(settings)
-        if ctx.state is not None or not self.shared.attach(ctx):
-            return
+        if ctx is None:
+            ctx = self.contexts.new_context(settings)
+            if ctx.state is not None or not self.shared.attach(ctx):
+                return
         try:
-            ctx.done = run_stages(ctx, [s for s in STAGES if s.name in _AHEAD])
+            ctx.done = run_stages(ctx, [s for s in STAGES if s.name in stages])
         except Exception:
+            self.contexts.ahead = None
             drop_ahead(ctx)
             return
         self.contexts.ahead = ctx
@@ -189,7 +204,7 @@ class ReadAhead:
             drop_ahead(ahead)
 
 
-_AHEAD = ("read", "clean", "contracts")
+_READ_AHEAD = ("read", "clean")
 
 
 def drop_ahead(ctx: RunContext) -> None:
@@ -242,7 +257,7 @@ def screen_windows(
         try:
             return _each_window(windows, settings_for, screen_window, on_failure, progress, ahead)
         finally:
-            worker_client.after_review(None)
+            worker_client.around_review(None)
             if ahead is not None:
                 ahead.drop()
 
@@ -262,11 +277,11 @@ def _each_window(
         settings = settings_for(window)
         if ahead is not None and number < len(windows):
             after = settings_for(windows[number])
-            worker_client.after_review(lambda after=after: ahead(after))  # type: ignore[misc]
+            worker_client.around_review(lambda after=after: ahead.read(after), ahead.send)  # type: ignore[misc]
         try:
             outcome = screen_window(settings)
         except BaseException as error:
-            worker_client.after_review(None)
+            worker_client.around_review(None)
             if ahead is not None:
                 ahead.drop()
             on_failure(window, settings, error)

@@ -31,7 +31,12 @@ def validate_review_list(
     here when the worker fails."""
     if suites_dir is None:
         from hyposcreen.validate.remembered import remembering
-        from hyposcreen.validate.worker_client import WorkerFailed, current, review_answered
+        from hyposcreen.validate.worker_client import (
+            WorkerFailed,
+            current,
+            review_answered,
+            review_asked,
+        )
 
         worker = current()
         answered = None
@@ -39,6 +44,7 @@ def validate_review_list(
             try:
                 told = {"kind": "review_list", "vocabulary": list(vocabulary)}
                 worker.ask(told, {"review": review}, remember=remembering())
+                review_asked()  # a loop's next window read meanwhile (this process is idle)
                 answered = ValidationReport.from_message(worker.answer())
             except (WorkerFailed, KeyError, TypeError, ValueError):
                 answered = None

@@ -45,7 +45,9 @@ _PIPE_BYTES = 1 << 20
 _ALLOWED: list[str] = []  # the mode the run allowed a worker in, if any
 _SINCE: list[Any] = []  # the machine's CPU times when it was allowed (warm_up._cpu_times)
 _WORKER: list[ContractsWorker] = []  # this process's worker, once started
-_AFTER_REVIEW: list[Callable[[], None]] = []  # what to do once the review list is answered
+# what to do while the worker checks the next review list, and once it answered
+_WHILE_REVIEW: list[Callable[[], None]] = []
+_AFTER_REVIEW: list[Callable[[], None]] = []
 
 
 class WorkerFailed(RuntimeError):
@@ -85,13 +87,24 @@ def current() -> ContractsWorker | None:
     return worker if worker is not None and worker.accepted() else None
 
 
-def after_review(work: Callable[[], None] | None) -> None:
-    """Do `work` once, right after the worker answered the next review list's contract (a loop
-    reads the next window ahead then: runners/window_loop.ReadAhead); None: nothing."""
-    _AFTER_REVIEW[:] = [work] if work is not None else []
+def around_review(
+    meanwhile: Callable[[], None] | None, then: Callable[[], None] | None = None
+) -> None:
+    """Do `meanwhile` once, right after the next review list's contract was sent to the worker
+    (while it checks it), and `then` once it answered (a loop reads the next window ahead
+    meanwhile and sends its contracts then: runners/window_loop.ReadAhead); None: nothing.
+    Neither is done when the review list was not sent, nor `then` when no answer came."""
+    _WHILE_REVIEW[:] = [meanwhile] if meanwhile is not None else []
+    _AFTER_REVIEW[:] = [then] if then is not None else []
+
+
+def review_asked() -> None:
+    while _WHILE_REVIEW:
+        _WHILE_REVIEW.pop()()
 
 
 def review_answered() -> None:
+    _WHILE_REVIEW.clear()
     while _AFTER_REVIEW:
         _AFTER_REVIEW.pop()()
 
