@@ -15,17 +15,20 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.arrow_columns import is_listed, positions_in
-from hyposcreen.report.clinical_times import clinical_time_texts
+from hyposcreen.report.clinical_times import clinical_time_objects
 from hyposcreen.report.html_text import (
+    Parts,
     choose,
-    escape_html,
+    escape_texts,
+    formatted,
+    int_texts,
     join_runs,
     number_texts,
+    one_decimal_texts,
     one_place,
     one_place_texts,
     run_starts,
 )
-from hyposcreen.report.numbers import one_decimal_objects
 
 if TYPE_CHECKING:
     from hyposcreen.report.review_page import PageInfo
@@ -80,31 +83,35 @@ def _axis(info: PageInfo) -> str:
 
 
 def _per_case(
-    values: pd.Series, case_of: np.ndarray, count: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Series, pd.Series]:
+    values: np.ndarray, case_of: np.ndarray, count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per case (0..count-1): its points, lowest, highest, first and last value (NaN for a
     case without points), as groupby's size, min, max, first and last give them. Points come
     grouped by case, so each is one reduction over runs; a missing value (which groupby
     skips) sends the column through groupby itself."""
-    if values.isna().any() or not len(values):
-        per_case = values.groupby(case_of)
+    if np.isnan(values).any() or not len(values):
+        per_case = pd.Series(values, dtype="float64").groupby(case_of)
         return (
             per_case.size().reindex(range(count), fill_value=0).to_numpy(),
             per_case.min().reindex(range(count)).to_numpy(),
             per_case.max().reindex(range(count)).to_numpy(),
-            per_case.first().reindex(range(count)),
-            per_case.last().reindex(range(count)),
+            per_case.first().reindex(range(count)).to_numpy(),
+            per_case.last().reindex(range(count)).to_numpy(),
         )
-    numbers = values.to_numpy()
     firsts = np.flatnonzero(run_starts(case_of))
-    lasts = np.r_[firsts[1:], len(numbers)] - 1
+    lasts = np.r_[firsts[1:], len(values)] - 1
     cases = case_of[firsts]
     shown = np.full((4, count), np.nan)
-    shown[0, cases] = np.minimum.reduceat(numbers, firsts)
-    shown[1, cases] = np.maximum.reduceat(numbers, firsts)
-    shown[2, cases], shown[3, cases] = numbers[firsts], numbers[lasts]
+    shown[0, cases] = np.minimum.reduceat(values, firsts)
+    shown[1, cases] = np.maximum.reduceat(values, firsts)
+    shown[2, cases], shown[3, cases] = values[firsts], values[lasts]
     n = np.bincount(case_of, minlength=count)
-    return n, shown[0], shown[1], pd.Series(shown[2]), pd.Series(shown[3])
+    return n, shown[0], shown[1], shown[2], shown[3]
+
+
+def _datetimes(times: pd.Series) -> np.ndarray:
+    """A column of naive times as numpy's datetime64 (NaT where missing)."""
+    return pd.to_datetime(times).to_numpy()
 
 
 def _points(
@@ -155,77 +162,74 @@ def _points(
     )
 
 
-def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: PageInfo) -> pd.Series:
-    """The `<svg>` of each case (`cases`: patient_id and index_time, in the list's order),
-    indexed by the case's position. Points come in time order, then by value."""
+def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: PageInfo) -> Parts:
+    """The `<svg>` of each case (`cases`: patient_id and index_time, in the list's order), as
+    markup parts (join_parts). Points come in time order, then by value."""
     start, end = plot_start(info), info.window_end
     span = (end - start).total_seconds()
     n_days = round(span / 86400)
     threshold = float(info.hyponatremia_threshold)
     count = len(cases)
     points = _points(cases, sodium_results, start, end)
-    values = points["corrected_sodium"].astype("float64")
-    n, lowest, highest, first, last = _per_case(values, points["case"].to_numpy(), count)
+    values = points["corrected_sodium"].to_numpy(dtype="float64", na_value=np.nan)
+    case_of = points["case"].to_numpy()
+    n, lowest, highest, first, last = _per_case(values, case_of, count)
     low = np.minimum(np.where(n > 0, lowest, threshold), threshold - 10.0) - 2.0
     high = np.maximum(np.where(n > 0, highest, threshold), threshold + 4.0) + 2.0
 
     # every point: position, dot and its hover title
-    case_of = points["case"].to_numpy()
-    seconds = (points["specimen_time"] - start).dt.total_seconds().to_numpy()
+    specimen_time = _datetimes(points["specimen_time"])
+    seconds = (specimen_time - _datetimes(pd.Series([start]))[0]) / np.timedelta64(1, "s")
     x_text = one_place_texts(PLOT["left"] + _WIDTH * seconds / span)  # as _x_of's, printed
     y_text = one_place_texts(
-        PLOT["top"] + _HEIGHT * (high[case_of] - values.to_numpy()) / (high - low)[case_of]
+        PLOT["top"] + _HEIGHT * (high[case_of] - values) / (high - low)[case_of]
     )
-    index_time = points["index_time"]
-    is_index = (index_time.notna() & (points["specimen_time"] == index_time)).to_numpy()
-    title = escape_html(
-        clinical_time_texts(points["specimen_time"], info.timezone)
+    index_time = _datetimes(points["index_time"])
+    is_index = ~np.isnat(index_time) & (specimen_time == index_time)
+    title = escape_texts(
+        clinical_time_objects(specimen_time, info.timezone)
         + ": "
-        + one_decimal_objects(values)
+        + one_decimal_texts(values)
         + " mmol/L"
-    ).to_numpy()
-    dots = pd.Series(
+    )
+    dots = (
         '<circle cx="' + x_text + '" cy="' + y_text + '" r="'
         + choose(is_index, '3.5" class="index"', '2.2"') + "><title>" + title
-        + choose(is_index, " (index)", "") + "</title></circle>\n",
-        dtype=object,
+        + choose(is_index, " (index)", "") + "</title></circle>\n"
     )  # fmt: skip
-    line = pd.Series(x_text + "," + y_text, dtype=object)
+    line = x_text + "," + y_text
     starts = run_starts(case_of)
     cases_with_points = case_of[starts]
     dots_of = np.full(count, "", dtype=object)
-    dots_of[cases_with_points] = join_runs(dots.to_numpy(), starts)
+    dots_of[cases_with_points] = join_runs(dots, starts)
     line_of = np.full(count, "", dtype=object)
-    line_of[cases_with_points] = join_runs(choose(starts, "", " ") + line.to_numpy(), starts)
+    line_of[cases_with_points] = join_runs(choose(starts, "", " ") + line, starts)
 
-    summary = pd.Series(
-        choose(
-            n > 0,
-            pd.Series(n.astype("str"), dtype=object)
-            + f" sodium result(s) in the {n_days} days to the window end, from "
-            + one_decimal_objects(first)
-            + " to "
-            + one_decimal_objects(last)
-            + f" mmol/L; hyponatremia threshold {threshold:g}",
-            f"no sodium results in the {n_days} days to the window end",
-        ),
-        dtype=object,
+    summary = choose(
+        n > 0,
+        int_texts(n)
+        + f" sodium result(s) in the {n_days} days to the window end, from "
+        + one_decimal_texts(first)
+        + " to "
+        + one_decimal_texts(last)
+        + f" mmol/L; hyponatremia threshold {threshold:g}",
+        f"no sodium results in the {n_days} days to the window end",
     )
-    summary = escape_html(summary)
+    summary = escape_texts(summary)
     threshold_y = one_place(PLOT["top"] + _HEIGHT * (high - threshold) / (high - low))
     threshold_text = number_texts(threshold_y)
     left, top = PLOT["left"], PLOT["top"]
     top_label = choose(
         threshold_y - top > 9,
         f'<text x="{left - 3}" y="{top + 6}" text-anchor="end">'
-        + pd.Series(np.char.mod("%.0f", high), dtype=object)
+        + formatted("%.0f", high)
         + "</text>",
         "",
     )
     bottom_label = choose(
         _BOTTOM - threshold_y > 9,
         f'<text x="{left - 3}" y="{_BOTTOM}" text-anchor="end">'
-        + pd.Series(np.char.mod("%.0f", low), dtype=object)
+        + formatted("%.0f", low)
         + "</text>",
         "",
     )

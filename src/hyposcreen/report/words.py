@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hyposcreen.report import clinical_times, display
+from hyposcreen.report.html_text import per_distinct
 
 # texts the column rewrites reproduce exactly; any other character sends a text to display.py
 _UNUSUAL = "[^\t\x20-\x7e≤≥]"
@@ -89,9 +90,19 @@ def _usual(texts: Texts) -> np.ndarray:
     return usual
 
 
+_ONE_BY_ONE = 2048  # up to this many texts, the one-text rewrite of each distinct text
+
+
 def _each(texts: Texts, columnwise: Callable[[Texts], Texts], one: Callable[[str], str]) -> Texts:
-    """`columnwise` over the usual texts, `one` (display.py) over the rest."""
+    """`columnwise` over the usual texts, `one` (display.py) over the rest; a short column
+    (a night's evidence) `one` over each distinct text: a few hundred texts cost less in
+    Python, each time and date put in words once for the run (clinical_times remembers
+    them), than in the column's fixed steps."""
     texts = np.asarray(texts, dtype=object)
+    if len(texts) <= _ONE_BY_ONE:
+        shown = per_distinct(texts, one)
+        if shown is not None:
+            return shown
     usual = _usual(texts)
     out = np.empty(len(texts), dtype=object)
     out[usual] = columnwise(texts[usual])
@@ -100,12 +111,42 @@ def _each(texts: Texts, columnwise: Callable[[Texts], Texts], one: Callable[[str
 
 
 def times_in_words(texts: Texts, timezone: str) -> Texts:
-    """clinical_times.clinical_times_in of each text."""
+    """clinical_times.clinical_times_in of each text (a short column of Python strings: of
+    the texts joined, see `_times_joined`)."""
+    texts = np.asarray(texts, dtype=object)
+    if len(texts) <= _ONE_BY_ONE:
+        shown = _times_joined(texts, timezone)
+        if shown is not None:
+            return shown
     return _each(
         texts,
         lambda usual: _times_in_words(usual, timezone),
         lambda text: clinical_times.clinical_times_in(text, timezone),
     )
+
+
+_JOIN = "\x00"  # between the texts of a joined column (no usual text holds a NUL)
+
+
+def _times_joined(texts: Texts, timezone: str) -> Texts | None:
+    """clinical_times_in of each text, made once over the texts joined by NULs and cut again
+    (None when a text is not a `str` or holds a NUL). The same: neither pattern matches a
+    NUL, and a NUL is, like a text's start or end, no word character and no 'T', so each
+    match in the joined text is a match in one text, and every match of a text is one."""
+    items = texts.tolist()
+    if not items:
+        return np.array([], dtype=object)
+    if set(map(type, items)) != {str}:
+        return None
+    joined = _JOIN.join(items)
+    if joined.count(_JOIN) != len(items) - 1:
+        return None
+    pieces = clinical_times.clinical_times_in(joined, timezone).split(_JOIN)
+    if len(pieces) != len(items):  # a time put in words with a NUL in it (never written)
+        return None
+    shown = np.empty(len(items), dtype=object)
+    shown[:] = pieces
+    return shown
 
 
 def _times_in_words(texts: Texts, timezone: str) -> Texts:
