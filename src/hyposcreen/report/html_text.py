@@ -187,6 +187,28 @@ def join_runs(texts: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.add.reduceat(texts, np.flatnonzero(np.asarray(starts, dtype=bool)))
 
 
+_RUN_END = "\x01"  # after each run's last row while runs are joined (no page text holds it)
+
+
+def join_part_runs(parts: Parts, starts: np.ndarray) -> np.ndarray:
+    """`join_runs` of the rows' markup `parts` (as join_parts takes them): every row joined
+    in one text, cut again after each run's last row, so no row's text is made on its own."""
+    starts = np.asarray(starts, dtype=bool)
+    count = len(starts)
+    if count == 0:
+        return np.empty(0, dtype=object)
+    ends = np.r_[starts[1:], True]
+    pieces = join_parts([*parts, choose(ends, _RUN_END, "")], count).split(_RUN_END)
+    if len(pieces) == int(ends.sum()) + 1:
+        shown = np.empty(len(pieces) - 1, dtype=object)
+        shown[:] = pieces[:-1]
+        return shown
+    rows = np.full(count, "", dtype=object)  # a text holding the mark: row by row
+    for part in parts:
+        rows = rows + (part if isinstance(part, str) else np.asarray(part, dtype=object))
+    return join_runs(rows, starts)
+
+
 def run_starts(*keys: np.ndarray) -> np.ndarray:
     """True where any of the `keys` differs from the row before (and on the first row)."""
     count = len(keys[0])

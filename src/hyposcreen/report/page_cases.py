@@ -37,7 +37,7 @@ from hyposcreen.report.html_text import (
     texts_of,
 )
 from hyposcreen.report.review_list import IDENTIFIER_COLUMNS, TIER_NAMES
-from hyposcreen.report.trajectory import plot_start, trajectory_svgs
+from hyposcreen.report.trajectory import between, plot_start, trajectory_svgs
 from hyposcreen.report.words import evidence_lines, times_in_words
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ _SPURIOUS_TITLE = (
 )
 
 
+_PLOTTED = ["patient_id", "specimen_time", "corrected_sodium"]  # a sodium result, as plotted
 CASES_PER_SLICE = 4096  # rows are built and written this many cases at a time
 
 
@@ -178,15 +179,6 @@ def page_cases(review: pd.DataFrame) -> PageCases:
     )
 
 
-def _between(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
-    """`(times >= start) & (times < end)` as a numpy mask (numpy's own comparison for a column
-    of naive datetime64)."""
-    if isinstance(times.dtype, np.dtype) and times.dtype.kind == "M":
-        values = times.to_numpy()
-        return (values >= start.to_datetime64()) & (values < end.to_datetime64())
-    return ((times >= start) & (times < end)).to_numpy(dtype=bool)
-
-
 def page_rows(
     review: pd.DataFrame,
     sodium_results: pd.DataFrame,
@@ -203,10 +195,13 @@ def page_rows(
     review = review.reset_index(drop=True)
     step = cases_per_slice or CASES_PER_SLICE
     listed = pd.Index(pd.unique(text_objects(review["patient_id"])))
-    in_range = _between(sodium_results["specimen_time"], plot_start(info), info.window_end)
+    in_range = between(sodium_results["specimen_time"], plot_start(info), info.window_end)
     listed_of = positions_in(sodium_results["patient_id"], listed)
     kept = in_range & (listed_of >= 0)  # a listed case's result in the plot's days
-    shown = sodium_results.loc[kept, ["patient_id", "specimen_time", "corrected_sodium"]]
+    rows = np.flatnonzero(kept)
+    shown = pd.DataFrame(  # the few kept rows taken from each column (no frame-wide `loc`)
+        {c: sodium_results[c].array.take(rows) for c in _PLOTTED}, copy=False
+    )
     shown_of = listed_of[kept]
     evidence_of = positions_in(evidence["patient_id"], listed)
     if len(review) <= step:  # one slice: every listed case, so every point and item shown

@@ -22,7 +22,7 @@ from hyposcreen.report.html_text import (
     escape_texts,
     formatted,
     int_texts,
-    join_runs,
+    join_part_runs,
     number_texts,
     one_decimal_texts,
     one_place,
@@ -109,9 +109,17 @@ def _per_case(
     return n, shown[0], shown[1], shown[2], shown[3]
 
 
-def _datetimes(times: pd.Series) -> np.ndarray:
-    """A column of naive times as numpy's datetime64 (NaT where missing)."""
-    return pd.to_datetime(times).to_numpy()
+def between(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+    """`(times >= start) & (times < end)` as a numpy mask (numpy's own comparison for a column
+    of naive datetime64)."""
+    if isinstance(times.dtype, np.dtype) and times.dtype.kind == "M":
+        values = times.to_numpy()
+        return (values >= start.to_datetime64()) & (values < end.to_datetime64())
+    return ((times >= start) & (times < end)).to_numpy(dtype=bool)
+
+
+_COLUMNS = ["patient_id", "specimen_time", "corrected_sodium"]
+_POINT_COLUMNS = ["case", "specimen_time", "corrected_sodium", "index_time"]
 
 
 def _points(
@@ -120,35 +128,34 @@ def _points(
     """The plotted sodium results (`start` <= time < `end`) of each case: case (position in
     `cases`), specimen_time, corrected_sodium and the case's index_time, by case, then time,
     then value (results alike in both: in their order in `sodium_results`)."""
+    return pd.DataFrame(
+        dict(zip(_POINT_COLUMNS, _point_arrays(cases, sodium_results, start, end), strict=True))
+    )
+
+
+def _point_arrays(
+    cases: pd.DataFrame, sodium_results: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`_points`' columns as numpy arrays (no frame made for a list naming each patient once)."""
     patient_ids = cases["patient_id"].astype("str").to_numpy()
     index_times = pd.to_datetime(cases["index_time"]).to_numpy()
-    times = sodium_results["specimen_time"]
-    in_range = ((times >= start) & (times < end)).to_numpy(dtype=bool)
-    columns = ["patient_id", "specimen_time", "corrected_sodium"]
-    if in_range.all() and list(sodium_results.columns) == columns:  # the page's, cut already
+    in_range = between(sodium_results["specimen_time"], start, end)
+    if in_range.all() and list(sodium_results.columns) == _COLUMNS:  # the page's, cut already
         shown = sodium_results
     else:
-        shown = sodium_results.loc[in_range, columns]
+        shown = sodium_results.loc[in_range, _COLUMNS]
     listed = pd.Index(patient_ids)
     if listed.is_unique:  # a list names each patient once: each result is one case's point
         case_of = positions_in(shown["patient_id"], listed)
+        times = shown["specimen_time"].to_numpy()
+        values = shown["corrected_sodium"].to_numpy()
         if not (case_of >= 0).all():
-            shown, case_of = shown.loc[case_of >= 0], case_of[case_of >= 0]
+            kept = case_of >= 0
+            case_of, times, values = case_of[kept], times[kept], values[kept]
         order = np.lexsort(
-            (
-                shown["corrected_sodium"].to_numpy(dtype="float64", na_value=np.nan),
-                shown["specimen_time"].to_numpy(),
-                case_of,
-            )
+            (np.asarray(values, dtype="float64"), times, case_of)
         )  # stable, missing values last: as the stable sorts below
-        return pd.DataFrame(
-            {
-                "case": case_of[order],
-                "specimen_time": shown["specimen_time"].to_numpy()[order],
-                "corrected_sodium": shown["corrected_sodium"].to_numpy()[order],
-                "index_time": index_times[case_of[order]],
-            }
-        )
+        return case_of[order], times[order], values[order], index_times[case_of[order]]
     keys = pd.DataFrame(
         {"case": np.arange(len(cases)), "patient_id": patient_ids, "index_time": index_times}
     )
@@ -157,9 +164,11 @@ def _points(
         ["patient_id", "specimen_time", "corrected_sodium"], kind="stable"
     )
     shown = shown.assign(_order=np.arange(len(shown)))
-    return keys.merge(shown, on="patient_id", how="inner").sort_values(
+    merged = keys.merge(shown, on="patient_id", how="inner").sort_values(
         ["case", "_order"], kind="stable"
     )
+    case, times, values, index = (merged[c].to_numpy() for c in _POINT_COLUMNS)
+    return case, times, values, index
 
 
 def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: PageInfo) -> Parts:
@@ -170,21 +179,18 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
     n_days = round(span / 86400)
     threshold = float(info.hyponatremia_threshold)
     count = len(cases)
-    points = _points(cases, sodium_results, start, end)
-    values = points["corrected_sodium"].to_numpy(dtype="float64", na_value=np.nan)
-    case_of = points["case"].to_numpy()
+    case_of, specimen_time, sodium, index_time = _point_arrays(cases, sodium_results, start, end)
+    values = np.asarray(sodium, dtype="float64")
     n, lowest, highest, first, last = _per_case(values, case_of, count)
     low = np.minimum(np.where(n > 0, lowest, threshold), threshold - 10.0) - 2.0
     high = np.maximum(np.where(n > 0, highest, threshold), threshold + 4.0) + 2.0
 
     # every point: position, dot and its hover title
-    specimen_time = _datetimes(points["specimen_time"])
-    seconds = (specimen_time - _datetimes(pd.Series([start]))[0]) / np.timedelta64(1, "s")
+    seconds = (specimen_time - start.to_datetime64()) / np.timedelta64(1, "s")
     x_text = one_place_texts(PLOT["left"] + _WIDTH * seconds / span)  # as _x_of's, printed
     y_text = one_place_texts(
         PLOT["top"] + _HEIGHT * (high[case_of] - values) / (high - low)[case_of]
     )
-    index_time = _datetimes(points["index_time"])
     is_index = ~np.isnat(index_time) & (specimen_time == index_time)
     title = escape_texts(
         clinical_time_objects(specimen_time, info.timezone)
@@ -192,18 +198,19 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
         + one_decimal_texts(values)
         + " mmol/L"
     )
-    dots = (
-        '<circle cx="' + x_text + '" cy="' + y_text + '" r="'
-        + choose(is_index, '3.5" class="index"', '2.2"') + "><title>" + title
-        + choose(is_index, " (index)", "") + "</title></circle>\n"
-    )  # fmt: skip
-    line = x_text + "," + y_text
+    dots: Parts = [
+        '<circle cx="', x_text, '" cy="', y_text, '" r="',
+        choose(is_index, '3.5" class="index"', '2.2"'), "><title>", title,
+        choose(is_index, " (index)", ""), "</title></circle>\n",
+    ]  # fmt: skip
     starts = run_starts(case_of)
     cases_with_points = case_of[starts]
     dots_of = np.full(count, "", dtype=object)
-    dots_of[cases_with_points] = join_runs(dots, starts)
+    dots_of[cases_with_points] = join_part_runs(dots, starts)
     line_of = np.full(count, "", dtype=object)
-    line_of[cases_with_points] = join_runs(choose(starts, "", " ") + line, starts)
+    line_of[cases_with_points] = join_part_runs(
+        [choose(starts, "", " "), x_text, ",", y_text], starts
+    )
 
     summary = choose(
         n > 0,
