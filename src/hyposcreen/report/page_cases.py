@@ -167,7 +167,7 @@ def page_cases(review: pd.DataFrame) -> PageCases:
     factors to filter by, the considerations' legend (computed over distinct texts)."""
     if review.empty:
         return PageCases(counts=dict.fromkeys(TIER_NAMES.values(), 0))
-    tier_numbers = review["tier"].astype("int64").to_numpy()
+    tier_numbers = _ints(review["tier"])
     factors = joined_objects(pd.Series(pd.unique(text_objects(review["risk_factors"]))), " ")
     advice, legend = _advice(review["considerations"])
     return PageCases(
@@ -252,6 +252,13 @@ def _floats(values: pd.Series) -> np.ndarray:
     return values.to_numpy(dtype="float64", na_value=np.nan)
 
 
+def _ints(values: pd.Series) -> np.ndarray:
+    """`values.astype("int64")` as numpy's (a column of int64 taken as it is)."""
+    if values.dtype == np.dtype("int64"):
+        return values.to_numpy()
+    return values.astype("int64").to_numpy()
+
+
 def _rows(
     review: pd.DataFrame,
     sodium_results: pd.DataFrame,
@@ -261,16 +268,16 @@ def _rows(
 ) -> str:
     """The `<tr>` of each case of `review` (index 0..n-1), in order: each cell a column of
     texts (numpy object arrays) for all cases at once."""
-    tier_numbers = review["tier"].astype("int64").to_numpy()
+    tier_numbers = _ints(review["tier"])
     tier = int_texts(tier_numbers)
-    rank = int_texts(review["rank"].astype("int64").to_numpy())
+    rank = int_texts(_ints(review["rank"]))
     tier_name = _mapped(tier_numbers, TIER_NAMES)
     patient = text_objects(review["patient_id"])
     factors = joined_objects(review["risk_factors"], " ")
     index_sodium = one_decimal_texts(_floats(review["index_sodium"]))
     corrected = one_decimal_texts(_floats(review["corrected_sodium"]))
     delta = one_decimal_texts(_floats(review["delta_48h"]))
-    glucose_text = _glucose_texts(review["index_glucose"].astype("float64").to_numpy())
+    glucose_text = _glucose_texts(_floats(review["index_glucose"]))
     index_time = pd.to_datetime(review["index_time"]).to_numpy()
     pair = text_objects(review["overcorrection_pair"]).copy()
     paired = pair != ""  # most cases have no pair: only the pairs' texts are rewritten
@@ -285,7 +292,7 @@ def _rows(
     found = pd.Index(with_evidence).get_indexer(patient) if len(items) else -1
     evidence_of = np.append(items, "")[found] if len(items) else np.full(len(patient), "", object)
     advice = _mapped(text_objects(review["considerations"]), advice_of)
-    sort_sodium = formatted("%.3f", review["corrected_sodium"].astype("float64").to_numpy())
+    sort_sodium = formatted("%.3f", _floats(review["corrected_sodium"]))
     parts: Parts = [
         '<tr class="case tier-', tier, '" data-rank="', rank, '" data-tier="', tier,
         '" data-sodium="', sort_sodium, '" data-time="', _sort_times(index_time),
@@ -301,7 +308,7 @@ def _rows(
         '<div class="sev">', escape_texts(review["severity"]), "</div>\n"
         '<div class="small">latest ', one_decimal_texts(_floats(review["latest_sodium"])),
         choose(delta != "", " · Δ48h " + delta + " (" + escape_texts(review["trend"]) + ")", ""),
-        " · ", int_texts(review["n_low_results"].astype("int64").to_numpy()),
+        " · ", int_texts(_ints(review["n_low_results"])),
         " low result(s)</div>\n",
         choose(review["correction_risk"], '<span class="flag" title="Lower correction limit '
                'applies">correction risk</span>', ""),

@@ -284,12 +284,33 @@ def evidence_lines(
 def evidence_in_words(
     texts: Texts, names: dict[str, str], combinations: dict[str, tuple[str, ...]], timezone: str
 ) -> Texts:
-    """display.evidence_in_words of each review-list evidence text ('factor: text | ...')."""
+    """display.evidence_in_words of each review-list evidence text ('factor: text | ...'); a
+    short column of Python strings: each distinct text's drugs and lab values labelled
+    (`_labelled`), then the times of all of them put in words at once (`_times_joined`)."""
+    texts = np.asarray(texts, dtype=object)
+    if len(texts) <= _ONE_BY_ONE:
+        labelled = per_distinct(texts, lambda text: _labelled(text, names, combinations))
+        shown = None if labelled is None else _times_joined(labelled, timezone)
+        if shown is not None:
+            return shown
     return _each(
         texts,
         lambda usual: _evidence_in_words(usual, names, combinations, timezone),
         lambda text: display.evidence_in_words(text, names, combinations, timezone),
     )
+
+
+def _labelled(text: str, names: dict[str, str], combinations: dict[str, tuple[str, ...]]) -> str:
+    """display.evidence_in_words of one text but its times: its times are put in words in the
+    whole text as in each ' | ' piece alone (a match holds neither a space nor a '|', and a
+    space, like a text's start or end, is no word character and no 'T')."""
+    pieces = []
+    for piece in text.split(" | "):
+        factor, sep, body = piece.partition(": ")
+        if sep:
+            body = display.lab_label(display.drug_label(body, names, combinations))
+        pieces.append(f"{factor}{sep}{body}")
+    return " | ".join(pieces)
 
 
 def _evidence_in_words(
