@@ -26,11 +26,10 @@ def join_parts(parts: Parts, count: int) -> str:
     row string built piece by piece)."""
     if count == 0:
         return ""
-    columns = [
-        np.full(count, part, dtype=object) if isinstance(part, str) else np.asarray(part, object)
-        for part in parts
-    ]
-    return "".join(np.column_stack(columns).ravel().tolist())
+    rows = np.empty((count, len(parts)), dtype=object)  # a text shared by every row: set once
+    for position, part in enumerate(parts):
+        rows[:, position] = part if isinstance(part, str) else np.asarray(part, dtype=object)
+    return "".join(rows.ravel().tolist())
 
 
 _HTML_SPECIAL = "[&<>\"']"
