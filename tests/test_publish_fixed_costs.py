@@ -221,7 +221,7 @@ def test_short_columns_escaped_one_distinct_text_at_a_time_as_arrow_escapes_them
 
 
 def test_factor_labels_once_per_distinct_factor_as_pandas_replaces_them() -> None:
-    from hyposcreen.report.page_cases import _factor_labels
+    from hyposcreen.report.page_evidence import _factor_labels
 
     factors = np.array(
         [*HOSTILE, "correction_risk:liver_disease", "correction_risk:", "a_b_c", "_"] * 2,

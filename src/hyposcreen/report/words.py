@@ -12,6 +12,10 @@ RE2 and Python's `re` agree on printable ASCII (and on ≤ ≥, neither a word c
 holding anything else (a line break, a non-ASCII letter or digit, where `\\w`, `\\d`, `\\b` and
 `$` can differ) is rewritten by the scalar function itself (such texts are rare: free-text
 drug names or units with accents).
+
+A short column (a night's few hundred texts) costs less in Python than in the column steps'
+fixed cost: its drugs and lab values are labelled by display.py per distinct text and its
+times put in words in one text joined of them all (joined_words).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import pyarrow.compute as pc
 
 from hyposcreen.report import clinical_times, display
 from hyposcreen.report.html_text import per_distinct
+from hyposcreen.report.joined_words import labelled_cell, times_joined
 
 # texts the column rewrites reproduce exactly; any other character sends a text to display.py
 _UNUSUAL = "[^\t\x20-\x7e≤≥]"
@@ -112,10 +117,10 @@ def _each(texts: Texts, columnwise: Callable[[Texts], Texts], one: Callable[[str
 
 def times_in_words(texts: Texts, timezone: str) -> Texts:
     """clinical_times.clinical_times_in of each text (a short column of Python strings: of
-    the texts joined, see `_times_joined`)."""
+    the texts joined, see joined_words.times_joined)."""
     texts = np.asarray(texts, dtype=object)
     if len(texts) <= _ONE_BY_ONE:
-        shown = _times_joined(texts, timezone)
+        shown = times_joined(texts, timezone)
         if shown is not None:
             return shown
     return _each(
@@ -123,30 +128,6 @@ def times_in_words(texts: Texts, timezone: str) -> Texts:
         lambda usual: _times_in_words(usual, timezone),
         lambda text: clinical_times.clinical_times_in(text, timezone),
     )
-
-
-_JOIN = "\x00"  # between the texts of a joined column (no usual text holds a NUL)
-
-
-def _times_joined(texts: Texts, timezone: str) -> Texts | None:
-    """clinical_times_in of each text, made once over the texts joined by NULs and cut again
-    (None when a text is not a `str` or holds a NUL). The same: neither pattern matches a
-    NUL, and a NUL is, like a text's start or end, no word character and no 'T', so each
-    match in the joined text is a match in one text, and every match of a text is one."""
-    items = texts.tolist()
-    if not items:
-        return np.array([], dtype=object)
-    if set(map(type, items)) != {str}:
-        return None
-    joined = _JOIN.join(items)
-    if joined.count(_JOIN) != len(items) - 1:
-        return None
-    pieces = clinical_times.clinical_times_in(joined, timezone).split(_JOIN)
-    if len(pieces) != len(items):  # a time put in words with a NUL in it (never written)
-        return None
-    shown = np.empty(len(items), dtype=object)
-    shown[:] = pieces
-    return shown
 
 
 def _times_in_words(texts: Texts, timezone: str) -> Texts:
@@ -286,11 +267,11 @@ def evidence_in_words(
 ) -> Texts:
     """display.evidence_in_words of each review-list evidence text ('factor: text | ...'); a
     short column of Python strings: each distinct text's drugs and lab values labelled
-    (`_labelled`), then the times of all of them put in words at once (`_times_joined`)."""
+    (joined_words.labelled_cell), then the times of all of them put in words at once."""
     texts = np.asarray(texts, dtype=object)
     if len(texts) <= _ONE_BY_ONE:
-        labelled = per_distinct(texts, lambda text: _labelled(text, names, combinations))
-        shown = None if labelled is None else _times_joined(labelled, timezone)
+        labelled = per_distinct(texts, lambda text: labelled_cell(text, names, combinations))
+        shown = None if labelled is None else times_joined(labelled, timezone)
         if shown is not None:
             return shown
     return _each(
@@ -298,19 +279,6 @@ def evidence_in_words(
         lambda usual: _evidence_in_words(usual, names, combinations, timezone),
         lambda text: display.evidence_in_words(text, names, combinations, timezone),
     )
-
-
-def _labelled(text: str, names: dict[str, str], combinations: dict[str, tuple[str, ...]]) -> str:
-    """display.evidence_in_words of one text but its times: its times are put in words in the
-    whole text as in each ' | ' piece alone (a match holds neither a space nor a '|', and a
-    space, like a text's start or end, is no word character and no 'T')."""
-    pieces = []
-    for piece in text.split(" | "):
-        factor, sep, body = piece.partition(": ")
-        if sep:
-            body = display.lab_label(display.drug_label(body, names, combinations))
-        pieces.append(f"{factor}{sep}{body}")
-    return " | ".join(pieces)
 
 
 def _evidence_in_words(
