@@ -38,9 +38,10 @@ _HTML_REFERENCES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&#34;")
 
 
 def escape_html(text: pd.Series | np.ndarray) -> pd.Series:
-    """markupsafe's escape of each text: & < > " ' as &amp; &lt; &gt; &#34; &#39; (in Arrow,
-    only the texts holding one of them are rewritten; a column of a few hundred texts, each
-    distinct one escaped by markupsafe itself: fewer steps than Arrow's)."""
+    """markupsafe's escape of each text: & < > " ' as &amp; &lt; &gt; &#34; &#39; (a column
+    of plain `str` escaped in one joined text; otherwise a column of a few hundred texts, each
+    distinct one escaped by markupsafe itself, and a longer one in Arrow, where only the texts
+    holding one of them are rewritten)."""
     return pd.Series(escape_texts(text), dtype=object)
 
 
