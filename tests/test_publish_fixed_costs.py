@@ -72,7 +72,7 @@ def test_values_looked_up_once_per_distinct_value_as_series_map_gives_them() -> 
     # a value the table lacks (map: NaN) or a missing value: Series.map itself
     odd = pd.Series([1, 4, 2], dtype="int64")
     assert looked_up(odd.to_numpy(), TIER_NAMES) is None
-    assert _mapped(odd, TIER_NAMES).isna().tolist() == [False, True, False]
+    assert pd.isna(_mapped(odd, TIER_NAMES)).tolist() == [False, True, False]
     assert looked_up(np.array(["a", None], dtype=object), {"a": "x"}) is None
     assert list(_mapped(pd.Series([], dtype="int64"), TIER_NAMES)) == []
 
@@ -221,7 +221,7 @@ def test_short_columns_escaped_one_distinct_text_at_a_time_as_arrow_escapes_them
 
 
 def test_factor_labels_once_per_distinct_factor_as_pandas_replaces_them() -> None:
-    from hyposcreen.report.page_cases import _factor_labels
+    from hyposcreen.report.page_evidence import _factor_labels
 
     factors = np.array(
         [*HOSTILE, "correction_risk:liver_disease", "correction_risk:", "a_b_c", "_"] * 2,

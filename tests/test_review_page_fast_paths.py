@@ -224,7 +224,7 @@ def test_evidence_rows_come_in_the_order_pandas_sorted_them() -> None:
     """Each case's evidence on the page: by patient, correction-risk conditions last, then by
     factor, ties in the evidence table's order; texts compared as pandas compares them
     (code points: 'Z' before 'a' before 'é'); a missing text goes through pandas itself."""
-    from hyposcreen.report.page_cases import _evidence_order
+    from hyposcreen.report.page_evidence import _evidence_order
 
     patients = pd.Series(["P2", "P1", "P2", "P1", "P1", "Pé", "PZ", "Pa"], dtype="str")
     factors = pd.Series(

@@ -5,6 +5,7 @@ times next to digits, dates in codes, ' | ' and ': ' inside texts, accents, line
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -165,4 +166,49 @@ def test_free_text_holding_an_impossible_date_time_or_number_is_shown_as_written
         "loop_diuretic: Furosemide 2026-13-45T10:00 40mg (start 12 May 2026, end ongoing, day 3)",
         "loop_diuretic: potassium 1.2.3 furosemide (start 12 May 2026, end ongoing, day 3)",
         "loop_diuretic: sodium . mmol/L at 20 Nov 2026 05:07 UTC",
+    ]
+
+
+def test_a_dates_boundary_checked_after_it_finds_what_the_plain_pattern_finds() -> None:
+    plain = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b(?!T)")
+    odd = ["٣2026-11-20", "é2026-11-20", "_2026-11-20", "\x002026-11-20", "2026-11-20T"]
+    texts = [*_generated(3000, seed=5), *odd]
+    for text in texts:
+        assert clinical_times._DATE.findall(text) == plain.findall(text)
+        assert [m.span() for m in clinical_times._DATE.finditer(text)] == [
+            m.span() for m in plain.finditer(text)
+        ]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
+def test_short_columns_read_as_each_text_alone(zone: str) -> None:
+    """A night's few hundred texts are rewritten in one text joined by NULs (times) and by
+    display.py per distinct text: the same as each text alone, a NUL in a text included."""
+    texts = [*_generated(400, seed=6), "a\x002026-11-20T05:00", "\x01", "2026-11-20\x00T"]
+    column = np.array(texts * 2, dtype=object)
+    assert list(words.times_in_words(column, zone)) == [
+        clinical_times.clinical_times_in(t, zone) for t in texts * 2
+    ]
+    cells = [" | ".join(texts[i : i + 3]) for i in range(0, len(texts), 3)]
+    cells = [*cells, "loop_diuretic: RxNorm 4603 (start 2026-05-12) | x: 2026-11-20T05:00:00"]
+    expected = []
+    for cell in cells:
+        try:
+            expected.append((cell, display.evidence_in_words(cell, NAMES, COMBINATIONS, zone)))
+        except ValueError:  # lab_label itself fails on a value such as "."
+            continue
+    shown = words.evidence_in_words(
+        np.array([c for c, _ in expected], dtype=object), NAMES, COMBINATIONS, zone
+    )
+    assert list(shown) == [e for _, e in expected]
+    sources = np.array(["medication", "lab", "diagnosis"] * 3, dtype=object)
+    lines = np.array(texts[:9], dtype=object)
+    readable = [display.lab_label(t) if s == "lab" else t for s, t in zip(sources, lines)]
+    assert all(isinstance(r, str) for r in readable)
+    assert list(words.evidence_lines(sources, lines, NAMES, COMBINATIONS, zone)) == [
+        f"{s}: "
+        + clinical_times.clinical_times_in(
+            display.drug_label(t, NAMES, COMBINATIONS) if s == "medication" else r, zone
+        )
+        for s, t, r in zip(sources, lines, readable, strict=True)
     ]

@@ -17,7 +17,10 @@ import numpy as np
 import pandas as pd
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?")
-_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b(?!T)")
+# a calendar date standing alone: r"\b(\d{4}-\d{2}-\d{2})\b(?!T)", the \b before its first digit
+# (a word character) written as no word character before it, checked once a date is found
+# (Python's re then looks for a date only where a digit is: twice as fast over long text)
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?<!\w\d{4}-\d{2}-\d{2})\b(?!T)")
 
 
 def clinical_time(value: Any, timezone: str) -> str:
@@ -82,23 +85,30 @@ def _zone_of_hour(timezone: str, hour: str) -> str | None:
 def clinical_time_texts(values: pd.Series, timezone: str) -> pd.Series:
     """`clinical_time` of each naive site-local time, a column at once ('' for missing): the
     zone is looked up once per hour shown (per minute only in an hour the clocks change)."""
-    stamps = pd.Series(pd.to_datetime(values).to_numpy())
-    present = stamps.notna().to_numpy()
-    zones = _zones_of_hours(stamps, timezone)
+    stamps = pd.to_datetime(values).to_numpy()
+    return pd.Series(clinical_time_objects(stamps, timezone), dtype=object)
+
+
+def clinical_time_objects(stamps: np.ndarray, timezone: str) -> np.ndarray:
+    """`clinical_time_texts` of numpy's naive times (datetime64) as an object array, no
+    pandas column made on the way."""
+    present = ~np.isnat(stamps)
+    zones = _zones_of_hours(stamps, present, timezone)
     unsure = present & pd.isna(zones)
     if unsure.any():
-        zones[unsure] = [_zone_name(timezone, t.strftime("%Y-%m-%dT%H:%M")) for t in stamps[unsure]]
-    text = _day_month_year_minute(stamps) + " " + np.where(pd.isna(zones), "", zones)
+        zones[unsure] = [
+            _zone_name(timezone, pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M")) for t in stamps[unsure]
+        ]
+    text = _day_month_year_minute(stamps, present) + " " + np.where(pd.isna(zones), "", zones)
     text[~present] = ""
-    return pd.Series(text, dtype=object)
+    return text
 
 
-def _zones_of_hours(stamps: pd.Series, timezone: str) -> np.ndarray:
+def _zones_of_hours(stamps: np.ndarray, present: np.ndarray, timezone: str) -> np.ndarray:
     """`_zone_of_hour` of each time (None where missing or the zone changes in its hour),
     each distinct hour named once (numpy's ISO text of it: '2026-11-20T05')."""
-    present = stamps.notna().to_numpy()
     zones = np.full(len(stamps), None, dtype=object)
-    hours = stamps.to_numpy()[present].astype("datetime64[h]")  # floored, as dt.floor("h")
+    hours = stamps[present].astype("datetime64[h]")  # floored, as dt.floor("h")
     if not len(hours):
         return zones
     distinct, position = np.unique(hours, return_inverse=True)
@@ -117,21 +127,20 @@ _MONTHS = np.array("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
 _MINUTES_OF_DAY = np.array([f"{h:02d}:{m:02d}" for h in range(24) for m in range(60)], object)
 
 
-def _day_month_year_minute(stamps: pd.Series) -> np.ndarray:
+def _day_month_year_minute(stamps: np.ndarray, present: np.ndarray) -> np.ndarray:
     """strftime('%d %b %Y %H:%M') of each naive time ('' where missing): each distinct day's
     '20 Nov 2026 ' cut out of numpy's ISO text of it, each time's '05:07' from a table of the
     day's minutes."""
-    minutes = stamps.to_numpy().astype("datetime64[m]")  # floored, as %M shows a minute
-    present = ~np.isnat(minutes)
-    shown = np.full(len(minutes), "", dtype=object)
+    shown = np.full(len(stamps), "", dtype=object)
     if not present.any():
         return shown
-    minutes = minutes[present]
+    minutes = stamps[present].astype("datetime64[m]")  # floored, as %M shows a minute
     days = minutes.astype("datetime64[D]")  # floored
     distinct, position = np.unique(days, return_inverse=True)
     years = distinct.astype("datetime64[Y]").astype("int64") + 1970
     if years.min() < 1000 or years.max() > 9999:  # not four digits
-        return stamps.dt.strftime("%d %b %Y %H:%M").to_numpy(dtype=object, na_value="")
+        written = pd.Series(stamps).dt.strftime("%d %b %Y %H:%M")
+        return written.to_numpy(dtype=object, na_value="")
     iso = np.datetime_as_string(distinct, unit="D")  # 2026-11-20
     month = _MONTHS[distinct.astype("datetime64[M]").astype("int64") % 12]
     day_texts = np.strings.add(np.strings.slice(iso, 8, 10), " ")

@@ -172,7 +172,8 @@ def for_csv(coverage: pd.DataFrame) -> pd.DataFrame:
 def page_rows(coverage: pd.DataFrame) -> tuple[dict[str, object], ...]:
     """The page's coverage section: the most frequent entries."""
     head = coverage.head(SHOWN_ON_PAGE)
+    columns = (head[c].tolist() for c in COLUMNS)  # each column's values once, as Python's
     return tuple(
         {"table": t, "kind": k, "value": v, "count": int(n)}
-        for t, k, v, n in head[COLUMNS].itertuples(index=False, name=None)
+        for t, k, v, n in zip(*columns, strict=True)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ import pyarrow.compute as pc
 from markupsafe import escape
 
 from hyposcreen.arrow_columns import holds_arrow_text
+from hyposcreen.report.numbers import round_half_away
 
 # the markup of many rows, in order: texts shared by every row and columns of one text per row
 Parts = list[Any]
@@ -24,27 +26,58 @@ def join_parts(parts: Parts, count: int) -> str:
     row string built piece by piece)."""
     if count == 0:
         return ""
-    columns = [
-        np.full(count, part, dtype=object) if isinstance(part, str) else np.asarray(part, object)
-        for part in parts
-    ]
-    return "".join(np.column_stack(columns).ravel().tolist())
+    rows = np.empty((count, len(parts)), dtype=object)  # a text shared by every row: set once
+    for position, part in enumerate(parts):
+        rows[:, position] = part if isinstance(part, str) else np.asarray(part, dtype=object)
+    return "".join(rows.ravel().tolist())
 
 
 _HTML_SPECIAL = "[&<>\"']"
+_HTML_SPECIALS = re.compile(_HTML_SPECIAL)
 _HTML_REFERENCES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&#34;"), ("'", "&#39;"))
 
 
 def escape_html(text: pd.Series | np.ndarray) -> pd.Series:
-    """markupsafe's escape of each text: & < > " ' as &amp; &lt; &gt; &#34; &#39; (in Arrow,
-    only the texts holding one of them are rewritten; a column of a few hundred texts, each
-    distinct one escaped by markupsafe itself: fewer steps than Arrow's)."""
+    """markupsafe's escape of each text: & < > " ' as &amp; &lt; &gt; &#34; &#39; (a column
+    of plain `str` escaped in one joined text; otherwise a column of a few hundred texts, each
+    distinct one escaped by markupsafe itself, and a longer one in Arrow, where only the texts
+    holding one of them are rewritten)."""
+    return pd.Series(escape_texts(text), dtype=object)
+
+
+def escape_texts(text: pd.Series | np.ndarray) -> np.ndarray:
+    """`escape_html` as an object array (no Series made): a column of Python strings is joined
+    into one text, its specials replaced in it at once and the text cut again (a NUL, which no
+    page text holds, between them); a column holding anything else as escape_html does it."""
     objects = np.asarray(text, dtype=object)
+    shown = _escaped_joined(objects)
+    if shown is not None:
+        return shown
     if len(objects) <= _ESCAPED_ONE_BY_ONE:
         shown = per_distinct(objects, _escaped)
         if shown is not None:
-            return pd.Series(shown, dtype=object)
-    return _escaped_in_arrow(objects)
+            return shown
+    return _escaped_in_arrow(objects).to_numpy(dtype=object)
+
+
+def _escaped_joined(objects: np.ndarray) -> np.ndarray | None:
+    """markupsafe's escape of each text of a column of plain `str` (None for anything else, or
+    a text holding a NUL): the five replacements made once in the column joined by NULs."""
+    texts = objects.tolist()
+    if not texts:
+        return np.empty(0, dtype=object)
+    if set(map(type, texts)) != {str}:
+        return None
+    joined = "\x00".join(texts)
+    if not _HTML_SPECIALS.search(joined):
+        return objects.copy()
+    if joined.count("\x00") != len(texts) - 1:
+        return None
+    for character, reference in _HTML_REFERENCES:
+        joined = joined.replace(character, reference)
+    shown = np.empty(len(texts), dtype=object)
+    shown[:] = joined.split("\x00")
+    return shown
 
 
 _ESCAPED_ONE_BY_ONE = 4096  # up to a page's slice of cases: longer columns go through Arrow
@@ -97,7 +130,34 @@ def one_place_texts(values: np.ndarray) -> np.ndarray:
     numbers = np.asarray(values, dtype="float64")
     if (np.abs(numbers[np.isfinite(numbers)]) >= 1e16).any():  # str() writes an exponent
         return number_texts(one_place(numbers))
-    return np.char.mod("%.1f", numbers).astype(object)
+    return formatted("%.1f", numbers)
+
+
+def formatted(pattern: str, values: np.ndarray) -> np.ndarray:
+    """`np.char.mod(pattern, values)` of floats as an object array of Python strings: each
+    number printed by the same `%` (no array of fixed-width text made and converted)."""
+    shown = np.empty(len(values), dtype=object)
+    shown[:] = list(map(pattern.__mod__, np.asarray(values, dtype="float64").tolist()))
+    return shown
+
+
+_rounded = lru_cache(maxsize=1 << 16)(round_half_away)  # a run's numbers recur night by night
+
+
+def one_decimal_texts(values: np.ndarray) -> np.ndarray:
+    """numbers.one_decimal_objects of an array of floats (no pandas column on the way): each
+    distinct number rounded half away from zero once, printed with one decimal; '' for NaN."""
+    distinct, position = np.unique(np.asarray(values, dtype="float64"), return_inverse=True)
+    rounded = np.array([_rounded(v) for v in distinct.tolist()], dtype="float64")
+    present = ~np.isnan(rounded)
+    text = formatted("%.1f", np.where(present, rounded, 0.0))
+    text[~present] = ""
+    return text[position.reshape(-1)]
+
+
+def int_texts(values: np.ndarray) -> np.ndarray:
+    """`str(value)` of each integer, as an object array."""
+    return np.asarray(values).astype(str).astype(object)
 
 
 def choose(condition: np.ndarray | pd.Series, when_true: Any, when_false: Any) -> np.ndarray:
@@ -125,6 +185,28 @@ def join_runs(texts: np.ndarray, starts: np.ndarray) -> np.ndarray:
     if len(texts) == 0:
         return texts
     return np.add.reduceat(texts, np.flatnonzero(np.asarray(starts, dtype=bool)))
+
+
+_RUN_END = "\x01"  # after each run's last row while runs are joined (no page text holds it)
+
+
+def join_part_runs(parts: Parts, starts: np.ndarray) -> np.ndarray:
+    """`join_runs` of the rows' markup `parts` (as join_parts takes them): every row joined
+    in one text, cut again after each run's last row, so no row's text is made on its own."""
+    starts = np.asarray(starts, dtype=bool)
+    count = len(starts)
+    if count == 0:
+        return np.empty(0, dtype=object)
+    ends = np.r_[starts[1:], True]
+    pieces = join_parts([*parts, choose(ends, _RUN_END, "")], count).split(_RUN_END)
+    if len(pieces) == int(ends.sum()) + 1:
+        shown = np.empty(len(pieces) - 1, dtype=object)
+        shown[:] = pieces[:-1]
+        return shown
+    rows = np.full(count, "", dtype=object)  # a text holding the mark: row by row
+    for part in parts:
+        rows = rows + (part if isinstance(part, str) else np.asarray(part, dtype=object))
+    return join_runs(rows, starts)
 
 
 def run_starts(*keys: np.ndarray) -> np.ndarray:
@@ -183,18 +265,34 @@ def texts_of(values: pd.Series) -> pd.Series:
     return pd.Series(values.to_numpy(), dtype=object).astype("str").astype(object)
 
 
+def text_objects(values: pd.Series) -> np.ndarray:
+    """`texts_of` as an object array (no Series made for a column of Arrow text or of
+    integers without a missing value)."""
+    if not values.hasnans:
+        if holds_arrow_text(values):
+            return values.to_numpy(dtype=object)
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":
+            return values.to_numpy().astype(str).astype(object)
+    return texts_of(values).to_numpy()
+
+
 def joined_list(values: pd.Series, separator: str, underscores: str = "_") -> pd.Series:
     """'a;;b;' -> 'a<separator>b' (the non-empty items of a ';' list; `underscores` in
     their place), in Arrow text ops (RE2 and Python agree on ';+'); a list's few distinct
     texts are rewritten once each by Python's own (`per_distinct`)."""
+    return pd.Series(joined_objects(values, separator, underscores), dtype=object)
+
+
+def joined_objects(values: pd.Series, separator: str, underscores: str = "_") -> np.ndarray:
+    """`joined_list` as an object array."""
     shown = per_distinct(
         values.to_numpy(dtype=object),
         lambda one: _SEMICOLONS.sub(separator, one.strip(";")).replace("_", underscores),
     )
     if shown is not None:
-        return pd.Series(shown, dtype=object)
+        return shown
     text = pd.Series(values.to_numpy(), dtype=object).astype("str")
     text = text.str.strip(";").str.replace(r";+", separator, regex=True)
     if underscores != "_":
         text = text.str.replace("_", underscores, regex=False)
-    return text.astype(object)
+    return text.to_numpy(dtype=object)

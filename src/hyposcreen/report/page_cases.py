@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,24 +18,25 @@ import pandas as pd
 from markupsafe import escape
 
 from hyposcreen.arrow_columns import positions_in
-from hyposcreen.report.clinical_times import clinical_time_texts
+from hyposcreen.report.clinical_times import clinical_time_objects
 from hyposcreen.report.display import clinical_value, short_considerations
 from hyposcreen.report.html_text import (
     Parts,
     choose,
-    escape_html,
+    escape_texts,
+    formatted,
+    int_texts,
     join_parts,
-    join_runs,
-    joined_list,
+    joined_objects,
     looked_up,
-    per_distinct,
-    run_starts,
+    one_decimal_texts,
+    text_objects,
     texts_of,
 )
-from hyposcreen.report.numbers import one_decimal_objects
+from hyposcreen.report.page_evidence import evidence_items
 from hyposcreen.report.review_list import IDENTIFIER_COLUMNS, TIER_NAMES
-from hyposcreen.report.trajectory import plot_start, trajectory_svgs
-from hyposcreen.report.words import evidence_lines, times_in_words
+from hyposcreen.report.trajectory import between, plot_start, trajectory_svgs
+from hyposcreen.report.words import times_in_words
 
 if TYPE_CHECKING:
     from hyposcreen.report.review_page import PageInfo
@@ -45,6 +47,7 @@ _SPURIOUS_TITLE = (
 )
 
 
+_PLOTTED = ["patient_id", "specimen_time", "corrected_sodium"]  # a sodium result, as plotted
 CASES_PER_SLICE = 4096  # rows are built and written this many cases at a time
 
 
@@ -59,81 +62,32 @@ class PageCases:
     advice: dict[str, str] = field(default_factory=dict)  # considerations -> their `<li>`s
 
 
-def _mapped(values: pd.Series, table: dict[Any, str]) -> pd.Series:
-    """`values.map(table)` as objects (index 0..n-1), each distinct value looked up once."""
-    shown = looked_up(values.to_numpy(), table)
+def _mapped(values: pd.Series | np.ndarray, table: dict[Any, str]) -> np.ndarray:
+    """`values.map(table)` as an object array, each distinct value looked up once."""
+    shown = looked_up(np.asarray(values), table)
     if shown is None:
-        return values.map(table).astype(object)
-    return pd.Series(shown, index=values.index, dtype=object)
+        return pd.Series(values).map(table).astype(object).to_numpy()
+    return shown
 
 
-def _evidence_items(evidence: pd.DataFrame, info: PageInfo) -> pd.Series:
-    """patient -> `<li>` per risk factor (correction-risk conditions last, then by name) with
-    its evidence texts in order, in clinical words (drug named by its ingredient, clinical
-    precision and time)."""
-    if evidence.empty:
-        return pd.Series(dtype=object)
-    rows = evidence.reset_index(drop=True)
-    shown = evidence_lines(
-        texts_of(rows["source"]).to_numpy(),
-        texts_of(rows["text"]).to_numpy(),
-        info.drug_names,
-        info.atc_combinations,
-        info.timezone,
-    )
-    patients = rows["patient_id"].astype("str")
-    factors = rows["risk_factor"].astype("str")
-    order = _evidence_order(patients, factors)
-    patient = patients.to_numpy(dtype=object)[order]
-    factor = factors.to_numpy(dtype=object)[order]
-    div = ('<div class="ev">' + escape_html(shown) + "</div>").to_numpy(dtype=object)[order]
-    item_starts = run_starts(patient, factor)
-    item_ends = np.r_[item_starts[1:], True]
-    opening = np.full(len(rows), "", dtype=object)
-    opening[item_starts] = (
-        '<li><span class="factor">' + escape_html(_factor_labels(factor[item_starts])) + "</span>"
-    ).to_numpy()
-    items = opening + div + choose(item_ends, "</li>", "")
-    patient_starts = run_starts(patient)
-    return pd.Series(join_runs(items, patient_starts), index=patient[patient_starts])
-
-
-def _factor_labels(factors: np.ndarray) -> pd.Series:
-    """'correction_risk:liver_disease' -> 'correction risk: liver disease', each distinct
-    factor once (a list names a few dozen); pandas' text replacements for anything else."""
-    shown = per_distinct(
-        factors, lambda f: f.replace("correction_risk:", "correction risk: ").replace("_", " ")
-    )
-    if shown is not None:
-        return pd.Series(shown, dtype=object)
-    label = pd.Series(factors, dtype=object).str.replace("correction_risk:", "correction risk: ")
-    return label.str.replace("_", " ")
-
-
-def _evidence_order(patients: pd.Series, factors: pd.Series) -> np.ndarray:
-    """Positions of the evidence rows (index 0..n-1) by patient, then correction-risk
-    conditions last, then factor, each tie in the rows' order: one stable sort of the three
-    keys (each text ranked among its sorted distinct values, as pandas' sort compares
-    texts), not a frame sorted by pandas."""
-    late = factors.str.startswith("correction_risk:")
-    if patients.hasnans or factors.hasnans:  # pandas puts a missing text last
-        keys = pd.DataFrame({"patient": patients, "late": late, "factor": factors})
-        return keys.sort_values(["patient", "late", "factor"], kind="stable").index.to_numpy()
-    patient_rank = pd.factorize(patients.to_numpy(dtype=object), sort=True)[0]
-    factor_rank = pd.factorize(factors.to_numpy(dtype=object), sort=True)[0]
-    return np.lexsort((factor_rank, late.to_numpy(dtype=bool), patient_rank))
-
-
-def _identifiers(review: pd.DataFrame) -> pd.Series:
+def _identifiers(review: pd.DataFrame) -> np.ndarray:
     """'MRN: 0043 · name: Test Patient 43' of the identifiers a site allows ('' otherwise)."""
-    shown = pd.Series("", index=range(len(review)), dtype=object)
+    shown = np.full(len(review), "", dtype=object)
     for column in (c for c in IDENTIFIER_COLUMNS if c in review.columns):
-        value = texts_of(review[column])
+        value = text_objects(review[column])
         label = "MRN" if column == "mrn" else column
-        part = label + ": " + escape_html(value)
+        part = label + ": " + escape_texts(value)
         joined = choose(shown == "", part, shown + " · " + part)
-        shown = pd.Series(choose(value != "", joined, shown), dtype=object)
-    return pd.Series(choose(shown != "", '<div class="ids">' + shown + "</div>", ""), dtype=object)
+        shown = choose(value != "", joined, shown)
+    return choose(shown != "", '<div class="ids">' + shown + "</div>", "")
+
+
+@lru_cache(maxsize=1 << 12)
+def _advice_of(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The `<li>`s of one case's considerations ('a | b') and their (short, full) texts for
+    the legend (the same few texts recur night after night: each is shortened once)."""
+    lines, used = short_considerations([c for c in text.split(" | ") if c])
+    return "".join(f"<li>{escape(line)}</li>" for line in lines), tuple(used)
 
 
 def _advice(considerations: pd.Series) -> tuple[dict[str, str], list[tuple[str, str]]]:
@@ -141,11 +95,10 @@ def _advice(considerations: pd.Series) -> tuple[dict[str, str], list[tuple[str, 
     legend of their full texts (each distinct set of considerations is shortened once)."""
     legend: dict[str, str] = {}
     markup: dict[str, str] = {}
-    for text in pd.unique(texts_of(considerations)):
-        lines, used = short_considerations([c for c in text.split(" | ") if c])
+    for text in pd.unique(text_objects(considerations)):
+        markup[text], used = _advice_of(text)
         for short, whole in used:
             legend.setdefault(short, whole)
-        markup[text] = "".join(f"<li>{escape(line)}</li>" for line in lines)
     return markup, sorted(legend.items())
 
 
@@ -154,8 +107,8 @@ def page_cases(review: pd.DataFrame) -> PageCases:
     factors to filter by, the considerations' legend (computed over distinct texts)."""
     if review.empty:
         return PageCases(counts=dict.fromkeys(TIER_NAMES.values(), 0))
-    tier_numbers = review["tier"].astype("int64")
-    factors = joined_list(pd.Series(pd.unique(texts_of(review["risk_factors"]))), " ")
+    tier_numbers = _ints(review["tier"])
+    factors = joined_objects(pd.Series(pd.unique(text_objects(review["risk_factors"]))), " ")
     advice, legend = _advice(review["considerations"])
     return PageCases(
         listed=len(review),
@@ -181,17 +134,15 @@ def page_rows(
         return
     review = review.reset_index(drop=True)
     step = cases_per_slice or CASES_PER_SLICE
-    listed = pd.Index(pd.unique(texts_of(review["patient_id"])))
-    times = sodium_results["specimen_time"]
-    start = plot_start(info)
-    shown = sodium_results.loc[
-        (times >= start) & (times < info.window_end),
-        ["patient_id", "specimen_time", "corrected_sodium"],
-    ]
-    shown_of = positions_in(shown["patient_id"], listed)
-    if not (shown_of >= 0).all():
-        shown = shown.loc[shown_of >= 0]
-        shown_of = shown_of[shown_of >= 0]
+    listed = pd.Index(pd.unique(text_objects(review["patient_id"])))
+    in_range = between(sodium_results["specimen_time"], plot_start(info), info.window_end)
+    listed_of = positions_in(sodium_results["patient_id"], listed)
+    kept = in_range & (listed_of >= 0)  # a listed case's result in the plot's days
+    rows = np.flatnonzero(kept)
+    shown = pd.DataFrame(  # the few kept rows taken from each column (no frame-wide `loc`)
+        {c: sodium_results[c].array.take(rows) for c in _PLOTTED}, copy=False
+    )
+    shown_of = listed_of[kept]
     evidence_of = positions_in(evidence["patient_id"], listed)
     if len(review) <= step:  # one slice: every listed case, so every point and item shown
         evidence = evidence if (evidence_of >= 0).all() else evidence.loc[evidence_of >= 0]
@@ -200,7 +151,7 @@ def page_rows(
     for first in range(0, len(review), step):
         cases = review.iloc[first : first + step].reset_index(drop=True)
         wanted = np.zeros(len(listed), dtype=bool)
-        wanted[listed.get_indexer(texts_of(cases["patient_id"]))] = True
+        wanted[listed.get_indexer(text_objects(cases["patient_id"]))] = True
         yield _rows(
             cases,
             shown.loc[wanted[shown_of]],
@@ -210,6 +161,44 @@ def page_rows(
         )
 
 
+def _sort_times(index_time: np.ndarray) -> np.ndarray:
+    """Each index time as '2026-11-20T05:00:00' (pandas' isoformat where a time has a
+    fraction of a second, is missing or has no four-digit year)."""
+    seconds = index_time.astype("datetime64[s]")
+    years = seconds.astype("datetime64[Y]").astype("int64") + 1970
+    if (
+        len(index_time)
+        and not np.isnat(index_time).any()
+        and (seconds == index_time).all()
+        and years.min() >= 1000
+        and years.max() <= 9999
+    ):
+        return np.datetime_as_string(seconds, unit="s").astype(object)
+    stamps = pd.Series(index_time)
+    shown = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if (stamps.dt.microsecond != 0).any() or stamps.isna().any():
+        shown = stamps.map(lambda t: pd.Timestamp(t).isoformat())
+    return texts_of(shown).to_numpy()
+
+
+def _glucose_texts(glucose: np.ndarray) -> np.ndarray:
+    """Each glucose at clinical precision ('' where missing), each distinct value once."""
+    position, distinct = pd.factorize(glucose)
+    shown = [clinical_value("glucose", v) for v in distinct.tolist()]
+    return np.array([*shown, ""], dtype=object)[position]
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    return values.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _ints(values: pd.Series) -> np.ndarray:
+    """`values.astype("int64")` as numpy's (a column of int64 taken as it is)."""
+    if values.dtype == np.dtype("int64"):
+        return values.to_numpy()
+    return values.astype("int64").to_numpy()
+
+
 def _rows(
     review: pd.DataFrame,
     sodium_results: pd.DataFrame,
@@ -217,52 +206,50 @@ def _rows(
     info: PageInfo,
     advice_of: dict[str, str],
 ) -> str:
-    """The `<tr>` of each case of `review` (index 0..n-1), in order."""
-    tier_numbers = review["tier"].astype("int64")
-    tier = texts_of(tier_numbers)
-    rank = texts_of(review["rank"].astype("int64"))
+    """The `<tr>` of each case of `review` (index 0..n-1), in order: each cell a column of
+    texts (numpy object arrays) for all cases at once."""
+    tier_numbers = _ints(review["tier"])
+    tier = int_texts(tier_numbers)
+    rank = int_texts(_ints(review["rank"]))
     tier_name = _mapped(tier_numbers, TIER_NAMES)
-    patient = texts_of(review["patient_id"])
-    factors = joined_list(review["risk_factors"], " ")
-    index_sodium = one_decimal_objects(review["index_sodium"])
-    corrected = one_decimal_objects(review["corrected_sodium"])
-    delta = one_decimal_objects(review["delta_48h"])
-    glucose = review["index_glucose"].astype("float64")
-    glucose_text = glucose.map(
-        {v: clinical_value("glucose", v) for v in glucose.dropna().unique()}
-    ).fillna("")
-    index_time = pd.to_datetime(review["index_time"])
-    sort_time = index_time.dt.strftime("%Y-%m-%dT%H:%M:%S")
-    if (index_time.dt.microsecond != 0).any() or index_time.isna().any():
-        sort_time = index_time.map(lambda t: pd.Timestamp(t).isoformat())
-    pair = np.array(texts_of(review["overcorrection_pair"]), dtype=object)
+    patient = text_objects(review["patient_id"])
+    factors = joined_objects(review["risk_factors"], " ")
+    index_sodium = one_decimal_texts(_floats(review["index_sodium"]))
+    corrected = one_decimal_texts(_floats(review["corrected_sodium"]))
+    delta = one_decimal_texts(_floats(review["delta_48h"]))
+    glucose_text = _glucose_texts(_floats(review["index_glucose"]))
+    index_time = pd.to_datetime(review["index_time"]).to_numpy()
+    pair = text_objects(review["overcorrection_pair"]).copy()
     paired = pair != ""  # most cases have no pair: only the pairs' texts are rewritten
     pair[paired] = times_in_words(pair[paired], info.timezone)
-    missing = joined_list(review["missing_workup"], ", ", underscores=" ")
+    missing = joined_objects(review["missing_workup"], ", ", underscores=" ")
     spurious = (
-        texts_of(review["possibly_spurious"]) != ""
+        text_objects(review["possibly_spurious"]) != ""
         if "possibly_spurious" in review
-        else pd.Series(False, index=review.index)
+        else np.zeros(len(review), dtype=bool)
     )
-    evidence_of = patient.map(_evidence_items(evidence, info)).fillna("")
-    advice = _mapped(texts_of(review["considerations"]), advice_of)
-    sort_sodium = np.char.mod("%.3f", review["corrected_sodium"].astype("float64").to_numpy())
+    with_evidence, items = evidence_items(evidence, info)
+    found = pd.Index(with_evidence).get_indexer(patient) if len(items) else -1
+    evidence_of = np.append(items, "")[found] if len(items) else np.full(len(patient), "", object)
+    advice = _mapped(text_objects(review["considerations"]), advice_of)
+    sort_sodium = formatted("%.3f", _floats(review["corrected_sodium"]))
     parts: Parts = [
         '<tr class="case tier-', tier, '" data-rank="', rank, '" data-tier="', tier,
-        '" data-sodium="', sort_sodium, '" data-time="', texts_of(sort_time),
-        '" data-factors=" ', escape_html(factors), ' ">\n<td class="rank">', rank,
+        '" data-sodium="', sort_sodium, '" data-time="', _sort_times(index_time),
+        '" data-factors=" ', escape_texts(factors), ' ">\n<td class="rank">', rank,
         '</td>\n<td><span class="badge" title="Tier ', tier, ": ", tier_name, '">',
         _mapped(tier_numbers, TIER_SYMBOLS), " ", tier, " ", tier_name,
-        '</span></td>\n<td><span class="pid">', escape_html(patient), "</span>\n",
+        '</span></td>\n<td><span class="pid">', escape_texts(patient), "</span>\n",
         _identifiers(review), '<div class="small">index ',
-        escape_html(clinical_time_texts(index_time, info.timezone)),
+        escape_texts(clinical_time_objects(index_time, info.timezone)),
         '</div></td>\n<td><span class="na" data-col="corrected">', corrected, "</span>",
         choose(index_sodium != corrected, ' <span class="small">corrected<br>measured '
-               + index_sodium + ", glucose " + escape_html(glucose_text) + " mg/dL</span>", ""),
-        '<div class="sev">', escape_html(review["severity"]), "</div>\n"
-        '<div class="small">latest ', one_decimal_objects(review["latest_sodium"]),
-        choose(delta != "", " · Δ48h " + delta + " (" + escape_html(review["trend"]) + ")", ""),
-        " · ", texts_of(review["n_low_results"].astype("int64")), " low result(s)</div>\n",
+               + index_sodium + ", glucose " + escape_texts(glucose_text) + " mg/dL</span>", ""),
+        '<div class="sev">', escape_texts(review["severity"]), "</div>\n"
+        '<div class="small">latest ', one_decimal_texts(_floats(review["latest_sodium"])),
+        choose(delta != "", " · Δ48h " + delta + " (" + escape_texts(review["trend"]) + ")", ""),
+        " · ", int_texts(_ints(review["n_low_results"])),
+        " low result(s)</div>\n",
         choose(review["correction_risk"], '<span class="flag" title="Lower correction limit '
                'applies">correction risk</span>', ""),
         choose(spurious, f'<span class="flag" title="{_SPURIOUS_TITLE}">possibly spurious'
@@ -273,9 +260,9 @@ def _rows(
                "over-rapid correction</div>", ""),
         "</td>\n<td>",
         choose(review["overcorrection"], '<span class="flag">over-rapid correction</span>'
-               '<div class="small">' + escape_html(pair) + "</div>",
+               '<div class="small">' + escape_texts(pair) + "</div>",
                '<div class="small">no over-rapid correction</div>'),
-        choose(missing != "", "<div><strong>Missing workup:</strong> " + escape_html(missing)
+        choose(missing != "", "<div><strong>Missing workup:</strong> " + escape_texts(missing)
                + "</div>", '<div class="small">workup complete</div>'),
         '</td>\n<td><ul class="considerations">', advice, "</ul></td>\n</tr>\n",
     ]  # fmt: skip

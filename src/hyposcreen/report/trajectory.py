@@ -15,17 +15,20 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.arrow_columns import is_listed, positions_in
-from hyposcreen.report.clinical_times import clinical_time_texts
+from hyposcreen.report.clinical_times import clinical_time_objects
 from hyposcreen.report.html_text import (
+    Parts,
     choose,
-    escape_html,
-    join_runs,
+    escape_texts,
+    formatted,
+    int_texts,
+    join_part_runs,
     number_texts,
+    one_decimal_texts,
     one_place,
     one_place_texts,
     run_starts,
 )
-from hyposcreen.report.numbers import one_decimal_objects
 
 if TYPE_CHECKING:
     from hyposcreen.report.review_page import PageInfo
@@ -80,31 +83,43 @@ def _axis(info: PageInfo) -> str:
 
 
 def _per_case(
-    values: pd.Series, case_of: np.ndarray, count: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Series, pd.Series]:
+    values: np.ndarray, case_of: np.ndarray, count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per case (0..count-1): its points, lowest, highest, first and last value (NaN for a
     case without points), as groupby's size, min, max, first and last give them. Points come
     grouped by case, so each is one reduction over runs; a missing value (which groupby
     skips) sends the column through groupby itself."""
-    if values.isna().any() or not len(values):
-        per_case = values.groupby(case_of)
+    if np.isnan(values).any() or not len(values):
+        per_case = pd.Series(values, dtype="float64").groupby(case_of)
         return (
             per_case.size().reindex(range(count), fill_value=0).to_numpy(),
             per_case.min().reindex(range(count)).to_numpy(),
             per_case.max().reindex(range(count)).to_numpy(),
-            per_case.first().reindex(range(count)),
-            per_case.last().reindex(range(count)),
+            per_case.first().reindex(range(count)).to_numpy(),
+            per_case.last().reindex(range(count)).to_numpy(),
         )
-    numbers = values.to_numpy()
     firsts = np.flatnonzero(run_starts(case_of))
-    lasts = np.r_[firsts[1:], len(numbers)] - 1
+    lasts = np.r_[firsts[1:], len(values)] - 1
     cases = case_of[firsts]
     shown = np.full((4, count), np.nan)
-    shown[0, cases] = np.minimum.reduceat(numbers, firsts)
-    shown[1, cases] = np.maximum.reduceat(numbers, firsts)
-    shown[2, cases], shown[3, cases] = numbers[firsts], numbers[lasts]
+    shown[0, cases] = np.minimum.reduceat(values, firsts)
+    shown[1, cases] = np.maximum.reduceat(values, firsts)
+    shown[2, cases], shown[3, cases] = values[firsts], values[lasts]
     n = np.bincount(case_of, minlength=count)
-    return n, shown[0], shown[1], pd.Series(shown[2]), pd.Series(shown[3])
+    return n, shown[0], shown[1], shown[2], shown[3]
+
+
+def between(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+    """`(times >= start) & (times < end)` as a numpy mask (numpy's own comparison for a column
+    of naive datetime64)."""
+    if isinstance(times.dtype, np.dtype) and times.dtype.kind == "M":
+        values = times.to_numpy()
+        return (values >= start.to_datetime64()) & (values < end.to_datetime64())
+    return ((times >= start) & (times < end)).to_numpy(dtype=bool)
+
+
+_COLUMNS = ["patient_id", "specimen_time", "corrected_sodium"]
+_POINT_COLUMNS = ["case", "specimen_time", "corrected_sodium", "index_time"]
 
 
 def _points(
@@ -113,35 +128,34 @@ def _points(
     """The plotted sodium results (`start` <= time < `end`) of each case: case (position in
     `cases`), specimen_time, corrected_sodium and the case's index_time, by case, then time,
     then value (results alike in both: in their order in `sodium_results`)."""
+    return pd.DataFrame(
+        dict(zip(_POINT_COLUMNS, _point_arrays(cases, sodium_results, start, end), strict=True))
+    )
+
+
+def _point_arrays(
+    cases: pd.DataFrame, sodium_results: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`_points`' columns as numpy arrays (no frame made for a list naming each patient once)."""
     patient_ids = cases["patient_id"].astype("str").to_numpy()
     index_times = pd.to_datetime(cases["index_time"]).to_numpy()
-    times = sodium_results["specimen_time"]
-    in_range = ((times >= start) & (times < end)).to_numpy(dtype=bool)
-    columns = ["patient_id", "specimen_time", "corrected_sodium"]
-    if in_range.all() and list(sodium_results.columns) == columns:  # the page's, cut already
+    in_range = between(sodium_results["specimen_time"], start, end)
+    if in_range.all() and list(sodium_results.columns) == _COLUMNS:  # the page's, cut already
         shown = sodium_results
     else:
-        shown = sodium_results.loc[in_range, columns]
+        shown = sodium_results.loc[in_range, _COLUMNS]
     listed = pd.Index(patient_ids)
     if listed.is_unique:  # a list names each patient once: each result is one case's point
         case_of = positions_in(shown["patient_id"], listed)
+        times = shown["specimen_time"].to_numpy()
+        values = shown["corrected_sodium"].to_numpy()
         if not (case_of >= 0).all():
-            shown, case_of = shown.loc[case_of >= 0], case_of[case_of >= 0]
+            kept = case_of >= 0
+            case_of, times, values = case_of[kept], times[kept], values[kept]
         order = np.lexsort(
-            (
-                shown["corrected_sodium"].to_numpy(dtype="float64", na_value=np.nan),
-                shown["specimen_time"].to_numpy(),
-                case_of,
-            )
+            (np.asarray(values, dtype="float64"), times, case_of)
         )  # stable, missing values last: as the stable sorts below
-        return pd.DataFrame(
-            {
-                "case": case_of[order],
-                "specimen_time": shown["specimen_time"].to_numpy()[order],
-                "corrected_sodium": shown["corrected_sodium"].to_numpy()[order],
-                "index_time": index_times[case_of[order]],
-            }
-        )
+        return case_of[order], times[order], values[order], index_times[case_of[order]]
     keys = pd.DataFrame(
         {"case": np.arange(len(cases)), "patient_id": patient_ids, "index_time": index_times}
     )
@@ -150,82 +164,79 @@ def _points(
         ["patient_id", "specimen_time", "corrected_sodium"], kind="stable"
     )
     shown = shown.assign(_order=np.arange(len(shown)))
-    return keys.merge(shown, on="patient_id", how="inner").sort_values(
+    merged = keys.merge(shown, on="patient_id", how="inner").sort_values(
         ["case", "_order"], kind="stable"
     )
+    case, times, values, index = (merged[c].to_numpy() for c in _POINT_COLUMNS)
+    return case, times, values, index
 
 
-def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: PageInfo) -> pd.Series:
-    """The `<svg>` of each case (`cases`: patient_id and index_time, in the list's order),
-    indexed by the case's position. Points come in time order, then by value."""
+def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: PageInfo) -> Parts:
+    """The `<svg>` of each case (`cases`: patient_id and index_time, in the list's order), as
+    markup parts (join_parts). Points come in time order, then by value."""
     start, end = plot_start(info), info.window_end
     span = (end - start).total_seconds()
     n_days = round(span / 86400)
     threshold = float(info.hyponatremia_threshold)
     count = len(cases)
-    points = _points(cases, sodium_results, start, end)
-    values = points["corrected_sodium"].astype("float64")
-    n, lowest, highest, first, last = _per_case(values, points["case"].to_numpy(), count)
+    case_of, specimen_time, sodium, index_time = _point_arrays(cases, sodium_results, start, end)
+    values = np.asarray(sodium, dtype="float64")
+    n, lowest, highest, first, last = _per_case(values, case_of, count)
     low = np.minimum(np.where(n > 0, lowest, threshold), threshold - 10.0) - 2.0
     high = np.maximum(np.where(n > 0, highest, threshold), threshold + 4.0) + 2.0
 
     # every point: position, dot and its hover title
-    case_of = points["case"].to_numpy()
-    seconds = (points["specimen_time"] - start).dt.total_seconds().to_numpy()
+    seconds = (specimen_time - start.to_datetime64()) / np.timedelta64(1, "s")
     x_text = one_place_texts(PLOT["left"] + _WIDTH * seconds / span)  # as _x_of's, printed
     y_text = one_place_texts(
-        PLOT["top"] + _HEIGHT * (high[case_of] - values.to_numpy()) / (high - low)[case_of]
+        PLOT["top"] + _HEIGHT * (high[case_of] - values) / (high - low)[case_of]
     )
-    index_time = points["index_time"]
-    is_index = (index_time.notna() & (points["specimen_time"] == index_time)).to_numpy()
-    title = escape_html(
-        clinical_time_texts(points["specimen_time"], info.timezone)
+    is_index = ~np.isnat(index_time) & (specimen_time == index_time)
+    title = escape_texts(
+        clinical_time_objects(specimen_time, info.timezone)
         + ": "
-        + one_decimal_objects(values)
+        + one_decimal_texts(values)
         + " mmol/L"
-    ).to_numpy()
-    dots = pd.Series(
-        '<circle cx="' + x_text + '" cy="' + y_text + '" r="'
-        + choose(is_index, '3.5" class="index"', '2.2"') + "><title>" + title
-        + choose(is_index, " (index)", "") + "</title></circle>\n",
-        dtype=object,
-    )  # fmt: skip
-    line = pd.Series(x_text + "," + y_text, dtype=object)
+    )
+    dots: Parts = [
+        '<circle cx="', x_text, '" cy="', y_text, '" r="',
+        choose(is_index, '3.5" class="index"', '2.2"'), "><title>", title,
+        choose(is_index, " (index)", ""), "</title></circle>\n",
+    ]  # fmt: skip
     starts = run_starts(case_of)
     cases_with_points = case_of[starts]
     dots_of = np.full(count, "", dtype=object)
-    dots_of[cases_with_points] = join_runs(dots.to_numpy(), starts)
+    dots_of[cases_with_points] = join_part_runs(dots, starts)
     line_of = np.full(count, "", dtype=object)
-    line_of[cases_with_points] = join_runs(choose(starts, "", " ") + line.to_numpy(), starts)
-
-    summary = pd.Series(
-        choose(
-            n > 0,
-            pd.Series(n.astype("str"), dtype=object)
-            + f" sodium result(s) in the {n_days} days to the window end, from "
-            + one_decimal_objects(first)
-            + " to "
-            + one_decimal_objects(last)
-            + f" mmol/L; hyponatremia threshold {threshold:g}",
-            f"no sodium results in the {n_days} days to the window end",
-        ),
-        dtype=object,
+    line_of[cases_with_points] = join_part_runs(
+        [choose(starts, "", " "), x_text, ",", y_text], starts
     )
-    summary = escape_html(summary)
+
+    summary = choose(
+        n > 0,
+        int_texts(n)
+        + f" sodium result(s) in the {n_days} days to the window end, from "
+        + one_decimal_texts(first)
+        + " to "
+        + one_decimal_texts(last)
+        + f" mmol/L; hyponatremia threshold {threshold:g}",
+        f"no sodium results in the {n_days} days to the window end",
+    )
+    summary = escape_texts(summary)
     threshold_y = one_place(PLOT["top"] + _HEIGHT * (high - threshold) / (high - low))
     threshold_text = number_texts(threshold_y)
     left, top = PLOT["left"], PLOT["top"]
     top_label = choose(
         threshold_y - top > 9,
         f'<text x="{left - 3}" y="{top + 6}" text-anchor="end">'
-        + pd.Series(np.char.mod("%.0f", high), dtype=object)
+        + formatted("%.0f", high)
         + "</text>",
         "",
     )
     bottom_label = choose(
         _BOTTOM - threshold_y > 9,
         f'<text x="{left - 3}" y="{_BOTTOM}" text-anchor="end">'
-        + pd.Series(np.char.mod("%.0f", low), dtype=object)
+        + formatted("%.0f", low)
         + "</text>",
         "",
     )

@@ -12,6 +12,10 @@ RE2 and Python's `re` agree on printable ASCII (and on ≤ ≥, neither a word c
 holding anything else (a line break, a non-ASCII letter or digit, where `\\w`, `\\d`, `\\b` and
 `$` can differ) is rewritten by the scalar function itself (such texts are rare: free-text
 drug names or units with accents).
+
+A short column (a night's few hundred texts) costs less in Python than in the column steps'
+fixed cost: its drugs and lab values are labelled by display.py per distinct text and its
+times put in words in one text joined of them all (joined_words).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hyposcreen.report import clinical_times, display
+from hyposcreen.report.html_text import per_distinct
+from hyposcreen.report.joined_words import labelled_cell, times_joined
 
 # texts the column rewrites reproduce exactly; any other character sends a text to display.py
 _UNUSUAL = "[^\t\x20-\x7e≤≥]"
@@ -89,9 +95,19 @@ def _usual(texts: Texts) -> np.ndarray:
     return usual
 
 
+_ONE_BY_ONE = 2048  # up to this many texts, the one-text rewrite of each distinct text
+
+
 def _each(texts: Texts, columnwise: Callable[[Texts], Texts], one: Callable[[str], str]) -> Texts:
-    """`columnwise` over the usual texts, `one` (display.py) over the rest."""
+    """`columnwise` over the usual texts, `one` (display.py) over the rest; a short column
+    (a night's evidence) `one` over each distinct text: a few hundred texts cost less in
+    Python, each time and date put in words once for the run (clinical_times remembers
+    them), than in the column's fixed steps."""
     texts = np.asarray(texts, dtype=object)
+    if len(texts) <= _ONE_BY_ONE:
+        shown = per_distinct(texts, one)
+        if shown is not None:
+            return shown
     usual = _usual(texts)
     out = np.empty(len(texts), dtype=object)
     out[usual] = columnwise(texts[usual])
@@ -100,7 +116,13 @@ def _each(texts: Texts, columnwise: Callable[[Texts], Texts], one: Callable[[str
 
 
 def times_in_words(texts: Texts, timezone: str) -> Texts:
-    """clinical_times.clinical_times_in of each text."""
+    """clinical_times.clinical_times_in of each text (a short column of Python strings: of
+    the texts joined, see joined_words.times_joined)."""
+    texts = np.asarray(texts, dtype=object)
+    if len(texts) <= _ONE_BY_ONE:
+        shown = times_joined(texts, timezone)
+        if shown is not None:
+            return shown
     return _each(
         texts,
         lambda usual: _times_in_words(usual, timezone),
@@ -243,7 +265,15 @@ def evidence_lines(
 def evidence_in_words(
     texts: Texts, names: dict[str, str], combinations: dict[str, tuple[str, ...]], timezone: str
 ) -> Texts:
-    """display.evidence_in_words of each review-list evidence text ('factor: text | ...')."""
+    """display.evidence_in_words of each review-list evidence text ('factor: text | ...'); a
+    short column of Python strings: each distinct text's drugs and lab values labelled
+    (joined_words.labelled_cell), then the times of all of them put in words at once."""
+    texts = np.asarray(texts, dtype=object)
+    if len(texts) <= _ONE_BY_ONE:
+        labelled = per_distinct(texts, lambda text: labelled_cell(text, names, combinations))
+        shown = None if labelled is None else times_joined(labelled, timezone)
+        if shown is not None:
+            return shown
     return _each(
         texts,
         lambda usual: _evidence_in_words(usual, names, combinations, timezone),
