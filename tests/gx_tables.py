@@ -1,11 +1,12 @@
 """Tables and helpers for the tests of the Great Expectations suites: clean canonical frames as
 ingest hands them over, a review list, `validate` with the run-time parameters, and a fixture
-that fails any network access while GX runs."""
+that fails any network access while GX runs, and a keeper of every batch result GX returns."""
 
 from __future__ import annotations
 
+import json
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -246,3 +247,17 @@ def make_dirty_frames() -> dict[str, pd.DataFrame]:
     frames["diagnoses"].loc[1, "code_system"] = "ICPC-2"
     frames["patients"].loc[1, "patient_id"] = "P001"
     return frames
+
+
+def keeping_results(validate: Callable[..., Any], seen: list[str]) -> Callable[..., Any]:
+    """`validate` (validate.context._validate), each GX result it returns also put in `seen`
+    as sorted JSON without its meta (which holds load times)."""
+
+    def keep(*args: Any) -> Any:
+        result = validate(*args)
+        as_json = result.to_json_dict()
+        as_json.pop("meta")
+        seen.append(json.dumps(as_json, sort_keys=True, default=str))
+        return result
+
+    return keep

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gx_tables import VOCABULARY, WINDOW_END, make_dirty_frames, make_review
+from gx_tables import VOCABULARY, WINDOW_END, keeping_results, make_dirty_frames, make_review
 from hyposcreen.validate import batches, context, gx_graphs
 from hyposcreen.validate import gx as v
 from hyposcreen.validate.remembered import remembering_results
@@ -35,15 +35,8 @@ def _gx_results(monkeypatch: pytest.MonkeyPatch, narrow: bool) -> list[str]:
     seen: list[str] = []
     validate = context._validate
 
-    def keep(*args: Any) -> Any:
-        result = validate(*args)
-        as_json = result.to_json_dict()
-        as_json.pop("meta")
-        seen.append(json.dumps(as_json, sort_keys=True, default=str))
-        return result
-
     with monkeypatch.context() as patch:
-        patch.setattr(context, "_validate", keep)
+        patch.setattr(context, "_validate", keeping_results(validate, seen))
         if narrow:
             patch.setattr(batches, "NARROW_FROM_ROWS", 0)
         for frames, window_end, review in _nights():

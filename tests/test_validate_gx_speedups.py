@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gx_tables import VOCABULARY, WINDOW_END, make_dirty_frames, make_review
+from gx_tables import VOCABULARY, WINDOW_END, keeping_results, make_dirty_frames, make_review
 from hyposcreen.validate import batches, context
 from hyposcreen.validate import gx as v
 from hyposcreen.validate.gx_import import import_gx
@@ -22,17 +22,10 @@ def _gx_results(monkeypatch: pytest.MonkeyPatch, memo: bool, narrow: bool) -> li
     seen: list[str] = []
     validate = context._validate
 
-    def keep(*args: Any) -> Any:
-        result = validate(*args)
-        as_json = result.to_json_dict()
-        as_json.pop("meta")
-        seen.append(json.dumps(as_json, sort_keys=True, default=str))
-        return result
-
     broken = make_review(4)
     broken["rank"] = [1, 1, 3, 9]  # ranks 1..n: failing rows
     with monkeypatch.context() as patch:
-        patch.setattr(context, "_validate", keep)
+        patch.setattr(context, "_validate", keeping_results(validate, seen))
         if narrow:
             patch.setattr(batches, "NARROW_FROM_ROWS", 0)
         if not memo:

@@ -4,13 +4,12 @@ the same filtered rows GX makes, never the rows of another frame or another cond
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from gx_tables import WINDOW_END, make_dirty_frames
+from gx_tables import WINDOW_END, keeping_results, make_dirty_frames
 from hyposcreen.validate import batches, context
 from hyposcreen.validate import gx as v
 from hyposcreen.validate.gx_import import import_gx
@@ -56,16 +55,9 @@ def _counted_queries(monkeypatch: pytest.MonkeyPatch, memo: bool) -> tuple[int, 
         queries[0] += 1
         return query(self, *args, **kwargs)
 
-    def keep(*args: Any) -> Any:
-        result = validate(*args)
-        as_json = result.to_json_dict()
-        as_json.pop("meta")
-        seen.append(json.dumps(as_json, sort_keys=True, default=str))
-        return result
-
     with monkeypatch.context() as patch:
         patch.setattr(pd.DataFrame, "query", counted)
-        patch.setattr(context, "_validate", keep)
+        patch.setattr(context, "_validate", keeping_results(validate, seen))
         patch.setattr(batches, "NARROW_FROM_ROWS", 0)
         if not memo:
             patch.setattr(context, "memoized_configurations", contextlib.nullcontext)
