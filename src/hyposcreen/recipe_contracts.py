@@ -32,9 +32,9 @@ def validation_frames(cleaned: CleanedInputs) -> dict[str, pd.DataFrame]:
     the canonical value before implausible rows are blanked)."""
     from hyposcreen.validate.gx import project_for_validation
 
-    labs = project_for_validation("labs", cleaned.labs.drop(columns="value_num"))
+    canonical = {"value_num": cleaned.labs["value_canonical"]}
     frames: dict[str, pd.DataFrame] = {
-        "labs": labs.assign(value_num=cleaned.labs["value_canonical"]),
+        "labs": project_for_validation("labs", cleaned.labs, values=canonical),
         "medications": project_for_validation("medications", cleaned.medications),
         "diagnoses": project_for_validation("diagnoses", cleaned.diagnoses),
     }

@@ -31,7 +31,8 @@ def send(stream: IO[bytes], header: Mapping[str, Any], frames: Mapping[str, pd.D
     stream.write(_LENGTH.pack(len(text)))
     stream.write(text)
     for frame in frames.values():
-        table = pa.Table.from_pandas(frame, preserve_index=None)
+        # nthreads=1: the same table, without a pool of threads started for each frame
+        table = pa.Table.from_pandas(frame, preserve_index=None, nthreads=1)
         with pa.ipc.new_stream(stream, table.schema) as writer:
             writer.write_table(table)
     stream.flush()
