@@ -73,14 +73,31 @@ def _pandas_stream(frame: pd.DataFrame) -> bytes:
 def test_the_frames_sent_to_the_worker_are_the_stream_of_pandas_own_conversion() -> None:
     cleaned = _cleaned_labs()
     labs = project_for_validation("labs", cleaned, values={"value_num": cleaned["value_canonical"]})
-    frames = {"labs": labs, "review": make_review(5), "none": labs.iloc[:0]}
-    sink = io.BytesIO()
-    send(sink, {"kind": "test"}, frames)
-    written = sink.getvalue()
-    assert all(_pandas_stream(frame) in written for frame in frames.values())
-    header, back = receive(io.BytesIO(written))
-    assert header == {"kind": "test"}
-    for name, frame in frames.items():
-        if name == "none":  # Arrow keeps no categories of an empty column (the worker says so)
-            continue
-        pd.testing.assert_frame_equal(back[name], frame, check_exact=True)
+    named = labs.copy()
+    named.index = named.index.rename("row")
+    described = labs.copy()
+    described.attrs["source"] = "labs"
+    frames = {  # the same shapes again with other rows: a conversion's schema taken again
+        "labs": labs,
+        "fewer": labs.iloc[:7],
+        "later": labs.iloc[3:20],
+        "every other": labs.iloc[::2],
+        "review": make_review(5),
+        "longer review": make_review(9),
+        "labelled rows": labs.iloc[[0, 2, 5]],  # not a range: pandas' way every time
+        "named rows": named,
+        "attributes": described,
+        "none": labs.iloc[:0],
+    }
+    for _ in range(2):
+        sink = io.BytesIO()
+        send(sink, {"kind": "test"}, frames)
+        written = sink.getvalue()
+        streams = [_pandas_stream(frame) for frame in frames.values()]
+        assert written.endswith(b"".join(streams))
+        header, back = receive(io.BytesIO(written))
+        assert header == {"kind": "test"}
+        for name, frame in frames.items():
+            if name == "none":  # Arrow keeps no categories of an empty column (the worker says so)
+                continue
+            pd.testing.assert_frame_equal(back[name], frame, check_exact=True)
