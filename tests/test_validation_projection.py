@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from gx_tables import make_labs, make_review
+from gx_tables import make_labs, make_medications, make_review
 from hyposcreen.clean import clean_labs
 from hyposcreen.rules.loader import load_rules
 from hyposcreen.validate.derived import REASONS_READ
+from hyposcreen.validate.remembered import frame_identity
 from hyposcreen.validate.views import _reasons_read, project_for_validation, validation_columns
 from hyposcreen.validate.worker_pipe import receive, send
 
@@ -101,3 +102,17 @@ def test_the_frames_sent_to_the_worker_are_the_stream_of_pandas_own_conversion()
             if name == "none":  # Arrow keeps no categories of an empty column (the worker says so)
                 continue
             pd.testing.assert_frame_equal(back[name], frame, check_exact=True)
+
+
+def test_a_table_projected_again_holds_the_same_arrays() -> None:
+    """The medications, diagnoses and patients of the windows of one read are projected from
+    the same arrays each night: their projections are recognised as the frame sent before."""
+    from gx_tables import make_medications
+    from hyposcreen.validate.remembered import frame_identity
+
+    medications = make_medications()
+    first = project_for_validation("medications", medications)
+    again = project_for_validation("medications", medications.copy(deep=False))
+    assert list(first.columns) == [c for c in medications.columns if c in first.columns]
+    assert frame_identity(first, []) is not None
+    assert frame_identity(first, []) == frame_identity(again, [])

@@ -69,7 +69,12 @@ def project_for_validation(
     (no second frame of the table's columns is built, nor a third by a second assign)."""
     wanted = validation_columns(table, suites_dir)
     values = values or {}
-    projected = frame[[c for c in frame.columns if c in wanted and c not in values]]
+    names = list(frame.columns)
+    kept = [i for i, c in enumerate(names) if c in wanted and c not in values]
+    if len(set(names)) == len(names):  # by position: no lookup table of the labels built
+        projected = frame.iloc[:, kept]
+    else:  # a label held twice: each of its columns, as selecting by label gives
+        projected = frame[[names[i] for i in kept]]
     replaced = dict(values)
     if CLEAN_REASON in projected.columns:
         replaced = {CLEAN_REASON: _reasons_read(projected[CLEAN_REASON]), **replaced}
