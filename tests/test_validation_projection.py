@@ -107,8 +107,6 @@ def test_the_frames_sent_to_the_worker_are_the_stream_of_pandas_own_conversion()
 def test_a_table_projected_again_holds_the_same_arrays() -> None:
     """The medications, diagnoses and patients of the windows of one read are projected from
     the same arrays each night: their projections are recognised as the frame sent before."""
-    from gx_tables import make_medications
-    from hyposcreen.validate.remembered import frame_identity
 
     medications = make_medications()
     first = project_for_validation("medications", medications)
