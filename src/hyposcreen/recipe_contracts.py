@@ -137,6 +137,9 @@ def apply_contract_warnings(report: Any, cleaned: CleanedInputs) -> dict[str, in
     for name in ("labs", "medications", "diagnoses"):
         frame = getattr(cleaned, name)
         flagged = report.warning_rows(name)
+        if not flagged and {"bucket", "reason"} <= set(frame.columns):
+            quarantined[name] = 0  # most nights: no row flagged, nothing to mark
+            continue
         reasons = report.warning_reasons(name)
         labels = _used_rows(frame, pd.Index(list(flagged), dtype="int64"))
         frame.loc[labels, "bucket"] = QUARANTINED
