@@ -114,3 +114,13 @@ def test_a_table_projected_again_holds_the_same_arrays() -> None:
     assert list(first.columns) == [c for c in medications.columns if c in first.columns]
     assert frame_identity(first, []) is not None
     assert frame_identity(first, []) == frame_identity(again, [])
+
+
+def test_a_frame_of_a_known_shape_whose_values_convert_otherwise_is_sent_as_pandas_does() -> None:
+    """An object column's Arrow type follows its values: text one night, nothing the next."""
+    texts = pd.DataFrame({"note": pd.Series(["a", None, "b"], dtype=object), "n": [1, 2, 3]})
+    blanks = pd.DataFrame({"note": pd.Series([None, None], dtype=object), "n": [4, 5]})
+    for frames in ({"t": texts}, {"b": blanks}, {"t": texts}, {"b": blanks}):
+        sink = io.BytesIO()
+        send(sink, {}, frames)
+        assert sink.getvalue().endswith(_pandas_stream(next(iter(frames.values()))))

@@ -5,9 +5,10 @@ The header is counts, settings and file references only; the frames (patient row
 Arrow IPC, never as a pickle, and never touch the disk. A pandas frame goes through Arrow
 with its pandas metadata, so it comes back with the same dtypes and index (a RangeIndex as
 metadata, any other index as a column). A frame shaped as one converted before (the same
-column names, dtypes, Arrow types and index name: the labs or review list of each window)
-takes that conversion's schema, its pandas metadata with this frame's range of rows, and
-skips pandas' per-column description: the same table as `pa.Table.from_pandas`.
+column names, dtypes and index name: the labs or review list of each window), its columns
+converted to the same Arrow types, takes that conversion's schema and pandas metadata (with
+this frame's range of rows) and skips pandas' per-column description: the same table as
+`pa.Table.from_pandas`.
 """
 
 from __future__ import annotations
@@ -47,22 +48,23 @@ def arrow_table(frame: pd.DataFrame) -> pa.Table:
     shape = _shape(frame)
     if shape is None:
         return _from_pandas(frame)
-    arrays = [pa.array(_values(s), from_pandas=True, safe=True) for _, s in frame.items()]
-    key = (*shape, tuple(a.type for a in arrays))
-    known = _SCHEMAS.get(key)
-    if known is None:
+    known = _SCHEMAS.get(shape)
+    if known is None:  # a first frame of its shape: pandas' conversion, its schema kept
         table = _from_pandas(frame)
-        if [f.type for f in table.schema] == list(key[-1]):
-            _remember(key, table.schema)
+        _remember(shape, table.schema)
         return table
     schema, metadata = known
-    index = frame.index
-    described = {**metadata["index_columns"][0], **_range(index)}
+    arrays = [pa.array(_values(s), from_pandas=True, safe=True) for _, s in frame.items()]
+    if [a.type for a in arrays] != schema.types:  # (an object column all missing, say)
+        table = _from_pandas(frame)
+        _remember(shape, table.schema)
+        return table
+    described = {**metadata["index_columns"][0], **_range(frame.index)}
     text = json.dumps({**metadata, "index_columns": [described]}).encode("utf8")
     return pa.Table.from_arrays(arrays, schema=schema.with_metadata({b"pandas": text}))
 
 
-# (column names, their dtypes, the index's name, Arrow types) -> (schema, pandas metadata)
+# (column names, their dtypes, the index's name) -> (Arrow schema, pandas metadata)
 _SCHEMAS: dict[tuple[Any, ...], tuple[pa.Schema, dict[str, Any]]] = {}
 _SCHEMAS_KEPT = 32
 
@@ -114,7 +116,9 @@ def _range(index: pd.RangeIndex) -> dict[str, int]:
 
 def _remember(key: tuple[Any, ...], schema: pa.Schema) -> None:
     """Keep `schema` for frames of shape `key` when its metadata is one range descriptor and
-    reads back as the very text (so that a frame of another range is described the same)."""
+    reads back as the very text (so that a frame of another range is described the same);
+    else forget the shape's schema."""
+    _SCHEMAS.pop(key, None)
     text = (schema.metadata or {}).get(b"pandas")
     if text is None or set(schema.metadata) != {b"pandas"}:
         return
