@@ -31,3 +31,23 @@ def test_labels_that_repeat_are_judged_by_label() -> None:
     frame = pd.DataFrame({"bucket": [USED, QUARANTINED, USED]}, index=pd.Index([5, 6, 7]))
     frame = frame.iloc[[0, 1, 2]].set_axis(pd.Index([5, 6, 6]))  # 6: quarantined and used
     assert list(_used_rows(frame, pd.Index([5, 7], dtype="int64"))) == [5]
+
+
+def test_a_night_without_flagged_rows_leaves_the_frames_as_marking_no_row_does() -> None:
+    from types import SimpleNamespace
+
+    from hyposcreen.recipe_contracts import apply_contract_warnings
+    from hyposcreen.validate.outcomes import ValidationReport
+
+    def table() -> pd.DataFrame:
+        frame = pd.DataFrame({"bucket": BUCKETS, "reason": [None, "status", None, None]})
+        return frame.astype({"bucket": "str", "reason": object})
+
+    cleaned = SimpleNamespace(labs=table(), medications=table(), diagnoses=table())
+    done = apply_contract_warnings(ValidationReport([], [], 0.0), cleaned)  # type: ignore[arg-type]
+    assert done == {"labs": 0, "medications": 0, "diagnoses": 0}
+    marked = table()
+    marked.loc[pd.Index([], dtype="int64"), "bucket"] = QUARANTINED
+    marked.loc[pd.Index([], dtype="int64"), "reason"] = []
+    for name in ("labs", "medications", "diagnoses"):
+        pd.testing.assert_frame_equal(getattr(cleaned, name), marked, check_exact=True)

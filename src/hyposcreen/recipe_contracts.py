@@ -32,9 +32,9 @@ def validation_frames(cleaned: CleanedInputs) -> dict[str, pd.DataFrame]:
     the canonical value before implausible rows are blanked)."""
     from hyposcreen.validate.gx import project_for_validation
 
-    labs = project_for_validation("labs", cleaned.labs.drop(columns="value_num"))
+    canonical = {"value_num": cleaned.labs["value_canonical"]}
     frames: dict[str, pd.DataFrame] = {
-        "labs": labs.assign(value_num=cleaned.labs["value_canonical"]),
+        "labs": project_for_validation("labs", cleaned.labs, values=canonical),
         "medications": project_for_validation("medications", cleaned.medications),
         "diagnoses": project_for_validation("diagnoses", cleaned.diagnoses),
     }
@@ -137,6 +137,9 @@ def apply_contract_warnings(report: Any, cleaned: CleanedInputs) -> dict[str, in
     for name in ("labs", "medications", "diagnoses"):
         frame = getattr(cleaned, name)
         flagged = report.warning_rows(name)
+        if not flagged and {"bucket", "reason"} <= set(frame.columns):
+            quarantined[name] = 0  # most nights: no row flagged, nothing to mark
+            continue
         reasons = report.warning_reasons(name)
         labels = _used_rows(frame, pd.Index(list(flagged), dtype="int64"))
         frame.loc[labels, "bucket"] = QUARANTINED

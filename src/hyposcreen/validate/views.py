@@ -56,26 +56,41 @@ def validation_columns(table: str, suites_dir: Path | None = None) -> set[str]:
 
 
 def project_for_validation(
-    table: str, frame: pd.DataFrame, suites_dir: Path | None = None
+    table: str,
+    frame: pd.DataFrame,
+    suites_dir: Path | None = None,
+    values: Mapping[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """`frame` narrowed to validation_columns(table), in the frame's own column order. Of the
     clean stage's reason only the codes the contracts read (REASONS_READ) are kept, as a
-    categorical (1 byte a row, not 8; the other rows missing)."""
+    categorical (1 byte a row, not 8; the other rows missing). `values`: columns put in after
+    them instead of the frame's own of that name (labs: `value_num` from `value_canonical`),
+    as `frame.drop(columns=...)` projected then `.assign(**values)` would, in one selection
+    (no second frame of the table's columns is built, nor a third by a second assign)."""
     wanted = validation_columns(table, suites_dir)
-    projected = frame[[c for c in frame.columns if c in wanted]]
+    values = values or {}
+    names = list(frame.columns)
+    kept = [i for i, c in enumerate(names) if c in wanted and c not in values]
+    if len(set(names)) == len(names):  # by position: no lookup table of the labels built
+        projected = frame.iloc[:, kept]
+    else:  # a label held twice: each of its columns, as selecting by label gives
+        projected = frame[[names[i] for i in kept]]
+    replaced = dict(values)
     if CLEAN_REASON in projected.columns:
-        reasons = _reasons_read(projected[CLEAN_REASON])
-        projected = projected.assign(**{CLEAN_REASON: reasons})
-    return projected
+        replaced = {CLEAN_REASON: _reasons_read(projected[CLEAN_REASON]), **replaced}
+    return projected.assign(**replaced) if replaced else projected
 
 
 def _reasons_read(reason: pd.Series) -> pd.Series:
     """The reason as a categorical of REASONS_READ: a vectorised comparison per code, not the
-    hashing of every row's text that `astype("category")` does."""
+    hashing of every row's text that `astype("category")` does; only the rows holding a
+    reason are compared (most rows hold none, and comparing a missing value to text is slow)."""
     values = reason.to_numpy(dtype=object)
     codes = np.full(len(values), -1, dtype=np.int8)
+    held = np.flatnonzero(pd.notna(values))
+    given = values[held]
     for code, name in enumerate(REASONS_READ):
-        codes[values == name] = code
+        codes[held[given == name]] = code
     return pd.Series(pd.Categorical.from_codes(codes, categories=REASONS_READ), reason.index)
 
 
