@@ -13,7 +13,7 @@ name, condition codes, patient ids, statuses, the earlier reasons) and `medicati
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -53,6 +53,9 @@ class EventFacts:
     time_column: str
     not_relevant: tuple[str, ...]
     matches: pd.DataFrame | None = None
+    # how many windows' buckets were made of these facts: from the second on, the times are
+    # searched in order and the used matches taken from those used before the window's check
+    windows: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
 
     @cached_property
     def bucket_codes(self) -> np.ndarray:
@@ -105,8 +108,9 @@ class EventFacts:
 
     def rows_after(self, end: pd.Timestamp) -> np.ndarray:
         """The positions of the rows without a reason starting (recorded) at or after `end`:
-        the rows a window ending there finds after it."""
-        ordered = self.unreasoned_by_time
+        the rows a window ending there finds after it. The first window compares the times
+        (a window alone sorts nothing); the next ones search them put in order once."""
+        ordered = self.unreasoned_by_time if self.windows[0] > 0 else None
         bound = _time_of(end, ordered[1].dtype) if ordered is not None else None
         if ordered is None or bound is None:
             after = (self.frame[self.time_column] >= end).to_numpy() & self.unreasoned
@@ -199,6 +203,7 @@ def window_buckets(facts: EventFacts, window: Window) -> tuple[pd.DataFrame, np.
     from the codes its columns are made from."""
     out = facts.frame.copy(deep=False)  # a new frame per window; the facts stay unchanged
     after = facts.rows_after(window.end)
+    facts.windows[0] += 1
     reason = facts.reason.to_numpy(dtype=object, copy=True)
     reason[after] = AFTER_WINDOW
     code = facts.bucket_codes.copy()  # as buckets_of gives them
@@ -228,7 +233,8 @@ def used_matches(facts: EventFacts, code: np.ndarray) -> pd.DataFrame:
     rows not used), else from all."""
     assert facts.matches is not None
     used = code == BUCKET_CODES.index(USED)
-    if used.any() and not used[facts.bucket_codes != BUCKET_CODES.index(USED)].any():
+    many = facts.windows[0] > 1  # one window takes from all the matches once
+    if many and used.any() and not used[facts.bucket_codes != BUCKET_CODES.index(USED)].any():
         matches, positions = facts.used_rows_matches
         kept = used[positions]
         count = int(kept.sum())
