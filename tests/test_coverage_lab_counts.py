@@ -47,17 +47,3 @@ def test_lab_counts_of_labs_without_unknown_words_are_empty() -> None:
     labs = _labs().iloc[[0, 3, 5]].assign(reason=None)
     found = combine(lab_counts(labs.reset_index(drop=True), WORDS))
     assert found.empty and list(found.columns) == ["table", "kind", "value", "count"]
-
-
-def test_lab_counts_of_reasons_and_statuses_held_otherwise_are_the_same() -> None:
-    """Reasons held as Arrow text or with pandas' NA, statuses as Python objects: the same
-    counts as the object reasons and Arrow statuses give."""
-    labs = _labs()
-    expected = combine(lab_counts(labs, WORDS))
-    reasons = labs["reason"]
-    for other in (
-        labs.assign(reason=reasons.astype("str")),
-        labs.assign(reason=reasons.astype(object).where(reasons.notna(), pd.NA)),
-        labs.assign(status=labs["status"].astype(object)),
-    ):
-        pd.testing.assert_frame_equal(combine(lab_counts(other, WORDS)), expected)

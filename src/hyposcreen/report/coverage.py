@@ -15,9 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
-from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
+from hyposcreen.arrow_columns import holds_arrow_text
 from hyposcreen.site_words import SiteWords, fold_series, status_key
 
 COLUMNS = ["table", "kind", "value", "count"]
@@ -74,23 +73,10 @@ def _unknown_statuses(frame: pd.DataFrame, words: SiteWords) -> pd.Series:
     return status[status.isin(unknown)]
 
 
-def _value_counts(values: pd.Series) -> pd.Series:
-    """Rows per distinct present value, as `value_counts` gives them (its order aside: the
-    coverage table is put in its own order); Arrow counts Arrow text without pandas' sort."""
-    if not holds_arrow_text(values):
-        return values.value_counts()
-    counted = pc.value_counts(arrow_text(values))
-    distinct, counts = counted.field("values"), counted.field("counts")
-    present = distinct.is_valid()
-    index = pd.Index(pd.array(distinct.filter(present), dtype=values.dtype), name=values.name)
-    numbers = counts.filter(present).to_numpy(zero_copy_only=False).astype(np.int64)
-    return pd.Series(numbers, index=index, name="count")
-
-
 def _status_counts(table: str, frame: pd.DataFrame, words: SiteWords) -> pd.DataFrame:
     """`_counts` of the `_unknown_statuses`, from each distinct status's count (its key found
     once per distinct status; the rows are counted, not taken)."""
-    counted = _value_counts(frame["status"])  # no missing status
+    counted = frame["status"].value_counts()  # no missing status
     keys = pd.Series([status_key(str(s)) for s in counted.index], dtype=object)
     unknown = (~keys.isin(words.known_statuses) & (keys != "")).to_numpy(dtype=bool)
     shown = counted.iloc[np.flatnonzero(unknown)]
@@ -115,23 +101,10 @@ def cleaned_counts(
 
 def lab_counts(labs: pd.DataFrame, words: SiteWords) -> list[pd.DataFrame]:
     """cleaned_counts' parts from the labs: units the rules do not know, status words."""
-    bad_unit = _is_text(labs["reason"], "bad_unit")  # their two columns only
+    bad_unit = (labs["reason"] == "bad_unit").to_numpy(dtype=bool)  # their two columns only
     analyte, unit = labs["analyte"].loc[bad_unit], labs["unit"].loc[bad_unit]
     unit_text = analyte.astype("str") + ": " + unit.fillna("(none)")
     return [_counts("labs", "unit", unit_text), _status_counts("labs", labs, words)]
-
-
-def _is_text(values: pd.Series, text: str) -> np.ndarray:
-    """`values == text` as a boolean array; a column of Python objects compared in numpy
-    (no pandas pass over it: a missing value equals no text)."""
-    if values.dtype == object:
-        try:
-            found = values.to_numpy() == text
-        except TypeError:  # a value that is no bool when compared (pd.NA): pandas compares
-            found = None
-        if isinstance(found, np.ndarray) and found.dtype == bool and found.shape == values.shape:
-            return found
-    return (values == text).to_numpy(dtype=bool)
 
 
 def event_counts(
