@@ -112,7 +112,7 @@ def test_window_buckets_from_times_in_order_are_the_compared_ones(
         pd.testing.assert_frame_equal(used_matches(facts, code), expected)
 
 
-def test_used_matches_of_codes_no_window_gives_are_taken_from_all_matches() -> None:
+def test_used_matches_are_those_of_the_used_rows() -> None:
     facts = _facts([1, 2, 3, 4], ["unlisted_drug", None, None, "status"])
     code = np.array([0, 0, 1, 2])  # a row used that was not before the window's check
     matches = used_matches(facts, code)

@@ -53,8 +53,8 @@ class EventFacts:
     time_column: str
     not_relevant: tuple[str, ...]
     matches: pd.DataFrame | None = None
-    # how many windows' buckets were made of these facts: from the second on, the times are
-    # searched in order and the used matches taken from those used before the window's check
+    # how many windows' buckets were made of these facts: from the second on, the rows after
+    # a window's end are found by searching the times put in order once (`rows_after`)
     windows: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
 
     @cached_property
@@ -126,15 +126,6 @@ class EventFacts:
             return None
         rows = np.flatnonzero(self.bucket_codes == BUCKET_CODES.index(QUARANTINED))
         return self.frame.index.to_numpy()[rows], self.reason.iloc[rows].to_numpy(dtype=object)
-
-    @cached_property
-    def used_rows_matches(self) -> tuple[pd.DataFrame, np.ndarray]:
-        """The drug-class matches of the rows used before the window's check (their rows'
-        positions with them): a window's used rows are among those."""
-        used = np.append(self.bucket_codes == BUCKET_CODES.index(USED), False)
-        taken = used[self.match_positions]
-        assert self.matches is not None
-        return self.matches.loc[taken].reset_index(drop=True), self.match_positions[taken]
 
 
 def _time_of(bound: pd.Timestamp, dtype: np.dtype) -> np.datetime64 | None:
@@ -228,20 +219,9 @@ def medications_in_window(facts: EventFacts, window: Window) -> tuple[pd.DataFra
 
 def used_matches(facts: EventFacts, code: np.ndarray) -> pd.DataFrame:
     """The drug-class matches of the used rows (`code`: each row's bucket as a code of
-    BUCKET_CODES, `window_buckets`), taken by the rows' positions: from those of the rows
-    used before the window's check when every used row is one of them (a window only makes
-    rows not used), else from all."""
+    BUCKET_CODES, `window_buckets`), taken by the rows' positions."""
     assert facts.matches is not None
-    used = code == BUCKET_CODES.index(USED)
-    many = facts.windows[0] > 1  # one window takes from all the matches once
-    if many and used.any() and not used[facts.bucket_codes != BUCKET_CODES.index(USED)].any():
-        matches, positions = facts.used_rows_matches
-        kept = used[positions]
-        count = int(kept.sum())
-        if kept[:count].all():  # one run from the first (rows in time order): a slice
-            return matches.iloc[:count].reset_index(drop=True)
-        return matches.loc[kept].reset_index(drop=True)
-    used = np.append(used, False)  # a row not held: not used
+    used = np.append(code == BUCKET_CODES.index(USED), False)  # a row not held: not used
     return facts.matches.loc[used[facts.match_positions]].reset_index(drop=True)
 
 
