@@ -125,3 +125,18 @@ def test_rows_quarantined_since_the_cleaning_are_encoded_for_the_night(tmp_path:
     reconciled = cleaned.reconciled(held)
     assert reconciled == cleaned.reconciliation
     assert reconciled["medications"]["reasons"]["quarantined"]["end_before_start:1"] == 1
+
+
+def test_a_night_cleaned_before_the_night_after_it_publishes_keeps_its_sizes(
+    tmp_path: Path,
+) -> None:
+    """A window read ahead is cleaned before the window before it publishes: each night's
+    reconciliation and quarantine rows are still found from its own cleaning's columns."""
+    (first, first_cleaned), (second, second_cleaned) = _nights(tmp_path)
+    for night, cleaned in ((first, first_cleaned), (second, second_cleaned)):
+        held = held_sizes(night)
+        assert set(held) == {"medications", "diagnoses"}
+        assert all(held[name].hold_for(getattr(cleaned, name)) for name in held)
+        assert cleaned.reconciled(held) == cleaned.reconciliation
+        found = quarantined_rows(night, cleaned)
+        pd.testing.assert_frame_equal(found, _own(cleaned), check_exact=True)

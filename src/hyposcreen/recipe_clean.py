@@ -60,15 +60,21 @@ def window_labs(ctx: RunContext, read: ReadTables | None, words: SiteWords) -> p
     if known is None or known[0] != words.decimal or known[1] != ctx.rules:
         raw = shared.tables["labs"].frame
         union = clean_labs(raw, ctx.rules, words.decimal)
-        known = shared.decided["labs"] = (words.decimal, ctx.rules, union, _added(raw, union))
+        added = _added(raw, union)
+        columns = union[added] if added is not None else None  # taken once for all windows
+        known = shared.decided["labs"] = (words.decimal, ctx.rules, union, added, columns)
     column, start, end = check_in_range(shared.lab_range, ctx)
     cleaned: pd.DataFrame = known[2]
     keep = cut_rows(shared, cleaned, column, start, end)
-    added = known[3]
+    added_columns = known[4]
     window_read = read.tables["labs"].frame if read is not None else None
-    if added is None or window_read is None or not _cut_alike(window_read, cleaned, keep, column):
+    if (
+        added_columns is None
+        or window_read is None
+        or not _cut_alike(window_read, cleaned, keep, column)
+    ):
         return rows_kept(cleaned, keep)
-    return pd.concat([window_read, rows_kept(cleaned[added], keep)], axis=1)
+    return pd.concat([window_read, rows_kept(added_columns, keep)], axis=1)
 
 
 def _added(raw: pd.DataFrame, cleaned: pd.DataFrame) -> list[str] | None:
@@ -127,7 +133,7 @@ def window_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> Window
         known = shared.decided.get("events")
         if known is not None and known[0] == words and known[1] == ctx.rules:
             found = _in_window(known[2], ctx.settings.window)
-            shared.decided[_HELD] = found.sizes
+            _hold(shared, ctx.settings.window, found.sizes)
             return found
     tables = read.tables
     medications = medication_facts(tables["medications"].frame, ctx.rules)
@@ -141,7 +147,7 @@ def window_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> Window
     events = WindowFreeEvents(medications, diagnoses, coverage, unknown, named)
     if shared is not None:
         shared.decided["events"] = (words, ctx.rules, events)
-        shared.decided[_HELD] = first.sizes
+        _hold(shared, ctx.settings.window, first.sizes)
     return dataclasses.replace(first, window_free=events)
 
 
@@ -159,11 +165,24 @@ def held_sizes(ctx: RunContext) -> dict[str, HeldSizes]:
     cleaned frames hold the columns they were found of). Kept with a shared read: windows
     cut from one read count their events from codes, not by factorizing every night."""
     shared = ctx.shared_read
-    held: dict[str, HeldSizes] = shared.decided.get(_HELD, {}) if shared is not None else {}
-    return held
+    kept: dict[Window, dict[str, HeldSizes]] = (
+        shared.decided.get(_HELD, {}) if shared is not None else {}
+    )
+    return kept.get(ctx.settings.window, {})
 
 
-_HELD = "held_sizes"  # SharedRead.decided: the last cleaned window's HeldSizes by table
+def _hold(shared: SharedRead, window: Window, sizes: dict[str, HeldSizes]) -> None:
+    """Keep a cleaned window's sizes for its publish (a window read ahead is cleaned before
+    the window before it publishes); only the last few windows' are kept."""
+    kept: dict[Window, dict[str, HeldSizes]] = shared.decided.setdefault(_HELD, {})
+    kept.pop(window, None)
+    kept[window] = sizes
+    while len(kept) > _WINDOWS_HELD:
+        del kept[next(iter(kept))]
+
+
+_HELD = "held_sizes"  # SharedRead.decided: the last cleaned windows' HeldSizes by table
+_WINDOWS_HELD = 3  # a window, the one read ahead, and one more
 
 
 def window_free_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> WindowFreeEvents:
@@ -187,7 +206,8 @@ def quarantined_rows(ctx: RunContext, cleaned: CleanedInputs) -> pd.DataFrame:
     known = shared.decided.get("events") if shared is not None else None
     if shared is None or known is None:
         return quarantine_rows(frames)
-    key = [_quarantined(frames[name]) for name in events]
+    held = held_sizes(ctx)
+    key = [_quarantined(frames[name], getattr(known[2], name), held.get(name)) for name in events]
     kept = shared.decided.get("quarantine")
     if kept is None or kept[0] is not known[2] or not _same(kept[1], key):
         rows = quarantine_rows({name: frames[name] for name in events}, keep_labels=True)
@@ -272,9 +292,20 @@ def _read_lab_quarantine(shared: SharedRead, cleaned: pd.DataFrame) -> ReadLabQu
 _READ_LABS = "lab_quarantine"  # SharedRead.decided: ReadLabQuarantine
 
 
-def _quarantined(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _quarantined(
+    frame: pd.DataFrame, facts: EventFacts, held: HeldSizes | None
+) -> tuple[np.ndarray, np.ndarray]:
     """The labels and reasons of a frame's quarantined rows (only their reasons made Python
-    objects, not the whole column's)."""
+    objects, not the whole column's). While the frame holds the bucket and reason columns its
+    window's buckets were made as (`held`), those of its facts (EventFacts.quarantined)."""
+    known = facts.quarantined
+    if (
+        known is not None
+        and held is not None
+        and frame.index.equals(facts.frame.index)
+        and held.hold_for(frame)
+    ):
+        return known
     rows = np.flatnonzero((frame["bucket"] == QUARANTINED).to_numpy(dtype=bool))
     return frame.index.to_numpy()[rows], frame["reason"].iloc[rows].to_numpy(dtype=object)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -118,7 +119,7 @@ def window_tables(shared: SharedRead, ctx: RunContext) -> ReadTables:
     tables = {}
     for name, table in shared.tables.items():
         if name == "labs":
-            tables[name] = labs_in_range(table, column, start, end)
+            tables[name] = labs_in_range(table, column, start, end, shared)
         else:  # a new frame object per window: a stage adding a column changes no other window
             tables[name] = window_counts(table, table.frame.copy(deep=False), 0)
     return ReadTables(tables)
@@ -138,12 +139,20 @@ def check_in_range(
 
 
 def labs_in_range(
-    labs: IngestedTable, column: str, start: pd.Timestamp, end: pd.Timestamp
+    labs: IngestedTable,
+    column: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    shared: SharedRead | None = None,
 ) -> IngestedTable:
     """The rows of `labs` dated in [start, end) or undated (the reader keeps rows whose time
     did not parse: cleaning quarantines them), renumbered as a read of that range numbers
-    them; the rows cut off are added to outside_window."""
-    keep = rows_in_range(labs.frame, column, start, end)
+    them; the rows cut off are added to outside_window. With the `shared` read `labs` are
+    kept whole in, the rows are found from its times put in order once (`cut_rows`)."""
+    if shared is None:
+        keep = rows_in_range(labs.frame, column, start, end)
+    else:
+        keep = cut_rows(shared, labs.frame, column, start, end)
     frame = rows_kept(labs.frame, keep)
     return window_counts(labs, frame, int(len(keep) - keep.sum()))
 
@@ -171,18 +180,96 @@ def cut_rows(
 ) -> np.ndarray:
     """`rows_in_range` of `frame`, a table the shared read keeps whole (its cleaned labs),
     found once per range for all the stages of a window that cut it (read-only)."""
-    cuts: dict[tuple[str, pd.Timestamp, pd.Timestamp], tuple[pd.DataFrame, np.ndarray]]
+    cuts: dict[tuple[str, pd.Timestamp, pd.Timestamp], dict[int, tuple[pd.DataFrame, np.ndarray]]]
     cuts = shared.decided.setdefault(_CUTS, {})
-    known = cuts.get((column, start, end))
+    by_frame = cuts.setdefault((column, start, end), {})
+    known = by_frame.get(id(frame))
     if known is not None and known[0] is frame:
         return known[1]
-    keep = rows_in_range(frame, column, start, end)
+    order = _time_order(shared, frame, column)
+    found = order.rows_in_range(start, end) if order is not None else None
+    keep = found if found is not None else rows_in_range(frame, column, start, end)
     keep.flags.writeable = False  # shared by the stages: none may change it
-    cuts[(column, start, end)] = (frame, keep)
+    by_frame[id(frame)] = (frame, keep)
+    while len(cuts) > _RANGES_KEPT:  # the oldest windows' ranges are not cut again
+        del cuts[next(iter(cuts))]
     return keep
 
 
-_CUTS = "cut_rows"  # SharedRead.decided: the rows of each window's range (cut_rows)
+_CUTS = "cut_rows"  # SharedRead.decided: the rows of each window's range by frame (cut_rows)
+_RANGES_KEPT = 3  # ranges whose cuts are kept: a window's stages and the window read ahead
+
+
+@dataclass(frozen=True)
+class TimeOrder:
+    """A time column of a frame the shared read keeps whole, put in order once for all its
+    windows' ranges: where a time is missing, the positions of the dated rows by time (None:
+    they are already in time order, the rows of one range are one run) and their times."""
+
+    frame: pd.DataFrame
+    missing: np.ndarray
+    order: np.ndarray | None
+    times: np.ndarray
+
+    def rows_in_range(self, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray | None:
+        """`rows_in_range` of the frame: the undated rows and those dated in [start, end);
+        None when a bound cannot be compared with the times as they are held."""
+        low, high = (_time_of(bound, self.times.dtype) for bound in (start, end))
+        if low is None or high is None:
+            return None
+        first, stop = np.searchsorted(self.times, np.array([low, high]), side="left")
+        keep = self.missing.copy()
+        if self.order is None:  # every row dated, in time order
+            keep[first:stop] = True
+        else:
+            keep[self.order[first:stop]] = True
+        return keep
+
+
+def _time_order(shared: SharedRead, frame: pd.DataFrame, column: str) -> TimeOrder | None:
+    """The frame's `TimeOrder` of `column` (found once per frame and column); None when the
+    column does not hold plain datetimes, or they are not in order and too few windows share
+    the read for sorting them to pay."""
+    orders: dict[tuple[int, str], TimeOrder | None] = shared.decided.setdefault(_ORDERS, {})
+    key = (id(frame), column)
+    if key in orders:
+        known = orders[key]
+        if known is None or known.frame is frame:
+            return known
+    time = frame[column]
+    found = None
+    if isinstance(time.dtype, np.dtype) and time.dtype.kind == "M":
+        values = time.to_numpy()
+        missing = np.isnat(values)
+        dated = values[~missing]
+        if len(dated) < 2 or bool((dated[1:] >= dated[:-1]).all()):
+            order = None if len(dated) == len(values) else np.flatnonzero(~missing)
+            found = TimeOrder(frame, missing, order, dated)
+        elif shared.windows >= _SORTED_FROM:
+            order = np.flatnonzero(~missing)[np.argsort(dated, kind="stable")]
+            found = TimeOrder(frame, missing, order, values[order])
+    orders[key] = found
+    return found
+
+
+_ORDERS = "time_orders"  # SharedRead.decided: TimeOrder by (frame's id, column)
+_SORTED_FROM = 4  # windows sharing a read from which its unordered times are sorted once
+
+
+def _time_of(bound: pd.Timestamp, dtype: np.dtype) -> np.datetime64 | None:
+    """`bound` as a datetime of `dtype`'s unit when it is one exactly (else None)."""
+    if not isinstance(bound, pd.Timestamp) or bound.tz is not None or bound is pd.NaT:
+        return None
+    unit = np.datetime_data(dtype)[0]
+    if unit not in ("s", "ms", "us", "ns"):
+        return None
+    try:
+        held = bound.as_unit(unit)
+    except (ValueError, OverflowError):
+        return None
+    if held != bound:
+        return None
+    return held.to_datetime64()
 
 
 def window_counts(table: IngestedTable, frame: pd.DataFrame, outside: int) -> IngestedTable:

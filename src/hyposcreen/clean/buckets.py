@@ -150,9 +150,26 @@ def coded_sizes(
 ) -> dict[tuple[str, str], int]:
     """`bucket_sizes` from codes: each row's bucket (a code of `bucket_names`) and reason (a
     code of `reason_names`, -1 for none; an empty reason counts as none)."""
+    counts = coded_counts(buckets, bucket_names, reasons, reason_names)
+    return sizes_of_counts(counts, bucket_names, reason_names)
+
+
+def coded_counts(
+    buckets: np.ndarray, bucket_names: tuple[str, ...], reasons: np.ndarray, reason_names: list
+) -> np.ndarray:
+    """Rows per (bucket, reason) code pair, at bucket * (len(reason_names) + 1) + reason + 1
+    (reason -1: none), for `sizes_of_counts`."""
+    width = len(reason_names) + 1
+    pairs = buckets.astype(np.int64) * width + (reasons.astype(np.int64) + 1)
+    return np.bincount(pairs, minlength=len(bucket_names) * width)
+
+
+def sizes_of_counts(
+    counts: np.ndarray, bucket_names: tuple[str, ...], reason_names: list
+) -> dict[tuple[str, str], int]:
+    """`coded_sizes` from the rows per code pair (`coded_counts`)."""
     names = ["", *("" if r == "" else str(r) for r in reason_names)]
     width = len(names)
-    counts = np.bincount(buckets.astype(np.int64) * width + (reasons.astype(np.int64) + 1))
     sizes: dict[tuple[str, str], int] = {}
     for code in np.flatnonzero(counts):
         key = (str(bucket_names[code // width]), names[code % width])

@@ -13,7 +13,7 @@ name, condition codes, patient ids, statuses, the earlier reasons) and `medicati
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -26,11 +26,12 @@ from hyposcreen.clean.buckets import (
     USED,
     HeldSizes,
     coded_bucket_codes,
-    coded_sizes,
+    coded_counts,
     excluded_statuses,
     first_reasons,
     malformed_reasons,
     patient_codes,
+    sizes_of_counts,
 )
 from hyposcreen.config import Window
 from hyposcreen.rules import sql_engine as engine
@@ -52,6 +53,9 @@ class EventFacts:
     time_column: str
     not_relevant: tuple[str, ...]
     matches: pd.DataFrame | None = None
+    # how many windows' buckets were made of these facts: from the second on, the rows after
+    # a window's end are found by searching the times put in order once (`rows_after`)
+    windows: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
 
     @cached_property
     def bucket_codes(self) -> np.ndarray:
@@ -81,6 +85,62 @@ class EventFacts:
     def unreasoned(self) -> np.ndarray:
         """Where a row has no reason before the window's check."""
         return self.reason_codes[0] < 0  # factorize's code of a missing reason
+
+    @cached_property
+    def code_counts(self) -> np.ndarray:
+        """Rows per (bucket, reason) before the window's check, as `coded_counts` gives them
+        (found once; a window moves only its rows after its end from one pair to another)."""
+        reasons, names = self.reason_codes
+        return coded_counts(self.bucket_codes, BUCKET_CODES, reasons, names)
+
+    @cached_property
+    def unreasoned_by_time(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The positions of the dated rows without a reason, by time, and their times (put
+        in order once, so each window finds its rows after its end by one search); None when
+        the time column does not hold plain datetimes."""
+        time = self.frame[self.time_column]
+        if not isinstance(time.dtype, np.dtype) or time.dtype.kind != "M":
+            return None
+        values = time.to_numpy()
+        rows = np.flatnonzero(self.unreasoned & ~np.isnat(values))
+        rows = rows[np.argsort(values[rows], kind="stable")]
+        return rows, values[rows]
+
+    def rows_after(self, end: pd.Timestamp) -> np.ndarray:
+        """The positions of the rows without a reason starting (recorded) at or after `end`:
+        the rows a window ending there finds after it. The first window compares the times
+        (a window alone sorts nothing); the next ones search them put in order once."""
+        ordered = self.unreasoned_by_time if self.windows[0] > 0 else None
+        bound = _time_of(end, ordered[1].dtype) if ordered is not None else None
+        if ordered is None or bound is None:
+            after = (self.frame[self.time_column] >= end).to_numpy() & self.unreasoned
+            return np.flatnonzero(after)
+        return ordered[0][np.searchsorted(ordered[1], bound, side="left") :]
+
+    @cached_property
+    def quarantined(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The labels and reasons of the rows quarantined in every window's buckets (those
+        quarantined before the window's check, when a row after the window is not relevant;
+        else None: the window decides)."""
+        if AFTER_WINDOW not in self.not_relevant:
+            return None
+        rows = np.flatnonzero(self.bucket_codes == BUCKET_CODES.index(QUARANTINED))
+        return self.frame.index.to_numpy()[rows], self.reason.iloc[rows].to_numpy(dtype=object)
+
+
+def _time_of(bound: pd.Timestamp, dtype: np.dtype) -> np.datetime64 | None:
+    """`bound` as a datetime of `dtype`'s unit when it is one exactly (else None: compared
+    by pandas)."""
+    if not isinstance(bound, pd.Timestamp) or bound.tz is not None:
+        return None
+    unit = np.datetime_data(dtype)[0]
+    if unit not in ("s", "ms", "us", "ns"):
+        return None
+    try:
+        held = bound.as_unit(unit)
+    except (ValueError, OverflowError):
+        return None
+    return held.to_datetime64() if held == bound else None
 
 
 def medication_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
@@ -133,18 +193,21 @@ def window_buckets(facts: EventFacts, window: Window) -> tuple[pd.DataFrame, np.
     each row's bucket as a code of BUCKET_CODES and the frame's (bucket, reason) sizes, found
     from the codes its columns are made from."""
     out = facts.frame.copy(deep=False)  # a new frame per window; the facts stay unchanged
-    after = (out[facts.time_column] >= window.end).to_numpy() & facts.unreasoned
+    after = facts.rows_after(window.end)
+    facts.windows[0] += 1
     reason = facts.reason.to_numpy(dtype=object, copy=True)
     reason[after] = AFTER_WINDOW
     code = facts.bucket_codes.copy()  # as buckets_of gives them
     late = NOT_RELEVANT if AFTER_WINDOW in facts.not_relevant else QUARANTINED
     code[after] = BUCKET_CODES.index(late)
     out["bucket"] = engine.texts_by_code(BUCKET_CODES, code, facts.reason.index)
-    out["reason"] = pd.Series(reason, index=facts.reason.index, dtype=object)
-    reasons, names = facts.reason_codes
-    reasons = reasons.copy()
-    reasons[after] = names.index(AFTER_WINDOW)
-    sizes = coded_sizes(code, BUCKET_CODES, reasons, names)
+    out["reason"] = pd.Series(reason, index=facts.reason.index, dtype=object, copy=False)
+    _, names = facts.reason_codes
+    counts = facts.code_counts.copy()  # the after rows were used with no reason
+    width = len(names) + 1
+    counts[0] -= len(after)
+    counts[BUCKET_CODES.index(late) * width + names.index(AFTER_WINDOW) + 1] += len(after)
+    sizes = sizes_of_counts(counts, BUCKET_CODES, names)
     return out, code, HeldSizes(out["bucket"], out["reason"], sizes)
 
 
