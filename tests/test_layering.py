@@ -58,6 +58,7 @@ RUNNERS = (
     "hyposcreen.recipe_clean",
     "hyposcreen.recipe_contracts",
     "hyposcreen.recipe_publish",
+    "hyposcreen.recipe_quarantine",
     "hyposcreen.recipe_read",
     "hyposcreen.recipe_screen",
     "hyposcreen.recipe_screen_windows",

@@ -1,4 +1,4 @@
-"""The quarantine file of windows cut from one read (recipe_clean.quarantined_rows): the rows
+"""The quarantine file of windows cut from one read (recipe_quarantine.quarantined_rows): the rows
 built once over the read (the labs cleaned once, the medications' and diagnoses' window-free
 cleaning) and taken per window give, byte for byte, what each window's own encoding gives, on
 nights whose quarantine differs: a lab problem inside one night's read range only, a
@@ -20,7 +20,8 @@ import pandas as pd
 
 from hyposcreen import recipe
 from hyposcreen.context import CleanedInputs, RunContext
-from hyposcreen.recipe_clean import held_sizes, quarantined_rows
+from hyposcreen.recipe_clean import held_sizes
+from hyposcreen.recipe_quarantine import quarantined_rows
 from hyposcreen.recipe_read import read_once
 from hyposcreen.report.quarantine import QUARANTINE_COLUMNS, quarantine_rows
 from shared_read_runs import SAMPLE, window_contexts

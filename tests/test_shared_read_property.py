@@ -28,7 +28,7 @@ from hyposcreen import recipe
 from hyposcreen.clean import read_window_start
 from hyposcreen.cli import main
 from hyposcreen.config import Window
-from hyposcreen.recipe_clean import quarantined_rows
+from hyposcreen.recipe_quarantine import quarantined_rows
 from hyposcreen.recipe_read import read_once
 from shared_read_runs import OUTPUTS, night_args, site_mapping, window_contexts, write_rows
 

@@ -282,7 +282,7 @@ def test_quarantine_rows_of_events_built_once_are_each_windows_own(tmp_path: Pat
     from dataclasses import replace
 
     from hyposcreen import recipe
-    from hyposcreen.recipe_clean import quarantined_rows
+    from hyposcreen.recipe_quarantine import quarantined_rows
     from hyposcreen.recipe_read import read_once
     from hyposcreen.report.quarantine import quarantine_rows
     from shared_read_runs import SAMPLE, window_contexts

@@ -31,7 +31,7 @@ from hyposcreen.context import (
 from hyposcreen.decimal_commas import decimal_comma_count, with_decimal_comma_hint
 from hyposcreen.errors import InputError
 from hyposcreen.nightly.late_results import mark_late_results
-from hyposcreen.recipe_clean import held_sizes, quarantined_rows, window_events, window_labs
+from hyposcreen.recipe_clean import held_sizes, window_events, window_labs
 from hyposcreen.recipe_contracts import (
     apply_contract_warnings,
     ask_worker,
@@ -40,6 +40,7 @@ from hyposcreen.recipe_contracts import (
     worker_report,
 )
 from hyposcreen.recipe_publish import write_results
+from hyposcreen.recipe_quarantine import quarantined_rows
 from hyposcreen.recipe_read import ingest_table as ingest_table  # the partitioned spill's
 from hyposcreen.recipe_read import read_tables, window_tables
 from hyposcreen.recipe_screen import window_used_labs

@@ -5,11 +5,10 @@ A backfill, a catch-up of missed nights and `hyposcreen audit` screen many windo
 memory with it (`SharedRead.decided`), for the same rules and site words: the labs cleaned
 over the whole read and cut per window (`window_labs`), the medications' and diagnoses'
 window-free buckets, drug matches and coverage (`window_free_events`), and the quarantine file
-rows of all three (`quarantined_rows`: each window takes its own rows; rows quarantined since
-are built for it). A window's events are counted for the reconciliation from the codes their
-buckets are made from (`held_sizes`). A window alone (no shared read) decides all of it for
-itself. Either way the window's cleaned tables, quarantine rows and counts are the same
-(tests/test_shared_read.py, tests/test_window_reuse.py, tests/test_quarantine_shared_read.py).
+rows of all three (recipe_quarantine). A window's events are counted for the reconciliation
+from the codes their buckets are made from (`held_sizes`). A window alone (no shared read)
+decides all of it for itself. Either way the window's cleaned tables, quarantine rows and
+counts are the same (tests/test_shared_read.py, tests/test_window_reuse.py).
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hyposcreen.clean import QUARANTINED, clean_labs
+from hyposcreen.clean import clean_labs
 from hyposcreen.clean.buckets import HeldSizes
 from hyposcreen.clean.events import (
     EventFacts,
@@ -31,17 +30,9 @@ from hyposcreen.clean.events import (
     window_buckets,
 )
 from hyposcreen.config import Window
-from hyposcreen.context import CleanedInputs, ReadTables, RunContext, SharedRead
+from hyposcreen.context import ReadTables, RunContext, SharedRead
 from hyposcreen.recipe_read import check_in_range, cut_rows, rows_kept
 from hyposcreen.report.coverage import event_counts, unknown_drug_names
-from hyposcreen.report.quarantine import (
-    LABEL,
-    by_table,
-    in_table_order,
-    order_quarantine,
-    quarantine_order,
-    quarantine_rows,
-)
 from hyposcreen.site_words import SiteWords
 
 
@@ -190,129 +181,3 @@ def window_free_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> W
     windows cut from one read (kept in memory with that read, for the same rules and site
     words), else for this window."""
     return window_events(ctx, read, words).window_free
-
-
-def quarantined_rows(ctx: RunContext, cleaned: CleanedInputs) -> pd.DataFrame:
-    """The run's quarantine file rows (report.quarantine). Windows of one read whose
-    medications and diagnoses come from the same window-free cleaning quarantine the same
-    rows of them for the same reasons (the window's check only ever makes a row not relevant;
-    a contract warning may add rows, so the rows and reasons are compared): those tables'
-    rows are built once. The window's labs are cut from the read's labs cleaned once: their
-    rows quarantined alike there are built once too (`_lab_rows`). The file's order has the
-    table first, so each table's rows are put in order on their own."""
-    events = ("medications", "diagnoses")
-    frames = {name: getattr(cleaned, name) for name in ("labs", *events)}
-    shared = ctx.shared_read
-    known = shared.decided.get("events") if shared is not None else None
-    if shared is None or known is None:
-        return quarantine_rows(frames)
-    held = held_sizes(ctx)
-    key = [_quarantined(frames[name], getattr(known[2], name), held.get(name)) for name in events]
-    kept = shared.decided.get("quarantine")
-    if kept is None or kept[0] is not known[2] or not _same(kept[1], key):
-        rows = quarantine_rows({name: frames[name] for name in events}, keep_labels=True)
-        kept = shared.decided["quarantine"] = (known[2], key, rows, by_table(rows))
-    return in_table_order({**kept[3], "labs": _lab_rows(ctx, shared, frames["labs"])})
-
-
-@dataclass(frozen=True)
-class ReadLabQuarantine:
-    """The quarantine rows of the read's labs as cleaned once (`window_labs`), unordered with
-    their positions as `_label`; by read row, the number of its quarantine row (-1: none);
-    by quarantine row, its reason, source row and place in the file's order."""
-
-    cleaned: pd.DataFrame
-    rows: pd.DataFrame
-    number: np.ndarray
-    reason: np.ndarray
-    source_row: np.ndarray
-    rank: np.ndarray
-    ordered: pd.DataFrame  # `rows` in the file's order, without `_label`
-
-
-def _lab_rows(ctx: RunContext, shared: SharedRead, labs: pd.DataFrame) -> pd.DataFrame:
-    """The window's labs' quarantine rows in the file's order. Its labs are the read's cleaned
-    labs in its range (recipe_read.cut_rows), in order: a row quarantined there for the same
-    reason (and with the same source row) has the read's quarantine row; rows quarantined
-    since (a contract warning, late results) are built for the window."""
-    known = shared.decided.get("labs")
-    index = labs.index
-    read = _read_lab_quarantine(shared, known[2]) if known is not None else None
-    if read is None or not isinstance(index, pd.RangeIndex) or index.step != 1:
-        return order_quarantine(quarantine_rows({"labs": labs}, keep_labels=True))
-    column, start, end = check_in_range(shared.lab_range, ctx)
-    rows = np.flatnonzero(cut_rows(shared, read.cleaned, column, start, end))
-    if len(rows) != len(labs):
-        return order_quarantine(quarantine_rows({"labs": labs}, keep_labels=True))
-    mine = np.flatnonzero((labs["bucket"] == QUARANTINED).to_numpy(dtype=bool))
-    number = read.number[rows[mine]]
-    there = np.maximum(number, 0)
-    alike = (
-        (number >= 0)
-        & (labs["reason"].iloc[mine].to_numpy(dtype=object) == read.reason[there])
-        & (labs["source_row"].iloc[mine].to_numpy(dtype=object) == read.source_row[there])
-    )
-    if alike.all():  # the read's order of these rows is theirs (quarantine_order)
-        return read.ordered.take(np.sort(read.rank[number])).reset_index(drop=True)
-    taken = read.rows.take(number[alike]).assign(**{LABEL: index[mine[alike]]})
-    fresh = quarantine_rows({"labs": labs.iloc[mine[~alike]]}, keep_labels=True)
-    parts = [part for part in (taken, fresh) if len(part)]
-    return order_quarantine(pd.concat(parts, ignore_index=True))
-
-
-def _read_lab_quarantine(shared: SharedRead, cleaned: pd.DataFrame) -> ReadLabQuarantine | None:
-    """The quarantine rows of the read's cleaned labs, built once per cleaning; None when the
-    read's rows are not numbered by position."""
-    known: ReadLabQuarantine | None = shared.decided.get(_READ_LABS)
-    if known is not None and known.cleaned is cleaned:
-        return known
-    index = cleaned.index
-    if not isinstance(index, pd.RangeIndex) or index.start != 0 or index.step != 1:
-        return None
-    rows = quarantine_rows({"labs": cleaned}, keep_labels=True)
-    positions = rows[LABEL].to_numpy(dtype=np.int64) if len(rows) else np.zeros(0, np.int64)
-    number = np.full(len(cleaned), -1, dtype=np.int64)
-    number[positions] = np.arange(len(positions))
-    order = quarantine_order(rows) if len(rows) else np.zeros(0, np.int64)
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    kept = ReadLabQuarantine(
-        cleaned,
-        rows,
-        number,
-        rows["reason"].to_numpy(dtype=object),
-        rows["source_row"].to_numpy(dtype=object),
-        rank,
-        order_quarantine(rows),
-    )
-    shared.decided[_READ_LABS] = kept
-    return kept
-
-
-_READ_LABS = "lab_quarantine"  # SharedRead.decided: ReadLabQuarantine
-
-
-def _quarantined(
-    frame: pd.DataFrame, facts: EventFacts, held: HeldSizes | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The labels and reasons of a frame's quarantined rows (only their reasons made Python
-    objects, not the whole column's). While the frame holds the bucket and reason columns its
-    window's buckets were made as (`held`), those of its facts (EventFacts.quarantined)."""
-    known = facts.quarantined
-    if (
-        known is not None
-        and held is not None
-        and frame.index.equals(facts.frame.index)
-        and held.hold_for(frame)
-    ):
-        return known
-    rows = np.flatnonzero((frame["bucket"] == QUARANTINED).to_numpy(dtype=bool))
-    return frame.index.to_numpy()[rows], frame["reason"].iloc[rows].to_numpy(dtype=object)
-
-
-def _same(
-    one: list[tuple[np.ndarray, np.ndarray]], other: list[tuple[np.ndarray, np.ndarray]]
-) -> bool:
-    return all(
-        np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(one, other)
-    )
