@@ -78,3 +78,36 @@ def test_an_extract_shifted_four_centuries_ahead_screens_alike(
     pd.testing.assert_frame_equal(_cases(day_out), canonical_cases)
     index_times = pd.read_csv(day_out / "review_list.csv", dtype=str)["index_time"]
     assert index_times.str.startswith("2426-11-20").all()
+
+
+def test_a_parquet_time_before_year_one_screens_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], canonical_cases: pd.DataFrame
+) -> None:
+    """A typed Parquet time column whose statistics reach beyond Python's datetime (a result
+    dated in year 0, as a broken export writes a missing date) is read, not an internal
+    error: the row lies outside every window, and the night's cases are those without it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "typed"
+    folder.mkdir()
+    for path in SAMPLE.glob("*.csv"):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        pq.write_table(
+            pa.Table.from_pandas(table, preserve_index=False), folder / f"{path.stem}.parquet"
+        )
+    labs = pd.read_csv(SAMPLE / "labs.csv", dtype=str, keep_default_na=False)
+    stray = labs.iloc[[0]].assign(specimen_time="")
+    labs = pd.concat([labs, stray], ignore_index=True)
+    times = pd.to_datetime(labs["specimen_time"], format="mixed", errors="coerce")
+    millis = times.astype("datetime64[ms]").astype("int64").to_numpy().copy()  # unread: masked
+    millis[-1] = -62230291200000  # year 0 (proleptic): no Python datetime holds it
+    missing = times.isna().to_numpy().copy()
+    missing[-1] = False
+    table = pa.Table.from_pandas(labs.drop(columns="specimen_time"), preserve_index=False)
+    typed = pa.array(millis, pa.int64(), mask=missing).cast(pa.timestamp("ms"))
+    table = table.append_column("specimen_time", typed)
+    pq.write_table(table, folder / "labs.parquet")
+    status, err, day_out = _run(capsys, folder, DAY)
+    assert status == 0, err
+    pd.testing.assert_frame_equal(_cases(day_out), canonical_cases)

@@ -43,6 +43,9 @@ def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
     yield from damage_checked(path, batches, wordy)
 
 
+_TEXT_TYPES = frozenset({"BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"})  # text, or bytes
+
+
 def may_hold_null_words(metadata: pq.FileMetaData, row_groups: Iterable[int]) -> frozenset[str]:
     """The columns of `row_groups` whose statistics do not rule out a null word (a column of
     ids `P0001` .. `P9999` or of LOINC codes holds none): the others are not searched."""
@@ -52,10 +55,16 @@ def may_hold_null_words(metadata: pq.FileMetaData, row_groups: Iterable[int]) ->
         chunks = metadata.row_group(group)
         for at in range(chunks.num_columns):
             chunk = chunks.column(at)
+            if chunk.physical_type not in _TEXT_TYPES:
+                found.add(chunk.path_in_schema)  # numbers, times: not read as Python values
+                continue  # (a time's bounds may lie beyond Python's datetime)
             stats = chunk.statistics
-            low, high = (
-                (stats.min, stats.max) if stats is not None and stats.has_min_max else (0, 0)
-            )
+            try:
+                low, high = (
+                    (stats.min, stats.max) if stats is not None and stats.has_min_max else (0, 0)
+                )
+            except (OverflowError, ValueError):  # bounds Python cannot hold: searched
+                low, high = 0, 0
             if not isinstance(low, str) or not isinstance(high, str):
                 found.add(chunk.path_in_schema)  # no text bounds: searched
             elif any(low <= word <= high for word in words):
