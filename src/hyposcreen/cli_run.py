@@ -87,8 +87,9 @@ def _window_folder(out: str, label: str) -> Path:
     return Path(out.replace("{date}", label)) if "{date}" in out else Path(out) / label
 
 
-def _warnings_status(folders: list[Path]) -> int:
-    """Print each window's warnings (from its run_manifest.json) and return 4 if there were any.
+def _warnings_status(folders: list[Path], named: bool = False) -> int:
+    """Print each window's warnings (from its run_manifest.json) and return 4 if there were any;
+    each named by its window when there are several (or `named`).
 
     Read from the manifests so the flow and the plain run end the same way."""
     import json
@@ -100,7 +101,7 @@ def _warnings_status(folders: list[Path]) -> int:
             warnings = json.loads(manifest.read_text(encoding="utf-8")).get("warnings", [])
         except (OSError, ValueError):
             continue
-        where = f"[{folder.name}] " if len(folders) > 1 else ""
+        where = f"[{folder.name}] " if named or len(folders) > 1 else ""
         for warning in warnings:
             print(f"hyposcreen: warning: {where}{warning['message']}", file=sys.stderr)
             found = True
@@ -148,6 +149,7 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
 
     shared = SharedInput(windows, args.partitions, args.executor, tell)
     contexts = WindowContexts()  # mapping, rules and state loaded once for the windows
+    screened: list[Path] = []  # the windows published so far
 
     def screen_window(settings: RunSettings) -> dict[str, Any]:
         ctx = contexts(settings)
@@ -157,9 +159,12 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
             summary = run_screen(
                 ctx, shared.partitions, args.executor, args.dask_address, shared.spilled()
             )
+        screened.append(summary.review_csv.parent)
         return {**summary.manifest, "review_csv": str(summary.review_csv)}
 
     def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
+        if len(windows) > 1:  # the windows published before this one keep their warnings
+            _warnings_status(screened, named=True)
         record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
         write_failed_json(settings.out_dir, record)
         remember_failure(state_dir, site.site, window, error, settings.out_dir)
