@@ -30,6 +30,7 @@ from hyposcreen.config import Window
 from hyposcreen.context import ReadTables, RunContext, SharedRead, lab_filter, max_row_bytes
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.tabular import RowFilter, read_table
+from hyposcreen.ingest.timeparse import time_in_unit
 
 OUTSIDE_WINDOW = "outside_window"  # the reader's reason for a lab dated outside the read range
 
@@ -214,7 +215,7 @@ class TimeOrder:
     def rows_in_range(self, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray | None:
         """`rows_in_range` of the frame: the undated rows and those dated in [start, end);
         None when a bound cannot be compared with the times as they are held."""
-        low, high = (_time_of(bound, self.times.dtype) for bound in (start, end))
+        low, high = (time_in_unit(bound, self.times.dtype) for bound in (start, end))
         if low is None or high is None:
             return None
         first, stop = np.searchsorted(self.times, np.array([low, high]), side="left")
@@ -254,22 +255,6 @@ def _time_order(shared: SharedRead, frame: pd.DataFrame, column: str) -> TimeOrd
 
 _ORDERS = "time_orders"  # SharedRead.decided: TimeOrder by (frame's id, column)
 _SORTED_FROM = 4  # windows sharing a read from which its unordered times are sorted once
-
-
-def _time_of(bound: pd.Timestamp, dtype: np.dtype) -> np.datetime64 | None:
-    """`bound` as a datetime of `dtype`'s unit when it is one exactly (else None)."""
-    if not isinstance(bound, pd.Timestamp) or bound.tz is not None or bound is pd.NaT:
-        return None
-    unit = np.datetime_data(dtype)[0]
-    if unit not in ("s", "ms", "us", "ns"):
-        return None
-    try:
-        held = bound.as_unit(unit)
-    except (ValueError, OverflowError):
-        return None
-    if held != bound:
-        return None
-    return held.to_datetime64()
 
 
 def window_counts(table: IngestedTable, frame: pd.DataFrame, outside: int) -> IngestedTable:

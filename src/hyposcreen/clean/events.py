@@ -34,6 +34,7 @@ from hyposcreen.clean.buckets import (
     sizes_of_counts,
 )
 from hyposcreen.config import Window
+from hyposcreen.ingest.timeparse import time_in_unit
 from hyposcreen.rules import sql_engine as engine
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.rules.matching import match_conditions, match_drug_classes
@@ -111,7 +112,7 @@ class EventFacts:
         the rows a window ending there finds after it. The first window compares the times
         (a window alone sorts nothing); the next ones search them put in order once."""
         ordered = self.unreasoned_by_time if self.windows[0] > 0 else None
-        bound = _time_of(end, ordered[1].dtype) if ordered is not None else None
+        bound = time_in_unit(end, ordered[1].dtype) if ordered is not None else None
         if ordered is None or bound is None:
             after = (self.frame[self.time_column] >= end).to_numpy() & self.unreasoned
             return np.flatnonzero(after)
@@ -126,21 +127,6 @@ class EventFacts:
             return None
         rows = np.flatnonzero(self.bucket_codes == BUCKET_CODES.index(QUARANTINED))
         return self.frame.index.to_numpy()[rows], self.reason.iloc[rows].to_numpy(dtype=object)
-
-
-def _time_of(bound: pd.Timestamp, dtype: np.dtype) -> np.datetime64 | None:
-    """`bound` as a datetime of `dtype`'s unit when it is one exactly (else None: compared
-    by pandas)."""
-    if not isinstance(bound, pd.Timestamp) or bound.tz is not None:
-        return None
-    unit = np.datetime_data(dtype)[0]
-    if unit not in ("s", "ms", "us", "ns"):
-        return None
-    try:
-        held = bound.as_unit(unit)
-    except (ValueError, OverflowError):
-        return None
-    return held.to_datetime64() if held == bound else None
 
 
 def medication_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:

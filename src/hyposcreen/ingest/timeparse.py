@@ -146,3 +146,19 @@ def elapsed_before(local: pd.Timestamp, span: pd.Timedelta, timezone: str) -> pd
     """The site-local wall time `span` of elapsed time before `local` (72 h before a midnight
     after the clocks went back is 01:00 on the wall clock, not 00:00)."""
     return wall_time_of(instant_of(local, timezone) - span.as_unit("us"), timezone)
+
+
+def time_in_unit(bound: pd.Timestamp, dtype: np.dtype) -> np.datetime64 | None:
+    """`bound` (a naive time) as a datetime64 of `dtype`'s unit when that unit holds it
+    exactly; else None, and the caller compares by pandas (a bound finer than the column's
+    unit, with a zone, beyond the unit's range, or not a time)."""
+    if not isinstance(bound, pd.Timestamp) or bound.tz is not None:
+        return None
+    unit = np.datetime_data(dtype)[0]
+    if unit not in ("s", "ms", "us", "ns"):
+        return None
+    try:
+        held = bound.as_unit(unit)
+    except (ValueError, OverflowError):
+        return None
+    return held.to_datetime64() if held == bound else None
