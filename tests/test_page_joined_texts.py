@@ -15,9 +15,8 @@ from hyposcreen.report.html_text import (
     join_part_runs,
     join_parts,
     join_runs,
-    one_decimal_texts,
 )
-from hyposcreen.report.numbers import one_decimal_objects
+from hyposcreen.report.numbers import one_decimal_array
 
 TEXTS = ["a & b", "\"'<>&", "&amp;", "", "plain", "é<ü>", "nul\x00<x>", "mark\x01", "x" * 40]
 
@@ -56,4 +55,7 @@ def test_numbers_print_as_numpy_and_the_one_decimal_rounding_print_them() -> Non
     values = np.array([125.05, -3.25, 0.0, -0.0, np.nan, np.inf, 1e20, 2.675, 119.95])
     for pattern in ("%.1f", "%.3f", "%.0f"):
         assert list(formatted(pattern, values)) == list(np.char.mod(pattern, values))
-    assert list(one_decimal_texts(values)) == list(one_decimal_objects(pd.Series(values)))
+    # rounded half away from zero as the value is written (125.05, 2.675), then printed
+    assert one_decimal_array(values).tolist() == [
+        *("125.1", "-3.3", "0.0", "0.0", "", "inf", "100000000000000000000.0", "2.7", "120.0")
+    ]

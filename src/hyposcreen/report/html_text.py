@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -15,7 +14,6 @@ import pyarrow.compute as pc
 from markupsafe import escape
 
 from hyposcreen.arrow_columns import holds_arrow_text
-from hyposcreen.report.numbers import round_half_away
 
 # the markup of many rows, in order: texts shared by every row and columns of one text per row
 Parts = list[Any]
@@ -139,20 +137,6 @@ def formatted(pattern: str, values: np.ndarray) -> np.ndarray:
     shown = np.empty(len(values), dtype=object)
     shown[:] = list(map(pattern.__mod__, np.asarray(values, dtype="float64").tolist()))
     return shown
-
-
-_rounded = lru_cache(maxsize=1 << 16)(round_half_away)  # a run's numbers recur night by night
-
-
-def one_decimal_texts(values: np.ndarray) -> np.ndarray:
-    """numbers.one_decimal_objects of an array of floats (no pandas column on the way): each
-    distinct number rounded half away from zero once, printed with one decimal; '' for NaN."""
-    distinct, position = np.unique(np.asarray(values, dtype="float64"), return_inverse=True)
-    rounded = np.array([_rounded(v) for v in distinct.tolist()], dtype="float64")
-    present = ~np.isnan(rounded)
-    text = formatted("%.1f", np.where(present, rounded, 0.0))
-    text[~present] = ""
-    return text[position.reshape(-1)]
 
 
 def int_texts(values: np.ndarray) -> np.ndarray:

@@ -29,10 +29,10 @@ from hyposcreen.report.html_text import (
     join_parts,
     joined_objects,
     looked_up,
-    one_decimal_texts,
     text_objects,
     texts_of,
 )
+from hyposcreen.report.numbers import one_decimal_array
 from hyposcreen.report.page_evidence import evidence_items
 from hyposcreen.report.review_list import IDENTIFIER_COLUMNS, TIER_NAMES
 from hyposcreen.report.trajectory import between, plot_start, trajectory_svgs
@@ -214,9 +214,9 @@ def _rows(
     tier_name = _mapped(tier_numbers, TIER_NAMES)
     patient = text_objects(review["patient_id"])
     factors = joined_objects(review["risk_factors"], " ")
-    index_sodium = one_decimal_texts(_floats(review["index_sodium"]))
-    corrected = one_decimal_texts(_floats(review["corrected_sodium"]))
-    delta = one_decimal_texts(_floats(review["delta_48h"]))
+    index_sodium = one_decimal_array(_floats(review["index_sodium"]))
+    corrected = one_decimal_array(_floats(review["corrected_sodium"]))
+    delta = one_decimal_array(_floats(review["delta_48h"]))
     glucose_text = _glucose_texts(_floats(review["index_glucose"]))
     index_time = pd.to_datetime(review["index_time"]).to_numpy()
     pair = text_objects(review["overcorrection_pair"]).copy()
@@ -246,7 +246,7 @@ def _rows(
         choose(index_sodium != corrected, ' <span class="small">corrected<br>measured '
                + index_sodium + ", glucose " + escape_texts(glucose_text) + " mg/dL</span>", ""),
         '<div class="sev">', escape_texts(review["severity"]), "</div>\n"
-        '<div class="small">latest ', one_decimal_texts(_floats(review["latest_sodium"])),
+        '<div class="small">latest ', one_decimal_array(_floats(review["latest_sodium"])),
         choose(delta != "", " · Δ48h " + delta + " (" + escape_texts(review["trend"]) + ")", ""),
         " · ", int_texts(_ints(review["n_low_results"])),
         " low result(s)</div>\n",

@@ -24,11 +24,11 @@ from hyposcreen.report.html_text import (
     int_texts,
     join_part_runs,
     number_texts,
-    one_decimal_texts,
     one_place,
     one_place_texts,
     run_starts,
 )
+from hyposcreen.report.numbers import one_decimal_array
 
 if TYPE_CHECKING:
     from hyposcreen.report.review_page import PageInfo
@@ -195,7 +195,7 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
     title = escape_texts(
         clinical_time_objects(specimen_time, info.timezone)
         + ": "
-        + one_decimal_texts(values)
+        + one_decimal_array(values)
         + " mmol/L"
     )
     dots: Parts = [
@@ -216,9 +216,9 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
         n > 0,
         int_texts(n)
         + f" sodium result(s) in the {n_days} days to the window end, from "
-        + one_decimal_texts(first)
+        + one_decimal_array(first)
         + " to "
-        + one_decimal_texts(last)
+        + one_decimal_array(last)
         + f" mmol/L; hyponatremia threshold {threshold:g}",
         f"no sodium results in the {n_days} days to the window end",
     )
