@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 
 from hyposcreen.cli import main
-
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+from sample_delivery import SAMPLE
 
 
 def test_a_failed_later_night_keeps_the_earlier_nights_warnings(
