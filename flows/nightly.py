@@ -40,6 +40,16 @@ from hyposcreen.runners.spill import resolve_partitions
 from hyposcreen.runners.window_loop import SharedInput, screen_windows
 from hyposcreen.windows import out_folder, plan_windows, window_label
 
+# the folders of the windows the running (or last) flow of this process published, in order:
+# when a later window fails, the CLI still tells the warnings of these (published_folders)
+_PUBLISHED: list[str] = []
+
+
+def published_folders() -> list[Path]:
+    """The folders of the windows this process's last flow run published before it ended."""
+    return [Path(folder) for folder in _PUBLISHED]
+
+
 # --- the flow --------------------------------------------------------------------------------
 
 
@@ -85,6 +95,7 @@ def nightly_screen(
     and leaves later windows (and the state) for the next run.
     """
     started = time.perf_counter()
+    _PUBLISHED.clear()
     failure_window: tuple[str | None, str | None] = (window_start, window_end)
     out_dir = Path(out.replace("{date}", "unknown-date"))
     try:
@@ -131,16 +142,14 @@ def nightly_screen(
             alert_failure(mapping, record, settings.out_dir)
 
     shared = SharedInput(windows, partitions, executor, lambda text: say("%s", text))
+
+    def screen_one(settings: RunSettings) -> dict[str, Any]:
+        outcome = screen_window(settings, started, partitions, executor, dask_address, shared)
+        _PUBLISHED.append(str(Path(outcome["review_csv"]).parent))
+        return outcome
+
     try:
-        outcomes = screen_windows(
-            windows,
-            settings_for,
-            lambda settings: screen_window(
-                settings, started, partitions, executor, dask_address, shared
-            ),
-            on_failure,
-            progress,
-        )
+        outcomes = screen_windows(windows, settings_for, screen_one, on_failure, progress)
     finally:
         shared.close()  # a spill shared by the windows holds patient rows
     if notify:

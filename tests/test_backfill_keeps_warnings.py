@@ -15,9 +15,15 @@ from hyposcreen.cli import main
 from sample_delivery import SAMPLE
 
 
+@pytest.mark.parametrize("runner", [["--no-flow"], []], ids=["plain", "flow"])
 def test_a_failed_later_night_keeps_the_earlier_nights_warnings(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    runner: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
+    if not runner:
+        request.getfixturevalue("prefect_harness")  # the flow's own loop, on a real server
     folder = tmp_path / "delivery"
     shutil.copytree(SAMPLE, folder)
     labs = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
@@ -36,7 +42,7 @@ def test_a_failed_later_night_keeps_the_earlier_nights_warnings(
     pd.concat([labs, later], ignore_index=True).to_csv(folder / "labs.csv", index=False)
     out = tmp_path / "out"
     status = main(
-        ["run", "--no-flow", "--input", str(folder), "--out", str(out),
+        ["run", *runner, "--input", str(folder), "--out", str(out),
          "--backfill", "2026-11-20", "2026-11-21"]
     )  # fmt: skip
     err = capsys.readouterr().err

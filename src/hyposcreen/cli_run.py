@@ -40,7 +40,8 @@ def run_command(args: argparse.Namespace) -> int:
         outcomes = _run_without_flow(args, state_dir)
     else:
         with nightly.orchestrated(str(args.input)), _quiet_prefect_console():
-            outcome = nightly.nightly_screen(
+            outcome = _flow_run(
+                nightly,
                 input=str(args.input),
                 out=str(args.out),
                 window_start=args.window_start,
@@ -80,6 +81,17 @@ def run_command(args: argparse.Namespace) -> int:
     if nightly is None:
         folders = [Path(str(o["review_csv"])).parent for o in outcomes]
     return _warnings_status(folders)
+
+
+def _flow_run(nightly: ModuleType, **parameters: Any) -> dict[str, Any]:
+    """The flow's outcome; when a window fails, the warnings of the windows it published
+    before are told first (named by window), as the plain loop tells them."""
+    try:
+        outcome: dict[str, Any] = nightly.nightly_screen(**parameters)
+    except BaseException:
+        _warnings_status(nightly.published_folders(), named=True)
+        raise
+    return outcome
 
 
 def _window_folder(out: str, label: str) -> Path:
