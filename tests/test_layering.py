@@ -51,7 +51,6 @@ FOUNDATION = (
     "hyposcreen.rules",
     "hyposcreen.site_words",  # a site's own words, read with its settings
     "hyposcreen.notify.settings",  # the notifications section of the site settings
-    "hyposcreen.process_copy",  # a forked copy of the run's process, for work beside it
 )
 RUNNERS = (
     "hyposcreen.context",

@@ -27,8 +27,7 @@ from hyposcreen.report.display import band_text, drug_names
 from hyposcreen.report.folders import publish_folder, published_paths
 from hyposcreen.report.manifest import build_manifest, compute_run_id
 from hyposcreen.report.review_list import build_review_list, evidence_table, to_text
-from hyposcreen.report.review_page import PageInfo
-from hyposcreen.report.views_writer import write_beside
+from hyposcreen.report.review_page import PageInfo, write_review_views
 from hyposcreen.report.writers import synced_together, write_csv, write_json, write_parquet
 from hyposcreen.run_warnings import RunWarning, collect_warnings, step_count
 from hyposcreen.screen.cases import ScreenResult
@@ -84,36 +83,23 @@ def write_results(
             ctx.mapping.allow_identifiers,
             evidence,
         )
+        contract = validate_review_list(review, list(ctx.rules.risk_factor_vocabulary))
+        if contract.critical_failures():
+            problems = "; ".join(o.detail for o in contract.critical_failures())
+            raise HyposcreenError(
+                f"The review list broke its own contract ({problems}); not written."
+            )
+        validation = {**(validation or {}), "review_list": contract.summary()}
+        validation = published_paths(validation, out, settings.out_dir)  # not .partial-
+        review_csv = write_csv(out / "review_list.csv", to_text(review))
+        write_parquet(out / "review_list.parquet", review)
         evidence = evidence.loc[is_listed(evidence["patient_id"], review["patient_id"])]
+        write_csv(out / "evidence.csv", evidence.assign(time=evidence["time"].astype("str")))
         info = page_info(ctx, run_id, warnings, coverage)
-
-        # a loop's writer process makes the page and workbook while this one goes on
-        views = write_beside(
-            out,
-            review,
-            result.sodium_results,
-            evidence,
-            info,
-            between_writers,  # before the views: what the list, its contract and CSVs left
-            may_send=release_memory is None,
-        )
-        with views as views_written:
-            contract = validate_review_list(review, list(ctx.rules.risk_factor_vocabulary))
-            if contract.critical_failures():
-                problems = "; ".join(o.detail for o in contract.critical_failures())
-                raise HyposcreenError(
-                    f"The review list broke its own contract ({problems}); not written."
-                )
-            validation = {**(validation or {}), "review_list": contract.summary()}
-            validation = published_paths(validation, out, settings.out_dir)  # not .partial-
-            review_csv = write_csv(out / "review_list.csv", to_text(review))
-            write_parquet(out / "review_list.parquet", review)
-            write_csv(out / "evidence.csv", evidence.assign(time=evidence["time"].astype("str")))
-            if not views_written.beside:
-                views_written.wait()  # here, after the list's files (a long list's memory)
-            write_csv(out / "quarantine.csv", quarantine, blocks_by="table")  # same rows nightly
-            write_csv(out / "coverage.csv", coverage_for_csv(coverage))
-            views_written.wait()
+        between_writers()  # what the list, its contract and the CSVs left, before the views
+        write_review_views(out, review, result.sodium_results, evidence, info)
+        write_csv(out / "quarantine.csv", quarantine, blocks_by="table")  # same rows nightly
+        write_csv(out / "coverage.csv", coverage_for_csv(coverage))
     execution = {
         "timings": ctx.timings,
         "peak_rss_mb": ctx.peak_rss_mb,

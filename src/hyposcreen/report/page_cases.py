@@ -47,8 +47,7 @@ _SPURIOUS_TITLE = (
 )
 
 
-# what the page reads of a sodium result
-PLOTTED_COLUMNS = ("patient_id", "specimen_time", "corrected_sodium")
+_PLOTTED = ["patient_id", "specimen_time", "corrected_sodium"]  # a sodium result, as plotted
 CASES_PER_SLICE = 4096  # rows are built and written this many cases at a time
 
 
@@ -141,7 +140,7 @@ def page_rows(
     kept = in_range & (listed_of >= 0)  # a listed case's result in the plot's days
     rows = np.flatnonzero(kept)
     shown = pd.DataFrame(  # the few kept rows taken from each column (no frame-wide `loc`)
-        {c: sodium_results[c].array.take(rows) for c in PLOTTED_COLUMNS}, copy=False
+        {c: sodium_results[c].array.take(rows) for c in _PLOTTED}, copy=False
     )
     shown_of = listed_of[kept]
     evidence_of = positions_in(evidence["patient_id"], listed)

@@ -78,17 +78,6 @@ def synced_together() -> Iterator[None]:
     pending.wait()
 
 
-@contextmanager
-def synced_at_once() -> Iterator[None]:
-    """Files written by `write_atomic` in this block are fsynced before it returns, even inside
-    `synced_together` (a forked copy of the run has none of the run's threads to sync on)."""
-    token = _PENDING.set(None)
-    try:
-        yield
-    finally:
-        _PENDING.reset(token)
-
-
 def write_atomic(path: Path, write: Callable[[Path], None], mode: int = PRIVATE_MODE) -> Path:
     """Write via `write(tmp)` then rename: readers never see a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,14 +98,6 @@ def write_atomic(path: Path, write: Callable[[Path], None], mode: int = PRIVATE_
         if tmp.exists():
             tmp.unlink()
     return path
-
-
-def remove_unfinished(folder: Path, names: Iterable[str]) -> None:
-    """Drop what a writer killed midway left of these files in `folder` (their temporary
-    names of `write_atomic`), before they are written again."""
-    for name in names:
-        for tmp in folder.glob(f".{name}.*.tmp"):
-            tmp.unlink(missing_ok=True)
 
 
 def write_csv(

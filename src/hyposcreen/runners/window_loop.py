@@ -247,15 +247,13 @@ def screen_windows(
     reuse a contract result whose table, suite and view are those of the window before
     (validate.context.remembering_results), and quarantine.csv's blocks of rows whose content is
     that of the window before (report.csv_blocks). With `ahead`, each window but the last
-    reads the next one ahead while it publishes (ReadAhead). A second process, forked before
-    the first read, writes each window's page and workbook (report.views_writer)."""
+    reads the next one ahead while it publishes (ReadAhead)."""
     from hyposcreen.report.csv_blocks import remembering_blocks
-    from hyposcreen.report.views_writer import serving
     from hyposcreen.validate.context import remembering_results
 
     if len(windows) < 2:
         return _each_window(windows, settings_for, screen_window, on_failure, progress)
-    with serving(), remembering_results(), remembering_blocks():
+    with remembering_results(), remembering_blocks():
         try:
             return _each_window(windows, settings_for, screen_window, on_failure, progress, ahead)
         finally:

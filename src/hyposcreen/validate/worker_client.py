@@ -33,7 +33,6 @@ from typing import Any
 
 import pandas as pd
 
-from hyposcreen.process_copy import cpu_ticks
 from hyposcreen.validate.worker import package_dir
 from hyposcreen.validate.worker_pipe import PipeClosed, receive, send
 
@@ -245,9 +244,9 @@ class ContractsWorker:
         pid = self.process.pid
 
         def watch() -> None:
-            worked, still_since = cpu_ticks(pid), time.monotonic()
+            worked, still_since = _cpu_ticks(pid), time.monotonic()
             while not done.wait(min(1.0, STALL_S)):
-                ticks = cpu_ticks(pid)
+                ticks = _cpu_ticks(pid)
                 if ticks is None or ticks != worked:
                     worked, still_since = ticks, time.monotonic()
                 elif time.monotonic() - still_since >= STALL_S:
@@ -266,6 +265,16 @@ class ContractsWorker:
     def _replies(self) -> Any:
         assert self.process.stdout is not None
         return self.process.stdout
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    """The CPU ticks process `pid` used so far (Linux /proc), None when that cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _dtypes(frame: pd.DataFrame) -> list[str]:
