@@ -50,6 +50,12 @@ def published_folders() -> list[Path]:
     return [Path(folder) for folder in _PUBLISHED]
 
 
+def forget_published() -> None:
+    """Before a flow run: no folder of an earlier run is told as this one's (a run that fails
+    before its body starts, in Prefect's own checks, published nothing)."""
+    _PUBLISHED.clear()
+
+
 # --- the flow --------------------------------------------------------------------------------
 
 
@@ -95,7 +101,7 @@ def nightly_screen(
     and leaves later windows (and the state) for the next run.
     """
     started = time.perf_counter()
-    _PUBLISHED.clear()
+    forget_published()
     failure_window: tuple[str | None, str | None] = (window_start, window_end)
     out_dir = Path(out.replace("{date}", "unknown-date"))
     try:

@@ -86,6 +86,7 @@ def run_command(args: argparse.Namespace) -> int:
 def _flow_run(nightly: ModuleType, **parameters: Any) -> dict[str, Any]:
     """The flow's outcome; when a window fails, the warnings of the windows it published
     before are told first (named by window), as the plain loop tells them."""
+    nightly.forget_published()
     try:
         outcome: dict[str, Any] = nightly.nightly_screen(**parameters)
     except BaseException:
