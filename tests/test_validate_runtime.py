@@ -61,7 +61,7 @@ def test_the_warm_up_imports_gx_builds_the_context_and_compiles_the_pages() -> N
         """
         import sys
         from hyposcreen.validate import context, gx_pages, warm_up
-        warm_up._warm_up()
+        warm_up.prepare_contracts()
         assert "great_expectations" in sys.modules
         assert {"context", "table:labs", "table:review_list"} <= set(context._PROCESS)
         assert gx_pages._Views.page is not None

@@ -66,9 +66,9 @@ def test_the_cpu_times_are_read_from_proc_stat(
         encoding="ascii",
     )
     monkeypatch.setattr(warm_up, "_PROC_STAT", stat)
-    assert warm_up._cpu_times() == (340, 389, 2)
+    assert warm_up.cpu_times() == (340, 389, 2)
     monkeypatch.setattr(warm_up, "_PROC_STAT", tmp_path / "missing")
-    assert warm_up._cpu_times() is None
+    assert warm_up.cpu_times() is None
 
 
 @pytest.mark.parametrize(

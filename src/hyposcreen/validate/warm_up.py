@@ -6,7 +6,7 @@ builds a context and compiles GX's Data Docs templates (~0.1 s). For a run witho
 `warm_up_in_background` (cli.py) lets the in-memory run have a contracts worker: a second
 process that does all of this on the other core and then validates the run's tables there
 (validate/worker.py, worker_client.py), so the import never holds this process's interpreter;
-`_warm_up` is what the worker runs first.
+`prepare_contracts` is what the worker runs first.
 
 Whether it runs is decided here and nowhere else, by ``HYPOSCREEN_GX_WARM_UP``:
 
@@ -56,15 +56,15 @@ def warm_up_in_background() -> None:
     mode = setting(os.environ.get(SETTING))
     if mode == "off" or (mode == "auto" and _usable_cpus() < 2):
         return
-    worker_client.allow(mode, _cpu_times())
+    worker_client.allow(mode, cpu_times())
 
 
 def core_free_since(before: tuple[int, int, int] | None) -> bool:
-    """Whether a second core stayed free from `before` (a `_cpu_times` reading) to now: the
+    """Whether a second core stayed free from `before` (a `cpu_times` reading) to now: the
     contracts worker's ``auto`` decision, taken as the read begins over the time the run took
     to get there (one thread: its imports and settings), before the read's own threads make
     the machine look busy. A reading of less than `SAMPLE_S` (or none) goes by the load."""
-    after = _cpu_times()
+    after = cpu_times()
     idle = None
     if before and after:  # the ticks of every CPU: seconds x ticks a second x CPUs
         long_enough = SAMPLE_S * (os.sysconf("SC_CLK_TCK") or 100) * after[2]
@@ -92,13 +92,13 @@ def second_core_free(idle_cpus: float | None, load_average: float | None, cpus: 
 
 
 def idle_cpus(before: tuple[int, int, int], after: tuple[int, int, int]) -> float | None:
-    """CPUs idle on average between two readings of `_cpu_times` (None if no time passed)."""
+    """CPUs idle on average between two readings of `cpu_times` (None if no time passed)."""
     idle = after[0] - before[0]
     total = after[1] - before[1]
     return None if total <= 0 else idle / total * after[2]
 
 
-def _cpu_times() -> tuple[int, int, int] | None:
+def cpu_times() -> tuple[int, int, int] | None:
     """(idle ticks, all ticks, CPUs) of the machine from /proc/stat; None without it."""
     try:
         lines = _PROC_STAT.read_text(encoding="ascii").splitlines()
@@ -157,7 +157,7 @@ def _load_average() -> float | None:
         return None
 
 
-def _warm_up() -> None:
+def prepare_contracts() -> None:
     """Import GX, build the process context with the batch definitions of every table and the
     review list, and compile the Data Docs templates (the contracts worker's first step)."""
     import_gx()

@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
     with contextlib.suppress(Exception):  # what fails here fails again on first use, answered
         from hyposcreen.validate import warm_up
 
-        warm_up._warm_up()
+        warm_up.prepare_contracts()
     return _serve(requests, replies)
 
 
@@ -59,13 +59,13 @@ def package_dir() -> str:
 
 
 def _core_free() -> bool:
+    """Whether a second core stays free while this worker watches the machine (a little
+    longer than the shortest watch that decides, `SAMPLE_S`)."""
     from hyposcreen.validate import warm_up
 
-    before = warm_up._cpu_times()
-    time.sleep(warm_up.SAMPLE_S)
-    after = warm_up._cpu_times()
-    idle = warm_up.idle_cpus(before, after) if before and after else None
-    return warm_up.second_core_free(idle, warm_up._load_average(), warm_up._usable_cpus())
+    before = warm_up.cpu_times()
+    time.sleep(warm_up.SAMPLE_S * 1.5)
+    return warm_up.core_free_since(before)
 
 
 def _read(stream: IO[bytes], requests: queue.Queue[Any]) -> None:

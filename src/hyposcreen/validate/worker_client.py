@@ -43,7 +43,7 @@ _F_SETPIPE_SZ = 1031  # Linux: a pipe of 1 MiB passes a window's frames in fewer
 _PIPE_BYTES = 1 << 20
 
 _ALLOWED: list[str] = []  # the mode the run allowed a worker in, if any
-_SINCE: list[Any] = []  # the machine's CPU times when it was allowed (warm_up._cpu_times)
+_SINCE: list[Any] = []  # the machine's CPU times when it was allowed (warm_up.cpu_times)
 _WORKER: list[ContractsWorker] = []  # this process's worker, once started
 # what to do while the worker checks the next review list, and once it answered
 _WHILE_REVIEW: list[Callable[[], None]] = []
