@@ -4,15 +4,14 @@ Not imported by the package."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
 from hyposcreen.ingest.values import decimal_comma_text, parse_values
+from hyposcreen.rules.lab_identity import word_pattern
 from hyposcreen.rules.loader import RuleSet, normalize_label, normalize_unit
 from hyposcreen.rules.matching import map_distinct, match_conditions
 from hyposcreen.site_words import fold_series, status_key
@@ -33,8 +32,12 @@ def _malformed_reasons(frame: pd.DataFrame) -> pd.Series:
 
 
 def _patient_key(patient_id: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Patient ids without surrounding spaces (null stays null), and where one is missing."""
-    stripped = patient_id.astype("str").str.strip().where(patient_id.notna())
+    """Patient ids without surrounding spaces or invisible characters (null stays null), and
+    where one is missing."""
+    visible = patient_id.astype("str").str.replace(
+        "[\x00\u200b-\u200d\u2060\ufeff]", "", regex=True
+    )
+    stripped = visible.str.strip().where(patient_id.notna())
     return stripped, patient_id.isna() | (stripped == "")
 
 
@@ -215,16 +218,11 @@ def identify_analytes(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.Series, p
     return analyte, reason
 
 
-@lru_cache(maxsize=4096)
-def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"(?<![a-z])(" + "|".join(re.escape(w) for w in words) + r")(?![a-z])")
-
-
 def _fluid_of(specimen_type: str, rules: RuleSet) -> str:
     text = specimen_type.lower()
-    if _word_pattern(rules.urine_words).search(text):
+    if word_pattern(rules.urine_words).search(text):
         return "urine"
-    if _word_pattern(rules.other_fluid_words).search(text):
+    if word_pattern(rules.other_fluid_words).search(text):
         return "other"
     return "blood"
 

@@ -251,6 +251,29 @@ def test_serum_sodium_loinc_with_urine_specimen_is_urine_sodium() -> None:
     assert identify(rows) == [("urine_sodium", None), ("urine_sodium", None)]
 
 
+@pytest.mark.parametrize(
+    "specimen",
+    ["Urines", "urinary", "Urinaire", "Uri", "U", "Spontanurin", "24h-Sammelurin", "Harn",
+     "Sammelharn", "Mittelstrahlurin"],
+)  # fmt: skip
+def test_a_sodium_on_a_urine_specimen_in_a_sites_own_words_is_urine_sodium(
+    specimen: str,
+) -> None:
+    """French plural and adjective, short codes, German compounds: the specimen says urine
+    (spec §2), so the serum sodium LOINC reads as urine sodium, never serum sodium."""
+    assert identify([lab("118", loinc="2951-2", specimen_type=specimen)]) == [
+        ("urine_sodium", None)
+    ]
+
+
+@pytest.mark.parametrize(
+    "specimen", ["Serum", "Plasma", "Uric", "Harnstoff", "Blood drawn during dialysis", ""]
+)
+def test_a_specimen_that_does_not_say_urine_stays_blood(specimen: str) -> None:
+    """Words that only begin like a urine word ('uric', 'during') are not urine."""
+    assert identify([lab("135", loinc="2951-2", specimen_type=specimen)]) == [("sodium", None)]
+
+
 def test_urine_sodium_does_not_make_a_case() -> None:
     # a urine sodium of 20 mmol/L next to a normal serum sodium: no case
     result = run_screen(

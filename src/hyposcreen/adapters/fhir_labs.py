@@ -25,6 +25,7 @@ from hyposcreen.adapters.fhir_types import (
     reference_id,
     text,
 )
+from hyposcreen.rules.lab_identity import word_pattern
 from hyposcreen.rules.loader import RuleSet, normalize_label, normalize_unit
 
 LAB_COLUMNS = (
@@ -66,10 +67,7 @@ class ObservationMapper:
         self._fluid_cache: dict[tuple[str, ...], str | None] = {}
         self._unit_cache: dict[tuple[str | None, str | None], str | None] = {}
         self.units = {unit for _, unit in rules.unit_factors}
-        words = (*rules.urine_words, *rules.other_fluid_words)
-        self.fluid = re.compile(
-            r"(?<![a-z])(" + "|".join(re.escape(w) for w in words) + r")(?![a-z])", re.I
-        )
+        self.fluid = word_pattern((*rules.urine_words, *rules.other_fluid_words))
         self.needle = re.compile(
             rb'"(?:code|display|text)"\s*:\s*"\s*(?i:' + _value_alternatives(rules) + rb')\s*"'
         )

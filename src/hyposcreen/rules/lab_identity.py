@@ -62,17 +62,28 @@ ORDER BY combo
 """
 
 
+_LETTERS = r"[^\W\d_]*"  # the rest of a word (any letters) where a rules word has a '*'
+
+
 @lru_cache(maxsize=4096)
-def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"(?<![a-z])(" + "|".join(re.escape(w) for w in words) + r")(?![a-z])")
+def word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of `words` as a whole word, ignoring case; 'urin*' is a word beginning so
+    ('urinary', 'urines'), '*urin' one ending so (German compounds: 'spontanurin')."""
+    shapes = [
+        ("" if not w.startswith("*") else _LETTERS)
+        + re.escape(w.strip("*"))
+        + ("" if not w.endswith("*") else _LETTERS)
+        for w in words
+    ]
+    return re.compile(r"(?<![a-z])(" + "|".join(shapes) + r")(?![a-z])", re.IGNORECASE)
 
 
 def fluid_of(specimen_type: str, rules: RuleSet) -> str:
     """'urine', 'other' or 'blood' for a specimen type text (whole words of the rules)."""
     text = specimen_type.lower()
-    if _word_pattern(rules.urine_words).search(text):
+    if word_pattern(rules.urine_words).search(text):
         return "urine"
-    if _word_pattern(rules.other_fluid_words).search(text):
+    if word_pattern(rules.other_fluid_words).search(text):
         return "other"
     return "blood"
 
