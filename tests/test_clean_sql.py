@@ -48,6 +48,16 @@ def test_patient_codes_strip_and_number_ids() -> None:
     assert key[0] == key[1] != key[4] and key[2] == key[3] == -1
 
 
+def test_patient_codes_drop_the_invisible_characters_exports_leave_in_ids() -> None:
+    """A database's CHAR padding (NUL), a zero-width space or joiner, a byte order mark: the
+    same patient as the plain id, and an id of nothing else is missing."""
+    ids = pd.Series(["P4\x00\x00", "P4", "\ufeffP4\u200b", "P\u200d4", "\x00", "P5"], dtype="str")
+    stripped, missing, key = patient_codes(ids)
+    assert stripped.tolist() == ["P4", "P4", "P4", "P4", "", "P5"]
+    assert missing.tolist() == [False, False, False, False, True, False]
+    assert key[0] == key[1] == key[2] == key[3] != key[5] and key[4] == -1
+
+
 def test_rule_tables_hold_the_spec_factors_and_ranges() -> None:
     units = unit_factor_table(RULES).to_pandas().set_index(["analyte", "unit_key"])["factor"]
     assert units[("glucose", "mmol/l")] == 18.016  # spec §2

@@ -34,12 +34,18 @@ def malformed_reasons(frame: pd.DataFrame) -> pd.Series:
     return reason
 
 
+# characters an id never holds, that exports leave in one: NUL (a database's CHAR padding),
+# zero-width spaces and joiners, word joiner, byte order mark
+_INVISIBLE = "[\\x00\u200b\u200c\u200d\u2060\ufeff]"
+
+
 def patient_codes(patient_id: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Patient ids without surrounding spaces (null stays null), where one is missing, and a
-    code per row that is equal exactly where the stripped ids are (-1 where missing); the
-    stripping is done once per distinct id."""
+    """Patient ids without surrounding spaces or invisible characters (null stays null), where
+    one is missing, and a code per row that is equal exactly where the stripped ids are (-1
+    where missing); the stripping is done once per distinct id."""
     encoded = pc.dictionary_encode(engine.text_array(patient_id))
-    stripped = pc.utf8_trim_whitespace(encoded.dictionary)
+    visible = pc.replace_substring_regex(encoded.dictionary, _INVISIBLE, "")
+    stripped = pc.utf8_trim_whitespace(visible)
     same = pc.dictionary_encode(stripped)
     blank = pc.equal(stripped, "").to_numpy(zero_copy_only=False)
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
