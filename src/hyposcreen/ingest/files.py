@@ -57,6 +57,35 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
     return found
 
 
+def refuse_lost_partition_columns(
+    path: Path, folder: Path, header: list[str], read_as: dict[str, str], table: str
+) -> None:
+    """A part under hive folders (`status=final/part-0.parquet`) whose key names a column the
+    table reads (canonical or as the site mapping names it) that the part itself does not hold
+    (Spark, pandas and pyarrow leave a partition column out of the files): an InputError, for
+    every value of that column would be lost (an entered-in-error status read as none, a
+    urine specimen as blood). The message names the key, never a folder's value (an id)."""
+    try:
+        parts = path.relative_to(folder).parts[:-1]
+    except ValueError:
+        return
+    keys = [part.split("=", 1)[0].strip() for part in parts if "=" in part]
+    if not keys:
+        return
+    in_part = {name.strip().lower() for name in header}
+    reads = {name.lower() for pair in read_as.items() for name in pair}
+    lost = [key for key in keys if key.lower() in reads and key.lower() not in in_part]
+    if lost:
+        raise InputError(
+            f"The {table} parts sit in folders named after the column {lost[0]} "
+            f"({folder.name}/{lost[0]}=…/), which the parts themselves do not hold: "
+            "hyposcreen reads a table's columns from inside its files, so every value of that "
+            "column would be lost. Write the column into the files, or partition the folder "
+            "by other keys (such as year= and month=); nothing was screened.",
+            file=str(folder),
+        )
+
+
 def _refuse_unfinished(folder: Path, stem: str) -> None:
     """A folder with no part whose data files all lie under bookkeeping names (an unfinished
     Spark job's `_temporary/` attempt) did not finish: an InputError naming one of them."""

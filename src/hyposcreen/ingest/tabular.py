@@ -38,6 +38,7 @@ from hyposcreen.ingest.files import (
     SUFFIXES,
     file_record,
     find_table_files,
+    refuse_lost_partition_columns,
     sha256_of,
     unread_candidates,
 )
@@ -154,6 +155,10 @@ class TableStream:
             identity = identity_to_read(path)
             is_csv = not path.name.endswith(".parquet")
             header, delimiter = header_of(path, self.mapping)
+            stem = self.table.file or schema.name
+            refuse_lost_partition_columns(
+                path, self.input_dir / stem, header, site_for, schema.name
+            )
             columns = file_columns(path, header, self.table, schema, site_for)
             site_for_file, wanted, table = columns.site_for, columns.wanted, columns.table
             include = columns.include
