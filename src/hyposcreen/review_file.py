@@ -1,6 +1,7 @@
 """The clinician review CSV of `hyposcreen reviewed --file` (patient_id, reviewed_at, reviewer),
 read strictly: a missing column or an unreadable row is an InputError naming the file, the
-column and the rows (by line number, never by value)."""
+column and the rows (by line number, never by value). UTF-8 (with or without a byte order
+mark), else Windows-1252, as a spreadsheet saves it on Windows."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ def read_reviews(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(f"Review file {path} does not exist.", file=str(path))
     try:
-        frame = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="utf-8-sig")
+        try:
+            frame = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="utf-8-sig")
+        except UnicodeDecodeError:  # a sheet saved by Excel on Windows: Windows-1252
+            frame = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="cp1252")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(
             f"Review file {path} is not a readable CSV: {exc}.", file=str(path)

@@ -1,0 +1,32 @@
+"""The clinician review CSV as spreadsheets save it: UTF-8 with a byte order mark, or
+Windows-1252 (Excel on Windows, a reviewer named Zoë); an undecodable file stays a clear
+error naming the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hyposcreen.errors import InputError
+from hyposcreen.review_file import read_reviews
+
+ROWS = "patient_id,reviewed_at,reviewer\r\nP004,2026-11-21T09:30,Dr. Zoë Müller\r\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252", "utf-8"])
+def test_a_review_file_reads_in_the_encodings_spreadsheets_save(
+    encoding: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_bytes(ROWS.encode(encoding))
+    reviews = read_reviews(path)
+    assert reviews["patient_id"].tolist() == ["P004"]
+    assert reviews["reviewer"].tolist() == ["Dr. Zoë Müller"]
+
+
+def test_a_review_file_of_no_text_encoding_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_bytes(b"patient_id,reviewed_at,reviewer\nP004,2026-11-21T09:30,\x81\x8d\xff\n")
+    with pytest.raises(InputError, match="is not a readable CSV"):
+        read_reviews(path)
