@@ -200,3 +200,16 @@ def test_a_state_dir_that_cannot_be_created_is_an_environment_problem(
     assert (
         problem is not None and problem.exit_code == 75 and "Permission denied (/x)" in str(problem)
     )
+
+
+def test_a_mapping_delimiter_that_does_not_fit_the_file_says_which_one_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A site mapping with `delimiter: ";"` over a comma-separated export: the header reads as
+    one column, and the message says the file seems separated by ','."""
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text('site: de\ntimezone: Europe/Berlin\ncsv: {delimiter: ";"}\n')
+    status, err = run(capsys, extract(tmp_path / "in"), tmp_path / "out", "--mapping", str(mapping))
+    assert status == 3, err
+    assert "lacks required column(s)" in err
+    assert "the file seems separated by ','" in err

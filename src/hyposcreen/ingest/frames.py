@@ -131,7 +131,7 @@ def check_columns(
         found = shown_header(header, [*wanted, *schema.columns])
         raise InputError(
             f"{path} ({schema.name}) lacks required column(s) {', '.join(missing)}. "
-            f"Columns found: {found}. Expected (after the site "
+            f"Columns found: {found}.{_delimiter_hint(header)} Expected (after the site "
             f"mapping): {', '.join(expected)}. Map differently named columns in the mapping file "
             f"under tables.{schema.name}.columns.",
             file=str(path),
@@ -148,6 +148,21 @@ def check_columns(
             column=absent[0][1],
         )
     return available
+
+
+def _delimiter_hint(header: list[str]) -> str:
+    """When the header read as one column that holds another delimiter (a mapping's `;` over a
+    comma-separated file): which one the file seems to use."""
+    if len(header) != 1:
+        return ""
+    seen = [d for d in (",", ";", "\t", "|") if d in header[0]]
+    if not seen:
+        return ""
+    shown = "tab" if seen[0] == "\t" else f"'{seen[0]}'"
+    return (
+        f" The header read as one column: the file seems separated by {shown}, not by the "
+        "delimiter the reader used (the mapping file's `delimiter`, or the one it detected)."
+    )
 
 
 def shown_header(header: list[str], known: Iterable[str]) -> str:
