@@ -47,3 +47,54 @@ def test_lab_counts_of_labs_without_unknown_words_are_empty() -> None:
     labs = _labs().iloc[[0, 3, 5]].assign(reason=None)
     found = combine(lab_counts(labs.reset_index(drop=True), WORDS))
     assert found.empty and list(found.columns) == ["table", "kind", "value", "count"]
+
+
+def test_specimen_texts_read_as_blood_without_a_blood_word_are_counted() -> None:
+    """Rows read as an analyte whose specimen text names no specimen word of the rules were
+    read as blood: each such text is named with its rows (a site's own word for urine would
+    hide there). Known words (Serum, Li-Hep-Plasma, Vollblut, Urine), blanks, missing texts and
+    rows of no analyte are not."""
+    from hyposcreen.config import load_mapping
+    from hyposcreen.rules.loader import load_rules
+    from hyposcreen.site_words import apply_site_words
+
+    _, words = apply_site_words(load_rules(), None, load_mapping(None))
+    labs = pd.DataFrame(
+        {
+            "analyte": pd.Series(
+                [
+                    "sodium",
+                    "sodium",
+                    "sodium",
+                    "glucose",
+                    "urine_sodium",
+                    "sodium",
+                    "sodium",
+                    "sodium",
+                    None,
+                ],
+                dtype="str",
+            ),
+            "unit": pd.Series(["mmol/L"] * 9, dtype="str"),
+            "status": pd.Series([None] * 9, dtype="str"),
+            "specimen_type": pd.Series(
+                [
+                    "Serum",
+                    "Spontanprobe",
+                    "Spontanprobe",
+                    "Li-Hep-Plasma",
+                    "Urine",
+                    "  ",
+                    None,
+                    "Vollblut",
+                    "Kaffee",
+                ],
+                dtype="str",
+            ),
+            "reason": pd.Series([None] * 9, dtype=object),
+        }
+    )
+    assert combine(lab_counts(labs, words)).values.tolist() == [
+        ["labs", "specimen_type", "Spontanprobe", 2]
+    ]
+    assert combine(lab_counts(labs, WORDS)).empty  # rules without blood words: not checked

@@ -49,6 +49,8 @@ class SiteWords:
     known_statuses: frozenset[str]  # every status word with a meaning (status_key form)
     non_listed_drugs: tuple[str, ...]  # folded names of common drugs outside spec §6
     decimal: str = "."
+    # every specimen word with a meaning (blood, urine, other fluids); none: not checked
+    specimen_words: tuple[str, ...] = ()
 
 
 def _rows(directory: Path | None, name: str) -> list[dict[str, str]]:
@@ -96,5 +98,10 @@ def apply_site_words(
         known_statuses=frozenset(known | {w for s in statuses.values() for w in s}),
         non_listed_drugs=non_listed,
         decimal=mapping.decimal,
+        specimen_words=(
+            (*rules.blood_words, *rules.urine_words, *rules.other_fluid_words)
+            if rules.blood_words
+            else ()
+        ),
     )
     return replace(rules, statuses=statuses, synonyms=synonyms), words

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.arrow_columns import holds_arrow_text
+from hyposcreen.rules.lab_identity import word_pattern
 from hyposcreen.site_words import SiteWords, fold_series, status_key
 
 COLUMNS = ["table", "kind", "value", "count"]
@@ -104,7 +105,23 @@ def lab_counts(labs: pd.DataFrame, words: SiteWords) -> list[pd.DataFrame]:
     bad_unit = (labs["reason"] == "bad_unit").to_numpy(dtype=bool)  # their two columns only
     analyte, unit = labs["analyte"].loc[bad_unit], labs["unit"].loc[bad_unit]
     unit_text = analyte.astype("str") + ": " + unit.fillna("(none)")
-    return [_counts("labs", "unit", unit_text), _status_counts("labs", labs, words)]
+    return [
+        _counts("labs", "unit", unit_text),
+        _status_counts("labs", labs, words),
+        _specimen_counts(labs, words),
+    ]
+
+
+def _specimen_counts(labs: pd.DataFrame, words: SiteWords) -> pd.DataFrame:
+    """Specimen texts of rows read as an analyte that hold no specimen word of the rules: they
+    were read as blood (a site's own word for urine would hide here). Each text judged once."""
+    if not words.specimen_words or "specimen_type" not in labs:
+        return empty()
+    texts = labs["specimen_type"].loc[labs["analyte"].notna().to_numpy(dtype=bool)].dropna()
+    distinct = pd.unique(texts.to_numpy(dtype=object))
+    known = word_pattern(words.specimen_words)
+    unknown = [t for t in distinct if str(t).strip() and not known.search(str(t).lower())]
+    return _counts("labs", "specimen_type", texts.loc[texts.isin(unknown)])
 
 
 def event_counts(

@@ -188,6 +188,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         statuses={k: frozenset(normalize_label(s) for s in v) for k, v in raw["statuses"].items()},
         urine_words=tuple(raw["specimen"]["urine_words"]),
         other_fluid_words=tuple(raw["specimen"]["other_fluid_words"]),
+        blood_words=tuple(raw["specimen"].get("blood_words", ())),
         code_system_aliases=aliases,
         conditions=conditions,
         risk_factor_vocabulary=tuple(raw["risk_factor_vocabulary"]),

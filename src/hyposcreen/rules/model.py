@@ -123,6 +123,9 @@ class RuleSet:
     contracts: dict[str, float] = field(default_factory=dict)  # data-contract thresholds
     audit: dict[str, Any] = field(default_factory=dict)  # `hyposcreen audit` settings
     warnings: WarningThresholds = field(default_factory=WarningThresholds)
+    # specimen words that say blood (the coverage report names the other specimen texts
+    # read as blood; none: nothing is named)
+    blood_words: tuple[str, ...] = ()
 
     def profile(self, name: str | None) -> Profile:
         key = name or self.default_profile
