@@ -117,10 +117,12 @@ def _specimen_counts(labs: pd.DataFrame, words: SiteWords) -> pd.DataFrame:
     were read as blood (a site's own word for urine would hide here). Each text judged once."""
     if not words.specimen_words or "specimen_type" not in labs:
         return empty()
-    texts = labs["specimen_type"].loc[labs["analyte"].notna().to_numpy(dtype=bool)].dropna()
-    distinct = pd.unique(texts.to_numpy(dtype=object))
     known = word_pattern(words.specimen_words)
-    unknown = [t for t in distinct if str(t).strip() and not known.search(str(t).lower())]
+    every = labs["specimen_type"].dropna().unique()  # a few texts: judged before rows are cut
+    unknown = [t for t in every if str(t).strip() and not known.search(str(t).lower())]
+    if not unknown:
+        return empty()
+    texts = labs["specimen_type"].loc[labs["analyte"].notna().to_numpy(dtype=bool)]
     return _counts("labs", "specimen_type", texts.loc[texts.isin(unknown)])
 
 
