@@ -26,6 +26,7 @@ from hyposcreen.report.coverage import reader_counts
 from hyposcreen.report.display import band_text, drug_names
 from hyposcreen.report.folders import publish_folder, published_paths
 from hyposcreen.report.manifest import build_manifest, compute_run_id
+from hyposcreen.report.patient_identifiers import conflicting_identifiers
 from hyposcreen.report.review_list import build_review_list, evidence_table, to_text
 from hyposcreen.report.review_page import PageInfo, write_review_views
 from hyposcreen.report.writers import synced_together, write_csv, write_json, write_parquet
@@ -83,6 +84,10 @@ def write_results(
             ctx.mapping.allow_identifiers,
             evidence,
         )
+        if ctx.mapping.allow_identifiers and patients is not None:
+            warnings += conflicting_identifiers(
+                patients, review["patient_id"], references=settings.source != "fhir"
+            )
         contract = validate_review_list(review, list(ctx.rules.risk_factor_vocabulary))
         if contract.critical_failures():
             problems = "; ".join(o.detail for o in contract.critical_failures())

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from hyposcreen.adapters._columns import (
     batch_column,
@@ -34,6 +35,7 @@ from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
 from hyposcreen.ingest.frames import shown_header
+from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.tabular import (
     MalformedRows,
     RowFilter,
@@ -157,7 +159,8 @@ class SourceTable:
             include = [by_lower[c] for c in wanted if c in by_lower]
             malformed = MalformedRows()
             is_csv = not path.name.lower().endswith(".parquet")
-            if not is_csv:
+            if not is_csv:  # a struct or list column is refused before any cast to text
+                check_flat_columns(path, pq.read_schema(path), {c: c for c in include}, self.name)
                 source = parquet_batches(path, include)
             elif self.unquoted_tabs and delimiter == "\t":
                 source = _unquoted_batches(path, self.mapping.encoding, header, include, malformed)

@@ -27,6 +27,13 @@ class FileColumns:
     include: list[str]
     present: set[str]
 
+    @property
+    def read_as(self) -> dict[str, str]:
+        """Each projected column -> the canonical column it is read as (a date or time part:
+        the joined time's)."""
+        parts = {part: canon for canon, pair in self.table.joined.items() for part in pair}
+        return {site: self.wanted.get(site, parts.get(site, site)) for site in self.include}
+
 
 def site_columns(table: TableMapping, schema: TableSchema) -> dict[str, str]:
     """Canonical -> site column; identity for unmapped canonical names, unless the mapping

@@ -1,11 +1,11 @@
 """Arrow record batches of a Parquet file: opened (a damaged footer or page is an InputError
-naming the file), projected, and with the null words of a SQL client's export (`NULL`,
-`(null)`, `\\N` …, rules/null_words.csv) read as empty in text columns, as the CSV reader
-reads them."""
+naming the file), its columns read checked to be flat (`check_flat_columns`), projected, and
+with the null words of a SQL client's export (`NULL`, `(null)`, `\\N` …, rules/null_words.csv)
+read as empty in text columns, as the CSV reader reads them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -34,6 +34,42 @@ def parquet_file(path: Path) -> pq.ParquetFile:
         return pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{path} is not a readable Parquet file: {exc}.", file=str(path)) from exc
+
+
+def check_flat_columns(
+    path: Path, schema: pa.Schema, read_as: Mapping[str, str], table: str
+) -> None:
+    """An InputError naming the file and the column when a column read (`read_as`: the file's
+    column -> the canonical column it is read as) holds nested values (a struct, a list, a
+    map): each cell is one text, number or time, and a nested cell cast to text (`{'id':
+    'P043'}`) would be screened as a wrong value, not refused. Checked before any cast."""
+    for site, canon in read_as.items():
+        at = schema.get_field_index(site)
+        if at < 0:
+            continue
+        kind = schema.field(at).type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if not pa.types.is_nested(kind):
+            continue
+        shown = site if site == canon else f"{site} (read as {canon})"
+        raise InputError(
+            f"{path} ({table}) column {shown} holds nested values ({_nested_kind(kind)}) where "
+            "text, a number or a time was expected; export it as a plain column (the value "
+            "itself, not a structure holding it). Nothing was screened.",
+            file=str(path),
+            column=site,
+        )
+
+
+def _nested_kind(kind: pa.DataType) -> str:
+    if pa.types.is_struct(kind):
+        return "a struct"
+    if pa.types.is_map(kind):
+        return "a map"
+    if pa.types.is_union(kind):
+        return "a union"
+    return "a list"
 
 
 def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:

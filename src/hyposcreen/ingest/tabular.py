@@ -51,6 +51,7 @@ from hyposcreen.ingest.frames import (
     to_canonical,
 )
 from hyposcreen.ingest.joined_times import join_times
+from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch, prefilter_loinc
 from hyposcreen.ingest.window_pushdown import WindowPushdown
 
@@ -163,11 +164,14 @@ class TableStream:
             site_for_file, wanted, table = columns.site_for, columns.wanted, columns.table
             include = columns.include
             self.present |= columns.present
+            file_schema = text_schema(include) if is_csv else pq.read_schema(path)
+            if not is_csv:  # a struct or list column is refused before any cast to text
+                check_flat_columns(path, file_schema, columns.read_as, schema.name)
             scratch = tempfile.TemporaryDirectory(prefix="hyposcreen-rows-") if is_csv else None
             pushdown = WindowPushdown.for_file(
                 self.row_filter,
                 include,
-                text_schema(include) if is_csv else pq.read_schema(path),
+                file_schema,
                 wanted,
                 schema,
                 table,

@@ -31,6 +31,7 @@ from hyposcreen.report.evidence import (  # noqa: F401 - evidence_table & co. ar
 from hyposcreen.report.evidence_arrays import STR, str_array
 from hyposcreen.report.html_text import looked_up
 from hyposcreen.report.numbers import round_one_decimal_array
+from hyposcreen.report.patient_identifiers import shown_identifiers
 from hyposcreen.report.review_text import NUMBERS_AS_TEXT, to_text  # noqa: F401 - read from here
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.cases import ScreenResult
@@ -161,16 +162,12 @@ def build_review_list(
 
 
 def _add_identifiers(review: pd.DataFrame, patients: pd.DataFrame) -> None:
-    """mrn, name and unit (or ward) of each case from the patients table ('' for none)."""
-    shown = patients.drop_duplicates("patient_id").set_index("patient_id")
+    """mrn, name and unit (or ward) of each case from the patients table ('' for none); a
+    patient with several rows is shown one of them by a rule (report.patient_identifiers)."""
+    shown = shown_identifiers(patients)
     for column in IDENTIFIER_COLUMNS:
-        source = column if column in shown else None
-        if column == "unit" and source is None and "ward" in shown:
-            source = "ward"
-        values = review["patient_id"].map(shown[source]) if source else None
-        review[column] = (
-            values.astype("str").where(values.notna(), "") if values is not None else ""
-        )
+        values = review["patient_id"].map(shown[column])
+        review[column] = values.astype("str").where(values.notna(), "")
 
 
 _SODIUM = ["index_sodium", "corrected_sodium", "latest_sodium", "delta_48h"]  # one decimal
