@@ -23,6 +23,12 @@ list is incomplete, and the night must not pass as quiet (exit 4):
   (quarantined `broken_document`, adapters.fhir_scan): one row stands for a whole file, for
   Synthea a patient's whole record. Any such row warns; the text names no file (Synthea's
   file names carry the patient's name), quarantine.csv does.
+- `malformed_rows`: rows that do not read as a row (quarantined `malformed_row`): a CSV line
+  whose fields do not split into the header's columns (a comma left unquoted inside a value
+  such as `Osmolality, serum`), a FHIR NDJSON line that is not a JSON object (a line cut off in
+  transfer). The delivery is broken, not the record, and one such row can take a patient off
+  the list: more than rules.yaml `warnings: max_malformed_rows` (0) in a table warns, with
+  the table's count and share, in every source.
 - `decimal_commas`: lab results written as numbers with a decimal comma (`3,4`, `<0,5`) while
   the site's decimal is `.`: quarantined `non_numeric`, so the co-factors and glucose
   corrections they carry are lost. A result is one when ingest.values reads it as a number
@@ -112,6 +118,7 @@ def quarantine_warnings(
                     "left empty? See quarantine.csv.",
                 )
             )
+    found += _malformed_rows(quarantine, reconciliation, limits, where)
     if decimal == ".":
         found += _decimal_commas(quarantine, where)
     return found + _export_errors(quarantine, where) + _broken_documents(quarantine, where)
@@ -134,6 +141,34 @@ class _Matches:
         if text is None:
             return np.asarray((self._quarantine[column] == value).to_numpy(), dtype=bool)
         return np.asarray(pc.fill_null(pc.equal(text, value), False), dtype=bool)
+
+
+def _malformed_rows(
+    quarantine: pd.DataFrame,
+    reconciliation: Mapping[str, Mapping[str, Any]],
+    limits: WarningThresholds,
+    where: _Matches,
+) -> list[RunWarning]:
+    """A table with more rows quarantined `malformed_row` than `max_malformed_rows` warns, with
+    their count and share of the table's rows."""
+    found: list[RunWarning] = []
+    for table, counts in reconciliation.items():
+        malformed = int(counts.get("reasons", {}).get("quarantined", {}).get("malformed_row", 0))
+        if malformed <= limits.max_malformed_rows:
+            continue
+        rows_in = max(int(counts["rows_in"]), malformed)
+        rows = np.flatnonzero(where("table", table) & where("reason", "malformed_row"))
+        found.append(
+            RunWarning(
+                "malformed_rows",
+                f"{malformed} of {rows_in} {table} row(s) ({malformed / rows_in:.0%}) do not "
+                f"read as a row (e.g. {_references(quarantine, rows)}): a value with an "
+                "unquoted delimiter, a line cut off? They are quarantined malformed_row and the "
+                "screen does not see them, so the list may lack patients. See quarantine.csv; "
+                "ask the sender for a corrected export.",
+            )
+        )
+    return found
 
 
 def _broken_documents(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]:
