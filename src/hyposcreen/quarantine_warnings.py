@@ -34,6 +34,10 @@ list is incomplete, and the night must not pass as quiet (exit 4):
   corrections they carry are lost. A result is one when ingest.values reads it as a number
   with the comma as the decimal (padded, `≤0,5`, `less than 0,5`), not `1,050` (thousands).
   Any such row warns: the mapping has a key for it.
+- `thousands_separators`: lab results written with a thousands separator (`1,050`, a glucose
+  in mg/dL or a urine osmolality) while the site's decimal is `.`: quarantined `non_numeric`
+  (spec §3), so a glucose correction is lost and a sodium it explains may be listed. Any such
+  row warns: the export, not the record, writes the number so.
 
 Each message holds counts and up to three `file:row` references, never a value.
 
@@ -53,7 +57,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
-from hyposcreen.decimal_commas import decimal_comma_numbers
+from hyposcreen.decimal_commas import decimal_comma_numbers, thousands_numbers
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
 
@@ -209,8 +213,27 @@ def _decimal_commas(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarnin
     rows = np.flatnonzero(where("table", "labs") & where("reason", "non_numeric"))
     if not len(rows):
         return []
-    original = quarantine["original"].iloc[rows]
-    commas = rows[decimal_comma_numbers(_json_texts(original, "value_raw"))]
+    texts = _json_texts(quarantine["original"].iloc[rows], "value_raw")
+    return _decimal_comma_rows(quarantine, rows[decimal_comma_numbers(texts)]) + (
+        _thousands_rows(quarantine, rows[thousands_numbers(texts)])
+    )
+
+
+def _thousands_rows(quarantine: pd.DataFrame, grouped: np.ndarray) -> list[RunWarning]:
+    if not len(grouped):
+        return []
+    return [
+        RunWarning(
+            "thousands_separators",
+            f"{len(grouped)} lab result(s) are numbers written with a thousands separator "
+            f"(e.g. {_references(quarantine, grouped)}): they are quarantined non_numeric and "
+            "the screen does not see them (a glucose among them no longer corrects its "
+            "sodium). See quarantine.csv; ask the sender to export numbers without grouping.",
+        )
+    ]
+
+
+def _decimal_comma_rows(quarantine: pd.DataFrame, commas: np.ndarray) -> list[RunWarning]:
     if not len(commas):
         return []
     return [
