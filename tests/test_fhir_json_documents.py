@@ -87,10 +87,11 @@ def test_a_pretty_printed_bundle_under_an_ndjson_name_is_read_whole(tmp_path: Pa
         b'{"resourceType": "Observation", "broken\n' + orjson.dumps(good) + b"\n"
     )
     table = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
-    rows = table.frame.sort_values("source_file")
-    assert list(rows["source_row"]) == ["2", "entry[0]"]
-    assert list(rows["patient_id"]) == ["P2", "P1"]
-    assert (table.rows_in, table.not_relevant) == (3, {"unknown_loinc": 1})  # the broken line
+    rows = table.frame.sort_values(["source_file", "source_row"])
+    assert list(rows["source_row"]) == ["1", "2", "entry[0]"]
+    assert list(rows["patient_id"].fillna("")) == ["", "P2", "P1"]
+    assert rows["malformed_text"].notna().tolist() == [True, False, False]  # the broken line
+    assert (table.rows_in, table.not_relevant) == (3, {})
 
 
 def test_a_damaged_gzipped_document_stops_the_run_naming_it(

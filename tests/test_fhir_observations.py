@@ -208,6 +208,8 @@ def test_codes_without_loinc_are_identified_by_the_lab_dictionary(tmp_path: Path
 
 
 def test_irrelevant_lines_are_skipped_unparsed_and_still_counted(tmp_path: Path) -> None:
+    # the two CBC lines are skipped unparsed; a line that is no JSON object is quarantined
+    # whether or not it holds a relevant code (its code may be in the part cut off)
     cbc = obs(code="718-7") | {"valueQuantity": {"value": 13.2, "unit": "g/dL"}}
     write_export(
         tmp_path,
@@ -218,15 +220,31 @@ def test_irrelevant_lines_are_skipped_unparsed_and_still_counted(tmp_path: Path)
     )
     table = read(tmp_path, "labs")
     assert table.rows_in == 5
-    assert table.not_relevant == {"unknown_loinc": 3}
+    assert table.not_relevant == {"unknown_loinc": 2}
     counts = table.source_counts["Observation"]
     assert counts["read"] == 5 and counts["mapped"] == 1 and counts["unmapped"] == 4
-    assert counts["unmapped_prefilter_no_relevant_code"] == 3
+    assert counts["unmapped_prefilter_no_relevant_code"] == 2
     cleaned = clean_labs(table.frame, RULES)
     bad = cleaned.loc[cleaned["reason"] == "malformed_row"]
-    assert list(bad["source_file"]) == ["Observation.001.ndjson"]
-    assert list(bad["source_row"]) == ["1"]
-    assert "oops" in bad["malformed_text"].iloc[0]
+    assert list(bad["source_file"]) == ["Observation.000.ndjson", "Observation.001.ndjson"]
+    assert list(bad["source_row"]) == ["2", "1"]
+    assert "oops" in bad["malformed_text"].iloc[1]
+    assert balanced(table, cleaned)
+
+
+def test_a_last_line_cut_before_its_code_is_quarantined_not_set_aside(tmp_path: Path) -> None:
+    # the file ends inside its third resource, after a nested object's `}` and before `code`:
+    # no relevant code is seen in it, yet it is no JSON object, so it is malformed_row
+    write_export(tmp_path, {"Observation.ndjson": [obs(), obs(code="718-7")]})
+    cut = b'{"resourceType": "Observation", "status": "final", "meta": {"versionId": "1"}'
+    with (tmp_path / "Observation.ndjson").open("ab") as handle:
+        handle.write(cut)
+    table = read(tmp_path, "labs")
+    assert table.rows_in == 3
+    assert table.not_relevant == {"unknown_loinc": 1}
+    cleaned = clean_labs(table.frame, RULES)
+    bad = cleaned.loc[cleaned["reason"] == "malformed_row"]
+    assert list(bad["source_row"]) == ["3"]
     assert balanced(table, cleaned)
 
 

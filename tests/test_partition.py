@@ -180,13 +180,14 @@ def test_dask_local_cluster_writes_the_bytes_of_the_local_executor(
 
 
 def test_cli_takes_partitions_and_executor(dirty: tuple[Path, Path], tmp_path: Path) -> None:
-    """`--partitions 3 --executor local --no-flow` writes the single run's bytes."""
+    """`--partitions 3 --executor local --no-flow` writes the single run's bytes (exit 4: the
+    extract's malformed line warns)."""
     from hyposcreen.cli import main
 
     extract, single = dirty
     argv = ["run", "--no-flow", "--input", str(extract), "--out", str(tmp_path)]
     argv += ["--window-start", WINDOW[0], "--window-end", WINDOW[1]]
-    assert main([*argv, "--partitions", "3", "--executor", "local"]) == 0
+    assert main([*argv, "--partitions", "3", "--executor", "local"]) == 4
     _assert_same_outputs(single, tmp_path / DAY)
     with pytest.raises(SystemExit):
         main([*argv, "--partitions", "0"])

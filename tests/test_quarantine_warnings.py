@@ -202,3 +202,36 @@ def test_a_quarantine_of_python_strings_or_with_missing_tables_warns_alike() -> 
     assert [(w.code, w.message) for w in quarantine_warnings(objects, counts, LIMITS)] == expected
     found = quarantine_warnings(with_missing, counts, LIMITS)
     assert [(w.code, w.message) for w in found] == expected
+
+
+def medication_counts(rows_in: int, malformed: int) -> dict[str, Any]:
+    reasons = {"quarantined": {"malformed_row": malformed, "status": 1}}
+    return {**labs_counts(100, 0), "medications": {"rows_in": rows_in, "reasons": reasons}}
+
+
+SPLIT = {"malformed_text": "P-SECRET,Furosemide, oral,40,mg"}
+
+
+def test_the_rules_data_warns_from_the_first_malformed_row() -> None:
+    assert LIMITS.max_malformed_rows == 0
+
+
+def test_one_malformed_row_warns_with_the_table_count_share_and_rows_only() -> None:
+    # 1 of 40 medication rows = 2.5 %, printed as 2 % (Python's round half to even: 2.5 -> 2)
+    rows = quarantine([("medications", 7, "malformed_row", SPLIT)])
+    (warning,) = quarantine_warnings(rows, medication_counts(40, 1), LIMITS)
+    assert warning.code == "malformed_rows"
+    assert warning.message.startswith(
+        "1 of 40 medications row(s) (2%) do not read as a row (e.g. medications.csv:7)"
+    )
+    assert "P-SECRET" not in warning.message and "Furosemide" not in warning.message
+
+
+def test_malformed_rows_warn_on_few_rows_and_up_to_the_rules_limit_do_not() -> None:
+    # 3 of 4 rows: the share rules' min_rows_for_share (10) does not hold back this one
+    rows = quarantine([("medications", n, "malformed_row", SPLIT) for n in (2, 3, 5)])
+    (warning,) = quarantine_warnings(rows, medication_counts(4, 3), LIMITS)
+    assert warning.message.startswith("3 of 4 medications row(s) (75%) do not read as a row")
+    assert "(e.g. medications.csv:2, medications.csv:3, medications.csv:5)" in warning.message
+    three = WarningThresholds(max_malformed_rows=3)
+    assert quarantine_warnings(rows, medication_counts(4, 3), three) == []

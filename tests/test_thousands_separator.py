@@ -3,7 +3,8 @@
 before); but the decimal_commas warning took `1,050` for a decimal comma and told the site to
 set csv: {decimal: ","}, which reads it as 1.05 mg/dL: a glucose the screen would then use to
 correct that patient's sodium. A number in groups of three digits after a leading 1-9 is not
-taken for a decimal comma; `3,4` and `0,125` still are."""
+taken for a decimal comma; `3,4` and `0,125` still are. It warns as what it is, a number
+written with a thousands separator (thousands_separators, exit 4): the glucose is not seen."""
 
 from __future__ import annotations
 
@@ -41,3 +42,16 @@ def test_a_thousands_separator_is_not_called_a_decimal_comma(tmp_path: Path) -> 
 def test_a_decimal_comma_still_warns(tmp_path: Path) -> None:
     manifest = night(tmp_path, "0,125")
     assert "decimal_commas" in [w["code"] for w in manifest["warnings"]]
+
+
+def test_a_thousands_separator_warns_that_the_result_is_not_seen(tmp_path: Path) -> None:
+    # the sample's first glucose (P007, 400 mg/dL) is on line 16 of labs.csv; written `1,050`
+    # it no longer corrects its patient's sodium, and the night says so with the row only
+    manifest = night(tmp_path, "1,050")
+    (warning,) = [w for w in manifest["warnings"] if w["code"] == "thousands_separators"]
+    assert warning["message"].startswith(
+        "1 lab result(s) are numbers written with a thousands separator (e.g. labs.csv:16)"
+    )
+    assert "1,050" not in warning["message"]
+    # a decimal comma is no thousands separator
+    assert "thousands_separators" not in json.dumps(night(tmp_path / "b", "0,125")["warnings"])

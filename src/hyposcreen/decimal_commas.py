@@ -74,6 +74,14 @@ def _decimal_comma_judged(distinct: np.ndarray) -> np.ndarray:
     )
 
 
+def thousands_numbers(text: pd.Series) -> np.ndarray:
+    """Which values are numbers written with a comma between groups of three digits (`1,050`,
+    `>1,000`): spec §3 reads no number in them at a '.' site (quarantine_warnings'
+    `thousands_separators`)."""
+    words = text.astype("str").where(text.map(lambda value: isinstance(value, str)), "")
+    return np.asarray(words.str.match(_THOUSANDS).to_numpy(), dtype=bool)
+
+
 def decimal_comma_hint(count: int) -> str | None:
     """What to say when a night stops on its labs with `count` decimal-comma results (the
     count and the mapping key that reads them); None when there is none."""

@@ -23,11 +23,21 @@ list is incomplete, and the night must not pass as quiet (exit 4):
   (quarantined `broken_document`, adapters.fhir_scan): one row stands for a whole file, for
   Synthea a patient's whole record. Any such row warns; the text names no file (Synthea's
   file names carry the patient's name), quarantine.csv does.
+- `malformed_rows`: rows that do not read as a row (quarantined `malformed_row`): a CSV line
+  whose fields do not split into the header's columns (a comma left unquoted inside a value
+  such as `Osmolality, serum`), a FHIR NDJSON line that is not a JSON object (a line cut off in
+  transfer). The delivery is broken, not the record, and one such row can take a patient off
+  the list: more than rules.yaml `warnings: max_malformed_rows` (0) in a table warns, with
+  the table's count and share, in every source.
 - `decimal_commas`: lab results written as numbers with a decimal comma (`3,4`, `<0,5`) while
   the site's decimal is `.`: quarantined `non_numeric`, so the co-factors and glucose
   corrections they carry are lost. A result is one when ingest.values reads it as a number
   with the comma as the decimal (padded, `≤0,5`, `less than 0,5`), not `1,050` (thousands).
   Any such row warns: the mapping has a key for it.
+- `thousands_separators`: lab results written with a thousands separator (`1,050`, a glucose
+  in mg/dL or a urine osmolality) while the site's decimal is `.`: quarantined `non_numeric`
+  (spec §3), so a glucose correction is lost and a sodium it explains may be listed. Any such
+  row warns: the export, not the record, writes the number so.
 
 Each message holds counts and up to three `file:row` references, never a value.
 
@@ -47,7 +57,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
-from hyposcreen.decimal_commas import decimal_comma_numbers
+from hyposcreen.decimal_commas import decimal_comma_numbers, thousands_numbers
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
 
@@ -112,6 +122,7 @@ def quarantine_warnings(
                     "left empty? See quarantine.csv.",
                 )
             )
+    found += _malformed_rows(quarantine, reconciliation, limits, where)
     if decimal == ".":
         found += _decimal_commas(quarantine, where)
     return found + _export_errors(quarantine, where) + _broken_documents(quarantine, where)
@@ -134,6 +145,34 @@ class _Matches:
         if text is None:
             return np.asarray((self._quarantine[column] == value).to_numpy(), dtype=bool)
         return np.asarray(pc.fill_null(pc.equal(text, value), False), dtype=bool)
+
+
+def _malformed_rows(
+    quarantine: pd.DataFrame,
+    reconciliation: Mapping[str, Mapping[str, Any]],
+    limits: WarningThresholds,
+    where: _Matches,
+) -> list[RunWarning]:
+    """A table with more rows quarantined `malformed_row` than `max_malformed_rows` warns, with
+    their count and share of the table's rows."""
+    found: list[RunWarning] = []
+    for table, counts in reconciliation.items():
+        malformed = int(counts.get("reasons", {}).get("quarantined", {}).get("malformed_row", 0))
+        if malformed <= limits.max_malformed_rows:
+            continue
+        rows_in = max(int(counts["rows_in"]), malformed)
+        rows = np.flatnonzero(where("table", table) & where("reason", "malformed_row"))
+        found.append(
+            RunWarning(
+                "malformed_rows",
+                f"{malformed} of {rows_in} {table} row(s) ({malformed / rows_in:.0%}) do not "
+                f"read as a row (e.g. {_references(quarantine, rows)}): a value with an "
+                "unquoted delimiter, a line cut off? They are quarantined malformed_row and the "
+                "screen does not see them, so the list may lack patients. See quarantine.csv; "
+                "ask the sender for a corrected export.",
+            )
+        )
+    return found
 
 
 def _broken_documents(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]:
@@ -174,8 +213,27 @@ def _decimal_commas(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarnin
     rows = np.flatnonzero(where("table", "labs") & where("reason", "non_numeric"))
     if not len(rows):
         return []
-    original = quarantine["original"].iloc[rows]
-    commas = rows[decimal_comma_numbers(_json_texts(original, "value_raw"))]
+    texts = _json_texts(quarantine["original"].iloc[rows], "value_raw")
+    return _decimal_comma_rows(quarantine, rows[decimal_comma_numbers(texts)]) + (
+        _thousands_rows(quarantine, rows[thousands_numbers(texts)])
+    )
+
+
+def _thousands_rows(quarantine: pd.DataFrame, grouped: np.ndarray) -> list[RunWarning]:
+    if not len(grouped):
+        return []
+    return [
+        RunWarning(
+            "thousands_separators",
+            f"{len(grouped)} lab result(s) are numbers written with a thousands separator "
+            f"(e.g. {_references(quarantine, grouped)}): they are quarantined non_numeric and "
+            "the screen does not see them (a glucose among them no longer corrects its "
+            "sodium). See quarantine.csv; ask the sender to export numbers without grouping.",
+        )
+    ]
+
+
+def _decimal_comma_rows(quarantine: pd.DataFrame, commas: np.ndarray) -> list[RunWarning]:
     if not len(commas):
         return []
     return [

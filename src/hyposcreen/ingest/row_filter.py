@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import TableSchema
 from hyposcreen.ingest.frames import parse_time_columns
+from hyposcreen.loinc_text import with_plain_dashes
 
 # A selector receives one canonical batch and returns (rows kept, not-relevant counts by reason).
 Selector = Callable[[pd.DataFrame], tuple[pd.DataFrame, Counter[str]]]
@@ -52,12 +53,14 @@ def prefilter_loinc(
     keep: frozenset[str],
     unrecognised: Counter[tuple[str, str]] | None = None,
 ) -> tuple[pa.RecordBatch, int]:
-    """The rows of a known (or blank) LOINC, and how many were dropped as unknown_loinc."""
+    """The rows of a known (or blank) LOINC, and how many were dropped as unknown_loinc. A code
+    written with another dash (`2951–2`) is the known code (loinc_text)."""
     if site_loinc not in batch.schema.names:
         return batch, 0
     loinc = pc.utf8_trim_whitespace(pc.cast(batch.column(site_loinc), pa.string()))
     blank = pc.or_kleene(pc.is_null(loinc), pc.equal(pc.utf8_length(loinc), 0))
-    mask = pc.fill_null(pc.or_kleene(blank, pc.is_in(loinc, pa.array(sorted(keep)))), True)
+    known = pc.is_in(with_plain_dashes(loinc), pa.array(sorted(keep)))
+    mask = pc.fill_null(pc.or_kleene(blank, known), True)
     kept = batch.filter(mask)
     if unrecognised is not None and kept.num_rows < batch.num_rows:
         counted = pc.value_counts(pc.filter(loinc, pc.invert(mask))).to_pylist()

@@ -4,7 +4,8 @@ A row with a LOINC is identified by its LOINC alone (loinc table); a row without
 lab-name / item-id dictionary. A blood analyte measured in urine becomes its urine counterpart
 (a sodium in urine is urine sodium) or is not relevant; other body fluids are not relevant.
 
-The row's texts are first mapped once per distinct value (LOINC text -> trimmed code, lab name
+The row's texts are first mapped once per distinct value (LOINC text -> trimmed code, its dash
+read as `-` (loinc_text), lab name
 -> normalised label, specimen type -> fluid), then joined with the rule tables in the engine.
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from hyposcreen.loinc_text import loinc_key
 from hyposcreen.rules import sql_engine as engine
 from hyposcreen.rules.loader import RuleSet, normalize_label
 from hyposcreen.rules.tables import analyte_table, lab_dictionary_table, loinc_table
@@ -104,7 +106,7 @@ class LabIdentity:
 def identify_rows(frame: pd.DataFrame, rules: RuleSet) -> LabIdentity:
     """The analyte of each lab row, decided once per distinct combination of its texts."""
     key_of = {
-        "loinc": lambda c: c.strip() or None,
+        "loinc": loinc_key,
         "lab_name": lambda n: normalize_label(n) or None,
         "specimen_type": lambda t: fluid_of(t, rules),
     }
