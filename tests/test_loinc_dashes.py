@@ -1,7 +1,7 @@
 """A LOINC written with another dash than the hyphen (`2951–2` with an en dash, `2951‑2` with a
 non-breaking hyphen, as word processors and spreadsheets write it) is the same code: the lab
 row is identified by it (rules.lab_identity) and the readers' early drop of unknown LOINC
-(ingest.row_filter.prefilter_loinc) keeps it; the row keeps its text as read (loinc_text)."""
+(ingest.row_filter.prefilter_loinc) keeps it; the row keeps its text as read (rules.loinc_text)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pyarrow as pa
 
 from hyposcreen.cli import main
 from hyposcreen.ingest.row_filter import prefilter_loinc
-from hyposcreen.loinc_text import loinc_key, with_plain_dashes
 from hyposcreen.rules.lab_identity import identify_rows
 from hyposcreen.rules.loader import load_rules
+from hyposcreen.rules.loinc_text import loinc_key, with_plain_dashes
 
 RULES = load_rules()
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import TableSchema
 from hyposcreen.ingest.frames import parse_time_columns
-from hyposcreen.loinc_text import with_plain_dashes
+from hyposcreen.rules.loinc_text import with_plain_dashes
 
 # A selector receives one canonical batch and returns (rows kept, not-relevant counts by reason).
 Selector = Callable[[pd.DataFrame], tuple[pd.DataFrame, Counter[str]]]
@@ -54,7 +54,7 @@ def prefilter_loinc(
     unrecognised: Counter[tuple[str, str]] | None = None,
 ) -> tuple[pa.RecordBatch, int]:
     """The rows of a known (or blank) LOINC, and how many were dropped as unknown_loinc. A code
-    written with another dash (`2951–2`) is the known code (loinc_text)."""
+    written with another dash (`2951–2`) is the known code (rules.loinc_text)."""
     if site_loinc not in batch.schema.names:
         return batch, 0
     loinc = pc.utf8_trim_whitespace(pc.cast(batch.column(site_loinc), pa.string()))

@@ -22,14 +22,24 @@ COLUMN_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     ("labs", "specimen_time"): ("2026-11-20T06:10:00", "when the specimen was collected"),
     ("labs", "value_raw"): ("135, <100, HEMOLYZED", "the result as received, text"),
     ("labs", "unit"): ("mmol/L", "the unit as received (mapped through analyte_units.csv)"),
-    ("labs", "loinc"): ("2951-2", "LOINC code of the test (analyte_codes.csv)"),
+    ("labs", "loinc"): (
+        "2951-2",
+        "LOINC code of the test (analyte_codes.csv); another dash (`2951–2`, a non-breaking "
+        "hyphen, a minus sign) reads as `-`",
+    ),
     ("labs", "lab_name"): ("Sodium", "local test name (lab_dictionary.csv, site mapping)"),
     ("labs", "specimen_id"): ("S001-01", "the specimen's identifier"),
     ("labs", "result_time"): ("2026-11-20T07:10:00", "when the result was reported"),
     ("labs", "value"): ("135.0", "the value when the source already parsed it"),
     ("labs", "ref_low"): ("135", "lower reference limit as reported"),
     ("labs", "ref_high"): ("145", "upper reference limit as reported"),
-    ("labs", "specimen_type"): ("Serum", "serum, plasma, blood or urine; empty reads as blood"),
+    ("labs", "specimen_type"): (
+        "Serum",
+        "serum, plasma, blood or urine; empty reads as blood. A text holding one of the rules' "
+        "urine words (`specimen.urine_words`: urine, urin, U, Harn, a word beginning `urin` or "
+        "ending `urin`/`harn` such as Urines, urinary, Spontanurin) is urine, whatever the "
+        "code says",
+    ),
     ("medications", "start_time"): ("2026-05-12T09:00:00", "when the medication started"),
     ("medications", "drug_name"): ("Furosemide 40mg tab", "the drug as written"),
     ("medications", "rxnorm"): ("4603", "RxNorm ingredient code (drug_ingredients.csv)"),

@@ -5,7 +5,7 @@ lab-name / item-id dictionary. A blood analyte measured in urine becomes its uri
 (a sodium in urine is urine sodium) or is not relevant; other body fluids are not relevant.
 
 The row's texts are first mapped once per distinct value (LOINC text -> trimmed code, its dash
-read as `-` (loinc_text), lab name
+read as `-` (rules.loinc_text), lab name
 -> normalised label, specimen type -> fluid), then joined with the rule tables in the engine.
 """
 
@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hyposcreen.loinc_text import loinc_key
 from hyposcreen.rules import sql_engine as engine
 from hyposcreen.rules.loader import RuleSet, normalize_label
+from hyposcreen.rules.loinc_text import loinc_key
 from hyposcreen.rules.tables import analyte_table, lab_dictionary_table, loinc_table
 
 _TEXT = pa.large_string()
