@@ -44,8 +44,7 @@ def patient_codes(patient_id: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndar
     one is missing, and a code per row that is equal exactly where the stripped ids are (-1
     where missing); the stripping is done once per distinct id."""
     encoded = pc.dictionary_encode(engine.text_array(patient_id))
-    visible = pc.replace_substring_regex(encoded.dictionary, _INVISIBLE, "")
-    stripped = pc.utf8_trim_whitespace(visible)
+    stripped = pc.utf8_trim_whitespace(_visible(encoded.dictionary))
     same = pc.dictionary_encode(stripped)
     blank = pc.equal(stripped, "").to_numpy(zero_copy_only=False)
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
@@ -54,6 +53,15 @@ def patient_codes(patient_id: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndar
     key[missing] = -1
     texts = pd.Series(pd.array(pc.take(stripped, encoded.indices), dtype="str"))
     return texts.set_axis(patient_id.index), missing, key
+
+
+def _visible(ids: pa.Array) -> pa.Array:
+    """`ids` without the invisible characters (searched only when an id holds a NUL or is not
+    ASCII: a usual extract's ids are returned as they are)."""
+    plain = pc.all(pc.string_is_ascii(ids)).as_py() is not False
+    if plain and not pc.any(pc.match_substring(ids, "\x00")).as_py():
+        return ids
+    return pc.replace_substring_regex(ids, _INVISIBLE, "")
 
 
 _STATUS_SQL = """
