@@ -77,9 +77,12 @@ def _decimal_comma_judged(distinct: np.ndarray) -> np.ndarray:
 def thousands_numbers(text: pd.Series) -> np.ndarray:
     """Which values are numbers written with a comma between groups of three digits (`1,050`,
     `>1,000`): spec §3 reads no number in them at a '.' site (quarantine_warnings'
-    `thousands_separators`)."""
-    words = text.astype("str").where(text.map(lambda value: isinstance(value, str)), "")
-    return np.asarray(words.str.match(_THOUSANDS).to_numpy(), dtype=bool)
+    `thousands_separators`). Judged once per distinct text."""
+    codes, distinct = pd.factorize(text, use_na_sentinel=True)
+    values = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
+    words = values.astype("str").where(values.map(lambda value: isinstance(value, str)), "")
+    grouped = np.asarray(words.str.match(_THOUSANDS).to_numpy(), dtype=bool)
+    return np.append(grouped, False)[codes]
 
 
 def decimal_comma_hint(count: int) -> str | None:
