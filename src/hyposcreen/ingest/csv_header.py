@@ -25,11 +25,19 @@ from hyposcreen.errors import InputError
 from hyposcreen.ingest.linescan import open_bytes
 from hyposcreen.ingest.wide_text import wide_encoding
 
+DELIMITERS = (",", ";", "\t", "|")  # what a header line is sniffed for
+
+
+def most_frequent_delimiter(text: str) -> str | None:
+    """The delimiter of DELIMITERS that `text` holds most often (the first on a tie); None
+    when it holds none."""
+    counts = {d: text.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else None
+
 
 def _sniff_delimiter(header: str) -> str:
-    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > 0 else ","
+    return most_frequent_delimiter(header) or ","
 
 
 _HEADER_LINES = 64  # a quoted name over more lines than this is no header

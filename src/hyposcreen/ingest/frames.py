@@ -16,6 +16,7 @@ from hyposcreen.config import SiteMapping, TableMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.batches import MalformedRows
 from hyposcreen.ingest.canonical import TableSchema
+from hyposcreen.ingest.csv_header import DELIMITERS, most_frequent_delimiter
 from hyposcreen.ingest.timeparse import parse_times
 
 
@@ -150,15 +151,16 @@ def check_columns(
     return available
 
 
+_ANY_DELIMITER = "[" + re.escape("".join(DELIMITERS)) + "]"
+
+
 def _delimiter_hint(header: list[str]) -> str:
     """When the header read as one column that holds another delimiter (a mapping's `;` over a
     comma-separated file): which one the file seems to use."""
-    if len(header) != 1:
+    seen = most_frequent_delimiter(header[0]) if len(header) == 1 else None
+    if seen is None:
         return ""
-    seen = [d for d in (",", ";", "\t", "|") if d in header[0]]
-    if not seen:
-        return ""
-    shown = "tab" if seen[0] == "\t" else f"'{seen[0]}'"
+    shown = "tab" if seen == "\t" else f"'{seen}'"
     return (
         f" The header read as one column: the file seems separated by {shown}, not by the "
         "delimiter the reader used (the mapping file's `delimiter`, or the one it detected)."
@@ -171,7 +173,7 @@ def shown_header(header: list[str], known: Iterable[str]) -> str:
     without its header line): its fields are patient data and are not shown."""
     names = {name.strip().lower() for name in known}
     # a name inside a field counts too: a header split at the wrong delimiter is still a header
-    pieces = (piece for h in header for piece in re.split(r"[,;\t|]", h))
+    pieces = (piece for h in header for piece in re.split(_ANY_DELIMITER, h))
     if any(piece.strip().strip('"').lower() in names for piece in pieces):
         return ", ".join(header[:30]) or "none"
     return (
