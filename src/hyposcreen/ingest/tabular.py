@@ -131,6 +131,7 @@ class TableStream:
         self.max_rows: int | None = None  # counted while the files stream (TooLargeForMemory)
         self.table = mapping.table(schema.name)
         stem = self.table.file or schema.name
+        self.folder = input_dir / stem  # where a table's parts are (`labs/year=2026/…`)
         self.files = find_table_files(input_dir, stem)
         if not self.files and required:
             looked = ", ".join(f"{stem}{s}" for s in SUFFIXES)
@@ -156,10 +157,7 @@ class TableStream:
             identity = identity_to_read(path)
             is_csv = not path.name.endswith(".parquet")
             header, delimiter = header_of(path, self.mapping)
-            stem = self.table.file or schema.name
-            refuse_lost_partition_columns(
-                path, self.input_dir / stem, header, site_for, schema.name
-            )
+            refuse_lost_partition_columns(path, self.folder, header, site_for, schema.name)
             columns = file_columns(path, header, self.table, schema, site_for)
             site_for_file, wanted, table = columns.site_for, columns.wanted, columns.table
             include = columns.include
