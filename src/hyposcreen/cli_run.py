@@ -60,7 +60,7 @@ def run_command(args: argparse.Namespace) -> int:
                 notify=False,  # the CLI tells people itself (_run_notified)
             )
         outcomes = [outcome] if outcome["windows"] else []
-        folders = [_window_folder(str(args.out), label) for label in outcome["windows"]]
+        folders = nightly.published_folders()  # the folders of outcome["windows"], in order
     if not outcomes:
         site = load_mapping(args.mapping)
         print(
@@ -93,11 +93,6 @@ def _flow_run(nightly: ModuleType, **parameters: Any) -> dict[str, Any]:
         _warnings_status(nightly.published_folders(), named=True)
         raise
     return outcome
-
-
-def _window_folder(out: str, label: str) -> Path:
-    """A window's output folder from its label (as windows.out_folder names it)."""
-    return Path(out.replace("{date}", label)) if "{date}" in out else Path(out) / label
 
 
 def _warnings_status(folders: list[Path], named: bool = False) -> int:
