@@ -176,3 +176,64 @@ def test_a_physionet_layout_extract_lists_the_hand_computed_cases(
         ["labevents.csv.gz", "19", "non_numeric"]
     ]
     assert "10003400" not in err and "ERROR" not in err
+
+
+def test_mimic_iv_v2_item_ids_are_known_without_d_labitems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """MIMIC-IV v2+ also files sodium, potassium, glucose, free calcium and the workup under
+    52xxx item ids (52623 Sodium, 52455 whole-blood sodium, 52610 and 51677 potassium, 52569
+    and 52027 glucose, 51624 free calcium, 52031/52044 osmolalities, 52047 urine sodium). An
+    extract shipped without d_labitems (optional) is read through the shipped item list.
+    Hand-computed (seed profile, window 2180-05-06):
+    10000002: whole-blood sodium 118 (52455) -> severe -> urgent; K 3.0 (52452) -> hypokalemia.
+    10000003: sodium 131; free calcium 1.00 mmol/L (51624) -> hypocalcemia; K (GREEN) 3.1
+      (51677) -> hypokalemia: 2 factors -> soon.
+    10000004: sodium 128 (52623); furosemide -> loop -> routine; serum osmolality (52031),
+      urine osmolality (52044) and urine sodium 40 (52047, never serum sodium) -> no missing
+      workup.
+    10000001: sodium 126 (52623) with glucose 300 (52569) in its specimen -> 126 + 1.6 x 2 =
+      129.2, mild; K 3.2 (52610) -> hypokalemia -> routine."""
+    hosp = tmp_path / "mimic-iv-3.1" / "hosp"
+    labs = [
+        _lab(1, "10000001", "21", "101", "52623", "08", "126", "126", "mEq/L"),
+        _lab(2, "10000001", "21", "101", "52569", "08", "300", "300", "mg/dL"),
+        _lab(3, "10000001", "21", "101", "52610", "08", "3.2", "3.2", "mEq/L"),
+        _lab(4, "10000002", "22", "201", "52455", "09", "118", "118", "mEq/L"),
+        _lab(5, "10000002", "22", "201", "52452", "09", "3.0", "3", "mEq/L"),
+        _lab(6, "10000002", "22", "201", "52027", "09", "100", "100", "mg/dL"),
+        _lab(7, "10000003", "23", "301", "50983", "10", "131", "131", "mEq/L"),
+        _lab(8, "10000003", "23", "302", "51624", "10", "1.00", "1", "mmol/L"),
+        _lab(9, "10000003", "23", "301", "51677", "10", "3.1", "3.1", "mEq/L"),
+        _lab(10, "10000004", "24", "401", "52623", "11", "128", "128", "mEq/L"),
+        _lab(11, "10000004", "24", "402", "52031", "11", "268", "268", "mOsm/kg"),
+        _lab(12, "10000004", "24", "403", "52044", "12", "450", "450", "mOsm/kg"),
+        _lab(13, "10000004", "24", "403", "52047", "12", "40", "40", "mEq/L"),
+    ]
+    _write(hosp / "labevents.csv.gz", _LABEVENTS, labs)
+    drug = ",MAIN,Furosemide,X,,,20mg Tablet,,1,mg,1,TAB,1,PO"
+    _write(hosp / "prescriptions.csv.gz", _PRESCRIPTIONS,
+           ["10000004,24,1,p-1,1,,2180-05-01 08:00:00,2180-05-10 12:00:00" + drug])  # fmt: skip
+    _write(hosp / "diagnoses_icd.csv.gz", "subject_id,hadm_id,seq_num,icd_code,icd_version",
+           ["10000001,21,1,Z7901,10"])  # fmt: skip
+    stay = _admission("10000001", "21", "2180-05-05 22:00:00", "2180-05-08 10:00:00")
+    _write(hosp / "admissions.csv.gz", _ADMISSIONS, [stay])
+    out = tmp_path / "out"
+    window = ["--window-start", _D, "--window-end", "2180-05-07"]
+    status = main(["run", "--no-flow", "--source", "mimic", "--input", str(hosp.parent),
+                   "--out", str(out), *window])  # fmt: skip
+    assert status == 0, capsys.readouterr().err
+    review = pd.read_csv(out / _D / "review_list.csv", dtype=str, keep_default_na=False)
+    got = review[["tier", "patient_id", "corrected_sodium", "severity", "risk_factors",
+                  "missing_workup"]].values.tolist()  # fmt: skip
+    assert got == [
+        ["1", "10000002", "118.0", "severe", "hypokalemia",
+         "serum_osmolality;urine_osmolality;urine_sodium"],
+        ["2", "10000003", "131.0", "mild", "hypocalcemia;hypokalemia",
+         "serum_osmolality;urine_osmolality;urine_sodium"],
+        ["3", "10000004", "128.0", "mild", "loop_diuretic", ""],
+        ["3", "10000001", "129.2", "mild", "hypokalemia",
+         "serum_osmolality;urine_osmolality;urine_sodium"],
+    ]  # fmt: skip
+    coverage = pd.read_csv(out / _D / "coverage.csv", dtype=str)
+    assert coverage.empty  # no item id left unrecognised
