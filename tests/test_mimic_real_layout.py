@@ -237,3 +237,45 @@ def test_mimic_iv_v2_item_ids_are_known_without_d_labitems(
     ]  # fmt: skip
     coverage = pd.read_csv(out / _D / "coverage.csv", dtype=str)
     assert coverage.empty  # no item id left unrecognised
+
+
+def test_a_stay_begins_at_its_emergency_department_registration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stay's codes are dated at its start; for a patient admitted through the emergency
+    department that is `edregtime` (06:00), not the later `admittime` (14:00). Hand-computed
+    (seed profile, window 2180-05-06): 10000005's sodium 124 drawn in the ED at 08:00 (no
+    hadm_id yet) is the index (lowest; 130 at 20:00): moderate; K7031 of that stay ->
+    cirrhosis, recorded 06:00 <= 08:00 -> listed, soon (tier 2), correction risk. Dated at
+    admittime the cirrhosis would postdate the index and the moderate case would go unlisted.
+    10000006 has no ED registration: its code stays at admittime (12:00), after its index
+    sodium 126 at 09:00, so it has no risk factor and is not listed."""
+    hosp = tmp_path / "mimic-iv-3.1" / "hosp"
+    labs = [
+        _lab(1, "10000005", "", "501", "50983", "08", "124", "124", "mEq/L"),
+        _lab(2, "10000005", "25", "502", "50983", "20", "130", "130", "mEq/L"),
+        _lab(3, "10000006", "26", "601", "50983", "09", "126", "126", "mEq/L"),
+    ]
+    _write(hosp / "labevents.csv.gz", _LABEVENTS, labs)
+    drug = ",MAIN,Acetaminophen,X,,,500mg Tablet,,1,mg,1,TAB,1,PO"
+    _write(hosp / "prescriptions.csv.gz", _PRESCRIPTIONS,
+           [f"10000006,26,1,p-1,1,,{_D} 12:00:00,2180-05-09 10:00:00" + drug])  # fmt: skip
+    _write(hosp / "diagnoses_icd.csv.gz", "subject_id,hadm_id,seq_num,icd_code,icd_version",
+           ["10000005,25,1,K7031,10", "10000006,26,1,K7031,10"])  # fmt: skip
+    ed = f"10000005,25,{_D} 14:00:00,2180-05-09 10:00:00,,EW EMER.,P1,EMERGENCY ROOM,HOME,"
+    _write(hosp / "admissions.csv.gz", _ADMISSIONS, [
+        ed + f"Other,,,,{_D} 06:00:00,{_D} 14:00:00,0",
+        _admission("10000006", "26", f"{_D} 12:00:00", "2180-05-09 10:00:00"),
+    ])  # fmt: skip
+    out = tmp_path / "out"
+    window = ["--window-start", _D, "--window-end", "2180-05-07"]
+    status = main(["run", "--no-flow", "--source", "mimic", "--input", str(hosp.parent),
+                   "--out", str(out), *window])  # fmt: skip
+    err = capsys.readouterr().err
+    review = pd.read_csv(out / _D / "review_list.csv", dtype=str, keep_default_na=False)
+    got = review[["tier", "patient_id", "index_time", "corrected_sodium", "severity",
+                  "risk_factors", "correction_risk"]].values.tolist()  # fmt: skip
+    assert got == [["2", "10000005", "2180-05-06T08:00:00", "124.0", "moderate", "cirrhosis",
+                    "true"]], err  # fmt: skip
+    assert "recorded 2180-05-06T06:00:00" in review.loc[0, "evidence"]
+    assert status == 0, err

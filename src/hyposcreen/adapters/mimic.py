@@ -17,14 +17,16 @@ pandas conversion. value_raw = `value` (`___` and text are quarantined as non-nu
 `storetime`, specimen_id and hadm_id (encounter) are kept. A result with no value whose
 `comments` say it was cancelled gets status `cancelled` (quarantined with that reason).
 
-Diagnosis times: `diagnoses_icd` rows carry no time. They are billing codes assigned for a
-whole hospital stay, so a code is dated at the `admittime` of its `hadm_id`: the conditions of
-spec §6 (cirrhosis, heart failure, CKD, SIADH, alcohol use, malnutrition) are present during
-the stay they were coded for, and a retrospective screen of that stay must see them at its
-sodium results; `dischtime` would hide every condition of the stay in which the hyponatremia
-happened. For a nightly screen the codes of a stay exist only after discharge, so the current
-stay contributes no codes and nothing leaks; previous stays count from their admission. A
-code whose hadm_id is not in `admissions` has no time and is quarantined (missing_key).
+Diagnosis times: `diagnoses_icd` rows carry no time. They are billing codes assigned for a whole
+hospital stay, so a code is dated at the start of its `hadm_id`'s stay: the `admittime`, or the
+`edregtime` when the patient was registered in the emergency department before (the stay's first
+sodium is often drawn there). The conditions of spec §6 (cirrhosis, heart failure, CKD, SIADH,
+alcohol use, malnutrition) are present during the stay they were coded for, and a retrospective
+screen of that stay must see them at its sodium results; `dischtime` would hide every condition
+of the stay in which the hyponatremia happened. For a nightly screen the codes of a stay exist
+only after discharge, so the current stay contributes no codes and nothing leaks; previous stays
+count from their admission. A code whose hadm_id is not in `admissions` has no time and is
+quarantined (missing_key).
 
 MIMIC-III spellings (upper-case names, prescriptions startdate/enddate, diagnoses icd9_code)
 are read too.
@@ -59,6 +61,7 @@ from hyposcreen.config import SiteMapping, Window
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
 from hyposcreen.ingest.tabular import RowFilter, empty_frame
+from hyposcreen.ingest.timeparse import parse_times
 from hyposcreen.rules.loader import RuleSet
 
 __all__ = ["check_layout", "identify_items", "input_files", "read_table"]
@@ -183,13 +186,19 @@ _VERSIONS = {"9": "ICD-9-CM", "10": "ICD-10-CM"}
 
 
 def _admission_times(input_dir: Path, mapping: SiteMapping) -> tuple[pd.Series, SourceTable]:
+    """hadm_id -> start of the stay: its ED registration when that came first, else admittime."""
     admissions = auxiliary(input_dir, "admissions", mapping)
     if admissions is None:
         check_layout(input_dir)
         raise AssertionError("unreachable: check_layout raises")  # pragma: no cover
-    frame = admissions.read_all(("hadm_id", "admittime"), required=("hadm_id", "admittime"))
+    frame = admissions.read_all(
+        ("hadm_id", "admittime", "edregtime"), required=("hadm_id", "admittime")
+    )
     hadm = id_text(frame["hadm_id"])
-    times = frame["admittime"].set_axis(hadm)
+    formats = mapping.table("diagnoses").datetime_formats + mapping.datetime_formats
+    admitted = parse_times(frame["admittime"], mapping.timezone, formats)
+    registered = parse_times(frame["edregtime"], mapping.timezone, formats)
+    times = frame["admittime"].where(~(registered < admitted), frame["edregtime"]).set_axis(hadm)
     return times[~times.index.duplicated()].loc[lambda s: s.index.notna()], admissions
 
 
