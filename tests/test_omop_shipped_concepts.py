@@ -29,3 +29,21 @@ def test_concepts_of_spec_2_read_without_a_concept_table(tmp_path: Path) -> None
         "calcium_total",
         "potassium",
     ]
+
+
+def test_presence_only_analytes_read_without_a_concept_table(tmp_path: Path) -> None:
+    """Uric acid (3037556), TSH (3009201) and cortisol (3009682), the presence-only analytes of
+    spec §2, coded by concept id alone: without the shipped concepts they were unknown lab
+    names, so a site listing them as workup never saw them."""
+    labs = [
+        measurement(measurement_id=str(n), measurement_concept_id=concept,
+                    measurement_source_value="LOCAL", unit_concept_id="0",
+                    unit_source_value=unit, value_as_number=value, value_source_value="")
+        for n, (concept, unit, value) in enumerate(
+            [("3037556", "mg/dL", "3.1"), ("3009201", "uIU/mL", "2.4"),
+             ("3009682", "ug/dL", "14")]
+        )
+    ]  # fmt: skip
+    frame = read(extract(tmp_path, labs), "labs").frame
+    assert list(frame["loinc"]) == ["3084-1", "3016-3", "2143-6"]
+    assert list(frame["analyte"]) == ["uric_acid", "tsh", "cortisol"]
