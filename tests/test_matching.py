@@ -42,6 +42,15 @@ def test_ingredient_name_matches_case_insensitively_with_strengths(
         ("Zoloft", {"ssri"}),
         ("Aldactone 25mg", {"potassium_sparing_diuretic"}),
         ("HCTZ 12.5 mg", {"thiazide_diuretic"}),
+        # combination brands whose name does not say hydrochlorothiazide, and one-word brands
+        ("Exforge HCT 5-160-12.5 mg", {"thiazide_diuretic"}),
+        ("Lotensin HCT", {"thiazide_diuretic"}),
+        ("Tekturna HCT", {"thiazide_diuretic"}),
+        ("Tribenzor 40-10-25 mg", {"thiazide_diuretic"}),
+        ("Accuretic 20/12.5", {"thiazide_diuretic"}),
+        ("Uniretic", {"thiazide_diuretic"}),
+        ("Furoscix 80 mg/10 mL", {"loop_diuretic"}),
+        ("RemeronSolTab 15 mg", {"other_antidepressant"}),
     ],
 )
 def test_brand_and_abbreviation_synonyms_match(name: str, expected: set[str]) -> None:
