@@ -292,3 +292,26 @@ def test_a_vocabulary_file_that_is_not_utf8_stops_with_the_fix(
     assert status == 3
     assert "CONCEPT.csv is not utf-8 text" in err and "encoding: latin-1" in err
     assert "Caf" not in err
+
+
+def test_bigquery_timestamps_with_the_zone_name_utc_are_read(tmp_path: Path) -> None:
+    """BigQuery writes TIMESTAMP columns in a CSV export as `2026-11-20 08:00:00 UTC`; that is
+    the offset +00:00. Such a measurement and a drug start were unreadable: quarantined
+    missing_key (the case lost, exit 4 with a time-format warning)."""
+    labs = [measurement(measurement_datetime="2026-11-20 08:00:00 UTC"),
+            measurement(measurement_id="2", measurement_datetime="2026-11-20 09:30:00.000 UTC",
+                        value_as_number="126", value_source_value="126")]  # fmt: skip
+    drugs = [_drug(drug_exposure_start_datetime="2026-11-13 08:00:00 UTC",
+                   drug_exposure_start_date="2026-11-13",
+                   drug_exposure_end_datetime="2026-11-21 10:00:00 UTC")]  # fmt: skip
+    folder = extract(tmp_path, labs, drugs)
+    frame = read(folder, "labs").frame
+    assert list(frame["specimen_time"]) == [
+        pd.Timestamp("2026-11-20 08:00:00"),
+        pd.Timestamp("2026-11-20 09:30:00"),
+    ]
+    meds = read(folder, "medications").frame
+    assert (meds.loc[0, "start_time"], meds.loc[0, "end_time"]) == (
+        pd.Timestamp("2026-11-13 08:00:00"),
+        pd.Timestamp("2026-11-21 10:00:00"),
+    )

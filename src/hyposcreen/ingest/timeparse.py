@@ -29,6 +29,9 @@ _OFFSET_ASCII = (
 # seconds with a fraction pandas may not read as it stands: more than six digits (SQL Server's
 # datetime2(7); read at nanosecond resolution, a time after 2262 does not fit) or a decimal comma
 _FRACTION = r"(?P<seconds>\d{2}:\d{2}:\d{2})[.,](?P<digits>\d{1,6})\d*"
+# a clock time followed by the name UTC or GMT, as BigQuery writes its TIMESTAMP columns in a
+# CSV export (`2180-05-06 08:00:00 UTC`): the same instant as the offset +00:00
+_ZONE_NAME = r"(?P<clock>\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(?i:UTC|GMT)$"
 _UTC_NAMES = frozenset({"UTC", "ETC/UTC", "ETC/UCT", "UCT", "ZULU", "ETC/ZULU"})
 _NONEXISTENT = "shift_forward"
 _AMBIGUOUS_FIRST = True  # pandas: True = the daylight-saving reading = the first occurrence
@@ -42,7 +45,8 @@ def parse_times(raw: pd.Series, timezone: str, formats: tuple[str, ...] = ()) ->
     site-local already. Site formats (strftime patterns from the mapping) are tried first, then
     ISO 8601. Typed timestamps: tz-aware ones are converted, naive ones are kept as they are.
     Text that does not parse is read again, apart from the rest, with a fraction of the seconds
-    of more than six digits or after a decimal comma cut to microseconds (`_FRACTION`).
+    of more than six digits or after a decimal comma cut to microseconds (`_FRACTION`) and the
+    zone name UTC or GMT after the clock time written as the offset +00:00 (`_ZONE_NAME`).
     """
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         return _to_local(raw, timezone)
@@ -52,6 +56,7 @@ def parse_times(raw: pd.Series, timezone: str, formats: tuple[str, ...] = ()) ->
     failed = parsed.isna() & text.notna()
     if failed.any():  # read alone: one long fraction in a batch no longer spoils the others
         cut = text[failed].str.replace(_FRACTION, r"\g<seconds>.\g<digits>", regex=True)
+        cut = cut.str.replace(_ZONE_NAME, r"\g<clock>+00:00", regex=True)
         parsed.loc[cut.index] = _parse_text(cut, timezone, formats)
     return parsed
 
