@@ -103,6 +103,42 @@ def test_a_partitioned_run_removes_dead_spill_folders_and_leaves_none(tmp_path: 
     assert _pickles(out) == []
 
 
+@pytest.mark.parametrize("partitions", [[], ["--partitions", "2"]], ids=["memory", "partitions"])
+def test_a_run_removes_the_csv_copies_killed_runs_left_in_tmpdir(
+    tmp_path: Path, partitions: list[str]
+) -> None:
+    """A UTF-16 CSV is parsed from a UTF-8 copy in $TMPDIR (patient rows): a run killed while
+    reading leaves it behind. The next run removes the copies of processes that are gone,
+    keeps a running one's, and leaves none of its own."""
+    tmp = tmp_path / "tmp"
+    dead = tmp / f"hyposcreen-rows-{_dead_pid()}-x1y2"
+    live = tmp / f"hyposcreen-rows-{os.getpid()}-x1y2"
+    for folder in (dead, live):
+        folder.mkdir(parents=True)
+        (folder / "utf8-1.csv").write_text("patient_id,name\nP001,Test Patient 01\n")
+    extract = tmp_path / "in"
+    extract.mkdir()
+    for table in SAMPLE.glob("*.csv"):
+        (extract / table.name).write_bytes(table.read_bytes())
+    labs = (SAMPLE / "labs.csv").read_text(encoding="utf-8")
+    (extract / "labs.csv").write_bytes(labs.encode("utf-16"))  # read through a copy
+    env = _bare_env(tmp_path / "user", TMPDIR=str(tmp))
+    if "PYTHONPATH" in os.environ:  # the checkout under test, not an installed copy
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    args = ["run", "--no-flow", *partitions, "--input", str(extract), *WINDOW]
+    done = subprocess.run(
+        [sys.executable, "-m", "hyposcreen.cli", *args, "--out", str(tmp_path / "out")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode in (0, 4), done.stderr
+    assert sorted(p.name for p in tmp.iterdir() if p.name.startswith("hyposcreen-rows")) == [
+        live.name
+    ]
+
+
 def test_debris_of_a_live_process_stays(tmp_path: Path) -> None:
     live = tmp_path / f".hyposcreen-partitions-{os.getppid()}-abc"
     dead = tmp_path / f".hyposcreen-partitions-{_dead_pid()}-abc"
