@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from distributed import Client
 
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.context import prepare
@@ -308,3 +309,18 @@ def test_a_partition_failing_on_a_dask_worker_logs_nothing_of_its_error(
     assert raised.value.kind == "ValueError"
     err = capfd.readouterr().err
     assert "MRN-PLANTED" not in err and "Traceback" not in err, err
+
+
+def test_the_local_dask_cluster_takes_no_other_client(tmp_path: Path) -> None:
+    """The run's own cluster holds the partitions' patient rows and runs what a client sends:
+    another local user's client without the run's credentials is refused."""
+
+    def scheduler_of(ctx: object, folder: Path, part: int) -> str:
+        from distributed import get_worker
+
+        return str(get_worker().scheduler.address)
+
+    with executor_for("dask", None) as run_all:
+        [address] = run_all(scheduler_of, {"site": "t"}, tmp_path, range(1))  # type: ignore[arg-type]
+        with pytest.raises(Exception):  # refused, in whichever words the library uses
+            Client(address, timeout=5)

@@ -1,7 +1,8 @@
 """Where partition work runs: this process one partition at a time, or a Dask cluster
-(through `distributed.Client`; a `LocalCluster` when no scheduler address is given). Dask sends
-the run's context and the partitions' results between processes pickled in memory, over its
-own connections; no file holds them (the spill files are `handoff`'s Arrow IPC and JSON).
+(through `distributed.Client`; a `LocalCluster` when no scheduler address is given, reached
+over TLS with credentials only this run holds). Dask sends the run's context and the
+partitions' results between processes pickled in memory, over its own connections; no file
+holds them (the spill files are `handoff`'s Arrow IPC and JSON).
 A partition's error comes back as its result and is raised here: a Dask task that raises is
 logged by its worker on the run's stderr with the error's text and traceback, which may quote
 the extract.
@@ -47,6 +48,9 @@ def executor_for(executor: str, dask_address: str | None) -> Iterator[MapPartiti
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # TLS with a key made for this cluster, held in memory: a plain local cluster
+            # takes any local user's client, which could read the partitions or run code
+            security=True,
         )
         client = Client(cluster)
     try:
