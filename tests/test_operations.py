@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,7 @@ from hyposcreen.config import load_mapping
 from hyposcreen.errors import ConfigError, EnvironmentProblem
 from hyposcreen.report.folders import remove_dead_debris
 from hyposcreen.report.pseudonyms import load_key
+from hyposcreen.rules import sql_engine
 from hyposcreen.runtime_env import configure_orchestrator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,6 +139,31 @@ def test_a_run_removes_the_csv_copies_killed_runs_left_in_tmpdir(
     assert sorted(p.name for p in tmp.iterdir() if p.name.startswith("hyposcreen-rows")) == [
         live.name
     ]
+
+
+def test_duckdb_spills_into_a_scratch_folder_a_later_run_removes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What DuckDB cannot hold in memory it writes to disk: by its default into `.tmp` of the
+    working directory (the checkout, a home folder), left there when the run is killed. It
+    goes to $TMPDIR/hyposcreen-rows-<pid>-duckdb instead, which the next run removes."""
+    work, tmp = tmp_path / "work", tmp_path / "tmp"
+    work.mkdir()
+    tmp.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    connection = sql_engine.connect()
+    try:
+        connection.execute("SET memory_limit = '30MB'")
+        connection.execute(
+            "CREATE TEMP TABLE t AS SELECT 'P' || i::VARCHAR || repeat('x', 100) AS s, "
+            "hash(i) AS r FROM range(1000000) t(i)"
+        )
+        connection.execute("SELECT count(*) FROM (SELECT * FROM t ORDER BY r)").fetchall()
+        assert list(work.iterdir()) == []
+        assert [p.name for p in tmp.iterdir()] == [f"hyposcreen-rows-{os.getpid()}-duckdb"]
+    finally:
+        connection.close()
 
 
 def test_debris_of_a_live_process_stays(tmp_path: Path) -> None:

@@ -81,8 +81,8 @@ def read_tables(ctx: RunContext, lab_rows: RowFilter | None = None) -> ReadTable
 
 
 def remove_dead_row_copies() -> None:
-    """Remove the copies of CSVs (patient rows) that runs killed while reading left in
-    $TMPDIR (ingest.tabular's scratch folders of processes that are gone)."""
+    """Remove the scratch folders (patient rows) that killed runs left in $TMPDIR: copies of
+    CSVs made to parse them (ingest.tabular) and DuckDB's spill (rules.sql_engine)."""
     remove_dead_debris(Path(tempfile.gettempdir()), ROWS_SCRATCH_PREFIX)
 
 

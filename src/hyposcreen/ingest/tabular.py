@@ -55,6 +55,7 @@ from hyposcreen.ingest.joined_times import join_times
 from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch, prefilter_loinc
 from hyposcreen.ingest.window_pushdown import WindowPushdown
+from hyposcreen.rules.sql_engine import SCRATCH_PREFIX
 
 __all__ = [
     "DEFAULT_MAX_ROW_BYTES",
@@ -80,7 +81,7 @@ __all__ = [
 _ROW = "__hyposcreen_row"
 # + <pid>-<random>, in $TMPDIR: a CSV's copy made to parse it (patient rows, 0700); the next
 # read removes those of runs that are gone (recipe_read)
-ROWS_SCRATCH_PREFIX = "hyposcreen-rows-"
+ROWS_SCRATCH_PREFIX = SCRATCH_PREFIX
 
 
 class TooLargeForMemory(EnvironmentProblem):
