@@ -1,4 +1,5 @@
-"""Extract text that starts like a formula (= + - @, a tab, a carriage return) in
+"""Extract text that starts like a formula (= + - @, a tab, a carriage return, or the
+full-width ＝ ＋ － ＠ an East Asian spreadsheet reads as those signs) in
 patient ids, drug names, units and raw values, through a real run of two nights (one read,
 the loop's one-pass screen, the writers' per-slice neutralising): no cell of any CSV or of
 the workbook starts like a formula, and each such value appears neutralised (a leading ')."""
@@ -25,8 +26,8 @@ from bad_input_rows import (
 )
 from hyposcreen.cli import main
 
-RISKY_STARTS = ("=", "+", "-", "@", "\t", "\r")
-IDS = ["=1+1", "+P2", "-3", "@P4", '=HYPERLINK("x")']
+RISKY_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+IDS = ["=1+1", "+P2", "-3", "@P4", '=HYPERLINK("x")', "＝1+1", "＋P7", "－8", "＠P9"]
 NIGHTS = ["2026-11-19", "2026-11-20"]
 
 
@@ -39,8 +40,11 @@ def _extract(folder: Path) -> Path:
             labs += [lab("124", time=time, patient_id=patient),
                      glucose(time=time, patient_id=patient)]  # fmt: skip
         labs.append(lab("130", time=f"{NIGHTS[1]}T12:00:00", unit="=cmd|x", patient_id=patient))
+        labs.append(lab("131", time=f"{NIGHTS[1]}T12:30:00", unit="＝cmd|x", patient_id=patient))
         labs.append(lab("@SUM(1)", time=f"{NIGHTS[1]}T13:00:00", patient_id=patient))
         meds.append(med("=EVIL() furosemide 40mg tab", patient_id=patient))
+        meds.append(med("＠EVIL() furosemide 40mg tab", patient_id=patient))
+        meds.append(med("＋EVIL() no drug known", patient_id=patient))  # to coverage.csv
         meds.append(med("Furosemide 40mg tab", patient_id=patient))
         dxs.append(dx(patient_id=patient))
     write(folder, "labs.csv", to_csv(labs, LAB_COLUMNS))
@@ -85,6 +89,8 @@ def test_formula_like_extract_text_is_neutralised_in_every_output(
         for patient in IDS:
             assert "'" + patient in listed, (night, patient)
         assert any(c.startswith("'=EVIL()") for c in cells["evidence.csv"]), night
+        assert any(c.startswith("'＠EVIL()") for c in cells["evidence.csv"]), night
+        assert "'＋EVIL() no drug known" in cells["coverage.csv"], night
         for name, found in cells.items():
             risky = [c for c in found if c.startswith(RISKY_STARTS)]
             assert not risky, (night, name, risky[:5])

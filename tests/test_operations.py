@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,7 @@ from hyposcreen.config import load_mapping
 from hyposcreen.errors import ConfigError, EnvironmentProblem
 from hyposcreen.report.folders import remove_dead_debris
 from hyposcreen.report.pseudonyms import load_key
+from hyposcreen.rules import sql_engine
 from hyposcreen.runtime_env import configure_orchestrator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,6 +103,67 @@ def test_a_partitioned_run_removes_dead_spill_folders_and_leaves_none(tmp_path: 
     assert list(spill.iterdir()) == []
     assert [p.name for p in _open_to_others(out)] == ["run_manifest.json"]
     assert _pickles(out) == []
+
+
+@pytest.mark.parametrize("partitions", [[], ["--partitions", "2"]], ids=["memory", "partitions"])
+def test_a_run_removes_the_csv_copies_killed_runs_left_in_tmpdir(
+    tmp_path: Path, partitions: list[str]
+) -> None:
+    """A UTF-16 CSV is parsed from a UTF-8 copy in $TMPDIR (patient rows): a run killed while
+    reading leaves it behind. The next run removes the copies of processes that are gone,
+    keeps a running one's, and leaves none of its own."""
+    tmp = tmp_path / "tmp"
+    dead = tmp / f"hyposcreen-rows-{_dead_pid()}-x1y2"
+    live = tmp / f"hyposcreen-rows-{os.getpid()}-x1y2"
+    for folder in (dead, live):
+        folder.mkdir(parents=True)
+        (folder / "utf8-1.csv").write_text("patient_id,name\nP001,Test Patient 01\n")
+    extract = tmp_path / "in"
+    extract.mkdir()
+    for table in SAMPLE.glob("*.csv"):
+        (extract / table.name).write_bytes(table.read_bytes())
+    labs = (SAMPLE / "labs.csv").read_text(encoding="utf-8")
+    (extract / "labs.csv").write_bytes(labs.encode("utf-16"))  # read through a copy
+    env = _bare_env(tmp_path / "user", TMPDIR=str(tmp))
+    if "PYTHONPATH" in os.environ:  # the checkout under test, not an installed copy
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    args = ["run", "--no-flow", *partitions, "--input", str(extract), *WINDOW]
+    done = subprocess.run(
+        [sys.executable, "-m", "hyposcreen.cli", *args, "--out", str(tmp_path / "out")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode in (0, 4), done.stderr
+    assert sorted(p.name for p in tmp.iterdir() if p.name.startswith("hyposcreen-rows")) == [
+        live.name
+    ]
+
+
+def test_duckdb_spills_into_a_scratch_folder_a_later_run_removes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What DuckDB cannot hold in memory it writes to disk: by its default into `.tmp` of the
+    working directory (the checkout, a home folder), left there when the run is killed. It
+    goes to $TMPDIR/hyposcreen-rows-<pid>-duckdb instead, which the next run removes."""
+    work, tmp = tmp_path / "work", tmp_path / "tmp"
+    work.mkdir()
+    tmp.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    connection = sql_engine.connect()
+    try:
+        connection.execute("SET memory_limit = '30MB'")
+        connection.execute(
+            "CREATE TEMP TABLE t AS SELECT 'P' || i::VARCHAR || repeat('x', 100) AS s, "
+            "hash(i) AS r FROM range(1000000) t(i)"
+        )
+        connection.execute("SELECT count(*) FROM (SELECT * FROM t ORDER BY r)").fetchall()
+        assert list(work.iterdir()) == []
+        assert [p.name for p in tmp.iterdir()] == [f"hyposcreen-rows-{os.getpid()}-duckdb"]
+    finally:
+        connection.close()
 
 
 def test_debris_of_a_live_process_stays(tmp_path: Path) -> None:

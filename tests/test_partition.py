@@ -13,10 +13,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from distributed import Client
 
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.context import prepare
 from hyposcreen.errors import ConfigError
+from hyposcreen.failures import InternalError
+from hyposcreen.runners.executors import executor_for
 from hyposcreen.runners.in_process import run_pipeline
 from hyposcreen.runners.partitioned import run_partitioned, run_screen
 from hyposcreen.runners.spill import partition_of, resolve_partitions
@@ -288,3 +291,36 @@ def _sample_settings(sample: Path, tmp_path: Path):  # type: ignore[no-untyped-d
     from hyposcreen.config import RunSettings, parse_window
 
     return RunSettings(sample, tmp_path / "x", parse_window("2026-11-20", "2026-11-21"))
+
+
+def test_a_partition_failing_on_a_dask_worker_logs_nothing_of_its_error(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Dask worker logs a task that raises, with the error's text and traceback, on the
+    run's stderr; a bug's text may quote the extract. The partition's error comes back to the
+    run instead, a bug told by its kind only (as the CLI and the flow tell it)."""
+    monkeypatch.delenv("HYPOSCREEN_DEBUG", raising=False)
+
+    def fails(ctx: object, folder: Path, part: int) -> None:
+        raise ValueError(f"could not convert 'MRN-PLANTED-{part}' to float")
+
+    with executor_for("dask", None) as run_all, pytest.raises(InternalError) as raised:
+        run_all(fails, {"site": "test"}, tmp_path, range(2))  # type: ignore[arg-type]
+    assert raised.value.kind == "ValueError"
+    err = capfd.readouterr().err
+    assert "MRN-PLANTED" not in err and "Traceback" not in err, err
+
+
+def test_the_local_dask_cluster_takes_no_other_client(tmp_path: Path) -> None:
+    """The run's own cluster holds the partitions' patient rows and runs what a client sends:
+    another local user's client without the run's credentials is refused."""
+
+    def scheduler_of(ctx: object, folder: Path, part: int) -> str:
+        from distributed import get_worker
+
+        return str(get_worker().scheduler.address)
+
+    with executor_for("dask", None) as run_all:
+        [address] = run_all(scheduler_of, {"site": "t"}, tmp_path, range(1))  # type: ignore[arg-type]
+        with pytest.raises(Exception):  # refused, in whichever words the library uses
+            Client(address, timeout=5)

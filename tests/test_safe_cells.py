@@ -23,7 +23,8 @@ from hyposcreen.runners.in_process import run_pipeline
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"
 WINDOW = ("2026-11-20T00:00:00", "2026-11-21T00:00:00")
-PAYLOADS = ['=HYPERLINK("http://x?"&C2,"y")', "+1+1", "@SUM(A1)", "-2+3", "\tcmd", "\rcmd"]
+PAYLOADS = ['=HYPERLINK("http://x?"&C2,"y")', "+1+1", "@SUM(A1)", "-2+3", "\tcmd", "\rcmd",
+            "＝1+1", "＋1", "－2+3", "＠SUM(A1)"]  # fmt: skip
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -31,12 +32,14 @@ def test_risky_text_gets_a_leading_quote(payload: str) -> None:
     assert neutralise_text(payload) == "'" + payload
 
 
-@pytest.mark.parametrize("value", ["1e-3", "Furosemide", "", "'=x", 7, -5.0])
+@pytest.mark.parametrize("value", ["1e-3", "Furosemide", "", "'=x", 7, -5.0, "ｴ", "Na＝low"])
 def test_numbers_and_plain_text_stay_as_they_are(value: object) -> None:
     assert neutralise_text(value) == value
 
 
-@pytest.mark.parametrize("payload", ["=1+1", "+1", "-1+1", "@SUM(1)", "\t=1", "\r=1", "-12"])
+@pytest.mark.parametrize(
+    "payload", ["=1+1", "+1", "-1+1", "@SUM(1)", "\t=1", "\r=1", "-12", "＝1", "＋1", "－12", "＠1"]
+)
 def test_text_that_looks_like_a_number_is_text_too(payload: str) -> None:
     """'+1' and '-12' in a text column (a patient id) would be read as numbers and the id
     lost ('-0012' -> -12): text is neutralised whatever it looks like."""
@@ -297,3 +300,13 @@ def test_the_workbook_about_sheet_and_headers_neutralise_their_texts(site: objec
     review = pd.DataFrame({"=evil": ["a"], "tier": [1]})
     sheet = "".join(_review_sheet(review, Styles(), ""))
     assert "<t>'=evil</t>" in sheet and "<f>" not in sheet
+
+
+def test_full_width_signs_in_arrow_text_are_neutralised() -> None:
+    """Arrow text is judged on its first bytes: a full-width sign is three of them (0xEF
+    first), shared with other full-width and half-width letters that are no sign."""
+    texts = ["＝1", "＋", "－P3", "＠A1", "ｴ", "！x", "a＝1", "Ｐ001", None]
+    frame = pd.DataFrame({"patient_id": pd.Series(texts, dtype="string[pyarrow]")})
+    shown = neutralise_frame(frame)["patient_id"].tolist()
+    assert shown[:8] == ["'＝1", "'＋", "'－P3", "'＠A1", "ｴ", "！x", "a＝1", "Ｐ001"]
+    assert pd.isna(shown[8])

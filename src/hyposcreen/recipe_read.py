@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,8 +31,9 @@ from hyposcreen.adapters import load_adapter
 from hyposcreen.config import Window
 from hyposcreen.context import ReadTables, RunContext, SharedRead, lab_filter, max_row_bytes
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
-from hyposcreen.ingest.tabular import RowFilter, read_table
+from hyposcreen.ingest.tabular import ROWS_SCRATCH_PREFIX, RowFilter, read_table
 from hyposcreen.ingest.timeparse import time_in_unit
+from hyposcreen.report.folders import remove_dead_debris
 
 OUTSIDE_WINDOW = "outside_window"  # the reader's reason for a lab dated outside the read range
 
@@ -66,6 +69,7 @@ def ingest_table(ctx: RunContext, name: str, row_filter: RowFilter | None = None
 
 def read_tables(ctx: RunContext, lab_rows: RowFilter | None = None) -> ReadTables:
     """Every required table, and the patients table when the input has one."""
+    remove_dead_row_copies()
     tables = {
         name: ingest_table(ctx, name, lab_rows if name == "labs" else None)
         for name in REQUIRED_TABLES
@@ -74,6 +78,12 @@ def read_tables(ctx: RunContext, lab_rows: RowFilter | None = None) -> ReadTable
     if patients.rows_in:
         tables["patients"] = patients
     return ReadTables(tables)
+
+
+def remove_dead_row_copies() -> None:
+    """Remove the scratch folders (patient rows) that killed runs left in $TMPDIR: copies of
+    CSVs made to parse them (ingest.tabular) and DuckDB's spill (rules.sql_engine)."""
+    remove_dead_debris(Path(tempfile.gettempdir()), ROWS_SCRATCH_PREFIX)
 
 
 def can_share_read(ctx: RunContext) -> bool:

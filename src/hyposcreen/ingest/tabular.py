@@ -11,6 +11,7 @@ from here stay importable from here.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -54,6 +55,7 @@ from hyposcreen.ingest.joined_times import join_times
 from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch, prefilter_loinc
 from hyposcreen.ingest.window_pushdown import WindowPushdown
+from hyposcreen.rules.sql_engine import SCRATCH_PREFIX
 
 __all__ = [
     "DEFAULT_MAX_ROW_BYTES",
@@ -77,6 +79,9 @@ __all__ = [
 ]
 
 _ROW = "__hyposcreen_row"
+# + <pid>-<random>, in $TMPDIR: a CSV's copy made to parse it (patient rows, 0700); the next
+# read removes those of runs that are gone (recipe_read)
+ROWS_SCRATCH_PREFIX = SCRATCH_PREFIX
 
 
 class TooLargeForMemory(EnvironmentProblem):
@@ -165,7 +170,11 @@ class TableStream:
             file_schema = text_schema(include) if is_csv else pq.read_schema(path)
             if not is_csv:  # a struct or list column is refused before any cast to text
                 check_flat_columns(path, file_schema, columns.read_as, schema.name)
-            scratch = tempfile.TemporaryDirectory(prefix="hyposcreen-rows-") if is_csv else None
+            scratch = (
+                tempfile.TemporaryDirectory(prefix=f"{ROWS_SCRATCH_PREFIX}{os.getpid()}-")
+                if is_csv
+                else None
+            )
             pushdown = WindowPushdown.for_file(
                 self.row_filter,
                 include,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.arrow_columns import holds_arrow_text
+from hyposcreen.report.safe_cells import FORMULA_START_PATTERN
 from hyposcreen.rules.lab_identity import word_pattern
 from hyposcreen.site_words import SiteWords, fold_series, status_key
 
@@ -184,7 +185,7 @@ def _sorted_if_distinct(merged: pd.DataFrame) -> pd.DataFrame | None:
 
 def for_csv(coverage: pd.DataFrame) -> pd.DataFrame:
     """coverage.csv cells: a value a spreadsheet would run as a formula gets a leading '."""
-    risky = coverage["value"].str.match(r"^[=+\-@\t\r]").fillna(False).astype(bool)
+    risky = coverage["value"].str.contains(FORMULA_START_PATTERN).fillna(False).astype(bool)
     return coverage.assign(value=coverage["value"].where(~risky, "'" + coverage["value"]))
 
 

@@ -1,8 +1,9 @@
 """Spreadsheet-safe cell text: the one neutraliser every CSV and XLSX writer uses.
 
 A spreadsheet treats a cell whose text starts with `=`, `+`, `-`, `@`, a tab or a carriage
-return as a formula (OWASP "CSV injection"). Such text gets a leading single quote, which
-spreadsheets show as text and never evaluate. Text is neutralised whatever it looks like:
+return as a formula (OWASP "CSV injection"), and one in an East Asian locale reads the
+full-width `＝`, `＋`, `－` and `＠` as those signs. Such text gets a leading single quote,
+which spreadsheets show as text and never evaluate. Text is neutralised whatever it looks like:
 a patient id "-0012" or "+1" in a text column would otherwise be read as the number -12 or 1,
 and the identifier lost. Only the columns the caller names as numeric (numbers written as
 text, e.g. "-5.0" with one decimal) keep a plain number as it is. Values that are not text
@@ -20,9 +21,10 @@ import pyarrow.compute as pc
 
 from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _PLAIN_NUMBER = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
-_RISKY = r"^[=+\-@\t\r]"
+FORMULA_START_PATTERN = r"^[=+\-@\t\r＝＋－＠]"  # a text starting with one of FORMULA_STARTS
+_RISKY = FORMULA_START_PATTERN
 # `_PLAIN_NUMBER` as pandas' str.fullmatch hands it to Arrow (anchored, in two groups)
 _FULL_NUMBER = f"^(({_PLAIN_NUMBER})$)"
 # a frame's attribute naming its columns of numbers written as text (set by the code that
@@ -124,13 +126,21 @@ def _risky_arrow_columns(columns: dict[str, pd.Series], rows: int) -> dict[str, 
     return {c: flags[end - len(t) : end] for c, t, end in zip(arrow, texts, ends, strict=True)}
 
 
-_RISKY_BYTES = np.frombuffer("".join(FORMULA_STARTS).encode("ascii"), dtype=np.uint8)
+_ASCII_STARTS = "".join(s for s in FORMULA_STARTS if s.isascii())
+_RISKY_BYTES = np.frombuffer(_ASCII_STARTS.encode("ascii"), dtype=np.uint8)
+# the full-width signs: three UTF-8 bytes each, all starting 0xEF; their last two as one number
+_WIDE_LEAD = 0xEF
+_WIDE_TAILS = np.array(
+    [int.from_bytes(s.encode()[1:], "big") for s in FORMULA_STARTS if not s.isascii()],
+    dtype=np.uint32,
+)
 
 
 def risky_starts(text: pa.Array) -> np.ndarray:
     """Where Arrow text (large_string) starts as a formula would (`_RISKY`; False where
-    missing), read from each text's first byte: the risky characters are ASCII, and no other
-    character's UTF-8 encoding starts with an ASCII byte (no pattern to run over the text)."""
+    missing), read from each text's first bytes: an ASCII sign is its first byte (no other
+    character's UTF-8 encoding starts with an ASCII byte), a full-width one its first three
+    (no pattern to run over the text)."""
     if not pa.types.is_large_string(text.type):
         return np.array(pc.fill_null(pc.match_substring_regex(text, _RISKY), False), dtype=bool)
     _, offsets_buffer, data = text.buffers()
@@ -141,6 +151,12 @@ def risky_starts(text: pa.Array) -> np.ndarray:
     first = np.zeros(len(text), dtype=np.uint8)
     first[filled] = np.frombuffer(data, np.uint8)[offsets[:-1][filled]]
     risky = filled & np.isin(first, _RISKY_BYTES)
+    wide = np.flatnonzero((first == _WIDE_LEAD) & (np.diff(offsets) >= 3))
+    if wide.size:
+        data_bytes = np.frombuffer(data, np.uint8)
+        starts = offsets[:-1][wide]
+        tails = data_bytes[starts + 1].astype(np.uint32) << 8 | data_bytes[starts + 2]
+        risky[wide] = np.isin(tails, _WIDE_TAILS)
     if text.null_count:
         risky &= np.asarray(text.is_valid(), dtype=bool)
     return risky

@@ -3,7 +3,10 @@
 Part of the shared foundation (the reader's analyte selector and the clean stage both join
 rule tables with it; `screen/engine.py` queries the same database). One in-memory database
 per process, a cursor per query, so the table names a query registers never meet another
-query's; the database loads no extension and may not touch files. Helpers here convert pandas
+query's; the database loads no extension and may not touch files. What it cannot hold in
+memory it spills to `$TMPDIR/hyposcreen-rows-<pid>-duckdb` (its rows are patient rows; DuckDB's
+own default is `.tmp` in the working directory), removed when the process ends and, after a
+killed run, by the next read (recipe_read). Helpers here convert pandas
 columns to Arrow at the edges and Arrow results back to numpy, and give each row its position
 (`rn`), so a result can be put back in the rows' order whatever order the engine produced it
 in.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 
@@ -23,6 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 ROW = "rn"  # the column holding each row's position in the frame it came from
+# + <pid>-...: a folder in $TMPDIR holding patient rows while this process runs (DuckDB's
+# spill; ingest.tabular's copies of CSVs), removed by a later run once the process is gone
+SCRATCH_PREFIX = "hyposcreen-rows-"
 
 
 # numpy's round(x, 9): rint(x * 1e9) / 1e9 — DuckDB's round() rounds halves away from zero
@@ -30,7 +37,8 @@ _MACROS = ("CREATE MACRO round9(x) AS round_even(x * 1e9, 0) / 1e9",)
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory DuckDB connection: one thread per core, no extensions, no file I/O."""
+    """A fresh in-memory DuckDB connection: one thread per core, no extensions, no file I/O
+    but its spill (module docstring)."""
     connection = duckdb.connect(
         ":memory:",
         config={
@@ -38,6 +46,9 @@ def connect() -> duckdb.DuckDBPyConnection:
             "enable_external_access": False,
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
+            "temp_directory": os.path.join(
+                tempfile.gettempdir(), f"{SCRATCH_PREFIX}{os.getpid()}-duckdb"
+            ),
         },
     )
     for macro in _MACROS:

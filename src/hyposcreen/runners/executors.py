@@ -1,7 +1,11 @@
 """Where partition work runs: this process one partition at a time, or a Dask cluster
-(through `distributed.Client`; a `LocalCluster` when no scheduler address is given). Dask sends
-the run's context and the partitions' results between processes pickled in memory, over its
-own connections; no file holds them (the spill files are `handoff`'s Arrow IPC and JSON).
+(through `distributed.Client`; a `LocalCluster` when no scheduler address is given, reached
+over TLS with credentials only this run holds). Dask sends the run's context and the
+partitions' results between processes pickled in memory, over its own connections; no file
+holds them (the spill files are `handoff`'s Arrow IPC and JSON).
+A partition's error comes back as its result and is raised here: a Dask task that raises is
+logged by its worker on the run's stderr with the error's text and traceback, which may quote
+the extract.
 
 Arrow's allocations come from jemalloc in a process that runs the recipe (`use_jemalloc`, on
 import) unless $ARROW_DEFAULT_MEMORY_POOL names another pool."""
@@ -11,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import os
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from hyposcreen.context import RunContext
+from hyposcreen.failures import without_its_text
 
 EXECUTORS = ("local", "dask")
 MapPartitions = Callable[[Callable[..., Any], RunContext, Path, range], list[Any]]
@@ -42,22 +48,42 @@ def executor_for(executor: str, dask_address: str | None) -> Iterator[MapPartiti
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # TLS with a key made for this cluster, held in memory: a plain local cluster
+            # takes any local user's client, which could read the partitions or run code
+            security=True,
         )
         client = Client(cluster)
     try:
 
         def run_all(fn: Callable[..., Any], ctx: RunContext, folder: Path, parts: range) -> list:
             shared = client.scatter(ctx, broadcast=True)
+            n = len(parts)
             futures = client.map(
-                fn, [shared] * len(parts), [folder] * len(parts), list(parts), pure=False
+                _outcome, [fn] * n, [shared] * n, [folder] * n, list(parts), pure=False
             )
-            return list(client.gather(futures))
+            outcomes = list(client.gather(futures))
+            for done, value in outcomes:
+                if not done:
+                    raise value
+            return [value for _, value in outcomes]
 
         yield run_all
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _outcome(fn: Callable[..., Any], ctx: RunContext, folder: Path, part: int) -> tuple[bool, Any]:
+    """On a Dask worker: (True, `fn(ctx, folder, part)`), or (False, the error it raised, a
+    bug told by its kind only as a task's is, failures.without_its_text); never raised there.
+    With HYPOSCREEN_DEBUG the error itself, its worker's traceback added as a note."""
+    try:
+        return True, fn(ctx, folder, part)
+    except Exception as error:
+        if os.environ.get("HYPOSCREEN_DEBUG"):
+            error.add_note("".join(traceback.format_exception(error)))
+        return False, without_its_text(error, "partition")
 
 
 POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"

@@ -30,6 +30,7 @@ from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.recipe import ingest_table
 from hyposcreen.recipe_contracts import run_contracts
+from hyposcreen.recipe_read import remove_dead_row_copies
 from hyposcreen.report.folders import remove_dead_debris
 from hyposcreen.runners.contract_gather import cleaned_path
 from hyposcreen.runners.executors import EXECUTORS, executor_for, release_free_memory
@@ -103,6 +104,7 @@ def run_partitioned(
     root.mkdir(parents=True, exist_ok=True)
     ctx.partitions, ctx.executor = partitions, executor
     remove_dead_debris(root, SPILL_PREFIX)  # spill folders of killed runs hold patient rows
+    remove_dead_row_copies()  # and so do their copies of CSVs in $TMPDIR
     folder = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=root))  # 0700
     try:
         if spilled is not None:  # cut from the spill of several windows

@@ -27,7 +27,13 @@ import pyarrow.compute as pc
 from hyposcreen.config import Window
 from hyposcreen.context import RunContext
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
-from hyposcreen.recipe_read import check_in_range, ingest_table, union_filter, window_counts
+from hyposcreen.recipe_read import (
+    check_in_range,
+    ingest_table,
+    remove_dead_row_copies,
+    union_filter,
+    window_counts,
+)
 from hyposcreen.runners.handoff import FRAME_SUFFIX, count_rows, read_table, write_table
 from hyposcreen.runners.spill import _SEQ, SPILL_PREFIX, spill_table
 
@@ -57,6 +63,7 @@ def spill_once(ctx: RunContext, windows: Sequence[Window], partitions: int) -> S
     """Every table spilled once for all `windows` into `partitions` patient-hash partitions."""
     root = spill_root(ctx)
     root.mkdir(parents=True, exist_ok=True)
+    remove_dead_row_copies()
     folder = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=root))  # 0700
     reader = dataclasses.replace(ctx, timings={}, peak_rss_mb={})
     try:
