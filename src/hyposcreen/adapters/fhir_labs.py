@@ -1,7 +1,8 @@
 """FHIR Observation (and Specimen) resources -> rows of the canonical labs table.
 
 `ObservationMapper.relevant_line` is the byte-level pre-filter: one compiled regex looks for a
-`"code"`, `"display"` or `"text"` whose string value is a LOINC code of the rules or a name /
+`"code"`, `"display"` or `"text"` whose string value is a LOINC code of the rules (its hyphen
+also written as another dash, raw or as a JSON `\u2013` escape: rules.loinc_text) or a name /
 local code of the lab dictionary (names case-insensitive). Lines without such a value are never
 parsed; the reader counts them as not relevant (`unknown_loinc`).
 """
@@ -27,6 +28,7 @@ from hyposcreen.adapters.fhir_types import (
 )
 from hyposcreen.rules.lab_identity import word_pattern
 from hyposcreen.rules.loader import RuleSet, normalize_label, normalize_unit
+from hyposcreen.rules.loinc_text import DASHES, loinc_key
 
 LAB_COLUMNS = (
     "patient_id",
@@ -47,12 +49,26 @@ LabRow = tuple[object, ...]
 Identity = tuple[str | None, str | None, bool, tuple[str, ...]]
 
 
+# a LOINC's hyphen as any dash of rules.loinc_text, in UTF-8 or as a JSON escape (`\u2013`)
+_ANY_DASH = (
+    b"(?:-|"
+    + b"|".join(
+        alternative
+        for dash in DASHES
+        for alternative in (re.escape(dash.encode("utf-8")), rb"\\u" + f"{ord(dash):04x}".encode())
+    )
+    + b")"
+)
+
+
 def _value_alternatives(rules: RuleSet) -> bytes:
     codes = set(rules.loinc_to_analyte)
     names = set(rules.lab_dictionary)
     parts = []
     for word in sorted(codes | names, key=len, reverse=True):
         escaped = re.escape(word.encode("utf-8"))
+        if word in codes:
+            escaped = escaped.replace(rb"\-", _ANY_DASH)
         parts.append(escaped.replace(rb"\ ", b" ").replace(b" ", rb"\s+"))  # any run of spaces
     return b"|".join(parts)
 
@@ -90,7 +106,7 @@ class ObservationMapper:
         for coding in codings(concept):
             code = text(coding.get("code"))
             if code and is_loinc(coding):
-                if loinc is None or (loinc not in self.loinc and code in self.loinc):
+                if loinc is None or (not self._known(loinc) and self._known(code)):
                     loinc = code
             elif code:
                 local.append(code)
@@ -98,10 +114,14 @@ class ObservationMapper:
                 found.append(display)
         labels = tuple(found)
         if loinc is not None:
-            return loinc, labels[0] if labels else None, loinc in self.loinc, labels
+            return loinc, labels[0] if labels else None, self._known(loinc), labels
         candidates = (*labels, *local)
         name = next((n for n in candidates if self._in_dictionary(n)), None)
         return None, name or (candidates[0] if candidates else None), name is not None, labels
+
+    def _known(self, loinc: str) -> bool:
+        """A LOINC of the rules, its dash read as `-` (the row keeps the code as written)."""
+        return loinc_key(loinc) in self.loinc
 
     def _in_dictionary(self, label: str) -> bool:
         return label.lower() in self.dictionary or normalize_label(label) in self.dictionary
