@@ -38,6 +38,7 @@ RESOURCE_TYPES = (
     "MedicationAdministration",
     "MedicationDispense",
     "MedicationKnowledge",
+    "MedicationOrder",
     "MedicationRequest",
     "MedicationStatement",
     "Medication",

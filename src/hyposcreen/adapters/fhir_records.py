@@ -1,8 +1,9 @@
 """FHIR medication, Condition and Patient resources -> rows of the canonical tables.
 
-Medications: MedicationRequest, MedicationStatement and MedicationAdministration, with the drug
-from `medicationCodeableConcept` or from a Medication resource (exported in Medication files or
-`contained`, referenced as `#id`, or as a bare `id` that a contained resource has). Conditions:
+Medications: MedicationRequest (DSTU2's MedicationOrder read as one), MedicationStatement and
+MedicationAdministration, with the drug from `medicationCodeableConcept` or from a Medication
+resource (exported in Medication files or `contained`, referenced as `#id`, or as a bare `id`
+that a contained resource has). Conditions:
 one row per resource, coded by the coding that matches a condition of the rules (else the first
 coding of a known system); one that abated without a clinicalStatus is resolved. Patients: id,
 MRN, name, birth date, sex.
@@ -62,6 +63,8 @@ Row = tuple[object, ...]
 # MedicationRequest with doNotPerform true: an order that the drug be NOT given.
 _MEDICATION_STATUS = {"not-taken": "not-done"}
 _NOT_DONE = "not-done"
+# an order: R4's MedicationRequest, or DSTU2's MedicationOrder (`dateWritten`, `dateEnded`)
+_ORDERS = ("MedicationRequest", "MedicationOrder")
 _ICD10_SHAPE = re.compile(r"^[A-TV-Z]\d{2}(\.?[0-9A-Z]{1,4})?$", re.I)
 _ICD9_SHAPE = re.compile(r"^(\d{3}|V\d{2}|E[89]\d{2})(\.?\d{1,2})?$", re.I)
 _SNOMED_SHAPE = re.compile(r"^\d{6,18}$")
@@ -137,7 +140,7 @@ class MedicationMapper:
     def row(self, resource: dict[str, Any]) -> Row:
         kind = resource.get("resourceType")
         start = end = None
-        if kind == "MedicationRequest":
+        if kind in _ORDERS:
             bounds: tuple[str | None, str | None] = (None, None)
             for dosage in objects(resource.get("dosageInstruction")):
                 timing = dosage.get("timing") if isinstance(dosage, dict) else None
@@ -149,7 +152,7 @@ class MedicationMapper:
                 dispense.get("validityPeriod") if isinstance(dispense, dict) else None
             )
             start = bounds[0] or validity[0] or first_text(resource, "authoredOn", "dateWritten")
-            end = bounds[1] or validity[1]
+            end = bounds[1] or validity[1] or first_text(resource, "dateEnded")
             route_holder = first_item(resource.get("dosageInstruction"))
         else:  # MedicationStatement, MedicationAdministration
             start, end = period(resource.get("effectivePeriod") or resource.get("occurencePeriod"))
@@ -225,7 +228,10 @@ class ConditionMapper:
         refuted = verification and verification.lower() in ("entered-in-error", "refuted")
         status = verification if refuted else (clinical or verification)
         onset = period(resource.get("onsetPeriod"))[0]
-        recorded = first_text(resource, "recordedDate", "onsetDateTime", "assertedDate") or onset
+        recorded = (
+            first_text(resource, "recordedDate", "onsetDateTime", "assertedDate", "dateRecorded")
+            or onset
+        )  # assertedDate: STU3's name for recordedDate, dateRecorded: DSTU2's
         return (
             _patient(resource),
             code,
