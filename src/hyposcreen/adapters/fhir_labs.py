@@ -2,9 +2,9 @@
 
 `ObservationMapper.relevant_line` is the byte-level pre-filter: one compiled regex looks for a
 `"code"`, `"display"` or `"text"` whose string value is a LOINC code of the rules (its hyphen
-also written as another dash, raw or as a JSON `\u2013` escape: rules.loinc_text) or a name /
-local code of the lab dictionary (names case-insensitive). Lines without such a value are never
-parsed; the reader counts them as not relevant (`unknown_loinc`).
+also written as another dash: rules.loinc_text) or a name / local code of the lab dictionary
+(names case-insensitive), as JSON may write it (`\\u00e9`, `\\/`). Lines without such a value
+are never parsed; the reader counts them as not relevant (`unknown_loinc`).
 """
 
 from __future__ import annotations
@@ -49,28 +49,43 @@ LabRow = tuple[object, ...]
 Identity = tuple[str | None, str | None, bool, tuple[str, ...]]
 
 
-# a LOINC's hyphen as any dash of rules.loinc_text, in UTF-8 or as a JSON escape (`\u2013`)
-_ANY_DASH = (
-    b"(?:-|"
-    + b"|".join(
-        alternative
-        for dash in DASHES
-        for alternative in (re.escape(dash.encode("utf-8")), rb"\\u" + f"{ord(dash):04x}".encode())
-    )
-    + b")"
-)
+def _written(char: str) -> bytes:
+    """A character outside ASCII as a JSON string may hold it: raw (UTF-8) or escaped
+    (`\\u00e9`, as serializers keeping to ASCII write it), in either letter case."""
+    forms = dict.fromkeys((char, char.lower(), char.upper()))
+    found = [re.escape(form.encode("utf-8")) for form in forms]
+    found += [rb"\\u" + f"{ord(form):04x}".encode() for form in forms if ord(form) <= 0xFFFF]
+    return b"(?:" + b"|".join(found) + b")"
+
+
+# a LOINC's hyphen as any dash of rules.loinc_text
+_ANY_DASH = b"(?:-|" + b"|".join(_written(dash) for dash in DASHES) + b")"
+
+
+def _json_pattern(word: str, code: bool) -> bytes:
+    """What a `"code"`/`"display"`/`"text"` string holding `word` may look like: any run of
+    spaces for a space, `/` also escaped (`\\/`), a character outside ASCII raw or escaped, and
+    a LOINC's hyphen (`code`) as any dash."""
+    parts = []
+    for char in word:
+        if char == " ":
+            parts.append(rb"\s+")
+        elif char == "-" and code:
+            parts.append(_ANY_DASH)
+        elif char == "/":
+            parts.append(rb"(?:/|\\/)")
+        elif not char.isascii():
+            parts.append(_written(char))
+        else:
+            parts.append(re.escape(char.encode("utf-8")))
+    return b"".join(parts)
 
 
 def _value_alternatives(rules: RuleSet) -> bytes:
     codes = set(rules.loinc_to_analyte)
     names = set(rules.lab_dictionary)
-    parts = []
-    for word in sorted(codes | names, key=len, reverse=True):
-        escaped = re.escape(word.encode("utf-8"))
-        if word in codes:
-            escaped = escaped.replace(rb"\-", _ANY_DASH)
-        parts.append(escaped.replace(rb"\ ", b" ").replace(b" ", rb"\s+"))  # any run of spaces
-    return b"|".join(parts)
+    ordered = sorted(codes | names, key=len, reverse=True)
+    return b"|".join(_json_pattern(word, word in codes) for word in ordered)
 
 
 class ObservationMapper:
