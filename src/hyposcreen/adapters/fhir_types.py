@@ -13,7 +13,16 @@ from typing import Any
 from hyposcreen.rules.loinc_text import DASHES
 
 LOINC_SYSTEMS = frozenset(
-    {"http://loinc.org", "https://loinc.org", "urn:oid:2.16.840.1.113883.6.1", "loinc", "ln"}
+    {
+        "http://loinc.org",
+        "https://loinc.org",
+        "http://www.loinc.org",
+        "https://www.loinc.org",
+        "urn:oid:2.16.840.1.113883.6.1",
+        "2.16.840.1.113883.6.1",  # the OID without its urn:oid: (HL7 v2 converters)
+        "loinc",
+        "ln",
+    }
 )
 RXNORM_SYSTEMS = frozenset(
     {
