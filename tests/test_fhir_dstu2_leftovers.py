@@ -1,7 +1,9 @@
-"""Resources left in DSTU2 shape in an R4 export are read, not dropped: a `MedicationOrder`
-(DSTU2's MedicationRequest: `patient`, `dateWritten`, `dateEnded`) in its own file, and a
-Condition dated by `dateRecorded` with a `clinicalStatus` written as a bare code. Before, the
-order's file was ignored and the condition quarantined `missing_key`, at exit 0."""
+"""Resources left in DSTU2 or STU3 shape in an R4 export are read, not dropped or misread: a
+`MedicationOrder` (DSTU2's MedicationRequest: `patient`, `dateWritten`, `dateEnded`) in its own
+file; a Condition dated by `dateRecorded` with a `clinicalStatus` written as a bare code; a drug
+recorded as not taken or not given (`taken: n`, `wasNotTaken`, `notGiven`, `wasNotGiven`).
+Before, the order's file was ignored, the condition quarantined `missing_key`, and a drug not
+taken was a risk factor, at exit 0."""
 
 from __future__ import annotations
 
@@ -60,3 +62,41 @@ def test_dstu2_orders_and_conditions_are_read(tmp_path: Path) -> None:
     assert listed.loc["P032", ["tier", "risk_factors"]].tolist() == ["2", "cramp_documented"]
     assert "P016" not in listed.index
     assert len(listed) == 34
+
+
+NOT_GIVEN = {  # patient -> (file, the STU3 / DSTU2 flag saying the drug was not taken or given)
+    "P004": ("MedicationAdministration", {"wasNotGiven": True}),  # Zoloft, DSTU2
+    "P041": ("MedicationAdministration", {"notGiven": True}),  # escitalopram, STU3
+    "P021": ("MedicationStatement", {"wasNotTaken": True}),  # Effexor XR, DSTU2
+    "P038": ("MedicationStatement", {"taken": "n"}),  # furosemide, STU3
+}
+
+
+def test_drugs_recorded_as_not_taken_in_older_shapes_are_not_risk_factors(tmp_path: Path) -> None:
+    folder = tmp_path / "fhir"
+    to_fhir.convert(SAMPLE, folder)
+    flagged = 0
+    for kind in ("MedicationAdministration", "MedicationStatement"):
+        path = folder / f"{kind}.ndjson"
+        records = [orjson.loads(x) for x in path.read_bytes().splitlines()]
+        for record in records:
+            patient = record["subject"]["reference"].rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+            if patient in NOT_GIVEN and NOT_GIVEN[patient][0] == kind:
+                record.update(NOT_GIVEN[patient][1])
+                flagged += 1
+        path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    assert flagged == 4
+    out = tmp_path / "out"
+    argv = ["run", "--no-flow", "--source", "fhir", "--input", str(folder), "--out", str(out)]
+    assert main([*argv, "--window-start", DAY]) == 0
+    listed = pd.read_csv(out / DAY / "review_list.csv", dtype=str, keep_default_na=False)
+    listed = listed.set_index("patient_id")
+    # P004 (mild, ssri only) and P041 (mild, ssri only) leave the list; P021 keeps hypokalemia
+    # (mild, one risk factor: routine); P038 stays urgent (severe, over-corrected), no drug
+    assert "P004" not in listed.index and "P041" not in listed.index
+    assert listed.loc["P021", ["tier", "risk_factors"]].tolist() == ["3", "hypokalemia"]
+    assert listed.loc["P038", ["tier", "risk_factors"]].tolist() == ["1", ""]
+    assert len(listed) == 33
+    quarantine = pd.read_csv(out / DAY / "quarantine.csv", dtype=str)
+    medications = quarantine[quarantine["table"] == "medications"]
+    assert len(medications[medications["patient_id"].isin(list(NOT_GIVEN))]) == 4

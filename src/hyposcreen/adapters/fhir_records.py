@@ -71,6 +71,16 @@ _SNOMED_SHAPE = re.compile(r"^\d{6,18}$")
 _ATC_SHAPE = re.compile(r"^[A-Z]\d{2}[A-Z]{2}\d{2}$", re.I)  # a coding without a system
 
 
+def _not_given(resource: dict[str, Any]) -> bool:
+    """A drug recorded as not taken or not given the way STU3 and DSTU2 wrote it (R4 says so
+    by the status not-taken / not-done): MedicationStatement `taken: n`, `wasNotTaken: true`;
+    MedicationAdministration `notGiven: true`, `wasNotGiven: true`."""
+    taken = resource.get("taken")
+    return (isinstance(taken, str) and taken.strip().lower() == "n") or any(
+        resource.get(flag) is True for flag in ("wasNotTaken", "notGiven", "wasNotGiven")
+    )
+
+
 def _patient(resource: dict[str, Any]) -> str | None:
     return reference_id(resource.get("subject") or resource.get("patient"))
 
@@ -166,7 +176,7 @@ class MedicationMapper:
         route = concept_label(route_holder.get("route")) if route_holder else None
         status = text(resource.get("status"))
         status = _MEDICATION_STATUS.get(status.lower(), status) if status else None
-        if resource.get("doNotPerform") is True:
+        if resource.get("doNotPerform") is True or _not_given(resource):
             status = _NOT_DONE
         drug_name, rxnorm, atc = self._drug(resource)
         return (
