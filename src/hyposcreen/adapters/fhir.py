@@ -160,10 +160,7 @@ def _reader(
         def keep_medication(resource: Resource) -> None:
             medications[str(resource.get("id"))] = medication_index_entry(resource)
 
-        def medication_rows(resource: Resource) -> list[Row]:
-            return [mapper.row(resource)]
-
-        reader = LineReader(builder, wanted, medication_rows, {"Medication": keep_medication})
+        reader = LineReader(builder, wanted, mapper.rows, {"Medication": keep_medication})
         return reader, None, mapper
     single = ConditionMapper(rules).row if name == "diagnoses" else patient_row
 

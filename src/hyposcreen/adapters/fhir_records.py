@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from typing import Any
 
+from hyposcreen.adapters.fhir_table import UnresolvedReference
 from hyposcreen.adapters.fhir_types import (
     ATC_SYSTEMS,
     EXTRA_DIAGNOSIS_SYSTEMS,
@@ -96,10 +97,20 @@ class MedicationMapper:
         self.known_atc = {i.atc for i in rules.ingredients.values() if i.atc}
         self.atc_prefixes = tuple(rules.atc_combinations)
         self.unmapped: Counter[tuple[str, str]] = Counter()  # (resource type, note)
+        self.unresolved = False  # the last row's drug is only a reference the export lacks
+
+    def rows(self, resource: dict[str, Any]) -> list[Row]:
+        """The row of one resource for the reader; UnresolvedReference when its drug is named
+        only by a reference to a Medication the export does not hold."""
+        self.unresolved = False
+        found = self.row(resource)
+        if self.unresolved:
+            raise UnresolvedReference(str(resource.get("resourceType")))
+        return [found]
 
     def _medication_concepts(self, resource: dict[str, Any]) -> tuple[list[object], str | None]:
         """The concepts naming the drug (code and ingredients) and, for a reference that
-        cannot be resolved, its display."""
+        cannot be resolved, its display (without one, `unresolved` is set)."""
         concept = resource.get("medicationCodeableConcept")
         reference = resource.get("medicationReference")
         r5_medication = resource.get("medication")  # R5 CodeableReference
@@ -117,7 +128,8 @@ class MedicationMapper:
             target = self.medications.get(reference_id(reference) or "")
         if target is None:
             self.unmapped[(kind, "unresolved_medication_reference")] += 1
-            return [], text(reference.get("display"))
+            self.unresolved = (display := text(reference.get("display"))) is None
+            return [], display
         concepts = [target.get("code")]
         for ingredient in objects(target.get("ingredient")):
             if isinstance(ingredient, dict):

@@ -29,7 +29,13 @@ from hyposcreen.adapters.fhir_documents import (
 from hyposcreen.adapters.fhir_files import count_lines, iter_blocks, iter_lines
 from hyposcreen.adapters.fhir_lines import all_resources, line_at, not_objects, parse_resource
 from hyposcreen.adapters.fhir_parsed import document_places
-from hyposcreen.adapters.fhir_table import MALFORMED_TEXT, Row, TableBuilder
+from hyposcreen.adapters.fhir_table import (
+    MALFORMED_TEXT,
+    UNRESOLVED,
+    Row,
+    TableBuilder,
+    UnresolvedReference,
+)
 from hyposcreen.adapters.fhir_versions import (
     version_of,
 )
@@ -104,11 +110,8 @@ class LineReader:
                     self.builder.add_malformed(rel, _where(place, first), raw, "export_error")
                     count += 1
                 continue
-            try:
-                rows = self.to_rows(resource)
-            except Exception:  # an oddly shaped resource is quarantined, never fatal
-                tally["unmapped_malformed_row"] += 1
-                self.builder.add_malformed(rel, _where(place, first), orjson.dumps(resource))
+            rows = self._rows(resource, rel, _where(place, first), tally)
+            if rows is None:  # quarantined as read
                 count += 1
                 continue
             version = version_of(resource)
@@ -124,6 +127,22 @@ class LineReader:
         tally["mapped"] += 1
         tally["extra_rows"] += count - 1
         return count + empty
+
+    def _rows(
+        self, resource: Resource, rel: str, where: str, tally: Counter[str]
+    ) -> list[Row] | None:
+        """The rows of one resource, or None when it is quarantined as read: an oddly shaped
+        resource (`malformed_row`, never fatal), one naming its drug only by a reference the
+        export cannot resolve (`unresolved_reference`)."""
+        try:
+            return self.to_rows(resource)
+        except UnresolvedReference:
+            reason: str | None = UNRESOLVED
+        except Exception:
+            reason = None
+        tally[f"unmapped_{reason or 'malformed_row'}"] += 1
+        self.builder.add_malformed(rel, where, orjson.dumps(resource), reason)
+        return None
 
     def _take_pseudo(self, place: str, pseudo: Resource, rel: str, tally: Counter[str]) -> int:
         """One row for an entry holding no FHIR resource (`fhir_documents.PSEUDO_TYPES`)."""
