@@ -44,14 +44,13 @@ from hyposcreen.adapters.fhir_labs import (
     specimen_type,
 )
 from hyposcreen.adapters.fhir_parsed import SUPPORT_TYPES, TABLE_TYPES, documents_as_one, keep_only
+from hyposcreen.adapters.fhir_patients import PATIENT_COLUMNS, patient_row
 from hyposcreen.adapters.fhir_records import (
     DIAGNOSIS_COLUMNS,
     MEDICATION_COLUMNS,
-    PATIENT_COLUMNS,
     ConditionMapper,
     MedicationMapper,
     medication_index_entry,
-    patient_row,
 )
 from hyposcreen.adapters.fhir_scan import (
     LineReader,

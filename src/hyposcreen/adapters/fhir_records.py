@@ -5,8 +5,8 @@ MedicationAdministration, with the drug from `medicationCodeableConcept` or from
 resource (exported in Medication files or `contained`, referenced as `#id`, or as a bare `id`
 that a contained resource has). Conditions:
 one row per resource, coded by the coding that matches a condition of the rules (else the first
-coding of a known system); one that abated without a clinicalStatus is resolved. Patients: id,
-MRN, name, birth date, sex.
+coding of a known system); one that abated without a clinicalStatus is resolved. Patients are
+read by fhir_patients.
 """
 
 from __future__ import annotations
@@ -57,7 +57,6 @@ DIAGNOSIS_COLUMNS = (
     "encounter_id",
     "description",
 )
-PATIENT_COLUMNS = ("patient_id", "mrn", "name", "birth_date", "sex")
 Row = tuple[object, ...]
 
 # MedicationStatement.status "not-taken": the drug was not taken; read like not-done. So is a
@@ -278,41 +277,6 @@ def _abated(resource: dict[str, Any]) -> str | None:
     ):
         return "resolved"
     return None
-
-
-def _human_name(names: object) -> str | None:
-    entries = [n for n in names if isinstance(n, dict)] if isinstance(names, list) else []
-    best = next((n for n in entries if n.get("use") == "official"), entries[0] if entries else None)
-    if best is None:
-        return None
-    if full := text(best.get("text")):
-        return full
-    given = best.get("given")
-    given = list(given) if isinstance(given, list) else []
-    parts = [p for p in [*given, best.get("family")] if isinstance(p, str) and p.strip()]
-    return " ".join(parts) or None
-
-
-def _mrn(identifiers: object) -> str | None:
-    for identifier in identifiers if isinstance(identifiers, list) else ():
-        if not isinstance(identifier, dict):
-            continue
-        kind = identifier.get("type")
-        codes = {text(c.get("code")) for c in codings(kind)}
-        label = (concept_label(kind) or "").lower()
-        if "MR" in codes or "medical record" in label or label == "mrn":
-            return text(identifier.get("value"))
-    return None
-
-
-def patient_row(resource: dict[str, Any]) -> Row:
-    return (
-        text(resource.get("id")),
-        _mrn(resource.get("identifier")),
-        _human_name(resource.get("name")),
-        text(resource.get("birthDate")),
-        text(resource.get("gender")),
-    )
 
 
 def medication_index_entry(resource: dict[str, Any]) -> dict[str, Any]:
