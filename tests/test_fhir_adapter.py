@@ -303,7 +303,8 @@ _FIELDS = [
 def test_mappers_take_any_json_in_any_field_without_raising(fields: dict[str, Any]) -> None:
     """Oddly typed fields give nulls, never an exception (which would quarantine the row)."""
     from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper
-    from hyposcreen.adapters.fhir_records import ConditionMapper, MedicationMapper, patient_row
+    from hyposcreen.adapters.fhir_patients import patient_row
+    from hyposcreen.adapters.fhir_records import ConditionMapper, MedicationMapper
 
     observations = ObservationMapper(RULES, {})
     for row in observations.rows({"resourceType": "Observation", **fields}):

@@ -19,6 +19,9 @@ list is incomplete, and the night must not pass as quiet (exit 4):
   common in real records (a home medication without a start date) and are only quarantined.
 - `export_errors`: a FHIR export holding OperationOutcome errors (quarantined `export_error`,
   adapters.fhir): the server said the export is incomplete. Any such row warns.
+- `unresolved_references`: FHIR resources naming their drug only by a reference to a
+  Medication the export does not hold (quarantined `unresolved_reference`, adapters.fhir):
+  part of the export did not arrive. Any such row warns.
 - `broken_documents`: a FHIR JSON document that does not read as JSON or holds no resource
   (quarantined `broken_document`, adapters.fhir_scan): one row stands for a whole file, for
   Synthea a patient's whole record. Any such row warns; the text names no file (Synthea's
@@ -125,7 +128,7 @@ def quarantine_warnings(
     found += _malformed_rows(quarantine, reconciliation, limits, where)
     if decimal == ".":
         found += _decimal_commas(quarantine, where)
-    return found + _export_errors(quarantine, where) + _broken_documents(quarantine, where)
+    return found + _missing_data(quarantine, where) + _broken_documents(quarantine, where)
 
 
 class _Matches:
@@ -193,20 +196,29 @@ def _broken_documents(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarn
     ]
 
 
-def _export_errors(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]:
-    """Any row quarantined `export_error` (a FHIR OperationOutcome of severity error: the
-    source said data are missing from the export) warns: the list may lack patients."""
-    rows = np.flatnonzero(where("reason", "export_error"))
-    if not len(rows):
-        return []
-    return [
-        RunWarning(
-            "export_errors",
-            f"{len(rows)} error report(s) of the source are in the export (e.g. "
-            f"{_references(quarantine, rows)}): it says data are missing from it, so the list "
-            "may lack patients. See quarantine.csv; ask the sender for a complete export.",
-        )
-    ]
+# reasons of which any quarantined row warns: (warning, what the rows are, why data are missing)
+_MISSING_DATA = {
+    "export_error": ("export_errors", "error report(s) of the source", "it says data are"),
+    "unresolved_reference": ("unresolved_references", "medication record(s) naming their drug "
+                             "only by a Medication resource", "those resources are"),
+}  # fmt: skip
+
+
+def _missing_data(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]:
+    """Any row quarantined `export_error` (a FHIR OperationOutcome of severity error) or
+    `unresolved_reference` (a Medication not exported) warns: the list may lack patients."""
+    found = []
+    for reason, (code, what, why) in _MISSING_DATA.items():
+        if len(rows := np.flatnonzero(where("reason", reason))):
+            found.append(
+                RunWarning(
+                    code,
+                    f"{len(rows)} {what} are in the export (e.g. "
+                    f"{_references(quarantine, rows)}): {why} missing from it, so the list may "
+                    "lack patients. See quarantine.csv; ask the sender for a complete export.",
+                )
+            )
+    return found
 
 
 def _decimal_commas(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]:

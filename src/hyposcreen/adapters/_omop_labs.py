@@ -24,9 +24,10 @@ from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import SCHEMAS
 from hyposcreen.ingest.tabular import RowFilter
 from hyposcreen.rules.loader import RuleSet
+from hyposcreen.rules.loinc_text import DASHES
 
 Reader = tuple[list[pd.DataFrame], Counter[str], Counter[str]]
-_LOINC_SHAPE = r"\d{1,7}-\d"
+_LOINC_SHAPE = r"\d{1,7}[-" + DASHES + r"]\d"  # any dash (rules.loinc_text)
 _IDENTIFY_REASONS = (
     "unknown_loinc",
     "unknown_lab_name",

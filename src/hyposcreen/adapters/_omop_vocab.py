@@ -26,6 +26,7 @@ from hyposcreen.adapters._files import (
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.rules.loader import RuleSet, load_source_map
+from hyposcreen.rules.loinc_text import loinc_key
 
 OPERATORS = ("<", ">", "<=", ">=", "=")
 _RXNORM = ("RxNorm", "RxNorm Extension")
@@ -99,9 +100,10 @@ class Vocabulary:
         return name.where(name.isin(OPERATORS))
 
     def loinc_ids(self) -> pd.Series:
-        """concept id -> LOINC code of every LOINC concept known."""
+        """concept id -> LOINC code of every LOINC concept known, its dash read as `-` (a
+        vocabulary written `2951–2` names the rules' `2951-2`: rules.loinc_text)."""
         table = self.concepts
-        return table.loc[table["vocabulary"] == "LOINC", "code"]
+        return table.loc[table["vocabulary"] == "LOINC", "code"].map(loinc_key, na_action="ignore")
 
 
 def _shipped() -> pd.DataFrame:

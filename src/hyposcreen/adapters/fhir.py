@@ -35,7 +35,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, SUFFIXES, classify
+from hyposcreen.adapters.fhir_documents import is_document_name
+from hyposcreen.adapters.fhir_files import (
+    DOCUMENTS,
+    MIXED,
+    SUFFIXES,
+    classify,
+    type_from_name,
+    unread_packed,
+)
 from hyposcreen.adapters.fhir_index import index_resources
 from hyposcreen.adapters.fhir_labs import (
     LAB_COLUMNS,
@@ -44,14 +52,13 @@ from hyposcreen.adapters.fhir_labs import (
     specimen_type,
 )
 from hyposcreen.adapters.fhir_parsed import SUPPORT_TYPES, TABLE_TYPES, documents_as_one, keep_only
+from hyposcreen.adapters.fhir_patients import PATIENT_COLUMNS, patient_row
 from hyposcreen.adapters.fhir_records import (
     DIAGNOSIS_COLUMNS,
     MEDICATION_COLUMNS,
-    PATIENT_COLUMNS,
     ConditionMapper,
     MedicationMapper,
     medication_index_entry,
-    patient_row,
 )
 from hyposcreen.adapters.fhir_scan import (
     LineReader,
@@ -84,6 +91,22 @@ def check_layout(input_dir: Path) -> None:
     """Raise InputError unless the folder holds NDJSON files of FHIR resources, Observations
     among them (or files of Bundles / mixed types that may hold them). Files that are not FHIR
     (an export client's `log.ndjson`) are ignored with a warning."""
+    if packed := unread_packed(input_dir):
+        # an NDJSON file named for its resource type is named; a document's name may carry the
+        # patient's name (Synthea's Given_Family_<id>.json)
+        named = [
+            p.relative_to(input_dir)
+            for p in packed
+            if type_from_name(p.name) and not is_document_name(p.name.rsplit(".", 1)[0])
+        ]
+        raise InputError(
+            f"{len(packed)} file(s) of the FHIR export "
+            f"{f'(e.g. {named[0]}) ' if named else ''}are packed in a way the reader does not "
+            "open (it reads NDJSON and JSON files, plain or gzip-compressed: .gz); their "
+            "resources would be missing from the screen. Unpack them, or compress them with "
+            "gzip, and rerun.",
+            file=str(named[0]) if named else None,
+        )
     by_type, unknown = classify(input_dir)
     if not by_type and not unknown:
         found = sorted(p.name for p in input_dir.iterdir())[:8]
@@ -160,10 +183,7 @@ def _reader(
         def keep_medication(resource: Resource) -> None:
             medications[str(resource.get("id"))] = medication_index_entry(resource)
 
-        def medication_rows(resource: Resource) -> list[Row]:
-            return [mapper.row(resource)]
-
-        reader = LineReader(builder, wanted, medication_rows, {"Medication": keep_medication})
+        reader = LineReader(builder, wanted, mapper.rows, {"Medication": keep_medication})
         return reader, None, mapper
     single = ConditionMapper(rules).row if name == "diagnoses" else patient_row
 

@@ -194,19 +194,32 @@ def _pseudo(entry: object, empty: bool = False) -> Resource:
     return {"resourceType": EMPTY_ENTRY if empty else MALFORMED_ENTRY, "entry": entry}
 
 
+def _response_outcome(entry: Resource) -> Resource | None:
+    """The OperationOutcome of an entry's `response` (a batch-response or transaction-response
+    entry that failed holds no resource, only the server's report why)."""
+    response = entry.get("response")
+    outcome = response.get("outcome") if isinstance(response, dict) else None
+    if isinstance(outcome, dict) and outcome.get("resourceType") == "OperationOutcome":
+        return outcome
+    return None
+
+
 def bundle_places(bundle: Resource, depth: int = 0) -> list[tuple[str, Resource]]:
     """(`entry[i]`, resource) of every entry of a Bundle, a Bundle inside one replaced by its
     own entries (`entry[2].entry[0]`: a message or searchset of documents); a resource without
     an `id` takes the last part of its `fullUrl` (`urn:uuid:x`, `https://host/Patient/x`). An
-    entry without a `resource` is an `EMPTY_ENTRY`, one whose resource is not an object with a
-    resourceType (invalid FHIR) a `MALFORMED_ENTRY`: never dropped unsaid."""
+    entry without a `resource` is its `response.outcome` (a failed batch entry: an error there
+    says data are missing, `fhir_scan.export_error`), else an `EMPTY_ENTRY`; one whose
+    resource is not an object with a resourceType (invalid FHIR) a `MALFORMED_ENTRY`: never
+    dropped unsaid."""
     found: list[tuple[str, Resource]] = []
     entries = bundle.get("entry")
     for position, entry in enumerate(entries if isinstance(entries, list) else ()):
         place = f"entry[{position}]"
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if resource is None and isinstance(entry, dict):
-            found.append((place, _pseudo(entry, empty=True)))
+            outcome = _response_outcome(entry)
+            found.append((place, outcome if outcome else _pseudo(entry, empty=True)))
             continue
         if not isinstance(resource, dict) or not _typed(resource):
             found.append((place, _pseudo(entry)))

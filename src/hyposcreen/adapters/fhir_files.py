@@ -38,6 +38,7 @@ RESOURCE_TYPES = (
     "MedicationAdministration",
     "MedicationDispense",
     "MedicationKnowledge",
+    "MedicationOrder",
     "MedicationRequest",
     "MedicationStatement",
     "Medication",
@@ -128,6 +129,25 @@ def type_from_name(name: str) -> str | None:
         if letters.startswith(lowered):
             return resource_type
     return None
+
+
+# packings the reader does not open (it reads gzip: `.gz`)
+UNREAD_PACKINGS = (".bz2", ".xz", ".zst", ".lz4", ".br", ".zip", ".7z", ".tar", ".tar.gz", ".tgz")
+
+
+def unread_packed(input_dir: Path) -> list[Path]:
+    """Files packed in a way the reader does not open whose name says they hold export files
+    (`Observation.000.ndjson.bz2`, `Condition.zip`): read as nothing, their resources would be
+    missing without a word."""
+    found = []
+    for path in sorted(input_dir.rglob("*")):
+        packing = next((s for s in UNREAD_PACKINGS if path.name.lower().endswith(s)), None)
+        if packing is None or not path.is_file() or is_bookkeeping(path, input_dir):
+            continue
+        inner = path.name[: -len(packing)]
+        if inner.lower().endswith(SUFFIXES) or type_from_name(_stem(inner)) is not None:
+            found.append(path)
+    return found
 
 
 def peek_types(path: Path) -> list[str]:

@@ -1,9 +1,10 @@
 """FHIR Observation (and Specimen) resources -> rows of the canonical labs table.
 
 `ObservationMapper.relevant_line` is the byte-level pre-filter: one compiled regex looks for a
-`"code"`, `"display"` or `"text"` whose string value is a LOINC code of the rules or a name /
-local code of the lab dictionary (names case-insensitive). Lines without such a value are never
-parsed; the reader counts them as not relevant (`unknown_loinc`).
+`"code"`, `"display"` or `"text"` whose string value is a LOINC code of the rules (its hyphen
+also written as another dash: rules.loinc_text) or a name / local code of the lab dictionary
+(names case-insensitive), as JSON may write it (`\\u00e9`, `\\/`). Lines without such a value
+are never parsed; the reader counts them as not relevant (`unknown_loinc`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from hyposcreen.adapters.fhir_types import (
 )
 from hyposcreen.rules.lab_identity import word_pattern
 from hyposcreen.rules.loader import RuleSet, normalize_label, normalize_unit
+from hyposcreen.rules.loinc_text import DASHES, loinc_key
 
 LAB_COLUMNS = (
     "patient_id",
@@ -47,14 +49,43 @@ LabRow = tuple[object, ...]
 Identity = tuple[str | None, str | None, bool, tuple[str, ...]]
 
 
+def _written(char: str) -> bytes:
+    """A character outside ASCII as a JSON string may hold it: raw (UTF-8) or escaped
+    (`\\u00e9`, as serializers keeping to ASCII write it), in either letter case."""
+    forms = dict.fromkeys((char, char.lower(), char.upper()))
+    found = [re.escape(form.encode("utf-8")) for form in forms]
+    found += [rb"\\u" + f"{ord(form):04x}".encode() for form in forms if ord(form) <= 0xFFFF]
+    return b"(?:" + b"|".join(found) + b")"
+
+
+# a LOINC's hyphen as any dash of rules.loinc_text
+_ANY_DASH = b"(?:-|" + b"|".join(_written(dash) for dash in DASHES) + b")"
+
+
+def _json_pattern(word: str, code: bool) -> bytes:
+    """What a `"code"`/`"display"`/`"text"` string holding `word` may look like: any run of
+    spaces for a space, `/` also escaped (`\\/`), a character outside ASCII raw or escaped, and
+    a LOINC's hyphen (`code`) as any dash."""
+    parts = []
+    for char in word:
+        if char == " ":
+            parts.append(rb"\s+")
+        elif char == "-" and code:
+            parts.append(_ANY_DASH)
+        elif char == "/":
+            parts.append(rb"(?:/|\\/)")
+        elif not char.isascii():
+            parts.append(_written(char))
+        else:
+            parts.append(re.escape(char.encode("utf-8")))
+    return b"".join(parts)
+
+
 def _value_alternatives(rules: RuleSet) -> bytes:
     codes = set(rules.loinc_to_analyte)
     names = set(rules.lab_dictionary)
-    parts = []
-    for word in sorted(codes | names, key=len, reverse=True):
-        escaped = re.escape(word.encode("utf-8"))
-        parts.append(escaped.replace(rb"\ ", b" ").replace(b" ", rb"\s+"))  # any run of spaces
-    return b"|".join(parts)
+    ordered = sorted(codes | names, key=len, reverse=True)
+    return b"|".join(_json_pattern(word, word in codes) for word in ordered)
 
 
 class ObservationMapper:
@@ -90,7 +121,7 @@ class ObservationMapper:
         for coding in codings(concept):
             code = text(coding.get("code"))
             if code and is_loinc(coding):
-                if loinc is None or (loinc not in self.loinc and code in self.loinc):
+                if loinc is None or (not self._known(loinc) and self._known(code)):
                     loinc = code
             elif code:
                 local.append(code)
@@ -98,10 +129,14 @@ class ObservationMapper:
                 found.append(display)
         labels = tuple(found)
         if loinc is not None:
-            return loinc, labels[0] if labels else None, loinc in self.loinc, labels
+            return loinc, labels[0] if labels else None, self._known(loinc), labels
         candidates = (*labels, *local)
         name = next((n for n in candidates if self._in_dictionary(n)), None)
         return None, name or (candidates[0] if candidates else None), name is not None, labels
+
+    def _known(self, loinc: str) -> bool:
+        """A LOINC of the rules, its dash read as `-` (the row keeps the code as written)."""
+        return loinc_key(loinc) in self.loinc
 
     def _in_dictionary(self, label: str) -> bool:
         return label.lower() in self.dictionary or normalize_label(label) in self.dictionary

@@ -36,7 +36,12 @@ from hyposcreen.adapters.fhir_documents import PSEUDO_TYPES, Resource, read_docu
 # Resource types each table maps, and those it looks up by reference.
 TABLE_TYPES = {
     "labs": ("Observation", "DiagnosticReport", "OperationOutcome"),
-    "medications": ("MedicationRequest", "MedicationStatement", "MedicationAdministration"),
+    "medications": (
+        "MedicationRequest",
+        "MedicationStatement",
+        "MedicationAdministration",
+        "MedicationOrder",  # DSTU2's name for MedicationRequest, left in older exports
+    ),
     "diagnoses": ("Condition",),
     "patients": ("Patient",),
 }

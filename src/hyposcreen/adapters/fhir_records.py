@@ -1,11 +1,12 @@
 """FHIR medication, Condition and Patient resources -> rows of the canonical tables.
 
-Medications: MedicationRequest, MedicationStatement and MedicationAdministration, with the drug
-from `medicationCodeableConcept` or from a Medication resource (exported in Medication files or
-`contained`, referenced as `#id`, or as a bare `id` that a contained resource has). Conditions:
+Medications: MedicationRequest (DSTU2's MedicationOrder read as one), MedicationStatement and
+MedicationAdministration, with the drug from `medicationCodeableConcept` or from a Medication
+resource (exported in Medication files or `contained`, referenced as `#id`, or as a bare `id`
+that a contained resource has). Conditions:
 one row per resource, coded by the coding that matches a condition of the rules (else the first
-coding of a known system); one that abated without a clinicalStatus is resolved. Patients: id,
-MRN, name, birth date, sex.
+coding of a known system); one that abated without a clinicalStatus is resolved. Patients are
+read by fhir_patients.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from collections import Counter
 from typing import Any
 
+from hyposcreen.adapters.fhir_table import UnresolvedReference
 from hyposcreen.adapters.fhir_types import (
     ATC_SYSTEMS,
     EXTRA_DIAGNOSIS_SYSTEMS,
@@ -55,17 +57,28 @@ DIAGNOSIS_COLUMNS = (
     "encounter_id",
     "description",
 )
-PATIENT_COLUMNS = ("patient_id", "mrn", "name", "birth_date", "sex")
 Row = tuple[object, ...]
 
 # MedicationStatement.status "not-taken": the drug was not taken; read like not-done. So is a
 # MedicationRequest with doNotPerform true: an order that the drug be NOT given.
 _MEDICATION_STATUS = {"not-taken": "not-done"}
 _NOT_DONE = "not-done"
+# an order: R4's MedicationRequest, or DSTU2's MedicationOrder (`dateWritten`, `dateEnded`)
+_ORDERS = ("MedicationRequest", "MedicationOrder")
 _ICD10_SHAPE = re.compile(r"^[A-TV-Z]\d{2}(\.?[0-9A-Z]{1,4})?$", re.I)
 _ICD9_SHAPE = re.compile(r"^(\d{3}|V\d{2}|E[89]\d{2})(\.?\d{1,2})?$", re.I)
 _SNOMED_SHAPE = re.compile(r"^\d{6,18}$")
 _ATC_SHAPE = re.compile(r"^[A-Z]\d{2}[A-Z]{2}\d{2}$", re.I)  # a coding without a system
+
+
+def _not_given(resource: dict[str, Any]) -> bool:
+    """A drug recorded as not taken or not given the way STU3 and DSTU2 wrote it (R4 says so
+    by the status not-taken / not-done): MedicationStatement `taken: n`, `wasNotTaken: true`;
+    MedicationAdministration `notGiven: true`, `wasNotGiven: true`."""
+    taken = resource.get("taken")
+    return (isinstance(taken, str) and taken.strip().lower() == "n") or any(
+        resource.get(flag) is True for flag in ("wasNotTaken", "notGiven", "wasNotGiven")
+    )
 
 
 def _patient(resource: dict[str, Any]) -> str | None:
@@ -83,10 +96,20 @@ class MedicationMapper:
         self.known_atc = {i.atc for i in rules.ingredients.values() if i.atc}
         self.atc_prefixes = tuple(rules.atc_combinations)
         self.unmapped: Counter[tuple[str, str]] = Counter()  # (resource type, note)
+        self.unresolved = False  # the last row's drug is only a reference the export lacks
+
+    def rows(self, resource: dict[str, Any]) -> list[Row]:
+        """The row of one resource for the reader; UnresolvedReference when its drug is named
+        only by a reference to a Medication the export does not hold."""
+        self.unresolved = False
+        found = self.row(resource)
+        if self.unresolved:
+            raise UnresolvedReference(str(resource.get("resourceType")))
+        return [found]
 
     def _medication_concepts(self, resource: dict[str, Any]) -> tuple[list[object], str | None]:
         """The concepts naming the drug (code and ingredients) and, for a reference that
-        cannot be resolved, its display."""
+        cannot be resolved, its display (without one, `unresolved` is set)."""
         concept = resource.get("medicationCodeableConcept")
         reference = resource.get("medicationReference")
         r5_medication = resource.get("medication")  # R5 CodeableReference
@@ -104,7 +127,8 @@ class MedicationMapper:
             target = self.medications.get(reference_id(reference) or "")
         if target is None:
             self.unmapped[(kind, "unresolved_medication_reference")] += 1
-            return [], text(reference.get("display"))
+            self.unresolved = (display := text(reference.get("display"))) is None
+            return [], display
         concepts = [target.get("code")]
         for ingredient in objects(target.get("ingredient")):
             if isinstance(ingredient, dict):
@@ -137,7 +161,7 @@ class MedicationMapper:
     def row(self, resource: dict[str, Any]) -> Row:
         kind = resource.get("resourceType")
         start = end = None
-        if kind == "MedicationRequest":
+        if kind in _ORDERS:
             bounds: tuple[str | None, str | None] = (None, None)
             for dosage in objects(resource.get("dosageInstruction")):
                 timing = dosage.get("timing") if isinstance(dosage, dict) else None
@@ -149,7 +173,7 @@ class MedicationMapper:
                 dispense.get("validityPeriod") if isinstance(dispense, dict) else None
             )
             start = bounds[0] or validity[0] or first_text(resource, "authoredOn", "dateWritten")
-            end = bounds[1] or validity[1]
+            end = bounds[1] or validity[1] or first_text(resource, "dateEnded")
             route_holder = first_item(resource.get("dosageInstruction"))
         else:  # MedicationStatement, MedicationAdministration
             start, end = period(resource.get("effectivePeriod") or resource.get("occurencePeriod"))
@@ -163,7 +187,7 @@ class MedicationMapper:
         route = concept_label(route_holder.get("route")) if route_holder else None
         status = text(resource.get("status"))
         status = _MEDICATION_STATUS.get(status.lower(), status) if status else None
-        if resource.get("doNotPerform") is True:
+        if resource.get("doNotPerform") is True or _not_given(resource):
             status = _NOT_DONE
         drug_name, rxnorm, atc = self._drug(resource)
         return (
@@ -225,7 +249,10 @@ class ConditionMapper:
         refuted = verification and verification.lower() in ("entered-in-error", "refuted")
         status = verification if refuted else (clinical or verification)
         onset = period(resource.get("onsetPeriod"))[0]
-        recorded = first_text(resource, "recordedDate", "onsetDateTime", "assertedDate") or onset
+        recorded = (
+            first_text(resource, "recordedDate", "onsetDateTime", "assertedDate", "dateRecorded")
+            or onset
+        )  # assertedDate: STU3's name for recordedDate, dateRecorded: DSTU2's
         return (
             _patient(resource),
             code,
@@ -250,41 +277,6 @@ def _abated(resource: dict[str, Any]) -> str | None:
     ):
         return "resolved"
     return None
-
-
-def _human_name(names: object) -> str | None:
-    entries = [n for n in names if isinstance(n, dict)] if isinstance(names, list) else []
-    best = next((n for n in entries if n.get("use") == "official"), entries[0] if entries else None)
-    if best is None:
-        return None
-    if full := text(best.get("text")):
-        return full
-    given = best.get("given")
-    given = list(given) if isinstance(given, list) else []
-    parts = [p for p in [*given, best.get("family")] if isinstance(p, str) and p.strip()]
-    return " ".join(parts) or None
-
-
-def _mrn(identifiers: object) -> str | None:
-    for identifier in identifiers if isinstance(identifiers, list) else ():
-        if not isinstance(identifier, dict):
-            continue
-        kind = identifier.get("type")
-        codes = {text(c.get("code")) for c in codings(kind)}
-        label = (concept_label(kind) or "").lower()
-        if "MR" in codes or "medical record" in label or label == "mrn":
-            return text(identifier.get("value"))
-    return None
-
-
-def patient_row(resource: dict[str, Any]) -> Row:
-    return (
-        text(resource.get("id")),
-        _mrn(resource.get("identifier")),
-        _human_name(resource.get("name")),
-        text(resource.get("birthDate")),
-        text(resource.get("gender")),
-    )
 
 
 def medication_index_entry(resource: dict[str, Any]) -> dict[str, Any]:

@@ -27,8 +27,15 @@ from hyposcreen.adapters.fhir_documents import (
     bundle_places,
 )
 from hyposcreen.adapters.fhir_files import count_lines, iter_blocks, iter_lines
+from hyposcreen.adapters.fhir_lines import all_resources, line_at, not_objects, parse_resource
 from hyposcreen.adapters.fhir_parsed import document_places
-from hyposcreen.adapters.fhir_table import MALFORMED_TEXT, Row, TableBuilder
+from hyposcreen.adapters.fhir_table import (
+    MALFORMED_TEXT,
+    UNRESOLVED,
+    Row,
+    TableBuilder,
+    UnresolvedReference,
+)
 from hyposcreen.adapters.fhir_versions import (
     version_of,
 )
@@ -37,17 +44,6 @@ from hyposcreen.ingest.tabular import RowFilter
 log = logging.getLogger(__name__)
 Resource = dict[str, Any]
 _EFFECTIVE = re.compile(rb'"effectiveDateTime"\s*:\s*"(\d{4}-\d{2}-\d{2})')
-
-
-def parse_resource(line: bytes | bytearray) -> Resource | None:
-    """A resource object, or None when the line is not JSON or not a FHIR resource."""
-    try:
-        parsed = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None
-    if isinstance(parsed, dict) and isinstance(parsed.get("resourceType"), str):
-        return parsed
-    return None
 
 
 def bundle_entries(bundle: Resource) -> list[Resource]:
@@ -114,11 +110,8 @@ class LineReader:
                     self.builder.add_malformed(rel, _where(place, first), raw, "export_error")
                     count += 1
                 continue
-            try:
-                rows = self.to_rows(resource)
-            except Exception:  # an oddly shaped resource is quarantined, never fatal
-                tally["unmapped_malformed_row"] += 1
-                self.builder.add_malformed(rel, _where(place, first), orjson.dumps(resource))
+            rows = self._rows(resource, rel, _where(place, first), tally)
+            if rows is None:  # quarantined as read
                 count += 1
                 continue
             version = version_of(resource)
@@ -134,6 +127,22 @@ class LineReader:
         tally["mapped"] += 1
         tally["extra_rows"] += count - 1
         return count + empty
+
+    def _rows(
+        self, resource: Resource, rel: str, where: str, tally: Counter[str]
+    ) -> list[Row] | None:
+        """The rows of one resource, or None when it is quarantined as read: an oddly shaped
+        resource (`malformed_row`, never fatal), one naming its drug only by a reference the
+        export cannot resolve (`unresolved_reference`)."""
+        try:
+            return self.to_rows(resource)
+        except UnresolvedReference:
+            reason: str | None = UNRESOLVED
+        except Exception:
+            reason = None
+        tally[f"unmapped_{reason or 'malformed_row'}"] += 1
+        self.builder.add_malformed(rel, where, orjson.dumps(resource), reason)
+        return None
 
     def _take_pseudo(self, place: str, pseudo: Resource, rel: str, tally: Counter[str]) -> int:
         """One row for an entry holding no FHIR resource (`fhir_documents.PSEUDO_TYPES`)."""
@@ -212,14 +221,16 @@ def scan_prefiltered(
     """Stream a file parsing only the lines `needle` (a compiled bytes regex) finds; the others
     are counted not relevant (`unknown_loinc`), and so are found lines whose
     `effectiveDateTime` is days outside `bounds` (`outside_window`). A line the needle does not
-    find that is no JSON object (`_not_objects`: a line cut off before its code) is read all
-    the same, so it is quarantined `malformed_row`. Returns the rows the file accounts for."""
+    find that is no FHIR resource (a line cut off before its code, two lines run together: a
+    damaged line whatever codes it holds, `fhir_lines`) is read all the same, so it is
+    quarantined `malformed_row`. Returns the rows the file accounts for."""
     base = 0  # newlines before the current block
     rows = 0
     search = needle.search
     for block, end in iter_blocks(path, digest):
         lines, newlines = count_lines(block, end)
         tally["read"] += lines
+        damaged = not all_resources(block, end, lines)
         seen = 0
         position = 0
         counted_to, newlines_before = 0, 0
@@ -227,23 +238,27 @@ def scan_prefiltered(
             start = block.rfind(b"\n", 0, match.start()) + 1
             stop = block.find(b"\n", match.end(), end)
             stop = end if stop < 0 else stop
-            for at in _not_objects(block, position, start):
+            for at in not_objects(block, position, start, damaged):
                 line_no = base + newlines_before + block.count(b"\n", counted_to, at) + 1
-                rows += reader.take(_line_at(block, at, end), rel, line_no, tally)
+                rows += reader.take(line_at(block, at, end), rel, line_no, tally)
                 seen += 1
             newlines_before += block.count(b"\n", counted_to, start)
             counted_to, position = start, stop + 1
             seen += 1
             line = block[start:stop]
-            if bounds is not None and _outside(line, bounds):
+            if (
+                bounds is not None
+                and _outside(line, bounds)
+                and not (damaged and parse_resource(line) is None)
+            ):
                 tally["unmapped_outside_window"] += 1
                 reader.builder.not_relevant["outside_window"] += 1
                 rows += 1
                 continue
             rows += reader.take(line, rel, base + newlines_before + 1, tally)
-        for at in _not_objects(block, position, end):
+        for at in not_objects(block, position, end, damaged):
             line_no = base + newlines_before + block.count(b"\n", counted_to, at) + 1
-            rows += reader.take(_line_at(block, at, end), rel, line_no, tally)
+            rows += reader.take(line_at(block, at, end), rel, line_no, tally)
             seen += 1
         skipped = lines - seen
         tally["unmapped_prefilter_no_relevant_code"] += skipped
@@ -251,39 +266,6 @@ def scan_prefiltered(
         rows += skipped
         base += newlines
     return rows
-
-
-def _not_objects(block: bytearray, start: int, stop: int) -> list[int]:
-    """Where the non-blank lines of `block[start:stop]` (whole lines) begin that are no JSON
-    object: a line that does not end with `}`, and the file's last line when it lacks its
-    newline (a transfer cut off there may end with a nested object's `}`), unless it parses.
-    At C speed when every line ends with `}` and a newline, as NDJSON lines do."""
-    if start >= stop:
-        return []
-    if block[stop - 1] != 0x0A:  # the file's last line, without its newline
-        last = block.rfind(b"\n", start, stop) + 1
-        line = bytes(block[last:stop]).strip()
-        unread = [last] if line and parse_resource(line) is None else []
-        return _not_objects(block, start, last) + unread
-    closed = block.count(b"}\n", start, stop) + block.count(b"}\r\n", start, stop)
-    if closed == block.count(b"\n", start, stop):
-        return []
-    found = []
-    at = start
-    while at < stop:
-        newline = block.find(b"\n", at, stop)
-        end = stop if newline < 0 else newline
-        line = bytes(block[at:end]).strip()
-        if line and not line.endswith(b"}") and parse_resource(line) is None:
-            found.append(at)
-        at = end + 1
-    return found
-
-
-def _line_at(block: bytearray, at: int, end: int) -> bytearray:
-    """The line of `block[:end]` that begins at `at`, without its newline."""
-    stop = block.find(b"\n", at, end)
-    return block[at : end if stop < 0 else stop]
 
 
 def scan_all(

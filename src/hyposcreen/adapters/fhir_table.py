@@ -16,6 +16,13 @@ from hyposcreen.ingest.tabular import RowFilter, canonical_columns, empty_frame,
 Row = tuple[object, ...]
 _BATCH_ROWS = 50_000  # pending rows cost ~1 kB each; small batches keep the peak low
 MALFORMED_TEXT = 500  # bytes of a quarantined-as-read row's text kept in the quarantine
+UNRESOLVED = "unresolved_reference"
+
+
+class UnresolvedReference(ValueError):
+    """A resource that names what it is about only by a reference to a resource the export
+    does not hold (a MedicationRequest's `Medication/x`): quarantined `unresolved_reference`,
+    and the night warns (quarantine_warnings): part of the export did not arrive."""
 
 
 class TableBuilder:

@@ -10,8 +10,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from hyposcreen.rules.loinc_text import DASHES
+
 LOINC_SYSTEMS = frozenset(
-    {"http://loinc.org", "https://loinc.org", "urn:oid:2.16.840.1.113883.6.1", "loinc", "ln"}
+    {
+        "http://loinc.org",
+        "https://loinc.org",
+        "http://www.loinc.org",
+        "https://www.loinc.org",
+        "urn:oid:2.16.840.1.113883.6.1",
+        "2.16.840.1.113883.6.1",  # the OID without its urn:oid: (HL7 v2 converters)
+        "loinc",
+        "ln",
+    }
 )
 RXNORM_SYSTEMS = frozenset(
     {
@@ -43,7 +54,7 @@ EXTRA_DIAGNOSIS_SYSTEMS = {
     "http://hl7.org/fhir/sid/icd-9": "ICD-9-CM",
     "urn:oid:2.16.840.1.113883.6.96": "SNOMED",
 }
-_LOINC_SHAPE = re.compile(r"^\d{1,7}-\d$")
+_LOINC_SHAPE = re.compile(r"^\d{1,7}[-" + DASHES + r"]\d$")  # any dash: rules.loinc_text
 
 
 def text(value: object) -> str | None:

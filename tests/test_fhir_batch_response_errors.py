@@ -1,0 +1,52 @@
+"""A batch-response Bundle (what a client saves from a FHIR `batch` of reads) whose entry failed
+holds no resource, only `response.outcome`: an OperationOutcome of severity error there says
+data are missing, like a Bulk Data error file. It is quarantined `export_error` and the night
+warns `export_errors` (exit 4); it was an entry without a resource (not relevant), exit 0."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import pandas as pd
+from sample_data import to_fhir
+
+from hyposcreen.cli import main
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+DAY = "2026-11-20"
+FAILED = {
+    "response": {
+        "status": "500 Internal Server Error",
+        "outcome": {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "timeout"}],
+        },
+    }
+}
+
+
+def test_a_failed_batch_entry_warns_that_data_are_missing(tmp_path: Path) -> None:
+    folder = tmp_path / "fhir"
+    to_fhir.convert(SAMPLE, folder)
+    path = folder / "Observation.000.ndjson"
+    lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    first, rest = lines[:2], lines[2:]  # P001's sodium, P002's sodium
+    entries = [{"resource": r, "response": {"status": "200 OK"}} for r in first]
+    bundle = {"resourceType": "Bundle", "type": "batch-response", "entry": [*entries, FAILED]}
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in [bundle, *rest]))
+    out = tmp_path / "out"
+    argv = ["run", "--no-flow", "--source", "fhir", "--input", str(folder), "--out", str(out)]
+    assert main([*argv, "--window-start", DAY]) == 4
+    manifest = json.loads((out / DAY / "run_manifest.json").read_text())
+    assert manifest["reconciled"] is True
+    assert [w["code"] for w in manifest["warnings"]] == ["export_errors"]
+    quarantine = pd.read_csv(out / DAY / "quarantine.csv", dtype=str)
+    errors = quarantine[quarantine["reason"] == "export_error"]
+    assert errors[["source_file", "source_row"]].values.tolist() == [
+        ["Observation.000.ndjson", "1.2"]  # line 1's third row: after the two sodium results
+    ]
+    listed = pd.read_csv(out / DAY / "review_list.csv", dtype=str).set_index("patient_id")
+    assert listed.loc["P001", "index_sodium"] == "135.0"  # the sample's list, read from the batch
+    assert len(listed) == 35
