@@ -221,41 +221,35 @@ def _missing_data(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]
     return found
 
 
+# non_numeric lab results that are numbers written another way: warning -> (how, what follows)
+_NUMBER_SHAPES = {
+    "decimal_commas": ("a decimal comma", " but the site's decimal is '.': they are quarantined "
+                       "non_numeric and the screen does not see them. Set csv: "
+                       '{decimal: ","} in the site mapping if the extract writes decimal commas.'),
+    "thousands_separators": ("a thousands separator", ": they are quarantined non_numeric and "
+                             "the screen does not see them (a glucose among them no longer "
+                             "corrects its sodium). See quarantine.csv; ask the sender to "
+                             "export numbers without grouping."),
+}  # fmt: skip
+
+
 def _decimal_commas(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]:
     rows = np.flatnonzero(where("table", "labs") & where("reason", "non_numeric"))
     if not len(rows):
         return []
     texts = _json_texts(quarantine["original"].iloc[rows], "value_raw")
-    return _decimal_comma_rows(quarantine, rows[decimal_comma_numbers(texts)]) + (
-        _thousands_rows(quarantine, rows[thousands_numbers(texts)])
-    )
-
-
-def _thousands_rows(quarantine: pd.DataFrame, grouped: np.ndarray) -> list[RunWarning]:
-    if not len(grouped):
-        return []
+    shaped = {
+        "decimal_commas": rows[decimal_comma_numbers(texts)],
+        "thousands_separators": rows[thousands_numbers(texts)],
+    }
     return [
         RunWarning(
-            "thousands_separators",
-            f"{len(grouped)} lab result(s) are numbers written with a thousands separator "
-            f"(e.g. {_references(quarantine, grouped)}): they are quarantined non_numeric and "
-            "the screen does not see them (a glucose among them no longer corrects its "
-            "sodium). See quarantine.csv; ask the sender to export numbers without grouping.",
+            code,
+            f"{len(found)} lab result(s) are numbers written with {_NUMBER_SHAPES[code][0]} "
+            f"(e.g. {_references(quarantine, found)}){_NUMBER_SHAPES[code][1]}",
         )
-    ]
-
-
-def _decimal_comma_rows(quarantine: pd.DataFrame, commas: np.ndarray) -> list[RunWarning]:
-    if not len(commas):
-        return []
-    return [
-        RunWarning(
-            "decimal_commas",
-            f"{len(commas)} lab result(s) are numbers written with a decimal comma (e.g. "
-            f"{_references(quarantine, commas)}) but the site's decimal is '.': they are "
-            "quarantined non_numeric and the screen does not see them. Set csv: "
-            '{decimal: ","} in the site mapping if the extract writes decimal commas.',
-        )
+        for code, found in shaped.items()
+        if len(found)
     ]
 
 
