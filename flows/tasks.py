@@ -21,7 +21,7 @@ from flows.artifacts import counts_table, run_counts, summary_markdown
 from flows.orchestrator import orchestrated  # noqa: F401 - the CLI's entry
 from hyposcreen import context, recipe_read
 from hyposcreen.config import RunSettings, Window
-from hyposcreen.failures import without_its_text, write_failed_json
+from hyposcreen.failures import without_chain, without_its_text, write_failed_json
 from hyposcreen.recipe import STAGES, Stage
 from hyposcreen.runners import shared_spill
 from hyposcreen.runners.partitioned import Spilled, run_partitioned
@@ -64,10 +64,12 @@ def told_without_text(where: str) -> Callable[[Run], Run]:
             try:
                 return run(*args, **kwargs)
             except Exception as error:
-                told = without_its_text(error, where)
+                told = without_chain(without_its_text(error, where))
                 if told is error:
                     raise
-                raise told from None
+            # a bug is raised outside the handler, so it holds no __context__ either (`from
+            # None` only hides the chain from a traceback, not from a pickle)
+            raise told
 
         return guarded  # type: ignore[return-value]
 

@@ -41,12 +41,17 @@ class _Collect(logging.Handler):
         self.messages.append(self.format(record))  # with the traceback, when the record has one
 
 
+@pytest.mark.parametrize("dask_imported", [False, True], ids=["plain", "dask-imported"])
 def test_a_bug_in_a_task_reaches_the_flow_run_by_its_kind_only(
-    prefect_harness: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    prefect_harness: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, dask_imported: bool
 ) -> None:
     """Prefect also writes a failed flow's exception to its result storage (whatever
-    persist_result says): here a folder of the test's own, which must not hold the text."""
+    persist_result says): here a folder of the test's own, which must not hold the text.
+    Importing Dask (`--executor dask`) installs tblib's pickling of exceptions, which keeps an
+    exception's whole chain (its __context__ too): the bug must not be in that chain."""
     monkeypatch.delenv("HYPOSCREEN_DEBUG", raising=False)
+    if dask_imported:
+        import distributed  # noqa: F401  (installs tblib.pickling_support for the process)
     clean = stage_task(Stage("clean", _clean_meeting_a_bug))
     storage = LocalFileSystem(basepath=str(tmp_path / "results"))
     storage.save("bug-text-results", overwrite=True)  # result storage must be a saved block
@@ -101,6 +106,37 @@ def test_errors_a_user_acts_on_and_debugging_keep_their_text(
     monkeypatch.setenv("HYPOSCREEN_DEBUG", "1")
     with pytest.raises(KeyError, match="P0007"):
         raising(KeyError(EXTRACT_TEXT))()
+
+
+def test_an_error_leaves_a_task_without_the_errors_it_came_from(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An error a user acts on keeps its own text but not the chain it was raised from (a
+    parse error quoting the extract), which a pickle with tblib's support (installed by
+    importing Dask) would store; an OSError cause stays for the retry; debugging keeps all."""
+
+    def chained(cause: Exception) -> Any:
+        def run() -> None:
+            try:
+                raise cause
+            except Exception as error:
+                raise InputError(
+                    "labs.csv: specimen_time does not read", file="labs.csv"
+                ) from error
+
+        return told_without_text("read")(run)
+
+    monkeypatch.delenv("HYPOSCREEN_DEBUG", raising=False)
+    with pytest.raises(InputError) as told:
+        chained(ValueError(EXTRACT_TEXT))()
+    assert told.value.__cause__ is None and told.value.__context__ is None
+    with pytest.raises(InputError) as retried:
+        chained(OSError(errno.EIO, "Input/output error"))()
+    assert isinstance(retried.value.__cause__, OSError) and retried.value.__context__ is None
+    monkeypatch.setenv("HYPOSCREEN_DEBUG", "1")
+    with pytest.raises(InputError) as debugged:
+        chained(ValueError(EXTRACT_TEXT))()
+    assert "P0007" in str(debugged.value.__cause__)
 
 
 def test_a_failed_runs_stored_error_is_json_without_extract_text() -> None:

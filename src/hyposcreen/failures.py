@@ -82,6 +82,22 @@ def without_its_text(error: Exception, where: str) -> Exception:
     return InternalError(type(error).__name__, where)
 
 
+def without_chain(error: BaseException) -> BaseException:
+    """`error` cut from the exceptions it was raised from or during (their text may quote the
+    extract: a parse error naming a value), as Prefect keeps a failed task's error: pickled into
+    its result storage, the whole chain included once tblib's pickling is installed (importing
+    Dask does). An OSError cause stays, its own chain cut (a retry reads it); HYPOSCREEN_DEBUG
+    keeps everything."""
+    if os.environ.get("HYPOSCREEN_DEBUG"):
+        return error
+    cause = error.__cause__
+    if isinstance(cause, OSError):
+        without_chain(cause)
+    error.__cause__ = cause if isinstance(cause, OSError) else None
+    error.__context__ = None
+    return error
+
+
 def write_failed_json(out_dir: Path, record: dict[str, Any]) -> Path | None:
     """FAILED.json beside the outputs; None (and a line on stderr) when it cannot be written."""
     try:
