@@ -16,7 +16,7 @@ from types import FrameType
 from hyposcreen import __version__
 from hyposcreen.cli_ops import add_status_parser, run_notified, status_command
 from hyposcreen.cli_run import EXIT_OK, run_command
-from hyposcreen.errors import HyposcreenError
+from hyposcreen.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, HyposcreenError, Terminated
 from hyposcreen.failures import environment_problem, internal_error_line
 
 EXIT_UNEXPECTED = 70
@@ -206,13 +206,12 @@ def _warm_up_validation(args: argparse.Namespace) -> None:
 
 @contextlib.contextmanager
 def _noting_interrupts(noted: list[int]) -> Iterator[None]:
-    """Ctrl-C raises KeyboardInterrupt as always, and is noted in `noted`: a library that turns
-    it into its own error (DuckDB: RuntimeError "Query interrupted") still ends the run as an
-    interrupt, not as a bug (70)."""
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
+    """Ctrl-C raises KeyboardInterrupt as always, and SIGTERM (`systemctl stop`, `kill`) raises
+    Terminated, a KeyboardInterrupt: either way the window being built is removed and the run
+    ends with one line. Each is noted in `noted`: a library that turns it into its own error
+    (DuckDB: RuntimeError "Query interrupted") still ends the run as an interrupt, not as a
+    bug (70)."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
 
@@ -220,11 +219,33 @@ def _noting_interrupts(noted: list[int]) -> Iterator[None]:
         noted.append(signum)
         signal.default_int_handler(signum, frame)
 
-    signal.signal(signal.SIGINT, interrupted)
+    def terminated(signum: int, frame: FrameType | None) -> None:
+        noted.append(signum)
+        raise Terminated
+
+    caught = {
+        signal.SIGINT: (interrupted, signal.default_int_handler),
+        signal.SIGTERM: (terminated, signal.SIG_DFL),
+    }
+    taken = [s for s, (_, usual) in caught.items() if signal.getsignal(s) is usual]
+    for signum in taken:
+        signal.signal(signum, caught[signum][0])
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum in taken:
+            signal.signal(signum, caught[signum][1])
+
+
+def _stopped(signum: int) -> int:
+    """The line and exit status of a run stopped by Ctrl-C (130) or SIGTERM (143)."""
+    by = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+    print(
+        f"hyposcreen: interrupted ({by}): the window being screened was not published (its "
+        "previous outputs are kept, the nightly state was not advanced); run again to screen it",
+        file=sys.stderr,
+    )
+    return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -250,13 +271,11 @@ def _main(args: argparse.Namespace, noted: list[int]) -> int:
         shown: HyposcreenError = environment_problem(exc) or exc
         print(f"hyposcreen: error: {shown}", file=sys.stderr)
         return shown.exit_code
-    except KeyboardInterrupt:
-        print("hyposcreen: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _stopped(signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
     except Exception as exc:  # a bug, not bad input: still one paragraph unless debugging
         if noted:  # an interrupt a library reported as its own error
-            print("hyposcreen: interrupted", file=sys.stderr)
-            return 130
+            return _stopped(noted[-1])
         problem = environment_problem(exc)
         if problem is not None:
             print(f"hyposcreen: error: {problem}", file=sys.stderr)

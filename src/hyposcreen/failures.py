@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hyposcreen import __version__
-from hyposcreen.errors import EnvironmentProblem, HyposcreenError, InputError
+from hyposcreen.errors import EnvironmentProblem, HyposcreenError, InputError, Terminated
 
 FAILED_FILE = "FAILED.json"
 
@@ -23,7 +23,13 @@ def failure_record(error: BaseException, window: tuple[str | None, str | None]) 
     """What FAILED.json and the failure alerts say: type, message, window, time. Data values
     never enter it; an environment problem is named as one (exit 75), a bug as a bug."""
     error = environment_problem(error) or error
-    if isinstance(error, HyposcreenError):
+    if isinstance(error, KeyboardInterrupt):
+        message = (
+            f"The run was stopped ({'SIGTERM' if isinstance(error, Terminated) else 'Ctrl-C'}) "
+            "before this window was published: its previous outputs are kept; run the window "
+            "again."
+        )
+    elif isinstance(error, HyposcreenError):
         message = str(error)
         if isinstance(error, InputError) and error.examples:
             message = message.split(" Examples: ")[0]  # examples may quote patient rows
