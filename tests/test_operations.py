@@ -245,6 +245,25 @@ def test_status_lists_screened_failed_and_pending_nights(
     assert f"{len(pending)} pending" in text.splitlines()[0]
 
 
+def test_status_prints_the_last_night_s_warnings_as_the_run_did(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A night with no sodium in its window warns (exit 4); `status` shows that warning's
+    text, as the run printed it, not the manifest's record of it."""
+    state = tmp_path / "state"
+    night = ["--window-start", "2026-11-10T00:00:00", "--window-end", "2026-11-11T00:00:00"]
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), *night, "--state-dir", str(state)]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 4
+    capsys.readouterr()
+    assert main(["status", "--state-dir", str(state)]) == 0
+    text = capsys.readouterr().out
+    assert "last run: screened with warnings 2026-11-10: 0 case(s) listed" in text
+    warning_lines = [line for line in text.splitlines() if line.startswith("  warning: ")]
+    assert len(warning_lines) == 1
+    assert warning_lines[0].startswith("  warning: no usable serum sodium result in the window")
+    assert "{" not in warning_lines[0] and "'code'" not in warning_lines[0]
+
+
 def test_status_without_a_state_is_a_settings_error(tmp_path: Path) -> None:
     assert main(["status", "--state-dir", str(tmp_path)]) == ConfigError.exit_code
 
