@@ -117,6 +117,19 @@ def test_a_mapped_column_the_file_does_not_carry_stops_naming_the_key(tmp_path: 
     assert not (tmp_path / "out" / "2026-11-20" / "review_list.csv").exists()
 
 
+def test_a_misspelt_required_column_stops_naming_its_mapping_key(tmp_path: Path) -> None:
+    """`specimen_time: SPECIMEN_TAKEN_TIM` (a letter short): the message named the canonical
+    column only; it names the mapping key and the site name to correct too."""
+    extract = _extract(tmp_path / "extract", SITE_COLUMNS)
+    columns = {**SITE_COLUMNS, "specimen_time": "SPECIMEN_TAKEN_TIM"}
+    done = _run(extract, _mapping(tmp_path / "site.yaml", columns), tmp_path / "out")
+    assert done.returncode == 3, done.stderr
+    line = _error_line(done)
+    assert "lacks required column(s) specimen_time" in line
+    assert "(tables.labs.columns.specimen_time: SPECIMEN_TAKEN_TIM)" in line
+    assert "correct the name in the mapping file" in line
+
+
 @pytest.mark.parametrize(
     ("head", "named"),
     [
