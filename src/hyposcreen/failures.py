@@ -128,8 +128,8 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
         )
     if cause.errno == errno.EROFS:
         return EnvironmentProblem(
-            f"The output is on a read-only file system{where}. Point --out at a writable "
-            "folder, then run again."
+            f"A folder the run writes is on a read-only file system{where}. Point --out or "
+            "--state-dir, whichever holds that path, at a writable folder, then run again."
         )
     if cause.errno in (errno.EACCES, errno.EPERM):
         return EnvironmentProblem(
