@@ -264,6 +264,25 @@ def test_status_prints_the_last_night_s_warnings_as_the_run_did(
     assert "{" not in warning_lines[0] and "'code'" not in warning_lines[0]
 
 
+def test_a_backfill_says_how_many_cases_each_night_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three nights of the sample: one line per night, named by it (only the last night's
+    count was printed, unnamed, so 35 read as the backfill's total)."""
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(tmp_path / "out")]
+    assert main([*argv, "--backfill", "2026-11-18", "2026-11-20"]) == 0
+    lines = [
+        line.split("; run ")[0]
+        for line in capsys.readouterr().err.splitlines()
+        if "case(s) listed" in line
+    ]
+    assert lines == [
+        "hyposcreen: [2026-11-18] 1 case(s) listed (urgent 0, soon 1, routine 0)",
+        "hyposcreen: [2026-11-19] 0 case(s) listed (urgent 0, soon 0, routine 0)",
+        "hyposcreen: [2026-11-20] 35 case(s) listed (urgent 5, soon 13, routine 17)",
+    ]
+
+
 def test_status_without_a_state_is_a_settings_error(tmp_path: Path) -> None:
     assert main(["status", "--state-dir", str(tmp_path)]) == ConfigError.exit_code
 
