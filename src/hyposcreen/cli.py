@@ -9,9 +9,10 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from hyposcreen import __version__
 from hyposcreen.cli_ops import add_status_parser, run_notified, status_command
@@ -223,7 +224,8 @@ def _noting_interrupts(noted: list[int]) -> Iterator[None]:
         noted.append(signum)
         raise Terminated
 
-    caught = {
+    Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+    caught: dict[signal.Signals, tuple[Handler, Handler]] = {
         signal.SIGINT: (interrupted, signal.default_int_handler),
         signal.SIGTERM: (terminated, signal.SIG_DFL),
     }
