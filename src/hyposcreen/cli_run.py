@@ -137,7 +137,19 @@ def _warnings_status(folders: list[Path], named: bool = False) -> int:
 
 def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[dict[str, Any]]:
     """The flow's loop over windows (runners.window_loop), in plain Python (no Prefect)."""
-    from hyposcreen.config import RunSettings, Window, load_mapping
+    from hyposcreen.config import load_mapping
+    from hyposcreen.state_lock import holding_state
+
+    site = load_mapping(args.mapping)
+    with holding_state(state_dir):  # one run at a time plans and screens a site's nights
+        return _screen_planned(args, state_dir, site)
+
+
+def _screen_planned(
+    args: argparse.Namespace, state_dir: Path | None, site: Any
+) -> list[dict[str, Any]]:
+    """The windows still to do (plan_windows), each screened in turn."""
+    from hyposcreen.config import RunSettings, Window
     from hyposcreen.runners import run_screen
     from hyposcreen.runners.in_process import run_recipe
     from hyposcreen.runners.window_loop import (
@@ -148,7 +160,6 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
     )
     from hyposcreen.windows import out_folder, plan_windows
 
-    site = load_mapping(args.mapping)
     windows = plan_windows(
         args.window_start,
         args.window_end,
