@@ -158,6 +158,9 @@ def test_yaml_indented_with_tabs_stops_on_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "line 3" in done.stderr
+    # the place is in the mapping file the message names, not in YAML's "<unicode string>"
+    assert f"Mapping file {mapping} is not valid YAML" in done.stderr
+    assert "<unicode string>" not in done.stderr and "at line 3, column 1" in done.stderr
 
 
 def test_us_eastern_is_accepted_as_a_time_zone(tmp_path: Path) -> None:

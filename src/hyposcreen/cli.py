@@ -54,7 +54,11 @@ def _parser() -> argparse.ArgumentParser:
         help="nightly state (SQLite): catch up missed nights, list a case again only when it "
         "worsened, pick up late results (default: $HYPOSCREEN_STATE_DIR; none = stateless)",
     )
-    run.add_argument("--source", default="canonical", help="input layout (default: canonical)")
+    run.add_argument(
+        "--source",
+        default="canonical",
+        help="input layout: canonical (default), omop, mimic or fhir",
+    )
     run.add_argument("--mapping", type=Path, help="site column-mapping YAML")
     run.add_argument("--profile", default=None, help="severity profile: seed (default) or eu2014")
     run.add_argument("--rules", type=Path, help="folder with an alternative rules set")
@@ -102,7 +106,11 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--start", required=True, help="ISO date/time, inclusive")
     audit.add_argument("--end", required=True, help="ISO date/time, exclusive")
     audit.add_argument("--out", required=True, type=Path, help="output folder")
-    audit.add_argument("--source", default="canonical", help="input layout (default: canonical)")
+    audit.add_argument(
+        "--source",
+        default="canonical",
+        help="input layout: canonical (default), omop, mimic or fhir",
+    )
     audit.add_argument("--mapping", type=Path, help="site column-mapping YAML")
     audit.add_argument("--profile", default=None, help="severity profile: seed or eu2014")
     audit.add_argument("--rules", type=Path, help="folder with an alternative rules set")
