@@ -283,6 +283,31 @@ def test_a_backfill_says_how_many_cases_each_night_listed(
     ]
 
 
+def test_status_and_reviews_without_the_site_s_mapping_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The nights were screened as site ward7; `status` and `reviewed` without --mapping are
+    site "default": status said 0 nights screened and the reviews were recorded under a site
+    no run reads (exit 0 both)."""
+    mapping, state = tmp_path / "site.yaml", tmp_path / "state"
+    mapping.write_text("site: ward7\n")
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), *WINDOW, "--state-dir", str(state)]
+    assert main([*argv, "--mapping", str(mapping), "--out", str(tmp_path / "out")]) == 0
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text("patient_id,reviewed_at,reviewer\nP016,2026-11-21T09:00:00,dr-a\n")
+    capsys.readouterr()
+    assert main(["status", "--state-dir", str(state)]) == 2
+    assert main(["reviewed", "--file", str(reviews), "--state-dir", str(state)]) == 2
+    err = capsys.readouterr().err
+    wanted = f"The state dir {state} holds the nights of site(s) ward7, none of site 'default'"
+    assert err.count(wanted) == 2 and "give --mapping" in err
+    assert main(["status", "--state-dir", str(state), "--mapping", str(mapping)]) == 0
+    assert capsys.readouterr().out.startswith("site ward7: 1 night(s) screened")
+    reviewed = ["reviewed", "--file", str(reviews), "--state-dir", str(state)]
+    assert main([*reviewed, "--mapping", str(mapping)]) == 0
+    assert "recorded 1 new review(s)" in capsys.readouterr().err  # none went to "default"
+
+
 def test_status_without_a_state_is_a_settings_error(tmp_path: Path) -> None:
     assert main(["status", "--state-dir", str(tmp_path)]) == ConfigError.exit_code
 

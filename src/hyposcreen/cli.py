@@ -181,7 +181,9 @@ def _reviewed(args: argparse.Namespace) -> int:
         raise ConfigError("Give --state-dir (or set HYPOSCREEN_STATE_DIR): reviews live there.")
     site = load_mapping(args.mapping).site
     reviews = read_reviews(args.file)
-    added = StateStore(state_dir, site).record_reviews(reviews)
+    store = StateStore(state_dir, site)
+    store.require_this_site(state_dir)  # reviews under another site's name would never apply
+    added = store.record_reviews(reviews)
     print(
         f"hyposcreen: recorded {added} new review(s) of {reviews['patient_id'].nunique()} "
         f"patient(s) for site {site} ({len(reviews) - added} already known).",

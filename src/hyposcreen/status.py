@@ -65,6 +65,7 @@ def read_status(state_dir: Path, mapping_path: Path | None = None) -> Status:
         )
     site = load_mapping(mapping_path)
     store = StateStore(state_dir, site.site)
+    store.require_this_site(state_dir)
     screened = store.runs().to_dict("records")
     failed = store.failures().to_dict("records")
     pending = [
