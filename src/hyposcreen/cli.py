@@ -260,6 +260,9 @@ def _stopped(signum: int) -> int:
     return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
 
 
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     noted: list[int] = []
@@ -283,6 +286,9 @@ def _main(args: argparse.Namespace, noted: list[int]) -> int:
         shown: HyposcreenError = environment_problem(exc) or exc
         print(f"hyposcreen: error: {shown}", file=sys.stderr)
         return shown.exit_code
+    except BrokenPipeError:  # `hyposcreen status | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit flush too
+        return EXIT_PIPE_CLOSED
     except KeyboardInterrupt as exc:
         return _stopped(signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
     except Exception as exc:  # a bug, not bad input: still one paragraph unless debugging
