@@ -308,6 +308,17 @@ def test_status_and_reviews_without_the_site_s_mapping_are_refused(
     assert "recorded 1 new review(s)" in capsys.readouterr().err  # none went to "default"
 
 
+def test_a_backfill_beside_a_window_names_both_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(tmp_path / "out")]
+    argv += ["--backfill", "2026-11-18", "2026-11-20", "--window-start", "2026-11-20"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--backfill START END" in err and "--window-start" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_status_without_a_state_is_a_settings_error(tmp_path: Path) -> None:
     assert main(["status", "--state-dir", str(tmp_path)]) == ConfigError.exit_code
 
