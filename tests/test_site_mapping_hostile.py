@@ -130,6 +130,19 @@ def test_a_misspelt_required_column_stops_naming_its_mapping_key(tmp_path: Path)
     assert "correct the name in the mapping file" in line
 
 
+def test_a_wrong_delimiter_is_told_as_such_not_as_misspelt_names(tmp_path: Path) -> None:
+    """The mapping's columns are right but its delimiter is not (`;` over a comma-separated
+    file): the header reads as one column, and the message points at the delimiter, never at
+    mapping keys to correct."""
+    extract = _extract(tmp_path / "extract", SITE_COLUMNS)
+    mapping = _mapping(tmp_path / "site.yaml", SITE_COLUMNS, 'site: epic\ncsv: {delimiter: ";"}\n')
+    done = _run(extract, mapping, tmp_path / "out")
+    assert done.returncode == 3, done.stderr
+    line = _error_line(done)
+    assert "the file seems separated by ','" in line
+    assert "correct the name in the mapping file" not in line
+
+
 @pytest.mark.parametrize(
     ("head", "named"),
     [

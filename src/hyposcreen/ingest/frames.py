@@ -156,7 +156,10 @@ def _mapped_from(
     missing: list[str], header: list[str], schema: TableSchema, table: TableMapping
 ) -> str:
     """For required columns the site mapping reads from a column the file lacks (a misspelt
-    name): the mapping keys to correct."""
+    name): the mapping keys to correct. Nothing when the header read as one column (the
+    delimiter is wrong, not the names: `_delimiter_hint` says so)."""
+    if _delimiter_hint(header):
+        return ""
     canonical = [c for m in missing for c in m.split(" or ")]
     keys = [
         f"tables.{schema.name}.columns.{c}: {table.columns[c]}"
