@@ -4,7 +4,9 @@
         --mapping /etc/hyposcreen/site.yaml --out '/data/hyposcreen/{date}'
 
 The schedule runs at 02:00 in the site's time zone (the mapping file's `timezone`, UTC
-without one) and screens the previous calendar day. See docs/operations.md.
+without one); each run screens every night not yet screened (the state dir remembers them) up
+to the calendar day before its scheduled start. Exit status 75 when the Prefect API does not
+answer within --wait seconds. See docs/operations.md.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from prefect.settings import PREFECT_API_URL
 
 from flows.nightly import nightly_screen
 from flows.parameters import site_timezone
-from hyposcreen.errors import HyposcreenError
+from hyposcreen.errors import EnvironmentProblem, HyposcreenError
 
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_NAME = "nightly"
@@ -93,8 +95,15 @@ def wait_for_api(url: str, timeout: float = 120.0) -> bool:
     return False
 
 
+EXIT_ENVIRONMENT = EnvironmentProblem.exit_code  # the machine: here, no Prefect API
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m flows.deploy", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m flows.deploy",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--input", help="folder the nightly extract lands in")
     parser.add_argument(
         "--out", default="out/nightly", help="output folder (one subfolder per night)"
@@ -128,8 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("flows.deploy: set PREFECT_API_URL to a running Prefect server.", file=sys.stderr)
         return 2
     if not wait_for_api(url, args.wait):
-        print(f"flows.deploy: no Prefect API at {url} after {args.wait:g} s.", file=sys.stderr)
-        return 1
+        print(
+            f"flows.deploy: no Prefect API at {url} after {args.wait:g} s: start the Prefect "
+            "server (make serve, or the hyposcreen-prefect-server unit) or give it longer "
+            "(--wait), then run again.",
+            file=sys.stderr,
+        )
+        return EXIT_ENVIRONMENT
     if args.check:
         return 0
     if not args.input:

@@ -7,6 +7,7 @@ logic lives in the core. Flow parameters are paths and strings only (Prefect's 5
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from hyposcreen.runners.in_process import run_recipe
 from hyposcreen.runners.partitioned import partitions_after
 from hyposcreen.runners.spill import resolve_partitions
 from hyposcreen.runners.window_loop import SharedInput, screen_windows
+from hyposcreen.state_lock import StateInUse, holding_state
 from hyposcreen.windows import out_folder, plan_windows, window_label
 
 # the folders of the windows the running (or last) flow of this process published, in order:
@@ -104,67 +106,77 @@ def nightly_screen(
     forget_published()
     failure_window: tuple[str | None, str | None] = (window_start, window_end)
     out_dir = Path(out.replace("{date}", "unknown-date"))
-    try:
-        site = load_mapping(Path(mapping) if mapping else None)
-        windows = plan_windows(
-            window_start,
-            window_end,
-            site.timezone,
-            scheduled_time(),
-            Path(state_dir) if state_dir else None,
-            site.site,
-            backfill_range(backfill_start, backfill_end),
-        )
-    except Exception as error:
-        record = failure_record(error, failure_window)
-        write_failure(out_dir, record)
+    # one run at a time plans and screens a site's nights (hyposcreen.state_lock)
+    with ExitStack() as held:
+        try:
+            site = load_mapping(Path(mapping) if mapping else None)
+            held.enter_context(holding_state(Path(state_dir) if state_dir else None))
+            windows = plan_windows(
+                window_start,
+                window_end,
+                site.timezone,
+                scheduled_time(),
+                Path(state_dir) if state_dir else None,
+                site.site,
+                backfill_range(backfill_start, backfill_end),
+            )
+        except Exception as error:
+            record = failure_record(error, failure_window)
+            if not isinstance(error, StateInUse):  # the run that holds it publishes the nights
+                write_failure(out_dir, record)
+            if notify:
+                alert_failure(mapping, record, out_dir)
+            raise
+
+        def settings_for(window: Window) -> RunSettings:
+            return RunSettings(
+                input_dir=Path(input),
+                out_dir=out_folder(out, window),
+                window=window,
+                profile=profile,
+                source=source,
+                mapping_path=Path(mapping) if mapping else None,
+                rules_dir=Path(rules) if rules else None,
+                glucose_factor=glucose_factor,
+                state_dir=Path(state_dir) if state_dir else None,
+            )
+
+        def progress(number: int, total: int, window: Window) -> None:
+            step = f"[{number}/{total}] " if total > 1 else ""
+            say(
+                "%sscreening %s for %s (profile %s)",
+                step,
+                input,
+                window.label(),
+                profile or "default",
+            )
+
+        def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
+            if not isinstance(error, Exception):
+                return
+            record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
+            remember_failure(state_dir, mapping, window, record, settings.out_dir)
+            if notify:
+                alert_failure(mapping, record, settings.out_dir)
+
+        shared = SharedInput(windows, partitions, executor, lambda text: say("%s", text))
+
+        def screen_one(settings: RunSettings) -> dict[str, Any]:
+            outcome = screen_window(settings, started, partitions, executor, dask_address, shared)
+            _PUBLISHED.append(str(Path(outcome["review_csv"]).parent))
+            return outcome
+
+        try:
+            outcomes = screen_windows(windows, settings_for, screen_one, on_failure, progress)
+        finally:
+            shared.close()  # a spill shared by the windows holds patient rows
         if notify:
-            alert_failure(mapping, record, out_dir)
-        raise
-
-    def settings_for(window: Window) -> RunSettings:
-        return RunSettings(
-            input_dir=Path(input),
-            out_dir=out_folder(out, window),
-            window=window,
-            profile=profile,
-            source=source,
-            mapping_path=Path(mapping) if mapping else None,
-            rules_dir=Path(rules) if rules else None,
-            glucose_factor=glucose_factor,
-            state_dir=Path(state_dir) if state_dir else None,
+            alert_outcomes(mapping, outcomes)
+        if not outcomes:
+            return {"windows": [], "listed": 0, "review_csv": None}
+        return with_warnings_state(
+            {**outcomes[-1], "windows": [o["window"] for o in outcomes]}, outcomes
         )
-
-    def progress(number: int, total: int, window: Window) -> None:
-        step = f"[{number}/{total}] " if total > 1 else ""
-        say("%sscreening %s for %s (profile %s)", step, input, window.label(), profile or "default")
-
-    def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
-        if not isinstance(error, Exception):
-            return
-        record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
-        remember_failure(state_dir, mapping, window, record, settings.out_dir)
-        if notify:
-            alert_failure(mapping, record, settings.out_dir)
-
-    shared = SharedInput(windows, partitions, executor, lambda text: say("%s", text))
-
-    def screen_one(settings: RunSettings) -> dict[str, Any]:
-        outcome = screen_window(settings, started, partitions, executor, dask_address, shared)
-        _PUBLISHED.append(str(Path(outcome["review_csv"]).parent))
-        return outcome
-
-    try:
-        outcomes = screen_windows(windows, settings_for, screen_one, on_failure, progress)
-    finally:
-        shared.close()  # a spill shared by the windows holds patient rows
-    if notify:
-        alert_outcomes(mapping, outcomes)
-    if not outcomes:
-        return {"windows": [], "listed": 0, "review_csv": None}
-    return with_warnings_state(
-        {**outcomes[-1], "windows": [o["window"] for o in outcomes]}, outcomes
-    )
 
 
 WARNINGS_STATE = "Completed with warnings"

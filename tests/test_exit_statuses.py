@@ -120,11 +120,18 @@ def test_an_unwritable_output_is_an_environment_problem(tmp_path: Path) -> None:
     the errno mapping itself, and a real EACCES where the test is not root."""
     import errno
 
+    from hyposcreen.errors import ConfigError
     from hyposcreen.failures import environment_problem
 
     problem = environment_problem(OSError(errno.EROFS, "Read-only file system", "/mnt/out"))
     assert problem is not None and problem.exit_code == 75
     assert "read-only file system (/mnt/out)" in str(problem)
+    # a state dir on a read-only disk: the message does not send the user to --out alone
+    state_error = ConfigError("State dir /mnt/ro/state cannot be created.")
+    state_error.__cause__ = OSError(errno.EROFS, "Read-only file system", "/mnt/ro/state")
+    problem = environment_problem(state_error)
+    assert problem is not None and problem.exit_code == 75
+    assert "read-only file system (/mnt/ro/state)" in str(problem) and "--state-dir" in str(problem)
     if os.geteuid() != 0:
         locked = tmp_path / "locked"
         locked.mkdir(mode=0o500)

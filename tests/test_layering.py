@@ -33,6 +33,7 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.screen": "screen",
     "hyposcreen.screen.incremental": "nightly",
     "hyposcreen.state": "nightly",
+    "hyposcreen.state_lock": "nightly",  # one run at a time per state dir
     "hyposcreen.windows": "nightly",
     "hyposcreen.nightly": "nightly",
     "hyposcreen.report": "report",

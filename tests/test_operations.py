@@ -245,6 +245,80 @@ def test_status_lists_screened_failed_and_pending_nights(
     assert f"{len(pending)} pending" in text.splitlines()[0]
 
 
+def test_status_prints_the_last_night_s_warnings_as_the_run_did(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A night with no sodium in its window warns (exit 4); `status` shows that warning's
+    text, as the run printed it, not the manifest's record of it."""
+    state = tmp_path / "state"
+    night = ["--window-start", "2026-11-10T00:00:00", "--window-end", "2026-11-11T00:00:00"]
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), *night, "--state-dir", str(state)]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 4
+    capsys.readouterr()
+    assert main(["status", "--state-dir", str(state)]) == 0
+    text = capsys.readouterr().out
+    assert "last run: screened with warnings 2026-11-10: 0 case(s) listed" in text
+    warning_lines = [line for line in text.splitlines() if line.startswith("  warning: ")]
+    assert len(warning_lines) == 1
+    assert warning_lines[0].startswith("  warning: no usable serum sodium result in the window")
+    assert "{" not in warning_lines[0] and "'code'" not in warning_lines[0]
+
+
+def test_a_backfill_says_how_many_cases_each_night_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three nights of the sample: one line per night, named by it (only the last night's
+    count was printed, unnamed, so 35 read as the backfill's total)."""
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(tmp_path / "out")]
+    assert main([*argv, "--backfill", "2026-11-18", "2026-11-20"]) == 0
+    lines = [
+        line.split("; run ")[0]
+        for line in capsys.readouterr().err.splitlines()
+        if "case(s) listed" in line
+    ]
+    assert lines == [
+        "hyposcreen: [2026-11-18] 1 case(s) listed (urgent 0, soon 1, routine 0)",
+        "hyposcreen: [2026-11-19] 0 case(s) listed (urgent 0, soon 0, routine 0)",
+        "hyposcreen: [2026-11-20] 35 case(s) listed (urgent 5, soon 13, routine 17)",
+    ]
+
+
+def test_status_and_reviews_without_the_site_s_mapping_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The nights were screened as site ward7; `status` and `reviewed` without --mapping are
+    site "default": status said 0 nights screened and the reviews were recorded under a site
+    no run reads (exit 0 both)."""
+    mapping, state = tmp_path / "site.yaml", tmp_path / "state"
+    mapping.write_text("site: ward7\n")
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), *WINDOW, "--state-dir", str(state)]
+    assert main([*argv, "--mapping", str(mapping), "--out", str(tmp_path / "out")]) == 0
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text("patient_id,reviewed_at,reviewer\nP016,2026-11-21T09:00:00,dr-a\n")
+    capsys.readouterr()
+    assert main(["status", "--state-dir", str(state)]) == 2
+    assert main(["reviewed", "--file", str(reviews), "--state-dir", str(state)]) == 2
+    err = capsys.readouterr().err
+    wanted = f"The state dir {state} holds the nights of site(s) ward7, none of site 'default'"
+    assert err.count(wanted) == 2 and "give --mapping" in err
+    assert main(["status", "--state-dir", str(state), "--mapping", str(mapping)]) == 0
+    assert capsys.readouterr().out.startswith("site ward7: 1 night(s) screened")
+    reviewed = ["reviewed", "--file", str(reviews), "--state-dir", str(state)]
+    assert main([*reviewed, "--mapping", str(mapping)]) == 0
+    assert "recorded 1 new review(s)" in capsys.readouterr().err  # none went to "default"
+
+
+def test_a_backfill_beside_a_window_names_both_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(tmp_path / "out")]
+    argv += ["--backfill", "2026-11-18", "2026-11-20", "--window-start", "2026-11-20"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--backfill START END" in err and "--window-start" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_status_without_a_state_is_a_settings_error(tmp_path: Path) -> None:
     assert main(["status", "--state-dir", str(tmp_path)]) == ConfigError.exit_code
 

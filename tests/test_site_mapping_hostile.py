@@ -117,6 +117,32 @@ def test_a_mapped_column_the_file_does_not_carry_stops_naming_the_key(tmp_path: 
     assert not (tmp_path / "out" / "2026-11-20" / "review_list.csv").exists()
 
 
+def test_a_misspelt_required_column_stops_naming_its_mapping_key(tmp_path: Path) -> None:
+    """`specimen_time: SPECIMEN_TAKEN_TIM` (a letter short): the message named the canonical
+    column only; it names the mapping key and the site name to correct too."""
+    extract = _extract(tmp_path / "extract", SITE_COLUMNS)
+    columns = {**SITE_COLUMNS, "specimen_time": "SPECIMEN_TAKEN_TIM"}
+    done = _run(extract, _mapping(tmp_path / "site.yaml", columns), tmp_path / "out")
+    assert done.returncode == 3, done.stderr
+    line = _error_line(done)
+    assert "lacks required column(s) specimen_time" in line
+    assert "(tables.labs.columns.specimen_time: SPECIMEN_TAKEN_TIM)" in line
+    assert "correct the name in the mapping file" in line
+
+
+def test_a_wrong_delimiter_is_told_as_such_not_as_misspelt_names(tmp_path: Path) -> None:
+    """The mapping's columns are right but its delimiter is not (`;` over a comma-separated
+    file): the header reads as one column, and the message points at the delimiter, never at
+    mapping keys to correct."""
+    extract = _extract(tmp_path / "extract", SITE_COLUMNS)
+    mapping = _mapping(tmp_path / "site.yaml", SITE_COLUMNS, 'site: epic\ncsv: {delimiter: ";"}\n')
+    done = _run(extract, mapping, tmp_path / "out")
+    assert done.returncode == 3, done.stderr
+    line = _error_line(done)
+    assert "the file seems separated by ','" in line
+    assert "correct the name in the mapping file" not in line
+
+
 @pytest.mark.parametrize(
     ("head", "named"),
     [
@@ -145,6 +171,9 @@ def test_yaml_indented_with_tabs_stops_on_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "line 3" in done.stderr
+    # the place is in the mapping file the message names, not in YAML's "<unicode string>"
+    assert f"Mapping file {mapping} is not valid YAML" in done.stderr
+    assert "<unicode string>" not in done.stderr and "at line 3, column 1" in done.stderr
 
 
 def test_us_eastern_is_accepted_as_a_time_zone(tmp_path: Path) -> None:

@@ -9,14 +9,15 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from hyposcreen import __version__
 from hyposcreen.cli_ops import add_status_parser, run_notified, status_command
 from hyposcreen.cli_run import EXIT_OK, run_command
-from hyposcreen.errors import HyposcreenError
+from hyposcreen.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, HyposcreenError, Terminated
 from hyposcreen.failures import environment_problem, internal_error_line
 
 EXIT_UNEXPECTED = 70
@@ -53,7 +54,11 @@ def _parser() -> argparse.ArgumentParser:
         help="nightly state (SQLite): catch up missed nights, list a case again only when it "
         "worsened, pick up late results (default: $HYPOSCREEN_STATE_DIR; none = stateless)",
     )
-    run.add_argument("--source", default="canonical", help="input layout (default: canonical)")
+    run.add_argument(
+        "--source",
+        default="canonical",
+        help="input layout: canonical (default), omop, mimic or fhir",
+    )
     run.add_argument("--mapping", type=Path, help="site column-mapping YAML")
     run.add_argument("--profile", default=None, help="severity profile: seed (default) or eu2014")
     run.add_argument("--rules", type=Path, help="folder with an alternative rules set")
@@ -101,7 +106,11 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--start", required=True, help="ISO date/time, inclusive")
     audit.add_argument("--end", required=True, help="ISO date/time, exclusive")
     audit.add_argument("--out", required=True, type=Path, help="output folder")
-    audit.add_argument("--source", default="canonical", help="input layout (default: canonical)")
+    audit.add_argument(
+        "--source",
+        default="canonical",
+        help="input layout: canonical (default), omop, mimic or fhir",
+    )
     audit.add_argument("--mapping", type=Path, help="site column-mapping YAML")
     audit.add_argument("--profile", default=None, help="severity profile: seed or eu2014")
     audit.add_argument("--rules", type=Path, help="folder with an alternative rules set")
@@ -172,7 +181,9 @@ def _reviewed(args: argparse.Namespace) -> int:
         raise ConfigError("Give --state-dir (or set HYPOSCREEN_STATE_DIR): reviews live there.")
     site = load_mapping(args.mapping).site
     reviews = read_reviews(args.file)
-    added = StateStore(state_dir, site).record_reviews(reviews)
+    store = StateStore(state_dir, site)
+    store.require_this_site(state_dir)  # reviews under another site's name would never apply
+    added = store.record_reviews(reviews)
     print(
         f"hyposcreen: recorded {added} new review(s) of {reviews['patient_id'].nunique()} "
         f"patient(s) for site {site} ({len(reviews) - added} already known).",
@@ -206,13 +217,12 @@ def _warm_up_validation(args: argparse.Namespace) -> None:
 
 @contextlib.contextmanager
 def _noting_interrupts(noted: list[int]) -> Iterator[None]:
-    """Ctrl-C raises KeyboardInterrupt as always, and is noted in `noted`: a library that turns
-    it into its own error (DuckDB: RuntimeError "Query interrupted") still ends the run as an
-    interrupt, not as a bug (70)."""
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
+    """Ctrl-C raises KeyboardInterrupt as always, and SIGTERM (`systemctl stop`, `kill`) raises
+    Terminated, a KeyboardInterrupt: either way the window being built is removed and the run
+    ends with one line. Each is noted in `noted`: a library that turns it into its own error
+    (DuckDB: RuntimeError "Query interrupted") still ends the run as an interrupt, not as a
+    bug (70)."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
 
@@ -220,11 +230,37 @@ def _noting_interrupts(noted: list[int]) -> Iterator[None]:
         noted.append(signum)
         signal.default_int_handler(signum, frame)
 
-    signal.signal(signal.SIGINT, interrupted)
+    def terminated(signum: int, frame: FrameType | None) -> None:
+        noted.append(signum)
+        raise Terminated
+
+    Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+    caught: dict[signal.Signals, tuple[Handler, Handler]] = {
+        signal.SIGINT: (interrupted, signal.default_int_handler),
+        signal.SIGTERM: (terminated, signal.SIG_DFL),
+    }
+    taken = [s for s, (_, usual) in caught.items() if signal.getsignal(s) is usual]
+    for signum in taken:
+        signal.signal(signum, caught[signum][0])
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum in taken:
+            signal.signal(signum, caught[signum][1])
+
+
+def _stopped(signum: int) -> int:
+    """The line and exit status of a run stopped by Ctrl-C (130) or SIGTERM (143)."""
+    by = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+    print(
+        f"hyposcreen: interrupted ({by}): the window being screened was not published (its "
+        "previous outputs are kept, the nightly state was not advanced); run again to screen it",
+        file=sys.stderr,
+    )
+    return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
+
+
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -250,13 +286,14 @@ def _main(args: argparse.Namespace, noted: list[int]) -> int:
         shown: HyposcreenError = environment_problem(exc) or exc
         print(f"hyposcreen: error: {shown}", file=sys.stderr)
         return shown.exit_code
-    except KeyboardInterrupt:
-        print("hyposcreen: interrupted", file=sys.stderr)
-        return 130
+    except BrokenPipeError:  # `hyposcreen status | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit flush too
+        return EXIT_PIPE_CLOSED
+    except KeyboardInterrupt as exc:
+        return _stopped(signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
     except Exception as exc:  # a bug, not bad input: still one paragraph unless debugging
         if noted:  # an interrupt a library reported as its own error
-            print("hyposcreen: interrupted", file=sys.stderr)
-            return 130
+            return _stopped(noted[-1])
         problem = environment_problem(exc)
         if problem is not None:
             print(f"hyposcreen: error: {problem}", file=sys.stderr)

@@ -71,16 +71,35 @@ def run_command(args: argparse.Namespace) -> int:
         return EXIT_OK
     args.notified_outcomes = outcomes  # for _run_notified
     outcome = outcomes[-1]
-    tiers = outcome["counts_per_tier"]
-    print(
-        f"hyposcreen: {outcome['listed']} case(s) listed (urgent {tiers['1']}, soon {tiers['2']}, "
-        f"routine {tiers['3']}); run {outcome['run_id']}; rules {outcome['rules_version']}",
-        file=sys.stderr,
-    )
-    print(f"Review list: {outcome['review_csv']}")
     if nightly is None:
         folders = [Path(str(o["review_csv"])).parent for o in outcomes]
+    for folder in folders[:-1]:  # the earlier windows of a backfill or catch-up, each named
+        _listed_line(_manifest(folder), f"[{folder.name}] ")
+    _listed_line(outcome, f"[{folders[-1].name}] " if len(folders) > 1 else "")
+    print(f"Review list: {outcome['review_csv']}")
     return _warnings_status(folders)
+
+
+def _listed_line(outcome: dict[str, Any], where: str) -> None:
+    """The line saying how many cases a window listed (counts only)."""
+    tiers = outcome.get("counts_per_tier") or {}
+    print(
+        f"hyposcreen: {where}{outcome.get('listed', '?')} case(s) listed (urgent "
+        f"{tiers.get('1', '?')}, soon {tiers.get('2', '?')}, routine {tiers.get('3', '?')}); "
+        f"run {outcome.get('run_id', '?')}; rules {outcome.get('rules_version', '?')}",
+        file=sys.stderr,
+    )
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    """A published window's run_manifest.json ({} when it cannot be read)."""
+    import json
+
+    try:
+        loaded = json.loads((folder / "run_manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def _flow_run(nightly: ModuleType, **parameters: Any) -> dict[str, Any]:
@@ -118,7 +137,19 @@ def _warnings_status(folders: list[Path], named: bool = False) -> int:
 
 def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[dict[str, Any]]:
     """The flow's loop over windows (runners.window_loop), in plain Python (no Prefect)."""
-    from hyposcreen.config import RunSettings, Window, load_mapping
+    from hyposcreen.config import load_mapping
+    from hyposcreen.state_lock import holding_state
+
+    site = load_mapping(args.mapping)
+    with holding_state(state_dir):  # one run at a time plans and screens a site's nights
+        return _screen_planned(args, state_dir, site)
+
+
+def _screen_planned(
+    args: argparse.Namespace, state_dir: Path | None, site: Any
+) -> list[dict[str, Any]]:
+    """The windows still to do (plan_windows), each screened in turn."""
+    from hyposcreen.config import RunSettings, Window
     from hyposcreen.runners import run_screen
     from hyposcreen.runners.in_process import run_recipe
     from hyposcreen.runners.window_loop import (
@@ -129,7 +160,6 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
     )
     from hyposcreen.windows import out_folder, plan_windows
 
-    site = load_mapping(args.mapping)
     windows = plan_windows(
         args.window_start,
         args.window_end,

@@ -165,7 +165,8 @@ def load_mapping(path: Path | None) -> SiteMapping:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        detail = " ".join(str(exc).split())  # one line: YAML's message spans several
+        # one line (YAML's message spans several); the text YAML parsed is this file
+        detail = " ".join(str(exc).split()).replace('in "<unicode string>", ', "at ")
         raise ConfigError(f"Mapping file {path} is not valid YAML: {detail}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"Mapping file {path} must hold a mapping of keys at the top level.")

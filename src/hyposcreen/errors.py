@@ -45,6 +45,15 @@ class EnvironmentProblem(HyposcreenError):
     exit_code = 75
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`systemctl stop`, `kill`) raised as Ctrl-C is: the window being built is
+    removed, its previous outputs kept, and the run ends with EXIT_TERMINATED."""
+
+
+# Ctrl-C and SIGTERM end a run with 128 + the signal's number, as a shell reports them.
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
 # A run that completed but should not be trusted as a quiet night exits with this status
 # (each reason is printed, listed under `warnings` in the manifest and shown on the page).
 EXIT_SCREENED_WITH_WARNINGS = 4

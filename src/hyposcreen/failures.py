@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hyposcreen import __version__
-from hyposcreen.errors import EnvironmentProblem, HyposcreenError, InputError
+from hyposcreen.errors import EnvironmentProblem, HyposcreenError, InputError, Terminated
 
 FAILED_FILE = "FAILED.json"
 
@@ -23,7 +23,13 @@ def failure_record(error: BaseException, window: tuple[str | None, str | None]) 
     """What FAILED.json and the failure alerts say: type, message, window, time. Data values
     never enter it; an environment problem is named as one (exit 75), a bug as a bug."""
     error = environment_problem(error) or error
-    if isinstance(error, HyposcreenError):
+    if isinstance(error, KeyboardInterrupt):
+        message = (
+            f"The run was stopped ({'SIGTERM' if isinstance(error, Terminated) else 'Ctrl-C'}) "
+            "before this window was published: its previous outputs are kept; run the window "
+            "again."
+        )
+    elif isinstance(error, HyposcreenError):
         message = str(error)
         if isinstance(error, InputError) and error.examples:
             message = message.split(" Examples: ")[0]  # examples may quote patient rows
@@ -138,8 +144,8 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
         )
     if cause.errno == errno.EROFS:
         return EnvironmentProblem(
-            f"The output is on a read-only file system{where}. Point --out at a writable "
-            "folder, then run again."
+            f"A folder the run writes is on a read-only file system{where}. Point --out or "
+            "--state-dir, whichever holds that path, at a writable folder, then run again."
         )
     if cause.errno in (errno.EACCES, errno.EPERM):
         return EnvironmentProblem(

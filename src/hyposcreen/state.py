@@ -239,6 +239,19 @@ class StateStore:
                 ),
             )
 
+    def require_this_site(self, state_dir: Path) -> None:
+        """A ConfigError when the state holds nights of other sites only: a command given no
+        --mapping (site "default") or another site's would read or record nothing of them."""
+        with self._connect() as db:
+            rows = db.execute("SELECT site FROM runs UNION SELECT site FROM failures").fetchall()
+        sites = sorted(row[0] for row in rows)
+        if sites and self.site not in sites:
+            raise ConfigError(
+                f"The state dir {state_dir} holds the nights of site(s) {', '.join(sites)}, "
+                f"none of site {self.site!r}: give --mapping with that site's mapping file "
+                "(its `site:` name), as the nightly runs do."
+            )
+
     def runs(self) -> pd.DataFrame:
         """Windows screened: window_start, window_end, run_id, listed, out_dir (oldest first)."""
         with self._connect() as db:

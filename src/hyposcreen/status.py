@@ -65,6 +65,7 @@ def read_status(state_dir: Path, mapping_path: Path | None = None) -> Status:
         )
     site = load_mapping(mapping_path)
     store = StateStore(state_dir, site.site)
+    store.require_this_site(state_dir)
     screened = store.runs().to_dict("records")
     failed = store.failures().to_dict("records")
     pending = [
@@ -90,7 +91,7 @@ def _last(screened: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[
         return {}
     run = screened[-1]
     manifest = _manifest(Path(run["out_dir"]))
-    warnings = [str(w) for w in manifest.get("warnings", []) or []]
+    warnings = [_warning_text(w) for w in manifest.get("warnings", []) or []]
     tiers = manifest.get("counts_per_tier") or {}
     outcome = "screened with warnings" if warnings else "screened"
     return {
@@ -99,6 +100,13 @@ def _last(screened: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[
         f"{tiers.get('3', '?')}) in {run['out_dir']}",
         "warnings": warnings,
     }
+
+
+def _warning_text(warning: Any) -> str:
+    """A manifest warning ({"code", "message"}) as the run printed it: its message."""
+    if isinstance(warning, dict) and "message" in warning:
+        return str(warning["message"])
+    return str(warning)
 
 
 def _manifest(out_dir: Path) -> dict[str, Any]:

@@ -85,7 +85,10 @@ def plan_windows(
 
     if backfill is not None:
         if window_start is not None or window_end is not None:
-            raise ConfigError("Give either a backfill range or a window, not both.")
+            raise ConfigError(
+                "Give either a backfill range (--backfill START END) or a window "
+                "(--window-start, --window-end), not both."
+            )
         return backfill_windows(backfill[0], backfill[1], timezone)
     if window_start is not None or window_end is not None:
         return [explicit_window(window_start, window_end, timezone)]

@@ -131,7 +131,8 @@ def check_columns(
         expected = [table.columns.get(c, c) for c in schema.required]
         found = shown_header(header, [*wanted, *schema.columns])
         raise InputError(
-            f"{path} ({schema.name}) lacks required column(s) {', '.join(missing)}. "
+            f"{path} ({schema.name}) lacks required column(s) {', '.join(missing)}"
+            f"{_mapped_from(missing, header, schema, table)}. "
             f"Columns found: {found}.{_delimiter_hint(header)} Expected (after the site "
             f"mapping): {', '.join(expected)}. Map differently named columns in the mapping file "
             f"under tables.{schema.name}.columns.",
@@ -149,6 +150,28 @@ def check_columns(
             column=absent[0][1],
         )
     return available
+
+
+def _mapped_from(
+    missing: list[str], header: list[str], schema: TableSchema, table: TableMapping
+) -> str:
+    """For required columns the site mapping reads from a column the file lacks (a misspelt
+    name): the mapping keys to correct. Nothing when the header read as one column (the
+    delimiter is wrong, not the names: `_delimiter_hint` says so)."""
+    if _delimiter_hint(header):
+        return ""
+    canonical = [c for m in missing for c in m.split(" or ")]
+    keys = [
+        f"tables.{schema.name}.columns.{c}: {table.columns[c]}"
+        for c in canonical
+        if c in table.columns and table.columns[c] not in header
+    ]
+    if not keys:
+        return ""
+    return (
+        f": the site mapping reads {'it' if len(keys) == 1 else 'them'} from a column the "
+        f"file does not have ({', '.join(keys)}); correct the name in the mapping file"
+    )
 
 
 _ANY_DELIMITER = "[" + re.escape("".join(DELIMITERS)) + "]"

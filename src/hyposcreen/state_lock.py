@@ -1,0 +1,53 @@
+"""One run at a time per nightly state dir.
+
+A run that uses a state dir holds an exclusive `flock` on `hyposcreen_state.lock` in it from
+planning its windows until its last window is recorded: a second run (the scheduled night
+while an operator's catch-up is going, a cron job started twice) stops at once with exit
+status 75 naming the state dir and the process holding it, instead of screening the same
+nights beside the first one. The lock belongs to the open file: it goes with the process,
+however that ends (`kill -9` included), so no stale lock outlives a run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from hyposcreen.errors import ConfigError, EnvironmentProblem
+
+LOCK_FILE = "hyposcreen_state.lock"
+
+
+class StateInUse(EnvironmentProblem):
+    """Another run holds the state dir (exit 75): this one screens and publishes nothing."""
+
+
+@contextmanager
+def holding_state(state_dir: Path | None) -> Iterator[None]:
+    """The state dir for this run alone (nothing to hold without one)."""
+    if state_dir is None:
+        yield
+        return
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"State dir {state_dir} cannot be created: {exc}.") from exc
+    handle = os.open(state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise StateInUse(
+                f"Another hyposcreen run (process {holder}) is using the state dir {state_dir}; "
+                "one run at a time screens a site's nights. Let it finish (`hyposcreen "
+                "status` then shows what it did), then run again if nights are still pending."
+            ) from None
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield
+    finally:
+        os.close(handle)  # releases the lock

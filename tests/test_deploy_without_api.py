@@ -1,0 +1,24 @@
+"""`python -m flows.deploy` when no Prefect API answers: one line saying what to start, and
+exit status 75 (the machine, as for `hyposcreen run`), not 1."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from flows import deploy
+
+
+def test_no_prefect_api_is_an_environment_problem(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{port}/api")
+    status = deploy.main(["--check", "--wait", "0.5"])
+    err = capsys.readouterr().err
+    assert status == 75, err
+    assert f"no Prefect API at http://127.0.0.1:{port}/api after 0.5 s" in err
+    assert "start the Prefect server" in err

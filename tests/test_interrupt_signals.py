@@ -1,0 +1,53 @@
+"""Ctrl-C and SIGTERM (`systemctl stop`, `kill`) in the middle of a night: the window being
+built is not published, the folder keeps its previous outputs, FAILED.json and the state say the
+run was stopped (not "a bug"), one line says so, and the exit status is 130 or 143."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from hyposcreen import recipe
+from hyposcreen.cli import main
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+
+
+@pytest.mark.parametrize(
+    ("signum", "status_wanted", "by"),
+    [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "Ctrl-C")],
+)
+def test_a_signal_mid_run_stops_the_night_unpublished(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    signum: int,
+    status_wanted: int,
+    by: str,
+) -> None:
+    def screen_then_signal(ctx, cleaned):  # type: ignore[no-untyped-def]
+        os.kill(os.getpid(), signum)
+        raise AssertionError("the signal stops the run before this line")
+
+    monkeypatch.setenv("HYPOSCREEN_GX_WARM_UP", "0")
+    monkeypatch.delenv("HYPOSCREEN_DEBUG", raising=False)
+    monkeypatch.setattr(recipe, "_screen", screen_then_signal)
+    out, state = tmp_path / "out", tmp_path / "state"
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(out)]
+    status = main([*argv, "--window-start", "2026-11-20", "--state-dir", str(state)])
+    err = capsys.readouterr().err
+    assert status == status_wanted, err
+    assert f"interrupted ({by})" in err and "not published" in err and "bug" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["2026-11-20"]  # no .partial folder
+    assert [p.name for p in (out / "2026-11-20").iterdir()] == ["FAILED.json"]
+    failed = json.loads((out / "2026-11-20" / "FAILED.json").read_text())
+    assert f"stopped ({by})" in failed["message"] and "bug" not in failed["message"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    status = main(["status", "--state-dir", str(state)])
+    shown = capsys.readouterr().out
+    assert "1 failed" in shown and f"stopped ({by})" in shown and "bug" not in shown

@@ -1,0 +1,42 @@
+"""Two runs on one state dir: the second stops at once (exit 75) naming the state dir and the
+process holding it, and screens nothing; once the first is done, a run goes through. Without
+the lock both screened the same nights side by side."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hyposcreen.cli import main
+from hyposcreen.state_lock import LOCK_FILE, holding_state
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+
+
+def test_a_second_run_on_a_held_state_dir_stops_with_75(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, out = tmp_path / "state", tmp_path / "out"
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(out)]
+    argv += ["--window-start", "2026-11-20", "--state-dir", str(state)]
+    with holding_state(state):  # a run in progress (this process stands in for it)
+        assert (state / LOCK_FILE).read_text() == f"{os.getpid()}\n"
+        status = main(argv)
+        err = capsys.readouterr().err
+        assert status == 75, err
+        assert (
+            f"Another hyposcreen run (process {os.getpid()}) is using the state dir {state}" in err
+        )
+        assert not out.exists()  # nothing screened, nothing published
+        assert main(["status", "--state-dir", str(state)]) == 2  # no night recorded either
+    capsys.readouterr()
+    assert main(argv) == 0  # the lock went with its holder
+    assert (out / "2026-11-20" / "review_list.csv").is_file()
+
+
+def test_a_run_without_a_state_dir_holds_nothing(tmp_path: Path) -> None:
+    with holding_state(None):
+        pass
+    assert list(tmp_path.iterdir()) == []
