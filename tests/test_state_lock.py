@@ -4,6 +4,8 @@ the lock both screened the same nights side by side."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 from pathlib import Path
 
@@ -40,3 +42,23 @@ def test_a_run_without_a_state_dir_holds_nothing(tmp_path: Path) -> None:
     with holding_state(None):
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_state_dir_that_cannot_be_locked_stops_with_75(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """NFS without its lock service answers flock with ENOLCK: the machine's problem (75),
+    named with the state dir, not an internal error (70); nothing is screened."""
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    state, out = tmp_path / "state", tmp_path / "out"
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(out)]
+    status = main([*argv, "--window-start", "2026-11-20", "--state-dir", str(state)])
+    err = capsys.readouterr().err
+    assert status == 75, err
+    assert f"The state dir {state} is on a file system that cannot lock files" in err
+    assert "bug" not in err
+    assert not out.exists()

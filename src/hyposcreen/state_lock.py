@@ -4,7 +4,9 @@ A run that uses a state dir holds an exclusive `flock` on `hyposcreen_state.lock
 planning its windows until its last window is recorded: a second run (the scheduled night
 while an operator's catch-up is going, a cron job started twice) stops at once with exit
 status 75 naming the state dir and the process holding it, instead of screening the same
-nights beside the first one. The lock belongs to the open file: it goes with the process,
+nights beside the first one. A state dir on a file system that cannot lock files (NFS
+without its lock service) stops the run with exit status 75 too: one run at a time could not be
+made sure of. The lock belongs to the open file: it goes with the process,
 however that ends (`kill -9` included), so no stale lock outlives a run.
 """
 
@@ -45,6 +47,14 @@ def holding_state(state_dir: Path | None) -> Iterator[None]:
                 f"Another hyposcreen run (process {holder}) is using the state dir {state_dir}; "
                 "one run at a time screens a site's nights. Let it finish (`hyposcreen "
                 "status` then shows what it did), then run again if nights are still pending."
+            ) from None
+        except OSError as exc:  # ENOLCK, EOPNOTSUPP: no locks on this file system
+            raise EnvironmentProblem(
+                f"The state dir {state_dir} is on a file system that cannot lock files "
+                f"({exc.strerror}; NFS without its lock service, for one), so this run cannot "
+                "make sure it is the only one screening the site's nights. Put the state dir "
+                "(--state-dir, $HYPOSCREEN_STATE_DIR) on a local disk or enable file locking "
+                "there, then run again."
             ) from None
         os.ftruncate(handle, 0)
         os.pwrite(handle, f"{os.getpid()}\n".encode("ascii"), 0)
