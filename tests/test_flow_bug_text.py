@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import errno
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,15 @@ from prefect.filesystems import LocalFileSystem
 from prefect.logging.handlers import APILogHandler
 
 from flows.tasks import stage_task, told_without_text
-from hyposcreen.errors import InputError
-from hyposcreen.failures import InternalError, failure_record, internal_error_line
+from hyposcreen.errors import ConfigError, InputError
+from hyposcreen.failures import (
+    InternalError,
+    environment_problem,
+    failure_record,
+    internal_error_line,
+)
 from hyposcreen.recipe import Stage
+from hyposcreen.state import STATE_FILE, StateStore
 
 pytestmark = pytest.mark.flow
 
@@ -137,6 +144,26 @@ def test_an_error_leaves_a_task_without_the_errors_it_came_from(
     with pytest.raises(InputError) as debugged:
         chained(ValueError(EXTRACT_TEXT))()
     assert "P0007" in str(debugged.value.__cause__)
+
+
+def test_a_state_database_error_in_a_task_stays_the_machines_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A state database that cannot be used, met inside a task (the publish stage recording
+    the night), keeps its SQLite cause: `environment_problem` reads it, so the run ends with
+    exit 75 and "restore it from a backup", as without the flow (it was exit 2, the cause cut
+    with the chain)."""
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / STATE_FILE).write_bytes(b"not a database, a damaged file " * 200)
+    monkeypatch.delenv("HYPOSCREEN_DEBUG", raising=False)
+    with pytest.raises(ConfigError) as told:
+        told_without_text("publish")(StateStore)(state, "default")
+    assert isinstance(told.value.__cause__, sqlite3.DatabaseError)
+    assert told.value.__context__ is None
+    problem = environment_problem(told.value)
+    assert problem is not None and problem.exit_code == 75
+    assert "Restore the state database from a backup" in str(problem)
 
 
 def test_a_failed_runs_stored_error_is_json_without_extract_text() -> None:

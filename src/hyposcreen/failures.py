@@ -92,14 +92,16 @@ def without_chain(error: BaseException) -> BaseException:
     """`error` cut from the exceptions it was raised from or during (their text may quote the
     extract: a parse error naming a value), as Prefect keeps a failed task's error: pickled into
     its result storage, the whole chain included once tblib's pickling is installed (importing
-    Dask does). An OSError cause stays, its own chain cut (a retry reads it); HYPOSCREEN_DEBUG
-    keeps everything."""
+    Dask does). An OSError or SQLite cause stays, its own chain cut: a retry and
+    `environment_problem` read it (a full disk under the state database is the machine's, 75);
+    their text is the system's, not the extract's. HYPOSCREEN_DEBUG keeps everything."""
     if os.environ.get("HYPOSCREEN_DEBUG"):
         return error
     cause = error.__cause__
-    if isinstance(cause, OSError):
+    kept = isinstance(cause, (OSError, sqlite3.Error))
+    if kept and cause is not None:
         without_chain(cause)
-    error.__cause__ = cause if isinstance(cause, OSError) else None
+    error.__cause__ = cause if kept else None
     error.__context__ = None
     return error
 
