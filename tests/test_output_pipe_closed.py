@@ -4,6 +4,7 @@ choice, ended quietly with 141 (128 + SIGPIPE, as a shell reports it)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,3 +25,25 @@ def test_status_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     _, err = process.communicate(timeout=120)
     assert process.returncode == 141, err
     assert err == ""
+
+
+def test_a_run_whose_reader_left_keeps_its_warnings_and_status(tmp_path: Path) -> None:
+    """`hyposcreen run ... | grep -q ...`: the reader may be gone before "Review list:" is
+    written. The night is screened and published all the same, so its own exit status (4:
+    screened with warnings) and its warnings on stderr stand; it was 141 with the warnings
+    never told, a night that should not be trusted ending as a closed pipe."""
+    extract = tmp_path / "extract"
+    shutil.copytree(SAMPLE, extract)
+    with (extract / "labs.csv").open("a", encoding="utf-8") as labs:  # one row of 13 fields
+        labs.write("P001,E001,S001-99,2026-11-20T09:10:00,2026-11-20T10:10:00,2951-2,Sodium,")
+        labs.write("128,mmol/L,final,Serum,extra,extra\n")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow"]
+    command += ["--input", str(extract), "--out", str(out), "--window-start", "2026-11-20"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    process.stdout.close()
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 4, err
+    assert "warning: 1 of 172 labs row(s)" in err and "labs.csv:173" in err
+    assert (out / "2026-11-20" / "review_list.csv").is_file()

@@ -76,8 +76,17 @@ def run_command(args: argparse.Namespace) -> int:
     for folder in folders[:-1]:  # the earlier windows of a backfill or catch-up, each named
         _listed_line(_manifest(folder), f"[{folder.name}] ")
     _listed_line(outcome, f"[{folders[-1].name}] " if len(folders) > 1 else "")
-    print(f"Review list: {outcome['review_csv']}")
+    _say_out(f"Review list: {outcome['review_csv']}")
     return _warnings_status(folders)
+
+
+def _say_out(line: str) -> None:
+    """A line on stdout; a reader gone already (`run ... | grep -q`) does not replace the
+    run's own exit status and warnings (still told on stderr) with 141."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit flush too
 
 
 def _listed_line(outcome: dict[str, Any], where: str) -> None:
