@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 import pandas as pd
+import pytest
 from sample_data import to_fhir
 
 from hyposcreen.cli import main
@@ -50,3 +51,61 @@ def test_a_failed_batch_entry_warns_that_data_are_missing(tmp_path: Path) -> Non
     listed = pd.read_csv(out / DAY / "review_list.csv", dtype=str).set_index("patient_id")
     assert listed.loc["P001", "index_sodium"] == "135.0"  # the sample's list, read from the batch
     assert len(listed) == 35
+
+
+@pytest.mark.parametrize(
+    "failed",
+    [
+        {"response": {"status": "404 Not Found"}},  # the outcome is optional
+        {
+            "response": {
+                "status": "503",
+                "outcome": {
+                    "resourceType": "OperationOutcome",
+                    "issue": [{"severity": "warning", "code": "transient"}],
+                },
+            }
+        },
+    ],
+    ids=["status-only", "status-with-a-warning-outcome"],
+)
+def test_a_failed_status_without_an_error_outcome_warns_too(
+    tmp_path: Path, failed: dict[str, object]
+) -> None:
+    """The entry's HTTP status (400 or more) says it failed: no resource arrived for it. Without
+    an outcome of severity error it was an entry without a resource, not relevant, at exit 0."""
+    folder = tmp_path / "fhir"
+    to_fhir.convert(SAMPLE, folder)
+    path = folder / "Observation.000.ndjson"
+    lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    first, rest = lines[:2], lines[2:]
+    entries = [{"resource": r, "response": {"status": "200 OK"}} for r in first]
+    bundle = {"resourceType": "Bundle", "type": "batch-response", "entry": [*entries, failed]}
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in [bundle, *rest]))
+    out = tmp_path / "out"
+    argv = ["run", "--no-flow", "--source", "fhir", "--input", str(folder), "--out", str(out)]
+    assert main([*argv, "--window-start", DAY]) == 4
+    manifest = json.loads((out / DAY / "run_manifest.json").read_text())
+    assert manifest["reconciled"] is True
+    assert [w["code"] for w in manifest["warnings"]] == ["export_errors"]
+    quarantine = pd.read_csv(out / DAY / "quarantine.csv", dtype=str)
+    errors = quarantine[quarantine["reason"] == "export_error"]
+    assert errors[["source_file", "source_row"]].values.tolist() == [
+        ["Observation.000.ndjson", "1.2"]
+    ]
+    assert len(pd.read_csv(out / DAY / "review_list.csv", dtype=str)) == 35
+
+
+def test_a_succeeded_entry_without_a_resource_is_no_error(tmp_path: Path) -> None:
+    """A 2xx entry holding no resource (a delete's answer) says nothing is missing: exit 0."""
+    folder = tmp_path / "fhir"
+    to_fhir.convert(SAMPLE, folder)
+    path = folder / "Observation.000.ndjson"
+    lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    entries = [{"resource": r, "response": {"status": "200 OK"}} for r in lines[:2]]
+    done = {"response": {"status": "204 No Content"}}
+    bundle = {"resourceType": "Bundle", "type": "batch-response", "entry": [*entries, done]}
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in [bundle, *lines[2:]]))
+    out = tmp_path / "out"
+    argv = ["run", "--no-flow", "--source", "fhir", "--input", str(folder), "--out", str(out)]
+    assert main([*argv, "--window-start", DAY]) == 0

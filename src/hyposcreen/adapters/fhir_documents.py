@@ -196,12 +196,22 @@ def _pseudo(entry: object, empty: bool = False) -> Resource:
 
 def _response_outcome(entry: Resource) -> Resource | None:
     """The OperationOutcome of an entry's `response` (a batch-response or transaction-response
-    entry that failed holds no resource, only the server's report why)."""
+    entry that failed holds no resource, only the server's report why). An HTTP status of 400
+    or more says the entry failed whether or not an outcome of severity error comes with it
+    (it is optional): an error issue naming the status is added."""
     response = entry.get("response")
-    outcome = response.get("outcome") if isinstance(response, dict) else None
-    if isinstance(outcome, dict) and outcome.get("resourceType") == "OperationOutcome":
+    if not isinstance(response, dict):
+        return None
+    outcome = response.get("outcome")
+    if not (isinstance(outcome, dict) and outcome.get("resourceType") == "OperationOutcome"):
+        outcome = None
+    status = str(response.get("status") or "").strip()
+    if not (status[:3].isdigit() and int(status[:3]) >= 400):
         return outcome
-    return None
+    issues = outcome.get("issue") if outcome is not None else None
+    failed = {"severity": "error", "code": "exception", "diagnostics": f"entry status {status}"}
+    issues = [*(issues if isinstance(issues, list) else ()), failed]
+    return {**(outcome or {"resourceType": "OperationOutcome"}), "issue": issues}
 
 
 def bundle_places(bundle: Resource, depth: int = 0) -> list[tuple[str, Resource]]:
