@@ -38,10 +38,16 @@ def test_a_second_run_on_a_held_state_dir_stops_with_75(
     assert (out / "2026-11-20" / "review_list.csv").is_file()
 
 
-def test_a_run_without_a_state_dir_holds_nothing(tmp_path: Path) -> None:
-    with holding_state(None):
-        pass
-    assert list(tmp_path.iterdir()) == []
+def test_a_run_without_a_state_dir_holds_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stateless run (no --state-dir, no $HYPOSCREEN_STATE_DIR) leaves no lock file in the
+    working directory or beside its outputs."""
+    monkeypatch.delenv("HYPOSCREEN_STATE_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(tmp_path / "out")]
+    assert main([*argv, "--window-start", "2026-11-20"]) == 0
+    assert [p for p in tmp_path.rglob(LOCK_FILE)] == []
 
 
 def test_a_state_dir_that_cannot_be_locked_stops_with_75(
