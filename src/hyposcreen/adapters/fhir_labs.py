@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from hyposcreen.adapters.fhir_needle import value_alternatives
 from hyposcreen.adapters.fhir_types import (
     codings,
     concept_label,
@@ -28,7 +29,7 @@ from hyposcreen.adapters.fhir_types import (
 )
 from hyposcreen.rules.lab_identity import word_pattern
 from hyposcreen.rules.loader import RuleSet, normalize_label, normalize_unit
-from hyposcreen.rules.loinc_text import DASHES, loinc_key
+from hyposcreen.rules.loinc_text import loinc_key
 
 LAB_COLUMNS = (
     "patient_id",
@@ -49,45 +50,6 @@ LabRow = tuple[object, ...]
 Identity = tuple[str | None, str | None, bool, tuple[str, ...]]
 
 
-def _written(char: str) -> bytes:
-    """A character outside ASCII as a JSON string may hold it: raw (UTF-8) or escaped
-    (`\\u00e9`, as serializers keeping to ASCII write it), in either letter case."""
-    forms = dict.fromkeys((char, char.lower(), char.upper()))
-    found = [re.escape(form.encode("utf-8")) for form in forms]
-    found += [rb"\\u" + f"{ord(form):04x}".encode() for form in forms if ord(form) <= 0xFFFF]
-    return b"(?:" + b"|".join(found) + b")"
-
-
-# a LOINC's hyphen as any dash of rules.loinc_text
-_ANY_DASH = b"(?:-|" + b"|".join(_written(dash) for dash in DASHES) + b")"
-
-
-def _json_pattern(word: str, code: bool) -> bytes:
-    """What a `"code"`/`"display"`/`"text"` string holding `word` may look like: any run of
-    spaces for a space, `/` also escaped (`\\/`), a character outside ASCII raw or escaped, and
-    a LOINC's hyphen (`code`) as any dash."""
-    parts = []
-    for char in word:
-        if char == " ":
-            parts.append(rb"\s+")
-        elif char == "-" and code:
-            parts.append(_ANY_DASH)
-        elif char == "/":
-            parts.append(rb"(?:/|\\/)")
-        elif not char.isascii():
-            parts.append(_written(char))
-        else:
-            parts.append(re.escape(char.encode("utf-8")))
-    return b"".join(parts)
-
-
-def _value_alternatives(rules: RuleSet) -> bytes:
-    codes = set(rules.loinc_to_analyte)
-    names = set(rules.lab_dictionary)
-    ordered = sorted(codes | names, key=len, reverse=True)
-    return b"|".join(_json_pattern(word, word in codes) for word in ordered)
-
-
 class ObservationMapper:
     """Maps one parsed Observation to canonical lab rows (one per relevant value)."""
 
@@ -100,7 +62,7 @@ class ObservationMapper:
         self.units = {unit for _, unit in rules.unit_factors}
         self.fluid = word_pattern((*rules.urine_words, *rules.other_fluid_words))
         self.needle = re.compile(
-            rb'"(?:code|display|text)"\s*:\s*"\s*(?i:' + _value_alternatives(rules) + rb')\s*"'
+            rb'"(?:code|display|text)"\s*:\s*"\s*(?i:' + value_alternatives(rules) + rb')\s*"'
         )
 
     # ------------------------------------------------------------------ identification
