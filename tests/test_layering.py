@@ -50,6 +50,7 @@ FOUNDATION = (
     "hyposcreen.schema",  # the canonical tables' columns (spec §1), checked by the mapping
     "hyposcreen.arrow_columns",  # Arrow-backed text columns: lookups and texts without copies
     "hyposcreen.rules",
+    "hyposcreen.scratch",  # scratch folders of patient rows, held while in use
     "hyposcreen.site_words",  # a site's own words, read with its settings
     "hyposcreen.notify.settings",  # the notifications section of the site settings
 )

@@ -12,7 +12,6 @@ from here stay importable from here.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -56,6 +55,7 @@ from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch, prefilter_loinc
 from hyposcreen.ingest.window_pushdown import WindowPushdown
 from hyposcreen.rules.sql_engine import SCRATCH_PREFIX
+from hyposcreen.scratch import HeldScratch
 
 __all__ = [
     "DEFAULT_MAX_ROW_BYTES",
@@ -170,11 +170,7 @@ class TableStream:
             file_schema = text_schema(include) if is_csv else pq.read_schema(path)
             if not is_csv:  # a struct or list column is refused before any cast to text
                 check_flat_columns(path, file_schema, columns.read_as, schema.name)
-            scratch = (
-                tempfile.TemporaryDirectory(prefix=f"{ROWS_SCRATCH_PREFIX}{os.getpid()}-")
-                if is_csv
-                else None
-            )
+            scratch = HeldScratch(f"{ROWS_SCRATCH_PREFIX}{os.getpid()}-") if is_csv else None
             pushdown = WindowPushdown.for_file(
                 self.row_filter,
                 include,

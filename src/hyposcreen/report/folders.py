@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hyposcreen.errors import EnvironmentProblem
+from hyposcreen.scratch import in_use
 
 PARTIAL = ".partial-"
 PREVIOUS = ".previous-"
@@ -71,7 +72,8 @@ def recover_folder(out_dir: Path) -> None:
 
 def remove_dead_debris(parent: Path, prefix: str, max_age_without_pid: float = 86400) -> list[Path]:
     """Remove `<parent>/<prefix><pid>-...` folders whose process is gone (a killed run's spill
-    or staging). A folder without a pid in its name is removed once older than a day."""
+    or staging) and that no process holds (hyposcreen.scratch: a pid of another namespace). A
+    folder without a pid in its name is removed once older than a day."""
     removed: list[Path] = []
     if not parent.is_dir():
         return removed
@@ -86,7 +88,7 @@ def remove_dead_debris(parent: Path, prefix: str, max_age_without_pid: float = 8
                 stale = time.time() - leftover.stat().st_mtime > max_age_without_pid
             except OSError:
                 continue
-        if stale and leftover.is_dir():
+        if stale and leftover.is_dir() and not in_use(leftover):  # held: another namespace's
             shutil.rmtree(leftover, ignore_errors=True)
             removed.append(leftover)
     return removed

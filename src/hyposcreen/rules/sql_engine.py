@@ -16,15 +16,19 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from hyposcreen.scratch import hold, release
 
 ROW = "rn"  # the column holding each row's position in the frame it came from
 # + <pid>-...: a folder in $TMPDIR holding patient rows while this process runs (DuckDB's
@@ -46,14 +50,29 @@ def connect() -> duckdb.DuckDBPyConnection:
             "enable_external_access": False,
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
-            "temp_directory": os.path.join(
-                tempfile.gettempdir(), f"{SCRATCH_PREFIX}{os.getpid()}-duckdb"
-            ),
+            "temp_directory": _spill_folder(),
         },
     )
     for macro in _MACROS:
         connection.execute(macro)
     return connection
+
+
+# (pid, folder) -> the held lock (hyposcreen.scratch) of a spill folder this process made
+_SPILLS: dict[tuple[int, str], int | None] = {}
+
+
+def _spill_folder() -> str:
+    """$TMPDIR/hyposcreen-rows-<pid>-duckdb, made now and held while this process runs, so a
+    run in another pid namespace sharing $TMPDIR leaves it alone (removed at exit)."""
+    folder = os.path.join(tempfile.gettempdir(), f"{SCRATCH_PREFIX}{os.getpid()}-duckdb")
+    if (os.getpid(), folder) not in _SPILLS:
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+        except OSError:  # DuckDB makes it if it ever spills, and says so if it cannot
+            return folder
+        _SPILLS[(os.getpid(), folder)] = hold(Path(folder))
+    return folder
 
 
 _SHARED: dict[int, duckdb.DuckDBPyConnection] = {}  # per process: never used across a fork
@@ -77,6 +96,9 @@ def _close_shared() -> None:
     connection = _SHARED.pop(os.getpid(), None)
     if connection is not None:
         connection.close()
+    for process, folder in [key for key in _SPILLS if key[0] == os.getpid()]:
+        release(_SPILLS.pop((process, folder)))
+        shutil.rmtree(folder, ignore_errors=True)  # DuckDB leaves a folder it did not make
 
 
 def query(
