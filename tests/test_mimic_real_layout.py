@@ -279,3 +279,34 @@ def test_a_stay_begins_at_its_emergency_department_registration(
                     "true"]], err  # fmt: skip
     assert "recorded 2180-05-06T06:00:00" in review.loc[0, "evidence"]
     assert status == 0, err
+
+
+@pytest.mark.parametrize("order", [1, -1], ids=["earlier-first", "later-first"])
+def test_a_stay_listed_twice_starts_at_its_earliest_row_whatever_their_order(
+    tmp_path: Path, order: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """admissions.csv lists stay 25 twice (a re-export): admitted 07:00 and 15:00. The stay
+    starts at 07:00 in either row order, so its cirrhosis (K7031, dated at the stay's start)
+    is recorded before the index sodium 124 at 08:00: moderate, cirrhosis -> listed, tier 2.
+    Taken from the later row, the condition would postdate the index and the case would go."""
+    hosp = tmp_path / "mimic" / "hosp"
+    _write(hosp / "labevents.csv.gz", _LABEVENTS,
+           [_lab(1, "10000005", "25", "501", "50983", "08", "124", "124", "mEq/L")])  # fmt: skip
+    drug = ",MAIN,Acetaminophen,X,,,500mg Tablet,,1,mg,1,TAB,1,PO"
+    _write(hosp / "prescriptions.csv.gz", _PRESCRIPTIONS,
+           [f"10000005,25,1,p-1,1,,{_D} 12:00:00,2180-05-09 10:00:00" + drug])  # fmt: skip
+    _write(hosp / "diagnoses_icd.csv.gz", "subject_id,hadm_id,seq_num,icd_code,icd_version",
+           ["10000005,25,1,K7031,10"])  # fmt: skip
+    stays = [_admission("10000005", "25", f"{_D} {hour}:00:00", "2180-05-09 10:00:00")
+             for hour in ("07", "15")]  # fmt: skip
+    _write(hosp / "admissions.csv.gz", _ADMISSIONS, stays[::order])
+    out = tmp_path / "out"
+    window = ["--window-start", _D, "--window-end", "2180-05-07"]
+    status = main(["run", "--no-flow", "--source", "mimic", "--input", str(hosp.parent),
+                   "--out", str(out), *window])  # fmt: skip
+    err = capsys.readouterr().err
+    review = pd.read_csv(out / _D / "review_list.csv", dtype=str, keep_default_na=False)
+    got = review[["tier", "patient_id", "risk_factors"]].values.tolist()
+    assert got == [["2", "10000005", "cirrhosis"]], err
+    assert "recorded 2180-05-06T07:00:00" in review.loc[0, "evidence"]
+    assert status == 0, err

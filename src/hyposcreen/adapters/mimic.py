@@ -186,7 +186,8 @@ _VERSIONS = {"9": "ICD-9-CM", "10": "ICD-10-CM"}
 
 
 def _admission_times(input_dir: Path, mapping: SiteMapping) -> tuple[pd.Series, SourceTable]:
-    """hadm_id -> start of the stay: its ED registration when that came first, else admittime."""
+    """hadm_id -> start of the stay: its ED registration when that came first, else admittime;
+    a stay listed twice starts at the earliest of its rows (whatever their order)."""
     admissions = auxiliary(input_dir, "admissions", mapping)
     if admissions is None:
         check_layout(input_dir)
@@ -198,8 +199,16 @@ def _admission_times(input_dir: Path, mapping: SiteMapping) -> tuple[pd.Series, 
     formats = mapping.table("diagnoses").datetime_formats + mapping.datetime_formats
     admitted = parse_times(frame["admittime"], mapping.timezone, formats)
     registered = parse_times(frame["edregtime"], mapping.timezone, formats)
-    times = frame["admittime"].where(~(registered < admitted), frame["edregtime"]).set_axis(hadm)
-    return times[~times.index.duplicated()].loc[lambda s: s.index.notna()], admissions
+    earlier = registered < admitted
+    starts = pd.DataFrame(
+        {
+            "hadm": hadm,
+            "start": admitted.where(~earlier, registered),
+            "text": frame["admittime"].where(~earlier, frame["edregtime"]),
+        }
+    ).sort_values(["hadm", "start", "text"], na_position="last", kind="stable")
+    first = starts.loc[~starts["hadm"].duplicated() & starts["hadm"].notna()]
+    return first["text"].set_axis(first["hadm"]), admissions
 
 
 def _descriptions(input_dir: Path, mapping: SiteMapping) -> tuple[pd.Series, list[SourceTable]]:
