@@ -13,6 +13,7 @@ import pytest
 
 from hyposcreen import recipe
 from hyposcreen.cli import main
+from hyposcreen.cli_signals import stopped
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
 
@@ -51,3 +52,14 @@ def test_a_signal_mid_run_stops_the_night_unpublished(
     status = main(["status", "--state-dir", str(state)])
     shown = capsys.readouterr().out
     assert "1 failed" in shown and f"stopped ({by})" in shown and "bug" not in shown
+
+
+def test_a_stopped_command_other_than_run_speaks_of_no_window(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`status`, `reviewed` and `audit` screen no window: stopped, they say only that they
+    were, with the signal's status; `run` says what became of its window."""
+    assert stopped(signal.SIGINT, "status") == 130
+    assert capsys.readouterr().err == "hyposcreen: interrupted (Ctrl-C)\n"
+    assert stopped(signal.SIGTERM, "run") == 143
+    assert "the window being screened was not published" in capsys.readouterr().err

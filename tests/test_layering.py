@@ -67,6 +67,7 @@ RUNNERS = (
     "hyposcreen.runners",
     "hyposcreen.cli",
     "hyposcreen.cli_run",
+    "hyposcreen.cli_signals",
     "hyposcreen.audit",
     # the operator's side of a run: process set-up, failures, status, notifications
     "hyposcreen.cli_ops",

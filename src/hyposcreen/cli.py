@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
 from hyposcreen import __version__
 from hyposcreen.cli_ops import add_status_parser, run_notified, status_command
 from hyposcreen.cli_run import EXIT_OK, run_command
-from hyposcreen.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, HyposcreenError, Terminated
+from hyposcreen.cli_signals import noting_interrupts, stopped
+from hyposcreen.errors import HyposcreenError, Terminated
 from hyposcreen.failures import environment_problem, internal_error_line
 
 EXIT_UNEXPECTED = 70
@@ -215,58 +212,13 @@ def _warm_up_validation(args: argparse.Namespace) -> None:
         warm_up_in_background()
 
 
-@contextlib.contextmanager
-def _noting_interrupts(noted: list[int]) -> Iterator[None]:
-    """Ctrl-C raises KeyboardInterrupt as always, and SIGTERM (`systemctl stop`, `kill`) raises
-    Terminated, a KeyboardInterrupt: either way the window being built is removed and the run
-    ends with one line. Each is noted in `noted`: a library that turns it into its own error
-    (DuckDB: RuntimeError "Query interrupted") still ends the run as an interrupt, not as a
-    bug (70)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupted(signum: int, frame: FrameType | None) -> None:
-        noted.append(signum)
-        signal.default_int_handler(signum, frame)
-
-    def terminated(signum: int, frame: FrameType | None) -> None:
-        noted.append(signum)
-        raise Terminated
-
-    Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
-    caught: dict[signal.Signals, tuple[Handler, Handler]] = {
-        signal.SIGINT: (interrupted, signal.default_int_handler),
-        signal.SIGTERM: (terminated, signal.SIG_DFL),
-    }
-    taken = [s for s, (_, usual) in caught.items() if signal.getsignal(s) is usual]
-    for signum in taken:
-        signal.signal(signum, caught[signum][0])
-    try:
-        yield
-    finally:
-        for signum in taken:
-            signal.signal(signum, caught[signum][1])
-
-
-def _stopped(signum: int) -> int:
-    """The line and exit status of a run stopped by Ctrl-C (130) or SIGTERM (143)."""
-    by = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
-    print(
-        f"hyposcreen: interrupted ({by}): the window being screened was not published (its "
-        "previous outputs are kept, the nightly state was not advanced); run again to screen it",
-        file=sys.stderr,
-    )
-    return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
-
-
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     noted: list[int] = []
-    with _noting_interrupts(noted):
+    with noting_interrupts(noted):
         return _main(args, noted)
 
 
@@ -290,10 +242,12 @@ def _main(args: argparse.Namespace, noted: list[int]) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit flush too
         return EXIT_PIPE_CLOSED
     except KeyboardInterrupt as exc:
-        return _stopped(signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
+        return stopped(
+            signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT, args.command
+        )
     except Exception as exc:  # a bug, not bad input: still one paragraph unless debugging
         if noted:  # an interrupt a library reported as its own error
-            return _stopped(noted[-1])
+            return stopped(noted[-1], args.command)
         problem = environment_problem(exc)
         if problem is not None:
             print(f"hyposcreen: error: {problem}", file=sys.stderr)
