@@ -3,10 +3,12 @@
 The attacker reads audit_tables.csv only and writes down what anyone can: the tiers add up to
 the listed cases, listed and not listed add up to the cases, each month's cells add up to the
 total, a cell published twice (cases in two tables, a share's denominator) is one number, and
-a primary-suppressed cell lies between 1 and k-1, and the counts that are subsets of others
+a primary-suppressed cell lies between 1 and k-1, a complementary (`hidden`) one is at least k
+(zeros are shown, small counts are marked `<k`), and the counts that are subsets of others
 are no larger than them (usable <= read results, cases with a risk factor <= listed, a risk
-factor's cases <= cases with any, ...). For every hidden cell they then minimise and maximise it
-by linear programming (scipy's HiGHS); a cell is recovered when both agree.
+factor's cases <= cases with any, over-corrected cases <= tier 1, ...). For every hidden cell
+they then minimise and maximise it by linear programming (scipy's HiGHS); a cell is recovered
+when both agree, and narrowed when a `<k` cell's two bounds lie closer than RANGE.
 """
 
 from __future__ import annotations
@@ -20,18 +22,22 @@ import pytest
 from scipy.optimize import linprog
 
 from hyposcreen.audit import AuditSettings, run_audit
+from hyposcreen.cli import main
 from hyposcreen.report.audit_measures import PeriodCounts, audit_frame, audit_rows
 from hyposcreen.report.suppression import build_problem, determined, suppress
 
 K = 11
+RANGE = 5  # rules.yaml audit.protection_range
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
 VOCABULARY = ("thiazide_diuretic", "ssri")
 TOTAL = "total"
 # the numbers two tables share: attrition steps named like a cases_by_tier row, denominators
 _SAME = {("attrition", "cases"): "cases", ("attrition", "listed"): "listed"}
 _DENOMINATOR = {"coded_without_low_sodium_share": "coded_patients"}
+Cell = tuple[str, str]
+Ordered = tuple[str | tuple[str, ...], str]
 # (smaller, larger) keys within a period: what a reader knows of the funnel and the shares
-ORDERED = [
+ORDERED: list[Ordered] = [
     ("attrition:usable_results", "attrition:sodium_results_in_window"),
     ("attrition:hyponatremic_results", "attrition:usable_results"),
     ("attrition:hyperglycemia_related_results", "attrition:usable_results"),
@@ -43,8 +49,9 @@ ORDERED = [
     ("coding_gap:cases_coded_share", "cases"),
     ("coding_gap:coded_without_low_sodium_share", "coded_patients"),
     ("severe_follow_up:median_hours_to_next_sodium", "attrition:hyponatremic_results"),
+    ("over_rapid_correction:overcorrection_rate", "tier_1"),
+    (("tier_2", "tier_3"), "attrition:cases_with_risk_factor"),
 ] + [(f"risk_factors:{name}", "attrition:cases_with_risk_factor") for name in VOCABULARY]
-Cell = tuple[str, str]
 
 
 def _key(row: pd.Series) -> str:
@@ -119,7 +126,9 @@ def attack(
 
     for period in periods if ordered else []:
         for smaller, larger in ORDERED:
-            equation([((period, smaller), 1.0), ((period, larger), -1.0)], at_most=True)
+            members = (smaller,) if isinstance(smaller, str) else smaller
+            equation([((period, m), 1.0) for m in members] + [((period, larger), -1.0)],
+                     at_most=True)  # fmt: skip
 
     for period in periods:
         equation([((period, t), 1.0) for t in ("tier_1", "tier_2", "tier_3")]
@@ -128,7 +137,7 @@ def attack(
                   ((period, "cases"), -1.0)])  # fmt: skip
     for key in keys:
         equation([((p, key), 1.0) for p in months] + [((TOTAL, key), -1.0)])
-    bounds = [(1, k - 1) if hidden[cell] == "primary" else (0, None) for cell in unknowns]
+    bounds = [(1, k - 1) if hidden[cell] == "primary" else (k, None) for cell in unknowns]
     a_eq = np.array(rows) if rows else None
     b_eq = np.array(rhs) if rows else None
     a_ub = np.array(upper_rows) if upper_rows else None
@@ -154,7 +163,7 @@ def _period(label: str, tiers: tuple[int, int, int], not_listed: int, **extra: i
         "tier_1": tiers[0], "tier_2": tiers[1], "tier_3": tiers[2],
         "rf_thiazide_diuretic": min(listed, extra.get("thiazide", listed // 2)),
         "rf_ssri": min(listed, extra.get("ssri", 12)),
-        "overcorrection": min(listed, extra.get("overcorrection", 0)),
+        "overcorrection": min(tiers[0], extra.get("overcorrection", 0)),  # urgent cases
         "workup_complete": extra.get("workup", cases // 2), "severe_results": 0,
         "cases_coded": min(cases, extra.get("coded", 0)),
         "coded_patients": extra.get("coded_patients", 0),
@@ -170,7 +179,7 @@ def _period(label: str, tiers: tuple[int, int, int], not_listed: int, **extra: i
 
 
 def _tables(periods: list[PeriodCounts], k: int = K) -> pd.DataFrame:
-    return audit_frame(audit_rows(periods, VOCABULARY, k))
+    return audit_frame(audit_rows(periods, VOCABULARY, k, RANGE))
 
 
 def _value(tables: pd.DataFrame, period: str, table: str, measure: str) -> pd.Series:
@@ -180,9 +189,14 @@ def _value(tables: pd.DataFrame, period: str, table: str, measure: str) -> pd.Se
     return found.iloc[0]
 
 
-def _assert_nothing_recovered(tables: pd.DataFrame) -> None:
-    recovered = {cell: span for cell, span in attack(tables).items() if span[0] == span[1]}
+def _assert_nothing_recovered(tables: pd.DataFrame, k: int = K) -> None:
+    _, hidden = _published(tables)
+    spans = attack(tables, k)
+    recovered = {cell: span for cell, span in spans.items() if span[0] == span[1]}
     assert recovered == {}
+    narrowed = {cell: span for cell, span in spans.items()
+                if hidden[cell] == "primary" and span[1] - span[0] < min(RANGE, k - 2)}  # fmt: skip
+    assert narrowed == {}
 
 
 def test_the_february_tier_1_cell_is_not_recovered_from_january_march_and_the_total() -> None:
@@ -267,4 +281,82 @@ def test_nothing_is_recovered_from_a_real_audit_of_the_sample(tmp_path: Path) ->
     tables = pd.read_csv(out / "audit_tables.csv")
     tables["suppressed"] = tables["suppressed"].fillna("")
     assert (tables["suppressed"] == "primary").any()
+    _assert_nothing_recovered(tables)
+
+
+def _delivery(folder: Path, months: dict[str, tuple[int, int, int, int]]) -> Path:
+    """A canonical delivery with, per month, (tier 1, tier 2, tier 3, not listed) patients of
+    one sodium result each: 115 (severe, no drug: listed for the value alone), 122 and 132
+    with an active loop diuretic (moderate: tier 2; mild with one risk factor: tier 3), and
+    132 without a drug (not listed)."""
+    folder.mkdir()
+    labs = ["patient_id,encounter_id,specimen_id,specimen_time,result_time,loinc,lab_name,"
+            "value_raw,unit,status,specimen_type"]  # fmt: skip
+    drugs = ["patient_id,encounter_id,drug_name,rxnorm,atc,start_time,end_time,status,route"]
+    patients = ["patient_id,mrn,name,birth_date,sex,unit"]
+    number = 0
+    for month, sizes in months.items():
+        kinds = zip(sizes, ("115", "122", "132", "132"), (0, 1, 1, 0), strict=True)
+        for size, sodium, drug in kinds:
+            for i in range(size):
+                number += 1
+                day = f"{month}-{1 + i % 27:02d}"
+                labs.append(f"Q{number},E{number},S{number},{day}T08:00:00,{day}T09:00:00,"
+                            f"2951-2,Sodium,{sodium},mmol/L,final,Serum")  # fmt: skip
+                patients.append(f"Q{number},M{number},Patient {number},1950-01-01,F,Ward")
+                if drug:
+                    drugs.append(f"Q{number},E{number},Furosemide 40mg tab,,,"
+                                 "2020-01-01T09:00:00,,active,oral")  # fmt: skip
+    diagnoses = ["patient_id,encounter_id,code,code_system,recorded_time,status,description"]
+    for name, lines in [("labs", labs), ("medications", drugs), ("patients", patients),
+                        ("diagnoses", diagnoses)]:  # fmt: skip
+        (folder / f"{name}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def _cli_audit(tmp_path: Path, months: dict[str, tuple[int, int, int, int]]) -> pd.DataFrame:
+    """`hyposcreen audit` over the months of a delivery; its audit_tables.csv."""
+    inputs = _delivery(tmp_path / "in", months)
+    first, last = min(months), max(months)
+    end = pd.Period(last, "M").end_time.normalize() + pd.Timedelta(days=1)
+    code = main(["audit", "--input", str(inputs), "--start", f"{first}-01",
+                 "--end", end.date().isoformat(), "--out", str(tmp_path / "out")])  # fmt: skip
+    assert code == 0
+    tables = pd.read_csv(tmp_path / "out" / "audit_tables.csv")
+    tables["suppressed"] = tables["suppressed"].fillna("")
+    return tables
+
+
+def test_a_hidden_cell_is_not_small_so_a_total_cannot_pin_a_small_month(tmp_path: Path) -> None:
+    """Tier 1 has 1 case in January and 11 in February. The old tables showed January `<11`,
+    February `hidden` and the total 12: a `hidden` cell is not small (0 is shown, 1-10 read
+    `<11`), so February >= 11 and January = 12 - February <= 1: January is 1."""
+    tables = _cli_audit(tmp_path, {"2026-01": (1, 20, 20, 0), "2026-02": (11, 20, 20, 0)})
+    assert _value(tables, "2026-01", "cases_by_tier", "tier_1")["suppressed"] == "primary"
+    _assert_nothing_recovered(tables)
+
+
+def test_a_small_month_is_not_narrowed_to_one_or_two(tmp_path: Path) -> None:
+    """Tier 1 has 2 cases in January and 11 in February. The old tables showed January `<11`,
+    February `hidden` (so >= 11) and the total 13: January = 13 - February <= 2, i.e. 1 or 2,
+    not the 1 to 10 that `<11` promises."""
+    tables = _cli_audit(tmp_path, {"2026-01": (2, 20, 20, 0), "2026-02": (11, 20, 20, 0)})
+    assert _value(tables, "2026-01", "cases_by_tier", "tier_1")["suppressed"] == "primary"
+    low, high = attack(tables)[("2026-01", "tier_1")]
+    assert high - low >= RANGE
+    _assert_nothing_recovered(tables)
+
+
+def test_patients_listed_for_a_severe_value_alone_are_not_a_shown_difference(
+    tmp_path: Path,
+) -> None:
+    """January: 2 severe patients without a risk factor (tier 1), 40 with one. The old
+    attrition table showed cases with a risk factor 40 and listed 42 for January: 42 - 40 = 2
+    patients listed for their sodium alone, a count of 1 to 10 read by subtraction."""
+    tables = _cli_audit(tmp_path, {"2026-01": (2, 20, 20, 15), "2026-02": (20, 20, 20, 15)})
+    for period in ("2026-01", "2026-02", TOTAL):
+        with_factor = _value(tables, period, "attrition", "cases_with_risk_factor")
+        listed = _value(tables, period, "attrition", "listed")
+        if not with_factor["suppressed"] and not listed["suppressed"]:
+            assert not 0 < listed["value"] - with_factor["value"] < K, period
     _assert_nothing_recovered(tables)

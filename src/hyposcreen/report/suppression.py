@@ -12,9 +12,13 @@ only if no sum or difference of shown cells gives it back.
   span of the published relations and the shown cells. Linear algebra decides that: with S
   the hidden cells and A the relations, a quantity f is determined iff f restricted to S lies
   in the row space of A restricted to S (the shown cells are known, so they drop out).
-  Bounds a reader knows are used too (linear programming): a count is >= 0, a `<k` cell is
-  1 to k-1, and published counts are ordered (results usable <= results read, cases with a
-  risk factor <= listed cases, ...): with those, equal totals can pin the months.
+  Bounds a reader knows are used too (linear programming): a `<k` cell is 1 to k-1, a cell
+  marked `hidden` is at least k (zeros are shown and small counts say `<k`, so a complementary
+  cell is never small, and a zero is never hidden), and published counts are ordered
+  (results usable <= results read, cases with a risk factor <= listed cases, ...). A
+  protected quantity is safe only when its lowest and highest values over every table
+  consistent with what is shown lie at least `protection_range` apart: a `<11` cell worked
+  out to be 1 or 2 is as good as shown.
 - The complementary cells are chosen to lose the least: the smallest non-zero count first,
   month cells before totals, and the top of the funnel (results read, usable results, cases,
   listed) only when nothing else protects the cell.
@@ -42,7 +46,6 @@ FUNNEL_TOP = frozenset(
         "attrition_hyponatremic_results",
     }
 )
-_ZERO_COST = 1e9  # hiding a zero protects little and confuses much
 _FUNNEL_COST = 1e6
 _TOTAL_COST = 1e3
 
@@ -58,6 +61,9 @@ class Problem:
     protected: list[np.ndarray]  # quantities (coefficient vectors) that must stay unknown
     primary: np.ndarray  # cells counting 1 to min_cell-1
     min_cell: int
+    # how far apart the lowest and highest value a reader can work out for a protected
+    # quantity must stay (never more than a `<k` cell's own spread, k-2)
+    protection_range: float = 0.0
 
     @cached_property
     def equality_links(self) -> np.ndarray:
@@ -76,13 +82,16 @@ def build_problem(
     partitions: list[tuple[tuple[str, ...], str]],
     differences: list[tuple[str, str]],
     min_cell: int,
-    orderings: list[tuple[str, str]] | None = None,
+    orderings: list[tuple[str | tuple[str, ...], str]] | None = None,
+    protection_range: int = 0,
 ) -> Problem:
     """`counts[period][name]`, with the total period under `total`; `partitions` are
     (members, whole) relations within every period; `differences` are (larger, smaller)
     pairs whose difference is itself a count of patients or results; `orderings` are
     (smaller, larger) pairs a reader knows to hold (cases with a risk factor <= listed
-    cases), used in the bounds check wherever the true counts obey them in every period."""
+    cases), used in the bounds check wherever the true counts obey them in every period;
+    `protection_range`: how far apart the bounds a reader can work out for a protected
+    quantity must stay (capped at min_cell - 2, the spread `<k` itself leaves)."""
     periods = list(counts)
     names = sorted({n for values in counts.values() for n in values})
     cells = [(p, n) for p in periods for n in names if n in counts[p]]
@@ -115,42 +124,49 @@ def build_problem(
                     protected.append(row)
     matrix = np.array(rows) if rows else np.zeros((0, len(cells)))
     ordering = _ordering_rows(periods, position, values, orderings or [])
-    return Problem(cells, values, matrix, ordering, protected, primary, min_cell)
+    spread = float(min(max(protection_range, 0), min_cell - 2))
+    return Problem(cells, values, matrix, ordering, protected, primary, min_cell, spread)
 
 
 def _ordering_rows(
     periods: list[str], position: dict[Cell, int], values: np.ndarray,
-    orderings: list[tuple[str, str]],
+    orderings: list[tuple[str | tuple[str, ...], str]],
 ) -> np.ndarray:  # fmt: skip
-    """Rows `smaller - larger <= 0` of the orderings the true counts obey in every period."""
+    """Rows `smaller - larger <= 0` of the orderings the true counts obey in every period
+    (`smaller` may be several cells, summed). Slack ones too: they do not pin a quantity,
+    but they narrow the range a reader can work out for it."""
     size = len(values)
-    order_rows = []
+    rows: list[np.ndarray] = []
     for smaller, larger in orderings:
-        pairs = [(position[(p, smaller)], position[(p, larger)]) for p in periods
-                 if (p, smaller) in position and (p, larger) in position]  # fmt: skip
-        if pairs and all(values[a] <= values[b] for a, b in pairs):
-            # only an ordering that is tight (equal counts) can pin a quantity: were it
-            # slack at the true counts, the counts could move along any direction the other
-            # relations allow without crossing it
-            for a, b in [(a, b) for a, b in pairs if values[a] == values[b]]:
+        members = (smaller,) if isinstance(smaller, str) else smaller
+        found = []
+        for period in periods:
+            cells = [(period, m) for m in members]
+            if all(cell in position for cell in [*cells, (period, larger)]):
                 row = np.zeros(size)
-                row[a], row[b] = 1.0, -1.0
-                order_rows.append(row)
-    ordering = np.array(order_rows) if order_rows else np.zeros((0, size))
-    return ordering
+                for cell in cells:
+                    row[position[cell]] += 1.0
+                row[position[(period, larger)]] -= 1.0
+                found.append(row)
+        if all(row @ values <= 0 for row in found):  # what a reader knows holds everywhere
+            rows += found
+    return np.array(rows) if rows else np.zeros((0, size))
 
 
 def determined(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
     """True when `quantity` follows from the shown cells and the relations: by linear algebra
-    alone, or once the bounds a reader knows are used (a count is >= 0, a `<k` cell is 1 to
-    k-1): two `<11` cells of a relation whose hidden part sums to 2 are both 1."""
+    alone, or once the bounds a reader knows are used (a `<k` cell is 1 to k-1, a `hidden`
+    one at least k): two `<11` cells of a relation whose hidden part sums to 2 are both 1;
+    a `<11` and a `hidden` cell summing to 12 are 1 and 11. Narrowed to a range shorter than
+    problem.protection_range counts as determined too."""
     return _spanned(problem, hidden, quantity) or _pinned(problem, hidden, quantity)
 
 
 def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
     """The lowest and the highest value of `quantity` over every table consistent with what
-    is shown (linear programming, HiGHS) are the same. A `<2` cell is 1 by its mark alone:
-    nothing further can hide it, so it does not count as pinned."""
+    is shown (linear programming, HiGHS) are the same, or closer than
+    problem.protection_range. A `<2` cell is 1 by its mark alone: nothing further can hide
+    it, so it does not count as pinned."""
     if problem.min_cell <= 2 and np.count_nonzero(quantity) == 1:
         if problem.primary[quantity != 0].all():
             return False
@@ -166,7 +182,8 @@ def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
     limits = limits[limiting]
     limit_shown = problem.orderings[limiting][:, ~component] @ problem.values[~component]
     primary = problem.primary[columns]
-    bounds = [(1, problem.min_cell - 1) if p else (0, None) for p in primary]
+    # a `hidden` (complementary) cell is never small: the reader knows it is at least k
+    bounds = [(1, problem.min_cell - 1) if p else (problem.min_cell, None) for p in primary]
     objective = quantity[columns]
     spans = []
     for sign in (1.0, -1.0):
@@ -182,7 +199,7 @@ def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
         if found.status != 0:  # unbounded: far from pinned
             return False
         spans.append(sign * found.fun)
-    return bool(abs(spans[0] - spans[1]) < 0.5)
+    return bool(abs(spans[0] - spans[1]) < max(0.5, problem.protection_range))
 
 
 def _component(
@@ -218,8 +235,6 @@ def _spanned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool
 def _costs(problem: Problem, total: str) -> np.ndarray:
     costs = problem.values.copy()
     for i, (period, name) in enumerate(problem.cells):
-        if problem.values[i] == 0:
-            costs[i] += _ZERO_COST
         if name in FUNNEL_TOP:
             costs[i] += _FUNNEL_COST
         if period == total:
@@ -240,7 +255,8 @@ def suppress(problem: Problem, total: str) -> dict[Cell, str]:
         while determined(problem, hidden, quantity):
             support = hidden | (quantity != 0)
             touching = connected[connected[:, support].any(axis=1)].any(axis=0) & ~hidden
-            candidates = [i for i in order if touching[i]]
+            # a zero is never hidden: a reader may then take every `hidden` cell to be >= k
+            candidates = [i for i in order if touching[i] and problem.values[i] != 0]
             if not candidates:  # every related cell is hidden already
                 break
             # a cell that protects on its own; else the cheapest one that widens what is
@@ -263,7 +279,7 @@ def _hide_one(
 ) -> None:
     """Of two shown cells with a small difference, hide the one that costs less."""
     for i in order:
-        if quantity[i] != 0:
+        if quantity[i] != 0 and problem.values[i] != 0:
             hidden[i] = True
             return
 
