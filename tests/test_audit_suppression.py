@@ -41,6 +41,10 @@ ORDERED: list[Ordered] = [
     ("attrition:usable_results", "attrition:sodium_results_in_window"),
     ("attrition:hyponatremic_results", "attrition:usable_results"),
     ("attrition:hyperglycemia_related_results", "attrition:usable_results"),
+    (
+        ("attrition:hyponatremic_results", "attrition:hyperglycemia_related_results"),
+        "attrition:usable_results",
+    ),
     ("cases", "attrition:hyponatremic_results"),
     ("attrition:cases_with_risk_factor", "cases"),
     ("attrition:cases_with_risk_factor", "listed"),
@@ -359,4 +363,33 @@ def test_patients_listed_for_a_severe_value_alone_are_not_a_shown_difference(
         listed = _value(tables, period, "attrition", "listed")
         if not with_factor["suppressed"] and not listed["suppressed"]:
             assert not 0 < listed["value"] - with_factor["value"] < K, period
+    _assert_nothing_recovered(tables)
+
+
+def test_results_low_only_before_glucose_correction_are_not_narrowed(tmp_path: Path) -> None:
+    """January: 65 cases with one low result each and 3 sodiums of 132 with a glucose of 500
+    mg/dL (corrected 136.8: hyperglycemia-related, not a case); all 68 usable. The old
+    attrition table showed usable 68, hyperglycemia-related `<11`, hyponatremic `hidden` and
+    cases 65. A reader knows a result is not both, and every case has a low result: so
+    hyperglycemia-related <= 68 - hyponatremic <= 68 - 65 = 3, i.e. 1 to 3."""
+    months = {"2026-01": (20, 20, 20, 5), "2026-02": (20, 20, 20, 5)}
+    inputs = _delivery(tmp_path / "in", months)
+    with (
+        (inputs / "labs.csv").open("a", encoding="utf-8") as labs,
+        (inputs / "patients.csv").open("a", encoding="utf-8") as patients,
+    ):
+        for i in range(1, 4):
+            when = f"2026-01-1{i}T08:00:00,2026-01-1{i}T09:00:00"
+            labs.write(f"H{i},EH{i},SH{i},{when},2951-2,Sodium,132,mmol/L,final,Serum\n")
+            labs.write(f"H{i},EH{i},GH{i},{when},2345-7,Glucose,500,mg/dL,final,Serum\n")
+            patients.write(f"H{i},MH{i},Patient H{i},1950-01-01,F,Ward\n")
+    out = tmp_path / "out"
+    assert main(["audit", "--input", str(inputs), "--start", "2026-01-01",
+                 "--end", "2026-03-01", "--out", str(out)]) == 0  # fmt: skip
+    tables = pd.read_csv(out / "audit_tables.csv")
+    tables["suppressed"] = tables["suppressed"].fillna("")
+    steps = tables.loc[(tables["period"] == "2026-01") & (tables["table"] == "attrition")]
+    assert steps.set_index("measure").loc["hyperglycemia_related_results", "suppressed"] == (
+        "primary"
+    )
     _assert_nothing_recovered(tables)

@@ -151,6 +151,11 @@ _ORDERINGS: list[tuple[str | tuple[str, ...], str]] = [
     ("attrition_usable_results", "attrition_sodium_results_in_window"),
     ("attrition_hyponatremic_results", "attrition_usable_results"),
     ("attrition_hyperglycemia_related_results", "attrition_usable_results"),
+    # a result low only before the glucose correction is not hyponatremic after it
+    (
+        ("attrition_hyponatremic_results", "attrition_hyperglycemia_related_results"),
+        "attrition_usable_results",
+    ),
     ("cases", "attrition_hyponatremic_results"),
     ("cases_any_rf", "cases"),
     ("cases_any_rf", "listed"),
