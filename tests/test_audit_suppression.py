@@ -25,11 +25,13 @@ from hyposcreen.audit import AuditSettings, run_audit
 from hyposcreen.cli import main
 from hyposcreen.report.audit_measures import PeriodCounts, audit_frame, audit_rows
 from hyposcreen.report.suppression import build_problem, determined, suppress
+from hyposcreen.rules.loader import load_rules
 
 K = 11
 RANGE = 5  # rules.yaml audit.protection_range
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
 VOCABULARY = ("thiazide_diuretic", "ssri")
+EVERY_FACTOR = load_rules().risk_factor_vocabulary  # what the real audits publish
 TOTAL = "total"
 # the numbers two tables share: attrition steps named like a cases_by_tier row, denominators
 _SAME = {("attrition", "cases"): "cases", ("attrition", "listed"): "listed"}
@@ -96,6 +98,18 @@ def _published(tables: pd.DataFrame) -> tuple[dict[Cell, float], dict[Cell, str]
     return known, hidden
 
 
+def _orderings(keys: list[str]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(smaller, larger) sums of keys a reader knows to be ordered in every period: ORDERED,
+    and, once the audit shows every risk factor (the synthetic periods above carry two only),
+    that a case with a risk factor has one of them."""
+    found = [((s,) if isinstance(s, str) else s, (larger,)) for s, larger in ORDERED]
+    factors = tuple(f"risk_factors:{name}" for name in EVERY_FACTOR)
+    if set(factors) <= set(keys):
+        found.append((("attrition:cases_with_risk_factor",), factors))
+        found += [((factor,), ("attrition:cases_with_risk_factor",)) for factor in factors]
+    return found
+
+
 def attack(
     tables: pd.DataFrame, k: int = K, ordered: bool = True
 ) -> dict[Cell, tuple[float, float]]:
@@ -129,10 +143,9 @@ def attack(
             (upper_rhs if at_most else rhs).append(constant)
 
     for period in periods if ordered else []:
-        for smaller, larger in ORDERED:
-            members = (smaller,) if isinstance(smaller, str) else smaller
-            equation([((period, m), 1.0) for m in members] + [((period, larger), -1.0)],
-                     at_most=True)  # fmt: skip
+        for smaller, larger in _orderings(keys):
+            equation([((period, m), 1.0) for m in smaller]
+                     + [((period, m), -1.0) for m in larger], at_most=True)  # fmt: skip
 
     for period in periods:
         equation([((period, t), 1.0) for t in ("tier_1", "tier_2", "tier_3")]
@@ -392,4 +405,15 @@ def test_results_low_only_before_glucose_correction_are_not_narrowed(tmp_path: P
     assert steps.set_index("measure").loc["hyperglycemia_related_results", "suppressed"] == (
         "primary"
     )
+    _assert_nothing_recovered(tables)
+
+
+def test_cases_with_a_risk_factor_are_bounded_by_the_sum_of_the_factors(tmp_path: Path) -> None:
+    """January: 14 severe patients without a drug (tier 1), 11 moderate and 2 mild with a loop
+    diuretic (tiers 2 and 3). The tables without this protection showed tier 1 14, tier 2 11,
+    tier 3 `<11`, loop diuretic 13 and every other risk factor 0, with cases with a risk factor
+    `hidden`. A case with a risk factor has one of them, so those cases are at most
+    13 + 0 + ... = 13; tier 2 and 3 cases have a risk factor, so tier 3 <= 13 - 11 = 2."""
+    tables = _cli_audit(tmp_path, {"2026-01": (14, 11, 2, 0)})
+    assert _value(tables, "2026-01", "cases_by_tier", "tier_3")["suppressed"] == "primary"
     _assert_nothing_recovered(tables)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
-from hyposcreen.report.suppression import build_problem, suppress
+from hyposcreen.report.suppression import Ordering, build_problem, suppress
 from hyposcreen.screen.cases import ScreenResult
 
 TOTAL = "total"
@@ -145,9 +145,9 @@ _FUNNEL_DIFFERENCES = [
     ("listed", "cases_any_rf"),  # listed for a severe value or over-correction alone
 ]
 # (smaller, larger) cells a reader knows to be ordered within a period (a subset counted
-# against its whole; `smaller` may be several cells, summed); the suppression uses each one
+# against its whole; either side may be several cells, summed); the suppression uses each one
 # where the true counts obey it
-_ORDERINGS: list[tuple[str | tuple[str, ...], str]] = [
+_ORDERINGS: list[Ordering] = [
     ("attrition_usable_results", "attrition_sodium_results_in_window"),
     ("attrition_hyponatremic_results", "attrition_usable_results"),
     ("attrition_hyperglycemia_related_results", "attrition_usable_results"),
@@ -194,7 +194,9 @@ def hidden_cells(
     counts = {data.period: _cells(data) for data in periods}
     differences = _FUNNEL_DIFFERENCES + [("cases", f"rf_{name}") for name in vocabulary]
     differences += [(den, num) for _, _, num, den in _RATES]
-    orderings = _ORDERINGS + [(f"rf_{name}", "cases_any_rf") for name in vocabulary]
+    factors = tuple(f"rf_{name}" for name in vocabulary)
+    # a case with a risk factor has at least one of them
+    orderings = [*_ORDERINGS, *[(rf, "cases_any_rf") for rf in factors], ("cases_any_rf", factors)]
     problem = build_problem(
         counts, TOTAL, _PARTITIONS, differences, min_cell, orderings, protection_range
     )

@@ -33,6 +33,8 @@ import numpy as np
 from scipy.optimize import linprog
 
 Cell = tuple[str, str]  # (period, name)
+# (smaller, larger): cell names, or several summed on either side
+Ordering = tuple[str | tuple[str, ...], str | tuple[str, ...]]
 
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
@@ -82,7 +84,7 @@ def build_problem(
     partitions: list[tuple[tuple[str, ...], str]],
     differences: list[tuple[str, str]],
     min_cell: int,
-    orderings: list[tuple[str | tuple[str, ...], str]] | None = None,
+    orderings: list[Ordering] | None = None,
     protection_range: int = 0,
 ) -> Problem:
     """`counts[period][name]`, with the total period under `total`; `partitions` are
@@ -129,28 +131,30 @@ def build_problem(
 
 
 def _ordering_rows(
-    periods: list[str], position: dict[Cell, int], values: np.ndarray,
-    orderings: list[tuple[str | tuple[str, ...], str]],
-) -> np.ndarray:  # fmt: skip
+    periods: list[str], position: dict[Cell, int], values: np.ndarray, orderings: list[Ordering]
+) -> np.ndarray:
     """Rows `smaller - larger <= 0` of the orderings the true counts obey in every period
-    (`smaller` may be several cells, summed). Slack ones too: they do not pin a quantity,
+    (either side may be several cells, summed). Slack ones too: they do not pin a quantity,
     but they narrow the range a reader can work out for it."""
     size = len(values)
     rows: list[np.ndarray] = []
     for smaller, larger in orderings:
-        members = (smaller,) if isinstance(smaller, str) else smaller
+        terms = [(name, 1.0) for name in _names(smaller)]
+        terms += [(name, -1.0) for name in _names(larger)]
         found = []
         for period in periods:
-            cells = [(period, m) for m in members]
-            if all(cell in position for cell in [*cells, (period, larger)]):
+            if all((period, name) in position for name, _ in terms):
                 row = np.zeros(size)
-                for cell in cells:
-                    row[position[cell]] += 1.0
-                row[position[(period, larger)]] -= 1.0
+                for name, sign in terms:
+                    row[position[(period, name)]] += sign
                 found.append(row)
         if all(row @ values <= 0 for row in found):  # what a reader knows holds everywhere
             rows += found
     return np.array(rows) if rows else np.zeros((0, size))
+
+
+def _names(side: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (side,) if isinstance(side, str) else side
 
 
 def determined(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
