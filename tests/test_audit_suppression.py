@@ -13,6 +13,7 @@ when both agree, and narrowed when a `<k` cell's two bounds lie closer than RANG
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -417,3 +418,18 @@ def test_cases_with_a_risk_factor_are_bounded_by_the_sum_of_the_factors(tmp_path
     tables = _cli_audit(tmp_path, {"2026-01": (14, 11, 2, 0)})
     assert _value(tables, "2026-01", "cases_by_tier", "tier_3")["suppressed"] == "primary"
     _assert_nothing_recovered(tables)
+
+
+def test_a_share_with_a_hidden_denominator_still_shows_its_numerator(tmp_path: Path) -> None:
+    """January: 3 mild cases with a loop diuretic, none with a thiazide. Cases (3) are `<11`,
+    so the thiazide share is suppressed; its numerator, 0, is shown in audit_tables.csv, and the
+    page said `<11` for it, as if 1 to 10 cases had a thiazide. It now reads `– (0/<11)`."""
+    _cli_audit(tmp_path, {"2026-01": (0, 0, 3, 0), "2026-02": (20, 20, 20, 20)})
+    tables = pd.read_csv(tmp_path / "out" / "audit_tables.csv", dtype=str, keep_default_na=False)
+    row = _value(tables, "2026-01", "risk_factors", "thiazide_diuretic")
+    assert (row["numerator"], row["denominator"], row["suppressed"]) == ("0", "", "primary")
+    page = (tmp_path / "out" / "audit.html").read_text(encoding="utf-8")
+    cells = re.search(r'<th scope="row">thiazide diuretic</th><td[^>]*>([^<]*)</td>', page)
+    assert cells is not None and cells.group(1) == "– (0/&lt;11)"
+    loop = re.search(r'<th scope="row">loop diuretic</th><td[^>]*>([^<]*)</td>', page)
+    assert loop is not None and loop.group(1) == "&lt;11"  # its numerator, 3, stays hidden
