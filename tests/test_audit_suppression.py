@@ -433,3 +433,24 @@ def test_a_share_with_a_hidden_denominator_still_shows_its_numerator(tmp_path: P
     assert cells is not None and cells.group(1) == "– (0/&lt;11)"
     loop = re.search(r'<th scope="row">loop diuretic</th><td[^>]*>([^<]*)</td>', page)
     assert loop is not None and loop.group(1) == "&lt;11"  # its numerator, 3, stays hidden
+
+
+def test_a_range_no_hiding_can_give_does_not_hide_the_whole_table(tmp_path: Path) -> None:
+    """--min-cell-size 5; tier 1 has 2 cases in January and 2 in February, so 4 in all: `<5`
+    too. Whatever else is hidden, the total of two `<5` months is 2 to 4, and a month is
+    1 to 4 - 1 = 3: ranges of 2 where rules.yaml asks for min(5, 5 - 2) = 3. The check used
+    to hide cell after cell for a range it could never reach, down to every count of the audit
+    (results read, cases); it now asks of each quantity no more than hiding everything gives."""
+    inputs = _delivery(tmp_path / "in", {"2026-01": (2, 20, 20, 0), "2026-02": (2, 20, 20, 0)})
+    out = tmp_path / "out"
+    assert main(["audit", "--input", str(inputs), "--start", "2026-01-01", "--end", "2026-03-01",
+                 "--min-cell-size", "5", "--out", str(out)]) == 0  # fmt: skip
+    tables = pd.read_csv(out / "audit_tables.csv")
+    tables["suppressed"] = tables["suppressed"].fillna("")
+    for period in ("2026-01", "2026-02", TOTAL):
+        for table, measure in [("cases_by_tier", "cases"), ("cases_by_tier", "tier_3"),
+                               ("attrition", "sodium_results_in_window")]:  # fmt: skip
+            assert _value(tables, period, table, measure)["suppressed"] == "", (period, measure)
+    spans = attack(tables, k=5)
+    assert spans[("2026-01", "tier_1")] == (1.0, 3.0) and spans[(TOTAL, "tier_1")] == (2.0, 4.0)
+    assert all(low < high for low, high in spans.values())

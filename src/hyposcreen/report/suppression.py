@@ -49,23 +49,42 @@ _FUNNEL_COST = 1e6
 _TOTAL_COST = 1e3
 
 
-def determined(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
+def determined(
+    problem: Problem, hidden: np.ndarray, quantity: np.ndarray, need: float | None = None
+) -> bool:
     """True when `quantity` follows from the shown cells and the relations: by linear algebra
     alone, or once the bounds a reader knows are used (a `<k` cell is 1 to k-1, a `hidden`
     one at least k): two `<11` cells of a relation whose hidden part sums to 2 are both 1;
     a `<11` and a `hidden` cell summing to 12 are 1 and 11. Narrowed to a range shorter than
-    problem.protection_range counts as determined too."""
-    return _spanned(problem, hidden, quantity) or _pinned(problem, hidden, quantity)
+    `need` (default problem.protection_range) counts as determined too."""
+    need = problem.protection_range if need is None else need
+    return _spanned(problem, hidden, quantity) or _pinned(problem, hidden, quantity, need)
 
 
-def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
+def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray, need: float) -> bool:
     """The lowest and the highest value of `quantity` over every table consistent with what
-    is shown (linear programming, HiGHS) are the same, or closer than
-    problem.protection_range. A `<2` cell is 1 by its mark alone: nothing further can hide
-    it, so it does not count as pinned."""
+    is shown (linear programming, HiGHS) are the same, or closer than `need`. A `<2` cell is
+    1 by its mark alone: nothing further can hide it, so it does not count as pinned."""
     if problem.min_cell <= 2 and np.count_nonzero(quantity) == 1:
         if problem.primary[quantity != 0].all():
             return False
+    return _spread(problem, hidden, quantity) < max(0.5, need)
+
+
+def _needs(problem: Problem) -> list[float]:
+    """Per protected quantity, the range it must keep: problem.protection_range, or less when
+    even hiding every non-zero cell leaves it narrower (a total of two `<5` months is 2 to 4
+    whatever else is hidden): hiding more cannot help there."""
+    everything = (problem.values != 0) | problem.primary
+    return [
+        min(problem.protection_range, _spread(problem, everything, quantity))
+        for quantity in problem.protected
+    ]
+
+
+def _spread(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> float:
+    """Highest minus lowest value of `quantity` over every table consistent with what is
+    shown (linear programming, HiGHS); infinite when unbounded."""
     component = _component(problem, hidden, (quantity != 0) & hidden, problem.all_links)
     columns = np.flatnonzero(component)
     rows = problem.relations[:, columns]
@@ -93,9 +112,9 @@ def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
             method="highs",
         )
         if found.status != 0:  # unbounded: far from pinned
-            return False
+            return float("inf")
         spans.append(sign * found.fun)
-    return bool(abs(spans[0] - spans[1]) < max(0.5, problem.protection_range))
+    return float(abs(spans[0] - spans[1]))
 
 
 def _component(
@@ -145,10 +164,11 @@ def suppress(problem: Problem, total: str) -> dict[Cell, str]:
     hidden = primary.copy()
     order = np.lexsort((np.arange(size), _costs(problem, total)))
     connected = problem.all_links
-    for quantity in problem.protected:
+    needs = _needs(problem)
+    for quantity, need in zip(problem.protected, needs, strict=True):
         if not quantity[hidden].any():  # a small difference of two shown cells
             _hide_one(problem, hidden, quantity, order)
-        while determined(problem, hidden, quantity):
+        while determined(problem, hidden, quantity, need):
             support = hidden | (quantity != 0)
             touching = connected[connected[:, support].any(axis=1)].any(axis=0) & ~hidden
             # a zero is never hidden: a reader may then take every `hidden` cell to be >= k
@@ -158,11 +178,15 @@ def suppress(problem: Problem, total: str) -> dict[Cell, str]:
             # a cell that protects on its own; else the cheapest one that widens what is
             # unknown (a pair of them may be needed: a rectangle over tiers and months)
             helpful = next(
-                (i for i in candidates if not determined(problem, _with(hidden, i), quantity)),
+                (
+                    i
+                    for i in candidates
+                    if not determined(problem, _with(hidden, i), quantity, need)
+                ),
                 next((i for i in candidates if _useful(problem, hidden, i)), candidates[0]),
             )
             hidden[helpful] = True
-    _prune(problem, hidden, order)
+    _prune(problem, hidden, order, needs)
     return {
         cell: PRIMARY if primary[i] else COMPLEMENTARY
         for i, cell in enumerate(problem.cells)
@@ -185,7 +209,7 @@ def _useful(problem: Problem, hidden: np.ndarray, index: int) -> bool:
     return not _spanned(problem, _with(hidden, index), np.eye(len(hidden))[index])
 
 
-def _prune(problem: Problem, hidden: np.ndarray, order: np.ndarray) -> None:
+def _prune(problem: Problem, hidden: np.ndarray, order: np.ndarray, needs: list[float]) -> None:
     """Show again, costliest first, every complementary cell the protection does not need."""
     for i in order[::-1]:
         if not hidden[i] or problem.primary[i]:
@@ -194,9 +218,13 @@ def _prune(problem: Problem, hidden: np.ndarray, order: np.ndarray) -> None:
         seeds = np.zeros_like(hidden)
         seeds[i] = True
         near = _component(problem, _with(hidden, i), seeds, problem.all_links)
-        affected = [q for q in problem.protected if (q[near] != 0).any()]
-        if any(_spanned(problem, hidden, q) for q in affected) or any(
-            _pinned(problem, hidden, q) for q in affected
+        affected = [
+            (q, need)
+            for q, need in zip(problem.protected, needs, strict=True)
+            if (q[near] != 0).any()
+        ]
+        if any(_spanned(problem, hidden, q) for q, _ in affected) or any(
+            _pinned(problem, hidden, q, need) for q, need in affected
         ):
             hidden[i] = True
 
