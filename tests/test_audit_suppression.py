@@ -3,14 +3,17 @@
 The attacker reads audit_tables.csv only and writes down what anyone can: the tiers add up to
 the listed cases, listed and not listed add up to the cases, each month's cells add up to the
 total, a cell published twice (cases in two tables, a share's denominator) is one number, and
-a primary-suppressed cell lies between 1 and k-1, and the counts that are subsets of others
+a primary-suppressed cell lies between 1 and k-1, a complementary (`hidden`) one is at least k
+(zeros are shown, small counts are marked `<k`), and the counts that are subsets of others
 are no larger than them (usable <= read results, cases with a risk factor <= listed, a risk
-factor's cases <= cases with any, ...). For every hidden cell they then minimise and maximise it
-by linear programming (scipy's HiGHS); a cell is recovered when both agree.
+factor's cases <= cases with any, over-corrected cases <= tier 1, ...). For every hidden cell
+they then minimise and maximise it by linear programming (scipy's HiGHS); a cell is recovered
+when both agree, and narrowed when a `<k` cell's two bounds lie closer than RANGE.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,21 +23,31 @@ import pytest
 from scipy.optimize import linprog
 
 from hyposcreen.audit import AuditSettings, run_audit
+from hyposcreen.cli import main
 from hyposcreen.report.audit_measures import PeriodCounts, audit_frame, audit_rows
 from hyposcreen.report.suppression import build_problem, determined, suppress
+from hyposcreen.rules.loader import load_rules
 
 K = 11
+RANGE = 5  # rules.yaml audit.protection_range
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
 VOCABULARY = ("thiazide_diuretic", "ssri")
+EVERY_FACTOR = load_rules().risk_factor_vocabulary  # what the real audits publish
 TOTAL = "total"
 # the numbers two tables share: attrition steps named like a cases_by_tier row, denominators
 _SAME = {("attrition", "cases"): "cases", ("attrition", "listed"): "listed"}
 _DENOMINATOR = {"coded_without_low_sodium_share": "coded_patients"}
+Cell = tuple[str, str]
+Ordered = tuple[str | tuple[str, ...], str]
 # (smaller, larger) keys within a period: what a reader knows of the funnel and the shares
-ORDERED = [
+ORDERED: list[Ordered] = [
     ("attrition:usable_results", "attrition:sodium_results_in_window"),
     ("attrition:hyponatremic_results", "attrition:usable_results"),
     ("attrition:hyperglycemia_related_results", "attrition:usable_results"),
+    (
+        ("attrition:hyponatremic_results", "attrition:hyperglycemia_related_results"),
+        "attrition:usable_results",
+    ),
     ("cases", "attrition:hyponatremic_results"),
     ("attrition:cases_with_risk_factor", "cases"),
     ("attrition:cases_with_risk_factor", "listed"),
@@ -43,8 +56,9 @@ ORDERED = [
     ("coding_gap:cases_coded_share", "cases"),
     ("coding_gap:coded_without_low_sodium_share", "coded_patients"),
     ("severe_follow_up:median_hours_to_next_sodium", "attrition:hyponatremic_results"),
+    ("over_rapid_correction:overcorrection_rate", "tier_1"),
+    (("tier_2", "tier_3"), "attrition:cases_with_risk_factor"),
 ] + [(f"risk_factors:{name}", "attrition:cases_with_risk_factor") for name in VOCABULARY]
-Cell = tuple[str, str]
 
 
 def _key(row: pd.Series) -> str:
@@ -85,6 +99,18 @@ def _published(tables: pd.DataFrame) -> tuple[dict[Cell, float], dict[Cell, str]
     return known, hidden
 
 
+def _orderings(keys: list[str]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(smaller, larger) sums of keys a reader knows to be ordered in every period: ORDERED,
+    and, once the audit shows every risk factor (the synthetic periods above carry two only),
+    that a case with a risk factor has one of them."""
+    found = [((s,) if isinstance(s, str) else s, (larger,)) for s, larger in ORDERED]
+    factors = tuple(f"risk_factors:{name}" for name in EVERY_FACTOR)
+    if set(factors) <= set(keys):
+        found.append((("attrition:cases_with_risk_factor",), factors))
+        found += [((factor,), ("attrition:cases_with_risk_factor",)) for factor in factors]
+    return found
+
+
 def attack(
     tables: pd.DataFrame, k: int = K, ordered: bool = True
 ) -> dict[Cell, tuple[float, float]]:
@@ -118,8 +144,9 @@ def attack(
             (upper_rhs if at_most else rhs).append(constant)
 
     for period in periods if ordered else []:
-        for smaller, larger in ORDERED:
-            equation([((period, smaller), 1.0), ((period, larger), -1.0)], at_most=True)
+        for smaller, larger in _orderings(keys):
+            equation([((period, m), 1.0) for m in smaller]
+                     + [((period, m), -1.0) for m in larger], at_most=True)  # fmt: skip
 
     for period in periods:
         equation([((period, t), 1.0) for t in ("tier_1", "tier_2", "tier_3")]
@@ -128,7 +155,7 @@ def attack(
                   ((period, "cases"), -1.0)])  # fmt: skip
     for key in keys:
         equation([((p, key), 1.0) for p in months] + [((TOTAL, key), -1.0)])
-    bounds = [(1, k - 1) if hidden[cell] == "primary" else (0, None) for cell in unknowns]
+    bounds = [(1, k - 1) if hidden[cell] == "primary" else (k, None) for cell in unknowns]
     a_eq = np.array(rows) if rows else None
     b_eq = np.array(rhs) if rows else None
     a_ub = np.array(upper_rows) if upper_rows else None
@@ -154,7 +181,7 @@ def _period(label: str, tiers: tuple[int, int, int], not_listed: int, **extra: i
         "tier_1": tiers[0], "tier_2": tiers[1], "tier_3": tiers[2],
         "rf_thiazide_diuretic": min(listed, extra.get("thiazide", listed // 2)),
         "rf_ssri": min(listed, extra.get("ssri", 12)),
-        "overcorrection": min(listed, extra.get("overcorrection", 0)),
+        "overcorrection": min(tiers[0], extra.get("overcorrection", 0)),  # urgent cases
         "workup_complete": extra.get("workup", cases // 2), "severe_results": 0,
         "cases_coded": min(cases, extra.get("coded", 0)),
         "coded_patients": extra.get("coded_patients", 0),
@@ -170,7 +197,7 @@ def _period(label: str, tiers: tuple[int, int, int], not_listed: int, **extra: i
 
 
 def _tables(periods: list[PeriodCounts], k: int = K) -> pd.DataFrame:
-    return audit_frame(audit_rows(periods, VOCABULARY, k))
+    return audit_frame(audit_rows(periods, VOCABULARY, k, RANGE))
 
 
 def _value(tables: pd.DataFrame, period: str, table: str, measure: str) -> pd.Series:
@@ -180,9 +207,14 @@ def _value(tables: pd.DataFrame, period: str, table: str, measure: str) -> pd.Se
     return found.iloc[0]
 
 
-def _assert_nothing_recovered(tables: pd.DataFrame) -> None:
-    recovered = {cell: span for cell, span in attack(tables).items() if span[0] == span[1]}
+def _assert_nothing_recovered(tables: pd.DataFrame, k: int = K) -> None:
+    _, hidden = _published(tables)
+    spans = attack(tables, k)
+    recovered = {cell: span for cell, span in spans.items() if span[0] == span[1]}
     assert recovered == {}
+    narrowed = {cell: span for cell, span in spans.items()
+                if hidden[cell] == "primary" and span[1] - span[0] < min(RANGE, k - 2)}  # fmt: skip
+    assert narrowed == {}
 
 
 def test_the_february_tier_1_cell_is_not_recovered_from_january_march_and_the_total() -> None:
@@ -268,3 +300,157 @@ def test_nothing_is_recovered_from_a_real_audit_of_the_sample(tmp_path: Path) ->
     tables["suppressed"] = tables["suppressed"].fillna("")
     assert (tables["suppressed"] == "primary").any()
     _assert_nothing_recovered(tables)
+
+
+def _delivery(folder: Path, months: dict[str, tuple[int, int, int, int]]) -> Path:
+    """A canonical delivery with, per month, (tier 1, tier 2, tier 3, not listed) patients of
+    one sodium result each: 115 (severe, no drug: listed for the value alone), 122 and 132
+    with an active loop diuretic (moderate: tier 2; mild with one risk factor: tier 3), and
+    132 without a drug (not listed)."""
+    folder.mkdir()
+    labs = ["patient_id,encounter_id,specimen_id,specimen_time,result_time,loinc,lab_name,"
+            "value_raw,unit,status,specimen_type"]  # fmt: skip
+    drugs = ["patient_id,encounter_id,drug_name,rxnorm,atc,start_time,end_time,status,route"]
+    patients = ["patient_id,mrn,name,birth_date,sex,unit"]
+    number = 0
+    for month, sizes in months.items():
+        kinds = zip(sizes, ("115", "122", "132", "132"), (0, 1, 1, 0), strict=True)
+        for size, sodium, drug in kinds:
+            for i in range(size):
+                number += 1
+                day = f"{month}-{1 + i % 27:02d}"
+                labs.append(f"Q{number},E{number},S{number},{day}T08:00:00,{day}T09:00:00,"
+                            f"2951-2,Sodium,{sodium},mmol/L,final,Serum")  # fmt: skip
+                patients.append(f"Q{number},M{number},Patient {number},1950-01-01,F,Ward")
+                if drug:
+                    drugs.append(f"Q{number},E{number},Furosemide 40mg tab,,,"
+                                 "2020-01-01T09:00:00,,active,oral")  # fmt: skip
+    diagnoses = ["patient_id,encounter_id,code,code_system,recorded_time,status,description"]
+    for name, lines in [("labs", labs), ("medications", drugs), ("patients", patients),
+                        ("diagnoses", diagnoses)]:  # fmt: skip
+        (folder / f"{name}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def _cli_audit(tmp_path: Path, months: dict[str, tuple[int, int, int, int]]) -> pd.DataFrame:
+    """`hyposcreen audit` over the months of a delivery; its audit_tables.csv."""
+    inputs = _delivery(tmp_path / "in", months)
+    first, last = min(months), max(months)
+    end = pd.Period(last, "M").end_time.normalize() + pd.Timedelta(days=1)
+    code = main(["audit", "--input", str(inputs), "--start", f"{first}-01",
+                 "--end", end.date().isoformat(), "--out", str(tmp_path / "out")])  # fmt: skip
+    assert code == 0
+    tables = pd.read_csv(tmp_path / "out" / "audit_tables.csv")
+    tables["suppressed"] = tables["suppressed"].fillna("")
+    return tables
+
+
+def test_a_hidden_cell_is_not_small_so_a_total_cannot_pin_a_small_month(tmp_path: Path) -> None:
+    """Tier 1 has 1 case in January and 11 in February. The old tables showed January `<11`,
+    February `hidden` and the total 12: a `hidden` cell is not small (0 is shown, 1-10 read
+    `<11`), so February >= 11 and January = 12 - February <= 1: January is 1."""
+    tables = _cli_audit(tmp_path, {"2026-01": (1, 20, 20, 0), "2026-02": (11, 20, 20, 0)})
+    assert _value(tables, "2026-01", "cases_by_tier", "tier_1")["suppressed"] == "primary"
+    _assert_nothing_recovered(tables)
+
+
+def test_a_small_month_is_not_narrowed_to_one_or_two(tmp_path: Path) -> None:
+    """Tier 1 has 2 cases in January and 11 in February. The old tables showed January `<11`,
+    February `hidden` (so >= 11) and the total 13: January = 13 - February <= 2, i.e. 1 or 2,
+    not the 1 to 10 that `<11` promises."""
+    tables = _cli_audit(tmp_path, {"2026-01": (2, 20, 20, 0), "2026-02": (11, 20, 20, 0)})
+    assert _value(tables, "2026-01", "cases_by_tier", "tier_1")["suppressed"] == "primary"
+    low, high = attack(tables)[("2026-01", "tier_1")]
+    assert high - low >= RANGE
+    _assert_nothing_recovered(tables)
+
+
+def test_patients_listed_for_a_severe_value_alone_are_not_a_shown_difference(
+    tmp_path: Path,
+) -> None:
+    """January: 2 severe patients without a risk factor (tier 1), 40 with one. The old
+    attrition table showed cases with a risk factor 40 and listed 42 for January: 42 - 40 = 2
+    patients listed for their sodium alone, a count of 1 to 10 read by subtraction."""
+    tables = _cli_audit(tmp_path, {"2026-01": (2, 20, 20, 15), "2026-02": (20, 20, 20, 15)})
+    for period in ("2026-01", "2026-02", TOTAL):
+        with_factor = _value(tables, period, "attrition", "cases_with_risk_factor")
+        listed = _value(tables, period, "attrition", "listed")
+        if not with_factor["suppressed"] and not listed["suppressed"]:
+            assert not 0 < listed["value"] - with_factor["value"] < K, period
+    _assert_nothing_recovered(tables)
+
+
+def test_results_low_only_before_glucose_correction_are_not_narrowed(tmp_path: Path) -> None:
+    """January: 65 cases with one low result each and 3 sodiums of 132 with a glucose of 500
+    mg/dL (corrected 136.8: hyperglycemia-related, not a case); all 68 usable. The old
+    attrition table showed usable 68, hyperglycemia-related `<11`, hyponatremic `hidden` and
+    cases 65. A reader knows a result is not both, and every case has a low result: so
+    hyperglycemia-related <= 68 - hyponatremic <= 68 - 65 = 3, i.e. 1 to 3."""
+    months = {"2026-01": (20, 20, 20, 5), "2026-02": (20, 20, 20, 5)}
+    inputs = _delivery(tmp_path / "in", months)
+    with (
+        (inputs / "labs.csv").open("a", encoding="utf-8") as labs,
+        (inputs / "patients.csv").open("a", encoding="utf-8") as patients,
+    ):
+        for i in range(1, 4):
+            when = f"2026-01-1{i}T08:00:00,2026-01-1{i}T09:00:00"
+            labs.write(f"H{i},EH{i},SH{i},{when},2951-2,Sodium,132,mmol/L,final,Serum\n")
+            labs.write(f"H{i},EH{i},GH{i},{when},2345-7,Glucose,500,mg/dL,final,Serum\n")
+            patients.write(f"H{i},MH{i},Patient H{i},1950-01-01,F,Ward\n")
+    out = tmp_path / "out"
+    assert main(["audit", "--input", str(inputs), "--start", "2026-01-01",
+                 "--end", "2026-03-01", "--out", str(out)]) == 0  # fmt: skip
+    tables = pd.read_csv(out / "audit_tables.csv")
+    tables["suppressed"] = tables["suppressed"].fillna("")
+    steps = tables.loc[(tables["period"] == "2026-01") & (tables["table"] == "attrition")]
+    assert steps.set_index("measure").loc["hyperglycemia_related_results", "suppressed"] == (
+        "primary"
+    )
+    _assert_nothing_recovered(tables)
+
+
+def test_cases_with_a_risk_factor_are_bounded_by_the_sum_of_the_factors(tmp_path: Path) -> None:
+    """January: 14 severe patients without a drug (tier 1), 11 moderate and 2 mild with a loop
+    diuretic (tiers 2 and 3). The tables without this protection showed tier 1 14, tier 2 11,
+    tier 3 `<11`, loop diuretic 13 and every other risk factor 0, with cases with a risk factor
+    `hidden`. A case with a risk factor has one of them, so those cases are at most
+    13 + 0 + ... = 13; tier 2 and 3 cases have a risk factor, so tier 3 <= 13 - 11 = 2."""
+    tables = _cli_audit(tmp_path, {"2026-01": (14, 11, 2, 0)})
+    assert _value(tables, "2026-01", "cases_by_tier", "tier_3")["suppressed"] == "primary"
+    _assert_nothing_recovered(tables)
+
+
+def test_a_share_with_a_hidden_denominator_still_shows_its_numerator(tmp_path: Path) -> None:
+    """January: 3 mild cases with a loop diuretic, none with a thiazide. Cases (3) are `<11`,
+    so the thiazide share is suppressed; its numerator, 0, is shown in audit_tables.csv, and the
+    page said `<11` for it, as if 1 to 10 cases had a thiazide. It now reads `– (0/<11)`."""
+    _cli_audit(tmp_path, {"2026-01": (0, 0, 3, 0), "2026-02": (20, 20, 20, 20)})
+    tables = pd.read_csv(tmp_path / "out" / "audit_tables.csv", dtype=str, keep_default_na=False)
+    row = _value(tables, "2026-01", "risk_factors", "thiazide_diuretic")
+    assert (row["numerator"], row["denominator"], row["suppressed"]) == ("0", "", "primary")
+    page = (tmp_path / "out" / "audit.html").read_text(encoding="utf-8")
+    cells = re.search(r'<th scope="row">thiazide diuretic</th><td[^>]*>([^<]*)</td>', page)
+    assert cells is not None and cells.group(1) == "– (0/&lt;11)"
+    loop = re.search(r'<th scope="row">loop diuretic</th><td[^>]*>([^<]*)</td>', page)
+    assert loop is not None and loop.group(1) == "&lt;11"  # its numerator, 3, stays hidden
+
+
+def test_a_range_no_hiding_can_give_does_not_hide_the_whole_table(tmp_path: Path) -> None:
+    """--min-cell-size 5; tier 1 has 2 cases in January and 2 in February, so 4 in all: `<5`
+    too. Whatever else is hidden, the total of two `<5` months is 2 to 4, and a month is
+    1 to 4 - 1 = 3: ranges of 2 where rules.yaml asks for min(5, 5 - 2) = 3. The check used
+    to hide cell after cell for a range it could never reach, down to every count of the audit
+    (results read, cases); it now asks of each quantity no more than hiding everything gives."""
+    inputs = _delivery(tmp_path / "in", {"2026-01": (2, 20, 20, 0), "2026-02": (2, 20, 20, 0)})
+    out = tmp_path / "out"
+    assert main(["audit", "--input", str(inputs), "--start", "2026-01-01", "--end", "2026-03-01",
+                 "--min-cell-size", "5", "--out", str(out)]) == 0  # fmt: skip
+    tables = pd.read_csv(out / "audit_tables.csv")
+    tables["suppressed"] = tables["suppressed"].fillna("")
+    for period in ("2026-01", "2026-02", TOTAL):
+        for table, measure in [("cases_by_tier", "cases"), ("cases_by_tier", "tier_3"),
+                               ("attrition", "sodium_results_in_window")]:  # fmt: skip
+            assert _value(tables, period, table, measure)["suppressed"] == "", (period, measure)
+    spans = attack(tables, k=5)
+    assert spans[("2026-01", "tier_1")] == (1.0, 3.0) and spans[(TOTAL, "tier_1")] == (2.0, 4.0)
+    assert all(low < high for low, high in spans.values())

@@ -144,6 +144,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
             f"--min-cell-size must be at least 2 (got {min_cell}): a minimum cell size of 1 "
             "suppresses nothing."
         )
+    protection_range = int(audit_rules.get("protection_range", 0))
     codes = dict(audit_rules.get("hyponatremia_codes") or DEFAULT_CODES)
     vocabulary = ctx.rules.risk_factor_vocabulary
     periods: list[PeriodCounts] = []
@@ -162,7 +163,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         periods.append(period_counts(label, result, cleaned.diagnoses, window, vocabulary, codes))
         if key is not None:
             exported.append(patient_rows(label, result, cleaned.diagnoses, window.end, key, codes))
-    rows = audit_rows(periods, vocabulary, min_cell)
+    rows = audit_rows(periods, vocabulary, min_cell, protection_range)
     frame = audit_frame(rows)
     out = settings.out_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -202,6 +203,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         "source": settings.source,
         "inputs": inputs,
         "min_cell_size": min_cell,
+        "protection_range": min(max(protection_range, 0), min_cell - 2),
         "hyponatremia_codes": codes,
         "tables": frame.astype(object).where(frame.notna(), None).to_dict("records"),
         "patient_export": {"written": export_path is not None, "note": export_note},

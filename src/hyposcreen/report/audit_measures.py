@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.config import Window
-from hyposcreen.report.suppression import build_problem, suppress
+from hyposcreen.report.suppression import Ordering, build_problem, suppress
 from hyposcreen.screen.cases import ScreenResult
 
 TOTAL = "total"
@@ -142,17 +142,28 @@ _FUNNEL_DIFFERENCES = [
     ("attrition_usable_results", "attrition_hyponatremic_results"),
     ("cases", "cases_any_rf"),
     ("cases", "listed"),
+    ("listed", "cases_any_rf"),  # listed for a severe value or over-correction alone
 ]
 # (smaller, larger) cells a reader knows to be ordered within a period (a subset counted
-# against its whole); the suppression uses each one where the true counts obey it
-_ORDERINGS = [
+# against its whole; either side may be several cells, summed); the suppression uses each one
+# where the true counts obey it
+_ORDERINGS: list[Ordering] = [
     ("attrition_usable_results", "attrition_sodium_results_in_window"),
     ("attrition_hyponatremic_results", "attrition_usable_results"),
     ("attrition_hyperglycemia_related_results", "attrition_usable_results"),
+    # a result low only before the glucose correction is not hyponatremic after it
+    (
+        ("attrition_hyponatremic_results", "attrition_hyperglycemia_related_results"),
+        "attrition_usable_results",
+    ),
     ("cases", "attrition_hyponatremic_results"),
     ("cases_any_rf", "cases"),
     ("cases_any_rf", "listed"),
     ("overcorrection", "listed"),
+    # tiers (spec §9): an over-corrected case is urgent; a tier 2 or 3 case is neither
+    # severe nor over-corrected, so it is listed for a risk factor
+    ("overcorrection", "tier_1"),
+    (("tier_2", "tier_3"), "cases_any_rf"),
     ("workup_complete", "cases"),
     ("cases_coded", "cases"),
     ("coded_without_low_sodium", "coded_patients"),
@@ -175,14 +186,20 @@ def _cells(data: PeriodCounts) -> dict[str, int]:
 
 
 def hidden_cells(
-    periods: list[PeriodCounts], vocabulary: tuple[str, ...], min_cell: int
-) -> dict[tuple[str, str], str]:
-    """(period, cell) -> "primary" | "complementary" for every hidden cell of the audit."""
+    periods: list[PeriodCounts], vocabulary: tuple[str, ...], min_cell: int,
+    protection_range: int = 0,
+) -> dict[tuple[str, str], str]:  # fmt: skip
+    """(period, cell) -> "primary" | "complementary" for every hidden cell of the audit;
+    no hidden count can be narrowed to a range shorter than `protection_range`."""
     counts = {data.period: _cells(data) for data in periods}
     differences = _FUNNEL_DIFFERENCES + [("cases", f"rf_{name}") for name in vocabulary]
     differences += [(den, num) for _, _, num, den in _RATES]
-    orderings = _ORDERINGS + [(f"rf_{name}", "cases_any_rf") for name in vocabulary]
-    problem = build_problem(counts, TOTAL, _PARTITIONS, differences, min_cell, orderings)
+    factors = tuple(f"rf_{name}" for name in vocabulary)
+    # a case with a risk factor has at least one of them
+    orderings = [*_ORDERINGS, *[(rf, "cases_any_rf") for rf in factors], ("cases_any_rf", factors)]
+    problem = build_problem(
+        counts, TOTAL, _PARTITIONS, differences, min_cell, orderings, protection_range
+    )
     return suppress(problem, TOTAL)
 
 
@@ -262,14 +279,15 @@ def period_rows(
 
 
 def audit_rows(
-    periods: list[PeriodCounts], vocabulary: tuple[str, ...], min_cell: int
-) -> list[dict[str, Any]]:
+    periods: list[PeriodCounts], vocabulary: tuple[str, ...], min_cell: int,
+    protection_range: int = 0,
+) -> list[dict[str, Any]]:  # fmt: skip
     """The suppressed long table of every measure, per period and for the whole audit."""
     total = PeriodCounts(TOTAL)
     for data in periods:
         total.add(data)
     everything = [*periods, total]
-    hidden = hidden_cells(everything, vocabulary, min_cell)
+    hidden = hidden_cells(everything, vocabulary, min_cell, protection_range)
     return [row for data in everything for row in period_rows(data, vocabulary, hidden, min_cell)]
 
 

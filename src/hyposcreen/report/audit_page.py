@@ -168,7 +168,12 @@ def plot_attrition(frame: pd.DataFrame, label: str) -> Markup:
 
 def _cell_text(row: pd.Series, label: str) -> str:
     if row["suppressed"]:
-        return _mark(row["suppressed"], label)
+        mark = _mark(row["suppressed"], label)
+        if row["unit"] == "share" and not pd.isna(row["numerator"]):
+            # only the denominator is hidden: the numerator is shown, as in audit_tables.csv
+            # (a risk factor of no case must not read as `<11` cases)
+            return f"– ({row['numerator']}/{mark})"
+        return mark
     if pd.isna(row["value"]):
         return "–"
     if row["unit"] == "share":

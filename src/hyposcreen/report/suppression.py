@@ -12,9 +12,13 @@ only if no sum or difference of shown cells gives it back.
   span of the published relations and the shown cells. Linear algebra decides that: with S
   the hidden cells and A the relations, a quantity f is determined iff f restricted to S lies
   in the row space of A restricted to S (the shown cells are known, so they drop out).
-  Bounds a reader knows are used too (linear programming): a count is >= 0, a `<k` cell is
-  1 to k-1, and published counts are ordered (results usable <= results read, cases with a
-  risk factor <= listed cases, ...): with those, equal totals can pin the months.
+  Bounds a reader knows are used too (linear programming): a `<k` cell is 1 to k-1, a cell
+  marked `hidden` is at least k (zeros are shown and small counts say `<k`, so a complementary
+  cell is never small, and a zero is never hidden), and published counts are ordered
+  (results usable <= results read, cases with a risk factor <= listed cases, ...). A
+  protected quantity is safe only when its lowest and highest values over every table
+  consistent with what is shown lie at least `protection_range` apart: a `<11` cell worked
+  out to be 1 or 2 is as good as shown.
 - The complementary cells are chosen to lose the least: the smallest non-zero count first,
   month cells before totals, and the top of the funnel (results read, usable results, cases,
   listed) only when nothing else protects the cell.
@@ -22,13 +26,12 @@ only if no sum or difference of shown cells gives it back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
-
 import numpy as np
 from scipy.optimize import linprog
 
-Cell = tuple[str, str]  # (period, name)
+from hyposcreen.report.suppression_problem import Cell, Ordering, Problem, build_problem
+
+__all__ = ["Cell", "Ordering", "Problem", "build_problem", "determined", "suppress"]
 
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
@@ -42,118 +45,46 @@ FUNNEL_TOP = frozenset(
         "attrition_hyponatremic_results",
     }
 )
-_ZERO_COST = 1e9  # hiding a zero protects little and confuses much
 _FUNNEL_COST = 1e6
 _TOTAL_COST = 1e3
 
 
-@dataclass(frozen=True)
-class Problem:
-    """The published cells, their true values and the relations between them."""
-
-    cells: list[Cell]
-    values: np.ndarray
-    relations: np.ndarray  # one row per relation: coefficients over `cells`, sum == 0
-    orderings: np.ndarray  # one row per known inequality: coefficients over `cells`, sum <= 0
-    protected: list[np.ndarray]  # quantities (coefficient vectors) that must stay unknown
-    primary: np.ndarray  # cells counting 1 to min_cell-1
-    min_cell: int
-
-    @cached_property
-    def equality_links(self) -> np.ndarray:
-        """relation x cell: True where the cell is in the relation."""
-        return np.abs(self.relations) > 0
-
-    @cached_property
-    def all_links(self) -> np.ndarray:
-        """(relations, then orderings) x cell: True where the cell takes part."""
-        return np.vstack([self.equality_links, np.abs(self.orderings) > 0])
-
-
-def build_problem(
-    counts: dict[str, dict[str, int]],
-    total: str,
-    partitions: list[tuple[tuple[str, ...], str]],
-    differences: list[tuple[str, str]],
-    min_cell: int,
-    orderings: list[tuple[str, str]] | None = None,
-) -> Problem:
-    """`counts[period][name]`, with the total period under `total`; `partitions` are
-    (members, whole) relations within every period; `differences` are (larger, smaller)
-    pairs whose difference is itself a count of patients or results; `orderings` are
-    (smaller, larger) pairs a reader knows to hold (cases with a risk factor <= listed
-    cases), used in the bounds check wherever the true counts obey them in every period."""
-    periods = list(counts)
-    names = sorted({n for values in counts.values() for n in values})
-    cells = [(p, n) for p in periods for n in names if n in counts[p]]
-    position = {cell: i for i, cell in enumerate(cells)}
-    values = np.array([counts[p][n] for p, n in cells], dtype=float)
-    rows: list[np.ndarray] = []
-
-    def relation(terms: list[tuple[Cell, float]]) -> None:
-        if all(cell in position for cell, _ in terms):
-            row = np.zeros(len(cells))
-            for cell, sign in terms:
-                row[position[cell]] += sign
-            rows.append(row)
-
-    for period in periods:
-        for members, whole in partitions:
-            relation([((period, m), 1.0) for m in members] + [((period, whole), -1.0)])
-    months = [p for p in periods if p != total]
-    for name in names:
-        relation([((p, name), 1.0) for p in months] + [((total, name), -1.0)])
-    primary = (values > 0) & (values < min_cell)
-    protected = [np.eye(len(cells))[i] for i in np.flatnonzero(primary)]
-    for period in periods:
-        for larger, smaller in differences:
-            if (period, larger) in position and (period, smaller) in position:
-                gap = counts[period][larger] - counts[period][smaller]
-                if 0 < gap < min_cell:
-                    row = np.zeros(len(cells))
-                    row[position[(period, larger)]], row[position[(period, smaller)]] = 1, -1
-                    protected.append(row)
-    matrix = np.array(rows) if rows else np.zeros((0, len(cells)))
-    ordering = _ordering_rows(periods, position, values, orderings or [])
-    return Problem(cells, values, matrix, ordering, protected, primary, min_cell)
-
-
-def _ordering_rows(
-    periods: list[str], position: dict[Cell, int], values: np.ndarray,
-    orderings: list[tuple[str, str]],
-) -> np.ndarray:  # fmt: skip
-    """Rows `smaller - larger <= 0` of the orderings the true counts obey in every period."""
-    size = len(values)
-    order_rows = []
-    for smaller, larger in orderings:
-        pairs = [(position[(p, smaller)], position[(p, larger)]) for p in periods
-                 if (p, smaller) in position and (p, larger) in position]  # fmt: skip
-        if pairs and all(values[a] <= values[b] for a, b in pairs):
-            # only an ordering that is tight (equal counts) can pin a quantity: were it
-            # slack at the true counts, the counts could move along any direction the other
-            # relations allow without crossing it
-            for a, b in [(a, b) for a, b in pairs if values[a] == values[b]]:
-                row = np.zeros(size)
-                row[a], row[b] = 1.0, -1.0
-                order_rows.append(row)
-    ordering = np.array(order_rows) if order_rows else np.zeros((0, size))
-    return ordering
-
-
-def determined(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
+def determined(
+    problem: Problem, hidden: np.ndarray, quantity: np.ndarray, need: float | None = None
+) -> bool:
     """True when `quantity` follows from the shown cells and the relations: by linear algebra
-    alone, or once the bounds a reader knows are used (a count is >= 0, a `<k` cell is 1 to
-    k-1): two `<11` cells of a relation whose hidden part sums to 2 are both 1."""
-    return _spanned(problem, hidden, quantity) or _pinned(problem, hidden, quantity)
+    alone, or once the bounds a reader knows are used (a `<k` cell is 1 to k-1, a `hidden`
+    one at least k): two `<11` cells of a relation whose hidden part sums to 2 are both 1;
+    a `<11` and a `hidden` cell summing to 12 are 1 and 11. Narrowed to a range shorter than
+    `need` (default problem.protection_range) counts as determined too."""
+    need = problem.protection_range if need is None else need
+    return _spanned(problem, hidden, quantity) or _pinned(problem, hidden, quantity, need)
 
 
-def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
+def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray, need: float) -> bool:
     """The lowest and the highest value of `quantity` over every table consistent with what
-    is shown (linear programming, HiGHS) are the same. A `<2` cell is 1 by its mark alone:
-    nothing further can hide it, so it does not count as pinned."""
+    is shown (linear programming, HiGHS) are the same, or closer than `need`. A `<2` cell is
+    1 by its mark alone: nothing further can hide it, so it does not count as pinned."""
     if problem.min_cell <= 2 and np.count_nonzero(quantity) == 1:
         if problem.primary[quantity != 0].all():
             return False
+    return _spread(problem, hidden, quantity) < max(0.5, need)
+
+
+def _needs(problem: Problem) -> list[float]:
+    """Per protected quantity, the range it must keep: problem.protection_range, or less when
+    even hiding every non-zero cell leaves it narrower (a total of two `<5` months is 2 to 4
+    whatever else is hidden): hiding more cannot help there."""
+    everything = (problem.values != 0) | problem.primary
+    return [
+        min(problem.protection_range, _spread(problem, everything, quantity))
+        for quantity in problem.protected
+    ]
+
+
+def _spread(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> float:
+    """Highest minus lowest value of `quantity` over every table consistent with what is
+    shown (linear programming, HiGHS); infinite when unbounded."""
     component = _component(problem, hidden, (quantity != 0) & hidden, problem.all_links)
     columns = np.flatnonzero(component)
     rows = problem.relations[:, columns]
@@ -166,7 +97,8 @@ def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
     limits = limits[limiting]
     limit_shown = problem.orderings[limiting][:, ~component] @ problem.values[~component]
     primary = problem.primary[columns]
-    bounds = [(1, problem.min_cell - 1) if p else (0, None) for p in primary]
+    # a `hidden` (complementary) cell is never small: the reader knows it is at least k
+    bounds = [(1, problem.min_cell - 1) if p else (problem.min_cell, None) for p in primary]
     objective = quantity[columns]
     spans = []
     for sign in (1.0, -1.0):
@@ -180,9 +112,9 @@ def _pinned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool:
             method="highs",
         )
         if found.status != 0:  # unbounded: far from pinned
-            return False
+            return float("inf")
         spans.append(sign * found.fun)
-    return bool(abs(spans[0] - spans[1]) < 0.5)
+    return float(abs(spans[0] - spans[1]))
 
 
 def _component(
@@ -218,8 +150,6 @@ def _spanned(problem: Problem, hidden: np.ndarray, quantity: np.ndarray) -> bool
 def _costs(problem: Problem, total: str) -> np.ndarray:
     costs = problem.values.copy()
     for i, (period, name) in enumerate(problem.cells):
-        if problem.values[i] == 0:
-            costs[i] += _ZERO_COST
         if name in FUNNEL_TOP:
             costs[i] += _FUNNEL_COST
         if period == total:
@@ -234,23 +164,29 @@ def suppress(problem: Problem, total: str) -> dict[Cell, str]:
     hidden = primary.copy()
     order = np.lexsort((np.arange(size), _costs(problem, total)))
     connected = problem.all_links
-    for quantity in problem.protected:
+    needs = _needs(problem)
+    for quantity, need in zip(problem.protected, needs, strict=True):
         if not quantity[hidden].any():  # a small difference of two shown cells
             _hide_one(problem, hidden, quantity, order)
-        while determined(problem, hidden, quantity):
+        while determined(problem, hidden, quantity, need):
             support = hidden | (quantity != 0)
             touching = connected[connected[:, support].any(axis=1)].any(axis=0) & ~hidden
-            candidates = [i for i in order if touching[i]]
+            # a zero is never hidden: a reader may then take every `hidden` cell to be >= k
+            candidates = [i for i in order if touching[i] and problem.values[i] != 0]
             if not candidates:  # every related cell is hidden already
                 break
             # a cell that protects on its own; else the cheapest one that widens what is
             # unknown (a pair of them may be needed: a rectangle over tiers and months)
             helpful = next(
-                (i for i in candidates if not determined(problem, _with(hidden, i), quantity)),
+                (
+                    i
+                    for i in candidates
+                    if not determined(problem, _with(hidden, i), quantity, need)
+                ),
                 next((i for i in candidates if _useful(problem, hidden, i)), candidates[0]),
             )
             hidden[helpful] = True
-    _prune(problem, hidden, order)
+    _prune(problem, hidden, order, needs)
     return {
         cell: PRIMARY if primary[i] else COMPLEMENTARY
         for i, cell in enumerate(problem.cells)
@@ -263,7 +199,7 @@ def _hide_one(
 ) -> None:
     """Of two shown cells with a small difference, hide the one that costs less."""
     for i in order:
-        if quantity[i] != 0:
+        if quantity[i] != 0 and problem.values[i] != 0:
             hidden[i] = True
             return
 
@@ -273,7 +209,7 @@ def _useful(problem: Problem, hidden: np.ndarray, index: int) -> bool:
     return not _spanned(problem, _with(hidden, index), np.eye(len(hidden))[index])
 
 
-def _prune(problem: Problem, hidden: np.ndarray, order: np.ndarray) -> None:
+def _prune(problem: Problem, hidden: np.ndarray, order: np.ndarray, needs: list[float]) -> None:
     """Show again, costliest first, every complementary cell the protection does not need."""
     for i in order[::-1]:
         if not hidden[i] or problem.primary[i]:
@@ -282,9 +218,13 @@ def _prune(problem: Problem, hidden: np.ndarray, order: np.ndarray) -> None:
         seeds = np.zeros_like(hidden)
         seeds[i] = True
         near = _component(problem, _with(hidden, i), seeds, problem.all_links)
-        affected = [q for q in problem.protected if (q[near] != 0).any()]
-        if any(_spanned(problem, hidden, q) for q in affected) or any(
-            _pinned(problem, hidden, q) for q in affected
+        affected = [
+            (q, need)
+            for q, need in zip(problem.protected, needs, strict=True)
+            if (q[near] != 0).any()
+        ]
+        if any(_spanned(problem, hidden, q) for q, _ in affected) or any(
+            _pinned(problem, hidden, q, need) for q, need in affected
         ):
             hidden[i] = True
 
