@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows import deploy
 
@@ -16,8 +17,12 @@ def test_no_prefect_api_is_an_environment_problem(
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{port}/api")
-    status = deploy.main(["--check", "--wait", "0.5"])
+    url = f"http://127.0.0.1:{port}/api"
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    # the setting too: after the flow tests' server harness, Prefect's own setting (which
+    # deploy reads first) names that server, not the environment's
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        status = deploy.main(["--check", "--wait", "0.5"])
     err = capsys.readouterr().err
     assert status == 75, err
     assert f"no Prefect API at http://127.0.0.1:{port}/api after 0.5 s" in err
