@@ -5,6 +5,7 @@ builder."""
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +96,17 @@ def condition(*codings: dict[str, str], **fields: Any) -> dict[str, Any]:
         "recordedDate": "2026-01-05",
         **fields,
     }
+
+
+def rewrite_observations(folder: Path, rewrite: Callable[[bytes], bytes]) -> int:
+    """Each line of an export's Observation files (gzipped or not) through `rewrite`, in
+    place; how many lines it changed."""
+    changed = 0
+    for path in folder.glob("Observation*.ndjson*"):
+        packed = path.name.endswith(".gz")
+        data = gzip.decompress(path.read_bytes()) if packed else path.read_bytes()
+        lines = [rewrite(line) for line in data.splitlines()]
+        changed += sum(a != b for a, b in zip(lines, data.splitlines(), strict=True))
+        payload = b"\n".join(lines) + b"\n"
+        path.write_bytes(gzip.compress(payload) if packed else payload)
+    return changed

@@ -5,13 +5,13 @@ counted not relevant (`unknown_loinc`) unparsed, at exit 0, severe sodium includ
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
 import pandas as pd
 from sample_data import to_fhir
 
+from fhir_export import rewrite_observations
 from hyposcreen.cli import main
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
@@ -37,14 +37,7 @@ def _rewrite(line: bytes) -> bytes:
 def test_escaped_dictionary_names_are_found(tmp_path: Path) -> None:
     folder = tmp_path / "fhir"
     to_fhir.convert(SAMPLE, folder)
-    changed = 0
-    for path in folder.glob("Observation*.ndjson*"):
-        packed = path.name.endswith(".gz")
-        data = gzip.decompress(path.read_bytes()) if packed else path.read_bytes()
-        lines = [_rewrite(line) for line in data.splitlines()]
-        changed += sum(a != b for a, b in zip(lines, data.splitlines(), strict=True))
-        payload = b"\n".join(lines) + b"\n"
-        path.write_bytes(gzip.compress(payload) if packed else payload)
+    changed = rewrite_observations(folder, _rewrite)
     assert changed == 3
     site = tmp_path / "site"
     site.mkdir()

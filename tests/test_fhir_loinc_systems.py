@@ -4,13 +4,13 @@ without a display, was a local code the lab dictionary does not know (not releva
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import orjson
 import pandas as pd
 from sample_data import to_fhir
 
+from fhir_export import rewrite_observations
 from hyposcreen.cli import main
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
@@ -31,14 +31,7 @@ def _recode(line: bytes) -> bytes:
 def test_loinc_written_with_other_system_names_is_sodium(tmp_path: Path) -> None:
     folder = tmp_path / "fhir"
     to_fhir.convert(SAMPLE, folder)
-    changed = 0
-    for path in folder.glob("Observation*.ndjson*"):
-        packed = path.name.endswith(".gz")
-        data = gzip.decompress(path.read_bytes()) if packed else path.read_bytes()
-        lines = [_recode(line) for line in data.splitlines()]
-        changed += sum(a != b for a, b in zip(lines, data.splitlines(), strict=True))
-        payload = b"\n".join(lines) + b"\n"
-        path.write_bytes(gzip.compress(payload) if packed else payload)
+    changed = rewrite_observations(folder, _recode)
     assert changed == 2
     out = tmp_path / "out"
     argv = ["run", "--no-flow", "--source", "fhir", "--input", str(folder), "--out", str(out)]
