@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -324,3 +326,26 @@ def test_the_local_dask_cluster_takes_no_other_client(tmp_path: Path) -> None:
         [address] = run_all(scheduler_of, {"site": "t"}, tmp_path, range(1))  # type: ignore[arg-type]
         with pytest.raises(Exception):  # refused, in whichever words the library uses
             Client(address, timeout=5)
+
+
+def test_the_local_dask_clusters_folder_is_the_runs_scratch_and_goes_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a Dask worker spills of a partition (patient rows) lies in its local folder: the
+    run's own held scratch folder in $TMPDIR, removed when the cluster closes, never the
+    shared `$TMPDIR/dask-scratch-space` a run left behind."""
+    scratch_root = tmp_path / "tmp"
+    scratch_root.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch_root))
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch_root))
+
+    def worker_folder(ctx: object, folder: Path, part: int) -> str:
+        from distributed import get_worker
+
+        return str(get_worker().local_directory)
+
+    with executor_for("dask", None) as run_all:
+        [used] = run_all(worker_folder, {"site": "t"}, tmp_path, range(1))  # type: ignore[arg-type]
+        inside = Path(used).relative_to(scratch_root).parts[0]
+        assert inside.startswith(f"hyposcreen-rows-{os.getpid()}-dask-"), used
+    assert list(scratch_root.iterdir()) == []

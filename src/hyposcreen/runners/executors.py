@@ -17,7 +17,7 @@ import gc
 import os
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ import pyarrow as pa
 
 from hyposcreen.context import RunContext
 from hyposcreen.failures import without_its_text
+from hyposcreen.rules.sql_engine import SCRATCH_PREFIX
+from hyposcreen.scratch import HeldScratch
 
 EXECUTORS = ("local", "dask")
 MapPartitions = Callable[[Callable[..., Any], RunContext, Path, range], list[Any]]
@@ -37,12 +39,18 @@ def executor_for(executor: str, dask_address: str | None) -> Iterator[MapPartiti
     if executor == "local":
         yield lambda fn, ctx, folder, parts: [fn(ctx, folder, p) for p in parts]
         return
+    import dask
     from distributed import Client, LocalCluster
 
-    cluster = None
+    cluster, scratch = None, None
+    dask_settings = ExitStack()  # the scheduler's folder too (it makes one of its own)
     if dask_address:
         client = Client(dask_address)
     else:
+        # the workers' own folder (what they spill of a partition: patient rows) is a held
+        # scratch folder of this run, removed at its end, not $TMPDIR/dask-scratch-space
+        scratch = HeldScratch(f"{SCRATCH_PREFIX}{os.getpid()}-dask-")
+        dask_settings.enter_context(dask.config.set({"temporary-directory": scratch.name}))
         cluster = LocalCluster(
             n_workers=min(2, os.cpu_count() or 1),
             threads_per_worker=1,
@@ -51,6 +59,7 @@ def executor_for(executor: str, dask_address: str | None) -> Iterator[MapPartiti
             # TLS with a key made for this cluster, held in memory: a plain local cluster
             # takes any local user's client, which could read the partitions or run code
             security=True,
+            local_directory=scratch.name,
         )
         client = Client(cluster)
     try:
@@ -72,6 +81,9 @@ def executor_for(executor: str, dask_address: str | None) -> Iterator[MapPartiti
         client.close()
         if cluster is not None:
             cluster.close()
+        dask_settings.close()
+        if scratch is not None:
+            scratch.cleanup()
 
 
 def _outcome(fn: Callable[..., Any], ctx: RunContext, folder: Path, part: int) -> tuple[bool, Any]:
