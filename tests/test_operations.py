@@ -323,6 +323,19 @@ def test_status_without_a_state_is_a_settings_error(tmp_path: Path) -> None:
     assert main(["status", "--state-dir", str(tmp_path)]) == ConfigError.exit_code
 
 
+def test_reviews_for_a_state_dir_without_a_state_are_refused_and_make_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --state-dir: the reviews were recorded in a new, empty state there, which no
+    nightly run reads (exit 0). Now exit 2, naming the dir, and nothing is made."""
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text("patient_id,reviewed_at,reviewer\nP016,2026-11-21T09:00:00,dr-a\n")
+    typo = tmp_path / "stat"
+    assert main(["reviewed", "--file", str(reviews), "--state-dir", str(typo)]) == 2
+    assert f"No nightly state in {typo}" in capsys.readouterr().err
+    assert not typo.exists()
+
+
 def test_pseudonym_key_file_is_refused_when_exposed_or_weak(tmp_path: Path) -> None:
     data, out, secrets = tmp_path / "extract", tmp_path / "out", tmp_path / "secrets"
     for folder in (data, out, secrets):
