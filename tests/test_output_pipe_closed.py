@@ -4,6 +4,7 @@ choice, ended quietly with 141 (128 + SIGPIPE, as a shell reports it)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,11 @@ def test_status_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(tmp_path / "out")]
     assert main([*argv, "--window-start", "2026-11-20", "--state-dir", str(state)]) == 0
     command = [sys.executable, "-m", "hyposcreen.cli", "status", "--state-dir", str(state)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # stdout buffered, as a pipe is by default: the failed write shows only when it is flushed
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     assert process.stdout is not None
     process.stdout.close()  # the reader is gone before the command writes
     _, err = process.communicate(timeout=120)

@@ -227,6 +227,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(args, noted)
 
 
+def _flushed(status: int) -> int:
+    """`status` once stdout is flushed here, where a reader already gone (`status | head`,
+    stdout a buffered pipe) is told apart (141), not at the interpreter's exit (120)."""
+    sys.stdout.flush()
+    return status
+
+
 def _main(args: argparse.Namespace, noted: list[int]) -> int:
     try:
         _prepare_process()
@@ -234,11 +241,11 @@ def _main(args: argparse.Namespace, noted: list[int]) -> int:
             _warm_up_validation(args)
             return run_notified(args, run_command)
         if args.command == "status":
-            return status_command(args)
+            return _flushed(status_command(args))
         if args.command == "reviewed":
-            return _reviewed(args)
+            return _flushed(_reviewed(args))
         if args.command == "audit":
-            return _audit(args)
+            return _flushed(_audit(args))
     except HyposcreenError as exc:
         shown: HyposcreenError = environment_problem(exc) or exc
         print(f"hyposcreen: error: {shown}", file=sys.stderr)
