@@ -208,10 +208,10 @@ def _response_outcome(entry: Resource) -> Resource | None:
     status = str(response.get("status") or "").strip()
     if not (status[:3].isdigit() and int(status[:3]) >= 400):
         return outcome
-    issues = outcome.get("issue") if outcome is not None else None
+    reported = outcome.get("issue") if outcome is not None else None
     failed = {"severity": "error", "code": "exception", "diagnostics": f"entry status {status}"}
-    issues = [*(issues if isinstance(issues, list) else ()), failed]
-    return {**(outcome or {"resourceType": "OperationOutcome"}), "issue": issues}
+    reported = [*(reported if isinstance(reported, list) else ()), failed]
+    return {**(outcome or {"resourceType": "OperationOutcome"}), "issue": reported}
 
 
 def bundle_places(bundle: Resource, depth: int = 0) -> list[tuple[str, Resource]]:
