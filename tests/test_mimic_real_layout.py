@@ -75,6 +75,14 @@ def _admission(subject: str, hadm: str, admit: str, discharge: str) -> str:
     return f"{subject},{hadm},{admit},{discharge},,EW EMER.,P1,EMERGENCY ROOM,HOME,Other,,,,,,0"
 
 
+def _screen_day(root: Path, out: Path) -> tuple[int, pd.DataFrame]:
+    """`run --no-flow --source mimic` of `root` for the day _D: (exit status, its review list)."""
+    window = ["--window-start", _D, "--window-end", "2180-05-07"]
+    status = main(["run", "--no-flow", "--source", "mimic", "--input", str(root), "--out",
+                   str(out), *window])  # fmt: skip
+    return status, pd.read_csv(out / _D / "review_list.csv", dtype=str, keep_default_na=False)
+
+
 def _extract(root: Path) -> Path:
     hosp = root / "hosp"
     labs = [
@@ -154,13 +162,10 @@ def test_a_physionet_layout_extract_lists_the_hand_computed_cases(
     serum 138), 10003046 (130, calcium 8.0 with albumin 3.0 -> 8.8: no risk factor)."""
     root = _extract(tmp_path / "mimic-iv-3.1")
     out = tmp_path / "out"
-    window = ["--window-start", _D, "--window-end", "2180-05-07"]
-    status = main(["run", "--no-flow", "--source", "mimic", "--input", str(root), "--out",
-                   str(out), *window])  # fmt: skip
+    status, review = _screen_day(root, out)
     err = capsys.readouterr().err
     assert status == 4, err  # the one `ERROR` sodium of ten is above the 5% contract share
     day = out / _D
-    review = pd.read_csv(day / "review_list.csv", dtype=str, keep_default_na=False)
     got = review[["tier", "patient_id", "corrected_sodium", "severity", "risk_factors",
                   "correction_risk"]].values.tolist()  # fmt: skip
     assert got == [
@@ -219,11 +224,8 @@ def test_mimic_iv_v2_item_ids_are_known_without_d_labitems(
     stay = _admission("10000001", "21", "2180-05-05 22:00:00", "2180-05-08 10:00:00")
     _write(hosp / "admissions.csv.gz", _ADMISSIONS, [stay])
     out = tmp_path / "out"
-    window = ["--window-start", _D, "--window-end", "2180-05-07"]
-    status = main(["run", "--no-flow", "--source", "mimic", "--input", str(hosp.parent),
-                   "--out", str(out), *window])  # fmt: skip
+    status, review = _screen_day(hosp.parent, out)
     assert status == 0, capsys.readouterr().err
-    review = pd.read_csv(out / _D / "review_list.csv", dtype=str, keep_default_na=False)
     got = review[["tier", "patient_id", "corrected_sodium", "severity", "risk_factors",
                   "missing_workup"]].values.tolist()  # fmt: skip
     assert got == [
@@ -268,11 +270,8 @@ def test_a_stay_begins_at_its_emergency_department_registration(
         _admission("10000006", "26", f"{_D} 12:00:00", "2180-05-09 10:00:00"),
     ])  # fmt: skip
     out = tmp_path / "out"
-    window = ["--window-start", _D, "--window-end", "2180-05-07"]
-    status = main(["run", "--no-flow", "--source", "mimic", "--input", str(hosp.parent),
-                   "--out", str(out), *window])  # fmt: skip
+    status, review = _screen_day(hosp.parent, out)
     err = capsys.readouterr().err
-    review = pd.read_csv(out / _D / "review_list.csv", dtype=str, keep_default_na=False)
     got = review[["tier", "patient_id", "index_time", "corrected_sodium", "severity",
                   "risk_factors", "correction_risk"]].values.tolist()  # fmt: skip
     assert got == [["2", "10000005", "2180-05-06T08:00:00", "124.0", "moderate", "cirrhosis",
@@ -301,11 +300,8 @@ def test_a_stay_listed_twice_starts_at_its_earliest_row_whatever_their_order(
              for hour in ("07", "15")]  # fmt: skip
     _write(hosp / "admissions.csv.gz", _ADMISSIONS, stays[::order])
     out = tmp_path / "out"
-    window = ["--window-start", _D, "--window-end", "2180-05-07"]
-    status = main(["run", "--no-flow", "--source", "mimic", "--input", str(hosp.parent),
-                   "--out", str(out), *window])  # fmt: skip
+    status, review = _screen_day(hosp.parent, out)
     err = capsys.readouterr().err
-    review = pd.read_csv(out / _D / "review_list.csv", dtype=str, keep_default_na=False)
     got = review[["tier", "patient_id", "risk_factors"]].values.tolist()
     assert got == [["2", "10000005", "cirrhosis"]], err
     assert "recorded 2180-05-06T07:00:00" in review.loc[0, "evidence"]
