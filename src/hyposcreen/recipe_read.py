@@ -31,9 +31,10 @@ from hyposcreen.adapters import load_adapter
 from hyposcreen.config import Window
 from hyposcreen.context import ReadTables, RunContext, SharedRead, lab_filter, max_row_bytes
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
-from hyposcreen.ingest.tabular import ROWS_SCRATCH_PREFIX, RowFilter, read_table
+from hyposcreen.ingest.tabular import RowFilter, read_table
 from hyposcreen.ingest.timeparse import time_in_unit
 from hyposcreen.report.folders import remove_dead_debris
+from hyposcreen.scratch import ROWS_PREFIX
 
 OUTSIDE_WINDOW = "outside_window"  # the reader's reason for a lab dated outside the read range
 
@@ -83,7 +84,7 @@ def read_tables(ctx: RunContext, lab_rows: RowFilter | None = None) -> ReadTable
 def remove_dead_row_copies() -> None:
     """Remove the scratch folders (patient rows) that killed runs left in $TMPDIR: copies of
     CSVs made to parse them (ingest.tabular) and DuckDB's spill (rules.sql_engine)."""
-    remove_dead_debris(Path(tempfile.gettempdir()), ROWS_SCRATCH_PREFIX)
+    remove_dead_debris(Path(tempfile.gettempdir()), ROWS_PREFIX)
 
 
 def can_share_read(ctx: RunContext) -> bool:

@@ -18,6 +18,14 @@ import tempfile
 import weakref
 from pathlib import Path
 
+ROWS_PREFIX = "hyposcreen-rows-"  # $TMPDIR/hyposcreen-rows-<pid>-...: patient rows
+
+
+def rows_name(tag: str) -> str:
+    """The name of a scratch folder of this process's patient rows (its pid, then `tag`): what
+    the clean-up of killed runs (report.folders.remove_dead_debris) reads the pid from."""
+    return f"{ROWS_PREFIX}{os.getpid()}-{tag}"
+
 
 def hold(folder: Path) -> int | None:
     """A descriptor holding a shared lock on `folder` while it is open (None on a file system
@@ -60,8 +68,9 @@ def in_use(folder: Path) -> bool:
 class HeldScratch(tempfile.TemporaryDirectory[str]):
     """A temporary folder (0700) held (`hold`) until it is cleaned up or collected."""
 
-    def __init__(self, prefix: str) -> None:
-        super().__init__(prefix=prefix)
+    def __init__(self, tag: str) -> None:
+        """A folder named `rows_name(tag)` and a random end, in $TMPDIR."""
+        super().__init__(prefix=rows_name(tag))
         self._release = weakref.finalize(self, release, hold(Path(self.name)))
 
     def cleanup(self) -> None:

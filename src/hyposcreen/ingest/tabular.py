@@ -11,7 +11,6 @@ from here stay importable from here.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -54,7 +53,6 @@ from hyposcreen.ingest.joined_times import join_times
 from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch, prefilter_loinc
 from hyposcreen.ingest.window_pushdown import WindowPushdown
-from hyposcreen.rules.sql_engine import SCRATCH_PREFIX
 from hyposcreen.scratch import HeldScratch
 
 __all__ = [
@@ -79,9 +77,6 @@ __all__ = [
 ]
 
 _ROW = "__hyposcreen_row"
-# + <pid>-<random>, in $TMPDIR: a CSV's copy made to parse it (patient rows, 0700); the next
-# read removes those of runs that are gone (recipe_read)
-ROWS_SCRATCH_PREFIX = SCRATCH_PREFIX
 
 
 class TooLargeForMemory(EnvironmentProblem):
@@ -170,7 +165,8 @@ class TableStream:
             file_schema = text_schema(include) if is_csv else pq.read_schema(path)
             if not is_csv:  # a struct or list column is refused before any cast to text
                 check_flat_columns(path, file_schema, columns.read_as, schema.name)
-            scratch = HeldScratch(f"{ROWS_SCRATCH_PREFIX}{os.getpid()}-") if is_csv else None
+            # a CSV's copy made to parse it (patient rows, 0700): hyposcreen.scratch
+            scratch = HeldScratch("") if is_csv else None
             pushdown = WindowPushdown.for_file(
                 self.row_filter,
                 include,

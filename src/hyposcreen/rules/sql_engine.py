@@ -28,12 +28,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hyposcreen.scratch import hold, release
+from hyposcreen.scratch import hold, release, rows_name
 
 ROW = "rn"  # the column holding each row's position in the frame it came from
 # + <pid>-...: a folder in $TMPDIR holding patient rows while this process runs (DuckDB's
 # spill; ingest.tabular's copies of CSVs), removed by a later run once the process is gone
-SCRATCH_PREFIX = "hyposcreen-rows-"
 
 
 # numpy's round(x, 9): rint(x * 1e9) / 1e9 — DuckDB's round() rounds halves away from zero
@@ -65,7 +64,7 @@ _SPILLS: dict[tuple[int, str], int | None] = {}
 def _spill_folder() -> str:
     """$TMPDIR/hyposcreen-rows-<pid>-duckdb, made now and held while this process runs, so a
     run in another pid namespace sharing $TMPDIR leaves it alone (removed at exit)."""
-    folder = os.path.join(tempfile.gettempdir(), f"{SCRATCH_PREFIX}{os.getpid()}-duckdb")
+    folder = os.path.join(tempfile.gettempdir(), rows_name("duckdb"))
     if (os.getpid(), folder) not in _SPILLS:
         try:
             os.makedirs(folder, mode=0o700, exist_ok=True)

@@ -25,7 +25,6 @@ import pyarrow as pa
 
 from hyposcreen.context import RunContext
 from hyposcreen.failures import without_its_text
-from hyposcreen.rules.sql_engine import SCRATCH_PREFIX
 from hyposcreen.scratch import HeldScratch
 
 EXECUTORS = ("local", "dask")
@@ -49,7 +48,7 @@ def executor_for(executor: str, dask_address: str | None) -> Iterator[MapPartiti
     else:
         # the workers' own folder (what they spill of a partition: patient rows) is a held
         # scratch folder of this run, removed at its end, not $TMPDIR/dask-scratch-space
-        scratch = HeldScratch(f"{SCRATCH_PREFIX}{os.getpid()}-dask-")
+        scratch = HeldScratch("dask-")
         dask_settings.enter_context(dask.config.set({"temporary-directory": scratch.name}))
         cluster = LocalCluster(
             n_workers=min(2, os.cpu_count() or 1),
