@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hyposcreen import __version__
 from hyposcreen.cli_ops import add_status_parser, run_notified, status_command
-from hyposcreen.cli_run import EXIT_OK, run_command
+from hyposcreen.cli_run import EXIT_OK, run_command, stdout_to_devnull
 from hyposcreen.cli_signals import noting_interrupts, stopped
 from hyposcreen.errors import HyposcreenError, Terminated
 from hyposcreen.failures import environment_problem, internal_error_line
@@ -251,7 +251,7 @@ def _main(args: argparse.Namespace, noted: list[int]) -> int:
         print(f"hyposcreen: error: {shown}", file=sys.stderr)
         return shown.exit_code
     except BrokenPipeError:  # `hyposcreen status | head`: the reader has all it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit flush too
+        stdout_to_devnull()
         return EXIT_PIPE_CLOSED
     except KeyboardInterrupt as exc:
         return stopped(

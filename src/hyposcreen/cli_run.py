@@ -86,7 +86,12 @@ def _say_out(line: str) -> None:
     try:
         print(line, flush=True)
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit flush too
+        stdout_to_devnull()
+
+
+def stdout_to_devnull() -> None:
+    """After a reader closed stdout: later writes, and the exit's flush, go nowhere."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _listed_line(outcome: dict[str, Any], where: str) -> None:
