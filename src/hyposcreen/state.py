@@ -26,6 +26,7 @@ import pandas as pd
 
 from hyposcreen.config import Window
 from hyposcreen.errors import ConfigError, EnvironmentProblem
+from hyposcreen.state_lock import make_state_dir
 
 STATE_FILE = "hyposcreen_state.sqlite3"
 # The layout of the tables below, kept in SQLite's `user_version`. A state a later hyposcreen
@@ -88,10 +89,7 @@ class StateStore:
 
     def __init__(self, state_dir: Path, site: str) -> None:
         self.site = site
-        try:
-            state_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"State dir {state_dir} cannot be created: {exc}.") from exc
+        make_state_dir(state_dir)
         self.path = state_dir / STATE_FILE
         if not self.path.exists():
             self.path.touch(mode=0o600)

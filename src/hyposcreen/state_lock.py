@@ -27,16 +27,21 @@ class StateInUse(EnvironmentProblem):
     """Another run holds the state dir (exit 75): this one screens and publishes nothing."""
 
 
+def make_state_dir(state_dir: Path) -> None:
+    """The state dir, made when missing (a ConfigError naming it when it cannot be)."""
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"State dir {state_dir} cannot be created: {exc}.") from exc
+
+
 @contextmanager
 def holding_state(state_dir: Path | None) -> Iterator[None]:
     """The state dir for this run alone (nothing to hold without one)."""
     if state_dir is None:
         yield
         return
-    try:
-        state_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"State dir {state_dir} cannot be created: {exc}.") from exc
+    make_state_dir(state_dir)
     handle = os.open(state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
