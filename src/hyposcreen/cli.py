@@ -171,17 +171,13 @@ def _reviewed(args: argparse.Namespace) -> int:
     from hyposcreen.config import load_mapping
     from hyposcreen.errors import ConfigError
     from hyposcreen.review_file import read_reviews
-    from hyposcreen.state import STATE_FILE, StateStore, state_dir_from_env
+    from hyposcreen.state import StateStore, require_state, state_dir_from_env
 
     state_dir = state_dir_from_env(args.state_dir)
     if state_dir is None:
         raise ConfigError("Give --state-dir (or set HYPOSCREEN_STATE_DIR): reviews live there.")
     reviews = read_reviews(args.file)
-    if not (state_dir / STATE_FILE).is_file():  # a mistyped dir: no new, empty state there
-        raise ConfigError(
-            f"No nightly state in {state_dir} ({STATE_FILE} is missing): give the --state-dir "
-            "the runs use (or set HYPOSCREEN_STATE_DIR); no review was recorded."
-        )
+    require_state(state_dir, "; no review was recorded")  # no new, empty state there
     site = load_mapping(args.mapping).site
     store = StateStore(state_dir, site)
     store.require_this_site(state_dir)  # reviews under another site's name would never apply

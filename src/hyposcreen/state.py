@@ -84,6 +84,15 @@ class ListingHistory:
     reviewed: pd.DataFrame  # patient_id, reviewed_at (the latest review)
 
 
+def require_state(state_dir: Path, after: str = "") -> None:
+    """A ConfigError when `state_dir` holds no state (a mistyped --state-dir); `after` ends it."""
+    if not (state_dir / STATE_FILE).is_file():
+        raise ConfigError(
+            f"No nightly state in {state_dir} ({STATE_FILE} is missing): give the --state-dir "
+            f"the runs use (or set HYPOSCREEN_STATE_DIR){after}."
+        )
+
+
 class StateStore:
     """One SQLite file under the state dir; every method is one short transaction."""
 

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hyposcreen.config import load_mapping
-from hyposcreen.errors import ConfigError
-from hyposcreen.state import STATE_FILE, StateStore
+from hyposcreen.state import StateStore, require_state
 from hyposcreen.windows import plan_windows
 
 FLOW_NAME = "nightly-screen"
@@ -58,11 +57,7 @@ class Status:
 
 
 def read_status(state_dir: Path, mapping_path: Path | None = None) -> Status:
-    if not (state_dir / STATE_FILE).is_file():
-        raise ConfigError(
-            f"No nightly state in {state_dir} ({STATE_FILE} is missing): give the --state-dir "
-            "the runs use (or set HYPOSCREEN_STATE_DIR)."
-        )
+    require_state(state_dir)
     site = load_mapping(mapping_path)
     store = StateStore(state_dir, site.site)
     store.require_this_site(state_dir)
