@@ -28,7 +28,7 @@ from flows.tasks import (  # noqa: F401 - is_transient, ingest: the tasks' retry
     say,
     screen_partitioned,
     spill_once,
-    tell_progress,
+    tell_line,
     write_failure,
 )
 from hyposcreen import context
@@ -208,6 +208,7 @@ def screen_window(
     ctx: context.RunContext | None = None
     try:
         ctx = prepare(settings)
+        ctx.tell = tell_line  # the stages' progress lines (counts only): the log and stderr
         if shared is not None and shared.attach(ctx, read_once, spill_once):
             count = 1
         else:
@@ -217,7 +218,7 @@ def screen_window(
             summary = screen_partitioned(ctx, count, executor, dask_address, spilled)
         else:
             try:
-                summary = run_recipe(ctx, call=run_stage_task, observe=tell_progress)
+                summary = run_recipe(ctx, call=run_stage_task)
             except TooLargeForMemory as grown:  # counted while it streamed: go partitioned
                 count = partitions_after(ctx, grown)
                 summary = screen_partitioned(ctx, count, executor, dask_address)

@@ -133,17 +133,9 @@ def run_stage_task(stage: Stage, ctx: context.RunContext, inputs: list[Any]) -> 
     return STAGE_TASKS[stage.name](ctx, *inputs)
 
 
-def tell_progress(stage: str, output: Any) -> None:
-    """Counts only, after the read and contracts stages."""
-    if stage == "read":
-        say("read %s", ", ".join(f"{t.name} {t.rows_in} row(s)" for t in output.tables.values()))
-    elif stage == "contracts":
-        validation = output.summary
-        say(
-            "input validation %s; %s warning expectation(s) failed",
-            "passed" if validation.get("passed") else "failed",
-            validation.get("failed_warnings", 0),
-        )
+def tell_line(line: str) -> None:
+    """A progress line of the run's stages (hyposcreen.run_progress: counts only)."""
+    say("%s", line)
 
 
 @task(name="screen-partitioned", cache_policy=NO_CACHE, persist_result=False)

@@ -64,6 +64,7 @@ RUNNERS = (
     "hyposcreen.recipe_read",
     "hyposcreen.recipe_screen",
     "hyposcreen.recipe_screen_windows",
+    "hyposcreen.run_progress",  # the progress lines of a run, whichever runner
     "hyposcreen.runners",
     "hyposcreen.cli",
     "hyposcreen.cli_run",

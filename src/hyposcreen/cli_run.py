@@ -205,6 +205,8 @@ def _screen_planned(
 
     def screen_window(settings: RunSettings) -> dict[str, Any]:
         ctx = contexts(settings)
+        if len(windows) == 1:  # a loop's windows read ahead: each tells its count line only
+            ctx.tell = tell
         if shared.attach(ctx):  # cut from the input read once for every window
             summary = run_recipe(ctx)
         else:

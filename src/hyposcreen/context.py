@@ -8,7 +8,7 @@ dataclasses are the inputs and outputs of the stages declared in `hyposcreen.rec
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +59,18 @@ class RunContext:
     peak_rss_mb: dict[str, float] = field(default_factory=dict)  # process high-water mark after
     partitions: int = 1  # patient-hash partitions of the run (hyposcreen.runners.partitioned)
     executor: str = "local"
+    # where the run's progress lines go (hyposcreen.run_progress; counts only); None: nowhere
+    tell: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
+
+    def say(self, line: str) -> None:
+        """One progress line (counts and seconds only), when the runner listens."""
+        if self.tell is not None:
+            self.tell(line)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A context sent to another process (a Dask worker's partition) tells nothing there:
+        the run tells its progress from its own process."""
+        return {**self.__dict__, "tell": None}
 
     @contextmanager
     def timed(self, step: str) -> Iterator[None]:

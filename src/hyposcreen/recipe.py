@@ -48,6 +48,7 @@ from hyposcreen.recipe_screen_windows import screened_window
 from hyposcreen.report.attrition import result_steps, with_case_steps
 from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.coverage import lab_counts
+from hyposcreen.run_progress import contracts_line, read_line
 from hyposcreen.screen.cases import (
     DIAGNOSIS_COLUMNS,
     LAB_COLUMNS,
@@ -72,8 +73,11 @@ def read(ctx: RunContext) -> ReadTables:
         worker_client.start(lambda: _worth_a_worker(ctx))
     if ctx.shared_read is not None:
         with ctx.timed("read_slice"):
-            return window_tables(ctx.shared_read, ctx)
-    return read_tables(ctx)
+            read = window_tables(ctx.shared_read, ctx)
+    else:
+        read = read_tables(ctx)
+    ctx.say(read_line(read.tables.values()))
+    return read
 
 
 WORKER_MIN_LAB_ROWS = 200_000  # below, the contracts are done before a worker could start
@@ -161,6 +165,7 @@ def _judged(
     quarantined = apply_contract_warnings(report, cleaned)
     summary = report.summary()
     summary["rows_quarantined_by_contract"] = quarantined
+    ctx.say(contracts_line(summary))
     return ContractReport(summary)
 
 

@@ -20,6 +20,7 @@ import math
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from hyposcreen.recipe import ingest_table
 from hyposcreen.recipe_contracts import run_contracts
 from hyposcreen.recipe_read import remove_dead_row_copies
 from hyposcreen.report.folders import remove_dead_debris
+from hyposcreen.run_progress import contracts_line, partitions_line, read_line
 from hyposcreen.runners.contract_gather import cleaned_path
 from hyposcreen.runners.executors import EXECUTORS, executor_for, release_free_memory
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, write_frame
@@ -116,9 +118,12 @@ def run_partitioned(
                 tables["patients"] = patients
         if "patients" in tables:
             tables["patients"] = hold_on_disk(ctx, tables["patients"], folder)
+        ctx.say(read_line(tables.values(), partitions))
         with executor_for(executor, dask_address) as run_all:
+            started = time.perf_counter()
             for timings in run_all(clean_partition, ctx, folder, range(partitions)):
                 ctx.add_timings(timings)
+            ctx.say(partitions_line("cleaned", partitions, time.perf_counter() - started))
             with ctx.timed("validate"):
                 release_free_memory()
                 try:
@@ -139,7 +144,10 @@ def run_partitioned(
                 validation = report.summary()
                 del report
                 release_free_memory()
+            ctx.say(contracts_line(validation))
+            started = time.perf_counter()
             screened = run_all(screen_partition, ctx, folder, range(partitions))
+            ctx.say(partitions_line("screened", partitions, time.perf_counter() - started))
         if "patients" in tables:
             with ctx.timed("partition_io"):
                 whole = read_frame(folder / PATIENTS_FILE)

@@ -1,0 +1,32 @@
+"""The progress lines a run tells while it works (counts and seconds only, never a value from
+the extract), the same whichever runner runs the recipe: `hyposcreen run` with or without the
+Prefect flow, in memory or by patient-hash partition. The runner gives the window's context a
+`tell` (the flow: its run log and the terminal; the CLI without the flow: stderr) and the
+stages say these lines through `RunContext.say`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from hyposcreen.ingest.canonical import IngestedTable
+
+
+def read_line(tables: Iterable[IngestedTable], partitions: int = 1) -> str:
+    """What the read found: each table's rows (into how many partitions, when spilled)."""
+    counts = ", ".join(f"{t.name} {t.rows_in:,} row(s)" for t in tables)
+    return f"read {counts}" + (f" into {partitions} partitions" if partitions > 1 else "")
+
+
+def contracts_line(summary: Mapping[str, Any]) -> str:
+    """How the input's data contracts came out (critical ones stop the run before this)."""
+    verdict = "passed" if summary.get("passed") else "failed"
+    return (
+        f"input validation {verdict}; "
+        f"{summary.get('failed_warnings', 0)} warning expectation(s) failed"
+    )
+
+
+def partitions_line(done: str, partitions: int, seconds: float) -> str:
+    """A partitioned run's stage done over every partition, with the seconds it took."""
+    return f"{done} {partitions} partitions ({seconds:.1f} s)"
