@@ -84,3 +84,17 @@ def test_a_real_fall_is_only_the_index() -> None:
                          sodium("127", T0 + hours(4))])  # fmt: skip
     case = case_of(result)
     assert case is not None and case["possibly_spurious"] == ""
+
+
+def test_a_pair_is_not_spurious_because_another_result_at_its_time_is() -> None:
+    # 110 at T0 is spurious (130 two hours before: 20 below; 125 half an hour after: 15 below).
+    # A 140 drawn at the same time is not. The steepest over-rapid pair is 112 (T0 - 20 h, no
+    # earlier result: not spurious) -> 140 (T0): +28; neither of its results is spurious, so
+    # only the index (110) rests on a possibly spurious value.
+    result = run_screen([sodium("112", T0 - hours(20)), sodium("130", T0 - hours(2)),
+                         sodium("110", T0), sodium("140", T0),
+                         sodium("125", T0 + hours(0.5))])  # fmt: skip
+    case = case_of(result)
+    assert case is not None and case["overcorrection"]
+    assert (case["oc_from_sodium"], case["oc_to_sodium"]) == (112.0, 140.0)
+    assert case["possibly_spurious"] == "index"

@@ -229,19 +229,22 @@ def spurious_of_some(
 
 def spurious_basis(cases: pd.DataFrame, results: pd.DataFrame) -> pd.Series:
     """Per case: which of its key results is possibly spurious — "index", "overcorrection_pair"
-    or both (";"-joined), "" when none. `results` carries `possibly_spurious`."""
-    flagged = results.loc[results["possibly_spurious"], ["patient_id", "specimen_time"]]
+    or both (";"-joined), "" when none. `results` carries `possibly_spurious`. A key result is
+    known by its time and its corrected value: another result at the same time that is
+    possibly spurious does not make the pair's result so."""
+    columns = ["patient_id", "specimen_time", "corrected_sodium"]
+    flagged = results.loc[results["possibly_spurious"], columns]
     keys = pd.MultiIndex.from_frame(flagged)
 
-    def hit(times: pd.Series) -> pd.Series:
-        wanted = pd.MultiIndex.from_arrays([cases["patient_id"], times])
+    def hit(times: pd.Series, values: pd.Series) -> pd.Series:
+        wanted = pd.MultiIndex.from_arrays([cases["patient_id"], times, values])
         return pd.Series(wanted.isin(keys), index=cases.index, dtype=bool)
 
-    index = hit(cases["index_time"])
+    index = hit(cases["index_time"], cases["corrected_sodium"])
     pair = pd.Series(False, index=cases.index)
-    for column in ("oc_from_time", "oc_to_time"):
-        if column in cases:
-            pair |= hit(cases[column])
+    for time, value in (("oc_from_time", "oc_from_sodium"), ("oc_to_time", "oc_to_sodium")):
+        if time in cases:
+            pair |= hit(cases[time], cases[value])
     text = pd.Series("", index=cases.index, dtype=object)
     text = text.where(~index, "index")
     both = index & pair
