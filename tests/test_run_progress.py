@@ -86,6 +86,7 @@ def test_the_lines_hold_counts_with_thousands_separators() -> None:
     assert contracts_line({"passed": False, "failed_warnings": 2}) == (
         "input validation failed; 2 warning expectation(s) failed"
     )
+    assert contracts_line({"passed": True, "failed_warnings": 0}) == "input validation passed"
     assert partitions_line("screened", 4, 12.345) == "screened 4 partitions (12.3 s)"
 
 

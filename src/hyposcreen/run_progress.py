@@ -19,12 +19,14 @@ def read_line(tables: Iterable[IngestedTable], partitions: int = 1) -> str:
 
 
 def contracts_line(summary: Mapping[str, Any]) -> str:
-    """How the input's data contracts came out (critical ones stop the run before this)."""
+    """How the input's data contracts came out (critical ones stop the run before this); a
+    night whose warning expectations all held says nothing of warnings (a log searched for
+    the word finds the nights that had some)."""
     verdict = "passed" if summary.get("passed") else "failed"
-    return (
-        f"input validation {verdict}; "
-        f"{summary.get('failed_warnings', 0)} warning expectation(s) failed"
-    )
+    failed = int(summary.get("failed_warnings", 0))
+    if not failed:
+        return f"input validation {verdict}"
+    return f"input validation {verdict}; {failed} warning expectation(s) failed"
 
 
 def partitions_line(done: str, partitions: int, seconds: float) -> str:
