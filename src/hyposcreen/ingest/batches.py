@@ -24,6 +24,7 @@ from hyposcreen.ingest.csv_header import (
 )
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
 from hyposcreen.ingest.header_rows import repeated_headers
+from hyposcreen.ingest.legacy_text import LEGACY_ENCODING
 from hyposcreen.ingest.oversized import oversized_size
 from hyposcreen.ingest.parquet_batches import (
     BATCH_ROWS,
@@ -224,10 +225,12 @@ def _parsed_batches(
             raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
         # Legacy extracts are often Windows-1252/latin-1: read them rather than fail the night.
         malformed.rows.clear()
-        malformed.last_text, malformed.encoding = None, "latin-1"
+        malformed.last_text, malformed.encoding = None, LEGACY_ENCODING
         malformed.first_spanning, malformed.first_spanning_at = None, -1
-        reader = open_reader("latin-1")
+        reader = open_reader(LEGACY_ENCODING)
         first = reader.read_next_batch() if include else None
+    except UnicodeDecodeError as exc:
+        raise _undecodable(path, encoding) from exc
     except StopIteration:
         return
     if first is None:
@@ -255,8 +258,10 @@ def _later_batches(
             batch = reader.read_next_batch()
         except StopIteration:
             return
+        except UnicodeDecodeError as exc:
+            raise _undecodable(path, malformed.encoding) from exc
         except pa.ArrowInvalid as exc:
-            if "utf8" not in str(exc).lower() or malformed.encoding == "latin-1":
+            if "utf8" not in str(exc).lower() or malformed.encoding == LEGACY_ENCODING:
                 raise InputError(
                     f"{path} is not a readable CSV file: {exc}.", file=str(path)
                 ) from exc
@@ -266,8 +271,19 @@ def _later_batches(
                     "is not UTF-8. Export the file in one encoding (UTF-8 or latin-1).",
                     file=str(path),
                 ) from exc
-            malformed.last_text, malformed.encoding = None, "latin-1"
-            reader = open_reader("latin-1", rows_read + len(malformed.rows))
+            malformed.last_text, malformed.encoding = None, LEGACY_ENCODING
+            reader = open_reader(LEGACY_ENCODING, rows_read + len(malformed.rows))
             continue
         rows_read += batch.num_rows
         yield batch
+
+
+def _undecodable(path: Path, encoding: str) -> InputError:
+    """A CSV holding bytes its declared encoding (the site mapping's csv.encoding) has no
+    character for: named with the encoding, never with its text."""
+    return InputError(
+        f"{path} is not {encoding} text: it holds bytes that encoding does not define. Set the "
+        "file's real encoding in the site mapping (csv: {encoding: ...}, e.g. utf-8 or "
+        "cp1252), or ask the sender for a UTF-8 export.",
+        file=str(path),
+    )
