@@ -41,6 +41,7 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.review_file": "nightly",  # clinicians' reviews, recorded in the state
     "hyposcreen.run_warnings": "report",  # judges the completed run (exit 4)
     "hyposcreen.quarantine_warnings": "report",  # judges the quarantined rows (exit 4)
+    "hyposcreen.patient_overlap": "report",  # judges whether the tables name the same patients
     "hyposcreen.decimal_commas": "clean",  # numbers written with a decimal comma at a "." site
 }
 FOUNDATION = (

@@ -33,7 +33,7 @@ from hyposcreen.errors import ConfigError
 _FRAME_FIELDS = tuple(
     f.name
     for f in dataclasses.fields(CleanedInputs)
-    if f.name not in ("read_not_relevant", "rows_in", "drug_names")
+    if f.name not in ("read_not_relevant", "rows_in", "drug_names", "shared_patients")
 )
 _NOTES_KEY = b"hyposcreen"
 FRAME_SUFFIX = ".arrow"
@@ -214,6 +214,7 @@ def write_cleaned(folder: Path, part: int, cleaned: CleanedInputs) -> None:
         "read_not_relevant": cleaned.read_not_relevant,
         "rows_in": cleaned.rows_in,
         "drug_names": cleaned.drug_names,
+        "shared_patients": cleaned.shared_patients,
     }
     write_json(folder / f"cleaned-{part}.json", counts)
 
@@ -232,4 +233,5 @@ def read_cleaned(folder: Path, part: int) -> CleanedInputs:
         read_not_relevant=counts["read_not_relevant"],
         rows_in=counts["rows_in"],
         drug_names=tuple(names) if names is not None else None,
+        shared_patients={t: (n[0], n[1]) for t, n in (counts.get("shared_patients") or {}).items()},
     )
