@@ -82,3 +82,22 @@ def test_bytes_the_declared_encoding_lacks_stop_the_night(
     assert f"{folder / 'labs.csv'} is not ascii text" in err
     assert "csv: {encoding: ...}" in err
     assert "Traceback" not in err and "Natrium" not in err and "internal error" not in err
+
+
+def test_an_omop_table_with_bytes_the_declared_encoding_lacks_stops_the_night(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sample_data import to_omop
+
+    folder = tmp_path / "omop"
+    to_omop.convert(folder, SAMPLE)
+    measurement = folder / "measurement.csv"
+    measurement.write_bytes(measurement.read_bytes().replace(b"mmol/L", b"mmol/L\xe9", 1))
+    (tmp_path / "site.yaml").write_text("csv: {encoding: ascii}\n")
+    argv = ["run", "--no-flow", "--source", "omop", "--input", str(folder)]
+    argv += ["--out", str(tmp_path / "out"), "--window-start", DAY]
+    status = main([*argv, "--mapping", str(tmp_path / "site.yaml")])
+    err = capsys.readouterr().err
+    assert status == 3
+    assert f"{measurement} is not ascii text" in err
+    assert "Traceback" not in err and "internal error" not in err
