@@ -39,6 +39,7 @@ from hyposcreen.ingest.files import (
     find_table_files,
     refuse_lost_partition_columns,
     sha256_of,
+    table_folder,
     unread_candidates,
 )
 from hyposcreen.ingest.frames import (
@@ -131,7 +132,7 @@ class TableStream:
         self.max_rows: int | None = None  # counted while the files stream (TooLargeForMemory)
         self.table = mapping.table(schema.name)
         stem = self.table.file or schema.name
-        self.folder = input_dir / stem  # where a table's parts are (`labs/year=2026/…`)
+        self.folder = table_folder(input_dir, stem)  # its parts (`labs/year=2026/…`)
         self.files = find_table_files(input_dir, stem)
         if not self.files and required:
             looked = ", ".join(f"{stem}{s}" for s in SUFFIXES)
