@@ -32,7 +32,7 @@ from hyposcreen.ingest.batches import (
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
 from hyposcreen.ingest.csv_source import check_read_whole, text_schema, text_source
 from hyposcreen.ingest.delivery import check_control_totals, check_unchanged, identity_to_read
-from hyposcreen.ingest.file_columns import file_columns, site_columns
+from hyposcreen.ingest.file_columns import file_columns, refuse_other_columns, site_columns
 from hyposcreen.ingest.files import (
     SUFFIXES,
     file_record,
@@ -153,6 +153,7 @@ class TableStream:
         schema = self.schema
         site_for = site_columns(self.table, schema)
         rows_by_file: dict[Path, int] = {}
+        first: tuple[Path, set[str]] | None = None  # the first part's columns: every part's
         for path in self.files:
             malformed = MalformedRows(max_row_bytes=self.max_row_bytes)
             identity = identity_to_read(path)
@@ -162,6 +163,9 @@ class TableStream:
             columns = file_columns(path, header, self.table, schema, site_for)
             site_for_file, wanted, table = columns.site_for, columns.wanted, columns.table
             include = columns.include
+            if first is not None:
+                refuse_other_columns(schema.name, first, path, columns.present)
+            first = first or (path, columns.present)
             self.present |= columns.present
             file_schema = text_schema(include) if is_csv else pq.read_schema(path)
             if not is_csv:  # a struct or list column is refused before any cast to text
