@@ -52,7 +52,14 @@ from hyposcreen.ingest.frames import (
 )
 from hyposcreen.ingest.joined_times import join_times
 from hyposcreen.ingest.parquet_batches import check_flat_columns
-from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch, prefilter_loinc
+from hyposcreen.ingest.row_filter import (
+    EMPTY_ROW,
+    RowFilter,
+    Selector,
+    drop_empty_rows,
+    finish_batch,
+    prefilter_loinc,
+)
 from hyposcreen.ingest.window_pushdown import WindowPushdown
 from hyposcreen.scratch import HeldScratch
 
@@ -249,6 +256,8 @@ class TableStream:
         """One batch as a canonical frame: unknown LOINCs dropped in Arrow, the window applied
         in Arrow when it can be (`pushdown`), then the shared tail (selector, times, window)."""
         row_filter = self.row_filter
+        numbered, empty_rows = drop_empty_rows(numbered, _ROW)
+        self.not_relevant[EMPTY_ROW] += empty_rows
         numbered = self._known_loinc(numbered, site_for)
         # the file's own row numbers unless it has a source_row column (decided on the rows
         # that passed the LOINC filter, before any window split)
