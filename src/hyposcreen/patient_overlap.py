@@ -36,20 +36,6 @@ def shared_patients(labs: pd.DataFrame, others: Mapping[str, pd.DataFrame]) -> S
     return found
 
 
-def add_shared(parts: list[SharedPatients]) -> SharedPatients | None:
-    """The counts of patient-hash partitions added up (None when no partition had them)."""
-    if not parts:
-        return None
-    names = sorted({name for part in parts for name in part})
-    return {
-        name: (
-            sum(part.get(name, (0, 0))[0] for part in parts),
-            sum(part.get(name, (0, 0))[1] for part in parts),
-        )
-        for name in names
-    }
-
-
 def unmatched_patient_warnings(
     shared: Mapping[str, tuple[int, int]] | None, limits: WarningThresholds
 ) -> list[RunWarning]:

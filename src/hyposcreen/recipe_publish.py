@@ -15,10 +15,10 @@ import pandas as pd
 
 from hyposcreen.arrow_columns import is_listed
 from hyposcreen.context import RunContext, RunSummary
+from hyposcreen.delivery_counts import DeliveryCounts, delivery_warnings
 from hyposcreen.errors import HyposcreenError
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.nightly.remember import remember_run
-from hyposcreen.patient_overlap import unmatched_patient_warnings
 from hyposcreen.quarantine_warnings import quarantine_warnings
 from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.coverage import for_csv as coverage_for_csv
@@ -47,7 +47,7 @@ def write_results(
     coverage: pd.DataFrame | None = None,
     drug_names: tuple[int, int] | None = None,
     release_memory: Callable[[], None] | None = None,
-    shared_patients: dict[str, tuple[int, int]] | None = None,
+    delivery_counts: DeliveryCounts | None = None,
 ) -> RunSummary:
     """Write the outputs of a run from its screen result, quarantine rows and reconciliation
     (one frame per table, or the merge of a partitioned run). `release_memory` (a runner's,
@@ -74,7 +74,7 @@ def write_results(
             (ctx.state.path, ctx.mapping.site, window.start) if ctx.state else None,
             lab_names=settings.source == "canonical",
         ) + quarantine_warnings(quarantine, reconciliation, ctx.rules.warnings, ctx.mapping.decimal)
-        warnings += unmatched_patient_warnings(shared_patients, ctx.rules.warnings)
+        warnings += delivery_warnings(delivery_counts, ctx.rules.warnings)
         evidence = evidence_table(result)
         review = build_review_list(
             result,
