@@ -22,6 +22,8 @@ from hyposcreen.ingest.csv_header import (
     header_of,
     parsed_names,
 )
+from hyposcreen.ingest.footer_lines import REASON as FOOTER_LINE
+from hyposcreen.ingest.footer_lines import is_footer
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
 from hyposcreen.ingest.header_rows import repeated_headers
 from hyposcreen.ingest.legacy_text import LEGACY_ENCODING
@@ -175,18 +177,7 @@ def _parsed_batches(
     """The parser's batches of a CSV file (`read_from`: the copy to parse, or None)."""
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        if (row.text or "").rstrip("\r\n") == "\x1a":  # a DOS end-of-file mark: no row
-            return "skip"
-        size = oversized_size(row.text)
-        if size is not None:
-            text, reason = f"(a row of {size} bytes, over the size limit)", "oversized_row"
-        else:
-            text, reason = (row.text or "")[:500], "malformed_row"
-            malformed.last_text = row.text
-            if malformed.first_spanning is None and "\n" in (row.text or ""):
-                malformed.first_spanning = row.text
-                malformed.first_spanning_at = len(malformed.rows)
-        malformed.rows.append({"line": str(row.number or ""), "text": text, "reason": reason})
+        _set_aside(row, malformed)
         return "skip"
 
     def open_reader(enc: str, skip: int = 0) -> pacsv.CSVStreamingReader:
@@ -237,6 +228,26 @@ def _parsed_batches(
         return
     yield first
     yield from _later_batches(path, read_from or path, reader, open_reader, malformed, first)
+
+
+def _set_aside(row: pacsv.InvalidRow, malformed: MalformedRows) -> None:
+    """Keep a record the parser could not split (too few or too many fields) in `malformed`:
+    a row over the size limit, a SQL client's footer line (ingest.footer_lines) or a
+    malformed row; a DOS end-of-file mark is no record."""
+    if (row.text or "").rstrip("\r\n") == "\x1a":  # a DOS end-of-file mark: no row
+        return
+    size = oversized_size(row.text)
+    if size is not None:
+        text, reason = f"(a row of {size} bytes, over the size limit)", "oversized_row"
+    elif is_footer(row.text):  # `(171 rows affected)`: no row, nor one cut off
+        text, reason = (row.text or "").strip(), FOOTER_LINE
+    else:
+        text, reason = (row.text or "")[:500], "malformed_row"
+        malformed.last_text = row.text
+        if malformed.first_spanning is None and "\n" in (row.text or ""):
+            malformed.first_spanning = row.text
+            malformed.first_spanning_at = len(malformed.rows)
+    malformed.rows.append({"line": str(row.number or ""), "text": text, "reason": reason})
 
 
 def _later_batches(
