@@ -10,7 +10,12 @@ from collections.abc import Mapping
 import pandas as pd
 
 from hyposcreen.date_only_times import date_only_times, date_only_warnings
-from hyposcreen.patient_overlap import shared_patients, unmatched_patient_warnings
+from hyposcreen.patient_overlap import (
+    scientific_id_warnings,
+    scientific_ids,
+    shared_patients,
+    unmatched_patient_warnings,
+)
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning
 
@@ -24,7 +29,10 @@ def count_delivery(
     canonical layout only: there they are a date column mapped as the time, where OMOP's
     `measurement_date` without a `measurement_datetime` is the standard's own fallback."""
     others = {"medications": medications, "diagnoses": diagnoses}
-    counts = {"shared_patients": shared_patients(labs, others)}
+    counts = {
+        "shared_patients": shared_patients(labs, others),
+        "scientific_ids": scientific_ids({"labs": labs, **others}),
+    }
     if canonical:
         counts["date_only_times"] = {"labs": date_only_times(labs)}
     return counts
@@ -57,6 +65,8 @@ def add_counts(parts: list[DeliveryCounts]) -> DeliveryCounts | None:
 def delivery_warnings(counts: DeliveryCounts | None, limits: WarningThresholds) -> list[RunWarning]:
     if counts is None:
         return []
-    return unmatched_patient_warnings(counts.get("shared_patients"), limits) + date_only_warnings(
-        counts.get("date_only_times", {}).get("labs"), limits
+    return (
+        unmatched_patient_warnings(counts.get("shared_patients"), limits)
+        + scientific_id_warnings(counts.get("scientific_ids"))
+        + date_only_warnings(counts.get("date_only_times", {}).get("labs"), limits)
     )

@@ -57,3 +57,32 @@ def unmatched_patient_warnings(
         for name, (patients, in_labs) in sorted(shared.items())
         if name != "labs" and patients >= enough and in_labs == 0
     ]
+
+
+# a number as a spreadsheet shows a long one (1.23457E+11): its other digits are gone
+_SCIENTIFIC = r"^\d(?:\.\d+)?[eE]\+\d{2,3}$"  # Excel, LibreOffice: 1.23457E+11, 1E+12
+
+
+def scientific_ids(frames: Mapping[str, pd.DataFrame]) -> SharedPatients:
+    """Per table: its distinct patient ids and how many are written in scientific notation."""
+    found = {}
+    for name, frame in frames.items():
+        ids = _ids(frame)
+        found[name] = (len(ids), int(ids.str.match(_SCIENTIFIC).sum()) if len(ids) else 0)
+    return found
+
+
+def scientific_id_warnings(counts: Mapping[str, tuple[int, int]] | None) -> list[RunWarning]:
+    """A warning for each table holding a patient id in scientific notation: a spreadsheet
+    rounded a long id to its first digits, so patients whose ids share them meet as one."""
+    return [
+        RunWarning(
+            "scientific_patient_ids",
+            f"{scientific} of the {patients} patient id(s) of table {name} are written in "
+            "scientific notation (1.23457E+11, as a spreadsheet shows a long number): their "
+            "other digits are lost, so patients whose ids begin alike are read as one. Ask for "
+            "an export that keeps the ids as text.",
+        )
+        for name, (patients, scientific) in sorted((counts or {}).items())
+        if scientific
+    ]
