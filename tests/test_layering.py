@@ -56,6 +56,7 @@ FOUNDATION = (
     "hyposcreen.scratch",  # scratch folders of patient rows, held while in use
     "hyposcreen.site_words",  # a site's own words, read with its settings
     "hyposcreen.notify.settings",  # the notifications section of the site settings
+    "hyposcreen.legacy_text",  # Windows-1252 read for latin-1, by the data and the settings
 )
 RUNNERS = (
     "hyposcreen.context",

@@ -35,7 +35,6 @@ from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
 from hyposcreen.ingest.frames import shown_header
-from hyposcreen.ingest.legacy_text import parse_encoding
 from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.tabular import (
     MalformedRows,
@@ -49,6 +48,7 @@ from hyposcreen.ingest.tabular import (
     malformed_frame,
     parquet_batches,
 )
+from hyposcreen.legacy_text import parse_encoding
 
 _ROW = "__source_row"
 

@@ -26,7 +26,6 @@ from hyposcreen.ingest.footer_lines import REASON as FOOTER_LINE
 from hyposcreen.ingest.footer_lines import is_footer
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
 from hyposcreen.ingest.header_rows import repeated_headers
-from hyposcreen.ingest.legacy_text import LEGACY_ENCODING
 from hyposcreen.ingest.oversized import oversized_size
 from hyposcreen.ingest.parquet_batches import (
     BATCH_ROWS,
@@ -39,6 +38,7 @@ from hyposcreen.ingest.parquet_batches import (
 from hyposcreen.ingest.recordscan import RecordLines
 from hyposcreen.ingest.recordscan_run import ScanInBackground, rows_only_scan, scan_lines
 from hyposcreen.ingest.text_probes import first_non_ascii_is_utf8, header_alone
+from hyposcreen.legacy_text import LEGACY_ENCODING
 
 __all__ = [
     "BATCH_ROWS",

@@ -17,11 +17,11 @@ from hyposcreen.ingest.delivery import (
     check_not_cut_off,
     check_quotes_closed,
 )
-from hyposcreen.ingest.legacy_text import parse_encoding
 from hyposcreen.ingest.linescan import scanned
 from hyposcreen.ingest.oversized import parse_copy
 from hyposcreen.ingest.text_probes import declared_latin1_is_utf8
 from hyposcreen.ingest.wide_text import utf8_copy, wide_encoding
+from hyposcreen.legacy_text import parse_encoding
 
 
 def text_source(
