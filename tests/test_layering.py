@@ -41,6 +41,9 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.review_file": "nightly",  # clinicians' reviews, recorded in the state
     "hyposcreen.run_warnings": "report",  # judges the completed run (exit 4)
     "hyposcreen.quarantine_warnings": "report",  # judges the quarantined rows (exit 4)
+    "hyposcreen.patient_overlap": "report",  # judges whether the tables name the same patients
+    "hyposcreen.date_only_times": "report",  # judges lab times written as a date alone
+    "hyposcreen.delivery_counts": "report",  # the counts those judge, clean stage to publish
     "hyposcreen.decimal_commas": "clean",  # numbers written with a decimal comma at a "." site
 }
 FOUNDATION = (
@@ -53,6 +56,7 @@ FOUNDATION = (
     "hyposcreen.scratch",  # scratch folders of patient rows, held while in use
     "hyposcreen.site_words",  # a site's own words, read with its settings
     "hyposcreen.notify.settings",  # the notifications section of the site settings
+    "hyposcreen.legacy_text",  # Windows-1252 read for latin-1, by the data and the settings
 )
 RUNNERS = (
     "hyposcreen.context",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ import yaml
 
 from hyposcreen import mapping_values
 from hyposcreen.errors import ConfigError
+from hyposcreen.legacy_text import LEGACY_ENCODING
 from hyposcreen.rules.loader import normalize_label
 from hyposcreen.schema import SCHEMAS
 
@@ -129,10 +131,16 @@ _CSV_KEYS = {"delimiter", "encoding", "decimal"}
 
 
 def read_lab_dictionary(path: Path) -> dict[str, str]:
-    """A site lab dictionary CSV with columns local_name (name or item id) and analyte."""
+    """A site lab dictionary CSV with columns local_name (name or item id) and analyte: UTF-8,
+    else (a sheet saved by Excel on Windows) Windows-1252, as the extract's CSVs are read."""
     if not path.is_file():
         raise ConfigError(f"Lab dictionary {path} does not exist.")
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode(LEGACY_ENCODING)
+    with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
         missing = {"local_name", "analyte"} - set(reader.fieldnames or [])
         if missing:
@@ -164,6 +172,11 @@ def load_mapping(path: Path | None) -> SiteMapping:
         raise ConfigError(f"Mapping file {path} does not exist.")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"Mapping file {path} is not UTF-8 text (saved as ANSI or Windows-1252 by an "
+            "editor?): YAML files are UTF-8. Save it again as UTF-8."
+        ) from exc
     except yaml.YAMLError as exc:
         # one line (YAML's message spans several); the text YAML parsed is this file
         detail = " ".join(str(exc).split()).replace('in "<unicode string>", ', "at ")

@@ -131,6 +131,8 @@ class CleanedInputs:
     seen_results: pd.DataFrame | None = None  # nightly: result_key, specimen_time to remember
     coverage: pd.DataFrame | None = None  # seen but not recognised (report.coverage)
     drug_names: tuple[int, int] | None = None  # (names matching no drug at all, names)
+    # counts the run's warnings judge (hyposcreen.delivery_counts)
+    delivery_counts: dict[str, dict[str, tuple[int, int]]] | None = None
 
     @property
     def reconciliation(self) -> dict[str, dict[str, Any]]:

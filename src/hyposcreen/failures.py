@@ -151,8 +151,9 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
         )
     if cause.errno in (errno.EACCES, errno.EPERM):
         return EnvironmentProblem(
-            f"Permission denied{where}. Give this user write access to the output and state "
-            "folders (or choose others), then run again."
+            f"Permission denied{where}. Give this user read access to the input folder and "
+            "its files, and write access to the output and state folders (or choose others), "
+            "then run again."
         )
     # a path that is a file where a folder must be (a setting that wraps it stays exit 2)
     if cause is error and cause.errno in (errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.EEXIST):

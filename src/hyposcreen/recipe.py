@@ -29,6 +29,7 @@ from hyposcreen.context import (
     RunSummary,
 )
 from hyposcreen.decimal_commas import decimal_comma_count, with_decimal_comma_hint
+from hyposcreen.delivery_counts import count_delivery
 from hyposcreen.errors import InputError
 from hyposcreen.nightly.late_results import mark_late_results
 from hyposcreen.recipe_clean import held_sizes, window_events, window_labs
@@ -127,6 +128,9 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
             seen_results=seen,
             coverage=combine_coverage([*lab_counts(labs, words), *events.coverage]),
             drug_names=(len(events.unknown_drugs), events.named_drugs),
+            delivery_counts=count_delivery(
+                labs, meds, diagnoses, ctx.settings.source == "canonical"
+            ),
         )
 
 
@@ -278,6 +282,7 @@ def publish(
         cleaned.seen_results,
         cleaned.coverage,
         cleaned.drug_names,
+        delivery_counts=cleaned.delivery_counts,
     )
 
 

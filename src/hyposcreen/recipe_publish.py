@@ -15,6 +15,7 @@ import pandas as pd
 
 from hyposcreen.arrow_columns import is_listed
 from hyposcreen.context import RunContext, RunSummary
+from hyposcreen.delivery_counts import DeliveryCounts, delivery_warnings
 from hyposcreen.errors import HyposcreenError
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.nightly.remember import remember_run
@@ -46,6 +47,7 @@ def write_results(
     coverage: pd.DataFrame | None = None,
     drug_names: tuple[int, int] | None = None,
     release_memory: Callable[[], None] | None = None,
+    delivery_counts: DeliveryCounts | None = None,
 ) -> RunSummary:
     """Write the outputs of a run from its screen result, quarantine rows and reconciliation
     (one frame per table, or the merge of a partitioned run). `release_memory` (a runner's,
@@ -72,6 +74,7 @@ def write_results(
             (ctx.state.path, ctx.mapping.site, window.start) if ctx.state else None,
             lab_names=settings.source == "canonical",
         ) + quarantine_warnings(quarantine, reconciliation, ctx.rules.warnings, ctx.mapping.decimal)
+        warnings += delivery_warnings(delivery_counts, ctx.rules.warnings)
         evidence = evidence_table(result)
         review = build_review_list(
             result,

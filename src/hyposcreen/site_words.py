@@ -8,7 +8,6 @@ compared with accents folded (annulé == annule, Etacrynsäure == etacrynsaure).
 
 from __future__ import annotations
 
-import csv
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +16,7 @@ import pandas as pd
 
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import ConfigError
-from hyposcreen.rules.loader import RULES_DIR, RuleSet
+from hyposcreen.rules.loader import RULES_DIR, RuleSet, read_rules_csv
 
 STATUS_WORDS_FILE = "status_words.csv"
 NON_LISTED_FILE = "drug_non_listed.csv"
@@ -57,8 +56,7 @@ def _rows(directory: Path | None, name: str) -> list[dict[str, str]]:
     path = (directory or RULES_DIR) / name
     if not path.is_file():
         path = RULES_DIR / name
-    with path.open(newline="", encoding="utf-8") as handle:
-        return [{k: (v or "").strip() for k, v in r.items()} for r in csv.DictReader(handle)]
+    return read_rules_csv(path)
 
 
 def apply_site_words(

@@ -48,6 +48,7 @@ from hyposcreen.ingest.tabular import (
     malformed_frame,
     parquet_batches,
 )
+from hyposcreen.legacy_text import parse_encoding
 
 _ROW = "__source_row"
 
@@ -106,8 +107,8 @@ def _unquoted_batches(
             ),
         )
         yield from reader
-    except pa.ArrowInvalid as exc:
-        if "utf8" in str(exc).lower():
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if "utf8" in str(exc).lower() or isinstance(exc, UnicodeDecodeError):
             raise InputError(
                 f"{path} is not {encoding} text (Athena vocabulary files are UTF-8; was it "
                 "saved again by a spreadsheet?). Download it again, or set the file's encoding "
@@ -163,10 +164,16 @@ class SourceTable:
                 check_flat_columns(path, pq.read_schema(path), {c: c for c in include}, self.name)
                 source = parquet_batches(path, include)
             elif self.unquoted_tabs and delimiter == "\t":
-                source = _unquoted_batches(path, self.mapping.encoding, header, include, malformed)
+                encoding = parse_encoding(self.mapping.encoding)
+                source = _unquoted_batches(path, encoding, header, include, malformed)
             else:
                 source = csv_batches(
-                    path, self.mapping.encoding, delimiter, include, malformed, line_column=_ROW
+                    path,
+                    parse_encoding(self.mapping.encoding),
+                    delimiter,
+                    include,
+                    malformed,
+                    line_column=_ROW,
                 )
             file_rows = 0
             for batch in source:

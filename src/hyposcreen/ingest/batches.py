@@ -22,6 +22,8 @@ from hyposcreen.ingest.csv_header import (
     header_of,
     parsed_names,
 )
+from hyposcreen.ingest.footer_lines import REASON as FOOTER_LINE
+from hyposcreen.ingest.footer_lines import is_footer
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
 from hyposcreen.ingest.header_rows import repeated_headers
 from hyposcreen.ingest.oversized import oversized_size
@@ -36,6 +38,7 @@ from hyposcreen.ingest.parquet_batches import (
 from hyposcreen.ingest.recordscan import RecordLines
 from hyposcreen.ingest.recordscan_run import ScanInBackground, rows_only_scan, scan_lines
 from hyposcreen.ingest.text_probes import first_non_ascii_is_utf8, header_alone
+from hyposcreen.legacy_text import LEGACY_ENCODING
 
 __all__ = [
     "BATCH_ROWS",
@@ -174,18 +177,7 @@ def _parsed_batches(
     """The parser's batches of a CSV file (`read_from`: the copy to parse, or None)."""
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        if (row.text or "").rstrip("\r\n") == "\x1a":  # a DOS end-of-file mark: no row
-            return "skip"
-        size = oversized_size(row.text)
-        if size is not None:
-            text, reason = f"(a row of {size} bytes, over the size limit)", "oversized_row"
-        else:
-            text, reason = (row.text or "")[:500], "malformed_row"
-            malformed.last_text = row.text
-            if malformed.first_spanning is None and "\n" in (row.text or ""):
-                malformed.first_spanning = row.text
-                malformed.first_spanning_at = len(malformed.rows)
-        malformed.rows.append({"line": str(row.number or ""), "text": text, "reason": reason})
+        _set_aside(row, malformed)
         return "skip"
 
     def open_reader(enc: str, skip: int = 0) -> pacsv.CSVStreamingReader:
@@ -224,16 +216,38 @@ def _parsed_batches(
             raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
         # Legacy extracts are often Windows-1252/latin-1: read them rather than fail the night.
         malformed.rows.clear()
-        malformed.last_text, malformed.encoding = None, "latin-1"
+        malformed.last_text, malformed.encoding = None, LEGACY_ENCODING
         malformed.first_spanning, malformed.first_spanning_at = None, -1
-        reader = open_reader("latin-1")
+        reader = open_reader(LEGACY_ENCODING)
         first = reader.read_next_batch() if include else None
+    except UnicodeDecodeError as exc:
+        raise _undecodable(path, encoding) from exc
     except StopIteration:
         return
     if first is None:
         return
     yield first
     yield from _later_batches(path, read_from or path, reader, open_reader, malformed, first)
+
+
+def _set_aside(row: pacsv.InvalidRow, malformed: MalformedRows) -> None:
+    """Keep a record the parser could not split (too few or too many fields) in `malformed`:
+    a row over the size limit, a SQL client's footer line (ingest.footer_lines) or a
+    malformed row; a DOS end-of-file mark is no record."""
+    if (row.text or "").rstrip("\r\n") == "\x1a":  # a DOS end-of-file mark: no row
+        return
+    size = oversized_size(row.text)
+    if size is not None:
+        text, reason = f"(a row of {size} bytes, over the size limit)", "oversized_row"
+    elif is_footer(row.text):  # `(171 rows affected)`: no row, nor one cut off
+        text, reason = (row.text or "").strip(), FOOTER_LINE
+    else:
+        text, reason = (row.text or "")[:500], "malformed_row"
+        malformed.last_text = row.text
+        if malformed.first_spanning is None and "\n" in (row.text or ""):
+            malformed.first_spanning = row.text
+            malformed.first_spanning_at = len(malformed.rows)
+    malformed.rows.append({"line": str(row.number or ""), "text": text, "reason": reason})
 
 
 def _later_batches(
@@ -255,8 +269,10 @@ def _later_batches(
             batch = reader.read_next_batch()
         except StopIteration:
             return
+        except UnicodeDecodeError as exc:
+            raise _undecodable(path, malformed.encoding) from exc
         except pa.ArrowInvalid as exc:
-            if "utf8" not in str(exc).lower() or malformed.encoding == "latin-1":
+            if "utf8" not in str(exc).lower() or malformed.encoding == LEGACY_ENCODING:
                 raise InputError(
                     f"{path} is not a readable CSV file: {exc}.", file=str(path)
                 ) from exc
@@ -266,8 +282,19 @@ def _later_batches(
                     "is not UTF-8. Export the file in one encoding (UTF-8 or latin-1).",
                     file=str(path),
                 ) from exc
-            malformed.last_text, malformed.encoding = None, "latin-1"
-            reader = open_reader("latin-1", rows_read + len(malformed.rows))
+            malformed.last_text, malformed.encoding = None, LEGACY_ENCODING
+            reader = open_reader(LEGACY_ENCODING, rows_read + len(malformed.rows))
             continue
         rows_read += batch.num_rows
         yield batch
+
+
+def _undecodable(path: Path, encoding: str) -> InputError:
+    """A CSV holding bytes its declared encoding (the site mapping's csv.encoding) has no
+    character for: named with the encoding, never with its text."""
+    return InputError(
+        f"{path} is not {encoding} text: it holds bytes that encoding does not define. Set the "
+        "file's real encoding in the site mapping (csv: {encoding: ...}, e.g. utf-8 or "
+        "cp1252), or ask the sender for a UTF-8 export.",
+        file=str(path),
+    )

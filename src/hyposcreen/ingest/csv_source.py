@@ -21,6 +21,7 @@ from hyposcreen.ingest.linescan import scanned
 from hyposcreen.ingest.oversized import parse_copy
 from hyposcreen.ingest.text_probes import declared_latin1_is_utf8
 from hyposcreen.ingest.wide_text import utf8_copy, wide_encoding
+from hyposcreen.legacy_text import parse_encoding
 
 
 def text_source(
@@ -33,7 +34,7 @@ def text_source(
     wide = wide_encoding(path, mapping.encoding)
     if wide is None:
         declared = mapping.encoding
-        encoding = "utf-8" if declared_latin1_is_utf8(path, declared) else declared
+        encoding = "utf-8" if declared_latin1_is_utf8(path, declared) else parse_encoding(declared)
         return encoding, parse_copy(path, max_row_bytes, scratch)
     text = utf8_copy(path, wide, scratch)
     return "utf-8", parse_copy(text, max_row_bytes, scratch) or text

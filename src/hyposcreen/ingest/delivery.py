@@ -11,6 +11,7 @@ Control totals are optional; two forms are read (docs: README "Damaged deliverie
 
 from __future__ import annotations
 
+import codecs
 import json
 import mmap
 from pathlib import Path
@@ -137,7 +138,7 @@ def check_control_totals(input_dir: Path, stem: str, rows_by_file: dict[Path, in
     files = list(rows_by_file)
     count_file = input_dir / f"{stem}.count"
     if count_file.is_file():
-        declared = _whole_number(count_file.read_text().strip(), count_file)
+        declared = _whole_number(_declared_text(count_file).strip(), count_file)
         _compare(str(count_file), declared, sum(rows_by_file.values()), stem)
     manifest = input_dir / DELIVERY_MANIFEST
     if manifest.is_file():
@@ -158,6 +159,24 @@ def _compare(source: str, declared: int, counted: int, what: str) -> None:
         )
 
 
+# byte-order marks of the encodings a Windows tool writes a small text file in (PowerShell's
+# `Out-File`: UTF-16 LE; `Set-Content -Encoding UTF8`: UTF-8 with a mark); UTF-32 LE's first
+_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _declared_text(path: Path) -> str:
+    """A count file's text: UTF-8 (with or without a byte-order mark) or UTF-16/32 with one;
+    bytes that are none of these give a text that is no number (its InputError)."""
+    data = path.read_bytes()
+    encoding = next((name for mark, name in _MARKS if data.startswith(mark)), "utf-8-sig")
+    return data.decode(encoding, errors="replace")
+
+
 def _whole_number(text: str, source: Path) -> int:
     if not text.isdigit():
         raise InputError(
@@ -169,7 +188,7 @@ def _whole_number(text: str, source: Path) -> int:
 
 def _manifest_files(path: Path) -> dict[str, int]:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(path.read_bytes())  # UTF-8 (a byte-order mark too), UTF-16, UTF-32
         files = raw["files"]
         return {str(name): int(entry["rows"]) for name, entry in files.items()}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:

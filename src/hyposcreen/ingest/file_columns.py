@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hyposcreen.config import TableMapping
+from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import TableSchema
 from hyposcreen.ingest.frames import check_columns, spelled_as_in
 from hyposcreen.ingest.joined_times import joined_names, part_columns, spelled_parts
@@ -63,3 +64,32 @@ def file_columns(
     include = [c for c in header if c in wanted]  # required columns are among them
     include += [c for c in part_columns(table, header) if c not in include]
     return FileColumns(site_for_file, wanted, table, include, present)
+
+
+def refuse_other_columns(
+    table: str, first: tuple[Path, set[str]], path: Path, present: set[str]
+) -> None:
+    """A part of a table holding other canonical columns than its `first` part (path, columns):
+    an InputError naming both files and the columns, for the column one part lacks would read
+    as empty for its rows alone (an entered-in-error status as none, a urine specimen as
+    blood)."""
+    first_path, first_present = first
+    lacks, adds = sorted(first_present - present), sorted(present - first_present)
+    if not lacks and not adds:
+        return
+    differ = "; ".join(
+        text
+        for text in (
+            f"it lacks {', '.join(lacks)}" if lacks else "",
+            f"it also has {', '.join(adds)}" if adds else "",
+        )
+        if text
+    )
+    raise InputError(
+        f"{path} ({table}) does not carry the columns of {first_path}: {differ}. The parts of "
+        "one table are read alike only when they carry the same columns (a column missing from "
+        "one part would read as empty for its rows alone); export every part with the same "
+        "columns. Nothing was screened.",
+        file=str(path),
+        column=(lacks or adds)[0],
+    )

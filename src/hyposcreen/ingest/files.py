@@ -24,15 +24,17 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
     unfinished Spark job's `_temporary/` attempt): reading it would count rows twice. A folder
     with no part but such data files did not finish: an InputError naming the folder."""
     named = input_dir / stem
+    _refuse_unreadable_entries([named])
     if stem.endswith(SUFFIXES) and named.is_file():  # `file: LAB_RESULTS.csv`, as sites write
         return [named]
     direct = [input_dir / f"{stem}{suffix}" for suffix in SUFFIXES]
+    _refuse_unreadable_entries(direct)
     found = [p for p in direct if p.is_file()]
-    folder = input_dir / stem
+    folder = table_folder(input_dir, stem)
     if folder.is_dir():
-        inside = sorted(
-            p for p in folder.rglob("*") if p.is_file() and not is_bookkeeping(p, folder)
-        )
+        entries = [p for p in folder.rglob("*") if not is_bookkeeping(p, folder)]
+        _refuse_unreadable_entries(entries, inside=True)
+        inside = sorted(p for p in entries if p.is_file())
         found += [p for p in inside if p.name.endswith(SUFFIXES)]
         unread = [p for p in inside if not p.name.endswith(SUFFIXES)]
         if not found:
@@ -55,6 +57,43 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
             f"Input folder {input_dir} holds the {stem} table twice ({names}); keep one of them."
         )
     return found
+
+
+def table_folder(input_dir: Path, stem: str) -> Path:
+    """The folder of a table's parts: `<stem>/`, else a folder named as the table's file
+    (`labs.parquet/`, `labs.csv/`: Spark's `write.parquet("labs.parquet")` leaves its parts so).
+    Two such folders hold the table twice: an InputError naming them."""
+    plain = input_dir / stem
+    folders = [plain] if plain.is_dir() else []
+    folders += [input_dir / f"{stem}{s}" for s in SUFFIXES if (input_dir / f"{stem}{s}").is_dir()]
+    if len(folders) > 1:
+        names = ", ".join(f"{f.name}/" for f in folders)
+        raise InputError(
+            f"Input folder {input_dir} holds the {stem} table twice ({names}); keep one of them."
+        )
+    return folders[0] if folders else plain
+
+
+def _refuse_unreadable_entries(paths: list[Path], inside: bool = False) -> None:
+    """A table's file or part that is a symbolic link to nothing (its target gone, or links
+    forming a loop), or (`inside` a table's folder) to a folder, never followed: an InputError
+    naming it, for its rows would otherwise be skipped unseen."""
+    for path in paths:
+        if not path.is_symlink():
+            continue
+        if not path.exists():
+            raise InputError(
+                f"{path} is a symbolic link that leads to no file (its target is missing, or "
+                "links form a loop): its rows cannot be read. Deliver the file itself; nothing "
+                "was screened.",
+                file=str(path),
+            )
+        if inside and path.is_dir():
+            raise InputError(
+                f"{path} is a symbolic link to a folder, which is not followed: the parts in "
+                "it would not be read. Copy the folder into the extract; nothing was screened.",
+                file=str(path),
+            )
 
 
 def refuse_lost_partition_columns(

@@ -1,6 +1,7 @@
 """What a reader may drop early, and the shared tail every reader runs on a canonical batch.
 
-Reasons are decided in this order, by every reader: a LOINC the rules do not know
+Reasons are decided in this order, by every reader of the canonical layout: a row whose every
+column read is empty (`empty_row`, a spreadsheet's empty rows), a LOINC the rules do not know
 (`unknown_loinc`, in Arrow before any pandas conversion), then the selector's reasons (for labs
 the analyte: `unknown_lab_name`, `urine_specimen` …), then `outside_window`. A dropped row is
 counted under the first reason that applies, never silently.
@@ -106,3 +107,21 @@ def finish_batch(
         frame, outside = apply_window(frame, row_filter.window)
         not_relevant["outside_window"] += outside
     return frame
+
+
+EMPTY_ROW = "empty_row"  # not relevant: every column the table reads is empty
+
+
+def drop_empty_rows(batch: pa.RecordBatch, keep_column: str) -> tuple[pa.RecordBatch, int]:
+    """`batch` without the rows whose every column but `keep_column` (the row numbers) is
+    empty, and how many they were: a spreadsheet's formatted but empty rows (`,,,,,`), no
+    record of any table, counted not relevant as `empty_row` rather than read as a lab without
+    a name, a medication without a drug or a diagnosis without its keys."""
+    names = [n for n in batch.schema.names if n != keep_column]
+    if not names or batch.num_rows == 0:
+        return batch, 0
+    empty = pc.is_null(batch.column(names[0]))
+    for name in names[1:]:
+        empty = pc.and_(empty, pc.is_null(batch.column(name)))
+    count = int(pc.sum(empty).as_py() or 0)
+    return (batch.filter(pc.invert(empty)), count) if count else (batch, 0)

@@ -32,13 +32,14 @@ from hyposcreen.ingest.batches import (
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
 from hyposcreen.ingest.csv_source import check_read_whole, text_schema, text_source
 from hyposcreen.ingest.delivery import check_control_totals, check_unchanged, identity_to_read
-from hyposcreen.ingest.file_columns import file_columns, site_columns
+from hyposcreen.ingest.file_columns import file_columns, refuse_other_columns, site_columns
 from hyposcreen.ingest.files import (
     SUFFIXES,
     file_record,
     find_table_files,
     refuse_lost_partition_columns,
     sha256_of,
+    table_folder,
     unread_candidates,
 )
 from hyposcreen.ingest.frames import (
@@ -51,7 +52,14 @@ from hyposcreen.ingest.frames import (
 )
 from hyposcreen.ingest.joined_times import join_times
 from hyposcreen.ingest.parquet_batches import check_flat_columns
-from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch, prefilter_loinc
+from hyposcreen.ingest.row_filter import (
+    EMPTY_ROW,
+    RowFilter,
+    Selector,
+    drop_empty_rows,
+    finish_batch,
+    prefilter_loinc,
+)
 from hyposcreen.ingest.window_pushdown import WindowPushdown
 from hyposcreen.scratch import HeldScratch
 
@@ -131,7 +139,7 @@ class TableStream:
         self.max_rows: int | None = None  # counted while the files stream (TooLargeForMemory)
         self.table = mapping.table(schema.name)
         stem = self.table.file or schema.name
-        self.folder = input_dir / stem  # where a table's parts are (`labs/year=2026/…`)
+        self.folder = table_folder(input_dir, stem)  # its parts (`labs/year=2026/…`)
         self.files = find_table_files(input_dir, stem)
         if not self.files and required:
             looked = ", ".join(f"{stem}{s}" for s in SUFFIXES)
@@ -152,6 +160,7 @@ class TableStream:
         schema = self.schema
         site_for = site_columns(self.table, schema)
         rows_by_file: dict[Path, int] = {}
+        first: tuple[Path, set[str]] | None = None  # the first part's columns: every part's
         for path in self.files:
             malformed = MalformedRows(max_row_bytes=self.max_row_bytes)
             identity = identity_to_read(path)
@@ -161,6 +170,9 @@ class TableStream:
             columns = file_columns(path, header, self.table, schema, site_for)
             site_for_file, wanted, table = columns.site_for, columns.wanted, columns.table
             include = columns.include
+            if first is not None:
+                refuse_other_columns(schema.name, first, path, columns.present)
+            first = first or (path, columns.present)
             self.present |= columns.present
             file_schema = text_schema(include) if is_csv else pq.read_schema(path)
             if not is_csv:  # a struct or list column is refused before any cast to text
@@ -244,6 +256,8 @@ class TableStream:
         """One batch as a canonical frame: unknown LOINCs dropped in Arrow, the window applied
         in Arrow when it can be (`pushdown`), then the shared tail (selector, times, window)."""
         row_filter = self.row_filter
+        numbered, empty_rows = drop_empty_rows(numbered, _ROW)
+        self.not_relevant[EMPTY_ROW] += empty_rows
         numbered = self._known_loinc(numbered, site_for)
         # the file's own row numbers unless it has a source_row column (decided on the rows
         # that passed the LOINC filter, before any window split)

@@ -93,8 +93,8 @@ def load_notifications(mapping_path: Path | None) -> NotificationSettings:
         return NotificationSettings()
     try:
         raw = yaml.safe_load(mapping_path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
-        return NotificationSettings()  # load_mapping reports the YAML error itself
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return NotificationSettings()  # load_mapping reports the YAML or encoding error itself
     section = raw.get("notifications") if isinstance(raw, dict) else None
     if not section:
         return NotificationSettings()

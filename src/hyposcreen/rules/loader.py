@@ -69,9 +69,23 @@ def normalize_label(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower())
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
+def read_rules_csv(path: Path) -> list[dict[str, str]]:
+    """A rules CSV as rows of trimmed text (a ConfigError when it is not UTF-8)."""
     with path.open(newline="", encoding="utf-8") as handle:
-        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
+        try:
+            rows = list(csv.DictReader(handle))
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(path) from exc
+    return [{k: (v or "").strip() for k, v in row.items()} for row in rows]
+
+
+def _not_utf8(path: Path) -> ConfigError:
+    """A rules file that is not UTF-8 (a code list saved by a spreadsheet as ANSI): rules are
+    versioned data, read as written or not at all."""
+    return ConfigError(
+        f"Rules file {path} is not UTF-8 text (saved as ANSI or Windows-1252 by a spreadsheet "
+        "or editor?). Save it again as UTF-8."
+    )
 
 
 def _number(text: str) -> float:
@@ -121,7 +135,11 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     """Read rules.yaml and the CSV code lists from `directory` (default: the packaged rules)."""
     directory = directory or RULES_DIR
     rules_file = directory / "rules.yaml"
-    raw = check_top_level(yaml.safe_load(rules_file.read_text(encoding="utf-8")), rules_file)
+    try:
+        text = rules_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(rules_file) from exc
+    raw = check_top_level(yaml.safe_load(text), rules_file)
     analytes = {
         row["analyte"]: Analyte(
             name=row["analyte"],
@@ -131,22 +149,22 @@ def load_rules(directory: Path | None = None) -> RuleSet:
             plausible_low=float(row["plausible_low"]) if row["plausible_low"] else None,
             plausible_high=float(row["plausible_high"]) if row["plausible_high"] else None,
         )
-        for row in _read_csv(directory / "analytes.csv")
+        for row in read_rules_csv(directory / "analytes.csv")
     }
     loinc_to_analyte = {
-        r["loinc"]: r["analyte"] for r in _read_csv(directory / "analyte_codes.csv")
+        r["loinc"]: r["analyte"] for r in read_rules_csv(directory / "analyte_codes.csv")
     }
     unit_factors = {
         (r["analyte"], normalize_unit(r["unit"])): _number(r["factor"])
-        for r in _read_csv(directory / "analyte_units.csv")
+        for r in read_rules_csv(directory / "analyte_units.csv")
     }
     ingredients = {
         r["ingredient"]: Ingredient(r["ingredient"], r["drug_class"], r["atc"], r["rxnorm"] or None)
-        for r in _read_csv(directory / "drug_ingredients.csv")
+        for r in read_rules_csv(directory / "drug_ingredients.csv")
     }
     synonyms = {
         r["synonym"].lower(): tuple(i.strip() for i in r["ingredients"].split(";"))
-        for r in _read_csv(directory / "drug_synonyms.csv")
+        for r in read_rules_csv(directory / "drug_synonyms.csv")
     }
     for synonym, targets in synonyms.items():
         unknown = [t for t in targets if t not in ingredients]
@@ -156,15 +174,15 @@ def load_rules(directory: Path | None = None) -> RuleSet:
             )
     atc_combinations = {
         r["atc_prefix"].upper(): tuple(c.strip() for c in r["drug_classes"].split(";"))
-        for r in _read_csv(directory / "atc_combinations.csv")
+        for r in read_rules_csv(directory / "atc_combinations.csv")
     }
     condition_codes = tuple(
         ConditionCode(r["condition"], r["code_system"], normalize_code(r["code"]), r["match"])
-        for r in _read_csv(directory / "condition_codes.csv")
+        for r in read_rules_csv(directory / "condition_codes.csv")
     )
     lab_dictionary = {
         normalize_label(r["local_name"]): r["analyte"]
-        for r in _read_csv(directory / "lab_dictionary.csv")
+        for r in read_rules_csv(directory / "lab_dictionary.csv")
     }
     aliases: dict[str, str] = {}
     for system, names in raw["code_systems"].items():
@@ -234,4 +252,4 @@ def load_source_map(filename: str) -> list[dict[str, str]]:
     These maps belong to the source adapters, not to a site's rules: they are always read from
     the packaged rules folder, also when a run uses `--rules DIR`.
     """
-    return _read_csv(RULES_DIR / filename)
+    return read_rules_csv(RULES_DIR / filename)

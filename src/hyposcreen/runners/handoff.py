@@ -28,12 +28,13 @@ import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 from hyposcreen.context import CleanedInputs
+from hyposcreen.delivery_counts import as_counts
 from hyposcreen.errors import ConfigError
 
 _FRAME_FIELDS = tuple(
     f.name
     for f in dataclasses.fields(CleanedInputs)
-    if f.name not in ("read_not_relevant", "rows_in", "drug_names")
+    if f.name not in ("read_not_relevant", "rows_in", "drug_names", "delivery_counts")
 )
 _NOTES_KEY = b"hyposcreen"
 FRAME_SUFFIX = ".arrow"
@@ -214,6 +215,7 @@ def write_cleaned(folder: Path, part: int, cleaned: CleanedInputs) -> None:
         "read_not_relevant": cleaned.read_not_relevant,
         "rows_in": cleaned.rows_in,
         "drug_names": cleaned.drug_names,
+        "delivery_counts": cleaned.delivery_counts,
     }
     write_json(folder / f"cleaned-{part}.json", counts)
 
@@ -232,4 +234,5 @@ def read_cleaned(folder: Path, part: int) -> CleanedInputs:
         read_not_relevant=counts["read_not_relevant"],
         rows_in=counts["rows_in"],
         drug_names=tuple(names) if names is not None else None,
+        delivery_counts=as_counts(counts.get("delivery_counts")),
     )

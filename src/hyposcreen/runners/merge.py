@@ -13,6 +13,7 @@ import pandas as pd
 from hyposcreen import recipe
 from hyposcreen.clean import reconcile
 from hyposcreen.context import RunContext, RunSummary
+from hyposcreen.delivery_counts import add_counts
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.recipe_publish import write_results
 from hyposcreen.report.attrition import sum_result_steps
@@ -61,6 +62,8 @@ def merge_and_publish(
         coverage = combine_coverage([p.coverage for p in parts if p.coverage is not None])
         names = [p.drug_names for p in parts if p.drug_names is not None]
         drug_names = (sum(n[0] for n in names), sum(n[1] for n in names)) if names else None
+        counted = [p.delivery_counts for p in parts if p.delivery_counts is not None]
+        delivery_counts = add_counts(counted)
         del seen, results
         if isinstance(parts, list):  # the partitions' own frames are not kept while writing
             parts.clear()
@@ -79,6 +82,7 @@ def merge_and_publish(
         coverage,
         drug_names,
         release_free_memory,  # a merged list is long: each writer starts from a trimmed heap
+        delivery_counts,
     )
 
 

@@ -108,6 +108,7 @@ class PartitionResult:
     seen_results: pd.DataFrame | None = None  # nightly state: sodium results seen
     coverage: pd.DataFrame | None = None  # seen but not recognised (report.coverage)
     drug_names: tuple[int, int] | None = None  # (names matching no drug, names)
+    delivery_counts: dict[str, dict[str, tuple[int, int]]] | None = None  # delivery_counts
 
 
 def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResult:
@@ -142,4 +143,5 @@ def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResul
         cleaned.seen_results,
         cleaned.coverage,
         cleaned.drug_names,
+        cleaned.delivery_counts,
     )

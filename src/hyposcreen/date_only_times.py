@@ -1,0 +1,55 @@
+"""Lab specimen times delivered as a date without a clock time.
+
+A site that maps a date column (`COLLECT_DATE`) as `specimen_time`, or whose export kept only
+the date, gives every result of a day the same time, midnight: results of one day with the
+same value count as duplicates of one another, a glucose of any hour corrects a sodium (the
+pairing span is ±60 min), and the 48 h change and the correction rate are measured in days.
+The list is written, but it should not be read as a quiet night: more than rules.yaml
+`warnings: max_unreadable_time_share` (5 %, the share of key times that cannot be placed: a
+date alone cannot be placed within its day) of the lab rows with a readable time, judged on
+at least `min_rows_for_share` rows, warns (exit 4). A time is date-only when its text holds no clock
+time (no `:`) and it reads as midnight; typed Parquet timestamps are not judged (their text is
+not kept), typed dates are; the canonical layout only (delivery_counts). Counts only."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hyposcreen.rules.loader import WarningThresholds
+from hyposcreen.run_warnings import RunWarning, share_over
+
+COLUMN = "specimen_time"
+
+
+def date_only_times(labs: pd.DataFrame) -> tuple[int, int]:
+    """(lab rows with a readable specimen_time, those of them written as a date alone)."""
+    if COLUMN not in labs.columns or f"{COLUMN}_raw" not in labs.columns:
+        return 0, 0
+    times = labs[COLUMN]
+    timed = times.notna()
+    raw = labs[f"{COLUMN}_raw"]
+    texts = raw.loc[timed & raw.notna()].astype("str")
+    no_clock = ~texts.str.contains(":", regex=False)
+    midnight = times.loc[texts.index] == times.loc[texts.index].dt.normalize()
+    return int(timed.sum()), int((no_clock & midnight).sum())
+
+
+def date_only_warnings(
+    counts: tuple[int, int] | None, limits: WarningThresholds
+) -> list[RunWarning]:
+    """A warning when over `max_unreadable_time_share` of the timed lab rows are date-only."""
+    if counts is None:
+        return []
+    timed, date_only = counts
+    if not share_over(date_only, timed, limits.max_unreadable_time_share, limits):
+        return []
+    return [
+        RunWarning(
+            "date_only_times",
+            f"{date_only} of {timed} lab row(s) ({date_only / timed:.0%}) have a specimen_time "
+            "that is a date without a clock time (limit "
+            f"{limits.max_unreadable_time_share:.0%}): they are read as midnight, so results of "
+            "one day meet as duplicates and a glucose of any hour corrects a sodium. Does the "
+            "site mapping read a date column as specimen_time?",
+        )
+    ]

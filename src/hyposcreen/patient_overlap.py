@@ -1,0 +1,88 @@
+"""Whether the medications and diagnoses of a delivery name the patients its labs name.
+
+Risk factors reach a case only through its patient id, so a table whose ids are written
+otherwise than the labs' (`000123` in one, `123` or `123.0` in another, as Excel leaves them;
+an admission id in one, a patient number in the other) gives no case a risk factor, and the
+list looks complete. Each table's distinct patient ids and how many of them the labs hold are
+counted per run (or per patient-hash partition, where one patient's rows of every table meet,
+so the counts add up); a table sharing none of its ids with the labs, judged on enough ids of
+both (rules.yaml `warnings: min_rows_for_share`), warns. Counts only, never an id."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from hyposcreen.rules.loader import WarningThresholds
+from hyposcreen.run_warnings import RunWarning
+
+SharedPatients = dict[str, tuple[int, int]]  # table -> (its patient ids, those the labs hold)
+
+
+def _ids(frame: pd.DataFrame) -> pd.Index:
+    ids = frame["patient_id"].dropna().astype("str")
+    return pd.Index(ids[ids != ""].unique())
+
+
+def shared_patients(labs: pd.DataFrame, others: Mapping[str, pd.DataFrame]) -> SharedPatients:
+    """Per table of `others`: its distinct patient ids and how many the labs also hold; the
+    labs' own under "labs" (both numbers alike)."""
+    lab_ids = _ids(labs)
+    found = {"labs": (len(lab_ids), len(lab_ids))}
+    for name, frame in others.items():
+        ids = _ids(frame)
+        found[name] = (len(ids), int(ids.isin(lab_ids).sum()))
+    return found
+
+
+def unmatched_patient_warnings(
+    shared: Mapping[str, tuple[int, int]] | None, limits: WarningThresholds
+) -> list[RunWarning]:
+    """A warning for each table none of whose patient ids the labs hold."""
+    if not shared:
+        return []
+    enough = max(limits.min_rows_for_share, 1)
+    lab_patients = shared.get("labs", (0, 0))[0]
+    if lab_patients < enough:
+        return []
+    return [
+        RunWarning(
+            "unmatched_patient_ids",
+            f"none of the {patients} patient id(s) of table {name} is among the "
+            f"{lab_patients} of table labs: no risk factor from {name} can reach a case. Are "
+            "the ids written alike in every table (leading zeros, 123 against 123.0, a prefix, "
+            "an admission id against a patient number)?",
+        )
+        for name, (patients, in_labs) in sorted(shared.items())
+        if name != "labs" and patients >= enough and in_labs == 0
+    ]
+
+
+# a number as a spreadsheet shows a long one (1.23457E+11): its other digits are gone
+_SCIENTIFIC = r"^\d(?:\.\d+)?[eE]\+\d{2,3}$"  # Excel, LibreOffice: 1.23457E+11, 1E+12
+
+
+def scientific_ids(frames: Mapping[str, pd.DataFrame]) -> SharedPatients:
+    """Per table: its distinct patient ids and how many are written in scientific notation."""
+    found = {}
+    for name, frame in frames.items():
+        ids = _ids(frame)
+        found[name] = (len(ids), int(ids.str.match(_SCIENTIFIC).sum()) if len(ids) else 0)
+    return found
+
+
+def scientific_id_warnings(counts: Mapping[str, tuple[int, int]] | None) -> list[RunWarning]:
+    """A warning for each table holding a patient id in scientific notation: a spreadsheet
+    rounded a long id to its first digits, so patients whose ids share them meet as one."""
+    return [
+        RunWarning(
+            "scientific_patient_ids",
+            f"{scientific} of the {patients} patient id(s) of table {name} are written in "
+            "scientific notation (1.23457E+11, as a spreadsheet shows a long number): their "
+            "other digits are lost, so patients whose ids begin alike are read as one. Ask for "
+            "an export that keeps the ids as text.",
+        )
+        for name, (patients, scientific) in sorted((counts or {}).items())
+        if scientific
+    ]

@@ -1,0 +1,49 @@
+"""A query saved as CSV by a SQL client ends with the client's footer: `(171 rows affected)` and
+`Completion time: …` (sqlcmd, Management Studio), `(33 rows)` (psql). Such a line warned that
+rows did not read as rows and the list might lack patients (malformed_row, exit 4), and one
+without a line end after it stopped the night as a file cut off mid-row (exit 3). It is now
+quarantined `footer_line` with its text (the reconciliation adds up) and the night screens as
+the sample does."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sample_delivery import SAMPLE, screen
+
+
+def _review(night: Path) -> pd.DataFrame:
+    return pd.read_csv(night / "review_list.csv", dtype=str).drop(columns=["run_id"])
+
+
+@pytest.mark.parametrize("last_line_end", ["\n", ""])
+def test_sql_client_footers_are_footer_lines(tmp_path: Path, last_line_end: str) -> None:
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    with (folder / "labs.csv").open("a", encoding="utf-8") as labs:
+        labs.write("\n(171 rows affected)\n\nCompletion time: 2026-11-21T01:00:00.1234567+01:00")
+        labs.write(last_line_end)
+    with (folder / "medications.csv").open("a", encoding="utf-8") as medications:
+        medications.write("(33 rows)" + last_line_end)
+    status, night = screen(folder)
+    expected_status, expected = screen(shutil.copytree(SAMPLE, tmp_path / "sample"))
+    assert status == expected_status == 0
+    pd.testing.assert_frame_equal(_review(night), _review(expected))
+    got = json.loads((night / "run_manifest.json").read_text())["reconciliation"]
+    want = json.loads((expected / "run_manifest.json").read_text())["reconciliation"]
+    for table, footers in (("labs", 2), ("medications", 1)):
+        assert got[table]["rows_in"] == want[table]["rows_in"] + footers
+        assert got[table]["quarantined"] == want[table]["quarantined"] + footers
+        assert got[table]["reasons"]["quarantined"]["footer_line"] == footers
+        assert got[table]["reconciled"] is True
+    quarantine = pd.read_csv(night / "quarantine.csv", dtype=str, keep_default_na=False)
+    footer = quarantine.loc[quarantine["reason"] == "footer_line"]
+    assert footer[["table", "source_row"]].values.tolist() == [
+        ["labs", "174"],
+        ["labs", "176"],
+        ["medications", "35"],
+    ]

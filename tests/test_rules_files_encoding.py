@@ -1,0 +1,37 @@
+"""A site's `--rules` folder whose code list was saved by a spreadsheet as ANSI (Windows-1252:
+`Furosémide Ratio` in drug_synonyms.csv, read by the rules and by the site words) or whose
+rules.yaml was: the night stopped as an internal error (exit 70). It now stops as a settings
+error (exit 2) naming the file: rules are versioned data, read as written or not at all."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hyposcreen.cli import main
+from hyposcreen.rules.loader import RULES_DIR
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+
+
+@pytest.mark.parametrize(
+    ("name", "added"),
+    [
+        ("drug_synonyms.csv", "Furosémide Ratio,furosemide,a local brand\n"),
+        ("rules.yaml", "# Überarbeitet für die Station\n"),
+    ],
+)
+def test_a_rules_file_saved_as_ansi_is_a_settings_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, added: str
+) -> None:
+    rules = shutil.copytree(RULES_DIR, tmp_path / "rules", ignore=shutil.ignore_patterns("*.py"))
+    text = (rules / name).read_text(encoding="utf-8") + added
+    (rules / name).write_bytes(text.encode("cp1252", errors="replace"))  # as Notepad saves ANSI
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(tmp_path / "out")]
+    status = main([*argv, "--window-start", "2026-11-20", "--rules", str(rules)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"Rules file {rules / name} is not UTF-8 text" in err
+    assert "internal error" not in err
