@@ -70,29 +70,16 @@ def read(ctx: RunContext) -> ReadTables:
     cut from the input read once for several windows when the context carries that read.
     A run allowed a contracts worker starts it here, so that it imports GX beside the read
     (with ``auto`` not for a small input: its ~1 s to start would be waited for)."""
-    if ctx.shared_read is None:
-        worker_client.start(lambda: _worth_a_worker(ctx))
     if ctx.shared_read is not None:
         with ctx.timed("read_slice"):
             read = window_tables(ctx.shared_read, ctx)
     else:
+        from hyposcreen.runners.spill import worth_a_worker
+
+        worker_client.start(lambda: worth_a_worker(ctx))
         read = read_tables(ctx)
     ctx.say(read_line(read.tables.values()))
     return read
-
-
-WORKER_MIN_LAB_ROWS = 200_000  # below, the contracts are done before a worker could start
-
-
-def _worth_a_worker(ctx: RunContext) -> bool:
-    """Whether the input is large enough for a contracts worker (lab rows: Parquet's footers,
-    CSV estimated from a sample); when that cannot be told, yes (the read says what is wrong)."""
-    from hyposcreen.runners.spill import estimate_lab_rows
-
-    try:
-        return estimate_lab_rows(ctx) >= WORKER_MIN_LAB_ROWS
-    except Exception:
-        return True
 
 
 # --- clean -----------------------------------------------------------------------------------

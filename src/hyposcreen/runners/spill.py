@@ -146,3 +146,16 @@ def load_partition(folder: Path, name: str, part: int) -> pd.DataFrame:
     frame = table.to_pandas()
     frame.index = pd.Index(frame.pop(_SEQ).to_numpy(), dtype="int64")
     return frame
+
+
+WORKER_MIN_LAB_ROWS = 200_000  # below, the contracts are done before a worker could start
+
+
+def worth_a_worker(ctx: RunContext) -> bool:
+    """Whether the input is large enough for a contracts worker (validate/worker_client.py;
+    lab rows: Parquet's footers, CSV estimated from a sample); when that cannot be told, yes
+    (the read says what is wrong)."""
+    try:
+        return estimate_lab_rows(ctx) >= WORKER_MIN_LAB_ROWS
+    except Exception:
+        return True
