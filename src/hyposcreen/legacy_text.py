@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import codecs
 import encodings.cp1252
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from _typeshed import ReadableBuffer
+from typing import Any
 
 LEGACY_ENCODING = "hyposcreen-windows-1252"
 _LATIN1_NAMES = frozenset({"latin-1", "latin1", "latin_1", "iso-8859-1", "iso8859-1", "l1"})
@@ -33,7 +30,7 @@ def _encode(text: str, errors: str = "strict") -> tuple[bytes, int]:
     return codecs.charmap_encode(text, errors, _ENCODING)
 
 
-def _decode(data: ReadableBuffer, errors: str = "strict") -> tuple[str, int]:
+def _decode(data: Any, errors: str = "strict") -> tuple[str, int]:  # data: any buffer
     return codecs.charmap_decode(data, errors, _DECODING)
 
 
@@ -43,7 +40,7 @@ class _IncrementalEncoder(codecs.IncrementalEncoder):
 
 
 class _IncrementalDecoder(codecs.IncrementalDecoder):
-    def decode(self, data: ReadableBuffer, final: bool = False) -> str:
+    def decode(self, data: Any, final: bool = False) -> str:
         return _decode(data, self.errors)[0]
 
 
