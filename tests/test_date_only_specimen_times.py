@@ -57,3 +57,33 @@ def test_a_few_dates_among_timed_rows_do_not_warn(tmp_path: Path) -> None:
     status, manifest = _run(_dated(tmp_path, slice(0, 8)))  # 8 of 167: under 5 %
     assert "date_only_times" not in [w["code"] for w in manifest["warnings"]]
     assert status == 0
+
+
+def _compact(tmp_path: Path, time_format: str) -> tuple[Path, Path]:
+    """The sample with every lab specimen_time at midnight of its day, written in `time_format`
+    (declared in a site mapping)."""
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    labs = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
+    times = pd.to_datetime(labs["specimen_time"], errors="coerce", format="ISO8601")
+    timed = times.notna()  # the one time "unknown" stays as it is
+    labs.loc[timed, "specimen_time"] = times[timed].dt.normalize().dt.strftime(time_format)
+    labs.to_csv(folder / "labs.csv", index=False)
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text(f'datetime_formats: ["{time_format}"]\n')
+    return folder, mapping
+
+
+def test_compact_times_at_midnight_hold_a_clock_time(tmp_path: Path) -> None:
+    """`20261120000000` (an HL7-style format the site declares) says 00:00:00: no date alone,
+    as `2026-11-20T00:00:00` is none."""
+    folder, mapping = _compact(tmp_path, "%Y%m%d%H%M%S")
+    _, manifest = _run(folder, "--mapping", str(mapping))
+    assert "date_only_times" not in [w["code"] for w in manifest["warnings"]]
+
+
+def test_compact_dates_alone_warn(tmp_path: Path) -> None:
+    folder, mapping = _compact(tmp_path, "%Y%m%d")
+    status, manifest = _run(folder, "--mapping", str(mapping))
+    [message] = [w["message"] for w in manifest["warnings"] if w["code"] == "date_only_times"]
+    assert message.startswith(f"{TIMED_LAB_ROWS} of {TIMED_LAB_ROWS} lab row(s) (100%)")
+    assert status == 4

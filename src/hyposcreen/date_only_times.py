@@ -7,9 +7,11 @@ pairing span is ±60 min), and the 48 h change and the correction rate are measu
 The list is written, but it should not be read as a quiet night: more than rules.yaml
 `warnings: max_unreadable_time_share` (5 %, the share of key times that cannot be placed: a
 date alone cannot be placed within its day) of the lab rows with a readable time, judged on
-at least `min_rows_for_share` rows, warns (exit 4). A time is date-only when its text holds no clock
-time (no `:`) and it reads as midnight; typed Parquet timestamps are not judged (their text is
-not kept), typed dates are; the canonical layout only (delivery_counts). Counts only."""
+at least `min_rows_for_share` rows, warns (exit 4). A time is date-only when its text holds
+no clock time (no `:`, and no more digits than a date has: `20261120000000`, a site format's
+compact midnight, holds one) and it reads as midnight; typed Parquet timestamps are not judged
+(their text is not kept), typed dates are; the canonical layout only (delivery_counts). Counts
+only."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
 
 COLUMN = "specimen_time"
+_DATE_DIGITS = 8  # a date alone has at most 8 digits (20261120, 20.11.2026); a clock adds more
 
 
 def date_only_times(labs: pd.DataFrame) -> tuple[int, int]:
@@ -29,7 +32,7 @@ def date_only_times(labs: pd.DataFrame) -> tuple[int, int]:
     timed = times.notna()
     raw = labs[f"{COLUMN}_raw"]
     texts = raw.loc[timed & raw.notna()].astype("str")
-    no_clock = ~texts.str.contains(":", regex=False)
+    no_clock = ~texts.str.contains(":", regex=False) & (texts.str.count(r"\d") <= _DATE_DIGITS)
     midnight = times.loc[texts.index] == times.loc[texts.index].dt.normalize()
     return int(timed.sum()), int((no_clock & midnight).sum())
 
