@@ -47,3 +47,45 @@ def test_sql_client_footers_are_footer_lines(tmp_path: Path, last_line_end: str)
         ["labs", "176"],
         ["medications", "35"],
     ]
+
+
+# the sample's labs.csv: 171 data rows under its header
+SAMPLE_LAB_ROWS = 171
+
+
+@pytest.mark.parametrize(
+    "count_form", ["labs.count", "delivery_manifest.json"], ids=["count", "manifest"]
+)
+def test_control_totals_count_data_rows_alone(tmp_path: Path, count_form: str) -> None:
+    """A sender's control total counts the query's data rows (171, as its own footer says):
+    neither the footer lines nor a header line repeated inside the file are among them."""
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    labs = (folder / "labs.csv").read_text(encoding="utf-8")
+    header, rows = labs.split("\n", 1)
+    rows = rows.splitlines(keepends=True)
+    concatenated = "".join([header, "\n", *rows[:100], header, "\n", *rows[100:]])
+    (folder / "labs.csv").write_text(
+        concatenated + "\n(171 rows affected)\n\nCompletion time: 2026-11-21T01:00:00+01:00\n",
+        encoding="utf-8",
+    )
+    if count_form == "labs.count":
+        (folder / "labs.count").write_text(f"{SAMPLE_LAB_ROWS}\n", encoding="utf-8")
+    else:
+        files = {"files": {"labs.csv": {"rows": SAMPLE_LAB_ROWS}}}
+        (folder / "delivery_manifest.json").write_text(json.dumps(files), encoding="utf-8")
+    status, night = screen(folder)
+    assert status == 0
+    got = json.loads((night / "run_manifest.json").read_text())["reconciliation"]["labs"]
+    assert got["rows_in"] == SAMPLE_LAB_ROWS + 3  # every line is still accounted for
+    assert got["reasons"]["quarantined"]["footer_line"] == 2
+    assert got["reasons"]["quarantined"]["repeated_header"] == 1
+    assert got["reconciled"] is True
+
+
+def test_control_totals_still_catch_a_missing_row(tmp_path: Path) -> None:
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    with (folder / "labs.csv").open("a", encoding="utf-8") as labs:
+        labs.write("(171 rows affected)\n")
+    (folder / "labs.count").write_text(f"{SAMPLE_LAB_ROWS + 1}\n", encoding="utf-8")
+    status, _ = screen(folder)
+    assert status == 3

@@ -7,6 +7,9 @@ Control totals are optional; two forms are read (docs: README "Damaged deliverie
   folder `labs/`): one whole number, the table's data rows without header lines;
 * `delivery_manifest.json` in the input folder: `{"files": {"labs.csv": {"rows": 171}, ...}}`,
   one entry per delivered file (its name relative to the input folder), rows without header.
+
+Data rows are the rows read less the lines set aside as no record (`data_rows`): a header line
+repeated inside the file and a SQL client's footer line (`(171 rows affected)`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import mmap
 from pathlib import Path
 
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.footer_lines import REASON as FOOTER_LINE
+from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
 
 DELIVERY_MANIFEST = "delivery_manifest.json"
 _TAIL_SLACK = 4  # bytes of line ends / padding after the last row
@@ -131,6 +136,12 @@ def check_unchanged(path: Path, before: tuple[int, int, int]) -> None:
         "rows cannot be counted. Run again once the delivery is complete; nothing was screened.",
         file=str(path),
     )
+
+
+def data_rows(rows_read: int, set_aside: list[dict[str, str]]) -> int:
+    """A file's rows as a sender counts them: `rows_read` less the `set_aside` lines that are
+    no record (a repeated header line, a footer line), which the reconciliation still counts."""
+    return rows_read - sum(row["reason"] in (REPEATED_HEADER, FOOTER_LINE) for row in set_aside)
 
 
 def check_control_totals(input_dir: Path, stem: str, rows_by_file: dict[Path, int]) -> None:

@@ -31,7 +31,12 @@ from hyposcreen.ingest.batches import (
 )
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
 from hyposcreen.ingest.csv_source import check_read_whole, text_schema, text_source
-from hyposcreen.ingest.delivery import check_control_totals, check_unchanged, identity_to_read
+from hyposcreen.ingest.delivery import (
+    check_control_totals,
+    check_unchanged,
+    data_rows,
+    identity_to_read,
+)
 from hyposcreen.ingest.file_columns import file_columns, refuse_other_columns, site_columns
 from hyposcreen.ingest.files import (
     SUFFIXES,
@@ -240,7 +245,7 @@ class TableStream:
             self.rows_in += file_rows
             check_unchanged(path, identity)
             self.file_records.append(file_record(path, file_rows))
-            rows_by_file[path] = file_rows
+            rows_by_file[path] = data_rows(file_rows, malformed.rows)
         if self.files:
             check_control_totals(self.input_dir, self.table.file or schema.name, rows_by_file)
 
