@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from hyposcreen.cli import main
@@ -35,3 +36,25 @@ def test_a_rules_file_saved_as_ansi_is_a_settings_error(
     assert status == 2
     assert f"Rules file {rules / name} is not UTF-8 text" in err
     assert "internal error" not in err
+
+
+@pytest.mark.parametrize("name", ["drug_synonyms.csv", "condition_codes.csv"])
+def test_a_rules_file_saved_as_utf8_with_a_byte_order_mark_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """Excel's "CSV UTF-8" (and Notepad's "UTF-8 with BOM") starts the file with a byte-order
+    mark: the file is UTF-8 and screens as the default rules do, where its first column's name
+    carried the mark and the night stopped as an internal error."""
+    rules = shutil.copytree(RULES_DIR, tmp_path / "rules", ignore=shutil.ignore_patterns("*.py"))
+    (rules / name).write_bytes(b"\xef\xbb\xbf" + (rules / name).read_bytes())
+    statuses: list[int] = []
+    lists: list[pd.DataFrame] = []
+    for folder in (rules, RULES_DIR):
+        out = tmp_path / f"out_{folder == rules}"
+        argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(out)]
+        statuses.append(main([*argv, "--window-start", "2026-11-20", "--rules", str(folder)]))
+        review = pd.read_csv(out / "2026-11-20" / "review_list.csv", dtype=str)
+        lists.append(review.drop(columns=["run_id"]))  # the run id hashes the rules' bytes
+    assert "internal error" not in capsys.readouterr().err
+    assert statuses == [0, 0]
+    pd.testing.assert_frame_equal(lists[0], lists[1])

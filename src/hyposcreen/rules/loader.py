@@ -70,8 +70,9 @@ def normalize_label(text: str) -> str:
 
 
 def read_rules_csv(path: Path) -> list[dict[str, str]]:
-    """A rules CSV as rows of trimmed text (a ConfigError when it is not UTF-8)."""
-    with path.open(newline="", encoding="utf-8") as handle:
+    """A rules CSV as rows of trimmed text (a ConfigError when it is not UTF-8; a byte-order
+    mark, as Excel's "CSV UTF-8" writes, is no part of its first column's name)."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         try:
             rows = list(csv.DictReader(handle))
         except UnicodeDecodeError as exc:
