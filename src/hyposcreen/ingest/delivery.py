@@ -14,7 +14,6 @@ repeated inside the file and a SQL client's footer line (`(171 rows affected)`).
 
 from __future__ import annotations
 
-import codecs
 import json
 import mmap
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.footer_lines import REASON as FOOTER_LINE
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
+from hyposcreen.ingest.wide_text import marked_encoding
 
 DELIVERY_MANIFEST = "delivery_manifest.json"
 _TAIL_SLACK = 4  # bytes of line ends / padding after the last row
@@ -170,22 +170,11 @@ def _compare(source: str, declared: int, counted: int, what: str) -> None:
         )
 
 
-# byte-order marks of the encodings a Windows tool writes a small text file in (PowerShell's
-# `Out-File`: UTF-16 LE; `Set-Content -Encoding UTF8`: UTF-8 with a mark); UTF-32 LE's first
-_MARKS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-
-
 def _declared_text(path: Path) -> str:
     """A count file's text: UTF-8 (with or without a byte-order mark) or UTF-16/32 with one;
     bytes that are none of these give a text that is no number (its InputError)."""
-    data = path.read_bytes()
-    encoding = next((name for mark, name in _MARKS if data.startswith(mark)), "utf-8-sig")
-    return data.decode(encoding, errors="replace")
+    data = path.read_bytes()  # PowerShell's `Out-File`: UTF-16 LE; `-Encoding UTF8`: a mark
+    return data.decode(marked_encoding(data) or "utf-8-sig", errors="replace")
 
 
 def _whole_number(text: str, source: Path) -> int:

@@ -33,10 +33,9 @@ def wide_encoding(path: Path, encoding: str) -> str | None:
             head = stream.read(_HEAD)
     except (OSError, EOFError):  # unreadable or no gzip: the reader's checks say so
         head = b""
-    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        return "utf-32"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+    marked = marked_encoding(head)
+    if marked is not None:
+        return marked
     unmarked = _unmarked(head)
     if unmarked is not None:
         return unmarked
@@ -50,6 +49,16 @@ def wide_encoding(path: Path, encoding: str) -> str | None:
 
 
 _HEAD = 64
+
+
+def marked_encoding(head: bytes) -> str | None:
+    """ "utf-32" or "utf-16" when `head` starts with that encoding's byte-order mark (UTF-32
+    LE's mark begins with UTF-16 LE's: it is looked for first), else None."""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
 
 
 def _unmarked(head: bytes) -> str | None:
