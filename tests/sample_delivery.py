@@ -15,12 +15,12 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
 DAY = "2026-11-20"
 
 
-def screen(folder: Path) -> tuple[int, Path]:
-    """Exit status and night folder of screening `folder` (`--no-flow`, the night of DAY)."""
+def screen(folder: Path, *options: str) -> tuple[int, Path]:
+    """Exit status and night folder of screening `folder` (`--no-flow`, the night of DAY; with
+    the run's further `options`, e.g. `--partitions 3`)."""
     out = folder.parent / f"{folder.name}_out"
-    status = main(
-        ["run", "--no-flow", "--input", str(folder), "--out", str(out), "--window-start", DAY]
-    )
+    night = ["--out", str(out), "--window-start", DAY]
+    status = main(["run", "--no-flow", "--input", str(folder), *night, *options])
     return status, out / DAY
 
 

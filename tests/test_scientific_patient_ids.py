@@ -14,8 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hyposcreen.cli import main
-from sample_delivery import DAY, SAMPLE
+from sample_delivery import SAMPLE, screen
 
 # P001-P009 as 12-digit ids 123456000001…, as a spreadsheet shows them: the nine
 # patients P001-P009 read as the id 1.23456E+11; the others keep their own ids
@@ -35,12 +34,10 @@ def test_ids_in_scientific_notation_warn(
     folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
     _mangled(folder, "labs")
     _mangled(folder, "medications")
-    out = tmp_path / "out"
-    argv = ["run", "--no-flow", "--input", str(folder), "--out", str(out)]
-    status = main([*argv, "--window-start", DAY, "--partitions", partitions])
+    status, night = screen(folder, "--partitions", partitions)
     err = capsys.readouterr().err
     assert status == 4
-    manifest = json.loads((out / DAY / "run_manifest.json").read_text())
+    manifest = json.loads((night / "run_manifest.json").read_text())
     found = [w["message"] for w in manifest["warnings"] if w["code"] == "scientific_patient_ids"]
     # labs: 64 distinct ids, P001-P009 now one: 56; medications: 28 ids, 7 of P001-P009: 22
     assert [m.split(" are written")[0] for m in found] == [

@@ -13,8 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hyposcreen.cli import main
-from sample_delivery import DAY, SAMPLE
+from sample_delivery import SAMPLE, screen
 
 # distinct non-empty patient ids of the sample's tables (cut -d, -f1 | sort -u)
 LAB_PATIENTS, MEDICATION_PATIENTS, DIAGNOSIS_PATIENTS = 64, 28, 10
@@ -37,12 +36,10 @@ def test_tables_sharing_no_patient_with_the_labs_warn(
     _numbered(folder, "labs", ".0")
     _numbered(folder, "medications", "")
     _numbered(folder, "diagnoses", "")
-    out = tmp_path / "out"
-    argv = ["run", "--no-flow", "--input", str(folder), "--out", str(out)]
-    status = main([*argv, "--window-start", DAY, "--partitions", partitions])
+    status, night = screen(folder, "--partitions", partitions)
     err = capsys.readouterr().err
     assert status == 4
-    manifest = json.loads((out / DAY / "run_manifest.json").read_text())
+    manifest = json.loads((night / "run_manifest.json").read_text())
     unmatched = [w["message"] for w in manifest["warnings"] if w["code"] == "unmatched_patient_ids"]
     assert unmatched == [
         f"none of the {DIAGNOSIS_PATIENTS} patient id(s) of table diagnoses is among the "
@@ -61,11 +58,7 @@ def test_tables_sharing_no_patient_with_the_labs_warn(
 def test_the_sample_names_the_same_patients_in_every_table(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
-    out = tmp_path / "out"
-    status = main(
-        ["run", "--no-flow", "--input", str(folder), "--out", str(out), "--window-start", DAY]
-    )
+    status, night = screen(shutil.copytree(SAMPLE, tmp_path / "delivery"))
     assert status == 0
-    assert "unmatched_patient_ids" not in (out / DAY / "run_manifest.json").read_text()
+    assert "unmatched_patient_ids" not in (night / "run_manifest.json").read_text()
     assert "hyposcreen: warning" not in capsys.readouterr().err
