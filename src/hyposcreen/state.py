@@ -61,21 +61,6 @@ CREATE TABLE IF NOT EXISTS seen_results (
 _ISO = "%Y-%m-%dT%H:%M:%S"
 
 
-def result_keys(sodium: pd.DataFrame) -> pd.Series:
-    """A 64-bit digest per result (patient, collection time, analyte, value as received), as a
-    signed integer for SQLite; pandas' hash uses a fixed key, so it is stable across runs."""
-    parts = pd.DataFrame(
-        {
-            "patient_id": sodium["patient_id"].astype("str"),
-            "specimen_time": sodium["specimen_time"].dt.strftime(_ISO),
-            "analyte": sodium["analyte"].astype("str"),
-            "value_raw": sodium["value_raw"].astype("str").fillna(""),
-        }
-    )
-    digest = pd.util.hash_pandas_object(parts, index=False).to_numpy().view("int64")
-    return pd.Series(digest, index=sodium.index, dtype="int64")
-
-
 @dataclass(frozen=True)
 class ListingHistory:
     """What earlier runs listed and what clinicians reviewed, one row per patient."""

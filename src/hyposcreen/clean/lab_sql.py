@@ -61,19 +61,19 @@ FROM measured
 # interchangeable for the screen; the one that comes first in the file is then the used one.
 _DUPLICATES = """
 WITH repeated AS (
-    SELECT patient_id, analyte, specimen_time, canonical
+    SELECT {group}
     FROM candidates WHERE used GROUP BY ALL HAVING count(*) > 1
 ), grouped AS (
     SELECT c.*, coalesce(vt.censor, '') AS censor, vt.raw AS value_text, ut.raw AS unit_text
     FROM candidates c
-    SEMI JOIN repeated USING (patient_id, analyte, specimen_time, canonical)
+    SEMI JOIN repeated USING ({group})
     LEFT JOIN value_texts vt ON c.value_raw = vt.code
     LEFT JOIN unit_texts ut ON c.unit = ut.code
     WHERE c.used
 )
 SELECT rn FROM grouped
 QUALIFY row_number() OVER (
-    PARTITION BY patient_id, analyte, specimen_time, canonical ORDER BY {order}
+    PARTITION BY {group} ORDER BY {order}
 ) > 1
 """
 
@@ -81,9 +81,11 @@ KEEP_ORDER = ("censor", "specimen_id", "value_text", "unit_text", "result_time")
 OPTIONAL = ("specimen_id", "result_time")  # columns some sources do not have
 
 
-def duplicates_sql(present: Sequence[str]) -> str:
+def duplicates_sql(present: Sequence[str], folded: bool = False) -> str:
     """The duplicates query; `present` names the OPTIONAL columns the candidates have, which
-    then take part in choosing the used row."""
+    then take part in choosing the used row. `folded`: the candidates have `fold` (a repeated
+    hour's second occurrence), which tells two results at one wall time apart."""
     order = [c for c in KEEP_ORDER if c not in OPTIONAL or c in present]
     keys = ", ".join(f"{c} ASC NULLS LAST" for c in order)
-    return _DUPLICATES.format(order=f"{keys}, rn ASC")
+    group = "patient_id, analyte, specimen_time, " + ("fold, " if folded else "") + "canonical"
+    return _DUPLICATES.format(order=f"{keys}, rn ASC", group=group)

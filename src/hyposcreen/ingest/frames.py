@@ -16,8 +16,9 @@ from hyposcreen.config import SiteMapping, TableMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.batches import MalformedRows
 from hyposcreen.ingest.canonical import TableSchema
+from hyposcreen.ingest.clock_folds import fold_column
 from hyposcreen.ingest.csv_header import DELIMITERS, most_frequent_delimiter
-from hyposcreen.ingest.timeparse import parse_times
+from hyposcreen.ingest.timeparse import parse_times_folded
 
 
 def to_canonical(
@@ -71,7 +72,8 @@ def parse_time_columns(
     frame: pd.DataFrame, schema: TableSchema, mapping: SiteMapping, table: TableMapping
 ) -> pd.DataFrame:
     """Times parsed to naive site-local time (or taken from `parsed_column`), the text kept
-    in `<col>_raw`."""
+    in `<col>_raw`; the rows read as a repeated hour's second occurrence marked in
+    `fold_column(col)` (present only when there are some)."""
     formats = table.datetime_formats + mapping.datetime_formats
     for column in schema.time_columns:
         raw = frame[column]
@@ -81,7 +83,9 @@ def parse_time_columns(
         if parsed_column(column) in frame.columns:
             frame[column] = frame.pop(parsed_column(column))
         else:
-            frame[column] = parse_times(raw, mapping.timezone, formats)
+            frame[column], second = parse_times_folded(raw, mapping.timezone, formats)
+            if second is not None:
+                frame[fold_column(column)] = second
     return frame
 
 

@@ -51,7 +51,6 @@ from hyposcreen.ingest.frames import (
     canonical_columns,
     empty_frame,
     malformed_frame,
-    parsed_column,
     row_texts,
     to_canonical,
 )
@@ -271,10 +270,8 @@ class TableStream:
             numbered = pushdown.split(numbered)
         numbered = join_times(numbered, table, wanted)  # the file's spelling of the parts
         frame = to_canonical(numbered, wanted, self.schema, self.table)
-        if pushdown is not None and row_filter.window is not None:
-            kept_times = pushdown.kept_times  # the split's parsed times: not parsed twice
-            assert kept_times is not None and len(kept_times) == len(frame)
-            frame[parsed_column(row_filter.window[0])] = kept_times.to_numpy()
+        if pushdown is not None:
+            pushdown.attach_times(frame)  # the split's parsed times: not parsed twice
         frame["source_file"] = path.name
         row_numbers = frame.pop(_ROW)
         if own_rows:

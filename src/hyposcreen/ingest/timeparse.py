@@ -4,7 +4,8 @@ conversions between site-local wall time and UTC instants that elapsed-time rule
 Times are held as naive site-local wall time (what the outputs show). Every interval of the
 spec is elapsed time (spec §11), so rules compare UTC instants (`to_instants`), which differ
 from wall time on the nights the clocks change. A wall time that occurs twice (the repeated
-hour when clocks go back) is read as its first occurrence (summer time); one that does not
+hour when clocks go back) is read as its first occurrence (summer time) unless an offset
+written with it, or a typed zone, names the second (`clock_folds`); one that does not
 exist (the skipped hour when clocks go forward) is moved forward to the first instant after
 the gap. The same decisions are written in rules.yaml's header.
 """
@@ -15,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from hyposcreen.ingest.clock_folds import second_occurrences
 
 # an offset only after a clock time: the "-20" of a date-only "2026-11-20" is not one
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
@@ -40,6 +43,8 @@ _AMBIGUOUS_FIRST = True  # pandas: True = the daylight-saving reading = the firs
 def parse_times(raw: pd.Series, timezone: str, formats: tuple[str, ...] = ()) -> pd.Series:
     """Parse text (or already-typed) times; unreadable values become NaT, never an exception.
     Each value is parsed on its own: the answer for a row does not depend on the other rows.
+    (`parse_times_folded` also tells which of them name the second occurrence of a repeated
+    hour.)
 
     Text with a UTC offset is converted to the site time zone; text without one is taken as
     site-local already. Site formats (strftime patterns from the mapping) are tried first, then
@@ -48,20 +53,51 @@ def parse_times(raw: pd.Series, timezone: str, formats: tuple[str, ...] = ()) ->
     of more than six digits or after a decimal comma cut to microseconds (`_FRACTION`) and the
     zone name UTC or GMT after the clock time written as the offset +00:00 (`_ZONE_NAME`).
     """
+    return parse_times_folded(raw, timezone, formats)[0]
+
+
+def parse_times_folded(
+    raw: pd.Series, timezone: str, formats: tuple[str, ...] = ()
+) -> tuple[pd.Series, np.ndarray | None]:
+    """`parse_times`, and which of the times a written offset or a typed zone places in the
+    second occurrence of an hour the clocks repeat (`clock_folds`): None when none does."""
+    index, raw = raw.index, raw.reset_index(drop=True)  # rows by position from here
+    folds = _Folds(timezone, len(raw))
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
-        return _to_local(raw, timezone)
+        return folds.to_local(raw).set_axis(index), folds.second
     text = raw.astype("str").str.strip()
     text = text.where(text.str.len() > 0)
-    parsed = _parse_text(text, timezone, formats)
+    parsed = _parse_text(text, timezone, formats, folds)
     failed = parsed.isna() & text.notna()
     if failed.any():  # read alone: one long fraction in a batch no longer spoils the others
         cut = text[failed].str.replace(_FRACTION, r"\g<seconds>.\g<digits>", regex=True)
         cut = cut.str.replace(_ZONE_NAME, r"\g<clock>+00:00", regex=True)
-        parsed.loc[cut.index] = _parse_text(cut, timezone, formats)
-    return parsed
+        parsed.loc[cut.index] = _parse_text(cut, timezone, formats, folds)
+    return parsed.set_axis(index), folds.second
 
 
-def _parse_text(text: pd.Series, timezone: str, formats: tuple[str, ...]) -> pd.Series:
+class _Folds:
+    """The second occurrences found while times with a zone are converted to wall time."""
+
+    def __init__(self, timezone: str, length: int) -> None:
+        self.timezone, self.length = timezone, length
+        self.second: np.ndarray | None = None  # by row position
+
+    def to_local(self, values: pd.Series) -> pd.Series:
+        """`_to_local`, marking the rows that fall in a repeated hour's second occurrence."""
+        if values.dt.tz is not None and not is_utc(self.timezone) and len(values):
+            instants = values.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+            found = second_occurrences(instants, self.timezone)
+            if found is not None:
+                if self.second is None:
+                    self.second = np.zeros(self.length, dtype=bool)
+                self.second[values.index.to_numpy()] = found
+        return _to_local(values, self.timezone)
+
+
+def _parse_text(
+    text: pd.Series, timezone: str, formats: tuple[str, ...], folds: _Folds
+) -> pd.Series:
     """`parse_times` on stripped text (None where empty), without the second reading."""
     parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
     pending = text.notna()
@@ -72,7 +108,7 @@ def _parse_text(text: pd.Series, timezone: str, formats: tuple[str, ...]) -> pd.
         # summer and winter time), then converted to the site's wall time
         zoned = "%z" in fmt or "%Z" in fmt
         attempt = pd.to_datetime(text[pending], format=fmt, errors="coerce", utc=zoned)
-        attempt = _to_local(attempt, timezone) if attempt.dt.tz is not None else attempt
+        attempt = folds.to_local(attempt) if attempt.dt.tz is not None else attempt
         parsed.loc[attempt.index] = attempt.astype("datetime64[us]")
         pending &= parsed.isna()
     if pending.any():
@@ -82,7 +118,7 @@ def _parse_text(text: pd.Series, timezone: str, formats: tuple[str, ...]) -> pd.
             aware = pd.to_datetime(
                 candidates[has_offset], format="ISO8601", errors="coerce", utc=True
             )
-            parsed.loc[aware.index] = _to_local(aware, timezone)
+            parsed.loc[aware.index] = folds.to_local(aware)
         naive_text = candidates[~has_offset]
         if len(naive_text):
             naive = pd.to_datetime(naive_text, format="ISO8601", errors="coerce")
@@ -111,16 +147,17 @@ def is_utc(timezone: str) -> bool:
     return timezone.upper() in _UTC_NAMES
 
 
-def to_instants(local: pd.Series, timezone: str) -> pd.Series:
-    """Naive site-local wall times as naive UTC instants (datetime64[us]); NaT stays NaT."""
+def to_instants(local: pd.Series, timezone: str, second: pd.Series | None = None) -> pd.Series:
+    """Naive site-local wall times as naive UTC instants (datetime64[us]); NaT stays NaT.
+    A repeated hour's wall time is its first occurrence, or its second where `second` (the
+    time's `clock_folds.fold_column`; null counts as False) says so."""
     values = local.astype("datetime64[us]")
     if is_utc(timezone) or values.empty:
         return values
-    aware = values.dt.tz_localize(
-        timezone,
-        ambiguous=np.full(len(values), _AMBIGUOUS_FIRST),
-        nonexistent=_NONEXISTENT,
-    )
+    first = np.full(len(values), _AMBIGUOUS_FIRST)
+    if second is not None:
+        first &= ~second.fillna(False).to_numpy(dtype=bool)
+    aware = values.dt.tz_localize(timezone, ambiguous=first, nonexistent=_NONEXISTENT)
     return aware.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
 
 

@@ -29,9 +29,10 @@ import pyarrow.parquet as pq
 from hyposcreen.config import SiteMapping, TableMapping
 from hyposcreen.ingest import batches as file_batches
 from hyposcreen.ingest.canonical import TableSchema
-from hyposcreen.ingest.frames import to_canonical
+from hyposcreen.ingest.clock_folds import fold_column
+from hyposcreen.ingest.frames import parsed_column, to_canonical
 from hyposcreen.ingest.row_filter import RowFilter, Selector, outside_window
-from hyposcreen.ingest.timeparse import parse_times
+from hyposcreen.ingest.timeparse import parse_times_folded
 
 _ROWS = "__hyposcreen_rows"
 
@@ -54,6 +55,7 @@ class WindowPushdown:
         self.wanted, self.schema, self.table, self.mapping = wanted, schema, table, mapping
         self.groups: list[pa.Table] = []
         self.kept_times: pd.Series | None = None  # the last split's kept rows, parsed
+        self.kept_second: np.ndarray | None = None  # and their repeated hours' second times
 
     @classmethod
     def for_file(
@@ -134,18 +136,29 @@ class WindowPushdown:
         window = self.row_filter.window
         assert window is not None
         formats = self.table.datetime_formats + self.mapping.datetime_formats
-        times = parse_times(
+        times, second = parse_times_folded(
             batch.column(self.time_site).to_pandas(), self.mapping.timezone, formats
         )
         outside = outside_window(times, window).to_numpy(dtype=bool)
         if not outside.any():
-            self.kept_times = times.reset_index(drop=True)
+            self.kept_times, self.kept_second = times.reset_index(drop=True), second
             return batch
         self.kept_times = times.loc[~outside].reset_index(drop=True)
+        self.kept_second = None if second is None else second[~outside]
         # only the columns that decide a reason are taken of the rows outside
         narrow = batch.select(self.group_sites) if self.group_sites else batch
         self._count(narrow.filter(pa.array(outside)))
         return batch.filter(pa.array(~outside))
+
+    def attach_times(self, frame: pd.DataFrame) -> None:
+        """Give `frame` (the canonical rows of the last split) their parsed window times in
+        `parsed_column`, with their repeated hours' second occurrences in `fold_column`."""
+        column = self.row_filter.window[0] if self.row_filter.window is not None else None
+        kept_times = self.kept_times
+        assert column is not None and kept_times is not None and len(kept_times) == len(frame)
+        frame[parsed_column(column)] = kept_times.to_numpy()
+        if self.kept_second is not None:
+            frame[fold_column(column)] = self.kept_second
 
     def _count(self, dropped: pa.RecordBatch) -> None:
         if self.group_sites:

@@ -10,9 +10,10 @@ import pandas as pd
 
 from hyposcreen.clean import NOT_RELEVANT, USED, read_window_start
 from hyposcreen.config import Window
+from hyposcreen.nightly.result_keys import result_keys
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.incremental import flag_late_results, late_lookback_start
-from hyposcreen.state import StateStore, result_keys
+from hyposcreen.state import StateStore
 
 
 def mark_late_results(

@@ -10,6 +10,7 @@ import pandas as pd
 
 from hyposcreen.arrow_columns import is_listed
 from hyposcreen.config import Window
+from hyposcreen.ingest.clock_folds import fold_column
 from hyposcreen.ingest.timeparse import instant_of, is_utc, to_instants, to_wall_time
 from hyposcreen.rules.loader import Profile, RuleSet
 from hyposcreen.screen.cofactors import electrolyte_cofactors, lab_table
@@ -134,10 +135,17 @@ _OUTPUT_TIMES = {
 
 
 def _with_instants(frame: pd.DataFrame, columns: tuple[str, ...], timezone: str) -> pd.DataFrame:
+    """`columns` of `frame` as UTC instants, each read with its `fold_column` (then dropped)."""
+    folds = [fold_column(c) for c in columns if fold_column(c) in frame.columns]
     if is_utc(timezone):
-        return frame
-    converted = {c: to_instants(frame[c], timezone) for c in columns if c in frame.columns}
-    return frame.assign(**converted)  # copy-on-write: the other columns are not copied
+        return frame.drop(columns=folds) if folds else frame
+    converted = {
+        c: to_instants(frame[c], timezone, frame.get(fold_column(c)))
+        for c in columns
+        if c in frame.columns
+    }
+    frame = frame.assign(**converted)  # copy-on-write: the other columns are not copied
+    return frame.drop(columns=folds) if folds else frame
 
 
 def _with_wall_times(result: ScreenResult, timezone: str) -> ScreenResult:
@@ -153,14 +161,19 @@ def _with_wall_times(result: ScreenResult, timezone: str) -> ScreenResult:
 
 
 # the columns of the labs the screen reads (a caller may project to these before filtering)
+# (with the hidden columns that mark a repeated hour's second occurrence, when present)
 LAB_COLUMNS = (
     "patient_id", "specimen_id", "specimen_time", "analyte", "value_num", "censored",
-    "reported_late",
+    "reported_late", fold_column("specimen_time"),
 )  # fmt: skip
 MEDICATION_COLUMNS = (
     "patient_id", "drug_name", "rxnorm", "atc", "start_time", "end_time", "status_norm",
+    fold_column("start_time"), fold_column("end_time"),
 )  # fmt: skip
-DIAGNOSIS_COLUMNS = ("patient_id", "condition", "code", "code_system_norm", "recorded_time")
+DIAGNOSIS_COLUMNS = (
+    "patient_id", "condition", "code", "code_system_norm", "recorded_time",
+    fold_column("recorded_time"),
+)  # fmt: skip
 # sodium_results: what the report reads of each sodium result (and the glucose paired with it)
 RESULT_COLUMNS = [
     "patient_id", "specimen_id", "specimen_time", "value_num", "censored", "glucose_time",
