@@ -21,6 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hyposcreen.cli import main
 from hyposcreen.ingest.clock_folds import second_occurrences
@@ -132,6 +134,38 @@ def test_a_null_mark_reads_as_the_first_occurrence() -> None:
         ts("2026-10-25 00:30"),
         ts("2026-10-25 01:30"),
     ]
+
+
+_ZONES = [BERLIN, NEW_YORK, "Australia/Lord_Howe", "America/Sao_Paulo", "UTC"]
+# minutes around each zone's clocks-back changes of 2026 and some far from them
+_AROUND = [ts("2026-10-25 01:00"), ts("2026-11-01 06:00"), ts("2026-04-04 15:00"),
+           ts("2026-02-21 02:00"), ts("2026-07-01 12:00")]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_AROUND), st.integers(-150, 150), st.booleans()),
+        min_size=1,
+        max_size=12,
+    ),
+    st.sampled_from(_ZONES),
+)
+def test_an_instant_written_with_its_local_offset_comes_back_as_itself(
+    picks: list[tuple[pd.Timestamp, int, bool]], timezone: str
+) -> None:
+    """Any UTC instant, written as the site's wall time with the offset in force (or in UTC
+    with Z), is parsed to a wall time and a mark that give that instant back."""
+    utc = [around + pd.Timedelta(minutes=minutes) for around, minutes, _ in picks]
+    local = [t.tz_localize("UTC").tz_convert(timezone) for t in utc]
+    texts = [
+        t.isoformat() if local_form else u.strftime("%Y-%m-%dT%H:%M:%SZ")
+        for t, u, (_, _, local_form) in zip(local, utc, picks, strict=True)
+    ]
+    wall, second = parse_times_folded(pd.Series(texts, dtype="str"), timezone)
+    marks = None if second is None else pd.Series(second)
+    assert to_instants(wall, timezone, marks).tolist() == utc
+    assert wall.tolist() == [t.tz_localize(None) for t in local]
 
 
 # ------------------------------------------------------------------ the screen, end to end
