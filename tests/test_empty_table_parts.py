@@ -21,9 +21,9 @@ from sample_delivery import SAMPLE, screen
 FIRST_MONTH_ROWS = 89
 
 
-def _monthly_labs(folder: Path, empty_name: str) -> Path:
+def _monthly_labs(folder: Path, empty_name: str, content: bytes = b"") -> Path:
     """`folder`'s labs.csv as labs/2026-10.csv and labs/2026-11.csv (each with the header),
-    beside an empty labs/`empty_name`."""
+    beside an empty labs/`empty_name` (a CSV of `content`)."""
     header, *rows = (folder / "labs.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     (folder / "labs.csv").unlink()
     parts = folder / "labs"
@@ -35,7 +35,7 @@ def _monthly_labs(folder: Path, empty_name: str) -> Path:
         with gzip.open(empty, "wb"):
             pass  # a gzip stream of nothing
     else:
-        empty.write_bytes(b"")
+        empty.write_bytes(content)
     return empty
 
 
@@ -66,6 +66,21 @@ def test_an_empty_monthly_part_is_read_as_no_rows_and_warned(
     message = manifest["warnings"][0]["message"]
     assert message.startswith("table labs: 1 of 3 file(s) hold nothing (no header line, no rows)")
     assert f"labs/{empty_name}" in message
+
+
+@pytest.mark.parametrize("content", [b"\r\n", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n"])
+def test_a_part_of_a_line_end_or_a_byte_order_mark_alone_holds_nothing(
+    tmp_path: Path, content: bytes
+) -> None:
+    """As Excel's "CSV UTF-8" saves an empty sheet; it stopped the night, as an empty file or
+    as a header lacking the required columns."""
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    _monthly_labs(folder, "2026-09.csv", content)
+    status, night = screen(folder)
+    assert status == 4
+    manifest = json.loads((night / "run_manifest.json").read_text())
+    assert [w["code"] for w in manifest["warnings"]] == ["empty_file"]
+    assert manifest["reconciliation"]["labs"]["rows_in"] == 171
 
 
 def test_a_table_of_empty_files_alone_still_stops(tmp_path: Path) -> None:

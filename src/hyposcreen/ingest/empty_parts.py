@@ -1,6 +1,7 @@
 """Empty parts of a table delivered as a folder of files: an export tool that writes one file
 per month may write a month with no rows as a file of zero bytes (no header line either), e.g.
-`labs/2026-09.csv` beside `labs/2026-10.csv` and `labs/2026-11.csv`.
+`labs/2026-09.csv` beside `labs/2026-10.csv` and `labs/2026-11.csv`, or as a byte-order mark
+and a line end alone.
 
 Such a part is read as a part with no rows (listed in the manifest's files with 0 rows, so a
 control total that counts it still reconciles), and the run warns (exit 4), naming the file: a
@@ -35,24 +36,38 @@ def parts_to_read(
 
 
 def empty_parts(files: Sequence[Path]) -> list[Path]:
-    """The CSV files among a table's `files` that hold nothing (zero bytes, or a `.csv.gz` that
-    decompresses to nothing), when some other file of the table holds something; else none."""
+    """The CSV files among a table's `files` that hold nothing (`_holds_nothing`), when some
+    other file of the table holds something; else none (the reader stops at the first)."""
     empty = [path for path in files if _holds_nothing(path)]
     return empty if len(empty) < len(files) else []
 
 
 def _holds_nothing(path: Path) -> bool:
+    """Zero bytes, or nothing but a byte-order mark and line ends (as Excel's "CSV UTF-8"
+    writes an empty sheet), also inside a `.csv.gz`."""
     if path.name.endswith(".parquet"):
         return False  # a Parquet writer always writes its footer: an empty one is damaged
-    if path.stat().st_size == 0:
-        return True
-    if not path.name.endswith(".gz"):
-        return False
     try:
-        with gzip.open(path, "rb") as handle:
-            return handle.read(1) == b""
+        if not path.name.endswith(".gz"):
+            if path.stat().st_size > _SMALL:
+                return False
+            head = path.read_bytes()
+        else:
+            with gzip.open(path, "rb") as handle:
+                head = handle.read(_SMALL + 1)
     except (OSError, EOFError, zlib.error):
         return False  # a damaged file: the reader names it
+    return len(head) <= _SMALL and _blank(head)
+
+
+_SMALL = 64  # bytes: a file longer than this holds something
+_MARKS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")  # UTF-8, UTF-16 byte-order marks
+
+
+def _blank(data: bytes) -> bool:
+    for mark in _MARKS:
+        data = data.removeprefix(mark)
+    return data.replace(b"\x00", b"").strip() == b""
 
 
 def empty_part_warnings(
