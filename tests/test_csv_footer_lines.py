@@ -139,3 +139,28 @@ def test_a_total_line_between_rows_is_no_footer(tmp_path: Path) -> None:
     assert labs["102"] == "malformed_row"  # header 1, rows 2-101, the line 102
     assert labs["175"] == "footer_line"  # rows 103-173, the valued row 174
     assert "174" not in labs.index  # `Total` and `(5 rows)` as values: a row, screened
+
+
+def test_a_total_line_ending_each_concatenated_query_is_a_footer(tmp_path: Path) -> None:
+    """Two saved queries concatenated, each ending with its `Total:` line: the first ends its
+    query's output (the next line repeats the header), so both are footers."""
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    header, *rows = (folder / "labs.csv").read_text(encoding="utf-8").splitlines()
+    lines = [header, *rows[:100], "Total: 100", "", header, *rows[100:], "Total: 71"]
+    (folder / "labs.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "labs.count").write_text(f"{SAMPLE_LAB_ROWS}\n", encoding="utf-8")
+    status, night = screen(folder)
+    assert status == 0
+    got = json.loads((night / "run_manifest.json").read_text())["reconciliation"]["labs"]
+    assert got["rows_in"] == SAMPLE_LAB_ROWS + 3
+    assert got["reasons"]["quarantined"]["footer_line"] == 2
+    assert got["reasons"]["quarantined"]["repeated_header"] == 1
+    assert "malformed_row" not in got["reasons"]["quarantined"]
+    quarantine = pd.read_csv(night / "quarantine.csv", dtype=str, keep_default_na=False)
+    labs = quarantine.loc[quarantine["table"] == "labs"].set_index("source_row")["reason"]
+    # header 1, rows 2-101, Total 102, blank 103, header 104, rows 105-175, Total 176
+    assert (labs["102"], labs["104"], labs["176"]) == (
+        "footer_line",
+        "repeated_header",
+        "footer_line",
+    )

@@ -100,7 +100,7 @@ def csv_batches(
     names = parsed_names(source, encoding, delimiter, path)
     trailing = [TRAILING] if TRAILING in names else []  # read to find a value there
     set_aside: list[dict[str, str]] = []  # rows the parser kept that are no data rows
-    rows_read = last_data_line = 0
+    rows_read = 0
     try:
         for batch in _parsed_batches(
             path, encoding, delimiter, include + trailing, malformed, read_from
@@ -114,7 +114,6 @@ def csv_batches(
             )
             rows_read += batch.num_rows
             batch, lines = _not_data(batch, lines, include, names, path, set_aside)
-            last_data_line = max(last_data_line, int(lines.max(initial=0)))
             if line_column is not None:
                 batch = batch.append_column(line_column, pa.array(lines))
             yield batch
@@ -129,7 +128,7 @@ def csv_batches(
         for row, line in zip(malformed.rows, scan.set_aside.tolist(), strict=True):
             row["line"] = str(line)
     malformed.rows += set_aside
-    settle_trailing(malformed.rows, last_data_line)  # `Total: 171` is a footer at the end alone
+    settle_trailing(malformed.rows, scan if isinstance(scan, RecordLines) else None)
 
 
 def _not_data(

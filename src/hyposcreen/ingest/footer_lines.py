@@ -10,13 +10,16 @@ cut off.
 The forms are data (rules/footer_lines.csv): each a pattern the whole line matches (case
 aside) and where it is a footer. `anywhere`: a form no row takes (a client writes it after each
 statement, so inside a file too); `trailing`: a plainer form (`Total: 171`) that is a footer
-only after the file's last record, so such a line between rows stays a malformed row."""
+only where a query's output ends (the file's end, or a header line repeated after it), so such
+a line between rows stays a malformed row."""
 
 from __future__ import annotations
 
 import re
 from functools import cache
 
+from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
+from hyposcreen.ingest.recordscan import RecordLines
 from hyposcreen.rules.loader import load_source_map
 
 REASON = "footer_line"
@@ -67,13 +70,22 @@ def footer_row(line: str, text: str | None) -> dict[str, str] | None:
     return row
 
 
-def settle_trailing(set_aside: list[dict[str, str]], last_data_line: int) -> None:
-    """Once a file is read (its set-aside rows given their lines): a line of a trailing-only
-    footer form stays `footer_line` when no data row nor other record follows it (only other
-    footer lines), else it is quarantined `malformed_row` (a line between rows is no footer)."""
-    last_record = max([last_data_line] + [_line(r) for r in set_aside if r["reason"] != REASON])
+def settle_trailing(set_aside: list[dict[str, str]], scan: RecordLines | None) -> None:
+    """Once a file is read (its set-aside rows given their lines by the record `scan`): a line
+    of a trailing-only footer form stays `footer_line` when it ends a query's output, no row
+    nor other record following it before the end of the file or a header line repeated there
+    (extracts concatenated), only blank lines and footer lines; else it is quarantined
+    `malformed_row` (a line between rows is no footer)."""
+    restarts = sorted(_line(r) for r in set_aside if r["reason"] == REPEATED_HEADER)
+    records = [_line(r) for r in set_aside if r["reason"] not in (REASON, REPEATED_HEADER)]
     for row in set_aside:
-        if row.pop(_CANDIDATE, None) is not None and _line(row) < last_record:
+        if row.pop(_CANDIDATE, None) is None:
+            continue
+        at = _line(row)
+        end = next((line for line in restarts if line > at), None)
+        rows = scan.rows_between(at, end) if scan is not None and at else 1
+        others = sum(at < line and (end is None or line < end) for line in records)
+        if rows + others:
             row["reason"] = "malformed_row"
 
 
