@@ -89,3 +89,78 @@ def test_control_totals_still_catch_a_missing_row(tmp_path: Path) -> None:
     (folder / "labs.count").write_text(f"{SAMPLE_LAB_ROWS + 1}\n", encoding="utf-8")
     status, _ = screen(folder)
     assert status == 3
+
+
+@pytest.mark.parametrize(
+    "footer",
+    ["Total: 171", "Total rows: 171", "171 rows selected.", "(171 row(s) affected)"],
+)
+@pytest.mark.parametrize("last_line_end", ["\n", ""])
+def test_report_and_oracle_footers_are_footer_lines(
+    tmp_path: Path, footer: str, last_line_end: str
+) -> None:
+    """`Total: 171` (report tools), `171 rows selected.` (Oracle SQL*Plus) and osql's
+    `(171 row(s) affected)` as a file's last line: a footer, which the labs.count of the
+    file's 171 data rows does not count (before, a malformed row: exit 4)."""
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    with (folder / "labs.csv").open("a", encoding="utf-8") as labs:
+        labs.write(f"\n{footer}{last_line_end}")
+    (folder / "labs.count").write_text(f"{SAMPLE_LAB_ROWS}\n", encoding="utf-8")
+    status, night = screen(folder)
+    assert status == 0
+    got = json.loads((night / "run_manifest.json").read_text())["reconciliation"]["labs"]
+    assert got["rows_in"] == SAMPLE_LAB_ROWS + 1
+    assert got["reasons"]["quarantined"]["footer_line"] == 1
+    assert "malformed_row" not in got["reasons"]["quarantined"]
+    assert got["reconciled"] is True
+    quarantine = pd.read_csv(night / "quarantine.csv", dtype=str, keep_default_na=False)
+    footer_rows = quarantine.loc[quarantine["reason"] == "footer_line"]
+    assert footer_rows["source_row"].tolist() == ["174"]  # header 1, rows 2-172, blank 173
+
+
+def test_a_total_line_between_rows_is_no_footer(tmp_path: Path) -> None:
+    """`Total: 171` is a footer only after the file's last row: between rows it is a line that
+    does not read as a row (malformed_row, exit 4), and a lab row whose values hold `Total` or
+    `(5 rows)` is a row like any other."""
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    header, *rows = (folder / "labs.csv").read_text(encoding="utf-8").splitlines()
+    valued = "P099,E099,S099-01,2026-11-20T06:00:00,2026-11-20T07:00:00,,Total,(5 rows),,final,"
+    lines = [header, *rows[:100], "Total: 100", *rows[100:], valued, "Total: 72"]
+    (folder / "labs.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    status, night = screen(folder)
+    assert status == 4
+    got = json.loads((night / "run_manifest.json").read_text())["reconciliation"]["labs"]
+    assert got["rows_in"] == SAMPLE_LAB_ROWS + 3
+    assert got["reasons"]["quarantined"]["footer_line"] == 1
+    assert got["reasons"]["quarantined"]["malformed_row"] == 1
+    assert got["reconciled"] is True
+    quarantine = pd.read_csv(night / "quarantine.csv", dtype=str, keep_default_na=False)
+    labs = quarantine.loc[quarantine["table"] == "labs"].set_index("source_row")["reason"]
+    assert labs["102"] == "malformed_row"  # header 1, rows 2-101, the line 102
+    assert labs["175"] == "footer_line"  # rows 103-173, the valued row 174
+    assert "174" not in labs.index  # `Total` and `(5 rows)` as values: a row, screened
+
+
+def test_a_total_line_ending_each_concatenated_query_is_a_footer(tmp_path: Path) -> None:
+    """Two saved queries concatenated, each ending with its `Total:` line: the first ends its
+    query's output (the next line repeats the header), so both are footers."""
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    header, *rows = (folder / "labs.csv").read_text(encoding="utf-8").splitlines()
+    lines = [header, *rows[:100], "Total: 100", "", header, *rows[100:], "Total: 71"]
+    (folder / "labs.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "labs.count").write_text(f"{SAMPLE_LAB_ROWS}\n", encoding="utf-8")
+    status, night = screen(folder)
+    assert status == 0
+    got = json.loads((night / "run_manifest.json").read_text())["reconciliation"]["labs"]
+    assert got["rows_in"] == SAMPLE_LAB_ROWS + 3
+    assert got["reasons"]["quarantined"]["footer_line"] == 2
+    assert got["reasons"]["quarantined"]["repeated_header"] == 1
+    assert "malformed_row" not in got["reasons"]["quarantined"]
+    quarantine = pd.read_csv(night / "quarantine.csv", dtype=str, keep_default_na=False)
+    labs = quarantine.loc[quarantine["table"] == "labs"].set_index("source_row")["reason"]
+    # header 1, rows 2-101, Total 102, blank 103, header 104, rows 105-175, Total 176
+    assert (labs["102"], labs["104"], labs["176"]) == (
+        "footer_line",
+        "repeated_header",
+        "footer_line",
+    )

@@ -1,6 +1,8 @@
 """`hyposcreen status | head -1`: the reader closes the pipe before the command has written
 everything. That was "internal error (BrokenPipeError) ... a bug", exit 70; it is the reader's
-choice, ended quietly with 141 (128 + SIGPIPE, as a shell reports it)."""
+choice, ended quietly with 141 (128 + SIGPIPE, as a shell reports it). So is argparse's own
+text (`hyposcreen --help | head -1`, `--version`), which printed "Exception ignored ...
+BrokenPipeError" and exited 120. A run keeps its own status (0, or 4 with its warnings)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from hyposcreen.cli import main
 
@@ -30,6 +34,30 @@ def test_status_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     _, err = process.communicate(timeout=120)
     assert process.returncode == 141, err
     assert err == ""
+
+
+@pytest.mark.parametrize(
+    "arguments", [["--help"], ["run", "--help"], ["status", "--help"], ["--version"]]
+)
+def test_help_into_a_closed_pipe_ends_quietly(arguments: list[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a buffered pipe
+    command = [sys.executable, "-m", "hyposcreen.cli", *arguments]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # `| head -1` gone before the text is written
+    _, err = process.communicate(timeout=120)
+    assert (process.returncode, err) == (141, "")
+
+
+def test_help_to_a_reader_and_a_usage_error_keep_their_statuses() -> None:
+    command = [sys.executable, "-m", "hyposcreen.cli"]
+    shown = subprocess.run([*command, "--help"], capture_output=True, text=True, check=False)
+    assert (shown.returncode, shown.stderr) == (0, "")
+    assert shown.stdout.startswith("usage: hyposcreen")
+    wrong = subprocess.run([*command, "--no-such-option"], capture_output=True, text=True)
+    assert wrong.returncode == 2 and "hyposcreen: error:" in wrong.stderr
 
 
 def test_a_run_whose_reader_left_keeps_its_warnings_and_status(tmp_path: Path) -> None:

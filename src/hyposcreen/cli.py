@@ -217,10 +217,35 @@ EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a command whose read
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parsed(argv)
     noted: list[int] = []
     with noting_interrupts(noted):
         return _main(args, noted)
+
+
+def _parsed(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments; where argparse ends the process itself (`--help`, `--version`: SystemExit
+    0 once its text is written; a usage error: 2) its text is flushed first, and a reader
+    already gone (`hyposcreen --help | head -1`) ends it quietly with 141, as `status` does."""
+    try:
+        return _parser().parse_args(argv)
+    except SystemExit:
+        if not _stdout_flushed():
+            raise SystemExit(EXIT_PIPE_CLOSED) from None
+        raise
+    except BrokenPipeError:  # a text longer than stdout's buffer, written to a reader gone
+        stdout_to_devnull()
+        raise SystemExit(EXIT_PIPE_CLOSED) from None
+
+
+def _stdout_flushed() -> bool:
+    """Flush stdout; False (later writes sent nowhere) when its reader is gone."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stdout_to_devnull()
+        return False
+    return True
 
 
 def _flushed(status: int) -> int:

@@ -1,7 +1,8 @@
-"""Counts of a run's cleaned tables that its warnings judge (patient_overlap, date_only_times),
-made by the clean stage and carried to publish: in one process, or per patient-hash partition
-and added up (one patient's rows of every table meet in one partition). Counts only, no value
-from the extract: `{check: {table: (count, count)}}`, as JSON carries it between processes."""
+"""Counts of a run's cleaned tables that its warnings judge (patient_overlap, patient_id_forms,
+date_only_times), made by the clean stage and carried to publish: in one process, or per
+patient-hash partition and added up (one patient's rows of every table meet in one
+partition). Counts only, no value from the extract: `{check: {table: (count, count)}}`, as
+JSON carries it between processes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from hyposcreen.date_only_times import date_only_times, date_only_warnings
+from hyposcreen.patient_id_forms import near_match_warnings, near_matches
 from hyposcreen.patient_overlap import (
     scientific_id_warnings,
     scientific_ids,
@@ -32,6 +34,7 @@ def count_delivery(
     counts = {
         "shared_patients": shared_patients(labs, others),
         "scientific_ids": scientific_ids({"labs": labs, **others}),
+        "near_matches": near_matches(labs, others),
     }
     if canonical:
         counts["date_only_times"] = {"labs": date_only_times(labs)}
@@ -68,5 +71,6 @@ def delivery_warnings(counts: DeliveryCounts | None, limits: WarningThresholds) 
     return (
         unmatched_patient_warnings(counts.get("shared_patients"), limits)
         + scientific_id_warnings(counts.get("scientific_ids"))
+        + near_match_warnings(counts.get("near_matches"), limits)
         + date_only_warnings(counts.get("date_only_times", {}).get("labs"), limits)
     )

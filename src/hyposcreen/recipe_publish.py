@@ -18,6 +18,7 @@ from hyposcreen.context import RunContext, RunSummary
 from hyposcreen.delivery_counts import DeliveryCounts, delivery_warnings
 from hyposcreen.errors import HyposcreenError
 from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.ingest.empty_parts import empty_part_warnings
 from hyposcreen.nightly.remember import remember_run
 from hyposcreen.quarantine_warnings import quarantine_warnings
 from hyposcreen.report.coverage import combine as combine_coverage
@@ -75,6 +76,9 @@ def write_results(
             lab_names=settings.source == "canonical",
         ) + quarantine_warnings(quarantine, reconciliation, ctx.rules.warnings, ctx.mapping.decimal)
         warnings += delivery_warnings(delivery_counts, ctx.rules.warnings)
+        warnings += empty_part_warnings(
+            {name: t.files for name, t in tables.items()}, settings.input_dir
+        )
         evidence = evidence_table(result)
         review = build_review_list(
             result,

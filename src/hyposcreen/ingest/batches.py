@@ -22,8 +22,7 @@ from hyposcreen.ingest.csv_header import (
     header_of,
     parsed_names,
 )
-from hyposcreen.ingest.footer_lines import REASON as FOOTER_LINE
-from hyposcreen.ingest.footer_lines import is_footer
+from hyposcreen.ingest.footer_lines import footer_row, settle_trailing
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
 from hyposcreen.ingest.header_rows import repeated_headers
 from hyposcreen.ingest.oversized import oversized_size
@@ -129,6 +128,7 @@ def csv_batches(
         for row, line in zip(malformed.rows, scan.set_aside.tolist(), strict=True):
             row["line"] = str(line)
     malformed.rows += set_aside
+    settle_trailing(malformed.rows, scan if isinstance(scan, RecordLines) else None)
 
 
 def _not_data(
@@ -237,10 +237,12 @@ def _set_aside(row: pacsv.InvalidRow, malformed: MalformedRows) -> None:
     if (row.text or "").rstrip("\r\n") == "\x1a":  # a DOS end-of-file mark: no row
         return
     size = oversized_size(row.text)
+    footer = footer_row(str(row.number or ""), row.text) if size is None else None
+    if footer is not None:  # `(171 rows affected)`: no row, nor one cut off
+        malformed.rows.append(footer)
+        return
     if size is not None:
         text, reason = f"(a row of {size} bytes, over the size limit)", "oversized_row"
-    elif is_footer(row.text):  # `(171 rows affected)`: no row, nor one cut off
-        text, reason = (row.text or "").strip(), FOOTER_LINE
     else:
         text, reason = (row.text or "")[:500], "malformed_row"
         malformed.last_text = row.text

@@ -56,6 +56,24 @@ class RecordLines:
         gaps = np.where(at >= 0, self.gap[np.maximum(at, 0)], 0) if len(self.gap) else 0
         return ordinals + 2 + gaps
 
+    def rows_between(self, after: int, before: int | None) -> int:
+        """How many kept rows start on a line after `after` and before `before` (None: up
+        to the end of the file)."""
+        return self._rows_before(before) - self._rows_before(after + 1)
+
+    def _rows_before(self, line: int | None) -> int:
+        """How many kept rows start before `line` (their lines rise with their ordinals)."""
+        if line is None:
+            return self.kept
+        low, high = 0, self.kept
+        while low < high:
+            middle = (low + high) // 2
+            if int(self.lines_of(middle, 1)[0]) < line:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
 
 class RecordScan:
     """The state carried from one chunk to the next."""

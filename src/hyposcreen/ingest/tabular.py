@@ -37,6 +37,7 @@ from hyposcreen.ingest.delivery import (
     data_rows,
     identity_to_read,
 )
+from hyposcreen.ingest.empty_parts import parts_to_read
 from hyposcreen.ingest.file_columns import file_columns, refuse_other_columns, site_columns
 from hyposcreen.ingest.files import (
     SUFFIXES,
@@ -165,7 +166,7 @@ class TableStream:
         site_for = site_columns(self.table, schema)
         rows_by_file: dict[Path, int] = {}
         first: tuple[Path, set[str]] | None = None  # the first part's columns: every part's
-        for path in self.files:
+        for path in parts_to_read(self.files, self.file_records, rows_by_file):
             malformed = MalformedRows(max_row_bytes=self.max_row_bytes)
             identity = identity_to_read(path)
             is_csv = not path.name.endswith(".parquet")

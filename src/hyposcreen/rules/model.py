@@ -71,6 +71,7 @@ class WarningThresholds:
     max_missing_key_share: float = 0.5
     max_malformed_rows: int = 0
     min_rows_for_share: int = 10
+    max_near_match_id_share: float = 0.05
     near_window_days: float = 7.0
     sodium_drop_fraction: float = 1 / 3
     sodium_trailing_nights: int = 7

@@ -26,6 +26,7 @@ from hyposcreen.ingest.batches import DEFAULT_MAX_ROW_BYTES, parquet_file
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.linescan import decompressed_size
 from hyposcreen.ingest.tabular import RowFilter, TableStream, empty_frame
+from hyposcreen.patient_id_forms import matching_form
 from hyposcreen.recipe import ingest_table
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_table, write_table
 
@@ -40,7 +41,8 @@ _CSV_SAMPLE_BYTES = 1 << 20
 
 def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
     """The partition (0..n-1) of each row: a stable hash of the patient id without surrounding
-    spaces, as cleaning keys patients (missing ids hash like the empty id)."""
+    spaces, as cleaning keys patients (missing ids hash like the empty id), in its matching
+    form (patient_id_forms: `000123` and `123.0` meet `123`, so their counts add up)."""
     if partitions == 1:
         return np.zeros(len(patient_id), dtype=np.int64)
     # each distinct id is stripped and hashed once (Arrow finds them)
@@ -48,7 +50,7 @@ def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()
     encoded = pc.dictionary_encode(pc.fill_null(ids, ""))
-    stripped = pd.Series(encoded.dictionary, dtype="str").str.strip()
+    stripped = matching_form(pd.Series(encoded.dictionary, dtype="str").str.strip())
     distinct = pa.array(stripped, from_pandas=True).to_numpy(zero_copy_only=False)
     hashed = pd.util.hash_array(distinct, categorize=False) % np.uint64(partitions)
     return hashed.astype(np.int64)[encoded.indices.to_numpy()]

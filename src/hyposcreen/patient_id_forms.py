@@ -1,0 +1,74 @@
+"""Patient ids written otherwise in different tables of one delivery: `000123` (a fixed-width
+export) or `123.0` (a spreadsheet that read the ids as numbers) in the medications or
+diagnoses against `123` in the labs. Risk factors reach a case through its patient id as
+written, so such rows give no case a risk factor and the list still looks complete.
+
+An id's *matching form* sets its writing aside: a number with leading zeros or a trailing
+`.0` is read as its digits (`000123`, `123.0` -> `123`); any other id (`P00123`) is its own
+form. Ids are never matched in that form (two ids may be two patients); a table whose ids
+match the labs' ids only in it, for more than rules.yaml `warnings: max_near_match_id_share`
+of its distinct ids (judged on `min_rows_for_share` ids), warns. The patient-hash partitions
+hash the matching form (runners.spill), so ids alike in it meet in one partition and the
+per-partition counts add up to the whole run's. Counts only, never an id."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from hyposcreen.rules.loader import WarningThresholds
+from hyposcreen.run_warnings import RunWarning
+
+_NUMBER = r"\d+(?:\.0+)?"  # digits, perhaps zero-padded, perhaps with a trailing .0
+
+NearMatches = dict[str, tuple[int, int]]  # table -> (its patient ids, those matching in form)
+
+
+def matching_form(ids: pd.Series) -> pd.Series:
+    """Each id (text, without surrounding spaces) in its matching form: a number without its
+    leading zeros and trailing `.0` (`0` for zeros alone); another id as it is."""
+    number = ids.str.fullmatch(_NUMBER).fillna(False).astype(bool)
+    if not number.any():
+        return ids
+    digits = ids[number].str.replace(r"\.0+$", "", regex=True).str.lstrip("0")
+    return ids.where(~number, digits.where(digits != "", "0"))
+
+
+def _distinct(frame: pd.DataFrame) -> pd.Series:
+    ids = frame["patient_id"].dropna().astype("str").str.strip()
+    return pd.Series(ids[ids != ""].unique(), dtype="str")
+
+
+def near_matches(labs: pd.DataFrame, others: Mapping[str, pd.DataFrame]) -> NearMatches:
+    """Per table of `others`: its distinct patient ids and how many of them the labs do not
+    hold as written but hold in matching form."""
+    lab_ids = _distinct(labs)
+    lab_forms = set(matching_form(lab_ids))
+    found = {}
+    for name, frame in others.items():
+        ids = _distinct(frame)
+        apart = ids[~ids.isin(set(lab_ids))]
+        found[name] = (len(ids), int(matching_form(apart).isin(lab_forms).sum()))
+    return found
+
+
+def near_match_warnings(
+    counts: Mapping[str, tuple[int, int]] | None, limits: WarningThresholds
+) -> list[RunWarning]:
+    """A warning for each table whose share of ids matching the labs' only in matching form is
+    over the limit; a table sharing no id as written also has patient_overlap's warning, this
+    one saying how its ids would match."""
+    enough = max(limits.min_rows_for_share, 1)
+    limit = limits.max_near_match_id_share
+    return [
+        RunWarning(
+            "patient_ids_written_otherwise",
+            f"{near} of the {patients} patient id(s) of table {name} ({near / patients:.0%}) "
+            "match an id of table labs only with leading zeros or a trailing .0 set aside "
+            f"(000123 or 123.0 against 123; limit {limit:.0%}): no risk factor from those "
+            f"{name} rows reaches a case. Ask for the ids written alike in every table.",
+        )
+        for name, (patients, near) in sorted((counts or {}).items())
+        if patients >= enough and near / patients > limit
+    ]

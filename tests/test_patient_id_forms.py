@@ -1,0 +1,92 @@
+"""A delivery whose medications write half their patient ids zero-padded (`000007` where the
+labs write `7`) and whose diagnoses write half as numbers (`5.0`): those patients' risk factors
+reached no case, the list was short (22 cases where the same delivery written alike lists 35)
+and the night exited 0, since the tables still shared some ids with the labs. It now warns
+(exit 4) with counts only, alike in one process and in patient-hash partitions; a single id
+written otherwise, under rules.yaml `max_near_match_id_share`, does not."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hyposcreen.patient_id_forms import matching_form
+from hyposcreen.runners.spill import partition_of
+from sample_delivery import SAMPLE, screen
+
+# distinct patient ids of the sample's tables, and those with an odd number (P001 -> 1), all
+# of them among the labs' ids (cut -d, -f1 | sort -u; comm -12 with the labs')
+MEDICATION_PATIENTS, ODD_MEDICATION_PATIENTS = 28, 13
+DIAGNOSIS_PATIENTS, ODD_DIAGNOSIS_PATIENTS = 10, 6
+
+
+def _numbered(folder: Path, table: str, odd_form: str, odd_only: set[int] | None = None) -> None:
+    """`table`'s ids as numbers (P007 -> 7); odd ones (or those of `odd_only`) written
+    zero-padded (`pad`: 000007) or as a spreadsheet's number (`dot`: 7.0)."""
+    frame = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
+    named = frame["patient_id"] != ""
+    numbers = frame.loc[named, "patient_id"].str[1:].astype(int)
+    other = numbers.isin(odd_only) if odd_only is not None else numbers % 2 == 1
+    written = numbers.map(lambda n: f"{n:06d}" if odd_form == "pad" else f"{n}.0")
+    frame.loc[named, "patient_id"] = numbers.astype(str).where(~other, written)
+    frame.to_csv(folder / f"{table}.csv", index=False)
+
+
+def _warnings(night: Path) -> list[dict[str, str]]:
+    manifest = json.loads((night / "run_manifest.json").read_text())
+    return [w for w in manifest["warnings"] if w["code"] == "patient_ids_written_otherwise"]
+
+
+@pytest.mark.parametrize("partitions", ["1", "3"])
+def test_ids_matching_the_labs_only_when_padded_or_dotted_warn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], partitions: str
+) -> None:
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    _numbered(folder, "labs", "plain", odd_only=set())
+    _numbered(folder, "medications", "pad")
+    _numbered(folder, "diagnoses", "dot")
+    status, night = screen(folder, "--partitions", partitions)
+    err = capsys.readouterr().err
+    assert status == 4
+    messages = [w["message"] for w in _warnings(night)]
+    assert messages == [
+        f"{ODD_DIAGNOSIS_PATIENTS} of the {DIAGNOSIS_PATIENTS} patient id(s) of table diagnoses "
+        "(60%) match an id of table labs only with leading zeros or a trailing .0 set aside "
+        "(000123 or 123.0 against 123; limit 5%): no risk factor from those diagnoses rows "
+        "reaches a case. Ask for the ids written alike in every table.",
+        f"{ODD_MEDICATION_PATIENTS} of the {MEDICATION_PATIENTS} patient id(s) of table "
+        "medications (46%) match an id of table labs only with leading zeros or a trailing .0 "
+        "set aside (000123 or 123.0 against 123; limit 5%): no risk factor from those "
+        "medications rows reaches a case. Ask for the ids written alike in every table.",
+    ]
+    assert all(f"warning: {text}" in err for text in messages)
+    assert "00001" not in err and "5.0" not in err  # no id of the delivery
+
+
+def test_one_id_written_otherwise_is_under_the_limit(tmp_path: Path) -> None:
+    """1 of the 28 medication ids (4%) is no share over 5%: the night screens clean."""
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    _numbered(folder, "labs", "plain", odd_only=set())
+    _numbered(folder, "medications", "pad", odd_only={1})
+    _numbered(folder, "diagnoses", "plain", odd_only=set())
+    status, night = screen(folder)
+    assert _warnings(night) == []
+    assert status == 0
+
+
+def test_the_matching_form_sets_aside_leading_zeros_and_a_trailing_point_zero() -> None:
+    ids = pd.Series(["000123", "123.0", "123", "0", "000", "P00123", "12.5", "1.23E+05", ""])
+    assert matching_form(ids).tolist() == [
+        "123", "123", "123", "0", "0", "P00123", "12.5", "1.23E+05", "",
+    ]  # fmt: skip
+
+
+def test_ids_alike_in_matching_form_share_a_partition() -> None:
+    """So a partition holds every form of an id and the partitions' counts add up."""
+    parts = partition_of(pd.Series(["123", "000123", " 123.0 ", "P00123", "P001"]), 8)
+    assert parts[0] == parts[1] == parts[2]
+    assert partition_of(pd.Series(["P001", "P002", "Ärztin-7"]), 8).tolist() == [6, 1, 0]
