@@ -16,23 +16,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning
 
-_NUMBER = r"\d+(?:\.0+)?"  # digits, perhaps zero-padded, perhaps with a trailing .0
+# digits (ASCII), perhaps zero-padded, perhaps with a trailing .0
+_NUMBER = r"^[0-9]+(?:\.0+)?$"
 
 NearMatches = dict[str, tuple[int, int]]  # table -> (its patient ids, those matching in form)
 
 
 def matching_form(ids: pd.Series) -> pd.Series:
     """Each id (text, without surrounding spaces) in its matching form: a number without its
-    leading zeros and trailing `.0` (`0` for zeros alone); another id as it is."""
-    number = ids.str.fullmatch(_NUMBER).fillna(False).astype(bool)
-    if not number.any():
+    leading zeros and trailing `.0` (`0` for zeros alone); another id as it is (in Arrow: the
+    partitions hash every distinct id in this form)."""
+    values = pa.array(ids, type=pa.large_string(), from_pandas=True)
+    number = pc.fill_null(pc.match_substring_regex(values, _NUMBER), False)
+    if not pc.any(number).as_py():
         return ids
-    digits = ids[number].str.replace(r"\.0+$", "", regex=True).str.lstrip("0")
-    return ids.where(~number, digits.where(digits != "", "0"))
+    digits = pc.utf8_ltrim(pc.replace_substring_regex(values, r"\.0+$", ""), "0")
+    digits = pc.if_else(pc.equal(digits, ""), "0", digits)
+    formed = pc.if_else(number, digits, values)
+    return pd.Series(pd.array(formed, dtype="str"), index=ids.index)
 
 
 def _distinct(frame: pd.DataFrame) -> pd.Series:
