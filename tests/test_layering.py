@@ -42,6 +42,8 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.run_warnings": "report",  # judges the completed run (exit 4)
     "hyposcreen.quarantine_warnings": "report",  # judges the quarantined rows (exit 4)
     "hyposcreen.patient_overlap": "report",  # judges whether the tables name the same patients
+    "hyposcreen.patient_id_forms": "report",  # judges ids alike only without leading zeros, .0
+    "hyposcreen.empty_file_warnings": "report",  # judges a table folder's empty parts
     "hyposcreen.date_only_times": "report",  # judges lab times written as a date alone
     "hyposcreen.delivery_counts": "report",  # the counts those judge, clean stage to publish
     "hyposcreen.decimal_commas": "clean",  # numbers written with a decimal comma at a "." site

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hyposcreen.patient_overlap import distinct_ids
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning
 
@@ -30,33 +31,36 @@ NearMatches = dict[str, tuple[int, int]]  # table -> (its patient ids, those mat
 
 def matching_form(ids: pd.Series) -> pd.Series:
     """Each id (text, without surrounding spaces) in its matching form: a number without its
-    leading zeros and trailing `.0` (`0` for zeros alone); another id as it is (in Arrow: the
-    partitions hash every distinct id in this form)."""
+    leading zeros and trailing `.0` (`0` for zeros alone); another id as it is (the partitions
+    hash every distinct id in this form)."""
     values = pa.array(ids, type=pa.large_string(), from_pandas=True)
-    number = pc.fill_null(pc.match_substring_regex(values, _NUMBER), False)
-    if not pc.any(number).as_py():
+    formed = _formed(values)
+    if formed is values:
         return ids
-    digits = pc.utf8_ltrim(pc.replace_substring_regex(values, r"\.0+$", ""), "0")
-    digits = pc.if_else(pc.equal(digits, ""), "0", digits)
-    formed = pc.if_else(number, digits, values)
     return pd.Series(pd.array(formed, dtype="str"), index=ids.index)
 
 
-def _distinct(frame: pd.DataFrame) -> pd.Series:
-    ids = frame["patient_id"].dropna().astype("str").str.strip()
-    return pd.Series(ids[ids != ""].unique(), dtype="str")
+def _formed(values: pa.Array) -> pa.Array:
+    """`matching_form` in Arrow (`values` itself when no id is a number)."""
+    number = pc.fill_null(pc.match_substring_regex(values, _NUMBER), False)
+    if not pc.any(number).as_py():
+        return values
+    digits = pc.utf8_ltrim(pc.replace_substring_regex(values, r"\.0+$", ""), "0")
+    digits = pc.if_else(pc.equal(digits, ""), "0", digits)
+    return pc.if_else(number, digits, values)
 
 
 def near_matches(labs: pd.DataFrame, others: Mapping[str, pd.DataFrame]) -> NearMatches:
     """Per table of `others`: its distinct patient ids and how many of them the labs do not
     hold as written but hold in matching form."""
-    lab_ids = _distinct(labs)
-    lab_forms = set(matching_form(lab_ids))
+    lab_ids = distinct_ids(labs, stripped=True)
+    lab_forms = pc.unique(_formed(lab_ids))
     found = {}
     for name, frame in others.items():
-        ids = _distinct(frame)
-        apart = ids[~ids.isin(set(lab_ids))]
-        found[name] = (len(ids), int(matching_form(apart).isin(lab_forms).sum()))
+        ids = distinct_ids(frame, stripped=True)
+        apart = ids.filter(pc.invert(pc.is_in(ids, value_set=lab_ids)))
+        near = pc.sum(pc.is_in(_formed(apart), value_set=lab_forms)).as_py() or 0
+        found[name] = (len(ids), int(near))
     return found
 
 

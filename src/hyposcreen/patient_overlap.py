@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning
@@ -20,19 +22,28 @@ from hyposcreen.run_warnings import RunWarning
 SharedPatients = dict[str, tuple[int, int]]  # table -> (its patient ids, those the labs hold)
 
 
-def _ids(frame: pd.DataFrame) -> pd.Index:
-    ids = frame["patient_id"].dropna().astype("str")
-    return pd.Index(ids[ids != ""].unique())
+def distinct_ids(frame: pd.DataFrame, stripped: bool = False) -> pa.Array:
+    """The distinct non-empty patient ids of `frame` as text (in Arrow; `stripped`: without
+    surrounding spaces first), in order of first appearance."""
+    column = frame["patient_id"]
+    if column.dtype != "str":
+        column = column.astype("str").where(column.notna())
+    values = pa.array(column, type=pa.large_string(), from_pandas=True)
+    if stripped:
+        values = pc.utf8_trim_whitespace(values)
+    values = pc.unique(values.drop_null())
+    return values.filter(pc.not_equal(values, ""))
 
 
 def shared_patients(labs: pd.DataFrame, others: Mapping[str, pd.DataFrame]) -> SharedPatients:
     """Per table of `others`: its distinct patient ids and how many the labs also hold; the
     labs' own under "labs" (both numbers alike)."""
-    lab_ids = _ids(labs)
+    lab_ids = distinct_ids(labs)
     found = {"labs": (len(lab_ids), len(lab_ids))}
     for name, frame in others.items():
-        ids = _ids(frame)
-        found[name] = (len(ids), int(ids.isin(lab_ids).sum()))
+        ids = distinct_ids(frame)
+        held = pc.sum(pc.is_in(ids, value_set=lab_ids)).as_py() or 0
+        found[name] = (len(ids), int(held))
     return found
 
 
@@ -60,15 +71,16 @@ def unmatched_patient_warnings(
 
 
 # a number as a spreadsheet shows a long one (1.23457E+11): its other digits are gone
-_SCIENTIFIC = r"^\d(?:\.\d+)?[eE]\+\d{2,3}$"  # Excel, LibreOffice: 1.23457E+11, 1E+12
+_SCIENTIFIC = r"^[0-9](?:\.[0-9]+)?[eE]\+[0-9]{2,3}$"  # Excel, LibreOffice: 1.23457E+11, 1E+12
 
 
 def scientific_ids(frames: Mapping[str, pd.DataFrame]) -> SharedPatients:
     """Per table: its distinct patient ids and how many are written in scientific notation."""
     found = {}
     for name, frame in frames.items():
-        ids = _ids(frame)
-        found[name] = (len(ids), int(ids.str.match(_SCIENTIFIC).sum()) if len(ids) else 0)
+        ids = distinct_ids(frame)
+        scientific = pc.sum(pc.match_substring_regex(ids, _SCIENTIFIC)).as_py() or 0
+        found[name] = (len(ids), int(scientific))
     return found
 
 

@@ -16,9 +16,9 @@ import pandas as pd
 from hyposcreen.arrow_columns import is_listed
 from hyposcreen.context import RunContext, RunSummary
 from hyposcreen.delivery_counts import DeliveryCounts, delivery_warnings
+from hyposcreen.empty_file_warnings import empty_part_warnings
 from hyposcreen.errors import HyposcreenError
 from hyposcreen.ingest.canonical import IngestedTable
-from hyposcreen.ingest.empty_parts import empty_part_warnings
 from hyposcreen.nightly.remember import remember_run
 from hyposcreen.quarantine_warnings import quarantine_warnings
 from hyposcreen.report.coverage import combine as combine_coverage

@@ -7,17 +7,17 @@ Such a part is read as a part with no rows (listed in the manifest's files with 
 control total that counts it still reconciles), and the run warns (exit 4), naming the file: a
 zero-byte file cannot be told from an export that stopped before writing anything, and a lab
 extract without a month of rows may lack patients. A table whose every file is empty still
-stops the run (the reader's InputError: no header line)."""
+stops the run (the reader's InputError: no header line). The warning is made at publish
+(`empty_file_warnings`), from the manifest's records of the files."""
 
 from __future__ import annotations
 
 import gzip
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from hyposcreen.ingest.files import file_record
-from hyposcreen.run_warnings import RunWarning
 
 
 def parts_to_read(
@@ -68,33 +68,3 @@ def _blank(data: bytes) -> bool:
     for mark in _MARKS:
         data = data.removeprefix(mark)
     return data.replace(b"\x00", b"").strip() == b""
-
-
-def empty_part_warnings(
-    files_by_table: Mapping[str, Sequence[Mapping[str, object]]], input_dir: Path
-) -> list[RunWarning]:
-    """One warning per table with an empty part among several files (the manifest records of
-    its files: their `path` and `bytes`), naming the empty files relative to `input_dir`."""
-    found: list[RunWarning] = []
-    for table, files in files_by_table.items():
-        empty = [str(f["path"]) for f in files if f.get("empty_part")]
-        if not empty:
-            continue
-        names = ", ".join(_relative(Path(path), input_dir) for path in sorted(empty))
-        found.append(
-            RunWarning(
-                "empty_file",
-                f"table {table}: {len(empty)} of {len(files)} file(s) hold nothing (no header "
-                f"line, no rows): {names}; read as no rows. A month with no rows, or an export "
-                "that stopped before writing? If the rows are missing, the list may lack "
-                "patients: ask the sender.",
-            )
-        )
-    return found
-
-
-def _relative(path: Path, input_dir: Path) -> str:
-    try:
-        return path.relative_to(input_dir).as_posix()
-    except ValueError:
-        return path.name
