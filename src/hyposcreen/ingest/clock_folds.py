@@ -1,11 +1,14 @@
-"""The hours a site's clocks repeat (when they go back), told on UTC instants.
+"""The hours a site's clocks repeat (when they go back) and skip (when they go forward).
 
 Times are held as naive site-local wall time, and a wall time in a repeated hour names two
 instants an hour apart. A time read without an offset is the first of them (rules.yaml's
 header); a time written with its offset, or typed with its zone, says which one it is. For
 those the parse marks the second occurrence in a hidden column beside the time
 (`fold_column`), and the screen turns wall time back into the instant the source named
-(spec §11: every interval is elapsed time).
+(spec §11: every interval is elapsed time). A wall time the clocks skip names no instant: it
+is read as the end of the gap (`past_skipped`: 02:30 is 03:00 on Berlin's spring night), at
+parsing, so every comparison of times (intervals, duplicates, a drug's end before its start)
+reads it alike.
 """
 
 from __future__ import annotations
@@ -30,40 +33,68 @@ def fold_column(column: str) -> str:
 def second_occurrences(instants: pd.Series, timezone: str) -> np.ndarray | None:
     """Whether each naive UTC instant falls in the second occurrence of an hour the clocks of
     `timezone` repeat: None when none does (the usual case, and always in UTC)."""
-    known = instants.dropna()
+    values = instants.to_numpy(dtype="datetime64[us]")
+    second = np.zeros(len(values), dtype=bool)
+    for change, before, after in _changes_near(instants, timezone):
+        if after < before:  # clocks back: [change, change + (before - after)) again
+            second |= (values >= change) & (values < change + (before - after))
+    return second if second.any() else None
+
+
+def past_skipped(wall: pd.Series, timezone: str) -> pd.Series:
+    """Naive wall times (datetime64[us]) with those the clocks of `timezone` skip moved to the
+    end of the gap; `wall` itself when none is skipped."""
+    values = wall.to_numpy(dtype="datetime64[us]")
+    moved: np.ndarray | None = None
+    for change, before, after in _changes_near(wall, timezone):
+        if after > before:  # clocks forward: wall [change + before, change + after) skipped
+            skipped = (values >= change + before) & (values < change + after)
+            if skipped.any():
+                moved = values.copy() if moved is None else moved
+                moved[skipped] = change + after
+    return wall if moved is None else pd.Series(moved, index=wall.index, dtype="datetime64[us]")
+
+
+def _changes_near(
+    times: pd.Series, timezone: str
+) -> list[tuple[np.datetime64, np.timedelta64, np.timedelta64]]:
+    """The zone's changes (UTC instant, offset before, offset after) in the years of `times`
+    (naive; a day either side), for a zone pandas knows."""
+    known = times.dropna()
     if known.empty:
-        return None
-    low, high = known.min(), known.max()
+        return []
+    low, high = known.min() - _DAY, known.max() + _DAY
     if high.year - low.year <= _SPAN_YEARS:
         years: list[int] = list(range(low.year, high.year + 1))
     else:
         years = sorted(set(known.dt.year.tolist()))
-    values = instants.to_numpy(dtype="datetime64[us]")
-    second = np.zeros(len(values), dtype=bool)
-    for year in years:
-        for start, end in _repeated_instants(timezone, year):
-            if start <= high.to_datetime64() and end > low.to_datetime64():
-                second |= (values >= start) & (values < end)
-    return second if second.any() else None
+    low_us, high_us = low.to_datetime64(), high.to_datetime64()
+    return [
+        found
+        for year in years
+        for found in _changes(timezone, year)
+        if low_us <= found[0] <= high_us
+    ]
 
 
 @lru_cache(maxsize=4096)
-def _repeated_instants(timezone: str, year: int) -> tuple[tuple[np.datetime64, np.datetime64], ...]:
-    """The UTC instants [start, end) of each second occurrence the clocks of `timezone` make
-    in `year` (a clocks-back change at instant T by d: [T, T + d)); () where the zone is not
-    one pandas knows (the caller's parse decided those already)."""
+def _changes(
+    timezone: str, year: int
+) -> tuple[tuple[np.datetime64, np.timedelta64, np.timedelta64], ...]:
+    """Each change of the zone's offset in `year` (UTC): its instant and the offsets before and
+    after; () in UTC or where the zone is not one pandas knows (the parse decided those)."""
     try:
         days = pd.date_range(f"{year}-01-01", f"{year + 1}-01-02", freq="D", unit="us")
         offsets = _utc_offsets(days, timezone)
     except (ValueError, TypeError, KeyError, OverflowError, pd.errors.OutOfBoundsDatetime):
         return ()
     found = []
-    for day in np.flatnonzero(offsets[1:] < offsets[:-1]):
+    for day in np.flatnonzero(offsets[1:] != offsets[:-1]):
         minutes = pd.date_range(days[day], days[day] + _DAY, freq="min", unit="us")
         minute_offsets = _utc_offsets(minutes, timezone)
-        for step in np.flatnonzero(minute_offsets[1:] < minute_offsets[:-1]):
+        for step in np.flatnonzero(minute_offsets[1:] != minute_offsets[:-1]):
             change = minutes[step + 1].to_datetime64()
-            found.append((change, change + (minute_offsets[step] - minute_offsets[step + 1])))
+            found.append((change, minute_offsets[step], minute_offsets[step + 1]))
     return tuple(found)
 
 

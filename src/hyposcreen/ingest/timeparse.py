@@ -6,8 +6,8 @@ spec is elapsed time (spec §11), so rules compare UTC instants (`to_instants`),
 from wall time on the nights the clocks change. A wall time that occurs twice (the repeated
 hour when clocks go back) is read as its first occurrence (summer time) unless an offset
 written with it, or a typed zone, names the second (`clock_folds`); one that does not
-exist (the skipped hour when clocks go forward) is moved forward to the first instant after
-the gap. The same decisions are written in rules.yaml's header.
+exist (the skipped hour when clocks go forward) is read, as it is parsed, as the first
+instant after the gap (02:30 -> 03:00). The same decisions are written in rules.yaml's header.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hyposcreen.ingest.clock_folds import second_occurrences
+from hyposcreen.ingest.clock_folds import past_skipped, second_occurrences
 
 # an offset only after a clock time: the "-20" of a date-only "2026-11-20" is not one
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
@@ -64,7 +64,7 @@ def parse_times_folded(
     index, raw = raw.index, raw.reset_index(drop=True)  # rows by position from here
     folds = _Folds(timezone, len(raw))
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
-        return folds.to_local(raw).set_axis(index), folds.second
+        return _past_gaps(folds.to_local(raw), timezone).set_axis(index), folds.second
     text = raw.astype("str").str.strip()
     text = text.where(text.str.len() > 0)
     parsed = _parse_text(text, timezone, formats, folds)
@@ -73,7 +73,12 @@ def parse_times_folded(
         cut = text[failed].str.replace(_FRACTION, r"\g<seconds>.\g<digits>", regex=True)
         cut = cut.str.replace(_ZONE_NAME, r"\g<clock>+00:00", regex=True)
         parsed.loc[cut.index] = _parse_text(cut, timezone, formats, folds)
-    return parsed.set_axis(index), folds.second
+    return _past_gaps(parsed, timezone).set_axis(index), folds.second
+
+
+def _past_gaps(wall: pd.Series, timezone: str) -> pd.Series:
+    """A wall time the clocks skip read as the end of the gap (`clock_folds.past_skipped`)."""
+    return wall if is_utc(timezone) else past_skipped(wall, timezone)
 
 
 class _Folds:
