@@ -13,6 +13,7 @@ import pandas as pd
 from hyposcreen.date_only_times import date_only_times, date_only_warnings
 from hyposcreen.patient_id_forms import near_match_warnings, near_matches
 from hyposcreen.patient_overlap import (
+    distinct_ids,
     scientific_id_warnings,
     scientific_ids,
     shared_patients,
@@ -30,11 +31,12 @@ def count_delivery(
     """The counts of one run (or partition). Date-only specimen times are judged in the
     canonical layout only: there they are a date column mapped as the time, where OMOP's
     `measurement_date` without a `measurement_datetime` is the standard's own fallback."""
-    others = {"medications": medications, "diagnoses": diagnoses}
+    tables = {"labs": labs, "medications": medications, "diagnoses": diagnoses}
+    ids = {name: distinct_ids(frame) for name, frame in tables.items()}
     counts = {
-        "shared_patients": shared_patients(labs, others),
-        "scientific_ids": scientific_ids({"labs": labs, **others}),
-        "near_matches": near_matches(labs, others),
+        "shared_patients": shared_patients(ids),
+        "scientific_ids": scientific_ids(ids),
+        "near_matches": near_matches(ids),
     }
     if canonical:
         counts["date_only_times"] = {"labs": date_only_times(labs)}

@@ -19,7 +19,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hyposcreen.patient_overlap import distinct_ids
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning
 
@@ -50,18 +49,26 @@ def _formed(values: pa.Array) -> pa.Array:
     return pc.if_else(number, digits, values)
 
 
-def near_matches(labs: pd.DataFrame, others: Mapping[str, pd.DataFrame]) -> NearMatches:
-    """Per table of `others`: its distinct patient ids and how many of them the labs do not
-    hold as written but hold in matching form."""
-    lab_ids = distinct_ids(labs, stripped=True)
+def near_matches(ids: Mapping[str, pa.Array]) -> NearMatches:
+    """Per table of `ids` but the labs (distinct patient ids by table): its count of ids,
+    without surrounding spaces, and how many of them the labs do not hold as written but hold
+    in matching form."""
+    lab_ids = _stripped(ids["labs"])
     lab_forms = pc.unique(_formed(lab_ids))
     found = {}
-    for name, frame in others.items():
-        ids = distinct_ids(frame, stripped=True)
-        apart = ids.filter(pc.invert(pc.is_in(ids, value_set=lab_ids)))
+    for name, table_ids in ids.items():
+        if name == "labs":
+            continue
+        others = _stripped(table_ids)
+        apart = others.filter(pc.invert(pc.is_in(others, value_set=lab_ids)))
         near = pc.sum(pc.is_in(_formed(apart), value_set=lab_forms)).as_py() or 0
-        found[name] = (len(ids), int(near))
+        found[name] = (len(others), int(near))
     return found
+
+
+def _stripped(ids: pa.Array) -> pa.Array:
+    values = pc.unique(pc.utf8_trim_whitespace(ids))
+    return values.filter(pc.not_equal(values, ""))
 
 
 def near_match_warnings(

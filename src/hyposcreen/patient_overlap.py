@@ -22,28 +22,25 @@ from hyposcreen.run_warnings import RunWarning
 SharedPatients = dict[str, tuple[int, int]]  # table -> (its patient ids, those the labs hold)
 
 
-def distinct_ids(frame: pd.DataFrame, stripped: bool = False) -> pa.Array:
-    """The distinct non-empty patient ids of `frame` as text (in Arrow; `stripped`: without
-    surrounding spaces first), in order of first appearance."""
+def distinct_ids(frame: pd.DataFrame) -> pa.Array:
+    """The distinct non-empty patient ids of `frame` as text (in Arrow), in order of first
+    appearance; each table's are taken once and given to the counts below."""
     column = frame["patient_id"]
     if column.dtype != "str":
         column = column.astype("str").where(column.notna())
-    values = pa.array(column, type=pa.large_string(), from_pandas=True)
-    if stripped:
-        values = pc.utf8_trim_whitespace(values)
-    values = pc.unique(values.drop_null())
+    values = pc.unique(pa.array(column, type=pa.large_string(), from_pandas=True).drop_null())
     return values.filter(pc.not_equal(values, ""))
 
 
-def shared_patients(labs: pd.DataFrame, others: Mapping[str, pd.DataFrame]) -> SharedPatients:
-    """Per table of `others`: its distinct patient ids and how many the labs also hold; the
-    labs' own under "labs" (both numbers alike)."""
-    lab_ids = distinct_ids(labs)
+def shared_patients(ids: Mapping[str, pa.Array]) -> SharedPatients:
+    """Per table of `ids` (distinct patient ids by table, the labs' among them): its count of
+    ids and how many the labs also hold; the labs' own under "labs" (both numbers alike)."""
+    lab_ids = ids["labs"]
     found = {"labs": (len(lab_ids), len(lab_ids))}
-    for name, frame in others.items():
-        ids = distinct_ids(frame)
-        held = pc.sum(pc.is_in(ids, value_set=lab_ids)).as_py() or 0
-        found[name] = (len(ids), int(held))
+    for name, table_ids in ids.items():
+        if name != "labs":
+            held = pc.sum(pc.is_in(table_ids, value_set=lab_ids)).as_py() or 0
+            found[name] = (len(table_ids), int(held))
     return found
 
 
@@ -74,11 +71,10 @@ def unmatched_patient_warnings(
 _SCIENTIFIC = r"^[0-9](?:\.[0-9]+)?[eE]\+[0-9]{2,3}$"  # Excel, LibreOffice: 1.23457E+11, 1E+12
 
 
-def scientific_ids(frames: Mapping[str, pd.DataFrame]) -> SharedPatients:
+def scientific_ids(distinct: Mapping[str, pa.Array]) -> SharedPatients:
     """Per table: its distinct patient ids and how many are written in scientific notation."""
     found = {}
-    for name, frame in frames.items():
-        ids = distinct_ids(frame)
+    for name, ids in distinct.items():
         scientific = pc.sum(pc.match_substring_regex(ids, _SCIENTIFIC)).as_py() or 0
         found[name] = (len(ids), int(scientific))
     return found
