@@ -1,0 +1,72 @@
+"""The medications' contract `end_time not before start_time` on the night Europe/Berlin's
+clocks go back (25 Oct 2026, 01:00Z: 03:00 CEST -> 02:00 CET; the wall times 02:00-02:59
+happen at 00:00-00:59Z and again at 01:00-01:59Z).
+
+A medication written with offsets, started at 02:40+02:00 (00:40Z) and stopped at 02:20+01:00
+(01:20Z), ran for 40 minutes; on the wall its end is before its start, and the contract
+quarantined it (its loop diuretic lost to the case). One started at 02:40+01:00 (01:40Z) and
+stopped at 02:50+02:00 (00:50Z) ends before it starts, though not on the wall: it passed. The
+contract compares the instants, in every runner."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from hyposcreen.cli import main
+
+LABS = """patient_id,specimen_id,specimen_time,loinc,value_raw,unit
+P1,S1,2026-10-25T02:30:00+01:00,2951-2,125,mmol/L
+P2,S2,2026-10-25T02:30:00+01:00,2951-2,125,mmol/L
+P3,S3,2026-10-25T02:30:00+01:00,2951-2,125,mmol/L
+"""
+MEDICATIONS = """patient_id,drug_name,start_time,end_time
+P1,Furosemide 40mg,2026-10-25T02:40:00+02:00,2026-10-25T02:20:00+01:00
+P2,Furosemide 40mg,2026-10-25T02:40:00+01:00,2026-10-25T02:50:00+02:00
+P3,Furosemide 40mg,2026-10-20T08:00:00,2026-10-19T08:00:00
+"""
+
+
+def _delivery(tmp_path: Path) -> tuple[Path, Path]:
+    extract = tmp_path / "extract"
+    extract.mkdir()
+    (extract / "labs.csv").write_text(LABS, encoding="utf-8")
+    (extract / "medications.csv").write_text(MEDICATIONS, encoding="utf-8")
+    (extract / "diagnoses.csv").write_text(
+        "patient_id,code,code_system,recorded_time\nP9,I10,ICD-10-CM,2026-10-01T00:00:00\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text("timezone: Europe/Berlin\n", encoding="utf-8")
+    return extract, mapping
+
+
+@pytest.mark.parametrize(
+    "runner",
+    [
+        ["--window-start", "2026-10-25"],
+        ["--window-start", "2026-10-25", "--partitions", "2"],
+        ["--backfill", "2026-10-25", "2026-10-26"],
+    ],
+    ids=["in-process", "partitioned", "backfill"],
+)
+def test_end_before_start_is_judged_on_instants(tmp_path: Path, runner: list[str]) -> None:
+    extract, mapping = _delivery(tmp_path)
+    out = tmp_path / "out"
+    argv = ["run", "--no-flow", "--input", str(extract), "--out", str(out)]
+    assert main([*argv, "--mapping", str(mapping), *runner]) in (0, 4)
+    night = out / "2026-10-25"
+    with (night / "quarantine.csv").open(newline="", encoding="utf-8") as handle:
+        quarantined = [
+            (row["table"], row["source_row"], row["reason"].split(":")[0])
+            for row in csv.DictReader(handle)
+        ]
+    assert quarantined == [
+        ("medications", "3", "end_before_start"),  # P2: 01:40Z -> 00:50Z
+        ("medications", "4", "end_before_start"),  # P3: a day before, no repeated hour
+    ]
+    with (night / "review_list.csv").open(newline="", encoding="utf-8") as handle:
+        listed = {row["patient_id"]: row["risk_factors"] for row in csv.DictReader(handle)}
+    assert listed == {"P1": "loop_diuretic"}  # 00:40Z -> 01:20Z, before the 01:30Z sodium
