@@ -11,11 +11,13 @@ contract compares the instants, in every runner."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hyposcreen.cli import main
+from hyposcreen.validate import worker_client
 
 LABS = """patient_id,specimen_id,specimen_time,loinc,value_raw,unit
 P1,S1,2026-10-25T02:30:00+01:00,2951-2,125,mmol/L
@@ -43,20 +45,35 @@ def _delivery(tmp_path: Path) -> tuple[Path, Path]:
     return extract, mapping
 
 
+@pytest.fixture(autouse=True)
+def _no_worker_left() -> Iterator[None]:
+    worker_client.stop()
+    worker_client.allow("off")
+    yield
+    worker_client.stop()
+    worker_client.allow("off")
+
+
 @pytest.mark.parametrize(
-    "runner",
+    ("runner", "warm_up"),
     [
-        ["--window-start", "2026-10-25"],
-        ["--window-start", "2026-10-25", "--partitions", "2"],
-        ["--backfill", "2026-10-25", "2026-10-26"],
+        (["--window-start", "2026-10-25"], "0"),
+        (["--window-start", "2026-10-25", "--partitions", "2"], "0"),
+        (["--backfill", "2026-10-25", "2026-10-26"], "0"),
+        (["--window-start", "2026-10-25"], "1"),  # validated by the contracts worker
     ],
-    ids=["in-process", "partitioned", "backfill"],
+    ids=["in-process", "partitioned", "backfill", "worker"],
 )
-def test_end_before_start_is_judged_on_instants(tmp_path: Path, runner: list[str]) -> None:
+def test_end_before_start_is_judged_on_instants(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runner: list[str], warm_up: str
+) -> None:
+    monkeypatch.setenv("HYPOSCREEN_GX_WARM_UP", warm_up)
     extract, mapping = _delivery(tmp_path)
     out = tmp_path / "out"
     argv = ["run", "--no-flow", "--input", str(extract), "--out", str(out)]
     assert main([*argv, "--mapping", str(mapping), *runner]) in (0, 4)
+    worker = worker_client.current()
+    assert (worker is not None and worker.answered > 0) == (warm_up == "1")
     night = out / "2026-10-25"
     with (night / "quarantine.csv").open(newline="", encoding="utf-8") as handle:
         quarantined = [
