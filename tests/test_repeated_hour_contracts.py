@@ -87,3 +87,35 @@ def test_end_before_start_is_judged_on_instants(
     with (night / "review_list.csv").open(newline="", encoding="utf-8") as handle:
         listed = {row["patient_id"]: row["risk_factors"] for row in csv.DictReader(handle)}
     assert listed == {"P1": "loop_diuretic"}  # 00:40Z -> 01:20Z, before the 01:30Z sodium
+
+
+@pytest.mark.parametrize("partitions", ["2", "3", "4", "5"])
+def test_a_part_without_repeated_hours_beside_one_with_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partitions: str
+) -> None:
+    """The medications in two parts, the repeated hour's times in the second only: the
+    partitions holding none of its rows have no mark of them, and the contracts gather the
+    marks of those that do (one partition's count stopped the night, another's compared wall
+    times)."""
+    monkeypatch.setenv("HYPOSCREEN_GX_WARM_UP", "0")
+    extract, mapping = _delivery(tmp_path)
+    lines = MEDICATIONS.splitlines()
+    (extract / "medications.csv").unlink()
+    parts = extract / "medications"
+    parts.mkdir()
+    others = [f"Q{n},Furosemide 40mg,2026-10-20T08:00:00," for n in range(8)]
+    (parts / "a.csv").write_text("\n".join([lines[0], lines[3], *others, ""]), encoding="utf-8")
+    (parts / "b.csv").write_text("\n".join([*lines[:3], ""]), encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["run", "--no-flow", "--input", str(extract), "--out", str(out)]
+    argv += ["--mapping", str(mapping), "--window-start", "2026-10-25", "--partitions", partitions]
+    assert main(argv) in (0, 4)
+    with (out / "2026-10-25" / "quarantine.csv").open(newline="", encoding="utf-8") as handle:
+        quarantined = [
+            (row["source_file"], row["source_row"], row["reason"].split(":")[0])
+            for row in csv.DictReader(handle)
+        ]
+    assert quarantined == [("a.csv", "2", "end_before_start"), ("b.csv", "3", "end_before_start")]
+    with (out / "2026-10-25" / "review_list.csv").open(newline="", encoding="utf-8") as handle:
+        listed = {row["patient_id"]: row["risk_factors"] for row in csv.DictReader(handle)}
+    assert listed == {"P1": "loop_diuretic"}
