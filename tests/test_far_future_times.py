@@ -80,3 +80,40 @@ def test_an_ongoing_medication_ending_in_9999_is_a_risk_factor(
     with (out / night / "review_list.csv").open(newline="", encoding="utf-8") as handle:
         listed = {row["patient_id"]: row["risk_factors"] for row in csv.DictReader(handle)}
     assert listed == {"P1": "loop_diuretic"}
+
+
+def test_a_typed_end_in_9999_is_read(tmp_path: Path) -> None:
+    """Parquet typed with the zone: 9999-12-31T23:59:59-05:00 is 10000-01-01T04:59:59Z."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    extract = tmp_path / "extract"
+    extract.mkdir()
+    (extract / "labs.csv").write_text(
+        "patient_id,specimen_id,specimen_time,loinc,value_raw,unit\n"
+        "P1,S1,2026-11-20T10:00:00,2951-2,125,mmol/L\n",
+        encoding="utf-8",
+    )
+    (extract / "diagnoses.csv").write_text(
+        "patient_id,code,code_system,recorded_time\nP9,I10,ICD-10-CM,2026-10-01T00:00:00\n",
+        encoding="utf-8",
+    )
+    second = 10**6  # microseconds
+    typed = pa.timestamp("us", tz=NEW_YORK)
+    medications = pa.table(
+        {
+            "patient_id": ["P1"],
+            "drug_name": ["Furosemide 40mg"],
+            "start_time": pa.array([1790812800 * second], typed),  # 2026-10-01T00:00Z
+            "end_time": pa.array([(253402318799 + 5 * 3600) * second], typed),
+        }
+    )
+    pq.write_table(medications, extract / "medications.parquet")
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text(f"timezone: {NEW_YORK}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["run", "--no-flow", "--input", str(extract), "--out", str(out)]
+    assert main([*argv, "--mapping", str(mapping), "--window-start", "2026-11-20"]) in (0, 4)
+    with (out / "2026-11-20" / "review_list.csv").open(newline="", encoding="utf-8") as handle:
+        listed = {row["patient_id"]: row["risk_factors"] for row in csv.DictReader(handle)}
+    assert listed == {"P1": "loop_diuretic"}
