@@ -10,6 +10,8 @@ import csv
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from hyposcreen.cli import main
@@ -84,9 +86,6 @@ def test_an_ongoing_medication_ending_in_9999_is_a_risk_factor(
 
 def test_a_typed_end_in_9999_is_read(tmp_path: Path) -> None:
     """Parquet typed with the zone: 9999-12-31T23:59:59-05:00 is 10000-01-01T04:59:59Z."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     extract = tmp_path / "extract"
     extract.mkdir()
     (extract / "labs.csv").write_text(
