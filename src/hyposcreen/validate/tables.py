@@ -19,11 +19,9 @@ from typing import Any
 
 import pandas as pd
 
-from hyposcreen.ingest.canonical import SCHEMAS
 from hyposcreen.validate.batches import NAMES_ONLY
 from hyposcreen.validate.derived import derived_inputs
 from hyposcreen.validate.outcomes import MAX_EXAMPLES
-from hyposcreen.validate.repeated_hours import fold_columns
 from hyposcreen.validate.results import index_labels
 from hyposcreen.validate.suites import load_suite_spec, referenced_columns
 
@@ -42,10 +40,9 @@ class PartialTable:
 
 def columns_read(table: str, names: list[str], suites_dir: Path | None = None) -> set[str]:
     """The columns of `names` whose every value validating `table` reads: what its checks
-    other than the column-name checks name, the inputs of its derived columns, and the marks
-    of a repeated hour's second occurrences (validate/repeated_hours.py)."""
+    other than the column-name checks name, and the inputs of its derived columns."""
     spec = load_suite_spec(table, suites_dir)
-    read: set[str] = fold_columns(SCHEMAS[table].time_columns)
+    read: set[str] = set()
     for expectation in spec["expectations"]:
         if expectation["type"] not in NAMES_ONLY:
             read |= referenced_columns(expectation)
