@@ -80,3 +80,26 @@ def test_a_run_whose_reader_left_keeps_its_warnings_and_status(tmp_path: Path) -
     assert process.returncode == 4, err
     assert "warning: 1 of 172 labs row(s)" in err and "labs.csv:173" in err
     assert (out / "2026-11-20" / "review_list.csv").is_file()
+
+
+def _with_stdout_closed(arguments: list[str]) -> subprocess.CompletedProcess[str]:
+    shell = 'exec "$@" >&-'  # fd 1 closed before the interpreter starts
+    command = ["sh", "-c", shell, "sh", sys.executable, "-m", "hyposcreen.cli", *arguments]
+    return subprocess.run(command, stderr=subprocess.PIPE, text=True, check=False)
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["--version"], ["run", "--help"]])
+def test_help_into_a_closed_stdout_ends_with_status_0(arguments: list[str]) -> None:
+    """`hyposcreen --help >&-`: stdout closed by the caller (Python's sys.stdout is None). The
+    text goes nowhere and argparse's status 0 stands; it was a traceback and exit 1."""
+    done = _with_stdout_closed(arguments)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_status_into_a_closed_stdout_keeps_its_status(tmp_path: Path) -> None:
+    """`hyposcreen status ... >&-` was an internal error (exit 70: AttributeError)."""
+    state = tmp_path / "state"
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(tmp_path / "out")]
+    assert main([*argv, "--window-start", "2026-11-20", "--state-dir", str(state)]) == 0
+    done = _with_stdout_closed(["status", "--state-dir", str(state)])
+    assert (done.returncode, done.stderr) == (0, "")

@@ -217,6 +217,7 @@ EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a command whose read
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _stdout_opened()
     args = _parsed(argv)
     noted: list[int] = []
     with noting_interrupts(noted):
@@ -236,6 +237,22 @@ def _parsed(argv: Sequence[str] | None) -> argparse.Namespace:
     except BrokenPipeError:  # a text longer than stdout's buffer, written to a reader gone
         stdout_to_devnull()
         raise SystemExit(EXIT_PIPE_CLOSED) from None
+
+
+def _stdout_opened() -> None:
+    """A stdout closed by the caller (`hyposcreen --help >&-`, `status ... >&-`), which Python
+    gives as None where any flush failed: its text goes to the null device (as when its
+    reader is gone), and fd 1 is taken so that no file the run opens later is written to."""
+    if sys.stdout is not None:
+        return
+    try:
+        os.fstat(1)
+    except OSError:  # fd 1 closed: the null device takes it
+        null = os.open(os.devnull, os.O_WRONLY)
+        if null != 1:
+            os.dup2(null, 1)
+            os.close(null)
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
 
 
 def _stdout_flushed() -> bool:

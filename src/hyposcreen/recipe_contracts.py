@@ -55,6 +55,7 @@ def run_contracts(ctx: RunContext, frames: Mapping[str, pd.DataFrame]) -> Any:
         docs_dir=ctx.staging_dir() / "validation",
         code_system_aliases=ctx.rules.code_system_aliases,
         rules=ctx.rules,  # units and ranges of the run's rules (a site's --rules copy)
+        timezone=ctx.mapping.timezone,
     )
     report.demote_small_breaches(min_rows, broken_share)  # listed as warnings of the run
     report.raise_for_critical()
@@ -99,6 +100,7 @@ def ask_worker(ctx: RunContext, frames: Mapping[str, pd.DataFrame]) -> AskedWork
         "docs_dir": str(docs_dir),
         "code_system_aliases": dict(ctx.rules.code_system_aliases),
         "rule_values": rule_parameters(ctx.rules),
+        "timezone": ctx.mapping.timezone,
     }
     try:
         if json.loads(json.dumps(told)) != told:

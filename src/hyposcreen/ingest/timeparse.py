@@ -12,6 +12,8 @@ instant after the gap (02:30 -> 03:00). The same decisions are written in rules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -144,7 +146,30 @@ def _has_offset(text: pd.Series) -> pd.Series:
 def _to_local(values: pd.Series, timezone: str) -> pd.Series:
     if values.dt.tz is None:
         return values.astype("datetime64[us]")
-    return values.dt.tz_convert(timezone).dt.tz_localize(None).astype("datetime64[us]")
+    instants = values.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+    return to_wall_time(instants, timezone)
+
+
+# A zone's conversions go through Python's datetime, which ends with the year 9999, so a time
+# in the calendar's last hours (9999-12-31T23:59:59, a common "no end" placeholder) could not
+# be converted where the other side of the offset is in the year 10000. Times from the year
+# `_FAR` on are converted 400 years earlier and moved back: the Gregorian calendar repeats
+# every 400 years, and so do a zone's rules that far ahead (its last yearly rule).
+_FAR = pd.Timestamp("9000-01-01")
+_CYCLE = pd.Timedelta(days=146097)  # 400 Gregorian years
+
+
+def _converted(values: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """`convert(values)` (naive datetime64[us] to naive datetime64[us]), the values from the
+    year `_FAR` on converted 400 years earlier and moved back by as much."""
+    far = (values >= _FAR).to_numpy(dtype=bool)  # NaT: False
+    if not far.any():
+        return convert(values)
+    shifted = values.copy()
+    shifted[far] = values[far] - _CYCLE
+    result = convert(shifted)
+    result[far] = result[far] + _CYCLE
+    return result
 
 
 def is_utc(timezone: str) -> bool:
@@ -162,8 +187,12 @@ def to_instants(local: pd.Series, timezone: str, second: pd.Series | None = None
     first = np.full(len(values), _AMBIGUOUS_FIRST)
     if second is not None:
         first &= ~second.fillna(False).to_numpy(dtype=bool)
-    aware = values.dt.tz_localize(timezone, ambiguous=first, nonexistent=_NONEXISTENT)
-    return aware.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+
+    def convert(wall: pd.Series) -> pd.Series:
+        aware = wall.dt.tz_localize(timezone, ambiguous=first, nonexistent=_NONEXISTENT)
+        return aware.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+
+    return _converted(values, convert)
 
 
 def to_wall_time(instants: pd.Series, timezone: str) -> pd.Series:
@@ -171,8 +200,12 @@ def to_wall_time(instants: pd.Series, timezone: str) -> pd.Series:
     values = instants.astype("datetime64[us]")
     if is_utc(timezone) or values.empty:
         return values
-    local = values.dt.tz_localize("UTC").dt.tz_convert(timezone).dt.tz_localize(None)
-    return local.astype("datetime64[us]")
+
+    def convert(utc: pd.Series) -> pd.Series:
+        local = utc.dt.tz_localize("UTC").dt.tz_convert(timezone).dt.tz_localize(None)
+        return local.astype("datetime64[us]")
+
+    return _converted(values, convert)
 
 
 def instant_of(local: pd.Timestamp, timezone: str) -> pd.Timestamp:

@@ -25,12 +25,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.api.types import union_categoricals
 
-from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
+from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.runners.contract_text import categorical_text
 from hyposcreen.runners.executors import release_free_memory
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, read_row_labels, read_table
+from hyposcreen.validate.repeated_hours import fold_columns
 from hyposcreen.validate.views import as_ns
 
 # labs: the contracts' value_num is the canonical value before implausible rows are blanked
@@ -95,10 +97,14 @@ class WholeContractTables(Mapping[str, Any]):
         held = [path for path, rows in zip(paths, labels, strict=True) if len(rows)] or paths[:1]
         # every contract column, by name and dtype, from the first rows of one file
         described = contract_frame(name, read_frame(held[0], head=True)).iloc[:0]
+        folds = sorted(fold_columns(SCHEMAS[name].time_columns))  # gathered on their own
+        described = described.drop(columns=[c for c in folds if c in described.columns])
         names = list(described.columns)
         read = [c for c in names if c in columns_read(name, names)]
         release_free_memory()  # the previous table's frames are gone: hand their pages back
         gathered = _gather_in_read_order(name, paths, labels, read)
+        marks = _second_occurrences(paths, labels, folds, gathered.index)
+        gathered = gathered.assign(**marks) if marks else gathered
         del labels
         release_free_memory(collect=False)  # and the partitions' columns the gather read
         columns = pd.DataFrame(
@@ -116,6 +122,29 @@ class WholeContractTables(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self.names)
+
+
+def _second_occurrences(
+    paths: list[Path], labels: list[np.ndarray], folds: list[str], order: pd.Index
+) -> dict[str, np.ndarray]:
+    """The marks of a repeated hour's second occurrences (`folds`: validate/repeated_hours.py)
+    for the rows labelled `order`: only the partitions that hold such rows have the column
+    (False in the others); a mark no partition has is left out."""
+    found: dict[str, np.ndarray] = {}
+    for column in folds:
+        pieces, held = [], False
+        for path, rows in zip(paths, labels, strict=True):
+            table = read_table(path, [column])
+            if table.num_columns:
+                held = True
+                marks = pc.fill_null(table.column(0).cast(pa.bool_()), False)
+                pieces.append(marks.to_numpy(zero_copy_only=False).astype(bool))
+            else:
+                pieces.append(np.zeros(len(rows), dtype=bool))
+        if held:
+            values = pd.Series(np.concatenate(pieces), index=np.concatenate(labels))
+            found[column] = values.reindex(order, fill_value=False).to_numpy(dtype=bool)
+    return found
 
 
 def _rows_at(table: str, paths: list[Path], labels: list[int], columns: list[str]) -> pd.DataFrame:

@@ -47,6 +47,7 @@ def validate_tables(
     suites_dir: Path | None = None,
     rules: RuleSet | None = None,
     rule_values: Mapping[str, Any] | None = None,
+    timezone: str = "UTC",
 ) -> ValidationReport:
     """Validate the canonical tables against their suites.
 
@@ -61,7 +62,8 @@ def validate_tables(
     ``--rules`` copy included; default: the packaged rules) gives the accepted units per
     analyte and the plausible ranges the suites check, so no suite contradicts the rules;
     ``rule_values`` (``rule_parameters(rules)``, as a contracts worker is told them) stands in
-    for it.
+    for it. ``timezone`` (the site's) turns the times a column-pair check compares into
+    instants on a night with a repeated hour's second occurrences (validate/repeated_hours.py).
     A labs frame that carries the clean stage's ``reason`` column (the pipeline validates the
     cleaned tables) has its non-numeric and duplicate shares taken from those decisions
     instead of derived again. With ``docs_dir`` GX Data Docs are written
@@ -108,10 +110,10 @@ def validate_tables(
         described = partial.columns if partial else frame  # every column: names, dtypes
         spec = load_suite_spec(table, suites_dir)
         build = partial_call(
-            table_view, table, frame, present, spec, code_system_aliases, described
+            table_view, table, frame, present, spec, code_system_aliases, described, timezone
         )
         if partial is None:  # a frame of a shared read: the same arrays every window
-            inputs = _view_inputs(spec, present, code_system_aliases)
+            inputs = (*_view_inputs(spec, present, code_system_aliases), timezone)
             view, names, pre = table_view_once(table, frame, inputs, build)
         else:  # gathered anew from the partitions for each window: nothing to keep
             view, names, pre = build()

@@ -24,6 +24,7 @@ from hyposcreen.validate.derived import (
     derived_columns,
 )
 from hyposcreen.validate.outcomes import ROW_ID, ExpectationOutcome, plain_outcome
+from hyposcreen.validate.repeated_hours import compared_as_instants, fold_columns
 from hyposcreen.validate.suites import load_suite_spec, referenced_columns
 
 INGEST_COLUMNS = {"labs": ("analyte", "value_num")}  # added by the pipeline before validation
@@ -45,7 +46,8 @@ def validation_columns(table: str, suites_dir: Path | None = None) -> set[str]:
     failure details and example rows quote. Validating `frame[sorted subset]` gives the same
     outcomes as validating the whole frame, at a fraction of the copying."""
     spec = load_suite_spec(table, suites_dir)
-    columns: set[str] = set(PROVENANCE) | set(SCHEMAS[table].time_columns)
+    time_columns = SCHEMAS[table].time_columns
+    columns: set[str] = set(PROVENANCE) | set(time_columns) | fold_columns(time_columns)
     columns |= set(BLANK_AS_MISSING.get(table, ())) | set(_DERIVED_INPUTS.get(table, ()))
     for group in spec.get("meta", {}).get("required_one_of", []):
         columns.update(group)
@@ -118,11 +120,14 @@ def table_view(
     spec: dict[str, Any],
     code_system_aliases: Mapping[str, str] | None,
     columns: pd.DataFrame | None = None,
+    timezone: str = "UTC",
 ) -> tuple[pd.DataFrame, list[str], list[ExpectationOutcome]]:
     """The narrow frame GX validates, the table's column names as its table-level checks see
     them (the view's columns and those only such a check names), and plain-Python contract
     outcomes (one-of, dtypes). `columns` (default: `frame`): every column of the table, its
-    names and dtypes, when `frame` holds only the columns read row by row (tables.py)."""
+    names and dtypes, when `frame` holds only the columns read row by row (tables.py). Times
+    a column-pair check compares on a night with a repeated hour's second occurrences are
+    the instants they name in the site's `timezone` (validate/repeated_hours.py)."""
     lacking = [c for c in INGEST_COLUMNS.get(table, ()) if c not in frame.columns]
     if lacking:
         raise ValueError(
@@ -140,10 +145,11 @@ def table_view(
     derived = derived_columns(table, frame, available, code_system_aliases)
     names += [c for c in derived if c not in names]
     data: dict[str, pd.Series] = {}
+    instants = compared_as_instants(frame, spec, timezone)
     for column in names:  # the values GX reads; a column only named by a check is not copied
         if column not in read:
             continue
-        series = derived[column] if column in derived else frame[column]
+        series = derived[column] if column in derived else instants.get(column, frame[column])
         if pd.api.types.is_datetime64_dtype(series.dtype):
             series = as_ns(series)
         elif pd.api.types.is_string_dtype(series.dtype):

@@ -150,6 +150,7 @@ def _contracts(tables: dict[str, Any], told: dict[str, Any]) -> Any:
         docs_dir=Path(told["docs_dir"]),
         code_system_aliases=told["code_system_aliases"],
         rule_values=told["rule_values"],
+        timezone=told.get("timezone", "UTC"),
     )
     report.demote_small_breaches(told["min_rows"], told["broken_share"])
     return report
