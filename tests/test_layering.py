@@ -75,6 +75,7 @@ RUNNERS = (
     "hyposcreen.cli",
     "hyposcreen.cli_run",
     "hyposcreen.cli_signals",
+    "hyposcreen.cli_stdout",
     "hyposcreen.audit",
     # the operator's side of a run: process set-up, failures, status, notifications
     "hyposcreen.cli_ops",

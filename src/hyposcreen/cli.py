@@ -12,8 +12,15 @@ from pathlib import Path
 
 from hyposcreen import __version__
 from hyposcreen.cli_ops import add_status_parser, run_notified, status_command
-from hyposcreen.cli_run import EXIT_OK, run_command, stdout_to_devnull
+from hyposcreen.cli_run import EXIT_OK, run_command
 from hyposcreen.cli_signals import noting_interrupts, stopped
+from hyposcreen.cli_stdout import (
+    EXIT_PIPE_CLOSED,
+    flushed,
+    parsed_arguments,
+    stdout_opened,
+    stdout_to_devnull,
+)
 from hyposcreen.errors import HyposcreenError, Terminated
 from hyposcreen.failures import environment_problem, internal_error_line
 
@@ -213,63 +220,12 @@ def _warm_up_validation(args: argparse.Namespace) -> None:
         warm_up_in_background()
 
 
-EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    _stdout_opened()
-    args = _parsed(argv)
+    stdout_opened()
+    args = parsed_arguments(_parser(), argv)
     noted: list[int] = []
     with noting_interrupts(noted):
         return _main(args, noted)
-
-
-def _parsed(argv: Sequence[str] | None) -> argparse.Namespace:
-    """The arguments; where argparse ends the process itself (`--help`, `--version`: SystemExit
-    0 once its text is written; a usage error: 2) its text is flushed first, and a reader
-    already gone (`hyposcreen --help | head -1`) ends it quietly with 141, as `status` does."""
-    try:
-        return _parser().parse_args(argv)
-    except SystemExit:
-        if not _stdout_flushed():
-            raise SystemExit(EXIT_PIPE_CLOSED) from None
-        raise
-    except BrokenPipeError:  # a text longer than stdout's buffer, written to a reader gone
-        stdout_to_devnull()
-        raise SystemExit(EXIT_PIPE_CLOSED) from None
-
-
-def _stdout_opened() -> None:
-    """A stdout closed by the caller (`hyposcreen --help >&-`, `status ... >&-`), which Python
-    gives as None where any flush failed: its text goes to the null device (as when its
-    reader is gone), and fd 1 is taken so that no file the run opens later is written to."""
-    if sys.stdout is not None:
-        return
-    try:
-        os.fstat(1)
-    except OSError:  # fd 1 closed: the null device takes it
-        null = os.open(os.devnull, os.O_WRONLY)
-        if null != 1:
-            os.dup2(null, 1)
-            os.close(null)
-    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
-
-
-def _stdout_flushed() -> bool:
-    """Flush stdout; False (later writes sent nowhere) when its reader is gone."""
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        stdout_to_devnull()
-        return False
-    return True
-
-
-def _flushed(status: int) -> int:
-    """`status` once stdout is flushed here, where a reader already gone (`status | head`,
-    stdout a buffered pipe) is told apart (141), not at the interpreter's exit (120)."""
-    sys.stdout.flush()
-    return status
 
 
 def _main(args: argparse.Namespace, noted: list[int]) -> int:
@@ -279,11 +235,11 @@ def _main(args: argparse.Namespace, noted: list[int]) -> int:
             _warm_up_validation(args)
             return run_notified(args, run_command)
         if args.command == "status":
-            return _flushed(status_command(args))
+            return flushed(status_command(args))
         if args.command == "reviewed":
-            return _flushed(_reviewed(args))
+            return flushed(_reviewed(args))
         if args.command == "audit":
-            return _flushed(_audit(args))
+            return flushed(_audit(args))
     except HyposcreenError as exc:
         shown: HyposcreenError = environment_problem(exc) or exc
         print(f"hyposcreen: error: {shown}", file=sys.stderr)

@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from hyposcreen.cli_ops import remember_failure
+from hyposcreen.cli_stdout import stdout_to_devnull
 from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS
 from hyposcreen.failures import failure_record, write_failed_json
 
@@ -87,11 +88,6 @@ def _say_out(line: str) -> None:
         print(line, flush=True)
     except BrokenPipeError:
         stdout_to_devnull()
-
-
-def stdout_to_devnull() -> None:
-    """After a reader closed stdout: later writes, and the exit's flush, go nowhere."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _listed_line(outcome: dict[str, Any], where: str) -> None:

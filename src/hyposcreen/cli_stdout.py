@@ -1,0 +1,68 @@
+"""The command's standard output as the caller left it: closed before the command started
+(`hyposcreen --help >&-`), or read by a reader that leaves early (`hyposcreen status | head`).
+Either way the command ends quietly with its own status, or 141 where only its output was
+lost, never with a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
+
+
+def parsed_arguments(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> argparse.Namespace:
+    """The arguments; where argparse ends the process itself (`--help`, `--version`: SystemExit
+    0 once its text is written; a usage error: 2) its text is flushed first, and a reader
+    already gone (`hyposcreen --help | head -1`) ends it quietly with 141, as `status` does."""
+    try:
+        return parser.parse_args(argv)
+    except SystemExit:
+        if not _stdout_flushed():
+            raise SystemExit(EXIT_PIPE_CLOSED) from None
+        raise
+    except BrokenPipeError:  # a text longer than stdout's buffer, written to a reader gone
+        stdout_to_devnull()
+        raise SystemExit(EXIT_PIPE_CLOSED) from None
+
+
+def stdout_opened() -> None:
+    """A stdout closed by the caller (`hyposcreen --help >&-`, `status ... >&-`), which Python
+    gives as None where any flush failed: its text goes to the null device (as when its
+    reader is gone), and fd 1 is taken so that no file the run opens later is written to."""
+    if sys.stdout is not None:
+        return
+    try:
+        os.fstat(1)
+    except OSError:  # fd 1 closed: the null device takes it
+        null = os.open(os.devnull, os.O_WRONLY)
+        if null != 1:
+            os.dup2(null, 1)
+            os.close(null)
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
+
+
+def _stdout_flushed() -> bool:
+    """Flush stdout; False (later writes sent nowhere) when its reader is gone."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stdout_to_devnull()
+        return False
+    return True
+
+
+def flushed(status: int) -> int:
+    """`status` once stdout is flushed here, where a reader already gone (`status | head`,
+    stdout a buffered pipe) is told apart (141), not at the interpreter's exit (120)."""
+    sys.stdout.flush()
+    return status
+
+
+def stdout_to_devnull() -> None:
+    """After a reader closed stdout: later writes, and the exit's flush, go nowhere."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
