@@ -91,15 +91,18 @@ class _Folds:
         self.second: np.ndarray | None = None  # by row position
 
     def to_local(self, values: pd.Series) -> pd.Series:
-        """`_to_local`, marking the rows that fall in a repeated hour's second occurrence."""
-        if values.dt.tz is not None and not is_utc(self.timezone) and len(values):
-            instants = values.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+        """Times (tz-aware or naive) as naive site-local wall time, marking the rows that fall
+        in a repeated hour's second occurrence; a naive time is kept as it is."""
+        if values.dt.tz is None:
+            return values.astype("datetime64[us]")
+        instants = values.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+        if not is_utc(self.timezone) and len(instants):
             found = second_occurrences(instants, self.timezone)
             if found is not None:
                 if self.second is None:
                     self.second = np.zeros(self.length, dtype=bool)
                 self.second[values.index.to_numpy()] = found
-        return _to_local(values, self.timezone)
+        return to_wall_time(instants, self.timezone)  # the instants converted once
 
 
 def _parse_text(
@@ -141,13 +144,6 @@ def _has_offset(text: pd.Series) -> pd.Series:
         found = pc.fill_null(pc.match_substring_regex(values, _OFFSET_ASCII), False)
         return pd.Series(found.to_numpy(zero_copy_only=False), index=text.index, dtype=bool)
     return text.str.contains(_OFFSET, regex=True, na=False)
-
-
-def _to_local(values: pd.Series, timezone: str) -> pd.Series:
-    if values.dt.tz is None:
-        return values.astype("datetime64[us]")
-    instants = values.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
-    return to_wall_time(instants, timezone)
 
 
 # A zone's conversions go through Python's datetime, which ends with the year 9999, so a time
