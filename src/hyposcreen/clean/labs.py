@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from hyposcreen.clean.buckets import DUPLICATE, QUARANTINED, USED, malformed_reasons, patient_codes
 from hyposcreen.clean.lab_sql import JUDGE_SQL, OPTIONAL, PROBLEMS, duplicates_sql
-from hyposcreen.ingest.clock_folds import fold_column
+from hyposcreen.ingest.clock_folds import second_marks
 from hyposcreen.ingest.values import decimal_comma_text, parse_values
 from hyposcreen.rules import sql_engine as engine
 from hyposcreen.rules.loader import RuleSet, normalize_unit
@@ -146,9 +146,9 @@ def duplicate_rows(
     for name in present:
         column = labs[name]
         columns[name] = engine.text_array(column) if name == "specimen_id" else pa.array(column)
-    folded = fold_column("specimen_time") in labs.columns
-    if folded:  # the same wall time twice, an hour apart, is not a duplicate
-        second = labs[fold_column("specimen_time")].fillna(False).to_numpy(dtype=bool)
+    second = second_marks(labs, "specimen_time")
+    folded = second is not None
+    if second is not None:  # the same wall time twice, an hour apart, is not a duplicate
         columns["fold"] = pa.array(second)
     candidates = engine.row_table(columns, len(labs))
     found = engine.query(duplicates_sql(present, folded), {"candidates": candidates, **texts})

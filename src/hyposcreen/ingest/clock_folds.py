@@ -30,6 +30,18 @@ def fold_column(column: str) -> str:
     return f"{column}_fold"
 
 
+def fold_columns(time_columns: tuple[str, ...]) -> set[str]:
+    """The hidden columns that may mark `time_columns`' second occurrences."""
+    return {fold_column(c) for c in time_columns}
+
+
+def second_marks(frame: pd.DataFrame, column: str) -> np.ndarray | None:
+    """Which rows of `frame` hold `column`'s time as a repeated hour's second occurrence (a
+    null mark is the first), from its `fold_column`; None when `frame` has no such column."""
+    marks = frame.get(fold_column(column))
+    return None if marks is None else marks.fillna(False).to_numpy(dtype=bool)
+
+
 def second_occurrences(instants: pd.Series, timezone: str) -> np.ndarray | None:
     """Whether each naive UTC instant falls in the second occurrence of an hour the clocks of
     `timezone` repeat: None when none does (the usual case, and always in UTC)."""

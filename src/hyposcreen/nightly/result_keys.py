@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hyposcreen.ingest.clock_folds import fold_column
+from hyposcreen.ingest.clock_folds import second_marks
 
 _ISO = "%Y-%m-%dT%H:%M:%S"
 
@@ -15,8 +15,8 @@ def result_keys(sodium: pd.DataFrame) -> pd.Series:
     signed integer for SQLite; pandas' hash uses a fixed key, so it is stable across runs. A
     repeated hour's second occurrence keys apart from the first (`clock_folds`)."""
     time = sodium["specimen_time"].dt.strftime(_ISO)
-    if fold_column("specimen_time") in sodium.columns:
-        second = sodium[fold_column("specimen_time")].fillna(False).astype(bool)
+    second = second_marks(sodium, "specimen_time")
+    if second is not None:
         time = time.where(~second, time + " second")
     parts = pd.DataFrame(
         {

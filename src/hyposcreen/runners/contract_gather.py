@@ -29,10 +29,10 @@ import pyarrow.compute as pc
 from pandas.api.types import union_categoricals
 
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
+from hyposcreen.ingest.clock_folds import fold_columns
 from hyposcreen.runners.contract_text import categorical_text
 from hyposcreen.runners.executors import release_free_memory
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, read_row_labels, read_table
-from hyposcreen.validate.repeated_hours import fold_columns
 from hyposcreen.validate.views import as_ns
 
 # labs: the contracts' value_num is the canonical value before implausible rows are blanked

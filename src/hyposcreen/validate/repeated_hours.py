@@ -17,15 +17,10 @@ from typing import Any
 
 import pandas as pd
 
-from hyposcreen.ingest.clock_folds import fold_column
+from hyposcreen.ingest.clock_folds import fold_column, second_marks
 from hyposcreen.ingest.timeparse import is_utc, to_instants
 
 PAIR_CHECK = "expect_column_pair_values_a_to_be_greater_than_b"
-
-
-def fold_columns(time_columns: tuple[str, ...]) -> set[str]:
-    """The hidden columns that may mark `time_columns`' second occurrences."""
-    return {fold_column(c) for c in time_columns}
 
 
 def compared_as_instants(
@@ -53,5 +48,5 @@ def compared_as_instants(
 
 
 def _has_second(frame: pd.DataFrame, column: str) -> bool:
-    marks = frame.get(fold_column(column))
-    return marks is not None and bool(marks.fillna(False).to_numpy(dtype=bool).any())
+    marks = second_marks(frame, column)
+    return marks is not None and bool(marks.any())

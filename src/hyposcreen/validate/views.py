@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.ingest.canonical import PROVENANCE, SCHEMAS, IngestedTable
+from hyposcreen.ingest.clock_folds import fold_columns
 from hyposcreen.validate.batches import NAMES_ONLY
 from hyposcreen.validate.derived import (
     BLANK_AS_MISSING,
@@ -24,7 +25,7 @@ from hyposcreen.validate.derived import (
     derived_columns,
 )
 from hyposcreen.validate.outcomes import ROW_ID, ExpectationOutcome, plain_outcome
-from hyposcreen.validate.repeated_hours import compared_as_instants, fold_columns
+from hyposcreen.validate.repeated_hours import compared_as_instants
 from hyposcreen.validate.suites import load_suite_spec, referenced_columns
 
 INGEST_COLUMNS = {"labs": ("analyte", "value_num")}  # added by the pipeline before validation
