@@ -127,24 +127,28 @@ class WholeContractTables(Mapping[str, Any]):
 def _second_occurrences(
     paths: list[Path], labels: list[np.ndarray], folds: list[str], order: pd.Index
 ) -> dict[str, np.ndarray]:
-    """The marks of a repeated hour's second occurrences (`folds`: validate/repeated_hours.py)
+    """The marks of a repeated hour's second occurrences (`folds`: ingest/clock_folds.py)
     for the rows labelled `order`: only the partitions that hold such rows have the column
     (False in the others); a mark no partition has is left out."""
-    found: dict[str, np.ndarray] = {}
-    for column in folds:
-        pieces, held = [], False
-        for path, rows in zip(paths, labels, strict=True):
-            table = read_table(path, [column])
-            if table.num_columns:
-                held = True
-                marks = pc.fill_null(table.column(0).cast(pa.bool_()), False)
-                pieces.append(marks.to_numpy(zero_copy_only=False).astype(bool))
+    pieces: dict[str, list[np.ndarray]] = {column: [] for column in folds}
+    held: set[str] = set()
+    for path, rows in zip(paths, labels, strict=True):
+        table = read_table(path, folds)  # each partition's file read once, for every mark
+        held.update(table.column_names)
+        for column in folds:
+            if column in table.column_names:
+                marks = pc.fill_null(table.column(column).cast(pa.bool_()), False)
+                pieces[column].append(marks.to_numpy(zero_copy_only=False).astype(bool))
             else:
-                pieces.append(np.zeros(len(rows), dtype=bool))
-        if held:
-            values = pd.Series(np.concatenate(pieces), index=np.concatenate(labels))
-            found[column] = values.reindex(order, fill_value=False).to_numpy(dtype=bool)
-    return found
+                pieces[column].append(np.zeros(len(rows), dtype=bool))
+    index = np.concatenate(labels) if labels else np.array([], dtype=np.int64)
+    return {
+        column: pd.Series(np.concatenate(pieces[column]), index=index)
+        .reindex(order, fill_value=False)
+        .to_numpy(dtype=bool)
+        for column in folds
+        if column in held
+    }
 
 
 def _rows_at(table: str, paths: list[Path], labels: list[int], columns: list[str]) -> pd.DataFrame:
