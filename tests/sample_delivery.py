@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -41,3 +42,14 @@ def assert_screens_as_the_sample(
         assert quarantine == (expected / "quarantine.csv").read_bytes()
     counts = json.loads((night / "run_manifest.json").read_text())["reconciliation"]
     assert counts == json.loads((expected / "run_manifest.json").read_text())["reconciliation"]
+
+
+def rewrite_patient_ids(
+    folder: Path, table: str, rewrite: Callable[[pd.Series], pd.Series]
+) -> None:
+    """The sample copy `folder`'s `table`.csv with its patient ids as `rewrite` gives them (a
+    row without a patient stays without one; every other cell as it was)."""
+    frame = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
+    named = frame["patient_id"] != ""
+    frame.loc[named, "patient_id"] = rewrite(frame.loc[named, "patient_id"])
+    frame.to_csv(folder / f"{table}.csv", index=False)

@@ -16,7 +16,7 @@ import pytest
 
 from hyposcreen.patient_id_forms import matching_form
 from hyposcreen.runners.spill import partition_of
-from sample_delivery import SAMPLE, screen
+from sample_delivery import SAMPLE, rewrite_patient_ids, screen
 
 # distinct patient ids of the sample's tables, and those with an odd number (P001 -> 1), all
 # of them among the labs' ids (cut -d, -f1 | sort -u; comm -12 with the labs')
@@ -27,13 +27,14 @@ DIAGNOSIS_PATIENTS, ODD_DIAGNOSIS_PATIENTS = 10, 6
 def _numbered(folder: Path, table: str, odd_form: str, odd_only: set[int] | None = None) -> None:
     """`table`'s ids as numbers (P007 -> 7); odd ones (or those of `odd_only`) written
     zero-padded (`pad`: 000007) or as a spreadsheet's number (`dot`: 7.0)."""
-    frame = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
-    named = frame["patient_id"] != ""
-    numbers = frame.loc[named, "patient_id"].str[1:].astype(int)
-    other = numbers.isin(odd_only) if odd_only is not None else numbers % 2 == 1
-    written = numbers.map(lambda n: f"{n:06d}" if odd_form == "pad" else f"{n}.0")
-    frame.loc[named, "patient_id"] = numbers.astype(str).where(~other, written)
-    frame.to_csv(folder / f"{table}.csv", index=False)
+
+    def written(ids: pd.Series) -> pd.Series:
+        numbers = ids.str[1:].astype(int)
+        other = numbers.isin(odd_only) if odd_only is not None else numbers % 2 == 1
+        odd = numbers.map(lambda n: f"{n:06d}" if odd_form == "pad" else f"{n}.0")
+        return numbers.astype(str).where(~other, odd)
+
+    rewrite_patient_ids(folder, table, written)
 
 
 def _warnings(night: Path) -> list[dict[str, str]]:

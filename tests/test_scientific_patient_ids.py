@@ -11,10 +11,9 @@ import json
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from sample_delivery import SAMPLE, screen
+from sample_delivery import SAMPLE, rewrite_patient_ids, screen
 
 # P001-P009 as 12-digit ids 123456000001…, as a spreadsheet shows them: the nine
 # patients P001-P009 read as the id 1.23456E+11; the others keep their own ids
@@ -22,9 +21,7 @@ MANGLED = {f"P{n:03d}": "1.23456E+11" for n in range(1, 10)}
 
 
 def _mangled(folder: Path, table: str) -> None:
-    frame = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
-    frame["patient_id"] = frame["patient_id"].replace(MANGLED)
-    frame.to_csv(folder / f"{table}.csv", index=False)
+    rewrite_patient_ids(folder, table, lambda ids: ids.replace(MANGLED))
 
 
 @pytest.mark.parametrize("partitions", ["1", "3"])

@@ -10,10 +10,9 @@ import json
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from sample_delivery import SAMPLE, screen
+from sample_delivery import SAMPLE, rewrite_patient_ids, screen
 
 # distinct non-empty patient ids of the sample's tables (cut -d, -f1 | sort -u)
 LAB_PATIENTS, MEDICATION_PATIENTS, DIAGNOSIS_PATIENTS = 64, 28, 10
@@ -21,11 +20,7 @@ LAB_PATIENTS, MEDICATION_PATIENTS, DIAGNOSIS_PATIENTS = 64, 28, 10
 
 def _numbered(folder: Path, table: str, suffix: str) -> None:
     """`table`'s ids as numbers (P007 -> 7), followed by `suffix`."""
-    frame = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
-    named = frame["patient_id"] != ""
-    numbers = frame.loc[named, "patient_id"].str[1:].astype(int).astype(str)
-    frame.loc[named, "patient_id"] = numbers + suffix
-    frame.to_csv(folder / f"{table}.csv", index=False)
+    rewrite_patient_ids(folder, table, lambda ids: ids.str[1:].astype(int).astype(str) + suffix)
 
 
 @pytest.mark.parametrize("partitions", ["1", "3"])
