@@ -53,11 +53,6 @@ def footer_position(text: str | None) -> str | None:
     return None
 
 
-def is_footer(text: str | None) -> bool:
-    """Whether a record the parser set aside takes a SQL client's footer form."""
-    return footer_position(text) is not None
-
-
 def footer_row(line: str, text: str | None) -> dict[str, str] | None:
     """The set-aside row of a footer line (None: `text` is no footer form); one that is a
     footer only at the file's end is marked, for `settle_trailing` to decide."""
