@@ -8,13 +8,18 @@ written otherwise, under rules.yaml `max_near_match_id_share`, does not."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hyposcreen.patient_id_forms import matching_form
+from hyposcreen.patient_id_forms import id_forms, matching_form, near_matches
 from hyposcreen.runners.spill import partition_of
 from sample_delivery import SAMPLE, rewrite_patient_ids, screen
 
@@ -91,3 +96,37 @@ def test_ids_alike_in_matching_form_share_a_partition() -> None:
     parts = partition_of(pd.Series(["123", "000123", " 123.0 ", "P00123", "P001"]), 8)
     assert parts[0] == parts[1] == parts[2]
     assert partition_of(pd.Series(["P001", "P002", "Ärztin-7"]), 8).tolist() == [6, 1, 0]
+
+
+_IDS = st.lists(
+    st.sampled_from(
+        [*"7 007 7.0 07.0 7.00 0 000 0.0 12 0012 12.0 P7 P007 x 1.2E+11".split(), "", " ", " 7 "]
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lab_ids=_IDS, other_ids=_IDS)
+def test_near_matches_count_what_the_definition_counts(
+    lab_ids: list[str], other_ids: list[str]
+) -> None:
+    """Per table: its distinct ids without surrounding spaces (empty ones aside), and those the
+    labs do not hold as written but hold in matching form; counted the plain way here."""
+
+    def stripped(ids: list[str]) -> set[str]:
+        return {i.strip() for i in ids} - {""}
+
+    def form(text: str) -> str:
+        if not re.fullmatch(r"[0-9]+(?:\.0+)?", text):
+            return text
+        return re.sub(r"\.0+$", "", text).lstrip("0") or "0"
+
+    labs, others = stripped(lab_ids), stripped(other_ids)
+    expected = sum(1 for i in others if i not in labs and form(i) in {form(x) for x in labs})
+    distinct = {"labs": lab_ids, "medications": other_ids}
+    forms = {
+        name: id_forms(pc.unique(pa.array(ids, pa.large_string())))
+        for name, ids in distinct.items()
+    }
+    assert near_matches(forms) == {"medications": (len(others), expected)}

@@ -7,20 +7,24 @@ JSON carries it between processes."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from hyposcreen.date_only_times import date_only_times, date_only_warnings
-from hyposcreen.patient_id_forms import near_match_warnings, near_matches
+from hyposcreen.patient_id_forms import IdForms, id_forms, near_match_warnings, near_matches
 from hyposcreen.patient_overlap import (
     distinct_ids,
+    scientific_count,
     scientific_id_warnings,
-    scientific_ids,
     shared_patients,
     unmatched_patient_warnings,
 )
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning
+from hyposcreen.validate.remembered import frame_identity
 
 DeliveryCounts = dict[str, dict[str, tuple[int, int]]]
 
@@ -32,15 +36,47 @@ def count_delivery(
     canonical layout only: there they are a date column mapped as the time, where OMOP's
     `measurement_date` without a `measurement_datetime` is the standard's own fallback."""
     tables = {"labs": labs, "medications": medications, "diagnoses": diagnoses}
-    ids = {name: distinct_ids(frame) for name, frame in tables.items()}
+    ids = {name: _table_ids(name, frame) for name, frame in tables.items()}
     counts = {
-        "shared_patients": shared_patients(ids),
-        "scientific_ids": scientific_ids(ids),
-        "near_matches": near_matches(ids),
+        "shared_patients": shared_patients({name: t.distinct for name, t in ids.items()}),
+        "scientific_ids": {name: (len(t.distinct), t.scientific) for name, t in ids.items()},
+        "near_matches": near_matches({name: t.forms for name, t in ids.items()}),
     }
     if canonical:
         counts["date_only_times"] = {"labs": date_only_times(labs)}
     return counts
+
+
+@dataclass(frozen=True)
+class _TableIds:
+    """What a table's patient ids say on their own: its distinct ids, their forms and how many
+    are in scientific notation."""
+
+    distinct: pa.Array
+    forms: IdForms
+    scientific: int
+
+
+# table -> (identity of its patient-id column, the arrays that identity names, its _TableIds):
+# the windows of one read count the same medications and diagnoses every night
+_LAST: dict[str, tuple[Any, list[Any], _TableIds]] = {}
+
+
+def _table_ids(name: str, frame: pd.DataFrame) -> _TableIds:
+    """`_TableIds` of `frame`, taken again only when its patient ids are not the very arrays
+    of the last frame of table `name` (memory only, held with those arrays)."""
+    holders: list[Any] = []
+    identity = frame_identity(frame[["patient_id"]].reset_index(drop=True), holders)
+    last = _LAST.get(name)
+    if identity is not None and last is not None and last[0] == identity:
+        return last[2]
+    distinct = distinct_ids(frame)
+    found = _TableIds(distinct, id_forms(distinct), scientific_count(distinct))
+    if identity is None:
+        _LAST.pop(name, None)
+    else:
+        _LAST[name] = (identity, holders, found)
+    return found
 
 
 def as_counts(raw: Mapping[str, Mapping[str, object]] | None) -> DeliveryCounts | None:

@@ -14,6 +14,7 @@ per-partition counts add up to the whole run's. Counts only, never an id."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa
@@ -49,26 +50,41 @@ def _formed(values: pa.Array) -> pa.Array:
     return pc.if_else(number, digits, values)
 
 
-def near_matches(ids: Mapping[str, pa.Array]) -> NearMatches:
-    """Per table of `ids` but the labs (distinct patient ids by table): its count of ids,
-    without surrounding spaces, and how many of them the labs do not hold as written but hold
-    in matching form."""
-    lab_ids = _stripped(ids["labs"])
-    lab_forms = pc.unique(_formed(lab_ids))
+@dataclass(frozen=True)
+class IdForms:
+    """A table's distinct patient ids without surrounding spaces (and none empty), and those
+    of them written as numbers, as written and in their matching form (in the same order)."""
+
+    ids: pa.Array
+    number_ids: pa.Array
+    number_forms: pa.Array
+
+
+def id_forms(distinct: pa.Array) -> IdForms:
+    """`IdForms` of a table's distinct patient ids (patient_overlap.distinct_ids)."""
+    values = pc.unique(pc.utf8_trim_whitespace(distinct))
+    values = values.filter(pc.not_equal(values, ""))
+    numbers = values.filter(pc.fill_null(pc.match_substring_regex(values, _NUMBER), False))
+    return IdForms(values, numbers, _formed(numbers))
+
+
+def near_matches(forms: Mapping[str, IdForms]) -> NearMatches:
+    """Per table of `forms` but the labs: its count of ids, without surrounding spaces, and
+    how many of them the labs do not hold as written but hold in matching form. Only an id
+    written as a number can: another id is its own form, and the form of a lab id is either
+    that lab id itself (which the table's id is not) or digits (which another id is not)."""
+    labs = forms["labs"]
     found = {}
-    for name, table_ids in ids.items():
+    for name, table in forms.items():
         if name == "labs":
             continue
-        others = _stripped(table_ids)
-        apart = others.filter(pc.invert(pc.is_in(others, value_set=lab_ids)))
-        near = pc.sum(pc.is_in(_formed(apart), value_set=lab_forms)).as_py() or 0
-        found[name] = (len(others), int(near))
+        near = 0
+        if len(table.number_ids) and len(labs.number_forms):
+            apart = pc.invert(pc.is_in(table.number_ids, value_set=labs.ids))
+            formed = table.number_forms.filter(apart)
+            near = pc.sum(pc.is_in(formed, value_set=labs.number_forms)).as_py() or 0
+        found[name] = (len(table.ids), int(near))
     return found
-
-
-def _stripped(ids: pa.Array) -> pa.Array:
-    values = pc.unique(pc.utf8_trim_whitespace(ids))
-    return values.filter(pc.not_equal(values, ""))
 
 
 def near_match_warnings(

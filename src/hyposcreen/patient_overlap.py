@@ -71,13 +71,9 @@ def unmatched_patient_warnings(
 _SCIENTIFIC = r"^[0-9](?:\.[0-9]+)?[eE]\+[0-9]{2,3}$"  # Excel, LibreOffice: 1.23457E+11, 1E+12
 
 
-def scientific_ids(distinct: Mapping[str, pa.Array]) -> SharedPatients:
-    """Per table: its distinct patient ids and how many are written in scientific notation."""
-    found = {}
-    for name, ids in distinct.items():
-        scientific = pc.sum(pc.match_substring_regex(ids, _SCIENTIFIC)).as_py() or 0
-        found[name] = (len(ids), int(scientific))
-    return found
+def scientific_count(ids: pa.Array) -> int:
+    """How many of a table's distinct patient ids are written in scientific notation."""
+    return int(pc.sum(pc.match_substring_regex(ids, _SCIENTIFIC)).as_py() or 0)
 
 
 def scientific_id_warnings(counts: Mapping[str, tuple[int, int]] | None) -> list[RunWarning]:
