@@ -25,6 +25,8 @@ from hyposcreen.report.trajectory import TRAJECTORY_DAYS, plot_days
 from hyposcreen.report.words import evidence_in_words
 from hyposcreen.report.writers import write_atomic
 
+VIEW_FILES = ("review_list.html", "review_list.xlsx")  # write_review_views' files
+
 
 @dataclass(frozen=True)
 class PageInfo:
@@ -147,10 +149,11 @@ def write_review_views(
         "site": info.site,
         "run_id": info.run_id,
     }
+    page, workbook = VIEW_FILES
     return [
-        write_review_page(out_dir / "review_list.html", review, sodium_results, evidence, info),
+        write_review_page(out_dir / page, review, sodium_results, evidence, info),
         write_review_workbook(
-            out_dir / "review_list.xlsx",
+            out_dir / workbook,
             review,
             about,
             info.window_end,
