@@ -163,3 +163,28 @@ def test_diagnosis_dates_as_excel_serials_warn_with_their_shape_on_too_few_rows_
         and "Of them, 14 look like Excel serial day numbers" in err
         and "no datetime_formats entry reads them" in err
     ), err
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "start"),
+    [
+        ("labs", "specimen_time", "labs.csv (labs): the specimen_time is empty in all 170 row(s)"),
+        (
+            "medications",
+            "start_time",
+            "medications.csv (medications): the start_time is empty in all 30 row(s)",
+        ),
+    ],
+)
+def test_a_key_time_column_empty_in_every_row_stops_the_night(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, column: str, start: str
+) -> None:
+    # every row's time empty (row 38's `unknown` too): nothing of the table can be placed
+    folder = tmp_path / "delivery"
+    shutil.copytree(SAMPLE, folder)
+    frame = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
+    frame[column] = ""
+    frame.to_csv(folder / f"{table}.csv", index=False)
+    status, night = screen(folder)
+    err = capsys.readouterr().err
+    assert_stopped(status, night, err, start, "cannot be screened", f"Examples: {table}.csv:2;")

@@ -19,6 +19,8 @@ column, so many rows go to the quarantine that the list is incomplete:
   `contracts: min_rows_to_judge` rows, cannot be screened: the delivery itself is broken (a
   column of spreadsheet serial numbers or epoch seconds, dates in an undeclared order), as the
   data contracts judge a broken delivery.
+  A key time column empty in every row that matters stops the night the same way: a column
+  read from the wrong place or left out of the export, never read as absent.
 - `missing_keys` (exit 4): rows quarantined `missing_key` with an empty key (no patient id, no
   key time, a diagnosis without a code) above `max_missing_key_share` (50 %) of all the table's
   rows: a mapping that reads the wrong column, or an export that left one out. A few empty keys
@@ -82,11 +84,8 @@ def unread_times(
         counts = reconciliation.get(table)
         if counts is None:
             continue
-        reasons = counts.get("reasons", {})
-        considered = int(counts["rows_in"]) - sum(
-            int(n) for why, n in reasons.get("not_relevant", {}).items() if why not in _TIME_ONLY
-        )
-        quarantined = reasons.get("quarantined", {})
+        considered = _considered(counts)
+        quarantined = counts.get("reasons", {}).get("quarantined", {})
         columns = {key: "missing_key", **OTHER_TIMES.get(table, {})}
         for column, reason in columns.items():
             if not any(why.split(":")[0] == reason and int(n) for why, n in quarantined.items()):
@@ -135,8 +134,8 @@ def unreadable_time_stop(
     contracts: Mapping[str, float],
 ) -> None:
     """An InputError (exit 3) when a table's key time does not read in at least
-    `contracts: broken_share` of its rows that matter (at least `min_rows_to_judge` of them):
-    the table cannot be screened."""
+    `contracts: broken_share` of its rows that matter, or is empty in all of them (at least
+    `min_rows_to_judge` rows): the table cannot be screened."""
     broken_share = float(contracts.get("broken_share", 0.5))
     min_rows = int(contracts.get("min_rows_to_judge", 20))
     where = Matches(quarantine)
@@ -157,6 +156,46 @@ def unreadable_time_stop(
             column=unread.column,
             examples=examples,
         )
+    _empty_time_stop(quarantine, reconciliation, where, min_rows)
+
+
+def _empty_time_stop(
+    quarantine: pd.DataFrame,
+    reconciliation: Mapping[str, Mapping[str, Any]],
+    where: Matches,
+    min_rows: int,
+) -> None:
+    """An InputError when a table's key time is empty in every one of its rows that matter (at
+    least `min_rows` of them): a column read from the wrong place or left out of the export,
+    as a column a file does not carry stops the night."""
+    for table, column in KEY_TIMES.items():
+        counts = reconciliation.get(table)
+        if counts is None:
+            continue
+        considered = _considered(counts)
+        if considered < min_rows:
+            continue
+        rows = np.flatnonzero(where("table", table) & where("reason", "missing_key"))
+        empty = rows[~written(quarantine["original"].iloc[rows], column)]
+        if len(empty) < considered:
+            continue
+        files = sorted(set(quarantine["source_file"].iloc[empty].astype("str")))
+        raise InputError(
+            f"{', '.join(files)} ({table}): the {column} is empty in all {considered} row(s) "
+            f"that matter: the {table} table cannot be screened. A column the site mapping "
+            "reads from the wrong place, or one the export left empty?",
+            file=files[0],
+            column=column,
+            examples=reference_list(quarantine, empty, _STOP_EXAMPLES),
+        )
+
+
+def _considered(counts: Mapping[str, Any]) -> int:
+    """A table's rows that matter: those not set aside as not relevant for what they are."""
+    not_relevant = counts.get("reasons", {}).get("not_relevant", {})
+    return int(counts["rows_in"]) - sum(
+        int(n) for why, n in not_relevant.items() if why not in _TIME_ONLY
+    )
 
 
 def _a(column: str) -> str:
