@@ -139,8 +139,15 @@ def unreadable_time_stop(
     broken_share = float(contracts.get("broken_share", 0.5))
     min_rows = int(contracts.get("min_rows_to_judge", 20))
     where = Matches(quarantine)
-    for unread in unread_times(quarantine, reconciliation, where):
-        if unread.reason != "missing_key" or unread.considered < min_rows:
+    judged = {  # tables with enough rows that matter and enough missing keys to be broken
+        table: counts
+        for table, counts in reconciliation.items()
+        if table in KEY_TIMES
+        and (considered := _considered(counts)) >= min_rows
+        and _missing(counts) >= broken_share * considered
+    }
+    for unread in unread_times(quarantine, judged, where):
+        if unread.reason != "missing_key":
             continue
         if unread.share() < broken_share:
             continue
@@ -173,7 +180,8 @@ def _empty_time_stop(
         if counts is None:
             continue
         considered = _considered(counts)
-        if considered < min_rows:
+        # too few rows, or some row that matters has its keys
+        if considered < min_rows or _missing(counts) < considered:
             continue
         rows = np.flatnonzero(where("table", table) & where("reason", "missing_key"))
         empty = rows[~written(quarantine["original"].iloc[rows], column)]
@@ -196,6 +204,11 @@ def _considered(counts: Mapping[str, Any]) -> int:
     return int(counts["rows_in"]) - sum(
         int(n) for why, n in not_relevant.items() if why not in _TIME_ONLY
     )
+
+
+def _missing(counts: Mapping[str, Any]) -> int:
+    """A table's rows quarantined missing_key."""
+    return int(counts.get("reasons", {}).get("quarantined", {}).get("missing_key", 0))
 
 
 def _a(column: str) -> str:
