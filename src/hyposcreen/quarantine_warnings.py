@@ -5,18 +5,9 @@ right for a row; but when a whole export writes its times or numbers in a way th
 does not declare, or a mapping reads an empty column, so many rows go to the quarantine that the
 list is incomplete, and the night must not pass as quiet (exit 4):
 
-- `unreadable_times`: rows quarantined `missing_key` whose key time is there but does not read
-  (a date format the mapping's `datetime_formats` lacks, such as `20.11.2026 06:10`), above
-  rules.yaml `warnings: max_unreadable_time_share` (5 %) of the table's rows that matter: those
-  not set aside as not relevant for what they are. Rows set aside only for their time (outside
-  the window, after it) count: a row whose time does not read cannot be placed in a window, so
-  every night reads all of them, from the whole extract; against a night's own rows alone, a
-  few old unreadable rows of a year-long extract would warn every night. Only rows with a
-  patient id (and a diagnosis code) are counted, so the time is why they are quarantined.
-- `missing_keys`: rows quarantined `missing_key` with an empty key (no patient id, no key time,
-  a diagnosis without a code) above `max_missing_key_share` (50 %) of all the table's rows: a
-  mapping that reads the wrong column, or an export that left one out. A few empty keys are
-  common in real records (a home medication without a start date) and are only quarantined.
+- `unreadable_times` and `missing_keys`: key times that are written but do not read, and
+  empty keys, above their shares (unreadable_times, which also stops a night whose key times
+  mostly do not read).
 - `export_errors`: a FHIR export holding OperationOutcome errors (quarantined `export_error`,
   adapters.fhir): the server said the export is incomplete. Any such row warns.
 - `unresolved_references`: FHIR resources naming their drug only by a reference to a
@@ -50,29 +41,17 @@ non-numeric sodium check before any warning (decimal_commas.with_decimal_comma_h
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
 from hyposcreen.decimal_commas import decimal_comma_numbers, thousands_numbers
+from hyposcreen.quarantine_text import Matches, json_texts, references
 from hyposcreen.rules.loader import WarningThresholds
-from hyposcreen.run_warnings import RunWarning, share_over
-
-# each table's key time, as the quarantine's original text names it
-KEY_TIMES = {"labs": "specimen_time", "medications": "start_time", "diagnoses": "recorded_time"}
-EXAMPLES = 3
-# not-relevant reasons of a row's time only: such rows are of the extract the undated come from
-_TIME_ONLY = frozenset({"outside_window", "after_window"})
-# a value that is not text in the original (a number: a Parquet code column of integers)
-_NOT_TEXT = r'"{key}": [^"\s]'
-# a JSON text value of report.quarantine's original (escapes kept), after its key
-_JSON_TEXT = r'("(?:[^"\\]|\\.)*")'
+from hyposcreen.run_warnings import RunWarning
+from hyposcreen.unreadable_times import key_time_warnings
 
 
 def quarantine_warnings(
@@ -83,78 +62,19 @@ def quarantine_warnings(
 ) -> list[RunWarning]:
     """The warnings above, from the run's quarantine rows (report.quarantine's columns) and
     reconciliation (per table: rows_in and reasons by bucket)."""
-    found: list[RunWarning] = []
-    where = _Matches(quarantine)
-    for table, time in KEY_TIMES.items():
-        counts = reconciliation.get(table)
-        if counts is None:
-            continue
-        reasons = counts.get("reasons", {})
-        missing = int(reasons.get("quarantined", {}).get("missing_key", 0))
-        if not missing:
-            continue
-        rows = np.flatnonzero(where("table", table) & where("reason", "missing_key"))
-        unread = _time_unread(quarantine, rows, table, time)
-        unreadable = rows[unread]
-        considered = int(counts["rows_in"]) - sum(
-            int(n) for why, n in reasons.get("not_relevant", {}).items() if why not in _TIME_ONLY
-        )
-        if share_over(len(unreadable), considered, limits.max_unreadable_time_share, limits):
-            share = len(unreadable) / considered
-            found.append(
-                RunWarning(
-                    "unreadable_times",
-                    f"{len(unreadable)} of {considered} {table} row(s) ({share:.0%}) have a "
-                    f"{time} that does not read (e.g. {_references(quarantine, unreadable)}; limit "
-                    f"{limits.max_unreadable_time_share:.0%}): they are quarantined missing_key. "
-                    "A date format the site mapping does not declare (datetime_formats)? See "
-                    "quarantine.csv.",
-                )
-            )
-        empty = missing - len(unreadable)
-        rows_in = int(counts["rows_in"])
-        if share_over(empty, rows_in, limits.max_missing_key_share, limits):
-            found.append(
-                RunWarning(
-                    "missing_keys",
-                    f"{empty} of {rows_in} {table} row(s) ({empty / rows_in:.0%}) have an empty "
-                    f"key ({_KEY_NAMES[table]}; e.g. {_references(quarantine, rows[~unread])}; "
-                    "limit "
-                    f"{limits.max_missing_key_share:.0%}): they are quarantined missing_key. "
-                    "A column the site mapping reads from the wrong place, or one the export "
-                    "left empty? See quarantine.csv.",
-                )
-            )
+    where = Matches(quarantine)
+    found = key_time_warnings(quarantine, reconciliation, limits, where)
     found += _malformed_rows(quarantine, reconciliation, limits, where)
     if decimal == ".":
         found += _decimal_commas(quarantine, where)
     return found + _missing_data(quarantine, where) + _broken_documents(quarantine, where)
 
 
-class _Matches:
-    """Where a column of the quarantine holds a value (`==`, False where missing), each
-    column's Arrow text taken once for all the values asked of it (its text compared by
-    Arrow); a column that is not Arrow text is compared by pandas."""
-
-    def __init__(self, quarantine: pd.DataFrame) -> None:
-        self._quarantine = quarantine
-        self._texts: dict[str, pa.Array | None] = {}
-
-    def __call__(self, column: str, value: str) -> np.ndarray:
-        if column not in self._texts:
-            values = self._quarantine[column]
-            self._texts[column] = arrow_text(values) if holds_arrow_text(values) else None
-        text = self._texts[column]
-        if text is None:
-            return np.asarray((self._quarantine[column] == value).to_numpy(), dtype=bool)
-        return np.asarray(pc.fill_null(pc.equal(text, value), False), dtype=bool)
-
-
 def _malformed_rows(
     quarantine: pd.DataFrame,
     reconciliation: Mapping[str, Mapping[str, Any]],
     limits: WarningThresholds,
-    where: _Matches,
+    where: Matches,
 ) -> list[RunWarning]:
     """A table with more rows quarantined `malformed_row` than `max_malformed_rows` warns, with
     their count and share of the table's rows."""
@@ -169,7 +89,7 @@ def _malformed_rows(
             RunWarning(
                 "malformed_rows",
                 f"{malformed} of {rows_in} {table} row(s) ({malformed / rows_in:.0%}) do not "
-                f"read as a row (e.g. {_references(quarantine, rows)}): a value with an "
+                f"read as a row (e.g. {references(quarantine, rows)}): a value with an "
                 "unquoted delimiter, a line cut off? They are quarantined malformed_row and the "
                 "screen does not see them, so the list may lack patients. See quarantine.csv; "
                 "ask the sender for a corrected export.",
@@ -178,7 +98,7 @@ def _malformed_rows(
     return found
 
 
-def _broken_documents(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]:
+def _broken_documents(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning]:
     """Any FHIR JSON document quarantined whole (`broken_document`) warns, by count only."""
     broken = np.flatnonzero(where("reason", "broken_document"))
     if not len(broken):
@@ -204,7 +124,7 @@ _MISSING_DATA = {
 }  # fmt: skip
 
 
-def _missing_data(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]:
+def _missing_data(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning]:
     """Any row quarantined `export_error` (a FHIR OperationOutcome of severity error) or
     `unresolved_reference` (a Medication not exported) warns: the list may lack patients."""
     found = []
@@ -214,7 +134,7 @@ def _missing_data(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]
                 RunWarning(
                     code,
                     f"{len(rows)} {what} are in the export (e.g. "
-                    f"{_references(quarantine, rows)}): {why} missing from it, so the list may "
+                    f"{references(quarantine, rows)}): {why} missing from it, so the list may "
                     "lack patients. See quarantine.csv; ask the sender for a complete export.",
                 )
             )
@@ -233,11 +153,11 @@ _NUMBER_SHAPES = {
 }  # fmt: skip
 
 
-def _decimal_commas(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarning]:
+def _decimal_commas(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning]:
     rows = np.flatnonzero(where("table", "labs") & where("reason", "non_numeric"))
     if not len(rows):
         return []
-    texts = _json_texts(quarantine["original"].iloc[rows], "value_raw")
+    texts = json_texts(quarantine["original"].iloc[rows], "value_raw")
     shaped = {
         "decimal_commas": rows[decimal_comma_numbers(texts)],
         "thousands_separators": rows[thousands_numbers(texts)],
@@ -246,59 +166,8 @@ def _decimal_commas(quarantine: pd.DataFrame, where: _Matches) -> list[RunWarnin
         RunWarning(
             code,
             f"{len(found)} lab result(s) are numbers written with {_NUMBER_SHAPES[code][0]} "
-            f"(e.g. {_references(quarantine, found)}){_NUMBER_SHAPES[code][1]}",
+            f"(e.g. {references(quarantine, found)}){_NUMBER_SHAPES[code][1]}",
         )
         for code, found in shaped.items()
         if len(found)
     ]
-
-
-_KEY_NAMES = {
-    "labs": "patient_id, specimen_time",
-    "medications": "patient_id, start_time",
-    "diagnoses": "patient_id, code, recorded_time",
-}
-
-
-def _time_unread(quarantine: pd.DataFrame, rows: np.ndarray, table: str, time: str) -> np.ndarray:
-    """Which missing_key rows (at positions `rows` of the quarantine) hold a patient id (a
-    diagnosis also a code) and a key time text that is not blank: their time is what did not
-    read. The original text leaves nulls out and writes white space other than the ASCII space
-    as JSON escapes (`\\u00a0`, `\\t`), decoded here: such a blank time is empty, not
-    unreadable."""
-    patient = quarantine["patient_id"].iloc[rows]
-    original = quarantine["original"].iloc[rows]
-    wanted = patient.notna().to_numpy() & patient.astype("str").str.strip().ne("").to_numpy()
-    wanted &= _written(original, time)
-    if table == "diagnoses":
-        wanted &= _written(original, "code")
-    return np.asarray(wanted, dtype=bool)
-
-
-def _written(original: pd.Series, key: str) -> np.ndarray:
-    """Which originals hold a value of `key` that is not blank text (a number counts)."""
-    text = _json_texts(original, key).str.strip()
-    other = original.astype("str").str.contains(_NOT_TEXT.format(key=key), regex=True, na=False)
-    return (text.notna() & text.ne("")).to_numpy() | other.to_numpy()
-
-
-def _json_texts(original: pd.Series, key: str) -> pd.Series:
-    """The text value of `key` in each original (report.quarantine's JSON), its escapes
-    decoded (None where the key holds no text); each distinct value decoded once."""
-    quoted = original.astype("str").str.extract(f'"{key}": {_JSON_TEXT}', expand=False)
-    codes, distinct = pd.factorize(quoted, use_na_sentinel=True)
-    decoded = np.array([*(json.loads(value) for value in distinct), None], dtype=object)
-    return pd.Series(decoded[codes], index=original.index, dtype=object)
-
-
-def _references(quarantine: pd.DataFrame, rows: np.ndarray) -> str:
-    """The `file:row` of the first rows at positions `rows` (the quarantine is in file
-    order)."""
-    first = rows[:EXAMPLES]
-    return ", ".join(
-        f"{source}:{row}"
-        for source, row in zip(
-            quarantine["source_file"].iloc[first].astype("str"),
-            quarantine["source_row"].iloc[first].astype("str"),
-        )
-    )

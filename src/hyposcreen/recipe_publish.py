@@ -42,6 +42,7 @@ from hyposcreen.report.writers import (
 )
 from hyposcreen.run_warnings import RunWarning, collect_warnings, step_count
 from hyposcreen.screen.cases import ScreenResult
+from hyposcreen.unreadable_times import unreadable_time_stop
 from hyposcreen.validate.review_list import Along
 
 
@@ -68,6 +69,8 @@ def write_results(
     from hyposcreen.validate.gx import validate_review_list
 
     settings, window = ctx.settings, ctx.settings.window
+    # a table whose key times mostly do not read cannot be screened: nothing is published
+    unreadable_time_stop(quarantine, reconciliation, ctx.rules.contracts)
     with ctx.timed("write"), synced_together():  # every file on disk before the block ends
         out = ctx.staging_dir()
         run_id = compute_run_id(settings, ctx.rules, ctx.profile, tables)

@@ -1,0 +1,75 @@
+"""Reading the run's quarantine rows (report.quarantine's columns) for the warnings and stops
+judged from them: where a column holds a value, the text of a key in a row's original (its
+JSON), whether a key is written at all, and the `file:row` references a message names (never
+a value)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
+
+EXAMPLES = 3
+# a value that is not text in the original (a number: a Parquet code column of integers)
+_NOT_TEXT = r'"{key}": [^"\s]'
+# a JSON text value of report.quarantine's original (escapes kept), after its key
+_JSON_TEXT = r'("(?:[^"\\]|\\.)*")'
+
+
+class Matches:
+    """Where a column of the quarantine holds a value (`==`, False where missing), each
+    column's Arrow text taken once for all the values asked of it (its text compared by
+    Arrow); a column that is not Arrow text is compared by pandas."""
+
+    def __init__(self, quarantine: pd.DataFrame) -> None:
+        self._quarantine = quarantine
+        self._texts: dict[str, pa.Array | None] = {}
+
+    def __call__(self, column: str, value: str) -> np.ndarray:
+        if column not in self._texts:
+            values = self._quarantine[column]
+            self._texts[column] = arrow_text(values) if holds_arrow_text(values) else None
+        text = self._texts[column]
+        if text is None:
+            return np.asarray((self._quarantine[column] == value).to_numpy(), dtype=bool)
+        return np.asarray(pc.fill_null(pc.equal(text, value), False), dtype=bool)
+
+
+def written(original: pd.Series, key: str) -> np.ndarray:
+    """Which originals hold a value of `key` that is not blank text (a number counts)."""
+    text = json_texts(original, key).str.strip()
+    other = original.astype("str").str.contains(_NOT_TEXT.format(key=key), regex=True, na=False)
+    return (text.notna() & text.ne("")).to_numpy() | other.to_numpy()
+
+
+def json_texts(original: pd.Series, key: str) -> pd.Series:
+    """The text value of `key` in each original (report.quarantine's JSON), its escapes
+    decoded (None where the key holds no text); each distinct value decoded once."""
+    quoted = original.astype("str").str.extract(f'"{key}": {_JSON_TEXT}', expand=False)
+    codes, distinct = pd.factorize(quoted, use_na_sentinel=True)
+    decoded = np.array([*(json.loads(value) for value in distinct), None], dtype=object)
+    return pd.Series(decoded[codes], index=original.index, dtype=object)
+
+
+def references(quarantine: pd.DataFrame, rows: np.ndarray, count: int = EXAMPLES) -> str:
+    """The `file:row` of the first rows at positions `rows` (the quarantine is in file
+    order)."""
+    return ", ".join(reference_list(quarantine, rows, count))
+
+
+def reference_list(quarantine: pd.DataFrame, rows: np.ndarray, count: int) -> list[str]:
+    """The `file:row` of the first `count` rows at positions `rows`."""
+    first = rows[:count]
+    return [
+        f"{source}:{row}"
+        for source, row in zip(
+            quarantine["source_file"].iloc[first].astype("str"),
+            quarantine["source_row"].iloc[first].astype("str"),
+            strict=True,
+        )
+    ]

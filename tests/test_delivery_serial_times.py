@@ -1,0 +1,190 @@
+"""Time columns delivered as something other than date-time text: a lab extract saved through
+a spreadsheet (Excel serial day numbers, `46346.2569444` for 2026-11-20 06:10), a system that
+exports Unix epoch seconds or milliseconds (text, or a Parquet INT64 column with no timestamp
+type), dates in an order the site mapping does not declare (`20/11/2026 06:10`,
+`11/20/2026 06:10`). No number is guessed into a time: the rows are quarantined, and the night
+says what the texts look like and what the mapping or the export must do (unreadable_times,
+time_shapes, rules/time_shapes.csv). A table whose key time mostly does not read cannot be
+screened (exit 3, naming file, column and `file:row` examples, never a value); a smaller part
+warns (exit 4).
+
+Counts by hand, from the sample: labs.csv has 171 rows, one of an unknown LOINC (not relevant):
+170 rows matter. Of them row 53 has no patient id (an empty key, not an unreadable time) and
+row 38 writes its time `unknown`, so rewriting every time gives 169 unread times, 168 of them
+in the new shape. medications.csv has 33 rows, 3 of drugs not listed: 30 matter; two write an
+end_time (rows 21 and 28). diagnoses.csv has 14 rows, fewer than the 20 a stop judges.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from sample_delivery import SAMPLE, screen
+
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+UNIX_EPOCH = pd.Timestamp("1970-01-01")
+
+
+def excel_serial(time: pd.Timestamp) -> str:
+    """As a spreadsheet shows a date-time cell saved as General: 7 decimals, no trailing 0."""
+    return f"{(time - EXCEL_EPOCH) / pd.Timedelta(days=1):.7f}".rstrip("0").rstrip(".")
+
+
+def epoch_seconds(time: pd.Timestamp) -> str:
+    return str(int((time - UNIX_EPOCH).total_seconds()))
+
+
+def rewritten(
+    tmp_path: Path, table: str, column: str, write: Callable[[pd.Timestamp], str]
+) -> Path:
+    """The sample with every ISO time of `table.column` written by `write` (others kept)."""
+    folder = tmp_path / "delivery"
+    shutil.copytree(SAMPLE, folder)
+    frame = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
+    times = pd.to_datetime(frame[column], format="ISO8601", errors="coerce")
+    frame.loc[times.notna(), column] = [write(t) for t in times[times.notna()]]
+    frame.to_csv(folder / f"{table}.csv", index=False)
+    return folder
+
+
+def assert_stopped(
+    status: int, night: Path, err: str, start: str, shape: str, examples: str
+) -> None:
+    assert status == 3, err
+    assert start in err and shape in err and examples in err, err
+    assert not (night / "review_list.csv").exists()
+    assert json.loads((night / "FAILED.json").read_text())["error_type"] == "InputError"
+    # no value: no patient id, not the first row's time as written (06:10 on 2026-11-20)
+    assert "P001" not in err and ".2569444" not in err and "1795155000" not in err
+
+
+@pytest.mark.parametrize(
+    ("write", "shape"),
+    [
+        (excel_serial, "168 look like Excel serial day numbers"),
+        (epoch_seconds, "168 look like Unix epoch seconds"),
+        (lambda t: t.strftime("%d/%m/%Y %H:%M"), "168 look like day-first dates"),
+        (lambda t: t.strftime("%m/%d/%Y %H:%M"), "168 look like month-first dates"),
+    ],
+    ids=["excel_serial", "epoch_seconds", "day_first", "month_first"],
+)
+def test_collection_times_in_another_encoding_stop_the_night_saying_what_they_look_like(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    write: Callable[[pd.Timestamp], str],
+    shape: str,
+) -> None:
+    status, night = screen(rewritten(tmp_path, "labs", "specimen_time", write))
+    err = capsys.readouterr().err
+    start = "labs.csv (labs): 169 of 170 row(s) (99%) have a specimen_time that does not read"
+    examples = "Examples: labs.csv:2; labs.csv:3; labs.csv:4; labs.csv:5; labs.csv:6."
+    assert_stopped(status, night, err, start, shape, examples)
+
+
+def test_an_excel_serial_column_stops_a_partitioned_run_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = rewritten(tmp_path, "labs", "specimen_time", excel_serial)
+    status, night = screen(folder, "--partitions", "3")
+    err = capsys.readouterr().err
+    start = "labs.csv (labs): 169 of 170 row(s) (99%) have a specimen_time that does not read"
+    assert_stopped(status, night, err, start, "Excel serial", "Examples: labs.csv:2;")
+
+
+def test_a_parquet_int64_epoch_column_is_not_read_as_times_and_stops_the_night(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # epoch milliseconds in INT64 without a timestamp type; row 38's `unknown` becomes null
+    folder = tmp_path / "delivery"
+    shutil.copytree(SAMPLE, folder)
+    frame = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
+    times = pd.to_datetime(frame["specimen_time"], format="ISO8601", errors="coerce")
+    millis = [None if pd.isna(t) else int((t - UNIX_EPOCH).total_seconds()) * 1000 for t in times]
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    at = table.schema.get_field_index("specimen_time")
+    table = table.set_column(at, "specimen_time", pa.array(millis, pa.int64()))
+    (folder / "labs.csv").unlink()
+    pq.write_table(table, folder / "labs.parquet")
+    status, night = screen(folder)
+    err = capsys.readouterr().err
+    start = "labs.parquet (labs): 168 of 170 row(s) (99%) have a specimen_time that does not read"
+    shape = "168 look like Unix epoch milliseconds"
+    assert_stopped(status, night, err, start, shape, "Examples: labs.parquet:1; labs.parquet:2;")
+
+
+def test_medication_starts_as_epoch_seconds_stop_the_night(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, night = screen(rewritten(tmp_path, "medications", "start_time", epoch_seconds))
+    err = capsys.readouterr().err
+    start = "medications.csv (medications): 30 of 30 row(s) (100%) have a start_time"
+    shape = "30 look like Unix epoch seconds"
+    assert_stopped(status, night, err, start, shape, "Examples: medications.csv:2;")
+
+
+def test_medication_ends_as_excel_serials_warn_rather_than_pass_as_a_quiet_night(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the two end_times (rows 21, 28) no longer read: both drugs are quarantined bad_time, so
+    # their risk factors are lost; 2 of the 30 rows that matter (7 %) is above the 5 % limit
+    status, night = screen(rewritten(tmp_path, "medications", "end_time", excel_serial))
+    err = capsys.readouterr().err
+    assert status == 4, err
+    manifest = json.loads((night / "run_manifest.json").read_text())
+    (warning,) = [w for w in manifest["warnings"] if w["code"] == "unreadable_times"]
+    assert warning["message"].startswith(
+        "2 of 30 medications row(s) (7%) have an end_time that does not read (e.g. "
+        "medications.csv:21, medications.csv:28; limit 5%): they are quarantined bad_time. "
+        "Of them, 2 look like Excel serial day numbers"
+    )
+    assert "P023" not in warning["message"] and "46338" not in warning["message"]
+
+
+def test_diagnosis_dates_as_excel_serials_warn_with_their_shape_on_too_few_rows_to_stop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = rewritten(
+        tmp_path, "diagnoses", "recorded_time", lambda t: str((t - EXCEL_EPOCH).days)
+    )
+    status, night = screen(folder)
+    err = capsys.readouterr().err
+    assert status == 4, err
+    assert (night / "review_list.csv").exists()
+    assert (
+        "14 of 14 diagnoses row(s) (100%) have a recorded_time that does not read" in err
+        and "Of them, 14 look like Excel serial day numbers" in err
+        and "no datetime_formats entry reads them" in err
+    ), err
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "start"),
+    [
+        ("labs", "specimen_time", "labs.csv (labs): the specimen_time is empty in all 170 row(s)"),
+        (
+            "medications",
+            "start_time",
+            "medications.csv (medications): the start_time is empty in all 30 row(s)",
+        ),
+    ],
+)
+def test_a_key_time_column_empty_in_every_row_stops_the_night(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, column: str, start: str
+) -> None:
+    # every row's time empty (row 38's `unknown` too): nothing of the table can be placed
+    folder = tmp_path / "delivery"
+    shutil.copytree(SAMPLE, folder)
+    frame = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
+    frame[column] = ""
+    frame.to_csv(folder / f"{table}.csv", index=False)
+    status, night = screen(folder)
+    err = capsys.readouterr().err
+    assert_stopped(status, night, err, start, "cannot be screened", f"Examples: {table}.csv:2;")
