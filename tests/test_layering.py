@@ -41,6 +41,9 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.review_file": "nightly",  # clinicians' reviews, recorded in the state
     "hyposcreen.run_warnings": "report",  # judges the completed run (exit 4)
     "hyposcreen.quarantine_warnings": "report",  # judges the quarantined rows (exit 4)
+    "hyposcreen.quarantine_text": "report",  # the quarantined rows' texts those judges read
+    "hyposcreen.unreadable_times": "report",  # judges key times that did not read (exit 3, 4)
+    "hyposcreen.time_shapes": "report",  # what unread times look like (rules/time_shapes.csv)
     "hyposcreen.patient_overlap": "report",  # judges whether the tables name the same patients
     "hyposcreen.patient_id_forms": "report",  # judges ids alike only without leading zeros, .0
     "hyposcreen.empty_file_warnings": "report",  # judges a table folder's empty parts
