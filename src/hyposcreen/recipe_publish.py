@@ -31,15 +31,9 @@ from hyposcreen.report.folders import publish_folder, published_paths
 from hyposcreen.report.manifest import build_manifest, compute_run_id
 from hyposcreen.report.patient_identifiers import conflicting_identifiers
 from hyposcreen.report.review_list import build_review_list, evidence_table, to_text
-from hyposcreen.report.review_page import VIEW_FILES, PageInfo, write_review_views
+from hyposcreen.report.review_page import PageInfo, write_review_views
 from hyposcreen.report.views_aside import views_request
-from hyposcreen.report.writers import (
-    drop_unfinished,
-    synced_together,
-    write_csv,
-    write_json,
-    write_parquet,
-)
+from hyposcreen.report.writers import synced_together, write_csv, write_json, write_parquet
 from hyposcreen.run_warnings import RunWarning, collect_warnings, step_count
 from hyposcreen.screen.cases import ScreenResult
 from hyposcreen.unreadable_times import unreadable_time_stop
@@ -129,8 +123,6 @@ def write_results(
         validation = {**(validation or {}), "review_list": contract.summary()}
         validation = published_paths(validation, out, settings.out_dir)  # not .partial-
         if not along.done:
-            if along.told is not None:  # what a worker stopped while it wrote them left
-                drop_unfinished(out, VIEW_FILES)
             between_writers()  # what the list, its contract and the CSVs left, before the views
             write_review_views(out, review, result.sodium_results, evidence, info)
     execution = {

@@ -25,8 +25,6 @@ from hyposcreen.report.trajectory import TRAJECTORY_DAYS, plot_days
 from hyposcreen.report.words import evidence_in_words
 from hyposcreen.report.writers import write_atomic
 
-VIEW_FILES = ("review_list.html", "review_list.xlsx")  # write_review_views' files
-
 
 @dataclass(frozen=True)
 class PageInfo:
@@ -149,11 +147,10 @@ def write_review_views(
         "site": info.site,
         "run_id": info.run_id,
     }
-    page, workbook = VIEW_FILES
     return [
-        write_review_page(out_dir / page, review, sodium_results, evidence, info),
+        write_review_page(out_dir / "review_list.html", review, sodium_results, evidence, info),
         write_review_workbook(
-            out_dir / workbook,
+            out_dir / "review_list.xlsx",
             review,
             about,
             info.window_end,

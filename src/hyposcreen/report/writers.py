@@ -8,7 +8,6 @@ every file is on disk, so the folder is never published before its files are dur
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import tempfile
@@ -77,14 +76,6 @@ def synced_together() -> Iterator[None]:
         raise
     _PENDING.reset(token)
     pending.wait()
-
-
-def drop_unfinished(folder: Path, names: Iterable[str]) -> None:
-    """Remove what a `write_atomic` of each of `names` in `folder` left when its writer was
-    stopped before the rename (another process's, say): a hidden temporary file."""
-    for name in names:
-        for left in folder.glob(f".{glob.escape(name)}.*.tmp"):
-            left.unlink(missing_ok=True)
 
 
 def write_atomic(path: Path, write: Callable[[Path], None], mode: int = PRIVATE_MODE) -> Path:
