@@ -9,7 +9,6 @@ a partitioned run.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -32,12 +31,10 @@ from hyposcreen.report.manifest import build_manifest, compute_run_id
 from hyposcreen.report.patient_identifiers import conflicting_identifiers
 from hyposcreen.report.review_list import build_review_list, evidence_table, to_text
 from hyposcreen.report.review_page import PageInfo, write_review_views
-from hyposcreen.report.views_aside import views_request
 from hyposcreen.report.writers import synced_together, write_csv, write_json, write_parquet
 from hyposcreen.run_warnings import RunWarning, collect_warnings, step_count
 from hyposcreen.screen.cases import ScreenResult
 from hyposcreen.unreadable_times import unreadable_time_stop
-from hyposcreen.validate.review_list import Along
 
 
 def write_results(
@@ -101,30 +98,23 @@ def write_results(
             warnings += conflicting_identifiers(
                 patients, review["patient_id"], references=settings.source != "fhir"
             )
-        evidence = evidence.loc[is_listed(evidence["patient_id"], review["patient_id"])]
-        info = page_info(ctx, run_id, warnings, coverage)
-
-        def write_tables() -> None:  # while the worker checks the list (staging: dropped if not)
-            write_csv(out / "review_list.csv", to_text(review))
-            write_parquet(out / "review_list.parquet", review)
-            write_csv(out / "evidence.csv", evidence.assign(time=evidence["time"].astype("str")))
-            write_csv(out / "quarantine.csv", quarantine, blocks_by="table")  # same rows nightly
-            write_csv(out / "coverage.csv", coverage_for_csv(coverage))
-
-        along = _views_along(out, review, result.sodium_results, evidence, info, write_tables)
-        vocabulary = list(ctx.rules.risk_factor_vocabulary)
-        contract = validate_review_list(review, vocabulary, along=along)
+        contract = validate_review_list(review, list(ctx.rules.risk_factor_vocabulary))
         if contract.critical_failures():
             problems = "; ".join(o.detail for o in contract.critical_failures())
             raise HyposcreenError(
                 f"The review list broke its own contract ({problems}); not written."
             )
-        along.run_meanwhile()
         validation = {**(validation or {}), "review_list": contract.summary()}
         validation = published_paths(validation, out, settings.out_dir)  # not .partial-
-        if not along.done:
-            between_writers()  # what the list, its contract and the CSVs left, before the views
-            write_review_views(out, review, result.sodium_results, evidence, info)
+        review_csv = write_csv(out / "review_list.csv", to_text(review))
+        write_parquet(out / "review_list.parquet", review)
+        evidence = evidence.loc[is_listed(evidence["patient_id"], review["patient_id"])]
+        write_csv(out / "evidence.csv", evidence.assign(time=evidence["time"].astype("str")))
+        info = page_info(ctx, run_id, warnings, coverage)
+        between_writers()  # what the list, its contract and the CSVs left, before the views
+        write_review_views(out, review, result.sodium_results, evidence, info)
+        write_csv(out / "quarantine.csv", quarantine, blocks_by="table")  # same rows nightly
+        write_csv(out / "coverage.csv", coverage_for_csv(coverage))
     execution = {
         "timings": ctx.timings,
         "peak_rss_mb": ctx.peak_rss_mb,
@@ -164,28 +154,9 @@ def write_results(
     return RunSummary(
         run_id=run_id,
         out_dir=final,
-        review_csv=final / "review_list.csv",
+        review_csv=final / review_csv.name,
         manifest=manifest,
     )
-
-
-def _views_along(
-    out: Path,
-    review: pd.DataFrame,
-    sodium_results: pd.DataFrame,
-    evidence: pd.DataFrame,
-    info: PageInfo,
-    meanwhile: Callable[[], None],
-) -> Along:
-    """The page and workbook as work for the run's contracts worker once the list passed its
-    contract (report.views_aside), `meanwhile` done here as it works; with no worker, or a
-    `PageInfo` that JSON does not carry as it is, only `meanwhile` (the caller writes them)."""
-    from hyposcreen.validate.worker_client import current
-
-    request = views_request(out, review, sodium_results, evidence, info) if current() else None
-    if request is None:
-        return Along(None, {}, meanwhile)
-    return Along(request[0], request[1], meanwhile)
 
 
 def page_info(

@@ -119,17 +119,6 @@ def page_cases(review: pd.DataFrame) -> PageCases:
     )
 
 
-def plotted_results(
-    review: pd.DataFrame, sodium_results: pd.DataFrame, info: PageInfo
-) -> pd.DataFrame:
-    """The sodium results the page plots (a listed case's, in the plot's days; the plotted
-    columns), in their order: `page_rows` over them draws what it draws over all results."""
-    listed = pd.Index(pd.unique(text_objects(review["patient_id"])))
-    in_range = between(sodium_results["specimen_time"], plot_start(info), info.window_end)
-    rows = np.flatnonzero(in_range & (positions_in(sodium_results["patient_id"], listed) >= 0))
-    return pd.DataFrame({c: sodium_results[c].array.take(rows) for c in _PLOTTED}, copy=False)
-
-
 def page_rows(
     review: pd.DataFrame,
     sodium_results: pd.DataFrame,

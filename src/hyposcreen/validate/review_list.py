@@ -4,8 +4,7 @@ checked with the ``review_list`` suite before the list is published."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,37 +23,12 @@ from hyposcreen.validate.suites import (
 )
 
 
-@dataclass
-class Along:
-    """Work sent with the review list to the contracts worker, done there once the list
-    passed its contract: `told` (JSON) names the function that does it (`"call":
-    "module:function"`, given `told` and `frames`: the runner composes, this stage imports
-    none of it). `meanwhile` is done in this process while the worker works (and by the
-    caller when no worker took it); `done` says whether the worker did the work."""
-
-    told: dict[str, Any] | None  # None: no work for the worker, only `meanwhile`
-    frames: dict[str, pd.DataFrame]
-    meanwhile: Callable[[], None]
-    done: bool = False
-    _meanwhile_done: bool = False
-
-    def run_meanwhile(self) -> None:
-        """`meanwhile`, once."""
-        if not self._meanwhile_done:
-            self._meanwhile_done = True
-            self.meanwhile()
-
-
 def validate_review_list(
-    review: pd.DataFrame,
-    vocabulary: Sequence[str],
-    *,
-    suites_dir: Path | None = None,
-    along: Along | None = None,
+    review: pd.DataFrame, vocabulary: Sequence[str], *, suites_dir: Path | None = None
 ) -> ValidationReport:
     """Check the review list's contract: columns, tiers, ranks 1..n, risk-factor vocabulary.
-    A run with a contracts worker has it checked there (this process then never imports GX),
-    with `along`'s work; here when the worker fails."""
+    A run with a contracts worker has it checked there (this process then never imports GX);
+    here when the worker fails."""
     if suites_dir is None:
         from hyposcreen.validate.remembered import remembering
         from hyposcreen.validate.worker_client import (
@@ -68,19 +42,10 @@ def validate_review_list(
         answered = None
         if worker is not None:
             try:
-                told: dict[str, Any] = {"kind": "review_list", "vocabulary": list(vocabulary)}
-                frames = {"review": review}
-                if along is not None and along.told is not None:
-                    told["along"] = along.told
-                    frames.update(along.frames)
-                worker.ask(told, frames, remember=remembering())
+                told = {"kind": "review_list", "vocabulary": list(vocabulary)}
+                worker.ask(told, {"review": review}, remember=remembering())
                 review_asked()  # a loop's next window read meanwhile (this process is idle)
-                if along is not None:
-                    along.run_meanwhile()
-                message = worker.answer()
-                answered = ValidationReport.from_message(message)
-                if along is not None:
-                    along.done = message.get("along") is True
+                answered = ValidationReport.from_message(worker.answer())
             except (WorkerFailed, KeyError, TypeError, ValueError):
                 answered = None
         if answered is not None:

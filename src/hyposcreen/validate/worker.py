@@ -8,11 +8,9 @@ it watched the machine for 0.1 s, as the background import did: validate/warm_up
 imports GX and builds its context while the run reads, and answers requests in order: the
 contracts of a window's tables (validate.run.validate_tables with the values the run's rules
 give, the small breaches demoted; the Data Docs written into the window's staging folder) and
-the review list's contract, with the work the list brings along once it passed (the run's
-review page and workbook: validate/review_list.Along, report/views_aside.py). The answers
-are the reports' outcomes (counts, reasons, `file:row` examples and frame labels: no values).
-Requests are read by a thread as they come, so the run never waits on a full pipe while GX
-imports. The end of its stdin ends it.
+the review list's contract. The answers are the reports' outcomes (counts, reasons, `file:row`
+examples and frame labels: no values). Requests are read by a thread as they come, so the run
+never waits on a full pipe while GX imports. The end of its stdin ends it.
 """
 
 from __future__ import annotations
@@ -132,26 +130,9 @@ def _answer(header: dict[str, Any], frames: dict[str, Any], kept: dict[str, Any]
         from hyposcreen.validate.review_list import validate_review_list
 
         report = validate_review_list(tables["review"], header["vocabulary"])
-        along = header.get("along")
-        if along is None or report.critical_failures():
-            return report.as_message()
-        _call(along, tables)
-        return {**report.as_message(), "along": True}
     else:
         report = _contracts(tables, header)
     return report.as_message()
-
-
-def _call(told: dict[str, Any], frames: dict[str, Any]) -> None:
-    """The work a review list brought along (validate/review_list.Along): the function its
-    `call` names ("module:function", a module of the run's own package), given `told` and
-    the frames."""
-    import importlib
-
-    module, _, function = str(told["call"]).partition(":")
-    if not module.startswith("hyposcreen."):
-        raise ValueError("only the run's own code is called")
-    getattr(importlib.import_module(module), function)(told, frames)
 
 
 def _contracts(tables: dict[str, Any], told: dict[str, Any]) -> Any:
