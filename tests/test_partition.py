@@ -263,6 +263,8 @@ def test_a_highly_compressed_extract_is_counted_while_it_streams(
     counted = scanned(folder / "labs.csv.gz", 16 << 20)
     assert (counted.line_ends, counted.size) == (200_001, len(header) + 200_000 * len(line))
     monkeypatch.setattr(spill, "AUTO_ROWS_PER_PARTITION", 50_000)
+    assert resolve_partitions(ctx, None) == 1  # in memory up to IN_MEMORY_ROWS
+    monkeypatch.setattr(spill, "IN_MEMORY_ROWS", 150_000)
     assert resolve_partitions(ctx, None) == 4
 
 

@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         "--partitions",
         type=_partitions,
         default=None,
-        help="patient-hash partitions: a number, or auto (default: 1 up to 2M lab rows, then "
+        help="patient-hash partitions: a number, or auto (default: 1 up to 5M lab rows, then "
         "one per 2M; see docs/scaling.md)",
     )
     run.add_argument(

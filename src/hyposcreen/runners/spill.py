@@ -31,8 +31,11 @@ from hyposcreen.recipe import ingest_table
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_table, write_table
 
 SPILL_PREFIX = ".hyposcreen-partitions-"  # + <pid>-<random>: the next run removes dead ones
-# --partitions auto: one partition (the in-memory run) up to this many lab rows, above it one
-# partition per this many lab rows (CSV rows are estimated from the file size).
+# --partitions auto: one partition (the in-memory run) up to IN_MEMORY_ROWS lab rows, above it
+# one partition per AUTO_ROWS_PER_PARTITION lab rows (CSV rows are estimated from the file
+# size). The in-memory run of 5M rows takes ~1.45 GB and about half the time of 3 partitions
+# (docs/scaling.md); a partition stays 2M rows, where its own peak is bounded.
+IN_MEMORY_ROWS = 5_000_000
 AUTO_ROWS_PER_PARTITION = 2_000_000
 MEMORY_ROW_CAP = 4 * AUTO_ROWS_PER_PARTITION  # rows an estimated-small table may really have
 _SEQ = "__hyposcreen_seq"
@@ -81,12 +84,14 @@ def _uncompressed_size(path: Path) -> float:
 
 
 def resolve_partitions(ctx: RunContext, requested: int | None) -> int:
-    """`requested`, or with None (auto) one per AUTO_ROWS_PER_PARTITION lab rows."""
+    """`requested`, or with None (auto) 1 up to IN_MEMORY_ROWS lab rows, else one per
+    AUTO_ROWS_PER_PARTITION lab rows."""
     if requested is not None:
         if requested < 1:
             raise ConfigError(f"--partitions must be 1 or more (got {requested}).")
         return requested
-    count = max(1, math.ceil(estimate_lab_rows(ctx) / AUTO_ROWS_PER_PARTITION))
+    rows = estimate_lab_rows(ctx)
+    count = 1 if rows <= IN_MEMORY_ROWS else math.ceil(rows / AUTO_ROWS_PER_PARTITION)
     if count == 1:  # counted while reading: an underestimate never grows memory unbounded
         ctx.memory_row_cap = MEMORY_ROW_CAP
     return count
