@@ -120,6 +120,39 @@ def test_a_parquet_int64_epoch_column_is_not_read_as_times_and_stops_the_night(
     assert_stopped(status, night, err, start, shape, "Examples: labs.parquet:1; labs.parquet:2;")
 
 
+@pytest.mark.parametrize(
+    ("number", "shape"),
+    [
+        (lambda t: (t - EXCEL_EPOCH) / pd.Timedelta(days=1), "168 look like Excel serial day"),
+        (lambda t: (t - UNIX_EPOCH).total_seconds(), "168 look like Unix epoch seconds"),
+    ],
+    ids=["excel_serial", "epoch_seconds"],
+)
+def test_a_parquet_float64_time_column_is_told_by_its_shape(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    number: Callable[[pd.Timestamp], float],
+    shape: str,
+) -> None:
+    # numbers in a DOUBLE column (pandas writes an integer column with a gap as float64, a
+    # spreadsheet read without its date format gives serial days): the original holds JSON
+    # numbers (46346.256944444445, 1795155000.0), told by their shape like the same text;
+    # row 38's `unknown` becomes NaN, written as null: an empty time
+    folder = tmp_path / "delivery"
+    shutil.copytree(SAMPLE, folder)
+    frame = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
+    times = pd.to_datetime(frame["specimen_time"], format="ISO8601", errors="coerce")
+    frame["specimen_time"] = [float("nan") if pd.isna(t) else number(t) for t in times]
+    (folder / "labs.csv").unlink()
+    frame.to_parquet(folder / "labs.parquet", index=False)  # as pandas writes it: NaN is null
+    status, night = screen(folder)
+    err = capsys.readouterr().err
+    start = "labs.parquet (labs): 168 of 170 row(s) (99%) have a specimen_time that does not read"
+    assert_stopped(status, night, err, start, shape, "Examples: labs.parquet:1; labs.parquet:2;")
+    assert "A date format the site mapping does not declare" not in err
+    assert "46346.2569" not in err and "1795155000" not in err
+
+
 def test_medication_starts_as_epoch_seconds_stop_the_night(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -6,6 +6,7 @@ a value)."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,8 @@ EXAMPLES = 3
 _NOT_TEXT = r'"{key}": [^"\s]'
 # a JSON text value of report.quarantine's original (escapes kept), after its key
 _JSON_TEXT = r'("(?:[^"\\]|\\.)*")'
+# a JSON number value of the original (a typed column: Parquet float64 Excel serial days)
+_JSON_NUMBER = r"(-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
 
 
 class Matches:
@@ -54,6 +57,24 @@ def json_texts(original: pd.Series, key: str) -> pd.Series:
     codes, distinct = pd.factorize(quoted, use_na_sentinel=True)
     decoded = np.array([*(json.loads(value) for value in distinct), None], dtype=object)
     return pd.Series(decoded[codes], index=original.index, dtype=object)
+
+
+def scalar_texts(original: pd.Series, key: str) -> pd.Series:
+    """The value of `key` in each original as text: its text (json_texts), else a number the
+    original holds as a JSON number (a typed column) in plain decimal digits, without a
+    fraction of zero (`1795155000.0` and `1.795155e+09` as `1795155000`, `46346.25` as it
+    is), as the number would be written as text; None where it holds neither."""
+    texts = json_texts(original, key)
+    numbers = original.astype("str").str.extract(f'"{key}": {_JSON_NUMBER}[,}}]', expand=False)
+    codes, distinct = pd.factorize(numbers, use_na_sentinel=True)
+    plain = np.array([*(_plain_number(n) for n in distinct), None], dtype=object)
+    return texts.where(texts.notna(), pd.Series(plain[codes], index=original.index, dtype=object))
+
+
+def _plain_number(number: str) -> str:
+    """A JSON number in plain decimal digits, a fraction of zero left out."""
+    value = Decimal(number)
+    return format(value.normalize() if value == value.to_integral_value() else value, "f")
 
 
 def references(quarantine: pd.DataFrame, rows: np.ndarray, count: int = EXAMPLES) -> str:

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.errors import InputError
-from hyposcreen.quarantine_text import Matches, json_texts, reference_list, references, written
+from hyposcreen.quarantine_text import Matches, reference_list, references, scalar_texts, written
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
 from hyposcreen.time_shapes import shapes_told
@@ -219,7 +219,7 @@ def _a(column: str) -> str:
 def _told(quarantine: pd.DataFrame, rows: np.ndarray, column: str) -> str:
     """What the unread times look like and what to do (time_shapes), else the question
     whether the mapping lacks a date format."""
-    texts = json_texts(quarantine["original"].iloc[rows], column)
+    texts = scalar_texts(quarantine["original"].iloc[rows], column)
     return shapes_told(texts) or _UNDECLARED
 
 
