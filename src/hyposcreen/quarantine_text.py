@@ -50,6 +50,16 @@ def written(original: pd.Series, key: str) -> np.ndarray:
     return (text.notna() & text.ne("")).to_numpy() | other.to_numpy()
 
 
+def holds_time(original: pd.Series, key: str) -> np.ndarray:
+    """Which originals hold a `key` that may be a time: a number, or text holding a digit. A
+    word without one (`N/A`, `unknown`, `PRN`, `-`), as an export writes a home medication's
+    unknown start, is no time written another way but a word for none: as empty as a blank."""
+    text = json_texts(original, key)
+    other = original.astype("str").str.contains(_NOT_TEXT.format(key=key), regex=True, na=False)
+    digit = text.str.contains("[0-9]", regex=True, na=False)
+    return np.asarray(digit.to_numpy(dtype=bool) | other.to_numpy(dtype=bool), dtype=bool)
+
+
 def json_texts(original: pd.Series, key: str) -> pd.Series:
     """The text value of `key` in each original (report.quarantine's JSON), its escapes
     decoded (None where the key holds no text); each distinct value decoded once."""

@@ -18,9 +18,12 @@ column, so many rows go to the quarantine that the list is incomplete:
   rules.yaml `contracts: broken_share` (half) of its rows that matter, judged on at least
   `contracts: min_rows_to_judge` rows, cannot be screened: the delivery itself is broken (a
   column of spreadsheet serial numbers or epoch seconds, dates in an undeclared order), as the
-  data contracts judge a broken delivery.
-  A key time column empty in every row that matters stops the night the same way: a column
-  read from the wrong place or left out of the export, never read as absent.
+  data contracts judge a broken delivery. Only times count to it: a word without a digit
+  (`unknown`, `N/A`, `PRN`: a home medication's start not known) warns with the unread times
+  but is no time written another way, as a blank is none.
+  A key time column empty in every row that matters (blank, or such a word) stops the night
+  the same way: a column read from the wrong place or left out of the export, never read as
+  absent.
 - `missing_keys` (exit 4): rows quarantined `missing_key` with an empty key (no patient id, no
   key time, a diagnosis without a code) above `max_missing_key_share` (50 %) of all the table's
   rows: a mapping that reads the wrong column, or an export that left one out. A few empty keys
@@ -34,14 +37,21 @@ value.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from hyposcreen.errors import InputError
-from hyposcreen.quarantine_text import Matches, reference_list, references, scalar_texts, written
+from hyposcreen.quarantine_text import (
+    Matches,
+    holds_time,
+    reference_list,
+    references,
+    scalar_texts,
+    written,
+)
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
 from hyposcreen.time_shapes import shapes_told
@@ -149,6 +159,10 @@ def unreadable_time_stop(
     for unread in unread_times(quarantine, judged, where):
         if unread.reason != "missing_key":
             continue
+        # a word without a digit (a home medication's start `unknown`) is no time written
+        # another way: it warns with the others, but only times can make a delivery broken
+        original = quarantine["original"].iloc[unread.rows]
+        unread = replace(unread, rows=unread.rows[holds_time(original, unread.column)])
         if unread.share() < broken_share:
             continue
         examples = reference_list(quarantine, unread.rows, _STOP_EXAMPLES)
@@ -184,14 +198,15 @@ def _empty_time_stop(
         if considered < min_rows or _missing(counts) < considered:
             continue
         rows = np.flatnonzero(where("table", table) & where("reason", "missing_key"))
-        empty = rows[~written(quarantine["original"].iloc[rows], column)]
+        empty = rows[~holds_time(quarantine["original"].iloc[rows], column)]
         if len(empty) < considered:
             continue
         files = sorted(set(quarantine["source_file"].iloc[empty].astype("str")))
         raise InputError(
             f"{', '.join(files)} ({table}): the {column} is empty in all {considered} row(s) "
-            f"that matter: the {table} table cannot be screened. A column the site mapping "
-            "reads from the wrong place, or one the export left empty?",
+            f"that matter (or a word without a digit, such as N/A): the {table} table cannot "
+            "be screened. A column the site mapping reads from the wrong place, or one the "
+            "export left empty?",
             file=files[0],
             column=column,
             examples=reference_list(quarantine, empty, _STOP_EXAMPLES),
