@@ -1,7 +1,8 @@
 """Reading the run's quarantine rows (report.quarantine's columns) for the warnings and stops
 judged from them: where a column holds a value, the text of a key in a row's original (its
-JSON), whether a key is written at all, and the `file:row` references a message names (never
-a value)."""
+JSON), whether a key is written at all, and the `file:row` references and files a message
+names (never a value; never the name of a per-patient FHIR document, Synthea's
+`Given_Family_<id>.json`, which carries the patient's name: quarantine.csv, 0600, names it)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hyposcreen.adapters.fhir_documents import is_document_name
 from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
 
 EXAMPLES = 3
+# what a message writes for a per-patient FHIR JSON document's name
+DOCUMENT = "(a JSON document)"
 # a value that is not text in the original (a number: a Parquet code column of integers)
 _NOT_TEXT = r'"{key}": [^"\s]'
 # a JSON text value of report.quarantine's original (escapes kept), after its key
@@ -94,13 +98,26 @@ def references(quarantine: pd.DataFrame, rows: np.ndarray, count: int = EXAMPLES
 
 
 def reference_list(quarantine: pd.DataFrame, rows: np.ndarray, count: int) -> list[str]:
-    """The `file:row` of the first `count` rows at positions `rows`."""
+    """The `file:row` of the first `count` rows at positions `rows` (a FHIR document's row
+    by its place alone: `(a JSON document):entry[3]`)."""
     first = rows[:count]
     return [
-        f"{source}:{row}"
+        f"{file_name(source)}:{row}"
         for source, row in zip(
             quarantine["source_file"].iloc[first].astype("str"),
             quarantine["source_row"].iloc[first].astype("str"),
             strict=True,
         )
     ]
+
+
+def file_name(source: str) -> str:
+    """A source file as a message names it: its name, unless it is a FHIR JSON document."""
+    return DOCUMENT if is_document_name(source) else source
+
+
+def files_named(quarantine: pd.DataFrame, rows: np.ndarray) -> str:
+    """The files of the rows at positions `rows` as a message names them: one file by its
+    name (file_name), several by their count (a table of hundreds of parts or documents)."""
+    files = quarantine["source_file"].iloc[rows].astype("str").unique()
+    return file_name(str(files[0])) if len(files) == 1 else f"{len(files)} files"

@@ -46,6 +46,8 @@ import pandas as pd
 from hyposcreen.errors import InputError
 from hyposcreen.quarantine_text import (
     Matches,
+    file_name,
+    files_named,
     holds_time,
     reference_list,
     references,
@@ -168,12 +170,13 @@ def unreadable_time_stop(
         examples = reference_list(quarantine, unread.rows, _STOP_EXAMPLES)
         files = sorted(set(quarantine["source_file"].iloc[unread.rows].astype("str")))
         raise InputError(
-            f"{', '.join(files)} ({unread.table}): {len(unread.rows)} of {unread.considered} "
+            f"{files_named(quarantine, unread.rows)} ({unread.table}): "
+            f"{len(unread.rows)} of {unread.considered} "
             f"row(s) ({unread.share():.0%}) have {_a(unread.column)} that does not read, at least "
             f"the share of a broken delivery ({broken_share:.0%}, rules.yaml contracts: "
             f"broken_share): the {unread.table} table cannot be screened. "
             f"{_told(quarantine, unread.rows, unread.column)}",
-            file=files[0],
+            file=file_name(files[0]),
             column=unread.column,
             examples=examples,
         )
@@ -203,11 +206,12 @@ def _empty_time_stop(
             continue
         files = sorted(set(quarantine["source_file"].iloc[empty].astype("str")))
         raise InputError(
-            f"{', '.join(files)} ({table}): the {column} is empty in all {considered} row(s) "
+            f"{files_named(quarantine, empty)} ({table}): the {column} is empty in all "
+            f"{considered} row(s) "
             f"that matter (or a word without a digit, such as N/A): the {table} table cannot "
             "be screened. A column the site mapping reads from the wrong place, or one the "
             "export left empty?",
-            file=files[0],
+            file=file_name(files[0]),
             column=column,
             examples=reference_list(quarantine, empty, _STOP_EXAMPLES),
         )
