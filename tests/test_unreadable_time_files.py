@@ -67,3 +67,36 @@ def test_per_patient_documents_are_never_named(
     failed = (tmp_path / "out" / "2026-11-20" / "FAILED.json").read_text()
     for text in (err, failed):
         assert "Fam0" not in text and "Given" not in text, text
+
+
+def test_the_quarantined_times_are_read_once_for_the_stop_and_the_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a quarter of the lab times day-first, half empty: three quarters of the rows quarantined
+    # missing_key, so the stop judges the table (and does not stop: a quarter of the times do
+    # not read, under half), then the warnings say so; the labs' quarantined specimen_time is
+    # read once for all of them, not once per question asked of it (on a delivery of 300,000
+    # such rows each reading costs about a second)
+    import hyposcreen.quarantined_times as quarantined_times
+
+    reads: list[str] = []
+    real = quarantined_times.key_values
+
+    def counted(original: pd.Series, key: str) -> object:
+        reads.append(key)
+        return real(original, key)
+
+    monkeypatch.setattr(quarantined_times, "key_values", counted)
+    folder = tmp_path / "delivery"
+    shutil.copytree(SAMPLE, folder)
+    frame = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
+    times = pd.to_datetime(frame["specimen_time"], format="ISO8601", errors="coerce")
+    every_fourth = times.notna() & (frame.index % 4 == 0)
+    frame.loc[every_fourth, "specimen_time"] = times[every_fourth].dt.strftime("%d/%m/%Y %H:%M")
+    frame.loc[frame.index % 4 >= 2, "specimen_time"] = ""
+    frame.to_csv(folder / "labs.csv", index=False)
+    status, _ = screen(folder)
+    err = capsys.readouterr().err
+    assert status == 4, err
+    assert "have a specimen_time that does not read" in err
+    assert reads == ["specimen_time"]
