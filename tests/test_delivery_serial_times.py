@@ -11,9 +11,9 @@ warns (exit 4).
 Counts by hand, from the sample: labs.csv has 171 rows, one of an unknown LOINC (not relevant):
 170 rows matter. Of them row 53 has no patient id (an empty key, not an unreadable time) and
 row 38 writes its time `unknown`, so rewriting every time gives 169 unread times, 168 of them
-in the new shape: a stop counts those 168 (a word without a digit is no time written another
-way), a warning all 169. medications.csv has 33 rows, 3 of drugs not listed: 30 matter; two write an
-end_time (rows 21 and 28). diagnoses.csv has 14 rows, fewer than the 20 a stop judges.
+in the new shape: a stop counts those 168 (a word is no time written another way), a warning
+all 169. medications.csv has 33 rows, 3 of drugs not listed: 30 matter; two write an end_time
+(rows 21 and 28). diagnoses.csv has 14 rows, fewer than the 20 a stop judges.
 """
 
 from __future__ import annotations
@@ -224,14 +224,14 @@ def test_a_key_time_column_empty_in_every_row_stops_the_night(
     assert_stopped(status, night, err, start, "cannot be screened", f"Examples: {table}.csv:2;")
 
 
-@pytest.mark.parametrize("word", ["UNKNOWN", "N/A", "PRN", "-"])
+@pytest.mark.parametrize("word", ["UNKNOWN", "N/A", "PRN", "-", "0000-00-00 00:00:00", "0"])
 def test_home_medications_whose_start_is_a_word_warn_without_stopping_the_night(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], word: str
 ) -> None:
     # 60 listed drugs (furosemide, sertraline, hydrochlorothiazide) of a medication list whose
-    # start the export writes as a word: 93 rows, 3 of drugs not listed, 90 matter; the 60
-    # words (67 %) are no times written another way, so the night is screened (the sample's
-    # 35 cases listed) and warns that they do not read
+    # start the export writes as a word or zeros (MySQL's zero date): 93 rows, 3 of drugs not
+    # listed, 90 matter; the 60 words (67 %) are no times written another way, so the night
+    # is screened (the sample's 35 cases listed) and warns that they do not read
     folder = tmp_path / "delivery"
     shutil.copytree(SAMPLE, folder)
     frame = pd.read_csv(folder / "medications.csv", dtype=str, keep_default_na=False)
@@ -271,4 +271,4 @@ def test_a_key_time_column_of_words_in_every_row_stops_as_an_empty_one(
     status, night = screen(folder)
     err = capsys.readouterr().err
     start = "medications.csv (medications): the start_time is empty in all 30 row(s) that matter"
-    assert_stopped(status, night, err, start, "(or a word without a digit", "medications.csv:2;")
+    assert_stopped(status, night, err, start, "(or a word without a time", "medications.csv:2;")

@@ -64,12 +64,13 @@ class KeyValues:
         return (text.notna() & text.ne("")).to_numpy(dtype=bool) | self.others.notna().to_numpy()
 
     def holds_time(self) -> np.ndarray:
-        """Which hold a value that may be a time: a number, or text holding a digit. A word
-        without one (`N/A`, `unknown`, `PRN`, `-`), as an export writes a home medication's
-        unknown start, is no time written another way but a word for none, as empty as a
-        blank."""
-        digit = self.texts.str.contains("[0-9]", regex=True, na=False).to_numpy(dtype=bool)
-        return digit | self.others.notna().to_numpy()
+        """Which hold a value that may be a time: text or a number with a digit other than 0
+        (every time has one: its year). A word (`N/A`, `unknown`, `PRN`, `-`) or zeros
+        (MySQL's zero date `0000-00-00 00:00:00`, epoch `0`), as an export writes a home
+        medication's unknown start, is no time written another way but a word for none, as
+        empty as a blank."""
+        scalars = self.scalars()
+        return scalars.str.contains("[1-9]", regex=True, na=False).to_numpy(dtype=bool)
 
     def scalars(self) -> pd.Series:
         """Each value as text: its text, else a JSON number in plain decimal digits without a

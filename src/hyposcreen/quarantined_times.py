@@ -4,7 +4,7 @@ A row is quarantined `missing_key` when its key time does not read (spec §3), a
 `bad_time` when its written end_time does not; the judges of such rows (unreadable_times: the
 `unreadable_times` and `missing_keys` warnings, and the stop of a table whose key times mostly
 do not read) ask alike which rows they are, what their times look like and whether a time is
-a time at all (not a word without a digit, `N/A`). Each table's rows and what their originals
+a time at all (not a word or zeros: `N/A`, `0000-00-00`). Each table's rows and what their originals
 hold are read here once a night (Matches.memo), shared by the stop and the warnings: on a
 delivery of hundreds of thousands of such rows each reading of the originals costs seconds.
 """
@@ -32,7 +32,7 @@ TIME_ONLY = frozenset({"outside_window", "after_window"})
 class UnreadTimes:
     """A table's rows quarantined (`reason`) for a `column` time that is written but does not
     read: their positions in the quarantine, their time as text (a number's too) and which of
-    them hold a time (not a word without a digit), and the rows that matter of the table."""
+    them hold a time (not a word or zeros), and the rows that matter of the table."""
 
     table: str
     column: str
@@ -46,7 +46,7 @@ class UnreadTimes:
         return len(self.rows) / self.considered if self.considered else 0.0
 
     def only_times(self) -> UnreadTimes:
-        """These rows but those whose time is a word without a digit."""
+        """These rows but those whose time is a word or zeros (no time: holds_time)."""
         rows, texts = self.rows[self.times], self.texts[self.times]
         return UnreadTimes(
             self.table,

@@ -19,8 +19,9 @@ column, so many rows go to the quarantine that the list is incomplete:
   `contracts: min_rows_to_judge` rows, cannot be screened: the delivery itself is broken (a
   column of spreadsheet serial numbers or epoch seconds, dates in an undeclared order), as the
   data contracts judge a broken delivery. Only times count to it: a word without a digit
-  (`unknown`, `N/A`, `PRN`: a home medication's start not known) warns with the unread times
-  but is no time written another way, as a blank is none.
+  other than 0 (`unknown`, `N/A`, `PRN`, MySQL's zero date `0000-00-00 00:00:00`: a home
+  medication's start not known) warns with the unread times but is no time written another
+  way, as a blank is none.
   A key time column empty in every row that matters (blank, or such a word) stops the night
   the same way: a column read from the wrong place or left out of the export, never read as
   absent.
@@ -121,7 +122,7 @@ def unreadable_time_stop(
     for unread in unread_times(quarantine, judged, where):
         if unread.reason != "missing_key":
             continue
-        # a word without a digit (a home medication's start `unknown`) is no time written
+        # a word or zeros (a home medication's start `unknown`, `0000-00-00`) is no time written
         # another way: it warns with the others, but only times can make a delivery broken
         unread = unread.only_times()
         if unread.share() < broken_share:
@@ -167,7 +168,7 @@ def _empty_time_stop(
         raise InputError(
             f"{files_named(quarantine, empty)} ({table}): the {column} is empty in all "
             f"{considered} row(s) "
-            f"that matter (or a word without a digit, such as N/A): the {table} table cannot "
+            f"that matter (or a word without a time, such as N/A): the {table} table cannot "
             "be screened. A column the site mapping reads from the wrong place, or one the "
             "export left empty?",
             file=file_name(files[0]),
