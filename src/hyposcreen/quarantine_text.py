@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -69,9 +70,10 @@ class KeyValues:
         (MySQL's zero date `0000-00-00 00:00:00`, epoch `0`), as an export writes a home
         medication's unknown start, is no time written another way but a word for none, as
         empty as a blank."""
-        scalars = self.scalars()
-        return scalars.str.contains("[1-9]", regex=True, na=False).to_numpy(dtype=bool)
+        time = self.scalars.str.contains("[1-9]", regex=True, na=False)
+        return np.asarray(time.to_numpy(dtype=bool), dtype=bool)
 
+    @cached_property
     def scalars(self) -> pd.Series:
         """Each value as text: its text, else a JSON number in plain decimal digits without a
         fraction of zero (`1795155000.0` and `1.795155e+09` as `1795155000`, `46346.25` as it
@@ -131,7 +133,7 @@ def json_texts(original: pd.Series, key: str) -> pd.Series:
 
 def scalar_texts(original: pd.Series, key: str) -> pd.Series:
     """The value of `key` in each original as text (KeyValues.scalars)."""
-    return key_values(original, key).scalars()
+    return key_values(original, key).scalars
 
 
 def _plain_number(number: str) -> str:

@@ -85,7 +85,7 @@ def quarantined(
     original = quarantine["original"].iloc[rows]
     values = key_values(original, column)
     unread = _time_unread(quarantine, rows, table, values.written())
-    scalars = values.scalars().reset_index(drop=True)
+    scalars = values.scalars.reset_index(drop=True)
     where.memo[key] = read = Quarantined(rows, unread, scalars, values.holds_time())
     return read
 
