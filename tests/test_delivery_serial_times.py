@@ -11,8 +11,9 @@ warns (exit 4).
 Counts by hand, from the sample: labs.csv has 171 rows, one of an unknown LOINC (not relevant):
 170 rows matter. Of them row 53 has no patient id (an empty key, not an unreadable time) and
 row 38 writes its time `unknown`, so rewriting every time gives 169 unread times, 168 of them
-in the new shape. medications.csv has 33 rows, 3 of drugs not listed: 30 matter; two write an
-end_time (rows 21 and 28). diagnoses.csv has 14 rows, fewer than the 20 a stop judges.
+in the new shape: a stop counts those 168 (a word is no time written another way), a warning
+all 169. medications.csv has 33 rows, 3 of drugs not listed: 30 matter; two write an end_time
+(rows 21 and 28). diagnoses.csv has 14 rows, fewer than the 20 a stop judges.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def test_collection_times_in_another_encoding_stop_the_night_saying_what_they_lo
 ) -> None:
     status, night = screen(rewritten(tmp_path, "labs", "specimen_time", write))
     err = capsys.readouterr().err
-    start = "labs.csv (labs): 169 of 170 row(s) (99%) have a specimen_time that does not read"
+    start = "labs.csv (labs): 168 of 170 row(s) (99%) have a specimen_time that does not read"
     examples = "Examples: labs.csv:2; labs.csv:3; labs.csv:4; labs.csv:5; labs.csv:6."
     assert_stopped(status, night, err, start, shape, examples)
 
@@ -95,7 +96,7 @@ def test_an_excel_serial_column_stops_a_partitioned_run_alike(
     folder = rewritten(tmp_path, "labs", "specimen_time", excel_serial)
     status, night = screen(folder, "--partitions", "3")
     err = capsys.readouterr().err
-    start = "labs.csv (labs): 169 of 170 row(s) (99%) have a specimen_time that does not read"
+    start = "labs.csv (labs): 168 of 170 row(s) (99%) have a specimen_time that does not read"
     assert_stopped(status, night, err, start, "Excel serial", "Examples: labs.csv:2;")
 
 
@@ -118,6 +119,39 @@ def test_a_parquet_int64_epoch_column_is_not_read_as_times_and_stops_the_night(
     start = "labs.parquet (labs): 168 of 170 row(s) (99%) have a specimen_time that does not read"
     shape = "168 look like Unix epoch milliseconds"
     assert_stopped(status, night, err, start, shape, "Examples: labs.parquet:1; labs.parquet:2;")
+
+
+@pytest.mark.parametrize(
+    ("number", "shape"),
+    [
+        (lambda t: (t - EXCEL_EPOCH) / pd.Timedelta(days=1), "168 look like Excel serial day"),
+        (lambda t: (t - UNIX_EPOCH).total_seconds(), "168 look like Unix epoch seconds"),
+    ],
+    ids=["excel_serial", "epoch_seconds"],
+)
+def test_a_parquet_float64_time_column_is_told_by_its_shape(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    number: Callable[[pd.Timestamp], float],
+    shape: str,
+) -> None:
+    # numbers in a DOUBLE column (pandas writes an integer column with a gap as float64, a
+    # spreadsheet read without its date format gives serial days): the original holds JSON
+    # numbers (46346.256944444445, 1795155000.0), told by their shape like the same text;
+    # row 38's `unknown` becomes NaN, written as null: an empty time
+    folder = tmp_path / "delivery"
+    shutil.copytree(SAMPLE, folder)
+    frame = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
+    times = pd.to_datetime(frame["specimen_time"], format="ISO8601", errors="coerce")
+    frame["specimen_time"] = [float("nan") if pd.isna(t) else number(t) for t in times]
+    (folder / "labs.csv").unlink()
+    frame.to_parquet(folder / "labs.parquet", index=False)  # as pandas writes it: NaN is null
+    status, night = screen(folder)
+    err = capsys.readouterr().err
+    start = "labs.parquet (labs): 168 of 170 row(s) (99%) have a specimen_time that does not read"
+    assert_stopped(status, night, err, start, shape, "Examples: labs.parquet:1; labs.parquet:2;")
+    assert "A date format the site mapping does not declare" not in err
+    assert "46346.2569" not in err and "1795155000" not in err
 
 
 def test_medication_starts_as_epoch_seconds_stop_the_night(
@@ -188,3 +222,53 @@ def test_a_key_time_column_empty_in_every_row_stops_the_night(
     status, night = screen(folder)
     err = capsys.readouterr().err
     assert_stopped(status, night, err, start, "cannot be screened", f"Examples: {table}.csv:2;")
+
+
+@pytest.mark.parametrize("word", ["UNKNOWN", "N/A", "PRN", "-", "0000-00-00 00:00:00", "0"])
+def test_home_medications_whose_start_is_a_word_warn_without_stopping_the_night(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], word: str
+) -> None:
+    # 60 listed drugs (furosemide, sertraline, hydrochlorothiazide) of a medication list whose
+    # start the export writes as a word or zeros (MySQL's zero date): 93 rows, 3 of drugs not
+    # listed, 90 matter; the 60 words (67 %) are no times written another way, so the night
+    # is screened (the sample's 35 cases listed) and warns that they do not read
+    folder = tmp_path / "delivery"
+    shutil.copytree(SAMPLE, folder)
+    frame = pd.read_csv(folder / "medications.csv", dtype=str, keep_default_na=False)
+    drugs = ["Furosemide 40 mg", "Sertraline 50 mg", "Hydrochlorothiazide 25 mg"]
+    home = pd.DataFrame(
+        {
+            "patient_id": [f"P{n % 40 + 1:03d}" for n in range(60)],
+            "drug_name": [drugs[n % 3] for n in range(60)],
+            "start_time": word,
+            "status": "active",
+            "route": "oral",
+        }
+    )
+    pd.concat([frame, home]).fillna("").to_csv(folder / "medications.csv", index=False)
+    status, night = screen(folder)
+    err = capsys.readouterr().err
+    assert status == 4, err
+    assert len(pd.read_csv(night / "review_list.csv")) == 35
+    manifest = json.loads((night / "run_manifest.json").read_text())
+    (warning,) = manifest["warnings"]
+    assert warning["code"] == "unreadable_times"
+    assert warning["message"].startswith(
+        "60 of 90 medications row(s) (67%) have a start_time that does not read (e.g. "
+        "medications.csv:35, medications.csv:36, medications.csv:37; limit 5%)"
+    )
+
+
+def test_a_key_time_column_of_words_in_every_row_stops_as_an_empty_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # every start of the 30 medication rows that matter is `N/A`: the column holds no time
+    folder = tmp_path / "delivery"
+    shutil.copytree(SAMPLE, folder)
+    frame = pd.read_csv(folder / "medications.csv", dtype=str, keep_default_na=False)
+    frame["start_time"] = "N/A"
+    frame.to_csv(folder / "medications.csv", index=False)
+    status, night = screen(folder)
+    err = capsys.readouterr().err
+    start = "medications.csv (medications): the start_time is empty in all 30 row(s) that matter"
+    assert_stopped(status, night, err, start, "(or a word without a time", "medications.csv:2;")

@@ -43,6 +43,7 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.quarantine_warnings": "report",  # judges the quarantined rows (exit 4)
     "hyposcreen.quarantine_text": "report",  # the quarantined rows' texts those judges read
     "hyposcreen.unreadable_times": "report",  # judges key times that did not read (exit 3, 4)
+    "hyposcreen.quarantined_times": "report",  # the quarantined times those judges read, once
     "hyposcreen.time_shapes": "report",  # what unread times look like (rules/time_shapes.csv)
     "hyposcreen.patient_overlap": "report",  # judges whether the tables name the same patients
     "hyposcreen.patient_id_forms": "report",  # judges ids alike only without leading zeros, .0

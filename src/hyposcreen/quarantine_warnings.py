@@ -59,10 +59,12 @@ def quarantine_warnings(
     reconciliation: Mapping[str, Mapping[str, Any]],
     limits: WarningThresholds,
     decimal: str = ".",
+    where: Matches | None = None,
 ) -> list[RunWarning]:
     """The warnings above, from the run's quarantine rows (report.quarantine's columns) and
-    reconciliation (per table: rows_in and reasons by bucket)."""
-    where = Matches(quarantine)
+    reconciliation (per table: rows_in and reasons by bucket); `where`: the Matches of the
+    run's stop (unreadable_time_stop), whose reading of the quarantine they share."""
+    where = where or Matches(quarantine)
     found = key_time_warnings(quarantine, reconciliation, limits, where)
     found += _malformed_rows(quarantine, reconciliation, limits, where)
     if decimal == ".":

@@ -20,6 +20,7 @@ from hyposcreen.empty_file_warnings import empty_part_warnings
 from hyposcreen.errors import HyposcreenError
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.nightly.remember import remember_run
+from hyposcreen.quarantine_text import Matches
 from hyposcreen.quarantine_warnings import quarantine_warnings
 from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.coverage import for_csv as coverage_for_csv
@@ -61,7 +62,8 @@ def write_results(
 
     settings, window = ctx.settings, ctx.settings.window
     # a table whose key times mostly do not read cannot be screened: nothing is published
-    unreadable_time_stop(quarantine, reconciliation, ctx.rules.contracts)
+    where = Matches(quarantine)  # read once for that stop and the warnings
+    unreadable_time_stop(quarantine, reconciliation, ctx.rules.contracts, where)
     with ctx.timed("write"), synced_together():  # every file on disk before the block ends
         out = ctx.staging_dir()
         run_id = compute_run_id(settings, ctx.rules, ctx.profile, tables)
@@ -77,7 +79,9 @@ def write_results(
             drug_names,
             (ctx.state.path, ctx.mapping.site, window.start) if ctx.state else None,
             lab_names=settings.source == "canonical",
-        ) + quarantine_warnings(quarantine, reconciliation, ctx.rules.warnings, ctx.mapping.decimal)
+        ) + quarantine_warnings(
+            quarantine, reconciliation, ctx.rules.warnings, ctx.mapping.decimal, where
+        )
         warnings += delivery_warnings(delivery_counts, ctx.rules.warnings)
         warnings += empty_part_warnings(
             {name: t.files for name, t in tables.items()}, settings.input_dir

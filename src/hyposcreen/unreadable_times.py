@@ -18,9 +18,13 @@ column, so many rows go to the quarantine that the list is incomplete:
   rules.yaml `contracts: broken_share` (half) of its rows that matter, judged on at least
   `contracts: min_rows_to_judge` rows, cannot be screened: the delivery itself is broken (a
   column of spreadsheet serial numbers or epoch seconds, dates in an undeclared order), as the
-  data contracts judge a broken delivery.
-  A key time column empty in every row that matters stops the night the same way: a column
-  read from the wrong place or left out of the export, never read as absent.
+  data contracts judge a broken delivery. Only times count to it: a word without a digit
+  other than 0 (`unknown`, `N/A`, `PRN`, MySQL's zero date `0000-00-00 00:00:00`: a home
+  medication's start not known) warns with the unread times but is no time written another
+  way, as a blank is none.
+  A key time column empty in every row that matters (blank, or such a word) stops the night
+  the same way: a column read from the wrong place or left out of the export, never read as
+  absent.
 - `missing_keys` (exit 4): rows quarantined `missing_key` with an empty key (no patient id, no
   key time, a diagnosis without a code) above `max_missing_key_share` (50 %) of all the table's
   rows: a mapping that reads the wrong column, or an export that left one out. A few empty keys
@@ -28,30 +32,31 @@ column, so many rows go to the quarantine that the list is incomplete:
 
 What the unread texts look like (time_shapes: serial numbers, epochs, day-first dates) is told
 with the warning and the stop. Each message holds counts and `file:row` references, never a
-value.
+value. Which rows those are, and what they hold, is read once for the stop and the warnings
+(quarantined_times).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from hyposcreen.errors import InputError
-from hyposcreen.quarantine_text import Matches, json_texts, reference_list, references, written
+from hyposcreen.quarantine_text import Matches, file_name, files_named, reference_list, references
+from hyposcreen.quarantined_times import (
+    KEY_TIMES,
+    UnreadTimes,
+    missing_count,
+    quarantined,
+    rows_that_matter,
+    unread_times,
+)
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
 from hyposcreen.time_shapes import shapes_told
 
-# each table's key time, as the quarantine's original text names it
-KEY_TIMES = {"labs": "specimen_time", "medications": "start_time", "diagnoses": "recorded_time"}
-# other times of a table whose unread text quarantines the row: column -> reason
-OTHER_TIMES = {"medications": {"end_time": "bad_time"}}
-# not-relevant reasons of a row's time only: such rows are of the extract the undated come from
-_TIME_ONLY = frozenset({"outside_window", "after_window"})
 _KEY_NAMES = {
     "labs": "patient_id, specimen_time",
     "medications": "patient_id, start_time",
@@ -59,40 +64,6 @@ _KEY_NAMES = {
 }
 _STOP_EXAMPLES = 5
 _UNDECLARED = "A date format the site mapping does not declare (datetime_formats)?"
-
-
-@dataclass(frozen=True)
-class UnreadTimes:
-    """A table's rows quarantined (`reason`) for a `column` time that is written but does not
-    read: their positions in the quarantine, and the rows that matter of the table."""
-
-    table: str
-    column: str
-    reason: str
-    rows: np.ndarray
-    considered: int
-
-    def share(self) -> float:
-        return len(self.rows) / self.considered if self.considered else 0.0
-
-
-def unread_times(
-    quarantine: pd.DataFrame, reconciliation: Mapping[str, Mapping[str, Any]], where: Matches
-) -> Iterator[UnreadTimes]:
-    """The times written but not read of each table, key times first (none: no row)."""
-    for table, key in KEY_TIMES.items():
-        counts = reconciliation.get(table)
-        if counts is None:
-            continue
-        considered = _considered(counts)
-        quarantined = counts.get("reasons", {}).get("quarantined", {})
-        columns = {key: "missing_key", **OTHER_TIMES.get(table, {})}
-        for column, reason in columns.items():
-            if not any(why.split(":")[0] == reason and int(n) for why, n in quarantined.items()):
-                continue
-            rows = np.flatnonzero(where("table", table) & _reason(quarantine, where, reason))
-            unread = rows[_time_unread(quarantine, rows, table, column)]
-            yield UnreadTimes(table, column, reason, unread, considered)
 
 
 def key_time_warnings(
@@ -124,7 +95,7 @@ def _unreadable(
         f"{len(rows)} of {unread.considered} {unread.table} row(s) ({unread.share():.0%}) "
         f"have {_a(unread.column)} that does not read (e.g. {references(quarantine, rows)}; "
         f"limit {limit:.0%}): they are quarantined {unread.reason}. "
-        f"{_told(quarantine, rows, unread.column)} See quarantine.csv.",
+        f"{_told(unread)} See quarantine.csv.",
     )
 
 
@@ -132,34 +103,40 @@ def unreadable_time_stop(
     quarantine: pd.DataFrame,
     reconciliation: Mapping[str, Mapping[str, Any]],
     contracts: Mapping[str, float],
+    where: Matches | None = None,
 ) -> None:
     """An InputError (exit 3) when a table's key time does not read in at least
     `contracts: broken_share` of its rows that matter, or is empty in all of them (at least
-    `min_rows_to_judge` rows): the table cannot be screened."""
+    `min_rows_to_judge` rows): the table cannot be screened. `where`: the Matches the run's
+    warnings use too, so what the originals hold is read once."""
     broken_share = float(contracts.get("broken_share", 0.5))
     min_rows = int(contracts.get("min_rows_to_judge", 20))
-    where = Matches(quarantine)
+    where = where or Matches(quarantine)
     judged = {  # tables with enough rows that matter and enough missing keys to be broken
         table: counts
         for table, counts in reconciliation.items()
         if table in KEY_TIMES
-        and (considered := _considered(counts)) >= min_rows
-        and _missing(counts) >= broken_share * considered
+        and (considered := rows_that_matter(counts)) >= min_rows
+        and missing_count(counts) >= broken_share * considered
     }
     for unread in unread_times(quarantine, judged, where):
         if unread.reason != "missing_key":
             continue
+        # a word or zeros (a home medication's start `unknown`, `0000-00-00`) is no time written
+        # another way: it warns with the others, but only times can make a delivery broken
+        unread = unread.only_times()
         if unread.share() < broken_share:
             continue
         examples = reference_list(quarantine, unread.rows, _STOP_EXAMPLES)
         files = sorted(set(quarantine["source_file"].iloc[unread.rows].astype("str")))
         raise InputError(
-            f"{', '.join(files)} ({unread.table}): {len(unread.rows)} of {unread.considered} "
+            f"{files_named(quarantine, unread.rows)} ({unread.table}): "
+            f"{len(unread.rows)} of {unread.considered} "
             f"row(s) ({unread.share():.0%}) have {_a(unread.column)} that does not read, at least "
             f"the share of a broken delivery ({broken_share:.0%}, rules.yaml contracts: "
             f"broken_share): the {unread.table} table cannot be screened. "
-            f"{_told(quarantine, unread.rows, unread.column)}",
-            file=files[0],
+            f"{_told(unread)}",
+            file=file_name(files[0]),
             column=unread.column,
             examples=examples,
         )
@@ -179,36 +156,25 @@ def _empty_time_stop(
         counts = reconciliation.get(table)
         if counts is None:
             continue
-        considered = _considered(counts)
+        considered = rows_that_matter(counts)
         # too few rows, or some row that matters has its keys
-        if considered < min_rows or _missing(counts) < considered:
+        if considered < min_rows or missing_count(counts) < considered:
             continue
-        rows = np.flatnonzero(where("table", table) & where("reason", "missing_key"))
-        empty = rows[~written(quarantine["original"].iloc[rows], column)]
+        found = quarantined(quarantine, where, table, column, "missing_key")
+        empty = found.rows[~found.times]
         if len(empty) < considered:
             continue
         files = sorted(set(quarantine["source_file"].iloc[empty].astype("str")))
         raise InputError(
-            f"{', '.join(files)} ({table}): the {column} is empty in all {considered} row(s) "
-            f"that matter: the {table} table cannot be screened. A column the site mapping "
-            "reads from the wrong place, or one the export left empty?",
-            file=files[0],
+            f"{files_named(quarantine, empty)} ({table}): the {column} is empty in all "
+            f"{considered} row(s) "
+            f"that matter (or a word without a time, such as N/A): the {table} table cannot "
+            "be screened. A column the site mapping reads from the wrong place, or one the "
+            "export left empty?",
+            file=file_name(files[0]),
             column=column,
             examples=reference_list(quarantine, empty, _STOP_EXAMPLES),
         )
-
-
-def _considered(counts: Mapping[str, Any]) -> int:
-    """A table's rows that matter: those not set aside as not relevant for what they are."""
-    not_relevant = counts.get("reasons", {}).get("not_relevant", {})
-    return int(counts["rows_in"]) - sum(
-        int(n) for why, n in not_relevant.items() if why not in _TIME_ONLY
-    )
-
-
-def _missing(counts: Mapping[str, Any]) -> int:
-    """A table's rows quarantined missing_key."""
-    return int(counts.get("reasons", {}).get("quarantined", {}).get("missing_key", 0))
 
 
 def _a(column: str) -> str:
@@ -216,20 +182,10 @@ def _a(column: str) -> str:
     return f"{'an' if column[0] in 'aeiou' else 'a'} {column}"
 
 
-def _told(quarantine: pd.DataFrame, rows: np.ndarray, column: str) -> str:
+def _told(unread: UnreadTimes) -> str:
     """What the unread times look like and what to do (time_shapes), else the question
     whether the mapping lacks a date format."""
-    texts = json_texts(quarantine["original"].iloc[rows], column)
-    return shapes_told(texts) or _UNDECLARED
-
-
-def _reason(quarantine: pd.DataFrame, where: Matches, reason: str) -> np.ndarray:
-    """Rows quarantined for `reason` (a contract warning's reason carries its check after a
-    colon: `bad_time:expect_column_values_to_not_be_null`)."""
-    if reason == "missing_key":
-        return where("reason", reason)
-    text = quarantine["reason"].astype("str")
-    return text.str.startswith(f"{reason}:").to_numpy(dtype=bool) | where("reason", reason)
+    return shapes_told(unread.texts) or _UNDECLARED
 
 
 def _missing_keys(
@@ -246,8 +202,8 @@ def _missing_keys(
     missing = int(counts.get("reasons", {}).get("quarantined", {}).get("missing_key", 0))
     if not missing:
         return []
-    rows = np.flatnonzero(where("table", table) & where("reason", "missing_key"))
-    unread = _time_unread(quarantine, rows, table, KEY_TIMES[table])
+    found = quarantined(quarantine, where, table, KEY_TIMES[table], "missing_key")
+    rows, unread = found.rows, found.unread
     empty = missing - int(unread.sum())
     rows_in = int(counts["rows_in"])
     if not share_over(empty, rows_in, limits.max_missing_key_share, limits):
@@ -263,18 +219,3 @@ def _missing_keys(
             "left empty? See quarantine.csv.",
         )
     ]
-
-
-def _time_unread(quarantine: pd.DataFrame, rows: np.ndarray, table: str, time: str) -> np.ndarray:
-    """Which quarantined rows (at positions `rows` of the quarantine) hold a patient id (a
-    diagnosis also a code) and a `time` text that is not blank: their time is what did not
-    read. The original text leaves nulls out and writes white space other than the ASCII space
-    as JSON escapes (`\\u00a0`, `\\t`), decoded here: such a blank time is empty, not
-    unreadable."""
-    patient = quarantine["patient_id"].iloc[rows]
-    original = quarantine["original"].iloc[rows]
-    wanted = patient.notna().to_numpy() & patient.astype("str").str.strip().ne("").to_numpy()
-    wanted &= written(original, time)
-    if table == "diagnoses":
-        wanted &= written(original, "code")
-    return np.asarray(wanted, dtype=bool)
