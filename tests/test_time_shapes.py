@@ -22,18 +22,22 @@ def test_each_text_takes_the_first_shape_it_matches() -> None:
             "20.11.2026",
             "11/20/2026 05:00",  # month-first
             "05/11/2026 05:00",  # either order
+            "2026112005",  # digits alone: 2026-11-20, 05 h (not epoch seconds)
+            "1763614800000.0",  # epoch milliseconds through a spreadsheet
+            "20.11.26 05:00",  # day-first, two-digit year
+            "11/20/26",  # month-first, two-digit year
             "unknown",  # none
             None,
         ]
     )
     assert shape_counts(texts) == {
-        "compact_date_time": 1,
+        "compact_date_time": 2,
         "excel_serial": 2,
         "epoch_seconds": 2,
-        "epoch_milliseconds": 1,
+        "epoch_milliseconds": 2,
         "epoch_microseconds": 1,
-        "day_first": 2,
-        "month_first": 1,
+        "day_first": 3,
+        "month_first": 2,
         "numeric_date": 1,
     }
 
