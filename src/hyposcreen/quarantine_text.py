@@ -120,20 +120,10 @@ def written(original: pd.Series, key: str) -> np.ndarray:
     return key_values(original, key).written()
 
 
-def holds_time(original: pd.Series, key: str) -> np.ndarray:
-    """Which originals hold a `key` that may be a time (KeyValues.holds_time)."""
-    return key_values(original, key).holds_time()
-
-
 def json_texts(original: pd.Series, key: str) -> pd.Series:
     """The text value of `key` in each original (report.quarantine's JSON), its escapes
     decoded (None where the key holds no text); each distinct value decoded once."""
     return key_values(original, key).texts
-
-
-def scalar_texts(original: pd.Series, key: str) -> pd.Series:
-    """The value of `key` in each original as text (KeyValues.scalars)."""
-    return key_values(original, key).scalars
 
 
 def _plain_number(number: str) -> str:
@@ -171,6 +161,12 @@ def reference_list(quarantine: pd.DataFrame, rows: np.ndarray, count: int) -> li
 def file_name(source: str) -> str:
     """A source file as a message names it: its name, unless it is a FHIR JSON document."""
     return DOCUMENT if is_document_name(source) else source
+
+
+def first_file(quarantine: pd.DataFrame, rows: np.ndarray) -> str:
+    """The first (by name) of the files of the rows at positions `rows`, as a message names
+    it (file_name): the file an error's `file` field reports."""
+    return file_name(str(min(quarantine["source_file"].iloc[rows].astype("str"))))
 
 
 def files_named(quarantine: pd.DataFrame, rows: np.ndarray) -> str:

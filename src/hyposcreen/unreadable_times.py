@@ -44,7 +44,13 @@ from typing import Any
 import pandas as pd
 
 from hyposcreen.errors import InputError
-from hyposcreen.quarantine_text import Matches, file_name, files_named, reference_list, references
+from hyposcreen.quarantine_text import (
+    Matches,
+    files_named,
+    first_file,
+    reference_list,
+    references,
+)
 from hyposcreen.quarantined_times import (
     KEY_TIMES,
     UnreadTimes,
@@ -128,7 +134,6 @@ def unreadable_time_stop(
         if unread.share() < broken_share:
             continue
         examples = reference_list(quarantine, unread.rows, _STOP_EXAMPLES)
-        files = sorted(set(quarantine["source_file"].iloc[unread.rows].astype("str")))
         raise InputError(
             f"{files_named(quarantine, unread.rows)} ({unread.table}): "
             f"{len(unread.rows)} of {unread.considered} "
@@ -136,7 +141,7 @@ def unreadable_time_stop(
             f"the share of a broken delivery ({broken_share:.0%}, rules.yaml contracts: "
             f"broken_share): the {unread.table} table cannot be screened. "
             f"{_told(unread)}",
-            file=file_name(files[0]),
+            file=first_file(quarantine, unread.rows),
             column=unread.column,
             examples=examples,
         )
@@ -164,14 +169,13 @@ def _empty_time_stop(
         empty = found.rows[~found.times]
         if len(empty) < considered:
             continue
-        files = sorted(set(quarantine["source_file"].iloc[empty].astype("str")))
         raise InputError(
             f"{files_named(quarantine, empty)} ({table}): the {column} is empty in all "
             f"{considered} row(s) "
             f"that matter (or a word without a time, such as N/A): the {table} table cannot "
             "be screened. A column the site mapping reads from the wrong place, or one the "
             "export left empty?",
-            file=file_name(files[0]),
+            file=first_file(quarantine, empty),
             column=column,
             examples=reference_list(quarantine, empty, _STOP_EXAMPLES),
         )
@@ -199,7 +203,7 @@ def _missing_keys(
     counts = reconciliation.get(table)
     if counts is None:
         return []
-    missing = int(counts.get("reasons", {}).get("quarantined", {}).get("missing_key", 0))
+    missing = missing_count(counts)
     if not missing:
         return []
     found = quarantined(quarantine, where, table, KEY_TIMES[table], "missing_key")
