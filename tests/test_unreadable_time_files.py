@@ -13,7 +13,7 @@ import pytest
 
 from fhir_generators import observation, quantity, run, transaction, write_json
 from sample_delivery import SAMPLE, screen
-from test_delivery_serial_times import assert_stopped, excel_serial
+from test_delivery_serial_times import assert_stopped, excel_serial, rewritten
 
 
 def test_a_table_of_three_parts_is_named_by_its_count(
@@ -21,11 +21,8 @@ def test_a_table_of_three_parts_is_named_by_its_count(
 ) -> None:
     # the sample's 171 lab rows in three parts of 57, every collection time an Excel serial:
     # 168 of the 170 rows that matter do not read (as in test_delivery_serial_times)
-    folder = tmp_path / "delivery"
-    shutil.copytree(SAMPLE, folder)
+    folder = rewritten(tmp_path, "labs", "specimen_time", excel_serial)
     frame = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
-    times = pd.to_datetime(frame["specimen_time"], format="ISO8601", errors="coerce")
-    frame.loc[times.notna(), "specimen_time"] = [excel_serial(t) for t in times[times.notna()]]
     (folder / "labs.csv").unlink()
     (folder / "labs").mkdir()
     for part in range(3):
