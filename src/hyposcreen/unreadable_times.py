@@ -30,8 +30,8 @@ column, so many rows go to the quarantine that the list is incomplete:
   rows: a mapping that reads the wrong column, or an export that left one out. A few empty keys
   are common in real records (a home medication without a start date) and are only quarantined.
 
-What the unread texts look like (time_shapes: serial numbers, epochs, day-first dates) is told
-with the warning and the stop. Each message holds counts and `file:row` references, never a
+What the unread texts look like (time_shapes: serial numbers, epochs, day-first dates; words
+told as no times, which no date format reads) is told with the warning and the stop. Each message holds counts and `file:row` references, never a
 value. Which rows those are, and what they hold, is read once for the stop and the warnings
 (quarantined_times).
 """
@@ -61,7 +61,7 @@ from hyposcreen.quarantined_times import (
 )
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
-from hyposcreen.time_shapes import shapes_told
+from hyposcreen.time_shapes import unread_told
 
 _KEY_NAMES = {
     "labs": "patient_id, specimen_time",
@@ -69,7 +69,6 @@ _KEY_NAMES = {
     "diagnoses": "patient_id, code, recorded_time",
 }
 _STOP_EXAMPLES = 5
-_UNDECLARED = "A date format the site mapping does not declare (datetime_formats)?"
 
 
 def key_time_warnings(
@@ -187,9 +186,8 @@ def _a(column: str) -> str:
 
 
 def _told(unread: UnreadTimes) -> str:
-    """What the unread times look like and what to do (time_shapes), else the question
-    whether the mapping lacks a date format."""
-    return shapes_told(unread.texts) or _UNDECLARED
+    """What the unread times look like and what to do, words told as no times (time_shapes)."""
+    return unread_told(unread.texts, unread.times)
 
 
 def _missing_keys(
