@@ -75,7 +75,7 @@ def test_words_among_shaped_times_are_told_with_the_shapes_remedy() -> None:
     sentence = told(["20/11/2026 06:10", "21/11/2026 07:00", "unknown"])
     assert sentence.startswith(
         "Of them, 2 look like day-first dates (31/12/2026, 31.12.26: the first number is above "
-        "12); 1 are written as words, not times ("
+        "12); 1 is written as words, not times ("
     )
     assert "Declare the format in the site mapping's datetime_formats" in sentence
     assert "The words are no times: the export left them blank in another way" in sentence
@@ -85,7 +85,7 @@ def test_words_among_shaped_times_are_told_with_the_shapes_remedy() -> None:
 def test_words_among_times_of_no_known_shape_ask_for_a_date_format_for_those_times() -> None:
     sentence = told(["2026-11-20 06h10", "N/A", "N/A"])
     assert sentence.startswith("Of them, 2 are written as words, not times (")
-    assert "; 1 are times of no shape known here." in sentence
+    assert "; 1 is a time of no shape known here." in sentence
     assert sentence.endswith(
         "The times of no known shape: a date format the site mapping does not declare "
         "(datetime_formats)?"

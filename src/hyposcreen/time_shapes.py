@@ -78,19 +78,24 @@ def unread_told(texts: pd.Series, is_time: np.ndarray) -> str:
     if not counts and not words:
         return UNDECLARED
     if not counts and not unshaped:
-        return f"All {words} are {_WORDS}: {_LEFT_BLANK}."
+        return f"{'It is' if words == 1 else f'All {words} are'} {_WORDS}: {_LEFT_BLANK}."
     shapes = {s.name: s for s in time_shapes()}
     seen = [
         f"{n} {'look like' if not at else 'like'} {shapes[name].looks_like}"
         for at, (name, n) in enumerate(counts.items())
     ]
     if words:
-        seen.append(f"{words} are {_WORDS}")
+        seen.append(f"{words} {_are(words)} {_WORDS}")
     if unshaped:
-        seen.append(f"{unshaped} are times of no shape known here")
+        times_are = "is a time" if unshaped == 1 else "are times"
+        seen.append(f"{unshaped} {times_are} of no shape known here")
     told = [f"Of them, {'; '.join(seen)}.", *dict.fromkeys(shapes[n].remedy for n in counts)]
     if words:
         told.append(f"The words are no times: {_LEFT_BLANK}.")
     if unshaped:
         told.append(f"The times of no known shape: {UNDECLARED[0].lower()}{UNDECLARED[1:]}")
     return " ".join(told)
+
+
+def _are(count: int) -> str:
+    return "is" if count == 1 else "are"
