@@ -255,8 +255,41 @@ def test_home_medications_whose_start_is_a_word_warn_without_stopping_the_night(
     assert warning["code"] == "unreadable_times"
     assert warning["message"].startswith(
         "60 of 90 medications row(s) (67%) have a start_time that does not read (e.g. "
-        "medications.csv:35, medications.csv:36, medications.csv:37; limit 5%)"
+        "medications.csv:35, medications.csv:36, medications.csv:37; limit 5%): they are "
+        "quarantined missing_key. All 60 are written as words, not times ("
     )
+    # no date format reads a word: the message does not ask for one
+    assert "the export left them blank in another way" in warning["message"]
+    assert "A date format the site mapping does not declare" not in warning["message"]
+
+
+def test_medication_starts_of_words_and_serials_are_told_each_with_what_fits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # of the 30 medication rows that matter, rows 2-4 write their start `unknown` and rows 5-7
+    # as Excel serials: 6 (20 %) do not read, a warning (under the half that stops)
+    folder = tmp_path / "delivery"
+    shutil.copytree(SAMPLE, folder)
+    frame = pd.read_csv(folder / "medications.csv", dtype=str, keep_default_na=False)
+    frame.loc[0:2, "start_time"] = "unknown"
+    starts = pd.to_datetime(frame.loc[3:5, "start_time"], format="ISO8601")
+    frame.loc[3:5, "start_time"] = [excel_serial(t) for t in starts]
+    frame.to_csv(folder / "medications.csv", index=False)
+    status, night = screen(folder)
+    err = capsys.readouterr().err
+    assert status == 4, err
+    manifest = json.loads((night / "run_manifest.json").read_text())
+    (warning,) = [w for w in manifest["warnings"] if w["code"] == "unreadable_times"]
+    message = warning["message"]
+    assert "6 of 30 medications row(s) (20%) have a start_time that does not read" in message
+    assert (
+        "Of them, 3 look like Excel serial day numbers (days since 1899-12-30, as a spreadsheet "
+        "keeps a date or date-time: 46346.25 is 2026-11-20 06:00); 3 are written as words, not "
+        "times ("
+    ) in message
+    assert "Numbers are never read as times" in message
+    assert "The words are no times: the export left them blank in another way" in message
+    assert "A date format the site mapping does not declare" not in message
 
 
 def test_a_key_time_column_of_words_in_every_row_stops_as_an_empty_one(

@@ -28,6 +28,7 @@ STAGES = ("ingest", "clean", "validate", "screen", "nightly", "report")
 STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.ingest": "ingest",
     "hyposcreen.adapters": "ingest",
+    "hyposcreen.adapters.time_columns": "ingest",  # the source's names of the time columns
     "hyposcreen.clean": "clean",
     "hyposcreen.validate": "validate",
     "hyposcreen.screen": "screen",

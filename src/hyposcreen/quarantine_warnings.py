@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hyposcreen.adapters.time_columns import TimeColumns
 from hyposcreen.decimal_commas import decimal_comma_numbers, thousands_numbers
 from hyposcreen.quarantine_text import Matches, json_texts, references
 from hyposcreen.rules.loader import WarningThresholds
@@ -60,12 +61,14 @@ def quarantine_warnings(
     limits: WarningThresholds,
     decimal: str = ".",
     where: Matches | None = None,
+    columns: TimeColumns | None = None,
 ) -> list[RunWarning]:
     """The warnings above, from the run's quarantine rows (report.quarantine's columns) and
     reconciliation (per table: rows_in and reasons by bucket); `where`: the Matches of the
-    run's stop (unreadable_time_stop), whose reading of the quarantine they share."""
+    run's stop (unreadable_time_stop), whose reading of the quarantine they share; `columns`:
+    the source's names of the time columns (adapters.time_columns)."""
     where = where or Matches(quarantine)
-    found = key_time_warnings(quarantine, reconciliation, limits, where)
+    found = key_time_warnings(quarantine, reconciliation, limits, where, columns)
     found += _malformed_rows(quarantine, reconciliation, limits, where)
     if decimal == ".":
         found += _decimal_commas(quarantine, where)

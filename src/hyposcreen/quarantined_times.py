@@ -62,11 +62,12 @@ class UnreadTimes:
 @dataclass(frozen=True)
 class Quarantined:
     """A table's rows quarantined for a reason (positions in the quarantine), which of them
-    have a patient id (a diagnosis a code) and the time written, and the time's text of each
-    (a number's too) and whether it may be a time. Read once a night: the stop and the
-    warnings ask alike (Matches.memo)."""
+    have a patient id (a diagnosis a code: `keyed`) and of those which have the time written
+    (`unread`), and the time's text of each (a number's too) and whether it may be a time.
+    Read once a night: the stop and the warnings ask alike (Matches.memo)."""
 
     rows: np.ndarray
+    keyed: np.ndarray
     unread: np.ndarray
     texts: pd.Series
     times: np.ndarray
@@ -84,9 +85,10 @@ def quarantined(
     rows = np.flatnonzero(where("table", table) & _reason(quarantine, where, reason))
     original = quarantine["original"].iloc[rows]
     values = key_values(original, column)
-    unread = _time_unread(quarantine, rows, table, values.written())
+    keyed = _keyed(quarantine, rows, table)
+    unread = keyed & values.written()
     scalars = values.scalars.reset_index(drop=True)
-    where.memo[key] = read = Quarantined(rows, unread, scalars, values.holds_time())
+    where.memo[key] = read = Quarantined(rows, keyed, unread, scalars, values.holds_time())
     return read
 
 
@@ -134,18 +136,14 @@ def _reason(quarantine: pd.DataFrame, where: Matches, reason: str) -> np.ndarray
     return text.str.startswith(f"{reason}:").to_numpy(dtype=bool) | where("reason", reason)
 
 
-def _time_unread(
-    quarantine: pd.DataFrame, rows: np.ndarray, table: str, time_written: np.ndarray
-) -> np.ndarray:
+def _keyed(quarantine: pd.DataFrame, rows: np.ndarray, table: str) -> np.ndarray:
     """Which quarantined rows (at positions `rows` of the quarantine) hold a patient id (a
-    diagnosis also a code) and a time text that is not blank (`time_written`): their time is
-    what did not read. The original text leaves nulls out and writes white space other than
-    the ASCII space as JSON escapes (`\\u00a0`, `\\t`), decoded here: such a blank time is
-    empty, not unreadable."""
+    diagnosis also a code): those of them with a time text that is not blank have a time that
+    did not read. The original text leaves nulls out and writes white space other than the
+    ASCII space as JSON escapes (`\\u00a0`, `\\t`), decoded (KeyValues.written): such a blank
+    time is empty, not unreadable."""
     patient = quarantine["patient_id"].iloc[rows]
-    original = quarantine["original"].iloc[rows]
-    wanted = patient.notna().to_numpy() & patient.astype("str").str.strip().ne("").to_numpy()
-    wanted &= time_written
+    keyed = patient.notna().to_numpy() & patient.astype("str").str.strip().ne("").to_numpy()
     if table == "diagnoses":
-        wanted &= written(original, "code")
-    return np.asarray(wanted, dtype=bool)
+        keyed &= written(quarantine["original"].iloc[rows], "code")
+    return np.asarray(keyed, dtype=bool)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from hyposcreen.adapters.time_columns import time_columns
 from hyposcreen.arrow_columns import is_listed
 from hyposcreen.context import RunContext, RunSummary
 from hyposcreen.delivery_counts import DeliveryCounts, delivery_warnings
@@ -63,7 +64,8 @@ def write_results(
     settings, window = ctx.settings, ctx.settings.window
     # a table whose key times mostly do not read cannot be screened: nothing is published
     where = Matches(quarantine)  # read once for that stop and the warnings
-    unreadable_time_stop(quarantine, reconciliation, ctx.rules.contracts, where)
+    times = time_columns(settings.source, ctx.mapping)  # the source's names of time columns
+    unreadable_time_stop(quarantine, reconciliation, ctx.rules.contracts, where, times)
     with ctx.timed("write"), synced_together():  # every file on disk before the block ends
         out = ctx.staging_dir()
         run_id = compute_run_id(settings, ctx.rules, ctx.profile, tables)
@@ -80,7 +82,7 @@ def write_results(
             (ctx.state.path, ctx.mapping.site, window.start) if ctx.state else None,
             lab_names=settings.source == "canonical",
         ) + quarantine_warnings(
-            quarantine, reconciliation, ctx.rules.warnings, ctx.mapping.decimal, where
+            quarantine, reconciliation, ctx.rules.warnings, ctx.mapping.decimal, where, times
         )
         warnings += delivery_warnings(delivery_counts, ctx.rules.warnings)
         warnings += empty_part_warnings(

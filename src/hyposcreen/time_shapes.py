@@ -10,7 +10,10 @@ or years, so the user is told what is seen and decides.
 
 The shapes are data (rules/time_shapes.csv): a pattern the whole stripped text matches, what
 such text looks like and the remedy. A text takes the first shape it matches; counts only, no
-value, leave this module."""
+value, leave this module. A word or zeros (`unknown`, `N/A`, `PRN`, `0000-00-00`: no digit
+other than 0, quarantine_text.KeyValues.holds_time) is no time at all: no shape is told of it
+and no date format asked for it, since none reads a word; the export left the time blank in
+another way. A time of no known shape asks whether the mapping lacks a date format."""
 
 from __future__ import annotations
 
@@ -18,9 +21,16 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.rules.loader import load_source_map
+
+UNDECLARED = "A date format the site mapping does not declare (datetime_formats)?"
+_WORDS = "written as words, not times (such as unknown, N/A, PRN or a zero date)"
+_LEFT_BLANK = (
+    "the export left them blank in another way, and no date format (datetime_formats) reads a word"
+)
 
 
 @dataclass(frozen=True)
@@ -56,16 +66,36 @@ def shape_counts(texts: pd.Series) -> dict[str, int]:
     return counts
 
 
-def shapes_told(texts: pd.Series) -> str | None:
-    """A sentence saying what the texts look like (the count of each shape) and what to do
-    (each remedy once); None when none takes a shape."""
-    counts = shape_counts(texts)
-    if not counts:
-        return None
+def unread_told(texts: pd.Series, is_time: np.ndarray) -> str:
+    """A sentence saying what the unread `texts` are and what to do: of those that may be times
+    (`is_time`), the count of each shape and each remedy once; the words and zeros among them,
+    which no date format reads; and for times of no known shape the question whether the site
+    mapping lacks a date format (that question alone when every text is such a time)."""
+    times = texts[is_time]
+    counts = shape_counts(times)
+    words = len(texts) - len(times)
+    unshaped = len(times) - sum(counts.values())
+    if not counts and not words:
+        return UNDECLARED
+    if not counts and not unshaped:
+        return f"{'It is' if words == 1 else f'All {words} are'} {_WORDS}: {_LEFT_BLANK}."
     shapes = {s.name: s for s in time_shapes()}
-    seen = "; ".join(
+    seen = [
         f"{n} {'look like' if not at else 'like'} {shapes[name].looks_like}"
         for at, (name, n) in enumerate(counts.items())
-    )
-    remedies = dict.fromkeys(shapes[name].remedy for name in counts)  # once each, in order
-    return f"Of them, {seen}. {' '.join(remedies)}"
+    ]
+    if words:
+        seen.append(f"{words} {_are(words)} {_WORDS}")
+    if unshaped:
+        times_are = "is a time" if unshaped == 1 else "are times"
+        seen.append(f"{unshaped} {times_are} of no shape known here")
+    told = [f"Of them, {'; '.join(seen)}.", *dict.fromkeys(shapes[n].remedy for n in counts)]
+    if words:
+        told.append(f"The words are no times: {_LEFT_BLANK}.")
+    if unshaped:
+        told.append(f"The times of no known shape: {UNDECLARED[0].lower()}{UNDECLARED[1:]}")
+    return " ".join(told)
+
+
+def _are(count: int) -> str:
+    return "is" if count == 1 else "are"

@@ -29,11 +29,15 @@ column, so many rows go to the quarantine that the list is incomplete:
   key time, a diagnosis without a code) above `max_missing_key_share` (50 %) of all the table's
   rows: a mapping that reads the wrong column, or an export that left one out. A few empty keys
   are common in real records (a home medication without a start date) and are only quarantined.
+  Where the source says why a time is empty (a MIMIC diagnosis whose admission is not in
+  `admissions`), the warning and the stop say so rather than blame the mapping.
 
-What the unread texts look like (time_shapes: serial numbers, epochs, day-first dates) is told
-with the warning and the stop. Each message holds counts and `file:row` references, never a
-value. Which rows those are, and what they hold, is read once for the stop and the warnings
-(quarantined_times).
+What the unread texts look like (time_shapes: serial numbers, epochs, day-first dates; words
+told as no times, which no date format reads) is told with the warning and the stop, and the
+time column is named as the source names it (adapters.time_columns: `measurement_datetime or
+measurement_date (read as specimen_time)`). Each message holds counts, column names and
+`file:row` references, never a value. Which rows those are, and what they hold, is read once
+for the stop and the warnings (quarantined_times).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from typing import Any
 
 import pandas as pd
 
+from hyposcreen.adapters.time_columns import TimeColumns
 from hyposcreen.errors import InputError
 from hyposcreen.quarantine_text import (
     Matches,
@@ -61,7 +66,7 @@ from hyposcreen.quarantined_times import (
 )
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
-from hyposcreen.time_shapes import shapes_told
+from hyposcreen.time_shapes import unread_told
 
 _KEY_NAMES = {
     "labs": "patient_id, specimen_time",
@@ -69,7 +74,7 @@ _KEY_NAMES = {
     "diagnoses": "patient_id, code, recorded_time",
 }
 _STOP_EXAMPLES = 5
-_UNDECLARED = "A date format the site mapping does not declare (datetime_formats)?"
+_WRONG_PLACE = "A column the site mapping reads from the wrong place, or one the export left empty?"
 
 
 def key_time_warnings(
@@ -77,20 +82,23 @@ def key_time_warnings(
     reconciliation: Mapping[str, Mapping[str, Any]],
     limits: WarningThresholds,
     where: Matches,
+    columns: TimeColumns | None = None,
 ) -> list[RunWarning]:
-    """The `unreadable_times` and `missing_keys` warnings above."""
+    """The `unreadable_times` and `missing_keys` warnings above; `columns`: the source's names
+    of the time columns, which the messages use (canonical names without it)."""
+    columns = columns or TimeColumns()
     found: list[RunWarning | None] = []
     unread_of: dict[str, list[UnreadTimes]] = {}
     for unread in unread_times(quarantine, reconciliation, where):
         unread_of.setdefault(unread.table, []).append(unread)
     for table in KEY_TIMES:
-        found += [_unreadable(quarantine, u, limits) for u in unread_of.get(table, [])]
-        found += _missing_keys(quarantine, reconciliation, limits, where, table)
+        found += [_unreadable(quarantine, u, limits, columns) for u in unread_of.get(table, [])]
+        found += _missing_keys(quarantine, reconciliation, limits, where, table, columns)
     return [w for w in found if w is not None]
 
 
 def _unreadable(
-    quarantine: pd.DataFrame, unread: UnreadTimes, limits: WarningThresholds
+    quarantine: pd.DataFrame, unread: UnreadTimes, limits: WarningThresholds, columns: TimeColumns
 ) -> RunWarning | None:
     """`unreadable_times` of one table's time column, when over the share."""
     rows, limit = unread.rows, limits.max_unreadable_time_share
@@ -99,7 +107,8 @@ def _unreadable(
     return RunWarning(
         "unreadable_times",
         f"{len(rows)} of {unread.considered} {unread.table} row(s) ({unread.share():.0%}) "
-        f"have {_a(unread.column)} that does not read (e.g. {references(quarantine, rows)}; "
+        f"have {_a(columns.shown(unread.table, unread.column))} that does not read (e.g. "
+        f"{references(quarantine, rows)}; "
         f"limit {limit:.0%}): they are quarantined {unread.reason}. "
         f"{_told(unread)} See quarantine.csv.",
     )
@@ -110,11 +119,14 @@ def unreadable_time_stop(
     reconciliation: Mapping[str, Mapping[str, Any]],
     contracts: Mapping[str, float],
     where: Matches | None = None,
+    columns: TimeColumns | None = None,
 ) -> None:
     """An InputError (exit 3) when a table's key time does not read in at least
     `contracts: broken_share` of its rows that matter, or is empty in all of them (at least
     `min_rows_to_judge` rows): the table cannot be screened. `where`: the Matches the run's
-    warnings use too, so what the originals hold is read once."""
+    warnings use too, so what the originals hold is read once; `columns`: the source's names
+    of the time columns, which the message uses."""
+    columns = columns or TimeColumns()
     broken_share = float(contracts.get("broken_share", 0.5))
     min_rows = int(contracts.get("min_rows_to_judge", 20))
     where = where or Matches(quarantine)
@@ -137,7 +149,8 @@ def unreadable_time_stop(
         raise InputError(
             f"{files_named(quarantine, unread.rows)} ({unread.table}): "
             f"{len(unread.rows)} of {unread.considered} "
-            f"row(s) ({unread.share():.0%}) have {_a(unread.column)} that does not read, at least "
+            f"row(s) ({unread.share():.0%}) have {_a(columns.shown(unread.table, unread.column))} "
+            "that does not read, at least "
             f"the share of a broken delivery ({broken_share:.0%}, rules.yaml contracts: "
             f"broken_share): the {unread.table} table cannot be screened. "
             f"{_told(unread)}",
@@ -145,7 +158,7 @@ def unreadable_time_stop(
             column=unread.column,
             examples=examples,
         )
-    _empty_time_stop(quarantine, reconciliation, where, min_rows)
+    _empty_time_stop(quarantine, reconciliation, where, min_rows, columns)
 
 
 def _empty_time_stop(
@@ -153,6 +166,7 @@ def _empty_time_stop(
     reconciliation: Mapping[str, Mapping[str, Any]],
     where: Matches,
     min_rows: int,
+    columns: TimeColumns,
 ) -> None:
     """An InputError when a table's key time is empty in every one of its rows that matter (at
     least `min_rows` of them): a column read from the wrong place or left out of the export,
@@ -169,27 +183,34 @@ def _empty_time_stop(
         empty = found.rows[~found.times]
         if len(empty) < considered:
             continue
+        why = columns.absent.get((table, column))
         raise InputError(
-            f"{files_named(quarantine, empty)} ({table}): the {column} is empty in all "
-            f"{considered} row(s) "
+            f"{files_named(quarantine, empty)} ({table}): the {columns.shown(table, column)} "
+            f"is empty in all {considered} row(s) "
             f"that matter (or a word without a time, such as N/A): the {table} table cannot "
-            "be screened. A column the site mapping reads from the wrong place, or one the "
-            "export left empty?",
+            f"be screened. {_capital(why) if why else _WRONG_PLACE}",
             file=first_file(quarantine, empty),
             column=column,
             examples=reference_list(quarantine, empty, _STOP_EXAMPLES),
         )
 
 
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+def _uncapital(text: str) -> str:
+    return text[0].lower() + text[1:]
+
+
 def _a(column: str) -> str:
     """The column's name after its article (`a specimen_time`, `an end_time`)."""
-    return f"{'an' if column[0] in 'aeiou' else 'a'} {column}"
+    return f"{'an' if column[0].lower() in 'aeiou' else 'a'} {column}"
 
 
 def _told(unread: UnreadTimes) -> str:
-    """What the unread times look like and what to do (time_shapes), else the question
-    whether the mapping lacks a date format."""
-    return shapes_told(unread.texts) or _UNDECLARED
+    """What the unread times look like and what to do, words told as no times (time_shapes)."""
+    return unread_told(unread.texts, unread.times)
 
 
 def _missing_keys(
@@ -198,8 +219,11 @@ def _missing_keys(
     limits: WarningThresholds,
     where: Matches,
     table: str,
+    columns: TimeColumns,
 ) -> list[RunWarning]:
-    """`missing_keys`: a table's rows quarantined `missing_key` with an empty key."""
+    """`missing_keys`: a table's rows quarantined `missing_key` with an empty key; those whose
+    time alone is empty told why where the source says (a MIMIC diagnosis whose admission is
+    not in admissions: TimeColumns.absent)."""
     counts = reconciliation.get(table)
     if counts is None:
         return []
@@ -212,6 +236,16 @@ def _missing_keys(
     rows_in = int(counts["rows_in"])
     if not share_over(empty, rows_in, limits.max_missing_key_share, limits):
         return []
+    column = KEY_TIMES[table]
+    why = columns.absent.get((table, column))
+    timeless = int((found.keyed & ~unread).sum()) if why else 0
+    told = f"Of them, {timeless} have no {column}: {why} " if timeless else ""
+    if empty > timeless:
+        told += (
+            f"The other {empty - timeless}: {_uncapital(_WRONG_PLACE)} "
+            if told
+            else _WRONG_PLACE + " "
+        )
     return [
         RunWarning(
             "missing_keys",
@@ -219,7 +253,6 @@ def _missing_keys(
             f"key ({_KEY_NAMES[table]}; e.g. {references(quarantine, rows[~unread])}; "
             "limit "
             f"{limits.max_missing_key_share:.0%}): they are quarantined missing_key. "
-            "A column the site mapping reads from the wrong place, or one the export "
-            "left empty? See quarantine.csv.",
+            f"{told}See quarantine.csv.",
         )
     ]
