@@ -31,7 +31,6 @@ def join_parts(parts: Parts, count: int) -> str:
 
 
 _HTML_SPECIAL = "[&<>\"']"
-_HTML_SPECIALS = re.compile(_HTML_SPECIAL)
 _HTML_REFERENCES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&#34;"), ("'", "&#39;"))
 
 
@@ -67,7 +66,7 @@ def _escaped_joined(objects: np.ndarray) -> np.ndarray | None:
     if set(map(type, texts)) != {str}:
         return None
     joined = "\x00".join(texts)
-    if not _HTML_SPECIALS.search(joined):
+    if not any(character in joined for character, _ in _HTML_REFERENCES):  # no pattern run
         return objects.copy()
     if joined.count("\x00") != len(texts) - 1:
         return None
