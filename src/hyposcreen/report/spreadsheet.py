@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -129,13 +130,13 @@ def _review_sheet(
         wrap=True,
     )
     # the headers are texts: each neutralised as neutralise_frame would (safe_cells)
-    headers = pd.Series(
-        [neutralise_text(header_text(c) + (zone if c in TIME_COLUMNS else "")) for c in columns]
+    headers = tuple(
+        neutralise_text(header_text(c) + (zone if c in TIME_COLUMNS else "")) for c in columns
     )
-    header_heads = [
+    header_heads = tuple(
         f'<c r="{column_letter(i)}1" s="{header_style}"' for i in range(1, 1 + len(columns))
-    ]
-    header_cells = column_cells(np.array(header_heads, dtype=object), headers)
+    )
+    header_cells = _header_cells(header_heads, headers)
     header_height = ' ht="30" customHeight="1"'
     style_table = _review_styles(styles, columns)
     rows = len(review) + 1
@@ -170,6 +171,15 @@ def _review_sheet(
         yield tail
 
     return pieces()
+
+
+@lru_cache(maxsize=8)
+def _header_cells(heads: tuple[str, ...], headers: tuple[str, ...]) -> np.ndarray:
+    """The header row's `<c>` elements (the same columns every night of a loop: made once,
+    read-only)."""
+    cells = column_cells(np.array(heads, dtype=object), pd.Series(list(headers)))
+    cells.setflags(write=False)
+    return cells
 
 
 def _review_rows(
