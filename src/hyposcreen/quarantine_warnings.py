@@ -28,6 +28,11 @@ list is incomplete, and the night must not pass as quiet (exit 4):
   corrections they carry are lost. A result is one when ingest.values reads it as a number
   with the comma as the decimal (padded, `≤0,5`, `less than 0,5`), not `1,050` (thousands).
   Any such row warns: the mapping has a key for it.
+- `unknown_units`: lab rows whose unit the rules do not accept for their analyte (quarantined
+  `bad_unit`, spec §3), above `max_bad_unit_share` of the lab rows that matter (those not set
+  aside as not relevant), judged on at least `min_rows_for_share`: a laboratory writing a
+  whole analyte in a unit the rules do not know (`mval/l` for sodium) hides its results.
+  coverage.csv names each analyte: unit; the warning counts only.
 - `thousands_separators`: lab results written with a thousands separator (`1,050`, a glucose
   in mg/dL or a urine osmolality) while the site's decimal is `.`: quarantined `non_numeric`
   (spec §3), so a glucose correction is lost and a sodium it explains may be listed. Any such
@@ -50,7 +55,7 @@ import pandas as pd
 from hyposcreen.decimal_commas import decimal_comma_numbers, thousands_numbers
 from hyposcreen.quarantine_text import Matches, json_texts, references
 from hyposcreen.rules.loader import WarningThresholds
-from hyposcreen.run_warnings import RunWarning
+from hyposcreen.run_warnings import RunWarning, share_over
 from hyposcreen.unreadable_times import key_time_warnings
 
 
@@ -67,6 +72,7 @@ def quarantine_warnings(
     where = where or Matches(quarantine)
     found = key_time_warnings(quarantine, reconciliation, limits, where)
     found += _malformed_rows(quarantine, reconciliation, limits, where)
+    found += _unknown_units(quarantine, reconciliation.get("labs"), limits, where)
     if decimal == ".":
         found += _decimal_commas(quarantine, where)
     return found + _missing_data(quarantine, where) + _broken_documents(quarantine, where)
@@ -98,6 +104,33 @@ def _malformed_rows(
             )
         )
     return found
+
+
+def _unknown_units(
+    quarantine: pd.DataFrame,
+    labs: Mapping[str, Any] | None,
+    limits: WarningThresholds,
+    where: Matches,
+) -> list[RunWarning]:
+    """Lab rows quarantined `bad_unit` above `max_bad_unit_share` of the rows that matter."""
+    if labs is None:
+        return []
+    unknown = int(labs.get("reasons", {}).get("quarantined", {}).get("bad_unit", 0))
+    matter = int(labs["rows_in"]) - int(labs.get("not_relevant", 0))
+    if not share_over(unknown, matter, limits.max_bad_unit_share, limits):
+        return []
+    rows = np.flatnonzero(where("table", "labs") & where("reason", "bad_unit"))
+    return [
+        RunWarning(
+            "unknown_units",
+            f"{unknown} of {matter} lab row(s) ({unknown / matter:.0%}) carry a unit the rules "
+            f"do not accept for their analyte (e.g. {references(quarantine, rows)}; limit "
+            f"{limits.max_bad_unit_share:.0%}): they are quarantined bad_unit and the screen does "
+            "not see them, so the list may lack patients. coverage.csv names each analyte: unit; "
+            "a unit the laboratory really uses for it goes in analyte_units.csv of a site rules "
+            "copy (--rules), else ask the sender for the units of the results.",
+        )
+    ]
 
 
 def _broken_documents(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning]:
