@@ -33,6 +33,9 @@ list is incomplete, and the night must not pass as quiet (exit 4):
   aside as not relevant), judged on at least `min_rows_for_share`: a laboratory writing a
   whole analyte in a unit the rules do not know (`mval/l` for sodium) hides its results.
   coverage.csv names each analyte: unit; the warning counts only.
+- `unknown_code_systems`: diagnoses whose code system the rules do not know (quarantined
+  `unknown_code_system`: `ICD-10-GM`, HL7 v2's `I10`), above `max_unknown_code_system_share`
+  of the diagnoses that matter: a whole table so loses every condition of the list.
 - `thousands_separators`: lab results written with a thousands separator (`1,050`, a glucose
   in mg/dL or a urine osmolality) while the site's decimal is `.`: quarantined `non_numeric`
   (spec §3), so a glucose correction is lost and a sodium it explains may be listed. Any such
@@ -72,7 +75,7 @@ def quarantine_warnings(
     where = where or Matches(quarantine)
     found = key_time_warnings(quarantine, reconciliation, limits, where)
     found += _malformed_rows(quarantine, reconciliation, limits, where)
-    found += _unknown_units(quarantine, reconciliation.get("labs"), limits, where)
+    found += _unknown_words(quarantine, reconciliation, limits, where)
     if decimal == ".":
         found += _decimal_commas(quarantine, where)
     return found + _missing_data(quarantine, where) + _broken_documents(quarantine, where)
@@ -106,31 +109,50 @@ def _malformed_rows(
     return found
 
 
-def _unknown_units(
+_ROW_NOUN = {"labs": "lab", "diagnoses": "diagnosis"}
+# rows quarantined for a word the rules do not know: reason -> (table, warning, limit, what
+# the rows carry, where to declare it)
+_UNKNOWN_WORDS = {
+    "bad_unit": ("labs", "unknown_units", "max_bad_unit_share", "a unit the rules do not "
+                 "accept for their analyte", "coverage.csv names each analyte: unit; a unit the "
+                 "laboratory really uses for it goes in analyte_units.csv of a site rules copy "
+                 "(--rules), else ask the sender for the units of the results."),
+    "unknown_code_system": ("diagnoses", "unknown_code_systems", "max_unknown_code_system_share",
+                            "a code system the rules do not know", "coverage.csv names each; "
+                            "a table of one system may declare it in the site mapping "
+                            "(constants: {code_system: ICD-10-CM}), else add the name to "
+                            "code_systems in a site rules copy (--rules)."),
+}  # fmt: skip
+
+
+def _unknown_words(
     quarantine: pd.DataFrame,
-    labs: Mapping[str, Any] | None,
+    reconciliation: Mapping[str, Mapping[str, Any]],
     limits: WarningThresholds,
     where: Matches,
 ) -> list[RunWarning]:
-    """Lab rows quarantined `bad_unit` above `max_bad_unit_share` of the rows that matter."""
-    if labs is None:
-        return []
-    unknown = int(labs.get("reasons", {}).get("quarantined", {}).get("bad_unit", 0))
-    matter = int(labs["rows_in"]) - int(labs.get("not_relevant", 0))
-    if not share_over(unknown, matter, limits.max_bad_unit_share, limits):
-        return []
-    rows = np.flatnonzero(where("table", "labs") & where("reason", "bad_unit"))
-    return [
-        RunWarning(
-            "unknown_units",
-            f"{unknown} of {matter} lab row(s) ({unknown / matter:.0%}) carry a unit the rules "
-            f"do not accept for their analyte (e.g. {references(quarantine, rows)}; limit "
-            f"{limits.max_bad_unit_share:.0%}): they are quarantined bad_unit and the screen does "
-            "not see them, so the list may lack patients. coverage.csv names each analyte: unit; "
-            "a unit the laboratory really uses for it goes in analyte_units.csv of a site rules "
-            "copy (--rules), else ask the sender for the units of the results.",
+    """Rows quarantined `bad_unit` (labs) or `unknown_code_system` (diagnoses) above their
+    limit's share of the table's rows that matter (those not set aside as not relevant)."""
+    found: list[RunWarning] = []
+    for reason, (table, code, limit_name, carry, declare) in _UNKNOWN_WORDS.items():
+        if (counts := reconciliation.get(table)) is None:
+            continue
+        unknown = int(counts.get("reasons", {}).get("quarantined", {}).get(reason, 0))
+        matter = int(counts["rows_in"]) - int(counts.get("not_relevant", 0))
+        limit = float(getattr(limits, limit_name))
+        if not share_over(unknown, matter, limit, limits):
+            continue
+        rows = np.flatnonzero(where("table", table) & where("reason", reason))
+        found.append(
+            RunWarning(
+                code,
+                f"{unknown} of {matter} {_ROW_NOUN[table]} row(s) ({unknown / matter:.0%}) carry "
+                f"{carry} (e.g. {references(quarantine, rows)}; limit {limit:.0%}): they are "
+                f"quarantined {reason} and the screen does not see them, so the list may lack "
+                f"patients. {declare}",
+            )
         )
-    ]
+    return found
 
 
 def _broken_documents(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning]:
