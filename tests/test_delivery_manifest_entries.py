@@ -2,7 +2,8 @@
 
 - a count written `1e400` (a float JSON reads as infinity) was an internal error (exit 70), and
   `171.9` or `true` were read as 171 and 1 by int(): a count is a whole number >= 0 (`171`,
-  `171.0`, `"171"`), anything else is no manifest (exit 3);
+  `171.0`, `"171"`), anything else is no manifest (exit 3); a `labs.count` holding `17¹` was
+  exit 70 too (a superscript passes str.isdigit());
 - a file the manifest declares that the input folder does not hold (lost in transfer) was
   passed over: the delivery is incomplete, the night stops naming the entry (exit 3);
 - names written with Windows' `\\` (`labs\\2026-10.csv`) or in another letter case than the
@@ -90,3 +91,13 @@ def test_a_name_outside_the_input_folder_is_refused(
 ) -> None:
     assert screen(delivery(tmp_path, {"labs.csv": LAB_ROWS, name: 1}))[0] == 3
     assert "outside the input folder" in capsys.readouterr().err
+
+
+def test_a_count_file_with_a_digit_int_does_not_read_is_no_whole_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `17¹`: str.isdigit() holds for a superscript, which int() refuses (was exit 70)
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    (folder / "labs.count").write_text("17\u00b9", "utf-8")
+    assert screen(folder)[0] == 3
+    assert "labs.count must hold one whole number" in capsys.readouterr().err

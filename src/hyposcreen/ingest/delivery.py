@@ -224,7 +224,7 @@ def _declared_text(path: Path) -> str:
 
 
 def _whole_number(text: str, source: Path) -> int:
-    if not text.isdigit():
+    if not text.isdecimal():  # isdigit() also holds for superscripts, which int() refuses
         raise InputError(
             f"{source} must hold one whole number (the data rows without header).",
             file=str(source),
@@ -251,7 +251,7 @@ def _row_count(declared: object) -> int:
     `-1`), which int() would truncate, take for 1, overflow on or take as a count."""
     if isinstance(declared, bool):
         raise ValueError("a row count is a number")
-    if isinstance(declared, str) and declared.strip().isdigit():
+    if isinstance(declared, str) and declared.strip().isdecimal():
         return int(declared.strip())
     if isinstance(declared, int) and declared >= 0:
         return declared
