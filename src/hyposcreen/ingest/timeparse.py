@@ -131,9 +131,26 @@ def _parse_text(
             parsed.loc[aware.index] = folds.to_local(aware)
         naive_text = candidates[~has_offset]
         if len(naive_text):
-            naive = pd.to_datetime(naive_text, format="ISO8601", errors="coerce")
-            parsed.loc[naive.index] = naive.astype("datetime64[us]")
+            parsed.loc[naive_text.index] = _iso_times(naive_text, folds)
     return parsed.astype("datetime64[us]")
+
+
+def _iso_times(text: pd.Series, folds: _Folds) -> pd.Series:
+    """ISO 8601 texts `_has_offset` finds no offset in, as wall time. pandas still reads a zone
+    in some (the basic format `20261120T061000Z`, an hour alone `2026-11-20T06Z`): such a batch
+    is of instants, converted as the offsets `_has_offset` finds are, and a batch mixing them
+    with naive texts (which pandas refuses whole) is read in halves, so every value is read as
+    it would be alone."""
+    try:
+        found = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except ValueError:  # naive and zoned texts, or several zones, in one batch
+        if len(text) < 2:
+            return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+        half = len(text) // 2
+        return pd.concat([_iso_times(text.iloc[:half], folds), _iso_times(text.iloc[half:], folds)])
+    if found.dt.tz is not None:
+        return folds.to_local(found)
+    return found.astype("datetime64[us]")
 
 
 def _has_offset(text: pd.Series) -> pd.Series:
