@@ -79,7 +79,10 @@ def parse_times_folded(
 
 
 def _past_gaps(wall: pd.Series, timezone: str) -> pd.Series:
-    """A wall time the clocks skip read as the end of the gap (`clock_folds.past_skipped`)."""
+    """A wall time the clocks skip read as the end of the gap (`clock_folds.past_skipped`); one
+    before the year 1 (`-0`, `-1` read by ISO 8601 as the years 0 and -1; a typed Parquet
+    time) names no time of any record and is none (NaT): no date of the outputs could show it."""
+    wall = wall.where(wall.isna() | (wall >= _FIRST))
     return wall if is_utc(timezone) else past_skipped(wall, timezone)
 
 
@@ -169,6 +172,7 @@ def _has_offset(text: pd.Series) -> pd.Series:
 # `_FAR` on are converted 400 years earlier and moved back: the Gregorian calendar repeats
 # every 400 years, and so do a zone's rules that far ahead (its last yearly rule).
 _FAR = pd.Timestamp("9000-01-01")
+_FIRST = pd.Timestamp("0001-01-01")  # the first day Python's datetime (and so a display) holds
 _CYCLE = pd.Timedelta(days=146097)  # 400 Gregorian years
 
 
