@@ -1,65 +1,89 @@
 """A laboratory's report export writes the abnormal-result flag beside the number: `125 L`,
-`3.1 (L)`, `118 LL`, `125*`. Read as text that is no number, every low sodium was quarantined
-non_numeric: the list lost nearly every case (35 became 4 on the sample) and the night passed
-with a contract warning only, the hypokalemia of a potassium written `3.1 L` lost without one.
-The number before a flag of HL7 table 0078 (L, H, LL, HH, A, AA, N, bare or in brackets) or a
-mark `*` / `!` is the result (ingest.values); other text after a number is still no number."""
+`3.1 (L)`, `118 LL`, `125*`. Such a text is no number (spec §3: quarantined non_numeric), so
+the abnormal results are exactly the ones the screen does not see. A flagged potassium lost the
+case its hypokalemia, and the night passed as quiet (exit 0); a flagged sodium was told only by
+the non-numeric sodium contract. Any flagged result now warns (`result_flags`, exit 4) with the
+count and `file:row` examples, never a value; other text after a number is not a flag."""
 
 from __future__ import annotations
 
 import itertools
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from hyposcreen.ingest.values import parse_values
-from sample_delivery import SAMPLE, assert_screens_as_the_sample
+from hyposcreen.ingest.values import flagged_numbers, parse_values
+from sample_delivery import SAMPLE, screen
 
 # how report exports write a flag after the value (each row takes the next form)
 FLAG_FORMS = [" L", "L", " (L)", " LL", "*", " [L]", " L*", "!"]
 
 
-def test_low_results_written_with_their_flags_screen_as_the_sample(tmp_path: Path) -> None:
-    folder = tmp_path / "delivery"
-    folder.mkdir()
-    for table in ("medications", "diagnoses", "patients"):
-        (folder / f"{table}.csv").write_bytes((SAMPLE / f"{table}.csv").read_bytes())
-    labs = pd.read_csv(SAMPLE / "labs.csv", dtype=str, keep_default_na=False)
+def flagged_night(tmp_path: Path, loincs: tuple[str, ...], limit: float) -> tuple[int, dict, int]:
+    """Exit status and manifest of the sample screened with its results of `loincs` below
+    `limit` written with a flag after them, and how many of them quarantine.csv holds as
+    non_numeric (a flagged row dated outside the read window is not relevant instead)."""
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    labs = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
     number = pd.to_numeric(labs["value_raw"], errors="coerce")
-    low = ((labs["loinc"] == "2951-2") & (number < 135) & (number >= 80)) | (
-        (labs["loinc"] == "2823-3") & (number < 3.5)
-    )
+    low = labs["loinc"].isin(loincs) & (number < limit)
     forms = itertools.cycle(FLAG_FORMS)
     labs.loc[low, "value_raw"] = [value + next(forms) for value in labs.loc[low, "value_raw"]]
-    labs.loc[(labs["loinc"] == "2951-2") & (number >= 135), "value_raw"] += " N"
-    assert low.sum() > 40
     labs.to_csv(folder / "labs.csv", index=False)
-    # the same list and reconciliation; quarantined rows keep their flags as written
-    assert_screens_as_the_sample(folder, tmp_path, same_quarantine_file=False)
+    status, night = screen(folder)
+    quarantine = pd.read_csv(night / "quarantine.csv", dtype=str)
+    values = quarantine["original"].map(lambda text: json.loads(text).get("value_raw") or "")
+    flagged = (quarantine["reason"] == "non_numeric") & values.str.endswith(tuple(FLAG_FORMS))
+    manifest = json.loads((night / "run_manifest.json").read_text("utf-8"))
+    return status, manifest, int(flagged.sum())
+
+
+def test_a_flagged_low_potassium_is_not_a_quiet_night(tmp_path: Path) -> None:
+    status, manifest, flagged = flagged_night(tmp_path, ("2823-3",), 3.5)
+    assert flagged == 2  # the sample's low potassium results in the read window (`<3.0` is
+    assert status == 4  # censored, not flagged): the night said nothing (exit 0)
+    (warning,) = [w for w in manifest["warnings"] if w["code"] == "result_flags"]
+    assert warning["message"].startswith(
+        "2 lab result(s) are numbers written with the laboratory's abnormal-result flag after "
+        "them (e.g. labs.csv:"
+    )
+
+
+def test_flagged_low_sodium_results_are_told_by_count_and_row(tmp_path: Path) -> None:
+    status, manifest, flagged = flagged_night(tmp_path, ("2951-2",), 135)
+    assert status == 4
+    assert flagged > 40
+    (warning,) = [w for w in manifest["warnings"] if w["code"] == "result_flags"]
+    assert warning["message"].startswith(f"{flagged} lab result(s) are numbers written with")
+    assert " L " not in warning["message"] and "(L)" not in warning["message"]
+    assert "P0" not in json.dumps(manifest)
 
 
 @pytest.mark.parametrize(
-    ("text", "number", "censor"),
+    ("text", "flagged"),
     [
-        ("125 L", 125.0, ""),
-        ("125.0 (H)", 125.0, ""),
-        ("3.1LL", 3.1, ""),
-        ("125*", 125.0, ""),
-        ("118 ll!", 118.0, ""),
-        ("<2.0 L", 2.0, "<"),
-        ("GREATER THAN 500 H", 500.0, ">"),
-        ("125 mmol/L", np.nan, ""),  # a unit in the value: not a flag
-        ("125 C", np.nan, ""),
-        ("125 Hemolyzed", np.nan, ""),
-        ("125 L H", np.nan, ""),
-        ("*125", np.nan, ""),
-        ("L", np.nan, ""),
-        ("(H)", np.nan, ""),
+        ("125 L", True),
+        ("125.0 (H)", True),
+        ("3.1LL", True),
+        ("125*", True),
+        ("118 ll!", True),
+        ("<2.0 L", True),
+        ("GREATER THAN 500 H", True),
+        ("125", False),
+        ("125 mmol/L", False),  # a unit in the value: not a flag
+        ("125 C", False),
+        ("125 Hemolyzed", False),
+        ("125 L H", False),
+        ("*125", False),
+        ("L", False),
+        ("(H)", False),
     ],
 )
-def test_a_flag_after_the_number_is_read_past(text: str, number: float, censor: str) -> None:
-    values, censors = parse_values(pd.Series([text]), pd.Series([np.nan]))
-    assert values.iloc[0] == number or (np.isnan(number) and np.isnan(values.iloc[0]))
-    assert censors.iloc[0] == censor
+def test_a_flag_after_a_number_is_told_apart(text: str, flagged: bool) -> None:
+    assert flagged_numbers(pd.Series([text], dtype=object)).tolist() == [flagged]
+    if flagged:  # still no number (spec §3)
+        assert np.isnan(parse_values(pd.Series([text]), pd.Series([np.nan]))[0].iloc[0])

@@ -36,6 +36,10 @@ list is incomplete, and the night must not pass as quiet (exit 4):
 - `unknown_code_systems`: diagnoses whose code system the rules do not know (quarantined
   `unknown_code_system`: `ICD-10-GM`, HL7 v2's `I10`), above `max_unknown_code_system_share`
   of the diagnoses that matter: a whole table so loses every condition of the list.
+- `result_flags`: lab results written with the laboratory's abnormal-result flag after the
+  number (`125 L`, `125.0 (H)`, `3.1LL`, `125*`, as a report export writes them): no number
+  (spec §3), quarantined `non_numeric`, so the abnormal results, a low sodium first, are the
+  ones the screen does not see. Any such row warns: the export, not the record, writes them so.
 - `thousands_separators`: lab results written with a thousands separator (`1,050`, a glucose
   in mg/dL or a urine osmolality) while the site's decimal is `.`: quarantined `non_numeric`
   (spec §3), so a glucose correction is lost and a sodium it explains may be listed. Any such
@@ -56,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.decimal_commas import decimal_comma_numbers, thousands_numbers
+from hyposcreen.ingest.values import decimal_comma_text, flagged_numbers
 from hyposcreen.quarantine_text import Matches, json_texts, references
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
@@ -78,6 +83,7 @@ def quarantine_warnings(
     found += _unknown_words(quarantine, reconciliation, limits, where)
     if decimal == ".":
         found += _decimal_commas(quarantine, where)
+    found += _result_flags(quarantine, where, decimal)
     return found + _missing_data(quarantine, where) + _broken_documents(quarantine, where)
 
 
@@ -227,4 +233,26 @@ def _decimal_commas(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning
         )
         for code, found in shaped.items()
         if len(found)
+    ]
+
+
+def _result_flags(quarantine: pd.DataFrame, where: Matches, decimal: str) -> list[RunWarning]:
+    """Lab results quarantined non_numeric that are a number followed by an abnormal-result
+    flag (ingest.values.flagged_numbers; at a ',' site, read with its decimal comma)."""
+    rows = np.flatnonzero(where("table", "labs") & where("reason", "non_numeric"))
+    if not len(rows):
+        return []
+    texts = json_texts(quarantine["original"].iloc[rows], "value_raw")
+    found = rows[flagged_numbers(decimal_comma_text(texts) if decimal == "," else texts)]
+    if not len(found):
+        return []
+    return [
+        RunWarning(
+            "result_flags",
+            f"{len(found)} lab result(s) are numbers written with the laboratory's "
+            f"abnormal-result flag after them (e.g. {references(quarantine, found)}): they are "
+            "quarantined non_numeric and the screen does not see them, so the abnormal results, "
+            "a low sodium first, are missing from the list. See quarantine.csv; ask the sender "
+            "to export the flag in a column of its own.",
+        )
     ]

@@ -1,11 +1,9 @@
 """Result text to numbers (spec §3): censored values such as `<2.5` or `LESS THAN 100` are
 numbers with a censoring operator, empty text is not, and a site writing decimal commas has its
-text rewritten first. A number followed by the laboratory's abnormal-result flag, as a report
-export writes it beside the value (`125 L`, `125.0 (H)`, `3.1LL`, `125*`: the flags of HL7
-table 0078 L, H, LL, HH, A, AA, N, bare or in brackets, and the marks `*`, `!`), is that number:
-the flag only says how the laboratory judged it. Shared by the clean stage (which decides the
-buckets) and the data contracts (which count non-numeric rows), so both read a value the same
-way.
+text rewritten first. A number followed by the laboratory's abnormal-result flag (`125 L`) is
+no number (spec §3), but `flagged_numbers` tells such texts apart for the warning that says
+so. Shared by the clean stage (which decides the buckets) and the data
+contracts (which count non-numeric rows), so both read a value the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +14,8 @@ import pandas as pd
 _CENSORED = (
     r"^\s*(?P<op><=|>=|≤|≥|<|>|less\s+than|greater\s+than)\s*(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))\s*$"
 )
-# a trailing abnormal-result flag after the number's last digit or point (lower-cased text)
+# a trailing abnormal-result flag after the number's last digit or point (lower-cased text):
+# HL7 table 0078's L, H, LL, HH, A, AA, N, bare or in brackets, and the marks * and !
 _FLAG = r"(?:hh?|ll?|aa?|n)"
 _FLAGGED = rf"^(?P<body>.*[0-9.])\s*(?:[*!]+|[(\[]\s*{_FLAG}\s*[)\]]|{_FLAG})[*!]*\s*$"
 _CENSOR_OPS = {"≤": "<=", "≥": ">=", "less than": "<", "greater than": ">"}
@@ -40,25 +39,9 @@ def decimal_comma_text(value_raw: pd.Series) -> pd.Series:
 def parse_values(value_raw: pd.Series, value: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Numeric value and censoring operator ('' when exact) of each result (spec §3)."""
     text = value_raw.astype("str").str.strip().where(value_raw.notna())
-    numeric, censor = _numbers(text)
-    pending = numeric.isna() & text.notna()
-    if pending.any():  # the same reading of the text before a flag
-        body = text[pending].str.lower().str.extract(_FLAGGED)["body"].dropna()
-        if len(body):
-            flagged, flagged_censor = _numbers(body)
-            numeric.loc[body.index] = flagged
-            censor.loc[body.index] = flagged_censor
-    value = pd.to_numeric(value, errors="coerce").astype("float64")
-    fallback = numeric.isna() & np.isfinite(value)
-    numeric[fallback] = value[fallback]
-    return numeric, censor
-
-
-def _numbers(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Numeric value and censoring operator of each stripped text: a number, or a censored one."""
     numeric = pd.to_numeric(text, errors="coerce").astype("float64")
     numeric = numeric.where(np.isfinite(numeric))
-    censor = pd.Series("", index=text.index, dtype=object)
+    censor = pd.Series("", index=value_raw.index, dtype=object)
     pending = numeric.isna() & text.notna()
     if pending.any():
         parts = text[pending].str.lower().str.extract(_CENSORED)
@@ -66,4 +49,24 @@ def _numbers(text: pd.Series) -> tuple[pd.Series, pd.Series]:
         numeric.loc[found[found].index] = parts.loc[found, "num"].astype("float64")
         ops = parts.loc[found, "op"].str.replace(r"\s+", " ", regex=True)
         censor.loc[ops.index] = ops.replace(_CENSOR_OPS)
+    value = pd.to_numeric(value, errors="coerce").astype("float64")
+    fallback = numeric.isna() & np.isfinite(value)
+    numeric[fallback] = value[fallback]
     return numeric, censor
+
+
+def flagged_numbers(text: pd.Series) -> np.ndarray:
+    """Which result texts are a number (or a censored one) followed by an abnormal-result flag
+    (`125 L`, `125.0 (H)`, `3.1LL`, `<2.0 L`, `125*`): parse_values reads no number in them,
+    and one in the text before the flag. Judged once per distinct text."""
+    codes, distinct = pd.factorize(text, use_na_sentinel=True)
+    values = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
+    words = values.astype("str").where(values.map(lambda value: isinstance(value, str)))
+    blank = pd.Series(np.nan, index=words.index)
+    body = words.str.lower().str.extract(_FLAGGED)["body"]
+    flagged = (
+        body.notna().to_numpy()
+        & parse_values(words, blank)[0].isna().to_numpy()
+        & parse_values(body, blank)[0].notna().to_numpy()
+    )
+    return np.append(flagged, False)[codes]
