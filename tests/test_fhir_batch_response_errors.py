@@ -97,3 +97,11 @@ def test_a_succeeded_entry_without_a_resource_is_no_error(tmp_path: Path) -> Non
     """A 2xx entry holding no resource (a delete's answer) says nothing is missing: exit 0."""
     _, status = _screened_with_entry(tmp_path, {"response": {"status": "204 No Content"}})
     assert status == 0
+
+
+def test_a_status_in_digits_int_does_not_read_is_no_http_status(tmp_path: Path) -> None:
+    """A status written in superscript digits (`²¹¹`, a hostile or garbled export) is no HTTP
+    status: the entry is one without a resource (exit 0), where str.isdigit() passed it to
+    int() and the night ended as an internal error (exit 70)."""
+    _, status = _screened_with_entry(tmp_path, {"response": {"status": "\u00b2\u00b9\u00b9 OK"}})
+    assert status == 0

@@ -183,9 +183,10 @@ def _reviewed(args: argparse.Namespace) -> int:
     state_dir = state_dir_from_env(args.state_dir)
     if state_dir is None:
         raise ConfigError("Give --state-dir (or set HYPOSCREEN_STATE_DIR): reviews live there.")
-    reviews = read_reviews(args.file)
+    mapping = load_mapping(args.mapping)
+    reviews = read_reviews(args.file, mapping.timezone)
     require_state(state_dir, "; no review was recorded")  # no new, empty state there
-    site = load_mapping(args.mapping).site
+    site = mapping.site
     store = StateStore(state_dir, site)
     store.require_this_site(state_dir)  # reviews under another site's name would never apply
     added = store.record_reviews(reviews)

@@ -28,6 +28,18 @@ list is incomplete, and the night must not pass as quiet (exit 4):
   corrections they carry are lost. A result is one when ingest.values reads it as a number
   with the comma as the decimal (padded, `≤0,5`, `less than 0,5`), not `1,050` (thousands).
   Any such row warns: the mapping has a key for it.
+- `unknown_units`: lab rows whose unit the rules do not accept for their analyte (quarantined
+  `bad_unit`, spec §3), above `max_bad_unit_share` of the lab rows that matter (those not set
+  aside as not relevant), judged on at least `min_rows_for_share`: a laboratory writing a
+  whole analyte in a unit the rules do not know (`mval/l` for sodium) hides its results.
+  coverage.csv names each analyte: unit; the warning counts only.
+- `unknown_code_systems`: diagnoses whose code system the rules do not know (quarantined
+  `unknown_code_system`: `ICD-10-GM`, HL7 v2's `I10`), above `max_unknown_code_system_share`
+  of the diagnoses that matter: a whole table so loses every condition of the list.
+- `result_flags`: lab results written with the laboratory's abnormal-result flag after the
+  number (`125 L`, `125.0 (H)`, `3.1LL`, `125*`, as a report export writes them): no number
+  (spec §3), quarantined `non_numeric`, so the abnormal results, a low sodium first, are the
+  ones the screen does not see. Any such row warns: the export, not the record, writes them so.
 - `thousands_separators`: lab results written with a thousands separator (`1,050`, a glucose
   in mg/dL or a urine osmolality) while the site's decimal is `.`: quarantined `non_numeric`
   (spec §3), so a glucose correction is lost and a sodium it explains may be listed. Any such
@@ -49,9 +61,10 @@ import pandas as pd
 
 from hyposcreen.adapters.time_columns import TimeColumns
 from hyposcreen.decimal_commas import decimal_comma_numbers, thousands_numbers
+from hyposcreen.ingest.values import decimal_comma_text, flagged_numbers
 from hyposcreen.quarantine_text import Matches, json_texts, references
 from hyposcreen.rules.loader import WarningThresholds
-from hyposcreen.run_warnings import RunWarning
+from hyposcreen.run_warnings import RunWarning, share_over
 from hyposcreen.unreadable_times import key_time_warnings
 
 
@@ -70,8 +83,10 @@ def quarantine_warnings(
     where = where or Matches(quarantine)
     found = key_time_warnings(quarantine, reconciliation, limits, where, columns)
     found += _malformed_rows(quarantine, reconciliation, limits, where)
+    found += _unknown_words(quarantine, reconciliation, limits, where)
     if decimal == ".":
         found += _decimal_commas(quarantine, where)
+    found += _result_flags(quarantine, where, decimal)
     return found + _missing_data(quarantine, where) + _broken_documents(quarantine, where)
 
 
@@ -98,6 +113,52 @@ def _malformed_rows(
                 "unquoted delimiter, a line cut off? They are quarantined malformed_row and the "
                 "screen does not see them, so the list may lack patients. See quarantine.csv; "
                 "ask the sender for a corrected export.",
+            )
+        )
+    return found
+
+
+_ROW_NOUN = {"labs": "lab", "diagnoses": "diagnosis"}
+# rows quarantined for a word the rules do not know: reason -> (table, warning, limit, what
+# the rows carry, where to declare it)
+_UNKNOWN_WORDS = {
+    "bad_unit": ("labs", "unknown_units", "max_bad_unit_share", "a unit the rules do not "
+                 "accept for their analyte", "coverage.csv names each analyte: unit; a unit the "
+                 "laboratory really uses for it goes in analyte_units.csv of a site rules copy "
+                 "(--rules), else ask the sender for the units of the results."),
+    "unknown_code_system": ("diagnoses", "unknown_code_systems", "max_unknown_code_system_share",
+                            "a code system the rules do not know", "coverage.csv names each; "
+                            "a table of one system may declare it in the site mapping "
+                            "(constants: {code_system: ICD-10-CM}), else add the name to "
+                            "code_systems in a site rules copy (--rules)."),
+}  # fmt: skip
+
+
+def _unknown_words(
+    quarantine: pd.DataFrame,
+    reconciliation: Mapping[str, Mapping[str, Any]],
+    limits: WarningThresholds,
+    where: Matches,
+) -> list[RunWarning]:
+    """Rows quarantined `bad_unit` (labs) or `unknown_code_system` (diagnoses) above their
+    limit's share of the table's rows that matter (those not set aside as not relevant)."""
+    found: list[RunWarning] = []
+    for reason, (table, code, limit_name, carry, declare) in _UNKNOWN_WORDS.items():
+        if (counts := reconciliation.get(table)) is None:
+            continue
+        unknown = int(counts.get("reasons", {}).get("quarantined", {}).get(reason, 0))
+        matter = int(counts["rows_in"]) - int(counts.get("not_relevant", 0))
+        limit = float(getattr(limits, limit_name))
+        if not share_over(unknown, matter, limit, limits):
+            continue
+        rows = np.flatnonzero(where("table", table) & where("reason", reason))
+        found.append(
+            RunWarning(
+                code,
+                f"{unknown} of {matter} {_ROW_NOUN[table]} row(s) ({unknown / matter:.0%}) carry "
+                f"{carry} (e.g. {references(quarantine, rows)}; limit {limit:.0%}): they are "
+                f"quarantined {reason} and the screen does not see them, so the list may lack "
+                f"patients. {declare}",
             )
         )
     return found
@@ -175,4 +236,26 @@ def _decimal_commas(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning
         )
         for code, found in shaped.items()
         if len(found)
+    ]
+
+
+def _result_flags(quarantine: pd.DataFrame, where: Matches, decimal: str) -> list[RunWarning]:
+    """Lab results quarantined non_numeric that are a number followed by an abnormal-result
+    flag (ingest.values.flagged_numbers; at a ',' site, read with its decimal comma)."""
+    rows = np.flatnonzero(where("table", "labs") & where("reason", "non_numeric"))
+    if not len(rows):
+        return []
+    texts = json_texts(quarantine["original"].iloc[rows], "value_raw")
+    found = rows[flagged_numbers(decimal_comma_text(texts) if decimal == "," else texts)]
+    if not len(found):
+        return []
+    return [
+        RunWarning(
+            "result_flags",
+            f"{len(found)} lab result(s) are numbers written with the laboratory's "
+            f"abnormal-result flag after them (e.g. {references(quarantine, found)}): they are "
+            "quarantined non_numeric and the screen does not see them, so the abnormal results, "
+            "a low sodium first, are missing from the list. See quarantine.csv; ask the sender "
+            "to export the flag in a column of its own.",
+        )
     ]

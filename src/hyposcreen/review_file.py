@@ -1,7 +1,10 @@
 """The clinician review CSV of `hyposcreen reviewed --file` (patient_id, reviewed_at, reviewer),
 read strictly: a missing column or an unreadable row is an InputError naming the file, the
 column and the rows (by line number, never by value). UTF-8 (with or without a byte order
-mark), else Windows-1252, as a spreadsheet saves it on Windows."""
+mark), else Windows-1252, as a spreadsheet saves it on Windows. `reviewed_at` is read as every
+time of the run is (ingest.timeparse): with an offset, converted to the site's zone, so a file
+holding summer and winter offsets reads; without one, site-local; a time no record holds (the
+year 0 of `-0`) is no time."""
 
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ from pathlib import Path
 import pandas as pd
 
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.timeparse import parse_times
 
 
-def read_reviews(path: Path) -> pd.DataFrame:
-    """A clinician review CSV with columns patient_id, reviewed_at, reviewer."""
+def read_reviews(path: Path, timezone: str = "UTC") -> pd.DataFrame:
+    """A clinician review CSV with columns patient_id, reviewed_at, reviewer; `timezone`: the
+    site's (its mapping's), the zone of the wall times the state keeps."""
     if not path.is_file():
         raise InputError(f"Review file {path} does not exist.", file=str(path))
     try:
@@ -35,7 +40,7 @@ def read_reviews(path: Path) -> pd.DataFrame:
             column=missing[0],
         )
     frame = frame[["patient_id", "reviewed_at", "reviewer"]].apply(lambda c: c.str.strip())
-    when = pd.to_datetime(frame["reviewed_at"], format="ISO8601", errors="coerce")
+    when = parse_times(frame["reviewed_at"], timezone)
     bad = frame.index[(frame["patient_id"] == "") | when.isna()]
     if len(bad):
         rows = ", ".join(str(i + 2) for i in bad[:5])
@@ -45,6 +50,4 @@ def read_reviews(path: Path) -> pd.DataFrame:
             file=str(path),
             column="reviewed_at",
         )
-    if when.dt.tz is not None:
-        when = when.dt.tz_localize(None)
     return frame.assign(reviewed_at=when.astype("datetime64[us]"))

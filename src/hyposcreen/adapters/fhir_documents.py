@@ -206,7 +206,7 @@ def _response_outcome(entry: Resource) -> Resource | None:
     if not (isinstance(outcome, dict) and outcome.get("resourceType") == "OperationOutcome"):
         outcome = None
     status = str(response.get("status") or "").strip()
-    if not (status[:3].isdigit() and int(status[:3]) >= 400):
+    if not (status[:3].isdecimal() and int(status[:3]) >= 400):  # not isdigit(): ¹ fails int()
         return outcome
     reported = outcome.get("issue") if outcome is not None else None
     failed = {"severity": "error", "code": "exception", "diagnostics": f"entry status {status}"}

@@ -6,7 +6,11 @@ Control totals are optional; two forms are read (docs: README "Damaged deliverie
 * `<stem>.count` beside the extract (e.g. `labs.count` for `labs.csv`, `labs.csv.gz`, or the
   folder `labs/`): one whole number, the table's data rows without header lines;
 * `delivery_manifest.json` in the input folder: `{"files": {"labs.csv": {"rows": 171}, ...}}`,
-  one entry per delivered file (its name relative to the input folder), rows without header.
+  one entry per delivered file (its name relative to the input folder, `/` or a Windows `\\`
+  between folders, in any letter case when the folder holds no exact name), rows without
+  header: a whole number (`171`, `171.0`, `"171"`). A file it names that the input folder does
+  not hold (lost in transfer), or a name outside the folder, stops the run: the delivery is not
+  the one declared.
 
 Data rows are the rows read less the lines set aside as no record (`data_rows`): a header line
 repeated inside the file and a SQL client's footer line (`(171 rows affected)`).
@@ -153,11 +157,53 @@ def check_control_totals(input_dir: Path, stem: str, rows_by_file: dict[Path, in
         _compare(str(count_file), declared, sum(rows_by_file.values()), stem)
     manifest = input_dir / DELIVERY_MANIFEST
     if manifest.is_file():
-        entries = _manifest_files(manifest)
+        entries = _delivered_files(input_dir, manifest, _manifest_files(manifest))
         for path in files:
             name = path.relative_to(input_dir).as_posix()
             if name in entries:
                 _compare(f"{manifest} ({name})", entries[name], rows_by_file[path], name)
+
+
+def _delivered_files(input_dir: Path, manifest: Path, entries: dict[str, int]) -> dict[str, int]:
+    """The manifest's entries keyed by the name of the file each names in the input folder;
+    an entry naming no file there, or a place outside it, stops the run."""
+    found: dict[str, int] = {}
+    for written, rows in entries.items():
+        parts = written.replace("\\", "/").split("/")
+        if written.startswith(("/", "\\")) or ":" in parts[0] or ".." in parts:
+            raise InputError(
+                f"{manifest} names {written!r}, outside the input folder: its names are "
+                "relative to the folder it lies in. Ask the sender for a "
+                "corrected delivery manifest; nothing was screened.",
+                file=str(manifest),
+            )
+        path = _case_insensitive(input_dir, [part for part in parts if part not in ("", ".")])
+        if path is None:
+            raise InputError(
+                f"{manifest} declares {written!r}, which the input folder does not hold: the "
+                "delivery is incomplete. Ask the sender for the whole delivery; nothing was "
+                "screened.",
+                file=str(manifest),
+            )
+        found[path.relative_to(input_dir).as_posix()] = rows
+    return found
+
+
+def _case_insensitive(folder: Path, parts: list[str]) -> Path | None:
+    """The file `parts` name under `folder`: each part as written, else the one name there
+    equal to it in another letter case; None when there is none."""
+    for part in parts:
+        if (folder / part).exists():
+            folder = folder / part
+            continue
+        try:
+            alike = [p for p in folder.iterdir() if p.name.casefold() == part.casefold()]
+        except OSError:
+            return None
+        if len(alike) != 1:
+            return None
+        folder = alike[0]
+    return folder if parts and folder.is_file() else None
 
 
 def _compare(source: str, declared: int, counted: int, what: str) -> None:
@@ -178,7 +224,7 @@ def _declared_text(path: Path) -> str:
 
 
 def _whole_number(text: str, source: Path) -> int:
-    if not text.isdigit():
+    if not text.isdecimal():  # isdigit() also holds for superscripts, which int() refuses
         raise InputError(
             f"{source} must hold one whole number (the data rows without header).",
             file=str(source),
@@ -190,10 +236,25 @@ def _manifest_files(path: Path) -> dict[str, int]:
     try:
         raw = json.loads(path.read_bytes())  # UTF-8 (a byte-order mark too), UTF-16, UTF-32
         files = raw["files"]
-        return {str(name): int(entry["rows"]) for name, entry in files.items()}
+        return {str(name): _row_count(entry["rows"]) for name, entry in files.items()}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(
             f'{path} is not a delivery manifest: expected {{"files": {{"labs.csv": {{"rows": '
             f"171}}, ...}}}} ({type(exc).__name__}).",
             file=str(path),
         ) from exc
+
+
+def _row_count(declared: object) -> int:
+    """A declared row count: a whole number >= 0, written as a JSON number (`171`, `171.0`) or
+    as digits in a string (`"171"`); ValueError for anything else (`171.5`, `true`, `1e400`,
+    `-1`), which int() would truncate, take for 1, overflow on or take as a count."""
+    if isinstance(declared, bool):
+        raise ValueError("a row count is a number")
+    if isinstance(declared, str) and declared.strip().isdecimal():
+        return int(declared.strip())
+    if isinstance(declared, int) and declared >= 0:
+        return declared
+    if isinstance(declared, float) and declared.is_integer() and declared >= 0:
+        return int(declared)
+    raise ValueError("a row count is a whole number >= 0")

@@ -79,7 +79,10 @@ def parse_times_folded(
 
 
 def _past_gaps(wall: pd.Series, timezone: str) -> pd.Series:
-    """A wall time the clocks skip read as the end of the gap (`clock_folds.past_skipped`)."""
+    """A wall time the clocks skip read as the end of the gap (`clock_folds.past_skipped`); one
+    before the year 1 (`-0`, `-1` read by ISO 8601 as the years 0 and -1; a typed Parquet
+    time) names no time of any record and is none (NaT): no date of the outputs could show it."""
+    wall = wall.where(wall.isna() | (wall >= _FIRST))
     return wall if is_utc(timezone) else past_skipped(wall, timezone)
 
 
@@ -131,9 +134,26 @@ def _parse_text(
             parsed.loc[aware.index] = folds.to_local(aware)
         naive_text = candidates[~has_offset]
         if len(naive_text):
-            naive = pd.to_datetime(naive_text, format="ISO8601", errors="coerce")
-            parsed.loc[naive.index] = naive.astype("datetime64[us]")
+            parsed.loc[naive_text.index] = _iso_times(naive_text, folds)
     return parsed.astype("datetime64[us]")
+
+
+def _iso_times(text: pd.Series, folds: _Folds) -> pd.Series:
+    """ISO 8601 texts `_has_offset` finds no offset in, as wall time. pandas still reads a zone
+    in some (the basic format `20261120T061000Z`, an hour alone `2026-11-20T06Z`): such a batch
+    is of instants, converted as the offsets `_has_offset` finds are, and a batch mixing them
+    with naive texts (which pandas refuses whole) is read in halves, so every value is read as
+    it would be alone."""
+    try:
+        found = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except ValueError:  # naive and zoned texts, or several zones, in one batch
+        if len(text) < 2:
+            return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+        half = len(text) // 2
+        return pd.concat([_iso_times(text.iloc[:half], folds), _iso_times(text.iloc[half:], folds)])
+    if found.dt.tz is not None:
+        return folds.to_local(found)
+    return found.astype("datetime64[us]")
 
 
 def _has_offset(text: pd.Series) -> pd.Series:
@@ -152,6 +172,7 @@ def _has_offset(text: pd.Series) -> pd.Series:
 # `_FAR` on are converted 400 years earlier and moved back: the Gregorian calendar repeats
 # every 400 years, and so do a zone's rules that far ahead (its last yearly rule).
 _FAR = pd.Timestamp("9000-01-01")
+_FIRST = pd.Timestamp("0001-01-01")  # the first day Python's datetime (and so a display) holds
 _CYCLE = pd.Timedelta(days=146097)  # 400 Gregorian years
 
 

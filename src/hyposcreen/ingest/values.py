@@ -1,6 +1,8 @@
 """Result text to numbers (spec §3): censored values such as `<2.5` or `LESS THAN 100` are
 numbers with a censoring operator, empty text is not, and a site writing decimal commas has its
-text rewritten first. Shared by the clean stage (which decides the buckets) and the data
+text rewritten first. A number followed by the laboratory's abnormal-result flag (`125 L`) is
+no number (spec §3), but `flagged_numbers` tells such texts apart for the warning that says
+so. Shared by the clean stage (which decides the buckets) and the data
 contracts (which count non-numeric rows), so both read a value the same way.
 """
 
@@ -12,6 +14,10 @@ import pandas as pd
 _CENSORED = (
     r"^\s*(?P<op><=|>=|≤|≥|<|>|less\s+than|greater\s+than)\s*(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))\s*$"
 )
+# a trailing abnormal-result flag after the number's last digit or point (lower-cased text):
+# HL7 table 0078's L, H, LL, HH, A, AA, N, bare or in brackets, and the marks * and !
+_FLAG = r"(?:hh?|ll?|aa?|n)"
+_FLAGGED = rf"^(?P<body>.*[0-9.])\s*(?:[*!]+|[(\[]\s*{_FLAG}\s*[)\]]|{_FLAG})[*!]*\s*$"
 _CENSOR_OPS = {"≤": "<=", "≥": ">=", "less than": "<", "greater than": ">"}
 _THOUSANDS_DOT = r"^(?P<head>[^\d]*)(?P<int>\d{1,3}(?:\.\d{3})+)(?P<tail>(?:,\d*)?\s*)$"
 
@@ -47,3 +53,20 @@ def parse_values(value_raw: pd.Series, value: pd.Series) -> tuple[pd.Series, pd.
     fallback = numeric.isna() & np.isfinite(value)
     numeric[fallback] = value[fallback]
     return numeric, censor
+
+
+def flagged_numbers(text: pd.Series) -> np.ndarray:
+    """Which result texts are a number (or a censored one) followed by an abnormal-result flag
+    (`125 L`, `125.0 (H)`, `3.1LL`, `<2.0 L`, `125*`): parse_values reads no number in them,
+    and one in the text before the flag. Judged once per distinct text."""
+    codes, distinct = pd.factorize(text, use_na_sentinel=True)
+    values = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
+    words = values.astype("str").where(values.map(lambda value: isinstance(value, str)))
+    blank = pd.Series(np.nan, index=words.index)
+    body = words.str.lower().str.extract(_FLAGGED)["body"]
+    flagged = (
+        body.notna().to_numpy()
+        & parse_values(words, blank)[0].isna().to_numpy()
+        & parse_values(body, blank)[0].notna().to_numpy()
+    )
+    return np.append(flagged, False)[codes]

@@ -69,6 +69,8 @@ class WarningThresholds:
     max_unrecognised_medication_share: float = 0.5
     max_unreadable_time_share: float = 0.05
     max_missing_key_share: float = 0.5
+    max_bad_unit_share: float = 0.05
+    max_unknown_code_system_share: float = 0.05
     max_malformed_rows: int = 0
     min_rows_for_share: int = 10
     max_near_match_id_share: float = 0.05
