@@ -70,10 +70,10 @@ def window_lab_counts(
     codes = _codes(ctx, labs, keep, words)
     if codes is None or keep is None:
         return lab_counts(labs, words)
-    return [
-        _counted(kind, _bincount(rows, keep, len(values)), values)
-        for kind, rows, values in codes.coverage
+    counted = [
+        (kind, _bincount(rows, keep, len(values)), values) for kind, rows, values in codes.coverage
     ]
+    return [_counted([part for part in counted if part[1].any()])]
 
 
 def window_delivery_counts(
@@ -139,12 +139,27 @@ def _bincount(codes: np.ndarray, keep: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(mine[mine >= 0], minlength=size)
 
 
-def _counted(kind: str, counts: np.ndarray, values: pd.Index) -> pd.DataFrame:
-    """A coverage part as report.coverage gives it: the values counted, with their counts."""
-    held = np.flatnonzero(counts)
-    counted = pd.Series(counts[held].astype("int64"), index=values[held])
+def _counted(parts: list[tuple[str, np.ndarray, pd.Index]]) -> pd.DataFrame:
+    """The coverage rows of the kinds' counts (kind, count of each value, the values), as
+    report.coverage counts them: one row per value counted, in one frame (combine puts the
+    rows of every part in one order)."""
+    held = [np.flatnonzero(counts) for _, counts, _ in parts]
+    values = [values[rows] for (_, _, values), rows in zip(parts, held, strict=True)]
+    counted = pd.Series(
+        np.concatenate([counts[rows] for (_, counts, _), rows in zip(parts, held, strict=True)])
+        if parts
+        else np.array([], dtype="int64"),
+        index=values[0].append(values[1:]) if values else pd.Index([], dtype="str"),
+        dtype="int64",
+    )
+    kinds = np.repeat([kind for kind, _, _ in parts], [len(rows) for rows in held])
     return pd.DataFrame(
-        {"table": "labs", "kind": kind, "value": counted.index.astype("str"), "count": counted}
+        {
+            "table": "labs",
+            "kind": pd.array(kinds, dtype="str"),
+            "value": counted.index.astype("str"),
+            "count": counted,
+        }
     ).reset_index(drop=True)
 
 

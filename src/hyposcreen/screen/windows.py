@@ -116,9 +116,8 @@ def screen_windows(
             return [None] * count
         db.keep_patients(("results",), cases["patient_id"])
         of_case = _window_numbers(cases["patient_id"], count)
-        patients = [
-            _unprefixed(cases["patient_id"].iloc[a:b], count) for a, b in _runs(of_case, count)
-        ]
+        unprefixed = _unprefixed(cases["patient_id"], count)
+        patients = [unprefixed.iloc[a:b] for a, b in _runs(of_case, count)]
         db.register("labs", _case_labs(lab_rows, [c.labs for c in cuts], patients, prefixes))
         meds, _ = _case_events(medications, [c.medications for c in cuts], patients, prefixes)
         diags, diag_rows = _case_events(diagnoses, [c.diagnoses for c in cuts], patients, prefixes)
