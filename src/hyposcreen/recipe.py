@@ -36,6 +36,7 @@ from hyposcreen.recipe_contracts import (
     apply_contract_warnings,
     ask_worker,
     run_contracts,
+    sent_frames,
     validation_frames,
     worker_report,
 )
@@ -118,6 +119,7 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
             ),
             drug_names=(len(events.unknown_drugs), events.named_drugs),
             delivery_counts=window_delivery_counts(ctx, labs, cut, meds, diagnoses, words),
+            lab_cut=cut,
         )
 
 
@@ -132,10 +134,10 @@ def contracts(ctx: RunContext, cleaned: CleanedInputs) -> ContractReport:
     With a contracts worker (validate/worker_client.py) the tables are only sent here: the
     report is `pending`, and the screen stage takes it once it has screened meanwhile."""
     with ctx.timed("validate"):
-        frames = validation_frames(cleaned)
-        asked = ask_worker(ctx, frames)
+        asked = ask_worker(ctx, lambda: sent_frames(ctx, cleaned))
         if asked is not None:
             return ContractReport({}, pending=asked)
+        frames = validation_frames(cleaned)
         return _judged(ctx, cleaned, lambda: run_contracts(ctx, frames))
 
 
