@@ -24,8 +24,10 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.clean import USED
+from hyposcreen.clean.buckets import HeldSizes
 from hyposcreen.config import Window
 from hyposcreen.context import CleanedInputs, RunContext
+from hyposcreen.recipe_clean import held_sizes
 from hyposcreen.recipe_read import check_in_range, cut_rows
 from hyposcreen.recipe_screen import SharedLabs, alike, known_pairs, shared_labs
 from hyposcreen.screen.cases import DIAGNOSIS_COLUMNS, MEDICATION_COLUMNS, ScreenResult
@@ -161,14 +163,22 @@ def _as_foreseen(
         return False
     if not alike(prepared.rows, cut.labs, labs, used):
         return False
-    for frame, foreseen in (
-        (cleaned.medications, cut.medications),
-        (cleaned.diagnoses, cut.diagnoses),
+    held = held_sizes(ctx)
+    for name, frame, foreseen in (
+        ("medications", cleaned.medications, cut.medications),
+        ("diagnoses", cleaned.diagnoses, cut.diagnoses),
     ):
-        if len(frame) != len(foreseen) or not np.array_equal(_used(frame), foreseen):
+        if len(frame) != len(foreseen) or not np.array_equal(
+            _used(frame, held.get(name)), foreseen
+        ):
             return False
     return len(cleaned.drug_matches) == matches
 
 
-def _used(frame: pd.DataFrame) -> np.ndarray:
-    return (frame["bucket"] == USED).to_numpy(dtype=bool)
+def _used(frame: pd.DataFrame, held: HeldSizes | None) -> np.ndarray:
+    """Where the frame's rows are used: from the codes cleaning made its buckets of, while it
+    holds them (no contract warning quarantined a row since), else from its buckets."""
+    used = held.used(frame) if held is not None else None
+    if used is None:
+        used = (frame["bucket"] == USED).to_numpy(dtype=bool)
+    return used
