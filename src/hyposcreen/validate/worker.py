@@ -133,9 +133,9 @@ def _answer(header: dict[str, Any], frames: dict[str, Any], kept: dict[str, Any]
         else (frames[name] if name in frames else kept[name])
         for name in header["order"]
     }
-    if header.get("remember"):
+    if header.get("remember"):  # every frame sent (the frames cut from among them), then
+        kept.update(frames)  # the tables: the client counts on the last of each name
         kept.update(tables)
-        kept.update(bases)
     if header["kind"] == "review_list":
         from hyposcreen.validate.review_list import validate_review_list
 
