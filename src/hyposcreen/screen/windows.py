@@ -106,7 +106,7 @@ def screen_windows(
         starts = np.array([w.start.to_datetime64() for w in instants])[number]
         ends = np.array([w.end.to_datetime64() for w in instants])[number]
         results = sodium_results(corrected, profile, (time >= starts) & (time < ends))
-        own = results.assign(patient_id=_prefixed(results["patient_id"], prefixes[number]))
+        own = results.assign(patient_id=_prefixed(results["patient_id"], prefixes, number))
         db.register("results", own.assign(row=np.arange(len(own))))
         # each patient's flags as its window's known ones, but where checked again
         results["possibly_spurious"] = spurious_of_some(own, rules, flags, again).to_numpy()
@@ -165,9 +165,15 @@ def _changed(pairs: KnownPairs) -> np.ndarray:
     return np.asarray(pairs.changed if pairs.changed is not None else [], dtype=np.int64)
 
 
-def _prefixed(patient_id: pd.Series, prefixes: np.ndarray) -> pd.Series:
-    """Each row's patient id behind its window's prefix (one prefix per row)."""
-    return pd.Series(prefixes, index=patient_id.index, dtype="str") + patient_id.astype("str")
+def _prefixed(patient_id: pd.Series, prefixes: np.ndarray, number: np.ndarray) -> pd.Series:
+    """Each row's patient id behind its window's prefix (`prefixes` by window number, `number`
+    each row's), joined in Arrow (a missing id stays missing)."""
+    ids = pa.array(patient_id.astype("str").array)
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    prefix = pc.take(pa.array(list(prefixes), type=ids.type), pa.array(number, type=pa.int64()))
+    joined = pc.binary_join_element_wise(prefix, ids, pa.scalar("", ids.type))
+    return pd.Series(pd.array(joined, dtype="str"), index=patient_id.index)
 
 
 def _unprefixed(patient_id: pd.Series, windows: int) -> pd.Series:
@@ -270,7 +276,7 @@ def _case_events(
         counts.append(len(kept))
     rows = events.iloc[np.concatenate(taken)]
     number = np.repeat(np.arange(len(masks)), counts)
-    return rows.assign(patient_id=_prefixed(rows["patient_id"], prefixes[number])), counts
+    return rows.assign(patient_id=_prefixed(rows["patient_id"], prefixes, number)), counts
 
 
 def _rows_of(mask: np.ndarray, codes: np.ndarray, wanted: np.ndarray, size: int) -> np.ndarray:
