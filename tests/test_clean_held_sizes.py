@@ -114,3 +114,20 @@ def test_a_reason_written_alone_or_a_column_replaced_is_counted_from_the_frame()
     shown = other.copy(deep=True)  # another frame, other arrays (same values: not held)
     assert not held.hold_for(shown)
     assert bucket_sizes(shown, held) == bucket_sizes(other)
+
+
+@pytest.mark.parametrize("facts", [_meds, _diagnoses])
+def test_the_used_rows_come_from_the_codes_while_the_frame_holds_its_buckets(
+    facts: object,
+) -> None:
+    """`HeldSizes.used`: the rows whose bucket is used, from the codes the buckets were made
+    of, on each night; none once a contract warning wrote a bucket (the frame tells then)."""
+    made = facts()  # type: ignore[operator]
+    for window in NIGHTS:
+        frame, _, held = window_buckets(made, window)
+        used = held.used(frame)
+        assert used is not None
+        assert used.tolist() == (frame["bucket"] == "used").tolist()
+    first = frame.index[frame["bucket"] == "used"][:1]
+    frame.loc[first, "bucket"] = "quarantined"
+    assert held.used(frame) is None

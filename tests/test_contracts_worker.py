@@ -362,3 +362,33 @@ def test_auto_starts_no_worker_for_a_small_input(
     monkeypatch.setattr(warm_up, "core_free_since", lambda since: True)  # a free core, given
     assert _run(monkeypatch, capsys, SAMPLE, tmp_path / "out", "auto", *NIGHT)[0] in (0, 4)
     assert worker_client._WORKER == []
+
+
+def test_a_backfill_sends_the_reads_labs_once_and_each_nights_rows_of_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The nights of one read send the worker the read's cleaned labs (projected) once and
+    then name each night's rows of them (worker_pipe.RowsOf), rather than each night's labs;
+    the worker cuts the same rows, so the nights publish what a backfill without the worker
+    does."""
+    nights = ["--backfill", "2026-11-18", DAY]
+    here, beside = tmp_path / "here", tmp_path / "beside"
+    assert _run(monkeypatch, capsys, SAMPLE, here, "0", *nights)[0] in (0, 4)
+    requests: list[tuple[dict, dict[str, int]]] = []
+    sent = worker_client.send
+
+    def noted_send(stream, header, frames) -> None:  # type: ignore[no-untyped-def]
+        requests.append((dict(header), {name: len(frame) for name, frame in frames.items()}))
+        sent(stream, header, frames)
+
+    monkeypatch.setattr(worker_client, "send", noted_send)
+    assert _run(monkeypatch, capsys, SAMPLE, beside, "1", *nights)[0] in (0, 4)
+    contracts = [(h, f) for h, f in requests if h["kind"] == "contracts"]
+    assert len(contracts) == 3
+    assert [("labs of the read" in f) for _, f in contracts] == [True, False, False]
+    assert all("labs" not in f and h["cuts"]["labs"][0] == "labs of the read" for h, f in contracts)
+    assert all("medications" in h["same"] for h, _ in contracts[1:])
+    worker = worker_client.current()
+    assert worker is not None and worker.answered == 6
+    for night in ("2026-11-18", "2026-11-19", DAY):
+        _same_outputs(here / night, beside / night)

@@ -69,6 +69,7 @@ RUNNERS = (
     "hyposcreen.context",
     "hyposcreen.recipe",
     "hyposcreen.recipe_clean",
+    "hyposcreen.recipe_lab_counts",  # a window's lab counts from codes found once per read
     "hyposcreen.recipe_contracts",
     "hyposcreen.recipe_publish",
     "hyposcreen.recipe_quarantine",

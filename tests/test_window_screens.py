@@ -118,3 +118,34 @@ def test_windows_of_random_edge_labs_screened_in_one_pass_are_each_lone_screen(
         _each_night_as_alone(extract_dir, site_mapping(folder, timezone), labels)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_cases_ordered_once_for_every_window_are_each_windows_own_order() -> None:
+    """Cases of three windows (ids behind their window's prefix), with ties on every key but
+    the patient, a missing corrected sodium and a window with no listed case: put in order
+    and ranked in one sort, each window's rows are `order_cases` of its own rows."""
+    from hyposcreen.screen.listing import order_cases
+    from hyposcreen.screen.windows import _cuts, _ordered_by_window, window_prefix
+
+    times = pd.to_datetime(["2026-11-20 08:00", "2026-11-20 07:00", "2026-11-20 08:00"])
+    rows = []
+    for number in (2, 0, 1):
+        for n, (listed, tier, sodium) in enumerate(
+            [(True, 2, 128.0), (False, 3, 131.0), (True, 2, 128.0), (True, 1, float("nan"))]
+        ):
+            rows.append(
+                {
+                    "patient_id": f"{window_prefix(number, 3)}P{(7 * n + number) % 5}{n}",
+                    "corrected_sodium": sodium,
+                    "index_time": times[n % 3],
+                    "listed": listed and number != 1,
+                    "tier": tier,
+                }
+            )
+    cases = pd.DataFrame(rows)
+    cases = cases.iloc[cases["patient_id"].str.slice(0, 1).argsort(kind="stable")]
+    got = _cuts(_ordered_by_window(cases.reset_index(drop=True), 3), 3)
+    expected = [order_cases(c) for c in _cuts(cases.reset_index(drop=True), 3)]
+    for mine, own in zip(got, expected, strict=True):
+        pd.testing.assert_frame_equal(mine, own, check_exact=True)
+    assert [list(c["rank"]) for c in got][1] == [0, 0, 0, 0]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.adapters import load_adapter
@@ -133,6 +134,10 @@ class CleanedInputs:
     drug_names: tuple[int, int] | None = None  # (names matching no drug at all, names)
     # counts the run's warnings judge (hyposcreen.delivery_counts)
     delivery_counts: dict[str, dict[str, tuple[int, int]]] | None = None
+    # windows cut from one read: where the labs' rows lie among the read's cleaned labs, the
+    # labs as cleaning made them (recipe_clean.window_labs_cut); the contracts stage sends
+    # them as those rows of the read's (recipe_contracts.sent_frames)
+    lab_cut: np.ndarray | None = None
 
     @property
     def reconciliation(self) -> dict[str, dict[str, Any]]:

@@ -15,6 +15,7 @@ only."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.rules.loader import WarningThresholds
@@ -26,15 +27,29 @@ _DATE_DIGITS = 8  # a date alone has at most 8 digits (20261120, 20.11.2026); a 
 
 def date_only_times(labs: pd.DataFrame) -> tuple[int, int]:
     """(lab rows with a readable specimen_time, those of them written as a date alone)."""
-    if COLUMN not in labs.columns or f"{COLUMN}_raw" not in labs.columns:
+    rows = date_only_rows(labs)
+    if rows is None:
         return 0, 0
+    timed, date_only = rows
+    return int(timed.sum()), int(date_only.sum())
+
+
+def date_only_rows(labs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per lab row, whether its specimen_time reads and whether it is written as a date alone
+    (`date_only_times` counts them); None without the time column or its text."""
+    if COLUMN not in labs.columns or f"{COLUMN}_raw" not in labs.columns:
+        return None
     times = labs[COLUMN]
-    timed = times.notna()
+    timed = times.notna().to_numpy(dtype=bool)
     raw = labs[f"{COLUMN}_raw"]
-    texts = raw.loc[timed & raw.notna()].astype("str")
+    rows = np.flatnonzero(timed & raw.notna().to_numpy(dtype=bool))
+    texts = raw.iloc[rows].astype("str")
     no_clock = ~texts.str.contains(":", regex=False) & (texts.str.count(r"\d") <= _DATE_DIGITS)
-    midnight = times.loc[texts.index] == times.loc[texts.index].dt.normalize()
-    return int(timed.sum()), int((no_clock & midnight).sum())
+    chosen = times.iloc[rows]
+    midnight = chosen == chosen.dt.normalize()
+    date_only = np.zeros(len(labs), dtype=bool)
+    date_only[rows] = no_clock.to_numpy(dtype=bool) & midnight.to_numpy(dtype=bool)
+    return timed, date_only
 
 
 def date_only_warnings(

@@ -16,6 +16,7 @@ import pyarrow as pa
 from hyposcreen.date_only_times import date_only_times, date_only_warnings
 from hyposcreen.patient_id_forms import IdForms, id_forms, near_match_warnings, near_matches
 from hyposcreen.patient_overlap import (
+    SharedPatients,
     distinct_ids,
     scientific_count,
     scientific_id_warnings,
@@ -36,42 +37,61 @@ def count_delivery(
     canonical layout only: there they are a date column mapped as the time, where OMOP's
     `measurement_date` without a `measurement_datetime` is the standard's own fallback."""
     tables = {"labs": labs, "medications": medications, "diagnoses": diagnoses}
-    ids = {name: _table_ids(name, frame) for name, frame in tables.items()}
+    ids = {name: table_ids(name, frame) for name, frame in tables.items()}
+    return counts_of_ids(ids, date_only_times(labs) if canonical else None)
+
+
+def counts_of_ids(
+    ids: Mapping[str, TableIds],
+    date_only: tuple[int, int] | None,
+    shared: SharedPatients | None = None,
+) -> DeliveryCounts:
+    """`count_delivery`'s counts from each table's `TableIds` (the labs' first) and the labs'
+    date-only counts (None: not judged); `shared`: their shared_patients, when known."""
     counts = {
-        "shared_patients": shared_patients({name: t.distinct for name, t in ids.items()}),
+        "shared_patients": (
+            shared
+            if shared is not None
+            else shared_patients({n: t.distinct for n, t in ids.items()})
+        ),
         "scientific_ids": {name: (len(t.distinct), t.scientific) for name, t in ids.items()},
         "near_matches": near_matches({name: t.forms for name, t in ids.items()}),
     }
-    if canonical:
-        counts["date_only_times"] = {"labs": date_only_times(labs)}
+    if date_only is not None:
+        counts["date_only_times"] = {"labs": date_only}
     return counts
 
 
 @dataclass(frozen=True)
-class _TableIds:
+class TableIds:
     """What a table's patient ids say on their own: its distinct ids, their forms and how many
-    are in scientific notation."""
+    are in scientific notation (only counts are taken of them: the order of the ids is none
+    of theirs)."""
 
     distinct: pa.Array
     forms: IdForms
     scientific: int
 
 
-# table -> (identity of its patient-id column, the arrays that identity names, its _TableIds):
+# table -> (identity of its patient-id column, the arrays that identity names, its TableIds):
 # the windows of one read count the same medications and diagnoses every night
-_LAST: dict[str, tuple[Any, list[Any], _TableIds]] = {}
+_LAST: dict[str, tuple[Any, list[Any], TableIds]] = {}
 
 
-def _table_ids(name: str, frame: pd.DataFrame) -> _TableIds:
-    """`_TableIds` of `frame`, taken again only when its patient ids are not the very arrays
+def table_ids(name: str, frame: pd.DataFrame) -> TableIds:
+    """`TableIds` of `frame`, taken again only when its patient ids are not the very arrays
     of the last frame of table `name` (memory only, held with those arrays)."""
     holders: list[Any] = []
-    identity = frame_identity(frame[["patient_id"]].reset_index(drop=True), holders)
+    if frame.columns.is_unique:  # the column alone, without looking its name up as a list
+        ids = frame["patient_id"].to_frame().reset_index(drop=True)
+    else:
+        ids = frame[["patient_id"]].reset_index(drop=True)
+    identity = frame_identity(ids, holders)
     last = _LAST.get(name)
     if identity is not None and last is not None and last[0] == identity:
         return last[2]
     distinct = distinct_ids(frame)
-    found = _TableIds(distinct, id_forms(distinct), scientific_count(distinct))
+    found = TableIds(distinct, id_forms(distinct), scientific_count(distinct))
     if identity is None:
         _LAST.pop(name, None)
     else:

@@ -73,7 +73,12 @@ _SCIENTIFIC = r"^[0-9](?:\.[0-9]+)?[eE]\+[0-9]{2,3}$"  # Excel, LibreOffice: 1.2
 
 def scientific_count(ids: pa.Array) -> int:
     """How many of a table's distinct patient ids are written in scientific notation."""
-    return int(pc.sum(pc.match_substring_regex(ids, _SCIENTIFIC)).as_py() or 0)
+    return int(pc.sum(scientific_ids(ids)).as_py() or 0)
+
+
+def scientific_ids(ids: pa.Array) -> pa.Array:
+    """Whether each patient id is written in scientific notation."""
+    return pc.match_substring_regex(ids, _SCIENTIFIC)
 
 
 def scientific_id_warnings(counts: Mapping[str, tuple[int, int]] | None) -> list[RunWarning]:

@@ -29,17 +29,18 @@ from hyposcreen.context import (
     RunSummary,
 )
 from hyposcreen.decimal_commas import decimal_comma_count, with_decimal_comma_hint
-from hyposcreen.delivery_counts import count_delivery
 from hyposcreen.errors import InputError
 from hyposcreen.nightly.late_results import mark_late_results
-from hyposcreen.recipe_clean import held_sizes, window_events, window_labs
+from hyposcreen.recipe_clean import held_sizes, window_events, window_labs_cut
 from hyposcreen.recipe_contracts import (
     apply_contract_warnings,
     ask_worker,
     run_contracts,
+    sent_frames,
     validation_frames,
     worker_report,
 )
+from hyposcreen.recipe_lab_counts import window_delivery_counts, window_lab_counts
 from hyposcreen.recipe_publish import write_results
 from hyposcreen.recipe_quarantine import quarantined_rows
 from hyposcreen.recipe_read import ingest_table as ingest_table  # the partitioned spill's
@@ -48,7 +49,6 @@ from hyposcreen.recipe_screen import window_used_labs
 from hyposcreen.recipe_screen_windows import screened_window
 from hyposcreen.report.attrition import result_steps, with_case_steps
 from hyposcreen.report.coverage import combine as combine_coverage
-from hyposcreen.report.coverage import lab_counts
 from hyposcreen.run_progress import contracts_line, read_line
 from hyposcreen.screen.cases import (
     DIAGNOSIS_COLUMNS,
@@ -91,10 +91,11 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
     with ctx.timed("clean"):
         window = ctx.settings.window
         words = ctx.words or SiteWords(frozenset(), ())
-        labs = window_labs(ctx, read, words)
+        labs, cut = window_labs_cut(ctx, read, words)
         seen = None
         if ctx.state is not None:
             labs, seen = mark_late_results(labs, window, ctx.rules, ctx.mapping.timezone, ctx.state)
+            cut = None  # the rows counted are the marked ones
         in_window = window_events(ctx, read, words)
         events = in_window.window_free
         meds, matches, diagnoses = (
@@ -113,11 +114,12 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
             read_not_relevant={name: tables[name].not_relevant for name in cleaned},
             rows_in={name: tables[name].rows_in for name in cleaned},
             seen_results=seen,
-            coverage=combine_coverage([*lab_counts(labs, words), *events.coverage]),
-            drug_names=(len(events.unknown_drugs), events.named_drugs),
-            delivery_counts=count_delivery(
-                labs, meds, diagnoses, ctx.settings.source == "canonical"
+            coverage=combine_coverage(
+                [*window_lab_counts(ctx, labs, cut, words), *events.coverage]
             ),
+            drug_names=(len(events.unknown_drugs), events.named_drugs),
+            delivery_counts=window_delivery_counts(ctx, labs, cut, meds, diagnoses, words),
+            lab_cut=cut,
         )
 
 
@@ -132,10 +134,10 @@ def contracts(ctx: RunContext, cleaned: CleanedInputs) -> ContractReport:
     With a contracts worker (validate/worker_client.py) the tables are only sent here: the
     report is `pending`, and the screen stage takes it once it has screened meanwhile."""
     with ctx.timed("validate"):
-        frames = validation_frames(cleaned)
-        asked = ask_worker(ctx, frames)
+        asked = ask_worker(ctx, lambda: sent_frames(ctx, cleaned))
         if asked is not None:
             return ContractReport({}, pending=asked)
+        frames = validation_frames(cleaned)
         return _judged(ctx, cleaned, lambda: run_contracts(ctx, frames))
 
 

@@ -37,8 +37,16 @@ from hyposcreen.site_words import SiteWords
 
 
 def window_labs(ctx: RunContext, read: ReadTables | None, words: SiteWords) -> pd.DataFrame:
-    """The window's cleaned labs. Windows cut from one read clean the read's labs once and
-    cut the cleaned rows as their read was cut (recipe_read.cut_rows): every row is
+    """The window's cleaned labs (`window_labs_cut`)."""
+    return window_labs_cut(ctx, read, words)[0]
+
+
+def window_labs_cut(
+    ctx: RunContext, read: ReadTables | None, words: SiteWords
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The window's cleaned labs, and where it is cut from a shared read, the rows of the
+    read's cleaned labs it holds (else None). Windows cut from one read clean the read's labs
+    once and cut the cleaned rows as their read was cut (recipe_read.cut_rows): every row is
     judged on its own, its distinct texts once, and exact duplicates share their time, so a
     group lies wholly inside or outside a window. Cleaning keeps the read's columns as they
     are and adds its own after them, so only those are cut again: the read's columns are the
@@ -46,7 +54,7 @@ def window_labs(ctx: RunContext, read: ReadTables | None, words: SiteWords) -> p
     shared = ctx.shared_read
     if shared is None:
         assert read is not None
-        return clean_labs(read.tables["labs"].frame, ctx.rules, words.decimal)
+        return clean_labs(read.tables["labs"].frame, ctx.rules, words.decimal), None
     known = shared.decided.get("labs")
     if known is None or known[0] != words.decimal or known[1] != ctx.rules:
         raw = shared.tables["labs"].frame
@@ -64,8 +72,8 @@ def window_labs(ctx: RunContext, read: ReadTables | None, words: SiteWords) -> p
         or window_read is None
         or not _cut_alike(window_read, cleaned, keep, column)
     ):
-        return rows_kept(cleaned, keep)
-    return pd.concat([window_read, rows_kept(added_columns, keep)], axis=1)
+        return rows_kept(cleaned, keep), keep
+    return pd.concat([window_read, rows_kept(added_columns, keep)], axis=1), keep
 
 
 def _added(raw: pd.DataFrame, cleaned: pd.DataFrame) -> list[str] | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,17 +30,54 @@ from hyposcreen.context import CleanedInputs, RunContext
 def validation_frames(cleaned: CleanedInputs) -> dict[str, pd.DataFrame]:
     """The cleaned tables narrowed to the columns their contracts read (labs: `value_num` is
     the canonical value before implausible rows are blanked)."""
+    return {"labs": _projected_labs(cleaned.labs), **_event_frames(cleaned)}
+
+
+def _projected_labs(labs: pd.DataFrame) -> pd.DataFrame:
     from hyposcreen.validate.gx import project_for_validation
 
-    canonical = {"value_num": cleaned.labs["value_canonical"]}
-    frames: dict[str, pd.DataFrame] = {
-        "labs": project_for_validation("labs", cleaned.labs, values=canonical),
+    return project_for_validation("labs", labs, values={"value_num": labs["value_canonical"]})
+
+
+def _event_frames(cleaned: CleanedInputs) -> dict[str, pd.DataFrame]:
+    """`validation_frames` of the tables but the labs."""
+    from hyposcreen.validate.gx import project_for_validation
+
+    frames = {
         "medications": project_for_validation("medications", cleaned.medications),
         "diagnoses": project_for_validation("diagnoses", cleaned.diagnoses),
     }
     if cleaned.patients is not None:
         frames["patients"] = project_for_validation("patients", cleaned.patients)
     return frames
+
+
+def sent_frames(ctx: RunContext, cleaned: CleanedInputs) -> dict[str, Any]:
+    """`validation_frames` as sent to the contracts worker: the labs of a window cut from one
+    read (`CleanedInputs.lab_cut`), while the worker keeps the frames of the loop's windows,
+    as those rows of the read's cleaned labs projected once (worker_pipe.RowsOf: the read's
+    projection is sent once, each night names its rows). Projecting is done row by row, so
+    the rows of the read's projection are the projection of the window's rows."""
+    from hyposcreen.validate.remembered import remembering
+    from hyposcreen.validate.worker_pipe import RowsOf
+
+    shared = ctx.shared_read
+    known = shared.decided.get("labs") if shared is not None else None
+    keep = cleaned.lab_cut
+    if shared is None or known is None or keep is None or not remembering():
+        return validation_frames(cleaned)
+    union: pd.DataFrame = known[2]
+    if list(union.columns) != list(cleaned.labs.columns) or len(keep) != len(union):
+        return validation_frames(cleaned)
+    projected = shared.decided.get(_PROJECTED)
+    if projected is None or projected[0] is not union:
+        projected = (union, _projected_labs(union))
+        shared.decided[_PROJECTED] = projected
+    return {"labs": RowsOf(projected[1], _READ_LABS, keep), **_event_frames(cleaned)}
+
+
+_PROJECTED = "contract_labs"  # SharedRead.decided: (cleaned labs, their validation projection)
+_READ_LABS = "labs of the read"  # the worker's name of that projection
 
 
 def run_contracts(ctx: RunContext, frames: Mapping[str, pd.DataFrame]) -> Any:
@@ -79,9 +116,10 @@ class AskedWorker:
     docs_dir: Path
 
 
-def ask_worker(ctx: RunContext, frames: Mapping[str, pd.DataFrame]) -> AskedWorker | None:
-    """Send the contracts to the run's worker; None when there is none (or it failed, or the
-    run's values do not pass through JSON unchanged): validate here."""
+def ask_worker(ctx: RunContext, frames: Callable[[], Mapping[str, Any]]) -> AskedWorker | None:
+    """Send the contracts to the run's worker (the tables `frames()` gives: `sent_frames`);
+    None when there is none (or it failed, or the run's values do not pass through JSON
+    unchanged): validate here."""
     from hyposcreen.validate.remembered import remembering
     from hyposcreen.validate.rule_values import rule_parameters
     from hyposcreen.validate.worker_client import WorkerFailed, current
@@ -108,7 +146,7 @@ def ask_worker(ctx: RunContext, frames: Mapping[str, pd.DataFrame]) -> AskedWork
     except (TypeError, ValueError):
         return None
     try:
-        worker.ask(told, frames, remember=remembering())
+        worker.ask(told, frames(), remember=remembering())
     except WorkerFailed:
         return None
     return AskedWorker(worker, docs_dir)

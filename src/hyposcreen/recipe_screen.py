@@ -132,8 +132,9 @@ def known_pairs(prepared: SharedLabs, chosen: np.ndarray, threshold: float) -> K
     near = prepared.neighbours[mine]  # both sides' neighbours must be in the window
     inside = (near >= 0) & mine[np.where(near >= 0, near, 0)]
     spurious = prepared.spurious[mine] & inside.all(axis=1)
+    pairs.insert(0, "row", rows)  # a frame of its own (taken by position)
     return KnownPairs(
-        pairs.assign(row=rows)[["row", *pairs.columns]],
+        pairs,
         np.array([], dtype=np.int64),
         spurious,
         changed,

@@ -24,8 +24,11 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.clean import USED
+from hyposcreen.clean.buckets import HeldSizes
+from hyposcreen.clean.events import EventFacts
 from hyposcreen.config import Window
 from hyposcreen.context import CleanedInputs, RunContext
+from hyposcreen.recipe_clean import held_sizes
 from hyposcreen.recipe_read import check_in_range, cut_rows
 from hyposcreen.recipe_screen import SharedLabs, alike, known_pairs, shared_labs
 from hyposcreen.screen.cases import DIAGNOSIS_COLUMNS, MEDICATION_COLUMNS, ScreenResult
@@ -95,14 +98,11 @@ def _screen_all(
     med_rows = meds.frame[[c for c in MEDICATION_COLUMNS if c in meds.frame]]
     diag_rows = diagnoses.frame[[c for c in DIAGNOSIS_COLUMNS if c in diagnoses.frame]]
     matches = meds.matches
-    matched_rows = matches["row"].to_numpy()
-    # a window's cleaning leaves used the rows without a reason that start before its end
-    free_meds, free_diagnoses = (f.reason.isna().to_numpy(bool) for f in (meds, diagnoses))
     cuts, counts = [], []
     for window in windows:
         chosen = _chosen(_for_window(ctx, window), prepared)
         pairs = known_pairs(prepared, chosen, threshold)
-        used_meds = free_meds & _before(meds, window)
+        used_meds, used_diagnoses = (_used_before(f, window) for f in (meds, diagnoses))
         cuts.append(
             WindowCut(
                 window,
@@ -110,11 +110,11 @@ def _screen_all(
                 pairs,
                 chosen,
                 used_meds,
-                free_diagnoses
-                & ~(diagnoses.frame[diagnoses.time_column] >= window.end).to_numpy(bool),
+                used_diagnoses,
             )
         )
-        counts.append(int(np.isin(matched_rows, med_rows.index[used_meds]).sum()))
+        # the drug matches of its used medications (each match names its row's position)
+        counts.append(int(np.append(used_meds, False)[meds.match_positions].sum()))
     screens = screen_windows(
         prepared.rows.iloc[prepared.sodium], prepared.table, med_rows, matches, diag_rows,
         cuts, ctx.rules, ctx.profile, ctx.settings.glucose_factor, prepared.timezone,
@@ -135,11 +135,12 @@ def _chosen(ctx: RunContext, prepared: SharedLabs) -> np.ndarray:
     return chosen
 
 
-def _before(facts: Any, window: Window) -> np.ndarray:
-    """The rows that start (are recorded) before the window's end (or whose time is missing:
-    those have a reason already)."""
-    after: np.ndarray = (facts.frame[facts.time_column] >= window.end).to_numpy(dtype=bool)
-    return ~after
+def _used_before(facts: EventFacts, window: Window) -> np.ndarray:
+    """The rows a window's cleaning leaves used: those without a reason that start (are
+    recorded) before its end (found by EventFacts.rows_after)."""
+    used = facts.unreasoned.copy()
+    used[facts.rows_after(window.end)] = False
+    return used
 
 
 def _as_foreseen(
@@ -161,14 +162,22 @@ def _as_foreseen(
         return False
     if not alike(prepared.rows, cut.labs, labs, used):
         return False
-    for frame, foreseen in (
-        (cleaned.medications, cut.medications),
-        (cleaned.diagnoses, cut.diagnoses),
+    held = held_sizes(ctx)
+    for name, frame, foreseen in (
+        ("medications", cleaned.medications, cut.medications),
+        ("diagnoses", cleaned.diagnoses, cut.diagnoses),
     ):
-        if len(frame) != len(foreseen) or not np.array_equal(_used(frame), foreseen):
+        if len(frame) != len(foreseen) or not np.array_equal(
+            _used(frame, held.get(name)), foreseen
+        ):
             return False
     return len(cleaned.drug_matches) == matches
 
 
-def _used(frame: pd.DataFrame) -> np.ndarray:
-    return (frame["bucket"] == USED).to_numpy(dtype=bool)
+def _used(frame: pd.DataFrame, held: HeldSizes | None) -> np.ndarray:
+    """Where the frame's rows are used: from the codes cleaning made its buckets of, while it
+    holds them (no contract warning quarantined a row since), else from its buckets."""
+    used = held.used(frame) if held is not None else None
+    if used is None:
+        used = (frame["bucket"] == USED).to_numpy(dtype=bool)
+    return used

@@ -141,6 +141,15 @@ class HeldSizes:
     bucket: pd.Series
     reason: pd.Series
     sizes: dict[tuple[str, str], int]
+    codes: np.ndarray | None = None  # each row's bucket as a code of BUCKET_CODES, if known
+
+    def used(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """Where `frame`'s rows are used, from the codes its buckets were made of, while it
+        holds those columns (`hold_for`); None when it does not (or no codes are known)."""
+        if self.codes is None or not self.hold_for(frame):
+            return None
+        used: np.ndarray = self.codes == BUCKET_CODES.index(USED)
+        return used
 
     def hold_for(self, frame: pd.DataFrame) -> bool:
         """Whether `frame`'s bucket and reason columns are the ones these sizes were found of:

@@ -194,7 +194,7 @@ def window_buckets(facts: EventFacts, window: Window) -> tuple[pd.DataFrame, np.
     counts[0] -= len(after)
     counts[BUCKET_CODES.index(late) * width + names.index(AFTER_WINDOW) + 1] += len(after)
     sizes = sizes_of_counts(counts, BUCKET_CODES, names)
-    return out, code, HeldSizes(out["bucket"], out["reason"], sizes)
+    return out, code, HeldSizes(out["bucket"], out["reason"], sizes, code)
 
 
 def medications_in_window(facts: EventFacts, window: Window) -> tuple[pd.DataFrame, pd.DataFrame]:

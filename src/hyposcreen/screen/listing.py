@@ -107,13 +107,15 @@ def assign_tiers(cases: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     return out
 
 
+ORDER_KEYS = ["listed", "tier", "corrected_sodium", "index_time", "patient_id"]
+ORDER_ASCENDING = [False, True, True, True, True]
+
+
 def order_cases(cases: pd.DataFrame) -> pd.DataFrame:
     """Deterministic order: listed first; tier, corrected index sodium, index time, patient_id."""
-    ordered = cases.sort_values(
-        ["listed", "tier", "corrected_sodium", "index_time", "patient_id"],
-        ascending=[False, True, True, True, True],
-        kind="stable",
-    ).reset_index(drop=True)
+    ordered = cases.sort_values(ORDER_KEYS, ascending=ORDER_ASCENDING, kind="stable").reset_index(
+        drop=True
+    )
     ordered["rank"] = pd.array(
         np.where(ordered["listed"], np.cumsum(ordered["listed"]), 0), dtype="int64"
     )

@@ -188,7 +188,7 @@ def correct_for_glucose(
         raise ValueError(
             f"glucose correction factor {factor} is not one of {settings['allowed_factors']}"
         )
-    out = sodium.reset_index(drop=True).copy()
+    out = sodium.reset_index(drop=True)  # a frame of its own: adding a column changes no other
     out["row"] = np.arange(len(out))
     minutes = float(settings["pairing_window_minutes"])
     if db is not None and known is not None:

@@ -40,6 +40,7 @@ from hyposcreen.screen.cases import (
 )
 from hyposcreen.screen.engine import ArrowFrame, Tables
 from hyposcreen.screen.finding import find_cases
+from hyposcreen.screen.listing import ORDER_ASCENDING, ORDER_KEYS
 from hyposcreen.screen.serial import spurious_of_some
 from hyposcreen.screen.sodium import KnownPairs, correct_for_glucose
 
@@ -105,7 +106,7 @@ def screen_windows(
         starts = np.array([w.start.to_datetime64() for w in instants])[number]
         ends = np.array([w.end.to_datetime64() for w in instants])[number]
         results = sodium_results(corrected, profile, (time >= starts) & (time < ends))
-        own = results.assign(patient_id=_prefixed(results["patient_id"], prefixes[number]))
+        own = results.assign(patient_id=_prefixed(results["patient_id"], prefixes, number))
         db.register("results", own.assign(row=np.arange(len(own))))
         # each patient's flags as its window's known ones, but where checked again
         results["possibly_spurious"] = spurious_of_some(own, rules, flags, again).to_numpy()
@@ -115,9 +116,8 @@ def screen_windows(
             return [None] * count
         db.keep_patients(("results",), cases["patient_id"])
         of_case = _window_numbers(cases["patient_id"], count)
-        patients = [
-            _unprefixed(cases["patient_id"].iloc[a:b], count) for a, b in _runs(of_case, count)
-        ]
+        unprefixed = _unprefixed(cases["patient_id"], count)
+        patients = [unprefixed.iloc[a:b] for a, b in _runs(of_case, count)]
         db.register("labs", _case_labs(lab_rows, [c.labs for c in cuts], patients, prefixes))
         meds, _ = _case_events(medications, [c.medications for c in cuts], patients, prefixes)
         diags, diag_rows = _case_events(diagnoses, [c.diagnoses for c in cuts], patients, prefixes)
@@ -128,7 +128,7 @@ def screen_windows(
         )
     matched = medications.index.isin(drug_matches["row"])
     evidence = {
-        "cases": _cuts(found.cases, count),
+        "cases": _cuts(_ordered_by_window(found.cases, count), count),
         "meds": _cuts(found.medication_evidence, count),
         "conditions": _cuts(found.condition_evidence, count),
         "cofactors": _cuts(found.cofactor_evidence, count),
@@ -149,7 +149,7 @@ def screen_windows(
         if cofactors_of.empty:
             cofactors_of = pd.DataFrame(columns=cofactors.EVIDENCE_COLUMNS)
         screen = ScreenResult(
-            order_cases(evidence["cases"][n]), window_results, meds_of, conditions_of,
+            evidence["cases"][n], window_results, meds_of, conditions_of,
             cofactors_of, [],
         )  # fmt: skip
         screens.append(_with_wall_times(screen, timezone))
@@ -165,9 +165,15 @@ def _changed(pairs: KnownPairs) -> np.ndarray:
     return np.asarray(pairs.changed if pairs.changed is not None else [], dtype=np.int64)
 
 
-def _prefixed(patient_id: pd.Series, prefixes: np.ndarray) -> pd.Series:
-    """Each row's patient id behind its window's prefix (one prefix per row)."""
-    return pd.Series(prefixes, index=patient_id.index, dtype="str") + patient_id.astype("str")
+def _prefixed(patient_id: pd.Series, prefixes: np.ndarray, number: np.ndarray) -> pd.Series:
+    """Each row's patient id behind its window's prefix (`prefixes` by window number, `number`
+    each row's), joined in Arrow (a missing id stays missing)."""
+    ids = pa.array(patient_id.astype("str").array)
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    prefix = pc.take(pa.array(list(prefixes), type=ids.type), pa.array(number, type=pa.int64()))
+    joined = pc.binary_join_element_wise(prefix, ids, pa.scalar("", ids.type))
+    return pd.Series(pd.array(joined, dtype="str"), index=patient_id.index)
 
 
 def _unprefixed(patient_id: pd.Series, windows: int) -> pd.Series:
@@ -196,6 +202,29 @@ def _cuts(frame: pd.DataFrame, windows: int) -> list[pd.DataFrame]:
     return [unprefixed.iloc[a:b].reset_index(drop=True) for a, b in runs]
 
 
+def _ordered_by_window(cases: pd.DataFrame, windows: int) -> pd.DataFrame:
+    """Each window's cases in `listing.order_cases`' order, ranked as it ranks them, the
+    windows in turn: one stable sort by window and then its keys (within a window the rows
+    keep the order they had, and its patients share their prefix), the ranks counted per
+    window."""
+    if cases.empty:
+        return order_cases(cases)
+    keys = cases.reset_index(drop=True)
+    keys = keys.assign(window_number=_window_numbers(keys["patient_id"], windows))
+    by = ["window_number", *ORDER_KEYS]
+    positions = keys.sort_values(
+        by, ascending=[True, *ORDER_ASCENDING], kind="stable"
+    ).index.to_numpy()
+    ordered = cases.take(positions).reset_index(drop=True)
+    listed = ordered["listed"].to_numpy(dtype=bool)
+    counted = np.cumsum(listed)
+    numbers = keys["window_number"].to_numpy()[positions]
+    starts = np.flatnonzero(np.r_[True, numbers[1:] != numbers[:-1]])
+    before = np.repeat(counted[starts] - listed[starts], np.diff(np.r_[starts, len(numbers)]))
+    ordered["rank"] = pd.array(np.where(listed, counted - before, 0), dtype="int64")
+    return ordered
+
+
 def _case_labs(
     lab_rows: ArrowFrame, masks: list[np.ndarray], patients: list[pd.Series], prefixes: np.ndarray
 ) -> ArrowFrame:
@@ -204,15 +233,17 @@ def _case_labs(
     encoded = pc.dictionary_encode(table.column("patient_id")).combine_chunks()
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     dictionary = encoded.dictionary
+    every = pd.concat(patients, ignore_index=True) if patients else pd.Series([], dtype="str")
+    found = pc.index_in(pa.array(every.to_numpy(dtype=object), dictionary.type), dictionary)
+    found = found.fill_null(-1).to_numpy(zero_copy_only=False)
+    edges = np.r_[0, np.cumsum([len(ids) for ids in patients])]
     taken, numbers = [], []
-    for n, (mask, ids) in enumerate(zip(masks, patients)):
-        if not len(ids):
-            continue
-        wanted = pc.index_in(pa.array(ids.to_numpy(dtype=object), dictionary.type), dictionary)
-        wanted = wanted.drop_null().to_numpy(zero_copy_only=False)
+    for n, mask in enumerate(masks):
+        wanted = found[edges[n] : edges[n + 1]]
+        wanted = wanted[wanted >= 0]
         if not len(wanted):
             continue
-        kept = np.flatnonzero(mask & np.isin(codes, wanted))
+        kept = _rows_of(mask, codes, wanted, len(dictionary))
         taken.append(kept)
         numbers.append(np.full(len(kept), n))
     positions = np.concatenate(taken) if taken else np.array([], dtype=np.int64)
@@ -234,12 +265,26 @@ def _case_events(
     number of rows of each window."""
     codes, ids = pd.factorize(events["patient_id"])
     known = pd.Index(ids)
+    every = pd.concat(patients, ignore_index=True) if patients else pd.Series([], dtype="str")
+    found = known.get_indexer(every.to_numpy(dtype=object))
+    edges = np.r_[0, np.cumsum([len(ids) for ids in patients])]
     taken, counts = [], []
-    for mask, wanted in zip(masks, patients):
-        found = known.get_indexer(wanted.to_numpy(dtype=object))
-        kept = np.flatnonzero(mask & np.isin(codes, found[found >= 0]))
+    for n, mask in enumerate(masks):
+        wanted = found[edges[n] : edges[n + 1]]
+        kept = _rows_of(mask, codes, wanted[wanted >= 0], len(known))
         taken.append(kept)
         counts.append(len(kept))
     rows = events.iloc[np.concatenate(taken)]
     number = np.repeat(np.arange(len(masks)), counts)
-    return rows.assign(patient_id=_prefixed(rows["patient_id"], prefixes[number])), counts
+    return rows.assign(patient_id=_prefixed(rows["patient_id"], prefixes, number)), counts
+
+
+def _rows_of(mask: np.ndarray, codes: np.ndarray, wanted: np.ndarray, size: int) -> np.ndarray:
+    """The positions where `mask` holds and the row's code (-1: none) is one of `wanted`
+    (codes below `size`), in order."""
+    rows = np.flatnonzero(mask)
+    if codes.dtype.kind not in "iu":  # a code array with gaps: as np.isin finds them
+        return rows[np.isin(codes[rows], wanted)]
+    chosen = np.zeros(size + 1, dtype=bool)  # the last: a row without a code
+    chosen[wanted] = True
+    return rows[chosen[codes[rows]]]

@@ -123,8 +123,18 @@ def _answer(header: dict[str, Any], frames: dict[str, Any], kept: dict[str, Any]
     for name, frame in frames.items():
         if _dtypes(frame) != header["dtypes"][name]:
             raise TypeError(f"{name} did not come through Arrow as it was")
-    tables = {name: frames[name] if name in frames else kept[name] for name in header["order"]}
-    if header.get("remember"):
+    from hyposcreen.validate.worker_pipe import rows_of
+
+    cuts = header.get("cuts", {})  # table -> the frame it is cut from and its rows
+    bases = {cut[0]: frames[cut[0]] if cut[0] in frames else kept[cut[0]] for cut in cuts.values()}
+    tables = {
+        name: rows_of(bases, frames, cuts[name])
+        if name in cuts
+        else (frames[name] if name in frames else kept[name])
+        for name in header["order"]
+    }
+    if header.get("remember"):  # every frame sent (the frames cut from among them), then
+        kept.update(frames)  # the tables: the client counts on the last of each name
         kept.update(tables)
     if header["kind"] == "review_list":
         from hyposcreen.validate.review_list import validate_review_list

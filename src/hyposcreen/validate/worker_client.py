@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from hyposcreen.validate.worker import package_dir
-from hyposcreen.validate.worker_pipe import PipeClosed, receive, send
+from hyposcreen.validate.worker_pipe import PipeClosed, RowsOf, frames_and_cuts, receive, send
 
 MODES = ("on", "auto")
 HELLO_TIMEOUT_S = 10.0  # its first word comes ~0.5 s after it starts (before GX is imported)
@@ -157,15 +157,17 @@ class ContractsWorker:
     def ask(
         self,
         header: Mapping[str, Any],
-        frames: Mapping[str, pd.DataFrame],
+        tables: Mapping[str, pd.DataFrame | RowsOf],
         remember: bool = False,
     ) -> None:
         """Send one request. With `remember`, a frame holding the arrays of the last one sent
-        for its table is named in `same` and not sent again."""
+        for its table is named in `same` and not sent again; a table given as `RowsOf` a
+        frame is cut there from that frame (sent once, as the table `RowsOf.name`)."""
         from hyposcreen.validate.remembered import frame_identity
 
         if self.waiting:
             raise WorkerFailed("a request is still unanswered")
+        frames, cuts = frames_and_cuts(tables, remember)
         given: dict[str, pd.DataFrame] = {}
         same: list[str] = []
         sent: dict[str, tuple[Any, list[Any]]] = {}
@@ -179,7 +181,9 @@ class ContractsWorker:
             given[name] = frame
             if identity is not None:
                 sent[name] = (identity, holders)
-        told = {**header, "same": same, "remember": remember, "order": list(frames)}
+        told = {**header, "same": same, "remember": remember, "order": list(tables)}
+        if cuts:
+            told["cuts"] = cuts
         told["dtypes"] = {name: _dtypes(frame) for name, frame in given.items()}
         try:
             assert self.process.stdin is not None

@@ -8,7 +8,8 @@ metadata, any other index as a column). A frame shaped as one converted before (
 column names, dtypes and index name: the labs or review list of each window), its columns
 converted to the same Arrow types, takes that conversion's schema and pandas metadata (with
 this frame's range of rows) and skips pandas' per-column description: the same table as
-`pa.Table.from_pandas`.
+`pa.Table.from_pandas`. A table may be sent as rows of a frame sent once (`RowsOf`: the
+windows of one read send their labs so), the header naming the frame and the rows.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import IO, Any
 
 import numpy as np
@@ -40,6 +42,61 @@ def send(stream: IO[bytes], header: Mapping[str, Any], frames: Mapping[str, pd.D
         with pa.ipc.new_stream(stream, table.schema) as writer:
             writer.write_table(table)
     stream.flush()
+
+
+@dataclass(frozen=True)
+class RowsOf:
+    """A table that is the rows of `frame` where `keep` holds, numbered from 0: the worker is
+    sent `frame` once, as the table `name`, and cuts the rows from it (the windows of one read
+    send their labs so): a run of rows by its bounds, other rows by their positions."""
+
+    frame: pd.DataFrame
+    name: str
+    keep: np.ndarray
+
+    def run(self) -> tuple[int, int] | None:
+        """(start, stop) of the rows when they are one run; else None."""
+        rows = np.flatnonzero(self.keep)
+        if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+            return int(rows[0]), int(rows[-1]) + 1
+        return None
+
+    def rows(self) -> pd.DataFrame:
+        return self.frame.loc[self.keep].reset_index(drop=True)
+
+
+def frames_and_cuts(
+    tables: Mapping[str, pd.DataFrame | RowsOf], remember: bool
+) -> tuple[dict[str, pd.DataFrame], dict[str, list[Any]]]:
+    """The frames to send for `tables` (a `RowsOf`'s whole frame under its name, its rows'
+    positions as a frame of their own when they are not one run), and per table given as
+    `RowsOf`: [that name, start, stop] or [that name, the positions' frame]. Without
+    `remember` the worker keeps no frame to cut the next one from: the rows themselves are
+    sent."""
+    frames: dict[str, pd.DataFrame] = {}
+    cuts: dict[str, list[Any]] = {}
+    for name, table in tables.items():
+        if not isinstance(table, RowsOf):
+            frames[name] = table
+        elif not remember:
+            frames[name] = table.rows()
+        else:
+            frames[table.name] = table.frame
+            run = table.run()
+            if run is not None:
+                cuts[name] = [table.name, *run]
+            else:
+                cuts[name] = [table.name, f"{name} rows"]
+                frames[f"{name} rows"] = pd.DataFrame({"row": np.flatnonzero(table.keep)})
+    return frames, cuts
+
+
+def rows_of(bases: Mapping[str, pd.DataFrame], frames: Mapping[str, Any], cut: list[Any]) -> Any:
+    """The worker's side of `RowsOf`: the rows a table's cut names, numbered from 0."""
+    base = bases[cut[0]]
+    if len(cut) == 3:
+        return base.iloc[int(cut[1]) : int(cut[2])].reset_index(drop=True)
+    return base.take(frames[cut[1]]["row"].to_numpy()).reset_index(drop=True)
 
 
 def arrow_table(frame: pd.DataFrame) -> pa.Table:

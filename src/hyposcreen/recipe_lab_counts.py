@@ -1,0 +1,269 @@
+"""The clean stage's counts of a window's labs, for windows cut from one read.
+
+Each night the clean stage counts its labs for the coverage report (units the rules do not
+know, status words, specimen texts: report.coverage.lab_counts) and for the delivery's
+warnings (the distinct patient ids and their forms, date-only specimen times:
+delivery_counts). Every one of those counts adds up what each row says on its own, and a
+window's cleaned labs are rows of the read's cleaned labs (recipe_clean.window_labs, cut by
+recipe_read.cut_rows). So what each row says is found once over the read's cleaned labs, as
+a code per row (`LabCodes`), and a window counts the codes of its rows: the same counts, the
+same coverage rows and the same delivery counts as counting the window's frame (the coverage
+parts are put in order by report.coverage.combine; only counts are taken of the ids).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hyposcreen.arrow_columns import holds_arrow_text
+from hyposcreen.context import RunContext
+from hyposcreen.date_only_times import date_only_rows
+from hyposcreen.delivery_counts import (
+    DeliveryCounts,
+    TableIds,
+    count_delivery,
+    counts_of_ids,
+    table_ids,
+)
+from hyposcreen.patient_id_forms import IdForms, id_forms
+from hyposcreen.patient_overlap import distinct_ids, scientific_ids
+from hyposcreen.report.coverage import lab_counts
+from hyposcreen.rules.lab_identity import word_pattern
+from hyposcreen.site_words import SiteWords, status_key
+
+_CODES = "lab_codes"  # SharedRead.decided: the LabCodes of the read's cleaned labs
+
+
+@dataclass(frozen=True)
+class LabCodes:
+    """What each row of the read's cleaned labs (`cleaned`) says for the counts, as codes:
+    per coverage kind, each row's value counted (-1: none) and the distinct values; each row's
+    patient id among `ids` (-1: none) with, per id, its number among `forms.ids` (its form
+    without surrounding spaces, -1: empty) and whether it is in scientific notation; per
+    form, its number among `forms.number_ids` (-1: not a number); and per row, whether its
+    specimen time reads and whether it is a date alone (None: not judged)."""
+
+    cleaned: pd.DataFrame
+    words: SiteWords
+    coverage: tuple[tuple[str, np.ndarray, pd.Index], ...]
+    patient: np.ndarray
+    ids: pa.Array
+    form_of: np.ndarray
+    scientific: np.ndarray
+    forms: IdForms
+    number_of: np.ndarray
+    dates: tuple[np.ndarray, np.ndarray] | None
+    # per other table's TableIds (the last few): whether it holds each of `ids`
+    held: list[tuple[TableIds, np.ndarray]] = field(default_factory=list, compare=False)
+
+
+def window_lab_counts(
+    ctx: RunContext, labs: pd.DataFrame, keep: np.ndarray | None, words: SiteWords
+) -> list[pd.DataFrame]:
+    """report.coverage.lab_counts of the window's cleaned `labs`: counted from the codes of
+    the read's cleaned labs when `labs` are its rows where `keep` holds."""
+    codes = _codes(ctx, labs, keep, words)
+    if codes is None or keep is None:
+        return lab_counts(labs, words)
+    counted = [
+        (kind, _bincount(rows, keep, len(values)), values) for kind, rows, values in codes.coverage
+    ]
+    return [_counted([part for part in counted if part[1].any()])]
+
+
+def window_delivery_counts(
+    ctx: RunContext,
+    labs: pd.DataFrame,
+    keep: np.ndarray | None,
+    medications: pd.DataFrame,
+    diagnoses: pd.DataFrame,
+    words: SiteWords,
+) -> DeliveryCounts:
+    """delivery_counts.count_delivery of the window's tables, the labs' part counted from
+    the codes of the read's cleaned labs when `labs` are its rows where `keep` holds."""
+    canonical = ctx.settings.source == "canonical"
+    codes = _codes(ctx, labs, keep, words)
+    if codes is None or keep is None:
+        return count_delivery(labs, medications, diagnoses, canonical)
+    present = _bincount(codes.patient, keep, len(codes.ids)) > 0
+    formed = np.zeros(len(codes.forms.ids), dtype=bool)
+    form_of = codes.form_of[present]
+    formed[form_of[form_of >= 0]] = True
+    numbers = np.zeros(len(codes.forms.number_ids), dtype=bool)
+    number_of = codes.number_of[formed]
+    numbers[number_of[number_of >= 0]] = True
+    distinct = codes.ids.filter(pa.array(present))
+    forms = IdForms(
+        codes.forms.ids.filter(pa.array(formed)),
+        codes.forms.number_ids.filter(pa.array(numbers)),
+        codes.forms.number_forms.filter(pa.array(numbers)),
+    )
+    lab_ids = TableIds(distinct, forms, int(codes.scientific[present].sum()))
+    date_only = None
+    if canonical:
+        dates = codes.dates
+        date_only = (
+            (0, 0) if dates is None else (int(dates[0][keep].sum()), int(dates[1][keep].sum()))
+        )
+    ids = {
+        "labs": lab_ids,
+        "medications": table_ids("medications", medications),
+        "diagnoses": table_ids("diagnoses", diagnoses),
+    }
+    shared = {"labs": (len(distinct), len(distinct))}
+    for name, other in ids.items():
+        if name != "labs":
+            shared[name] = (len(other.distinct), int((present & _held(codes, other)).sum()))
+    return counts_of_ids(ids, date_only, shared)
+
+
+def _held(codes: LabCodes, other: TableIds) -> np.ndarray:
+    """Whether another table holds each of the read's lab ids (found once per table's ids:
+    a window's labs share as many ids with it as it holds of theirs, patient_overlap's count)."""
+    for known, held in codes.held:
+        if known is other:
+            return held
+    held = pc.is_in(codes.ids, value_set=other.distinct).to_numpy(zero_copy_only=False)
+    codes.held[:] = [*codes.held[-3:], (other, np.asarray(held, dtype=bool))]
+    return codes.held[-1][1]
+
+
+def _bincount(codes: np.ndarray, keep: np.ndarray, size: int) -> np.ndarray:
+    """How many rows where `keep` holds have each code (-1 not counted)."""
+    mine = codes[keep]
+    return np.bincount(mine[mine >= 0], minlength=size)
+
+
+def _counted(parts: list[tuple[str, np.ndarray, pd.Index]]) -> pd.DataFrame:
+    """The coverage rows of the kinds' counts (kind, count of each value, the values), as
+    report.coverage counts them: one row per value counted, in one frame (combine puts the
+    rows of every part in one order)."""
+    held = [np.flatnonzero(counts) for _, counts, _ in parts]
+    values = [values[rows] for (_, _, values), rows in zip(parts, held, strict=True)]
+    counted = pd.Series(
+        np.concatenate([counts[rows] for (_, counts, _), rows in zip(parts, held, strict=True)])
+        if parts
+        else np.array([], dtype="int64"),
+        index=values[0].append(values[1:]) if values else pd.Index([], dtype="str"),
+        dtype="int64",
+    )
+    kinds = np.repeat([kind for kind, _, _ in parts], [len(rows) for rows in held])
+    return pd.DataFrame(
+        {
+            "table": "labs",
+            "kind": pd.array(kinds, dtype="str"),
+            "value": counted.index.astype("str"),
+            "count": counted,
+        }
+    ).reset_index(drop=True)
+
+
+def _codes(
+    ctx: RunContext, labs: pd.DataFrame, keep: np.ndarray | None, words: SiteWords
+) -> LabCodes | None:
+    """The `LabCodes` of the shared read's cleaned labs (found once per cleaned labs and site
+    words), when `labs` are their rows where `keep` holds and each column counted holds
+    text; else None (the window counts its own frame)."""
+    shared = ctx.shared_read
+    known = shared.decided.get("labs") if shared is not None else None
+    if shared is None or known is None or keep is None:
+        return None
+    cleaned: pd.DataFrame = known[2]
+    if len(keep) != len(cleaned) or int(keep.sum()) != len(labs):
+        return None
+    found: LabCodes | None = shared.decided.get(_CODES)
+    if found is None or found.cleaned is not cleaned or found.words != words:
+        found = _lab_codes(cleaned, words)
+        shared.decided[_CODES] = found
+    return found if found.coverage else None
+
+
+def _lab_codes(cleaned: pd.DataFrame, words: SiteWords) -> LabCodes:
+    """`LabCodes` of `cleaned` (no coverage kinds when a column counted does not hold text:
+    the windows count their own frames then)."""
+    texts = ("status", "patient_id")  # grouped as text: as the frame's own counts group them
+    if not all(c in cleaned and holds_arrow_text(cleaned[c]) for c in texts) or (
+        "specimen_type" in cleaned and not holds_arrow_text(cleaned["specimen_type"])
+    ):
+        return LabCodes(cleaned, words, (), *_no_ids(), None)
+    coverage = (
+        ("unit", *_unit_codes(cleaned)),
+        ("status", *_status_codes(cleaned, words)),
+        ("specimen_type", *_specimen_codes(cleaned, words)),
+    )
+    return LabCodes(cleaned, words, coverage, *_id_codes(cleaned), date_only_rows(cleaned))
+
+
+def _unit_codes(labs: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+    """lab_counts' units: the analyte and unit of each row cleaning found a bad unit in."""
+    bad_unit = (labs["reason"] == "bad_unit").to_numpy(dtype=bool)
+    analyte, unit = labs["analyte"].loc[bad_unit], labs["unit"].loc[bad_unit]
+    return _spread(analyte.astype("str") + ": " + unit.fillna("(none)"), bad_unit)
+
+
+def _status_codes(labs: pd.DataFrame, words: SiteWords) -> tuple[np.ndarray, pd.Index]:
+    """lab_counts' status words: those with no meaning for the site, each judged once."""
+    codes, values = pd.factorize(labs["status"])
+    keys = pd.Series([status_key(str(s)) for s in values], dtype=object)
+    unknown = (~keys.isin(words.known_statuses) & (keys != "")).to_numpy(dtype=bool)
+    return _only(codes, unknown), pd.Index(values)
+
+
+def _specimen_codes(labs: pd.DataFrame, words: SiteWords) -> tuple[np.ndarray, pd.Index]:
+    """lab_counts' specimen texts: of rows read as an analyte, those holding no specimen word."""
+    if not words.specimen_words or "specimen_type" not in labs:
+        return np.full(len(labs), -1, dtype=np.int64), pd.Index([], dtype="str")
+    known = word_pattern(words.specimen_words)
+    codes, values = pd.factorize(labs["specimen_type"])
+    unknown = np.array(
+        [bool(str(t).strip()) and not known.search(str(t).lower()) for t in values], dtype=bool
+    )
+    codes = np.where(labs["analyte"].notna().to_numpy(dtype=bool), codes, -1)
+    return _only(codes, unknown), pd.Index(values)
+
+
+def _only(codes: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """`codes` where their value is `counted`, else -1."""
+    held = codes >= 0
+    return np.where(held & np.append(counted, False)[np.where(held, codes, -1)], codes, -1)
+
+
+def _spread(values: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    """Codes over every row of the distinct `values` of the `rows` (a mask) (-1 elsewhere)."""
+    codes = np.full(len(rows), -1, dtype=np.int64)
+    found, distinct = pd.factorize(values)
+    codes[np.flatnonzero(rows)] = found
+    return codes, pd.Index(distinct)
+
+
+def _id_codes(
+    labs: pd.DataFrame,
+) -> tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray, IdForms, np.ndarray]:
+    """Each row's patient id among the distinct ids (patient_overlap.distinct_ids), and
+    those ids' forms (patient_id_forms.id_forms) with their numbers."""
+    ids = distinct_ids(labs)
+    column = pa.array(labs["patient_id"], type=pa.large_string(), from_pandas=True)
+    patient = pc.index_in(column, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False)
+    forms = id_forms(ids)
+    form_of = pc.index_in(pc.utf8_trim_whitespace(ids), value_set=forms.ids)
+    number_of = pc.index_in(forms.ids, value_set=forms.number_ids)
+    scientific = scientific_ids(ids).fill_null(False).to_numpy(zero_copy_only=False)
+    return (
+        np.asarray(patient, dtype=np.int64),
+        ids,
+        np.asarray(form_of.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64),
+        np.asarray(scientific, dtype=bool),
+        forms,
+        np.asarray(number_of.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64),
+    )
+
+
+def _no_ids() -> tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray, IdForms, np.ndarray]:
+    empty = pa.array([], type=pa.large_string())
+    none = np.array([], dtype=np.int64)
+    return none, empty, none, np.array([], dtype=bool), IdForms(empty, empty, empty), none
