@@ -20,6 +20,7 @@ from hyposcreen.delivery_counts import DeliveryCounts, delivery_warnings
 from hyposcreen.empty_file_warnings import empty_part_warnings
 from hyposcreen.errors import HyposcreenError
 from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.loinc_shape_warnings import loinc_shape_warnings
 from hyposcreen.nightly.remember import remember_run
 from hyposcreen.quarantine_text import Matches
 from hyposcreen.quarantine_warnings import quarantine_warnings
@@ -85,6 +86,8 @@ def write_results(
             quarantine, reconciliation, ctx.rules.warnings, ctx.mapping.decimal, where, times
         )
         warnings += delivery_warnings(delivery_counts, ctx.rules.warnings)
+        if "labs" in tables:
+            warnings += loinc_shape_warnings(tables["labs"].loinc_shapes, ctx.rules.warnings)
         warnings += empty_part_warnings(
             {name: t.files for name, t in tables.items()}, settings.input_dir
         )
