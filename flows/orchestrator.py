@@ -31,7 +31,7 @@ from prefect.server.api.server import SubprocessASGIServer
 from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
 from hyposcreen.errors import EnvironmentProblem
-from hyposcreen.report.folders import process_alive
+from hyposcreen.report.folders import is_pid_text, process_alive
 
 SERVER_LOG = "temporary-server.log"
 PID_PREFIX = "temporary-server-"  # + <owner pid>.pid, holding the server's pid
@@ -86,7 +86,7 @@ def stop_orphaned_servers() -> list[int]:
     stopped = []
     for pid_file in prefect_home().glob(f"{PID_PREFIX}*.pid"):
         owner = pid_file.name[len(PID_PREFIX) : -len(".pid")]
-        if owner.isdigit() and process_alive(int(owner)):
+        if is_pid_text(owner) and process_alive(int(owner)):
             continue
         with contextlib.suppress(ValueError, OSError):
             server = int(pid_file.read_text(encoding="utf-8").strip())
@@ -182,7 +182,7 @@ def mark_crashed_runs() -> int:
         )
         for run in runs:
             pids = [t[len(host_prefix) :] for t in run.tags if t.startswith(host_prefix)]
-            if pids and pids[0].isdigit() and not process_alive(int(pids[0])):
+            if pids and is_pid_text(pids[0]) and not process_alive(int(pids[0])):
                 client.set_flow_run_state(
                     run.id,
                     Crashed(message="The hyposcreen run that started it was killed."),

@@ -97,7 +97,7 @@ def test_no_extract_value_in_the_audit_outputs(planted: Path, tmp_path: Path) ->
     out = tmp_path / "audit"
     done = _cli("audit", "--input", str(planted), "--start", "2026-10-01", "--end",
                 "2026-12-01", "--out", str(out))  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    assert done.returncode in (0, 4), done.stderr  # the planted rows warn, as in a run
     for name in ("audit.html", "audit_tables.csv", "audit_manifest.json"):
         assert MARK not in (out / name).read_text(encoding="utf-8"), name
     assert MARK not in done.stdout and MARK not in done.stderr

@@ -5,8 +5,12 @@ nightly run (the recipe's read, clean, screen and history stages; the months sha
 of the input, cut per month as a backfill's nights are), so a month's cases are the
 cases `hyposcreen run` would find over that month: a patient with several low results in a
 month is one case of that month. The nightly Great Expectations contracts are not re-run (they
-guard a night's delivery, not history). Outputs: audit.html, audit_tables.csv and
-audit_manifest.json (aggregates, suppressed) and, only with a pseudonym key, audit_patients.csv.
+guard a night's delivery, not history), but each month is judged for the warnings a run of
+it would give (recipe_publish.run_warnings: unknown units, flagged results, LOINC codes written
+otherwise …), so an extract that loses results does not give a silently low count: they are
+listed, with their month, under `warnings` in audit_manifest.json and at the top of audit.html,
+and the command exits 4. Outputs: audit.html, audit_tables.csv and audit_manifest.json
+(aggregates, suppressed) and, only with a pseudonym key, audit_patients.csv.
 """
 
 from __future__ import annotations
@@ -22,8 +26,12 @@ import pandas as pd
 
 from hyposcreen import __version__, recipe
 from hyposcreen.config import RunSettings, Window
-from hyposcreen.context import ReadTables, prepare
+from hyposcreen.context import CleanedInputs, ReadTables, RunContext, prepare
 from hyposcreen.errors import ConfigError
+from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.recipe_clean import held_sizes
+from hyposcreen.recipe_publish import run_warnings
+from hyposcreen.recipe_quarantine import quarantined_rows
 from hyposcreen.report.audit_measures import (
     PeriodCounts,
     audit_frame,
@@ -119,6 +127,25 @@ def patient_rows(
     )
 
 
+def _month_warnings(
+    ctx: RunContext, tables: dict[str, IngestedTable], cleaned: CleanedInputs,
+    result: ScreenResult, label: str,
+) -> list[dict[str, str]]:  # fmt: skip
+    """The warnings a run of the month would give (no contracts: none demoted), each message
+    led by the month as a backfill's by its night: counts and `file:row` only."""
+    found = run_warnings(
+        ctx,
+        tables,
+        result,
+        None,
+        quarantined_rows(ctx, cleaned),
+        cleaned.reconciled(held_sizes(ctx)),
+        cleaned.drug_names,
+        cleaned.delivery_counts,
+    )
+    return [{"period": label, "code": w.code, "message": f"[{label}] {w.message}"} for w in found]
+
+
 def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     """The audit of settings' period. Its months share one read of the input when it fits the
     in-memory run (`runners.window_loop.SharedInput`); `share_read=False` reads per month."""
@@ -148,6 +175,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     codes = dict(audit_rules.get("hyponatremia_codes") or DEFAULT_CODES)
     vocabulary = ctx.rules.risk_factor_vocabulary
     periods: list[PeriodCounts] = []
+    warnings: list[dict[str, str]] = []
     exported: list[pd.DataFrame] = []
     inputs: dict[str, Any] = {}
     months = month_windows(settings.start, settings.end)
@@ -160,6 +188,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         cleaned = recipe.clean(period_ctx, ReadTables(tables))
         result = recipe.history(period_ctx, recipe.screen(period_ctx, cleaned))
         label = window.start.strftime("%Y-%m")
+        warnings += _month_warnings(period_ctx, tables, cleaned, result, label)
         periods.append(period_counts(label, result, cleaned.diagnoses, window, vocabulary, codes))
         if key is not None:
             exported.append(patient_rows(label, result, cleaned.diagnoses, window.end, key, codes))
@@ -182,6 +211,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         "rules_version": ctx.rules.version,
         "site": ctx.mapping.site,
         "patient_export": export_note,
+        "warnings": [w["message"] for w in warnings],
     }
     write_csv(out / "audit_tables.csv", frame, mode=AGGREGATE_MODE, numeric=("value",))
     html = render_audit_page(frame, about, min_cell)
@@ -207,6 +237,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         "hyponatremia_codes": codes,
         "tables": frame.astype(object).where(frame.notna(), None).to_dict("records"),
         "patient_export": {"written": export_path is not None, "note": export_note},
+        "warnings": warnings,
         "outputs": ["audit.html", "audit_tables.csv", "audit_manifest.json"]
         + (["audit_patients.csv"] if export_path else []),
     }

@@ -21,7 +21,7 @@ from hyposcreen.cli_stdout import (
     stdout_opened,
     stdout_to_devnull,
 )
-from hyposcreen.errors import HyposcreenError, Terminated
+from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS, HyposcreenError, Terminated
 from hyposcreen.failures import environment_problem, internal_error_line
 
 EXIT_UNEXPECTED = 70
@@ -171,7 +171,9 @@ def _audit(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     print(f"Audit report: {summary.out_dir / 'audit.html'}")
-    return EXIT_OK
+    for warning in summary.manifest["warnings"]:
+        print(f"hyposcreen: warning: {warning['message']}", file=sys.stderr)
+    return EXIT_SCREENED_WITH_WARNINGS if summary.manifest["warnings"] else EXIT_OK
 
 
 def _reviewed(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ dataclasses are the inputs and outputs of the stages declared in `hyposcreen.rec
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from hyposcreen.clean.buckets import HeldSizes
 from hyposcreen.config import SOURCES, RunSettings, SiteMapping, load_mapping
 from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.ingest.loinc_shapes import LoincShapeCounter
 from hyposcreen.ingest.tabular import DEFAULT_MAX_ROW_BYTES, RowFilter, find_table_files
 from hyposcreen.report.folders import discard_staging, staging_folder
 from hyposcreen.rules.loader import Profile, RuleSet, load_rules
@@ -219,12 +221,14 @@ def table_files(ctx: RunContext, name: str) -> list[Path]:
 
 def lab_filter(ctx: RunContext, name: str) -> RowFilter | None:
     """The reader's row filter of a table: labs of known analytes in the read window (nightly
-    runs with state also read the late-result lookback and its context)."""
+    runs with state also read the late-result lookback and its context), counting the rows
+    set aside as an unknown LOINC that are listed codes written another way (loinc_shapes)."""
     if name != "labs":
         return None
-    return lab_row_filter(
-        ctx.rules, ctx.settings.window, ctx.state is not None, ctx.mapping.timezone
-    )
+    rules = ctx.rules
+    found = lab_row_filter(rules, ctx.settings.window, ctx.state is not None, ctx.mapping.timezone)
+    shapes = LoincShapeCounter(rules.loinc_to_analyte, rules.lab_dictionary)
+    return dataclasses.replace(found, loinc_shapes=shapes)
 
 
 def max_row_bytes(ctx: RunContext) -> int:

@@ -20,6 +20,7 @@ from hyposcreen.delivery_counts import DeliveryCounts, delivery_warnings
 from hyposcreen.empty_file_warnings import empty_part_warnings
 from hyposcreen.errors import HyposcreenError
 from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.loinc_shape_warnings import loinc_shape_warnings
 from hyposcreen.nightly.remember import remember_run
 from hyposcreen.quarantine_text import Matches
 from hyposcreen.quarantine_warnings import quarantine_warnings
@@ -73,21 +74,10 @@ def write_results(
             [reader_counts(name, t.unrecognised) for name, t in tables.items()]
             + ([coverage] if coverage is not None else [])
         )
-        warnings = collect_warnings(
-            ctx.rules.warnings,
-            result.attrition,
-            reconciliation,
-            validation,
-            drug_names,
-            (ctx.state.path, ctx.mapping.site, window.start) if ctx.state else None,
-            lab_names=settings.source == "canonical",
-        ) + quarantine_warnings(
-            quarantine, reconciliation, ctx.rules.warnings, ctx.mapping.decimal, where, times
-        )
-        warnings += delivery_warnings(delivery_counts, ctx.rules.warnings)
-        warnings += empty_part_warnings(
-            {name: t.files for name, t in tables.items()}, settings.input_dir
-        )
+        warnings = run_warnings(
+            ctx, tables, result, validation, quarantine, reconciliation, drug_names,
+            delivery_counts, where,
+        )  # fmt: skip
         evidence = evidence_table(result)
         review = build_review_list(
             result,
@@ -163,6 +153,40 @@ def write_results(
         review_csv=final / review_csv.name,
         manifest=manifest,
     )
+
+
+def run_warnings(
+    ctx: RunContext,
+    tables: dict[str, IngestedTable],
+    result: ScreenResult,
+    validation: dict[str, Any] | None,
+    quarantine: pd.DataFrame,
+    reconciliation: dict[str, dict[str, Any]],
+    drug_names: tuple[int, int] | None = None,
+    delivery_counts: DeliveryCounts | None = None,
+    where: Matches | None = None,
+) -> list[RunWarning]:
+    """Every reason a window's screen should not be trusted as quiet (exit 4) that its tables,
+    result, quarantine rows and reconciliation tell (run_warnings, quarantine_warnings,
+    delivery_counts, empty parts, loinc_shapes); `hyposcreen audit` judges its months so too.
+    With nightly state, the sodium count against the trailing nights'."""
+    settings, limits = ctx.settings, ctx.rules.warnings
+    times = time_columns(settings.source, ctx.mapping)  # the source's names of time columns
+    state = (ctx.state.path, ctx.mapping.site, settings.window.start) if ctx.state else None
+    found = collect_warnings(
+        limits,
+        result.attrition,
+        reconciliation,
+        validation,
+        drug_names,
+        state,
+        lab_names=settings.source == "canonical",
+    ) + quarantine_warnings(quarantine, reconciliation, limits, ctx.mapping.decimal, where, times)
+    found += delivery_warnings(delivery_counts, limits)
+    found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)
+    if "labs" in tables:
+        found += loinc_shape_warnings(tables["labs"].loinc_shapes, limits)
+    return found
 
 
 def page_info(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from hyposcreen.ingest.loinc_shapes import LoincShapeCounts
 from hyposcreen.schema import (
     DIAGNOSES,
     LABS,
@@ -51,3 +52,6 @@ class IngestedTable:
     source_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     # (column, value) -> rows the reader dropped as unrecognised (report/coverage.py)
     unrecognised: dict[tuple[str, str], int] = field(default_factory=dict)
+    # rows dropped as unknown_loinc whose code is a listed LOINC written another way, by shape
+    # (ingest.loinc_shapes; canonical reader only)
+    loinc_shapes: LoincShapeCounts | None = None

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import TableSchema
 from hyposcreen.ingest.frames import parse_time_columns
+from hyposcreen.ingest.loinc_shapes import LoincShapeCounter, RowPlace
 from hyposcreen.rules.loinc_text import with_plain_dashes
 
 # A selector receives one canonical batch and returns (rows kept, not-relevant counts by reason).
@@ -38,6 +39,8 @@ class RowFilter:
     column is a typed timestamp has the window applied in Arrow before the selector, and the
     rows outside it are classified by the selector once per distinct value of these columns
     (ingest.window_pushdown: the same counts by reason, a fraction of the work).
+    `loinc_shapes`: counts the rows dropped as unknown_loinc whose code is a listed LOINC
+    written another way (ingest.loinc_shapes), filled while reading.
     """
 
     loinc_keep: frozenset[str] | None = None
@@ -46,6 +49,7 @@ class RowFilter:
     # (column, value) -> rows dropped as unrecognised (the coverage report), filled while reading
     unrecognised: Counter[tuple[str, str]] = field(default_factory=Counter)
     select_reads: tuple[str, ...] | None = None
+    loinc_shapes: LoincShapeCounter | None = None
 
 
 def prefilter_loinc(
@@ -53,9 +57,11 @@ def prefilter_loinc(
     site_loinc: str,
     keep: frozenset[str],
     unrecognised: Counter[tuple[str, str]] | None = None,
+    shapes: tuple[LoincShapeCounter, RowPlace] | None = None,
 ) -> tuple[pa.RecordBatch, int]:
     """The rows of a known (or blank) LOINC, and how many were dropped as unknown_loinc. A code
-    written with another dash (`2951–2`) is the known code (rules.loinc_text)."""
+    written with another dash (`2951–2`) is the known code (rules.loinc_text). `shapes`: the
+    read's counter of the dropped codes' shapes and where the batch's rows are."""
     if site_loinc not in batch.schema.names:
         return batch, 0
     loinc = pc.utf8_trim_whitespace(pc.cast(batch.column(site_loinc), pa.string()))
@@ -63,9 +69,14 @@ def prefilter_loinc(
     known = pc.is_in(with_plain_dashes(loinc), pa.array(sorted(keep)))
     mask = pc.fill_null(pc.or_kleene(blank, known), True)
     kept = batch.filter(mask)
-    if unrecognised is not None and kept.num_rows < batch.num_rows:
-        counted = pc.value_counts(pc.filter(loinc, pc.invert(mask))).to_pylist()
-        unrecognised.update({("loinc", str(c["values"])): int(c["counts"]) for c in counted})
+    if (unrecognised is not None or shapes is not None) and kept.num_rows < batch.num_rows:
+        dropped = pc.invert(mask)
+        codes = pc.filter(loinc, dropped)
+        counted = pc.value_counts(codes).to_pylist()
+        if unrecognised is not None:
+            unrecognised.update({("loinc", str(c["values"])): int(c["counts"]) for c in counted})
+        if shapes is not None:
+            shapes[0].count(batch, dropped, codes, counted, shapes[1])
     return kept, batch.num_rows - kept.num_rows
 
 

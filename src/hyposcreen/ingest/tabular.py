@@ -56,6 +56,7 @@ from hyposcreen.ingest.frames import (
     to_canonical,
 )
 from hyposcreen.ingest.joined_times import join_times
+from hyposcreen.ingest.loinc_shapes import RowPlace
 from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.row_filter import (
     EMPTY_ROW,
@@ -223,7 +224,9 @@ class TableStream:
                 if self.max_rows is not None and self.rows_in + file_rows > self.max_rows:
                     raise TooLargeForMemory(schema.name, self.rows_in + file_rows, self.max_rows)
                 if outside and pushdown is not None:  # a row group wholly outside the window
-                    pushdown.count_outside(self._known_loinc(batch, site_for_file))
+                    pushdown.count_outside(
+                        self._known_loinc(batch, site_for_file, path.name, first_row)
+                    )
                     continue
                 numbered = (
                     batch
@@ -263,7 +266,7 @@ class TableStream:
         row_filter = self.row_filter
         numbered, empty_rows = drop_empty_rows(numbered, _ROW)
         self.not_relevant[EMPTY_ROW] += empty_rows
-        numbered = self._known_loinc(numbered, site_for)
+        numbered = self._known_loinc(numbered, site_for, path.name)
         # the file's own row numbers unless it has a source_row column (decided on the rows
         # that passed the LOINC filter, before any window split)
         own_rows = not _holds_values(numbered, site_for["source_row"], self.table.constants)
@@ -279,12 +282,22 @@ class TableStream:
             frame["source_row"] = row_texts(row_numbers)
         return finish_batch(frame, self.schema, self.mapping, row_filter, self.not_relevant)
 
-    def _known_loinc(self, batch: pa.RecordBatch, site_for: dict[str, str]) -> pa.RecordBatch:
-        """The rows whose LOINC is known or blank; the others counted unknown_loinc."""
-        if self.row_filter.loinc_keep is None:
+    def _known_loinc(
+        self, batch: pa.RecordBatch, site_for: dict[str, str], file: str, first_row: int = 1
+    ) -> pa.RecordBatch:
+        """The rows whose LOINC is known or blank; the others counted unknown_loinc (and by
+        shape, ingest.loinc_shapes; `first_row`: the row number of a batch not numbered)."""
+        row_filter = self.row_filter
+        if row_filter.loinc_keep is None:
             return batch
+        shapes = row_filter.loinc_shapes
+        place = RowPlace(file, site_for.get("lab_name"), _ROW, first_row)
         kept, dropped_count = prefilter_loinc(
-            batch, site_for["loinc"], self.row_filter.loinc_keep, self.row_filter.unrecognised
+            batch,
+            site_for["loinc"],
+            row_filter.loinc_keep,
+            row_filter.unrecognised,
+            (shapes, place) if shapes is not None else None,
         )
         self.not_relevant["unknown_loinc"] += dropped_count
         return kept
@@ -298,6 +311,7 @@ class TableStream:
             files=self.file_records,
             present_columns=tuple(sorted(self.present)),
             unrecognised=dict(self.row_filter.unrecognised),
+            loinc_shapes=shapes.counts() if (shapes := self.row_filter.loinc_shapes) else None,
         )
 
 

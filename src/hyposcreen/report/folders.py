@@ -4,6 +4,9 @@ Readers of `<out>/` see either the previous complete set of outputs or the new o
 mix: a run killed while writing leaves only its hidden `.<name>.partial-<pid>` folder, which
 the next run of the same window removes. Between the two renames of a swap the previous
 folder sits at `.<name>.previous-<pid>`; `recover_folder` puts it back if a run died there.
+An `<out>/<name>` that is a symbolic link is swapped as a link: its hidden previous name is
+unlinked, never followed out of --out (its target stays as it is). A pid in a hidden name is
+read only when written in ASCII digits (`.partial-¹` is no pid).
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ def staging_folder(out_dir: Path) -> Path:
     """The hidden folder this process builds `out_dir` in (created empty)."""
     recover_folder(out_dir)
     staging = out_dir.parent / f".{out_dir.name}{PARTIAL}{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
+    if os.path.lexists(staging):
+        _remove(staging, ignore_errors=False)
     staging.mkdir(parents=True)
     return staging
 
@@ -40,18 +43,18 @@ def publish_folder(staging: Path, out_dir: Path) -> Path:
         )
     previous = out_dir.parent / f".{out_dir.name}{PREVIOUS}{os.getpid()}"
     _fsync_dir(staging)
-    if out_dir.exists():
+    if os.path.lexists(out_dir):  # a folder, or a link (dangling too): moved as it is
         os.replace(out_dir, previous)
     os.replace(staging, out_dir)
     _fsync_dir(out_dir.parent)
-    if previous.exists():
-        shutil.rmtree(previous, ignore_errors=True)
+    if os.path.lexists(previous):
+        _remove(previous)
     return out_dir
 
 
 def discard_staging(staging: Path | None) -> None:
-    if staging is not None and staging.exists():
-        shutil.rmtree(staging, ignore_errors=True)
+    if staging is not None and os.path.lexists(staging):
+        _remove(staging)
 
 
 def recover_folder(out_dir: Path) -> None:
@@ -61,13 +64,15 @@ def recover_folder(out_dir: Path) -> None:
         return
     for leftover in sorted(parent.glob(f".{out_dir.name}{PREVIOUS}*")):
         if not out_dir.exists():
+            if out_dir.is_symlink():  # dangling: a folder cannot be renamed over it
+                out_dir.unlink()
             os.replace(leftover, out_dir)
         else:
-            shutil.rmtree(leftover, ignore_errors=True)
+            _remove(leftover)
     for partial in parent.glob(f".{out_dir.name}{PARTIAL}*"):
         pid = partial.name.rsplit("-", 1)[-1]
-        if not (pid.isdigit() and _alive(int(pid))):
-            shutil.rmtree(partial, ignore_errors=True)
+        if not (is_pid_text(pid) and _alive(int(pid))):
+            _remove(partial)
 
 
 def remove_dead_debris(parent: Path, prefix: str, max_age_without_pid: float = 86400) -> list[Path]:
@@ -79,17 +84,20 @@ def remove_dead_debris(parent: Path, prefix: str, max_age_without_pid: float = 8
         return removed
     for leftover in parent.glob(f"{prefix}*"):
         pid = leftover.name[len(prefix) :].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid():
+        if is_pid_text(pid) and int(pid) != os.getpid():
             stale = not _alive(int(pid))
-        elif pid.isdigit():
+        elif is_pid_text(pid):
             stale = False  # this process's own folder, in use
         else:
             try:
                 stale = time.time() - leftover.stat().st_mtime > max_age_without_pid
             except OSError:
                 continue
-        if stale and leftover.is_dir() and not in_use(leftover):  # held: another namespace's
-            shutil.rmtree(leftover, ignore_errors=True)
+        if stale and leftover.is_symlink():  # a link: unlinked, its target not touched
+            _remove(leftover)
+            removed.append(leftover)
+        elif stale and leftover.is_dir() and not in_use(leftover):  # held: another namespace's
+            _remove(leftover)
             removed.append(leftover)
     return removed
 
@@ -106,6 +114,27 @@ def published_paths(record: dict[str, Any], staging: Path, out_dir: Path) -> dic
         )
         for key, value in record.items()
     }
+
+
+def is_pid_text(text: str) -> bool:
+    """Whether `text` is a process id written in ASCII digits (`str.isdigit` also holds for
+    `¹` or `٣`, which `int()` refuses or reads as another number)."""
+    return text.isascii() and text.isdigit()
+
+
+def _remove(path: Path, ignore_errors: bool = True) -> None:
+    """Remove a folder of ours, or unlink it when it is a symbolic link (never followed: the
+    folder it points to, perhaps outside --out, stays)."""
+    if path.is_symlink():
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            if not ignore_errors:
+                raise
+        return
+    shutil.rmtree(path, ignore_errors=ignore_errors)
 
 
 def _alive(pid: int) -> bool:

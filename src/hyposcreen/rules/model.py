@@ -71,6 +71,7 @@ class WarningThresholds:
     max_missing_key_share: float = 0.5
     max_bad_unit_share: float = 0.05
     max_unknown_code_system_share: float = 0.05
+    max_loinc_shape_share: float = 0.05
     max_malformed_rows: int = 0
     min_rows_for_share: int = 10
     max_near_match_id_share: float = 0.05
