@@ -101,3 +101,36 @@ def test_the_sample_s_one_stray_unit_does_not_warn(tmp_path: Path) -> None:
     assert status == 0
     codes = [w["code"] for w in manifest["warnings"]]
     assert "unknown_units" not in codes and "unknown_code_systems" not in codes
+
+
+def test_a_few_diagnoses_in_a_local_code_system_among_many_unlisted_do_not_warn(
+    tmp_path: Path,
+) -> None:
+    # a real diagnosis table is mostly codes of no listed condition (diabetes, hypertension,
+    # pneumonia ...): beside the sample's 14 listed ones, 300 such ICD-10-CM rows and 4 rows
+    # of a problem list's local system (1 % of the table). A code of an unknown system cannot
+    # be told listed or not, so it is judged against every diagnosis with a code, not against
+    # the listed ones alone (4 of 18, 22 %, warned every night on a good extract)
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    frame = pd.read_csv(folder / "diagnoses.csv", dtype=str, keep_default_na=False)
+    unlisted = ["E11.9", "I10", "J18.9", "E78.5", "Z79.4"]
+    extra = pd.DataFrame(
+        {
+            "patient_id": [f"P{n % 64 + 1:03d}" for n in range(304)],
+            "code": [unlisted[n % 5] for n in range(300)] + ["IMO-1", "IMO-2", "IMO-3", "IMO-4"],
+            "code_system": ["ICD-10-CM"] * 300 + ["IMO"] * 4,
+            "recorded_time": "2026-10-01T09:00:00",
+        }
+    )
+    pd.concat([frame, extra]).fillna("").to_csv(folder / "diagnoses.csv", index=False)
+    out = tmp_path / "out"
+    status = main(
+        ["run", "--no-flow", "--input", str(folder), "--out", str(out), "--window-start", DAY]
+    )
+    manifest = json.loads((out / DAY / "run_manifest.json").read_text("utf-8"))
+    diagnoses = manifest["reconciliation"]["diagnoses"]
+    assert diagnoses["reasons"]["quarantined"]["unknown_code_system"] == 4
+    assert diagnoses["reasons"]["not_relevant"]["unlisted_code"] == 300
+    assert [w["code"] for w in manifest["warnings"]] == []
+    assert status == 0
+    assert len(pd.read_csv(out / DAY / "review_list.csv")) == 35

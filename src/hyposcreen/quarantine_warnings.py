@@ -35,7 +35,10 @@ list is incomplete, and the night must not pass as quiet (exit 4):
   coverage.csv names each analyte: unit; the warning counts only.
 - `unknown_code_systems`: diagnoses whose code system the rules do not know (quarantined
   `unknown_code_system`: `ICD-10-GM`, HL7 v2's `I10`), above `max_unknown_code_system_share`
-  of the diagnoses that matter: a whole table so loses every condition of the list.
+  of the diagnoses with a code: a whole table so loses every condition of the list. A code of
+  an unknown system cannot be told listed or not, so the diagnoses set aside for their code
+  (`unlisted_code`, most of a real table) or recorded after the window count among them; of
+  the listed ones alone, a few local codes of a problem list warned every night.
 - `result_flags`: lab results written with the laboratory's abnormal-result flag after the
   number (`125 L`, `125.0 (H)`, `3.1LL`, `125*`, as a report export writes them): no number
   (spec §3), quarantined `non_numeric`, so the abnormal results, a low sodium first, are the
@@ -119,6 +122,9 @@ def _malformed_rows(
 
 
 _ROW_NOUN = {"labs": "lab", "diagnoses": "diagnosis"}
+# not-relevant reasons of rows judged beside a quarantine reason: a diagnosis's code system is
+# looked at before its code is listed or its time after the window
+_JUDGED_BESIDE = {"unknown_code_system": ("unlisted_code", "after_window")}
 # rows quarantined for a word the rules do not know: reason -> (table, warning, limit, what
 # the rows carry, where to declare it)
 _UNKNOWN_WORDS = {
@@ -141,13 +147,17 @@ def _unknown_words(
     where: Matches,
 ) -> list[RunWarning]:
     """Rows quarantined `bad_unit` (labs) or `unknown_code_system` (diagnoses) above their
-    limit's share of the table's rows that matter (those not set aside as not relevant)."""
+    limit's share of the table's rows that matter (those not set aside as not relevant; for
+    the code systems also those set aside for what the system was read to tell: _JUDGED_BESIDE)."""
     found: list[RunWarning] = []
     for reason, (table, code, limit_name, carry, declare) in _UNKNOWN_WORDS.items():
         if (counts := reconciliation.get(table)) is None:
             continue
-        unknown = int(counts.get("reasons", {}).get("quarantined", {}).get(reason, 0))
+        reasons = counts.get("reasons", {})
+        unknown = int(reasons.get("quarantined", {}).get(reason, 0))
+        beside = reasons.get("not_relevant", {})
         matter = int(counts["rows_in"]) - int(counts.get("not_relevant", 0))
+        matter += sum(int(beside.get(why, 0)) for why in _JUDGED_BESIDE.get(reason, ()))
         limit = float(getattr(limits, limit_name))
         if not share_over(unknown, matter, limit, limits):
             continue

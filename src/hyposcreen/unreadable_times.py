@@ -12,8 +12,13 @@ column, so many rows go to the quarantine that the list is incomplete:
   window, so every night reads all of them, from the whole extract; against a night's own rows
   alone, a few old unreadable rows of a year-long extract would warn every night. Only rows
   with a patient id (and a diagnosis code) are counted, so the time is why they are
-  quarantined. A medication's `end_time` that is written but does not read (quarantined
-  `bad_time`: the drug's exposure cannot be bounded) is judged the same way.
+  quarantined. A medication's start written as a word or zeros (`unknown`, `0000-00-00`) is
+  no time, as a blank is none: such rows weigh as empty keys do (over `max_missing_key_share`
+  of all the table's rows), so a few home medications whose start the export writes `UNKNOWN`
+  do not warn every night where blank ones never did (a lab's or a diagnosis's time so written
+  is judged as an unreadable one). A medication's `end_time` that is written but does
+  not read (quarantined `bad_time`: the drug's exposure cannot be bounded; a word there loses
+  the row, a blank does not) is judged the same way, words and all.
 - a stop (exit 3, `unreadable_time_stop`): a table whose key time does not read in at least
   rules.yaml `contracts: broken_share` (half) of its rows that matter, judged on at least
   `contracts: min_rows_to_judge` rows, cannot be screened: the delivery itself is broken (a
@@ -74,6 +79,10 @@ _KEY_NAMES = {
     "diagnoses": "patient_id, code, recorded_time",
 }
 _STOP_EXAMPLES = 5
+# tables whose key time real records often do not know (a home medication's start): there a word
+# or zeros (`UNKNOWN`, `0000-00-00`) is weighed as a blank; a lab's collection time or a
+# diagnosis's recorded time so written is an export's doing, judged as an unreadable time
+_UNKNOWN_IN_RECORDS = frozenset({"medications"})
 _WRONG_PLACE = "A column the site mapping reads from the wrong place, or one the export left empty?"
 
 
@@ -92,17 +101,32 @@ def key_time_warnings(
     for unread in unread_times(quarantine, reconciliation, where):
         unread_of.setdefault(unread.table, []).append(unread)
     for table in KEY_TIMES:
-        found += [_unreadable(quarantine, u, limits, columns) for u in unread_of.get(table, [])]
+        rows_in = int(reconciliation[table]["rows_in"]) if table in reconciliation else 0
+        found += [
+            _unreadable(quarantine, u, limits, columns, rows_in) for u in unread_of.get(table, [])
+        ]
         found += _missing_keys(quarantine, reconciliation, limits, where, table, columns)
     return [w for w in found if w is not None]
 
 
 def _unreadable(
-    quarantine: pd.DataFrame, unread: UnreadTimes, limits: WarningThresholds, columns: TimeColumns
+    quarantine: pd.DataFrame,
+    unread: UnreadTimes,
+    limits: WarningThresholds,
+    columns: TimeColumns,
+    rows_in: int,
 ) -> RunWarning | None:
-    """`unreadable_times` of one table's time column, when over the share."""
+    """`unreadable_times` of one table's time column, when over the share. A medication's
+    start written as a word or zeros is no time, as a blank is none (_UNKNOWN_IN_RECORDS): such
+    rows weigh as the empty keys do (over `max_missing_key_share` of the table's `rows_in`),
+    the times over the share."""
     rows, limit = unread.rows, limits.max_unreadable_time_share
-    if not share_over(len(rows), unread.considered, limit, limits):
+    if unread.reason == "missing_key" and unread.table in _UNKNOWN_IN_RECORDS:
+        times = int(unread.times.sum())
+        words_over = share_over(len(rows) - times, rows_in, limits.max_missing_key_share, limits)
+        if not (share_over(times, unread.considered, limit, limits) or words_over):
+            return None
+    elif not share_over(len(rows), unread.considered, limit, limits):
         return None
     return RunWarning(
         "unreadable_times",
