@@ -179,6 +179,7 @@ def test_the_offset_test_in_arrow_answers_as_pythons_re() -> None:
     """Whether a text ends in a clock time with a UTC offset: Arrow's RE2 on ASCII text gives
     the answer of Python's `re` (its \\d, \\s and $ differ on some characters)."""
     bases = ["2026-11-20T10:00:00", "2026-11-20", "2026-11-20-05", "2026-11-20T10:00", "10:00"]
+    bases += ["20261120T100000", "20261120T1000", "2026-11-20T10", "20261120"]  # basic form
     tails = [
         *("", "Z", "z", "+01", "+0100", "+01:00", "-05:00", " +01:00", "\t+01:00"),
         *("\x0b+01", "\x1c+01", "\x1f-05", "\x85+01", "\u3000+01", "+01\n", "+01\n\n"),
@@ -191,6 +192,9 @@ def test_the_offset_test_in_arrow_answers_as_pythons_re() -> None:
     # before one last line end, Arabic-Indic digits are digits; and no clock time, no offset
     assert found["10:00\x1c+01"] and found["10:00+01\n"] and found["١٢:٣٠+01"]
     assert not found["10:00+01\n\n"] and not found["2026-11-20-05"] and not found["10:00z"]
+    # ISO 8601's basic clock after its T has an offset too, a date alone still none
+    assert found["20261120T100000Z"] and found["20261120T1000+0100"] and found["2026-11-20T10Z"]
+    assert not found["20261120-05:00"] and not found["20261120+0100"]
     ascii_texts = [t for t in texts if t.isascii()]
     in_arrow = timeparse._has_offset(pd.Series(ascii_texts, dtype="str")).tolist()
     assert in_arrow == [bool(re.search(timeparse._OFFSET, t)) for t in ascii_texts]

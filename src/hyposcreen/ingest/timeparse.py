@@ -21,14 +21,20 @@ import pyarrow.compute as pc
 
 from hyposcreen.ingest.clock_folds import past_skipped, second_occurrences
 
-# an offset only after a clock time: the "-20" of a date-only "2026-11-20" is not one
-_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+# an offset only after a clock time: the "-20" of a date-only "2026-11-20" is not one. The
+# clock is HH:MM[:SS[.f]], or ISO 8601's basic form after its T (`T061000`, `T0610`, an hour
+# alone `T06`: `20261120T061000Z`, `2026-11-20T06Z`), which pandas reads with its zone too
+_OFFSET = (
+    r"(?:\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?|T\d{2}(?:\d{2}(?:\d{2}(?:[.,]\d+)?)?)?)"
+    r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+)
 # The same test in Arrow's RE2 for ASCII text (pandas runs `_OFFSET` in Python's `re`, one
 # value at a time, because RE2's \s and \d differ from Python's on some characters): on ASCII
 # text Python's \d is [0-9] and \s the six ASCII spaces plus \x1c-\x1f; its `$` also matches
 # before a last line end.
 _OFFSET_ASCII = (
-    r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?[\t\n\x0b\x0c\r\x1c-\x1f ]*"
+    r"(?:[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?"
+    r"|T[0-9]{2}(?:[0-9]{2}(?:[0-9]{2}(?:[.,][0-9]+)?)?)?)[\t\n\x0b\x0c\r\x1c-\x1f ]*"
     r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)\n?\z"
 )
 # seconds with a fraction pandas may not read as it stands: more than six digits (SQL Server's
@@ -139,11 +145,10 @@ def _parse_text(
 
 
 def _iso_times(text: pd.Series, folds: _Folds) -> pd.Series:
-    """ISO 8601 texts `_has_offset` finds no offset in, as wall time. pandas still reads a zone
-    in some (the basic format `20261120T061000Z`, an hour alone `2026-11-20T06Z`): such a batch
-    is of instants, converted as the offsets `_has_offset` finds are, and a batch mixing them
-    with naive texts (which pandas refuses whole) is read in halves, so every value is read as
-    it would be alone."""
+    """ISO 8601 texts `_has_offset` finds no offset in, as wall time. Should pandas still read
+    a zone in some (a form `_OFFSET` does not name), such a batch is of instants, converted as
+    the offsets `_has_offset` finds are, and a batch mixing them with naive texts (which pandas
+    refuses whole) is read in halves, so every value is read as it would be alone."""
     try:
         found = pd.to_datetime(text, format="ISO8601", errors="coerce")
     except ValueError:  # naive and zoned texts, or several zones, in one batch
