@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from hyposcreen.adapters.time_columns import time_columns
+from hyposcreen.adapters.time_columns import TimeColumns, time_columns
 from hyposcreen.arrow_columns import is_listed
 from hyposcreen.context import RunContext, RunSummary
 from hyposcreen.delivery_counts import DeliveryCounts, delivery_warnings
@@ -76,7 +76,7 @@ def write_results(
         )
         warnings = run_warnings(
             ctx, tables, result, validation, quarantine, reconciliation, drug_names,
-            delivery_counts, where,
+            delivery_counts, where, times,
         )  # fmt: skip
         evidence = evidence_table(result)
         review = build_review_list(
@@ -165,13 +165,15 @@ def run_warnings(
     drug_names: tuple[int, int] | None = None,
     delivery_counts: DeliveryCounts | None = None,
     where: Matches | None = None,
+    times: TimeColumns | None = None,
 ) -> list[RunWarning]:
     """Every reason a window's screen should not be trusted as quiet (exit 4) that its tables,
     result, quarantine rows and reconciliation tell (run_warnings, quarantine_warnings,
     delivery_counts, empty parts, loinc_shapes); `hyposcreen audit` judges its months so too.
-    With nightly state, the sodium count against the trailing nights'."""
+    With nightly state, the sodium count against the trailing nights'. `where` and `times`: the
+    Matches and the source's names of the time columns the run's stop took, when it did."""
     settings, limits = ctx.settings, ctx.rules.warnings
-    times = time_columns(settings.source, ctx.mapping)  # the source's names of time columns
+    times = times or time_columns(settings.source, ctx.mapping)
     state = (ctx.state.path, ctx.mapping.site, settings.window.start) if ctx.state else None
     found = collect_warnings(
         limits,
