@@ -233,10 +233,9 @@ def _case_labs(
     encoded = pc.dictionary_encode(table.column("patient_id")).combine_chunks()
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     dictionary = encoded.dictionary
-    every = pd.concat(patients, ignore_index=True) if patients else pd.Series([], dtype="str")
-    found = pc.index_in(pa.array(every.to_numpy(dtype=object), dictionary.type), dictionary)
+    every, edges = _all_patients(patients)
+    found = pc.index_in(pa.array(every, dictionary.type), dictionary)
     found = found.fill_null(-1).to_numpy(zero_copy_only=False)
-    edges = np.r_[0, np.cumsum([len(ids) for ids in patients])]
     taken, numbers = [], []
     for n, mask in enumerate(masks):
         wanted = found[edges[n] : edges[n + 1]]
@@ -265,9 +264,8 @@ def _case_events(
     number of rows of each window."""
     codes, ids = pd.factorize(events["patient_id"])
     known = pd.Index(ids)
-    every = pd.concat(patients, ignore_index=True) if patients else pd.Series([], dtype="str")
-    found = known.get_indexer(every.to_numpy(dtype=object))
-    edges = np.r_[0, np.cumsum([len(ids) for ids in patients])]
+    every, edges = _all_patients(patients)
+    found = known.get_indexer(every)
     taken, counts = [], []
     for n, mask in enumerate(masks):
         wanted = found[edges[n] : edges[n + 1]]
@@ -277,6 +275,13 @@ def _case_events(
     rows = events.iloc[np.concatenate(taken)]
     number = np.repeat(np.arange(len(masks)), counts)
     return rows.assign(patient_id=_prefixed(rows["patient_id"], prefixes, number)), counts
+
+
+def _all_patients(patients: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """Every window's case patients' ids in one object array, and where each window's start
+    and end among them (window n: `edges[n]:edges[n + 1]`), so they are looked up at once."""
+    every = pd.concat(patients, ignore_index=True) if patients else pd.Series([], dtype="str")
+    return every.to_numpy(dtype=object), np.r_[0, np.cumsum([len(ids) for ids in patients])]
 
 
 def _rows_of(mask: np.ndarray, codes: np.ndarray, wanted: np.ndarray, size: int) -> np.ndarray:
