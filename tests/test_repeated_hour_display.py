@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -173,3 +174,12 @@ def test_a_night_shows_each_repeated_hour_time_in_the_zone_of_its_instant(
         assert f"{day} {wall} {zone}" in page
     assert f"{day} {potassium_words}" in page
     assert f"{day} {recorded_words}" in page
+    # the workbook: the times stay times, each case's cell format naming its instant's zone
+    sheet = openpyxl.load_workbook(night / "review_list.xlsx")["Review list"]
+    header = [cell.value for cell in sheet[1]]
+    patient_at, index_at = header.index("Patient"), header.index(f"Index result time ({timezone})")
+    for row in sheet.iter_rows(min_row=2):
+        _, zone = zones[row[patient_at].value]
+        cell = row[index_at]
+        assert cell.value == pd.Timestamp(f"{night_day}T{wall}")
+        assert cell.number_format == f'dd mmm yyyy hh:mm "{zone}"'

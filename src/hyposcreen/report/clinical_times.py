@@ -91,6 +91,11 @@ def _unambiguous_zone_name(timezone: str, minute: str) -> str | None:
     return first.tzname()
 
 
+def instant_zone(timezone: str, wall: Any, offset: str) -> str:
+    """The zone's abbreviation at the instant of a site-local wall time with its UTC offset."""
+    return _zone_at(timezone, f"{pd.Timestamp(wall).strftime('%Y-%m-%dT%H:%M')}{offset}")
+
+
 @cache
 def _zone_at(timezone: str, minute_with_offset: str) -> str:
     """The zone's abbreviation at an instant written as site-local minute and UTC offset."""
@@ -133,7 +138,7 @@ def clinical_time_objects(
     if offsets is not None:
         zoned = present & ~pd.isna(offsets)
         zones[zoned] = [
-            _zone_at(timezone, f"{pd.Timestamp(t).strftime('%Y-%m-%dT%H:%M')}{offset}")
+            instant_zone(timezone, t, offset)
             for t, offset in zip(stamps[zoned], offsets[zoned], strict=True)
         ]
     text = _day_month_year_minute(stamps, present) + " " + np.where(pd.isna(zones), "", zones)
