@@ -15,10 +15,13 @@ the screen measured from. Now the CSVs write a time of a repeated hour with its 
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import hyposcreen.report.evidence_arrays
@@ -183,3 +186,58 @@ def test_a_night_shows_each_repeated_hour_time_in_the_zone_of_its_instant(
         cell = row[index_at]
         assert cell.value == pd.Timestamp(f"{night_day}T{wall}")
         assert cell.number_format == f'dd mmm yyyy hh:mm "{zone}"'
+
+
+def _typed_delivery(tmp_path: Path) -> tuple[Path, Path]:
+    """Berlin labs in Parquet with their times typed in UTC (a TIMESTAMPTZ column, no text
+    kept): two unreadable sodium values at 01:30Z (02:30 CET, the second 02:30) and 00:30Z
+    (02:30 CEST, the first), and a readable one."""
+    folder = tmp_path / "typed"
+    folder.mkdir()
+    times = ["2026-10-25 01:30Z", "2026-10-25 00:30Z", "2026-10-25 05:00Z"]
+    table = pa.table(
+        {
+            "patient_id": ["Q1", "Q2", "Q3"],
+            "specimen_id": ["S1", "S2", "S3"],
+            "specimen_time": pa.array(
+                [pd.Timestamp(t) for t in times], type=pa.timestamp("us", "UTC")
+            ),
+            "loinc": ["2951-2"] * 3,
+            "value_raw": ["HEMOLYZED", "HEMOLYZED", "130"],
+            "unit": ["mmol/L"] * 3,
+            "status": ["final"] * 3,
+            "specimen_type": ["Serum"] * 3,
+        }
+    )
+    pq.write_table(table, folder / "labs.parquet")
+    meds = pd.DataFrame({"patient_id": ["Q3"], "drug_name": ["Furosemide 40mg"]})
+    meds["start_time"] = "2026-01-01T00:00:00"
+    meds.to_csv(folder / "medications.csv", index=False)
+    pd.DataFrame(
+        [("Q9", "I10", "ICD-10-CM", "2026-01-01T00:00:00")],
+        columns=["patient_id", "code", "code_system", "recorded_time"],
+    ).to_csv(folder / "diagnoses.csv", index=False)
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text(f"timezone: {BERLIN}\n")
+    return folder, mapping
+
+
+@pytest.mark.parametrize(
+    "nights", [["--window-start", "2026-10-25"], ["--backfill", "2026-10-24", "2026-10-25"]]
+)
+def test_a_quarantined_time_typed_with_its_zone_keeps_its_instant(
+    tmp_path: Path, nights: list[str]
+) -> None:
+    folder, mapping = _typed_delivery(tmp_path)
+    out = tmp_path / "out"
+    status = main(
+        ["run", "--no-flow", "--input", str(folder), "--mapping", str(mapping),
+         "--out", str(out), *nights]
+    )  # fmt: skip
+    assert status == 4  # screened with warnings: two of three sodium values unreadable
+    quarantine = pd.read_csv(out / "2026-10-25" / "quarantine.csv", dtype=str)
+    originals = quarantine.set_index("patient_id")["original"].map(json.loads)
+    # 01:30Z is 02:30 CET: written with its offset; 00:30Z, 02:30 CEST, is the first
+    # occurrence, which a bare 02:30 names by the rules (README, rules.yaml's header)
+    assert originals["Q1"]["specimen_time"] == "2026-10-25 02:30:00+01:00"
+    assert originals["Q2"]["specimen_time"] == "2026-10-25 02:30:00"
