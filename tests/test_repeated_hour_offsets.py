@@ -234,7 +234,8 @@ def test_results_written_with_offsets_in_the_repeated_hour_screen_at_their_insta
     assert review["patient_id"].tolist() == ["B4", "B3"]  # B1 and B2 paired, not listed
     by_patient = review.set_index("patient_id")
     assert by_patient.loc["B3", "tier"] == "3"
-    assert by_patient.loc["B3", "index_time"] == "2026-10-25T02:30:00"
+    # read without an offset: the first occurrence, written with its offset (CEST, +02:00)
+    assert by_patient.loc["B3", "index_time"] == "2026-10-25T02:30:00+02:00"
     assert by_patient.loc["B4", "n_low_results"] == "2"
     quarantine = pd.read_csv(night / "quarantine.csv", dtype=str)
     assert "duplicate" not in set(quarantine.get("reason", pd.Series(dtype=str)))

@@ -29,6 +29,7 @@ from hyposcreen.report.coverage import for_csv as coverage_for_csv
 from hyposcreen.report.coverage import page_rows as coverage_page_rows
 from hyposcreen.report.coverage import reader_counts
 from hyposcreen.report.display import band_text, drug_names
+from hyposcreen.report.evidence import evidence_for_csv
 from hyposcreen.report.folders import publish_folder, published_paths
 from hyposcreen.report.manifest import build_manifest, compute_run_id
 from hyposcreen.report.patient_identifiers import conflicting_identifiers
@@ -105,7 +106,7 @@ def write_results(
         review_csv = write_csv(out / "review_list.csv", to_text(review))
         write_parquet(out / "review_list.parquet", review)
         evidence = evidence.loc[is_listed(evidence["patient_id"], review["patient_id"])]
-        write_csv(out / "evidence.csv", evidence.assign(time=evidence["time"].astype("str")))
+        write_csv(out / "evidence.csv", evidence_for_csv(evidence))
         info = page_info(ctx, run_id, warnings, coverage)
         between_writers()  # what the list, its contract and the CSVs left, before the views
         write_review_views(out, review, result.sodium_results, evidence, info)

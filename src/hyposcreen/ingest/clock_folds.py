@@ -53,6 +53,56 @@ def second_occurrences(instants: pd.Series, timezone: str) -> np.ndarray | None:
     return second if second.any() else None
 
 
+def offset_column(column: str) -> str:
+    """The hidden column of a screen output beside `column` that holds, for each time in an
+    hour the clocks repeat (either occurrence), its UTC offset as ISO 8601 writes it
+    ('+02:00' for the first 02:30 of Berlin's autumn night, '+01:00' for the second); null
+    elsewhere, and absent when no time of the column falls in such an hour."""
+    return f"{column}_offset"
+
+
+def time_offsets(frame: pd.DataFrame, column: str) -> np.ndarray | None:
+    """`column`'s `offset_column` of `frame` as an object array (None where a time is in no
+    repeated hour); None when the frame has no such offset."""
+    values = frame.get(offset_column(column))
+    if values is None:
+        return None
+    offsets = values.to_numpy(dtype=object)
+    missing = pd.isna(offsets)
+    if missing.all():
+        return None
+    offsets[missing] = None
+    return offsets
+
+
+def repeated_hour_offsets(instants: pd.Series, timezone: str) -> np.ndarray | None:
+    """For each naive UTC instant whose site-local wall time the clocks of `timezone` show
+    twice, the offset that belongs to the instant ('+02:00' before the change, '+01:00' after
+    it), as an object array with None elsewhere; None when no instant falls in such an hour
+    (the usual case, and always in UTC)."""
+    values = instants.to_numpy(dtype="datetime64[us]")
+    offsets: np.ndarray | None = None
+    for change, before, after in _changes_near(instants, timezone):
+        if after >= before:
+            continue
+        repeat = before - after  # the wall hour [change + after, change + before) twice
+        first = (values >= change - repeat) & (values < change)
+        second = (values >= change) & (values < change + repeat)
+        if first.any() or second.any():
+            offsets = np.full(len(values), None, dtype=object) if offsets is None else offsets
+            offsets[first] = _offset_text(before)
+            offsets[second] = _offset_text(after)
+    return offsets
+
+
+def _offset_text(offset: np.timedelta64) -> str:
+    """'+01:00', '-05:00', '+10:30' of an offset from UTC."""
+    minutes = int(offset // np.timedelta64(1, "m"))
+    sign = "-" if minutes < 0 else "+"
+    hours, minute = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{minute:02d}"
+
+
 def past_skipped(wall: pd.Series, timezone: str) -> pd.Series:
     """Naive wall times (datetime64[us]) with those the clocks of `timezone` skip moved to the
     end of the gap; `wall` itself when none is skipped."""

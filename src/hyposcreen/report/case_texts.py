@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hyposcreen.ingest.clock_folds import time_offsets
 from hyposcreen.report.evidence import iso, one_decimal
 from hyposcreen.report.evidence_arrays import iso_texts
 from hyposcreen.report.html_text import choose, join_runs, per_distinct, run_starts
@@ -34,13 +35,20 @@ def _correction_objects(cases: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     columns = ["oc_from_sodium", "oc_to_sodium", "oc_rise"]  # rounded at once
     numbers = [cases[c].to_numpy(dtype="float64", na_value=np.nan)[rows] for c in columns]
     from_sodium, to_sodium, rise = np.split(one_decimal_array(np.concatenate(numbers)), 3)
-    times = [cases[c] for c in ("oc_from_time", "oc_to_time")]
+    names = ("oc_from_time", "oc_to_time")
+    times = [cases[c] for c in names]
+    offsets = [_offsets_at(cases, c, rows) for c in names]  # in a repeated hour (clock_folds)
     kinds = {t.dtype for t in times}
     if len(kinds) == 1 and all(isinstance(k, np.dtype) and k.kind == "M" for k in kinds):
-        stamps = iso_texts(np.concatenate([t.to_numpy()[rows] for t in times]))
+        both = None
+        if any(o is not None for o in offsets):
+            both = np.concatenate([np.full(count, None) if o is None else o for o in offsets])
+        stamps = iso_texts(np.concatenate([t.to_numpy()[rows] for t in times]), both)
         from_time, to_time = stamps[:count], stamps[count:]
     else:
-        from_time, to_time = (iso(t.iloc[rows]).to_numpy(dtype=object) for t in times)
+        from_time, to_time = (
+            iso(t.iloc[rows], o).to_numpy(dtype=object) for t, o in zip(times, offsets, strict=True)
+        )
     limit = cases["limit"]
     limits = (
         general_array(limit.to_numpy()[rows])
@@ -63,15 +71,20 @@ def _correction_objects(cases: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     )
 
 
+def _offsets_at(cases: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray | None:
+    offsets = time_offsets(cases, column)
+    return None if offsets is None else offsets[rows]
+
+
 def correction_texts(cases: pd.DataFrame) -> pd.Series:
     return (
         one_decimal(cases["oc_from_sodium"])
         + " at "
-        + iso(cases["oc_from_time"])
+        + iso(cases["oc_from_time"], time_offsets(cases, "oc_from_time"))
         + " -> "
         + one_decimal(cases["oc_to_sodium"])
         + " at "
-        + iso(cases["oc_to_time"])
+        + iso(cases["oc_to_time"], time_offsets(cases, "oc_to_time"))
         + " (+"
         + one_decimal(cases["oc_rise"])
         + " mmol/L; limit "

@@ -1,7 +1,8 @@
 """Times and dates in clinical words for the page and the spreadsheet: "20 Nov 2026 05:00
-CET" with the site's zone named (an hour the clocks repeat counts as summer time, a skipped
-minute is shifted past the gap), dates as "12 May 2026"; one value at a time or a column at
-once, and inside evidence texts. Text that only looks like a time or a date (month 13,
+CET" with the site's zone named (a time in an hour the clocks repeat named by the offset of its
+instant, written after it or held beside it; without one, as summer time; a skipped minute is
+shifted past the gap), dates as "12 May 2026"; one value at a time or a column at once, and
+inside evidence texts. Text that only looks like a time or a date (month 13,
 30 Feb) is left as written.
 """
 
@@ -16,7 +17,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?")
+# a time, with the UTC offset the outputs write after one in an hour the clocks repeat
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:\d{2})?")
 # a calendar date standing alone: r"\b(\d{4}-\d{2}-\d{2})\b(?!T)", the \b before its first digit
 # (a word character) written as no word character before it, checked once a date is found
 # (Python's re then looks for a date only where a digit is: twice as fast over long text)
@@ -24,13 +26,28 @@ _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?<!\w\d{4}-\d{2}-\d{2})\b(?!T)")
 
 
 def clinical_time(value: Any, timezone: str) -> str:
-    """'20 Nov 2026 05:00 CET' for a naive site-local time (or its ISO text); '' for missing."""
+    """'20 Nov 2026 05:00 CET' for a naive site-local time (or its ISO text); '' for missing.
+    A time with its UTC offset (the outputs write one in an hour the clocks repeat) is shown
+    in the zone of that instant: '2026-10-25T02:30:00+01:00' is '25 Oct 2026 02:30 CET'."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     stamp = _parse_time(value)
+    if stamp.tzinfo is not None:
+        return _zoned_time(stamp, timezone)
     hour = stamp.strftime("%Y-%m-%dT%H")
     zone = _zone_of_hour(timezone, hour) or _zone_name(timezone, stamp.strftime("%Y-%m-%dT%H:%M"))
     return f"{stamp.strftime('%d %b %Y %H:%M')} {zone}"
+
+
+def _zoned_time(stamp: datetime, timezone: str) -> str:
+    """A time with its offset in the site's wall time and the zone of that instant; where the
+    zone is not one zoneinfo knows, the time as written with its offset named."""
+    try:
+        local = stamp.astimezone(ZoneInfo(timezone))
+    except (ValueError, KeyError, OSError, OverflowError):
+        offset = stamp.isoformat(timespec="minutes")[16:]  # '+01:00'
+        return f"{stamp.strftime('%d %b %Y %H:%M')} UTC{offset}"
+    return f"{local.strftime('%d %b %Y %H:%M')} {local.tzname()}"
 
 
 def _parse_time(value: Any) -> datetime:
@@ -74,6 +91,21 @@ def _unambiguous_zone_name(timezone: str, minute: str) -> str | None:
     return first.tzname()
 
 
+def instant_zone(timezone: str, wall: Any, offset: str) -> str:
+    """The zone's abbreviation at the instant of a site-local wall time with its UTC offset."""
+    return _zone_at(timezone, f"{pd.Timestamp(wall).strftime('%Y-%m-%dT%H:%M')}{offset}")
+
+
+@cache
+def _zone_at(timezone: str, minute_with_offset: str) -> str:
+    """The zone's abbreviation at an instant written as site-local minute and UTC offset."""
+    try:
+        moment = datetime.fromisoformat(minute_with_offset).astimezone(ZoneInfo(timezone))
+    except (ValueError, KeyError, OSError, OverflowError):
+        return timezone
+    return moment.tzname() or timezone
+
+
 @cache
 def _zone_of_hour(timezone: str, hour: str) -> str | None:
     """The abbreviation shared by every minute of a site-local hour (None when it changes
@@ -89,15 +121,25 @@ def clinical_time_texts(values: pd.Series, timezone: str) -> pd.Series:
     return pd.Series(clinical_time_objects(stamps, timezone), dtype=object)
 
 
-def clinical_time_objects(stamps: np.ndarray, timezone: str) -> np.ndarray:
+def clinical_time_objects(
+    stamps: np.ndarray, timezone: str, offsets: np.ndarray | None = None
+) -> np.ndarray:
     """`clinical_time_texts` of numpy's naive times (datetime64) as an object array, no
-    pandas column made on the way."""
+    pandas column made on the way. `offsets` (None, or per time the UTC offset of one in an
+    hour the clocks repeat: the screen's `clock_folds.offset_column`) names such a time's zone
+    by its instant, the second 02:30 of Berlin's autumn night CET, not CEST."""
     present = ~np.isnat(stamps)
     zones = _zones_of_hours(stamps, present, timezone)
     unsure = present & pd.isna(zones)
     if unsure.any():
         zones[unsure] = [
             _zone_name(timezone, pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M")) for t in stamps[unsure]
+        ]
+    if offsets is not None:
+        zoned = present & ~pd.isna(offsets)
+        zones[zoned] = [
+            instant_zone(timezone, t, offset)
+            for t, offset in zip(stamps[zoned], offsets[zoned], strict=True)
         ]
     text = _day_month_year_minute(stamps, present) + " " + np.where(pd.isna(zones), "", zones)
     text[~present] = ""

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.arrow_columns import holds_arrow_text
+from hyposcreen.ingest.clock_folds import offset_column, time_offsets
 from hyposcreen.report.display import clinical_value
 from hyposcreen.report.evidence_arrays import (
     CENSOR_SIGNS,
@@ -14,17 +15,34 @@ from hyposcreen.report.evidence_arrays import (
     evidence_frame,
     evidence_parts,
     iso_texts,
+    with_offsets,
 )
 from hyposcreen.report.numbers import general_text, one_decimal_text
 from hyposcreen.screen.cases import ScreenResult
 
 
-def iso(values: pd.Series) -> pd.Series:
-    """ISO 8601 text of naive site-local timestamps to the second ('' for missing)."""
+def iso(values: pd.Series, offsets: np.ndarray | None = None) -> pd.Series:
+    """ISO 8601 text of naive site-local timestamps to the second ('' for missing); a time in
+    an hour the clocks repeat with its UTC offset (`offsets`: `clock_folds.time_offsets`)."""
     if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":  # naive: numpy prints
-        return pd.Series(iso_texts(values.to_numpy()), index=values.index, dtype="str")
+        shown = iso_texts(values.to_numpy(), offsets)
+        return pd.Series(shown, index=values.index, dtype="str")
     text = values.dt.strftime("%Y-%m-%dT%H:%M:%S")
-    return text.where(values.notna(), "")
+    text = text.where(values.notna(), "")
+    if offsets is None:
+        return text
+    return pd.Series(with_offsets(text.to_numpy(dtype=object), offsets), index=values.index)
+
+
+def evidence_for_csv(evidence: pd.DataFrame) -> pd.DataFrame:
+    """evidence.csv's rows: the time as text ('2026-05-12 09:00:00'), one in an hour the
+    clocks repeat with the UTC offset of its instant ('2026-10-25 02:30:00+01:00')."""
+    time = evidence["time"].astype("str")
+    offsets = time_offsets(evidence, "time")
+    if offsets is None:
+        return evidence.assign(time=time).drop(columns=offset_column("time"), errors="ignore")
+    shown = with_offsets(time.to_numpy(dtype=object), offsets)
+    return evidence.assign(time=shown).drop(columns=offset_column("time"))
 
 
 def one_decimal(values: pd.Series) -> pd.Series:
@@ -70,9 +88,14 @@ def _lab_value_text(rows: pd.DataFrame) -> pd.Series:
 
 
 def _evidence_part(
-    rows: pd.DataFrame, risk_factor: pd.Series, source: str, text: pd.Series, time: pd.Series
+    rows: pd.DataFrame,
+    risk_factor: pd.Series,
+    source: str,
+    text: pd.Series,
+    time: pd.Series,
+    offsets: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    return pd.DataFrame(
+    part = pd.DataFrame(
         {
             "patient_id": rows["patient_id"],
             "risk_factor": risk_factor,
@@ -81,6 +104,9 @@ def _evidence_part(
             "time": time,
         }
     )
+    if offsets is not None:  # the time's UTC offset in a repeated hour (clock_folds)
+        part[offset_column("time")] = offsets
+    return part
 
 
 def evidence_table(result: ScreenResult) -> pd.DataFrame:
@@ -109,7 +135,14 @@ def evidence_by_columns(result: ScreenResult) -> pd.DataFrame:
             + ")"
         )
         parts.append(
-            _evidence_part(meds, meds["risk_factor"], "medication", text, meds["start_time"])
+            _evidence_part(
+                meds,
+                meds["risk_factor"],
+                "medication",
+                text,
+                meds["start_time"],
+                time_offsets(meds, "start_time"),
+            )
         )
     conditions = result.condition_evidence
     if not conditions.empty:
@@ -118,13 +151,20 @@ def evidence_by_columns(result: ScreenResult) -> pd.DataFrame:
             + " ("
             + conditions["code_system"].astype("str")
             + ") recorded "
-            + iso(conditions["recorded_time"])
+            + iso(conditions["recorded_time"], time_offsets(conditions, "recorded_time"))
         )
         factor = conditions["risk_factor"].fillna(
             "correction_risk:" + conditions["condition"].astype("str")
         )
         parts.append(
-            _evidence_part(conditions, factor, "diagnosis", text, conditions["recorded_time"])
+            _evidence_part(
+                conditions,
+                factor,
+                "diagnosis",
+                text,
+                conditions["recorded_time"],
+                time_offsets(conditions, "recorded_time"),
+            )
         )
     spurious = _spurious_evidence(result.sodium_results)
     if not spurious.empty:
@@ -138,13 +178,20 @@ def evidence_by_columns(result: ScreenResult) -> pd.DataFrame:
             + " "
             + cofactors["unit"].astype("str")
             + " at "
-            + iso(cofactors["time"])
+            + iso(cofactors["time"], time_offsets(cofactors, "time"))
             + " ("
             + cofactors["detail"].astype("str")
             + ")"
         )
         parts.append(
-            _evidence_part(cofactors, cofactors["risk_factor"], "lab", text, cofactors["time"])
+            _evidence_part(
+                cofactors,
+                cofactors["risk_factor"],
+                "lab",
+                text,
+                cofactors["time"],
+                time_offsets(cofactors, "time"),
+            )
         )
     if not parts:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
@@ -178,12 +225,13 @@ def _spurious_evidence(results: pd.DataFrame) -> pd.DataFrame:
     if "possibly_spurious" not in results or not results["possibly_spurious"].any():
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
     rows = results.loc[results["possibly_spurious"].astype(bool)]
+    offsets = time_offsets(rows, "specimen_time")
     text = (
         "sodium "
         + one_decimal(rows["corrected_sodium"])
         + " mmol/L (corrected) at "
-        + iso(rows["specimen_time"])
+        + iso(rows["specimen_time"], offsets)
         + " lies far below the results before and after it (repeat the sample)"
     )
     factor = pd.Series("possibly_spurious", index=rows.index)
-    return _evidence_part(rows, factor, "lab", text, rows["specimen_time"])
+    return _evidence_part(rows, factor, "lab", text, rows["specimen_time"], offsets)

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from hyposcreen.arrow_columns import holds_arrow_text
+from hyposcreen.ingest.clock_folds import offset_column, time_offsets
 from hyposcreen.report.display import clinical_value
 from hyposcreen.report.numbers import general_array, one_decimal_array
 from hyposcreen.screen.cases import ScreenResult
@@ -48,6 +49,7 @@ class Part(NamedTuple):
     source: str
     text: np.ndarray
     time: np.ndarray
+    offset: np.ndarray | None = None  # the time's UTC offset in a repeated hour (clock_folds)
 
 
 def texts(values: pd.Series) -> np.ndarray:
@@ -77,13 +79,28 @@ def times(values: pd.Series) -> np.ndarray:
     return shown
 
 
-def iso_texts(moments: np.ndarray) -> np.ndarray:
+def iso_texts(moments: np.ndarray, offsets: np.ndarray | None = None) -> np.ndarray:
     """`evidence.iso` of naive times, as an object array ('' for NaT); each distinct time
-    written once (numpy writes a time in about as long as pandas finds its kind)."""
+    written once (numpy writes a time in about as long as pandas finds its kind). A time in
+    an hour the clocks repeat is written with its UTC offset (`offsets`, from the screen's
+    `clock_folds.offset_column`): '2026-10-25T02:30:00+01:00'."""
     position, distinct = pd.factorize(moments)  # NaT: -1
     seconds = np.asarray(distinct).astype("datetime64[s]")  # floored, as strftime's %S
     text = np.datetime_as_string(seconds, unit="s").astype(object)
-    return np.append(text, "")[position]
+    return with_offsets(np.append(text, "")[position], offsets)
+
+
+def with_offsets(shown: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:
+    """Texts of times with the UTC offset appended where `offsets` holds one (a time in an
+    hour the clocks repeat); `shown` itself without any."""
+    if offsets is None:
+        return shown
+    known = ~pd.isna(offsets) & (shown != "")
+    if not known.any():
+        return shown
+    shown = shown.copy()
+    shown[known] = shown[known] + offsets[known]
+    return shown
 
 
 def date_texts(moments: np.ndarray, missing: str) -> np.ndarray:
@@ -128,7 +145,7 @@ def evidence_frame(parts: list[Part]) -> pd.DataFrame:
     source = sources[np.repeat(np.arange(len(parts)), [len(part.text) for part in parts])]
     ranks = [pd.factorize(column, sort=True)[0] for column in (patient, factor, text)]
     order = np.lexsort((ranks[2], time.view("int64"), ranks[1], ranks[0]))
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "patient_id": str_array(patient[order]),
             "risk_factor": str_array(factor[order]),
@@ -137,6 +154,15 @@ def evidence_frame(parts: list[Part]) -> pd.DataFrame:
             "time": time[order],
         }
     )
+    if any(part.offset is not None for part in parts):
+        offset = np.concatenate(
+            [
+                np.full(len(part.text), None, dtype=object) if part.offset is None else part.offset
+                for part in parts
+            ]
+        )
+        frame[offset_column("time")] = offset[order]
+    return frame
 
 
 def _medications(meds: pd.DataFrame) -> Part:
@@ -165,17 +191,21 @@ def _medications(meds: pd.DataFrame) -> Part:
         + np.where(meds["new_start"], ", new start", "").astype(object)
         + ")"
     )
-    return Part(keys(meds["patient_id"]), keys(meds["risk_factor"]), "medication", text, start)
+    return Part(
+        keys(meds["patient_id"]), keys(meds["risk_factor"]), "medication", text, start,
+        time_offsets(meds, "start_time"),
+    )  # fmt: skip
 
 
 def _conditions(conditions: pd.DataFrame) -> Part:
     recorded = times(conditions["recorded_time"])
+    offsets = time_offsets(conditions, "recorded_time")
     text = (
         texts(conditions["code"])
         + " ("
         + texts(conditions["code_system"])
         + ") recorded "
-        + iso_texts(recorded)
+        + iso_texts(recorded, offsets)
     )
     factors = conditions["risk_factor"]
     if not holds_arrow_text(factors):
@@ -184,7 +214,7 @@ def _conditions(conditions: pd.DataFrame) -> Part:
     missing = pd.isna(factor)
     if missing.any():  # a correction risk without its own factor is named after its condition
         factor[missing] = "correction_risk:" + texts(conditions["condition"][missing])
-    return Part(keys(conditions["patient_id"]), factor, "diagnosis", text, recorded)
+    return Part(keys(conditions["patient_id"]), factor, "diagnosis", text, recorded, offsets)
 
 
 def _spurious(results: pd.DataFrame) -> Part | None:
@@ -195,20 +225,23 @@ def _spurious(results: pd.DataFrame) -> Part | None:
     chosen = flags.to_numpy() if flags.dtype == bool else flags.astype(bool).to_numpy()
     rows = np.flatnonzero(chosen)
     when = times(results["specimen_time"])[rows]
+    offsets = time_offsets(results, "specimen_time")
+    offsets = None if offsets is None else offsets[rows]
     sodium = results["corrected_sodium"].to_numpy(dtype="float64", na_value=np.nan)[rows]
     text = (
         "sodium "
         + one_decimal_array(sodium)
         + " mmol/L (corrected) at "
-        + iso_texts(when)
+        + iso_texts(when, offsets)
         + " lies far below the results before and after it (repeat the sample)"
     )
     factor = np.full(len(rows), "possibly_spurious", dtype=object)
-    return Part(keys(results["patient_id"].iloc[rows]), factor, "lab", text, when)
+    return Part(keys(results["patient_id"].iloc[rows]), factor, "lab", text, when, offsets)
 
 
 def _labs(cofactors: pd.DataFrame) -> Part:
     when = times(cofactors["time"])
+    offsets = time_offsets(cofactors, "time")
     text = (
         texts(cofactors["analyte"])
         + " "
@@ -216,12 +249,14 @@ def _labs(cofactors: pd.DataFrame) -> Part:
         + " "
         + texts(cofactors["unit"])
         + " at "
-        + iso_texts(when)
+        + iso_texts(when, offsets)
         + " ("
         + texts(cofactors["detail"])
         + ")"
     )
-    return Part(keys(cofactors["patient_id"]), keys(cofactors["risk_factor"]), "lab", text, when)
+    return Part(
+        keys(cofactors["patient_id"]), keys(cofactors["risk_factor"]), "lab", text, when, offsets
+    )
 
 
 def lab_values(rows: pd.DataFrame) -> np.ndarray:

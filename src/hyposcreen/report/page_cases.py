@@ -18,6 +18,7 @@ import pandas as pd
 from markupsafe import escape
 
 from hyposcreen.arrow_columns import positions_in
+from hyposcreen.ingest.clock_folds import offset_column
 from hyposcreen.report.clinical_times import clinical_time_objects
 from hyposcreen.report.display import clinical_value, short_considerations
 from hyposcreen.report.html_text import (
@@ -35,6 +36,7 @@ from hyposcreen.report.html_text import (
 from hyposcreen.report.numbers import one_decimal_array
 from hyposcreen.report.page_evidence import evidence_items
 from hyposcreen.report.review_list import IDENTIFIER_COLUMNS, TIER_NAMES
+from hyposcreen.report.review_text import review_offsets
 from hyposcreen.report.trajectory import between, plot_start, trajectory_svgs
 from hyposcreen.report.words import times_in_words
 
@@ -48,6 +50,8 @@ _SPURIOUS_TITLE = (
 
 
 _PLOTTED = ["patient_id", "specimen_time", "corrected_sodium"]  # a sodium result, as plotted
+# with the UTC offset of a result in an hour the clocks repeat, when one is (clock_folds)
+_PLOTTED_OFFSET = [offset_column("specimen_time")]
 CASES_PER_SLICE = 4096  # rows are built and written this many cases at a time
 
 
@@ -139,8 +143,9 @@ def page_rows(
     listed_of = positions_in(sodium_results["patient_id"], listed)
     kept = in_range & (listed_of >= 0)  # a listed case's result in the plot's days
     rows = np.flatnonzero(kept)
+    plotted = [*_PLOTTED, *[c for c in _PLOTTED_OFFSET if c in sodium_results]]
     shown = pd.DataFrame(  # the few kept rows taken from each column (no frame-wide `loc`)
-        {c: sodium_results[c].array.take(rows) for c in _PLOTTED}, copy=False
+        {c: sodium_results[c].array.take(rows) for c in plotted}, copy=False
     )
     shown_of = listed_of[kept]
     evidence_of = positions_in(evidence["patient_id"], listed)
@@ -241,7 +246,9 @@ def _rows(
         _mapped(tier_numbers, TIER_SYMBOLS), " ", tier, " ", tier_name,
         '</span></td>\n<td><span class="pid">', escape_texts(patient), "</span>\n",
         _identifiers(review), '<div class="small">index ',
-        escape_texts(clinical_time_objects(index_time, info.timezone)),
+        escape_texts(
+            clinical_time_objects(index_time, info.timezone, review_offsets(review, "index_time"))
+        ),
         '</div></td>\n<td><span class="na" data-col="corrected">', corrected, "</span>",
         choose(index_sodium != corrected, ' <span class="small">corrected<br>measured '
                + index_sodium + ", glucose " + escape_texts(glucose_text) + " mg/dL</span>", ""),

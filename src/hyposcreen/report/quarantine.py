@@ -16,6 +16,8 @@ import pyarrow.compute as pc
 from hyposcreen.arrow_columns import holds_arrow_text
 from hyposcreen.clean import QUARANTINED
 from hyposcreen.ingest.canonical import SCHEMAS
+from hyposcreen.ingest.clock_folds import repeated_hour_offsets, second_marks
+from hyposcreen.ingest.timeparse import is_utc, to_instants
 
 QUARANTINE_COLUMNS = ["table", "source_file", "source_row", "reason", "patient_id", "original"]
 LABEL = "_label"
@@ -156,8 +158,12 @@ def _time_texts(times: np.ndarray) -> np.ndarray | None:
     return shown
 
 
-def quarantine_rows(cleaned: dict[str, pd.DataFrame], keep_labels: bool = False) -> pd.DataFrame:
+def quarantine_rows(
+    cleaned: dict[str, pd.DataFrame], keep_labels: bool = False, timezone: str = "UTC"
+) -> pd.DataFrame:
     """Quarantined rows of every table; `original` is the row as read, as JSON (nulls omitted).
+    A time typed with its zone (no text kept) is written in the site's `timezone`, with the
+    offset of its instant when it is a repeated hour's second occurrence (`_second_texts`).
 
     With `keep_labels` the rows come unordered with their frame label in `_label`, for
     `order_quarantine` after the partitions of a run are put together."""
@@ -173,6 +179,9 @@ def quarantine_rows(cleaned: dict[str, pd.DataFrame], keep_labels: bool = False)
             typed = time_raw.get(column)
             if typed is not None and typed in rows.columns:  # typed source: no text kept
                 typed_codes, typed_texts = _coded_json(rows[typed])
+                typed_codes, typed_texts = _second_texts(
+                    rows, typed, timezone, typed_codes, typed_texts
+                )
                 fill = (codes < 0) & (typed_codes >= 0)
                 codes = np.where(fill, typed_codes + len(texts), codes)
                 texts = np.concatenate([texts, typed_texts])
@@ -195,6 +204,28 @@ def quarantine_rows(cleaned: dict[str, pd.DataFrame], keep_labels: bool = False)
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
     return out if keep_labels else order_quarantine(out)
+
+
+def _second_texts(
+    rows: pd.DataFrame, column: str, timezone: str, codes: np.ndarray, texts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`codes` and `texts` of a typed time column with each time the parse marked as a
+    repeated hour's second occurrence (clock_folds) written with its offset ('2026-10-25
+    02:30:00+01:00'): its wall time alone would read as the first. As they are without any."""
+    second = second_marks(rows, column)
+    if second is None or is_utc(timezone) or not second.any():
+        return codes, texts
+    at = np.flatnonzero(second)
+    wall = rows[column].iloc[at].astype("datetime64[us]").reset_index(drop=True)
+    offsets = repeated_hour_offsets(
+        to_instants(wall, timezone, pd.Series(True, wall.index)), timezone
+    )
+    if offsets is None:
+        return codes, texts
+    written = [f"{pd.Timestamp(t)}{o or ''}" for t, o in zip(wall, offsets, strict=True)]
+    codes = codes.copy()
+    codes[at] = len(texts) + np.arange(len(at))
+    return codes, np.concatenate([texts, _json_texts(np.array(written, dtype=object))])
 
 
 def order_quarantine(rows: pd.DataFrame) -> pd.DataFrame:

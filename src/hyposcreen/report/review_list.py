@@ -32,7 +32,12 @@ from hyposcreen.report.evidence_arrays import STR, str_array
 from hyposcreen.report.html_text import looked_up
 from hyposcreen.report.numbers import round_one_decimal_array
 from hyposcreen.report.patient_identifiers import shown_identifiers
-from hyposcreen.report.review_text import NUMBERS_AS_TEXT, to_text  # noqa: F401 - read from here
+from hyposcreen.report.review_text import (  # noqa: F401 - NUMBERS_AS_TEXT, to_text read from here
+    NUMBERS_AS_TEXT,
+    TIME_OFFSETS,
+    held_offsets,
+    to_text,
+)
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.cases import ScreenResult
 
@@ -153,11 +158,21 @@ def build_review_list(
     }
     if not identified:
         columns["possibly_spurious"] = _text_or_blank(cases, "possibly_spurious")
-        return pd.DataFrame(columns)
+        return _with_offsets(pd.DataFrame(columns), cases)
     review = pd.DataFrame(columns)
     assert patients is not None
     _add_identifiers(review, patients)
     review["possibly_spurious"] = _text_or_blank(cases, "possibly_spurious").to_numpy()
+    return _with_offsets(review, cases)
+
+
+def _with_offsets(review: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
+    """The list with the offsets of its case times in an hour the clocks repeat in its attrs
+    (review_text.TIME_OFFSETS: the CSV, page and workbook show them; Parquet's typed times
+    cannot)."""
+    held = held_offsets(cases, ("index_time", "nadir_time"))
+    if held:
+        review.attrs[TIME_OFFSETS] = held
     return review
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import lru_cache
+from html import escape
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from hyposcreen.report.clinical_times import instant_zone
 from hyposcreen.report.review_list import DISCLAIMER
+from hyposcreen.report.review_text import review_offsets
 from hyposcreen.report.safe_cells import neutralise_frame, neutralise_text
 from hyposcreen.report.writers import write_atomic
 from hyposcreen.report.xlsx_cells import (
@@ -34,6 +37,7 @@ TIER_STYLES = {1: ("FDE3E1", "8A1C13"), 2: ("FFF0D1", "6B4100"), 3: ("E3EEFA", "
 WIDE_COLUMNS = {"evidence": 70, "considerations": 70, "overcorrection_pair": 40}
 WRAPPED = {"evidence", "considerations", "overcorrection_pair", "risk_factors", "missing_workup"}
 TIME_COLUMNS = {"index_time", "nadir_time", "window_start", "window_end"}
+TIME_FORMAT = "dd mmm yyyy hh:mm"
 ONE_DECIMAL = {"index_sodium", "corrected_sodium", "latest_sodium", "delta_48h"}
 WHOLE_NUMBER = {"index_glucose"}  # glucose in mg/dL at clinical precision
 # the column headers a reader sees (the CSV keeps the machine names); unnamed columns are
@@ -83,30 +87,53 @@ def header_text(column: str) -> str:
 def _review_styles(styles: Styles, columns: list[str]) -> np.ndarray:
     """style id per (tier: none, 1, 2, 3; column): alignment, border and number format per
     column; each row filled in its tier's colour, with rank, tier and tier name in bold ink."""
-    thin = styles.bottom_border("C9CED6")
     table = np.zeros((4, len(columns)), dtype="int64")
-    for tier in (None, *TIER_STYLES):
-        fill, ink = TIER_STYLES[tier] if tier is not None else (None, None)
+    for tier in (0, *TIER_STYLES):
         for position, name in enumerate(columns):
-            number_format = (
-                styles.number_format("dd mmm yyyy hh:mm")
-                if name in TIME_COLUMNS
-                else styles.number_format("0")
-                if name in WHOLE_NUMBER
-                else styles.number_format("0.0")
-                if name in ONE_DECIMAL
-                else 0
-            )
-            bold = ink is not None and name in ("tier", "tier_name", "rank")
-            table[tier or 0, position] = styles.cell(
-                font=styles.font(bold=True, color=ink) if bold else 0,
-                fill=styles.fill(fill) if fill else 0,
-                border=thin,
-                number_format=number_format,
-                vertical="top",
-                wrap=name in WRAPPED,
-            )
+            table[tier, position] = _cell_style(styles, tier, name)
     return table
+
+
+def _cell_style(styles: Styles, tier: int, name: str, time_format: str = TIME_FORMAT) -> int:
+    """The style of a cell of column `name` in a row of `tier` (0: none); a time column's
+    cells show `time_format`."""
+    fill, ink = TIER_STYLES.get(tier, (None, None))
+    number_format = (
+        styles.number_format(time_format)
+        if name in TIME_COLUMNS
+        else styles.number_format("0")
+        if name in WHOLE_NUMBER
+        else styles.number_format("0.0")
+        if name in ONE_DECIMAL
+        else 0
+    )
+    bold = ink is not None and name in ("tier", "tier_name", "rank")
+    return styles.cell(
+        font=styles.font(bold=True, color=ink) if bold else 0,
+        fill=styles.fill(fill) if fill else 0,
+        border=styles.bottom_border("C9CED6"),
+        number_format=number_format,
+        vertical="top",
+        wrap=name in WRAPPED,
+    )
+
+
+def _zoned_time_styles(
+    review: pd.DataFrame, styles: Styles, timezone: str, tier_row: np.ndarray, shown: np.ndarray
+) -> None:
+    """A case time in an hour the clocks repeat (the list's review_text.TIME_OFFSETS) is
+    shown with the zone of its instant in its cell's format ('25 Oct 2026 02:30 CET'; the
+    header names the site's zone, which shows that hour twice): `shown`, the style of each
+    row's cells, set for those cells (a handful on the night the clocks go back)."""
+    for position, name in enumerate(review.columns):
+        offsets = review_offsets(review, name) if name in ("index_time", "nadir_time") else None
+        if offsets is None:
+            continue
+        stamps = review[name].to_numpy()
+        for row in np.flatnonzero(~pd.isna(offsets)):
+            zone = escape(instant_zone(timezone, stamps[row], offsets[row]), quote=True)
+            code = f"{TIME_FORMAT} &quot;{zone}&quot;"
+            shown[row, position] = str(_cell_style(styles, int(tier_row[row]), name, code))
 
 
 def _review_sheet(
@@ -167,7 +194,8 @@ def _review_sheet(
     def pieces() -> Iterator[str]:
         yield head
         for first in range(0, len(review), step):
-            yield _review_rows(review.iloc[first : first + step], style_table, first + 2, plain)
+            rows = review.iloc[first : first + step]
+            yield _review_rows(rows, style_table, first + 2, plain, (styles, timezone))
         yield tail
 
     return pieces()
@@ -187,6 +215,7 @@ def _review_rows(
     style_table: np.ndarray,
     first_row: int,
     plain: Callable[[np.ndarray], np.ndarray] | None,
+    zones: tuple[Styles, str] | None = None,
 ) -> str:
     """The `<row>`s of a slice of the list from sheet row `first_row` on, each row filled in
     its tier's style."""
@@ -197,6 +226,8 @@ def _review_rows(
     values = frame_cell_parts(neutralise_frame(review))
     row_numbers = row_number_texts(first_row, len(review))
     style_texts = style_table.astype("str").astype(object)[tier_row]  # each row's, per column
+    if zones is not None:
+        _zoned_time_styles(review, *zones, tier_row, style_texts)
     cells = [
         [f'<c r="{column_letter(position + 1)}', row_numbers, style_texts[:, position], '"']
         + values[position]

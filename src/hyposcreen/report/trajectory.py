@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.arrow_columns import is_listed, positions_in
+from hyposcreen.ingest.clock_folds import offset_column, time_offsets
 from hyposcreen.report.clinical_times import clinical_time_objects
 from hyposcreen.report.html_text import (
     Parts,
@@ -29,6 +30,7 @@ from hyposcreen.report.html_text import (
     run_starts,
 )
 from hyposcreen.report.numbers import one_decimal_array
+from hyposcreen.report.review_text import review_offsets
 
 if TYPE_CHECKING:
     from hyposcreen.report.review_page import PageInfo
@@ -119,6 +121,7 @@ def between(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> np.ndar
 
 
 _COLUMNS = ["patient_id", "specimen_time", "corrected_sodium"]
+_OFFSET = offset_column("specimen_time")  # present when a result is in a repeated hour
 _POINT_COLUMNS = ["case", "specimen_time", "corrected_sodium", "index_time"]
 
 
@@ -129,33 +132,40 @@ def _points(
     `cases`), specimen_time, corrected_sodium and the case's index_time, by case, then time,
     then value (results alike in both: in their order in `sodium_results`)."""
     return pd.DataFrame(
-        dict(zip(_POINT_COLUMNS, _point_arrays(cases, sodium_results, start, end), strict=True))
+        dict(zip(_POINT_COLUMNS, _point_arrays(cases, sodium_results, start, end)[:4], strict=True))
     )
 
 
 def _point_arrays(
     cases: pd.DataFrame, sodium_results: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """`_points`' columns as numpy arrays (no frame made for a list naming each patient once)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """`_points`' columns as numpy arrays (no frame made for a list naming each patient once),
+    and the UTC offset of each point in an hour the clocks repeat (None without any)."""
     patient_ids = cases["patient_id"].astype("str").to_numpy()
     index_times = pd.to_datetime(cases["index_time"]).to_numpy()
     in_range = between(sodium_results["specimen_time"], start, end)
-    if in_range.all() and list(sodium_results.columns) == _COLUMNS:  # the page's, cut already
+    columns = _COLUMNS + [c for c in (_OFFSET,) if c in sodium_results]
+    if in_range.all() and list(sodium_results.columns) == columns:  # the page's, cut already
         shown = sodium_results
     else:
-        shown = sodium_results.loc[in_range, _COLUMNS]
+        shown = sodium_results.loc[in_range, columns]
     listed = pd.Index(patient_ids)
     if listed.is_unique:  # a list names each patient once: each result is one case's point
         case_of = positions_in(shown["patient_id"], listed)
         times = shown["specimen_time"].to_numpy()
         values = shown["corrected_sodium"].to_numpy()
+        offsets = time_offsets(shown, "specimen_time")
         if not (case_of >= 0).all():
             kept = case_of >= 0
             case_of, times, values = case_of[kept], times[kept], values[kept]
+            offsets = None if offsets is None else offsets[kept]
         order = np.lexsort(
             (np.asarray(values, dtype="float64"), times, case_of)
         )  # stable, missing values last: as the stable sorts below
-        return case_of[order], times[order], values[order], index_times[case_of[order]]
+        return (
+            case_of[order], times[order], values[order], index_times[case_of[order]],
+            None if offsets is None else offsets[order],
+        )  # fmt: skip
     keys = pd.DataFrame(
         {"case": np.arange(len(cases)), "patient_id": patient_ids, "index_time": index_times}
     )
@@ -168,7 +178,7 @@ def _point_arrays(
         ["case", "_order"], kind="stable"
     )
     case, times, values, index = (merged[c].to_numpy() for c in _POINT_COLUMNS)
-    return case, times, values, index
+    return case, times, values, index, time_offsets(merged, "specimen_time")
 
 
 def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: PageInfo) -> Parts:
@@ -179,7 +189,9 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
     n_days = round(span / 86400)
     threshold = float(info.hyponatremia_threshold)
     count = len(cases)
-    case_of, specimen_time, sodium, index_time = _point_arrays(cases, sodium_results, start, end)
+    case_of, specimen_time, sodium, index_time, offsets = _point_arrays(
+        cases, sodium_results, start, end
+    )
     values = np.asarray(sodium, dtype="float64")
     n, lowest, highest, first, last = _per_case(values, case_of, count)
     low = np.minimum(np.where(n > 0, lowest, threshold), threshold - 10.0) - 2.0
@@ -192,8 +204,13 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
         PLOT["top"] + _HEIGHT * (high[case_of] - values) / (high - low)[case_of]
     )
     is_index = ~np.isnat(index_time) & (specimen_time == index_time)
+    index_offsets = review_offsets(cases, "index_time")
+    if offsets is not None or index_offsets is not None:  # the same wall time twice: by offset
+        point_offsets = np.full(len(case_of), None) if offsets is None else offsets
+        case_offsets = np.full(count, None) if index_offsets is None else index_offsets
+        is_index &= point_offsets == case_offsets[case_of]
     title = escape_texts(
-        clinical_time_objects(specimen_time, info.timezone)
+        clinical_time_objects(specimen_time, info.timezone, offsets)
         + ": "
         + one_decimal_array(values)
         + " mmol/L"

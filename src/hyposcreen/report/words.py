@@ -33,7 +33,7 @@ from hyposcreen.report.joined_words import labelled_cell, times_joined
 
 # texts the column rewrites reproduce exactly; any other character sends a text to display.py
 _UNUSUAL = "[^\t\x20-\x7e≤≥]"
-_ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?"
+_ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:\d{2})?"  # as clinical_times
 # clinical_times._DATE's `(?!T)` after `\b` never rejects a match (no boundary before a `T`)
 _DATE = r"\b\d{4}-\d{2}-\d{2}\b"
 _CODED_DRUG = r"(?s)^(?P<system>RxNorm|ATC) (?P<code>[0-9A-Za-z]+)\b(?P<rest>.*)$"

@@ -132,7 +132,7 @@ def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResul
     release_free_memory(collect=False)
     with ctx.timed("write"):
         frames = {n: getattr(cleaned, n) for n in ("labs", "medications", "diagnoses")}
-        quarantine = quarantine_rows(frames, keep_labels=True)
+        quarantine = quarantine_rows(frames, True, ctx.mapping.timezone)
         sizes = {name: bucket_sizes(frame) for name, frame in frames.items()}
     return PartitionResult(
         result,

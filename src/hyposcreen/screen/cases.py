@@ -10,7 +10,7 @@ import pandas as pd
 
 from hyposcreen.arrow_columns import is_listed
 from hyposcreen.config import Window
-from hyposcreen.ingest.clock_folds import fold_column
+from hyposcreen.ingest.clock_folds import fold_column, offset_column, repeated_hour_offsets
 from hyposcreen.ingest.timeparse import instant_of, is_utc, to_instants, to_wall_time
 from hyposcreen.rules.loader import Profile, RuleSet
 from hyposcreen.screen.cofactors import electrolyte_cofactors, lab_table
@@ -149,13 +149,21 @@ def _with_instants(frame: pd.DataFrame, columns: tuple[str, ...], timezone: str)
 
 
 def _with_wall_times(result: ScreenResult, timezone: str) -> ScreenResult:
+    """The outputs' times from UTC instants back to site-local wall time; a time whose wall
+    time the clocks show twice keeps the offset of its instant in `offset_column` (the
+    outputs show it with the zone it was in, not the first occurrence's)."""
     if is_utc(timezone):
         return result
     for name, columns in _OUTPUT_TIMES.items():
         frame = getattr(result, name)
         present = [c for c in columns if c in frame.columns]
         if present and not frame.empty:
-            converted = {c: to_wall_time(frame[c], timezone) for c in present}
+            converted: dict[str, pd.Series | np.ndarray] = {}
+            for column in present:
+                offsets = repeated_hour_offsets(frame[column], timezone)
+                if offsets is not None:
+                    converted[offset_column(column)] = offsets
+                converted[column] = to_wall_time(frame[column], timezone)
             setattr(result, name, frame.assign(**converted))
     return result
 
