@@ -100,7 +100,7 @@ def _as_csv_text(value: object, column: str) -> str:
 
 def test_xlsx_opens_with_pandas_and_has_the_csv_rows(sample_out: Path) -> None:
     csv = _csv(sample_out)
-    from hyposcreen.report.spreadsheet import header_text
+    from hyposcreen.report.column_headers import header_text
 
     sheet = pd.read_excel(sample_out / "review_list.xlsx", sheet_name="Review list")
     # human headers ("Glucose-corrected Na (mmol/L)"), one per CSV column, in its order

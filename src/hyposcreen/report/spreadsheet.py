@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.report.clinical_times import instant_zone
+from hyposcreen.report.column_headers import header_text
 from hyposcreen.report.review_list import DISCLAIMER
 from hyposcreen.report.review_text import review_offsets
 from hyposcreen.report.safe_cells import neutralise_frame, neutralise_text
@@ -40,48 +41,6 @@ TIME_COLUMNS = {"index_time", "nadir_time", "window_start", "window_end"}
 TIME_FORMAT = "dd mmm yyyy hh:mm"
 ONE_DECIMAL = {"index_sodium", "corrected_sodium", "latest_sodium", "delta_48h"}
 WHOLE_NUMBER = {"index_glucose"}  # glucose in mg/dL at clinical precision
-# the column headers a reader sees (the CSV keeps the machine names); unnamed columns are
-# shown with their machine name, underscores as spaces
-HEADERS = {
-    "rank": "Rank",
-    "tier": "Tier",
-    "patient_id": "Patient",
-    "mrn": "MRN",
-    "name": "Name",
-    "unit": "Ward",
-    "index_time": "Index result time",
-    "index_sodium": "Index Na (mmol/L)",
-    "corrected_sodium": "Glucose-corrected Na (mmol/L)",
-    "severity": "Severity",
-    "latest_sodium": "Latest Na (mmol/L)",
-    "delta_48h": "Na change over 48 h (mmol/L)",
-    "overcorrection": "Over-rapid correction",
-    "risk_factors": "Risk factors",
-    "correction_risk": "Risk factor for osmotic demyelination",
-    "missing_workup": "Workup not found",
-    "evidence": "Evidence",
-    "considerations": "Considerations",
-    "profile": "Profile",
-    "rules_version": "Rules version",
-    "run_id": "Run",
-    "tier_name": "Tier name",
-    "n_low_results": "Low results in window",
-    "nadir_time": "Lowest result time",
-    "trend": "Trend",
-    "overcorrection_pair": "Over-rapid correction (results)",
-    "cramp_documented": "Cramp documented",
-    "index_glucose": "Glucose at index (mg/dL)",
-    "window_start": "Window start",
-    "window_end": "Window end",
-    "relisted_because": "Listed again because",
-    "previously_listed": "Previously listed",
-    "last_reviewed": "Last reviewed",
-    "possibly_spurious": "Possibly spurious result",
-}
-
-
-def header_text(column: str) -> str:
-    return HEADERS.get(column, column.replace("_", " "))
 
 
 def _review_styles(styles: Styles, columns: list[str]) -> np.ndarray:

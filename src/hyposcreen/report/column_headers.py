@@ -1,0 +1,48 @@
+"""The review list's column headers as a reader sees them in the workbook.
+
+The CSV and Parquet files keep the machine names; a column without a header here is shown
+with its machine name, underscores as spaces."""
+
+from __future__ import annotations
+
+HEADERS = {
+    "rank": "Rank",
+    "tier": "Tier",
+    "patient_id": "Patient",
+    "mrn": "MRN",
+    "name": "Name",
+    "unit": "Ward",
+    "index_time": "Index result time",
+    "index_sodium": "Index Na (mmol/L)",
+    "corrected_sodium": "Glucose-corrected Na (mmol/L)",
+    "severity": "Severity",
+    "latest_sodium": "Latest Na (mmol/L)",
+    "delta_48h": "Na change over 48 h (mmol/L)",
+    "overcorrection": "Over-rapid correction",
+    "risk_factors": "Risk factors",
+    "correction_risk": "Risk factor for osmotic demyelination",
+    "missing_workup": "Workup not found",
+    "evidence": "Evidence",
+    "considerations": "Considerations",
+    "profile": "Profile",
+    "rules_version": "Rules version",
+    "run_id": "Run",
+    "tier_name": "Tier name",
+    "n_low_results": "Low results in window",
+    "nadir_time": "Lowest result time",
+    "trend": "Trend",
+    "overcorrection_pair": "Over-rapid correction (results)",
+    "cramp_documented": "Cramp documented",
+    "index_glucose": "Glucose at index (mg/dL)",
+    "window_start": "Window start",
+    "window_end": "Window end",
+    "relisted_because": "Listed again because",
+    "previously_listed": "Previously listed",
+    "last_reviewed": "Last reviewed",
+    "possibly_spurious": "Possibly spurious result",
+}
+
+
+def header_text(column: str) -> str:
+    """The header a reader sees for the review list's `column`."""
+    return HEADERS.get(column, column.replace("_", " "))
