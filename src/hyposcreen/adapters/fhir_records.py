@@ -3,9 +3,13 @@
 Medications: MedicationRequest (DSTU2's MedicationOrder read as one), MedicationStatement and
 MedicationAdministration, with the drug from `medicationCodeableConcept` or from a Medication
 resource (exported in Medication files or `contained`, referenced as `#id`, or as a bare `id`
-that a contained resource has). Conditions:
+that a contained resource has). A code system whose codes are the drug's name as written
+(rules/drug_name_systems.csv: MIMIC-IV on FHIR's medication-name) names the drug by its codes
+and, on a Medication, by its identifiers, as a display would. Conditions:
 one row per resource, coded by the coding that matches a condition of the rules (else the first
-coding of a known system); one that abated without a clinicalStatus is resolved. Patients are
+coding of a known system); one that abated without a clinicalStatus is resolved; one dated by
+nothing else is dated at the start of its encounter (MIMIC-IV on FHIR: diagnoses_icd has no
+time, its codes belong to the stay; the same date --source mimic gives them). Patients are
 read by fhir_patients.
 """
 
@@ -15,6 +19,7 @@ import re
 from collections import Counter
 from typing import Any
 
+from hyposcreen.adapters.fhir_index import DRUG_NAME_SYSTEMS
 from hyposcreen.adapters.fhir_table import UnresolvedReference
 from hyposcreen.adapters.fhir_types import (
     ATC_SYSTEMS,
@@ -129,7 +134,7 @@ class MedicationMapper:
             self.unmapped[(kind, "unresolved_medication_reference")] += 1
             self.unresolved = (display := text(reference.get("display"))) is None
             return [], display
-        concepts = [target.get("code")]
+        concepts = [target.get("code"), *target.get("names", ())]
         for ingredient in objects(target.get("ingredient")):
             if isinstance(ingredient, dict):
                 item = ingredient.get("itemCodeableConcept") or ingredient.get("item")
@@ -147,7 +152,9 @@ class MedicationMapper:
                 code, key = text(coding.get("code")), system_key(coding.get("system"))
                 if not code:
                     continue
-                if key in RXNORM_SYSTEMS or (not key and code in self.known_rxnorm):
+                if key in DRUG_NAME_SYSTEMS and code not in names:
+                    names.append(code)
+                elif key in RXNORM_SYSTEMS or (not key and code in self.known_rxnorm):
                     rxnorm.append(code)
                 elif key in ATC_SYSTEMS or (not key and _ATC_SHAPE.match(code)):
                     atc.append(code.upper())
@@ -204,9 +211,10 @@ class MedicationMapper:
 
 
 class ConditionMapper:
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, encounter_starts: dict[str, str | None] | None = None):
         self.rules = rules
         self.aliases = rules.code_system_aliases
+        self.encounter_starts = encounter_starts or {}  # Encounter id -> period.start
 
     def _system(self, system: str | None, code: str) -> str | None:
         """Canonical code system of a coding; without a system, guessed from the code's shape
@@ -253,13 +261,16 @@ class ConditionMapper:
             first_text(resource, "recordedDate", "onsetDateTime", "assertedDate", "dateRecorded")
             or onset
         )  # assertedDate: STU3's name for recordedDate, dateRecorded: DSTU2's
+        encounter = _encounter(resource)
+        if recorded is None and encounter is not None:
+            recorded = self.encounter_starts.get(encounter)
         return (
             _patient(resource),
             code,
             system,
             recorded,
             status,
-            _encounter(resource),
+            encounter,
             description,
         )
 
@@ -277,8 +288,3 @@ def _abated(resource: dict[str, Any]) -> str | None:
     ):
         return "resolved"
     return None
-
-
-def medication_index_entry(resource: dict[str, Any]) -> dict[str, Any]:
-    """What a Medication resource contributes when referenced: its code and ingredients."""
-    return {"code": resource.get("code"), "ingredient": resource.get("ingredient")}

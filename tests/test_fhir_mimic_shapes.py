@@ -1,0 +1,37 @@
+"""A MIMIC-IV on FHIR export (tests/data/fhir/mimic) screened as it is published: its
+diagnoses in MIMIC's own ICD code systems and dated only by their stay (the Encounter), its
+drugs named only by a MIMIC medication-name identifier or code. Before, the four hyponatremic
+patients were found but three of them went unlisted at exit 0: every diagnosis was quarantined
+without a time and every drug read as unnamed, so their risk factors were lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from hyposcreen.cli import main
+
+EXPORT = Path(__file__).resolve().parent / "data" / "fhir" / "mimic"
+DAY = "2180-07-23"
+
+
+def test_mimic_on_fhir_cases_are_listed_with_their_conditions_and_drugs(tmp_path: Path) -> None:
+    status = main(
+        ["run", "--no-flow", "--source", "fhir", "--input", str(EXPORT), "--out",
+         str(tmp_path), "--window-start", DAY, "--window-end", "2180-07-24"]
+    )  # fmt: skip
+    assert status == 0
+    listed = pd.read_csv(tmp_path / DAY / "review_list.csv", dtype=str)
+    assert list(
+        zip(listed["index_sodium"], listed["tier"], listed["risk_factors"], strict=True)
+    ) == [
+        ("118.0", "1", "cirrhosis;hypokalemia;loop_diuretic"),
+        ("124.0", "2", "heart_failure"),
+        ("125.0", "2", "ckd;thiazide_diuretic"),
+        ("131.0", "2", "siadh;ssri"),
+    ]
+    evidence = pd.read_csv(tmp_path / DAY / "evidence.csv", dtype=str)
+    cirrhosis = evidence.loc[evidence["risk_factor"] == "cirrhosis", "text"].iloc[0]
+    # dated at the start of the stay the code was assigned for (Encounter.period.start, -04:00)
+    assert cirrhosis == "K7031 (ICD-10-CM) recorded 2180-07-21T18:20:00"
