@@ -2,7 +2,9 @@
 diagnoses in MIMIC's own ICD code systems and dated only by their stay (the Encounter), its
 drugs named only by a MIMIC medication-name identifier or code. Before, the four hyponatremic
 patients were found but three of them went unlisted at exit 0: every diagnosis was quarantined
-without a time and every drug read as unnamed, so their risk factors were lost."""
+without a time and every drug read as unnamed, so their risk factors were lost. A drip ordered
+as a MedicationMix (the drug and its base solution, each a Medication it references) is named
+by its parts."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def test_mimic_on_fhir_cases_are_listed_with_their_conditions_and_drugs(tmp_path
         zip(listed["index_sodium"], listed["tier"], listed["risk_factors"], strict=True)
     ) == [
         ("118.0", "1", "cirrhosis;hypokalemia;loop_diuretic"),
-        ("124.0", "2", "heart_failure"),
+        ("124.0", "2", "heart_failure;loop_diuretic"),
         ("125.0", "2", "ckd;thiazide_diuretic"),
         ("131.0", "2", "siadh;ssri"),
     ]

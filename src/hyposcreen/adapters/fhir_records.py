@@ -3,14 +3,13 @@
 Medications: MedicationRequest (DSTU2's MedicationOrder read as one), MedicationStatement and
 MedicationAdministration, with the drug from `medicationCodeableConcept` or from a Medication
 resource (exported in Medication files or `contained`, referenced as `#id`, or as a bare `id`
-that a contained resource has). A code system whose codes are the drug's name as written
-(rules/drug_name_systems.csv: MIMIC-IV on FHIR's medication-name) names the drug by its codes
-and, on a Medication, by its identifiers, as a display would. Conditions:
-one row per resource, coded by the coding that matches a condition of the rules (else the first
-coding of a known system); one that abated without a clinicalStatus is resolved; one dated by
-nothing else is dated at the start of its encounter (MIMIC-IV on FHIR: diagnoses_icd has no
-time, its codes belong to the stay; the same date --source mimic gives them). Patients are
-read by fhir_patients.
+that a contained resource has; a mix's parts by their references). A code system whose codes
+are the drug's name (rules/drug_name_systems.csv) names it by its codes and, on a Medication,
+by its identifiers, as a display would. Conditions: one row per resource, coded by the coding
+that matches a condition of the rules (else the first coding of a known system); one that
+abated without a clinicalStatus is resolved; one dated by nothing else is dated at the start of
+its encounter (MIMIC-IV on FHIR: diagnoses_icd has no time, its codes belong to the stay; the
+same date --source mimic gives them). Patients are read by fhir_patients.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from hyposcreen.adapters.fhir_index import DRUG_NAME_SYSTEMS
+from hyposcreen.adapters.fhir_index import DRUG_NAME_SYSTEMS, medication_index_entry
 from hyposcreen.adapters.fhir_table import UnresolvedReference
 from hyposcreen.adapters.fhir_types import (
     ATC_SYSTEMS,
@@ -127,19 +126,31 @@ class MedicationMapper:
         if not isinstance(reference, dict):
             self.unmapped[(kind, "no_medication")] += 1
             return [], None
-        target = contained_target(reference, resource.get("contained"))
-        if target is None and contained_id(reference) is None:
-            target = self.medications.get(reference_id(reference) or "")
+        target = self._medication(reference, resource.get("contained"))
         if target is None:
             self.unmapped[(kind, "unresolved_medication_reference")] += 1
             self.unresolved = (display := text(reference.get("display"))) is None
             return [], display
         concepts = [target.get("code"), *target.get("names", ())]
         for ingredient in objects(target.get("ingredient")):
-            if isinstance(ingredient, dict):
-                item = ingredient.get("itemCodeableConcept") or ingredient.get("item")
-                concepts.append(item.get("concept", item) if isinstance(item, dict) else None)
+            item = ingredient.get("itemCodeableConcept") or ingredient.get("item")
+            concepts.append(item.get("concept", item) if isinstance(item, dict) else None)
+            # a mix (MIMIC's MedicationMix: a drip's drug and base) refers to its parts
+            part = ingredient.get("itemReference") or (
+                item.get("reference") if isinstance(item, dict) else None
+            )
+            if (found := self._medication(part, resource.get("contained"))) is not None:
+                concepts += [found.get("code"), *found.get("names", ())]
         return concepts, None
+
+    def _medication(self, reference: object, contained: object) -> dict[str, Any] | None:
+        """The index entry of the Medication a reference names: contained, else exported."""
+        target = contained_target(reference, contained)
+        if target is not None:
+            return medication_index_entry(target)
+        if contained_id(reference) is None and (found := reference_id(reference)):
+            return self.medications.get(found)
+        return None
 
     def _drug(self, resource: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
         concepts, display = self._medication_concepts(resource)
