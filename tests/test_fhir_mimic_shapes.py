@@ -32,7 +32,7 @@ def test_mimic_on_fhir_cases_are_listed_with_their_conditions_and_drugs(tmp_path
         zip(listed["index_sodium"], listed["tier"], listed["risk_factors"], strict=True)
     ) == [
         ("118.0", "1", "cirrhosis;hypokalemia;loop_diuretic"),
-        ("124.0", "2", "heart_failure;loop_diuretic"),
+        ("124.0", "2", "heart_failure;hypokalemia;loop_diuretic"),
         ("125.0", "2", "ckd;thiazide_diuretic"),
         ("131.0", "2", "siadh;ssri"),
     ]
