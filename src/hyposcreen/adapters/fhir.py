@@ -4,7 +4,7 @@ labs        <- Observation (values of `component[]` too; the Observations a Diag
                contains), Specimen types resolved; an OperationOutcome reporting an error (a
                Bulk Data error file, a search page's outcome) is quarantined `export_error`
 medications <- MedicationRequest, MedicationStatement, MedicationAdministration (+ Medication)
-diagnoses   <- Condition
+diagnoses   <- Condition (+ Encounter: the start of the stay dates a Condition without a date)
 patients    <- Patient
 
 Files: `<Type>*.ndjson[.gz]` anywhere in the folder (see `fhir_files`); files of Bundles or of
@@ -44,7 +44,11 @@ from hyposcreen.adapters.fhir_files import (
     type_from_name,
     unread_packed,
 )
-from hyposcreen.adapters.fhir_index import index_resources
+from hyposcreen.adapters.fhir_index import (
+    encounter_start,
+    index_resources,
+    medication_index_entry,
+)
 from hyposcreen.adapters.fhir_labs import (
     LAB_COLUMNS,
     ObservationMapper,
@@ -58,7 +62,6 @@ from hyposcreen.adapters.fhir_records import (
     MEDICATION_COLUMNS,
     ConditionMapper,
     MedicationMapper,
-    medication_index_entry,
 )
 from hyposcreen.adapters.fhir_scan import (
     LineReader,
@@ -154,7 +157,8 @@ def _reader(
     indexed: dict[str, int],
 ) -> tuple[LineReader, Any, MedicationMapper | None]:
     """How one table maps resource lines (and, for labs, the pre-filter regex), with the
-    reference resources it needs (Specimen for labs, Medication for medications) indexed."""
+    reference resources it needs (Specimen for labs, Medication for medications, Encounter for
+    diagnoses) indexed."""
     wanted = frozenset(TABLE_TYPES[name])
     mixed = by_type.get(MIXED, []) + by_type.get(DOCUMENTS, [])
     if name == "labs":
@@ -185,10 +189,26 @@ def _reader(
 
         reader = LineReader(builder, wanted, mapper.rows, {"Medication": keep_medication})
         return reader, None, mapper
-    single = ConditionMapper(rules).row if name == "diagnoses" else patient_row
+    if name == "diagnoses":
+        files = by_type.get("Encounter", []) + mixed
+        starts: dict[str, Any] = index_resources(files, "Encounter", encounter_start)
+        indexed["Encounter"] = len(starts)
+        conditions = ConditionMapper(rules, starts)
+
+        def keep_encounter(resource: Resource) -> None:
+            starts[str(resource.get("id"))] = encounter_start(resource)
+
+        def condition_rows(resource: Resource) -> list[Row]:
+            return [conditions.row(resource)]
+
+        return (
+            LineReader(builder, wanted, condition_rows, {"Encounter": keep_encounter}),
+            None,
+            None,
+        )
 
     def rows(resource: Resource) -> list[Row]:
-        return [single(resource)]
+        return [patient_row(resource)]
 
     return LineReader(builder, wanted, rows, {}), None, None
 

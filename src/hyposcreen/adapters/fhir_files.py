@@ -19,8 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from hyposcreen.adapters.fhir_documents import (
     DOCUMENT_SUFFIXES,
     NDJSON,
@@ -29,6 +27,7 @@ from hyposcreen.adapters.fhir_documents import (
     pretty_printed,
     sniff,
 )
+from hyposcreen.adapters.fhir_lines import parse_resource
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.files import is_bookkeeping
 
@@ -155,11 +154,7 @@ def peek_types(path: Path) -> list[str]:
     found = []
     try:
         for _, line in iter_lines(path, limit=_PEEK_LINES):
-            try:
-                parsed = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(parsed, dict) and isinstance(parsed.get("resourceType"), str):
+            if (parsed := parse_resource(line)) is not None:
                 found.append(str(parsed["resourceType"]))
     except InputError:
         return []

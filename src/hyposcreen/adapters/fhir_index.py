@@ -1,8 +1,11 @@
-"""Look-up of FHIR resources that other resources refer to (Specimen, Medication), by id.
+"""Look-up of FHIR resources that other resources refer to (Specimen, Medication, Encounter),
+by id.
 
-An Observation names its specimen and a MedicationRequest its Medication by reference; this
-module reads every resource of one type in the export (NDJSON lines, Bundles on a line, JSON
-documents, parsed once per run: `fhir_parsed`) into a dict id -> what the mapper needs from it.
+An Observation names its specimen, a MedicationRequest its Medication and a Condition its
+Encounter by reference; this module reads every resource of one type in the export (NDJSON
+lines, Bundles on a line, JSON documents, parsed once per run: `fhir_parsed`) into a dict
+id -> what the mapper needs from it (a Medication's entry: `medication_index_entry`; an
+Encounter's: `encounter_start`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,14 @@ from typing import Any
 from hyposcreen.adapters.fhir_files import is_document, iter_lines
 from hyposcreen.adapters.fhir_parsed import document_places
 from hyposcreen.adapters.fhir_scan import Resource, bundle_entries, parse_resource
+from hyposcreen.adapters.fhir_types import objects, period, system_key, text
+from hyposcreen.rules.loader import load_source_map
+
+# code systems whose codes (and, on a Medication, identifier values) are the drug's name as
+# written (MIMIC-IV on FHIR's medication-name: the prescriptions drug, the emar medication)
+DRUG_NAME_SYSTEMS = frozenset(
+    system_key(row["system"]) for row in load_source_map("drug_name_systems.csv")
+)
 
 
 def index_resources(
@@ -48,3 +59,21 @@ def _index(
     for resource in candidates:
         if resource["resourceType"] == resource_type and isinstance(resource.get("id"), str):
             found[resource["id"]] = entry(resource)
+
+
+def medication_index_entry(resource: dict[str, Any]) -> dict[str, Any]:
+    """What a Medication resource contributes when referenced: its code, ingredients and the
+    names its identifiers of a drug-name system give."""
+    names = [
+        {"text": value}
+        for item in objects(resource.get("identifier"))
+        if system_key(item.get("system")) in DRUG_NAME_SYSTEMS
+        and (value := text(item.get("value")))
+    ]
+    return {"code": resource.get("code"), "ingredient": resource.get("ingredient"), "names": names}
+
+
+def encounter_start(resource: dict[str, Any]) -> str | None:
+    """When an Encounter began (its period's start): the date of a Condition dated by nothing
+    but its encounter."""
+    return period(resource.get("period"))[0]

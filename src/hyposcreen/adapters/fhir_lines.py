@@ -6,7 +6,7 @@ whatever codes it holds, and must be quarantined `malformed_row`, not counted no
 each block is first checked whole by Arrow's JSON reader (C++, reading only `resourceType`):
 when every line is a JSON object with a string `resourceType`, nothing more is done; else
 every line of the block is parsed to find the damaged ones. A line ending without `}` (cut
-off) is always looked at.
+off) is always looked at. A line that is not UTF-8 is read as Windows-1252 (parse_resource).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.json as pa_json
 
+from hyposcreen.legacy_text import LEGACY_ENCODING
+
 Resource = dict[str, Any]
 _RESOURCE_TYPE = pa_json.ParseOptions(
     explicit_schema=pa.schema([("resourceType", pa.string())]),
@@ -25,11 +27,22 @@ _RESOURCE_TYPE = pa_json.ParseOptions(
 
 
 def parse_resource(line: bytes | bytearray) -> Resource | None:
-    """A resource object, or None when the line is not JSON or not a FHIR resource."""
+    """A resource object, or None when the line is not JSON or not a FHIR resource. A line that
+    is not UTF-8 (a display or note holding `é` as one Windows-1252 byte, as an exporter writing
+    the server's legacy text leaves it) is read as Windows-1252, as a CSV that is not UTF-8 is
+    (legacy_text): the resource is whole, only its text was encoded otherwise."""
     try:
         parsed = orjson.loads(line)
     except orjson.JSONDecodeError:
-        return None
+        try:
+            bytes(line).decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                parsed = orjson.loads(bytes(line).decode(LEGACY_ENCODING))
+            except orjson.JSONDecodeError:
+                return None
+        else:
+            return None
     if isinstance(parsed, dict) and isinstance(parsed.get("resourceType"), str):
         return parsed
     return None

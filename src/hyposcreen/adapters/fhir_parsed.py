@@ -45,7 +45,11 @@ TABLE_TYPES = {
     "diagnoses": ("Condition",),
     "patients": ("Patient",),
 }
-SUPPORT_TYPES = {"labs": ("Specimen",), "medications": ("Medication",)}
+SUPPORT_TYPES = {
+    "labs": ("Specimen",),
+    "medications": ("Medication",),
+    "diagnoses": ("Encounter",),
+}
 KEPT_TYPES = (
     frozenset(t for types in (*TABLE_TYPES.values(), *SUPPORT_TYPES.values()) for t in types)
     | PSEUDO_TYPES

@@ -3,10 +3,13 @@
 Medications: MedicationRequest (DSTU2's MedicationOrder read as one), MedicationStatement and
 MedicationAdministration, with the drug from `medicationCodeableConcept` or from a Medication
 resource (exported in Medication files or `contained`, referenced as `#id`, or as a bare `id`
-that a contained resource has). Conditions:
-one row per resource, coded by the coding that matches a condition of the rules (else the first
-coding of a known system); one that abated without a clinicalStatus is resolved. Patients are
-read by fhir_patients.
+that a contained resource has; a mix's parts by their references). A code system whose codes
+are the drug's name (rules/drug_name_systems.csv) names it by its codes and, on a Medication,
+by its identifiers, as a display would. Conditions: one row per resource, coded by the coding
+that matches a condition of the rules (else the first coding of a known system); one that
+abated without a clinicalStatus is resolved; one dated by nothing else is dated at the start of
+its encounter (MIMIC-IV on FHIR: diagnoses_icd has no time, its codes belong to the stay; the
+same date --source mimic gives them). Patients are read by fhir_patients.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import re
 from collections import Counter
 from typing import Any
 
+from hyposcreen.adapters.fhir_index import DRUG_NAME_SYSTEMS, medication_index_entry
 from hyposcreen.adapters.fhir_table import UnresolvedReference
 from hyposcreen.adapters.fhir_types import (
     ATC_SYSTEMS,
@@ -122,19 +126,31 @@ class MedicationMapper:
         if not isinstance(reference, dict):
             self.unmapped[(kind, "no_medication")] += 1
             return [], None
-        target = contained_target(reference, resource.get("contained"))
-        if target is None and contained_id(reference) is None:
-            target = self.medications.get(reference_id(reference) or "")
+        target = self._medication(reference, resource.get("contained"))
         if target is None:
             self.unmapped[(kind, "unresolved_medication_reference")] += 1
             self.unresolved = (display := text(reference.get("display"))) is None
             return [], display
-        concepts = [target.get("code")]
+        concepts = [target.get("code"), *target.get("names", ())]
         for ingredient in objects(target.get("ingredient")):
-            if isinstance(ingredient, dict):
-                item = ingredient.get("itemCodeableConcept") or ingredient.get("item")
-                concepts.append(item.get("concept", item) if isinstance(item, dict) else None)
+            item = ingredient.get("itemCodeableConcept") or ingredient.get("item")
+            concepts.append(item.get("concept", item) if isinstance(item, dict) else None)
+            # a mix (MIMIC's MedicationMix: a drip's drug and base) refers to its parts
+            part = ingredient.get("itemReference") or (
+                item.get("reference") if isinstance(item, dict) else None
+            )
+            if (found := self._medication(part, resource.get("contained"))) is not None:
+                concepts += [found.get("code"), *found.get("names", ())]
         return concepts, None
+
+    def _medication(self, reference: object, contained: object) -> dict[str, Any] | None:
+        """The index entry of the Medication a reference names: contained, else exported."""
+        target = contained_target(reference, contained)
+        if target is not None:
+            return medication_index_entry(target)
+        if contained_id(reference) is None and (found := reference_id(reference)):
+            return self.medications.get(found)
+        return None
 
     def _drug(self, resource: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
         concepts, display = self._medication_concepts(resource)
@@ -147,7 +163,9 @@ class MedicationMapper:
                 code, key = text(coding.get("code")), system_key(coding.get("system"))
                 if not code:
                     continue
-                if key in RXNORM_SYSTEMS or (not key and code in self.known_rxnorm):
+                if key in DRUG_NAME_SYSTEMS and code not in names:
+                    names.append(code)
+                elif key in RXNORM_SYSTEMS or (not key and code in self.known_rxnorm):
                     rxnorm.append(code)
                 elif key in ATC_SYSTEMS or (not key and _ATC_SHAPE.match(code)):
                     atc.append(code.upper())
@@ -204,9 +222,10 @@ class MedicationMapper:
 
 
 class ConditionMapper:
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, encounter_starts: dict[str, str | None] | None = None):
         self.rules = rules
         self.aliases = rules.code_system_aliases
+        self.encounter_starts = encounter_starts or {}  # Encounter id -> period.start
 
     def _system(self, system: str | None, code: str) -> str | None:
         """Canonical code system of a coding; without a system, guessed from the code's shape
@@ -253,13 +272,16 @@ class ConditionMapper:
             first_text(resource, "recordedDate", "onsetDateTime", "assertedDate", "dateRecorded")
             or onset
         )  # assertedDate: STU3's name for recordedDate, dateRecorded: DSTU2's
+        encounter = _encounter(resource)
+        if recorded is None and encounter is not None:
+            recorded = self.encounter_starts.get(encounter)
         return (
             _patient(resource),
             code,
             system,
             recorded,
             status,
-            _encounter(resource),
+            encounter,
             description,
         )
 
@@ -277,8 +299,3 @@ def _abated(resource: dict[str, Any]) -> str | None:
     ):
         return "resolved"
     return None
-
-
-def medication_index_entry(resource: dict[str, Any]) -> dict[str, Any]:
-    """What a Medication resource contributes when referenced: its code and ingredients."""
-    return {"code": resource.get("code"), "ingredient": resource.get("ingredient")}

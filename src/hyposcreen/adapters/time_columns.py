@@ -9,7 +9,10 @@ canonical name a data engineer does not find in the delivery. Column names only,
   datetime column, else its date column. A MIMIC diagnosis carries no time: it is dated at
   the start of its stay in `admissions` (admittime, or edregtime when earlier), so an empty
   one means its admission is not there (`absent`).
-- fhir: the canonical names (a time is read from one of several elements of a resource).
+- fhir: the canonical names (a time is read from one of several elements of a resource), but
+  a Condition's: its own dates, else the start of its Encounter (MIMIC-IV on FHIR dates its
+  diagnoses so), so an empty one means the Condition has no date and its Encounter is not in
+  the export (`absent`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,12 @@ _ADAPTER_TIMES: dict[str, dict[tuple[str, str], str]] = {
         ("medications", "end_time"): "stoptime or enddate",
         ("diagnoses", "recorded_time"): "admittime (or edregtime) of the stay in admissions",
     },
+    "fhir": {
+        ("diagnoses", "recorded_time"): (
+            "recordedDate, onsetDateTime or onsetPeriod.start, else the period.start of the "
+            "Condition's Encounter"
+        ),
+    },
 }
 # why a time the adapter gives is empty, where that is known: (table, column) -> the reason
 _ADAPTER_ABSENT: dict[str, dict[tuple[str, str], str]] = {
@@ -40,6 +49,14 @@ _ADAPTER_ABSENT: dict[str, dict[tuple[str, str], str]] = {
             "their admission (hadm_id) is not in the admissions file, or has no admittime there "
             "(a diagnoses_icd row carries no time of its own and is dated at the start of its "
             "stay). An admissions file of part of the stays, or diagnoses of stays it lacks?"
+        ),
+    },
+    "fhir": {
+        ("diagnoses", "recorded_time"): (
+            "the Condition carries no date of its own and the Encounter it names is not in the "
+            "export, or has no period.start (MIMIC-IV on FHIR dates its diagnoses only by their "
+            "stay). An export made without its Encounter resources (a _type list leaving them "
+            "out)? Ask for them with the export."
         ),
     },
 }
