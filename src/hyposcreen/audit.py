@@ -9,8 +9,10 @@ guard a night's delivery, not history), but each month is judged for the warning
 it would give (recipe_publish.run_warnings: unknown units, flagged results, LOINC codes written
 otherwise …), so an extract that loses results does not give a silently low count: they are
 listed, with their month, under `warnings` in audit_manifest.json and at the top of audit.html,
-and the command exits 4. Outputs: audit.html, audit_tables.csv and audit_manifest.json
-(aggregates, suppressed) and, only with a pseudonym key, audit_patients.csv.
+and the command exits 4. A read a run could not screen (a table whose key times mostly do not
+read) stops the audit with the run's stop and message (exit 3), judged once per read. Outputs:
+audit.html, audit_tables.csv and audit_manifest.json (aggregates, suppressed) and, only with a
+pseudonym key, audit_patients.csv.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen import __version__, recipe
+from hyposcreen.adapters.time_columns import TimeColumns
 from hyposcreen.config import RunSettings, Window
 from hyposcreen.context import CleanedInputs, ReadTables, RunContext, prepare
 from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.quarantine_text import Matches
 from hyposcreen.recipe_clean import held_sizes
-from hyposcreen.recipe_publish import run_warnings
+from hyposcreen.recipe_publish import run_warnings, screenable_times
 from hyposcreen.recipe_quarantine import quarantined_rows
 from hyposcreen.report.audit_measures import (
     PeriodCounts,
@@ -127,21 +131,48 @@ def patient_rows(
     )
 
 
+@dataclass(frozen=True)
+class MonthQuarantine:
+    """A month's quarantine rows and reconciliation, as a run of the month publishes them, and
+    (when the month was judged for the unreadable-time stop) the Matches and time-column names
+    that stop read, which the month's warnings take."""
+
+    rows: pd.DataFrame
+    reconciliation: dict[str, dict[str, Any]]
+    judged: tuple[Matches, TimeColumns] | None = None
+
+
+def month_quarantine(ctx: RunContext, cleaned: CleanedInputs, own_read: bool) -> MonthQuarantine:
+    """The month's quarantine; when `own_read` (the first month of a shared read, or a month
+    read for itself), judged as a run judges its night before it publishes: a table whose key
+    times mostly do not read stops the audit (recipe_publish.screenable_times: exit 3, the
+    run's message). The months cut from one read hold the same unread rows against the same
+    rows that matter (every month keeps the rows whose time did not read; rows_in is the
+    read's), so that read is judged once, before any month is screened."""
+    rows = quarantined_rows(ctx, cleaned)
+    reconciliation = cleaned.reconciled(held_sizes(ctx))
+    judged = screenable_times(ctx, rows, reconciliation) if own_read else None
+    return MonthQuarantine(rows, reconciliation, judged)
+
+
 def _month_warnings(
     ctx: RunContext, tables: dict[str, IngestedTable], cleaned: CleanedInputs,
-    result: ScreenResult, label: str,
+    result: ScreenResult, quarantine: MonthQuarantine, label: str,
 ) -> list[dict[str, str]]:  # fmt: skip
     """The warnings a run of the month would give (no contracts: none demoted), each message
     led by the month as a backfill's by its night: counts and `file:row` only."""
+    where, times = quarantine.judged or (None, None)
     found = run_warnings(
         ctx,
         tables,
         result,
         None,
-        quarantined_rows(ctx, cleaned),
-        cleaned.reconciled(held_sizes(ctx)),
+        quarantine.rows,
+        quarantine.reconciliation,
         cleaned.drug_names,
         cleaned.delivery_counts,
+        where,
+        times,
     )
     return [{"period": label, "code": w.code, "message": f"[{label}] {w.message}"} for w in found]
 
@@ -180,15 +211,16 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     inputs: dict[str, Any] = {}
     months = month_windows(settings.start, settings.end)
     shared = SharedInput(months if share_read else [], tell=_tell, spill=False)
-    for window in months:
+    for at, window in enumerate(months):
         period_ctx = replace(ctx, settings=replace(base, window=window), timings={})
-        shared.attach(period_ctx)
+        own_read = not shared.attach(period_ctx) or at == 0  # a month cut from a shared read
         tables = recipe.read(period_ctx).tables
         inputs = {name: table.files for name, table in tables.items()}
         cleaned = recipe.clean(period_ctx, ReadTables(tables))
+        quarantine = month_quarantine(period_ctx, cleaned, own_read)  # a broken read stops
         result = recipe.history(period_ctx, recipe.screen(period_ctx, cleaned))
         label = window.start.strftime("%Y-%m")
-        warnings += _month_warnings(period_ctx, tables, cleaned, result, label)
+        warnings += _month_warnings(period_ctx, tables, cleaned, result, quarantine, label)
         periods.append(period_counts(label, result, cleaned.diagnoses, window, vocabulary, codes))
         if key is not None:
             exported.append(patient_rows(label, result, cleaned.diagnoses, window.end, key, codes))
