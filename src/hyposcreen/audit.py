@@ -4,10 +4,11 @@ Each month is one screening window, read, cleaned and screened by the same funct
 nightly run (the recipe's read, clean, screen and history stages; the months share one read
 of the input, cut per month as a backfill's nights are), so a month's cases are the
 cases `hyposcreen run` would find over that month: a patient with several low results in a
-month is one case of that month. The nightly Great Expectations contracts are not re-run (they
-guard a night's delivery, not history), but each month is judged for the warnings a run of
-it would give (recipe_publish.run_warnings: unknown units, flagged results, LOINC codes written
-otherwise …), so an extract that loses results does not give a silently low count: they are
+month is one case of that month. The run's data contracts are run once per read
+(audit_contracts: a critical failure stops the audit, exit 3; the outcome goes to the
+manifest), and each month is judged for the warnings a run of it would give
+(recipe_publish.run_warnings: unknown units, flagged results, LOINC codes written otherwise
+…), so an extract that loses results does not give a silently low count: they are
 listed, with their month, under `warnings` in audit_manifest.json and at the top of audit.html,
 and the command exits 4. A read a run could not screen (a table whose key times mostly do not
 read) stops the audit with the run's stop and message (exit 3), judged once per read. Outputs:
@@ -28,6 +29,12 @@ import pandas as pd
 
 from hyposcreen import __version__, recipe
 from hyposcreen.adapters.time_columns import TimeColumns
+from hyposcreen.audit_contracts import (
+    SentContracts,
+    send_contracts,
+    take_contracts,
+)
+from hyposcreen.audit_contracts import outcome as contracts_outcome
 from hyposcreen.config import RunSettings, Window
 from hyposcreen.context import CleanedInputs, ReadTables, RunContext, prepare
 from hyposcreen.errors import ConfigError
@@ -37,6 +44,7 @@ from hyposcreen.recipe_clean import held_sizes
 from hyposcreen.recipe_publish import run_warnings, screenable_times
 from hyposcreen.recipe_quarantine import quarantined_rows
 from hyposcreen.report.audit_measures import (
+    TOTAL,
     PeriodCounts,
     audit_frame,
     audit_rows,
@@ -47,6 +55,7 @@ from hyposcreen.report.audit_page import render_audit_page
 from hyposcreen.report.display import band_text
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonymize
 from hyposcreen.report.writers import PRIVATE_MODE, write_atomic, write_csv, write_json
+from hyposcreen.run_warnings import RunWarning, demoted_contract_warnings
 from hyposcreen.runners.window_loop import SharedInput
 from hyposcreen.screen.cases import ScreenResult
 
@@ -174,6 +183,22 @@ def _month_warnings(
         where,
         times,
     )
+    return _labelled(found, label)
+
+
+def _answered(
+    sent: list[tuple[SentContracts, str]], validated: list[dict[str, Any]]
+) -> list[dict[str, str]]:
+    """The contracts `sent` taken (a critical failure stops the audit: the run's InputError),
+    their summaries added to `validated`; the warnings a run would give of them, labelled."""
+    found: list[dict[str, str]] = []
+    for contracts, label in sent:
+        validated.append(take_contracts(contracts))
+        found += _labelled(demoted_contract_warnings(validated[-1]), label)
+    return found
+
+
+def _labelled(found: list[RunWarning], label: str) -> list[dict[str, str]]:
     return [{"period": label, "code": w.code, "message": f"[{label}] {w.message}"} for w in found]
 
 
@@ -211,19 +236,26 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     inputs: dict[str, Any] = {}
     months = month_windows(settings.start, settings.end)
     shared = SharedInput(months if share_read else [], tell=_tell, spill=False)
+    sent: list[tuple[SentContracts, str]] = []  # the contracts of a read, answered later
+    validated: list[dict[str, Any]] = []
     for at, window in enumerate(months):
         period_ctx = replace(ctx, settings=replace(base, window=window), timings={})
-        own_read = not shared.attach(period_ctx) or at == 0  # a month cut from a shared read
+        cut = shared.attach(period_ctx)  # a month cut from the read the months share
         tables = recipe.read(period_ctx).tables
         inputs = {name: table.files for name, table in tables.items()}
         cleaned = recipe.clean(period_ctx, ReadTables(tables))
-        quarantine = month_quarantine(period_ctx, cleaned, own_read)  # a broken read stops
-        result = recipe.history(period_ctx, recipe.screen(period_ctx, cleaned))
         label = window.start.strftime("%Y-%m")
+        quarantine = month_quarantine(period_ctx, cleaned, not cut or at == 0)  # broken: stop
+        if not cut or at == 0:  # the read's contracts: the previous read's answered first
+            warnings += _answered(sent, validated)
+            read_label, read_period = (TOTAL, base.window) if cut else (label, window)
+            sent = [(send_contracts(period_ctx, cleaned, read_period), read_label)]
+        result = recipe.history(period_ctx, recipe.screen(period_ctx, cleaned))
         warnings += _month_warnings(period_ctx, tables, cleaned, result, quarantine, label)
         periods.append(period_counts(label, result, cleaned.diagnoses, window, vocabulary, codes))
         if key is not None:
             exported.append(patient_rows(label, result, cleaned.diagnoses, window.end, key, codes))
+    warnings += _answered(sent, validated)
     rows = audit_rows(periods, vocabulary, min_cell, protection_range)
     frame = audit_frame(rows)
     out = settings.out_dir
@@ -267,6 +299,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         "min_cell_size": min_cell,
         "protection_range": min(max(protection_range, 0), min_cell - 2),
         "hyponatremia_codes": codes,
+        "contracts": contracts_outcome(validated),
         "tables": frame.astype(object).where(frame.notna(), None).to_dict("records"),
         "patient_export": {"written": export_path is not None, "note": export_note},
         "warnings": warnings,
