@@ -28,21 +28,12 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen import __version__, recipe
-from hyposcreen.adapters.time_columns import TimeColumns
-from hyposcreen.audit_contracts import (
-    SentContracts,
-    send_contracts,
-    take_contracts,
-)
-from hyposcreen.audit_contracts import outcome as contracts_outcome
+from hyposcreen.audit_reads import MonthQuarantine, ReadChecks
 from hyposcreen.config import RunSettings, Window
 from hyposcreen.context import CleanedInputs, ReadTables, RunContext, prepare
 from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import IngestedTable
-from hyposcreen.quarantine_text import Matches
-from hyposcreen.recipe_clean import held_sizes
-from hyposcreen.recipe_publish import run_warnings, screenable_times
-from hyposcreen.recipe_quarantine import quarantined_rows
+from hyposcreen.recipe_publish import run_warnings
 from hyposcreen.report.audit_measures import (
     TOTAL,
     PeriodCounts,
@@ -55,7 +46,7 @@ from hyposcreen.report.audit_page import render_audit_page
 from hyposcreen.report.display import band_text
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonymize
 from hyposcreen.report.writers import PRIVATE_MODE, write_atomic, write_csv, write_json
-from hyposcreen.run_warnings import RunWarning, demoted_contract_warnings
+from hyposcreen.run_warnings import RunWarning
 from hyposcreen.runners.window_loop import SharedInput
 from hyposcreen.screen.cases import ScreenResult
 
@@ -140,36 +131,12 @@ def patient_rows(
     )
 
 
-@dataclass(frozen=True)
-class MonthQuarantine:
-    """A month's quarantine rows and reconciliation, as a run of the month publishes them, and
-    (when the month was judged for the unreadable-time stop) the Matches and time-column names
-    that stop read, which the month's warnings take."""
-
-    rows: pd.DataFrame
-    reconciliation: dict[str, dict[str, Any]]
-    judged: tuple[Matches, TimeColumns] | None = None
-
-
-def month_quarantine(ctx: RunContext, cleaned: CleanedInputs, own_read: bool) -> MonthQuarantine:
-    """The month's quarantine; when `own_read` (the first month of a shared read, or a month
-    read for itself), judged as a run judges its night before it publishes: a table whose key
-    times mostly do not read stops the audit (recipe_publish.screenable_times: exit 3, the
-    run's message). The months cut from one read hold the same unread rows against the same
-    rows that matter (every month keeps the rows whose time did not read; rows_in is the
-    read's), so that read is judged once, before any month is screened."""
-    rows = quarantined_rows(ctx, cleaned)
-    reconciliation = cleaned.reconciled(held_sizes(ctx))
-    judged = screenable_times(ctx, rows, reconciliation) if own_read else None
-    return MonthQuarantine(rows, reconciliation, judged)
-
-
 def _month_warnings(
     ctx: RunContext, tables: dict[str, IngestedTable], cleaned: CleanedInputs,
     result: ScreenResult, quarantine: MonthQuarantine, label: str,
 ) -> list[dict[str, str]]:  # fmt: skip
-    """The warnings a run of the month would give (no contracts: none demoted), each message
-    led by the month as a backfill's by its night: counts and `file:row` only."""
+    """The warnings a run of the month would give (its contracts' are its read's: ReadChecks),
+    each message led by the month as a backfill's by its night: counts and `file:row` only."""
     where, times = quarantine.judged or (None, None)
     found = run_warnings(
         ctx,
@@ -184,18 +151,6 @@ def _month_warnings(
         times,
     )
     return _labelled(found, label)
-
-
-def _answered(
-    sent: list[tuple[SentContracts, str]], validated: list[dict[str, Any]]
-) -> list[dict[str, str]]:
-    """The contracts `sent` taken (a critical failure stops the audit: the run's InputError),
-    their summaries added to `validated`; the warnings a run would give of them, labelled."""
-    found: list[dict[str, str]] = []
-    for contracts, label in sent:
-        validated.append(take_contracts(contracts))
-        found += _labelled(demoted_contract_warnings(validated[-1]), label)
-    return found
 
 
 def _labelled(found: list[RunWarning], label: str) -> list[dict[str, str]]:
@@ -236,8 +191,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     inputs: dict[str, Any] = {}
     months = month_windows(settings.start, settings.end)
     shared = SharedInput(months if share_read else [], tell=_tell, spill=False)
-    sent: list[tuple[SentContracts, str]] = []  # the contracts of a read, answered later
-    validated: list[dict[str, Any]] = []
+    checks = ReadChecks()  # each read judged as a run judges its delivery
     for at, window in enumerate(months):
         period_ctx = replace(ctx, settings=replace(base, window=window), timings={})
         cut = shared.attach(period_ctx)  # a month cut from the read the months share
@@ -245,17 +199,15 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         inputs = {name: table.files for name, table in tables.items()}
         cleaned = recipe.clean(period_ctx, ReadTables(tables))
         label = window.start.strftime("%Y-%m")
-        quarantine = month_quarantine(period_ctx, cleaned, not cut or at == 0)  # broken: stop
-        if not cut or at == 0:  # the read's contracts: the previous read's answered first
-            warnings += _answered(sent, validated)
-            read_label, read_period = (TOTAL, base.window) if cut else (label, window)
-            sent = [(send_contracts(period_ctx, cleaned, read_period), read_label)]
+        read = (TOTAL, base.window) if cut else (label, window)  # the months of this read
+        quarantine = checks.month(period_ctx, cleaned, read if not cut or at == 0 else None)
         result = recipe.history(period_ctx, recipe.screen(period_ctx, cleaned))
         warnings += _month_warnings(period_ctx, tables, cleaned, result, quarantine, label)
         periods.append(period_counts(label, result, cleaned.diagnoses, window, vocabulary, codes))
         if key is not None:
             exported.append(patient_rows(label, result, cleaned.diagnoses, window.end, key, codes))
-    warnings += _answered(sent, validated)
+    for found, read_label in checks.warnings():  # the contracts' (a critical one stops)
+        warnings += _labelled([found], read_label)
     rows = audit_rows(periods, vocabulary, min_cell, protection_range)
     frame = audit_frame(rows)
     out = settings.out_dir
@@ -299,7 +251,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         "min_cell_size": min_cell,
         "protection_range": min(max(protection_range, 0), min_cell - 2),
         "hyponatremia_codes": codes,
-        "contracts": contracts_outcome(validated),
+        "contracts": checks.outcome(),
         "tables": frame.astype(object).where(frame.notna(), None).to_dict("records"),
         "patient_export": {"written": export_path is not None, "note": export_note},
         "warnings": warnings,
