@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from hyposcreen.cli import main
-from sample_delivery import SAMPLE
+from sample_delivery import SAMPLE, screen
 
 
 def audit(folder: Path) -> tuple[int, dict, str]:
@@ -29,12 +29,17 @@ def audit(folder: Path) -> tuple[int, dict, str]:
     return status, manifest, (out / "audit.html").read_text("utf-8")
 
 
-def rewritten(tmp_path: Path, column: str, value: str | None = None) -> tuple[Path, set[str]]:
-    """A copy of the sample whose 2951-2 sodium rows have `column` rewritten: `value`, or
-    (value_raw) the number with the laboratory's low flag after it; and the texts written."""
+def rewritten(
+    tmp_path: Path, column: str, value: str | None = None, first: int | None = None
+) -> tuple[Path, set[str]]:
+    """A copy of the sample whose 2951-2 sodium rows (the `first` of them only, when given)
+    have `column` rewritten: `value`, or (value_raw) the number with the laboratory's low flag
+    after it; and the texts written."""
     folder = Path(shutil.copytree(SAMPLE, tmp_path / "delivery"))
     frame = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
     sodium = frame["loinc"] == "2951-2"
+    if first is not None:
+        sodium &= sodium.cumsum() <= first
     frame.loc[sodium, column] = value if value is not None else frame.loc[sodium, column] + " L"
     frame.to_csv(folder / "labs.csv", index=False)
     return folder, set(frame.loc[sodium, column])
@@ -48,14 +53,21 @@ def test_the_sample_s_month_warns_of_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("column", "value", "code"),
-    [("unit", "mval/l", "unknown_units"), ("value_raw", None, "result_flags")],
+    ("column", "value", "first", "code"),
+    [("unit", "mval/l", None, "unknown_units"), ("value_raw", None, 3, "result_flags")],
     ids=["unknown_units", "result_flags"],
 )
 def test_a_month_losing_its_sodium_results_warns(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], column: str, value: str | None, code: str
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    column: str,
+    value: str | None,
+    first: int | None,
+    code: str,
 ) -> None:
-    folder, written = rewritten(tmp_path, column, value)
+    # every sodium result in a unit the rules do not know; three flagged `135 L` (a few: all
+    # of them flagged are non-numeric sodium a run's data contract stops on, below)
+    folder, written = rewritten(tmp_path, column, value, first)
     status, manifest, html = audit(folder)
     assert status == 4
     (found,) = [w for w in manifest["warnings"] if w["code"] == code]
@@ -66,3 +78,58 @@ def test_a_month_losing_its_sodium_results_warns(
     assert written and not [text for text in written if text in told]
     assert "audit-warnings" in html
     assert f"hyposcreen: warning: {found['message']}" in capsys.readouterr().err
+
+
+def test_a_delivery_whose_sodium_results_are_all_flagged_stops_the_audit_as_a_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # every sodium result written `135 L`: no sodium reads as a number, the run's critical data
+    # contract (non-numeric sodium above the broken share) stops the night, and the audit alike
+    folder, written = rewritten(tmp_path, "value_raw")
+    out = tmp_path / "audit"
+    period = ["--start", "2026-11-01", "--end", "2026-12-01", "--out", str(out)]
+    status = main(["audit", "--input", str(folder), *period])
+    err = capsys.readouterr().err
+    assert status == 3, err
+    stop = "hyposcreen: error: The input failed 1 critical data check(s): labs: share of "
+    assert f"{stop}non-numeric sodium values above 5%: 95.2%. Examples: labs.csv:2;" in err, err
+    assert not (out / "audit_manifest.json").exists()
+    assert not [text for text in written if text in err]
+    run_status, _ = screen(folder)
+    assert run_status == 3
+    assert stop in capsys.readouterr().err
+
+
+def test_the_contracts_outcome_is_in_the_manifest_and_a_demoted_breach_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 8 sodium results flagged: with the sample's own 5 non-numeric ones 13 of the read's 124
+    # (10.5 %), above the 5 % non-numeric contract, far below a broken delivery: a run warns
+    # contract_non_numeric_rate, so does the audit,
+    # judged once over the read October and November share (the period, `total`)
+    folder, _ = rewritten(tmp_path, "value_raw", first=8)
+    out = tmp_path / "audit"
+    period = ["--start", "2026-10-01", "--end", "2026-12-01", "--out", str(out)]
+    status = main(["audit", "--input", str(folder), *period])
+    manifest = json.loads((out / "audit_manifest.json").read_text("utf-8"))
+    assert status == 4
+    (found,) = [w for w in manifest["warnings"] if w["code"] == "contract_non_numeric_rate"]
+    assert found["period"] == "total"
+    assert found["message"].startswith(
+        "[total] data contract breached but not stopping the night: labs: share of non-numeric "
+        "sodium values above 5%: 10.5% (below the 50% that means a broken delivery)"
+    )
+    contracts = manifest["contracts"]
+    assert contracts["passed"] is True and contracts["reads"] == 1
+    assert {
+        "table": "labs",
+        "expectation": "expect_column_values_to_be_in_set",
+        "column": "sodium_non_numeric",
+        "severity": "warning",
+        "reason": "non_numeric_rate",
+        "unexpected_count": 13,
+    } in contracts["failed"]
+    run_status, night = screen(folder)
+    assert run_status == 4
+    run = json.loads((night / "run_manifest.json").read_text("utf-8"))
+    assert "contract_non_numeric_rate" in [w["code"] for w in run["warnings"]]

@@ -84,6 +84,8 @@ RUNNERS = (
     "hyposcreen.cli_signals",
     "hyposcreen.cli_stdout",
     "hyposcreen.audit",
+    "hyposcreen.audit_contracts",  # the audit's data contracts, once per read
+    "hyposcreen.audit_reads",  # the audit's reads judged as a run judges its delivery
     # the operator's side of a run: process set-up, failures, status, notifications
     "hyposcreen.cli_ops",
     "hyposcreen.runtime_env",

@@ -4,13 +4,16 @@ Each month is one screening window, read, cleaned and screened by the same funct
 nightly run (the recipe's read, clean, screen and history stages; the months share one read
 of the input, cut per month as a backfill's nights are), so a month's cases are the
 cases `hyposcreen run` would find over that month: a patient with several low results in a
-month is one case of that month. The nightly Great Expectations contracts are not re-run (they
-guard a night's delivery, not history), but each month is judged for the warnings a run of
-it would give (recipe_publish.run_warnings: unknown units, flagged results, LOINC codes written
-otherwise …), so an extract that loses results does not give a silently low count: they are
+month is one case of that month. The run's data contracts are run once per read
+(audit_contracts: a critical failure stops the audit, exit 3; the outcome goes to the
+manifest), and each month is judged for the warnings a run of it would give
+(recipe_publish.run_warnings: unknown units, flagged results, LOINC codes written otherwise
+…), so an extract that loses results does not give a silently low count: they are
 listed, with their month, under `warnings` in audit_manifest.json and at the top of audit.html,
-and the command exits 4. Outputs: audit.html, audit_tables.csv and audit_manifest.json
-(aggregates, suppressed) and, only with a pseudonym key, audit_patients.csv.
+and the command exits 4. A read a run could not screen (a table whose key times mostly do not
+read) stops the audit with the run's stop and message (exit 3), judged once per read. Outputs:
+audit.html, audit_tables.csv and audit_manifest.json (aggregates, suppressed) and, only with a
+pseudonym key, audit_patients.csv.
 """
 
 from __future__ import annotations
@@ -25,14 +28,14 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen import __version__, recipe
+from hyposcreen.audit_reads import MonthQuarantine, ReadChecks
 from hyposcreen.config import RunSettings, Window
 from hyposcreen.context import CleanedInputs, ReadTables, RunContext, prepare
 from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import IngestedTable
-from hyposcreen.recipe_clean import held_sizes
 from hyposcreen.recipe_publish import run_warnings
-from hyposcreen.recipe_quarantine import quarantined_rows
 from hyposcreen.report.audit_measures import (
+    TOTAL,
     PeriodCounts,
     audit_frame,
     audit_rows,
@@ -43,6 +46,7 @@ from hyposcreen.report.audit_page import render_audit_page
 from hyposcreen.report.display import band_text
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonymize
 from hyposcreen.report.writers import PRIVATE_MODE, write_atomic, write_csv, write_json
+from hyposcreen.run_warnings import RunWarning
 from hyposcreen.runners.window_loop import SharedInput
 from hyposcreen.screen.cases import ScreenResult
 
@@ -129,20 +133,27 @@ def patient_rows(
 
 def _month_warnings(
     ctx: RunContext, tables: dict[str, IngestedTable], cleaned: CleanedInputs,
-    result: ScreenResult, label: str,
+    result: ScreenResult, quarantine: MonthQuarantine, label: str,
 ) -> list[dict[str, str]]:  # fmt: skip
-    """The warnings a run of the month would give (no contracts: none demoted), each message
-    led by the month as a backfill's by its night: counts and `file:row` only."""
+    """The warnings a run of the month would give (its contracts' are its read's: ReadChecks),
+    each message led by the month as a backfill's by its night: counts and `file:row` only."""
+    where, times = quarantine.judged or (None, None)
     found = run_warnings(
         ctx,
         tables,
         result,
         None,
-        quarantined_rows(ctx, cleaned),
-        cleaned.reconciled(held_sizes(ctx)),
+        quarantine.rows,
+        quarantine.reconciliation,
         cleaned.drug_names,
         cleaned.delivery_counts,
+        where,
+        times,
     )
+    return _labelled(found, label)
+
+
+def _labelled(found: list[RunWarning], label: str) -> list[dict[str, str]]:
     return [{"period": label, "code": w.code, "message": f"[{label}] {w.message}"} for w in found]
 
 
@@ -180,18 +191,23 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     inputs: dict[str, Any] = {}
     months = month_windows(settings.start, settings.end)
     shared = SharedInput(months if share_read else [], tell=_tell, spill=False)
-    for window in months:
+    checks = ReadChecks()  # each read judged as a run judges its delivery
+    for at, window in enumerate(months):
         period_ctx = replace(ctx, settings=replace(base, window=window), timings={})
-        shared.attach(period_ctx)
+        cut = shared.attach(period_ctx)  # a month cut from the read the months share
         tables = recipe.read(period_ctx).tables
         inputs = {name: table.files for name, table in tables.items()}
         cleaned = recipe.clean(period_ctx, ReadTables(tables))
-        result = recipe.history(period_ctx, recipe.screen(period_ctx, cleaned))
         label = window.start.strftime("%Y-%m")
-        warnings += _month_warnings(period_ctx, tables, cleaned, result, label)
+        read = (TOTAL, base.window) if cut else (label, window)  # the months of this read
+        quarantine = checks.month(period_ctx, cleaned, read if not cut or at == 0 else None)
+        result = recipe.history(period_ctx, recipe.screen(period_ctx, cleaned))
+        warnings += _month_warnings(period_ctx, tables, cleaned, result, quarantine, label)
         periods.append(period_counts(label, result, cleaned.diagnoses, window, vocabulary, codes))
         if key is not None:
             exported.append(patient_rows(label, result, cleaned.diagnoses, window.end, key, codes))
+    for found, read_label in checks.warnings():  # the contracts' (a critical one stops)
+        warnings += _labelled([found], read_label)
     rows = audit_rows(periods, vocabulary, min_cell, protection_range)
     frame = audit_frame(rows)
     out = settings.out_dir
@@ -235,6 +251,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         "min_cell_size": min_cell,
         "protection_range": min(max(protection_range, 0), min_cell - 2),
         "hyponatremia_codes": codes,
+        "contracts": checks.outcome(),
         "tables": frame.astype(object).where(frame.notna(), None).to_dict("records"),
         "patient_export": {"written": export_path is not None, "note": export_note},
         "warnings": warnings,

@@ -148,6 +148,7 @@ def _partitions(text: str) -> int | None:
 def _audit(args: argparse.Namespace) -> int:
     from hyposcreen.audit import AuditSettings, run_audit
     from hyposcreen.config import load_mapping, parse_window
+    from hyposcreen.validate.warm_up import warm_up_in_background
 
     window = parse_window(args.start, args.end, load_mapping(args.mapping).timezone)
     settings = AuditSettings(
@@ -164,6 +165,7 @@ def _audit(args: argparse.Namespace) -> int:
         key_file=args.key_file,
     )
     print(f"hyposcreen: auditing {settings.input_dir} for {window.label()}", file=sys.stderr)
+    warm_up_in_background()  # its contracts may go to a worker beside the months' screen
     summary = run_audit(settings)
     print(
         f"hyposcreen: {len(summary.manifest['periods'])} month(s) audited; cells below "

@@ -80,8 +80,29 @@ _PROJECTED = "contract_labs"  # SharedRead.decided: (cleaned labs, their validat
 _READ_LABS = "labs of the read"  # the worker's name of that projection
 
 
-def run_contracts(ctx: RunContext, frames: Mapping[str, pd.DataFrame]) -> Any:
-    """Validate the (projected) tables; a critical failure raises an InputError."""
+def read_labs(ctx: RunContext, cleaned: CleanedInputs) -> pd.DataFrame:
+    """The cleaned labs of the whole read a window is cut from (`hyposcreen audit`'s months:
+    recipe_clean.window_labs_cut keeps them), as one window over all the read's windows holds
+    them; a window read for itself: its own."""
+    shared = ctx.shared_read
+    known = shared.decided.get("labs") if shared is not None else None
+    if known is None or cleaned.lab_cut is None:
+        return cleaned.labs
+    labs: pd.DataFrame = known[2]
+    return labs
+
+
+def read_frames(labs: pd.DataFrame, cleaned: CleanedInputs) -> dict[str, pd.DataFrame]:
+    """`validation_frames` of the read's cleaned `labs` (read_labs) and the window's other
+    tables (whole in every window of a read)."""
+    return {"labs": _projected_labs(labs), **_event_frames(cleaned)}
+
+
+def run_contracts(
+    ctx: RunContext, frames: Mapping[str, pd.DataFrame], data_docs: bool = True
+) -> Any:
+    """Validate the (projected) tables; a critical failure raises an InputError. Data Docs
+    go to the run's staging folder (`data_docs`; `hyposcreen audit` writes none)."""
     from hyposcreen.validate.gx import validate_tables  # GX imports in ~3 s: only when used
 
     thresholds, min_rows, broken_share = _limits(ctx)
@@ -89,7 +110,7 @@ def run_contracts(ctx: RunContext, frames: Mapping[str, pd.DataFrame]) -> Any:
         frames,
         window_end=ctx.settings.window.end,
         thresholds=thresholds,
-        docs_dir=ctx.staging_dir() / "validation",
+        docs_dir=ctx.staging_dir() / "validation" if data_docs else None,
         code_system_aliases=ctx.rules.code_system_aliases,
         rules=ctx.rules,  # units and ranges of the run's rules (a site's --rules copy)
         timezone=ctx.mapping.timezone,
@@ -113,13 +134,15 @@ class AskedWorker:
     """Contracts sent to the worker, their answer not read yet."""
 
     worker: Any
-    docs_dir: Path
+    docs_dir: Path | None
 
 
-def ask_worker(ctx: RunContext, frames: Callable[[], Mapping[str, Any]]) -> AskedWorker | None:
+def ask_worker(
+    ctx: RunContext, frames: Callable[[], Mapping[str, Any]], data_docs: bool = True
+) -> AskedWorker | None:
     """Send the contracts to the run's worker (the tables `frames()` gives: `sent_frames`);
     None when there is none (or it failed, or the run's values do not pass through JSON
-    unchanged): validate here."""
+    unchanged): validate here. `data_docs`: as run_contracts."""
     from hyposcreen.validate.remembered import remembering
     from hyposcreen.validate.rule_values import rule_parameters
     from hyposcreen.validate.worker_client import WorkerFailed, current
@@ -128,14 +151,14 @@ def ask_worker(ctx: RunContext, frames: Callable[[], Mapping[str, Any]]) -> Aske
     if worker is None:
         return None
     thresholds, min_rows, broken_share = _limits(ctx)
-    docs_dir = ctx.staging_dir() / "validation"
+    docs_dir = ctx.staging_dir() / "validation" if data_docs else None
     told = {
         "kind": "contracts",
         "window_end": ctx.settings.window.end.isoformat(),
         "thresholds": thresholds,
         "min_rows": min_rows,
         "broken_share": broken_share,
-        "docs_dir": str(docs_dir),
+        "docs_dir": str(docs_dir) if docs_dir is not None else None,
         "code_system_aliases": dict(ctx.rules.code_system_aliases),
         "rule_values": rule_parameters(ctx.rules),
         "timezone": ctx.mapping.timezone,
@@ -162,6 +185,8 @@ def worker_report(ctx: RunContext, asked: AskedWorker, frames: Any) -> Any:
     try:
         report = ValidationReport.from_message(asked.worker.answer())
     except (WorkerFailed, KeyError, TypeError, ValueError):
+        if asked.docs_dir is None:
+            return run_contracts(ctx, frames(), data_docs=False)
         shutil.rmtree(asked.docs_dir, ignore_errors=True)  # what the worker left of its pages
         return run_contracts(ctx, frames())
     report.raise_for_critical()

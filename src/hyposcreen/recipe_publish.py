@@ -65,9 +65,7 @@ def write_results(
 
     settings, window = ctx.settings, ctx.settings.window
     # a table whose key times mostly do not read cannot be screened: nothing is published
-    where = Matches(quarantine)  # read once for that stop and the warnings
-    times = time_columns(settings.source, ctx.mapping)  # the source's names of time columns
-    unreadable_time_stop(quarantine, reconciliation, ctx.rules.contracts, where, times)
+    where, times = screenable_times(ctx, quarantine, reconciliation)
     with ctx.timed("write"), synced_together():  # every file on disk before the block ends
         out = ctx.staging_dir()
         run_id = compute_run_id(settings, ctx.rules, ctx.profile, tables)
@@ -154,6 +152,19 @@ def write_results(
         review_csv=final / review_csv.name,
         manifest=manifest,
     )
+
+
+def screenable_times(
+    ctx: RunContext, quarantine: pd.DataFrame, reconciliation: dict[str, dict[str, Any]]
+) -> tuple[Matches, TimeColumns]:
+    """The stop of a window one of whose tables' key times mostly do not read (an InputError,
+    exit 3: unreadable_times.unreadable_time_stop, with the rules' `contracts` limits), which a
+    run applies before it publishes and `hyposcreen audit` once per read; the Matches of the
+    quarantine it read and the source's names of the time columns, which the warnings take."""
+    where = Matches(quarantine)  # read once for that stop and the warnings
+    times = time_columns(ctx.settings.source, ctx.mapping)  # the source's names of time columns
+    unreadable_time_stop(quarantine, reconciliation, ctx.rules.contracts, where, times)
+    return where, times
 
 
 def run_warnings(

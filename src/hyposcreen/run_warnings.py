@@ -136,6 +136,16 @@ def contract_warnings(demoted: Sequence[Mapping[str, Any]]) -> list[RunWarning]:
     ]
 
 
+def demoted_contract_warnings(validation: Mapping[str, Any] | None) -> list[RunWarning]:
+    """`contract_warnings` of a validation summary's share contracts demoted to warnings."""
+    demoted = [
+        o
+        for o in (validation or {}).get("outcomes", [])
+        if o["severity"] == "warning" and not o["success"] and str(o["reason"]).endswith("_rate")
+    ]
+    return contract_warnings(demoted)
+
+
 def sodium_drop_warning(
     usable: int, trailing: Sequence[int], limits: WarningThresholds
 ) -> list[RunWarning]:
@@ -173,14 +183,9 @@ def collect_warnings(
     `drug_names`: (names matching no drug at all, names) when known; `state`: (state DB, site,
     window start) of a nightly run, for the trailing per-night sodium counts."""
     unknown, named = drug_names if drug_names is not None else (None, None)
-    demoted = [
-        o
-        for o in (validation or {}).get("outcomes", [])
-        if o["severity"] == "warning" and not o["success"] and str(o["reason"]).endswith("_rate")
-    ]
     found = sodium_warnings(attrition)
     found += table_warnings(reconciliation, limits, unknown, named, lab_names)
-    found += contract_warnings(demoted)
+    found += demoted_contract_warnings(validation)
     if state is not None:
         path, site, window_start = state
         trailing = trailing_counts(path, site, window_start, limits.sodium_trailing_nights)

@@ -13,10 +13,12 @@ column, so many rows go to the quarantine that the list is incomplete:
   alone, a few old unreadable rows of a year-long extract would warn every night. Only rows
   with a patient id (and a diagnosis code) are counted, so the time is why they are
   quarantined. A medication's start written as a word or zeros (`unknown`, `0000-00-00`) is
-  no time, as a blank is none: such rows weigh as empty keys do (over `max_missing_key_share`
-  of all the table's rows), so a few home medications whose start the export writes `UNKNOWN`
-  do not warn every night where blank ones never did (a lab's or a diagnosis's time so written
-  is judged as an unreadable one). A medication's `end_time` that is written but does
+  no time, as a blank is none: such rows are empty keys, counted with the blank ones in
+  `missing_keys` below, so a few home medications whose start the export writes `UNKNOWN` do
+  not warn every night where blank ones never did, and half a table without a start warns
+  however the export left the starts out (a lab's or a diagnosis's time so written is judged
+  as an unreadable one; the words of a medication start warning for its times are told with
+  them). A medication's `end_time` that is written but does
   not read (quarantined `bad_time`: the drug's exposure cannot be bounded; a word there loses
   the row, a blank does not) is judged the same way, words and all.
 - a stop (exit 3, `unreadable_time_stop`): a table whose key time does not read in at least
@@ -31,9 +33,10 @@ column, so many rows go to the quarantine that the list is incomplete:
   the same way: a column read from the wrong place or left out of the export, never read as
   absent.
 - `missing_keys` (exit 4): rows quarantined `missing_key` with an empty key (no patient id, no
-  key time, a diagnosis without a code) above `max_missing_key_share` (50 %) of all the table's
-  rows: a mapping that reads the wrong column, or an export that left one out. A few empty keys
-  are common in real records (a home medication without a start date) and are only quarantined.
+  key time, a diagnosis without a code, a medication start written as a word or zeros) above
+  `max_missing_key_share` (50 %) of all the table's rows: a mapping that reads the wrong column,
+  or an export that left one out. A few empty keys are common in real records (a home
+  medication without a start date) and are only quarantined.
   Where the source says why a time is empty (a MIMIC diagnosis whose admission is not in
   `admissions`), the warning and the stop say so rather than blame the mapping.
 
@@ -101,32 +104,23 @@ def key_time_warnings(
     for unread in unread_times(quarantine, reconciliation, where):
         unread_of.setdefault(unread.table, []).append(unread)
     for table in KEY_TIMES:
-        rows_in = int(reconciliation[table]["rows_in"]) if table in reconciliation else 0
-        found += [
-            _unreadable(quarantine, u, limits, columns, rows_in) for u in unread_of.get(table, [])
-        ]
+        found += [_unreadable(quarantine, u, limits, columns) for u in unread_of.get(table, [])]
         found += _missing_keys(quarantine, reconciliation, limits, where, table, columns)
     return [w for w in found if w is not None]
 
 
 def _unreadable(
-    quarantine: pd.DataFrame,
-    unread: UnreadTimes,
-    limits: WarningThresholds,
-    columns: TimeColumns,
-    rows_in: int,
+    quarantine: pd.DataFrame, unread: UnreadTimes, limits: WarningThresholds, columns: TimeColumns
 ) -> RunWarning | None:
     """`unreadable_times` of one table's time column, when over the share. A medication's
     start written as a word or zeros is no time, as a blank is none (_UNKNOWN_IN_RECORDS): such
-    rows weigh as the empty keys do (over `max_missing_key_share` of the table's `rows_in`),
-    the times over the share."""
+    rows are empty keys (`missing_keys`), only the times are judged over the share here (the
+    words told with them when they warn)."""
     rows, limit = unread.rows, limits.max_unreadable_time_share
+    judged = len(rows)
     if unread.reason == "missing_key" and unread.table in _UNKNOWN_IN_RECORDS:
-        times = int(unread.times.sum())
-        words_over = share_over(len(rows) - times, rows_in, limits.max_missing_key_share, limits)
-        if not (share_over(times, unread.considered, limit, limits) or words_over):
-            return None
-    elif not share_over(len(rows), unread.considered, limit, limits):
+        judged = int(unread.times.sum())
+    if not share_over(judged, unread.considered, limit, limits):
         return None
     return RunWarning(
         "unreadable_times",
@@ -245,9 +239,10 @@ def _missing_keys(
     table: str,
     columns: TimeColumns,
 ) -> list[RunWarning]:
-    """`missing_keys`: a table's rows quarantined `missing_key` with an empty key; those whose
-    time alone is empty told why where the source says (a MIMIC diagnosis whose admission is
-    not in admissions: TimeColumns.absent)."""
+    """`missing_keys`: a table's rows quarantined `missing_key` with an empty key (a medication
+    start written as a word or zeros among them: _UNKNOWN_IN_RECORDS); those whose time alone
+    is empty told why where the source says (a MIMIC diagnosis whose admission is not in
+    admissions: TimeColumns.absent), the words told as such."""
     counts = reconciliation.get(table)
     if counts is None:
         return []
@@ -256,17 +251,27 @@ def _missing_keys(
         return []
     found = quarantined(quarantine, where, table, KEY_TIMES[table], "missing_key")
     rows, unread = found.rows, found.unread
+    words = 0
+    if table in _UNKNOWN_IN_RECORDS:  # a word or zeros there is no time: an empty key
+        words = int((unread & ~found.times).sum())
+        unread = unread & found.times
     empty = missing - int(unread.sum())
     rows_in = int(counts["rows_in"])
     if not share_over(empty, rows_in, limits.max_missing_key_share, limits):
         return []
     column = KEY_TIMES[table]
     why = columns.absent.get((table, column))
-    timeless = int((found.keyed & ~unread).sum()) if why else 0
+    timeless = int((found.keyed & ~found.unread).sum()) if why else 0
     told = f"Of them, {timeless} have no {column}: {why} " if timeless else ""
-    if empty > timeless:
+    if words:
         told += (
-            f"The other {empty - timeless}: {_uncapital(_WRONG_PLACE)} "
+            f"{'Of them' if not told else 'And'}, {words} {'has' if words == 1 else 'have'} "
+            f"the {column} written as a word or zeros (such as unknown or a zero date), no "
+            "time: the export left it blank in another way. "
+        )
+    if empty > timeless + words:
+        told += (
+            f"The other {empty - timeless - words}: {_uncapital(_WRONG_PLACE)} "
             if told
             else _WRONG_PLACE + " "
         )

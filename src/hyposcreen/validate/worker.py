@@ -157,7 +157,7 @@ def _contracts(tables: dict[str, Any], told: dict[str, Any]) -> Any:
         tables,
         window_end=pd.Timestamp(told["window_end"]),
         thresholds=told["thresholds"],
-        docs_dir=Path(told["docs_dir"]),
+        docs_dir=Path(told["docs_dir"]) if told["docs_dir"] is not None else None,
         code_system_aliases=told["code_system_aliases"],
         rule_values=told["rule_values"],
         timezone=told.get("timezone", "UTC"),

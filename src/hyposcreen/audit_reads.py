@@ -1,0 +1,79 @@
+"""What a run judges of its delivery before it publishes, judged by `hyposcreen audit` once
+per read of the input (the months cut from one read together; a month read for itself, on
+its own): the stop of a table whose key times mostly do not read (recipe_publish.
+screenable_times) and the data contracts (audit_contracts). Their stops are the run's
+InputErrors with the run's messages (exit 3, no report written); the contracts' warnings and
+outcome go to the audit's warnings and manifest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from hyposcreen.adapters.time_columns import TimeColumns
+from hyposcreen.audit_contracts import SentContracts, outcome, send_contracts, take_contracts
+from hyposcreen.config import Window
+from hyposcreen.context import CleanedInputs, RunContext
+from hyposcreen.quarantine_text import Matches
+from hyposcreen.recipe_clean import held_sizes
+from hyposcreen.recipe_publish import screenable_times
+from hyposcreen.recipe_quarantine import quarantined_rows
+from hyposcreen.run_warnings import RunWarning, demoted_contract_warnings
+
+
+@dataclass(frozen=True)
+class MonthQuarantine:
+    """A month's quarantine rows and reconciliation, as a run of the month publishes them, and
+    (when the month's read was judged) the Matches and time-column names the unreadable-time
+    stop read, which the month's warnings take."""
+
+    rows: pd.DataFrame
+    reconciliation: dict[str, dict[str, Any]]
+    judged: tuple[Matches, TimeColumns] | None = None
+
+
+@dataclass
+class ReadChecks:
+    """The audit's reads judged as a run judges its delivery: `month` for each month, in
+    order; `warnings` and `outcome` once the months are screened."""
+
+    sent: list[tuple[SentContracts, str]] = field(default_factory=list)
+    validated: list[dict[str, Any]] = field(default_factory=list)
+    found: list[tuple[RunWarning, str]] = field(default_factory=list)
+
+    def month(
+        self, ctx: RunContext, cleaned: CleanedInputs, read: tuple[str, Window] | None
+    ) -> MonthQuarantine:
+        """The month's quarantine; when the month is the first of a read (`read`: the label
+        and period of that read's months), the read judged: a table whose key times mostly
+        do not read stops the audit before any of its months is screened (the months cut
+        from one read hold the same unread rows against the same rows that matter: every
+        month keeps the rows whose time did not read, rows_in is the read's), and its
+        contracts are sent (the previous read's taken first)."""
+        rows = quarantined_rows(ctx, cleaned)
+        reconciliation = cleaned.reconciled(held_sizes(ctx))
+        if read is None:
+            return MonthQuarantine(rows, reconciliation)
+        judged = screenable_times(ctx, rows, reconciliation)
+        self._take()
+        self.sent = [(send_contracts(ctx, cleaned, read[1]), read[0])]
+        return MonthQuarantine(rows, reconciliation, judged)
+
+    def warnings(self) -> list[tuple[RunWarning, str]]:
+        """The contracts' warnings a run would give of each read, with the read's label, once
+        every read's contracts are taken (a critical failure: the run's InputError)."""
+        self._take()
+        return self.found
+
+    def outcome(self) -> dict[str, Any]:
+        """What audit_manifest.json says of the contracts (audit_contracts.outcome)."""
+        return outcome(self.validated)
+
+    def _take(self) -> None:
+        for contracts, label in self.sent:
+            self.validated.append(take_contracts(contracts))
+            self.found += [(w, label) for w in demoted_contract_warnings(self.validated[-1])]
+        self.sent = []
