@@ -21,7 +21,7 @@ from hyposcreen.quarantine_text import Matches
 from hyposcreen.recipe_clean import held_sizes
 from hyposcreen.recipe_publish import screenable_times
 from hyposcreen.recipe_quarantine import quarantined_rows
-from hyposcreen.run_warnings import RunWarning, demoted_contract_warnings
+from hyposcreen.run_warnings import AUDIT_SETS_ASIDE, RunWarning, demoted_contract_warnings
 
 
 @dataclass(frozen=True)
@@ -75,5 +75,7 @@ class ReadChecks:
     def _take(self) -> None:
         for contracts, label in self.sent:
             self.validated.append(take_contracts(contracts))
-            self.found += [(w, label) for w in demoted_contract_warnings(self.validated[-1])]
+            self.found += [
+                (w, label) for w in demoted_contract_warnings(self.validated[-1], AUDIT_SETS_ASIDE)
+            ]
         self.sent = []

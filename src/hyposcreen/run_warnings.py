@@ -124,26 +124,37 @@ def table_warnings(
     return found
 
 
-def contract_warnings(demoted: Sequence[Mapping[str, Any]]) -> list[RunWarning]:
-    """Share contracts breached by a delivery too small or too little affected to stop it."""
+# what a demoted contract's warning says it did not stop, and where the breaching rows went
+RUN_SETS_ASIDE = ("the night", "the rows are quarantined (quarantine.csv).")
+AUDIT_SETS_ASIDE = ("the audit", "the rows are set aside, as a run quarantines them.")
+
+
+def contract_warnings(
+    demoted: Sequence[Mapping[str, Any]], set_aside: tuple[str, str] = RUN_SETS_ASIDE
+) -> list[RunWarning]:
+    """Share contracts breached by a delivery too small or too little affected to stop it;
+    `set_aside`: what was not stopped and where the breaching rows went (RUN_SETS_ASIDE)."""
+    stopped, went = set_aside
     return [
         RunWarning(
             f"contract_{o['reason']}",
-            f"data contract breached but not stopping the night: {o['table']}: {o['detail']}; "
-            "the rows are quarantined (quarantine.csv).",
+            f"data contract breached but not stopping {stopped}: {o['table']}: {o['detail']}; "
+            f"{went}",
         )
         for o in demoted
     ]
 
 
-def demoted_contract_warnings(validation: Mapping[str, Any] | None) -> list[RunWarning]:
+def demoted_contract_warnings(
+    validation: Mapping[str, Any] | None, set_aside: tuple[str, str] = RUN_SETS_ASIDE
+) -> list[RunWarning]:
     """`contract_warnings` of a validation summary's share contracts demoted to warnings."""
     demoted = [
         o
         for o in (validation or {}).get("outcomes", [])
         if o["severity"] == "warning" and not o["success"] and str(o["reason"]).endswith("_rate")
     ]
-    return contract_warnings(demoted)
+    return contract_warnings(demoted, set_aside)
 
 
 def sodium_drop_warning(
