@@ -49,12 +49,7 @@ from hyposcreen.adapters.fhir_index import (
     index_resources,
     medication_index_entry,
 )
-from hyposcreen.adapters.fhir_labs import (
-    LAB_COLUMNS,
-    ObservationMapper,
-    contained_results,
-    specimen_type,
-)
+from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper, contained_results
 from hyposcreen.adapters.fhir_parsed import SUPPORT_TYPES, TABLE_TYPES, documents_as_one, keep_only
 from hyposcreen.adapters.fhir_patients import PATIENT_COLUMNS, patient_row
 from hyposcreen.adapters.fhir_records import (
@@ -71,6 +66,7 @@ from hyposcreen.adapters.fhir_scan import (
     scan_document,
     scan_prefiltered,
 )
+from hyposcreen.adapters.fhir_specimens import specimen_type
 from hyposcreen.adapters.fhir_table import Row, TableBuilder
 from hyposcreen.config import SiteMapping, Window
 from hyposcreen.errors import InputError
