@@ -3,6 +3,7 @@
 labs        <- Observation (values of `component[]` too; the Observations a DiagnosticReport
                contains), Specimen types resolved; an OperationOutcome reporting an error (a
                Bulk Data error file, a search page's outcome) is quarantined `export_error`
+               (the night warns: quarantine_warnings)
 medications <- MedicationRequest, MedicationStatement, MedicationAdministration (+ Medication)
 diagnoses   <- Condition (+ Encounter: the start of the stay dates a Condition without a date)
 patients    <- Patient
@@ -127,7 +128,7 @@ def check_layout(input_dir: Path) -> None:
         )
     if unknown:
         log.warning(
-            "Ignoring %d NDJSON / JSON file(s) that hold no FHIR resources: %s",
+            "ignoring %d NDJSON / JSON file(s) that hold no FHIR resources: %s",
             len(unknown),
             names,
         )
@@ -277,13 +278,6 @@ def read_table(
             counts.setdefault(kind, Counter())[f"note_{note}"] += count
     for tally in counts.values():
         tally["unmapped"] = sum(v for k, v in tally.items() if k.startswith("unmapped_"))
-    if errors := sum(t["unmapped_export_error"] for t in counts.values()):
-        log.warning(
-            "FHIR export %s holds %d OperationOutcome(s) reporting errors: the export may be "
-            "incomplete (quarantined as export_error).",
-            input_dir,
-            errors,
-        )
     for support, size in indexed.items():
         if by_type.get(support):
             counts[support] = Counter(files=len(by_type[support]), indexed=size)
