@@ -1,12 +1,12 @@
 """FHIR Observation (and Specimen) resources -> rows of the canonical labs table.
 
-`ObservationMapper.relevant_line` is the byte-level pre-filter: one compiled regex looks for a
+`ObservationMapper.needle` is the byte-level pre-filter: one compiled regex looks for a
 `"code"`, `"display"` or `"text"` whose string value is a LOINC code of the rules (its hyphen
 also written as another dash: rules.loinc_text) or a name / local code of the lab dictionary
-(names case-insensitive), as JSON may write it (`\\u00e9`, `\\/`), or a `"code"` that is an item
-id of the shipped MIMIC lab items (fhir_lab_items). Lines without such a value are never
-parsed; the reader counts them as not relevant (`unknown_loinc`). The types of Specimen
-resources are read by fhir_specimens.
+(names case-insensitive) or an item id of the shipped MIMIC lab items (fhir_lab_items), as JSON
+may write it (`\\u00e9`, `\\/`). Lines without such a value are never parsed; the reader counts
+them as not relevant (`unknown_loinc`). The types of Specimen resources are read by
+fhir_specimens.
 """
 
 from __future__ import annotations
@@ -64,13 +64,9 @@ class ObservationMapper:
         self.units = {unit for _, unit in rules.unit_factors}
         self.fluid = word_pattern((*rules.urine_words, *rules.other_fluid_words))
         self.items = LabItems()
+        alternatives = value_alternatives(rules, self.items.codes())
         self.needle = re.compile(
-            rb'"(?:code|display|text)"\s*:\s*"\s*(?i:'
-            + value_alternatives(rules)
-            + rb')\s*"'
-            + rb'|"code"\s*:\s*"\s*(?:'
-            + "|".join(self.items.codes()).encode()
-            + rb')\s*"'
+            rb'"(?:code|display|text)"\s*:\s*"\s*(?i:' + alternatives + rb')\s*"'
         )
 
     # ------------------------------------------------------------------ identification
