@@ -12,9 +12,10 @@ import json
 import shutil
 from pathlib import Path
 
+from hyposcreen.adapters._mimic_labs import shipped_labitems
 from hyposcreen.adapters.fhir_labs import ObservationMapper
 from hyposcreen.cli import main
-from hyposcreen.rules.loader import load_rules
+from hyposcreen.rules.loader import load_rules, normalize_label
 
 EXPORT = Path(__file__).resolve().parent / "data" / "fhir" / "mimic"
 LABS = "MimicObservationLabevents.ndjson"
@@ -65,7 +66,11 @@ def _observation(*codings: dict[str, str]) -> dict[str, object]:
 def test_item_ids_name_the_result_in_each_published_system_unless_a_loinc_or_label_decides() -> (
     None
 ):
-    mapper = ObservationMapper(load_rules(), {})
+    rules = load_rules()
+    mapper = ObservationMapper(rules, {})
+    # an item reads as its label, which the lab dictionary must name as the item's analyte
+    for item, row in shipped_labitems().items():
+        assert rules.lab_dictionary.get(normalize_label(row["label"])) == row["analyte"], item
     for system in (
         ITEMS,
         "http://fhir.mimic.mit.edu/CodeSystem/mimic-d-labitems",
