@@ -302,9 +302,10 @@ _FIELDS = [
 @given(fields=st.dictionaries(st.sampled_from(_FIELDS), _JSON, max_size=8))
 def test_mappers_take_any_json_in_any_field_without_raising(fields: dict[str, Any]) -> None:
     """Oddly typed fields give nulls, never an exception (which would quarantine the row)."""
+    from hyposcreen.adapters.fhir_conditions import ConditionMapper
     from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper
+    from hyposcreen.adapters.fhir_medications import MedicationMapper
     from hyposcreen.adapters.fhir_patients import patient_row
-    from hyposcreen.adapters.fhir_records import ConditionMapper, MedicationMapper
 
     observations = ObservationMapper(RULES, {})
     for row in observations.rows({"resourceType": "Observation", **fields}):

@@ -4,10 +4,12 @@ site time zone UTC)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from cli_process import run_night
 from fhir_generators import (
     ICD10,
     LOINC,
@@ -292,6 +294,35 @@ def test_epic_reports_search_pages_and_export_errors_screen_as_the_spec_says(
     found = manifest(tmp_path / "out")
     assert found["reconciled"] is True
     assert "export_errors" in [w["code"] for w in found["warnings"]]  # exit 4, said on stderr
-    assert "1 error report(s) of the source" in err and status == 4
-    assert "1 OperationOutcome(s) reporting errors" in caplog.text
+    assert err.count("1 error report(s) of the source") == 1 and status == 4
     assert "export failed" not in err + caplog.text
+
+
+def test_every_line_the_fhir_reader_prints_is_a_hyposcreen_message(tmp_path: Path) -> None:
+    """A file of the export that holds no FHIR resources (the Bulk Data manifest a client
+    saved beside the files) is said as every other warning is, `hyposcreen: warning: …` (it
+    was a bare line); the export's error reports are said once, by the night's warning
+    (exit 4), not also by a bare line beside it. Run as an operator runs it (a fresh
+    interpreter: pytest's own log capture would hide a bare line)."""
+    folder = tmp_path / "export"
+    epic_export(folder)
+    export_errors(folder)
+    bulk_manifest = {
+        "transactionTime": "2026-11-21T02:00:00Z",
+        "request": "https://fhir.example.org/$export",
+        "requiresAccessToken": True,
+        "output": [{"type": "Observation", "url": "https://fhir.example.org/o.ndjson"}],
+        "error": [{"type": "OperationOutcome", "url": "https://fhir.example.org/e.ndjson"}],
+    }
+    (folder / "manifest.json").write_text(json.dumps(bulk_manifest), "utf-8")
+    night = run_night(
+        folder, tmp_path / "out", "2026-11-20T00:00:00", "2026-11-21T00:00:00", "--source", "fhir"
+    )
+    assert night.returncode == 4, night.stderr
+    lines = night.stderr.splitlines()
+    assert [line for line in lines if not line.startswith("hyposcreen: ")] == []
+    assert (
+        "hyposcreen: warning: ignoring 1 NDJSON / JSON file(s) that hold no FHIR resources: "
+        "manifest.json"
+    ) in lines
+    assert sum("OperationOutcome(s)" in line or "error report(s)" in line for line in lines) == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ from cross_format import SAMPLE, comparable, review_list
 from cross_format import run as run_sample
 from hyposcreen.adapters import mimic
 from hyposcreen.clean import clean_labs, lab_row_filter
+from hyposcreen.cli import main
 from hyposcreen.config import RunSettings, SiteMapping, parse_window
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable
@@ -151,6 +153,28 @@ def test_missing_admissions_is_a_layout_error(tmp_path: Path) -> None:
     (tmp_path / "hosp" / "admissions.csv").unlink()
     with pytest.raises(InputError, match="no admissions table"):
         mimic.check_layout(tmp_path)
+
+
+@pytest.mark.parametrize("table", ["labevents", "d_labitems"])
+def test_a_table_delivered_in_a_zip_archive_is_named_with_what_to_do(
+    tmp_path: Path, table: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The readers open gzip streams, not archives: a table zipped whole (required, or an
+    optional one whose absence would change what the items mean) stops the run at exit 3,
+    naming the archive and saying to unpack it, instead of "no labevents table"."""
+    shutil.copytree(HOSP, tmp_path / "hosp")
+    with zipfile.ZipFile(tmp_path / "hosp" / f"{table}.csv.zip", "w") as packed:
+        packed.write(HOSP / f"{table}.csv", f"{table}.csv")
+    (tmp_path / "hosp" / f"{table}.csv").unlink()
+    status = main(
+        ["run", "--no-flow", "--source", "mimic", "--input", str(tmp_path), "--out",
+         str(tmp_path / "out"), "--window-start", "2150-03-10", "--window-end", "2150-03-11"]
+    )  # fmt: skip
+    assert status == 3
+    error = capsys.readouterr().err
+    assert f"hosp/{table}.csv.zip is an archive the reader does not open" in error
+    assert "Unpack the table file into the same folder" in error
+    assert "no labevents table" not in error
 
 
 def test_flat_gzipped_tables_without_hosp_folder_read_the_same(tmp_path: Path) -> None:

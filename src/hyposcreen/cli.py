@@ -202,12 +202,26 @@ def _reviewed(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _PackageWarnings(logging.Handler):
+    """The package's logged warnings (the FHIR reader's: export files it ignores) on stderr as
+    every other message is printed, `hyposcreen: warning: …` (stderr looked up per message)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(f"hyposcreen: {record.levelname.lower()}: {record.getMessage()}", file=sys.stderr)
+        except Exception:
+            self.handleError(record)
+
+
 def _prepare_process() -> None:
     """Private files and the orchestrator's settings, before anything imports Prefect."""
     from hyposcreen.runtime_env import configure_orchestrator, make_private
 
     make_private()
     configure_orchestrator()
+    package = logging.getLogger("hyposcreen")
+    if not any(isinstance(h, _PackageWarnings) for h in package.handlers):
+        package.addHandler(_PackageWarnings(logging.WARNING))
     if not os.environ.get("HYPOSCREEN_DEBUG"):
         logging.raiseExceptions = False  # a log handler's own failure prints nothing either
 

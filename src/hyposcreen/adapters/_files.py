@@ -30,7 +30,7 @@ from hyposcreen.adapters._columns import (
     text_column,
     timestamp,
 )
-from hyposcreen.adapters._source_files import find_source_files, listing
+from hyposcreen.adapters._source_files import find_source_files, listing, packed_tables
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
@@ -64,6 +64,7 @@ __all__ = [
     "listing",
     "normalize_ids",
     "outside_read_window",
+    "packed_tables",
     "timestamp",
 ]
 

@@ -52,13 +52,11 @@ def identify_items(items: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     recalled item ids: one counts only while the item's label (the extract's d_labitems when
     it has the item) is the shipped label or missing, so the extract's own label decides.
     """
-    shipped = {r["itemid"]: r for r in load_source_map("mimic_labitems.csv")}
     given = dict(zip(items["itemid"].astype("str"), items["label"], strict=True))
     extra = {
         k: r["analyte"]
-        for k, r in shipped.items()
-        if k not in rules.lab_dictionary
-        and (pd.isna(given.get(k)) or _same_label(given[k], r["label"]))
+        for k, r in shipped_labitems().items()
+        if k not in rules.lab_dictionary and confirmed_by_label(given.get(k), r["label"])
     }
     known = rules.with_lab_dictionary(extra)
     itemid = items["itemid"].astype("str")
@@ -74,8 +72,17 @@ def identify_items(items: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     return items.assign(analyte=analyte, reason=reason)
 
 
-def _same_label(given: str, shipped: str) -> bool:
-    return normalize_label(str(given)) == normalize_label(shipped)
+def shipped_labitems() -> dict[str, dict[str, str]]:
+    """The shipped item dictionary (rules/mimic_labitems.csv): item id -> its row (label,
+    fluid, category, analyte). Read by this adapter and by the FHIR one (MIMIC-IV on FHIR
+    codes its lab Observations by the same item ids)."""
+    return {r["itemid"]: r for r in load_source_map("mimic_labitems.csv")}
+
+
+def confirmed_by_label(given: object, shipped: str) -> bool:
+    """Whether a shipped item id counts: the extract's label of the item is missing or is
+    the shipped label (the shipped ids are recalled; a different label means another test)."""
+    return bool(pd.isna(given)) or normalize_label(str(given)) == normalize_label(shipped)
 
 
 def _lab_items(input_dir: Path, mapping: SiteMapping, rules: RuleSet) -> tuple[pd.DataFrame, list]:

@@ -55,6 +55,37 @@ def find_source_files(input_dir: Path, stem: str, subfolders: Sequence[str] = ()
     return []
 
 
+# archives the readers do not open: a table delivered so would be missing from the screen
+PACKED_SUFFIXES = (".zip", ".7z", ".rar", ".tar", ".tgz", ".tar.gz", ".bz2", ".xz", ".zst")
+
+
+def packed_tables(input_dir: Path, stems: Sequence[str], subfolders: Sequence[str] = ()) -> str:
+    """The tables of `stems` that are not there but lie in an archive the readers do not
+    open (`labevents.csv.zip`), for the error that says so: "" when none, else a sentence
+    naming each archive (its path inside the input folder) and saying to unpack it."""
+    packed: list[str] = []
+    for stem in stems:
+        if find_source_files(input_dir, stem, subfolders):
+            continue
+        for folder in (input_dir, *(input_dir / s for s in subfolders)):
+            if folder.is_dir():
+                packed += [
+                    p.relative_to(input_dir).as_posix()
+                    for p in sorted(folder.iterdir())
+                    if p.is_file()
+                    and p.name.lower().startswith(stem + ".")
+                    and p.name.lower().endswith(PACKED_SUFFIXES)
+                ]
+    if not packed:
+        return ""
+    return (
+        f"{', '.join(packed)} {'is an archive' if len(packed) == 1 else 'are archives'} the "
+        "reader does not open (it reads the table files: .csv, .csv.gz, .tsv, .txt, .parquet), "
+        "so the table would be missing from the screen. Unpack the table file into the same "
+        "folder (plain, or recompressed with gzip as .csv.gz) and rerun."
+    )
+
+
 def listing(input_dir: Path, subfolders: Sequence[str] = ()) -> str:
     """What the folder holds, for layout errors (at most 15 names)."""
     names: list[str] = []

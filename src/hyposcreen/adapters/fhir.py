@@ -3,14 +3,15 @@
 labs        <- Observation (values of `component[]` too; the Observations a DiagnosticReport
                contains), Specimen types resolved; an OperationOutcome reporting an error (a
                Bulk Data error file, a search page's outcome) is quarantined `export_error`
+               (the night warns: quarantine_warnings)
 medications <- MedicationRequest, MedicationStatement, MedicationAdministration (+ Medication)
 diagnoses   <- Condition (+ Encounter: the start of the stay dates a Condition without a date)
 patients    <- Patient
 
-Files: `<Type>*.ndjson[.gz]` anywhere in the folder (see `fhir_files`); files of Bundles or of
-several types, and JSON documents (`*.json[.gz]`: Synthea's Bundle per patient, a saved search
-page; see `fhir_documents`) are read for every table. Row accounting (the manifest's
-reconciliation):
+Files: `<Type>*.ndjson[.gz]` anywhere in the folder (see `fhir_files`; whether a folder is an
+export to screen: `fhir_layout`); files of Bundles or of several types, and JSON documents
+(`*.json[.gz]`: Synthea's Bundle per patient, a saved search page; see `fhir_documents`) are
+read for every table. Row accounting (the manifest's reconciliation):
 `rows_in` counts every non-blank line of the table's files, and a line that maps to k > 1 rows
 (an Observation panel's relevant components, a Bundle's entries) counts k. Observation lines
 without a relevant code are skipped before parsing (not relevant, `unknown_loinc`); lines of
@@ -35,34 +36,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from hyposcreen.adapters.fhir_documents import is_document_name
-from hyposcreen.adapters.fhir_files import (
-    DOCUMENTS,
-    MIXED,
-    SUFFIXES,
-    classify,
-    type_from_name,
-    unread_packed,
-)
+from hyposcreen.adapters.fhir_conditions import DIAGNOSIS_COLUMNS, ConditionMapper
+from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, classify
 from hyposcreen.adapters.fhir_index import (
     encounter_start,
     index_resources,
     medication_index_entry,
 )
-from hyposcreen.adapters.fhir_labs import (
-    LAB_COLUMNS,
-    ObservationMapper,
-    contained_results,
-    specimen_type,
-)
-from hyposcreen.adapters.fhir_parsed import SUPPORT_TYPES, TABLE_TYPES, documents_as_one, keep_only
+from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper, contained_results
+from hyposcreen.adapters.fhir_layout import LAB_SOURCES, check_layout, input_files
+from hyposcreen.adapters.fhir_medications import MEDICATION_COLUMNS, MedicationMapper
+from hyposcreen.adapters.fhir_parsed import TABLE_TYPES, documents_as_one, keep_only
 from hyposcreen.adapters.fhir_patients import PATIENT_COLUMNS, patient_row
-from hyposcreen.adapters.fhir_records import (
-    DIAGNOSIS_COLUMNS,
-    MEDICATION_COLUMNS,
-    ConditionMapper,
-    MedicationMapper,
-)
 from hyposcreen.adapters.fhir_scan import (
     LineReader,
     Resource,
@@ -71,82 +56,23 @@ from hyposcreen.adapters.fhir_scan import (
     scan_document,
     scan_prefiltered,
 )
+from hyposcreen.adapters.fhir_specimens import specimen_type
 from hyposcreen.adapters.fhir_table import Row, TableBuilder
 from hyposcreen.config import SiteMapping, Window
-from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
 from hyposcreen.ingest.tabular import RowFilter, file_record
 from hyposcreen.rules.loader import RuleSet
 
+__all__ = ["TABLE_TYPES", "check_layout", "input_files", "read_table"]
+
 log = logging.getLogger(__name__)
 
-# files that can hold lab results (a DiagnosticReport its contained Observations)
-_LAB_SOURCES = ("Observation", "DiagnosticReport", MIXED, DOCUMENTS)
 _COLUMNS = {
     "labs": LAB_COLUMNS,
     "medications": MEDICATION_COLUMNS,
     "diagnoses": DIAGNOSIS_COLUMNS,
     "patients": PATIENT_COLUMNS,
 }
-
-
-def check_layout(input_dir: Path) -> None:
-    """Raise InputError unless the folder holds NDJSON files of FHIR resources, Observations
-    among them (or files of Bundles / mixed types that may hold them). Files that are not FHIR
-    (an export client's `log.ndjson`) are ignored with a warning."""
-    if packed := unread_packed(input_dir):
-        # an NDJSON file named for its resource type is named; a document's name may carry the
-        # patient's name (Synthea's Given_Family_<id>.json)
-        named = [
-            p.relative_to(input_dir)
-            for p in packed
-            if type_from_name(p.name) and not is_document_name(p.name.rsplit(".", 1)[0])
-        ]
-        raise InputError(
-            f"{len(packed)} file(s) of the FHIR export "
-            f"{f'(e.g. {named[0]}) ' if named else ''}are packed in a way the reader does not "
-            "open (it reads NDJSON and JSON files, plain or gzip-compressed: .gz); their "
-            "resources would be missing from the screen. Unpack them, or compress them with "
-            "gzip, and rerun.",
-            file=str(named[0]) if named else None,
-        )
-    by_type, unknown = classify(input_dir)
-    if not by_type and not unknown:
-        found = sorted(p.name for p in input_dir.iterdir())[:8]
-        raise InputError(
-            f"Input folder {input_dir} is not a FHIR Bulk Data export: it holds no "
-            f"{' / '.join(SUFFIXES)} files. Expected one or more NDJSON files per resource type "
-            "(Observation, MedicationRequest / MedicationStatement / MedicationAdministration, "
-            "Condition, Patient), e.g. Observation.ndjson or Observation.000.ndjson.gz, "
-            "or JSON documents holding a Bundle or a resource (Synthea's <name>_<uuid>.json). "
-            f"Found: {', '.join(found) or 'nothing'}."
-        )
-    names = ", ".join(str(p.relative_to(input_dir)) for p in unknown[:5])
-    if not by_type:
-        raise InputError(
-            f"Input folder {input_dir} is not a FHIR Bulk Data export: its NDJSON / JSON files "
-            f"({names}) hold no FHIR resources (their names do not start with a resource type "
-            'and their first lines are not JSON objects with a "resourceType").',
-            file=str(unknown[0]),
-        )
-    if unknown:
-        log.warning(
-            "Ignoring %d NDJSON / JSON file(s) that hold no FHIR resources: %s",
-            len(unknown),
-            names,
-        )
-    if not any(by_type.get(t) for t in _LAB_SOURCES):
-        raise InputError(
-            f"FHIR export {input_dir} has no Observation files (found: "
-            f"{', '.join(sorted(by_type))}); lab results are read from Observation resources "
-            "(also those a DiagnosticReport contains)."
-        )
-
-
-def input_files(input_dir: Path, name: str) -> list[Path]:
-    by_type, _ = classify(input_dir)
-    wanted = TABLE_TYPES.get(name, ()) + SUPPORT_TYPES.get(name, ()) + (MIXED, DOCUMENTS)
-    return sorted({p for t in wanted for p in by_type.get(t, [])})
 
 
 def _reader(
@@ -258,7 +184,7 @@ def read_table(
     schema = SCHEMAS[name]
     by_type, _ = classify(input_dir)
     keep_only(by_type.get(DOCUMENTS, []))  # documents of an earlier run are not kept
-    if name == "labs" and not any(by_type.get(t) for t in _LAB_SOURCES):
+    if name == "labs" and not any(by_type.get(t) for t in LAB_SOURCES):
         check_layout(input_dir)  # raises with the reason
     row_filter = row_filter or RowFilter()
     builder = TableBuilder(schema, _COLUMNS[name], mapping, row_filter)
@@ -281,13 +207,6 @@ def read_table(
             counts.setdefault(kind, Counter())[f"note_{note}"] += count
     for tally in counts.values():
         tally["unmapped"] = sum(v for k, v in tally.items() if k.startswith("unmapped_"))
-    if errors := sum(t["unmapped_export_error"] for t in counts.values()):
-        log.warning(
-            "FHIR export %s holds %d OperationOutcome(s) reporting errors: the export may be "
-            "incomplete (quarantined as export_error).",
-            input_dir,
-            errors,
-        )
     for support, size in indexed.items():
         if by_type.get(support):
             counts[support] = Counter(files=len(by_type[support]), indexed=size)

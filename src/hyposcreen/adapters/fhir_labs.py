@@ -1,10 +1,12 @@
 """FHIR Observation (and Specimen) resources -> rows of the canonical labs table.
 
-`ObservationMapper.relevant_line` is the byte-level pre-filter: one compiled regex looks for a
+`ObservationMapper.needle` is the byte-level pre-filter: one compiled regex looks for a
 `"code"`, `"display"` or `"text"` whose string value is a LOINC code of the rules (its hyphen
 also written as another dash: rules.loinc_text) or a name / local code of the lab dictionary
-(names case-insensitive), as JSON may write it (`\\u00e9`, `\\/`). Lines without such a value
-are never parsed; the reader counts them as not relevant (`unknown_loinc`).
+(names case-insensitive) or an item id of the shipped MIMIC lab items (fhir_lab_items), as JSON
+may write it (`\\u00e9`, `\\/`). Lines without such a value are never parsed; the reader counts
+them as not relevant (`unknown_loinc`). The types of Specimen resources are read by
+fhir_specimens.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from hyposcreen.adapters.fhir_lab_items import LabItems
 from hyposcreen.adapters.fhir_needle import value_alternatives
 from hyposcreen.adapters.fhir_types import (
     codings,
     concept_label,
-    concept_texts,
     contained_id,
     contained_target,
     first_item,
@@ -61,8 +63,10 @@ class ObservationMapper:
         self._unit_cache: dict[tuple[str | None, str | None], str | None] = {}
         self.units = {unit for _, unit in rules.unit_factors}
         self.fluid = word_pattern((*rules.urine_words, *rules.other_fluid_words))
+        self.items = LabItems()
+        alternatives = value_alternatives(rules, self.items.codes())
         self.needle = re.compile(
-            rb'"(?:code|display|text)"\s*:\s*"\s*(?i:' + value_alternatives(rules) + rb')\s*"'
+            rb'"(?:code|display|text)"\s*:\s*"\s*(?i:' + alternatives + rb')\s*"'
         )
 
     # ------------------------------------------------------------------ identification
@@ -70,7 +74,8 @@ class ObservationMapper:
     def _identify(self, concept: object) -> tuple[str | None, str | None, bool, tuple[str, ...]]:
         """(loinc, lab_name, relevant, labels) of a code. A LOINC of the rules wins (else the
         first LOINC); without a LOINC, the first label or local code found in the lab
-        dictionary is the name. `labels` are the code's text and displays."""
+        dictionary is the name, else the label of a MIMIC lab item code (fhir_lab_items) the
+        dictionary names. `labels` are the code's text and displays."""
         if not isinstance(concept, dict):
             label = text(concept)
             labels: tuple[str, ...] = (label,) if label else ()
@@ -80,20 +85,27 @@ class ObservationMapper:
             found.append(label)
         loinc: str | None = None
         local: list[str] = []
+        items: list[str] = []  # labels of MIMIC lab item codes (fhir_lab_items)
         for coding in codings(concept):
             code = text(coding.get("code"))
+            display = text(coding.get("display"))
             if code and is_loinc(coding):
                 if loinc is None or (not self._known(loinc) and self._known(code)):
                     loinc = code
             elif code:
                 local.append(code)
-            if (display := text(coding.get("display"))) and display not in found:
+                if item := self.items.label(coding, code, display):
+                    items.append(item)
+            if display and display not in found:
                 found.append(display)
         labels = tuple(found)
         if loinc is not None:
             return loinc, labels[0] if labels else None, self._known(loinc), labels
         candidates = (*labels, *local)
         name = next((n for n in candidates if self._in_dictionary(n)), None)
+        item = next((n for n in items if self._in_dictionary(n)), None)
+        if name is None and item is not None:  # read as the item's display would be
+            return None, item, True, labels if item in labels else (*labels, item)
         return None, name or (candidates[0] if candidates else None), name is not None, labels
 
     def _known(self, loinc: str) -> bool:
@@ -261,33 +273,3 @@ def contained_results(report: dict[str, Any]) -> list[dict[str, Any]]:
             result["status"] = status
         found.append(result)
     return found
-
-
-# SNOMED CT specimen types, for a Specimen coded without a display or text
-SPECIMEN_CODES = {
-    "119297000": "Blood",
-    "119364003": "Serum",
-    "119361006": "Plasma",
-    "122555007": "Venous blood",
-    "122552005": "Arterial blood",
-    "122575003": "Urine",
-    "278020009": "Spot urine",
-    "276833005": "24 hour urine",
-    "258450006": "Cerebrospinal fluid",
-    "418564007": "Pleural fluid",
-    "168139001": "Peritoneal fluid",
-}
-
-
-def specimen_type(resource: dict[str, Any]) -> str | None:
-    """The label of a Specimen resource's type (or of its collection body site); a bare
-    SNOMED CT code is named."""
-    concept = resource.get("type")
-    label = concept_label(concept)
-    if not concept_texts(concept) and label in SPECIMEN_CODES:
-        label = SPECIMEN_CODES[label]
-    if label is None:
-        collection = resource.get("collection")
-        if isinstance(collection, dict):
-            label = concept_label(collection.get("bodySite"))
-    return label

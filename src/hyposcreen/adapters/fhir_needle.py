@@ -1,12 +1,14 @@
 """The bytes of the FHIR Observation pre-filter (fhir_labs.ObservationMapper.needle): each
-LOINC code of the rules and each name / local code of the lab dictionary as a JSON string may
-write it (a character outside ASCII raw or `\\u` escaped, `/` as `\\/`, any run of spaces for a
-space, a LOINC's hyphen as any dash of rules.loinc_text).
+LOINC code of the rules, each MIMIC lab item id the reader maps (fhir_lab_items) and each name /
+local code of the lab dictionary as a JSON string may write it (a character outside ASCII raw or
+`\\u` escaped, `/` as `\\/`, any run of spaces for a space, a LOINC's hyphen as any dash of
+rules.loinc_text).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.rules.loinc_text import DASHES
@@ -44,9 +46,10 @@ def _json_pattern(word: str, code: bool) -> bytes:
     return b"".join(parts)
 
 
-def value_alternatives(rules: RuleSet) -> bytes:
-    """The alternatives of the needle, longest first (a longer name wins over its prefix)."""
-    codes = set(rules.loinc_to_analyte)
+def value_alternatives(rules: RuleSet, item_codes: Iterable[str] = ()) -> bytes:
+    """The alternatives of the needle, longest first (a longer name wins over its prefix);
+    `item_codes`: local codes that identify a result by themselves (fhir_lab_items)."""
+    codes = set(rules.loinc_to_analyte) | set(item_codes)
     names = set(rules.lab_dictionary)
     ordered = sorted(codes | names, key=len, reverse=True)
     return b"|".join(_json_pattern(word, word in codes) for word in ordered)

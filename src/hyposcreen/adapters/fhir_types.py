@@ -141,6 +141,16 @@ def reference_id(reference: object) -> str | None:
     return None
 
 
+def subject_of(resource: dict[str, Any]) -> str | None:
+    """The patient a resource is about: `subject` (R4), else `patient` (STU3, DSTU2)."""
+    return reference_id(resource.get("subject") or resource.get("patient"))
+
+
+def encounter_of(resource: dict[str, Any]) -> str | None:
+    """The encounter a resource belongs to: `encounter` (R4), else `context` (STU3)."""
+    return reference_id(resource.get("encounter") or resource.get("context"))
+
+
 def contained_id(reference: object) -> str | None:
     """`x` when the Reference is to a contained resource (`#x`)."""
     if isinstance(reference, dict):

@@ -2,7 +2,10 @@
 
 Files are `<table>.csv` or `.csv.gz` (also Parquet, a folder per table, upper-case names) in
 the input folder or its `hosp/` subfolder. `admissions` is required (diagnosis times, below);
-`d_labitems`, `patients` and `d_icd_diagnoses` are optional.
+`d_labitems`, `patients` and `d_icd_diagnoses` are optional. A table delivered only in an archive
+(`labevents.csv.zip`) stops the run naming the archive and saying to unpack it: the CSV reader's
+passes (the line scan, the header probes, Arrow's CSV reader) open plain and gzip files only,
+and a zip is an archive of members, not one compressed stream.
 
 Labs: each `itemid` is identified once, not per row. A site lab dictionary entry for the item id
 wins, then the shipped `rules/mimic_labitems.csv` (only while the extract's `d_labitems` names the
@@ -48,6 +51,7 @@ from hyposcreen.adapters._files import (
     first_present,
     id_text,
     listing,
+    packed_tables,
 )
 from hyposcreen.adapters._mimic_labs import (
     SUBFOLDERS,
@@ -92,6 +96,10 @@ _AUXILIARY = {
 
 
 def check_layout(input_dir: Path) -> None:
+    """Raise InputError unless the required tables are there and no table lies in an archive
+    (`labevents.csv.zip`: a reader of gzip streams would have to unpack it first)."""
+    if packed := packed_tables(input_dir, (*REQUIRED, *OPTIONAL), SUBFOLDERS):
+        raise InputError(f"MIMIC-IV extract {input_dir}: {packed}")
     missing = [t for t in REQUIRED if not mimic_files(input_dir, t)]
     if missing:
         raise InputError(

@@ -1,15 +1,12 @@
-"""FHIR medication, Condition and Patient resources -> rows of the canonical tables.
+"""FHIR medication resources -> rows of the canonical medications table.
 
-Medications: MedicationRequest (DSTU2's MedicationOrder read as one), MedicationStatement and
+MedicationRequest (DSTU2's MedicationOrder read as one), MedicationStatement and
 MedicationAdministration, with the drug from `medicationCodeableConcept` or from a Medication
 resource (exported in Medication files or `contained`, referenced as `#id`, or as a bare `id`
 that a contained resource has; a mix's parts by their references). A code system whose codes
 are the drug's name (rules/drug_name_systems.csv) names it by its codes and, on a Medication,
-by its identifiers, as a display would. Conditions: one row per resource, coded by the coding
-that matches a condition of the rules (else the first coding of a known system); one that
-abated without a clinicalStatus is resolved; one dated by nothing else is dated at the start of
-its encounter (MIMIC-IV on FHIR: diagnoses_icd has no time, its codes belong to the stay; the
-same date --source mimic gives them). Patients are read by fhir_patients.
+by its identifiers, as a display would. Conditions are read by fhir_conditions, Patients by
+fhir_patients.
 """
 
 from __future__ import annotations
@@ -22,24 +19,23 @@ from hyposcreen.adapters.fhir_index import DRUG_NAME_SYSTEMS, medication_index_e
 from hyposcreen.adapters.fhir_table import UnresolvedReference
 from hyposcreen.adapters.fhir_types import (
     ATC_SYSTEMS,
-    EXTRA_DIAGNOSIS_SYSTEMS,
     RXNORM_SYSTEMS,
     codings,
     concept_label,
     concept_texts,
     contained_id,
     contained_target,
+    encounter_of,
     first_item,
     first_text,
     objects,
     period,
     reference_id,
-    status_code,
+    subject_of,
     system_key,
     text,
 )
-from hyposcreen.rules.loader import RuleSet, normalize_label
-from hyposcreen.rules.matching import condition_for_code
+from hyposcreen.rules.loader import RuleSet
 
 MEDICATION_COLUMNS = (
     "patient_id",
@@ -52,15 +48,6 @@ MEDICATION_COLUMNS = (
     "route",
     "encounter_id",
 )
-DIAGNOSIS_COLUMNS = (
-    "patient_id",
-    "code",
-    "code_system",
-    "recorded_time",
-    "status",
-    "encounter_id",
-    "description",
-)
 Row = tuple[object, ...]
 
 # MedicationStatement.status "not-taken": the drug was not taken; read like not-done. So is a
@@ -69,9 +56,6 @@ _MEDICATION_STATUS = {"not-taken": "not-done"}
 _NOT_DONE = "not-done"
 # an order: R4's MedicationRequest, or DSTU2's MedicationOrder (`dateWritten`, `dateEnded`)
 _ORDERS = ("MedicationRequest", "MedicationOrder")
-_ICD10_SHAPE = re.compile(r"^[A-TV-Z]\d{2}(\.?[0-9A-Z]{1,4})?$", re.I)
-_ICD9_SHAPE = re.compile(r"^(\d{3}|V\d{2}|E[89]\d{2})(\.?\d{1,2})?$", re.I)
-_SNOMED_SHAPE = re.compile(r"^\d{6,18}$")
 _ATC_SHAPE = re.compile(r"^[A-Z]\d{2}[A-Z]{2}\d{2}$", re.I)  # a coding without a system
 
 
@@ -83,14 +67,6 @@ def _not_given(resource: dict[str, Any]) -> bool:
     return (isinstance(taken, str) and taken.strip().lower() == "n") or any(
         resource.get(flag) is True for flag in ("wasNotTaken", "notGiven", "wasNotGiven")
     )
-
-
-def _patient(resource: dict[str, Any]) -> str | None:
-    return reference_id(resource.get("subject") or resource.get("patient"))
-
-
-def _encounter(resource: dict[str, Any]) -> str | None:
-    return reference_id(resource.get("encounter") or resource.get("context"))
 
 
 class MedicationMapper:
@@ -209,7 +185,7 @@ class MedicationMapper:
             status = _NOT_DONE
         drug_name, rxnorm, atc = self._drug(resource)
         return (
-            _patient(resource),
+            subject_of(resource),
             drug_name,
             rxnorm,
             atc,
@@ -217,85 +193,5 @@ class MedicationMapper:
             end,
             status,
             route,
-            _encounter(resource),
+            encounter_of(resource),
         )
-
-
-class ConditionMapper:
-    def __init__(self, rules: RuleSet, encounter_starts: dict[str, str | None] | None = None):
-        self.rules = rules
-        self.aliases = rules.code_system_aliases
-        self.encounter_starts = encounter_starts or {}  # Encounter id -> period.start
-
-    def _system(self, system: str | None, code: str) -> str | None:
-        """Canonical code system of a coding; without a system, guessed from the code's shape
-        (ICD-10-CM letter + digits, ICD-9-CM three digits, SNOMED CT 6-18 digits)."""
-        if system:
-            key = system_key(system)
-            found = self.aliases.get(normalize_label(system)) or self.aliases.get(key)
-            found = found or EXTRA_DIAGNOSIS_SYSTEMS.get(key)
-            if found is None and key.startswith("http://snomed.info/sct"):
-                found = "SNOMED"
-            return found
-        if _SNOMED_SHAPE.match(code):
-            return "SNOMED"
-        if _ICD9_SHAPE.match(code):
-            return "ICD-9-CM"
-        if _ICD10_SHAPE.match(code):
-            return "ICD-10-CM"
-        return None
-
-    def row(self, resource: dict[str, Any]) -> Row:
-        concept = resource.get("code")
-        candidates = []
-        for coding in codings(concept):
-            code = text(coding.get("code"))
-            if code:
-                raw_system = text(coding.get("system"))
-                system = self._system(raw_system, code)
-                candidates.append((code, system or raw_system, system is not None, coding))
-        chosen = next(
-            (c for c in candidates if c[2] and condition_for_code(c[1], c[0], self.rules)),
-            next((c for c in candidates if c[2]), candidates[0] if candidates else None),
-        )
-        code, system, description = None, None, concept_label(concept)
-        if chosen is not None:
-            code, system = chosen[0], chosen[1]
-            description = text(concept.get("text")) if isinstance(concept, dict) else None
-            description = description or text(chosen[3].get("display"))
-        verification = status_code(resource.get("verificationStatus"))
-        clinical = status_code(resource.get("clinicalStatus")) or _abated(resource)
-        refuted = verification and verification.lower() in ("entered-in-error", "refuted")
-        status = verification if refuted else (clinical or verification)
-        onset = period(resource.get("onsetPeriod"))[0]
-        recorded = (
-            first_text(resource, "recordedDate", "onsetDateTime", "assertedDate", "dateRecorded")
-            or onset
-        )  # assertedDate: STU3's name for recordedDate, dateRecorded: DSTU2's
-        encounter = _encounter(resource)
-        if recorded is None and encounter is not None:
-            recorded = self.encounter_starts.get(encounter)
-        return (
-            _patient(resource),
-            code,
-            system,
-            recorded,
-            status,
-            encounter,
-            description,
-        )
-
-
-_ABATEMENT = ("abatementDateTime", "abatementAge", "abatementPeriod", "abatementRange",
-              "abatementString")  # fmt: skip
-
-
-def _abated(resource: dict[str, Any]) -> str | None:
-    """`resolved` for a Condition that says when it abated but has no clinicalStatus: FHIR R4
-    requires an abated condition's status to be inactive, resolved or remission (con-4), all
-    ignored by spec §6 (`abatementBoolean`, an STU3 export's, when true)."""
-    if resource.get("abatementBoolean") is True or any(
-        resource.get(key) not in (None, "", {}) for key in _ABATEMENT
-    ):
-        return "resolved"
-    return None

@@ -1,0 +1,123 @@
+"""FHIR Condition resources -> rows of the canonical diagnoses table.
+
+One row per resource, coded by the coding that matches a condition of the rules (else the
+first coding of a known system, a coding without a system read by its code's shape); one that
+abated without a clinicalStatus is resolved; one dated by nothing else is dated at the start of
+its encounter (MIMIC-IV on FHIR: diagnoses_icd has no time, its codes belong to the stay; the
+same date --source mimic gives them).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hyposcreen.adapters.fhir_types import (
+    EXTRA_DIAGNOSIS_SYSTEMS,
+    codings,
+    concept_label,
+    encounter_of,
+    first_text,
+    period,
+    status_code,
+    subject_of,
+    system_key,
+    text,
+)
+from hyposcreen.rules.loader import RuleSet, normalize_label
+from hyposcreen.rules.matching import condition_for_code
+
+DIAGNOSIS_COLUMNS = (
+    "patient_id",
+    "code",
+    "code_system",
+    "recorded_time",
+    "status",
+    "encounter_id",
+    "description",
+)
+Row = tuple[object, ...]
+
+_ICD10_SHAPE = re.compile(r"^[A-TV-Z]\d{2}(\.?[0-9A-Z]{1,4})?$", re.I)
+_ICD9_SHAPE = re.compile(r"^(\d{3}|V\d{2}|E[89]\d{2})(\.?\d{1,2})?$", re.I)
+_SNOMED_SHAPE = re.compile(r"^\d{6,18}$")
+
+
+class ConditionMapper:
+    def __init__(self, rules: RuleSet, encounter_starts: dict[str, str | None] | None = None):
+        self.rules = rules
+        self.aliases = rules.code_system_aliases
+        self.encounter_starts = encounter_starts or {}  # Encounter id -> period.start
+
+    def _system(self, system: str | None, code: str) -> str | None:
+        """Canonical code system of a coding; without a system, guessed from the code's shape
+        (ICD-10-CM letter + digits, ICD-9-CM three digits, SNOMED CT 6-18 digits)."""
+        if system:
+            key = system_key(system)
+            found = self.aliases.get(normalize_label(system)) or self.aliases.get(key)
+            found = found or EXTRA_DIAGNOSIS_SYSTEMS.get(key)
+            if found is None and key.startswith("http://snomed.info/sct"):
+                found = "SNOMED"
+            return found
+        if _SNOMED_SHAPE.match(code):
+            return "SNOMED"
+        if _ICD9_SHAPE.match(code):
+            return "ICD-9-CM"
+        if _ICD10_SHAPE.match(code):
+            return "ICD-10-CM"
+        return None
+
+    def row(self, resource: dict[str, Any]) -> Row:
+        concept = resource.get("code")
+        candidates = []
+        for coding in codings(concept):
+            code = text(coding.get("code"))
+            if code:
+                raw_system = text(coding.get("system"))
+                system = self._system(raw_system, code)
+                candidates.append((code, system or raw_system, system is not None, coding))
+        chosen = next(
+            (c for c in candidates if c[2] and condition_for_code(c[1], c[0], self.rules)),
+            next((c for c in candidates if c[2]), candidates[0] if candidates else None),
+        )
+        code, system, description = None, None, concept_label(concept)
+        if chosen is not None:
+            code, system = chosen[0], chosen[1]
+            description = text(concept.get("text")) if isinstance(concept, dict) else None
+            description = description or text(chosen[3].get("display"))
+        verification = status_code(resource.get("verificationStatus"))
+        clinical = status_code(resource.get("clinicalStatus")) or _abated(resource)
+        refuted = verification and verification.lower() in ("entered-in-error", "refuted")
+        status = verification if refuted else (clinical or verification)
+        onset = period(resource.get("onsetPeriod"))[0]
+        recorded = (
+            first_text(resource, "recordedDate", "onsetDateTime", "assertedDate", "dateRecorded")
+            or onset
+        )  # assertedDate: STU3's name for recordedDate, dateRecorded: DSTU2's
+        encounter = encounter_of(resource)
+        if recorded is None and encounter is not None:
+            recorded = self.encounter_starts.get(encounter)
+        return (
+            subject_of(resource),
+            code,
+            system,
+            recorded,
+            status,
+            encounter,
+            description,
+        )
+
+
+_ABATEMENT = ("abatementDateTime", "abatementAge", "abatementPeriod", "abatementRange",
+              "abatementString")  # fmt: skip
+
+
+def _abated(resource: dict[str, Any]) -> str | None:
+    """`resolved` for a Condition that says when it abated but has no clinicalStatus: FHIR R4
+    requires an abated condition's status to be inactive, resolved or remission (con-4), all
+    ignored by spec §6 (`abatementBoolean`, an STU3 export's, when true)."""
+    if resource.get("abatementBoolean") is True or any(
+        resource.get(key) not in (None, "", {}) for key in _ABATEMENT
+    ):
+        return "resolved"
+    return None
