@@ -65,7 +65,7 @@ def test_the_import_scan_sees_direct_and_lazy_imports() -> None:
     """The scan is not vacuous: it finds module-level and function-level imports."""
     modules = imported_top_level_modules()
     assert {"pandas", "pyarrow", "yaml", "great_expectations", "prefect"} <= set(modules)
-    assert "src/hyposcreen/adapters/fhir_files.py" in modules["orjson"]
+    assert "src/hyposcreen/adapters/fhir_lines.py" in modules["orjson"]
     assert not {"os", "json", "hyposcreen", "flows"} & set(modules)
 
 
