@@ -110,10 +110,11 @@ def _limits(ctx: RunContext) -> tuple[dict[str, Any], int, float]:
 
 @dataclass
 class AskedWorker:
-    """Contracts sent to the worker, their answer not read yet."""
+    """Contracts sent to the worker (its request `number`), their answer not read yet."""
 
     worker: Any
     docs_dir: Path
+    number: int
 
 
 def ask_worker(ctx: RunContext, frames: Callable[[], Mapping[str, Any]]) -> AskedWorker | None:
@@ -146,10 +147,10 @@ def ask_worker(ctx: RunContext, frames: Callable[[], Mapping[str, Any]]) -> Aske
     except (TypeError, ValueError):
         return None
     try:
-        worker.ask(told, frames(), remember=remembering())
+        number = worker.ask(told, frames(), remember=remembering())
     except WorkerFailed:
         return None
-    return AskedWorker(worker, docs_dir)
+    return AskedWorker(worker, docs_dir, number)
 
 
 def worker_report(ctx: RunContext, asked: AskedWorker, frames: Any) -> Any:
@@ -160,7 +161,7 @@ def worker_report(ctx: RunContext, asked: AskedWorker, frames: Any) -> Any:
     from hyposcreen.validate.worker_client import WorkerFailed
 
     try:
-        report = ValidationReport.from_message(asked.worker.answer())
+        report = ValidationReport.from_message(asked.worker.answer(asked.number))
     except (WorkerFailed, KeyError, TypeError, ValueError):
         shutil.rmtree(asked.docs_dir, ignore_errors=True)  # what the worker left of its pages
         return run_contracts(ctx, frames())
