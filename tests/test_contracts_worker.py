@@ -30,7 +30,7 @@ from bad_input_rows import (
     write,
 )
 from hyposcreen.cli import main
-from hyposcreen.runners import in_process, window_loop
+from hyposcreen.runners import in_process
 from hyposcreen.validate import warm_up, worker_client
 from sample_delivery import DAY, SAMPLE
 
@@ -285,36 +285,26 @@ def test_the_worker_declines_when_it_imported_another_copy_of_hyposcreen() -> No
     assert _hello("on", False, "/elsewhere/src/hyposcreen")["accepted"] is False
 
 
-def test_a_backfill_reads_each_next_night_ahead_and_publishes_the_same(
+def test_a_backfill_reads_the_next_two_nights_ahead_and_publishes_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """With the worker, each night but the last reads and cleans the next night while the
-    worker checks its review list, and sends the next night's contracts once it answered
-    (runners/window_loop.ReadAhead); the nights' outputs are those of a backfill without the
-    worker."""
-    nights = ["--backfill", "2026-11-18", DAY]
+    """With the worker, while it checks a night's review list the next two nights are read,
+    cleaned and their contracts sent (those not read ahead yet: runners/window_loop.ReadAhead),
+    so the worker has the next night's contracts queued behind each review list; the nights'
+    outputs are those of a backfill without the worker."""
+    nights = ["--backfill", "2026-11-17", DAY]
+    days = ["2026-11-17", "2026-11-18", "2026-11-19", DAY]
     here, beside = tmp_path / "here", tmp_path / "beside"
     assert _run(monkeypatch, capsys, SAMPLE, here, "0", *nights)[0] in (0, 4)
-    events: list[str] = []
-    reads, sends = window_loop.ReadAhead.read, window_loop.ReadAhead.send
-    answered = worker_client.review_answered
+    requests: list[str] = []
+    sent = worker_client.send
 
-    def counted_read(self: window_loop.ReadAhead, settings) -> None:  # type: ignore[no-untyped-def]
-        events.append(f"read {settings.out_dir.name}")
-        reads(self, settings)
+    def noted_send(stream, header, frames) -> None:  # type: ignore[no-untyped-def]
+        night = next((d for d in days if d in header.get("docs_dir", "")), "")
+        requests.append(f"{header['kind']} {night}".strip())
+        sent(stream, header, frames)
 
-    def counted_send(self: window_loop.ReadAhead) -> None:
-        ahead = self.contexts.ahead
-        events.append(f"send {ahead.settings.out_dir.name if ahead else None}")
-        sends(self)
-
-    def noted_answer() -> None:
-        events.append("answered")
-        answered()
-
-    monkeypatch.setattr(window_loop.ReadAhead, "read", counted_read)
-    monkeypatch.setattr(window_loop.ReadAhead, "send", counted_send)
-    monkeypatch.setattr(worker_client, "review_answered", noted_answer)
+    monkeypatch.setattr(worker_client, "send", noted_send)
     stages = in_process.run_stages
 
     def slow_stages(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -323,19 +313,43 @@ def test_a_backfill_reads_each_next_night_ahead_and_publishes_the_same(
 
     monkeypatch.setattr(in_process, "run_stages", slow_stages)
     assert _run(monkeypatch, capsys, SAMPLE, beside, "1", *nights)[0] in (0, 4)
-    assert events == [
-        *("read 2026-11-19", "answered", "send 2026-11-19"),
-        *("read 2026-11-20", "answered", "send 2026-11-20"),
-        "answered",  # the last night's review list: nothing ahead
+    assert requests == [
+        *("contracts 2026-11-17", "review_list"),
+        *("contracts 2026-11-18", "contracts 2026-11-19", "review_list"),
+        *("contracts 2026-11-20", "review_list"),
+        "review_list",  # the last night's review list: nothing ahead
     ]
-    for night in ("2026-11-18", "2026-11-19"):  # the next night's time is not this night's
+    for night in days[:-1]:  # the next nights' time is not this night's
         timings = json.loads((beside / night / "run_manifest.json").read_text())["timings"]
         assert all(seconds >= 0 for seconds in timings.values()), timings
     worker = worker_client.current()
-    assert worker is not None and worker.answered == 6  # three nights' contracts and lists
-    for night in ("2026-11-18", "2026-11-19", DAY):
+    assert worker is not None and worker.answered == 8  # four nights' contracts and lists
+    for night in days:
         _same_outputs(here / night, beside / night)
-    assert sorted(p.name for p in beside.iterdir()) == ["2026-11-18", "2026-11-19", DAY]
+    assert sorted(p.name for p in beside.iterdir()) == days
+
+
+def test_requests_sent_before_any_answer_are_each_answered_in_turn() -> None:
+    """The worker takes a request while an earlier one is unanswered (a loop sends the next
+    nights' contracts while a review list is checked); each answer goes to its own request,
+    whichever is asked for first."""
+    from gx_tables import VOCABULARY, make_review
+    from hyposcreen.validate.outcomes import ValidationReport
+
+    worker = worker_client.ContractsWorker("on")
+    try:
+        assert worker.accepted()
+        good, bad = make_review(3), make_review(3)
+        bad["rank"] = [1, 2, 5]
+        told = {"kind": "review_list", "vocabulary": list(VOCABULARY)}
+        first = worker.ask(told, {"review": bad})
+        second = worker.ask(told, {"review": good})
+        assert ValidationReport.from_message(worker.answer(second)).critical_failures() == []
+        broken = ValidationReport.from_message(worker.answer(first)).critical_failures()
+        assert [o.detail for o in broken if o.reason == "rank"] == ["rank outside 1..3"]
+        assert worker.answered == 2
+    finally:
+        worker.close()
 
 
 def test_auto_starts_the_worker_when_a_core_stayed_free_until_the_read(

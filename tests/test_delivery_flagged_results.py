@@ -87,3 +87,27 @@ def test_a_flag_after_a_number_is_told_apart(text: str, flagged: bool) -> None:
     assert flagged_numbers(pd.Series([text], dtype=object)).tolist() == [flagged]
     if flagged:  # still no number (spec §3)
         assert np.isnan(parse_values(pd.Series([text]), pd.Series([np.nan]))[0].iloc[0])
+
+
+def test_texts_without_a_flags_shape_are_not_read_as_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A night's usual non-numeric texts (`QNS`, `HEMOLYZED`, blank) have no flag after a
+    digit: they are told apart without reading any text as a number, and a mix is read only
+    where a flag's shape is (each text as it is judged alone)."""
+    from hyposcreen.ingest import values
+
+    read: list[list[str]] = []
+    parse = values.parse_values
+
+    def noted(text: pd.Series, value: pd.Series) -> tuple[pd.Series, pd.Series]:
+        read.append([str(t) for t in text])
+        return parse(text, value)
+
+    monkeypatch.setattr(values, "parse_values", noted)
+    usual = pd.Series(["QNS", "HEMOLYZED", "", None, "See Comments"] * 40, dtype="str")
+    assert not values.flagged_numbers(usual).any()
+    assert read == []
+    mixed = pd.Series(["QNS", "125 L", "125 mmol/L", None, "QNS", "(H)"], dtype="str")
+    assert values.flagged_numbers(mixed).tolist() == [False, True, False, False, False, False]
+    assert [sorted(texts) for texts in read] == [["125 L"], ["125"]]

@@ -223,7 +223,7 @@ def _screen_planned(
         _progress(number, total, window.label(), args)
 
     try:
-        ahead = ReadAhead(contexts, shared)  # the next window validated while one publishes
+        ahead = ReadAhead(contexts, shared)  # the next windows validated while one publishes
         return screen_windows(windows, settings_for, screen_window, on_failure, progress, ahead)
     finally:
         shared.close()  # a spill shared by the windows holds patient rows

@@ -181,7 +181,7 @@ def _hold(shared: SharedRead, window: Window, sizes: dict[str, HeldSizes]) -> No
 
 
 _HELD = "held_sizes"  # SharedRead.decided: the last cleaned windows' HeldSizes by table
-_WINDOWS_HELD = 3  # a window, the one read ahead, and one more
+_WINDOWS_HELD = 3  # a window and the two read ahead (runners/window_loop.ReadAhead)
 
 
 def window_free_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> WindowFreeEvents:

@@ -131,10 +131,11 @@ def _limits(ctx: RunContext) -> tuple[dict[str, Any], int, float]:
 
 @dataclass
 class AskedWorker:
-    """Contracts sent to the worker, their answer not read yet."""
+    """Contracts sent to the worker (its request `number`), their answer not read yet."""
 
     worker: Any
     docs_dir: Path | None
+    number: int
 
 
 def ask_worker(
@@ -169,10 +170,10 @@ def ask_worker(
     except (TypeError, ValueError):
         return None
     try:
-        worker.ask(told, frames(), remember=remembering())
+        number = worker.ask(told, frames(), remember=remembering())
     except WorkerFailed:
         return None
-    return AskedWorker(worker, docs_dir)
+    return AskedWorker(worker, docs_dir, number)
 
 
 def worker_report(ctx: RunContext, asked: AskedWorker, frames: Any) -> Any:
@@ -183,7 +184,7 @@ def worker_report(ctx: RunContext, asked: AskedWorker, frames: Any) -> Any:
     from hyposcreen.validate.worker_client import WorkerFailed
 
     try:
-        report = ValidationReport.from_message(asked.worker.answer())
+        report = ValidationReport.from_message(asked.worker.answer(asked.number))
     except (WorkerFailed, KeyError, TypeError, ValueError):
         if asked.docs_dir is None:
             return run_contracts(ctx, frames(), data_docs=False)

@@ -209,7 +209,7 @@ def cut_rows(
 
 
 _CUTS = "cut_rows"  # SharedRead.decided: the rows of each window's range by frame (cut_rows)
-_RANGES_KEPT = 3  # ranges whose cuts are kept: a window's stages and the window read ahead
+_RANGES_KEPT = 3  # ranges whose cuts are kept: a window's stages and the two read ahead
 
 
 @dataclass(frozen=True)

@@ -58,15 +58,18 @@ def parse_values(value_raw: pd.Series, value: pd.Series) -> tuple[pd.Series, pd.
 def flagged_numbers(text: pd.Series) -> np.ndarray:
     """Which result texts are a number (or a censored one) followed by an abnormal-result flag
     (`125 L`, `125.0 (H)`, `3.1LL`, `<2.0 L`, `125*`): parse_values reads no number in them,
-    and one in the text before the flag. Judged once per distinct text."""
+    and one in the text before the flag. Judged once per distinct text; only the texts with a
+    flag's shape are read as numbers (most nights' non-numeric texts have none)."""
     codes, distinct = pd.factorize(text, use_na_sentinel=True)
     values = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
     words = values.astype("str").where(values.map(lambda value: isinstance(value, str)))
-    blank = pd.Series(np.nan, index=words.index)
     body = words.str.lower().str.extract(_FLAGGED)["body"]
-    flagged = (
-        body.notna().to_numpy()
-        & parse_values(words, blank)[0].isna().to_numpy()
-        & parse_values(body, blank)[0].notna().to_numpy()
-    )
+    flagged = body.notna().to_numpy(dtype=bool, copy=True)
+    if flagged.any():
+        shaped = np.flatnonzero(flagged)
+        blank = pd.Series(np.nan, index=words.index[shaped])
+        flagged[shaped] = (
+            parse_values(words.iloc[shaped], blank)[0].isna().to_numpy()
+            & parse_values(body.iloc[shaped], blank)[0].notna().to_numpy()
+        )
     return np.append(flagged, False)[codes]

@@ -122,17 +122,20 @@ class WindowContexts:
     def __init__(self) -> None:
         self.first: RunContext | None = None
         self.current: RunContext | None = None  # the last context handed out
-        self.ahead: RunContext | None = None  # a window read ahead (ReadAhead), until asked for
+        self.ahead: list[RunContext] = []  # the next windows read ahead (ReadAhead), in order
 
     def __call__(self, settings: RunSettings) -> RunContext:
-        ahead, self.ahead = self.ahead, None
-        if ahead is not None and ahead.settings == settings:
-            self.current = ahead
-            return ahead
-        if ahead is not None:
-            drop_ahead(ahead)
+        if self.ahead and self.ahead[0].settings == settings:
+            self.current = self.ahead.pop(0)
+            return self.current
+        self.drop_ahead()
         self.current = self.new_context(settings)
         return self.current
+
+    def drop_ahead(self) -> None:
+        """Let go of every window read ahead, the earliest first."""
+        while self.ahead:
+            drop_ahead(self.ahead.pop(0))
 
     def new_context(self, settings: RunSettings) -> RunContext:
         """A new context for `settings` (over the first window's loaded rules when only the
@@ -152,59 +155,53 @@ class WindowContexts:
 
 
 class ReadAhead:
-    """While a loop's window publishes, the next window read, cleaned and its contracts sent
-    to the contracts worker (validate/worker_client.py), so that the worker validates it while
-    this window writes its files: read and cleaned while the worker checks this window's
-    review list, sent once it answered (worker_client.around_review). Only windows cut from
-    one in-memory read, without nightly state (whose next night's cleaning reads what this
-    night records). The next window's run then takes those stages' outputs
-    (`RunContext.done`; a stage not done ahead, it runs itself); if anything fails here, the
-    window is left to run those stages itself in its turn (where the failure is its own)."""
+    """While a loop's window publishes, the next windows (up to `DEPTH`) read, cleaned and
+    their contracts sent to the contracts worker (validate/worker_client.py), while the worker
+    checks this window's review list (worker_client.around_review): queued behind it, the
+    worker validates the next windows while this one writes its files and the next one screens
+    and lists its cases, so that it never waits for a window's list to have the next
+    contracts. Only windows cut from one in-memory read, without nightly state (whose next
+    night's cleaning reads what this night records). A window's run then takes those stages'
+    outputs (`RunContext.done`; a stage not done ahead, it runs itself); if anything fails
+    here, the window is left to run those stages itself in its turn (where the failure is its
+    own), and no later window is read ahead of it."""
+
+    DEPTH = 2  # the windows read ahead of the one publishing
 
     def __init__(self, contexts: WindowContexts, shared: SharedInput) -> None:
         self.contexts = contexts
         self.shared = shared
 
-    def read(self, settings: RunSettings) -> None:
-        """The next window (`settings`) read and cleaned."""
-        self._ahead(settings, _READ_AHEAD)
-
-    def send(self) -> None:
-        """The window read ahead: its contracts sent to the worker."""
-        ahead = self.contexts.ahead
-        if ahead is not None:
-            self._ahead(ahead.settings, ("contracts",), ahead)
-
-    def _ahead(
-        self, settings: RunSettings, stages: tuple[str, ...], ctx: RunContext | None = None
-    ) -> None:
+    def read(self, upcoming: Sequence[RunSettings]) -> None:
+        """The next windows (`upcoming`, in order; the first `DEPTH`) read, cleaned and their
+        contracts sent, those not read ahead yet."""
         from hyposcreen.recipe import STAGES
         from hyposcreen.runners.in_process import run_stages
 
         started = time.perf_counter()
-        now = self.contexts.current
-        if ctx is None:
+        now, ahead = self.contexts.current, self.contexts.ahead
+        upcoming = list(upcoming)[: self.DEPTH]
+        if [ctx.settings for ctx in ahead] != upcoming[: len(ahead)]:
+            self.drop()  # not the windows that come next
+        for settings in upcoming[len(ahead) :]:
             ctx = self.contexts.new_context(settings)
             if ctx.state is not None or not self.shared.attach(ctx):
-                return
-        try:
-            ctx.done = run_stages(ctx, [s for s in STAGES if s.name in stages])
-        except Exception:
-            self.contexts.ahead = None
-            drop_ahead(ctx)
-            return
-        self.contexts.ahead = ctx
-        if now is not None:  # inside its write step: the next window's time is its own
-            ahead = time.perf_counter() - started
-            now.set_aside["write"] = now.set_aside.get("write", 0.0) + ahead
+                break
+            try:
+                ctx.done = run_stages(ctx, [s for s in STAGES if s.name in _READ_AHEAD])
+            except Exception:
+                drop_ahead(ctx)
+                break
+            ahead.append(ctx)
+        if now is not None:  # inside its write step: the next windows' time is their own
+            spent = time.perf_counter() - started
+            now.set_aside["write"] = now.set_aside.get("write", 0.0) + spent
 
     def drop(self) -> None:
-        ahead, self.contexts.ahead = self.contexts.ahead, None
-        if ahead is not None:
-            drop_ahead(ahead)
+        self.contexts.drop_ahead()
 
 
-_READ_AHEAD = ("read", "clean")
+_READ_AHEAD = ("read", "clean", "contracts")
 
 
 def drop_ahead(ctx: RunContext) -> None:
@@ -213,7 +210,7 @@ def drop_ahead(ctx: RunContext) -> None:
     asked = ctx.done.get("contracts")
     if asked is not None and asked.pending is not None:
         with contextlib.suppress(Exception):
-            asked.pending.worker.answer()
+            asked.pending.worker.answer(asked.pending.number)
     ctx.done = {}
     discard_outputs(ctx)
 
@@ -247,7 +244,7 @@ def screen_windows(
     reuse a contract result whose table, suite and view are those of the window before
     (validate.context.remembering_results), and quarantine.csv's blocks of rows whose content is
     that of the window before (report.csv_blocks). With `ahead`, each window but the last
-    reads the next one ahead while it publishes (ReadAhead)."""
+    reads the next ones ahead while it publishes (ReadAhead)."""
     from hyposcreen.report.csv_blocks import remembering_blocks
     from hyposcreen.validate.context import remembering_results
 
@@ -276,8 +273,8 @@ def _each_window(
             progress(number, len(windows), window)
         settings = settings_for(window)
         if ahead is not None and number < len(windows):
-            after = settings_for(windows[number])
-            worker_client.around_review(lambda after=after: ahead.read(after), ahead.send)  # type: ignore[misc]
+            after = [settings_for(w) for w in windows[number : number + ahead.DEPTH]]
+            worker_client.around_review(lambda after=after: ahead.read(after))  # type: ignore[misc]
         try:
             outcome = screen_window(settings)
         except BaseException as error:

@@ -31,25 +31,19 @@ def validate_review_list(
     here when the worker fails."""
     if suites_dir is None:
         from hyposcreen.validate.remembered import remembering
-        from hyposcreen.validate.worker_client import (
-            WorkerFailed,
-            current,
-            review_answered,
-            review_asked,
-        )
+        from hyposcreen.validate.worker_client import WorkerFailed, current, review_asked
 
         worker = current()
         answered = None
         if worker is not None:
             try:
                 told = {"kind": "review_list", "vocabulary": list(vocabulary)}
-                worker.ask(told, {"review": review}, remember=remembering())
-                review_asked()  # a loop's next window read meanwhile (this process is idle)
-                answered = ValidationReport.from_message(worker.answer())
+                number = worker.ask(told, {"review": review}, remember=remembering())
+                review_asked()  # a loop's next windows read meanwhile (this process is idle)
+                answered = ValidationReport.from_message(worker.answer(number))
             except (WorkerFailed, KeyError, TypeError, ValueError):
                 answered = None
         if answered is not None:
-            review_answered()  # the worker is free: a loop's next window may go to it
             return answered
     started = time.perf_counter()
     spec = load_suite_spec(REVIEW_LIST, suites_dir)

@@ -11,6 +11,10 @@ Any failure of the worker (it died, was killed, answered nothing that reads, or 
 closes it for the rest of the run and the caller validates in this process instead, so a
 worker never loses a run nor changes its outputs.
 
+Requests are answered in the order they were sent; several may be sent before the first is
+answered (a loop sends a later window's contracts while an earlier one's review list is
+checked), each answer taken by the number `ask` gave its request.
+
 A request names the tables it sends; a table whose frame holds the very arrays sent the
 window before (validate/remembered.frame_identity: the medications, diagnoses and patients
 of the windows of one read) is not sent again: the worker keeps the last frame of each table
@@ -45,9 +49,8 @@ _PIPE_BYTES = 1 << 20
 _ALLOWED: list[str] = []  # the mode the run allowed a worker in, if any
 _SINCE: list[Any] = []  # the machine's CPU times when it was allowed (warm_up.cpu_times)
 _WORKER: list[ContractsWorker] = []  # this process's worker, once started
-# what to do while the worker checks the next review list, and once it answered
+# what to do while the worker checks the next review list
 _WHILE_REVIEW: list[Callable[[], None]] = []
-_AFTER_REVIEW: list[Callable[[], None]] = []
 
 
 class WorkerFailed(RuntimeError):
@@ -87,26 +90,17 @@ def current() -> ContractsWorker | None:
     return worker if worker is not None and worker.accepted() else None
 
 
-def around_review(
-    meanwhile: Callable[[], None] | None, then: Callable[[], None] | None = None
-) -> None:
+def around_review(meanwhile: Callable[[], None] | None) -> None:
     """Do `meanwhile` once, right after the next review list's contract was sent to the worker
-    (while it checks it), and `then` once it answered (a loop reads the next window ahead
-    meanwhile and sends its contracts then: runners/window_loop.ReadAhead); None: nothing.
-    Neither is done when the review list was not sent, nor `then` when no answer came."""
+    (while it checks it: a loop reads the next windows ahead and sends their contracts then,
+    runners/window_loop.ReadAhead); None: nothing. Not done when the review list was not
+    sent."""
     _WHILE_REVIEW[:] = [meanwhile] if meanwhile is not None else []
-    _AFTER_REVIEW[:] = [then] if then is not None else []
 
 
 def review_asked() -> None:
     while _WHILE_REVIEW:
         _WHILE_REVIEW.pop()()
-
-
-def review_answered() -> None:
-    _WHILE_REVIEW.clear()
-    while _AFTER_REVIEW:
-        _AFTER_REVIEW.pop()()
 
 
 def stop() -> None:
@@ -118,7 +112,8 @@ def stop() -> None:
 
 
 class ContractsWorker:
-    """One worker process and what was sent to it; requests are answered in order."""
+    """One worker process and what was sent to it; requests are answered in order (each
+    request's number is its place in that order)."""
 
     def __init__(self, mode: str) -> None:
         debug = bool(os.environ.get("HYPOSCREEN_DEBUG"))
@@ -133,7 +128,10 @@ class ContractsWorker:
         with contextlib.suppress(OSError):
             fcntl.fcntl(self.process.stdin.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
         self.hello: bool | None = None  # None: not heard yet; then whether it accepted
-        self.waiting = False  # a request sent, its answer not read yet
+        self.unwanted = False  # declined or silent: whatever it does is not waited for
+        self.asked = 0  # requests sent (the next request's number)
+        self.heard = 0  # answers read from its pipe (the next answer's request number)
+        self.early: dict[int, dict[str, Any]] = {}  # answers read before they were asked for
         self.answered = 0  # requests answered (validated there)
         self.sent: dict[str, tuple[Any, list[Any]]] = {}  # table -> (identity, arrays held)
         atexit.register(self.close, wait=False)  # it ends on its own once its stdin does
@@ -150,7 +148,7 @@ class ContractsWorker:
             except (PipeClosed, OSError, ValueError):
                 self.hello = False
             if not self.hello:
-                self.waiting = True  # whatever it is doing, nothing more is wanted from it
+                self.unwanted = True  # whatever it is doing, nothing more is wanted from it
                 self.close()
         return bool(self.hello) and self.process.poll() is None
 
@@ -159,14 +157,15 @@ class ContractsWorker:
         header: Mapping[str, Any],
         tables: Mapping[str, pd.DataFrame | RowsOf],
         remember: bool = False,
-    ) -> None:
-        """Send one request. With `remember`, a frame holding the arrays of the last one sent
-        for its table is named in `same` and not sent again; a table given as `RowsOf` a
-        frame is cut there from that frame (sent once, as the table `RowsOf.name`)."""
+    ) -> int:
+        """Send one request; its number, which `answer` takes. With `remember`, a frame
+        holding the arrays of the last one sent for its table is named in `same` and not sent
+        again; a table given as `RowsOf` a frame is cut there from that frame (sent once, as
+        the table `RowsOf.name`)."""
         from hyposcreen.validate.remembered import frame_identity
 
-        if self.waiting:
-            raise WorkerFailed("a request is still unanswered")
+        if self.unwanted:
+            raise WorkerFailed("the contracts worker was closed")
         frames, cuts = frames_and_cuts(tables, remember)
         given: dict[str, pd.DataFrame] = {}
         same: list[str] = []
@@ -187,7 +186,8 @@ class ContractsWorker:
         told["dtypes"] = {name: _dtypes(frame) for name, frame in given.items()}
         try:
             assert self.process.stdin is not None
-            self.waiting = True
+            number = self.asked
+            self.asked += 1
             with self._watched():  # a stuck worker's full pipe would block this write
                 send(self.process.stdin, told, given)
         except (OSError, ValueError, TypeError) as broken:  # a dead worker, or a frame Arrow
@@ -200,17 +200,29 @@ class ContractsWorker:
                 self.sent[name] = sent[name]
             else:
                 self.sent.pop(name, None)
+        return number
 
-    def answer(self) -> dict[str, Any]:
-        """The answer to the request sent; WorkerFailed when there is none (also when the
-        worker used no CPU for `STALL_S` without answering: stopped or hung, it is killed)."""
-        try:
-            with self._watched():
-                header, _ = receive(self._replies())
-        except (PipeClosed, OSError, ValueError) as broken:
-            self.fail()
-            raise WorkerFailed("the contracts worker stopped") from broken
-        self.waiting = False
+    def answer(self, number: int | None = None) -> dict[str, Any]:
+        """The answer to request `number` (None: the last one sent), the answers to the
+        requests before it kept for their callers; WorkerFailed when there is none (also
+        when the worker used no CPU for `STALL_S` without answering: stopped or hung, it is
+        killed)."""
+        number = self.asked - 1 if number is None else number
+        header = self.early.pop(number, None)
+        if header is None and not self.heard <= number < self.asked:
+            raise WorkerFailed(f"no answer is coming for request {number}")
+        while header is None:
+            try:
+                with self._watched():
+                    heard, _ = receive(self._replies())
+            except (PipeClosed, OSError, ValueError) as broken:
+                self.fail()
+                raise WorkerFailed("the contracts worker stopped") from broken
+            self.heard += 1
+            if self.heard - 1 == number:
+                header = heard
+            else:
+                self.early[self.heard - 1] = heard
         if not header.get("ok"):
             self.fail()
             raise WorkerFailed(str(header.get("error", "the worker failed")))
@@ -224,13 +236,14 @@ class ContractsWorker:
 
     def close(self, wait: bool = True) -> None:
         process = self.process
-        if process.poll() is None and self.waiting:
+        if process.poll() is None and (self.unwanted or self.heard < self.asked):
             process.kill()  # an unanswered request: nothing it still writes is wanted
         for stream in (process.stdin, process.stdout):
             with contextlib.suppress(OSError):
                 if stream is not None:
                     stream.close()
         self.sent = {}
+        self.unwanted = True
         if not wait:
             return
         try:
