@@ -78,15 +78,19 @@ class GatheredAhead(Mapping[str, Any]):
         self.gathered = [name for name in tables if name != "patients"]
         self.ahead: dict[str, Future[Any]] = {}
         self.pool: ThreadPoolExecutor | None = None
+        self.imported: Future[Any] | None = None
         if ahead:
             from hyposcreen.validate.gx_import import import_gx
 
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="contract-gather")
-            self.pool.submit(import_gx)  # while the first table is gathered here
+            self.imported = self.pool.submit(import_gx)  # while the first table is gathered
 
     def __getitem__(self, name: str) -> Any:
         held = self.ahead.pop(name, None)
         table = held.result() if held is not None else self.tables[name]
+        if self.imported is not None:  # GX in place (its patches too) before it is used here
+            self.imported.result()
+            self.imported = None
         if self.pool is not None and name in self.gathered:
             after = self.gathered[self.gathered.index(name) + 1 :]
             if after and after[0] not in self.ahead:
