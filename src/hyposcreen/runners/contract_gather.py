@@ -19,6 +19,7 @@ files when asked for.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -161,15 +162,27 @@ def _rows_at(table: str, paths: list[Path], labels: list[int], columns: list[str
     parts = []
     for path in paths:
         held = read_row_labels(path)
-        found = np.isin(held, wanted)
-        if found.any():
-            read = read_frame(path, source).iloc[np.flatnonzero(found)]
-            rows = contract_frame(table, read.reset_index(drop=True))[columns]
+        found = _positions(held, wanted)
+        if len(found):
+            read = read_frame(path, source, rows=found)  # only these rows made pandas'
+            rows = contract_frame(table, read)[columns]
             parts.append(rows.set_axis(pd.Index(held[found], dtype="int64"), axis=0))
     if not parts:
         return pd.DataFrame({c: pd.Series([], dtype="object") for c in columns})
     rows = pd.concat([p.astype("object") for p in parts]) if len(parts) > 1 else parts[0]
     return rows.loc[[label for label in labels if label in rows.index]]
+
+
+def _positions(held: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The positions in `held` (a partition's row labels) of the labels of `wanted` it holds,
+    in `held`'s order: looked up by halving when `held` runs upwards (a partition's rows are
+    in read order), else by hashing."""
+    if len(held) == 0 or len(wanted) == 0:
+        return np.array([], dtype=np.int64)
+    if len(held) > 1 and not bool((held[1:] > held[:-1]).all()):
+        return np.flatnonzero(np.isin(held, wanted))
+    at = np.searchsorted(held, wanted).clip(0, len(held) - 1)
+    return np.unique(at[held[at] == wanted])
 
 
 def _gather_in_read_order(
@@ -184,7 +197,7 @@ def _gather_in_read_order(
     held = [i for i, rows in enumerate(labels) if len(rows)] or [0]
     index = np.concatenate([labels[i] for i in held])
     order = np.argsort(index, kind="stable")
-    in_order = bool(len(index) < 2 or (np.diff(index) > 0).all())
+    in_order = _increasing([labels[i] for i in held])
     columns: dict[str, Any] = {}
     for column in wanted:
         source = _FROM.get(table, {}).get(column, column)
@@ -207,6 +220,16 @@ def _gather_in_read_order(
     # copy=False: the columns as gathered, not copied again into one 2-D block per dtype
     frame = pd.DataFrame(columns, copy=False)
     return frame.set_axis(pd.Index(index if in_order else index[order], dtype="int64"), axis=0)
+
+
+def _increasing(pieces: list[np.ndarray]) -> bool:
+    """Whether the pieces put together run strictly upwards. Partitions of patients interleave:
+    the first piece to start below the end of the one before says so without a pass over
+    every row."""
+    held = [piece for piece in pieces if len(piece)]
+    if any(before[-1] >= after[0] for before, after in pairwise(held)):
+        return False
+    return all(len(piece) < 2 or bool((np.diff(piece) > 0).all()) for piece in held)
 
 
 def _plain_numbers(kind: pa.DataType) -> bool:

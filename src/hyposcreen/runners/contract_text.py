@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hyposcreen.validate.derived import CLEAN_REASON, REASONS_READ
+from hyposcreen.validate.derived import CLEAN_REASON, REASONS_READ, distinct_categories
 
 NOT_CATEGORICAL = ("source_row",)  # text validation keeps as text (contract_gather.as_categories)
 
@@ -99,7 +99,9 @@ def _sorted_union(parts: list[pa.ChunkedArray]) -> pd.Categorical:
         category_of = union_codes[offset : offset + len(rank)][rank].astype(kind)
         offset += len(rank)
         codes.append(np.append(category_of, kind(-1))[rows])  # -1 (missing) is the last one
-    return pd.Categorical.from_codes(_concatenated(codes, kind), categories=categories)
+    # the union's dictionary: distinct by construction, not hashed again to be checked
+    dtype = distinct_categories(categories)
+    return pd.Categorical.from_codes(_concatenated(codes, kind), dtype=dtype)
 
 
 def _code_type(categories: int) -> type[np.signedinteger]:

@@ -133,15 +133,57 @@ def write_frame(path: Path, frame: pd.DataFrame) -> None:
     write_table(path, table.replace_schema_metadata(metadata))
 
 
+def _rows_of(path: Path, columns: list[str] | None, rows: np.ndarray) -> pa.Table:
+    """The rows at the positions `rows` of the `columns` (as `read_table` reads them): only
+    the record batches holding them are read (where each batch starts is told by its cheapest
+    column, the stored index, when the file has one)."""
+    schema = read_schema(path)
+    index = [n for n in schema.pandas_metadata.get("index_columns", []) if isinstance(n, str)]
+    names = schema.names if columns is None else [n for n in columns if n in schema.names]
+    if not index or not names or len(rows) == 0:
+        return read_table(path, columns).take(pa.array(rows, type=pa.int64()))
+    with _opened(path) as source:
+        marks = ipc.open_file(source, options=_fields(schema, index[:1]))
+        lengths = [marks.get_batch(i).num_rows for i in range(marks.num_record_batches)]
+        starts = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+        if len(rows) and (rows.min() < 0 or rows.max() >= starts[-1]):
+            raise IndexError("a row position past the file's rows")
+        batch_of = np.searchsorted(starts, rows, side="right") - 1
+        wanted = np.unique(batch_of)
+        reader = ipc.open_file(source, options=_fields(schema, names))
+        batches = [reader.get_batch(int(i)) for i in wanted]
+    table = pa.Table.from_batches(batches, schema=batches[0].schema).select(names)
+    table = table.replace_schema_metadata(schema.metadata)
+    kept = np.diff(starts)[wanted]
+    offsets = np.concatenate([[0], np.cumsum(kept)[:-1]])
+    at = rows - starts[batch_of] + offsets[np.searchsorted(wanted, batch_of)]
+    return table.take(pa.array(at, type=pa.int64()))
+
+
+def _fields(schema: pa.Schema, names: list[str]) -> ipc.IpcReadOptions:
+    return ipc.IpcReadOptions(
+        included_fields=[i for i, name in enumerate(schema.names) if name in set(names)]
+    )
+
+
 def _holds_none(column: pd.Series) -> bool:
     none: Any = None  # compared element-wise by numpy (object arrays)
     return bool(np.equal(column.to_numpy(), none).any())
 
 
-def read_frame(path: Path, columns: list[str] | None = None, head: bool = False) -> pd.DataFrame:
+def read_frame(
+    path: Path,
+    columns: list[str] | None = None,
+    head: bool = False,
+    rows: np.ndarray | None = None,
+) -> pd.DataFrame:
     """A frame `write_frame` wrote (only `columns`, without the index, when given; only the
-    rows of its first record batch with `head`)."""
-    table = read_table(path, columns, head)
+    rows of its first record batch with `head`; only the rows at the positions `rows`, taken
+    from the Arrow columns before they are made pandas', numbered from 0)."""
+    if rows is not None:
+        table = _rows_of(path, columns, np.asarray(rows, dtype=np.int64))
+    else:
+        table = read_table(path, columns, head)
     frame = table.to_pandas()
     notes = json.loads((table.schema.metadata or {})[_NOTES_KEY])
     if columns is not None:

@@ -34,6 +34,7 @@ from hyposcreen.recipe_contracts import run_contracts
 from hyposcreen.recipe_read import remove_dead_row_copies
 from hyposcreen.report.folders import remove_dead_debris
 from hyposcreen.run_progress import contracts_line, partitions_line, read_line
+from hyposcreen.runners.contract_ahead import GatheredAhead, Watch, gathers_ahead
 from hyposcreen.runners.contract_gather import cleaned_path
 from hyposcreen.runners.executors import EXECUTORS, executor_for, release_free_memory
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, write_frame
@@ -120,14 +121,17 @@ def run_partitioned(
             tables["patients"] = hold_on_disk(ctx, tables["patients"], folder)
         ctx.say(read_line(tables.values(), partitions))
         with executor_for(executor, dask_address) as run_all:
-            started = time.perf_counter()
+            started, watched = time.perf_counter(), Watch.start()
             for timings in run_all(clean_partition, ctx, folder, range(partitions)):
                 ctx.add_timings(timings)
             ctx.say(partitions_line("cleaned", partitions, time.perf_counter() - started))
             with ctx.timed("validate"):
                 release_free_memory()
+                whole = GatheredAhead(
+                    WholeContractTables(folder, partitions, tables), gathers_ahead(watched)
+                )
                 try:
-                    report = run_contracts(ctx, WholeContractTables(folder, partitions, tables))
+                    report = run_contracts(ctx, whole)
                 except InputError as stop:  # results all written with decimal commas: say so
                     commas = sum(
                         decimal_comma_count(
@@ -140,6 +144,8 @@ def run_partitioned(
                     if hinted is stop:
                         raise
                     raise hinted from stop
+                finally:
+                    whole.close()
                 ContractWarnings.of(report).write(folder / WARNINGS_FILE)
                 validation = report.summary()
                 del report

@@ -131,6 +131,11 @@ def cpu_quota(quota_text: str, period_text: str | None = None) -> float | None:
         return None
 
 
+def usable_cpus() -> int:
+    """CPUs this process may use (`_usable_cpus`)."""
+    return _usable_cpus()
+
+
 def _usable_cpus() -> int:
     """CPUs this process may use: its affinity, capped by a container's CPU quota (a 1-CPU
     container on a large host sees every CPU in /proc/stat and in its affinity)."""
