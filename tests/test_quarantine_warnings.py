@@ -8,7 +8,10 @@ import json
 from typing import Any
 
 import pandas as pd
+import pytest
 
+from hyposcreen import quarantine_warnings as quarantine_warnings_module
+from hyposcreen.quarantine_text import json_texts
 from hyposcreen.quarantine_warnings import quarantine_warnings
 from hyposcreen.rules.loader import load_rules
 from hyposcreen.rules.model import WarningThresholds
@@ -165,6 +168,23 @@ def test_decimal_commas_at_a_dot_site_warn_with_their_count_and_rows() -> None:
     assert "(e.g. labs.csv:12, labs.csv:15)" in warning.message
     assert 'decimal: ","' in warning.message
     assert "3,4" not in warning.message and "P-SECRET" not in warning.message
+
+
+def test_the_number_shapes_read_the_results_texts_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The decimal commas, thousands separators and result flags are judged on the
+    non-numeric lab results' texts read once from the originals for all three (a night's
+    hundreds of such rows are not read again for each judge)."""
+    read: list[int] = []
+
+    def counted(original: pd.Series, key: str) -> pd.Series:
+        read.append(len(original))
+        return json_texts(original, key)
+
+    monkeypatch.setattr(quarantine_warnings_module, "json_texts", counted)
+    rows = [*DECIMAL_ROWS, ("labs", 19, "non_numeric", {"value_raw": "125 L"})]
+    found = quarantine_warnings(quarantine(rows), labs_counts(100, 0), LIMITS)
+    assert [w.code for w in found] == ["decimal_commas", "result_flags"]
+    assert read == [5]
 
 
 def test_decimal_commas_at_a_comma_site_do_not_warn() -> None:

@@ -229,11 +229,24 @@ _NUMBER_SHAPES = {
 }  # fmt: skip
 
 
-def _decimal_commas(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning]:
+def _non_numeric_results(quarantine: pd.DataFrame, where: Matches) -> tuple[np.ndarray, pd.Series]:
+    """The lab rows quarantined non_numeric (positions) and their results' texts, read once
+    for the judges of number shapes (Matches.memo)."""
+    key = ("non_numeric_results",)
+    found = where.memo.get(key)
+    if isinstance(found, tuple):
+        return found
     rows = np.flatnonzero(where("table", "labs") & where("reason", "non_numeric"))
+    original = quarantine["original"].iloc[rows]
+    texts = json_texts(original, "value_raw") if len(rows) else pd.Series([], dtype=object)
+    where.memo[key] = read = (rows, texts)
+    return read
+
+
+def _decimal_commas(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning]:
+    rows, texts = _non_numeric_results(quarantine, where)
     if not len(rows):
         return []
-    texts = json_texts(quarantine["original"].iloc[rows], "value_raw")
     shaped = {
         "decimal_commas": rows[decimal_comma_numbers(texts)],
         "thousands_separators": rows[thousands_numbers(texts)],
@@ -252,10 +265,9 @@ def _decimal_commas(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning
 def _result_flags(quarantine: pd.DataFrame, where: Matches, decimal: str) -> list[RunWarning]:
     """Lab results quarantined non_numeric that are a number followed by an abnormal-result
     flag (ingest.values.flagged_numbers; at a ',' site, read with its decimal comma)."""
-    rows = np.flatnonzero(where("table", "labs") & where("reason", "non_numeric"))
+    rows, texts = _non_numeric_results(quarantine, where)
     if not len(rows):
         return []
-    texts = json_texts(quarantine["original"].iloc[rows], "value_raw")
     found = rows[flagged_numbers(decimal_comma_text(texts) if decimal == "," else texts)]
     if not len(found):
         return []
