@@ -8,18 +8,29 @@ in scientific notation or with spaces, date-only times). Real files, real DuckDB
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from hyposcreen import recipe_publish
 from hyposcreen.delivery_counts import count_delivery
 from hyposcreen.recipe_clean import window_events, window_labs_cut
 from hyposcreen.recipe_lab_counts import window_delivery_counts, window_lab_counts
 from hyposcreen.recipe_read import read_once, window_tables
 from hyposcreen.report.coverage import combine, lab_counts
 from hyposcreen.site_words import SiteWords
-from shared_read_runs import LAB_COLUMNS, site_mapping, window_contexts, write_rows
+from shared_read_runs import (
+    LAB_COLUMNS,
+    SAMPLE,
+    lone_nights,
+    run_cli,
+    site_mapping,
+    window_contexts,
+    write_rows,
+)
 
 NIGHTS = ["2026-11-18", "2026-11-19", "2026-11-20"]
 
@@ -103,3 +114,25 @@ def test_window_lab_counts_from_the_reads_codes_are_each_windows_own_counts(
         assert own["date_only_times"]["labs"][1] > 0
         codes.append(shared.decided["lab_codes"])
     assert all(found is codes[0] for found in codes)
+
+
+def test_a_backfill_counts_what_each_reader_saw_once_for_every_night(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coverage rows of the values a reader did not recognise are made once per read
+    table for the nights cut from one read (each night publishes the same tables as read),
+    and each night's coverage.csv is its lone night's."""
+    made: list[str] = []
+    counts = recipe_publish.reader_counts
+
+    def counted(table: str, seen: Mapping[tuple[str, str], int]) -> pd.DataFrame:
+        made.append(table)
+        return counts(table, seen)
+
+    monkeypatch.setattr(recipe_publish, "reader_counts", counted)
+    assert run_cli(tmp_path / "shared", SAMPLE, "--backfill", NIGHTS[0], NIGHTS[-1]) in (0, 4)
+    assert sorted(made) == sorted(set(made)) and "labs" in made
+    lone_nights(tmp_path / "lone", SAMPLE, NIGHTS)
+    for night in NIGHTS:
+        shared = (tmp_path / "shared" / "out" / night / "coverage.csv").read_bytes()
+        assert shared == (tmp_path / "lone" / "out" / night / "coverage.csv").read_bytes()

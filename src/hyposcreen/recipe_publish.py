@@ -8,7 +8,7 @@ a partitioned run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -70,7 +70,7 @@ def write_results(
         out = ctx.staging_dir()
         run_id = compute_run_id(settings, ctx.rules, ctx.profile, tables)
         coverage = combine_coverage(
-            [reader_counts(name, t.unrecognised) for name, t in tables.items()]
+            [_reader_counts(ctx, name, t.unrecognised) for name, t in tables.items()]
             + ([coverage] if coverage is not None else [])
         )
         warnings = run_warnings(
@@ -165,6 +165,22 @@ def screenable_times(
     times = time_columns(ctx.settings.source, ctx.mapping)  # the source's names of time columns
     unreadable_time_stop(quarantine, reconciliation, ctx.rules.contracts, where, times)
     return where, times
+
+
+def _reader_counts(
+    ctx: RunContext, table: str, seen: Mapping[tuple[str, str], int]
+) -> pd.DataFrame:
+    """report.coverage.reader_counts of a table, made once per shared read: its windows
+    publish the same table as read, whose reader saw the same values (compared: a copy of
+    `seen` is kept), so the same counts every night."""
+    shared = ctx.shared_read
+    if shared is None:
+        return reader_counts(table, seen)
+    known = shared.decided.setdefault("reader_counts", {})
+    found = known.get(table)
+    if found is None or found[0] != seen:
+        found = known[table] = (dict(seen), reader_counts(table, seen))
+    return found[1]
 
 
 def run_warnings(
