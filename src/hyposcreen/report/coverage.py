@@ -179,7 +179,10 @@ def _sorted_if_distinct(merged: pd.DataFrame) -> pd.DataFrame | None:
     if len(np.unique(key)) != len(key):
         return None
     order = np.lexsort((value, kind, table, -count.astype(np.int64)))
-    shown = merged[COLUMNS].take(order).reset_index(drop=True)
+    columns = merged if list(merged.columns) == COLUMNS else merged[COLUMNS]
+    shown = columns.take(order).reset_index(drop=True)
+    if shown["count"].dtype == np.int64:  # the parts' counts already are (no copy again)
+        return shown
     return shown.assign(count=shown["count"].astype("int64"))
 
 
