@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from hyposcreen import quarantine_warnings as quarantine_warnings_module
-from hyposcreen.quarantine_text import json_texts
+from hyposcreen import quarantined_times
+from hyposcreen.quarantine_text import json_texts, key_values
 from hyposcreen.quarantine_warnings import quarantine_warnings
 from hyposcreen.rules.loader import load_rules
 from hyposcreen.rules.model import WarningThresholds
@@ -86,6 +87,25 @@ def test_rows_set_aside_for_their_time_count_among_the_rows_that_matter() -> Non
     counts["labs"]["reasons"]["quarantined"]["missing_key"] = 5  # 5 of 80 = 6.25 %
     (warning,) = quarantine_warnings(unreadable_rows(5), counts, LIMITS)
     assert warning.message.startswith("5 of 80 labs row(s) (6%)")
+
+
+def test_key_times_too_few_to_warn_are_not_read_from_the_originals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A night's few rows quarantined missing_key, under both the unreadable-time and the
+    empty-key share, warn of nothing and their originals are not read for their times (on a
+    backfill, every night would read them again for no warning); over a share they are."""
+    read: list[str] = []
+
+    def counted(original: pd.Series, key: str) -> Any:
+        read.append(key)
+        return key_values(original, key)
+
+    monkeypatch.setattr(quarantined_times, "key_values", counted)
+    assert quarantine_warnings(unreadable_rows(3), labs_counts(100, 3), LIMITS) == []
+    assert read == []
+    (warning,) = quarantine_warnings(unreadable_rows(6), labs_counts(100, 6), LIMITS)
+    assert warning.code == "unreadable_times" and read == ["specimen_time"]
 
 
 def test_too_few_rows_for_a_share_do_not_warn() -> None:

@@ -11,7 +11,7 @@ delivery of hundreds of thousands of such rows each reading of the originals cos
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +82,7 @@ def quarantined(
     found = where.memo.get(key)
     if isinstance(found, Quarantined):
         return found
-    rows = np.flatnonzero(where("table", table) & _reason(quarantine, where, reason))
+    rows = quarantined_rows(quarantine, where, table, reason)
     original = quarantine["original"].iloc[rows]
     values = key_values(original, column)
     keyed = _keyed(quarantine, rows, table)
@@ -92,10 +92,30 @@ def quarantined(
     return read
 
 
+def quarantined_rows(
+    quarantine: pd.DataFrame, where: Matches, table: str, reason: str
+) -> np.ndarray:
+    """The positions of the `table`'s rows quarantined for `reason`, found once per quarantine
+    (`where`), before what their originals hold is read (`quarantined`)."""
+    key = ("quarantined_rows", table, reason)
+    found = where.memo.get(key)
+    if isinstance(found, np.ndarray):
+        return found
+    rows = np.flatnonzero(where("table", table) & _reason(quarantine, where, reason))
+    where.memo[key] = rows
+    return rows
+
+
 def unread_times(
-    quarantine: pd.DataFrame, reconciliation: Mapping[str, Mapping[str, Any]], where: Matches
+    quarantine: pd.DataFrame,
+    reconciliation: Mapping[str, Mapping[str, Any]],
+    where: Matches,
+    worth: Callable[[int, int], bool] | None = None,
 ) -> Iterator[UnreadTimes]:
-    """The times written but not read of each table, key times first (none: no row)."""
+    """The times written but not read of each table, key times first (none: no row);
+    `worth(rows, considered)`: whether a table's rows quarantined for the reason, as many as
+    `rows` (at least as many as have their time unread), out of its rows that matter, are
+    worth reading their originals for (None: always)."""
     for table, key in KEY_TIMES.items():
         counts = reconciliation.get(table)
         if counts is None:
@@ -105,6 +125,9 @@ def unread_times(
         columns = {key: "missing_key", **OTHER_TIMES.get(table, {})}
         for column, reason in columns.items():
             if not any(why.split(":")[0] == reason and int(n) for why, n in held.items()):
+                continue
+            rows = len(quarantined_rows(quarantine, where, table, reason))
+            if worth is not None and not worth(rows, considered):
                 continue
             found = quarantined(quarantine, where, table, column, reason)
             unread = found.unread

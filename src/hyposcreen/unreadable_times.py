@@ -101,7 +101,12 @@ def key_time_warnings(
     columns = columns or TimeColumns()
     found: list[RunWarning | None] = []
     unread_of: dict[str, list[UnreadTimes]] = {}
-    for unread in unread_times(quarantine, reconciliation, where):
+    limit = limits.max_unreadable_time_share
+
+    def worth(rows: int, considered: int) -> bool:  # fewer unread times than that cannot warn
+        return share_over(rows, considered, limit, limits)
+
+    for unread in unread_times(quarantine, reconciliation, where, worth):
         unread_of.setdefault(unread.table, []).append(unread)
     for table in KEY_TIMES:
         found += [_unreadable(quarantine, u, limits, columns) for u in unread_of.get(table, [])]
@@ -249,6 +254,9 @@ def _missing_keys(
     missing = missing_count(counts)
     if not missing:
         return []
+    rows_in = int(counts["rows_in"])
+    if not share_over(missing, rows_in, limits.max_missing_key_share, limits):
+        return []  # the empty keys among them are no more: no warning
     found = quarantined(quarantine, where, table, KEY_TIMES[table], "missing_key")
     rows, unread = found.rows, found.unread
     words = 0
@@ -256,7 +264,6 @@ def _missing_keys(
         words = int((unread & ~found.times).sum())
         unread = unread & found.times
     empty = missing - int(unread.sum())
-    rows_in = int(counts["rows_in"])
     if not share_over(empty, rows_in, limits.max_missing_key_share, limits):
         return []
     column = KEY_TIMES[table]
