@@ -189,6 +189,8 @@ def _sorted_if_distinct(merged: pd.DataFrame) -> pd.DataFrame | None:
 def for_csv(coverage: pd.DataFrame) -> pd.DataFrame:
     """coverage.csv cells: a value a spreadsheet would run as a formula gets a leading '."""
     risky = coverage["value"].str.contains(FORMULA_START_PATTERN).fillna(False).astype(bool)
+    if not risky.any():  # most nights: the table as it is
+        return coverage
     return coverage.assign(value=coverage["value"].where(~risky, "'" + coverage["value"]))
 
 
