@@ -360,7 +360,7 @@ def test_auto_starts_the_worker_when_a_core_stayed_free_until_the_read(
     stat = tmp_path / "stat"
     stat.write_text("cpu  100 0 100 800 0 0 0 0\ncpu0 1\ncpu1 1\n")  # idle 800 of 1000 ticks
     monkeypatch.setattr(warm_up, "_PROC_STAT", stat)
-    monkeypatch.setattr(warm_up, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(warm_up, "usable_cpus", lambda: 2)
     monkeypatch.setattr(warm_up, "_load_average", lambda: 3.0)
     assert warm_up.core_free_since((300, 400, 2))  # 500 of 600 ticks idle: 1.7 CPUs
     assert not warm_up.core_free_since((790, 400, 2))  # 10 of 600: both cores taken

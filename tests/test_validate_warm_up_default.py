@@ -91,6 +91,6 @@ def test_a_one_cpu_container_quota_caps_the_usable_cpus(tmp_path: Path, monkeypa
     quota = tmp_path / "cpu.max"
     quota.write_text("100000 100000\n", encoding="ascii")
     monkeypatch.setattr(warm_up, "_CGROUP_QUOTAS", ((quota, None),))
-    assert warm_up._usable_cpus() == 1
+    assert warm_up.usable_cpus() == 1
     quota.write_text("max 100000\n", encoding="ascii")
-    assert warm_up._usable_cpus() == len(os.sched_getaffinity(0))
+    assert warm_up.usable_cpus() == len(os.sched_getaffinity(0))

@@ -26,8 +26,7 @@ import pandas as pd
 
 from hyposcreen.config import Window
 from hyposcreen.context import CleanedInputs, RunContext
-from hyposcreen.decimal_commas import decimal_comma_count, with_decimal_comma_hint
-from hyposcreen.errors import InputError
+from hyposcreen.decimal_commas import decimal_comma_count, hinting_decimal_commas
 from hyposcreen.recipe_contracts import (
     AskedWorker,
     ask_worker,
@@ -68,16 +67,11 @@ def take_contracts(sent: SentContracts) -> dict[str, Any]:
     """The validation summary of `sent` (the worker's answer, else validated here); a critical
     failure raises the run's InputError, hinted as a run hints it when results are written with
     decimal commas."""
-    try:
+    with hinting_decimal_commas(sent.decimal_commas):
         if sent.asked is not None:
             report = worker_report(sent.ctx, sent.asked, sent.frames)
         else:
             report = run_contracts(sent.ctx, sent.frames(), data_docs=False)
-    except InputError as stop:
-        hinted = with_decimal_comma_hint(stop, sent.decimal_commas())
-        if hinted is stop:
-            raise
-        raise hinted from stop
     summary: dict[str, Any] = report.summary()
     return summary
 

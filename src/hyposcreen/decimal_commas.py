@@ -10,6 +10,9 @@ a night that screened is quarantine_warnings' `decimal_commas`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 
@@ -105,3 +108,16 @@ def with_decimal_comma_hint(stop: InputError, count: int) -> InputError:
         return stop
     said = str(stop).split(" Examples: ")[0] if stop.examples else str(stop)
     return InputError(f"{said} {hint}", file=stop.file, column=stop.column, examples=stop.examples)
+
+
+@contextmanager
+def hinting_decimal_commas(count: Callable[[], int]) -> Iterator[None]:
+    """The contracts' stop raised within, re-raised with the decimal-comma hint when `count()`
+    (the lab results written with decimal commas, counted only on a stop) finds such rows."""
+    try:
+        yield
+    except InputError as stop:
+        hinted = with_decimal_comma_hint(stop, count())
+        if hinted is stop:
+            raise
+        raise hinted from stop

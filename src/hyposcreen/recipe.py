@@ -28,8 +28,7 @@ from hyposcreen.context import (
     RunContext,
     RunSummary,
 )
-from hyposcreen.decimal_commas import decimal_comma_count, with_decimal_comma_hint
-from hyposcreen.errors import InputError
+from hyposcreen.decimal_commas import decimal_comma_count, hinting_decimal_commas
 from hyposcreen.nightly.late_results import mark_late_results
 from hyposcreen.recipe_clean import held_sizes, window_events, window_labs_cut
 from hyposcreen.recipe_contracts import (
@@ -146,15 +145,8 @@ def _judged(
 ) -> ContractReport:
     """The report `validated()` gives, its warning rows quarantined in `cleaned`; a stop for
     results all written with decimal commas says so."""
-    try:
+    with hinting_decimal_commas(lambda: decimal_comma_count(cleaned.labs, ctx.mapping.decimal)):
         report = validated()
-    except InputError as stop:
-        hinted = with_decimal_comma_hint(
-            stop, decimal_comma_count(cleaned.labs, ctx.mapping.decimal)
-        )
-        if hinted is stop:
-            raise
-        raise hinted from stop
     quarantined = apply_contract_warnings(report, cleaned)
     summary = report.summary()
     summary["rows_quarantined_by_contract"] = quarantined

@@ -25,8 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hyposcreen.context import RunContext, RunSummary, discard_outputs
-from hyposcreen.decimal_commas import decimal_comma_count, with_decimal_comma_hint
-from hyposcreen.errors import ConfigError, InputError
+from hyposcreen.decimal_commas import decimal_comma_count, hinting_decimal_commas
+from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.recipe import ingest_table
@@ -130,20 +130,10 @@ def run_partitioned(
                 whole = GatheredAhead(
                     WholeContractTables(folder, partitions, tables), gathers_ahead(watched)
                 )
-                try:
-                    report = run_contracts(ctx, whole)
-                except InputError as stop:  # results all written with decimal commas: say so
-                    commas = sum(
-                        decimal_comma_count(
-                            read_frame(cleaned_path(folder, part, "labs"), ["value_raw", "reason"]),
-                            ctx.mapping.decimal,
-                        )
-                        for part in range(partitions)
-                    )
-                    hinted = with_decimal_comma_hint(stop, commas)
-                    if hinted is stop:
-                        raise
-                    raise hinted from stop
+                decimal = ctx.mapping.decimal
+                try:  # results all written with decimal commas: the stop says so
+                    with hinting_decimal_commas(lambda: _commas(folder, partitions, decimal)):
+                        report = run_contracts(ctx, whole)
                 finally:
                     whole.close()
                 ContractWarnings.of(report).write(folder / WARNINGS_FILE)
@@ -171,3 +161,13 @@ def hold_on_disk(ctx: RunContext, patients: IngestedTable, folder: Path) -> Inge
     with ctx.timed("partition_io"):
         write_frame(folder / PATIENTS_FILE, patients.frame)
     return dataclasses.replace(patients, frame=project_for_validation("patients", patients.frame))
+
+
+def _commas(folder: Path, partitions: int, decimal: str) -> int:
+    """The cleaned partitions' lab results written with decimal commas (counted on a stop)."""
+    return sum(
+        decimal_comma_count(
+            read_frame(cleaned_path(folder, part, "labs"), ["value_raw", "reason"]), decimal
+        )
+        for part in range(partitions)
+    )

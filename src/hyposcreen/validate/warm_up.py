@@ -54,7 +54,7 @@ def warm_up_in_background() -> None:
     starts it beside its read (validate/worker_client.py); with ``auto`` the worker watches
     the machine and declines when no second core is free."""
     mode = setting(os.environ.get(SETTING))
-    if mode == "off" or (mode == "auto" and _usable_cpus() < 2):
+    if mode == "off" or (mode == "auto" and usable_cpus() < 2):
         return
     worker_client.allow(mode, cpu_times())
 
@@ -69,7 +69,7 @@ def core_free_since(before: tuple[int, int, int] | None) -> bool:
     if before and after:  # the ticks of every CPU: seconds x ticks a second x CPUs
         long_enough = SAMPLE_S * (os.sysconf("SC_CLK_TCK") or 100) * after[2]
         idle = idle_cpus(before, after) if after[1] - before[1] >= long_enough else None
-    return second_core_free(idle, _load_average(), _usable_cpus())
+    return second_core_free(idle, _load_average(), usable_cpus())
 
 
 def setting(value: str | None) -> str:
@@ -132,11 +132,6 @@ def cpu_quota(quota_text: str, period_text: str | None = None) -> float | None:
 
 
 def usable_cpus() -> int:
-    """CPUs this process may use (`_usable_cpus`)."""
-    return _usable_cpus()
-
-
-def _usable_cpus() -> int:
     """CPUs this process may use: its affinity, capped by a container's CPU quota (a 1-CPU
     container on a large host sees every CPU in /proc/stat and in its affinity)."""
     try:
