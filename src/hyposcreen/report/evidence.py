@@ -92,19 +92,21 @@ def _evidence_part(
     risk_factor: pd.Series,
     source: str,
     text: pd.Series,
-    time: pd.Series,
-    offsets: np.ndarray | None = None,
+    time_column: str,
 ) -> pd.DataFrame:
+    """Evidence rows of `rows`, timed by their `time_column` (with its UTC offsets in an hour
+    the clocks repeat, clock_folds.time_offsets, when it has any)."""
     part = pd.DataFrame(
         {
             "patient_id": rows["patient_id"],
             "risk_factor": risk_factor,
             "source": source,
             "text": text,
-            "time": time,
+            "time": rows[time_column],
         }
     )
-    if offsets is not None:  # the time's UTC offset in a repeated hour (clock_folds)
+    offsets = time_offsets(rows, time_column)
+    if offsets is not None:
         part[offset_column("time")] = offsets
     return part
 
@@ -140,8 +142,7 @@ def evidence_by_columns(result: ScreenResult) -> pd.DataFrame:
                 meds["risk_factor"],
                 "medication",
                 text,
-                meds["start_time"],
-                time_offsets(meds, "start_time"),
+                "start_time",
             )
         )
     conditions = result.condition_evidence
@@ -162,8 +163,7 @@ def evidence_by_columns(result: ScreenResult) -> pd.DataFrame:
                 factor,
                 "diagnosis",
                 text,
-                conditions["recorded_time"],
-                time_offsets(conditions, "recorded_time"),
+                "recorded_time",
             )
         )
     spurious = _spurious_evidence(result.sodium_results)
@@ -189,8 +189,7 @@ def evidence_by_columns(result: ScreenResult) -> pd.DataFrame:
                 cofactors["risk_factor"],
                 "lab",
                 text,
-                cofactors["time"],
-                time_offsets(cofactors, "time"),
+                "time",
             )
         )
     if not parts:
@@ -234,4 +233,4 @@ def _spurious_evidence(results: pd.DataFrame) -> pd.DataFrame:
         + " lies far below the results before and after it (repeat the sample)"
     )
     factor = pd.Series("possibly_spurious", index=rows.index)
-    return _evidence_part(rows, factor, "lab", text, rows["specimen_time"], offsets)
+    return _evidence_part(rows, factor, "lab", text, "specimen_time")
