@@ -55,8 +55,11 @@ def find_source_files(input_dir: Path, stem: str, subfolders: Sequence[str] = ()
     return []
 
 
-# archives the readers do not open: a table delivered so would be missing from the screen
-PACKED_SUFFIXES = (".zip", ".7z", ".rar", ".tar", ".tgz", ".tar.gz", ".bz2", ".xz", ".zst")
+# packings and archives the readers do not open (they read gzip: `.gz`): a table or an export
+# file delivered so would be missing from the screen (here and adapters/fhir_files.py)
+UNREAD_PACKINGS = (
+    ".bz2", ".xz", ".zst", ".lz4", ".br", ".zip", ".7z", ".rar", ".tar", ".tar.gz", ".tgz",
+)  # fmt: skip
 
 
 def packed_tables(input_dir: Path, stems: Sequence[str], subfolders: Sequence[str] = ()) -> str:
@@ -74,7 +77,7 @@ def packed_tables(input_dir: Path, stems: Sequence[str], subfolders: Sequence[st
                     for p in sorted(folder.iterdir())
                     if p.is_file()
                     and p.name.lower().startswith(stem + ".")
-                    and p.name.lower().endswith(PACKED_SUFFIXES)
+                    and p.name.lower().endswith(UNREAD_PACKINGS)
                 ]
     if not packed:
         return ""

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from hyposcreen.adapters._source_files import UNREAD_PACKINGS
 from hyposcreen.adapters.fhir_documents import (
     DOCUMENT_SUFFIXES,
     NDJSON,
@@ -128,10 +129,6 @@ def type_from_name(name: str) -> str | None:
         if letters.startswith(lowered):
             return resource_type
     return None
-
-
-# packings the reader does not open (it reads gzip: `.gz`)
-UNREAD_PACKINGS = (".bz2", ".xz", ".zst", ".lz4", ".br", ".zip", ".7z", ".tar", ".tar.gz", ".tgz")
 
 
 def unread_packed(input_dir: Path) -> list[Path]:
