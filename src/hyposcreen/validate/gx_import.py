@@ -44,6 +44,7 @@ _DEFERRED = ("scipy.stats", "altair", "jsonschema")
 _HIDDEN = "sqlalchemy"  # optional for GX: without it, GX skips its SQL data sources
 
 _LOCK = threading.Lock()
+_HOOKING = threading.Lock()  # one thread puts GX's look-up hooks in place (each checks, then hooks)
 
 
 class DeferredModule(types.ModuleType):
@@ -108,6 +109,7 @@ def _with_speedups(gx: types.ModuleType) -> types.ModuleType:
 
     if install():  # a GX version whose helpers were checked: its planning kept as well
         gx_graphs.install()
-    gx_sources.hook_lookups()
-    gx_expectations.hook_lookups()
+    with _HOOKING:  # a thread importing GX ahead and this one may both get here
+        gx_sources.hook_lookups()
+        gx_expectations.hook_lookups()
     return gx
