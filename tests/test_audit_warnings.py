@@ -106,15 +106,21 @@ def test_the_contracts_outcome_is_in_the_manifest_and_a_demoted_breach_warns(
     # 8 sodium results flagged: with the sample's own 5 non-numeric ones 13 of the read's 124
     # (10.5 %), above the 5 % non-numeric contract, far below a broken delivery: a run warns
     # contract_non_numeric_rate, so does the audit,
-    # judged once over the read October and November share (the period, `total`)
+    # judged once over the read October and November share (the period, `total`), and for
+    # November, which holds them all (123 sodium rows: 10.6 %; October has none, not judged)
     folder, _ = rewritten(tmp_path, "value_raw", first=8)
     out = tmp_path / "audit"
     period = ["--start", "2026-10-01", "--end", "2026-12-01", "--out", str(out)]
     status = main(["audit", "--input", str(folder), *period])
     manifest = json.loads((out / "audit_manifest.json").read_text("utf-8"))
     assert status == 4
-    (found,) = [w for w in manifest["warnings"] if w["code"] == "contract_non_numeric_rate"]
+    found, november = [w for w in manifest["warnings"] if w["code"] == "contract_non_numeric_rate"]
     assert found["period"] == "total"
+    assert november["period"] == "2026-11"
+    assert november["message"].startswith(
+        "[2026-11] data contract breached by the rows of this month, judged month by month: labs: "
+        "share of non-numeric sodium values above 5%: 10.6% of 123 row(s); "
+    )
     assert found["message"].startswith(
         "[total] data contract breached but not stopping the audit: labs: share of non-numeric "
         "sodium values above 5%: 10.5% (below the 50% that means a broken delivery)"

@@ -86,6 +86,7 @@ RUNNERS = (
     "hyposcreen.audit",
     "hyposcreen.audit_contracts",  # the audit's data contracts, once per read
     "hyposcreen.audit_reads",  # the audit's reads judged as a run judges its delivery
+    "hyposcreen.audit_month_contracts",  # the audit's share contracts judged month by month
     # the operator's side of a run: process set-up, failures, status, notifications
     "hyposcreen.cli_ops",
     "hyposcreen.runtime_env",

@@ -96,9 +96,9 @@ def test_an_audit_of_two_months_reads_once_and_equals_the_per_month_reads(
 ) -> None:
     """October and November of the edge extract (rows on the turn of the month), with the
     patient export: every audit output byte for byte as with one read per month, but for the
-    data contracts, which are judged once per read: once over the shared read (`[total]`),
-    once a month over the months' own reads (`[2026-10]`: the extract's 3 non-numeric sodium
-    results are October's)."""
+    data contracts, which are judged once per read: once over the shared read (`[total]`,
+    and October by its counts, audit_month_contracts), once a month over the months' own
+    reads (`[2026-10]`: the extract's 3 non-numeric sodium results are October's)."""
     from hyposcreen.audit import AuditSettings, run_audit
     from hyposcreen.report.pseudonyms import KEY_ENV
 
@@ -129,7 +129,7 @@ def test_an_audit_of_two_months_reads_once_and_equals_the_per_month_reads(
         reads = manifest.pop("contracts")["reads"]
         judged[read] = (reads, [w["period"] for w in contracts], manifest, page)
     assert judged["per-month"][:2] == (2, ["2026-10"])
-    assert judged["shared"][:2] == (1, ["total"])
+    assert judged["shared"][:2] == (1, ["total", "2026-10"])
     assert judged["shared"][2:] == judged["per-month"][2:]
     patients = pd.read_csv(tmp_path / "shared" / "audit_patients.csv", dtype=str)
     assert set(patients["period"]) == {"2026-10", "2026-11"}

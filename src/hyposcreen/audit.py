@@ -2,18 +2,19 @@
 
 Each month is one screening window, read, cleaned and screened by the same functions as a
 nightly run (the recipe's read, clean, screen and history stages; the months share one read
-of the input, cut per month as a backfill's nights are), so a month's cases are the
-cases `hyposcreen run` would find over that month: a patient with several low results in a
-month is one case of that month. The run's data contracts are run once per read
-(audit_contracts: a critical failure stops the audit, exit 3; the outcome goes to the
-manifest), and each month is judged for the warnings a run of it would give
-(recipe_publish.run_warnings: unknown units, flagged results, LOINC codes written otherwise
-…), so an extract that loses results does not give a silently low count: they are
-listed, with their month, under `warnings` in audit_manifest.json and at the top of audit.html,
-and the command exits 4. A read a run could not screen (a table whose key times mostly do not
-read) stops the audit with the run's stop and message (exit 3), judged once per read. Outputs:
-audit.html, audit_tables.csv and audit_manifest.json (aggregates, suppressed) and, only with a
-pseudonym key, audit_patients.csv.
+of the input, cut per month as a backfill's nights are), so a month's cases are the cases
+`hyposcreen run` would find over that month: a patient with several low results in a month
+is one case of that month. The run's data contracts are run once per read (audit_contracts:
+a critical failure stops the audit, exit 3; the outcome goes to the manifest), their share
+contracts counted month by month too (audit_month_contracts: a month over a limit warns
+though the whole period is under it), and each month is judged for the warnings a run of it
+would give (recipe_publish.run_warnings: unknown units, flagged results, LOINC codes written
+otherwise …), so an extract that loses results does not give a silently low count: they are
+listed, with their month, under `warnings` in audit_manifest.json and at the top of
+audit.html, and the command exits 4. A read a run could not screen (a table whose key times
+mostly do not read) stops the audit with the run's stop and message (exit 3), judged once
+per read. Outputs: audit.html, audit_tables.csv and audit_manifest.json (aggregates,
+suppressed) and, only with a pseudonym key, audit_patients.csv.
 """
 
 from __future__ import annotations
@@ -191,7 +192,8 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     inputs: dict[str, Any] = {}
     months = month_windows(settings.start, settings.end)
     shared = SharedInput(months if share_read else [], tell=_tell, spill=False)
-    checks = ReadChecks()  # each read judged as a run judges its delivery
+    # each read judged as a run judges its delivery, and its share contracts month by month
+    checks = ReadChecks([(w.start.strftime("%Y-%m"), w) for w in months])
     for at, window in enumerate(months):
         period_ctx = replace(ctx, settings=replace(base, window=window), timings={})
         cut = shared.attach(period_ctx)  # a month cut from the read the months share

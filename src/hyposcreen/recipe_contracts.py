@@ -105,7 +105,7 @@ def run_contracts(
     go to the run's staging folder (`data_docs`; `hyposcreen audit` writes none)."""
     from hyposcreen.validate.gx import validate_tables  # GX imports in ~3 s: only when used
 
-    thresholds, min_rows, broken_share = _limits(ctx)
+    thresholds, min_rows, broken_share = contract_limits(ctx)
     report = validate_tables(
         frames,
         window_end=ctx.settings.window.end,
@@ -120,7 +120,7 @@ def run_contracts(
     return report
 
 
-def _limits(ctx: RunContext) -> tuple[dict[str, Any], int, float]:
+def contract_limits(ctx: RunContext) -> tuple[dict[str, Any], int, float]:
     """The rules' contract thresholds GX checks, and the two that judge a breach's size."""
     thresholds = dict(ctx.rules.contracts)
     broken_share = thresholds.pop("broken_share", 0.5)
@@ -151,7 +151,7 @@ def ask_worker(
     worker = current()
     if worker is None:
         return None
-    thresholds, min_rows, broken_share = _limits(ctx)
+    thresholds, min_rows, broken_share = contract_limits(ctx)
     docs_dir = ctx.staging_dir() / "validation" if data_docs else None
     told = {
         "kind": "contracts",

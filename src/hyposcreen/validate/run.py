@@ -25,7 +25,7 @@ from hyposcreen.validate.suites import (
     TABLES,
     build_job,
     load_suite_spec,
-    thresholds_with_defaults,
+    share_parameters,
 )
 from hyposcreen.validate.tables import PartialTable, cited_labels
 from hyposcreen.validate.views import table_view, unpack
@@ -70,16 +70,13 @@ def validate_tables(
     there (give each run its own folder); ``report.docs_index`` is its index.html.
     """
     started = time.perf_counter()
-    limits = thresholds_with_defaults(thresholds)
+    shares = share_parameters(thresholds)  # the limits and the `mostly` of the rate checks
     unknown = sorted(set(frames) - set(TABLES))
     if unknown:
         raise ValueError(f"Unknown table(s) {', '.join(unknown)}; expected {', '.join(TABLES)}.")
     params: dict[str, Any] = {
         "window_end": _timestamp(window_end),
-        **limits,
-        # `mostly` of the rate checks; the epsilon keeps a share exactly at the limit passing
-        "duplicate_mostly": max(0.0, 1.0 - limits["max_duplicate_rate"] - 1e-12),
-        "numeric_sodium_mostly": max(0.0, 1.0 - limits["max_non_numeric_sodium_rate"] - 1e-12),
+        **shares,
         **(rule_values if rule_values is not None else rule_parameters(rules or packaged_rules())),
     }
     if code_system_aliases is None:

@@ -104,6 +104,20 @@ def thresholds_with_defaults(thresholds: Mapping[str, float] | None) -> dict[str
     return limits
 
 
+def share_parameters(thresholds: Mapping[str, float] | None) -> dict[str, float]:
+    """The contract limits (DEFAULT_THRESHOLDS, overridden by rules.yaml `contracts:`) and the
+    `mostly` each share check is given from its limit, as the suites' parameters: a share
+    check passes when at least `mostly` of its rows hold an expected value (the epsilon keeps
+    a share exactly at its limit passing). `hyposcreen audit` judges its months' shares by
+    these same numbers (audit_month_contracts)."""
+    limits = thresholds_with_defaults(thresholds)
+    return {
+        **limits,
+        "duplicate_mostly": max(0.0, 1.0 - limits["max_duplicate_rate"] - 1e-12),
+        "numeric_sodium_mostly": max(0.0, 1.0 - limits["max_non_numeric_sodium_rate"] - 1e-12),
+    }
+
+
 def referenced_columns(expectation: dict[str, Any]) -> set[str]:
     """Columns an expectation names (kwargs, column sets and row_condition)."""
     kwargs = expectation.get("kwargs", {})

@@ -1,0 +1,181 @@
+"""The share contracts of `hyposcreen audit`, judged month by month from counts.
+
+The run's data contracts judge each read of the audit once, over all the months cut from it
+(audit_contracts): a share contract (a suite's `rate` expectation: duplicate results,
+non-numeric sodium values) is then judged over the whole period, where one broken month among
+six or twelve is diluted below its limit and the audit would finish quiet with that month's
+rates silently wrong. So each month of a read that holds several months is judged too, on the
+rows of the read's validated labs (the frame Great Expectations judges) whose specimen time
+falls in the month:
+
+- the rows' flags are the ones the contracts' view derives (validate.derived.derived_columns,
+  from the clean stage's reason), counted per month with NumPy; Great Expectations is not run
+  again per month (it still judges the whole read, which stops the audit on a critical
+  failure, exit 3, as before);
+- the limits are the numbers the suites are given: `validate.suites.share_parameters` of
+  rules.yaml `contracts:` (`max_duplicate_rate`, `max_non_numeric_sodium_rate`), each check's
+  `mostly` its suite parameter, compared as Great Expectations compares it (a month passes when
+  at least `mostly` of its judged rows hold a value of the check's set);
+- a month judged on fewer rows than rules.yaml `contracts: min_rows_to_judge` (as a run, which
+  does not call a share of a handful of rows a broken delivery) is not judged: listed in
+  audit_manifest.json as not judged, never warned;
+- rows whose specimen time did not read belong to no month (the read's judgement counts them).
+
+A month over a limit warns (`contract_<reason>`, labelled with its month: `[2026-03] …`, exit
+4), naming the share and the rows judged; it never stops the audit, even at a broken delivery's
+share (the message says so). A read of one month (a one-month audit, or a month read for
+itself) is judged by the contracts alone, already that month's. Counts only, never a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen.config import Window
+from hyposcreen.context import RunContext
+from hyposcreen.recipe_contracts import contract_limits
+from hyposcreen.run_warnings import RunWarning
+from hyposcreen.validate.derived import CLEAN_REASON, derived_columns
+from hyposcreen.validate.suites import load_suite_spec, share_parameters
+
+TABLE, TIME = "labs", "specimen_time"  # every share contract is on labs, judged by their time
+JUDGED = (
+    "each month of a read holding several: the rows whose specimen time falls in it, counted "
+    "against the share contracts' limits (rules.yaml contracts:)"
+)
+
+
+@dataclass(frozen=True)
+class MonthShare:
+    """One share contract over one month's rows: `rows` judged, `unexpected` of them breaking
+    it; `judged`: enough rows to judge; `breached`: judged and over the limit."""
+
+    period: str
+    reason: str
+    column: str
+    detail: str
+    rows: int
+    unexpected: int
+    judged: bool
+    breached: bool
+    broken: bool  # breached at a broken delivery's share (at which a run stops)
+
+
+def judge_months(
+    ctx: RunContext, labs: pd.DataFrame, months: Sequence[tuple[str, Window]]
+) -> list[MonthShare]:
+    """The share contracts over each of `months` (label, window: contiguous, in order) of the
+    read whose validated labs are `labs`; none when the read holds one month or fewer."""
+    if len(months) < 2 or TIME not in labs.columns:
+        return []
+    thresholds, min_rows, broken_share = contract_limits(ctx)
+    return month_shares(
+        labs, months, share_parameters(thresholds), load_suite_spec(TABLE), min_rows, broken_share
+    )
+
+
+def month_shares(
+    labs: pd.DataFrame,
+    months: Sequence[tuple[str, Window]],
+    params: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    min_rows: int,
+    broken_share: float,
+) -> list[MonthShare]:
+    """The suite's `rate` expectations (`expect_column_values_to_be_in_set` with a `mostly`)
+    counted per month: for each, month by month, in suite order."""
+    bounds = np.array([w.start for _, w in months] + [months[-1][1].end], dtype="datetime64[us]")
+    times = labs[TIME].to_numpy(dtype="datetime64[us]")
+    position = np.searchsorted(bounds, times, side="right") - 1  # NaT sorts last: no month
+    in_month = (position >= 0) & (position < len(months)) & ~np.isnat(times)
+    have = [c for c in (CLEAN_REASON, "analyte") if c in labs.columns]
+    derived = derived_columns(TABLE, labs, have, None)
+    found: list[MonthShare] = []
+    for expectation in spec["expectations"]:
+        meta, kwargs = expectation.get("meta", {}), expectation.get("kwargs", {})
+        column = kwargs.get("column")
+        if not meta.get("rate") or column not in derived or "row_condition" in kwargs:
+            continue
+        if expectation["type"] != "expect_column_values_to_be_in_set":
+            continue
+        mostly = float(_value(kwargs.get("mostly", 1.0), params))
+        flags = derived[column]
+        held = flags.notna().to_numpy() & in_month
+        broke = held & ~flags.isin(_value(kwargs["value_set"], params)).to_numpy()
+        rows = np.bincount(position[held], minlength=len(months))
+        unexpected = np.bincount(position[broke], minlength=len(months))
+        detail = _detail(str(meta.get("detail", expectation["type"])), params)
+        for (label, _), n, bad in zip(months, rows.tolist(), unexpected.tolist(), strict=True):
+            judged = n >= min_rows and n > 0
+            breached = judged and (n - bad) / n < mostly
+            broken = breached and bad / n >= broken_share
+            found.append(
+                MonthShare(
+                    label, str(meta["reason"]), column, detail, n, bad, judged, breached, broken
+                )
+            )
+    return found
+
+
+def _value(given: Any, params: Mapping[str, Any]) -> Any:
+    """A kwarg's value, its `{"$PARAMETER": name}` filled in as the suites' are."""
+    if isinstance(given, dict) and "$PARAMETER" in given:
+        return params[given["$PARAMETER"]]
+    return given
+
+
+def _detail(template: str, params: Mapping[str, Any]) -> str:
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def month_warnings(
+    shares: Sequence[MonthShare], broken_share: float, went: str
+) -> list[tuple[RunWarning, str]]:
+    """A warning per month over a share contract's limit, with the month's label, in the
+    months' order; `broken_share`: rules.yaml `contracts: broken_share`; `went`: where the
+    breaching rows went (run_warnings.AUDIT_SETS_ASIDE)."""
+    found = []
+    for s in shares:
+        if not s.breached:
+            continue
+        broken = (
+            f"; at least the {broken_share:.0%} that means a broken delivery, at which a run stops"
+            if s.broken
+            else ""
+        )
+        message = (
+            f"data contract breached by the rows of this month, judged month by month: {TABLE}: "
+            f"{s.detail}: {100 * s.unexpected / s.rows:.1f}% of {s.rows} row(s){broken}; {went}"
+        )
+        found.append((RunWarning(f"contract_{s.reason}", message), s.period))
+    return found
+
+
+def month_outcome(shares: Sequence[MonthShare], min_rows: int) -> dict[str, Any]:
+    """What audit_manifest.json's `contracts` says of the months (counts only)."""
+
+    def entry(s: MonthShare) -> dict[str, Any]:
+        return {
+            "period": s.period,
+            "table": TABLE,
+            "reason": s.reason,
+            "column": s.column,
+            "unexpected_count": s.unexpected,
+            "rows_judged": s.rows,
+        }
+
+    return {
+        "judged": JUDGED,
+        "min_rows": min_rows,
+        "months": len({s.period for s in shares}),
+        "breached": [entry(s) for s in shares if s.breached],
+        "not_judged": [entry(s) for s in shares if not s.judged],
+    }

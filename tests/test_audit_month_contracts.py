@@ -1,0 +1,213 @@
+"""`hyposcreen audit` judges the share contracts month by month: one broken month of a longer
+period is named (exit 4) though the whole period stays under the contract's limit.
+
+Real CLI on real CSV extracts of three months (January to March 2026, one sodium result per
+patient and day): a March whose sodium results are 40 % non-numeric (`HEMOLYZED`), or whose
+lab rows are 40 % exact duplicates, is diluted below the 5 % and 20 % limits over the quarter;
+the audit names March alone, in stderr, audit_manifest.json and audit.html, counts only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hyposcreen.audit import AuditSettings, run_audit
+from hyposcreen.cli import main
+
+MONTHS = ("2026-01", "2026-02", "2026-03")
+PATIENTS = 40
+HIDDEN = "HEMOLYZED"
+START, END = pd.Timestamp("2026-01-01"), pd.Timestamp("2026-04-01")
+
+
+def extract(
+    folder: Path, sizes: dict[str, int], hidden: int = 0, repeated: int = 0
+) -> Path:  # fmt: skip
+    """Three months of sodium results (`sizes`: rows per month); March's first `hidden` written
+    HIDDEN, its last `repeated` written twice (exact duplicates)."""
+    folder.mkdir(parents=True)
+    rows = []
+    for month, size in sizes.items():
+        start = pd.Timestamp(f"{month}-01")
+        written = []
+        for i in range(size):
+            time = start + pd.Timedelta(days=1 + i // PATIENTS, hours=6, minutes=i % PATIENTS)
+            patient = f"P{i % PATIENTS + 1:03d}"
+            value = "131" if i % 13 == 0 else "140"
+            if month == MONTHS[-1] and i < hidden:
+                value = HIDDEN
+            written.append(
+                {
+                    "patient_id": patient,
+                    "encounter_id": f"E{patient[1:]}",
+                    "specimen_id": f"S{month[-2:]}{i:04d}",
+                    "specimen_time": time.isoformat(),
+                    "result_time": (time + pd.Timedelta(hours=1)).isoformat(),
+                    "loinc": "2951-2",
+                    "lab_name": "Sodium",
+                    "value_raw": value,
+                    "unit": "mmol/L",
+                    "status": "final",
+                    "specimen_type": "Serum",
+                }
+            )
+        if month == MONTHS[-1] and repeated:
+            written += written[-repeated:]
+        rows += written
+    pd.DataFrame(rows).to_csv(folder / "labs.csv", index=False)
+    patients = [f"P{k:03d}" for k in range(1, PATIENTS + 1)]
+    pd.DataFrame({"patient_id": patients, "birth_date": "1950-01-01", "sex": "F"}).to_csv(
+        folder / "patients.csv", index=False
+    )
+    medication = "P001,E001,Furosemide 40mg tab,,,2025-05-12T09:00:00,,active,oral\n"
+    (folder / "medications.csv").write_text(
+        "patient_id,encounter_id,drug_name,rxnorm,atc,start_time,end_time,status,route\n"
+        + medication
+    )
+    (folder / "diagnoses.csv").write_text(
+        "patient_id,encounter_id,code,code_system,recorded_time,status,description\n"
+        "P002,E002,I50.9,ICD-10-CM,2024-02-01T10:00:00,active,Heart failure\n"
+    )
+    return folder
+
+
+def audit(folder: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict, str, str]:
+    """Exit status, audit_manifest.json, audit.html and stderr of auditing the quarter."""
+    out = folder.parent / "audit"
+    status = main(
+        ["audit", "--input", str(folder), "--start", "2026-01-01", "--end", "2026-04-01",
+         "--out", str(out)]
+    )  # fmt: skip
+    manifest = json.loads((out / "audit_manifest.json").read_text("utf-8"))
+    return status, manifest, (out / "audit.html").read_text("utf-8"), capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("sizes", "hidden", "repeated", "reason", "column", "told"),
+    [
+        # March: 10 of its 25 sodium results non-numeric (40 %); the quarter: 10 of 225 (4.4 %)
+        (
+            {"2026-01": 100, "2026-02": 100, "2026-03": 25}, 10, 0, "non_numeric_rate",
+            "sodium_non_numeric", "share of non-numeric sodium values above 5%: 40.0% of 25 row(s)",
+        ),
+        # March: 40 of its 100 lab rows repeat a row exactly (40 %); the quarter: 40 of 300
+        (
+            {"2026-01": 100, "2026-02": 100, "2026-03": 60}, 0, 40, "duplicate_rate",
+            "duplicate_flag", "share of exact duplicate rows above 20%: 40.0% of 100 row(s)",
+        ),
+    ],
+    ids=["non_numeric_sodium", "duplicates"],
+)  # fmt: skip
+def test_one_broken_month_diluted_over_the_period_is_named(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    sizes: dict[str, int],
+    hidden: int,
+    repeated: int,
+    reason: str,
+    column: str,
+    told: str,
+) -> None:
+    folder = extract(tmp_path / "delivery", sizes, hidden, repeated)
+    status, manifest, html, err = audit(folder, capsys)
+    assert status == 4, err
+    # the whole period passes its contracts: no `[total]` warning, no failed share contract
+    assert not [f for f in manifest["contracts"]["failed"] if f["reason"].endswith("_rate")]
+    (found,) = manifest["warnings"]
+    assert found["code"] == f"contract_{reason}" and found["period"] == "2026-03"
+    assert found["message"] == (
+        "[2026-03] data contract breached by the rows of this month, judged month by month: labs: "
+        f"{told}; the rows are set aside, as a run quarantines them."
+    )
+    assert f"hyposcreen: warning: {found['message']}" in err
+    assert "2026-01]" not in err and "2026-02]" not in err
+    assert found["message"] in html and "audit-warnings" in html
+    by_month = manifest["contracts"]["by_month"]
+    rows = sizes["2026-03"] + repeated
+    assert by_month["breached"] == [
+        {
+            "period": "2026-03",
+            "table": "labs",
+            "reason": reason,
+            "column": column,
+            "unexpected_count": hidden or repeated,
+            "rows_judged": rows,
+        }
+    ]
+    assert by_month["min_rows"] == 20 and by_month["months"] == 3
+    assert by_month["not_judged"] == []
+    # counts only: no value, patient or specimen id of the extract
+    told_out = json.dumps(manifest) + err
+    for text in (HIDDEN, "P001", "P040", "S030000", "E001"):
+        assert text not in told_out
+
+
+def test_a_clean_quarter_is_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = extract(tmp_path / "delivery", dict.fromkeys(MONTHS, 100))
+    status, manifest, html, err = audit(folder, capsys)
+    assert status == 0, err
+    assert manifest["warnings"] == [] and "warning" not in err
+    assert "audit-warnings" not in html
+    by_month = manifest["contracts"]["by_month"]
+    assert (by_month["months"], by_month["breached"], by_month["not_judged"]) == (3, [], [])
+
+
+def test_a_month_of_few_rows_is_not_judged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # March: 5 of its 10 sodium results non-numeric, on fewer than contracts: min_rows_to_judge
+    # (20) rows: a run does not call such a share a broken delivery; the quarter: 5 of 210
+    folder = extract(tmp_path / "delivery", {"2026-01": 100, "2026-02": 100, "2026-03": 10}, 5)
+    status, manifest, _, err = audit(folder, capsys)
+    assert status == 0, err
+    assert manifest["warnings"] == []
+    by_month = manifest["contracts"]["by_month"]
+    assert by_month["breached"] == []
+    assert {
+        "period": "2026-03",
+        "table": "labs",
+        "reason": "non_numeric_rate",
+        "column": "sodium_non_numeric",
+        "unexpected_count": 5,
+        "rows_judged": 10,
+    } in by_month["not_judged"]
+
+
+def test_a_month_at_a_broken_delivery_s_share_warns_and_the_period_warns_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # March: 15 of 25 sodium results non-numeric (60 %, a broken delivery's share, at which a
+    # run stops); the quarter: 15 of 225 (6.7 %), over the limit, below a broken share:
+    # the audit is not stopped, it warns for the period and names March
+    folder = extract(tmp_path / "delivery", {"2026-01": 100, "2026-02": 100, "2026-03": 25}, 15)
+    status, manifest, _, err = audit(folder, capsys)
+    assert status == 4, err
+    total, march = manifest["warnings"]
+    assert total["period"] == "total" and total["code"] == "contract_non_numeric_rate"
+    assert march["period"] == "2026-03" and march["code"] == "contract_non_numeric_rate"
+    broken = "at least the 50% that means a broken delivery, at which a run stops; "
+    assert f"above 5%: 60.0% of 25 row(s); {broken}" in march["message"]
+
+
+def test_a_month_s_counts_are_what_great_expectations_finds_in_the_month_read_alone(
+    tmp_path: Path,
+) -> None:
+    # the months read one by one (share_read=False): March's contracts are GX's over March's
+    # own read; the shared read's count for March gives the same rows and the same share
+    folder = extract(tmp_path / "delivery", {"2026-01": 100, "2026-02": 100, "2026-03": 25}, 10)
+    shared = run_audit(AuditSettings(folder, tmp_path / "shared", START, END))
+    alone = run_audit(AuditSettings(folder, tmp_path / "alone", START, END), share_read=False)
+    (counted,) = shared.manifest["contracts"]["by_month"]["breached"]
+    (judged,) = [f for f in alone.manifest["contracts"]["failed"] if f["reason"].endswith("_rate")]
+    assert alone.manifest["contracts"]["by_month"]["months"] == 0  # each read one month: GX's
+    assert (judged["column"], judged["unexpected_count"]) == ("sodium_non_numeric", 10)
+    assert (counted["column"], counted["unexpected_count"]) == (judged["column"], 10)
+    (gx_warning,) = alone.manifest["warnings"]
+    (count_warning,) = shared.manifest["warnings"]
+    assert gx_warning["period"] == count_warning["period"] == "2026-03"
+    assert "above 5%: 40.0% (" in gx_warning["message"]
+    assert "above 5%: 40.0% of 25 row(s)" in count_warning["message"]
