@@ -52,6 +52,7 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.date_only_times": "report",  # judges lab times written as a date alone
     "hyposcreen.delivery_counts": "report",  # the counts those judge, clean stage to publish
     "hyposcreen.loinc_shape_warnings": "report",  # judges unknown LOINCs written otherwise
+    "hyposcreen.unidentified_events": "report",  # judges event rows naming no readable code
     "hyposcreen.decimal_commas": "clean",  # numbers written with a decimal comma at a "." site
 }
 FOUNDATION = (

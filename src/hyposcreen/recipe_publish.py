@@ -38,6 +38,7 @@ from hyposcreen.report.review_page import PageInfo, write_review_views
 from hyposcreen.report.writers import synced_together, write_csv, write_json, write_parquet
 from hyposcreen.run_warnings import RunWarning, collect_warnings, step_count
 from hyposcreen.screen.cases import ScreenResult
+from hyposcreen.unidentified_events import unidentified_event_warnings
 from hyposcreen.unreadable_times import unreadable_time_stop
 
 
@@ -214,6 +215,7 @@ def run_warnings(
     ) + quarantine_warnings(quarantine, reconciliation, limits, ctx.mapping.decimal, where, times)
     found += delivery_warnings(delivery_counts, limits)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)
+    found += unidentified_event_warnings(tables, limits)
     if "labs" in tables:
         found += loinc_shape_warnings(tables["labs"].loinc_shapes, limits)
     return found

@@ -35,6 +35,7 @@ from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
 from hyposcreen.ingest.frames import shown_header
+from hyposcreen.ingest.linescan import arrow_stream
 from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.tabular import (
     MalformedRows,
@@ -93,7 +94,7 @@ def _unquoted_batches(
 
     try:
         reader = pacsv.open_csv(
-            path,
+            arrow_stream(path),
             read_options=pacsv.ReadOptions(
                 encoding=encoding, block_size=64 << 20, column_names=header, skip_rows=1
             ),

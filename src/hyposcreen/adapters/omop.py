@@ -2,7 +2,8 @@
 
 Tables are CSV (comma- or tab-delimited, any suffix .csv/.tsv/.txt, optionally gzipped) or
 Parquet, one file or a folder of parts per table, table and column names in any letter case,
-in the input folder or in one subfolder each (`cdm/`, `vocabulary/`). `concept` and
+in the input folder or in one subfolder each (`cdm/`, `vocabulary/`). A table that is read but
+lies only in an archive (`measurement.csv.zip`) stops the run naming it. `concept` and
 `concept_ancestor` are used when present, the shipped `rules/omop_concepts.csv` fills in.
 `visit_occurrence` is not needed (visit ids are kept as encounter ids).
 
@@ -43,14 +44,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hyposcreen.adapters._files import SourceTable, listing
+from hyposcreen.adapters._files import SourceTable, listing, packed_tables
 from hyposcreen.adapters._omop_events import (
     read_condition_occurrence,
     read_drug_exposure,
     read_person,
 )
 from hyposcreen.adapters._omop_labs import read_measurement
-from hyposcreen.adapters._omop_vocab import load_vocabulary, omop_files
+from hyposcreen.adapters._omop_vocab import CDM_TABLES, load_vocabulary, omop_files
 from hyposcreen.config import SiteMapping, Window
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
@@ -83,7 +84,25 @@ MAPPED_COLUMNS = {
 }  # fmt: skip
 
 
+# tables whose absence changes what is screened (visit_occurrence is not read)
+_READ_TABLES = (*REQUIRED, "person", "concept", "concept_ancestor")
+
+
 def check_layout(input_dir: Path) -> None:
+    """Raise InputError unless the required tables are there and no table that is read lies
+    in an archive (`measurement.csv.zip`, a zipped `CONCEPT.csv`: the readers open gzip
+    streams, so the table would be missing, or the vocabulary silently the shipped one)."""
+    subfolders = (
+        [
+            d.name
+            for d in sorted(input_dir.iterdir())
+            if d.is_dir() and d.name.lower() not in CDM_TABLES
+        ]
+        if input_dir.is_dir()
+        else []
+    )
+    if packed := packed_tables(input_dir, _READ_TABLES, subfolders):
+        raise InputError(f"OMOP extract {input_dir}: {packed}")
     missing = [t for t in REQUIRED if not omop_files(input_dir, t)]
     if missing:
         raise InputError(

@@ -25,6 +25,7 @@ from hyposcreen.ingest.csv_header import (
 from hyposcreen.ingest.footer_lines import footer_row, settle_trailing
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
 from hyposcreen.ingest.header_rows import repeated_headers
+from hyposcreen.ingest.linescan import arrow_stream
 from hyposcreen.ingest.oversized import oversized_size
 from hyposcreen.ingest.parquet_batches import (
     BATCH_ROWS,
@@ -182,7 +183,7 @@ def _parsed_batches(
 
     def open_reader(enc: str, skip: int = 0) -> pacsv.CSVStreamingReader:
         return pacsv.open_csv(
-            read_from or path,
+            arrow_stream(read_from or path),
             read_options=pacsv.ReadOptions(
                 encoding=enc,
                 block_size=block_size,

@@ -71,7 +71,7 @@ def read_header(path: Path, encoding: str) -> str:
             raise InputError(f"{path} is empty: it has no header line.", file=str(path))
         _refuse_separator_hint(path, line)
         return line.lstrip("\ufeff").rstrip("\r\n")
-    opener = gzip.open if path.name.endswith(".gz") else open
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as handle:
             first = handle.readline(1 << 20)
@@ -187,7 +187,7 @@ def _first_data_rows(source: Path, encoding: str, delimiter: str) -> list[list[s
 
 def header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
     """Column names (and the CSV delimiter), read before any data so a wrong layout fails fast."""
-    if path.name.endswith(".parquet"):
+    if path.name.lower().endswith(".parquet"):
         try:
             return list(pq.read_schema(path).names), ""
         except (pa.ArrowInvalid, OSError) as exc:

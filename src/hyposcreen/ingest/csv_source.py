@@ -60,4 +60,4 @@ def check_read_whole(path: Path, malformed: MalformedRows, max_row_bytes: int) -
 
 def _tail(path: Path, max_row_bytes: int) -> bytes | None:
     """A `.gz`'s last bytes, from the scan that counted it (None for a plain CSV)."""
-    return scanned(path, max_row_bytes).tail if path.name.endswith(".gz") else None
+    return scanned(path, max_row_bytes).tail if path.name.lower().endswith(".gz") else None

@@ -42,7 +42,7 @@ def check_not_cut_off(
         return
     tail_text = last_malformed.encode(encoding, errors="replace")
     if tail is None:
-        if path.name.endswith(".gz"):
+        if path.name.lower().endswith(".gz"):
             return
         size = path.stat().st_size
         with path.open("rb") as handle:
@@ -99,7 +99,7 @@ def check_quotes_closed(path: Path, open_quote_line: int) -> None:
 def _line_of(path: Path, first_line: bytes) -> int | None:
     """The 1-based line of a plain file where `first_line` starts a line (None: not found or
     a compressed file)."""
-    if path.name.endswith(".gz") or not first_line:
+    if path.name.lower().endswith(".gz") or not first_line:
         return None
     with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
         if data[: len(first_line)] == first_line:

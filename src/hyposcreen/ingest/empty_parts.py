@@ -45,10 +45,10 @@ def empty_parts(files: Sequence[Path]) -> list[Path]:
 def _holds_nothing(path: Path) -> bool:
     """Zero bytes, or nothing but a byte-order mark and line ends (as Excel's "CSV UTF-8"
     writes an empty sheet), also inside a `.csv.gz`."""
-    if path.name.endswith(".parquet"):
+    if path.name.lower().endswith(".parquet"):
         return False  # a Parquet writer always writes its footer: an empty one is damaged
     try:
-        if not path.name.endswith(".gz"):
+        if not path.name.lower().endswith(".gz"):
             if path.stat().st_size > _SMALL:
                 return False
             head = path.read_bytes()

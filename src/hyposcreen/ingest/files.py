@@ -25,7 +25,8 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
     with no part but such data files did not finish: an InputError naming the folder."""
     named = input_dir / stem
     _refuse_unreadable_entries([named])
-    if stem.endswith(SUFFIXES) and named.is_file():  # `file: LAB_RESULTS.csv`, as sites write
+    # `file: LAB_RESULTS.csv` (or `.CSV`, as Windows exports name it), as sites write
+    if stem.lower().endswith(SUFFIXES) and named.is_file():
         return [named]
     direct = [input_dir / f"{stem}{suffix}" for suffix in SUFFIXES]
     _refuse_unreadable_entries(direct)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import pyarrow as pa
 
 from hyposcreen.errors import InputError
 
@@ -37,9 +38,16 @@ class LineScan:
 
 def open_bytes(path: Path) -> BinaryIO:
     """The file's bytes as a stream: decompressed for `.gz`."""
-    if path.name.endswith(".gz"):
+    if path.name.lower().endswith(".gz"):
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
+
+
+def arrow_stream(path: Path) -> pa.NativeFile:
+    """The file's bytes as an Arrow stream for the CSV parser: decompressed for `.gz` in any
+    letter case (`MEASUREMENT.CSV.GZ`; Arrow's own detection knows the lower-case suffix only)."""
+    gz = path.name.lower().endswith(".gz")
+    return pa.input_stream(str(path), compression="gzip" if gz else None)
 
 
 def scan_stream(stream: BinaryIO, limit: int) -> LineScan:
@@ -104,4 +112,4 @@ def scanned(path: Path, limit: int) -> LineScan:
 
 def decompressed_size(path: Path, limit: int) -> int:
     """Bytes of a CSV as text, counted by streaming it (the read reuses the same pass)."""
-    return scanned(path, limit).size if path.name.endswith(".gz") else path.stat().st_size
+    return scanned(path, limit).size if path.name.lower().endswith(".gz") else path.stat().st_size

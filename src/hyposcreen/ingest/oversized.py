@@ -64,7 +64,7 @@ def _copy_range(source: BinaryIO, target: BinaryIO, start: int, end: int | None)
 
 def parse_copy(path: Path, limit: int, folder: Path) -> Path | None:
     """A copy without the rows over `limit` bytes, when the CSV has any (else None)."""
-    if not path.name.endswith(".gz"):
+    if not path.name.lower().endswith(".gz"):
         if path.stat().st_size <= limit or not may_have_long_lines(path, limit):
             return None
     lines = list(scanned(path, limit).long_lines)

@@ -8,9 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 
-from hyposcreen.ingest.linescan import open_bytes
+from hyposcreen.ingest.linescan import arrow_stream, open_bytes
 
 _BLOCK = 16 << 20
 
@@ -26,7 +25,7 @@ def first_non_ascii_is_utf8(source: Path) -> bool:
     """Whether the file's first byte above ASCII starts a valid UTF-8 character (a gzip file
     is read decompressed). Asked only once a block failed to decode as UTF-8, so reading
     ASCII text costs nothing on the way."""
-    with pa.input_stream(str(source), compression="detect") as stream:
+    with arrow_stream(source) as stream:
         while chunk := stream.read(_BLOCK):
             above = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) >= 0x80)
             if len(above):

@@ -63,11 +63,11 @@ def estimate_lab_rows(ctx: RunContext) -> int:
     """Lab rows of the input: exact for Parquet (footer), estimated from the size for CSV."""
     rows = 0.0
     for path in table_files(ctx, "labs"):
-        if path.name.endswith(".parquet"):
+        if path.name.lower().endswith(".parquet"):
             rows += parquet_file(path).metadata.num_rows  # damaged: InputError
             continue
         size = _uncompressed_size(path)
-        if path.name.endswith(".gz"):
+        if path.name.lower().endswith(".gz"):
             with gzip.open(path, "rb") as handle:
                 sample = handle.read(_CSV_SAMPLE_BYTES)
         else:

@@ -1,0 +1,67 @@
+"""Source event rows that name nothing the screen can read: an OMOP `drug_exposure` row with
+no `drug_source_value` and a `drug_concept_id` the vocabulary does not resolve, or a
+`condition_occurrence` row with no ICD code and a `condition_concept_id` resolving to no SNOMED
+code. A de-identified OMOP extract that blanks the source values and ships no `concept` table
+is all such rows: no case gets a medication or condition risk factor from them and the list
+still looks complete, so a share of them over rules.yaml `warnings: max_missing_key_share` (the
+share of rows whose identifying code is empty; judged on `min_rows_for_share` rows) warns.
+With a concept table only drugs are judged: it holds every RxNorm drug, but of SNOMED only the
+listed codes (adapters._omop_vocab), so there a condition concept it does not resolve is an
+unlisted condition, not an unreadable one. Counts only, never a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.rules.loader import WarningThresholds
+from hyposcreen.run_warnings import RunWarning, share_over
+
+# canonical table -> (source table, its reader's unmapped reason, what its rows name, risk,
+# whether judged when the extract holds a concept table)
+_UNIDENTIFIED = {
+    "medications": ("drug_exposure", "no_drug_identifier", "drug", "medication", True),
+    "diagnoses": (
+        "condition_occurrence",
+        "no_condition_code",
+        "condition code",
+        "condition",
+        False,
+    ),
+}
+
+
+def unidentified_event_warnings(
+    tables: Mapping[str, IngestedTable], limits: WarningThresholds
+) -> list[RunWarning]:
+    """One warning per source event table whose rows name nothing readable over the limit."""
+    found: list[RunWarning] = []
+    for name, (source, reason, what, risk, with_concepts) in _UNIDENTIFIED.items():
+        table = tables.get(name)
+        counts = table.source_counts.get(source) if table is not None else None
+        if not counts or table is None:
+            continue
+        has_concepts = "concept" in table.source_counts
+        if has_concepts and not with_concepts:
+            continue
+        unidentified, read = int(counts.get(f"unmapped_{reason}", 0)), int(counts["read"])
+        if not share_over(unidentified, read, limits.max_missing_key_share, limits):
+            continue
+        vocabulary = (
+            "the extract's vocabulary tables do not resolve"
+            if has_concepts
+            else "only the OMOP vocabulary resolves (the extract holds no concept table)"
+        )
+        found.append(
+            RunWarning(
+                f"unidentified_{name}",
+                f"{unidentified} of {read} {source} row(s) ({unidentified / read:.0%}; limit "
+                f"{limits.max_missing_key_share:.0%}) name no {what} the screen can read: no "
+                f"source value and a concept id {vocabulary}. No {risk} risk factor can be "
+                "found in them, so the list may lack patients: deliver the vocabulary tables "
+                "(concept, and concept_ancestor for drugs) or the source values with the "
+                "extract.",
+            )
+        )
+    return found
