@@ -5,6 +5,7 @@ site time zone UTC)."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -326,3 +327,33 @@ def test_every_line_the_fhir_reader_prints_is_a_hyposcreen_message(tmp_path: Pat
         "manifest.json"
     ) in lines
     assert sum("OperationOutcome(s)" in line or "error report(s)" in line for line in lines) == 1
+
+
+MIMIC_EXPORT = Path(__file__).resolve().parent / "data" / "fhir" / "mimic"
+PATIENT_DOCUMENT = "Jane612_Doe845_3f2a9c4e-0b1d-4e7a-9c55-1b2f6d8e7a10.json"  # Synthea's naming
+
+
+def test_a_json_document_that_holds_no_fhir_is_ignored_without_its_name(tmp_path: Path) -> None:
+    """A Synthea record whose transfer left it empty holds no FHIR resource: it is ignored
+    with a warning, as the Bulk Data manifest is, but its name (the patient's) is not said:
+    neither on stderr nor, when nothing else is there, in the stop and FAILED.json. Before,
+    both named it."""
+    folder = Path(shutil.copytree(MIMIC_EXPORT, tmp_path / "export"))
+    (folder / PATIENT_DOCUMENT).write_bytes(b"")
+    (folder / "manifest.json").write_text(json.dumps({"transactionTime": "x"}), "utf-8")
+    night = run_night(folder, tmp_path / "out", "2180-07-23", "2180-07-24", "--source", "fhir")
+    assert night.returncode == 0, night.stderr
+    assert "Jane612" not in night.stderr
+    assert (
+        "hyposcreen: warning: ignoring 2 NDJSON / JSON file(s) that hold no FHIR resources: "
+        "(a JSON document), manifest.json"
+    ) in night.stderr.splitlines()
+
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / PATIENT_DOCUMENT).write_text("not json\n", "utf-8")
+    night = run_night(alone, tmp_path / "out2", "2180-07-23", "2180-07-24", "--source", "fhir")
+    assert night.returncode == 3, night.stderr
+    assert "not a FHIR Bulk Data export" in night.stderr and "Jane612" not in night.stderr
+    failed = (tmp_path / "out2" / "2180-07-23" / "FAILED.json").read_text("utf-8")
+    assert "Jane612" not in failed

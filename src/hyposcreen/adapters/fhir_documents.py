@@ -38,11 +38,26 @@ EMPTY_ENTRY = "#no-resource"  # no `resource` at all (a transaction's DELETE, a 
 PSEUDO_TYPES = frozenset((MALFORMED_ENTRY, EMPTY_ENTRY))
 
 Resource = dict[str, Any]
+# how a message names a JSON document (its name may carry the patient's: Synthea's
+# Given_Family_<uuid>.json); named are the Bulk Data manifest a client writes beside the files
+# and a name of digits and date signs alone (Synthea's run metadata/2026_11_21T00_00_00Z.json)
+WITHHELD_NAME = "(a JSON document)"
+_CLIENT_FILES = frozenset({"manifest.json", "manifest.json.gz"})
+_NAMELESS = re.compile(r"[\d_\-.:TZ]+\.json(?:\.gz)?", re.I)
 
 
 def is_document_name(name: str) -> bool:
     lower = name.lower()
     return lower.endswith(DOCUMENT_SUFFIXES) and not lower.endswith(NDJSON_SUFFIXES)
+
+
+def shown_name(relative: Path) -> str:
+    """A file of the export (its path inside the export folder) as a message names it: its
+    path, but WITHHELD_NAME for a JSON document whose name may be its patient's."""
+    name = relative.name
+    if is_document_name(name) and not (name.lower() in _CLIENT_FILES or _NAMELESS.fullmatch(name)):
+        return WITHHELD_NAME
+    return relative.as_posix()
 
 
 def _head(path: Path) -> bytes | None:
