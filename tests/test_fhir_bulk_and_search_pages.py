@@ -4,6 +4,7 @@ site time zone UTC)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from pathlib import Path
@@ -357,3 +358,22 @@ def test_a_json_document_that_holds_no_fhir_is_ignored_without_its_name(tmp_path
     assert "not a FHIR Bulk Data export" in night.stderr and "Jane612" not in night.stderr
     failed = (tmp_path / "out2" / "2180-07-23" / "FAILED.json").read_text("utf-8")
     assert "Jane612" not in failed
+
+
+@pytest.mark.parametrize("partitions", [[], ["--partitions", "1"]], ids=["auto", "one"])
+def test_a_damaged_compressed_json_document_stops_the_night_without_its_name(
+    tmp_path: Path, partitions: list[str]
+) -> None:
+    """A Synthea record compressed and cut off in transfer stops the night (exit 3) as a
+    damaged delivery does, saying in which folder and how to find it, but not its name (the
+    patient's): neither the size estimate's scan (--partitions auto) nor the document reader
+    names it. Before, both put the path on stderr and in FAILED.json."""
+    folder = Path(shutil.copytree(MIMIC_EXPORT, tmp_path / "export"))
+    whole = gzip.compress(json.dumps({"resourceType": "Bundle", "entry": []}).encode())
+    (folder / f"{PATIENT_DOCUMENT}.gz").write_bytes(whole[: len(whole) // 2])
+    out = tmp_path / "out"
+    night = run_night(folder, out, "2180-07-23", "2180-07-24", "--source", "fhir", *partitions)
+    assert night.returncode == 3, night.stderr
+    assert f"a JSON document in {folder} (not named" in night.stderr
+    assert "Jane612" not in night.stderr and "Traceback" not in night.stderr
+    assert "Jane612" not in (out / "2180-07-23" / "FAILED.json").read_text("utf-8")

@@ -60,6 +60,17 @@ def shown_name(relative: Path) -> str:
     return relative.as_posix()
 
 
+def shown_path(path: Path) -> str:
+    """A file as a stop on it names it: its path, but for a JSON document (shown_name) the
+    folder it is in and how to find it."""
+    if shown_name(Path(path.name)) != WITHHELD_NAME:
+        return str(path)
+    return (
+        f"a JSON document in {path.parent} (not named: its name may be the patient's; "
+        "`gzip -t` finds a damaged one)"
+    )
+
+
 def _head(path: Path) -> bytes | None:
     """The first 64 kB of the file's content (decompressed), without a UTF-8 BOM; None when
     it cannot be read (a damaged .gz: the reader stops on it, naming the file)."""
@@ -152,7 +163,8 @@ def read_document(
             digest.update(stored)
         payload = gzip.decompress(stored) if path.name.lower().endswith(".gz") else stored
     except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
+        shown = shown_path(path)
+        raise InputError(f"{shown} cannot be read: {exc}.", file=shown) from exc
     if payload.startswith(b"\xef\xbb\xbf"):
         payload = payload[3:]
     if holding is not None and b'"%s"' % holding.encode() not in payload:
