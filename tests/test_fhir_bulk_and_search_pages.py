@@ -4,7 +4,9 @@ site time zone UTC)."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -326,3 +328,52 @@ def test_every_line_the_fhir_reader_prints_is_a_hyposcreen_message(tmp_path: Pat
         "manifest.json"
     ) in lines
     assert sum("OperationOutcome(s)" in line or "error report(s)" in line for line in lines) == 1
+
+
+MIMIC_EXPORT = Path(__file__).resolve().parent / "data" / "fhir" / "mimic"
+PATIENT_DOCUMENT = "Jane612_Doe845_3f2a9c4e-0b1d-4e7a-9c55-1b2f6d8e7a10.json"  # Synthea's naming
+
+
+def test_a_json_document_that_holds_no_fhir_is_ignored_without_its_name(tmp_path: Path) -> None:
+    """A Synthea record whose transfer left it empty holds no FHIR resource: it is ignored
+    with a warning, as the Bulk Data manifest is, but its name (the patient's) is not said:
+    neither on stderr nor, when nothing else is there, in the stop and FAILED.json. Before,
+    both named it."""
+    folder = Path(shutil.copytree(MIMIC_EXPORT, tmp_path / "export"))
+    (folder / PATIENT_DOCUMENT).write_bytes(b"")
+    (folder / "manifest.json").write_text(json.dumps({"transactionTime": "x"}), "utf-8")
+    night = run_night(folder, tmp_path / "out", "2180-07-23", "2180-07-24", "--source", "fhir")
+    assert night.returncode == 0, night.stderr
+    assert "Jane612" not in night.stderr
+    assert (
+        "hyposcreen: warning: ignoring 2 NDJSON / JSON file(s) that hold no FHIR resources: "
+        "(a JSON document), manifest.json"
+    ) in night.stderr.splitlines()
+
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / PATIENT_DOCUMENT).write_text("not json\n", "utf-8")
+    night = run_night(alone, tmp_path / "out2", "2180-07-23", "2180-07-24", "--source", "fhir")
+    assert night.returncode == 3, night.stderr
+    assert "not a FHIR Bulk Data export" in night.stderr and "Jane612" not in night.stderr
+    failed = (tmp_path / "out2" / "2180-07-23" / "FAILED.json").read_text("utf-8")
+    assert "Jane612" not in failed
+
+
+@pytest.mark.parametrize("partitions", [[], ["--partitions", "1"]], ids=["auto", "one"])
+def test_a_damaged_compressed_json_document_stops_the_night_without_its_name(
+    tmp_path: Path, partitions: list[str]
+) -> None:
+    """A Synthea record compressed and cut off in transfer stops the night (exit 3) as a
+    damaged delivery does, saying in which folder and how to find it, but not its name (the
+    patient's): neither the size estimate's scan (--partitions auto) nor the document reader
+    names it. Before, both put the path on stderr and in FAILED.json."""
+    folder = Path(shutil.copytree(MIMIC_EXPORT, tmp_path / "export"))
+    whole = gzip.compress(json.dumps({"resourceType": "Bundle", "entry": []}).encode())
+    (folder / f"{PATIENT_DOCUMENT}.gz").write_bytes(whole[: len(whole) // 2])
+    out = tmp_path / "out"
+    night = run_night(folder, out, "2180-07-23", "2180-07-24", "--source", "fhir", *partitions)
+    assert night.returncode == 3, night.stderr
+    assert f"a JSON document in {folder} (not named" in night.stderr
+    assert "Jane612" not in night.stderr and "Traceback" not in night.stderr
+    assert "Jane612" not in (out / "2180-07-23" / "FAILED.json").read_text("utf-8")

@@ -94,16 +94,18 @@ def test_a_pretty_printed_bundle_under_an_ndjson_name_is_read_whole(tmp_path: Pa
     assert (table.rows_in, table.not_relevant) == (3, {})
 
 
-def test_a_damaged_gzipped_document_stops_the_run_naming_it(
+def test_a_damaged_gzipped_document_stops_the_run_naming_its_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A `.json.gz` cut short cannot be told from anything else: it is not ignored as "not
-    FHIR" but stops the run (exit 3) naming the file, as a damaged `.ndjson.gz` does."""
+    FHIR" but stops the run (exit 3), as a damaged `.ndjson.gz` does, naming its folder and
+    how to find it, not its name (Synthea's is the patient's)."""
     whole = gzip.compress(json.dumps(patient_b(), indent=2).encode())
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / f"Bo_Li_{B}.json.gz").write_bytes(whole[: len(whole) // 2])
     write_json(tmp_path / "in" / f"Ana_Kub_{A}.json", transaction())
     status, err = run(capsys, tmp_path / "in", tmp_path / "out")
     assert status == 3, err
-    assert f"Bo_Li_{B}.json.gz: the compressed file ends early" in err
+    assert f"a JSON document in {tmp_path / 'in'} (not named" in err
+    assert "the compressed file ends early" in err and "Bo_Li" not in err
     assert "Traceback" not in err

@@ -38,11 +38,37 @@ EMPTY_ENTRY = "#no-resource"  # no `resource` at all (a transaction's DELETE, a 
 PSEUDO_TYPES = frozenset((MALFORMED_ENTRY, EMPTY_ENTRY))
 
 Resource = dict[str, Any]
+# how a message names a JSON document (its name may carry the patient's: Synthea's
+# Given_Family_<uuid>.json); named are the Bulk Data manifest a client writes beside the files
+# and a name of digits and date signs alone (Synthea's run metadata/2026_11_21T00_00_00Z.json)
+WITHHELD_NAME = "(a JSON document)"
+_CLIENT_FILES = frozenset({"manifest.json", "manifest.json.gz"})
+_NAMELESS = re.compile(r"[\d_\-.:TZ]+\.json(?:\.gz)?", re.I)
 
 
 def is_document_name(name: str) -> bool:
     lower = name.lower()
     return lower.endswith(DOCUMENT_SUFFIXES) and not lower.endswith(NDJSON_SUFFIXES)
+
+
+def shown_name(relative: Path) -> str:
+    """A file of the export (its path inside the export folder) as a message names it: its
+    path, but WITHHELD_NAME for a JSON document whose name may be its patient's."""
+    name = relative.name
+    if is_document_name(name) and not (name.lower() in _CLIENT_FILES or _NAMELESS.fullmatch(name)):
+        return WITHHELD_NAME
+    return relative.as_posix()
+
+
+def shown_path(path: Path) -> str:
+    """A file as a stop on it names it: its path, but for a JSON document (shown_name) the
+    folder it is in and how to find it."""
+    if shown_name(Path(path.name)) != WITHHELD_NAME:
+        return str(path)
+    return (
+        f"a JSON document in {path.parent} (not named: its name may be the patient's; "
+        "`gzip -t` finds a damaged one)"
+    )
 
 
 def _head(path: Path) -> bytes | None:
@@ -137,7 +163,8 @@ def read_document(
             digest.update(stored)
         payload = gzip.decompress(stored) if path.name.lower().endswith(".gz") else stored
     except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
+        shown = shown_path(path)
+        raise InputError(f"{shown} cannot be read: {exc}.", file=shown) from exc
     if payload.startswith(b"\xef\xbb\xbf"):
         payload = payload[3:]
     if holding is not None and b'"%s"' % holding.encode() not in payload:

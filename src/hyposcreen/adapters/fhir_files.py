@@ -26,6 +26,7 @@ from hyposcreen.adapters.fhir_documents import (
     NDJSON_SUFFIXES,
     is_document_name,
     pretty_printed,
+    shown_path,
     sniff,
 )
 from hyposcreen.adapters.fhir_lines import parse_resource
@@ -256,7 +257,8 @@ def iter_blocks(path: Path, digest: Any = None) -> Iterator[tuple[bytearray, int
                 buffer[0 : end - cut] = buffer[cut:end]
                 filled = end - cut
     except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
+        shown = shown_path(path)  # a document's name may be its patient's
+        raise InputError(f"{shown} cannot be read: {exc}.", file=shown) from exc
 
 
 def iter_lines(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from hyposcreen.adapters.fhir_documents import is_document_name
+from hyposcreen.adapters.fhir_documents import is_document_name, shown_name
 from hyposcreen.adapters.fhir_files import (
     DOCUMENTS,
     MIXED,
@@ -58,13 +58,15 @@ def check_layout(input_dir: Path) -> None:
             "or JSON documents holding a Bundle or a resource (Synthea's <name>_<uuid>.json). "
             f"Found: {', '.join(found) or 'nothing'}."
         )
-    names = ", ".join(str(p.relative_to(input_dir)) for p in unknown[:5])
+    # a document is not named (shown_name): its name may be the patient's
+    shown = list(dict.fromkeys(shown_name(p.relative_to(input_dir)) for p in unknown))
+    names = ", ".join(shown[:5])
     if not by_type:
         raise InputError(
             f"Input folder {input_dir} is not a FHIR Bulk Data export: its NDJSON / JSON files "
             f"({names}) hold no FHIR resources (their names do not start with a resource type "
             'and their first lines are not JSON objects with a "resourceType").',
-            file=str(unknown[0]),
+            file=shown[0],
         )
     if unknown:
         log.warning(

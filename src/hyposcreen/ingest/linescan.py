@@ -78,17 +78,26 @@ def scan_file(path: Path, limit: int) -> LineScan:
         with open_bytes(path) as stream:
             return scan_stream(stream, limit)
     except EOFError as exc:
+        shown = _shown(path)
         raise InputError(
-            f"{path}: the compressed file ends early (the gzip stream was cut off: {exc}). "
+            f"{shown}: the compressed file ends early (the gzip stream was cut off: {exc}). "
             "The delivery is incomplete; ask the sender for the whole file. Nothing was screened.",
-            file=str(path),
+            file=shown,
         ) from exc
     except (gzip.BadGzipFile, zlib.error) as exc:
+        shown = _shown(path)
         raise InputError(
-            f"{path} is not a readable gzip file ({exc}): the delivery is damaged. Ask the "
+            f"{shown} is not a readable gzip file ({exc}): the delivery is damaged. Ask the "
             "sender for the file again; nothing was screened.",
-            file=str(path),
+            file=shown,
         ) from exc
+
+
+def _shown(path: Path) -> str:
+    """The file as the stop names it (a FHIR JSON document's name may be its patient's)."""
+    from hyposcreen.adapters.fhir_documents import shown_path  # the package imports this one
+
+    return shown_path(path)
 
 
 _KEPT_SCANS = 64  # files whose scan is kept (a run reads a handful)
