@@ -77,6 +77,8 @@ def test_a_month_losing_its_sodium_results_warns(
     told = json.dumps(manifest["warnings"])
     assert written and not [text for text in written if text in told]
     assert "audit-warnings" in html
+    # the run's message may point to quarantine.csv, which only a run writes: the page says so
+    assert "<code>hyposcreen run</code> over that month writes it" in html
     assert f"hyposcreen: warning: {found['message']}" in capsys.readouterr().err
 
 
