@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import weakref
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +24,8 @@ from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.context import prepare
 from hyposcreen.errors import ConfigError
 from hyposcreen.failures import InternalError
+from hyposcreen.rules import sql_engine
+from hyposcreen.runners import partitioned
 from hyposcreen.runners.executors import executor_for
 from hyposcreen.runners.in_process import run_pipeline
 from hyposcreen.runners.partitioned import run_partitioned, run_screen
@@ -141,6 +146,37 @@ def test_partitioned_run_writes_the_bytes_of_a_single_run(
     run_partitioned(prepare(_settings(extract, tmp_path)), partitions)
     _assert_same_outputs(single, tmp_path)
     assert not list(tmp_path.glob(".hyposcreen-partitions-*"))  # the spill folder is removed
+
+
+def test_the_contracts_start_without_duckdbs_connection_or_the_whole_patients_table(
+    dirty: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the cleaning left that the contracts do not read is let go before them (their
+    step is a large run's memory peak): the DuckDB connection the cleaning queried (its
+    allocator keeps pages cached; the screen opens a new one) and the patients table read
+    whole (only its contract columns stay). The outputs are still a single run's."""
+    extract, single = dirty
+    whole_patients: list[weakref.ref[pd.DataFrame]] = []
+    at_contracts: list[tuple[bool, bool]] = []
+    ingest_table, run_contracts = partitioned.ingest_table, partitioned.run_contracts
+
+    def ingested(ctx: Any, name: str) -> Any:
+        table = ingest_table(ctx, name)
+        if name == "patients":
+            whole_patients.append(weakref.ref(table.frame))
+        return table
+
+    def contracts(ctx: Any, frames: Any) -> Any:
+        gc.collect()
+        connected = os.getpid() in sql_engine._SHARED
+        at_contracts.append((connected, whole_patients[0]() is not None))
+        return run_contracts(ctx, frames)
+
+    monkeypatch.setattr(partitioned, "ingest_table", ingested)
+    monkeypatch.setattr(partitioned, "run_contracts", contracts)
+    run_partitioned(prepare(_settings(extract, tmp_path)), 2)
+    assert at_contracts == [(False, False)]
+    _assert_same_outputs(single, tmp_path)
 
 
 def test_partitioned_parquet_hive_dataset(tmp_path: Path) -> None:

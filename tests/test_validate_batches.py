@@ -1,10 +1,13 @@
 """Validating a suite on narrow batches of its view gives the outcomes GX gives on the whole
 view, in GX's order; a table held in part (a partitioned run's gathered columns) gives the
-outcomes of the whole table; the Data Docs show no batch fingerprint."""
+outcomes of the whole table; the Data Docs show no batch fingerprint. The copies a table's
+validation makes are let go as soon as they are done with: a batch of the rows a condition
+keeps before the next batch is made, a partial table's gathered columns before GX runs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ import pytest
 from gx_tables import WINDOW_END, make_dirty_frames, make_frames
 from hyposcreen.validate import batches, context
 from hyposcreen.validate import gx as v
+from hyposcreen.validate import run as validate_run
 from hyposcreen.validate.batches import Batch, suite_batches
 from hyposcreen.validate.tables import PartialTable, columns_read
 
@@ -122,6 +126,74 @@ def test_a_check_conditioned_on_a_value_gets_only_the_rows_that_match(narrow: No
         (1,): (["analyte", "value_num"], [10, 12]),  # the sodium rows
         (2,): (["value_num"], [10, 11, 12, 13]),
     }
+
+
+def test_a_batch_of_the_rows_a_condition_keeps_goes_when_the_next_batch_is_made(
+    narrow: None,
+) -> None:
+    view = pd.DataFrame(
+        {"analyte": pd.Categorical(["sodium", "potassium", "sodium"]), "value_num": [1.0, 2, 3]},
+        index=pd.Index([10, 11, 12], name="_row"),
+    )
+    sodium = {"type": "comparison", "column": {"name": "analyte"}, "operator": "=="}
+    between = {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "value_num", "row_condition": {**sodium, "parameter": "sodium"}},
+    }
+    positive = {"type": "expect_column_values_to_be_between", "kwargs": {"column": "value_num"}}
+    made = iter(suite_batches([between, positive], view, ["analyte", "value_num"]))
+    taken = next(made)
+    assert taken.positions == (0,) and list(taken.frame.index) == [10, 12]
+    copy = weakref.ref(taken.frame)
+    del taken
+    assert next(made).positions == (1,)
+    assert copy() is None  # not held beside the batch after it
+
+
+class _GatheredLabs(Mapping[str, Any]):
+    """Labs as a partitioned run hands them to validation: a PartialTable made when looked up
+    and not kept (runners.contract_ahead), its rows read from elsewhere (here: a copy)."""
+
+    def __init__(self, labs: pd.DataFrame) -> None:
+        self.labs = labs
+        self.frames: list[weakref.ref[pd.DataFrame]] = []
+
+    def __getitem__(self, name: str) -> PartialTable:
+        if name != "labs":
+            raise KeyError(name)
+        read = columns_read("labs", list(self.labs.columns))
+        gathered = self.labs[[c for c in self.labs.columns if c in read]]
+        self.frames.append(weakref.ref(gathered))
+        return PartialTable(gathered, self.labs.iloc[:0], self._rows)
+
+    def _rows(self, labels: list[int], names: list[str]) -> pd.DataFrame:
+        return self.labs.loc[labels, names]
+
+    def __iter__(self) -> Any:
+        return iter(["labs"])
+
+    def __len__(self) -> int:
+        return 1
+
+
+def test_a_partial_tables_gathered_columns_are_let_go_before_gx_runs(
+    narrow: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    labs = make_dirty_frames()["labs"]
+    labs["reason"] = labs["value_num"].isna().map({True: "non_numeric", False: None})
+    whole = v.validate_tables({"labs": labs.copy()}, window_end=WINDOW_END)
+    gathered = _GatheredLabs(labs)
+    held_while_validated: list[bool] = []
+    run_jobs = validate_run.run_jobs
+
+    def observed(jobs: list[Any], *args: Any) -> Any:
+        held_while_validated.append(gathered.frames[-1]() is not None)
+        return run_jobs(jobs, *args)
+
+    monkeypatch.setattr(validate_run, "run_jobs", observed)
+    report = v.validate_tables(gathered, window_end=WINDOW_END)
+    assert held_while_validated == [False]  # only the view GX checks, not the gathered frame
+    assert _digest(report) == _digest(whole)  # the failing rows still quoted, read when asked
 
 
 def test_a_table_held_in_part_gives_the_outcomes_of_the_whole_table(dirty: Any) -> None:

@@ -88,13 +88,21 @@ def shared_connection() -> duckdb.DuckDBPyConnection:
         return _SHARED[process]
 
 
+def close_shared_connection() -> None:
+    """Close this process's connection (the next query opens a fresh one): its database and
+    the allocator pages DuckDB keeps cached for it (~90 MB after a 20M-row run's cleaning,
+    though no query holds any) are handed back. Only between stages: no `Tables` open."""
+    with _LOCK:
+        connection = _SHARED.pop(os.getpid(), None)
+    if connection is not None:
+        connection.close()
+
+
 @atexit.register
 def _close_shared() -> None:
     """Close this process's connection before the interpreter tears the bindings down (left
     open, DuckDB's bindings report leaked objects on stderr at exit)."""
-    connection = _SHARED.pop(os.getpid(), None)
-    if connection is not None:
-        connection.close()
+    close_shared_connection()
     for process, folder in [key for key in _SPILLS if key[0] == os.getpid()]:
         release(_SPILLS.pop((process, folder)))
         shutil.rmtree(folder, ignore_errors=True)  # DuckDB leaves a folder it did not make

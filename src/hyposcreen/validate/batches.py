@@ -25,7 +25,7 @@ which GX itself leaves out above 1 GB; validate/context.py turns it off).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,24 +57,27 @@ class Batch:
 
 def suite_batches(
     expectations: Sequence[dict[str, Any]], view: pd.DataFrame, columns: Sequence[str]
-) -> list[Batch]:
+) -> Iterator[Batch]:
     """The suite's expectations grouped by the column they check, each group with its batch,
     in the order of each group's first expectation. `columns` are the names the table-level
-    checks see (the view's columns, and those GX never reads the values of)."""
+    checks see (the view's columns, and those GX never reads the values of). Made one at a
+    time as they are asked for: a batch of the rows a condition keeps is a copy of them, let
+    go once validated rather than held beside the batches after it."""
     if len(view) < NARROW_FROM_ROWS:  # GX's fixed cost per batch outweighs its copies
-        return [Batch(_whole(view, columns), tuple(range(len(expectations))))]
+        yield Batch(_whole(view, columns), tuple(range(len(expectations))))
+        return
     groups: dict[str, list[int]] = {}
     for position, expectation in enumerate(expectations):
         groups.setdefault(_group(expectation), []).append(position)
     if not groups:  # nothing to check: GX still reports the batch (meta, batch id)
-        return [Batch(_names_only(view, columns), ())]
-    batches = []
+        yield Batch(_names_only(view, columns), ())
+        return
     for group, positions in groups.items():
         if group == _NAMES:
-            batches.append(Batch(_names_only(view, columns), tuple(positions)))
+            yield Batch(_names_only(view, columns), tuple(positions))
             continue
         if group == _WHOLE:
-            batches.append(Batch(view, tuple(positions)))
+            yield Batch(view, tuple(positions))
             continue
         rest = []
         for position in positions:
@@ -83,11 +86,9 @@ def suite_batches(
                 rest.append(position)
                 continue
             narrow = _columns_read(view, [expectations[position]])
-            batches.append(Batch(narrow.take(np.flatnonzero(selected)), (position,)))
+            yield Batch(narrow.take(np.flatnonzero(selected)), (position,))
         if rest:
-            narrow = _columns_read(view, [expectations[p] for p in rest])
-            batches.append(Batch(narrow, tuple(rest)))
-    return batches
+            yield Batch(_columns_read(view, [expectations[p] for p in rest]), tuple(rest))
 
 
 def _columns_read(view: pd.DataFrame, expectations: Sequence[dict[str, Any]]) -> pd.DataFrame:
@@ -164,25 +165,28 @@ def gx_order(expectations: Sequence[dict[str, Any]]) -> list[int]:
 
 
 def merged_result(
-    suite: Any, expectations: Sequence[dict[str, Any]], parts: Sequence[tuple[Batch, Any]]
+    suite: Any,
+    expectations: Sequence[dict[str, Any]],
+    parts: Sequence[tuple[tuple[int, ...], Any]],
 ) -> Any | None:
     """The batches' GX results as the one suite result GX reports for the whole suite: in its
     order (gx_order), with GX's own statistics, meta of the first batch (its markers without
     a data fingerprint). None when a batch's results do not line up with its expectations
     (an expectation GX could not evaluate may be reported out of order): the caller then
-    validates the suite on its whole view."""
+    validates the suite on its whole view. `parts`: each batch's positions in the suite and
+    GX's result on it."""
     from great_expectations.core.expectation_validation_result import (
         ExpectationSuiteValidationResult,
     )
     from great_expectations.validator.validator import calc_validation_statistics
 
     by_position: dict[int, Any] = {}
-    for batch, part in parts:
-        order = gx_order([expectations[i] for i in batch.positions])
+    for positions, part in parts:
+        order = gx_order([expectations[i] for i in positions])
         if len(part.results) != len(order):
             return None
         for k, result in zip(order, part.results, strict=True):
-            by_position[batch.positions[k]] = result
+            by_position[positions[k]] = result
     results = [by_position[position] for position in gx_order(expectations)]
     if not all(_same(r.expectation_config, expectations[p]) for p, r in by_position.items()):
         return None

@@ -161,7 +161,8 @@ def _validate_in_batches(job: Job, suite: Any, result_format: dict[str, Any]) ->
         part = gx.ExpectationSuite(
             name=suite.name, expectations=[expectations[i] for i in batch.positions]
         )
-        parts.append((batch, _validate(job, batch.frame, result_format, part)))
+        parts.append((batch.positions, _validate(job, batch.frame, result_format, part)))
+        del batch  # its frame (a copy of the rows a condition keeps) before the next is made
     merged = merged_result(suite, expectations, parts)
     if merged is None:  # results that do not line up: GX on the whole view, as one batch
         merged = _validate(job, job.view, result_format, suite)

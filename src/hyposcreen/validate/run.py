@@ -119,10 +119,13 @@ def validate_tables(
         job = build_job(
             table, described[quoted], view, spec, params, skipped, names, NIGHT_PARAMETERS
         )
-        del frame, view, given, build  # what GX does not see and no outcome quotes: let go
+        rows_at = partial.rows if partial is not None else None
+        # what GX does not see and no outcome quotes: let go (a partial table's gathered
+        # columns too, those the view does not share)
+        del frame, view, given, build, partial
         item = _one_run(run_jobs([job])[0], validated[0] if validated else None)
-        if partial is not None:  # the few rows the outcomes quote
-            job.frame = partial.rows(cited_labels(item.result), quoted)
+        if rows_at is not None:  # the few rows the outcomes quote
+            job.frame = rows_at(cited_labels(item.result), quoted)
         read = partial_call(read_outcomes, job, item.result)
         checked.extend(outcomes_once(job, item.result, read))  # a result reused: read once
         validated.append(item)
