@@ -58,3 +58,24 @@ def test_a_rules_file_saved_as_utf8_with_a_byte_order_mark_is_read(
     assert "internal error" not in capsys.readouterr().err
     assert statuses == [0, 0]
     pd.testing.assert_frame_equal(lists[0], lists[1])
+
+
+@pytest.mark.parametrize("shape", ["missing", "a file", "without a code list"])
+def test_a_rules_folder_that_is_missing_or_incomplete_is_a_settings_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: str
+) -> None:
+    """`--rules` naming no folder, naming rules.yaml itself, or a copy that lost a code list
+    is the site's setting to correct (exit 2, naming the folder and the file), not a file the
+    machine cannot use (exit 75)."""
+    rules = shutil.copytree(RULES_DIR, tmp_path / "rules", ignore=shutil.ignore_patterns("*.py"))
+    given = {"missing": tmp_path / "no_rules", "a file": rules / "rules.yaml"}.get(shape, rules)
+    if shape == "without a code list":
+        (rules / "drug_synonyms.csv").unlink()
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(tmp_path / "out")]
+    status = main([*argv, "--window-start", "2026-11-20", "--rules", str(given)])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert f"Rules folder {given} " in err
+    if shape == "without a code list":
+        assert "has no drug_synonyms.csv" in err
+    assert "Traceback" not in err

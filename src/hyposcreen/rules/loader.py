@@ -133,8 +133,28 @@ def _hash_dir(directory: Path) -> str:
 
 
 def load_rules(directory: Path | None = None) -> RuleSet:
-    """Read rules.yaml and the CSV code lists from `directory` (default: the packaged rules)."""
-    directory = directory or RULES_DIR
+    """Read rules.yaml and the CSV code lists from `directory` (default: the packaged rules).
+    A site's folder (`--rules`) that is missing, not a folder, or lacks one of the files is a
+    ConfigError naming it (exit 2: a setting to correct, not the machine's doing)."""
+    if directory is None:
+        return _load_rules(RULES_DIR)
+    try:
+        return _load_rules(directory)
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        if not directory.is_dir():
+            raise ConfigError(
+                f"Rules folder {directory} does not exist or is not a folder: --rules names a "
+                "folder holding rules.yaml and the code lists (a copy of the packaged "
+                "src/hyposcreen/rules, edited)."
+            ) from exc
+        missing = Path(exc.filename).name if exc.filename else "a rules file"
+        raise ConfigError(
+            f"Rules folder {directory} has no {missing}: a --rules folder holds rules.yaml and "
+            "every code list of the packaged rules (copy src/hyposcreen/rules whole, then edit)."
+        ) from exc
+
+
+def _load_rules(directory: Path) -> RuleSet:
     rules_file = directory / "rules.yaml"
     try:
         text = rules_file.read_text(encoding="utf-8")
