@@ -133,7 +133,8 @@ class CleanedInputs:
     rows_in: dict[str, int]
     seen_results: pd.DataFrame | None = None  # nightly: result_key, specimen_time to remember
     coverage: pd.DataFrame | None = None  # seen but not recognised (report.coverage)
-    drug_names: tuple[int, int] | None = None  # (names matching no drug at all, names)
+    # (names matching no drug at all, names, those of the first written as digits alone)
+    drug_names: tuple[int, int, int] | None = None
     # counts the run's warnings judge (hyposcreen.delivery_counts)
     delivery_counts: dict[str, dict[str, tuple[int, int]]] | None = None
     # windows cut from one read: where the labs' rows lie among the read's cleaned labs, the

@@ -116,7 +116,7 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
             coverage=combine_coverage(
                 [*window_lab_counts(ctx, labs, cut, words), *events.coverage]
             ),
-            drug_names=(len(events.unknown_drugs), events.named_drugs),
+            drug_names=(len(events.unknown_drugs), events.named_drugs, events.code_like_drugs),
             delivery_counts=window_delivery_counts(ctx, labs, cut, meds, diagnoses, words),
             lab_cut=cut,
         )

@@ -32,7 +32,7 @@ from hyposcreen.clean.events import (
 from hyposcreen.config import Window
 from hyposcreen.context import ReadTables, RunContext, SharedRead
 from hyposcreen.recipe_read import check_in_range, cut_rows, rows_kept
-from hyposcreen.report.coverage import event_counts, unknown_drug_names
+from hyposcreen.report.coverage import code_like_names, event_counts, unknown_drug_names
 from hyposcreen.site_words import SiteWords
 
 
@@ -109,6 +109,7 @@ class WindowFreeEvents:
     coverage: list[Any]
     unknown_drugs: Any
     named_drugs: int
+    code_like_drugs: int = 0  # unknown drug names of digits alone (code_like_names)
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,9 @@ def window_events(ctx: RunContext, read: ReadTables, words: SiteWords) -> Window
     unknown = unknown_drug_names(meds, words)
     coverage = event_counts(meds, first.diagnoses, words, unknown)
     named = int(meds["drug_name"].notna().sum())
-    events = WindowFreeEvents(medications, diagnoses, coverage, unknown, named)
+    events = WindowFreeEvents(
+        medications, diagnoses, coverage, unknown, named, code_like_names(unknown)
+    )
     if shared is not None:
         shared.decided["events"] = (words, ctx.rules, events)
         _hold(shared, ctx.settings.window, first.sizes)

@@ -52,7 +52,7 @@ def write_results(
     reconciliation: dict[str, dict[str, Any]],
     seen_results: pd.DataFrame | None = None,
     coverage: pd.DataFrame | None = None,
-    drug_names: tuple[int, int] | None = None,
+    drug_names: tuple[int, int, int] | None = None,
     release_memory: Callable[[], None] | None = None,
     delivery_counts: DeliveryCounts | None = None,
 ) -> RunSummary:
@@ -191,7 +191,7 @@ def run_warnings(
     validation: dict[str, Any] | None,
     quarantine: pd.DataFrame,
     reconciliation: dict[str, dict[str, Any]],
-    drug_names: tuple[int, int] | None = None,
+    drug_names: tuple[int, int, int] | None = None,
     delivery_counts: DeliveryCounts | None = None,
     where: Matches | None = None,
     times: TimeColumns | None = None,
@@ -212,6 +212,7 @@ def run_warnings(
         drug_names,
         state,
         lab_names=settings.source == "canonical",
+        vocabulary_tables=settings.source == "omop",
     ) + quarantine_warnings(quarantine, reconciliation, limits, ctx.mapping.decimal, where, times)
     found += delivery_warnings(delivery_counts, limits)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)

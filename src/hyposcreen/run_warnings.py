@@ -67,9 +67,14 @@ def table_warnings(
     unknown_drug_rows: int | None,
     named_drug_rows: int | None,
     lab_names: bool = True,
+    code_like_drug_rows: int = 0,
+    vocabulary_tables: bool = False,
 ) -> list[RunWarning]:
     """Empty or stale tables and tables where most rows matched nothing (`lab_names`: judge
-    the share of lab rows whose site name is unknown; source adapters map standard codes)."""
+    the share of lab rows whose site name is unknown; source adapters map standard codes).
+    `code_like_drug_rows`: the unknown drug names written as digits alone; when they are most
+    of them and the source reads an OMOP vocabulary (`vocabulary_tables`), the warning says
+    they look like codes the extract's concept tables would resolve."""
     found: list[RunWarning] = []
     labs = reconciliation["labs"]
     unrecognised = _not_relevant(labs, *UNRECOGNISED_LAB_REASONS)
@@ -118,10 +123,24 @@ def table_warnings(
                     "unrecognised_medications",
                     f"{unknown_drug_rows} of {named_drug_rows} medication name(s) ({share:.0%}) "
                     "match neither a listed drug nor a known non-listed drug (limit "
-                    f"{limits.max_unrecognised_medication_share:.0%}); see coverage.csv.",
+                    f"{limits.max_unrecognised_medication_share:.0%}); see coverage.csv."
+                    + _code_like_hint(code_like_drug_rows, unknown_drug_rows, vocabulary_tables),
                 )
             )
     return found
+
+
+def _code_like_hint(code_like: int, unknown: int, vocabulary_tables: bool) -> str:
+    """What a warning of unknown drug names adds when most are digits alone: an OMOP extract
+    naming its drugs by concept id or RxNorm code (ETL-Synthea's drug_source_value) without
+    the vocabulary that resolves them."""
+    if not vocabulary_tables or code_like * 2 <= unknown:
+        return ""
+    return (
+        f" {code_like} of the {unknown} are digits alone: concept ids or RxNorm codes, not "
+        "names; deliver the vocabulary tables (concept, concept_ancestor) with the extract "
+        "so they can be read."
+    )
 
 
 # what a demoted contract's warning says it did not stop, and where the breaching rows went
@@ -185,17 +204,22 @@ def collect_warnings(
     attrition: Sequence[Mapping[str, Any]],
     reconciliation: Mapping[str, Mapping[str, Any]],
     validation: Mapping[str, Any] | None,
-    drug_names: tuple[int, int] | None,
+    drug_names: tuple[int, int, int] | None,
     state: tuple[Path, str, pd.Timestamp] | None,
     lab_names: bool = True,
+    vocabulary_tables: bool = False,
 ) -> list[RunWarning]:
     """Every reason this run should not be trusted as a quiet night; empty when it can be.
 
-    `drug_names`: (names matching no drug at all, names) when known; `state`: (state DB, site,
-    window start) of a nightly run, for the trailing per-night sodium counts."""
-    unknown, named = drug_names if drug_names is not None else (None, None)
+    `drug_names`: (names matching no drug at all, names, those of the first written as digits
+    alone) when known; `state`: (state DB, site, window start) of a nightly run, for the
+    trailing per-night sodium counts; `vocabulary_tables`: the source resolves codes with an
+    OMOP vocabulary (concept, concept_ancestor)."""
+    unknown, named, code_like = drug_names if drug_names is not None else (None, None, 0)
     found = sodium_warnings(attrition)
-    found += table_warnings(reconciliation, limits, unknown, named, lab_names)
+    found += table_warnings(
+        reconciliation, limits, unknown, named, lab_names, code_like, vocabulary_tables
+    )
     found += demoted_contract_warnings(validation)
     if state is not None:
         path, site, window_start = state

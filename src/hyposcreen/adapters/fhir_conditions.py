@@ -17,7 +17,7 @@ from hyposcreen.adapters.fhir_types import (
     codings,
     concept_label,
     encounter_of,
-    first_text,
+    first_time,
     period,
     status_code,
     subject_of,
@@ -91,7 +91,7 @@ class ConditionMapper:
         status = verification if refuted else (clinical or verification)
         onset = period(resource.get("onsetPeriod"))[0]
         recorded = (
-            first_text(resource, "recordedDate", "onsetDateTime", "assertedDate", "dateRecorded")
+            first_time(resource, "recordedDate", "onsetDateTime", "assertedDate", "dateRecorded")
             or onset
         )  # assertedDate: STU3's name for recordedDate, dateRecorded: DSTU2's
         encounter = encounter_of(resource)

@@ -22,12 +22,13 @@ from hyposcreen.adapters.fhir_types import (
     contained_id,
     contained_target,
     first_item,
-    first_text,
+    first_time,
     is_loinc,
     objects,
     period,
     reference_id,
     text,
+    time_text,
 )
 from hyposcreen.rules.lab_identity import word_pattern
 from hyposcreen.rules.loader import RuleSet, normalize_label, normalize_unit
@@ -201,9 +202,9 @@ class ObservationMapper:
         code is relevant (panels); at least one row, so every line is accounted for."""
         patient = reference_id(resource.get("subject") or resource.get("patient"))
         effective = period(resource.get("effectivePeriod"))
-        issued = text(resource.get("issued"))
+        issued = time_text(resource.get("issued"))
         specimen_time = (
-            first_text(resource, "effectiveDateTime", "effectiveInstant")
+            first_time(resource, "effectiveDateTime", "effectiveInstant")
             or effective[0]
             or effective[1]
             or issued

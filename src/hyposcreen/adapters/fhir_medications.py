@@ -27,7 +27,7 @@ from hyposcreen.adapters.fhir_types import (
     contained_target,
     encounter_of,
     first_item,
-    first_text,
+    first_time,
     objects,
     period,
     reference_id,
@@ -166,17 +166,17 @@ class MedicationMapper:
             validity = period(
                 dispense.get("validityPeriod") if isinstance(dispense, dict) else None
             )
-            start = bounds[0] or validity[0] or first_text(resource, "authoredOn", "dateWritten")
-            end = bounds[1] or validity[1] or first_text(resource, "dateEnded")
+            start = bounds[0] or validity[0] or first_time(resource, "authoredOn", "dateWritten")
+            end = bounds[1] or validity[1] or first_time(resource, "dateEnded")
             route_holder = first_item(resource.get("dosageInstruction"))
         else:  # MedicationStatement, MedicationAdministration
             start, end = period(resource.get("effectivePeriod") or resource.get("occurencePeriod"))
-            moment = first_text(resource, "effectiveDateTime", "occurenceDateTime")
+            moment = first_time(resource, "effectiveDateTime", "occurenceDateTime")
             if start is None and moment is not None:
                 start = moment
                 # an administration is one dose at that moment; a statement runs on
                 end = moment if kind == "MedicationAdministration" else None
-            start = start or first_text(resource, "dateAsserted")
+            start = start or first_time(resource, "dateAsserted")
             route_holder = first_item(resource.get("dosage"))
         route = concept_label(route_holder.get("route")) if route_holder else None
         status = text(resource.get("status"))

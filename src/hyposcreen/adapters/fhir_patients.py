@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hyposcreen.adapters.fhir_types import codings, concept_label, text
+from hyposcreen.adapters.fhir_types import codings, concept_label, text, time_text
 
 PATIENT_COLUMNS = ("patient_id", "mrn", "name", "birth_date", "sex")
 Row = tuple[object, ...]
@@ -42,6 +42,6 @@ def patient_row(resource: dict[str, Any]) -> Row:
         text(resource.get("id")),
         _mrn(resource.get("identifier")),
         _human_name(resource.get("name")),
-        text(resource.get("birthDate")),
+        time_text(resource.get("birthDate")),
         text(resource.get("gender")),
     )

@@ -173,15 +173,26 @@ def contained_target(reference: object, contained: object) -> dict[str, Any] | N
     return next((c for c in items if isinstance(c, dict) and c.get("id") == wanted), None)
 
 
+def time_text(value: object) -> str | None:
+    """A date or dateTime: a non-empty string (stripped); anything else None. FHIR writes
+    times as strings, so a number there (`2180`, `1700000000`) is no time, as an object is
+    none: it is missing, never read as a year or an epoch (meta.lastUpdated is read alike)."""
+    if isinstance(value, str):
+        return value.strip() or None
+    return None
+
+
 def period(value: object) -> tuple[str | None, str | None]:
+    """A Period's start and end (`time_text`)."""
     if not isinstance(value, dict):
         return None, None
-    return text(value.get("start")), text(value.get("end"))
+    return time_text(value.get("start")), time_text(value.get("end"))
 
 
-def first_text(resource: dict[str, Any], *keys: str) -> str | None:
+def first_time(resource: dict[str, Any], *keys: str) -> str | None:
+    """The first of the resource's `keys` holding a time (`time_text`)."""
     for key in keys:
-        if found := text(resource.get(key)):
+        if found := time_text(resource.get(key)):
             return found
     return None
 

@@ -67,6 +67,15 @@ def unknown_drug_names(medications: pd.DataFrame, words: SiteWords) -> pd.Series
     return unlisted.loc[~unlisted.isin(distinct[known.fillna(False).astype(bool)])]
 
 
+def code_like_names(unknown: pd.Series) -> int:
+    """How many of the `unknown_drug_names` rows name their drug by digits alone (a concept
+    id or an RxNorm code the vocabulary did not resolve, as ETL-Synthea's drug_source_value
+    holds one), each spelling judged once."""
+    counts = unknown.value_counts()
+    digits = pd.Series(counts.index.astype(str), index=counts.index).str.fullmatch(r"[0-9]+")
+    return int(counts[digits.to_numpy(dtype=bool)].sum())
+
+
 def _unknown_statuses(frame: pd.DataFrame, words: SiteWords) -> pd.Series:
     status = frame["status"].dropna()
     distinct = pd.Series(status.unique())

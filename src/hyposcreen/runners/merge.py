@@ -61,7 +61,11 @@ def merge_and_publish(
         seen_results = _concat(seen) if seen else None
         coverage = combine_coverage([p.coverage for p in parts if p.coverage is not None])
         names = [p.drug_names for p in parts if p.drug_names is not None]
-        drug_names = (sum(n[0] for n in names), sum(n[1] for n in names)) if names else None
+        drug_names = (
+            (sum(n[0] for n in names), sum(n[1] for n in names), sum(n[2] for n in names))
+            if names
+            else None
+        )
         counted = [p.delivery_counts for p in parts if p.delivery_counts is not None]
         delivery_counts = add_counts(counted)
         del seen, results

@@ -107,7 +107,7 @@ class PartitionResult:
     timings: dict[str, float]
     seen_results: pd.DataFrame | None = None  # nightly state: sodium results seen
     coverage: pd.DataFrame | None = None  # seen but not recognised (report.coverage)
-    drug_names: tuple[int, int] | None = None  # (names matching no drug, names)
+    drug_names: tuple[int, int, int] | None = None  # (matching no drug, names, of digits)
     delivery_counts: dict[str, dict[str, tuple[int, int]]] | None = None  # delivery_counts
 
 
