@@ -6,6 +6,7 @@ error (exit 2) naming the file: rules are versioned data, read as written or not
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -79,3 +80,39 @@ def test_a_rules_folder_that_is_missing_or_incomplete_is_a_settings_error(
     if shape == "without a code list":
         assert "has no drug_synonyms.csv" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda text: text.replace("plausible_low,", "", 1), "analytes.csv, line 2"),
+        (
+            lambda text: "\n".join(
+                ",".join(line.split(",")[:4] + line.split(",")[5:]) for line in text.splitlines()
+            ),
+            "'plausible_low'",
+        ),
+        (lambda text: text.replace("urine_sodium,80", "urine_sodium,abc", 1), "abc"),
+    ],
+    ids=["a header lost a column", "a column dropped", "a number that does not read"],
+)
+def test_a_code_list_edited_out_of_shape_is_a_settings_error(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    edit: Callable[[str], str],
+    named: str,
+) -> None:
+    """A site's analytes.csv whose header lost a column, or whose plausible bound is no number,
+    is the site's setting to correct (exit 2, naming the folder and what did not read), never
+    an internal error (exit 70)."""
+    rules = shutil.copytree(RULES_DIR, tmp_path / "rules", ignore=shutil.ignore_patterns("*.py"))
+    analytes = rules / "analytes.csv"
+    edited = edit(analytes.read_text(encoding="utf-8"))
+    assert edited != analytes.read_text(encoding="utf-8")
+    analytes.write_text(edited, encoding="utf-8")
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(tmp_path / "out")]
+    status = main([*argv, "--window-start", "2026-11-20", "--rules", str(rules)])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert str(rules) in err and named in err
+    assert "internal error" not in err

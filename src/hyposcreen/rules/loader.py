@@ -70,13 +70,20 @@ def normalize_label(text: str) -> str:
 
 
 def read_rules_csv(path: Path) -> list[dict[str, str]]:
-    """A rules CSV as rows of trimmed text (a ConfigError when it is not UTF-8; a byte-order
-    mark, as Excel's "CSV UTF-8" writes, is no part of its first column's name)."""
+    """A rules CSV as rows of trimmed text (a ConfigError when it is not UTF-8 or a row has
+    more fields than its header; a byte-order mark, as Excel's "CSV UTF-8" writes, is no part
+    of its first column's name)."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         try:
             rows = list(csv.DictReader(handle))
         except UnicodeDecodeError as exc:
             raise _not_utf8(path) from exc
+    for number, row in enumerate(rows, start=2):
+        if None in row:  # more fields than the header names (a column dropped from it)
+            raise ConfigError(
+                f"Rules file {path}, line {number}: more fields than its header names columns "
+                "(a column dropped from the header, or a comma in an unquoted value)."
+            )
     return [{k: (v or "").strip() for k, v in row.items()} for row in rows]
 
 
@@ -134,8 +141,9 @@ def _hash_dir(directory: Path) -> str:
 
 def load_rules(directory: Path | None = None) -> RuleSet:
     """Read rules.yaml and the CSV code lists from `directory` (default: the packaged rules).
-    A site's folder (`--rules`) that is missing, not a folder, or lacks one of the files is a
-    ConfigError naming it (exit 2: a setting to correct, not the machine's doing)."""
+    A site's folder (`--rules`) that is missing, not a folder, lacks one of the files, or holds
+    a code list lacking a column or with a number that does not read is a ConfigError naming
+    it (exit 2: a setting to correct, not the machine's doing)."""
     if directory is None:
         return _load_rules(RULES_DIR)
     try:
@@ -151,6 +159,17 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         raise ConfigError(
             f"Rules folder {directory} has no {missing}: a --rules folder holds rules.yaml and "
             "every code list of the packaged rules (copy src/hyposcreen/rules whole, then edit)."
+        ) from exc
+    except KeyError as exc:  # a code list's column or a rules.yaml key the rules read
+        raise ConfigError(
+            f"Rules folder {directory}: no {exc.args[0]!r} where the rules read it (a code "
+            "list's header or rules.yaml edited?): each file keeps the columns and keys of "
+            "the packaged rules' copy."
+        ) from exc
+    except ValueError as exc:  # a number in a code list that does not read as one
+        raise ConfigError(
+            f"Rules folder {directory}: a code list holds a value that does not read ({exc}): "
+            "compare the edited CSVs with the packaged rules' copies."
         ) from exc
 
 
