@@ -59,3 +59,28 @@ def test_the_documents_entry_changes_with_any_document(
     assert first["run_id"] != second["run_id"]
     assert json.dumps(first["reconciliation"]) == json.dumps(second["reconciliation"])
     assert DAY in first["window"]["start"]
+
+
+def test_a_contract_s_example_rows_do_not_name_a_per_patient_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A data contract failed by rows of a per-patient document (an Observation whose time is
+    a JSON number: missing) quotes them in run_manifest.json, which others may read, by their
+    place in the document alone, never by the document's name."""
+    output = synthea_output(tmp_path / "output")
+    bundle = patient_a()
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] == "Observation":
+            entry["resource"]["effectiveDateTime"] = 1700000000
+            entry["resource"].pop("issued", None)
+            break
+    write_json(output / "fhir" / f"Ana_Kub_{A}.json", bundle)
+    status, err = run(capsys, output, tmp_path / "out")
+    assert status in (0, 4), err
+    outcomes = manifest(tmp_path / "out")["validation"]["outcomes"]
+    quoted = [row for o in outcomes for row in o["example_rows"]]
+    assert any(row.startswith("(a JSON document):entry[") for row in quoted), outcomes
+    for path in _shared_files(tmp_path / "out"):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        assert "Kub" not in text and "Bo_Li" not in text, path
+    assert "Kub" not in err

@@ -114,12 +114,19 @@ def index_labels(index_list: Any) -> list[int]:
 
 
 def _examples(job: Job, labels: list[int]) -> list[str]:
+    """The `file:row` of the rows at `labels`, as the manifest, Data Docs and a stop quote
+    them: a FHIR JSON document by its place alone (`(a JSON document):entry[3]`), for its
+    name may be its patient's (Synthea's `Given_Family_<id>.json`)."""
     if not labels:
         return []
     frame = job.frame
     if {"source_file", "source_row"}.issubset(frame.columns):
+        from hyposcreen.adapters.fhir_documents import WITHHELD_NAME, is_document_name
+
         rows = _rows(frame, labels, ["source_file", "source_row"])
-        return [f"{f}:{r}" for f, r in zip(rows["source_file"], rows["source_row"], strict=True)]
+        files = [str(f) for f in rows["source_file"]]
+        shown = [WITHHELD_NAME if is_document_name(f) else f for f in files]
+        return [f"{f}:{r}" for f, r in zip(shown, rows["source_row"], strict=True)]
     return [f"{job.table}:{label + 1}" for label in labels]
 
 
