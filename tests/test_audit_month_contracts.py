@@ -156,25 +156,36 @@ def test_a_clean_quarter_is_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert (by_month["months"], by_month["breached"], by_month["not_judged"]) == (3, [], [])
 
 
-def test_a_month_of_few_rows_is_not_judged(
+def test_a_month_of_few_rows_over_a_limit_warns_as_a_run_of_it_does(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # March: 5 of its 10 sodium results non-numeric, on fewer than contracts: min_rows_to_judge
-    # (20) rows: a run does not call such a share a broken delivery; the quarter: 5 of 210
-    folder = extract(tmp_path / "delivery", {"2026-01": 100, "2026-02": 100, "2026-03": 10}, 5)
+    # March: 3 of its 10 sodium results non-numeric (30 %), on fewer than contracts:
+    # min_rows_to_judge (20) rows; the quarter: 3 of 210. A run of March warns (its breach
+    # demoted, never a broken delivery's), and so does the audit reading March for itself:
+    # the audit sharing one read names March too, not calling it broken
+    folder = extract(tmp_path / "delivery", {"2026-01": 100, "2026-02": 100, "2026-03": 10}, 3)
     status, manifest, _, err = audit(folder, capsys)
-    assert status == 0, err
-    assert manifest["warnings"] == []
+    assert status == 4, err
+    (found,) = manifest["warnings"]
+    assert found["period"] == "2026-03" and found["code"] == "contract_non_numeric_rate"
+    assert "above 5%: 30.0% of 10 row(s) (judged on 10 row(s), fewer than 20); " in found["message"]
+    assert "broken delivery" not in found["message"]
     by_month = manifest["contracts"]["by_month"]
-    assert by_month["breached"] == []
-    assert {
-        "period": "2026-03",
-        "table": "labs",
-        "reason": "non_numeric_rate",
-        "column": "sodium_non_numeric",
-        "unexpected_count": 5,
-        "rows_judged": 10,
-    } in by_month["not_judged"]
+    assert by_month["not_judged"] == []
+    assert by_month["breached"] == [
+        {
+            "period": "2026-03",
+            "table": "labs",
+            "reason": "non_numeric_rate",
+            "column": "sodium_non_numeric",
+            "unexpected_count": 3,
+            "rows_judged": 10,
+        }
+    ]
+    alone = run_audit(AuditSettings(folder, tmp_path / "alone", START, END), share_read=False)
+    assert [(w["period"], w["code"]) for w in alone.manifest["warnings"]] == [
+        ("2026-03", "contract_non_numeric_rate")
+    ]
 
 
 def test_a_month_at_a_broken_delivery_s_share_warns_and_the_period_warns_too(

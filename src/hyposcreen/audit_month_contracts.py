@@ -16,9 +16,10 @@ falls in the month:
   rules.yaml `contracts:` (`max_duplicate_rate`, `max_non_numeric_sodium_rate`), each check's
   `mostly` its suite parameter, compared as Great Expectations compares it (a month passes when
   at least `mostly` of its judged rows hold a value of the check's set);
-- a month judged on fewer rows than rules.yaml `contracts: min_rows_to_judge` (as a run, which
-  does not call a share of a handful of rows a broken delivery) is not judged: listed in
-  audit_manifest.json as not judged, never warned;
+- a month over a limit on fewer rows than rules.yaml `contracts: min_rows_to_judge` warns as
+  a run of it warns (its breach demoted, `judged on 10 row(s), fewer than 20`), never called a
+  broken delivery's share; a month with no row to judge is not judged (listed in
+  audit_manifest.json as not judged), as Great Expectations passes a check of no rows;
 - rows whose specimen time did not read belong to no month (the read's judgement counts them).
 
 A month over a limit warns (`contract_<reason>`, labelled with its month: `[2026-03] …`, exit
@@ -53,7 +54,8 @@ JUDGED = (
 @dataclass(frozen=True)
 class MonthShare:
     """One share contract over one month's rows: `rows` judged, `unexpected` of them breaking
-    it; `judged`: enough rows to judge; `breached`: judged and over the limit."""
+    it; `judged`: any row to judge; `breached`: judged and over the limit; `few`: judged on
+    fewer than `min_rows_to_judge` rows."""
 
     period: str
     reason: str
@@ -64,6 +66,7 @@ class MonthShare:
     judged: bool
     breached: bool
     broken: bool  # breached at a broken delivery's share (at which a run stops)
+    few: bool = False
 
 
 def judge_months(
@@ -111,13 +114,12 @@ def month_shares(
         unexpected = np.bincount(position[broke], minlength=len(months))
         detail = _detail(str(meta.get("detail", expectation["type"])), params)
         for (label, _), n, bad in zip(months, rows.tolist(), unexpected.tolist(), strict=True):
-            judged = n >= min_rows and n > 0
+            judged, few = n > 0, n < min_rows  # as a run demotes a breach of few rows
             breached = judged and (n - bad) / n < mostly
-            broken = breached and bad / n >= broken_share
+            broken = breached and not few and bad / n >= broken_share
+            reason = str(meta["reason"])
             found.append(
-                MonthShare(
-                    label, str(meta["reason"]), column, detail, n, bad, judged, breached, broken
-                )
+                MonthShare(label, reason, column, detail, n, bad, judged, breached, broken, few)
             )
     return found
 
@@ -137,11 +139,12 @@ def _detail(template: str, params: Mapping[str, Any]) -> str:
 
 
 def month_warnings(
-    shares: Sequence[MonthShare], broken_share: float, went: str
+    shares: Sequence[MonthShare], limits: tuple[int, float], went: str
 ) -> list[tuple[RunWarning, str]]:
     """A warning per month over a share contract's limit, with the month's label, in the
-    months' order; `broken_share`: rules.yaml `contracts: broken_share`; `went`: where the
-    breaching rows went (run_warnings.AUDIT_SETS_ASIDE)."""
+    months' order; `limits`: rules.yaml `contracts: min_rows_to_judge, broken_share`; `went`:
+    where the breaching rows went (run_warnings.AUDIT_SETS_ASIDE)."""
+    min_rows, broken_share = limits
     found = []
     for s in shares:
         if not s.breached:
@@ -149,6 +152,8 @@ def month_warnings(
         broken = (
             f"; at least the {broken_share:.0%} that means a broken delivery, at which a run stops"
             if s.broken
+            else f" (judged on {s.rows} row(s), fewer than {min_rows})"
+            if s.few
             else ""
         )
         message = (

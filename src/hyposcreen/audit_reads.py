@@ -85,7 +85,7 @@ class ReadChecks:
         months over a share contract's limit, each with its month's label."""
         self._take()
         went = AUDIT_SETS_ASIDE[1]
-        return self.found + month_warnings(self.by_month, self.month_limits[1], went)
+        return self.found + month_warnings(self.by_month, self.month_limits, went)
 
     def outcome(self) -> dict[str, Any]:
         """What audit_manifest.json says of the contracts (audit_contracts.outcome), the
