@@ -52,3 +52,22 @@ def test_a_differing_utf16_count_still_stops_the_night(
     err = capsys.readouterr().err
     assert status == 3
     assert "declares 170 data row(s)" in err and f"but {LAB_ROWS} were read" in err
+
+
+def test_a_count_beside_a_table_the_mapping_names_with_its_suffix_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mapping naming the labs file with its suffix (`file: LAB_RESULTS.CSV`): the sender's
+    `LAB_RESULTS.count`, as `labs.count` is written for `labs.csv`, is read (it was ignored:
+    a differing count screened quietly), as `LAB_RESULTS.CSV.count` already was."""
+    count_name = "LAB_RESULTS.count"
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    (folder / "labs.csv").rename(folder / "LAB_RESULTS.CSV")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  labs: {file: LAB_RESULTS.CSV}\n", encoding="utf-8")
+    (folder / count_name).write_text("170\n", encoding="utf-8")
+    status, _ = screen(folder, "--mapping", str(mapping))
+    err = capsys.readouterr().err
+    assert status == 3, err
+    assert f"declares 170 data row(s) ({folder / count_name})" in err
+    assert f"but {LAB_ROWS} were read" in err

@@ -4,7 +4,9 @@ count differs from the count the sender declared, stops the run (InputError, exi
 Control totals are optional; two forms are read (docs: README "Damaged deliveries"):
 
 * `<stem>.count` beside the extract (e.g. `labs.count` for `labs.csv`, `labs.csv.gz`, or the
-  folder `labs/`): one whole number, the table's data rows without header lines;
+  folder `labs/`; for a table the mapping names with its suffix, `file: LAB_RESULTS.csv`,
+  `LAB_RESULTS.csv.count` or `LAB_RESULTS.count`): one whole number, the table's data rows
+  without header lines;
 * `delivery_manifest.json` in the input folder: `{"files": {"labs.csv": {"rows": 171}, ...}}`,
   one entry per delivered file (its name relative to the input folder, `/` or a Windows `\\`
   between folders, in any letter case when the folder holds no exact name), rows without
@@ -23,6 +25,7 @@ import mmap
 from pathlib import Path
 
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.files import SUFFIXES
 from hyposcreen.ingest.footer_lines import REASON as FOOTER_LINE
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
 from hyposcreen.ingest.wide_text import marked_encoding
@@ -151,8 +154,8 @@ def data_rows(rows_read: int, set_aside: list[dict[str, str]]) -> int:
 def check_control_totals(input_dir: Path, stem: str, rows_by_file: dict[Path, int]) -> None:
     """Raise when a declared row count differs from the rows read."""
     files = list(rows_by_file)
-    count_file = input_dir / f"{stem}.count"
-    if count_file.is_file():
+    count_file = _count_file(input_dir, stem)
+    if count_file is not None:
         declared = _whole_number(_declared_text(count_file).strip(), count_file)
         _compare(str(count_file), declared, sum(rows_by_file.values()), stem)
     manifest = input_dir / DELIVERY_MANIFEST
@@ -162,6 +165,19 @@ def check_control_totals(input_dir: Path, stem: str, rows_by_file: dict[Path, in
             name = path.relative_to(input_dir).as_posix()
             if name in entries:
                 _compare(f"{manifest} ({name})", entries[name], rows_by_file[path], name)
+
+
+def _count_file(input_dir: Path, stem: str) -> Path | None:
+    """`<stem>.count`, or for a table the mapping names with its suffix (`file:
+    LAB_RESULTS.csv.gz`, in any letter case) also the name without it (`LAB_RESULTS.count`),
+    as a sender names a table's count; None when there is neither."""
+    names = [f"{stem}.count"]
+    suffix = next(
+        (s for s in sorted(SUFFIXES, key=len, reverse=True) if stem.lower().endswith(s)), ""
+    )
+    if suffix and len(stem) > len(suffix):
+        names.append(f"{stem[: -len(suffix)]}.count")
+    return next((input_dir / n for n in names if (input_dir / n).is_file()), None)
 
 
 def _delivered_files(input_dir: Path, manifest: Path, entries: dict[str, int]) -> dict[str, int]:
