@@ -116,3 +116,24 @@ def test_a_code_list_edited_out_of_shape_is_a_settings_error(
     assert status == 2, err
     assert str(rules) in err and named in err
     assert "internal error" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "column"), [("status_words.csv", "word"), ("drug_non_listed.csv", "name")]
+)
+def test_a_site_word_list_without_a_column_is_a_settings_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, column: str
+) -> None:
+    """A site's status_words.csv or drug_non_listed.csv whose first column was cut out (header
+    and rows) names the file and the column (exit 2), never an internal error (exit 70)."""
+    rules = shutil.copytree(RULES_DIR, tmp_path / "rules", ignore=shutil.ignore_patterns("*.py"))
+    listed = rules / name
+    lines = listed.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith(f"{column},")
+    listed.write_text("\n".join(line.split(",", 1)[1] for line in lines) + "\n", encoding="utf-8")
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(tmp_path / "out")]
+    status = main([*argv, "--window-start", "2026-11-20", "--rules", str(rules)])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert f"Rules file {listed} has no column '{column}'" in err
+    assert "internal error" not in err

@@ -52,11 +52,20 @@ class SiteWords:
     specimen_words: tuple[str, ...] = ()
 
 
-def _rows(directory: Path | None, name: str) -> list[dict[str, str]]:
+def _rows(directory: Path | None, name: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """The rows of the rules file `name` (the site's `--rules` copy, else the packaged one);
+    a copy lacking one of `columns` is a ConfigError naming the file and the column."""
     path = (directory or RULES_DIR) / name
     if not path.is_file():
         path = RULES_DIR / name
-    return read_rules_csv(path)
+    rows = read_rules_csv(path)
+    lacking = [c for c in columns if rows and c not in rows[0]]
+    if lacking:
+        raise ConfigError(
+            f"Rules file {path} has no column {lacking[0]!r} (its header row was edited?): it "
+            f"keeps the columns of the packaged rules' copy ({', '.join(columns)})."
+        )
+    return rows
 
 
 def apply_site_words(
@@ -64,7 +73,7 @@ def apply_site_words(
 ) -> tuple[RuleSet, SiteWords]:
     """The rules with the default and the site's status words and drug synonyms added."""
     by_status: dict[str, set[str]] = {}
-    for row in _rows(rules_dir, STATUS_WORDS_FILE):
+    for row in _rows(rules_dir, STATUS_WORDS_FILE, ("word", "status")):
         by_status.setdefault(status_key(row["status"]), set()).add(status_key(row["word"]))
     known_status_names = set(by_status) | {s for words in rules.statuses.values() for s in words}
     source = mapping.source_path or "the site mapping"
@@ -91,7 +100,8 @@ def apply_site_words(
             )
         synonyms[fold(local)] = tuple(ingredients)
     known = {w for group in by_status.values() for w in group} | set(known_status_names)
-    non_listed = tuple(sorted({fold(r["name"]) for r in _rows(rules_dir, NON_LISTED_FILE)}))
+    non_listed_rows = _rows(rules_dir, NON_LISTED_FILE, ("name",))
+    non_listed = tuple(sorted({fold(r["name"]) for r in non_listed_rows}))
     words = SiteWords(
         known_statuses=frozenset(known | {w for s in statuses.values() for w in s}),
         non_listed_drugs=non_listed,
