@@ -61,7 +61,7 @@ def test_a_rules_file_saved_as_utf8_with_a_byte_order_mark_is_read(
     pd.testing.assert_frame_equal(lists[0], lists[1])
 
 
-@pytest.mark.parametrize("shape", ["missing", "a file", "without a code list"])
+@pytest.mark.parametrize("shape", ["missing", "a file", "without a code list", "a folder for"])
 def test_a_rules_folder_that_is_missing_or_incomplete_is_a_settings_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: str
 ) -> None:
@@ -70,8 +70,10 @@ def test_a_rules_folder_that_is_missing_or_incomplete_is_a_settings_error(
     machine cannot use (exit 75)."""
     rules = shutil.copytree(RULES_DIR, tmp_path / "rules", ignore=shutil.ignore_patterns("*.py"))
     given = {"missing": tmp_path / "no_rules", "a file": rules / "rules.yaml"}.get(shape, rules)
-    if shape == "without a code list":
+    if shape in ("without a code list", "a folder for"):
         (rules / "drug_synonyms.csv").unlink()
+    if shape == "a folder for":  # an unpacked archive's folder where the code list belongs
+        (rules / "drug_synonyms.csv").mkdir()
     argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(tmp_path / "out")]
     status = main([*argv, "--window-start", "2026-11-20", "--rules", str(given)])
     err = capsys.readouterr().err
@@ -79,6 +81,8 @@ def test_a_rules_folder_that_is_missing_or_incomplete_is_a_settings_error(
     assert f"Rules folder {given} " in err
     if shape == "without a code list":
         assert "has no drug_synonyms.csv" in err
+    if shape == "a folder for":
+        assert "has a folder where a file belongs: drug_synonyms.csv" in err
     assert "Traceback" not in err
 
 

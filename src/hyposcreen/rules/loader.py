@@ -148,7 +148,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         return _load_rules(RULES_DIR)
     try:
         return _load_rules(directory)
-    except (FileNotFoundError, NotADirectoryError) as exc:
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
         if not directory.is_dir():
             raise ConfigError(
                 f"Rules folder {directory} does not exist or is not a folder: --rules names a "
@@ -156,8 +156,9 @@ def load_rules(directory: Path | None = None) -> RuleSet:
                 "src/hyposcreen/rules, edited)."
             ) from exc
         missing = Path(exc.filename).name if exc.filename else "a rules file"
+        kind = "a folder where a file belongs:" if isinstance(exc, IsADirectoryError) else "no"
         raise ConfigError(
-            f"Rules folder {directory} has no {missing}: a --rules folder holds rules.yaml and "
+            f"Rules folder {directory} has {kind} {missing}: a --rules folder holds rules.yaml and "
             "every code list of the packaged rules (copy src/hyposcreen/rules whole, then edit)."
         ) from exc
     except KeyError as exc:  # a code list's column or a rules.yaml key the rules read
