@@ -222,3 +222,19 @@ def test_a_month_s_counts_are_what_great_expectations_finds_in_the_month_read_al
     assert gx_warning["period"] == count_warning["period"] == "2026-03"
     assert "above 5%: 40.0% (" in gx_warning["message"]
     assert "above 5%: 40.0% of 25 row(s)" in count_warning["message"]
+
+
+def test_the_months_warnings_come_in_the_months_order() -> None:
+    # the shares come contract by contract (duplicates over every month, then non-numeric
+    # sodium): February's duplicates and January's non-numeric sodium warn January first
+    from hyposcreen.audit_month_contracts import MonthShare, month_warnings
+
+    def share(period: str, reason: str) -> MonthShare:
+        return MonthShare(period, reason, "c", "d", 40, 20, True, True, False)
+
+    shares = [share("2026-02", "duplicate_rate"), share("2026-01", "non_numeric_rate")]
+    found = month_warnings(shares, (20, 0.5), "set aside")
+    assert [(label, w.code) for w, label in found] == [
+        ("2026-01", "contract_non_numeric_rate"),
+        ("2026-02", "contract_duplicate_rate"),
+    ]

@@ -146,7 +146,7 @@ def month_warnings(
     where the breaching rows went (run_warnings.AUDIT_SETS_ASIDE)."""
     min_rows, broken_share = limits
     found = []
-    for s in shares:
+    for s in sorted(shares, key=lambda share: share.period):  # stable: contracts in order
         if not s.breached:
             continue
         broken = (
