@@ -32,6 +32,7 @@ import hashlib
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -88,41 +89,30 @@ def _reader(
     wanted = frozenset(TABLE_TYPES[name])
     mixed = by_type.get(MIXED, []) + by_type.get(DOCUMENTS, [])
     if name == "labs":
-        files = by_type.get("Specimen", []) + mixed
-        specimens: dict[str, Any] = index_resources(files, "Specimen", specimen_type)
-        indexed["Specimen"] = len(specimens)
+        specimens, keep_specimen = _reference_index(
+            "Specimen", specimen_type, by_type, mixed, indexed
+        )
         observations = ObservationMapper(rules, specimens)
-
-        def keep_specimen(resource: Resource) -> None:
-            specimens[str(resource.get("id"))] = specimen_type(resource)
 
         def lab_rows(resource: Resource) -> list[Row]:
             if resource["resourceType"] != "DiagnosticReport":
                 return observations.rows(resource)
             return [row for item in contained_results(resource) for row in observations.rows(item)]
 
-        references = {"Specimen": keep_specimen}
-        reader = LineReader(builder, wanted, lab_rows, references)
+        reader = LineReader(builder, wanted, lab_rows, {"Specimen": keep_specimen})
         return reader, observations.needle, None
     if name == "medications":
-        files = by_type.get("Medication", []) + mixed
-        medications = index_resources(files, "Medication", medication_index_entry)
-        indexed["Medication"] = len(medications)
+        medications, keep_medication = _reference_index(
+            "Medication", medication_index_entry, by_type, mixed, indexed
+        )
         mapper = MedicationMapper(rules, medications)
-
-        def keep_medication(resource: Resource) -> None:
-            medications[str(resource.get("id"))] = medication_index_entry(resource)
-
         reader = LineReader(builder, wanted, mapper.rows, {"Medication": keep_medication})
         return reader, None, mapper
     if name == "diagnoses":
-        files = by_type.get("Encounter", []) + mixed
-        starts: dict[str, Any] = index_resources(files, "Encounter", encounter_start)
-        indexed["Encounter"] = len(starts)
+        starts, keep_encounter = _reference_index(
+            "Encounter", encounter_start, by_type, mixed, indexed
+        )
         conditions = ConditionMapper(rules, starts)
-
-        def keep_encounter(resource: Resource) -> None:
-            starts[str(resource.get("id"))] = encounter_start(resource)
 
         def condition_rows(resource: Resource) -> list[Row]:
             return [conditions.row(resource)]
@@ -137,6 +127,25 @@ def _reader(
         return [patient_row(resource)]
 
     return LineReader(builder, wanted, rows, {}), None, None
+
+
+def _reference_index(
+    kind: str,
+    entry: Callable[[Resource], Any],
+    by_type: dict[str, list[Path]],
+    mixed: list[Path],
+    indexed: dict[str, int],
+) -> tuple[dict[str, Any], Callable[[Resource], None]]:
+    """The index (id -> `entry` of the resource) of the `kind` resources a table's rows refer
+    to, read from their own files and the mixed ones (its size noted in `indexed`), and what
+    keeps one more such resource met while the table's own lines are read."""
+    index: dict[str, Any] = index_resources(by_type.get(kind, []) + mixed, kind, entry)
+    indexed[kind] = len(index)
+
+    def keep(resource: Resource) -> None:
+        index[str(resource.get("id"))] = entry(resource)
+
+    return index, keep
 
 
 def _scan(
