@@ -241,3 +241,15 @@ def run_script(
         env=env,
         timeout=timeout,
     )
+
+
+def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`python -m hyposcreen.cli *args` in a fresh interpreter: its exit status, stdout and
+    stderr as a site's scheduler sees them."""
+    return subprocess.run(
+        [sys.executable, "-m", "hyposcreen.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )

@@ -4,13 +4,11 @@ or an epoch. Observations, Encounter starts dating Conditions, medication period
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.helpers import RULES
+from tests.helpers import RULES, run_cli
 
 from fhir_export import RXNORM, T, condition, med_request, obs, read, write_export
 from hyposcreen.clean import clean_labs
@@ -108,28 +106,10 @@ def test_cli_quarantines_a_numeric_time_as_a_missing_key_not_a_lab_of_year_2180(
         {"Observation.ndjson": [obs(), obs(effectiveDateTime=2180, id="late")]},
     )
     out = tmp_path / "out"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hyposcreen.cli",
-            "run",
-            "--no-flow",
-            "--source",
-            "fhir",
-            "--input",
-            str(export),
-            "--window-start",
-            "2026-11-20",
-            "--window-end",
-            "2026-11-21",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_cli(
+        "run", "--no-flow", "--source", "fhir", "--input", str(export),
+        "--window-start", "2026-11-20", "--window-end", "2026-11-21", "--out", str(out),
+    )  # fmt: skip
     assert done.returncode == 4, done.stderr
     assert "Traceback" not in done.stderr
     quarantine = pd.read_csv(out / "2026-11-20" / "quarantine.csv", dtype=str)

@@ -6,9 +6,9 @@ resolve; counts only, never a code."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.helpers import run_cli
 
 from omop_extract import extract
 
@@ -24,28 +24,10 @@ def _drug(number: int, source_value: str) -> dict[str, str]:
 
 
 def _warnings(folder: Path, out: Path) -> tuple[int, dict[str, str], str]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hyposcreen.cli",
-            "run",
-            "--no-flow",
-            "--source",
-            "omop",
-            "--input",
-            str(folder),
-            "--window-start",
-            "2026-11-20",
-            "--window-end",
-            "2026-11-21",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_cli(
+        "run", "--no-flow", "--source", "omop", "--input", str(folder),
+        "--window-start", "2026-11-20", "--window-end", "2026-11-21", "--out", str(out),
+    )  # fmt: skip
     manifest = json.loads((out / "2026-11-20" / "run_manifest.json").read_text())
     found = {w["code"]: w["message"] for w in manifest["warnings"]}
     return done.returncode, found, done.stderr
