@@ -42,7 +42,12 @@ from hyposcreen.context import RunContext
 from hyposcreen.recipe_contracts import contract_limits
 from hyposcreen.run_warnings import RunWarning
 from hyposcreen.validate.derived import CLEAN_REASON, derived_columns
-from hyposcreen.validate.suites import load_suite_spec, share_parameters
+from hyposcreen.validate.suites import (
+    detail_text,
+    load_suite_spec,
+    share_parameters,
+    substitute,
+)
 
 TABLE, TIME = "labs", "specimen_time"  # every share contract is on labs, judged by their time
 JUDGED = (
@@ -106,13 +111,14 @@ def month_shares(
             continue
         if expectation["type"] != "expect_column_values_to_be_in_set":
             continue
-        mostly = float(_value(kwargs.get("mostly", 1.0), params))
+        kwargs = substitute(kwargs, params)  # its {"$PARAMETER": name}s, as the suites fill them
+        mostly = float(kwargs.get("mostly", 1.0))
         flags = derived[column]
         held = flags.notna().to_numpy() & in_month
-        broke = held & ~flags.isin(_value(kwargs["value_set"], params)).to_numpy()
+        broke = held & ~flags.isin(kwargs["value_set"]).to_numpy()
         rows = np.bincount(position[held], minlength=len(months))
         unexpected = np.bincount(position[broke], minlength=len(months))
-        detail = _detail(str(meta.get("detail", expectation["type"])), params)
+        detail = detail_text(str(meta.get("detail", expectation["type"])), params)
         for (label, _), n, bad in zip(months, rows.tolist(), unexpected.tolist(), strict=True):
             judged, few = n > 0, n < min_rows  # as a run demotes a breach of few rows
             breached = judged and (n - bad) / n < mostly
@@ -122,20 +128,6 @@ def month_shares(
                 MonthShare(label, reason, column, detail, n, bad, judged, breached, broken, few)
             )
     return found
-
-
-def _value(given: Any, params: Mapping[str, Any]) -> Any:
-    """A kwarg's value, its `{"$PARAMETER": name}` filled in as the suites' are."""
-    if isinstance(given, dict) and "$PARAMETER" in given:
-        return params[given["$PARAMETER"]]
-    return given
-
-
-def _detail(template: str, params: Mapping[str, Any]) -> str:
-    try:
-        return template.format(**params)
-    except (KeyError, IndexError, ValueError):
-        return template
 
 
 def month_warnings(

@@ -4,13 +4,12 @@ distinct values, never values from the extract."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from hyposcreen.validate.outcomes import MAX_EXAMPLES, ROW_ID, ExpectationOutcome
-from hyposcreen.validate.suites import Job
+from hyposcreen.validate.suites import Job, detail_text
 
 
 def read_outcomes(job: Job, suite_result: Any) -> list[ExpectationOutcome]:
@@ -24,7 +23,7 @@ def _outcome(job: Job, result: Any) -> ExpectationOutcome:
     column = kwargs.get("column") or kwargs.get("column_A")
     severity = str(meta.get("severity", "critical"))
     reason = str(meta.get("reason", ""))
-    detail = _detail(str(meta.get("detail", config.type)), job.params)
+    detail = detail_text(str(meta.get("detail", config.type)), job.params)
     error = _exception_message(result.exception_info)
     if error is not None:
         return ExpectationOutcome(
@@ -79,13 +78,6 @@ def _observed(frame: pd.DataFrame, labels: list[int], columns: list[str]) -> str
     names = ", ".join(columns)
     plural = "s" if distinct != 1 else ""
     return f" ({distinct} distinct value{plural} of {names} in the rows cited)"
-
-
-def _detail(template: str, params: Mapping[str, Any]) -> str:
-    try:
-        return template.format(**params)
-    except (KeyError, IndexError, ValueError):
-        return template
 
 
 def _exception_message(info: Any) -> str | None:

@@ -171,7 +171,7 @@ def build_job(
                 }
             )
             continue
-        runnable.append(_substitute(expectation, params, frozenset(gx_parameters)))
+        runnable.append(substitute(expectation, params, frozenset(gx_parameters)))
     suite = {**spec, "expectations": runnable}
     left = _parameters_named(runnable)  # a table whose suite names none gets none: its
     passed = {name: params[name] for name in gx_parameters if name in left}  # result may repeat
@@ -194,18 +194,20 @@ def expand_templates(
             raise ConfigError(f"Expectation suite parameter '{name}' is not known.")
         for item in params[name]:
             values = {**params, **item}
-            copy = _substitute(expectation, values)
-            copy["meta"]["detail"] = _format(str(copy["meta"].get("detail", "")), values)
+            copy = substitute(expectation, values)
+            copy["meta"]["detail"] = detail_text(str(copy["meta"].get("detail", "")), values)
             expanded.append(copy)
     return expanded
 
 
 def filled_expectations(spec: dict[str, Any], params: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The suite's expectations as a run checks them: templates expanded, parameters filled."""
-    return [_substitute(e, params) for e in expand_templates(spec["expectations"], params)]
+    return [substitute(e, params) for e in expand_templates(spec["expectations"], params)]
 
 
-def _format(template: str, values: Mapping[str, Any]) -> str:
+def detail_text(template: str, values: Mapping[str, Any]) -> str:
+    """An expectation's `meta.detail` with its `{name}`s filled from `values` (as written
+    when one does not fill)."""
     try:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):
@@ -223,7 +225,7 @@ def _parameters_named(value: Any) -> set[str]:
     return set()
 
 
-def _substitute(value: Any, params: Mapping[str, Any], kept: frozenset[str] = frozenset()) -> Any:
+def substitute(value: Any, params: Mapping[str, Any], kept: frozenset[str] = frozenset()) -> Any:
     """Replace every {"$PARAMETER": name} by its run-time value (but those named in `kept`)."""
     if isinstance(value, dict):
         if set(value) == {"$PARAMETER"}:
@@ -233,7 +235,7 @@ def _substitute(value: Any, params: Mapping[str, Any], kept: frozenset[str] = fr
             if name not in params:
                 raise ConfigError(f"Expectation suite parameter '{name}' is not known.")
             return params[name]
-        return {k: _substitute(v, params, kept) for k, v in value.items()}
+        return {k: substitute(v, params, kept) for k, v in value.items()}
     if isinstance(value, list):
-        return [_substitute(v, params, kept) for v in value]
+        return [substitute(v, params, kept) for v in value]
     return value
