@@ -37,6 +37,7 @@ from hyposcreen.ingest.canonical import IngestedTable, TableSchema
 from hyposcreen.ingest.frames import shown_header
 from hyposcreen.ingest.linescan import arrow_stream
 from hyposcreen.ingest.parquet_batches import check_flat_columns
+from hyposcreen.ingest.suffixes import parquet
 from hyposcreen.ingest.tabular import (
     MalformedRows,
     RowFilter,
@@ -161,7 +162,7 @@ class SourceTable:
                 )
             include = [by_lower[c] for c in wanted if c in by_lower]
             malformed = MalformedRows()
-            is_csv = not path.name.lower().endswith(".parquet")
+            is_csv = not parquet(path)
             if not is_csv:  # a struct or list column is refused before any cast to text
                 check_flat_columns(path, pq.read_schema(path), {c: c for c in include}, self.name)
                 source = parquet_batches(path, include)

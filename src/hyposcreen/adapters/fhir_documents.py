@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.suffixes import gzipped
 
 NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
 DOCUMENT_SUFFIXES = (".json", ".json.gz")
@@ -75,7 +76,7 @@ def _head(path: Path) -> bytes | None:
     """The first 64 kB of the file's content (decompressed), without a UTF-8 BOM; None when
     it cannot be read (a damaged .gz: the reader stops on it, naming the file)."""
     try:
-        if path.name.lower().endswith(".gz"):
+        if gzipped(path):
             with gzip.open(path, "rb") as handle:
                 head = handle.read(_HEAD)
         else:
@@ -161,7 +162,7 @@ def read_document(
         stored = path.read_bytes()
         if digest is not None:
             digest.update(stored)
-        payload = gzip.decompress(stored) if path.name.lower().endswith(".gz") else stored
+        payload = gzip.decompress(stored) if gzipped(path) else stored
     except (OSError, EOFError, zlib.error) as exc:
         shown = shown_path(path)
         raise InputError(f"{shown} cannot be read: {exc}.", file=shown) from exc

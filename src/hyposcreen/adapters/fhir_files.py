@@ -32,6 +32,7 @@ from hyposcreen.adapters.fhir_documents import (
 from hyposcreen.adapters.fhir_lines import parse_resource
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.files import is_bookkeeping
+from hyposcreen.ingest.suffixes import gzipped
 
 SUFFIXES = NDJSON_SUFFIXES + DOCUMENT_SUFFIXES
 # Resource types an export may hold: the ones read, and the others (recognised, then ignored).
@@ -216,7 +217,7 @@ def _open(path: Path, digest: Any) -> io.BufferedIOBase | io.RawIOBase:
     raw: io.RawIOBase = io.FileIO(path, "rb")
     if digest is not None:
         raw = _Hashing(raw, digest)
-    if path.name.lower().endswith(".gz"):
+    if gzipped(path):
         return gzip.GzipFile(fileobj=io.BufferedReader(raw, 1 << 20), mode="rb")
     return raw
 

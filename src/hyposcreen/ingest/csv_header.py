@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import io
 import itertools
 import re
@@ -23,6 +22,7 @@ import pyarrow.parquet as pq
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.linescan import open_bytes
+from hyposcreen.ingest.suffixes import parquet
 from hyposcreen.ingest.wide_text import wide_encoding
 
 DELIMITERS = (",", ";", "\t", "|")  # what a header line is sniffed for
@@ -71,9 +71,8 @@ def read_header(path: Path, encoding: str) -> str:
             raise InputError(f"{path} is empty: it has no header line.", file=str(path))
         _refuse_separator_hint(path, line)
         return line.lstrip("\ufeff").rstrip("\r\n")
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
-        with opener(path, "rb") as handle:
+        with open_bytes(path) as handle:
             first = handle.readline(1 << 20)
     except (OSError, EOFError) as exc:
         raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
@@ -91,7 +90,7 @@ def read_header(path: Path, encoding: str) -> str:
             file=str(path),
         )
     if _quote_open(first.decode("latin-1")):  # a quoted name runs on over the next line(s)
-        with opener(path, "rb") as handle:
+        with open_bytes(path) as handle:
             first = _record(
                 handle.readline(1 << 20),
                 lambda: handle.readline(1 << 20),
@@ -187,7 +186,7 @@ def _first_data_rows(source: Path, encoding: str, delimiter: str) -> list[list[s
 
 def header_of(path: Path, mapping: SiteMapping) -> tuple[list[str], str]:
     """Column names (and the CSV delimiter), read before any data so a wrong layout fails fast."""
-    if path.name.lower().endswith(".parquet"):
+    if parquet(path):
         try:
             return list(pq.read_schema(path).names), ""
         except (pa.ArrowInvalid, OSError) as exc:

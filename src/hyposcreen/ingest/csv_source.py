@@ -19,6 +19,7 @@ from hyposcreen.ingest.delivery import (
 )
 from hyposcreen.ingest.linescan import scanned
 from hyposcreen.ingest.oversized import parse_copy
+from hyposcreen.ingest.suffixes import gzipped
 from hyposcreen.ingest.text_probes import declared_latin1_is_utf8
 from hyposcreen.ingest.wide_text import utf8_copy, wide_encoding
 from hyposcreen.legacy_text import parse_encoding
@@ -60,4 +61,4 @@ def check_read_whole(path: Path, malformed: MalformedRows, max_row_bytes: int) -
 
 def _tail(path: Path, max_row_bytes: int) -> bytes | None:
     """A `.gz`'s last bytes, from the scan that counted it (None for a plain CSV)."""
-    return scanned(path, max_row_bytes).tail if path.name.lower().endswith(".gz") else None
+    return scanned(path, max_row_bytes).tail if gzipped(path) else None

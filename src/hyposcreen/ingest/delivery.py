@@ -28,6 +28,7 @@ from hyposcreen.errors import InputError
 from hyposcreen.ingest.files import SUFFIXES
 from hyposcreen.ingest.footer_lines import REASON as FOOTER_LINE
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
+from hyposcreen.ingest.suffixes import gzipped
 from hyposcreen.ingest.wide_text import marked_encoding
 
 DELIVERY_MANIFEST = "delivery_manifest.json"
@@ -45,7 +46,7 @@ def check_not_cut_off(
         return
     tail_text = last_malformed.encode(encoding, errors="replace")
     if tail is None:
-        if path.name.lower().endswith(".gz"):
+        if gzipped(path):
             return
         size = path.stat().st_size
         with path.open("rb") as handle:
@@ -102,7 +103,7 @@ def check_quotes_closed(path: Path, open_quote_line: int) -> None:
 def _line_of(path: Path, first_line: bytes) -> int | None:
     """The 1-based line of a plain file where `first_line` starts a line (None: not found or
     a compressed file)."""
-    if path.name.lower().endswith(".gz") or not first_line:
+    if gzipped(path) or not first_line:
         return None
     with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
         if data[: len(first_line)] == first_line:

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from hyposcreen.ingest.files import file_record
+from hyposcreen.ingest.suffixes import gzipped, parquet
 
 
 def parts_to_read(
@@ -45,10 +46,10 @@ def empty_parts(files: Sequence[Path]) -> list[Path]:
 def _holds_nothing(path: Path) -> bool:
     """Zero bytes, or nothing but a byte-order mark and line ends (as Excel's "CSV UTF-8"
     writes an empty sheet), also inside a `.csv.gz`."""
-    if path.name.lower().endswith(".parquet"):
+    if parquet(path):
         return False  # a Parquet writer always writes its footer: an empty one is damaged
     try:
-        if not path.name.lower().endswith(".gz"):
+        if not gzipped(path):
             if path.stat().st_size > _SMALL:
                 return False
             head = path.read_bytes()

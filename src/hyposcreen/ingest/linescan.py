@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.suffixes import gzipped
 
 CHUNK_BYTES = 16 << 20  # decompressed bytes per step: bounds the scan's memory
 TAIL_BYTES = 64 << 10  # last bytes kept for the cut-off check
@@ -38,7 +39,7 @@ class LineScan:
 
 def open_bytes(path: Path) -> BinaryIO:
     """The file's bytes as a stream: decompressed for `.gz`."""
-    if path.name.lower().endswith(".gz"):
+    if gzipped(path):
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
 
@@ -46,7 +47,7 @@ def open_bytes(path: Path) -> BinaryIO:
 def arrow_stream(path: Path) -> pa.NativeFile:
     """The file's bytes as an Arrow stream for the CSV parser: decompressed for `.gz` in any
     letter case (`MEASUREMENT.CSV.GZ`; Arrow's own detection knows the lower-case suffix only)."""
-    gz = path.name.lower().endswith(".gz")
+    gz = gzipped(path)
     return pa.input_stream(str(path), compression="gzip" if gz else None)
 
 
@@ -121,4 +122,4 @@ def scanned(path: Path, limit: int) -> LineScan:
 
 def decompressed_size(path: Path, limit: int) -> int:
     """Bytes of a CSV as text, counted by streaming it (the read reuses the same pass)."""
-    return scanned(path, limit).size if path.name.lower().endswith(".gz") else path.stat().st_size
+    return scanned(path, limit).size if gzipped(path) else path.stat().st_size

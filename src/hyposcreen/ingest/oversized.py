@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from hyposcreen.ingest.linescan import open_bytes, scanned
+from hyposcreen.ingest.suffixes import gzipped
 
 MARKER = "__hyposcreen_oversized_row__"
 _CHUNK = 16 << 20
@@ -64,7 +65,7 @@ def _copy_range(source: BinaryIO, target: BinaryIO, start: int, end: int | None)
 
 def parse_copy(path: Path, limit: int, folder: Path) -> Path | None:
     """A copy without the rows over `limit` bytes, when the CSV has any (else None)."""
-    if not path.name.lower().endswith(".gz"):
+    if not gzipped(path):
         if path.stat().st_size <= limit or not may_have_long_lines(path, limit):
             return None
     lines = list(scanned(path, limit).long_lines)

@@ -66,6 +66,7 @@ from hyposcreen.ingest.row_filter import (
     finish_batch,
     prefilter_loinc,
 )
+from hyposcreen.ingest.suffixes import parquet
 from hyposcreen.ingest.window_pushdown import WindowPushdown
 from hyposcreen.scratch import HeldScratch
 
@@ -170,7 +171,7 @@ class TableStream:
         for path in parts_to_read(self.files, self.file_records, rows_by_file):
             malformed = MalformedRows(max_row_bytes=self.max_row_bytes)
             identity = identity_to_read(path)
-            is_csv = not path.name.lower().endswith(".parquet")
+            is_csv = not parquet(path)
             header, delimiter = header_of(path, self.mapping)
             refuse_lost_partition_columns(path, self.folder, header, site_for, schema.name)
             columns = file_columns(path, header, self.table, schema, site_for)

@@ -25,6 +25,7 @@ from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.batches import DEFAULT_MAX_ROW_BYTES, parquet_file
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.linescan import decompressed_size
+from hyposcreen.ingest.suffixes import gzipped, parquet
 from hyposcreen.ingest.tabular import RowFilter, TableStream, empty_frame
 from hyposcreen.patient_id_forms import matching_form
 from hyposcreen.recipe import ingest_table
@@ -63,11 +64,11 @@ def estimate_lab_rows(ctx: RunContext) -> int:
     """Lab rows of the input: exact for Parquet (footer), estimated from the size for CSV."""
     rows = 0.0
     for path in table_files(ctx, "labs"):
-        if path.name.lower().endswith(".parquet"):
+        if parquet(path):
             rows += parquet_file(path).metadata.num_rows  # damaged: InputError
             continue
         size = _uncompressed_size(path)
-        if path.name.lower().endswith(".gz"):
+        if gzipped(path):
             with gzip.open(path, "rb") as handle:
                 sample = handle.read(_CSV_SAMPLE_BYTES)
         else:
