@@ -16,12 +16,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hyposcreen.adapters.fhir_documents import is_document_name
+from hyposcreen.adapters.fhir_documents import message_name
 from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
 
 EXAMPLES = 3
-# what a message writes for a per-patient FHIR JSON document's name
-DOCUMENT = "(a JSON document)"
 # a JSON text value of report.quarantine's original (escapes kept), after its key
 _JSON_TEXT = r'"(?:[^"\\]|\\.)*"'
 # a value that is not text in the original (a number: a Parquet code column of integers)
@@ -149,7 +147,7 @@ def reference_list(quarantine: pd.DataFrame, rows: np.ndarray, count: int) -> li
     by its place alone: `(a JSON document):entry[3]`)."""
     first = rows[:count]
     return [
-        f"{file_name(source)}:{row}"
+        f"{message_name(source)}:{row}"
         for source, row in zip(
             quarantine["source_file"].iloc[first].astype("str"),
             quarantine["source_row"].iloc[first].astype("str"),
@@ -158,19 +156,15 @@ def reference_list(quarantine: pd.DataFrame, rows: np.ndarray, count: int) -> li
     ]
 
 
-def file_name(source: str) -> str:
-    """A source file as a message names it: its name, unless it is a FHIR JSON document."""
-    return DOCUMENT if is_document_name(source) else source
-
-
 def first_file(quarantine: pd.DataFrame, rows: np.ndarray) -> str:
     """The first (by name) of the files of the rows at positions `rows`, as a message names
-    it (file_name): the file an error's `file` field reports."""
-    return file_name(str(min(quarantine["source_file"].iloc[rows].astype("str"))))
+    it (fhir_documents.message_name): the file an error's `file` field reports."""
+    return message_name(str(min(quarantine["source_file"].iloc[rows].astype("str"))))
 
 
 def files_named(quarantine: pd.DataFrame, rows: np.ndarray) -> str:
     """The files of the rows at positions `rows` as a message names them: one file by its
-    name (file_name), several by their count (a table of hundreds of parts or documents)."""
+    name (fhir_documents.message_name), several by their count (a table of hundreds of parts
+    or documents)."""
     files = quarantine["source_file"].iloc[rows].astype("str").unique()
-    return file_name(str(files[0])) if len(files) == 1 else f"{len(files)} files"
+    return message_name(str(files[0])) if len(files) == 1 else f"{len(files)} files"

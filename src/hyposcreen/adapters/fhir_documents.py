@@ -52,6 +52,12 @@ def is_document_name(name: str) -> bool:
     return lower.endswith(DOCUMENT_SUFFIXES) and not lower.endswith(NDJSON_SUFFIXES)
 
 
+def message_name(source: str) -> str:
+    """A row's source file as a `file:row` reference names it: its name, but WITHHELD_NAME for
+    any JSON document (the quarantine's and the contracts' example rows)."""
+    return WITHHELD_NAME if is_document_name(source) else source
+
+
 def shown_name(relative: Path) -> str:
     """A file of the export (its path inside the export folder) as a message names it: its
     path, but WITHHELD_NAME for a JSON document whose name may be its patient's."""

@@ -113,12 +113,11 @@ def _examples(job: Job, labels: list[int]) -> list[str]:
         return []
     frame = job.frame
     if {"source_file", "source_row"}.issubset(frame.columns):
-        from hyposcreen.adapters.fhir_documents import WITHHELD_NAME, is_document_name
+        from hyposcreen.adapters.fhir_documents import message_name
 
         rows = _rows(frame, labels, ["source_file", "source_row"])
-        files = [str(f) for f in rows["source_file"]]
-        shown = [WITHHELD_NAME if is_document_name(f) else f for f in files]
-        return [f"{f}:{r}" for f, r in zip(shown, rows["source_row"], strict=True)]
+        files = [message_name(str(f)) for f in rows["source_file"]]
+        return [f"{f}:{r}" for f, r in zip(files, rows["source_row"], strict=True)]
     return [f"{job.table}:{label + 1}" for label in labels]
 
 
