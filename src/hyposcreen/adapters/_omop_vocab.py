@@ -52,9 +52,7 @@ def omop_files(input_dir: Path, stem: str) -> list[Path]:
     found = find_source_files(input_dir, stem)
     if found or not input_dir.is_dir():
         return found
-    subfolders = [
-        d for d in sorted(input_dir.iterdir()) if d.is_dir() and d.name.lower() not in CDM_TABLES
-    ]
+    subfolders = table_subfolders(input_dir)
     hits = [(d, files) for d in subfolders if (files := find_source_files(d, stem))]
     if len(hits) > 1:
         names = ", ".join(f"{d.name}/" for d, _ in hits)
@@ -63,6 +61,16 @@ def omop_files(input_dir: Path, stem: str) -> list[Path]:
             "point --input at the one to screen."
         )
     return hits[0][1] if hits else []
+
+
+def table_subfolders(input_dir: Path) -> list[Path]:
+    """The input folder's subfolders that may hold tables (`cdm/`, `vocabulary/`), in name
+    order: not a folder of one table's parts (`measurement/`)."""
+    if not input_dir.is_dir():
+        return []
+    return [
+        d for d in sorted(input_dir.iterdir()) if d.is_dir() and d.name.lower() not in CDM_TABLES
+    ]
 
 
 @dataclass

@@ -51,7 +51,7 @@ from hyposcreen.adapters._omop_events import (
     read_person,
 )
 from hyposcreen.adapters._omop_labs import read_measurement
-from hyposcreen.adapters._omop_vocab import CDM_TABLES, load_vocabulary, omop_files
+from hyposcreen.adapters._omop_vocab import load_vocabulary, omop_files, table_subfolders
 from hyposcreen.config import SiteMapping, Window
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
@@ -92,15 +92,7 @@ def check_layout(input_dir: Path) -> None:
     """Raise InputError unless the required tables are there and no table that is read lies
     in an archive (`measurement.csv.zip`, a zipped `CONCEPT.csv`: the readers open gzip
     streams, so the table would be missing, or the vocabulary silently the shipped one)."""
-    subfolders = (
-        [
-            d.name
-            for d in sorted(input_dir.iterdir())
-            if d.is_dir() and d.name.lower() not in CDM_TABLES
-        ]
-        if input_dir.is_dir()
-        else []
-    )
+    subfolders = [d.name for d in table_subfolders(input_dir)]
     if packed := packed_tables(input_dir, _READ_TABLES, subfolders):
         raise InputError(f"OMOP extract {input_dir}: {packed}")
     missing = [t for t in REQUIRED if not omop_files(input_dir, t)]
