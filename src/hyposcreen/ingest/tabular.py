@@ -2,11 +2,12 @@
 
 `read_table` reads one canonical table into memory; `TableStream` yields it as a stream of
 canonical frames (the partitioned run spills them). The parts live by concern: `files` (which
-files, their manifest records), `batches` (Arrow batches of a CSV or Parquet file), `frames`
-(canonical columns and times), `row_filter` (what a reader drops early, by reason),
-`window_pushdown` (the read window applied in Arrow for typed timestamps), `csv_source` (a
-CSV's text to parse and the checks that it was read whole) and `batch_frames` (one batch as a
-canonical frame). The names other modules import from here stay importable from here.
+files, their manifest records), `batches` (Arrow batches of a CSV or Parquet file; a CSV's
+parser and its malformed rows in `csv_parser`), `frames` (canonical columns and times),
+`row_filter` (what a reader drops early, by reason), `window_pushdown` (the read window applied
+in Arrow for typed timestamps), `csv_source` (a CSV's text to parse and the checks that it was
+read whole) and `batch_frames` (one batch as a canonical frame). The names other modules import
+from here stay importable from here.
 """
 
 from __future__ import annotations
@@ -23,14 +24,9 @@ import pyarrow.parquet as pq
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import EnvironmentProblem, InputError
 from hyposcreen.ingest.batch_frames import ROW_COLUMN, BatchFrames
-from hyposcreen.ingest.batches import (
-    DEFAULT_MAX_ROW_BYTES,
-    MalformedRows,
-    csv_batches,
-    header_of,
-    parquet_batches,
-)
+from hyposcreen.ingest.batches import csv_batches, header_of, parquet_batches
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
+from hyposcreen.ingest.csv_parser import DEFAULT_MAX_ROW_BYTES, MalformedRows
 from hyposcreen.ingest.csv_source import check_read_whole, text_schema, text_source
 from hyposcreen.ingest.delivery import (
     check_control_totals,
