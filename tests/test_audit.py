@@ -16,7 +16,8 @@ import pytest
 
 from hyposcreen.audit import AuditSettings, month_windows, run_audit
 from hyposcreen.errors import ConfigError
-from hyposcreen.report.audit_measures import PeriodCounts, audit_rows
+from hyposcreen.report.audit_counts import PeriodCounts
+from hyposcreen.report.audit_measures import audit_rows
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonym
 
 ROOT = Path(__file__).resolve().parents[1]
