@@ -4,19 +4,18 @@ and no identifiers in any audit output without the key."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.helpers import run_cli
 
 from hyposcreen.audit import AuditSettings, month_windows, run_audit
 from hyposcreen.errors import ConfigError
-from hyposcreen.report.audit_measures import PeriodCounts, audit_rows
+from hyposcreen.report.audit_counts import PeriodCounts
+from hyposcreen.report.audit_measures import audit_rows
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonym
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -207,14 +206,12 @@ def test_key_file_is_read_and_checked(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_cli_audit_exits_zero_and_says_there_is_no_patient_export(
-    audit_input: Path, tmp_path: Path
+    audit_input: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k != KEY_ENV}
-    done = subprocess.run(
-        [sys.executable, "-m", "hyposcreen.cli", "audit", "--input", str(audit_input),
-         "--start", "2026-11-01", "--end", "2026-12-01", "--out", str(tmp_path / "a"),
-         "--min-cell-size", "5"],
-        capture_output=True, text=True, check=False, env=env,
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    done = run_cli(
+        "audit", "--input", str(audit_input), "--start", "2026-11-01", "--end", "2026-12-01",
+        "--out", str(tmp_path / "a"), "--min-cell-size", "5",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "No patient-level export" in done.stderr

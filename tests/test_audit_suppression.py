@@ -24,7 +24,8 @@ from scipy.optimize import linprog
 
 from hyposcreen.audit import AuditSettings, run_audit
 from hyposcreen.cli import main
-from hyposcreen.report.audit_measures import PeriodCounts, audit_frame, audit_rows
+from hyposcreen.report.audit_counts import PeriodCounts
+from hyposcreen.report.audit_measures import audit_frame, audit_rows
 from hyposcreen.report.suppression import build_problem, determined, suppress
 from hyposcreen.rules.loader import load_rules
 

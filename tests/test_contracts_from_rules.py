@@ -108,8 +108,8 @@ def test_a_run_with_a_rules_copy_validates_against_that_copy(tmp_path: Path) -> 
     """Through the CLI: a sample sodium reported in a unit only the site's rules copy accepts is
     screened and passes the contracts (no bad_unit warning from the packaged suite)."""
     import json
-    import subprocess
-    import sys
+
+    from tests.helpers import run_cli
 
     rules_copy(tmp_path, unit_line="sodium,mmol/dL,10,site copy: a unit this site reports")
     source = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
@@ -120,11 +120,10 @@ def test_a_run_with_a_rules_copy_validates_against_that_copy(tmp_path: Path) -> 
     labs.loc[row, ["value_raw", "unit"]] = ["10.4", "mmol/dL"]  # P043's severe 104 mmol/L
     labs.to_csv(extract / "labs.csv", index=False)
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input", str(extract),
-         "--out", str(out), "--rules", str(tmp_path / "site_rules"),
-         "--window-start", "2026-11-20T00:00:00", "--window-end", "2026-11-21T00:00:00"],
-        capture_output=True, text=True, check=False,
+    done = run_cli(
+        "run", "--no-flow", "--input", str(extract), "--out", str(out),
+        "--rules", str(tmp_path / "site_rules"),
+        "--window-start", "2026-11-20T00:00:00", "--window-end", "2026-11-21T00:00:00",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     manifest = json.loads((out / "2026-11-20" / "run_manifest.json").read_text(encoding="utf-8"))

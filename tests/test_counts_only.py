@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"
@@ -48,13 +48,6 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _planted(tmp_path_factory.mktemp("planted") / "in")
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hyposcreen.cli", *args], capture_output=True, text=True,
-        check=False,
-    )  # fmt: skip
-
-
 def _identifier_free_files(out: Path) -> list[Path]:
     manifest = sorted(out.rglob("run_manifest.json"))
     validation = sorted(p for p in out.rglob("validation/**/*") if p.is_file())
@@ -66,8 +59,8 @@ def planted_run(
     planted: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     out = tmp_path_factory.mktemp("planted_out") / "out"
-    done = _cli("run", "--no-flow", "--input", str(planted), "--window-start", WINDOW[0],
-                "--window-end", WINDOW[1], "--out", str(out))  # fmt: skip
+    done = run_cli("run", "--no-flow", "--input", str(planted), "--window-start", WINDOW[0],
+                   "--window-end", WINDOW[1], "--out", str(out))  # fmt: skip
     assert done.returncode in (0, 4), done.stderr
     return out, done
 
@@ -95,8 +88,8 @@ def test_no_extract_value_in_manifest_validation_docs_or_process_output(
 
 def test_no_extract_value_in_the_audit_outputs(planted: Path, tmp_path: Path) -> None:
     out = tmp_path / "audit"
-    done = _cli("audit", "--input", str(planted), "--start", "2026-10-01", "--end",
-                "2026-12-01", "--out", str(out))  # fmt: skip
+    done = run_cli("audit", "--input", str(planted), "--start", "2026-10-01", "--end",
+                   "2026-12-01", "--out", str(out))  # fmt: skip
     assert done.returncode in (0, 4), done.stderr  # the planted rows warn, as in a run
     for name in ("audit.html", "audit_tables.csv", "audit_manifest.json"):
         assert MARK not in (out / name).read_text(encoding="utf-8"), name

@@ -16,7 +16,7 @@ import pytest
 from tests.csv_record_reference import arrow_rows, generated_csv, reference_records
 
 from hyposcreen.config import SiteMapping
-from hyposcreen.ingest import batches, recordscan, recordscan_run
+from hyposcreen.ingest import csv_parser, recordscan, recordscan_run
 from hyposcreen.ingest.canonical import SCHEMAS
 from hyposcreen.ingest.tabular import read_table
 
@@ -132,7 +132,7 @@ def test_rows_in_later_batches_after_a_row_set_aside_there(
 ) -> None:
     """A file read in several batches (1 MB blocks): the rows before the first row set aside
     are numbered while no field counts are taken, the rows after it from the full scan."""
-    monkeypatch.setattr(batches, "_CSV_BLOCK", 1 << 20)
+    monkeypatch.setattr(csv_parser, "_CSV_BLOCK", 1 << 20)
     lines, line, notes = [HEADER], 1, []
     for number in range(60_000):
         if number in (20_000, 45_000):  # rows set aside in the second and the last block

@@ -32,6 +32,7 @@ from sample_delivery import SAMPLE, screen
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 UNIX_EPOCH = pd.Timestamp("1970-01-01")
+HOME_DRUGS = ["Furosemide 40 mg", "Sertraline 50 mg", "Hydrochlorothiazide 25 mg"]
 
 
 def excel_serial(time: pd.Timestamp) -> str:
@@ -53,6 +54,28 @@ def rewritten(
     times = pd.to_datetime(frame[column], format="ISO8601", errors="coerce")
     frame.loc[times.notna(), column] = [write(t) for t in times[times.notna()]]
     frame.to_csv(folder / f"{table}.csv", index=False)
+    return folder
+
+
+def with_home_medications(
+    tmp_path: Path, patients: list[str], starts: str | list[str], **columns: str
+) -> Path:
+    """The sample with a home medication of a listed drug (furosemide, sertraline,
+    hydrochlorothiazide in turn) for each of `patients` added to medications.csv, each started
+    at `starts` (one text for all, or one each), with `columns` besides."""
+    folder = tmp_path / "delivery"
+    shutil.copytree(SAMPLE, folder)
+    frame = pd.read_csv(folder / "medications.csv", dtype=str, keep_default_na=False)
+    home = pd.DataFrame(
+        {
+            "patient_id": patients,
+            "drug_name": [HOME_DRUGS[n % 3] for n in range(len(patients))],
+            "start_time": starts,
+            "status": "active",
+            **columns,
+        }
+    )
+    pd.concat([frame, home]).fillna("").to_csv(folder / "medications.csv", index=False)
     return folder
 
 
@@ -233,21 +256,8 @@ def test_home_medications_whose_start_is_a_word_warn_without_stopping_the_night(
     # listed, 90 matter; the 60 words are no times written another way, so the night is
     # screened (the sample's 35 cases listed) and warns that 60 of 93 rows (65 %, over half)
     # have no start, as blank starts do
-    folder = tmp_path / "delivery"
-    shutil.copytree(SAMPLE, folder)
-    frame = pd.read_csv(folder / "medications.csv", dtype=str, keep_default_na=False)
-    drugs = ["Furosemide 40 mg", "Sertraline 50 mg", "Hydrochlorothiazide 25 mg"]
-    home = pd.DataFrame(
-        {
-            "patient_id": [f"P{n % 40 + 1:03d}" for n in range(60)],
-            "drug_name": [drugs[n % 3] for n in range(60)],
-            "start_time": word,
-            "status": "active",
-            "route": "oral",
-        }
-    )
-    pd.concat([frame, home]).fillna("").to_csv(folder / "medications.csv", index=False)
-    status, night = screen(folder)
+    patients = [f"P{n % 40 + 1:03d}" for n in range(60)]
+    status, night = screen(with_home_medications(tmp_path, patients, word, route="oral"))
     err = capsys.readouterr().err
     assert status == 4, err
     assert len(pd.read_csv(night / "review_list.csv")) == 35
@@ -272,19 +282,8 @@ def test_a_few_home_medications_without_a_start_are_quiet_however_the_export_lea
     # left blank, written as a word or as MySQL's zero date: the same rows, quarantined
     # missing_key and only that (as rules.yaml max_missing_key_share says of empty keys: common
     # in real records), where a word or a zero date warned every night as an unreadable time
-    folder = tmp_path / "delivery"
-    shutil.copytree(SAMPLE, folder)
-    frame = pd.read_csv(folder / "medications.csv", dtype=str, keep_default_na=False)
-    home = pd.DataFrame(
-        {
-            "patient_id": [f"P{n + 45:03d}" for n in range(9)],
-            "drug_name": ["Furosemide 40 mg", "Sertraline 50 mg", "Hydrochlorothiazide 25 mg"] * 3,
-            "start_time": word,
-            "status": "active",
-        }
-    )
-    pd.concat([frame, home]).fillna("").to_csv(folder / "medications.csv", index=False)
-    status, night = screen(folder)
+    patients = [f"P{n + 45:03d}" for n in range(9)]
+    status, night = screen(with_home_medications(tmp_path, patients, word))
     err = capsys.readouterr().err
     manifest = json.loads((night / "run_manifest.json").read_text())
     medications = manifest["reconciliation"]["medications"]
@@ -302,20 +301,8 @@ def test_medication_starts_left_out_blank_and_as_words_count_together_to_the_mis
     # rows, each kind 27 % (under the 50 % of max_missing_key_share), together 40 of 73 (55 %)
     # with no start. A word is no time, as a blank is none: they are judged together, where
     # neither half warned alone and the night was quiet
-    folder = tmp_path / "delivery"
-    shutil.copytree(SAMPLE, folder)
-    frame = pd.read_csv(folder / "medications.csv", dtype=str, keep_default_na=False)
-    drugs = ["Furosemide 40 mg", "Sertraline 50 mg", "Hydrochlorothiazide 25 mg"]
-    home = pd.DataFrame(
-        {
-            "patient_id": [f"P{n % 40 + 1:03d}" for n in range(40)],
-            "drug_name": [drugs[n % 3] for n in range(40)],
-            "start_time": [""] * 20 + [word] * 20,
-            "status": "active",
-        }
-    )
-    pd.concat([frame, home]).fillna("").to_csv(folder / "medications.csv", index=False)
-    status, night = screen(folder)
+    patients = [f"P{n % 40 + 1:03d}" for n in range(40)]
+    status, night = screen(with_home_medications(tmp_path, patients, [""] * 20 + [word] * 20))
     err = capsys.readouterr().err
     assert status == 4, err
     assert len(pd.read_csv(night / "review_list.csv")) == 35

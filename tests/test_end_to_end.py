@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.helpers import run_cli
 
 from browser import CHROMIUM_ARGS, require_chromium
 from hyposcreen.config import RunSettings, parse_window
@@ -210,10 +210,9 @@ def test_eu2014_profile_is_named_in_the_output(tmp_path: Path) -> None:
 
 def test_cli_prints_the_review_list_path_and_exits_zero(tmp_path: Path) -> None:
     out = tmp_path / "cli"
-    done = subprocess.run(
-        [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input", str(SAMPLE),
-         "--window-start", WINDOW[0], "--window-end", WINDOW[1], "--out", str(out)],
-        capture_output=True, text=True, check=False,
+    done = run_cli(
+        "run", "--no-flow", "--input", str(SAMPLE),
+        "--window-start", WINDOW[0], "--window-end", WINDOW[1], "--out", str(out),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert f"Review list: {out / '2026-11-20' / 'review_list.csv'}" in done.stdout
@@ -223,10 +222,9 @@ def test_cli_bad_input_gives_one_paragraph_and_no_traceback(tmp_path: Path) -> N
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "labs.csv").write_text("patient,when,result\nP1,2026-11-20,130\n")
     bad = str(tmp_path / "in")
-    done = subprocess.run(
-        [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input", bad,
-         "--window-start", WINDOW[0], "--window-end", WINDOW[1], "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, check=False,
+    done = run_cli(
+        "run", "--no-flow", "--input", bad,
+        "--window-start", WINDOW[0], "--window-end", WINDOW[1], "--out", str(tmp_path / "out"),
     )  # fmt: skip
     assert done.returncode == 3
     assert "Traceback" not in done.stderr

@@ -8,8 +8,6 @@ cross-format acceptance test: the sample data converted to FHIR gives the same r
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sample_data.to_fhir import convert
-from tests.helpers import RULES, WINDOW
+from tests.helpers import RULES, WINDOW, run_cli
 
 from fhir_export import INDEPENDENT, SAMPLE, balanced, obs, read, write_export
 from hyposcreen.adapters import fhir
@@ -190,27 +188,19 @@ def test_sample_converted_to_fhir_gives_the_same_review_list(tmp_path: Path) -> 
 
 def test_cli_on_a_folder_that_is_not_a_fhir_export_exits_3(tmp_path: Path) -> None:
     (tmp_path / "labs.csv").write_text("patient_id\nP1\n")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hyposcreen.cli",
-            "run",
-            "--no-flow",
-            "--source",
-            "fhir",
-            "--input",
-            str(tmp_path),
-            "--window-start",
-            "2026-11-20",
-            "--window-end",
-            "2026-11-21",
-            "--out",
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    done = run_cli(
+        "run",
+        "--no-flow",
+        "--source",
+        "fhir",
+        "--input",
+        str(tmp_path),
+        "--window-start",
+        "2026-11-20",
+        "--window-end",
+        "2026-11-21",
+        "--out",
+        str(tmp_path / "out"),
     )
     assert done.returncode == 3, done.stderr
     assert "not a FHIR Bulk Data export" in done.stderr and "Traceback" not in done.stderr

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import bz2
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 from sample_data import to_fhir
+from tests.helpers import run_cli
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
 
 
 def _run(folder: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--source", "fhir"]
-    command += ["--input", str(folder), "--out", str(out), "--window-start", "2026-11-20"]
-    return subprocess.run(command, capture_output=True, text=True, check=False)
+    return run_cli(
+        "run", "--no-flow", "--source", "fhir",
+        "--input", str(folder), "--out", str(out), "--window-start", "2026-11-20",
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("packing", ["bz2", "zip"])

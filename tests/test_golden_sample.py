@@ -23,11 +23,10 @@ import csv
 import difflib
 import io
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.helpers import run_cli
 
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.runners.in_process import run_pipeline
@@ -164,10 +163,9 @@ def test_golden_files_cover_every_column_the_run_writes(sample_out: Path) -> Non
 def test_cli_no_flow_run_writes_the_golden_bytes(tmp_path: Path) -> None:
     """`hyposcreen run --no-flow` (dated output folder) writes the same three files."""
     out = tmp_path / "cli"
-    done = subprocess.run(
-        [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input", str(SAMPLE),
-         "--window-start", WINDOW[0], "--window-end", WINDOW[1], "--out", str(out)],
-        capture_output=True, text=True, check=False,
+    done = run_cli(
+        "run", "--no-flow", "--input", str(SAMPLE),
+        "--window-start", WINDOW[0], "--window-end", WINDOW[1], "--out", str(out),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     for name in PINNED_FILES:

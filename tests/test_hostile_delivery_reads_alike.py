@@ -25,7 +25,7 @@ import pytest
 from helpers import run_script
 from hyposcreen.clean import selector
 from hyposcreen.cli import main
-from hyposcreen.ingest import batches
+from hyposcreen.ingest import csv_parser
 from hyposcreen.rules.lab_identity import identify_rows
 
 NIGHTS = ["2026-11-18", "2026-11-19", "2026-11-20"]
@@ -191,7 +191,7 @@ def test_many_small_batches_and_a_tiny_answer_bound_read_as_one_batch(
     extract, whole = delivery
     options = pacsv.ReadOptions
     monkeypatch.setattr(
-        batches.pacsv, "ReadOptions", lambda **kw: options(**{**kw, "block_size": 32 << 10})
+        csv_parser.pacsv, "ReadOptions", lambda **kw: options(**{**kw, "block_size": 32 << 10})
     )
     monkeypatch.setattr(selector, "KNOWN_COMBINATIONS", 7)
     selected = []

@@ -18,7 +18,7 @@ import pytest
 from bad_input_rows import LAB_COLUMNS, glucose, lab, to_csv
 from cli_night import DAY, extract, manifest, run
 from hyposcreen.errors import InputError
-from hyposcreen.ingest import batches, text_probes
+from hyposcreen.ingest import csv_parser, text_probes
 from hyposcreen.rules.loader import RULES_DIR
 
 OUTPUTS = ("evidence.csv", "quarantine.csv", "coverage.csv")
@@ -54,7 +54,7 @@ def _night(tmp_path: Path, name: str, labs_csv: bytes, rules: Path, capsys) -> t
 
 @pytest.fixture
 def small_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(batches, "_CSV_BLOCK", 1)
+    monkeypatch.setattr(csv_parser, "_CSV_BLOCK", 1)
     monkeypatch.setattr(text_probes, "_BLOCK", 1)
     return _small_block_rules(tmp_path / "rules")
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.helpers import run_cli
 
 from hyposcreen.cli import main
 
@@ -52,11 +53,10 @@ def test_help_into_a_closed_pipe_ends_quietly(arguments: list[str]) -> None:
 
 
 def test_help_to_a_reader_and_a_usage_error_keep_their_statuses() -> None:
-    command = [sys.executable, "-m", "hyposcreen.cli"]
-    shown = subprocess.run([*command, "--help"], capture_output=True, text=True, check=False)
+    shown = run_cli("--help")
     assert (shown.returncode, shown.stderr) == (0, "")
     assert shown.stdout.startswith("usage: hyposcreen")
-    wrong = subprocess.run([*command, "--no-such-option"], capture_output=True, text=True)
+    wrong = run_cli("--no-such-option")
     assert wrong.returncode == 2 and "hyposcreen: error:" in wrong.stderr
 
 

@@ -5,11 +5,10 @@ byte of a later night's outputs, and what it keeps at module level holds no extr
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
+from tests.helpers import run_cli
 
 from hyposcreen.cli import main
 from hyposcreen.report import coverage
@@ -44,9 +43,9 @@ def test_a_night_written_after_other_nights_equals_one_written_by_a_fresh_proces
                  "--backfill", NIGHTS[0], NIGHTS[-1]]) in (0, 4)  # fmt: skip
     for night in (NIGHTS[0], NIGHTS[-1]):
         fresh = tmp_path / f"fresh-{night}"
-        command = [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow",
-                   "--input", str(SAMPLE), "--out", str(fresh), *_window(night)]  # fmt: skip
-        assert subprocess.run(command, capture_output=True, check=False).returncode in (0, 4)
+        done = run_cli("run", "--no-flow", "--input", str(SAMPLE), "--out", str(fresh),
+                       *_window(night))  # fmt: skip
+        assert done.returncode in (0, 4)
         listed = pd.read_csv(fresh / night / "review_list.csv")
         assert len(listed) > 0  # nights with cases, so the rows are compared too
         for name in OUTPUTS:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.helpers import run_cli
 
 from hyposcreen.errors import ConfigError
 from hyposcreen.rules.loader import RULES_DIR, load_rules
@@ -109,11 +108,10 @@ def test_optional_sections_may_be_left_out(tmp_path: Path) -> None:
 )
 def test_the_cli_exits_2_and_names_the_key(tmp_path: Path, old: str, new: str, key: str) -> None:
     rules = _rules_copy(tmp_path, old, new)
-    done = subprocess.run(
-        [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input", str(SAMPLE),
-         "--window-start", "2026-11-20T00:00:00", "--window-end", "2026-11-21T00:00:00",
-         "--rules", str(rules), "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, check=False,
+    done = run_cli(
+        "run", "--no-flow", "--input", str(SAMPLE),
+        "--window-start", "2026-11-20T00:00:00", "--window-end", "2026-11-21T00:00:00",
+        "--rules", str(rules), "--out", str(tmp_path / "out"),
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert key in done.stderr and "rules.yaml" in done.stderr

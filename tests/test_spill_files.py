@@ -304,21 +304,21 @@ def test_an_unknown_spill_compression_is_a_settings_error(
     assert not (tmp_path / "f.arrow").exists()
 
 
-def test_the_cli_refuses_an_unknown_spill_compression_before_reading(tmp_path: Path) -> None:
+def test_the_cli_refuses_an_unknown_spill_compression_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`hyposcreen run` with a misspelt $HYPOSCREEN_SPILL_COMPRESSION stops with exit 2 (a
     settings problem), says which variable, shows no traceback and writes no output folder,
     also for a run that would not have spilled."""
-    import subprocess
-    import sys
+    from tests.helpers import run_cli
 
-    env = {**os.environ, COMPRESSION_VARIABLE: "snappy"}
-    env.pop("HYPOSCREEN_DEBUG", None)
+    monkeypatch.setenv(COMPRESSION_VARIABLE, "snappy")
+    monkeypatch.delenv("HYPOSCREEN_DEBUG", raising=False)
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input", str(SAMPLE),
-         "--window-start", "2026-11-20T00:00:00", "--window-end", "2026-11-21T00:00:00",
-         "--out", str(out)],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
+    done = run_cli(
+        "run", "--no-flow", "--input", str(SAMPLE),
+        "--window-start", "2026-11-20T00:00:00", "--window-end", "2026-11-21T00:00:00",
+        "--out", str(out),
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "HYPOSCREEN_SPILL_COMPRESSION='snappy'" in done.stderr

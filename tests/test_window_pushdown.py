@@ -15,7 +15,7 @@ import pytest
 
 from hyposcreen.clean import lab_row_filter
 from hyposcreen.config import SiteMapping, Window
-from hyposcreen.ingest import batches, window_pushdown
+from hyposcreen.ingest import batches, csv_parser, window_pushdown
 from hyposcreen.ingest.canonical import LABS
 from hyposcreen.ingest.tabular import read_table
 from hyposcreen.rules.loader import load_rules
@@ -172,7 +172,7 @@ def test_text_times_are_split_in_arrow_after_parsing_them_as_the_row_by_row_read
     mapping = SiteMapping(
         timezone="Europe/Berlin", datetime_formats=("%d.%m.%Y %H:%M:%S",), decimal=","
     )
-    monkeypatch.setattr(batches, "_CSV_BLOCK", 0)
+    monkeypatch.setattr(csv_parser, "_CSV_BLOCK", 0)
     settled: list[int] = []
     real_classify = window_pushdown.classify
 

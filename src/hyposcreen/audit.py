@@ -35,14 +35,8 @@ from hyposcreen.context import CleanedInputs, ReadTables, RunContext, prepare
 from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.recipe_publish import run_warnings
-from hyposcreen.report.audit_measures import (
-    TOTAL,
-    PeriodCounts,
-    audit_frame,
-    audit_rows,
-    hyponatremia_coded,
-    period_counts,
-)
+from hyposcreen.report.audit_counts import PeriodCounts, hyponatremia_coded, period_counts
+from hyposcreen.report.audit_measures import TOTAL, audit_frame, audit_rows
 from hyposcreen.report.audit_page import render_audit_page
 from hyposcreen.report.display import band_text
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonymize

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from hyposcreen.config import SiteMapping
-from hyposcreen.ingest.batches import MalformedRows
+from hyposcreen.ingest.csv_parser import MalformedRows
 from hyposcreen.ingest.delivery import (
     check_no_swallowed_rows,
     check_not_cut_off,

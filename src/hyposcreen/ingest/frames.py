@@ -14,10 +14,10 @@ import pyarrow.compute as pc
 
 from hyposcreen.config import SiteMapping, TableMapping
 from hyposcreen.errors import InputError
-from hyposcreen.ingest.batches import MalformedRows
 from hyposcreen.ingest.canonical import TableSchema
 from hyposcreen.ingest.clock_folds import fold_column
 from hyposcreen.ingest.csv_header import DELIMITERS, most_frequent_delimiter
+from hyposcreen.ingest.csv_parser import MalformedRows
 from hyposcreen.ingest.timeparse import parse_times_folded
 
 

@@ -2,17 +2,18 @@
 
 `read_table` reads one canonical table into memory; `TableStream` yields it as a stream of
 canonical frames (the partitioned run spills them). The parts live by concern: `files` (which
-files, their manifest records), `batches` (Arrow batches of a CSV or Parquet file), `frames`
-(canonical columns and times), `row_filter` (what a reader drops early, by reason),
-`window_pushdown` (the read window applied in Arrow for typed timestamps) and `csv_source` (a
-CSV's text to parse and the checks that it was read whole). The names other modules import
+files, their manifest records), `batches` (Arrow batches of a CSV or Parquet file; a CSV's
+parser and its malformed rows in `csv_parser`), `frames` (canonical columns and times),
+`row_filter` (what a reader drops early, by reason), `window_pushdown` (the read window applied
+in Arrow for typed timestamps), `csv_source` (a CSV's text to parse and the checks that it was
+read whole) and `batch_frames` (one batch as a canonical frame). The names other modules import
 from here stay importable from here.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,16 +21,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hyposcreen.config import SiteMapping, TableMapping
+from hyposcreen.config import SiteMapping
 from hyposcreen.errors import EnvironmentProblem, InputError
-from hyposcreen.ingest.batches import (
-    DEFAULT_MAX_ROW_BYTES,
-    MalformedRows,
-    csv_batches,
-    header_of,
-    parquet_batches,
-)
+from hyposcreen.ingest.batch_frames import ROW_COLUMN, BatchFrames
+from hyposcreen.ingest.batches import csv_batches, header_of, parquet_batches
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
+from hyposcreen.ingest.csv_parser import DEFAULT_MAX_ROW_BYTES, MalformedRows
 from hyposcreen.ingest.csv_source import check_read_whole, text_schema, text_source
 from hyposcreen.ingest.delivery import (
     check_control_totals,
@@ -48,24 +45,9 @@ from hyposcreen.ingest.files import (
     table_folder,
     unread_candidates,
 )
-from hyposcreen.ingest.frames import (
-    canonical_columns,
-    empty_frame,
-    malformed_frame,
-    row_texts,
-    to_canonical,
-)
-from hyposcreen.ingest.joined_times import join_times
-from hyposcreen.ingest.loinc_shapes import RowPlace
+from hyposcreen.ingest.frames import canonical_columns, empty_frame, malformed_frame
 from hyposcreen.ingest.parquet_batches import check_flat_columns
-from hyposcreen.ingest.row_filter import (
-    EMPTY_ROW,
-    RowFilter,
-    Selector,
-    drop_empty_rows,
-    finish_batch,
-    prefilter_loinc,
-)
+from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch
 from hyposcreen.ingest.suffixes import parquet
 from hyposcreen.ingest.window_pushdown import WindowPushdown
 from hyposcreen.scratch import HeldScratch
@@ -90,8 +72,6 @@ __all__ = [
     "read_table",
     "sha256_of",
 ]
-
-_ROW = "__hyposcreen_row"
 
 
 class TooLargeForMemory(EnvironmentProblem):
@@ -162,6 +142,9 @@ class TableStream:
         self.rows_in = 0
         self.file_records: list[dict[str, object]] = []
         self.present: set[str] = set()
+        self.batch_frames = BatchFrames(
+            schema, mapping, self.table, self.row_filter, self.not_relevant
+        )
 
     def frames(self) -> Iterator[pd.DataFrame]:
         schema = self.schema
@@ -209,7 +192,7 @@ class TableStream:
                         include,
                         malformed,
                         read_from,
-                        line_column=_ROW,  # each row's physical line (header = 1)
+                        line_column=ROW_COLUMN,  # each row's physical line (header = 1)
                     )
                 )
             else:
@@ -226,18 +209,20 @@ class TableStream:
                     raise TooLargeForMemory(schema.name, self.rows_in + file_rows, self.max_rows)
                 if outside and pushdown is not None:  # a row group wholly outside the window
                     pushdown.count_outside(
-                        self._known_loinc(batch, site_for_file, path.name, first_row)
+                        self.batch_frames.known_loinc(batch, site_for_file, path.name, first_row)
                     )
                     continue
                 numbered = (
                     batch
                     if is_csv
                     else batch.append_column(
-                        _ROW,
+                        ROW_COLUMN,
                         pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)),
                     )
                 )
-                yield self._finish(numbered, path, site_for_file, wanted, pushdown, table)
+                yield self.batch_frames.frame_of(
+                    numbered, path, site_for_file, wanted, pushdown, table
+                )
             if pushdown is not None:
                 pushdown.settle(self.not_relevant)
             if scratch is not None:
@@ -253,56 +238,6 @@ class TableStream:
         if self.files:
             check_control_totals(self.input_dir, self.table.file or schema.name, rows_by_file)
 
-    def _finish(
-        self,
-        numbered: pa.RecordBatch,
-        path: Path,
-        site_for: dict[str, str],
-        wanted: dict[str, str],
-        pushdown: WindowPushdown | None,
-        table: TableMapping,
-    ) -> pd.DataFrame:
-        """One batch as a canonical frame: unknown LOINCs dropped in Arrow, the window applied
-        in Arrow when it can be (`pushdown`), then the shared tail (selector, times, window)."""
-        row_filter = self.row_filter
-        numbered, empty_rows = drop_empty_rows(numbered, _ROW)
-        self.not_relevant[EMPTY_ROW] += empty_rows
-        numbered = self._known_loinc(numbered, site_for, path.name)
-        # the file's own row numbers unless it has a source_row column (decided on the rows
-        # that passed the LOINC filter, before any window split)
-        own_rows = not _holds_values(numbered, site_for["source_row"], self.table.constants)
-        if pushdown is not None:
-            numbered = pushdown.split(numbered)
-        numbered = join_times(numbered, table, wanted)  # the file's spelling of the parts
-        frame = to_canonical(numbered, wanted, self.schema, self.table)
-        if pushdown is not None:
-            pushdown.attach_times(frame)  # the split's parsed times: not parsed twice
-        frame["source_file"] = path.name
-        row_numbers = frame.pop(_ROW)
-        if own_rows:
-            frame["source_row"] = row_texts(row_numbers)
-        return finish_batch(frame, self.schema, self.mapping, row_filter, self.not_relevant)
-
-    def _known_loinc(
-        self, batch: pa.RecordBatch, site_for: dict[str, str], file: str, first_row: int = 1
-    ) -> pa.RecordBatch:
-        """The rows whose LOINC is known or blank; the others counted unknown_loinc (and by
-        shape, ingest.loinc_shapes; `first_row`: the row number of a batch not numbered)."""
-        row_filter = self.row_filter
-        if row_filter.loinc_keep is None:
-            return batch
-        shapes = row_filter.loinc_shapes
-        place = RowPlace(file, site_for.get("lab_name"), _ROW, first_row)
-        kept, dropped_count = prefilter_loinc(
-            batch,
-            site_for["loinc"],
-            row_filter.loinc_keep,
-            row_filter.unrecognised,
-            (shapes, place) if shapes is not None else None,
-        )
-        self.not_relevant["unknown_loinc"] += dropped_count
-        return kept
-
     def ingested(self, frame: pd.DataFrame) -> IngestedTable:
         return IngestedTable(
             self.schema.name,
@@ -314,13 +249,3 @@ class TableStream:
             unrecognised=dict(self.row_filter.unrecognised),
             loinc_shapes=shapes.counts() if (shapes := self.row_filter.loinc_shapes) else None,
         )
-
-
-def _holds_values(batch: pa.RecordBatch, site: str, constants: Mapping[str, object]) -> bool:
-    """Whether the canonical source_row of this batch holds any value (as `to_canonical` would
-    give it: a mapping constant, else the site column with NaN counted as missing)."""
-    if "source_row" in constants:
-        return not bool(pd.isna(constants["source_row"]))
-    if site not in batch.schema.names or batch.num_rows == 0:
-        return False
-    return bool(batch.column(site).to_pandas().notna().any())

@@ -4,14 +4,10 @@ clinical_times.py for whole columns.
 The page and the workbook show each evidence text in clinical words (a code-only drug named
 by its ingredient, a lab value at clinical precision, times and dates in words). display.py
 and clinical_times.py say how for one text; here the same rewrites run over a column in
-Arrow compute (RE2): each pattern's leftmost match is cut out of every text at once, and each
-distinct drug code, lab value, time or date is put in words once, by their own functions.
-The result is the scalar functions' text for every text.
-
-RE2 and Python's `re` agree on printable ASCII (and on ≤ ≥, neither a word character): a text
-holding anything else (a line break, a non-ASCII letter or digit, where `\\w`, `\\d`, `\\b` and
-`$` can differ) is rewritten by the scalar function itself (such texts are rare: free-text
-drug names or units with accents).
+Arrow compute (RE2, report.column_rewrites): each pattern's leftmost match is cut out of every
+text at once, and each distinct drug code, lab value, time or date is put in words once, by
+their own functions. The result is the scalar functions' text for every text (a text RE2 may
+read otherwise than Python's `re` is rewritten by the scalar function: see column_rewrites).
 
 A short column (a night's few hundred texts) costs less in Python than in the column steps'
 fixed cost: its drugs and lab values are labelled by display.py per distinct text and its
@@ -20,110 +16,40 @@ times put in words in one text joined of them all (joined_words).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from hyposcreen.report import clinical_times, display
+from hyposcreen.report.column_rewrites import (
+    ONE_BY_ONE,
+    Texts,
+    arrow_texts,
+    in_words_once,
+    object_texts,
+    rewrite_each,
+    substitute_matches,
+)
 from hyposcreen.report.html_text import per_distinct
 from hyposcreen.report.joined_words import labelled_cell, times_joined
 
-# texts the column rewrites reproduce exactly; any other character sends a text to display.py
-_UNUSUAL = "[^\t\x20-\x7e≤≥]"
 _ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:\d{2})?"  # as clinical_times
 # clinical_times._DATE's `(?!T)` after `\b` never rejects a match (no boundary before a `T`)
 _DATE = r"\b\d{4}-\d{2}-\d{2}\b"
 _CODED_DRUG = r"(?s)^(?P<system>RxNorm|ATC) (?P<code>[0-9A-Za-z]+)\b(?P<rest>.*)$"
 _LAB = r"(?s)^(?P<analyte>\w+) (?P<sign>(?:[<>≤≥] )?)(?P<value>-?[\d.]+(?:e-?\d+)?) (?P<rest>.*)$"
 
-Texts = np.ndarray  # an object array of str
-
-
-def _arrow(texts: Texts) -> pa.Array:
-    return pa.array(texts, type=pa.large_string())
-
-
-def _objects(values: pa.Array | pa.ChunkedArray) -> Texts:
-    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
-
-
-def _in_words_once(values: Texts, words: Callable[[str], str | None]) -> Texts:
-    """`words` of each value, called once per distinct value."""
-    position, distinct = pd.factorize(np.asarray(values, dtype=object))
-    shown = np.array([words(value) for value in distinct] + [""], dtype=object)
-    return shown[position]
-
-
-_MARK = "\x00"  # around each match while a column is rewritten (no usual text holds a NUL)
-
-
-def _substitute(texts: Texts, pattern: str, words: Callable[[list[str]], list[str]]) -> Texts:
-    """`re.sub(pattern, words(match), text)` of each text: RE2 marks every match (leftmost,
-    not overlapping, searched with the whole text around it, as re.sub does), the texts are
-    cut at the marks (every other piece a match), the distinct matches are put in `words`
-    (a list of them at once) and the pieces joined again."""
-    if len(texts) == 0:
-        return np.array([], dtype=object)
-    marked = pc.replace_substring_regex(_arrow(texts), f"({pattern})", f"{_MARK}\\1{_MARK}")
-    split = pc.split_pattern(marked, _MARK)
-    offsets = np.asarray(split.offsets)
-    lengths = np.diff(offsets)
-    piece = np.arange(offsets[-1] - offsets[0]) - np.repeat(offsets[:-1] - offsets[0], lengths)
-    pieces = split.flatten()
-    match = piece % 2 == 1
-    if not match.any():
-        return np.asarray(texts, dtype=object)
-    hits = pieces.filter(pa.array(match)).dictionary_encode()
-    shown = pa.array(words(hits.dictionary.to_pylist()), pa.large_string()).take(hits.indices)
-    pieces = pc.replace_with_mask(pieces, pa.array(match), shown)
-    joined = type(split).from_arrays(split.offsets, pieces)
-    return _objects(pc.binary_join(joined, pa.scalar("", pa.large_string())))
-
-
-def _usual(texts: Texts) -> np.ndarray:
-    """True for the texts the column rewrites reproduce exactly (see the module's note)."""
-    if len(texts) == 0:
-        return np.zeros(0, dtype=bool)
-    present = np.array(pd.notna(texts), dtype=bool)
-    usual = np.zeros(len(texts), dtype=bool)
-    strings = texts[present]
-    odd = pc.match_substring_regex(_arrow(strings), _UNUSUAL)
-    usual[present] = ~np.asarray(odd, dtype=bool)
-    return usual
-
-
-_ONE_BY_ONE = 2048  # up to this many texts, the one-text rewrite of each distinct text
-
-
-def _each(texts: Texts, columnwise: Callable[[Texts], Texts], one: Callable[[str], str]) -> Texts:
-    """`columnwise` over the usual texts, `one` (display.py) over the rest; a short column
-    (a night's evidence) `one` over each distinct text: a few hundred texts cost less in
-    Python, each time and date put in words once for the run (clinical_times remembers
-    them), than in the column's fixed steps."""
-    texts = np.asarray(texts, dtype=object)
-    if len(texts) <= _ONE_BY_ONE:
-        shown = per_distinct(texts, one)
-        if shown is not None:
-            return shown
-    usual = _usual(texts)
-    out = np.empty(len(texts), dtype=object)
-    out[usual] = columnwise(texts[usual])
-    out[~usual] = [one(text) for text in texts[~usual]]  # rare: see the module's note
-    return out
-
 
 def times_in_words(texts: Texts, timezone: str) -> Texts:
     """clinical_times.clinical_times_in of each text (a short column of Python strings: of
     the texts joined, see joined_words.times_joined)."""
     texts = np.asarray(texts, dtype=object)
-    if len(texts) <= _ONE_BY_ONE:
+    if len(texts) <= ONE_BY_ONE:
         shown = times_joined(texts, timezone)
         if shown is not None:
             return shown
-    return _each(
+    return rewrite_each(
         texts,
         lambda usual: _times_in_words(usual, timezone),
         lambda text: clinical_times.clinical_times_in(text, timezone),
@@ -131,8 +57,10 @@ def times_in_words(texts: Texts, timezone: str) -> Texts:
 
 
 def _times_in_words(texts: Texts, timezone: str) -> Texts:
-    timed = _substitute(texts, _ISO, lambda times: _times(times, timezone))
-    return _substitute(timed, _DATE, lambda days: [clinical_times._date_in_words(d) for d in days])
+    timed = substitute_matches(texts, _ISO, lambda times: _times(times, timezone))
+    return substitute_matches(
+        timed, _DATE, lambda days: [clinical_times._date_in_words(d) for d in days]
+    )
 
 
 _KNOWN_TIMES: dict[tuple[str, str], str] = {}  # (ISO time, zone) -> words, for the run
@@ -169,7 +97,7 @@ def drug_labels(
     texts: Texts, names: dict[str, str], combinations: dict[str, tuple[str, ...]]
 ) -> Texts:
     """display.drug_label of each text."""
-    return _each(
+    return rewrite_each(
         texts,
         lambda usual: _drug_labels(usual, names, combinations),
         lambda text: display.drug_label(text, names, combinations),
@@ -180,12 +108,12 @@ def _drug_labels(
     texts: Texts, names: dict[str, str], combinations: dict[str, tuple[str, ...]]
 ) -> Texts:
     out = texts.copy()
-    found = pc.extract_regex(_arrow(texts), _CODED_DRUG)
+    found = pc.extract_regex(arrow_texts(texts), _CODED_DRUG)
     coded = np.asarray(found.is_valid(), dtype=bool)
     if not coded.any():
         return out
     found = found.filter(pa.array(coded))
-    code = _objects(found.field("system")) + " " + _objects(found.field("code"))
+    code = object_texts(found.field("system")) + " " + object_texts(found.field("code"))
     position, distinct = pd.factorize(code)  # each distinct code's name looked up once
     names_of = [display.coded_drug_name(c, names, combinations) for c in distinct]
     has_name = np.array([n is not None for n in names_of], dtype=bool)[position]
@@ -193,8 +121,8 @@ def _drug_labels(
     rest = found.field("rest")
     joins = np.asarray(pc.starts_with(rest, " ("), dtype=bool)  # "(start ...)" joins "(code"
     inner = np.asarray(pc.ends_with(rest, ")"), dtype=bool) & joins
-    rest_text = _objects(rest)
-    rest_text[inner] = ", " + _objects(pc.utf8_slice_codeunits(rest.filter(inner), 2, -1))
+    rest_text = object_texts(rest)
+    rest_text[inner] = ", " + object_texts(pc.utf8_slice_codeunits(rest.filter(inner), 2, -1))
     # drug_label: a joined text needs a non-empty name, any other text a name at all
     labelled = np.where(
         joins, name + " (" + code + rest_text + ")", name + " (" + code + ")" + rest_text
@@ -207,23 +135,23 @@ def _drug_labels(
 
 def lab_labels(texts: Texts) -> Texts:
     """display.lab_label of each text."""
-    return _each(texts, _lab_labels, display.lab_label)
+    return rewrite_each(texts, _lab_labels, display.lab_label)
 
 
 def _lab_labels(texts: Texts) -> Texts:
     out = texts.copy()
-    found = pc.extract_regex(_arrow(texts), _LAB)
+    found = pc.extract_regex(arrow_texts(texts), _LAB)
     rows = np.flatnonzero(np.asarray(found.is_valid(), dtype=bool))
     if not len(rows):
         return out
     found = found.filter(pc.is_valid(found))
-    analyte = _objects(found.field("analyte"))
+    analyte = object_texts(found.field("analyte"))
     known = np.isin(analyte.astype(str), list(display.decimals()))
     if not known.any():
         return out
     found, rows, analyte = found.filter(pa.array(known)), rows[known], analyte[known]
-    value = _objects(found.field("value"))
-    shown = _in_words_once(  # analyte and value hold no space; None: no number ('1.2.3')
+    value = object_texts(found.field("value"))
+    shown = in_words_once(  # analyte and value hold no space; None: no number ('1.2.3')
         analyte + " " + value,
         lambda key: display.lab_value_in_words(*key.split(" ")),
     )
@@ -235,12 +163,12 @@ def _lab_labels(texts: Texts) -> Texts:
         shown[number],
     )
     rest = found.field("rest")
-    name = _objects(pc.replace_substring(_arrow(analyte), "_", " "))
+    name = object_texts(pc.replace_substring(arrow_texts(analyte), "_", " "))
     albumin = (analyte == "calcium_total") & np.asarray(
         pc.match_substring_regex(rest, r"albumin \d"), dtype=bool
     )
     name[albumin] = "calcium (albumin-corrected)"
-    out[rows] = name + " " + _objects(found.field("sign")) + shown + " " + _objects(rest)
+    out[rows] = name + " " + object_texts(found.field("sign")) + shown + " " + object_texts(rest)
     return out
 
 
@@ -269,12 +197,12 @@ def evidence_in_words(
     short column of Python strings: each distinct text's drugs and lab values labelled
     (joined_words.labelled_cell), then the times of all of them put in words at once."""
     texts = np.asarray(texts, dtype=object)
-    if len(texts) <= _ONE_BY_ONE:
+    if len(texts) <= ONE_BY_ONE:
         labelled = per_distinct(texts, lambda text: labelled_cell(text, names, combinations))
         shown = None if labelled is None else times_joined(labelled, timezone)
         if shown is not None:
             return shown
-    return _each(
+    return rewrite_each(
         texts,
         lambda usual: _evidence_in_words(usual, names, combinations, timezone),
         lambda text: display.evidence_in_words(text, names, combinations, timezone),
@@ -288,15 +216,18 @@ def _evidence_in_words(
     body labelled, the piece's times put in words, the pieces joined again."""
     if len(texts) == 0:
         return np.array([], dtype=object)
-    split = pc.split_pattern(_arrow(texts), " | ")
+    split = pc.split_pattern(arrow_texts(texts), " | ")
     pieces = split.flatten()
     parted = pc.split_pattern(pieces, ": ", max_splits=1)  # str.partition(": ")
     has_sep = np.asarray(pc.list_value_length(parted), dtype=np.int64) == 2
-    shown = _objects(pieces)
+    shown = object_texts(pieces)
     parted = parted.filter(pa.array(has_sep))
-    factor, body = _objects(pc.list_element(parted, 0)), _objects(pc.list_element(parted, 1))
+    factor, body = (
+        object_texts(pc.list_element(parted, 0)),
+        object_texts(pc.list_element(parted, 1)),
+    )
     body = _lab_labels(_drug_labels(body, names, combinations))
     shown[has_sep] = factor + ": " + body
     shown = _times_in_words(shown, timezone)
-    joined = type(split).from_arrays(split.offsets, _arrow(shown))
-    return _objects(pc.binary_join(joined, pa.scalar(" | ", pa.large_string())))
+    joined = type(split).from_arrays(split.offsets, arrow_texts(shown))
+    return object_texts(pc.binary_join(joined, pa.scalar(" | ", pa.large_string())))

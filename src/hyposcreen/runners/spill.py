@@ -22,8 +22,9 @@ import pyarrow.compute as pc
 
 from hyposcreen.context import RunContext, lab_filter, max_row_bytes, table_files
 from hyposcreen.errors import ConfigError
-from hyposcreen.ingest.batches import DEFAULT_MAX_ROW_BYTES, parquet_file
+from hyposcreen.ingest.batches import parquet_file
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
+from hyposcreen.ingest.csv_parser import DEFAULT_MAX_ROW_BYTES
 from hyposcreen.ingest.linescan import decompressed_size
 from hyposcreen.ingest.suffixes import gzipped, parquet
 from hyposcreen.ingest.tabular import RowFilter, TableStream, empty_frame

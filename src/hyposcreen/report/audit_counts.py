@@ -1,0 +1,110 @@
+"""QI audit counts of one period: the raw (unsuppressed) numbers of a screened window, which
+report.audit_measures turns into the suppressed long table of measures.
+
+A period's numbers are the cases (listed or not, by tier, by risk factor), the over-corrected
+and fully worked-up cases, the severe results and the hours to each one's next sodium result,
+the hyponatremia coding of the diagnoses against the low sodium results, and the screen's
+attrition funnel. They are never written out as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from hyposcreen.config import Window
+from hyposcreen.screen.cases import ScreenResult
+
+
+@dataclass
+class PeriodCounts:
+    """The raw (unsuppressed) numbers of one period; never written out as they are."""
+
+    period: str
+    counts: dict[str, int] = field(default_factory=dict)
+    hours_to_next_sodium: list[float] = field(default_factory=list)
+    attrition: list[tuple[str, int]] = field(default_factory=list)
+
+    def add(self, other: PeriodCounts) -> None:
+        for name, value in other.counts.items():
+            self.counts[name] = self.counts.get(name, 0) + value
+        self.hours_to_next_sodium += other.hours_to_next_sodium
+        if not self.attrition:
+            self.attrition = list(other.attrition)
+        else:
+            self.attrition = [
+                (step, mine + theirs)
+                for (step, mine), (_, theirs) in zip(self.attrition, other.attrition, strict=True)
+            ]
+
+
+def _normalize_code(codes: pd.Series) -> pd.Series:
+    return codes.astype("str").str.strip().str.upper().str.replace(".", "", regex=False)
+
+
+def hyponatremia_coded(diagnoses: pd.DataFrame, codes: dict[str, list[str]]) -> pd.DataFrame:
+    """Diagnosis rows carrying a hyponatremia code (E87.1, 276.1 by default): patient_id and
+    recorded_time. Rows are taken when usable apart from not being a listed risk condition."""
+    if diagnoses.empty:  # typed empty columns: later steps compare times and match ids
+        return pd.DataFrame(
+            {
+                "patient_id": pd.Series([], dtype="str"),
+                "recorded_time": pd.Series([], dtype="datetime64[us]"),
+            }
+        )
+    usable = diagnoses["reason"].isna() | (diagnoses["reason"] == "unlisted_code")
+    wanted = pd.Series(False, index=diagnoses.index)
+    code = _normalize_code(diagnoses["code"])
+    for system, listed in codes.items():
+        normalized = {str(c).replace(".", "").upper() for c in listed}
+        wanted |= (diagnoses["code_system_norm"] == system) & code.isin(normalized)
+    return diagnoses.loc[usable & wanted, ["patient_id", "recorded_time"]]
+
+
+def _hours_to_next_sodium(results: pd.DataFrame) -> list[float]:
+    """For each severe result in the window: hours until the patient's next sodium result."""
+    ordered = results.sort_values(["patient_id", "specimen_time"], kind="stable")
+    following = ordered.groupby("patient_id")["specimen_time"].shift(-1)
+    # a later result at the very same time is not a follow-up: look for the next later time
+    following = following.where(following > ordered["specimen_time"])
+    severe = ordered["in_window"] & (ordered["level"] == "severe") & following.notna()
+    gaps = (following[severe] - ordered.loc[severe, "specimen_time"]).dt.total_seconds() / 3600
+    return [round(float(g), 2) for g in gaps]
+
+
+def period_counts(
+    period: str,
+    result: ScreenResult,
+    diagnoses: pd.DataFrame,
+    window: Window,
+    vocabulary: tuple[str, ...],
+    codes: dict[str, list[str]],
+) -> PeriodCounts:
+    """All audit numbers of one screened window (cases, listing, measures, coding, attrition)."""
+    cases = result.cases
+    listed = cases["listed"].astype(bool) if len(cases) else pd.Series(dtype=bool)
+    factors = cases["risk_factors"].astype("str").str.split(";") if len(cases) else pd.Series()
+    results = result.sodium_results
+    coded = hyponatremia_coded(diagnoses, codes)
+    coded = coded.loc[coded["recorded_time"] < window.end]
+    coded_in_period = set(coded.loc[coded["recorded_time"] >= window.start, "patient_id"])
+    low_patients = set(results.loc[results["hyponatremic"].astype(bool), "patient_id"])
+    severe_in_window = results["in_window"] & (results["level"] == "severe")
+    counts = {
+        "cases": len(cases),
+        "listed": int(listed.sum()),
+        "not_listed": int((~listed).sum()),
+        **{f"tier_{t}": int((listed & (cases["tier"] == t)).sum()) for t in (1, 2, 3)},
+        **{f"rf_{name}": int(factors.map(lambda f, n=name: n in f).sum()) for name in vocabulary},
+        "overcorrection": int(cases["overcorrection"].sum()) if len(cases) else 0,
+        "workup_complete": int((cases["missing_workup"] == "").sum()) if len(cases) else 0,
+        "severe_results": int(severe_in_window.sum()),
+        "cases_coded": int(cases["patient_id"].isin(set(coded["patient_id"])).sum()),
+        "coded_patients": len(coded_in_period),
+        "coded_without_low_sodium": len(coded_in_period - low_patients),
+    }
+    hours = _hours_to_next_sodium(results)
+    counts["severe_with_next_sodium"] = len(hours)
+    attrition = [(str(s["step"]), int(s["count"])) for s in result.attrition]  # type: ignore[call-overload]
+    return PeriodCounts(period, counts, hours, attrition)
