@@ -34,6 +34,7 @@ from flows.tasks import (  # noqa: F401 - is_transient, ingest: the tasks' retry
 from hyposcreen import context
 from hyposcreen.config import RunSettings, Window, load_mapping
 from hyposcreen.ingest.tabular import TooLargeForMemory
+from hyposcreen.run_progress import screening_line
 from hyposcreen.run_warnings import warning_texts
 from hyposcreen.runners.in_process import run_recipe
 from hyposcreen.runners.partitioned import partitions_after
@@ -143,13 +144,7 @@ def nightly_screen(
 
         def progress(number: int, total: int, window: Window) -> None:
             step = f"[{number}/{total}] " if total > 1 else ""
-            say(
-                "%sscreening %s for %s (profile %s)",
-                step,
-                input,
-                window.label(),
-                profile or "default",
-            )
+            say("%s%s", step, screening_line(input, window.label(), profile))
 
         def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
             if not isinstance(error, Exception):

@@ -6,6 +6,7 @@ computed by hand."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -212,14 +213,20 @@ def test_an_upper_case_tab_delimited_export_lists_the_hand_computed_cases(
     3: `<` 120 -> censored 120, moderate but no risk factor -> not listed.
     4: urine sodium 110 is not serum sodium; serum 139 -> not a case.
     5: concept 0, source value "Sodium" -> lab dictionary: 131 mild; I50.9 -> heart failure
-       -> routine. 6: 130 mild; SNOMED 19943007 concept only -> cirrhosis -> routine."""
+       -> routine. 6: 130 mild; SNOMED 19943007 concept only -> cirrhosis -> routine.
+    Person 1's two results are dated by measurement_date alone: 2 of the 10 timed rows (over
+    5 %), so the night warns of them (date_only_times, exit 4) and of nothing else."""
     root = _export(tmp_path / "export")
     out = tmp_path / "out"
     window = ["--window-start", "2180-05-06", "--window-end", "2180-05-07"]
     status = main(["run", "--no-flow", "--source", "omop", "--input", str(root), "--out",
                    str(out), *window])  # fmt: skip
     err = capsys.readouterr().err
-    assert status == 0, err
+    assert status == 4, err
+    manifest = json.loads((out / "2180-05-06" / "run_manifest.json").read_text("utf-8"))
+    [warning] = manifest["warnings"]
+    assert warning["code"] == "date_only_times"
+    assert warning["message"].startswith("2 of 10 OMOP measurement row(s) (20%) are dated by")
     review = pd.read_csv(out / "2180-05-06" / "review_list.csv", dtype=str)
     got = review[["tier", "patient_id", "corrected_sodium", "severity", "risk_factors",
                   "correction_risk"]].values.tolist()  # fmt: skip

@@ -14,7 +14,8 @@ from hyposcreen.cli import main
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.context import prepare
 from hyposcreen.ingest.canonical import IngestedTable
-from hyposcreen.run_progress import contracts_line, partitions_line, read_line
+from hyposcreen.rules.loader import load_rules
+from hyposcreen.run_progress import contracts_line, partitions_line, read_line, screening_line
 from sample_delivery import DAY, SAMPLE
 
 
@@ -49,6 +50,13 @@ def test_a_run_without_the_flow_tells_its_read_and_its_contracts(
     assert read in lines and contracts in lines, lines
     listed = next(i for i, line in enumerate(lines) if "case(s) listed" in line)
     assert lines.index(read) < lines.index(contracts) < listed
+    # no --profile: the first line cannot name the rules' default before they are read; the
+    # line of the cases listed names the severity profile their tiers come from
+    assert lines[0].endswith(
+        f"{DAY}T00:00:00/2026-11-21T00:00:00 (the rules' default severity profile)"
+    )
+    version = load_rules().version
+    assert lines[listed].endswith(f"; rules {version}, severity profile seed")
     assert _ids_in(lines) == []
 
 
@@ -88,6 +96,10 @@ def test_the_lines_hold_counts_with_thousands_separators() -> None:
     )
     assert contracts_line({"passed": True, "failed_warnings": 0}) == "input validation passed"
     assert partitions_line("screened", 4, 12.345) == "screened 4 partitions (12.3 s)"
+    assert partitions_line("cleaned", 1, 0.94) == "cleaned 1 partition (0.9 s)"  # Dask, one
+    assert screening_line("/data/in", "2026-11-20", "eu2014") == (
+        "screening /data/in for 2026-11-20 (severity profile eu2014)"
+    )
 
 
 def test_a_context_sent_to_another_process_tells_nothing_there(tmp_path: Path) -> None:

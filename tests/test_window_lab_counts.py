@@ -107,7 +107,7 @@ def test_window_lab_counts_from_the_reads_codes_are_each_windows_own_counts(
         pd.testing.assert_frame_equal(got, expected, check_exact=True)
         assert set(expected["kind"]) == {"unit", "status", "specimen_type"}
         counted = window_delivery_counts(cut_night, labs, keep, meds, diagnoses, words)
-        own = count_delivery(labs, meds, diagnoses, canonical=True)
+        own = count_delivery(labs, meds, diagnoses, "canonical")
         assert json.dumps(counted) == json.dumps(own)
         assert own["near_matches"]["medications"][1] > 0
         assert own["scientific_ids"]["labs"][1] == 1

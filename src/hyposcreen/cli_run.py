@@ -96,7 +96,8 @@ def _listed_line(outcome: dict[str, Any], where: str) -> None:
     print(
         f"hyposcreen: {where}{outcome.get('listed', '?')} case(s) listed (urgent "
         f"{tiers.get('1', '?')}, soon {tiers.get('2', '?')}, routine {tiers.get('3', '?')}); "
-        f"run {outcome.get('run_id', '?')}; rules {outcome.get('rules_version', '?')}",
+        f"run {outcome.get('run_id', '?')}; rules {outcome.get('rules_version', '?')}, "
+        f"severity profile {outcome.get('profile', '?')}",
         file=sys.stderr,
     )
 
@@ -231,11 +232,9 @@ def _screen_planned(
 
 def _progress(number: int, total: int, label: str, args: argparse.Namespace) -> None:
     step = f" [{number}/{total}]" if total > 1 else ""
-    print(
-        f"hyposcreen:{step} screening {args.input} for {label} "
-        f"(profile {args.profile or 'default'})",
-        file=sys.stderr,
-    )
+    from hyposcreen.run_progress import screening_line
+
+    print(f"hyposcreen:{step} {screening_line(args.input, label, args.profile)}", file=sys.stderr)
 
 
 def _load_flow_module() -> ModuleType | None:

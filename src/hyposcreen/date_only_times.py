@@ -7,37 +7,59 @@ pairing span is ±60 min), and the 48 h change and the correction rate are measu
 The list is written, but it should not be read as a quiet night: more than rules.yaml
 `warnings: max_unreadable_time_share` (5 %, the share of key times that cannot be placed: a
 date alone cannot be placed within its day) of the lab rows with a readable time, judged on
-at least `min_rows_for_share` rows, warns (exit 4). A time is date-only when its text holds
-no clock time (no `:`, and no more digits than a date has: `20261120000000`, a site format's
-compact midnight, holds one) and it reads as midnight; typed Parquet timestamps are not judged
-(their text is not kept), typed dates are; the canonical layout only (delivery_counts). Counts
-only."""
+at least `min_rows_for_share` rows, warns (exit 4). Counts only.
+
+- canonical (counted as `labs`): a time is date-only when its text holds no clock time (no
+  `:`, and no more digits than a date has: `20261120000000`, a site format's compact
+  midnight, holds one) and it reads as midnight; typed Parquet timestamps are not judged
+  (their text is not kept), typed dates are.
+- omop (counted as `measurement`): a row the adapter dated by `measurement_date` alone
+  (`measurement_datetime` blank, no `measurement_time`: `ingest.frames.date_alone_column`)
+  that reads as midnight, whatever the date column's type. A `measurement_datetime` at
+  00:00 is not counted: it states a clock time, as `2026-11-20T00:00:00` does in the canonical
+  layout, and a row cannot tell a draw at midnight from an ETL's filled-in one.
+- other sources are not judged.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from hyposcreen.ingest.frames import date_alone_column
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
 
 COLUMN = "specimen_time"
 _DATE_DIGITS = 8  # a date alone has at most 8 digits (20261120, 20.11.2026); a clock adds more
+# source -> the table its counts are kept under (delivery_counts), and so the message's words
+JUDGED_TABLES = {"canonical": "labs", "omop": "measurement"}
+
+DateOnlyCounts = dict[str, tuple[int, int]]  # table -> (rows with a readable time, date-only)
 
 
-def date_only_times(labs: pd.DataFrame) -> tuple[int, int]:
-    """(lab rows with a readable specimen_time, those of them written as a date alone)."""
-    rows = date_only_rows(labs)
+def date_only_times(labs: pd.DataFrame, source: str) -> DateOnlyCounts | None:
+    """{table: (lab rows with a readable specimen_time, those of them dated by a date alone)}
+    of a `source` that is judged (None: not judged)."""
+    table = JUDGED_TABLES.get(source)
+    if table is None:
+        return None
+    rows = date_only_rows(labs, source)
     if rows is None:
-        return 0, 0
+        return {table: (0, 0)}
     timed, date_only = rows
-    return int(timed.sum()), int(date_only.sum())
+    return {table: (int(timed.sum()), int(date_only.sum()))}
 
 
-def date_only_rows(labs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per lab row, whether its specimen_time reads and whether it is written as a date alone
-    (`date_only_times` counts them); None without the time column or its text."""
-    if COLUMN not in labs.columns or f"{COLUMN}_raw" not in labs.columns:
+def date_only_rows(labs: pd.DataFrame, source: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per lab row, whether its specimen_time reads and whether it is dated by a date alone
+    (`date_only_times` counts them); None when `source` is not judged or the frame lacks the
+    time column (or, canonical, its text)."""
+    if source == "omop" and COLUMN in labs.columns:
+        return _omop_rows(labs)
+    if source != "canonical" or COLUMN not in labs.columns or f"{COLUMN}_raw" not in labs:
         return None
     times = labs[COLUMN]
     timed = times.notna().to_numpy(dtype=bool)
@@ -45,29 +67,57 @@ def date_only_rows(labs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
     rows = np.flatnonzero(timed & raw.notna().to_numpy(dtype=bool))
     texts = raw.iloc[rows].astype("str")
     no_clock = ~texts.str.contains(":", regex=False) & (texts.str.count(r"\d") <= _DATE_DIGITS)
-    chosen = times.iloc[rows]
-    midnight = chosen == chosen.dt.normalize()
     date_only = np.zeros(len(labs), dtype=bool)
-    date_only[rows] = no_clock.to_numpy(dtype=bool) & midnight.to_numpy(dtype=bool)
+    date_only[rows] = no_clock.to_numpy(dtype=bool) & _midnight(times, rows)
     return timed, date_only
 
 
+def _omop_rows(labs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """`date_only_rows` of OMOP labs: the rows the adapter marked as dated by measurement_date
+    alone that read as midnight (a date column holding a clock time is read with it)."""
+    times = labs[COLUMN]
+    timed = times.notna().to_numpy(dtype=bool)
+    date_only = np.zeros(len(labs), dtype=bool)
+    marks = labs.get(date_alone_column(COLUMN))
+    if marks is None:  # no row of the frame was marked (an empty partition)
+        return timed, date_only
+    rows = np.flatnonzero(timed & marks.eq(True).to_numpy(dtype=bool, na_value=False))
+    date_only[rows] = _midnight(times, rows)
+    return timed, date_only
+
+
+def _midnight(times: pd.Series, rows: np.ndarray) -> np.ndarray:
+    chosen = times.iloc[rows]
+    return (chosen == chosen.dt.normalize()).to_numpy(dtype=bool)
+
+
 def date_only_warnings(
-    counts: tuple[int, int] | None, limits: WarningThresholds
+    counts: Mapping[str, tuple[int, int]] | None, limits: WarningThresholds
 ) -> list[RunWarning]:
     """A warning when over `max_unreadable_time_share` of the timed lab rows are date-only."""
-    if counts is None:
-        return []
-    timed, date_only = counts
-    if not share_over(date_only, timed, limits.max_unreadable_time_share, limits):
-        return []
+    limit = limits.max_unreadable_time_share
     return [
-        RunWarning(
-            "date_only_times",
-            f"{date_only} of {timed} lab row(s) ({date_only / timed:.0%}) have a specimen_time "
-            "that is a date without a clock time (limit "
-            f"{limits.max_unreadable_time_share:.0%}): they are read as midnight, so results of "
-            "one day meet as duplicates and a glucose of any hour corrects a sodium. Does the "
-            "site mapping read a date column as specimen_time?",
-        )
+        RunWarning("date_only_times", _message(table, date_only, timed, limit))
+        for table, (timed, date_only) in sorted((counts or {}).items())
+        if share_over(date_only, timed, limit, limits)
     ]
+
+
+def _message(table: str, date_only: int, timed: int, limit: float) -> str:
+    """The warning in the words of the table counted (`JUDGED_TABLES`)."""
+    share = f"({date_only / timed:.0%})"
+    if table == JUDGED_TABLES["omop"]:
+        return (
+            f"{date_only} of {timed} OMOP measurement row(s) {share} are dated by "
+            f"measurement_date alone (limit {limit:.0%}): measurement_datetime is blank and no "
+            "measurement_time is given, so each is read as midnight of its day. Results of one "
+            "day meet as duplicates, a glucose of any hour corrects a sodium and the 48 h "
+            "change is measured in days: read the list with care. Can the extract fill "
+            "measurement_datetime (or measurement_time)?"
+        )
+    return (
+        f"{date_only} of {timed} lab row(s) {share} have a specimen_time that is a date "
+        f"without a clock time (limit {limit:.0%}): they are read as midnight, so results of "
+        "one day meet as duplicates and a glucose of any hour corrects a sodium. Does the site "
+        "mapping read a date column as specimen_time?"
+    )

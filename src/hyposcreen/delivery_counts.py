@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from hyposcreen.date_only_times import date_only_times, date_only_warnings
+from hyposcreen.date_only_times import DateOnlyCounts, date_only_times, date_only_warnings
 from hyposcreen.patient_id_forms import IdForms, id_forms, near_match_warnings, near_matches
 from hyposcreen.patient_overlap import (
     SharedPatients,
@@ -31,23 +31,24 @@ DeliveryCounts = dict[str, dict[str, tuple[int, int]]]
 
 
 def count_delivery(
-    labs: pd.DataFrame, medications: pd.DataFrame, diagnoses: pd.DataFrame, canonical: bool
+    labs: pd.DataFrame, medications: pd.DataFrame, diagnoses: pd.DataFrame, source: str
 ) -> DeliveryCounts:
-    """The counts of one run (or partition). Date-only specimen times are judged in the
-    canonical layout only: there they are a date column mapped as the time, where OMOP's
-    `measurement_date` without a `measurement_datetime` is the standard's own fallback."""
+    """The counts of one run (or partition) of a `source` layout. Date-only specimen times
+    are judged where date_only_times judges them (canonical: a date column mapped as the
+    time; OMOP: `measurement_date` without `measurement_datetime`), under the table named."""
     tables = {"labs": labs, "medications": medications, "diagnoses": diagnoses}
     ids = {name: table_ids(name, frame) for name, frame in tables.items()}
-    return counts_of_ids(ids, date_only_times(labs) if canonical else None)
+    return counts_of_ids(ids, date_only_times(labs, source))
 
 
 def counts_of_ids(
     ids: Mapping[str, TableIds],
-    date_only: tuple[int, int] | None,
+    date_only: DateOnlyCounts | None,
     shared: SharedPatients | None = None,
 ) -> DeliveryCounts:
     """`count_delivery`'s counts from each table's `TableIds` (the labs' first) and the labs'
-    date-only counts (None: not judged); `shared`: their shared_patients, when known."""
+    date-only counts by the table they are judged as (None: not judged); `shared`: their
+    shared_patients, when known."""
     counts = {
         "shared_patients": (
             shared
@@ -58,7 +59,7 @@ def counts_of_ids(
         "near_matches": near_matches({name: t.forms for name, t in ids.items()}),
     }
     if date_only is not None:
-        counts["date_only_times"] = {"labs": date_only}
+        counts["date_only_times"] = date_only
     return counts
 
 
@@ -130,5 +131,5 @@ def delivery_warnings(counts: DeliveryCounts | None, limits: WarningThresholds) 
         unmatched_patient_warnings(counts.get("shared_patients"), limits)
         + scientific_id_warnings(counts.get("scientific_ids"))
         + near_match_warnings(counts.get("near_matches"), limits)
-        + date_only_warnings(counts.get("date_only_times", {}).get("labs"), limits)
+        + date_only_warnings(counts.get("date_only_times"), limits)
     )

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from hyposcreen.arrow_columns import holds_arrow_text
 from hyposcreen.context import RunContext
-from hyposcreen.date_only_times import date_only_rows
+from hyposcreen.date_only_times import JUDGED_TABLES, date_only_rows
 from hyposcreen.delivery_counts import (
     DeliveryCounts,
     TableIds,
@@ -46,10 +46,12 @@ class LabCodes:
     patient id among `ids` (-1: none) with, per id, its number among `forms.ids` (its form
     without surrounding spaces, -1: empty) and whether it is in scientific notation; per
     form, its number among `forms.number_ids` (-1: not a number); and per row, whether its
-    specimen time reads and whether it is a date alone (None: not judged)."""
+    specimen time reads and whether it is a date alone in the `source` layout (None: not
+    judged, or no time column)."""
 
     cleaned: pd.DataFrame
     words: SiteWords
+    source: str
     coverage: tuple[tuple[str, np.ndarray, pd.Index], ...]
     patient: np.ndarray
     ids: pa.Array
@@ -86,10 +88,10 @@ def window_delivery_counts(
 ) -> DeliveryCounts:
     """delivery_counts.count_delivery of the window's tables, the labs' part counted from
     the codes of the read's cleaned labs when `labs` are its rows where `keep` holds."""
-    canonical = ctx.settings.source == "canonical"
+    source = ctx.settings.source
     codes = _codes(ctx, labs, keep, words)
     if codes is None or keep is None:
-        return count_delivery(labs, medications, diagnoses, canonical)
+        return count_delivery(labs, medications, diagnoses, source)
     present = _bincount(codes.patient, keep, len(codes.ids)) > 0
     formed = np.zeros(len(codes.forms.ids), dtype=bool)
     form_of = codes.form_of[present]
@@ -105,11 +107,14 @@ def window_delivery_counts(
     )
     lab_ids = TableIds(distinct, forms, int(codes.scientific[present].sum()))
     date_only = None
-    if canonical:
+    judged = JUDGED_TABLES.get(source)
+    if judged is not None:
         dates = codes.dates
-        date_only = (
-            (0, 0) if dates is None else (int(dates[0][keep].sum()), int(dates[1][keep].sum()))
-        )
+        date_only = {
+            judged: (
+                (0, 0) if dates is None else (int(dates[0][keep].sum()), int(dates[1][keep].sum()))
+            )
+        }
     ids = {
         "labs": lab_ids,
         "medications": table_ids("medications", medications),
@@ -177,26 +182,33 @@ def _codes(
     if len(keep) != len(cleaned) or int(keep.sum()) != len(labs):
         return None
     found: LabCodes | None = shared.decided.get(_CODES)
-    if found is None or found.cleaned is not cleaned or found.words != words:
-        found = _lab_codes(cleaned, words)
+    source = ctx.settings.source
+    if (
+        found is None
+        or found.cleaned is not cleaned
+        or found.words != words
+        or found.source != source
+    ):
+        found = _lab_codes(cleaned, words, source)
         shared.decided[_CODES] = found
     return found if found.coverage else None
 
 
-def _lab_codes(cleaned: pd.DataFrame, words: SiteWords) -> LabCodes:
+def _lab_codes(cleaned: pd.DataFrame, words: SiteWords, source: str) -> LabCodes:
     """`LabCodes` of `cleaned` (no coverage kinds when a column counted does not hold text:
     the windows count their own frames then)."""
     texts = ("status", "patient_id")  # grouped as text: as the frame's own counts group them
     if not all(c in cleaned and holds_arrow_text(cleaned[c]) for c in texts) or (
         "specimen_type" in cleaned and not holds_arrow_text(cleaned["specimen_type"])
     ):
-        return LabCodes(cleaned, words, (), *_no_ids(), None)
+        return LabCodes(cleaned, words, source, (), *_no_ids(), None)
     coverage = (
         ("unit", *_unit_codes(cleaned)),
         ("status", *_status_codes(cleaned, words)),
         ("specimen_type", *_specimen_codes(cleaned, words)),
     )
-    return LabCodes(cleaned, words, coverage, *_id_codes(cleaned), date_only_rows(cleaned))
+    dates = date_only_rows(cleaned, source)
+    return LabCodes(cleaned, words, source, coverage, *_id_codes(cleaned), dates)
 
 
 def _unit_codes(labs: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:

@@ -30,5 +30,15 @@ def contracts_line(summary: Mapping[str, Any]) -> str:
 
 
 def partitions_line(done: str, partitions: int, seconds: float) -> str:
-    """A partitioned run's stage done over every partition, with the seconds it took."""
-    return f"{done} {partitions} partitions ({seconds:.1f} s)"
+    """A partitioned run's stage done over every partition, with the seconds it took (a run
+    on a Dask cluster may have one partition)."""
+    return f"{done} {partitions} partition{'' if partitions == 1 else 's'} ({seconds:.1f} s)"
+
+
+def screening_line(input_dir: object, window: str, profile: str | None) -> str:
+    """The line a window's screening starts with: the input, the window and the severity
+    profile (rules.yaml `profiles`: the bands and tiers the cases are put in) asked for by
+    name, else the rules' default, whose name is known once the rules are read (the line
+    saying how many cases were listed names it)."""
+    chosen = f"severity profile {profile}" if profile else "the rules' default severity profile"
+    return f"screening {input_dir} for {window} ({chosen})"

@@ -22,6 +22,7 @@ from hyposcreen.adapters._files import (
 from hyposcreen.adapters._omop_vocab import Vocabulary
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import SCHEMAS
+from hyposcreen.ingest.frames import date_alone_column
 from hyposcreen.ingest.tabular import RowFilter
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.rules.loinc_text import DASHES
@@ -112,6 +113,11 @@ def _labs(raw: pd.DataFrame, vocab: Vocabulary, decimal: str) -> pd.DataFrame:
             "patient_id": id_text(raw["person_id"]),
             "encounter_id": id_text(raw["visit_occurrence_id"]),
             "specimen_time": timestamp(raw, "measurement", "measurement_time"),
+            date_alone_column("specimen_time"): (
+                raw["measurement_datetime"].isna()
+                & raw["measurement_time"].isna()
+                & raw["measurement_date"].notna()
+            ),
             "value_raw": _value_raw(raw, vocab, decimal),
             "value": raw["value_as_number"],
             "unit": unit.where(unit.notna(), raw["unit_source_value"]),
