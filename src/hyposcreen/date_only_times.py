@@ -18,6 +18,11 @@ at least `min_rows_for_share` rows, warns (exit 4). Counts only.
   that reads as midnight, whatever the date column's type. A `measurement_datetime` at
   00:00 is not counted: it states a clock time, as `2026-11-20T00:00:00` does in the canonical
   layout, and a row cannot tell a draw at midnight from an ETL's filled-in one.
+- fhir (counted as `Observation`): the chosen time's text (`effectiveDateTime`, else
+  `effectivePeriod.start`, ...: fhir_labs) judged as the canonical text is. FHIR writes a date
+  or dateTime as text, and one with a clock always has `:` (`2026-11-20T00:00:00Z` is a
+  midnight stated): a date alone (`2026-11-20`, midnight of its day) or coarser (`2026-11`,
+  midnight of the first of its month; `2026`) reads as midnight and holds none.
 - other sources are not judged.
 """
 
@@ -35,7 +40,8 @@ from hyposcreen.run_warnings import RunWarning, share_over
 COLUMN = "specimen_time"
 _DATE_DIGITS = 8  # a date alone has at most 8 digits (20261120, 20.11.2026); a clock adds more
 # source -> the table its counts are kept under (delivery_counts), and so the message's words
-JUDGED_TABLES = {"canonical": "labs", "omop": "measurement"}
+JUDGED_TABLES = {"canonical": "labs", "omop": "measurement", "fhir": "Observation"}
+_JUDGED_BY_TEXT = ("canonical", "fhir")  # the others by the adapter's mark
 
 DateOnlyCounts = dict[str, tuple[int, int]]  # table -> (rows with a readable time, date-only)
 
@@ -56,10 +62,10 @@ def date_only_times(labs: pd.DataFrame, source: str) -> DateOnlyCounts | None:
 def date_only_rows(labs: pd.DataFrame, source: str) -> tuple[np.ndarray, np.ndarray] | None:
     """Per lab row, whether its specimen_time reads and whether it is dated by a date alone
     (`date_only_times` counts them); None when `source` is not judged or the frame lacks the
-    time column (or, canonical, its text)."""
+    time column (or, judged by its text, that text)."""
     if source == "omop" and COLUMN in labs.columns:
         return _omop_rows(labs)
-    if source != "canonical" or COLUMN not in labs.columns or f"{COLUMN}_raw" not in labs:
+    if source not in _JUDGED_BY_TEXT or COLUMN not in labs.columns or f"{COLUMN}_raw" not in labs:
         return None
     times = labs[COLUMN]
     timed = times.notna().to_numpy(dtype=bool)
@@ -114,6 +120,17 @@ def _message(table: str, date_only: int, timed: int, limit: float) -> str:
             "day meet as duplicates, a glucose of any hour corrects a sodium and the 48 h "
             "change is measured in days: read the list with care. Can the extract fill "
             "measurement_datetime (or measurement_time)?"
+        )
+    if table == JUDGED_TABLES["fhir"]:
+        return (
+            f"{date_only} of {timed} FHIR Observation row(s) {share} have an effectiveDateTime "
+            f"(or effectivePeriod.start) written as a date alone, or a year and month, without a "
+            f"clock time (limit {limit:.0%}): each is read as midnight of its day (a year and "
+            "month as midnight of the month's first day). Results of one day meet as "
+            "duplicates, a glucose of any hour corrects a sodium and the 48 h change is "
+            "measured in days: read the list with care. Can the export write the time the "
+            "specimen was taken (effectiveDateTime with its time and offset, or "
+            "effectiveInstant)?"
         )
     return (
         f"{date_only} of {timed} lab row(s) {share} have a specimen_time that is a date "

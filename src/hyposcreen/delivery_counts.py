@@ -35,7 +35,8 @@ def count_delivery(
 ) -> DeliveryCounts:
     """The counts of one run (or partition) of a `source` layout. Date-only specimen times
     are judged where date_only_times judges them (canonical: a date column mapped as the
-    time; OMOP: `measurement_date` without `measurement_datetime`), under the table named."""
+    time; OMOP: `measurement_date` without `measurement_datetime`; FHIR: an Observation's
+    effective time written as a date alone), under the table named."""
     tables = {"labs": labs, "medications": medications, "diagnoses": diagnoses}
     ids = {name: table_ids(name, frame) for name, frame in tables.items()}
     return counts_of_ids(ids, date_only_times(labs, source))

@@ -7,13 +7,19 @@ still looks complete, so a share of them over rules.yaml `warnings: max_missing_
 share of rows whose identifying code is empty; judged on `min_rows_for_share` rows) warns.
 With a concept table only drugs are judged: it holds every RxNorm drug, but of SNOMED only the
 listed codes (adapters._omop_vocab), so there a condition concept it does not resolve is an
-unlisted condition, not an unreadable one. Counts only, never a value.
+unlisted condition, not an unreadable one. A FHIR export is judged alike on its medication
+resources (MedicationRequest, MedicationStatement, MedicationAdministration), added up: those
+that name their drug by codes alone (no text or display; an RxNorm product code, an NDC),
+none an ATC code or the RxNorm code of a listed ingredient (adapters.fhir_medications). The
+rules name drugs by ingredient name and ATC (spec §6): such codes are not read. Counts only,
+never a value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from hyposcreen.adapters.fhir_medications import DRUG_ROWS, UNIDENTIFIED_DRUG
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
@@ -36,7 +42,7 @@ def unidentified_event_warnings(
     tables: Mapping[str, IngestedTable], limits: WarningThresholds
 ) -> list[RunWarning]:
     """One warning per source event table whose rows name nothing readable over the limit."""
-    found: list[RunWarning] = []
+    found = _fhir_medication_warnings(tables.get("medications"), limits)
     for name, (source, reason, what, risk, with_concepts) in _UNIDENTIFIED.items():
         table = tables.get(name)
         counts = table.source_counts.get(source) if table is not None else None
@@ -65,3 +71,28 @@ def unidentified_event_warnings(
             )
         )
     return found
+
+
+def _fhir_medication_warnings(
+    table: IngestedTable | None, limits: WarningThresholds
+) -> list[RunWarning]:
+    """The warning of a FHIR export whose medication resources mostly name their drug by codes
+    the screen does not read (none when the table was not read from FHIR)."""
+    kinds = {k: c for k, c in (table.source_counts if table else {}).items() if DRUG_ROWS in c}
+    read = sum(int(c[DRUG_ROWS]) for c in kinds.values())
+    unidentified = sum(int(c.get(f"note_{UNIDENTIFIED_DRUG}", 0)) for c in kinds.values())
+    if not share_over(unidentified, read, limits.max_missing_key_share, limits):
+        return []
+    return [
+        RunWarning(
+            "unidentified_medications",
+            f"{unidentified} of {read} FHIR {'/'.join(sorted(kinds))} row(s) "
+            f"({unidentified / read:.0%}; limit {limits.max_missing_key_share:.0%}) name no "
+            "drug the screen can read: their medicationCodeableConcept (or Medication code) "
+            "has no text or display, and none of its codes is an ATC code or the RxNorm code "
+            "of a listed ingredient (an RxNorm product code is not read: the rules name drugs "
+            "by ingredient and ATC). No medication risk factor can be found in them, so the "
+            "list may lack patients: ask for an export whose medication codings carry their "
+            "display (or a text naming the drug).",
+        )
+    ]

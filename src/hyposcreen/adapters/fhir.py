@@ -46,7 +46,11 @@ from hyposcreen.adapters.fhir_index import (
 )
 from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper, contained_results
 from hyposcreen.adapters.fhir_layout import LAB_SOURCES, check_layout, input_files
-from hyposcreen.adapters.fhir_medications import MEDICATION_COLUMNS, MedicationMapper
+from hyposcreen.adapters.fhir_medications import (
+    DRUG_ROWS,
+    MEDICATION_COLUMNS,
+    MedicationMapper,
+)
 from hyposcreen.adapters.fhir_parsed import TABLE_TYPES, documents_as_one, keep_only
 from hyposcreen.adapters.fhir_patients import PATIENT_COLUMNS, patient_row
 from hyposcreen.adapters.fhir_scan import (
@@ -214,6 +218,8 @@ def read_table(
     if medication_mapper is not None:
         for (kind, note), count in medication_mapper.unmapped.items():
             counts.setdefault(kind, Counter())[f"note_{note}"] += count
+        for kind, count in medication_mapper.drug_rows.items():
+            counts.setdefault(kind, Counter())[DRUG_ROWS] += count
     for tally in counts.values():
         tally["unmapped"] = sum(v for k, v in tally.items() if k.startswith("unmapped_"))
     for support, size in indexed.items():

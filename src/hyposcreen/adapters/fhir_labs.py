@@ -6,7 +6,8 @@ also written as another dash: rules.loinc_text) or a name / local code of the la
 (names case-insensitive) or an item id of the shipped MIMIC lab items (fhir_lab_items), as JSON
 may write it (`\\u00e9`, `\\/`). Lines without such a value are never parsed; the reader counts
 them as not relevant (`unknown_loinc`). The types of Specimen resources are read by
-fhir_specimens.
+fhir_specimens. specimen_time is the chosen time's text as written: a date alone (`2026-11-20`)
+or a year and month reads as midnight, and date_only_times counts such rows from that text.
 """
 
 from __future__ import annotations

@@ -6,7 +6,10 @@ resource (exported in Medication files or `contained`, referenced as `#id`, or a
 that a contained resource has; a mix's parts by their references). A code system whose codes
 are the drug's name (rules/drug_name_systems.csv) names it by its codes and, on a Medication,
 by its identifiers, as a display would. Conditions are read by fhir_conditions, Patients by
-fhir_patients.
+fhir_patients. The rows made per resource type (`DRUG_ROWS`), and those whose drug the screen
+cannot read (`UNIDENTIFIED_DRUG`: no text or display, named by codes alone that are no ATC code
+and no RxNorm code of a listed ingredient), are counted for the manifest's source_counts: too
+many of them warn (unidentified_events), since no medication risk factor can come from them.
 """
 
 from __future__ import annotations
@@ -56,6 +59,10 @@ _MEDICATION_STATUS = {"not-taken": "not-done"}
 _NOT_DONE = "not-done"
 # an order: R4's MedicationRequest, or DSTU2's MedicationOrder (`dateWritten`, `dateEnded`)
 _ORDERS = ("MedicationRequest", "MedicationOrder")
+# the note of a row whose drug the screen cannot read: no text, display or name code, no ATC
+# code and no RxNorm code of a listed ingredient (codes alone: an RxNorm product, an NDC)
+UNIDENTIFIED_DRUG = "no_drug_identifier"
+DRUG_ROWS = "drug_rows"  # source_counts: the rows a resource type gave (their drugs judged)
 _ATC_SHAPE = re.compile(r"^[A-Z]\d{2}[A-Z]{2}\d{2}$", re.I)  # a coding without a system
 
 
@@ -76,6 +83,7 @@ class MedicationMapper:
         self.known_atc = {i.atc for i in rules.ingredients.values() if i.atc}
         self.atc_prefixes = tuple(rules.atc_combinations)
         self.unmapped: Counter[tuple[str, str]] = Counter()  # (resource type, note)
+        self.drug_rows: Counter[str] = Counter()  # resource type -> rows made
         self.unresolved = False  # the last row's drug is only a reference the export lacks
 
     def rows(self, resource: dict[str, Any]) -> list[Row]:
@@ -83,8 +91,13 @@ class MedicationMapper:
         only by a reference to a Medication the export does not hold."""
         self.unresolved = False
         found = self.row(resource)
+        kind = str(resource.get("resourceType"))
         if self.unresolved:
-            raise UnresolvedReference(str(resource.get("resourceType")))
+            raise UnresolvedReference(kind)
+        self.drug_rows[kind] += 1
+        _, name, rxnorm, atc = found[:4]
+        if name is None and atc is None and rxnorm not in self.known_rxnorm:
+            self.unmapped[(kind, UNIDENTIFIED_DRUG)] += 1
         return [found]
 
     def _medication_concepts(self, resource: dict[str, Any]) -> tuple[list[object], str | None]:
