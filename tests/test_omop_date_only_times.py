@@ -5,7 +5,8 @@ hour corrects a sodium. On the sample converted to OMOP with the datetime blank 
 the list changed (35 cases listed, 34) at exit 0, without a word. The night now warns as the
 canonical layout's date-only times do (exit 4, `date_only_times`, counts only), in one process,
 in partitions, in a backfill and in the audit; datetimes, a measurement_time, or a datetime at
-00:00 are no date alone."""
+00:00 are no date alone. A measurement_datetime holding a date without a clock time (text, or a
+Parquet column typed date) is one, as it reads as midnight too."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sample_data import to_omop
 
@@ -31,7 +34,7 @@ KEPT_IDS = {str(n) for n in range(1, 11)}
 def _omop(tmp_path: Path, change: str) -> Path:
     """The sample as an OMOP extract (tab-delimited, with vocabulary), its measurement table's
     datetimes changed: `blank` but rows 1-10, `time` blank with the clock in measurement_time,
-    `midnight` at 00:00:00 of their date, `none` kept."""
+    `midnight` at 00:00:00 of their date, `dates` their date alone but rows 1-10, `none` kept."""
     folder = tmp_path / "omop"
     to_omop.convert(folder, SAMPLE)
     path = folder / "measurement.csv"
@@ -43,6 +46,10 @@ def _omop(tmp_path: Path, change: str) -> Path:
     elif change == "time":
         rows["measurement_time"] = clock.where(dated, "")
         rows.loc[dated, "measurement_datetime"] = ""
+    elif change == "dates":
+        rows.loc[~rows["measurement_id"].isin(KEPT_IDS), "measurement_datetime"] = rows[
+            "measurement_date"
+        ]
     elif change == "midnight":
         rows.loc[dated, "measurement_datetime"] = rows["measurement_date"] + " 00:00:00"
     rows.to_csv(path, sep="\t", index=False)
@@ -76,9 +83,9 @@ def test_measurements_dated_by_their_date_alone_warn(
     [message] = _date_only(out / DAY / "run_manifest.json")
     share = round(100 * DATE_ALONE / TIMED_ROWS)
     assert message.startswith(
-        f"{DATE_ALONE} of {TIMED_ROWS} OMOP measurement row(s) ({share}%) are dated by "
-        "measurement_date alone (limit 5%): measurement_datetime is blank and no "
-        "measurement_time is given, so each is read as midnight of its day."
+        f"{DATE_ALONE} of {TIMED_ROWS} OMOP measurement row(s) ({share}%) are dated by a date "
+        "alone (limit 5%): their measurement_datetime is blank (and no measurement_time is "
+        "given) or holds a date without a clock time, so each is read as midnight of its day."
     )
     assert "a glucose of any hour corrects a sodium" in message
     assert f"warning: {message}" in err
@@ -114,3 +121,34 @@ def test_a_backfill_and_the_audit_warn_of_dates_alone(
     [found] = _date_only(audit / "audit_manifest.json")
     assert re.match(r"\[2026-11\] \d+ of \d+ OMOP measurement row\(s\) \(\d+%\) are dated", found)
     assert "measurement_datetime is blank" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_a_datetime_column_holding_dates_alone_warns_as_a_blank_one(
+    tmp_path: Path, typed: bool
+) -> None:
+    """A measurement_datetime holding a date without a clock time (`2026-11-20`, or a Parquet
+    column typed date) is read as midnight as a blank one is: the list changes (34 cases, where
+    the datetimes list 35) and the night warns of the rows so dated, not quietly exits 0."""
+    folder = _omop(tmp_path, "dates")
+    if typed:  # every row's datetime a typed date: rows 1-10 as well
+        path = folder / "measurement.csv"
+        rows = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False).replace("", None)
+        table = pa.Table.from_pandas(rows, preserve_index=False)
+        days = pd.to_datetime(rows["measurement_date"]).dt.date
+        column = table.schema.get_field_index("measurement_datetime")
+        table = table.set_column(column, "measurement_datetime", pa.array(days, pa.date32()))
+        path.unlink()
+        pq.write_table(table, folder / "measurement.parquet")
+    status, out = _run(folder, "--window-start", DAY)
+    assert status == 4
+    assert len(pd.read_csv(out / DAY / "review_list.csv")) == 34
+    [message] = _date_only(out / DAY / "run_manifest.json")
+    date_alone = TIMED_ROWS if typed else DATE_ALONE
+    share = round(100 * date_alone / TIMED_ROWS)
+    assert message.startswith(
+        f"{date_alone} of {TIMED_ROWS} OMOP measurement row(s) ({share}%) are dated by a date "
+        "alone (limit 5%)"
+    )
+    assert "a date without a clock time" in message
+    _assert_counts_only(message, date_alone, TIMED_ROWS, share)

@@ -13,11 +13,13 @@ at least `min_rows_for_share` rows, warns (exit 4). Counts only.
   `:`, and no more digits than a date has: `20261120000000`, a site format's compact
   midnight, holds one) and it reads as midnight; typed Parquet timestamps are not judged
   (their text is not kept), typed dates are.
-- omop (counted as `measurement`): a row the adapter dated by `measurement_date` alone
-  (`measurement_datetime` blank, no `measurement_time`: `ingest.frames.date_alone_column`)
-  that reads as midnight, whatever the date column's type. A `measurement_datetime` at
-  00:00 is not counted: it states a clock time, as `2026-11-20T00:00:00` does in the canonical
-  layout, and a row cannot tell a draw at midnight from an ETL's filled-in one.
+- omop (counted as `measurement`): a row the adapter dated by a date alone
+  (`ingest.frames.date_alone_column`: `measurement_date` with `measurement_datetime` blank
+  and no `measurement_time`, or a `measurement_datetime` holding a date without a clock time,
+  `2026-11-20` or a Parquet column typed date) that reads as midnight, whatever the date
+  column's type. A `measurement_datetime` at 00:00 is not counted: it states a clock time, as
+  `2026-11-20T00:00:00` does in the canonical layout, and a row cannot tell a draw at
+  midnight from an ETL's filled-in one.
 - fhir (counted as `Observation`): the chosen time's text (`effectiveDateTime`, else
   `effectivePeriod.start`, ...: fhir_labs) judged as the canonical text is. FHIR writes a date
   or dateTime as text, and one with a clock always has `:` (`2026-11-20T00:00:00Z` is a
@@ -114,12 +116,13 @@ def _message(table: str, date_only: int, timed: int, limit: float) -> str:
     share = f"({date_only / timed:.0%})"
     if table == JUDGED_TABLES["omop"]:
         return (
-            f"{date_only} of {timed} OMOP measurement row(s) {share} are dated by "
-            f"measurement_date alone (limit {limit:.0%}): measurement_datetime is blank and no "
-            "measurement_time is given, so each is read as midnight of its day. Results of one "
-            "day meet as duplicates, a glucose of any hour corrects a sodium and the 48 h "
-            "change is measured in days: read the list with care. Can the extract fill "
-            "measurement_datetime (or measurement_time)?"
+            f"{date_only} of {timed} OMOP measurement row(s) {share} are dated by a date "
+            f"alone (limit {limit:.0%}): their measurement_datetime is blank (and no "
+            "measurement_time is given) or holds a date without a clock time, so each is read "
+            "as midnight of its day. Results of one day meet as duplicates, a glucose of any "
+            "hour corrects a sodium and the 48 h change is measured in days: read the list "
+            "with care. Can the extract fill measurement_datetime with the clock time (or "
+            "measurement_time)?"
         )
     if table == JUDGED_TABLES["fhir"]:
         return (

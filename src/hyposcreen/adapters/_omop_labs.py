@@ -29,6 +29,7 @@ from hyposcreen.rules.loinc_text import DASHES
 
 Reader = tuple[list[pd.DataFrame], Counter[str], Counter[str]]
 _LOINC_SHAPE = r"\d{1,7}[-" + DASHES + r"]\d"  # any dash (rules.loinc_text)
+_DATE_DIGITS = 8  # a date alone has at most 8 digits (20261120); a clock adds more
 _IDENTIFY_REASONS = (
     "unknown_loinc",
     "unknown_lab_name",
@@ -113,11 +114,7 @@ def _labs(raw: pd.DataFrame, vocab: Vocabulary, decimal: str) -> pd.DataFrame:
             "patient_id": id_text(raw["person_id"]),
             "encounter_id": id_text(raw["visit_occurrence_id"]),
             "specimen_time": timestamp(raw, "measurement", "measurement_time"),
-            date_alone_column("specimen_time"): (
-                raw["measurement_datetime"].isna()
-                & raw["measurement_time"].isna()
-                & raw["measurement_date"].notna()
-            ),
+            date_alone_column("specimen_time"): _dated_alone(raw),
             "value_raw": _value_raw(raw, vocab, decimal),
             "value": raw["value_as_number"],
             "unit": unit.where(unit.notna(), raw["unit_source_value"]),
@@ -129,6 +126,21 @@ def _labs(raw: pd.DataFrame, vocab: Vocabulary, decimal: str) -> pd.DataFrame:
             "source_row": raw["source_row"],
         }
     )
+
+
+def _dated_alone(raw: pd.DataFrame) -> pd.Series:
+    """The rows whose specimen_time is a date without a clock time: `measurement_date` alone
+    (no `measurement_datetime` nor `measurement_time`), or a `measurement_datetime` holding
+    a date alone (`2026-11-20`, a Parquet column typed date; read before any
+    `measurement_time`), judged as date_only_times judges canonical text: no `:` and no more
+    digits than a date has."""
+    stated = raw["measurement_datetime"]
+    by_date = stated.isna() & raw["measurement_time"].isna() & raw["measurement_date"].notna()
+    colon = stated.str.contains(":", regex=False).to_numpy(dtype=bool, na_value=True)
+    rows = np.flatnonzero(~colon)  # digits counted on these alone (few: a clock has a colon)
+    no_clock = np.zeros(len(raw), dtype=bool)
+    no_clock[rows] = (stated.iloc[rows].str.count(r"\d") <= _DATE_DIGITS).to_numpy(dtype=bool)
+    return by_date | no_clock
 
 
 def _site_number(number: pd.Series, decimal: str) -> pd.Series:

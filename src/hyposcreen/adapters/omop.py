@@ -18,8 +18,9 @@ Mapping (decisions where the CDM leaves room are marked *):
   convention cleaning reads), never 135000; the site's own text (`3,2`) reads as before.
   *Unit: UCUM code of `unit_concept_id`, else `unit_source_value`. *specimen_time:
   `measurement_datetime`, else `measurement_date` (+ `measurement_time` when given); a row
-  dated by `measurement_date` alone reads as midnight and is marked so
-  (`ingest.frames.date_alone_column`): too many of them warn (date_only_times).
+  dated by a date alone (`measurement_date` alone, or a `measurement_datetime` holding a date
+  without a clock time) reads as midnight and is marked so (`ingest.frames.date_alone_column`):
+  too many of them warn (date_only_times).
 - drug_exposure: drug_name = `drug_source_value` (as written), else the drug concept's name; the
   listed ingredients found through `concept_ancestor` are appended in brackets when the name does
   not already say them (without `concept_ancestor`: the drug concept's own name), and their

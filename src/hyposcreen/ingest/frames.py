@@ -70,9 +70,10 @@ def parsed_column(column: str) -> str:
 
 def date_alone_column(column: str) -> str:
     """The hidden column a source adapter marks True on the rows whose `column` it took from a
-    date column alone (OMOP: `measurement_date`, without `measurement_datetime` or
-    `measurement_time`): the delivery's warnings count them (date_only_times). Rows travel with
-    it through every stage that keeps a frame's columns; a frame without it has none such."""
+    date alone (OMOP: `measurement_date` without `measurement_datetime` or `measurement_time`,
+    or a `measurement_datetime` holding a date without a clock time): the delivery's warnings
+    count them (date_only_times). Rows travel with it through every stage that keeps a frame's
+    columns; a frame without it has none such."""
     return f"__hyposcreen_date_alone_{column}"
 
 
