@@ -166,12 +166,13 @@ def publish_artifacts(summary: context.RunSummary, seconds: float) -> dict[str, 
     )
     tiers = counts["counts_per_tier"]
     get_run_logger().info(  # the CLI prints its own closing line
-        "%s case(s) listed (urgent %s, soon %s, routine %s); run %s; severity profile %s",
+        "%s case(s) listed (urgent %s, soon %s, routine %s); run %s; rules %s, severity profile %s",
         counts["listed"],
         tiers["1"],
         tiers["2"],
         tiers["3"],
         counts["run_id"],
+        counts["rules_version"],
         counts["profile"],
     )
     return counts
