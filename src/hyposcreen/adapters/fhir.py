@@ -23,7 +23,8 @@ is one row too: not relevant (`entry_without_resource`: a transaction's DELETE),
 file's path inside the export, `source_row` its line number (`12.1`: the second row of line
 12). A JSON document is parsed once per run, whatever the tables that read it (`fhir_parsed`).
 Of several versions of one resourceType/id (`meta.versionId`, else `meta.lastUpdated`) the
-latest is used, the others quarantined `superseded_version` (`fhir_versions`).
+latest is used, the others quarantined `superseded_version` (`fhir_versions`); so is the
+latest version of a Specimen, Medication or Encounter the rows refer to (`fhir_index`).
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ from typing import Any
 from hyposcreen.adapters.fhir_conditions import DIAGNOSIS_COLUMNS, ConditionMapper
 from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, classify
 from hyposcreen.adapters.fhir_index import (
+    Versions,
     encounter_start,
     index_resources,
+    keep_latest,
     medication_index_entry,
 )
 from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper, contained_results
@@ -140,14 +143,15 @@ def _reference_index(
     mixed: list[Path],
     indexed: dict[str, int],
 ) -> tuple[dict[str, Any], Callable[[Resource], None]]:
-    """The index (id -> `entry` of the resource) of the `kind` resources a table's rows refer
-    to, read from their own files and the mixed ones (its size noted in `indexed`), and what
-    keeps one more such resource met while the table's own lines are read."""
-    index: dict[str, Any] = index_resources(by_type.get(kind, []) + mixed, kind, entry)
+    """The index (id -> `entry` of its latest version) of the `kind` resources a table's rows
+    refer to, read from their own files and the mixed ones (its size noted in `indexed`), and
+    what keeps one more such resource met while the table's own lines are read."""
+    versions: Versions = {}
+    index: dict[str, Any] = index_resources(by_type.get(kind, []) + mixed, kind, entry, versions)
     indexed[kind] = len(index)
 
     def keep(resource: Resource) -> None:
-        index[str(resource.get("id"))] = entry(resource)
+        keep_latest(index, versions, str(resource.get("id")), resource, entry)
 
     return index, keep
 

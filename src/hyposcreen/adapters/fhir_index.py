@@ -5,7 +5,11 @@ An Observation names its specimen, a MedicationRequest its Medication and a Cond
 Encounter by reference; this module reads every resource of one type in the export (NDJSON
 lines, Bundles on a line, JSON documents, parsed once per run: `fhir_parsed`) into a dict
 id -> what the mapper needs from it (a Medication's entry: `medication_index_entry`; an
-Encounter's: `encounter_start`).
+Encounter's: `encounter_start`). A resource met in several versions (a `_history` Bundle, two
+incremental exports side by side) is indexed by its latest, as fhir_versions orders a table's
+rows: the highest numeric `meta.versionId`, else the latest `meta.lastUpdated` (in UTC),
+wherever each version stands in the files; versions that cannot be ordered, or tie, leave the
+one met last.
 """
 
 from __future__ import annotations
@@ -14,11 +18,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from hyposcreen.adapters.fhir_files import is_document, iter_lines
 from hyposcreen.adapters.fhir_parsed import document_places
 from hyposcreen.adapters.fhir_scan import Resource, bundle_entries, parse_resource
 from hyposcreen.adapters.fhir_types import objects, period, system_key, text
+from hyposcreen.adapters.fhir_versions import version_of
 from hyposcreen.rules.loader import load_source_map
+
+Versions = dict[str, tuple[str | None, str | None]]  # id -> (versionId, lastUpdated) indexed
 
 # code systems whose codes (and, on a Medication, identifier values) are the drug's name as
 # written (MIMIC-IV on FHIR's medication-name: the prescriptions drug, the emar medication)
@@ -28,25 +37,30 @@ DRUG_NAME_SYSTEMS = frozenset(
 
 
 def index_resources(
-    files: list[Path], resource_type: str, entry: Callable[[Resource], Any]
+    files: list[Path],
+    resource_type: str,
+    entry: Callable[[Resource], Any],
+    versions: Versions | None = None,
 ) -> dict[str, Any]:
     """id -> entry for every resource of one type in the files (also inside Bundles and JSON
-    documents)."""
+    documents), of its latest version; `versions`: where the versions indexed are noted, for
+    `keep_latest` to go on with."""
     found: dict[str, Any] = {}
+    versions = {} if versions is None else versions
     for path in files:
         if is_document(path):
             places = document_places(path, (resource_type,), holding=resource_type)[0]
             candidates = [resource for _, resource in places]
-            _index(candidates, resource_type, entry, found)
+            _index(candidates, resource_type, entry, found, versions)
             continue
         for _, line in iter_lines(path):
             parsed = parse_resource(line)
             if parsed is None:
                 continue
             if parsed["resourceType"] == "Bundle":
-                _index(bundle_entries(parsed), resource_type, entry, found)
+                _index(bundle_entries(parsed), resource_type, entry, found, versions)
             else:
-                _index([parsed], resource_type, entry, found)
+                _index([parsed], resource_type, entry, found, versions)
     return found
 
 
@@ -55,10 +69,43 @@ def _index(
     resource_type: str,
     entry: Callable[[Resource], Any],
     found: dict[str, Any],
+    versions: Versions,
 ) -> None:
     for resource in candidates:
         if resource["resourceType"] == resource_type and isinstance(resource.get("id"), str):
-            found[resource["id"]] = entry(resource)
+            keep_latest(found, versions, resource["id"], resource, entry)
+
+
+def keep_latest(
+    found: dict[str, Any],
+    versions: Versions,
+    rid: str,
+    resource: Resource,
+    entry: Callable[[Resource], Any],
+) -> None:
+    """Index `resource` under `rid` unless the version held there is known to be newer."""
+    version = version_of(resource)[1:]
+    if rid in found and _newer(versions.get(rid), version):
+        return
+    found[rid] = entry(resource)
+    if version == (None, None):
+        versions.pop(rid, None)
+    else:
+        versions[rid] = version
+
+
+def _newer(held: tuple[str | None, str | None] | None, met: tuple[str | None, str | None]) -> bool:
+    """Whether the version held is newer than one met after it: both numeric versionIds, else
+    both lastUpdated instants (UTC)."""
+    if held is None:
+        return False
+    held_id, met_id = (pd.to_numeric(v[0], errors="coerce") for v in (held, met))
+    if pd.notna(held_id) and pd.notna(met_id):
+        return bool(held_id > met_id)
+    held_at, met_at = (
+        pd.to_datetime(v[1], utc=True, errors="coerce", format="ISO8601") for v in (held, met)
+    )
+    return bool(pd.notna(held_at) and pd.notna(met_at) and held_at > met_at)
 
 
 def medication_index_entry(resource: dict[str, Any]) -> dict[str, Any]:
