@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -253,3 +255,15 @@ def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str
         check=False,
         timeout=timeout,
     )
+
+
+def date_only_messages(manifest_path: Path) -> list[str]:
+    """The messages of a manifest's `date_only_times` warnings."""
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    return [w["message"] for w in manifest["warnings"] if w["code"] == "date_only_times"]
+
+
+def assert_date_only_counts_only(message: str, *counts: int) -> None:
+    """Only the counts, the share, the limit (5 %) and the spec's 48 h are numbers in a
+    date-only warning: no value or time of the extract."""
+    assert set(re.findall(r"\d+", message)) <= {*map(str, counts), "5", "48"}

@@ -11,13 +11,13 @@ with a clock, a midnight stated with its offset among them, are no date alone.""
 from __future__ import annotations
 
 import gzip
-import json
 import re
 from pathlib import Path
 
 import orjson
 import pytest
 from sample_data import to_fhir
+from tests.helpers import assert_date_only_counts_only, date_only_messages
 
 from hyposcreen.cli import main
 from sample_delivery import DAY, SAMPLE
@@ -68,16 +68,6 @@ def _run(folder: Path, *options: str) -> tuple[int, Path]:
     return status, out
 
 
-def _date_only(manifest_path: Path) -> list[str]:
-    manifest = json.loads(manifest_path.read_text("utf-8"))
-    return [w["message"] for w in manifest["warnings"] if w["code"] == "date_only_times"]
-
-
-def _assert_counts_only(message: str, *counts: int) -> None:
-    """Only the counts, the share, the limit and the 48 h of the spec are numbers in it."""
-    assert set(re.findall(r"\d+", message)) <= {*map(str, counts), "5", "48"}
-
-
 @pytest.mark.parametrize("partitions", ["1", "3"])
 def test_observations_dated_by_a_date_alone_warn(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], partitions: str
@@ -85,7 +75,7 @@ def test_observations_dated_by_a_date_alone_warn(
     status, out = _run(_fhir(tmp_path, "date"), "--window-start", DAY, "--partitions", partitions)
     err = capsys.readouterr().err
     assert status == 4
-    [message] = _date_only(out / DAY / "run_manifest.json")
+    [message] = date_only_messages(out / DAY / "run_manifest.json")
     share = round(100 * DATE_ALONE / TIMED_ROWS)
     assert message.startswith(
         f"{DATE_ALONE} of {TIMED_ROWS} FHIR Observation row(s) ({share}%) have an "
@@ -95,7 +85,7 @@ def test_observations_dated_by_a_date_alone_warn(
     assert "a glucose of any hour corrects a sodium" in message
     assert "effectiveDateTime with its time and offset, or effectiveInstant" in message
     assert f"warning: {message}" in err
-    _assert_counts_only(message, DATE_ALONE, TIMED_ROWS, share)
+    assert_date_only_counts_only(message, DATE_ALONE, TIMED_ROWS, share)
 
 
 @pytest.mark.parametrize("change", ["none", "midnight"])
@@ -103,7 +93,7 @@ def test_effective_times_with_a_clock_do_not_warn(tmp_path: Path, change: str) -
     """Times as converted, or at 00:00:00Z (a midnight stated with its offset: a draw at
     midnight cannot be told from an exporter's filled-in one)."""
     status, out = _run(_fhir(tmp_path, change), "--window-start", DAY)
-    assert _date_only(out / DAY / "run_manifest.json") == []
+    assert date_only_messages(out / DAY / "run_manifest.json") == []
     if change == "none":  # every result at midnight does change what is screened
         assert status == 0
 
@@ -116,13 +106,13 @@ def test_a_backfill_and_the_audit_warn_of_dates_alone(
     folder = _fhir(tmp_path, "date")
     status, out = _run(folder, "--backfill", "2026-11-19", DAY)
     assert status == 4
-    assert _date_only(out / "2026-11-19" / "run_manifest.json") == []
-    [message] = _date_only(out / DAY / "run_manifest.json")
+    assert date_only_messages(out / "2026-11-19" / "run_manifest.json") == []
+    [message] = date_only_messages(out / DAY / "run_manifest.json")
     assert message.startswith(f"{DATE_ALONE} of {TIMED_ROWS} FHIR Observation row(s)")
     audit = tmp_path / "audit"
     period = ["--start", "2026-11-01", "--end", "2026-12-01", "--out", str(audit)]
     assert main(["audit", "--source", "fhir", "--input", str(folder), *period]) == 4
-    [found] = _date_only(audit / "audit_manifest.json")
+    [found] = date_only_messages(audit / "audit_manifest.json")
     assert re.match(r"\[2026-11\] \d+ of \d+ FHIR Observation row\(s\) \(\d+%\) have an", found)
     assert "written as a date alone" in capsys.readouterr().err
 
@@ -136,7 +126,7 @@ def test_the_audit_warns_of_effective_times_written_as_a_year_and_month(
     audit = tmp_path / "audit"
     period = ["--start", "2026-11-01", "--end", "2026-12-01", "--out", str(audit)]
     assert main(["audit", "--source", "fhir", "--input", str(folder), *period]) == 4
-    [found] = _date_only(audit / "audit_manifest.json")
+    [found] = date_only_messages(audit / "audit_manifest.json")
     # the month holds 169 timed Observations (171 less the unknown LOINC and the time
     # "unknown"), lab-1 to lab-10 among them with their clock
     assert found.startswith("[2026-11] 159 of 169 FHIR Observation row(s) (94%) have an")

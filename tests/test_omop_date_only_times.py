@@ -10,7 +10,6 @@ Parquet column typed date) is one, as it reads as midnight too."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sample_data import to_omop
+from tests.helpers import assert_date_only_counts_only, date_only_messages
 
 from hyposcreen.cli import main
 from sample_delivery import DAY, SAMPLE
@@ -63,16 +63,6 @@ def _run(folder: Path, *options: str) -> tuple[int, Path]:
     return status, out
 
 
-def _date_only(manifest_path: Path) -> list[str]:
-    manifest = json.loads(manifest_path.read_text("utf-8"))
-    return [w["message"] for w in manifest["warnings"] if w["code"] == "date_only_times"]
-
-
-def _assert_counts_only(message: str, *counts: int) -> None:
-    """Only the counts, the share, the limit and the 48 h of the spec are numbers in it."""
-    assert set(re.findall(r"\d+", message)) <= {*map(str, counts), "5", "48"}
-
-
 @pytest.mark.parametrize("partitions", ["1", "3"])
 def test_measurements_dated_by_their_date_alone_warn(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], partitions: str
@@ -80,7 +70,7 @@ def test_measurements_dated_by_their_date_alone_warn(
     status, out = _run(_omop(tmp_path, "blank"), "--window-start", DAY, "--partitions", partitions)
     err = capsys.readouterr().err
     assert status == 4
-    [message] = _date_only(out / DAY / "run_manifest.json")
+    [message] = date_only_messages(out / DAY / "run_manifest.json")
     share = round(100 * DATE_ALONE / TIMED_ROWS)
     assert message.startswith(
         f"{DATE_ALONE} of {TIMED_ROWS} OMOP measurement row(s) ({share}%) are dated by a date "
@@ -89,7 +79,7 @@ def test_measurements_dated_by_their_date_alone_warn(
     )
     assert "a glucose of any hour corrects a sodium" in message
     assert f"warning: {message}" in err
-    _assert_counts_only(message, DATE_ALONE, TIMED_ROWS, share)
+    assert_date_only_counts_only(message, DATE_ALONE, TIMED_ROWS, share)
 
 
 @pytest.mark.parametrize("change", ["none", "time", "midnight"])
@@ -99,7 +89,7 @@ def test_a_clock_time_in_the_datetime_or_time_column_does_not_warn(
     """Datetimes (as converted), the clock in measurement_time, or a datetime at 00:00:00 (it
     states a clock time; a draw at midnight cannot be told from an ETL's filled-in one)."""
     status, out = _run(_omop(tmp_path, change), "--window-start", DAY)
-    assert _date_only(out / DAY / "run_manifest.json") == []
+    assert date_only_messages(out / DAY / "run_manifest.json") == []
     if change != "midnight":  # every result at midnight does change what is screened
         assert status == 0
 
@@ -112,13 +102,13 @@ def test_a_backfill_and_the_audit_warn_of_dates_alone(
     folder = _omop(tmp_path, "blank")
     status, out = _run(folder, "--backfill", "2026-11-19", DAY)
     assert status == 4
-    assert _date_only(out / "2026-11-19" / "run_manifest.json") == []
-    [message] = _date_only(out / DAY / "run_manifest.json")
+    assert date_only_messages(out / "2026-11-19" / "run_manifest.json") == []
+    [message] = date_only_messages(out / DAY / "run_manifest.json")
     assert message.startswith(f"{DATE_ALONE} of {TIMED_ROWS} OMOP measurement row(s)")
     audit = tmp_path / "audit"
     period = ["--start", "2026-11-01", "--end", "2026-12-01", "--out", str(audit)]
     assert main(["audit", "--source", "omop", "--input", str(folder), *period]) == 4
-    [found] = _date_only(audit / "audit_manifest.json")
+    [found] = date_only_messages(audit / "audit_manifest.json")
     assert re.match(r"\[2026-11\] \d+ of \d+ OMOP measurement row\(s\) \(\d+%\) are dated", found)
     assert "measurement_datetime is blank" in capsys.readouterr().err
 
@@ -143,7 +133,7 @@ def test_a_datetime_column_holding_dates_alone_warns_as_a_blank_one(
     status, out = _run(folder, "--window-start", DAY)
     assert status == 4
     assert len(pd.read_csv(out / DAY / "review_list.csv")) == 34
-    [message] = _date_only(out / DAY / "run_manifest.json")
+    [message] = date_only_messages(out / DAY / "run_manifest.json")
     date_alone = TIMED_ROWS if typed else DATE_ALONE
     share = round(100 * date_alone / TIMED_ROWS)
     assert message.startswith(
@@ -151,4 +141,4 @@ def test_a_datetime_column_holding_dates_alone_warns_as_a_blank_one(
         "alone (limit 5%)"
     )
     assert "a date without a clock time" in message
-    _assert_counts_only(message, date_alone, TIMED_ROWS, share)
+    assert_date_only_counts_only(message, date_alone, TIMED_ROWS, share)
