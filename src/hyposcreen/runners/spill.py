@@ -125,8 +125,8 @@ def spill_table(
 
 
 def _spill_frames(frames: Iterator[pd.DataFrame], name: str, folder: Path, partitions: int) -> None:
-    """Each frame's rows cut into its partitions' files; a frame's files are written on a
-    thread while the next frame is read (runners.background_writes)."""
+    """Each frame's rows cut into its partitions' files; a frame's rows are put in partition
+    order and written on a thread while the next frame is read (runners.background_writes)."""
     offset = 0
     with BackgroundWrites(pending=1) as writes:
         for chunk, frame in enumerate(frames):
@@ -134,23 +134,28 @@ def _spill_frames(frames: Iterator[pd.DataFrame], name: str, folder: Path, parti
                 continue
             part = partition_of(frame["patient_id"], partitions)
             order = np.argsort(part, kind="stable")
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            seq = np.arange(offset, offset + len(frame), dtype=np.int64)
-            table = table.append_column(_SEQ, pa.array(seq))
-            if partitions > 1:  # one partition: the rows are in order already (no copy)
-                table = table.take(pa.array(order))
-            offset += len(frame)
             bounds = np.searchsorted(part[order], np.arange(partitions + 1))
-            del frame, part, order
-            writes.submit(_write_pieces, table, bounds, folder, f"{name}-{{}}-{chunk:06d}")
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            taken = order if partitions > 1 else None  # one partition: in order already
+            named = folder / f"{name}-{{}}-{chunk:06d}"
+            writes.submit(_write_pieces, table, taken, bounds, offset, named)
+            offset += len(frame)
+            del frame, part, order, taken, table
 
 
-def _write_pieces(table: pa.Table, bounds: np.ndarray, folder: Path, named: str) -> None:
-    """The rows of each partition p (`bounds[p]` to `bounds[p + 1]`) in their own file."""
+def _write_pieces(
+    table: pa.Table, order: np.ndarray | None, bounds: np.ndarray, offset: int, named: Path
+) -> None:
+    """`table`'s rows numbered from `offset`, taken in `order`, the rows of each partition p
+    (`bounds[p]` to `bounds[p + 1]`) in their own file (`named` with p)."""
+    seq = np.arange(offset, offset + table.num_rows, dtype=np.int64)
+    table = table.append_column(_SEQ, pa.array(seq))
+    if order is not None:
+        table = table.take(pa.array(order))
     for p in range(len(bounds) - 1):
         if bounds[p + 1] > bounds[p]:
             piece = table.slice(bounds[p], bounds[p + 1] - bounds[p])
-            write_table(folder / f"{named.format(f'{p:04d}')}{FRAME_SUFFIX}", piece)
+            write_table(named.with_name(f"{named.name.format(f'{p:04d}')}{FRAME_SUFFIX}"), piece)
 
 
 def load_partition(folder: Path, name: str, part: int) -> pd.DataFrame:
