@@ -2,12 +2,12 @@
 
 Writing a spill file is mostly Arrow's: LZ4 compression and the file's bytes, which release
 the interpreter. `BackgroundWrites` runs such writes on one thread while the run goes on (the
-spill reads the next batch of the input while the last batch's pieces are written; a
-partition is loaded and cleaned while the one before it is written), so on a machine with a
-free core the writes cost the run no time. At most `pending` writes wait at once: the frames
-a write holds are let go when it is done, so memory grows by at most that many writes'
-frames. A write that fails raises its error where the run next submits or waits; `close`
-waits for every write (a folder is never removed under a write)."""
+spill reads the next batch of the input while the last batch's pieces are ordered and
+written: runners/spill.py), so on a machine with a free core the writes cost the run no time.
+At most `pending` writes wait at once: the frames a write holds are let go when it is done, so
+memory grows by at most that many writes' frames. A write that fails raises its error where
+the run next submits or waits; `close` waits for every write (a folder is never removed under
+a write)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,6 @@ from hyposcreen.context import CleanedInputs, ReadTables, RunContext
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.recipe_contracts import apply_contract_warnings
 from hyposcreen.report.quarantine import quarantine_rows
-from hyposcreen.runners.background_writes import BackgroundWrites
 from hyposcreen.runners.contract_gather import WholeContractTables, cleaned_path
 from hyposcreen.runners.executors import release_free_memory
 from hyposcreen.runners.handoff import (
@@ -46,12 +45,8 @@ __all__ = [
 ]
 
 
-def clean_partition(
-    ctx: RunContext, folder: Path, part: int, writes: BackgroundWrites | None = None
-) -> dict[str, float]:
-    """Clean one partition; keep its cleaned frames in the spill folder. `writes` (this
-    process's partitions, one after another): the frames are written on its thread while the
-    next partition is loaded and cleaned; else here, before returning."""
+def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float]:
+    """Clean one partition; keep its cleaned frames in the spill folder."""
     ctx = dataclasses.replace(ctx, timings={})
     release_free_memory(collect=False)  # a partition's frames are freed by their references
     with ctx.timed("partition_io"):
@@ -60,12 +55,8 @@ def clean_partition(
             for name in REQUIRED_TABLES
         }
     cleaned = recipe.clean(ctx, ReadTables(tables))
-    del tables
     with ctx.timed("partition_io"):  # the contracts gather from these files too
-        if writes is None:
-            write_cleaned(folder, part, cleaned)
-        else:  # the previous partition's frames written first: one partition waits at most
-            writes.submit(write_cleaned, folder, part, cleaned)
+        write_cleaned(folder, part, cleaned)
     return ctx.timings
 
 

@@ -22,7 +22,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 from hyposcreen.context import RunContext, RunSummary, discard_outputs
@@ -36,7 +35,6 @@ from hyposcreen.recipe_read import remove_dead_row_copies
 from hyposcreen.report.folders import remove_dead_debris
 from hyposcreen.rules.sql_engine import close_shared_connection
 from hyposcreen.run_progress import contracts_line, partitions_line, read_line
-from hyposcreen.runners.background_writes import BackgroundWrites
 from hyposcreen.runners.contract_ahead import GatheredAhead, Watch, gathers_ahead
 from hyposcreen.runners.contract_gather import cleaned_path
 from hyposcreen.runners.executors import EXECUTORS, executor_for, release_free_memory
@@ -125,12 +123,8 @@ def run_partitioned(
         ctx.say(read_line(tables.values(), partitions))
         with executor_for(executor, dask_address) as run_all:
             started, watched = time.perf_counter(), Watch.start()
-            with BackgroundWrites(pending=1) as writes:
-                cleans = partial(clean_partition, writes=writes if executor == "local" else None)
-                for timings in run_all(cleans, ctx, folder, range(partitions)):
-                    ctx.add_timings(timings)
-                with ctx.timed("partition_io"):
-                    writes.wait()
+            for timings in run_all(clean_partition, ctx, folder, range(partitions)):
+                ctx.add_timings(timings)
             ctx.say(partitions_line("cleaned", partitions, time.perf_counter() - started))
             with ctx.timed("validate"):
                 close_shared_connection()  # DuckDB's cached pages: the screen opens it again
