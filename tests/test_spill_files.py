@@ -33,11 +33,11 @@ from hyposcreen.runners.handoff import (
     write_frame,
 )
 from hyposcreen.runners.partition_work import (
-    WARNINGS_FILE,
     ContractWarnings,
     WholeContractTables,
     clean_partition,
     screen_partition,
+    warnings_path,
 )
 from hyposcreen.runners.spill import SPILL_PREFIX, load_partition, spill_table
 from hyposcreen.validate.views import as_ns
@@ -94,12 +94,16 @@ def test_spill_folder_holds_only_private_arrow_and_json(tmp_path: Path, open_uma
     assert kinds == {*REQUIRED_TABLES, "cleaned"}  # the contracts gather from the cleaned
 
     report = run_contracts(ctx, WholeContractTables(folder, PARTS, tables))
-    ContractWarnings.of(report).write(folder / WARNINGS_FILE)
+    ContractWarnings.of(report).write_parts(folder, PARTS)
     assert "warnings" in _assert_private_and_not_pickled(folder)
-    back = ContractWarnings.read(folder / WARNINGS_FILE)
+    back = [ContractWarnings.read(warnings_path(folder, part)) for part in range(PARTS)]
     for name in REQUIRED_TABLES:  # row labels come back as the ints the report gave
-        assert back.warning_rows(name) == report.warning_rows(name)
-        assert back.warning_reasons(name) == report.warning_reasons(name)
+        assert {k: v for b in back for k, v in b.warning_rows(name).items()} == (
+            report.warning_rows(name)
+        )
+        assert {k: v for b in back for k, v in b.warning_reasons(name).items()} == (
+            report.warning_reasons(name)
+        )
 
     screened = [screen_partition(ctx, folder, part) for part in range(PARTS)]
     assert sum(len(s.result.cases) for s in screened) > 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen import recipe
@@ -22,22 +23,26 @@ from hyposcreen.context import CleanedInputs, ReadTables, RunContext
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
 from hyposcreen.recipe_contracts import apply_contract_warnings
 from hyposcreen.report.quarantine import quarantine_rows
-from hyposcreen.runners.contract_gather import WholeContractTables
+from hyposcreen.runners.contract_gather import WholeContractTables, cleaned_path
 from hyposcreen.runners.executors import release_free_memory
-from hyposcreen.runners.handoff import read_cleaned, read_json, write_cleaned, write_json
+from hyposcreen.runners.handoff import (
+    read_cleaned,
+    read_json,
+    read_row_labels,
+    write_cleaned,
+    write_json,
+)
 from hyposcreen.runners.spill import load_partition
 from hyposcreen.screen.cases import ScreenResult
 
 __all__ = [
-    "WARNINGS_FILE",
     "ContractWarnings",
     "PartitionResult",
     "WholeContractTables",
     "clean_partition",
     "screen_partition",
+    "warnings_path",
 ]
-
-WARNINGS_FILE = "warnings.json"
 
 
 def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float]:
@@ -71,6 +76,19 @@ class ContractWarnings:
             {name: report.warning_reasons(name) for name in REQUIRED_TABLES},
         )
 
+    def write_parts(self, folder: Path, partitions: int) -> None:
+        """Each partition's rows in its own file (`warnings_path`), told by the row labels of
+        its cleaned frames: a partition reads and looks up only the rows it holds, not every
+        flagged row of the whole tables."""
+        cut = [ContractWarnings({}, {}) for _ in range(partitions)]
+        for table in REQUIRED_TABLES:
+            held = [read_row_labels(cleaned_path(folder, p, table)) for p in range(partitions)]
+            for by, kept in ((self.rows[table], "rows"), (self.reasons[table], "reasons")):
+                for warnings, rows in zip(cut, _split(by, held), strict=True):
+                    getattr(warnings, kept)[table] = rows
+        for part, warnings in enumerate(cut):
+            warnings.write(warnings_path(folder, part))
+
     def write(self, path: Path) -> None:
         saved = {
             key: {t: {int(k): str(v) for k, v in by.items()} for t, by in held.items()}
@@ -96,6 +114,32 @@ class ContractWarnings:
         return self.reasons[table]
 
 
+def warnings_path(folder: Path, part: int) -> Path:
+    """A partition's warning rows (`ContractWarnings.write_parts`)."""
+    return folder / f"warnings-{part}.json"
+
+
+def _split(by_label: dict[int, str], held: list[np.ndarray]) -> list[dict[int, str]]:
+    """`by_label` cut into one dict per partition (`held`: each partition's row labels, the
+    rows' numbers in the whole table), each in `by_label`'s order; a label no partition holds
+    is left out."""
+    if not by_label:
+        return [{} for _ in held]
+    labels = np.fromiter(by_label, dtype=np.int64, count=len(by_label))
+    size = max([int(labels.max()) + 1, *(int(rows.max()) + 1 for rows in held if len(rows))])
+    owner = np.full(size, -1, dtype=np.int64)
+    for part, rows in enumerate(held):
+        owner[rows] = part
+    owners = np.where(labels >= 0, owner[labels.clip(0)], -1)
+    order = np.argsort(owners, kind="stable")
+    bounds = np.searchsorted(owners[order], np.arange(len(held) + 1))
+    texts = np.array(list(by_label.values()), dtype=object)
+    return [
+        dict(zip(labels[at].tolist(), texts[at].tolist(), strict=True))
+        for at in (order[bounds[p] : bounds[p + 1]] for p in range(len(held)))
+    ]
+
+
 @dataclass
 class PartitionResult:
     """What one partition contributes to the merged outputs (no per-result sodium table)."""
@@ -119,7 +163,7 @@ def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResul
     release_free_memory(collect=False)
     with ctx.timed("partition_io"):
         cleaned: CleanedInputs = read_cleaned(folder, part)
-        warnings = ContractWarnings.read(folder / WARNINGS_FILE)
+        warnings = ContractWarnings.read(warnings_path(folder, part))
     with ctx.timed("validate"):
         quarantined = apply_contract_warnings(warnings, cleaned)
     result = recipe.screen(ctx, cleaned)

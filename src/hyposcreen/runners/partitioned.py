@@ -42,7 +42,6 @@ from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, write_frame
 from hyposcreen.runners.in_process import run_recipe
 from hyposcreen.runners.merge import merge_and_publish
 from hyposcreen.runners.partition_work import (
-    WARNINGS_FILE,
     ContractWarnings,
     WholeContractTables,
     clean_partition,
@@ -139,7 +138,7 @@ def run_partitioned(
                         report = run_contracts(ctx, whole)
                 finally:
                     whole.close()
-                ContractWarnings.of(report).write(folder / WARNINGS_FILE)
+                ContractWarnings.of(report).write_parts(folder, partitions)
                 validation = report.summary()
                 del report
                 release_free_memory()

@@ -30,6 +30,7 @@ from hyposcreen.ingest.suffixes import gzipped, parquet
 from hyposcreen.ingest.tabular import RowFilter, TableStream, empty_frame
 from hyposcreen.patient_id_forms import matching_form
 from hyposcreen.recipe import ingest_table
+from hyposcreen.runners.background_writes import BackgroundWrites
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_table, write_table
 
 SPILL_PREFIX = ".hyposcreen-partitions-"  # + <pid>-<random>: the next run removes dead ones
@@ -125,23 +126,37 @@ def spill_table(
 
 
 def _spill_frames(frames: Iterator[pd.DataFrame], name: str, folder: Path, partitions: int) -> None:
+    """Each frame's rows cut into its partitions' files; a frame's rows are put in partition
+    order and written on a thread while the next frame is read (runners.background_writes)."""
     offset = 0
-    for chunk, frame in enumerate(frames):
-        if not len(frame):
-            continue
-        part = partition_of(frame["patient_id"], partitions)
-        order = np.argsort(part, kind="stable")
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        seq = np.arange(offset, offset + len(frame), dtype=np.int64)
-        table = table.append_column(_SEQ, pa.array(seq))
-        if partitions > 1:  # one partition: the rows are in order already (no copy)
-            table = table.take(pa.array(order))
-        offset += len(frame)
-        bounds = np.searchsorted(part[order], np.arange(partitions + 1))
-        for p in range(partitions):
-            if bounds[p + 1] > bounds[p]:
-                piece = table.slice(bounds[p], bounds[p + 1] - bounds[p])
-                write_table(folder / f"{name}-{p:04d}-{chunk:06d}{FRAME_SUFFIX}", piece)
+    with BackgroundWrites(pending=1) as writes:
+        for chunk, frame in enumerate(frames):
+            if not len(frame):
+                continue
+            part = partition_of(frame["patient_id"], partitions)
+            order = np.argsort(part, kind="stable")
+            bounds = np.searchsorted(part[order], np.arange(partitions + 1))
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            taken = order if partitions > 1 else None  # one partition: in order already
+            named = folder / f"{name}-{{}}-{chunk:06d}"
+            writes.submit(_write_pieces, table, taken, bounds, offset, named)
+            offset += len(frame)
+            del frame, part, order, taken, table
+
+
+def _write_pieces(
+    table: pa.Table, order: np.ndarray | None, bounds: np.ndarray, offset: int, named: Path
+) -> None:
+    """`table`'s rows numbered from `offset`, taken in `order`, the rows of each partition p
+    (`bounds[p]` to `bounds[p + 1]`) in their own file (`named` with p)."""
+    seq = np.arange(offset, offset + table.num_rows, dtype=np.int64)
+    table = table.append_column(_SEQ, pa.array(seq))
+    if order is not None:
+        table = table.take(pa.array(order))
+    for p in range(len(bounds) - 1):
+        if bounds[p + 1] > bounds[p]:
+            piece = table.slice(bounds[p], bounds[p + 1] - bounds[p])
+            write_table(named.with_name(f"{named.name.format(f'{p:04d}')}{FRAME_SUFFIX}"), piece)
 
 
 def load_partition(folder: Path, name: str, part: int) -> pd.DataFrame:
