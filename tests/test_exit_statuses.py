@@ -115,6 +115,40 @@ def test_a_full_disk_under_the_spill_names_what_makes_the_spill_smaller() -> Non
     assert "HYPOSCREEN_SPILL_COMPRESSION=zstd" in str(problem)
 
 
+def test_a_spill_file_past_the_file_size_limit_is_an_environment_problem(tmp_path: Path) -> None:
+    """A partitioned run under a file-size limit (`ulimit -f`, systemd's LimitFSIZE=) smaller
+    than a spill file: its write fails with EFBIG on the spill's writing thread. That is the
+    machine's limit, not a bug: exit 75 saying what to raise, not an internal error (70)."""
+    import resource
+    import subprocess
+    import sys
+
+    rows = [lab(str(120 + i % 20), patient_id=f"P{i:05d}") for i in range(20_000)]
+    folder = extract(tmp_path / "in", labs=rows)
+    limit = 256 * 1024  # above what the run writes before its spill, below a spill file
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    command = [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input"]
+    command += [str(folder), "--out", str(tmp_path / "out"), "--window-start", DAY]
+    env = {**os.environ, "HYPOSCREEN_SPILL_COMPRESSION": "none", "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        [*command, "--partitions", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=limited,
+        timeout=300,
+        check=False,
+    )
+    assert "into 2 partitions" not in done.stderr  # it stopped in the spill (said after it)
+    assert done.returncode == 75, done.stderr
+    assert "file-size limit" in done.stderr and "HYPOSCREEN_SPILL_DIR" in done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    assert not list(tmp_path.glob(".hyposcreen-partitions-*"))
+
+
 def test_an_unwritable_output_is_an_environment_problem(tmp_path: Path) -> None:
     """A read-only file system (EROFS from a real read-only bind is not available to tests):
     the errno mapping itself, and a real EACCES where the test is not root."""

@@ -149,6 +149,13 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
             f"A folder the run writes is on a read-only file system{where}. Point --out or "
             "--state-dir, whichever holds that path, at a writable folder, then run again."
         )
+    if cause.errno == errno.EFBIG:
+        return EnvironmentProblem(
+            f"A file the run writes outgrew the largest file this process may write{where}: "
+            "its file-size limit (`ulimit -f`, systemd's LimitFSIZE=) or its file system's. "
+            "Raise the limit or write to another disk (HYPOSCREEN_SPILL_DIR moves the spill), "
+            "then run again."
+        )
     if cause.errno in (errno.EACCES, errno.EPERM):
         return EnvironmentProblem(
             f"Permission denied{where}. Give this user read access to the input folder and "
