@@ -110,7 +110,13 @@ def test_the_gathered_labs_are_pandas_categoricals_in_pandas_category_order(
 
 def test_the_rows_a_check_quotes_are_read_as_validation_sees_them(tmp_path: Path) -> None:
     frames = _write_partitions(tmp_path)
-    table = WholeContractTables(tmp_path, len(_PATIENTS), {})["labs"]
+    tables = WholeContractTables(tmp_path, len(_PATIENTS), {})
+    table = tables["labs"]
+    # the partitions' row labels are read once: the gather's are the ones the quotes use
+    assert [list(labels) for labels in tables.row_labels("labs")] == [
+        list(frame.index) for frame in frames
+    ]
+    assert tables.row_labels("labs") is tables.labels["labs"]
     whole = pd.concat(frames)
     labels = [int(whole.index[-1]), int(whole.index[0]), int(whole.index[9])]
     quoted = table.rows(labels, ["source_file", "source_row", "unit"])
@@ -147,3 +153,29 @@ def test_text_kept_as_text_and_other_types_are_left_to_pandas() -> None:
     assert reasons is not None
     assert list(reasons.categories) == ["duplicate", "non_numeric"]
     assert list(reasons.codes) == [0, -1, 1, -1, 0, -1, -1, 1, -1]
+
+
+@pytest.mark.parametrize(
+    ("units", "times"),
+    [
+        (["us", "us"], ["2026-11-01 10:00", None, "2026-11-02 00:30"]),
+        (["ms", "us"], ["2026-11-01 10:00", None, "2026-11-02 00:30"]),  # two units
+        (["us", "us"], ["2026-11-01 10:00", "3000-01-01 00:00", None]),  # past ns: kept in us
+    ],
+)
+def test_times_are_joined_in_order_as_pandas_joins_them(units: list[str], times: list) -> None:
+    """The partitions' times made one column in the whole table's order, in ns where ns
+    holds them (else in their unit), as `as_ns` makes pandas' joined column."""
+    from hyposcreen.runners.contract_gather import _numbers
+
+    stamps = pd.to_datetime(pd.Series(times, dtype=object), format="mixed")
+    parts = [stamps[:2], stamps[2:]]
+    arrays = [
+        pa.chunked_array([pa.array(p.to_numpy(dtype=f"datetime64[{u}]"), pa.timestamp(u))])
+        for p, u in zip(parts, units, strict=True)
+    ]
+    order = np.array([2, 0, 1])
+    made = _numbers(arrays, order, in_order=False)
+    joined = pd.concat([pd.Series(a.to_numpy()) for a in arrays], ignore_index=True)
+    expected = as_ns(joined.take(order).reset_index(drop=True))
+    pd.testing.assert_series_equal(made, expected)
