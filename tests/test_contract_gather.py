@@ -1,11 +1,13 @@
 """The whole tables a partitioned run validates, gathered by Arrow from the cleaned partitions'
-files, are exactly what pandas makes of them: per partition `astype("str").astype("category")`
+files, are exactly what pandas makes of them (text validation reads only as present or missing,
+the patient ids, as just that): per partition `astype("str").astype("category")`
 (sorted categories), the partitions put together by `union_categoricals`, the rows back in the
 whole table's order. The categories' order reaches GX's results, so it is compared too, with
 the codes and their dtype (real Arrow IPC files written as the clean step writes them)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +17,10 @@ import pytest
 from pandas.api.types import union_categoricals
 
 from hyposcreen.runners.contract_gather import WholeContractTables, cleaned_path, contract_frame
-from hyposcreen.runners.contract_text import categorical_text
+from hyposcreen.runners.contract_text import PRESENT, categorical_text
 from hyposcreen.runners.handoff import read_frame, write_frame
+from hyposcreen.validate.suites import SUITES_DIR
+from hyposcreen.validate.tables import presence_read
 from hyposcreen.validate.views import as_ns
 
 # partition -> rows; labels interleave, as a partitioning by patient leaves them
@@ -92,7 +96,7 @@ def test_the_gathered_labs_are_pandas_categoricals_in_pandas_category_order(
     assert {"patient_id", "unit", "analyte", "reason", "value_num"} <= set(gathered.columns)
     assert gathered.index.equals(expected.index)
     assert list(gathered.index) == sorted(gathered.index)
-    for column in gathered.columns:
+    for column in gathered.columns.drop("patient_id"):  # read as present or missing: below
         ours, theirs = gathered[column], expected[column]
         assert ours.dtype == theirs.dtype, column
         if isinstance(ours.dtype, pd.CategoricalDtype):
@@ -104,8 +108,49 @@ def test_the_gathered_labs_are_pandas_categoricals_in_pandas_category_order(
             pd.testing.assert_series_equal(
                 ours.reset_index(drop=True), theirs.reset_index(drop=True), check_names=False
             )
-    # e.g. patient ids: the first partition's sorted ids, then each next one's new ids
-    assert list(gathered["patient_id"].cat.categories)[:6] == ["", "  ", "P1", "Z9", "p3", "é1"]
+    # e.g. units: the first partition's sorted units, then each next one's new units
+    assert list(gathered["unit"].cat.categories) == ["mEq/L", "mmol/L", "mmol/l"]
+
+
+def test_patient_ids_are_gathered_as_present_or_missing(tmp_path: Path) -> None:
+    """The labs' only check of patient ids is that none is missing (blank text counts as
+    missing): they are gathered as just that, missing where the derived column the check reads
+    (blank as missing) is missing, and that derived column is missing on the same rows."""
+    from hyposcreen.validate.derived import derived_columns
+
+    _write_partitions(tmp_path)
+    gathered = WholeContractTables(tmp_path, len(_PATIENTS), {})["labs"].frame
+    expected = _as_pandas_gathers(tmp_path, len(_PATIENTS), ["patient_id"])["patient_id"]
+    blank = expected.isna() | (expected.astype(object).fillna("").str.strip() == "")
+    ids = gathered["patient_id"]
+    assert list(ids.cat.categories) == [PRESENT] and ids.cat.codes.dtype == np.int8
+    assert (ids.isna().to_numpy() == blank.to_numpy()).all()
+    assert int(blank.sum()) == 5  # None three times, "  " and ""
+    checked = derived_columns("labs", gathered, list(gathered.columns), None)["patient_id"]
+    assert (checked.isna().to_numpy() == blank.to_numpy()).all()
+
+
+def test_a_column_is_read_as_present_or_missing_only_when_its_checks_read_no_more(
+    tmp_path: Path,
+) -> None:
+    names = ["patient_id", "analyte", "unit", "reason", "specimen_time", "value_num"]
+    assert presence_read("labs", names) == {"patient_id"}
+    assert presence_read("diagnoses", ["patient_id", "code", "code_system"]) == {
+        "patient_id",
+        "code",
+    }
+    # labs without the clean stage's reason: duplicates are found from the ids themselves
+    assert presence_read("labs", [n for n in names if n != "reason"]) == set()
+    spec = json.loads((SUITES_DIR / "labs.json").read_text(encoding="utf-8"))
+    spec["expectations"].append(
+        {
+            "type": "expect_column_values_to_match_regex",
+            "kwargs": {"column": "patient_id", "regex": "^P"},
+            "meta": {"severity": "warning", "reason": "id_shape"},
+        }
+    )
+    (tmp_path / "labs.json").write_text(json.dumps(spec), encoding="utf-8")
+    assert presence_read("labs", names, tmp_path) == set()
 
 
 def test_the_rows_a_check_quotes_are_read_as_validation_sees_them(tmp_path: Path) -> None:

@@ -251,4 +251,3 @@ def _positions(index: pd.Index, labels: pd.Index) -> np.ndarray:
     wanted = labels.to_numpy()
     at = np.searchsorted(values, wanted).clip(0, len(values) - 1)
     return np.where(values[at] == wanted, at, -1)
-

@@ -11,14 +11,15 @@ contract columns stay small in memory; validation reads the same values). The ga
 is made categorical by Arrow (runners/contract_text.py), with pandas' categories and codes.
 
 Only the columns validation reads row by row are gathered (a validate.tables.PartialTable),
-one column of every partition in memory at a time; the others are known by name and dtype
-(from a file's first record batch), and the rows a failing check quotes are read from the
-files when asked for.
+one column of every partition in memory at a time (text read only as present or missing,
+such as the patient ids, as just that: contract_text.presence); the others are known by name
+and dtype (from a file's first record batch), and the rows a failing check quotes are read
+from the files when asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from pandas.api.types import union_categoricals
 
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.clock_folds import fold_columns
-from hyposcreen.runners.contract_text import categorical_text
+from hyposcreen.runners.contract_text import categorical_text, presence
 from hyposcreen.runners.executors import release_free_memory
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, read_row_labels, read_table
 from hyposcreen.validate.views import as_ns
@@ -101,7 +102,7 @@ class WholeContractTables(Mapping[str, Any]):
     def __getitem__(self, name: str) -> Any:
         if name not in self.names:
             raise KeyError(name)
-        from hyposcreen.validate.tables import PartialTable, columns_read
+        from hyposcreen.validate.tables import PartialTable, columns_read, presence_read
 
         if name == "patients":
             from hyposcreen.validate.gx import project_for_validation
@@ -117,7 +118,8 @@ class WholeContractTables(Mapping[str, Any]):
         names = list(described.columns)
         read = [c for c in names if c in columns_read(name, names)]
         release_free_memory()  # the previous table's frames are gone: hand their pages back
-        gathered = _gather_in_read_order(name, paths, labels, read)
+        presence_only = presence_read(name, read)
+        gathered = _gather_in_read_order(name, paths, labels, read, presence_only)
         marks = _second_occurrences(paths, labels, folds, gathered.index)
         gathered = gathered.assign(**marks) if marks else gathered
         release_free_memory(collect=False)  # and the partitions' columns the gather read
@@ -203,14 +205,18 @@ def _positions(held: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 
 
 def _gather_in_read_order(
-    table: str, paths: list[Path], labels: list[np.ndarray], wanted: list[str]
+    table: str,
+    paths: list[Path],
+    labels: list[np.ndarray],
+    wanted: list[str],
+    presence_only: Collection[str] = (),
 ) -> pd.DataFrame:
     """One table's `wanted` contract columns from its partitions' files, back in the order of
     the whole table. Built one column at a time (only that column of every partition is in
     memory besides the result): the partitions' frames are never all held at once. Text is
     dictionary-encoded by Arrow (runners/contract_text.py) into the categoricals pandas would
-    make of it, floats and times are joined as numpy arrays; any other column is read as
-    `read_contract` reads it."""
+    make of it (`presence_only` text: present or missing), floats and times are joined as
+    numpy arrays; any other column is read as `read_contract` reads it."""
     held = [i for i, rows in enumerate(labels) if len(rows)] or [0]
     index = np.concatenate([labels[i] for i in held])
     order = np.argsort(index, kind="stable")
@@ -219,7 +225,9 @@ def _gather_in_read_order(
     for column in wanted:
         source = _FROM.get(table, {}).get(column, column)
         arrays = [read_table(paths[i], [source]).column(0) for i in held]
-        categorical = categorical_text(column, arrays)
+        categorical = presence(arrays) if column in presence_only else None
+        if categorical is None:
+            categorical = categorical_text(column, arrays)
         if categorical is not None:
             codes = categorical.codes if in_order else categorical.codes.take(order)
             columns[column] = pd.Series(
