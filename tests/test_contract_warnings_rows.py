@@ -19,6 +19,8 @@ BUCKETS = [USED, QUARANTINED, USED, USED]
         (pd.RangeIndex(4), [3, 1, 0, 9], [3, 0]),  # 1 is quarantined already, 9 not held
         (pd.Index([10, 11, 12, 13]), [12, 2, 11, 13], [12, 13]),  # a partition's row numbers
         (pd.Index([10, 11, 12, 13]), [], []),
+        (pd.Index([13, 10, 11, 12]), [11, 2, 10, 12], [11, 12]),  # labels not running upwards
+        (pd.Index([10, 11, 12, 13]), [9, 14, 13], [13]),  # before the first, after the last
     ],
 )
 def test_flagged_rows_held_and_used(index: pd.Index, candidates: list[int], expected: list[int]):
@@ -51,3 +53,34 @@ def test_a_night_without_flagged_rows_leaves_the_frames_as_marking_no_row_does()
     marked.loc[pd.Index([], dtype="int64"), "reason"] = []
     for name in ("labs", "medications", "diagnoses"):
         pd.testing.assert_frame_equal(getattr(cleaned, name), marked, check_exact=True)
+
+
+@pytest.mark.parametrize("index", [[10, 11, 12, 13], [13, 10, 11, 12], [10, 10, 11, 13]])
+def test_flagged_rows_are_marked_as_marking_them_by_label_does(index: list[int]) -> None:
+    """Rows found by position (labels unique) are marked as `.loc` by label marks them."""
+    from types import SimpleNamespace
+
+    from hyposcreen.recipe_contracts import apply_contract_warnings
+    from hyposcreen.validate.outcomes import ValidationReport
+
+    def table() -> pd.DataFrame:
+        frame = pd.DataFrame({"bucket": BUCKETS, "reason": [None, "status", None, None]})
+        return frame.astype({"bucket": "str", "reason": object}).set_axis(pd.Index(index))
+
+    flagged = {13: "bad_unit", 11: "implausible", 12: "bad_unit", 99: "held by none"}
+
+    class Flagged(ValidationReport):
+        def warning_rows(self, name: str) -> dict[int, str]:
+            return flagged if name == "labs" else {}
+
+        def warning_reasons(self, name: str) -> dict[int, str]:
+            return {k: "contract" for k in flagged} if name == "labs" else {}
+
+    cleaned = SimpleNamespace(labs=table(), medications=table(), diagnoses=table())
+    done = apply_contract_warnings(Flagged([], [], 0.0), cleaned)  # type: ignore[arg-type]
+    marked = table()
+    labels = [k for k in flagged if k in marked.index and (marked.loc[[k], "bucket"] == USED).all()]
+    marked.loc[labels, "bucket"] = QUARANTINED
+    marked.loc[labels, "reason"] = [f"contract:{flagged[k]}" for k in labels]
+    assert done["labs"] == len(labels)
+    pd.testing.assert_frame_equal(cleaned.labs, marked, check_exact=True)

@@ -13,7 +13,7 @@ import pytest
 
 from hyposcreen.ingest.canonical import REQUIRED_TABLES
 from hyposcreen.runners.background_writes import BackgroundWrites
-from hyposcreen.runners.contract_gather import cleaned_path
+from hyposcreen.runners.contract_gather import WholeContractTables, cleaned_path
 from hyposcreen.runners.handoff import write_frame
 from hyposcreen.runners.partition_work import ContractWarnings, warnings_path
 from hyposcreen.runners.spill import _spill_frames, load_partition
@@ -27,8 +27,14 @@ def _cleaned_labels(folder: Path, labels: list[list[int]]) -> None:
             write_frame(cleaned_path(folder, part, table), frame)
 
 
-def test_each_partition_reads_only_the_warning_rows_it_holds(tmp_path: Path) -> None:
+@pytest.mark.parametrize("labels_known", [False, True])
+def test_each_partition_reads_only_the_warning_rows_it_holds(
+    tmp_path: Path, labels_known: bool
+) -> None:
+    """Whether the partitions' row labels are read here or are those the contracts' gather
+    read already (WholeContractTables.row_labels), each partition gets the same rows."""
     _cleaned_labels(tmp_path, [[0, 3, 4, 9, 10], [1, 2, 11], []])
+    gathered = WholeContractTables(tmp_path, 3, {})
     rows = {10: "a", 2: "b", 9: "c", 1: "d", 77: "held by none", 4: "e"}
     reasons = {label: f"reason {text}" for label, text in rows.items()}
     whole = ContractWarnings(
@@ -38,7 +44,7 @@ def test_each_partition_reads_only_the_warning_rows_it_holds(tmp_path: Path) -> 
     whole.write(tmp_path / "whole.json")
     as_read = ContractWarnings.read(tmp_path / "whole.json")  # the order a partition reads in
 
-    whole.write_parts(tmp_path, 3)
+    whole.write_parts(tmp_path, 3, gathered.row_labels if labels_known else None)
 
     parts = [ContractWarnings.read(warnings_path(tmp_path, part)) for part in range(3)]
     held = [{0, 3, 4, 9, 10}, {1, 2, 11}, set()]

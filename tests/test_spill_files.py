@@ -40,6 +40,7 @@ from hyposcreen.runners.partition_work import (
     warnings_path,
 )
 from hyposcreen.runners.spill import SPILL_PREFIX, load_partition, spill_table
+from hyposcreen.validate.tables import presence_read
 from hyposcreen.validate.views import as_ns
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,7 +160,8 @@ def _values(column: pd.Series) -> list[object]:
 def test_the_contracts_gather_what_a_single_run_validates(tmp_path: Path) -> None:
     """The whole tables the contracts read, gathered from the cleaned partitions' files, are
     a single run's validation frames: the same columns in the same order and dtypes (text as
-    categoricals), the same values by row label, and the rows a failing check quotes."""
+    categoricals), the same values by row label (text read only as present or missing: the
+    same rows missing), and the rows a failing check quotes."""
     ctx = _context(tmp_path / "out")
     folder = tmp_path / "spill"
     folder.mkdir()
@@ -182,7 +184,13 @@ def test_the_contracts_gather_what_a_single_run_validates(tmp_path: Path) -> Non
         assert [str(t) for t in partial.columns.dtypes] == dtypes, name
         assert set(partial.frame.columns) < set(expected.columns)
         assert partial.frame.index.equals(expected.index), name
+        presence = presence_read(name, list(partial.frame.columns))
         for column in partial.frame.columns:
+            if column in presence:  # read as present or missing (blank text: missing)
+                text = expected[column].astype(object)
+                blank = text.isna() | (text.fillna("").astype(str).str.strip() == "")
+                assert list(partial.frame[column].isna()) == list(blank), (name, column)
+                continue
             assert _values(partial.frame[column]) == _values(expected[column]), (name, column)
         labels = [int(x) for x in expected.index[[-1, 0, len(expected) // 2]]]
         quoted = partial.rows(labels, list(expected.columns))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.clean import QUARANTINED, USED
@@ -207,9 +208,14 @@ def apply_contract_warnings(report: Any, cleaned: CleanedInputs) -> dict[str, in
             quarantined[name] = 0  # most nights: no row flagged, nothing to mark
             continue
         reasons = report.warning_reasons(name)
-        labels = _used_rows(frame, pd.Index(list(flagged), dtype="int64"))
-        frame.loc[labels, "bucket"] = QUARANTINED
-        frame.loc[labels, "reason"] = [f"{reasons[x]}:{flagged[x]}" for x in labels]
+        labels, positions = _used(frame, pd.Index(list(flagged), dtype="int64"))
+        marks = [f"{reasons[x]}:{flagged[x]}" for x in labels]
+        if positions is None or not {"bucket", "reason"} <= set(frame.columns):
+            frame.loc[labels, "bucket"] = QUARANTINED  # labels that repeat: by label
+            frame.loc[labels, "reason"] = marks
+        else:
+            frame.iloc[positions, frame.columns.get_loc("bucket")] = QUARANTINED
+            frame.iloc[positions, frame.columns.get_loc("reason")] = marks
         quarantined[name] = len(labels)
     if quarantined["medications"]:
         used = cleaned.drug_matches["row"].isin(
@@ -220,13 +226,28 @@ def apply_contract_warnings(report: Any, cleaned: CleanedInputs) -> dict[str, in
 
 
 def _used_rows(frame: pd.DataFrame, candidates: pd.Index) -> pd.Index:
-    """The labels of `candidates` that `frame` holds with bucket `used`, in their order. Their
-    rows are found by position (a range index finds them by arithmetic, not by hashing the
-    frame's labels every night)."""
+    """The labels of `candidates` that `frame` holds with bucket `used`, in their order."""
+    return _used(frame, candidates)[0]
+
+
+def _used(frame: pd.DataFrame, candidates: pd.Index) -> tuple[pd.Index, np.ndarray | None]:
+    """`_used_rows`, and their positions in `frame` (None when its labels repeat). Their rows
+    are found by position: a range index finds them by arithmetic and labels that run upwards
+    (a partition's rows, in read order) by halving, not by hashing the frame's labels."""
     if not frame.index.is_unique:
         candidates = candidates[candidates.isin(frame.index)]
-        return candidates[(frame.loc[candidates, "bucket"] == USED).to_numpy()]
-    positions = frame.index.get_indexer(candidates)
+        return candidates[(frame.loc[candidates, "bucket"] == USED).to_numpy()], None
+    positions = _positions(frame.index, candidates)
     held = positions >= 0
     used = (frame["bucket"].iloc[positions[held]] == USED).to_numpy()
-    return candidates[held][used]
+    return candidates[held][used], positions[held][used]
+
+
+def _positions(index: pd.Index, labels: pd.Index) -> np.ndarray:
+    """The position in the unique `index` of each of `labels` (-1: not held)."""
+    if isinstance(index, pd.RangeIndex) or not index.is_monotonic_increasing or not len(index):
+        return index.get_indexer(labels)
+    values = index.to_numpy()
+    wanted = labels.to_numpy()
+    at = np.searchsorted(values, wanted).clip(0, len(values) - 1)
+    return np.where(values[at] == wanted, at, -1)

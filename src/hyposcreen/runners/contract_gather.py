@@ -11,14 +11,15 @@ contract columns stay small in memory; validation reads the same values). The ga
 is made categorical by Arrow (runners/contract_text.py), with pandas' categories and codes.
 
 Only the columns validation reads row by row are gathered (a validate.tables.PartialTable),
-one column of every partition in memory at a time; the others are known by name and dtype
-(from a file's first record batch), and the rows a failing check quotes are read from the
-files when asked for.
+one column of every partition in memory at a time (text read only as present or missing,
+such as the patient ids, as just that: contract_text.presence); the others are known by name
+and dtype (from a file's first record batch), and the rows a failing check quotes are read
+from the files when asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from pandas.api.types import union_categoricals
 
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.clock_folds import fold_columns
-from hyposcreen.runners.contract_text import categorical_text
+from hyposcreen.runners.contract_text import categorical_text, presence
 from hyposcreen.runners.executors import release_free_memory
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, read_row_labels, read_table
 from hyposcreen.validate.views import as_ns
@@ -83,36 +84,51 @@ class WholeContractTables(Mapping[str, Any]):
         self.folder, self.partitions = folder, partitions
         self.patients = tables["patients"].frame if "patients" in tables else None
         self.names = (*REQUIRED_TABLES, *(("patients",) if self.patients is not None else ()))
+        self.labels: dict[str, list[np.ndarray]] = {}  # each gathered table's, per partition
+
+    def row_labels(self, name: str) -> list[np.ndarray]:
+        """The row labels of each partition's cleaned `name` (read once, for the gather, the
+        rows a check quotes and the warning rows' partitions), until `forget`."""
+        held = self.labels.get(name)
+        if held is None:
+            paths = [cleaned_path(self.folder, p, name) for p in range(self.partitions)]
+            held = self.labels[name] = [read_row_labels(path) for path in paths]
+        return held
+
+    def forget(self) -> None:
+        """Let go of the row labels read (~0.5 GB a billion rows)."""
+        self.labels.clear()
 
     def __getitem__(self, name: str) -> Any:
         if name not in self.names:
             raise KeyError(name)
-        from hyposcreen.validate.tables import PartialTable, columns_read
+        from hyposcreen.validate.tables import PartialTable, columns_read, presence_read
 
         if name == "patients":
             from hyposcreen.validate.gx import project_for_validation
 
             return project_for_validation("patients", self.patients)
         paths = [cleaned_path(self.folder, p, name) for p in range(self.partitions)]
-        labels = [read_row_labels(path) for path in paths]
-        held = [path for path, rows in zip(paths, labels, strict=True) if len(rows)] or paths[:1]
+        labels = self.row_labels(name)
+        held = [i for i, rows in enumerate(labels) if len(rows)] or [0]
         # every contract column, by name and dtype, from the first rows of one file
-        described = contract_frame(name, read_frame(held[0], head=True)).iloc[:0]
+        described = contract_frame(name, read_frame(paths[held[0]], head=True)).iloc[:0]
         folds = sorted(fold_columns(SCHEMAS[name].time_columns))  # gathered on their own
         described = described.drop(columns=[c for c in folds if c in described.columns])
         names = list(described.columns)
         read = [c for c in names if c in columns_read(name, names)]
         release_free_memory()  # the previous table's frames are gone: hand their pages back
-        gathered = _gather_in_read_order(name, paths, labels, read)
+        presence_only = presence_read(name, read)
+        gathered = _gather_in_read_order(name, paths, labels, read, presence_only)
         marks = _second_occurrences(paths, labels, folds, gathered.index)
         gathered = gathered.assign(**marks) if marks else gathered
-        del labels
         release_free_memory(collect=False)  # and the partitions' columns the gather read
         columns = pd.DataFrame(
             {c: gathered[c].iloc[:0] if c in read else described[c] for c in names}, copy=False
         )
+        files = [(paths[i], labels[i]) for i in held]
         return PartialTable(
-            gathered, columns, lambda labels, wanted: _rows_at(name, held, labels, wanted)
+            gathered, columns, lambda cited, wanted: _rows_at(name, files, cited, wanted)
         )
 
     def __contains__(self, name: object) -> bool:  # Mapping's own would gather the table
@@ -131,11 +147,12 @@ def _second_occurrences(
     """The marks of a repeated hour's second occurrences (`folds`: ingest/clock_folds.py)
     for the rows labelled `order`: only the partitions that hold such rows have the column
     (False in the others); a mark no partition has is left out."""
+    tables = [read_table(path, folds) for path in paths]  # each file read once, every mark
+    held = {name for table in tables for name in table.column_names}
+    if not held:  # most nights: no partition holds a repeated hour
+        return {}
     pieces: dict[str, list[np.ndarray]] = {column: [] for column in folds}
-    held: set[str] = set()
-    for path, rows in zip(paths, labels, strict=True):
-        table = read_table(path, folds)  # each partition's file read once, for every mark
-        held.update(table.column_names)
+    for table, rows in zip(tables, labels, strict=True):
         for column in folds:
             if column in table.column_names:
                 marks = pc.fill_null(table.column(column).cast(pa.bool_()), False)
@@ -152,16 +169,18 @@ def _second_occurrences(
     }
 
 
-def _rows_at(table: str, paths: list[Path], labels: list[int], columns: list[str]) -> pd.DataFrame:
-    """The `columns` of the rows labelled `labels`, read from the partitions' files (each
-    partition's rows of these columns in memory one partition at a time), indexed by label.
-    Only the rows found are made what validation sees (`contract_frame`: the same values)."""
+def _rows_at(
+    table: str, files: list[tuple[Path, np.ndarray]], labels: list[int], columns: list[str]
+) -> pd.DataFrame:
+    """The `columns` of the rows labelled `labels`, read from the partitions' files (`files`:
+    each with its row labels; each partition's rows of these columns in memory one partition at
+    a time), indexed by label. Only the rows found are made what validation sees
+    (`contract_frame`: the same values)."""
     wanted = np.asarray(labels, dtype=np.int64)
     renamed = _FROM.get(table, {})
     source = list(dict.fromkeys(renamed.get(c, c) for c in columns))
     parts = []
-    for path in paths:
-        held = read_row_labels(path)
+    for path, held in files:
         found = _positions(held, wanted)
         if len(found):
             read = read_frame(path, source, rows=found)  # only these rows made pandas'
@@ -186,14 +205,18 @@ def _positions(held: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 
 
 def _gather_in_read_order(
-    table: str, paths: list[Path], labels: list[np.ndarray], wanted: list[str]
+    table: str,
+    paths: list[Path],
+    labels: list[np.ndarray],
+    wanted: list[str],
+    presence_only: Collection[str] = (),
 ) -> pd.DataFrame:
     """One table's `wanted` contract columns from its partitions' files, back in the order of
     the whole table. Built one column at a time (only that column of every partition is in
     memory besides the result): the partitions' frames are never all held at once. Text is
     dictionary-encoded by Arrow (runners/contract_text.py) into the categoricals pandas would
-    make of it, floats and times are joined as numpy arrays; any other column is read as
-    `read_contract` reads it."""
+    make of it (`presence_only` text: present or missing), floats and times are joined as
+    numpy arrays; any other column is read as `read_contract` reads it."""
     held = [i for i, rows in enumerate(labels) if len(rows)] or [0]
     index = np.concatenate([labels[i] for i in held])
     order = np.argsort(index, kind="stable")
@@ -202,7 +225,9 @@ def _gather_in_read_order(
     for column in wanted:
         source = _FROM.get(table, {}).get(column, column)
         arrays = [read_table(paths[i], [source]).column(0) for i in held]
-        categorical = categorical_text(column, arrays)
+        categorical = presence(arrays) if column in presence_only else None
+        if categorical is None:
+            categorical = categorical_text(column, arrays)
         if categorical is not None:
             codes = categorical.codes if in_order else categorical.codes.take(order)
             columns[column] = pd.Series(
@@ -219,7 +244,8 @@ def _gather_in_read_order(
         pa.default_memory_pool().release_unused()  # the partitions' Arrow buffers of it
     # copy=False: the columns as gathered, not copied again into one 2-D block per dtype
     frame = pd.DataFrame(columns, copy=False)
-    return frame.set_axis(pd.Index(index if in_order else index[order], dtype="int64"), axis=0)
+    labels_in_order = index if in_order else index[order]
+    return frame.set_axis(pd.Index(labels_in_order, dtype="int64", copy=False), axis=0)
 
 
 def _increasing(pieces: list[np.ndarray]) -> bool:
@@ -241,10 +267,27 @@ def _plain_numbers(kind: pa.DataType) -> bool:
 
 def _numbers(arrays: list[pa.ChunkedArray], order: np.ndarray, in_order: bool) -> pd.Series:
     """The partitions' floats or times as one column in `order` (times in ns, as `_joined`
-    gives them), without making a pandas frame of each partition first."""
-    values = np.concatenate([array.to_numpy() for array in arrays])
+    gives them), without making a pandas frame of each partition first: the partitions'
+    chunks (times cast to ns a chunk at a time) are made one numpy array, then put in order."""
+    values = _one_array([chunk for array in arrays for chunk in array.chunks], arrays[0].type)
+    if values is None or any(array.type != arrays[0].type for array in arrays):
+        values = np.concatenate([array.to_numpy() for array in arrays])  # e.g. two float widths
     joined = pd.Series(values if in_order else values[order], copy=False)
     return as_ns(joined) if pd.api.types.is_datetime64_dtype(joined.dtype) else joined
+
+
+def _one_array(chunks: list[pa.Array], kind: pa.DataType) -> np.ndarray | None:
+    """The chunks of `kind` as one numpy array, times in ns (None: a time ns cannot hold)."""
+    if pa.types.is_timestamp(kind) and kind.unit != "ns":
+        kind = pa.timestamp("ns")
+        try:
+            chunks = [chunk.cast(kind) for chunk in chunks]
+        except (pa.ArrowInvalid, OverflowError):
+            return None
+    try:
+        return np.asarray(pa.chunked_array(chunks, type=kind).to_numpy())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # chunks of another type
+        return None
 
 
 def _joined(parts: list[pd.Series], order: np.ndarray, in_order: bool) -> pd.Series:

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from hyposcreen.validate.derived import CLEAN_REASON, REASONS_READ, distinct_categories
 
+PRESENT = "present"  # the one category of a column gathered as present or missing
 NOT_CATEGORICAL = ("source_row",)  # text validation keeps as text (contract_gather.as_categories)
 
 
@@ -38,6 +39,25 @@ def categorical_text(column: str, parts: list[pa.ChunkedArray]) -> pd.Categorica
     if column == CLEAN_REASON:
         return _reasons(parts)
     return _sorted_union(parts)
+
+
+def presence(parts: list[pa.ChunkedArray]) -> pd.Categorical | None:
+    """A text column validation reads only as present or missing (validate.tables.
+    presence_read) as a categorical of one category, PRESENT, missing where the text is
+    missing or blank (as derived.BLANK_AS_MISSING judges it: nothing left once Arrow trims
+    its whitespace); None when it is not text in every part. Its values are never hashed,
+    sorted or held (a million patient ids: ~0.3 s a table)."""
+    if not parts or not all(_is_text(p.type) for p in parts):
+        return None
+    codes = [
+        pc.fill_null(pc.greater(pc.binary_length(pc.utf8_trim_whitespace(part)), 0), False)
+        .to_numpy(zero_copy_only=False)
+        .astype(np.int8)
+        - np.int8(1)  # present: 0, missing or blank: -1
+        for part in parts
+    ]
+    dtype = distinct_categories(pd.Index([PRESENT], dtype="str"))
+    return pd.Categorical.from_codes(_concatenated(codes, np.int8), dtype=dtype)
 
 
 def _is_text(kind: pa.DataType) -> bool:

@@ -10,6 +10,7 @@ runs `recipe.screen`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,13 +77,22 @@ class ContractWarnings:
             {name: report.warning_reasons(name) for name in REQUIRED_TABLES},
         )
 
-    def write_parts(self, folder: Path, partitions: int) -> None:
+    def write_parts(
+        self,
+        folder: Path,
+        partitions: int,
+        row_labels: Callable[[str], list[np.ndarray]] | None = None,
+    ) -> None:
         """Each partition's rows in its own file (`warnings_path`), told by the row labels of
-        its cleaned frames: a partition reads and looks up only the rows it holds, not every
-        flagged row of the whole tables."""
+        its cleaned frames (`row_labels`: a table's, per partition, when they were read
+        already): a partition reads and looks up only the rows it holds, not every flagged
+        row of the whole tables."""
         cut = [ContractWarnings({}, {}) for _ in range(partitions)]
         for table in REQUIRED_TABLES:
-            held = [read_row_labels(cleaned_path(folder, p, table)) for p in range(partitions)]
+            if row_labels is not None:
+                held = row_labels(table)
+            else:
+                held = [read_row_labels(cleaned_path(folder, p, table)) for p in range(partitions)]
             for by, kept in ((self.rows[table], "rows"), (self.reasons[table], "reasons")):
                 for warnings, rows in zip(cut, _split(by, held), strict=True):
                     getattr(warnings, kept)[table] = rows

@@ -129,18 +129,18 @@ def run_partitioned(
             with ctx.timed("validate"):
                 close_shared_connection()  # DuckDB's cached pages: the screen opens it again
                 release_free_memory()
-                whole = GatheredAhead(
-                    WholeContractTables(folder, partitions, tables), gathers_ahead(watched)
-                )
+                gathered = WholeContractTables(folder, partitions, tables)
+                whole = GatheredAhead(gathered, gathers_ahead(watched))
                 decimal = ctx.mapping.decimal
                 try:  # results all written with decimal commas: the stop says so
                     with hinting_decimal_commas(lambda: _commas(folder, partitions, decimal)):
                         report = run_contracts(ctx, whole)
                 finally:
                     whole.close()
-                ContractWarnings.of(report).write_parts(folder, partitions)
+                warned = ContractWarnings.of(report)
+                warned.write_parts(folder, partitions, gathered.row_labels)  # labels read once
                 validation = report.summary()
-                del report
+                del report, warned, whole, gathered  # and the row labels with them
                 release_free_memory()
             ctx.say(contracts_line(validation))
             started = time.perf_counter()

@@ -31,7 +31,13 @@ BLANK_AS_MISSING = {
 def derived_inputs(table: str, have: set[str]) -> set[str]:
     """The columns of `have` whose every value derived_columns reads (labs with the clean
     stage's reason: its flags come from the reason, not from the values as read)."""
-    inputs = set(BLANK_AS_MISSING.get(table, ()))
+    return (set(BLANK_AS_MISSING.get(table, ())) & have) | value_inputs(table, have)
+
+
+def value_inputs(table: str, have: set[str]) -> set[str]:
+    """The columns of `have` a derived column reads the values of (not only whether they are
+    blank or missing, as BLANK_AS_MISSING's own columns are read)."""
+    inputs: set[str] = set()
     if table == "labs":
         inputs |= {"analyte", "unit"}
         if CLEAN_REASON in have:

@@ -20,10 +20,12 @@ from typing import Any
 import pandas as pd
 
 from hyposcreen.validate.batches import NAMES_ONLY
-from hyposcreen.validate.derived import derived_inputs
+from hyposcreen.validate.derived import BLANK_AS_MISSING, derived_inputs, value_inputs
 from hyposcreen.validate.outcomes import MAX_EXAMPLES
 from hyposcreen.validate.results import index_labels
 from hyposcreen.validate.suites import load_suite_spec, referenced_columns
+
+NOT_NULL = "expect_column_values_to_not_be_null"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,21 @@ def columns_read(table: str, names: list[str], suites_dir: Path | None = None) -
         if expectation["type"] not in NAMES_ONLY:
             read |= referenced_columns(expectation)
     return (read | derived_inputs(table, set(names))) & set(names)
+
+
+def presence_read(table: str, names: list[str], suites_dir: Path | None = None) -> set[str]:
+    """The columns of `names` validation reads only as present or missing (blank text counts
+    as missing, derived.BLANK_AS_MISSING): each checked by `expect_column_values_to_not_be_null`
+    alone, without a row condition, named by no other check and read by no derived column."""
+    spec = load_suite_spec(table, suites_dir)
+    have = set(names)
+    found = (set(BLANK_AS_MISSING.get(table, ())) & have) - value_inputs(table, have)
+    for expectation in spec["expectations"]:
+        kind, kwargs = expectation["type"], expectation.get("kwargs", {})
+        if kind in NAMES_ONLY or (kind == NOT_NULL and not kwargs.get("row_condition")):
+            continue
+        found -= referenced_columns(expectation)
+    return found
 
 
 def cited_labels(suite_result: Any) -> list[int]:
