@@ -211,7 +211,7 @@ def test_text_kept_as_text_and_other_types_are_left_to_pandas() -> None:
 def test_times_are_joined_in_order_as_pandas_joins_them(units: list[str], times: list) -> None:
     """The partitions' times made one column in the whole table's order, in ns where ns
     holds them (else in their unit), as `as_ns` makes pandas' joined column."""
-    from hyposcreen.runners.contract_gather import _numbers
+    from hyposcreen.runners.contract_columns import joined_numbers
 
     stamps = pd.to_datetime(pd.Series(times, dtype=object), format="mixed")
     parts = [stamps[:2], stamps[2:]]
@@ -220,7 +220,7 @@ def test_times_are_joined_in_order_as_pandas_joins_them(units: list[str], times:
         for p, u in zip(parts, units, strict=True)
     ]
     order = np.array([2, 0, 1])
-    made = _numbers(arrays, order, in_order=False)
+    made = joined_numbers(arrays, order, in_order=False)
     joined = pd.concat([pd.Series(a.to_numpy()) for a in arrays], ignore_index=True)
     expected = as_ns(joined.take(order).reset_index(drop=True))
     pd.testing.assert_series_equal(made, expected)

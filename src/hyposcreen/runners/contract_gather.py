@@ -28,14 +28,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pandas.api.types import union_categoricals
 
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.clock_folds import fold_columns
+from hyposcreen.runners.contract_columns import joined_numbers, joined_parts, plain_numbers
 from hyposcreen.runners.contract_text import categorical_text, presence
 from hyposcreen.runners.executors import release_free_memory
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, read_row_labels, read_table
-from hyposcreen.validate.views import as_ns
 
 # labs: the contracts' value_num is the canonical value before implausible rows are blanked
 _FROM = {"labs": {"value_num": "value_canonical"}}
@@ -233,11 +232,11 @@ def _gather_in_read_order(
             columns[column] = pd.Series(
                 pd.Categorical.from_codes(codes, dtype=categorical.dtype), copy=False
             )
-        elif all(_plain_numbers(array.type) for array in arrays):
-            columns[column] = _numbers(arrays, order, in_order)
+        elif all(plain_numbers(array.type) for array in arrays):
+            columns[column] = joined_numbers(arrays, order, in_order)
         else:
             parts = [read_contract(table, paths[i], [column])[column] for i in held]
-            columns[column] = _joined(parts, order, in_order)
+            columns[column] = joined_parts(parts, order, in_order)
             del parts
         del categorical, arrays
         columns[column].index = pd.RangeIndex(len(index))
@@ -256,50 +255,3 @@ def _increasing(pieces: list[np.ndarray]) -> bool:
     if any(before[-1] >= after[0] for before, after in pairwise(held)):
         return False
     return all(len(piece) < 2 or bool((np.diff(piece) > 0).all()) for piece in held)
-
-
-def _plain_numbers(kind: pa.DataType) -> bool:
-    """Floats and zone-less times: pandas reads them as numpy holds them (NaN, NaT)."""
-    if pa.types.is_timestamp(kind):
-        return kind.tz is None
-    return bool(pa.types.is_floating(kind))
-
-
-def _numbers(arrays: list[pa.ChunkedArray], order: np.ndarray, in_order: bool) -> pd.Series:
-    """The partitions' floats or times as one column in `order` (times in ns, as `_joined`
-    gives them), without making a pandas frame of each partition first: the partitions'
-    chunks (times cast to ns a chunk at a time) are made one numpy array, then put in order."""
-    values = _one_array([chunk for array in arrays for chunk in array.chunks], arrays[0].type)
-    if values is None or any(array.type != arrays[0].type for array in arrays):
-        values = np.concatenate([array.to_numpy() for array in arrays])  # e.g. two float widths
-    joined = pd.Series(values if in_order else values[order], copy=False)
-    return as_ns(joined) if pd.api.types.is_datetime64_dtype(joined.dtype) else joined
-
-
-def _one_array(chunks: list[pa.Array], kind: pa.DataType) -> np.ndarray | None:
-    """The chunks of `kind` as one numpy array, times in ns (None: a time ns cannot hold)."""
-    if pa.types.is_timestamp(kind) and kind.unit != "ns":
-        kind = pa.timestamp("ns")
-        try:
-            chunks = [chunk.cast(kind) for chunk in chunks]
-        except (pa.ArrowInvalid, OverflowError):
-            return None
-    try:
-        return np.asarray(pa.chunked_array(chunks, type=kind).to_numpy())
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # chunks of another type
-        return None
-
-
-def _joined(parts: list[pd.Series], order: np.ndarray, in_order: bool) -> pd.Series:
-    """The partitions' pieces of a column other than text, as one column in `order`."""
-    if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
-        try:
-            merged = union_categoricals([p.array for p in parts])
-        except TypeError:  # categories of different types (an all-empty column)
-            merged = pd.Categorical(pd.concat([p.astype("str") for p in parts]))
-        return pd.Series(merged if in_order else merged.take(order))
-    joined = pd.concat(parts, ignore_index=True)
-    joined = joined if in_order else joined.take(order)
-    if pd.api.types.is_datetime64_dtype(joined.dtype):
-        joined = as_ns(joined)  # as the contracts' view holds times
-    return joined
