@@ -78,9 +78,10 @@ def test_observations_dated_by_a_date_alone_warn(
     [message] = date_only_messages(out / DAY / "run_manifest.json")
     share = round(100 * DATE_ALONE / TIMED_ROWS)
     assert message.startswith(
-        f"{DATE_ALONE} of {TIMED_ROWS} FHIR Observation row(s) ({share}%) have an "
-        "effectiveDateTime (or effectivePeriod.start) written as a date alone, or a year and "
-        "month, without a clock time (limit 5%): each is read as midnight of its day"
+        f"{DATE_ALONE} of {TIMED_ROWS} FHIR Observation row(s) ({share}%) have an effective "
+        "time (effectiveDateTime or effectivePeriod; issued where neither is given) written as "
+        "a date alone, or a year and month, without a clock time (limit 5%): each is read as "
+        "midnight of its day"
     )
     assert "a glucose of any hour corrects a sodium" in message
     assert "effectiveDateTime with its time and offset, or effectiveInstant" in message
@@ -131,4 +132,4 @@ def test_the_audit_warns_of_effective_times_written_as_a_year_and_month(
     # "unknown"), lab-1 to lab-10 among them with their clock
     assert found.startswith("[2026-11] 159 of 169 FHIR Observation row(s) (94%) have an")
     assert "a year and month as midnight of the month's first day" in found
-    assert "have an effectiveDateTime" in capsys.readouterr().err
+    assert "have an effective time (effectiveDateTime or effectivePeriod" in capsys.readouterr().err

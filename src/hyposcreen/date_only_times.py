@@ -126,9 +126,10 @@ def _message(table: str, date_only: int, timed: int, limit: float) -> str:
         )
     if table == JUDGED_TABLES["fhir"]:
         return (
-            f"{date_only} of {timed} FHIR Observation row(s) {share} have an effectiveDateTime "
-            f"(or effectivePeriod.start) written as a date alone, or a year and month, without a "
-            f"clock time (limit {limit:.0%}): each is read as midnight of its day (a year and "
+            f"{date_only} of {timed} FHIR Observation row(s) {share} have an effective time "
+            "(effectiveDateTime or effectivePeriod; issued where neither is given) written as a "
+            "date alone, or a year and month, without a clock time (limit "
+            f"{limit:.0%}): each is read as midnight of its day (a year and "
             "month as midnight of the month's first day). Results of one day meet as "
             "duplicates, a glucose of any hour corrects a sodium and the 48 h change is "
             "measured in days: read the list with care. Can the export write the time the "
