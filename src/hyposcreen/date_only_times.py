@@ -35,12 +35,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from hyposcreen.ingest.frames import date_alone_column
+from hyposcreen.ingest.frames import date_alone_column, written_without_clock
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
 
 COLUMN = "specimen_time"
-_DATE_DIGITS = 8  # a date alone has at most 8 digits (20261120, 20.11.2026); a clock adds more
 # source -> the table its counts are kept under (delivery_counts), and so the message's words
 JUDGED_TABLES = {"canonical": "labs", "omop": "measurement", "fhir": "Observation"}
 _JUDGED_BY_TEXT = ("canonical", "fhir")  # the others by the adapter's mark
@@ -74,9 +73,8 @@ def date_only_rows(labs: pd.DataFrame, source: str) -> tuple[np.ndarray, np.ndar
     raw = labs[f"{COLUMN}_raw"]
     rows = np.flatnonzero(timed & raw.notna().to_numpy(dtype=bool))
     texts = raw.iloc[rows].astype("str")
-    no_clock = ~texts.str.contains(":", regex=False) & (texts.str.count(r"\d") <= _DATE_DIGITS)
     date_only = np.zeros(len(labs), dtype=bool)
-    date_only[rows] = no_clock.to_numpy(dtype=bool) & _midnight(times, rows)
+    date_only[rows] = written_without_clock(texts) & _midnight(times, rows)
     return timed, date_only
 
 

@@ -22,14 +22,13 @@ from hyposcreen.adapters._files import (
 from hyposcreen.adapters._omop_vocab import Vocabulary
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import SCHEMAS
-from hyposcreen.ingest.frames import date_alone_column
+from hyposcreen.ingest.frames import date_alone_column, written_without_clock
 from hyposcreen.ingest.tabular import RowFilter
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.rules.loinc_text import DASHES
 
 Reader = tuple[list[pd.DataFrame], Counter[str], Counter[str]]
 _LOINC_SHAPE = r"\d{1,7}[-" + DASHES + r"]\d"  # any dash (rules.loinc_text)
-_DATE_DIGITS = 8  # a date alone has at most 8 digits (20261120); a clock adds more
 _IDENTIFY_REASONS = (
     "unknown_loinc",
     "unknown_lab_name",
@@ -132,15 +131,10 @@ def _dated_alone(raw: pd.DataFrame) -> pd.Series:
     """The rows whose specimen_time is a date without a clock time: `measurement_date` alone
     (no `measurement_datetime` nor `measurement_time`), or a `measurement_datetime` holding
     a date alone (`2026-11-20`, a Parquet column typed date; read before any
-    `measurement_time`), judged as date_only_times judges canonical text: no `:` and no more
-    digits than a date has."""
+    `measurement_time`), judged as canonical time text is (ingest.frames.written_without_clock)."""
     stated = raw["measurement_datetime"]
     by_date = stated.isna() & raw["measurement_time"].isna() & raw["measurement_date"].notna()
-    colon = stated.str.contains(":", regex=False).to_numpy(dtype=bool, na_value=True)
-    rows = np.flatnonzero(~colon)  # digits counted on these alone (few: a clock has a colon)
-    no_clock = np.zeros(len(raw), dtype=bool)
-    no_clock[rows] = (stated.iloc[rows].str.count(r"\d") <= _DATE_DIGITS).to_numpy(dtype=bool)
-    return by_date | no_clock
+    return by_date | written_without_clock(stated)
 
 
 def _site_number(number: pd.Series, decimal: str) -> pd.Series:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -75,6 +76,21 @@ def date_alone_column(column: str) -> str:
     count them (date_only_times). Rows travel with it through every stage that keeps a frame's
     columns; a frame without it has none such."""
     return f"__hyposcreen_date_alone_{column}"
+
+
+# a date alone has at most 8 digits (20261120, 20.11.2026); a clock adds more
+_DATE_DIGITS = 8
+
+
+def written_without_clock(texts: pd.Series) -> np.ndarray:
+    """Per time text, whether it holds no clock time: no `:`, and no more digits than a date
+    has (`20261120000000`, a site format's compact midnight, holds one); a missing text holds
+    none. Digits are counted only on the texts without a `:` (a clock nearly always has one)."""
+    colon = texts.str.contains(":", regex=False).to_numpy(dtype=bool, na_value=True)
+    rows = np.flatnonzero(~colon)
+    no_clock = np.zeros(len(texts), dtype=bool)
+    no_clock[rows] = (texts.iloc[rows].str.count(r"\d") <= _DATE_DIGITS).to_numpy(dtype=bool)
+    return no_clock
 
 
 def parse_time_columns(
