@@ -10,9 +10,10 @@ the whole table travels with it, so a partition's frame is indexed as a single r
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -138,17 +139,26 @@ def _spill_frames(frames: Iterator[pd.DataFrame], name: str, folder: Path, parti
             bounds = np.searchsorted(part[order], np.arange(partitions + 1))
             table = pa.Table.from_pandas(frame, preserve_index=False)
             taken = order if partitions > 1 else None  # one partition: in order already
-            named = folder / f"{name}-{{}}-{chunk:06d}"
-            writes.submit(_write_pieces, table, taken, bounds, offset, named)
+            piece_of = functools.partial(_piece_path, folder, name, chunk=chunk)
+            writes.submit(_write_pieces, table, taken, bounds, offset, piece_of)
             offset += len(frame)
             del frame, part, order, taken, table
 
 
+def _piece_path(folder: Path, name: str, part: int, chunk: int) -> Path:
+    """The spill file of one input chunk's rows of table `name` in partition `part`."""
+    return folder / f"{name}-{part:04d}-{chunk:06d}{FRAME_SUFFIX}"
+
+
 def _write_pieces(
-    table: pa.Table, order: np.ndarray | None, bounds: np.ndarray, offset: int, named: Path
+    table: pa.Table,
+    order: np.ndarray | None,
+    bounds: np.ndarray,
+    offset: int,
+    piece_of: Callable[[int], Path],
 ) -> None:
     """`table`'s rows numbered from `offset`, taken in `order`, the rows of each partition p
-    (`bounds[p]` to `bounds[p + 1]`) in their own file (`named` with p)."""
+    (`bounds[p]` to `bounds[p + 1]`) in their own file (`piece_of(p)`)."""
     seq = np.arange(offset, offset + table.num_rows, dtype=np.int64)
     table = table.append_column(_SEQ, pa.array(seq))
     if order is not None:
@@ -156,7 +166,7 @@ def _write_pieces(
     for p in range(len(bounds) - 1):
         if bounds[p + 1] > bounds[p]:
             piece = table.slice(bounds[p], bounds[p + 1] - bounds[p])
-            write_table(named.with_name(f"{named.name.format(f'{p:04d}')}{FRAME_SUFFIX}"), piece)
+            write_table(piece_of(p), piece)
 
 
 def load_partition(folder: Path, name: str, part: int) -> pd.DataFrame:
