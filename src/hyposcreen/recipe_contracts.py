@@ -237,14 +237,16 @@ def _used(frame: pd.DataFrame, candidates: pd.Index) -> tuple[pd.Index, np.ndarr
     if not frame.index.is_unique:
         candidates = candidates[candidates.isin(frame.index)]
         return candidates[(frame.loc[candidates, "bucket"] == USED).to_numpy()], None
-    positions = _positions(frame.index, candidates)
+    positions = label_positions(frame.index, candidates)
     held = positions >= 0
     used = (frame["bucket"].iloc[positions[held]] == USED).to_numpy()
     return candidates[held][used], positions[held][used]
 
 
-def _positions(index: pd.Index, labels: pd.Index) -> np.ndarray:
-    """The position in the unique `index` of each of `labels` (-1: not held)."""
+def label_positions(index: pd.Index, labels: pd.Index) -> np.ndarray:
+    """The position in the unique `index` of each of `labels` (-1: not held): by halving
+    when `index` runs upwards (a partition's rows, in read order), else by hashing (a range
+    index by arithmetic)."""
     if isinstance(index, pd.RangeIndex) or not index.is_monotonic_increasing or not len(index):
         return index.get_indexer(labels)
     values = index.to_numpy()

@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.clock_folds import fold_columns
+from hyposcreen.recipe_contracts import label_positions
 from hyposcreen.runners.contract_columns import joined_numbers, joined_parts, plain_numbers
 from hyposcreen.runners.contract_text import categorical_text, presence
 from hyposcreen.runners.executors import release_free_memory
@@ -193,14 +194,9 @@ def _rows_at(
 
 def _positions(held: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """The positions in `held` (a partition's row labels) of the labels of `wanted` it holds,
-    in `held`'s order: looked up by halving when `held` runs upwards (a partition's rows are
-    in read order), else by hashing."""
-    if len(held) == 0 or len(wanted) == 0:
-        return np.array([], dtype=np.int64)
-    if len(held) > 1 and not bool((held[1:] > held[:-1]).all()):
-        return np.flatnonzero(np.isin(held, wanted))
-    at = np.searchsorted(held, wanted).clip(0, len(held) - 1)
-    return np.unique(at[held[at] == wanted])
+    in `held`'s order (recipe_contracts.label_positions finds them)."""
+    at = label_positions(pd.Index(held, copy=False), pd.Index(wanted, copy=False))
+    return np.unique(at[at >= 0])
 
 
 def _gather_in_read_order(
