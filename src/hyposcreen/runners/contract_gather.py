@@ -88,16 +88,12 @@ class WholeContractTables(Mapping[str, Any]):
 
     def row_labels(self, name: str) -> list[np.ndarray]:
         """The row labels of each partition's cleaned `name` (read once, for the gather, the
-        rows a check quotes and the warning rows' partitions), until `forget`."""
+        rows a check quotes and the warning rows' partitions), held while this object is."""
         held = self.labels.get(name)
         if held is None:
             paths = [cleaned_path(self.folder, p, name) for p in range(self.partitions)]
             held = self.labels[name] = [read_row_labels(path) for path in paths]
         return held
-
-    def forget(self) -> None:
-        """Let go of the row labels read (~0.5 GB a billion rows)."""
-        self.labels.clear()
 
     def __getitem__(self, name: str) -> Any:
         if name not in self.names:
