@@ -214,7 +214,8 @@ def run_warnings(
         lab_names=settings.source == "canonical",
         vocabulary_tables=settings.source == "omop",
     ) + quarantine_warnings(quarantine, reconciliation, limits, ctx.mapping.decimal, where, times)
-    found += delivery_warnings(delivery_counts, limits)
+    labs = tables.get("labs")
+    found += delivery_warnings(delivery_counts, limits, labs.source_counts if labs else None)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)
     found += unidentified_event_warnings(tables, limits)
     if "labs" in tables:
