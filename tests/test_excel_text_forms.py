@@ -39,7 +39,8 @@ def test_patient_ids_written_for_excel_warn_naming_file_column_and_rows(
     assert status == 4
     [message] = _warnings(tmp_path / "out")
     assert message.startswith(
-        "2 cell(s) of table labs are written in a spreadsheet's text-forcing form "
+        "2 cell(s) of the extract's table labs (its files as delivered, not only this night's "
+        "rows) are written in a spreadsheet's text-forcing form "
         '="..." (labs.csv, column patient_id: 2; e.g. labs.csv:2, labs.csv:3).'
     )
     assert "a patient id so written matches no id of the other tables" in message

@@ -22,7 +22,8 @@ def excel_form_warnings(table: str, counts: ExcelFormCounts | None) -> list[RunW
     return [
         RunWarning(
             "excel_text_forms",
-            f"{total} cell(s) of table {table} are written in a spreadsheet's text-forcing "
+            f"{total} cell(s) of the extract's table {table} (its files as delivered, not only "
+            f"this night's rows) are written in a spreadsheet's text-forcing "
             f'form ="..." ({where}; e.g. {", ".join(counts.examples)}). They are read as '
             "written, with the = and the quotes: a patient id so written matches no id of "
             "the other tables (no risk factor reaches its case) and a value, time or code so "
