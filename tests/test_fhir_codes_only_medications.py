@@ -117,3 +117,25 @@ def test_drugs_the_screen_reads_do_not_warn(tmp_path: Path, code: str | None) ->
     if code is not None:
         review = pd.read_csv(night / "review_list.csv", dtype=str)
         assert review["risk_factors"].str.contains("loop_diuretic", na=False).any()
+
+
+def test_each_night_of_a_backfill_says_the_counts_are_the_extracts(tmp_path: Path) -> None:
+    """Every night reads the medication table whole (its labs are cut to the night), so each
+    night of a backfill repeats the same counts: a night with no lab row at all among them.
+    The message says they are the extract's whole table's, not the night's own."""
+    folder = _export(tmp_path)
+    out = tmp_path / "out"
+    argv = ["run", "--no-flow", "--source", "fhir", "--input", str(folder), "--out", str(out)]
+    assert main([*argv, "--backfill", "2026-11-10", DAY]) == 4
+    nights = ("2026-11-10", DAY)
+    messages = {night: _unidentified(out / night / "run_manifest.json") for night in nights}
+    quiet = json.loads((out / "2026-11-10" / "run_manifest.json").read_text("utf-8"))
+    assert quiet["attrition"][0]["count"] == 0  # no sodium that night
+    assert messages["2026-11-10"] == messages[DAY]
+    [message] = messages[DAY]
+    assert message.startswith(f"{DRUG_ROWS} of {DRUG_ROWS} FHIR {KINDS} row(s)")
+    assert message.endswith(
+        "These are counts of the extract's whole medication table, which every night reads "
+        "whole (each night of a backfill and each month of an audit repeats them), not of this "
+        "night's rows alone."
+    )

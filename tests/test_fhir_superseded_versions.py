@@ -12,14 +12,17 @@ from tests.helpers import RULES, WINDOW
 
 from fhir_generators import (
     listed,
+    med_request,
     observation,
     quantity,
     quarantined,
     run,
+    rxnorm,
     write_json,
     write_ndjson,
 )
 from hyposcreen.adapters import fhir
+from hyposcreen.unidentified_events import unidentified_event_warnings
 
 
 def _sodium(value: float, pid: str = "P1", oid: str = "na1", **meta: str) -> dict:
@@ -116,3 +119,23 @@ def test_an_older_patient_version_is_set_aside(tmp_path: Path) -> None:
     assert list(table.frame["name"]) == ["Ana New"]
     assert table.not_relevant["superseded_version"] == 1
     assert table.rows_in == 2
+
+
+def test_drugs_of_superseded_versions_are_not_counted(tmp_path: Path) -> None:
+    """Ten orders first written by an RxNorm product code alone, then corrected to name their
+    drug: the older versions are set aside, so neither they nor their unreadable codes count
+    among the drugs judged (the night would warn of ten unreadable drugs in a list of ten it
+    reads every one of); an order with one version only counts once."""
+    product = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "9"}]}
+    orders = []
+    for number in range(10):
+        for version, drug in (("1", product), ("2", rxnorm("4603", "furosemide"))):
+            order = med_request(f"m{number}", "Patient/P1", drug, "2026-11-20T05:00:00Z")
+            orders.append({**order, "meta": {"versionId": version}})
+    orders.append(med_request("single", "Patient/P1", product, "2026-11-20T05:00:00Z"))
+    write_ndjson(tmp_path / "MedicationRequest.ndjson", orders)
+    table = fhir.read_table(tmp_path, "medications", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert (table.frame["malformed_reason"] == "superseded_version").sum() == 10
+    counts = table.source_counts["MedicationRequest"]
+    assert (counts["drug_rows"], counts.get("note_no_drug_identifier")) == (11, 1)
+    assert unidentified_event_warnings({"medications": table}, RULES.warnings) == []

@@ -53,6 +53,7 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.delivery_counts": "report",  # the counts those judge, clean stage to publish
     "hyposcreen.loinc_shape_warnings": "report",  # judges unknown LOINCs written otherwise
     "hyposcreen.unidentified_events": "report",  # judges event rows naming no readable code
+    "hyposcreen.excel_form_warnings": "report",  # judges cells written ="..." for a spreadsheet
     "hyposcreen.decimal_commas": "clean",  # numbers written with a decimal comma at a "." site
 }
 FOUNDATION = (

@@ -34,7 +34,8 @@ KEPT_IDS = {str(n) for n in range(1, 11)}
 def _omop(tmp_path: Path, change: str) -> Path:
     """The sample as an OMOP extract (tab-delimited, with vocabulary), its measurement table's
     datetimes changed: `blank` but rows 1-10, `time` blank with the clock in measurement_time,
-    `midnight` at 00:00:00 of their date, `dates` their date alone but rows 1-10, `none` kept."""
+    `midnight` at 00:00:00 of their date, `dates` their date alone but rows 1-10, `absent` the
+    column dropped (measurement_date alone), `none` kept."""
     folder = tmp_path / "omop"
     to_omop.convert(folder, SAMPLE)
     path = folder / "measurement.csv"
@@ -52,6 +53,8 @@ def _omop(tmp_path: Path, change: str) -> Path:
         ]
     elif change == "midnight":
         rows.loc[dated, "measurement_datetime"] = rows["measurement_date"] + " 00:00:00"
+    elif change == "absent":
+        rows = rows.drop(columns=["measurement_datetime"])
     rows.to_csv(path, sep="\t", index=False)
     return folder
 
@@ -142,3 +145,25 @@ def test_a_datetime_column_holding_dates_alone_warns_as_a_blank_one(
     )
     assert "a date without a clock time" in message
     assert_date_only_counts_only(message, date_alone, TIMED_ROWS, share)
+
+
+@pytest.mark.parametrize("partitions", ["1", "3"])
+def test_a_measurement_table_without_a_datetime_column_is_told_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], partitions: str
+) -> None:
+    """An extract whose measurement table has no measurement_datetime column at all (the date
+    alone, as older CDM practice delivers) warns as before, but says the column is absent, not
+    that it is blank: the engineer asks for a column, not for values."""
+    status, out = _run(_omop(tmp_path, "absent"), "--window-start", DAY, "--partitions", partitions)
+    assert status == 4
+    [message] = date_only_messages(out / DAY / "run_manifest.json")
+    found = re.match(r"(\d+) of (\d+) OMOP measurement row\(s\) \(100%\) are dated", message)
+    assert found is not None and found[1] == found[2]
+    assert (
+        "(limit 5%): the extract's measurement table has no measurement_datetime column (and no "
+        "measurement_time is given), so each is read as midnight of its day." in message
+    )
+    assert "is blank" not in message
+    assert "Can the extract add the measurement_datetime column" in message
+    assert f"warning: {message}" in capsys.readouterr().err
+    assert_date_only_counts_only(message, int(found[1]), int(found[2]), 100)

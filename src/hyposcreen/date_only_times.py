@@ -43,6 +43,7 @@ COLUMN = "specimen_time"
 # source -> the table its counts are kept under (delivery_counts), and so the message's words
 JUDGED_TABLES = {"canonical": "labs", "omop": "measurement", "fhir": "Observation"}
 _JUDGED_BY_TEXT = ("canonical", "fhir")  # the others by the adapter's mark
+_OMOP_TIME = "measurement_datetime"
 
 DateOnlyCounts = dict[str, tuple[int, int]]  # table -> (rows with a readable time, date-only)
 
@@ -98,29 +99,49 @@ def _midnight(times: pd.Series, rows: np.ndarray) -> np.ndarray:
 
 
 def date_only_warnings(
-    counts: Mapping[str, tuple[int, int]] | None, limits: WarningThresholds
+    counts: Mapping[str, tuple[int, int]] | None,
+    limits: WarningThresholds,
+    source_counts: Mapping[str, Mapping[str, int]] | None = None,
 ) -> list[RunWarning]:
-    """A warning when over `max_unreadable_time_share` of the timed lab rows are date-only."""
+    """A warning when over `max_unreadable_time_share` of the timed lab rows are date-only;
+    `source_counts` (the labs table's) say whether OMOP's measurement files lack the
+    measurement_datetime column (adapters.omop), which the message then names."""
     limit = limits.max_unreadable_time_share
+    absent = (source_counts or {}).get(JUDGED_TABLES["omop"], {})
     return [
-        RunWarning("date_only_times", _message(table, date_only, timed, limit))
+        RunWarning("date_only_times", _message(table, date_only, timed, limit, absent))
         for table, (timed, date_only) in sorted((counts or {}).items())
         if share_over(date_only, timed, limit, limits)
     ]
 
 
-def _message(table: str, date_only: int, timed: int, limit: float) -> str:
+def _message(
+    table: str, date_only: int, timed: int, limit: float, absent: Mapping[str, int]
+) -> str:
     """The warning in the words of the table counted (`JUDGED_TABLES`)."""
     share = f"({date_only / timed:.0%})"
     if table == JUDGED_TABLES["omop"]:
+        files, without = absent.get("files", 0), absent.get(f"files_without_{_OMOP_TIME}", 0)
+        if without and without == files:
+            stated = (
+                f"the extract's measurement table has no {_OMOP_TIME} column (and no "
+                "measurement_time is given)"
+            )
+            ask = f"add the {_OMOP_TIME} column"
+        else:
+            stated = (
+                f"their {_OMOP_TIME} is blank (and no measurement_time is given) or holds a "
+                "date without a clock time"
+            )
+            if without:
+                stated += f" ({without} of {files} measurement file(s) have no such column)"
+            ask = f"fill {_OMOP_TIME}"
         return (
             f"{date_only} of {timed} OMOP measurement row(s) {share} are dated by a date "
-            f"alone (limit {limit:.0%}): their measurement_datetime is blank (and no "
-            "measurement_time is given) or holds a date without a clock time, so each is read "
-            "as midnight of its day. Results of one day meet as duplicates, a glucose of any "
-            "hour corrects a sodium and the 48 h change is measured in days: read the list "
-            "with care. Can the extract fill measurement_datetime with the clock time (or "
-            "measurement_time)?"
+            f"alone (limit {limit:.0%}): {stated}, so each is read as midnight of its day. "
+            "Results of one day meet as duplicates, a glucose of any hour corrects a sodium "
+            "and the 48 h change is measured in days: read the list with care. Can the extract "
+            f"{ask} with the clock time (or measurement_time)?"
         )
     if table == JUDGED_TABLES["fhir"]:
         return (

@@ -125,12 +125,18 @@ def add_counts(parts: list[DeliveryCounts]) -> DeliveryCounts | None:
     return total
 
 
-def delivery_warnings(counts: DeliveryCounts | None, limits: WarningThresholds) -> list[RunWarning]:
+def delivery_warnings(
+    counts: DeliveryCounts | None,
+    limits: WarningThresholds,
+    lab_source_counts: Mapping[str, Mapping[str, int]] | None = None,
+) -> list[RunWarning]:
+    """The warnings the counts call for; `lab_source_counts`: the labs table's source_counts
+    (the columns its source files lack, which a date-only warning names)."""
     if counts is None:
         return []
     return (
         unmatched_patient_warnings(counts.get("shared_patients"), limits)
         + scientific_id_warnings(counts.get("scientific_ids"))
         + near_match_warnings(counts.get("near_matches"), limits)
-        + date_only_warnings(counts.get("date_only_times"), limits)
+        + date_only_warnings(counts.get("date_only_times"), limits, lab_source_counts)
     )

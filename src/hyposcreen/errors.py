@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 
 class HyposcreenError(Exception):
     """Base class: the message is shown to the user as-is, without a traceback."""
@@ -43,6 +47,19 @@ class EnvironmentProblem(HyposcreenError):
     The message says the cause in one line and what to do (EX_TEMPFAIL: try again once fixed)."""
 
     exit_code = 75
+
+
+@contextmanager
+def naming_the_file(path: Path) -> Iterator[None]:
+    """An OSError raised while `path` is written that names no file (Arrow's and a Python
+    file object's write errors: a full disk, a file-size limit) is given `path`, so the message
+    of the environment problem says which file (a path of ours, never a value of the data)."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None:
+            error.filename = str(path)
+        raise
 
 
 class Terminated(KeyboardInterrupt):

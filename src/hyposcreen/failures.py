@@ -137,6 +137,8 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
     if not isinstance(cause, OSError):
         return None
     where = f" ({cause.filename})" if cause.filename else ""
+    if cause.filename and cause.filename2:  # a copy or a rename: from the first to the second
+        where = f" ({cause.filename} -> {cause.filename2})"
     if cause.errno in (errno.ENOSPC, errno.EDQUOT):
         return EnvironmentProblem(
             f"The disk is full{where}. Free space on the output/state disk, then run again. "

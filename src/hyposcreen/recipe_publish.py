@@ -19,6 +19,7 @@ from hyposcreen.context import RunContext, RunSummary
 from hyposcreen.delivery_counts import DeliveryCounts, delivery_warnings
 from hyposcreen.empty_file_warnings import empty_part_warnings
 from hyposcreen.errors import HyposcreenError
+from hyposcreen.excel_form_warnings import excel_form_warnings
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.loinc_shape_warnings import loinc_shape_warnings
 from hyposcreen.nightly.remember import remember_run
@@ -214,9 +215,12 @@ def run_warnings(
         lab_names=settings.source == "canonical",
         vocabulary_tables=settings.source == "omop",
     ) + quarantine_warnings(quarantine, reconciliation, limits, ctx.mapping.decimal, where, times)
-    found += delivery_warnings(delivery_counts, limits)
+    labs = tables.get("labs")
+    found += delivery_warnings(delivery_counts, limits, labs.source_counts if labs else None)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)
     found += unidentified_event_warnings(tables, limits)
+    for name, table in tables.items():
+        found += excel_form_warnings(name, table.excel_forms)
     if "labs" in tables:
         found += loinc_shape_warnings(tables["labs"].loinc_shapes, limits)
     return found

@@ -12,7 +12,9 @@ resources (MedicationRequest, MedicationStatement, MedicationAdministration), ad
 that name their drug by codes alone (no text or display; an RxNorm product code, an NDC),
 none an ATC code or the RxNorm code of a listed ingredient (adapters.fhir_medications). The
 rules name drugs by ingredient name and ATC (spec §6): such codes are not read. Counts only,
-never a value.
+never a value. The medication and diagnosis tables are read whole for every night (not cut to
+its window, as its labs are), so these are the extract's counts, the same for each night of a
+backfill and each month of an audit: the message says so, lest a night seem to claim them.
 """
 
 from __future__ import annotations
@@ -26,6 +28,13 @@ from hyposcreen.run_warnings import RunWarning, share_over
 
 # canonical table -> (source table, its reader's unmapped reason, what its rows name, risk,
 # whether judged when the extract holds a concept table)
+# the counts are the whole table's: said in each message (see the module text)
+_WHOLE_TABLE = (
+    " These are counts of the extract's whole {what} table, which every night reads whole "
+    "(each night of a backfill and each month of an audit repeats them), not of this night's "
+    "rows alone."
+)
+
 _UNIDENTIFIED = {
     "medications": ("drug_exposure", "no_drug_identifier", "drug", "medication", True),
     "diagnoses": (
@@ -67,7 +76,7 @@ def unidentified_event_warnings(
                 f"source value and a concept id {vocabulary}. No {risk} risk factor can be "
                 "found in them, so the list may lack patients: deliver the vocabulary tables "
                 "(concept, and concept_ancestor for drugs) or the source values with the "
-                "extract.",
+                "extract." + _WHOLE_TABLE.format(what=source),
             )
         )
     return found
@@ -93,6 +102,6 @@ def _fhir_medication_warnings(
             "of a listed ingredient (an RxNorm product code is not read: the rules name drugs "
             "by ingredient and ATC). No medication risk factor can be found in them, so the "
             "list may lack patients: ask for an export whose medication codings carry their "
-            "display (or a text naming the drug).",
+            "display (or a text naming the drug)." + _WHOLE_TABLE.format(what="medication"),
         )
     ]

@@ -134,6 +134,7 @@ class SourceTable:
     rows_read: int = 0
     malformed: list[tuple[Path, MalformedRows]] = field(default_factory=list)
     records: list[dict[str, object]] = field(default_factory=list)
+    absent: Counter[str] = field(default_factory=Counter)  # wanted column -> files without it
 
     def batches(
         self,
@@ -161,6 +162,7 @@ class SourceTable:
                     column=missing[0],
                 )
             include = [by_lower[c] for c in wanted if c in by_lower]
+            self.absent.update(c for c in wanted if c not in by_lower)
             malformed = MalformedRows()
             is_csv = not parquet(path)
             if not is_csv:  # a struct or list column is refused before any cast to text
@@ -232,12 +234,18 @@ class SourceTable:
         present_columns: tuple[str, ...],
         extra_files: Sequence[dict[str, object]] = (),
         extra_counts: dict[str, dict[str, int]] | None = None,
+        noted_absent: Sequence[str] = (),
     ) -> IngestedTable:
         """The canonical table read from this source table: mapped frames plus the rows the
-        CSV parser could not split (quarantined malformed_row), with files and source counts."""
+        CSV parser could not split (quarantined malformed_row), with files and source counts;
+        a `noted_absent` column some file lacks is counted (`files`, `files_without_<column>`)."""
         frames = [*frames, *(malformed_frame(m, path, schema) for path, m in self.malformed)]
         unmapped = unmapped.copy()
         unmapped["malformed_row"] += sum(len(m.rows) for _, m in self.malformed)
+        entry = counts_entry(self.rows_read, unmapped)
+        if any(self.absent[c] for c in noted_absent):
+            entry["files"] = len(self.files)
+            entry.update({f"files_without_{c}": self.absent[c] for c in noted_absent})
         return IngestedTable(
             schema.name,
             pd.concat(frames, ignore_index=True) if frames else empty_frame(schema),
@@ -246,7 +254,7 @@ class SourceTable:
             files=[*self.records, *extra_files],
             present_columns=present_columns,
             source_counts={
-                self.name: counts_entry(self.rows_read, unmapped),
+                self.name: entry,
                 **(extra_counts or {}),
             },
         )

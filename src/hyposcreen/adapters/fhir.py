@@ -219,7 +219,9 @@ def read_table(
             (documents if kind == DOCUMENTS else files).append(file_record(path, rows, sha256))
     files += documents_as_one(input_dir, documents)
     rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
+    frame = builder.frame()
     if medication_mapper is not None:
+        medication_mapper.set_aside(builder.superseded)
         for (kind, note), count in medication_mapper.unmapped.items():
             counts.setdefault(kind, Counter())[f"note_{note}"] += count
         for kind, count in medication_mapper.drug_rows.items():
@@ -236,7 +238,7 @@ def read_table(
         log.warning("FHIR export %s has no %s resources.", input_dir, "/".join(TABLE_TYPES[name]))
     return IngestedTable(
         name,
-        builder.frame(),
+        frame,
         rows_in=rows_in,
         not_relevant={k: v for k, v in builder.not_relevant.items() if v},
         files=files,

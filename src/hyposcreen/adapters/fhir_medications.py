@@ -10,6 +10,8 @@ fhir_patients. The rows made per resource type (`DRUG_ROWS`), and those whose dr
 cannot read (`UNIDENTIFIED_DRUG`: no text or display, named by codes alone that are no ATC code
 and no RxNorm code of a listed ingredient), are counted for the manifest's source_counts: too
 many of them warn (unidentified_events), since no medication risk factor can come from them.
+Rows of an older version of a resource, set aside for its latest (fhir_versions), are taken
+back out of both counts: the counts are of the rows screened.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from typing import Any
+
+import pandas as pd
 
 from hyposcreen.adapters.fhir_index import DRUG_NAME_SYSTEMS, medication_index_entry
 from hyposcreen.adapters.fhir_table import UnresolvedReference
@@ -38,6 +42,7 @@ from hyposcreen.adapters.fhir_types import (
     system_key,
     text,
 )
+from hyposcreen.adapters.fhir_versions import KEY
 from hyposcreen.rules.loader import RuleSet
 
 MEDICATION_COLUMNS = (
@@ -99,6 +104,19 @@ class MedicationMapper:
         if name is None and atc is None and rxnorm not in self.known_rxnorm:
             self.unmapped[(kind, UNIDENTIFIED_DRUG)] += 1
         return [found]
+
+    def set_aside(self, older: list[pd.DataFrame]) -> None:
+        """Take the rows of older versions (fhir_versions) out of the counts: the same judgement
+        as `rows` makes, on their canonical columns; their `KEY` is `resourceType/id`."""
+        for rows in older:
+            kinds = rows[KEY].str.partition("/")[0]
+            unread = rows["drug_name"].isna() & rows["atc"].isna()
+            unread &= ~rows["rxnorm"].isin(self.known_rxnorm)
+            self.drug_rows.subtract(kinds.value_counts().to_dict())
+            self.unmapped.subtract(
+                {(kind, UNIDENTIFIED_DRUG): n for kind, n in kinds[unread].value_counts().items()}
+            )
+        self.drug_rows, self.unmapped = +self.drug_rows, +self.unmapped
 
     def _medication_concepts(self, resource: dict[str, Any]) -> tuple[list[object], str | None]:
         """The concepts naming the drug (code and ingredients) and, for a reference that

@@ -44,6 +44,7 @@ class TableBuilder:
         self.malformed: list[tuple[str, str, str, str | None]] = []
         self.not_relevant: Counter[str] = Counter()
         self.frames: list[pd.DataFrame] = []
+        self.superseded: list[pd.DataFrame] = []  # older versions' rows, hidden columns kept
 
     def add(self, row: Row, source_file: str, source_row: str, version: Version) -> None:
         self.rows.append(row)
@@ -89,7 +90,11 @@ class TableBuilder:
         frames = list(self.frames)
         if any(HIDDEN[0] in f.columns for f in frames):  # versions to compare
             patients = self.not_relevant if self.schema.name == "patients" else None
-            frames = [quarantine_superseded(pd.concat(frames, ignore_index=True), patients)]
+            frames = [
+                quarantine_superseded(
+                    pd.concat(frames, ignore_index=True), patients, self.superseded
+                )
+            ]
         if self.malformed:
             bad = empty_frame(self.schema, len(self.malformed))
             bad["source_file"] = [m[0] for m in self.malformed]

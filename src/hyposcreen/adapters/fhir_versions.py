@@ -45,17 +45,23 @@ def version_of(resource: dict[str, Any]) -> Version:
 
 
 def quarantine_superseded(
-    frame: pd.DataFrame, set_aside: Counter[str] | None = None
+    frame: pd.DataFrame,
+    set_aside: Counter[str] | None = None,
+    older_rows: list[pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """The frame with older versions' rows given `malformed_reason` superseded_version, and
     the hidden columns dropped. `set_aside` (the patients table, which has no quarantine: the
-    review list shows a patient's first row): older versions are dropped, counted there."""
+    review list shows a patient's first row): older versions are dropped, counted there.
+    `older_rows` is given the older versions' rows with their hidden columns (what was
+    counted of them as read is taken back: fhir_medications)."""
     if KEY not in frame.columns:
         return frame
     keys = frame[KEY]
     repeated = (keys.notna() & keys.duplicated(keep=False)).to_numpy()
     if repeated.any():
         older = _older(frame.loc[repeated, list(HIDDEN)])
+        if older.any() and older_rows is not None:
+            older_rows.append(frame.loc[older.index[older.to_numpy()]])
         if older.any() and set_aside is not None:
             set_aside[SUPERSEDED] += int(older.sum())
             frame = frame.drop(index=older.index[older.to_numpy()]).reset_index(drop=True)

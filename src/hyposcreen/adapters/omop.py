@@ -61,6 +61,8 @@ from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
 from hyposcreen.ingest.tabular import RowFilter, empty_frame
 from hyposcreen.rules.loader import RuleSet
 
+# a column whose absence a warning names (date_only_times: a measurement dated by its date)
+_NOTED_ABSENT = {"labs": ("measurement_datetime",)}
 SOURCE_TABLES = {
     "labs": "measurement",
     "medications": "drug_exposure",
@@ -151,4 +153,5 @@ def read_table(
         MAPPED_COLUMNS[name],
         extra_files=records,
         extra_counts=vocab_counts,
+        noted_absent=_NOTED_ABSENT.get(name, ()),
     )

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from hyposcreen.config import SiteMapping, TableMapping
 from hyposcreen.ingest.canonical import TableSchema
+from hyposcreen.ingest.excel_forms import ExcelFormCounter
 from hyposcreen.ingest.frames import row_texts, to_canonical
 from hyposcreen.ingest.joined_times import join_times
 from hyposcreen.ingest.loinc_shapes import RowPlace
@@ -26,6 +27,7 @@ from hyposcreen.ingest.row_filter import (
     finish_batch,
     prefilter_loinc,
 )
+from hyposcreen.ingest.suffixes import parquet
 from hyposcreen.ingest.window_pushdown import WindowPushdown
 
 ROW_COLUMN = "__hyposcreen_row"  # each batch row's number in its file (a CSV's physical line)
@@ -45,6 +47,7 @@ class BatchFrames:
     ) -> None:
         self.schema, self.mapping, self.table = schema, mapping, table
         self.row_filter, self.not_relevant = row_filter, not_relevant
+        self.excel_forms = ExcelFormCounter()  # cells written ="..." (ingest.excel_forms)
 
     def frame_of(
         self,
@@ -58,6 +61,8 @@ class BatchFrames:
         """One batch as a canonical frame: unknown LOINCs dropped in Arrow, the window applied
         in Arrow when it can be (`pushdown`), then the shared tail (selector, times, window)."""
         row_filter = self.row_filter
+        if not parquet(path):  # a CSV's cells as read (a typed Parquet file is no spreadsheet's)
+            self.excel_forms.count(numbered, path.name, ROW_COLUMN)
         numbered, empty_rows = drop_empty_rows(numbered, ROW_COLUMN)
         self.not_relevant[EMPTY_ROW] += empty_rows
         numbered = self.known_loinc(numbered, site_for, path.name)

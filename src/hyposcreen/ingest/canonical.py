@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from hyposcreen.ingest.excel_forms import ExcelFormCounts
 from hyposcreen.ingest.loinc_shapes import LoincShapeCounts
 from hyposcreen.schema import (
     DIAGNOSES,
@@ -55,3 +56,5 @@ class IngestedTable:
     # rows dropped as unknown_loinc whose code is a listed LOINC written another way, by shape
     # (ingest.loinc_shapes; canonical reader only)
     loinc_shapes: LoincShapeCounts | None = None
+    # cells written ="..." for a spreadsheet, by file and column (ingest.excel_forms; CSV only)
+    excel_forms: ExcelFormCounts | None = None

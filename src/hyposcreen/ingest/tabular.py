@@ -248,4 +248,5 @@ class TableStream:
             present_columns=tuple(sorted(self.present)),
             unrecognised=dict(self.row_filter.unrecognised),
             loinc_shapes=shapes.counts() if (shapes := self.row_filter.loinc_shapes) else None,
+            excel_forms=self.batch_frames.excel_forms.counts(),
         )

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hyposcreen.errors import naming_the_file
 from hyposcreen.report.csv_blocks import csv_of_blocks
 from hyposcreen.report.csv_text import csv_chunks
 from hyposcreen.report.safe_cells import neutralise_frame
@@ -56,7 +57,9 @@ _PENDING: ContextVar[_PendingSyncs | None] = ContextVar("hyposcreen_pending_sync
 
 
 def _fsync_and_close(handle: BinaryIO) -> None:
-    with handle:
+    """`handle` on disk and closed; a failed fsync names the file (its name as written, in
+    the output folder)."""
+    with handle, naming_the_file(Path(handle.name)):
         os.fsync(handle.fileno())
 
 
@@ -86,13 +89,14 @@ def write_atomic(path: Path, write: Callable[[Path], None], mode: int = PRIVATE_
     tmp = Path(tmp_name)
     pending = _PENDING.get()
     try:
-        write(tmp)
-        os.chmod(tmp, mode)
-        synced = tmp.open("rb")
-        if pending is not None and os.fstat(synced.fileno()).st_size <= SYNC_LATER_MAX_BYTES:
-            pending.add(synced)  # on disk before the block ends (the same inode once renamed)
-        else:
-            _fsync_and_close(synced)
+        with naming_the_file(path):  # a write the machine stops (a full disk) names the file
+            write(tmp)
+            os.chmod(tmp, mode)
+            synced = tmp.open("rb")
+            if pending is not None and os.fstat(synced.fileno()).st_size <= SYNC_LATER_MAX_BYTES:
+                pending.add(synced)  # on disk before the block ends (the same inode once renamed)
+            else:
+                _fsync_and_close(synced)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -29,7 +29,7 @@ import pyarrow.ipc as ipc
 
 from hyposcreen.context import CleanedInputs
 from hyposcreen.delivery_counts import as_counts
-from hyposcreen.errors import ConfigError
+from hyposcreen.errors import ConfigError, naming_the_file
 
 _FRAME_FIELDS = tuple(
     f.name
@@ -50,13 +50,17 @@ def private_file(path: Path) -> Any:
 
 def write_table(path: Path, table: pa.Table) -> None:
     """`table` as an Arrow IPC file (one dictionary per categorical column: an IPC file holds
-    no dictionary replacements)."""
+    no dictionary replacements); a write the machine stops names the file."""
     if table.num_rows and any(
         pa.types.is_dictionary(column.type) and column.num_chunks > 1 for column in table.columns
     ):
         table = table.unify_dictionaries()
     options = ipc.IpcWriteOptions(compression=spill_codec())
-    with private_file(path) as handle, ipc.new_file(handle, table.schema, options=options) as out:
+    with (
+        naming_the_file(path),
+        private_file(path) as handle,
+        ipc.new_file(handle, table.schema, options=options) as out,
+    ):
         out.write_table(table, max_chunksize=_BATCH_ROWS)
 
 

@@ -1,0 +1,71 @@
+"""Canonical CSVs delivered from a spreadsheet with Excel's text-forcing forms: `="P001"` as
+a patient id, `="135"` as a value. They are read as written (nothing says a cell is other than
+its text): the labs' `="P001"` never met the medications' `P001`, so a hyponatremic patient on
+furosemide lost the risk factor and left the list at exit 0, without a word. The night now
+warns (`excel_text_forms`, exit 4) naming the file, the column and `file:row` examples, never
+a value, and says what to ask the sender for; the ids are not stripped of the form."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bad_input_rows import glucose, lab, med
+from cli_night import DAY, extract, run
+
+
+def _texts(rows: list[dict[str, str]], *columns: str) -> list[dict[str, str]]:
+    return [{**row, **{c: f'="{row[c]}"' for c in columns}} for row in rows]
+
+
+def _warnings(out: Path) -> list[str]:
+    manifest = json.loads((out / DAY / "run_manifest.json").read_text("utf-8"))
+    return [w["message"] for w in manifest["warnings"] if w["code"] == "excel_text_forms"]
+
+
+@pytest.mark.parametrize("partitions", ["1", "2"])
+def test_patient_ids_written_for_excel_warn_naming_file_column_and_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], partitions: str
+) -> None:
+    labs = _texts([lab("125", patient_id="P001"), glucose(patient_id="P001")], "patient_id")
+    labs.append(lab("126", patient_id="P003"))
+    meds = [med(patient_id="P001"), med(patient_id="P003")]
+    folder = extract(tmp_path / "in", labs=labs, meds=meds)
+    status, err = run(capsys, folder, tmp_path / "out", "--partitions", partitions)
+    assert status == 4
+    [message] = _warnings(tmp_path / "out")
+    assert message.startswith(
+        "2 cell(s) of the extract's table labs (its files as delivered, not only this night's "
+        "rows) are written in a spreadsheet's text-forcing form "
+        '="..." (labs.csv, column patient_id: 2; e.g. labs.csv:2, labs.csv:3).'
+    )
+    assert "a patient id so written matches no id of the other tables" in message
+    assert "Ask the sender for the file saved as plain CSV" in message
+    assert f"warning: {message}" in err
+    assert "P00" not in message and "125" not in message  # never a value
+    review = pd.read_csv(tmp_path / "out" / DAY / "review_list.csv", dtype=str)
+    # read as written, not stripped: P001's labs still meet no medication (hence the warning)
+    assert list(review["patient_id"]) == ["P003"]
+
+
+def test_values_written_for_excel_are_named_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labs = [lab("125", patient_id="P001"), *_texts([lab("128", patient_id="P002")], "value_raw")]
+    status, _ = run(capsys, extract(tmp_path / "in", labs=labs), tmp_path / "out")
+    assert status == 4
+    [message] = _warnings(tmp_path / "out")
+    assert "(labs.csv, column value_raw: 1; e.g. labs.csv:3)" in message
+    assert set(re.findall(r"\d+", message)) <= {"1", "3"}
+
+
+def test_a_plain_delivery_does_not_warn(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A value merely holding `="` inside (a drug name quoting) is no text-forcing form."""
+    meds = [med('Furosemide ="loop" 40mg tab', patient_id="P1")]
+    status, _ = run(capsys, extract(tmp_path / "in", meds=meds), tmp_path / "out")
+    assert _warnings(tmp_path / "out") == []
+    assert status == 0

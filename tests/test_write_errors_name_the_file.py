@@ -1,0 +1,94 @@
+"""A write the machine stops midway (a file-size limit, a full disk) fails inside Arrow's or
+Python's file writer, whose error names no file: the engineer read "The disk is full." or "A
+file the run writes outgrew ..." without knowing which disk or folder. The spill files, the
+partition files and the outputs now name the file being written (our own paths, never data):
+real failures, a file-size limit set in a subprocess (`ulimit -f`), no mocks."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+from bad_input_rows import lab
+from cli_night import DAY, extract
+
+LIMIT = 256 * 1024  # above what a run writes before its spill, below a spill file
+
+
+def _limited() -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+
+
+def _under_the_limit(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=_limited,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_a_spill_file_past_the_file_size_limit_is_named(tmp_path: Path) -> None:
+    rows = [lab(str(120 + i % 20), patient_id=f"P{i:05d}") for i in range(20_000)]
+    folder = extract(tmp_path / "in", labs=rows)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    command = [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input"]
+    command += [str(folder), "--out", str(tmp_path / "out"), "--window-start", DAY]
+    command += ["--partitions", "2"]
+    env = {**os.environ, "HYPOSCREEN_SPILL_COMPRESSION": "none", "HYPOSCREEN_SPILL_DIR": str(spill)}
+    done = _under_the_limit(command, env)
+    assert done.returncode == 75, done.stderr
+    assert "file-size limit" in done.stderr
+    assert f"({spill}{os.sep}.hyposcreen-partitions-" in done.stderr
+    assert ".arrow)" in done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+
+
+_WRITE_OUTPUTS = """
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from hyposcreen.failures import environment_problem
+from hyposcreen.report.writers import write_csv, write_parquet
+
+frame = pd.DataFrame({"patient_id": [f"P{i:07d}-{i * 7919 % 1000003}" for i in range(200_000)]})
+for writer, name in ((write_parquet, "review_list.parquet"), (write_csv, "review_list.csv")):
+    try:
+        writer(Path(sys.argv[1]) / name, frame)
+    except OSError as exc:
+        problem = environment_problem(exc)
+        print(problem.exit_code if problem else None, problem)
+source = Path(sys.argv[1]).parent / "asset.bin"  # a file copied in (the Data Docs' assets)
+try:
+    shutil.copyfile(source, Path(sys.argv[1]) / "copied.bin")
+except OSError as exc:
+    problem = environment_problem(exc)
+    print(problem.exit_code if problem else None, problem)
+"""
+
+
+def test_an_output_past_the_file_size_limit_is_named(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "asset.bin").write_bytes(b"x" * 2 * LIMIT)
+    done = _under_the_limit([sys.executable, "-c", _WRITE_OUTPUTS, str(out)], dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3, done.stdout
+    for line, name in zip(lines[:2], ("review_list.parquet", "review_list.csv"), strict=True):
+        assert line.startswith("75 A file the run writes outgrew"), line
+        assert f"({out / name})" in line
+    # a copy names the file it writes, not only the one it reads
+    assert lines[2].startswith("75 A file the run writes outgrew"), lines[2]
+    assert f"({tmp_path / 'asset.bin'} -> {out / 'copied.bin'})" in lines[2]
+    assert [p.name for p in out.iterdir()] == ["copied.bin"]  # no output half-written is left
