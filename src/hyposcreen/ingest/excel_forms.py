@@ -5,11 +5,10 @@ code) as a formula giving that text: `="P001"`. A CSV reader reads the cell as w
 `=` and the quotes kept, so such a patient id matches no other table's `P001` (no risk factor
 reaches its case, without a sound) and such a value, time or code does not read (quarantined
 or set aside). The form is not stripped: nothing in the spec says a cell's text is other than
-it is. While a CSV table file is read (not Parquet: ~0.14 s per million rows for files no
-spreadsheet writes), its text cells of that form (`="` ... `"`, surrounding spaces aside)
-are counted here by file and column, with the `file:row` of the first rows;
-excel_form_warnings judges the counts. Counts, file and column names (the sender's header)
-only, never a value.
+it is. While a CSV table file is read (not Parquet, which no spreadsheet writes), its text
+cells of that form (starting `="`, ending `"` before any trailing spaces) are counted here by
+file and column, with the `file:row` of the first rows; excel_form_warnings judges the counts.
+Counts, file and column names (the sender's header) only, never a value.
 """
 
 from __future__ import annotations
@@ -47,11 +46,16 @@ class ExcelFormCounter:
         for name, column in zip(batch.schema.names, batch.columns, strict=True):
             if name == row_column or not _text(column.type):
                 continue
-            if not pc.any(pc.match_substring(column, '="')).as_py():  # the common case, fast
+            # the common case, no cell starting "=": a look at each cell's first byte (a
+            # search of the whole text took five times as long, ~0.13 s per million rows)
+            if not pc.any(pc.starts_with(column, "=")).as_py():
                 continue
-            text = pc.utf8_trim_whitespace(column)
             formed = pc.fill_null(
-                pc.and_(pc.starts_with(text, '="'), pc.ends_with(text, '"')), False
+                pc.and_(
+                    pc.starts_with(column, '="'),
+                    pc.ends_with(pc.utf8_rtrim_whitespace(column), '"'),
+                ),
+                False,
             )
             found = pc.sum(formed).as_py() or 0
             if not found:
