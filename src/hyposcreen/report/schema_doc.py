@@ -42,7 +42,10 @@ COLUMN_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     ),
     ("medications", "start_time"): ("2026-05-12T09:00:00", "when the medication started"),
     ("medications", "drug_name"): ("Furosemide 40mg tab", "the drug as written"),
-    ("medications", "rxnorm"): ("4603", "RxNorm ingredient code (drug_ingredients.csv)"),
+    ("medications", "rxnorm"): (
+        "4603",
+        "RxNorm ingredient code (drug_ingredients.csv; `4603.0` reads 4603)",
+    ),
     ("medications", "atc"): ("C03CA01", "ATC code (drug_ingredients.csv, atc_combinations.csv)"),
     ("medications", "end_time"): ("2026-11-30T09:00:00", "when it ended; empty = ongoing"),
     ("medications", "route"): ("oral", "route of administration"),
