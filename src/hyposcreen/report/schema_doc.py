@@ -35,7 +35,8 @@ COLUMN_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     ("labs", "ref_high"): ("145", "upper reference limit as reported"),
     ("labs", "specimen_type"): (
         "Serum",
-        "serum, plasma, blood or urine; empty reads as blood. A text holding one of the rules' "
+        "serum, plasma, blood or urine; empty reads as the fluid the lab name names (`Sodium, "
+        "urine`), else as blood. A text holding one of the rules' "
         "urine words (`specimen.urine_words`: urine, urin, U, Harn, a word beginning `urin` or "
         "ending `urin`/`harn` such as Urines, urinary, Spontanurin) is urine, whatever the "
         "code says",
