@@ -25,6 +25,7 @@ file's path inside the export, `source_row` its line number (`12.1`: the second 
 Of several versions of one resourceType/id (`meta.versionId`, else `meta.lastUpdated`) the
 latest is used, the others quarantined `superseded_version` (`fhir_versions`); so is the
 latest version of a Specimen, Medication or Encounter the rows refer to (`fhir_index`).
+A patient named by identifier is the Patient resource holding it (`fhir_subjects`).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ from hyposcreen.adapters.fhir_scan import (
     scan_prefiltered,
 )
 from hyposcreen.adapters.fhir_specimens import specimen_type
+from hyposcreen.adapters.fhir_subjects import SubjectResolver
 from hyposcreen.adapters.fhir_table import Row, TableBuilder
 from hyposcreen.config import SiteMapping, Window
 from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
@@ -95,6 +97,7 @@ def _reader(
     diagnoses) indexed."""
     wanted = frozenset(TABLE_TYPES[name])
     mixed = by_type.get(MIXED, []) + by_type.get(DOCUMENTS, [])
+    subjects = SubjectResolver(by_type.get("Patient", []) + mixed)
     if name == "labs":
         specimens, keep_specimen = _reference_index(
             "Specimen", specimen_type, by_type, mixed, indexed
@@ -103,8 +106,12 @@ def _reader(
 
         def lab_rows(resource: Resource) -> list[Row]:
             if resource["resourceType"] != "DiagnosticReport":
-                return observations.rows(resource)
-            return [row for item in contained_results(resource) for row in observations.rows(item)]
+                return subjects.resolve(resource, observations.rows(resource))
+            return [
+                row
+                for item in contained_results(resource)
+                for row in subjects.resolve(item, observations.rows(item))
+            ]
 
         reader = LineReader(builder, wanted, lab_rows, {"Specimen": keep_specimen})
         return reader, observations.needle, None
@@ -113,7 +120,11 @@ def _reader(
             "Medication", medication_index_entry, by_type, mixed, indexed
         )
         mapper = MedicationMapper(rules, medications)
-        reader = LineReader(builder, wanted, mapper.rows, {"Medication": keep_medication})
+
+        def medication_rows(resource: Resource) -> list[Row]:
+            return subjects.resolve(resource, mapper.rows(resource))
+
+        reader = LineReader(builder, wanted, medication_rows, {"Medication": keep_medication})
         return reader, None, mapper
     if name == "diagnoses":
         starts, keep_encounter = _reference_index(
@@ -122,7 +133,7 @@ def _reader(
         conditions = ConditionMapper(rules, starts)
 
         def condition_rows(resource: Resource) -> list[Row]:
-            return [conditions.row(resource)]
+            return subjects.resolve(resource, [conditions.row(resource)])
 
         return (
             LineReader(builder, wanted, condition_rows, {"Encounter": keep_encounter}),

@@ -41,6 +41,16 @@ from hyposcreen.rules.matching import match_conditions, match_drug_classes
 from hyposcreen.site_words import fold_series
 
 AFTER_WINDOW = "after_window"
+# an RxNorm code written as a decimal (`36437.0`): a code column with blank cells that a
+# spreadsheet or pandas read as floats and saved so (a Parquet float column reads whole)
+_DECIMAL_CODE = r"^\s*(\d+)\.0*\s*$"
+
+
+def whole_codes(codes: pd.Series) -> pd.Series:
+    """RxNorm codes as whole numbers: `36437.0` is `36437`; any other text as it is."""
+    if not codes.str.contains(".", regex=False).any():
+        return codes
+    return codes.str.replace(_DECIMAL_CODE, r"\1", regex=True)
 
 
 @dataclass(frozen=True)
@@ -132,6 +142,7 @@ class EventFacts:
 def medication_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
     """Medications' drug-class matches, patient ids, status words and reasons but the window's."""
     out = frame.copy(deep=False)  # copy on write: the caller's frame is never changed
+    out["rxnorm"] = whole_codes(out["rxnorm"])
     matches = match_drug_classes(out.assign(drug_name=fold_series(out["drug_name"])), rules)
     relevant = out.index.isin(matches["row"])
     patient, no_patient, _ = patient_codes(out["patient_id"])

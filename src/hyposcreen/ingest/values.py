@@ -1,9 +1,10 @@
-"""Result text to numbers (spec §3): censored values such as `<2.5` or `LESS THAN 100` are
-numbers with a censoring operator, empty text is not, and a site writing decimal commas has its
-text rewritten first. A number followed by the laboratory's abnormal-result flag (`125 L`) is
-no number (spec §3), but `flagged_numbers` tells such texts apart for the warning that says
-so. Shared by the clean stage (which decides the buckets) and the data
-contracts (which count non-numeric rows), so both read a value the same way.
+"""Result text to numbers (spec §3): censored values such as `<2.5` or `LESS THAN 100` are numbers
+with a censoring operator, empty text is not, and a site writing decimal commas has its text
+rewritten first. A number followed by the laboratory's abnormal-result flag (`125 L`) is no
+number (spec §3), but `flagged_numbers` tells such texts apart for the warning that says so,
+and `numbers_with_text` any other number with text after it (`104 mmol/L`). Shared by the clean
+stage (which decides the buckets) and the data contracts (which count non-numeric rows), so
+both read a value the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ _CENSORED = (
 _FLAG = r"(?:hh?|ll?|aa?|n)"
 _FLAGGED = rf"^(?P<body>.*[0-9.])\s*(?:[*!]+|[(\[]\s*{_FLAG}\s*[)\]]|{_FLAG})[*!]*\s*$"
 _CENSOR_OPS = {"≤": "<=", "≥": ">=", "less than": "<", "greater than": ">"}
+# a number (perhaps censored or approximate) with other text after it, not more digits, commas
+# or points (`1,2,3`): `104 mmol/L`, `104mmol/L`, `~104`, `104 (repeated)`
+_NUMBER_AND_TEXT = (
+    r"^\s*(?:[~≈]\s*[<>]?=?\s*[+-]?[0-9.]*[0-9]"
+    r"|(?:<=|>=|[<>≤≥])?\s*[+-]?(?:\d+\.?\d*|\.\d+)\s*[^\s\d.,])"
+)
 _THOUSANDS_DOT = r"^(?P<head>[^\d]*)(?P<int>\d{1,3}(?:\.\d{3})+)(?P<tail>(?:,\d*)?\s*)$"
 
 
@@ -73,3 +80,17 @@ def flagged_numbers(text: pd.Series) -> np.ndarray:
             & parse_values(body.iloc[shaped], blank)[0].notna().to_numpy()
         )
     return np.append(flagged, False)[codes]
+
+
+def numbers_with_text(text: pd.Series) -> np.ndarray:
+    """Which result texts that parse_values reads no number in begin with one (`104 mmol/L`,
+    `~104`, `104 (repeated)`; flags, decimal commas and thousands separators among them): the
+    laboratory wrote a result the screen does not see. Judged once per distinct text."""
+    codes, distinct = pd.factorize(text, use_na_sentinel=True)
+    values = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
+    words = values.astype("str").where(values.map(lambda value: isinstance(value, str)), "")
+    shaped = np.array(words.str.match(_NUMBER_AND_TEXT).to_numpy(), dtype=bool)
+    if shaped.any():
+        blank = pd.Series(np.nan, index=words.index)
+        shaped &= parse_values(words, blank)[0].isna().to_numpy()
+    return np.append(shaped, False)[codes]

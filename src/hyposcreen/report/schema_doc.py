@@ -35,14 +35,18 @@ COLUMN_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     ("labs", "ref_high"): ("145", "upper reference limit as reported"),
     ("labs", "specimen_type"): (
         "Serum",
-        "serum, plasma, blood or urine; empty reads as blood. A text holding one of the rules' "
+        "serum, plasma, blood or urine; empty reads as the fluid the lab name names (`Sodium, "
+        "urine`), else as blood. A text holding one of the rules' "
         "urine words (`specimen.urine_words`: urine, urin, U, Harn, a word beginning `urin` or "
         "ending `urin`/`harn` such as Urines, urinary, Spontanurin) is urine, whatever the "
         "code says",
     ),
     ("medications", "start_time"): ("2026-05-12T09:00:00", "when the medication started"),
     ("medications", "drug_name"): ("Furosemide 40mg tab", "the drug as written"),
-    ("medications", "rxnorm"): ("4603", "RxNorm ingredient code (drug_ingredients.csv)"),
+    ("medications", "rxnorm"): (
+        "4603",
+        "RxNorm ingredient code (drug_ingredients.csv; `4603.0` reads 4603)",
+    ),
     ("medications", "atc"): ("C03CA01", "ATC code (drug_ingredients.csv, atc_combinations.csv)"),
     ("medications", "end_time"): ("2026-11-30T09:00:00", "when it ended; empty = ongoing"),
     ("medications", "route"): ("oral", "route of administration"),

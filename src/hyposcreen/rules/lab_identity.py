@@ -3,10 +3,13 @@
 A row with a LOINC is identified by its LOINC alone (loinc table); a row without one by the
 lab-name / item-id dictionary. A blood analyte measured in urine becomes its urine counterpart
 (a sodium in urine is urine sodium) or is not relevant; other body fluids are not relevant.
+The fluid is the specimen type's; a row without one takes the fluid its lab name names
+(`Sodium, urine` under the serum LOINC 2951-2), as the FHIR reader takes a code text naming
+it, so a urine result is never read as a blood one for want of a specimen type.
 
 The row's texts are first mapped once per distinct value (LOINC text -> trimmed code, its dash
-read as `-` (rules.loinc_text), lab name
--> normalised label, specimen type -> fluid), then joined with the rule tables in the engine.
+read as `-` (rules.loinc_text), lab name -> normalised label and the fluid it names, specimen
+type -> fluid), then joined with the rule tables in the engine.
 """
 
 from __future__ import annotations
@@ -30,10 +33,12 @@ _TEXT = pa.large_string()
 # are those of spec §2 for rows that are not relevant
 IDENTIFY_SQL = """
 WITH keyed AS (
-    SELECT c.combo, lk.value AS loinc_key, nk.value AS label, sf.value AS fluid
+    SELECT c.combo, lk.value AS loinc_key, nk.value AS label,
+        CASE WHEN c.specimen_type >= 0 THEN sf.value ELSE nf.value END AS fluid
     FROM combos c
     LEFT JOIN loinc_keys lk ON c.loinc = lk.code
     LEFT JOIN name_labels nk ON c.lab_name = nk.code
+    LEFT JOIN name_fluids nf ON c.lab_name = nf.code
     LEFT JOIN specimen_fluids sf ON c.specimen_type = sf.code
 ), found AS (
     SELECT k.*, CASE WHEN k.loinc_key IS NOT NULL THEN bl.analyte ELSE bn.analyte END AS analyte
@@ -80,6 +85,12 @@ def word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<![a-z])(" + "|".join(shapes) + r")(?![a-z])", re.IGNORECASE)
 
 
+def named_fluid(lab_name: str, rules: RuleSet) -> str | None:
+    """'urine' or 'other' when a lab name names a fluid other than blood, else None."""
+    fluid = fluid_of(lab_name, rules)
+    return None if fluid == "blood" else fluid
+
+
 def fluid_of(specimen_type: str, rules: RuleSet) -> str:
     """'urine', 'other' or 'blood' for a specimen type text (whole words of the rules)."""
     text = specimen_type.lower()
@@ -122,6 +133,9 @@ def identify_rows(frame: pd.DataFrame, rules: RuleSet) -> LabIdentity:
                 ("loinc_keys", "name_labels", "specimen_fluids"), encoded.items(), strict=True
             )
         },
+        "name_fluids": engine.mapping_table(
+            encoded["lab_name"][1], [named_fluid(t, rules) for t in encoded["lab_name"][1]], _TEXT
+        ),
         "loinc_rules": loinc_table(rules),
         "lab_dictionary": lab_dictionary_table(rules),
         "analytes": analyte_table(rules),
