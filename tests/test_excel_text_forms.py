@@ -16,6 +16,7 @@ import pytest
 
 from bad_input_rows import glucose, lab, med
 from cli_night import DAY, extract, run
+from omop_extract import extract as omop_extract
 
 
 def _texts(rows: list[dict[str, str]], *columns: str) -> list[dict[str, str]]:
@@ -69,3 +70,25 @@ def test_a_plain_delivery_does_not_warn(tmp_path: Path, capsys: pytest.CaptureFi
     status, _ = run(capsys, extract(tmp_path / "in", meds=meds), tmp_path / "out")
     assert _warnings(tmp_path / "out") == []
     assert status == 0
+
+
+@pytest.mark.parametrize("partitions", ["1", "3"])
+def test_an_omop_csv_written_for_excel_warns_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], partitions: str
+) -> None:
+    """`--source omop` reads its CSV tables through the source adapter, not the canonical
+    reader: a drug_exposure person_id written ="7" met no measurement of person 7, so the
+    furosemide never reached the hyponatremic case, at exit 0 and without a word."""
+    drug = {"person_id": '="7"', "drug_concept_id": "0", "drug_exposure_start_date": "2026-11-01"}
+    folder = omop_extract(tmp_path / "omop", drugs=[{**drug, "drug_source_value": "Furosemide"}])
+    status, err = run(
+        capsys, folder, tmp_path / "out", "--source", "omop", "--partitions", partitions
+    )
+    assert status == 4, err
+    [message] = _warnings(tmp_path / "out")
+    assert message.startswith(
+        "1 cell(s) of the extract's table medications (its files as delivered, not only this "
+        "night's rows) are written in a spreadsheet's text-forcing form "
+        '="..." (drug_exposure.csv, column person_id: 1; e.g. drug_exposure.csv:2).'
+    )
+    assert '"7"' not in err

@@ -34,6 +34,7 @@ from hyposcreen.adapters._source_files import find_source_files, listing, packed
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
+from hyposcreen.ingest.excel_forms import ExcelFormCounter
 from hyposcreen.ingest.frames import shown_header
 from hyposcreen.ingest.linescan import arrow_stream
 from hyposcreen.ingest.parquet_batches import check_flat_columns
@@ -135,6 +136,8 @@ class SourceTable:
     malformed: list[tuple[Path, MalformedRows]] = field(default_factory=list)
     records: list[dict[str, object]] = field(default_factory=list)
     absent: Counter[str] = field(default_factory=Counter)  # wanted column -> files without it
+    # a CSV's cells written ="..." for a spreadsheet, as read (ingest.excel_forms)
+    excel_forms: ExcelFormCounter = field(default_factory=ExcelFormCounter)
 
     def batches(
         self,
@@ -186,6 +189,7 @@ class SourceTable:
                 file_rows += batch.num_rows
                 lower = [n.lower() for n in batch.schema.names]
                 if _ROW in batch.schema.names:  # a CSV's physical lines (ingest.recordscan)
+                    self.excel_forms.count(batch, path.name, _ROW)  # every row, as read
                     named = batch.rename_columns(lower)
                 else:
                     numbers = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
@@ -253,6 +257,7 @@ class SourceTable:
             not_relevant={k: v for k, v in not_relevant.items() if v},
             files=[*self.records, *extra_files],
             present_columns=present_columns,
+            excel_forms=self.excel_forms.counts(),
             source_counts={
                 self.name: entry,
                 **(extra_counts or {}),
