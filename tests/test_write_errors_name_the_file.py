@@ -92,3 +92,29 @@ def test_an_output_past_the_file_size_limit_is_named(tmp_path: Path) -> None:
     assert lines[2].startswith("75 A file the run writes outgrew"), lines[2]
     assert f"({tmp_path / 'asset.bin'} -> {out / 'copied.bin'})" in lines[2]
     assert [p.name for p in out.iterdir()] == ["copied.bin"]  # no output half-written is left
+
+
+def test_a_state_database_past_the_file_size_limit_is_not_called_damaged(tmp_path: Path) -> None:
+    """SQLite's refused write (SQLITE_IOERR_WRITE under a file-size limit; SQLITE_FULL on a
+    full disk) leaves the file whole: the advice is the machine's, not to restore the state
+    from a backup or move it aside, which loses the nightly history."""
+    state = tmp_path / "state"
+    command = [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input"]
+    command += [str(extract(tmp_path / "in")), "--out", str(tmp_path / "out")]
+    command += ["--window-start", DAY, "--state-dir", str(state)]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192)),
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 75, done.stderr
+    assert f"State file {state / 'hyposcreen_state.sqlite3'}" in done.stderr
+    assert (
+        "A write to it was refused: the disk under it is full, its file-size limit" in done.stderr
+    )
+    assert "Do not restore it or move it aside" in done.stderr
+    assert "Restore the state database from a backup" not in done.stderr
+    assert "Traceback" not in done.stderr
