@@ -239,10 +239,12 @@ class SourceTable:
         extra_files: Sequence[dict[str, object]] = (),
         extra_counts: dict[str, dict[str, int]] | None = None,
         noted_absent: Sequence[str] = (),
+        extra_tables: Sequence[SourceTable] = (),
     ) -> IngestedTable:
         """The canonical table read from this source table: mapped frames plus the rows the
         CSV parser could not split (quarantined malformed_row), with files and source counts;
-        a `noted_absent` column some file lacks is counted (`files`, `files_without_<column>`)."""
+        a `noted_absent` column some file lacks is counted (`files`, `files_without_<column>`);
+        the cells written ="..." of `extra_tables` (read to map this one) are counted with its."""
         frames = [*frames, *(malformed_frame(m, path, schema) for path, m in self.malformed)]
         unmapped = unmapped.copy()
         unmapped["malformed_row"] += sum(len(m.rows) for _, m in self.malformed)
@@ -257,7 +259,7 @@ class SourceTable:
             not_relevant={k: v for k, v in not_relevant.items() if v},
             files=[*self.records, *extra_files],
             present_columns=present_columns,
-            excel_forms=self.excel_forms.counts(),
+            excel_forms=self.excel_forms.counts(*(t.excel_forms for t in extra_tables)),
             source_counts={
                 self.name: entry,
                 **(extra_counts or {}),
