@@ -118,3 +118,29 @@ def test_a_state_database_past_the_file_size_limit_is_not_called_damaged(tmp_pat
     assert "Do not restore it or move it aside" in done.stderr
     assert "Restore the state database from a backup" not in done.stderr
     assert "Traceback" not in done.stderr
+
+
+_WRITE_DATA_DOCS = """
+import sys
+from pathlib import Path
+
+from hyposcreen.failures import environment_problem
+from hyposcreen.validate.docs import make_offline
+
+try:  # the page written by GX's renderer, rewritten for offline reading
+    make_offline(Path(sys.argv[1]), [], "Validation")
+except OSError as exc:
+    problem = environment_problem(exc)
+    print(problem.exit_code if problem else None, problem)
+"""
+
+
+def test_a_data_docs_page_past_the_file_size_limit_is_named(tmp_path: Path) -> None:
+    docs = tmp_path / "validation"
+    page = docs / "validations" / "labs" / "hyposcreen-labs.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<html><body>" + "<p>x</p>" * (LIMIT // 4) + "</body></html>", "utf-8")
+    done = _under_the_limit([sys.executable, "-c", _WRITE_DATA_DOCS, str(docs)], dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("75 A file the run writes outgrew"), done.stdout
+    assert f"({page})" in done.stdout
