@@ -6,14 +6,18 @@ real failures, a file-size limit set in a subprocess (`ulimit -f`), no mocks."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import resource
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bad_input_rows import lab
 from cli_night import DAY, extract
+from hyposcreen.errors import naming_the_file
 
 LIMIT = 256 * 1024  # above what a run writes before its spill, below a spill file
 
@@ -144,3 +148,17 @@ def test_a_data_docs_page_past_the_file_size_limit_is_named(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("75 A file the run writes outgrew"), done.stdout
     assert f"({page})" in done.stdout
+
+
+def test_a_library_error_without_an_errno_keeps_its_own_text(tmp_path: Path) -> None:
+    """Only an OS error (with an errno) is given the file: a library's own OSError (gzip's
+    BadGzipFile, an Arrow failure) would otherwise read `[Errno None] None: 'path'`, its
+    text lost from the message and from HYPOSCREEN_DEBUG's traceback."""
+    zipped = tmp_path / "labs.csv.gz"
+    zipped.write_bytes(b"PK\x03\x04 not gzip")
+    with pytest.raises(OSError) as raised, naming_the_file(tmp_path / "review_list.csv"):
+        with gzip.open(zipped) as source:
+            source.read()
+    assert isinstance(raised.value, gzip.BadGzipFile)
+    assert str(raised.value).startswith("Not a gzipped file")
+    assert raised.value.filename is None
