@@ -162,3 +162,21 @@ def test_a_library_error_without_an_errno_keeps_its_own_text(tmp_path: Path) -> 
     assert isinstance(raised.value, gzip.BadGzipFile)
     assert str(raised.value).startswith("Not a gzipped file")
     assert raised.value.filename is None
+
+
+def test_a_scratch_copy_past_the_file_size_limit_is_named(tmp_path: Path) -> None:
+    """A UTF-16 CSV is parsed from a UTF-8 copy in $TMPDIR: a write the machine stopped there
+    named no file, and the advice (the output, the spill) pointed elsewhere."""
+    rows = [lab(str(120 + i % 20), patient_id=f"P{i:05d}") for i in range(5_000)]
+    folder = extract(tmp_path / "in", labs=rows)
+    labs = folder / "labs.csv"
+    labs.write_bytes(labs.read_text("utf-8").encode("utf-16"))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    command = [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input"]
+    command += [str(folder), "--out", str(tmp_path / "out"), "--window-start", DAY]
+    done = _under_the_limit(command, {**os.environ, "TMPDIR": str(scratch)})
+    assert done.returncode == 75, done.stderr
+    assert "file-size limit" in done.stderr
+    assert f"({scratch}{os.sep}hyposcreen-rows-" in done.stderr
+    assert "utf8-" in done.stderr and ".csv)" in done.stderr
