@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,13 @@ import pytest
 
 from bad_input_rows import glucose, lab, med
 from cli_night import DAY, extract, run
+from hyposcreen.adapters import mimic
+from hyposcreen.config import SiteMapping, parse_window
+from hyposcreen.excel_form_warnings import excel_form_warnings
+from hyposcreen.rules.loader import load_rules
+from omop_extract import extract as omop_extract
+
+MIMIC = Path(__file__).resolve().parent / "data" / "mimic"
 
 
 def _texts(rows: list[dict[str, str]], *columns: str) -> list[dict[str, str]]:
@@ -69,3 +77,42 @@ def test_a_plain_delivery_does_not_warn(tmp_path: Path, capsys: pytest.CaptureFi
     status, _ = run(capsys, extract(tmp_path / "in", meds=meds), tmp_path / "out")
     assert _warnings(tmp_path / "out") == []
     assert status == 0
+
+
+@pytest.mark.parametrize("partitions", ["1", "3"])
+def test_an_omop_csv_written_for_excel_warns_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], partitions: str
+) -> None:
+    """`--source omop` reads its CSV tables through the source adapter, not the canonical
+    reader: a drug_exposure person_id written ="7" met no measurement of person 7, so the
+    furosemide never reached the hyponatremic case, at exit 0 and without a word."""
+    drug = {"person_id": '="7"', "drug_concept_id": "0", "drug_exposure_start_date": "2026-11-01"}
+    folder = omop_extract(tmp_path / "omop", drugs=[{**drug, "drug_source_value": "Furosemide"}])
+    status, err = run(
+        capsys, folder, tmp_path / "out", "--source", "omop", "--partitions", partitions
+    )
+    assert status == 4, err
+    [message] = _warnings(tmp_path / "out")
+    assert message.startswith(
+        "1 cell(s) of the extract's table medications (its files as delivered, not only this "
+        "night's rows) are written in a spreadsheet's text-forcing form "
+        '="..." (drug_exposure.csv, column person_id: 1; e.g. drug_exposure.csv:2).'
+    )
+    assert '"7"' not in err
+
+
+def test_a_mimic_table_read_beside_another_counts_its_cells_too(tmp_path: Path) -> None:
+    """MIMIC's diagnoses take their time from their stay in admissions: an admissions.csv
+    whose hadm_id is written ="20001" gives that stay's diagnoses no time, so the table read
+    beside diagnoses_icd is counted with it (file, column, `file:row`)."""
+    folder = tmp_path / "mimic"
+    shutil.copytree(MIMIC, folder)
+    admissions = folder / "hosp" / "admissions.csv"
+    header, first, *rest = admissions.read_text("utf-8").splitlines(keepends=True)
+    subject, stay, others = first.split(",", 2)
+    admissions.write_text("".join([header, f'{subject},"=""{stay}""",{others}', *rest]), "utf-8")
+    rules, window = load_rules(), parse_window("2150-03-10", "2150-03-11")
+    table = mimic.read_table(folder, "diagnoses", SiteMapping(), rules, window, None)
+    [message] = [w.message for w in excel_form_warnings("diagnoses", table.excel_forms)]
+    assert "(admissions.csv, column hadm_id: 1; e.g. admissions.csv:2)" in message
+    assert stay not in message

@@ -53,11 +53,13 @@ class EnvironmentProblem(HyposcreenError):
 def naming_the_file(path: Path) -> Iterator[None]:
     """An OSError raised while `path` is written that names no file (Arrow's and a Python
     file object's write errors: a full disk, a file-size limit) is given `path`, so the message
-    of the environment problem says which file (a path of ours, never a value of the data)."""
+    of the environment problem says which file (a path of ours, never a value of the data).
+    One without an errno (a library's own error: `gzip.BadGzipFile`, an Arrow failure) is left
+    as it is: given a file name, its text would read `[Errno None] None: 'path'`, its own lost."""
     try:
         yield
     except OSError as error:
-        if error.filename is None:
+        if error.filename is None and error.errno is not None:
             error.filename = str(path)
         raise
 

@@ -118,22 +118,57 @@ def write_failed_json(out_dir: Path, record: dict[str, Any]) -> Path | None:
     return path
 
 
+# SQLite's codes for a write the machine refused (a full disk, a file-size limit, a failing
+# disk): the file is whole (SQLite undoes the unfinished transaction from its journal when the
+# file is next opened), so the advice is the machine's, not a restore that loses the history
+_UNWRITTEN = {
+    "SQLITE_FULL",
+    "SQLITE_IOERR_WRITE",
+    "SQLITE_IOERR_FSYNC",
+    "SQLITE_IOERR_DIR_FSYNC",
+    "SQLITE_IOERR_TRUNCATE",
+}
+_KEPT = (
+    " A write to it was refused: the disk under it is full, its file-size limit (`ulimit -f`, "
+    "systemd's LimitFSIZE=) is reached or the disk failed; the file is kept whole (the "
+    "unfinished write is undone when it is next opened) and this night was not recorded in it. "
+    "Free space or raise the limit, then run again. Do not restore it or move it aside: it "
+    "holds the nightly history (listings, reviews, late results) that a fresh state lacks."
+)
+_RESTORE = (
+    " Restore the state database from a backup, then run again (moved aside, a fresh state "
+    "starts without the nightly history)."
+)
+
+
+def _unwritten(error: sqlite3.Error) -> bool:
+    return getattr(error, "sqlite_errorname", None) in _UNWRITTEN
+
+
+def _state_problem(error: BaseException) -> EnvironmentProblem | None:
+    """A SQLite error of the state database (bare, or wrapped by the state store naming its
+    file): a write the machine refused (`_KEPT`), else a damaged file (`_RESTORE`)."""
+    if isinstance(error, sqlite3.DatabaseError):
+        if _unwritten(error):
+            return EnvironmentProblem(f"The state database could not be written ({error}).{_KEPT}")
+        return EnvironmentProblem(
+            f"The state database is damaged or unreadable ({error}). Restore it from a backup, "
+            "then run again (moved aside, a fresh state starts without the nightly history)."
+        )
+    cause = error.__cause__ if isinstance(error, HyposcreenError) else None
+    if isinstance(cause, sqlite3.DatabaseError) and "state" in str(error).lower():
+        return EnvironmentProblem(f"{error}{_KEPT if _unwritten(cause) else _RESTORE}")
+    return None
+
+
 def environment_problem(error: BaseException) -> EnvironmentProblem | None:
     """The machine, not the data, stopped the run: a full disk, a read-only or unwritable
     output, a damaged state database. None for anything else."""
     if isinstance(error, EnvironmentProblem):
         return error
-    if isinstance(error, sqlite3.DatabaseError):
-        return EnvironmentProblem(
-            f"The state database is damaged or unreadable ({error}). Restore it from a backup, "
-            "then run again (moved aside, a fresh state starts without the nightly history)."
-        )
+    if (problem := _state_problem(error)) is not None:
+        return problem
     cause = error.__cause__ if isinstance(error, HyposcreenError) else error
-    if isinstance(cause, sqlite3.DatabaseError) and "state" in str(error).lower():
-        return EnvironmentProblem(
-            f"{error} Restore the state database from a backup, then run again (moved aside, "
-            "a fresh state starts without the nightly history)."
-        )
     if not isinstance(cause, OSError):
         return None
     where = f" ({cause.filename})" if cause.filename else ""

@@ -34,6 +34,7 @@ from hyposcreen.adapters._source_files import find_source_files, listing, packed
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
+from hyposcreen.ingest.excel_forms import ExcelFormCounter
 from hyposcreen.ingest.frames import shown_header
 from hyposcreen.ingest.linescan import arrow_stream
 from hyposcreen.ingest.parquet_batches import check_flat_columns
@@ -135,6 +136,8 @@ class SourceTable:
     malformed: list[tuple[Path, MalformedRows]] = field(default_factory=list)
     records: list[dict[str, object]] = field(default_factory=list)
     absent: Counter[str] = field(default_factory=Counter)  # wanted column -> files without it
+    # a CSV's cells written ="..." for a spreadsheet, as read (ingest.excel_forms)
+    excel_forms: ExcelFormCounter = field(default_factory=ExcelFormCounter)
 
     def batches(
         self,
@@ -186,6 +189,7 @@ class SourceTable:
                 file_rows += batch.num_rows
                 lower = [n.lower() for n in batch.schema.names]
                 if _ROW in batch.schema.names:  # a CSV's physical lines (ingest.recordscan)
+                    self.excel_forms.count(batch, path.name, _ROW)  # every row, as read
                     named = batch.rename_columns(lower)
                 else:
                     numbers = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
@@ -235,10 +239,12 @@ class SourceTable:
         extra_files: Sequence[dict[str, object]] = (),
         extra_counts: dict[str, dict[str, int]] | None = None,
         noted_absent: Sequence[str] = (),
+        extra_tables: Sequence[SourceTable] = (),
     ) -> IngestedTable:
         """The canonical table read from this source table: mapped frames plus the rows the
         CSV parser could not split (quarantined malformed_row), with files and source counts;
-        a `noted_absent` column some file lacks is counted (`files`, `files_without_<column>`)."""
+        a `noted_absent` column some file lacks is counted (`files`, `files_without_<column>`);
+        the cells written ="..." of `extra_tables` (read to map this one) are counted with its."""
         frames = [*frames, *(malformed_frame(m, path, schema) for path, m in self.malformed)]
         unmapped = unmapped.copy()
         unmapped["malformed_row"] += sum(len(m.rows) for _, m in self.malformed)
@@ -253,6 +259,7 @@ class SourceTable:
             not_relevant={k: v for k, v in not_relevant.items() if v},
             files=[*self.records, *extra_files],
             present_columns=present_columns,
+            excel_forms=self.excel_forms.counts(*(t.excel_forms for t in extra_tables)),
             source_counts={
                 self.name: entry,
                 **(extra_counts or {}),

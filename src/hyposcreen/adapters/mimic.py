@@ -151,6 +151,7 @@ def read_table(
         MAPPED_COLUMNS[name],
         extra_files=[r for t in extra for r in t.records],
         extra_counts={t.name: {"read": t.rows_read} for t in extra},
+        extra_tables=extra,
     )
 
 

@@ -69,11 +69,18 @@ class ExcelFormCounter:
                 f"{file}:{int(n)}" for n in lines[among[: EXAMPLES - len(self.examples)]]
             ]
 
-    def counts(self) -> ExcelFormCounts | None:
-        if not self.cells:
+    def counts(self, *others: ExcelFormCounter) -> ExcelFormCounts | None:
+        """The counts, with those of `others` after them (a source table's auxiliary tables,
+        read beside it: MIMIC's admissions, d_labitems)."""
+        cells: Counter[tuple[str, str]] = Counter()
+        examples: list[str] = []
+        for counter in (self, *others):
+            cells.update(counter.cells)
+            examples += counter.examples[: EXAMPLES - len(examples)]
+        if not cells:
             return None
-        cells = tuple((file, column, n) for (file, column), n in self.cells.items())
-        return ExcelFormCounts(cells, tuple(self.examples))
+        found = tuple((file, column, n) for (file, column), n in cells.items())
+        return ExcelFormCounts(found, tuple(examples))
 
 
 def _text(kind: pa.DataType) -> bool:

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from hyposcreen.errors import naming_the_file
 from hyposcreen.ingest.linescan import open_bytes, scanned
 from hyposcreen.ingest.suffixes import gzipped
 
@@ -45,9 +46,12 @@ def without_long_lines(path: Path, lines: list[tuple[int, int]], folder: Path) -
         position = 0
         for start, length in lines:
             _copy_range(source, target, position, start)
-            target.write(f"{MARKER} {length}".encode())
+            with naming_the_file(copy):
+                target.write(f"{MARKER} {length}".encode())
             position = start + length
         _copy_range(source, target, position, None)
+        with naming_the_file(copy):
+            target.flush()  # what the close would write, named too
     return copy
 
 
@@ -58,7 +62,8 @@ def _copy_range(source: BinaryIO, target: BinaryIO, start: int, end: int | None)
         block = source.read(_CHUNK if remaining is None else min(_CHUNK, remaining))
         if not block:
             return
-        target.write(block)
+        with naming_the_file(Path(target.name)):  # a write the machine stops names the copy
+            target.write(block)
         if remaining is not None:
             remaining -= len(block)
 

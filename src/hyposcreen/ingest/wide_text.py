@@ -16,7 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from hyposcreen.errors import InputError
+from hyposcreen.errors import InputError, naming_the_file
 from hyposcreen.ingest.linescan import open_bytes
 
 WIDE_ENCODINGS = ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")
@@ -90,8 +90,13 @@ def utf8_copy(path: Path, encoding: str, folder: Path) -> Path:
     try:
         with open_bytes(path) as source, copy.open("wb") as target:
             while chunk := source.read(_CHUNK):
-                target.write(decoder.decode(chunk).encode("utf-8"))
-            target.write(decoder.decode(b"", final=True).encode("utf-8"))
+                text = decoder.decode(chunk).encode("utf-8")
+                with naming_the_file(copy):  # a write the machine stops names the copy
+                    target.write(text)
+            text = decoder.decode(b"", final=True).encode("utf-8")
+            with naming_the_file(copy):
+                target.write(text)
+                target.flush()  # what the close would write, named too
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{path} is not readable as {encoding} (byte {exc.start} of a block: {exc.reason}). "

@@ -23,6 +23,7 @@ from typing import Any
 
 import jinja2
 
+from hyposcreen.errors import naming_the_file
 from hyposcreen.validate import page_memo
 
 _EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>", re.I)
@@ -69,12 +70,15 @@ def make_offline(docs_dir: Path, outcomes: Iterable[dict[str, Any]], title: str)
     if gx_index.is_file():
         gx_index.unlink()
     for page in sorted(docs_dir.rglob("*.html")):
-        _strip_page(page, docs_dir)
+        with naming_the_file(page):  # a write the machine stops (a full disk) names the file
+            _strip_page(page, docs_dir)
     for sheet in sorted(docs_dir.rglob("*.css")):
         css = sheet.read_text(encoding="utf-8")
-        sheet.write_text(_EXTERNAL_CSS_URL.sub("none", css), encoding="utf-8")
+        with naming_the_file(sheet):
+            sheet.write_text(_EXTERNAL_CSS_URL.sub("none", css), encoding="utf-8")
     index = docs_dir / "index.html"
-    index.write_text(_render_index(docs_dir, list(outcomes), title), encoding="utf-8")
+    with naming_the_file(index):
+        index.write_text(_render_index(docs_dir, list(outcomes), title), encoding="utf-8")
     return index
 
 

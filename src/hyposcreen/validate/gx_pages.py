@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from hyposcreen.errors import naming_the_file
 from hyposcreen.validate import page_memo
 from hyposcreen.validate.context import Validated
 
@@ -96,7 +97,8 @@ def _write(page: Path, html: str | None) -> None:
     if html is None:
         return
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(html, encoding="utf-8")
+    with naming_the_file(page):  # a write the machine stops (a full disk) names the page
+        page.write_text(html, encoding="utf-8")
 
 
 def _copy_static(docs_dir: Path) -> None:
