@@ -33,10 +33,10 @@ from bad_input_rows import (
 )
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.context import prepare
-from hyposcreen.errors import ConfigError
+from hyposcreen.errors import ConfigError, InputError
 from hyposcreen.failures import InternalError
 from hyposcreen.rules import sql_engine
-from hyposcreen.runners import partitioned
+from hyposcreen.runners import partition_work, partitioned
 from hyposcreen.runners.executors import executor_for
 from hyposcreen.runners.in_process import run_pipeline
 from hyposcreen.runners.partitioned import run_partitioned, run_screen
@@ -437,3 +437,23 @@ def test_a_partition_is_screened_again_only_when_a_warning_flagged_a_row_it_used
     _assert_same_outputs(tmp_path / "single-2", tmp_path / "parts-2")
     assert "loop_diuretic" in (tmp_path / "parts-2" / "review_list.csv").read_text()
     assert again == []
+
+
+def test_a_critical_contract_failure_stops_the_run_even_when_a_first_screen_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partition is screened before the contracts; when that screen fails, the contracts'
+    critical failure (forty copies of one result: a broken delivery) is still what stops the
+    run, as when the screen came after them."""
+    extract = tmp_path / "in"
+    extract.mkdir()
+    write(extract, "labs.csv", to_csv([lab() for _ in range(40)] + [glucose()], LAB_COLUMNS))
+    write(extract, "medications.csv", to_csv([med()], MED_COLUMNS))
+    write(extract, "diagnoses.csv", to_csv([dx()], DX_COLUMNS))
+
+    def screen_fails(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a screen that failed")
+
+    monkeypatch.setattr(partition_work.recipe, "screen", screen_fails)
+    with pytest.raises(InputError, match="critical data check"):
+        run_partitioned(prepare(_settings(extract, tmp_path / "parts")), 2)

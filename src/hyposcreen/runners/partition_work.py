@@ -62,14 +62,18 @@ def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float
     return ctx.timings
 
 
-def clean_and_screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResult:
+def clean_and_screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResult | None:
     """Clean one partition, keep its cleaned frames in the spill folder (the contracts gather
     from them), and screen the frames still held as if no contract warning flagged a row of
     it: what `screen_partition` gives once the contracts passed unless a warning flagged a row
-    the partition uses (`screened_again`)."""
+    the partition uses (`screened_again`). None when that screen failed: the partition is
+    screened after the contracts, so their stop, if any, is the run's (as before the screen)."""
     ctx = dataclasses.replace(ctx, timings={})
     cleaned = _cleaned_and_kept(ctx, folder, part)
-    return _screened(ctx, cleaned, ContractWarnings.none())
+    try:
+        return _screened(ctx, cleaned, ContractWarnings.none())
+    except Exception:  # an interrupt is not held up by the contracts
+        return None
 
 
 def _cleaned_and_kept(ctx: RunContext, folder: Path, part: int) -> CleanedInputs:

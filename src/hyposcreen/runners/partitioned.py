@@ -148,11 +148,13 @@ def run_partitioned(
                 del report, warned, whole, gathered  # and the row labels with them
                 release_free_memory()
             ctx.say(contracts_line(validation))
-            again = [part for part in range(partitions) if screened_again(folder, part)]
-            if again:  # a warning flagged rows these partitions used: screened again
+            # a warning flagged rows these partitions used, or their first screen failed
+            again = [p for p, s in enumerate(screened) if s is None or screened_again(folder, p)]
+            if again:
                 started = time.perf_counter()
                 for part, result in zip(again, run_all(screen_partition, ctx, folder, again)):
-                    ctx.add_timings(screened[part].timings)  # the first screen's work
+                    if screened[part] is not None:
+                        ctx.add_timings(screened[part].timings)  # the first screen's work
                     screened[part] = result
                 ctx.say(
                     partitions_line("screened again", len(again), time.perf_counter() - started)
