@@ -20,12 +20,23 @@ import pyarrow.parquet as pq
 import pytest
 from distributed import Client
 
+from bad_input_rows import (
+    DX_COLUMNS,
+    LAB_COLUMNS,
+    MED_COLUMNS,
+    dx,
+    glucose,
+    lab,
+    med,
+    to_csv,
+    write,
+)
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.context import prepare
-from hyposcreen.errors import ConfigError
+from hyposcreen.errors import ConfigError, InputError
 from hyposcreen.failures import InternalError
 from hyposcreen.rules import sql_engine
-from hyposcreen.runners import partitioned
+from hyposcreen.runners import partition_work, partitioned
 from hyposcreen.runners.executors import executor_for
 from hyposcreen.runners.in_process import run_pipeline
 from hyposcreen.runners.partitioned import run_partitioned, run_screen
@@ -387,3 +398,62 @@ def test_the_local_dask_clusters_folder_is_the_runs_scratch_and_goes_with_it(
         inside = Path(used).relative_to(scratch_root).parts[0]
         assert inside.startswith(f"hyposcreen-rows-{os.getpid()}-dask-"), used
     assert list(scratch_root.iterdir()) == []
+
+
+def test_a_partition_is_screened_again_only_when_a_warning_flagged_a_row_it_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Partitions are screened as they are cleaned, before the contracts (as the in-memory run
+    screens beside its contracts worker). A furosemide whose end time does not read is kept by
+    cleaning and quarantined by its contract: only its partition is screened again, without
+    it (no loop diuretic), and the outputs are the single run's; a night whose warnings
+    flag no used row screens no partition again."""
+    extract = tmp_path / "in"
+    extract.mkdir()
+    write(extract, "labs.csv", to_csv([lab(), glucose()], LAB_COLUMNS))
+    write(extract, "medications.csv", to_csv([med(end="soon")], MED_COLUMNS))
+    write(extract, "diagnoses.csv", to_csv([dx()], DX_COLUMNS))
+    again: list[int] = []
+    screen_partition = partitioned.screen_partition
+
+    def screened_again(ctx: Any, folder: Path, part: int) -> Any:
+        again.append(part)
+        return screen_partition(ctx, folder, part)
+
+    monkeypatch.setattr(partitioned, "screen_partition", screened_again)
+    run_pipeline(_settings(extract, tmp_path / "single"))
+    run_partitioned(prepare(_settings(extract, tmp_path / "parts")), 3)
+    _assert_same_outputs(tmp_path / "single", tmp_path / "parts")
+    manifest = json.loads((tmp_path / "parts" / "run_manifest.json").read_text())
+    assert manifest["validation"]["rows_quarantined_by_contract"]["medications"] == 1
+    assert "loop_diuretic" not in (tmp_path / "parts" / "review_list.csv").read_text()
+    held = partition_of(pd.Series(["P1"], dtype="str"), 3)
+    assert again == [int(held[0])]
+
+    again.clear()
+    write(extract, "medications.csv", to_csv([med()], MED_COLUMNS))
+    run_pipeline(_settings(extract, tmp_path / "single-2"))
+    run_partitioned(prepare(_settings(extract, tmp_path / "parts-2")), 3)
+    _assert_same_outputs(tmp_path / "single-2", tmp_path / "parts-2")
+    assert "loop_diuretic" in (tmp_path / "parts-2" / "review_list.csv").read_text()
+    assert again == []
+
+
+def test_a_critical_contract_failure_stops_the_run_even_when_a_first_screen_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partition is screened before the contracts; when that screen fails, the contracts'
+    critical failure (forty copies of one result: a broken delivery) is still what stops the
+    run, as when the screen came after them."""
+    extract = tmp_path / "in"
+    extract.mkdir()
+    write(extract, "labs.csv", to_csv([lab() for _ in range(40)] + [glucose()], LAB_COLUMNS))
+    write(extract, "medications.csv", to_csv([med()], MED_COLUMNS))
+    write(extract, "diagnoses.csv", to_csv([dx()], DX_COLUMNS))
+
+    def screen_fails(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a screen that failed")
+
+    monkeypatch.setattr(partition_work.recipe, "screen", screen_fails)
+    with pytest.raises(InputError, match="critical data check"):
+        run_partitioned(prepare(_settings(extract, tmp_path / "parts")), 2)

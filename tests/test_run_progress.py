@@ -66,10 +66,12 @@ def test_a_partitioned_run_tells_its_partitions(
     lines = _run(tmp_path, capsys, "--partitions", "2")
     read = next(line for line in lines if line.startswith("hyposcreen: read labs"))
     assert read.endswith("patients 64 row(s) into 2 partitions"), read
-    cleaned = next(i for i, line in enumerate(lines) if "cleaned 2 partitions (" in line)
+    screened = next(
+        i for i, line in enumerate(lines) if "cleaned and screened 2 partitions (" in line
+    )
     checked = lines.index("hyposcreen: input validation passed; 5 warning expectation(s) failed")
-    screened = next(i for i, line in enumerate(lines) if "screened 2 partitions (" in line)
-    assert lines.index(read) < cleaned < checked < screened
+    assert lines.index(read) < screened < checked
+    assert not any("screened again" in line for line in lines)  # no warning flagged a used row
     assert _ids_in(lines) == []
 
 

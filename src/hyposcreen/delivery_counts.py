@@ -101,16 +101,6 @@ def table_ids(name: str, frame: pd.DataFrame) -> TableIds:
     return found
 
 
-def as_counts(raw: Mapping[str, Mapping[str, object]] | None) -> DeliveryCounts | None:
-    """`DeliveryCounts` from their JSON form (pairs as lists)."""
-    if raw is None:
-        return None
-    return {
-        check: {table: (int(pair[0]), int(pair[1])) for table, pair in tables.items()}  # type: ignore[index]
-        for check, tables in raw.items()
-    }
-
-
 def add_counts(parts: list[DeliveryCounts]) -> DeliveryCounts | None:
     """The counts of patient-hash partitions added up (None when no partition had them)."""
     if not parts:

@@ -1,10 +1,10 @@
 """The whole tables a partitioned run validates, gathered from its cleaned partitions' files.
 
 The contracts of a partitioned run read the *whole* tables, in the order of a single run, so
-rates and row-level outcomes are a single run's. Each partition's cleaned frames are in the
-spill folder already (`cleaned-<part>-<table>.arrow`, runners.handoff: the screen reads them
-back); the contract columns are taken from those files: no second file per partition is
-written and read back. What validation sees of a table is what `recipe_contracts.
+rates and row-level outcomes are a single run's. Each partition's cleaned tables leave their
+contract columns in the spill folder (`cleaned-<part>-<table>.arrow`, written by
+`write_contract_columns` once the partition is cleaned: it is screened from the frames it
+holds, so nothing else of it is written). What validation sees of a table is what `recipe_contracts.
 validation_frames` gives a single run (`contract_frame`: the projection, labs' `value_num`
 from `value_canonical`), with text as categoricals (`as_categories`: a whole table's
 contract columns stay small in memory; validation reads the same values). The gathered text
@@ -29,21 +29,44 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hyposcreen.context import CleanedInputs
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.clock_folds import fold_columns
 from hyposcreen.recipe_contracts import label_positions
 from hyposcreen.runners.contract_columns import joined_numbers, joined_parts, plain_numbers
 from hyposcreen.runners.contract_text import categorical_text, presence
 from hyposcreen.runners.executors import release_free_memory
-from hyposcreen.runners.handoff import FRAME_SUFFIX, read_frame, read_row_labels, read_table
+from hyposcreen.runners.handoff import (
+    FRAME_SUFFIX,
+    read_frame,
+    read_row_labels,
+    read_table,
+    write_frame,
+)
 
 # labs: the contracts' value_num is the canonical value before implausible rows are blanked
 _FROM = {"labs": {"value_num": "value_canonical"}}
 
 
+# besides what validation reads: the bucket (partition_work.screened_again) and labs' value
+_ALSO_KEPT = {"bucket", *(c for renamed in _FROM.values() for c in renamed.values())}
+
+
 def cleaned_path(folder: Path, part: int, table: str) -> Path:
-    """A cleaned partition's frame of `table` (runners.handoff.write_cleaned)."""
+    """A cleaned partition's contract columns of `table` (`write_contract_columns`)."""
     return folder / f"cleaned-{part}-{table}{FRAME_SUFFIX}"
+
+
+def write_contract_columns(folder: Path, part: int, cleaned: CleanedInputs) -> None:
+    """The columns of a cleaned partition's tables the contracts can read (validate.views.
+    validation_columns, in the frame's order), each table in its `cleaned_path`: the rest of
+    a cleaned frame is screened while held and is not written."""
+    from hyposcreen.validate.views import validation_columns
+
+    for table in REQUIRED_TABLES:
+        frame = getattr(cleaned, table)
+        kept = validation_columns(table) | _ALSO_KEPT
+        write_frame(cleaned_path(folder, part, table), frame[[c for c in frame if c in kept]])
 
 
 def contract_frame(table: str, cleaned: pd.DataFrame) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import ctypes
 import gc
 import os
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,12 +28,12 @@ from hyposcreen.failures import without_its_text
 from hyposcreen.scratch import HeldScratch
 
 EXECUTORS = ("local", "dask")
-MapPartitions = Callable[[Callable[..., Any], RunContext, Path, range], list[Any]]
+MapPartitions = Callable[[Callable[..., Any], RunContext, Path, Sequence[int]], list[Any]]
 
 
 @contextmanager
 def executor_for(executor: str, dask_address: str | None) -> Iterator[MapPartitions]:
-    """A function that runs `fn(ctx, folder, part)` for every partition and returns the
+    """A function that runs `fn(ctx, folder, part)` for each partition given and returns the
     results in partition order."""
     if executor == "local":
         yield lambda fn, ctx, folder, parts: [fn(ctx, folder, p) for p in parts]
@@ -63,7 +63,9 @@ def executor_for(executor: str, dask_address: str | None) -> Iterator[MapPartiti
         client = Client(cluster)
     try:
 
-        def run_all(fn: Callable[..., Any], ctx: RunContext, folder: Path, parts: range) -> list:
+        def run_all(
+            fn: Callable[..., Any], ctx: RunContext, folder: Path, parts: Sequence[int]
+        ) -> list:
             shared = client.scatter(ctx, broadcast=True)
             n = len(parts)
             futures = client.map(

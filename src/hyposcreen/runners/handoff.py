@@ -15,7 +15,6 @@ the folder 1.6 GB at its largest; none 2.6 GB, 4.7 s, 4.7 GB (docs/scaling.md)."
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from pathlib import Path
@@ -27,15 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from hyposcreen.context import CleanedInputs
-from hyposcreen.delivery_counts import as_counts
 from hyposcreen.errors import ConfigError, naming_the_file
 
-_FRAME_FIELDS = tuple(
-    f.name
-    for f in dataclasses.fields(CleanedInputs)
-    if f.name not in ("read_not_relevant", "rows_in", "drug_names", "delivery_counts")
-)
 _NOTES_KEY = b"hyposcreen"
 FRAME_SUFFIX = ".arrow"
 COMPRESSION_VARIABLE = "HYPOSCREEN_SPILL_COMPRESSION"
@@ -245,40 +237,3 @@ def write_json(path: Path, value: object) -> None:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_bytes())
-
-
-def write_cleaned(folder: Path, part: int, cleaned: CleanedInputs) -> None:
-    """A cleaned partition: `cleaned-<part>-<frame>.arrow` per frame, the counts in
-    `cleaned-<part>.json`."""
-    frames = []
-    for name in _FRAME_FIELDS:
-        frame = getattr(cleaned, name)
-        if frame is not None:
-            write_frame(folder / f"cleaned-{part}-{name}{FRAME_SUFFIX}", frame)
-            frames.append(name)
-    counts = {
-        "frames": frames,
-        "read_not_relevant": cleaned.read_not_relevant,
-        "rows_in": cleaned.rows_in,
-        "drug_names": cleaned.drug_names,
-        "delivery_counts": cleaned.delivery_counts,
-    }
-    write_json(folder / f"cleaned-{part}.json", counts)
-
-
-def read_cleaned(folder: Path, part: int) -> CleanedInputs:
-    counts = read_json(folder / f"cleaned-{part}.json")
-    frames = {
-        name: read_frame(folder / f"cleaned-{part}-{name}{FRAME_SUFFIX}")
-        if name in counts["frames"]
-        else None
-        for name in _FRAME_FIELDS
-    }
-    names = counts["drug_names"]
-    return CleanedInputs(
-        **frames,
-        read_not_relevant=counts["read_not_relevant"],
-        rows_in=counts["rows_in"],
-        drug_names=tuple(names) if names is not None else None,
-        delivery_counts=as_counts(counts.get("delivery_counts")),
-    )

@@ -1,10 +1,13 @@
 """What one patient-hash partition runs: the recipe's own clean and screen stages.
 
-`clean_partition` runs `recipe.clean` on a partition's spilled rows and keeps the cleaned
-frames in the spill folder; the partitioned runner validates the contract columns of the
-*whole* tables once, gathered from those files (runners.contract_gather: rates and row-level
-outcomes are a single run's); `screen_partition` quarantines the flagged rows it holds and
-runs `recipe.screen`.
+`clean_and_screen_partition` runs `recipe.clean` on a partition's spilled rows, keeps the
+cleaned tables' contract columns in the spill folder (runners.contract_gather: the partitioned
+runner validates the *whole* tables once, gathered from those files, so rates and row-level
+outcomes are a single run's) and runs `recipe.screen` on the frames it holds, as if no
+contract warning flagged a row. Once the contracts are done, a partition holding a row a
+warning flagged that cleaning had kept (`screened_again`) is cleaned again from its spilled
+rows by `screen_partition`, which quarantines the flagged rows it holds and screens it.
+`clean_partition` cleans and keeps the contract columns only.
 """
 
 from __future__ import annotations
@@ -19,18 +22,22 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen import recipe
-from hyposcreen.clean import bucket_sizes
+from hyposcreen.clean import USED, bucket_sizes
 from hyposcreen.context import CleanedInputs, ReadTables, RunContext
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
-from hyposcreen.recipe_contracts import apply_contract_warnings
+from hyposcreen.recipe_contracts import apply_contract_warnings, label_positions
 from hyposcreen.report.quarantine import quarantine_rows
-from hyposcreen.runners.contract_gather import WholeContractTables, cleaned_path
+from hyposcreen.runners.contract_gather import (
+    WholeContractTables,
+    cleaned_path,
+    write_contract_columns,
+)
 from hyposcreen.runners.executors import release_free_memory
 from hyposcreen.runners.handoff import (
-    read_cleaned,
+    frame_columns,
+    read_frame,
     read_json,
     read_row_labels,
-    write_cleaned,
     write_json,
 )
 from hyposcreen.runners.spill import load_partition
@@ -40,8 +47,10 @@ __all__ = [
     "ContractWarnings",
     "PartitionResult",
     "WholeContractTables",
+    "clean_and_screen_partition",
     "clean_partition",
     "screen_partition",
+    "screened_again",
     "warnings_path",
 ]
 
@@ -49,16 +58,65 @@ __all__ = [
 def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float]:
     """Clean one partition; keep its cleaned frames in the spill folder."""
     ctx = dataclasses.replace(ctx, timings={})
+    _cleaned_and_kept(ctx, folder, part)
+    return ctx.timings
+
+
+def clean_and_screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResult | None:
+    """Clean one partition, keep its cleaned frames in the spill folder (the contracts gather
+    from them), and screen the frames still held as if no contract warning flagged a row of
+    it: what `screen_partition` gives once the contracts passed unless a warning flagged a row
+    the partition uses (`screened_again`). None when that screen failed: the partition is
+    screened after the contracts, so their stop, if any, is the run's (as before the screen)."""
+    ctx = dataclasses.replace(ctx, timings={})
+    cleaned = _cleaned_and_kept(ctx, folder, part)
+    try:
+        return _screened(ctx, cleaned, ContractWarnings.none())
+    except Exception:  # an interrupt is not held up by the contracts
+        return None
+
+
+def _cleaned_and_kept(ctx: RunContext, folder: Path, part: int) -> CleanedInputs:
+    """A partition cleaned, its contract columns written for the gather."""
+    cleaned = _cleaned(ctx, folder, part)
+    with ctx.timed("partition_io"):
+        write_contract_columns(folder, part, cleaned)
+    return cleaned
+
+
+def _cleaned(ctx: RunContext, folder: Path, part: int) -> CleanedInputs:
+    """A partition's spilled rows, cleaned (the same frames every time: `recipe.clean`)."""
     release_free_memory(collect=False)  # a partition's frames are freed by their references
     with ctx.timed("partition_io"):
         tables = {
             name: IngestedTable(name, load_partition(folder, name, part), rows_in=0)
             for name in REQUIRED_TABLES
         }
-    cleaned = recipe.clean(ctx, ReadTables(tables))
-    with ctx.timed("partition_io"):  # the contracts gather from these files too
-        write_cleaned(folder, part, cleaned)
-    return ctx.timings
+    return recipe.clean(ctx, ReadTables(tables))
+
+
+def screened_again(folder: Path, part: int) -> bool:
+    """Whether a partition screened before the contracts (`clean_and_screen_partition`) must
+    be screened again with their warnings (`screen_partition`): a warning flagged a row it
+    holds that cleaning had kept (`apply_contract_warnings` quarantines it), or a flagged
+    table's rows cannot be told by their bucket (no such column, or labels that repeat)."""
+    warnings = ContractWarnings.read(warnings_path(folder, part))
+    for table in ("labs", "medications", "diagnoses"):
+        flagged = warnings.warning_rows(table)
+        if not flagged:
+            continue
+        path = cleaned_path(folder, part, table)
+        if not {"bucket", "reason"} <= set(frame_columns(path)):
+            return True
+        labels = pd.Index(read_row_labels(path), copy=False)
+        if not labels.is_unique:
+            return True
+        at = label_positions(labels, pd.Index(list(flagged), dtype="int64"))
+        if (at >= 0).any():
+            buckets = read_frame(path, ["bucket"], rows=np.unique(at[at >= 0]))["bucket"]
+            if (buckets == USED).any():
+                return True
+    return False
 
 
 @dataclass
@@ -69,6 +127,11 @@ class ContractWarnings:
 
     rows: dict[str, dict[int, str]]
     reasons: dict[str, dict[int, str]]
+
+    @classmethod
+    def none(cls) -> ContractWarnings:
+        """No row of any table flagged."""
+        return cls({name: {} for name in REQUIRED_TABLES}, {name: {} for name in REQUIRED_TABLES})
 
     @classmethod
     def of(cls, report: Any) -> ContractWarnings:
@@ -166,14 +229,22 @@ class PartitionResult:
 
 
 def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResult:
-    """Apply the contract warnings to one cleaned partition and screen it."""
+    """Clean one partition again (from its spilled rows), apply the contract warnings to it
+    and screen it."""
     ctx = dataclasses.replace(ctx, timings={})
     # the previous partition's frames are gone (freed by their references: a garbage collection
-    # here found nothing to free and cost ~0.25 s a call once GX is loaded): hand their pages back
-    release_free_memory(collect=False)
+    # here found nothing to free and cost ~0.25 s a call once GX is loaded): hand their pages
+    # back (`_cleaned`)
+    cleaned = _cleaned(ctx, folder, part)
     with ctx.timed("partition_io"):
-        cleaned: CleanedInputs = read_cleaned(folder, part)
         warnings = ContractWarnings.read(warnings_path(folder, part))
+    return _screened(ctx, cleaned, warnings)
+
+
+def _screened(
+    ctx: RunContext, cleaned: CleanedInputs, warnings: ContractWarnings
+) -> PartitionResult:
+    """`cleaned` screened once the rows `warnings` flag are quarantined."""
     with ctx.timed("validate"):
         quarantined = apply_contract_warnings(warnings, cleaned)
     result = recipe.screen(ctx, cleaned)

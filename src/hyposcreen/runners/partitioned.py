@@ -2,13 +2,17 @@
 
 1. **spill** (`spill`): each table is read once, as a stream of projected batches, into
    per-partition Arrow IPC files in a spill folder;
-2. **clean** each partition with `recipe.clean` (duplicates and every §3 rule are per patient);
+2. **clean** each partition with `recipe.clean` (duplicates and every §3 rule are per patient),
+   its cleaned frames kept in the spill folder, and **screen** the frames still held with
+   `recipe.screen` (cases are per patient), as the in-memory run screens while its contracts
+   worker validates: as if no contract warning flagged a row;
 3. **contracts** (Great Expectations) on the contract columns of the *whole* tables, in the
-   order of a single-partition run, so rates and row-level outcomes are a single run's;
-4. **screen** each partition with `recipe.screen` (cases are per patient);
-5. **merge**, then the recipe's `history` and `publish` stages (`merge`).
+   order of a single-partition run, so rates and row-level outcomes are a single run's; in the
+   rare night a warning flagged a row a partition used, that partition is screened again from
+   its cleaned files, the flagged rows quarantined (`partition_work.screened_again`);
+4. **merge**, then the recipe's `history` and `publish` stages (`merge`).
 
-The outputs are byte-identical to the in-process run (tests/test_partition.py). Steps 2 and 4
+The outputs are byte-identical to the in-process run (tests/test_partition.py). Steps 2 and 3
 run on an executor (`executors`): `local` (this process, one partition at a time: memory grows
 with the largest partition) or `dask` (a Dask cluster).
 """
@@ -44,8 +48,9 @@ from hyposcreen.runners.merge import merge_and_publish
 from hyposcreen.runners.partition_work import (
     ContractWarnings,
     WholeContractTables,
-    clean_partition,
+    clean_and_screen_partition,
     screen_partition,
+    screened_again,
 )
 from hyposcreen.runners.spill import (
     AUTO_ROWS_PER_PARTITION,
@@ -123,9 +128,9 @@ def run_partitioned(
         ctx.say(read_line(tables.values(), partitions))
         with executor_for(executor, dask_address) as run_all:
             started, watched = time.perf_counter(), Watch.start()
-            for timings in run_all(clean_partition, ctx, folder, range(partitions)):
-                ctx.add_timings(timings)
-            ctx.say(partitions_line("cleaned", partitions, time.perf_counter() - started))
+            screened = run_all(clean_and_screen_partition, ctx, folder, range(partitions))
+            took = time.perf_counter() - started
+            ctx.say(partitions_line("cleaned and screened", partitions, took))
             with ctx.timed("validate"):
                 close_shared_connection()  # DuckDB's cached pages: the screen opens it again
                 release_free_memory()
@@ -143,9 +148,17 @@ def run_partitioned(
                 del report, warned, whole, gathered  # and the row labels with them
                 release_free_memory()
             ctx.say(contracts_line(validation))
-            started = time.perf_counter()
-            screened = run_all(screen_partition, ctx, folder, range(partitions))
-            ctx.say(partitions_line("screened", partitions, time.perf_counter() - started))
+            # a warning flagged rows these partitions used, or their first screen failed
+            again = [p for p, s in enumerate(screened) if s is None or screened_again(folder, p)]
+            if again:
+                started = time.perf_counter()
+                for part, result in zip(again, run_all(screen_partition, ctx, folder, again)):
+                    if screened[part] is not None:
+                        ctx.add_timings(screened[part].timings)  # the first screen's work
+                    screened[part] = result
+                ctx.say(
+                    partitions_line("screened again", len(again), time.perf_counter() - started)
+                )
         if "patients" in tables:
             with ctx.timed("partition_io"):
                 whole = read_frame(folder / PATIENTS_FILE)
