@@ -9,7 +9,10 @@ Encounter's: `encounter_start`). A resource met in several versions (a `_history
 incremental exports side by side) is indexed by its latest, as fhir_versions orders a table's
 rows: the highest numeric `meta.versionId`, else the latest `meta.lastUpdated` (in UTC),
 wherever each version stands in the files; versions that cannot be ordered, or tie, leave the
-one met last.
+one met last. A Bundle entry recording a deletion (`fhir_versions.deletion_of`) known to be
+newer than every version met, before or after it, takes the resource out of the index (a
+deleted Medication names no drug); one that cannot be ordered against them, or ties, removes
+nothing.
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ import pandas as pd
 
 from hyposcreen.adapters.fhir_files import is_document, iter_lines
 from hyposcreen.adapters.fhir_parsed import document_places
-from hyposcreen.adapters.fhir_scan import Resource, bundle_entries, parse_resource
+from hyposcreen.adapters.fhir_scan import Resource, bundle_places, parse_resource
 from hyposcreen.adapters.fhir_types import objects, period, system_key, text
-from hyposcreen.adapters.fhir_versions import version_of
+from hyposcreen.adapters.fhir_versions import TOMBSTONE, deletion_of, version_of
 from hyposcreen.rules.loader import load_source_map
 
-Versions = dict[str, tuple[str | None, str | None]]  # id -> (versionId, lastUpdated) indexed
+# id -> (versionId, lastUpdated) indexed, or of the deletion that took it out of the index
+Versions = dict[str, tuple[str | None, str | None]]
 
 # code systems whose codes (and, on a Medication, identifier values) are the drug's name as
 # written (MIMIC-IV on FHIR's medication-name: the prescriptions drug, the emar medication)
@@ -50,7 +54,7 @@ def index_resources(
     for path in files:
         if is_document(path):
             places = document_places(path, (resource_type,), holding=resource_type)[0]
-            candidates = [resource for _, resource in places]
+            candidates = [deletion_of(resource) or resource for _, resource in places]
             _index(candidates, resource_type, entry, found, versions)
             continue
         for _, line in iter_lines(path):
@@ -58,7 +62,8 @@ def index_resources(
             if parsed is None:
                 continue
             if parsed["resourceType"] == "Bundle":
-                _index(bundle_entries(parsed), resource_type, entry, found, versions)
+                resources = [deletion_of(r) or r for _, r in bundle_places(parsed)]
+                _index(resources, resource_type, entry, found, versions)
             else:
                 _index([parsed], resource_type, entry, found, versions)
     return found
@@ -83,9 +88,17 @@ def keep_latest(
     resource: Resource,
     entry: Callable[[Resource], Any],
 ) -> None:
-    """Index `resource` under `rid` unless the version held there is known to be newer."""
+    """Index `resource` under `rid` unless the version held there (indexed, or deleted) is known
+    to be newer; a deletion (`TOMBSTONE`) known to be newer than the version held, or met
+    first, takes `rid` out of the index (module text)."""
     version = version_of(resource)[1:]
-    if rid in found and _newer(versions.get(rid), version):
+    if rid in versions and _newer(versions.get(rid), version):
+        return
+    if resource.get(TOMBSTONE):
+        newer = rid not in found or (rid in versions and _newer(version, versions[rid]))
+        if version != (None, None) and newer:
+            found.pop(rid, None)
+            versions[rid] = version
         return
     found[rid] = entry(resource)
     if version == (None, None):

@@ -36,20 +36,12 @@ from hyposcreen.adapters.fhir_table import (
     TableBuilder,
     UnresolvedReference,
 )
-from hyposcreen.adapters.fhir_versions import (
-    version_of,
-)
+from hyposcreen.adapters.fhir_versions import deletion_of, version_of
 from hyposcreen.ingest.tabular import RowFilter
 
 log = logging.getLogger(__name__)
 Resource = dict[str, Any]
 _EFFECTIVE = re.compile(rb'"effectiveDateTime"\s*:\s*"(\d{4}-\d{2}-\d{2})')
-
-
-def bundle_entries(bundle: Resource) -> list[Resource]:
-    """The resources of a Bundle's entries (ids filled from `urn:uuid:` full URLs); entries
-    holding none are left out."""
-    return [r for _, r in bundle_places(bundle) if r["resourceType"] not in PSEUDO_TYPES]
 
 
 @dataclass
@@ -90,8 +82,9 @@ class LineReader:
         turn; else each resource's rows are `place`, `place.1`, ... An entry holding no
         resource is one row at its place (`entry[3]`; `12.entry[3]` on a Bundle line): not
         relevant (`entry_without_resource`), or quarantined (`malformed_row`) when its resource
-        has no resourceType."""
+        has no resourceType; one recording a deletion is a version too (`fhir_versions`)."""
         for _, resource in places:
+            resource = deletion_of(resource) or resource
             if (keep := self.references.get(resource["resourceType"])) is not None:
                 keep(resource)
         count = 0
@@ -147,6 +140,9 @@ class LineReader:
     def _take_pseudo(self, place: str, pseudo: Resource, rel: str, tally: Counter[str]) -> int:
         """One row for an entry holding no FHIR resource (`fhir_documents.PSEUDO_TYPES`)."""
         if pseudo["resourceType"] == EMPTY_ENTRY:
+            deleted = deletion_of(pseudo)
+            if deleted is not None and deleted["resourceType"] in self.wanted:
+                self.builder.deletions.append(version_of(deleted))
             tally["unmapped_entry_without_resource"] += 1
             self.builder.not_relevant["entry_without_resource"] += 1
             return 1

@@ -45,6 +45,7 @@ class TableBuilder:
         self.not_relevant: Counter[str] = Counter()
         self.frames: list[pd.DataFrame] = []
         self.superseded: list[pd.DataFrame] = []  # older versions' rows, hidden columns kept
+        self.deletions: list[Version] = []  # the versions Bundle entries record deleted
 
     def add(self, row: Row, source_file: str, source_row: str, version: Version) -> None:
         self.rows.append(row)
@@ -92,7 +93,7 @@ class TableBuilder:
             patients = self.not_relevant if self.schema.name == "patients" else None
             frames = [
                 quarantine_superseded(
-                    pd.concat(frames, ignore_index=True), patients, self.superseded
+                    pd.concat(frames, ignore_index=True), patients, self.superseded, self.deletions
                 )
             ]
         if self.malformed:
