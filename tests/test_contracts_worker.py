@@ -234,6 +234,58 @@ def test_a_critical_contract_failure_stops_the_run_alike_with_the_worker(
     assert not (tmp_path / "beside" / DAY / "review_list.csv").exists()
 
 
+def test_a_night_writes_its_files_while_the_worker_checks_its_review_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The review list is sent to the worker before the night's files are written and its
+    answer taken once they are (in the staging folder, published only after it): the run
+    writes while the worker checks, instead of waiting for it."""
+    out = tmp_path / "out"
+    answered = worker_client.ContractsWorker.answer
+    staged: list[set[str]] = []  # the staging folder's files as each answer was taken
+
+    def noted_answer(self, number=None):  # type: ignore[no-untyped-def]
+        header = answered(self, number)
+        staged.append({p.name for p in out.glob(f".{DAY}.partial-*/*") if p.is_file()})
+        return header
+
+    monkeypatch.setattr(worker_client.ContractsWorker, "answer", noted_answer)
+    assert _run(monkeypatch, capsys, SAMPLE, out, "1", *NIGHT)[0] in (0, 4)
+    assert len(staged) == 2  # the contracts, then the review list
+    assert staged[0] == set()
+    views = {"review_list.csv", "review_list.parquet", "review_list.html", "review_list.xlsx"}
+    assert views | {"evidence.csv", "quarantine.csv", "coverage.csv"} <= staged[1]
+    assert "run_manifest.json" not in staged[1]  # it holds the list's contract outcome
+
+
+def test_a_review_list_that_breaks_its_contract_is_not_published_alike_with_the_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A review list that breaks its own contract (ranks out of order, as a bug would make
+    them) stops the run with the same message with and without the worker, and nothing is
+    published: the files written while the worker checked it go with the staging folder."""
+    from hyposcreen import recipe_publish
+
+    built = recipe_publish.build_review_list
+
+    def broken_ranks(*args, **kwargs):  # type: ignore[no-untyped-def]
+        review = built(*args, **kwargs)
+        review["rank"] = review["rank"] + len(review)  # outside 1..n
+        return review
+
+    monkeypatch.setattr(recipe_publish, "build_review_list", broken_ranks)
+    here = _run(monkeypatch, capsys, SAMPLE, tmp_path / "here", "0", *NIGHT)
+    beside = _run(monkeypatch, capsys, SAMPLE, tmp_path / "beside", "1", *NIGHT)
+    assert here[0] == beside[0] != 0
+    assert "broke its own contract" in beside[1]
+    assert here[1].replace(str(tmp_path / "here"), "OUT") == beside[1].replace(
+        str(tmp_path / "beside"), "OUT"
+    )
+    for out in (tmp_path / "here", tmp_path / "beside"):
+        assert [p.name for p in (out / DAY).iterdir()] == ["FAILED.json"]
+        assert not list(out.glob(f".{DAY}.partial-*"))
+
+
 def test_rows_the_contracts_quarantine_are_screened_without(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

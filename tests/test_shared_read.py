@@ -150,6 +150,28 @@ def test_a_backfill_of_the_sample_reads_once_and_equals_lone_nights(
         assert {"medications", "diagnoses", "patients"} <= {p[1] for p in docs_pages(lone, night)}
 
 
+def test_a_backfill_sets_the_objects_alive_before_it_aside_from_the_collector_until_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The nights run with the objects alive before the loop (modules, rules, settings) out of
+    the cyclic garbage collector's walks (gc.freeze), which gets them back once it ends."""
+    import gc
+
+    from hyposcreen.runners import in_process
+
+    frozen: list[int] = []
+    run_recipe = in_process.run_recipe
+
+    def noted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        frozen.append(gc.get_freeze_count())
+        return run_recipe(*args, **kwargs)
+
+    monkeypatch.setattr(in_process, "run_recipe", noted)
+    assert run_cli(tmp_path / "out", SAMPLE, "--backfill", "2026-11-19", "2026-11-20") in (0, 4)
+    assert len(frozen) == 2 and min(frozen) > 1000
+    assert gc.get_freeze_count() == 0
+
+
 def test_a_backfill_over_a_dst_night_with_edge_rows_equals_lone_nights(tmp_path: Path) -> None:
     extract = edge_extract(tmp_path / "in", DST_NIGHTS, BERLIN)
     mapping = site_mapping(tmp_path, BERLIN)

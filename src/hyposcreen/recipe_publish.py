@@ -63,7 +63,7 @@ def write_results(
     to the system before the page and workbook are made (their slices bound their own peak),
     so the step's peak is not the sum of their leftovers."""
     between_writers = release_memory or (lambda: None)
-    from hyposcreen.validate.gx import validate_review_list
+    from hyposcreen.validate.gx import review_list_check
 
     settings, window = ctx.settings, ctx.settings.window
     # a table whose key times mostly do not read cannot be screened: nothing is published
@@ -95,14 +95,9 @@ def write_results(
             warnings += conflicting_identifiers(
                 patients, review["patient_id"], references=settings.source != "fhir"
             )
-        contract = validate_review_list(review, list(ctx.rules.risk_factor_vocabulary))
-        if contract.critical_failures():
-            problems = "; ".join(o.detail for o in contract.critical_failures())
-            raise HyposcreenError(
-                f"The review list broke its own contract ({problems}); not written."
-            )
-        validation = {**(validation or {}), "review_list": contract.summary()}
-        validation = published_paths(validation, out, settings.out_dir)  # not .partial-
+        # checked by the contracts worker while the files are written into the staging
+        # folder, which is published only once the list kept its contract
+        contract_of = review_list_check(review, list(ctx.rules.risk_factor_vocabulary))
         review_csv = write_csv(out / "review_list.csv", to_text(review))
         write_parquet(out / "review_list.parquet", review)
         evidence = evidence.loc[is_listed(evidence["patient_id"], review["patient_id"])]
@@ -112,6 +107,14 @@ def write_results(
         write_review_views(out, review, result.sodium_results, evidence, info)
         write_csv(out / "quarantine.csv", quarantine, blocks_by="table")  # same rows nightly
         write_csv(out / "coverage.csv", coverage_for_csv(coverage))
+        contract = contract_of()
+        if contract.critical_failures():
+            problems = "; ".join(o.detail for o in contract.critical_failures())
+            raise HyposcreenError(
+                f"The review list broke its own contract ({problems}); not written."
+            )
+        validation = {**(validation or {}), "review_list": contract.summary()}
+        validation = published_paths(validation, out, settings.out_dir)  # not .partial-
     execution = {
         "timings": ctx.timings,
         "peak_rss_mb": ctx.peak_rss_mb,

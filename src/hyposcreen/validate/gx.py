@@ -31,7 +31,7 @@ GX (~1 s, ``gx_import``); the first validation does, or the contracts worker (``
 
 from hyposcreen.validate.derived import normalize_units
 from hyposcreen.validate.outcomes import ExpectationOutcome, ValidationReport
-from hyposcreen.validate.review_list import validate_review_list
+from hyposcreen.validate.review_list import review_list_check, validate_review_list
 from hyposcreen.validate.run import validate_tables
 from hyposcreen.validate.suites import (
     DEFAULT_THRESHOLDS,
@@ -53,6 +53,7 @@ __all__ = [
     "load_suite_spec",
     "normalize_units",
     "project_for_validation",
+    "review_list_check",
     "risk_factor_regex",
     "validate_review_list",
     "validate_tables",

@@ -4,7 +4,7 @@ checked with the ``review_list`` suite before the list is published."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,21 +30,46 @@ def validate_review_list(
     A run with a contracts worker has it checked there (this process then never imports GX);
     here when the worker fails."""
     if suites_dir is None:
-        from hyposcreen.validate.remembered import remembering
-        from hyposcreen.validate.worker_client import WorkerFailed, current, review_asked
+        return review_list_check(review, vocabulary)()
+    return _checked_here(review, vocabulary, suites_dir)
 
-        worker = current()
-        answered = None
-        if worker is not None:
-            try:
-                told = {"kind": "review_list", "vocabulary": list(vocabulary)}
-                number = worker.ask(told, {"review": review}, remember=remembering())
-                review_asked()  # a loop's next windows read meanwhile (this process is idle)
-                answered = ValidationReport.from_message(worker.answer(number))
-            except (WorkerFailed, KeyError, TypeError, ValueError):
-                answered = None
-        if answered is not None:
+
+def review_list_check(
+    review: pd.DataFrame, vocabulary: Sequence[str]
+) -> Callable[[], ValidationReport]:
+    """The review list's contract (validate_review_list), asked now and answered when the
+    returned function is called: with a contracts worker the list is sent to it now (a loop's
+    next windows are then read ahead: worker_client.review_asked), and the run writes its
+    other outputs while the worker checks it; without one, or when the worker fails, it is
+    checked in this process (now, or once the worker failed). `review` must not change before
+    the answer is taken."""
+    from hyposcreen.validate.remembered import remembering
+    from hyposcreen.validate.worker_client import WorkerFailed, current, review_asked
+
+    worker = current()
+    if worker is not None:
+        try:
+            told = {"kind": "review_list", "vocabulary": list(vocabulary)}
+            number = worker.ask(told, {"review": review}, remember=remembering())
+            review_asked()  # a loop's next windows read ahead while the worker checks it
+        except (WorkerFailed, KeyError, TypeError, ValueError):
+            pass
+        else:
+
+            def answered() -> ValidationReport:
+                try:
+                    return ValidationReport.from_message(worker.answer(number))
+                except (WorkerFailed, KeyError, TypeError, ValueError):
+                    return _checked_here(review, vocabulary)
+
             return answered
+    report = _checked_here(review, vocabulary)
+    return lambda: report
+
+
+def _checked_here(
+    review: pd.DataFrame, vocabulary: Sequence[str], suites_dir: Path | None = None
+) -> ValidationReport:
     started = time.perf_counter()
     spec = load_suite_spec(REVIEW_LIST, suites_dir)
     view = review.iloc[:, : len(contract_columns(spec))].reset_index(drop=True)

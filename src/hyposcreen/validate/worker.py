@@ -16,6 +16,7 @@ never waits on a full pipe while GX imports. The end of its stdin ends it.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import queue
@@ -48,6 +49,9 @@ def main(argv: list[str]) -> int:
         from hyposcreen.validate import warm_up
 
         warm_up.prepare_contracts()
+    # GX's modules and context stay to the end: left out of the cyclic garbage collector,
+    # whose full collections of each request's objects would otherwise walk them all again
+    gc.freeze()
     return _serve(requests, replies)
 
 
