@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.recipe_read import can_share_read, read_once
 from hyposcreen.recipe_screen_windows import WINDOWS
-from hyposcreen.runners.executors import EXECUTORS
+from hyposcreen.runners.executors import EXECUTORS, heap_set_aside
 from hyposcreen.runners.partitioned import Spilled, partitions_after
 from hyposcreen.runners.shared_spill import SharedSpill, cut_spill, spill_once
 from hyposcreen.runners.spill import resolve_partitions
@@ -261,18 +260,6 @@ def screen_windows(
                 worker_client.around_review(None)
                 if ahead is not None:
                     ahead.drop()
-
-
-@contextlib.contextmanager
-def heap_set_aside() -> Iterator[None]:
-    """The objects alive before the windows (modules, rules, settings: ~80,000) left out of
-    the cyclic garbage collector's full collections while they run (gc.freeze), given back
-    to it after: each full collection of the windows' objects walked them all again."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _each_window(
