@@ -457,3 +457,31 @@ def test_a_critical_contract_failure_stops_the_run_even_when_a_first_screen_fail
     monkeypatch.setattr(partition_work.recipe, "screen", screen_fails)
     with pytest.raises(InputError, match="critical data check"):
         run_partitioned(prepare(_settings(extract, tmp_path / "parts")), 2)
+
+
+def test_a_warning_on_a_row_cleaning_set_aside_screens_no_partition_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A medication without a start time is quarantined by cleaning and flagged by its
+    contract too: the warning quarantines no row a partition used (a medication's written
+    contract columns hold its bucket but not its reason), so no partition is screened again
+    and the outputs are the single run's."""
+    extract = tmp_path / "in"
+    extract.mkdir()
+    write(extract, "labs.csv", to_csv([lab(), glucose()], LAB_COLUMNS))
+    write(extract, "medications.csv", to_csv([med(), med(start="")], MED_COLUMNS))
+    write(extract, "diagnoses.csv", to_csv([dx(), dx(recorded="")], DX_COLUMNS))
+    again: list[int] = []
+    screen_partition = partitioned.screen_partition
+
+    def screened_again(ctx: Any, folder: Path, part: int) -> Any:
+        again.append(part)
+        return screen_partition(ctx, folder, part)
+
+    monkeypatch.setattr(partitioned, "screen_partition", screened_again)
+    run_pipeline(_settings(extract, tmp_path / "single"))
+    run_partitioned(prepare(_settings(extract, tmp_path / "parts")), 3)
+    _assert_same_outputs(tmp_path / "single", tmp_path / "parts")
+    manifest = json.loads((tmp_path / "parts" / "run_manifest.json").read_text())
+    assert manifest["validation"]["rows_quarantined_by_contract"]["medications"] == 0
+    assert again == []

@@ -99,14 +99,15 @@ def screened_again(folder: Path, part: int) -> bool:
     """Whether a partition screened before the contracts (`clean_and_screen_partition`) must
     be screened again with their warnings (`screen_partition`): a warning flagged a row it
     holds that cleaning had kept (`apply_contract_warnings` quarantines it), or a flagged
-    table's rows cannot be told by their bucket (no such column, or labels that repeat)."""
+    table's rows cannot be told by their bucket (no such column, or labels that repeat). A
+    row cleaning had set aside already (a medication without a start time) is not one."""
     warnings = ContractWarnings.read(warnings_path(folder, part))
     for table in ("labs", "medications", "diagnoses"):
         flagged = warnings.warning_rows(table)
         if not flagged:
             continue
         path = cleaned_path(folder, part, table)
-        if not {"bucket", "reason"} <= set(frame_columns(path)):
+        if "bucket" not in frame_columns(path):  # a table's reason is written only if read
             return True
         labels = pd.Index(read_row_labels(path), copy=False)
         if not labels.is_unique:
