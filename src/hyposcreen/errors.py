@@ -41,6 +41,14 @@ class InputError(HyposcreenError):
         super().__init__(" ".join(parts))
 
 
+class OwnOutputBroken(HyposcreenError):
+    """An output of the screen broke its own contract (the review list's ranks, tiers or
+    vocabulary): a bug in hyposcreen, not in the data, the settings or the machine (EX_SOFTWARE,
+    as any other bug). The message names the broken checks, never a value of the extract."""
+
+    exit_code = 70
+
+
 class EnvironmentProblem(HyposcreenError):
     """The machine, not the data or the settings, stopped the run: a full disk, a read-only or
     unwritable output folder, a damaged state database, an orchestrator that could not start.

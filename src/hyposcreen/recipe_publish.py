@@ -18,7 +18,7 @@ from hyposcreen.arrow_columns import is_listed
 from hyposcreen.context import RunContext, RunSummary
 from hyposcreen.delivery_counts import DeliveryCounts, delivery_warnings
 from hyposcreen.empty_file_warnings import empty_part_warnings
-from hyposcreen.errors import HyposcreenError
+from hyposcreen.errors import OwnOutputBroken
 from hyposcreen.excel_form_warnings import excel_form_warnings
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.loinc_shape_warnings import loinc_shape_warnings
@@ -110,8 +110,9 @@ def write_results(
         contract = contract_of()
         if contract.critical_failures():
             problems = "; ".join(o.detail for o in contract.critical_failures())
-            raise HyposcreenError(
-                f"The review list broke its own contract ({problems}); not written."
+            raise OwnOutputBroken(
+                f"The review list broke its own contract ({problems}); not written. This is a "
+                "bug in hyposcreen, not in your data: rerun with HYPOSCREEN_DEBUG=1 and report it."
             )
         validation = {**(validation or {}), "review_list": contract.summary()}
         validation = published_paths(validation, out, settings.out_dir)  # not .partial-
