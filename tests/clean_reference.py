@@ -75,6 +75,7 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet, decimal: str = ".") -> pd.Da
     canonical = numeric * factor
     flag(implausible_values(out["analyte"], canonical, rules), "implausible")
 
+    out["value_read"] = numeric  # the number as read, before any unit
     out["patient_id"] = patient
     out["value_canonical"] = canonical  # before blanking: what the data contract checks
     out["value_num"] = canonical.where(reason.isna())

@@ -74,14 +74,17 @@ def test_ids_matching_the_labs_only_when_padded_or_dotted_warn(
 
 
 def test_one_id_written_otherwise_is_under_the_limit(tmp_path: Path) -> None:
-    """1 of the 28 medication ids (4%) is no share over 5%: the night screens clean."""
+    """1 of the 28 medication ids (4%) is no share over 5%: this warning stays quiet, the
+    night warns of the id by its count alone (patient_id_forms)."""
     folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
     _numbered(folder, "labs", "plain", odd_only=set())
     _numbered(folder, "medications", "pad", odd_only={1})
     _numbered(folder, "diagnoses", "plain", odd_only=set())
     status, night = screen(folder)
     assert _warnings(night) == []
-    assert status == 0
+    manifest = json.loads((night / "run_manifest.json").read_text())
+    assert [w["code"] for w in manifest["warnings"]] == ["patient_id_forms"]
+    assert status == 4
 
 
 def test_the_matching_form_sets_aside_leading_zeros_and_a_trailing_point_zero() -> None:
@@ -95,7 +98,7 @@ def test_ids_alike_in_matching_form_share_a_partition() -> None:
     """So a partition holds every form of an id and the partitions' counts add up."""
     parts = partition_of(pd.Series(["123", "000123", " 123.0 ", "P00123", "P001"]), 8)
     assert parts[0] == parts[1] == parts[2]
-    assert partition_of(pd.Series(["P001", "P002", "Ärztin-7"]), 8).tolist() == [6, 1, 0]
+    assert partition_of(pd.Series(["P001", "P002", "Ärztin-7", "p001"]), 8).tolist() == [5, 6, 4, 5]
 
 
 _IDS = st.lists(

@@ -23,7 +23,7 @@ from hyposcreen.context import CleanedInputs, RunContext
 from hyposcreen.recipe_clean import held_sizes
 from hyposcreen.recipe_quarantine import quarantined_rows
 from hyposcreen.recipe_read import read_once
-from hyposcreen.report.quarantine import QUARANTINE_COLUMNS, quarantine_rows
+from hyposcreen.report.quarantine import QUARANTINE_COLUMNS, SODIUM_NUMBER, quarantine_rows
 from shared_read_runs import SAMPLE, window_contexts
 
 NIGHTS = ["2026-11-19", "2026-11-20"]
@@ -80,7 +80,7 @@ def test_each_night_takes_its_own_quarantine_rows_from_the_read_encoded_once(
     built = first.shared_read.decided["lab_quarantine"] if first.shared_read else None
     expected = [_own(first_cleaned), _own(second_cleaned)]
     for mine, own in zip(found, expected):
-        assert list(mine.columns) == QUARANTINE_COLUMNS
+        assert list(mine.columns) == [*QUARANTINE_COLUMNS, SODIUM_NUMBER]  # the last unwritten
         pd.testing.assert_frame_equal(mine, own, check_exact=True)
         assert _csv(mine) == _csv(own)
     # the nights' lab quarantine differs: the bad unit is in the second night's range only

@@ -7,9 +7,16 @@ An id's *matching form* sets its writing aside: a number with leading zeros or a
 `.0` is read as its digits (`000123`, `123.0` -> `123`); any other id (`P00123`) is its own
 form. Ids are never matched in that form (two ids may be two patients); a table whose ids
 match the labs' ids only in it, for more than rules.yaml `warnings: max_near_match_id_share`
-of its distinct ids (judged on `min_rows_for_share` ids), warns. The patient-hash partitions
-hash the matching form (runners.spill), so ids alike in it meet in one partition and the
-per-partition counts add up to the whole run's. Counts only, never an id."""
+of its distinct ids (judged on `min_rows_for_share` ids), warns.
+
+Letter case is another writing (`p007` in the medications against `P007` in the labs): an
+id the labs do not hold as written but hold in lower case is counted too. Any id matching
+only in another form, one of a thousand, loses that patient's risk factors silently while
+the tables share their other ids: `patient_id_forms` warns with the counts by form (an id
+with spaces around it needs none: cleaning strips them, as the partitions' hash does). The
+patient-hash partitions hash the matching form in lower case (runners.spill), so ids alike
+in it meet in one partition and the per-partition counts add up to the whole run's. Counts
+only, never an id."""
 
 from __future__ import annotations
 
@@ -40,6 +47,14 @@ def matching_form(ids: pd.Series) -> pd.Series:
     return pd.Series(pd.array(formed, dtype="str"), index=ids.index)
 
 
+def hashed_form(ids: pd.Series) -> pd.Series:
+    """Each id (text, without surrounding spaces) in its matching form in lower case, as the
+    patient-hash partitions hash it: ids alike but for leading zeros, a trailing `.0` or
+    letter case meet in one partition."""
+    values = pa.array(matching_form(ids), type=pa.large_string(), from_pandas=True)
+    return pd.Series(pd.array(pc.utf8_lower(values), dtype="str"), index=ids.index)
+
+
 def _formed(values: pa.Array) -> pa.Array:
     """`matching_form` in Arrow (`values` itself when no id is a number)."""
     number = pc.fill_null(pc.match_substring_regex(values, _NUMBER), False)
@@ -52,12 +67,14 @@ def _formed(values: pa.Array) -> pa.Array:
 
 @dataclass(frozen=True)
 class IdForms:
-    """A table's distinct patient ids without surrounding spaces (and none empty), and those
-    of them written as numbers, as written and in their matching form (in the same order)."""
+    """A table's distinct patient ids without surrounding spaces (and none empty) and the same
+    in lower case (`folded`, in their order), and those of them written as numbers, as written
+    and in their matching form (in the same order)."""
 
     ids: pa.Array
     number_ids: pa.Array
     number_forms: pa.Array
+    folded: pa.Array
 
 
 def id_forms(distinct: pa.Array) -> IdForms:
@@ -65,7 +82,7 @@ def id_forms(distinct: pa.Array) -> IdForms:
     values = pc.unique(pc.utf8_trim_whitespace(distinct))
     values = values.filter(pc.not_equal(values, ""))
     numbers = values.filter(pc.fill_null(pc.match_substring_regex(values, _NUMBER), False))
-    return IdForms(values, numbers, _formed(numbers))
+    return IdForms(values, numbers, _formed(numbers), pc.utf8_lower(values))
 
 
 def near_matches(forms: Mapping[str, IdForms]) -> NearMatches:
@@ -106,3 +123,65 @@ def near_match_warnings(
         for name, (patients, near) in sorted((counts or {}).items())
         if patients >= enough and near / patients > limit
     ]
+
+
+def case_matches(forms: Mapping[str, IdForms]) -> NearMatches:
+    """Per table of `forms` but the labs: its count of ids, without surrounding spaces, and
+    how many of them the labs do not hold as written but hold in lower case (`p007` against
+    `P007`). An id written as a number never does: its lower case is itself."""
+    labs = forms["labs"]
+    found = {}
+    for name, table in forms.items():
+        if name == "labs":
+            continue
+        near = 0
+        if len(table.ids) and len(labs.ids):
+            apart = pc.invert(pc.is_in(table.ids, value_set=labs.ids))
+            folded = table.folded.filter(apart)
+            near = pc.sum(pc.is_in(folded, value_set=labs.folded)).as_py() or 0
+        found[name] = (len(table.ids), int(near))
+    return found
+
+
+def id_form_warnings(
+    near: Mapping[str, tuple[int, int]] | None,
+    case: Mapping[str, tuple[int, int]] | None,
+    limits: WarningThresholds,
+) -> list[RunWarning]:
+    """A warning for each table any of whose ids match a lab id only in another form (leading
+    zeros or a trailing .0 set aside: `near`, near_matches; letter case: `case`), but a table
+    whose ids match so only without leading zeros, already over near_match_warnings' limit."""
+    near, case = near or {}, case or {}
+    found = []
+    over = _over_limit(near, limits)
+    for name in sorted(set(near) | set(case)):
+        patients = max(near.get(name, (0, 0))[0], case.get(name, (0, 0))[0])
+        zeros, letters = near.get(name, (0, 0))[1], case.get(name, (0, 0))[1]
+        if not zeros + letters or (name in over and not letters):
+            continue
+        forms = [f"{n} only in letter case (p007 against P007)" for n in [letters] if n] + [
+            f"{n} only with leading zeros or a trailing .0 set aside (0007 or 7.0 against 7)"
+            for n in [zeros]
+            if n
+        ]
+        found.append(
+            RunWarning(
+                "patient_id_forms",
+                f"{zeros + letters} of the {patients} patient id(s) of table {name} match no "
+                f"id of table labs as written but match one in another form: "
+                f"{'; '.join(forms)}. No risk factor from those {name} rows reaches a case. "
+                "Ask for the ids written alike in every table.",
+            )
+        )
+    return found
+
+
+def _over_limit(near: Mapping[str, tuple[int, int]], limits: WarningThresholds) -> set[str]:
+    """The tables near_match_warnings warns of."""
+    enough = max(limits.min_rows_for_share, 1)
+    limit = limits.max_near_match_id_share
+    return {
+        name
+        for name, (patients, count) in near.items()
+        if patients >= enough and count / patients > limit
+    }

@@ -25,6 +25,7 @@ from hyposcreen.loinc_shape_warnings import loinc_shape_warnings
 from hyposcreen.nightly.remember import remember_run
 from hyposcreen.quarantine_text import Matches
 from hyposcreen.quarantine_warnings import quarantine_warnings
+from hyposcreen.quarantined_low_sodiums import quarantined_low_sodium_warnings
 from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.coverage import for_csv as coverage_for_csv
 from hyposcreen.report.coverage import page_rows as coverage_page_rows
@@ -34,6 +35,7 @@ from hyposcreen.report.evidence import evidence_for_csv
 from hyposcreen.report.folders import publish_folder, published_paths
 from hyposcreen.report.manifest import build_manifest, compute_run_id
 from hyposcreen.report.patient_identifiers import conflicting_identifiers
+from hyposcreen.report.quarantine import SODIUM_NUMBER
 from hyposcreen.report.review_list import build_review_list, evidence_table, to_text
 from hyposcreen.report.review_page import PageInfo, write_review_views
 from hyposcreen.report.writers import synced_together, write_csv, write_json, write_parquet
@@ -105,7 +107,8 @@ def write_results(
         info = page_info(ctx, run_id, warnings, coverage)
         between_writers()  # what the list, its contract and the CSVs left, before the views
         write_review_views(out, review, result.sodium_results, evidence, info)
-        write_csv(out / "quarantine.csv", quarantine, blocks_by="table")  # same rows nightly
+        written = quarantine.drop(columns=[SODIUM_NUMBER], errors="ignore")  # never written
+        write_csv(out / "quarantine.csv", written, blocks_by="table")  # same rows nightly
         write_csv(out / "coverage.csv", coverage_for_csv(coverage))
         contract = contract_of()
         if contract.critical_failures():
@@ -219,6 +222,7 @@ def run_warnings(
         lab_names=settings.source == "canonical",
         vocabulary_tables=settings.source == "omop",
     ) + quarantine_warnings(quarantine, reconciliation, limits, ctx.mapping.decimal, where, times)
+    found += quarantined_low_sodium_warnings(quarantine, ctx.rules, ctx.profile, where)
     labs = tables.get("labs")
     found += delivery_warnings(delivery_counts, limits, labs.source_counts if labs else None)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)

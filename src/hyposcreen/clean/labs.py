@@ -4,7 +4,8 @@ pandas at the edges: the frame's text columns are encoded as codes of their dist
 each distinct text is interpreted once (result text -> number and censoring, unit -> its key,
 status -> its key), and the rows are judged in the engine against the rule tables
 (clean.lab_sql). The cleaned frame keeps the input's rows, order and columns, and adds
-value_canonical, value_num, censored, bucket and reason.
+value_read (the number as read, before any unit: a quarantined row's too), value_canonical,
+value_num, censored, bucket and reason.
 """
 
 from __future__ import annotations
@@ -108,9 +109,10 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet, decimal: str = ".") -> pd.Da
     given = malformed.notna().to_numpy()
     reason[given] = malformed.to_numpy()[given]
     reason[duplicate] = DUPLICATE
+    numeric = pd.Series(engine.in_row_order(judged, "numeric", length), index=out.index)
     if decimal == ",":
-        numeric = pd.Series(engine.in_row_order(judged, "numeric", length), index=out.index)
         out["value"] = out["value"].where(out["value"].notna(), numeric)
+    out["value_read"] = numeric
     out["patient_id"] = patient
     out["value_canonical"] = pd.Series(canonical, index=out.index)
     out["value_num"] = pd.Series(np.where(used, canonical, np.nan), index=out.index)

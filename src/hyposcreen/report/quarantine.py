@@ -21,6 +21,9 @@ from hyposcreen.ingest.timeparse import is_utc, to_instants
 
 QUARANTINE_COLUMNS = ["table", "source_file", "source_row", "reason", "patient_id", "original"]
 LABEL = "_label"
+# a column of the rows that is never written: a serum sodium's number (in mmol/L where its
+# unit converts, else as written; NaN for any other row), for quarantined_low_sodiums
+SODIUM_NUMBER = "_sodium_number"
 
 
 def _original_columns(table: str, frame: pd.DataFrame) -> list[str]:
@@ -196,6 +199,7 @@ def quarantine_rows(
                     "reason": rows["reason"].to_numpy(),
                     "patient_id": rows["patient_id"].to_numpy(),
                     "original": payload,
+                    SODIUM_NUMBER: _sodium_numbers(rows),
                     LABEL: rows.index.to_numpy(),
                 }
             )
@@ -204,6 +208,20 @@ def quarantine_rows(
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
     return out if keep_labels else order_quarantine(out)
+
+
+def _sodium_numbers(rows: pd.DataFrame) -> np.ndarray:
+    """Each quarantined row's number if it is a serum sodium result with one (clean.labs: in
+    canonical units where the unit converts, else `value_read`, the number as written), NaN
+    for any other row (and every row of another table)."""
+    if "analyte" not in rows.columns or "value_canonical" not in rows.columns:
+        return np.full(len(rows), np.nan)
+    number = rows["value_canonical"].to_numpy(dtype="float64", na_value=np.nan)
+    if "value_read" in rows.columns:
+        read = rows["value_read"].to_numpy(dtype="float64", na_value=np.nan)
+        number = np.where(np.isnan(number), read, number)
+    sodium = (rows["analyte"] == "sodium").to_numpy(dtype=bool, na_value=False)
+    return np.where(sodium, number, np.nan)
 
 
 def _second_texts(

@@ -29,7 +29,7 @@ from hyposcreen.ingest.csv_parser import DEFAULT_MAX_ROW_BYTES
 from hyposcreen.ingest.linescan import decompressed_size
 from hyposcreen.ingest.suffixes import gzipped, parquet
 from hyposcreen.ingest.tabular import RowFilter, TableStream, empty_frame
-from hyposcreen.patient_id_forms import matching_form
+from hyposcreen.patient_id_forms import hashed_form
 from hyposcreen.recipe import ingest_table
 from hyposcreen.runners.background_writes import BackgroundWrites
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_table, write_table
@@ -49,7 +49,8 @@ _CSV_SAMPLE_BYTES = 1 << 20
 def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
     """The partition (0..n-1) of each row: a stable hash of the patient id without surrounding
     spaces, as cleaning keys patients (missing ids hash like the empty id), in its matching
-    form (patient_id_forms: `000123` and `123.0` meet `123`, so their counts add up)."""
+    form in lower case (patient_id_forms.hashed_form: `000123` and `123.0` meet `123`, `p007`
+    meets `P007`, so their counts add up)."""
     if partitions == 1:
         return np.zeros(len(patient_id), dtype=np.int64)
     # each distinct id is stripped and hashed once (Arrow finds them)
@@ -57,7 +58,7 @@ def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()
     encoded = pc.dictionary_encode(pc.fill_null(ids, ""))
-    stripped = matching_form(pd.Series(encoded.dictionary, dtype="str").str.strip())
+    stripped = hashed_form(pd.Series(encoded.dictionary, dtype="str").str.strip())
     distinct = pa.array(stripped, from_pandas=True).to_numpy(zero_copy_only=False)
     hashed = pd.util.hash_array(distinct, categorize=False) % np.uint64(partitions)
     return hashed.astype(np.int64)[encoded.indices.to_numpy()]

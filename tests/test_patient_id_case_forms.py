@@ -1,0 +1,68 @@
+"""A delivery whose medications write a single patient's id in another letter case (`p007`
+where the labs write `P007`) or with leading zeros (`0007` against `7`): that patient's risk
+factors reached no case, and the night exited 0 (the tables share their other ids, and one id
+is under the near-match share). Any such id now warns (patient_id_forms, exit 4) with counts
+by form only, alike in one process and in patient-hash partitions, which put `p007` and
+`P007` in one partition."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from hyposcreen.patient_id_forms import case_matches, id_forms
+from sample_delivery import SAMPLE, rewrite_patient_ids, screen
+
+MEDICATION_PATIENTS = 28  # distinct patient ids of the sample's medications
+
+
+def _forms(night: Path) -> list[str]:
+    manifest = json.loads((night / "run_manifest.json").read_text())
+    return [w["message"] for w in manifest["warnings"] if w["code"] == "patient_id_forms"]
+
+
+@pytest.mark.parametrize("partitions", ["1", "3"])
+def test_one_medication_id_in_lower_case_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], partitions: str
+) -> None:
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    rewrite_patient_ids(folder, "medications", lambda ids: ids.where(ids != "P007", "p007"))
+    status, night = screen(folder, "--partitions", partitions)
+    err = capsys.readouterr().err
+    assert status == 4
+    assert _forms(night) == [
+        f"1 of the {MEDICATION_PATIENTS} patient id(s) of table medications match no id of "
+        "table labs as written but match one in another form: 1 only in letter case (p007 "
+        "against P007). No risk factor from those medications rows reaches a case. Ask for "
+        "the ids written alike in every table."
+    ]
+    assert "P007" not in err.replace("p007 against P007", "")  # the example only, no id
+
+
+def test_one_medication_id_with_leading_zeros_warns(tmp_path: Path) -> None:
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    for table in ("labs", "medications", "diagnoses"):
+        rewrite_patient_ids(folder, table, lambda ids: ids.str[1:].astype(int).astype(str))
+    rewrite_patient_ids(folder, "medications", lambda ids: ids.where(ids != "7", "0007"))
+    status, night = screen(folder)
+    assert status == 4
+    (message,) = _forms(night)
+    assert message.startswith(f"1 of the {MEDICATION_PATIENTS} patient id(s) of table medications")
+    assert "1 only with leading zeros or a trailing .0 set aside" in message
+
+
+def test_case_matches_count_ids_the_labs_hold_only_in_another_case() -> None:
+    def forms(*ids: str) -> object:
+        return id_forms(pa.array(ids, pa.large_string()))
+
+    counted = case_matches(
+        {
+            "labs": forms("P007", "p008", "P008", "7", "Ärztin"),
+            "medications": forms("p007", "P008", "x1", "7", "ärztin", "ÄRZTIN"),
+        }  # type: ignore[dict-item]
+    )
+    assert counted == {"medications": (6, 3)}  # p007, ärztin, ÄRZTIN
