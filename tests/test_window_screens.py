@@ -149,3 +149,32 @@ def test_cases_ordered_once_for_every_window_are_each_windows_own_order() -> Non
     for mine, own in zip(got, expected, strict=True):
         pd.testing.assert_frame_equal(mine, own, check_exact=True)
     assert [list(c["rank"]) for c in got][1] == [0, 0, 0, 0]
+
+
+def test_the_results_registered_for_the_case_query_are_the_case_patients_only() -> None:
+    """Of the windows' sodium results, those registered for the case query and the case steps
+    are every row of each patient with a hyponatremic result in its window (one found in the
+    window only, or low only outside it, registers nothing), each numbered by
+    its position among all the results, as `find_cases` of all the results finds them."""
+    from hyposcreen.screen.finding import find_cases
+    from hyposcreen.screen.windows import _of_case_patients
+
+    results = pd.DataFrame(
+        {
+            "patient_id": pd.array(["0:A", "0:B", "1:A", "0:A", "0:C", None, "1:A"], dtype="str"),
+            "specimen_time": pd.to_datetime([f"2026-11-20 0{h}:00" for h in range(7)]),
+            "value_num": [130.0, 129.0, 140.0, 139.0, 131.0, 128.0, 141.0],
+            "glucose_mg_dl": [float("nan")] * 7,
+            "censored": pd.array([""] * 7, dtype="str"),
+            "corrected_sodium": [130.0, 129.0, 140.0, 139.0, 131.0, 128.0, 141.0],
+            "hyponatremic": [True, True, False, False, False, True, False],
+            "in_window": [True, False, True, True, True, False, True],
+            "severity": pd.array(["mild", "mild", None, None, None, "mild", None], dtype="str"),
+            "level": pd.array(["1", "1", None, None, None, "1", None], dtype="str"),
+        }
+    )
+    registered = _of_case_patients(results)
+    assert list(registered["row"]) == [0, 3]
+    assert list(registered["patient_id"]) == ["0:A", "0:A"]
+    expected = find_cases(results)
+    pd.testing.assert_frame_equal(find_cases(registered.drop(columns="row")), expected)

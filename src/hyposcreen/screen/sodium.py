@@ -222,12 +222,15 @@ def classify(results: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     )
     low_measured = compare(measured, profile.hyponatremia_op, profile.hyponatremia_threshold)
     out["hyperglycemia_related"] = low_measured & ~out["hyponatremic"]
-    severity = pd.Series(None, index=out.index, dtype=object)
-    level = pd.Series(None, index=out.index, dtype=object)
+    severity = np.full(len(out), None, dtype=object)  # the first band each result falls in
+    level = np.full(len(out), None, dtype=object)
+    open_ = np.array(out["hyponatremic"], dtype=bool)  # not yet in a band (a copy)
     for band in profile.bands:
-        hit = out["hyponatremic"] & severity.isna() & compare(corrected, band.op, band.threshold)
+        hit = open_ & compare(corrected, band.op, band.threshold).to_numpy(dtype=bool)
         severity[hit] = band.label
         level[hit] = band.level
-    out["severity"] = severity
-    out["level"] = level
+        if not pd.isna(band.label):  # a band without a label leaves its results open
+            open_ &= ~hit
+    out["severity"] = pd.Series(severity, index=out.index, dtype=object)
+    out["level"] = pd.Series(level, index=out.index, dtype=object)
     return out

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hyposcreen.arrow_columns import is_listed
 from hyposcreen.config import Window
 from hyposcreen.ingest.timeparse import instant_of
 from hyposcreen.rules.loader import Profile, RuleSet
@@ -107,7 +108,7 @@ def screen_windows(
         ends = np.array([w.end.to_datetime64() for w in instants])[number]
         results = sodium_results(corrected, profile, (time >= starts) & (time < ends))
         own = results.assign(patient_id=_prefixed(results["patient_id"], prefixes, number))
-        db.register("results", own.assign(row=np.arange(len(own))))
+        db.register("results", _of_case_patients(own))
         # each patient's flags as its window's known ones, but where checked again
         results["possibly_spurious"] = spurious_of_some(own, rules, flags, again).to_numpy()
         own = own.assign(possibly_spurious=results["possibly_spurious"])
@@ -154,6 +155,18 @@ def screen_windows(
         )  # fmt: skip
         screens.append(_with_wall_times(screen, timezone))
     return screens
+
+
+def _of_case_patients(results: pd.DataFrame) -> pd.DataFrame:
+    """The results (numbered in `row` among all) of the patients with a hyponatremic result in
+    their window: all the case query and the case steps read of them (`find_cases` finds a
+    case for each such patient, the steps keep the cases' patients), so the other patients'
+    rows are never registered."""
+    low = results["in_window"].to_numpy(dtype=bool) & results["hyponatremic"].to_numpy(
+        dtype=bool, na_value=False
+    )
+    kept = np.flatnonzero(is_listed(results["patient_id"], results["patient_id"][low]))
+    return results.iloc[kept].assign(row=kept)
 
 
 def _spurious(pairs: KnownPairs) -> np.ndarray:
