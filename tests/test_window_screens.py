@@ -125,7 +125,9 @@ def test_cases_ordered_once_for_every_window_are_each_windows_own_order() -> Non
     the patient, a missing corrected sodium and a window with no listed case: put in order
     and ranked in one sort, each window's rows are `order_cases` of its own rows."""
     from hyposcreen.screen.listing import order_cases
-    from hyposcreen.screen.windows import _cuts, _ordered_by_window, window_prefix
+    from hyposcreen.screen.window_ids import cut_by_window as _cuts
+    from hyposcreen.screen.window_ids import window_prefix
+    from hyposcreen.screen.windows import _ordered_by_window
 
     times = pd.to_datetime(["2026-11-20 08:00", "2026-11-20 07:00", "2026-11-20 08:00"])
     rows = []

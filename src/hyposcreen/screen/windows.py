@@ -44,6 +44,14 @@ from hyposcreen.screen.finding import find_cases
 from hyposcreen.screen.listing import ORDER_ASCENDING, ORDER_KEYS
 from hyposcreen.screen.serial import spurious_of_some
 from hyposcreen.screen.sodium import KnownPairs, correct_for_glucose
+from hyposcreen.screen.window_ids import (
+    cut_by_window,
+    window_numbers,
+    window_prefix,
+    window_runs,
+    with_prefix,
+    without_prefix,
+)
 
 
 @dataclass(frozen=True)
@@ -60,11 +68,6 @@ class WindowCut:
     labs: np.ndarray
     medications: np.ndarray
     diagnoses: np.ndarray
-
-
-def window_prefix(number: int, windows: int) -> str:
-    """The prefix of window `number`'s patient ids among `windows` screened at once."""
-    return f"{number:0{len(str(max(windows - 1, 0)))}d}:"
 
 
 def screen_windows(
@@ -107,7 +110,7 @@ def screen_windows(
         starts = np.array([w.start.to_datetime64() for w in instants])[number]
         ends = np.array([w.end.to_datetime64() for w in instants])[number]
         results = sodium_results(corrected, profile, (time >= starts) & (time < ends))
-        own = results.assign(patient_id=_prefixed(results["patient_id"], prefixes, number))
+        own = results.assign(patient_id=with_prefix(results["patient_id"], prefixes, number))
         db.register("results", _of_case_patients(own))
         # each patient's flags as its window's known ones, but where checked again
         results["possibly_spurious"] = spurious_of_some(own, rules, flags, again).to_numpy()
@@ -116,9 +119,9 @@ def screen_windows(
         if cases.empty:
             return [None] * count
         db.keep_patients(("results",), cases["patient_id"])
-        of_case = _window_numbers(cases["patient_id"], count)
-        unprefixed = _unprefixed(cases["patient_id"], count)
-        patients = [unprefixed.iloc[a:b] for a, b in _runs(of_case, count)]
+        of_case = window_numbers(cases["patient_id"], count)
+        unprefixed = without_prefix(cases["patient_id"], count)
+        patients = [unprefixed.iloc[a:b] for a, b in window_runs(of_case, count)]
         db.register("labs", _case_labs(lab_rows, [c.labs for c in cuts], patients, prefixes))
         meds, _ = _case_events(medications, [c.medications for c in cuts], patients, prefixes)
         diags, diag_rows = _case_events(diagnoses, [c.diagnoses for c in cuts], patients, prefixes)
@@ -129,10 +132,10 @@ def screen_windows(
         )
     matched = medications.index.isin(drug_matches["row"])
     evidence = {
-        "cases": _cuts(_ordered_by_window(found.cases, count), count),
-        "meds": _cuts(found.medication_evidence, count),
-        "conditions": _cuts(found.condition_evidence, count),
-        "cofactors": _cuts(found.cofactor_evidence, count),
+        "cases": cut_by_window(_ordered_by_window(found.cases, count), count),
+        "meds": cut_by_window(found.medication_evidence, count),
+        "conditions": cut_by_window(found.condition_evidence, count),
+        "cofactors": cut_by_window(found.cofactor_evidence, count),
     }
     screens: list[ScreenResult | None] = []
     for n, cut in enumerate(cuts):
@@ -178,43 +181,6 @@ def _changed(pairs: KnownPairs) -> np.ndarray:
     return np.asarray(pairs.changed if pairs.changed is not None else [], dtype=np.int64)
 
 
-def _prefixed(patient_id: pd.Series, prefixes: np.ndarray, number: np.ndarray) -> pd.Series:
-    """Each row's patient id behind its window's prefix (`prefixes` by window number, `number`
-    each row's), joined in Arrow (a missing id stays missing)."""
-    ids = pa.array(patient_id.astype("str").array)
-    if isinstance(ids, pa.ChunkedArray):
-        ids = ids.combine_chunks()
-    prefix = pc.take(pa.array(list(prefixes), type=ids.type), pa.array(number, type=pa.int64()))
-    joined = pc.binary_join_element_wise(prefix, ids, pa.scalar("", ids.type))
-    return pd.Series(pd.array(joined, dtype="str"), index=patient_id.index)
-
-
-def _unprefixed(patient_id: pd.Series, windows: int) -> pd.Series:
-    return patient_id.str.slice(len(window_prefix(0, windows)))
-
-
-def _window_numbers(patient_id: pd.Series, windows: int) -> np.ndarray:
-    """The window number of each prefixed patient id."""
-    width = len(window_prefix(0, windows)) - 1
-    return patient_id.str.slice(0, width).astype("int64").to_numpy()
-
-
-def _runs(numbers: np.ndarray, windows: int) -> list[tuple[int, int]]:
-    """Per window, the [start, end) of its rows in `numbers` (sorted)."""
-    edges = np.searchsorted(numbers, np.arange(windows + 1))
-    return [(int(edges[n]), int(edges[n + 1])) for n in range(windows)]
-
-
-def _cuts(frame: pd.DataFrame, windows: int) -> list[pd.DataFrame]:
-    """Each window's rows of a frame in prefixed patient order, the prefix taken off."""
-    if frame.empty:
-        return [frame] * windows
-    runs = _runs(_window_numbers(frame["patient_id"], windows), windows)
-    patient_id = _unprefixed(frame["patient_id"], windows)
-    unprefixed = frame.assign(patient_id=patient_id)
-    return [unprefixed.iloc[a:b].reset_index(drop=True) for a, b in runs]
-
-
 def _ordered_by_window(cases: pd.DataFrame, windows: int) -> pd.DataFrame:
     """Each window's cases in `listing.order_cases`' order, ranked as it ranks them, the
     windows in turn: one stable sort by window and then its keys (within a window the rows
@@ -223,7 +189,7 @@ def _ordered_by_window(cases: pd.DataFrame, windows: int) -> pd.DataFrame:
     if cases.empty:
         return order_cases(cases)
     keys = cases.reset_index(drop=True)
-    keys = keys.assign(window_number=_window_numbers(keys["patient_id"], windows))
+    keys = keys.assign(window_number=window_numbers(keys["patient_id"], windows))
     by = ["window_number", *ORDER_KEYS]
     positions = keys.sort_values(
         by, ascending=[True, *ORDER_ASCENDING], kind="stable"
@@ -287,7 +253,7 @@ def _case_events(
         counts.append(len(kept))
     rows = events.iloc[np.concatenate(taken)]
     number = np.repeat(np.arange(len(masks)), counts)
-    return rows.assign(patient_id=_prefixed(rows["patient_id"], prefixes, number)), counts
+    return rows.assign(patient_id=with_prefix(rows["patient_id"], prefixes, number)), counts
 
 
 def _all_patients(patients: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
