@@ -104,14 +104,23 @@ def _json_of_codes(columns: dict[str, tuple[np.ndarray, np.ndarray]], length: in
     """Each row as `json.dumps(row without nulls, default=str, sort_keys=True)`, built a column
     at a time from `columns` (key -> each row's code and the JSON text of each code, a null's
     code -1): each distinct value is encoded once as its `, "key": value` pair (a null as
-    nothing), the pairs of a row are appended in key order and the first pair's ', ' cut."""
-    objects = np.full(length, "", dtype=object)
+    nothing), the pairs of a row joined in key order in Arrow (no Python text made per row and
+    column) and the first pair's ', ' cut."""
+    if not columns:
+        return np.full(length, "{}", dtype=object)
+    pairs = []
     for key in sorted(columns):
         codes, texts = columns[key]
         separator = ", " + json.dumps(key) + ": "
-        pairs = np.array([*(separator + texts), ""], dtype=object)
-        objects = objects + pairs[codes]
-    return ("{" + pd.Series(objects, dtype=object).str.slice(2) + "}").to_numpy(dtype=object)
+        coded = pa.array([*(separator + texts), ""], type=pa.large_string())
+        pairs.append(coded.take(pa.array(np.where(codes < 0, len(texts), codes))))
+    joined = pc.binary_join_element_wise(*pairs, _TEXT_EMPTY)  # each row's pairs in key order
+    first_cut = pc.utf8_slice_codeunits(joined, 2)  # every pair starts ', ' (ASCII)
+    objects = pc.binary_join_element_wise(_TEXT_OPEN, first_cut, _TEXT_CLOSE, _TEXT_EMPTY)
+    return np.asarray(objects.to_numpy(zero_copy_only=False), dtype=object)
+
+
+_TEXT_EMPTY, _TEXT_OPEN, _TEXT_CLOSE = (pa.scalar(t, pa.large_string()) for t in ("", "{", "}"))
 
 
 def _coded_json(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
