@@ -104,14 +104,28 @@ def _json_of_codes(columns: dict[str, tuple[np.ndarray, np.ndarray]], length: in
     """Each row as `json.dumps(row without nulls, default=str, sort_keys=True)`, built a column
     at a time from `columns` (key -> each row's code and the JSON text of each code, a null's
     code -1): each distinct value is encoded once as its `, "key": value` pair (a null as
-    nothing), the pairs of a row are appended in key order and the first pair's ', ' cut."""
-    objects = np.full(length, "", dtype=object)
+    nothing), the pairs of a row joined in key order in Arrow (no Python text made per row and
+    column) and the first pair's ', ' cut."""
+    if not columns:
+        return np.full(length, "{}", dtype=object)
+    return np.asarray(_json_text_of_codes(columns).to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _json_text_of_codes(columns: dict[str, tuple[np.ndarray, np.ndarray]]) -> pa.Array:
+    """`_json_of_codes` as Arrow text (of at least one column)."""
+    pairs = []
     for key in sorted(columns):
         codes, texts = columns[key]
         separator = ", " + json.dumps(key) + ": "
-        pairs = np.array([*(separator + texts), ""], dtype=object)
-        objects = objects + pairs[codes]
-    return ("{" + pd.Series(objects, dtype=object).str.slice(2) + "}").to_numpy(dtype=object)
+        coded = pa.array([*(separator + texts), ""], type=pa.large_string())
+        pairs.append(coded.take(pa.array(np.where(codes < 0, len(texts), codes))))
+    joined = pc.binary_join_element_wise(*pairs, _TEXT_EMPTY)  # each row's pairs in key order
+    first_cut = pc.utf8_slice_codeunits(joined, 2)  # every pair starts ', ' (ASCII)
+    return pc.binary_join_element_wise(_TEXT_OPEN, first_cut, _TEXT_CLOSE, _TEXT_EMPTY)
+
+
+_TEXT_EMPTY, _TEXT_OPEN, _TEXT_CLOSE = (pa.scalar(t, pa.large_string()) for t in ("", "{", "}"))
+_TEXT_COLUMN = pd.StringDtype("pyarrow", na_value=np.nan)  # the `str` of pandas' frames
 
 
 def _coded_json(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -189,15 +203,19 @@ def quarantine_rows(
                 codes = np.where(fill, typed_codes + len(texts), codes)
                 texts = np.concatenate([texts, typed_texts])
             coded[time_raw.get(column, column)] = (codes, texts)
-        payload = _json_of_codes(coded, len(rows))
+        payload = (  # pandas' text column kept in Arrow (no Python string made per row)
+            pd.array(_json_text_of_codes(coded), dtype=_TEXT_COLUMN)
+            if coded
+            else _json_of_codes(coded, len(rows))
+        )
         parts.append(
             pd.DataFrame(
                 {
                     "table": table,
-                    "source_file": rows["source_file"].to_numpy(),
-                    "source_row": rows["source_row"].astype("str").to_numpy(),
-                    "reason": rows["reason"].to_numpy(),
-                    "patient_id": rows["patient_id"].to_numpy(),
+                    "source_file": _text_values(rows["source_file"]),
+                    "source_row": _text_values(rows["source_row"].astype("str")),
+                    "reason": _text_values(rows["reason"]),
+                    "patient_id": _text_values(rows["patient_id"]),
                     "original": payload,
                     SODIUM_NUMBER: _sodium_numbers(rows),
                     LABEL: rows.index.to_numpy(),
@@ -208,6 +226,12 @@ def quarantine_rows(
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
     return out if keep_labels else order_quarantine(out)
+
+
+def _text_values(values: pd.Series) -> Any:
+    """The column's values for a new frame: pandas' `str` column as its Arrow text (the column
+    it becomes either way), any other as numpy's."""
+    return values.array if values.dtype == _TEXT_COLUMN else values.to_numpy()
 
 
 def _sodium_numbers(rows: pd.DataFrame) -> np.ndarray:
