@@ -75,7 +75,7 @@ def test_floats_and_mixed_objects_are_left_to_pandas(tmp_path: Path) -> None:
 def test_quarantined_rows_are_json_as_json_dumps_writes_them() -> None:
     import json
 
-    from hyposcreen.report.quarantine import _json_objects
+    from hyposcreen.report.quarantine_json import _json_objects
 
     rows = [
         {"code": "E87.1", "note": 'say "hi"', "value": 1.5, "when": pd.Timestamp("2026-11-20")},
@@ -107,7 +107,8 @@ def test_quarantined_typed_columns_are_json_as_their_objects_are() -> None:
     import json
 
     from hyposcreen.clean import QUARANTINED
-    from hyposcreen.report.quarantine import _json_objects, quarantine_rows
+    from hyposcreen.report.quarantine import quarantine_rows
+    from hyposcreen.report.quarantine_json import _json_objects
 
     times = pd.Series(
         pd.to_datetime(
