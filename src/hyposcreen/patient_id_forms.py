@@ -20,7 +20,7 @@ only, never an id."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -90,18 +90,7 @@ def near_matches(forms: Mapping[str, IdForms]) -> NearMatches:
     how many of them the labs do not hold as written but hold in matching form. Only an id
     written as a number can: another id is its own form, and the form of a lab id is either
     that lab id itself (which the table's id is not) or digits (which another id is not)."""
-    labs = forms["labs"]
-    found = {}
-    for name, table in forms.items():
-        if name == "labs":
-            continue
-        near = 0
-        if len(table.number_ids) and len(labs.number_forms):
-            apart = pc.invert(pc.is_in(table.number_ids, value_set=labs.ids))
-            formed = table.number_forms.filter(apart)
-            near = pc.sum(pc.is_in(formed, value_set=labs.number_forms)).as_py() or 0
-        found[name] = (len(table.ids), int(near))
-    return found
+    return _matching_only_otherwise(forms, lambda t: t.number_ids, lambda t: t.number_forms)
 
 
 def near_match_warnings(
@@ -129,16 +118,26 @@ def case_matches(forms: Mapping[str, IdForms]) -> NearMatches:
     """Per table of `forms` but the labs: its count of ids, without surrounding spaces, and
     how many of them the labs do not hold as written but hold in lower case (`p007` against
     `P007`). An id written as a number never does: its lower case is itself."""
+    return _matching_only_otherwise(forms, lambda t: t.ids, lambda t: t.folded)
+
+
+def _matching_only_otherwise(
+    forms: Mapping[str, IdForms],
+    written: Callable[[IdForms], pa.Array],
+    formed: Callable[[IdForms], pa.Array],
+) -> NearMatches:
+    """Per table but the labs: its count of ids, and how many of its `written` ids the labs
+    do not hold as written whose `formed` id (in the same order) is one of the labs'."""
     labs = forms["labs"]
     found = {}
     for name, table in forms.items():
         if name == "labs":
             continue
         near = 0
-        if len(table.ids) and len(labs.ids):
-            apart = pc.invert(pc.is_in(table.ids, value_set=labs.ids))
-            folded = table.folded.filter(apart)
-            near = pc.sum(pc.is_in(folded, value_set=labs.folded)).as_py() or 0
+        if len(written(table)) and len(formed(labs)):
+            apart = pc.invert(pc.is_in(written(table), value_set=labs.ids))
+            found_formed = formed(table).filter(apart)
+            near = pc.sum(pc.is_in(found_formed, value_set=formed(labs))).as_py() or 0
         found[name] = (len(table.ids), int(near))
     return found
 
