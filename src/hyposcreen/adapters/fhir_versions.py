@@ -134,13 +134,22 @@ def quarantine_superseded(
 def _older(rows: pd.DataFrame) -> pd.Series:
     """True for each row of an older version among rows sharing a key (see module text)."""
     group = rows[KEY]
+    older = pd.Series(False, index=rows.index)
+    for ordered, values in _orders(rows):
+        older |= ordered & (values < values.groupby(group).transform("max"))
+    return older.astype(bool)
+
+
+def _orders(rows: pd.DataFrame) -> list[tuple[pd.Series, pd.Series]]:
+    """How the rows sharing a key are ordered (module text), as (which rows it orders, their
+    values): by numeric versionId where every row of the key has one, else by lastUpdated
+    (in UTC) where every row of the key has one; a key neither orders is in neither."""
+    group = rows[KEY]
     number = pd.to_numeric(rows[VERSION_ID], errors="coerce")
     instant = pd.to_datetime(rows[LAST_UPDATED], utc=True, errors="coerce", format="ISO8601")
     by_number = number.notna().groupby(group).transform("all")
     by_instant = instant.notna().groupby(group).transform("all") & ~by_number
-    older_number = by_number & (number < number.groupby(group).transform("max"))
-    older_instant = by_instant & (instant < instant.groupby(group).transform("max"))
-    return (older_number | older_instant).astype(bool)
+    return [(by_number, number), (by_instant, instant)]
 
 
 def _deleted(rows: pd.DataFrame, deletions: Sequence[Version]) -> pd.Series:
@@ -149,12 +158,8 @@ def _deleted(rows: pd.DataFrame, deletions: Sequence[Version]) -> pd.Series:
     both = pd.concat([rows, stated], ignore_index=True)
     deletion = pd.Series([False] * len(rows) + [True] * len(stated), index=both.index)
     group = both[KEY]
-    number = pd.to_numeric(both[VERSION_ID], errors="coerce")
-    instant = pd.to_datetime(both[LAST_UPDATED], utc=True, errors="coerce", format="ISO8601")
-    by_number = number.notna().groupby(group).transform("all")
-    by_instant = instant.notna().groupby(group).transform("all") & ~by_number
     found = pd.Series(False, index=both.index)
-    for ordered, values in ((by_number, number), (by_instant, instant)):
+    for ordered, values in _orders(both):
         newest_deletion = values.where(deletion).groupby(group).transform("max")
         newest_kept = values.where(~deletion).groupby(group).transform("max")
         found |= ordered & (newest_deletion > newest_kept)
