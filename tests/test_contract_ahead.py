@@ -23,7 +23,7 @@ from hyposcreen.runners import contract_ahead, handoff
 from hyposcreen.runners.contract_ahead import GatheredAhead, Watch, gathers_ahead
 from hyposcreen.runners.contract_gather import WholeContractTables, _positions, cleaned_path
 from hyposcreen.runners.handoff import read_frame, write_frame
-from hyposcreen.runners.partition_work import ContractWarnings, clean_partition
+from hyposcreen.runners.partition_work import ContractWarnings, clean_and_screen_partition
 from hyposcreen.runners.spill import spill_table
 from hyposcreen.validate import warm_up
 from hyposcreen.validate.derived import distinct_categories
@@ -44,7 +44,7 @@ def _cleaned(tmp_path: Path) -> tuple[RunContext, Path, dict[str, IngestedTable]
     folder.mkdir()
     tables = {name: spill_table(ctx, name, folder, PARTS) for name in REQUIRED_TABLES}
     for part in range(PARTS):
-        clean_partition(ctx, folder, part)
+        clean_and_screen_partition(ctx, folder, part)
     return ctx, folder, tables
 
 

@@ -34,7 +34,7 @@ from hyposcreen.runners.handoff import (
 from hyposcreen.runners.partition_work import (
     ContractWarnings,
     WholeContractTables,
-    clean_partition,
+    clean_and_screen_partition,
     screen_partition,
     warnings_path,
 )
@@ -89,7 +89,7 @@ def test_spill_folder_holds_only_private_arrow_and_json(tmp_path: Path, open_uma
     assert _assert_private_and_not_pickled(folder) == set(REQUIRED_TABLES)
 
     for part in range(PARTS):
-        clean_partition(ctx, folder, part)
+        clean_and_screen_partition(ctx, folder, part)
     kinds = _assert_private_and_not_pickled(folder)
     assert kinds == {*REQUIRED_TABLES, "cleaned"}  # the contracts gather from the cleaned
 
@@ -139,7 +139,7 @@ def test_a_cleaned_partition_leaves_its_contract_columns_as_they_were(tmp_path: 
     assert loaded["labs"].index.min() > 0  # labels are row numbers of the whole table
     tables = {n: IngestedTable(n, frame, rows_in=0) for n, frame in loaded.items()}
     cleaned = recipe.clean(dataclasses.replace(ctx, timings={}), ReadTables(tables))
-    clean_partition(ctx, folder, part)
+    clean_and_screen_partition(ctx, folder, part)
     for name in REQUIRED_TABLES:
         ours = getattr(cleaned, name)
         kept = validation_columns(name) | {"bucket", "value_canonical"}
@@ -166,7 +166,7 @@ def test_the_contracts_gather_what_a_single_run_validates(tmp_path: Path) -> Non
     folder.mkdir()
     tables = {name: spill_table(ctx, name, folder, PARTS) for name in REQUIRED_TABLES}
     for part in range(PARTS):
-        clean_partition(ctx, folder, part)
+        clean_and_screen_partition(ctx, folder, part)
     single = dataclasses.replace(ctx, timings={})
     frames = validation_frames(recipe.clean(single, recipe.read(single)))
     whole = WholeContractTables(folder, PARTS, tables)

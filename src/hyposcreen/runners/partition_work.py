@@ -7,7 +7,6 @@ outcomes are a single run's) and runs `recipe.screen` on the frames it holds, as
 contract warning flagged a row. Once the contracts are done, a partition holding a row a
 warning flagged that cleaning had kept (`screened_again`) is cleaned again from its spilled
 rows by `screen_partition`, which quarantines the flagged rows it holds and screens it.
-`clean_partition` cleans and keeps the contract columns only.
 """
 
 from __future__ import annotations
@@ -48,18 +47,10 @@ __all__ = [
     "PartitionResult",
     "WholeContractTables",
     "clean_and_screen_partition",
-    "clean_partition",
     "screen_partition",
     "screened_again",
     "warnings_path",
 ]
-
-
-def clean_partition(ctx: RunContext, folder: Path, part: int) -> dict[str, float]:
-    """Clean one partition; keep its cleaned frames in the spill folder."""
-    ctx = dataclasses.replace(ctx, timings={})
-    _cleaned_and_kept(ctx, folder, part)
-    return ctx.timings
 
 
 def clean_and_screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResult | None:
@@ -107,7 +98,7 @@ def screened_again(folder: Path, part: int) -> bool:
         if not flagged:
             continue
         path = cleaned_path(folder, part, table)
-        if "bucket" not in frame_columns(path):  # a table's reason is written only if read
+        if "bucket" not in frame_columns(path):  # written with the contract columns, if held
             return True
         labels = pd.Index(read_row_labels(path), copy=False)
         if not labels.is_unique:
