@@ -5,6 +5,8 @@ stderr and manifest, for the tests of exit statuses and run warnings."""
 from __future__ import annotations
 
 import json
+import resource
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,8 @@ from bad_input_rows import (
 from hyposcreen.cli import main
 
 DAY = "2026-11-20"
+# a file-size limit above what a run writes before its spill, below a spill file
+SPILL_LIMIT = 256 * 1024
 
 
 def extract(
@@ -53,3 +57,30 @@ def manifest(out: Path, day: str = DAY) -> dict:
 
 def codes(out: Path, day: str = DAY) -> list[str]:
     return [w["code"] for w in manifest(out, day)["warnings"]]
+
+
+def spilling_extract(folder: Path) -> Path:
+    """An extract whose partitioned run writes spill files larger than SPILL_LIMIT."""
+    return extract(
+        folder, labs=[lab(str(120 + i % 20), patient_id=f"P{i:05d}") for i in range(20_000)]
+    )
+
+
+def run_under_file_size_limit(
+    command: list[str], limit: int, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`command` in a subprocess whose files may not grow past `limit` bytes (`ulimit -f`,
+    systemd's LimitFSIZE=): a write the machine really stops, no mock."""
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=limited,
+        timeout=300,
+        check=False,
+    )

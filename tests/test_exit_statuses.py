@@ -17,7 +17,7 @@ from bad_input_rows import (
     lab,
     to_csv,
 )
-from cli_night import DAY, extract, run
+from cli_night import DAY, SPILL_LIMIT, extract, run, run_under_file_size_limit, spilling_extract
 
 
 @pytest.mark.parametrize("text", ["05.11.2026", "11/05/2026", "2026-11-5", "yesterday"])
@@ -119,29 +119,13 @@ def test_a_spill_file_past_the_file_size_limit_is_an_environment_problem(tmp_pat
     """A partitioned run under a file-size limit (`ulimit -f`, systemd's LimitFSIZE=) smaller
     than a spill file: its write fails with EFBIG on the spill's writing thread. That is the
     machine's limit, not a bug: exit 75 saying what to raise, not an internal error (70)."""
-    import resource
-    import subprocess
     import sys
 
-    rows = [lab(str(120 + i % 20), patient_id=f"P{i:05d}") for i in range(20_000)]
-    folder = extract(tmp_path / "in", labs=rows)
-    limit = 256 * 1024  # above what the run writes before its spill, below a spill file
-
-    def limited() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
+    folder = spilling_extract(tmp_path / "in")
     command = [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input"]
     command += [str(folder), "--out", str(tmp_path / "out"), "--window-start", DAY]
     env = {**os.environ, "HYPOSCREEN_SPILL_COMPRESSION": "none", "TMPDIR": str(tmp_path)}
-    done = subprocess.run(
-        [*command, "--partitions", "2"],
-        capture_output=True,
-        text=True,
-        env=env,
-        preexec_fn=limited,
-        timeout=300,
-        check=False,
-    )
+    done = run_under_file_size_limit([*command, "--partitions", "2"], SPILL_LIMIT, env)
     assert "into 2 partitions" not in done.stderr  # it stopped in the spill (said after it)
     assert done.returncode == 75, done.stderr
     assert "file-size limit" in done.stderr and "HYPOSCREEN_SPILL_DIR" in done.stderr

@@ -8,46 +8,25 @@ from __future__ import annotations
 
 import gzip
 import os
-import resource
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from bad_input_rows import lab
-from cli_night import DAY, extract
+from cli_night import DAY, SPILL_LIMIT, extract, run_under_file_size_limit, spilling_extract
 from hyposcreen.errors import naming_the_file
-
-LIMIT = 256 * 1024  # above what a run writes before its spill, below a spill file
-
-
-def _limited() -> None:
-    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
-
-
-def _under_the_limit(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        env=env,
-        preexec_fn=_limited,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_a_spill_file_past_the_file_size_limit_is_named(tmp_path: Path) -> None:
-    rows = [lab(str(120 + i % 20), patient_id=f"P{i:05d}") for i in range(20_000)]
-    folder = extract(tmp_path / "in", labs=rows)
+    folder = spilling_extract(tmp_path / "in")
     spill = tmp_path / "spill"
     spill.mkdir()
     command = [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input"]
     command += [str(folder), "--out", str(tmp_path / "out"), "--window-start", DAY]
     command += ["--partitions", "2"]
     env = {**os.environ, "HYPOSCREEN_SPILL_COMPRESSION": "none", "HYPOSCREEN_SPILL_DIR": str(spill)}
-    done = _under_the_limit(command, env)
+    done = run_under_file_size_limit(command, SPILL_LIMIT, env)
     assert done.returncode == 75, done.stderr
     assert "file-size limit" in done.stderr
     assert f"({spill}{os.sep}.hyposcreen-partitions-" in done.stderr
@@ -84,8 +63,10 @@ except OSError as exc:
 def test_an_output_past_the_file_size_limit_is_named(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (tmp_path / "asset.bin").write_bytes(b"x" * 2 * LIMIT)
-    done = _under_the_limit([sys.executable, "-c", _WRITE_OUTPUTS, str(out)], dict(os.environ))
+    (tmp_path / "asset.bin").write_bytes(b"x" * 2 * SPILL_LIMIT)
+    done = run_under_file_size_limit(
+        [sys.executable, "-c", _WRITE_OUTPUTS, str(out)], SPILL_LIMIT, dict(os.environ)
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 3, done.stdout
@@ -106,14 +87,7 @@ def test_a_state_database_past_the_file_size_limit_is_not_called_damaged(tmp_pat
     command = [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input"]
     command += [str(extract(tmp_path / "in")), "--out", str(tmp_path / "out")]
     command += ["--window-start", DAY, "--state-dir", str(state)]
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192)),
-        timeout=300,
-        check=False,
-    )
+    done = run_under_file_size_limit(command, 8192)
     assert done.returncode == 75, done.stderr
     assert f"State file {state / 'hyposcreen_state.sqlite3'}" in done.stderr
     assert (
@@ -143,8 +117,10 @@ def test_a_data_docs_page_past_the_file_size_limit_is_named(tmp_path: Path) -> N
     docs = tmp_path / "validation"
     page = docs / "validations" / "labs" / "hyposcreen-labs.html"
     page.parent.mkdir(parents=True)
-    page.write_text("<html><body>" + "<p>x</p>" * (LIMIT // 4) + "</body></html>", "utf-8")
-    done = _under_the_limit([sys.executable, "-c", _WRITE_DATA_DOCS, str(docs)], dict(os.environ))
+    page.write_text("<html><body>" + "<p>x</p>" * (SPILL_LIMIT // 4) + "</body></html>", "utf-8")
+    done = run_under_file_size_limit(
+        [sys.executable, "-c", _WRITE_DATA_DOCS, str(docs)], SPILL_LIMIT, dict(os.environ)
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("75 A file the run writes outgrew"), done.stdout
     assert f"({page})" in done.stdout
@@ -175,7 +151,7 @@ def test_a_scratch_copy_past_the_file_size_limit_is_named(tmp_path: Path) -> Non
     scratch.mkdir()
     command = [sys.executable, "-m", "hyposcreen.cli", "run", "--no-flow", "--input"]
     command += [str(folder), "--out", str(tmp_path / "out"), "--window-start", DAY]
-    done = _under_the_limit(command, {**os.environ, "TMPDIR": str(scratch)})
+    done = run_under_file_size_limit(command, SPILL_LIMIT, {**os.environ, "TMPDIR": str(scratch)})
     assert done.returncode == 75, done.stderr
     assert "file-size limit" in done.stderr
     assert f"({scratch}{os.sep}hyposcreen-rows-" in done.stderr
