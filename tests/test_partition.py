@@ -414,14 +414,7 @@ def test_a_partition_is_screened_again_only_when_a_warning_flagged_a_row_it_used
     write(extract, "labs.csv", to_csv([lab(), glucose()], LAB_COLUMNS))
     write(extract, "medications.csv", to_csv([med(end="soon")], MED_COLUMNS))
     write(extract, "diagnoses.csv", to_csv([dx()], DX_COLUMNS))
-    again: list[int] = []
-    screen_partition = partitioned.screen_partition
-
-    def screened_again(ctx: Any, folder: Path, part: int) -> Any:
-        again.append(part)
-        return screen_partition(ctx, folder, part)
-
-    monkeypatch.setattr(partitioned, "screen_partition", screened_again)
+    again = _partitions_screened_again(monkeypatch)
     run_pipeline(_settings(extract, tmp_path / "single"))
     run_partitioned(prepare(_settings(extract, tmp_path / "parts")), 3)
     _assert_same_outputs(tmp_path / "single", tmp_path / "parts")
@@ -472,6 +465,18 @@ def test_a_warning_on_a_row_cleaning_set_aside_screens_no_partition_again(
     write(extract, "labs.csv", to_csv([lab(), glucose()], LAB_COLUMNS))
     write(extract, "medications.csv", to_csv([med(), med(start="")], MED_COLUMNS))
     write(extract, "diagnoses.csv", to_csv([dx(), dx(recorded="")], DX_COLUMNS))
+    again = _partitions_screened_again(monkeypatch)
+    run_pipeline(_settings(extract, tmp_path / "single"))
+    run_partitioned(prepare(_settings(extract, tmp_path / "parts")), 3)
+    _assert_same_outputs(tmp_path / "single", tmp_path / "parts")
+    manifest = json.loads((tmp_path / "parts" / "run_manifest.json").read_text())
+    assert manifest["validation"]["rows_quarantined_by_contract"]["medications"] == 0
+    assert again == []
+
+
+def _partitions_screened_again(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The partitions the partitioned runner screens again after the contracts, in order (the
+    real screen still runs)."""
     again: list[int] = []
     screen_partition = partitioned.screen_partition
 
@@ -480,9 +485,4 @@ def test_a_warning_on_a_row_cleaning_set_aside_screens_no_partition_again(
         return screen_partition(ctx, folder, part)
 
     monkeypatch.setattr(partitioned, "screen_partition", screened_again)
-    run_pipeline(_settings(extract, tmp_path / "single"))
-    run_partitioned(prepare(_settings(extract, tmp_path / "parts")), 3)
-    _assert_same_outputs(tmp_path / "single", tmp_path / "parts")
-    manifest = json.loads((tmp_path / "parts" / "run_manifest.json").read_text())
-    assert manifest["validation"]["rows_quarantined_by_contract"]["medications"] == 0
-    assert again == []
+    return again
