@@ -249,3 +249,27 @@ def test_a_broken_document_is_quarantined_and_json_named_ndjson_or_arrays_are_re
         "broken_document",
     ) in quarantined(tmp_path / "out")
     assert manifest(tmp_path / "out")["reconciled"] is True
+
+
+def test_documents_without_medications_or_conditions_say_those_tables_are_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same Patient and Observations as Synthea Bundles or as NDJSON, no medication and no
+    Condition resource in either: both nights warn that those tables are empty (exit 4). The
+    Bundles' other entries (a Patient, Observations, a Claim) are read for every table and
+    counted there as other resource types, which hid the warning (exit 0)."""
+    kept = ("Patient", "Observation", "Claim")
+    entries = [e for e in patient_a()["entry"] if e["resource"]["resourceType"] in kept]
+    write_json(tmp_path / "bundles" / f"Ana_Kub_{A}.json", {**patient_a(), "entry": entries})
+    for name, resources in (
+        ("Observation", [e["resource"] for e in entries[1:] if "valueQuantity" in e["resource"]]),
+        ("Patient", [entries[0]["resource"]]),
+    ):
+        write_ndjson(tmp_path / "ndjson" / f"{name}.ndjson", resources)
+    for layout in ("bundles", "ndjson"):
+        status, err = run(capsys, tmp_path / layout, tmp_path / f"out-{layout}")
+        assert status == 4, (layout, err)
+        codes = [w["code"] for w in manifest(tmp_path / f"out-{layout}")["warnings"]]
+        assert codes.count("empty_table") == 2, (layout, codes)
+        assert "table medications has no rows" in err
+        assert "table diagnoses has no rows" in err

@@ -20,6 +20,9 @@ from hyposcreen.rules.loader import WarningThresholds
 # rows a site names but no dictionary knows (an unknown LOINC is another test: spec §2)
 UNRECOGNISED_LAB_REASONS = ("unknown_lab_name", "no_lab_identifier")
 READER_LAB_REASONS = ("unknown_loinc", *UNRECOGNISED_LAB_REASONS)
+# rows a FHIR file of several resource types (Bundles, a Synthea document) gives every table it
+# is read for: another table's resource, or a Bundle entry holding none; not the table's own
+OTHER_RESOURCE_REASONS = ("other_resource_type", "entry_without_resource")
 
 
 @dataclass(frozen=True)
@@ -93,9 +96,14 @@ def table_warnings(
     for name in ("medications", "diagnoses"):
         table = reconciliation[name]
         after = _not_relevant(table, "after_window")
-        if table["rows_in"] == 0:
-            found.append(RunWarning("empty_table", f"table {name} has no rows."))
-        elif after == table["rows_in"]:
+        others = _not_relevant(table, *OTHER_RESOURCE_REASONS)
+        own = table["rows_in"] - others
+        if own == 0:
+            told = f" (the {others} row(s) read for it are of other resource types)"
+            found.append(
+                RunWarning("empty_table", f"table {name} has no rows{told if others else ''}.")
+            )
+        elif after == own:
             found.append(
                 RunWarning(
                     "no_rows_near_window",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from hyposcreen.adapters.fhir_conditions import CONDITION_ROWS, SNOMED_ALONE
 from hyposcreen.adapters.fhir_medications import DRUG_ROWS, UNIDENTIFIED_DRUG
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.rules.loader import WarningThresholds
@@ -52,6 +53,7 @@ def unidentified_event_warnings(
 ) -> list[RunWarning]:
     """One warning per source event table whose rows name nothing readable over the limit."""
     found = _fhir_medication_warnings(tables.get("medications"), limits)
+    found += _fhir_condition_warnings(tables.get("diagnoses"), limits)
     for name, (source, reason, what, risk, with_concepts) in _UNIDENTIFIED.items():
         table = tables.get(name)
         counts = table.source_counts.get(source) if table is not None else None
@@ -103,5 +105,30 @@ def _fhir_medication_warnings(
             "by ingredient and ATC). No medication risk factor can be found in them, so the "
             "list may lack patients: ask for an export whose medication codings carry their "
             "display (or a text naming the drug)." + _WHOLE_TABLE.format(what="medication"),
+        )
+    ]
+
+
+def _fhir_condition_warnings(
+    table: IngestedTable | None, limits: WarningThresholds
+) -> list[RunWarning]:
+    """The warning of a FHIR export whose Conditions are mostly coded in SNOMED CT alone by
+    codes the rules do not list (none when the table was not read from FHIR)."""
+    counts = (table.source_counts if table else {}).get("Condition", {})
+    read, alone = int(counts.get(CONDITION_ROWS, 0)), int(counts.get(SNOMED_ALONE, 0))
+    if not share_over(alone, read, limits.max_missing_key_share, limits):
+        return []
+    return [
+        RunWarning(
+            "snomed_only_diagnoses",
+            f"{alone} of {read} FHIR Condition row(s) ({alone / read:.0%}; limit "
+            f"{limits.max_missing_key_share:.0%}) are coded in SNOMED CT alone (no ICD-10-CM "
+            "or ICD-9-CM coding) by a code the rules do not list: the rules name conditions "
+            "by ICD-10-CM and ICD-9-CM codes and few SNOMED CT codes (spec section 6 names "
+            "only cirrhosis's), so heart failure, chronic kidney disease, SIADH or a "
+            "documented muscle cramp coded so is not recognised and the list may lack "
+            "patients or risk factors: ask for an export whose Conditions carry their ICD-10-CM "
+            "coding (or list the site's SNOMED CT codes in condition_codes.csv of a site rules "
+            "copy, --rules)." + _WHOLE_TABLE.format(what="Condition"),
         )
     ]

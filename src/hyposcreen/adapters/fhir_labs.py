@@ -28,6 +28,7 @@ from hyposcreen.adapters.fhir_types import (
     objects,
     period,
     reference_id,
+    subject_of,
     text,
     time_text,
 )
@@ -201,7 +202,7 @@ class ObservationMapper:
     def rows(self, resource: dict[str, Any]) -> list[LabRow]:
         """Canonical rows of one Observation: the top-level value, and each component whose
         code is relevant (panels); at least one row, so every line is accounted for."""
-        patient = reference_id(resource.get("subject") or resource.get("patient"))
+        patient = subject_of(resource)
         effective = period(resource.get("effectivePeriod"))
         issued = time_text(resource.get("issued"))
         specimen_time = (

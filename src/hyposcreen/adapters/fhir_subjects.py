@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from hyposcreen.adapters.fhir_index import index_resources
 from hyposcreen.adapters.fhir_scan import Resource
-from hyposcreen.adapters.fhir_types import objects, system_key, text
+from hyposcreen.adapters.fhir_types import names_other_type, objects, system_key, text
 
 # (system as system_key compares it; None: any system; "": a Patient's written without one)
 IdentifierKey = tuple[str | None, str]
@@ -26,7 +26,7 @@ Row = tuple[object, ...]
 
 def identifier_reference(reference: object) -> IdentifierKey | None:
     """The identifier a Reference names its target by; None for a literal reference."""
-    if not isinstance(reference, dict):
+    if not isinstance(reference, dict) or names_other_type(reference):
         return None
     target = reference.get("reference")
     if isinstance(target, str) and target.strip():

@@ -142,8 +142,34 @@ def reference_id(reference: object) -> str | None:
 
 
 def subject_of(resource: dict[str, Any]) -> str | None:
-    """The patient a resource is about: `subject` (R4), else `patient` (STU3, DSTU2)."""
-    return reference_id(resource.get("subject") or resource.get("patient"))
+    """The patient a resource is about: `subject` (R4), else `patient` (STU3, DSTU2); None when
+    the subject is another kind of resource (`names_other_type`)."""
+    reference = resource.get("subject") or resource.get("patient")
+    return None if names_other_type(reference) else reference_id(reference)
+
+
+_RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]+$")
+
+
+def names_other_type(reference: object) -> bool:
+    """Whether a Reference names a resource that is no Patient: its `type` (a name or a
+    StructureDefinition URL), or the type in its path (`Device/x`, a full URL's `.../Group/x`,
+    `Location?identifier=...`). An analyser's QC result has a Device as its subject: read as
+    `x` it would be a patient's. A bare id, a `urn:uuid:` or a contained `#x` names no type."""
+    if not isinstance(reference, dict):
+        return False
+    kind = text(reference.get("type"))
+    if kind:
+        return kind.rstrip("/").rsplit("/", 1)[-1] != "Patient"
+    target = text(reference.get("reference"))
+    if not target or target.startswith("#") or target.lower().startswith("urn:"):
+        return False
+    if "?" in target:
+        kind = target.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    else:
+        parts = target.split("/_history/", 1)[0].rstrip("/").rsplit("/", 2)
+        kind = parts[-2] if len(parts) > 1 else ""
+    return bool(_RESOURCE_TYPE.match(kind)) and kind != "Patient"
 
 
 def encounter_of(resource: dict[str, Any]) -> str | None:
