@@ -23,7 +23,10 @@ rules data; 135 mmol/L in both profiles of rules.yaml). Every reason counts but 
 The rows are those of the night's quarantine, the 72 h of context before the window with it:
 a result there takes part in the screen too (an over-correction starts from it). The
 quarantine is the same in one process, in patient-hash partitions (merged) and on each night
-of a backfill (cut from the read's rows), so is the count.
+of a backfill (cut from the read's rows), so is the count. A result whose time does not read
+belongs to no night: every night reads it, so each night of a backfill and each month of an
+audit counts it; the message says those rows are the whole extract's
+(quarantined_times.NO_NIGHT), as the extract-wide counts of unidentified_events do.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.quarantine_text import Matches, key_values, references
+from hyposcreen.quarantined_times import NO_NIGHT
 from hyposcreen.report.quarantine import SODIUM_NUMBER
 from hyposcreen.rules.model import Profile, RuleSet
 from hyposcreen.run_warnings import RunWarning
@@ -64,13 +68,15 @@ def quarantined_low_sodium_warnings(
         return []
     told = ", ".join(f"{why} {n}" for why, n in codes.value_counts().sort_index().items())
     below = "at or below" if profile.hyponatremia_op == "<=" else "below"
+    unread = int((codes == "missing_key").sum())  # _written_otherwise: times that do not read
+    no_night = NO_NIGHT.format(rows=f"The {unread} missing_key row(s) are") if unread else ""
     return [
         RunWarning(
             "quarantined_low_sodiums",
             f"{len(rows)} sodium result(s) {below} {threshold:g} were set aside ({told}; e.g. "
             f"{references(quarantine, rows)}): a patient with hyponatremia may be missing from "
             "the list. See quarantine.csv; ask the sender for the results corrected (a unit "
-            "the rules accept, a time that reads).",
+            "the rules accept, a time that reads)." + no_night,
         )
     ]
 
