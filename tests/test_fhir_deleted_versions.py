@@ -77,6 +77,8 @@ def test_a_deleted_sodium_does_not_list_its_patient(
     assert found["reconciled"] is True
     assert (labs["rows_in"], labs["not_relevant"], labs["quarantined"]) == (2, 1, 1)
     assert labs["reasons"]["quarantined"] == {"deleted_resource": 1}
+    # deleted at the source, as a result entered in error: not a low sodium set aside
+    assert "quarantined_low_sodiums" not in {w["code"] for w in found["warnings"]}
     assert "P1" not in (tmp_path / "out" / DAY / "run_manifest.json").read_text()
 
 
@@ -179,8 +181,9 @@ def _patient(version: str) -> dict:
     return {"resourceType": "Patient", "id": "P1", "meta": {"versionId": version}}
 
 
+@pytest.mark.parametrize("options", [(), ("--partitions", "2")], ids=["one", "partitions"])
 def test_the_records_of_a_deleted_patient_are_set_aside_and_warned(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], options: tuple[str, ...]
 ) -> None:
     """The Patient's newest version is a deletion: its sodium of 118 and its furosemide order
     are quarantined `deleted_patient`, not screened, and the night warns (exit 4) with counts
@@ -192,7 +195,7 @@ def test_the_records_of_a_deleted_patient_are_set_aside_and_warned(
     deleted = _delete("Patient/P1/_history/2", etag='W/"2"')
     write_json(folder / "history.json", _history(deleted, _patient("1"), _sodium(118), order))
     write_json(folder / "other.json", _history(other))
-    status, err = run(capsys, folder, tmp_path / "out")
+    status, err = run(capsys, folder, tmp_path / "out", *options)
     assert status == 4, err
     assert list(listed(tmp_path / "out")) == ["P2"]
     assert quarantined(tmp_path / "out") == [

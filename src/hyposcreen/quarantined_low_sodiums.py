@@ -12,6 +12,9 @@ rules data; 135 mmol/L in both profiles of rules.yaml). Every reason counts but 
 
 - `status`: entered in error or cancelled, set aside on purpose by whoever wrote the result.
 - `superseded_version`: a FHIR result's older version; its newest version is the one used.
+- `deleted_resource`: a FHIR result whose newest version is a deletion: its source removed it.
+  (A result of a deleted Patient, `deleted_patient`, counts: the patient may have been merged
+  into another, and deleted_reference_warnings tells it too.)
 - `outside_window`: a data contract's mark of a time outside the night: no result of it.
 - `non_numeric` has no number, and `duplicate` is no quarantine (its group's row is used).
 - `implausible` counts (sodium below 80 mmol/L): spec §3 forbids clipping it silently, yet its
@@ -41,7 +44,7 @@ from hyposcreen.rules.model import Profile, RuleSet
 from hyposcreen.run_warnings import RunWarning
 
 # reasons of rows set aside on purpose or outside the night (see above): never counted
-_DELIBERATE = ("status", "superseded_version", "outside_window")
+_DELIBERATE = ("status", "superseded_version", "deleted_resource", "outside_window")
 
 
 def quarantined_low_sodium_warnings(
