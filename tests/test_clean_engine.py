@@ -23,6 +23,7 @@ import pytest
 import clean_reference as reference
 from hyposcreen import recipe
 from hyposcreen.clean import clean_diagnoses, clean_labs, clean_medications
+from hyposcreen.clean.labs import read_numbers
 from hyposcreen.clean.selector import not_relevant_counts, select_known_analytes
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.context import prepare
@@ -123,7 +124,7 @@ def test_cleaned_labs_equal_the_pandas_cleaning(extract) -> None:  # type: ignor
     labs = read["labs"].frame
     expected = reference.clean_labs(labs, ctx.rules)
     cleaned = clean_labs(labs, ctx.rules)
-    pd.testing.assert_frame_equal(cleaned, expected, check_exact=True)
+    pd.testing.assert_frame_equal(_with_read(cleaned), expected, check_exact=True)
     # not vacuous: the extract has every bucket and reason the cleaning gives
     reasons = set(cleaned["reason"].dropna())
     assert {"duplicate", "non_numeric", "bad_unit", "status", "implausible"} <= reasons
@@ -135,7 +136,8 @@ def test_decimal_comma_labs_equal_the_pandas_cleaning(extract) -> None:  # type:
     labs = read["labs"].frame
     commas = labs.assign(value_raw=labs["value_raw"].str.replace(".", ",", regex=False))
     expected = reference.clean_labs(commas, ctx.rules, ",")
-    pd.testing.assert_frame_equal(clean_labs(commas, ctx.rules, ","), expected, check_exact=True)
+    cleaned = _with_read(clean_labs(commas, ctx.rules, ","), ",")
+    pd.testing.assert_frame_equal(cleaned, expected, check_exact=True)
 
 
 def test_medications_and_diagnoses_equal_the_pandas_cleaning(extract) -> None:  # type: ignore[no-untyped-def]
@@ -190,12 +192,28 @@ def test_edge_rows_equal_the_pandas_cleaning() -> None:
         }
     )
     pd.testing.assert_frame_equal(
-        clean_labs(frame, RULES), reference.clean_labs(frame, RULES), check_exact=True
+        _with_read(clean_labs(frame, RULES)), reference.clean_labs(frame, RULES), check_exact=True
     )
     empty = frame.iloc[:0].drop(columns=["analyte", "malformed_text", "malformed_reason"])
     pd.testing.assert_frame_equal(
-        clean_labs(empty, RULES), reference.clean_labs(empty, RULES), check_exact=True
+        _with_read(clean_labs(empty, RULES)), reference.clean_labs(empty, RULES), check_exact=True
     )
+
+
+def test_cleaned_labs_keep_no_number_as_read_on_every_row(extract) -> None:  # type: ignore[no-untyped-def]
+    """The number as read before any unit (a float on every cleaned row) served only the few
+    quarantined sodiums' warning: they read it again there (read_numbers)."""
+    _, ctx, read = extract
+    assert "value_read" not in clean_labs(read["labs"].frame, ctx.rules).columns
+
+
+def _with_read(cleaned: pd.DataFrame, decimal: str = ".") -> pd.DataFrame:
+    """The cleaned labs with the number as read (read_numbers of every row) where the
+    reference cleaning keeps it: read again, it is the number the cleaning read."""
+    found = cleaned.copy()
+    at = found.columns.get_loc("value_canonical")
+    found.insert(at, "value_read", read_numbers(found, decimal))  # type: ignore[arg-type]
+    return found
 
 
 def test_distinct_combinations_are_judged_once() -> None:

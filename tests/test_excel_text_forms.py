@@ -49,7 +49,8 @@ def test_patient_ids_written_for_excel_warn_naming_file_column_and_rows(
     assert message.startswith(
         "2 cell(s) of the extract's table labs (its files as delivered, not only this night's "
         "rows) are written in a spreadsheet's text-forcing form "
-        '="..." (labs.csv, column patient_id: 2; e.g. labs.csv:2, labs.csv:3).'
+        '="..." (labs.csv, column patient_id: 2; e.g. labs.csv:2, labs.csv:3), or as a '
+        "formula such as =HYPERLINK(...)."
     )
     assert "a patient id so written matches no id of the other tables" in message
     assert "Ask the sender for the file saved as plain CSV" in message
@@ -69,6 +70,28 @@ def test_values_written_for_excel_are_named_too(
     [message] = _warnings(tmp_path / "out")
     assert "(labs.csv, column value_raw: 1; e.g. labs.csv:3)" in message
     assert set(re.findall(r"\d+", message)) <= {"1", "3"}
+
+
+def test_a_form_after_a_blank_and_a_formula_are_counted_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """` ="135"` (a blank after the delimiter) and `=HYPERLINK("...","P002")` (a report linking
+    each id to the record) are read as written alike; a value padded with blanks (` 128`) or
+    holding `=` after its first character is no form."""
+    labs = [
+        lab("125", patient_id="P001"),
+        {**lab("128", patient_id="P002"), "value_raw": ' ="128"'},
+        {**lab("127", patient_id='=HYPERLINK("https://ehr/P003","P003")')},
+        lab(" 126", patient_id="P004"),
+        lab("124", patient_id="P005 =x"),
+    ]
+    status, _ = run(capsys, extract(tmp_path / "in", labs=labs), tmp_path / "out")
+    assert status == 4
+    [message] = _warnings(tmp_path / "out")
+    assert message.startswith("2 cell(s) of the extract's table labs")
+    assert "labs.csv, column patient_id: 1; labs.csv, column value_raw: 1" in message
+    assert "e.g. labs.csv:3, labs.csv:4)" in message
+    assert 'HYPERLINK("' not in message and "ehr" not in message  # never a value
 
 
 def test_a_plain_delivery_does_not_warn(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -96,7 +119,7 @@ def test_an_omop_csv_written_for_excel_warns_too(
     assert message.startswith(
         "1 cell(s) of the extract's table medications (its files as delivered, not only this "
         "night's rows) are written in a spreadsheet's text-forcing form "
-        '="..." (drug_exposure.csv, column person_id: 1; e.g. drug_exposure.csv:2).'
+        '="..." (drug_exposure.csv, column person_id: 1; e.g. drug_exposure.csv:2), or as'
     )
     assert '"7"' not in err
 

@@ -77,6 +77,8 @@ def test_a_deleted_sodium_does_not_list_its_patient(
     assert found["reconciled"] is True
     assert (labs["rows_in"], labs["not_relevant"], labs["quarantined"]) == (2, 1, 1)
     assert labs["reasons"]["quarantined"] == {"deleted_resource": 1}
+    # deleted at the source, as a result entered in error: not a low sodium set aside
+    assert "quarantined_low_sodiums" not in {w["code"] for w in found["warnings"]}
     assert "P1" not in (tmp_path / "out" / DAY / "run_manifest.json").read_text()
 
 
@@ -147,7 +149,7 @@ def test_one_process_and_partitions_agree(
 
 def test_a_deleted_medication_names_no_drug(tmp_path: Path) -> None:
     """The order names its drug only by the Medication, whose newest version is a deletion:
-    the reference resolves to nothing (`unresolved_reference`), no furosemide is read."""
+    the reference resolves to nothing (`deleted_medication`), no furosemide is read."""
     drug = {
         "resourceType": "Medication",
         "id": "med1",
@@ -160,7 +162,7 @@ def test_a_deleted_medication_names_no_drug(tmp_path: Path) -> None:
     deleted = _delete("Medication/med1/_history/2", etag='W/"2"')
     write_json(tmp_path / "history.json", _history(deleted, drug, order))
     table = fhir.read_table(tmp_path, "medications", fhir.SiteMapping(), RULES, WINDOW, None)
-    assert _reasons(table) == ["unresolved_reference"]
+    assert _reasons(table) == ["deleted_medication"]
     assert "furosemide" not in set(table.frame["drug_name"].dropna())
 
 
@@ -173,3 +175,63 @@ def test_a_deletion_on_a_bundle_line_of_its_own_is_read(tmp_path: Path) -> None:
     table = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
     assert _reasons(table) == ["deleted_resource"]
     assert table.not_relevant["entry_without_resource"] == 1
+
+
+def _patient(version: str) -> dict:
+    return {"resourceType": "Patient", "id": "P1", "meta": {"versionId": version}}
+
+
+@pytest.mark.parametrize("options", [(), ("--partitions", "2")], ids=["one", "partitions"])
+def test_the_records_of_a_deleted_patient_are_set_aside_and_warned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], options: tuple[str, ...]
+) -> None:
+    """The Patient's newest version is a deletion: its sodium of 118 and its furosemide order
+    are quarantined `deleted_patient`, not screened, and the night warns (exit 4) with counts
+    and places only; another patient's sodium is listed as ever."""
+    folder = tmp_path / "in"
+    other = observation("na2", "Patient/P2", "2951-2", "Sodium", "2026-11-20T06:00:00Z")
+    other["valueQuantity"] = quantity(119, "mmol/L")
+    order = med_request("m1", "Patient/P1", "furosemide", "2026-11-20T05:00:00Z")
+    deleted = _delete("Patient/P1/_history/2", etag='W/"2"')
+    write_json(folder / "history.json", _history(deleted, _patient("1"), _sodium(118), order))
+    write_json(folder / "other.json", _history(other))
+    status, err = run(capsys, folder, tmp_path / "out", *options)
+    assert status == 4, err
+    assert list(listed(tmp_path / "out")) == ["P2"]
+    assert quarantined(tmp_path / "out") == [
+        ("labs", "history.json", "entry[2]", "deleted_patient"),
+        ("medications", "history.json", "entry[3]", "deleted_patient"),
+    ]
+    text = (tmp_path / "out" / DAY / "run_manifest.json").read_text()
+    warned = [w for w in manifest(tmp_path / "out")["warnings"] if w["code"] == "deleted_patients"]
+    assert len(warned) == 1 and "labs 1, medications 1" in warned[0]["message"]
+    assert "(a JSON document):entry[2]" in warned[0]["message"]
+    assert "P1" not in text and "118" not in warned[0]["message"]
+
+
+def test_a_patient_created_again_after_its_deletion_keeps_its_records(tmp_path: Path) -> None:
+    deleted = _delete("Patient/P1", etag='W/"1"')
+    write_json(tmp_path / "history.json", _history(_patient("2"), deleted, _sodium(118)))
+    table = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert _reasons(table) == [None]
+
+
+def test_an_order_of_a_deleted_medication_says_it_was_deleted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its Medication was deleted, not left out of the delivery: quarantined
+    `deleted_medication`, warned `deleted_medications` (not `unresolved_references`)."""
+    drug = {"resourceType": "Medication", "id": "med1", "meta": {"versionId": "1"}}
+    order = med_request("m1", "Patient/P1", None, "2026-11-20T05:00:00Z")
+    order["medicationReference"] = {"reference": "Medication/med1"}
+    deleted = _delete("Medication/med1/_history/2", etag='W/"2"')
+    write_json(tmp_path / "in" / "history.json", _history(deleted, drug, order, _sodium(118)))
+    status, err = run(capsys, tmp_path / "in", tmp_path / "out")
+    assert status == 4, err
+    assert quarantined(tmp_path / "out") == [
+        ("medications", "history.json", "entry[2]", "deleted_medication")
+    ]
+    codes = {w["code"]: w["message"] for w in manifest(tmp_path / "out")["warnings"]}
+    assert "unresolved_references" not in codes
+    assert "(a JSON document):entry[2]" in codes["deleted_medications"]
+    assert "deleted" in codes["deleted_medications"]

@@ -43,6 +43,7 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.run_warnings": "report",  # judges the completed run (exit 4)
     "hyposcreen.quarantine_warnings": "report",  # judges the quarantined rows (exit 4)
     "hyposcreen.quarantined_low_sodiums": "report",  # low sodiums set aside (exit 4)
+    "hyposcreen.deleted_reference_warnings": "report",  # records of deleted ones (exit 4)
     "hyposcreen.quarantine_text": "report",  # the quarantined rows' texts those judges read
     "hyposcreen.unreadable_times": "report",  # judges key times that did not read (exit 3, 4)
     "hyposcreen.quarantined_times": "report",  # the quarantined times those judges read, once

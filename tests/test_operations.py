@@ -308,6 +308,28 @@ def test_status_and_reviews_without_the_site_s_mapping_are_refused(
     assert "recorded 1 new review(s)" in capsys.readouterr().err  # none went to "default"
 
 
+def test_reviews_of_patients_no_night_listed_are_told_by_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A review whose id matches no listed patient (`0016` for `P016`, a typo) was recorded and
+    marked nothing, at exit 0: now it is told, by row (never the id), and the command exits 4."""
+    state = tmp_path / "state"
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), *WINDOW, "--state-dir", str(state)]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    reviews = tmp_path / "reviews.csv"
+    rows = ["P016,2026-11-21T09:00:00,dr-a", "0016,2026-11-21T09:00:00,dr-a"]
+    reviews.write_text("patient_id,reviewed_at,reviewer\n" + "\n".join(rows) + "\n")
+    capsys.readouterr()
+    assert main(["reviewed", "--file", str(reviews), "--state-dir", str(state)]) == 4
+    err = capsys.readouterr().err
+    assert "recorded 2 new review(s)" in err
+    assert "warning: 1 of the 2 review(s) of" in err
+    assert "name a patient no night of the site has listed (rows 3)" in err
+    assert "0016" not in err.replace(str(tmp_path), "")
+    reviews.write_text("patient_id,reviewed_at,reviewer\n" + rows[0] + "\n")
+    assert main(["reviewed", "--file", str(reviews), "--state-dir", str(state)]) == 0
+
+
 def test_a_backfill_beside_a_window_names_both_options(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

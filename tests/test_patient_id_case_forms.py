@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from hyposcreen.patient_id_forms import case_matches, id_forms
+from hyposcreen.patient_id_forms import apostrophe_matches, case_matches, id_forms
 from sample_delivery import SAMPLE, rewrite_patient_ids, screen
 
 MEDICATION_PATIENTS = 28  # distinct patient ids of the sample's medications
@@ -66,3 +66,36 @@ def test_case_matches_count_ids_the_labs_hold_only_in_another_case() -> None:
         }  # type: ignore[dict-item]
     )
     assert counted == {"medications": (6, 3)}  # p007, ärztin, ÄRZTIN
+
+
+@pytest.mark.parametrize("partitions", ["1", "3"])
+def test_one_medication_id_with_a_spreadsheets_apostrophe_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], partitions: str
+) -> None:
+    """`'P007` (a spreadsheet's mark of a cell kept as text) in one medication row against the
+    labs' `P007`: one patient, far under every share, warned all the same."""
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    rewrite_patient_ids(folder, "medications", lambda ids: ids.where(ids != "P007", "'P007"))
+    status, night = screen(folder, "--partitions", partitions)
+    err = capsys.readouterr().err
+    assert status == 4
+    assert _forms(night) == [
+        f"1 of the {MEDICATION_PATIENTS} patient id(s) of table medications match no id of "
+        "table labs as written but match one in another form: 1 only with a spreadsheet's "
+        "leading apostrophe set aside ('P001 against P001). No risk factor from those "
+        "medications rows reaches a case. Ask for the ids written alike in every table."
+    ]
+    assert "P007" not in err
+
+
+def test_apostrophe_matches_count_either_way_round() -> None:
+    def forms(*ids: str) -> object:
+        return id_forms(pa.array(ids, pa.large_string()))
+
+    counted = apostrophe_matches(
+        {
+            "labs": forms("P007", "'P008", "P009"),
+            "medications": forms("'P007", "P008", "P009", "'x1", "p007"),
+        }  # type: ignore[dict-item]
+    )
+    assert counted == {"medications": (5, 2)}  # 'P007, P008

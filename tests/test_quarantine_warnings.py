@@ -77,6 +77,17 @@ def test_an_unreadable_time_share_above_the_limit_warns_with_counts_and_rows_onl
     assert "P-SECRET" not in warning.message and "20.11.2026" not in warning.message
 
 
+def test_unreadable_times_say_they_are_the_whole_extracts() -> None:
+    """A time that does not read belongs to no night: each night of a backfill reads the row
+    again, so the warning says its rows are the extract's, as unidentified_events says so."""
+    (warning,) = quarantine_warnings(unreadable_rows(5), labs_counts(100, 5, 20), LIMITS)
+    assert warning.message.endswith(
+        "These rows are of the whole extract: a time that does not read places its row in no "
+        "night, so every night reads it (each night of a backfill and each month of an audit "
+        "tells them again)."
+    )
+
+
 def test_rows_set_aside_for_their_time_count_among_the_rows_that_matter() -> None:
     # 100 rows in: 20 unknown LOINC (set aside for what they are: they do not count) and 40
     # outside the window (set aside for their time: they count), so 80 rows matter.

@@ -87,6 +87,9 @@ def test_a_backfill_night_counts_as_its_own_run(tmp_path: Path) -> None:
     assert (
         before["message"].startswith("1 sodium result(s)") and "missing_key 1" in before["message"]
     )
+    # ... and says so, each night telling it again: the row is the extract's, not the night's
+    extract_wide = "The 1 missing_key row(s) are of the whole extract: a time that does not read"
+    assert extract_wide in before["message"] and extract_wide in night["message"]
 
 
 def test_an_implausible_low_sodium_warns_and_the_threshold_is_the_profiles(

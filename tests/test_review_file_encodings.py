@@ -30,3 +30,22 @@ def test_a_review_file_of_no_text_encoding_is_a_clear_error(tmp_path: Path) -> N
     path.write_bytes(b"patient_id,reviewed_at,reviewer\nP004,2026-11-21T09:30,\x81\x8d\xff\n")
     with pytest.raises(InputError, match="is not a readable CSV"):
         read_reviews(path)
+
+
+@pytest.mark.parametrize("written", ['="P004"', '=HYPERLINK("https://ehr/P004","P004")', "'P004"])
+def test_an_id_left_in_a_spreadsheets_form_is_refused_by_its_row(
+    written: str, tmp_path: Path
+) -> None:
+    """Recorded as written, `="P004"` marked no case reviewed without a word; now the file is
+    refused, naming the row (never the value)."""
+    path = tmp_path / "reviews.csv"
+    quoted = '"' + written.replace('"', '""') + '"' if "," in written else written
+    path.write_text(
+        "patient_id,reviewed_at,reviewer\nP003,2026-11-21T09:30,dr-a\n"
+        f"{quoted},2026-11-21T09:30,dr-a\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as raised:
+        read_reviews(path)
+    assert "1 row(s) hold a patient_id in a spreadsheet's form" in str(raised.value)
+    assert "(rows 3)" in str(raised.value) and "P004" not in str(raised.value)

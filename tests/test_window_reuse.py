@@ -232,7 +232,6 @@ def test_labs_cleaned_once_and_cut_are_each_windows_own_cleaning(
         with_read = window_labs(cut_night, read, words)
         pd.testing.assert_frame_equal(with_read, expected, check_exact=True)
         assert shared.decided["labs"][3] == [
-            "value_read",
             "value_canonical",
             "value_num",
             "censored",

@@ -181,7 +181,7 @@ def _audit(args: argparse.Namespace) -> int:
 def _reviewed(args: argparse.Namespace) -> int:
     from hyposcreen.config import load_mapping
     from hyposcreen.errors import ConfigError
-    from hyposcreen.review_file import read_reviews
+    from hyposcreen.review_file import read_reviews, unlisted_reviews
     from hyposcreen.state import StateStore, require_state, state_dir_from_env
 
     state_dir = state_dir_from_env(args.state_dir)
@@ -199,7 +199,10 @@ def _reviewed(args: argparse.Namespace) -> int:
         f"patient(s) for site {site} ({len(reviews) - added} already known).",
         file=sys.stderr,
     )
-    return EXIT_OK
+    if (unlisted := unlisted_reviews(args.file, reviews, store.listed_patients())) is None:
+        return EXIT_OK
+    print(f"hyposcreen: warning: {unlisted}", file=sys.stderr)
+    return EXIT_SCREENED_WITH_WARNINGS
 
 
 class _PackageWarnings(logging.Handler):

@@ -16,6 +16,7 @@ import pyarrow as pa
 from hyposcreen.date_only_times import DateOnlyCounts, date_only_times, date_only_warnings
 from hyposcreen.patient_id_forms import (
     IdForms,
+    apostrophe_matches,
     case_matches,
     id_form_warnings,
     id_forms,
@@ -66,6 +67,7 @@ def counts_of_ids(
         "scientific_ids": {name: (len(t.distinct), t.scientific) for name, t in ids.items()},
         "near_matches": near_matches({name: t.forms for name, t in ids.items()}),
         "case_matches": case_matches({name: t.forms for name, t in ids.items()}),
+        "apostrophe_matches": apostrophe_matches({name: t.forms for name, t in ids.items()}),
     }
     if date_only is not None:
         counts["date_only_times"] = date_only
@@ -136,6 +138,11 @@ def delivery_warnings(
         unmatched_patient_warnings(counts.get("shared_patients"), limits)
         + scientific_id_warnings(counts.get("scientific_ids"))
         + near_match_warnings(counts.get("near_matches"), limits)
-        + id_form_warnings(counts.get("near_matches"), counts.get("case_matches"), limits)
+        + id_form_warnings(
+            counts.get("near_matches"),
+            counts.get("case_matches"),
+            limits,
+            counts.get("apostrophe_matches"),
+        )
         + date_only_warnings(counts.get("date_only_times"), limits, lab_source_counts)
     )

@@ -1,4 +1,5 @@
-"""Whether a table's CSV holds cells in a spreadsheet's text-forcing form, `="P001"` (exit 4).
+"""Whether a table's CSV holds cells in a spreadsheet's text-forcing form, `="P001"`, or
+formulas, `=HYPERLINK(...)` (exit 4).
 
 Such a cell is read as written (ingest.excel_forms): a patient id so written matches no other
 table's id, so no risk factor reaches its case, and a value, time or code so written does not
@@ -24,7 +25,8 @@ def excel_form_warnings(table: str, counts: ExcelFormCounts | None) -> list[RunW
             "excel_text_forms",
             f"{total} cell(s) of the extract's table {table} (its files as delivered, not only "
             f"this night's rows) are written in a spreadsheet's text-forcing "
-            f'form ="..." ({where}; e.g. {", ".join(counts.examples)}). They are read as '
+            f'form ="..." ({where}; e.g. {", ".join(counts.examples)}), or as a formula such '
+            "as =HYPERLINK(...). They are read as "
             "written, with the = and the quotes: a patient id so written matches no id of "
             "the other tables (no risk factor reaches its case) and a value, time or code so "
             "written does not read, so the list may lack patients. Ask the sender for the "

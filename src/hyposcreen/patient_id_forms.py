@@ -13,10 +13,13 @@ Letter case is another writing (`p007` in the medications against `P007` in the 
 id the labs do not hold as written but hold in lower case is counted too. Any id matching
 only in another form, one of a thousand, loses that patient's risk factors silently while
 the tables share their other ids: `patient_id_forms` warns with the counts by form (an id
-with spaces around it needs none: cleaning strips them, as the partitions' hash does). The
-patient-hash partitions hash the matching form in lower case (runners.spill), so ids alike
-in it meet in one partition and the per-partition counts add up to the whole run's. Counts
-only, never an id."""
+with spaces around it needs none: cleaning strips them, as the partitions' hash does). So is
+a spreadsheet's leading apostrophe, its mark of a cell kept as text (`'P007` against `P007`,
+either way round): an export that wrote a few ids so lost those patients' risk factors under
+every share (patient_overlap warns only when no id is shared). The patient-hash partitions
+hash the matching form in lower case without that apostrophe (runners.spill), so ids alike in
+it meet in one partition and the per-partition counts add up to the whole run's. Counts only,
+never an id."""
 
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from hyposcreen.run_warnings import RunWarning
 
 # digits (ASCII), perhaps zero-padded, perhaps with a trailing .0
 _NUMBER = r"^[0-9]+(?:\.0+)?$"
+_APOSTROPHE = "'"  # a spreadsheet's mark of a cell kept as text: `'P001`, `'000123`
 
 NearMatches = dict[str, tuple[int, int]]  # table -> (its patient ids, those matching in form)
 
@@ -48,10 +52,11 @@ def matching_form(ids: pd.Series) -> pd.Series:
 
 
 def hashed_form(ids: pd.Series) -> pd.Series:
-    """Each id (text, without surrounding spaces) in its matching form in lower case, as the
-    patient-hash partitions hash it: ids alike but for leading zeros, a trailing `.0` or
-    letter case meet in one partition."""
+    """Each id (text, without surrounding spaces) in its matching form in lower case, without
+    a leading apostrophe, as the patient-hash partitions hash it: ids alike but for leading
+    zeros, a trailing `.0`, letter case or a spreadsheet's apostrophe meet in one partition."""
     values = pa.array(matching_form(ids), type=pa.large_string(), from_pandas=True)
+    values = pc.utf8_ltrim(values, _APOSTROPHE)
     return pd.Series(pd.array(pc.utf8_lower(values), dtype="str"), index=ids.index)
 
 
@@ -68,13 +73,15 @@ def _formed(values: pa.Array) -> pa.Array:
 @dataclass(frozen=True)
 class IdForms:
     """A table's distinct patient ids without surrounding spaces (and none empty) and the same
-    in lower case (`folded`, in their order), and those of them written as numbers, as written
-    and in their matching form (in the same order)."""
+    in lower case (`folded`, in their order) and without a spreadsheet's leading apostrophe
+    (`unquoted`), and those of them written as numbers, as written and in their matching form
+    (in the same order)."""
 
     ids: pa.Array
     number_ids: pa.Array
     number_forms: pa.Array
     folded: pa.Array
+    unquoted: pa.Array  # each id without its leading apostrophes (in the order of `ids`)
 
 
 def id_forms(distinct: pa.Array) -> IdForms:
@@ -82,7 +89,8 @@ def id_forms(distinct: pa.Array) -> IdForms:
     values = pc.unique(pc.utf8_trim_whitespace(distinct))
     values = values.filter(pc.not_equal(values, ""))
     numbers = values.filter(pc.fill_null(pc.match_substring_regex(values, _NUMBER), False))
-    return IdForms(values, numbers, _formed(numbers), pc.utf8_lower(values))
+    unquoted = pc.utf8_ltrim(values, _APOSTROPHE)
+    return IdForms(values, numbers, _formed(numbers), pc.utf8_lower(values), unquoted)
 
 
 def near_matches(forms: Mapping[str, IdForms]) -> NearMatches:
@@ -121,6 +129,13 @@ def case_matches(forms: Mapping[str, IdForms]) -> NearMatches:
     return _matching_only_otherwise(forms, lambda t: t.ids, lambda t: t.folded)
 
 
+def apostrophe_matches(forms: Mapping[str, IdForms]) -> NearMatches:
+    """Per table of `forms` but the labs: its count of ids, and how many of them the labs do
+    not hold as written but hold with a spreadsheet's leading apostrophe set aside on either
+    side (`'P001` against `P001`, or `P001` against the labs' `'P001`)."""
+    return _matching_only_otherwise(forms, lambda t: t.ids, lambda t: t.unquoted)
+
+
 def _matching_only_otherwise(
     forms: Mapping[str, IdForms],
     written: Callable[[IdForms], pa.Array],
@@ -146,27 +161,36 @@ def id_form_warnings(
     near: Mapping[str, tuple[int, int]] | None,
     case: Mapping[str, tuple[int, int]] | None,
     limits: WarningThresholds,
+    quoted: Mapping[str, tuple[int, int]] | None = None,
 ) -> list[RunWarning]:
     """A warning for each table any of whose ids match a lab id only in another form (leading
     zeros or a trailing .0 set aside: `near`, near_matches; letter case: `case`), but a table
-    whose ids match so only without leading zeros, already over near_match_warnings' limit."""
-    near, case = near or {}, case or {}
+    whose ids match so only without leading zeros, already over near_match_warnings' limit;
+    `quoted`: apostrophe_matches (`'P001` against `P001`)."""
+    near, case, quoted = near or {}, case or {}, quoted or {}
     found = []
     over = _over_limit(near, limits)
-    for name in sorted(set(near) | set(case)):
-        patients = max(near.get(name, (0, 0))[0], case.get(name, (0, 0))[0])
+    for name in sorted(set(near) | set(case) | set(quoted)):
+        patients = max(t.get(name, (0, 0))[0] for t in (near, case, quoted))
         zeros, letters = near.get(name, (0, 0))[1], case.get(name, (0, 0))[1]
-        if not zeros + letters or (name in over and not letters):
+        marked = quoted.get(name, (0, 0))[1]
+        total = zeros + letters + marked
+        if not total or (name in over and not letters + marked):
             continue
         forms = [f"{n} only in letter case (p007 against P007)" for n in [letters] if n] + [
             f"{n} only with leading zeros or a trailing .0 set aside (0007 or 7.0 against 7)"
             for n in [zeros]
             if n
         ]
+        forms += [
+            f"{n} only with a spreadsheet's leading apostrophe set aside ('P001 against P001)"
+            for n in [marked]
+            if n
+        ]
         found.append(
             RunWarning(
                 "patient_id_forms",
-                f"{zeros + letters} of the {patients} patient id(s) of table {name} match no "
+                f"{total} of the {patients} patient id(s) of table {name} match no "
                 f"id of table labs as written but match one in another form: "
                 f"{'; '.join(forms)}. No risk factor from those {name} rows reaches a case. "
                 "Ask for the ids written alike in every table.",

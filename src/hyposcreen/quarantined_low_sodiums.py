@@ -12,6 +12,9 @@ rules data; 135 mmol/L in both profiles of rules.yaml). Every reason counts but 
 
 - `status`: entered in error or cancelled, set aside on purpose by whoever wrote the result.
 - `superseded_version`: a FHIR result's older version; its newest version is the one used.
+- `deleted_resource`: a FHIR result whose newest version is a deletion: its source removed it.
+  (A result of a deleted Patient, `deleted_patient`, counts: the patient may have been merged
+  into another, and deleted_reference_warnings tells it too.)
 - `outside_window`: a data contract's mark of a time outside the night: no result of it.
 - `non_numeric` has no number, and `duplicate` is no quarantine (its group's row is used).
 - `implausible` counts (sodium below 80 mmol/L): spec §3 forbids clipping it silently, yet its
@@ -23,7 +26,10 @@ rules data; 135 mmol/L in both profiles of rules.yaml). Every reason counts but 
 The rows are those of the night's quarantine, the 72 h of context before the window with it:
 a result there takes part in the screen too (an over-correction starts from it). The
 quarantine is the same in one process, in patient-hash partitions (merged) and on each night
-of a backfill (cut from the read's rows), so is the count.
+of a backfill (cut from the read's rows), so is the count. A result whose time does not read
+belongs to no night: every night reads it, so each night of a backfill and each month of an
+audit counts it; the message says those rows are the whole extract's
+(quarantined_times.NO_NIGHT), as the extract-wide counts of unidentified_events do.
 """
 
 from __future__ import annotations
@@ -32,12 +38,13 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.quarantine_text import Matches, key_values, references
+from hyposcreen.quarantined_times import NO_NIGHT
 from hyposcreen.report.quarantine import SODIUM_NUMBER
 from hyposcreen.rules.model import Profile, RuleSet
 from hyposcreen.run_warnings import RunWarning
 
 # reasons of rows set aside on purpose or outside the night (see above): never counted
-_DELIBERATE = ("status", "superseded_version", "outside_window")
+_DELIBERATE = ("status", "superseded_version", "deleted_resource", "outside_window")
 
 
 def quarantined_low_sodium_warnings(
@@ -64,13 +71,15 @@ def quarantined_low_sodium_warnings(
         return []
     told = ", ".join(f"{why} {n}" for why, n in codes.value_counts().sort_index().items())
     below = "at or below" if profile.hyponatremia_op == "<=" else "below"
+    unread = int((codes == "missing_key").sum())  # _written_otherwise: times that do not read
+    no_night = NO_NIGHT.format(rows=f"The {unread} missing_key row(s) are") if unread else ""
     return [
         RunWarning(
             "quarantined_low_sodiums",
             f"{len(rows)} sodium result(s) {below} {threshold:g} were set aside ({told}; e.g. "
             f"{references(quarantine, rows)}): a patient with hyponatremia may be missing from "
             "the list. See quarantine.csv; ask the sender for the results corrected (a unit "
-            "the rules accept, a time that reads).",
+            "the rules accept, a time that reads)." + no_night,
         )
     ]
 

@@ -26,6 +26,12 @@ KEY_TIMES = {"labs": "specimen_time", "medications": "start_time", "diagnoses": 
 OTHER_TIMES = {"medications": {"end_time": "bad_time"}}
 # not-relevant reasons of a row's time only: such rows are of the extract the undated come from
 TIME_ONLY = frozenset({"outside_window", "after_window"})
+# said of rows whose time does not read, as the extract-wide counts of unidentified_events are
+NO_NIGHT = (
+    " {rows} of the whole extract: a time that does not read places its row in no night, so "
+    "every night reads it (each night of a backfill and each month of an audit tells them "
+    "again)."
+)
 
 
 @dataclass(frozen=True)

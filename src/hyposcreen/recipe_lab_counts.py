@@ -105,6 +105,7 @@ def window_delivery_counts(
         codes.forms.number_ids.filter(pa.array(numbers)),
         codes.forms.number_forms.filter(pa.array(numbers)),
         codes.forms.folded.filter(pa.array(formed)),
+        codes.forms.unquoted.filter(pa.array(formed)),
     )
     lab_ids = TableIds(distinct, forms, int(codes.scientific[present].sum()))
     date_only = None
@@ -279,4 +280,11 @@ def _id_codes(
 def _no_ids() -> tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray, IdForms, np.ndarray]:
     empty = pa.array([], type=pa.large_string())
     none = np.array([], dtype=np.int64)
-    return none, empty, none, np.array([], dtype=bool), IdForms(empty, empty, empty, empty), none
+    return (
+        none,
+        empty,
+        none,
+        np.array([], dtype=bool),
+        IdForms(empty, empty, empty, empty, empty),
+        none,
+    )

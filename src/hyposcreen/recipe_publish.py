@@ -16,6 +16,7 @@ import pandas as pd
 from hyposcreen.adapters.time_columns import TimeColumns, time_columns
 from hyposcreen.arrow_columns import is_listed
 from hyposcreen.context import RunContext, RunSummary
+from hyposcreen.deleted_reference_warnings import deleted_reference_warnings
 from hyposcreen.delivery_counts import DeliveryCounts, delivery_warnings
 from hyposcreen.empty_file_warnings import empty_part_warnings
 from hyposcreen.errors import OwnOutputBroken
@@ -211,6 +212,7 @@ def run_warnings(
     Matches and the source's names of the time columns the run's stop took, when it did."""
     settings, limits = ctx.settings, ctx.rules.warnings
     times = times or time_columns(settings.source, ctx.mapping)
+    where = where or Matches(quarantine)
     state = (ctx.state.path, ctx.mapping.site, settings.window.start) if ctx.state else None
     found = collect_warnings(
         limits,
@@ -223,6 +225,7 @@ def run_warnings(
         vocabulary_tables=settings.source == "omop",
     ) + quarantine_warnings(quarantine, reconciliation, limits, ctx.mapping.decimal, where, times)
     found += quarantined_low_sodium_warnings(quarantine, ctx.rules, ctx.profile, where)
+    found += deleted_reference_warnings(quarantine, where)
     labs = tables.get("labs")
     found += delivery_warnings(delivery_counts, limits, labs.source_counts if labs else None)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)

@@ -44,14 +44,19 @@ def quarantined_rows(ctx: RunContext, cleaned: CleanedInputs) -> pd.DataFrame:
     shared = ctx.shared_read
     known = shared.decided.get("events") if shared is not None else None
     if shared is None or known is None:
-        return quarantine_rows(frames, timezone=ctx.mapping.timezone)
+        return quarantine_rows(frames, timezone=ctx.mapping.timezone, decimal=ctx.mapping.decimal)
     held = held_sizes(ctx)
     key = [_quarantined(frames[name], getattr(known[2], name), held.get(name)) for name in events]
     kept = shared.decided.get("quarantine")
     if kept is None or kept[0] is not known[2] or not _same(kept[1], key):
-        rows = quarantine_rows({name: frames[name] for name in events}, True, ctx.mapping.timezone)
+        rows = quarantine_rows({name: frames[name] for name in events}, True, *_site(ctx))
         kept = shared.decided["quarantine"] = (known[2], key, rows, by_table(rows))
     return in_table_order({**kept[3], "labs": _lab_rows(ctx, shared, frames["labs"])})
+
+
+def _site(ctx: RunContext) -> tuple[str, str]:
+    """The site's time zone and decimal, as quarantine_rows takes them."""
+    return ctx.mapping.timezone, ctx.mapping.decimal
 
 
 @dataclass(frozen=True)
@@ -76,15 +81,13 @@ def _lab_rows(ctx: RunContext, shared: SharedRead, labs: pd.DataFrame) -> pd.Dat
     since (a contract warning, late results) are built for the window."""
     known = shared.decided.get("labs")
     index = labs.index
-    read = (
-        _read_lab_quarantine(shared, known[2], ctx.mapping.timezone) if known is not None else None
-    )
+    read = _read_lab_quarantine(shared, known[2], *_site(ctx)) if known is not None else None
     if read is None or not isinstance(index, pd.RangeIndex) or index.step != 1:
-        return order_quarantine(quarantine_rows({"labs": labs}, True, ctx.mapping.timezone))
+        return order_quarantine(quarantine_rows({"labs": labs}, True, *_site(ctx)))
     column, start, end = check_in_range(shared.lab_range, ctx)
     rows = np.flatnonzero(cut_rows(shared, read.cleaned, column, start, end))
     if len(rows) != len(labs):
-        return order_quarantine(quarantine_rows({"labs": labs}, True, ctx.mapping.timezone))
+        return order_quarantine(quarantine_rows({"labs": labs}, True, *_site(ctx)))
     mine = np.flatnonzero((labs["bucket"] == QUARANTINED).to_numpy(dtype=bool))
     number = read.number[rows[mine]]
     there = np.maximum(number, 0)
@@ -96,13 +99,13 @@ def _lab_rows(ctx: RunContext, shared: SharedRead, labs: pd.DataFrame) -> pd.Dat
     if alike.all():  # the read's order of these rows is theirs (quarantine_order)
         return read.ordered.take(np.sort(read.rank[number])).reset_index(drop=True)
     taken = read.rows.take(number[alike]).assign(**{LABEL: index[mine[alike]]})
-    fresh = quarantine_rows({"labs": labs.iloc[mine[~alike]]}, True, ctx.mapping.timezone)
+    fresh = quarantine_rows({"labs": labs.iloc[mine[~alike]]}, True, *_site(ctx))
     parts = [part for part in (taken, fresh) if len(part)]
     return order_quarantine(pd.concat(parts, ignore_index=True))
 
 
 def _read_lab_quarantine(
-    shared: SharedRead, cleaned: pd.DataFrame, timezone: str
+    shared: SharedRead, cleaned: pd.DataFrame, timezone: str, decimal: str
 ) -> ReadLabQuarantine | None:
     """The quarantine rows of the read's cleaned labs, built once per cleaning; None when the
     read's rows are not numbered by position."""
@@ -112,7 +115,7 @@ def _read_lab_quarantine(
     index = cleaned.index
     if not isinstance(index, pd.RangeIndex) or index.start != 0 or index.step != 1:
         return None
-    rows = quarantine_rows({"labs": cleaned}, True, timezone)
+    rows = quarantine_rows({"labs": cleaned}, True, timezone, decimal)
     positions = rows[LABEL].to_numpy(dtype=np.int64) if len(rows) else np.zeros(0, np.int64)
     number = np.full(len(cleaned), -1, dtype=np.int64)
     number[positions] = np.arange(len(positions))

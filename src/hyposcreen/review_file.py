@@ -4,7 +4,14 @@ column and the rows (by line number, never by value). UTF-8 (with or without a b
 mark), else Windows-1252, as a spreadsheet saves it on Windows. `reviewed_at` is read as every
 time of the run is (ingest.timeparse): with an offset, converted to the site's zone, so a file
 holding summer and winter offsets reads; without one, site-local; a time no record holds (the
-year 0 of `-0`) is no time."""
+year 0 of `-0`) is no time.
+
+A clinician who saved the file from a spreadsheet may leave an id in a spreadsheet's form:
+`="P001"` (text-forcing), `=HYPERLINK(...)`, `'P001`. Such an id names no patient a night
+listed, and recorded as written it would mark no case reviewed without a word: the file is
+refused, naming the rows (read strictly, as a missing column is). A review whose patient no
+night of the site has listed is recorded (a listing may be older than the state) but told,
+with its rows (`unlisted_reviews`): `hyposcreen reviewed` then exits 4."""
 
 from __future__ import annotations
 
@@ -14,6 +21,9 @@ import pandas as pd
 
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.timeparse import parse_times
+
+# a spreadsheet's text-forcing form, a function's call, its mark of a cell kept as text
+_SPREADSHEET_FORM = r"""=\s*"|=\s*[A-Za-z][A-Za-z0-9._]*\s*\(|'"""
 
 
 def read_reviews(path: Path, timezone: str = "UTC") -> pd.DataFrame:
@@ -43,11 +53,40 @@ def read_reviews(path: Path, timezone: str = "UTC") -> pd.DataFrame:
     when = parse_times(frame["reviewed_at"], timezone)
     bad = frame.index[(frame["patient_id"] == "") | when.isna()]
     if len(bad):
-        rows = ", ".join(str(i + 2) for i in bad[:5])
         raise InputError(
             f"Review file {path}: {len(bad)} row(s) without a patient_id or with a reviewed_at "
-            f"that is not an ISO date/time (rows {rows}).",
+            f"that is not an ISO date/time (rows {', '.join(str(i + 2) for i in bad[:5])}).",
             file=str(path),
             column="reviewed_at",
         )
+    formed = frame.index[frame["patient_id"].str.match(_SPREADSHEET_FORM)]
+    if len(formed):
+        raise InputError(
+            f"Review file {path}: {len(formed)} row(s) hold a patient_id in a spreadsheet's "
+            f'form, ="...", =HYPERLINK(...) or a leading \' (rows {_rows(formed)}): it names '
+            "no patient as written. Save the file as plain CSV (the ids themselves) and rerun; "
+            "nothing was recorded.",
+            file=str(path),
+            column="patient_id",
+        )
     return frame.assign(reviewed_at=when.astype("datetime64[us]"))
+
+
+def unlisted_reviews(path: Path, reviews: pd.DataFrame, listed: set[str]) -> str | None:
+    """The message telling the reviews (of `read_reviews`) whose patient is not among the
+    `listed` ones (the state's: StateStore.listed_patients), by row number; None when all are."""
+    unknown = reviews.index[~reviews["patient_id"].isin(listed)]
+    if not len(unknown):
+        return None
+    return (
+        f"{len(unknown)} of the {len(reviews)} review(s) of {path} name a patient no night of "
+        f"the site has listed (rows {_rows(unknown)}): they were recorded but mark no listed "
+        "case reviewed. Check those ids against review_list.csv (a spreadsheet may have "
+        "changed them: leading zeros dropped, 1.2E+11) and record them again."
+    )
+
+
+def _rows(index: pd.Index) -> str:
+    """The file's line numbers of the first rows (the header is line 1)."""
+    shown = ", ".join(str(i + 2) for i in index[:5])
+    return shown + (", ..." if len(index) > 5 else "")

@@ -265,6 +265,12 @@ class StateStore:
                 params=(self.site,),
             )
 
+    def listed_patients(self) -> set[str]:
+        """The ids of every patient a night of this site listed."""
+        with self._connect() as db:
+            query = "SELECT DISTINCT patient_id FROM listings WHERE site = ?"
+            return {r[0] for r in db.execute(query, (self.site,))}
+
     def record_reviews(self, reviews: pd.DataFrame) -> int:
         """Add reviews (patient_id, reviewed_at, reviewer); returns how many were new."""
         rows = [

@@ -66,6 +66,7 @@ from hyposcreen.quarantine_text import (
 )
 from hyposcreen.quarantined_times import (
     KEY_TIMES,
+    NO_NIGHT,
     UnreadTimes,
     missing_count,
     quarantined,
@@ -133,7 +134,7 @@ def _unreadable(
         f"have {_a(columns.shown(unread.table, unread.column))} that does not read (e.g. "
         f"{references(quarantine, rows)}; "
         f"limit {limit:.0%}): they are quarantined {unread.reason}. "
-        f"{_told(unread)} See quarantine.csv.",
+        f"{_told(unread)} See quarantine.csv." + NO_NIGHT.format(rows="These rows are"),
     )
 
 

@@ -26,7 +26,9 @@ Of several versions of one resourceType/id (`meta.versionId`, else `meta.lastUpd
 latest is used, the others quarantined `superseded_version` (`fhir_versions`); all are
 quarantined `deleted_resource` when the newest is a Bundle entry's DELETE (the entry itself
 stays `entry_without_resource`); so is the latest version of a Specimen, Medication or
-Encounter the rows refer to (`fhir_index`: a deleted one is not found).
+Encounter the rows refer to (`fhir_index`: a deleted one is not found; a record naming its
+drug only by a deleted Medication is quarantined `deleted_medication`). The rows of a Patient
+whose newest version is a deletion are quarantined `deleted_patient` (`fhir_deleted_patients`).
 A patient named by identifier is the Patient resource holding it (`fhir_subjects`).
 """
 
@@ -46,6 +48,7 @@ from hyposcreen.adapters.fhir_conditions import (
     ConditionMapper,
     snomed_alone_counts,
 )
+from hyposcreen.adapters.fhir_deleted_patients import set_aside_deleted_patients
 from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, classify
 from hyposcreen.adapters.fhir_index import (
     Versions,
@@ -122,10 +125,11 @@ def _reader(
         reader = LineReader(builder, wanted, lab_rows, {"Specimen": keep_specimen})
         return reader, observations.needle, None
     if name == "medications":
+        versions: Versions = {}
         medications, keep_medication = _reference_index(
-            "Medication", medication_index_entry, by_type, mixed, indexed
+            "Medication", medication_index_entry, by_type, mixed, indexed, versions
         )
-        mapper = MedicationMapper(rules, medications)
+        mapper = MedicationMapper(rules, medications, versions)
 
         def medication_rows(resource: Resource) -> list[Row]:
             return subjects.resolve(resource, mapper.rows(resource))
@@ -159,11 +163,13 @@ def _reference_index(
     by_type: dict[str, list[Path]],
     mixed: list[Path],
     indexed: dict[str, int],
+    versions: Versions | None = None,
 ) -> tuple[dict[str, Any], Callable[[Resource], None]]:
     """The index (id -> `entry` of its latest version) of the `kind` resources a table's rows
     refer to, read from their own files and the mixed ones (its size noted in `indexed`), and
-    what keeps one more such resource met while the table's own lines are read."""
-    versions: Versions = {}
+    what keeps one more such resource met while the table's own lines are read; `versions`:
+    where the index notes its versions (fhir_index; an id noted but not indexed is deleted)."""
+    versions = {} if versions is None else versions
     index: dict[str, Any] = index_resources(by_type.get(kind, []) + mixed, kind, entry, versions)
     indexed[kind] = len(index)
 
@@ -239,6 +245,9 @@ def read_table(
     files += documents_as_one(input_dir, documents)
     rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
     frame = builder.frame()
+    if builder.patient_deleted and name != "patients":
+        patient_files = by_type.get("Patient", []) + by_type.get(MIXED, [])
+        set_aside_deleted_patients(frame, patient_files + by_type.get(DOCUMENTS, []))
     if medication_mapper is not None:
         medication_mapper.set_aside(builder.superseded)
         for (kind, note), count in medication_mapper.unmapped.items():

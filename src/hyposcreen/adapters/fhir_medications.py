@@ -6,10 +6,13 @@ resource (exported in Medication files or `contained`, referenced as `#id`, or a
 that a contained resource has; a mix's parts by their references). A code system whose codes
 are the drug's name (rules/drug_name_systems.csv) names it by its codes and, on a Medication,
 by its identifiers, as a display would. Conditions are read by fhir_conditions, Patients by
-fhir_patients. The rows made per resource type (`DRUG_ROWS`), and those whose drug the screen
-cannot read (`UNIDENTIFIED_DRUG`: no text or display, named by codes alone that are no ATC code
-and no RxNorm code of a listed ingredient), are counted for the manifest's source_counts: too
-many of them warn (unidentified_events), since no medication risk factor can come from them.
+fhir_patients. A record naming its drug only by a reference to a Medication the export does
+not hold is quarantined `unresolved_reference`, to one whose newest version is a deletion
+(fhir_index) `deleted_medication` (fhir_scan). The rows made per resource type (`DRUG_ROWS`),
+and those whose drug the screen cannot read (`UNIDENTIFIED_DRUG`: no text or display, named by
+codes alone that are no ATC code and no RxNorm code of a listed ingredient), are counted for
+the manifest's source_counts: too many of them warn (unidentified_events), since no medication
+risk factor can come from them.
 Rows of an older version of a resource, set aside for its latest (fhir_versions), are taken
 back out of both counts: the counts are of the rows screened.
 """
@@ -22,8 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from hyposcreen.adapters.fhir_index import DRUG_NAME_SYSTEMS, medication_index_entry
-from hyposcreen.adapters.fhir_table import UnresolvedReference
+from hyposcreen.adapters.fhir_index import DRUG_NAME_SYSTEMS, Versions, medication_index_entry
+from hyposcreen.adapters.fhir_table import DeletedReference, UnresolvedReference
 from hyposcreen.adapters.fhir_types import (
     ATC_SYSTEMS,
     RXNORM_SYSTEMS,
@@ -82,23 +85,32 @@ def _not_given(resource: dict[str, Any]) -> bool:
 
 
 class MedicationMapper:
-    def __init__(self, rules: RuleSet, medications: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        rules: RuleSet,
+        medications: dict[str, dict[str, Any]],
+        versions: Versions | None = None,
+    ) -> None:
         self.medications = medications  # Medication id -> resource
+        # the index's versions (fhir_index): an id noted there but not indexed was deleted
+        self.versions: Versions = {} if versions is None else versions
         self.known_rxnorm = {i.rxnorm for i in rules.ingredients.values() if i.rxnorm}
         self.known_atc = {i.atc for i in rules.ingredients.values() if i.atc}
         self.atc_prefixes = tuple(rules.atc_combinations)
         self.unmapped: Counter[tuple[str, str]] = Counter()  # (resource type, note)
         self.drug_rows: Counter[str] = Counter()  # resource type -> rows made
         self.unresolved = False  # the last row's drug is only a reference the export lacks
+        self.deleted = False  # ... to a Medication the export records deleted
 
     def rows(self, resource: dict[str, Any]) -> list[Row]:
         """The row of one resource for the reader; UnresolvedReference when its drug is named
-        only by a reference to a Medication the export does not hold."""
-        self.unresolved = False
+        only by a reference to a Medication the export does not hold (DeletedReference: one
+        it records deleted)."""
+        self.unresolved = self.deleted = False
         found = self.row(resource)
         kind = str(resource.get("resourceType"))
         if self.unresolved:
-            raise UnresolvedReference(kind)
+            raise DeletedReference(kind) if self.deleted else UnresolvedReference(kind)
         self.drug_rows[kind] += 1
         _, name, rxnorm, atc = found[:4]
         if name is None and atc is None and rxnorm not in self.known_rxnorm:
@@ -137,6 +149,8 @@ class MedicationMapper:
         if target is None:
             self.unmapped[(kind, "unresolved_medication_reference")] += 1
             self.unresolved = (display := text(reference.get("display"))) is None
+            named = None if contained_id(reference) else reference_id(reference)
+            self.deleted = named in self.versions and named not in self.medications
             return [], display
         concepts = [target.get("code"), *target.get("names", ())]
         for ingredient in objects(target.get("ingredient")):

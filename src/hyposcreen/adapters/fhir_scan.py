@@ -30,8 +30,10 @@ from hyposcreen.adapters.fhir_files import count_lines, iter_blocks, iter_lines
 from hyposcreen.adapters.fhir_lines import all_resources, line_at, not_objects, parse_resource
 from hyposcreen.adapters.fhir_parsed import document_places
 from hyposcreen.adapters.fhir_table import (
+    DELETED_MEDICATION,
     MALFORMED_TEXT,
     UNRESOLVED,
+    DeletedReference,
     Row,
     TableBuilder,
     UnresolvedReference,
@@ -126,11 +128,13 @@ class LineReader:
     ) -> list[Row] | None:
         """The rows of one resource, or None when it is quarantined as read: an oddly shaped
         resource (`malformed_row`, never fatal), one naming its drug only by a reference the
-        export cannot resolve (`unresolved_reference`)."""
+        export cannot resolve (`unresolved_reference`) or records deleted (`deleted_medication`)."""
         try:
             return self.to_rows(resource)
+        except DeletedReference:
+            reason: str | None = DELETED_MEDICATION
         except UnresolvedReference:
-            reason: str | None = UNRESOLVED
+            reason = UNRESOLVED
         except Exception:
             reason = None
         tally[f"unmapped_{reason or 'malformed_row'}"] += 1
@@ -143,6 +147,8 @@ class LineReader:
             deleted = deletion_of(pseudo)
             if deleted is not None and deleted["resourceType"] in self.wanted:
                 self.builder.deletions.append(version_of(deleted))
+            elif deleted is not None and deleted["resourceType"] == "Patient":
+                self.builder.patient_deleted = True  # fhir_deleted_patients
             tally["unmapped_entry_without_resource"] += 1
             self.builder.not_relevant["entry_without_resource"] += 1
             return 1

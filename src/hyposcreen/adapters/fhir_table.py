@@ -17,12 +17,19 @@ Row = tuple[object, ...]
 _BATCH_ROWS = 50_000  # pending rows cost ~1 kB each; small batches keep the peak low
 MALFORMED_TEXT = 500  # bytes of a quarantined-as-read row's text kept in the quarantine
 UNRESOLVED = "unresolved_reference"
+DELETED_MEDICATION = "deleted_medication"
 
 
 class UnresolvedReference(ValueError):
     """A resource that names what it is about only by a reference to a resource the export
     does not hold (a MedicationRequest's `Medication/x`): quarantined `unresolved_reference`,
     and the night warns (quarantine_warnings): part of the export did not arrive."""
+
+
+class DeletedReference(UnresolvedReference):
+    """A resource that names what it is about only by a reference to a resource the export
+    records deleted (a `_history` Bundle's DELETE is the Medication's newest version):
+    quarantined `deleted_medication`, and the night warns (deleted_reference_warnings)."""
 
 
 class TableBuilder:
@@ -46,6 +53,7 @@ class TableBuilder:
         self.frames: list[pd.DataFrame] = []
         self.superseded: list[pd.DataFrame] = []  # older versions' rows, hidden columns kept
         self.deletions: list[Version] = []  # the versions Bundle entries record deleted
+        self.patient_deleted = False  # a Bundle entry records a Patient's deletion
 
     def add(self, row: Row, source_file: str, source_row: str, version: Version) -> None:
         self.rows.append(row)

@@ -4,8 +4,9 @@ pandas at the edges: the frame's text columns are encoded as codes of their dist
 each distinct text is interpreted once (result text -> number and censoring, unit -> its key,
 status -> its key), and the rows are judged in the engine against the rule tables
 (clean.lab_sql). The cleaned frame keeps the input's rows, order and columns, and adds
-value_read (the number as read, before any unit: a quarantined row's too), value_canonical,
-value_num, censored, bucket and reason.
+value_canonical, value_num, censored, bucket and reason. The number as read before any unit is
+not kept on every row: the few quarantined rows that need it read it again
+(report.quarantine, with `read_numbers`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,17 @@ def value_texts(texts: list[str], decimal: str) -> tuple[pa.Table, np.ndarray]:
         }
     )
     return table, np.array([*censor.tolist(), ""], dtype=object)
+
+
+def read_numbers(rows: pd.DataFrame, decimal: str) -> np.ndarray:
+    """The number each of `rows` (cleaned labs) reads as before any unit, as `clean_labs`
+    reads it (`value_texts`, else the source's parsed `value`); NaN where none."""
+    text = rows["value_raw"]
+    if decimal == ",":
+        text = decimal_comma_text(text)
+    value = rows["value"] if "value" in rows.columns else pd.Series(np.nan, index=rows.index)
+    numeric, _ = parse_values(text, value)
+    return numeric.to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _text_keys(texts: list[str], key_of: Callable[[str], str | None]) -> pa.Table:
@@ -112,7 +124,6 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet, decimal: str = ".") -> pd.Da
     numeric = pd.Series(engine.in_row_order(judged, "numeric", length), index=out.index)
     if decimal == ",":
         out["value"] = out["value"].where(out["value"].notna(), numeric)
-    out["value_read"] = numeric
     out["patient_id"] = patient
     out["value_canonical"] = pd.Series(canonical, index=out.index)
     out["value_num"] = pd.Series(np.where(used, canonical, np.nan), index=out.index)

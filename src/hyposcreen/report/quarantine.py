@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.clean import QUARANTINED
+from hyposcreen.clean.labs import read_numbers
 from hyposcreen.ingest.canonical import SCHEMAS
 from hyposcreen.ingest.clock_folds import repeated_hour_offsets, second_marks
 from hyposcreen.ingest.timeparse import is_utc, to_instants
@@ -39,11 +40,15 @@ def _original_columns(table: str, frame: pd.DataFrame) -> list[str]:
 
 
 def quarantine_rows(
-    cleaned: dict[str, pd.DataFrame], keep_labels: bool = False, timezone: str = "UTC"
+    cleaned: dict[str, pd.DataFrame],
+    keep_labels: bool = False,
+    timezone: str = "UTC",
+    decimal: str = ".",
 ) -> pd.DataFrame:
     """Quarantined rows of every table; `original` is the row as read, as JSON (nulls omitted).
     A time typed with its zone (no text kept) is written in the site's `timezone`, with the
-    offset of its instant when it is a repeated hour's second occurrence (`_second_texts`).
+    offset of its instant when it is a repeated hour's second occurrence (`_second_texts`);
+    `decimal`: the site's, as the labs were cleaned with (a sodium's number, `_sodium_numbers`).
 
     With `keep_labels` the rows come unordered with their frame label in `_label`, for
     `order_quarantine` after the partitions of a run are put together."""
@@ -80,7 +85,7 @@ def quarantine_rows(
                     "reason": _text_values(rows["reason"]),
                     "patient_id": _text_values(rows["patient_id"]),
                     "original": payload,
-                    SODIUM_NUMBER: _sodium_numbers(rows),
+                    SODIUM_NUMBER: _sodium_numbers(rows, decimal),
                     LABEL: rows.index.to_numpy(),
                 }
             )
@@ -97,17 +102,18 @@ def _text_values(values: pd.Series) -> Any:
     return values.array if values.dtype == TEXT_COLUMN else values.to_numpy()
 
 
-def _sodium_numbers(rows: pd.DataFrame) -> np.ndarray:
+def _sodium_numbers(rows: pd.DataFrame, decimal: str) -> np.ndarray:
     """Each quarantined row's number if it is a serum sodium result with one (clean.labs: in
-    canonical units where the unit converts, else `value_read`, the number as written), NaN
-    for any other row (and every row of another table)."""
+    canonical units where the unit converts, else the number as written, read again here for
+    those rows alone: clean.labs.read_numbers), NaN for any other row (and every row of
+    another table)."""
     if "analyte" not in rows.columns or "value_canonical" not in rows.columns:
         return np.full(len(rows), np.nan)
-    number = rows["value_canonical"].to_numpy(dtype="float64", na_value=np.nan)
-    if "value_read" in rows.columns:
-        read = rows["value_read"].to_numpy(dtype="float64", na_value=np.nan)
-        number = np.where(np.isnan(number), read, number)
+    number = rows["value_canonical"].to_numpy(dtype="float64", na_value=np.nan, copy=True)
     sodium = (rows["analyte"] == "sodium").to_numpy(dtype=bool, na_value=False)
+    unread = np.flatnonzero(sodium & np.isnan(number))
+    if len(unread) and "value_raw" in rows.columns:
+        number[unread] = read_numbers(rows.iloc[unread], decimal)
     return np.where(sodium, number, np.nan)
 
 

@@ -249,7 +249,7 @@ def _screened(
     release_free_memory(collect=False)
     with ctx.timed("write"):
         frames = {n: getattr(cleaned, n) for n in ("labs", "medications", "diagnoses")}
-        quarantine = quarantine_rows(frames, True, ctx.mapping.timezone)
+        quarantine = quarantine_rows(frames, True, ctx.mapping.timezone, ctx.mapping.decimal)
         sizes = {name: bucket_sizes(frame) for name, frame in frames.items()}
     return PartitionResult(
         result,

@@ -50,7 +50,7 @@ def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
     """The partition (0..n-1) of each row: a stable hash of the patient id without surrounding
     spaces, as cleaning keys patients (missing ids hash like the empty id), in its matching
     form in lower case (patient_id_forms.hashed_form: `000123` and `123.0` meet `123`, `p007`
-    meets `P007`, so their counts add up)."""
+    and `'P007` meet `P007`, so their counts add up)."""
     if partitions == 1:
         return np.zeros(len(patient_id), dtype=np.int64)
     # each distinct id is stripped and hashed once (Arrow finds them)

@@ -1,0 +1,75 @@
+"""Warnings read from FHIR records quarantined because what they refer to was deleted.
+
+A `_history` Bundle's DELETE that is the newest version of a resource says it no longer exists
+(adapters.fhir_versions). A deleted record itself is only set aside (`deleted_resource`, no
+warning): its source removed it. But a record that is not deleted yet refers to one that is
+cannot be screened and cannot be dropped unsaid (exit 4):
+
+- `deleted_patients`: labs, medications and diagnoses of a Patient the export records deleted
+  (quarantined `deleted_patient`, adapters.fhir_deleted_patients): the patient may have been
+  merged into another whose list now lacks them, or registered in error.
+- `deleted_medications`: medication records naming their drug only by a Medication the export
+  records deleted (quarantined `deleted_medication`, adapters.fhir_medications): no drug is
+  read from them, so a medication risk factor may be missing. Not `unresolved_references`: no
+  file is missing from the delivery, its Medication was deleted at the source.
+
+Each message holds counts and up to three `file:row` references, never a value or an id. The
+medication and diagnosis tables are read whole for every night (not cut to its window, as its
+labs are), so their counts are the extract's, repeated by each night of a backfill and each
+month of an audit: the message says so (as unidentified_events does), lest a night seem to
+claim them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hyposcreen.quarantine_text import Matches, references
+from hyposcreen.run_warnings import RunWarning
+
+_TABLES = ("labs", "medications", "diagnoses")
+_NOUN = {"medications": "medication", "diagnoses": "diagnosis"}
+_WHOLE = (
+    " {what} of the extract's whole {table}, which every night reads whole (each night of "
+    "a backfill and each month of an audit tells them again), not of this night's alone."
+)
+
+
+def deleted_reference_warnings(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning]:
+    """The two warnings above, from the run's quarantine rows (report.quarantine's columns)."""
+    if quarantine.empty:
+        return []
+    found: list[RunWarning] = []
+    patients = where("reason", "deleted_patient")
+    if patients.any():
+        counts = {t: int((patients & where("table", t)).sum()) for t in _TABLES}
+        told = ", ".join(f"{table} {n}" for table, n in counts.items() if n)
+        events = " and ".join(_NOUN[t] for t in _TABLES[1:] if counts[t])
+        tables = f"{events} table" + ("s" if " and " in events else "")
+        whole = _WHOLE.format(what=f"The {events} records are", table=tables) if events else ""
+        found.append(
+            RunWarning(
+                "deleted_patients",
+                f"{int(patients.sum())} record(s) ({told}) refer to a Patient whose newest "
+                f"version in the export is a deletion (e.g. "
+                f"{references(quarantine, np.flatnonzero(patients))}): they are quarantined "
+                "deleted_patient and not screened. The patient may have been merged into "
+                "another, whose list then lacks them: see quarantine.csv and ask the sender "
+                f"whose records they are.{whole}",
+            )
+        )
+    drugs = np.flatnonzero(where("reason", "deleted_medication"))
+    if len(drugs):
+        found.append(
+            RunWarning(
+                "deleted_medications",
+                f"{len(drugs)} medication record(s) name their drug only by a Medication "
+                f"whose newest version in the export is a deletion (e.g. "
+                f"{references(quarantine, drugs)}): they are quarantined deleted_medication "
+                "and no drug is read from them, so a medication risk factor may be missing "
+                "from the list. See quarantine.csv; ask the sender for the records' current "
+                "drug." + _WHOLE.format(what="These are", table="medication table"),
+            )
+        )
+    return found
