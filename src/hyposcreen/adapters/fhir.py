@@ -213,6 +213,18 @@ def _with_outcomes(needle: re.Pattern[bytes]) -> re.Pattern[bytes]:
     return re.compile(needle.pattern + outcome + rb'|"method"\s*:\s*"DELETE"')
 
 
+def _count_medications(
+    mapper: MedicationMapper, builder: TableBuilder, counts: dict[str, Counter[str]]
+) -> None:
+    """Set aside the superseded versions' rows, then count the records whose drug is unknown
+    (by note) and the drug rows judged, by resource type."""
+    mapper.set_aside(builder.superseded)
+    for (kind, note), count in mapper.unmapped.items():
+        counts.setdefault(kind, Counter())[f"note_{note}"] += count
+    for kind, count in mapper.drug_rows.items():
+        counts.setdefault(kind, Counter())[DRUG_ROWS] += count
+
+
 def read_table(
     input_dir: Path,
     name: str,
@@ -249,11 +261,7 @@ def read_table(
         patient_files = by_type.get("Patient", []) + by_type.get(MIXED, [])
         set_aside_deleted_patients(frame, patient_files + by_type.get(DOCUMENTS, []))
     if medication_mapper is not None:
-        medication_mapper.set_aside(builder.superseded)
-        for (kind, note), count in medication_mapper.unmapped.items():
-            counts.setdefault(kind, Counter())[f"note_{note}"] += count
-        for kind, count in medication_mapper.drug_rows.items():
-            counts.setdefault(kind, Counter())[DRUG_ROWS] += count
+        _count_medications(medication_mapper, builder, counts)
     if name == "diagnoses" and len(frame):
         counts.setdefault("Condition", Counter()).update(snomed_alone_counts(frame, rules))
     for tally in counts.values():
