@@ -458,3 +458,38 @@ def test_a_backfill_sends_the_reads_labs_once_and_each_nights_rows_of_them(
     assert worker is not None and worker.answered == 6
     for night in ("2026-11-18", "2026-11-19", DAY):
         _same_outputs(here / night, beside / night)
+
+
+def test_one_thread_watches_the_worker_through_every_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run's writes to its worker and waits for its answers are watched (a stuck worker
+    is killed) by one thread for the worker's life, not by a thread started per request: the
+    same watch thread is alive during each wait, and it ends with the worker."""
+    import threading
+
+    import pandas as pd
+
+    watching: list[set[threading.Thread]] = []
+    received = worker_client.receive
+
+    def receive_watched(stream):  # type: ignore[no-untyped-def]
+        watching.append({t for t in threading.enumerate() if t.name == "contracts-worker-watch"})
+        return received(stream)
+
+    monkeypatch.setattr(worker_client, "receive", receive_watched)
+    worker = worker_client.ContractsWorker("on")
+    try:
+        assert worker.accepted()
+        frame = pd.DataFrame({"text": ["x"]})
+        watching.clear()  # the worker's hello is read before any request
+        for _ in range(3):
+            number = worker.ask({"kind": "review_list", "vocabulary": []}, {"review": frame})
+            worker.answer(number)
+    finally:
+        worker.close()
+    assert len(watching) == 3 and all(len(seen) == 1 for seen in watching)
+    assert watching[0] == watching[1] == watching[2]
+    (thread,) = watching[0]
+    thread.join(timeout=5)
+    assert not thread.is_alive()

@@ -11,10 +11,18 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
-from hyposcreen.patient_id_forms import apostrophe_matches, case_matches, id_forms
+from hyposcreen.patient_id_forms import (
+    apostrophe_matches,
+    case_matches,
+    case_matches_within,
+    folded_labs,
+    id_forms,
+    placed_ids,
+)
 from sample_delivery import SAMPLE, rewrite_patient_ids, screen
 
 MEDICATION_PATIENTS = 28  # distinct patient ids of the sample's medications
@@ -99,3 +107,18 @@ def test_apostrophe_matches_count_either_way_round() -> None:
         }  # type: ignore[dict-item]
     )
     assert counted == {"medications": (5, 2)}  # 'P007, P008
+
+
+def test_a_windows_case_matches_are_counted_from_the_reads_lab_ids() -> None:
+    """A window cut from one read counts its case matches from the read's lab ids kept
+    (case_matches_within): the counts of case_matches over the window's own lab ids, for
+    every window, one lab id or its other case kept or not."""
+    read = id_forms(pa.array(["P007", "p008", "P008", "7", "Ärztin", "Q1"], pa.large_string()))
+    medications = id_forms(pa.array(["p007", "P008", "x1", "7", "ärztin", "q1"], pa.large_string()))
+    folded = folded_labs(read)
+    placed = {"medications": placed_ids(medications, folded)}
+    for window in range(1 << len(read.ids)):
+        kept = np.array([bool(window >> n & 1) for n in range(len(read.ids))])
+        labs = id_forms(read.ids.filter(pa.array(kept)))
+        expected = case_matches({"labs": labs, "medications": medications})
+        assert case_matches_within(folded, kept, placed) == expected

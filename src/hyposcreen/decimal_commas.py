@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.judged_texts import JudgedTexts
 from hyposcreen.ingest.values import decimal_comma_text, parse_values
 
 # a number with groups of three digits after a leading 1-9 (`1,050`) is a thousands separator,
@@ -38,28 +39,9 @@ def decimal_comma_numbers(text: pd.Series) -> np.ndarray:
     written, one once the comma is the decimal as ingest.values reads it for a site with
     csv: {decimal: ","} (`3,4`, `\\u00a03,4`, `≤0,5`, `less than 0,5`, `+3,4`), and no
     thousands separator (`1,050`). Judged once per distinct text, and a text judged before in
-    the process (a backfill's nights quarantine the same results) as it was judged then."""
-    codes, distinct = pd.factorize(text, use_na_sentinel=True)
-    if not len(distinct):
-        return np.zeros(len(text), dtype=bool)
-    values = np.asarray(distinct, dtype=object)
-    known = [_JUDGED.get(value) if type(value) is str else None for value in values]
-    new = np.array([judged is None for judged in known], dtype=bool)
-    commas = np.array([bool(judged) for judged in known], dtype=bool)
-    if new.any():
-        commas[new] = _decimal_comma_judged(values[new])
-        if len(_JUDGED) > _JUDGED_MAX:
-            _JUDGED.clear()
-        _JUDGED.update(
-            (value, bool(judged))
-            for value, judged in zip(values[new], commas[new], strict=True)
-            if type(value) is str
-        )
-    return np.append(commas, False)[codes]
-
-
-_JUDGED: dict[str, bool] = {}  # text -> whether it is a decimal-comma number, for the process
-_JUDGED_MAX = 1 << 16
+    the process (a backfill's nights quarantine the same results) as it was judged then
+    (ingest.judged_texts)."""
+    return _DECIMAL_COMMA_NUMBERS(text)
 
 
 def _decimal_comma_judged(distinct: np.ndarray) -> np.ndarray:
@@ -80,12 +62,18 @@ def _decimal_comma_judged(distinct: np.ndarray) -> np.ndarray:
 def thousands_numbers(text: pd.Series) -> np.ndarray:
     """Which values are numbers written with a comma between groups of three digits (`1,050`,
     `>1,000`): spec §3 reads no number in them at a '.' site (quarantine_warnings'
-    `thousands_separators`). Judged once per distinct text."""
-    codes, distinct = pd.factorize(text, use_na_sentinel=True)
-    values = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
+    `thousands_separators`). Judged once per distinct text for the process (judged_texts)."""
+    return _THOUSANDS_NUMBERS(text)
+
+
+def _thousands_judged(distinct: np.ndarray) -> np.ndarray:
+    values = pd.Series(distinct, dtype=object)
     words = values.astype("str").where(values.map(lambda value: isinstance(value, str)), "")
-    grouped = np.asarray(words.str.match(_THOUSANDS).to_numpy(), dtype=bool)
-    return np.append(grouped, False)[codes]
+    return np.asarray(words.str.match(_THOUSANDS).to_numpy(), dtype=bool)
+
+
+_DECIMAL_COMMA_NUMBERS = JudgedTexts(_decimal_comma_judged)
+_THOUSANDS_NUMBERS = JudgedTexts(_thousands_judged)
 
 
 def decimal_comma_hint(count: int) -> str | None:

@@ -16,6 +16,7 @@ import pyarrow as pa
 from hyposcreen.date_only_times import DateOnlyCounts, date_only_times, date_only_warnings
 from hyposcreen.patient_id_forms import (
     IdForms,
+    NearMatches,
     apostrophe_matches,
     case_matches,
     id_form_warnings,
@@ -54,10 +55,11 @@ def counts_of_ids(
     ids: Mapping[str, TableIds],
     date_only: DateOnlyCounts | None,
     shared: SharedPatients | None = None,
+    case: NearMatches | None = None,
 ) -> DeliveryCounts:
     """`count_delivery`'s counts from each table's `TableIds` (the labs' first) and the labs'
     date-only counts by the table they are judged as (None: not judged); `shared`: their
-    shared_patients, when known."""
+    shared_patients, `case`: their case_matches, when known."""
     counts = {
         "shared_patients": (
             shared
@@ -66,7 +68,9 @@ def counts_of_ids(
         ),
         "scientific_ids": {name: (len(t.distinct), t.scientific) for name, t in ids.items()},
         "near_matches": near_matches({name: t.forms for name, t in ids.items()}),
-        "case_matches": case_matches({name: t.forms for name, t in ids.items()}),
+        "case_matches": (
+            case if case is not None else case_matches({name: t.forms for name, t in ids.items()})
+        ),
         "apostrophe_matches": apostrophe_matches({name: t.forms for name, t in ids.items()}),
     }
     if date_only is not None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -154,6 +155,50 @@ def _matching_only_otherwise(
             found_formed = formed(table).filter(apart)
             near = pc.sum(pc.is_in(found_formed, value_set=formed(labs))).as_py() or 0
         found[name] = (len(table.ids), int(near))
+    return found
+
+
+@dataclass(frozen=True)
+class FoldedLabs:
+    """The lab ids' forms of a whole read (`labs`) with each id's lower case numbered among
+    their distinct lower cases (`folds`), so that the case matches of the ids of any window
+    cut from the read are counted from numbers (`case_matches_within`), without hashing the
+    window's ids again."""
+
+    labs: IdForms
+    fold_of: np.ndarray
+    folds: pa.Array
+
+
+def folded_labs(labs: IdForms) -> FoldedLabs:
+    encoded = pc.dictionary_encode(labs.folded)
+    fold_of = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return FoldedLabs(labs, fold_of, encoded.dictionary)
+
+
+def placed_ids(table: IdForms, labs: FoldedLabs) -> tuple[np.ndarray, np.ndarray]:
+    """Each of a table's ids: its number among the read's lab ids as written, and its lower
+    case's among their lower cases (-1: none)."""
+    written = pc.index_in(table.ids, value_set=labs.labs.ids).fill_null(-1)
+    folded = pc.index_in(table.folded, value_set=labs.folds).fill_null(-1)
+    return _numbers(written), _numbers(folded)
+
+
+def _numbers(found: pa.Array) -> np.ndarray:
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def case_matches_within(
+    labs: FoldedLabs, kept: np.ndarray, placed: Mapping[str, tuple[np.ndarray, np.ndarray]]
+) -> NearMatches:
+    """`case_matches` of the read's lab ids where `kept` holds (a window's) and the other
+    tables (`placed`: each one's `placed_ids`, in the order of the tables)."""
+    held_fold = np.bincount(labs.fold_of[kept], minlength=len(labs.folds)) > 0
+    found = {}
+    for name, (written, folded) in placed.items():
+        as_written = np.append(kept, False)[written]  # -1 (not a lab id): not held
+        in_lower_case = np.append(held_fold, False)[folded]
+        found[name] = (len(written), int((in_lower_case & ~as_written).sum()))
     return found
 
 

@@ -30,7 +30,14 @@ from hyposcreen.delivery_counts import (
     counts_of_ids,
     table_ids,
 )
-from hyposcreen.patient_id_forms import IdForms, id_forms
+from hyposcreen.patient_id_forms import (
+    FoldedLabs,
+    IdForms,
+    case_matches_within,
+    folded_labs,
+    id_forms,
+    placed_ids,
+)
 from hyposcreen.patient_overlap import distinct_ids, scientific_ids
 from hyposcreen.report.coverage import lab_counts
 from hyposcreen.rules.lab_identity import word_pattern
@@ -60,8 +67,13 @@ class LabCodes:
     forms: IdForms
     number_of: np.ndarray
     dates: tuple[np.ndarray, np.ndarray] | None
-    # per other table's TableIds (the last few): whether it holds each of `ids`
+    # per other table's TableIds (the last few): whether it holds each of `ids`, and its
+    # ids placed among `forms` (patient_id_forms.placed_ids, with `folded` once found)
     held: list[tuple[TableIds, np.ndarray]] = field(default_factory=list, compare=False)
+    placed: list[tuple[TableIds, tuple[np.ndarray, np.ndarray]]] = field(
+        default_factory=list, compare=False
+    )
+    folded: list[FoldedLabs] = field(default_factory=list, compare=False)
 
 
 def window_lab_counts(
@@ -126,7 +138,21 @@ def window_delivery_counts(
     for name, other in ids.items():
         if name != "labs":
             shared[name] = (len(other.distinct), int((present & _held(codes, other)).sum()))
-    return counts_of_ids(ids, date_only, shared)
+    placed = {name: _placed(codes, other) for name, other in ids.items() if name != "labs"}
+    case = case_matches_within(codes.folded[0], formed, placed)  # the forms kept: the window's
+    return counts_of_ids(ids, date_only, shared, case)
+
+
+def _placed(codes: LabCodes, other: TableIds) -> tuple[np.ndarray, np.ndarray]:
+    """Another table's ids placed among the read's lab id forms (once per table's ids)."""
+    if not codes.folded:
+        codes.folded.append(folded_labs(codes.forms))
+    for known, placed in codes.placed:
+        if known is other:
+            return placed
+    found = placed_ids(other.forms, codes.folded[0])
+    codes.placed[:] = [*codes.placed[-3:], (other, found)]
+    return found
 
 
 def _held(codes: LabCodes, other: TableIds) -> np.ndarray:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hyposcreen.ingest.judged_texts import JudgedTexts
+
 _CENSORED = (
     r"^\s*(?P<op><=|>=|≤|≥|<|>|less\s+than|greater\s+than)\s*(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))\s*$"
 )
@@ -65,10 +67,14 @@ def parse_values(value_raw: pd.Series, value: pd.Series) -> tuple[pd.Series, pd.
 def flagged_numbers(text: pd.Series) -> np.ndarray:
     """Which result texts are a number (or a censored one) followed by an abnormal-result flag
     (`125 L`, `125.0 (H)`, `3.1LL`, `<2.0 L`, `125*`): parse_values reads no number in them,
-    and one in the text before the flag. Judged once per distinct text; only the texts with a
-    flag's shape are read as numbers (most nights' non-numeric texts have none)."""
-    codes, distinct = pd.factorize(text, use_na_sentinel=True)
-    values = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
+    and one in the text before the flag. Judged once per distinct text for the process
+    (judged_texts); only the texts with a flag's shape are read as numbers (most nights'
+    non-numeric texts have none)."""
+    return _FLAGGED_NUMBERS(text)
+
+
+def _flagged_judged(distinct: np.ndarray) -> np.ndarray:
+    values = pd.Series(distinct, dtype=object)
     words = values.astype("str").where(values.map(lambda value: isinstance(value, str)))
     body = words.str.lower().str.extract(_FLAGGED)["body"]
     flagged = body.notna().to_numpy(dtype=bool, copy=True)
@@ -79,18 +85,26 @@ def flagged_numbers(text: pd.Series) -> np.ndarray:
             parse_values(words.iloc[shaped], blank)[0].isna().to_numpy()
             & parse_values(body.iloc[shaped], blank)[0].notna().to_numpy()
         )
-    return np.append(flagged, False)[codes]
+    return flagged
 
 
 def numbers_with_text(text: pd.Series) -> np.ndarray:
     """Which result texts that parse_values reads no number in begin with one (`104 mmol/L`,
     `~104`, `104 (repeated)`; flags, decimal commas and thousands separators among them): the
-    laboratory wrote a result the screen does not see. Judged once per distinct text."""
-    codes, distinct = pd.factorize(text, use_na_sentinel=True)
-    values = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
+    laboratory wrote a result the screen does not see. Judged once per distinct text for the
+    process (judged_texts)."""
+    return _NUMBERS_WITH_TEXT(text)
+
+
+def _with_text_judged(distinct: np.ndarray) -> np.ndarray:
+    values = pd.Series(distinct, dtype=object)
     words = values.astype("str").where(values.map(lambda value: isinstance(value, str)), "")
     shaped = np.array(words.str.match(_NUMBER_AND_TEXT).to_numpy(), dtype=bool)
     if shaped.any():
         blank = pd.Series(np.nan, index=words.index)
         shaped &= parse_values(words, blank)[0].isna().to_numpy()
-    return np.append(shaped, False)[codes]
+    return shaped
+
+
+_FLAGGED_NUMBERS = JudgedTexts(_flagged_judged)
+_NUMBERS_WITH_TEXT = JudgedTexts(_with_text_judged)

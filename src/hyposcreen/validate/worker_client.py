@@ -30,15 +30,14 @@ import os
 import select
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
 
 from hyposcreen.validate.worker import package_dir
 from hyposcreen.validate.worker_pipe import PipeClosed, RowsOf, frames_and_cuts, receive, send
+from hyposcreen.validate.worker_watch import StallWatch
 
 MODES = ("on", "auto")
 HELLO_TIMEOUT_S = 10.0  # its first word comes ~0.5 s after it starts (before GX is imported)
@@ -134,6 +133,8 @@ class ContractsWorker:
         self.early: dict[int, dict[str, Any]] = {}  # answers read before they were asked for
         self.answered = 0  # requests answered (validated there)
         self.sent: dict[str, tuple[Any, list[Any]]] = {}  # table -> (identity, arrays held)
+        # a worker stuck while the run writes to it or waits for it is killed
+        self.watch = StallWatch(self.process, lambda: STALL_S)
         atexit.register(self.close, wait=False)  # it ends on its own once its stdin does
 
     def accepted(self) -> bool:
@@ -188,7 +189,7 @@ class ContractsWorker:
             assert self.process.stdin is not None
             number = self.asked
             self.asked += 1
-            with self._watched():  # a stuck worker's full pipe would block this write
+            with self.watch.watching():  # a stuck worker's full pipe would block this write
                 send(self.process.stdin, told, given)
         except (OSError, ValueError, TypeError) as broken:  # a dead worker, or a frame Arrow
             self.fail()  # cannot hold: this process validates
@@ -213,7 +214,7 @@ class ContractsWorker:
             raise WorkerFailed(f"no answer is coming for request {number}")
         while header is None:
             try:
-                with self._watched():
+                with self.watch.watching():
                     heard, _ = receive(self._replies())
             except (PipeClosed, OSError, ValueError) as broken:
                 self.fail()
@@ -244,6 +245,7 @@ class ContractsWorker:
                     stream.close()
         self.sent = {}
         self.unwanted = True
+        self.watch.close()
         if not wait:
             return
         try:
@@ -252,46 +254,9 @@ class ContractsWorker:
             process.kill()
             process.wait()
 
-    @contextlib.contextmanager
-    def _watched(self) -> Iterator[None]:
-        """While the run writes to the worker or waits for its answer: a worker that used no
-        CPU for `STALL_S` meanwhile (stopped, hung; a long GX run keeps using it) is killed,
-        so the write or the read fails and the run validates in its own process."""
-        done = threading.Event()
-        pid = self.process.pid
-
-        def watch() -> None:
-            worked, still_since = _cpu_ticks(pid), time.monotonic()
-            while not done.wait(min(1.0, STALL_S)):
-                ticks = _cpu_ticks(pid)
-                if ticks is None or ticks != worked:
-                    worked, still_since = ticks, time.monotonic()
-                elif time.monotonic() - still_since >= STALL_S:
-                    with contextlib.suppress(OSError):
-                        self.process.kill()
-                    return
-
-        watcher = threading.Thread(target=watch, name="contracts-worker-watch", daemon=True)
-        watcher.start()
-        try:
-            yield
-        finally:
-            done.set()
-            watcher.join()
-
     def _replies(self) -> Any:
         assert self.process.stdout is not None
         return self.process.stdout
-
-
-def _cpu_ticks(pid: int) -> int | None:
-    """The CPU ticks process `pid` used so far (Linux /proc), None when that cannot be read."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime, stime
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def _dtypes(frame: pd.DataFrame) -> list[str]:
