@@ -72,6 +72,20 @@ def naming_the_file(path: Path) -> Iterator[None]:
         raise
 
 
+RESTORE_STATE = (
+    "Restore the state database from a backup, then run again (moved aside, a fresh state "
+    "starts without the nightly history)."
+)
+
+
+def damaged_state_database(error: BaseException, path: Path | None = None) -> EnvironmentProblem:
+    """The state database cannot be read as one: the advice is to restore it from a backup."""
+    named = f" {path}" if path is not None else ""
+    return EnvironmentProblem(
+        f"The state database{named} is damaged or unreadable ({error}). {RESTORE_STATE}"
+    )
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM (`systemctl stop`, `kill`) raised as Ctrl-C is: the window being built is
     removed, its previous outputs kept, and the run ends with EXIT_TERMINATED."""

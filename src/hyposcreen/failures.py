@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from hyposcreen import __version__
-from hyposcreen.errors import EnvironmentProblem, HyposcreenError, InputError, Terminated
+from hyposcreen.errors import (
+    RESTORE_STATE,
+    EnvironmentProblem,
+    HyposcreenError,
+    InputError,
+    Terminated,
+    damaged_state_database,
+)
 
 FAILED_FILE = "FAILED.json"
 
@@ -135,10 +142,7 @@ _KEPT = (
     "Free space or raise the limit, then run again. Do not restore it or move it aside: it "
     "holds the nightly history (listings, reviews, late results) that a fresh state lacks."
 )
-_RESTORE = (
-    " Restore the state database from a backup, then run again (moved aside, a fresh state "
-    "starts without the nightly history)."
-)
+_RESTORE = f" {RESTORE_STATE}"
 
 
 def _unwritten(error: sqlite3.Error) -> bool:
@@ -151,10 +155,7 @@ def _state_problem(error: BaseException) -> EnvironmentProblem | None:
     if isinstance(error, sqlite3.DatabaseError):
         if _unwritten(error):
             return EnvironmentProblem(f"The state database could not be written ({error}).{_KEPT}")
-        return EnvironmentProblem(
-            f"The state database is damaged or unreadable ({error}). Restore it from a backup, "
-            "then run again (moved aside, a fresh state starts without the nightly history)."
-        )
+        return damaged_state_database(error)
     cause = error.__cause__ if isinstance(error, HyposcreenError) else None
     if isinstance(cause, sqlite3.DatabaseError) and "state" in str(error).lower():
         return EnvironmentProblem(f"{error}{_KEPT if _unwritten(cause) else _RESTORE}")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hyposcreen.errors import EnvironmentProblem
+from hyposcreen.errors import damaged_state_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS night_counts (
@@ -28,13 +28,6 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _damaged(path: Path, exc: sqlite3.Error) -> EnvironmentProblem:
-    return EnvironmentProblem(
-        f"The state database {path} is damaged or unreadable ({exc}). Restore it from a "
-        "backup, then run again (moved aside, a fresh state starts without the nightly history)."
-    )
-
-
 def trailing_counts(path: Path, site: str, before: pd.Timestamp, nights: int) -> list[int]:
     """Usable sodium counts of the last `nights` windows starting before `before`."""
     try:
@@ -48,7 +41,7 @@ def trailing_counts(path: Path, site: str, before: pd.Timestamp, nights: int) ->
         finally:
             db.close()
     except sqlite3.DatabaseError as exc:
-        raise _damaged(path, exc) from exc
+        raise damaged_state_database(exc, path) from exc
     return [int(r[0]) for r in rows]
 
 
@@ -64,4 +57,4 @@ def record_count(path: Path, site: str, window_start: pd.Timestamp, usable: int)
         finally:
             db.close()
     except sqlite3.DatabaseError as exc:
-        raise _damaged(path, exc) from exc
+        raise damaged_state_database(exc, path) from exc
