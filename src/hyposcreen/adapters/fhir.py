@@ -41,11 +41,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from hyposcreen.adapters.fhir_conditions import (
-    DIAGNOSIS_COLUMNS,
-    ConditionMapper,
-    snomed_alone_counts,
-)
+from hyposcreen.adapters.fhir_conditions import DIAGNOSIS_COLUMNS, ConditionMapper
 from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, classify
 from hyposcreen.adapters.fhir_index import (
     Versions,
@@ -245,8 +241,6 @@ def read_table(
             counts.setdefault(kind, Counter())[f"note_{note}"] += count
         for kind, count in medication_mapper.drug_rows.items():
             counts.setdefault(kind, Counter())[DRUG_ROWS] += count
-    if name == "diagnoses" and len(frame):
-        counts.setdefault("Condition", Counter()).update(snomed_alone_counts(frame, rules))
     for tally in counts.values():
         tally["unmapped"] = sum(v for k, v in tally.items() if k.startswith("unmapped_"))
     for support, size in indexed.items():
