@@ -1,111 +1,143 @@
-"""FHIR Conditions coded in SNOMED CT alone. Synthea, and problem lists of many EHRs, code a
-Condition by a SNOMED CT coding only; the rules list conditions by ICD-10-CM and ICD-9-CM codes
-and name one SNOMED CT code (cirrhosis, 19943007: spec §6). On the sample converted to FHIR
-with every Condition so coded, heart failure, CKD, SIADH and documented cramps were all lost
-(`unlisted_code`) without a word. The night now warns (`snomed_only_diagnoses`, exit 4, counts
-only); a Condition that carries an ICD coding beside its SNOMED CT one is read by the ICD
-coding whatever their order, and does not count."""
+"""Diagnoses coded in SNOMED CT alone. Synthea, problem lists of many EHRs and OMOP's
+`condition_concept_id` code a condition by SNOMED CT; the rules list conditions by ICD-10-CM and
+ICD-9-CM codes and one SNOMED CT code (cirrhosis, 19943007: spec §6), so a heart failure coded
+84114007 was set aside as `unlisted_code` at exit 0 without a word. The rules' hints
+(snomed_condition_hints.csv, read only to warn) name SNOMED CT codes of the screen's conditions:
+a row coded by one that no condition lists warns (`snomed_only_diagnoses`, exit 4, counts per
+condition only), whatever the share of such rows, in FHIR and canonical deliveries alike. An
+export of unrelated SNOMED CT conditions (sinusitis, bronchitis) does not warn, and a site that
+lists its SNOMED CT code in a rules copy reads the rows as the condition and is not warned. A
+Condition that carries an ICD coding beside its SNOMED CT one is read by the ICD coding."""
 
 from __future__ import annotations
 
 import csv
 import json
 import re
+import shutil
 from pathlib import Path
 
 import orjson
 import pytest
 from sample_data import to_fhir
 
+import omop_extract
 from fhir_export import condition, read, write_export
+from hyposcreen.clean.events import diagnosis_facts
 from hyposcreen.cli import main
-from sample_delivery import DAY, SAMPLE
+from hyposcreen.errors import ConfigError
+from hyposcreen.rules.loader import RULES_DIR, load_rules
+from sample_delivery import DAY, SAMPLE, screen
 
 SNOMED = "http://snomed.info/sct"
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
-# the sample's codes as Synthea would write them (cirrhosis keeps its listed code)
-SNOMED_OF = {
-    "N18.3": "433144002",
-    "I50.9": "84114007",
-    "428.0": "84114007",
-    "E22.2": "237689001",
-    "E43": "238107002",
-    "F10.20": "7200002",
-    "K74.60": "19943007",
-    "K7460": "19943007",
-    "R25.2": "55300003",
-}
-CONDITIONS = 14  # the sample's Condition resources, two of them cirrhosis
+# SNOMED CT codes of conditions the screen has no use for, as Synthea writes its problem list
+# (viral sinusitis, acute bronchitis, acute viral pharyngitis, hypertension)
+UNRELATED = ("444814009", "10509002", "195662009", "38341003")
+HEART_FAILURE = "84114007"
+HEART_FAILURE_ICD = ("I50.9", "428.0")  # the sample's: P011, P028, P030
+CODE = "snomed_only_diagnoses"
 
 
-def _export(tmp_path: Path, keep_icd: bool) -> Path:
-    """The sample as FHIR, each Condition given the SNOMED CT coding first; its ICD coding
-    kept after it (`keep_icd`) or dropped."""
+def _export(tmp_path: Path, heart_failure: str | None = None, keep_icd: bool = False) -> Path:
+    """The sample as FHIR, each Condition coded in SNOMED CT alone by an unrelated code, its
+    heart failures by `heart_failure` when given; its ICD coding kept after it (`keep_icd`)."""
     folder = tmp_path / "fhir"
     to_fhir.convert(SAMPLE, folder)
     for path in folder.rglob("*.ndjson"):
         resources = [orjson.loads(line) for line in path.read_bytes().splitlines()]
         if not resources or resources[0]["resourceType"] != "Condition":
             continue
-        for resource in resources:
+        for number, resource in enumerate(resources):
             icd = resource["code"]["coding"]
-            snomed = {"system": SNOMED, "code": SNOMED_OF[icd[0]["code"]]}
+            code = UNRELATED[number % len(UNRELATED)]
+            if heart_failure and icd[0]["code"] in HEART_FAILURE_ICD:
+                code = heart_failure
+            snomed = {"system": SNOMED, "code": code}
             resource["code"]["coding"] = [snomed, *icd] if keep_icd else [snomed]
         path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in resources))
     return folder
 
 
-def _run(folder: Path) -> tuple[int, Path]:
+def _run(folder: Path, *options: str) -> tuple[int, Path]:
     out = folder.parent / "out"
     status = main(["run", "--no-flow", "--source", "fhir", "--input", str(folder),
-                   "--out", str(out), "--window-start", DAY])  # fmt: skip
+                   "--out", str(out), "--window-start", DAY, *options])  # fmt: skip
     return status, out / DAY
 
 
 def _warnings(night: Path) -> list[str]:
     manifest = json.loads((night / "run_manifest.json").read_text("utf-8"))
-    return [w["message"] for w in manifest["warnings"] if w["code"] == "snomed_only_diagnoses"]
+    return [w["message"] for w in manifest["warnings"] if w["code"] == CODE]
 
 
-def _risk_factors(night: Path) -> set[str]:
+def _risk_factors(night: Path) -> dict[str, set[str]]:
     with (night / "review_list.csv").open(encoding="utf-8") as rows:
-        return {f for row in csv.DictReader(rows) for f in row["risk_factors"].split(";") if f}
+        return {
+            row["patient_id"]: set(row["risk_factors"].split(";")) for row in csv.DictReader(rows)
+        }
 
 
-def test_conditions_coded_in_snomed_alone_warn(
+def _site_rules(tmp_path: Path, *lines: str) -> Path:
+    """A site's rules copy whose condition_codes.csv lists `lines` besides the packaged codes."""
+    rules = shutil.copytree(
+        RULES_DIR, tmp_path / "site_rules", ignore=shutil.ignore_patterns("*.py", "__pycache__")
+    )
+    with (rules / "condition_codes.csv").open("a", encoding="utf-8") as codes:
+        codes.writelines(f"{line}\n" for line in lines)
+    return rules
+
+
+def test_an_export_of_unrelated_snomed_conditions_does_not_warn(tmp_path: Path) -> None:
+    status, night = _run(_export(tmp_path))
+    assert status == 0
+    assert _warnings(night) == []
+
+
+def test_a_heart_failure_coded_in_snomed_alone_warns(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, night = _run(_export(tmp_path, keep_icd=False))
+    status, night = _run(_export(tmp_path, heart_failure=HEART_FAILURE))
     err = capsys.readouterr().err
     assert status == 4
     [message] = _warnings(night)
-    alone = CONDITIONS - 2  # the cirrhosis code is listed
     assert message.startswith(
-        f"{alone} of {CONDITIONS} FHIR Condition row(s) (86%; limit 50%) are coded in SNOMED "
-        "CT alone (no ICD-10-CM or ICD-9-CM coding) by a code the rules do not list"
+        "3 diagnosis row(s) are coded in SNOMED CT by a code that stands for a condition of "
+        "the screen but that the rules do not list, by condition: heart_failure 3 (3 patient(s))."
     )
+    assert "site rules copy" in message and "whole diagnosis table" in message
     assert f"warning: {message}" in err
     # counts only: neither a code nor a patient of the export is named
-    assert set(re.findall(r"\d+", message)) <= {
-        str(alone),
-        str(CONDITIONS),
-        "86",
-        "50",
-        "10",
-        "9",
-        "6",
-    }
-    assert "P0" not in message
-    # what the warning is about: only cirrhosis is still found among the conditions
-    found = _risk_factors(night)
-    assert "cirrhosis" in found
-    assert not found & {"heart_failure", "ckd", "siadh", "cramp_documented"}
+    assert set(re.findall(r"\d+", message)) <= {"3", "9", "10"}
+    assert "P0" not in message and HEART_FAILURE not in message
+    assert not any("heart_failure" in found for found in _risk_factors(night).values())
+
+
+def test_a_site_listing_its_snomed_code_reads_the_condition_and_is_not_warned(
+    tmp_path: Path,
+) -> None:
+    rules = _site_rules(tmp_path, f"heart_failure,SNOMED,{HEART_FAILURE},exact,site decision")
+    status, night = _run(_export(tmp_path, heart_failure=HEART_FAILURE), "--rules", str(rules))
+    assert status == 0
+    assert _warnings(night) == []
+    assert "heart_failure" in _risk_factors(night)["P011"]
+
+
+def test_a_canonical_diagnosis_coded_in_snomed_warns(tmp_path: Path) -> None:
+    folder = shutil.copytree(SAMPLE, tmp_path / "canonical")
+    with (folder / "diagnoses.csv").open("a", encoding="utf-8") as rows:
+        rows.write("P005,E005,433144002,SNOMED,2025-06-16T10:00:00,active,CKD stage 3\n")
+    status, night = screen(folder)
+    assert status == 4
+    [message] = _warnings(night)
+    assert "by condition: ckd 1 (1 patient(s))." in message
 
 
 def test_conditions_with_an_icd_coding_beside_snomed_do_not_warn(tmp_path: Path) -> None:
-    _, night = _run(_export(tmp_path, keep_icd=True))
+    status, night = _run(_export(tmp_path, heart_failure=HEART_FAILURE, keep_icd=True))
+    assert status == 0
     assert _warnings(night) == []
-    assert {"heart_failure", "ckd", "siadh", "cramp_documented"} <= _risk_factors(night)
+    assert "heart_failure" in _risk_factors(night)["P011"]
 
 
 def test_an_unlisted_condition_is_read_by_its_icd_coding_before_snomed(tmp_path: Path) -> None:
@@ -122,5 +154,42 @@ def test_an_unlisted_condition_is_read_by_its_icd_coding_before_snomed(tmp_path:
     table = read(tmp_path, "diagnoses")
     assert list(table.frame["code"]) == ["I10", "19943007", "38341003"]
     assert list(table.frame["code_system"]) == ["ICD-10-CM", "SNOMED", "SNOMED"]
-    counts = table.source_counts["Condition"]
-    assert (counts["condition_rows"], counts["snomed_alone"]) == (3, 1)
+
+
+def test_an_omop_condition_concept_coded_in_snomed_alone_is_counted(tmp_path: Path) -> None:
+    concepts = [
+        {"concept_id": "2000000101", "concept_name": "Heart failure", "vocabulary_id": "SNOMED",
+         "concept_class_id": "Clinical Finding", "concept_code": HEART_FAILURE},
+        {"concept_id": "2000000102", "concept_name": "Viral sinusitis", "vocabulary_id": "SNOMED",
+         "concept_class_id": "Clinical Finding", "concept_code": UNRELATED[0]},
+    ]  # fmt: skip
+    base = {"condition_start_date": "2026-01-05", "condition_source_value": ""}
+    conditions = [
+        {**base, "person_id": "7", "condition_concept_id": "2000000101"},
+        {**base, "person_id": "8", "condition_concept_id": "2000000101"},
+        {**base, "person_id": "8", "condition_concept_id": "2000000102"},
+        # an ICD source code beside the concept: read by it, not counted
+        {**base, "person_id": "9", "condition_concept_id": "2000000101",
+         "condition_source_value": "I10"},
+    ]  # fmt: skip
+    folder = omop_extract.extract(tmp_path, conditions=conditions)
+    omop_extract.write(folder, "concept", concepts)
+    frame = omop_extract.read(folder, "diagnoses").frame
+    assert list(frame["code"]) == [HEART_FAILURE, HEART_FAILURE, "I10"]
+    facts = diagnosis_facts(frame, omop_extract.RULES)
+    assert facts.snomed_hints == {"heart_failure": (2, 2)}
+
+
+def test_a_site_rules_copy_without_the_hints_reads_the_packaged_ones(tmp_path: Path) -> None:
+    rules = _site_rules(tmp_path)
+    (rules / "snomed_condition_hints.csv").unlink()
+    assert load_rules(rules).snomed_condition_hints == load_rules().snomed_condition_hints
+    assert load_rules().snomed_condition_hints["433144002"] == "ckd"
+
+
+def test_a_hint_naming_a_condition_the_rules_lack_stops_the_run(tmp_path: Path) -> None:
+    rules = _site_rules(tmp_path)
+    with (rules / "snomed_condition_hints.csv").open("a", encoding="utf-8") as hints:
+        hints.write("gout,90560007,Gout,site\n")
+    with pytest.raises(ConfigError, match=r"snomed_condition_hints.csv: conditions \['gout'\]"):
+        load_rules(rules)

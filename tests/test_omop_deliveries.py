@@ -92,8 +92,9 @@ def test_events_named_only_by_concepts_no_vocabulary_resolves_warn(
 
 def test_the_same_events_with_their_vocabulary_list_every_patient(tmp_path: Path) -> None:
     """With concept and concept_ancestor the HCTZ tablet is a thiazide (spec §6) for each of
-    the twelve Na 128 (mild) cases: one risk factor, tier routine (3), no warning. (Heart
-    failure's SNOMED concept 42343007 is no listed code: spec §6 lists ICD codes for it.)"""
+    the twelve Na 128 (mild) cases: one risk factor, tier routine (3). Heart failure's SNOMED
+    concept 42343007 is no listed code (spec §6 lists ICD codes for it): not read as heart
+    failure, which the night says, counts only (snomed_only_diagnoses, exit 4)."""
     _blank_source_extract(tmp_path)
     write(tmp_path / "vocab", "concept", [
         {"concept_id": cid, "concept_name": name, "vocabulary_id": vocab,
@@ -108,7 +109,10 @@ def test_the_same_events_with_their_vocabulary_list_every_patient(tmp_path: Path
     write(tmp_path / "vocab", "concept_ancestor", [
         {"ancestor_concept_id": "974166", "descendant_concept_id": "40164929"}])  # fmt: skip
     status, manifest = _run(tmp_path)
-    assert status == 0, manifest["warnings"]
+    assert status == 4
+    [warning] = manifest["warnings"]
+    assert warning["code"] == "snomed_only_diagnoses"
+    assert "by condition: heart_failure 12 (12 patient(s))." in warning["message"]
     review = pd.read_csv(tmp_path / "out" / "2026-11-20" / "review_list.csv", dtype=str)
     assert sorted(review["patient_id"], key=int) == [str(p) for p in range(1, 13)]
     assert set(review["risk_factors"]) == {"thiazide_diuretic"}

@@ -48,6 +48,7 @@ from hyposcreen.recipe_screen import window_used_labs
 from hyposcreen.recipe_screen_windows import screened_window
 from hyposcreen.report.attrition import result_steps, with_case_steps
 from hyposcreen.report.coverage import combine as combine_coverage
+from hyposcreen.rules.condition_hints import SNOMED_HINTS
 from hyposcreen.run_progress import contracts_line, read_line
 from hyposcreen.screen.cases import (
     DIAGNOSIS_COLUMNS,
@@ -117,7 +118,8 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
                 [*window_lab_counts(ctx, labs, cut, words), *events.coverage]
             ),
             drug_names=(len(events.unknown_drugs), events.named_drugs, events.code_like_drugs),
-            delivery_counts=window_delivery_counts(ctx, labs, cut, meds, diagnoses, words),
+            delivery_counts=window_delivery_counts(ctx, labs, cut, meds, diagnoses, words)
+            | {SNOMED_HINTS: events.diagnoses.snomed_hints},  # counted once per read
             lab_cut=cut,
         )
 

@@ -229,7 +229,7 @@ def run_warnings(
     labs = tables.get("labs")
     found += delivery_warnings(delivery_counts, limits, labs.source_counts if labs else None)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)
-    found += unidentified_event_warnings(tables, limits)
+    found += unidentified_event_warnings(tables, limits, delivery_counts)
     for name, table in tables.items():
         found += excel_form_warnings(name, table.excel_forms)
     if "labs" in tables:

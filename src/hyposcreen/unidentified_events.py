@@ -11,7 +11,10 @@ unlisted condition, not an unreadable one. A FHIR export is judged alike on its 
 resources (MedicationRequest, MedicationStatement, MedicationAdministration), added up: those
 that name their drug by codes alone (no text or display; an RxNorm product code, an NDC),
 none an ATC code or the RxNorm code of a listed ingredient (adapters.fhir_medications). The
-rules name drugs by ingredient name and ATC (spec §6): such codes are not read. Counts only,
+rules name drugs by ingredient name and ATC (spec §6): such codes are not read. Diagnoses of
+any source coded in SNOMED CT by a code that stands for a listed condition but is not listed
+(a code of rules/snomed_condition_hints.csv: Synthea writes heart failure as 84114007) warn
+from one row: their condition is not read (rules.condition_hints counts them). Counts only,
 never a value. The medication and diagnosis tables are read whole for every night (not cut to
 its window, as its labs are), so these are the extract's counts, the same for each night of a
 backfill and each month of an audit: the message says so, lest a night seem to claim them.
@@ -21,9 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from hyposcreen.adapters.fhir_conditions import CONDITION_ROWS, SNOMED_ALONE
 from hyposcreen.adapters.fhir_medications import DRUG_ROWS, UNIDENTIFIED_DRUG
 from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.rules.condition_hints import SNOMED_HINTS
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
 
@@ -49,11 +52,15 @@ _UNIDENTIFIED = {
 
 
 def unidentified_event_warnings(
-    tables: Mapping[str, IngestedTable], limits: WarningThresholds
+    tables: Mapping[str, IngestedTable],
+    limits: WarningThresholds,
+    delivery_counts: Mapping[str, Mapping[str, tuple[int, int]]] | None = None,
 ) -> list[RunWarning]:
-    """One warning per source event table whose rows name nothing readable over the limit."""
+    """One warning per source event table whose rows name nothing readable over the limit,
+    and one of the diagnoses coded in SNOMED CT for a condition the rules list otherwise (their
+    counts among the clean stage's `delivery_counts`)."""
     found = _fhir_medication_warnings(tables.get("medications"), limits)
-    found += _fhir_condition_warnings(tables.get("diagnoses"), limits)
+    found += snomed_hint_warnings((delivery_counts or {}).get(SNOMED_HINTS))
     for name, (source, reason, what, risk, with_concepts) in _UNIDENTIFIED.items():
         table = tables.get(name)
         counts = table.source_counts.get(source) if table is not None else None
@@ -109,26 +116,30 @@ def _fhir_medication_warnings(
     ]
 
 
-def _fhir_condition_warnings(
-    table: IngestedTable | None, limits: WarningThresholds
+def snomed_hint_warnings(
+    counts: Mapping[str, tuple[int, int]] | None,
 ) -> list[RunWarning]:
-    """The warning of a FHIR export whose Conditions are mostly coded in SNOMED CT alone by
-    codes the rules do not list (none when the table was not read from FHIR)."""
-    counts = (table.source_counts if table else {}).get("Condition", {})
-    read, alone = int(counts.get(CONDITION_ROWS, 0)), int(counts.get(SNOMED_ALONE, 0))
-    if not share_over(alone, read, limits.max_missing_key_share, limits):
+    """The warning of diagnosis rows coded in SNOMED CT by a code of the rules' hints that no
+    condition lists (rules.condition_hints: {condition: (rows, patients)}), whatever their
+    share: one such row is a condition the screen did not read."""
+    found = {name: sizes for name, sizes in (counts or {}).items() if sizes[0] > 0}
+    if not found:
         return []
+    rows = sum(sizes[0] for sizes in found.values())
+    each = ", ".join(
+        f"{name} {size} ({patients} patient(s))" for name, (size, patients) in sorted(found.items())
+    )
     return [
         RunWarning(
             "snomed_only_diagnoses",
-            f"{alone} of {read} FHIR Condition row(s) ({alone / read:.0%}; limit "
-            f"{limits.max_missing_key_share:.0%}) are coded in SNOMED CT alone (no ICD-10-CM "
-            "or ICD-9-CM coding) by a code the rules do not list: the rules name conditions "
-            "by ICD-10-CM and ICD-9-CM codes and few SNOMED CT codes (spec section 6 names "
-            "only cirrhosis's), so heart failure, chronic kidney disease, SIADH or a "
-            "documented muscle cramp coded so is not recognised and the list may lack "
-            "patients or risk factors: ask for an export whose Conditions carry their ICD-10-CM "
-            "coding (or list the site's SNOMED CT codes in condition_codes.csv of a site rules "
-            "copy, --rules)." + _WHOLE_TABLE.format(what="Condition"),
+            f"{rows} diagnosis row(s) are coded in SNOMED CT by a code that stands for a "
+            f"condition of the screen but that the rules do not list, by condition: {each}. "
+            "The rules list these conditions by ICD-10-CM and ICD-9-CM codes (cirrhosis also "
+            "by one SNOMED CT code), so these rows are not read as the condition (they are set "
+            "aside as unlisted_code) and the list may lack patients or risk factors. To read "
+            "them, list the site's SNOMED CT codes for these conditions in condition_codes.csv "
+            "of a site rules copy (--rules; code_system SNOMED; the codes counted here are "
+            "those of rules/snomed_condition_hints.csv), or ask for an export whose diagnoses "
+            "carry their ICD-10-CM coding." + _WHOLE_TABLE.format(what="diagnosis"),
         )
     ]

@@ -129,7 +129,9 @@ def _shipped() -> pd.DataFrame:
 
 
 def _concept_prefilter(rules: RuleSet) -> Prefilter:
-    snomed_codes = sorted({c.code for c in rules.condition_codes if c.code_system == "SNOMED"})
+    # SNOMED: the listed codes, and the hints' (read only to warn: rules.condition_hints)
+    listed = {c.code for c in rules.condition_codes if c.code_system == "SNOMED"}
+    snomed_codes = sorted(listed | set(rules.snomed_condition_hints))
 
     def keep(batch: pa.RecordBatch) -> tuple[pa.Array, Counter[str]]:
         vocab = batch_column(batch, "vocabulary_id")

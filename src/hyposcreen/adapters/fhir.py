@@ -43,11 +43,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from hyposcreen.adapters.fhir_conditions import (
-    DIAGNOSIS_COLUMNS,
-    ConditionMapper,
-    snomed_alone_counts,
-)
+from hyposcreen.adapters.fhir_conditions import DIAGNOSIS_COLUMNS, ConditionMapper
 from hyposcreen.adapters.fhir_deleted_patients import set_aside_deleted_patients
 from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, classify
 from hyposcreen.adapters.fhir_index import (
@@ -262,8 +258,6 @@ def read_table(
         set_aside_deleted_patients(frame, patient_files + by_type.get(DOCUMENTS, []))
     if medication_mapper is not None:
         _count_medications(medication_mapper, builder, counts)
-    if name == "diagnoses" and len(frame):
-        counts.setdefault("Condition", Counter()).update(snomed_alone_counts(frame, rules))
     for tally in counts.values():
         tally["unmapped"] = sum(v for k, v in tally.items() if k.startswith("unmapped_"))
     for support, size in indexed.items():

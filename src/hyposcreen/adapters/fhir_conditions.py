@@ -3,7 +3,7 @@
 One row per resource, coded by the coding that matches a condition of the rules (else its
 first ICD-10-CM or ICD-9-CM coding, else the first coding of a known system, a coding without a
 system read by its code's shape: so a row coded SNOMED CT that matches nothing had no ICD
-coding, which `snomed_alone_counts` counts for the night's warning); one that
+coding, and one whose code stands for a listed condition warns: rules.condition_hints); one that
 abated without a clinicalStatus is resolved; one dated by nothing else is dated at the start of
 its encounter (MIMIC-IV on FHIR: diagnoses_icd has no time, its codes belong to the stay; the
 same date --source mimic gives them).
@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-
-import pandas as pd
 
 from hyposcreen.adapters.fhir_types import (
     EXTRA_DIAGNOSIS_SYSTEMS,
@@ -29,7 +27,7 @@ from hyposcreen.adapters.fhir_types import (
     text,
 )
 from hyposcreen.rules.loader import RuleSet, normalize_label
-from hyposcreen.rules.matching import condition_for_code, match_conditions
+from hyposcreen.rules.matching import condition_for_code
 
 DIAGNOSIS_COLUMNS = (
     "patient_id",
@@ -46,11 +44,6 @@ _ICD10_SHAPE = re.compile(r"^[A-TV-Z]\d{2}(\.?[0-9A-Z]{1,4})?$", re.I)
 _ICD9_SHAPE = re.compile(r"^(\d{3}|V\d{2}|E[89]\d{2})(\.?\d{1,2})?$", re.I)
 _SNOMED_SHAPE = re.compile(r"^\d{6,18}$")
 _ICD_SYSTEMS = ("ICD-10-CM", "ICD-9-CM")
-# source_counts of the Condition rows: those judged (not set aside as an older version, a
-# deleted resource or a malformed line) and those coded in SNOMED CT alone by a code the rules
-# do not list (unidentified_events warns when they are most of them)
-CONDITION_ROWS = "condition_rows"
-SNOMED_ALONE = "snomed_alone"
 
 
 class ConditionMapper:
@@ -120,23 +113,6 @@ class ConditionMapper:
             encounter,
             description,
         )
-
-
-def snomed_alone_counts(frame: pd.DataFrame, rules: RuleSet) -> dict[str, int]:
-    """How many Condition rows are judged, and how many of them are coded in SNOMED CT alone
-    by a code no listed condition has (spec §6 lists SNOMED CT codes for cirrhosis only, so an
-    export coding its conditions so, as Synthea does, yields no heart failure, CKD, SIADH or
-    cramp). Rows set aside as read (`malformed_reason`, `malformed_text`) are not judged."""
-    judged = pd.Series(True, index=frame.index)
-    for column in ("malformed_reason", "malformed_text"):
-        if column in frame.columns:
-            judged &= frame[column].isna()
-    rows = frame.loc[judged.to_numpy()]
-    if rows.empty:
-        return {CONDITION_ROWS: 0, SNOMED_ALONE: 0}
-    system, condition = match_conditions(rows, rules)
-    alone = (system == "SNOMED") & condition.isna()
-    return {CONDITION_ROWS: len(rows), SNOMED_ALONE: int(alone.sum())}
 
 
 _ABATEMENT = ("abatementDateTime", "abatementAge", "abatementPeriod", "abatementRange",

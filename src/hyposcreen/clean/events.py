@@ -36,6 +36,7 @@ from hyposcreen.clean.buckets import (
 from hyposcreen.config import Window
 from hyposcreen.ingest.timeparse import time_in_unit
 from hyposcreen.rules import sql_engine as engine
+from hyposcreen.rules.condition_hints import snomed_hint_counts
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.rules.matching import match_conditions, match_drug_classes
 from hyposcreen.site_words import fold_series
@@ -64,6 +65,9 @@ class EventFacts:
     time_column: str
     not_relevant: tuple[str, ...]
     matches: pd.DataFrame | None = None
+    # diagnoses: {condition: (rows, patients)} coded in SNOMED CT by a code of the rules'
+    # hints that no condition lists (rules.condition_hints; judged by unidentified_events)
+    snomed_hints: dict[str, tuple[int, int]] = field(default_factory=dict)
     # how many windows' buckets were made of these facts: from the second on, the rows after
     # a window's end are found by searching the times put in order once (`rows_after`)
     windows: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
@@ -167,10 +171,14 @@ def diagnosis_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
     known_system = system.notna().to_numpy()
     code = out["code"].astype("str").str.strip()
     no_code = (out["code"].isna() | (code == "")).to_numpy()
-    patient, no_patient, _ = patient_codes(out["patient_id"])
+    patient, no_patient, patient_key = patient_codes(out["patient_id"])
     _, excluded = excluded_statuses(out["status"], rules, "diagnosis_excluded")
+    malformed = malformed_reasons(out)
+    judged = malformed.isna().to_numpy()
+    hints = rules.snomed_condition_hints
+    hinted = snomed_hint_counts(out["code"], system, condition, judged, patient_key, hints)
     reason = first_reasons(
-        malformed_reasons(out),
+        malformed,
         [
             (known_system & condition.isna().to_numpy() & ~no_code, "unlisted_code"),
             (no_patient | out["recorded_time"].isna().to_numpy() | no_code, "missing_key"),
@@ -181,7 +189,9 @@ def diagnosis_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
     out["patient_id"] = patient
     out["code_system_norm"] = system
     out["condition"] = condition
-    return EventFacts(out, reason, "recorded_time", ("unlisted_code", AFTER_WINDOW))
+    return EventFacts(
+        out, reason, "recorded_time", ("unlisted_code", AFTER_WINDOW), snomed_hints=hinted
+    )
 
 
 def window_buckets(facts: EventFacts, window: Window) -> tuple[pd.DataFrame, np.ndarray, HeldSizes]:

@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 RULES_DIR = Path(__file__).resolve().parent
+HINTS_FILE = "snomed_condition_hints.csv"  # read only to warn (rules.condition_hints)
 _COMPARATORS = {"<", "<=", ">", ">="}
 _LEVELS = {"mild", "moderate", "severe"}
 
@@ -259,6 +260,7 @@ def _load_rules(directory: Path) -> RuleSet:
         synonyms=synonyms,
         atc_combinations=atc_combinations,
         condition_codes=condition_codes,
+        snomed_condition_hints=_condition_hints(directory, conditions),
         lab_dictionary=lab_dictionary,
         contracts=number_mapping(raw.get("contracts"), "contracts", rules_file),
         audit=dict(raw.get("audit") or {}),
@@ -266,6 +268,18 @@ def _load_rules(directory: Path) -> RuleSet:
     )
     _check_consistency(rules)
     return rules
+
+
+def _condition_hints(directory: Path, conditions: dict[str, ConditionRule]) -> dict[str, str]:
+    """snomed_condition_hints.csv as {code as the rules compare codes: condition}: the folder's
+    own (one naming a condition rules.yaml lacks is an error), else the packaged one's (a site's
+    folder made before it was shipped), of the conditions the site's rules define."""
+    own = (directory / HINTS_FILE).exists()
+    rows = read_rules_csv((directory if own else RULES_DIR) / HINTS_FILE)
+    unknown = sorted({r["condition"] for r in rows} - set(conditions))
+    if own and unknown:
+        raise ConfigError(f"{HINTS_FILE}: conditions {unknown} are not in rules.yaml.")
+    return {normalize_code(r["code"]): r["condition"] for r in rows if r["condition"] in conditions}
 
 
 def _check_consistency(rules: RuleSet) -> None:

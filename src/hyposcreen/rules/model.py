@@ -124,6 +124,9 @@ class RuleSet:
     synonyms: dict[str, tuple[str, ...]]  # synonym -> ingredients
     atc_combinations: dict[str, tuple[str, ...]]  # ATC prefix -> drug classes
     condition_codes: tuple[ConditionCode, ...]
+    # SNOMED CT code (as the rules compare codes) -> condition, read only to warn of rows so
+    # coded that no condition lists (snomed_condition_hints.csv; rules.condition_hints)
+    snomed_condition_hints: dict[str, str] = field(default_factory=dict)
     lab_dictionary: dict[str, str] = field(default_factory=dict)  # normalised name -> analyte
     contracts: dict[str, float] = field(default_factory=dict)  # data-contract thresholds
     audit: dict[str, Any] = field(default_factory=dict)  # `hyposcreen audit` settings
