@@ -74,6 +74,7 @@ RUNNERS = (
     "hyposcreen.context",
     "hyposcreen.recipe",
     "hyposcreen.recipe_clean",
+    "hyposcreen.lab_coverage_codes",  # the coverage report's lab counts as codes per row
     "hyposcreen.recipe_lab_counts",  # a window's lab counts from codes found once per read
     "hyposcreen.recipe_contracts",
     "hyposcreen.recipe_publish",

@@ -30,6 +30,7 @@ from hyposcreen.delivery_counts import (
     counts_of_ids,
     table_ids,
 )
+from hyposcreen.lab_coverage_codes import coverage_rows, specimen_codes, status_codes, unit_codes
 from hyposcreen.patient_id_forms import (
     FoldedLabs,
     IdForms,
@@ -40,8 +41,7 @@ from hyposcreen.patient_id_forms import (
 )
 from hyposcreen.patient_overlap import distinct_ids, scientific_ids
 from hyposcreen.report.coverage import lab_counts
-from hyposcreen.rules.lab_identity import word_pattern
-from hyposcreen.site_words import SiteWords, status_key
+from hyposcreen.site_words import SiteWords
 
 _CODES = "lab_codes"  # SharedRead.decided: the LabCodes of the read's cleaned labs
 
@@ -87,7 +87,7 @@ def window_lab_counts(
     counted = [
         (kind, _bincount(rows, keep, len(values)), values) for kind, rows, values in codes.coverage
     ]
-    return [_counted([part for part in counted if part[1].any()])]
+    return [coverage_rows([part for part in counted if part[1].any()])]
 
 
 def window_delivery_counts(
@@ -172,30 +172,6 @@ def _bincount(codes: np.ndarray, keep: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(mine[mine >= 0], minlength=size)
 
 
-def _counted(parts: list[tuple[str, np.ndarray, pd.Index]]) -> pd.DataFrame:
-    """The coverage rows of the kinds' counts (kind, count of each value, the values), as
-    report.coverage counts them: one row per value counted, in one frame (combine puts the
-    rows of every part in one order)."""
-    held = [np.flatnonzero(counts) for _, counts, _ in parts]
-    values = [values[rows] for (_, _, values), rows in zip(parts, held, strict=True)]
-    counted = pd.Series(
-        np.concatenate([counts[rows] for (_, counts, _), rows in zip(parts, held, strict=True)])
-        if parts
-        else np.array([], dtype="int64"),
-        index=values[0].append(values[1:]) if values else pd.Index([], dtype="str"),
-        dtype="int64",
-    )
-    kinds = np.repeat([kind for kind, _, _ in parts], [len(rows) for rows in held])
-    return pd.DataFrame(
-        {
-            "table": "labs",
-            "kind": pd.array(kinds, dtype="str"),
-            "value": counted.index.astype("str"),
-            "count": counted,
-        }
-    ).reset_index(drop=True)
-
-
 def _codes(
     ctx: RunContext, labs: pd.DataFrame, keep: np.ndarray | None, words: SiteWords
 ) -> LabCodes | None:
@@ -231,54 +207,12 @@ def _lab_codes(cleaned: pd.DataFrame, words: SiteWords, source: str) -> LabCodes
     ):
         return LabCodes(cleaned, words, source, (), *_no_ids(), None)
     coverage = (
-        ("unit", *_unit_codes(cleaned)),
-        ("status", *_status_codes(cleaned, words)),
-        ("specimen_type", *_specimen_codes(cleaned, words)),
+        ("unit", *unit_codes(cleaned)),
+        ("status", *status_codes(cleaned, words)),
+        ("specimen_type", *specimen_codes(cleaned, words)),
     )
     dates = date_only_rows(cleaned, source)
     return LabCodes(cleaned, words, source, coverage, *_id_codes(cleaned), dates)
-
-
-def _unit_codes(labs: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
-    """lab_counts' units: the analyte and unit of each row cleaning found a bad unit in."""
-    bad_unit = (labs["reason"] == "bad_unit").to_numpy(dtype=bool)
-    analyte, unit = labs["analyte"].loc[bad_unit], labs["unit"].loc[bad_unit]
-    return _spread(analyte.astype("str") + ": " + unit.fillna("(none)"), bad_unit)
-
-
-def _status_codes(labs: pd.DataFrame, words: SiteWords) -> tuple[np.ndarray, pd.Index]:
-    """lab_counts' status words: those with no meaning for the site, each judged once."""
-    codes, values = pd.factorize(labs["status"])
-    keys = pd.Series([status_key(str(s)) for s in values], dtype=object)
-    unknown = (~keys.isin(words.known_statuses) & (keys != "")).to_numpy(dtype=bool)
-    return _only(codes, unknown), pd.Index(values)
-
-
-def _specimen_codes(labs: pd.DataFrame, words: SiteWords) -> tuple[np.ndarray, pd.Index]:
-    """lab_counts' specimen texts: of rows read as an analyte, those holding no specimen word."""
-    if not words.specimen_words or "specimen_type" not in labs:
-        return np.full(len(labs), -1, dtype=np.int64), pd.Index([], dtype="str")
-    known = word_pattern(words.specimen_words)
-    codes, values = pd.factorize(labs["specimen_type"])
-    unknown = np.array(
-        [bool(str(t).strip()) and not known.search(str(t).lower()) for t in values], dtype=bool
-    )
-    codes = np.where(labs["analyte"].notna().to_numpy(dtype=bool), codes, -1)
-    return _only(codes, unknown), pd.Index(values)
-
-
-def _only(codes: np.ndarray, counted: np.ndarray) -> np.ndarray:
-    """`codes` where their value is `counted`, else -1."""
-    held = codes >= 0
-    return np.where(held & np.append(counted, False)[np.where(held, codes, -1)], codes, -1)
-
-
-def _spread(values: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, pd.Index]:
-    """Codes over every row of the distinct `values` of the `rows` (a mask) (-1 elsewhere)."""
-    codes = np.full(len(rows), -1, dtype=np.int64)
-    found, distinct = pd.factorize(values)
-    codes[np.flatnonzero(rows)] = found
-    return codes, pd.Index(distinct)
 
 
 def _id_codes(

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from hyposcreen.rules.loader import normalize_code
+from hyposcreen.rules.texts import normalize_code
 
 # the delivery counts' check under which the rows are counted: {condition: (rows, patients)}
 SNOMED_HINTS = "snomed_hints"

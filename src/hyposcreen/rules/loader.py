@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,13 @@ from hyposcreen.rules.sections import (
     check_top_level,
     number_mapping,
     typed_section,
+)
+from hyposcreen.rules.texts import (
+    normalize_code,
+    normalize_label,
+    normalize_unit,
+    not_utf8,
+    read_rules_csv,
 )
 
 __all__ = [
@@ -53,48 +58,6 @@ RULES_DIR = Path(__file__).resolve().parent
 HINTS_FILE = "snomed_condition_hints.csv"  # read only to warn (rules.condition_hints)
 _COMPARATORS = {"<", "<=", ">", ">="}
 _LEVELS = {"mild", "moderate", "severe"}
-
-
-def normalize_unit(unit: str) -> str:
-    """Unit text compared without case and spaces: 'mEq/L' == 'meq/l', 'mOsm/kg H2O' too."""
-    return re.sub(r"\s+", "", unit).replace("µ", "u").replace("μ", "u").lower()
-
-
-def normalize_code(code: str) -> str:
-    """Diagnosis codes compared without dots, spaces or case: 'K74.60' == 'k7460'."""
-    return re.sub(r"[\s.]", "", code).upper()
-
-
-def normalize_label(text: str) -> str:
-    """Lab names / statuses / code-system names: lower case, single spaces."""
-    return re.sub(r"\s+", " ", text.strip().lower())
-
-
-def read_rules_csv(path: Path) -> list[dict[str, str]]:
-    """A rules CSV as rows of trimmed text (a ConfigError when it is not UTF-8 or a row has
-    more fields than its header; a byte-order mark, as Excel's "CSV UTF-8" writes, is no part
-    of its first column's name)."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        try:
-            rows = list(csv.DictReader(handle))
-        except UnicodeDecodeError as exc:
-            raise _not_utf8(path) from exc
-    for number, row in enumerate(rows, start=2):
-        if None in row:  # more fields than the header names (a column dropped from it)
-            raise ConfigError(
-                f"Rules file {path}, line {number}: more fields than its header names columns "
-                "(a column dropped from the header, or a comma in an unquoted value)."
-            )
-    return [{k: (v or "").strip() for k, v in row.items()} for row in rows]
-
-
-def _not_utf8(path: Path) -> ConfigError:
-    """A rules file that is not UTF-8 (a code list saved by a spreadsheet as ANSI): rules are
-    versioned data, read as written or not at all."""
-    return ConfigError(
-        f"Rules file {path} is not UTF-8 text (saved as ANSI or Windows-1252 by a spreadsheet "
-        "or editor?). Save it again as UTF-8."
-    )
 
 
 def _number(text: str) -> float:
@@ -180,7 +143,7 @@ def _load_rules(directory: Path) -> RuleSet:
     try:
         text = rules_file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise _not_utf8(rules_file) from exc
+        raise not_utf8(rules_file) from exc
     raw = check_top_level(yaml.safe_load(text), rules_file)
     analytes = {
         row["analyte"]: Analyte(

@@ -1,0 +1,52 @@
+"""The text of the rules data as the rules compare it: units, diagnosis codes and labels
+normalised, and a rules CSV read as rows of trimmed UTF-8 text (rules.loader re-exports them)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+from hyposcreen.errors import ConfigError
+
+
+def normalize_unit(unit: str) -> str:
+    """Unit text compared without case and spaces: 'mEq/L' == 'meq/l', 'mOsm/kg H2O' too."""
+    return re.sub(r"\s+", "", unit).replace("µ", "u").replace("μ", "u").lower()
+
+
+def normalize_code(code: str) -> str:
+    """Diagnosis codes compared without dots, spaces or case: 'K74.60' == 'k7460'."""
+    return re.sub(r"[\s.]", "", code).upper()
+
+
+def normalize_label(text: str) -> str:
+    """Lab names / statuses / code-system names: lower case, single spaces."""
+    return re.sub(r"\s+", " ", text.strip().lower())
+
+
+def read_rules_csv(path: Path) -> list[dict[str, str]]:
+    """A rules CSV as rows of trimmed text (a ConfigError when it is not UTF-8 or a row has
+    more fields than its header; a byte-order mark, as Excel's "CSV UTF-8" writes, is no part
+    of its first column's name)."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        try:
+            rows = list(csv.DictReader(handle))
+        except UnicodeDecodeError as exc:
+            raise not_utf8(path) from exc
+    for number, row in enumerate(rows, start=2):
+        if None in row:  # more fields than the header names (a column dropped from it)
+            raise ConfigError(
+                f"Rules file {path}, line {number}: more fields than its header names columns "
+                "(a column dropped from the header, or a comma in an unquoted value)."
+            )
+    return [{k: (v or "").strip() for k, v in row.items()} for row in rows]
+
+
+def not_utf8(path: Path) -> ConfigError:
+    """A rules file that is not UTF-8 (a code list saved by a spreadsheet as ANSI): rules are
+    versioned data, read as written or not at all."""
+    return ConfigError(
+        f"Rules file {path} is not UTF-8 text (saved as ANSI or Windows-1252 by a spreadsheet "
+        "or editor?). Save it again as UTF-8."
+    )
