@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from hyposcreen.report.quarantine import quarantine_rows
 from hyposcreen.runners.contract_gather import (
     WholeContractTables,
     cleaned_path,
+    contract_columns,
     write_contract_columns,
 )
 from hyposcreen.runners.executors import release_free_memory
@@ -60,19 +62,18 @@ def clean_and_screen_partition(ctx: RunContext, folder: Path, part: int) -> Part
     the partition uses (`screened_again`). None when that screen failed: the partition is
     screened after the contracts, so their stop, if any, is the run's (as before the screen)."""
     ctx = dataclasses.replace(ctx, timings={})
-    cleaned = _cleaned_and_kept(ctx, folder, part)
-    try:
-        return _screened(ctx, cleaned, ContractWarnings.none())
-    except Exception:  # an interrupt is not held up by the contracts
-        return None
-
-
-def _cleaned_and_kept(ctx: RunContext, folder: Path, part: int) -> CleanedInputs:
-    """A partition cleaned, its contract columns written for the gather."""
     cleaned = _cleaned(ctx, folder, part)
-    with ctx.timed("partition_io"):
-        write_contract_columns(folder, part, cleaned)
-    return cleaned
+    # written on a thread while the partition is screened (Arrow's conversion and compression
+    # let go of the interpreter), from projections the screen's changes do not reach
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="contract-columns") as pool:
+        written = pool.submit(write_contract_columns, folder, part, contract_columns(cleaned))
+        try:
+            screened: PartitionResult | None = _screened(ctx, cleaned, ContractWarnings.none())
+        except Exception:  # an interrupt is not held up by the contracts
+            screened = None
+        with ctx.timed("partition_io"):
+            written.result()  # the gather reads them once every partition returned
+    return screened
 
 
 def _cleaned(ctx: RunContext, folder: Path, part: int) -> CleanedInputs:
