@@ -41,6 +41,7 @@ from hyposcreen.runners.handoff import (
     read_row_labels,
     write_json,
 )
+from hyposcreen.runners.screened_files import set_aside
 from hyposcreen.runners.spill import load_partition
 from hyposcreen.screen.cases import ScreenResult
 
@@ -71,8 +72,12 @@ def clean_and_screen_partition(ctx: RunContext, folder: Path, part: int) -> Part
             screened: PartitionResult | None = _screened(ctx, cleaned, ContractWarnings.none())
         except Exception:  # an interrupt is not held up by the contracts
             screened = None
+        del cleaned
+        set_apart = set_aside(screened, folder, part, pool) if screened is not None else None
         with ctx.timed("partition_io"):
             written.result()  # the gather reads them once every partition returned
+            if set_apart is not None:
+                set_apart.result()
     return screened
 
 
@@ -219,6 +224,7 @@ class PartitionResult:
     coverage: pd.DataFrame | None = None  # seen but not recognised (report.coverage)
     drug_names: tuple[int, int, int] | None = None  # (matching no drug, names, of digits)
     delivery_counts: dict[str, dict[str, tuple[int, int]]] | None = None  # delivery_counts
+    on_disk: dict[str, Path] = dataclasses.field(default_factory=dict)  # screened_files
 
 
 def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResult:
