@@ -38,6 +38,7 @@ from hyposcreen.failures import InternalError
 from hyposcreen.rules import sql_engine
 from hyposcreen.runners import partition_work, partitioned
 from hyposcreen.runners.executors import executor_for
+from hyposcreen.runners.handoff import count_rows
 from hyposcreen.runners.in_process import run_pipeline
 from hyposcreen.runners.partitioned import run_partitioned, run_screen
 from hyposcreen.runners.spill import partition_of, resolve_partitions
@@ -189,6 +190,34 @@ def test_the_contracts_start_without_duckdbs_connection_or_the_whole_patients_ta
     run_partitioned(prepare(_settings(extract, tmp_path)), 2)
     assert at_contracts == [(False, False)]
     _assert_same_outputs(single, tmp_path)
+
+
+def test_the_partitions_long_frames_wait_in_the_spill_folder_while_the_contracts_run(
+    dirty: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each screened partition's sodium results and quarantined rows are not held in memory
+    while the contracts run (their step is a large run's memory peak): they wait as owner-only
+    files in the spill folder, read back for the merge, which gives a single run's bytes."""
+    extract, single = dirty
+    spill_root = tmp_path / "spill"
+    at_contracts: list[dict[str, tuple[int, int]]] = []
+    run_contracts = partitioned.run_contracts
+
+    def contracts(ctx: Any, frames: Any) -> Any:
+        files = sorted(spill_root.glob("*/screened-*"))
+        at_contracts.append({f.name: (f.stat().st_mode & 0o777, count_rows(f)) for f in files})
+        return run_contracts(ctx, frames)
+
+    monkeypatch.setattr(partitioned, "run_contracts", contracts)
+    run_partitioned(prepare(_settings(extract, tmp_path / "out")), 3, spill_root=spill_root)
+    [held] = at_contracts
+    names = {f"screened-{p}-{n}.arrow" for p in range(3) for n in ("sodium_results", "quarantine")}
+    assert set(held) == names
+    assert {mode for mode, _ in held.values()} == {0o600}
+    assert sum(rows for name, (_, rows) in held.items() if "quarantine" in name) > 0
+    assert sum(rows for name, (_, rows) in held.items() if "sodium" in name) > 0
+    _assert_same_outputs(single, tmp_path / "out")
+    assert not list(spill_root.iterdir())  # and they go with the spill folder
 
 
 def test_partitioned_parquet_hive_dataset(tmp_path: Path) -> None:

@@ -3,8 +3,8 @@
 The contracts of a partitioned run read the *whole* tables, in the order of a single run, so
 rates and row-level outcomes are a single run's. Each partition's cleaned tables leave their
 contract columns in the spill folder (`cleaned-<part>-<table>.arrow`, written by
-`write_contract_columns` once the partition is cleaned: it is screened from the frames it
-holds, so nothing else of it is written). What validation sees of a table is what `recipe_contracts.
+`write_contract_columns` while the partition is screened from the frames it holds, so
+nothing else of it is written). What validation sees of a table is what `recipe_contracts.
 validation_frames` gives a single run (`contract_frame`: the projection, labs' `value_num`
 from `value_canonical`), with text as categoricals (`as_categories`: a whole table's
 contract columns stay small in memory; validation reads the same values). The gathered text
@@ -57,16 +57,25 @@ def cleaned_path(folder: Path, part: int, table: str) -> Path:
     return folder / f"cleaned-{part}-{table}{FRAME_SUFFIX}"
 
 
-def write_contract_columns(folder: Path, part: int, cleaned: CleanedInputs) -> None:
+def write_contract_columns(folder: Path, part: int, kept: Mapping[str, pd.DataFrame]) -> None:
+    """A cleaned partition's `contract_columns`, each table in its `cleaned_path`."""
+    for table, frame in kept.items():
+        write_frame(cleaned_path(folder, part, table), frame)
+
+
+def contract_columns(cleaned: CleanedInputs) -> dict[str, pd.DataFrame]:
     """The columns of a cleaned partition's tables the contracts can read (validate.views.
-    validation_columns, in the frame's order), each table in its `cleaned_path`: the rest of
-    a cleaned frame is screened while held and is not written."""
+    validation_columns, in the frame's order): the rest of a cleaned frame is screened while
+    held and is not written. Projections (copy-on-write): a later change to a cleaned frame
+    does not reach them."""
     from hyposcreen.validate.views import validation_columns
 
+    kept_columns = {}
     for table in REQUIRED_TABLES:
         frame = getattr(cleaned, table)
         kept = validation_columns(table) | _ALSO_KEPT
-        write_frame(cleaned_path(folder, part, table), frame[[c for c in frame if c in kept]])
+        kept_columns[table] = frame[[c for c in frame if c in kept]]
+    return kept_columns
 
 
 def contract_frame(table: str, cleaned: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from hyposcreen.report.quarantine import quarantine_rows
 from hyposcreen.runners.contract_gather import (
     WholeContractTables,
     cleaned_path,
+    contract_columns,
     write_contract_columns,
 )
 from hyposcreen.runners.executors import release_free_memory
@@ -39,6 +41,7 @@ from hyposcreen.runners.handoff import (
     read_row_labels,
     write_json,
 )
+from hyposcreen.runners.screened_files import set_aside
 from hyposcreen.runners.spill import load_partition
 from hyposcreen.screen.cases import ScreenResult
 
@@ -60,19 +63,22 @@ def clean_and_screen_partition(ctx: RunContext, folder: Path, part: int) -> Part
     the partition uses (`screened_again`). None when that screen failed: the partition is
     screened after the contracts, so their stop, if any, is the run's (as before the screen)."""
     ctx = dataclasses.replace(ctx, timings={})
-    cleaned = _cleaned_and_kept(ctx, folder, part)
-    try:
-        return _screened(ctx, cleaned, ContractWarnings.none())
-    except Exception:  # an interrupt is not held up by the contracts
-        return None
-
-
-def _cleaned_and_kept(ctx: RunContext, folder: Path, part: int) -> CleanedInputs:
-    """A partition cleaned, its contract columns written for the gather."""
     cleaned = _cleaned(ctx, folder, part)
-    with ctx.timed("partition_io"):
-        write_contract_columns(folder, part, cleaned)
-    return cleaned
+    # written on a thread while the partition is screened (Arrow's conversion and compression
+    # let go of the interpreter), from projections the screen's changes do not reach
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="contract-columns") as pool:
+        written = pool.submit(write_contract_columns, folder, part, contract_columns(cleaned))
+        try:
+            screened: PartitionResult | None = _screened(ctx, cleaned, ContractWarnings.none())
+        except Exception:  # an interrupt is not held up by the contracts
+            screened = None
+        del cleaned
+        set_apart = set_aside(screened, folder, part, pool) if screened is not None else None
+        with ctx.timed("partition_io"):
+            written.result()  # the gather reads them once every partition returned
+            if set_apart is not None:
+                set_apart.result()
+    return screened
 
 
 def _cleaned(ctx: RunContext, folder: Path, part: int) -> CleanedInputs:
@@ -218,6 +224,7 @@ class PartitionResult:
     coverage: pd.DataFrame | None = None  # seen but not recognised (report.coverage)
     drug_names: tuple[int, int, int] | None = None  # (matching no drug, names, of digits)
     delivery_counts: dict[str, dict[str, tuple[int, int]]] | None = None  # delivery_counts
+    on_disk: dict[str, Path] = dataclasses.field(default_factory=dict)  # screened_files
 
 
 def screen_partition(ctx: RunContext, folder: Path, part: int) -> PartitionResult:

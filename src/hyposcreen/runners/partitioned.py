@@ -52,6 +52,7 @@ from hyposcreen.runners.partition_work import (
     screen_partition,
     screened_again,
 )
+from hyposcreen.runners.screened_files import taken_back
 from hyposcreen.runners.spill import (
     AUTO_ROWS_PER_PARTITION,
     SPILL_PREFIX,
@@ -159,6 +160,9 @@ def run_partitioned(
                 ctx.say(
                     partitions_line("screened again", len(again), time.perf_counter() - started)
                 )
+        with ctx.timed("partition_io"):
+            for result in screened:
+                taken_back(result)  # the frames set aside while the contracts ran
         if "patients" in tables:
             with ctx.timed("partition_io"):
                 whole = read_frame(folder / PATIENTS_FILE)
