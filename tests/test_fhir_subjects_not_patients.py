@@ -13,6 +13,7 @@ import pytest
 
 from fhir_export import RXNORM, condition, med_request, obs, write_export
 from fhir_generators import run
+from hyposcreen.adapters.fhir_types import subject_of
 
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 NOT_PATIENTS = (
@@ -104,3 +105,10 @@ def test_the_path_names_the_subject_s_type_before_the_type_element(
     assert [(r["source_row"], r["reason"]) for r in _rows(night / "quarantine.csv")] == [
         ("1", "missing_key")
     ]
+
+
+def test_a_subject_written_as_a_bare_string_is_read_by_its_path() -> None:
+    """reference_id reads `"subject": "Device/7"` as `7`: so the type of its path must be read
+    too, or the analyser's result is patient 7's."""
+    assert subject_of({"subject": "Device/7"}) is None
+    assert subject_of({"subject": "Patient/7"}) == "7"

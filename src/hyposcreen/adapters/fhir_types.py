@@ -157,7 +157,10 @@ def names_other_type(reference: object) -> bool:
     name or a StructureDefinition URL). The path is the resource itself: a `type` of Patient
     written beside `Device/x` (a template's default) does not make the device a patient. An
     analyser's QC result has a Device as its subject: read as `x` it would be a patient's. A
-    bare id, a `urn:uuid:` or a contained `#x` names no type in its path."""
+    bare id, a `urn:uuid:` or a contained `#x` names no type in its path. A reference written
+    as a bare string, `"Device/7"`, is read as reference_id reads it: as its `reference`."""
+    if isinstance(reference, str):
+        reference = {"reference": reference}
     if not isinstance(reference, dict):
         return False
     target = text(reference.get("reference"))
