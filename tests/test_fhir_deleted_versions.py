@@ -235,3 +235,45 @@ def test_an_order_of_a_deleted_medication_says_it_was_deleted(
     assert "unresolved_references" not in codes
     assert "(a JSON document):entry[2]" in codes["deleted_medications"]
     assert "deleted" in codes["deleted_medications"]
+
+
+@pytest.mark.parametrize(
+    "deletions", ["Patient.ndjson", "deleted/Patient.ndjson"], ids=["patient_file", "bulk"]
+)
+def test_a_deletion_in_a_patient_file_sets_aside_the_patients_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], deletions: str
+) -> None:
+    """The Patient's DELETE is in a file that only the patients table reads (a `_history`
+    Bundle in Patient.ndjson, a bulk export's deleted/Patient.ndjson): its sodium of 118 is
+    still set aside `deleted_patient`, not listed under a patient the export deleted."""
+    folder = tmp_path / "in"
+    (folder / "deleted").mkdir(parents=True)
+    deleted = _history(_delete("Patient/P1/_history/2", etag='W/"2"'))
+    lines = {"Patient.ndjson": [_patient("1")], deletions: [deleted]}
+    if deletions == "Patient.ndjson":
+        lines[deletions] = [_history(*deleted["entry"], _patient("1"))]
+    lines["Observation.ndjson"] = [_sodium(118)]
+    for name, written in lines.items():
+        (folder / name).write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in written))
+    status, err = run(capsys, folder, tmp_path / "out")
+    assert status == 4, err
+    assert "P1" not in listed(tmp_path / "out")
+    assert quarantined(tmp_path / "out") == [("labs", "Observation.ndjson", "1", "deleted_patient")]
+
+
+def test_a_deleted_patient_named_by_identifier_has_its_records_set_aside(tmp_path: Path) -> None:
+    """The sodium names its patient by MRN, which only the deleted Patient held: set aside
+    `deleted_patient` under the Patient's id, not screened under the MRN as a patient of its
+    own. A live Patient holding the same MRN (the record merged into it) keeps the sodium."""
+    mrn = {"system": "urn:mrn", "value": "M1"}
+    sodium = _sodium(118)
+    sodium["subject"] = {"identifier": mrn}
+    gone = {**_patient("1"), "identifier": [mrn]}
+    deleted = _delete("Patient/P1/_history/2", etag='W/"2"')
+    write_json(tmp_path / "a" / "history.json", _history(deleted, gone, sodium))
+    table = fhir.read_table(tmp_path / "a", "labs", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert (_reasons(table), list(table.frame["patient_id"])) == (["deleted_patient"], ["P1"])
+    merged = {"resourceType": "Patient", "id": "P2", "identifier": [mrn]}
+    write_json(tmp_path / "b" / "history.json", _history(deleted, gone, merged, sodium))
+    table = fhir.read_table(tmp_path / "b", "labs", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert (_reasons(table), list(table.frame["patient_id"])) == ([None], ["P2"])

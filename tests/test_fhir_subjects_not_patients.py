@@ -13,6 +13,7 @@ import pytest
 
 from fhir_export import RXNORM, condition, med_request, obs, write_export
 from fhir_generators import run
+from hyposcreen.adapters.fhir_types import subject_of
 
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 NOT_PATIENTS = (
@@ -82,3 +83,32 @@ def test_results_orders_and_conditions_of_no_patient_are_quarantined(
         ("medications", "1", "missing_key", ""),
         ("diagnoses", "1", "missing_key", ""),
     }
+
+
+def test_the_path_names_the_subject_s_type_before_the_type_element(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`Device/7` with `type: Patient` beside it (a template's default) is still the analyser:
+    its sodium of 118 is no patient's (missing_key), not listed as an urgent case of `7`."""
+    folder = write_export(
+        tmp_path / "export",
+        {
+            "Observation.ndjson": [
+                obs(SEVERE, id="qc", subject={"type": "Patient", "reference": "Device/7"})
+            ]
+        },
+    )
+    status, err = run(capsys, folder, tmp_path / "out")
+    assert status in (0, 4), err
+    night = tmp_path / "out" / "2026-11-20"
+    assert _rows(night / "review_list.csv") == []
+    assert [(r["source_row"], r["reason"]) for r in _rows(night / "quarantine.csv")] == [
+        ("1", "missing_key")
+    ]
+
+
+def test_a_subject_written_as_a_bare_string_is_read_by_its_path() -> None:
+    """reference_id reads `"subject": "Device/7"` as `7`: so the type of its path must be read
+    too, or the analyser's result is patient 7's."""
+    assert subject_of({"subject": "Device/7"}) is None
+    assert subject_of({"subject": "Patient/7"}) == "7"

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -20,6 +21,7 @@ from hyposcreen.patient_id_forms import (
     case_matches,
     case_matches_within,
     folded_labs,
+    hashed_form,
     id_forms,
     placed_ids,
 )
@@ -122,3 +124,24 @@ def test_a_windows_case_matches_are_counted_from_the_reads_lab_ids() -> None:
         labs = id_forms(read.ids.filter(pa.array(kept)))
         expected = case_matches({"labs": labs, "medications": medications})
         assert case_matches_within(folded, kept, placed) == expected
+
+
+@pytest.mark.parametrize("partitions", ["1", "3"])
+def test_an_apostrophe_before_a_zero_padded_number_is_counted_alike_in_partitions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], partitions: str
+) -> None:
+    """The labs' `000123` and the medications' `'000123`: one process and patient-hash
+    partitions both count the pair (the partitions hashed `'000123` apart from `000123`,
+    whose matching form is `123`, so they met in no partition and the count was lost)."""
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    for table, written in (("labs", "000123"), ("patients", "000123"), ("medications", "'000123")):
+        rewrite_patient_ids(folder, table, lambda ids, w=written: ids.where(ids != "P007", w))
+    status, night = screen(folder, "--partitions", partitions)
+    assert status == 4, capsys.readouterr().err
+    (message,) = _forms(night)
+    assert message.startswith("1 of the 28 patient id(s) of table medications"), message
+
+
+def test_the_hashed_form_sets_the_apostrophe_aside_before_the_leading_zeros() -> None:
+    ids = pd.Series(["'000123", "000123", "123.0", "'P007", "p007", "O'Brien", "'O'Brien"])
+    assert list(hashed_form(ids)) == ["123", "123", "123", "p007", "p007", "o'brien", "o'brien"]

@@ -56,8 +56,9 @@ def hashed_form(ids: pd.Series) -> pd.Series:
     """Each id (text, without surrounding spaces) in its matching form in lower case, without
     a leading apostrophe, as the patient-hash partitions hash it: ids alike but for leading
     zeros, a trailing `.0`, letter case or a spreadsheet's apostrophe meet in one partition."""
-    values = pa.array(matching_form(ids), type=pa.large_string(), from_pandas=True)
-    values = pc.utf8_ltrim(values, _APOSTROPHE)
+    values = pa.array(ids, type=pa.large_string(), from_pandas=True)
+    # the apostrophe first: `'000123` meets `000123`, whose matching form is `123`
+    values = _formed(pc.utf8_ltrim(values, _APOSTROPHE))
     return pd.Series(pd.array(pc.utf8_lower(values), dtype="str"), index=ids.index)
 
 

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from hyposcreen.adapters.fhir_conditions import DIAGNOSIS_COLUMNS, ConditionMapper
-from hyposcreen.adapters.fhir_deleted_patients import set_aside_deleted_patients
+from hyposcreen.adapters.fhir_deleted_patients import holds_deletion, set_aside_deleted_patients
 from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, classify
 from hyposcreen.adapters.fhir_index import (
     Versions,
@@ -253,9 +253,10 @@ def read_table(
     files += documents_as_one(input_dir, documents)
     rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
     frame = builder.frame()
-    if builder.patient_deleted and name != "patients":
-        patient_files = by_type.get("Patient", []) + by_type.get(MIXED, [])
-        set_aside_deleted_patients(frame, patient_files + by_type.get(DOCUMENTS, []))
+    patient_files = by_type.get("Patient", [])
+    if name != "patients" and (builder.patient_deleted or holds_deletion(patient_files)):
+        patient_files = patient_files + by_type.get(MIXED, []) + by_type.get(DOCUMENTS, [])
+        set_aside_deleted_patients(frame, patient_files)
     if medication_mapper is not None:
         _count_medications(medication_mapper, builder, counts)
     for tally in counts.values():

@@ -11,18 +11,33 @@ cannot be ordered against every version of the Patient, or that ties the latest,
 aside, as for any resource. A row quarantined for another reason keeps it.
 
 The Patient files are read for it only when a table's own reading met a Patient's deletion
-(TableBuilder.patient_deleted): an export without one costs nothing more.
+(TableBuilder.patient_deleted) or a Patient file holds a DELETE entry (a byte search: a Bundle
+of deletions in `Patient.ndjson`, a bulk export's `deleted/Patient.ndjson`, which no other
+table's reading opens): an export without one costs little more.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
+from hyposcreen.adapters.fhir_files import iter_blocks
 from hyposcreen.adapters.fhir_index import Versions, index_resources
 
 DELETED_PATIENT = "deleted_patient"
+_DELETE = re.compile(rb'"method"\s*:\s*"DELETE"', re.IGNORECASE)
+
+
+def holds_deletion(files: list[Path]) -> bool:
+    """Whether any of `files` (the Patient files, which only the patients table reads) holds a
+    Bundle entry's DELETE."""
+    for path in files:
+        for buffer, end in iter_blocks(path):
+            if _DELETE.search(buffer, 0, end):
+                return True
+    return False
 
 
 def deleted_patients(files: list[Path]) -> frozenset[str]:

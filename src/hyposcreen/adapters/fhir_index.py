@@ -45,16 +45,20 @@ def index_resources(
     resource_type: str,
     entry: Callable[[Resource], Any],
     versions: Versions | None = None,
+    deletions: bool = True,
 ) -> dict[str, Any]:
     """id -> entry for every resource of one type in the files (also inside Bundles and JSON
     documents), of its latest version; `versions`: where the versions indexed are noted, for
-    `keep_latest` to go on with."""
+    `keep_latest` to go on with; `deletions` False: deletions are passed over (the latest
+    version a deleted resource had)."""
     found: dict[str, Any] = {}
     versions = {} if versions is None else versions
+    kept = (lambda _: True) if deletions else (lambda r: not r.get(TOMBSTONE))
     for path in files:
         if is_document(path):
             places = document_places(path, (resource_type,), holding=resource_type)[0]
             candidates = [deletion_of(resource) or resource for _, resource in places]
+            candidates = [resource for resource in candidates if kept(resource)]
             _index(candidates, resource_type, entry, found, versions)
             continue
         for _, line in iter_lines(path):
@@ -63,6 +67,7 @@ def index_resources(
                 continue
             if parsed["resourceType"] == "Bundle":
                 resources = [deletion_of(r) or r for _, r in bundle_places(parsed)]
+                resources = [resource for resource in resources if kept(resource)]
                 _index(resources, resource_type, entry, found, versions)
             else:
                 _index([parsed], resource_type, entry, found, versions)

@@ -7,7 +7,10 @@ never meet the patient's labs, named by the Patient's id. The export's Patient r
 indexed by their identifiers the first time a table meets such a reference (an export without
 one never reads them for it); a value without its system matches any system's, and a value
 with its system a Patient's identifier written without one. An identifier
-no Patient holds, or that several hold, leaves the row's patient as the value written.
+no Patient holds, or that several hold, leaves the row's patient as the value written. The
+identifiers of a Patient whose newest version is a deletion (its last version's) name it too
+when no Patient the export still holds has them: its rows then carry its id, and are set aside
+`deleted_patient` (fhir_deleted_patients) rather than screened under the identifier's value.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote
 
-from hyposcreen.adapters.fhir_index import index_resources
+from hyposcreen.adapters.fhir_index import Versions, index_resources
 from hyposcreen.adapters.fhir_scan import Resource
 from hyposcreen.adapters.fhir_types import names_other_type, objects, system_key, text
 
@@ -73,9 +76,20 @@ class SubjectResolver:
         return [(patient, *row[1:]) for row in rows] if patient else rows
 
     def _build(self) -> dict[IdentifierKey, str | None]:
-        found = index_resources(self.patient_files, "Patient", _patient_keys)
-        index: dict[IdentifierKey, str | None] = {}
-        for patient, keys in sorted(found.items()):
-            for key in keys:
-                index[key] = patient if index.get(key, patient) == patient else None
+        versions: Versions = {}
+        found = index_resources(self.patient_files, "Patient", _patient_keys, versions)
+        index = _by_identifier(found)
+        if deleted := set(versions) - set(found):
+            held = index_resources(self.patient_files, "Patient", _patient_keys, deletions=False)
+            gone = _by_identifier({rid: keys for rid, keys in held.items() if rid in deleted})
+            index = gone | index  # a Patient the export holds keeps its identifiers
         return index
+
+
+def _by_identifier(found: dict[str, list[IdentifierKey]]) -> dict[IdentifierKey, str | None]:
+    """Identifier -> the id of the one Patient holding it (None: several do)."""
+    index: dict[IdentifierKey, str | None] = {}
+    for patient, keys in sorted(found.items()):
+        for key in keys:
+            index[key] = patient if index.get(key, patient) == patient else None
+    return index

@@ -152,24 +152,28 @@ _RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]+$")
 
 
 def names_other_type(reference: object) -> bool:
-    """Whether a Reference names a resource that is no Patient: its `type` (a name or a
-    StructureDefinition URL), or the type in its path (`Device/x`, a full URL's `.../Group/x`,
-    `Location?identifier=...`). An analyser's QC result has a Device as its subject: read as
-    `x` it would be a patient's. A bare id, a `urn:uuid:` or a contained `#x` names no type."""
+    """Whether a Reference names a resource that is no Patient: by the type in its path
+    (`Device/x`, a full URL's `.../Group/x`, `Location?identifier=...`), else by its `type` (a
+    name or a StructureDefinition URL). The path is the resource itself: a `type` of Patient
+    written beside `Device/x` (a template's default) does not make the device a patient. An
+    analyser's QC result has a Device as its subject: read as `x` it would be a patient's. A
+    bare id, a `urn:uuid:` or a contained `#x` names no type in its path. A reference written
+    as a bare string, `"Device/7"`, is read as reference_id reads it: as its `reference`."""
+    if isinstance(reference, str):
+        reference = {"reference": reference}
     if not isinstance(reference, dict):
         return False
-    kind = text(reference.get("type"))
-    if kind:
-        return kind.rstrip("/").rsplit("/", 1)[-1] != "Patient"
     target = text(reference.get("reference"))
-    if not target or target.startswith("#") or target.lower().startswith("urn:"):
-        return False
-    if "?" in target:
-        kind = target.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-    else:
-        parts = target.split("/_history/", 1)[0].rstrip("/").rsplit("/", 2)
-        kind = parts[-2] if len(parts) > 1 else ""
-    return bool(_RESOURCE_TYPE.match(kind)) and kind != "Patient"
+    if target and not target.startswith("#") and not target.lower().startswith("urn:"):
+        if "?" in target:
+            kind = target.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        else:
+            parts = target.split("/_history/", 1)[0].rstrip("/").rsplit("/", 2)
+            kind = parts[-2] if len(parts) > 1 else ""
+        if _RESOURCE_TYPE.match(kind):
+            return kind != "Patient"
+    written = text(reference.get("type"))
+    return bool(written) and str(written).rstrip("/").rsplit("/", 1)[-1] != "Patient"
 
 
 def encounter_of(resource: dict[str, Any]) -> str | None:
