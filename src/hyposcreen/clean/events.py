@@ -197,7 +197,7 @@ def diagnosis_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
     malformed = malformed_reasons(out)
     judged = malformed.isna().to_numpy()
     # counted only where a listed code would be read: no other reason (status, missing key)
-    readable = judged & ~excluded & ~no_patient & out["recorded_time"].notna().to_numpy()
+    readable = judged & ~excluded & ~no_patient & ~no_code & out["recorded_time"].notna().to_numpy()
     hints = rules.snomed_condition_hints
     hinted = snomed_hint_counts(out["code"], system, condition, readable, patient_key, hints)
     reason = first_reasons(
