@@ -88,3 +88,15 @@ def test_a_full_memory_starts_again() -> None:
     shown = decimal_commas.decimal_comma_numbers(pd.Series(["3,4", "1,050"], dtype="str"))
     assert list(shown) == [True, False]
     assert memory.known == {"3,4": True, "1,050": False}
+
+
+def test_a_column_of_more_new_texts_than_the_memory_holds_stays_within_it() -> None:
+    """A night of millions of distinct quarantined texts (a result with a sample number in it)
+    kept them all in a long-lived process's memory until its next call: at most `limit`."""
+    memory = JudgedTexts(decimal_commas._DECIMAL_COMMA_NUMBERS.judge, limit=8)
+    texts = pd.Series([f"{i},5" for i in range(50)] + ["1,050"], dtype="str")
+    assert list(memory(texts)) == [True] * 50 + [False]
+    assert len(memory.known) <= 8
+    more = pd.Series([f"{i},5" for i in range(100, 105)], dtype="str")
+    assert list(memory(more)) == [True] * 5
+    assert len(memory.known) <= 8

@@ -193,3 +193,61 @@ def test_a_hint_naming_a_condition_the_rules_lack_stops_the_run(tmp_path: Path) 
         hints.write("gout,90560007,Gout,site\n")
     with pytest.raises(ConfigError, match=r"snomed_condition_hints.csv: conditions \['gout'\]"):
         load_rules(rules)
+
+
+def _canonical(tmp_path: Path, *lines: str) -> Path:
+    folder = shutil.copytree(SAMPLE, tmp_path / "canonical")
+    with (folder / "diagnoses.csv").open("a", encoding="utf-8") as rows:
+        rows.writelines(f"{line}\n" for line in lines)
+    return folder
+
+
+def test_snomed_rows_not_read_for_another_reason_do_not_warn(tmp_path: Path) -> None:
+    """A resolved, refuted or entered-in-error heart failure, or one without a patient or a
+    time, would be set aside were its code listed: counting it would be a false alarm."""
+    folder = _canonical(
+        tmp_path,
+        f"P011,E011,{HEART_FAILURE},SNOMED,2025-06-16T10:00:00,resolved,HF",
+        f"P012,E012,{HEART_FAILURE},SNOMED,2025-06-16T10:00:00,refuted,HF",
+        f"P013,E013,{HEART_FAILURE},SNOMED,2025-06-16T10:00:00,entered-in-error,HF",
+        f",E014,{HEART_FAILURE},SNOMED,2025-06-16T10:00:00,active,HF",
+        f"P015,E015,{HEART_FAILURE},SNOMED,,active,HF",
+    )
+    status, night = screen(folder)
+    assert status == 0
+    assert _warnings(night) == []
+
+
+def test_a_snomed_code_written_as_a_decimal_is_read_as_its_whole_code(tmp_path: Path) -> None:
+    """`84114007.0` (a code column a spreadsheet or pandas saved as floats) is the hinted heart
+    failure, and `19943007.0` the listed cirrhosis; an ICD-9 code keeps its dot."""
+    folder = _canonical(
+        tmp_path, f"P005,E005,{HEART_FAILURE}.0,snomed ct,2025-06-16T10:00:00,active,HF"
+    )
+    codes = folder / "diagnoses.csv"
+    codes.write_text(
+        codes.read_text("utf-8").replace("K74.60,ICD-10-CM", "19943007.0,SNOMED"), "utf-8"
+    )
+    status, night = screen(folder)
+    assert status == 4
+    [message] = _warnings(night)
+    assert "by condition: heart_failure 1 (1 patient(s))." in message
+    assert "cirrhosis" in _risk_factors(night)["P027"]
+    assert "heart_failure" in _risk_factors(night)["P028"]  # 428.0, ICD-9-CM
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda text: text.replace("condition,code,", "cond,snomed,", 1), "its header names no"),
+        (lambda text: text + "heart_failure,,Heart failure,site\n", "a row has no code"),
+    ],
+)
+def test_a_site_hints_file_out_of_shape_is_refused_naming_it(
+    tmp_path: Path, edit: object, message: str
+) -> None:
+    rules = _site_rules(tmp_path)
+    hints = rules / "snomed_condition_hints.csv"
+    hints.write_text(edit(hints.read_text("utf-8")), "utf-8")  # type: ignore[operator]
+    with pytest.raises(ConfigError, match=re.escape(f"Rules file {hints}: {message}")):
+        load_rules(rules)

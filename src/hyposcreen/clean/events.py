@@ -54,6 +54,23 @@ def whole_codes(codes: pd.Series) -> pd.Series:
     return codes.str.replace(_DECIMAL_CODE, r"\1", regex=True)
 
 
+def _whole_snomed_codes(code: pd.Series, system: pd.Series) -> pd.Series | None:
+    """The diagnosis codes with each SNOMED CT code written as a decimal (`84114007.0`, as a
+    float column saved it) made whole, as whole_codes makes RxNorm codes (a SNOMED CT code
+    has no dot; an ICD code's dot is its own); None when no such code is found."""
+    snomed = (system == "SNOMED").fillna(False).to_numpy(dtype=bool)
+    if not snomed.any():
+        return None
+    text = code.astype("str")
+    decimal = snomed & text.str.contains(".", regex=False).to_numpy(dtype=bool)
+    if not decimal.any():
+        return None
+    rows = np.flatnonzero(decimal)
+    out = code.copy()
+    out.iloc[rows] = whole_codes(text.iloc[rows]).to_numpy(dtype=object)
+    return out
+
+
 @dataclass(frozen=True)
 class EventFacts:
     """What cleaning decides of a medications or diagnoses table without the window: the
@@ -168,6 +185,10 @@ def diagnosis_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
     """Diagnoses' code systems, conditions, patient ids and reasons but the window's."""
     out = frame.copy(deep=False)  # copy on write: the caller's frame is never changed
     system, condition = match_conditions(out, rules)
+    whole = _whole_snomed_codes(out["code"], system)
+    if whole is not None:  # a SNOMED CT code written as a decimal: matched as the whole code
+        out["code"] = whole
+        system, condition = match_conditions(out, rules)
     known_system = system.notna().to_numpy()
     code = out["code"].astype("str").str.strip()
     no_code = (out["code"].isna() | (code == "")).to_numpy()
@@ -175,8 +196,10 @@ def diagnosis_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
     _, excluded = excluded_statuses(out["status"], rules, "diagnosis_excluded")
     malformed = malformed_reasons(out)
     judged = malformed.isna().to_numpy()
+    # counted only where a listed code would be read: no other reason (status, missing key)
+    readable = judged & ~excluded & ~no_patient & ~no_code & out["recorded_time"].notna().to_numpy()
     hints = rules.snomed_condition_hints
-    hinted = snomed_hint_counts(out["code"], system, condition, judged, patient_key, hints)
+    hinted = snomed_hint_counts(out["code"], system, condition, readable, patient_key, hints)
     reason = first_reasons(
         malformed,
         [

@@ -36,11 +36,12 @@ class JudgedTexts:
         judged = np.array([bool(judged) for judged in known], dtype=bool)
         if new.any():
             judged[new] = self.judge(values[new])
-            if len(self.known) > self.limit:
-                self.known.clear()
-            self.known.update(
+            remembered = [
                 (value, bool(shaped))
                 for value, shaped in zip(values[new], judged[new], strict=True)
                 if type(value) is str
-            )
+            ][: self.limit]  # a column of more new texts than the memory holds: its first
+            if len(self.known) + len(remembered) > self.limit:
+                self.known.clear()
+            self.known.update(remembered)
         return np.append(judged, False)[codes]

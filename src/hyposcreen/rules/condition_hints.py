@@ -33,7 +33,8 @@ def snomed_hint_counts(
     patient_key: np.ndarray,
     hints: Mapping[str, str],
 ) -> dict[str, tuple[int, int]]:
-    """{condition: (rows, patients)} of the judged diagnosis rows coded in SNOMED CT (`system`:
+    """{condition: (rows, patients)} of the judged diagnosis rows (those a listed code would
+    read: no excluded status, patient and time known; clean.events) coded in SNOMED CT (`system`:
     the canonical code system) by a hinted code and matching no condition of the rules;
     `patient_key`: a code per row equal where the patient is (-1: none). Only those rows'
     distinct codes are compared."""

@@ -238,10 +238,15 @@ def _condition_hints(directory: Path, conditions: dict[str, ConditionRule]) -> d
     own (one naming a condition rules.yaml lacks is an error), else the packaged one's (a site's
     folder made before it was shipped), of the conditions the site's rules define."""
     own = (directory / HINTS_FILE).exists()
-    rows = read_rules_csv((directory if own else RULES_DIR) / HINTS_FILE)
+    path = (directory if own else RULES_DIR) / HINTS_FILE
+    rows = read_rules_csv(path)
+    if rows and not {"condition", "code"} <= rows[0].keys():
+        raise ConfigError(f"Rules file {path}: its header names no condition and code columns.")
+    if any(not r["code"] for r in rows):
+        raise ConfigError(f"Rules file {path}: a row has no code.")
     unknown = sorted({r["condition"] for r in rows} - set(conditions))
     if own and unknown:
-        raise ConfigError(f"{HINTS_FILE}: conditions {unknown} are not in rules.yaml.")
+        raise ConfigError(f"Rules file {path}: conditions {unknown} are not in rules.yaml.")
     return {normalize_code(r["code"]): r["condition"] for r in rows if r["condition"] in conditions}
 
 
