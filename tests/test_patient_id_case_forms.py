@@ -18,6 +18,7 @@ import pytest
 
 from hyposcreen.patient_id_forms import (
     apostrophe_matches,
+    apostrophe_matches_within,
     case_matches,
     case_matches_within,
     folded_labs,
@@ -145,3 +146,24 @@ def test_an_apostrophe_before_a_zero_padded_number_is_counted_alike_in_partition
 def test_the_hashed_form_sets_the_apostrophe_aside_before_the_leading_zeros() -> None:
     ids = pd.Series(["'000123", "000123", "123.0", "'P007", "p007", "O'Brien", "'O'Brien"])
     assert list(hashed_form(ids)) == ["123", "123", "123", "p007", "p007", "o'brien", "o'brien"]
+
+
+def test_a_windows_apostrophe_matches_are_counted_from_the_reads_lab_ids() -> None:
+    """A window cut from one read counts its apostrophe matches from the read's lab ids kept
+    (apostrophe_matches_within): the counts of apostrophe_matches over the window's own lab
+    ids, for every window, an id and its apostrophe-marked twin kept or not, either way
+    round."""
+    read = id_forms(pa.array(["P007", "'P007", "'P008", "P009", "''Q1", "7"], pa.large_string()))
+    medications = id_forms(
+        pa.array(["'P007", "P008", "P009", "'x1", "p007", "Q1", "'7"], pa.large_string())
+    )
+    folded = folded_labs(read)
+    placed = {"medications": placed_ids(medications, folded)}
+    counts = set()
+    for window in range(1 << len(read.ids)):
+        kept = np.array([bool(window >> n & 1) for n in range(len(read.ids))])
+        labs = id_forms(read.ids.filter(pa.array(kept)))
+        expected = apostrophe_matches({"labs": labs, "medications": medications})
+        assert apostrophe_matches_within(folded, kept, placed) == expected
+        counts.add(expected["medications"][1])
+    assert len(counts) > 2  # windows that count none, some and more of them

@@ -56,10 +56,12 @@ def counts_of_ids(
     date_only: DateOnlyCounts | None,
     shared: SharedPatients | None = None,
     case: NearMatches | None = None,
+    quoted: NearMatches | None = None,
 ) -> DeliveryCounts:
     """`count_delivery`'s counts from each table's `TableIds` (the labs' first) and the labs'
     date-only counts by the table they are judged as (None: not judged); `shared`: their
-    shared_patients, `case`: their case_matches, when known."""
+    shared_patients, `case`: their case_matches, `quoted`: their apostrophe_matches, when
+    known."""
     counts = {
         "shared_patients": (
             shared
@@ -71,7 +73,11 @@ def counts_of_ids(
         "case_matches": (
             case if case is not None else case_matches({name: t.forms for name, t in ids.items()})
         ),
-        "apostrophe_matches": apostrophe_matches({name: t.forms for name, t in ids.items()}),
+        "apostrophe_matches": (
+            quoted
+            if quoted is not None
+            else apostrophe_matches({name: t.forms for name, t in ids.items()})
+        ),
     }
     if date_only is not None:
         counts["date_only_times"] = date_only

@@ -162,27 +162,37 @@ def _matching_only_otherwise(
 @dataclass(frozen=True)
 class FoldedLabs:
     """The lab ids' forms of a whole read (`labs`) with each id's lower case numbered among
-    their distinct lower cases (`folds`), so that the case matches of the ids of any window
-    cut from the read are counted from numbers (`case_matches_within`), without hashing the
-    window's ids again."""
+    their distinct lower cases (`folds`), and its form without leading apostrophes among
+    theirs (`unquoteds`), so that the case and apostrophe matches of the ids of any window
+    cut from the read are counted from numbers (`case_matches_within`,
+    `apostrophe_matches_within`), without hashing the window's ids again."""
 
     labs: IdForms
     fold_of: np.ndarray
     folds: pa.Array
+    unquote_of: np.ndarray
+    unquoteds: pa.Array
+
+
+Placed = tuple[np.ndarray, np.ndarray, np.ndarray]  # placed_ids: a table's ids' numbers
 
 
 def folded_labs(labs: IdForms) -> FoldedLabs:
     encoded = pc.dictionary_encode(labs.folded)
-    fold_of = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return FoldedLabs(labs, fold_of, encoded.dictionary)
+    unquoted = pc.dictionary_encode(labs.unquoted)
+    return FoldedLabs(
+        labs, _numbers(encoded.indices), encoded.dictionary,
+        _numbers(unquoted.indices), unquoted.dictionary,
+    )  # fmt: skip
 
 
-def placed_ids(table: IdForms, labs: FoldedLabs) -> tuple[np.ndarray, np.ndarray]:
-    """Each of a table's ids: its number among the read's lab ids as written, and its lower
-    case's among their lower cases (-1: none)."""
+def placed_ids(table: IdForms, labs: FoldedLabs) -> Placed:
+    """Each of a table's ids: its number among the read's lab ids as written, its lower
+    case's among their lower cases and its unquoted form's among theirs (-1: none)."""
     written = pc.index_in(table.ids, value_set=labs.labs.ids).fill_null(-1)
     folded = pc.index_in(table.folded, value_set=labs.folds).fill_null(-1)
-    return _numbers(written), _numbers(folded)
+    unquoted = pc.index_in(table.unquoted, value_set=labs.unquoteds).fill_null(-1)
+    return _numbers(written), _numbers(folded), _numbers(unquoted)
 
 
 def _numbers(found: pa.Array) -> np.ndarray:
@@ -190,16 +200,37 @@ def _numbers(found: pa.Array) -> np.ndarray:
 
 
 def case_matches_within(
-    labs: FoldedLabs, kept: np.ndarray, placed: Mapping[str, tuple[np.ndarray, np.ndarray]]
+    labs: FoldedLabs, kept: np.ndarray, placed: Mapping[str, Placed]
 ) -> NearMatches:
     """`case_matches` of the read's lab ids where `kept` holds (a window's) and the other
     tables (`placed`: each one's `placed_ids`, in the order of the tables)."""
-    held_fold = np.bincount(labs.fold_of[kept], minlength=len(labs.folds)) > 0
+    return _within(labs.fold_of, len(labs.folds), kept, {n: p[:2] for n, p in placed.items()})
+
+
+def apostrophe_matches_within(
+    labs: FoldedLabs, kept: np.ndarray, placed: Mapping[str, Placed]
+) -> NearMatches:
+    """`apostrophe_matches` of the read's lab ids where `kept` holds (a window's) and the
+    other tables (`placed`: each one's `placed_ids`)."""
+    pairs = {n: (p[0], p[2]) for n, p in placed.items()}
+    return _within(labs.unquote_of, len(labs.unquoteds), kept, pairs)
+
+
+def _within(
+    form_of: np.ndarray,
+    forms: int,
+    kept: np.ndarray,
+    placed: Mapping[str, tuple[np.ndarray, np.ndarray]],
+) -> NearMatches:
+    """Per table: its count of ids, and how many of them the kept lab ids do not hold as
+    written (`placed` [0]) whose other form (`placed` [1], a number among the `forms` other
+    forms of the read's lab ids, `form_of` each lab id's) one of the kept lab ids has."""
+    held_form = np.bincount(form_of[kept], minlength=forms) > 0
     found = {}
-    for name, (written, folded) in placed.items():
+    for name, (written, formed) in placed.items():
         as_written = np.append(kept, False)[written]  # -1 (not a lab id): not held
-        in_lower_case = np.append(held_fold, False)[folded]
-        found[name] = (len(written), int((in_lower_case & ~as_written).sum()))
+        in_other_form = np.append(held_form, False)[formed]
+        found[name] = (len(written), int((in_other_form & ~as_written).sum()))
     return found
 
 

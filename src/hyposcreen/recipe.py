@@ -34,6 +34,7 @@ from hyposcreen.recipe_clean import held_sizes, window_events, window_labs_cut
 from hyposcreen.recipe_contracts import (
     apply_contract_warnings,
     ask_worker,
+    read_rows,
     run_contracts,
     sent_frames,
     validation_frames,
@@ -139,7 +140,8 @@ def contracts(ctx: RunContext, cleaned: CleanedInputs) -> ContractReport:
         if asked is not None:
             return ContractReport({}, pending=asked)
         frames = validation_frames(cleaned)
-        return _judged(ctx, cleaned, lambda: run_contracts(ctx, frames))
+        of_read = read_rows(ctx, cleaned)
+        return _judged(ctx, cleaned, lambda: run_contracts(ctx, frames, rows_of_read=of_read))
 
 
 def _judged(

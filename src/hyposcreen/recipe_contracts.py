@@ -59,22 +59,43 @@ def sent_frames(ctx: RunContext, cleaned: CleanedInputs) -> dict[str, Any]:
     as those rows of the read's cleaned labs projected once (worker_pipe.RowsOf: the read's
     projection is sent once, each night names its rows). Projecting is done row by row, so
     the rows of the read's projection are the projection of the window's rows."""
-    from hyposcreen.validate.remembered import remembering
     from hyposcreen.validate.worker_pipe import RowsOf
+
+    projected = _read_projection(ctx, cleaned)
+    if projected is None or cleaned.lab_cut is None:
+        return validation_frames(cleaned)
+    return {"labs": RowsOf(projected, _READ_LABS, cleaned.lab_cut), **_event_frames(cleaned)}
+
+
+def read_rows(ctx: RunContext, cleaned: CleanedInputs) -> dict[str, Any] | None:
+    """For `run_contracts` in a loop of windows cut from one read: the read's labs projected
+    once and the positions of the window's labs among them (their view is cut from the
+    read's: validate/view_rows.py); None otherwise."""
+    projected = _read_projection(ctx, cleaned)
+    if projected is None or cleaned.lab_cut is None:
+        return None
+    return {"labs": (projected, np.flatnonzero(cleaned.lab_cut))}
+
+
+def _read_projection(ctx: RunContext, cleaned: CleanedInputs) -> pd.DataFrame | None:
+    """`validation_frames`' labs of the read the window's labs are cut from (projected once
+    per read), while a loop remembers; None when the window was not cut from one."""
+    from hyposcreen.validate.remembered import remembering
 
     shared = ctx.shared_read
     known = shared.decided.get("labs") if shared is not None else None
     keep = cleaned.lab_cut
     if shared is None or known is None or keep is None or not remembering():
-        return validation_frames(cleaned)
+        return None
     union: pd.DataFrame = known[2]
     if list(union.columns) != list(cleaned.labs.columns) or len(keep) != len(union):
-        return validation_frames(cleaned)
+        return None
     projected = shared.decided.get(_PROJECTED)
     if projected is None or projected[0] is not union:
         projected = (union, _projected_labs(union))
         shared.decided[_PROJECTED] = projected
-    return {"labs": RowsOf(projected[1], _READ_LABS, keep), **_event_frames(cleaned)}
+    labs: pd.DataFrame = projected[1]
+    return labs
 
 
 _PROJECTED = "contract_labs"  # SharedRead.decided: (cleaned labs, their validation projection)
@@ -100,10 +121,14 @@ def read_frames(labs: pd.DataFrame, cleaned: CleanedInputs) -> dict[str, pd.Data
 
 
 def run_contracts(
-    ctx: RunContext, frames: Mapping[str, pd.DataFrame], data_docs: bool = True
+    ctx: RunContext,
+    frames: Mapping[str, pd.DataFrame],
+    data_docs: bool = True,
+    rows_of_read: Mapping[str, Any] | None = None,
 ) -> Any:
     """Validate the (projected) tables; a critical failure raises an InputError. Data Docs
-    go to the run's staging folder (`data_docs`; `hyposcreen audit` writes none)."""
+    go to the run's staging folder (`data_docs`; `hyposcreen audit` writes none).
+    `rows_of_read`: `read_rows`."""
     from hyposcreen.validate.gx import validate_tables  # GX imports in ~3 s: only when used
 
     thresholds, min_rows, broken_share = contract_limits(ctx)
@@ -115,6 +140,7 @@ def run_contracts(
         code_system_aliases=ctx.rules.code_system_aliases,
         rules=ctx.rules,  # units and ranges of the run's rules (a site's --rules copy)
         timezone=ctx.mapping.timezone,
+        read_rows=rows_of_read,
     )
     report.demote_small_breaches(min_rows, broken_share)  # listed as warnings of the run
     report.raise_for_critical()

@@ -34,6 +34,8 @@ from hyposcreen.lab_coverage_codes import coverage_rows, specimen_codes, status_
 from hyposcreen.patient_id_forms import (
     FoldedLabs,
     IdForms,
+    Placed,
+    apostrophe_matches_within,
     case_matches_within,
     folded_labs,
     id_forms,
@@ -70,9 +72,7 @@ class LabCodes:
     # per other table's TableIds (the last few): whether it holds each of `ids`, and its
     # ids placed among `forms` (patient_id_forms.placed_ids, with `folded` once found)
     held: list[tuple[TableIds, np.ndarray]] = field(default_factory=list, compare=False)
-    placed: list[tuple[TableIds, tuple[np.ndarray, np.ndarray]]] = field(
-        default_factory=list, compare=False
-    )
+    placed: list[tuple[TableIds, Placed]] = field(default_factory=list, compare=False)
     folded: list[FoldedLabs] = field(default_factory=list, compare=False)
 
 
@@ -140,10 +140,11 @@ def window_delivery_counts(
             shared[name] = (len(other.distinct), int((present & _held(codes, other)).sum()))
     placed = {name: _placed(codes, other) for name, other in ids.items() if name != "labs"}
     case = case_matches_within(codes.folded[0], formed, placed)  # the forms kept: the window's
-    return counts_of_ids(ids, date_only, shared, case)
+    quoted = apostrophe_matches_within(codes.folded[0], formed, placed)
+    return counts_of_ids(ids, date_only, shared, case, quoted)
 
 
-def _placed(codes: LabCodes, other: TableIds) -> tuple[np.ndarray, np.ndarray]:
+def _placed(codes: LabCodes, other: TableIds) -> Placed:
     """Another table's ids placed among the read's lab id forms (once per table's ids)."""
     if not codes.folded:
         codes.folded.append(folded_labs(codes.forms))

@@ -10,6 +10,7 @@ from functools import partial as partial_call
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
@@ -28,6 +29,7 @@ from hyposcreen.validate.suites import (
     share_parameters,
 )
 from hyposcreen.validate.tables import PartialTable, cited_labels
+from hyposcreen.validate.view_rows import view_of_rows
 from hyposcreen.validate.views import table_view, unpack
 
 # The suite parameters that change from one window to the next: left in the suites as
@@ -48,6 +50,7 @@ def validate_tables(
     rules: RuleSet | None = None,
     rule_values: Mapping[str, Any] | None = None,
     timezone: str = "UTC",
+    read_rows: Mapping[str, tuple[pd.DataFrame, np.ndarray]] | None = None,
 ) -> ValidationReport:
     """Validate the canonical tables against their suites.
 
@@ -68,6 +71,8 @@ def validate_tables(
     cleaned tables) has its non-numeric and duplicate shares taken from those decisions
     instead of derived again. With ``docs_dir`` GX Data Docs are written
     there (give each run its own folder); ``report.docs_index`` is its index.html.
+    ``read_rows`` (table -> the frame of the loop's read and the positions of the table's
+    rows in it) lets a loop of windows cut the table's view from the read's (view_rows.py).
     """
     started = time.perf_counter()
     shares = share_parameters(thresholds)  # the limits and the `mostly` of the rate checks
@@ -109,9 +114,15 @@ def validate_tables(
         build = partial_call(
             table_view, table, frame, present, spec, code_system_aliases, described, timezone
         )
+        cut = (read_rows or {}).get(table) if partial is None else None
         if partial is None:  # a frame of a shared read: the same arrays every window
             inputs = (*_view_inputs(spec, present, code_system_aliases), timezone)
-            view, names, pre = table_view_once(table, frame, inputs, build)
+            of_read = partial_call(
+                table_view, table, present=present, spec=spec,
+                code_system_aliases=code_system_aliases, timezone=timezone,
+            )  # fmt: skip
+            rows = cut and view_of_rows(table, *cut, frame, spec, inputs, of_read)
+            view, names, pre = rows or table_view_once(table, frame, inputs, build)
         else:  # gathered anew from the partitions for each window: nothing to keep
             view, names, pre = build()
         outcomes.extend(pre)

@@ -145,11 +145,28 @@ def _answer(header: dict[str, Any], frames: dict[str, Any], kept: dict[str, Any]
 
         report = validate_review_list(tables["review"], header["vocabulary"])
     else:
-        report = _contracts(tables, header)
+        report = _contracts(tables, header, _read_rows(bases, frames, cuts))
     return report.as_message()
 
 
-def _contracts(tables: dict[str, Any], told: dict[str, Any]) -> Any:
+def _read_rows(
+    bases: dict[str, Any], frames: dict[str, Any], cuts: dict[str, list[Any]]
+) -> dict[str, Any]:
+    """Per table cut from a frame kept by the loop: that frame and the rows' positions in it
+    (validate/view_rows.py cuts the table's view from that frame's)."""
+    import numpy as np
+
+    read_rows = {}
+    for name, cut in cuts.items():
+        if len(cut) == 3:
+            positions = np.arange(int(cut[1]), int(cut[2]))
+        else:
+            positions = frames[cut[1]]["row"].to_numpy()
+        read_rows[name] = (bases[cut[0]], positions)
+    return read_rows
+
+
+def _contracts(tables: dict[str, Any], told: dict[str, Any], read_rows: dict[str, Any]) -> Any:
     """The contracts as recipe_contracts.run_contracts runs them, with the values it sent."""
     from pathlib import Path
 
@@ -165,6 +182,7 @@ def _contracts(tables: dict[str, Any], told: dict[str, Any]) -> Any:
         code_system_aliases=told["code_system_aliases"],
         rule_values=told["rule_values"],
         timezone=told.get("timezone", "UTC"),
+        read_rows=read_rows,
     )
     report.demote_small_breaches(told["min_rows"], told["broken_share"])
     return report
