@@ -20,7 +20,7 @@ import pytest
 from sample_data import to_fhir
 
 from hyposcreen.cli import main
-from sample_delivery import DAY, SAMPLE
+from sample_delivery import DAY, SAMPLE, screen
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 DRUG_FILES = ("MedicationRequest", "MedicationStatement", "MedicationAdministration", "Medication")
@@ -60,10 +60,7 @@ def _export(tmp_path: Path, code: str | None = None, rewrite: bool = True) -> Pa
 
 
 def _run(folder: Path, *options: str) -> tuple[int, Path]:
-    out = folder.parent / "out"
-    status = main(["run", "--no-flow", "--source", "fhir", "--input", str(folder),
-                   "--out", str(out), "--window-start", DAY, *options])  # fmt: skip
-    return status, out / DAY
+    return screen(folder, "--source", "fhir", *options)
 
 
 def _unidentified(manifest_path: Path) -> list[str]:

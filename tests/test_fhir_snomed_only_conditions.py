@@ -24,10 +24,9 @@ from sample_data import to_fhir
 import omop_extract
 from fhir_export import condition, read, write_export
 from hyposcreen.clean.events import diagnosis_facts
-from hyposcreen.cli import main
 from hyposcreen.errors import ConfigError
 from hyposcreen.rules.loader import RULES_DIR, load_rules
-from sample_delivery import DAY, SAMPLE, screen
+from sample_delivery import SAMPLE, screen
 
 SNOMED = "http://snomed.info/sct"
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -60,10 +59,7 @@ def _export(tmp_path: Path, heart_failure: str | None = None, keep_icd: bool = F
 
 
 def _run(folder: Path, *options: str) -> tuple[int, Path]:
-    out = folder.parent / "out"
-    status = main(["run", "--no-flow", "--source", "fhir", "--input", str(folder),
-                   "--out", str(out), "--window-start", DAY, *options])  # fmt: skip
-    return status, out / DAY
+    return screen(folder, "--source", "fhir", *options)
 
 
 def _warnings(night: Path) -> list[str]:
