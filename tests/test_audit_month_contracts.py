@@ -10,6 +10,7 @@ the audit names March alone, in stderr, audit_manifest.json and audit.html, coun
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -89,10 +90,10 @@ def audit(folder: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict, 
 @pytest.mark.parametrize(
     ("sizes", "hidden", "repeated", "reason", "column", "told"),
     [
-        # March: 10 of its 25 sodium results non-numeric (40 %); the quarter: 10 of 225 (4.4 %)
+        # March: 12 of its 30 sodium results non-numeric (40 %); the quarter: 12 of 330 (3.6 %)
         (
-            {"2026-01": 100, "2026-02": 100, "2026-03": 25}, 10, 0, "non_numeric_rate",
-            "sodium_non_numeric", "share of non-numeric sodium values above 5%: 40.0% of 25 row(s)",
+            {"2026-01": 150, "2026-02": 150, "2026-03": 30}, 12, 0, "non_numeric_rate",
+            "sodium_non_numeric", "share of non-numeric sodium values above 5%: 40.0% of 30 row(s)",
         ),
         # March: 40 of its 100 lab rows repeat a row exactly (40 %); the quarter: 40 of 300
         (
@@ -168,24 +169,56 @@ def test_a_month_of_few_rows_over_a_limit_warns_as_a_run_of_it_does(
     assert status == 4, err
     (found,) = manifest["warnings"]
     assert found["period"] == "2026-03" and found["code"] == "contract_non_numeric_rate"
-    assert "above 5%: 30.0% of 10 row(s) (judged on 10 row(s), fewer than 20); " in found["message"]
     assert "broken delivery" not in found["message"]
-    by_month = manifest["contracts"]["by_month"]
-    assert by_month["not_judged"] == []
-    assert by_month["breached"] == [
+    alone = run_audit(AuditSettings(folder, tmp_path / "alone", START, END), share_read=False)
+    assert [(w["period"], w["code"]) for w in alone.manifest["warnings"]] == [
+        ("2026-03", "contract_non_numeric_rate")
+    ]
+
+
+def test_a_month_s_share_does_not_give_back_a_count_the_tables_suppress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # March's 10 sodium results are its `sodium_results_in_window`, which the tables suppress
+    # (`<11`), and its 3 non-numeric ones results its funnel loses: neither count, nor the
+    # share that gives them back (30.0% of 10), is in the warning or the manifest
+    folder = extract(tmp_path / "delivery", {"2026-01": 100, "2026-02": 100, "2026-03": 10}, 3)
+    status, manifest, html, err = audit(folder, capsys)
+    assert status == 4, err
+    (cell,) = [
+        row
+        for row in manifest["tables"]
+        if (row["period"], row["measure"]) == ("2026-03", "sodium_results_in_window")
+    ]
+    assert cell["suppressed"] == "primary" and cell["value"] is None
+    (found,) = manifest["warnings"]
+    assert found["message"] == (
+        "[2026-03] data contract breached by the rows of this month, judged month by month: "
+        "labs: share of non-numeric sodium values above 5%: over the limit on <11 row(s) "
+        "(judged on <11 row(s), fewer than 20); the rows are set aside, as a run quarantines "
+        "them."
+    )
+    assert escape(found["message"], quote=False) in html
+    assert f"hyposcreen: warning: {found['message']}" in err
+    for told in (html, err, json.dumps(manifest)):
+        assert "30.0%" not in told and " 10 row(s)" not in told and " 3 row(s)" not in told
+    assert manifest["contracts"]["by_month"]["breached"] == [
         {
             "period": "2026-03",
             "table": "labs",
             "reason": "non_numeric_rate",
             "column": "sodium_non_numeric",
-            "unexpected_count": 3,
-            "rows_judged": 10,
+            "unexpected_count": "<11",
+            "rows_judged": "<11",
         }
     ]
-    alone = run_audit(AuditSettings(folder, tmp_path / "alone", START, END), share_read=False)
-    assert [(w["period"], w["code"]) for w in alone.manifest["warnings"]] == [
-        ("2026-03", "contract_non_numeric_rate")
-    ]
+    # 25 rows are shown; 3 of them breaking the contract are not, nor is their share
+    folder = extract(tmp_path / "more", {"2026-01": 100, "2026-02": 100, "2026-03": 25}, 3)
+    status, manifest, _, err = audit(folder, capsys)
+    (found,) = manifest["warnings"]
+    assert "above 5%: over the limit on 25 row(s); the rows" in found["message"]
+    (breached,) = manifest["contracts"]["by_month"]["breached"]
+    assert (breached["unexpected_count"], breached["rows_judged"]) == ("<11", 25)
 
 
 def test_a_month_at_a_broken_delivery_s_share_warns_and_the_period_warns_too(
@@ -209,19 +242,19 @@ def test_a_month_s_counts_are_what_great_expectations_finds_in_the_month_read_al
 ) -> None:
     # the months read one by one (share_read=False): March's contracts are GX's over March's
     # own read; the shared read's count for March gives the same rows and the same share
-    folder = extract(tmp_path / "delivery", {"2026-01": 100, "2026-02": 100, "2026-03": 25}, 10)
+    folder = extract(tmp_path / "delivery", {"2026-01": 150, "2026-02": 150, "2026-03": 30}, 12)
     shared = run_audit(AuditSettings(folder, tmp_path / "shared", START, END))
     alone = run_audit(AuditSettings(folder, tmp_path / "alone", START, END), share_read=False)
     (counted,) = shared.manifest["contracts"]["by_month"]["breached"]
     (judged,) = [f for f in alone.manifest["contracts"]["failed"] if f["reason"].endswith("_rate")]
     assert alone.manifest["contracts"]["by_month"]["months"] == 0  # each read one month: GX's
-    assert (judged["column"], judged["unexpected_count"]) == ("sodium_non_numeric", 10)
-    assert (counted["column"], counted["unexpected_count"]) == (judged["column"], 10)
+    assert (judged["column"], judged["unexpected_count"]) == ("sodium_non_numeric", 12)
+    assert (counted["column"], counted["unexpected_count"]) == (judged["column"], 12)
     (gx_warning,) = alone.manifest["warnings"]
     (count_warning,) = shared.manifest["warnings"]
     assert gx_warning["period"] == count_warning["period"] == "2026-03"
     assert "above 5%: 40.0% (" in gx_warning["message"]
-    assert "above 5%: 40.0% of 25 row(s)" in count_warning["message"]
+    assert "above 5%: 40.0% of 30 row(s)" in count_warning["message"]
 
 
 def test_the_months_warnings_come_in_the_months_order() -> None:

@@ -187,7 +187,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     months = month_windows(settings.start, settings.end)
     shared = SharedInput(months if share_read else [], tell=_tell, spill=False)
     # each read judged as a run judges its delivery, and its share contracts month by month
-    checks = ReadChecks([(w.start.strftime("%Y-%m"), w) for w in months])
+    checks = ReadChecks([(w.start.strftime("%Y-%m"), w) for w in months], min_cell=min_cell)
     for at, window in enumerate(months):
         period_ctx = replace(ctx, settings=replace(base, window=window), timings={})
         cut = shared.attach(period_ctx)  # a month cut from the read the months share

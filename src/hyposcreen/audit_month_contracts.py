@@ -17,7 +17,7 @@ falls in the month:
   `mostly` its suite parameter, compared as Great Expectations compares it (a month passes when
   at least `mostly` of its judged rows hold a value of the check's set);
 - a month over a limit on fewer rows than rules.yaml `contracts: min_rows_to_judge` warns as
-  a run of it warns (its breach demoted, `judged on 10 row(s), fewer than 20`), never called a
+  a run of it warns (its breach demoted, `judged on 15 row(s), fewer than 20`), never called a
   broken delivery's share; a month with no row to judge is not judged (listed in
   audit_manifest.json as not judged), as Great Expectations passes a check of no rows;
 - rows whose specimen time did not read belong to no month (the read's judgement counts them).
@@ -25,7 +25,11 @@ falls in the month:
 A month over a limit warns (`contract_<reason>`, labelled with its month: `[2026-03] …`, exit
 4), naming the share and the rows judged; it never stops the audit, even at a broken delivery's
 share (the message says so). A read of one month (a one-month audit, or a month read for
-itself) is judged by the contracts alone, already that month's. Counts only, never a value.
+itself) is judged by the contracts alone, already that month's. Counts only, never a value,
+and no count the audit's tables would suppress: the sodium rows a month's non-numeric share is
+judged on are the month's `sodium_results_in_window`, and the rows breaking it part of the
+results its funnel loses, so in the message and the manifest a count from 1 to min_cell-1 is
+written `<11` and the share of such a count (which gives it back) is left out.
 """
 
 from __future__ import annotations
@@ -130,12 +134,26 @@ def month_shares(
     return found
 
 
+def shown_count(count: int, min_cell: int) -> int | str:
+    """`count` as the audit's shared outputs may show it: 0 or at least min_cell, else `<k`."""
+    return count if count == 0 or count >= min_cell else f"<{min_cell}"
+
+
+def _share_text(share: MonthShare, min_cell: int) -> str:
+    """The month's share and rows judged, without a count the tables would suppress."""
+    rows = shown_count(share.rows, min_cell)
+    if isinstance(rows, str) or isinstance(shown_count(share.unexpected, min_cell), str):
+        return f"over the limit on {rows} row(s)"  # a share of a small count gives it back
+    return f"{100 * share.unexpected / share.rows:.1f}% of {rows} row(s)"
+
+
 def month_warnings(
-    shares: Sequence[MonthShare], limits: tuple[int, float], went: str
+    shares: Sequence[MonthShare], limits: tuple[int, float], went: str, min_cell: int = 0
 ) -> list[tuple[RunWarning, str]]:
     """A warning per month over a share contract's limit, with the month's label, in the
     months' order; `limits`: rules.yaml `contracts: min_rows_to_judge, broken_share`; `went`:
-    where the breaching rows went (run_warnings.AUDIT_SETS_ASIDE)."""
+    where the breaching rows went (run_warnings.AUDIT_SETS_ASIDE); counts from 1 to
+    `min_cell`-1 written `<k` (shown_count)."""
     min_rows, broken_share = limits
     found = []
     for s in sorted(shares, key=lambda share: share.period):  # stable: contracts in order
@@ -144,20 +162,21 @@ def month_warnings(
         broken = (
             f"; at least the {broken_share:.0%} that means a broken delivery, at which a run stops"
             if s.broken
-            else f" (judged on {s.rows} row(s), fewer than {min_rows})"
+            else f" (judged on {shown_count(s.rows, min_cell)} row(s), fewer than {min_rows})"
             if s.few
             else ""
         )
         message = (
             f"data contract breached by the rows of this month, judged month by month: {TABLE}: "
-            f"{s.detail}: {100 * s.unexpected / s.rows:.1f}% of {s.rows} row(s){broken}; {went}"
+            f"{s.detail}: {_share_text(s, min_cell)}{broken}; {went}"
         )
         found.append((RunWarning(f"contract_{s.reason}", message), s.period))
     return found
 
 
-def month_outcome(shares: Sequence[MonthShare], min_rows: int) -> dict[str, Any]:
-    """What audit_manifest.json's `contracts` says of the months (counts only)."""
+def month_outcome(shares: Sequence[MonthShare], min_rows: int, min_cell: int = 0) -> dict[str, Any]:
+    """What audit_manifest.json's `contracts` says of the months (counts only, those from 1
+    to `min_cell`-1 written `<k`)."""
 
     def entry(s: MonthShare) -> dict[str, Any]:
         return {
@@ -165,8 +184,8 @@ def month_outcome(shares: Sequence[MonthShare], min_rows: int) -> dict[str, Any]
             "table": TABLE,
             "reason": s.reason,
             "column": s.column,
-            "unexpected_count": s.unexpected,
-            "rows_judged": s.rows,
+            "unexpected_count": shown_count(s.unexpected, min_cell),
+            "rows_judged": shown_count(s.rows, min_cell),
         }
 
     return {
