@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hyposcreen.audit_warning_text import shared_message, small_count
 from hyposcreen.cli import main
 from sample_delivery import SAMPLE, screen
 
@@ -73,7 +74,11 @@ def test_a_month_losing_its_sodium_results_warns(
     (found,) = [w for w in manifest["warnings"] if w["code"] == code]
     assert found["period"] == "2026-11"
     assert found["message"].startswith("[2026-11] ")
-    assert "labs.csv:2" in found["message"]  # file:row, never a value
+    if first is None:  # counts of at least 11 and `file:row`, never a value
+        assert "labs.csv:2" in found["message"]
+    else:  # three flagged results: a count the tables would suppress, so not told
+        assert found["message"] == f"[2026-11] {shared_message(code, '3 rows', 11)}"
+        assert "labs.csv:" not in found["message"] and "`hyposcreen run`" in found["message"]
     told = json.dumps(manifest["warnings"])
     assert written and not [text for text in written if text in told]
     assert "audit-warnings" in html
@@ -143,3 +148,53 @@ def test_the_contracts_outcome_is_in_the_manifest_and_a_demoted_breach_warns(
     assert run_status == 4
     run = json.loads((night / "run_manifest.json").read_text("utf-8"))
     assert "contract_non_numeric_rate" in [w["code"] for w in run["warnings"]]
+
+
+def test_a_month_s_warnings_do_not_give_back_a_count_the_tables_suppress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the sample plus an October of three low sodium results in a unit the rules do not know
+    # (`mmol`): a run of October says `3 sodium row(s) dated in it` (its
+    # sodium_results_in_window, which the tables suppress) and `3 sodium result(s) at or below
+    # 135 were set aside (…; e.g. labs.csv:173, …)`; the audit's shared outputs say neither
+    folder = Path(shutil.copytree(SAMPLE, tmp_path / "delivery"))
+    frame = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
+    october = frame.loc[frame["loinc"] == "2951-2"].head(3).copy()
+    october["specimen_time"] = ["2026-10-10T06:00:00", "2026-10-11T06:00:00", "2026-10-12T06:00"]
+    october["result_time"] = october["specimen_time"]
+    october["value_raw"], october["unit"] = ["125", "128", "129"], "mmol"
+    october["specimen_id"] = ["SX1", "SX2", "SX3"]
+    pd.concat([frame, october]).to_csv(folder / "labs.csv", index=False)
+    out = tmp_path / "audit"
+    period = ["--start", "2026-10-01", "--end", "2026-12-01", "--out", str(out)]
+    assert main(["audit", "--input", str(folder), *period]) == 4
+    err = capsys.readouterr().err
+    manifest = json.loads((out / "audit_manifest.json").read_text("utf-8"))
+    (cell,) = [
+        row
+        for row in manifest["tables"]
+        if (row["period"], row["measure"]) == ("2026-10", "sodium_results_in_window")
+    ]
+    assert cell["suppressed"] == "primary"
+    found = {w["code"]: w["message"] for w in manifest["warnings"] if w["period"] == "2026-10"}
+    assert set(found) == {"no_usable_sodium", "quarantined_low_sodiums"}
+    for code, message in found.items():
+        assert message == f"[2026-10] {shared_message(code, '3 rows', 11)}"
+        assert f"hyposcreen: warning: {message}" in err
+    html = (out / "audit.html").read_text("utf-8")
+    for told in (json.dumps(manifest), html):
+        assert "3 sodium" not in told and "labs.csv:" not in told
+
+
+@pytest.mark.parametrize(
+    ("message", "small"),
+    [
+        ("no usable sodium (3 sodium row(s) dated in it)", True),
+        ("set aside (bad_unit 2; e.g. labs.csv:40)", True),
+        ("3 of 40 rows", True),
+        ("LOINC 2951-2, E87.1, ICD-10, 2026-10-05 05:00, 5%, 1.6, labs.csv:4", False),
+        ("0 sodium row(s), 123 of 140 row(s), fewer than 20", False),
+    ],
+)
+def test_a_small_count_is_a_number_standing_alone(message: str, small: bool) -> None:
+    assert small_count(message, 11) is small

@@ -92,6 +92,7 @@ RUNNERS = (
     "hyposcreen.audit_contracts",  # the audit's data contracts, once per read
     "hyposcreen.audit_reads",  # the audit's reads judged as a run judges its delivery
     "hyposcreen.audit_month_contracts",  # the audit's share contracts judged month by month
+    "hyposcreen.audit_warning_text",  # the audit's warnings without a suppressed count
     # the operator's side of a run: process set-up, failures, status, notifications
     "hyposcreen.cli_ops",
     "hyposcreen.runtime_env",

@@ -30,6 +30,7 @@ import pandas as pd
 
 from hyposcreen import __version__, recipe
 from hyposcreen.audit_reads import MonthQuarantine, ReadChecks
+from hyposcreen.audit_warning_text import shared_message
 from hyposcreen.config import RunSettings, Window
 from hyposcreen.context import CleanedInputs, ReadTables, RunContext, prepare
 from hyposcreen.errors import ConfigError
@@ -128,10 +129,11 @@ def patient_rows(
 
 def _month_warnings(
     ctx: RunContext, tables: dict[str, IngestedTable], cleaned: CleanedInputs,
-    result: ScreenResult, quarantine: MonthQuarantine, label: str,
+    result: ScreenResult, quarantine: MonthQuarantine, label: str, min_cell: int,
 ) -> list[dict[str, str]]:  # fmt: skip
     """The warnings a run of the month would give (its contracts' are its read's: ReadChecks),
-    each message led by the month as a backfill's by its night: counts and `file:row` only."""
+    each message led by the month as a backfill's by its night: counts and `file:row` only,
+    none the tables would suppress (audit_warning_text)."""
     where, times = quarantine.judged or (None, None)
     found = run_warnings(
         ctx,
@@ -145,11 +147,18 @@ def _month_warnings(
         where,
         times,
     )
-    return _labelled(found, label)
+    return _labelled(found, label, min_cell)
 
 
-def _labelled(found: list[RunWarning], label: str) -> list[dict[str, str]]:
-    return [{"period": label, "code": w.code, "message": f"[{label}] {w.message}"} for w in found]
+def _labelled(found: list[RunWarning], label: str, min_cell: int) -> list[dict[str, str]]:
+    return [
+        {
+            "period": label,
+            "code": w.code,
+            "message": f"[{label}] {shared_message(w.code, w.message, min_cell)}",
+        }
+        for w in found
+    ]
 
 
 def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
@@ -198,12 +207,14 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         read = (TOTAL, base.window) if cut else (label, window)  # the months of this read
         quarantine = checks.month(period_ctx, cleaned, read if not cut or at == 0 else None)
         result = recipe.history(period_ctx, recipe.screen(period_ctx, cleaned))
-        warnings += _month_warnings(period_ctx, tables, cleaned, result, quarantine, label)
+        warnings += _month_warnings(
+            period_ctx, tables, cleaned, result, quarantine, label, min_cell
+        )
         periods.append(period_counts(label, result, cleaned.diagnoses, window, vocabulary, codes))
         if key is not None:
             exported.append(patient_rows(label, result, cleaned.diagnoses, window.end, key, codes))
     for found, read_label in checks.warnings():  # the contracts' (a critical one stops)
-        warnings += _labelled([found], read_label)
+        warnings += _labelled([found], read_label, min_cell)
     rows = audit_rows(periods, vocabulary, min_cell, protection_range)
     frame = audit_frame(rows)
     out = settings.out_dir

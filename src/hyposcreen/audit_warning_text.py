@@ -1,0 +1,41 @@
+"""The audit's warnings as its shared outputs state them: no count the tables would suppress.
+
+A run's warning messages (recipe_publish.run_warnings and the modules it gathers) carry counts
+and `file:row` references, fit for a night's outputs, which the review team reads. The audit's
+warnings go to audit.html and audit_manifest.json, which may go to a QI committee and where a
+count from 1 to min_cell-1 is suppressed. A run's message would give such counts back:
+`no usable serum sodium result in the window (3 sodium row(s) dated in it, none usable)` is the
+month's `sodium_results_in_window`, which the tables hide as `<11`; `2 sodium result(s) at or
+below 135 were set aside (…; e.g. labs.csv:40, labs.csv:41)` is results its funnel loses, told
+by the number and again by the number of examples.
+
+So a message holding a number from 1 to min_cell-1 as a word of its own (not a part of a code,
+a date, a time, a decimal, a percentage or a `file:row`) is replaced, whole, by one that names
+its code and where its counts are: a run over the month, whose outputs are the review team's.
+A number this takes for a count that is none (`§6`) only costs the message its detail. A
+message whose numbers are all 0 or at least min_cell stays as it is.
+"""
+
+from __future__ import annotations
+
+import re
+
+# a number standing alone: not inside a code (2951-2, E87.1, ICD-10), a date (2026-10), a
+# time (05:00), a decimal, a percentage (5%) or a `file:row` (labs.csv:40)
+_NUMBER = re.compile(r"(?<![\w.:/%-])\d+(?![\w:%/-]|\.\d)")
+
+
+def small_count(message: str, min_cell: int) -> bool:
+    """Whether `message` holds a number from 1 to min_cell-1 standing alone."""
+    return any(0 < int(found) < min_cell for found in _NUMBER.findall(message))
+
+
+def shared_message(code: str, message: str, min_cell: int) -> str:
+    """`message` as audit.html and audit_manifest.json may state it (see above)."""
+    if min_cell < 2 or not small_count(message, min_cell):
+        return message
+    return (
+        f"a run over this period warns `{code}` with a count below {min_cell}, which the audit "
+        "does not show (its tables suppress such counts); `hyposcreen run` over the period "
+        "gives the message, with its counts and rows, to the review team."
+    )
