@@ -51,6 +51,10 @@ def test_the_sample_s_month_warns_of_nothing(tmp_path: Path) -> None:
     assert status == 0
     assert manifest["warnings"] == []
     assert "audit-warnings" not in html
+    # the read's few rows breaking a warning contract (1 implausible sodium, 7 non-numeric
+    # values …) are counted as the tables count: below 11, `<11`
+    failed = manifest["contracts"]["failed"]
+    assert len(failed) == 5 and {f["unexpected_count"] for f in failed} == {"<11"}
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from hyposcreen.audit_warning_text import shown_count
 from hyposcreen.config import Window
 from hyposcreen.context import CleanedInputs, RunContext
 from hyposcreen.decimal_commas import decimal_comma_count, hinting_decimal_commas
@@ -76,9 +77,11 @@ def take_contracts(sent: SentContracts) -> dict[str, Any]:
     return summary
 
 
-def outcome(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+def outcome(summaries: list[dict[str, Any]], min_cell: int = 0) -> dict[str, Any]:
     """What audit_manifest.json says of the contracts: whether every read passed, the failed
-    expectations by table and kind, and the Great Expectations version (counts only)."""
+    expectations by table and kind, and the Great Expectations version (counts only; one
+    from 1 to `min_cell`-1 written `<k`, as the tables write it: a read's rows breaking a
+    contract are results its months' funnel loses, and a one-month read is that month's)."""
     failed = [
         {
             "table": o["table"],
@@ -86,7 +89,7 @@ def outcome(summaries: list[dict[str, Any]]) -> dict[str, Any]:
             "column": o["column"],
             "severity": o["severity"],
             "reason": o["reason"],
-            "unexpected_count": o["unexpected_count"],
+            "unexpected_count": shown_count(int(o["unexpected_count"]), min_cell),
         }
         for summary in summaries
         for o in summary["outcomes"]

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hyposcreen.audit_warning_text import shown_count
 from hyposcreen.config import Window
 from hyposcreen.context import RunContext
 from hyposcreen.recipe_contracts import contract_limits
@@ -132,11 +133,6 @@ def month_shares(
                 MonthShare(label, reason, column, detail, n, bad, judged, breached, broken, few)
             )
     return found
-
-
-def shown_count(count: int, min_cell: int) -> int | str:
-    """`count` as the audit's shared outputs may show it: 0 or at least min_cell, else `<k`."""
-    return count if count == 0 or count >= min_cell else f"<{min_cell}"
 
 
 def _share_text(share: MonthShare, min_cell: int) -> str:

@@ -92,7 +92,7 @@ class ReadChecks:
         """What audit_manifest.json says of the contracts (audit_contracts.outcome), the
         months' shares under `by_month` (audit_month_contracts.month_outcome)."""
         return {
-            **outcome(self.validated),
+            **outcome(self.validated, self.min_cell),
             "by_month": month_outcome(self.by_month, self.month_limits[0], self.min_cell),
         }
 

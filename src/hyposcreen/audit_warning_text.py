@@ -25,6 +25,11 @@ import re
 _NUMBER = re.compile(r"(?<![\w.:/%-])\d+(?![\w:%/-]|\.\d)")
 
 
+def shown_count(count: int, min_cell: int) -> int | str:
+    """`count` as the audit's shared outputs may show it: 0 or at least min_cell, else `<k`."""
+    return count if count == 0 or count >= min_cell else f"<{min_cell}"
+
+
 def small_count(message: str, min_cell: int) -> bool:
     """Whether `message` holds a number from 1 to min_cell-1 standing alone."""
     return any(0 < int(found) < min_cell for found in _NUMBER.findall(message))
