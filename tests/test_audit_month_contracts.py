@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from hyposcreen.audit import AuditSettings, run_audit
+from hyposcreen.audit_warning_text import count_withheld
 from hyposcreen.cli import main
 
 MONTHS = ("2026-01", "2026-02", "2026-03")
@@ -219,6 +220,14 @@ def test_a_month_s_share_does_not_give_back_a_count_the_tables_suppress(
     assert "above 5%: over the limit on 25 row(s); the rows" in found["message"]
     (breached,) = manifest["contracts"]["by_month"]["breached"]
     assert (breached["unexpected_count"], breached["rows_judged"]) == ("<11", 25)
+    # the period's 3 of 50 (6.0 %) breach the contract over the whole read too: neither the
+    # count nor its share of the read's rows is told
+    folder = extract(tmp_path / "few", {"2026-01": 20, "2026-02": 20, "2026-03": 10}, 3)
+    status, manifest, _, err = audit(folder, capsys)
+    total = [w for w in manifest["warnings"] if w["period"] == "total"]
+    assert [w["code"] for w in total] == ["contract_non_numeric_rate"]
+    assert total[0]["message"] == "[total] " + count_withheld("contract_non_numeric_rate", 11)
+    assert "6.0%" not in json.dumps(manifest) and "6.0%" not in err
 
 
 def test_a_month_at_a_broken_delivery_s_share_warns_and_the_period_warns_too(

@@ -39,6 +39,12 @@ def shared_message(code: str, message: str, min_cell: int) -> str:
     """`message` as audit.html and audit_manifest.json may state it (see above)."""
     if min_cell < 2 or not small_count(message, min_cell):
         return message
+    return count_withheld(code, min_cell)
+
+
+def count_withheld(code: str, min_cell: int) -> str:
+    """What the audit says of a warning `code` whose message would tell a count below
+    min_cell (outright, or as a share of rows a reader can count)."""
     return (
         f"a run over this period warns `{code}` with a count below {min_cell}, which the audit "
         "does not show (its tables suppress such counts); `hyposcreen run` over the period "
