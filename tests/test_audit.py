@@ -13,6 +13,7 @@ import pytest
 from tests.helpers import run_cli
 
 from hyposcreen.audit import AuditSettings, month_windows, run_audit
+from hyposcreen.cli import main
 from hyposcreen.errors import ConfigError
 from hyposcreen.report.audit_counts import PeriodCounts
 from hyposcreen.report.audit_measures import audit_rows
@@ -135,6 +136,26 @@ def test_a_min_cell_size_below_2_is_refused(audit_input: Path, tmp_path: Path) -
     for size in (1, 0):
         with pytest.raises(ConfigError, match="at least 2"):
             _audit(audit_input, tmp_path / str(size), min_cell_size=size)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "told"),
+    [
+        ("2026-13-01", "2027-01-01", "--start '2026-13-01' is not a valid date"),
+        ("2026-11-01", "2026-11-31", "--end '2026-11-31' is not a valid date"),
+        ("2026-12-01", "2026-10-01", "The audit end 2026-10-01T00:00:00 must be after its start"),
+    ],
+)
+def test_a_bad_period_is_refused_naming_the_audit_s_options(
+    audit_input: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], start: str, end: str,
+    told: str,
+) -> None:  # fmt: skip
+    out = tmp_path / "audit"
+    args = ["audit", "--input", str(audit_input), "--out", str(out)]
+    assert main([*args, "--start", start, "--end", end]) == 2
+    err = capsys.readouterr().err
+    assert f"hyposcreen: error: {told}" in err and "window" not in err
+    assert "Traceback" not in err and not out.exists()
 
 
 def test_min_cell_size_is_configurable(audit_input: Path, tmp_path: Path) -> None:

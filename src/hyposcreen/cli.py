@@ -150,7 +150,8 @@ def _audit(args: argparse.Namespace) -> int:
     from hyposcreen.config import load_mapping, parse_window
     from hyposcreen.validate.warm_up import warm_up_in_background
 
-    window = parse_window(args.start, args.end, load_mapping(args.mapping).timezone)
+    timezone = load_mapping(args.mapping).timezone
+    window = parse_window(args.start, args.end, timezone, ("--start", "--end"), "audit")
     settings = AuditSettings(
         input_dir=args.input,
         out_dir=args.out,

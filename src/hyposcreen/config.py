@@ -59,14 +59,22 @@ def parse_timestamp(text: str, timezone: str, what: str) -> pd.Timestamp:
     return stamp.as_unit("us")
 
 
-def parse_window(start: str, end: str, timezone: str = "UTC") -> Window:
+def parse_window(
+    start: str,
+    end: str,
+    timezone: str = "UTC",
+    options: tuple[str, str] = ("--window-start", "--window-end"),
+    what: str = "window",
+) -> Window:
+    """[start, end) read as `options` (the command's own: `--start`/`--end` for an audit) of
+    the `what` its errors name."""
     window = Window(
-        parse_timestamp(start, timezone, "--window-start"),
-        parse_timestamp(end, timezone, "--window-end"),
+        parse_timestamp(start, timezone, options[0]),
+        parse_timestamp(end, timezone, options[1]),
     )
     if window.end <= window.start:
         raise ConfigError(
-            f"The window end {window.end.isoformat()} must be after its start "
+            f"The {what} end {window.end.isoformat()} must be after its start "
             f"{window.start.isoformat()}."
         )
     return window
