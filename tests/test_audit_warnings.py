@@ -202,3 +202,27 @@ def test_a_month_s_warnings_do_not_give_back_a_count_the_tables_suppress(
 )
 def test_a_small_count_is_a_number_standing_alone(message: str, small: bool) -> None:
     assert small_count(message, 11) is small
+
+
+def test_an_input_part_of_a_few_rows_is_listed_without_its_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # labs delivered as parts, the last one October's 3 sodium rows: audit_manifest.json lists
+    # every part with its sha256, a part of fewer than 11 rows without its rows or bytes
+    folder = Path(shutil.copytree(SAMPLE, tmp_path / "delivery"))
+    frame = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
+    (folder / "labs.csv").unlink()
+    (folder / "labs").mkdir()
+    frame.to_csv(folder / "labs" / "part-1.csv", index=False)
+    frame.head(3).assign(specimen_time="2026-10-10T06:00:00").to_csv(
+        folder / "labs" / "part-2.csv", index=False
+    )
+    out = tmp_path / "audit"
+    period = ["--start", "2026-10-01", "--end", "2026-12-01", "--out", str(out)]
+    assert main(["audit", "--input", str(folder), *period]) in (0, 4)
+    capsys.readouterr()
+    manifest = json.loads((out / "audit_manifest.json").read_text("utf-8"))
+    whole, part = manifest["inputs"]["labs"]
+    assert whole["rows"] == len(frame) and whole["bytes"] > 0
+    assert part["path"].endswith("part-2.csv") and part["rows"] == "<11"
+    assert "bytes" not in part and len(part["sha256"]) == 64

@@ -30,7 +30,7 @@ import pandas as pd
 
 from hyposcreen import __version__, recipe
 from hyposcreen.audit_reads import MonthQuarantine, ReadChecks
-from hyposcreen.audit_warning_text import shared_message
+from hyposcreen.audit_warning_text import shared_message, shown_count
 from hyposcreen.config import RunSettings, Window
 from hyposcreen.context import CleanedInputs, ReadTables, RunContext, prepare
 from hyposcreen.errors import ConfigError
@@ -150,6 +150,19 @@ def _month_warnings(
     return _labelled(found, label, min_cell)
 
 
+def _shown_files(files: list[dict[str, Any]], min_cell: int) -> list[dict[str, Any]]:
+    """The input files as the manifest lists them: a part of a few rows (one day's or one
+    month's delivery) has its row count written `<k`, as the tables write a small count, and
+    no size in bytes (a few rows' bytes count them); its sha256 still names the file."""
+    shown = []
+    for described in files:
+        rows = shown_count(int(described.get("rows", 0)), min_cell)
+        if isinstance(rows, str):
+            described = {k: v for k, v in described.items() if k != "bytes"} | {"rows": rows}
+        shown.append(described)
+    return shown
+
+
 def _labelled(found: list[RunWarning], label: str, min_cell: int) -> list[dict[str, str]]:
     return [
         {
@@ -201,7 +214,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         period_ctx = replace(ctx, settings=replace(base, window=window), timings={})
         cut = shared.attach(period_ctx)  # a month cut from the read the months share
         tables = recipe.read(period_ctx).tables
-        inputs = {name: table.files for name, table in tables.items()}
+        inputs = {name: _shown_files(table.files, min_cell) for name, table in tables.items()}
         cleaned = recipe.clean(period_ctx, ReadTables(tables))
         label = window.start.strftime("%Y-%m")
         read = (TOTAL, base.window) if cut else (label, window)  # the months of this read
