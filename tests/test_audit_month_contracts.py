@@ -280,3 +280,27 @@ def test_the_months_warnings_come_in_the_months_order() -> None:
         ("2026-01", "contract_non_numeric_rate"),
         ("2026-02", "contract_duplicate_rate"),
     ]
+
+
+def test_a_month_s_rows_are_not_told_when_the_tables_hide_its_sodium_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # January's 5 sodium results are `<11`; the tables hide March's 120 (complementary) so
+    # that the quarter's shown 255 does not give January back; March's 13 non-numeric results
+    # break the contract: its warning and the manifest do not say its 120 rows
+    folder = extract(tmp_path / "delivery", {"2026-01": 5, "2026-02": 130, "2026-03": 120}, 13)
+    status, manifest, html, err = audit(folder, capsys)
+    assert status == 4, err
+    sodium = {
+        row["period"]: row
+        for row in manifest["tables"]
+        if row["measure"] == "sodium_results_in_window"
+    }
+    assert sodium["total"]["value"] == 255 and sodium["2026-02"]["value"] == 130
+    assert sodium["2026-03"]["suppressed"] == "complementary"
+    (march,) = [w for w in manifest["warnings"] if w["period"] == "2026-03"]
+    assert "above 5%: over the limit on hidden row(s); the rows" in march["message"]
+    for told in (json.dumps(manifest["warnings"]), html, err):
+        assert "120 row" not in told and "10.8%" not in told
+    (breached,) = manifest["contracts"]["by_month"]["breached"]
+    assert (breached["unexpected_count"], breached["rows_judged"]) == (13, "hidden")

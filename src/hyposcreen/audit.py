@@ -226,10 +226,12 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         periods.append(period_counts(label, result, cleaned.diagnoses, window, vocabulary, codes))
         if key is not None:
             exported.append(patient_rows(label, result, cleaned.diagnoses, window.end, key, codes))
-    for found, read_label in checks.warnings():  # the contracts' (a critical one stops)
-        warnings += _labelled([found], read_label, min_cell)
     rows = audit_rows(periods, vocabulary, min_cell, protection_range)
     frame = audit_frame(rows)
+    sodium_rows = frame.loc[frame["measure"] == "sodium_results_in_window"]
+    checks.hidden_months = frozenset(sodium_rows.loc[sodium_rows["suppressed"] != "", "period"])
+    for found, read_label in checks.warnings():  # the contracts' (a critical one stops)
+        warnings += _labelled([found], read_label, min_cell)
     out = settings.out_dir
     out.mkdir(parents=True, exist_ok=True)
     export_path = out / "audit_patients.csv" if key is not None else None

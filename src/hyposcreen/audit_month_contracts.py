@@ -34,7 +34,7 @@ written `<11` and the share of such a count (which gives it back) is left out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,7 @@ from hyposcreen.validate.suites import (
 )
 
 TABLE, TIME = "labs", "specimen_time"  # every share contract is on labs, judged by their time
+HIDDEN = "hidden"  # as the tables mark a complementary cell
 JUDGED = (
     "each month of a read holding several: the rows whose specimen time falls in it, counted "
     "against the share contracts' limits (rules.yaml contracts:)"
@@ -135,21 +136,34 @@ def month_shares(
     return found
 
 
-def _share_text(share: MonthShare, min_cell: int) -> str:
+def _rows(share: MonthShare, min_cell: int, hidden: Collection[str]) -> int | str:
+    """The rows judged as the audit may show them: `hidden` when the tables hide the month's
+    sodium rows (complementary: 123 shown here would give back a `<11` month from the
+    total), else shown_count."""
+    shown = shown_count(share.rows, min_cell)
+    return HIDDEN if share.period in hidden and not isinstance(shown, str) else shown
+
+
+def _share_text(share: MonthShare, min_cell: int, hidden: Collection[str]) -> str:
     """The month's share and rows judged, without a count the tables would suppress."""
-    rows = shown_count(share.rows, min_cell)
+    rows = _rows(share, min_cell, hidden)
     if isinstance(rows, str) or isinstance(shown_count(share.unexpected, min_cell), str):
-        return f"over the limit on {rows} row(s)"  # a share of a small count gives it back
+        return f"over the limit on {rows} row(s)"  # a share of a hidden count gives it back
     return f"{100 * share.unexpected / share.rows:.1f}% of {rows} row(s)"
 
 
 def month_warnings(
-    shares: Sequence[MonthShare], limits: tuple[int, float], went: str, min_cell: int = 0
+    shares: Sequence[MonthShare],
+    limits: tuple[int, float],
+    went: str,
+    min_cell: int = 0,
+    hidden: Collection[str] = (),
 ) -> list[tuple[RunWarning, str]]:
     """A warning per month over a share contract's limit, with the month's label, in the
     months' order; `limits`: rules.yaml `contracts: min_rows_to_judge, broken_share`; `went`:
     where the breaching rows went (run_warnings.AUDIT_SETS_ASIDE); counts from 1 to
-    `min_cell`-1 written `<k` (shown_count)."""
+    `min_cell`-1 written `<k` (shown_count), the rows of the `hidden` months (whose
+    `sodium_results_in_window` the tables hide) not told."""
     min_rows, broken_share = limits
     found = []
     for s in sorted(shares, key=lambda share: share.period):  # stable: contracts in order
@@ -158,21 +172,23 @@ def month_warnings(
         broken = (
             f"; at least the {broken_share:.0%} that means a broken delivery, at which a run stops"
             if s.broken
-            else f" (judged on {shown_count(s.rows, min_cell)} row(s), fewer than {min_rows})"
+            else f" (judged on {_rows(s, min_cell, hidden)} row(s), fewer than {min_rows})"
             if s.few
             else ""
         )
         message = (
             f"data contract breached by the rows of this month, judged month by month: {TABLE}: "
-            f"{s.detail}: {_share_text(s, min_cell)}{broken}; {went}"
+            f"{s.detail}: {_share_text(s, min_cell, hidden)}{broken}; {went}"
         )
         found.append((RunWarning(f"contract_{s.reason}", message), s.period))
     return found
 
 
-def month_outcome(shares: Sequence[MonthShare], min_rows: int, min_cell: int = 0) -> dict[str, Any]:
+def month_outcome(
+    shares: Sequence[MonthShare], min_rows: int, min_cell: int = 0, hidden: Collection[str] = ()
+) -> dict[str, Any]:
     """What audit_manifest.json's `contracts` says of the months (counts only, those from 1
-    to `min_cell`-1 written `<k`)."""
+    to `min_cell`-1 written `<k`, the rows judged of the `hidden` months `hidden`)."""
 
     def entry(s: MonthShare) -> dict[str, Any]:
         return {
@@ -181,7 +197,7 @@ def month_outcome(shares: Sequence[MonthShare], min_rows: int, min_cell: int = 0
             "reason": s.reason,
             "column": s.column,
             "unexpected_count": shown_count(s.unexpected, min_cell),
-            "rows_judged": shown_count(s.rows, min_cell),
+            "rows_judged": _rows(s, min_cell, hidden),
         }
 
     return {

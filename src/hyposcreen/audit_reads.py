@@ -58,6 +58,8 @@ class ReadChecks:
     by_month: list[MonthShare] = field(default_factory=list)
     month_limits: tuple[int, float] = (0, 0.0)  # contracts: min_rows_to_judge, broken_share
     min_cell: int = 0  # the audit's: the months' counts below it are written `<k`
+    # the months whose sodium_results_in_window the tables hide: their rows judged not told
+    hidden_months: frozenset[str] = frozenset()
 
     def month(
         self, ctx: RunContext, cleaned: CleanedInputs, read: tuple[str, Window] | None
@@ -87,14 +89,17 @@ class ReadChecks:
         months over a share contract's limit, each with its month's label."""
         self._take()
         went = AUDIT_SETS_ASIDE[1]
-        return self.found + month_warnings(self.by_month, self.month_limits, went, self.min_cell)
+        limits, hidden = self.month_limits, self.hidden_months
+        return self.found + month_warnings(self.by_month, limits, went, self.min_cell, hidden)
 
     def outcome(self) -> dict[str, Any]:
         """What audit_manifest.json says of the contracts (audit_contracts.outcome), the
         months' shares under `by_month` (audit_month_contracts.month_outcome)."""
         return {
             **outcome(self.validated, self.min_cell),
-            "by_month": month_outcome(self.by_month, self.month_limits[0], self.min_cell),
+            "by_month": month_outcome(
+                self.by_month, self.month_limits[0], self.min_cell, self.hidden_months
+            ),
         }
 
     def _take(self) -> None:
