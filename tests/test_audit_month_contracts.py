@@ -304,3 +304,28 @@ def test_a_month_s_rows_are_not_told_when_the_tables_hide_its_sodium_results(
         assert "120 row" not in told and "10.8%" not in told
     (breached,) = manifest["contracts"]["by_month"]["breached"]
     assert (breached["unexpected_count"], breached["rows_judged"]) == (13, "hidden")
+
+
+def test_a_month_s_warning_does_not_tell_a_count_the_tables_hide(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # January's 5 sodium results are `<11`; the tables hide March's 120 (complementary), all in
+    # a unit the rules do not know: a run of March says `120 sodium row(s) dated in it`,
+    # which with the quarter's shown 255 and February's 130 gives January back
+    folder = extract(tmp_path / "delivery", {"2026-01": 5, "2026-02": 130, "2026-03": 120})
+    labs = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
+    labs.loc[labs["specimen_time"].str.startswith("2026-03"), "unit"] = "mmol"
+    labs.to_csv(folder / "labs.csv", index=False)
+    status, manifest, html, err = audit(folder, capsys)
+    assert status == 4, err
+    sodium = {
+        row["period"]: row
+        for row in manifest["tables"]
+        if row["measure"] == "sodium_results_in_window"
+    }
+    assert sodium["2026-03"]["suppressed"] == "complementary"
+    assert sodium["total"]["value"] == 255 and sodium["2026-02"]["value"] == 130
+    march = {w["code"]: w["message"] for w in manifest["warnings"] if w["period"] == "2026-03"}
+    assert march["no_usable_sodium"] == "[2026-03] " + count_withheld("no_usable_sodium", 11)
+    for told in (json.dumps(manifest["warnings"]), html, err):
+        assert "120 sodium" not in told and "120 row" not in told

@@ -30,14 +30,14 @@ import pandas as pd
 
 from hyposcreen import __version__, recipe
 from hyposcreen.audit_reads import MonthQuarantine, ReadChecks
-from hyposcreen.audit_warning_text import shared_message, shown_count
+from hyposcreen.audit_warning_text import count_withheld, shared_message, shown_count, tells_any
 from hyposcreen.config import RunSettings, Window
 from hyposcreen.context import CleanedInputs, ReadTables, RunContext, prepare
 from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.recipe_publish import run_warnings
 from hyposcreen.report.audit_counts import PeriodCounts, hyponatremia_coded, period_counts
-from hyposcreen.report.audit_measures import TOTAL, audit_frame, audit_rows
+from hyposcreen.report.audit_measures import TOTAL, audit_frame, audit_table
 from hyposcreen.report.audit_page import render_audit_page
 from hyposcreen.report.display import band_text
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonymize
@@ -163,6 +163,16 @@ def _shown_files(files: list[dict[str, Any]], min_cell: int) -> list[dict[str, A
     return shown
 
 
+def _withheld(warning: dict[str, str], hidden: set[int], min_cell: int) -> dict[str, str]:
+    """`warning` without a count its period's tables hide (at least min_cell, complementary:
+    `[2026-03] no usable serum sodium result (120 sodium row(s) dated in it …)` would give
+    back the month's hidden sodium rows, and a `<11` month with them)."""
+    label, message = warning["period"], warning["message"]
+    if not tells_any(message.removeprefix(f"[{label}] "), hidden):
+        return warning
+    return {**warning, "message": f"[{label}] {count_withheld(warning['code'], min_cell)}"}
+
+
 def _labelled(found: list[RunWarning], label: str, min_cell: int) -> list[dict[str, str]]:
     return [
         {
@@ -226,12 +236,13 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         periods.append(period_counts(label, result, cleaned.diagnoses, window, vocabulary, codes))
         if key is not None:
             exported.append(patient_rows(label, result, cleaned.diagnoses, window.end, key, codes))
-    rows = audit_rows(periods, vocabulary, min_cell, protection_range)
+    rows, hidden_counts = audit_table(periods, vocabulary, min_cell, protection_range)
     frame = audit_frame(rows)
     sodium_rows = frame.loc[frame["measure"] == "sodium_results_in_window"]
     checks.hidden_months = frozenset(sodium_rows.loc[sodium_rows["suppressed"] != "", "period"])
     for found, read_label in checks.warnings():  # the contracts' (a critical one stops)
         warnings += _labelled([found], read_label, min_cell)
+    warnings = [_withheld(w, hidden_counts.get(w["period"], set()), min_cell) for w in warnings]
     out = settings.out_dir
     out.mkdir(parents=True, exist_ok=True)
     export_path = out / "audit_patients.csv" if key is not None else None

@@ -12,8 +12,10 @@ by the number and again by the number of examples.
 So a message holding a number from 1 to min_cell-1 as a word of its own (not a part of a code,
 a date, a time, a decimal, a percentage or a `file:row`) is replaced, whole, by one that names
 its code and where its counts are: a run over the month, whose outputs are the review team's.
-A number this takes for a count that is none (`§6`) only costs the message its detail. A
-message whose numbers are all 0 or at least min_cell stays as it is.
+A number this takes for a count that is none (`§6`) only costs the message its detail. So
+too (audit.py, tells_any) a message holding the count of a cell its period's tables hide to
+protect another: `120 sodium row(s) dated in it` of a month whose 120 is `hidden` gives a `<11`
+month back from the total. Other messages stay as they are.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ def small_count(message: str, min_cell: int) -> bool:
     return any(0 < int(found) < min_cell for found in _NUMBER.findall(message))
 
 
+def tells_any(message: str, counts: set[int]) -> bool:
+    """Whether `message` holds one of `counts` as a number standing alone."""
+    return any(int(found) in counts for found in _NUMBER.findall(message))
+
+
 def shared_message(code: str, message: str, min_cell: int) -> str:
     """`message` as audit.html and audit_manifest.json may state it (see above)."""
     if min_cell < 2 or not small_count(message, min_cell):
@@ -46,7 +53,7 @@ def count_withheld(code: str, min_cell: int) -> str:
     """What the audit says of a warning `code` whose message would tell a count below
     min_cell (outright, or as a share of rows a reader can count)."""
     return (
-        f"a run over this period warns `{code}` with a count below {min_cell}, which the audit "
-        "does not show (its tables suppress such counts); `hyposcreen run` over the period "
-        "gives the message, with its counts and rows, to the review team."
+        f"a run over this period warns `{code}` with a count the audit's tables suppress "
+        f"(below {min_cell}) or hide to protect one, not shown here; `hyposcreen run` over the "
+        "period gives the message, with its counts and rows, to the review team."
     )

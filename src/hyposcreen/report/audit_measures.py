@@ -187,12 +187,26 @@ def audit_rows(
     protection_range: int = 0,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """The suppressed long table of every measure, per period and for the whole audit."""
+    return audit_table(periods, vocabulary, min_cell, protection_range)[0]
+
+
+def audit_table(
+    periods: list[PeriodCounts], vocabulary: tuple[str, ...], min_cell: int,
+    protection_range: int = 0,
+) -> tuple[list[dict[str, Any]], dict[str, set[int]]]:  # fmt: skip
+    """audit_rows, and per period (the total's under TOTAL) the true counts of its hidden
+    cells, which no other text of the audit may tell (a warning's `120 sodium row(s)`)."""
     total = PeriodCounts(TOTAL)
     for data in periods:
         total.add(data)
     everything = [*periods, total]
     hidden = hidden_cells(everything, vocabulary, min_cell, protection_range)
-    return [row for data in everything for row in period_rows(data, vocabulary, hidden, min_cell)]
+    rows = [row for data in everything for row in period_rows(data, vocabulary, hidden, min_cell)]
+    values = {data.period: _cells(data) for data in everything}
+    secret: dict[str, set[int]] = {data.period: set() for data in everything}
+    for period, cell in hidden:
+        secret[period].add(int(values[period][cell]))
+    return rows, secret
 
 
 def audit_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
