@@ -53,7 +53,7 @@ def count_withheld(code: str, min_cell: int) -> str:
     """What the audit says of a warning `code` whose message would tell a count below
     min_cell (outright, or as a share of rows a reader can count)."""
     return (
-        f"a run over this period warns `{code}` with a count the audit's tables suppress "
+        f"a run over this period warns `{code}` with a count the audit tables suppress "
         f"(below {min_cell}) or hide to protect one, not shown here; `hyposcreen run` over the "
         "period gives the message, with its counts and rows, to the review team."
     )
