@@ -17,6 +17,7 @@ import pyarrow as pa
 import pytest
 
 from hyposcreen.patient_id_forms import (
+    IdForms,
     apostrophe_matches,
     apostrophe_matches_within,
     case_matches,
@@ -37,19 +38,29 @@ def _forms(night: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("partitions", ["1", "3"])
-def test_one_medication_id_in_lower_case_warns(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], partitions: str
+@pytest.mark.parametrize(
+    ("written", "told"),
+    [
+        ("p007", "1 only in letter case (p007 against P007)"),
+        # a spreadsheet's mark of a cell kept as text: one patient, far under every share,
+        # warned all the same; the message's example is a made-up id, not the extract's
+        ("'P007", "1 only with a spreadsheet's leading apostrophe set aside ('P001 against P001)"),
+    ],
+)
+def test_one_medication_id_in_another_form_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], partitions: str, written: str, told: str
 ) -> None:
+    """One medication row's `P007` written otherwise than the labs' `P007`: in lower case, or
+    as `'P007`."""
     folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
-    rewrite_patient_ids(folder, "medications", lambda ids: ids.where(ids != "P007", "p007"))
+    rewrite_patient_ids(folder, "medications", lambda ids: ids.where(ids != "P007", written))
     status, night = screen(folder, "--partitions", partitions)
     err = capsys.readouterr().err
     assert status == 4
     assert _forms(night) == [
         f"1 of the {MEDICATION_PATIENTS} patient id(s) of table medications match no id of "
-        "table labs as written but match one in another form: 1 only in letter case (p007 "
-        "against P007). No risk factor from those medications rows reaches a case. Ask for "
-        "the ids written alike in every table."
+        f"table labs as written but match one in another form: {told}. No risk factor from "
+        "those medications rows reaches a case. Ask for the ids written alike in every table."
     ]
     assert "P007" not in err.replace("p007 against P007", "")  # the example only, no id
 
@@ -66,48 +77,26 @@ def test_one_medication_id_with_leading_zeros_warns(tmp_path: Path) -> None:
     assert "1 only with leading zeros or a trailing .0 set aside" in message
 
 
-def test_case_matches_count_ids_the_labs_hold_only_in_another_case() -> None:
-    def forms(*ids: str) -> object:
-        return id_forms(pa.array(ids, pa.large_string()))
+def _id_forms(*ids: str) -> IdForms:
+    return id_forms(pa.array(ids, pa.large_string()))
 
+
+def test_case_matches_count_ids_the_labs_hold_only_in_another_case() -> None:
     counted = case_matches(
         {
-            "labs": forms("P007", "p008", "P008", "7", "Ärztin"),
-            "medications": forms("p007", "P008", "x1", "7", "ärztin", "ÄRZTIN"),
-        }  # type: ignore[dict-item]
+            "labs": _id_forms("P007", "p008", "P008", "7", "Ärztin"),
+            "medications": _id_forms("p007", "P008", "x1", "7", "ärztin", "ÄRZTIN"),
+        }
     )
     assert counted == {"medications": (6, 3)}  # p007, ärztin, ÄRZTIN
 
 
-@pytest.mark.parametrize("partitions", ["1", "3"])
-def test_one_medication_id_with_a_spreadsheets_apostrophe_warns(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], partitions: str
-) -> None:
-    """`'P007` (a spreadsheet's mark of a cell kept as text) in one medication row against the
-    labs' `P007`: one patient, far under every share, warned all the same."""
-    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
-    rewrite_patient_ids(folder, "medications", lambda ids: ids.where(ids != "P007", "'P007"))
-    status, night = screen(folder, "--partitions", partitions)
-    err = capsys.readouterr().err
-    assert status == 4
-    assert _forms(night) == [
-        f"1 of the {MEDICATION_PATIENTS} patient id(s) of table medications match no id of "
-        "table labs as written but match one in another form: 1 only with a spreadsheet's "
-        "leading apostrophe set aside ('P001 against P001). No risk factor from those "
-        "medications rows reaches a case. Ask for the ids written alike in every table."
-    ]
-    assert "P007" not in err
-
-
 def test_apostrophe_matches_count_either_way_round() -> None:
-    def forms(*ids: str) -> object:
-        return id_forms(pa.array(ids, pa.large_string()))
-
     counted = apostrophe_matches(
         {
-            "labs": forms("P007", "'P008", "P009"),
-            "medications": forms("'P007", "P008", "P009", "'x1", "p007"),
-        }  # type: ignore[dict-item]
+            "labs": _id_forms("P007", "'P008", "P009"),
+            "medications": _id_forms("'P007", "P008", "P009", "'x1", "p007"),
+        }
     )
     assert counted == {"medications": (5, 2)}  # 'P007, P008
 
@@ -116,8 +105,8 @@ def test_a_windows_case_matches_are_counted_from_the_reads_lab_ids() -> None:
     """A window cut from one read counts its case matches from the read's lab ids kept
     (case_matches_within): the counts of case_matches over the window's own lab ids, for
     every window, one lab id or its other case kept or not."""
-    read = id_forms(pa.array(["P007", "p008", "P008", "7", "Ärztin", "Q1"], pa.large_string()))
-    medications = id_forms(pa.array(["p007", "P008", "x1", "7", "ärztin", "q1"], pa.large_string()))
+    read = _id_forms("P007", "p008", "P008", "7", "Ärztin", "Q1")
+    medications = _id_forms("p007", "P008", "x1", "7", "ärztin", "q1")
     folded = folded_labs(read)
     placed = {"medications": placed_ids(medications, folded)}
     for window in range(1 << len(read.ids)):
@@ -153,10 +142,8 @@ def test_a_windows_apostrophe_matches_are_counted_from_the_reads_lab_ids() -> No
     (apostrophe_matches_within): the counts of apostrophe_matches over the window's own lab
     ids, for every window, an id and its apostrophe-marked twin kept or not, either way
     round."""
-    read = id_forms(pa.array(["P007", "'P007", "'P008", "P009", "''Q1", "7"], pa.large_string()))
-    medications = id_forms(
-        pa.array(["'P007", "P008", "P009", "'x1", "p007", "Q1", "'7"], pa.large_string())
-    )
+    read = _id_forms("P007", "'P007", "'P008", "P009", "''Q1", "7")
+    medications = _id_forms("'P007", "P008", "P009", "'x1", "p007", "Q1", "'7")
     folded = folded_labs(read)
     placed = {"medications": placed_ids(medications, folded)}
     counts = set()
