@@ -6,13 +6,12 @@ never listed, never attributed to a patient who shares the id."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 
 from fhir_export import RXNORM, condition, med_request, obs, write_export
-from fhir_generators import run
+from fhir_generators import rows, run
 from hyposcreen.adapters.fhir_types import subject_of
 
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -23,11 +22,6 @@ NOT_PATIENTS = (
     {"type": "Device", "identifier": {"system": "urn:mrn", "value": "7"}},
 )
 SEVERE = {"valueQuantity": {"value": 118, "unit": "mmol/L"}}
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 def test_results_orders_and_conditions_of_no_patient_are_quarantined(
@@ -67,13 +61,13 @@ def test_results_orders_and_conditions_of_no_patient_are_quarantined(
     )
     status, err = run(capsys, folder, tmp_path / "out")
     assert status in (0, 4), err  # QC rows of no patient: the night need not warn
-    night = tmp_path / "out" / "2026-11-20"
+    out = tmp_path / "out"
     # patient 7's own mild sodium has no risk factor: the Group's order and the Device's
     # condition are not hers, and no device or group is a case
-    assert _rows(night / "review_list.csv") == []
+    assert rows(out, "review_list.csv") == []
     quarantined = {
         (r["table"], r["source_row"], r["reason"], r["patient_id"])
-        for r in _rows(night / "quarantine.csv")
+        for r in rows(out, "quarantine.csv")
     }
     assert quarantined == {
         ("labs", "1", "missing_key", ""),
@@ -100,9 +94,9 @@ def test_the_path_names_the_subject_s_type_before_the_type_element(
     )
     status, err = run(capsys, folder, tmp_path / "out")
     assert status in (0, 4), err
-    night = tmp_path / "out" / "2026-11-20"
-    assert _rows(night / "review_list.csv") == []
-    assert [(r["source_row"], r["reason"]) for r in _rows(night / "quarantine.csv")] == [
+    out = tmp_path / "out"
+    assert rows(out, "review_list.csv") == []
+    assert [(r["source_row"], r["reason"]) for r in rows(out, "quarantine.csv")] == [
         ("1", "missing_key")
     ]
 
