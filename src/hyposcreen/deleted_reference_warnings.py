@@ -26,14 +26,10 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.quarantine_text import Matches, references
-from hyposcreen.run_warnings import RunWarning
+from hyposcreen.run_warnings import WHOLE_TABLE_COUNTS, RunWarning
 
 _TABLES = ("labs", "medications", "diagnoses")
 _NOUN = {"medications": "medication", "diagnoses": "diagnosis"}
-_WHOLE = (
-    " {what} of the extract's whole {table}, which every night reads whole (each night of "
-    "a backfill and each month of an audit tells them again), not of this night's alone."
-)
 
 
 def deleted_reference_warnings(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning]:
@@ -47,7 +43,11 @@ def deleted_reference_warnings(quarantine: pd.DataFrame, where: Matches) -> list
         told = ", ".join(f"{table} {n}" for table, n in counts.items() if n)
         events = " and ".join(_NOUN[t] for t in _TABLES[1:] if counts[t])
         tables = f"{events} table" + ("s" if " and " in events else "")
-        whole = _WHOLE.format(what=f"The {events} records are", table=tables) if events else ""
+        whole = (
+            WHOLE_TABLE_COUNTS.format(these=f"The {events} records are", tables=tables)
+            if events
+            else ""
+        )
         found.append(
             RunWarning(
                 "deleted_patients",
@@ -69,7 +69,7 @@ def deleted_reference_warnings(quarantine: pd.DataFrame, where: Matches) -> list
                 f"{references(quarantine, drugs)}): they are quarantined deleted_medication "
                 "and no drug is read from them, so a medication risk factor may be missing "
                 "from the list. See quarantine.csv; ask the sender for the records' current "
-                "drug." + _WHOLE.format(what="These are", table="medication table"),
+                "drug." + WHOLE_TABLE_COUNTS.format(these="These are", tables="medication table"),
             )
         )
     return found

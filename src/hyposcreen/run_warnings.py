@@ -17,6 +17,14 @@ import pandas as pd
 from hyposcreen.night_counts import trailing_counts
 from hyposcreen.rules.loader import WarningThresholds
 
+# what a warning counting rows of the medication or diagnosis tables says of its counts: those
+# tables are read whole for every night (not cut to its window, as its labs are), so each night
+# of a backfill and each month of an audit repeats them (`these`: "These are counts";
+# `tables`: "medication table")
+WHOLE_TABLE_COUNTS = (
+    " {these} of the extract's whole {tables}, which every night reads whole (each night of a "
+    "backfill and each month of an audit repeats them), not of this night's rows alone."
+)
 # rows a site names but no dictionary knows (an unknown LOINC is another test: spec §2)
 UNRECOGNISED_LAB_REASONS = ("unknown_lab_name", "no_lab_identifier")
 READER_LAB_REASONS = ("unknown_loinc", *UNRECOGNISED_LAB_REASONS)

@@ -28,17 +28,11 @@ from hyposcreen.adapters.fhir_medications import DRUG_ROWS, UNIDENTIFIED_DRUG
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.rules.condition_hints import SNOMED_HINTS
 from hyposcreen.rules.loader import WarningThresholds
-from hyposcreen.run_warnings import RunWarning, share_over
+from hyposcreen.run_warnings import WHOLE_TABLE_COUNTS, RunWarning, share_over
 
 # canonical table -> (source table, its reader's unmapped reason, what its rows name, risk,
 # whether judged when the extract holds a concept table)
 # the counts are the whole table's: said in each message (see the module text)
-_WHOLE_TABLE = (
-    " These are counts of the extract's whole {what} table, which every night reads whole "
-    "(each night of a backfill and each month of an audit repeats them), not of this night's "
-    "rows alone."
-)
-
 _UNIDENTIFIED = {
     "medications": ("drug_exposure", "no_drug_identifier", "drug", "medication", True),
     "diagnoses": (
@@ -85,7 +79,8 @@ def unidentified_event_warnings(
                 f"source value and a concept id {vocabulary}. No {risk} risk factor can be "
                 "found in them, so the list may lack patients: deliver the vocabulary tables "
                 "(concept, and concept_ancestor for drugs) or the source values with the "
-                "extract." + _WHOLE_TABLE.format(what=source),
+                "extract."
+                + WHOLE_TABLE_COUNTS.format(these="These are counts", tables=f"{source} table"),
             )
         )
     return found
@@ -111,7 +106,8 @@ def _fhir_medication_warnings(
             "of a listed ingredient (an RxNorm product code is not read: the rules name drugs "
             "by ingredient and ATC). No medication risk factor can be found in them, so the "
             "list may lack patients: ask for an export whose medication codings carry their "
-            "display (or a text naming the drug)." + _WHOLE_TABLE.format(what="medication"),
+            "display (or a text naming the drug)."
+            + WHOLE_TABLE_COUNTS.format(these="These are counts", tables="medication table"),
         )
     ]
 
@@ -140,6 +136,7 @@ def snomed_hint_warnings(
             "them, list the site's SNOMED CT codes for these conditions in condition_codes.csv "
             "of a site rules copy (--rules; code_system SNOMED; the codes counted here are "
             "those of rules/snomed_condition_hints.csv), or ask for an export whose diagnoses "
-            "carry their ICD-10-CM coding." + _WHOLE_TABLE.format(what="diagnosis"),
+            "carry their ICD-10-CM coding."
+            + WHOLE_TABLE_COUNTS.format(these="These are counts", tables="diagnosis table"),
         )
     ]
