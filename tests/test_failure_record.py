@@ -96,3 +96,30 @@ def test_a_bugs_line_on_stderr_names_its_kind_without_its_text() -> None:
     assert line.startswith("hyposcreen: internal error (ValueError).")
     assert "HYPOSCREEN_DEBUG=1" in line
     assert "P0001" not in line and "secret" not in line
+
+
+def _full(path: Path) -> str:
+    return failure_record(OSError(errno.ENOSPC, "No space left on device", str(path)), WINDOW)[
+        "message"
+    ]
+
+
+def test_a_full_disk_advises_for_the_folder_that_filled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The advice named HYPOSCREEN_SPILL_DIR as the way to move the spill even when it was set
+    (and had filled): now it names the folder that filled and what to do about it."""
+    spill, out = tmp_path / "spill", tmp_path / "out"
+    monkeypatch.delenv("HYPOSCREEN_SPILL_DIR", raising=False)
+    unset = _full(out / "review_list.csv")
+    assert f"Free space on the disk of {out}" in unset
+    assert "HYPOSCREEN_SPILL_DIR moves it to a folder on another disk" in unset
+    monkeypatch.setenv("HYPOSCREEN_SPILL_DIR", str(spill))
+    filled = _full(spill / ".hyposcreen-spill-1" / "labs.0.arrow")
+    assert f"It filled the spill folder HYPOSCREEN_SPILL_DIR ({spill})" in filled
+    assert "free space on its disk, or set HYPOSCREEN_SPILL_DIR to a folder" in filled
+    elsewhere = _full(out / "review_list.csv")
+    assert f"Free space on the disk of {out}" in elsewhere
+    assert f"HYPOSCREEN_SPILL_DIR, {spill}, already" in elsewhere
+    for message in (filled, elsewhere):
+        assert "moves it" not in message

@@ -235,8 +235,11 @@ def test_a_snomed_code_written_as_a_decimal_is_read_as_its_whole_code(tmp_path: 
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda text: text.replace("condition,code,", "cond,snomed,", 1), "its header names no"),
-        (lambda text: text + "heart_failure,,Heart failure,site\n", "a row has no code"),
+        (
+            lambda text: text.replace("condition,code,", "cond,snomed,", 1),
+            " has no column 'condition', 'code' (its header row was edited?)",
+        ),
+        (lambda text: text + "heart_failure,,Heart failure,site\n", ": a row has no code"),
     ],
 )
 def test_a_site_hints_file_out_of_shape_is_refused_naming_it(
@@ -245,5 +248,5 @@ def test_a_site_hints_file_out_of_shape_is_refused_naming_it(
     rules = _site_rules(tmp_path)
     hints = rules / "snomed_condition_hints.csv"
     hints.write_text(edit(hints.read_text("utf-8")), "utf-8")  # type: ignore[operator]
-    with pytest.raises(ConfigError, match=re.escape(f"Rules file {hints}: {message}")):
+    with pytest.raises(ConfigError, match=re.escape(f"Rules file {hints}{message}")):
         load_rules(rules)

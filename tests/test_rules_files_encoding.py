@@ -89,7 +89,7 @@ def test_a_rules_folder_that_is_missing_or_incomplete_is_a_settings_error(
 @pytest.mark.parametrize(
     ("edit", "named"),
     [
-        (lambda text: text.replace("plausible_low,", "", 1), "analytes.csv, line 2"),
+        (lambda text: text.replace("plausible_low,", "", 1), "has no column 'plausible_low'"),
         (
             lambda text: "\n".join(
                 ",".join(line.split(",")[:4] + line.split(",")[5:]) for line in text.splitlines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import signal
@@ -189,11 +190,18 @@ def _reviewed(args: argparse.Namespace) -> int:
     if state_dir is None:
         raise ConfigError("Give --state-dir (or set HYPOSCREEN_STATE_DIR): reviews live there.")
     mapping = load_mapping(args.mapping)
-    reviews = read_reviews(args.file, mapping.timezone)
-    require_state(state_dir, "; no review was recorded")  # no new, empty state there
     site = mapping.site
-    store = StateStore(state_dir, site)
-    store.require_this_site(state_dir)  # reviews under another site's name would never apply
+
+    @functools.cache
+    def opened() -> StateStore:
+        require_state(state_dir, "; no review was recorded")  # no new, empty state there
+        store = StateStore(state_dir, site)
+        store.require_this_site(state_dir)  # reviews under another site's name would never apply
+        return store
+
+    # the file's errors come first; the listed ids judge an id in a spreadsheet's form
+    reviews = read_reviews(args.file, mapping.timezone, lambda: opened().listed_patients())
+    store = opened()
     added = store.record_reviews(reviews)
     print(
         f"hyposcreen: recorded {added} new review(s) of {reviews['patient_id'].nunique()} "

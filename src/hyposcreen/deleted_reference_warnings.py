@@ -7,7 +7,11 @@ cannot be screened and cannot be dropped unsaid (exit 4):
 
 - `deleted_patients`: labs, medications and diagnoses of a Patient the export records deleted
   (quarantined `deleted_patient`, adapters.fhir_deleted_patients): the patient may have been
-  merged into another whose list now lacks them, or registered in error.
+  merged into another whose list now lacks them, or registered in error. The source deleted
+  them with the patient, so nothing in them is to be corrected: the sender is to confirm the
+  deletion, or say whose records they are. The low sodiums among them (quarantined_low_sodiums.
+  low_sodium_rows) are counted in this message, not in `quarantined_low_sodiums`, whose advice
+  (correct the unit or time) does not fit them.
 - `deleted_medications`: medication records naming their drug only by a Medication the export
   records deleted (quarantined `deleted_medication`, adapters.fhir_medications): no drug is
   read from them, so a medication risk factor may be missing. Not `unresolved_references`: no
@@ -32,33 +36,15 @@ _TABLES = ("labs", "medications", "diagnoses")
 _NOUN = {"medications": "medication", "diagnoses": "diagnosis"}
 
 
-def deleted_reference_warnings(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning]:
-    """The two warnings above, from the run's quarantine rows (report.quarantine's columns)."""
+def deleted_reference_warnings(
+    quarantine: pd.DataFrame, where: Matches, low_sodiums: tuple[np.ndarray, str] | None = None
+) -> list[RunWarning]:
+    """The two warnings above, from the run's quarantine rows (report.quarantine's columns);
+    `low_sodiums`: which of them are low sodium results, and the bound as a message says it
+    (quarantined_low_sodiums.low_sodium_rows)."""
     if quarantine.empty:
         return []
-    found: list[RunWarning] = []
-    patients = where("reason", "deleted_patient")
-    if patients.any():
-        counts = {t: int((patients & where("table", t)).sum()) for t in _TABLES}
-        told = ", ".join(f"{table} {n}" for table, n in counts.items() if n)
-        events = " and ".join(_NOUN[t] for t in _TABLES[1:] if counts[t])
-        tables = f"{events} table" + ("s" if " and " in events else "")
-        whole = (
-            WHOLE_TABLE_COUNTS.format(these=f"The {events} records are", tables=tables)
-            if events
-            else ""
-        )
-        found.append(
-            RunWarning(
-                "deleted_patients",
-                f"{int(patients.sum())} record(s) ({told}) refer to a Patient whose newest "
-                f"version in the export is a deletion (e.g. "
-                f"{references(quarantine, np.flatnonzero(patients))}): they are quarantined "
-                "deleted_patient and not screened. The patient may have been merged into "
-                "another, whose list then lacks them: see quarantine.csv and ask the sender "
-                f"whose records they are.{whole}",
-            )
-        )
+    found = _deleted_patients(quarantine, where, low_sodiums)
     drugs = np.flatnonzero(where("reason", "deleted_medication"))
     if len(drugs):
         found.append(
@@ -73,3 +59,42 @@ def deleted_reference_warnings(quarantine: pd.DataFrame, where: Matches) -> list
             )
         )
     return found
+
+
+def _deleted_patients(
+    quarantine: pd.DataFrame, where: Matches, low_sodiums: tuple[np.ndarray, str] | None
+) -> list[RunWarning]:
+    """The `deleted_patients` warning (none without such records)."""
+    patients = where("reason", "deleted_patient")
+    if not patients.any():
+        return []
+    sodiums = 0
+    if low_sodiums is not None:
+        sodiums = int((patients & where("table", "labs") & low_sodiums[0]).sum())
+    hyponatremia = (
+        f" Among them are {sodiums} sodium result(s) {low_sodiums[1]}: if the patient lives "
+        "on as another record, that patient's hyponatremia may be missing from the list."
+        if sodiums and low_sodiums is not None
+        else ""
+    )
+    counts = {t: int((patients & where("table", t)).sum()) for t in _TABLES}
+    told = ", ".join(f"{table} {n}" for table, n in counts.items() if n)
+    events = " and ".join(_NOUN[t] for t in _TABLES[1:] if counts[t])
+    tables = f"{events} table" + ("s" if " and " in events else "")
+    whole = (
+        WHOLE_TABLE_COUNTS.format(these=f"The {events} records are", tables=tables)
+        if events
+        else ""
+    )
+    return [
+        RunWarning(
+            "deleted_patients",
+            f"{int(patients.sum())} record(s) ({told}) refer to a Patient whose newest "
+            f"version in the export is a deletion (e.g. "
+            f"{references(quarantine, np.flatnonzero(patients))}): they are quarantined "
+            f"deleted_patient and not screened.{hyponatremia} The source deleted them with "
+            "the patient, so nothing in them is to be corrected: see quarantine.csv and ask "
+            "the sender to confirm the deletion (a patient registered in error) or, if the "
+            f"patient was merged into another, whose records they are.{whole}",
+        )
+    ]

@@ -162,6 +162,43 @@ def _state_problem(error: BaseException) -> EnvironmentProblem | None:
     return None
 
 
+_SPILL_SIZE = (
+    "about 0.1 GB per million lab rows (HYPOSCREEN_SPILL_COMPRESSION=zstd makes it about a "
+    "third of that)"
+)
+
+
+def _disk_full_advice(filename: object) -> str:
+    """What to do about a full disk: about the folder that filled when the error names a file
+    (the spill folder HYPOSCREEN_SPILL_DIR names, or another), and, where the spill goes
+    already set, not to set it again."""
+    spill = os.environ.get("HYPOSCREEN_SPILL_DIR")
+    written = Path(os.fsdecode(filename)) if isinstance(filename, str | bytes) else None
+    if spill and written and written.resolve().is_relative_to(Path(spill).resolve()):
+        return (
+            f"It filled the spill folder HYPOSCREEN_SPILL_DIR ({spill}), where a partitioned "
+            f"run spills {_SPILL_SIZE}: free space on its disk, or set HYPOSCREEN_SPILL_DIR "
+            "to a folder on a disk with room, then run again."
+        )
+    if spill and written:
+        return (
+            f"Free space on the disk of {written.parent}, or give the run a folder on a disk "
+            "with room, then run again (a partitioned run's spill goes to HYPOSCREEN_SPILL_DIR, "
+            f"{spill}, already)."
+        )
+    if spill:
+        return (
+            "Free space on the output/state disk and on that of HYPOSCREEN_SPILL_DIR "
+            f"({spill}), where a partitioned run spills {_SPILL_SIZE}, or give the run folders "
+            "on disks with room, then run again."
+        )
+    folder = f"the disk of {written.parent}" if written else "the output/state disk"
+    return (
+        f"Free space on {folder}, then run again. A partitioned run also spills {_SPILL_SIZE} "
+        "beside the output; HYPOSCREEN_SPILL_DIR moves it to a folder on another disk."
+    )
+
+
 def environment_problem(error: BaseException) -> EnvironmentProblem | None:
     """The machine, not the data, stopped the run: a full disk, a read-only or unwritable
     output, a damaged state database. None for anything else."""
@@ -176,12 +213,7 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
     if cause.filename and cause.filename2:  # a copy or a rename: from the first to the second
         where = f" ({cause.filename} -> {cause.filename2})"
     if cause.errno in (errno.ENOSPC, errno.EDQUOT):
-        return EnvironmentProblem(
-            f"The disk is full{where}. Free space on the output/state disk, then run again. "
-            "A partitioned run also spills about 0.1 GB per million lab rows beside the "
-            "output (HYPOSCREEN_SPILL_DIR moves it; HYPOSCREEN_SPILL_COMPRESSION=zstd makes it "
-            "about a third of that)."
-        )
+        return EnvironmentProblem(f"The disk is full{where}. {_disk_full_advice(cause.filename)}")
     if cause.errno == errno.EROFS:
         return EnvironmentProblem(
             f"A folder the run writes is on a read-only file system{where}. Point --out or "

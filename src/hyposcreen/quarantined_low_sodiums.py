@@ -13,8 +13,9 @@ rules data; 135 mmol/L in both profiles of rules.yaml). Every reason counts but 
 - `status`: entered in error or cancelled, set aside on purpose by whoever wrote the result.
 - `superseded_version`: a FHIR result's older version; its newest version is the one used.
 - `deleted_resource`: a FHIR result whose newest version is a deletion: its source removed it.
-  (A result of a deleted Patient, `deleted_patient`, counts: the patient may have been merged
-  into another, and deleted_reference_warnings tells it too.)
+- `deleted_patient`: a FHIR result of a Patient whose newest version is a deletion. Nothing in
+  it is to be corrected; the patient may have been merged into another: deleted_reference_warnings
+  says so, and how many of its results are low sodiums (`low_sodium_rows`), in one warning.
 - `outside_window`: a data contract's mark of a time outside the night: no result of it.
 - `non_numeric` has no number, and `duplicate` is no quarantine (its group's row is used).
 - `implausible` counts (sodium below 80 mmol/L): spec §3 forbids clipping it silently, yet its
@@ -43,8 +44,28 @@ from hyposcreen.report.quarantine import SODIUM_NUMBER
 from hyposcreen.rules.model import Profile, RuleSet
 from hyposcreen.run_warnings import RunWarning
 
-# reasons of rows set aside on purpose or outside the night (see above): never counted
-_DELIBERATE = ("status", "superseded_version", "deleted_resource", "outside_window")
+# reasons of rows set aside on purpose or outside the night, or that another warning tells
+# with their low sodiums (see above): never counted
+_NOT_COUNTED = (
+    "status",
+    "superseded_version",
+    "deleted_resource",
+    "outside_window",
+    "deleted_patient",
+)
+
+
+def low_sodium_rows(quarantine: pd.DataFrame, profile: Profile) -> tuple[np.ndarray, str]:
+    """Which quarantine rows (report.quarantine, with its `_sodium_number`) hold a sodium at or
+    below the profile's hyponatremia threshold as its `op` compares, above 0; and how a message
+    says the bound (`at or below 135`)."""
+    threshold = float(profile.hyponatremia_threshold)
+    below = "at or below" if profile.hyponatremia_op == "<=" else "below"
+    if SODIUM_NUMBER not in quarantine.columns:
+        return np.zeros(len(quarantine), dtype=bool), f"{below} {threshold:g}"
+    number = quarantine[SODIUM_NUMBER].to_numpy(dtype="float64", na_value=np.nan)
+    low = (number <= threshold) if profile.hyponatremia_op == "<=" else (number < threshold)
+    return low & (number > 0), f"{below} {threshold:g}"
 
 
 def quarantined_low_sodium_warnings(
@@ -55,28 +76,24 @@ def quarantined_low_sodium_warnings(
     run's Matches of the quarantine."""
     if SODIUM_NUMBER not in quarantine.columns or quarantine.empty:
         return []
-    number = quarantine[SODIUM_NUMBER].to_numpy(dtype="float64", na_value=np.nan)
-    threshold = float(profile.hyponatremia_threshold)
-    low = (number <= threshold) if profile.hyponatremia_op == "<=" else (number < threshold)
-    low &= number > 0
+    low, bound = low_sodium_rows(quarantine, profile)
     if not low.any():
         return []
     where = where or Matches(quarantine)
     rows = np.flatnonzero(low & where("table", "labs"))
     codes = quarantine["reason"].iloc[rows].astype("str").str.split(":", n=1).str[0]
-    counted = ~codes.isin(_DELIBERATE).to_numpy(dtype=bool)
+    counted = ~codes.isin(_NOT_COUNTED).to_numpy(dtype=bool)
     counted &= _written_otherwise(quarantine, rows, codes.to_numpy(dtype=object), rules)
     rows, codes = rows[counted], codes[counted]
     if not len(rows):
         return []
     told = ", ".join(f"{why} {n}" for why, n in codes.value_counts().sort_index().items())
-    below = "at or below" if profile.hyponatremia_op == "<=" else "below"
     unread = int((codes == "missing_key").sum())  # _written_otherwise: times that do not read
     no_night = NO_NIGHT.format(rows=f"The {unread} missing_key row(s) are") if unread else ""
     return [
         RunWarning(
             "quarantined_low_sodiums",
-            f"{len(rows)} sodium result(s) {below} {threshold:g} were set aside ({told}; e.g. "
+            f"{len(rows)} sodium result(s) {bound} were set aside ({told}; e.g. "
             f"{references(quarantine, rows)}): a patient with hyponatremia may be missing from "
             "the list. See quarantine.csv; ask the sender for the results corrected (a unit "
             "the rules accept, a time that reads)." + no_night,

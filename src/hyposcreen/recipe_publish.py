@@ -26,7 +26,7 @@ from hyposcreen.loinc_shape_warnings import loinc_shape_warnings
 from hyposcreen.nightly.remember import remember_run
 from hyposcreen.quarantine_text import Matches
 from hyposcreen.quarantine_warnings import quarantine_warnings
-from hyposcreen.quarantined_low_sodiums import quarantined_low_sodium_warnings
+from hyposcreen.quarantined_low_sodiums import low_sodium_rows, quarantined_low_sodium_warnings
 from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.coverage import for_csv as coverage_for_csv
 from hyposcreen.report.coverage import page_rows as coverage_page_rows
@@ -225,7 +225,7 @@ def run_warnings(
         vocabulary_tables=settings.source == "omop",
     ) + quarantine_warnings(quarantine, reconciliation, limits, ctx.mapping.decimal, where, times)
     found += quarantined_low_sodium_warnings(quarantine, ctx.rules, ctx.profile, where)
-    found += deleted_reference_warnings(quarantine, where)
+    found += deleted_reference_warnings(quarantine, where, low_sodium_rows(quarantine, ctx.profile))
     labs = tables.get("labs")
     found += delivery_warnings(delivery_counts, limits, labs.source_counts if labs else None)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)

@@ -9,12 +9,16 @@ year 0 of `-0`) is no time.
 A clinician who saved the file from a spreadsheet may leave an id in a spreadsheet's form:
 `="P001"` (text-forcing), `=HYPERLINK(...)`, `'P001`. Such an id names no patient a night
 listed, and recorded as written it would mark no case reviewed without a word: the file is
-refused, naming the rows (read strictly, as a missing column is). A review whose patient no
+refused, naming the rows (read strictly, as a missing column is). An id so written that a
+night of the site did list as written (a source whose ids start with `'`) is that patient's,
+and is read as any other: the listed ids are asked for (`listed`) only when a row looks so. A
+review whose patient no
 night of the site has listed is recorded (a listing may be older than the state) but told,
 with its rows (`unlisted_reviews`): `hyposcreen reviewed` then exits 4."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import pandas as pd
@@ -26,9 +30,15 @@ from hyposcreen.ingest.timeparse import parse_times
 _SPREADSHEET_FORM = r"""=\s*"|=\s*[A-Za-z][A-Za-z0-9._]*\s*\(|'"""
 
 
-def read_reviews(path: Path, timezone: str = "UTC") -> pd.DataFrame:
+def read_reviews(
+    path: Path,
+    timezone: str = "UTC",
+    listed: Callable[[], Collection[str]] | None = None,
+) -> pd.DataFrame:
     """A clinician review CSV with columns patient_id, reviewed_at, reviewer; `timezone`: the
-    site's (its mapping's), the zone of the wall times the state keeps."""
+    site's (its mapping's), the zone of the wall times the state keeps; `listed`: gives the ids
+    the site's nights listed (StateStore.listed_patients), asked only when an id is written in
+    a spreadsheet's form (none: every such id is refused)."""
     if not path.is_file():
         raise InputError(f"Review file {path} does not exist.", file=str(path))
     try:
@@ -60,6 +70,8 @@ def read_reviews(path: Path, timezone: str = "UTC") -> pd.DataFrame:
             column="reviewed_at",
         )
     formed = frame.index[frame["patient_id"].str.match(_SPREADSHEET_FORM)]
+    if len(formed) and listed is not None:
+        formed = formed[~frame.loc[formed, "patient_id"].isin(set(listed()))]
     if len(formed):
         raise InputError(
             f"Review file {path}: {len(formed)} row(s) hold a patient_id in a spreadsheet's "

@@ -43,8 +43,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from hyposcreen.adapters.fhir_conditions import DIAGNOSIS_COLUMNS, ConditionMapper
-from hyposcreen.adapters.fhir_deleted_patients import holds_deletion, set_aside_deleted_patients
+from hyposcreen.adapters.fhir_deleted_patients import set_aside_deleted_patients
 from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, classify
 from hyposcreen.adapters.fhir_index import (
     Versions,
@@ -57,7 +59,8 @@ from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper, contai
 from hyposcreen.adapters.fhir_layout import LAB_SOURCES, check_layout, input_files
 from hyposcreen.adapters.fhir_medications import (
     DRUG_ROWS,
-    MEDICATION_COLUMNS,
+    RESOURCE_TYPE,
+    ROW_COLUMNS,
     MedicationMapper,
 )
 from hyposcreen.adapters.fhir_parsed import TABLE_TYPES, documents_as_one, keep_only
@@ -73,6 +76,7 @@ from hyposcreen.adapters.fhir_scan import (
 from hyposcreen.adapters.fhir_specimens import specimen_type
 from hyposcreen.adapters.fhir_subjects import SubjectResolver
 from hyposcreen.adapters.fhir_table import Row, TableBuilder
+from hyposcreen.adapters.fhir_versions import DELETE_ENTRY
 from hyposcreen.config import SiteMapping, Window
 from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
 from hyposcreen.ingest.tabular import RowFilter, file_record
@@ -84,7 +88,7 @@ log = logging.getLogger(__name__)
 
 _COLUMNS = {
     "labs": LAB_COLUMNS,
-    "medications": MEDICATION_COLUMNS,
+    "medications": ROW_COLUMNS,
     "diagnoses": DIAGNOSIS_COLUMNS,
     "patients": PATIENT_COLUMNS,
 }
@@ -206,15 +210,16 @@ def _with_outcomes(needle: re.Pattern[bytes]) -> re.Pattern[bytes]:
     and those holding a deletion (a `_history` Bundle's DELETE entry: `fhir_versions`).
     Only there: on an Observation file the extra branch would slow the search by ~30 %."""
     outcome = rb'|"resourceType"\s*:\s*"OperationOutcome"'
-    return re.compile(needle.pattern + outcome + rb'|"method"\s*:\s*"DELETE"')
+    return re.compile(needle.pattern + outcome + b"|" + DELETE_ENTRY.pattern)
 
 
 def _count_medications(
-    mapper: MedicationMapper, builder: TableBuilder, counts: dict[str, Counter[str]]
+    mapper: MedicationMapper, set_aside: list[pd.DataFrame], counts: dict[str, Counter[str]]
 ) -> None:
-    """Set aside the superseded versions' rows, then count the records whose drug is unknown
-    (by note) and the drug rows judged, by resource type."""
-    mapper.set_aside(builder.superseded)
+    """Take the rows `set_aside` (superseded versions, a deleted Patient's) out of the counts,
+    then count the records whose drug is unknown (by note) and the drug rows judged, by
+    resource type."""
+    mapper.set_aside(set_aside)
     for (kind, note), count in mapper.unmapped.items():
         counts.setdefault(kind, Counter())[f"note_{note}"] += count
     for kind, count in mapper.drug_rows.items():
@@ -253,12 +258,12 @@ def read_table(
     files += documents_as_one(input_dir, documents)
     rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
     frame = builder.frame()
-    patient_files = by_type.get("Patient", [])
-    if name != "patients" and (builder.patient_deleted or holds_deletion(patient_files)):
-        patient_files = patient_files + by_type.get(MIXED, []) + by_type.get(DOCUMENTS, [])
-        set_aside_deleted_patients(frame, patient_files)
+    set_aside = list(builder.superseded)
+    if name != "patients":
+        set_aside.append(set_aside_deleted_patients(frame, by_type))
     if medication_mapper is not None:
-        _count_medications(medication_mapper, builder, counts)
+        _count_medications(medication_mapper, set_aside, counts)
+        frame = frame.drop(columns=[RESOURCE_TYPE], errors="ignore")
     for tally in counts.values():
         tally["unmapped"] = sum(v for k, v in tally.items() if k.startswith("unmapped_"))
     for support, size in indexed.items():

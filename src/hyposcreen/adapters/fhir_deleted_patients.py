@@ -10,34 +10,53 @@ whose those results are, so the night warns (deleted_reference_warnings). A dele
 cannot be ordered against every version of the Patient, or that ties the latest, sets nothing
 aside, as for any resource. A row quarantined for another reason keeps it.
 
-The Patient files are read for it only when a table's own reading met a Patient's deletion
-(TableBuilder.patient_deleted) or a Patient file holds a DELETE entry (a byte search: a Bundle
-of deletions in `Patient.ndjson`, a bulk export's `deleted/Patient.ndjson`, which no other
-table's reading opens): an export without one costs little more.
+A deletion counts wherever the export holds it: in a Patient file (a Bundle of deletions in
+`Patient.ndjson`, a bulk export's `deleted/Patient.ndjson`, which no other table's reading
+opens), in a file of Bundles or a JSON document, or in a Bundle saved under another type's name
+(`Observation.ndjson`, which the medications table does not open). Every export file is
+searched for a DELETE entry's bytes (`fhir_versions.DELETE_ENTRY`, once per file and process:
+a file is known by its path, size and modification time); only when one holds some are the
+Patients' versions read, from the Patient files, the files of Bundles, the JSON documents and
+the files holding a deletion: an export without one costs one byte search of its files.
 """
 
 from __future__ import annotations
 
-import re
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
-from hyposcreen.adapters.fhir_files import iter_blocks
+from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, iter_blocks
 from hyposcreen.adapters.fhir_index import Versions, index_resources
+from hyposcreen.adapters.fhir_versions import DELETE_ENTRY
 
 DELETED_PATIENT = "deleted_patient"
-_DELETE = re.compile(rb'"method"\s*:\s*"DELETE"', re.IGNORECASE)
 
 
-def holds_deletion(files: list[Path]) -> bool:
-    """Whether any of `files` (the Patient files, which only the patients table reads) holds a
-    Bundle entry's DELETE."""
-    for path in files:
-        for buffer, end in iter_blocks(path):
-            if _DELETE.search(buffer, 0, end):
-                return True
+def holds_deletion(path: Path) -> bool:
+    """Whether the file holds a Bundle entry's DELETE (its bytes: `DELETE_ENTRY`)."""
+    stat = path.stat()
+    return _holds_deletion(path, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=1 << 16)
+def _holds_deletion(path: Path, size: int, modified: int) -> bool:
+    """`holds_deletion` of one state of the file (`size`, `modified`: the cache's key)."""
+    for buffer, end in iter_blocks(path):
+        if DELETE_ENTRY.search(buffer, 0, end):
+            return True
     return False
+
+
+def patient_version_files(by_type: dict[str, list[Path]]) -> list[Path]:
+    """The files to read the Patients' versions from (module text): none when no export file
+    holds a deletion."""
+    holding = [path for paths in by_type.values() for path in paths if holds_deletion(path)]
+    if not holding:
+        return []
+    kinds = ("Patient", MIXED, DOCUMENTS)
+    return list(dict.fromkeys([p for kind in kinds for p in by_type.get(kind, [])] + holding))
 
 
 def deleted_patients(files: list[Path]) -> frozenset[str]:
@@ -47,15 +66,19 @@ def deleted_patients(files: list[Path]) -> frozenset[str]:
     return frozenset(rid for rid in versions if rid not in kept)
 
 
-def set_aside_deleted_patients(frame: pd.DataFrame, patient_files: list[Path]) -> None:
-    """Give the rows of `frame` (a canonical table as read) that name a deleted Patient and no
-    other reason yet `malformed_reason` deleted_patient, in place."""
-    deleted = deleted_patients(patient_files)
-    if not deleted or frame.empty:
-        return
+def set_aside_deleted_patients(frame: pd.DataFrame, by_type: dict[str, list[Path]]) -> pd.DataFrame:
+    """Give the rows of `frame` (a canonical table as read from the export's files `by_type`)
+    that name a deleted Patient and no other reason yet `malformed_reason` deleted_patient, in
+    place; those rows (for the counts made as they were read: fhir_medications)."""
+    if frame.empty or not (files := patient_version_files(by_type)):
+        return frame.iloc[:0]
+    deleted = deleted_patients(files)
+    if not deleted:
+        return frame.iloc[:0]
     hit = frame["patient_id"].isin(deleted)
     if "malformed_reason" in frame.columns:
         hit &= frame["malformed_reason"].isna()
     else:
         frame["malformed_reason"] = pd.Series(None, index=frame.index, dtype=object)
     frame.loc[hit, "malformed_reason"] = DELETED_PATIENT
+    return frame.loc[hit]

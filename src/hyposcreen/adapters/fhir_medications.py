@@ -13,8 +13,10 @@ and those whose drug the screen cannot read (`UNIDENTIFIED_DRUG`: no text or dis
 codes alone that are no ATC code and no RxNorm code of a listed ingredient), are counted for
 the manifest's source_counts: too many of them warn (unidentified_events), since no medication
 risk factor can come from them.
-Rows of an older version of a resource, set aside for its latest (fhir_versions), are taken
-back out of both counts: the counts are of the rows screened.
+Rows of an older version of a resource, set aside for its latest (fhir_versions), and those
+of a Patient the export records deleted (fhir_deleted_patients) are taken back out of both
+counts: the counts are of the rows screened. Each row carries its resource type for it, in a
+hidden column (`RESOURCE_TYPE`) the reader drops once counted.
 """
 
 from __future__ import annotations
@@ -45,7 +47,6 @@ from hyposcreen.adapters.fhir_types import (
     system_key,
     text,
 )
-from hyposcreen.adapters.fhir_versions import KEY
 from hyposcreen.rules.loader import RuleSet
 
 MEDICATION_COLUMNS = (
@@ -59,6 +60,9 @@ MEDICATION_COLUMNS = (
     "route",
     "encounter_id",
 )
+# hidden: the resource type a row was made from (what `set_aside` counts it under)
+RESOURCE_TYPE = "__fhir_medication_type"
+ROW_COLUMNS = (*MEDICATION_COLUMNS, RESOURCE_TYPE)  # the columns of `MedicationMapper.rows`
 Row = tuple[object, ...]
 
 # MedicationStatement.status "not-taken": the drug was not taken; read like not-done. So is a
@@ -103,9 +107,9 @@ class MedicationMapper:
         self.deleted = False  # ... to a Medication the export records deleted
 
     def rows(self, resource: dict[str, Any]) -> list[Row]:
-        """The row of one resource for the reader; UnresolvedReference when its drug is named
-        only by a reference to a Medication the export does not hold (DeletedReference: one
-        it records deleted)."""
+        """The row of one resource for the reader (`ROW_COLUMNS`); UnresolvedReference when its
+        drug is named only by a reference to a Medication the export does not hold
+        (DeletedReference: one it records deleted)."""
         self.unresolved = self.deleted = False
         found = self.row(resource)
         kind = str(resource.get("resourceType"))
@@ -115,13 +119,16 @@ class MedicationMapper:
         _, name, rxnorm, atc = found[:4]
         if name is None and atc is None and rxnorm not in self.known_rxnorm:
             self.unmapped[(kind, UNIDENTIFIED_DRUG)] += 1
-        return [found]
+        return [(*found, kind)]
 
-    def set_aside(self, older: list[pd.DataFrame]) -> None:
-        """Take the rows of older versions (fhir_versions) out of the counts: the same judgement
-        as `rows` makes, on their canonical columns; their `KEY` is `resourceType/id`."""
-        for rows in older:
-            kinds = rows[KEY].str.partition("/")[0]
+    def set_aside(self, rows_set_aside: list[pd.DataFrame]) -> None:
+        """Take rows set aside after they were counted (of older versions, of a deleted
+        Patient) out of the counts: the same judgement as `rows` makes, on their canonical
+        columns, under their `RESOURCE_TYPE`."""
+        for rows in rows_set_aside:
+            if rows.empty:
+                continue
+            kinds = rows[RESOURCE_TYPE]
             unread = rows["drug_name"].isna() & rows["atc"].isna()
             unread &= ~rows["rxnorm"].isin(self.known_rxnorm)
             self.drug_rows.subtract(kinds.value_counts().to_dict())

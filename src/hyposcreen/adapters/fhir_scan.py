@@ -147,8 +147,6 @@ class LineReader:
             deleted = deletion_of(pseudo)
             if deleted is not None and deleted["resourceType"] in self.wanted:
                 self.builder.deletions.append(version_of(deleted))
-            elif deleted is not None and deleted["resourceType"] == "Patient":
-                self.builder.patient_deleted = True  # fhir_deleted_patients
             tally["unmapped_entry_without_resource"] += 1
             self.builder.not_relevant["entry_without_resource"] += 1
             return 1

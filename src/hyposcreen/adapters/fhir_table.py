@@ -53,7 +53,6 @@ class TableBuilder:
         self.frames: list[pd.DataFrame] = []
         self.superseded: list[pd.DataFrame] = []  # older versions' rows, hidden columns kept
         self.deletions: list[Version] = []  # the versions Bundle entries record deleted
-        self.patient_deleted = False  # a Bundle entry records a Patient's deletion
 
     def add(self, row: Row, source_file: str, source_row: str, version: Version) -> None:
         self.rows.append(row)

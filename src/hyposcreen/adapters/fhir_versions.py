@@ -46,6 +46,10 @@ TOMBSTONE = "#deleted"  # marks the stand-in resource of a deletion (`deletion_o
 Version = tuple[str | None, str | None, str | None]
 _NONE: Version = (None, None, None)
 _ETAG = re.compile(r'(?:W/)?"([^"]+)"')
+# The bytes of a Bundle entry's DELETE, as `deletion_of` reads one: the key `method` as written
+# (JSON keys are case-sensitive), its value in any letter case. The one test of a file or line
+# for deletions before parsing it (the lab pre-filter, fhir_deleted_patients).
+DELETE_ENTRY = re.compile(rb'"method"\s*:\s*"(?i:delete)"')
 _TYPE = re.compile(r"[A-Z][A-Za-z]+")
 
 

@@ -38,7 +38,7 @@ from hyposcreen.ingest.timeparse import time_in_unit
 from hyposcreen.rules import sql_engine as engine
 from hyposcreen.rules.condition_hints import snomed_hint_counts
 from hyposcreen.rules.loader import RuleSet
-from hyposcreen.rules.matching import match_conditions, match_drug_classes
+from hyposcreen.rules.matching import code_systems, conditions_of, match_drug_classes
 from hyposcreen.site_words import fold_series
 
 AFTER_WINDOW = "after_window"
@@ -184,11 +184,11 @@ def medication_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
 def diagnosis_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
     """Diagnoses' code systems, conditions, patient ids and reasons but the window's."""
     out = frame.copy(deep=False)  # copy on write: the caller's frame is never changed
-    system, condition = match_conditions(out, rules)
+    system = code_systems(out["code_system"], rules)
     whole = _whole_snomed_codes(out["code"], system)
     if whole is not None:  # a SNOMED CT code written as a decimal: matched as the whole code
         out["code"] = whole
-        system, condition = match_conditions(out, rules)
+    condition = conditions_of(system, out["code"], rules)
     known_system = system.notna().to_numpy()
     code = out["code"].astype("str").str.strip()
     no_code = (out["code"].isna() | (code == "")).to_numpy()

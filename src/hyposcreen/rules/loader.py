@@ -56,6 +56,25 @@ __all__ = [
 
 RULES_DIR = Path(__file__).resolve().parent
 HINTS_FILE = "snomed_condition_hints.csv"  # read only to warn (rules.condition_hints)
+# the columns the rules read from each code list (its header may hold more)
+_COLUMNS = {
+    "analytes.csv": (
+        "analyte",
+        "fluid",
+        "canonical_unit",
+        "urine_counterpart",
+        "plausible_low",
+        "plausible_high",
+    ),
+    "analyte_codes.csv": ("loinc", "analyte"),
+    "analyte_units.csv": ("analyte", "unit", "factor"),
+    "drug_ingredients.csv": ("ingredient", "drug_class", "atc", "rxnorm"),
+    "drug_synonyms.csv": ("synonym", "ingredients"),
+    "atc_combinations.csv": ("atc_prefix", "drug_classes"),
+    "condition_codes.csv": ("condition", "code_system", "code", "match"),
+    "lab_dictionary.csv": ("local_name", "analyte"),
+    HINTS_FILE: ("condition", "code"),
+}
 _COMPARATORS = {"<", "<=", ">", ">="}
 _LEVELS = {"mild", "moderate", "severe"}
 
@@ -66,6 +85,11 @@ def _number(text: str) -> float:
         numerator, denominator = text.split("/", 1)
         return float(Fraction(numerator) / Fraction(denominator))
     return float(text)
+
+
+def _read(directory: Path, name: str) -> list[dict[str, str]]:
+    """The rows of the code list `name` of `directory`, its header checked (`_COLUMNS`)."""
+    return read_rules_csv(directory / name, _COLUMNS[name])
 
 
 def _require(mapping: dict[str, Any], key: str, where: str) -> Any:
@@ -125,11 +149,10 @@ def load_rules(directory: Path | None = None) -> RuleSet:
             f"Rules folder {directory} has {kind} {missing}: a --rules folder holds rules.yaml and "
             "every code list of the packaged rules (copy src/hyposcreen/rules whole, then edit)."
         ) from exc
-    except KeyError as exc:  # a code list's column or a rules.yaml key the rules read
+    except KeyError as exc:  # a rules.yaml key (a code list's header is checked as read)
         raise ConfigError(
-            f"Rules folder {directory}: no {exc.args[0]!r} where the rules read it (a code "
-            "list's header or rules.yaml edited?): each file keeps the columns and keys of "
-            "the packaged rules' copy."
+            f"Rules file {directory / 'rules.yaml'}: no key {exc.args[0]!r} where the rules "
+            "read it (edited?): it keeps the keys of the packaged rules' copy."
         ) from exc
     except ValueError as exc:  # a number in a code list that does not read as one
         raise ConfigError(
@@ -154,22 +177,20 @@ def _load_rules(directory: Path) -> RuleSet:
             plausible_low=float(row["plausible_low"]) if row["plausible_low"] else None,
             plausible_high=float(row["plausible_high"]) if row["plausible_high"] else None,
         )
-        for row in read_rules_csv(directory / "analytes.csv")
+        for row in _read(directory, "analytes.csv")
     }
-    loinc_to_analyte = {
-        r["loinc"]: r["analyte"] for r in read_rules_csv(directory / "analyte_codes.csv")
-    }
+    loinc_to_analyte = {r["loinc"]: r["analyte"] for r in _read(directory, "analyte_codes.csv")}
     unit_factors = {
         (r["analyte"], normalize_unit(r["unit"])): _number(r["factor"])
-        for r in read_rules_csv(directory / "analyte_units.csv")
+        for r in _read(directory, "analyte_units.csv")
     }
     ingredients = {
         r["ingredient"]: Ingredient(r["ingredient"], r["drug_class"], r["atc"], r["rxnorm"] or None)
-        for r in read_rules_csv(directory / "drug_ingredients.csv")
+        for r in _read(directory, "drug_ingredients.csv")
     }
     synonyms = {
         r["synonym"].lower(): tuple(i.strip() for i in r["ingredients"].split(";"))
-        for r in read_rules_csv(directory / "drug_synonyms.csv")
+        for r in _read(directory, "drug_synonyms.csv")
     }
     for synonym, targets in synonyms.items():
         unknown = [t for t in targets if t not in ingredients]
@@ -179,15 +200,15 @@ def _load_rules(directory: Path) -> RuleSet:
             )
     atc_combinations = {
         r["atc_prefix"].upper(): tuple(c.strip() for c in r["drug_classes"].split(";"))
-        for r in read_rules_csv(directory / "atc_combinations.csv")
+        for r in _read(directory, "atc_combinations.csv")
     }
     condition_codes = tuple(
         ConditionCode(r["condition"], r["code_system"], normalize_code(r["code"]), r["match"])
-        for r in read_rules_csv(directory / "condition_codes.csv")
+        for r in _read(directory, "condition_codes.csv")
     )
     lab_dictionary = {
         normalize_label(r["local_name"]): r["analyte"]
-        for r in read_rules_csv(directory / "lab_dictionary.csv")
+        for r in _read(directory, "lab_dictionary.csv")
     }
     aliases: dict[str, str] = {}
     for system, names in raw["code_systems"].items():
@@ -239,9 +260,7 @@ def _condition_hints(directory: Path, conditions: dict[str, ConditionRule]) -> d
     folder made before it was shipped), of the conditions the site's rules define."""
     own = (directory / HINTS_FILE).exists()
     path = (directory if own else RULES_DIR) / HINTS_FILE
-    rows = read_rules_csv(path)
-    if rows and not {"condition", "code"} <= rows[0].keys():
-        raise ConfigError(f"Rules file {path}: its header names no condition and code columns.")
+    rows = read_rules_csv(path, _COLUMNS[HINTS_FILE])
     if any(not r["code"] for r in rows):
         raise ConfigError(f"Rules file {path}: a row has no code.")
     unknown = sorted({r["condition"] for r in rows} - set(conditions))

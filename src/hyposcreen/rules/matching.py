@@ -189,14 +189,23 @@ def condition_for_code(system: str | None, code: str | None, rules: RuleSet) -> 
     return None
 
 
-def match_conditions(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.Series, pd.Series]:
-    """(canonical code system or None, condition or None) for each diagnosis row."""
-    system = map_distinct(frame["code_system"], lambda s: normalize_code_system(s, rules))
-    pair = system.astype("str") + "\x1f" + frame["code"].astype("str")
+def code_systems(systems: pd.Series, rules: RuleSet) -> pd.Series:
+    """The canonical code system (or None) of each diagnosis row's `code_system`."""
+    return map_distinct(systems, lambda s: normalize_code_system(s, rules))
+
+
+def conditions_of(system: pd.Series, codes: pd.Series, rules: RuleSet) -> pd.Series:
+    """The condition (or None) each row's code stands for in its canonical `system`."""
+    pair = system.astype("str") + "\x1f" + codes.astype("str")
 
     def _lookup(key: str) -> str | None:
         sys_name, _, code = key.partition("\x1f")
         return condition_for_code(None if sys_name in ("None", "nan") else sys_name, code, rules)
 
-    condition = map_distinct(pair, _lookup)
-    return system, condition
+    return map_distinct(pair, _lookup)
+
+
+def match_conditions(frame: pd.DataFrame, rules: RuleSet) -> tuple[pd.Series, pd.Series]:
+    """(canonical code system or None, condition or None) for each diagnosis row."""
+    system = code_systems(frame["code_system"], rules)
+    return system, conditions_of(system, frame["code"], rules)

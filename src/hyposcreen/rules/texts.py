@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from hyposcreen.errors import ConfigError
@@ -25,15 +26,20 @@ def normalize_label(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower())
 
 
-def read_rules_csv(path: Path) -> list[dict[str, str]]:
-    """A rules CSV as rows of trimmed text (a ConfigError when it is not UTF-8 or a row has
-    more fields than its header; a byte-order mark, as Excel's "CSV UTF-8" writes, is no part
-    of its first column's name)."""
+def read_rules_csv(path: Path, columns: Sequence[str] = ()) -> list[dict[str, str]]:
+    """A rules CSV as rows of trimmed text (a ConfigError when it is not UTF-8, its header
+    lacks one of the `columns` the rules read from it, or a row has more fields than its
+    header; a byte-order mark, as Excel's "CSV UTF-8" writes, is no part of its first column's
+    name)."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         try:
-            rows = list(csv.DictReader(handle))
+            reader = csv.DictReader(handle)
+            header = list(reader.fieldnames or ())
+            rows = list(reader)
         except UnicodeDecodeError as exc:
             raise not_utf8(path) from exc
+    if lacking := [c for c in columns if c not in header]:
+        raise header_error(path, header, lacking, columns)
     for number, row in enumerate(rows, start=2):
         if None in row:  # more fields than the header names (a column dropped from it)
             raise ConfigError(
@@ -41,6 +47,19 @@ def read_rules_csv(path: Path) -> list[dict[str, str]]:
                 "(a column dropped from the header, or a comma in an unquoted value)."
             )
     return [{k: (v or "").strip() for k, v in row.items()} for row in rows]
+
+
+def header_error(
+    path: Path, header: Sequence[str], lacking: Sequence[str], columns: Sequence[str]
+) -> ConfigError:
+    """The one message of a rules CSV whose header lacks columns the rules read: the file, the
+    columns lacking, the header found and the columns expected (exit 2)."""
+    found = ",".join(header) if header else "nothing (an empty file)"
+    return ConfigError(
+        f"Rules file {path} has no column {', '.join(repr(c) for c in lacking)} (its header "
+        f"row was edited?): its header reads {found}; the rules read the columns "
+        f"{','.join(columns)}. Keep the columns of the packaged rules' copy."
+    )
 
 
 def not_utf8(path: Path) -> ConfigError:
