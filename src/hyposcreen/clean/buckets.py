@@ -61,11 +61,18 @@ def specimen_ids(specimen_id: pd.Series, used: np.ndarray) -> pd.Series:
     blank id (spaces from a CHAR column, an empty string in a Parquet text column) names no
     specimen, so it pairs no glucose (spec §4) and does not count as a specimen id when a
     duplicate is chosen. The other rows keep their ids as read (the quarantine shows them);
-    typed numbers, which are never blank, are returned as they are."""
+    typed numbers, which are never blank, and ids that need no change are returned as they
+    are (the usual extract: no copy of the column)."""
     if not (pd.api.types.is_string_dtype(specimen_id.dtype) or specimen_id.dtype == object):
         return specimen_id
-    stripped, blank, _ = patient_codes(specimen_id)
-    return stripped.where(~blank).where(used, specimen_id)
+    ids = engine.text_array(specimen_id)
+    trimmed = pc.utf8_trim_whitespace(_visible(ids))
+    blank = pc.equal(trimmed, "").fill_null(False)
+    changed = pc.or_(pc.not_equal(trimmed, ids).fill_null(False), blank)
+    if not pc.any(pc.and_(changed, pa.array(used))).as_py():
+        return specimen_id
+    cleaned = pd.Series(pd.array(trimmed, dtype="str"), index=specimen_id.index)
+    return cleaned.mask(blank.to_numpy(zero_copy_only=False)).where(used, specimen_id)
 
 
 def _visible(ids: pa.Array) -> pa.Array:
