@@ -55,6 +55,26 @@ def patient_codes(patient_id: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndar
     return texts.set_axis(patient_id.index), missing, key
 
 
+def specimen_ids(specimen_id: pd.Series, used: np.ndarray) -> pd.Series:
+    """The specimen ids of the `used` rows compared as patient ids are (`patient_codes`:
+    without surrounding spaces or invisible characters) and none where that leaves nothing: a
+    blank id (spaces from a CHAR column, an empty string in a Parquet text column) names no
+    specimen, so it pairs no glucose (spec §4) and does not count as a specimen id when a
+    duplicate is chosen. The other rows keep their ids as read (the quarantine shows them);
+    typed numbers, which are never blank, and ids that need no change are returned as they
+    are (the usual extract: no copy of the column)."""
+    if not (pd.api.types.is_string_dtype(specimen_id.dtype) or specimen_id.dtype == object):
+        return specimen_id
+    ids = engine.text_array(specimen_id)
+    trimmed = pc.utf8_trim_whitespace(_visible(ids))
+    blank = pc.equal(trimmed, "").fill_null(False)
+    changed = pc.or_(pc.not_equal(trimmed, ids).fill_null(False), blank)
+    if not pc.any(pc.and_(changed, pa.array(used))).as_py():
+        return specimen_id
+    cleaned = pd.Series(pd.array(trimmed, dtype="str"), index=specimen_id.index)
+    return cleaned.mask(blank.to_numpy(zero_copy_only=False)).where(used, specimen_id)
+
+
 def _visible(ids: pa.Array) -> pa.Array:
     """`ids` without the invisible characters (searched only when an id holds a NUL or is not
     ASCII: a usual extract's ids are returned as they are)."""

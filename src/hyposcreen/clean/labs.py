@@ -17,7 +17,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hyposcreen.clean.buckets import DUPLICATE, QUARANTINED, USED, malformed_reasons, patient_codes
+from hyposcreen.clean.buckets import (
+    DUPLICATE,
+    QUARANTINED,
+    USED,
+    malformed_reasons,
+    patient_codes,
+    specimen_ids,
+)
 from hyposcreen.clean.lab_sql import JUDGE_SQL, OPTIONAL, PROBLEMS, duplicates_sql
 from hyposcreen.ingest.clock_folds import second_marks
 from hyposcreen.ingest.values import decimal_comma_text, parse_values
@@ -115,6 +122,8 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet, decimal: str = ".") -> pd.Da
     problem = engine.in_row_order(judged, "problem", length, fill=0)
     canonical = engine.in_row_order(judged, "canonical", length)
     used = problem == 0
+    if "specimen_id" in out.columns:
+        out["specimen_id"] = specimen_ids(out["specimen_id"], used)
     duplicate = duplicate_rows(out, patient_code, canonical, used, value_codes, coded, texts)
 
     reason = np.array([np.nan, *PROBLEMS[1:]], dtype=object)[problem.astype("int64")]

@@ -28,7 +28,11 @@ COLUMN_NOTES: dict[tuple[str, str], tuple[str, str]] = {
         "hyphen, a minus sign) reads as `-`",
     ),
     ("labs", "lab_name"): ("Sodium", "local test name (lab_dictionary.csv, site mapping)"),
-    ("labs", "specimen_id"): ("S001-01", "the specimen's identifier"),
+    ("labs", "specimen_id"): (
+        "S001-01",
+        "the specimen's identifier: its glucose corrects its sodium (compared without surrounding "
+        "spaces; a blank one is none)",
+    ),
     ("labs", "result_time"): ("2026-11-20T07:10:00", "when the result was reported"),
     ("labs", "value"): ("135.0", "the value when the source already parsed it"),
     ("labs", "ref_low"): ("135", "lower reference limit as reported"),
