@@ -51,6 +51,9 @@ def test_ingredient_name_matches_case_insensitively_with_strengths(
         ("Uniretic", {"thiazide_diuretic"}),
         ("Furoscix 80 mg/10 mL", {"loop_diuretic"}),
         ("RemeronSolTab 15 mg", {"other_antidepressant"}),
+        # the intravenous salt of ethacrynic acid, by its USP name and by its brand
+        ("Ethacrynate Sodium 50 mg/vial", {"loop_diuretic"}),
+        ("Sodium Edecrin 50 mg", {"loop_diuretic"}),
     ],
 )
 def test_brand_and_abbreviation_synonyms_match(name: str, expected: set[str]) -> None:
