@@ -23,6 +23,13 @@ def arrow_text(values: pd.Series) -> pa.Array:
     return text.cast(pa.large_string())
 
 
+def text_on_every_row(count: int, text: str) -> pd.api.extensions.ExtensionArray:
+    """`text` on each of `count` rows as pandas' Arrow text (the `str` dtype), repeated in
+    Arrow at once (no Python string per row)."""
+    repeated = pa.repeat(pa.scalar(text, pa.large_string()), count)
+    return pd.arrays.ArrowStringArray(repeated, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
 def is_listed(ids: pd.Series, listed: pd.Series) -> np.ndarray:
     """`ids.isin(listed)` for columns of text ids (Arrow's hash lookup: pandas' isin of Arrow
     text makes a scalar of every listed id); any other kind of id through pandas."""

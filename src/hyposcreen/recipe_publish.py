@@ -36,7 +36,7 @@ from hyposcreen.report.evidence import evidence_for_csv
 from hyposcreen.report.folders import publish_folder, published_paths
 from hyposcreen.report.manifest import build_manifest, compute_run_id
 from hyposcreen.report.patient_identifiers import conflicting_identifiers
-from hyposcreen.report.quarantine import SODIUM_NUMBER
+from hyposcreen.report.quarantine import for_csv as quarantine_for_csv
 from hyposcreen.report.review_list import build_review_list, evidence_table, to_text
 from hyposcreen.report.review_page import PageInfo, write_review_views
 from hyposcreen.report.writers import synced_together, write_csv, write_json, write_parquet
@@ -93,6 +93,7 @@ def write_results(
             patients,
             ctx.mapping.allow_identifiers,
             evidence,
+            ctx.mapping.timezone,
         )
         if ctx.mapping.allow_identifiers and patients is not None:
             warnings += conflicting_identifiers(
@@ -104,11 +105,11 @@ def write_results(
         review_csv = write_csv(out / "review_list.csv", to_text(review))
         write_parquet(out / "review_list.parquet", review)
         evidence = evidence.loc[is_listed(evidence["patient_id"], review["patient_id"])]
-        write_csv(out / "evidence.csv", evidence_for_csv(evidence))
+        write_csv(out / "evidence.csv", evidence_for_csv(evidence, ctx.mapping.timezone))
         info = page_info(ctx, run_id, warnings, coverage)
         between_writers()  # what the list, its contract and the CSVs left, before the views
         write_review_views(out, review, result.sodium_results, evidence, info)
-        written = quarantine.drop(columns=[SODIUM_NUMBER], errors="ignore")  # never written
+        written = quarantine_for_csv(quarantine, ctx.mapping.timezone)
         write_csv(out / "quarantine.csv", written, blocks_by="table")  # same rows nightly
         write_csv(out / "coverage.csv", coverage_for_csv(coverage))
         contract = contract_of()

@@ -40,6 +40,7 @@ HEADERS = {
     "previously_listed": "Previously listed",
     "last_reviewed": "Last reviewed",
     "possibly_spurious": "Possibly spurious result",
+    "time_zone": "Time zone",
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hyposcreen.arrow_columns import holds_arrow_text
+from hyposcreen.arrow_columns import holds_arrow_text, text_on_every_row
 from hyposcreen.ingest.clock_folds import offset_column, time_offsets
 from hyposcreen.report.display import clinical_value
 from hyposcreen.report.evidence_arrays import (
@@ -34,15 +34,17 @@ def iso(values: pd.Series, offsets: np.ndarray | None = None) -> pd.Series:
     return pd.Series(with_offsets(text.to_numpy(dtype=object), offsets), index=values.index)
 
 
-def evidence_for_csv(evidence: pd.DataFrame) -> pd.DataFrame:
+def evidence_for_csv(evidence: pd.DataFrame, timezone: str = "UTC") -> pd.DataFrame:
     """evidence.csv's rows: the time as text ('2026-05-12 09:00:00'), one in an hour the
-    clocks repeat with the UTC offset of its instant ('2026-10-25 02:30:00+01:00')."""
+    clocks repeat with the UTC offset of its instant ('2026-10-25 02:30:00+01:00'), then
+    `time_zone`: the site's zone those wall times are in (`timezone`, on every row)."""
     time = evidence["time"].astype("str")
     offsets = time_offsets(evidence, "time")
-    if offsets is None:
-        return evidence.assign(time=time).drop(columns=offset_column("time"), errors="ignore")
-    shown = with_offsets(time.to_numpy(dtype=object), offsets)
-    return evidence.assign(time=shown).drop(columns=offset_column("time"))
+    if offsets is not None:
+        time = with_offsets(time.to_numpy(dtype=object), offsets)
+    zone = text_on_every_row(len(evidence), timezone)
+    shown = evidence.drop(columns=offset_column("time"), errors="ignore")
+    return shown.assign(time=time, time_zone=zone)
 
 
 def one_decimal(values: pd.Series) -> pd.Series:

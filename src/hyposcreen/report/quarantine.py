@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hyposcreen.arrow_columns import text_on_every_row
 from hyposcreen.clean import QUARANTINED
 from hyposcreen.clean.labs import read_numbers
 from hyposcreen.ingest.canonical import SCHEMAS
@@ -178,6 +179,14 @@ def in_table_order(parts: dict[str, pd.DataFrame]) -> pd.DataFrame:
     if not shown:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
     return pd.concat(shown, ignore_index=True)
+
+
+def for_csv(quarantine: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """quarantine.csv's rows: the file's columns (`SODIUM_NUMBER` is never written), then
+    `time_zone` on every row: the site's zone (`timezone`), in which a naive time in `original`
+    is read and into which a time typed with its zone was written (spec §11)."""
+    written = quarantine.drop(columns=[SODIUM_NUMBER], errors="ignore")
+    return written.assign(time_zone=text_on_every_row(len(written), timezone))
 
 
 def _sort_codes(values: pd.Series) -> np.ndarray:

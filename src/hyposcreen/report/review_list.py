@@ -76,8 +76,10 @@ EXTRA_COLUMNS = [
     "last_reviewed",  # latest clinician review recorded with `hyposcreen reviewed`
 ]
 IDENTIFIER_COLUMNS = ["mrn", "name", "unit"]
-# added after the identifier columns so every earlier column keeps its position
-LATE_COLUMNS = ["possibly_spurious"]  # "index" | "overcorrection_pair" | both | ""
+# added after the identifier columns so every earlier column keeps its position:
+# possibly_spurious ("index" | "overcorrection_pair" | both | ""), then time_zone (the site's
+# IANA zone, e.g. "Europe/Berlin", on every row: the zone of the list's site-local times, spec §11)
+LATE_COLUMNS = ["possibly_spurious", "time_zone"]
 TIER_NAMES = {1: "urgent", 2: "soon", 3: "routine"}
 DISCLAIMER = (
     "This list supports clinical review of laboratory results. It is not an order set and does "
@@ -104,9 +106,11 @@ def build_review_list(
     patients: pd.DataFrame | None = None,
     allow_identifiers: bool = False,
     evidence: pd.DataFrame | None = None,
+    timezone: str = "UTC",
 ) -> pd.DataFrame:
     """The review list as typed columns (parquet); `to_text` renders it for CSV. `evidence`:
-    `evidence_table(result)` when the caller has it already."""
+    `evidence_table(result)` when the caller has it already; `timezone`: the site's, in which
+    the list's times are wall times (named in the `time_zone` column)."""
     identified = allow_identifiers and patients is not None and not patients.empty
     listed = result.cases["listed"]
     if listed.dtype == bool:  # the listed cases' rows taken at once (no index to align)
@@ -158,11 +162,13 @@ def build_review_list(
     }
     if not identified:
         columns["possibly_spurious"] = _text_or_blank(cases, "possibly_spurious")
+        columns["time_zone"] = _every(len(cases), timezone)
         return _with_offsets(pd.DataFrame(columns), cases)
     review = pd.DataFrame(columns)
     assert patients is not None
     _add_identifiers(review, patients)
     review["possibly_spurious"] = _text_or_blank(cases, "possibly_spurious").to_numpy()
+    review["time_zone"] = _every(len(cases), timezone)
     return _with_offsets(review, cases)
 
 
