@@ -7,9 +7,11 @@ to exit, interpreter start included, peak RSS):
 2. the backfill of every night of the period: `--backfill <first> <last>` (the input read once
    and cut per night: `hyposcreen.recipe_read`).
 
-It prints both walls, their ratio (target: backfill ≤ 2 × the window) and the backfill's mean
-seconds per night by step (from each night's run_manifest.json timings; the first night's
-read_* steps are the shared read), and writes bench/results/backfill-<data>.json.
+It prints both walls and CPU times (the run's own user+sys, and its contracts worker's,
+sampled), their ratio (target: backfill ≤ 2 × the window), the backfill's mean seconds per night
+by step (from each night's run_manifest.json timings; the first night's read_* steps are the
+shared read) and the load average before and after, and writes
+bench/results/backfill-<data>.json.
 
     .venv/bin/python bench/backfill_bench.py --input bench/data/1m-parquet
     .venv/bin/python bench/backfill_bench.py --lab-rows 1000000   # generates bench/data/1m-parquet
@@ -49,6 +51,8 @@ def _measure(command: list[str], name: str, out_dir: Path, timeout_s: float) -> 
         shutil.rmtree(out_dir)  # never read a stale manifest
     run = run_measured(command, name, timeout_s, build_pipeline_env())
     result: dict[str, Any] = {"wall_s": round(run.wall_s, 2), "peak_rss_mb": round(run.peak_rss_mb)}
+    result["cpu_s"] = round(run.cpu_s, 2)  # the run's own user+sys
+    result["worker_cpu_s"] = round(run.children_cpu_s, 2)  # its contracts worker's, sampled
     result["exit"] = run.returncode
     if run.timed_out or run.returncode not in (0, 4):  # 4: screened with warnings
         result["error"] = read_tail(run.stderr_path)
@@ -80,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     data = data.resolve()
     end = (date.fromisoformat(args.last) + timedelta(days=1)).isoformat()
     out = RESULTS_DIR / f"backfill-{data.name}"
+    load_before = os.getloadavg()
     one = _measure(
         _cli(data, out / "window", "--window-start", f"{args.first}T00:00:00",
              "--window-end", f"{end}T00:00:00"),
@@ -100,17 +105,25 @@ def main(argv: list[str] | None = None) -> int:
         "ratio": round(ratio, 2),
         "target_ratio": TARGET_RATIO,
         "met": None if failed else ratio <= TARGET_RATIO,
+        "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in load],
         "machine": describe_machine(),
     }
     (RESULTS_DIR / f"backfill-{data.name}.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"data {data.relative_to(REPO_DIR) if data.is_relative_to(REPO_DIR) else data}")
-    print(f"one window {args.first}..{args.last}: {one['wall_s']:.1f} s wall (exit {one['exit']})")
-    print(f"backfill of {nights.get('windows', '?')} nights: {nights['wall_s']:.1f} s wall")
+    print(
+        f"one window {args.first}..{args.last}: {one['wall_s']:.1f} s wall (exit {one['exit']}), "
+        f"CPU {one['cpu_s']:.2f} s + worker {one['worker_cpu_s']:.2f} s"
+    )
+    print(
+        f"backfill of {nights.get('windows', '?')} nights: {nights['wall_s']:.1f} s wall, "
+        f"CPU {nights['cpu_s']:.2f} s + worker {nights['worker_cpu_s']:.2f} s"
+    )
     print(
         f"ratio {ratio:.2f} (target <= {TARGET_RATIO:g}: {'met' if summary['met'] else 'missed'})"
     )
     print(f"backfill mean s per night by step: {nights.get('mean_step_s')}")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in load)}")
     for run in (one, nights):
         if "error" in run:

@@ -36,6 +36,9 @@ class ProcessRun:
     strays_stopped: bool  # the child left processes of its session running; we stopped them
     stdout_path: str
     stderr_path: str
+    cpu_s: float = 0.0  # user+sys of the process itself (and of children it waited for)
+    children_cpu_s: float = 0.0  # user+sys of the processes it left running (sampled, e.g. a
+    # contracts worker it does not wait for), as last seen
 
     @property
     def peak_rss_mb(self) -> float:
@@ -48,8 +51,9 @@ class ProcessRun:
         return self.returncode == 0 and not self.timed_out
 
 
-def sample_tree_rss(pid: int) -> int:
-    """Return the summed RSS in bytes of a process and all its descendants (0 if gone)."""
+def sample_tree_rss(pid: int, children_cpu: dict[int, float] | None = None) -> int:
+    """Return the summed RSS in bytes of a process and all its descendants (0 if gone);
+    `children_cpu` gets each descendant's user+sys seconds so far, by pid."""
     try:
         root = psutil.Process(pid)
         processes = [root, *root.children(recursive=True)]
@@ -59,6 +63,9 @@ def sample_tree_rss(pid: int) -> int:
     for process in processes:
         try:
             total += process.memory_info().rss
+            if children_cpu is not None and process is not root:
+                times = process.cpu_times()
+                children_cpu[process.pid] = times.user + times.system
         except psutil.Error:
             continue
     return total
@@ -96,13 +103,14 @@ def run_measured(
             command, cwd=REPO_DIR, env=env, stdout=out, stderr=err, start_new_session=True
         )
         tree_peak, next_sample, timed_out = 0, 0.0, False
+        children_cpu: dict[int, float] = {}
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             now = time.perf_counter()
             if pid == proc.pid:
                 break
             if now >= next_sample:
-                tree_peak = max(tree_peak, sample_tree_rss(proc.pid))
+                tree_peak = max(tree_peak, sample_tree_rss(proc.pid, children_cpu))
                 next_sample = now + POLL_RSS_S
             if not timed_out and now - started > timeout_s:
                 timed_out = True
@@ -121,6 +129,8 @@ def run_measured(
         strays_stopped=strays,
         stdout_path=str(stdout_path.relative_to(REPO_DIR)),
         stderr_path=str(stderr_path.relative_to(REPO_DIR)),
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        children_cpu_s=sum(children_cpu.values()),
     )
 
 

@@ -1,17 +1,27 @@
 """The output writers' file handling: files written inside `synced_together` have the bytes,
 names and modes of files written one at a time, are all on disk when the block ends, and a
-failure inside the block is the one reported."""
+failure inside the block is the one reported; inside `one_fsync_thread` (a loop of windows)
+the blocks share one fsync thread."""
 
 from __future__ import annotations
 
+import os
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from hyposcreen.report.writers import synced_together, write_atomic, write_csv, write_json
+from hyposcreen.report import writers
+from hyposcreen.report.writers import (
+    one_fsync_thread,
+    synced_together,
+    write_atomic,
+    write_csv,
+    write_json,
+)
 
 
 def _frame() -> pd.DataFrame:
@@ -65,4 +75,30 @@ def test_a_failure_inside_the_block_is_reported_as_it_is(tmp_path: Path) -> None
         write_atomic(tmp_path / "second.html", _fail)
     assert (tmp_path / "first.json").read_text(encoding="utf-8") == '{\n  "ok": true\n}\n'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["first.json"]
+    assert _fsync_threads() == []
+
+
+def test_blocks_in_one_fsync_thread_share_it_and_still_wait_for_their_fsyncs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loop of windows: each night's block sends its fsyncs to the same thread (none started
+    per block) and still ends only once they have ended; the thread ends with the loop."""
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def slow_fsync(descriptor: int) -> None:
+        time.sleep(0.05)
+        real_fsync(descriptor)
+        synced.append(descriptor)
+
+    monkeypatch.setattr(writers.os, "fsync", slow_fsync)
+    threads: set[int | None] = set()
+    with one_fsync_thread():
+        for night in range(3):
+            with synced_together():
+                for number in range(2):
+                    write_json(tmp_path / f"night{night}-{number}.json", {"number": number})
+            assert len(synced) == 2 * (night + 1)  # this night's files are on disk
+            threads.update(t.ident for t in _fsync_threads())
+    assert len(threads) == 1
     assert _fsync_threads() == []

@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -35,10 +35,14 @@ SYNC_LATER_MAX_BYTES = 8 << 20
 
 
 class _PendingSyncs:
-    """The fsyncs of the files written inside one `synced_together` block, on one thread."""
+    """The fsyncs of the files written inside one `synced_together` block, on one thread: the
+    block's own, or the one a loop of windows shares (`one_fsync_thread`)."""
 
     def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyposcreen-fsync")
+        self._shared = _SHARED_THREAD.get()
+        self._pool = self._shared or ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="hyposcreen-fsync"
+        )
         self._futures: list[Future[None]] = []
 
     def add(self, handle: BinaryIO) -> None:
@@ -46,11 +50,37 @@ class _PendingSyncs:
 
     def wait(self, raise_errors: bool = True) -> None:
         """Every pending fsync done (then the first failure raised, if asked)."""
-        self._pool.shutdown(wait=True)
+        if self._shared is None:
+            self._pool.shutdown(wait=True)
+        else:
+            wait(self._futures)
         failures = [f.exception() for f in self._futures]
         first = next((failure for failure in failures if failure is not None), None)
         if raise_errors and first is not None:
             raise first
+
+
+_SHARED_THREAD: ContextVar[ThreadPoolExecutor | None] = ContextVar(
+    "hyposcreen_fsync_thread", default=None
+)
+
+
+@contextmanager
+def one_fsync_thread() -> Iterator[None]:
+    """Every `synced_together` block in this one sends its fsyncs to the same thread, started
+    with the first and ended when this ends: a loop of windows publishes a folder a night, and
+    on a busy machine a thread started per folder kept the run waiting until the system first
+    ran it."""
+    if _SHARED_THREAD.get() is not None:
+        yield
+        return
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyposcreen-fsync")
+    token = _SHARED_THREAD.set(pool)
+    try:
+        yield
+    finally:
+        _SHARED_THREAD.reset(token)
+        pool.shutdown(wait=True)
 
 
 _PENDING: ContextVar[_PendingSyncs | None] = ContextVar("hyposcreen_pending_syncs", default=None)

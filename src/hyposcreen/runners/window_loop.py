@@ -243,15 +243,17 @@ def screen_windows(
     """Screen each window with `screen_window`; its outcomes in window order. Several windows
     reuse a contract result whose table, suite and view are those of the window before
     (validate.context.remembering_results), and quarantine.csv's blocks of rows whose content is
-    that of the window before (report.csv_blocks). With `ahead`, each window but the last
-    reads the next ones ahead while it publishes (ReadAhead)."""
+    that of the window before (report.csv_blocks), and their outputs' fsyncs share one thread
+    (report.writers.one_fsync_thread). With `ahead`, each window but the last reads the next
+    ones ahead while it publishes (ReadAhead)."""
     from hyposcreen.report.csv_blocks import remembering_blocks
+    from hyposcreen.report.writers import one_fsync_thread
     from hyposcreen.validate.context import remembering_results
 
     with heap_set_aside():
         if len(windows) < 2:
             return _each_window(windows, settings_for, screen_window, on_failure, progress)
-        with remembering_results(), remembering_blocks():
+        with remembering_results(), remembering_blocks(), one_fsync_thread():
             try:
                 return _each_window(
                     windows, settings_for, screen_window, on_failure, progress, ahead
