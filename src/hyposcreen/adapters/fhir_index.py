@@ -12,7 +12,8 @@ wherever each version stands in the files; versions that cannot be ordered, or t
 one met last. A Bundle entry recording a deletion (`fhir_versions.deletion_of`) known to be
 newer than every version met, before or after it, takes the resource out of the index (a
 deleted Medication names no drug); one that cannot be ordered against them, or ties, removes
-nothing.
+nothing: once two versions met cannot be ordered (one without a version, one of another kind),
+no deletion of that resource, met before or after, removes it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ from hyposcreen.adapters.fhir_versions import TOMBSTONE, deletion_of, version_of
 from hyposcreen.rules.loader import load_source_map
 
 # id -> (versionId, lastUpdated) indexed, or of the deletion that took it out of the index
-Versions = dict[str, tuple[str | None, str | None]]
+Version = tuple[str | None, str | None]
+Versions = dict[str, Version]
+# held for an id whose versions met cannot all be ordered (keep_latest)
+UNORDERED: tuple[None, None] = (None, None)
 
 # code systems whose codes (and, on a Medication, identifier values) are the drug's name as
 # written (MIMIC-IV on FHIR's medication-name: the prescriptions drug, the emar medication)
@@ -95,24 +99,43 @@ def keep_latest(
 ) -> None:
     """Index `resource` under `rid` unless the version held there (indexed, or deleted) is known
     to be newer; a deletion (`TOMBSTONE`) known to be newer than the version held, or met
-    first, takes `rid` out of the index (module text)."""
+    first, takes `rid` out of the index (module text). Once two versions of `rid` met cannot be
+    ordered (one has no version, or one of another kind), `rid` is held `UNORDERED`: no
+    deletion is known to be newer than every version, whatever is met later."""
     version = version_of(resource)[1:]
-    if rid in versions and _newer(versions.get(rid), version):
+    held = versions.get(rid)
+    if held is not None and _newer(held, version):
         return
     if resource.get(TOMBSTONE):
-        newer = rid not in found or (rid in versions and _newer(version, versions[rid]))
+        newer = rid not in found or (held is not None and _newer(version, held))
         if version != (None, None) and newer:
             found.pop(rid, None)
             versions[rid] = version
         return
+    met_before = rid in found or held is not None
     found[rid] = entry(resource)
-    if version == (None, None):
+    if held == UNORDERED or (met_before and not _ordered(held, version)):
+        versions[rid] = UNORDERED
+    elif version == (None, None):
         versions.pop(rid, None)
     else:
         versions[rid] = version
 
 
-def _newer(held: tuple[str | None, str | None] | None, met: tuple[str | None, str | None]) -> bool:
+def _ordered(held: Version | None, met: Version) -> bool:
+    """Whether two versions can be ordered: both numeric versionIds, or both lastUpdated
+    instants."""
+    return held is not None and (
+        all(pd.notna(pd.to_numeric(v[0], errors="coerce")) for v in (held, met))
+        or all(pd.notna(_instant(v[1])) for v in (held, met))
+    )
+
+
+def _instant(text: str | None) -> Any:
+    return pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+
+
+def _newer(held: Version | None, met: Version) -> bool:
     """Whether the version held is newer than one met after it: both numeric versionIds, else
     both lastUpdated instants (UTC)."""
     if held is None:
@@ -120,9 +143,7 @@ def _newer(held: tuple[str | None, str | None] | None, met: tuple[str | None, st
     held_id, met_id = (pd.to_numeric(v[0], errors="coerce") for v in (held, met))
     if pd.notna(held_id) and pd.notna(met_id):
         return bool(held_id > met_id)
-    held_at, met_at = (
-        pd.to_datetime(v[1], utc=True, errors="coerce", format="ISO8601") for v in (held, met)
-    )
+    held_at, met_at = (_instant(v[1]) for v in (held, met))
     return bool(pd.notna(held_at) and pd.notna(met_at) and held_at > met_at)
 
 

@@ -1,0 +1,56 @@
+"""A Patient's deletion sets its records aside only when it is known to be newer than every
+version of that Patient the export holds, wherever each stands in the files.
+
+Before, the look-up of deleted Patients compared each version met with the one held before
+it only: a Patient written with `meta.lastUpdated` alone (or with no `meta`), beside a
+`_history` Bundle holding its version 1 and the DELETE of version 2, was forgotten once
+version 1 was met, so the DELETE counted as newest; the patient's sodium of 118 was set aside
+`deleted_patient` while the patients table (which orders all versions at once) still held
+the patient. Now such versions make the deletion unordered: the sodium is screened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from tests.helpers import RULES, WINDOW
+
+from fhir_generators import observation, quantity
+from hyposcreen.adapters import fhir
+
+TIME = "2026-11-20T05:00:00Z"
+HISTORY = {
+    "resourceType": "Bundle",
+    "type": "history",
+    "entry": [
+        {"resource": {"resourceType": "Patient", "id": "P1", "meta": {"versionId": "1"}}},
+        {
+            "request": {"method": "DELETE", "url": "Patient/P1/_history/2"},
+            "response": {"etag": 'W/"2"'},
+        },
+    ],
+}
+
+
+def _lines(path: Path, *resources: dict) -> None:
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in resources))
+
+
+@pytest.mark.parametrize("meta", [{"lastUpdated": "2026-11-21T08:00:00Z"}, None])
+@pytest.mark.parametrize("history_first", [True, False])
+def test_a_deletion_unordered_against_one_version_sets_nothing_aside(
+    tmp_path: Path, meta: dict | None, history_first: bool
+) -> None:
+    sodium = observation("na1", "Patient/P1", "2951-2", "Sodium", TIME)
+    sodium["valueQuantity"] = quantity(118, "mmol/L")
+    _lines(tmp_path / "Observation.ndjson", sodium)
+    patient = {"resourceType": "Patient", "id": "P1", **({"meta": meta} if meta else {})}
+    first, second = ("a", "b") if history_first else ("b", "a")
+    _lines(tmp_path / f"{first}_Patient.ndjson", HISTORY)
+    _lines(tmp_path / f"{second}_Patient.ndjson", patient)
+    labs = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
+    reasons = labs.frame.get("malformed_reason")
+    assert reasons is None or reasons.isna().all(), list(reasons)
+    patients = fhir.read_table(tmp_path, "patients", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert "P1" in set(patients.frame["patient_id"])
