@@ -6,10 +6,12 @@ it only: a Patient written with `meta.lastUpdated` alone (or with no `meta`), be
 `_history` Bundle holding its version 1 and the DELETE of version 2, was forgotten once
 version 1 was met, so the DELETE counted as newest; the patient's sodium of 118 was set aside
 `deleted_patient` while the patients table (which orders all versions at once) still held
-the patient. Now such versions make the deletion unordered: the sodium is screened."""
+the patient. Now such versions make the deletion unordered: the sodium is screened. The
+search of every export file for a DELETE does not stop on a damaged file no table reads."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import orjson
@@ -54,3 +56,20 @@ def test_a_deletion_unordered_against_one_version_sets_nothing_aside(
     assert reasons is None or reasons.isna().all(), list(reasons)
     patients = fhir.read_table(tmp_path, "patients", fhir.SiteMapping(), RULES, WINDOW, None)
     assert "P1" in set(patients.frame["patient_id"])
+
+
+def test_a_damaged_file_of_a_type_no_table_reads_does_not_stop_the_labs(tmp_path: Path) -> None:
+    """A cut-off `Claim.ndjson.gz` (a type no table reads) stopped the labs table (exit 3,
+    "cannot be read") once every export file was searched for a Patient's DELETE; before that
+    search, and now, it is left as it was: the sodium is read."""
+    sodium = observation("na1", "Patient/P1", "2951-2", "Sodium", TIME)
+    sodium["valueQuantity"] = quantity(118, "mmol/L")
+    _lines(tmp_path / "Observation.ndjson", sodium)
+    claims = b"".join(
+        orjson.dumps({"resourceType": "Claim", "id": str(n), "status": "active" * 40}) + b"\n"
+        for n in range(2000)
+    )
+    packed = gzip.compress(claims)
+    (tmp_path / "Claim.ndjson.gz").write_bytes(packed[: len(packed) // 2])
+    labs = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert list(labs.frame["patient_id"]) == ["P1"]
