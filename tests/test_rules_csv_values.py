@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hyposcreen.cli import main
+from hyposcreen.errors import ConfigError
 from hyposcreen.rules.loader import RULES_DIR, load_rules
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
@@ -62,3 +63,12 @@ def test_a_code_list_saved_by_a_spreadsheet_reads_as_the_packaged_one(
 ) -> None:
     rules = _rules(tmp_path, UNITS, edit)
     assert load_rules(rules).unit_factors == load_rules().unit_factors
+
+
+def test_a_quote_left_open_in_a_long_code_list_names_the_file(tmp_path: Path) -> None:
+    """A `"` opened and never closed swallows the rest of the file into one value: past the
+    csv module's field limit (128 KiB) that stopped the run as a bug (exit 70, csv.Error)."""
+    rest = "".join(f"drug{n},furosemide\n" for n in range(12_000))
+    rules = _rules(tmp_path, "drug_synonyms.csv", lambda b: b + f'"odd,x\n{rest}'.encode())
+    with pytest.raises(ConfigError, match=r"drug_synonyms\.csv, line \d+: not a CSV that reads"):
+        load_rules(rules)

@@ -38,10 +38,10 @@ class RulesRow(dict[str, str]):
 
 def read_rules_csv(path: Path, columns: Sequence[str] = ()) -> list[RulesRow]:
     """A rules CSV as rows of trimmed text (a ConfigError when it is not UTF-8, its header
-    lacks one of the `columns` the rules read from it, or a row has more fields than its
-    header; a byte-order mark, as Excel's "CSV UTF-8" writes, is no part of its first column's
-    name, nor are spaces around a column's name; a row of empty fields, as a spreadsheet leaves
-    below the last, is none)."""
+    lacks one of the `columns` the rules read from it, a row has more fields than its header,
+    or a value runs past the csv module's field limit; a byte-order mark, as Excel's "CSV
+    UTF-8" writes, is no part of its first column's name, nor are spaces around a column's
+    name; a row of empty fields, as a spreadsheet leaves below the last, is none)."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         try:
             reader = csv.reader(handle)
@@ -49,6 +49,11 @@ def read_rules_csv(path: Path, columns: Sequence[str] = ()) -> list[RulesRow]:
             rows = [(reader.line_num, row) for row in reader if any(f.strip() for f in row)]
         except UnicodeDecodeError as exc:
             raise not_utf8(path) from exc
+        except csv.Error as exc:  # a quote left open swallows the rest past the field limit
+            raise ConfigError(
+                f"Rules file {path}, line {reader.line_num}: not a CSV that reads ({exc}): a "
+                'quote (") opened in a value and never closed?'
+            ) from exc
     if lacking := [c for c in columns if c not in header]:
         raise header_error(path, header, lacking, columns)
     for number, row in rows:
