@@ -73,3 +73,33 @@ def test_a_damaged_file_of_a_type_no_table_reads_does_not_stop_the_labs(tmp_path
     (tmp_path / "Claim.ndjson.gz").write_bytes(packed[: len(packed) // 2])
     labs = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
     assert list(labs.frame["patient_id"]) == ["P1"]
+
+
+@pytest.mark.parametrize("history_first", [True, False])
+def test_a_deletion_newer_by_version_but_older_by_time_sets_nothing_aside(
+    tmp_path: Path, history_first: bool
+) -> None:
+    """P1's DELETE is version 5 of an old server (last modified in October); the P1 of the
+    current export is version 1, updated in November (its versionId started again). The
+    versionIds say the deletion is newer, the times say the patient is: the deletion was taken
+    as newest, the sodium set aside and P1 dropped from the patients table. Now the two
+    disagreeing, nothing is set aside."""
+    sodium = observation("na1", "Patient/P1", "2951-2", "Sodium", TIME)
+    sodium["valueQuantity"] = quantity(118, "mmol/L")
+    _lines(tmp_path / "Observation.ndjson", sodium)
+    deletion = {
+        "request": {"method": "DELETE", "url": "Patient/P1/_history/5"},
+        "response": {"etag": 'W/"5"', "lastModified": "2026-10-01T00:00:00Z"},
+    }
+    history = {"resourceType": "Bundle", "type": "history", "entry": [deletion]}
+    meta = {"versionId": "1", "lastUpdated": "2026-11-02T00:00:00Z"}
+    first, second = ("a", "b") if history_first else ("b", "a")
+    _lines(tmp_path / f"{first}_Patient.ndjson", history)
+    _lines(
+        tmp_path / f"{second}_Patient.ndjson", {"resourceType": "Patient", "id": "P1", "meta": meta}
+    )
+    labs = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
+    reasons = labs.frame.get("malformed_reason")
+    assert reasons is None or reasons.isna().all(), list(reasons)
+    patients = fhir.read_table(tmp_path, "patients", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert list(patients.frame["patient_id"]) == ["P1"]

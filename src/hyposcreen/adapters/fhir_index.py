@@ -12,8 +12,9 @@ wherever each version stands in the files; versions that cannot be ordered, or t
 one met last. A Bundle entry recording a deletion (`fhir_versions.deletion_of`) known to be
 newer than every version met, before or after it, takes the resource out of the index (a
 deleted Medication names no drug); one that cannot be ordered against them, or ties, removes
-nothing: once two versions met cannot be ordered (one without a version, one of another kind),
-no deletion of that resource, met before or after, removes it.
+nothing: once two versions met cannot be ordered (one without a version, one of another kind,
+or versionIds and lastUpdated ordering them opposite ways), no deletion of that resource, met
+before or after, removes it.
 """
 
 from __future__ import annotations
@@ -124,27 +125,41 @@ def keep_latest(
 
 def _ordered(held: Version | None, met: Version) -> bool:
     """Whether two versions can be ordered: both numeric versionIds, or both lastUpdated
-    instants."""
-    return held is not None and (
-        all(pd.notna(pd.to_numeric(v[0], errors="coerce")) for v in (held, met))
-        or all(pd.notna(_instant(v[1])) for v in (held, met))
-    )
-
-
-def _instant(text: str | None) -> Any:
-    return pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+    instants, and the two not ordering them opposite ways (`_newer`)."""
+    if held is None or _contradict(held, met):
+        return False
+    ids, instants = _compared(held, met)
+    return ids is not None or instants is not None
 
 
 def _newer(held: Version | None, met: Version) -> bool:
-    """Whether the version held is newer than one met after it: both numeric versionIds, else
-    both lastUpdated instants (UTC)."""
-    if held is None:
+    """Whether the version held is newer than one met after it: by numeric versionIds, else
+    by lastUpdated instants (UTC); never when the versionIds and the instants order the two
+    opposite ways (a versionId from another server, or one started again)."""
+    if held is None or _contradict(held, met):
         return False
-    held_id, met_id = (pd.to_numeric(v[0], errors="coerce") for v in (held, met))
-    if pd.notna(held_id) and pd.notna(met_id):
-        return bool(held_id > met_id)
-    held_at, met_at = (_instant(v[1]) for v in (held, met))
-    return bool(pd.notna(held_at) and pd.notna(met_at) and held_at > met_at)
+    ids, instants = _compared(held, met)
+    return bool(ids > 0) if ids is not None else instants is not None and instants > 0
+
+
+def _contradict(held: Version, met: Version) -> bool:
+    ids, instants = _compared(held, met)
+    return ids is not None and instants is not None and ids * instants < 0
+
+
+def _compared(held: Version, met: Version) -> tuple[int | None, int | None]:
+    """(sign of held - met by numeric versionId, by lastUpdated): None where either lacks it."""
+    ids = _sign(*(pd.to_numeric(v[0], errors="coerce") for v in (held, met)))
+    instants = _sign(
+        *(pd.to_datetime(v[1], utc=True, errors="coerce", format="ISO8601") for v in (held, met))
+    )
+    return ids, instants
+
+
+def _sign(held: Any, met: Any) -> int | None:
+    if pd.isna(held) or pd.isna(met):
+        return None
+    return int(bool(held > met)) - int(bool(held < met))
 
 
 def medication_index_entry(resource: dict[str, Any]) -> dict[str, Any]:
