@@ -103,3 +103,27 @@ def test_a_deletion_newer_by_version_but_older_by_time_sets_nothing_aside(
     assert reasons is None or reasons.isna().all(), list(reasons)
     patients = fhir.read_table(tmp_path, "patients", fhir.SiteMapping(), RULES, WINDOW, None)
     assert list(patients.frame["patient_id"]) == ["P1"]
+
+
+def test_an_identifier_value_no_patient_holds_is_not_a_deleted_patients_id(
+    tmp_path: Path,
+) -> None:
+    """Patient/1203 (a server's numeric id) is deleted; a sodium names its patient by the MRN
+    1203, which no Patient of the export holds, so its patient id stays `1203`. It was set
+    aside `deleted_patient` as the deleted Patient's: a living patient's result hidden. A
+    value such rows hold is not known to name the deleted Patient: the sodium is screened."""
+    sodium = observation("na1", "Patient/x", "2951-2", "Sodium", TIME)
+    sodium["subject"] = {"identifier": {"system": "urn:mrn", "value": "1203"}}
+    sodium["valueQuantity"] = quantity(118, "mmol/L")
+    _lines(tmp_path / "Observation.ndjson", sodium)
+    deletion = {
+        "request": {"method": "DELETE", "url": "Patient/1203/_history/2"},
+        "response": {"etag": 'W/"2"'},
+    }
+    old = {"resourceType": "Patient", "id": "1203", "meta": {"versionId": "1"}}
+    history = {"resourceType": "Bundle", "type": "history", "entry": [{"resource": old}, deletion]}
+    _lines(tmp_path / "Patient.ndjson", history)
+    labs = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert list(labs.frame["patient_id"]) == ["1203"]
+    reasons = labs.frame.get("malformed_reason")
+    assert reasons is None or reasons.isna().all(), list(reasons)

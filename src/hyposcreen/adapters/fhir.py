@@ -100,13 +100,14 @@ def _reader(
     by_type: dict[str, list[Path]],
     builder: TableBuilder,
     indexed: dict[str, int],
+    unresolved: set[str],
 ) -> tuple[LineReader, Any, MedicationMapper | None]:
     """How one table maps resource lines (and, for labs, the pre-filter regex), with the
     reference resources it needs (Specimen for labs, Medication for medications, Encounter for
     diagnoses) indexed."""
     wanted = frozenset(TABLE_TYPES[name])
     mixed = by_type.get(MIXED, []) + by_type.get(DOCUMENTS, [])
-    subjects = SubjectResolver(by_type.get("Patient", []) + mixed)
+    subjects = SubjectResolver(by_type.get("Patient", []) + mixed, unresolved)
     if name == "labs":
         specimens, keep_specimen = _reference_index(
             "Specimen", specimen_type, by_type, mixed, indexed
@@ -248,7 +249,8 @@ def read_table(
     builder = TableBuilder(schema, _COLUMNS[name], mapping, row_filter)
     bounds = date_bounds(row_filter)
     indexed: dict[str, int] = {}
-    reader, needle, medication_mapper = _reader(name, rules, by_type, builder, indexed)
+    unresolved: set[str] = set()  # patient ids that are an identifier's value no Patient holds
+    reader, needle, medication_mapper = _reader(name, rules, by_type, builder, indexed, unresolved)
     counts: dict[str, Counter[str]] = {}
     files: list[dict[str, object]] = []
     documents: list[dict[str, object]] = []
@@ -263,7 +265,7 @@ def read_table(
     frame = builder.frame()
     set_aside = list(builder.superseded)
     if name != "patients":
-        set_aside.append(set_aside_deleted_patients(frame, by_type))
+        set_aside.append(set_aside_deleted_patients(frame, by_type, unresolved))
     if medication_mapper is not None:
         _count_medications(medication_mapper, set_aside, counts)
         frame = frame.drop(columns=[RESOURCE_TYPE], errors="ignore")

@@ -24,6 +24,7 @@ so, and one of a type no table reads (a cut-off `Claim.ndjson.gz`) does not stop
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,13 +75,17 @@ def deleted_patients(files: list[Path]) -> frozenset[str]:
     return frozenset(rid for rid in versions if rid not in kept)
 
 
-def set_aside_deleted_patients(frame: pd.DataFrame, by_type: dict[str, list[Path]]) -> pd.DataFrame:
+def set_aside_deleted_patients(
+    frame: pd.DataFrame, by_type: dict[str, list[Path]], unresolved: AbstractSet[str] = frozenset()
+) -> pd.DataFrame:
     """Give the rows of `frame` (a canonical table as read from the export's files `by_type`)
     that name a deleted Patient and no other reason yet `malformed_reason` deleted_patient, in
-    place; those rows (for the counts made as they were read: fhir_medications)."""
+    place; those rows (for the counts made as they were read: fhir_medications). An id among
+    `unresolved` (an identifier's value some rows hold as their patient: fhir_subjects) is
+    not known to name the deleted Patient: none of its rows is set aside."""
     if frame.empty or not (files := patient_version_files(by_type)):
         return frame.iloc[:0]
-    deleted = deleted_patients(files)
+    deleted = deleted_patients(files) - unresolved
     if not deleted:
         return frame.iloc[:0]
     hit = frame["patient_id"].isin(deleted)
