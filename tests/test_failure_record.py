@@ -123,3 +123,27 @@ def test_a_full_disk_advises_for_the_folder_that_filled(
     assert f"HYPOSCREEN_SPILL_DIR, {spill}, already" in elsewhere
     for message in (filled, elsewhere):
         assert "moves it" not in message
+
+
+def _too_big(path: Path) -> str:
+    return failure_record(OSError(errno.EFBIG, "File too large", str(path)), WINDOW)["message"]
+
+
+def test_a_file_size_limit_advises_as_hyposcreen_spill_dir_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file-size limit's advice said HYPOSCREEN_SPILL_DIR moves the spill also when it was
+    set already (and the file that outgrew the limit was in it): now it fits, as a full disk's."""
+    spill, out = tmp_path / "spill", tmp_path / "out"
+    monkeypatch.delenv("HYPOSCREEN_SPILL_DIR", raising=False)
+    unset = _too_big(out / "evidence.parquet")
+    assert "HYPOSCREEN_SPILL_DIR moves the spill" in unset
+    monkeypatch.setenv("HYPOSCREEN_SPILL_DIR", str(spill))
+    inside = _too_big(spill / ".hyposcreen-spill-1" / "labs.0.arrow")
+    assert f"It was in the spill folder HYPOSCREEN_SPILL_DIR ({spill})" in inside
+    assert "set HYPOSCREEN_SPILL_DIR to a folder on a file system that allows larger" in inside
+    elsewhere = _too_big(out / "evidence.parquet")
+    assert f"HYPOSCREEN_SPILL_DIR, {spill}, already" in elsewhere
+    for message in (inside, elsewhere):
+        assert "moves the spill" not in message
+        assert "`ulimit -f`" in message

@@ -277,3 +277,21 @@ def test_a_deleted_patient_named_by_identifier_has_its_records_set_aside(tmp_pat
     write_json(tmp_path / "b" / "history.json", _history(deleted, gone, merged, sodium))
     table = fhir.read_table(tmp_path / "b", "labs", fhir.SiteMapping(), RULES, WINDOW, None)
     assert (_reasons(table), list(table.frame["patient_id"])) == ([None], ["P2"])
+
+
+@pytest.mark.parametrize("deleted_file", [False, True], ids=["own_line", "deleted_folder"])
+def test_an_observations_deletion_in_a_file_of_observations_is_read(
+    tmp_path: Path, deleted_file: bool
+) -> None:
+    """The DELETE of Observation/na1 on a line of its own of `Observation.ndjson`, or in a bulk
+    export's `deleted/Observation.ndjson`: the lab pre-filter (searching a file named for
+    Observations for the lab codes only) skipped its line, so the sodium of 118 the source
+    deleted was screened. A file holding a DELETE entry is now searched for it too."""
+    deletion = _history(_delete("Observation/na1/_history/2", etag='W/"2"'))
+    lines = [_sodium(118, "1")] + ([] if deleted_file else [deletion])
+    (tmp_path / "Observation.ndjson").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in lines))
+    if deleted_file:
+        (tmp_path / "deleted").mkdir()
+        (tmp_path / "deleted" / "Observation.ndjson").write_bytes(orjson.dumps(deletion) + b"\n")
+    table = fhir.read_table(tmp_path, "labs", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert _reasons(table) == ["deleted_resource"]

@@ -52,3 +52,22 @@ def test_an_unlisted_id_starting_with_a_quote_is_still_refused(
     err = capsys.readouterr().err
     assert "1 row(s) hold a patient_id in a spreadsheet's form" in err and "(rows 3)" in err
     assert StateStore(state, "default").history(pd.Timestamp("2026-11-22")).reviewed.empty
+
+
+def test_an_id_as_the_review_list_marks_it_is_recorded_as_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A night listed `-0012` and `+49P`: review_list.csv writes them `'-0012` and `'+49P` (the
+    mark that keeps a spreadsheet from running them as formulas). Copied from the list into the
+    review file as written, they were refused as a spreadsheet's form; now they are recorded
+    as the ids listed. `'P005` (P005 listed, written plainly in the list) is still refused."""
+    state = tmp_path / "state"
+    _state_listing(state, "-0012", "+49P", "P005")
+    reviews = _reviews(tmp_path / "reviews.csv", "'-0012", "'+49P")
+    assert main(["reviewed", "--file", str(reviews), "--state-dir", str(state)]) == 0
+    assert "recorded 2 new review(s) of 2 patient(s)" in capsys.readouterr().err
+    reviewed = StateStore(state, "default").history(pd.Timestamp("2026-11-22")).reviewed
+    assert sorted(reviewed["patient_id"]) == ["+49P", "-0012"]
+    plain = _reviews(tmp_path / "plain.csv", "'P005")
+    assert main(["reviewed", "--file", str(plain), "--state-dir", str(state)]) == 3
+    assert "1 row(s) hold a patient_id in a spreadsheet's form" in capsys.readouterr().err

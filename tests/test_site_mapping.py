@@ -9,7 +9,9 @@ import pytest
 
 from hyposcreen.config import RunSettings, load_mapping, parse_window
 from hyposcreen.errors import ConfigError
+from hyposcreen.rules.loader import load_rules
 from hyposcreen.runners.in_process import run_pipeline
+from hyposcreen.site_words import apply_site_words
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "sample_data" / "site_example"
@@ -185,3 +187,14 @@ def test_german_and_french_status_words_exclude_results_without_a_mapping() -> N
     assert reasons == ["status", "status", "status", "status", "", ""]
     assert {"arrete", "abgesetzt", "beendet"} <= set(rules.statuses["medication_stopped"])
     assert "zwischenbefund" not in words.known_statuses and "endgultig" in words.known_statuses
+
+
+@pytest.mark.parametrize("key", ["5", "true"])
+def test_a_status_words_key_yaml_reads_as_no_text_is_named(tmp_path: Path, key: str) -> None:
+    """`status_words: {5: [...]}` (or `true:`, YAML's boolean) stopped the run as a bug (exit
+    70, AttributeError where the key was folded as text): now it is named as any unknown
+    status (exit 2)."""
+    path = tmp_path / "mapping.yaml"
+    path.write_text(f"site: default\nstatus_words:\n  {key}: [storniert]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"status_words\.(5|True) is not a known status"):
+        apply_site_words(load_rules(), None, load_mapping(path))

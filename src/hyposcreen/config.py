@@ -250,8 +250,8 @@ def load_mapping(path: Path | None) -> SiteMapping:
         tables=tables,
         source_path=str(path),
         decimal=mapping_values.decimal(csv_options, where),
-        status_words={
-            k: mapping_values.texts(
+        status_words={  # a key YAML reads as no text (5, true) is named as written
+            str(k): mapping_values.texts(
                 mapping_values.section(raw, "status_words", where), k, f"{where}, status_words"
             )
             for k in mapping_values.section(raw, "status_words", where)

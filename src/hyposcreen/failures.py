@@ -168,13 +168,21 @@ _SPILL_SIZE = (
 )
 
 
+def _in_spill(filename: object) -> tuple[str | None, Path | None, bool]:
+    """HYPOSCREEN_SPILL_DIR, the file an error names, and whether that file is in the spill
+    folder the variable names."""
+    spill = os.environ.get("HYPOSCREEN_SPILL_DIR")
+    written = Path(os.fsdecode(filename)) if isinstance(filename, str | bytes) else None
+    inside = bool(spill and written and written.resolve().is_relative_to(Path(spill).resolve()))
+    return spill, written, inside
+
+
 def _disk_full_advice(filename: object) -> str:
     """What to do about a full disk: about the folder that filled when the error names a file
     (the spill folder HYPOSCREEN_SPILL_DIR names, or another), and, where the spill goes
     already set, not to set it again."""
-    spill = os.environ.get("HYPOSCREEN_SPILL_DIR")
-    written = Path(os.fsdecode(filename)) if isinstance(filename, str | bytes) else None
-    if spill and written and written.resolve().is_relative_to(Path(spill).resolve()):
+    spill, written, inside = _in_spill(filename)
+    if inside:
         return (
             f"It filled the spill folder HYPOSCREEN_SPILL_DIR ({spill}), where a partitioned "
             f"run spills {_SPILL_SIZE}: free space on its disk, or set HYPOSCREEN_SPILL_DIR "
@@ -196,6 +204,28 @@ def _disk_full_advice(filename: object) -> str:
     return (
         f"Free space on {folder}, then run again. A partitioned run also spills {_SPILL_SIZE} "
         "beside the output; HYPOSCREEN_SPILL_DIR moves it to a folder on another disk."
+    )
+
+
+def _file_size_advice(filename: object) -> str:
+    """What to do about a file-size limit: where the file was in the spill folder
+    HYPOSCREEN_SPILL_DIR names, move that folder; where the variable is set already, not to
+    set it again."""
+    spill, _, inside = _in_spill(filename)
+    if inside:
+        return (
+            f"It was in the spill folder HYPOSCREEN_SPILL_DIR ({spill}): raise the limit, or "
+            "set HYPOSCREEN_SPILL_DIR to a folder on a file system that allows larger files, "
+            "then run again."
+        )
+    if spill:
+        return (
+            "Raise the limit or write to another disk, then run again (a partitioned run's "
+            f"spill goes to HYPOSCREEN_SPILL_DIR, {spill}, already)."
+        )
+    return (
+        "Raise the limit or write to another disk (HYPOSCREEN_SPILL_DIR moves the spill), "
+        "then run again."
     )
 
 
@@ -223,8 +253,7 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
         return EnvironmentProblem(
             f"A file the run writes outgrew the largest file this process may write{where}: "
             "its file-size limit (`ulimit -f`, systemd's LimitFSIZE=) or its file system's. "
-            "Raise the limit or write to another disk (HYPOSCREEN_SPILL_DIR moves the spill), "
-            "then run again."
+            f"{_file_size_advice(cause.filename)}"
         )
     if cause.errno in (errno.EACCES, errno.EPERM):
         return EnvironmentProblem(

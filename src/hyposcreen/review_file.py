@@ -11,10 +11,11 @@ A clinician who saved the file from a spreadsheet may leave an id in a spreadshe
 listed, and recorded as written it would mark no case reviewed without a word: the file is
 refused, naming the rows (read strictly, as a missing column is). An id so written that a
 night of the site did list as written (a source whose ids start with `'`) is that patient's,
-and is read as any other: the listed ids are asked for (`listed`) only when a row looks so. A
-review whose patient no
-night of the site has listed is recorded (a listing may be older than the state) but told,
-with its rows (`unlisted_reviews`): `hyposcreen reviewed` then exits 4."""
+and is read as any other; so is `'-0012` where a night listed `-0012` (review_list.csv's own
+mark of an id a spreadsheet would run as a formula, copied from the list with the id), read
+as `-0012`. The listed ids are asked for (`listed`) only when a row looks so. A review whose
+patient no night of the site has listed is recorded (a listing may be older than the state)
+but told, with its rows (`unlisted_reviews`): `hyposcreen reviewed` then exits 4."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.excel_forms import FORMULA_STARTS
 from hyposcreen.ingest.timeparse import parse_times
 
 # a spreadsheet's text-forcing form, a function's call, its mark of a cell kept as text
@@ -71,7 +73,7 @@ def read_reviews(
         )
     formed = frame.index[frame["patient_id"].str.match(_SPREADSHEET_FORM)]
     if len(formed) and listed is not None:
-        formed = formed[~frame.loc[formed, "patient_id"].isin(set(listed()))]
+        formed = _listed_forms(frame, formed, set(listed()))
     if len(formed):
         raise InputError(
             f"Review file {path}: {len(formed)} row(s) hold a patient_id in a spreadsheet's "
@@ -82,6 +84,22 @@ def read_reviews(
             column="patient_id",
         )
     return frame.assign(reviewed_at=when.astype("datetime64[us]"))
+
+
+def _listed_forms(frame: pd.DataFrame, formed: pd.Index, ids: set[str]) -> pd.Index:
+    """The rows of `formed` whose id names no listed patient. An id listed as written is
+    read so; `'-0012` where `-0012` was listed (review_list.csv's own mark of an id a
+    spreadsheet would run as a formula: report.safe_cells) is read as that id, in place."""
+    written = frame.loc[formed, "patient_id"]
+    unmarked = written.str[1:]
+    marked = (
+        written.str.startswith("'")
+        & unmarked.map(lambda text: text.startswith(FORMULA_STARTS)).astype(bool)
+        & unmarked.isin(ids)
+        & ~written.isin(ids)
+    )
+    frame.loc[marked.index[marked], "patient_id"] = unmarked[marked]
+    return formed[~(written.isin(ids) | marked).to_numpy()]
 
 
 def unlisted_reviews(path: Path, reviews: pd.DataFrame, listed: set[str]) -> str | None:

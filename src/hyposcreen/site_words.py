@@ -16,7 +16,7 @@ import pandas as pd
 
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import ConfigError
-from hyposcreen.rules.loader import RULES_DIR, RuleSet, read_rules_csv
+from hyposcreen.rules.loader import RULES_DIR, RuleSet, RulesRow, read_rules_csv
 
 STATUS_WORDS_FILE = "status_words.csv"
 NON_LISTED_FILE = "drug_non_listed.csv"
@@ -52,7 +52,7 @@ class SiteWords:
     specimen_words: tuple[str, ...] = ()
 
 
-def _rows(directory: Path | None, name: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+def _rows(directory: Path | None, name: str, columns: tuple[str, ...]) -> list[RulesRow]:
     """The rows of the rules file `name` (the site's `--rules` copy, else the packaged one);
     a copy lacking one of `columns` is a ConfigError naming the file, the header found and the
     columns expected (rules.texts.header_error)."""

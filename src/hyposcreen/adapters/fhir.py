@@ -46,7 +46,7 @@ from typing import Any
 import pandas as pd
 
 from hyposcreen.adapters.fhir_conditions import DIAGNOSIS_COLUMNS, ConditionMapper
-from hyposcreen.adapters.fhir_deleted_patients import set_aside_deleted_patients
+from hyposcreen.adapters.fhir_deleted_patients import holds_deletion, set_aside_deleted_patients
 from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, classify
 from hyposcreen.adapters.fhir_index import (
     Versions,
@@ -100,13 +100,14 @@ def _reader(
     by_type: dict[str, list[Path]],
     builder: TableBuilder,
     indexed: dict[str, int],
+    unresolved: set[str],
 ) -> tuple[LineReader, Any, MedicationMapper | None]:
     """How one table maps resource lines (and, for labs, the pre-filter regex), with the
     reference resources it needs (Specimen for labs, Medication for medications, Encounter for
     diagnoses) indexed."""
     wanted = frozenset(TABLE_TYPES[name])
     mixed = by_type.get(MIXED, []) + by_type.get(DOCUMENTS, [])
-    subjects = SubjectResolver(by_type.get("Patient", []) + mixed)
+    subjects = SubjectResolver(by_type.get("Patient", []) + mixed, unresolved)
     if name == "labs":
         specimens, keep_specimen = _reference_index(
             "Specimen", specimen_type, by_type, mixed, indexed
@@ -194,7 +195,7 @@ def _scan(
     if kind == DOCUMENTS:
         return scan_document(path, rel, reader, tally)
     digest = hashlib.sha256()
-    if needle is not None and kind == MIXED:
+    if needle is not None and (kind == MIXED or holds_deletion(path)):
         needle = _with_outcomes(needle)
     if needle is not None and kind != "OperationOutcome":
         rows = scan_prefiltered(path, rel, needle, reader, tally, bounds, digest)
@@ -208,7 +209,10 @@ def _with_outcomes(needle: re.Pattern[bytes]) -> re.Pattern[bytes]:
     """The lab pre-filter that also finds the lines of a file of Bundles holding an
     OperationOutcome (a searchset page's outcome): an export error is never skipped unread;
     and those holding a deletion (a `_history` Bundle's DELETE entry: `fhir_versions`).
-    Only there: on an Observation file the extra branch would slow the search by ~30 %."""
+    Only there, and on a file holding a DELETE entry (an Observation's on a line of its own, a
+    bulk export's `deleted/Observation.ndjson`; the byte search of fhir_deleted_patients, made
+    once per file, tells): on another Observation file the extra branch would slow the search
+    by ~30 %."""
     outcome = rb'|"resourceType"\s*:\s*"OperationOutcome"'
     return re.compile(needle.pattern + outcome + b"|" + DELETE_ENTRY.pattern)
 
@@ -245,7 +249,8 @@ def read_table(
     builder = TableBuilder(schema, _COLUMNS[name], mapping, row_filter)
     bounds = date_bounds(row_filter)
     indexed: dict[str, int] = {}
-    reader, needle, medication_mapper = _reader(name, rules, by_type, builder, indexed)
+    unresolved: set[str] = set()  # patient ids that are an identifier's value no Patient holds
+    reader, needle, medication_mapper = _reader(name, rules, by_type, builder, indexed, unresolved)
     counts: dict[str, Counter[str]] = {}
     files: list[dict[str, object]] = []
     documents: list[dict[str, object]] = []
@@ -260,7 +265,7 @@ def read_table(
     frame = builder.frame()
     set_aside = list(builder.superseded)
     if name != "patients":
-        set_aside.append(set_aside_deleted_patients(frame, by_type))
+        set_aside.append(set_aside_deleted_patients(frame, by_type, unresolved))
     if medication_mapper is not None:
         _count_medications(medication_mapper, set_aside, counts)
         frame = frame.drop(columns=[RESOURCE_TYPE], errors="ignore")

@@ -17,11 +17,14 @@ opens), in a file of Bundles or a JSON document, or in a Bundle saved under anot
 searched for a DELETE entry's bytes (`fhir_versions.DELETE_ENTRY`, once per file and process:
 a file is known by its path, size and modification time); only when one holds some are the
 Patients' versions read, from the Patient files, the files of Bundles, the JSON documents and
-the files holding a deletion: an export without one costs one byte search of its files.
+the files holding a deletion: an export without one costs one byte search of its files. A
+file that cannot be read whole is searched as far as it reads: the table reading it says
+so, and one of a type no table reads (a cut-off `Claim.ndjson.gz`) does not stop the run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +33,7 @@ import pandas as pd
 from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, iter_blocks
 from hyposcreen.adapters.fhir_index import Versions, index_resources
 from hyposcreen.adapters.fhir_versions import DELETE_ENTRY
+from hyposcreen.errors import InputError
 
 DELETED_PATIENT = "deleted_patient"
 
@@ -42,10 +46,15 @@ def holds_deletion(path: Path) -> bool:
 
 @lru_cache(maxsize=1 << 16)
 def _holds_deletion(path: Path, size: int, modified: int) -> bool:
-    """`holds_deletion` of one state of the file (`size`, `modified`: the cache's key)."""
-    for buffer, end in iter_blocks(path):
-        if DELETE_ENTRY.search(buffer, 0, end):
-            return True
+    """`holds_deletion` of one state of the file (`size`, `modified`: the cache's key); a
+    damaged file (a cut-off .gz) as far as it reads: the table reading it, if one does, stops
+    on it; one of a type no table reads (Claim.ndjson.gz) never stopped the run."""
+    try:
+        for buffer, end in iter_blocks(path):
+            if DELETE_ENTRY.search(buffer, 0, end):
+                return True
+    except InputError:
+        return False
     return False
 
 
@@ -66,13 +75,17 @@ def deleted_patients(files: list[Path]) -> frozenset[str]:
     return frozenset(rid for rid in versions if rid not in kept)
 
 
-def set_aside_deleted_patients(frame: pd.DataFrame, by_type: dict[str, list[Path]]) -> pd.DataFrame:
+def set_aside_deleted_patients(
+    frame: pd.DataFrame, by_type: dict[str, list[Path]], unresolved: AbstractSet[str] = frozenset()
+) -> pd.DataFrame:
     """Give the rows of `frame` (a canonical table as read from the export's files `by_type`)
     that name a deleted Patient and no other reason yet `malformed_reason` deleted_patient, in
-    place; those rows (for the counts made as they were read: fhir_medications)."""
+    place; those rows (for the counts made as they were read: fhir_medications). An id among
+    `unresolved` (an identifier's value some rows hold as their patient: fhir_subjects) is
+    not known to name the deleted Patient: none of its rows is set aside."""
     if frame.empty or not (files := patient_version_files(by_type)):
         return frame.iloc[:0]
-    deleted = deleted_patients(files)
+    deleted = deleted_patients(files) - unresolved
     if not deleted:
         return frame.iloc[:0]
     hit = frame["patient_id"].isin(deleted)

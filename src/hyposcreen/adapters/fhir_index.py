@@ -12,7 +12,9 @@ wherever each version stands in the files; versions that cannot be ordered, or t
 one met last. A Bundle entry recording a deletion (`fhir_versions.deletion_of`) known to be
 newer than every version met, before or after it, takes the resource out of the index (a
 deleted Medication names no drug); one that cannot be ordered against them, or ties, removes
-nothing.
+nothing: once two versions met cannot be ordered (one without a version, one of another kind,
+or versionIds and lastUpdated ordering them opposite ways), no deletion of that resource, met
+before or after, removes it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ from hyposcreen.adapters.fhir_versions import TOMBSTONE, deletion_of, version_of
 from hyposcreen.rules.loader import load_source_map
 
 # id -> (versionId, lastUpdated) indexed, or of the deletion that took it out of the index
-Versions = dict[str, tuple[str | None, str | None]]
+Version = tuple[str | None, str | None]
+Versions = dict[str, Version]
+# held for an id whose versions met cannot all be ordered (keep_latest)
+UNORDERED: tuple[None, None] = (None, None)
 
 # code systems whose codes (and, on a Medication, identifier values) are the drug's name as
 # written (MIMIC-IV on FHIR's medication-name: the prescriptions drug, the emar medication)
@@ -95,35 +100,66 @@ def keep_latest(
 ) -> None:
     """Index `resource` under `rid` unless the version held there (indexed, or deleted) is known
     to be newer; a deletion (`TOMBSTONE`) known to be newer than the version held, or met
-    first, takes `rid` out of the index (module text)."""
+    first, takes `rid` out of the index (module text). Once two versions of `rid` met cannot be
+    ordered (one has no version, or one of another kind), `rid` is held `UNORDERED`: no
+    deletion is known to be newer than every version, whatever is met later."""
     version = version_of(resource)[1:]
-    if rid in versions and _newer(versions.get(rid), version):
+    held = versions.get(rid)
+    if held is not None and _newer(held, version):
         return
     if resource.get(TOMBSTONE):
-        newer = rid not in found or (rid in versions and _newer(version, versions[rid]))
+        newer = rid not in found or (held is not None and _newer(version, held))
         if version != (None, None) and newer:
             found.pop(rid, None)
             versions[rid] = version
         return
+    met_before = rid in found or held is not None
     found[rid] = entry(resource)
-    if version == (None, None):
+    if held == UNORDERED or (met_before and not _ordered(held, version)):
+        versions[rid] = UNORDERED
+    elif version == (None, None):
         versions.pop(rid, None)
     else:
         versions[rid] = version
 
 
-def _newer(held: tuple[str | None, str | None] | None, met: tuple[str | None, str | None]) -> bool:
-    """Whether the version held is newer than one met after it: both numeric versionIds, else
-    both lastUpdated instants (UTC)."""
-    if held is None:
+def _ordered(held: Version | None, met: Version) -> bool:
+    """Whether two versions can be ordered: both numeric versionIds, or both lastUpdated
+    instants, and the two not ordering them opposite ways (`_newer`)."""
+    if held is None or _contradict(held, met):
         return False
-    held_id, met_id = (pd.to_numeric(v[0], errors="coerce") for v in (held, met))
-    if pd.notna(held_id) and pd.notna(met_id):
-        return bool(held_id > met_id)
-    held_at, met_at = (
-        pd.to_datetime(v[1], utc=True, errors="coerce", format="ISO8601") for v in (held, met)
+    ids, instants = _compared(held, met)
+    return ids is not None or instants is not None
+
+
+def _newer(held: Version | None, met: Version) -> bool:
+    """Whether the version held is newer than one met after it: by numeric versionIds, else
+    by lastUpdated instants (UTC); never when the versionIds and the instants order the two
+    opposite ways (a versionId from another server, or one started again)."""
+    if held is None or _contradict(held, met):
+        return False
+    ids, instants = _compared(held, met)
+    return bool(ids > 0) if ids is not None else instants is not None and instants > 0
+
+
+def _contradict(held: Version, met: Version) -> bool:
+    ids, instants = _compared(held, met)
+    return ids is not None and instants is not None and ids * instants < 0
+
+
+def _compared(held: Version, met: Version) -> tuple[int | None, int | None]:
+    """(sign of held - met by numeric versionId, by lastUpdated): None where either lacks it."""
+    ids = _sign(*(pd.to_numeric(v[0], errors="coerce") for v in (held, met)))
+    instants = _sign(
+        *(pd.to_datetime(v[1], utc=True, errors="coerce", format="ISO8601") for v in (held, met))
     )
-    return bool(pd.notna(held_at) and pd.notna(met_at) and held_at > met_at)
+    return ids, instants
+
+
+def _sign(held: Any, met: Any) -> int | None:
+    if pd.isna(held) or pd.isna(met):
+        return None
+    return int(bool(held > met)) - int(bool(held < met))
 
 
 def medication_index_entry(resource: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,9 @@ no Patient holds, or that several hold, leaves the row's patient as the value wr
 identifiers of a Patient whose newest version is a deletion (its last version's) name it too
 when no Patient the export still holds has them: its rows then carry its id, and are set aside
 `deleted_patient` (fhir_deleted_patients) rather than screened under the identifier's value.
+The values left as the rows' patient are noted (`unresolved`): such a value that is also a
+deleted Patient's id (a numeric MRN beside a server's numeric ids) is not known to be that
+Patient, so no row of it is set aside.
 """
 
 from __future__ import annotations
@@ -58,9 +61,11 @@ def _patient_keys(resource: Resource) -> list[IdentifierKey]:
 class SubjectResolver:
     """Gives the rows of a resource naming its patient by identifier that Patient's id."""
 
-    def __init__(self, patient_files: list[Path]) -> None:
+    def __init__(self, patient_files: list[Path], unresolved: set[str] | None = None) -> None:
         self.patient_files = patient_files
         self._index: dict[IdentifierKey, str | None] | None = None
+        # the values of identifiers no Patient (or several) holds, kept as the rows' patient
+        self.unresolved = set() if unresolved is None else unresolved
 
     def resolve(self, resource: Resource, rows: list[Row]) -> list[Row]:
         """`rows` (patient id first) of `resource`, with the Patient's id when it names its
@@ -73,7 +78,10 @@ class SubjectResolver:
         patient = self._index.get(wanted) or (
             self._index.get(("", wanted[1])) if wanted[0] else None
         )
-        return [(patient, *row[1:]) for row in rows] if patient else rows
+        if not patient:
+            self.unresolved.update(str(row[0]) for row in rows if row[0] is not None)
+            return rows
+        return [(patient, *row[1:]) for row in rows]
 
     def _build(self) -> dict[IdentifierKey, str | None]:
         versions: Versions = {}

@@ -21,10 +21,12 @@ Bundle's delete) is a version of the resource its `request.url` names (`Observat
 resource (ordered as above, among the rows kept and the deletions of that resourceType/id), the
 resource no longer exists: all its rows are quarantined `deleted_resource` (patients: dropped,
 counted). Conservatively, a deletion that cannot be ordered against every version (no version
-of its own, or of another kind than theirs), or that ties the latest, sets nothing aside: the
-versions are screened as before, the entry counted `entry_without_resource` as ever. A deletion
-is not dated, so it meets every row the window kept; one older than a later version (the
-resource created again) sets aside nothing itself.
+of its own, or of another kind than theirs), that ties the latest, or that is newer by
+versionId but older by lastUpdated than a version (a versionId from another server, or one
+started again: the two disagree), sets nothing aside: the versions are screened as before, the
+entry counted `entry_without_resource` as ever. A deletion is not dated, so it meets every row
+the window kept; one older than a later version (the resource created again) sets aside
+nothing itself.
 """
 
 from __future__ import annotations
@@ -167,4 +169,8 @@ def _deleted(rows: pd.DataFrame, deletions: Sequence[Version]) -> pd.Series:
         newest_deletion = values.where(deletion).groupby(group).transform("max")
         newest_kept = values.where(~deletion).groupby(group).transform("max")
         found |= ordered & (newest_deletion > newest_kept)
+    # newer by versionId, older by lastUpdated: the two disagree, the deletion is not known newer
+    instant = pd.to_datetime(both[LAST_UPDATED], utc=True, errors="coerce", format="ISO8601")
+    newest_kept_at = instant.where(~deletion).groupby(group).transform("max")
+    found &= ~(instant.where(deletion).groupby(group).transform("max") < newest_kept_at)
     return pd.Series(found.to_numpy()[: len(rows)], index=rows.index)

@@ -20,8 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
+from hyposcreen.ingest.excel_forms import FORMULA_STARTS
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _PLAIN_NUMBER = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
 FORMULA_START_PATTERN = r"^[=+\-@\t\r＝＋－＠]"  # a text starting with one of FORMULA_STARTS
 _RISKY = FORMULA_START_PATTERN

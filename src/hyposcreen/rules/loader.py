@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +27,13 @@ from hyposcreen.rules.sections import (
     typed_section,
 )
 from hyposcreen.rules.texts import (
+    RulesRow,
     normalize_code,
     normalize_label,
     normalize_unit,
     not_utf8,
     read_rules_csv,
+    rules_number,
 )
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "Limits",
     "Profile",
     "RuleSet",
+    "RulesRow",
     "SeverityBand",
     "WarningThresholds",
     "Windows",
@@ -79,15 +81,7 @@ _COMPARATORS = {"<", "<=", ">", ">="}
 _LEVELS = {"mild", "moderate", "severe"}
 
 
-def _number(text: str) -> float:
-    """A factor such as '18.016' or '1/4.008' (a division written as data)."""
-    if "/" in text:
-        numerator, denominator = text.split("/", 1)
-        return float(Fraction(numerator) / Fraction(denominator))
-    return float(text)
-
-
-def _read(directory: Path, name: str) -> list[dict[str, str]]:
+def _read(directory: Path, name: str) -> list[RulesRow]:
     """The rows of the code list `name` of `directory`, its header checked (`_COLUMNS`)."""
     return read_rules_csv(directory / name, _COLUMNS[name])
 
@@ -154,10 +148,10 @@ def load_rules(directory: Path | None = None) -> RuleSet:
             f"Rules file {directory / 'rules.yaml'}: no key {exc.args[0]!r} where the rules "
             "read it (edited?): it keeps the keys of the packaged rules' copy."
         ) from exc
-    except ValueError as exc:  # a number in a code list that does not read as one
+    except ValueError as exc:  # a number of rules.yaml (a code list's are read as named)
         raise ConfigError(
-            f"Rules folder {directory}: a code list holds a value that does not read ({exc}): "
-            "compare the edited CSVs with the packaged rules' copies."
+            f"Rules file {directory / 'rules.yaml'}: a value does not read ({exc}): compare "
+            "it with the packaged rules' copy."
         ) from exc
 
 
@@ -174,14 +168,14 @@ def _load_rules(directory: Path) -> RuleSet:
             fluid=row["fluid"],
             canonical_unit=row["canonical_unit"],
             urine_counterpart=row["urine_counterpart"] or None,
-            plausible_low=float(row["plausible_low"]) if row["plausible_low"] else None,
-            plausible_high=float(row["plausible_high"]) if row["plausible_high"] else None,
+            plausible_low=rules_number(row, "plausible_low") if row["plausible_low"] else None,
+            plausible_high=rules_number(row, "plausible_high") if row["plausible_high"] else None,
         )
         for row in _read(directory, "analytes.csv")
     }
     loinc_to_analyte = {r["loinc"]: r["analyte"] for r in _read(directory, "analyte_codes.csv")}
     unit_factors = {
-        (r["analyte"], normalize_unit(r["unit"])): _number(r["factor"])
+        (r["analyte"], normalize_unit(r["unit"])): rules_number(r, "factor")
         for r in _read(directory, "analyte_units.csv")
     }
     ingredients = {
@@ -288,7 +282,7 @@ def _check_consistency(rules: RuleSet) -> None:
             )
 
 
-def load_source_map(filename: str) -> list[dict[str, str]]:
+def load_source_map(filename: str) -> list[RulesRow]:
     """A packaged source code map (omop_concepts.csv, mimic_labitems.csv) as rows of text.
 
     These maps belong to the source adapters, not to a site's rules: they are always read from

@@ -4,8 +4,10 @@ normalised, and a rules CSV read as rows of trimmed UTF-8 text (rules.loader re-
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 
 from hyposcreen.errors import ConfigError
@@ -26,27 +28,66 @@ def normalize_label(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower())
 
 
-def read_rules_csv(path: Path, columns: Sequence[str] = ()) -> list[dict[str, str]]:
+class RulesRow(dict[str, str]):
+    """One row of a rules CSV (column -> trimmed text), knowing its file and line."""
+
+    def __init__(self, values: dict[str, str], path: Path, line: int) -> None:
+        super().__init__(values)
+        self.path, self.line = path, line
+
+
+def read_rules_csv(path: Path, columns: Sequence[str] = ()) -> list[RulesRow]:
     """A rules CSV as rows of trimmed text (a ConfigError when it is not UTF-8, its header
-    lacks one of the `columns` the rules read from it, or a row has more fields than its
-    header; a byte-order mark, as Excel's "CSV UTF-8" writes, is no part of its first column's
-    name)."""
+    lacks one of the `columns` the rules read from it, a row has more fields than its header,
+    or a value runs past the csv module's field limit; a byte-order mark, as Excel's "CSV
+    UTF-8" writes, is no part of its first column's name, nor are spaces around a column's
+    name; a row of empty fields, as a spreadsheet leaves below the last, is none)."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         try:
-            reader = csv.DictReader(handle)
-            header = list(reader.fieldnames or ())
-            rows = list(reader)
+            reader = csv.reader(handle)
+            header = [name.strip() for name in next(reader, [])]
+            rows = [(reader.line_num, row) for row in reader if any(f.strip() for f in row)]
         except UnicodeDecodeError as exc:
             raise not_utf8(path) from exc
+        except csv.Error as exc:  # a quote left open swallows the rest past the field limit
+            raise ConfigError(
+                f"Rules file {path}, line {reader.line_num}: not a CSV that reads ({exc}): a "
+                'quote (") opened in a value and never closed?'
+            ) from exc
     if lacking := [c for c in columns if c not in header]:
         raise header_error(path, header, lacking, columns)
-    for number, row in enumerate(rows, start=2):
-        if None in row:  # more fields than the header names (a column dropped from it)
+    for number, row in rows:
+        if len(row) > len(header):  # a column dropped from the header
             raise ConfigError(
                 f"Rules file {path}, line {number}: more fields than its header names columns "
                 "(a column dropped from the header, or a comma in an unquoted value)."
             )
-    return [{k: (v or "").strip() for k, v in row.items()} for row in rows]
+    return [
+        RulesRow(dict(zip(header, [f.strip() for f in row] + [""] * len(header))), path, line)
+        for line, row in rows
+    ]
+
+
+def rules_number(row: RulesRow, column: str) -> float:
+    """The number a rules CSV's cell holds: `18.016`, or a division written as data
+    (`1/4.008`); a ConfigError naming the file, line and column when it reads as none (or as
+    none finite)."""
+    text = row[column]
+    try:
+        if "/" in text:
+            numerator, denominator = text.split("/", 1)
+            value = float(Fraction(numerator) / Fraction(denominator))
+        else:
+            value = float(text)
+    except (ValueError, ZeroDivisionError):
+        value = math.nan
+    if not math.isfinite(value):
+        raise ConfigError(
+            f"Rules file {row.path}, line {row.line}, column {column}: {text!r} does not read "
+            "as a number (a decimal such as 18.016, or a division such as 1/4.008). Correct "
+            "it as in the packaged rules' copy."
+        )
+    return value
 
 
 def header_error(
