@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         type=_partitions,
         default=None,
         help="patient-hash partitions: a number, or auto (default: 1 up to 5M lab rows, then "
-        "one per 2M; see docs/scaling.md)",
+        "one per 2.5M; see docs/scaling.md)",
     )
     run.add_argument(
         "--executor",

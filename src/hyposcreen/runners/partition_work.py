@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen import recipe
+from hyposcreen.arrow_columns import is_listed
 from hyposcreen.clean import USED, bucket_sizes
 from hyposcreen.context import CleanedInputs, ReadTables, RunContext
 from hyposcreen.ingest.canonical import REQUIRED_TABLES, IngestedTable
@@ -250,9 +251,8 @@ def _screened(
     # the nightly history (after the merge) only holds listed cases back: the results of the
     # cases listed before it are all the page can show
     listed = result.cases.loc[result.cases["listed"], "patient_id"]
-    result.sodium_results = result.sodium_results.loc[
-        result.sodium_results["patient_id"].isin(listed)
-    ]
+    results = result.sodium_results  # looked up by Arrow, not pandas' isin
+    result.sodium_results = results.loc[is_listed(results["patient_id"], listed)]
     release_free_memory(collect=False)
     with ctx.timed("write"):
         frames = {n: getattr(cleaned, n) for n in ("labs", "medications", "diagnoses")}
