@@ -177,3 +177,12 @@ def test_each_attrition_step_is_defined_beside_the_table(sample_audit: Path) -> 
                  "hyponatremic:", "cases:", "with risk factor:", "listed:"):  # fmt: skip
         assert step in note, step
     assert "listed can exceed the cases with a risk factor" in note
+
+
+def test_the_whole_period_s_cases_are_said_to_be_patient_months(sample_audit: Path) -> None:
+    """The whole-period column adds the months up: 2700 `cases` are not 2700 patients."""
+    page = (sample_audit / "audit.html").read_text(encoding="utf-8")
+    for section in ("cases_by_tier", "risk_factors"):
+        text = page[page.index(f'id="{section}"') :]
+        note = re.search(r'<p class="note">(.*?)</p>', text)
+        assert note is not None and "patient-months" in note.group(1), section

@@ -35,8 +35,10 @@ SECTIONS = [
      "suppressed with the month's sodium results (attrition) when those are."),
     ("cases_by_tier", "Cases by tier", "Patients with a hyponatremic result in the month, by "
      "review-list tier; 'not listed' cases had no risk factor and were neither severe nor "
-     "over-corrected."),
-    ("risk_factors", "Share of cases with each risk factor", "Denominator: all cases."),
+     "over-corrected. The whole-period column adds up the months: a patient who is a case in "
+     "two months counts twice (patient-months, not patients)."),
+    ("risk_factors", "Share of cases with each risk factor", "Denominator: all cases of the "
+     "column (the whole period's: patient-months)."),
     ("over_rapid_correction", "Over-rapid correction", "Cases with a rise above the limit "
      "within 24 h (spec §8)."),
     ("workup", "Workup completeness", "Cases with serum osmolality, urine osmolality and urine "
