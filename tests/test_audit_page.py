@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from browser import CHROMIUM_ARGS, require_chromium
 from hyposcreen.audit import AuditSettings, run_audit
 from hyposcreen.report.pseudonyms import KEY_ENV
 
@@ -62,6 +63,11 @@ def test_a_suppressed_rate_shows_its_denominator_not_a_bare_mark(sample_audit: P
     assert '<td class="supp">– (&lt;11/39)</td>' in page
     # counts keep their mark alone
     assert _row_cells(page, "tier 1") == ["0", "<11", "<11"]
+    # the notice says how to read such a cell
+    notice = re.search(r'<p class="notice"[^>]*>(.*?)</p>', page)
+    assert notice is not None
+    text = html.unescape(re.sub(r"<[^>]+>", "", notice.group(1)))
+    assert "– (<11/120): fewer than 11 of 120 cases, not a percentage" in text
 
 
 def test_a_plot_names_the_months_it_does_not_draw_with_their_mark(sample_audit: Path) -> None:
@@ -186,3 +192,36 @@ def test_the_whole_period_s_cases_are_said_to_be_patient_months(sample_audit: Pa
         text = page[page.index(f'id="{section}"') :]
         note = re.search(r'<p class="note">(.*?)</p>', text)
         assert note is not None and "patient-months" in note.group(1), section
+
+
+@pytest.mark.slow
+def test_the_page_in_chromium_marks_the_months_and_fetches_nothing(sample_audit: Path) -> None:
+    """As the committee opens it: no console error, nothing fetched, the coverage marks and a
+    suppressed rate's fraction read in the rendered text, the plots drawn."""
+    chromium = require_chromium()  # skipped on a workstation without one, failed under CI
+    from playwright.sync_api import sync_playwright
+
+    problems: list[str] = []
+    requests: list[str] = []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium, headless=True,
+                                         args=CHROMIUM_ARGS)  # fmt: skip
+        page = browser.new_page(viewport={"width": 1400, "height": 3000})
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto((sample_audit / "audit.html").as_uri(), wait_until="load")
+        heads = page.eval_on_selector_all(
+            "#cases_by_tier thead th", "cells => cells.map(c => c.innerText)"
+        )
+        rate = page.inner_text("#over_rapid_correction tbody tr")
+        drawn = page.locator("figure svg").count()
+        browser.close()
+    assert problems == [] and all(u.startswith(("file:", "data:")) for u in requests), requests
+    assert [h.split("\n") for h in heads[1:]] == [
+        ["2026-10", "15 Oct–31 Oct", "no data"],
+        ["2026-11", "partial data"],
+        ["whole period", "partial data"],
+    ]
+    assert rate.split("\t")[1:] == ["– (0/0)", "– (<11/39)", "– (<11/39)"]
+    assert drawn == 4
