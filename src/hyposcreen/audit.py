@@ -37,6 +37,7 @@ from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.recipe_publish import run_warnings
 from hyposcreen.report.audit_counts import PeriodCounts, hyponatremia_coded, period_counts
+from hyposcreen.report.audit_coverage import window_days_text
 from hyposcreen.report.audit_measures import TOTAL, audit_frame, audit_table
 from hyposcreen.report.audit_page import render_audit_page
 from hyposcreen.report.display import band_text
@@ -233,7 +234,9 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         warnings += _month_warnings(
             period_ctx, tables, cleaned, result, quarantine, label, min_cell
         )
-        periods.append(period_counts(label, result, cleaned.diagnoses, window, vocabulary, codes))
+        periods.append(
+            period_counts(label, result, cleaned.diagnoses, window, vocabulary, codes, cleaned.labs)
+        )
         if key is not None:
             exported.append(patient_rows(label, result, cleaned.diagnoses, window.end, key, codes))
     rows, hidden_counts = audit_table(periods, vocabulary, min_cell, protection_range)
@@ -261,6 +264,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         "site": ctx.mapping.site,
         "patient_export": export_note,
         "warnings": [w["message"] for w in warnings],
+        "window_days": {w.start.strftime("%Y-%m"): window_days_text(w) for w in months},
     }
     write_csv(out / "audit_tables.csv", frame, mode=AGGREGATE_MODE, numeric=("value",))
     html = render_audit_page(frame, about, min_cell)

@@ -3,8 +3,10 @@ report.audit_measures turns into the suppressed long table of measures.
 
 A period's numbers are the cases (listed or not, by tier, by risk factor), the over-corrected
 and fully worked-up cases, the severe results and the hours to each one's next sodium result,
-the hyponatremia coding of the diagnoses against the low sodium results, and the screen's
-attrition funnel. They are never written out as they are.
+the hyponatremia coding of the diagnoses against the low sodium results, the screen's
+attrition funnel, and the data's coverage of the window: its calendar days, and those on which
+a sodium row is dated (a month the extract covers in part has days without one). They are
+never written out as they are.
 """
 
 from __future__ import annotations
@@ -25,8 +27,13 @@ class PeriodCounts:
     counts: dict[str, int] = field(default_factory=dict)
     hours_to_next_sodium: list[float] = field(default_factory=list)
     attrition: list[tuple[str, int]] = field(default_factory=list)
+    # calendar days of the window, and those with a sodium row dated in it (days, not patients)
+    days_in_window: int = 0
+    days_with_sodium_rows: int = 0
 
     def add(self, other: PeriodCounts) -> None:
+        self.days_in_window += other.days_in_window
+        self.days_with_sodium_rows += other.days_with_sodium_rows
         for name, value in other.counts.items():
             self.counts[name] = self.counts.get(name, 0) + value
         self.hours_to_next_sodium += other.hours_to_next_sodium
@@ -73,6 +80,19 @@ def _hours_to_next_sodium(results: pd.DataFrame) -> list[float]:
     return [round(float(g), 2) for g in gaps]
 
 
+def window_days(labs: pd.DataFrame, window: Window) -> tuple[int, int]:
+    """The window's days (24 h from its start; a last part-day counts as one) and those on which
+    a sodium row is dated: the rows of the funnel's `sodium_results_in_window`, of any bucket."""
+    day = pd.Timedelta(days=1)
+    days = int(-(-(window.end - window.start) // day))
+    if labs.empty:
+        return days, 0
+    time = labs["specimen_time"]
+    in_window = (labs["analyte"] == "sodium") & (time >= window.start) & (time < window.end)
+    offsets = (time[in_window] - window.start) // day
+    return days, int(offsets.nunique())
+
+
 def period_counts(
     period: str,
     result: ScreenResult,
@@ -80,8 +100,10 @@ def period_counts(
     window: Window,
     vocabulary: tuple[str, ...],
     codes: dict[str, list[str]],
+    labs: pd.DataFrame | None = None,
 ) -> PeriodCounts:
-    """All audit numbers of one screened window (cases, listing, measures, coding, attrition)."""
+    """All audit numbers of one screened window (cases, listing, measures, coding, attrition,
+    and, given its cleaned `labs`, the days the data cover)."""
     cases = result.cases
     listed = cases["listed"].astype(bool) if len(cases) else pd.Series(dtype=bool)
     factors = cases["risk_factors"].astype("str").str.split(";") if len(cases) else pd.Series()
@@ -107,4 +129,5 @@ def period_counts(
     hours = _hours_to_next_sodium(results)
     counts["severe_with_next_sodium"] = len(hours)
     attrition = [(str(s["step"]), int(s["count"])) for s in result.attrition]  # type: ignore[call-overload]
-    return PeriodCounts(period, counts, hours, attrition)
+    days, with_rows = window_days(labs, window) if labs is not None else (0, 0)
+    return PeriodCounts(period, counts, hours, attrition, days, with_rows)

@@ -1,8 +1,9 @@
 """QI audit measures: the counts of each period (report.audit_counts) as a long table, after
 small-cell suppression.
 
-Every measure is a count (or a rate of two counts, or a median of n values), so one long
-table holds them all: table, period, measure, numerator, denominator, value, suppressed.
+Every measure is a count (or a rate of two counts, or a median of n values, or the days of a
+period with data), so one long table holds them all: table, period, measure, numerator,
+denominator, value, unit, suppressed.
 Counts from 1 to min_cell_size-1 are suppressed (0 is shown); a rate is shown when its
 numerator and denominator are; a median needs n >= min_cell_size. Complementary suppression
 (report.suppression) hides more cells until no hidden count can be recovered from the shown
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.report.audit_counts import PeriodCounts
-from hyposcreen.report.suppression import Ordering, build_problem, suppress
+from hyposcreen.report.suppression import COMPLEMENTARY, Ordering, build_problem, suppress
 
 TOTAL = "total"
 TABLE_COLUMNS = [
@@ -151,6 +152,32 @@ def _median_row(period: str, hours: list[float], hide: str, min_cell: int) -> di
     }
 
 
+def _coverage_row(data: PeriodCounts, hide: str) -> dict[str, Any]:
+    """The days of the period with a sodium row dated in them, of its days (from the audit's
+    period, shown whatever the data): calendar days, not patients, so not suppressed for being
+    few, but hidden with the period's `sodium_results_in_window`, which they bound from below."""
+    return {
+        "table": "coverage",
+        "period": data.period,
+        "measure": "days_with_sodium_rows",
+        "numerator": None if hide else data.days_with_sodium_rows,
+        "denominator": data.days_in_window,
+        "value": None if hide else data.days_with_sodium_rows,
+        "unit": "days",
+        "suppressed": hide,
+    }
+
+
+def _coverage_hidden(label: str, hidden: dict[tuple[str, str], str]) -> str:
+    """How a period's coverage is hidden: as its sodium rows are; the whole period's also when
+    a month's are (the months' days add up to it)."""
+    sodium = step_cell("sodium_results_in_window")
+    own = hidden.get((label, sodium), "")
+    if own or label != TOTAL:
+        return own
+    return COMPLEMENTARY if any(cell == sodium for _, cell in hidden) else ""
+
+
 def period_rows(
     data: PeriodCounts, vocabulary: tuple[str, ...], hidden: dict[tuple[str, str], str],
     min_cell: int,
@@ -165,7 +192,8 @@ def period_rows(
     def rate(table: str, measure: str, num: str, den: str) -> dict[str, Any]:
         return _rate_row(table, label, measure, counts[num], counts[den], kind(num), kind(den))
 
-    rows = [
+    rows = [_coverage_row(data, _coverage_hidden(label, hidden))]
+    rows += [
         _count_row("cases_by_tier", label, name, counts[name], kind(name))
         for name in ("cases", "tier_1", "tier_2", "tier_3", "not_listed")
     ]
@@ -216,7 +244,7 @@ def audit_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         frame[column] = frame[column].astype("Int64")
     frame["value"] = pd.Series(
         [
-            None if pd.isna(v) else (int(v) if unit == "count" else float(v))
+            None if pd.isna(v) else (int(v) if unit in ("count", "days") else float(v))
             for v, unit in zip(frame["value"], frame["unit"], strict=True)
         ],
         dtype=object,

@@ -15,6 +15,7 @@ import pandas as pd
 from markupsafe import Markup
 from matplotlib.figure import Figure
 
+from hyposcreen.report.audit_coverage import coverage_marks, tick_label
 from hyposcreen.report.audit_measures import TOTAL
 from hyposcreen.report.review_page import template_environment
 from hyposcreen.report.suppression import COMPLEMENTARY
@@ -26,10 +27,18 @@ TIER_SERIES = [
     ("not_listed", "not listed", "#6b7280", ""),
 ]
 SECTIONS = [
+    ("coverage", "Data coverage", "Days of each month with at least one sodium result dated "
+     "in the extract, of the month's days in the audit period. A month with days without one "
+     "is marked 'partial data' (none: 'no data') in the column heads and plots below: its "
+     "counts cover part of it and are not comparable with a whole month's (a delivery cut "
+     "early, a gap in the feed). Days are not patients: not suppressed for being few, but "
+     "suppressed with the month's sodium results (attrition) when those are."),
     ("cases_by_tier", "Cases by tier", "Patients with a hyponatremic result in the month, by "
      "review-list tier; 'not listed' cases had no risk factor and were neither severe nor "
-     "over-corrected."),
-    ("risk_factors", "Share of cases with each risk factor", "Denominator: all cases."),
+     "over-corrected. The whole-period column adds up the months: a patient who is a case in "
+     "two months counts twice (patient-months, not patients)."),
+    ("risk_factors", "Share of cases with each risk factor", "Denominator: all cases of the "
+     "column (the whole period's: patient-months)."),
     ("over_rapid_correction", "Over-rapid correction", "Cases with a rise above the limit "
      "within 24 h (spec §8)."),
     ("workup", "Workup completeness", "Cases with serum osmolality, urine osmolality and urine "
@@ -41,7 +50,13 @@ SECTIONS = [
      "ICD-9 276.1) recorded before the window end; coded_without_low_sodium_share: patients "
      "coded in the month with no hyponatremic result read for that month."),
     ("attrition", "Attrition", "Where results and patients leave the funnel, summed over the "
-     "months (a patient screened in two months counts twice)."),
+     "months (a patient screened in two months counts twice). Sodium results in window: serum, "
+     "plasma or blood sodium rows dated in the month; usable: numeric, in a known unit, "
+     "plausible, not a duplicate; hyperglycemia related: low only before the glucose "
+     "correction (not cases); hyponatremic: low after it; cases: patients with at least one "
+     "hyponatremic result; with risk factor: at least one listed risk factor; listed: a risk "
+     "factor, a severe value or an over-rapid correction, so listed can exceed the cases with "
+     "a risk factor."),
 ]  # fmt: skip
 
 
@@ -51,6 +66,12 @@ HIDDEN_TO_PROTECT = "hidden"  # complementary suppression: not small, hidden to 
 def _mark(kind: str, label: str) -> str:
     """The text in place of a hidden cell: `<11` (small) or `hidden` (complementary)."""
     return HIDDEN_TO_PROTECT if kind == COMPLEMENTARY else label
+
+
+def _cases_mark(kind: str, label: str) -> str:
+    """A plot's text for a share it does not draw: `<11 cases` (never read as `<11 %`)."""
+    mark = _mark(kind, label)
+    return mark if mark == HIDDEN_TO_PROTECT else f"{mark} cases"
 
 
 def _svg(figure: Figure) -> Markup:
@@ -95,7 +116,8 @@ def plot_cases_by_tier(frame: pd.DataFrame, label: str) -> Markup:
                 continue
             axes.bar(position, cell["value"], width, color=colour, hatch=hatch,
                      edgecolor="white", label=name if x == 0 else None)  # fmt: skip
-    axes.set_xticks(range(len(periods)), periods)
+    marks = coverage_marks(frame)
+    axes.set_xticks(range(len(periods)), [tick_label(p, marks) for p in periods])
     axes.set_ylabel("cases")
     axes.set_title("Cases per month by tier (suppressed cells marked)", fontsize=10)
     axes.legend(fontsize=7, frameon=False, ncols=2)
@@ -113,7 +135,8 @@ def plot_risk_factors(frame: pd.DataFrame, label: str) -> Markup:
     ]
     axes.barh(names, shares, color="#2e6bb0")
     for y, (suppressed, share) in enumerate(zip(rows["suppressed"], shares, strict=True)):
-        text = _mark(suppressed, label) if suppressed else f"{share:.0f} %"
+        # a suppressed share is not drawn: its count is named, never read as a percentage
+        text = _cases_mark(suppressed, label) if suppressed else f"{share:.0f} %"
         axes.text(share + 1, y, text, va="center", fontsize=7)
     axes.set_xlim(0, 105)
     axes.set_xlabel("% of cases (whole period)")
@@ -139,13 +162,16 @@ def plot_rates(frame: pd.DataFrame, label: str) -> Markup:
         positions = [periods.index(p) for p in shown["period"]]
         axes.plot(positions, 100 * shown["value"].astype(float), marker=marker,
                   linestyle=style, label=name)  # fmt: skip
-        if rows["suppressed"].astype(bool).any():
-            notes.append(f"{name}: {int(rows['suppressed'].astype(bool).sum())} month(s) hidden")
-    axes.set_xticks(range(len(periods)), periods)
+        hidden = [_cases_mark(kind, label) for kind in rows["suppressed"] if kind]
+        if hidden:  # not drawn (never drawn as 0 %): how many months, under which mark
+            counted = ", ".join(f"{m} in {hidden.count(m)} month(s)" for m in dict.fromkeys(hidden))
+            notes.append(f"{name}: {counted}")
+    marks = coverage_marks(frame)
+    axes.set_xticks(range(len(periods)), [tick_label(p, marks) for p in periods])
     axes.set_ylim(0, 105)
     axes.set_ylabel("% of cases")
-    axes.set_title("Monthly rates" + (" — suppressed: " + "; ".join(notes) if notes else ""),
-                   fontsize=9)  # fmt: skip
+    suppressed = "\nnot drawn (suppressed): " + "; ".join(notes) if notes else ""
+    axes.set_title("Monthly rates" + suppressed, fontsize=9)
     axes.legend(fontsize=7, frameon=False)
     return _svg(figure)
 
@@ -166,20 +192,37 @@ def plot_attrition(frame: pd.DataFrame, label: str) -> Markup:
     return _svg(figure)
 
 
-def _cell_text(row: pd.Series, label: str) -> str:
+def _cell_text(row: pd.Series, label: str) -> dict[str, str]:
+    """A table cell's text and its class: a share keeps the part of its fraction that is shown
+    and a median its n, so a suppressed rate never reads as a percentage (`<11` alone in a rate
+    row reads as "under 11 %") nor a median as hours."""
     if row["suppressed"]:
         mark = _mark(row["suppressed"], label)
-        if row["unit"] == "share" and not pd.isna(row["numerator"]):
-            # only the denominator is hidden: the numerator is shown, as in audit_tables.csv
-            # (a risk factor of no case must not read as `<11` cases)
-            return f"– ({row['numerator']}/{mark})"
-        return mark
+        kind = "comp" if mark == HIDDEN_TO_PROTECT else "supp"
+        if row["unit"] == "share":
+            numerator = mark if pd.isna(row["numerator"]) else row["numerator"]
+            denominator = mark if pd.isna(row["denominator"]) else row["denominator"]
+            # as in audit_tables.csv: a risk factor of no case must not read as `<11` cases
+            return {"text": f"– ({numerator}/{denominator})", "kind": kind}
+        if row["unit"] == "hours":
+            return {"text": f"– (n {mark})", "kind": kind}
+        return {"text": mark, "kind": kind}
+    return {"text": _shown_text(row), "kind": ""}
+
+
+def _shown_text(row: pd.Series) -> str:
+    if row["unit"] == "share" and not pd.isna(row["denominator"]):
+        if pd.isna(row["value"]):  # nothing to count: no case (or no coded patient)
+            return f"– ({row['numerator']}/{row['denominator']})"
+        return f"{100 * float(row['value']):.1f} % ({row['numerator']}/{row['denominator']})"
+    if row["unit"] == "hours" and not pd.isna(row["denominator"]):
+        if pd.isna(row["value"]):  # no severe value followed by another sodium
+            return f"– (n={row['denominator']})"
+        return f"{float(row['value']):.1f} h (n={row['denominator']})"
     if pd.isna(row["value"]):
         return "–"
-    if row["unit"] == "share":
-        return f"{100 * float(row['value']):.1f} % ({row['numerator']}/{row['denominator']})"
-    if row["unit"] == "hours":
-        return f"{float(row['value']):.1f} h (n={row['denominator']})"
+    if row["unit"] == "days":
+        return f"{int(row['value'])} of {row['denominator']} days"
     return str(int(row["value"]))
 
 
@@ -211,7 +254,16 @@ def render_audit_page(frame: pd.DataFrame, about: dict[str, Any], min_cell: int)
         "over_rapid_correction": plot_rates(frame, label),
         "attrition": plot_attrition(frame, label),
     }
-    periods = [("whole period" if p == TOTAL else p) for p in dict.fromkeys(frame["period"])]
+    marks = coverage_marks(frame)
+    days = about.get("window_days", {})
+    periods = [
+        {
+            "label": "whole period" if p == TOTAL else p,
+            "days": days.get(p, ""),
+            "mark": marks.get(p, ""),
+        }
+        for p in dict.fromkeys(frame["period"])
+    ]
     return (
         template_environment()
         .get_template("audit.html.j2")

@@ -1,0 +1,227 @@
+"""audit.html read as a QI committee reads it: a suppressed rate or median says what it is
+(a fraction with its shown part, a median with its n), never a bare `<11` that reads as a
+percentage or as hours; a plot names the months it does not draw; a month the data cover in
+part (or not at all) is marked so, beside its counts and in the plots, and a month the audit's
+period cuts says which days it holds."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from browser import CHROMIUM_ARGS, require_chromium
+from hyposcreen.audit import AuditSettings, run_audit
+from hyposcreen.report.pseudonyms import KEY_ENV
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "canonical"
+
+
+@pytest.fixture(scope="module")
+def sample_audit(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample from 15 October to November's end: October has no sodium result, November's
+    are dated on 4 of its days; 39 cases, with most risk factors, the over-corrections and the
+    severe follow-ups below 11."""
+    out = tmp_path_factory.mktemp("audit_page")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(KEY_ENV, raising=False)
+        run_audit(
+            AuditSettings(
+                input_dir=SAMPLE,
+                out_dir=out,
+                start=pd.Timestamp("2026-10-15"),
+                end=pd.Timestamp("2026-12-01"),
+            )
+        )
+    return out
+
+
+def _tables(out: Path) -> pd.DataFrame:
+    return pd.read_csv(out / "audit_tables.csv", dtype=str, keep_default_na=False)
+
+
+def _row_cells(page: str, measure: str) -> list[str]:
+    """The texts of a table row's cells (months, then the whole period)."""
+    found = re.search(rf'<th scope="row">{re.escape(measure)}</th>(.*?)</tr>', page)
+    assert found, measure
+    return [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", found.group(1))]
+
+
+def test_a_suppressed_rate_shows_its_denominator_not_a_bare_mark(sample_audit: Path) -> None:
+    page = (sample_audit / "audit.html").read_text(encoding="utf-8")
+    # thiazide diuretic in November: fewer than 11 of the 39 cases (audit_tables.csv: 39)
+    assert _row_cells(page, "thiazide diuretic") == ["– (0/0)", "– (<11/39)", "– (<11/39)"]
+    assert _row_cells(page, "overcorrection rate")[1:] == ["– (<11/39)", "– (<11/39)"]
+    assert _row_cells(page, "workup complete rate")[1] == "– (<11/39)"
+    # a median over fewer than 11 severe results: its n is suppressed, not its hours
+    assert _row_cells(page, "median hours to next sodium") == ["– (n=0)", "– (n <11)", "– (n <11)"]
+    # the class that colours a suppressed cell still marks it
+    assert '<td class="supp">– (&lt;11/39)</td>' in page
+    # counts keep their mark alone
+    assert _row_cells(page, "tier 1") == ["0", "<11", "<11"]
+    # the notice says how to read such a cell
+    notice = re.search(r'<p class="notice"[^>]*>(.*?)</p>', page)
+    assert notice is not None
+    text = html.unescape(re.sub(r"<[^>]+>", "", notice.group(1)))
+    assert "– (<11/120): fewer than 11 of 120 cases, not a percentage" in text
+
+
+def test_a_plot_names_the_months_it_does_not_draw_with_their_mark(sample_audit: Path) -> None:
+    page = (sample_audit / "audit.html").read_text(encoding="utf-8")
+    rates = page[page.index('id="over_rapid_correction"') :]
+    rates = rates[: rates.index("</figure>")]
+    texts = " ".join(html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", rates))
+    assert "not drawn (suppressed): over-rapid correction: <11 cases in 1 month(s)" in texts
+    assert "hidden" not in texts  # `hidden` is the complementary mark: these months are `<11`
+    factors = page[page.index('id="risk_factors"') :]
+    factors = factors[: factors.index("</figure>")]
+    labels = [html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", factors)]
+    assert "<11 cases" in labels and "<11" not in labels  # beside a "% of cases" axis
+
+
+def test_months_the_data_cover_in_part_are_marked_where_their_counts_are(
+    sample_audit: Path,
+) -> None:
+    tables = _tables(sample_audit)
+    coverage = tables.loc[tables["table"] == "coverage"].set_index("period")
+    assert list(coverage["measure"].unique()) == ["days_with_sodium_rows"]
+    assert coverage[["numerator", "denominator", "value", "unit", "suppressed"]].to_dict(
+        "index"
+    ) == {
+        "2026-10": {"numerator": "0", "denominator": "17", "value": "0", "unit": "days",
+                    "suppressed": ""},
+        "2026-11": {"numerator": "4", "denominator": "30", "value": "4", "unit": "days",
+                    "suppressed": ""},
+        "total": {"numerator": "4", "denominator": "47", "value": "4", "unit": "days",
+                  "suppressed": ""},
+    }  # fmt: skip
+    page = (sample_audit / "audit.html").read_text(encoding="utf-8")
+    assert _row_cells(page, "days with sodium rows") == ["0 of 17 days", "4 of 30 days",
+                                                         "4 of 47 days"]  # fmt: skip
+    cases = page[page.index('id="cases_by_tier"') :]
+    head = html.unescape(cases[cases.index("<thead>") : cases.index("</thead>")])
+    heads = [re.sub(r"<[^>]+>", " ", h).split() for h in re.findall(r"<th[^>]*>(.*?)</th>", head)]
+    assert heads[1:] == [
+        ["2026-10", "15", "Oct–31", "Oct", "no", "data"],
+        ["2026-11", "partial", "data"],
+        ["whole", "period", "partial", "data"],
+    ]
+    plot = cases[: cases.index("</figure>")]
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", plot)]
+    assert "no data" in texts and "partial data" in texts  # under the months' ticks
+
+
+def _few_cases_delivery(folder: Path, months: dict[str, int]) -> Path:
+    """Per month, that many patients with one mild sodium result each, on its first days."""
+    folder.mkdir()
+    labs = ["patient_id,encounter_id,specimen_id,specimen_time,result_time,loinc,lab_name,"
+            "value_raw,unit,status,specimen_type"]  # fmt: skip
+    patients = ["patient_id,mrn,name,birth_date,sex,unit"]
+    for month, size in months.items():
+        for i in range(size):
+            pid, day = f"Q{month[-2:]}{i}", f"{month}-{1 + i % 28:02d}"
+            labs.append(f"{pid},E{pid},S{pid},{day}T08:00:00,{day}T09:00:00,2951-2,Sodium,132,"
+                        "mmol/L,final,Serum")  # fmt: skip
+            patients.append(f"{pid},M{pid},Patient {pid},1950-01-01,F,Ward")
+    tables = {"labs": labs, "patients": patients,
+              "medications": ["patient_id,encounter_id,drug_name,rxnorm,atc,start_time,"
+                              "end_time,status,route"],
+              "diagnoses": ["patient_id,encounter_id,code,code_system,recorded_time,status,"
+                            "description"]}  # fmt: skip
+    for name, lines in tables.items():
+        (folder / f"{name}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_the_coverage_of_a_month_with_few_sodium_rows_is_hidden_with_them(tmp_path: Path) -> None:
+    """January: 3 sodium rows, on 3 days. `3 of 31 days` would tell January's sodium rows (`<11`)
+    are 3 to 10, and the whole period's days less February's would give January's 3 days."""
+    inputs = _few_cases_delivery(tmp_path / "in", {"2026-01": 3, "2026-02": 40, "2026-03": 40})
+    settings = AuditSettings(
+        input_dir=inputs,
+        out_dir=tmp_path / "out",
+        start=pd.Timestamp("2026-01-01"),
+        end=pd.Timestamp("2026-04-01"),
+    )
+    run_audit(settings)
+    tables = _tables(tmp_path / "out")
+    sodium = tables.loc[tables["measure"] == "sodium_results_in_window"].set_index("period")
+    coverage = tables.loc[tables["table"] == "coverage"].set_index("period")
+    assert sodium.loc["2026-01", "suppressed"] == "primary"
+    assert coverage.loc["2026-01", ["numerator", "value", "suppressed"]].tolist() == [
+        "",
+        "",
+        "primary",
+    ]
+    for month in ("2026-02", "2026-03"):  # hidden with the month's sodium rows, shown else
+        hidden = sodium.loc[month, "suppressed"]
+        assert coverage.loc[month, "suppressed"] == hidden
+        assert coverage.loc[month, "numerator"] == ("" if hidden else "28")  # days 1 to 28
+    # the months' days add up to the whole period's: with January's hidden, so is the total's
+    assert coverage.loc["total", ["numerator", "value", "suppressed"]].tolist() == [
+        "",
+        "",
+        "complementary",
+    ]
+    assert coverage.loc["total", "denominator"] == "90"  # the period's days: not the data's
+    page = (tmp_path / "out" / "audit.html").read_text(encoding="utf-8")
+    cells = _row_cells(page, "days with sodium rows")
+    assert cells[0] == "<11" and cells[-1] == "hidden"
+    assert "3 of 31" not in page
+
+
+def test_each_attrition_step_is_defined_beside_the_table(sample_audit: Path) -> None:
+    """`listed` above `cases with risk factor` reads as an error without its definition."""
+    page = (sample_audit / "audit.html").read_text(encoding="utf-8")
+    section = page[page.index('id="attrition"') :]
+    note = html.unescape(re.search(r'<p class="note">(.*?)</p>', section).group(1))  # type: ignore[union-attr]
+    for step in ("Sodium results in window:", "usable:", "hyperglycemia related:",
+                 "hyponatremic:", "cases:", "with risk factor:", "listed:"):  # fmt: skip
+        assert step in note, step
+    assert "listed can exceed the cases with a risk factor" in note
+
+
+def test_the_whole_period_s_cases_are_said_to_be_patient_months(sample_audit: Path) -> None:
+    """The whole-period column adds the months up: 2700 `cases` are not 2700 patients."""
+    page = (sample_audit / "audit.html").read_text(encoding="utf-8")
+    for section in ("cases_by_tier", "risk_factors"):
+        text = page[page.index(f'id="{section}"') :]
+        note = re.search(r'<p class="note">(.*?)</p>', text)
+        assert note is not None and "patient-months" in note.group(1), section
+
+
+@pytest.mark.slow
+def test_the_page_in_chromium_marks_the_months_and_fetches_nothing(sample_audit: Path) -> None:
+    """As the committee opens it: no console error, nothing fetched, the coverage marks and a
+    suppressed rate's fraction read in the rendered text, the plots drawn."""
+    chromium = require_chromium()  # skipped on a workstation without one, failed under CI
+    from playwright.sync_api import sync_playwright
+
+    problems: list[str] = []
+    requests: list[str] = []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium, headless=True,
+                                         args=CHROMIUM_ARGS)  # fmt: skip
+        page = browser.new_page(viewport={"width": 1400, "height": 3000})
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto((sample_audit / "audit.html").as_uri(), wait_until="load")
+        heads = page.eval_on_selector_all(
+            "#cases_by_tier thead th", "cells => cells.map(c => c.innerText)"
+        )
+        rate = page.inner_text("#over_rapid_correction tbody tr")
+        drawn = page.locator("figure svg").count()
+        browser.close()
+    assert problems == [] and all(u.startswith(("file:", "data:")) for u in requests), requests
+    assert [h.split("\n") for h in heads[1:]] == [
+        ["2026-10", "15 Oct–31 Oct", "no data"],
+        ["2026-11", "partial data"],
+        ["whole period", "partial data"],
+    ]
+    assert rate.split("\t")[1:] == ["– (0/0)", "– (<11/39)", "– (<11/39)"]
+    assert drawn == 4
