@@ -268,11 +268,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     }
     write_csv(out / "audit_tables.csv", frame, mode=AGGREGATE_MODE, numeric=("value",))
     html = render_audit_page(frame, about, min_cell)
-
-    def _write_html(tmp: Path) -> None:
-        tmp.write_text(html, encoding="utf-8")
-
-    write_atomic(out / "audit.html", _write_html, AGGREGATE_MODE)
+    write_atomic(out / "audit.html", lambda tmp: tmp.write_text(html, "utf-8"), AGGREGATE_MODE)
     if export_path is not None:
         write_csv(export_path, pd.concat(exported, ignore_index=True), mode=PRIVATE_MODE)
     manifest = {

@@ -111,7 +111,7 @@ def synced_together() -> Iterator[None]:
     pending.wait()
 
 
-def write_atomic(path: Path, write: Callable[[Path], None], mode: int = PRIVATE_MODE) -> Path:
+def write_atomic(path: Path, write: Callable[[Path], object], mode: int = PRIVATE_MODE) -> Path:
     """Write via `write(tmp)` then rename: readers never see a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
