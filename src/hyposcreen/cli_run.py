@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from hyposcreen.cli_ops import remember_failure
-from hyposcreen.cli_stdout import stdout_to_devnull
+from hyposcreen.cli_stdout import stdout_reason, stdout_to_devnull
 from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS
 from hyposcreen.failures import failure_record, write_failed_json
 
@@ -83,11 +83,19 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _say_out(line: str) -> None:
     """A line on stdout; a reader gone already (`run ... | grep -q`) does not replace the
-    run's own exit status and warnings (still told on stderr) with 141."""
+    run's own exit status and warnings (still told on stderr) with 141, nor does a stdout the
+    system refuses (`>> run.log` on a full disk: 120 at the exit's flush), told on stderr."""
     try:
         print(line, flush=True)
     except BrokenPipeError:
         stdout_to_devnull()
+    except OSError as error:
+        stdout_to_devnull()
+        print(
+            f"hyposcreen: warning: standard output could not be written ({stdout_reason(error)}):"
+            " the night was screened and published, only this line was lost.",
+            file=sys.stderr,
+        )
 
 
 def _listed_line(outcome: dict[str, Any], where: str) -> None:
