@@ -43,6 +43,7 @@ def run_command(args: argparse.Namespace) -> int:
         with nightly.orchestrated(str(args.input)), _quiet_prefect_console():
             outcome = _flow_run(
                 nightly,
+                args,
                 input=str(args.input),
                 out=str(args.out),
                 window_start=args.window_start,
@@ -121,14 +122,18 @@ def _manifest(folder: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _flow_run(nightly: ModuleType, **parameters: Any) -> dict[str, Any]:
+def _flow_run(nightly: ModuleType, args: argparse.Namespace, **parameters: Any) -> dict[str, Any]:
     """The flow's outcome; when a window fails, the warnings of the windows it published
-    before are told first (named by window), as the plain loop tells them."""
+    before are told first (named by window), as the plain loop tells them, and those windows
+    and the one that failed are left in `args` for the alerts (cli_ops.run_notified)."""
     nightly.forget_published()
     try:
         outcome: dict[str, Any] = nightly.nightly_screen(**parameters)
     except BaseException:
-        _warnings_status(nightly.published_folders(), named=True)
+        published = nightly.published_folders()
+        _warnings_status(published, named=True)
+        args.notified_outcomes = [{**_manifest(f), "out_dir": str(f)} for f in published]
+        args.failed_window = nightly.failed_window()
         raise
     return outcome
 
@@ -219,12 +224,15 @@ def _screen_planned(
                 ctx, shared.partitions, args.executor, args.dask_address, shared.spilled()
             )
         screened.append(summary.review_csv.parent)
-        return {**summary.manifest, "review_csv": str(summary.review_csv)}
+        outcome = {**summary.manifest, "review_csv": str(summary.review_csv)}
+        args.notified_outcomes.append(outcome)  # told even when a later window fails
+        return outcome
 
     def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
         if len(windows) > 1:  # the windows published before this one keep their warnings
             _warnings_status(screened, named=True)
         record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
+        args.failed_window = (*record["window"].values(), settings.out_dir)  # for the alert
         write_failed_json(settings.out_dir, record)
         remember_failure(state_dir, site.site, window, error, settings.out_dir)
 
