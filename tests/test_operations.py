@@ -187,6 +187,23 @@ def test_an_unreachable_prefect_api_is_an_environment_problem(tmp_path: Path) ->
     assert "--no-flow" in last
 
 
+def test_a_prefect_home_that_cannot_be_written_is_named_with_what_to_do(tmp_path: Path) -> None:
+    """HOME on a read-only disk (or not this user's): the temporary server cannot keep its
+    database in ~/.hyposcreen/prefect. That printed Prefect's "UserWarning: Failed to create
+    the Prefect home directory" and stopped advising to move --out or --state-dir; it stops
+    before Prefect is imported, naming PREFECT_HOME and the three ways out, and writes nothing."""
+    blocked = tmp_path / "home-is-a-file"
+    blocked.write_text("", encoding="utf-8")  # no folder can be made below it, even by root
+    kept = {k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}
+    env = _bare_env(blocked, **kept)
+    done = _cli(["run", "--input", str(SAMPLE), *WINDOW, "--out", str(tmp_path / "o")], env)
+    assert done.returncode == EnvironmentProblem.exit_code, done.stderr
+    assert done.stderr.startswith(f"hyposcreen: error: PREFECT_HOME ({blocked}/"), done.stderr
+    assert "PREFECT_API_URL" in done.stderr and "--no-flow" in done.stderr
+    assert "Warning" not in done.stderr and "--state-dir" not in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_temporary_server_that_does_not_start_in_time_is_an_environment_problem(
     tmp_path: Path,
 ) -> None:

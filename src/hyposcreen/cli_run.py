@@ -15,8 +15,9 @@ from typing import Any
 
 from hyposcreen.cli_ops import remember_failure
 from hyposcreen.cli_stdout import stdout_reason, stdout_to_devnull
-from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS
+from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS, EnvironmentProblem
 from hyposcreen.failures import failure_record, write_failed_json
+from hyposcreen.runtime_env import prefect_home_problem
 
 EXIT_OK = 0
 
@@ -271,6 +272,8 @@ def _load_flow_module() -> ModuleType | None:
         )
         if not (folder / "nightly.py").is_file() or spec is None or spec.loader is None:
             return None
+        if (problem := prefect_home_problem()) is not None:  # before Prefect's import warns
+            raise EnvironmentProblem(problem)
         package = importlib.util.module_from_spec(spec)
         sys.modules["flows"] = package
         spec.loader.exec_module(package)
