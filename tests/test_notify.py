@@ -225,6 +225,30 @@ def test_a_catch_up_stopped_at_a_later_night_tells_the_nights_before_and_which_f
     assert [card["title"] for card in received] == subjects
 
 
+def test_a_webhook_url_with_a_space_keeps_the_exit_status_and_its_token(
+    tmp_path: Path,
+    smtp: tuple[int, _Inbox],
+    receiver: tuple[str, list[dict[str, Any]]],
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A URL pasted with a space inside: urllib raised http.client.InvalidURL, which the
+    sending did not catch, so a run that failed with exit 3 ended as an internal error (70),
+    and the debug text quoted the URL's token. The webhook is told as not sent, by a text that
+    does not repeat the URL; the e-mail goes out and the run keeps its status."""
+    port, inbox = smtp
+    url, received = receiver
+    monkeypatch.setenv(URL_ENV, f"{url}?token=SE CRET")
+    empty = tmp_path / "extract"
+    empty.mkdir()
+    argv = ["run", "--no-flow", "--input", str(empty), *WINDOW, "--out", str(tmp_path / "out")]
+    assert main([*argv, "--mapping", str(_mapping(tmp_path, port))]) == InputError.exit_code
+    err = capfd.readouterr().err
+    assert "the failure webhook was not sent: The webhook URL holds a space" in err
+    assert "CRET" not in err and "internal error" not in err
+    assert len(inbox.messages) == 1 and received == []
+
+
 def test_settings_are_strict_and_keep_secrets_out_of_the_file(tmp_path: Path) -> None:
     path = tmp_path / "site.yaml"
     path.write_text("notifications:\n  webhook:\n    url: https://x.example/hook\n")
