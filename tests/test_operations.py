@@ -204,6 +204,28 @@ def test_a_prefect_home_that_cannot_be_written_is_named_with_what_to_do(tmp_path
     assert not (tmp_path / "o").exists()
 
 
+def test_a_damaged_temporary_server_database_is_named_at_once(tmp_path: Path) -> None:
+    """PREFECT_HOME's prefect.db is not a database (a copy cut short): each server start
+    failed, Prefect retried it until its timeout, twice (6 minutes by default), and the run
+    then blamed the load. It stops at once (75), naming the file and how to move it aside."""
+    home = tmp_path / "prefect"
+    home.mkdir()
+    (home / "prefect.db").write_bytes(b"not a database, " * 512)
+    kept = {k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}
+    env = _bare_env(
+        tmp_path / "user",
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="3",
+        **kept,
+    )
+    done = _cli(["run", "--input", str(SAMPLE), *WINDOW, "--out", str(tmp_path / "o")], env)
+    assert done.returncode == EnvironmentProblem.exit_code, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"hyposcreen: error: The temporary Prefect server's database {home}")
+    assert "is damaged (file is not a database)" in last and "prefect.db.damaged" in last
+    assert _servers_using(home) == []
+
+
 def test_a_temporary_server_that_does_not_start_in_time_is_an_environment_problem(
     tmp_path: Path,
 ) -> None:
