@@ -46,6 +46,7 @@ from hyposcreen.windows import out_folder, plan_windows, window_label
 # the folders of the windows the running (or last) flow of this process published, in order:
 # when a later window fails, the CLI still tells the warnings of these (published_folders)
 _PUBLISHED: list[str] = []
+_FAILED: list[tuple[str, str, Path]] = []
 
 
 def published_folders() -> list[Path]:
@@ -57,6 +58,13 @@ def forget_published() -> None:
     """Before a flow run: no folder of an earlier run is told as this one's (a run that fails
     before its body starts, in Prefect's own checks, published nothing)."""
     _PUBLISHED.clear()
+    _FAILED.clear()
+
+
+def failed_window() -> tuple[str, str, Path] | None:
+    """The window (start, end) and folder where this process's last flow run failed, if it
+    failed in one."""
+    return _FAILED[-1] if _FAILED else None
 
 
 # --- the flow --------------------------------------------------------------------------------
@@ -150,15 +158,20 @@ def nightly_screen(
             if not isinstance(error, Exception):
                 return
             record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
+            _FAILED.append((window.start.isoformat(), window.end.isoformat(), settings.out_dir))
             remember_failure(state_dir, mapping, window, record, settings.out_dir)
-            if notify:
+            if notify:  # the nights published before it first: their warnings are not lost
+                alert_outcomes(mapping, published)
                 alert_failure(mapping, record, settings.out_dir)
 
         shared = SharedInput(windows, partitions, executor, lambda text: say("%s", text))
 
+        published: list[dict[str, Any]] = []  # the outcomes of the windows published so far
+
         def screen_one(settings: RunSettings) -> dict[str, Any]:
             outcome = screen_window(settings, started, partitions, executor, dask_address, shared)
             _PUBLISHED.append(str(Path(outcome["review_csv"]).parent))
+            published.append(outcome)
             return outcome
 
         try:

@@ -19,6 +19,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -108,6 +109,8 @@ def _is_prefect_server(pid: int) -> bool:
 def start_api(attempts: int = 2) -> str:
     """The API URL this run reports to, once it answers; EnvironmentProblem after `attempts`."""
     configured = PREFECT_API_URL.value()
+    if not configured:
+        _check_database()
     causes: list[str] = []
     for _ in range(attempts):
         try:
@@ -124,6 +127,29 @@ def start_api(attempts: int = 2) -> str:
                 with contextlib.suppress(Exception):
                     OwnedServer().stop()
     raise EnvironmentProblem(_advice(configured, causes[-1]))
+
+
+def _check_database() -> None:
+    """The temporary server's SQLite file is one: a damaged file (a disk that filled, a copy
+    cut short) made the server fail at each start, which Prefect's start-up took for a busy
+    port and retried until its timeout, twice (6 minutes by default), then blamed the load."""
+    from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
+
+    url = str(PREFECT_API_DATABASE_CONNECTION_URL.value() or "")
+    prefix = "sqlite+aiosqlite:///"
+    database = Path(url[len(prefix) :]) if url.startswith(prefix) else None
+    if database is None or not database.is_file():
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            db.execute("PRAGMA schema_version").fetchone()  # reads the file's header page
+    except sqlite3.DatabaseError as error:
+        raise EnvironmentProblem(
+            f"The temporary Prefect server's database {database} is damaged ({error}), so "
+            "the server cannot start. It holds only flow-run records and logs (counts, no "
+            f"patient data): move it aside (`mv {database} {database}.damaged`) and run "
+            "again, or point PREFECT_API_URL at a running server, or run with --no-flow."
+        ) from None
 
 
 def _check_health(url: str) -> None:

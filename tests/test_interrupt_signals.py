@@ -9,6 +9,7 @@ import os
 import signal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from hyposcreen import recipe
@@ -63,3 +64,34 @@ def test_a_stopped_command_other_than_run_speaks_of_no_window(
     assert capsys.readouterr().err == "hyposcreen: interrupted (Ctrl-C)\n"
     assert stopped(signal.SIGTERM, "run") == 143
     assert "the window being screened was not published" in capsys.readouterr().err
+
+
+def test_a_stop_while_a_night_is_published_waits_until_its_state_is_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SIGTERM right after night 20's folder was swapped in, before the state recorded it:
+    the run stopped there, wrote FAILED.json ("previous outputs are kept") into the new
+    outputs and left the night unrecorded and failed. The stop now waits until the night is
+    recorded, and the run stops before night 21 (143), which is the night left to redo."""
+    from hyposcreen import recipe_publish
+    from hyposcreen.report.folders import publish_folder
+    from hyposcreen.state import StateStore
+
+    def publish_then_stop(staging: Path, out_dir: Path) -> Path:
+        published = publish_folder(staging, out_dir)
+        if out_dir.name == "2026-11-20":
+            os.kill(os.getpid(), signal.SIGTERM)
+        return published
+
+    monkeypatch.setenv("HYPOSCREEN_GX_WARM_UP", "0")
+    monkeypatch.setattr(recipe_publish, "publish_folder", publish_then_stop)
+    out, state = tmp_path / "out", tmp_path / "state"
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(out)]
+    argv += ["--backfill", "2026-11-20", "2026-11-21", "--state-dir", str(state)]
+    assert main(argv) == 143
+    assert "interrupted (SIGTERM)" in capsys.readouterr().err
+    assert (out / "2026-11-20" / "review_list.csv").is_file()
+    assert not (out / "2026-11-20" / "FAILED.json").exists()
+    assert StateStore(state, "default").last_window_end() == pd.Timestamp("2026-11-21")
+    failed = json.loads((out / "2026-11-21" / "FAILED.json").read_text(encoding="utf-8"))
+    assert failed["error_type"] == "Terminated"

@@ -196,6 +196,59 @@ def test_a_notification_that_cannot_be_sent_keeps_the_exit_status(
     assert "Traceback" not in err
 
 
+def test_a_catch_up_stopped_at_a_later_night_tells_the_nights_before_and_which_failed(
+    tmp_path: Path,
+    smtp: tuple[int, _Inbox],
+    receiver: tuple[str, list[dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nights 20-22 backfilled; 21 is screened with warnings (a partial delivery against 20),
+    22 cannot be written. The alert said only "FAILED: ... the planned night", named --out
+    as the folder, and never told that night 21 should not be trusted; now night 21's
+    warnings go out first, then the failure named by its night and folder."""
+    port, inbox = smtp
+    url, received = receiver
+    monkeypatch.setenv(URL_ENV, url)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "2026-11-22").write_text("not a folder\n", encoding="utf-8")
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(out)]
+    argv += ["--backfill", "2026-11-20", "2026-11-22", "--state-dir", str(tmp_path / "state")]
+    assert main([*argv, "--mapping", str(_mapping(tmp_path, port))]) == 75
+    subjects = [mail["Subject"] for mail in inbox.messages]
+    assert subjects == [
+        "[hyposcreen] screened with warnings: site ward7, 2026-11-21T00:00:00",
+        "[hyposcreen] FAILED: site ward7, 2026-11-22T00:00:00",
+    ]
+    assert "partial delivery" in inbox.messages[0].get_content()
+    assert f"Output folder: {out / '2026-11-22'} " in inbox.messages[1].get_content()
+    assert [card["title"] for card in received] == subjects
+
+
+def test_a_webhook_url_with_a_space_keeps_the_exit_status_and_its_token(
+    tmp_path: Path,
+    smtp: tuple[int, _Inbox],
+    receiver: tuple[str, list[dict[str, Any]]],
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A URL pasted with a space inside: urllib raised http.client.InvalidURL, which the
+    sending did not catch, so a run that failed with exit 3 ended as an internal error (70),
+    and the debug text quoted the URL's token. The webhook is told as not sent, by a text that
+    does not repeat the URL; the e-mail goes out and the run keeps its status."""
+    port, inbox = smtp
+    url, received = receiver
+    monkeypatch.setenv(URL_ENV, f"{url}?token=SE CRET")
+    empty = tmp_path / "extract"
+    empty.mkdir()
+    argv = ["run", "--no-flow", "--input", str(empty), *WINDOW, "--out", str(tmp_path / "out")]
+    assert main([*argv, "--mapping", str(_mapping(tmp_path, port))]) == InputError.exit_code
+    err = capfd.readouterr().err
+    assert "the failure webhook was not sent: The webhook URL holds a space" in err
+    assert "CRET" not in err and "internal error" not in err
+    assert len(inbox.messages) == 1 and received == []
+
+
 def test_settings_are_strict_and_keep_secrets_out_of_the_file(tmp_path: Path) -> None:
     path = tmp_path / "site.yaml"
     path.write_text("notifications:\n  webhook:\n    url: https://x.example/hook\n")

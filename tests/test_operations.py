@@ -187,6 +187,45 @@ def test_an_unreachable_prefect_api_is_an_environment_problem(tmp_path: Path) ->
     assert "--no-flow" in last
 
 
+def test_a_prefect_home_that_cannot_be_written_is_named_with_what_to_do(tmp_path: Path) -> None:
+    """HOME on a read-only disk (or not this user's): the temporary server cannot keep its
+    database in ~/.hyposcreen/prefect. That printed Prefect's "UserWarning: Failed to create
+    the Prefect home directory" and stopped advising to move --out or --state-dir; it stops
+    before Prefect is imported, naming PREFECT_HOME and the three ways out, and writes nothing."""
+    blocked = tmp_path / "home-is-a-file"
+    blocked.write_text("", encoding="utf-8")  # no folder can be made below it, even by root
+    kept = {k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}
+    env = _bare_env(blocked, **kept)
+    done = _cli(["run", "--input", str(SAMPLE), *WINDOW, "--out", str(tmp_path / "o")], env)
+    assert done.returncode == EnvironmentProblem.exit_code, done.stderr
+    assert done.stderr.startswith(f"hyposcreen: error: PREFECT_HOME ({blocked}/"), done.stderr
+    assert "PREFECT_API_URL" in done.stderr and "--no-flow" in done.stderr
+    assert "Warning" not in done.stderr and "--state-dir" not in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_damaged_temporary_server_database_is_named_at_once(tmp_path: Path) -> None:
+    """PREFECT_HOME's prefect.db is not a database (a copy cut short): each server start
+    failed, Prefect retried it until its timeout, twice (6 minutes by default), and the run
+    then blamed the load. It stops at once (75), naming the file and how to move it aside."""
+    home = tmp_path / "prefect"
+    home.mkdir()
+    (home / "prefect.db").write_bytes(b"not a database, " * 512)
+    kept = {k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}
+    env = _bare_env(
+        tmp_path / "user",
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="3",
+        **kept,
+    )
+    done = _cli(["run", "--input", str(SAMPLE), *WINDOW, "--out", str(tmp_path / "o")], env)
+    assert done.returncode == EnvironmentProblem.exit_code, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"hyposcreen: error: The temporary Prefect server's database {home}")
+    assert "is damaged (file is not a database)" in last and "prefect.db.damaged" in last
+    assert _servers_using(home) == []
+
+
 def test_a_temporary_server_that_does_not_start_in_time_is_an_environment_problem(
     tmp_path: Path,
 ) -> None:

@@ -103,3 +103,33 @@ def test_status_into_a_closed_stdout_keeps_its_status(tmp_path: Path) -> None:
     assert main([*argv, "--window-start", "2026-11-20", "--state-dir", str(state)]) == 0
     done = _with_stdout_closed(["status", "--state-dir", str(state)])
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def _into_dev_full(arguments: list[str]) -> subprocess.CompletedProcess[str]:
+    """stdout a device whose every write fails with ENOSPC, as a log file on a full disk."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    command = [sys.executable, "-m", "hyposcreen.cli", *arguments]
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        return subprocess.run(
+            command, stdout=full, stderr=subprocess.PIPE, text=True, env=env, check=False
+        )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_output_to_a_full_disk_is_the_machines_problem(tmp_path: Path) -> None:
+    """`hyposcreen status >> log` with the log's disk full ended with 120 and "Exception
+    ignored ... OSError" (`--help`, `--version`: a traceback), a status outside the table and
+    no advice; it is 75 with one line. A run's night is published all the same: it keeps its
+    own status and says the line naming the list was lost."""
+    out = tmp_path / "out"
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(out)]
+    argv += ["--window-start", "2026-11-20", "--state-dir", str(tmp_path / "state")]
+    run = _into_dev_full(argv)
+    assert run.returncode == 0, run.stderr
+    assert "standard output could not be written (No space left on device)" in run.stderr
+    assert (out / "2026-11-20" / "review_list.csv").is_file()
+    for arguments in (["status", "--state-dir", str(tmp_path / "state")], ["--version"]):
+        done = _into_dev_full(arguments)
+        assert done.returncode == 75, done.stderr
+        assert done.stderr.startswith("hyposcreen: error: standard output could not be written")
+        assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr

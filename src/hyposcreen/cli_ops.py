@@ -40,20 +40,28 @@ def status_command(args: argparse.Namespace) -> int:
 def run_notified(args: argparse.Namespace, run: Callable[[argparse.Namespace], int]) -> int:
     """`run(args)`, then the site's notifications (hyposcreen.notify): a failure, "screened
     with warnings" or the morning summary. `run` leaves the windows' outcomes (counts only) in
-    `args.notified_outcomes`. A notification that fails is reported on stderr and never
-    changes the exit status."""
+    `args.notified_outcomes` as each is published, and the window that failed, with its
+    folder, in `args.failed_window`: a catch-up or backfill stopped at a later night tells the
+    nights it published first (a night with warnings is never left untold behind another
+    night's failure), then the failure by its own night and folder. A notification that fails
+    is reported on stderr and never changes the exit status."""
     from hyposcreen.notify.messages import failure_record
     from hyposcreen.notify.send import notify_failure, notify_outcomes
     from hyposcreen.notify.settings import load_notifications
 
     settings = load_notifications(args.mapping)  # a wrong section stops the run at once
     args.notified_outcomes = []
+    args.failed_window = None
     try:
         status = run(args)
     except Exception as error:
         if settings.enabled:
-            record = failure_record(error, (args.window_start, args.window_end))
-            _say(notify_failure(settings, _site(args.mapping), record, str(args.out)))
+            site = _site(args.mapping)
+            failed = args.failed_window  # (start, end, folder), or None: no window began
+            window = failed[:2] if failed else (args.window_start, args.window_end)
+            record = failure_record(error, window)
+            _say(notify_outcomes(settings, site, args.notified_outcomes))
+            _say(notify_failure(settings, site, record, str(failed[2] if failed else args.out)))
         raise
     if settings.enabled and args.notified_outcomes:
         _say(notify_outcomes(settings, _site(args.mapping), args.notified_outcomes))

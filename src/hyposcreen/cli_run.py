@@ -14,9 +14,10 @@ from types import ModuleType
 from typing import Any
 
 from hyposcreen.cli_ops import remember_failure
-from hyposcreen.cli_stdout import stdout_to_devnull
-from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS
+from hyposcreen.cli_stdout import stdout_reason, stdout_to_devnull
+from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS, EnvironmentProblem
 from hyposcreen.failures import failure_record, write_failed_json
+from hyposcreen.runtime_env import prefect_home_problem
 
 EXIT_OK = 0
 
@@ -43,6 +44,7 @@ def run_command(args: argparse.Namespace) -> int:
         with nightly.orchestrated(str(args.input)), _quiet_prefect_console():
             outcome = _flow_run(
                 nightly,
+                args,
                 input=str(args.input),
                 out=str(args.out),
                 window_start=args.window_start,
@@ -83,11 +85,19 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _say_out(line: str) -> None:
     """A line on stdout; a reader gone already (`run ... | grep -q`) does not replace the
-    run's own exit status and warnings (still told on stderr) with 141."""
+    run's own exit status and warnings (still told on stderr) with 141, nor does a stdout the
+    system refuses (`>> run.log` on a full disk: 120 at the exit's flush), told on stderr."""
     try:
         print(line, flush=True)
     except BrokenPipeError:
         stdout_to_devnull()
+    except OSError as error:
+        stdout_to_devnull()
+        print(
+            f"hyposcreen: warning: standard output could not be written ({stdout_reason(error)}):"
+            " the night was screened and published, only this line was lost.",
+            file=sys.stderr,
+        )
 
 
 def _listed_line(outcome: dict[str, Any], where: str) -> None:
@@ -113,14 +123,18 @@ def _manifest(folder: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _flow_run(nightly: ModuleType, **parameters: Any) -> dict[str, Any]:
+def _flow_run(nightly: ModuleType, args: argparse.Namespace, **parameters: Any) -> dict[str, Any]:
     """The flow's outcome; when a window fails, the warnings of the windows it published
-    before are told first (named by window), as the plain loop tells them."""
+    before are told first (named by window), as the plain loop tells them, and those windows
+    and the one that failed are left in `args` for the alerts (cli_ops.run_notified)."""
     nightly.forget_published()
     try:
         outcome: dict[str, Any] = nightly.nightly_screen(**parameters)
     except BaseException:
-        _warnings_status(nightly.published_folders(), named=True)
+        published = nightly.published_folders()
+        _warnings_status(published, named=True)
+        args.notified_outcomes = [{**_manifest(f), "out_dir": str(f)} for f in published]
+        args.failed_window = nightly.failed_window()
         raise
     return outcome
 
@@ -211,12 +225,15 @@ def _screen_planned(
                 ctx, shared.partitions, args.executor, args.dask_address, shared.spilled()
             )
         screened.append(summary.review_csv.parent)
-        return {**summary.manifest, "review_csv": str(summary.review_csv)}
+        outcome = {**summary.manifest, "review_csv": str(summary.review_csv)}
+        args.notified_outcomes.append(outcome)  # told even when a later window fails
+        return outcome
 
     def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
         if len(windows) > 1:  # the windows published before this one keep their warnings
             _warnings_status(screened, named=True)
         record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
+        args.failed_window = (*record["window"].values(), settings.out_dir)  # for the alert
         write_failed_json(settings.out_dir, record)
         remember_failure(state_dir, site.site, window, error, settings.out_dir)
 
@@ -255,6 +272,8 @@ def _load_flow_module() -> ModuleType | None:
         )
         if not (folder / "nightly.py").is_file() or spec is None or spec.loader is None:
             return None
+        if (problem := prefect_home_problem()) is not None:  # before Prefect's import warns
+            raise EnvironmentProblem(problem)
         package = importlib.util.module_from_spec(spec)
         sys.modules["flows"] = package
         spec.loader.exec_module(package)

@@ -1,6 +1,9 @@
 """How a command ends when it is stopped: Ctrl-C (SIGINT) and SIGTERM (`systemctl stop`,
 `kill`) each end it with one line and the shell's status for that signal (130, 143), never
-as a bug (70); a run's window being built is removed (its previous outputs kept)."""
+as a bug (70); a run's window being built is removed (its previous outputs kept). A stop that
+arrives while a window is published (its folder swapped in, its night recorded in the state)
+waits until that is done, and stops the run before its next window: a night is never left
+published but unrecorded, with a FAILED.json saying its previous outputs were kept."""
 
 from __future__ import annotations
 
@@ -13,6 +16,36 @@ from types import FrameType
 from typing import Any
 
 from hyposcreen.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
+
+_HOLDING: list[bool] = [False]  # a window is being published (hold_stops .. release_stops)
+_HELD: list[int] = []  # the stops that arrived meanwhile
+
+
+def hold_stops() -> None:
+    """From here until `release_stops`, a stop is held: the window's folder is swapped in and
+    its night recorded in the state, all or nothing for the next run to redo."""
+    _HOLDING[0] = True
+
+
+def release_stops() -> None:
+    """The window is published and recorded: a stop acts again (one held is acted on by
+    `act_on_held_stop` before the next window)."""
+    _HOLDING[0] = False
+
+
+def act_on_held_stop() -> None:
+    """Before a window begins: a stop held while the previous one was published ends the run
+    now, as it would have had it come here."""
+    if _HELD:
+        signum = _HELD[-1]
+        _HELD.clear()
+        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+
+def _held(signum: int) -> bool:
+    if _HOLDING[0]:
+        _HELD.append(signum)
+    return _HOLDING[0]
 
 
 @contextlib.contextmanager
@@ -27,10 +60,14 @@ def noting_interrupts(noted: list[int]) -> Iterator[None]:
         return
 
     def interrupted(signum: int, frame: FrameType | None) -> None:
+        if _held(signum):
+            return
         noted.append(signum)
         signal.default_int_handler(signum, frame)
 
     def terminated(signum: int, frame: FrameType | None) -> None:
+        if _held(signum):
+            return
         noted.append(signum)
         raise Terminated
 
@@ -42,11 +79,15 @@ def noting_interrupts(noted: list[int]) -> Iterator[None]:
     taken = [s for s, (_, usual) in caught.items() if signal.getsignal(s) is usual]
     for signum in taken:
         signal.signal(signum, caught[signum][0])
+    release_stops()
+    _HELD.clear()
     try:
         yield
     finally:
         for signum in taken:
             signal.signal(signum, caught[signum][1])
+        release_stops()
+        _HELD.clear()
 
 
 def stopped(signum: int, command: str) -> int:

@@ -1,7 +1,9 @@
 """The command's standard output as the caller left it: closed before the command started
 (`hyposcreen --help >&-`), or read by a reader that leaves early (`hyposcreen status | head`).
 Either way the command ends quietly with its own status, or 141 where only its output was
-lost, never with a traceback."""
+lost, never with a traceback. A stdout that cannot be written (a log file on a full disk:
+`hyposcreen status >> /var/log/hyposcreen.log`) is the machine's problem: one line on stderr
+and 75, or, for a run whose night was published, its own status."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
+EXIT_ENVIRONMENT = 75  # as errors.EnvironmentProblem: the machine, not the data or a bug
 
 
 def parsed_arguments(
@@ -22,8 +25,11 @@ def parsed_arguments(
     try:
         return parser.parse_args(argv)
     except SystemExit:
-        if not _stdout_flushed():
-            raise SystemExit(EXIT_PIPE_CLOSED) from None
+        try:
+            if not _stdout_flushed():
+                raise SystemExit(EXIT_PIPE_CLOSED) from None
+        except OSError as error:
+            raise SystemExit(stdout_unwritable(error)) from None
         raise
     except BrokenPipeError:  # a text longer than stdout's buffer, written to a reader gone
         stdout_to_devnull()
@@ -58,11 +64,37 @@ def _stdout_flushed() -> bool:
 
 def flushed(status: int) -> int:
     """`status` once stdout is flushed here, where a reader already gone (`status | head`,
-    stdout a buffered pipe) is told apart (141), not at the interpreter's exit (120)."""
-    sys.stdout.flush()
+    stdout a buffered pipe) is told apart (141), and a stdout that cannot be written (75), not
+    at the interpreter's exit (120, "Exception ignored ...")."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        return stdout_unwritable(error)
     return status
 
 
+def stdout_unwritable(error: OSError) -> int:
+    """A write to stdout the system refused (not a reader gone): its text is dropped (the
+    exit's flush would fail again), one line on stderr says so; 75, the machine's status."""
+    stdout_to_devnull()
+    print(
+        f"hyposcreen: error: standard output could not be written ({stdout_reason(error)}), "
+        "so the command's output was lost: free space on (or fix) the disk or device it goes "
+        "to, then run again.",
+        file=sys.stderr,
+    )
+    return EXIT_ENVIRONMENT
+
+
+def stdout_reason(error: OSError) -> str:
+    return error.strerror or type(error).__name__
+
+
 def stdout_to_devnull() -> None:
-    """After a reader closed stdout: later writes, and the exit's flush, go nowhere."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    """After a reader closed stdout (or its disk refused a write): later writes, and the
+    exit's flush, go nowhere; what is still buffered is dropped with them."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from hyposcreen.adapters.time_columns import TimeColumns, time_columns
 from hyposcreen.arrow_columns import is_listed
+from hyposcreen.cli_signals import hold_stops
 from hyposcreen.context import RunContext, RunSummary
 from hyposcreen.deleted_reference_warnings import deleted_reference_warnings
 from hyposcreen.delivery_counts import DeliveryCounts, delivery_warnings
@@ -142,6 +143,7 @@ def write_results(
     )
     manifest["warnings"] = [w.as_dict() for w in warnings]
     write_json(out / "run_manifest.json", manifest)
+    hold_stops()  # folder and state, all or nothing: a stop waits (runners.window_loop)
     final = publish_folder(out, settings.out_dir)
     ctx.staging = None
     if ctx.state is not None:  # only once the outputs are in place: a crash never advances it

@@ -14,6 +14,7 @@ Nothing here imports Prefect.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
@@ -73,3 +74,27 @@ def configure_orchestrator(environ: dict[str, str] | None = None) -> dict[str, s
     except OSError:
         pass  # a flow run then stops with the cause (flows/orchestrator.py, exit 75)
     return chosen
+
+
+def prefect_home_problem(environ: dict[str, str] | None = None) -> str | None:
+    """Why a flow run's temporary server could not keep its database in PREFECT_HOME (a home
+    folder on a read-only disk, or not this user's), or None: it can, or a running server
+    (PREFECT_API_URL) is used. Asked before Prefect is imported, which only warns about it
+    and leaves the run to stop later with advice about --out and --state-dir."""
+    env = os.environ if environ is None else environ
+    if env.get("PREFECT_API_URL") or not env.get("PREFECT_HOME"):
+        return None
+    home = Path(env["PREFECT_HOME"]).expanduser()
+    try:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.TemporaryFile(dir=home):
+            pass
+    except OSError as error:
+        return (
+            f"PREFECT_HOME ({home}), where the run's temporary Prefect server keeps its "
+            f"database, cannot be written: {error.strerror or type(error).__name__}. Set "
+            "PREFECT_HOME to a folder this user can write (it defaults to "
+            "~/.hyposcreen/prefect under HOME), point PREFECT_API_URL at a running server, or "
+            "run with --no-flow, then run again."
+        )
+    return None

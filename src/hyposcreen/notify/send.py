@@ -6,13 +6,14 @@ flow run's log, and the run's exit status stays what it was.
 
 from __future__ import annotations
 
+import http.client
 import json
 import smtplib
 import ssl
 import urllib.request
 from email.message import EmailMessage
 
-from hyposcreen.errors import HyposcreenError
+from hyposcreen.errors import ConfigError, HyposcreenError
 from hyposcreen.notify.messages import (
     SUMMARY,
     WARNINGS,
@@ -41,7 +42,13 @@ def deliver(settings: NotificationSettings, message: Message) -> list[str]:
             continue
         try:
             send(channel, message)  # type: ignore[arg-type]
-        except (OSError, smtplib.SMTPException, HyposcreenError, ValueError) as exc:
+        except (
+            OSError,
+            smtplib.SMTPException,
+            http.client.HTTPException,  # a receiver that hung up, a status line it garbled
+            HyposcreenError,
+            ValueError,
+        ) as exc:
             problems.append(f"the {message.event} {name} was not sent: {_one_line(exc)}")
     return problems
 
@@ -79,7 +86,14 @@ def _webhook(settings: WebhookSettings, message: Message) -> None:
     request = urllib.request.Request(  # noqa: S310 - the site's own configured http(s) URL
         settings.url(), data=body, headers={"Content-Type": "application/json"}, method="POST"
     )
-    with urllib.request.urlopen(request, timeout=settings.timeout) as response:  # noqa: S310
+    try:
+        opened = urllib.request.urlopen(request, timeout=settings.timeout)  # noqa: S310
+    except http.client.InvalidURL:  # its text quotes the URL, token and all
+        raise ConfigError(
+            "The webhook URL holds a space or a control character (a line break pasted into "
+            "it?); write it on one line without spaces."
+        ) from None
+    with opened as response:
         if response.status >= 300:
             raise OSError(f"the receiver answered HTTP {response.status}")
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from hyposcreen.cli_signals import act_on_held_stop, release_stops
 from hyposcreen.config import RunSettings, Window
 from hyposcreen.context import RunContext, SharedRead, discard_outputs, prepare
 from hyposcreen.failures import FAILED_FILE  # a failed window's record; gone once it succeeds
@@ -281,13 +282,16 @@ def _each_window(
             after = [settings_for(w) for w in windows[number : number + ahead.DEPTH]]
             worker_client.around_review(lambda after=after: ahead.read(after))  # type: ignore[misc]
         try:
+            act_on_held_stop()  # a stop held while the window before was published
             outcome = screen_window(settings)
         except BaseException as error:
+            release_stops()
             worker_client.around_review(None)
             if ahead is not None:
                 ahead.drop()
             on_failure(window, settings, error)
             raise
         (settings.out_dir / FAILED_FILE).unlink(missing_ok=True)
+        release_stops()  # held from its publishing (recipe_publish) until it is told done
         outcomes.append(outcome)
     return outcomes
