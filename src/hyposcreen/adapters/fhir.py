@@ -46,7 +46,12 @@ from typing import Any
 import pandas as pd
 
 from hyposcreen.adapters.fhir_conditions import DIAGNOSIS_COLUMNS, ConditionMapper
-from hyposcreen.adapters.fhir_deleted_patients import holds_deletion, set_aside_deleted_patients
+from hyposcreen.adapters.fhir_deleted_patients import (
+    drop_deleted_patients,
+    holds_deletion,
+    set_aside_deleted_patients,
+    unordered_deletion_rows,
+)
 from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, classify
 from hyposcreen.adapters.fhir_index import (
     Versions,
@@ -264,8 +269,12 @@ def read_table(
     rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
     frame = builder.frame()
     set_aside = list(builder.superseded)
-    if name != "patients":
+    unordered = None
+    if name == "patients":
+        frame = drop_deleted_patients(frame, by_type, builder.not_relevant)
+    else:
         set_aside.append(set_aside_deleted_patients(frame, by_type, unresolved))
+        unordered = unordered_deletion_rows(frame, by_type)
     if medication_mapper is not None:
         _count_medications(medication_mapper, set_aside, counts)
         frame = frame.drop(columns=[RESOURCE_TYPE], errors="ignore")
@@ -287,4 +296,5 @@ def read_table(
         files=files,
         present_columns=tuple(c for c in schema.columns if c in _COLUMNS[name]),
         source_counts={kind: dict(sorted(tally.items())) for kind, tally in counts.items()},
+        unordered_deletions=unordered,
     )
