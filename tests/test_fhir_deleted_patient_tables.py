@@ -15,7 +15,7 @@ import orjson
 import pytest
 from tests.helpers import RULES, WINDOW
 
-from fhir_generators import listed, manifest, observation, quantity, run
+from fhir_generators import listed, manifest, med_request, observation, quantity, quarantined, run
 from hyposcreen.adapters import fhir
 
 TIME = "2026-11-20T05:00:00Z"
@@ -88,3 +88,33 @@ def test_a_patient_deleted_in_a_file_of_observations_leaves_the_patients_table(
     assert list(patients.frame["patient_id"]) == ["P2"]
     assert patients.not_relevant.get("deleted_resource") == 1
     assert patients.rows_in == 2
+
+
+def test_an_id_that_is_also_an_unresolved_identifier_is_deleted_in_no_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Patient/1203 is deleted; a sodium names its patient by the MRN 1203, which no Patient
+    holds (patient id `1203`), and a furosemide order names Patient/1203. The labs screened
+    the sodium while the medications set the order aside and the patients table dropped 1203:
+    patient `1203` listed without its order. Now no table deletes 1203, and the night warns."""
+    folder = tmp_path / "in"
+    sodium = _sodium("na1", "x", 118)
+    sodium["subject"] = {"identifier": {"system": "urn:mrn", "value": "1203"}}
+    _lines(folder / "Observation.ndjson", sodium)
+    order = med_request("m1", "Patient/1203", {"text": "furosemide"}, TIME)
+    _lines(folder / "MedicationRequest.ndjson", order)
+    deletion = {
+        "request": {"method": "DELETE", "url": "Patient/1203/_history/2"},
+        "response": {"etag": 'W/"2"'},
+    }
+    old = {"resourceType": "Patient", "id": "1203", "meta": {"versionId": "1"}}
+    history = {"resourceType": "Bundle", "type": "history", "entry": [{"resource": old}, deletion]}
+    _lines(folder / "Patient.ndjson", history)
+    patients = fhir.read_table(folder, "patients", fhir.SiteMapping(), RULES, WINDOW, None)
+    assert list(patients.frame["patient_id"]) == ["1203"]
+    status, err = run(capsys, folder, tmp_path / "out")
+    assert status == 4, err
+    assert quarantined(tmp_path / "out") == []
+    assert "loop_diuretic" in listed(tmp_path / "out")["1203"][2]
+    codes = {w["code"]: w["message"] for w in manifest(tmp_path / "out")["warnings"]}
+    assert codes["unordered_patient_deletions"].startswith("2 record(s) (labs 1, medications 1")

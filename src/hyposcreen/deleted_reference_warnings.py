@@ -112,7 +112,9 @@ def unordered_deletion_warnings(tables: Mapping[str, IngestedTable]) -> list[Run
     Patient deleted, because the deletion could not be ordered against the Patient's other
     versions (adapters.fhir_deleted_patients.unordered_deletions: a bulk export's
     `deleted/Patient.ndjson` entry carries no version or time, nor need the Patient beside it).
-    Never hiding a real patient, the screen keeps them; the night says so (exit 4)."""
+    Or the id is also an unresolved identifier's value some records hold as their patient
+    (adapters.fhir_lookalike_ids). Never hiding a real patient, the screen keeps them; the
+    night says so (exit 4)."""
     found = {
         name: table.unordered_deletions
         for name in _TABLES
@@ -129,7 +131,10 @@ def unordered_deletion_warnings(tables: Mapping[str, IngestedTable]) -> list[Run
             f"Patient the export records deleted (e.g. {examples}), yet they were screened: the "
             "deletion could not be ordered against the patient's other version(s) (it carries "
             "no versionId or lastModified, as a bulk export's deleted/ file, or the versions "
-            "carry another kind), so it is not known to be the newest. If the patient was "
+            "carry another kind), so it is not known to be the newest; or the patient's id is "
+            "also the value of an identifier no Patient holds that records name their patient "
+            "by (an MRN beside a server's numeric ids), so those rows cannot be told apart. "
+            "If the patient was "
             "deleted, the list may hold records of a patient who no longer exists. Confirm the "
             "deletion with the sender, or ask for an export whose deletions and Patients carry "
             "versions (meta.versionId, response.etag) or times (meta.lastUpdated, "

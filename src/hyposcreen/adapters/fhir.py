@@ -47,8 +47,8 @@ import pandas as pd
 
 from hyposcreen.adapters.fhir_conditions import DIAGNOSIS_COLUMNS, ConditionMapper
 from hyposcreen.adapters.fhir_deleted_patients import (
-    drop_deleted_patients,
     holds_deletion,
+    patients_frame,
     set_aside_deleted_patients,
     unordered_deletion_rows,
 )
@@ -267,12 +267,10 @@ def read_table(
             (documents if kind == DOCUMENTS else files).append(file_record(path, rows, sha256))
     files += documents_as_one(input_dir, documents)
     rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
-    frame = builder.frame()
+    frame = patients_frame(builder, by_type) if name == "patients" else builder.frame()
     set_aside = list(builder.superseded)
     unordered = None
-    if name == "patients":
-        frame = drop_deleted_patients(frame, by_type, builder.not_relevant)
-    else:
+    if name != "patients":
         set_aside.append(set_aside_deleted_patients(frame, by_type, unresolved))
         unordered = unordered_deletion_rows(frame, by_type)
     if medication_mapper is not None:

@@ -43,7 +43,10 @@ from hyposcreen.adapters.fhir_index import (
     index_resources,
     known_newer,
 )
+from hyposcreen.adapters.fhir_lookalike_ids import lookalike_ids
+from hyposcreen.adapters.fhir_table import TableBuilder
 from hyposcreen.adapters.fhir_versions import DELETE_ENTRY, DELETED
+from hyposcreen.adapters.fhir_versions import Version as EntryVersion
 from hyposcreen.errors import InputError
 
 DELETED_PATIENT = "deleted_patient"
@@ -131,7 +134,8 @@ def set_aside_deleted_patients(
     not known to name the deleted Patient: none of its rows is set aside."""
     if frame.empty or not (files := patient_version_files(by_type)):
         return frame.iloc[:0]
-    deleted = deleted_patients(files) - unresolved
+    deleted = deleted_patients(files)
+    deleted -= lookalike_ids(by_type, deleted) | unresolved
     if not deleted:
         return frame.iloc[:0]
     hit = frame["patient_id"].isin(deleted)
@@ -152,11 +156,34 @@ def drop_deleted_patients(
     patients table read itself are (fhir_versions: `deleted_resource`)."""
     if frame.empty or not (files := patient_version_files(by_type)):
         return frame
-    gone = frame["patient_id"].isin(deleted_patients(files)).to_numpy()
+    deleted = deleted_patients(files)
+    gone = frame["patient_id"].isin(deleted - lookalike_ids(by_type, deleted)).to_numpy()
     if not gone.any():
         return frame
     dropped[DELETED] += int(gone.sum())
     return frame.loc[~gone].reset_index(drop=True)
+
+
+def patients_frame(builder: TableBuilder, by_type: dict[str, list[Path]]) -> pd.DataFrame:
+    """The patients table's frame from its `builder`, agreeing with the other tables: a
+    Patient deleted wherever the export holds its deletion is dropped (`drop_deleted_patients`),
+    one whose id records also hold as an unresolved identifier's value kept (`kept_deletions`)."""
+    builder.deletions = kept_deletions(builder.deletions, by_type)
+    return drop_deleted_patients(builder.frame(), by_type, builder.not_relevant)
+
+
+def kept_deletions(
+    deletions: list[EntryVersion], by_type: dict[str, list[Path]]
+) -> list[EntryVersion]:
+    """The patients table's deletions (`TableBuilder.deletions`) but those of a deleted id
+    that records also hold as an unresolved identifier's value (fhir_lookalike_ids): the
+    patients table keeps that Patient, as the other tables screen its records."""
+    if not deletions or not (files := patient_version_files(by_type)):
+        return deletions
+    if not (kept := lookalike_ids(by_type, deleted_patients(files))):
+        return deletions
+    keys = {f"Patient/{rid}" for rid in kept}
+    return [deletion for deletion in deletions if deletion[0] not in keys]
 
 
 def unordered_deletion_rows(
@@ -167,7 +194,8 @@ def unordered_deletion_rows(
     first three as `file:row`; None when there are none."""
     if frame.empty or not (files := patient_version_files(by_type)):
         return None
-    if not (unordered := unordered_deletions(files)):
+    deleted = deleted_patients(files)
+    if not (unordered := unordered_deletions(files) | lookalike_ids(by_type, deleted)):
         return None
     hit = frame["patient_id"].isin(unordered)
     if "malformed_reason" in frame.columns:
