@@ -90,8 +90,16 @@ def test_a_patient_deleted_in_a_file_of_observations_leaves_the_patients_table(
     assert patients.rows_in == 2
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [
+        {"identifier": {"system": "urn:mrn", "value": "1203"}},
+        {"reference": "Patient?identifier=urn:mrn|1203"},
+    ],
+    ids=["logical", "conditional"],
+)
 def test_an_id_that_is_also_an_unresolved_identifier_is_deleted_in_no_table(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], subject: dict
 ) -> None:
     """Patient/1203 is deleted; a sodium names its patient by the MRN 1203, which no Patient
     holds (patient id `1203`), and a furosemide order names Patient/1203. The labs screened
@@ -99,7 +107,7 @@ def test_an_id_that_is_also_an_unresolved_identifier_is_deleted_in_no_table(
     patient `1203` listed without its order. Now no table deletes 1203, and the night warns."""
     folder = tmp_path / "in"
     sodium = _sodium("na1", "x", 118)
-    sodium["subject"] = {"identifier": {"system": "urn:mrn", "value": "1203"}}
+    sodium["subject"] = subject
     _lines(folder / "Observation.ndjson", sodium)
     order = med_request("m1", "Patient/1203", {"text": "furosemide"}, TIME)
     _lines(folder / "MedicationRequest.ndjson", order)

@@ -10,9 +10,10 @@ of them holds the identifier's records, and the night warns (`unordered_patient_
 
 Only an export holding a deleted Patient looks: the records' files (those of the labs,
 medications and diagnoses, files of Bundles, JSON documents) are searched for the deleted ids'
-bytes as a JSON string or the end of a conditional reference (`"1203"`, `|1203"`), once per
-file state and process; the lines holding one are parsed, and their records' subjects named
-by identifier resolved as the tables resolve them.
+bytes as a JSON string or the end of a conditional reference (`"1203"`, `|1203"`: the
+rows' patient id as `fhir_types.subject_of` reads it), once per file state and process (a
+literal search: ~0.1 s of CPU per 400 MB); the lines holding one are parsed, and their
+records' subjects named by identifier resolved as the tables resolve them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, is_document, iter_b
 from hyposcreen.adapters.fhir_lines import parse_resource
 from hyposcreen.adapters.fhir_parsed import TABLE_TYPES, document_places
 from hyposcreen.adapters.fhir_scan import Resource
-from hyposcreen.adapters.fhir_subjects import SubjectResolver, identifier_reference
+from hyposcreen.adapters.fhir_subjects import SubjectResolver
+from hyposcreen.adapters.fhir_types import subject_of
 from hyposcreen.errors import InputError
 
 RECORD_TYPES = tuple(t for name in ("labs", "medications", "diagnoses") for t in TABLE_TYPES[name])
@@ -53,16 +55,17 @@ def _lookalikes(
     states: tuple[tuple[Path, int, int], ...],
 ) -> frozenset[str]:
     """`lookalike_ids` of one state of the files (`states`: the cache's key)."""
-    written = b"|".join(re.escape(i.encode()) for i in sorted(deleted))
-    needle = re.compile(rb'["|=](?:' + written + rb')["&]')
+    ids = b"|".join(re.escape(rid.encode()) for rid in sorted(deleted))
+    needle = re.compile(rb"(?:" + ids + rb')["&]')
     unresolved: set[str] = set()
     resolver = SubjectResolver(list(patients), unresolved)
     for path in records:
         for resource in _resources(path, needle):
             for item in [resource, *_contained(resource)]:
-                wanted = identifier_reference(item.get("subject") or item.get("patient"))
-                if wanted is not None and wanted[1] in deleted:
-                    resolver.resolve(item, [(wanted[1],)])
+                # the rows' patient id as the mappers read it; resolve notes it when it is
+                # an identifier's value no Patient holds (a literal reference is left alone)
+                if (patient := subject_of(item)) is not None and patient in deleted:
+                    resolver.resolve(item, [(patient,)])
     return frozenset(unresolved) & deleted
 
 
@@ -74,7 +77,7 @@ def _resources(path: Path, needle: re.Pattern[bytes]) -> Iterator[Resource]:
     if not _holds(path, needle):
         return
     for _, line in iter_lines(path):
-        if needle.search(line) and (parsed := parse_resource(line)) is not None:
+        if _found(needle, line, len(line)) and (parsed := parse_resource(line)) is not None:
             if parsed["resourceType"] == "Bundle":
                 yield from (r for _, r in bundle_places(parsed))
             else:
@@ -85,9 +88,23 @@ def _holds(path: Path, needle: re.Pattern[bytes]) -> bool:
     """Whether the file holds `needle`, as far as it reads (the table reading it tells a
     damaged file)."""
     try:
-        return any(needle.search(buffer, 0, end) for buffer, end in iter_blocks(path))
+        return any(_found(needle, buffer, end) for buffer, end in iter_blocks(path))
     except InputError:
         return False
+
+
+def _found(needle: re.Pattern[bytes], buffer: bytes | bytearray, end: int) -> bool:
+    """Whether `buffer[:end]` holds an id of `needle` as a JSON string's whole text or the
+    end of a conditional reference's identifier (after `"`, `|` or `=`): the id
+    searched as a literal, the byte before it checked (a class before it slows the search ~10x).
+    """
+    return any(
+        (at := found.start()) > 0 and buffer[at - 1] in _BEFORE
+        for found in needle.finditer(buffer, 0, end)
+    )
+
+
+_BEFORE = b'"|='
 
 
 def _contained(resource: Resource) -> list[Resource]:
