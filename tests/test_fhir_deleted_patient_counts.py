@@ -108,19 +108,25 @@ def test_a_deletion_in_lower_case_is_read_by_the_lab_pre_filter(tmp_path: Path) 
     assert list(table.frame["malformed_reason"]) == ["deleted_resource"]
 
 
+@pytest.mark.parametrize("unit", ["mmol/L", "mmol"], ids=["read", "bad_unit"])
 def test_a_deleted_patients_low_sodium_is_told_once(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], unit: str
 ) -> None:
     """The deleted P1's sodium of 112 warns `deleted_patients` alone, which counts it as a
     low sodium and asks for the deletion confirmed; not also `quarantined_low_sodiums`, whose
-    advice (correct the unit or the time) does not fit a record its source deleted."""
+    advice (correct the unit or the time) does not fit a record its source deleted. So too
+    when its unit would be quarantined (`mmol`, bad_unit): deleted_patient, set as it is
+    read, comes first; the row is quarantined once, for its patient's deletion."""
     folder = tmp_path / "in"
-    _lines(folder / "Observation.ndjson", _sodium("na1", "P1", 112), _sodium("na2", "P2", 119))
+    sodium = _sodium("na1", "P1", 112)
+    sodium["valueQuantity"] = quantity(112, unit)
+    _lines(folder / "Observation.ndjson", sodium, _sodium("na2", "P2", 119))
     _lines(folder / "Patient.ndjson", _history("Patient/P1", P1), P2)
     status, err = run(capsys, folder, tmp_path / "out")
     assert status == 4, err
     codes = {w["code"]: w["message"] for w in manifest(tmp_path / "out")["warnings"]}
     assert "quarantined_low_sodiums" not in codes
+    assert [r for *_, r in quarantined(tmp_path / "out")] == ["deleted_patient"]
     message = codes["deleted_patients"]
     assert "Among them are 1 sodium result(s) at or below 135" in message
     assert "nothing in them is to be corrected" in message

@@ -17,6 +17,10 @@ cannot be screened and cannot be dropped unsaid (exit 4):
   read from them, so a medication risk factor may be missing. Not `unresolved_references`: no
   file is missing from the delivery, its Medication was deleted at the source.
 
+- `unordered_patient_deletions`: records screened although the export records their Patient
+  deleted, the deletion not known newer than the Patient's versions (not from the quarantine:
+  the tables count them as read, `IngestedTable.unordered_deletions`).
+
 Each message holds counts and up to three `file:row` references, never a value or an id. The
 medication and diagnosis tables are read whole for every night (not cut to its window, as its
 labs are), so their counts are the extract's, repeated by each night of a backfill and each
@@ -26,9 +30,12 @@ claim them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
+from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.quarantine_text import Matches, references
 from hyposcreen.run_warnings import WHOLE_TABLE_COUNTS, RunWarning
 
@@ -96,5 +103,41 @@ def _deleted_patients(
             "the patient, so nothing in them is to be corrected: see quarantine.csv and ask "
             "the sender to confirm the deletion (a patient registered in error) or, if the "
             f"patient was merged into another, whose records they are.{whole}",
+        )
+    ]
+
+
+def unordered_deletion_warnings(tables: Mapping[str, IngestedTable]) -> list[RunWarning]:
+    """`unordered_patient_deletions`: records screened although the export records their
+    Patient deleted, because the deletion could not be ordered against the Patient's other
+    versions (adapters.fhir_deleted_patients.unordered_deletions: a bulk export's
+    `deleted/Patient.ndjson` entry carries no version or time, nor need the Patient beside it).
+    Or the id is also an unresolved identifier's value some records hold as their patient
+    (adapters.fhir_lookalike_ids). Never hiding a real patient, the screen keeps them; the
+    night says so (exit 4)."""
+    found = {
+        name: table.unordered_deletions
+        for name in _TABLES
+        if (table := tables.get(name)) is not None and table.unordered_deletions
+    }
+    if not found:
+        return []
+    told = ", ".join(f"{name} {rows}" for name, (rows, _) in found.items())
+    examples = ", ".join([ref for _, refs in found.values() for ref in refs][:3])
+    return [
+        RunWarning(
+            "unordered_patient_deletions",
+            f"{sum(rows for rows, _ in found.values())} record(s) ({told}, as read) refer to a "
+            f"Patient the export records deleted (e.g. {examples}), yet they were screened: the "
+            "deletion could not be ordered against the patient's other version(s) (it carries "
+            "no versionId or lastModified, as a bulk export's deleted/ file, or the versions "
+            "carry another kind), so it is not known to be the newest; or the patient's id is "
+            "also the value of an identifier no Patient holds that records name their patient "
+            "by (an MRN beside a server's numeric ids), so those rows cannot be told apart. "
+            "If the patient was "
+            "deleted, the list may hold records of a patient who no longer exists. Confirm the "
+            "deletion with the sender, or ask for an export whose deletions and Patients carry "
+            "versions (meta.versionId, response.etag) or times (meta.lastUpdated, "
+            "response.lastModified), and rerun.",
         )
     ]

@@ -17,7 +17,10 @@ from hyposcreen.adapters.time_columns import TimeColumns, time_columns
 from hyposcreen.arrow_columns import is_listed
 from hyposcreen.cli_signals import hold_stops
 from hyposcreen.context import RunContext, RunSummary
-from hyposcreen.deleted_reference_warnings import deleted_reference_warnings
+from hyposcreen.deleted_reference_warnings import (
+    deleted_reference_warnings,
+    unordered_deletion_warnings,
+)
 from hyposcreen.delivery_counts import DeliveryCounts, delivery_warnings
 from hyposcreen.empty_file_warnings import empty_part_warnings
 from hyposcreen.errors import OwnOutputBroken
@@ -229,6 +232,7 @@ def run_warnings(
     ) + quarantine_warnings(quarantine, reconciliation, limits, ctx.mapping.decimal, where, times)
     found += quarantined_low_sodium_warnings(quarantine, ctx.rules, ctx.profile, where)
     found += deleted_reference_warnings(quarantine, where, low_sodium_rows(quarantine, ctx.profile))
+    found += unordered_deletion_warnings(tables)
     labs = tables.get("labs")
     found += delivery_warnings(delivery_counts, limits, labs.source_counts if labs else None)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)

@@ -46,7 +46,12 @@ from typing import Any
 import pandas as pd
 
 from hyposcreen.adapters.fhir_conditions import DIAGNOSIS_COLUMNS, ConditionMapper
-from hyposcreen.adapters.fhir_deleted_patients import holds_deletion, set_aside_deleted_patients
+from hyposcreen.adapters.fhir_deleted_patients import (
+    holds_deletion,
+    patients_frame,
+    set_aside_deleted_patients,
+    unordered_deletion_rows,
+)
 from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, classify
 from hyposcreen.adapters.fhir_index import (
     Versions,
@@ -262,10 +267,12 @@ def read_table(
             (documents if kind == DOCUMENTS else files).append(file_record(path, rows, sha256))
     files += documents_as_one(input_dir, documents)
     rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
-    frame = builder.frame()
+    frame = patients_frame(builder, by_type) if name == "patients" else builder.frame()
     set_aside = list(builder.superseded)
+    unordered = None
     if name != "patients":
         set_aside.append(set_aside_deleted_patients(frame, by_type, unresolved))
+        unordered = unordered_deletion_rows(frame, by_type)
     if medication_mapper is not None:
         _count_medications(medication_mapper, set_aside, counts)
         frame = frame.drop(columns=[RESOURCE_TYPE], errors="ignore")
@@ -287,4 +294,5 @@ def read_table(
         files=files,
         present_columns=tuple(c for c in schema.columns if c in _COLUMNS[name]),
         source_counts={kind: dict(sorted(tally.items())) for kind, tally in counts.items()},
+        unordered_deletions=unordered,
     )

@@ -51,14 +51,24 @@ def index_resources(
     entry: Callable[[Resource], Any],
     versions: Versions | None = None,
     deletions: bool = True,
+    tombstones: dict[str, list[Version]] | None = None,
 ) -> dict[str, Any]:
     """id -> entry for every resource of one type in the files (also inside Bundles and JSON
     documents), of its latest version; `versions`: where the versions indexed are noted, for
     `keep_latest` to go on with; `deletions` False: deletions are passed over (the latest
-    version a deleted resource had)."""
+    version a deleted resource had); `tombstones`: where every deletion met is noted, by id
+    (its version)."""
     found: dict[str, Any] = {}
     versions = {} if versions is None else versions
-    kept = (lambda _: True) if deletions else (lambda r: not r.get(TOMBSTONE))
+    noted = {} if tombstones is None else tombstones
+
+    def kept(resource: Resource) -> bool:
+        if not resource.get(TOMBSTONE):
+            return True
+        if resource["resourceType"] == resource_type:
+            noted.setdefault(resource["id"], []).append(version_of(resource)[1:])
+        return deletions
+
     for path in files:
         if is_document(path):
             places = document_places(path, (resource_type,), holding=resource_type)[0]
@@ -105,10 +115,10 @@ def keep_latest(
     deletion is known to be newer than every version, whatever is met later."""
     version = version_of(resource)[1:]
     held = versions.get(rid)
-    if held is not None and _newer(held, version):
+    if held is not None and known_newer(held, version):
         return
     if resource.get(TOMBSTONE):
-        newer = rid not in found or (held is not None and _newer(version, held))
+        newer = rid not in found or (held is not None and known_newer(version, held))
         if version != (None, None) and newer:
             found.pop(rid, None)
             versions[rid] = version
@@ -125,14 +135,14 @@ def keep_latest(
 
 def _ordered(held: Version | None, met: Version) -> bool:
     """Whether two versions can be ordered: both numeric versionIds, or both lastUpdated
-    instants, and the two not ordering them opposite ways (`_newer`)."""
+    instants, and the two not ordering them opposite ways (`known_newer`)."""
     if held is None or _contradict(held, met):
         return False
     ids, instants = _compared(held, met)
     return ids is not None or instants is not None
 
 
-def _newer(held: Version | None, met: Version) -> bool:
+def known_newer(held: Version | None, met: Version) -> bool:
     """Whether the version held is newer than one met after it: by numeric versionIds, else
     by lastUpdated instants (UTC); never when the versionIds and the instants order the two
     opposite ways (a versionId from another server, or one started again)."""

@@ -13,7 +13,8 @@ when no Patient the export still holds has them: its rows then carry its id, and
 `deleted_patient` (fhir_deleted_patients) rather than screened under the identifier's value.
 The values left as the rows' patient are noted (`unresolved`): such a value that is also a
 deleted Patient's id (a numeric MRN beside a server's numeric ids) is not known to be that
-Patient, so no row of it is set aside.
+Patient, so no row of it is set aside, in any table (fhir_lookalike_ids looks for such values
+in every table's records, so the tables agree).
 """
 
 from __future__ import annotations

@@ -58,3 +58,6 @@ class IngestedTable:
     loinc_shapes: LoincShapeCounts | None = None
     # cells written ="..." for a spreadsheet, by file and column (ingest.excel_forms; CSV only)
     excel_forms: ExcelFormCounts | None = None
+    # FHIR: rows screened although their Patient has a deletion that could not be ordered
+    # against its versions, and the first three as `file:row` (adapters.fhir_deleted_patients)
+    unordered_deletions: tuple[int, tuple[str, ...]] | None = None
