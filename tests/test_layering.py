@@ -69,6 +69,7 @@ FOUNDATION = (
     "hyposcreen.site_words",  # a site's own words, read with its settings
     "hyposcreen.notify.settings",  # the notifications section of the site settings
     "hyposcreen.legacy_text",  # Windows-1252 read for latin-1, by the data and the settings
+    "hyposcreen.site_zone",  # the site mapping's time zone name, as the tz database spells it
 )
 RUNNERS = (
     "hyposcreen.context",

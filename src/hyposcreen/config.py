@@ -7,7 +7,6 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
@@ -17,6 +16,7 @@ from hyposcreen.errors import ConfigError
 from hyposcreen.legacy_text import LEGACY_ENCODING
 from hyposcreen.rules.loader import normalize_label
 from hyposcreen.schema import SCHEMAS
+from hyposcreen.site_zone import check_timezone
 
 TABLES = ("labs", "medications", "diagnoses", "patients")
 SOURCES = ("canonical", "fhir", "omop", "mimic")
@@ -78,16 +78,6 @@ def parse_window(
             f"{window.start.isoformat()}."
         )
     return window
-
-
-def check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"Unknown time zone '{name}' (use an IANA name such as Europe/Berlin)."
-        ) from exc
-    return name
 
 
 @dataclass(frozen=True)
