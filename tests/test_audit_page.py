@@ -225,3 +225,28 @@ def test_the_page_in_chromium_marks_the_months_and_fetches_nothing(sample_audit:
     ]
     assert rate.split("\t")[1:] == ["– (0/0)", "– (<11/39)", "– (<11/39)"]
     assert drawn == 4
+
+
+def test_a_period_starting_inside_a_day_counts_calendar_dates_as_its_days_text_names(
+    tmp_path: Path,
+) -> None:
+    """--start 2026-02-03T18:00 --end 2026-02-10T06:00 holds the dates 3 to 10 February (`3 Feb–10
+    Feb`, 8 days). February's sodium rows are dated at 08:00 on each day, two a day from the 1st
+    to the 12th: 12 rows here, on the 4th to the 9th. Counted in 24 h steps from 18:00 the table
+    said `6 of 7 days`, a denominator the days' text does not give; the dates say 6 of 8."""
+    inputs = _few_cases_delivery(tmp_path / "in", {"2026-02": 40})
+    settings = AuditSettings(
+        input_dir=inputs,
+        out_dir=tmp_path / "out",
+        start=pd.Timestamp("2026-02-03T18:00"),
+        end=pd.Timestamp("2026-02-10T06:00"),
+    )
+    run_audit(settings)
+    tables = _tables(tmp_path / "out")
+    sodium = tables.loc[tables["measure"] == "sodium_results_in_window"].set_index("period")
+    assert sodium.loc["2026-02", ["value", "suppressed"]].tolist() == ["12", ""]
+    coverage = tables.loc[tables["table"] == "coverage"].set_index("period")
+    assert coverage.loc["2026-02", ["value", "denominator"]].tolist() == ["6", "8"]
+    page = (tmp_path / "out" / "audit.html").read_text(encoding="utf-8")
+    assert "3 Feb–10 Feb" in page
+    assert _row_cells(page, "days with sodium rows")[0] == "6 of 8 days"

@@ -81,16 +81,17 @@ def _hours_to_next_sodium(results: pd.DataFrame) -> list[float]:
 
 
 def window_days(labs: pd.DataFrame, window: Window) -> tuple[int, int]:
-    """The window's days (24 h from its start; a last part-day counts as one) and those on which
-    a sodium row is dated: the rows of the funnel's `sodium_results_in_window`, of any bucket."""
-    day = pd.Timedelta(days=1)
-    days = int(-(-(window.end - window.start) // day))
+    """The calendar dates the window touches (site-local; a part-day at either end counts as
+    one, as the page's `15–31 Oct` names them) and those on which a sodium row is dated: the
+    rows of the funnel's `sodium_results_in_window`, of any bucket."""
+    first = window.start.normalize()
+    days = (window.end - pd.Timedelta(microseconds=1)).normalize() - first
+    dated = days.days + 1
     if labs.empty:
-        return days, 0
+        return dated, 0
     time = labs["specimen_time"]
     in_window = (labs["analyte"] == "sodium") & (time >= window.start) & (time < window.end)
-    offsets = (time[in_window] - window.start) // day
-    return days, int(offsets.nunique())
+    return dated, int(time[in_window].dt.normalize().nunique())
 
 
 def period_counts(
