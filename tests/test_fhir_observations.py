@@ -155,7 +155,8 @@ def test_specimen_type_from_specimen_resources_contained_display_and_code_text(
     kept = table.frame
     assert list(kept["specimen_type"]) == ["Urine", "Spot urine", "Sodium, urine", "Serum", "Urine"]
     assert list(kept["analyte"]) == ["urine_sodium"] * 3 + ["sodium", "urine_sodium"]
-    assert list(kept["specimen_id"].fillna("")) == ["S1", "sp", "", "S9", "S2"]
+    # a contained Specimen's id is local to its Observation: it names no specimen
+    assert list(kept["specimen_id"].fillna("")) == ["S1", "", "", "S9", "S2"]
     assert table.not_relevant == {"other_fluid": 1}
     assert table.source_counts["Specimen"] == {"files": 1, "indexed": 2}
 

@@ -176,7 +176,9 @@ class ObservationMapper:
 
     def _specimen(self, resource: dict[str, Any]) -> tuple[str | None, str | None]:
         """(specimen_id, specimen_type): a referenced Specimen's type (exported or contained),
-        else the reference's display."""
+        else the reference's display. A contained Specimen's id is local to its Observation
+        (generators write `#specimen` into each one), so it names no specimen: none pairs
+        the results of two Observations as one specimen (spec §4)."""
         reference = resource.get("specimen")
         if not isinstance(reference, dict):
             return None, None
@@ -184,8 +186,10 @@ class ObservationMapper:
         label = None
         contained = contained_target(reference, resource.get("contained"))
         if contained is not None:
-            label = concept_label(contained.get("type"))
-        elif contained_id(reference) is None and specimen_id is not None:
+            specimen_id, label = None, concept_label(contained.get("type"))
+        elif contained_id(reference) is not None:
+            specimen_id = None
+        elif specimen_id is not None:
             label = self.specimens.get(specimen_id)
         return specimen_id, label or text(reference.get("display"))
 
