@@ -1,6 +1,6 @@
-"""A stop while a night is published, under the Prefect flow: the flow's engine handles
-SIGTERM itself (Prefect's TerminationSignal), so the hold stands in for it while the night's
-folder is swapped in and its state recorded (cli_signals.hold_stops)."""
+"""A stop while a night is published: under the Prefect flow, whose engine handles SIGTERM
+itself (Prefect's TerminationSignal), the hold stands in for it while the night's folder is
+swapped in and its state recorded (cli_signals.hold_stops); outside a command, nothing holds."""
 
 from __future__ import annotations
 
@@ -47,3 +47,19 @@ def test_a_sigterm_while_a_night_is_published_under_the_flow_waits_for_its_state
     assert not (out / "2026-11-20" / "FAILED.json").exists()
     assert StateStore(state, "default").last_window_end() == pd.Timestamp("2026-11-21")
     assert not (out / "2026-11-21" / "review_list.csv").exists()
+
+
+def test_a_night_published_by_a_library_call_leaves_the_stop_handlers_alone(
+    tmp_path: Path,
+) -> None:
+    """Outside a command (a script or a notebook calling run_recipe), nothing holds a stop:
+    Ctrl-C and SIGTERM keep the handlers they had once the night is published."""
+    from hyposcreen.config import RunSettings, Window
+    from hyposcreen.context import prepare
+    from hyposcreen.runners.in_process import run_recipe
+
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    window = Window(pd.Timestamp("2026-11-20"), pd.Timestamp("2026-11-21"))
+    run_recipe(prepare(RunSettings(SAMPLE, tmp_path / "out", window)))
+    assert (tmp_path / "out" / "review_list.csv").is_file()
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before

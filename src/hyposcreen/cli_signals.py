@@ -21,6 +21,7 @@ _HOLDING: list[bool] = [False]  # a window is being published (hold_stops .. rel
 _HELD: list[int] = []  # the stops that arrived meanwhile
 _REPLACED: dict[int, Any] = {}  # the handlers hold_stops stood in for, until release_stops
 _STOPS = (signal.SIGINT, signal.SIGTERM)
+_NOTING: list[bool] = [False]  # inside noting_interrupts (the command's main thread)
 
 
 def hold_stops() -> None:
@@ -29,8 +30,8 @@ def hold_stops() -> None:
     a stop meanwhile (the Prefect flow's engine turns SIGTERM into its own TerminationSignal)
     stands aside for the hold's own, which notes it."""
     _HOLDING[0] = True
-    if threading.current_thread() is not threading.main_thread():
-        return  # noting_interrupts' handlers, in the main thread, hold it
+    if not _NOTING[0] or threading.current_thread() is not threading.main_thread():
+        return  # a library call (no command's handlers), or theirs hold it
     for signum in _STOPS:
         usual = signal.getsignal(signum)
         if usual not in (_note_held, signal.SIG_IGN) and signum not in _REPLACED:
@@ -95,15 +96,17 @@ def noting_interrupts(noted: list[int]) -> Iterator[None]:
         signal.SIGINT: (interrupted, signal.default_int_handler),
         signal.SIGTERM: (terminated, signal.SIG_DFL),
     }
+    release_stops()
+    _HELD.clear()
     taken = [s for s, (_, usual) in caught.items() if signal.getsignal(s) is usual]
     for signum in taken:
         signal.signal(signum, caught[signum][0])
-    release_stops()
-    _HELD.clear()
+    _NOTING[0] = True
     try:
         yield
     finally:
         release_stops()  # first: the handlers a hold left standing aside are put back
+        _NOTING[0] = False
         _HELD.clear()
         for signum in taken:
             signal.signal(signum, caught[signum][1])
