@@ -456,3 +456,20 @@ def test_the_temporary_server_database_checked_is_the_one_the_server_opens(
         with pytest.raises(EnvironmentProblem, match="is damaged"):
             _check_database()
     assert sorted(p.name for p in tmp_path.iterdir()) == [folder]
+
+
+@pytest.mark.parametrize("kind", ["file", "symlink loop"])
+def test_a_prefect_home_that_is_no_folder_is_told_so(tmp_path: Path, kind: str) -> None:
+    """PREFECT_HOME a file, or a symlink to itself: the reason given was mkdir's "File
+    exists", which reads as if the folder were there and fine; it says it is not a folder."""
+    from hyposcreen.runtime_env import prefect_home_problem
+
+    home = tmp_path / "prefect"
+    if kind == "file":
+        home.write_text("", encoding="utf-8")
+    else:
+        home.symlink_to(home)
+    problem = prefect_home_problem({"PREFECT_HOME": str(home)})
+    assert problem is not None
+    assert f"PREFECT_HOME ({home}), where" in problem
+    assert "cannot be written: it is not a folder." in problem and "File exists" not in problem
