@@ -132,24 +132,38 @@ def start_api(attempts: int = 2) -> str:
 def _check_database() -> None:
     """The temporary server's SQLite file is one: a damaged file (a disk that filled, a copy
     cut short) made the server fail at each start, which Prefect's start-up took for a busy
-    port and retried until its timeout, twice (6 minutes by default), then blamed the load."""
+    port and retried until its timeout, twice (6 minutes by default), then blamed the load.
+    The file is the one the server opens (SQLAlchemy's reading of the URL), opened by a quoted
+    URI: a `%41`, `#` or `?` in PREFECT_HOME names no other file."""
     from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
+    from sqlalchemy.engine import make_url
 
-    url = str(PREFECT_API_DATABASE_CONNECTION_URL.value() or "")
-    prefix = "sqlite+aiosqlite:///"
-    database = Path(url[len(prefix) :]) if url.startswith(prefix) else None
+    url = make_url(str(PREFECT_API_DATABASE_CONNECTION_URL.value() or "sqlite://"))
+    path = url.database if url.get_backend_name() == "sqlite" else None
+    database = Path(path) if path and path != ":memory:" else None
     if database is None or not database.is_file():
         return
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        uri = f"{database.resolve().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
             db.execute("PRAGMA schema_version").fetchone()  # reads the file's header page
     except sqlite3.DatabaseError as error:
+        if error.sqlite_errorcode & 0xFF not in _DAMAGED:  # whole, but not to be opened
+            raise EnvironmentProblem(
+                f"The temporary Prefect server's database {database} cannot be opened "
+                f"({error}), so the server cannot start: let this user read and write it and "
+                "its folder, or point PREFECT_API_URL at a running server, or run with "
+                "--no-flow, then run again."
+            ) from None
         raise EnvironmentProblem(
             f"The temporary Prefect server's database {database} is damaged ({error}), so "
             "the server cannot start. It holds only flow-run records and logs (counts, no "
             f"patient data): move it aside (`mv {database} {database}.damaged`) and run "
             "again, or point PREFECT_API_URL at a running server, or run with --no-flow."
         ) from None
+
+
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 def _check_health(url: str) -> None:

@@ -5,6 +5,7 @@ secrets and paths it refuses."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -428,3 +429,47 @@ def test_a_mapping_file_cannot_point_outside_the_input_folder(tmp_path: Path, st
         load_mapping(mapping)
     mapping.write_text("tables:\n  labs:\n    file: exports/lab_export\n", encoding="utf-8")
     assert load_mapping(mapping).table("labs").file == "exports/lab_export"
+
+
+@pytest.mark.parametrize("folder", ["e%41f", "c#d", "a b"])
+def test_the_temporary_server_database_checked_is_the_one_the_server_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str
+) -> None:
+    """PREFECT_HOME's folder named with a `%41` or a `#`: the check opened `file:` + the path
+    unquoted, so a whole database under `e%41f` was called damaged (the check opened `eAf`:
+    "unable to open database file", with advice to move the file aside), and under `c#d` the
+    check opened and created an empty file `c` beside it, leaving a damaged one unseen."""
+    from prefect.settings import PREFECT_HOME, temporary_settings
+
+    from flows.orchestrator import _check_database
+
+    home = tmp_path / folder
+    home.mkdir()
+    whole = sqlite3.connect(home / "prefect.db")
+    whole.execute("PRAGMA journal_mode=WAL")  # as the server leaves it
+    whole.execute("CREATE TABLE flow_run (id TEXT)")
+    whole.commit()
+    whole.close()
+    with temporary_settings({PREFECT_HOME: home}):
+        _check_database()
+        (home / "prefect.db").write_bytes(b"not a database, " * 512)
+        with pytest.raises(EnvironmentProblem, match="is damaged"):
+            _check_database()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder]
+
+
+@pytest.mark.parametrize("kind", ["file", "symlink loop"])
+def test_a_prefect_home_that_is_no_folder_is_told_so(tmp_path: Path, kind: str) -> None:
+    """PREFECT_HOME a file, or a symlink to itself: the reason given was mkdir's "File
+    exists", which reads as if the folder were there and fine; it says it is not a folder."""
+    from hyposcreen.runtime_env import prefect_home_problem
+
+    home = tmp_path / "prefect"
+    if kind == "file":
+        home.write_text("", encoding="utf-8")
+    else:
+        home.symlink_to(home)
+    problem = prefect_home_problem({"PREFECT_HOME": str(home)})
+    assert problem is not None
+    assert f"PREFECT_HOME ({home}), where" in problem
+    assert "cannot be written: it is not a folder." in problem and "File exists" not in problem

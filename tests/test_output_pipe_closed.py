@@ -133,3 +133,27 @@ def test_output_to_a_full_disk_is_the_machines_problem(tmp_path: Path) -> None:
         assert done.returncode == 75, done.stderr
         assert done.stderr.startswith("hyposcreen: error: standard output could not be written")
         assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_status_to_a_full_disk_unbuffered_is_told_as_its_output(tmp_path: Path) -> None:
+    """With PYTHONUNBUFFERED=1 (a systemd unit's or a container's usual setting) the failed
+    write comes at the print, not the flush: `status` ended 75 with the advice for a full
+    output or state disk and a spill folder, neither of which it writes. It is the line for
+    its standard output, as with a buffered stdout."""
+    state = tmp_path / "state"
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(tmp_path / "out")]
+    assert main([*argv, "--window-start", "2026-11-20", "--state-dir", str(state)]) == 0
+    command = [sys.executable, "-m", "hyposcreen.cli", "status", "--state-dir", str(state)]
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        done = subprocess.run(
+            command,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            check=False,
+        )
+    assert done.returncode == 75, done.stderr
+    assert done.stderr.startswith("hyposcreen: error: standard output could not be written")
+    assert "state disk" not in done.stderr and "Traceback" not in done.stderr

@@ -19,6 +19,7 @@ from hyposcreen.cli_stdout import (
     EXIT_PIPE_CLOSED,
     flushed,
     parsed_arguments,
+    say,
     stdout_opened,
     stdout_to_devnull,
 )
@@ -174,7 +175,7 @@ def _audit(args: argparse.Namespace) -> int:
         f"{summary.manifest['min_cell_size']} suppressed",
         file=sys.stderr,
     )
-    print(f"Audit report: {summary.out_dir / 'audit.html'}")
+    say(f"Audit report: {summary.out_dir / 'audit.html'}")
     for warning in summary.manifest["warnings"]:
         print(f"hyposcreen: warning: {warning['message']}", file=sys.stderr)
     return EXIT_SCREENED_WITH_WARNINGS if summary.manifest["warnings"] else EXIT_OK
@@ -266,11 +267,11 @@ def _main(args: argparse.Namespace, noted: list[int]) -> int:
             _warm_up_validation(args)
             return run_notified(args, run_command)
         if args.command == "status":
-            return flushed(status_command(args))
+            return flushed(status_command, args)
         if args.command == "reviewed":
-            return flushed(_reviewed(args))
+            return flushed(_reviewed, args)
         if args.command == "audit":
-            return flushed(_audit(args))
+            return flushed(_audit, args)
     except HyposcreenError as exc:
         shown: HyposcreenError = environment_problem(exc) or exc
         print(f"hyposcreen: error: {shown}", file=sys.stderr)

@@ -26,6 +26,7 @@ def add_status_parser(commands: Any) -> None:
 
 
 def status_command(args: argparse.Namespace) -> int:
+    from hyposcreen.cli_stdout import say
     from hyposcreen.errors import ConfigError
     from hyposcreen.state import state_dir_from_env
     from hyposcreen.status import read_status
@@ -33,7 +34,7 @@ def status_command(args: argparse.Namespace) -> int:
     state_dir = state_dir_from_env(args.state_dir)
     if state_dir is None:
         raise ConfigError("Give --state-dir (or set HYPOSCREEN_STATE_DIR): the status lives there.")
-    print("\n".join(read_status(state_dir, args.mapping).lines()))
+    say("\n".join(read_status(state_dir, args.mapping).lines()))
     return EXIT_OK
 
 

@@ -19,18 +19,38 @@ from hyposcreen.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 
 _HOLDING: list[bool] = [False]  # a window is being published (hold_stops .. release_stops)
 _HELD: list[int] = []  # the stops that arrived meanwhile
+_REPLACED: dict[int, Any] = {}  # the handlers hold_stops stood in for, until release_stops
+_STOPS = (signal.SIGINT, signal.SIGTERM)
+_NOTING: list[bool] = [False]  # inside noting_interrupts (the command's main thread)
 
 
 def hold_stops() -> None:
     """From here until `release_stops`, a stop is held: the window's folder is swapped in and
-    its night recorded in the state, all or nothing for the next run to redo."""
+    its night recorded in the state, all or nothing for the next run to redo. Whatever handles
+    a stop meanwhile (the Prefect flow's engine turns SIGTERM into its own TerminationSignal)
+    stands aside for the hold's own, which notes it."""
     _HOLDING[0] = True
+    if not _NOTING[0] or threading.current_thread() is not threading.main_thread():
+        return  # a library call (no command's handlers), or theirs hold it
+    for signum in _STOPS:
+        usual = signal.getsignal(signum)
+        if usual not in (_note_held, signal.SIG_IGN) and signum not in _REPLACED:
+            _REPLACED[signum] = usual
+            signal.signal(signum, _note_held)
 
 
 def release_stops() -> None:
     """The window is published and recorded: a stop acts again (one held is acted on by
     `act_on_held_stop` before the next window)."""
     _HOLDING[0] = False
+    if threading.current_thread() is threading.main_thread():
+        for signum, usual in _REPLACED.items():
+            signal.signal(signum, usual)
+        _REPLACED.clear()
+
+
+def _note_held(signum: int, frame: FrameType | None) -> None:
+    _HELD.append(signum)
 
 
 def act_on_held_stop() -> None:
@@ -76,18 +96,20 @@ def noting_interrupts(noted: list[int]) -> Iterator[None]:
         signal.SIGINT: (interrupted, signal.default_int_handler),
         signal.SIGTERM: (terminated, signal.SIG_DFL),
     }
+    release_stops()
+    _HELD.clear()
     taken = [s for s, (_, usual) in caught.items() if signal.getsignal(s) is usual]
     for signum in taken:
         signal.signal(signum, caught[signum][0])
-    release_stops()
-    _HELD.clear()
+    _NOTING[0] = True
     try:
         yield
     finally:
+        release_stops()  # first: the handlers a hold left standing aside are put back
+        _NOTING[0] = False
+        _HELD.clear()
         for signum in taken:
             signal.signal(signum, caught[signum][1])
-        release_stops()
-        _HELD.clear()
 
 
 def stopped(signum: int, command: str) -> int:

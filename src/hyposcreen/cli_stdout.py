@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
 EXIT_ENVIRONMENT = 75  # as errors.EnvironmentProblem: the machine, not the data or a bug
@@ -62,17 +62,41 @@ def _stdout_flushed() -> bool:
     return True
 
 
-def flushed(status: int) -> int:
-    """`status` once stdout is flushed here, where a reader already gone (`status | head`,
-    stdout a buffered pipe) is told apart (141), and a stdout that cannot be written (75), not
-    at the interpreter's exit (120, "Exception ignored ...")."""
+def flushed(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """`command`'s status once stdout is flushed here, where a reader already gone (`status |
+    head`, stdout a buffered pipe) is told apart (141), and a stdout that cannot be written
+    (75), not at the interpreter's exit (120, "Exception ignored ..."); so too a line `say`
+    could not write (stdout unbuffered, `PYTHONUNBUFFERED=1`), not told as the state's disk."""
     try:
+        status = command(args)
         sys.stdout.flush()
     except BrokenPipeError:
         raise
+    except StdoutRefused as refused:
+        return stdout_unwritable(refused.error)
     except OSError as error:
         return stdout_unwritable(error)
     return status
+
+
+class StdoutRefused(Exception):
+    """A line of the command's output the system refused to write (`say`)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(stdout_reason(error))
+        self.error = error
+
+
+def say(line: str) -> None:
+    """A line of the command's output on stdout; a write the system refuses raises
+    StdoutRefused (`flushed` tells it), which no handler of the command's own files takes for
+    theirs. A reader gone stays a BrokenPipeError (141)."""
+    try:
+        print(line)
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise StdoutRefused(error) from None
 
 
 def stdout_unwritable(error: OSError) -> int:

@@ -90,9 +90,11 @@ def prefect_home_problem(environ: dict[str, str] | None = None) -> str | None:
         with tempfile.TemporaryFile(dir=home):
             pass
     except OSError as error:
+        # mkdir's "File exists" for a file or a symlink that leads nowhere (a loop) misleads
+        why = "it is not a folder" if isinstance(error, FileExistsError) else error.strerror
         return (
             f"PREFECT_HOME ({home}), where the run's temporary Prefect server keeps its "
-            f"database, cannot be written: {error.strerror or type(error).__name__}. Set "
+            f"database, cannot be written: {why or type(error).__name__}. Set "
             "PREFECT_HOME to a folder this user can write (it defaults to "
             "~/.hyposcreen/prefect under HOME), point PREFECT_API_URL at a running server, or "
             "run with --no-flow, then run again."

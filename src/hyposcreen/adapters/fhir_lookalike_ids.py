@@ -10,10 +10,11 @@ of them holds the identifier's records, and the night warns (`unordered_patient_
 
 Only an export holding a deleted Patient looks: the records' files (those of the labs,
 medications and diagnoses, files of Bundles, JSON documents) are searched for the deleted ids'
-bytes as a JSON string or the end of a conditional reference (`"1203"`, `|1203"`: the
-rows' patient id as `fhir_types.subject_of` reads it), once per file state and process (a
-literal search: ~0.1 s of CPU per 400 MB); the lines holding one are parsed, and their
-records' subjects named by identifier resolved as the tables resolve them.
+bytes as the tables may read them (`fhir_types.text`: a JSON string, stripped, or a number):
+`"1203"`, `|1203"`, `" 1203 "`, `"value": 1203`, or spelt with a JSON escape (`"\\u0031203"`,
+`"\\t1203"`), once per file state and process (a literal search, the bytes around it checked:
+~0.1 s of CPU per 400 MB); the lines holding one are parsed, and their records' subjects named
+by identifier resolved as the tables resolve them.
 """
 
 from __future__ import annotations
@@ -55,8 +56,7 @@ def _lookalikes(
     states: tuple[tuple[Path, int, int], ...],
 ) -> frozenset[str]:
     """`lookalike_ids` of one state of the files (`states`: the cache's key)."""
-    ids = b"|".join(re.escape(rid.encode()) for rid in sorted(deleted))
-    needle = re.compile(rb"(?:" + ids + rb')["&]')
+    needle = _needle(deleted)
     unresolved: set[str] = set()
     resolver = SubjectResolver(list(patients), unresolved)
     for path in records:
@@ -69,7 +69,7 @@ def _lookalikes(
     return frozenset(unresolved) & deleted
 
 
-def _resources(path: Path, needle: re.Pattern[bytes]) -> Iterator[Resource]:
+def _resources(path: Path, needle: _Needle) -> Iterator[Resource]:
     """The resources of the lines of `path` holding `needle` (a document: all of them)."""
     if is_document(path):
         yield from (r for _, r in document_places(path, RECORD_TYPES)[0])
@@ -84,7 +84,7 @@ def _resources(path: Path, needle: re.Pattern[bytes]) -> Iterator[Resource]:
                 yield parsed
 
 
-def _holds(path: Path, needle: re.Pattern[bytes]) -> bool:
+def _holds(path: Path, needle: _Needle) -> bool:
     """Whether the file holds `needle`, as far as it reads (the table reading it tells a
     damaged file)."""
     try:
@@ -93,18 +93,44 @@ def _holds(path: Path, needle: re.Pattern[bytes]) -> bool:
         return False
 
 
-def _found(needle: re.Pattern[bytes], buffer: bytes | bytearray, end: int) -> bool:
-    """Whether `buffer[:end]` holds an id of `needle` as a JSON string's whole text or the
-    end of a conditional reference's identifier (after `"`, `|` or `=`): the id
-    searched as a literal, the byte before it checked (a class before it slows the search ~10x).
-    """
-    return any(
-        (at := found.start()) > 0 and buffer[at - 1] in _BEFORE
-        for found in needle.finditer(buffer, 0, end)
-    )
+_Needle = tuple[re.Pattern[bytes], re.Pattern[bytes]]  # the ids' bytes; escapes of their chars
 
 
-_BEFORE = b'"|='
+def _needle(deleted: frozenset[str]) -> _Needle:
+    """The ids as literal bytes, and the JSON escapes of their characters (`\\u0031` for `1`,
+    either letter case; a character beyond the BMP by its first surrogate)."""
+    ids = b"|".join(re.escape(rid.encode()) for rid in sorted(deleted))
+    chars = sorted(set("".join(deleted)))
+    escaped = [f"u{_first_unit(c):04x}".encode() for c in chars]
+    escaped += [re.escape(c.encode()) for c in chars if c in '"\\/']
+    literal = re.compile(rb"(?:" + ids + rb")(?![0-9A-Za-z])")  # the search keeps its prefix
+    return literal, re.compile(rb"\\(?:" + b"|".join(escaped) + b")", re.I)
+
+
+def _first_unit(char: str) -> int:
+    """The UTF-16 unit a JSON escape of `char` starts with (its first surrogate past the BMP)."""
+    code = ord(char)
+    return code if code <= 0xFFFF else 0xD800 + ((code - 0x10000) >> 10)
+
+
+def _found(needle: _Needle, buffer: bytes | bytearray, end: int) -> bool:
+    """Whether `buffer[:end]` holds an id of `needle` as the tables may read it: its bytes not
+    inside a longer word (no letter or digit beside them, unless a JSON escape ends right before
+    them: `"\\t1203"`), or one of its characters escaped (module text). The ids are searched
+    as literals, the bytes around them checked (a class beside them slows the search ~10x)."""
+    literal, escapes = needle
+    at = 0
+    while (found := literal.search(buffer, at, end)) is not None:
+        start = found.start()
+        before = buffer[start - 1] if start > 0 else 0x0A
+        if not _word(before) or 0x5C in buffer[max(0, start - 12) : start]:
+            return True
+        at = start + 1
+    return escapes.search(buffer, 0, end) is not None
+
+
+def _word(byte: int) -> bool:
+    return (0x30 <= byte <= 0x39) or (0x41 <= byte <= 0x5A) or (0x61 <= byte <= 0x7A)
 
 
 def _contained(resource: Resource) -> list[Resource]:
