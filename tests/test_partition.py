@@ -13,7 +13,6 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -40,6 +39,7 @@ from hyposcreen.runners import partition_work, partitioned
 from hyposcreen.runners.executors import executor_for
 from hyposcreen.runners.handoff import count_rows
 from hyposcreen.runners.in_process import run_pipeline
+from hyposcreen.runners.partition_hash import id_hash
 from hyposcreen.runners.partitioned import run_partitioned, run_screen
 from hyposcreen.runners.spill import partition_of, resolve_partitions
 
@@ -111,7 +111,7 @@ def dirty(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_a_patients_hash_partition_is_stable_and_ignores_surrounding_spaces() -> None:
-    """The same id lands in the same partition in every process (fixed-key SipHash)."""
+    """The same id lands in the same partition in every process (a hash of fixed constants)."""
     ids = pd.Series(["P001", " P001 ", "P002", None, "", "Ärztin-7"], dtype="str")
     parts = partition_of(ids, 8)
     assert parts[0] == parts[1]
@@ -123,21 +123,37 @@ def test_a_patients_hash_partition_is_stable_and_ignores_surrounding_spaces() ->
     other = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    assert other.strip() == str([int(parts[0]), int(parts[2]), int(parts[5])]) == "[5, 6, 4]"
+    assert other.strip() == str([int(parts[0]), int(parts[2]), int(parts[5])]) == "[1, 0, 7]"
 
 
-def test_a_partition_is_the_siphash_of_each_rows_own_id() -> None:
-    """Hashing each distinct id once gives every row the partition of its own id's hash (in
-    lower case: patient_id_forms.hashed_form)."""
+def _fnv1a_mixed(text: str) -> int:
+    """FNV-1a (64-bit) of the UTF-8 bytes, then MurmurHash3's finaliser, one byte at a time."""
+    mask = (1 << 64) - 1
+    value = 0xCBF29CE484222325
+    for byte in text.encode("utf-8"):
+        value = ((value ^ byte) * 0x100000001B3) & mask
+    value ^= value >> 33
+    value = (value * 0xFF51AFD7ED558CCD) & mask
+    value ^= value >> 33
+    value = (value * 0xC4CEB93FE53E4EC9) & mask
+    return value ^ (value >> 33)
+
+
+def test_a_partition_is_the_hash_of_each_rows_own_id() -> None:
+    """Hashing each distinct id once, a byte position at a time over ids of every length,
+    gives every row the partition of its own id's hash (in lower case:
+    patient_id_forms.hashed_form)."""
     ids = pd.Series(
         [f" P{i % 997:05d}\t" if i % 5 else f"Ärztin-{i % 13}" for i in range(20_000)], dtype="str"
     )
     ids[::401] = None
     ids[3::409] = ""
-    one_by_one = pd.util.hash_array(
-        ids.str.strip().fillna("").str.lower().to_numpy(dtype=object), categorize=False
-    ) % np.uint64(7)
-    assert partition_of(ids, 7).tolist() == one_by_one.astype(np.int64).tolist()
+    ids[7::811] = "x" * (300 + 1)  # far longer than the others
+    one_by_one = [
+        _fnv1a_mixed(text) % 7 for text in ids.str.strip().fillna("").str.lower().tolist()
+    ]
+    assert partition_of(ids, 7).tolist() == one_by_one
+    assert id_hash(pa.array([], pa.large_string())).tolist() == []
 
 
 def test_hive_folder_is_read_like_one_file(dirty: tuple[Path, Path]) -> None:

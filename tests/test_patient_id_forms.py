@@ -98,7 +98,7 @@ def test_ids_alike_in_matching_form_share_a_partition() -> None:
     """So a partition holds every form of an id and the partitions' counts add up."""
     parts = partition_of(pd.Series(["123", "000123", " 123.0 ", "P00123", "P001"]), 8)
     assert parts[0] == parts[1] == parts[2]
-    assert partition_of(pd.Series(["P001", "P002", "Ärztin-7", "p001"]), 8).tolist() == [5, 6, 4, 5]
+    assert partition_of(pd.Series(["P001", "P002", "Ärztin-7", "p001"]), 8).tolist() == [1, 0, 7, 1]
 
 
 _IDS = st.lists(

@@ -57,9 +57,14 @@ def hashed_form(ids: pd.Series) -> pd.Series:
     a leading apostrophe, as the patient-hash partitions hash it: ids alike but for leading
     zeros, a trailing `.0`, letter case or a spreadsheet's apostrophe meet in one partition."""
     values = pa.array(ids, type=pa.large_string(), from_pandas=True)
+    return pd.Series(pd.array(hashed_form_arrow(values), dtype="str"), index=ids.index)
+
+
+def hashed_form_arrow(values: pa.Array) -> pa.Array:
+    """`hashed_form` of Arrow text (large_string in, large_string out)."""
     # the apostrophe first: `'000123` meets `000123`, whose matching form is `123`
     values = _formed(pc.utf8_ltrim(values, _APOSTROPHE))
-    return pd.Series(pd.array(pc.utf8_lower(values), dtype="str"), index=ids.index)
+    return pc.utf8_lower(values)
 
 
 def _formed(values: pa.Array) -> pa.Array:

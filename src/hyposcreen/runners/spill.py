@@ -1,8 +1,8 @@
 """Patient-hash partitions of the input: how many, which one a row belongs to, and the spill
 folder each table is streamed into (one Arrow IPC file per partition and chunk).
 
-A stable hash of the patient id (SipHash with a fixed key through `pandas.util.hash_array`:
-the same partition in every process and on every machine, unlike Python's `hash`) puts a
+A stable hash of the patient id (runners.partition_hash: the same partition in every
+process and on every machine, unlike Python's `hash`) puts a
 patient's whole history - labs, medications, diagnoses - in one partition. The row's number in
 the whole table travels with it, so a partition's frame is indexed as a single run's is.
 """
@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from hyposcreen.context import RunContext, lab_filter, max_row_bytes, table_files
 from hyposcreen.errors import ConfigError
@@ -29,10 +28,10 @@ from hyposcreen.ingest.csv_parser import DEFAULT_MAX_ROW_BYTES
 from hyposcreen.ingest.linescan import decompressed_size
 from hyposcreen.ingest.suffixes import gzipped, parquet
 from hyposcreen.ingest.tabular import RowFilter, TableStream, empty_frame
-from hyposcreen.patient_id_forms import hashed_form
 from hyposcreen.recipe import ingest_table
 from hyposcreen.runners.background_writes import BackgroundWrites
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_table, write_table
+from hyposcreen.runners.partition_hash import partition_of
 
 SPILL_PREFIX = ".hyposcreen-partitions-"  # + <pid>-<random>: the next run removes dead ones
 # --partitions auto: one partition (the in-memory run) up to IN_MEMORY_ROWS lab rows, above it
@@ -45,24 +44,6 @@ AUTO_ROWS_PER_PARTITION = 2_500_000
 MEMORY_ROW_CAP = 8_000_000  # rows an estimated-small table may really have
 _SEQ = "__hyposcreen_seq"
 _CSV_SAMPLE_BYTES = 1 << 20
-
-
-def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
-    """The partition (0..n-1) of each row: a stable hash of the patient id without surrounding
-    spaces, as cleaning keys patients (missing ids hash like the empty id), in its matching
-    form in lower case (patient_id_forms.hashed_form: `000123` and `123.0` meet `123`, `p007`
-    and `'P007` meet `P007`, so their counts add up)."""
-    if partitions == 1:
-        return np.zeros(len(patient_id), dtype=np.int64)
-    # each distinct id is stripped and hashed once (Arrow finds them)
-    ids = pa.array(patient_id.astype("str"), from_pandas=True)
-    if isinstance(ids, pa.ChunkedArray):
-        ids = ids.combine_chunks()
-    encoded = pc.dictionary_encode(pc.fill_null(ids, ""))
-    stripped = hashed_form(pd.Series(encoded.dictionary, dtype="str").str.strip())
-    distinct = pa.array(stripped, from_pandas=True).to_numpy(zero_copy_only=False)
-    hashed = pd.util.hash_array(distinct, categorize=False) % np.uint64(partitions)
-    return hashed.astype(np.int64)[encoded.indices.to_numpy()]
 
 
 def estimate_lab_rows(ctx: RunContext) -> int:

@@ -1,0 +1,77 @@
+"""The patient-hash partition of each row: a stable 64-bit hash of the patient id, computed in
+numpy over the bytes Arrow holds the ids in (no Python object per id).
+
+The hash is FNV-1a over the id's UTF-8 bytes followed by MurmurHash3's 64-bit finaliser (so
+that `% partitions` spreads ids that differ only in their last byte): plain arithmetic on
+fixed constants, the same in every process, on every machine and in every release of numpy,
+pandas or Arrow (unlike Python's `hash`, salted per process, or DuckDB's `hash()`, which a
+release may change). Which partition a patient lands in changes no output (the merge orders
+every row by its key and its number in the whole table); only that all rows of one patient
+land in one partition matters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hyposcreen.patient_id_forms import hashed_form_arrow
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_MIX_1 = np.uint64(0xFF51AFD7ED558CCD)
+_MIX_2 = np.uint64(0xC4CEB93FE53E4EC9)
+_SHIFT = np.uint64(33)
+
+
+def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
+    """The partition (0..n-1) of each row: the hash of the patient id without surrounding
+    spaces, as cleaning keys patients (missing ids hash like the empty id), in its matching
+    form in lower case (patient_id_forms.hashed_form: `000123` and `123.0` meet `123`, `p007`
+    and `'P007` meet `P007`, so their counts add up), modulo `partitions`."""
+    if partitions == 1:
+        return np.zeros(len(patient_id), dtype=np.int64)
+    # each distinct id is stripped and hashed once (Arrow finds them)
+    ids = pa.array(patient_id.astype("str"), type=pa.large_string(), from_pandas=True)
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    encoded = pc.dictionary_encode(pc.fill_null(ids, ""))
+    distinct = hashed_form_arrow(pc.utf8_trim_whitespace(encoded.dictionary))
+    hashed = id_hash(distinct) % np.uint64(partitions)
+    return hashed.astype(np.int64)[encoded.indices.to_numpy()]
+
+
+def id_hash(ids: pa.Array) -> np.ndarray:
+    """The 64-bit hash of each text of `ids` (large_string, no missing values) over its UTF-8
+    bytes: each byte position is one numpy step over the ids at least that long (the work is
+    the ids' total length, whatever the longest)."""
+    if not len(ids):
+        return np.empty(0, dtype=np.uint64)
+    ids = ids.cast(pa.large_string())
+    _, offset_buffer, data_buffer = ids.buffers()
+    offsets = np.frombuffer(offset_buffer, dtype=np.int64)[ids.offset : ids.offset + len(ids) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0)
+    starts = offsets[:-1]
+    lengths = offsets[1:] - starts
+    longest_first = np.argsort(-lengths, kind="stable")
+    lengths_down = lengths[longest_first]
+    starts_down = starts[longest_first]
+    hashed = np.full(len(ids), _FNV_OFFSET, dtype=np.uint64)
+    longest = int(lengths_down[0]) if len(ids) else 0
+    # the ids longer than `position`: a prefix of longest_first
+    longer = len(ids) - np.searchsorted(lengths_down[::-1], np.arange(longest), side="right")
+    for position in range(longest):
+        count = int(longer[position])
+        rows = slice(0, count)
+        step = hashed[rows] ^ data[starts_down[rows] + position].astype(np.uint64)
+        hashed[rows] = step * _FNV_PRIME
+    hashed ^= hashed >> _SHIFT
+    hashed *= _MIX_1
+    hashed ^= hashed >> _SHIFT
+    hashed *= _MIX_2
+    hashed ^= hashed >> _SHIFT
+    result = np.empty_like(hashed)
+    result[longest_first] = hashed
+    return result
