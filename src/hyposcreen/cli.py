@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hyposcreen import __version__
+from hyposcreen.cli_audit import audit_command
 from hyposcreen.cli_ops import add_status_parser, run_notified, status_command
 from hyposcreen.cli_run import EXIT_OK, run_command
 from hyposcreen.cli_signals import noting_interrupts, stopped
@@ -19,7 +20,6 @@ from hyposcreen.cli_stdout import (
     EXIT_PIPE_CLOSED,
     flushed,
     parsed_arguments,
-    say,
     stdout_opened,
     stdout_to_devnull,
 )
@@ -147,40 +147,6 @@ def _partitions(text: str) -> int | None:
     return count
 
 
-def _audit(args: argparse.Namespace) -> int:
-    from hyposcreen.audit import AuditSettings, run_audit
-    from hyposcreen.config import load_mapping, parse_window
-    from hyposcreen.validate.warm_up import warm_up_in_background
-
-    timezone = load_mapping(args.mapping).timezone
-    window = parse_window(args.start, args.end, timezone, ("--start", "--end"), "audit")
-    settings = AuditSettings(
-        input_dir=args.input,
-        out_dir=args.out,
-        start=window.start,
-        end=window.end,
-        source=args.source,
-        mapping_path=args.mapping,
-        profile=args.profile,
-        rules_dir=args.rules,
-        glucose_factor=args.glucose_factor,
-        min_cell_size=args.min_cell_size,
-        key_file=args.key_file,
-    )
-    print(f"hyposcreen: auditing {settings.input_dir} for {window.label()}", file=sys.stderr)
-    warm_up_in_background()  # its contracts may go to a worker beside the months' screen
-    summary = run_audit(settings)
-    print(
-        f"hyposcreen: {len(summary.manifest['periods'])} month(s) audited; cells below "
-        f"{summary.manifest['min_cell_size']} suppressed",
-        file=sys.stderr,
-    )
-    say(f"Audit report: {summary.out_dir / 'audit.html'}")
-    for warning in summary.manifest["warnings"]:
-        print(f"hyposcreen: warning: {warning['message']}", file=sys.stderr)
-    return EXIT_SCREENED_WITH_WARNINGS if summary.manifest["warnings"] else EXIT_OK
-
-
 def _reviewed(args: argparse.Namespace) -> int:
     from hyposcreen.config import load_mapping
     from hyposcreen.errors import ConfigError
@@ -271,7 +237,7 @@ def _main(args: argparse.Namespace, noted: list[int]) -> int:
         if args.command == "reviewed":
             return flushed(_reviewed, args)
         if args.command == "audit":
-            return flushed(_audit, args)
+            return flushed(audit_command, args)
     except HyposcreenError as exc:
         shown: HyposcreenError = environment_problem(exc) or exc
         print(f"hyposcreen: error: {shown}", file=sys.stderr)
