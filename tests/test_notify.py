@@ -225,7 +225,17 @@ def test_a_catch_up_stopped_at_a_later_night_tells_the_nights_before_and_which_f
     assert [card["title"] for card in received] == subjects
 
 
+@pytest.mark.parametrize(
+    ("written", "told"),
+    [
+        ("{url}?token=SE CRET", "The webhook URL holds a space"),
+        ("http://127.0.0.1:80x/hook?token=SECRET", "The webhook URL's port"),
+    ],
+    ids=["space", "port_not_a_number"],
+)
 def test_a_webhook_url_with_a_space_keeps_the_exit_status_and_its_token(
+    written: str,
+    told: str,
     tmp_path: Path,
     smtp: tuple[int, _Inbox],
     receiver: tuple[str, list[dict[str, Any]]],
@@ -235,16 +245,17 @@ def test_a_webhook_url_with_a_space_keeps_the_exit_status_and_its_token(
     """A URL pasted with a space inside: urllib raised http.client.InvalidURL, which the
     sending did not catch, so a run that failed with exit 3 ended as an internal error (70),
     and the debug text quoted the URL's token. The webhook is told as not sent, by a text that
-    does not repeat the URL; the e-mail goes out and the run keeps its status."""
+    does not repeat the URL; the e-mail goes out and the run keeps its status. A port that is
+    not a number raises the same error, and is told as what it is."""
     port, inbox = smtp
     url, received = receiver
-    monkeypatch.setenv(URL_ENV, f"{url}?token=SE CRET")
+    monkeypatch.setenv(URL_ENV, written.format(url=url))
     empty = tmp_path / "extract"
     empty.mkdir()
     argv = ["run", "--no-flow", "--input", str(empty), *WINDOW, "--out", str(tmp_path / "out")]
     assert main([*argv, "--mapping", str(_mapping(tmp_path, port))]) == InputError.exit_code
     err = capfd.readouterr().err
-    assert "the failure webhook was not sent: The webhook URL holds a space" in err
+    assert f"the failure webhook was not sent: {told}" in err
     assert "CRET" not in err and "internal error" not in err
     assert len(inbox.messages) == 1 and received == []
 

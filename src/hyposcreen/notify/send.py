@@ -89,13 +89,23 @@ def _webhook(settings: WebhookSettings, message: Message) -> None:
     try:
         opened = urllib.request.urlopen(request, timeout=settings.timeout)  # noqa: S310
     except http.client.InvalidURL:  # its text quotes the URL, token and all
-        raise ConfigError(
-            "The webhook URL holds a space or a control character (a line break pasted into "
-            "it?); write it on one line without spaces."
-        ) from None
+        raise ConfigError(_invalid_url(settings.url())) from None
     with opened as response:
         if response.status >= 300:
             raise OSError(f"the receiver answered HTTP {response.status}")
+
+
+def _invalid_url(url: str) -> str:
+    """Why http.client refused the URL, in words that do not repeat it (it may hold a token)."""
+    if any(char.isspace() or not char.isprintable() for char in url):
+        return (
+            "The webhook URL holds a space or a control character (a line break pasted into "
+            "it?); write it on one line without spaces."
+        )
+    return (
+        "The webhook URL's port (after the host's ':') is not a number; write it as "
+        "https://host:8443/path, or leave the port out."
+    )
 
 
 def _one_line(error: BaseException) -> str:
