@@ -44,7 +44,7 @@ def patient_codes(patient_id: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndar
     one is missing, and a code per row that is equal exactly where the stripped ids are (-1
     where missing); the stripping is done once per distinct id."""
     encoded = pc.dictionary_encode(engine.text_array(patient_id))
-    stripped = pc.utf8_trim_whitespace(_visible(encoded.dictionary))
+    stripped = stripped_ids(encoded.dictionary)
     same = pc.dictionary_encode(stripped)
     blank = pc.equal(stripped, "").to_numpy(zero_copy_only=False)
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
@@ -53,6 +53,14 @@ def patient_codes(patient_id: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndar
     key[missing] = -1
     texts = pd.Series(pd.array(pc.take(stripped, encoded.indices), dtype="str"))
     return texts.set_axis(patient_id.index), missing, key
+
+
+def stripped_ids(ids: pa.Array) -> pa.Array:
+    """Ids (Arrow text) as cleaning keys them: without invisible characters anywhere and
+    without surrounding spaces (`P1` after a zero-width space or a byte order mark, and ` P1`,
+    are `P1`); the patient-hash partitions hash this form, so that ids cleaning makes equal
+    meet in one partition."""
+    return pc.utf8_trim_whitespace(_visible(ids))
 
 
 def specimen_ids(specimen_id: pd.Series, used: np.ndarray) -> pd.Series:

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hyposcreen.clean.buckets import stripped_ids
 from hyposcreen.patient_id_forms import hashed_form_arrow
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
@@ -28,7 +29,8 @@ _SHIFT = np.uint64(33)
 
 def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
     """The partition (0..n-1) of each row: the hash of the patient id without surrounding
-    spaces, as cleaning keys patients (missing ids hash like the empty id), in its matching
+    spaces or invisible characters, as cleaning keys patients (clean.buckets.stripped_ids: `P1`
+    and a zero-width space meet `P1`; missing ids hash like the empty id), in its matching
     form in lower case (patient_id_forms.hashed_form: `000123` and `123.0` meet `123`, `p007`
     and `'P007` meet `P007`, so their counts add up), modulo `partitions`."""
     if partitions == 1:
@@ -38,7 +40,7 @@ def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()
     encoded = pc.dictionary_encode(pc.fill_null(ids, ""))
-    distinct = hashed_form_arrow(pc.utf8_trim_whitespace(encoded.dictionary))
+    distinct = hashed_form_arrow(stripped_ids(encoded.dictionary))
     hashed = id_hash(distinct) % np.uint64(partitions)
     return hashed.astype(np.int64)[encoded.indices.to_numpy()]
 

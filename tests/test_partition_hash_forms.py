@@ -1,0 +1,129 @@
+"""The patient-hash partition of ids written otherwise: every id that cleaning keys as one
+patient lands in one partition, whatever form or Arrow type it was read in."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from hyposcreen.clean.buckets import patient_codes
+from hyposcreen.config import RunSettings, parse_window
+from hyposcreen.context import prepare
+from hyposcreen.runners.in_process import run_pipeline
+from hyposcreen.runners.partition_hash import id_hash, partition_of
+from hyposcreen.runners.partitioned import run_partitioned
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+WINDOW = parse_window("2026-11-20T00:00:00", "2026-11-21T00:00:00")
+OUTPUTS = ("review_list.csv", "evidence.csv", "quarantine.csv", "review_list.parquet")
+
+# one patient (P1) as exports write it: cleaning keys every one of them as `P1`
+P1_FORMS = [
+    "P1",
+    " P1 ",
+    "\tP1\r",
+    "\xa0P1\xa0",  # no-break spaces
+    "P1\u3000",
+    "P1\u200b",  # zero-width space after
+    "\ufeffP1",  # byte order mark before
+    "P\u200b1",  # zero-width space inside
+    "\u200dP1\u2060",  # zero-width joiner, word joiner
+    "P1\u200c",
+    "P1\x00",  # a database's CHAR padding
+    " \u200bP1\x00 ",
+]
+
+
+@pytest.mark.parametrize("partitions", [3, 7, 101, 997])
+def test_ids_cleaning_keys_as_one_patient_share_a_partition(partitions: int) -> None:
+    ids = pd.Series(P1_FORMS, dtype="str")
+    _, _, key = patient_codes(ids)
+    assert len(set(key.tolist())) == 1  # cleaning makes them one patient
+    assert len(set(partition_of(ids, partitions).tolist())) == 1
+
+
+def test_the_other_forms_share_a_partition_and_other_writings_stay_apart() -> None:
+    """Letter case, a spreadsheet's apostrophe and leading zeros meet (their warnings' counts
+    add up); an id in another Unicode normalisation is another id to cleaning, as to the hash."""
+    ids = pd.Series(["P1", "p1", "'P1", " 'p1\u200b", "000123", "123.0", "'000123", "123"])
+    parts = partition_of(ids, 997).tolist()
+    assert len(set(parts[:4])) == 1 and len(set(parts[4:])) == 1
+    accents = pd.Series(["caf\u00e9", "cafe\u0301"], dtype="str")
+    _, _, key = patient_codes(accents)
+    assert key[0] != key[1]
+
+
+def test_a_partition_is_the_same_whatever_arrow_type_holds_the_ids() -> None:
+    texts = [f"  Pat-{i}\u200b" if i % 3 else f"ärztin {i}" for i in range(50)] + [None, ""]
+    expected = partition_of(pd.Series(texts, dtype="str"), 7).tolist()
+    arrays = {
+        "large_string": pa.array(texts, pa.large_string()),
+        "string": pa.array(texts, pa.string()),
+        "string_view": pa.array(texts, pa.string_view()),
+        "dictionary": pa.array(texts, pa.string()).dictionary_encode(),
+    }
+    for name, array in arrays.items():  # as the readers hand a batch to pandas
+        series = pd.Series(array.to_pandas(types_mapper=None))
+        assert partition_of(series, 7).tolist() == expected, name
+        if name != "string_view":  # pandas casts no Arrow-backed string_view to str
+            arrow_backed = pd.Series(pd.arrays.ArrowExtensionArray(array))
+            assert partition_of(arrow_backed, 7).tolist() == expected, name
+    # a slice of a batch (its buffers hold the ids before it) and a chunked column
+    whole = pa.array(["x" * 40, *texts], pa.large_string())
+    sliced = pd.Series(pd.arrays.ArrowExtensionArray(whole.slice(1)))
+    assert partition_of(sliced, 7).tolist() == expected
+    chunked = pa.chunked_array([pa.array(texts[:20]), pa.array(texts[20:])])
+    assert partition_of(pd.Series(pd.arrays.ArrowExtensionArray(chunked)), 7).tolist() == expected
+
+
+def test_the_hash_of_a_sliced_array_is_the_hash_of_its_own_ids() -> None:
+    whole = pa.array(["", "a", "bb", "ccc", "é" * 500, "zz"], pa.large_string())
+    for start in range(len(whole)):
+        part = whole.slice(start)
+        assert id_hash(part).tolist() == id_hash(pa.array(part.to_pylist())).tolist()
+    assert id_hash(pa.array(["a", "b"], pa.string()).slice(1)).tolist() == (
+        id_hash(pa.array(["b"], pa.large_string())).tolist()
+    )
+
+
+def _invisible_ids_extract(folder: Path) -> Path:
+    """The sample with the medications' and diagnoses' patient ids written with invisible
+    characters, a case or an apostrophe (diagnoses as Parquet, its ids dictionary-encoded)."""
+    shutil.copytree(SAMPLE, folder)
+    forms = ["{}\u200b", "\ufeff{}", "{}\x00", "\u200d{}\u2060", " {} ", "'{}", "{}\u200c"]
+    for name, shift in (("medications", 0), ("diagnoses", 3)):
+        frame = pd.read_csv(folder / f"{name}.csv", dtype="str", keep_default_na=False)
+        frame["patient_id"] = [
+            forms[(row + shift) % len(forms)].format(value)
+            for row, value in enumerate(frame["patient_id"])
+        ]
+        if name == "diagnoses":
+            (folder / "diagnoses.csv").unlink()
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            ids = table.column("patient_id").cast(pa.large_string()).dictionary_encode()
+            table = table.set_column(0, "patient_id", ids)
+            pq.write_table(table, folder / "diagnoses.parquet", row_group_size=4)
+        else:
+            frame.to_csv(folder / "medications.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("partitions", [3, 7])
+def test_a_partitioned_run_of_ids_with_invisible_characters_writes_the_single_runs_bytes(
+    tmp_path: Path, partitions: int
+) -> None:
+    """Cleaning keys `P001` after a zero-width space as `P001`, so that medication reaches the
+    patient's case; the partitioned run puts it in the patient's partition, where it does."""
+    extract = _invisible_ids_extract(tmp_path / "extract")
+    single, split = tmp_path / "single", tmp_path / "split"
+    run_pipeline(RunSettings(input_dir=extract, out_dir=single, window=WINDOW))
+    run_partitioned(
+        prepare(RunSettings(input_dir=extract, out_dir=split, window=WINDOW)), partitions
+    )
+    for name in OUTPUTS:
+        assert (single / name).read_bytes() == (split / name).read_bytes(), name
