@@ -127,11 +127,15 @@ def test_a_patients_hash_partition_is_stable_and_ignores_surrounding_spaces() ->
 
 
 def _fnv1a_mixed(text: str) -> int:
-    """FNV-1a (64-bit) of the UTF-8 bytes, then MurmurHash3's finaliser, one byte at a time."""
+    """FNV-1a (64-bit) of the UTF-8 bytes (of an id over 128 bytes: its first and last 64 and
+    its length), then MurmurHash3's finaliser, one byte at a time."""
     mask = (1 << 64) - 1
     value = 0xCBF29CE484222325
-    for byte in text.encode("utf-8"):
+    data = text.encode("utf-8")
+    for byte in data if len(data) <= 128 else data[:64] + data[-64:]:
         value = ((value ^ byte) * 0x100000001B3) & mask
+    if len(data) > 128:
+        value = ((value ^ len(data)) * 0x100000001B3) & mask
     value ^= value >> 33
     value = (value * 0xFF51AFD7ED558CCD) & mask
     value ^= value >> 33
@@ -149,6 +153,8 @@ def test_a_partition_is_the_hash_of_each_rows_own_id() -> None:
     ids[::401] = None
     ids[3::409] = ""
     ids[7::811] = "x" * (300 + 1)  # far longer than the others
+    ids[9::811] = "y" * 129 + "é" * 70  # over 128 bytes: head, tail and length
+    ids[11::811] = "y" * 128
     one_by_one = [
         _fnv1a_mixed(text) % 7 for text in ids.str.strip().fillna("").str.lower().tolist()
     ]

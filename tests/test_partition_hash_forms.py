@@ -4,6 +4,7 @@ patient lands in one partition, whatever form or Arrow type it was read in."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -127,3 +128,15 @@ def test_a_partitioned_run_of_ids_with_invisible_characters_writes_the_single_ru
     )
     for name in OUTPUTS:
         assert (single / name).read_bytes() == (split / name).read_bytes(), name
+
+
+def test_an_id_of_many_megabytes_is_hashed_in_a_moment() -> None:
+    """A row may hold 16 MiB (contracts.max_row_bytes): an id that long costs the batch no
+    step per byte; ids alike but in their middle may share a partition, the same id always
+    does."""
+    long_id = "P" + "x" * (8 << 20)
+    ids = pd.Series([*(f"P{i}" for i in range(10_000)), long_id, " " + long_id], dtype="str")
+    started = time.perf_counter()
+    parts = partition_of(ids, 7)
+    assert time.perf_counter() - started < 5
+    assert parts[-1] == parts[-2]

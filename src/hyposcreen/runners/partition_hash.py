@@ -1,13 +1,13 @@
 """The patient-hash partition of each row: a stable 64-bit hash of the patient id, computed in
 numpy over the bytes Arrow holds the ids in (no Python object per id).
 
-The hash is FNV-1a over the id's UTF-8 bytes followed by MurmurHash3's 64-bit finaliser (so
-that `% partitions` spreads ids that differ only in their last byte): plain arithmetic on
-fixed constants, the same in every process, on every machine and in every release of numpy,
-pandas or Arrow (unlike Python's `hash`, salted per process, or DuckDB's `hash()`, which a
-release may change). Which partition a patient lands in changes no output (the merge orders
-every row by its key and its number in the whole table); only that all rows of one patient
-land in one partition matters.
+The hash is FNV-1a over the id's UTF-8 bytes (of an id over 128 bytes: its first and last 64
+and its length) followed by MurmurHash3's 64-bit finaliser (so that `% partitions` spreads
+ids that differ only in their last byte): plain arithmetic on fixed constants, the same in
+every process, on every machine and in every release of numpy, pandas or Arrow (unlike
+Python's `hash`, salted per process, or DuckDB's `hash()`, which a release may change). Which
+partition a patient lands in changes no output (the merge orders every row by its key and its
+number in the whole table); only that all rows of one patient land in one partition matters.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 _MIX_1 = np.uint64(0xFF51AFD7ED558CCD)
 _MIX_2 = np.uint64(0xC4CEB93FE53E4EC9)
 _SHIFT = np.uint64(33)
+# the bytes of an id hashed at most: the first and last half of them, and its length
+_HASHED_BYTES = 128
 
 
 def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
@@ -47,28 +49,37 @@ def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
 
 def id_hash(ids: pa.Array) -> np.ndarray:
     """The 64-bit hash of each text of `ids` (large_string, no missing values) over its UTF-8
-    bytes: each byte position is one numpy step over the ids at least that long (the work is
-    the ids' total length, whatever the longest)."""
+    bytes: each byte position is one numpy step over the ids at least that long. An id longer
+    than `_HASHED_BYTES` is hashed over its first and last `_HASHED_BYTES // 2` bytes and its
+    length (the same id, the same hash): the steps are at most `_HASHED_BYTES`, however long
+    an id a batch holds (one 16 MiB id took a minute a batch)."""
     if not len(ids):
         return np.empty(0, dtype=np.uint64)
     ids = ids.cast(pa.large_string())
     _, offset_buffer, data_buffer = ids.buffers()
     offsets = np.frombuffer(offset_buffer, dtype=np.int64)[ids.offset : ids.offset + len(ids) + 1]
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0)
-    starts = offsets[:-1]
-    lengths = offsets[1:] - starts
-    longest_first = np.argsort(-lengths, kind="stable")
-    lengths_down = lengths[longest_first]
-    starts_down = starts[longest_first]
+    lengths = offsets[1:] - offsets[:-1]
+    hashed_lengths = np.minimum(lengths, _HASHED_BYTES)
+    longest_first = np.argsort(-hashed_lengths, kind="stable")
+    lengths_down = hashed_lengths[longest_first]
+    starts_down = offsets[:-1][longest_first]
+    # the tail of a long id: its bytes from `skipped` after the head on
+    skipped = (lengths - hashed_lengths)[longest_first]
     hashed = np.full(len(ids), _FNV_OFFSET, dtype=np.uint64)
-    longest = int(lengths_down[0]) if len(ids) else 0
+    longest = int(lengths_down[0])
     # the ids longer than `position`: a prefix of longest_first
     longer = len(ids) - np.searchsorted(lengths_down[::-1], np.arange(longest), side="right")
     for position in range(longest):
-        count = int(longer[position])
-        rows = slice(0, count)
-        step = hashed[rows] ^ data[starts_down[rows] + position].astype(np.uint64)
-        hashed[rows] = step * _FNV_PRIME
+        rows = slice(0, int(longer[position]))
+        at = starts_down[rows] + position
+        if position >= _HASHED_BYTES // 2:
+            at = at + skipped[rows]
+        hashed[rows] = (hashed[rows] ^ data[at].astype(np.uint64)) * _FNV_PRIME
+    long_ids = skipped > 0
+    hashed[long_ids] = (hashed[long_ids] ^ lengths[longest_first][long_ids].astype(np.uint64)) * (
+        _FNV_PRIME
+    )
     hashed ^= hashed >> _SHIFT
     hashed *= _MIX_1
     hashed ^= hashed >> _SHIFT
