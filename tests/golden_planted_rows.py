@@ -74,6 +74,7 @@ def expected_row(**fields: str) -> dict[str, str]:
         "previously_listed": "",
         "last_reviewed": "",
         "possibly_spurious": "",  # no result lies >= 10 below both neighbours within 24 h (§8)
+        "time_zone": "UTC",  # the sample has no site mapping: its times are UTC (§11)
     }
     row.update(fields)
     row["tier_name"] = TIER_NAMES[row["tier"]]

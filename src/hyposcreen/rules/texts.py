@@ -46,14 +46,19 @@ def read_rules_csv(path: Path, columns: Sequence[str] = ()) -> list[RulesRow]:
         try:
             reader = csv.reader(handle)
             header = [name.strip() for name in next(reader, [])]
-            rows = [(reader.line_num, row) for row in reader if any(f.strip() for f in row)]
+            rows, first_lines, previous = [], {}, reader.line_num
+            for row in reader:
+                first_lines[reader.line_num] = previous + 1  # where a row's record starts
+                previous = reader.line_num
+                if any(f.strip() for f in row):
+                    rows.append((reader.line_num, row))
         except UnicodeDecodeError as exc:
             raise not_utf8(path) from exc
         except csv.Error as exc:  # a quote left open swallows the rest past the field limit
-            raise ConfigError(
-                f"Rules file {path}, line {reader.line_num}: not a CSV that reads ({exc}): a "
-                'quote (") opened in a value and never closed?'
-            ) from exc
+            raise _quote_left_open(path, reader.line_num, f" ({exc})") from exc
+    for line, row in rows:  # the field limit is the process's: one raised lets the rest in
+        if any("\n" in field for field in row):  # no rules value spans lines
+            raise _quote_left_open(path, first_lines[line], "")
     if lacking := [c for c in columns if c not in header]:
         raise header_error(path, header, lacking, columns)
     for number, row in rows:
@@ -66,6 +71,13 @@ def read_rules_csv(path: Path, columns: Sequence[str] = ()) -> list[RulesRow]:
         RulesRow(dict(zip(header, [f.strip() for f in row] + [""] * len(header))), path, line)
         for line, row in rows
     ]
+
+
+def _quote_left_open(path: Path, line: int, error: str) -> ConfigError:
+    return ConfigError(
+        f'Rules file {path}, line {line}: not a CSV that reads{error}: a quote (") opened in '
+        "a value and never closed?"
+    )
 
 
 def rules_number(row: RulesRow, column: str) -> float:
