@@ -213,8 +213,8 @@ def _about_sheet(about: dict[str, str], styles: Styles) -> str:
     # a few texts of the run, not rows of the extract: each neutralised on its own, as
     # neutralise_frame neutralises text (anything else goes through neutralise_frame)
     if all(isinstance(text, str) for pair in pairs for text in pair):  # as frame_cell_parts
-        keys = text_cells([neutralise_text(k) for k, _ in pairs])  # makes them, once a run
-        values = text_cells([neutralise_text(v) for _, v in pairs])
+        keys = text_cells([str(neutralise_text(k)) for k, _ in pairs])  # each once a run
+        values = text_cells([str(neutralise_text(v)) for _, v in pairs])
     else:
         frame = neutralise_frame(
             pd.DataFrame({"key": [k for k, _ in pairs], "value": [v for _, v in pairs]})
