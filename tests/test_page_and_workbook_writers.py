@@ -15,7 +15,7 @@ import pytest
 from markupsafe import escape
 
 from hyposcreen.report.html_text import escape_html, join_runs, number_texts, one_place, run_starts
-from hyposcreen.report.xlsx_cells import column_cells, column_letter
+from hyposcreen.report.xlsx_cells import column_cells, column_letter, frame_cell_parts, text_cells
 from hyposcreen.report.xlsx_values import excel_serials
 from test_golden_sample import GOLDEN, REGENERATE, SAMPLE, WINDOW, screen_sample_once
 
@@ -267,3 +267,15 @@ def test_workbook_numbers_print_once_per_value_and_keep_minus_zero() -> None:
     ]
     serial = column_cells(heads[:1], pd.Series([46346 + 1 / 3]))
     assert list(serial) == ['<c r="A2" s="1" t="n"><v>46346.33333333334</v></c>']
+
+
+def test_text_cells_remembered_per_text_are_those_of_the_frame() -> None:
+    """The about sheet's cells, made once per text and remembered, are frame_cell_parts'
+    cells of the same texts (escaped, spaces kept, control characters replaced, empty)."""
+    texts = ["rules_version", " leading", "a & b < c", "tab\there", "bell\x07", "", "x\r\ny", "é"]
+    expected = frame_cell_parts(pd.DataFrame({"text": texts}))[0]
+    for _ in range(2):  # made, then remembered
+        shown = text_cells(texts)
+        assert [list(np.broadcast_to(p, len(texts))) for p in shown] == [
+            list(np.broadcast_to(np.asarray(p, dtype=object), len(texts))) for p in expected
+        ]

@@ -212,3 +212,26 @@ def test_short_columns_read_as_each_text_alone(zone: str) -> None:
         )
         for s, t, r in zip(sources, lines, readable, strict=True)
     ]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
+def test_times_found_from_their_dash_are_those_the_whole_patterns_find(zone: str) -> None:
+    """clinical_times_in finds each time and date from its first '-' (4 digits looked
+    behind): the text `re.sub` of the whole patterns makes, a match that would start inside
+    the one before it included (a time written straight after another, digits after a date)."""
+    odd = [
+        "2026-11-05T10:0012-12-12T10:00",
+        "2026-11-05T10:00:002026-11-05T11:00",
+        "2026-11-0512-12-12 and 2026-11-05-11-05",
+        "2026-11-05T10:00:00-01:00-02-03 1234-56-78T99:99 2026-11-05T22:18:0012-12-12",
+        "٣٣٣٣-١١-٠٥T10:00 x2026-11-05 _2026-11-05 --2026-11-05--",
+    ]
+    texts = [*_generated(3000, seed=7), *odd, "\x00".join(_generated(300, seed=8))]
+    for text in texts:
+        timed = clinical_times._ISO.sub(
+            lambda m: clinical_times._time_in_words(m.group(0), zone), text
+        )
+        expected = clinical_times._DATE.sub(
+            lambda m: clinical_times._date_in_words(m.group(1)), timed
+        )
+        assert clinical_times.clinical_times_in(text, zone) == expected

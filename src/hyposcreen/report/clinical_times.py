@@ -9,6 +9,7 @@ inside evidence texts. Text that only looks like a time or a date (month 13,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache, lru_cache
 from typing import Any
@@ -23,6 +24,10 @@ _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:\d{2})?
 # (a word character) written as no word character before it, checked once a date is found
 # (Python's re then looks for a date only where a digit is: twice as fast over long text)
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?<!\w\d{4}-\d{2}-\d{2})\b(?!T)")
+# the same two patterns found from the first '-' of a match on (its 4 digits looked behind):
+# a pattern led by a literal is searched for that character alone, not tried at every digit
+_ISO_FROM_DASH = re.compile(r"-(?<=\d{4}-)\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:\d{2})?")
+_DATE_FROM_DASH = re.compile(r"-(?<=\d{4}-)(?<!\w\d{4}-)\d{2}-\d{2}\b(?!T)")
 
 
 def clinical_time(value: Any, timezone: str) -> str:
@@ -200,8 +205,32 @@ def clinical_times_in(text: str, timezone: str) -> str:
     evidence times, a case's times recur in its evidence texts)."""
     if "-" not in text:  # neither a time nor a date
         return text
-    timed = _ISO.sub(lambda m: _time_in_words(m.group(0), timezone), text)
-    return _DATE.sub(lambda m: _date_in_words(m.group(1)), timed)
+    timed = _matches_rewritten(_ISO_FROM_DASH, text, lambda t: _time_in_words(t, timezone))
+    if timed is None:
+        timed = _ISO.sub(lambda m: _time_in_words(m.group(0), timezone), text)
+    dated = _matches_rewritten(_DATE_FROM_DASH, timed, _date_in_words)
+    if dated is None:
+        return _DATE.sub(lambda m: _date_in_words(m.group(1)), timed)
+    return dated
+
+
+def _matches_rewritten(
+    from_dash: re.Pattern[str], text: str, rewrite: Callable[[str], str]
+) -> str | None:
+    """`text` with each match of a pattern found from its dash (`_ISO_FROM_DASH`: the match
+    starts 4 digits before it) rewritten: what `re.sub` of the whole pattern makes, as both
+    take the leftmost match at or after the last one's end. None where a match would start
+    inside the last one (the caller's `re.sub` decides those)."""
+    pieces: list[str] = []
+    end = 0
+    for match in from_dash.finditer(text):
+        start = match.start() - 4
+        if start < end:
+            return None
+        pieces += (text[end:start], rewrite(text[start : match.end()]))
+        end = match.end()
+    pieces.append(text[end:])
+    return "".join(pieces)
 
 
 @lru_cache(maxsize=1 << 16)

@@ -28,6 +28,7 @@ from hyposcreen.report.xlsx_cells import (
     frame_cell_parts,
     row_number_texts,
     sheet_rows,
+    text_cells,
 )
 from hyposcreen.report.xlsx_package import Sheet, write_package
 from hyposcreen.report.xlsx_styles import MAIN, Styles
@@ -211,27 +212,23 @@ def _about_sheet(about: dict[str, str], styles: Styles) -> str:
     pairs = [*about.items(), ("notice", DISCLAIMER)]
     # a few texts of the run, not rows of the extract: each neutralised on its own, as
     # neutralise_frame neutralises text (anything else goes through neutralise_frame)
-    if all(isinstance(text, str) for pair in pairs for text in pair):
-        frame = pd.DataFrame(
-            {
-                "key": [neutralise_text(k) for k, _ in pairs],
-                "value": [neutralise_text(v) for _, v in pairs],
-            }
-        )
+    if all(isinstance(text, str) for pair in pairs for text in pair):  # as frame_cell_parts
+        keys = text_cells([str(neutralise_text(k)) for k, _ in pairs])  # each once a run
+        values = text_cells([str(neutralise_text(v)) for _, v in pairs])
     else:
         frame = neutralise_frame(
             pd.DataFrame({"key": [k for k, _ in pairs], "value": [v for _, v in pairs]})
         )
+        keys, values = frame_cell_parts(frame)  # both columns' text in one pass
     key_style = styles.cell(font=styles.font(bold=True))
     value_style = styles.cell(vertical="top", wrap=True)
-    keys, values = frame_cell_parts(frame)  # both columns' text in one pass
     cells = [
-        cell_head_parts("A", 1, np.full(len(frame), key_style)) + keys,
-        cell_head_parts("B", 1, np.full(len(frame), value_style)) + values,
+        cell_head_parts("A", 1, np.full(len(pairs), key_style)) + keys,
+        cell_head_parts("B", 1, np.full(len(pairs), value_style)) + values,
     ]
     return (
         f'<worksheet xmlns="{MAIN}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1" />'
-        f'<pageSetUpPr /></sheetPr><dimension ref="A1:B{len(frame)}" /><sheetViews>'
+        f'<pageSetUpPr /></sheetPr><dimension ref="A1:B{len(pairs)}" /><sheetViews>'
         '<sheetView workbookViewId="0"><selection activeCell="A1" sqref="A1" /></sheetView>'
         '</sheetViews><sheetFormatPr baseColWidth="8" defaultRowHeight="15" /><cols>'
         '<col width="18" customWidth="1" min="1" max="1" />'

@@ -205,6 +205,27 @@ def _text_cell_parts(text: pa.Array, present: np.ndarray) -> CellParts:
     return [kind, choose(filled, shown, ""), choose(filled, "</t></is></c>", "")]
 
 
+_TEXT_CELLS: dict[str, tuple[str, str, str]] = {}  # a text -> its cell's parts, for the run
+
+
+def text_cells(texts: list[str]) -> CellParts:
+    """`cell_parts` of a few texts of the run (the about sheet's: the same night after night),
+    each text's parts made once (`_text_cell_parts`, a cell's parts depending on its text
+    alone) and remembered."""
+    known = {text: cell for text in texts if (cell := _TEXT_CELLS.get(text)) is not None}
+    new = [text for text in dict.fromkeys(texts) if text not in known]
+    if new:
+        made = _text_cell_parts(pa.array(new, type=pa.large_string()), np.ones(len(new), bool))
+        columns = [np.broadcast_to(np.asarray(part, dtype=object), len(new)) for part in made]
+        cells = dict(zip(new, zip(*(c.tolist() for c in columns), strict=True), strict=True))
+        known.update(cells)
+        if len(_TEXT_CELLS) > 1024:
+            _TEXT_CELLS.clear()
+        _TEXT_CELLS.update(cells)
+    parts = [known[text] for text in texts]
+    return [np.array([cell[at] for cell in parts], dtype=object) for at in range(3)]
+
+
 def _arrow_text(values: pd.Series, present: np.ndarray) -> pa.Array:
     """The cells' text as Arrow ('' where missing): Arrow-backed text as it is, Python
     strings converted, any other value as pandas writes it as text (`astype("str")`)."""
