@@ -136,6 +136,27 @@ def test_output_to_a_full_disk_is_the_machines_problem(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("arguments", [["--help"], ["--version"], ["run", "--help"]])
+def test_help_to_a_full_disk_unbuffered_is_told_as_its_output(arguments: list[str]) -> None:
+    """argparse passes over an OSError writing its text: with PYTHONUNBUFFERED=1 the write
+    fails at once, so `--help` to a full disk ended with 0 and nothing said. It is 75 with the
+    line for standard output, as with a buffered stdout."""
+    command = [sys.executable, "-m", "hyposcreen.cli", *arguments]
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        done = subprocess.run(
+            command,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            check=False,
+        )
+    assert done.returncode == 75, done.stderr
+    assert done.stderr.startswith("hyposcreen: error: standard output could not be written")
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
 def test_status_to_a_full_disk_unbuffered_is_told_as_its_output(tmp_path: Path) -> None:
     """With PYTHONUNBUFFERED=1 (a systemd unit's or a container's usual setting) the failed
     write comes at the print, not the flush: `status` ended 75 with the advice for a full

@@ -18,6 +18,7 @@ from hyposcreen.cli_run import EXIT_OK, run_command
 from hyposcreen.cli_signals import noting_interrupts, stopped
 from hyposcreen.cli_stdout import (
     EXIT_PIPE_CLOSED,
+    CommandParser,
     flushed,
     parsed_arguments,
     stdout_opened,
@@ -30,7 +31,7 @@ EXIT_UNEXPECTED = 70
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="hyposcreen",
         description="Screen lab extracts for hyponatremia with cramp-associated risk factors.",
     )

@@ -11,9 +11,23 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
 EXIT_ENVIRONMENT = 75  # as errors.EnvironmentProblem: the machine, not the data or a bug
+
+
+class CommandParser(argparse.ArgumentParser):
+    """argparse's parser, except that a write of `--help` or `--version` to stdout that fails
+    is not swallowed (argparse's `_print_message` passes over an OSError): with an unbuffered
+    stdout (`PYTHONUNBUFFERED=1`) a full disk then ended the command with 0 and no text.
+    `parsed_arguments` tells the failure as any refused stdout."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message and file is sys.stdout:
+            sys.stdout.write(message)
+            return
+        super()._print_message(message, file)
 
 
 def parsed_arguments(
@@ -34,6 +48,8 @@ def parsed_arguments(
     except BrokenPipeError:  # a text longer than stdout's buffer, written to a reader gone
         stdout_to_devnull()
         raise SystemExit(EXIT_PIPE_CLOSED) from None
+    except OSError as error:  # stdout refused `--help` or `--version` (CommandParser)
+        raise SystemExit(stdout_unwritable(error)) from None
 
 
 def stdout_opened() -> None:
