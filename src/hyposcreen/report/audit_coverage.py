@@ -37,7 +37,7 @@ def coverage_marks(frame: pd.DataFrame) -> dict[str, str]:
 
 def window_days_text(window: Window) -> str:
     """The days a month's window holds when the audit's period cuts its calendar month
-    (`15–31 Oct`), else "" (the whole month)."""
+    (`15 Oct–31 Oct`), else "" (the whole month)."""
     month = window.start.to_period("M")
     whole = window.start == month.start_time and window.end == (month + 1).start_time
     if whole:
