@@ -65,3 +65,32 @@ def test_parameters_after_an_id_do_not_make_a_conditional_delete(
     else:
         assert sorted(listed(tmp_path / "out")) == ["P1", "P2"]
         assert reasons == []
+
+
+def _escaped_deletion(url: str, method: bytes) -> bytes:
+    """A `_history` Bundle's DELETE entry with its method written as given (raw JSON bytes)."""
+    entry = b'{"request":{"method":"%s","url":"%s"},"response":{"etag":"W/\\"2\\""}}'
+    return b'{"resourceType":"Bundle","type":"history","entry":[%s]}' % (
+        entry % (method, url.encode())
+    )
+
+
+@pytest.mark.parametrize("method", [rb"DEL\u0045TE", rb"\u0044ELETE"], ids=["inner", "first"])
+def test_a_delete_spelled_with_an_escape_is_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], method: bytes
+) -> None:
+    """The DELETE of Patient/P1, its method spelled with a JSON escape, in a file of
+    Observations on a line of its own (the Patient file holds no deletion): P1's sodium is
+    quarantined deleted_patient, P1 not listed; and the DELETE of the sodium na2 on its own
+    line (which the lab pre-filter would skip) sets na2 aside `deleted_resource`."""
+    folder = tmp_path / "in"
+    na2 = {**_sodium("na2", "P2", 119), "meta": {"versionId": "1"}}
+    labs = [orjson.dumps(_sodium("na1", "P1", 118)), orjson.dumps(na2)]
+    labs += [_escaped_deletion("Patient/P1", method), _escaped_deletion("Observation/na2", method)]
+    _write(folder, "Observation.ndjson", *labs)
+    _write(folder, "Patient.ndjson", orjson.dumps(P1), orjson.dumps(P2))
+    status, err = run(capsys, folder, tmp_path / "out")
+    assert status == 4, err
+    assert list(listed(tmp_path / "out")) == []
+    reasons = [(row, reason) for table, _, row, reason in quarantined(tmp_path / "out")]
+    assert reasons == [("1", "deleted_patient"), ("2", "deleted_resource")]

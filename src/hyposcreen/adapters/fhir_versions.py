@@ -50,9 +50,11 @@ Version = tuple[str | None, str | None, str | None]
 _NONE: Version = (None, None, None)
 _ETAG = re.compile(r'(?:W/)?"([^"]+)"')
 # The bytes of a Bundle entry's DELETE, as `deletion_of` reads one: the key `method` as written
-# (JSON keys are case-sensitive), its value in any letter case. The one test of a file or line
-# for deletions before parsing it (the lab pre-filter, fhir_deleted_patients).
-DELETE_ENTRY = re.compile(rb'"method"\s*:\s*"(?i:delete)"')
+# (JSON keys are case-sensitive), its value in any letter case, or any value holding a JSON
+# `\u` escape within its first six bytes (DELETE spelled with one, `"DEL\u0045TE"`, has its
+# first after at most five letters): such a line is parsed and its method read. The one test
+# of a file or line for deletions before parsing it (the lab pre-filter, fhir_deleted_patients).
+DELETE_ENTRY = re.compile(rb'"method"\s*:\s*"(?:(?i:delete)"|[^"]{0,5}\\u)')
 _TYPE = re.compile(r"[A-Z][A-Za-z]+")
 
 
