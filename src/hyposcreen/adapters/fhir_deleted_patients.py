@@ -12,7 +12,9 @@ tables agree. A deletion that cannot be ordered against every version of the Pat
 ties the latest, sets nothing aside, as for any resource; but the records then screened are
 counted (`unordered_deletion_rows`) and the night warns (`unordered_patient_deletions`), unless a
 version of the Patient is known newer than the deletion (created again). A row quarantined for
-another reason keeps it. The Patients' versions are read once per process for every table.
+another reason keeps it, but a medication quarantined as read for its drug's reference (one the
+export lacks or records deleted): deleted_patient. The Patients' versions are read once per
+process for every table.
 
 A deletion counts wherever the export holds it: in a Patient file (a Bundle of deletions in
 `Patient.ndjson`, a bulk export's `deleted/Patient.ndjson`, which no other table's reading
@@ -44,12 +46,13 @@ from hyposcreen.adapters.fhir_index import (
     known_newer,
 )
 from hyposcreen.adapters.fhir_lookalike_ids import lookalike_ids
-from hyposcreen.adapters.fhir_table import TableBuilder
+from hyposcreen.adapters.fhir_table import DELETED_MEDICATION, SUBJECT, UNRESOLVED, TableBuilder
 from hyposcreen.adapters.fhir_versions import DELETE_ENTRY, DELETED
 from hyposcreen.adapters.fhir_versions import Version as EntryVersion
 from hyposcreen.errors import InputError
 
 DELETED_PATIENT = "deleted_patient"
+READ_REASONS = (UNRESOLVED, DELETED_MEDICATION)  # set as a medication is read, before this
 
 
 def holds_deletion(path: Path) -> bool:
@@ -131,7 +134,11 @@ def set_aside_deleted_patients(
     that name a deleted Patient and no other reason yet `malformed_reason` deleted_patient, in
     place; those rows (for the counts made as they were read: fhir_medications). An id among
     `unresolved` (an identifier's value some rows hold as their patient: fhir_subjects) is
-    not known to name the deleted Patient: none of its rows is set aside."""
+    not known to name the deleted Patient: none of its rows is set aside. A medication
+    quarantined as read for its drug's reference (`READ_REASONS`, no patient_id) whose subject
+    (the hidden column `SUBJECT`, dropped here) is a deleted Patient is quarantined
+    deleted_patient instead, its patient_id set: not returned, it was never counted."""
+    subject = frame.pop(SUBJECT) if SUBJECT in frame.columns else None
     if frame.empty or not (files := patient_version_files(by_type)):
         return frame.iloc[:0]
     deleted = deleted_patients(files)
@@ -144,6 +151,10 @@ def set_aside_deleted_patients(
     else:
         frame["malformed_reason"] = pd.Series(None, index=frame.index, dtype=object)
     frame.loc[hit, "malformed_reason"] = DELETED_PATIENT
+    if subject is not None:
+        read_as = subject.isin(deleted) & frame["malformed_reason"].isin(READ_REASONS)
+        frame.loc[read_as, "patient_id"] = subject[read_as]
+        frame.loc[read_as, "malformed_reason"] = DELETED_PATIENT
     return frame.loc[hit]
 
 

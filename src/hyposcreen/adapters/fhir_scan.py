@@ -38,6 +38,7 @@ from hyposcreen.adapters.fhir_table import (
     TableBuilder,
     UnresolvedReference,
 )
+from hyposcreen.adapters.fhir_types import subject_of
 from hyposcreen.adapters.fhir_versions import deletion_of, version_of
 from hyposcreen.ingest.tabular import RowFilter
 
@@ -138,7 +139,8 @@ class LineReader:
         except Exception:
             reason = None
         tally[f"unmapped_{reason or 'malformed_row'}"] += 1
-        self.builder.add_malformed(rel, where, orjson.dumps(resource), reason)
+        subject = subject_of(resource) if reason else None
+        self.builder.add_malformed(rel, where, orjson.dumps(resource), reason, subject)
         return None
 
     def _take_pseudo(self, place: str, pseudo: Resource, rel: str, tally: Counter[str]) -> int:

@@ -18,6 +18,9 @@ _BATCH_ROWS = 50_000  # pending rows cost ~1 kB each; small batches keep the pea
 MALFORMED_TEXT = 500  # bytes of a quarantined-as-read row's text kept in the quarantine
 UNRESOLVED = "unresolved_reference"
 DELETED_MEDICATION = "deleted_medication"
+# A hidden column: the patient a row quarantined as read for its drug's reference is about
+# (it has no patient_id): fhir_deleted_patients quarantines it deleted_patient when deleted.
+SUBJECT = "__fhir_subject"
 
 
 class UnresolvedReference(ValueError):
@@ -48,7 +51,7 @@ class TableBuilder:
         self.files: list[str] = []
         self.lines: list[str] = []
         self.versions: list[Version] = []
-        self.malformed: list[tuple[str, str, str, str | None]] = []
+        self.malformed: list[tuple[str, str, str, str | None, str | None]] = []
         self.not_relevant: Counter[str] = Counter()
         self.frames: list[pd.DataFrame] = []
         self.superseded: list[pd.DataFrame] = []  # older versions' rows, hidden columns kept
@@ -68,10 +71,12 @@ class TableBuilder:
         source_row: str,
         raw: bytes | bytearray,
         reason: str | None = None,
+        subject: str | None = None,
     ) -> None:
-        """A row quarantined as read: `malformed_row`, or `reason` when given."""
+        """A row quarantined as read: `malformed_row`, or `reason` when given; `subject`, the
+        patient it is about, in the hidden column `SUBJECT`."""
         content = raw[:MALFORMED_TEXT].decode("utf-8", errors="replace")
-        self.malformed.append((source_file, source_row, content, reason))
+        self.malformed.append((source_file, source_row, content, reason, subject))
 
     def flush(self) -> None:
         if not self.rows:
@@ -110,5 +115,7 @@ class TableBuilder:
             bad["malformed_text"] = [m[2] for m in self.malformed]
             if any(m[3] for m in self.malformed):
                 bad["malformed_reason"] = pd.Series([m[3] for m in self.malformed], dtype=object)
+            if any(m[4] for m in self.malformed):
+                bad[SUBJECT] = pd.Series([m[4] for m in self.malformed], dtype=object)
             frames.append(bad)
         return pd.concat(frames, ignore_index=True) if frames else empty_frame(self.schema)

@@ -16,17 +16,18 @@ patients table has no quarantine: there older versions are dropped (counted not 
 
 A Bundle entry recording a deletion (`request.method` DELETE and no `resource`: a `_history`
 Bundle's delete) is a version of the resource its `request.url` names (`Observation/123`,
-`.../Observation/123/_history/3`): its versionId is `response.etag`'s (`W/"3"`), else the url's
-`_history/3`, its lastUpdated `response.lastModified`. When it is the newest version of that
-resource (ordered as above, among the rows kept and the deletions of that resourceType/id), the
-resource no longer exists: all its rows are quarantined `deleted_resource` (patients: dropped,
-counted). Conservatively, a deletion that cannot be ordered against every version (no version
-of its own, or of another kind than theirs), that ties the latest, or that is newer by
-versionId but older by lastUpdated than a version (a versionId from another server, or one
-started again: the two disagree), sets nothing aside: the versions are screened as before, the
-entry counted `entry_without_resource` as ever. A deletion is not dated, so it meets every row
-the window kept; one older than a later version (the resource created again) sets aside
-nothing itself.
+`.../Observation/123/_history/3`, `Patient/P1?_cascade=delete`: parameters after an id do not
+make a condition; `Patient?identifier=...`, a conditional delete, names none): its versionId is
+`response.etag`'s (`W/"3"`), else the url's `_history/3`, its lastUpdated
+`response.lastModified`. When it is the newest version of that resource (ordered as above, among
+the rows kept and the deletions of that resourceType/id), the resource no longer exists: all its
+rows are quarantined `deleted_resource` (patients: dropped, counted). Conservatively, a deletion
+that cannot be ordered against every version (no version of its own, or of another kind than
+theirs), that ties the latest, or that is newer by versionId but older by lastUpdated than a
+version (a versionId from another server, or one started again: the two disagree), sets nothing
+aside: the versions are screened as before, the entry counted `entry_without_resource` as ever.
+A deletion is not dated, so it meets every row the window kept; one older than a later version
+(the resource created again) sets aside nothing itself.
 """
 
 from __future__ import annotations
@@ -49,9 +50,11 @@ Version = tuple[str | None, str | None, str | None]
 _NONE: Version = (None, None, None)
 _ETAG = re.compile(r'(?:W/)?"([^"]+)"')
 # The bytes of a Bundle entry's DELETE, as `deletion_of` reads one: the key `method` as written
-# (JSON keys are case-sensitive), its value in any letter case. The one test of a file or line
-# for deletions before parsing it (the lab pre-filter, fhir_deleted_patients).
-DELETE_ENTRY = re.compile(rb'"method"\s*:\s*"(?i:delete)"')
+# (JSON keys are case-sensitive), its value in any letter case, or any value holding a JSON
+# `\u` escape within its first six bytes (DELETE spelled with one, `"DEL\u0045TE"`, has its
+# first after at most five letters): such a line is parsed and its method read. The one test
+# of a file or line for deletions before parsing it (the lab pre-filter, fhir_deleted_patients).
+DELETE_ENTRY = re.compile(rb'"method"\s*:\s*"(?:(?i:delete)"|[^"]{0,5}\\u)')
 _TYPE = re.compile(r"[A-Z][A-Za-z]+")
 
 
@@ -64,9 +67,12 @@ def deletion_of(pseudo: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(request, dict) or str(request.get("method")).upper() != "DELETE":
         return None
     url = request.get("url")
-    if not isinstance(url, str) or "?" in url:
+    if not isinstance(url, str):
+        return None
+    path, query, _ = url.partition("?")
+    parts = [part for part in path.split("/") if part]
+    if query and len(parts) < 2:
         return None  # a conditional delete (`Observation?code=...`) names no one resource
-    parts = [part for part in url.split("/") if part]
     version_id = None
     if len(parts) >= 4 and parts[-2] == "_history":
         version_id, parts = parts[-1], parts[:-2]
