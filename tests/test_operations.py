@@ -439,7 +439,11 @@ def test_the_temporary_server_database_checked_is_the_one_the_server_opens(
     unquoted, so a whole database under `e%41f` was called damaged (the check opened `eAf`:
     "unable to open database file", with advice to move the file aside), and under `c#d` the
     check opened and created an empty file `c` beside it, leaving a damaged one unseen."""
-    from prefect.settings import PREFECT_HOME, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_DATABASE_CONNECTION_URL,
+        PREFECT_HOME,
+        temporary_settings,
+    )
 
     from flows.orchestrator import _check_database
 
@@ -450,7 +454,12 @@ def test_the_temporary_server_database_checked_is_the_one_the_server_opens(
     whole.execute("CREATE TABLE flow_run (id TEXT)")
     whole.commit()
     whole.close()
-    with temporary_settings({PREFECT_HOME: home}):
+    # the URL as Prefect derives it from PREFECT_HOME, named: a flow test earlier in the
+    # session leaves the database's setting where its own server kept it
+    database_url = f"sqlite+aiosqlite:///{home}/prefect.db"
+    with temporary_settings(
+        {PREFECT_HOME: home, PREFECT_API_DATABASE_CONNECTION_URL: database_url}
+    ):
         _check_database()
         (home / "prefect.db").write_bytes(b"not a database, " * 512)
         with pytest.raises(EnvironmentProblem, match="is damaged"):
