@@ -105,9 +105,14 @@ def test_status_into_a_closed_stdout_keeps_its_status(tmp_path: Path) -> None:
     assert (done.returncode, done.stderr) == (0, "")
 
 
-def _into_dev_full(arguments: list[str]) -> subprocess.CompletedProcess[str]:
-    """stdout a device whose every write fails with ENOSPC, as a log file on a full disk."""
+def _into_dev_full(
+    arguments: list[str], unbuffered: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """stdout a device whose every write fails with ENOSPC, as a log file on a full disk;
+    buffered, or with PYTHONUNBUFFERED=1 (a systemd unit's or a container's usual setting)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
     command = [sys.executable, "-m", "hyposcreen.cli", *arguments]
     with open("/dev/full", "w", encoding="utf-8") as full:
         return subprocess.run(
@@ -141,16 +146,7 @@ def test_help_to_a_full_disk_unbuffered_is_told_as_its_output(arguments: list[st
     """argparse passes over an OSError writing its text: with PYTHONUNBUFFERED=1 the write
     fails at once, so `--help` to a full disk ended with 0 and nothing said. It is 75 with the
     line for standard output, as with a buffered stdout."""
-    command = [sys.executable, "-m", "hyposcreen.cli", *arguments]
-    with open("/dev/full", "w", encoding="utf-8") as full:
-        done = subprocess.run(
-            command,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            check=False,
-        )
+    done = _into_dev_full(arguments, unbuffered=True)
     assert done.returncode == 75, done.stderr
     assert done.stderr.startswith("hyposcreen: error: standard output could not be written")
     assert "Traceback" not in done.stderr
@@ -165,16 +161,7 @@ def test_status_to_a_full_disk_unbuffered_is_told_as_its_output(tmp_path: Path) 
     state = tmp_path / "state"
     argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(tmp_path / "out")]
     assert main([*argv, "--window-start", "2026-11-20", "--state-dir", str(state)]) == 0
-    command = [sys.executable, "-m", "hyposcreen.cli", "status", "--state-dir", str(state)]
-    with open("/dev/full", "w", encoding="utf-8") as full:
-        done = subprocess.run(
-            command,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            check=False,
-        )
+    done = _into_dev_full(["status", "--state-dir", str(state)], unbuffered=True)
     assert done.returncode == 75, done.stderr
     assert done.stderr.startswith("hyposcreen: error: standard output could not be written")
     assert "state disk" not in done.stderr and "Traceback" not in done.stderr
