@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hyposcreen.arrow_columns import holds_arrow_text
+from hyposcreen.arrow_columns import holds_arrow_text, text_on_every_row
 from hyposcreen.report.case_texts import (
     case_evidence,
     overcorrection_objects,
@@ -197,7 +197,7 @@ _SODIUM = ["index_sodium", "corrected_sodium", "latest_sodium", "delta_48h"]  # 
 def _every(count: int, value: Any) -> Any:
     """A text or a naive time on every row, as the DataFrame would spread it (else `value`)."""
     if isinstance(value, str):
-        return str_array(np.full(count, value, dtype=object))
+        return text_on_every_row(count, value)
     if isinstance(value, pd.Timestamp) and value.tz is None:
         return np.full(count, value.to_datetime64())
     return value
