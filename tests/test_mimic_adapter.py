@@ -177,6 +177,34 @@ def test_a_table_delivered_in_a_zip_archive_is_named_with_what_to_do(
     assert "no labevents table" not in error
 
 
+def test_a_table_split_in_numbered_parts_is_named_with_the_folder_to_move_them_to(
+    tmp_path: Path,
+) -> None:
+    """BigQuery writes a table over 1 GB (labevents always) as labevents-000000000000.csv.gz,
+    -000000000001 ...: no labevents file, so the run stops (exit 3); the message names the
+    parts and the folder labevents/ whose files are read as one table."""
+    shutil.copytree(HOSP, tmp_path / "hosp")
+    lines = (HOSP / "labevents.csv").read_text().splitlines(keepends=True)
+    for number, rows in enumerate((lines[1:20], lines[20:])):
+        part = tmp_path / "hosp" / f"labevents-{number:012d}.csv.gz"
+        part.write_bytes(gzip.compress("".join([lines[0], *rows]).encode()))
+    (tmp_path / "hosp" / "labevents.csv").unlink()
+    with pytest.raises(InputError) as stopped:
+        mimic.check_layout(tmp_path)
+    assert "no labevents table" in str(stopped.value)
+    assert (
+        "hosp/labevents-000000000000.csv.gz, hosp/labevents-000000000001.csv.gz look like the 2 "
+        "part(s) of the labevents table split by the exporter: move them into a folder "
+        "hosp/labevents/"
+    ) in str(stopped.value)
+    # moved so, the parts read as the one file did (the fixture's 56 lab rows)
+    (tmp_path / "hosp" / "labevents").mkdir()
+    for part in (tmp_path / "hosp").glob("labevents-*.csv.gz"):
+        part.rename(tmp_path / "hosp" / "labevents" / part.name)
+    mimic.check_layout(tmp_path)
+    assert read("labs", tmp_path).rows_in == read("labs").rows_in == 56
+
+
 def test_flat_gzipped_tables_without_hosp_folder_read_the_same(tmp_path: Path) -> None:
     for path in HOSP.glob("*.csv"):
         with path.open("rb") as source, gzip.open(tmp_path / f"{path.name}.gz", "wb") as target:

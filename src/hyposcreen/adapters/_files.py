@@ -30,7 +30,12 @@ from hyposcreen.adapters._columns import (
     text_column,
     timestamp,
 )
-from hyposcreen.adapters._source_files import find_source_files, listing, packed_tables
+from hyposcreen.adapters._source_files import (
+    find_source_files,
+    listing,
+    packed_tables,
+    split_tables,
+)
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
@@ -68,6 +73,7 @@ __all__ = [
     "normalize_ids",
     "outside_read_window",
     "packed_tables",
+    "split_tables",
     "timestamp",
 ]
 

@@ -8,6 +8,7 @@ bookkeeping (a name starting with '.' or '_') is no part (ingest.files.is_bookke
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -87,6 +88,44 @@ def packed_tables(input_dir: Path, stems: Sequence[str], subfolders: Sequence[st
         "so the table would be missing from the screen. Unpack the table file into the same "
         "folder (plain, or recompressed with gzip as .csv.gz) and rerun."
     )
+
+
+def split_tables(input_dir: Path, stems: Sequence[str], subfolders: Sequence[str] = ()) -> str:
+    """The tables of `stems` that are not there but lie in numbered parts beside each other
+    (`labevents-000000000000.csv.gz`, as BigQuery writes a table over 1 GB), for the error that
+    says so: "" when none, else a sentence naming each table's parts (at most three) and saying
+    to move them into a folder named after the table, whose files are read as one table."""
+    found: list[str] = []
+    for stem in stems:
+        if find_source_files(input_dir, stem, subfolders):
+            continue
+        part = re.compile(re.escape(stem) + r"[-_.]\d+$")
+        for folder in (input_dir, *(input_dir / s for s in subfolders)):
+            if not folder.is_dir():
+                continue
+            parts = [
+                p.relative_to(input_dir).as_posix()
+                for p in sorted(folder.iterdir())
+                if p.is_file()
+                and p.name.lower().endswith(SUFFIXES)
+                and part.match(_without_suffix(p.name.lower()))
+            ]
+            if parts:
+                shown = ", ".join(parts[:3]) + (", …" if len(parts) > 3 else "")
+                where = "" if folder == input_dir else f"{folder.name}/"
+                found.append(
+                    f"{shown} look like the {len(parts)} part(s) of the {stem} table split by "
+                    f"the exporter: move them into a folder {where}{stem}/ (every file in it is "
+                    "read as part of the table) and rerun"
+                )
+    return "; ".join(found) + "." if found else ""
+
+
+def _without_suffix(name: str) -> str:
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def listing(input_dir: Path, subfolders: Sequence[str] = ()) -> str:

@@ -52,6 +52,7 @@ from hyposcreen.adapters._files import (
     id_text,
     listing,
     packed_tables,
+    split_tables,
 )
 from hyposcreen.adapters._mimic_labs import (
     SUBFOLDERS,
@@ -102,11 +103,13 @@ def check_layout(input_dir: Path) -> None:
         raise InputError(f"MIMIC-IV extract {input_dir}: {packed}")
     missing = [t for t in REQUIRED if not mimic_files(input_dir, t)]
     if missing:
+        split = split_tables(input_dir, missing, SUBFOLDERS)
         raise InputError(
             f"Input folder {input_dir} does not look like a MIMIC-IV hosp extract: no "
             f"{', '.join(missing)} table. --source mimic expects {', '.join(REQUIRED)} (and "
-            f"optionally {', '.join(OPTIONAL)}) as .csv or .csv.gz files, in the folder or its "
-            f"hosp/ subfolder. Found: {listing(input_dir, SUBFOLDERS)}."
+            f"optionally {', '.join(OPTIONAL)}) as .csv or .csv.gz files, or a folder of parts "
+            f"named after the table, in the folder or its hosp/ subfolder. Found: "
+            f"{listing(input_dir, SUBFOLDERS)}.{' ' + split if split else ''}"
         )
 
 
