@@ -90,10 +90,11 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet, decimal: str = ".") -> pd.Da
 
 DUPLICATE_KEY = ["patient_id", "analyte", "specimen_time", "value_num"]
 # Which of equal rows is used: decided by content, never by file order (spec §6, last line):
-# an exact value before a censored one, a row with a specimen_id (glucose pairing) before one
-# without, then the text as received. Rows equal in all of these are interchangeable for the
+# an exact value before a censored one, a row whose specimen holds a used result of another
+# analyte before one whose specimen holds none, a row with a specimen_id (glucose pairing) before
+# one without, then the text as received. Rows equal in all of these are interchangeable for the
 # screen; the one that comes first in the file is then the used one.
-_KEEP_ORDER = ["censored", "specimen_id", "value_raw", "unit", "result_time"]
+_KEEP_ORDER = ["censored", "alone", "specimen_id", "value_raw", "unit", "result_time"]
 
 
 def duplicate_rows(labs: pd.DataFrame, candidate: pd.Series) -> pd.Series:
@@ -101,6 +102,11 @@ def duplicate_rows(labs: pd.DataFrame, candidate: pd.Series) -> pd.Series:
     (patient, analyte, time, value) group; the one kept is chosen by content (_KEEP_ORDER)."""
     rows = labs.loc[candidate]
     grouped = rows.loc[rows.duplicated(DUPLICATE_KEY, keep=False)]  # only these need ranking
+    if "specimen_id" in rows.columns:  # False sorts first: rows sharing their specimen lead
+        analytes = rows.groupby(["patient_id", "specimen_id"])["analyte"].nunique()
+        keys = pd.MultiIndex.from_frame(grouped[["patient_id", "specimen_id"]])
+        shared = analytes.reindex(keys).fillna(0).to_numpy() > 1
+        grouped = grouped.assign(alone=~shared)
     order = [c for c in _KEEP_ORDER if c in grouped.columns]
     ranked = grouped.sort_values(order, kind="stable", na_position="last") if order else grouped
     repeated = ranked.duplicated(DUPLICATE_KEY, keep="first")

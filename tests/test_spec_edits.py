@@ -219,6 +219,26 @@ def test_exact_duplicates_keep_the_row_with_a_specimen_id_in_either_order() -> N
         assert corrected.tolist() == [pytest.approx(134.8)]
 
 
+def test_of_two_equal_glucoses_the_one_in_the_sodiums_specimen_is_kept() -> None:
+    # at T0: sodium 128 in specimen S10 with its glucose 300; a blood gas S05 repeats the
+    # glucose 300 (an exact duplicate: patient, analyte, time, value); S07 holds a glucose 200.
+    # Kept: the 300 of S10, whose specimen holds the sodium, so the pair is by specimen (§4):
+    # 128 + 1.6 × (300 − 100) / 100 = 131.2. The smaller id S05 was kept before; the sodium
+    # then paired by time with the lowest same-time glucose, 200: 128 + 1.6 × 1 = 129.6.
+    rows = [
+        sodium("128", specimen_id="S10"),
+        glucose("300", specimen_id="S10"),
+        glucose("300", specimen_id="S05"),
+        glucose("200", specimen_id="S07"),
+    ]
+    for ordered in (rows, rows[::-1]):
+        out = cleaned_labs(ordered)
+        kept = out.loc[(out["analyte"] == "glucose") & (out["bucket"] == "used")]
+        assert sorted(kept["specimen_id"]) == ["S07", "S10"]
+        corrected = run_screen(ordered).sodium_results["corrected_sodium"]
+        assert corrected.tolist() == [pytest.approx(131.2)]
+
+
 def test_an_exact_value_is_kept_over_an_equal_censored_one() -> None:
     # glucose "<100" and "100" at the same time: both 100 mg/dL; the exact one is used
     for rows in ([glucose("<100"), glucose("100")], [glucose("100"), glucose("<100")]):

@@ -56,8 +56,10 @@ FROM measured
 # spec §3 exact duplicates (patient, analyte, time, value) among the used rows of `candidates`
 # (patients and texts as codes):
 # all but one of each group. Which one is used is decided by content, never by file order
-# (spec §6, last line): an exact value before a censored one, a row with a specimen_id (glucose
-# pairing) before one without, then the text as received. Rows equal in all of these are
+# (spec §6, last line): an exact value before a censored one, a row whose specimen holds a used
+# result of another analyte before one whose specimen holds none (a glucose repeated from a
+# blood gas stays paired with the sodium of its own specimen, spec §4), a row with a specimen_id
+# before one without, then the text as received. Rows equal in all of these are
 # interchangeable for the screen; the one that comes first in the file is then the used one.
 _DUPLICATES = """
 WITH repeated AS (
@@ -70,22 +72,45 @@ WITH repeated AS (
     LEFT JOIN value_texts vt ON c.value_raw = vt.code
     LEFT JOIN unit_texts ut ON c.unit = ut.code
     WHERE c.used
-)
-SELECT rn FROM grouped
+){shared}
+SELECT rn FROM {ranked}
 QUALIFY row_number() OVER (
     PARTITION BY {group} ORDER BY {order}
 ) > 1
 """
 
-KEEP_ORDER = ("censor", "specimen_id", "value_text", "unit_text", "result_time")
+# with specimen ids: how many analytes the used rows of each repeated row's specimen hold
+_SHARED_SPECIMENS = """, specimen_analytes AS (
+    SELECT patient_id, specimen_id, count(DISTINCT analyte) AS analytes
+    FROM candidates
+    SEMI JOIN (SELECT patient_id, specimen_id FROM grouped) USING (patient_id, specimen_id)
+    WHERE used
+    GROUP BY ALL
+), ranked AS (
+    SELECT g.*, coalesce(s.analytes, 0) > 1 AS shares_specimen
+    FROM grouped g LEFT JOIN specimen_analytes s USING (patient_id, specimen_id)
+)"""
+
+KEEP_ORDER = ("censor", "shares_specimen", "specimen_id", "value_text", "unit_text", "result_time")
 OPTIONAL = ("specimen_id", "result_time")  # columns some sources do not have
+_DESCENDING = ("shares_specimen",)
 
 
 def duplicates_sql(present: Sequence[str], folded: bool = False) -> str:
     """The duplicates query; `present` names the OPTIONAL columns the candidates have, which
     then take part in choosing the used row. `folded`: the candidates have `fold` (a repeated
     hour's second occurrence), which tells two results at one wall time apart."""
-    order = [c for c in KEEP_ORDER if c not in OPTIONAL or c in present]
-    keys = ", ".join(f"{c} ASC NULLS LAST" for c in order)
+    specimens = "specimen_id" in present
+    order = [
+        c
+        for c in KEEP_ORDER
+        if (c not in OPTIONAL or c in present) and (c != "shares_specimen" or specimens)
+    ]
+    keys = ", ".join(f"{c} {'DESC' if c in _DESCENDING else 'ASC'} NULLS LAST" for c in order)
     group = "patient_id, analyte, specimen_time, " + ("fold, " if folded else "") + "canonical"
-    return _DUPLICATES.format(order=f"{keys}, rn ASC", group=group)
+    return _DUPLICATES.format(
+        order=f"{keys}, rn ASC",
+        group=group,
+        shared=_SHARED_SPECIMENS if specimens else "",
+        ranked="ranked" if specimens else "grouped",
+    )
