@@ -15,6 +15,7 @@ import pandas as pd
 
 from hyposcreen.adapters.time_columns import TimeColumns, time_columns
 from hyposcreen.arrow_columns import is_listed
+from hyposcreen.clean.unnamed_drugs import DRUG_COLUMNS, UNNAMED_DRUGS
 from hyposcreen.cli_signals import hold_stops
 from hyposcreen.context import RunContext, RunSummary
 from hyposcreen.deleted_reference_warnings import (
@@ -46,7 +47,7 @@ from hyposcreen.report.review_page import PageInfo, write_review_views
 from hyposcreen.report.writers import synced_together, write_csv, write_json, write_parquet
 from hyposcreen.run_warnings import RunWarning, collect_warnings, step_count
 from hyposcreen.screen.cases import ScreenResult
-from hyposcreen.unidentified_events import unidentified_event_warnings
+from hyposcreen.unidentified_events import unidentified_event_warnings, unnamed_drug_warnings
 from hyposcreen.unreadable_times import unreadable_time_stop
 
 
@@ -237,6 +238,13 @@ def run_warnings(
     found += delivery_warnings(delivery_counts, limits, labs.source_counts if labs else None)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)
     found += unidentified_event_warnings(tables, limits, delivery_counts)
+    if settings.source == "canonical":  # other sources judge their own (unidentified_events)
+        meds = tables.get("medications")
+        found += unnamed_drug_warnings(
+            (delivery_counts or {}).get(UNNAMED_DRUGS),
+            limits,
+            meds.present_columns if meds is not None else DRUG_COLUMNS,
+        )
     for name, table in tables.items():
         found += excel_form_warnings(name, table.excel_forms)
     if "labs" in tables:
