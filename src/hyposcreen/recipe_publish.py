@@ -27,6 +27,7 @@ from hyposcreen.empty_file_warnings import empty_part_warnings
 from hyposcreen.errors import OwnOutputBroken
 from hyposcreen.excel_form_warnings import excel_form_warnings
 from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.ingest.delivery import check_read_files_unchanged
 from hyposcreen.loinc_shape_warnings import loinc_shape_warnings
 from hyposcreen.nightly.remember import remember_run
 from hyposcreen.quarantine_text import Matches
@@ -76,6 +77,8 @@ def write_results(
     settings, window = ctx.settings, ctx.settings.window
     # a table whose key times mostly do not read cannot be screened: nothing is published
     where, times = screenable_times(ctx, quarantine, reconciliation)
+    # nor one of a delivery still being written (a file grew since it was read)
+    check_read_files_unchanged(record for table in tables.values() for record in table.files)
     with ctx.timed("write"), synced_together():  # every file on disk before the block ends
         out = ctx.staging_dir()
         run_id = compute_run_id(settings, ctx.rules, ctx.profile, tables)
