@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen.clean import USED
+from hyposcreen.clean.unnamed_drugs import UNNAMED_DRUGS
 from hyposcreen.context import (
     CleanedInputs,
     ContractReport,
@@ -120,7 +121,10 @@ def clean(ctx: RunContext, read: ReadTables) -> CleanedInputs:
             ),
             drug_names=(len(events.unknown_drugs), events.named_drugs, events.code_like_drugs),
             delivery_counts=window_delivery_counts(ctx, labs, cut, meds, diagnoses, words)
-            | {SNOMED_HINTS: events.diagnoses.snomed_hints},  # counted once per read
+            | {  # counted once per read
+                SNOMED_HINTS: events.diagnoses.snomed_hints,
+                UNNAMED_DRUGS: {"medications": events.medications.unnamed_drugs},
+            },
             lab_cut=cut,
         )
 

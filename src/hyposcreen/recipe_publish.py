@@ -15,6 +15,7 @@ import pandas as pd
 
 from hyposcreen.adapters.time_columns import TimeColumns, time_columns
 from hyposcreen.arrow_columns import is_listed
+from hyposcreen.clean.unnamed_drugs import DRUG_COLUMNS, UNNAMED_DRUGS
 from hyposcreen.cli_signals import hold_stops
 from hyposcreen.context import RunContext, RunSummary
 from hyposcreen.deleted_reference_warnings import (
@@ -26,6 +27,7 @@ from hyposcreen.empty_file_warnings import empty_part_warnings
 from hyposcreen.errors import OwnOutputBroken
 from hyposcreen.excel_form_warnings import excel_form_warnings
 from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.ingest.delivery import check_read_files_unchanged
 from hyposcreen.loinc_shape_warnings import loinc_shape_warnings
 from hyposcreen.nightly.remember import remember_run
 from hyposcreen.quarantine_text import Matches
@@ -46,7 +48,7 @@ from hyposcreen.report.review_page import PageInfo, write_review_views
 from hyposcreen.report.writers import synced_together, write_csv, write_json, write_parquet
 from hyposcreen.run_warnings import RunWarning, collect_warnings, step_count
 from hyposcreen.screen.cases import ScreenResult
-from hyposcreen.unidentified_events import unidentified_event_warnings
+from hyposcreen.unidentified_events import unidentified_event_warnings, unnamed_drug_warnings
 from hyposcreen.unreadable_times import unreadable_time_stop
 
 
@@ -75,6 +77,8 @@ def write_results(
     settings, window = ctx.settings, ctx.settings.window
     # a table whose key times mostly do not read cannot be screened: nothing is published
     where, times = screenable_times(ctx, quarantine, reconciliation)
+    # nor one of a delivery still being written (a file grew since it was read)
+    check_read_files_unchanged(record for table in tables.values() for record in table.files)
     with ctx.timed("write"), synced_together():  # every file on disk before the block ends
         out = ctx.staging_dir()
         run_id = compute_run_id(settings, ctx.rules, ctx.profile, tables)
@@ -237,6 +241,13 @@ def run_warnings(
     found += delivery_warnings(delivery_counts, limits, labs.source_counts if labs else None)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)
     found += unidentified_event_warnings(tables, limits, delivery_counts)
+    if settings.source == "canonical":  # other sources judge their own (unidentified_events)
+        meds = tables.get("medications")
+        found += unnamed_drug_warnings(
+            (delivery_counts or {}).get(UNNAMED_DRUGS),
+            limits,
+            meds.present_columns if meds is not None else DRUG_COLUMNS,
+        )
     for name, table in tables.items():
         found += excel_form_warnings(name, table.excel_forms)
     if "labs" in tables:

@@ -122,6 +122,13 @@ class StateStore:
             value = row.fetchone()[0]
         return _stamp(value) if value else None
 
+    def first_failed_start(self) -> pd.Timestamp | None:
+        """The start of the earliest window whose last run failed (none since succeeded)."""
+        with self._connect() as db:
+            row = db.execute("SELECT MIN(window_start) FROM failures WHERE site = ?", (self.site,))
+            value = row.fetchone()[0]
+        return _stamp(value) if value else None
+
     def screened_windows(self, since: pd.Timestamp | None = None) -> list[Window]:
         """Windows screened successfully (ending after `since`, when given), oldest first."""
         after = since.strftime(_ISO) if since is not None else ""

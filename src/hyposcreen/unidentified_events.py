@@ -18,6 +18,10 @@ from one row: their condition is not read (rules.condition_hints counts them). C
 never a value. The medication and diagnosis tables are read whole for every night (not cut to
 its window, as its labs are), so these are the extract's counts, the same for each night of a
 backfill and each month of an audit: the message says so, lest a night seem to claim them.
+A canonical medications table is judged on its rows that name no drug at all (drug_name,
+rxnorm and atc empty: clean.unnamed_drugs), over the same share: its drug column
+renamed (`medication` for `drug_name`, the table still read by its code columns) or left
+empty, every row set aside as an unlisted drug while the night looked quiet.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hyposcreen.adapters.fhir_medications import DRUG_ROWS, UNIDENTIFIED_DRUG
+from hyposcreen.clean.unnamed_drugs import DRUG_COLUMNS
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.rules.condition_hints import SNOMED_HINTS
 from hyposcreen.rules.loader import WarningThresholds
@@ -138,5 +143,32 @@ def snomed_hint_warnings(
             "those of rules/snomed_condition_hints.csv), or ask for an export whose diagnoses "
             "carry their ICD-10-CM coding."
             + WHOLE_TABLE_COUNTS.format(these="These are counts", tables="diagnosis table"),
+        )
+    ]
+
+
+def unnamed_drug_warnings(
+    counts: Mapping[str, tuple[int, int]] | None,
+    limits: WarningThresholds,
+    present_columns: tuple[str, ...] = DRUG_COLUMNS,
+) -> list[RunWarning]:
+    """The warning of a canonical medications table whose rows mostly name no drug (`counts`:
+    {"medications": (rows naming none, rows judged)}), naming the drug columns its files do
+    not have (`present_columns`: the table's columns, canonical names)."""
+    unnamed, judged = (counts or {}).get("medications", (0, 0))
+    if not share_over(unnamed, judged, limits.max_missing_key_share, limits):
+        return []
+    absent = [c for c in DRUG_COLUMNS if c not in present_columns]
+    lacking = f" (the files have no {' or '.join(absent)} column)" if absent else ""
+    return [
+        RunWarning(
+            "unidentified_medications",
+            f"{unnamed} of {judged} medication row(s) ({unnamed / judged:.0%}; limit "
+            f"{limits.max_missing_key_share:.0%}) name no drug: their drug_name, rxnorm and "
+            f"atc are all empty{lacking}. They are set aside as unlisted drugs, so no "
+            "medication risk factor can be found in them and the list may lack patients: "
+            "check which column holds the drug's name (map it under tables.medications."
+            "columns in the site mapping) or ask for an extract that names the drugs."
+            + WHOLE_TABLE_COUNTS.format(these="These are counts", tables="medication table"),
         )
     ]

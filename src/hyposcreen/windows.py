@@ -79,8 +79,9 @@ def plan_windows(
     site: str = "default",
     backfill: tuple[str, str] | None = None,
 ) -> list[Window]:
-    """A backfill range, the given window, every night not yet screened (with a state dir),
-    or the night before `now`."""
+    """A backfill range, the given window, every night not yet screened (with a state dir:
+    from the last one screened, or from the first that failed when none was), or the night
+    before `now`."""
     from hyposcreen.state import StateStore  # the state module is only needed here
 
     if backfill is not None:
@@ -92,7 +93,14 @@ def plan_windows(
         return backfill_windows(backfill[0], backfill[1], timezone)
     if window_start is not None or window_end is not None:
         return [explicit_window(window_start, window_end, timezone)]
-    last_end = StateStore(state_dir, site).last_window_end() if state_dir else None
+    if state_dir is None:
+        return nightly_windows(None, timezone, now)
+    store = StateStore(state_dir, site)
+    last_end = store.last_window_end()
+    if last_end is None:  # no night screened yet: a first night that failed is redone, with
+        failed = store.first_failed_start()  # every night after it (a catch-up from there)
+        if failed is not None and failed < local_midnight(now, timezone) - ONE_DAY:
+            last_end = failed
     return nightly_windows(last_end, timezone, now)
 
 

@@ -33,6 +33,7 @@ from hyposcreen.clean.buckets import (
     patient_codes,
     sizes_of_counts,
 )
+from hyposcreen.clean.unnamed_drugs import unnamed_drugs
 from hyposcreen.config import Window
 from hyposcreen.ingest.timeparse import time_in_unit
 from hyposcreen.rules import sql_engine as engine
@@ -85,6 +86,8 @@ class EventFacts:
     # diagnoses: {condition: (rows, patients)} coded in SNOMED CT by a code of the rules'
     # hints that no condition lists (rules.condition_hints; judged by unidentified_events)
     snomed_hints: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # medications: (rows naming no drug, rows judged): `unnamed_drugs`
+    unnamed_drugs: tuple[int, int] = (0, 0)
     # how many windows' buckets were made of these facts: from the second on, the rows after
     # a window's end are found by searching the times put in order once (`rows_after`)
     windows: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
@@ -168,8 +171,9 @@ def medication_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
     relevant = out.index.isin(matches["row"])
     patient, no_patient, _ = patient_codes(out["patient_id"])
     status, excluded = excluded_statuses(out["status"], rules, "medication_excluded")
+    malformed = malformed_reasons(out)
     reason = first_reasons(
-        malformed_reasons(out),
+        malformed,
         [
             (~relevant, "unlisted_drug"),
             (no_patient | out["start_time"].isna().to_numpy(), "missing_key"),
@@ -178,7 +182,10 @@ def medication_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:
     )
     out["status_norm"] = status
     out["patient_id"] = patient
-    return EventFacts(out, reason, "start_time", ("unlisted_drug", AFTER_WINDOW), matches)
+    unnamed = unnamed_drugs(out, malformed.isna().to_numpy())
+    return EventFacts(
+        out, reason, "start_time", ("unlisted_drug", AFTER_WINDOW), matches, unnamed_drugs=unnamed
+    )
 
 
 def diagnosis_facts(frame: pd.DataFrame, rules: RuleSet) -> EventFacts:

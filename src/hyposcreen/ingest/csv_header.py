@@ -65,19 +65,21 @@ def read_header(path: Path, encoding: str) -> str:
         try:
             with open_bytes(path) as raw, codecs.getreader(wide)(raw) as text:
                 line = _record(text.readline(1 << 20), lambda: text.readline(1 << 20), str)
+                more = not line.strip() and bool(text.read(1 << 20).strip())
         except UnicodeDecodeError as exc:
             raise InputError(f"{path} is not readable as {wide}: {exc}.", file=str(path)) from exc
         if not line.strip():
-            raise InputError(f"{path} is empty: it has no header line.", file=str(path))
+            _refuse_blank_start(path, more)
         _refuse_separator_hint(path, line)
         return line.lstrip("\ufeff").rstrip("\r\n")
     try:
         with open_bytes(path) as handle:
             first = handle.readline(1 << 20)
+            more = not first.strip() and bool(handle.read(1 << 20).strip())
     except (OSError, EOFError) as exc:
         raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
     if not first.strip():
-        raise InputError(f"{path} is empty: it has no header line.", file=str(path))
+        _refuse_blank_start(path, more)
     if b"\x00" in first:
         raise InputError(f"{path} is not a text CSV file (it holds binary bytes).", file=str(path))
     _refuse_separator_hint(path, first.decode("latin-1").removeprefix("\xef\xbb\xbf"))
@@ -97,6 +99,18 @@ def read_header(path: Path, encoding: str) -> str:
                 lambda data: data.decode("latin-1"),
             )
     return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
+
+
+def _refuse_blank_start(path: Path, more: bool) -> None:
+    """A CSV whose first line is blank: empty, or (`more`: text follows) one whose header
+    line comes after blank lines, which is no empty file: the message says which."""
+    if not more:
+        raise InputError(f"{path} is empty: it has no header line.", file=str(path))
+    raise InputError(
+        f"{path} starts with a blank line where its header line should be (line 1): remove "
+        "the blank line(s) at its top, or export it without them. Nothing was screened.",
+        file=str(path),
+    )
 
 
 def _record(first: AnyStr, readline: Callable[[], AnyStr], text: Callable[[AnyStr], str]) -> AnyStr:

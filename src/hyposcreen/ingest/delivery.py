@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import mmap
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from hyposcreen.errors import InputError
@@ -144,6 +145,31 @@ def check_unchanged(path: Path, before: tuple[int, int, int]) -> None:
         "rows cannot be counted. Run again once the delivery is complete; nothing was screened.",
         file=str(path),
     )
+
+
+def check_read_files_unchanged(records: Iterable[Mapping[str, object]]) -> None:
+    """Raise when a file read for the night (its manifest record: path and bytes when read) now
+    has another size or is gone: a delivery still being written when the night started, whose
+    read ended between two rows (so it did not look cut off) while the sender went on writing.
+    Checked before the night's outputs are written; the entry of an export's JSON documents
+    taken as one (`documents`) names no file and is not checked."""
+    for record in records:
+        if "documents" in record:
+            continue
+        path = Path(str(record["path"]))
+        try:
+            size: int | None = path.stat().st_size
+        except FileNotFoundError:
+            size = None
+        if size == record["bytes"]:
+            continue
+        what = "was removed" if size is None else "changed"
+        raise InputError(
+            f"{path} {what} after it was read (a delivery still being written or replaced): "
+            "the night would be screened from part of it. Run again once the delivery is "
+            "complete; nothing was published.",
+            file=str(path),
+        )
 
 
 def data_rows(rows_read: int, set_aside: list[dict[str, str]]) -> int:

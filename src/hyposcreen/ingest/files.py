@@ -31,6 +31,7 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
     direct = [input_dir / f"{stem}{suffix}" for suffix in SUFFIXES]
     _refuse_unreadable_entries(direct)
     found = [p for p in direct if p.is_file()]
+    found += _in_other_letter_case(input_dir, stem, found)
     folder = table_folder(input_dir, stem)
     if folder.is_dir():
         entries = [p for p in folder.rglob("*") if not is_bookkeeping(p, folder)]
@@ -58,6 +59,24 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
             f"Input folder {input_dir} holds the {stem} table twice ({names}); keep one of them."
         )
     return found
+
+
+def _in_other_letter_case(input_dir: Path, stem: str, found: list[Path]) -> list[Path]:
+    """Files beside the table's `found` files named as a table file in another letter case
+    (`LABS.csv`, `labs.CSV`, `LABS.PARQUET` beside `labs.csv`: a re-delivery by another export
+    tool beside the last night's file), as the table delivered twice: only the exact name
+    would be read, the other skipped unseen. A name the folder's file system matches without
+    case (a Windows share) is the found file itself, not another."""
+    if not found:
+        return []
+    names = {f"{stem}{suffix}".lower() for suffix in SUFFIXES}
+    exact = {f"{stem}{suffix}" for suffix in SUFFIXES}
+    others = [
+        p
+        for p in sorted(input_dir.iterdir())
+        if p.name.lower() in names and p.name not in exact and p.is_file()
+    ]
+    return [p for p in others if not any(p.samefile(f) for f in found)]
 
 
 def table_folder(input_dir: Path, stem: str) -> Path:

@@ -46,9 +46,12 @@ def open_bytes(path: Path) -> BinaryIO:
 
 def arrow_stream(path: Path) -> pa.NativeFile:
     """The file's bytes as an Arrow stream for the CSV parser: decompressed for `.gz` in any
-    letter case (`MEASUREMENT.CSV.GZ`; Arrow's own detection knows the lower-case suffix only)."""
-    gz = gzipped(path)
-    return pa.input_stream(str(path), compression="gzip" if gz else None)
+    letter case (`MEASUREMENT.CSV.GZ`; Arrow's own detection knows the lower-case suffix only).
+    A `.gz` is decompressed by Python's gzip, as `open_bytes` and the scan read it: Arrow's
+    decompressor stops on zero bytes padding the file after its stream, which gzip ignores."""
+    if gzipped(path):
+        return pa.PythonFile(open_bytes(path), mode="r")
+    return pa.input_stream(str(path))
 
 
 def scan_stream(stream: BinaryIO, limit: int) -> LineScan:

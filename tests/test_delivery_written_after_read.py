@@ -1,0 +1,59 @@
+"""A delivery still being written when the night starts: the sender's job appends rows to
+labs.csv after hyposcreen has read it (between rows, so the file read ended on a line end and
+did not look cut off), while the night cleans, checks and screens. The night was published from
+the rows read so far, exit 0 or 4 by other causes, and nothing said the file had grown. Before
+the night's outputs are written, every input file's size is compared with its size when read
+(the manifest's `bytes`): a file that grew, shrank or went stops the night (InputError, exit 3)
+naming it, and the folder keeps its previous outputs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from hyposcreen.config import RunSettings, Window
+from hyposcreen.context import prepare
+from hyposcreen.errors import InputError
+from hyposcreen.runners.in_process import run_recipe
+from sample_delivery import SAMPLE
+
+NIGHT = Window(pd.Timestamp("2026-11-20"), pd.Timestamp("2026-11-21"))
+LATE_ROW = "P099,E099,S099-01,2026-11-20T23:00:00,,2951-2,Sodium,112,mmol/L,final,Serum\n"
+
+
+def _screen(folder: Path, after_read: Any = None) -> Any:
+    settings = RunSettings(input_dir=folder, out_dir=folder.parent / "out", window=NIGHT)
+
+    def observe(stage: str, _output: object) -> None:
+        if stage == "read" and after_read is not None:
+            after_read()
+
+    return run_recipe(prepare(settings), observe=observe)
+
+
+def _append(path: Path) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(LATE_ROW)
+
+
+def test_a_file_appended_to_after_its_read_stops_the_night(tmp_path: Path) -> None:
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    with pytest.raises(InputError, match=r"labs\.csv changed after it was read"):
+        _screen(folder, lambda: _append(folder / "labs.csv"))
+    assert not (tmp_path / "out" / "2026-11-20" / "review_list.csv").exists()
+
+
+def test_a_file_removed_after_its_read_stops_the_night(tmp_path: Path) -> None:
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    with pytest.raises(InputError, match=r"medications\.csv was removed after it was read"):
+        _screen(folder, (folder / "medications.csv").unlink)
+
+
+def test_files_left_alone_are_published(tmp_path: Path) -> None:
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    summary = _screen(folder)
+    assert summary.manifest["listed"] == 35  # the sample's list
