@@ -191,3 +191,25 @@ def unread_candidates(input_dir: Path, stem: str) -> list[str]:
         for p in input_dir.iterdir()
         if p.is_file() and p.name.lower().startswith(prefix) and not p.name.endswith(".count")
     )
+
+
+# names that tell another source's layout: (first words of a file or folder name, the source)
+_LAYOUT_NAMES = (("labevents", "mimic"), ("measurement", "omop"))
+_FHIR_SUFFIXES = (".ndjson", ".ndjson.gz", ".json", ".json.gz")
+
+
+def layout_hint(input_dir: Path) -> str:
+    """A sentence for the error that says a canonical table is missing when the folder looks
+    like an extract of another source (MIMIC-IV's labevents, OMOP's measurement, FHIR's
+    NDJSON or Bundles): which `--source` reads it. Empty when nothing suggests one."""
+    folders = [input_dir, input_dir / "hosp"]
+    names = [p.name.lower() for f in folders if f.is_dir() for p in f.iterdir()]
+    for start, source in _LAYOUT_NAMES:
+        if any(name.startswith(start) for name in names):
+            return f" It looks like a {_SOURCE_NAMES[source]} extract: add --source {source}."
+    if any(name.endswith(_FHIR_SUFFIXES) for name in names):
+        return f" It looks like a {_SOURCE_NAMES['fhir']} export: add --source fhir."
+    return ""
+
+
+_SOURCE_NAMES = {"mimic": "MIMIC-IV", "omop": "OMOP CDM", "fhir": "FHIR"}

@@ -40,6 +40,7 @@ from hyposcreen.ingest.files import (
     SUFFIXES,
     file_record,
     find_table_files,
+    layout_hint,
     refuse_lost_partition_columns,
     sha256_of,
     table_folder,
@@ -132,10 +133,11 @@ class TableStream:
             looked = ", ".join(f"{stem}{s}" for s in SUFFIXES)
             near = unread_candidates(input_dir, stem) if input_dir.is_dir() else []
             seen = f" It holds {', '.join(near[:5])}, not read as that table." if near else ""
+            other = layout_hint(input_dir) if input_dir.is_dir() else ""
             raise InputError(
                 f"Input folder {input_dir} has no {schema.name} table (looked for {looked} "
-                f"or a folder {stem}/).{seen} Point --input at the extract folder, or name the "
-                f"file in the mapping file under tables.{schema.name}.file."
+                f"or a folder {stem}/).{seen}{other} Point --input at the extract folder, or "
+                f"name the file in the mapping file under tables.{schema.name}.file."
             )
         self.row_filter = row_filter or RowFilter()
         self.not_relevant: Counter[str] = Counter()
