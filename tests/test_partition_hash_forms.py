@@ -16,7 +16,7 @@ from hyposcreen.clean.buckets import patient_codes
 from hyposcreen.config import RunSettings, parse_window
 from hyposcreen.context import prepare
 from hyposcreen.runners.in_process import run_pipeline
-from hyposcreen.runners.partition_hash import id_hash, partition_of
+from hyposcreen.runners.partition_hash import TablePartitions, id_hash, partition_of
 from hyposcreen.runners.partitioned import run_partitioned
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
@@ -80,6 +80,37 @@ def test_a_partition_is_the_same_whatever_arrow_type_holds_the_ids() -> None:
     assert partition_of(sliced, 7).tolist() == expected
     chunked = pa.chunked_array([pa.array(texts[:20]), pa.array(texts[20:])])
     assert partition_of(pd.Series(pd.arrays.ArrowExtensionArray(chunked)), 7).tolist() == expected
+
+
+def test_ids_hashed_a_row_at_a_time_land_where_grouped_ids_do() -> None:
+    """Hashing every row's id (a table of mostly distinct ids) puts each id in the partition
+    grouping puts it in, also the forms cleaning keys as one patient, missing ids and ids
+    longer than the hashed bytes."""
+    texts = [*P1_FORMS, "p1", "'P1", "000123", "123.0", "123", None, "", "é" * 300]
+    texts += [f" Pat-{i}\u200b" for i in range(200)]
+    ids = pd.Series(texts * 2, dtype="str")
+    for partitions in (2, 7, 997):
+        grouped = partition_of(ids, partitions).tolist()
+        assert partition_of(ids, partitions, grouped=False).tolist() == grouped
+        assert len(set(grouped[: len(P1_FORMS) + 2])) == 1
+
+
+def test_a_table_of_distinct_ids_stops_grouping_them_and_its_partitions_stay() -> None:
+    """A batch of 65,536 rows or more whose ids are over a quarter distinct switches the
+    table's later batches to hashing each row's id; a batch of repeated ids does not."""
+    distinct = pd.Series([f"M{i}" for i in range(70_000)], dtype="str")
+    repeated = pd.Series([f"L{i % 1000}" for i in range(70_000)], dtype="str")  # 1.4 % distinct
+    labs = TablePartitions(8)
+    assert labs(repeated).tolist() == partition_of(repeated, 8).tolist()
+    assert labs.grouped  # 1,000 distinct ids in 70,000 rows: grouping pays
+    small = TablePartitions(8)
+    small(distinct.iloc[:100])  # too few rows to judge
+    assert small.grouped
+    medications = TablePartitions(8)
+    first = medications(distinct)
+    assert not medications.grouped
+    assert first.tolist() == partition_of(distinct, 8).tolist()
+    assert medications(repeated).tolist() == partition_of(repeated, 8).tolist()
 
 
 def test_the_hash_of_a_sliced_array_is_the_hash_of_its_own_ids() -> None:

@@ -29,22 +29,60 @@ _SHIFT = np.uint64(33)
 _HASHED_BYTES = 128
 
 
-def partition_of(patient_id: pd.Series, partitions: int) -> np.ndarray:
+def partition_of(patient_id: pd.Series, partitions: int, grouped: bool = True) -> np.ndarray:
     """The partition (0..n-1) of each row: the hash of the patient id without surrounding
     spaces or invisible characters, as cleaning keys patients (clean.buckets.stripped_ids: `P1`
     and a zero-width space meet `P1`; missing ids hash like the empty id), in its matching
     form in lower case (patient_id_forms.hashed_form: `000123` and `123.0` meet `123`, `p007`
-    and `'P007` meet `P007`, so their counts add up), modulo `partitions`."""
+    and `'P007` meet `P007`, so their counts add up), modulo `partitions`. `grouped`: each
+    distinct id is formed and hashed once (else every row's id: the same partitions)."""
+    return _partitions(patient_id, partitions, grouped)[0]
+
+
+class TablePartitions:
+    """`partition_of` for the batches of one table: its ids grouped (each distinct id formed
+    and hashed once) while a batch holds many rows per id (labs: ~9 a patient in a batch);
+    once a batch of `_JUDGED_ROWS` or more held mostly distinct ids (medications, diagnoses:
+    one or two rows a patient), the later batches hash every row's id as it is, which costs
+    there about a third of finding the distinct ids first. Each id lands in the same
+    partition either way."""
+
+    def __init__(self, partitions: int) -> None:
+        self.partitions = partitions
+        self.grouped = True
+
+    def __call__(self, patient_id: pd.Series) -> np.ndarray:
+        parts, distinct_share = _partitions(patient_id, self.partitions, self.grouped)
+        if self.grouped and len(patient_id) >= _JUDGED_ROWS and distinct_share > _GROUPING_PAYS:
+            self.grouped = False
+        return parts
+
+
+# grouping pays while distinct ids are at most this share of a batch's rows (measured on
+# 262,144-row batches: 11 % distinct, grouped 16 ms against 28 ms a row at a time; 88 %
+# distinct, 70 ms against 25 ms); judged on batches of at least _JUDGED_ROWS rows
+_GROUPING_PAYS = 0.25
+_JUDGED_ROWS = 65_536
+
+
+def _partitions(patient_id: pd.Series, partitions: int, grouped: bool) -> tuple[np.ndarray, float]:
+    """`partition_of`, and the share of the rows' ids that are distinct (1.0 when not
+    grouped: not counted)."""
     if partitions == 1:
-        return np.zeros(len(patient_id), dtype=np.int64)
-    # each distinct id is stripped and hashed once (Arrow finds them)
+        return np.zeros(len(patient_id), dtype=np.int64), 1.0
     ids = pa.array(patient_id.astype("str"), type=pa.large_string(), from_pandas=True)
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()
-    encoded = pc.dictionary_encode(pc.fill_null(ids, ""))
+    ids = pc.fill_null(ids, "")
+    if not grouped:
+        hashed = id_hash(hashed_form_arrow(stripped_ids(ids))) % np.uint64(partitions)
+        return hashed.astype(np.int64), 1.0
+    # each distinct id is stripped and hashed once (Arrow finds them)
+    encoded = pc.dictionary_encode(ids)
     distinct = hashed_form_arrow(stripped_ids(encoded.dictionary))
     hashed = id_hash(distinct) % np.uint64(partitions)
-    return hashed.astype(np.int64)[encoded.indices.to_numpy()]
+    share = len(encoded.dictionary) / max(len(ids), 1)
+    return hashed.astype(np.int64)[encoded.indices.to_numpy()], share
 
 
 def id_hash(ids: pa.Array) -> np.ndarray:

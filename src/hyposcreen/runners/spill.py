@@ -31,7 +31,8 @@ from hyposcreen.ingest.tabular import RowFilter, TableStream, empty_frame
 from hyposcreen.recipe import ingest_table
 from hyposcreen.runners.background_writes import BackgroundWrites
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_table, write_table
-from hyposcreen.runners.partition_hash import partition_of
+from hyposcreen.runners.partition_hash import TablePartitions
+from hyposcreen.runners.partition_hash import partition_of as partition_of  # the tests' name
 
 SPILL_PREFIX = ".hyposcreen-partitions-"  # + <pid>-<random>: the next run removes dead ones
 # --partitions auto: one partition (the in-memory run) up to IN_MEMORY_ROWS lab rows, above it
@@ -113,11 +114,12 @@ def _spill_frames(frames: Iterator[pd.DataFrame], name: str, folder: Path, parti
     """Each frame's rows cut into its partitions' files; a frame's rows are put in partition
     order and written on a thread while the next frame is read (runners.background_writes)."""
     offset = 0
+    partition_of_rows = TablePartitions(partitions)
     with BackgroundWrites(pending=1) as writes:
         for chunk, frame in enumerate(frames):
             if not len(frame):
                 continue
-            part = partition_of(frame["patient_id"], partitions)
+            part = partition_of_rows(frame["patient_id"])
             order = np.argsort(part, kind="stable")
             bounds = np.searchsorted(part[order], np.arange(partitions + 1))
             table = pa.Table.from_pandas(frame, preserve_index=False)
