@@ -224,5 +224,5 @@ def test_an_input_part_of_a_few_rows_is_listed_without_its_count(
     manifest = json.loads((out / "audit_manifest.json").read_text("utf-8"))
     whole, part = manifest["inputs"]["labs"]
     assert whole["rows"] == len(frame) and whole["bytes"] > 0
-    assert part["path"].endswith("part-2.csv") and part["rows"] == "<11"
+    assert part["file"] == "labs file 2" and part["rows"] == "<11"
     assert "bytes" not in part and len(part["sha256"]) == 64
