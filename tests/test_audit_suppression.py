@@ -461,9 +461,9 @@ def test_a_range_no_hiding_can_give_does_not_hide_the_whole_table(tmp_path: Path
     assert all(low < high for low, high in spans.values())
 
 
-def _add_patients(inputs: Path, rows: list[tuple[str, str, str]], drug: bool) -> None:
-    """Append patients of `rows` (patient, time, sodium): each row one sodium result, with an
-    active loop diuretic when `drug`."""
+def _add_patients(inputs: Path, rows: list[tuple[str, str, str]], drug: str = "") -> None:
+    """Append patients of `rows` (patient, time, sodium): each row one sodium result, with the
+    active `drug` (as written) when given."""
     with (
         (inputs / "labs.csv").open("a", encoding="utf-8") as labs,
         (inputs / "patients.csv").open("a", encoding="utf-8") as patients,
@@ -472,8 +472,7 @@ def _add_patients(inputs: Path, rows: list[tuple[str, str, str]], drug: bool) ->
         for patient in dict.fromkeys(p for p, _, _ in rows):
             patients.write(f"{patient},M{patient},Patient {patient},1950-01-01,F,Ward\n")
             if drug:
-                drugs.write(f"{patient},E{patient},Furosemide 40mg tab,,,2020-01-01T09:00:00,,"
-                            "active,oral\n")  # fmt: skip
+                drugs.write(f"{patient},E{patient},{drug},,,2020-01-01T09:00:00,,active,oral\n")
         for n, (patient, when, sodium) in enumerate(rows):
             labs.write(f"{patient},E{patient},S{patient}-{n},{when},,2951-2,Sodium,{sodium},"
                        "mmol/L,final,Serum\n")  # fmt: skip
@@ -510,8 +509,23 @@ def test_urgent_cases_not_over_corrected_are_not_a_shown_difference(tmp_path: Pa
     for i in range(12):
         day = f"2026-01-{2 + i:02d}"
         rows += [(f"O{i}", f"{day}T08:00:00", "121"), (f"O{i}", f"{day}T20:00:00", "131")]
-    _add_patients(inputs, rows, drug=False)
+    _add_patients(inputs, rows)
     tables = _audit_two_months(inputs, tmp_path / "out")
     tier_1 = ("cases_by_tier", "tier_1")
     assert _shown_gap(tables, tier_1, ("over_rapid_correction", "overcorrection_rate")) == {}
+    _assert_nothing_recovered(tables)
+
+
+def test_cases_with_another_risk_factor_are_not_a_shown_difference(tmp_path: Path) -> None:
+    """January: 20 tier 1 (no drug), 20 tier 2 and 20 tier 3 with a loop diuretic, and 2 mild
+    cases with an SSRI alone (tier 3). The old tables showed cases with a risk factor 42 and
+    the loop diuretic's 40 (its share's numerator): 42 - 40 = 2 patients with a risk factor
+    other than a loop diuretic, read by subtraction (the SSRI's own count is `<11`)."""
+    inputs = _delivery(tmp_path / "in", {"2026-01": (20, 20, 20, 0), "2026-02": (20, 20, 20, 0)})
+    rows = [(f"S{i}", f"2026-01-0{2 + i}T08:00:00", "132") for i in range(2)]
+    _add_patients(inputs, rows, drug="Zoloft 50 mg tablet")
+    tables = _audit_two_months(inputs, tmp_path / "out")
+    assert _value(tables, "2026-01", "risk_factors", "ssri")["suppressed"] == "primary"
+    with_factor = ("attrition", "cases_with_risk_factor")
+    assert _shown_gap(tables, with_factor, ("risk_factors", "loop_diuretic")) == {}
     _assert_nothing_recovered(tables)

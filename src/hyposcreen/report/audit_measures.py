@@ -100,6 +100,8 @@ def hidden_cells(
     no hidden count can be narrowed to a range shorter than `protection_range`."""
     counts = {data.period: _cells(data) for data in periods}
     differences = _FUNNEL_DIFFERENCES + [("cases", f"rf_{name}") for name in vocabulary]
+    # the cases with a risk factor other than this one
+    differences += [("cases_any_rf", f"rf_{name}") for name in vocabulary]
     differences += [(den, num) for _, _, num, den in _RATES]
     factors = tuple(f"rf_{name}" for name in vocabulary)
     # a case with a risk factor has at least one of them
