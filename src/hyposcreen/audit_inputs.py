@@ -10,9 +10,11 @@ bytes, which let the data steward find it; a file named as its table is (`labs.c
 path in a warning name the file by the same label (`labs file 2:222`).
 
 A part's rows are a count like the tables': fewer than min_cell are written `<k`, without its
-bytes (a few rows' bytes count them). A part holding one month's sodium rows has them as its
-row count, so a part whose rows are the true count of a cell the tables hide is
-written `hidden`, without its bytes: `120` would give a `<11` month back from the total.
+bytes (a few rows' bytes count them) and without its sha256: the digest of a few rows lets
+whoever can guess them (a one-row patients part: id, MRN, name, birth date) confirm the
+guess. A part holding one month's sodium rows has them as its row count, so a part whose rows
+are the true count of a cell the tables hide is written `hidden`, without its bytes: `120`
+would give a `<11` month back from the total.
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ def shown_inputs(
     files: dict[str, list[dict[str, Any]]], min_cell: int, hidden: set[int]
 ) -> dict[str, list[dict[str, Any]]]:
     """The manifest's `inputs`: per table, each file under its label (`file`), with its
-    sha256, and its rows and bytes unless they would tell a count the tables do not show."""
+    sha256, rows and bytes, less what would tell a count the tables do not show or confirm a
+    guess of a few rows."""
     shown: dict[str, list[dict[str, Any]]] = {}
     for table, described in files.items():
         shown[table] = []
@@ -76,8 +79,11 @@ def shown_inputs(
             entry = {k: v for k, v in record.items() if k != "path"}
             entry = {"file": _label(table, Path(str(record.get("path", ""))), place), **entry}
             rows = shown_count(int(record.get("rows", 0)), min_cell)
-            if isinstance(rows, str) or rows in hidden:
+            if isinstance(rows, str):  # a few rows: their digest confirms a guess of them
+                entry = {k: v for k, v in entry.items() if k not in ("bytes", "sha256")}
+                entry["rows"] = rows
+            elif rows in hidden:
                 entry = {k: v for k, v in entry.items() if k != "bytes"}
-                entry["rows"] = rows if isinstance(rows, str) else HIDDEN
+                entry["rows"] = HIDDEN
             shown[table].append(entry)
     return shown
