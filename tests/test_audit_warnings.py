@@ -196,7 +196,8 @@ def test_a_month_s_warnings_do_not_give_back_a_count_the_tables_suppress(
         ("no usable sodium (3 sodium row(s) dated in it)", True),
         ("set aside (bad_unit 2; e.g. labs.csv:40)", True),
         ("3 of 40 rows", True),
-        ("20 of 21 lab row(s) (95%) carry a unit the rules do not accept", True),  # 1 left
+        ("20 of 21 lab row(s) (95%) carry a unit …: they are quarantined bad_unit", True),
+        ("159 of 169 FHIR Observation row(s) (94%) have an effective time", False),  # read
         ("LOINC 2951-2, E87.1, ICD-10, 2026-10-05 05:00, 5%, 1.6, labs.csv:4", False),
         ("0 sodium row(s), 123 of 140 row(s), fewer than 20", False),
     ],

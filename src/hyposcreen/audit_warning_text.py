@@ -9,8 +9,8 @@ month's `sodium_results_in_window`, which the tables hide as `<11`; `2 sodium re
 below 135 were set aside (…; e.g. labs.csv:40, labs.csv:41)` is results its funnel loses, told
 by the number and again by the number of examples.
 
-So a message holding a number from 1 to min_cell-1 as a word of its own (or a part `20 of 21`
-whose rest is one) (not a part of a code,
+So a message holding a number from 1 to min_cell-1 as a word of its own (or, of rows set
+aside, a part `20 of 21` whose rest is one) (not a part of a code,
 a date, a time, a decimal, a percentage or a `file:row`) is replaced, whole, by one that names
 its code and where its counts are: a run over the month, whose outputs are the review team's.
 A number this takes for a count that is none (`§6`) only costs the message its detail. So
@@ -28,6 +28,7 @@ import re
 _NUMBER = re.compile(r"(?<![\w.:/%-])\d+(?![\w:%/-]|\.\d)")
 # `x of y` (`20 of 21 lab row(s)`): its rest, y - x, is a count too
 _PART = re.compile(r"(?<![\w.:/%-])(\d+) of (\d+)(?![\w:%/-]|\.\d)")
+_SET_ASIDE = re.compile(r"\b(quarantined|set aside)\b")
 
 
 def shown_count(count: int, min_cell: int) -> int | str:
@@ -36,11 +37,15 @@ def shown_count(count: int, min_cell: int) -> int | str:
 
 
 def small_count(message: str, min_cell: int) -> bool:
-    """Whether `message` holds a number from 1 to min_cell-1 standing alone, or a part `x of
-    y` whose rest, y - x, is one: `20 of 21 lab row(s) … carry a unit the rules do not
-    accept` leaves 1 row, and a month's `<11` usable results are at most that."""
+    """Whether `message` holds a number from 1 to min_cell-1 standing alone, or, when it tells
+    rows set aside from the screen, a part `x of y` whose rest, y - x, is one: `20 of 21 lab
+    row(s) … carry a unit the rules do not accept … quarantined` leaves 1 row, and a month's
+    `<11` usable results are at most that. (Rows the screen still reads, `159 of 169 …
+    have an effective time … as midnight`, bound no count of the tables.)"""
     if any(0 < int(found) < min_cell for found in _NUMBER.findall(message)):
         return True
+    if not _SET_ASIDE.search(message):
+        return False
     return any(0 < int(whole) - int(part) < min_cell for part, whole in _PART.findall(message))
 
 
