@@ -233,17 +233,17 @@ def test_a_month_s_share_does_not_give_back_a_count_the_tables_suppress(
 def test_a_month_at_a_broken_delivery_s_share_warns_and_the_period_warns_too(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # March: 15 of 25 sodium results non-numeric (60 %, a broken delivery's share, at which a
-    # run stops); the quarter: 15 of 225 (6.7 %), over the limit, below a broken share:
+    # March: 24 of 40 sodium results non-numeric (60 %, a broken delivery's share, at which a
+    # run stops); the quarter: 24 of 240 (10 %), over the limit, below a broken share:
     # the audit is not stopped, it warns for the period and names March
-    folder = extract(tmp_path / "delivery", {"2026-01": 100, "2026-02": 100, "2026-03": 25}, 15)
+    folder = extract(tmp_path / "delivery", {"2026-01": 100, "2026-02": 100, "2026-03": 40}, 24)
     status, manifest, _, err = audit(folder, capsys)
     assert status == 4, err
     total, march = manifest["warnings"]
     assert total["period"] == "total" and total["code"] == "contract_non_numeric_rate"
     assert march["period"] == "2026-03" and march["code"] == "contract_non_numeric_rate"
     broken = "at least the 50% that means a broken delivery, at which a run stops; "
-    assert f"above 5%: 60.0% of 25 row(s); {broken}" in march["message"]
+    assert f"above 5%: 60.0% of 40 row(s); {broken}" in march["message"]
 
 
 def test_a_month_s_counts_are_what_great_expectations_finds_in_the_month_read_alone(
@@ -329,3 +329,27 @@ def test_a_month_s_warning_does_not_tell_a_count_the_tables_hide(
     assert march["no_usable_sodium"] == "[2026-03] " + count_withheld("no_usable_sodium", 11)
     for told in (json.dumps(manifest["warnings"]), html, err):
         assert "120 sodium" not in told and "120 row" not in told
+
+
+def test_a_month_s_warning_does_not_tell_the_few_rows_keeping_the_contract(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # March: 21 sodium results (shown), 20 written HEMOLYZED: 1 usable result, `<11` in the
+    # tables. `95.2% of 21 row(s)` (and 20 breaking rows in the manifest) told 20 non-numeric
+    # rows, so March's usable results are at most 21 - 20 = 1: exactly 1
+    folder = extract(tmp_path / "delivery", {"2026-01": 150, "2026-02": 150, "2026-03": 21}, 20)
+    status, manifest, html, err = audit(folder, capsys)
+    assert status == 4, err
+    steps = {
+        row["measure"]: row
+        for row in manifest["tables"]
+        if row["period"] == "2026-03" and row["table"] == "attrition"
+    }
+    assert steps["sodium_results_in_window"]["value"] == 21
+    assert steps["usable_results"]["suppressed"] == "primary"
+    (march,) = [w for w in manifest["warnings"] if w["period"] == "2026-03"]
+    assert "above 5%: over the limit on 21 row(s); at least the 50%" in march["message"]
+    for told in (json.dumps(manifest["warnings"]), html, err):
+        assert "95.2%" not in told and "20 row" not in told
+    (breached,) = manifest["contracts"]["by_month"]["breached"]
+    assert (breached["unexpected_count"], breached["rows_judged"]) == ("hidden", 21)

@@ -459,3 +459,73 @@ def test_a_range_no_hiding_can_give_does_not_hide_the_whole_table(tmp_path: Path
     spans = attack(tables, k=5)
     assert spans[("2026-01", "tier_1")] == (1.0, 3.0) and spans[(TOTAL, "tier_1")] == (2.0, 4.0)
     assert all(low < high for low, high in spans.values())
+
+
+def _add_patients(inputs: Path, rows: list[tuple[str, str, str]], drug: str = "") -> None:
+    """Append patients of `rows` (patient, time, sodium): each row one sodium result, with the
+    active `drug` (as written) when given."""
+    with (
+        (inputs / "labs.csv").open("a", encoding="utf-8") as labs,
+        (inputs / "patients.csv").open("a", encoding="utf-8") as patients,
+        (inputs / "medications.csv").open("a", encoding="utf-8") as drugs,
+    ):
+        for patient in dict.fromkeys(p for p, _, _ in rows):
+            patients.write(f"{patient},M{patient},Patient {patient},1950-01-01,F,Ward\n")
+            if drug:
+                drugs.write(f"{patient},E{patient},{drug},,,2020-01-01T09:00:00,,active,oral\n")
+        for n, (patient, when, sodium) in enumerate(rows):
+            labs.write(f"{patient},E{patient},S{patient}-{n},{when},,2951-2,Sodium,{sodium},"
+                       "mmol/L,final,Serum\n")  # fmt: skip
+
+
+def _audit_two_months(inputs: Path, out: Path) -> pd.DataFrame:
+    assert main(["audit", "--input", str(inputs), "--start", "2026-01-01",
+                 "--end", "2026-03-01", "--out", str(out)]) == WARNED_NO_DIAGNOSES  # fmt: skip
+    tables = pd.read_csv(out / "audit_tables.csv")
+    tables["suppressed"] = tables["suppressed"].fillna("")
+    return tables
+
+
+def _shown_gap(tables: pd.DataFrame, larger: tuple[str, str], smaller: tuple[str, str]) -> dict:
+    """Per period, larger - smaller where both cells are shown (the measure's numerator for a
+    share), when it is from 1 to K - 1: a small count read by subtraction."""
+    found = {}
+    for period in ("2026-01", "2026-02", TOTAL):
+        cells = [_value(tables, period, *cell) for cell in (larger, smaller)]
+        if not any(cell["suppressed"] for cell in cells):
+            gap = cells[0]["numerator"] - cells[1]["numerator"]
+            if 0 < gap < K:
+                found[period] = gap
+    return found
+
+
+def test_urgent_cases_not_over_corrected_are_not_a_shown_difference(tmp_path: Path) -> None:
+    """January: 2 severe patients (115, tier 1) and 12 over-corrected ones (121, then 131
+    twelve hours later: a rise of 10 > 8, tier 1), no drug; 20 tier 2 and 20 tier 3 with a
+    loop diuretic. The old tables showed tier 1 14 and over-corrected cases 12 (the rate's
+    numerator): 14 - 12 = 2 urgent patients with a severe value and no over-correction."""
+    inputs = _delivery(tmp_path / "in", {"2026-01": (2, 20, 20, 0), "2026-02": (20, 20, 20, 0)})
+    rows = []
+    for i in range(12):
+        day = f"2026-01-{2 + i:02d}"
+        rows += [(f"O{i}", f"{day}T08:00:00", "121"), (f"O{i}", f"{day}T20:00:00", "131")]
+    _add_patients(inputs, rows)
+    tables = _audit_two_months(inputs, tmp_path / "out")
+    tier_1 = ("cases_by_tier", "tier_1")
+    assert _shown_gap(tables, tier_1, ("over_rapid_correction", "overcorrection_rate")) == {}
+    _assert_nothing_recovered(tables)
+
+
+def test_cases_with_another_risk_factor_are_not_a_shown_difference(tmp_path: Path) -> None:
+    """January: 20 tier 1 (no drug), 20 tier 2 and 20 tier 3 with a loop diuretic, and 2 mild
+    cases with an SSRI alone (tier 3). The old tables showed cases with a risk factor 42 and
+    the loop diuretic's 40 (its share's numerator): 42 - 40 = 2 patients with a risk factor
+    other than a loop diuretic, read by subtraction (the SSRI's own count is `<11`)."""
+    inputs = _delivery(tmp_path / "in", {"2026-01": (20, 20, 20, 0), "2026-02": (20, 20, 20, 0)})
+    rows = [(f"S{i}", f"2026-01-0{2 + i}T08:00:00", "132") for i in range(2)]
+    _add_patients(inputs, rows, drug="Zoloft 50 mg tablet")
+    tables = _audit_two_months(inputs, tmp_path / "out")
+    assert _value(tables, "2026-01", "risk_factors", "ssri")["suppressed"] == "primary"
+    with_factor = ("attrition", "cases_with_risk_factor")
+    assert _shown_gap(tables, with_factor, ("risk_factors", "loop_diuretic")) == {}
+    _assert_nothing_recovered(tables)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hyposcreen.audit_warning_text import shared_message, small_count
+from hyposcreen.audit_warning_text import count_withheld, shared_message, small_count
 from hyposcreen.cli import main
 from sample_delivery import SAMPLE, screen
 
@@ -196,6 +196,8 @@ def test_a_month_s_warnings_do_not_give_back_a_count_the_tables_suppress(
         ("no usable sodium (3 sodium row(s) dated in it)", True),
         ("set aside (bad_unit 2; e.g. labs.csv:40)", True),
         ("3 of 40 rows", True),
+        ("20 of 21 lab row(s) (95%) carry a unit …: they are quarantined bad_unit", True),
+        ("159 of 169 FHIR Observation row(s) (94%) have an effective time", False),  # read
         ("LOINC 2951-2, E87.1, ICD-10, 2026-10-05 05:00, 5%, 1.6, labs.csv:4", False),
         ("0 sodium row(s), 123 of 140 row(s), fewer than 20", False),
     ],
@@ -208,7 +210,8 @@ def test_an_input_part_of_a_few_rows_is_listed_without_its_count(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # labs delivered as parts, the last one October's 3 sodium rows: audit_manifest.json lists
-    # every part with its sha256, a part of fewer than 11 rows without its rows or bytes
+    # every part with its sha256, a part of fewer than 11 rows without its rows, bytes or
+    # sha256 (the digest of 3 rows confirms whoever guesses them)
     folder = Path(shutil.copytree(SAMPLE, tmp_path / "delivery"))
     frame = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
     (folder / "labs.csv").unlink()
@@ -224,5 +227,38 @@ def test_an_input_part_of_a_few_rows_is_listed_without_its_count(
     manifest = json.loads((out / "audit_manifest.json").read_text("utf-8"))
     whole, part = manifest["inputs"]["labs"]
     assert whole["rows"] == len(frame) and whole["bytes"] > 0
-    assert part["path"].endswith("part-2.csv") and part["rows"] == "<11"
-    assert "bytes" not in part and len(part["sha256"]) == 64
+    assert part["file"] == "labs file 2" and part["rows"] == "<11"
+    assert "bytes" not in part and "sha256" not in part and len(whole["sha256"]) == 64
+
+
+def test_a_month_s_warning_does_not_tell_the_few_rows_its_share_leaves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the sample plus a December of 21 sodium results, 20 of them in a unit the rules do not
+    # know (`mmol`): 1 usable result, `<11` in the tables. A run of December says `20 of 21 lab
+    # row(s) (95%) carry a unit the rules do not accept`: usable results at most 21 - 20 = 1
+    folder = Path(shutil.copytree(SAMPLE, tmp_path / "delivery"))
+    frame = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
+    december = pd.concat([frame.loc[frame["loinc"] == "2951-2"].head(1)] * 21, ignore_index=True)
+    december["specimen_time"] = [f"2026-12-{1 + i:02d}T06:00:00" for i in range(21)]
+    december["result_time"] = december["specimen_time"]
+    december["specimen_id"] = [f"SD{i}" for i in range(21)]
+    december["value_raw"] = "140"
+    december.loc[:19, "unit"] = "mmol"
+    pd.concat([frame, december]).to_csv(folder / "labs.csv", index=False)
+    out = tmp_path / "audit"
+    period = ["--start", "2026-11-01", "--end", "2027-01-01", "--out", str(out)]
+    assert main(["audit", "--input", str(folder), *period]) == 4
+    err = capsys.readouterr().err
+    manifest = json.loads((out / "audit_manifest.json").read_text("utf-8"))
+    steps = {
+        row["measure"]: row
+        for row in manifest["tables"]
+        if row["period"] == "2026-12" and row["table"] == "attrition"
+    }
+    assert steps["sodium_results_in_window"]["value"] == 21
+    assert steps["usable_results"]["suppressed"] == "primary"
+    found = {w["code"]: w["message"] for w in manifest["warnings"] if w["period"] == "2026-12"}
+    assert found["unknown_units"] == f"[2026-12] {count_withheld('unknown_units', 11)}"
+    for told in (json.dumps(manifest), (out / "audit.html").read_text("utf-8"), err):
+        assert "20 of 21" not in told

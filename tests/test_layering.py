@@ -95,6 +95,7 @@ RUNNERS = (
     "hyposcreen.audit_reads",  # the audit's reads judged as a run judges its delivery
     "hyposcreen.audit_month_contracts",  # the audit's share contracts judged month by month
     "hyposcreen.audit_warning_text",  # the audit's warnings without a suppressed count
+    "hyposcreen.audit_inputs",  # the input files as the audit's shared outputs name them
     # the operator's side of a run: process set-up, failures, status, notifications
     "hyposcreen.cli_ops",
     "hyposcreen.runtime_env",

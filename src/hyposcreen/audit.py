@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from hyposcreen import __version__, recipe
+from hyposcreen.audit_inputs import file_labels, shown_inputs, without_file_names
 from hyposcreen.audit_reads import MonthQuarantine, ReadChecks
-from hyposcreen.audit_warning_text import count_withheld, shared_message, shown_count, tells_any
+from hyposcreen.audit_warning_text import count_withheld, shared_message, tells_any
 from hyposcreen.config import RunSettings, Window
 from hyposcreen.context import CleanedInputs, ReadTables, RunContext, prepare
 from hyposcreen.errors import ConfigError
@@ -151,19 +152,6 @@ def _month_warnings(
     return _labelled(found, label, min_cell)
 
 
-def _shown_files(files: list[dict[str, Any]], min_cell: int) -> list[dict[str, Any]]:
-    """The input files as the manifest lists them: a part of a few rows (one day's or one
-    month's delivery) has its row count written `<k`, as the tables write a small count, and
-    no size in bytes (a few rows' bytes count them); its sha256 still names the file."""
-    shown = []
-    for described in files:
-        rows = shown_count(int(described.get("rows", 0)), min_cell)
-        if isinstance(rows, str):
-            described = {k: v for k, v in described.items() if k != "bytes"} | {"rows": rows}
-        shown.append(described)
-    return shown
-
-
 def _withheld(warning: dict[str, str], hidden: set[int], min_cell: int) -> dict[str, str]:
     """`warning` without a count its period's tables hide (at least min_cell, complementary:
     `[2026-03] no usable serum sodium result (120 sodium row(s) dated in it …)` would give
@@ -216,7 +204,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     periods: list[PeriodCounts] = []
     warnings: list[dict[str, str]] = []
     exported: list[pd.DataFrame] = []
-    inputs: dict[str, Any] = {}
+    files: dict[str, list[dict[str, Any]]] = {}
     months = month_windows(settings.start, settings.end)
     shared = SharedInput(months if share_read else [], tell=_tell, spill=False)
     # each read judged as a run judges its delivery, and its share contracts month by month
@@ -225,7 +213,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         period_ctx = replace(ctx, settings=replace(base, window=window), timings={})
         cut = shared.attach(period_ctx)  # a month cut from the read the months share
         tables = recipe.read(period_ctx).tables
-        inputs = {name: _shown_files(table.files, min_cell) for name, table in tables.items()}
+        files = {name: table.files for name, table in tables.items()}
         cleaned = recipe.clean(period_ctx, ReadTables(tables))
         label = window.start.strftime("%Y-%m")
         read = (TOTAL, base.window) if cut else (label, window)  # the months of this read
@@ -246,6 +234,9 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     for found, read_label in checks.warnings():  # the contracts' (a critical one stops)
         warnings += _labelled([found], read_label, min_cell)
     warnings = [_withheld(w, hidden_counts.get(w["period"], set()), min_cell) for w in warnings]
+    labels = file_labels(files, settings.input_dir)  # no file's name: it may be a patient's
+    warnings = [{**w, "message": without_file_names(w["message"], labels)} for w in warnings]
+    inputs = shown_inputs(files, min_cell, set().union(*hidden_counts.values()))
     out = settings.out_dir
     out.mkdir(parents=True, exist_ok=True)
     export_path = out / "audit_patients.csv" if key is not None else None

@@ -29,7 +29,9 @@ itself) is judged by the contracts alone, already that month's. Counts only, nev
 and no count the audit's tables would suppress: the sodium rows a month's non-numeric share is
 judged on are the month's `sodium_results_in_window`, and the rows breaking it part of the
 results its funnel loses, so in the message and the manifest a count from 1 to min_cell-1 is
-written `<11` and the share of such a count (which gives it back) is left out.
+written `<11` and the share of such a count (which gives it back) is left out. So are the
+rows breaking it when the rows keeping it are that few (`hidden`): 20 non-numeric of 21 give
+back a month's single usable result.
 """
 
 from __future__ import annotations
@@ -144,10 +146,19 @@ def _rows(share: MonthShare, min_cell: int, hidden: Collection[str]) -> int | st
     return HIDDEN if share.period in hidden and not isinstance(shown, str) else shown
 
 
+def _unexpected(share: MonthShare, min_cell: int) -> int | str:
+    """The rows breaking the contract as the audit may show them: shown_count, but `hidden`
+    when the rows keeping it are from 1 to min_cell-1: 20 non-numeric of 21 sodium rows leave
+    1 numeric, and the month's usable results (`<11`) are at most that, so exactly 1."""
+    kept = share.rows - share.unexpected
+    shown = shown_count(share.unexpected, min_cell)
+    return HIDDEN if 0 < kept < min_cell and not isinstance(shown, str) else shown
+
+
 def _share_text(share: MonthShare, min_cell: int, hidden: Collection[str]) -> str:
     """The month's share and rows judged, without a count the tables would suppress."""
     rows = _rows(share, min_cell, hidden)
-    if isinstance(rows, str) or isinstance(shown_count(share.unexpected, min_cell), str):
+    if isinstance(rows, str) or isinstance(_unexpected(share, min_cell), str):
         return f"over the limit on {rows} row(s)"  # a share of a hidden count gives it back
     return f"{100 * share.unexpected / share.rows:.1f}% of {rows} row(s)"
 
@@ -196,7 +207,7 @@ def month_outcome(
             "table": TABLE,
             "reason": s.reason,
             "column": s.column,
-            "unexpected_count": shown_count(s.unexpected, min_cell),
+            "unexpected_count": _unexpected(s, min_cell),
             "rows_judged": _rows(s, min_cell, hidden),
         }
 

@@ -9,7 +9,8 @@ month's `sodium_results_in_window`, which the tables hide as `<11`; `2 sodium re
 below 135 were set aside (…; e.g. labs.csv:40, labs.csv:41)` is results its funnel loses, told
 by the number and again by the number of examples.
 
-So a message holding a number from 1 to min_cell-1 as a word of its own (not a part of a code,
+So a message holding a number from 1 to min_cell-1 as a word of its own (or, of rows set
+aside, a part `20 of 21` whose rest is one) (not a part of a code,
 a date, a time, a decimal, a percentage or a `file:row`) is replaced, whole, by one that names
 its code and where its counts are: a run over the month, whose outputs are the review team's.
 A number this takes for a count that is none (`§6`) only costs the message its detail. So
@@ -25,6 +26,9 @@ import re
 # a number standing alone: not inside a code (2951-2, E87.1, ICD-10), a date (2026-10), a
 # time (05:00), a decimal, a percentage (5%) or a `file:row` (labs.csv:40)
 _NUMBER = re.compile(r"(?<![\w.:/%-])\d+(?![\w:%/-]|\.\d)")
+# `x of y` (`20 of 21 lab row(s)`): its rest, y - x, is a count too
+_PART = re.compile(r"(?<![\w.:/%-])(\d+) of (\d+)(?![\w:%/-]|\.\d)")
+_SET_ASIDE = re.compile(r"\b(quarantined|set aside)\b")
 
 
 def shown_count(count: int, min_cell: int) -> int | str:
@@ -33,8 +37,16 @@ def shown_count(count: int, min_cell: int) -> int | str:
 
 
 def small_count(message: str, min_cell: int) -> bool:
-    """Whether `message` holds a number from 1 to min_cell-1 standing alone."""
-    return any(0 < int(found) < min_cell for found in _NUMBER.findall(message))
+    """Whether `message` holds a number from 1 to min_cell-1 standing alone, or, when it tells
+    rows set aside from the screen, a part `x of y` whose rest, y - x, is one: `20 of 21 lab
+    row(s) … carry a unit the rules do not accept … quarantined` leaves 1 row, and a month's
+    `<11` usable results are at most that. (Rows the screen still reads, `159 of 169 …
+    have an effective time … as midnight`, bound no count of the tables.)"""
+    if any(0 < int(found) < min_cell for found in _NUMBER.findall(message)):
+        return True
+    if not _SET_ASIDE.search(message):
+        return False
+    return any(0 < int(whole) - int(part) < min_cell for part, whole in _PART.findall(message))
 
 
 def tells_any(message: str, counts: set[int]) -> bool:

@@ -41,13 +41,15 @@ _PARTITIONS = [
 # Attrition steps that are the same numbers as cells of the other tables.
 _SHARED_STEPS = {"cases": "cases", "listed": "listed", "cases_with_risk_factor": "cases_any_rf"}
 # (larger, smaller) published pairs whose difference counts patients or results: the results
-# leaving the funnel between two steps, the cases without a measure's numerator.
+# leaving the funnel between two steps, the cases without a measure's numerator, the urgent
+# cases not over-corrected.
 _FUNNEL_DIFFERENCES = [
     ("attrition_sodium_results_in_window", "attrition_usable_results"),
     ("attrition_usable_results", "attrition_hyponatremic_results"),
     ("cases", "cases_any_rf"),
     ("cases", "listed"),
     ("listed", "cases_any_rf"),  # listed for a severe value or over-correction alone
+    ("tier_1", "overcorrection"),  # urgent for a severe value alone, not over-corrected
 ]
 # (smaller, larger) cells a reader knows to be ordered within a period (a subset counted
 # against its whole; either side may be several cells, summed); the suppression uses each one
@@ -98,6 +100,8 @@ def hidden_cells(
     no hidden count can be narrowed to a range shorter than `protection_range`."""
     counts = {data.period: _cells(data) for data in periods}
     differences = _FUNNEL_DIFFERENCES + [("cases", f"rf_{name}") for name in vocabulary]
+    # the cases with a risk factor other than this one
+    differences += [("cases_any_rf", f"rf_{name}") for name in vocabulary]
     differences += [(den, num) for _, _, num, den in _RATES]
     factors = tuple(f"rf_{name}" for name in vocabulary)
     # a case with a risk factor has at least one of them
