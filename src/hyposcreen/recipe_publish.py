@@ -37,7 +37,7 @@ from hyposcreen.report.coverage import page_rows as coverage_page_rows
 from hyposcreen.report.coverage import reader_counts
 from hyposcreen.report.display import band_text, drug_names
 from hyposcreen.report.evidence import evidence_for_csv
-from hyposcreen.report.folders import publish_folder, published_paths
+from hyposcreen.report.folders import publish_folder, published_paths, swaps_durable
 from hyposcreen.report.manifest import build_manifest, compute_run_id
 from hyposcreen.report.patient_identifiers import conflicting_identifiers
 from hyposcreen.report.quarantine import for_csv as quarantine_for_csv
@@ -150,6 +150,7 @@ def write_results(
     final = publish_folder(out, settings.out_dir)
     ctx.staging = None
     if ctx.state is not None:  # only once the outputs are in place: a crash never advances it
+        swaps_durable()  # and on disk (a loop's swap is synced on its fsync thread)
         usable = step_count(result.attrition, "usable_results")
         remember_run(
             ctx.state,

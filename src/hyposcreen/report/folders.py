@@ -7,6 +7,12 @@ folder sits at `.<name>.previous-<pid>`; `recover_folder` puts it back if a run 
 An `<out>/<name>` that is a symbolic link is swapped as a link: its hidden previous name is
 unlinked, never followed out of --out (its target stays as it is). A pid in a hidden name is
 read only when written in ASCII digits (`.partial-¹` is no pid).
+
+A swap is durable once the folder that holds `<out>/` is synced after it. A loop of windows
+(`parent_syncs_later`) leaves that sync, when nothing was displaced, to its fsync thread
+(report.writers.one_fsync_thread) while the next window is screened, and waits for it
+(`swaps_durable`) before the next swap, before a window is recorded in the state, and at the
+loop's end: a night is never recorded, nor the run ended, before its folder is on disk.
 """
 
 from __future__ import annotations
@@ -14,10 +20,14 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from hyposcreen.errors import EnvironmentProblem
+from hyposcreen.errors import EnvironmentProblem, naming_the_file
 from hyposcreen.scratch import in_use
 
 PARTIAL = ".partial-"
@@ -42,14 +52,52 @@ def publish_folder(staging: Path, out_dir: Path) -> Path:
             "Move it away or choose another --out, then run again."
         )
     previous = out_dir.parent / f".{out_dir.name}{PREVIOUS}{os.getpid()}"
+    swaps_durable()  # the swaps before this one on disk (their syncs left to a loop's thread)
     _fsync_dir(staging)
     if os.path.lexists(out_dir):  # a folder, or a link (dangling too): moved as it is
         os.replace(out_dir, previous)
     os.replace(staging, out_dir)
+    later = _LATER.get()
+    if later is not None and not os.path.lexists(previous):
+        from hyposcreen.report.writers import on_fsync_thread
+
+        synced = on_fsync_thread(_fsync_dir, out_dir.parent)
+        if synced is not None:  # a loop's fsync thread: synced while the next window screens
+            later.append((out_dir.parent, synced))
+            return out_dir
     _fsync_dir(out_dir.parent)
     if os.path.lexists(previous):
         _remove(previous)
     return out_dir
+
+
+_LATER: ContextVar[list[tuple[Path, Future[None]]] | None] = ContextVar(
+    "hyposcreen_swaps_synced_later", default=None
+)
+
+
+@contextmanager
+def parent_syncs_later() -> Iterator[None]:
+    """Inside (a loop of windows, within report.writers.one_fsync_thread), `publish_folder`
+    leaves the sync that makes a swap durable to the loop's fsync thread when the swap
+    displaced no folder (one that did is synced, then the displaced folder removed, at once);
+    `swaps_durable` waits for those syncs. Leaving the block does not wait: the fsync
+    thread's end does."""
+    token = _LATER.set([])
+    try:
+        yield
+    finally:
+        _LATER.reset(token)
+
+
+def swaps_durable() -> None:
+    """Every swap `publish_folder` left to sync later (`parent_syncs_later`) on disk; the
+    first failed sync raised (naming the folder that could not be synced)."""
+    later = _LATER.get()
+    while later:
+        folder, synced = later.pop(0)
+        with naming_the_file(folder):
+            synced.result()
 
 
 def discard_staging(staging: Path | None) -> None:

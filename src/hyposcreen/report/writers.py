@@ -83,6 +83,13 @@ def one_fsync_thread() -> Iterator[None]:
         pool.shutdown(wait=True)
 
 
+def on_fsync_thread(sync: Callable[..., None], *args: Any) -> Future[None] | None:
+    """`sync(*args)` sent to the fsync thread of the `one_fsync_thread` block this runs in (its
+    future), or None outside such a block."""
+    shared = _SHARED_THREAD.get()
+    return None if shared is None else shared.submit(sync, *args)
+
+
 _PENDING: ContextVar[_PendingSyncs | None] = ContextVar("hyposcreen_pending_syncs", default=None)
 
 
