@@ -1,7 +1,8 @@
-"""A backfill's nights make each folder swap durable on the loop's fsync thread while the next
-night screens (report.folders.parent_syncs_later): the folder holding the nights is synced
-after every swap, the last before the run ends; a sync that fails ends the run as an
-environment problem (exit 75, no traceback) before the next night is published."""
+"""A backfill's nights leave each folder swap (the manifest, the rename, their syncs) to the
+loop's fsync thread while the next night screens (report.folders.parent_syncs_later): every
+swap is made there and the folder holding the nights synced after it, the last before the run
+ends; a sync that fails ends the run as an environment problem (exit 75, no traceback) before
+the next night is published."""
 
 from __future__ import annotations
 
@@ -42,11 +43,13 @@ def test_each_swap_is_synced_on_the_fsync_thread_before_the_run_ends(
     out = tmp_path / "out"
     out.mkdir()
     events: list[str] = []  # in order: "swap <night>" and "sync <thread name>"
+    swapped_on: set[str] = set()
 
     def replace(source: str | Path, target: str | Path) -> None:
         _REAL_REPLACE(source, target)
         if Path(target).parent == out and Path(target).name in NIGHTS:
             events.append(f"swap {Path(target).name}")
+            swapped_on.add(threading.current_thread().name.split("_")[0])
 
     def fsync(fd: int) -> None:
         _REAL_FSYNC(fd)
@@ -62,6 +65,9 @@ def test_each_swap_is_synced_on_the_fsync_thread_before_the_run_ends(
     for position in swaps:  # each swap followed by a sync of the folder, on the fsync thread
         assert events[position + 1].startswith("sync hyposcreen-fsync"), events
     assert len([e for e in events if e.startswith("sync")]) == len(NIGHTS)
+    assert swapped_on == {"hyposcreen-fsync"}
+    for night in NIGHTS:  # each whole: its manifest written with it
+        assert (out / night / "run_manifest.json").is_file()
 
 
 def test_a_failed_sync_of_a_swap_ends_the_run_before_the_next_night(

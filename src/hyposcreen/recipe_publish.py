@@ -145,9 +145,11 @@ def write_results(
         execution,
     )
     manifest["warnings"] = [w.as_dict() for w in warnings]
-    write_json(out / "run_manifest.json", manifest)
     hold_stops()  # folder and state, all or nothing: a stop waits (runners.window_loop)
-    final = publish_folder(out, settings.out_dir)
+    # the manifest last: in a loop it is written and the folder swapped on the fsync thread
+    final = publish_folder(
+        out, settings.out_dir, lambda: write_json(out / "run_manifest.json", manifest)
+    )
     ctx.staging = None
     if ctx.state is not None:  # only once the outputs are in place: a crash never advances it
         swaps_durable()  # and on disk (a loop's swap is synced on its fsync thread)
