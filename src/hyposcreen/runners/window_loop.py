@@ -246,7 +246,7 @@ def screen_windows(
     reuse a contract result whose table, suite and view are those of the window before
     (validate.context.remembering_results), and quarantine.csv's blocks of rows whose content is
     that of the window before (report.csv_blocks), and their outputs' fsyncs share one thread
-    (report.writers.one_fsync_thread), which also syncs each folder swap while the next window
+    (report.writers.one_fsync_thread), which also makes each folder swap while the next window
     screens (report.folders.parent_syncs_later; the last window waits for all). With `ahead`,
     each window but the last reads the next ones ahead while it publishes (ReadAhead)."""
     from hyposcreen.report.csv_blocks import remembering_blocks
@@ -286,8 +286,8 @@ def _each_window(
         try:
             act_on_held_stop()  # a stop held while the window before was published
             outcome = screen_window(settings)
-            if number == len(windows):
-                swaps_durable()  # the folders' swaps left to the fsync thread on disk
+            if number == len(windows):  # the swaps left to the fsync thread made, on disk
+                swaps_durable()
         except BaseException as error:
             release_stops()
             worker_client.around_review(None)
