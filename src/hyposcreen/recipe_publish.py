@@ -43,7 +43,13 @@ from hyposcreen.report.patient_identifiers import conflicting_identifiers
 from hyposcreen.report.quarantine import for_csv as quarantine_for_csv
 from hyposcreen.report.review_list import build_review_list, evidence_table, to_text
 from hyposcreen.report.review_page import PageInfo, write_review_views
-from hyposcreen.report.writers import synced_together, write_csv, write_json, write_parquet
+from hyposcreen.report.writers import (
+    json_text,
+    synced_together,
+    write_csv,
+    write_json,
+    write_parquet,
+)
 from hyposcreen.run_warnings import RunWarning, collect_warnings, step_count
 from hyposcreen.screen.cases import ScreenResult
 from hyposcreen.unidentified_events import unidentified_event_warnings
@@ -145,10 +151,12 @@ def write_results(
         execution,
     )
     manifest["warnings"] = [w.as_dict() for w in warnings]
+    # its text made now (it holds the context's timings, which go on changing), written
+    # last: in a loop it is written and the folder swapped on the fsync thread
+    manifest_text = json_text(manifest)
     hold_stops()  # folder and state, all or nothing: a stop waits (runners.window_loop)
-    # the manifest last: in a loop it is written and the folder swapped on the fsync thread
     final = publish_folder(
-        out, settings.out_dir, lambda: write_json(out / "run_manifest.json", manifest)
+        out, settings.out_dir, lambda: write_json(out / "run_manifest.json", manifest_text)
     )
     ctx.staging = None
     if ctx.state is not None:  # only once the outputs are in place: a crash never advances it

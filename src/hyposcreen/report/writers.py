@@ -209,10 +209,16 @@ def write_parquet(path: Path, frame: pd.DataFrame, mode: int = PRIVATE_MODE) -> 
     return write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"), mode)
 
 
-def write_json(path: Path, payload: dict[str, Any], mode: int = 0o644) -> Path:
-    text = json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n"
+def write_json(path: Path, payload: dict[str, Any] | str, mode: int = 0o644) -> Path:
+    """`payload` as JSON, or a `json_text` made before."""
+    text = payload if isinstance(payload, str) else json_text(payload)
 
     def _write(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
     return write_atomic(path, _write, mode)
+
+
+def json_text(payload: dict[str, Any]) -> str:
+    """The text `write_json` writes for `payload`."""
+    return json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n"
