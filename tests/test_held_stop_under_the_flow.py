@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -28,8 +29,8 @@ def test_a_sigterm_while_a_night_is_published_under_the_flow_waits_for_its_state
     from hyposcreen.report.folders import publish_folder
     from hyposcreen.state import StateStore
 
-    def publish_then_stop(staging: Path, out_dir: Path) -> Path:
-        published = publish_folder(staging, out_dir)
+    def publish_then_stop(staging: Path, out_dir: Path, *last_file: Any) -> Path:
+        published = publish_folder(staging, out_dir, *last_file)
         if out_dir.name == "2026-11-20":
             os.kill(os.getpid(), signal.SIGTERM)
             os.kill(os.getpid(), signal.SIGTERM)

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -77,8 +78,8 @@ def test_a_stop_while_a_night_is_published_waits_until_its_state_is_recorded(
     from hyposcreen.report.folders import publish_folder
     from hyposcreen.state import StateStore
 
-    def publish_then_stop(staging: Path, out_dir: Path) -> Path:
-        published = publish_folder(staging, out_dir)
+    def publish_then_stop(staging: Path, out_dir: Path, *last_file: Any) -> Path:
+        published = publish_folder(staging, out_dir, *last_file)
         if out_dir.name == "2026-11-20":
             os.kill(os.getpid(), signal.SIGTERM)
         return published

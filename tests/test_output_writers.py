@@ -102,3 +102,37 @@ def test_blocks_in_one_fsync_thread_share_it_and_still_wait_for_their_fsyncs(
             threads.update(t.ident for t in _fsync_threads())
     assert len(threads) == 1
     assert _fsync_threads() == []
+
+
+def test_files_written_together_take_no_temporary_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside the block (a staging folder published whole) each file is written under its own
+    name, made 0600 before its bytes are written: no temporary file made, nothing renamed."""
+    renamed: list[str] = []
+    made: list[str] = []
+    real_replace, real_mkstemp = os.replace, writers.tempfile.mkstemp
+
+    def replace(source: str | Path, target: str | Path) -> None:
+        renamed.append(str(target))
+        real_replace(source, target)
+
+    def mkstemp(*args: object, **kwargs: object) -> tuple[int, str]:
+        made.append("tmp")
+        return real_mkstemp(*args, **kwargs)  # type: ignore[call-overload,no-any-return]
+
+    monkeypatch.setattr(writers.os, "replace", replace)
+    monkeypatch.setattr(writers.tempfile, "mkstemp", mkstemp)
+    modes: list[int] = []
+
+    def _write(path: Path) -> None:
+        modes.append(stat.S_IMODE(path.stat().st_mode))
+        path.write_text("page", encoding="utf-8")
+
+    with synced_together():
+        write_atomic(tmp_path / "page.html", _write)
+        write_csv(tmp_path / "list.csv", _frame())
+    assert renamed == [] and made == []
+    assert modes == [0o600]
+    assert (tmp_path / "page.html").read_text(encoding="utf-8") == "page"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["list.csv", "page.html"]

@@ -39,13 +39,19 @@ from hyposcreen.report.coverage import page_rows as coverage_page_rows
 from hyposcreen.report.coverage import reader_counts
 from hyposcreen.report.display import band_text, drug_names
 from hyposcreen.report.evidence import evidence_for_csv
-from hyposcreen.report.folders import publish_folder, published_paths
+from hyposcreen.report.folders import publish_folder, published_paths, swaps_durable
 from hyposcreen.report.manifest import build_manifest, compute_run_id
 from hyposcreen.report.patient_identifiers import conflicting_identifiers
 from hyposcreen.report.quarantine import for_csv as quarantine_for_csv
 from hyposcreen.report.review_list import build_review_list, evidence_table, to_text
 from hyposcreen.report.review_page import PageInfo, write_review_views
-from hyposcreen.report.writers import synced_together, write_csv, write_json, write_parquet
+from hyposcreen.report.writers import (
+    json_text,
+    synced_together,
+    write_csv,
+    write_json,
+    write_parquet,
+)
 from hyposcreen.run_warnings import RunWarning, collect_warnings, step_count
 from hyposcreen.screen.cases import ScreenResult
 from hyposcreen.unidentified_events import unidentified_event_warnings, unnamed_drug_warnings
@@ -149,11 +155,16 @@ def write_results(
         execution,
     )
     manifest["warnings"] = [w.as_dict() for w in warnings]
-    write_json(out / "run_manifest.json", manifest)
+    # its text made now (it holds the context's timings, which go on changing), written
+    # last: in a loop it is written and the folder swapped on the fsync thread
+    manifest_text = json_text(manifest)
     hold_stops()  # folder and state, all or nothing: a stop waits (runners.window_loop)
-    final = publish_folder(out, settings.out_dir)
+    final = publish_folder(
+        out, settings.out_dir, lambda: write_json(out / "run_manifest.json", manifest_text)
+    )
     ctx.staging = None
     if ctx.state is not None:  # only once the outputs are in place: a crash never advances it
+        swaps_durable()  # and on disk (a loop's swap is synced on its fsync thread)
         usable = step_count(result.attrition, "usable_results")
         remember_run(
             ctx.state,

@@ -7,6 +7,13 @@ folder sits at `.<name>.previous-<pid>`; `recover_folder` puts it back if a run 
 An `<out>/<name>` that is a symbolic link is swapped as a link: its hidden previous name is
 unlinked, never followed out of --out (its target stays as it is). A pid in a hidden name is
 read only when written in ASCII digits (`.partial-¹` is no pid).
+
+A swap is durable once the folder that holds `<out>/` is synced after it. A loop of windows
+(`parent_syncs_later`) leaves a swap that displaces nothing (the folder's last file, the
+rename and both syncs) to its fsync thread (report.writers.one_fsync_thread) while the next
+window is screened, and waits for it (`swaps_durable`) before the next swap, before a window
+is recorded in the state, and at the loop's end: a night is never recorded, nor the run
+ended, before its folder is in place and on disk.
 """
 
 from __future__ import annotations
@@ -14,10 +21,14 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from hyposcreen.errors import EnvironmentProblem
+from hyposcreen.errors import EnvironmentProblem, naming_the_file
 from hyposcreen.scratch import in_use
 
 PARTIAL = ".partial-"
@@ -34,14 +45,30 @@ def staging_folder(out_dir: Path) -> Path:
     return staging
 
 
-def publish_folder(staging: Path, out_dir: Path) -> Path:
-    """Swap the finished staging folder in as `out_dir` and drop the previous outputs."""
+def publish_folder(
+    staging: Path, out_dir: Path, last_file: Callable[[], object] | None = None
+) -> Path:
+    """Swap the finished staging folder in as `out_dir` and drop the previous outputs;
+    `last_file` first writes the folder's last file (the manifest). In a loop of windows
+    (`parent_syncs_later`) where nothing is displaced, that file, the swap and its syncs are
+    left to the loop's fsync thread, while the next window screens."""
     if out_dir.exists() and not out_dir.is_dir():  # never replace someone's file
         raise EnvironmentProblem(
             f"{out_dir} exists and is not a folder, so this window's outputs cannot go there. "
             "Move it away or choose another --out, then run again."
         )
     previous = out_dir.parent / f".{out_dir.name}{PREVIOUS}{os.getpid()}"
+    swaps_durable()  # the swaps before this one on disk (left to a loop's fsync thread)
+    later = _LATER.get()
+    if later is not None and not os.path.lexists(out_dir):
+        from hyposcreen.report.writers import on_fsync_thread
+
+        swapped = on_fsync_thread(_swap_in, staging, out_dir, last_file)
+        if swapped is not None:
+            later.append((out_dir, swapped))
+            return out_dir
+    if last_file is not None:
+        last_file()
     _fsync_dir(staging)
     if os.path.lexists(out_dir):  # a folder, or a link (dangling too): moved as it is
         os.replace(out_dir, previous)
@@ -50,6 +77,45 @@ def publish_folder(staging: Path, out_dir: Path) -> Path:
     if os.path.lexists(previous):
         _remove(previous)
     return out_dir
+
+
+def _swap_in(staging: Path, out_dir: Path, last_file: Callable[[], object] | None) -> None:
+    """`last_file` written, the staging folder synced and renamed to `out_dir` (nothing
+    there), the rename synced: a swap left to a loop's fsync thread."""
+    if last_file is not None:
+        last_file()
+    _fsync_dir(staging)
+    os.replace(staging, out_dir)
+    _fsync_dir(out_dir.parent)
+
+
+_LATER: ContextVar[list[tuple[Path, Future[None]]] | None] = ContextVar(
+    "hyposcreen_swaps_synced_later", default=None
+)
+
+
+@contextmanager
+def parent_syncs_later() -> Iterator[None]:
+    """Inside (a loop of windows, within report.writers.one_fsync_thread), `publish_folder`
+    leaves a swap that displaces no folder (its last file, the rename, their syncs) to the
+    loop's fsync thread (a swap that does is made, then the displaced folder removed, at
+    once); `swaps_durable` waits for them. Leaving the block does not wait: the fsync
+    thread's end does."""
+    token = _LATER.set([])
+    try:
+        yield
+    finally:
+        _LATER.reset(token)
+
+
+def swaps_durable() -> None:
+    """Every swap `publish_folder` left to the fsync thread (`parent_syncs_later`) made and on
+    disk; the first failure raised (an OSError naming no file names the window's folder)."""
+    later = _LATER.get()
+    while later:
+        folder, synced = later.pop(0)
+        with naming_the_file(folder):
+            synced.result()
 
 
 def discard_staging(staging: Path | None) -> None:

@@ -1,9 +1,12 @@
 """Output files, each written to a temporary name in the same folder and renamed into place.
 
 Each file is flushed to disk (fsync) before a reader can rely on it. Inside `synced_together`
-(the outputs of a run, built in a hidden staging folder that is published whole) a file's
-fsync runs on a background thread while the next output is made, and the block ends only once
-every file is on disk, so the folder is never published before its files are durable.
+(the outputs of a run, built in a hidden staging folder that is published whole) a file is
+written under its own name (nobody reads the folder before it is published; a file whose
+writing fails is removed), its fsync runs on a background thread while the next output is
+made, and the block ends only once every file is on disk, so the folder is never published
+before its files are durable. No temporary name there: on ext4 a file's creation or rename
+beside a background fsync waits for the journal commit that fsync forces.
 """
 
 from __future__ import annotations
@@ -83,6 +86,13 @@ def one_fsync_thread() -> Iterator[None]:
         pool.shutdown(wait=True)
 
 
+def on_fsync_thread(sync: Callable[..., None], *args: Any) -> Future[None] | None:
+    """`sync(*args)` sent to the fsync thread of the `one_fsync_thread` block this runs in (its
+    future), or None outside such a block."""
+    shared = _SHARED_THREAD.get()
+    return None if shared is None else shared.submit(sync, *args)
+
+
 _PENDING: ContextVar[_PendingSyncs | None] = ContextVar("hyposcreen_pending_syncs", default=None)
 
 
@@ -112,25 +122,47 @@ def synced_together() -> Iterator[None]:
 
 
 def write_atomic(path: Path, write: Callable[[Path], object], mode: int = PRIVATE_MODE) -> Path:
-    """Write via `write(tmp)` then rename: readers never see a half-written file."""
+    """Write via `write(tmp)` then rename: readers never see a half-written file. Inside
+    `synced_together` (a staging folder published whole) `write(path)` itself."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    pending = _PENDING.get()
+    if pending is not None:
+        return _write_unpublished(path, write, mode, pending)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     tmp = Path(tmp_name)
-    pending = _PENDING.get()
     try:
         with naming_the_file(path):  # a write the machine stops (a full disk) names the file
             write(tmp)
             os.chmod(tmp, mode)
-            synced = tmp.open("rb")
-            if pending is not None and os.fstat(synced.fileno()).st_size <= SYNC_LATER_MAX_BYTES:
-                pending.add(synced)  # on disk before the block ends (the same inode once renamed)
-            else:
-                _fsync_and_close(synced)
+            _fsync_and_close(tmp.open("rb"))
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+    return path
+
+
+def _write_unpublished(
+    path: Path, write: Callable[[Path], object], mode: int, pending: _PendingSyncs
+) -> Path:
+    """`write(path)` into a folder not yet published, the file made first with mode 0600 (as
+    mkstemp makes a temporary one) so that no other user can open it while it is written;
+    removed again if writing it fails."""
+    path.unlink(missing_ok=True)  # made anew: never an older file's mode
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE))
+    try:
+        with naming_the_file(path):  # a write the machine stops (a full disk) names the file
+            write(path)
+            os.chmod(path, mode)
+            synced = path.open("rb")
+            if os.fstat(synced.fileno()).st_size <= SYNC_LATER_MAX_BYTES:
+                pending.add(synced)  # on disk before the block ends
+            else:
+                _fsync_and_close(synced)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -177,10 +209,16 @@ def write_parquet(path: Path, frame: pd.DataFrame, mode: int = PRIVATE_MODE) -> 
     return write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"), mode)
 
 
-def write_json(path: Path, payload: dict[str, Any], mode: int = 0o644) -> Path:
-    text = json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n"
+def write_json(path: Path, payload: dict[str, Any] | str, mode: int = 0o644) -> Path:
+    """`payload` as JSON, or a `json_text` made before."""
+    text = payload if isinstance(payload, str) else json_text(payload)
 
     def _write(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
     return write_atomic(path, _write, mode)
+
+
+def json_text(payload: dict[str, Any]) -> str:
+    """The text `write_json` writes for `payload`."""
+    return json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n"

@@ -27,6 +27,7 @@ from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.recipe_read import can_share_read, read_once
 from hyposcreen.recipe_screen_windows import WINDOWS
+from hyposcreen.report.folders import parent_syncs_later, swaps_durable
 from hyposcreen.runners.executors import EXECUTORS, heap_set_aside
 from hyposcreen.runners.partitioned import Spilled, partitions_after
 from hyposcreen.runners.shared_spill import SharedSpill, cut_spill, spill_once
@@ -245,8 +246,9 @@ def screen_windows(
     reuse a contract result whose table, suite and view are those of the window before
     (validate.context.remembering_results), and quarantine.csv's blocks of rows whose content is
     that of the window before (report.csv_blocks), and their outputs' fsyncs share one thread
-    (report.writers.one_fsync_thread). With `ahead`, each window but the last reads the next
-    ones ahead while it publishes (ReadAhead)."""
+    (report.writers.one_fsync_thread), which also makes each folder swap while the next window
+    screens (report.folders.parent_syncs_later; the last window waits for all). With `ahead`,
+    each window but the last reads the next ones ahead while it publishes (ReadAhead)."""
     from hyposcreen.report.csv_blocks import remembering_blocks
     from hyposcreen.report.writers import one_fsync_thread
     from hyposcreen.validate.context import remembering_results
@@ -254,7 +256,7 @@ def screen_windows(
     with heap_set_aside():
         if len(windows) < 2:
             return _each_window(windows, settings_for, screen_window, on_failure, progress)
-        with remembering_results(), remembering_blocks(), one_fsync_thread():
+        with remembering_results(), remembering_blocks(), one_fsync_thread(), parent_syncs_later():
             try:
                 return _each_window(
                     windows, settings_for, screen_window, on_failure, progress, ahead
@@ -284,6 +286,8 @@ def _each_window(
         try:
             act_on_held_stop()  # a stop held while the window before was published
             outcome = screen_window(settings)
+            if number == len(windows):  # the swaps left to the fsync thread made, on disk
+                swaps_durable()
         except BaseException as error:
             release_stops()
             worker_client.around_review(None)
