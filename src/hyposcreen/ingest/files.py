@@ -172,13 +172,19 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def file_record(path: Path, rows: int, sha256: str | None = None) -> dict[str, object]:
-    """The manifest's entry for one input file (sha256 computed here unless given)."""
+def file_record(
+    path: Path, rows: int, sha256: str | None = None, size: int | None = None
+) -> dict[str, object]:
+    """The manifest's entry for one input file (sha256 computed here unless given). `size`:
+    the file's bytes when its read began; the size now is taken only for a file not read
+    (an empty part). Taken after the read, a file that grew while read would record its grown
+    size, and the check before publishing (`check_read_files_unchanged`) would find it
+    unchanged though its late rows were never read."""
     return {
         "path": str(path),
         "sha256": sha256 or sha256_of(path),
         "rows": rows,
-        "bytes": path.stat().st_size,
+        "bytes": path.stat().st_size if size is None else size,
     }
 
 
