@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.linescan import open_bytes
 
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
 # names in a table folder that are no part of it, as Spark, Hadoop and Arrow datasets decide:
@@ -209,13 +210,28 @@ def layout_hint(input_dir: Path) -> str:
     like an extract of another source (MIMIC-IV's labevents, OMOP's measurement, FHIR's
     NDJSON or Bundles): which `--source` reads it. Empty when nothing suggests one."""
     folders = [input_dir, input_dir / "hosp"]
-    names = [p.name.lower() for f in folders if f.is_dir() for p in f.iterdir()]
+    paths = [p for f in folders if f.is_dir() for p in sorted(f.iterdir())]
+    names = [p.name.lower() for p in paths]
     for start, source in _LAYOUT_NAMES:
         if any(name.startswith(start) for name in names):
             return f" It looks like a {_SOURCE_NAMES[source]} extract: add --source {source}."
-    if any(name.endswith(_FHIR_SUFFIXES) for name in names):
+    if any(p.name.lower().endswith(_FHIR_SUFFIXES) and _holds_fhir(p) for p in paths):
         return f" It looks like a {_SOURCE_NAMES['fhir']} export: add --source fhir."
     return ""
+
+
+def _holds_fhir(path: Path) -> bool:
+    """Whether a JSON file's first bytes name a FHIR resource (`"resourceType"`): a JSON file
+    beside a canonical extract (the sender's manifest.json, a schema) is no FHIR export."""
+    try:
+        with open_bytes(path) as stream:
+            return _RESOURCE_TYPE in stream.read(_FHIR_PEEK)
+    except (OSError, EOFError):  # a folder, an unreadable or damaged file: no hint from it
+        return False
+
+
+_RESOURCE_TYPE = b'"resourceType"'
+_FHIR_PEEK = 1 << 16  # a Bundle's or resource's first key, also pretty-printed
 
 
 _SOURCE_NAMES = {"mimic": "MIMIC-IV", "omop": "OMOP CDM", "fhir": "FHIR"}
