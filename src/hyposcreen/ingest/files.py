@@ -35,9 +35,7 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
     found += _in_other_letter_case(input_dir, stem, found)
     folder = table_folder(input_dir, stem)
     if folder.is_dir():
-        entries = [p for p in folder.rglob("*") if not is_bookkeeping(p, folder)]
-        _refuse_unreadable_entries(entries, inside=True)
-        inside = sorted(p for p in entries if p.is_file())
+        inside = _files_inside(folder)
         found += [p for p in inside if p.name.endswith(SUFFIXES)]
         unread = [p for p in inside if not p.name.endswith(SUFFIXES)]
         if not found:
@@ -60,6 +58,29 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
             f"Input folder {input_dir} holds the {stem} table twice ({names}); keep one of them."
         )
     return found
+
+
+def _files_inside(folder: Path) -> list[Path]:
+    """The files under a table's folder that are no bookkeeping, in name order."""
+    entries = [p for p in folder.rglob("*") if not is_bookkeeping(p, folder)]
+    _refuse_unreadable_entries(entries, inside=True)
+    return sorted(p for p in entries if p.is_file())
+
+
+def check_no_parts_added(folder: Path, records: list[dict[str, object]]) -> None:
+    """Raise when the table's `folder` of parts holds a part that was not read (its `records`):
+    a part written after the folder was listed (an export job still writing its parts, one
+    after another), whose rows the night would not hold. Checked before the night's outputs
+    are written, beside the size check of the parts read (`check_read_files_unchanged`)."""
+    read = {str(record["path"]) for record in records}
+    added = [p for p in _files_inside(folder) if p.name.endswith(SUFFIXES) and str(p) not in read]
+    if added:
+        raise InputError(
+            f"{added[0]} appeared in {folder} after the folder was read ({len(added)} part(s) "
+            "not read: a delivery still being written): the night would be screened without "
+            "them. Run again once the delivery is complete; nothing was published.",
+            file=str(added[0]),
+        )
 
 
 def _in_other_letter_case(input_dir: Path, stem: str, found: list[Path]) -> list[Path]:

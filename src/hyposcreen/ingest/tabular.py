@@ -251,4 +251,6 @@ class TableStream:
             unrecognised=dict(self.row_filter.unrecognised),
             loinc_shapes=shapes.counts() if (shapes := self.row_filter.loinc_shapes) else None,
             excel_forms=self.batch_frames.excel_forms.counts(),
+            # the folder of its parts, when read from one (`labs/`, `labs/year=2026/…`)
+            parts_folder=self.folder if any(self.folder in p.parents for p in self.files) else None,
         )
