@@ -32,7 +32,6 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
     direct = [input_dir / f"{stem}{suffix}" for suffix in SUFFIXES]
     _refuse_unreadable_entries(direct)
     found = [p for p in direct if p.is_file()]
-    found += _in_other_letter_case(input_dir, stem, found)
     folder = table_folder(input_dir, stem)
     if folder.is_dir():
         inside = _files_inside(folder)
@@ -48,6 +47,8 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
                 "screened.",
                 file=str(unread[0]),
             )
+    direct_count = sum(p.parent == input_dir for p in found)  # beside a file or a folder:
+    found[direct_count:direct_count] = _in_other_letter_case(input_dir, stem, found)
     direct_found = [p for p in found if p.parent == input_dir]
     if len({p.suffix for p in direct_found}) > 1 or (direct_found and len(found) > 1):
         names = ", ".join(
