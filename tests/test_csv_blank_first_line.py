@@ -42,3 +42,23 @@ def test_a_file_of_blank_lines_alone_is_empty(tmp_path: Path) -> None:
     status, night = screen(folder)
     assert status == 3
     assert "medications.csv is empty" in (night / "FAILED.json").read_text()
+
+
+def test_a_blank_first_line_after_a_utf8_bom_is_named_as_such(tmp_path: Path) -> None:
+    # Excel's "CSV UTF-8" writes its byte order mark before the blank line
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    meds = folder / "medications.csv"
+    meds.write_bytes(b"\xef\xbb\xbf\r\n" + meds.read_bytes())
+    status, night = screen(folder)
+    assert status == 3
+    message = json.loads((night / "FAILED.json").read_text())["message"]
+    # before: "... lacks required column(s) ... Columns found: 0 field(s)"
+    assert "medications.csv starts with a blank line where its header line should be" in message
+
+
+def test_a_byte_order_mark_alone_is_empty(tmp_path: Path) -> None:
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    (folder / "medications.csv").write_bytes(b"\xef\xbb\xbf")
+    status, night = screen(folder)
+    assert status == 3
+    assert "medications.csv is empty" in (night / "FAILED.json").read_text()

@@ -32,3 +32,17 @@ def test_another_tables_name_in_capitals_is_no_second_labs_table(tmp_path: Path)
     (folder / "labs_2026-11-19.CSV").write_text("not read\n")  # named otherwise: left alone
     status, _ = screen(folder)
     assert status == 0
+
+
+def test_a_folder_of_parts_beside_its_name_in_another_case_stops_the_night(
+    tmp_path: Path,
+) -> None:
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    (folder / "labs").mkdir()
+    (folder / "labs.csv").rename(folder / "labs" / "part-0.csv")
+    (folder / "LABS.csv").write_bytes((folder / "labs" / "part-0.csv").read_bytes())
+    status, night = screen(folder)
+    assert status == 3  # before: 0, the folder's parts read and LABS.csv skipped unseen
+    failed = (night / "FAILED.json").read_text()
+    assert "holds the labs table twice" in failed
+    assert "LABS.csv" in failed and "labs/" in failed

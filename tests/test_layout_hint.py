@@ -1,9 +1,12 @@
 """A folder of another source's extract read as canonical (the default `--source`) stopped
 with "no labs table" alone; the error now names the `--source` that reads it, from the names
-of the folder's files (MIMIC-IV's labevents, OMOP's measurement, FHIR's NDJSON)."""
+of the folder's files (MIMIC-IV's labevents, OMOP's measurement, FHIR's NDJSON). A JSON file
+that holds no FHIR resource (a sender's manifest.json beside a canonical extract) names no
+source: the hint said "add --source fhir" for it."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from tests.cli_process import run_night
 from hyposcreen.ingest.files import layout_hint
 
 DATA = Path(__file__).parent / "data"
+OBSERVATION = b'{"resourceType": "Observation", "id": "o1"}\n'
 
 
 def test_a_mimic_extract_read_as_canonical_names_source_mimic(tmp_path: Path) -> None:
@@ -35,7 +39,10 @@ def test_the_hint_names_the_source_the_files_belong_to(
 ) -> None:
     for name in names:
         (tmp_path / name).parent.mkdir(exist_ok=True)
-        (tmp_path / name).write_text("")
+        if name.endswith(".gz"):
+            (tmp_path / name).write_bytes(gzip.compress(OBSERVATION))
+        else:
+            (tmp_path / name).write_bytes(OBSERVATION)
     assert layout_hint(tmp_path).endswith(f"add --source {source}.")
 
 
@@ -43,3 +50,15 @@ def test_a_canonical_folder_missing_its_labs_gets_no_hint(tmp_path: Path) -> Non
     for name in ("medications.csv", "diagnoses.csv", "notes.txt"):
         (tmp_path / name).write_text("")
     assert layout_hint(tmp_path) == ""
+
+
+def test_a_canonical_folder_with_a_json_manifest_gets_no_fhir_hint(tmp_path: Path) -> None:
+    (tmp_path / "medications.csv").write_text("")
+    (tmp_path / "manifest.json").write_text('{"site": "north", "files": 3}\n')
+    (tmp_path / "schema.json.gz").write_bytes(gzip.compress(b'{"tables": []}'))
+    assert layout_hint(tmp_path) == ""
+
+
+def test_a_pretty_printed_bundle_still_names_fhir(tmp_path: Path) -> None:
+    (tmp_path / "bundle.json").write_text('{\n  "resourceType": "Bundle",\n  "entry": []\n}\n')
+    assert layout_hint(tmp_path).endswith("add --source fhir.")

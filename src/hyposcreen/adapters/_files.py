@@ -158,6 +158,7 @@ class SourceTable:
         Every file must have the `required` columns and at least one of `one_of`.
         """
         for path in self.files:
+            size_when_read = path.stat().st_size  # the manifest's: a file grown since is not
             header, delimiter = header_of(path, self.mapping)
             by_lower = {h.strip().lower(): h for h in header}
             missing = [c for c in required if c not in by_lower]
@@ -211,7 +212,7 @@ class SourceTable:
                 self.malformed.append((path, malformed))
                 file_rows += len(malformed.rows)
             self.rows_read += file_rows
-            self.records.append(file_record(path, file_rows))
+            self.records.append(file_record(path, file_rows, size=size_when_read))
 
     @staticmethod
     def _to_frame(batch: pa.RecordBatch, wanted: Sequence[str], path: Path) -> pd.DataFrame:

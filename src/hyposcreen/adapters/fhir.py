@@ -263,8 +263,10 @@ def read_table(
         for path in by_type.get(kind, []):
             tally = counts.setdefault(kind, Counter())
             tally["files"] += 1
+            size = path.stat().st_size  # when read: a file grown while read is not published
             rows, sha256 = _scan(input_dir, path, kind, reader, needle, tally, bounds)
-            (documents if kind == DOCUMENTS else files).append(file_record(path, rows, sha256))
+            record = file_record(path, rows, sha256, size)
+            (documents if kind == DOCUMENTS else files).append(record)
     files += documents_as_one(input_dir, documents)
     rows_in = sum(int(f["rows"]) for f in files)  # type: ignore[call-overload]
     frame = patients_frame(builder, by_type) if name == "patients" else builder.frame()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -61,3 +62,5 @@ class IngestedTable:
     # FHIR: rows screened although their Patient has a deletion that could not be ordered
     # against its versions, and the first three as `file:row` (adapters.fhir_deleted_patients)
     unordered_deletions: tuple[int, tuple[str, ...]] | None = None
+    # a canonical table read from a folder of parts: the folder, listed again before publishing
+    parts_folder: Path | None = None

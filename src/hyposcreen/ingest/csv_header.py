@@ -57,6 +57,9 @@ def _refuse_separator_hint(path: Path, line: str) -> None:
         )
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def read_header(path: Path, encoding: str) -> str:
     """The header record's text: its first line, and the lines after it while a quoted name
     is still open (a name typed with a line break in it)."""
@@ -75,10 +78,11 @@ def read_header(path: Path, encoding: str) -> str:
     try:
         with open_bytes(path) as handle:
             first = handle.readline(1 << 20)
-            more = not first.strip() and bool(handle.read(1 << 20).strip())
+            blank = not first.removeprefix(_UTF8_BOM).strip()  # after Excel's mark too
+            more = blank and bool(handle.read(1 << 20).strip())
     except (OSError, EOFError) as exc:
         raise InputError(f"{path} cannot be read: {exc}.", file=str(path)) from exc
-    if not first.strip():
+    if blank:
         _refuse_blank_start(path, more)
     if b"\x00" in first:
         raise InputError(f"{path} is not a text CSV file (it holds binary bytes).", file=str(path))

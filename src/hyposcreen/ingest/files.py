@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.linescan import open_bytes
 
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
 # names in a table folder that are no part of it, as Spark, Hadoop and Arrow datasets decide:
@@ -31,12 +32,9 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
     direct = [input_dir / f"{stem}{suffix}" for suffix in SUFFIXES]
     _refuse_unreadable_entries(direct)
     found = [p for p in direct if p.is_file()]
-    found += _in_other_letter_case(input_dir, stem, found)
     folder = table_folder(input_dir, stem)
     if folder.is_dir():
-        entries = [p for p in folder.rglob("*") if not is_bookkeeping(p, folder)]
-        _refuse_unreadable_entries(entries, inside=True)
-        inside = sorted(p for p in entries if p.is_file())
+        inside = _files_inside(folder)
         found += [p for p in inside if p.name.endswith(SUFFIXES)]
         unread = [p for p in inside if not p.name.endswith(SUFFIXES)]
         if not found:
@@ -49,6 +47,8 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
                 "screened.",
                 file=str(unread[0]),
             )
+    direct_count = sum(p.parent == input_dir for p in found)  # beside a file or a folder:
+    found[direct_count:direct_count] = _in_other_letter_case(input_dir, stem, found)
     direct_found = [p for p in found if p.parent == input_dir]
     if len({p.suffix for p in direct_found}) > 1 or (direct_found and len(found) > 1):
         names = ", ".join(
@@ -59,6 +59,29 @@ def find_table_files(input_dir: Path, stem: str) -> list[Path]:
             f"Input folder {input_dir} holds the {stem} table twice ({names}); keep one of them."
         )
     return found
+
+
+def _files_inside(folder: Path) -> list[Path]:
+    """The files under a table's folder that are no bookkeeping, in name order."""
+    entries = [p for p in folder.rglob("*") if not is_bookkeeping(p, folder)]
+    _refuse_unreadable_entries(entries, inside=True)
+    return sorted(p for p in entries if p.is_file())
+
+
+def check_no_parts_added(folder: Path, records: list[dict[str, object]]) -> None:
+    """Raise when the table's `folder` of parts holds a part that was not read (its `records`):
+    a part written after the folder was listed (an export job still writing its parts, one
+    after another), whose rows the night would not hold. Checked before the night's outputs
+    are written, beside the size check of the parts read (`check_read_files_unchanged`)."""
+    read = {str(record["path"]) for record in records}
+    added = [p for p in _files_inside(folder) if p.name.endswith(SUFFIXES) and str(p) not in read]
+    if added:
+        raise InputError(
+            f"{added[0]} appeared in {folder} after the folder was read ({len(added)} part(s) "
+            "not read: a delivery still being written): the night would be screened without "
+            "them. Run again once the delivery is complete; nothing was published.",
+            file=str(added[0]),
+        )
 
 
 def _in_other_letter_case(input_dir: Path, stem: str, found: list[Path]) -> list[Path]:
@@ -172,13 +195,19 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def file_record(path: Path, rows: int, sha256: str | None = None) -> dict[str, object]:
-    """The manifest's entry for one input file (sha256 computed here unless given)."""
+def file_record(
+    path: Path, rows: int, sha256: str | None = None, size: int | None = None
+) -> dict[str, object]:
+    """The manifest's entry for one input file (sha256 computed here unless given). `size`:
+    the file's bytes when its read began; the size now is taken only for a file not read
+    (an empty part). Taken after the read, a file that grew while read would record its grown
+    size, and the check before publishing (`check_read_files_unchanged`) would find it
+    unchanged though its late rows were never read."""
     return {
         "path": str(path),
         "sha256": sha256 or sha256_of(path),
         "rows": rows,
-        "bytes": path.stat().st_size,
+        "bytes": path.stat().st_size if size is None else size,
     }
 
 
@@ -203,13 +232,28 @@ def layout_hint(input_dir: Path) -> str:
     like an extract of another source (MIMIC-IV's labevents, OMOP's measurement, FHIR's
     NDJSON or Bundles): which `--source` reads it. Empty when nothing suggests one."""
     folders = [input_dir, input_dir / "hosp"]
-    names = [p.name.lower() for f in folders if f.is_dir() for p in f.iterdir()]
+    paths = [p for f in folders if f.is_dir() for p in sorted(f.iterdir())]
+    names = [p.name.lower() for p in paths]
     for start, source in _LAYOUT_NAMES:
         if any(name.startswith(start) for name in names):
             return f" It looks like a {_SOURCE_NAMES[source]} extract: add --source {source}."
-    if any(name.endswith(_FHIR_SUFFIXES) for name in names):
+    if any(p.name.lower().endswith(_FHIR_SUFFIXES) and _holds_fhir(p) for p in paths):
         return f" It looks like a {_SOURCE_NAMES['fhir']} export: add --source fhir."
     return ""
+
+
+def _holds_fhir(path: Path) -> bool:
+    """Whether a JSON file's first bytes name a FHIR resource (`"resourceType"`): a JSON file
+    beside a canonical extract (the sender's manifest.json, a schema) is no FHIR export."""
+    try:
+        with open_bytes(path) as stream:
+            return _RESOURCE_TYPE in stream.read(_FHIR_PEEK)
+    except (OSError, EOFError):  # a folder, an unreadable or damaged file: no hint from it
+        return False
+
+
+_RESOURCE_TYPE = b'"resourceType"'
+_FHIR_PEEK = 1 << 16  # a Bundle's or resource's first key, also pretty-printed
 
 
 _SOURCE_NAMES = {"mimic": "MIMIC-IV", "omop": "OMOP CDM", "fhir": "FHIR"}

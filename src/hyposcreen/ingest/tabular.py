@@ -235,7 +235,7 @@ class TableStream:
                 file_rows += len(malformed.rows)
             self.rows_in += file_rows
             check_unchanged(path, identity)
-            self.file_records.append(file_record(path, file_rows))
+            self.file_records.append(file_record(path, file_rows, size=identity[1]))
             rows_by_file[path] = data_rows(file_rows, malformed.rows)
         if self.files:
             check_control_totals(self.input_dir, self.table.file or schema.name, rows_by_file)
@@ -251,4 +251,6 @@ class TableStream:
             unrecognised=dict(self.row_filter.unrecognised),
             loinc_shapes=shapes.counts() if (shapes := self.row_filter.loinc_shapes) else None,
             excel_forms=self.batch_frames.excel_forms.counts(),
+            # the folder of its parts, when read from one (`labs/`, `labs/year=2026/…`)
+            parts_folder=self.folder if any(self.folder in p.parents for p in self.files) else None,
         )
