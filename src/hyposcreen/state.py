@@ -8,9 +8,9 @@ What it remembers, per site:
   * `seen_results`  keyed digests of the sodium results each run saw, so a result that first
                     appears in a later extract (reported late) is screened in the next run.
 
-The file holds patient identifiers (like the review list): it is created with mode 0600 and
-belongs on the same protected volume as the outputs. A run records its state in one
-transaction *after* its outputs are in place, so a crash never advances the state.
+The file holds patient identifiers (like the review list): mode 0600, on the outputs'
+protected volume. A run records its state in one transaction *after* its outputs are in
+place, so a crash never advances the state.
 """
 
 from __future__ import annotations
@@ -117,16 +117,15 @@ class StateStore:
     # --- reading ---------------------------------------------------------------------------
 
     def last_window_end(self) -> pd.Timestamp | None:
-        with self._connect() as db:
-            row = db.execute("SELECT MAX(window_end) FROM runs WHERE site = ?", (self.site,))
-            value = row.fetchone()[0]
-        return _stamp(value) if value else None
+        return self._one_time("SELECT MAX(window_end) FROM runs WHERE site = ?")
 
     def first_failed_start(self) -> pd.Timestamp | None:
         """The start of the earliest window whose last run failed (none since succeeded)."""
+        return self._one_time("SELECT MIN(window_start) FROM failures WHERE site = ?")
+
+    def _one_time(self, query: str) -> pd.Timestamp | None:
         with self._connect() as db:
-            row = db.execute("SELECT MIN(window_start) FROM failures WHERE site = ?", (self.site,))
-            value = row.fetchone()[0]
+            value = db.execute(query, (self.site,)).fetchone()[0]
         return _stamp(value) if value else None
 
     def screened_windows(self, since: pd.Timestamp | None = None) -> list[Window]:

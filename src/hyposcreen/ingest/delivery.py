@@ -148,11 +148,9 @@ def check_unchanged(path: Path, before: tuple[int, int, int]) -> None:
 
 
 def check_read_files_unchanged(records: Iterable[Mapping[str, object]]) -> None:
-    """Raise when a file read for the night (its manifest record: path and bytes when read) now
-    has another size or is gone: a delivery still being written when the night started, whose
-    read ended between two rows (so it did not look cut off) while the sender went on writing.
-    Checked before the night's outputs are written; the entry of an export's JSON documents
-    taken as one (`documents`) names no file and is not checked."""
+    """Raise when a file read for the night (its manifest record: path, bytes when read) now
+    has another size or is gone: a delivery still being written, whose read ended between two
+    rows. Checked before outputs are written; an entry of JSON `documents` names no file."""
     for record in records:
         if "documents" in record:
             continue

@@ -246,9 +246,8 @@ def screen_windows(
     reuse a contract result whose table, suite and view are those of the window before
     (validate.context.remembering_results), and quarantine.csv's blocks of rows whose content is
     that of the window before (report.csv_blocks), and their outputs' fsyncs share one thread
-    (report.writers.one_fsync_thread), which also makes each folder swap while the next window
-    screens (report.folders.parent_syncs_later; the last window waits for all). With `ahead`,
-    each window but the last reads the next ones ahead while it publishes (ReadAhead)."""
+    (report.writers.one_fsync_thread), which swaps each folder while the next window screens
+    (report.folders.parent_syncs_later). With `ahead`, each window reads the next ahead."""
     from hyposcreen.report.csv_blocks import remembering_blocks
     from hyposcreen.report.writers import one_fsync_thread
     from hyposcreen.validate.context import remembering_results
