@@ -53,3 +53,20 @@ def rewrite_patient_ids(
     named = frame["patient_id"] != ""
     frame.loc[named, "patient_id"] = rewrite(frame.loc[named, "patient_id"])
     frame.to_csv(folder / f"{table}.csv", index=False)
+
+
+def screen_after_read(folder: Path, after_read: Callable[[], object] | None = None) -> object:
+    """The sample's night screened in process from `folder` (outputs beside it, in `out/`),
+    calling `after_read` once the read stage is done (a sender still writing, say)."""
+    from hyposcreen.config import RunSettings, Window
+    from hyposcreen.context import prepare
+    from hyposcreen.runners.in_process import run_recipe
+
+    night = Window(pd.Timestamp(DAY), pd.Timestamp(DAY) + pd.Timedelta(days=1))
+    settings = RunSettings(input_dir=folder, out_dir=folder.parent / "out", window=night)
+
+    def observe(stage: str, _output: object) -> None:
+        if stage == "read" and after_read is not None:
+            after_read()
+
+    return run_recipe(prepare(settings), observe=observe)

@@ -9,18 +9,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
-import pandas as pd
 import pytest
 
-from hyposcreen.config import RunSettings, Window
-from hyposcreen.context import prepare
 from hyposcreen.errors import InputError
-from hyposcreen.runners.in_process import run_recipe
-from sample_delivery import SAMPLE
-
-NIGHT = Window(pd.Timestamp("2026-11-20"), pd.Timestamp("2026-11-21"))
+from sample_delivery import SAMPLE, screen_after_read
 
 
 def _parts(tmp_path: Path) -> tuple[Path, str]:
@@ -34,16 +27,6 @@ def _parts(tmp_path: Path) -> tuple[Path, str]:
     return folder, "".join([lines[0], *lines[101:]])
 
 
-def _screen(folder: Path, after_read: Any = None) -> Any:
-    settings = RunSettings(input_dir=folder, out_dir=folder.parent / "out", window=NIGHT)
-
-    def observe(stage: str, _output: object) -> None:
-        if stage == "read" and after_read is not None:
-            after_read()
-
-    return run_recipe(prepare(settings), observe=observe)
-
-
 def test_a_part_written_after_the_read_stops_the_night(tmp_path: Path) -> None:
     folder, late_part = _parts(tmp_path)
 
@@ -51,18 +34,18 @@ def test_a_part_written_after_the_read_stops_the_night(tmp_path: Path) -> None:
         (folder / "labs" / "part-1.csv").write_text(late_part, encoding="utf-8")
 
     with pytest.raises(InputError, match=r"part-1\.csv appeared in .*labs after the folder"):
-        _screen(folder, write_late_part)
+        screen_after_read(folder, write_late_part)
     assert not (tmp_path / "out" / "2026-11-20" / "review_list.csv").exists()
 
 
 def test_bookkeeping_written_after_the_read_is_no_part(tmp_path: Path) -> None:
     folder, _ = _parts(tmp_path)
-    summary = _screen(folder, lambda: (folder / "labs" / "_SUCCESS").write_text(""))
+    summary = screen_after_read(folder, lambda: (folder / "labs" / "_SUCCESS").write_text(""))
     assert summary.manifest["inputs"]["labs"][0]["path"].endswith("part-0.csv")
 
 
 def test_a_folder_of_parts_left_alone_is_published(tmp_path: Path) -> None:
     folder, late_part = _parts(tmp_path)
     (folder / "labs" / "part-1.csv").write_text(late_part, encoding="utf-8")
-    summary = _screen(folder)
+    summary = screen_after_read(folder)
     assert summary.manifest["listed"] == 35  # the sample's list, from its two parts

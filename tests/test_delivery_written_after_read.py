@@ -10,29 +10,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
-import pandas as pd
 import pytest
 
-from hyposcreen.config import RunSettings, Window
-from hyposcreen.context import prepare
 from hyposcreen.errors import InputError
-from hyposcreen.runners.in_process import run_recipe
-from sample_delivery import SAMPLE
+from sample_delivery import SAMPLE, screen_after_read
 
-NIGHT = Window(pd.Timestamp("2026-11-20"), pd.Timestamp("2026-11-21"))
 LATE_ROW = "P099,E099,S099-01,2026-11-20T23:00:00,,2951-2,Sodium,112,mmol/L,final,Serum\n"
-
-
-def _screen(folder: Path, after_read: Any = None) -> Any:
-    settings = RunSettings(input_dir=folder, out_dir=folder.parent / "out", window=NIGHT)
-
-    def observe(stage: str, _output: object) -> None:
-        if stage == "read" and after_read is not None:
-            after_read()
-
-    return run_recipe(prepare(settings), observe=observe)
 
 
 def _append(path: Path) -> None:
@@ -43,17 +27,17 @@ def _append(path: Path) -> None:
 def test_a_file_appended_to_after_its_read_stops_the_night(tmp_path: Path) -> None:
     folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
     with pytest.raises(InputError, match=r"labs\.csv changed after it was read"):
-        _screen(folder, lambda: _append(folder / "labs.csv"))
+        screen_after_read(folder, lambda: _append(folder / "labs.csv"))
     assert not (tmp_path / "out" / "2026-11-20" / "review_list.csv").exists()
 
 
 def test_a_file_removed_after_its_read_stops_the_night(tmp_path: Path) -> None:
     folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
     with pytest.raises(InputError, match=r"medications\.csv was removed after it was read"):
-        _screen(folder, (folder / "medications.csv").unlink)
+        screen_after_read(folder, (folder / "medications.csv").unlink)
 
 
 def test_files_left_alone_are_published(tmp_path: Path) -> None:
     folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
-    summary = _screen(folder)
+    summary = screen_after_read(folder)
     assert summary.manifest["listed"] == 35  # the sample's list
