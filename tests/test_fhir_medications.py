@@ -162,3 +162,41 @@ def test_medication_times_status_and_route_of_each_resource_type(tmp_path: Path)
     assert list(meds["route"].fillna("")) == ["", "", "", "", "", "IV"]
     cleaned, _ = clean_medications(meds, RULES, WINDOW)
     assert cleaned["reason"].iloc[3] == "status"
+
+
+def test_an_order_of_several_dosage_steps_spans_all_their_bounds(tmp_path: Path) -> None:
+    """An order written as dose steps (one dosageInstruction per step, as Epic writes a taper
+    or a dose change) runs from its earliest step's start to its latest step's end; a step
+    without an end leaves the order open. Reading the first step alone ended the second order
+    on 2026-02-01, so a thiazide still taken on 2026-11-20 was not found."""
+    hctz = {"medicationCodeableConcept": {"text": "Hydrochlorothiazide 25 MG Oral Tablet"}}
+
+    def step(start: str, end: str | None = None) -> dict[str, object]:
+        bounds = {"start": start, **({"end": end} if end else {})}
+        return {"timing": {"repeat": {"boundsPeriod": bounds}}}
+
+    write_export(
+        tmp_path,
+        {
+            "MedicationRequest.ndjson": [
+                # steps 2026-01-01..2026-02-01 then 2026-11-01.. (open): 2026-01-01, no end
+                med_request(
+                    **hctz,
+                    dosageInstruction=[step("2026-01-01", "2026-02-01"), step("2026-11-01")],
+                ),
+                # steps written latest first, with offsets: the later end 2026-11-30T00:00Z
+                # (01:00 in Berlin, read as UTC here) and the earlier start 2026-10-01
+                med_request(
+                    **hctz,
+                    dosageInstruction=[
+                        step("2026-11-10T00:00:00+01:00", "2026-11-30T00:00:00Z"),
+                        step("2026-10-01T00:00:00Z", "2026-11-10T00:00:00+01:00"),
+                    ],
+                ),
+            ],
+        },
+    )
+    meds = read(tmp_path, "medications").frame
+    assert list(meds["start_time"]) == [pd.Timestamp("2026-01-01"), pd.Timestamp("2026-10-01")]
+    assert meds["end_time"].isna().iloc[0]
+    assert meds["end_time"].iloc[1] == pd.Timestamp("2026-11-30")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -86,6 +87,43 @@ def _not_given(resource: dict[str, Any]) -> bool:
     return (isinstance(taken, str) and taken.strip().lower() == "n") or any(
         resource.get(flag) is True for flag in ("wasNotTaken", "notGiven", "wasNotGiven")
     )
+
+
+def _instant(time: str) -> datetime | None:
+    """A time's instant for ordering the steps of one order (a time without an offset as UTC:
+    only its place among the order's other times matters); None when it is no ISO time."""
+    try:
+        found = datetime.fromisoformat(time)
+    except ValueError:
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def _dosage_span(dosages: object) -> tuple[str | None, str | None]:
+    """The boundsPeriod span of an order's dosage instructions: an order written as dose steps
+    (a taper, a dose change) runs from its earliest step's start to its latest step's end, and a
+    step with a start but no end leaves it open. Times that cannot be ordered keep the first."""
+    starts: list[str] = []
+    ends: list[str] = []
+    open_ended = False
+    for dosage in objects(dosages):
+        timing = dosage.get("timing") if isinstance(dosage, dict) else None
+        repeat = timing.get("repeat") if isinstance(timing, dict) else None
+        bounds = repeat.get("boundsPeriod") if isinstance(repeat, dict) else None
+        start, end = period(bounds)
+        starts += [start] if start else []
+        ends += [end] if end else []
+        open_ended = open_ended or (start is not None and end is None)
+    return _earliest(starts, first=True), None if open_ended else _earliest(ends, first=False)
+
+
+def _earliest(times: list[str], first: bool) -> str | None:
+    """The earliest (`first`) or latest of `times`; the first written when any is unordered."""
+    ordered = [(instant, t) for t in times if (instant := _instant(t)) is not None]
+    if not times or len(ordered) < len(times):
+        return times[0] if times else None
+    pick = min if first else max
+    return pick(ordered, key=lambda pair: pair[0])[1]
 
 
 class MedicationMapper:
@@ -208,12 +246,7 @@ class MedicationMapper:
         kind = resource.get("resourceType")
         start = end = None
         if kind in _ORDERS:
-            bounds: tuple[str | None, str | None] = (None, None)
-            for dosage in objects(resource.get("dosageInstruction")):
-                timing = dosage.get("timing") if isinstance(dosage, dict) else None
-                repeat = timing.get("repeat") if isinstance(timing, dict) else None
-                if isinstance(repeat, dict) and any(bounds := period(repeat.get("boundsPeriod"))):
-                    break
+            bounds = _dosage_span(resource.get("dosageInstruction"))
             dispense = resource.get("dispenseRequest")
             validity = period(
                 dispense.get("validityPeriod") if isinstance(dispense, dict) else None
