@@ -24,6 +24,7 @@ from hyposcreen.report.display import clinical_value, short_considerations
 from hyposcreen.report.html_text import (
     Parts,
     choose,
+    direction_controls_shown,
     escape_texts,
     formatted,
     int_texts,
@@ -80,7 +81,7 @@ def _identifiers(review: pd.DataFrame) -> np.ndarray:
     for column in (c for c in IDENTIFIER_COLUMNS if c in review.columns):
         value = text_objects(review[column])
         label = "MRN" if column == "mrn" else column
-        part = label + ": " + escape_texts(value)
+        part = label + ": " + escape_texts(direction_controls_shown(value))
         joined = choose(shown == "", part, shown + " · " + part)
         shown = choose(value != "", joined, shown)
     return choose(shown != "", '<div class="ids">' + shown + "</div>", "")
@@ -244,7 +245,8 @@ def _rows(
         '" data-factors=" ', escape_texts(factors), ' ">\n<td class="rank">', rank,
         '</td>\n<td><span class="badge" title="Tier ', tier, ": ", tier_name, '">',
         _mapped(tier_numbers, TIER_SYMBOLS), " ", tier, " ", tier_name,
-        '</span></td>\n<td><span class="pid">', escape_texts(patient), "</span>\n",
+        '</span></td>\n<td><span class="pid">', escape_texts(direction_controls_shown(patient)),
+        "</span>\n",
         _identifiers(review), '<div class="small">index ',
         escape_texts(
             clinical_time_objects(index_time, info.timezone, review_offsets(review, "index_time"))
