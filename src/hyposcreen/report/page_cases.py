@@ -21,6 +21,7 @@ from hyposcreen.arrow_columns import positions_in
 from hyposcreen.ingest.clock_folds import offset_column
 from hyposcreen.report.clinical_times import clinical_time_objects
 from hyposcreen.report.display import clinical_value, short_considerations
+from hyposcreen.report.evidence_arrays import CENSOR_SIGNS
 from hyposcreen.report.html_text import (
     Parts,
     choose,
@@ -239,6 +240,11 @@ def _rows(
     evidence_of = np.append(items, "")[found] if len(items) else np.full(len(patient), "", object)
     advice = _mapped(text_objects(review["considerations"]), advice_of)
     sort_sodium = formatted("%.3f", _floats(review["corrected_sodium"]))
+    censored = (
+        _mapped(text_objects(review["index_censored"]), CENSOR_SIGNS | {"": ""})
+        if "index_censored" in review
+        else np.full(len(review), "", dtype=object)
+    )
     parts: Parts = [
         '<tr class="case tier-', tier, '" data-rank="', rank, '" data-tier="', tier,
         '" data-sodium="', sort_sodium, '" data-time="', _sort_times(index_time),
@@ -254,6 +260,9 @@ def _rows(
         '</div></td>\n<td><span class="na" data-col="corrected">', corrected, "</span>",
         choose(index_sodium != corrected, ' <span class="small">corrected<br>measured '
                + index_sodium + ", glucose " + escape_texts(glucose_text) + " mg/dL</span>", ""),
+        choose(censored != "", ' <span class="flag" title="Reported beyond the measuring range: '
+               'banded at this value, the true value lies beyond it">reported '
+               + escape_texts(censored) + index_sodium + "</span>", ""),
         '<div class="sev">', escape_texts(review["severity"]), "</div>\n"
         '<div class="small">latest ', one_decimal_array(_floats(review["latest_sodium"])),
         choose(delta != "", " · Δ48h " + delta + " (" + escape_texts(review["trend"]) + ")", ""),
