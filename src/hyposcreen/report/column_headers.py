@@ -41,6 +41,7 @@ HEADERS = {
     "last_reviewed": "Last reviewed",
     "possibly_spurious": "Possibly spurious result",
     "time_zone": "Time zone",
+    "index_censored": "Index sodium reported as (< or > the value)",
 }
 
 

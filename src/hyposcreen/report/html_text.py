@@ -279,3 +279,22 @@ def joined_objects(values: pd.Series, separator: str, underscores: str = "_") ->
     if underscores != "_":
         text = text.str.replace("_", underscores, regex=False)
     return text.to_numpy(dtype=object)
+
+
+# Unicode's direction controls (embeddings, overrides, isolates) reorder what a browser shows
+_DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def direction_controls_shown(texts: np.ndarray) -> np.ndarray:
+    """Extract texts for the page with each direction control written as its code point
+    (`Lasix [U+202E]et 04 lm`, which a browser would show as "Lasix ml 40 te"), so a text reads
+    in the order it was stored; a column without any is returned as it is (one search)."""
+    objects = np.asarray(texts, dtype=object)
+    strings = [t if isinstance(t, str) else "" for t in objects]
+    if _DIRECTION_CONTROLS.search("".join(strings)) is None:
+        return objects
+    shown = objects.copy()
+    for position, text in enumerate(strings):
+        if _DIRECTION_CONTROLS.search(text):
+            shown[position] = _DIRECTION_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+    return shown

@@ -21,9 +21,11 @@ from hyposcreen.arrow_columns import positions_in
 from hyposcreen.ingest.clock_folds import offset_column
 from hyposcreen.report.clinical_times import clinical_time_objects
 from hyposcreen.report.display import clinical_value, short_considerations
+from hyposcreen.report.evidence_arrays import CENSOR_SIGNS
 from hyposcreen.report.html_text import (
     Parts,
     choose,
+    direction_controls_shown,
     escape_texts,
     formatted,
     int_texts,
@@ -80,7 +82,7 @@ def _identifiers(review: pd.DataFrame) -> np.ndarray:
     for column in (c for c in IDENTIFIER_COLUMNS if c in review.columns):
         value = text_objects(review[column])
         label = "MRN" if column == "mrn" else column
-        part = label + ": " + escape_texts(value)
+        part = label + ": " + escape_texts(direction_controls_shown(value))
         joined = choose(shown == "", part, shown + " · " + part)
         shown = choose(value != "", joined, shown)
     return choose(shown != "", '<div class="ids">' + shown + "</div>", "")
@@ -238,13 +240,19 @@ def _rows(
     evidence_of = np.append(items, "")[found] if len(items) else np.full(len(patient), "", object)
     advice = _mapped(text_objects(review["considerations"]), advice_of)
     sort_sodium = formatted("%.3f", _floats(review["corrected_sodium"]))
+    censored = (
+        _mapped(text_objects(review["index_censored"]), CENSOR_SIGNS | {"": ""})
+        if "index_censored" in review
+        else np.full(len(review), "", dtype=object)
+    )
     parts: Parts = [
         '<tr class="case tier-', tier, '" data-rank="', rank, '" data-tier="', tier,
         '" data-sodium="', sort_sodium, '" data-time="', _sort_times(index_time),
         '" data-factors=" ', escape_texts(factors), ' ">\n<td class="rank">', rank,
         '</td>\n<td><span class="badge" title="Tier ', tier, ": ", tier_name, '">',
         _mapped(tier_numbers, TIER_SYMBOLS), " ", tier, " ", tier_name,
-        '</span></td>\n<td><span class="pid">', escape_texts(patient), "</span>\n",
+        '</span></td>\n<td><span class="pid">', escape_texts(direction_controls_shown(patient)),
+        "</span>\n",
         _identifiers(review), '<div class="small">index ',
         escape_texts(
             clinical_time_objects(index_time, info.timezone, review_offsets(review, "index_time"))
@@ -252,6 +260,9 @@ def _rows(
         '</div></td>\n<td><span class="na" data-col="corrected">', corrected, "</span>",
         choose(index_sodium != corrected, ' <span class="small">corrected<br>measured '
                + index_sodium + ", glucose " + escape_texts(glucose_text) + " mg/dL</span>", ""),
+        choose(censored != "", ' <span class="flag" title="Reported beyond the measuring range: '
+               'banded at this value, the true value lies beyond it">reported '
+               + escape_texts(censored) + index_sodium + "</span>", ""),
         '<div class="sev">', escape_texts(review["severity"]), "</div>\n"
         '<div class="small">latest ', one_decimal_array(_floats(review["latest_sodium"])),
         choose(delta != "", " · Δ48h " + delta + " (" + escape_texts(review["trend"]) + ")", ""),

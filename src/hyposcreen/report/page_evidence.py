@@ -11,6 +11,7 @@ import pandas as pd
 
 from hyposcreen.report.html_text import (
     choose,
+    direction_controls_shown,
     escape_texts,
     join_runs,
     per_distinct,
@@ -41,7 +42,7 @@ def evidence_items(evidence: pd.DataFrame, info: PageInfo) -> tuple[np.ndarray, 
     order = _evidence_order(patients, factors)
     patient = patients.to_numpy(dtype=object)[order]
     factor = factors.to_numpy(dtype=object)[order]
-    div = ('<div class="ev">' + escape_texts(shown) + "</div>")[order]
+    div = ('<div class="ev">' + escape_texts(direction_controls_shown(shown)) + "</div>")[order]
     item_starts = run_starts(patient, factor)
     item_ends = np.r_[item_starts[1:], True]
     opening = np.full(len(patient), "", dtype=object)

@@ -3,10 +3,12 @@
 A spreadsheet treats a cell whose text starts with `=`, `+`, `-`, `@`, a tab or a carriage
 return as a formula (OWASP "CSV injection"), and one in an East Asian locale reads the
 full-width `＝`, `＋`, `－` and `＠` as those signs. Such text gets a leading single quote,
-which spreadsheets show as text and never evaluate. Text is neutralised whatever it looks like:
-a patient id "-0012" or "+1" in a text column would otherwise be read as the number -12 or 1,
-and the identifier lost. Only the columns the caller names as numeric (numbers written as
-text, e.g. "-5.0" with one decimal) keep a plain number as it is. Values that are not text
+which spreadsheets show as text and never evaluate. A leading line feed counts too: a reader
+that splits a quoted cell at its line break starts a row with the formula that follows.
+Text is neutralised whatever it looks like: a patient id "-0012" or "+1" in a text column
+would otherwise be read as the number -12 or 1, and the identifier lost. Only the columns
+the caller names as numeric (numbers written as text, e.g. "-5.0" with one decimal) keep a
+plain number as it is. Values that are not text
 (numbers, times, booleans, missing) pass through unchanged.
 """
 
@@ -23,7 +25,7 @@ from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
 from hyposcreen.ingest.excel_forms import FORMULA_STARTS
 
 _PLAIN_NUMBER = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
-FORMULA_START_PATTERN = r"^[=+\-@\t\r＝＋－＠]"  # a text starting with one of FORMULA_STARTS
+FORMULA_START_PATTERN = r"^[=+\-@\t\r\n＝＋－＠]"  # a text starting with one of FORMULA_STARTS
 _RISKY = FORMULA_START_PATTERN
 # `_PLAIN_NUMBER` as pandas' str.fullmatch hands it to Arrow (anchored, in two groups)
 _FULL_NUMBER = f"^(({_PLAIN_NUMBER})$)"
