@@ -31,6 +31,13 @@ from prefect.exceptions import PrefectHTTPStatusError
 from prefect.server.api.server import SubprocessASGIServer
 from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
+from flows.server_exits import (
+    EXITS_IN_A_ROW,
+    SERVER_CONSOLE_LEVEL,
+    STARTUP_FAILED,
+    ServerExitedAtStart,
+    server_exit_message,
+)
 from hyposcreen.errors import EnvironmentProblem
 from hyposcreen.report.folders import is_pid_text, process_alive
 
@@ -47,10 +54,20 @@ def _die_with_parent() -> None:
 
 
 class OwnedServer(SubprocessASGIServer):
-    """Prefect's temporary server, tied to this process and quiet on the terminal."""
+    """Prefect's temporary server, tied to this process and quiet on the terminal; a start
+    that fails as it begins stops the wait at once (flows/server_exits.py)."""
+
+    def start(self, timeout: int | None = None) -> None:
+        self.exits_at_start = 0
+        super().start(timeout=timeout)
 
     def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
         home = prefect_home()
+        previous = getattr(self, "server_process", None)
+        if previous is not None and previous.poll() == STARTUP_FAILED:
+            self.exits_at_start += 1
+            if self.exits_at_start >= EXITS_IN_A_ROW:
+                raise ServerExitedAtStart(server_exit_message(home, SERVER_LOG))
         log = (home / SERVER_LOG).open("ab")
         original = subprocess.Popen
 
@@ -58,6 +75,7 @@ class OwnedServer(SubprocessASGIServer):
             kwargs.update(
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=_die_with_parent
             )
+            kwargs["env"] = {**kwargs.get("env", os.environ), **SERVER_CONSOLE_LEVEL}
             return original(*args, **kwargs)
 
         subprocess.Popen = popen  # type: ignore[misc,assignment]  # only Prefect's call below
@@ -121,6 +139,10 @@ def start_api(attempts: int = 2) -> str:
             server = OwnedServer()
             server.start(timeout=PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
             return server.api_url
+        except ServerExitedAtStart as error:
+            with contextlib.suppress(Exception):
+                OwnedServer().stop()
+            raise EnvironmentProblem(str(error)) from None
         except Exception as error:
             causes.append(_one_line(error))
             if not configured:
