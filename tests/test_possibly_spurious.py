@@ -74,7 +74,7 @@ def test_the_case_is_listed_and_says_its_index_rests_on_a_possibly_spurious_valu
     evidence = evidence_table(result)
     assert (evidence["risk_factor"] == "possibly_spurious").sum() == 1
     review = build_review_list(result, RULES, "seed", "run", T0 - hours(8), T0 + hours(24))
-    assert list(review.columns)[-2:] == ["possibly_spurious", "time_zone"]
+    assert list(review.columns)[-3:] == ["possibly_spurious", "index_censored", "time_zone"]
     assert review.loc[0, "possibly_spurious"] == "index;overcorrection_pair"
 
 

@@ -77,11 +77,12 @@ EXTRA_COLUMNS = [
 ]
 IDENTIFIER_COLUMNS = ["mrn", "name", "unit"]
 # added after the identifier columns so every earlier column keeps its position:
-# possibly_spurious ("index" | "overcorrection_pair" | both | ""), then time_zone (the site's
-# IANA zone, e.g. "Europe/Berlin", on every row: the zone of the list's site-local times, spec §11),
-# then index_censored (the index sodium's censoring sign as reported, "<", "<=", ">", ">=", or "":
-# `<120` is banded and printed as 120.0, spec §3 "used, marked")
-LATE_COLUMNS = ["possibly_spurious", "time_zone", "index_censored"]
+# possibly_spurious ("index" | "overcorrection_pair" | both | ""), then index_censored (the index
+# sodium's censoring sign as reported, "<", "<=", ">", ">=", or "": `<120` is banded and printed
+# as 120.0, spec §3 "used, marked"), and last time_zone (the site's IANA zone, e.g.
+# "Europe/Berlin", on every row: the zone of the list's site-local times, spec §11), as in every
+# CSV the run writes
+LATE_COLUMNS = ["possibly_spurious", "index_censored", "time_zone"]
 TIER_NAMES = {1: "urgent", 2: "soon", 3: "routine"}
 DISCLAIMER = (
     "This list supports clinical review of laboratory results. It is not an order set and does "
@@ -164,15 +165,15 @@ def build_review_list(
     }
     if not identified:
         columns["possibly_spurious"] = _text_or_blank(cases, "possibly_spurious")
-        columns["time_zone"] = _every(len(cases), timezone)
         columns["index_censored"] = _text_or_blank(cases, "index_censored")
+        columns["time_zone"] = _every(len(cases), timezone)
         return _with_offsets(pd.DataFrame(columns), cases)
     review = pd.DataFrame(columns)
     assert patients is not None
     _add_identifiers(review, patients)
     review["possibly_spurious"] = _text_or_blank(cases, "possibly_spurious").to_numpy()
-    review["time_zone"] = _every(len(cases), timezone)
     review["index_censored"] = _text_or_blank(cases, "index_censored").to_numpy()
+    review["time_zone"] = _every(len(cases), timezone)
     return _with_offsets(review, cases)
 
 
