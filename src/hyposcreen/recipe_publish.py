@@ -23,6 +23,7 @@ from hyposcreen.deleted_reference_warnings import (
     unordered_deletion_warnings,
 )
 from hyposcreen.delivery_counts import DeliveryCounts, delivery_warnings
+from hyposcreen.dropped_column_warnings import delivered_columns, dropped_column_warnings
 from hyposcreen.empty_file_warnings import empty_part_warnings
 from hyposcreen.errors import OwnOutputBroken
 from hyposcreen.excel_form_warnings import excel_form_warnings
@@ -180,6 +181,7 @@ def write_results(
             result,
             seen_results,
             usable,
+            delivered_columns(tables),
         )
     return RunSummary(
         run_id=run_id,
@@ -267,7 +269,7 @@ def run_warnings(
         found += excel_form_warnings(name, table.excel_forms)
     if "labs" in tables:
         found += loinc_shape_warnings(tables["labs"].loinc_shapes, limits)
-    return found
+    return found + dropped_column_warnings(state, delivered_columns(tables))
 
 
 def page_info(

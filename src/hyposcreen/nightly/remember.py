@@ -3,12 +3,14 @@ the night's count of usable results (only once the outputs are in place)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
 from hyposcreen.config import Window
 from hyposcreen.night_counts import record_count
+from hyposcreen.nightly.delivery_columns import record_columns
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.cases import ScreenResult
 from hyposcreen.state import StateStore
@@ -42,9 +44,12 @@ def remember_run(
     result: ScreenResult,
     seen_results: pd.DataFrame | None,
     usable_results: int,
+    columns: Mapping[str, tuple[str, ...]] | None = None,
 ) -> None:
     """Advance the state past a published window (never before: a crash never advances it);
-    `usable_results`: the night's usable sodium results (the volume-drop warning's history)."""
+    `usable_results`: the night's usable sodium results (the volume-drop warning's history);
+    `columns`: each table read and the canonical columns its delivery had (empty: not known),
+    which the next night's delivery is compared with (dropped_column_warnings)."""
     lookback = pd.Timedelta(hours=rules.windows.late_result_lookback_hours)
     state.record_run(
         window,
@@ -55,3 +60,5 @@ def remember_run(
         keep_seen=2 * lookback,  # twice the late-result lookback: never one too few
     )
     record_count(state.path, site, window.start, usable_results)
+    if columns is not None:
+        record_columns(state.path, site, window.start, columns)
