@@ -89,7 +89,7 @@ def write_results(
     check_read_files_unchanged(record for table in tables.values() for record in table.files)
     for table in tables.values():  # nor a part written into a table's folder since
         if table.parts_folder is not None:
-            check_no_parts_added(table.parts_folder, table.files)
+            check_no_parts_added(table.parts_folder, table.files, table.part_suffixes)
     with ctx.timed("write"), synced_together():  # every file on disk before the block ends
         out = ctx.staging_dir()
         run_id = compute_run_id(settings, ctx.rules, ctx.profile, tables)

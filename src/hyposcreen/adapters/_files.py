@@ -31,9 +31,11 @@ from hyposcreen.adapters._columns import (
     timestamp,
 )
 from hyposcreen.adapters._source_files import (
+    SUFFIXES,
     find_source_files,
     listing,
     packed_tables,
+    parts_folder,
     split_tables,
 )
 from hyposcreen.config import SiteMapping
@@ -73,6 +75,7 @@ __all__ = [
     "normalize_ids",
     "outside_read_window",
     "packed_tables",
+    "parts_folder",
     "split_tables",
     "timestamp",
 ]
@@ -144,6 +147,7 @@ class SourceTable:
     absent: Counter[str] = field(default_factory=Counter)  # wanted column -> files without it
     # a CSV's cells written ="..." for a spreadsheet, as read (ingest.excel_forms)
     excel_forms: ExcelFormCounter = field(default_factory=ExcelFormCounter)
+    parts_folder: Path | None = None  # the table's folder of parts (_source_files.parts_folder)
 
     def batches(
         self,
@@ -266,6 +270,8 @@ class SourceTable:
             not_relevant={k: v for k, v in not_relevant.items() if v},
             files=[*self.records, *extra_files],
             present_columns=present_columns,
+            parts_folder=self.parts_folder,
+            part_suffixes=SUFFIXES,
             excel_forms=self.excel_forms.counts(*(t.excel_forms for t in extra_tables)),
             source_counts={
                 self.name: entry,

@@ -56,6 +56,22 @@ def find_source_files(input_dir: Path, stem: str, subfolders: Sequence[str] = ()
     return []
 
 
+def parts_folder(input_dir: Path, stem: str, files: Sequence[Path]) -> Path | None:
+    """The folder `<stem>/` (any letter case) in `input_dir` or one of its subfolders that
+    `find_source_files` read `files` from as parts, or None (a single file): listed again
+    before publishing, a part written into it since stops the night
+    (ingest.files.check_no_parts_added)."""
+    return next(
+        (
+            folder
+            for path in files
+            for folder in path.parents
+            if folder.name.lower() == stem and input_dir in (folder.parent, folder.parent.parent)
+        ),
+        None,
+    )
+
+
 # packings and archives the readers do not open (they read gzip: `.gz`): a table or an export
 # file delivered so would be missing from the screen (here and adapters/fhir_files.py)
 UNREAD_PACKINGS = (

@@ -52,6 +52,7 @@ from hyposcreen.adapters._files import (
     id_text,
     listing,
     packed_tables,
+    parts_folder,
     split_tables,
 )
 from hyposcreen.adapters._mimic_labs import (
@@ -136,7 +137,7 @@ def read_table(
         if name == "patients":
             return IngestedTable(name, empty_frame(schema), rows_in=0)
         check_layout(input_dir)
-    table = SourceTable(stem, files, mapping)
+    table = SourceTable(stem, files, mapping, parts_folder=parts_folder(input_dir, stem, files))
     reader = {
         "labs": read_labevents,
         "medications": _read_prescriptions,

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hyposcreen.adapters._files import SourceTable, listing, packed_tables
+from hyposcreen.adapters._files import SourceTable, listing, packed_tables, parts_folder
 from hyposcreen.adapters._omop_events import (
     read_condition_occurrence,
     read_drug_exposure,
@@ -135,7 +135,7 @@ def read_table(
             return IngestedTable(name, empty_frame(schema), rows_in=0)
         check_layout(input_dir)
     vocab = load_vocabulary(input_dir, mapping, rules, with_ancestors=name == "medications")
-    table = SourceTable(stem, files, mapping)
+    table = SourceTable(stem, files, mapping, parts_folder=parts_folder(input_dir, stem, files))
     row_filter = row_filter or RowFilter()
     reader = {
         "labs": read_measurement,

@@ -64,3 +64,5 @@ class IngestedTable:
     unordered_deletions: tuple[int, tuple[str, ...]] | None = None
     # a canonical table read from a folder of parts: the folder, listed again before publishing
     parts_folder: Path | None = None
+    # the suffixes of the parts that folder may hold (empty: the canonical reader's)
+    part_suffixes: tuple[str, ...] = ()

@@ -68,13 +68,19 @@ def _files_inside(folder: Path) -> list[Path]:
     return sorted(p for p in entries if p.is_file())
 
 
-def check_no_parts_added(folder: Path, records: list[dict[str, object]]) -> None:
+def check_no_parts_added(
+    folder: Path, records: list[dict[str, object]], suffixes: tuple[str, ...] = ()
+) -> None:
     """Raise when the table's `folder` of parts holds a part that was not read (its `records`):
     a part written after the folder was listed (an export job still writing its parts, one
     after another), whose rows the night would not hold. Checked before the night's outputs
-    are written, beside the size check of the parts read (`check_read_files_unchanged`)."""
+    are written, beside the size check of the parts read (`check_read_files_unchanged`).
+    `suffixes`: of the parts the folder's reader reads, in lower case (default: canonical)."""
     read = {str(record["path"]) for record in records}
-    added = [p for p in _files_inside(folder) if p.name.endswith(SUFFIXES) and str(p) not in read]
+    parts = suffixes or SUFFIXES
+    added = [
+        p for p in _files_inside(folder) if p.name.lower().endswith(parts) and str(p) not in read
+    ]
     if added:
         raise InputError(
             f"{added[0]} appeared in {folder} after the folder was read ({len(added)} part(s) "
