@@ -164,3 +164,29 @@ def test_a_total_line_ending_each_concatenated_query_is_a_footer(tmp_path: Path)
         "repeated_header",
         "footer_line",
     )
+
+
+def test_lines_of_spaces_alone_are_no_records(tmp_path: Path) -> None:
+    """SQL*Plus spools a blank line padded with spaces to its line size (TRIMSPOOL OFF, its
+    default): such a line between rows and before the footer was quarantined malformed_row and
+    warned that the list might lack patients (exit 4). It is no record, as an empty line is
+    none: quarantined footer_line, the rows and a sender's total as without it."""
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    header, rows = (folder / "labs.csv").read_text(encoding="utf-8").split("\n", 1)
+    lines = rows.splitlines(keepends=True)
+    padded = " " * 80 + "\n"
+    text = "".join([header, "\n", *lines[:50], padded, *lines[50:], padded, "\t \r\n"])
+    (folder / "labs.csv").write_text(text + "171 rows selected.\n", encoding="utf-8")
+    (folder / "labs.count").write_text(f"{SAMPLE_LAB_ROWS}\n", encoding="utf-8")
+    status, night = screen(folder)
+    expected_status, expected = screen(shutil.copytree(SAMPLE, tmp_path / "sample"))
+    assert status == expected_status == 0
+    pd.testing.assert_frame_equal(_review(night), _review(expected))
+    got = json.loads((night / "run_manifest.json").read_text())["reconciliation"]["labs"]
+    assert got["reasons"]["quarantined"]["footer_line"] == 4  # three padded lines, the footer
+    assert "malformed_row" not in got["reasons"]["quarantined"]
+    quarantine = pd.read_csv(night / "quarantine.csv", dtype=str, keep_default_na=False)
+    footer = quarantine.loc[quarantine["reason"] == "footer_line", "source_row"]
+    # header line 1, rows 1-50 on lines 2-51, the padded line 52, rows 51-171 on 53-173,
+    # then the two padded lines 174-175 and the footer 176
+    assert footer.tolist() == ["52", "174", "175", "176"]

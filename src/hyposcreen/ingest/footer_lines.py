@@ -1,7 +1,8 @@
 """Lines a SQL client or export tool writes after the rows of a query it saved as a CSV:
 `(171 rows affected)` (sqlcmd, Management Studio), `(171 row(s) affected)` (osql, Query
 Analyzer), `Completion time: 2026-11-21T01:00:00.12+01:00` (Management Studio 18 and later),
-`(171 rows)` (psql), `171 rows selected.` (Oracle SQL*Plus), `Total: 171` (report tools). They
+`(171 rows)` (psql), `171 rows selected.` (Oracle SQL*Plus), `Total: 171` (report tools), and
+a line of spaces alone (SQL*Plus pads a blank line to its line size unless TRIMSPOOL is on). They
 are no record and no sign of a broken delivery: such a line, alone on its line where the parser
 finds too few fields, is quarantined `footer_line` with its text, rather than `malformed_row`
 (which warns that the list may lack patients), and one without a line end after it is not a row
