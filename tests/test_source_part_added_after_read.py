@@ -98,3 +98,28 @@ def test_the_parts_folder_is_the_tables_own_and_never_the_input_folder(tmp_path:
     assert parts_folder(tmp_path, "measurement", [tmp_path / "measurement" / "a.tsv"]) == (
         tmp_path / "measurement"
     )
+
+
+FHIR = Path(__file__).resolve().parent / "data" / "fhir" / "independent"
+
+
+def test_a_fhir_export_file_written_after_the_read_stops_the_night(tmp_path: Path) -> None:
+    """A Bulk Data export goes on writing its files (Observation.001.ndjson after .000): the
+    night read the folder before it came and was published without its rows."""
+    root = shutil.copytree(FHIR, tmp_path / "fhir")
+    late = root / "Observation.001.ndjson"
+    with pytest.raises(InputError, match=r"Observation\.001\.ndjson appeared in"):
+        _screen(root, "fhir", "2022-04-01", lambda: late.write_text("", encoding="utf-8"))
+
+
+def test_fhir_files_no_table_reads_are_no_part_added(tmp_path: Path) -> None:
+    """Files there when the export was read but read by no table (an Encounter file, the
+    export's manifest.json without resources) are no file written since; bookkeeping written
+    after the read is none either."""
+    root = shutil.copytree(FHIR, tmp_path / "fhir")
+    (root / "Encounter.000.ndjson").write_text('{"resourceType":"Encounter","id":"e1"}\n')
+    (root / "manifest.json").write_text('{"transactionTime":"2022-04-02T00:00:00Z"}\n')
+    summary = _screen(
+        root, "fhir", "2022-04-01", lambda: (root / "_SUCCESS").write_text("", encoding="utf-8")
+    )
+    assert summary.manifest["inputs"]["labs"]

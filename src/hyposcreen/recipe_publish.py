@@ -29,7 +29,7 @@ from hyposcreen.errors import OwnOutputBroken
 from hyposcreen.excel_form_warnings import excel_form_warnings
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.ingest.delivery import check_read_files_unchanged
-from hyposcreen.ingest.files import check_no_parts_added
+from hyposcreen.ingest.files import check_no_table_parts_added
 from hyposcreen.loinc_shape_warnings import loinc_shape_warnings
 from hyposcreen.nightly.remember import remember_run
 from hyposcreen.quarantine_text import Matches
@@ -88,8 +88,7 @@ def write_results(
     # nor one of a delivery still being written (a file grew since it was read)
     check_read_files_unchanged(record for table in tables.values() for record in table.files)
     for table in tables.values():  # nor a part written into a table's folder since
-        if table.parts_folder is not None:
-            check_no_parts_added(table.parts_folder, table.files, table.part_suffixes)
+        check_no_table_parts_added(table)
     with ctx.timed("write"), synced_together():  # every file on disk before the block ends
         out = ctx.staging_dir()
         run_id = compute_run_id(settings, ctx.rules, ctx.profile, tables)

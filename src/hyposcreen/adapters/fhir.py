@@ -52,7 +52,7 @@ from hyposcreen.adapters.fhir_deleted_patients import (
     set_aside_deleted_patients,
     unordered_deletion_rows,
 )
-from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, classify
+from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, classify, export_parts
 from hyposcreen.adapters.fhir_index import (
     Versions,
     encounter_start,
@@ -246,7 +246,7 @@ def read_table(
     """One canonical table from the export (see the module docstring for the row accounting);
     `window` is applied through `row_filter` (labs), like the tabular reader."""
     schema = SCHEMAS[name]
-    by_type, _ = classify(input_dir)
+    by_type, unknown = classify(input_dir)
     keep_only(by_type.get(DOCUMENTS, []))  # documents of an earlier run are not kept
     if name == "labs" and not any(by_type.get(t) for t in LAB_SOURCES):
         check_layout(input_dir)  # raises with the reason
@@ -297,4 +297,5 @@ def read_table(
         present_columns=tuple(c for c in schema.columns if c in _COLUMNS[name]),
         source_counts={kind: dict(sorted(tally.items())) for kind, tally in counts.items()},
         unordered_deletions=unordered,
+        **export_parts(input_dir, by_type, unknown),
     )

@@ -64,5 +64,7 @@ class IngestedTable:
     unordered_deletions: tuple[int, tuple[str, ...]] | None = None
     # a canonical table read from a folder of parts: the folder, listed again before publishing
     parts_folder: Path | None = None
-    # the suffixes of the parts that folder may hold (empty: the canonical reader's)
+    # the suffixes of the parts that folder may hold (empty: the canonical reader's), and the
+    # files the reader listed there besides those it read (FHIR: files no table reads)
     part_suffixes: tuple[str, ...] = ()
+    parts_listed: tuple[str, ...] = ()

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.linescan import open_bytes
+
+if TYPE_CHECKING:
+    from hyposcreen.ingest.canonical import IngestedTable
 
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
 # names in a table folder that are no part of it, as Spark, Hadoop and Arrow datasets decide:
@@ -68,15 +72,27 @@ def _files_inside(folder: Path) -> list[Path]:
     return sorted(p for p in entries if p.is_file())
 
 
+def check_no_table_parts_added(table: IngestedTable) -> None:
+    """`check_no_parts_added` for a table read from a folder of parts (else nothing to do)."""
+    if table.parts_folder is not None:
+        check_no_parts_added(
+            table.parts_folder, table.files, table.part_suffixes, table.parts_listed
+        )
+
+
 def check_no_parts_added(
-    folder: Path, records: list[dict[str, object]], suffixes: tuple[str, ...] = ()
+    folder: Path,
+    records: list[dict[str, object]],
+    suffixes: tuple[str, ...] = (),
+    listed: tuple[str, ...] = (),
 ) -> None:
     """Raise when the table's `folder` of parts holds a part that was not read (its `records`):
     a part written after the folder was listed (an export job still writing its parts, one
     after another), whose rows the night would not hold. Checked before the night's outputs
     are written, beside the size check of the parts read (`check_read_files_unchanged`).
-    `suffixes`: of the parts the folder's reader reads, in lower case (default: canonical)."""
-    read = {str(record["path"]) for record in records}
+    `suffixes`: of the parts the folder's reader reads, in lower case (default: canonical);
+    `listed`: files the reader listed there and chose not to read (no part added since)."""
+    read = {str(record["path"]) for record in records} | set(listed)
     parts = suffixes or SUFFIXES
     added = [
         p for p in _files_inside(folder) if p.name.lower().endswith(parts) and str(p) not in read
