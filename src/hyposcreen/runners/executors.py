@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from hyposcreen.context import RunContext
+from hyposcreen.errors import ConfigError, EnvironmentProblem
 from hyposcreen.failures import without_its_text
 from hyposcreen.scratch import HeldScratch
 
@@ -44,7 +45,7 @@ def executor_for(executor: str, dask_address: str | None) -> Iterator[MapPartiti
     cluster, scratch = None, None
     dask_settings = ExitStack()  # the scheduler's folder too (it makes one of its own)
     if dask_address:
-        client = Client(dask_address)
+        client = scheduler_client(dask_address)
     else:
         # the workers' own folder (what they spill of a partition: patient rows) is a held
         # scratch folder of this run, removed at its end, not $TMPDIR/dask-scratch-space
@@ -85,6 +86,27 @@ def executor_for(executor: str, dask_address: str | None) -> Iterator[MapPartiti
         dask_settings.close()
         if scratch is not None:
             scratch.cleanup()
+
+
+def scheduler_client(address: str) -> Any:
+    """A client of the Dask scheduler at `address`: a settings error (exit 2) for an address
+    that does not read as one, an environment problem (exit 75) for one that does not answer
+    (distributed waits 30 s for it), never a bug's exit 70."""
+    from distributed import Client
+
+    try:
+        return Client(address)
+    except ValueError as exc:  # no port, an unknown scheme
+        raise ConfigError(
+            f"--dask-address {address} is not a Dask scheduler's address ({exc}); write it as "
+            "tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786."
+        ) from exc
+    except OSError as exc:  # refused, no such host, timed out
+        raise EnvironmentProblem(
+            f"The Dask scheduler at {address} did not answer ({exc}). Start it (`dask "
+            "scheduler`, and its workers) or correct --dask-address, then run again; nothing "
+            "was published."
+        ) from exc
 
 
 def _outcome(fn: Callable[..., Any], ctx: RunContext, folder: Path, part: int) -> tuple[bool, Any]:
