@@ -41,3 +41,38 @@ def test_files_left_alone_are_published(tmp_path: Path) -> None:
     folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
     summary = screen_after_read(folder)
     assert summary.manifest["listed"] == 35  # the sample's list
+
+
+def _same_size_correction(path: Path) -> None:
+    """The sender's corrected export put in place (written aside, renamed over the file): one
+    sodium 128 corrected to 126, the file the same size to the byte."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(",128,mmol/L,") >= 1
+    corrected = text.replace(",128,mmol/L,", ",126,mmol/L,", 1)
+    aside = path.with_name(path.name + ".new")
+    aside.write_text(corrected, encoding="utf-8")
+    aside.replace(path)
+
+
+def test_a_file_replaced_by_one_of_the_same_size_after_its_read_stops_the_night(
+    tmp_path: Path,
+) -> None:
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+    with pytest.raises(InputError, match=r"labs\.csv changed after it was read"):
+        screen_after_read(folder, lambda: _same_size_correction(folder / "labs.csv"))
+
+
+def test_a_file_touched_or_copied_again_unchanged_is_published(tmp_path: Path) -> None:
+    """A sync tool that writes the same bytes again (a new modification time, even a new file
+    put in place) changes nothing the night read."""
+    folder = shutil.copytree(SAMPLE, tmp_path / "delivery")
+
+    def same_bytes_again() -> None:
+        labs = folder / "labs.csv"
+        aside = labs.with_name("labs.csv.new")
+        aside.write_bytes(labs.read_bytes())
+        aside.replace(labs)
+        (folder / "diagnoses.csv").touch()
+
+    summary = screen_after_read(folder, same_bytes_again)
+    assert summary.manifest["listed"] == 35

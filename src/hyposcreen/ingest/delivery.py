@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from hyposcreen.errors import InputError
-from hyposcreen.ingest.files import SUFFIXES
+from hyposcreen.ingest.files import SUFFIXES, same_as_read
 from hyposcreen.ingest.footer_lines import REASON as FOOTER_LINE
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
 from hyposcreen.ingest.suffixes import gzipped
@@ -148,9 +148,9 @@ def check_unchanged(path: Path, before: tuple[int, int, int]) -> None:
 
 
 def check_read_files_unchanged(records: Iterable[Mapping[str, object]]) -> None:
-    """Raise when a file read for the night (its manifest record: path, bytes when read) now
-    has another size or is gone: a delivery still being written, whose read ended between two
-    rows. Checked before outputs are written; an entry of JSON `documents` names no file."""
+    """Raise when a file read for the night (its manifest record) now has another size, other
+    bytes (`same_as_read`) or is gone: a delivery still being written (its read ended between
+    two rows) or rewritten. Before outputs are written; JSON `documents` name no file."""
     for record in records:
         if "documents" in record:
             continue
@@ -159,7 +159,7 @@ def check_read_files_unchanged(records: Iterable[Mapping[str, object]]) -> None:
             size: int | None = path.stat().st_size
         except FileNotFoundError:
             size = None
-        if size == record["bytes"]:
+        if size == record["bytes"] and same_as_read(path, record):
             continue
         what = "was removed" if size is None else "changed"
         raise InputError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -217,6 +218,21 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+# each input file's inode and modification time when its record was made (`file_record`), by
+# path: one found otherwise before the night is published is hashed again (`same_as_read`)
+_RECORDED: dict[str, tuple[int, int]] = {}
+
+
+def same_as_read(path: Path, record: Mapping[str, object]) -> bool:
+    """Whether the file at `path` still holds the bytes its `record` was made from: its inode
+    and modification time as then, else (touched, or replaced by a file of the same size) the
+    same sha256."""
+    stat = path.stat()
+    if _RECORDED.get(str(path)) in (None, (stat.st_ino, stat.st_mtime_ns)):
+        return True
+    return sha256_of(path) == record["sha256"]
+
+
 def file_record(
     path: Path, rows: int, sha256: str | None = None, size: int | None = None
 ) -> dict[str, object]:
@@ -225,11 +241,13 @@ def file_record(
     (an empty part). Taken after the read, a file that grew while read would record its grown
     size, and the check before publishing (`check_read_files_unchanged`) would find it
     unchanged though its late rows were never read."""
+    stat = path.stat()
+    _RECORDED[str(path)] = (stat.st_ino, stat.st_mtime_ns)
     return {
         "path": str(path),
         "sha256": sha256 or sha256_of(path),
         "rows": rows,
-        "bytes": path.stat().st_size if size is None else size,
+        "bytes": stat.st_size if size is None else size,
     }
 
 
