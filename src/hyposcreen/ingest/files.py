@@ -228,9 +228,13 @@ def same_as_read(path: Path, record: Mapping[str, object]) -> bool:
     and modification time as then, else (touched, or replaced by a file of the same size) the
     same sha256."""
     stat = path.stat()
-    if _RECORDED.get(str(path)) in (None, (stat.st_ino, stat.st_mtime_ns)):
+    now = (stat.st_ino, stat.st_mtime_ns)
+    if _RECORDED.get(str(path)) in (None, now):
         return True
-    return sha256_of(path) == record["sha256"]
+    if sha256_of(path) != record["sha256"]:
+        return False
+    _RECORDED[str(path)] = now  # the same bytes: a later night of the loop need not hash them
+    return True
 
 
 def file_record(
