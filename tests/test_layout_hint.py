@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tests.cli_process import run_night
 
-from hyposcreen.ingest.files import layout_hint
+from hyposcreen.ingest.layout_hint import layout_hint
 
 DATA = Path(__file__).parent / "data"
 OBSERVATION = b'{"resourceType": "Observation", "id": "o1"}\n'

@@ -40,13 +40,13 @@ from hyposcreen.ingest.files import (
     SUFFIXES,
     file_record,
     find_table_files,
-    layout_hint,
     refuse_lost_partition_columns,
     sha256_of,
     table_folder,
     unread_candidates,
 )
 from hyposcreen.ingest.frames import canonical_columns, empty_frame, malformed_frame
+from hyposcreen.ingest.layout_hint import layout_hint
 from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch
 from hyposcreen.ingest.suffixes import parquet
