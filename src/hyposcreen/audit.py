@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -210,6 +211,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     # each read judged as a run judges its delivery, and its share contracts month by month
     checks = ReadChecks([(w.start.strftime("%Y-%m"), w) for w in months], min_cell=min_cell)
     for at, window in enumerate(months):
+        began = time.monotonic()
         period_ctx = replace(ctx, settings=replace(base, window=window), timings={})
         cut = shared.attach(period_ctx)  # a month cut from the read the months share
         tables = recipe.read(period_ctx).tables
@@ -227,6 +229,8 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         )
         if key is not None:
             exported.append(patient_rows(label, result, cleaned.diagnoses, window.end, key, codes))
+        # progress on stderr, month by month: its name and seconds, never a count
+        _tell(f"[{at + 1}/{len(months)}] {label} screened ({time.monotonic() - began:.1f} s)")
     rows, hidden_counts = audit_table(periods, vocabulary, min_cell, protection_range)
     frame = audit_frame(rows)
     sodium_rows = frame.loc[frame["measure"] == "sodium_results_in_window"]
