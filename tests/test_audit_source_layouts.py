@@ -11,6 +11,10 @@ import pytest
 from sample_data import to_mimic
 from tests.helpers import run_cli
 
+from hyposcreen.audit import AuditSettings, run_audit
+from hyposcreen.report.pseudonyms import KEY_ENV
+from hyposcreen.rules.loader import load_rules
+
 LAB_HEAD = (
     "patient_id,encounter_id,specimen_id,specimen_time,result_time,loinc,lab_name,value_raw,"
     "unit,status,specimen_type"
@@ -61,3 +65,48 @@ def test_each_month_is_told_as_it_is_screened_with_no_count(
     assert told == [("1", "2180-01"), ("2", "2180-02"), ("3", "2180-03")]
     assert not re.search(r"9001|9002|124|117", done.stderr)
     assert pd.read_csv(tmp_path / "out" / "audit_tables.csv")["period"].nunique() == 4
+
+
+def test_the_tables_csv_names_each_row_s_window_zone_profile_and_rules(
+    mimic_extract: Path, tmp_path: Path
+) -> None:
+    """audit_tables.csv read alone (a spreadsheet, a QI database) says what each number
+    covers: the period starts on 15 January 2180 (site zone America/New_York), so its first
+    month is 15 Jan to 1 Feb, the second 1 Feb to 1 Mar, the whole period 15 Jan to 1 Mar;
+    and, as every output, the profile and rules version (spec section 5)."""
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text("site: qi\ntimezone: America/New_York\n", "utf-8")
+    done = run_cli(
+        "audit", "--input", str(mimic_extract), "--source", "mimic", "--mapping", str(mapping),
+        "--start", "2180-01-15", "--end", "2180-03-01", "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert done.returncode in (0, 4), done.stderr
+    tables = pd.read_csv(tmp_path / "out" / "audit_tables.csv", dtype=str, keep_default_na=False)
+    assert list(tables.columns[-5:]) == [
+        "period_start", "period_end", "time_zone", "profile", "rules_version",
+    ]  # fmt: skip
+    bounds = tables.groupby("period")[["period_start", "period_end"]].agg(set)
+    assert bounds.loc["2180-01"].tolist() == [{"2180-01-15T00:00:00"}, {"2180-02-01T00:00:00"}]
+    assert bounds.loc["2180-02"].tolist() == [{"2180-02-01T00:00:00"}, {"2180-03-01T00:00:00"}]
+    assert bounds.loc["total"].tolist() == [{"2180-01-15T00:00:00"}, {"2180-03-01T00:00:00"}]
+    assert set(tables["time_zone"]) == {"America/New_York"}
+    assert set(tables["profile"]) == {"seed"}
+    assert set(tables["rules_version"]) == {load_rules().version}
+
+
+def test_the_patient_export_names_its_profile_and_rules(
+    mimic_extract: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """audit_patients.csv, an output too, carries the profile and rules version on each of its
+    rows: P9001 is a case of January (124), P9002 of February (117): two rows."""
+    monkeypatch.setenv(KEY_ENV, "9f2c4e7a1b3d5f6081a2c3e4f5061728394a5b6c7d8e9f00112233445566778a")
+    run_audit(
+        AuditSettings(
+            input_dir=mimic_extract, out_dir=tmp_path / "out", source="mimic",
+            start=pd.Timestamp("2180-01-01"), end=pd.Timestamp("2180-03-01"),
+        )
+    )  # fmt: skip
+    export = pd.read_csv(tmp_path / "out" / "audit_patients.csv", dtype=str)
+    assert export["period"].tolist() == ["2180-01", "2180-02"]
+    assert set(export["profile"]) == {"seed"}
+    assert set(export["rules_version"]) == {load_rules().version}

@@ -40,7 +40,7 @@ from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.recipe_publish import run_warnings
 from hyposcreen.report.audit_counts import PeriodCounts, hyponatremia_coded, period_counts
 from hyposcreen.report.audit_coverage import window_days_text
-from hyposcreen.report.audit_measures import TOTAL, audit_frame, audit_table
+from hyposcreen.report.audit_measures import TOTAL, audit_frame, audit_table, shared_tables
 from hyposcreen.report.audit_page import render_audit_page
 from hyposcreen.report.display import band_text
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonymize
@@ -261,11 +261,17 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         "warnings": [w["message"] for w in warnings],
         "window_days": {w.start.strftime("%Y-%m"): window_days_text(w) for w in months},
     }
-    write_csv(out / "audit_tables.csv", frame, mode=AGGREGATE_MODE, numeric=("value",))
+    bounds = {w.start.strftime("%Y-%m"): (w.start, w.end) for w in months}
+    bounds[TOTAL] = (settings.start, settings.end)
+    named = [ctx.mapping.timezone, ctx.profile.name, ctx.rules.version]
+    shared_frame = shared_tables(frame, bounds, named)
+    write_csv(out / "audit_tables.csv", shared_frame, mode=AGGREGATE_MODE, numeric=("value",))
     html = render_audit_page(frame, about, min_cell)
     write_atomic(out / "audit.html", lambda tmp: tmp.write_text(html, "utf-8"), AGGREGATE_MODE)
     if export_path is not None:
-        write_csv(export_path, pd.concat(exported, ignore_index=True), mode=PRIVATE_MODE)
+        export = pd.concat(exported, ignore_index=True)
+        export = export.assign(profile=ctx.profile.name, rules_version=ctx.rules.version)
+        write_csv(export_path, export, mode=PRIVATE_MODE)
     manifest = {
         "hyposcreen_version": __version__,
         "audit": {"start": about["start"], "end": about["end"], "periods": "calendar months"},
