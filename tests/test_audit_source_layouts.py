@@ -110,3 +110,22 @@ def test_the_patient_export_names_its_profile_and_rules(
     assert export["period"].tolist() == ["2180-01", "2180-02"]
     assert set(export["profile"]) == {"seed"}
     assert set(export["rules_version"]) == {load_rules().version}
+
+
+def test_the_page_says_which_run_writes_each_file_a_month_s_warning_points_to(
+    mimic_extract: Path, tmp_path: Path
+) -> None:
+    """March 2180 has no sodium row: its warning, a run's, points to coverage.csv, which the
+    audit does not write; the note under the warnings says a run over the month writes it,
+    as it says of quarantine.csv."""
+    summary = run_audit(
+        AuditSettings(
+            input_dir=mimic_extract, out_dir=tmp_path / "out", source="mimic",
+            start=pd.Timestamp("2180-03-01"), end=pd.Timestamp("2180-04-01"),
+        )
+    )  # fmt: skip
+    (warning,) = [w for w in summary.manifest["warnings"] if w["code"] == "no_usable_sodium"]
+    assert "coverage.csv" in warning["message"]
+    page = (tmp_path / "out" / "audit.html").read_text("utf-8")
+    note = page[page.index("The messages are those a nightly run") :].split("</p>")[0]
+    assert "coverage.csv" in note and "quarantine.csv" in note
