@@ -129,3 +129,20 @@ def test_the_page_says_which_run_writes_each_file_a_month_s_warning_points_to(
     page = (tmp_path / "out" / "audit.html").read_text("utf-8")
     note = page[page.index("The messages are those a nightly run") :].split("</p>")[0]
     assert "coverage.csv" in note and "quarantine.csv" in note
+
+
+def test_an_output_path_that_is_a_file_stops_the_audit_before_any_month_naming_it(
+    mimic_extract: Path, tmp_path: Path
+) -> None:
+    """--out names an existing file: the machine's problem (75), told as the output folder's,
+    not as standard output's, and before any month is screened."""
+    taken = tmp_path / "report"
+    taken.write_text("", "utf-8")
+    done = run_cli(
+        "audit", "--input", str(mimic_extract), "--source", "mimic", "--start", "2180-01-01",
+        "--end", "2180-03-01", "--out", str(taken),
+    )  # fmt: skip
+    assert done.returncode == 75, done.stderr
+    assert f"({taken})" in done.stderr and "standard output" not in done.stderr
+    assert "screened (" not in done.stderr  # no month was screened for nothing
+    assert "Traceback" not in done.stderr

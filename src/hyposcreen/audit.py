@@ -207,6 +207,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     exported: list[pd.DataFrame] = []
     files: dict[str, list[dict[str, Any]]] = {}
     months = month_windows(settings.start, settings.end)
+    settings.out_dir.mkdir(parents=True, exist_ok=True)  # its problem told before any month
     shared = SharedInput(months if share_read else [], tell=_tell, spill=False)
     # each read judged as a run judges its delivery, and its share contracts month by month
     checks = ReadChecks([(w.start.strftime("%Y-%m"), w) for w in months], min_cell=min_cell)
@@ -242,7 +243,6 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     warnings = [{**w, "message": without_file_names(w["message"], labels)} for w in warnings]
     inputs = shown_inputs(files, min_cell, set().union(*hidden_counts.values()))
     out = settings.out_dir
-    out.mkdir(parents=True, exist_ok=True)
     export_path = out / "audit_patients.csv" if key is not None else None
     export_note = (
         "A patient-level export with keyed pseudonyms (HMAC-SHA256) is in audit_patients.csv."
