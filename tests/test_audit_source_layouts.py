@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sample_data import to_mimic
+from sample_data import to_mimic, to_omop
 from tests.helpers import run_cli
 
 from hyposcreen.audit import AuditSettings, run_audit
@@ -146,3 +146,64 @@ def test_an_output_path_that_is_a_file_stops_the_audit_before_any_month_naming_i
     assert f"({taken})" in done.stderr and "standard output" not in done.stderr
     assert "screened (" not in done.stderr  # no month was screened for nothing
     assert "Traceback" not in done.stderr
+
+
+def test_an_omop_audit_counts_month_edges_and_a_clock_change_as_the_spec_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hand-built OMOP patients, site zone America/New_York (clocks forward on 8 March 2026):
+    - 9001: 124 at 23:59 on 31 January: a January case only, moderate (120-125), loop
+      diuretic: tier 2.
+    - 9003: 118 on Saturday 7 March 23:30, 127 on Sunday 23:45: 24 h 15 min on the wall
+      clock but 23 h 15 min elapsed, a rise of 9 > 8 within 24 h: severe and over-corrected,
+      tier 1 (spec section 11: intervals are elapsed time).
+    - 9004: 128, 126 and 131 on the 10th of January, March and May, sertraline: a mild case
+      with one risk factor (tier 3) in each of the three months; none in April (no data).
+    Export rows, in month order: Jan 9001 (2), Jan 9004 (3), Mar 9003 (1, over-corrected),
+    Mar 9004 (3), May 9004 (3). February and April have no sodium row: 0 of 28 and 0 of 30
+    days (the other months' few days are hidden with their few sodium rows)."""
+    canonical = tmp_path / "canonical"
+    canonical.mkdir()
+    labs = [
+        ("9001", "2026-01-31T23:59:00", "124"), ("9003", "2026-03-07T23:30:00", "118"),
+        ("9003", "2026-03-08T23:45:00", "127"), ("9004", "2026-01-10T08:00:00", "128"),
+        ("9004", "2026-03-10T08:00:00", "126"), ("9004", "2026-05-10T08:00:00", "131"),
+    ]  # fmt: skip
+    rows = [f"P{p},E{p},S{n},{t},{t},2951-2,Sodium,{v},mmol/L,final,Serum"
+            for n, (p, t, v) in enumerate(labs)]  # fmt: skip
+    (canonical / "labs.csv").write_text("\n".join([LAB_HEAD, *rows]) + "\n", "utf-8")
+    (canonical / "medications.csv").write_text(
+        "patient_id,encounter_id,drug_name,rxnorm,atc,start_time,end_time,status,route\n"
+        "P9001,E9001,Furosemide 20 mg,,,2025-05-01T09:00:00,,active,oral\n"
+        "P9004,E9004,Sertraline 50 mg,,,2025-05-01T09:00:00,,active,oral\n",
+        "utf-8",
+    )
+    (canonical / "diagnoses.csv").write_text(
+        "patient_id,encounter_id,code,code_system,recorded_time,status,description\n"
+        "P9001,E9001,I10,ICD-10-CM,2025-05-01T09:00:00,active,Hypertension (not listed)\n",
+        "utf-8",
+    )
+    to_omop.convert(tmp_path / "omop", canonical)
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text("site: qi\ntimezone: America/New_York\n", "utf-8")
+    monkeypatch.setenv(KEY_ENV, "9f2c4e7a1b3d5f6081a2c3e4f5061728394a5b6c7d8e9f00112233445566778a")
+    run_audit(
+        AuditSettings(
+            input_dir=tmp_path / "omop", out_dir=tmp_path / "out", source="omop",
+            mapping_path=mapping, start=pd.Timestamp("2026-01-01"),
+            end=pd.Timestamp("2026-06-01"), min_cell_size=2,
+        )
+    )  # fmt: skip
+    export = pd.read_csv(tmp_path / "out" / "audit_patients.csv", dtype=str)
+    got = export[["period", "tier", "corrected_sodium", "overcorrection", "risk_factors"]]
+    assert got.fillna("").values.tolist() == [
+        ["2026-01", "2", "124.0", "False", "loop_diuretic"],
+        ["2026-01", "3", "128.0", "False", "ssri"],
+        ["2026-03", "1", "118.0", "True", ""],
+        ["2026-03", "3", "126.0", "False", "ssri"],
+        ["2026-05", "3", "131.0", "False", "ssri"],
+    ]
+    tables = pd.read_csv(tmp_path / "out" / "audit_tables.csv", dtype=str, keep_default_na=False)
+    days = tables.loc[tables["measure"] == "days_with_sodium_rows"].set_index("period")
+    assert days.loc["2026-02", ["numerator", "denominator"]].tolist() == ["0", "28"]
+    assert days.loc["2026-04", ["numerator", "denominator"]].tolist() == ["0", "30"]
