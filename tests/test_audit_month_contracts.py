@@ -258,6 +258,7 @@ def test_a_month_s_counts_are_what_great_expectations_finds_in_the_month_read_al
     (judged,) = [f for f in alone.manifest["contracts"]["failed"] if f["reason"].endswith("_rate")]
     assert alone.manifest["contracts"]["by_month"]["months"] == 0  # each read one month: GX's
     assert (judged["column"], judged["unexpected_count"]) == ("sodium_non_numeric", 12)
+    assert judged["period"] == "2026-03"  # March's own read: the manifest says which
     assert (counted["column"], counted["unexpected_count"]) == (judged["column"], 12)
     (gx_warning,) = alone.manifest["warnings"]
     (count_warning,) = shared.manifest["warnings"]

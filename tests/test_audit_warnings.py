@@ -141,6 +141,7 @@ def test_the_contracts_outcome_is_in_the_manifest_and_a_demoted_breach_warns(
     contracts = manifest["contracts"]
     assert contracts["passed"] is True and contracts["reads"] == 1
     assert {
+        "period": "total",  # the months of one shared read
         "table": "labs",
         "expectation": "expect_column_values_to_be_in_set",
         "column": "sodium_non_numeric",

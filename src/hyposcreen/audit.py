@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.recipe_publish import run_warnings
 from hyposcreen.report.audit_counts import PeriodCounts, hyponatremia_coded, period_counts
 from hyposcreen.report.audit_coverage import window_days_text
-from hyposcreen.report.audit_measures import TOTAL, audit_frame, audit_table
+from hyposcreen.report.audit_measures import TOTAL, audit_frame, audit_table, shared_tables
 from hyposcreen.report.audit_page import render_audit_page
 from hyposcreen.report.display import band_text
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonymize
@@ -206,10 +207,12 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     exported: list[pd.DataFrame] = []
     files: dict[str, list[dict[str, Any]]] = {}
     months = month_windows(settings.start, settings.end)
+    settings.out_dir.mkdir(parents=True, exist_ok=True)  # its problem told before any month
     shared = SharedInput(months if share_read else [], tell=_tell, spill=False)
     # each read judged as a run judges its delivery, and its share contracts month by month
     checks = ReadChecks([(w.start.strftime("%Y-%m"), w) for w in months], min_cell=min_cell)
     for at, window in enumerate(months):
+        began = time.monotonic()
         period_ctx = replace(ctx, settings=replace(base, window=window), timings={})
         cut = shared.attach(period_ctx)  # a month cut from the read the months share
         tables = recipe.read(period_ctx).tables
@@ -227,6 +230,8 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         )
         if key is not None:
             exported.append(patient_rows(label, result, cleaned.diagnoses, window.end, key, codes))
+        # progress on stderr, month by month: its name and seconds, never a count
+        _tell(f"[{at + 1}/{len(months)}] {label} screened ({time.monotonic() - began:.1f} s)")
     rows, hidden_counts = audit_table(periods, vocabulary, min_cell, protection_range)
     frame = audit_frame(rows)
     sodium_rows = frame.loc[frame["measure"] == "sodium_results_in_window"]
@@ -238,7 +243,6 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     warnings = [{**w, "message": without_file_names(w["message"], labels)} for w in warnings]
     inputs = shown_inputs(files, min_cell, set().union(*hidden_counts.values()))
     out = settings.out_dir
-    out.mkdir(parents=True, exist_ok=True)
     export_path = out / "audit_patients.csv" if key is not None else None
     export_note = (
         "A patient-level export with keyed pseudonyms (HMAC-SHA256) is in audit_patients.csv."
@@ -257,11 +261,17 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         "warnings": [w["message"] for w in warnings],
         "window_days": {w.start.strftime("%Y-%m"): window_days_text(w) for w in months},
     }
-    write_csv(out / "audit_tables.csv", frame, mode=AGGREGATE_MODE, numeric=("value",))
+    bounds = {w.start.strftime("%Y-%m"): (w.start, w.end) for w in months}
+    bounds[TOTAL] = (settings.start, settings.end)
+    named = [ctx.mapping.timezone, ctx.profile.name, ctx.rules.version]
+    shared_frame = shared_tables(frame, bounds, named)
+    write_csv(out / "audit_tables.csv", shared_frame, mode=AGGREGATE_MODE, numeric=("value",))
     html = render_audit_page(frame, about, min_cell)
     write_atomic(out / "audit.html", lambda tmp: tmp.write_text(html, "utf-8"), AGGREGATE_MODE)
     if export_path is not None:
-        write_csv(export_path, pd.concat(exported, ignore_index=True), mode=PRIVATE_MODE)
+        export = pd.concat(exported, ignore_index=True)
+        export = export.assign(profile=ctx.profile.name, rules_version=ctx.rules.version)
+        write_csv(export_path, export, mode=PRIVATE_MODE)
     manifest = {
         "hyposcreen_version": __version__,
         "audit": {"start": about["start"], "end": about["end"], "periods": "calendar months"},

@@ -79,11 +79,13 @@ def take_contracts(sent: SentContracts) -> dict[str, Any]:
 
 def outcome(summaries: list[dict[str, Any]], min_cell: int = 0) -> dict[str, Any]:
     """What audit_manifest.json says of the contracts: whether every read passed, the failed
-    expectations by table and kind, and the Great Expectations version (counts only; one
+    expectations by read (`period`: the month a read holds alone, `total` for the months
+    sharing one), table and kind, and the Great Expectations version (counts only; one
     from 1 to `min_cell`-1 written `<k`, as the tables write it: a read's rows breaking a
     contract are results its months' funnel loses, and a one-month read is that month's)."""
     failed = [
         {
+            "period": summary.get("period", ""),  # the read's months: its label, or `total`
             "table": o["table"],
             "expectation": o["expectation"],
             "column": o["column"],

@@ -104,7 +104,7 @@ class ReadChecks:
 
     def _take(self) -> None:
         for contracts, label in self.sent:
-            self.validated.append(take_contracts(contracts))
+            self.validated.append({**take_contracts(contracts), "period": label})
             for found in self.validated[-1]["outcomes"]:  # one warning per demoted outcome
                 for w in demoted_contract_warnings({"outcomes": [found]}, AUDIT_SETS_ASIDE):
                     # its share of a few rows gives their count back: 5.4% of the read

@@ -85,11 +85,13 @@ def flushed(command: Callable[[argparse.Namespace], int], args: argparse.Namespa
     could not write (stdout unbuffered, `PYTHONUNBUFFERED=1`), not told as the state's disk."""
     try:
         status = command(args)
+    except StdoutRefused as refused:
+        return stdout_unwritable(refused.error)
+    # the command's own files' errors (an --out that is a file) are theirs, told by the caller
+    try:
         sys.stdout.flush()
     except BrokenPipeError:
         raise
-    except StdoutRefused as refused:
-        return stdout_unwritable(refused.error)
     except OSError as error:
         return stdout_unwritable(error)
     return status

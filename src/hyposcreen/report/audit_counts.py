@@ -70,13 +70,16 @@ def hyponatremia_coded(diagnoses: pd.DataFrame, codes: dict[str, list[str]]) -> 
 
 
 def _hours_to_next_sodium(results: pd.DataFrame) -> list[float]:
-    """For each severe result in the window: hours until the patient's next sodium result."""
-    ordered = results.sort_values(["patient_id", "specimen_time"], kind="stable")
-    following = ordered.groupby("patient_id")["specimen_time"].shift(-1)
-    # a later result at the very same time is not a follow-up: look for the next later time
-    following = following.where(following > ordered["specimen_time"])
-    severe = ordered["in_window"] & (ordered["level"] == "severe") & following.notna()
-    gaps = (following[severe] - ordered.loc[severe, "specimen_time"]).dt.total_seconds() / 3600
+    """For each severe result in the window: hours until the patient's next sodium result, the
+    first one drawn later (a second specimen of the same minute is no follow-up), so the rows'
+    order in the extract changes nothing."""
+    key = ["patient_id", "specimen_time"]
+    times = results[key].drop_duplicates().sort_values(key, kind="stable")
+    times["following"] = times.groupby("patient_id")["specimen_time"].shift(-1)
+    severe = results.loc[results["in_window"] & (results["level"] == "severe")]
+    severe = severe[key].merge(times, on=key)
+    severe = severe.loc[severe["following"].notna()].sort_values(key, kind="stable")
+    gaps = (severe["following"] - severe["specimen_time"]).dt.total_seconds() / 3600
     return [round(float(g), 2) for g in gaps]
 
 

@@ -3,7 +3,8 @@ small-cell suppression.
 
 Every measure is a count (or a rate of two counts, or a median of n values, or the days of a
 period with data), so one long table holds them all: table, period, measure, numerator,
-denominator, value, unit, suppressed.
+denominator, value, unit, suppressed (audit_tables.csv adds what each row covers and was
+judged by: shared_tables).
 Counts from 1 to min_cell_size-1 are suppressed (0 is shown); a rate is shown when its
 numerator and denominator are; a median needs n >= min_cell_size. Complementary suppression
 (report.suppression) hides more cells until no hidden count can be recovered from the shown
@@ -255,3 +256,22 @@ def audit_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         index=frame.index,
     )
     return frame
+
+
+def shared_tables(
+    frame: pd.DataFrame, bounds: dict[str, tuple[pd.Timestamp, pd.Timestamp]], about: list[str]
+) -> pd.DataFrame:
+    """The long table as audit_tables.csv writes it, read without the page: each row's period
+    start and end (site-local, the end excluded: a month the period cuts is the part in it,
+    `total` the whole period, given in `bounds` by label) and `about` = [time zone, profile,
+    rules version], which every output names (spec section 5)."""
+    starts = frame["period"].map(lambda label: bounds[label][0].isoformat())
+    ends = frame["period"].map(lambda label: bounds[label][1].isoformat())
+    zone, profile, rules_version = about
+    return frame.assign(
+        period_start=starts,
+        period_end=ends,
+        time_zone=zone,
+        profile=profile,
+        rules_version=rules_version,
+    )
