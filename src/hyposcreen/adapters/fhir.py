@@ -52,7 +52,7 @@ from hyposcreen.adapters.fhir_deleted_patients import (
     set_aside_deleted_patients,
     unordered_deletion_rows,
 )
-from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, classify, export_parts
+from hyposcreen.adapters.fhir_files import DOCUMENTS, MIXED, classify
 from hyposcreen.adapters.fhir_index import (
     Versions,
     encounter_start,
@@ -61,7 +61,7 @@ from hyposcreen.adapters.fhir_index import (
     medication_index_entry,
 )
 from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper, contained_results
-from hyposcreen.adapters.fhir_layout import LAB_SOURCES, check_layout, input_files
+from hyposcreen.adapters.fhir_layout import LAB_SOURCES, check_layout, export_parts, input_files
 from hyposcreen.adapters.fhir_medications import (
     DRUG_ROWS,
     RESOURCE_TYPE,

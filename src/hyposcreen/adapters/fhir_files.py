@@ -104,17 +104,6 @@ _BLOCK = 16 << 20
 _PEEK_LINES = 5
 
 
-def export_parts(
-    input_dir: Path, by_type: dict[str, list[Path]], unknown: list[Path]
-) -> dict[str, Any]:
-    """The export folder as a table's folder of parts (`classify`'s files: by type, and those
-    holding no resources), listed again before the night is published: an export file written
-    since stops the night (ingest.files.check_no_parts_added), as a part of a canonical
-    table's folder does."""
-    listed = sorted({str(p) for paths in [*by_type.values(), unknown] for p in paths})
-    return {"parts_folder": input_dir, "part_suffixes": SUFFIXES, "parts_listed": tuple(listed)}
-
-
 def is_export_file(path: Path) -> bool:
     return path.is_file() and path.name.lower().endswith(SUFFIXES)
 

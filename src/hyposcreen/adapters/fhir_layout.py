@@ -1,6 +1,7 @@
 """Whether a folder is a FHIR export the reader can screen (`check_layout`: NDJSON / JSON files
 of FHIR resources, lab results among them, none packed in a way the reader does not open), and
-which of its files a canonical table reads (`input_files`). The files are classified by
+which of its files a canonical table reads (`input_files`), and the folder as a table's folder
+of parts (`export_parts`). The files are classified by
 fhir_files; the tables are read by `hyposcreen.adapters.fhir`.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from hyposcreen.adapters.fhir_documents import is_document_name, shown_name
 from hyposcreen.adapters.fhir_files import (
@@ -88,3 +90,14 @@ def input_files(input_dir: Path, name: str) -> list[Path]:
     by_type, _ = classify(input_dir)
     wanted = TABLE_TYPES.get(name, ()) + SUPPORT_TYPES.get(name, ()) + (MIXED, DOCUMENTS)
     return sorted({p for t in wanted for p in by_type.get(t, [])})
+
+
+def export_parts(
+    input_dir: Path, by_type: dict[str, list[Path]], unknown: list[Path]
+) -> dict[str, Any]:
+    """The export folder as a table's folder of parts (`classify`'s files: by type, and those
+    holding no resources), listed again before the night is published: an export file written
+    since stops the night (ingest.files.check_no_parts_added), as a part of a canonical
+    table's folder does."""
+    listed = sorted({str(p) for paths in [*by_type.values(), unknown] for p in paths})
+    return {"parts_folder": input_dir, "part_suffixes": SUFFIXES, "parts_listed": tuple(listed)}
