@@ -4,7 +4,7 @@ labs        <- Observation (values of `component[]` too; the Observations a Diag
                contains), Specimen types resolved; an OperationOutcome reporting an error (a
                Bulk Data error file, a search page's outcome) is quarantined `export_error`
                (the night warns: quarantine_warnings)
-medications <- MedicationRequest, MedicationStatement, MedicationAdministration (+ Medication)
+medications <- MedicationRequest, -Statement, -Administration, -Dispense (+ Medication)
 diagnoses   <- Condition (+ Encounter: the start of the stay dates a Condition without a date)
 patients    <- Patient
 
