@@ -78,7 +78,7 @@ from hyposcreen.adapters.fhir_scan import (
     scan_document,
     scan_prefiltered,
 )
-from hyposcreen.adapters.fhir_specimens import specimen_type
+from hyposcreen.adapters.fhir_specimens import specimen_entry
 from hyposcreen.adapters.fhir_subjects import SubjectResolver
 from hyposcreen.adapters.fhir_table import Row, TableBuilder
 from hyposcreen.adapters.fhir_versions import DELETE_ENTRY
@@ -115,7 +115,7 @@ def _reader(
     subjects = SubjectResolver(by_type.get("Patient", []) + mixed, unresolved)
     if name == "labs":
         specimens, keep_specimen = _reference_index(
-            "Specimen", specimen_type, by_type, mixed, indexed
+            "Specimen", specimen_entry, by_type, mixed, indexed
         )
         observations = ObservationMapper(rules, specimens)
 

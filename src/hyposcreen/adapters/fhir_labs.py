@@ -17,6 +17,7 @@ from typing import Any
 
 from hyposcreen.adapters.fhir_lab_items import LabItems
 from hyposcreen.adapters.fhir_needle import value_alternatives
+from hyposcreen.adapters.fhir_specimens import SpecimenEntry, identifier_targets
 from hyposcreen.adapters.fhir_types import (
     codings,
     concept_label,
@@ -58,10 +59,12 @@ Identity = tuple[str | None, str | None, bool, tuple[str, ...]]
 class ObservationMapper:
     """Maps one parsed Observation to canonical lab rows (one per relevant value)."""
 
-    def __init__(self, rules: RuleSet, specimens: dict[str, str]) -> None:
+    def __init__(self, rules: RuleSet, specimens: dict[str, SpecimenEntry]) -> None:
         self.loinc = rules.loinc_to_analyte
         self.dictionary = rules.lab_dictionary
-        self.specimens = specimens  # Specimen id -> type label
+        self.specimens = specimens  # Specimen id -> its type label and identifiers
+        self._identifiers: dict[str, str | None] | None = None  # identifier -> Specimen id
+        self._identified_from = 0  # the Specimens indexed when `_identifiers` was made
         self._fluid_cache: dict[tuple[str, ...], str | None] = {}
         self._unit_cache: dict[tuple[str | None, str | None], str | None] = {}
         self.units = {unit for _, unit in rules.unit_factors}
@@ -175,10 +178,11 @@ class ObservationMapper:
     # ------------------------------------------------------------------ specimen
 
     def _specimen(self, resource: dict[str, Any]) -> tuple[str | None, str | None]:
-        """(specimen_id, specimen_type): a referenced Specimen's type (exported or contained),
-        else the reference's display. A contained Specimen's id is local to its Observation
-        (generators write `#specimen` into each one), so it names no specimen: none pairs
-        the results of two Observations as one specimen (spec §4)."""
+        """(specimen_id, specimen_type): a referenced Specimen's type (exported, also named by
+        an identifier it holds; or contained), else the reference's display. A contained
+        Specimen's id is local to its Observation (generators write `#specimen` into each one),
+        so it names no specimen: none pairs the results of two Observations as one specimen
+        (spec §4)."""
         reference = resource.get("specimen")
         if not isinstance(reference, dict):
             return None, None
@@ -190,8 +194,20 @@ class ObservationMapper:
         elif contained_id(reference) is not None:
             specimen_id = None
         elif specimen_id is not None:
-            label = self.specimens.get(specimen_id)
+            literal = text(reference.get("reference"))
+            if literal is None or "?" in literal:  # named by an identifier: its Specimen's id
+                specimen_id = self._identified(specimen_id) or specimen_id
+            entry = self.specimens.get(specimen_id)
+            label = entry.label if entry is not None else None
         return specimen_id, label or text(reference.get("display"))
+
+    def _identified(self, value: str) -> str | None:
+        """The id of the one exported Specimen holding identifier `value` (fhir_specimens); the
+        look-up is made again when Specimens were indexed since."""
+        if self._identifiers is None or self._identified_from != len(self.specimens):
+            self._identifiers = identifier_targets(self.specimens)
+            self._identified_from = len(self.specimens)
+        return self._identifiers.get(value)
 
     def _fluid_from_code(self, labels: tuple[str, ...]) -> str | None:
         """A code label that names a non-blood fluid (`Sodium, urine`) stands in for a
