@@ -1,9 +1,9 @@
 """`--source fhir`: a FHIR R4 Bulk Data export (NDJSON) read into the canonical tables.
 
 labs        <- Observation (values of `component[]` too; the Observations a DiagnosticReport
-               contains), Specimen types resolved; an OperationOutcome reporting an error (a
-               Bulk Data error file, a search page's outcome) is quarantined `export_error`
-               (the night warns: quarantine_warnings)
+               or a panel Observation contains: fhir_contained_results), Specimen types
+               resolved; an OperationOutcome reporting an error (a Bulk Data error file, a
+               search page's outcome) is quarantined `export_error` (quarantine_warnings)
 medications <- MedicationRequest, -Statement, -Administration, -Dispense (+ Medication)
 diagnoses   <- Condition (+ Encounter: the start of the stay dates a Condition without a date)
 patients    <- Patient
@@ -46,6 +46,7 @@ from typing import Any
 import pandas as pd
 
 from hyposcreen.adapters.fhir_conditions import DIAGNOSIS_COLUMNS, ConditionMapper
+from hyposcreen.adapters.fhir_contained_results import result_rows
 from hyposcreen.adapters.fhir_deleted_patients import (
     holds_deletion,
     patients_frame,
@@ -60,7 +61,7 @@ from hyposcreen.adapters.fhir_index import (
     keep_latest,
     medication_index_entry,
 )
-from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper, contained_results
+from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper
 from hyposcreen.adapters.fhir_layout import LAB_SOURCES, check_layout, input_files
 from hyposcreen.adapters.fhir_medications import (
     DRUG_ROWS,
@@ -119,14 +120,11 @@ def _reader(
         )
         observations = ObservationMapper(rules, specimens)
 
+        def observation_rows(resource: Resource) -> list[Row]:
+            return subjects.resolve(resource, observations.rows(resource))
+
         def lab_rows(resource: Resource) -> list[Row]:
-            if resource["resourceType"] != "DiagnosticReport":
-                return subjects.resolve(resource, observations.rows(resource))
-            return [
-                row
-                for item in contained_results(resource)
-                for row in subjects.resolve(item, observations.rows(item))
-            ]
+            return result_rows(resource, observation_rows, observations.relevant)
 
         reader = LineReader(builder, wanted, lab_rows, {"Specimen": keep_specimen})
         return reader, observations.needle, None

@@ -268,31 +268,7 @@ class ObservationMapper:
             out.insert(0, row(resource, top, (ref_low, ref_high)))
         return out
 
-
-_REPORT_CONTEXT = ("subject", "patient", "encounter", "context", "issued")
-_EFFECTIVE_KEYS = ("effectiveDateTime", "effectivePeriod", "effectiveInstant")
-_VOIDED = frozenset({"entered-in-error", "cancelled"})
-
-
-def contained_results(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The Observations a DiagnosticReport holds as contained resources (`result: #r1`, as
-    HL7's own laboratory example does), each completed from the report where it is silent:
-    patient, encounter, effective time, issued, specimen and the report's other contained
-    resources (a contained Specimen); a report entered in error or cancelled voids them."""
-    contained = objects(report.get("contained"))
-    found = []
-    for item in contained:
-        if item.get("resourceType") != "Observation":
-            continue
-        result = {k: report[k] for k in _REPORT_CONTEXT if k in report}
-        if not any(k in item for k in _EFFECTIVE_KEYS):
-            result.update({k: report[k] for k in _EFFECTIVE_KEYS if k in report})
-        if (specimen := first_item(report.get("specimen"))) is not None:
-            result["specimen"] = specimen
-        result.update(item)
-        result.setdefault("contained", contained)
-        status = text(report.get("status"))
-        if status in _VOIDED or not text(result.get("status")):
-            result["status"] = status
-        found.append(result)
-    return found
+    def relevant(self, resource: dict[str, Any]) -> bool:
+        """Whether the Observation's own code, or a component's, is a result the screen reads."""
+        parts = [p.get("code") for p in objects(resource.get("component"))]
+        return any(self._identify(code)[2] for code in (resource.get("code"), *parts))
