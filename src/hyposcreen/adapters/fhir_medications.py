@@ -180,8 +180,9 @@ class MedicationMapper:
         self.drug_rows, self.unmapped = +self.drug_rows, +self.unmapped
 
     def _medication_concepts(self, resource: dict[str, Any]) -> tuple[list[object], str | None]:
-        """The concepts naming the drug (code and ingredients) and, for a reference that
-        cannot be resolved, its display (without one, `unresolved` is set)."""
+        """The concepts naming the drug (code and ingredients) and the reference's display (a
+        name beside a Medication's codes; for a reference that cannot be resolved, without a
+        display, `unresolved` is set)."""
         concept = resource.get("medicationCodeableConcept")
         reference = resource.get("medicationReference")
         r5_medication = resource.get("medication")  # R5 CodeableReference
@@ -211,7 +212,9 @@ class MedicationMapper:
             )
             if (found := self._medication(part, resource.get("contained"))) is not None:
                 concepts += [found.get("code"), *found.get("names", ())]
-        return concepts, None
+            elif isinstance(part, dict):  # a Substance, or a part not exported: its display
+                concepts.append({"text": part.get("display")})
+        return concepts, text(reference.get("display"))
 
     def _medication(self, reference: object, contained: object) -> dict[str, Any] | None:
         """The index entry of the Medication a reference names: contained, else exported."""
