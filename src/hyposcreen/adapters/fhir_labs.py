@@ -17,7 +17,7 @@ from typing import Any
 
 from hyposcreen.adapters.fhir_lab_items import LabItems
 from hyposcreen.adapters.fhir_needle import value_alternatives
-from hyposcreen.adapters.fhir_specimens import SpecimenEntry, identifier_targets
+from hyposcreen.adapters.fhir_specimens import SpecimenEntry, collected_time, identifier_targets
 from hyposcreen.adapters.fhir_types import (
     codings,
     concept_label,
@@ -177,29 +177,31 @@ class ObservationMapper:
 
     # ------------------------------------------------------------------ specimen
 
-    def _specimen(self, resource: dict[str, Any]) -> tuple[str | None, str | None]:
-        """(specimen_id, specimen_type): a referenced Specimen's type (exported, also named by
-        an identifier it holds; or contained), else the reference's display. A contained
+    def _specimen(self, resource: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+        """(specimen_id, specimen_type, collected): a referenced Specimen's type (exported, also
+        named by an identifier it holds; or contained), else the reference's display, and when
+        it was taken (fhir_specimens.collected_time). A contained
         Specimen's id is local to its Observation (generators write `#specimen` into each one),
         so it names no specimen: none pairs the results of two Observations as one specimen
         (spec §4)."""
         reference = resource.get("specimen")
         if not isinstance(reference, dict):
-            return None, None
+            return None, None, None
         specimen_id = reference_id(reference)
-        label = None
+        label = collected = None
         contained = contained_target(reference, resource.get("contained"))
         if contained is not None:
             specimen_id, label = None, concept_label(contained.get("type"))
+            collected = collected_time(contained)
         elif contained_id(reference) is not None:
             specimen_id = None
         elif specimen_id is not None:
             literal = text(reference.get("reference"))
             if literal is None or "?" in literal:  # named by an identifier: its Specimen's id
                 specimen_id = self._identified(specimen_id) or specimen_id
-            entry = self.specimens.get(specimen_id)
-            label = entry.label if entry is not None else None
-        return specimen_id, label or text(reference.get("display"))
+            if (entry := self.specimens.get(specimen_id)) is not None:
+                label, collected = entry.label, entry.collected
+        return specimen_id, label or text(reference.get("display")), collected
 
     def _identified(self, value: str) -> str | None:
         """The id of the one exported Specimen holding identifier `value` (fhir_specimens); the
@@ -225,14 +227,15 @@ class ObservationMapper:
         patient = subject_of(resource)
         effective = period(resource.get("effectivePeriod"))
         issued = time_text(resource.get("issued"))
+        specimen_id, specimen_type, collected = self._specimen(resource)
         specimen_time = (
             first_time(resource, "effectiveDateTime", "effectiveInstant")
             or effective[0]
             or effective[1]
+            or collected
             or issued
         )
         encounter = reference_id(resource.get("encounter") or resource.get("context"))
-        specimen_id, specimen_type = self._specimen(resource)
         status = text(resource.get("status"))
         ref_low, ref_high = self._reference_range(resource)
 

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from hyposcreen.adapters.fhir_types import concept_label, concept_texts, objects, text
+from hyposcreen.adapters.fhir_types import (
+    concept_label,
+    concept_texts,
+    objects,
+    period,
+    text,
+    time_text,
+)
 
 # SNOMED CT specimen types, for a Specimen coded without a display or text
 SPECIMEN_CODES = {
@@ -44,17 +51,32 @@ def specimen_type(resource: dict[str, Any]) -> str | None:
 
 
 class SpecimenEntry(NamedTuple):
-    """What the lab rows need of an exported Specimen: its type's label, its identifiers."""
+    """What the lab rows need of an exported Specimen: its type's label, its identifiers, when
+    it was taken."""
 
     label: str | None
     identifiers: tuple[str, ...]
+    collected: str | None = None
 
 
 def specimen_entry(resource: dict[str, Any]) -> SpecimenEntry:
     """The index entry of a Specimen resource (fhir_index)."""
     held = [*objects(resource.get("identifier")), *objects(resource.get("accessionIdentifier"))]
     values = (text(item.get("value")) for item in held)
-    return SpecimenEntry(specimen_type(resource), tuple(dict.fromkeys(v for v in values if v)))
+    found = tuple(dict.fromkeys(v for v in values if v))
+    return SpecimenEntry(specimen_type(resource), found, collected_time(resource))
+
+
+def collected_time(resource: dict[str, Any]) -> str | None:
+    """When a Specimen was taken: `collection.collectedDateTime`, else `collectedPeriod.start`
+    (the time of an Observation that gives none of its own, before its `issued`)."""
+    collection = resource.get("collection")
+    if not isinstance(collection, dict):
+        return None
+    return (
+        time_text(collection.get("collectedDateTime"))
+        or period(collection.get("collectedPeriod"))[0]
+    )
 
 
 def identifier_targets(specimens: dict[str, SpecimenEntry]) -> dict[str, str | None]:
