@@ -144,7 +144,7 @@ def _reader(
         starts, keep_encounter = _reference_index(
             "Encounter", encounter_start, by_type, mixed, indexed
         )
-        conditions = ConditionMapper(rules, starts)
+        conditions = ConditionMapper(rules, starts, subjects.patient_files)
 
         def condition_rows(resource: Resource) -> list[Row]:
             return subjects.resolve(resource, [conditions.row(resource)])
