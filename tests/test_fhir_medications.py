@@ -200,3 +200,40 @@ def test_an_order_of_several_dosage_steps_spans_all_their_bounds(tmp_path: Path)
     assert list(meds["start_time"]) == [pd.Timestamp("2026-01-01"), pd.Timestamp("2026-10-01")]
     assert meds["end_time"].isna().iloc[0]
     assert meds["end_time"].iloc[1] == pd.Timestamp("2026-11-30")
+
+
+def test_a_drug_named_only_beside_a_medications_codes_is_read(tmp_path: Path) -> None:
+    """A Medication coded by an RxNorm product code alone (no display, no text) is named by the
+    reference's display, and an ingredient that is a Substance reference by its display. Before,
+    both were read as no drug name: no risk factor, with no warning below 10 such records."""
+    product_only = {"coding": [{"system": RXNORM, "code": "313096"}]}  # an SCD, not listed
+    exported = {"resourceType": "Medication", "id": "m-furo", "code": product_only}
+    substance = {
+        "resourceType": "Medication",
+        "id": "c1",
+        "code": product_only,
+        "ingredient": [
+            {"itemReference": {"reference": "Substance/9", "display": "Spironolactone"}}
+        ],
+    }
+    named = {"reference": "Medication/m-furo", "display": "furosemide 40 MG Oral Tablet"}
+    write_export(
+        tmp_path,
+        {
+            "Medication.ndjson": [exported],
+            "MedicationRequest.ndjson": [
+                med_request(id="r1", medicationReference=named, authoredOn=T),
+                med_request(
+                    id="r2",
+                    medicationReference={"reference": "#c1"},
+                    contained=[substance],
+                    authoredOn=T,
+                ),
+            ],
+        },
+    )
+    meds = read(tmp_path, "medications").frame
+    assert meds["drug_name"].tolist() == ["furosemide 40 MG Oral Tablet", "Spironolactone"]
+    _, matches = clean_medications(meds, RULES, WINDOW)
+    # furosemide: loop diuretic; spironolactone: potassium-sparing (spec §6 ingredient lists)
+    assert sorted(matches["drug_class"]) == ["loop_diuretic", "potassium_sparing_diuretic"]

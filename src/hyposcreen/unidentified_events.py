@@ -8,7 +8,7 @@ share of rows whose identifying code is empty; judged on `min_rows_for_share` ro
 With a concept table only drugs are judged: it holds every RxNorm drug, but of SNOMED only the
 listed codes (adapters._omop_vocab), so there a condition concept it does not resolve is an
 unlisted condition, not an unreadable one. A FHIR export is judged alike on its medication
-resources (MedicationRequest, MedicationStatement, MedicationAdministration), added up: those
+resources (MedicationRequest, -Statement, -Administration, -Dispense), added up: those
 that name their drug by codes alone (no text or display; an RxNorm product code, an NDC),
 none an ATC code or the RxNorm code of a listed ingredient (adapters.fhir_medications). The
 rules name drugs by ingredient name and ATC (spec §6): such codes are not read. Diagnoses of

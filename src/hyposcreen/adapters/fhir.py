@@ -1,10 +1,10 @@
 """`--source fhir`: a FHIR R4 Bulk Data export (NDJSON) read into the canonical tables.
 
 labs        <- Observation (values of `component[]` too; the Observations a DiagnosticReport
-               contains), Specimen types resolved; an OperationOutcome reporting an error (a
-               Bulk Data error file, a search page's outcome) is quarantined `export_error`
-               (the night warns: quarantine_warnings)
-medications <- MedicationRequest, MedicationStatement, MedicationAdministration (+ Medication)
+               or a panel Observation contains: fhir_contained_results), Specimen types
+               resolved; an OperationOutcome reporting an error (a Bulk Data error file, a
+               search page's outcome) is quarantined `export_error` (quarantine_warnings)
+medications <- MedicationRequest, -Statement, -Administration, -Dispense (+ Medication)
 diagnoses   <- Condition (+ Encounter: the start of the stay dates a Condition without a date)
 patients    <- Patient
 
@@ -46,6 +46,7 @@ from typing import Any
 import pandas as pd
 
 from hyposcreen.adapters.fhir_conditions import DIAGNOSIS_COLUMNS, ConditionMapper
+from hyposcreen.adapters.fhir_contained_results import result_rows
 from hyposcreen.adapters.fhir_deleted_patients import (
     holds_deletion,
     patients_frame,
@@ -60,7 +61,7 @@ from hyposcreen.adapters.fhir_index import (
     keep_latest,
     medication_index_entry,
 )
-from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper, contained_results
+from hyposcreen.adapters.fhir_labs import LAB_COLUMNS, ObservationMapper
 from hyposcreen.adapters.fhir_layout import LAB_SOURCES, check_layout, export_parts, input_files
 from hyposcreen.adapters.fhir_medications import (
     DRUG_ROWS,
@@ -78,7 +79,7 @@ from hyposcreen.adapters.fhir_scan import (
     scan_document,
     scan_prefiltered,
 )
-from hyposcreen.adapters.fhir_specimens import specimen_type
+from hyposcreen.adapters.fhir_specimens import specimen_entry
 from hyposcreen.adapters.fhir_subjects import SubjectResolver
 from hyposcreen.adapters.fhir_table import Row, TableBuilder
 from hyposcreen.adapters.fhir_versions import DELETE_ENTRY
@@ -115,18 +116,15 @@ def _reader(
     subjects = SubjectResolver(by_type.get("Patient", []) + mixed, unresolved)
     if name == "labs":
         specimens, keep_specimen = _reference_index(
-            "Specimen", specimen_type, by_type, mixed, indexed
+            "Specimen", specimen_entry, by_type, mixed, indexed
         )
         observations = ObservationMapper(rules, specimens)
 
+        def observation_rows(resource: Resource) -> list[Row]:
+            return subjects.resolve(resource, observations.rows(resource))
+
         def lab_rows(resource: Resource) -> list[Row]:
-            if resource["resourceType"] != "DiagnosticReport":
-                return subjects.resolve(resource, observations.rows(resource))
-            return [
-                row
-                for item in contained_results(resource)
-                for row in subjects.resolve(item, observations.rows(item))
-            ]
+            return result_rows(resource, observation_rows, observations.relevant)
 
         reader = LineReader(builder, wanted, lab_rows, {"Specimen": keep_specimen})
         return reader, observations.needle, None
@@ -146,7 +144,7 @@ def _reader(
         starts, keep_encounter = _reference_index(
             "Encounter", encounter_start, by_type, mixed, indexed
         )
-        conditions = ConditionMapper(rules, starts)
+        conditions = ConditionMapper(rules, starts, subjects.patient_files)
 
         def condition_rows(resource: Resource) -> list[Row]:
             return subjects.resolve(resource, [conditions.row(resource)])

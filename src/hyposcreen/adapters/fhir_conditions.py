@@ -6,14 +6,18 @@ system read by its code's shape: so a row coded SNOMED CT that matches nothing h
 coding, and one whose code stands for a listed condition warns: rules.condition_hints); one that
 abated without a clinicalStatus is resolved; one dated by nothing else is dated at the start of
 its encounter (MIMIC-IV on FHIR: diagnoses_icd has no time, its codes belong to the stay; the
-same date --source mimic gives them).
+same date --source mimic gives them), else, when its onset is an age (`onsetAge`,
+`onsetRange.low`), on the day its Patient's birthDate reached that age.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+from hyposcreen.adapters.fhir_index import index_resources
 from hyposcreen.adapters.fhir_types import (
     EXTRA_DIAGNOSIS_SYSTEMS,
     codings,
@@ -25,6 +29,7 @@ from hyposcreen.adapters.fhir_types import (
     subject_of,
     system_key,
     text,
+    time_text,
 )
 from hyposcreen.rules.loader import RuleSet, normalize_label
 from hyposcreen.rules.matching import condition_for_code
@@ -47,10 +52,17 @@ _ICD_SYSTEMS = ("ICD-10-CM", "ICD-9-CM")
 
 
 class ConditionMapper:
-    def __init__(self, rules: RuleSet, encounter_starts: dict[str, str | None] | None = None):
+    def __init__(
+        self,
+        rules: RuleSet,
+        encounter_starts: dict[str, str | None] | None = None,
+        patient_files: list[Path] | None = None,
+    ):
         self.rules = rules
         self.aliases = rules.code_system_aliases
         self.encounter_starts = encounter_starts or {}  # Encounter id -> period.start
+        self.patient_files = patient_files or []  # where birth dates are, for an onsetAge
+        self._births: dict[str, str | None] | None = None  # Patient id -> birthDate
 
     def _system(self, system: str | None, code: str) -> str | None:
         """Canonical code system of a coding; without a system, guessed from the code's shape
@@ -69,6 +81,19 @@ class ConditionMapper:
         if _ICD10_SHAPE.match(code):
             return "ICD-10-CM"
         return None
+
+    def _onset_by_age(self, resource: dict[str, Any]) -> str | None:
+        """A Condition dated by the patient's age alone (`onsetAge`, or `onsetRange.low`): the
+        day the Patient's `birthDate` reached it (the Patients are read the first time)."""
+        age = resource.get("onsetAge")
+        if age is None and isinstance(age_range := resource.get("onsetRange"), dict):
+            age = age_range.get("low")
+        if not isinstance(age, dict) or (patient := subject_of(resource)) is None:
+            return None
+        if self._births is None:
+            self._births = index_resources(self.patient_files, "Patient", _birth_date)
+        born = self._births.get(patient)
+        return _age_onset(born, age) if born else None
 
     def row(self, resource: dict[str, Any]) -> Row:
         concept = resource.get("code")
@@ -104,6 +129,8 @@ class ConditionMapper:
         encounter = encounter_of(resource)
         if recorded is None and encounter is not None:
             recorded = self.encounter_starts.get(encounter)
+        if recorded is None:
+            recorded = self._onset_by_age(resource)
         return (
             subject_of(resource),
             code,
@@ -119,6 +146,10 @@ _ABATEMENT = ("abatementDateTime", "abatementAge", "abatementPeriod", "abatement
               "abatementString")  # fmt: skip
 
 
+def _birth_date(resource: dict[str, Any]) -> str | None:
+    return time_text(resource.get("birthDate"))
+
+
 def _abated(resource: dict[str, Any]) -> str | None:
     """`resolved` for a Condition that says when it abated but has no clinicalStatus: FHIR R4
     requires an abated condition's status to be inactive, resolved or remission (con-4), all
@@ -128,3 +159,28 @@ def _abated(resource: dict[str, Any]) -> str | None:
     ):
         return "resolved"
     return None
+
+
+_DAYS_PER_UNIT = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7}
+_MONTHS_PER_UNIT = {"a": 12, "yr": 12, "year": 12, "years": 12, "mo": 1, "month": 1, "months": 1}
+
+
+def _age_onset(born: str, age: dict[str, Any]) -> str | None:
+    """The date a patient born on `born` (`YYYY-MM-DD`) reached `age` (an Age quantity: years
+    `a`, months `mo`, weeks or days; whole units), or None when either does not read."""
+    value = age.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None
+    unit = (text(age.get("code")) or text(age.get("unit")) or "").lower()
+    try:
+        birth = date.fromisoformat(born[:10])
+        if unit in _DAYS_PER_UNIT:
+            return (birth + timedelta(days=int(value) * _DAYS_PER_UNIT[unit])).isoformat()
+        if unit not in _MONTHS_PER_UNIT:
+            return None
+        months = birth.month - 1 + int(value) * _MONTHS_PER_UNIT[unit]
+        year, month = birth.year + months // 12, months % 12 + 1
+        day = min(birth.day, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
+        return date(year, month, day).isoformat()
+    except (ValueError, OverflowError):  # no date, or an age past year 9999
+        return None

@@ -251,12 +251,14 @@ def _response_outcome(entry: Resource) -> Resource | None:
 def bundle_places(bundle: Resource, depth: int = 0) -> list[tuple[str, Resource]]:
     """(`entry[i]`, resource) of every entry of a Bundle, a Bundle inside one replaced by its
     own entries (`entry[2].entry[0]`: a message or searchset of documents); a resource without
-    an `id` takes the last part of its `fullUrl` (`urn:uuid:x`, `https://host/Patient/x`). An
+    an `id` takes the last part of its `fullUrl` (`urn:uuid:x`, `https://host/Patient/x`), and
+    one whose id is not that part is referred to by `Type/id` (`_local_references`). An
     entry without a `resource` is its `response.outcome` (a failed batch entry: an error there
     says data are missing, `fhir_scan.export_error`), else an `EMPTY_ENTRY`; one whose
     resource is not an object with a resourceType (invalid FHIR) a `MALFORMED_ENTRY`: never
     dropped unsaid."""
     found: list[tuple[str, Resource]] = []
+    aliases: dict[str, str] = {}  # a fullUrl that is not the resource's id -> `Type/id`
     entries = bundle.get("entry")
     for position, entry in enumerate(entries if isinstance(entries, list) else ()):
         place = f"entry[{position}]"
@@ -272,7 +274,26 @@ def bundle_places(bundle: Resource, depth: int = 0) -> list[tuple[str, Resource]
             found += [(f"{place}.{p}", r) for p, r in bundle_places(resource, depth + 1)]
             continue
         full_url = entry.get("fullUrl")
-        if "id" not in resource and isinstance(full_url, str):
-            resource = {**resource, "id": full_url.rsplit(":", 1)[-1].rsplit("/", 1)[-1]}
+        tail = full_url.rsplit(":", 1)[-1].rsplit("/", 1)[-1] if isinstance(full_url, str) else None
+        if "id" not in resource and tail is not None:
+            resource = {**resource, "id": tail}
+        elif tail is not None and isinstance(rid := resource.get("id"), str) and rid != tail:
+            aliases[str(full_url)] = f"{resource['resourceType']}/{rid}"
         found.append((place, resource))
+    if not aliases:
+        return found
+    return [(place, _local_references(resource, aliases)) for place, resource in found]
+
+
+def _local_references(value: Any, aliases: dict[str, str]) -> Any:
+    """`value` with every `reference` that is an entry's fullUrl (`urn:uuid:9a1f...`) written as
+    that entry's `Type/id`, when its id is not the fullUrl's last part: a Bundle's references
+    name their targets by fullUrl, the tables by id."""
+    if isinstance(value, list):
+        return [_local_references(item, aliases) for item in value]
+    if not isinstance(value, dict):
+        return value
+    found = {key: _local_references(item, aliases) for key, item in value.items()}
+    if isinstance(target := value.get("reference"), str) and target in aliases:
+        found["reference"] = aliases[target]
     return found

@@ -3,7 +3,9 @@
 A file is `<Type>[anything].ndjson` (or `.ndjson.gz`, `.jsonl`, `.jsonl.gz`), anywhere under the
 input folder. Its resource type comes from its name (`Observation.000.ndjson`,
 `MedicationRequest_2.ndjson.gz`, `medication_request-1.ndjson`), else from the name of a folder
-it sits in (`Observation/part-0.ndjson`), else from the `resourceType` of its first lines.
+it sits in (`Observation/part-0.ndjson`), else from the `resourceType` of its lines (a file
+named by a download's id, `7c0e1f2a-....ndjson`): when its first lines are of one type, all
+its lines are looked at, so one that goes on with another type is read for every table.
 Files are read in blocks of whole lines; nothing loads a file at once. A `.json` / `.json.gz`
 file is a JSON document (a Bundle or one resource, see `fhir_documents`, `DOCUMENTS`), unless
 its first line is a whole resource: then it is NDJSON under another name.
@@ -30,71 +32,12 @@ from hyposcreen.adapters.fhir_documents import (
     sniff,
 )
 from hyposcreen.adapters.fhir_lines import parse_resource
+from hyposcreen.adapters.fhir_resource_types import RESOURCE_TYPES
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.files import is_bookkeeping
 from hyposcreen.ingest.suffixes import gzipped
 
 SUFFIXES = NDJSON_SUFFIXES + DOCUMENT_SUFFIXES
-# Resource types an export may hold: the ones read, and the others (recognised, then ignored).
-RESOURCE_TYPES = (
-    "MedicationAdministration",
-    "MedicationDispense",
-    "MedicationKnowledge",
-    "MedicationOrder",
-    "MedicationRequest",
-    "MedicationStatement",
-    "Medication",
-    "Observation",
-    "OperationOutcome",
-    "Condition",
-    "Patient",
-    "Specimen",
-    "AllergyIntolerance",
-    "Appointment",
-    "Basic",
-    "BodyStructure",
-    "Bundle",
-    "CarePlan",
-    "CareTeam",
-    "ClaimResponse",
-    "Claim",
-    "Communication",
-    "Composition",
-    "Consent",
-    "Coverage",
-    "DetectedIssue",
-    "DeviceRequest",
-    "Device",
-    "DiagnosticReport",
-    "DocumentReference",
-    "EncounterHistory",
-    "Encounter",
-    "EpisodeOfCare",
-    "ExplanationOfBenefit",
-    "FamilyMemberHistory",
-    "Flag",
-    "Goal",
-    "Group",
-    "ImagingStudy",
-    "Immunization",
-    "List",
-    "Location",
-    "Media",
-    "NutritionOrder",
-    "Organization",
-    "PractitionerRole",
-    "Practitioner",
-    "Procedure",
-    "Provenance",
-    "QuestionnaireResponse",
-    "Questionnaire",
-    "RelatedPerson",
-    "RiskAssessment",
-    "ServiceRequest",
-    "SupplyDelivery",
-    "SupplyRequest",
-    "Task",
-)
 _BY_LETTERS = sorted(
     ((t.lower(), t) for t in RESOURCE_TYPES), key=lambda pair: len(pair[0]), reverse=True
 )
@@ -102,6 +45,8 @@ MIXED = "mixed"  # files of Bundles or of several resource types: read for every
 DOCUMENTS = "documents"  # JSON documents (a Bundle or a resource each): read whole, every table
 _BLOCK = 16 << 20
 _PEEK_LINES = 5
+# a line that starts with its resourceType (`{"resourceType":"Observation",...`)
+_LEADING_TYPE = re.compile(rb'^[ \t]*\{[ \t]*"resourceType"[ \t]*:[ \t]*"([A-Za-z]+)"', re.M)
 
 
 def is_export_file(path: Path) -> bool:
@@ -160,6 +105,25 @@ def peek_types(path: Path) -> list[str]:
     return found
 
 
+def line_types(path: Path) -> set[str]:
+    """The resourceTypes of all the file's lines that are FHIR resources: a line starting with
+    its resourceType, as exporters write them, read by a regex over whole blocks; any other
+    line parsed. Empty when the file cannot be read."""
+    found: set[str] = set()
+    try:
+        for buffer, end in iter_blocks(path):
+            leading = _LEADING_TYPE.findall(buffer, 0, end)
+            found.update(kind.decode() for kind in leading)
+            if len(leading) == count_lines(buffer, end)[0]:
+                continue
+            for line in bytes(buffer[:end]).split(b"\n"):
+                if line.strip() and not _LEADING_TYPE.match(line):
+                    found.update([str(p["resourceType"])] if (p := parse_resource(line)) else [])
+    except InputError:
+        return set()
+    return found
+
+
 def classify(input_dir: Path) -> tuple[dict[str, list[Path]], list[Path]]:
     """Export files by resource type (`MIXED`: Bundles, or several types in one file;
     `DOCUMENTS`: JSON documents), and the files that hold no FHIR resources."""
@@ -182,8 +146,9 @@ def classify(input_dir: Path) -> tuple[dict[str, list[Path]], list[Path]]:
         if found is None:
             folders = path.relative_to(input_dir).parts[:-1]
             found = next((t for f in reversed(folders) if (t := type_from_name(f))), None)
-        if found is None:
+        if found is None:  # by its lines: all of them when the first are of one type
             peeked = set(peek_types(path))
+            peeked = (line_types(path) or peeked) if len(peeked) == 1 else peeked
             found = peeked.pop() if len(peeked) == 1 else (MIXED if peeked else None)
         if found is None:
             unknown.append(path)

@@ -17,6 +17,7 @@ from typing import Any
 
 from hyposcreen.adapters.fhir_lab_items import LabItems
 from hyposcreen.adapters.fhir_needle import value_alternatives
+from hyposcreen.adapters.fhir_specimens import SpecimenEntry, collected_time, identifier_targets
 from hyposcreen.adapters.fhir_types import (
     codings,
     concept_label,
@@ -58,10 +59,12 @@ Identity = tuple[str | None, str | None, bool, tuple[str, ...]]
 class ObservationMapper:
     """Maps one parsed Observation to canonical lab rows (one per relevant value)."""
 
-    def __init__(self, rules: RuleSet, specimens: dict[str, str]) -> None:
+    def __init__(self, rules: RuleSet, specimens: dict[str, SpecimenEntry]) -> None:
         self.loinc = rules.loinc_to_analyte
         self.dictionary = rules.lab_dictionary
-        self.specimens = specimens  # Specimen id -> type label
+        self.specimens = specimens  # Specimen id -> its type label and identifiers
+        self._identifiers: dict[str, str | None] | None = None  # identifier -> Specimen id
+        self._identified_from = 0  # the Specimens indexed when `_identifiers` was made
         self._fluid_cache: dict[tuple[str, ...], str | None] = {}
         self._unit_cache: dict[tuple[str | None, str | None], str | None] = {}
         self.units = {unit for _, unit in rules.unit_factors}
@@ -174,24 +177,39 @@ class ObservationMapper:
 
     # ------------------------------------------------------------------ specimen
 
-    def _specimen(self, resource: dict[str, Any]) -> tuple[str | None, str | None]:
-        """(specimen_id, specimen_type): a referenced Specimen's type (exported or contained),
-        else the reference's display. A contained Specimen's id is local to its Observation
-        (generators write `#specimen` into each one), so it names no specimen: none pairs
-        the results of two Observations as one specimen (spec §4)."""
+    def _specimen(self, resource: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+        """(specimen_id, specimen_type, collected): a referenced Specimen's type (exported, also
+        named by an identifier it holds; or contained), else the reference's display, and when
+        it was taken (fhir_specimens.collected_time). A contained
+        Specimen's id is local to its Observation (generators write `#specimen` into each one),
+        so it names no specimen: none pairs the results of two Observations as one specimen
+        (spec §4)."""
         reference = resource.get("specimen")
         if not isinstance(reference, dict):
-            return None, None
+            return None, None, None
         specimen_id = reference_id(reference)
-        label = None
+        label = collected = None
         contained = contained_target(reference, resource.get("contained"))
         if contained is not None:
             specimen_id, label = None, concept_label(contained.get("type"))
+            collected = collected_time(contained)
         elif contained_id(reference) is not None:
             specimen_id = None
         elif specimen_id is not None:
-            label = self.specimens.get(specimen_id)
-        return specimen_id, label or text(reference.get("display"))
+            literal = text(reference.get("reference"))
+            if literal is None or "?" in literal:  # named by an identifier: its Specimen's id
+                specimen_id = self._identified(specimen_id) or specimen_id
+            if (entry := self.specimens.get(specimen_id)) is not None:
+                label, collected = entry.label, entry.collected
+        return specimen_id, label or text(reference.get("display")), collected
+
+    def _identified(self, value: str) -> str | None:
+        """The id of the one exported Specimen holding identifier `value` (fhir_specimens); the
+        look-up is made again when Specimens were indexed since."""
+        if self._identifiers is None or self._identified_from != len(self.specimens):
+            self._identifiers = identifier_targets(self.specimens)
+            self._identified_from = len(self.specimens)
+        return self._identifiers.get(value)
 
     def _fluid_from_code(self, labels: tuple[str, ...]) -> str | None:
         """A code label that names a non-blood fluid (`Sodium, urine`) stands in for a
@@ -209,14 +227,15 @@ class ObservationMapper:
         patient = subject_of(resource)
         effective = period(resource.get("effectivePeriod"))
         issued = time_text(resource.get("issued"))
+        specimen_id, specimen_type, collected = self._specimen(resource)
         specimen_time = (
             first_time(resource, "effectiveDateTime", "effectiveInstant")
             or effective[0]
             or effective[1]
+            or collected
             or issued
         )
         encounter = reference_id(resource.get("encounter") or resource.get("context"))
-        specimen_id, specimen_type = self._specimen(resource)
         status = text(resource.get("status"))
         ref_low, ref_high = self._reference_range(resource)
 
@@ -252,31 +271,7 @@ class ObservationMapper:
             out.insert(0, row(resource, top, (ref_low, ref_high)))
         return out
 
-
-_REPORT_CONTEXT = ("subject", "patient", "encounter", "context", "issued")
-_EFFECTIVE_KEYS = ("effectiveDateTime", "effectivePeriod", "effectiveInstant")
-_VOIDED = frozenset({"entered-in-error", "cancelled"})
-
-
-def contained_results(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The Observations a DiagnosticReport holds as contained resources (`result: #r1`, as
-    HL7's own laboratory example does), each completed from the report where it is silent:
-    patient, encounter, effective time, issued, specimen and the report's other contained
-    resources (a contained Specimen); a report entered in error or cancelled voids them."""
-    contained = objects(report.get("contained"))
-    found = []
-    for item in contained:
-        if item.get("resourceType") != "Observation":
-            continue
-        result = {k: report[k] for k in _REPORT_CONTEXT if k in report}
-        if not any(k in item for k in _EFFECTIVE_KEYS):
-            result.update({k: report[k] for k in _EFFECTIVE_KEYS if k in report})
-        if (specimen := first_item(report.get("specimen"))) is not None:
-            result["specimen"] = specimen
-        result.update(item)
-        result.setdefault("contained", contained)
-        status = text(report.get("status"))
-        if status in _VOIDED or not text(result.get("status")):
-            result["status"] = status
-        found.append(result)
-    return found
+    def relevant(self, resource: dict[str, Any]) -> bool:
+        """Whether the Observation's own code, or a component's, is a result the screen reads."""
+        parts = [p.get("code") for p in objects(resource.get("component"))]
+        return any(self._identify(code)[2] for code in (resource.get("code"), *parts))

@@ -55,7 +55,8 @@ def check_layout(input_dir: Path) -> None:
         raise InputError(
             f"Input folder {input_dir} is not a FHIR Bulk Data export: it holds no "
             f"{' / '.join(SUFFIXES)} files. Expected one or more NDJSON files per resource type "
-            "(Observation, MedicationRequest / MedicationStatement / MedicationAdministration, "
+            "(Observation, MedicationRequest / MedicationStatement / MedicationAdministration / "
+            "MedicationDispense, "
             "Condition, Patient), e.g. Observation.ndjson or Observation.000.ndjson.gz, "
             "or JSON documents holding a Bundle or a resource (Synthea's <name>_<uuid>.json). "
             f"Found: {', '.join(found) or 'nothing'}."

@@ -1,18 +1,19 @@
 """FHIR medication resources -> rows of the canonical medications table.
 
-MedicationRequest (DSTU2's MedicationOrder read as one), MedicationStatement and
-MedicationAdministration, with the drug from `medicationCodeableConcept` or from a Medication
-resource (exported in Medication files or `contained`, referenced as `#id`, or as a bare `id`
-that a contained resource has; a mix's parts by their references). A code system whose codes
-are the drug's name (rules/drug_name_systems.csv) names it by its codes and, on a Medication,
-by its identifiers, as a display would. Conditions are read by fhir_conditions, Patients by
-fhir_patients. A record naming its drug only by a reference to a Medication the export does
-not hold is quarantined `unresolved_reference`, to one whose newest version is a deletion
-(fhir_index) `deleted_medication` (fhir_scan). The rows made per resource type (`DRUG_ROWS`),
-and those whose drug the screen cannot read (`UNIDENTIFIED_DRUG`: no text or display, named by
-codes alone that are no ATC code and no RxNorm code of a listed ingredient), are counted for
-the manifest's source_counts: too many of them warn (unidentified_events), since no medication
-risk factor can come from them.
+MedicationRequest (DSTU2's MedicationOrder read as one), MedicationStatement,
+MedicationAdministration and MedicationDispense (timed by fhir_dispenses), with the drug from
+`medicationCodeableConcept` or from a Medication resource (exported in Medication files or
+`contained`, referenced as `#id`, or as a bare `id` that a contained resource has; a mix's
+parts by their references). A code system whose codes are the drug's name
+(rules/drug_name_systems.csv) names it by its codes and, on a Medication, by its identifiers,
+as a display would. Conditions are read by fhir_conditions, Patients by fhir_patients. A record
+naming its drug only by a reference to a Medication the export does not hold is quarantined
+`unresolved_reference`, to one whose newest version is a deletion (fhir_index)
+`deleted_medication` (fhir_scan). The rows made per resource type (`DRUG_ROWS`), and those
+whose drug the screen cannot read (`UNIDENTIFIED_DRUG`: no text or display, named by codes
+alone that are no ATC code and no RxNorm code of a listed ingredient), are counted for the
+manifest's source_counts: too many of them warn (unidentified_events), since no medication risk
+factor can come from them.
 Rows of an older version of a resource, set aside for its latest (fhir_versions), and those
 of a Patient the export records deleted (fhir_deleted_patients) are taken back out of both
 counts: the counts are of the rows screened. Each row carries its resource type for it, in a
@@ -28,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from hyposcreen.adapters.fhir_dispenses import DECLINED, dispense_span
 from hyposcreen.adapters.fhir_index import DRUG_NAME_SYSTEMS, Versions, medication_index_entry
 from hyposcreen.adapters.fhir_table import DeletedReference, UnresolvedReference
 from hyposcreen.adapters.fhir_types import (
@@ -66,9 +68,10 @@ RESOURCE_TYPE = "__fhir_medication_type"
 ROW_COLUMNS = (*MEDICATION_COLUMNS, RESOURCE_TYPE)  # the columns of `MedicationMapper.rows`
 Row = tuple[object, ...]
 
-# MedicationStatement.status "not-taken": the drug was not taken; read like not-done. So is a
-# MedicationRequest with doNotPerform true: an order that the drug be NOT given.
-_MEDICATION_STATUS = {"not-taken": "not-done"}
+# MedicationStatement.status "not-taken": the drug was not taken; read like not-done, as is a
+# MedicationDispense "declined" (not dispensed) and a MedicationRequest with doNotPerform true:
+# an order that the drug be NOT given.
+_MEDICATION_STATUS = {"not-taken": "not-done", DECLINED: "not-done"}
 _NOT_DONE = "not-done"
 # an order: R4's MedicationRequest, or DSTU2's MedicationOrder (`dateWritten`, `dateEnded`)
 _ORDERS = ("MedicationRequest", "MedicationOrder")
@@ -82,10 +85,11 @@ _ATC_SHAPE = re.compile(r"^[A-Z]\d{2}[A-Z]{2}\d{2}$", re.I)  # a coding without 
 def _not_given(resource: dict[str, Any]) -> bool:
     """A drug recorded as not taken or not given the way STU3 and DSTU2 wrote it (R4 says so
     by the status not-taken / not-done): MedicationStatement `taken: n`, `wasNotTaken: true`;
-    MedicationAdministration `notGiven: true`, `wasNotGiven: true`."""
+    MedicationAdministration `notGiven: true`, `wasNotGiven: true`; MedicationDispense
+    `notDone: true`."""
     taken = resource.get("taken")
     return (isinstance(taken, str) and taken.strip().lower() == "n") or any(
-        resource.get(flag) is True for flag in ("wasNotTaken", "notGiven", "wasNotGiven")
+        resource.get(flag) is True for flag in ("wasNotTaken", "notGiven", "wasNotGiven", "notDone")
     )
 
 
@@ -176,8 +180,9 @@ class MedicationMapper:
         self.drug_rows, self.unmapped = +self.drug_rows, +self.unmapped
 
     def _medication_concepts(self, resource: dict[str, Any]) -> tuple[list[object], str | None]:
-        """The concepts naming the drug (code and ingredients) and, for a reference that
-        cannot be resolved, its display (without one, `unresolved` is set)."""
+        """The concepts naming the drug (code and ingredients) and the reference's display (a
+        name beside a Medication's codes; for a reference that cannot be resolved, without a
+        display, `unresolved` is set)."""
         concept = resource.get("medicationCodeableConcept")
         reference = resource.get("medicationReference")
         r5_medication = resource.get("medication")  # R5 CodeableReference
@@ -207,7 +212,9 @@ class MedicationMapper:
             )
             if (found := self._medication(part, resource.get("contained"))) is not None:
                 concepts += [found.get("code"), *found.get("names", ())]
-        return concepts, None
+            elif isinstance(part, dict):  # a Substance, or a part not exported: its display
+                concepts.append({"text": part.get("display")})
+        return concepts, text(reference.get("display"))
 
     def _medication(self, reference: object, contained: object) -> dict[str, Any] | None:
         """The index entry of the Medication a reference names: contained, else exported."""
@@ -253,6 +260,9 @@ class MedicationMapper:
             )
             start = bounds[0] or validity[0] or first_time(resource, "authoredOn", "dateWritten")
             end = bounds[1] or validity[1] or first_time(resource, "dateEnded")
+            route_holder = first_item(resource.get("dosageInstruction"))
+        elif kind == "MedicationDispense":
+            start, end = dispense_span(resource)
             route_holder = first_item(resource.get("dosageInstruction"))
         else:  # MedicationStatement, MedicationAdministration
             start, end = period(resource.get("effectivePeriod") or resource.get("occurencePeriod"))

@@ -40,6 +40,7 @@ TABLE_TYPES = {
         "MedicationRequest",
         "MedicationStatement",
         "MedicationAdministration",
+        "MedicationDispense",  # a pharmacy's hand-over, for its days' supply
         "MedicationOrder",  # DSTU2's name for MedicationRequest, left in older exports
     ),
     "diagnoses": ("Condition",),

@@ -1,11 +1,24 @@
 """FHIR Specimen resources -> the specimen type of the lab rows that reference them (exported
-in Specimen files or contained in an Observation / DiagnosticReport)."""
+in Specimen files or contained in an Observation / DiagnosticReport).
+
+An exported Specimen is indexed with its identifiers (`identifier[]`, `accessionIdentifier`):
+an Observation may name its specimen by one (`{"identifier": {"value": "ACC1"}}`, as a
+laboratory system that knows the tube by its accession number writes it), which is then the
+Specimen holding it, of any system, when one alone does (`identifier_targets`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from hyposcreen.adapters.fhir_types import concept_label, concept_texts
+from hyposcreen.adapters.fhir_types import (
+    concept_label,
+    concept_texts,
+    objects,
+    period,
+    text,
+    time_text,
+)
 
 # SNOMED CT specimen types, for a Specimen coded without a display or text
 SPECIMEN_CODES = {
@@ -35,3 +48,41 @@ def specimen_type(resource: dict[str, Any]) -> str | None:
         if isinstance(collection, dict):
             label = concept_label(collection.get("bodySite"))
     return label
+
+
+class SpecimenEntry(NamedTuple):
+    """What the lab rows need of an exported Specimen: its type's label, its identifiers, when
+    it was taken."""
+
+    label: str | None
+    identifiers: tuple[str, ...]
+    collected: str | None = None
+
+
+def specimen_entry(resource: dict[str, Any]) -> SpecimenEntry:
+    """The index entry of a Specimen resource (fhir_index)."""
+    held = [*objects(resource.get("identifier")), *objects(resource.get("accessionIdentifier"))]
+    values = (text(item.get("value")) for item in held)
+    found = tuple(dict.fromkeys(v for v in values if v))
+    return SpecimenEntry(specimen_type(resource), found, collected_time(resource))
+
+
+def collected_time(resource: dict[str, Any]) -> str | None:
+    """When a Specimen was taken: `collection.collectedDateTime`, else `collectedPeriod.start`
+    (the time of an Observation that gives none of its own, before its `issued`)."""
+    collection = resource.get("collection")
+    if not isinstance(collection, dict):
+        return None
+    return (
+        time_text(collection.get("collectedDateTime"))
+        or period(collection.get("collectedPeriod"))[0]
+    )
+
+
+def identifier_targets(specimens: dict[str, SpecimenEntry]) -> dict[str, str | None]:
+    """Identifier value -> the id of the one Specimen holding it (None: several do)."""
+    targets: dict[str, str | None] = {}
+    for specimen_id, entry in sorted(specimens.items()):
+        for value in entry.identifiers:
+            targets[value] = specimen_id if targets.get(value, specimen_id) == specimen_id else None
+    return targets
