@@ -240,10 +240,12 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
     if not isinstance(cause, OSError):
         return None
     where = f" ({cause.filename})" if cause.filename else ""
+    written = cause.filename
     if cause.filename and cause.filename2:  # a copy or a rename: from the first to the second
         where = f" ({cause.filename} -> {cause.filename2})"
+        written = cause.filename2  # the advice is about the folder written to
     if cause.errno in (errno.ENOSPC, errno.EDQUOT):
-        return EnvironmentProblem(f"The disk is full{where}. {_disk_full_advice(cause.filename)}")
+        return EnvironmentProblem(f"The disk is full{where}. {_disk_full_advice(written)}")
     if cause.errno == errno.EROFS:
         return EnvironmentProblem(
             f"A folder the run writes is on a read-only file system{where}. Point --out or "
@@ -253,7 +255,7 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
         return EnvironmentProblem(
             f"A file the run writes outgrew the largest file this process may write{where}: "
             "its file-size limit (`ulimit -f`, systemd's LimitFSIZE=) or its file system's. "
-            f"{_file_size_advice(cause.filename)}"
+            f"{_file_size_advice(written)}"
         )
     if cause.errno in (errno.EACCES, errno.EPERM):
         return EnvironmentProblem(
