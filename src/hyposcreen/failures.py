@@ -4,6 +4,7 @@ and bugs told by their kind only (their text may quote values of the extract).""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -114,12 +115,17 @@ def without_chain(error: BaseException) -> BaseException:
 
 
 def write_failed_json(out_dir: Path, record: dict[str, Any]) -> Path | None:
-    """FAILED.json beside the outputs; None (and a line on stderr) when it cannot be written."""
+    """FAILED.json beside the outputs, written whole or not at all (a disk that fills never
+    leaves it cut short); None (and a line on stderr) when it cannot be written."""
+    path = out_dir / FAILED_FILE
+    partial = out_dir / f".{FAILED_FILE}.partial-{os.getpid()}"
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / FAILED_FILE
-        path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        partial.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(partial, path)
     except OSError as exc:
+        with contextlib.suppress(OSError):  # `out_dir` may be a file, or not there
+            partial.unlink(missing_ok=True)
         print(f"hyposcreen: could not write {FAILED_FILE} in {out_dir}: {exc}", file=sys.stderr)
         return None
     return path
