@@ -35,6 +35,7 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.screen.incremental": "nightly",
     "hyposcreen.state": "nightly",
     "hyposcreen.state_lock": "nightly",  # one run at a time per state dir
+    "hyposcreen.state_schema": "nightly",  # the state database's tables and layout number
     "hyposcreen.windows": "nightly",
     "hyposcreen.nightly": "nightly",
     "hyposcreen.report": "report",

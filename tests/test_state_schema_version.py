@@ -25,8 +25,8 @@ def _user_version(db: Path) -> int:
 
 def test_a_new_state_is_stamped_with_the_schema_version(tmp_path: Path) -> None:
     store = StateStore(tmp_path, "site-a")
-    assert STATE_SCHEMA_VERSION == 1
-    assert _user_version(store.path) == 1
+    assert STATE_SCHEMA_VERSION == 2
+    assert _user_version(store.path) == 2
 
 
 def test_a_state_from_before_the_version_opens_with_its_history(tmp_path: Path) -> None:
