@@ -38,7 +38,8 @@ class Status:
         ]
         for run in self.screened[-SHOWN:]:
             out.append(
-                f"  screened {run['window_start'][:10]}: {run['listed']} case(s), {run['out_dir']}"
+                f"  screened {run['window_start'][:10]}: {run['listed']} case(s), "
+                f"{run['out_dir']}{_gone(run['out_dir'])}"
             )
         for fail in self.failed[-SHOWN:]:
             out.append(
@@ -85,6 +86,12 @@ def _last(screened: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[
     if not screened:
         return {}
     run = screened[-1]
+    if _gone(run["out_dir"]):
+        return {
+            "summary": f"screened {run['window_start'][:10]}: {run['listed']} case(s) listed "
+            f"in {run['out_dir']}{_gone(run['out_dir'])}",
+            "warnings": [],
+        }
     manifest = _manifest(Path(run["out_dir"]))
     warnings = [_warning_text(w) for w in manifest.get("warnings", []) or []]
     tiers = manifest.get("counts_per_tier") or {}
@@ -95,6 +102,14 @@ def _last(screened: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[
         f"{tiers.get('3', '?')}) in {run['out_dir']}",
         "warnings": warnings,
     }
+
+
+def _gone(out_dir: str) -> str:
+    """What to add to a screened night whose list is no longer in its folder (the folder
+    deleted or moved by hand, the outputs' disk not mounted): the state alone remembers it."""
+    if (Path(out_dir) / "review_list.csv").is_file():
+        return ""
+    return " (its review list is not there: folder moved or deleted?)"
 
 
 def _warning_text(warning: Any) -> str:
