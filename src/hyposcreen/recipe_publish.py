@@ -55,6 +55,7 @@ from hyposcreen.report.writers import (
 )
 from hyposcreen.run_warnings import RunWarning, collect_warnings, step_count
 from hyposcreen.screen.cases import ScreenResult
+from hyposcreen.screen.incremental import grading_key
 from hyposcreen.unidentified_events import unidentified_event_warnings, unnamed_drug_warnings
 from hyposcreen.unreadable_times import unreadable_time_stop
 
@@ -180,6 +181,7 @@ def write_results(
             result,
             seen_results,
             usable,
+            grading_key(ctx.rules, ctx.profile.name, ctx.settings.glucose_factor),
         )
     return RunSummary(
         run_id=run_id,

@@ -40,7 +40,8 @@ _ISO = "%Y-%m-%dT%H:%M:%S"
 class ListingHistory:
     """What earlier runs listed and what clinicians reviewed, one row per patient."""
 
-    last_listing: pd.DataFrame  # patient_id, window_start, tier, nadir, overcorrection_to
+    last_listing: pd.DataFrame  # patient_id, window_start, tier, nadir, overcorrection_to,
+    # grading (the rules, profile and glucose factor of the listing; empty before it was kept)
     reviewed: pd.DataFrame  # patient_id, reviewed_at (the latest review)
 
 
@@ -121,7 +122,8 @@ class StateStore:
         """The latest listing of each patient in a window that started before `before`."""
         with self._connect() as db:
             listing = pd.read_sql_query(
-                "SELECT patient_id, window_start, tier, nadir, overcorrection_to FROM listings "
+                "SELECT patient_id, window_start, tier, nadir, overcorrection_to, grading "
+                "FROM listings "
                 "WHERE site = ? AND window_start < ? ORDER BY patient_id, window_start",
                 db,
                 params=(self.site, before.strftime(_ISO)),
@@ -148,7 +150,8 @@ class StateStore:
     ) -> None:
         """One transaction: the window, the cases listed, the sodium results seen.
 
-        `listed`: patient_id, tier, nadir, overcorrection_to (text or empty).
+        `listed`: patient_id, tier, nadir, overcorrection_to (text or empty), and grading
+        (screen.incremental.grading_key) when known.
         `seen`: result_key, specimen_time. A re-run of the same window replaces its rows.
         Digests of results collected long before the window (more than `keep_seen` before
         it) are dropped: a result that old is no longer a late-result candidate.
@@ -162,12 +165,13 @@ class StateStore:
             db.execute(
                 "DELETE FROM listings WHERE site = ? AND window_start = ?", (self.site, start)
             )
+            graded = listed if "grading" in listed else listed.assign(grading=None)
             db.executemany(
-                "INSERT INTO listings VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO listings VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (self.site, str(p), start, int(t), float(n), o or None)
-                    for p, t, n, o in listed[
-                        ["patient_id", "tier", "nadir", "overcorrection_to"]
+                    (self.site, str(p), start, int(t), float(n), o or None, g)
+                    for p, t, n, o, g in graded[
+                        ["patient_id", "tier", "nadir", "overcorrection_to", "grading"]
                     ].itertuples(index=False)
                 ],
             )

@@ -12,7 +12,8 @@ from hyposcreen.errors import EnvironmentProblem
 # wrote (a higher number) is refused before anything reads or writes it; 0 is a state made
 # before the number was kept, with the layout of 1, and is stamped on first open. 2 added
 # `seen_results.first_seen` (the start of the first night that saw the result; empty in a
-# state of 1, where a result counts as seen by every night).
+# state of 1, where a result counts as seen by every night) and `listings.grading` (the rules,
+# profile and glucose factor that graded the listed case; empty in a state of 1).
 STATE_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -22,7 +23,7 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE TABLE IF NOT EXISTS listings (
     site TEXT NOT NULL, patient_id TEXT NOT NULL, window_start TEXT NOT NULL,
-    tier INTEGER NOT NULL, nadir REAL NOT NULL, overcorrection_to TEXT,
+    tier INTEGER NOT NULL, nadir REAL NOT NULL, overcorrection_to TEXT, grading TEXT,
     PRIMARY KEY (site, patient_id, window_start)
 );
 CREATE TABLE IF NOT EXISTS reviews (
@@ -40,6 +41,8 @@ CREATE TABLE IF NOT EXISTS seen_results (
 );
 """
 
+_ADDED_IN_2 = (("seen_results", "first_seen"), ("listings", "grading"))
+
 
 def lay_out(db: sqlite3.Connection, path: Path) -> None:
     """The tables of this layout in `db` (the state file `path`), a state of an earlier layout
@@ -53,8 +56,8 @@ def lay_out(db: sqlite3.Connection, path: Path) -> None:
             "nightly history (listings, reviews, late results) that a fresh state lacks."
         )
     db.executescript(_SCHEMA)
-    columns = {row[1] for row in db.execute("PRAGMA table_info(seen_results)")}
-    if "first_seen" not in columns:  # a state of schema 1
-        db.execute("ALTER TABLE seen_results ADD COLUMN first_seen TEXT")
+    for table, column in _ADDED_IN_2:  # a state of schema 1 lacks them
+        if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
     if written_by < STATE_SCHEMA_VERSION:
         db.execute(f"PRAGMA user_version = {STATE_SCHEMA_VERSION}")

@@ -14,8 +14,9 @@ from hyposcreen.screen.cases import ScreenResult
 from hyposcreen.state import StateStore
 
 
-def listed_cases(result: ScreenResult) -> pd.DataFrame:
-    """What the state remembers of each listed case: tier, nadir, the over-correction shown."""
+def listed_cases(result: ScreenResult, grading: str) -> pd.DataFrame:
+    """What the state remembers of each listed case: tier, nadir, the over-correction shown,
+    and what graded it (screen.incremental.grading_key)."""
     cases = result.cases.loc[result.cases["listed"]]
     oc_to = (
         cases["oc_to_time"].dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("")
@@ -28,6 +29,7 @@ def listed_cases(result: ScreenResult) -> pd.DataFrame:
             "tier": cases["tier"],
             "nadir": cases["corrected_sodium"],
             "overcorrection_to": oc_to,
+            "grading": grading,
         }
     )
 
@@ -42,6 +44,7 @@ def remember_run(
     result: ScreenResult,
     seen_results: pd.DataFrame | None,
     usable_results: int,
+    grading: str,
 ) -> None:
     """Advance the state past a published window (never before: a crash never advances it);
     `usable_results`: the night's usable sodium results (the volume-drop warning's history)."""
@@ -50,7 +53,7 @@ def remember_run(
         window,
         run_id,
         folder,
-        listed_cases(result),
+        listed_cases(result, grading),
         seen_results,
         keep_seen=2 * lookback,  # twice the late-result lookback: never one too few
     )
