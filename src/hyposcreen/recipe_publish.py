@@ -31,6 +31,7 @@ from hyposcreen.ingest.delivery import check_read_files_unchanged
 from hyposcreen.ingest.files import check_no_parts_added
 from hyposcreen.loinc_shape_warnings import loinc_shape_warnings
 from hyposcreen.nightly.remember import remember_run
+from hyposcreen.nightly.unchanged_inputs import unchanged_inputs
 from hyposcreen.quarantine_text import Matches
 from hyposcreen.quarantine_warnings import quarantine_warnings
 from hyposcreen.quarantined_low_sodiums import low_sodium_rows, quarantined_low_sodium_warnings
@@ -55,7 +56,6 @@ from hyposcreen.report.writers import (
 )
 from hyposcreen.run_warnings import RunWarning, collect_warnings, step_count
 from hyposcreen.screen.cases import ScreenResult
-from hyposcreen.screen.incremental import grading_key
 from hyposcreen.unidentified_events import unidentified_event_warnings, unnamed_drug_warnings
 from hyposcreen.unreadable_times import unreadable_time_stop
 
@@ -181,7 +181,7 @@ def write_results(
             result,
             seen_results,
             usable,
-            grading_key(ctx.rules, ctx.profile.name, ctx.settings.glucose_factor),
+            (ctx.profile.name, ctx.settings.glucose_factor),
         )
     return RunSummary(
         run_id=run_id,
@@ -257,6 +257,7 @@ def run_warnings(
     labs = tables.get("labs")
     found += delivery_warnings(delivery_counts, limits, labs.source_counts if labs else None)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)
+    found += [RunWarning(*w) for w in unchanged_inputs(ctx.state, settings.window, tables)]
     found += unidentified_event_warnings(tables, limits, delivery_counts)
     if settings.source == "canonical":  # other sources judge their own (unidentified_events)
         meds = tables.get("medications")

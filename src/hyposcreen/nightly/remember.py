@@ -9,8 +9,10 @@ import pandas as pd
 
 from hyposcreen.config import Window
 from hyposcreen.night_counts import record_count
+from hyposcreen.nightly.unchanged_inputs import published_here
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.cases import ScreenResult
+from hyposcreen.screen.incremental import grading_key
 from hyposcreen.state import StateStore
 
 
@@ -44,17 +46,19 @@ def remember_run(
     result: ScreenResult,
     seen_results: pd.DataFrame | None,
     usable_results: int,
-    grading: str,
+    graded_by: tuple[str, float | None],
 ) -> None:
     """Advance the state past a published window (never before: a crash never advances it);
-    `usable_results`: the night's usable sodium results (the volume-drop warning's history)."""
+    `usable_results`: the night's usable sodium results (the volume-drop warning's history);
+    `graded_by`: the severity profile and glucose factor that graded its cases, with `rules`."""
     lookback = pd.Timedelta(hours=rules.windows.late_result_lookback_hours)
     state.record_run(
         window,
         run_id,
         folder,
-        listed_cases(result, grading),
+        listed_cases(result, grading_key(rules, *graded_by)),
         seen_results,
         keep_seen=2 * lookback,  # twice the late-result lookback: never one too few
     )
     record_count(state.path, site, window.start, usable_results)
+    published_here(folder)  # a later night of this run shares its delivery
