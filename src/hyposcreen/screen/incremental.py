@@ -86,7 +86,7 @@ def apply_listing_history(
     prev_oc = _lookup(out["patient_id"], history["overcorrection_to"])
     graded = history["grading"] if "grading" in history else pd.Series(dtype=object)
     prev_grading = _lookup(out["patient_id"], graded)
-    regraded = (prev_grading.notna() & (prev_grading != grading)) if grading else False
+    regraded = prev_grading.notna() & (prev_grading != grading) & (grading is not None)
     escalated = (out["tier"] < prev_tier).fillna(False)
     oc_to = out["oc_to_time"].dt.strftime("%Y-%m-%dT%H:%M:%S") if "oc_to_time" in out else None
     drop = rules.limits.relist_nadir_drop_mmol_l
