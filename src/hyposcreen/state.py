@@ -22,6 +22,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -185,8 +186,8 @@ class StateStore:
                     ],
                 )
             db.execute(
-                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
-                (self.site, start, end, run_id, len(listed), str(out_dir)),
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self.site, start, end, run_id, len(listed), str(out_dir), _now()),
             )
             db.execute(  # the night is screened now: its earlier failure is history
                 "DELETE FROM failures WHERE site = ? AND window_start = ? AND window_end = ?",
@@ -224,10 +225,11 @@ class StateStore:
             )
 
     def runs(self) -> pd.DataFrame:
-        """Windows screened: window_start, window_end, run_id, listed, out_dir (oldest first)."""
+        """Windows screened: window_start, window_end, run_id, listed, out_dir, screened_at
+        (UTC; empty for a night recorded before it was kept), oldest first."""
         with self._connect() as db:
             return pd.read_sql_query(
-                "SELECT window_start, window_end, run_id, listed, out_dir FROM runs "
+                "SELECT window_start, window_end, run_id, listed, out_dir, screened_at FROM runs "
                 "WHERE site = ? ORDER BY window_start",
                 db,
                 params=(self.site,),
@@ -268,6 +270,11 @@ def state_dir_from_env(value: str | None) -> Path | None:
     """--state-dir, else HYPOSCREEN_STATE_DIR, else none (stateless ad-hoc runs)."""
     chosen = value or os.environ.get("HYPOSCREEN_STATE_DIR")
     return Path(chosen) if chosen else None
+
+
+def _now() -> str:
+    """Now in UTC as FAILED.json and the failures table write it (`2026-11-21T01:00:07+00:00`)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _stamp(text: str) -> pd.Timestamp:

@@ -13,12 +13,13 @@ from hyposcreen.errors import EnvironmentProblem
 # before the number was kept, with the layout of 1, and is stamped on first open. 2 added
 # `seen_results.first_seen` (the start of the first night that saw the result; empty in a
 # state of 1, where a result counts as seen by every night) and `listings.grading` (the rules,
-# profile and glucose factor that graded the listed case; empty in a state of 1).
+# profile and glucose factor that graded the listed case; empty in a state of 1) and
+# `runs.screened_at` (when the night was recorded, UTC, as `failures.failed_at`).
 STATE_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     site TEXT NOT NULL, window_start TEXT NOT NULL, window_end TEXT NOT NULL,
-    run_id TEXT NOT NULL, listed INTEGER NOT NULL, out_dir TEXT NOT NULL,
+    run_id TEXT NOT NULL, listed INTEGER NOT NULL, out_dir TEXT NOT NULL, screened_at TEXT,
     PRIMARY KEY (site, window_start, window_end)
 );
 CREATE TABLE IF NOT EXISTS listings (
@@ -41,7 +42,7 @@ CREATE TABLE IF NOT EXISTS seen_results (
 );
 """
 
-_ADDED_IN_2 = (("seen_results", "first_seen"), ("listings", "grading"))
+_ADDED_IN_2 = (("seen_results", "first_seen"), ("listings", "grading"), ("runs", "screened_at"))
 
 
 def lay_out(db: sqlite3.Connection, path: Path) -> None:

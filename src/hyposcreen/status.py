@@ -77,7 +77,7 @@ def read_status(state_dir: Path, mapping_path: Path | None = None) -> Status:
 
 def _last(screened: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[str, Any]:
     """The most recent outcome: a failure recorded after the last success wins."""
-    if failed and (not screened or max(f["failed_at"] for f in failed) >= _manifest_time(screened)):
+    if failed and (not screened or max(f["failed_at"] for f in failed) >= _screened_at(screened)):
         fail = max(failed, key=lambda f: f["failed_at"])
         return {
             "summary": f"FAILED ({fail['error_type']}) for {fail['window_start'][:10]}",
@@ -127,7 +127,13 @@ def _manifest(out_dir: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _manifest_time(screened: list[dict[str, Any]]) -> str:
+def _screened_at(screened: list[dict[str, Any]]) -> str:
+    """When the last night was recorded as screened, as the state says (copying the outputs
+    elsewhere renews their files' times), else, for nights recorded before the state kept it,
+    the time of the latest night's manifest."""
+    recorded = [run["screened_at"] for run in screened if isinstance(run.get("screened_at"), str)]
+    if recorded:
+        return max(recorded)
     path = Path(screened[-1]["out_dir"]) / "run_manifest.json"
     try:
         from datetime import UTC, datetime
