@@ -147,3 +147,68 @@ def test_a_file_size_limit_advises_as_hyposcreen_spill_dir_stands(
     for message in (inside, elsewhere):
         assert "moves the spill" not in message
         assert "`ulimit -f`" in message
+
+
+def test_a_full_disk_met_by_a_copy_advises_for_the_folder_copied_into(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy (a Data Docs style sheet from the installed package into the staging folder)
+    that fills the disk raises with the source as `filename` and the destination as
+    `filename2`. The advice named the source's folder, the package's: "Free space on the disk
+    of .../great_expectations/render/view/static/styles". It names the folder written to."""
+    monkeypatch.delenv("HYPOSCREEN_SPILL_DIR", raising=False)
+    package = tmp_path / "venv" / "styles"
+    out = tmp_path / "out" / ".2026-11-04.partial-1" / "validation"
+    error = OSError(
+        errno.ENOSPC, "No space left on device", str(package / "a.css"), None, str(out / "a.css")
+    )
+    message = failure_record(error, WINDOW)["message"]
+    # the message names both ends of the copy, and its advice the destination's folder
+    assert f"({package / 'a.css'} -> {out / 'a.css'})" in message
+    assert f"Free space on the disk of {out}," in message
+    assert f"disk of {package}" not in message
+    # a copy into the spill folder HYPOSCREEN_SPILL_DIR names is told as the spill's
+    spill = tmp_path / "spill"
+    monkeypatch.setenv("HYPOSCREEN_SPILL_DIR", str(spill))
+    into_spill = OSError(
+        errno.ENOSPC,
+        "No space left on device",
+        str(out / "labs.arrow"),
+        None,
+        str(spill / ".hyposcreen-partitions-1" / "labs.arrow"),
+    )
+    assert "It filled the spill folder" in failure_record(into_spill, WINDOW)["message"]
+
+
+_WRITE_UNDER_A_LIMIT = """
+import resource, signal, sys
+from pathlib import Path
+from hyposcreen.failures import write_failed_json
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+record = {"error_type": "EnvironmentProblem", "message": "The disk is full." + " x" * 100}
+sys.exit(0 if write_failed_json(Path(sys.argv[1]), record) is None else 1)
+"""
+
+
+def test_failed_json_that_cannot_be_written_whole_is_not_left_cut_short(tmp_path: Path) -> None:
+    """On a disk that fills (here a file-size limit of 64 bytes, as `ulimit -f` sets) the
+    record, some 250 bytes, was cut at 64: a FAILED.json no JSON reader takes was left for
+    the monitoring that reads it. Now it is written whole or not at all (the line on stderr
+    says it could not be written)."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "2026-11-04"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, "-c", _WRITE_UNDER_A_LIMIT, str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-300:]  # write_failed_json returned None
+    assert "could not write FAILED.json" in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == []  # no half file, no temporary one

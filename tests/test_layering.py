@@ -35,6 +35,7 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.screen.incremental": "nightly",
     "hyposcreen.state": "nightly",
     "hyposcreen.state_lock": "nightly",  # one run at a time per state dir
+    "hyposcreen.state_schema": "nightly",  # the state database's tables and layout number
     "hyposcreen.windows": "nightly",
     "hyposcreen.nightly": "nightly",
     "hyposcreen.report": "report",
@@ -81,6 +82,7 @@ RUNNERS = (
     "hyposcreen.recipe_contracts",
     "hyposcreen.recipe_publish",
     "hyposcreen.recipe_quarantine",
+    "hyposcreen.recipe_warnings",  # a screened window's judges, composed (exit 3, exit 4)
     "hyposcreen.recipe_read",
     "hyposcreen.recipe_screen",
     "hyposcreen.recipe_screen_windows",

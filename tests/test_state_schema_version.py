@@ -25,16 +25,16 @@ def _user_version(db: Path) -> int:
 
 def test_a_new_state_is_stamped_with_the_schema_version(tmp_path: Path) -> None:
     store = StateStore(tmp_path, "site-a")
-    assert STATE_SCHEMA_VERSION == 1
-    assert _user_version(store.path) == 1
+    assert STATE_SCHEMA_VERSION == 2
+    assert _user_version(store.path) == 2
 
 
 def test_a_state_from_before_the_version_opens_with_its_history(tmp_path: Path) -> None:
     store = StateStore(tmp_path, "site-a")
     with sqlite3.connect(store.path) as conn:
         conn.execute(
-            "INSERT INTO runs VALUES ('site-a', '2026-11-19T00:00:00', '2026-11-20T00:00:00', "
-            "'r1', 3, '/out')"
+            "INSERT INTO runs (site, window_start, window_end, run_id, listed, out_dir) "
+            "VALUES ('site-a', '2026-11-19T00:00:00', '2026-11-20T00:00:00', 'r1', 3, '/out')"
         )
         conn.execute("PRAGMA user_version = 0")
     reopened = StateStore(tmp_path, "site-a")

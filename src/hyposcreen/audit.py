@@ -37,7 +37,7 @@ from hyposcreen.config import RunSettings, Window
 from hyposcreen.context import CleanedInputs, ReadTables, RunContext, prepare
 from hyposcreen.errors import ConfigError
 from hyposcreen.ingest.canonical import IngestedTable
-from hyposcreen.recipe_publish import run_warnings
+from hyposcreen.recipe_warnings import run_warnings
 from hyposcreen.report.audit_counts import PeriodCounts, hyponatremia_coded, period_counts
 from hyposcreen.report.audit_coverage import window_days_text
 from hyposcreen.report.audit_measures import TOTAL, audit_frame, audit_table, shared_tables

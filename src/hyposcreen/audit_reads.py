@@ -28,8 +28,8 @@ from hyposcreen.context import CleanedInputs, RunContext
 from hyposcreen.quarantine_text import Matches
 from hyposcreen.recipe_clean import held_sizes
 from hyposcreen.recipe_contracts import contract_limits
-from hyposcreen.recipe_publish import screenable_times
 from hyposcreen.recipe_quarantine import quarantined_rows
+from hyposcreen.recipe_warnings import screenable_times
 from hyposcreen.run_warnings import AUDIT_SETS_ASIDE, RunWarning, demoted_contract_warnings
 
 

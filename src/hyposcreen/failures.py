@@ -4,6 +4,7 @@ and bugs told by their kind only (their text may quote values of the extract).""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -114,12 +115,17 @@ def without_chain(error: BaseException) -> BaseException:
 
 
 def write_failed_json(out_dir: Path, record: dict[str, Any]) -> Path | None:
-    """FAILED.json beside the outputs; None (and a line on stderr) when it cannot be written."""
+    """FAILED.json beside the outputs, written whole or not at all (a disk that fills never
+    leaves it cut short); None (and a line on stderr) when it cannot be written."""
+    path = out_dir / FAILED_FILE
+    partial = out_dir / f".{FAILED_FILE}.partial-{os.getpid()}"
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / FAILED_FILE
-        path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        partial.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(partial, path)
     except OSError as exc:
+        with contextlib.suppress(OSError):  # `out_dir` may be a file, or not there
+            partial.unlink(missing_ok=True)
         print(f"hyposcreen: could not write {FAILED_FILE} in {out_dir}: {exc}", file=sys.stderr)
         return None
     return path
@@ -240,10 +246,12 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
     if not isinstance(cause, OSError):
         return None
     where = f" ({cause.filename})" if cause.filename else ""
+    written = cause.filename
     if cause.filename and cause.filename2:  # a copy or a rename: from the first to the second
         where = f" ({cause.filename} -> {cause.filename2})"
+        written = cause.filename2  # the advice is about the folder written to
     if cause.errno in (errno.ENOSPC, errno.EDQUOT):
-        return EnvironmentProblem(f"The disk is full{where}. {_disk_full_advice(cause.filename)}")
+        return EnvironmentProblem(f"The disk is full{where}. {_disk_full_advice(written)}")
     if cause.errno == errno.EROFS:
         return EnvironmentProblem(
             f"A folder the run writes is on a read-only file system{where}. Point --out or "
@@ -253,7 +261,7 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
         return EnvironmentProblem(
             f"A file the run writes outgrew the largest file this process may write{where}: "
             "its file-size limit (`ulimit -f`, systemd's LimitFSIZE=) or its file system's. "
-            f"{_file_size_advice(cause.filename)}"
+            f"{_file_size_advice(written)}"
         )
     if cause.errno in (errno.EACCES, errno.EPERM):
         return EnvironmentProblem(

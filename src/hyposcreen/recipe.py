@@ -60,7 +60,7 @@ from hyposcreen.screen.cases import (
     order_cases,
 )
 from hyposcreen.screen.cases import screen as screen_patients
-from hyposcreen.screen.incremental import apply_listing_history
+from hyposcreen.screen.incremental import apply_listing_history, grading_key
 from hyposcreen.site_words import SiteWords
 from hyposcreen.validate import worker_client
 
@@ -239,8 +239,10 @@ def history(ctx: RunContext, screened: ScreenResult) -> ScreenResult:
     with ctx.timed("history"):
         if ctx.state is not None:
             past = ctx.state.history(ctx.settings.window.start)
+            grading = grading_key(ctx.rules, ctx.profile.name, ctx.settings.glucose_factor)
+            window, rules = ctx.settings.window, ctx.rules
             cases = apply_listing_history(
-                screened.cases, past.last_listing, past.reviewed, ctx.settings.window, ctx.rules
+                screened.cases, past.last_listing, past.reviewed, window, rules, grading
             )
             screened.cases = order_cases(cases)
         screened.attrition = with_case_steps(screened.attrition, screened.cases)

@@ -5,8 +5,10 @@ What it remembers, per site:
   * `listings`      the cases each run listed (tier, nadir, over-correction), so a case is listed
                     again only when it worsened (spec'd in rules.yaml `limits.relist_*`);
   * `reviews`       clinician reviews recorded with `hyposcreen reviewed --file CSV`;
-  * `seen_results`  keyed digests of the sodium results each run saw, so a result that first
-                    appears in a later extract (reported late) is screened in the next run.
+  * `seen_results`  keyed digests of the sodium results each run saw, with the night that
+                    first saw each, so a result that first appears in a later extract
+                    (reported late) is screened in the next run, and again when that night
+                    is run again.
 
 The file holds patient identifiers (like the review list): mode 0600, on the outputs'
 protected volume. A run records its state in one transaction *after* its outputs are in
@@ -20,44 +22,18 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from hyposcreen.config import Window
-from hyposcreen.errors import ConfigError, EnvironmentProblem
+from hyposcreen.errors import ConfigError
 from hyposcreen.state_lock import make_state_dir
+from hyposcreen.state_schema import STATE_SCHEMA_VERSION, lay_out
 
 STATE_FILE = "hyposcreen_state.sqlite3"
-# The layout of the tables below, kept in SQLite's `user_version`. A state a later hyposcreen
-# wrote (a higher number) is refused before anything reads or writes it; 0 is a state made
-# before the number was kept, which has this layout, and is stamped on first open.
-STATE_SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    site TEXT NOT NULL, window_start TEXT NOT NULL, window_end TEXT NOT NULL,
-    run_id TEXT NOT NULL, listed INTEGER NOT NULL, out_dir TEXT NOT NULL,
-    PRIMARY KEY (site, window_start, window_end)
-);
-CREATE TABLE IF NOT EXISTS listings (
-    site TEXT NOT NULL, patient_id TEXT NOT NULL, window_start TEXT NOT NULL,
-    tier INTEGER NOT NULL, nadir REAL NOT NULL, overcorrection_to TEXT,
-    PRIMARY KEY (site, patient_id, window_start)
-);
-CREATE TABLE IF NOT EXISTS reviews (
-    site TEXT NOT NULL, patient_id TEXT NOT NULL, reviewed_at TEXT NOT NULL,
-    reviewer TEXT NOT NULL, PRIMARY KEY (site, patient_id, reviewed_at, reviewer)
-);
-CREATE TABLE IF NOT EXISTS failures (
-    site TEXT NOT NULL, window_start TEXT NOT NULL, window_end TEXT NOT NULL,
-    failed_at TEXT NOT NULL, error_type TEXT NOT NULL, message TEXT NOT NULL,
-    out_dir TEXT NOT NULL, PRIMARY KEY (site, window_start, window_end)
-);
-CREATE TABLE IF NOT EXISTS seen_results (
-    site TEXT NOT NULL, result_key INTEGER NOT NULL, specimen_time TEXT NOT NULL,
-    PRIMARY KEY (site, result_key)
-);
-"""
+__all__ = ["STATE_FILE", "STATE_SCHEMA_VERSION", "StateStore", "require_state"]
 _ISO = "%Y-%m-%dT%H:%M:%S"
 
 
@@ -65,7 +41,8 @@ _ISO = "%Y-%m-%dT%H:%M:%S"
 class ListingHistory:
     """What earlier runs listed and what clinicians reviewed, one row per patient."""
 
-    last_listing: pd.DataFrame  # patient_id, window_start, tier, nadir, overcorrection_to
+    last_listing: pd.DataFrame  # patient_id, window_start, tier, nadir, overcorrection_to,
+    # grading (the rules, profile and glucose factor of the listing; empty before it was kept)
     reviewed: pd.DataFrame  # patient_id, reviewed_at (the latest review)
 
 
@@ -88,17 +65,7 @@ class StateStore:
         if not self.path.exists():
             self.path.touch(mode=0o600)
         with self._connect() as db:
-            written_by = db.execute("PRAGMA user_version").fetchone()[0]
-            if written_by > STATE_SCHEMA_VERSION:
-                raise EnvironmentProblem(
-                    f"The state file {self.path} was written by a newer hyposcreen (state "
-                    f"schema {written_by}; this one knows up to {STATE_SCHEMA_VERSION}). Run "
-                    "the hyposcreen version that wrote it. Do not move it aside: it holds the "
-                    "nightly history (listings, reviews, late results) that a fresh state lacks."
-                )
-            db.executescript(_SCHEMA)
-            if written_by < STATE_SCHEMA_VERSION:
-                db.execute(f"PRAGMA user_version = {STATE_SCHEMA_VERSION}")
+            lay_out(db, self.path)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -141,11 +108,14 @@ class StateStore:
             Window(pd.Timestamp(s).as_unit("us"), pd.Timestamp(e).as_unit("us")) for s, e in rows
         ]
 
-    def seen_keys(self, since: pd.Timestamp) -> set[int]:
+    def seen_keys(self, since: pd.Timestamp, before: pd.Timestamp) -> set[int]:
+        """Results collected from `since` on that a night starting before `before` saw (a
+        night run again does not count what its own earlier run saw)."""
         with self._connect() as db:
             rows = db.execute(
-                "SELECT result_key FROM seen_results WHERE site = ? AND specimen_time >= ?",
-                (self.site, since.strftime(_ISO)),
+                "SELECT result_key FROM seen_results WHERE site = ? AND specimen_time >= ? "
+                "AND (first_seen IS NULL OR first_seen < ?)",
+                (self.site, since.strftime(_ISO), before.strftime(_ISO)),
             ).fetchall()
         return {r[0] for r in rows}
 
@@ -153,7 +123,8 @@ class StateStore:
         """The latest listing of each patient in a window that started before `before`."""
         with self._connect() as db:
             listing = pd.read_sql_query(
-                "SELECT patient_id, window_start, tier, nadir, overcorrection_to FROM listings "
+                "SELECT patient_id, window_start, tier, nadir, overcorrection_to, grading "
+                "FROM listings "
                 "WHERE site = ? AND window_start < ? ORDER BY patient_id, window_start",
                 db,
                 params=(self.site, before.strftime(_ISO)),
@@ -180,7 +151,8 @@ class StateStore:
     ) -> None:
         """One transaction: the window, the cases listed, the sodium results seen.
 
-        `listed`: patient_id, tier, nadir, overcorrection_to (text or empty).
+        `listed`: patient_id, tier, nadir, overcorrection_to (text or empty), and grading
+        (screen.incremental.grading_key) when known.
         `seen`: result_key, specimen_time. A re-run of the same window replaces its rows.
         Digests of results collected long before the window (more than `keep_seen` before
         it) are dropped: a result that old is no longer a late-result candidate.
@@ -194,26 +166,28 @@ class StateStore:
             db.execute(
                 "DELETE FROM listings WHERE site = ? AND window_start = ?", (self.site, start)
             )
+            graded = listed if "grading" in listed else listed.assign(grading=None)
             db.executemany(
-                "INSERT INTO listings VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO listings VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (self.site, str(p), start, int(t), float(n), o or None)
-                    for p, t, n, o in listed[
-                        ["patient_id", "tier", "nadir", "overcorrection_to"]
+                    (self.site, str(p), start, int(t), float(n), o or None, g)
+                    for p, t, n, o, g in graded[
+                        ["patient_id", "tier", "nadir", "overcorrection_to", "grading"]
                     ].itertuples(index=False)
                 ],
             )
             if seen is not None:
-                db.executemany(
-                    "INSERT OR IGNORE INTO seen_results VALUES (?, ?, ?)",
+                db.executemany(  # the earliest night that saw a result is kept
+                    "INSERT INTO seen_results VALUES (?, ?, ?, ?) ON CONFLICT (site, result_key) "
+                    "DO UPDATE SET first_seen = MIN(first_seen, excluded.first_seen)",
                     [
-                        (self.site, int(k), t.strftime(_ISO))
+                        (self.site, int(k), t.strftime(_ISO), start)
                         for k, t in seen[["result_key", "specimen_time"]].itertuples(index=False)
                     ],
                 )
             db.execute(
-                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
-                (self.site, start, end, run_id, len(listed), str(out_dir)),
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self.site, start, end, run_id, len(listed), str(out_dir), _now()),
             )
             db.execute(  # the night is screened now: its earlier failure is history
                 "DELETE FROM failures WHERE site = ? AND window_start = ? AND window_end = ?",
@@ -251,10 +225,11 @@ class StateStore:
             )
 
     def runs(self) -> pd.DataFrame:
-        """Windows screened: window_start, window_end, run_id, listed, out_dir (oldest first)."""
+        """Windows screened: window_start, window_end, run_id, listed, out_dir, screened_at
+        (UTC; empty for a night recorded before it was kept), oldest first."""
         with self._connect() as db:
             return pd.read_sql_query(
-                "SELECT window_start, window_end, run_id, listed, out_dir FROM runs "
+                "SELECT window_start, window_end, run_id, listed, out_dir, screened_at FROM runs "
                 "WHERE site = ? ORDER BY window_start",
                 db,
                 params=(self.site,),
@@ -295,6 +270,11 @@ def state_dir_from_env(value: str | None) -> Path | None:
     """--state-dir, else HYPOSCREEN_STATE_DIR, else none (stateless ad-hoc runs)."""
     chosen = value or os.environ.get("HYPOSCREEN_STATE_DIR")
     return Path(chosen) if chosen else None
+
+
+def _now() -> str:
+    """Now in UTC as FAILED.json and the failures table write it (`2026-11-21T01:00:07+00:00`)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _stamp(text: str) -> pd.Timestamp:

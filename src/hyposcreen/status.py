@@ -38,7 +38,8 @@ class Status:
         ]
         for run in self.screened[-SHOWN:]:
             out.append(
-                f"  screened {run['window_start'][:10]}: {run['listed']} case(s), {run['out_dir']}"
+                f"  screened {run['window_start'][:10]}: {run['listed']} case(s), "
+                f"{run['out_dir']}{_gone(run['out_dir'])}"
             )
         for fail in self.failed[-SHOWN:]:
             out.append(
@@ -76,7 +77,7 @@ def read_status(state_dir: Path, mapping_path: Path | None = None) -> Status:
 
 def _last(screened: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[str, Any]:
     """The most recent outcome: a failure recorded after the last success wins."""
-    if failed and (not screened or max(f["failed_at"] for f in failed) >= _manifest_time(screened)):
+    if failed and (not screened or max(f["failed_at"] for f in failed) >= _screened_at(screened)):
         fail = max(failed, key=lambda f: f["failed_at"])
         return {
             "summary": f"FAILED ({fail['error_type']}) for {fail['window_start'][:10]}",
@@ -85,6 +86,12 @@ def _last(screened: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[
     if not screened:
         return {}
     run = screened[-1]
+    if _gone(run["out_dir"]):
+        return {
+            "summary": f"screened {run['window_start'][:10]}: {run['listed']} case(s) listed "
+            f"in {run['out_dir']}{_gone(run['out_dir'])}",
+            "warnings": [],
+        }
     manifest = _manifest(Path(run["out_dir"]))
     warnings = [_warning_text(w) for w in manifest.get("warnings", []) or []]
     tiers = manifest.get("counts_per_tier") or {}
@@ -95,6 +102,14 @@ def _last(screened: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[
         f"{tiers.get('3', '?')}) in {run['out_dir']}",
         "warnings": warnings,
     }
+
+
+def _gone(out_dir: str) -> str:
+    """What to add to a screened night whose list is no longer in its folder (the folder
+    deleted or moved by hand, the outputs' disk not mounted): the state alone remembers it."""
+    if (Path(out_dir) / "review_list.csv").is_file():
+        return ""
+    return " (its review list is not there: folder moved or deleted?)"
 
 
 def _warning_text(warning: Any) -> str:
@@ -112,7 +127,13 @@ def _manifest(out_dir: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _manifest_time(screened: list[dict[str, Any]]) -> str:
+def _screened_at(screened: list[dict[str, Any]]) -> str:
+    """When the last night was recorded as screened, as the state says (copying the outputs
+    elsewhere renews their files' times), else, for nights recorded before the state kept it,
+    the time of the latest night's manifest."""
+    recorded = [run["screened_at"] for run in screened if isinstance(run.get("screened_at"), str)]
+    if recorded:
+        return max(recorded)
     path = Path(screened[-1]["out_dir"]) / "run_manifest.json"
     try:
         from datetime import UTC, datetime

@@ -54,13 +54,34 @@ def nightly_windows(
     midnight = local_midnight(now, timezone)
     if last_end is None:
         return [Window(midnight - ONE_DAY, midnight)]
+    return _nights_between(last_end, midnight)
+
+
+def _nights_between(start: pd.Timestamp, stop: pd.Timestamp) -> list[Window]:
+    """Calendar-day windows from `start` up to `stop` (a partial piece at either end)."""
     windows: list[Window] = []
-    start = last_end
-    while start < midnight:
-        end = min(start.normalize() + ONE_DAY, midnight)
+    while start < stop:
+        end = min(start.normalize() + ONE_DAY, stop)
         windows.append(Window(start, end))
         start = end
     return windows
+
+
+def unscreened_windows(
+    screened: list[Window], timezone: str, now: datetime | None = None
+) -> list[Window]:
+    """Every night from the first screened window's start up to today's midnight that no
+    screened window covers: the gaps between screened windows (a night screened ahead of
+    missed ones, by `--window-start` or a backfill, leaves them pending) and the nights
+    after the last one."""
+    midnight = local_midnight(now, timezone)
+    windows: list[Window] = []
+    covered_to: pd.Timestamp | None = None
+    for done in sorted(screened, key=lambda w: w.start):
+        if covered_to is not None and done.start > covered_to:
+            windows += _nights_between(covered_to, min(done.start, midnight))
+        covered_to = done.end if covered_to is None else max(covered_to, done.end)
+    return windows + (_nights_between(covered_to, midnight) if covered_to is not None else [])
 
 
 def window_label(window: Window) -> str:
@@ -80,8 +101,8 @@ def plan_windows(
     backfill: tuple[str, str] | None = None,
 ) -> list[Window]:
     """A backfill range, the given window, every night not yet screened (with a state dir:
-    from the last one screened, or from the first that failed when none was), or the night
-    before `now`."""
+    since the first one screened, gaps included, or from the first that failed when none
+    was), or the night before `now`."""
     from hyposcreen.state import StateStore  # the state module is only needed here
 
     if backfill is not None:
@@ -96,11 +117,13 @@ def plan_windows(
     if state_dir is None:
         return nightly_windows(None, timezone, now)
     store = StateStore(state_dir, site)
-    last_end = store.last_window_end()
-    if last_end is None:  # no night screened yet: a first night that failed is redone, with
-        failed = store.first_failed_start()  # every night after it (a catch-up from there)
-        if failed is not None and failed < local_midnight(now, timezone) - ONE_DAY:
-            last_end = failed
+    screened = store.screened_windows()
+    if screened:  # every night not yet screened since the first, gaps included
+        return unscreened_windows(screened, timezone, now)
+    last_end = None  # no night screened yet: a first night that failed is redone, with
+    failed = store.first_failed_start()  # every night after it (a catch-up from there)
+    if failed is not None and failed < local_midnight(now, timezone) - ONE_DAY:
+        last_end = failed
     return nightly_windows(last_end, timezone, now)
 
 

@@ -31,7 +31,7 @@ def mark_late_results(
         keys,
         window,
         rules,
-        state.seen_keys(lookback),
+        state.seen_keys(lookback, before=window.start),
         state.screened_windows(since=lookback),
         timezone,
     )

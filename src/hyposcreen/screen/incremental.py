@@ -13,7 +13,14 @@ from hyposcreen.ingest.timeparse import elapsed_before
 from hyposcreen.rules.loader import RuleSet
 
 RELIST_NEW = "new"
-RELIST_REASONS = ("nadir_lower", "tier_escalation", "new_overcorrection")
+RELIST_REASONS = ("nadir_lower", "tier_escalation", "rules_changed", "new_overcorrection")
+
+
+def grading_key(rules: RuleSet, profile: str, glucose_factor: float | None) -> str:
+    """What grades a case into its tier: the rules' files (their content hash), the severity
+    profile and the glucose factor. A listing graded otherwise is not compared tier by tier."""
+    factor = glucose_factor or float(rules.glucose["factor"])
+    return f"{rules.content_hash}|{profile}|{factor:g}"
 
 
 def late_lookback_start(window: Window, rules: RuleSet, timezone: str = "UTC") -> pd.Timestamp:
@@ -55,6 +62,7 @@ def apply_listing_history(
     reviewed: pd.DataFrame,
     window: Window,
     rules: RuleSet,
+    grading: str | None = None,
 ) -> pd.DataFrame:
     """Keep a case listed again only when it worsened since its last listing.
 
@@ -62,7 +70,9 @@ def apply_listing_history(
     listing of each patient before this window). A listing older than `relist_after_days`
     no longer counts (a new episode). Worse = corrected index sodium at least
     `relist_nadir_drop_mmol_l` below the listed nadir, a more urgent tier, or an over-rapid
-    correction other than the one already listed. Adds `relisted_because` (new | reasons,
+    correction other than the one already listed. A tier more urgent than that of a listing
+    graded otherwise (`grading`: the rules, profile or glucose factor changed since) lists the
+    case again as `rules_changed`, not as a worsening. Adds `relisted_because` (new | reasons,
     `;`-joined | not_worse), `previously_listed` (window start) and `last_reviewed`.
     """
     out = cases.copy()
@@ -74,11 +84,16 @@ def apply_listing_history(
     prev_nadir = _lookup(out["patient_id"], history["nadir"]).astype("float64")
     prev_tier = _lookup(out["patient_id"], history["tier"]).astype("float64")
     prev_oc = _lookup(out["patient_id"], history["overcorrection_to"])
+    graded = history["grading"] if "grading" in history else pd.Series(dtype=object)
+    prev_grading = _lookup(out["patient_id"], graded)
+    regraded = prev_grading.notna() & (prev_grading != grading) & (grading is not None)
+    escalated = (out["tier"] < prev_tier).fillna(False)
     oc_to = out["oc_to_time"].dt.strftime("%Y-%m-%dT%H:%M:%S") if "oc_to_time" in out else None
     drop = rules.limits.relist_nadir_drop_mmol_l
     reasons = {
         "nadir_lower": (out["corrected_sodium"] <= (prev_nadir - drop).round(9)).fillna(False),
-        "tier_escalation": (out["tier"] < prev_tier).fillna(False),
+        "tier_escalation": escalated & ~regraded,
+        "rules_changed": escalated & regraded,
         "new_overcorrection": out["overcorrection"].astype(bool)
         & (prev_oc.isna() | (prev_oc != oc_to)),
     }

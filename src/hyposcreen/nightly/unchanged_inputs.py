@@ -1,0 +1,83 @@
+"""A night screened on the very files the night before was screened on: the delivery did not
+arrive (the run read yesterday's extract), or only some of its tables were refreshed.
+
+Tonight's input files (name and sha256, as the manifest lists them) are compared, table by
+table, with those of the night just before, from that night's run_manifest.json. Nights this
+process screened itself are not compared (a catch-up or backfill shares one read of one
+delivery). Counts and file names only, never a value from the extract.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from hyposcreen.config import Window
+from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.state import StateStore
+
+_ISO = "%Y-%m-%dT%H:%M:%S"
+_PUBLISHED_HERE: set[str] = set()  # the nights' folders this process published with state
+
+
+def published_here(folder: Path) -> None:
+    """Remember a night this process published: a later night of the same run shares its
+    delivery by design and is not compared with it."""
+    _PUBLISHED_HERE.add(str(folder))
+
+
+def unchanged_inputs(
+    state: StateStore | None, window: Window, tables: Mapping[str, IngestedTable]
+) -> list[tuple[str, str]]:
+    """The warning (code `unchanged_inputs`, message) when a table's files are those the night
+    before was screened on; none otherwise."""
+    if state is None:
+        return []
+    runs = state.runs()
+    before = runs.loc[runs["window_end"] == window.start.strftime(_ISO)]
+    if before.empty or str(before.iloc[-1]["out_dir"]) in _PUBLISHED_HERE:
+        return []
+    night, folder = str(before.iloc[-1]["window_start"])[:10], Path(before.iloc[-1]["out_dir"])
+    earlier = _inputs(folder / "run_manifest.json")
+    tonight = {name: _files(t.files) for name, t in tables.items() if t.files}
+    same = sorted(n for n, files in tonight.items() if earlier.get(n) == files)
+    if not same:
+        return []
+    names = ", ".join(f"{n} ({', '.join(name for name, _ in tonight[n])})" for n in same)
+    changed = sorted(set(tonight) - set(same))
+    if not changed:
+        message = (
+            f"every input file is the one night {night} was screened on ({names}; same "
+            "sha256): tonight's delivery did not arrive? This night's list holds only what "
+            "that extract held of it. Ask the sender for the current extract, then run the "
+            "night again (--window-start)"
+        )
+    else:
+        message = (
+            f"{names} {'is' if len(same) == 1 else 'are'} the same file(s) night {night} was "
+            f"screened on (same sha256), while {', '.join(changed)} changed: only part of the "
+            "delivery was refreshed? Risk factors and patients added since that extract are "
+            "missing from this night's list. Ask the sender for the whole current extract, "
+            "then run the night again (--window-start)"
+        )
+    return [("unchanged_inputs", message)]
+
+
+def _files(records: list[dict[str, object]]) -> list[tuple[str, str]]:
+    return sorted((Path(str(f.get("path"))).name, str(f.get("sha256"))) for f in records)
+
+
+def _inputs(manifest: Path) -> dict[str, list[tuple[str, str]]]:
+    """The input files of a published night, by table (empty when its manifest is gone)."""
+    try:
+        inputs = json.loads(manifest.read_text(encoding="utf-8")).get("inputs", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    if not isinstance(inputs, dict):
+        return {}
+    return {
+        name: _files(records)
+        for name, records in inputs.items()
+        if isinstance(records, list) and all(isinstance(r, dict) for r in records)
+    }

@@ -1,0 +1,86 @@
+"""A night screened on the files the night before was screened on warns (`unchanged_inputs`,
+exit 4): the delivery did not arrive and the run read yesterday's extract, or only some of its
+tables were refreshed. Nights one run screens together (a catch-up, a backfill) share one
+delivery by design and do not warn.
+
+Each night is a separate `hyposcreen run --no-flow` process, as cron or the scheduler starts
+it, on a copy of the committed sample with a nightly state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "canonical"
+HYPOSCREEN = Path(sys.executable).with_name("hyposcreen")
+
+
+def _night(extract: Path, out: Path, state: Path, *when: str) -> list[dict[str, str]]:
+    """One run's nights (`--window-start DAY` or `--backfill A B`); the last night's warnings."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    argv = [str(HYPOSCREEN), "run", "--no-flow", "--input", str(extract), "--out", str(out)]
+    done = subprocess.run(
+        [*argv, "--state-dir", str(state), *when],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode in (0, 4), done.stderr[-400:]
+    manifest = json.loads((out / when[-1] / "run_manifest.json").read_text(encoding="utf-8"))
+    return list(manifest["warnings"])
+
+
+def _codes(warnings: list[dict[str, str]]) -> list[str]:
+    return [w["code"] for w in warnings]
+
+
+def test_a_night_on_yesterday_s_files_warns(tmp_path: Path) -> None:
+    """11-20 and 11-21 both read the same four files (the delivery of 11-21 never came): the
+    second night says every file is the one 11-20 was screened on, naming them."""
+    extract, out, state = tmp_path / "in", tmp_path / "out", tmp_path / "state"
+    shutil.copytree(SAMPLE, extract)
+    assert "unchanged_inputs" not in _codes(
+        _night(extract, out, state, "--window-start", "2026-11-20")
+    )
+    warnings = _night(extract, out, state, "--window-start", "2026-11-21")
+    (found,) = [w for w in warnings if w["code"] == "unchanged_inputs"]
+    assert found["message"].startswith(
+        "every input file is the one night 2026-11-20 was screened on (diagnoses "
+        "(diagnoses.csv), labs (labs.csv), medications (medications.csv), patients "
+        "(patients.csv); same sha256): tonight's delivery did not arrive?"
+    )
+
+
+def test_a_delivery_with_only_its_labs_refreshed_warns_naming_the_tables_left(
+    tmp_path: Path,
+) -> None:
+    """11-21's delivery brings new labs (one more row) but the medications, diagnoses and
+    patients files of 11-20: those three are named, labs said to have changed."""
+    extract, out, state = tmp_path / "in", tmp_path / "out", tmp_path / "state"
+    shutil.copytree(SAMPLE, extract)
+    _night(extract, out, state, "--window-start", "2026-11-20")
+    labs = extract / "labs.csv"
+    row = "P900,E9,S9,2026-11-21T08:00:00,,2951-2,Sodium,140,mmol/L,final,Serum\n"
+    labs.write_text(labs.read_text(encoding="utf-8") + row, encoding="utf-8")
+    warnings = _night(extract, out, state, "--window-start", "2026-11-21")
+    (found,) = [w for w in warnings if w["code"] == "unchanged_inputs"]
+    assert found["message"].startswith(
+        "diagnoses (diagnoses.csv), medications (medications.csv), patients (patients.csv) "
+        "are the same file(s) night 2026-11-20 was screened on (same sha256), while labs "
+        "changed: only part of the delivery was refreshed?"
+    )
+
+
+def test_the_nights_of_one_catch_up_share_their_delivery_without_warning(tmp_path: Path) -> None:
+    """A backfill of 11-20 and 11-21 in one run reads one delivery for both: no warning."""
+    extract, out, state = tmp_path / "in", tmp_path / "out", tmp_path / "state"
+    shutil.copytree(SAMPLE, extract)
+    warnings = _night(extract, out, state, "--backfill", "2026-11-20", "2026-11-21")
+    assert "unchanged_inputs" not in _codes(warnings)
