@@ -1,7 +1,7 @@
 """`hyposcreen audit` stops as a run does (exit 3) on a delivery whose key times mostly do not
 read: a lab extract whose collection times were saved through a spreadsheet (Excel serial day
 numbers) leaves every month without its results, and a QI report of such months would be short
-or empty without a word. The stop is the run's (recipe_publish.screenable_times: the rules'
+or empty without a word. The stop is the run's (recipe_warnings.screenable_times: the rules'
 `contracts: broken_share` and `min_rows_to_judge`, the same message naming file, column and
 `file:row` examples, never a value), judged once for the read the months share. Real CLI,
 copies of the sample (its labs: 168 of the 170 rows that matter have a time to rewrite).

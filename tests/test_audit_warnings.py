@@ -1,7 +1,7 @@
 """`hyposcreen audit` warns as a run does (exit 4): a month whose extract writes its units, its
 results or its LOINC codes so that rows are lost gives a low QI count, and must say so.
 
-Each month is judged for the warnings a run of it would give (recipe_publish.run_warnings):
+Each month is judged for the warnings a run of it would give (recipe_warnings.run_warnings):
 they are listed with their month under `warnings` in audit_manifest.json and at the top of
 audit.html, printed on stderr, and the command exits 4; counts and `file:row` only. The
 sample's November, screened whole, warns of nothing. Real CLI, copies of the sample.

@@ -8,7 +8,7 @@ is one case of that month. The run's data contracts are run once per read (audit
 a critical failure stops the audit, exit 3; the outcome goes to the manifest), their share
 contracts counted month by month too (audit_month_contracts: a month over a limit warns
 though the whole period is under it), and each month is judged for the warnings a run of it
-would give (recipe_publish.run_warnings: unknown units, flagged results, LOINC codes written
+would give (recipe_warnings.run_warnings: unknown units, flagged results, LOINC codes written
 otherwise …), so an extract that loses results does not give a silently low count: they are
 listed, with their month, under `warnings` in audit_manifest.json and at the top of
 audit.html, and the command exits 4. A read a run could not screen (a table whose key times

@@ -1,6 +1,6 @@
 """The audit's warnings as its shared outputs state them: no count the tables would suppress.
 
-A run's warning messages (recipe_publish.run_warnings and the modules it gathers) carry counts
+A run's warning messages (recipe_warnings.run_warnings and the modules it gathers) carry counts
 and `file:row` references, fit for a night's outputs, which the review team reads. The audit's
 warnings go to audit.html and audit_manifest.json, which may go to a QI committee and where a
 count from 1 to min_cell-1 is suppressed. A run's message would give such counts back:
