@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from hyposcreen.errors import ConfigError
+from hyposcreen.rules import consistency
 from hyposcreen.rules.model import (
     Analyte,
     ConditionCode,
@@ -215,14 +216,22 @@ def _load_rules(directory: Path) -> RuleSet:
         )
         for name, spec in raw["conditions"].items()
     }
+    consistency.check_profile_numbers(raw["profiles"], rules_file)
+    profiles = _profiles(raw["profiles"])
+    for profile in profiles.values():
+        consistency.check_profile_bands(profile, rules_file)
+    windows = typed_section(Windows, raw["windows"], "windows", rules_file)
+    consistency.check_windows(windows, rules_file)
+    limits = typed_section(Limits, raw["limits"], "limits", rules_file)
+    consistency.check_limits(limits, rules_file)
     rules = RuleSet(
         version=str(raw["version"]),
         content_hash=_hash_dir(directory),
         default_profile=raw["default_profile"],
-        profiles=_profiles(raw["profiles"]),
-        glucose=dict(raw["glucose_correction"]),
-        windows=typed_section(Windows, raw["windows"], "windows", rules_file),
-        limits=typed_section(Limits, raw["limits"], "limits", rules_file),
+        profiles=profiles,
+        glucose=consistency.check_glucose(raw["glucose_correction"], rules_file),
+        windows=windows,
+        limits=limits,
         statuses={k: frozenset(normalize_label(s) for s in v) for k, v in raw["statuses"].items()},
         urine_words=tuple(raw["specimen"]["urine_words"]),
         other_fluid_words=tuple(raw["specimen"]["other_fluid_words"]),
