@@ -135,6 +135,26 @@ def band_text(profile: Profile) -> str:
     return "; ".join(parts + texts[::-1])
 
 
+def tier_rule_text(rules: RuleSet) -> str:
+    """The tiers of spec §9 in words, with the rules' numbers: 'mild with ≥ 2 risk factors',
+    'a fall of ≥ 5 mmol/L in 48 h' with the packaged rules."""
+    limits = rules.limits
+    return (
+        "Tier 1 urgent: severe/profound or over-rapid correction; 2 soon: moderate, mild with "
+        f"≥ {limits.soon_mild_min_risk_categories:g} risk factors, documented cramp or a fall of "
+        f"≥ {abs(limits.soon_delta_48h_max):g} mmol/L in {rules.windows.delta_window_hours:g} h; "
+        "3 routine: other listed cases."
+    )
+
+
+def spurious_rule_text(rules: RuleSet) -> str:
+    """Spec §8's delta check in words with the rules' numbers (10 mmol/L, 24 h packaged)."""
+    return (
+        f"A drop of {rules.limits.spurious_drop_mmol_l:g} mmol/L or more below the results "
+        f"before and after it, each within {rules.windows.spurious_neighbour_hours:g} h"
+    )
+
+
 def _flip(op: str) -> str:
     """'≥' read from the left ('120 ≤ Na'), '>' as '<' ('125 < Na')."""
     return {"≥": "≤", ">": "<"}[op]
