@@ -139,8 +139,8 @@ def test_a_consistent_site_change_of_definition_and_bands_loads(tmp_path: Path) 
         tmp_path,
         (SEED_DEFINITION, 'hyponatremia: {op: "<", threshold: 136}'),
         ("threshold: 120}", "threshold: 121}"),
-        ('{label: mild, level: mild, op: "<=", threshold: 135}', '{label: mild, level: mild, op: "<", threshold: 136}'),
-    )  # fmt: skip
+        ('level: mild, op: "<=", threshold: 135}', 'level: mild, op: "<", threshold: 136}'),
+    )
     seed = load_rules(rules).profiles["seed"]
     assert (seed.hyponatremia_op, seed.hyponatremia_threshold) == ("<", 136.0)
     assert [b.threshold for b in seed.bands] == [121, 125, 136]
