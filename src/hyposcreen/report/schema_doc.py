@@ -56,7 +56,8 @@ COLUMN_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     ("medications", "route"): ("oral", "route of administration"),
     ("diagnoses", "code"): ("N18.3", "the diagnosis code (condition_codes.csv)"),
     ("diagnoses", "code_system"): (
-        "ICD-10-CM", "ICD-10-CM, ICD-9-CM or SNOMED (aliases too; a rules copy may add one)"
+        "ICD-10-CM",
+        "ICD-10-CM, ICD-9-CM or SNOMED (aliases too; a rules copy may add one)",
     ),
     ("diagnoses", "recorded_time"): ("2025-06-15T10:00:00", "when the diagnosis was recorded"),
     ("diagnoses", "description"): ("Chronic kidney disease, stage 3", "the code's text"),
