@@ -119,7 +119,8 @@ def write_results(
             )
         # checked by the contracts worker while the files are written into the staging
         # folder, which is published only once the list kept its contract
-        contract_of = review_list_check(review, list(ctx.rules.risk_factor_vocabulary))
+        labels = [band.label for band in ctx.profile.bands]
+        contract_of = review_list_check(review, list(ctx.rules.risk_factor_vocabulary), labels)
         review_csv = write_csv(out / "review_list.csv", to_text(review))
         write_parquet(out / "review_list.parquet", review)
         evidence = evidence.loc[is_listed(evidence["patient_id"], review["patient_id"])]
