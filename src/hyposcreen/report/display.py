@@ -23,6 +23,9 @@ from hyposcreen.rules.loader import Profile, RuleSet
 _LAB = re.compile(
     r"^(?P<analyte>\w+) (?P<sign>[<>≤≥] )?(?P<value>-?[\d.]+(?:e-?\d+)?) (?P<rest>.*)$"
 )
+# the co-factor threshold an evidence text states: '(< 3.5 mmol/L)', '(ionized < 1.12 mmol/L)'
+_STATED_LIMIT = re.compile(r"\((?:\w+ )?< (?P<limit>-?\d+(?:\.\d+)?) ")
+_MORE_DECIMALS = 4  # at most this many more than display_precision.csv, to stay below a limit
 _CODED_DRUG = re.compile(r"^(?P<system>RxNorm|ATC) (?P<code>[0-9A-Za-z]+)\b")
 _OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 _COMPLEMENT = {"<": "≥", "<=": ">"}
@@ -40,13 +43,21 @@ def clinical_value(analyte: str, value: float) -> str:
     return format_decimals(value, decimals().get(analyte, 1))
 
 
-def lab_value_in_words(analyte: str, value: str) -> str | None:
-    """A lab evidence value at clinical precision; None for text that is no number ('1.2.3')."""
+def lab_value_in_words(analyte: str, value: str, limit: str = "") -> str | None:
+    """A lab evidence value at clinical precision; None for text that is no number ('1.2.3').
+    `limit`: the threshold its text states ('3.5' of '(< 3.5 mmol/L)'), kept true when shown."""
     try:
         number = float(value)
     except ValueError:
         return None
-    return clinical_value(analyte, number)
+    shown = clinical_value(analyte, number)
+    return _below(analyte, number, float(limit), shown) if limit else shown
+
+
+def stated_limit(rest: str) -> str:
+    """The co-factor threshold a lab evidence text states ('3.5' of '... (< 3.5 mmol/L)'), or ''."""
+    found = _STATED_LIMIT.search(rest)
+    return found.group("limit") if found else ""
 
 
 def drug_names(rules: RuleSet) -> dict[str, str]:
@@ -95,7 +106,7 @@ def lab_label(text: str) -> str:
     if not found or found.group("analyte") not in decimals():
         return text
     analyte = found.group("analyte")
-    value = lab_value_in_words(analyte, found.group("value"))
+    value = lab_value_in_words(analyte, found.group("value"), stated_limit(found.group("rest")))
     if value is None:
         return text
     sign = found.group("sign") or ""
@@ -103,6 +114,17 @@ def lab_label(text: str) -> str:
     if analyte == "calcium_total" and re.search(r"albumin \d", found.group("rest")):
         name = "calcium (albumin-corrected)"  # the value is corrected; the measured follows
     return f"{name} {sign}{value} {found.group('rest')}"
+
+
+def _below(analyte: str, number: float, limit: float, shown: str) -> str:
+    """`shown` (`number` at clinical precision), or with as many more decimals as it takes to
+    stay below the `limit` the text states when `number` is below it: potassium 3.45 with the
+    limit 3.5 shows 3.45, not '3.5 mmol/L (< 3.5 mmol/L)'."""
+    places = decimals().get(analyte, 1)
+    while number < limit <= float(shown) and places < decimals().get(analyte, 1) + _MORE_DECIMALS:
+        places += 1
+        shown = format_decimals(number, places)
+    return shown
 
 
 def evidence_in_words(
