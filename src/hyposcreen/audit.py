@@ -40,7 +40,7 @@ from hyposcreen.recipe_publish import run_warnings
 from hyposcreen.report.audit_counts import PeriodCounts, hyponatremia_coded, period_counts
 from hyposcreen.report.audit_coverage import window_days_text
 from hyposcreen.report.audit_measures import TOTAL, audit_frame, audit_table
-from hyposcreen.report.audit_page import render_audit_page
+from hyposcreen.report.audit_page import coding_gap_codes, render_audit_page
 from hyposcreen.report.display import band_text
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonymize
 from hyposcreen.report.writers import PRIVATE_MODE, write_atomic, write_csv, write_json
@@ -256,6 +256,12 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         "patient_export": export_note,
         "warnings": [w["message"] for w in warnings],
         "window_days": {w.start.strftime("%Y-%m"): window_days_text(w) for w in months},
+        "rule_numbers": {
+            "oc_hours": f"{ctx.rules.windows.overcorrection_window_hours:g}",
+            "workup_before": f"{ctx.rules.windows.workup_hours_before:g}",
+            "workup_after": f"{ctx.rules.windows.workup_hours_after:g}",
+            "codes": coding_gap_codes(codes),
+        },
     }
     write_csv(out / "audit_tables.csv", frame, mode=AGGREGATE_MODE, numeric=("value",))
     html = render_audit_page(frame, about, min_cell)
