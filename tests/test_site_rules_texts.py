@@ -91,3 +91,17 @@ def test_page_and_workbook_name_the_rules_numbers(site_run: Path) -> None:
     with zipfile.ZipFile(site_run / "review_list.xlsx") as book:
         texts = "".join(book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml"))
     assert "Na change over 36 h (mmol/L)" in texts and "over 48 h" not in texts
+
+
+def test_page_and_workbook_name_a_site_copy_by_its_files_hash(site_run: Path) -> None:
+    """The copy keeps the packaged version number, so the version alone would read as the
+    packaged rules: the page and workbook add the start of the files' hash the manifest holds."""
+    import json
+
+    manifest = json.loads((site_run / "run_manifest.json").read_text(encoding="utf-8"))
+    named = f"{manifest['rules_version']} (site copy, files {manifest['rules_hash'][:12]})"
+    page = (site_run / "review_list.html").read_text(encoding="utf-8")
+    assert f"<dt>Rules</dt><dd>{named}</dd>" in page
+    with zipfile.ZipFile(site_run / "review_list.xlsx") as book:
+        texts = "".join(book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml"))
+    assert named in texts

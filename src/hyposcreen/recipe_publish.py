@@ -38,7 +38,7 @@ from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.coverage import for_csv as coverage_for_csv
 from hyposcreen.report.coverage import page_rows as coverage_page_rows
 from hyposcreen.report.coverage import reader_counts
-from hyposcreen.report.display import band_text, drug_names, spurious_rule_text, tier_rule_text
+from hyposcreen.report.display import band_text, drug_names, page_rule_texts
 from hyposcreen.report.evidence import evidence_for_csv
 from hyposcreen.report.folders import publish_folder, published_paths, swaps_durable
 from hyposcreen.report.manifest import build_manifest, compute_run_id
@@ -281,7 +281,6 @@ def page_info(
     window = ctx.settings.window
     context = pd.Timedelta(hours=ctx.rules.windows.context_hours_before_window)
     return PageInfo(
-        rules_version=ctx.rules.version,
         profile=ctx.profile.name,
         profile_description=ctx.profile.description,
         hyponatremia_threshold=ctx.profile.hyponatremia_threshold,
@@ -292,9 +291,7 @@ def page_info(
         site=ctx.mapping.site,
         timezone=ctx.mapping.timezone,
         bands=band_text(ctx.profile),
-        tier_rule=tier_rule_text(ctx.rules),
-        spurious_rule=spurious_rule_text(ctx.rules),
-        delta_hours=ctx.rules.windows.delta_window_hours,
+        **page_rule_texts(ctx.rules),
         drug_names=drug_names(ctx.rules),
         atc_combinations=dict(ctx.rules.atc_combinations),
         warnings=tuple(w.message for w in warnings or ()),

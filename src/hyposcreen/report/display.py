@@ -18,7 +18,7 @@ from typing import Any
 
 from hyposcreen.report.clinical_times import clinical_times_in
 from hyposcreen.report.numbers import format_decimals
-from hyposcreen.rules.loader import Profile, RuleSet
+from hyposcreen.rules.loader import Profile, RuleSet, load_rules
 
 _LAB = re.compile(
     r"^(?P<analyte>\w+) (?P<sign>[<>≤≥] )?(?P<value>-?[\d.]+(?:e-?\d+)?) (?P<rest>.*)$"
@@ -155,6 +155,30 @@ def band_text(profile: Profile) -> str:
             texts.append(f"{band.label} {below.threshold:g} {_flip(_COMPLEMENT[below.op])} {upper}")
         below = band
     return "; ".join(parts + texts[::-1])
+
+
+@cache
+def _packaged_hash() -> str:
+    return load_rules().content_hash
+
+
+def rules_named(rules: RuleSet) -> str:
+    """The rules as the page and workbook name them: their version, and for a copy whose files
+    differ from the packaged rules (`--rules`, edited) the start of its files' hash, which the
+    run manifest holds whole: '2026.12.15 (site copy, files 0df114bff7cb)'."""
+    if rules.content_hash == _packaged_hash():
+        return rules.version
+    return f"{rules.version} (site copy, files {rules.content_hash[:12]})"
+
+
+def page_rule_texts(rules: RuleSet) -> dict[str, Any]:
+    """What the page and workbook say of the rules (review_page.PageInfo's fields)."""
+    return {
+        "rules_version": rules_named(rules),
+        "tier_rule": tier_rule_text(rules),
+        "spurious_rule": spurious_rule_text(rules),
+        "delta_hours": rules.windows.delta_window_hours,
+    }
 
 
 def tier_rule_text(rules: RuleSet) -> str:
