@@ -105,3 +105,21 @@ def test_page_and_workbook_name_a_site_copy_by_its_files_hash(site_run: Path) ->
     with zipfile.ZipFile(site_run / "review_list.xlsx") as book:
         texts = "".join(book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml"))
     assert named in texts
+
+
+def test_the_manifest_records_the_numbers_the_night_was_screened_with(site_run: Path) -> None:
+    """A rules change between nights is seen in each night's manifest: the windows, limits and
+    glucose correction in force and the bands as applied (the profile's description is the
+    copy's free text and may be stale)."""
+    import json
+
+    manifest = json.loads((site_run / "run_manifest.json").read_text(encoding="utf-8"))
+    in_force = manifest["rules_in_force"]
+    assert in_force["windows"]["delta_window_hours"] == 36
+    assert in_force["windows"]["overcorrection_window_hours"] == 20
+    assert in_force["limits"]["soon_delta_48h_max"] == -4
+    assert in_force["limits"]["overcorrection_with_risk_mmol_per_24h"] == 4
+    assert in_force["glucose_correction"]["pairing_window_minutes"] == 60
+    assert manifest["profile_bands"] == (
+        "hyponatremia Na ≤ 135; mild 125 < Na ≤ 135; moderate 120 ≤ Na ≤ 125; severe Na < 120"
+    )
