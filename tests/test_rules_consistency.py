@@ -113,6 +113,23 @@ BROKEN = [
         ["limits.soon_delta_48h_max", "<= 0"],
     ),
     (
+        # before: the sample's night stopped on an unread-time share of 0 >= 0 with no row to
+        # name, an internal error (ValueError, exit 70)
+        "broken share of 0",
+        [("broken_share: 0.50", "broken_share: 0")],
+        ["contracts.broken_share", "above 0"],
+    ),
+    (
+        "duplicate rate above 1",
+        [("max_duplicate_rate: 0.20", "max_duplicate_rate: 1.5")],
+        ["contracts.max_duplicate_rate", "between 0 and 1"],
+    ),
+    (
+        "fractional rows to judge",
+        [("min_rows_to_judge: 20", "min_rows_to_judge: 2.5")],
+        ["contracts.min_rows_to_judge", "whole number"],
+    ),
+    (
         "fractional risk-factor count",
         [("soon_mild_min_risk_categories: 2", "soon_mild_min_risk_categories: 1.5")],
         ["limits.soon_mild_min_risk_categories", "whole number"],
@@ -153,6 +170,7 @@ def test_a_consistent_site_change_of_definition_and_bands_loads(tmp_path: Path) 
     [
         ([(SEED_DEFINITION, 'hyponatremia: {op: "<", threshold: 136}')], "profiles.seed"),
         ([("factor: 1.6 ", "factor: 2.0 ")], "glucose_correction.factor"),
+        ([("broken_share: 0.50", "broken_share: 0")], "contracts.broken_share"),
     ],
 )
 def test_the_cli_exits_2_naming_the_key(

@@ -145,6 +145,32 @@ def check_glucose(raw: Any, path: Path) -> dict[str, Any]:
     return dict(raw)
 
 
+# contracts: a share in [0, 1], the broken share above 0 (a share of 0 stops every night that
+# has one unread time), counts that are whole numbers >= 1
+_CONTRACT_SHARES = ("max_duplicate_rate", "max_non_numeric_sodium_rate", "broken_share")
+_CONTRACT_COUNTS = ("min_rows_to_judge", "max_row_bytes")
+
+
+def check_contracts(contracts: dict[str, float], path: Path) -> dict[str, float]:
+    """`contracts:` (numbers already) with shares in [0, 1] and whole counts >= 1."""
+    for key in _CONTRACT_SHARES:
+        value = contracts.get(key)
+        if value is None:
+            continue
+        if not 0 <= value <= 1 or (key == "broken_share" and value == 0):
+            raise ConfigError(
+                f"{path}: contracts.{key} must be a share between 0 and 1"
+                f"{' above 0' if key == 'broken_share' else ''} (is {value:g})."
+            )
+    for key in _CONTRACT_COUNTS:
+        value = contracts.get(key)
+        if value is not None and (value < 1 or value != int(value)):
+            raise ConfigError(
+                f"{path}: contracts.{key} must be a whole number >= 1 (is {value:g})."
+            )
+    return contracts
+
+
 def check_windows(windows: Windows, path: Path) -> None:
     """Every span is elapsed time >= 0; the over-correction window is above 0."""
     for key, value in vars(windows).items():

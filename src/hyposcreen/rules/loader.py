@@ -249,7 +249,9 @@ def _load_rules(directory: Path) -> RuleSet:
         condition_codes=condition_codes,
         snomed_condition_hints=_condition_hints(directory, conditions),
         lab_dictionary=lab_dictionary,
-        contracts=number_mapping(raw.get("contracts"), "contracts", rules_file),
+        contracts=consistency.check_contracts(
+            number_mapping(raw.get("contracts"), "contracts", rules_file), rules_file
+        ),
         audit=dict(raw.get("audit") or {}),
         warnings=WarningThresholds.from_yaml(raw.get("warnings")),
     )
