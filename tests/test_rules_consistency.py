@@ -184,3 +184,21 @@ def test_the_cli_exits_2_naming_the_key(
     assert done.returncode == 2, done.stderr[-400:]
     assert key in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out" / "2026-11-20" / "review_list.csv").exists()
+
+
+def test_a_plausible_range_from_high_to_low_is_a_config_error(tmp_path: Path) -> None:
+    """analytes.csv sodium 200..80 (swapped): before, the labs contract could not evaluate it
+    and the night stopped as a broken delivery (exit 3, 'required column(s) missing')."""
+    rules = _rules_copy(tmp_path)
+    analytes = rules / "analytes.csv"
+    text = analytes.read_text(encoding="utf-8")
+    old = "sodium,blood,mmol/L,urine_sodium,80,200,"
+    assert old in text
+    analytes.write_text(text.replace(old, "sodium,blood,mmol/L,urine_sodium,200,80,"), "utf-8")
+    with pytest.raises(ConfigError, match=r"analytes\.csv: sodium: plausible_low \(200\)"):
+        load_rules(rules)
+    done = run_cli(
+        "run", "--no-flow", "--input", str(SAMPLE), "--window-start", "2026-11-20",
+        "--rules", str(rules), "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert done.returncode == 2 and "plausible_low" in done.stderr, done.stderr[-400:]

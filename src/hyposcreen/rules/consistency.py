@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hyposcreen.errors import ConfigError
-from hyposcreen.rules.sections import Limits, Windows
+from hyposcreen.rules.sections import Limits, Windows, number_mapping, typed_section
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _LEVEL_RANK = {"mild": 1, "moderate": 2, "severe": 3}
@@ -38,6 +38,16 @@ _POSITIVE_LIMITS = (
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def checked_sections(
+    raw: dict[str, Any], path: Path
+) -> tuple[Windows, Limits, dict[str, float], dict[str, Any]]:
+    """rules.yaml's windows, limits, contracts and glucose correction, typed and checked."""
+    windows = checked_windows(typed_section(Windows, raw["windows"], "windows", path), path)
+    limits = checked_limits(typed_section(Limits, raw["limits"], "limits", path), path)
+    contracts = check_contracts(number_mapping(raw.get("contracts"), "contracts", path), path)
+    return windows, limits, contracts, check_glucose(raw["glucose_correction"], path)
 
 
 def check_profile_numbers(raw: dict[str, Any], path: Path) -> None:
@@ -171,16 +181,28 @@ def check_contracts(contracts: dict[str, float], path: Path) -> dict[str, float]
     return contracts
 
 
-def check_windows(windows: Windows, path: Path) -> None:
-    """Every span is elapsed time >= 0; the over-correction window is above 0."""
+def check_ranges(analytes: dict[str, Any], path: Path) -> None:
+    """analytes.csv's plausible ranges run from low to high (a range [200, 80] holds nothing:
+    the contract could not evaluate it and stopped the night as a broken delivery, exit 3)."""
+    for name, analyte in analytes.items():
+        low, high = analyte.plausible_low, analyte.plausible_high
+        if low is not None and high is not None and low >= high:
+            raise ConfigError(
+                f"{path}: {name}: plausible_low ({low:g}) must be below plausible_high ({high:g})."
+            )
+
+
+def checked_windows(windows: Windows, path: Path) -> Windows:
+    """`windows`, every span elapsed time >= 0 and the over-correction window above 0."""
     for key, value in vars(windows).items():
         if value < 0 or (key in _POSITIVE_WINDOWS and value == 0):
             bound = "above 0" if key in _POSITIVE_WINDOWS else ">= 0"
             raise ConfigError(f"{path}: windows.{key} must be {bound} (is {value:g}).")
+    return windows
 
 
-def check_limits(limits: Limits, path: Path) -> None:
-    """Limits that keep the spec's sense: positive thresholds and limits, a correction-risk
+def checked_limits(limits: Limits, path: Path) -> Limits:
+    """`limits`, kept the spec's sense: positive thresholds and limits, a correction-risk
     limit no faster than the usual one, a `soon` change that is a fall, a whole count."""
     for key, value in vars(limits).items():
         if value < 0 and key != "soon_delta_48h_max":
@@ -205,3 +227,4 @@ def check_limits(limits: Limits, path: Path) -> None:
             f"{path}: limits.soon_mild_min_risk_categories must be a whole number >= 1 "
             f"(is {count:g})."
         )
+    return limits

@@ -24,8 +24,6 @@ from hyposcreen.rules.sections import (
     Limits,
     Windows,
     check_top_level,
-    number_mapping,
-    typed_section,
 )
 from hyposcreen.rules.texts import (
     RulesRow,
@@ -174,6 +172,7 @@ def _load_rules(directory: Path) -> RuleSet:
         )
         for row in _read(directory, "analytes.csv")
     }
+    consistency.check_ranges(analytes, directory / "analytes.csv")
     loinc_to_analyte = {r["loinc"]: r["analyte"] for r in _read(directory, "analyte_codes.csv")}
     unit_factors = {
         (r["analyte"], normalize_unit(r["unit"])): rules_number(r, "factor")
@@ -220,16 +219,13 @@ def _load_rules(directory: Path) -> RuleSet:
     profiles = _profiles(raw["profiles"])
     for profile in profiles.values():
         consistency.check_profile_bands(profile, rules_file)
-    windows = typed_section(Windows, raw["windows"], "windows", rules_file)
-    consistency.check_windows(windows, rules_file)
-    limits = typed_section(Limits, raw["limits"], "limits", rules_file)
-    consistency.check_limits(limits, rules_file)
+    windows, limits, contracts, glucose = consistency.checked_sections(raw, rules_file)
     rules = RuleSet(
         version=str(raw["version"]),
         content_hash=_hash_dir(directory),
         default_profile=raw["default_profile"],
         profiles=profiles,
-        glucose=consistency.check_glucose(raw["glucose_correction"], rules_file),
+        glucose=glucose,
         windows=windows,
         limits=limits,
         statuses={k: frozenset(normalize_label(s) for s in v) for k, v in raw["statuses"].items()},
@@ -249,9 +245,7 @@ def _load_rules(directory: Path) -> RuleSet:
         condition_codes=condition_codes,
         snomed_condition_hints=_condition_hints(directory, conditions),
         lab_dictionary=lab_dictionary,
-        contracts=consistency.check_contracts(
-            number_mapping(raw.get("contracts"), "contracts", rules_file), rules_file
-        ),
+        contracts=contracts,
         audit=dict(raw.get("audit") or {}),
         warnings=WarningThresholds.from_yaml(raw.get("warnings")),
     )
