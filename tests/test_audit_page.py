@@ -250,3 +250,42 @@ def test_a_period_starting_inside_a_day_counts_calendar_dates_as_its_days_text_n
     page = (tmp_path / "out" / "audit.html").read_text(encoding="utf-8")
     assert "3 Feb–10 Feb" in page
     assert _row_cells(page, "days with sodium rows")[0] == "6 of 8 days"
+
+
+def test_the_notes_name_the_rules_copy_s_windows_and_codes(tmp_path: Path) -> None:
+    """An audit with a site rules copy (over-correction window 12 h, workup 12 h before to
+    72 h after, E87.11 added to the hyponatremia codes): the notes beside the tables say so,
+    where they said 24 h, 24 h / 48 h and (E87.1, ICD-9 276.1) whatever the rules."""
+    import shutil
+
+    from hyposcreen.rules.loader import RULES_DIR
+
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    text = (rules / "rules.yaml").read_text(encoding="utf-8")
+    for old, new in [
+        ("overcorrection_window_hours: 24", "overcorrection_window_hours: 12"),
+        ("workup_hours_before: 24", "workup_hours_before: 12"),
+        ("workup_hours_after: 48", "workup_hours_after: 72"),
+        ('ICD-10-CM: ["E87.1"]', 'ICD-10-CM: ["E87.1", "E87.11"]'),
+    ]:
+        assert old in text
+        text = text.replace(old, new, 1)
+    (rules / "rules.yaml").write_text(text, encoding="utf-8")
+    out = tmp_path / "audit"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(KEY_ENV, raising=False)
+        run_audit(
+            AuditSettings(
+                input_dir=SAMPLE,
+                out_dir=out,
+                start=pd.Timestamp("2026-11-01"),
+                end=pd.Timestamp("2026-12-01"),
+                rules_dir=rules,
+            )
+        )
+    page = html.unescape((out / "audit.html").read_text(encoding="utf-8"))
+    assert "Cases with a rise above the limit within 12 h (spec §8)." in page
+    assert "urine sodium from 12 h before to 72 h after the index result." in page
+    assert "cases with a hyponatremia code (E87.1, E87.11, ICD-9 276.1) recorded" in page
+    assert "within 24 h" not in page and "48 h after" not in page

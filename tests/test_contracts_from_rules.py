@@ -136,3 +136,51 @@ def test_a_run_with_a_rules_copy_validates_against_that_copy(tmp_path: Path) -> 
     assert f"labs.csv:{row + 2}" not in bad_unit["example_rows"]
     review = pd.read_csv(out / "2026-11-20" / "review_list.csv", dtype=str)
     assert review.loc[review["patient_id"] == "P043", "index_sodium"].tolist() == ["104.0"]
+
+
+def test_a_code_system_the_rules_copy_adds_is_not_contradicted_by_the_suite(
+    tmp_path: Path,
+) -> None:
+    """A site's copy that adds ICD-10-GM to `code_systems:` and lists cirrhosis under it: the
+    diagnoses suite accepts the system (it used to hold ICD-10-CM, ICD-9-CM and SNOMED itself
+    and quarantined the row `bad_code_system`, so the cirrhosis was lost)."""
+    import json
+
+    from tests.helpers import run_cli
+
+    folder = tmp_path / "site_rules"
+    shutil.copytree(RULES_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    yaml_text = (folder / "rules.yaml").read_text(encoding="utf-8")
+    assert "  SNOMED: [snomed," in yaml_text
+    (folder / "rules.yaml").write_text(
+        yaml_text.replace("  SNOMED: [snomed,", "  ICD-10-GM: [icd10gm]\n  SNOMED: [snomed,", 1),
+        encoding="utf-8",
+    )
+    with (folder / "condition_codes.csv").open("a", encoding="utf-8") as codes:
+        codes.write("cirrhosis,ICD-10-GM,K74.6,prefix,site copy: German modification\n")
+    assert "ICD-10-GM" in load_rules(folder).code_system_aliases.values()
+    source = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+    extract = tmp_path / "extract"
+    shutil.copytree(source, extract)
+    # P031: Na 130 with only correction-risk conditions, not listed in the sample
+    with (extract / "diagnoses.csv").open("a", encoding="utf-8") as diagnoses:
+        diagnoses.write("P031,E031,K74.60,ICD-10-GM,2025-01-01T10:00:00,active,Zirrhose\n")
+    out = tmp_path / "out"
+    done = run_cli(
+        "run", "--no-flow", "--input", str(extract), "--out", str(out), "--rules", str(folder),
+        "--window-start", "2026-11-20T00:00:00", "--window-end", "2026-11-21T00:00:00",
+    )  # fmt: skip
+    assert done.returncode in (0, 4), done.stderr[-600:]
+    night = out / "2026-11-20"
+    manifest = json.loads((night / "run_manifest.json").read_text(encoding="utf-8"))
+    reasons = {o["reason"] for o in manifest["validation"]["outcomes"] if o["table"] == "diagnoses"}
+    failed_reasons = {
+        o["reason"] for o in manifest["validation"]["outcomes"]
+        if o["table"] == "diagnoses" and not o["success"]
+    }  # fmt: skip
+    assert "bad_code_system" in reasons and "bad_code_system" not in failed_reasons
+    review = pd.read_csv(night / "review_list.csv", dtype=str, keep_default_na=False)
+    # listed, routine (mild 130, one risk factor), cirrhosis from the ICD-10-GM row
+    assert review.loc[review["patient_id"] == "P031", ["tier", "risk_factors"]].values.tolist() == [
+        ["3", "cirrhosis"]
+    ]

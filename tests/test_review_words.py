@@ -235,3 +235,31 @@ def test_times_found_from_their_dash_are_those_the_whole_patterns_find(zone: str
             lambda m: clinical_times._date_in_words(m.group(1)), timed
         )
         assert clinical_times.clinical_times_in(text, zone) == expected
+
+
+def test_a_value_just_below_its_stated_limit_is_not_rounded_up_to_it() -> None:
+    """The page rounds a co-factor to clinical precision, but never so that it reads as its
+    own threshold: potassium 3.45 with '(< 3.5 mmol/L)' showed '3.5 mmol/L (< 3.5 mmol/L)';
+    with a site's limit 3.6, potassium 3.55 showed '3.6 (< 3.6)'. Hand-computed: 3.45 to one
+    decimal is 3.5 (half away from zero), not below 3.5, so a second decimal is shown."""
+    texts = [
+        "potassium 3.45 mmol/L at 2026-11-20T09:00:00 (< 3.5 mmol/L)",
+        "potassium 3.55 mmol/L at 2026-11-20T09:00:00 (< 3.6 mmol/L)",
+        "magnesium 1.6999 mg/dL at 2026-11-20T09:00:00 (< 1.7 mg/dL)",  # 1.70 at 2 decimals
+        "calcium_ionized 1.1195 mmol/L at 2026-11-20T09:00:00 (ionized < 1.12 mmol/L)",
+        "potassium 3.2 mmol/L at 2026-11-20T09:00:00 (< 3.5 mmol/L)",  # one decimal is enough
+        "magnesium 1.58015 mg/dL at 2026-11-20T09:00:00 (< 1.7 mg/dL)",
+    ]
+    expected = [
+        "potassium 3.45 mmol/L at 2026-11-20T09:00:00 (< 3.5 mmol/L)",
+        "potassium 3.55 mmol/L at 2026-11-20T09:00:00 (< 3.6 mmol/L)",
+        "magnesium 1.6999 mg/dL at 2026-11-20T09:00:00 (< 1.7 mg/dL)",
+        "calcium ionized 1.1195 mmol/L at 2026-11-20T09:00:00 (ionized < 1.12 mmol/L)",
+        "potassium 3.2 mmol/L at 2026-11-20T09:00:00 (< 3.5 mmol/L)",
+        "magnesium 1.58 mg/dL at 2026-11-20T09:00:00 (< 1.7 mg/dL)",
+    ]
+    assert [display.lab_label(t) for t in texts] == expected
+    assert list(words.lab_labels(np.array(texts, dtype=object))) == expected
+    # a long column takes the column-wise rewrite (column_rewrites.ONE_BY_ONE): the same texts
+    many = np.array(texts * 500, dtype=object)
+    assert list(words.lab_labels(many)) == expected * 500

@@ -28,6 +28,7 @@ from hyposcreen.ingest.canonical import DIAGNOSES, MEDICATIONS
 from hyposcreen.validate import context as gx_context
 from hyposcreen.validate import review_list
 from hyposcreen.validate.outcomes import ROW_ID
+from hyposcreen.validate.review_list import SEVERITY_LABELS
 from hyposcreen.validate.suites import REVIEW_LIST, build_job, load_suite_spec, risk_factor_regex
 
 ONE_DAY = pd.Timedelta(days=1)
@@ -98,7 +99,11 @@ def _job(review: pd.DataFrame) -> Any:
     spec = load_suite_spec(REVIEW_LIST)
     view = review.iloc[:, :18].reset_index(drop=True)
     view.index = view.index.rename(ROW_ID)
-    params = {"n_rows": max(len(view), 1), "risk_factor_regex": risk_factor_regex(VOCABULARY)}
+    params = {
+        "n_rows": max(len(view), 1),
+        "risk_factor_regex": risk_factor_regex(VOCABULARY),
+        "severity_labels": list(SEVERITY_LABELS),  # the packaged profiles' labels
+    }
     return build_job(REVIEW_LIST, view, view, spec, params, [])
 
 

@@ -42,6 +42,7 @@ from hyposcreen.report.audit_counts import PeriodCounts, hyponatremia_coded, per
 from hyposcreen.report.audit_coverage import window_days_text
 from hyposcreen.report.audit_measures import TOTAL, audit_frame, audit_table, shared_tables
 from hyposcreen.report.audit_page import render_audit_page
+from hyposcreen.report.audit_rule_numbers import rule_numbers
 from hyposcreen.report.display import band_text
 from hyposcreen.report.pseudonyms import KEY_ENV, load_key, pseudonymize
 from hyposcreen.report.writers import PRIVATE_MODE, write_atomic, write_csv, write_json
@@ -260,6 +261,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
         "patient_export": export_note,
         "warnings": [w["message"] for w in warnings],
         "window_days": {w.start.strftime("%Y-%m"): window_days_text(w) for w in months},
+        "rule_numbers": rule_numbers(ctx.rules, codes),
     }
     bounds = {w.start.strftime("%Y-%m"): (w.start, w.end) for w in months}
     bounds[TOTAL] = (settings.start, settings.end)

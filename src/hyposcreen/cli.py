@@ -30,6 +30,13 @@ from hyposcreen.failures import environment_problem, internal_error_line
 EXIT_UNEXPECTED = 70
 
 
+# the packaged rules' choices; a --rules copy's profiles and allowed_factors are its own
+PROFILE_HELP = "severity profile of the rules (packaged: seed, the default, or eu2014)"
+FACTOR_HELP = (
+    "a glucose_correction.allowed_factors of the rules (packaged: 1.6, the default, or 2.4)"
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = CommandParser(
         prog="hyposcreen",
@@ -67,9 +74,9 @@ def _parser() -> argparse.ArgumentParser:
         help="input layout: canonical (default), omop, mimic or fhir",
     )
     run.add_argument("--mapping", type=Path, help="site column-mapping YAML")
-    run.add_argument("--profile", default=None, help="severity profile: seed (default) or eu2014")
+    run.add_argument("--profile", default=None, help=PROFILE_HELP)
     run.add_argument("--rules", type=Path, help="folder with an alternative rules set")
-    run.add_argument("--glucose-factor", type=float, help="1.6 (default) or 2.4")
+    run.add_argument("--glucose-factor", type=float, help=FACTOR_HELP)
     run.add_argument(
         "--partitions",
         type=_partitions,
@@ -119,9 +126,9 @@ def _parser() -> argparse.ArgumentParser:
         help="input layout: canonical (default), omop, mimic or fhir",
     )
     audit.add_argument("--mapping", type=Path, help="site column-mapping YAML")
-    audit.add_argument("--profile", default=None, help="severity profile: seed or eu2014")
+    audit.add_argument("--profile", default=None, help=PROFILE_HELP)
     audit.add_argument("--rules", type=Path, help="folder with an alternative rules set")
-    audit.add_argument("--glucose-factor", type=float, help="1.6 (default) or 2.4")
+    audit.add_argument("--glucose-factor", type=float, help=FACTOR_HELP)
     audit.add_argument(
         "--min-cell-size",
         type=int,

@@ -28,7 +28,7 @@ from hyposcreen.report.coverage import combine as combine_coverage
 from hyposcreen.report.coverage import for_csv as coverage_for_csv
 from hyposcreen.report.coverage import page_rows as coverage_page_rows
 from hyposcreen.report.coverage import reader_counts
-from hyposcreen.report.display import band_text, drug_names
+from hyposcreen.report.display import band_text, drug_names, page_rule_texts
 from hyposcreen.report.evidence import evidence_for_csv
 from hyposcreen.report.folders import publish_folder, published_paths, swaps_durable
 from hyposcreen.report.manifest import build_manifest, compute_run_id
@@ -106,7 +106,8 @@ def write_results(
             )
         # checked by the contracts worker while the files are written into the staging
         # folder, which is published only once the list kept its contract
-        contract_of = review_list_check(review, list(ctx.rules.risk_factor_vocabulary))
+        labels = [band.label for band in ctx.profile.bands]
+        contract_of = review_list_check(review, list(ctx.rules.risk_factor_vocabulary), labels)
         review_csv = write_csv(out / "review_list.csv", to_text(review))
         write_parquet(out / "review_list.parquet", review)
         evidence = evidence.loc[is_listed(evidence["patient_id"], review["patient_id"])]
@@ -204,7 +205,6 @@ def page_info(
     window = ctx.settings.window
     context = pd.Timedelta(hours=ctx.rules.windows.context_hours_before_window)
     return PageInfo(
-        rules_version=ctx.rules.version,
         profile=ctx.profile.name,
         profile_description=ctx.profile.description,
         hyponatremia_threshold=ctx.profile.hyponatremia_threshold,
@@ -215,6 +215,7 @@ def page_info(
         site=ctx.mapping.site,
         timezone=ctx.mapping.timezone,
         bands=band_text(ctx.profile),
+        **page_rule_texts(ctx.rules),
         drug_names=drug_names(ctx.rules),
         atc_combinations=dict(ctx.rules.atc_combinations),
         warnings=tuple(w.message for w in warnings or ()),

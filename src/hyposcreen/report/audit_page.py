@@ -40,14 +40,14 @@ SECTIONS = [
     ("risk_factors", "Share of cases with each risk factor", "Denominator: all cases of the "
      "column (the whole period's: patient-months)."),
     ("over_rapid_correction", "Over-rapid correction", "Cases with a rise above the limit "
-     "within 24 h (spec §8)."),
+     "within {oc_hours} h (spec §8)."),
     ("workup", "Workup completeness", "Cases with serum osmolality, urine osmolality and urine "
-     "sodium from 24 h before to 48 h after the index result."),
+     "sodium from {workup_before} h before to {workup_after} h after the index result."),
     ("severe_follow_up", "Time to the next sodium after a severe value", "Median hours from a "
      "severe result in the window to the patient's next sodium; n = severe results followed "
      "by another sodium before the window end."),
-    ("coding_gap", "Coding gap", "cases_coded_share: cases with a hyponatremia code (E87.1, "
-     "ICD-9 276.1) recorded before the window end; coded_without_low_sodium_share: patients "
+    ("coding_gap", "Coding gap", "cases_coded_share: cases with a hyponatremia code "
+     "({codes}) recorded before the window end; coded_without_low_sodium_share: patients "
      "coded in the month with no hyponatremic result read for that month."),
     ("attrition", "Attrition", "Where results and patients leave the funnel, summed over the "
      "months (a patient screened in two months counts twice). Sodium results in window: serum, "
@@ -226,8 +226,18 @@ def _shown_text(row: pd.Series) -> str:
     return str(int(row["value"]))
 
 
-def section_tables(frame: pd.DataFrame, label: str) -> list[dict[str, Any]]:
-    """Per section: measures as rows, periods (then the total) as columns, display text."""
+# the rules' numbers the section notes name, as the packaged rules set them (audit.py gives
+# the run's: windows.overcorrection_window_hours, workup_hours_*, audit.hyponatremia_codes)
+RULE_NUMBERS = {"oc_hours": "24", "workup_before": "24", "workup_after": "48",
+                "codes": "E87.1, ICD-9 276.1"}  # fmt: skip
+
+
+def section_tables(
+    frame: pd.DataFrame, label: str, numbers: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Per section: measures as rows, periods (then the total) as columns, display text;
+    `numbers` fill the notes (RULE_NUMBERS)."""
+    filled = {**RULE_NUMBERS, **(numbers or {})}
     periods = list(dict.fromkeys(frame["period"]))
     sections = []
     for table, title, note in SECTIONS:
@@ -242,7 +252,7 @@ def section_tables(frame: pd.DataFrame, label: str) -> list[dict[str, Any]]:
                     "cells": [_cell_text(cells.loc[p], label) for p in periods if p in cells.index],
                 }
             )
-        sections.append({"id": table, "title": title, "note": note, "rows": body})
+        sections.append({"id": table, "title": title, "note": note.format(**filled), "rows": body})
     return sections
 
 
@@ -270,7 +280,7 @@ def render_audit_page(frame: pd.DataFrame, about: dict[str, Any], min_cell: int)
         .render(
             about=about,
             periods=periods,
-            sections=section_tables(frame, label),
+            sections=section_tables(frame, label, about.get("rule_numbers")),
             plots=plots,
             min_cell=min_cell,
             label=label,

@@ -15,21 +15,22 @@ from hyposcreen.report.html_text import choose, join_runs, per_distinct, run_sta
 from hyposcreen.report.numbers import general_array, general_text, one_decimal_array
 
 
-def overcorrection_text(cases: pd.DataFrame) -> pd.Series:
+def overcorrection_text(cases: pd.DataFrame, hours: float = 24.0) -> pd.Series:
     """'125.0 at <time> -> 133.5 at <time> (+8.5 mmol/L; limit 8 per 24 h)' of an over-rapid
-    correction, '' for a case without one (the text of none is made on a night without)."""
-    return pd.Series(overcorrection_objects(cases), index=cases.index, dtype="str")
+    correction, '' for a case without one (the text of none is made on a night without).
+    `hours`: the rules' over-correction window (windows.overcorrection_window_hours)."""
+    return pd.Series(overcorrection_objects(cases, hours), index=cases.index, dtype="str")
 
 
-def overcorrection_objects(cases: pd.DataFrame) -> np.ndarray:
+def overcorrection_objects(cases: pd.DataFrame, hours: float = 24.0) -> np.ndarray:
     corrected = cases["overcorrection"].to_numpy(dtype=bool)
     shown = np.full(len(cases), "", dtype=object)  # each text is its own row's: only theirs
     if corrected.any():
-        shown[corrected] = _correction_objects(cases, np.flatnonzero(corrected))
+        shown[corrected] = _correction_objects(cases, np.flatnonzero(corrected), hours)
     return shown
 
 
-def _correction_objects(cases: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+def _correction_objects(cases: pd.DataFrame, rows: np.ndarray, hours: float) -> np.ndarray:
     """`correction_texts` of the cases at `rows`, made from their columns' arrays."""
     count = len(rows)
     columns = ["oc_from_sodium", "oc_to_sodium", "oc_rise"]  # rounded at once
@@ -67,7 +68,7 @@ def _correction_objects(cases: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
         + rise
         + " mmol/L; limit "
         + limits
-        + " per 24 h)"
+        + f" per {hours:g} h)"
     )
 
 
@@ -76,7 +77,7 @@ def _offsets_at(cases: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarra
     return None if offsets is None else offsets[rows]
 
 
-def correction_texts(cases: pd.DataFrame) -> pd.Series:
+def correction_texts(cases: pd.DataFrame, hours: float = 24.0) -> pd.Series:
     return (
         one_decimal(cases["oc_from_sodium"])
         + " at "
@@ -89,7 +90,7 @@ def correction_texts(cases: pd.DataFrame) -> pd.Series:
         + one_decimal(cases["oc_rise"])
         + " mmol/L; limit "
         + general_text(cases["limit"])
-        + " per 24 h)"
+        + f" per {hours:g} h)"
     )
 
 

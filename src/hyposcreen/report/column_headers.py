@@ -45,6 +45,9 @@ HEADERS = {
 }
 
 
-def header_text(column: str) -> str:
-    """The header a reader sees for the review list's `column`."""
+def header_text(column: str, delta_hours: float = 48.0) -> str:
+    """The header a reader sees for the review list's `column`; `delta_hours`: the rules'
+    windows.delta_window_hours, over which `delta_48h` is measured (its name is the contract's)."""
+    if column == "delta_48h":
+        return f"Na change over {delta_hours:g} h (mmol/L)"
     return HEADERS.get(column, column.replace("_", " "))

@@ -29,7 +29,6 @@ def consideration_objects(cases: pd.DataFrame, rules: RuleSet) -> np.ndarray:
     factors = cases["risk_factors"]
     factors = factors if holds_arrow_text(factors) else factors.astype("str")
     has = _factor_test(factors)
-    limit = rules.limits
     # fluid restriction never goes with a sodium that already rose too fast
     overcorrected = cases["overcorrection"]
     overcorrected = overcorrected if overcorrected.dtype == bool else overcorrected.astype(bool)
@@ -48,13 +47,7 @@ def consideration_objects(cases: pd.DataFrame, rules: RuleSet) -> np.ndarray:
             "especially after a recent start.",
             "",
         ),
-        choose(
-            cases["correction_risk"],
-            "Correction risk (liver disease, alcohol use, malnutrition, low potassium or "
-            "very low sodium): aim for about "
-            f"4-{limit.overcorrection_with_risk_mmol_per_24h:g} mmol/L per 24 h.",
-            f"Raise sodium by no more than {limit.overcorrection_mmol_per_24h:g} mmol/L in 24 h.",
-        ),
+        choose(cases["correction_risk"], *correction_limit_notes(rules)),
         choose(
             mild,
             "Mild case: after assessing volume status, restricting fluid "
@@ -77,6 +70,27 @@ def consideration_objects(cases: pd.DataFrame, rules: RuleSet) -> np.ndarray:
         _workup_note(cases["missing_workup"]),
     ]
     return _joined(notes, anchor=2)
+
+
+# the seeds' slower aim with correction risk is 4-6 mmol/L a day: its lower end is shown while
+# the rules' limit lies above it (a site's limit of 4 or below reads "no more than 4")
+_RISK_AIM_LOW = 4.0
+
+
+def correction_limit_notes(rules: RuleSet) -> tuple[str, str]:
+    """(the note with correction risk, the note without) from the rules' limits and the
+    over-correction window: 'aim for about 4-6 mmol/L per 24 h.', 'Raise sodium by no more
+    than 8 mmol/L in 24 h.' with the packaged rules."""
+    limits, hours = rules.limits, f"{rules.windows.overcorrection_window_hours:g} h"
+    slower = limits.overcorrection_with_risk_mmol_per_24h
+    aim = f"no more than {slower:g}"
+    if slower > _RISK_AIM_LOW:
+        aim = f"about {_RISK_AIM_LOW:g}-{slower:g}"
+    return (
+        "Correction risk (liver disease, alcohol use, malnutrition, low potassium or very low "
+        f"sodium): aim for {aim} mmol/L per {hours}.",
+        f"Raise sodium by no more than {limits.overcorrection_mmol_per_24h:g} mmol/L in {hours}.",
+    )
 
 
 def _joined(notes: list[np.ndarray], anchor: int) -> np.ndarray:

@@ -18,11 +18,14 @@ from typing import Any
 
 from hyposcreen.report.clinical_times import clinical_times_in
 from hyposcreen.report.numbers import format_decimals
-from hyposcreen.rules.loader import Profile, RuleSet
+from hyposcreen.rules.loader import Profile, RuleSet, load_rules
 
 _LAB = re.compile(
     r"^(?P<analyte>\w+) (?P<sign>[<>≤≥] )?(?P<value>-?[\d.]+(?:e-?\d+)?) (?P<rest>.*)$"
 )
+# the co-factor threshold an evidence text states: '(< 3.5 mmol/L)', '(ionized < 1.12 mmol/L)'
+_STATED_LIMIT = re.compile(r"\((?:\w+ )?< (?P<limit>-?\d+(?:\.\d+)?) ")
+_MORE_DECIMALS = 4  # at most this many more than display_precision.csv, to stay below a limit
 _CODED_DRUG = re.compile(r"^(?P<system>RxNorm|ATC) (?P<code>[0-9A-Za-z]+)\b")
 _OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 _COMPLEMENT = {"<": "≥", "<=": ">"}
@@ -40,13 +43,21 @@ def clinical_value(analyte: str, value: float) -> str:
     return format_decimals(value, decimals().get(analyte, 1))
 
 
-def lab_value_in_words(analyte: str, value: str) -> str | None:
-    """A lab evidence value at clinical precision; None for text that is no number ('1.2.3')."""
+def lab_value_in_words(analyte: str, value: str, limit: str = "") -> str | None:
+    """A lab evidence value at clinical precision; None for text that is no number ('1.2.3').
+    `limit`: the threshold its text states ('3.5' of '(< 3.5 mmol/L)'), kept true when shown."""
     try:
         number = float(value)
     except ValueError:
         return None
-    return clinical_value(analyte, number)
+    shown = clinical_value(analyte, number)
+    return _below(analyte, number, float(limit), shown) if limit else shown
+
+
+def stated_limit(rest: str) -> str:
+    """The co-factor threshold a lab evidence text states ('3.5' of '... (< 3.5 mmol/L)'), or ''."""
+    found = _STATED_LIMIT.search(rest)
+    return found.group("limit") if found else ""
 
 
 def drug_names(rules: RuleSet) -> dict[str, str]:
@@ -95,7 +106,7 @@ def lab_label(text: str) -> str:
     if not found or found.group("analyte") not in decimals():
         return text
     analyte = found.group("analyte")
-    value = lab_value_in_words(analyte, found.group("value"))
+    value = lab_value_in_words(analyte, found.group("value"), stated_limit(found.group("rest")))
     if value is None:
         return text
     sign = found.group("sign") or ""
@@ -103,6 +114,17 @@ def lab_label(text: str) -> str:
     if analyte == "calcium_total" and re.search(r"albumin \d", found.group("rest")):
         name = "calcium (albumin-corrected)"  # the value is corrected; the measured follows
     return f"{name} {sign}{value} {found.group('rest')}"
+
+
+def _below(analyte: str, number: float, limit: float, shown: str) -> str:
+    """`shown` (`number` at clinical precision), or with as many more decimals as it takes to
+    stay below the `limit` the text states when `number` is below it: potassium 3.45 with the
+    limit 3.5 shows 3.45, not '3.5 mmol/L (< 3.5 mmol/L)'."""
+    places = decimals().get(analyte, 1)
+    while number < limit <= float(shown) and places < decimals().get(analyte, 1) + _MORE_DECIMALS:
+        places += 1
+        shown = format_decimals(number, places)
+    return shown
 
 
 def evidence_in_words(
@@ -133,6 +155,50 @@ def band_text(profile: Profile) -> str:
             texts.append(f"{band.label} {below.threshold:g} {_flip(_COMPLEMENT[below.op])} {upper}")
         below = band
     return "; ".join(parts + texts[::-1])
+
+
+@cache
+def _packaged_hash() -> str:
+    return load_rules().content_hash
+
+
+def rules_named(rules: RuleSet) -> str:
+    """The rules as the page and workbook name them: their version, and for a copy whose files
+    differ from the packaged rules (`--rules`, edited) the start of its files' hash, which the
+    run manifest holds whole: '2026.12.15 (site copy, files 0df114bff7cb)'."""
+    if rules.content_hash == _packaged_hash():
+        return rules.version
+    return f"{rules.version} (site copy, files {rules.content_hash[:12]})"
+
+
+def page_rule_texts(rules: RuleSet) -> dict[str, Any]:
+    """What the page and workbook say of the rules (review_page.PageInfo's fields)."""
+    return {
+        "rules_version": rules_named(rules),
+        "tier_rule": tier_rule_text(rules),
+        "spurious_rule": spurious_rule_text(rules),
+        "delta_hours": rules.windows.delta_window_hours,
+    }
+
+
+def tier_rule_text(rules: RuleSet) -> str:
+    """The tiers of spec §9 in words, with the rules' numbers: 'mild with ≥ 2 risk factors',
+    'a fall of ≥ 5 mmol/L in 48 h' with the packaged rules."""
+    limits = rules.limits
+    return (
+        "Tier 1 urgent: severe/profound or over-rapid correction; 2 soon: moderate, mild with "
+        f"≥ {limits.soon_mild_min_risk_categories:g} risk factors, documented cramp or a fall of "
+        f"≥ {abs(limits.soon_delta_48h_max):g} mmol/L in {rules.windows.delta_window_hours:g} h; "
+        "3 routine: other listed cases."
+    )
+
+
+def spurious_rule_text(rules: RuleSet) -> str:
+    """Spec §8's delta check in words with the rules' numbers (10 mmol/L, 24 h packaged)."""
+    return (
+        f"A drop of {rules.limits.spurious_drop_mmol_l:g} mmol/L or more below the results "
+        f"before and after it, each within {rules.windows.spurious_neighbour_hours:g} h"
+    )
 
 
 def _flip(op: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pandas as pd
 from hyposcreen import __version__
 from hyposcreen.config import RunSettings, SiteMapping
 from hyposcreen.ingest.canonical import IngestedTable
+from hyposcreen.report.display import band_text
 from hyposcreen.report.review_list import DISCLAIMER
 from hyposcreen.rules.loader import Profile, RuleSet
 
@@ -78,7 +80,15 @@ def build_manifest(
         "rules_hash": rules.content_hash,
         "profile": profile.name,
         "profile_description": profile.description,
+        # the bands as the screen applied them (a copy's description is its own free text)
+        "profile_bands": band_text(profile),
         "glucose_factor": settings.glucose_factor or rules.glucose["factor"],
+        # the numbers the night was screened with, so a rules change between nights is seen
+        "rules_in_force": {
+            "glucose_correction": dict(rules.glucose),
+            "windows": asdict(rules.windows),
+            "limits": asdict(rules.limits),
+        },
         "window": {
             "start": window.start.isoformat(),
             "end": window.end.isoformat(),

@@ -46,9 +46,6 @@ if TYPE_CHECKING:
     from hyposcreen.report.review_page import PageInfo
 
 TIER_SYMBOLS = {1: "▲", 2: "◆", 3: "●"}  # shape as well as colour tells the tier apart
-_SPURIOUS_TITLE = (
-    "A drop of 10 mmol/L or more below the results before and after it, each within 24 h"
-)
 
 
 _PLOTTED = ["patient_id", "specimen_time", "corrected_sodium"]  # a sodium result, as plotted
@@ -265,13 +262,14 @@ def _rows(
                + escape_texts(censored) + index_sodium + "</span>", ""),
         '<div class="sev">', escape_texts(review["severity"]), "</div>\n"
         '<div class="small">latest ', one_decimal_array(_floats(review["latest_sodium"])),
-        choose(delta != "", " · Δ48h " + delta + " (" + escape_texts(review["trend"]) + ")", ""),
+        choose(delta != "", f" · Δ{info.delta_hours:g}h " + delta + " ("
+               + escape_texts(review["trend"]) + ")", ""),
         " · ", int_texts(_ints(review["n_low_results"])),
         " low result(s)</div>\n",
         choose(review["correction_risk"], '<span class="flag" title="Lower correction limit '
                'applies">correction risk</span>', ""),
-        choose(spurious, f'<span class="flag" title="{_SPURIOUS_TITLE}">possibly spurious'
-               "</span>", ""),
+        choose(spurious, f'<span class="flag" title="{escape(info.spurious_rule)}">possibly '
+               "spurious</span>", ""),
         "</td>\n<td>", *trajectory_svgs(review, sodium_results, info), "</td>\n<td>",
         choose(evidence_of != "", '<ul class="factors">' + evidence_of + "</ul>", ""),
         choose(factors == "", '<div class="none">no risk factor: listed for severity or '

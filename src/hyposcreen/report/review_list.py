@@ -124,7 +124,7 @@ def build_review_list(
         return _empty_review(identified)
     if evidence is None:
         evidence = evidence_table(result)
-    oc = overcorrection_objects(cases)
+    oc = overcorrection_objects(cases, rules.windows.overcorrection_window_hours)
     sodium = round_one_decimal_array(
         np.column_stack([cases[c].to_numpy(dtype="float64", na_value=np.nan) for c in _SODIUM])
     )

@@ -45,6 +45,17 @@ class PageInfo:
     atc_combinations: dict[str, tuple[str, ...]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # why the run should not be trusted (top of the page)
     coverage: tuple[dict[str, Any], ...] = ()  # seen but not recognised (bottom of the page)
+    # the rules' numbers in the page's texts (display.tier_rule_text, spurious_rule_text; the
+    # delta window); the defaults are the packaged rules'
+    tier_rule: str = (
+        "Tier 1 urgent: severe/profound or over-rapid correction; 2 soon: moderate, mild with "
+        "≥ 2 risk factors, documented cramp or a fall of ≥ 5 mmol/L in 48 h; 3 routine: other "
+        "listed cases."
+    )
+    spurious_rule: str = (
+        "A drop of 10 mmol/L or more below the results before and after it, each within 24 h"
+    )
+    delta_hours: float = 48.0
 
 
 @cache
@@ -158,5 +169,6 @@ def write_review_views(
                 texts, info.drug_names, info.atc_combinations, info.timezone
             ),
             info.timezone,
+            info.delta_hours,
         ),
     ]

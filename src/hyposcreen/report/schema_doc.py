@@ -55,7 +55,10 @@ COLUMN_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     ("medications", "end_time"): ("2026-11-30T09:00:00", "when it ended; empty = ongoing"),
     ("medications", "route"): ("oral", "route of administration"),
     ("diagnoses", "code"): ("N18.3", "the diagnosis code (condition_codes.csv)"),
-    ("diagnoses", "code_system"): ("ICD-10-CM", "ICD-10-CM, ICD-9-CM or SNOMED (aliases too)"),
+    ("diagnoses", "code_system"): (
+        "ICD-10-CM",
+        "ICD-10-CM, ICD-9-CM or SNOMED (aliases too; a rules copy may add one)",
+    ),
     ("diagnoses", "recorded_time"): ("2025-06-15T10:00:00", "when the diagnosis was recorded"),
     ("diagnoses", "description"): ("Chronic kidney disease, stage 3", "the code's text"),
     ("patients", "mrn"): ("MRN0001", "medical record number (shown only when allowed)"),

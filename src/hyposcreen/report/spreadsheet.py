@@ -102,6 +102,7 @@ def _review_sheet(
     timezone: str,
     plain: Callable[[np.ndarray], np.ndarray] | None = None,
     rows_per_slice: int | None = None,
+    delta_hours: float = 48.0,
 ) -> Iterator[str]:
     """The list's sheet: header row, one row per case, frozen header and first three columns,
     filters, column widths and print set-up (A4 landscape, fitted to the page width). Its
@@ -118,7 +119,8 @@ def _review_sheet(
     )
     # the headers are texts: each neutralised as neutralise_frame would (safe_cells)
     headers = tuple(
-        neutralise_text(header_text(c) + (zone if c in TIME_COLUMNS else "")) for c in columns
+        neutralise_text(header_text(c, delta_hours) + (zone if c in TIME_COLUMNS else ""))
+        for c in columns
     )
     header_heads = tuple(
         f'<c r="{column_letter(i)}1" s="{header_style}"' for i in range(1, 1 + len(columns))
@@ -246,14 +248,15 @@ def write_review_workbook(
     stamp: pd.Timestamp,
     plain: Callable[[np.ndarray], np.ndarray] | None = None,
     timezone: str = "",
+    delta_hours: float = 48.0,
 ) -> Path:
     """Written 0600 (it holds identifiers). `plain` rewrites the evidence texts (a column of
     them) in clinical words (words.py); time headers name the site's `timezone`. Document
     properties carry `stamp` (the window end), not the wall clock, so the same run gives the
-    same bytes."""
+    same bytes. `delta_hours`: the rules' delta window, named in that column's header."""
     styles = Styles()
     sheets = [
-        Sheet("Review list", _review_sheet(review, styles, timezone, plain)),
+        Sheet("Review list", _review_sheet(review, styles, timezone, plain, None, delta_hours)),
         Sheet("About this list", _about_sheet(about, styles)),
     ]
     last = column_letter(max(len(review.columns), 1))

@@ -151,8 +151,11 @@ def _lab_labels(texts: Texts) -> Texts:
         return out
     found, rows, analyte = found.filter(pa.array(known)), rows[known], analyte[known]
     value = object_texts(found.field("value"))
-    shown = in_words_once(  # analyte and value hold no space; None: no number ('1.2.3')
-        analyte + " " + value,
+    limits = np.array(  # the threshold each text states, kept true when shown (display)
+        [display.stated_limit(text) for text in object_texts(found.field("rest"))], dtype=object
+    )
+    shown = in_words_once(  # analyte, value and limit hold no space; None: no number ('1.2.3')
+        analyte + " " + value + " " + limits,
         lambda key: display.lab_value_in_words(*key.split(" ")),
     )
     number = np.array(pd.notna(shown), dtype=bool)  # text that is no number stays as written

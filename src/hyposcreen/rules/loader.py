@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from hyposcreen.errors import ConfigError
+from hyposcreen.rules import consistency
 from hyposcreen.rules.model import (
     Analyte,
     ConditionCode,
@@ -23,8 +24,6 @@ from hyposcreen.rules.sections import (
     Limits,
     Windows,
     check_top_level,
-    number_mapping,
-    typed_section,
 )
 from hyposcreen.rules.texts import (
     RulesRow,
@@ -173,6 +172,7 @@ def _load_rules(directory: Path) -> RuleSet:
         )
         for row in _read(directory, "analytes.csv")
     }
+    consistency.check_ranges(analytes, directory / "analytes.csv")
     loinc_to_analyte = {r["loinc"]: r["analyte"] for r in _read(directory, "analyte_codes.csv")}
     unit_factors = {
         (r["analyte"], normalize_unit(r["unit"])): rules_number(r, "factor")
@@ -215,14 +215,19 @@ def _load_rules(directory: Path) -> RuleSet:
         )
         for name, spec in raw["conditions"].items()
     }
+    consistency.check_profile_numbers(raw["profiles"], rules_file)
+    profiles = _profiles(raw["profiles"])
+    for profile in profiles.values():
+        consistency.check_profile_bands(profile, rules_file)
+    windows, limits, contracts, glucose = consistency.checked_sections(raw, rules_file)
     rules = RuleSet(
         version=str(raw["version"]),
         content_hash=_hash_dir(directory),
         default_profile=raw["default_profile"],
-        profiles=_profiles(raw["profiles"]),
-        glucose=dict(raw["glucose_correction"]),
-        windows=typed_section(Windows, raw["windows"], "windows", rules_file),
-        limits=typed_section(Limits, raw["limits"], "limits", rules_file),
+        profiles=profiles,
+        glucose=glucose,
+        windows=windows,
+        limits=limits,
         statuses={k: frozenset(normalize_label(s) for s in v) for k, v in raw["statuses"].items()},
         urine_words=tuple(raw["specimen"]["urine_words"]),
         other_fluid_words=tuple(raw["specimen"]["other_fluid_words"]),
@@ -240,7 +245,7 @@ def _load_rules(directory: Path) -> RuleSet:
         condition_codes=condition_codes,
         snomed_condition_hints=_condition_hints(directory, conditions),
         lab_dictionary=lab_dictionary,
-        contracts=number_mapping(raw.get("contracts"), "contracts", rules_file),
+        contracts=contracts,
         audit=dict(raw.get("audit") or {}),
         warnings=WarningThresholds.from_yaml(raw.get("warnings")),
     )

@@ -22,20 +22,28 @@ from hyposcreen.validate.suites import (
     risk_factor_regex,
 )
 
+# the severity labels of the packaged profiles (seed, eu2014); a run names its profile's own
+SEVERITY_LABELS = ("mild", "moderate", "severe", "profound")
+
 
 def validate_review_list(
-    review: pd.DataFrame, vocabulary: Sequence[str], *, suites_dir: Path | None = None
+    review: pd.DataFrame,
+    vocabulary: Sequence[str],
+    severities: Sequence[str] = SEVERITY_LABELS,
+    *,
+    suites_dir: Path | None = None,
 ) -> ValidationReport:
-    """Check the review list's contract: columns, tiers, ranks 1..n, risk-factor vocabulary.
-    A run with a contracts worker has it checked there (this process then never imports GX);
-    here when the worker fails."""
+    """Check the review list's contract: columns, tiers, ranks 1..n, risk-factor vocabulary,
+    severities among `severities` (the labels of the run's profile's bands). A run with a
+    contracts worker has it checked there (this process then never imports GX); here when
+    the worker fails."""
     if suites_dir is None:
-        return review_list_check(review, vocabulary)()
-    return _checked_here(review, vocabulary, suites_dir)
+        return review_list_check(review, vocabulary, severities)()
+    return _checked_here(review, vocabulary, severities, suites_dir)
 
 
 def review_list_check(
-    review: pd.DataFrame, vocabulary: Sequence[str]
+    review: pd.DataFrame, vocabulary: Sequence[str], severities: Sequence[str] = SEVERITY_LABELS
 ) -> Callable[[], ValidationReport]:
     """The review list's contract (validate_review_list), asked now and answered when the
     returned function is called: with a contracts worker the list is sent to it now (a loop's
@@ -49,7 +57,11 @@ def review_list_check(
     worker = current()
     if worker is not None:
         try:
-            told = {"kind": "review_list", "vocabulary": list(vocabulary)}
+            told = {
+                "kind": "review_list",
+                "vocabulary": list(vocabulary),
+                "severities": list(severities),
+            }
             number = worker.ask(told, {"review": review}, remember=remembering())
             review_asked()  # a loop's next windows read ahead while the worker checks it
         except (WorkerFailed, KeyError, TypeError, ValueError):
@@ -60,15 +72,18 @@ def review_list_check(
                 try:
                     return ValidationReport.from_message(worker.answer(number))
                 except (WorkerFailed, KeyError, TypeError, ValueError):
-                    return _checked_here(review, vocabulary)
+                    return _checked_here(review, vocabulary, severities)
 
             return answered
-    report = _checked_here(review, vocabulary)
+    report = _checked_here(review, vocabulary, severities)
     return lambda: report
 
 
 def _checked_here(
-    review: pd.DataFrame, vocabulary: Sequence[str], suites_dir: Path | None = None
+    review: pd.DataFrame,
+    vocabulary: Sequence[str],
+    severities: Sequence[str],
+    suites_dir: Path | None = None,
 ) -> ValidationReport:
     started = time.perf_counter()
     spec = load_suite_spec(REVIEW_LIST, suites_dir)
@@ -76,7 +91,11 @@ def _checked_here(
     view.index = view.index.rename(ROW_ID)
     outcomes = _integer_dtype_outcomes(view, spec)
     # max(…, 1): GX rejects the bounds [1, 0]; an empty list has no rank to check anyway
-    params = {"n_rows": max(len(view), 1), "risk_factor_regex": risk_factor_regex(vocabulary)}
+    params = {
+        "n_rows": max(len(view), 1),
+        "risk_factor_regex": risk_factor_regex(vocabulary),
+        "severity_labels": sorted(set(severities)),
+    }
     skipped: list[dict[str, str]] = []
     # n_rows stays a GX suite parameter (substituted by GX): the suite is the same every
     # night, so a loop of windows builds its GX suite once (validate/remembered.suite_once)

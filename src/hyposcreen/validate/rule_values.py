@@ -1,5 +1,6 @@
 """The values the suites take from the loaded rules at run time: the units accepted per analyte,
-the analytes recorded for presence only (any unit), and every plausible range the rules define.
+the analytes recorded for presence only (any unit), every plausible range the rules define and
+the code systems the rules know.
 
 The suites name these as ``{"$PARAMETER": name}`` (or repeat one expectation per range with
 ``meta.for_each``), so a site's ``--rules`` copy that accepts a new unit or sets a range is
@@ -41,5 +42,7 @@ def rule_parameters(rules: RuleSet) -> dict[str, Any]:
         # 'sodium|mmol/l': the pairs rules.unit_factors holds (units normalised as the loader does)
         "accepted_analyte_units": sorted(f"{a}|{u}" for a, u in rules.unit_factors),
         "presence_only_analytes": presence_only,
+        # the canonical code system names of rules.yaml `code_systems:` (a site may add one)
+        "known_code_systems": sorted(set(rules.code_system_aliases.values())),
         "plausible_range": ranges,
     }

@@ -141,9 +141,10 @@ def _answer(header: dict[str, Any], frames: dict[str, Any], kept: dict[str, Any]
         kept.update(frames)  # the tables: the client counts on the last of each name
         kept.update(tables)
     if header["kind"] == "review_list":
-        from hyposcreen.validate.review_list import validate_review_list
+        from hyposcreen.validate.review_list import SEVERITY_LABELS, validate_review_list
 
-        report = validate_review_list(tables["review"], header["vocabulary"])
+        severities = header.get("severities", SEVERITY_LABELS)
+        report = validate_review_list(tables["review"], header["vocabulary"], severities)
     else:
         report = _contracts(tables, header, _read_rows(bases, frames, cuts))
     return report.as_message()
