@@ -1,11 +1,11 @@
 """The clinician review CSV of `hyposcreen reviewed --file` (patient_id, reviewed_at, reviewer),
 read strictly: a missing column or an unreadable row is an InputError naming the file, the
-column and the rows (by line number, never by value). Comma-separated, or with `;` or tabs as
-a spreadsheet saves it where the decimal is a comma (the header decides). UTF-8 (with or without a byte order
-mark), else Windows-1252, as a spreadsheet saves it on Windows. `reviewed_at` is read as every
-time of the run is (ingest.timeparse): with an offset, converted to the site's zone, so a file
-holding summer and winter offsets reads; without one, site-local; a time no record holds (the
-year 0 of `-0`) is no time.
+column and the rows (by line number, never by value). Comma-separated, or with `;` or tabs
+as a spreadsheet saves it where the decimal is a comma (the header decides). UTF-8 (with or
+without a byte order mark), else Windows-1252, as a spreadsheet saves it on Windows.
+`reviewed_at` is read as every time of the run is (ingest.timeparse): with an offset,
+converted to the site's zone, so a file holding summer and winter offsets reads; without
+one, site-local; a time no record holds (the year 0 of `-0`) is no time.
 
 A clinician who saved the file from a spreadsheet may leave an id in a spreadsheet's form:
 `="P001"` (text-forcing), `=HYPERLINK(...)`, `'P001`. Such an id names no patient a night
@@ -71,7 +71,8 @@ def read_reviews(
     if len(bad):
         raise InputError(
             f"Review file {path}: {len(bad)} row(s) without a patient_id or with a reviewed_at "
-            f"that is not an ISO date/time such as 2026-11-21T09:30 (rows {', '.join(str(i + 2) for i in bad[:5])}).",
+            "that is not an ISO date/time such as 2026-11-21T09:30 "
+            f"(rows {', '.join(str(i + 2) for i in bad[:5])}).",
             file=str(path),
             column="reviewed_at",
         )
