@@ -36,6 +36,7 @@ class Status:
     pending: list[str]
     last: dict[str, Any] = field(default_factory=dict)
     next_run: str | None = None
+    timezone: str = "UTC"  # the site's: the failures' times are told in it, as the next run's
 
     def lines(self) -> list[str]:
         out = [
@@ -48,7 +49,8 @@ class Status:
             )
         for fail in self.failed[-SHOWN:]:
             out.append(
-                f"  FAILED   {fail['window_start'][:10]} at {fail['failed_at']}: "
+                f"  FAILED   {fail['window_start'][:10]} at "
+                f"{_site_time(fail['failed_at'], self.timezone)}: "
                 f"{fail['error_type']}: {fail['message']}"
             )
         if self.pending:
@@ -82,6 +84,7 @@ def read_status(state_dir: Path, mapping_path: Path | None = None) -> Status:
         pending,
         _last(screened, failed),
         next_scheduled_run(site.timezone),
+        site.timezone,
     )
 
 
