@@ -23,6 +23,9 @@ help:
 	@echo "make bench  benchmarks (see bench/README.md)"
 	@echo "make serve  start a local Prefect server + the nightly 02:00 schedule (docs/operations.md)"
 	@echo "make stop   stop what make serve started"
+	@echo "make setup  only create .venv and install the pinned dependencies"
+	@echo "make format ruff format and ruff check --fix"
+	@echo "make clean  remove .venv, out/, state/, .prefect/ and the caches"
 
 setup: $(STAMP)
 

@@ -98,32 +98,53 @@ def wait_for_api(url: str, timeout: float = 120.0) -> bool:
 EXIT_ENVIRONMENT = EnvironmentProblem.exit_code  # the machine: here, no Prefect API
 
 
+def _partitions(text: str) -> int | None:
+    """`--partitions` as `hyposcreen run` takes it: a number, or `auto` (the flow's default)."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor auto") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m flows.deploy",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--input", help="folder the nightly extract lands in")
+    parser.add_argument("--input", help="folder the nightly extract lands in (required to serve)")
     parser.add_argument(
-        "--out", default="out/nightly", help="output folder (one subfolder per night)"
+        "--out",
+        default="out/nightly",
+        help="output folder, one subfolder per night (default: out/nightly under this folder)",
     )
     parser.add_argument(
         "--state-dir",
         default="state",
-        help="nightly state: catch-up, re-listing only on worsening, late results",
+        help="nightly state: catch-up, re-listing only on worsening, late results "
+        "(default: state under this folder)",
     )
     parser.add_argument("--mapping", help="site mapping YAML (its timezone sets the schedule's)")
-    parser.add_argument("--source", default="canonical")
-    parser.add_argument("--profile")
-    parser.add_argument("--rules")
-    parser.add_argument("--glucose-factor", type=float)
-    parser.add_argument("--partitions", type=int, help="patient-hash partitions (default: auto)")
+    parser.add_argument(
+        "--source", default="canonical", help="input layout: canonical (default), omop, mimic, fhir"
+    )
+    parser.add_argument("--profile", help="severity profile: seed (default) or eu2014")
+    parser.add_argument("--rules", help="folder with an alternative rules set")
+    parser.add_argument("--glucose-factor", type=float, help="1.6 (default) or 2.4")
+    parser.add_argument(
+        "--partitions",
+        type=_partitions,
+        help="patient-hash partitions: a number, or auto (default; see docs/scaling.md)",
+    )
     parser.add_argument("--executor", choices=("local", "dask"), help="default: local")
     parser.add_argument("--dask-address", help="Dask scheduler for --executor dask")
     parser.add_argument("--name", default=DEFAULT_NAME, help="deployment name")
     parser.add_argument("--cron", default=DEFAULT_CRON, help="cron in the site's time zone")
-    parser.add_argument("--wait", type=float, default=120, help="seconds to wait for the API")
+    parser.add_argument(
+        "--wait", type=float, default=120, help="seconds to wait for the API (default: 120)"
+    )
     parser.add_argument(
         "--check", action="store_true", help="only wait for the Prefect API to answer, then exit"
     )

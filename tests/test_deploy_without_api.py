@@ -27,3 +27,21 @@ def test_no_prefect_api_is_an_environment_problem(
     assert status == 75, err
     assert f"no Prefect API at http://127.0.0.1:{port}/api after 0.5 s" in err
     assert "start the Prefect server" in err
+
+
+@pytest.mark.parametrize("partitions", ["auto", "AUTO", "4"])
+def test_partitions_are_taken_as_hyposcreen_run_takes_them(
+    partitions: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`SERVE_ARGS='--partitions auto'`, as `hyposcreen run` takes it and as the help's
+    "(default: auto)" reads, was refused by argparse (`invalid int value: 'auto'`, exit 2)
+    before the API was even asked for; it is the default, and a number stays a number."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/api"
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        status = deploy.main(["--partitions", partitions, "--check", "--wait", "0.1"])
+    assert status == 75, capsys.readouterr().err  # parsed, then no API: the machine's problem
+    assert deploy._partitions(partitions) == (None if partitions != "4" else 4)

@@ -291,6 +291,27 @@ def test_status_names_the_next_scheduled_run_on_the_server(
     assert abs(datetime.fromisoformat(text.split(" ")[0]) - when) < timedelta(seconds=1)
 
 
+def test_status_tells_the_next_scheduled_run_in_the_site_time_zone(
+    prefect_harness: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The schedule is 02:00 in the site's zone, but status printed the server's UTC time
+    (`2026-12-08T05:00:00Z` for a São Paulo site), so a new site read its schedule as wrong.
+    It is told in the site's zone with its offset: 05:00 UTC is 02:00-03:00 there (an hour
+    from now: the earliest run scheduled on the module's server)."""
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    with get_client(sync_client=True) as client:
+        client.create_flow_run(
+            nightly_screen,
+            name="screen-zone-night",
+            parameters={"input": str(SAMPLE), "out": "unused"},
+            state=Scheduled(scheduled_time=when),
+        )
+    monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
+    text = next_scheduled_run("America/Sao_Paulo") or ""
+    local = when - timedelta(hours=3)  # São Paulo keeps -03:00 all year since 2019
+    assert text == f"{local.replace(tzinfo=None).isoformat()}-03:00 (screen-zone-night)"
+
+
 def test_deployment_runs_at_two_in_the_site_time_zone(tmp_path: Path) -> None:
     """The served deployment: 02:00 cron in the mapping's time zone, paths as parameters."""
     mapping = tmp_path / "site.yaml"

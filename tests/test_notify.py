@@ -196,6 +196,48 @@ def test_a_notification_that_cannot_be_sent_keeps_the_exit_status(
     assert "Traceback" not in err
 
 
+def test_a_notification_not_sent_names_the_server_and_the_variable_to_set(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new site's first run with a mistyped port and the webhook's variable not exported:
+    the lines said "[Errno 111] Connection refused" and "The webhook URL is missing or not an
+    http(s) URL", naming neither the server nor the variable to set. They name both now."""
+    monkeypatch.delenv(URL_ENV, raising=False)
+    port = _free_port()
+    argv = ["run", "--no-flow", "--input", str(tmp_path), *WINDOW, "--out", str(tmp_path / "o")]
+    assert main([*argv, "--mapping", str(_mapping(tmp_path, port))]) == InputError.exit_code
+    err = " ".join(capfd.readouterr().err.split())
+    assert f"the SMTP server 127.0.0.1:{port} did not answer" in err
+    assert f"the environment variable {URL_ENV} (url_env) is not set" in err
+
+
+def test_a_username_without_its_password_is_told_not_sent_unauthenticated(
+    tmp_path: Path,
+    smtp: tuple[int, _Inbox],
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`username` set and the variable `password_env` names not exported (the unit's
+    EnvironmentFile= forgotten): the login was skipped without a word and the mail sent
+    unauthenticated, which a relay that needs the login refuses in its own terms. The run
+    now tells the password missing by its variable, and sends no mail without it."""
+    port, inbox = smtp
+    monkeypatch.delenv("HYPOSCREEN_TEST_SMTP_PASSWORD", raising=False)
+    mapping = _mapping(tmp_path, port)
+    text = mapping.read_text(encoding="utf-8").replace(
+        "    to: [ward-lead@example.org]\n",
+        "    to: [ward-lead@example.org]\n    username: hyposcreen\n"
+        "    password_env: HYPOSCREEN_TEST_SMTP_PASSWORD\n",
+    )
+    mapping.write_text(text, encoding="utf-8")
+    argv = ["run", "--no-flow", "--input", str(tmp_path), *WINDOW, "--out", str(tmp_path / "o")]
+    assert main([*argv, "--mapping", str(mapping)]) == InputError.exit_code
+    err = " ".join(capfd.readouterr().err.split())
+    assert "the failure e-mail was not sent: notifications.email.username is set" in err
+    assert "HYPOSCREEN_TEST_SMTP_PASSWORD (password_env) is not set" in err
+    assert inbox.messages == []
+
+
 def test_a_catch_up_stopped_at_a_later_night_tells_the_nights_before_and_which_failed(
     tmp_path: Path,
     smtp: tuple[int, _Inbox],

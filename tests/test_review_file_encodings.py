@@ -49,3 +49,27 @@ def test_an_id_left_in_a_spreadsheets_form_is_refused_by_its_row(
         read_reviews(path)
     assert "1 row(s) hold a patient_id in a spreadsheet's form" in str(raised.value)
     assert "(rows 3)" in str(raised.value) and "P004" not in str(raised.value)
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_review_file_saved_with_semicolons_or_tabs_reads(delimiter: str, tmp_path: Path) -> None:
+    """Excel where the decimal is a comma (pt-BR, de-DE) saves "CSV" with `;`, in
+    Windows-1252. It was refused as lacking patient_id, reviewed_at and reviewer, the very
+    names its header holds; the header now decides the delimiter. The reviewer's name holds
+    a comma, which split the rows unevenly when read with `,`."""
+    path = tmp_path / "reviews.csv"
+    rows = ["patient_id;reviewed_at;reviewer", "P004;2026-11-21 09:30;Silva, João"]
+    path.write_bytes("\r\n".join(rows).replace(";", delimiter).encode("cp1252") + b"\r\n")
+    reviews = read_reviews(path)
+    assert reviews["patient_id"].tolist() == ["P004"]
+    assert reviews["reviewer"].tolist() == ["Silva, João"]
+    assert str(reviews["reviewed_at"].iloc[0]) == "2026-11-21 09:30:00"
+
+
+def test_a_review_file_without_the_columns_says_which_header_it_expects(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_text("MRN;REVIEWED;BY\nP004;2026-11-21 09:30;dr-a\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_reviews(path)
+    assert "expected a header row patient_id, reviewed_at, reviewer" in str(raised.value)
+    assert "semicolons" in str(raised.value) and "P004" not in str(raised.value)

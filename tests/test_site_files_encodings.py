@@ -52,3 +52,17 @@ def test_a_mapping_saved_as_ansi_is_a_settings_error(
     assert status == 2
     assert f"Mapping file {mapping} is not UTF-8 text" in err and "Save it again as UTF-8" in err
     assert "internal error" not in err
+
+
+def test_a_lab_dictionary_saved_with_semicolons_is_read(tmp_path: Path) -> None:
+    """Excel where the decimal is a comma (pt-BR, de-DE) saves "CSV" with `;`, as the site's
+    extract is: the dictionary was refused as lacking analyte and local_name, the very names
+    its header holds. The header decides the delimiter: the site example's dictionary saved
+    so screens to the same list as with commas."""
+    site = shutil.copytree(SITE, tmp_path / "site")
+    text = (site / "lab_dictionary.csv").read_text(encoding="utf-8")
+    (site / "lab_dictionary.csv").write_bytes(text.replace(",", ";").encode("cp1252"))
+    assert _run(site / "extract", site / "site_mapping.yaml", tmp_path / "out") == 0
+    assert _run(SITE / "extract", SITE / "site_mapping.yaml", tmp_path / "expected") == 0
+    got = (tmp_path / "out" / DAY / "review_list.csv").read_bytes()
+    assert got == (tmp_path / "expected" / DAY / "review_list.csv").read_bytes()

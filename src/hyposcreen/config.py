@@ -130,7 +130,9 @@ _CSV_KEYS = {"delimiter", "encoding", "decimal"}
 
 def read_lab_dictionary(path: Path) -> dict[str, str]:
     """A site lab dictionary CSV with columns local_name (name or item id) and analyte: UTF-8,
-    else (a sheet saved by Excel on Windows) Windows-1252, as the extract's CSVs are read."""
+    else (a sheet saved by Excel on Windows) Windows-1252, as the extract's CSVs are read;
+    separated by `,`, or by `;` or tabs as a spreadsheet saves it where the decimal is a comma
+    (the header decides)."""
     if not path.is_file():
         raise ConfigError(f"Lab dictionary {path} does not exist.")
     data = path.read_bytes()
@@ -138,18 +140,30 @@ def read_lab_dictionary(path: Path) -> dict[str, str]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode(LEGACY_ENCODING)
+    header = text.split("\n", 1)[0]
+    delimiter = next(
+        (d for d in (",", ";", "\t") if {"local_name", "analyte"} <= _names(header, d)), ","
+    )
     with io.StringIO(text, newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"local_name", "analyte"} - set(reader.fieldnames or [])
+        reader = csv.DictReader(handle, delimiter=delimiter)
+        reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or []]
+        missing = {"local_name", "analyte"} - set(reader.fieldnames)
         if missing:
             raise ConfigError(
-                f"Lab dictionary {path} lacks column(s) {', '.join(sorted(missing))}."
+                f"Lab dictionary {path} lacks column(s) {', '.join(sorted(missing))}: its "
+                "first row is read as the header, local_name and analyte (separated by commas, "
+                "semicolons or tabs)."
             )
         return {
-            normalize_label(row["local_name"]): row["analyte"].strip()
+            normalize_label(row["local_name"]): (row["analyte"] or "").strip()
             for row in reader
             if (row["local_name"] or "").strip()
         }
+
+
+def _names(header: str, delimiter: str) -> set[str]:
+    """A header line's column names split at `delimiter`, as a header row is compared."""
+    return {name.strip().lower() for name in next(csv.reader([header], delimiter=delimiter))}
 
 
 def _mapping_timezone(raw: dict[str, object], where: str) -> str:

@@ -1,10 +1,11 @@
 """The clinician review CSV of `hyposcreen reviewed --file` (patient_id, reviewed_at, reviewer),
 read strictly: a missing column or an unreadable row is an InputError naming the file, the
-column and the rows (by line number, never by value). UTF-8 (with or without a byte order
-mark), else Windows-1252, as a spreadsheet saves it on Windows. `reviewed_at` is read as every
-time of the run is (ingest.timeparse): with an offset, converted to the site's zone, so a file
-holding summer and winter offsets reads; without one, site-local; a time no record holds (the
-year 0 of `-0`) is no time.
+column and the rows (by line number, never by value). Comma-separated, or with `;` or tabs
+as a spreadsheet saves it where the decimal is a comma (the header decides). UTF-8 (with or
+without a byte order mark), else Windows-1252, as a spreadsheet saves it on Windows.
+`reviewed_at` is read as every time of the run is (ingest.timeparse): with an offset,
+converted to the site's zone, so a file holding summer and winter offsets reads; without
+one, site-local; a time no record holds (the year 0 of `-0`) is no time.
 
 A clinician who saved the file from a spreadsheet may leave an id in a spreadsheet's form:
 `="P001"` (text-forcing), `=HYPERLINK(...)`, `'P001`. Such an id names no patient a night
@@ -28,6 +29,9 @@ from hyposcreen.errors import InputError
 from hyposcreen.ingest.excel_forms import FORMULA_STARTS
 from hyposcreen.ingest.timeparse import parse_times
 
+REVIEW_COLUMNS = ("patient_id", "reviewed_at", "reviewer")
+_DELIMITERS = (",", ";", "\t")
+
 # a spreadsheet's text-forcing form, a function's call, its mark of a cell kept as text
 _SPREADSHEET_FORM = r"""=\s*"|=\s*[A-Za-z][A-Za-z0-9._]*\s*\(|'"""
 
@@ -45,29 +49,30 @@ def read_reviews(
         raise InputError(f"Review file {path} does not exist.", file=str(path))
     try:
         try:
-            frame = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="utf-8-sig")
+            frame = _read_csv(path, "utf-8-sig")
         except UnicodeDecodeError:  # a sheet saved by Excel on Windows: Windows-1252
-            frame = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="cp1252")
+            frame = _read_csv(path, "cp1252")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(
             f"Review file {path} is not a readable CSV: {exc}.", file=str(path)
         ) from exc
-    frame.columns = [c.strip().lower() for c in frame.columns]
-    missing = [c for c in ("patient_id", "reviewed_at", "reviewer") if c not in frame.columns]
+    missing = [c for c in REVIEW_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(
-            f"Review file {path} lacks column(s) {', '.join(missing)}; expected patient_id, "
-            "reviewed_at, reviewer.",
+            f"Review file {path} lacks column(s) {', '.join(missing)}; expected a header row "
+            "patient_id, reviewed_at, reviewer (in any order, separated by commas, semicolons "
+            "or tabs) above the reviews.",
             file=str(path),
             column=missing[0],
         )
-    frame = frame[["patient_id", "reviewed_at", "reviewer"]].apply(lambda c: c.str.strip())
+    frame = frame[list(REVIEW_COLUMNS)].apply(lambda c: c.str.strip())
     when = parse_times(frame["reviewed_at"], timezone)
     bad = frame.index[(frame["patient_id"] == "") | when.isna()]
     if len(bad):
         raise InputError(
             f"Review file {path}: {len(bad)} row(s) without a patient_id or with a reviewed_at "
-            f"that is not an ISO date/time (rows {', '.join(str(i + 2) for i in bad[:5])}).",
+            "that is not an ISO date/time such as 2026-11-21T09:30 "
+            f"(rows {', '.join(str(i + 2) for i in bad[:5])}).",
             file=str(path),
             column="reviewed_at",
         )
@@ -84,6 +89,29 @@ def read_reviews(
             column="patient_id",
         )
     return frame.assign(reviewed_at=when.astype("datetime64[us]"))
+
+
+def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
+    """The file read with the first of `,`, `;` and tab whose header holds the three columns
+    (a spreadsheet where the decimal is a comma saves its CSV with `;`), else with `,`; the
+    header's names without spaces around them, in lower case."""
+    first: pd.DataFrame | None = None
+    problem: pd.errors.ParserError | None = None
+    for delimiter in _DELIMITERS:
+        try:
+            frame = pd.read_csv(
+                path, dtype="str", keep_default_na=False, encoding=encoding, sep=delimiter
+            )
+        except pd.errors.ParserError as exc:  # `,` splitting a `;` file's rows unevenly
+            problem = problem or exc
+            continue
+        frame.columns = [str(c).strip().lower() for c in frame.columns]
+        if set(REVIEW_COLUMNS) <= set(frame.columns):
+            return frame
+        first = frame if first is None and delimiter == "," else first
+    if first is None:
+        raise problem or pd.errors.ParserError("no header row")
+    return first
 
 
 def _listed_forms(frame: pd.DataFrame, formed: pd.Index, ids: set[str]) -> pd.Index:

@@ -11,14 +11,20 @@ import json
 import os
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hyposcreen.config import load_mapping
 from hyposcreen.state import StateStore, require_state
 from hyposcreen.windows import plan_windows
 
 FLOW_NAME = "nightly-screen"
+_NO_SERVER = (
+    "none known (no Prefect server set: set PREFECT_API_URL, e.g. http://127.0.0.1:4242/api, "
+    "to ask it)"
+)
 SHOWN = 7  # nights listed per section
 
 
@@ -30,6 +36,7 @@ class Status:
     pending: list[str]
     last: dict[str, Any] = field(default_factory=dict)
     next_run: str | None = None
+    timezone: str = "UTC"  # the site's: the failures' times are told in it, as the next run's
 
     def lines(self) -> list[str]:
         out = [
@@ -43,7 +50,8 @@ class Status:
             )
         for fail in self.failed[-SHOWN:]:
             out.append(
-                f"  FAILED   {fail['window_start'][:10]} at {fail['failed_at']}: "
+                f"  FAILED   {fail['window_start'][:10]} at "
+                f"{_site_time(fail['failed_at'], self.timezone)}: "
                 f"{fail['error_type']}: {fail['message']}"
             )
         if self.pending:
@@ -53,7 +61,7 @@ class Status:
         if self.last:
             out.append(f"last run: {self.last['summary']}")
             out += [f"  warning: {w}" for w in self.last.get("warnings", [])]
-        out.append(f"next scheduled run: {self.next_run or 'none known (no Prefect server set)'}")
+        out.append(f"next scheduled run: {self.next_run or _NO_SERVER}")
         return out
 
 
@@ -71,7 +79,13 @@ def read_status(state_dir: Path, mapping_path: Path | None = None) -> Status:
     failed_days = {f["window_start"] for f in failed}
     pending = [day for day in pending if day not in failed_days]
     return Status(
-        site.site, screened, failed, pending, _last(screened, failed), next_scheduled_run()
+        site.site,
+        screened,
+        failed,
+        pending,
+        _last(screened, failed),
+        next_scheduled_run(site.timezone),
+        site.timezone,
     )
 
 
@@ -143,8 +157,9 @@ def _screened_at(screened: list[dict[str, Any]]) -> str:
         return ""
 
 
-def next_scheduled_run() -> str | None:
-    """The next scheduled nightly-screen flow run on the configured Prefect server, if any."""
+def next_scheduled_run(timezone: str = "UTC") -> str | None:
+    """The next scheduled nightly-screen flow run on the configured Prefect server, if any, at
+    its time in the site's `timezone` (the schedule's: 02:00 there), with the offset."""
     url = os.environ.get("PREFECT_API_URL")
     if not url:
         return None
@@ -168,6 +183,15 @@ def next_scheduled_run() -> str | None:
     if not runs:
         return "none scheduled (is the serve process running?)"
     run = runs[0]
-    return (
-        f"{run.get('expected_start_time') or run.get('next_scheduled_start_time')} ({run['name']})"
-    )
+    when = run.get("expected_start_time") or run.get("next_scheduled_start_time")
+    return f"{_site_time(when, timezone)} ({run['name']})"
+
+
+def _site_time(when: object, timezone: str) -> str:
+    """The server's UTC time (`2026-12-08T05:00:00Z`) at the site (`2026-12-08T02:00:00-03:00`);
+    a time that does not read is shown as the server wrote it."""
+    try:
+        instant = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
+        return instant.astimezone(ZoneInfo(timezone)).isoformat(timespec="seconds")
+    except (ValueError, TypeError, KeyError):
+        return str(when)

@@ -59,10 +59,17 @@ def _email(settings: EmailSettings, message: Message) -> None:
     mail["From"] = settings.sender
     mail["To"] = ", ".join(settings.to)
     mail.set_content(message.text)
-    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
+    password = settings.password()
+    try:
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    except OSError as exc:  # refused, unknown host, timed out: name the server the mapping gives
+        raise OSError(
+            f"the SMTP server {settings.host}:{settings.port} did not answer ({_one_line(exc)}); "
+            "check notifications.email host and port"
+        ) from exc
+    with smtp:
         if settings.starttls:
             smtp.starttls(context=ssl.create_default_context())
-        password = settings.password()
         if settings.username and password:
             smtp.login(settings.username, password)
         smtp.send_message(mail)

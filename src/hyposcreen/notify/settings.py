@@ -58,7 +58,16 @@ class EmailSettings:
     timeout: float = 30.0
 
     def password(self) -> str | None:
-        return _secret(self.password_env, self.password_file, "SMTP password")
+        """The password to log in with; a username without one is refused, naming where the
+        password was looked for (logging in was skipped, so the server refused the mail with
+        its own words)."""
+        password = _secret(self.password_env, self.password_file, "SMTP password")
+        if self.username and not password:
+            where = _not_found(self.password_env, self.password_file, "password")
+            raise ConfigError(
+                f"notifications.email.username is set but the SMTP password is missing: {where}."
+            )
+        return password
 
 
 @dataclass(frozen=True)
@@ -70,8 +79,14 @@ class WebhookSettings:
 
     def url(self) -> str:
         url = _secret(self.url_env, self.url_file, "webhook URL")
-        if not url or not url.startswith(("https://", "http://")):
-            raise ConfigError("The webhook URL is missing or not an http(s) URL.")
+        if not url:
+            where = _not_found(self.url_env, self.url_file, "url")
+            raise ConfigError(f"The webhook URL is missing: {where}.")
+        if not url.startswith(("https://", "http://")):
+            raise ConfigError(
+                "The webhook URL does not start with https:// or http:// (it is read from "
+                f"{_source(self.url_env, self.url_file)})."
+            )
         return url
 
 
@@ -180,3 +195,26 @@ def _secret(env_name: str | None, file_name: str | None, what: str) -> str | Non
         except OSError as exc:
             raise ConfigError(f"The {what} file {path} cannot be read: {exc}.") from exc
     return None
+
+
+def _source(env_name: str | None, file_name: str | None) -> str:
+    """Where a secret is read from, by name (never its value)."""
+    if env_name and os.environ.get(str(env_name), "").strip():
+        return f"the environment variable {env_name}"
+    return f"the file {Path(str(file_name)).expanduser()}" if file_name else "nowhere"
+
+
+def _not_found(env_name: str | None, file_name: str | None, key: str) -> str:
+    """Why a secret was not found, naming the variable or file the mapping gives (`key`:
+    password or url, the mapping's `<key>_env` / `<key>_file`), so an operator can set it."""
+    if not env_name and not file_name:
+        return f"give {key}_env (a variable name) or {key}_file (a path)"
+    told = []
+    if env_name:
+        told.append(
+            f"the environment variable {env_name} ({key}_env) is not set or empty in the run's "
+            "environment (the systemd unit's EnvironmentFile=, or the shell that started it)"
+        )
+    if file_name:
+        told.append(f"the file {Path(str(file_name)).expanduser()} ({key}_file) is empty")
+    return "; ".join(told)
