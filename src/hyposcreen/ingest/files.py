@@ -8,15 +8,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.listing import BOOKKEEPING as _BOOKKEEPING
+from hyposcreen.ingest.listing import listed_files
 
 if TYPE_CHECKING:
     from hyposcreen.ingest.canonical import IngestedTable
 
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
 # names in a table folder that are no part of it, as Spark, Hadoop and Arrow datasets decide:
-# a file or folder whose name starts with one of these (_SUCCESS, _metadata, a job's unfinished
-# _temporary/ folder, hidden .part-0.csv.crc, .DS_Store, .ipynb_checkpoints/)
-_BOOKKEEPING = ("_", ".")
+# a file or folder whose name starts with `_BOOKKEEPING` (_SUCCESS, _metadata, a job's
+# unfinished _temporary/ folder, hidden .part-0.csv.crc, .DS_Store, .ipynb_checkpoints/)
 
 
 def find_table_files(input_dir: Path, stem: str) -> list[Path]:
@@ -91,11 +92,13 @@ def check_no_parts_added(
     after another), whose rows the night would not hold. Checked before the night's outputs
     are written, beside the size check of the parts read (`check_read_files_unchanged`).
     `suffixes`: of the parts the folder's reader reads, in lower case (default: canonical);
-    `listed`: files the reader listed there and chose not to read (no part added since)."""
+    `listed`: files the reader listed there and chose not to read (no part added since). The
+    folder is listed as the readers list it (ingest.listing): a link to a folder or to nothing
+    is no part, nor are the outputs of a run whose --out lies inside it."""
     read = {str(record["path"]) for record in records} | set(listed)
     parts = suffixes or SUFFIXES
     added = [
-        p for p in _files_inside(folder) if p.name.lower().endswith(parts) and str(p) not in read
+        p for p in listed_files(folder) if p.name.lower().endswith(parts) and str(p) not in read
     ]
     if added:
         raise InputError(
