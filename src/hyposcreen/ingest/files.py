@@ -221,8 +221,10 @@ def sha256_of(path: Path) -> str:
 
 
 # each input file's inode and modification time when its record was made (`file_record`), by
-# path: one found otherwise before the night is published is hashed again (`same_as_read`)
-_RECORDED: dict[str, tuple[int, int]] = {}
+# path and recorded sha256: one found otherwise before the night is published is hashed again
+# (`same_as_read`). A night may record one file twice (a FHIR file of several types, read for
+# each table): each record is checked against the identity it was made with, not the last's.
+_RECORDED: dict[tuple[str, str], tuple[int, int]] = {}
 
 
 def same_as_read(path: Path, record: Mapping[str, object]) -> bool:
@@ -231,11 +233,12 @@ def same_as_read(path: Path, record: Mapping[str, object]) -> bool:
     same sha256."""
     stat = path.stat()
     now = (stat.st_ino, stat.st_mtime_ns)
-    if _RECORDED.get(str(path)) in (None, now):
+    made = (str(path), str(record["sha256"]))
+    if _RECORDED.get(made) in (None, now):
         return True
     if sha256_of(path) != record["sha256"]:
         return False
-    _RECORDED[str(path)] = now  # the same bytes: a later night of the loop need not hash them
+    _RECORDED[made] = now  # the same bytes: a later night of the loop need not hash them
     return True
 
 
@@ -248,10 +251,11 @@ def file_record(
     size, and the check before publishing (`check_read_files_unchanged`) would find it
     unchanged though its late rows were never read."""
     stat = path.stat()
-    _RECORDED[str(path)] = (stat.st_ino, stat.st_mtime_ns)
+    sha256 = sha256 or sha256_of(path)
+    _RECORDED[(str(path), sha256)] = (stat.st_ino, stat.st_mtime_ns)
     return {
         "path": str(path),
-        "sha256": sha256 or sha256_of(path),
+        "sha256": sha256,
         "rows": rows,
         "bytes": stat.st_size if size is None else size,
     }

@@ -1,0 +1,57 @@
+"""One file read by two tables of a night (a FHIR file of several resource types or Bundles is
+read for every table) and replaced between their reads by one of the same size with other
+bytes: the night's tables come from two versions of it. Before publishing, each record is
+checked against the file as it is now; before, the first table's record passed unhashed, for
+the file's inode and time were compared with those the second record took (`same_as_read`
+kept one per path), so the night was published from bytes the file no longer held."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fhir_export import RXNORM, T, obs, read, write_export
+from hyposcreen.errors import InputError
+from hyposcreen.ingest.delivery import check_read_files_unchanged
+
+PRESCRIPTION = {
+    "resourceType": "MedicationRequest",
+    "status": "active",
+    "intent": "order",
+    "subject": {"reference": "Patient/P1"},
+    "authoredOn": T,
+    "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "4603"}]},
+}
+
+
+def _corrected_in_place(path: Path) -> None:
+    """The sender's corrected export renamed over the file: sodium 130 corrected to 126, the
+    file the same size to the byte."""
+    data = path.read_bytes()
+    corrected = data.replace(b'"value":130', b'"value":126', 1)
+    assert corrected != data and len(corrected) == len(data)
+    aside = path.with_name(path.name + ".new")
+    aside.write_bytes(corrected)
+    aside.replace(path)
+
+
+def test_a_file_replaced_between_two_tables_reads_stops_the_night(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "fhir", {"export.ndjson": [obs(), PRESCRIPTION]})
+    labs = read(folder, "labs")
+    _corrected_in_place(folder / "export.ndjson")
+    medications = read(folder, "medications")
+    # the two records name the same file with the digests of two versions of it
+    assert labs.files[0]["path"] == medications.files[0]["path"]
+    assert labs.files[0]["sha256"] != medications.files[0]["sha256"]
+
+    with pytest.raises(InputError, match=r"export\.ndjson changed after it was read"):
+        check_read_files_unchanged([*labs.files, *medications.files])
+
+
+def test_a_file_read_by_two_tables_and_left_alone_passes(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "fhir", {"export.ndjson": [obs(), PRESCRIPTION]})
+    labs = read(folder, "labs")
+    (folder / "export.ndjson").touch()  # a sync tool's new time, the same bytes
+    medications = read(folder, "medications")
+    check_read_files_unchanged([*labs.files, *medications.files])  # no InputError
