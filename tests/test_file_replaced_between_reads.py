@@ -13,7 +13,10 @@ import pytest
 
 from fhir_export import RXNORM, T, obs, read, write_export
 from hyposcreen.errors import InputError
+from hyposcreen.ingest import read_identities
 from hyposcreen.ingest.delivery import check_read_files_unchanged
+from hyposcreen.ingest.files import file_record
+from hyposcreen.ingest.read_identities import KEPT
 
 PRESCRIPTION = {
     "resourceType": "MedicationRequest",
@@ -55,3 +58,24 @@ def test_a_file_read_by_two_tables_and_left_alone_passes(tmp_path: Path) -> None
     (folder / "export.ndjson").touch()  # a sync tool's new time, the same bytes
     medications = read(folder, "medications")
     check_read_files_unchanged([*labs.files, *medications.files])  # no InputError
+
+
+def test_a_record_whose_identity_was_let_go_is_hashed_again(tmp_path: Path) -> None:
+    """A long-lived process keeps at most KEPT identities (each night's new bytes add their
+    records, each new content of a file its own since a file may be recorded twice a night):
+    the oldest let go is hashed again at the check, never taken as unchanged."""
+    replaced, kept = tmp_path / "labs.csv", tmp_path / "diagnoses.csv"
+    replaced.write_text("patient_id\nP1\n", encoding="utf-8")
+    kept.write_text("patient_id\nP2\n", encoding="utf-8")
+    first = [file_record(replaced, 1), file_record(kept, 1)]
+    later = tmp_path / "later.csv"
+    later.write_text("", encoding="utf-8")
+    for night in range(KEPT):  # KEPT records of later deliveries let the first two go
+        file_record(later, 0, sha256=f"{night:064x}")
+    assert len(read_identities._identities) == KEPT  # no more kept, however many nights
+    check_read_files_unchanged(first)  # both hashed again: the same bytes, no InputError
+    aside = tmp_path / "labs.csv.new"
+    aside.write_text("patient_id\nP9\n", encoding="utf-8")  # 14 bytes, as before
+    aside.replace(replaced)
+    with pytest.raises(InputError, match=r"labs\.csv changed after it was read"):
+        check_read_files_unchanged(first)

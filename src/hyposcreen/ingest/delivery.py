@@ -26,9 +26,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from hyposcreen.errors import InputError
-from hyposcreen.ingest.files import SUFFIXES, same_as_read
+from hyposcreen.ingest.files import SUFFIXES
 from hyposcreen.ingest.footer_lines import REASON as FOOTER_LINE
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
+from hyposcreen.ingest.read_identities import same_as_read
 from hyposcreen.ingest.suffixes import gzipped
 from hyposcreen.ingest.wide_text import marked_encoding
 

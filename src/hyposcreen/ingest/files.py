@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.listing import BOOKKEEPING as _BOOKKEEPING
 from hyposcreen.ingest.listing import listed_files
+from hyposcreen.ingest.read_identities import remember, sha256_of
 
 if TYPE_CHECKING:
     from hyposcreen.ingest.canonical import IngestedTable
@@ -212,36 +211,6 @@ def is_bookkeeping(path: Path, folder: Path) -> bool:
     return any(part.startswith(_BOOKKEEPING) for part in path.relative_to(folder).parts)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-# each input file's inode and modification time when its record was made (`file_record`), by
-# path and recorded sha256: one found otherwise before the night is published is hashed again
-# (`same_as_read`). A night may record one file twice (a FHIR file of several types, read for
-# each table): each record is checked against the identity it was made with, not the last's.
-_RECORDED: dict[tuple[str, str], tuple[int, int]] = {}
-
-
-def same_as_read(path: Path, record: Mapping[str, object]) -> bool:
-    """Whether the file at `path` still holds the bytes its `record` was made from: its inode
-    and modification time as then, else (touched, or replaced by a file of the same size) the
-    same sha256."""
-    stat = path.stat()
-    now = (stat.st_ino, stat.st_mtime_ns)
-    made = (str(path), str(record["sha256"]))
-    if _RECORDED.get(made) in (None, now):
-        return True
-    if sha256_of(path) != record["sha256"]:
-        return False
-    _RECORDED[made] = now  # the same bytes: a later night of the loop need not hash them
-    return True
-
-
 def file_record(
     path: Path, rows: int, sha256: str | None = None, size: int | None = None
 ) -> dict[str, object]:
@@ -252,7 +221,7 @@ def file_record(
     unchanged though its late rows were never read."""
     stat = path.stat()
     sha256 = sha256 or sha256_of(path)
-    _RECORDED[(str(path), sha256)] = (stat.st_ino, stat.st_mtime_ns)
+    remember(path, sha256, (stat.st_ino, stat.st_mtime_ns))  # for the check before publishing
     return {
         "path": str(path),
         "sha256": sha256,
