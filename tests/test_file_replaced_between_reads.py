@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from fhir_export import RXNORM, T, obs, read, write_export
+from hyposcreen.adapters._files import SourceTable
+from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest import read_identities
 from hyposcreen.ingest.delivery import check_read_files_unchanged
@@ -79,3 +81,24 @@ def test_a_record_whose_identity_was_let_go_is_hashed_again(tmp_path: Path) -> N
     aside.replace(replaced)
     with pytest.raises(InputError, match=r"labs\.csv changed after it was read"):
         check_read_files_unchanged(first)
+
+
+def test_a_source_file_replaced_while_it_is_read_stops_the_read(tmp_path: Path) -> None:
+    """A MIMIC-IV / OMOP file replaced by one of the same size while its rows were read: its
+    record's sha256 was taken after the read, of the new bytes, with the new file's identity,
+    so the check before publishing found it unchanged and the night was published from the
+    bytes read (the canonical reader compares the file's identity before and after: so now)."""
+    path = tmp_path / "labevents.csv"
+    path.write_text("subject_id,valuenum\n1,130\n", encoding="utf-8")
+    table = SourceTable("labevents", [path], SiteMapping())
+    frames = table.batches(["subject_id", "valuenum"])
+    assert next(frames)["valuenum"].tolist() == ["130"]  # its one batch read
+    _corrected_in_place_text(path)  # 130 -> 126, the same 26 bytes
+    with pytest.raises(InputError, match=r"labevents\.csv changed while it was read"):
+        list(frames)  # the read ends: before, its record was made from the new bytes
+
+
+def _corrected_in_place_text(path: Path) -> None:
+    aside = path.with_name(path.name + ".new")
+    aside.write_text(path.read_text(encoding="utf-8").replace("130", "126"), encoding="utf-8")
+    aside.replace(path)
