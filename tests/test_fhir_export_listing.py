@@ -99,3 +99,20 @@ def test_the_listing_skips_output_folders_and_bookkeeping_without_entering_them(
                                       "Patient.ndjson"]  # fmt: skip
     # the markers are the names hyposcreen writes
     assert {"run_manifest.json", FAILED_FILE, "audit_manifest.json"} == OUTPUT_MARKERS
+
+
+def test_a_json_document_written_after_the_read_is_not_named(tmp_path: Path) -> None:
+    """Synthea names each patient's Bundle for the patient (`Given_Family_<id>.json`): the stop
+    on one written after the read names its folder, never the file (before, the message and
+    the failure record named `Maria_Garcia_….json`)."""
+    root = shutil.copytree(FHIR, tmp_path / "fhir")
+    late = root / "bundles" / "Maria_Garcia_0f9c.json"
+    late.parent.mkdir()
+
+    def written() -> None:
+        late.write_text('{"resourceType":"Bundle","type":"collection","entry":[]}')
+
+    with pytest.raises(InputError) as stopped:
+        _screen(root, tmp_path / "out", written)
+    assert "a JSON document in " in str(stopped.value) and "appeared in" in str(stopped.value)
+    assert "Garcia" not in str(stopped.value) and "Garcia" not in str(stopped.value.file)

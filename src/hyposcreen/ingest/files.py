@@ -100,11 +100,14 @@ def check_no_parts_added(
         p for p in listed_files(folder) if p.name.lower().endswith(parts) and str(p) not in read
     ]
     if added:
+        from hyposcreen.adapters.fhir_documents import shown_path  # the package imports this
+
+        shown = shown_path(added[0])  # a FHIR JSON document's name may be its patient's
         raise InputError(
-            f"{added[0]} appeared in {folder} after the folder was read ({len(added)} part(s) "
+            f"{shown} appeared in {folder} after the folder was read ({len(added)} part(s) "
             "not read: a delivery still being written): the night would be screened without "
             "them. Run again once the delivery is complete; nothing was published.",
-            file=str(added[0]),
+            file=shown,
         )
 
 
