@@ -7,18 +7,23 @@ kept one per path), so the night was published from bytes the file no longer hel
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from fhir_export import RXNORM, T, obs, read, write_export
 from hyposcreen.adapters._files import SourceTable
-from hyposcreen.config import SiteMapping
+from hyposcreen.config import RunSettings, SiteMapping, Window
+from hyposcreen.context import prepare
 from hyposcreen.errors import InputError
 from hyposcreen.ingest import read_identities
 from hyposcreen.ingest.delivery import check_read_files_unchanged
 from hyposcreen.ingest.files import file_record
 from hyposcreen.ingest.read_identities import KEPT
+from hyposcreen.runners.in_process import run_recipe
+from test_fhir_synthea_bundles import synthea_output
 
 PRESCRIPTION = {
     "resourceType": "MedicationRequest",
@@ -102,3 +107,38 @@ def _corrected_in_place_text(path: Path) -> None:
     aside = path.with_name(path.name + ".new")
     aside.write_text(path.read_text(encoding="utf-8").replace("130", "126"), encoding="utf-8")
     aside.replace(path)
+
+
+def _screen_synthea(folder: Path, out: Path, after_read: Callable[[], object]) -> object:
+    night = Window(pd.Timestamp("2026-11-20"), pd.Timestamp("2026-11-21"))
+    settings = RunSettings(input_dir=folder, out_dir=out, window=night, source="fhir")
+    return run_recipe(
+        prepare(settings), observe=lambda stage, _: after_read() if stage == "read" else None
+    )
+
+
+def test_a_json_document_changed_after_the_read_stops_the_night_without_naming_it(
+    tmp_path: Path,
+) -> None:
+    """Synthea's Bundle per patient (`Ana_Kub_<id>.json`), rewritten after the night read it:
+    the manifest's one entry for the documents was never checked (it names no file), so the
+    night was published from the bytes read (exit 4 as usual). Each document's own record is
+    now checked; the stop names its folder, not the file (its name is the patient's)."""
+    folder = synthea_output(tmp_path / "output")
+    ana = next((folder / "fhir").glob("Ana_Kub_*.json"))
+
+    def rewritten() -> None:  # sodium 128.4 corrected to 128.3: the same size to the byte
+        data = ana.read_bytes()
+        assert data.count(b'"value": 128.4') == 1
+        ana.write_bytes(data.replace(b'"value": 128.4', b'"value": 128.3'))
+
+    with pytest.raises(InputError, match=r"a JSON document in .*fhir .* changed after") as stop:
+        _screen_synthea(folder, tmp_path / "out", rewritten)
+    assert "Ana" not in str(stop.value) and "Kub" not in str(stop.value)
+    assert not (tmp_path / "out" / "review_list.csv").exists()
+
+    def grown() -> None:  # a line end more, written after the read
+        ana.write_bytes(ana.read_bytes() + b"\n")
+
+    with pytest.raises(InputError, match=r"a JSON document in .* changed after"):
+        _screen_synthea(folder, tmp_path / "out", grown)

@@ -1,7 +1,8 @@
-"""Each input file's identity (inode, modification time) when its manifest record was made
-(`remember`, by ingest.files.file_record), so that the check before publishing
-(ingest.delivery.check_read_files_unchanged) hashes again only a file found otherwise since:
-touched, or replaced by one of the same size (`same_as_read`).
+"""The check before publishing that the files read for the night still hold what was read
+(`check_read_files_unchanged`), and each input file's identity (inode, modification time) when
+its record was made (`remember`, by ingest.files.file_record), so that the check hashes again
+only a file found otherwise since: touched, or replaced by one of the same size
+(`same_as_read`).
 
 An identity is kept per record, by path and recorded sha256: a night may record one file twice
 (a FHIR file of several resource types, read for each table) from two versions of it, each
@@ -14,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from hyposcreen.errors import InputError
 
 KEPT = 1 << 16  # a night's files, with room for a FHIR export of many documents
 _identities: dict[tuple[str, str], tuple[int, int]] = {}
@@ -56,3 +59,30 @@ def same_as_read(path: Path, record: Mapping[str, object]) -> bool:
         return False
     remember(path, sha256, now)  # the same bytes: a later night of the loop need not hash them
     return True
+
+
+def check_read_files_unchanged(records: Iterable[Mapping[str, object]]) -> None:
+    """Raise when a file read for the night (its manifest record) now has another size, other
+    bytes (`same_as_read`) or is gone: a delivery still being written (its read ended between
+    two rows) or rewritten. Before outputs are written; the manifest's one entry for a FHIR
+    export's JSON documents names no file (each document's own record is checked), and a
+    document is not named (its name may be its patient's)."""
+    from hyposcreen.adapters.fhir_documents import shown_path  # the package imports this
+
+    for record in records:
+        if "documents" in record:
+            continue
+        path = Path(str(record["path"]))
+        try:
+            size: int | None = path.stat().st_size
+        except FileNotFoundError:
+            size = None
+        if size == record["bytes"] and same_as_read(path, record):
+            continue
+        what, shown = ("was removed" if size is None else "changed"), shown_path(path)
+        raise InputError(
+            f"{shown} {what} after it was read (a delivery still being written or replaced): "
+            "the night would be screened from part of it. Run again once the delivery is "
+            "complete; nothing was published.",
+            file=shown,
+        )
