@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hyposcreen.errors import InputError
 
-KEPT = 1 << 16  # a night's files, with room for a FHIR export of many documents
+KEPT = 1 << 17  # ~65 MB at most: a night's files, a FHIR export of 131k documents with them
 _identities: dict[tuple[str, str], tuple[int, int]] = {}
 _lock = threading.Lock()  # a flow's tasks read tables on threads of one process
 
