@@ -40,7 +40,12 @@ def test_a_scheduler_that_does_not_answer_is_exit_75(
     assert not (tmp_path / "out" / "2026-11-20" / "review_list.csv").exists()
 
 
-@pytest.mark.parametrize("address", ["dask-host", "http://127.0.0.1:8786"])
+# ucx:// without ucx-py ended as an internal error (exit 70, TypeError) and a port above 65535
+# as a scheduler that did not answer (exit 75, after the connect timeout): both are settings
+@pytest.mark.parametrize(
+    "address",
+    ["dask-host", "http://127.0.0.1:8786", "ucx://127.0.0.1:8786", "tcp://127.0.0.1:87860"],
+)
 def test_an_address_that_is_none_is_a_settings_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], address: str
 ) -> None:

@@ -2,8 +2,9 @@
 sender's job appends rows after hyposcreen's read of it has begun and finishes before the night
 publishes. Its manifest record took the file's size after the read (and after its checksum), so
 the size compared before publishing was the grown file's own and the night was published from
-the rows read before the append. The record holds the size the file had when its read began,
-so the check before publishing stops the night."""
+the rows read before the append. The read now stops when the file is not the one it began with
+(inode, size, time), and a record holds the size the file had when its read began, so the check
+before publishing stops the night too."""
 
 from __future__ import annotations
 
@@ -30,11 +31,15 @@ def test_a_source_file_appended_to_during_its_read_is_not_published(tmp_path: Pa
     first = next(frames)  # the read has begun (and here read the file's two rows)
     with path.open("a", encoding="utf-8") as handle:
         handle.write(LATE)  # the sender goes on writing, then stops
-    rest = list(frames)
-    assert sum(len(f) for f in [first, *rest]) == 2  # the late row was not read
-    assert table.records[0]["bytes"] == size_when_read
+    assert len(first) == 2  # the late row was not read
+    # the read compares the file with itself when it began (as the canonical reader does):
+    # stopped there, before any record; the check before publishing stops it too
+    with pytest.raises(InputError, match=r"measurement\.csv changed while it was read"):
+        list(frames)
+    assert table.records == []
+    record = {"path": str(path), "sha256": "", "rows": 2, "bytes": size_when_read}
     with pytest.raises(InputError, match=r"measurement\.csv changed after it was read"):
-        check_read_files_unchanged(table.records)
+        check_read_files_unchanged([record])
 
 
 def test_a_source_file_left_alone_passes(tmp_path: Path) -> None:

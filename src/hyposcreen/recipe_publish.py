@@ -73,7 +73,7 @@ def write_results(
     # a table whose key times mostly do not read cannot be screened: nothing is published
     where, times = screenable_times(ctx, quarantine, reconciliation)
     # nor one of a delivery still being written (a file grew since it was read)
-    check_read_files_unchanged(record for table in tables.values() for record in table.files)
+    check_read_files_unchanged(r for t in tables.values() for r in (*t.files, *t.documents_read))
     for table in tables.values():  # nor a part written into a table's folder since
         check_no_table_parts_added(table)
     with ctx.timed("write"), synced_together():  # every file on disk before the block ends

@@ -41,6 +41,7 @@ from hyposcreen.adapters._source_files import (
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
+from hyposcreen.ingest.delivery import check_unchanged, identity_to_read
 from hyposcreen.ingest.excel_forms import ExcelFormCounter
 from hyposcreen.ingest.frames import shown_header
 from hyposcreen.ingest.linescan import arrow_stream
@@ -162,7 +163,7 @@ class SourceTable:
         Every file must have the `required` columns and at least one of `one_of`.
         """
         for path in self.files:
-            size_when_read = path.stat().st_size  # the manifest's: a file grown since is not
+            identity = identity_to_read(path)  # the manifest's size: a file grown since is not
             header, delimiter = header_of(path, self.mapping)
             by_lower = {h.strip().lower(): h for h in header}
             missing = [c for c in required if c not in by_lower]
@@ -216,7 +217,8 @@ class SourceTable:
                 self.malformed.append((path, malformed))
                 file_rows += len(malformed.rows)
             self.rows_read += file_rows
-            self.records.append(file_record(path, file_rows, size=size_when_read))
+            check_unchanged(path, identity)  # its record's sha256 is of the bytes read
+            self.records.append(file_record(path, file_rows, size=identity[1]))
 
     @staticmethod
     def _to_frame(batch: pa.RecordBatch, wanted: Sequence[str], path: Path) -> pd.DataFrame:

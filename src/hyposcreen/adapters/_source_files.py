@@ -36,8 +36,11 @@ def _table_files(folder: Path, stem: str) -> list[Path]:
                 and not is_bookkeeping(p, entry)
             )
     direct = [p for p in found if p.parent == folder]
-    if len(direct) > 1:
-        names = ", ".join(p.name for p in direct)
+    # a file beside a folder of parts (`labevents.csv.gz` and `labevents/`) holds it twice too:
+    # both read, the night would hold an older delivery's rows beside the newer's
+    if len(direct) > 1 or (direct and len(found) > len(direct)):
+        parts = sorted({p.relative_to(folder).parts[0] + "/" for p in found if p not in direct})
+        names = ", ".join([p.name for p in direct] + parts)
         raise InputError(
             f"Input folder {folder} holds the {stem} table more than once ({names}); keep one."
         )

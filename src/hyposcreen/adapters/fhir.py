@@ -295,5 +295,6 @@ def read_table(
         present_columns=tuple(c for c in schema.columns if c in _COLUMNS[name]),
         source_counts={kind: dict(sorted(tally.items())) for kind, tally in counts.items()},
         unordered_deletions=unordered,
+        documents_read=tuple(documents),
         **export_parts(input_dir, by_type, unknown),
     )

@@ -35,6 +35,7 @@ from hyposcreen.adapters.fhir_lines import parse_resource
 from hyposcreen.adapters.fhir_resource_types import RESOURCE_TYPES
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.files import is_bookkeeping
+from hyposcreen.ingest.listing import listed_files
 from hyposcreen.ingest.suffixes import gzipped
 
 SUFFIXES = NDJSON_SUFFIXES + DOCUMENT_SUFFIXES
@@ -129,9 +130,7 @@ def classify(input_dir: Path) -> tuple[dict[str, list[Path]], list[Path]]:
     `DOCUMENTS`: JSON documents), and the files that hold no FHIR resources."""
     by_type: dict[str, list[Path]] = {}
     unknown: list[Path] = []
-    files = sorted(
-        p for p in input_dir.rglob("*") if is_export_file(p) and not is_bookkeeping(p, input_dir)
-    )
+    files = [p for p in listed_files(input_dir) if p.name.lower().endswith(SUFFIXES)]
     for path in files:
         if is_document_name(path.name) and (kind := sniff(path)) != NDJSON:
             if kind is None:

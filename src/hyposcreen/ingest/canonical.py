@@ -68,3 +68,6 @@ class IngestedTable:
     # files the reader listed there besides those it read (FHIR: files no table reads)
     part_suffixes: tuple[str, ...] = ()
     parts_listed: tuple[str, ...] = ()
+    # FHIR: each JSON document's own record (`files` holds one entry for them all, naming none),
+    # checked before publishing as a file read is (ingest.read_identities)
+    documents_read: tuple[dict[str, object], ...] = ()

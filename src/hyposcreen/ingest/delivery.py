@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import json
 import mmap
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from hyposcreen.errors import InputError
-from hyposcreen.ingest.files import SUFFIXES, same_as_read
+from hyposcreen.ingest.files import SUFFIXES
 from hyposcreen.ingest.footer_lines import REASON as FOOTER_LINE
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
+from hyposcreen.ingest.read_identities import (
+    check_read_files_unchanged as check_read_files_unchanged,
+)
 from hyposcreen.ingest.suffixes import gzipped
 from hyposcreen.ingest.wide_text import marked_encoding
 
@@ -145,29 +147,6 @@ def check_unchanged(path: Path, before: tuple[int, int, int]) -> None:
         "rows cannot be counted. Run again once the delivery is complete; nothing was screened.",
         file=str(path),
     )
-
-
-def check_read_files_unchanged(records: Iterable[Mapping[str, object]]) -> None:
-    """Raise when a file read for the night (its manifest record) now has another size, other
-    bytes (`same_as_read`) or is gone: a delivery still being written (its read ended between
-    two rows) or rewritten. Before outputs are written; JSON `documents` name no file."""
-    for record in records:
-        if "documents" in record:
-            continue
-        path = Path(str(record["path"]))
-        try:
-            size: int | None = path.stat().st_size
-        except FileNotFoundError:
-            size = None
-        if size == record["bytes"] and same_as_read(path, record):
-            continue
-        what = "was removed" if size is None else "changed"
-        raise InputError(
-            f"{path} {what} after it was read (a delivery still being written or replaced): "
-            "the night would be screened from part of it. Run again once the delivery is "
-            "complete; nothing was published.",
-            file=str(path),
-        )
 
 
 def data_rows(rows_read: int, set_aside: list[dict[str, str]]) -> int:

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hyposcreen.errors import InputError
+from hyposcreen.ingest.listing import BOOKKEEPING as _BOOKKEEPING
+from hyposcreen.ingest.listing import listed_files
+from hyposcreen.ingest.read_identities import remember, sha256_of
 
 if TYPE_CHECKING:
     from hyposcreen.ingest.canonical import IngestedTable
 
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
 # names in a table folder that are no part of it, as Spark, Hadoop and Arrow datasets decide:
-# a file or folder whose name starts with one of these (_SUCCESS, _metadata, a job's unfinished
-# _temporary/ folder, hidden .part-0.csv.crc, .DS_Store, .ipynb_checkpoints/)
-_BOOKKEEPING = ("_", ".")
+# a file or folder whose name starts with `_BOOKKEEPING` (_SUCCESS, _metadata, a job's
+# unfinished _temporary/ folder, hidden .part-0.csv.crc, .DS_Store, .ipynb_checkpoints/)
 
 
 def find_table_files(input_dir: Path, stem: str) -> list[Path]:
@@ -91,18 +91,23 @@ def check_no_parts_added(
     after another), whose rows the night would not hold. Checked before the night's outputs
     are written, beside the size check of the parts read (`check_read_files_unchanged`).
     `suffixes`: of the parts the folder's reader reads, in lower case (default: canonical);
-    `listed`: files the reader listed there and chose not to read (no part added since)."""
+    `listed`: files the reader listed there and chose not to read (no part added since). The
+    folder is listed as the readers list it (ingest.listing): a link to a folder or to nothing
+    is no part, nor are the outputs of a run whose --out lies inside it."""
     read = {str(record["path"]) for record in records} | set(listed)
     parts = suffixes or SUFFIXES
     added = [
-        p for p in _files_inside(folder) if p.name.lower().endswith(parts) and str(p) not in read
+        p for p in listed_files(folder) if p.name.lower().endswith(parts) and str(p) not in read
     ]
     if added:
+        from hyposcreen.adapters.fhir_documents import shown_path  # the package imports this
+
+        shown = shown_path(added[0])  # a FHIR JSON document's name may be its patient's
         raise InputError(
-            f"{added[0]} appeared in {folder} after the folder was read ({len(added)} part(s) "
+            f"{shown} appeared in {folder} after the folder was read ({len(added)} part(s) "
             "not read: a delivery still being written): the night would be screened without "
             "them. Run again once the delivery is complete; nothing was published.",
-            file=str(added[0]),
+            file=shown,
         )
 
 
@@ -209,33 +214,6 @@ def is_bookkeeping(path: Path, folder: Path) -> bool:
     return any(part.startswith(_BOOKKEEPING) for part in path.relative_to(folder).parts)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-# each input file's inode and modification time when its record was made (`file_record`), by
-# path: one found otherwise before the night is published is hashed again (`same_as_read`)
-_RECORDED: dict[str, tuple[int, int]] = {}
-
-
-def same_as_read(path: Path, record: Mapping[str, object]) -> bool:
-    """Whether the file at `path` still holds the bytes its `record` was made from: its inode
-    and modification time as then, else (touched, or replaced by a file of the same size) the
-    same sha256."""
-    stat = path.stat()
-    now = (stat.st_ino, stat.st_mtime_ns)
-    if _RECORDED.get(str(path)) in (None, now):
-        return True
-    if sha256_of(path) != record["sha256"]:
-        return False
-    _RECORDED[str(path)] = now  # the same bytes: a later night of the loop need not hash them
-    return True
-
-
 def file_record(
     path: Path, rows: int, sha256: str | None = None, size: int | None = None
 ) -> dict[str, object]:
@@ -245,10 +223,11 @@ def file_record(
     size, and the check before publishing (`check_read_files_unchanged`) would find it
     unchanged though its late rows were never read."""
     stat = path.stat()
-    _RECORDED[str(path)] = (stat.st_ino, stat.st_mtime_ns)
+    sha256 = sha256 or sha256_of(path)
+    remember(path, sha256, (stat.st_ino, stat.st_mtime_ns))  # for the check before publishing
     return {
         "path": str(path),
-        "sha256": sha256 or sha256_of(path),
+        "sha256": sha256,
         "rows": rows,
         "bytes": stat.st_size if size is None else size,
     }

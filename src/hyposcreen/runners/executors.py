@@ -88,25 +88,46 @@ def executor_for(executor: str, dask_address: str | None) -> Iterator[MapPartiti
             scratch.cleanup()
 
 
+# the schemes a scheduler is reached by with distributed alone (`ucx://` needs ucx-py: without
+# it distributed fails with a TypeError, which would be told as a bug)
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss")
+
+
 def scheduler_client(address: str) -> Any:
     """A client of the Dask scheduler at `address`: a settings error (exit 2) for an address
-    that does not read as one, an environment problem (exit 75) for one that does not answer
-    (distributed waits 30 s for it), never a bug's exit 70."""
+    that does not read as one (`scheduler_address_problem`), an environment problem (exit 75)
+    for one that does not answer (distributed waits 30 s for it), never a bug's exit 70."""
     from distributed import Client
 
     try:
-        return Client(address)
-    except ValueError as exc:  # no port, an unknown scheme
-        raise ConfigError(
-            f"--dask-address {address} is not a Dask scheduler's address ({exc}); write it as "
-            "tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786."
-        ) from exc
+        problem = scheduler_address_problem(address)
+        if problem is None:
+            return Client(address)
+    except ValueError as exc:  # distributed's own reading of it
+        problem = str(exc)
     except OSError as exc:  # refused, no such host, timed out
         raise EnvironmentProblem(
             f"The Dask scheduler at {address} did not answer ({exc}). Start it (`dask "
             "scheduler`, and its workers) or correct --dask-address, then run again; nothing "
             "was published."
         ) from exc
+    raise ConfigError(
+        f"--dask-address {address} is not a Dask scheduler's address ({problem}); write it as "
+        "tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786."
+    )
+
+
+def scheduler_address_problem(address: str) -> str | None:
+    """What makes `address` no scheduler's address (a scheme distributed alone does not
+    connect by, no port, a port no socket has), or None; ValueError when distributed cannot
+    read it."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(address)  # `HOST:PORT` alone is tcp://
+    if scheme not in SCHEDULER_SCHEMES:
+        return f"the scheme {scheme}:// is none of {', '.join(SCHEDULER_SCHEMES)}"
+    port = parse_host_port(location)[1]  # ValueError: no port
+    return None if 0 < port < 65536 else f"port {port} is not between 1 and 65535"
 
 
 def _outcome(fn: Callable[..., Any], ctx: RunContext, folder: Path, part: int) -> tuple[bool, Any]:
