@@ -112,6 +112,14 @@ def write_json(path: Path, document: object) -> Path:
     return path
 
 
+def write_unlisted_condition(export: Path, patient: str, cid: str = "c1") -> Path:
+    """`Condition.ndjson` holding one acute sinusitis (ICD-10-CM J01.90, recorded 2026-11-01) of
+    `patient`: the export has a diagnoses table, and it adds no risk factor."""
+    sinusitis = {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "J01.90"}
+    record = condition(cid, patient, [sinusitis], recordedDate="2026-11-01")
+    return write_ndjson(export / "Condition.ndjson", [record])
+
+
 def write_ndjson(path: Path, resources: list[Resource]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = b"".join(json.dumps(r).encode() + b"\n" for r in resources)

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 from tests.fhir_generators import (
-    condition,
     listed,
     observation,
     quantity,
     run,
     write_json,
-    write_ndjson,
+    write_unlisted_condition,
 )
 
 PATIENT_URL = "urn:uuid:9a1f0c2e-1111-4d2e-9f3a-000000000001"
@@ -57,11 +56,7 @@ def test_references_by_a_full_url_name_the_entrys_resource(
             ],
         },
     )
-    sinusitis = {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "J01.90"}
-    write_ndjson(
-        export / "Condition.ndjson",
-        [condition("c1", "Patient/P-7", [sinusitis], recordedDate="2026-11-01")],
-    )
+    write_unlisted_condition(export, "Patient/P-7")
     status, err = run(capsys, export, tmp_path / "out")
     assert status == 0, err
     # P-7: sodium 127 (mild: 125 < 127 <= 135), spironolactone active since 10-01

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from tests.fhir_generators import (
-    condition,
     listed,
     med_request,
     observation,
@@ -18,6 +17,7 @@ from tests.fhir_generators import (
     run,
     rxnorm,
     write_ndjson,
+    write_unlisted_condition,
 )
 
 SUPPLY_DAYS = {"value": 30, "unit": "day", "system": "http://unitsofmeasure.org", "code": "d"}
@@ -78,11 +78,7 @@ def test_dispenses_are_active_for_their_days_supply(
         export / "MedicationRequest.ndjson",
         [med_request("r5", "Patient/D5", metformin, "2026-11-01")],
     )
-    sinusitis = {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "J01.90"}
-    write_ndjson(
-        export / "Condition.ndjson",
-        [condition("c5", "Patient/D5", [sinusitis], recordedDate="2026-11-01")],
-    )
+    write_unlisted_condition(export, "Patient/D5", "c5")
     status, err = run(capsys, export, tmp_path / "out")
     assert status == 0, err
     # mild with one risk factor: routine (tier 3); D4 and D5 have none: not listed

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from tests.fhir_generators import (
     LOINC,
-    condition,
     listed,
     manifest,
     med_request,
@@ -21,6 +20,7 @@ from tests.fhir_generators import (
     run,
     rxnorm,
     write_ndjson,
+    write_unlisted_condition,
 )
 
 T = "2026-11-20T10:00:00Z"
@@ -70,11 +70,7 @@ def test_the_contained_members_of_a_panel_are_read(
         export / "MedicationRequest.ndjson",
         [med_request(f"m{p}", f"Patient/{p}", hctz, "2026-10-01") for p in ("K1", "K2")],
     )
-    sinusitis = {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "J01.90"}
-    write_ndjson(
-        export / "Condition.ndjson",
-        [condition("c1", "Patient/K1", [sinusitis], recordedDate="2026-11-01")],
-    )
+    write_unlisted_condition(export, "Patient/K1")
     status, err = run(capsys, export, tmp_path / "out")
     assert status == 0, err
     # K1: mild with one risk factor (thiazide): routine, tier 3; K2's sodium is void

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from tests.fhir_generators import (
     LOINC,
-    condition,
     listed,
     med_request,
     quantity,
@@ -19,6 +18,7 @@ from tests.fhir_generators import (
     run,
     rxnorm,
     write_ndjson,
+    write_unlisted_condition,
 )
 
 
@@ -63,11 +63,7 @@ def test_an_observation_without_a_time_is_dated_by_its_specimens_collection(
         export / "MedicationRequest.ndjson",
         [med_request(f"m{p}", f"Patient/{p}", hctz, "2026-10-01") for p in ("C1", "C2", "C3")],
     )
-    sinusitis = {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "J01.90"}
-    write_ndjson(
-        export / "Condition.ndjson",
-        [condition("c1", "Patient/C1", [sinusitis], recordedDate="2026-11-01")],
-    )
+    write_unlisted_condition(export, "Patient/C1")
     status, err = run(capsys, export, tmp_path / "out")
     assert status == 0, err
     # mild (125 < Na <= 135) with one risk factor (thiazide): routine, tier 3

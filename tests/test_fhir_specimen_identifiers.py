@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from tests.fhir_generators import (
-    condition,
     listed,
     med_request,
     observation,
@@ -18,6 +17,7 @@ from tests.fhir_generators import (
     run,
     rxnorm,
     write_ndjson,
+    write_unlisted_condition,
 )
 
 ACCESSION = "urn:oid:2.16.840.1.113883.3.1.5"
@@ -63,11 +63,7 @@ def test_a_specimen_named_by_identifier_gives_its_type_and_its_id(
         export / "MedicationRequest.ndjson",
         [med_request(f"m{p}", f"Patient/{p}", hctz, "2026-10-01") for p in ("U1", "S1")],
     )
-    sinusitis = {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "J01.90"}
-    write_ndjson(
-        export / "Condition.ndjson",
-        [condition("c1", "Patient/U1", [sinusitis], recordedDate="2026-11-01")],
-    )
+    write_unlisted_condition(export, "Patient/U1")
     status, err = run(capsys, export, tmp_path / "out")
     assert status == 0, err
     # S1: mild (125 < 131.2 <= 135) with one risk factor (thiazide): routine, tier 3

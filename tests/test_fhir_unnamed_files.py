@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from tests.fhir_generators import (
-    condition,
     listed,
     med_request,
     observation,
@@ -19,6 +18,7 @@ from tests.fhir_generators import (
     run,
     rxnorm,
     write_ndjson,
+    write_unlisted_condition,
 )
 
 from hyposcreen.adapters.fhir_files import line_types
@@ -52,11 +52,7 @@ def test_a_file_named_by_an_id_is_read_by_all_its_lines(
         export / "MedicationRequest.ndjson",
         [med_request(f"m{p}", f"Patient/{p}", hctz, "2026-10-01") for p in PATIENTS],
     )
-    sinusitis = {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "J01.90"}
-    write_ndjson(
-        export / "Condition.ndjson",
-        [condition("c1", "Patient/G1", [sinusitis], recordedDate="2026-11-01")],
-    )
+    write_unlisted_condition(export, "Patient/G1")
     status, err = run(capsys, export, tmp_path / "out")
     assert status == 0, err
     # each: sodium 126 (mild: 125 < 126 <= 135) with one risk factor (thiazide): routine
