@@ -92,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--dask-address",
+        type=_scheduler_address,
         help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default with --executor dask: a "
         "LocalCluster on this machine)",
     )
@@ -153,6 +154,19 @@ def _partitions(text: str) -> int | None:
     if count < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1 or auto, not {text!r}")
     return count
+
+
+def _scheduler_address(text: str) -> str:
+    """A Dask scheduler's address as given, refused before any input is read when it does not
+    read as one (the executor checks it again before it connects)."""
+    from hyposcreen.errors import ConfigError
+    from hyposcreen.runners.executors import check_scheduler_address
+
+    try:
+        check_scheduler_address(text)
+    except ConfigError as problem:
+        raise argparse.ArgumentTypeError(str(problem).removeprefix("--dask-address ")) from problem
+    return text
 
 
 def _reviewed(args: argparse.Namespace) -> int:

@@ -99,19 +99,32 @@ def scheduler_client(address: str) -> Any:
     for one that does not answer (distributed waits 30 s for it), never a bug's exit 70."""
     from distributed import Client
 
+    check_scheduler_address(address)
     try:
-        problem = scheduler_address_problem(address)
-        if problem is None:
-            return Client(address)
+        return Client(address)
     except ValueError as exc:  # distributed's own reading of it
-        problem = str(exc)
+        raise _not_an_address(address, str(exc)) from exc
     except OSError as exc:  # refused, no such host, timed out
         raise EnvironmentProblem(
             f"The Dask scheduler at {address} did not answer ({exc}). Start it (`dask "
             "scheduler`, and its workers) or correct --dask-address, then run again; nothing "
             "was published."
         ) from exc
-    raise ConfigError(
+
+
+def check_scheduler_address(address: str) -> None:
+    """A ConfigError (exit 2) when `address` does not read as a Dask scheduler's address; the
+    run checks it before reading any input, the executor again before it connects."""
+    try:
+        problem = scheduler_address_problem(address)
+    except ValueError as exc:  # distributed's own reading of it
+        problem = str(exc)
+    if problem is not None:
+        raise _not_an_address(address, problem)
+
+
+def _not_an_address(address: str, problem: str) -> ConfigError:
+    return ConfigError(
         f"--dask-address {address} is not a Dask scheduler's address ({problem}); write it as "
         "tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786."
     )
