@@ -42,7 +42,9 @@ def dropped_column_warnings(
             continue  # the table was not delivered then either
         had = f"the delivery screened for the night of {night:%Y-%m-%d} had"
         if table not in tonight:
-            found.append(_dropped(f"The {table} table is missing tonight; {had} it.", _NO_TABLE))
+            found.append(
+                _dropped(f"The {table} table is missing or empty tonight; {had} it.", _NO_TABLE)
+            )
             continue
         if not tonight[table]:
             continue
