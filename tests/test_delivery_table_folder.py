@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bz2
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -110,3 +111,19 @@ def test_parts_under_hidden_or_bookkeeping_folders_are_no_parts(
     assert manifest["reconciliation"]["labs"]["rows_in"] == 171  # the sample's rows, once
     read = json.dumps(manifest)
     assert "part1-checkpoint" not in read and "attempt_1" not in read
+
+
+@pytest.mark.parametrize("where", ["medications.csv", "labs/part2.csv"])
+def test_a_named_pipe_for_a_table_or_a_part_stops_the_night_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """A named pipe where a table or a part belongs (an export tool streaming into it) was
+    "no medications table", or a part skipped: it is named as no file (exit 3)."""
+    folder = _parts(tmp_path, "part2.csv")
+    pipe = folder / where
+    pipe.unlink()
+    os.mkfifo(pipe)
+    status, err, day_out = _run(capsys, folder)
+    assert status == 3, err
+    assert f"{pipe} is not a file (a named pipe" in err
+    assert not (day_out / "review_list.csv").exists()

@@ -146,9 +146,16 @@ def table_folder(input_dir: Path, stem: str) -> Path:
 
 def _refuse_unreadable_entries(paths: list[Path], inside: bool = False) -> None:
     """A table's file or part that is a symbolic link to nothing (its target gone, or links
-    forming a loop), or (`inside` a table's folder) to a folder, never followed: an InputError
-    naming it, for its rows would otherwise be skipped unseen."""
+    forming a loop), or (`inside` a table's folder) to a folder, never followed, or that is no
+    file at all (a named pipe, a socket, a device): an InputError naming it, for its rows would
+    otherwise be skipped unseen."""
     for path in paths:
+        if path.exists() and not (path.is_file() or path.is_dir()):
+            raise InputError(
+                f"{path} is not a file (a named pipe, a socket or a device): its rows cannot be "
+                "read as a delivery's. Deliver the table as a file; nothing was screened.",
+                file=str(path),
+            )
         if not path.is_symlink():
             continue
         if not path.exists():
