@@ -111,3 +111,29 @@ def test_a_night_before_screened_after_tonight_ended_is_not_compared(tmp_path: P
     assert "unchanged_inputs" not in _codes(warnings)
     manifest = json.loads((out / "2026-11-21" / "run_manifest.json").read_text("utf-8"))
     assert "unchanged_inputs" not in _codes(manifest["warnings"])
+
+
+def test_a_table_with_no_rows_on_both_nights_is_not_a_stale_delivery(tmp_path: Path) -> None:
+    """A site sending daily increments under fixed names: no diagnosis was coded on 11-20 or
+    11-21, so diagnoses.csv is its header alone both nights (the same bytes, the same
+    sha256), while labs, medications and patients bring new rows. Nothing can be missing
+    from a table that holds no row: no unchanged_inputs (empty_table tells the empty table).
+    Before, 11-21 also warned that diagnoses was left as it was (only part of the delivery
+    refreshed?), sending the operator to ask for a table the sender had no rows for."""
+    extract, out, state = tmp_path / "in", tmp_path / "out", tmp_path / "state"
+    shutil.copytree(SAMPLE, extract)
+    diagnoses = extract / "diagnoses.csv"
+    diagnoses.write_text(diagnoses.read_text("utf-8").splitlines()[0] + "\n", "utf-8")
+    _night(extract, out, state, "--window-start", "2026-11-20")
+    _screened_on_time(state, "2026-11-20T00:00:00", "2026-11-21T02:00:00+00:00")
+    new_rows = {
+        "labs.csv": "P900,E9,S9,2026-11-21T08:00:00,,2951-2,Sodium,140,mmol/L,final,Serum\n",
+        "medications.csv": "P900,E9,Sertraline 50mg tab,,,2026-11-21T09:00:00,,active,oral\n",
+        "patients.csv": "P900,MRN0900,Test Patient 900,1950-01-01,F,5 North\n",
+    }
+    for name, row in new_rows.items():
+        path = extract / name
+        path.write_text(path.read_text("utf-8") + row, "utf-8")
+    assert "unchanged_inputs" not in _codes(
+        _night(extract, out, state, "--window-start", "2026-11-21")
+    )

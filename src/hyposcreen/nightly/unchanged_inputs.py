@@ -52,7 +52,8 @@ def unchanged_inputs(
         return []
     night, folder = str(before.iloc[-1]["window_start"])[:10], Path(before.iloc[-1]["out_dir"])
     earlier = _inputs(folder / "run_manifest.json")
-    tonight = {name: _files(t.files) for name, t in tables.items() if t.files}
+    # a table whose files hold no row tonight is alike on any night: no sign of a stale extract
+    tonight = {name: _files(t.files) for name, t in tables.items() if _rows(t.files)}
     same = sorted(n for n, files in tonight.items() if earlier.get(n) == files)
     if not same:
         return []
@@ -87,6 +88,11 @@ def _screened_after(screened_at: object, window: Window, timezone: str) -> bool:
     except (ValueError, TypeError):
         return False
     return bool(recorded >= instant_of(window.end, timezone))
+
+
+def _rows(records: list[dict[str, object]]) -> int:
+    """The rows the files hold (one without a count counts as holding some)."""
+    return sum(int(str(f.get("rows", 1) or 0)) for f in records)
 
 
 def _files(records: list[dict[str, object]]) -> list[tuple[str, str]]:
