@@ -99,10 +99,11 @@ def plan_windows(
     state_dir: Path | None = None,
     site: str = "default",
     backfill: tuple[str, str] | None = None,
+    read_only: bool = False,
 ) -> list[Window]:
     """A backfill range, the given window, every night not yet screened (with a state dir:
     since the first one screened, gaps included, or from the first that failed when none
-    was), or the night before `now`."""
+    was), or the night before `now`. `read_only`: the state is only read (StateStore)."""
     from hyposcreen.state import StateStore  # the state module is only needed here
 
     if backfill is not None:
@@ -116,7 +117,7 @@ def plan_windows(
         return [explicit_window(window_start, window_end, timezone)]
     if state_dir is None:
         return nightly_windows(None, timezone, now)
-    store = StateStore(state_dir, site)
+    store = StateStore(state_dir, site, read_only)
     screened = store.screened_windows()
     if screened:  # every night not yet screened since the first, gaps included
         return unscreened_windows(screened, timezone, now)
