@@ -119,7 +119,7 @@ def nightly_screen(
     with ExitStack() as held:
         try:
             site = load_mapping(Path(mapping) if mapping else None)
-            held.enter_context(holding_state(Path(state_dir) if state_dir else None))
+            held.enter_context(holding_state(Path(state_dir) if state_dir else None, site.site))
             windows = plan_windows(
                 window_start,
                 window_end,

@@ -8,6 +8,7 @@ Real pipeline runs and a real SQLite state, as in test_nightly_state.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,13 @@ from tests.test_nightly_state import _extract, _run
 
 from hyposcreen.config import Window
 from hyposcreen.windows import plan_windows, unscreened_windows
+
+
+def _recorded(state: Path, night: str, at: str) -> None:
+    """Set when the state says `night` was screened (these tests run nights weeks later)."""
+    with sqlite3.connect(state / "hyposcreen_state.sqlite3") as db:
+        db.execute("UPDATE runs SET screened_at = ? WHERE window_start = ?", (at, night))
+    db.close()
 
 
 def _days(windows: list[Window]) -> list[str]:
@@ -30,6 +38,7 @@ def test_nights_missed_before_a_night_screened_ahead_stay_pending(tmp_path: Path
     extract, out, state = tmp_path / "in", tmp_path / "out", tmp_path / "state"
     _extract(extract, [], ["2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21"])
     _run(extract, out, state, "2026-11-18")
+    _recorded(state, "2026-11-18T00:00:00", "2026-11-19T02:00:00+00:00")  # by the schedule
     _run(extract, out, state, "2026-11-21")
     now = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
     planned = plan_windows(None, None, "UTC", now=now, state_dir=state)
@@ -64,3 +73,24 @@ def test_gaps_and_the_nights_after_the_last_window() -> None:
         "2026-11-21T00:00/2026-11-22T00:00",
         "2026-11-23T00:00/2026-11-24T00:00",
     ]
+
+
+def test_an_old_night_looked_at_later_leaves_no_gap_up_to_the_scheduled_nights(
+    tmp_path: Path,
+) -> None:
+    """The schedule screened 11-20 and 11-21 (each recorded the next morning, 02:00 UTC).
+    On 11-22 an operator with the state dir in the environment looks at 2025-06-01 by hand
+    (recorded 11-22 10:00 UTC, after the gap 2025-06-02 .. 11-20 it would open had ended).
+    At 03:00 on 11-23 the plan is 11-22 alone: before, it was every night from 2025-06-02,
+    537 of them (2025-06-02 .. 2026-11-19: 213 in 2025 + 323 in 2026 = 536, and 11-22)."""
+    extract, out, state = tmp_path / "in", tmp_path / "out", tmp_path / "state"
+    _extract(extract, [], ["2026-11-20", "2026-11-21"])
+    _run(extract, out, state, "2026-11-20")
+    _run(extract, out, state, "2026-11-21")
+    _run(extract, out, state, "2025-06-01")
+    _recorded(state, "2026-11-20T00:00:00", "2026-11-21T02:00:00+00:00")
+    _recorded(state, "2026-11-21T00:00:00", "2026-11-22T02:00:00+00:00")
+    _recorded(state, "2025-06-01T00:00:00", "2026-11-22T10:00:00+00:00")
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    planned = plan_windows(None, None, "UTC", now=now, state_dir=state)
+    assert _days(planned) == ["2026-11-22T00:00/2026-11-23T00:00"]

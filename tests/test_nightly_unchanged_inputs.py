@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,14 @@ def _night(extract: Path, out: Path, state: Path, *when: str) -> list[dict[str, 
     return list(manifest["warnings"])
 
 
+def _screened_on_time(state: Path, night: str, at: str) -> None:
+    """Set when the state says `night` was screened: these tests run past nights by hand
+    weeks later; a scheduled run screens a night a few hours after it ends."""
+    with sqlite3.connect(state / "hyposcreen_state.sqlite3") as db:
+        db.execute("UPDATE runs SET screened_at = ? WHERE window_start = ?", (at, night))
+    db.close()
+
+
 def _codes(warnings: list[dict[str, str]]) -> list[str]:
     return [w["code"] for w in warnings]
 
@@ -49,6 +58,8 @@ def test_a_night_on_yesterday_s_files_warns(tmp_path: Path) -> None:
     assert "unchanged_inputs" not in _codes(
         _night(extract, out, state, "--window-start", "2026-11-20")
     )
+    # screened the morning after, as the schedule does: before 11-21 ended (11-22 00:00 UTC)
+    _screened_on_time(state, "2026-11-20T00:00:00", "2026-11-21T02:00:00+00:00")
     warnings = _night(extract, out, state, "--window-start", "2026-11-21")
     (found,) = [w for w in warnings if w["code"] == "unchanged_inputs"]
     assert found["message"].startswith(
@@ -66,6 +77,7 @@ def test_a_delivery_with_only_its_labs_refreshed_warns_naming_the_tables_left(
     extract, out, state = tmp_path / "in", tmp_path / "out", tmp_path / "state"
     shutil.copytree(SAMPLE, extract)
     _night(extract, out, state, "--window-start", "2026-11-20")
+    _screened_on_time(state, "2026-11-20T00:00:00", "2026-11-21T02:00:00+00:00")
     labs = extract / "labs.csv"
     row = "P900,E9,S9,2026-11-21T08:00:00,,2951-2,Sodium,140,mmol/L,final,Serum\n"
     labs.write_text(labs.read_text(encoding="utf-8") + row, encoding="utf-8")
@@ -84,3 +96,44 @@ def test_the_nights_of_one_catch_up_share_their_delivery_without_warning(tmp_pat
     shutil.copytree(SAMPLE, extract)
     warnings = _night(extract, out, state, "--backfill", "2026-11-20", "2026-11-21")
     assert "unchanged_inputs" not in _codes(warnings)
+
+
+def test_a_night_before_screened_after_tonight_ended_is_not_compared(tmp_path: Path) -> None:
+    """Two runs, each its own process, on one extract: 11-20 then 11-21 (a backfill in two
+    parts, nights re-run by hand, or the late runs of a scheduler restarted after an outage,
+    one process per night). 11-20 was screened now (2026-12 or later), after 11-21 ended
+    (11-22 00:00): its delivery was already the one 11-21 reads, so the same files are
+    expected and 11-21 does not warn. Before, it warned that the delivery did not arrive."""
+    extract, out, state = tmp_path / "in", tmp_path / "out", tmp_path / "state"
+    shutil.copytree(SAMPLE, extract)
+    _night(extract, out, state, "--backfill", "2026-11-19", "2026-11-20")
+    warnings = _night(extract, out, state, "--backfill", "2026-11-21", "2026-11-22")
+    assert "unchanged_inputs" not in _codes(warnings)
+    manifest = json.loads((out / "2026-11-21" / "run_manifest.json").read_text("utf-8"))
+    assert "unchanged_inputs" not in _codes(manifest["warnings"])
+
+
+def test_a_table_with_no_rows_on_both_nights_is_not_a_stale_delivery(tmp_path: Path) -> None:
+    """A site sending daily increments under fixed names: no diagnosis was coded on 11-20 or
+    11-21, so diagnoses.csv is its header alone both nights (the same bytes, the same
+    sha256), while labs, medications and patients bring new rows. Nothing can be missing
+    from a table that holds no row: no unchanged_inputs (empty_table tells the empty table).
+    Before, 11-21 also warned that diagnoses was left as it was (only part of the delivery
+    refreshed?), sending the operator to ask for a table the sender had no rows for."""
+    extract, out, state = tmp_path / "in", tmp_path / "out", tmp_path / "state"
+    shutil.copytree(SAMPLE, extract)
+    diagnoses = extract / "diagnoses.csv"
+    diagnoses.write_text(diagnoses.read_text("utf-8").splitlines()[0] + "\n", "utf-8")
+    _night(extract, out, state, "--window-start", "2026-11-20")
+    _screened_on_time(state, "2026-11-20T00:00:00", "2026-11-21T02:00:00+00:00")
+    new_rows = {
+        "labs.csv": "P900,E9,S9,2026-11-21T08:00:00,,2951-2,Sodium,140,mmol/L,final,Serum\n",
+        "medications.csv": "P900,E9,Sertraline 50mg tab,,,2026-11-21T09:00:00,,active,oral\n",
+        "patients.csv": "P900,MRN0900,Test Patient 900,1950-01-01,F,5 North\n",
+    }
+    for name, row in new_rows.items():
+        path = extract / name
+        path.write_text(path.read_text("utf-8") + row, "utf-8")
+    assert "unchanged_inputs" not in _codes(
+        _night(extract, out, state, "--window-start", "2026-11-21")
+    )

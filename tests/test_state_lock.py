@@ -68,3 +68,27 @@ def test_a_state_dir_that_cannot_be_locked_stops_with_75(
     assert f"The state dir {state} is on a file system that cannot lock files" in err
     assert "bug" not in err
     assert not out.exists()
+
+
+def test_two_sites_sharing_a_state_dir_run_their_nights_side_by_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Sites north and south share one state dir (each its mapping's `site:`), both scheduled
+    at 02:00. While north's run holds the dir, south's night goes through (exit 0, its list
+    published and recorded); a second run of north still stops (75). Before, south stopped
+    with 75, told to let a run finish that never screens south's nights."""
+    state, out = tmp_path / "state", tmp_path / "out"
+    south = tmp_path / "south.yaml"
+    south.write_text("site: south\n", encoding="utf-8")
+    north = tmp_path / "north.yaml"
+    north.write_text("site: north\n", encoding="utf-8")
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--window-start", "2026-11-20"]
+    argv += ["--state-dir", str(state)]
+    with holding_state(state, "north"):  # north's run in progress
+        assert main([*argv, "--out", str(out / "south"), "--mapping", str(south)]) == 0
+        assert (out / "south" / "2026-11-20" / "review_list.csv").is_file()
+        capsys.readouterr()
+        assert main([*argv, "--out", str(out / "north"), "--mapping", str(north)]) == 75
+        assert "for site 'north'" in capsys.readouterr().err
+    assert main(["status", "--state-dir", str(state), "--mapping", str(south)]) == 0
+    assert "site south: 1 night(s) screened" in capsys.readouterr().out

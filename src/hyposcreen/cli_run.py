@@ -166,7 +166,7 @@ def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[
     from hyposcreen.state_lock import holding_state
 
     site = load_mapping(args.mapping)
-    with holding_state(state_dir):  # one run at a time plans and screens a site's nights
+    with holding_state(state_dir, site.site):  # one run at a time screens a site's nights
         return _screen_planned(args, state_dir, site)
 
 

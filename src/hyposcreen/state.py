@@ -35,6 +35,11 @@ from hyposcreen.state_schema import STATE_SCHEMA_VERSION, lay_out
 STATE_FILE = "hyposcreen_state.sqlite3"
 __all__ = ["STATE_FILE", "STATE_SCHEMA_VERSION", "StateStore", "require_state"]
 _ISO = "%Y-%m-%dT%H:%M:%S"
+_RUNS_QUERY = (
+    "SELECT window_start, window_end, run_id, listed, out_dir, screened_at FROM runs "
+    "WHERE site = ? ORDER BY window_start"
+)
+_RUNS_QUERY_LAYOUT_1 = _RUNS_QUERY.replace("screened_at", "NULL AS screened_at")  # read only
 
 
 @dataclass(frozen=True)
@@ -58,14 +63,17 @@ def require_state(state_dir: Path, after: str = "") -> None:
 class StateStore:
     """One SQLite file under the state dir; every method is one short transaction."""
 
-    def __init__(self, state_dir: Path, site: str) -> None:
+    def __init__(self, state_dir: Path, site: str, read_only: bool = False) -> None:
+        """`read_only`: an existing state only read (`hyposcreen status`), never brought to
+        this layout (an older hyposcreen running the nights would then refuse it)."""
         self.site = site
-        make_state_dir(state_dir)
         self.path = state_dir / STATE_FILE
-        if not self.path.exists():
-            self.path.touch(mode=0o600)
+        if not read_only:
+            make_state_dir(state_dir)
+            if not self.path.exists():
+                self.path.touch(mode=0o600)
         with self._connect() as db:
-            lay_out(db, self.path)
+            self._layout = lay_out(db, self.path, upgrade=not read_only)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -229,8 +237,7 @@ class StateStore:
         (UTC; empty for a night recorded before it was kept), oldest first."""
         with self._connect() as db:
             return pd.read_sql_query(
-                "SELECT window_start, window_end, run_id, listed, out_dir, screened_at FROM runs "
-                "WHERE site = ? ORDER BY window_start",
+                _RUNS_QUERY if self._layout >= 2 else _RUNS_QUERY_LAYOUT_1,
                 db,
                 params=(self.site,),
             )

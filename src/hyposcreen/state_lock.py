@@ -1,7 +1,9 @@
-"""One run at a time per nightly state dir.
+"""One run at a time per site of a nightly state dir.
 
-A run that uses a state dir holds an exclusive `flock` on `hyposcreen_state.lock` in it from
-planning its windows until its last window is recorded: a second run (the scheduled night
+A run that uses a state dir holds an exclusive `flock` on `hyposcreen_state.lock` in it (for
+another site than `default`, `hyposcreen_state.<site>.lock`: sites sharing a state dir keep
+their nights apart in it, and each site's 02:00 run goes on beside the other's) from planning
+its windows until its last window is recorded: a second run of the site (the scheduled night
 while an operator's catch-up is going, a cron job started twice) stops at once with exit
 status 75 naming the state dir and the process holding it, instead of screening the same
 nights beside the first one. A state dir on a file system that cannot lock files (NFS
@@ -13,7 +15,9 @@ however that ends (`kill -9` included), so no stale lock outlives a run.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +25,16 @@ from pathlib import Path
 from hyposcreen.errors import ConfigError, EnvironmentProblem
 
 LOCK_FILE = "hyposcreen_state.lock"
+
+
+def lock_file(site: str = "default") -> str:
+    """The lock's file name for `site`: its name where it is safe in a file name, with a
+    digest of it (two names that read alike there never share a lock)."""
+    if site == "default":
+        return LOCK_FILE
+    readable = re.sub(r"[^A-Za-z0-9_-]", "_", site)[:40]
+    digest = hashlib.sha256(site.encode("utf-8")).hexdigest()[:8]
+    return f"hyposcreen_state.{readable}-{digest}.lock"
 
 
 class StateInUse(EnvironmentProblem):
@@ -36,22 +50,23 @@ def make_state_dir(state_dir: Path) -> None:
 
 
 @contextmanager
-def holding_state(state_dir: Path | None) -> Iterator[None]:
-    """The state dir for this run alone (nothing to hold without one)."""
+def holding_state(state_dir: Path | None, site: str = "default") -> Iterator[None]:
+    """The state dir for this run alone among `site`'s (nothing to hold without one)."""
     if state_dir is None:
         yield
         return
     make_state_dir(state_dir)
-    handle = os.open(state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    handle = os.open(state_dir / lock_file(site), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip() or "unknown"
             raise StateInUse(
-                f"Another hyposcreen run (process {holder}) is using the state dir {state_dir}; "
-                "one run at a time screens a site's nights. Let it finish (`hyposcreen "
-                "status` then shows what it did), then run again if nights are still pending."
+                f"Another hyposcreen run (process {holder}) is using the state dir {state_dir} "
+                f"for site {site!r}; one run at a time screens a site's nights. Let it finish "
+                "(`hyposcreen status` then shows what it did), then run again if nights are "
+                "still pending."
             ) from None
         except OSError as exc:  # ENOLCK, EOPNOTSUPP: no locks on this file system
             raise EnvironmentProblem(

@@ -45,10 +45,13 @@ CREATE TABLE IF NOT EXISTS seen_results (
 _ADDED_IN_2 = (("seen_results", "first_seen"), ("listings", "grading"), ("runs", "screened_at"))
 
 
-def lay_out(db: sqlite3.Connection, path: Path) -> None:
+def lay_out(db: sqlite3.Connection, path: Path, upgrade: bool = True) -> int:
     """The tables of this layout in `db` (the state file `path`), a state of an earlier layout
-    brought to it and stamped; one a newer hyposcreen wrote refused, untouched (exit 75)."""
-    written_by = db.execute("PRAGMA user_version").fetchone()[0]
+    brought to it and stamped; one a newer hyposcreen wrote refused, untouched (exit 75).
+    Without `upgrade` (a command that only reads it, `hyposcreen status`) an earlier layout is
+    left as it is: the older hyposcreen still running the nights refuses a state brought to
+    this layout. Returns the layout the state has now."""
+    written_by = int(db.execute("PRAGMA user_version").fetchone()[0])
     if written_by > STATE_SCHEMA_VERSION:
         raise EnvironmentProblem(
             f"The state file {path} was written by a newer hyposcreen (state "
@@ -56,9 +59,12 @@ def lay_out(db: sqlite3.Connection, path: Path) -> None:
             "the hyposcreen version that wrote it. Do not move it aside: it holds the "
             "nightly history (listings, reviews, late results) that a fresh state lacks."
         )
+    if not upgrade and written_by < STATE_SCHEMA_VERSION:
+        return written_by
     db.executescript(_SCHEMA)
     for table, column in _ADDED_IN_2:  # a state of schema 1 lacks them
         if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
     if written_by < STATE_SCHEMA_VERSION:
         db.execute(f"PRAGMA user_version = {STATE_SCHEMA_VERSION}")
+    return STATE_SCHEMA_VERSION

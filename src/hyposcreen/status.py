@@ -68,13 +68,15 @@ class Status:
 def read_status(state_dir: Path, mapping_path: Path | None = None) -> Status:
     require_state(state_dir)
     site = load_mapping(mapping_path)
-    store = StateStore(state_dir, site.site)
+    store = StateStore(state_dir, site.site, read_only=True)  # an older nightly keeps it
     store.require_this_site(state_dir)
     screened = store.runs().to_dict("records")
     failed = store.failures().to_dict("records")
     pending = [
         w.start.isoformat()
-        for w in plan_windows(None, None, site.timezone, state_dir=state_dir, site=site.site)
+        for w in plan_windows(
+            None, None, site.timezone, state_dir=state_dir, site=site.site, read_only=True
+        )
     ]
     failed_days = {f["window_start"] for f in failed}
     pending = [day for day in pending if day not in failed_days]

@@ -68,20 +68,41 @@ def _nights_between(start: pd.Timestamp, stop: pd.Timestamp) -> list[Window]:
 
 
 def unscreened_windows(
-    screened: list[Window], timezone: str, now: datetime | None = None
+    screened: list[Window],
+    timezone: str,
+    now: datetime | None = None,
+    recorded: list[pd.Timestamp | None] | None = None,
 ) -> list[Window]:
     """Every night from the first screened window's start up to today's midnight that no
     screened window covers: the gaps between screened windows (a night screened ahead of
     missed ones, by `--window-start` or a backfill, leaves them pending) and the nights
-    after the last one."""
+    after the last one. `recorded`: when each screened window was recorded (site-local wall
+    time; None: not known). A gap counts only when a window before it was recorded before
+    the gap ended: the nights were due while runs went on. One old night looked at later
+    with the state dir (an ad-hoc `--window-start 2025-06-01`) leaves no gap up to the
+    nights the schedule screens: they were never missed."""
     midnight = local_midnight(now, timezone)
     windows: list[Window] = []
     covered_to: pd.Timestamp | None = None
-    for done in sorted(screened, key=lambda w: w.start):
-        if covered_to is not None and done.start > covered_to:
+    first_recorded: pd.Timestamp | None = pd.Timestamp.max  # of the windows so far
+    times = recorded if recorded is not None else [None] * len(screened)
+    for done, at in sorted(zip(screened, times, strict=True), key=lambda p: p[0].start):
+        due = first_recorded is None or first_recorded < done.start
+        if covered_to is not None and done.start > covered_to and due:
             windows += _nights_between(covered_to, min(done.start, midnight))
         covered_to = done.end if covered_to is None else max(covered_to, done.end)
+        first_recorded = None if at is None or first_recorded is None else min(first_recorded, at)
     return windows + (_nights_between(covered_to, midnight) if covered_to is not None else [])
+
+
+def _wall_time(recorded: object, timezone: str) -> pd.Timestamp | None:
+    """The state's `screened_at` (UTC text) as the site's wall time; None when not kept."""
+    if not isinstance(recorded, str) or not recorded:
+        return None
+    try:
+        return pd.Timestamp(recorded).tz_convert(timezone).tz_localize(None).as_unit("us")
+    except (ValueError, TypeError):
+        return None
 
 
 def window_label(window: Window) -> str:
@@ -99,10 +120,11 @@ def plan_windows(
     state_dir: Path | None = None,
     site: str = "default",
     backfill: tuple[str, str] | None = None,
+    read_only: bool = False,
 ) -> list[Window]:
     """A backfill range, the given window, every night not yet screened (with a state dir:
     since the first one screened, gaps included, or from the first that failed when none
-    was), or the night before `now`."""
+    was), or the night before `now`. `read_only`: the state is only read (StateStore)."""
     from hyposcreen.state import StateStore  # the state module is only needed here
 
     if backfill is not None:
@@ -116,10 +138,15 @@ def plan_windows(
         return [explicit_window(window_start, window_end, timezone)]
     if state_dir is None:
         return nightly_windows(None, timezone, now)
-    store = StateStore(state_dir, site)
-    screened = store.screened_windows()
-    if screened:  # every night not yet screened since the first, gaps included
-        return unscreened_windows(screened, timezone, now)
+    store = StateStore(state_dir, site, read_only)
+    runs = store.runs()
+    if len(runs):  # every night not yet screened since the first, gaps included
+        screened = [
+            Window(pd.Timestamp(s).as_unit("us"), pd.Timestamp(e).as_unit("us"))
+            for s, e in zip(runs["window_start"], runs["window_end"], strict=True)
+        ]
+        recorded = [_wall_time(at, timezone) for at in runs["screened_at"]]
+        return unscreened_windows(screened, timezone, now, recorded)
     last_end = None  # no night screened yet: a first night that failed is redone, with
     failed = store.first_failed_start()  # every night after it (a catch-up from there)
     if failed is not None and failed < local_midnight(now, timezone) - ONE_DAY:
