@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,10 +141,7 @@ def read_lab_dictionary(path: Path) -> dict[str, str]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode(LEGACY_ENCODING)
-    header = text.split("\n", 1)[0]
-    delimiter = next(
-        (d for d in (",", ";", "\t") if {"local_name", "analyte"} <= _names(header, d)), ","
-    )
+    delimiter = header_delimiter(text.split("\n", 1)[0], ("local_name", "analyte"))
     with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle, delimiter=delimiter)
         reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or []]
@@ -161,9 +159,16 @@ def read_lab_dictionary(path: Path) -> dict[str, str]:
         }
 
 
-def _names(header: str, delimiter: str) -> set[str]:
-    """A header line's column names split at `delimiter`, as a header row is compared."""
-    return {name.strip().lower() for name in next(csv.reader([header], delimiter=delimiter))}
+def header_delimiter(header: str, needed: Sequence[str]) -> str:
+    """The first of `,`, `;` and tab that splits the `header` line of a site's own CSV (a lab
+    dictionary, a review file) into names holding every one of `needed` (compared without
+    spaces around them, in lower case), else `,`: a spreadsheet where the decimal is a comma
+    saves its CSV with `;`."""
+    for delimiter in (",", ";", "\t"):
+        names = {name.strip().lower() for name in next(csv.reader([header], delimiter=delimiter))}
+        if set(needed) <= names:
+            return delimiter
+    return ","
 
 
 def _mapping_timezone(raw: dict[str, object], where: str) -> str:

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from hyposcreen.config import header_delimiter
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.excel_forms import FORMULA_STARTS
 from hyposcreen.ingest.timeparse import parse_times
 
 REVIEW_COLUMNS = ("patient_id", "reviewed_at", "reviewer")
-_DELIMITERS = (",", ";", "\t")
 
 # a spreadsheet's text-forcing form, a function's call, its mark of a cell kept as text
 _SPREADSHEET_FORM = r"""=\s*"|=\s*[A-Za-z][A-Za-z0-9._]*\s*\(|'"""
@@ -92,26 +92,15 @@ def read_reviews(
 
 
 def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
-    """The file read with the first of `,`, `;` and tab whose header holds the three columns
-    (a spreadsheet where the decimal is a comma saves its CSV with `;`), else with `,`; the
-    header's names without spaces around them, in lower case."""
-    first: pd.DataFrame | None = None
-    problem: pd.errors.ParserError | None = None
-    for delimiter in _DELIMITERS:
-        try:
-            frame = pd.read_csv(
-                path, dtype="str", keep_default_na=False, encoding=encoding, sep=delimiter
-            )
-        except pd.errors.ParserError as exc:  # `,` splitting a `;` file's rows unevenly
-            problem = problem or exc
-            continue
-        frame.columns = [str(c).strip().lower() for c in frame.columns]
-        if set(REVIEW_COLUMNS) <= set(frame.columns):
-            return frame
-        first = frame if first is None and delimiter == "," else first
-    if first is None:
-        raise problem or pd.errors.ParserError("no header row")
-    return first
+    """The file read with the delimiter its header line is written with (config.header_delimiter:
+    a spreadsheet where the decimal is a comma saves its CSV with `;`); the header's names
+    without spaces around them, in lower case."""
+    with path.open(encoding=encoding, newline="") as handle:
+        header = handle.readline()
+    delimiter = header_delimiter(header, REVIEW_COLUMNS)
+    frame = pd.read_csv(path, dtype="str", keep_default_na=False, encoding=encoding, sep=delimiter)
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    return frame
 
 
 def _listed_forms(frame: pd.DataFrame, formed: pd.Index, ids: set[str]) -> pd.Index:
