@@ -19,9 +19,8 @@ from hyposcreen.config import RunSettings, SiteMapping, Window
 from hyposcreen.context import prepare
 from hyposcreen.errors import InputError
 from hyposcreen.ingest import read_identities
-from hyposcreen.ingest.delivery import check_read_files_unchanged
 from hyposcreen.ingest.files import file_record
-from hyposcreen.ingest.read_identities import KEPT
+from hyposcreen.ingest.read_identities import KEPT, check_read_files_unchanged
 from hyposcreen.runners.in_process import run_recipe
 from test_fhir_synthea_bundles import synthea_output
 

@@ -15,7 +15,7 @@ import pytest
 from hyposcreen.adapters._files import SourceTable
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
-from hyposcreen.ingest.delivery import check_read_files_unchanged
+from hyposcreen.ingest.read_identities import check_read_files_unchanged
 
 HEADER = "person_id,measurement_id,value_source_value\n"
 ROWS = "1,10,128\n2,11,130\n"

@@ -20,8 +20,8 @@ from hyposcreen.delivery_counts import DeliveryCounts
 from hyposcreen.dropped_column_warnings import delivered_columns
 from hyposcreen.errors import OwnOutputBroken
 from hyposcreen.ingest.canonical import IngestedTable
-from hyposcreen.ingest.delivery import check_read_files_unchanged
 from hyposcreen.ingest.files import check_no_table_parts_added
+from hyposcreen.ingest.read_identities import check_read_files_unchanged
 from hyposcreen.nightly.remember import remember_run
 from hyposcreen.recipe_warnings import run_warnings, screenable_times
 from hyposcreen.report.coverage import combine as combine_coverage

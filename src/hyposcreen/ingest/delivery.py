@@ -28,9 +28,6 @@ from hyposcreen.errors import InputError
 from hyposcreen.ingest.files import SUFFIXES
 from hyposcreen.ingest.footer_lines import REASON as FOOTER_LINE
 from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
-from hyposcreen.ingest.read_identities import (
-    check_read_files_unchanged as check_read_files_unchanged,
-)
 from hyposcreen.ingest.suffixes import gzipped
 from hyposcreen.ingest.wide_text import marked_encoding
 
