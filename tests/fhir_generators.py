@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,14 @@ def write_json(path: Path, document: object) -> Path:
     payload = json.dumps(document, indent=2).encode()
     path.write_bytes(gzip.compress(payload) if path.name.endswith(".gz") else payload)
     return path
+
+
+def write_thiazide_orders(export: Path, patients: Iterable[str]) -> Path:
+    """`MedicationRequest.ndjson` with one hydrochlorothiazide order (RxNorm 310798, active
+    since 2026-10-01) for each of `patients` (bare ids): one risk factor each."""
+    hctz = rxnorm("310798", "hydrochlorothiazide 25 MG Oral Tablet")
+    orders = [med_request(f"m{p}", f"Patient/{p}", hctz, "2026-10-01") for p in patients]
+    return write_ndjson(export / "MedicationRequest.ndjson", orders)
 
 
 def write_unlisted_condition(export: Path, patient: str, cid: str = "c1") -> Path:

@@ -14,12 +14,11 @@ from tests.fhir_generators import (
     LOINC,
     listed,
     manifest,
-    med_request,
     observation,
     quantity,
     run,
-    rxnorm,
     write_ndjson,
+    write_thiazide_orders,
     write_unlisted_condition,
 )
 
@@ -65,11 +64,7 @@ def test_the_contained_members_of_a_panel_are_read(
             panel("bmp2", "Patient/K2", "entered-in-error", member("na", "2951-2", 118, "mmol/L")),
         ],
     )
-    hctz = rxnorm("310798", "hydrochlorothiazide 25 MG Oral Tablet")
-    write_ndjson(
-        export / "MedicationRequest.ndjson",
-        [med_request(f"m{p}", f"Patient/{p}", hctz, "2026-10-01") for p in ("K1", "K2")],
-    )
+    write_thiazide_orders(export, ("K1", "K2"))
     write_unlisted_condition(export, "Patient/K1")
     status, err = run(capsys, export, tmp_path / "out")
     assert status == 0, err

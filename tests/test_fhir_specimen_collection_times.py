@@ -12,12 +12,11 @@ import pytest
 from tests.fhir_generators import (
     LOINC,
     listed,
-    med_request,
     quantity,
     rows,
     run,
-    rxnorm,
     write_ndjson,
+    write_thiazide_orders,
     write_unlisted_condition,
 )
 
@@ -58,11 +57,7 @@ def test_an_observation_without_a_time_is_dated_by_its_specimens_collection(
             sodium("o3", "C3", 125),
         ],
     )
-    hctz = rxnorm("310798", "hydrochlorothiazide 25 MG Oral Tablet")
-    write_ndjson(
-        export / "MedicationRequest.ndjson",
-        [med_request(f"m{p}", f"Patient/{p}", hctz, "2026-10-01") for p in ("C1", "C2", "C3")],
-    )
+    write_thiazide_orders(export, ("C1", "C2", "C3"))
     write_unlisted_condition(export, "Patient/C1")
     status, err = run(capsys, export, tmp_path / "out")
     assert status == 0, err

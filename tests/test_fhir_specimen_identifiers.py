@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 from tests.fhir_generators import (
     listed,
-    med_request,
     observation,
     quantity,
     run,
-    rxnorm,
     write_ndjson,
+    write_thiazide_orders,
     write_unlisted_condition,
 )
 
@@ -58,11 +57,7 @@ def test_a_specimen_named_by_identifier_gives_its_type_and_its_id(
                         specimen={"reference": "Specimen/ss"}),
         ],
     )  # fmt: skip
-    hctz = rxnorm("310798", "hydrochlorothiazide 25 MG Oral Tablet")
-    write_ndjson(
-        export / "MedicationRequest.ndjson",
-        [med_request(f"m{p}", f"Patient/{p}", hctz, "2026-10-01") for p in ("U1", "S1")],
-    )
+    write_thiazide_orders(export, ("U1", "S1"))
     write_unlisted_condition(export, "Patient/U1")
     status, err = run(capsys, export, tmp_path / "out")
     assert status == 0, err

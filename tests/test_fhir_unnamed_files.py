@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 from tests.fhir_generators import (
     listed,
-    med_request,
     observation,
     quantity,
     run,
-    rxnorm,
     write_ndjson,
+    write_thiazide_orders,
     write_unlisted_condition,
 )
 
@@ -47,11 +46,7 @@ def test_a_file_named_by_an_id_is_read_by_all_its_lines(
         [observation("o0", "Patient/G0", "2951-2", "Sodium", "2026-11-20T10:00:00Z",
                      valueQuantity=quantity(140, "mmol/L"))],
     )  # fmt: skip
-    hctz = rxnorm("310798", "hydrochlorothiazide 25 MG Oral Tablet")
-    write_ndjson(
-        export / "MedicationRequest.ndjson",
-        [med_request(f"m{p}", f"Patient/{p}", hctz, "2026-10-01") for p in PATIENTS],
-    )
+    write_thiazide_orders(export, PATIENTS)
     write_unlisted_condition(export, "Patient/G1")
     status, err = run(capsys, export, tmp_path / "out")
     assert status == 0, err
