@@ -93,6 +93,7 @@ RUNNERS = (
     "hyposcreen.cli_run",
     "hyposcreen.cli_signals",
     "hyposcreen.cli_stdout",
+    "hyposcreen.cli_warnings",
     "hyposcreen.audit",
     "hyposcreen.audit_contracts",  # the audit's data contracts, once per read
     "hyposcreen.audit_reads",  # the audit's reads judged as a run judges its delivery

@@ -15,7 +15,8 @@ from typing import Any
 
 from hyposcreen.cli_ops import remember_failure
 from hyposcreen.cli_stdout import stdout_reason, stdout_to_devnull
-from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS, EnvironmentProblem
+from hyposcreen.cli_warnings import warnings_status
+from hyposcreen.errors import EnvironmentProblem
 from hyposcreen.failures import failure_record, write_failed_json
 from hyposcreen.runtime_env import prefect_home_problem
 
@@ -80,7 +81,7 @@ def run_command(args: argparse.Namespace) -> int:
         _listed_line(_manifest(folder), f"[{folder.name}] ")
     _listed_line(outcome, f"[{folders[-1].name}] " if len(folders) > 1 else "")
     _say_out(f"Review list: {outcome['review_csv']}")
-    return _warnings_status(folders)
+    return warnings_status(folders)
 
 
 def _say_out(line: str) -> None:
@@ -132,32 +133,11 @@ def _flow_run(nightly: ModuleType, args: argparse.Namespace, **parameters: Any) 
         outcome: dict[str, Any] = nightly.nightly_screen(**parameters)
     except BaseException:
         published = nightly.published_folders()
-        _warnings_status(published, named=True)
+        warnings_status(published, named=True)
         args.notified_outcomes = [{**_manifest(f), "out_dir": str(f)} for f in published]
         args.failed_window = nightly.failed_window()
         raise
     return outcome
-
-
-def _warnings_status(folders: list[Path], named: bool = False) -> int:
-    """Print each window's warnings (from its run_manifest.json) and return 4 if there were any;
-    each named by its window when there are several (or `named`).
-
-    Read from the manifests so the flow and the plain run end the same way."""
-    import json
-
-    found = False
-    for folder in folders:
-        manifest = folder / "run_manifest.json"
-        try:
-            warnings = json.loads(manifest.read_text(encoding="utf-8")).get("warnings", [])
-        except (OSError, ValueError):
-            continue
-        where = f"[{folder.name}] " if named or len(folders) > 1 else ""
-        for warning in warnings:
-            print(f"hyposcreen: warning: {where}{warning['message']}", file=sys.stderr)
-            found = True
-    return EXIT_SCREENED_WITH_WARNINGS if found else EXIT_OK
 
 
 def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[dict[str, Any]]:
@@ -231,7 +211,7 @@ def _screen_planned(
 
     def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
         if len(windows) > 1:  # the windows published before this one keep their warnings
-            _warnings_status(screened, named=True)
+            warnings_status(screened, named=True)
         record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
         args.failed_window = (*record["window"].values(), settings.out_dir)  # for the alert
         write_failed_json(settings.out_dir, record)

@@ -30,6 +30,7 @@ from hyposcreen.recipe_screen_windows import WINDOWS
 from hyposcreen.report.folders import parent_syncs_later, swaps_durable
 from hyposcreen.runners.executors import EXECUTORS, heap_set_aside
 from hyposcreen.runners.partitioned import Spilled, partitions_after
+from hyposcreen.runners.read_span import read_texts
 from hyposcreen.runners.shared_spill import SharedSpill, cut_spill, spill_once
 from hyposcreen.runners.spill import resolve_partitions
 from hyposcreen.validate import worker_client
@@ -112,7 +113,8 @@ class SharedInput:
             self.spill = spill(ctx, self.windows, count)
         shared = self.read or self.spill
         if self.tell is not None and shared is not None:
-            self.tell(read_once_text(shared))
+            for line in read_texts(shared, self.windows, ctx.mapping.timezone):
+                self.tell(line)
 
 
 class WindowContexts:
@@ -224,14 +226,6 @@ def _beside_window(settings: RunSettings) -> tuple[object, ...]:
         for field in dataclasses.fields(settings)
         if field.name not in ("window", "out_dir")
     )
-
-
-def read_once_text(shared: SharedRead | SharedSpill) -> str:
-    """The progress line of a shared read or spill (counts only)."""
-    counts = ", ".join(f"{t.name} {t.rows_in} row(s)" for t in shared.tables.values())
-    seconds = sum(shared.timings.values())
-    where = f" into {shared.partitions} partitions" if isinstance(shared, SharedSpill) else ""
-    return f"read the input once{where} for {shared.windows} windows: {counts} ({seconds:.1f} s)"
 
 
 def screen_windows(
