@@ -17,6 +17,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from hyposcreen.config import load_mapping
+from hyposcreen.errors import ConfigError
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "canonical"
 HYPOSCREEN = Path(sys.executable).with_name("hyposcreen")
@@ -137,3 +142,47 @@ def test_a_table_with_no_rows_on_both_nights_is_not_a_stale_delivery(tmp_path: P
     assert "unchanged_inputs" not in _codes(
         _night(extract, out, state, "--window-start", "2026-11-21")
     )
+
+
+def test_tables_the_mapping_says_are_not_refreshed_nightly_are_not_compared(
+    tmp_path: Path,
+) -> None:
+    """The same partial delivery as above (only labs new on 11-21), at a site whose mapping
+    says medications, diagnoses and patients come weekly (`refreshed_nightly: false`): their
+    files being 11-20's is expected, so no warning; labs, refreshed nightly, changed. The
+    same mapping with labs unchanged as well still warns, naming labs alone."""
+    extract, out, state = tmp_path / "in", tmp_path / "out", tmp_path / "state"
+    shutil.copytree(SAMPLE, extract)
+    mapping = tmp_path / "site.yaml"
+    weekly = "\n".join(
+        f"  {name}:\n    refreshed_nightly: false"
+        for name in ("medications", "diagnoses", "patients")
+    )
+    mapping.write_text(f"site: weekly-extras\ntables:\n{weekly}\n", "utf-8")
+    on_site = ("--mapping", str(mapping))
+    _night(extract, out, state, *on_site, "--window-start", "2026-11-20")
+    _screened_on_time(state, "2026-11-20T00:00:00", "2026-11-21T02:00:00+00:00")
+    # the labs delivery of 11-21 never came: labs alone are named
+    warnings = _night(extract, out, state, *on_site, "--window-start", "2026-11-21")
+    (found,) = [w for w in warnings if w["code"] == "unchanged_inputs"]
+    assert found["message"].startswith(
+        "every input file is the one night 2026-11-20 was screened on (labs (labs.csv); same"
+    ), found["message"]
+    _screened_on_time(state, "2026-11-21T00:00:00", "2026-11-22T02:00:00+00:00")
+    labs = extract / "labs.csv"
+    row = "P900,E9,S9,2026-11-22T08:00:00,,2951-2,Sodium,140,mmol/L,final,Serum\n"
+    labs.write_text(labs.read_text(encoding="utf-8") + row, encoding="utf-8")
+    warnings = _night(extract, out, state, *on_site, "--window-start", "2026-11-22")
+    assert "unchanged_inputs" not in _codes(warnings)
+
+
+def test_refreshed_nightly_must_be_true_or_false(tmp_path: Path) -> None:
+    """`refreshed_nightly: "no"` is a setting to correct (exit 2 names the table and key),
+    not a text read as true."""
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text('tables:\n  patients:\n    refreshed_nightly: "no"\n', "utf-8")
+    with pytest.raises(ConfigError, match=r"tables\.patients: refreshed_nightly must be true or"):
+        load_mapping(mapping)
+    mapping.write_text("tables:\n  patients:\n    refreshed_nightly: false\n", "utf-8")
+    assert load_mapping(mapping).table("patients").refreshed_nightly is False
+    assert load_mapping(mapping).table("labs").refreshed_nightly is True

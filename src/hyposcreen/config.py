@@ -92,6 +92,9 @@ class TableMapping:
     # a time column delivered as a date column and a time-of-day column: canonical name ->
     # (date column, time column); `columns` names it by `joined_column_name` (ingest.joined_times)
     joined: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # false: the sender refreshes this table less often than nightly (a weekly demographics
+    # dump), so its files being those of the night before is no sign of a stale delivery
+    refreshed_nightly: bool = True
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ _MAPPING_KEYS = {
     "drug_synonyms",
     "notifications",  # read by hyposcreen.notify.settings
 }
-_TABLE_KEYS = {"file", "columns", "constants", "datetime_formats"}
+_TABLE_KEYS = {"file", "columns", "constants", "datetime_formats", "refreshed_nightly"}
 _CSV_KEYS = {"delimiter", "encoding", "decimal"}
 
 
@@ -232,6 +235,9 @@ def load_mapping(path: Path | None) -> SiteMapping:
             joined=joined,
             datetime_formats=mapping_values.texts(
                 spec, "datetime_formats", f"{where}, tables.{name}"
+            ),
+            refreshed_nightly=mapping_values.flag(
+                spec, "refreshed_nightly", f"{where}, tables.{name}", default=True
             ),
         )
         mapping_values.reject_swapped_formats(

@@ -77,6 +77,13 @@ def text(raw: dict[str, Any], key: str, where: str) -> str | None:
     return str(value)
 
 
+def flag(raw: dict[str, Any], key: str, where: str, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {key} must be true or false (got {value!r}).")
+    return value
+
+
 def text_map(raw: dict[str, Any], key: str, where: str) -> dict[str, str]:
     found = section(raw, key, where)
     for name, value in found.items():

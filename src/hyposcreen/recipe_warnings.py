@@ -83,9 +83,10 @@ def run_warnings(
     labs = tables.get("labs")
     found += delivery_warnings(delivery_counts, limits, labs.source_counts if labs else None)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)
+    nightly = {n: t for n, t in tables.items() if ctx.mapping.table(n).refreshed_nightly}
     found += [
         RunWarning(*w)
-        for w in unchanged_inputs(ctx.state, settings.window, tables, ctx.mapping.timezone)
+        for w in unchanged_inputs(ctx.state, settings.window, nightly, ctx.mapping.timezone)
     ]
     found += unidentified_event_warnings(tables, limits, delivery_counts)
     if settings.source == "canonical":  # other sources judge their own (unidentified_events)
