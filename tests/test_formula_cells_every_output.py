@@ -97,3 +97,40 @@ def test_formula_like_extract_text_is_neutralised_in_every_output(
         for name, found in cells.items():
             risky = [c for c in found if c.startswith(RISKY_STARTS)]
             assert not risky, (night, name, risky[:5])
+
+
+def test_a_formula_after_blanks_is_neutralised_in_every_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sign after blanks (` =EVIL()`, a no-break space before `@`) runs in a spreadsheet
+    import that trims cells: in a drug name as evidence, an unknown drug, lab name or status
+    word in coverage.csv, each gets its leading ' (a unit is shown after its analyte)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    labs = [lab("124", patient_id="P1"), glucose(patient_id="P1"),
+            lab("130", time="2026-11-20T09:00:00", unit=" =cmd|x", patient_id="P1"),
+            lab("131", time="2026-11-20T10:00:00", status="\u00a0@EVIL()", patient_id="P1"),
+            {**lab("5", time="2026-11-20T11:00:00", loinc="", patient_id="P1"),
+             "lab_name": "  +EVIL() lab"}]  # fmt: skip
+    meds = [
+        med(" =EVIL() furosemide 40mg tab", patient_id="P1"),
+        med("\u3000－EVIL() no drug known", patient_id="P1"),
+    ]
+    named = [{"lab_name": "", **row} for row in labs]
+    write(folder, "labs.csv", to_csv(named, [*LAB_COLUMNS, "lab_name"]))
+    write(folder, "medications.csv", to_csv(meds, MED_COLUMNS))
+    write(folder, "diagnoses.csv", to_csv([dx(patient_id="P1")], DX_COLUMNS))
+    out = tmp_path / "out"
+    status = main(["run", "--no-flow", "--input", str(folder), "--out", str(out),
+                   "--window-start", NIGHTS[1]])  # fmt: skip
+    assert status in (0, 4), capsys.readouterr().err
+    night = out / NIGHTS[1]
+    cells = {p.name: _csv_cells(p) for p in night.glob("*.csv")}
+    cells["review_list.xlsx"] = _xlsx_cells(night / "review_list.xlsx")
+    assert any(c.startswith("' =EVIL() furosemide") for c in cells["evidence.csv"])
+    for shown in ["'\u3000－EVIL() no drug known", "'  +EVIL() lab"]:
+        assert any(shown in c for c in cells["coverage.csv"]), shown
+    assert any(c.startswith("'\u00a0@EVIL()") for c in cells["coverage.csv"])
+    for name, found in cells.items():
+        risky = [c for c in found if c.lstrip().startswith(RISKY_STARTS) and c[:1] != "'"]
+        assert not risky, (name, risky[:5])

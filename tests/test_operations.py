@@ -106,6 +106,31 @@ def test_a_partitioned_run_removes_dead_spill_folders_and_leaves_none(tmp_path: 
     assert _pickles(out) == []
 
 
+@pytest.mark.parametrize(
+    "how",
+    [[*WINDOW], ["--backfill", "2026-11-20", "2026-11-21", "--partitions", "2"]],
+    ids=["in-memory-night", "partitioned-backfill"],
+)
+def test_the_spill_a_killed_partitioned_run_left_is_removed_by_the_next_run(
+    tmp_path: Path, how: list[str]
+) -> None:
+    """A partitioned run killed mid-way leaves its spill (every table's rows, Arrow files)
+    beside the output folder. The next run removes it whether it screens in memory (a site's
+    usual night) or spills once for several nights; a live run's spill stays."""
+    out = tmp_path / "out"
+    dead = out / f".hyposcreen-partitions-{_dead_pid()}-x1y2"
+    live = out / f".hyposcreen-partitions-{os.getppid()}-x1y2"
+    for folder in (dead, live):
+        folder.mkdir(parents=True)
+        (folder / "labs-0000-000000.arrow").write_bytes(b"stale patient rows")
+    env = _bare_env(tmp_path / "user")
+    if "PYTHONPATH" in os.environ:  # the checkout under test, not an installed copy
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    done = _cli(["run", "--no-flow", "--input", str(SAMPLE), *how, "--out", str(out)], env)
+    assert done.returncode in (0, 4), done.stderr
+    assert sorted(p.name for p in out.glob(".hyposcreen-partitions-*")) == [live.name]
+
+
 @pytest.mark.parametrize("partitions", [[], ["--partitions", "2"]], ids=["memory", "partitions"])
 def test_a_run_removes_the_csv_copies_killed_runs_left_in_tmpdir(
     tmp_path: Path, partitions: list[str]

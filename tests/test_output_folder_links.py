@@ -10,6 +10,7 @@ is), and a pid is read only from ASCII digits.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,17 @@ def test_a_server_pid_file_named_with_non_ascii_digits_is_no_owner(
     monkeypatch.setattr(orchestrator, "prefect_home", lambda: tmp_path)
     (tmp_path / f"{orchestrator.PID_PREFIX}¹.pid").write_text("4194301", encoding="utf-8")
     assert orchestrator.stop_orphaned_servers() == []
+
+
+def test_a_killed_run_s_partial_folder_of_another_night_is_removed(tmp_path: Path) -> None:
+    """A backfill killed while building 2026-11-19 leaves `.2026-11-19.partial-<pid>` (the
+    night's list, evidence and quarantine). The next run removes it although it screens
+    another night; a live run's partial folder stays."""
+    out = tmp_path / "out"
+    dead = out / ".2026-11-19.partial-4194302"
+    live = out / f".2026-11-19.partial-{os.getppid()}"
+    for folder in (dead, live):
+        folder.mkdir(parents=True)
+        (folder / "review_list.csv").write_text("patient_id\nP001\n", encoding="utf-8")
+    assert night(out) == 0
+    assert hidden(out) == [live.name]

@@ -310,3 +310,24 @@ def test_full_width_signs_in_arrow_text_are_neutralised() -> None:
     shown = neutralise_frame(frame)["patient_id"].tolist()
     assert shown[:8] == ["'＝1", "'＋", "'－P3", "'＠A1", "ｴ", "！x", "a＝1", "Ｐ001"]
     assert pd.isna(shown[8])
+
+
+# A sign after blanks: a spreadsheet import that trims cells (LibreOffice's "Trim spaces")
+# reads " =1+1" as =1+1 and runs it. No-break and ideographic spaces are blanks too.
+AFTER_BLANKS = [" =1+1", "  @SUM(A1)", " -2+3", "\u00a0+1", "\u3000=1", " ＝1", "\v=1", " \t=1"]
+
+
+@pytest.mark.parametrize("payload", AFTER_BLANKS)
+def test_a_formula_sign_after_blanks_is_neutralised(payload: str) -> None:
+    assert neutralise_text(payload) == "'" + payload
+    for dtype in ("string[pyarrow]", "string[python]", object):
+        frame = pd.DataFrame({"drug_name": pd.Series([payload, " Furosemide", None], dtype=dtype)})
+        shown = neutralise_frame(frame)["drug_name"].tolist()
+        assert shown[:2] == ["'" + payload, " Furosemide"], dtype
+
+
+@pytest.mark.parametrize("value", [" Furosemide", "  ", " 1 =2", "a =1", "\u00a0Lasix", "\u2003x"])
+def test_blanks_before_plain_text_change_nothing(value: str) -> None:
+    assert neutralise_text(value) == value
+    frame = pd.DataFrame({"drug_name": pd.Series([value], dtype="string[pyarrow]")})
+    assert neutralise_frame(frame)["drug_name"].tolist() == [value]

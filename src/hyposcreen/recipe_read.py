@@ -34,7 +34,7 @@ from hyposcreen.ingest.canonical import REQUIRED_TABLES, SCHEMAS, IngestedTable
 from hyposcreen.ingest.tabular import RowFilter, read_table
 from hyposcreen.ingest.timeparse import time_in_unit
 from hyposcreen.report.folders import remove_dead_debris
-from hyposcreen.scratch import ROWS_PREFIX
+from hyposcreen.scratch import ROWS_PREFIX, SPILL_PREFIX, spill_parent
 
 OUTSIDE_WINDOW = "outside_window"  # the reader's reason for a lab dated outside the read range
 
@@ -70,7 +70,7 @@ def ingest_table(ctx: RunContext, name: str, row_filter: RowFilter | None = None
 
 def read_tables(ctx: RunContext, lab_rows: RowFilter | None = None) -> ReadTables:
     """Every required table, and the patients table when the input has one."""
-    remove_dead_row_copies()
+    remove_dead_row_copies(spill_parent(ctx.settings.out_dir))
     tables = {
         name: ingest_table(ctx, name, lab_rows if name == "labs" else None)
         for name in REQUIRED_TABLES
@@ -81,10 +81,13 @@ def read_tables(ctx: RunContext, lab_rows: RowFilter | None = None) -> ReadTable
     return ReadTables(tables)
 
 
-def remove_dead_row_copies() -> None:
+def remove_dead_row_copies(spills: Path | None = None) -> None:
     """Remove the scratch folders (patient rows) that killed runs left in $TMPDIR: copies of
-    CSVs made to parse them (ingest.tabular) and DuckDB's spill (rules.sql_engine)."""
+    CSVs made to parse them (ingest.tabular) and DuckDB's spill (rules.sql_engine); and in
+    `spills`, the spill folders of killed partitioned runs, whichever runner reads next."""
     remove_dead_debris(Path(tempfile.gettempdir()), ROWS_PREFIX)
+    if spills is not None:
+        remove_dead_debris(spills, SPILL_PREFIX)
 
 
 def can_share_read(ctx: RunContext) -> bool:

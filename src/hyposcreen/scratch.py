@@ -19,6 +19,14 @@ import weakref
 from pathlib import Path
 
 ROWS_PREFIX = "hyposcreen-rows-"  # $TMPDIR/hyposcreen-rows-<pid>-...: patient rows
+# a partitioned run's spill, <spill root>/.hyposcreen-partitions-<pid>-...: every table's rows
+SPILL_PREFIX = ".hyposcreen-partitions-"
+
+
+def spill_parent(out_dir: Path) -> Path:
+    """Where spill folders go: $HYPOSCREEN_SPILL_DIR, else beside the window's output folder
+    (never inside it: that folder is swapped in whole at the end)."""
+    return Path(os.environ.get("HYPOSCREEN_SPILL_DIR") or out_dir.parent)
 
 
 def rows_name(tag: str) -> str:

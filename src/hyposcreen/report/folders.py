@@ -139,6 +139,12 @@ def recover_folder(out_dir: Path) -> None:
         pid = partial.name.rsplit("-", 1)[-1]
         if not (is_pid_text(pid) and _alive(int(pid))):
             _remove(partial)
+    # a killed backfill's partial folder of another night (patient rows) whose night may never
+    # run again: removed once its process is gone (a name without a pid stays, as it is no ours)
+    for partial in parent.glob(f".*{PARTIAL}*"):
+        pid = partial.name.rsplit("-", 1)[-1]
+        if is_pid_text(pid) and int(pid) != os.getpid() and not _alive(int(pid)):
+            _remove(partial)
 
 
 def remove_dead_debris(parent: Path, prefix: str, max_age_without_pid: float = 86400) -> list[Path]:

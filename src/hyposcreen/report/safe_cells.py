@@ -2,18 +2,21 @@
 
 A spreadsheet treats a cell whose text starts with `=`, `+`, `-`, `@`, a tab or a carriage
 return as a formula (OWASP "CSV injection"), and one in an East Asian locale reads the
-full-width `＝`, `＋`, `－` and `＠` as those signs. Such text gets a leading single quote,
-which spreadsheets show as text and never evaluate. A leading line feed counts too: a reader
-that splits a quoted cell at its line break starts a row with the formula that follows.
-Text is neutralised whatever it looks like: a patient id "-0012" or "+1" in a text column
-would otherwise be read as the number -12 or 1, and the identifier lost. Only the columns
-the caller names as numeric (numbers written as text, e.g. "-5.0" with one decimal) keep a
-plain number as it is. Values that are not text
-(numbers, times, booleans, missing) pass through unchanged.
+full-width `＝`, `＋`, `－` and `＠` as those signs. Blanks before the sign do not make it
+safe: an import that trims cells (LibreOffice's "Trim spaces") reads ` =1+1` as `=1+1`, so
+spaces, no-break and ideographic spaces before a sign count too. Such text gets a leading
+single quote, which spreadsheets show as text and never evaluate. A leading line feed counts
+too: a reader that splits a quoted cell at its line break starts a row with the formula that
+follows. Text is neutralised whatever it looks like: a patient id "-0012" or "+1" in a text
+column would otherwise be read as the number -12 or 1, and the identifier lost. Only the
+columns the caller names as numeric (numbers written as text, e.g. "-5.0" with one decimal)
+keep a plain number as it is. Values that are not text (numbers, times, booleans, missing)
+pass through unchanged.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -25,8 +28,13 @@ from hyposcreen.arrow_columns import arrow_text, holds_arrow_text
 from hyposcreen.ingest.excel_forms import FORMULA_STARTS
 
 _PLAIN_NUMBER = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
-FORMULA_START_PATTERN = r"^[=+\-@\t\r\n＝＋－＠]"  # a text starting with one of FORMULA_STARTS
+# blanks a trimming import skips before a sign: Python's whitespace, written out so that Arrow's
+# RE2 (whose \s is ASCII only) and Python's `re` read the pattern alike
+LEADING_BLANKS = " \t\n\v\f\r\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# a text starting with one of FORMULA_STARTS, after blanks or none
+FORMULA_START_PATTERN = f"^[{LEADING_BLANKS}]*[=+\\-@\t\r\n＝＋－＠]"
 _RISKY = FORMULA_START_PATTERN
+_RISKY_TEXT = re.compile(FORMULA_START_PATTERN)
 # `_PLAIN_NUMBER` as pandas' str.fullmatch hands it to Arrow (anchored, in two groups)
 _FULL_NUMBER = f"^(({_PLAIN_NUMBER})$)"
 # a frame's attribute naming its columns of numbers written as text (set by the code that
@@ -37,7 +45,7 @@ FIELDS_AT_ONCE = 65_536  # a frame with fewer text cells is tested in one pass (
 
 def neutralise_text(value: object) -> object:
     """One text cell: risky text gets a leading `'`; anything else is returned as it is."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and _RISKY_TEXT.match(value):
         return "'" + value
     return value
 
@@ -130,6 +138,9 @@ def _risky_arrow_columns(columns: dict[str, pd.Series], rows: int) -> dict[str, 
 
 _ASCII_STARTS = "".join(s for s in FORMULA_STARTS if s.isascii())
 _RISKY_BYTES = np.frombuffer(_ASCII_STARTS.encode("ascii"), dtype=np.uint8)
+# first bytes of the LEADING_BLANKS that are no sign themselves: a text starting with one is
+# matched against the pattern (rare: a blank first)
+_BLANK_LEADS = np.array([0x20, 0x0B, 0x0C, 0xC2, 0xE1, 0xE2, 0xE3], dtype=np.uint8)
 # the full-width signs: three UTF-8 bytes each, all starting 0xEF; their last two as one number
 _WIDE_LEAD = 0xEF
 _WIDE_TAILS = np.array(
@@ -142,7 +153,8 @@ def risky_starts(text: pa.Array) -> np.ndarray:
     """Where Arrow text (large_string) starts as a formula would (`_RISKY`; False where
     missing), read from each text's first bytes: an ASCII sign is its first byte (no other
     character's UTF-8 encoding starts with an ASCII byte), a full-width one its first three
-    (no pattern to run over the text)."""
+    (no pattern to run over the text); only a text whose first byte may begin a blank is
+    matched against the pattern, for a sign after its blanks."""
     if not pa.types.is_large_string(text.type):
         return np.array(pc.fill_null(pc.match_substring_regex(text, _RISKY), False), dtype=bool)
     _, offsets_buffer, data = text.buffers()
@@ -159,6 +171,10 @@ def risky_starts(text: pa.Array) -> np.ndarray:
         starts = offsets[:-1][wide]
         tails = data_bytes[starts + 1].astype(np.uint32) << 8 | data_bytes[starts + 2]
         risky[wide] = np.isin(tails, _WIDE_TAILS)
+    blank = np.flatnonzero(filled & np.isin(first, _BLANK_LEADS))
+    if blank.size:
+        after_blanks = pc.match_substring_regex(text.take(pa.array(blank)), _RISKY)
+        risky[blank] = np.asarray(pc.fill_null(after_blanks, False), dtype=bool)
     if text.null_count:
         risky &= np.asarray(text.is_valid(), dtype=bool)
     return risky

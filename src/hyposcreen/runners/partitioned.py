@@ -36,7 +36,6 @@ from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.recipe import ingest_table
 from hyposcreen.recipe_contracts import run_contracts
 from hyposcreen.recipe_read import remove_dead_row_copies
-from hyposcreen.report.folders import remove_dead_debris
 from hyposcreen.rules.sql_engine import close_shared_connection
 from hyposcreen.run_progress import contracts_line, partitions_line, read_line
 from hyposcreen.runners.contract_ahead import GatheredAhead, Watch, gathers_ahead
@@ -59,6 +58,7 @@ from hyposcreen.runners.spill import (
     resolve_partitions,
     spill_table,
 )
+from hyposcreen.scratch import spill_parent
 
 # writes a window's spill files into the folder given and returns its tables' counts
 Spilled = Callable[[RunContext, Path], dict[str, IngestedTable]]
@@ -109,11 +109,11 @@ def run_partitioned(
     (default: $HYPOSCREEN_SPILL_DIR, else beside the output folder: Dask workers must see it)
     and removed at the end."""
     # beside the window's folder, never inside it: that folder is swapped in whole at the end
-    root = spill_root or Path(os.environ.get("HYPOSCREEN_SPILL_DIR") or ctx.settings.out_dir.parent)
+    root = spill_root or spill_parent(ctx.settings.out_dir)
     root.mkdir(parents=True, exist_ok=True)
     ctx.partitions, ctx.executor = partitions, executor
-    remove_dead_debris(root, SPILL_PREFIX)  # spill folders of killed runs hold patient rows
-    remove_dead_row_copies()  # and so do their copies of CSVs in $TMPDIR
+    # spill folders of killed runs hold patient rows, and so do their copies of CSVs in $TMPDIR
+    remove_dead_row_copies(root)
     folder = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=root))  # 0700
     try:
         if spilled is not None:  # cut from the spill of several windows

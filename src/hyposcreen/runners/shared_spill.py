@@ -36,6 +36,7 @@ from hyposcreen.recipe_read import (
 )
 from hyposcreen.runners.handoff import FRAME_SUFFIX, count_rows, read_table, write_table
 from hyposcreen.runners.spill import _SEQ, SPILL_PREFIX, spill_table
+from hyposcreen.scratch import spill_parent
 
 
 @dataclass
@@ -56,14 +57,14 @@ class SharedSpill:
 
 def spill_root(ctx: RunContext) -> Path:
     """Where spill folders go: $HYPOSCREEN_SPILL_DIR, else beside the window's output folder."""
-    return Path(os.environ.get("HYPOSCREEN_SPILL_DIR") or ctx.settings.out_dir.parent)
+    return spill_parent(ctx.settings.out_dir)
 
 
 def spill_once(ctx: RunContext, windows: Sequence[Window], partitions: int) -> SharedSpill:
     """Every table spilled once for all `windows` into `partitions` patient-hash partitions."""
     root = spill_root(ctx)
     root.mkdir(parents=True, exist_ok=True)
-    remove_dead_row_copies()
+    remove_dead_row_copies(root)  # and the spill folders of killed runs there
     folder = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=root))  # 0700
     reader = dataclasses.replace(ctx, timings={}, peak_rss_mb={})
     try:

@@ -33,8 +33,8 @@ from hyposcreen.runners.background_writes import BackgroundWrites
 from hyposcreen.runners.handoff import FRAME_SUFFIX, read_table, write_table
 from hyposcreen.runners.partition_hash import TablePartitions
 from hyposcreen.runners.partition_hash import partition_of as partition_of  # the tests' name
+from hyposcreen.scratch import SPILL_PREFIX as SPILL_PREFIX  # + <pid>-<random>: see scratch
 
-SPILL_PREFIX = ".hyposcreen-partitions-"  # + <pid>-<random>: the next run removes dead ones
 # --partitions auto: one partition (the in-memory run) up to IN_MEMORY_ROWS lab rows, above it
 # one partition per AUTO_ROWS_PER_PARTITION lab rows (CSV rows are estimated from the file
 # size). The in-memory run of 5M rows takes ~1.45 GB and about half the time of 3 partitions
