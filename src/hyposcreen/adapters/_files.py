@@ -41,7 +41,8 @@ from hyposcreen.adapters._source_files import (
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
-from hyposcreen.ingest.delivery import check_unchanged, identity_to_read
+from hyposcreen.ingest.csv_source import whole_csv_batches
+from hyposcreen.ingest.delivery import check_not_cut_off, check_unchanged, identity_to_read
 from hyposcreen.ingest.excel_forms import ExcelFormCounter
 from hyposcreen.ingest.frames import shown_header
 from hyposcreen.ingest.linescan import arrow_stream
@@ -51,7 +52,6 @@ from hyposcreen.ingest.tabular import (
     MalformedRows,
     RowFilter,
     canonical_columns,
-    csv_batches,
     empty_frame,
     file_record,
     finish_batch,
@@ -102,6 +102,7 @@ def _unquoted_batches(
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
         malformed.rows.append({"line": str(row.number or ""), "text": (row.text or "")[:500]})
+        malformed.last_text = row.text  # the file's last line, when it was cut off
         return "skip"
 
     try:
@@ -121,6 +122,7 @@ def _unquoted_batches(
             ),
         )
         yield from reader
+        check_not_cut_off(path, malformed.last_text, encoding)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if "utf8" in str(exc).lower() or isinstance(exc, UnicodeDecodeError):
             raise InputError(
@@ -187,14 +189,7 @@ class SourceTable:
                 encoding = parse_encoding(self.mapping.encoding)
                 source = _unquoted_batches(path, encoding, header, include, malformed)
             else:
-                source = csv_batches(
-                    path,
-                    parse_encoding(self.mapping.encoding),
-                    delimiter,
-                    include,
-                    malformed,
-                    line_column=_ROW,
-                )
+                source = whole_csv_batches(path, self.mapping, delimiter, include, malformed, _ROW)
             file_rows = 0
             for batch in source:
                 first = file_rows + (2 if is_csv else 1)
