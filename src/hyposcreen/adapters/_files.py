@@ -44,7 +44,7 @@ from hyposcreen.ingest.canonical import IngestedTable, TableSchema
 from hyposcreen.ingest.csv_source import whole_csv_batches
 from hyposcreen.ingest.delivery import check_not_cut_off, check_unchanged, identity_to_read
 from hyposcreen.ingest.excel_forms import ExcelFormCounter
-from hyposcreen.ingest.frames import shown_header
+from hyposcreen.ingest.frames import refuse_repeated, shown_header
 from hyposcreen.ingest.linescan import arrow_stream
 from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.suffixes import parquet
@@ -167,7 +167,9 @@ class SourceTable:
         for path in self.files:
             identity = identity_to_read(path)  # the manifest's size: a file grown since is not
             header, delimiter = header_of(path, self.mapping)
-            by_lower = {h.strip().lower(): h for h in header}
+            names_lower = [h.strip().lower() for h in header]
+            refuse_repeated(path, self.name, names_lower, {*wanted, *required, *one_of})
+            by_lower = dict(zip(names_lower, header, strict=True))
             missing = [c for c in required if c not in by_lower]
             if one_of and not any(c in by_lower for c in one_of):
                 missing.append(" or ".join(one_of))
