@@ -13,6 +13,7 @@ import pandas as pd
 from hyposcreen.adapters.time_columns import TimeColumns, time_columns
 from hyposcreen.clean.unnamed_drugs import DRUG_COLUMNS, UNNAMED_DRUGS
 from hyposcreen.context import RunContext
+from hyposcreen.dangling_lab_items import dangling_item_warnings
 from hyposcreen.deleted_reference_warnings import (
     deleted_reference_warnings,
     unordered_deletion_warnings,
@@ -82,6 +83,7 @@ def run_warnings(
     found += unordered_deletion_warnings(tables)
     labs = tables.get("labs")
     found += delivery_warnings(delivery_counts, limits, labs.source_counts if labs else None)
+    found += dangling_item_warnings(labs.source_counts if labs else None)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)
     nightly = {n: t for n, t in tables.items() if ctx.mapping.table(n).refreshed_nightly}
     found += [

@@ -41,9 +41,10 @@ from hyposcreen.adapters._source_files import (
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
-from hyposcreen.ingest.delivery import check_unchanged, identity_to_read
+from hyposcreen.ingest.csv_source import whole_csv_batches
+from hyposcreen.ingest.delivery import check_not_cut_off, check_unchanged, identity_to_read
 from hyposcreen.ingest.excel_forms import ExcelFormCounter
-from hyposcreen.ingest.frames import shown_header
+from hyposcreen.ingest.frames import refuse_repeated, shown_header
 from hyposcreen.ingest.linescan import arrow_stream
 from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.suffixes import parquet
@@ -51,7 +52,6 @@ from hyposcreen.ingest.tabular import (
     MalformedRows,
     RowFilter,
     canonical_columns,
-    csv_batches,
     empty_frame,
     file_record,
     finish_batch,
@@ -102,6 +102,7 @@ def _unquoted_batches(
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
         malformed.rows.append({"line": str(row.number or ""), "text": (row.text or "")[:500]})
+        malformed.last_text = row.text  # the file's last line, when it was cut off
         return "skip"
 
     try:
@@ -121,6 +122,7 @@ def _unquoted_batches(
             ),
         )
         yield from reader
+        check_not_cut_off(path, malformed.last_text, encoding)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if "utf8" in str(exc).lower() or isinstance(exc, UnicodeDecodeError):
             raise InputError(
@@ -165,7 +167,9 @@ class SourceTable:
         for path in self.files:
             identity = identity_to_read(path)  # the manifest's size: a file grown since is not
             header, delimiter = header_of(path, self.mapping)
-            by_lower = {h.strip().lower(): h for h in header}
+            names_lower = [h.strip().lower() for h in header]
+            refuse_repeated(path, self.name, names_lower, {*wanted, *required, *one_of})
+            by_lower = dict(zip(names_lower, header, strict=True))
             missing = [c for c in required if c not in by_lower]
             if one_of and not any(c in by_lower for c in one_of):
                 missing.append(" or ".join(one_of))
@@ -187,14 +191,7 @@ class SourceTable:
                 encoding = parse_encoding(self.mapping.encoding)
                 source = _unquoted_batches(path, encoding, header, include, malformed)
             else:
-                source = csv_batches(
-                    path,
-                    parse_encoding(self.mapping.encoding),
-                    delimiter,
-                    include,
-                    malformed,
-                    line_column=_ROW,
-                )
+                source = whole_csv_batches(path, self.mapping, delimiter, include, malformed, _ROW)
             file_rows = 0
             for batch in source:
                 first = file_rows + (2 if is_csv else 1)

@@ -97,6 +97,13 @@ def _lab_items(input_dir: Path, mapping: SiteMapping, rules: RuleSet) -> tuple[p
         given = given.assign(itemid=id_text(given["itemid"])).dropna(subset=["itemid"])
         shipped = pd.concat([shipped, given[shipped.columns]], ignore_index=True)
         tables.append(dictionary)
+    # an item id the site's lab dictionary names counts though neither dictionary holds it
+    site_ids = sorted(
+        k for k in rules.lab_dictionary if k.isdigit() and k not in set(shipped.itemid)
+    )
+    shipped = pd.concat(
+        [shipped, pd.DataFrame({"itemid": site_ids}, dtype="str")], ignore_index=True
+    )
     items = shipped.drop_duplicates("itemid", keep="last").reset_index(drop=True)
     return identify_items(items, rules), tables
 

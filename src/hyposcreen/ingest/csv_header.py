@@ -85,7 +85,10 @@ def read_header(path: Path, encoding: str) -> str:
     if blank:
         _refuse_blank_start(path, more)
     if b"\x00" in first:
-        raise InputError(f"{path} is not a text CSV file (it holds binary bytes).", file=str(path))
+        raise InputError(
+            f"{path} is not a text CSV file (it holds binary bytes{_packed_as(first)}).",
+            file=str(path),
+        )
     _refuse_separator_hint(path, first.decode("latin-1").removeprefix("\xef\xbb\xbf"))
     if b"\r" in first.removesuffix(b"\n").removesuffix(b"\r"):
         # classic Mac OS line ends: read line by line, the header would run into the data
@@ -103,6 +106,21 @@ def read_header(path: Path, encoding: str) -> str:
                 lambda data: data.decode("latin-1"),
             )
     return first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
+
+
+# what a binary file named as a CSV is, told by its first bytes, and what to do
+_PACKED_AS = (
+    (b"\x1f\x8b", "gzip-compressed: name it .csv.gz, or deliver it uncompressed"),
+    (b"PK\x03\x04", "a zip archive: unpack the table file from it"),
+    (b"PAR1", "a Parquet file: name it .parquet"),
+)
+
+
+def _packed_as(first: bytes) -> str:
+    """`: it is ...` for a CSV-named file whose first bytes are those of a known binary
+    format, else nothing."""
+    told = [what for magic, what in _PACKED_AS if first.startswith(magic)]
+    return f": it is {told[0]}" if told else ""
 
 
 def _refuse_blank_start(path: Path, more: bool) -> None:

@@ -99,6 +99,8 @@ def parsed_batches(
             return  # the header line without a line end: a table of no rows
         if "utf8" not in str(exc).lower():
             raise InputError(f"{path} is not a readable CSV file: {exc}.", file=str(path)) from exc
+        if first_non_ascii_is_utf8(read_from or path):  # UTF-8 text, then bytes that are not
+            raise _mixed_encodings(path) from exc
         # Legacy extracts are often Windows-1252/latin-1: read them rather than fail the night.
         malformed.rows.clear()
         malformed.last_text, malformed.encoding = None, LEGACY_ENCODING
@@ -148,7 +150,8 @@ def _later_batches(
     """The batches after the first. A legacy extract whose first non-ASCII byte comes after
     the first block and is not UTF-8: the rows read so far are ASCII, alike in latin-1, so the
     rest is read as latin-1 from the first row not yet read (rows the parser set aside count as
-    rows). A file whose first non-ASCII text is UTF-8 mixes encodings: an InputError. `source`
+    rows). A file whose first non-ASCII text is UTF-8 mixes encodings: an InputError (so is
+    one whose first block already holds both). `source`
     is the file parsed (`path`, or its copy)."""
     rows_read = first.num_rows
     while True:
@@ -164,16 +167,24 @@ def _later_batches(
                     f"{path} is not a readable CSV file: {exc}.", file=str(path)
                 ) from exc
             if first_non_ascii_is_utf8(source):
-                raise InputError(
-                    f"{path} mixes encodings: its first rows hold UTF-8 text, a later block "
-                    "is not UTF-8. Export the file in one encoding (UTF-8 or latin-1).",
-                    file=str(path),
-                ) from exc
+                raise _mixed_encodings(path) from exc
             malformed.last_text, malformed.encoding = None, LEGACY_ENCODING
             reader = open_reader(LEGACY_ENCODING, rows_read + len(malformed.rows))
             continue
         rows_read += batch.num_rows
         yield batch
+
+
+def _mixed_encodings(path: Path) -> InputError:
+    """A CSV whose first text above ASCII is UTF-8 and which holds bytes UTF-8 does not read
+    later on (rows appended by another tool): read as latin-1, its UTF-8 text would turn into
+    other words (`Furosémide` as `FurosÃ©mide`, a drug no longer recognised), read as UTF-8
+    its other rows would not read. Named, never with its text."""
+    return InputError(
+        f"{path} mixes encodings: its first rows hold UTF-8 text, later ones are not UTF-8. "
+        "Export the file in one encoding (UTF-8 or latin-1).",
+        file=str(path),
+    )
 
 
 def _undecodable(path: Path, encoding: str) -> InputError:

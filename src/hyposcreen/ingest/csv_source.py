@@ -6,11 +6,13 @@ no quoted value left open, no rows swallowed by a stray quote). Parquet files ne
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
 from hyposcreen.config import SiteMapping
+from hyposcreen.ingest.batches import csv_batches
 from hyposcreen.ingest.csv_parser import MalformedRows
 from hyposcreen.ingest.delivery import (
     check_no_swallowed_rows,
@@ -23,6 +25,7 @@ from hyposcreen.ingest.suffixes import gzipped
 from hyposcreen.ingest.text_probes import declared_latin1_is_utf8
 from hyposcreen.ingest.wide_text import utf8_copy, wide_encoding
 from hyposcreen.legacy_text import parse_encoding
+from hyposcreen.scratch import HeldScratch
 
 
 def text_source(
@@ -57,6 +60,32 @@ def check_read_whole(path: Path, malformed: MalformedRows, max_row_bytes: int) -
         malformed.encoding,
         malformed.first_spanning_line(),
     )
+
+
+def whole_csv_batches(
+    path: Path,
+    mapping: SiteMapping,
+    delimiter: str,
+    include: list[str],
+    malformed: MalformedRows,
+    line_column: str,
+) -> Iterator[pa.RecordBatch]:
+    """A CSV of a source layout (OMOP, MIMIC) read as a canonical table's is: a UTF-16/32 file
+    through its UTF-8 copy, rows over the size limit set aside, and, once read, the checks
+    that the file was whole (`check_read_whole`: not cut off mid-row, no quoted value left
+    open, no rows swallowed by a stray quote), so a cut-off `labevents.csv` stops the night as
+    a cut-off `labs.csv` does instead of screening the rows before the cut."""
+    scratch = HeldScratch("")  # the copy made to parse it holds patient rows (0700)
+    try:
+        encoding, read_from = text_source(
+            path, mapping, malformed.max_row_bytes, Path(scratch.name)
+        )
+        yield from csv_batches(
+            path, encoding, delimiter, include, malformed, read_from, line_column=line_column
+        )
+    finally:
+        scratch.cleanup()
+    check_read_whole(path, malformed, malformed.max_row_bytes)
 
 
 def _tail(path: Path, max_row_bytes: int) -> bytes | None:

@@ -5,7 +5,7 @@ header check that names what a file lacks."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -140,18 +140,25 @@ def malformed_frame(malformed: MalformedRows, path: Path, schema: TableSchema) -
     return frame
 
 
-def check_columns(
-    path: Path, header: list[str], wanted: dict[str, str], schema: TableSchema, table: TableMapping
-) -> set[str]:
-    """The canonical columns a file provides; an InputError naming what it lacks or repeats."""
-    repeated = sorted({h for h in header if h in wanted and header.count(h) > 1})
+def refuse_repeated(path: Path, table: str, names: list[str], read: Collection[str]) -> None:
+    """An InputError naming the columns the file's header `names` more than once among those
+    `read`: which of the two to read cannot be told (a source layout passes its header in
+    lower case, since it matches names in any letter case)."""
+    repeated = sorted({h for h in names if h in read and names.count(h) > 1})
     if repeated:
         raise InputError(
-            f"{path} ({schema.name}) has the column(s) {', '.join(repeated)} more than once in "
+            f"{path} ({table}) has the column(s) {', '.join(repeated)} more than once in "
             "its header; keep one of each so it is clear which values to read.",
             file=str(path),
             column=repeated[0],
         )
+
+
+def check_columns(
+    path: Path, header: list[str], wanted: dict[str, str], schema: TableSchema, table: TableMapping
+) -> set[str]:
+    """The canonical columns a file provides; an InputError naming what it lacks or repeats."""
+    refuse_repeated(path, schema.name, header, wanted)
     available = {wanted[h] for h in header if h in wanted} | set(table.constants)
     missing = [c for c in schema.required if c not in available]
     if schema.one_of and not available.intersection(schema.one_of):
