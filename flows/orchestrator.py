@@ -38,6 +38,7 @@ from flows.server_exits import (
     ServerExitedAtStart,
     server_exit_message,
 )
+from hyposcreen.cli_signals import act_on_lost_stop
 from hyposcreen.errors import EnvironmentProblem
 from hyposcreen.report.folders import is_pid_text, process_alive
 
@@ -131,6 +132,7 @@ def start_api(attempts: int = 2) -> str:
         _check_database()
     causes: list[str] = []
     for _ in range(attempts):
+        act_on_lost_stop()  # a stop the last try took for its own failure: no second try
         try:
             if configured:
                 _check_health(configured)
@@ -148,6 +150,7 @@ def start_api(attempts: int = 2) -> str:
             if not configured:
                 with contextlib.suppress(Exception):
                     OwnedServer().stop()
+    act_on_lost_stop()
     raise EnvironmentProblem(_advice(configured, causes[-1]))
 
 
@@ -270,6 +273,7 @@ def orchestrated(input_label: str) -> Iterator[None]:
     try:
         print(f"hyposcreen: starting the orchestrator (Prefect) for {input_label}", file=sys.stderr)
         start_for_cli()
+        act_on_lost_stop()  # a stop the start's libraries turned into their own error
         with tags(run_tag()):
             yield
     except (httpx.TransportError, PrefectHTTPStatusError) as error:
