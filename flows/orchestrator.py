@@ -19,7 +19,6 @@ import logging
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from prefect.exceptions import PrefectHTTPStatusError
 from prefect.server.api.server import SubprocessASGIServer
 from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
+from flows.server_database import check_database
 from flows.server_exits import (
     EXITS_IN_A_ROW,
     SERVER_CONSOLE_LEVEL,
@@ -129,7 +129,7 @@ def start_api(attempts: int = 2) -> str:
     """The API URL this run reports to, once it answers; EnvironmentProblem after `attempts`."""
     configured = PREFECT_API_URL.value()
     if not configured:
-        _check_database()
+        check_database()
     causes: list[str] = []
     for _ in range(attempts):
         act_on_lost_stop()  # a stop the last try took for its own failure: no second try
@@ -152,43 +152,6 @@ def start_api(attempts: int = 2) -> str:
                     OwnedServer().stop()
     act_on_lost_stop()
     raise EnvironmentProblem(_advice(configured, causes[-1]))
-
-
-def _check_database() -> None:
-    """The temporary server's SQLite file is one: a damaged file (a disk that filled, a copy
-    cut short) made the server fail at each start, which Prefect's start-up took for a busy
-    port and retried until its timeout, twice (6 minutes by default), then blamed the load.
-    The file is the one the server opens (SQLAlchemy's reading of the URL), opened by a quoted
-    URI: a `%41`, `#` or `?` in PREFECT_HOME names no other file."""
-    from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
-    from sqlalchemy.engine import make_url
-
-    url = make_url(str(PREFECT_API_DATABASE_CONNECTION_URL.value() or "sqlite://"))
-    path = url.database if url.get_backend_name() == "sqlite" else None
-    database = Path(path) if path and path != ":memory:" else None
-    if database is None or not database.is_file():
-        return
-    try:
-        uri = f"{database.resolve().as_uri()}?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
-            db.execute("PRAGMA schema_version").fetchone()  # reads the file's header page
-    except sqlite3.DatabaseError as error:
-        if error.sqlite_errorcode & 0xFF not in _DAMAGED:  # whole, but not to be opened
-            raise EnvironmentProblem(
-                f"The temporary Prefect server's database {database} cannot be opened "
-                f"({error}), so the server cannot start: let this user read and write it and "
-                "its folder, or point PREFECT_API_URL at a running server, or run with "
-                "--no-flow, then run again."
-            ) from None
-        raise EnvironmentProblem(
-            f"The temporary Prefect server's database {database} is damaged ({error}), so "
-            "the server cannot start. It holds only flow-run records and logs (counts, no "
-            f"patient data): move it aside (`mv {database} {database}.damaged`) and run "
-            "again, or point PREFECT_API_URL at a running server, or run with --no-flow."
-        ) from None
-
-
-_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 def _check_health(url: str) -> None:
