@@ -78,17 +78,20 @@ def _wait_for_lock(database: Path, uri: str, lock_wait: float) -> None:
     try:
         quiet = min(_QUIET_WAIT_SECONDS, lock_wait)
         with contextlib.closing(sqlite3.connect(f"{uri}?mode=rw", uri=True, timeout=quiet)) as db:
-            if _locked(db):
-                print(
-                    f"hyposcreen: Prefect's database {database} is locked by another process; "
-                    f"waiting up to {lock_wait:g} s",
-                    file=sys.stderr,
-                )
-                db.execute(f"PRAGMA busy_timeout = {int(lock_wait * 1000)}")
-                if _locked(db):
-                    raise EnvironmentProblem(_locked_message(database, lock_wait)) from None
+            if not _locked(db):
+                return
+            print(
+                f"hyposcreen: Prefect's database {database} is locked by another process; "
+                f"waiting up to {lock_wait:g} s",
+                file=sys.stderr,
+            )
+            db.execute(f"PRAGMA busy_timeout = {int(lock_wait * 1000)}")
+            if not _locked(db):
+                return
     except sqlite3.Error:
         return  # not a lock: the server's start says what it is (server_exits.py)
+    # closed first: this process is not named among those holding it
+    raise EnvironmentProblem(_locked_message(database, lock_wait))
 
 
 def _locked(db: sqlite3.Connection) -> bool:
