@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import logging
 import os
 import signal
@@ -36,6 +37,7 @@ from flows.server_exits import (
     SERVER_CONSOLE_LEVEL,
     STARTUP_FAILED,
     ServerExitedAtStart,
+    disk_full_message,
     server_exit_message,
 )
 from hyposcreen.cli_signals import act_on_lost_stop
@@ -60,7 +62,11 @@ class OwnedServer(SubprocessASGIServer):
 
     def start(self, timeout: int | None = None) -> None:
         self.exits_at_start = 0
-        super().start(timeout=timeout)
+        try:
+            super().start(timeout=timeout)
+        finally:
+            if isinstance(self.server_process, _ServerProcess):
+                self.server_process.started = True
 
     def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
         home = prefect_home()
@@ -77,7 +83,7 @@ class OwnedServer(SubprocessASGIServer):
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=_die_with_parent
             )
             kwargs["env"] = {**kwargs.get("env", os.environ), **SERVER_CONSOLE_LEVEL}
-            return original(*args, **kwargs)
+            return _ServerProcess(*args, **kwargs)
 
         subprocess.Popen = popen  # type: ignore[misc,assignment]  # only Prefect's call below
         try:
@@ -85,12 +91,30 @@ class OwnedServer(SubprocessASGIServer):
         finally:
             subprocess.Popen = original  # type: ignore[misc]
             log.close()
-        (home / f"{PID_PREFIX}{os.getpid()}.pid").write_text(str(process.pid), encoding="utf-8")
+        try:
+            (home / f"{PID_PREFIX}{os.getpid()}.pid").write_text(str(process.pid), "utf-8")
+        except OSError:
+            process.terminate()  # not left running unrecorded (a full disk, start_api)
+            raise
         return process
 
     def stop(self) -> None:
         super().stop()
         (prefect_home() / f"{PID_PREFIX}{os.getpid()}.pid").unlink(missing_ok=True)
+
+
+class _ServerProcess(subprocess.Popen[Any]):
+    """The server's process: until its start is over, an exit other than uvicorn's status 3
+    (which Prefect's start-up restarts) ends the wait for it at once, by its cause."""
+
+    started = False
+
+    def poll(self) -> int | None:
+        status = super().poll()
+        if status is not None and status != STARTUP_FAILED and not self.started:
+            self.started = True  # told once; stop() polls it too
+            raise ServerExitedAtStart(server_exit_message(prefect_home(), SERVER_LOG, status))
+        return status
 
 
 def prefect_home() -> Path:
@@ -146,6 +170,10 @@ def start_api(attempts: int = 2) -> str:
                 OwnedServer().stop()
             raise EnvironmentProblem(str(error)) from None
         except Exception as error:
+            if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+                with contextlib.suppress(Exception):
+                    OwnedServer().stop()
+                raise EnvironmentProblem(disk_full_message(prefect_home(), error)) from None
             causes.append(_one_line(error))
             if not configured:
                 with contextlib.suppress(Exception):
