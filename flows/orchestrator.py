@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import logging
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -31,13 +31,16 @@ from prefect.exceptions import PrefectHTTPStatusError
 from prefect.server.api.server import SubprocessASGIServer
 from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
+from flows.server_database import check_database
 from flows.server_exits import (
     EXITS_IN_A_ROW,
     SERVER_CONSOLE_LEVEL,
     STARTUP_FAILED,
     ServerExitedAtStart,
+    disk_full_message,
     server_exit_message,
 )
+from hyposcreen.cli_signals import act_on_lost_stop
 from hyposcreen.errors import EnvironmentProblem
 from hyposcreen.report.folders import is_pid_text, process_alive
 
@@ -59,7 +62,11 @@ class OwnedServer(SubprocessASGIServer):
 
     def start(self, timeout: int | None = None) -> None:
         self.exits_at_start = 0
-        super().start(timeout=timeout)
+        try:
+            super().start(timeout=timeout)
+        finally:
+            if isinstance(self.server_process, _ServerProcess):
+                self.server_process.started = True
 
     def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
         home = prefect_home()
@@ -76,7 +83,7 @@ class OwnedServer(SubprocessASGIServer):
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=_die_with_parent
             )
             kwargs["env"] = {**kwargs.get("env", os.environ), **SERVER_CONSOLE_LEVEL}
-            return original(*args, **kwargs)
+            return _ServerProcess(*args, **kwargs)
 
         subprocess.Popen = popen  # type: ignore[misc,assignment]  # only Prefect's call below
         try:
@@ -84,12 +91,30 @@ class OwnedServer(SubprocessASGIServer):
         finally:
             subprocess.Popen = original  # type: ignore[misc]
             log.close()
-        (home / f"{PID_PREFIX}{os.getpid()}.pid").write_text(str(process.pid), encoding="utf-8")
+        try:
+            (home / f"{PID_PREFIX}{os.getpid()}.pid").write_text(str(process.pid), "utf-8")
+        except OSError:
+            process.terminate()  # not left running unrecorded (a full disk, start_api)
+            raise
         return process
 
     def stop(self) -> None:
         super().stop()
         (prefect_home() / f"{PID_PREFIX}{os.getpid()}.pid").unlink(missing_ok=True)
+
+
+class _ServerProcess(subprocess.Popen[Any]):
+    """The server's process: until its start is over, an exit other than uvicorn's status 3
+    (which Prefect's start-up restarts) ends the wait for it at once, by its cause."""
+
+    started = False
+
+    def poll(self) -> int | None:
+        status = super().poll()
+        if status is not None and status != STARTUP_FAILED and not self.started:
+            self.started = True  # told once; stop() polls it too
+            raise ServerExitedAtStart(server_exit_message(prefect_home(), SERVER_LOG, status))
+        return status
 
 
 def prefect_home() -> Path:
@@ -128,9 +153,10 @@ def start_api(attempts: int = 2) -> str:
     """The API URL this run reports to, once it answers; EnvironmentProblem after `attempts`."""
     configured = PREFECT_API_URL.value()
     if not configured:
-        _check_database()
+        check_database()
     causes: list[str] = []
     for _ in range(attempts):
+        act_on_lost_stop()  # a stop the last try took for its own failure: no second try
         try:
             if configured:
                 _check_health(configured)
@@ -144,48 +170,16 @@ def start_api(attempts: int = 2) -> str:
                 OwnedServer().stop()
             raise EnvironmentProblem(str(error)) from None
         except Exception as error:
+            if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+                with contextlib.suppress(Exception):
+                    OwnedServer().stop()
+                raise EnvironmentProblem(disk_full_message(prefect_home(), error)) from None
             causes.append(_one_line(error))
             if not configured:
                 with contextlib.suppress(Exception):
                     OwnedServer().stop()
+    act_on_lost_stop()
     raise EnvironmentProblem(_advice(configured, causes[-1]))
-
-
-def _check_database() -> None:
-    """The temporary server's SQLite file is one: a damaged file (a disk that filled, a copy
-    cut short) made the server fail at each start, which Prefect's start-up took for a busy
-    port and retried until its timeout, twice (6 minutes by default), then blamed the load.
-    The file is the one the server opens (SQLAlchemy's reading of the URL), opened by a quoted
-    URI: a `%41`, `#` or `?` in PREFECT_HOME names no other file."""
-    from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
-    from sqlalchemy.engine import make_url
-
-    url = make_url(str(PREFECT_API_DATABASE_CONNECTION_URL.value() or "sqlite://"))
-    path = url.database if url.get_backend_name() == "sqlite" else None
-    database = Path(path) if path and path != ":memory:" else None
-    if database is None or not database.is_file():
-        return
-    try:
-        uri = f"{database.resolve().as_uri()}?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
-            db.execute("PRAGMA schema_version").fetchone()  # reads the file's header page
-    except sqlite3.DatabaseError as error:
-        if error.sqlite_errorcode & 0xFF not in _DAMAGED:  # whole, but not to be opened
-            raise EnvironmentProblem(
-                f"The temporary Prefect server's database {database} cannot be opened "
-                f"({error}), so the server cannot start: let this user read and write it and "
-                "its folder, or point PREFECT_API_URL at a running server, or run with "
-                "--no-flow, then run again."
-            ) from None
-        raise EnvironmentProblem(
-            f"The temporary Prefect server's database {database} is damaged ({error}), so "
-            "the server cannot start. It holds only flow-run records and logs (counts, no "
-            f"patient data): move it aside (`mv {database} {database}.damaged`) and run "
-            "again, or point PREFECT_API_URL at a running server, or run with --no-flow."
-        ) from None
-
-
-_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 def _check_health(url: str) -> None:
@@ -270,6 +264,7 @@ def orchestrated(input_label: str) -> Iterator[None]:
     try:
         print(f"hyposcreen: starting the orchestrator (Prefect) for {input_label}", file=sys.stderr)
         start_for_cli()
+        act_on_lost_stop()  # a stop the start's libraries turned into their own error
         with tags(run_tag()):
             yield
     except (httpx.TransportError, PrefectHTTPStatusError) as error:

@@ -25,15 +25,29 @@ _NEARLY_FULL_BYTES = 1 << 20
 
 
 class ServerExitedAtStart(RuntimeError):
-    """The temporary server exited with status 3 at each of its starts."""
+    """The temporary server exited with status 3 at each of its starts, or with another
+    status once (Python's 120: its log could not be written, a PREFECT_HOME disk that filled),
+    which Prefect's start-up did not see: it waited for the dead server until its timeout,
+    twice (8 minutes at load 11)."""
 
 
-def server_exit_message(home: Path, log_name: str) -> str:
+def disk_full_message(home: Path, error: OSError) -> str:
+    """A file of the server's start in PREFECT_HOME (its log, its pid file) not written."""
+    return (
+        f"Prefect's temporary server could not start: a file in PREFECT_HOME ({home}) could "
+        f"not be written ({error.strerror}). Free space on its disk or give PREFECT_HOME a "
+        "folder on a disk with room, point PREFECT_API_URL at a running server, or run with "
+        "--no-flow, then run again."
+    )
+
+
+def server_exit_message(home: Path, log_name: str, status: int = STARTUP_FAILED) -> str:
     """One paragraph: what stopped the server, where its log is, and what to do."""
     cause = _disk_full(home) or _last_error_line(home / log_name)
+    times = f"{EXITS_IN_A_ROW} times in a row, " if status == STARTUP_FAILED else ""
     return (
-        f"Prefect's temporary server exited as it started ({EXITS_IN_A_ROW} times in a row, "
-        f"exit status {STARTUP_FAILED}): {cause}. Its log is {home / log_name}. Give "
+        f"Prefect's temporary server exited as it started ({times}exit status {status}): "
+        f"{cause}. Its log is {home / log_name}. Give "
         "PREFECT_HOME a folder with room and a database this Prefect can open (moving "
         "prefect.db aside loses only flow-run records and logs), point PREFECT_API_URL at a "
         "running server, or run with --no-flow, then run again."

@@ -12,10 +12,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from pydantic import BaseModel, model_serializer
+from pydantic_core import PydanticSerializationError
 
 from hyposcreen import recipe
 from hyposcreen.cli import main
 from hyposcreen.cli_signals import stopped
+from hyposcreen.errors import Terminated
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
 
@@ -96,3 +99,70 @@ def test_a_stop_while_a_night_is_published_waits_until_its_state_is_recorded(
     assert StateStore(state, "default").last_window_end() == pd.Timestamp("2026-11-21")
     failed = json.loads((out / "2026-11-21" / "FAILED.json").read_text(encoding="utf-8"))
     assert failed["error_type"] == "Terminated"
+
+
+class _StopsAsItSerializes(BaseModel):
+    """A pydantic model whose serializer is where SIGTERM lands: pydantic turns the stop
+    raised there into its own PydanticSerializationError, as it did inside Prefect's settings
+    dump while the temporary server started."""
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: Any) -> Any:
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler raises Terminated inside pydantic
+        return handler(self)
+
+
+def _stop_a_library_swallows() -> None:
+    with pytest.raises(PydanticSerializationError, match="Terminated"):
+        _StopsAsItSerializes().model_dump()
+
+
+def test_a_stop_a_library_turned_into_its_own_error_still_stops_the_night(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SIGTERM while a window was screened, turned by pydantic into its own error that the
+    code around it let go: the run screened on, published the night and exited 0. The
+    window is now not published: 143, FAILED.json naming the stop, the state not advanced."""
+    from hyposcreen import recipe
+    from hyposcreen.state import StateStore
+
+    real_screen = recipe._screen
+
+    def screen_after_a_lost_stop(ctx, cleaned):  # type: ignore[no-untyped-def]
+        _stop_a_library_swallows()
+        return real_screen(ctx, cleaned)
+
+    monkeypatch.setenv("HYPOSCREEN_GX_WARM_UP", "0")
+    monkeypatch.setattr(recipe, "_screen", screen_after_a_lost_stop)
+    out, state = tmp_path / "out", tmp_path / "state"
+    argv = ["run", "--no-flow", "--input", str(SAMPLE), "--out", str(out)]
+    status = main([*argv, "--window-start", "2026-11-20", "--state-dir", str(state)])
+    err = capsys.readouterr().err
+    assert status == 143, err
+    assert "interrupted (SIGTERM)" in err and "not published" in err
+    assert [p.name for p in (out / "2026-11-20").iterdir()] == ["FAILED.json"]
+    assert StateStore(state, "default").last_window_end() is None
+
+
+def test_a_stop_lost_as_the_orchestrator_starts_starts_no_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A SIGTERM sent as `hyposcreen run` started Prefect's temporary server landed in
+    Prefect's settings dump, where pydantic made it a serialization error: the start took it
+    for a failed try, started the server again and the night was screened (exit 0, measured
+    at load 10). A stop so lost now ends the start at once: no (second) server is started."""
+    from flows.orchestrator import OwnedServer, start_api
+    from hyposcreen.cli_signals import noting_interrupts
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    running_before = OwnedServer._instances.get(None)  # a harness's server, if one is up
+    noted: list[int] = []
+    try:
+        with noting_interrupts(noted), pytest.raises(Terminated):
+            _stop_a_library_swallows()
+            start_api()
+    finally:
+        started = OwnedServer._instances.get(None)
+        if started is not None and started is not running_before:
+            started.stop()  # before the fix: the server it started
+    assert noted == [signal.SIGTERM]

@@ -470,7 +470,7 @@ def test_the_temporary_server_database_checked_is_the_one_the_server_opens(
         temporary_settings,
     )
 
-    from flows.orchestrator import _check_database
+    from flows.server_database import check_database as _check_database
 
     home = tmp_path / folder
     home.mkdir()
@@ -507,3 +507,44 @@ def test_a_prefect_home_that_is_no_folder_is_told_so(tmp_path: Path, kind: str) 
     assert problem is not None
     assert f"PREFECT_HOME ({home}), where" in problem
     assert "cannot be written: it is not a folder." in problem and "File exists" not in problem
+
+
+def test_a_prefect_database_another_process_holds_locked_is_named_with_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """prefect.db held in a write transaction by another connection (a `sqlite3` shell or a
+    backup left open): each temporary server's start waited out SQLite's busy timeout and
+    exited, and the run stopped after 8.5 minutes (load 11) advising to move the file aside.
+    The check before the start now waits as long as the server would (here 1 s), then stops
+    with 75 naming the file, the process holding it and what to do."""
+    from prefect.settings import (
+        PREFECT_API_DATABASE_CONNECTION_URL,
+        PREFECT_HOME,
+        temporary_settings,
+    )
+
+    from flows.server_database import check_database
+
+    home = tmp_path / "prefect"
+    home.mkdir()
+    holder = sqlite3.connect(home / "prefect.db", isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")  # as the server leaves it
+    holder.execute("CREATE TABLE flow_run (id TEXT)")
+    database_url = f"sqlite+aiosqlite:///{home}/prefect.db"
+    with temporary_settings(
+        {PREFECT_HOME: home, PREFECT_API_DATABASE_CONNECTION_URL: database_url}
+    ):
+        check_database(lock_wait=1)  # not held: nothing to say
+        assert capsys.readouterr().err == ""
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            with pytest.raises(EnvironmentProblem) as stopped:
+                check_database(lock_wait=1)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    told = str(stopped.value)
+    assert f"database {home / 'prefect.db'} stayed locked by another process for 1 s" in told
+    assert f"process {os.getpid()} (" in told  # this test's process holds it
+    assert "own PREFECT_HOME" in told and "--no-flow" in told and "move it aside" not in told
+    assert "is locked by another process; waiting up to 1 s" in capsys.readouterr().err

@@ -69,3 +69,37 @@ def test_a_temporary_server_that_exits_as_it_starts_is_named_without_waiting(
     assert f"Its log is {home / 'temporary-server.log'}" in last and "--no-flow" in last
     assert not (tmp_path / "o").exists()
     assert _servers_using(home) == []
+
+
+def test_a_temporary_server_that_dies_on_a_full_disk_is_named_without_waiting(
+    tmp_path: Path,
+) -> None:
+    """PREFECT_HOME on a full disk (a 1 MB tmpfs, fresh): the server's database filled it and
+    the server exited with Python's status 120 (its log not written), not uvicorn's 3, so
+    Prefect's start-up waited for the dead server until its timeout, twice: 472 s at load 11,
+    then a message blaming the load. The first exit now ends the wait, naming the full disk
+    (89 s at load 13, most of it Prefect's import). Needs a tmpfs mount (root)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        import pytest
+
+        pytest.skip("a small tmpfs cannot be mounted here (not root)")
+    try:
+        kept = {k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}
+        env = _bare_env(tmp_path / "user", PREFECT_HOME=str(disk / "prefect"), **kept)
+        out = tmp_path / "o"
+        done = _cli(["run", "--input", str(SAMPLE), *WINDOW, "--out", str(out)], env)
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+    assert done.returncode == EnvironmentProblem.exit_code, done.stderr
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("hyposcreen: error: Prefect's temporary server exited as it started")
+    assert f"the disk of PREFECT_HOME ({disk / 'prefect'}) is full" in last, last
+    assert not out.exists()

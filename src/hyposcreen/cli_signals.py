@@ -22,6 +22,7 @@ _HELD: list[int] = []  # the stops that arrived meanwhile
 _REPLACED: dict[int, Any] = {}  # the handlers hold_stops stood in for, until release_stops
 _STOPS = (signal.SIGINT, signal.SIGTERM)
 _NOTING: list[bool] = [False]  # inside noting_interrupts (the command's main thread)
+_RAISED: list[int] = []  # the stops raised so far: the command ends by one of them
 
 
 def hold_stops() -> None:
@@ -29,6 +30,7 @@ def hold_stops() -> None:
     its night recorded in the state, all or nothing for the next run to redo. Whatever handles
     a stop meanwhile (the Prefect flow's engine turns SIGTERM into its own TerminationSignal)
     stands aside for the hold's own, which notes it."""
+    act_on_lost_stop()  # the window is not published when a stop came while it was built
     _HOLDING[0] = True
     if not _NOTING[0] or threading.current_thread() is not threading.main_thread():
         return  # a library call (no command's handlers), or theirs hold it
@@ -56,10 +58,22 @@ def _note_held(signum: int, frame: FrameType | None) -> None:
 def act_on_held_stop() -> None:
     """Before a window begins: a stop held while the previous one was published ends the run
     now, as it would have had it come here."""
+    act_on_lost_stop()
     if _HELD:
         signum = _HELD[-1]
         _HELD.clear()
         raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+
+def act_on_lost_stop() -> None:
+    """A stop raised earlier that did not end the command: a library caught it and went on.
+    Pydantic's serializers turn it into their own error (PydanticSerializationError), which
+    Prefect's temporary server took for a failed start and started again, so a SIGTERM sent
+    as the orchestrator started was lost and the night screened to its end (exit 0). It is
+    raised again here, where the command can still stop cleanly (before a window, before a
+    window is published, once the orchestrator is up)."""
+    if _RAISED and threading.current_thread() is threading.main_thread():
+        raise Terminated if _RAISED[-1] == signal.SIGTERM else KeyboardInterrupt
 
 
 def _held(signum: int) -> bool:
@@ -83,12 +97,14 @@ def noting_interrupts(noted: list[int]) -> Iterator[None]:
         if _held(signum):
             return
         noted.append(signum)
+        _RAISED.append(signum)
         signal.default_int_handler(signum, frame)
 
     def terminated(signum: int, frame: FrameType | None) -> None:
         if _held(signum):
             return
         noted.append(signum)
+        _RAISED.append(signum)
         raise Terminated
 
     Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
@@ -98,6 +114,7 @@ def noting_interrupts(noted: list[int]) -> Iterator[None]:
     }
     release_stops()
     _HELD.clear()
+    _RAISED.clear()
     taken = [s for s, (_, usual) in caught.items() if signal.getsignal(s) is usual]
     for signum in taken:
         signal.signal(signum, caught[signum][0])
@@ -108,6 +125,7 @@ def noting_interrupts(noted: list[int]) -> Iterator[None]:
         release_stops()  # first: the handlers a hold left standing aside are put back
         _NOTING[0] = False
         _HELD.clear()
+        _RAISED.clear()
         for signum in taken:
             signal.signal(signum, caught[signum][1])
 
