@@ -119,7 +119,12 @@ def screen(
     day = pd.Timestamp(window_start)
     ws = day.tz_localize(tz).tz_convert("UTC")
     we = (day + D).tz_localize(tz).tz_convert("UTC")
-    read_from = ws - rules.raw["windows"]["context_hours_before_window"] * H
+    context_from = ws - rules.raw["windows"]["context_hours_before_window"] * H
+    # §4 pairs context results too with a glucose within ±60 min: one at the very start of the
+    # context may take a glucose up to 60 min before it (the project's reading; §7 alone
+    # would read nothing before the context)
+    pairing = rules.raw["glucose_correction"]["pairing_window_minutes"] * timedelta(minutes=1)
+    read_from = context_from - pairing
 
     def table(name):
         return pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
@@ -161,6 +166,7 @@ def screen(
             and b.corrected - a.corrected > limit
             for a in series
             for b in series
+            if a.time >= context_from and b.time >= context_from
         )
         earlier = [
             r
