@@ -72,7 +72,9 @@ def clean_labs(frame: pd.DataFrame, rules: RuleSet, decimal: str = ".") -> pd.Da
     flag(numeric.isna(), "non_numeric")
     factor = _unit_factors(out["analyte"], out["unit"], rules)
     flag(factor.isna(), "bad_unit")
-    canonical = numeric * factor
+    canonical = (numeric * factor).round(
+        9
+    )  # as the engine: binary noise off (1.12, not 1.1199999999999999)
     flag(implausible_values(out["analyte"], canonical, rules), "implausible")
 
     out["value_read"] = numeric  # the number as read, before any unit

@@ -198,6 +198,14 @@ def test_normal_ionized_calcium_overrides_a_low_total_calcium() -> None:
     assert cofactors(rows) == {}
 
 
+def test_ionized_calcium_in_mg_per_dl_exactly_at_the_limit_is_not_low() -> None:
+    # 4.48896 mg/dL ÷ 4.008 = 1.12 mmol/L exactly: not < 1.12 (in binary floating point the
+    # quotient reads 1.1199999999999999, which must not make it low); 4.48 mg/dL = 1.1178 is low
+    assert cofactors([lab("4.48896", loinc="12180-6", unit="mg/dL")]) == {}
+    low = cofactors([lab("4.48", loinc="12180-6", unit="mg/dL")])
+    assert low == {"hypocalcemia": pytest.approx(4.48 / 4.008)}
+
+
 def test_total_calcium_corrected_by_low_albumin_is_not_low() -> None:
     # 8.0 + 0.8 × (4.0 − 3.0) = 8.8 ≥ 8.5 → not low
     rows = [lab("8.0", loinc="17861-6", unit="mg/dL"), lab("3.0", loinc="1751-7", unit="g/dL")]

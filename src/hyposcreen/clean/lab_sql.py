@@ -38,7 +38,9 @@ WITH kind_rules AS (
     LEFT JOIN kind_rules k ON r.kind = k.kind
     LEFT JOIN status_rules sr ON r.status = sr.code
 ), measured AS (
-    SELECT *, number * factor AS canonical FROM judged
+    -- rounded to 9 decimals like every compared value (screen.engine): 4.48896 mg/dL / 4.008
+    -- is 1.12 mmol/L, where the binary product reads 1.1199999999999999 (below the limit)
+    SELECT *, round9(number * factor) AS canonical FROM judged
 )
 SELECT rn, number AS numeric, canonical,
     CASE
