@@ -27,7 +27,7 @@ from hyposcreen.ingest.batch_frames import ROW_COLUMN, BatchFrames
 from hyposcreen.ingest.batches import csv_batches, header_of, parquet_batches
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
 from hyposcreen.ingest.csv_parser import DEFAULT_MAX_ROW_BYTES, MalformedRows
-from hyposcreen.ingest.csv_source import check_read_whole, text_schema, text_source
+from hyposcreen.ingest.csv_source import text_schema, whole_csv_batches
 from hyposcreen.ingest.delivery import (
     check_control_totals,
     check_unchanged,
@@ -51,7 +51,6 @@ from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.row_filter import RowFilter, Selector, finish_batch
 from hyposcreen.ingest.suffixes import parquet
 from hyposcreen.ingest.window_pushdown import WindowPushdown
-from hyposcreen.scratch import HeldScratch
 
 __all__ = [
     "DEFAULT_MAX_ROW_BYTES",
@@ -169,8 +168,6 @@ class TableStream:
             file_schema = text_schema(include) if is_csv else pq.read_schema(path)
             if not is_csv:  # a struct or list column is refused before any cast to text
                 check_flat_columns(path, file_schema, columns.read_as, schema.name)
-            # a CSV's copy made to parse it (patient rows, 0700): hyposcreen.scratch
-            scratch = HeldScratch("") if is_csv else None
             pushdown = WindowPushdown.for_file(
                 self.row_filter,
                 include,
@@ -181,20 +178,11 @@ class TableStream:
                 self.mapping,
             )
             if is_csv:  # text times: parsed to split each batch (no statistics to skip by)
-                assert scratch is not None
-                encoding, read_from = text_source(
-                    path, self.mapping, self.max_row_bytes, Path(scratch.name)
-                )
+                # read whole or refused; each row's physical line (header = 1) in ROW_COLUMN
                 batches: Iterator[tuple[pa.RecordBatch, bool]] = (
                     (batch, False)
-                    for batch in csv_batches(
-                        path,
-                        encoding,
-                        delimiter,
-                        include,
-                        malformed,
-                        read_from,
-                        line_column=ROW_COLUMN,  # each row's physical line (header = 1)
+                    for batch in whole_csv_batches(
+                        path, self.mapping, delimiter, include, malformed, ROW_COLUMN
                     )
                 )
             else:
@@ -227,9 +215,6 @@ class TableStream:
                 )
             if pushdown is not None:
                 pushdown.settle(self.not_relevant)
-            if scratch is not None:
-                scratch.cleanup()
-                check_read_whole(path, malformed, self.max_row_bytes)
             if malformed.rows:
                 yield malformed_frame(malformed, path, schema)
                 file_rows += len(malformed.rows)
