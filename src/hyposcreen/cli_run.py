@@ -15,7 +15,7 @@ from typing import Any
 
 from hyposcreen.cli_ops import remember_failure
 from hyposcreen.cli_stdout import stdout_reason, stdout_to_devnull
-from hyposcreen.cli_warnings import warnings_status
+from hyposcreen.cli_warnings import read_manifest, warnings_status
 from hyposcreen.errors import EnvironmentProblem
 from hyposcreen.failures import failure_record, write_failed_json
 from hyposcreen.runtime_env import prefect_home_problem
@@ -78,7 +78,7 @@ def run_command(args: argparse.Namespace) -> int:
     if nightly is None:
         folders = [Path(str(o["review_csv"])).parent for o in outcomes]
     for folder in folders[:-1]:  # the earlier windows of a backfill or catch-up, each named
-        _listed_line(_manifest(folder), f"[{folder.name}] ")
+        _listed_line(read_manifest(folder), f"[{folder.name}] ")
     _listed_line(outcome, f"[{folders[-1].name}] " if len(folders) > 1 else "")
     _say_out(f"Review list: {outcome['review_csv']}")
     return warnings_status(folders)
@@ -113,17 +113,6 @@ def _listed_line(outcome: dict[str, Any], where: str) -> None:
     )
 
 
-def _manifest(folder: Path) -> dict[str, Any]:
-    """A published window's run_manifest.json ({} when it cannot be read)."""
-    import json
-
-    try:
-        loaded = json.loads((folder / "run_manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
 def _flow_run(nightly: ModuleType, args: argparse.Namespace, **parameters: Any) -> dict[str, Any]:
     """The flow's outcome; when a window fails, the warnings of the windows it published
     before are told first (named by window), as the plain loop tells them, and those windows
@@ -134,7 +123,7 @@ def _flow_run(nightly: ModuleType, args: argparse.Namespace, **parameters: Any) 
     except BaseException:
         published = nightly.published_folders()
         warnings_status(published, named=True)
-        args.notified_outcomes = [{**_manifest(f), "out_dir": str(f)} for f in published]
+        args.notified_outcomes = [{**read_manifest(f), "out_dir": str(f)} for f in published]
         args.failed_window = nightly.failed_window()
         raise
     return outcome

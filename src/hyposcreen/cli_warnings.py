@@ -13,6 +13,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS
 
@@ -42,14 +43,11 @@ def warnings_status(folders: list[Path], named: bool = False) -> int:
 
 def _grouped(folders: list[Path]) -> list[_Told]:
     """The windows' warnings in order of first appearance, a text repeated by the windows
-    that follow one another told once (a window whose manifest cannot be read ends a span)."""
+    that follow one another told once."""
     told: list[_Told] = []
     running: dict[str, _Told] = {}  # texts the window before had, to their span
     for folder in folders:
-        messages = _messages(folder / "run_manifest.json")
-        if messages is None:
-            running = {}
-            continue
+        messages = _messages(folder)  # a window without warnings (or unread) ends every span
         now: dict[str, _Told] = {}
         for message in messages:
             span = running.get(message) if message not in now else None
@@ -63,11 +61,20 @@ def _grouped(folders: list[Path]) -> list[_Told]:
     return told
 
 
-def _messages(manifest: Path) -> list[str] | None:
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """A published window's run_manifest.json ({} when it cannot be read)."""
     try:
-        warnings = json.loads(manifest.read_text(encoding="utf-8")).get("warnings", [])
-    except (OSError, ValueError, AttributeError):
-        return None
+        loaded = json.loads((folder / "run_manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _messages(folder: Path) -> list[str]:
+    """The window's warning texts (none when its manifest cannot be read)."""
+    warnings = read_manifest(folder).get("warnings", [])
+    if not isinstance(warnings, list):
+        return []
     return [str(w.get("message", "")) for w in warnings if isinstance(w, dict)]
 
 
