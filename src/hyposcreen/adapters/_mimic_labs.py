@@ -98,9 +98,8 @@ def _lab_items(input_dir: Path, mapping: SiteMapping, rules: RuleSet) -> tuple[p
         shipped = pd.concat([shipped, given[shipped.columns]], ignore_index=True)
         tables.append(dictionary)
     # an item id the site's lab dictionary names counts though neither dictionary holds it
-    site_ids = sorted(
-        k for k in rules.lab_dictionary if k.isdigit() and k not in set(shipped.itemid)
-    )
+    known = set(shipped.itemid)
+    site_ids = sorted(k for k in rules.lab_dictionary if k.isdigit() and k not in known)
     shipped = pd.concat(
         [shipped, pd.DataFrame({"itemid": site_ids}, dtype="str")], ignore_index=True
     )
