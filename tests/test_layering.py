@@ -46,6 +46,7 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.quarantined_low_sodiums": "report",  # low sodiums set aside (exit 4)
     "hyposcreen.deleted_reference_warnings": "report",  # records of deleted ones (exit 4)
     "hyposcreen.quarantine_text": "report",  # the quarantined rows' texts those judges read
+    "hyposcreen.number_characters": "report",  # numbers written in other characters (exit 4)
     "hyposcreen.unreadable_times": "report",  # judges key times that did not read (exit 3, 4)
     "hyposcreen.quarantined_times": "report",  # the quarantined times those judges read, once
     "hyposcreen.time_shapes": "report",  # what unread times look like (rules/time_shapes.csv)

@@ -51,6 +51,8 @@ list is incomplete, and the night must not pass as quiet (exit 4):
   (`104 mmol/L`, `~104`, `104 (repeated)`): no number (spec §3), quarantined `non_numeric`; a
   severe sodium among them is off the list while the non-numeric sodium share stays under its
   contract's limit. Any such row warns.
+- `number_characters`: lab results whose number is written in other characters than ASCII
+  digits (`１２５`, `−3.1`, `1 050`): quarantined `non_numeric` (number_characters).
 
 Each message holds counts and up to three `file:row` references, never a value.
 
@@ -69,7 +71,12 @@ import pandas as pd
 from hyposcreen.adapters.time_columns import TimeColumns
 from hyposcreen.decimal_commas import decimal_comma_numbers, thousands_numbers
 from hyposcreen.ingest.values import decimal_comma_text, flagged_numbers, numbers_with_text
-from hyposcreen.quarantine_text import Matches, json_texts, references
+from hyposcreen.number_characters import (
+    non_numeric_results,
+    number_character_warnings,
+    other_character_numbers,
+)
+from hyposcreen.quarantine_text import Matches, references
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
 from hyposcreen.unreadable_times import key_time_warnings
@@ -233,22 +240,8 @@ _NUMBER_SHAPES = {
 }  # fmt: skip
 
 
-def _non_numeric_results(quarantine: pd.DataFrame, where: Matches) -> tuple[np.ndarray, pd.Series]:
-    """The lab rows quarantined non_numeric (positions) and their results' texts, read once
-    for the judges of number shapes (Matches.memo)."""
-    key = ("non_numeric_results",)
-    found = where.memo.get(key)
-    if isinstance(found, tuple):
-        return found
-    rows = np.flatnonzero(where("table", "labs") & where("reason", "non_numeric"))
-    original = quarantine["original"].iloc[rows]
-    texts = json_texts(original, "value_raw") if len(rows) else pd.Series([], dtype=object)
-    where.memo[key] = read = (rows, texts)
-    return read
-
-
 def _decimal_commas(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning]:
-    rows, texts = _non_numeric_results(quarantine, where)
+    rows, texts = non_numeric_results(quarantine, where)
     if not len(rows):
         return []
     shaped = {
@@ -269,16 +262,17 @@ def _decimal_commas(quarantine: pd.DataFrame, where: Matches) -> list[RunWarning
 def _result_flags(quarantine: pd.DataFrame, where: Matches, decimal: str) -> list[RunWarning]:
     """Lab results quarantined non_numeric that are a number followed by an abnormal-result
     flag (ingest.values.flagged_numbers; at a ',' site, read with its decimal comma)."""
-    rows, texts = _non_numeric_results(quarantine, where)
+    rows, texts = non_numeric_results(quarantine, where)
     if not len(rows):
         return []
     read = decimal_comma_text(texts) if decimal == "," else texts
     flagged = flagged_numbers(read)
-    other = numbers_with_text(read) & ~flagged
+    folded = other_character_numbers(read)
+    other = numbers_with_text(read) & ~flagged & ~folded
     if decimal == ".":  # these warn as decimal_commas / thousands_separators
         other &= ~decimal_comma_numbers(texts) & ~thousands_numbers(texts)
     found, texted = rows[flagged], rows[other]
-    return [
+    said = [
         RunWarning(
             "result_flags",
             f"{len(found)} lab result(s) are numbers written with the laboratory's "
@@ -297,3 +291,4 @@ def _result_flags(quarantine: pd.DataFrame, where: Matches, decimal: str) -> lis
             "for the number alone.",
         )
     ][: len(texted)]
+    return said + number_character_warnings(quarantine, rows[folded])
