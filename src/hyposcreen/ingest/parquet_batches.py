@@ -28,10 +28,16 @@ def null_words() -> tuple[str, ...]:
     return tuple(row["text"] for row in load_source_map("null_words.csv"))
 
 
-def parquet_file(path: Path) -> pq.ParquetFile:
-    """A Parquet file opened (its footer read); a damaged or cut-off one is an InputError."""
+def parquet_file(path: Path, as_dictionary: str | None = None) -> pq.ParquetFile:
+    """A Parquet file opened (its footer read); a damaged or cut-off one is an InputError.
+    `as_dictionary`: a text column read as a dictionary of its distinct texts (the LOINC,
+    which the readers judge once per distinct code: ingest.row_filter.prefilter_loinc)."""
     try:
-        return pq.ParquetFile(path)
+        handle = pq.ParquetFile(path)
+        at = handle.schema_arrow.get_field_index(as_dictionary) if as_dictionary else -1
+        if at >= 0 and handle.schema_arrow.field(at).type == pa.string():
+            handle = pq.ParquetFile(path, read_dictionary=[as_dictionary])
+        return handle
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{path} is not a readable Parquet file: {exc}.", file=str(path)) from exc
 
@@ -72,8 +78,10 @@ def _nested_kind(kind: pa.DataType) -> str:
     return "a list"
 
 
-def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
-    handle = parquet_file(path)
+def parquet_batches(
+    path: Path, include: list[str], as_dictionary: str | None = None
+) -> Iterator[pa.RecordBatch]:
+    handle = parquet_file(path, as_dictionary)
     batches = handle.iter_batches(columns=include, batch_size=BATCH_ROWS)
     wordy = may_hold_null_words(handle.metadata, range(handle.metadata.num_row_groups))
     yield from damage_checked(path, batches, wordy)

@@ -177,6 +177,8 @@ class TableStream:
                 table,
                 self.mapping,
             )
+            # the LOINC filter judges a dictionary of the codes (row_filter.prefilter_loinc)
+            filtered = site_for_file["loinc"] if self.row_filter.loinc_keep is not None else None
             if is_csv:  # text times: parsed to split each batch (no statistics to skip by)
                 # read whole or refused; each row's physical line (header = 1) in ROW_COLUMN
                 batches: Iterator[tuple[pa.RecordBatch, bool]] = (
@@ -189,7 +191,7 @@ class TableStream:
                 batches = (
                     pushdown.batches(path, include, site_for_file["loinc"])
                     if pushdown is not None
-                    else ((batch, False) for batch in parquet_batches(path, include))
+                    else ((batch, False) for batch in parquet_batches(path, include, filtered))
                 )
             file_rows = 0
             for batch, outside in batches:
