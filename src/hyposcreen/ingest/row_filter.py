@@ -10,7 +10,7 @@ counted under the first reason that applies, never silently.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -68,7 +68,7 @@ def prefilter_loinc(
     if pa.types.is_dictionary(column.type):  # judged once per distinct code, not per row
         words = _trimmed(column.dictionary)
         mask = pc.fill_null(pc.take(_known_or_blank(words, keep), column.indices), True)
-        kept = _decoded(batch.filter(mask), site_loinc)
+        kept = decoded(batch.filter(mask), (site_loinc,))
     else:
         loinc = _trimmed(column)
         mask = pc.fill_null(_known_or_blank(loinc, keep), True)
@@ -100,13 +100,16 @@ def _known_or_blank(trimmed: pa.Array, keep: frozenset[str]) -> pa.Array:
     return pc.or_kleene(blank, pc.is_in(with_plain_dashes(trimmed), pa.array(sorted(keep))))
 
 
-def _decoded(batch: pa.RecordBatch, site: str) -> pa.RecordBatch:
-    """`batch` with its dictionary column `site` (a LOINC read as a dictionary,
-    ingest.parquet_batches) as plain text again, as every later step reads it."""
-    at = batch.schema.get_field_index(site)
+def decoded(batch: pa.RecordBatch, sites: Sequence[str]) -> pa.RecordBatch:
+    """`batch` with its dictionary columns among `sites` (text read as dictionaries,
+    ingest.parquet_batches.parquet_file) as plain text again, as every later step reads it."""
     arrays = list(batch.columns)
-    arrays[at] = arrays[at].dictionary_decode()
-    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+    found = False
+    for site in sites:
+        at = batch.schema.get_field_index(site)
+        if at >= 0 and pa.types.is_dictionary(arrays[at].type):
+            arrays[at], found = arrays[at].dictionary_decode(), True
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names) if found else batch
 
 
 def outside_window(times: pd.Series, window: tuple[str, pd.Timestamp, pd.Timestamp]) -> pd.Series:
