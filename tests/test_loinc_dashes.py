@@ -56,6 +56,24 @@ def test_the_early_drop_keeps_dashed_known_codes_and_counts_the_unknown_as_writt
     assert unrecognised == Counter({("loinc", "718-7"): 1, ("loinc", "718\u20137"): 1})
 
 
+def test_a_loinc_read_as_a_dictionary_is_judged_and_counted_as_plain_text() -> None:
+    """A Parquet LOINC column comes as a dictionary of its codes: the same rows are kept (its
+    text as read, no longer a dictionary), the same dropped codes counted, in the same order."""
+    codes = [" 718-7", "2951\u20132", "718-7 ", None, "", "1234-5", "2951-2", "718-7"]
+    plain = pa.record_batch({"code": pa.array(codes, pa.string()), "row": list(range(8))})
+    coded = pa.record_batch({"code": plain.column("code").dictionary_encode(), "row": plain[1]})
+    keep = frozenset(RULES.loinc_to_analyte)
+    counted: list[Counter[tuple[str, str]]] = [Counter(), Counter()]
+    kept_plain, dropped_plain = prefilter_loinc(plain, "code", keep, counted[0])
+    kept_coded, dropped_coded = prefilter_loinc(coded, "code", keep, counted[1])
+    assert kept_coded.equals(kept_plain)  # rows 1, 3, 4, 6; the code column plain text
+    assert kept_plain.column("row").to_pylist() == [1, 3, 4, 6]
+    assert dropped_coded == dropped_plain == 4
+    # " 718-7", "718-7 " and "718-7" are one trimmed code, counted 3 times, first seen first
+    assert list(counted[1].items()) == list(counted[0].items())
+    assert counted[1] == Counter({("loinc", "718-7"): 3, ("loinc", "1234-5"): 1})
+
+
 def test_ascii_codes_are_returned_as_they_are() -> None:
     codes = pa.array(["2951-2", None, "718-7"], pa.string())
     assert with_plain_dashes(codes) is codes

@@ -12,8 +12,12 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from tests.sample_delivery import SAMPLE, screen
+
+from hyposcreen.ingest.parquet_batches import null_words_as_nulls
+from hyposcreen.ingest.row_filter import decoded
 
 TABLES = ("labs", "medications", "diagnoses", "patients")
 
@@ -59,3 +63,22 @@ def test_a_parquet_export_writing_null_words_screens_as_the_csv_sample(
     assert got[2] == want[2]
     quarantine = pd.read_csv(night / "quarantine.csv", dtype=str, keep_default_na=False)
     assert not quarantine["original"].str.contains(json.dumps(word)[1:-1], regex=False).any()
+
+
+def test_a_vocabulary_column_read_as_a_dictionary_is_decoded_only_when_it_holds_a_word() -> None:
+    """A lab file's unit column read as a dictionary (ingest.batch_frames.coded_sites): left
+    a dictionary when none of its distinct texts is a null word, else plain text with the word
+    read as empty; `decoded` gives it back as plain text either way."""
+    units = pa.array(["mmol/L", "mg/dL", "mmol/L", None]).dictionary_encode()
+    batch = pa.record_batch({"unit": units})
+    assert null_words_as_nulls(batch) is batch  # no word among mmol/L, mg/dL
+    assert decoded(batch, ("unit",)).column("unit").to_pylist() == [
+        "mmol/L",
+        "mg/dL",
+        "mmol/L",
+        None,
+    ]
+    worded = pa.record_batch({"unit": pa.array(["mmol/L", "NULL", None]).dictionary_encode()})
+    read = null_words_as_nulls(worded)
+    assert read.column("unit").type == pa.string()
+    assert read.column("unit").to_pylist() == ["mmol/L", None, None]

@@ -23,6 +23,7 @@ from hyposcreen.ingest.loinc_shapes import RowPlace
 from hyposcreen.ingest.row_filter import (
     EMPTY_ROW,
     RowFilter,
+    decoded,
     drop_empty_rows,
     finish_batch,
     prefilter_loinc,
@@ -48,6 +49,8 @@ class BatchFrames:
         self.schema, self.mapping, self.table = schema, mapping, table
         self.row_filter, self.not_relevant = row_filter, not_relevant
         self.excel_forms = ExcelFormCounter()  # cells written ="..." (ingest.excel_forms)
+        # the file's text columns read as dictionaries, decoded once its LOINC filter has run
+        self.coded: tuple[str, ...] = ()
 
     def frame_of(
         self,
@@ -88,7 +91,7 @@ class BatchFrames:
         shape, ingest.loinc_shapes; `first_row`: the row number of a batch not numbered)."""
         row_filter = self.row_filter
         if row_filter.loinc_keep is None:
-            return batch
+            return decoded(batch, self.coded)
         shapes = row_filter.loinc_shapes
         place = RowPlace(file, site_for.get("lab_name"), ROW_COLUMN, first_row)
         kept, dropped_count = prefilter_loinc(
@@ -99,7 +102,7 @@ class BatchFrames:
             (shapes, place) if shapes is not None else None,
         )
         self.not_relevant["unknown_loinc"] += dropped_count
-        return kept
+        return decoded(kept, self.coded)
 
 
 def _holds_values(batch: pa.RecordBatch, site: str, constants: Mapping[str, object]) -> bool:
@@ -110,3 +113,19 @@ def _holds_values(batch: pa.RecordBatch, site: str, constants: Mapping[str, obje
     if site not in batch.schema.names or batch.num_rows == 0:
         return False
     return bool(batch.column(site).to_pandas().notna().any())
+
+
+# the canonical columns of a lab file that hold a vocabulary (a few distinct texts, repeated)
+_CODED = ("loinc", "lab_name", "unit", "status", "specimen_type")
+
+
+def coded_sites(
+    types: pa.Schema, site_for: Mapping[str, str], row_filter: RowFilter, is_csv: bool
+) -> tuple[str, ...]:
+    """The columns of a Parquet file to read as dictionaries (ingest.parquet_batches): a lab
+    file's vocabulary columns stored as plain text, when its LOINC filter runs (which judges
+    each distinct code once and decodes them all for the rows it keeps: `known_loinc`)."""
+    if is_csv or row_filter.loinc_keep is None:
+        return ()
+    at = [types.get_field_index(site_for[c]) for c in _CODED if c in site_for]
+    return tuple(types.names[i] for i in at if i >= 0 and types.field(i).type == pa.string())

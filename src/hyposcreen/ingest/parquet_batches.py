@@ -5,7 +5,7 @@ read as empty in text columns, as the CSV reader reads them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -28,10 +28,22 @@ def null_words() -> tuple[str, ...]:
     return tuple(row["text"] for row in load_source_map("null_words.csv"))
 
 
-def parquet_file(path: Path) -> pq.ParquetFile:
-    """A Parquet file opened (its footer read); a damaged or cut-off one is an InputError."""
+def parquet_file(path: Path, as_dictionary: Sequence[str] = ()) -> pq.ParquetFile:
+    """A Parquet file opened (its footer read); a damaged or cut-off one is an InputError.
+    `as_dictionary`: text columns read as dictionaries of their distinct texts (a lab file's
+    codes, names, units and statuses: the LOINC filter judges each distinct code once and
+    decodes them for the rows it keeps, ingest.row_filter.prefilter_loinc)."""
     try:
-        return pq.ParquetFile(path)
+        handle = pq.ParquetFile(path)
+        types = handle.schema_arrow
+        coded = [
+            name
+            for name in as_dictionary
+            if types.get_field_index(name) >= 0 and types.field(name).type == pa.string()
+        ]
+        if coded:
+            handle = pq.ParquetFile(path, read_dictionary=coded)
+        return handle
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{path} is not a readable Parquet file: {exc}.", file=str(path)) from exc
 
@@ -72,8 +84,10 @@ def _nested_kind(kind: pa.DataType) -> str:
     return "a list"
 
 
-def parquet_batches(path: Path, include: list[str]) -> Iterator[pa.RecordBatch]:
-    handle = parquet_file(path)
+def parquet_batches(
+    path: Path, include: list[str], as_dictionary: Sequence[str] = ()
+) -> Iterator[pa.RecordBatch]:
+    handle = parquet_file(path, as_dictionary)
     batches = handle.iter_batches(columns=include, batch_size=BATCH_ROWS)
     wordy = may_hold_null_words(handle.metadata, range(handle.metadata.num_row_groups))
     yield from damage_checked(path, batches, wordy)
@@ -147,8 +161,8 @@ def null_words_as_nulls(
             continue
         values = column
         if pa.types.is_dictionary(values.type):
-            if not _is_text(values.type.value_type):
-                continue
+            if not _is_text(values.type.value_type) or not _holds_word(values.dictionary):
+                continue  # no word among its distinct texts: left as it is, not decoded
             values = values.dictionary_decode()
         if not _is_text(values.type):
             continue
@@ -163,6 +177,15 @@ def null_words_as_nulls(
     if not changed:
         return batch
     return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
+def _holds_word(texts: pa.Array) -> bool:
+    """Whether a null word is among `texts` (a dictionary's distinct texts)."""
+    if pa.types.is_string_view(texts.type):
+        texts = texts.cast(pa.large_string())
+    binary = pa.types.is_binary(texts.type) or pa.types.is_large_binary(texts.type)
+    words = [word.encode() if binary else word for word in null_words()]
+    return bool(pc.any(pc.is_in(texts, value_set=pa.array(words, texts.type))).as_py())
 
 
 def _is_text(kind: pa.DataType) -> bool:

@@ -10,7 +10,7 @@ counted under the first reason that applies, never silently.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -64,20 +64,52 @@ def prefilter_loinc(
     read's counter of the dropped codes' shapes and where the batch's rows are."""
     if site_loinc not in batch.schema.names:
         return batch, 0
-    loinc = pc.utf8_trim_whitespace(pc.cast(batch.column(site_loinc), pa.string()))
-    blank = pc.or_kleene(pc.is_null(loinc), pc.equal(pc.utf8_length(loinc), 0))
-    known = pc.is_in(with_plain_dashes(loinc), pa.array(sorted(keep)))
-    mask = pc.fill_null(pc.or_kleene(blank, known), True)
-    kept = batch.filter(mask)
+    column = batch.column(site_loinc)
+    if pa.types.is_dictionary(column.type):  # judged once per distinct code, not per row
+        words = _trimmed(column.dictionary)
+        mask = pc.fill_null(pc.take(_known_or_blank(words, keep), column.indices), True)
+        kept = decoded(batch.filter(mask), (site_loinc,))
+    else:
+        loinc = _trimmed(column)
+        mask = pc.fill_null(_known_or_blank(loinc, keep), True)
+        kept = batch.filter(mask)
     if (unrecognised is not None or shapes is not None) and kept.num_rows < batch.num_rows:
         dropped = pc.invert(mask)
-        codes = pc.filter(loinc, dropped)
+        if pa.types.is_dictionary(column.type):  # the trimmed codes, as a dictionary of them
+            distinct = pc.unique(words)
+            of_word = pc.index_in(words, value_set=distinct)
+            codes = pa.DictionaryArray.from_arrays(
+                pc.take(of_word, pc.filter(column.indices, dropped)), distinct
+            )
+        else:
+            codes = pc.filter(loinc, dropped)
         counted = pc.value_counts(codes).to_pylist()
         if unrecognised is not None:
             unrecognised.update({("loinc", str(c["values"])): int(c["counts"]) for c in counted})
         if shapes is not None:
             shapes[0].count(batch, dropped, codes, counted, shapes[1])
     return kept, batch.num_rows - kept.num_rows
+
+
+def _trimmed(codes: pa.Array) -> pa.Array:
+    return pc.utf8_trim_whitespace(pc.cast(codes, pa.string()))
+
+
+def _known_or_blank(trimmed: pa.Array, keep: frozenset[str]) -> pa.Array:
+    blank = pc.or_kleene(pc.is_null(trimmed), pc.equal(pc.utf8_length(trimmed), 0))
+    return pc.or_kleene(blank, pc.is_in(with_plain_dashes(trimmed), pa.array(sorted(keep))))
+
+
+def decoded(batch: pa.RecordBatch, sites: Sequence[str]) -> pa.RecordBatch:
+    """`batch` with its dictionary columns among `sites` (text read as dictionaries,
+    ingest.parquet_batches.parquet_file) as plain text again, as every later step reads it."""
+    arrays = list(batch.columns)
+    found = False
+    for site in sites:
+        at = batch.schema.get_field_index(site)
+        if at >= 0 and pa.types.is_dictionary(arrays[at].type):
+            arrays[at], found = arrays[at].dictionary_decode(), True
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names) if found else batch
 
 
 def outside_window(times: pd.Series, window: tuple[str, pd.Timestamp, pd.Timestamp]) -> pd.Series:

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import EnvironmentProblem, InputError
-from hyposcreen.ingest.batch_frames import ROW_COLUMN, BatchFrames
+from hyposcreen.ingest.batch_frames import ROW_COLUMN, BatchFrames, coded_sites
 from hyposcreen.ingest.batches import csv_batches, header_of, parquet_batches
 from hyposcreen.ingest.canonical import IngestedTable, TableSchema
 from hyposcreen.ingest.csv_parser import DEFAULT_MAX_ROW_BYTES, MalformedRows
@@ -177,6 +177,9 @@ class TableStream:
                 table,
                 self.mapping,
             )
+            coded = self.batch_frames.coded = coded_sites(
+                file_schema, site_for_file, self.row_filter, is_csv
+            )
             if is_csv:  # text times: parsed to split each batch (no statistics to skip by)
                 # read whole or refused; each row's physical line (header = 1) in ROW_COLUMN
                 batches: Iterator[tuple[pa.RecordBatch, bool]] = (
@@ -187,9 +190,9 @@ class TableStream:
                 )
             else:
                 batches = (
-                    pushdown.batches(path, include, site_for_file["loinc"])
+                    pushdown.batches(path, include, site_for_file["loinc"], coded)
                     if pushdown is not None
-                    else ((batch, False) for batch in parquet_batches(path, include))
+                    else ((batch, False) for batch in parquet_batches(path, include, coded))
                 )
             file_rows = 0
             for batch, outside in batches:

@@ -86,12 +86,12 @@ class WindowPushdown:
         return cls(row_filter, sites[0], group_sites, wanted, schema, table, mapping)
 
     def batches(
-        self, path: Path, include: list[str], loinc_site: str
+        self, path: Path, include: list[str], loinc_site: str, coded: tuple[str, ...] = ()
     ) -> Iterator[tuple[pa.RecordBatch, bool]]:
         """The file's batches in order, each with whether its whole row group lies outside the
         window by the Parquet statistics (then only the columns that decide its reason are
-        decoded: the LOINC and the selector's columns)."""
-        handle = file_batches.parquet_file(path)
+        decoded: the LOINC and the selector's columns); the `coded` columns as dictionaries."""
+        handle = file_batches.parquet_file(path, coded)
         narrow = [c for c in include if c in (loinc_site, *self.group_sites)]
         for group in range(handle.metadata.num_row_groups):
             outside = self._row_group_outside(handle.metadata.row_group(group))
