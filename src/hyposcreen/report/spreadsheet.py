@@ -37,6 +37,10 @@ ROWS_PER_SLICE = 4096  # the sheet's rows are made and written this many at a ti
 # fill, font colour: the tier name is in the row too, so colour is never the only signal
 TIER_STYLES = {1: ("FDE3E1", "8A1C13"), 2: ("FFF0D1", "6B4100"), 3: ("E3EEFA", "1A4778")}
 WIDE_COLUMNS = {"evidence": 70, "considerations": 70, "overcorrection_pair": 40}
+# texts put in clinical words by `plain` (times with the site's zone, "20 Nov 2026 01:00 CET",
+# as the page shows them): the evidence, and the over-rapid correction's two results (no
+# `factor: ` before them, so only their times are reworded)
+WORDED = ("evidence", "overcorrection_pair")
 WRAPPED = {"evidence", "considerations", "overcorrection_pair", "risk_factors", "missing_workup"}
 TIME_COLUMNS = {"index_time", "nadir_time", "window_start", "window_end"}
 TIME_FORMAT = "dd mmm yyyy hh:mm"
@@ -182,9 +186,11 @@ def _review_rows(
 ) -> str:
     """The `<row>`s of a slice of the list from sheet row `first_row` on, each row filled in
     its tier's style."""
-    if plain is not None and "evidence" in review.columns:
-        texts = pd.Series(review["evidence"].to_numpy(), dtype=object).astype("str")
-        review = review.assign(evidence=pd.Series(plain(texts.to_numpy(object)), review.index))
+    for column in WORDED:
+        if plain is not None and column in review.columns:  # the pair's times: in the zone
+            texts = pd.Series(review[column].to_numpy(), dtype=object).astype("str")
+            worded = pd.Series(plain(texts.to_numpy(object)), review.index)
+            review = review.assign(**{column: worded})
     tier_row = _tier_rows(review)
     values = frame_cell_parts(neutralise_frame(review))
     row_numbers = row_number_texts(first_row, len(review))
