@@ -152,7 +152,7 @@ def nightly_screen(
 
         def progress(number: int, total: int, window: Window) -> None:
             step = f"[{number}/{total}] " if total > 1 else ""
-            say("%s%s", step, screening_line(input, window.label(), profile))
+            say("%s%s", step, screening_line(input, window.label(), profile, site.timezone))
 
         def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
             if not isinstance(error, Exception):
