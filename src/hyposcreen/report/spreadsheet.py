@@ -42,7 +42,10 @@ WIDE_COLUMNS = {"evidence": 70, "considerations": 70, "overcorrection_pair": 40}
 # `factor: ` before them, so only their times are reworded)
 WORDED = ("evidence", "overcorrection_pair")
 WRAPPED = {"evidence", "considerations", "overcorrection_pair", "risk_factors", "missing_workup"}
-TIME_COLUMNS = {"index_time", "nadir_time", "window_start", "window_end"}
+# the nightly state's times, ISO text in the list (review_list._time_or_blank): time cells here,
+# as the others, so they sort and filter as times and their header names the zone
+STATE_TIMES = ("previously_listed", "last_reviewed")
+TIME_COLUMNS = {"index_time", "nadir_time", "window_start", "window_end", *STATE_TIMES}
 TIME_FORMAT = "dd mmm yyyy hh:mm"
 # one decimal, or the few more a sodium figure keeps to stay in its band (labelled_figures)
 ONE_DECIMAL = {"index_sodium", "corrected_sodium", "latest_sodium", "delta_48h"}
@@ -248,6 +251,21 @@ def _about_sheet(about: dict[str, str], styles: Styles) -> str:
     )
 
 
+def _state_times(review: pd.DataFrame) -> pd.DataFrame:
+    """The list with its nightly-state times ('2026-11-20T15:00:00', '' for none) as times
+    (NaT for none: an empty cell)."""
+    present = [c for c in STATE_TIMES if c in review.columns and review[c].dtype.kind != "M"]
+    if not present:
+        return review
+    times = {}
+    for column in present:
+        text = review[column].astype("str")
+        times[column] = pd.to_datetime(text.where(text != ""), format="ISO8601")
+    shown = review.assign(**times)
+    shown.attrs = review.attrs  # the offsets of times in a repeated hour (review_text)
+    return shown
+
+
 def write_review_workbook(
     path: Path,
     review: pd.DataFrame,
@@ -262,6 +280,7 @@ def write_review_workbook(
     properties carry `stamp` (the window end), not the wall clock, so the same run gives the
     same bytes. `delta_hours`: the rules' delta window, named in that column's header."""
     styles = Styles()
+    review = _state_times(review)
     sheets = [
         Sheet("Review list", _review_sheet(review, styles, timezone, plain, None, delta_hours)),
         Sheet("About this list", _about_sheet(about, styles)),
