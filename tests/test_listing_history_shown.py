@@ -1,11 +1,13 @@
-"""The workbook's nightly-state times are times, named in the site's zone, as its other times:
-a case listed again tonight says when it was last listed and last reviewed. Written as text
-('2026-11-20T15:00:00') under a header without a zone, a reviewer could neither sort nor filter
-them as times nor tell which clock they are on (spec §11)."""
+"""A case listed again tonight says why, when it was last listed and last reviewed, in the
+workbook and on the page. The workbook's nightly-state times are times named in the site's zone,
+as its other times: written as text ('2026-11-20T15:00:00') under a header without a zone, a
+reviewer could neither sort nor filter them as times nor tell which clock they are on (spec
+§11). The page said nothing of them: a case reviewed yesterday read as a new one."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 from pathlib import Path
 
 import openpyxl
@@ -20,7 +22,7 @@ LABS = (
 )
 
 
-def test_previously_listed_and_last_reviewed_are_zoned_times(tmp_path: Path) -> None:
+def test_the_listing_history_is_shown_with_zoned_times(tmp_path: Path) -> None:
     extract = tmp_path / "in"
     extract.mkdir()
     (extract / "labs.csv").write_text(LABS, encoding="utf-8")
@@ -53,3 +55,12 @@ def test_previously_listed_and_last_reviewed_are_zoned_times(tmp_path: Path) -> 
     reviewed = cells["Last reviewed (Europe/Berlin)"]  # the review recorded, site-local
     assert reviewed.value == dt.datetime(2026, 11, 20, 15, 0)
     assert cells["Listed again because"].value == "nadir_lower;tier_escalation"
+
+    page = (tmp_path / "out" / "2026-11-21" / "review_list.html").read_text(encoding="utf-8")
+    row = html.unescape(page[page.index('class="pid">Q1') :])
+    assert (
+        '<div class="small relisted">Listed again: lower sodium, more urgent tier · last listed '
+        "for the window from 20 Nov 2026 00:00 CET · reviewed 20 Nov 2026 15:00 CET</div>"
+    ) in row[: row.index("</tr>")]
+    first = (tmp_path / "out" / "2026-11-20" / "review_list.html").read_text(encoding="utf-8")
+    assert 'class="small relisted"' not in first  # listed for the first time: no history
