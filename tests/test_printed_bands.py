@@ -102,7 +102,7 @@ def test_the_page_shows_the_figures_as_the_list_does(night: Path) -> None:
     assert '<span class="na" data-col="corrected">125.04</span>' in row
     assert "125.04 mmol/L (index)" in row  # the trajectory's point
     row = page[page.index('class="pid">N4') :]
-    assert "Δ48h -4.96 (falling)" in row[: row.index("</tr>")]
+    assert "Δ from previous (≤ 48 h) -4.96 (falling)" in row[: row.index("</tr>")]
 
 
 @pytest.mark.parametrize(

@@ -263,7 +263,7 @@ def _rows(
                + escape_texts(censored) + index_sodium + "</span>", ""),
         '<div class="sev">', escape_texts(review["severity"]), "</div>\n"
         '<div class="small">latest ', places_text_array(_floats(review["latest_sodium"])),
-        choose(delta != "", f" · Δ{info.delta_hours:g}h " + delta + " ("
+        choose(delta != "", f" · Δ from previous (≤ {info.delta_hours:g} h) " + delta + " ("
                + escape_texts(review["trend"]) + ")", ""),
         " · ", int_texts(_ints(review["n_low_results"])),
         " low result(s)</div>\n",
