@@ -201,8 +201,9 @@ def _screen_planned(
     def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
         if len(windows) > 1:  # the windows published before this one keep their warnings
             warnings_status(screened, named=True)
-        record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
-        args.failed_window = (*record["window"].values(), settings.out_dir)  # for the alert
+        bounds = (window.start.isoformat(), window.end.isoformat())
+        record = failure_record(error, bounds, site.timezone)
+        args.failed_window = (*bounds, settings.out_dir)  # for the alert
         write_failed_json(settings.out_dir, record)
         remember_failure(state_dir, site.site, window, error, settings.out_dir)
 
