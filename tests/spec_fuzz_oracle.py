@@ -3,8 +3,7 @@
 Written from the spec text and the rules data files alone (thresholds, vocabularies, codes),
 never from the project's screening code. It reads a canonical extract folder (CSV, as the fuzz
 generator writes it) and returns, per listed patient, what the review list must say: tier,
-severity, corrected index sodium (1 decimal, half away from zero, more where one decimal would
-cross a band: `in_band`), risk factors, over-correction,
+severity, corrected index sodium (1 decimal, half away from zero), risk factors, over-correction,
 delta_48h, latest sodium, whether the index rests on a possibly spurious value, index time,
 number of low results, correction risk and missing workup.
 Arithmetic is exact (fractions of the decimal texts), so a threshold is met or missed as the
@@ -101,22 +100,10 @@ def severity(value: Fraction, profile: dict) -> tuple[str, str] | None:
     return None
 
 
-def half_away(value: Fraction, places: int = 1) -> str:
+def half_away(value: Fraction) -> str:
     exact = Decimal(value.numerator) / Decimal(value.denominator)
-    text = str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-    return text[1:] if text.startswith("-") and not text.strip("-0.") else text  # no -0.0
-
-
-def in_band(value: Fraction, cuts: list[tuple[str, object]]) -> str:
-    """§4: one decimal half away from zero, "so a printed value never reads as the next band":
-    where one decimal would put the value on the other side of a rule that labelled it (a band,
-    the hyponatremia threshold, the correction-risk index, the soon fall, the trend's change),
-    the fewest more decimals (to 5) that keep it on its side."""
-    for places in range(1, 6):
-        text = half_away(value, places)
-        if all(_holds(value, op, t) == _holds(Fraction(text), op, t) for op, t in cuts):
-            return text
-    return half_away(value)
+    text = str(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return "0.0" if text == "-0.0" else text
 
 
 def screen(
@@ -129,12 +116,6 @@ def screen(
     """Listed patients of one window: {patient_id: {tier, severity, corrected, ...}}."""
     rules = Rules()
     profile = rules.raw["profiles"][profile_name]
-    # the rules that label a printed sodium and delta_48h (see in_band)
-    sodium_cuts = [(profile["hyponatremia"]["op"], profile["hyponatremia"]["threshold"])]
-    sodium_cuts += [(band["op"], band["threshold"]) for band in profile["severity"]]
-    sodium_cuts.append(("<=", rules.limit("correction_risk_index_sodium_max")))
-    change = rules.limit("trend_change_mmol_l")
-    delta_cuts = [("<=", rules.limit("soon_delta_48h_max")), ("<=", -change), ("<", change)]
     day = pd.Timestamp(window_start)
     ws = day.tz_localize(tz).tz_convert("UTC")
     we = (day + D).tz_localize(tz).tz_convert("UTC")
@@ -217,11 +198,11 @@ def screen(
         listed[patient] = {
             "tier": tier,
             "severity": label,
-            "corrected": in_band(index.corrected, sodium_cuts),
+            "corrected": half_away(index.corrected),
             "risk_factors": ";".join(sorted(factors)),
             "overcorrection": over,
-            "delta_48h": None if delta is None else in_band(delta, delta_cuts),
-            "latest_sodium": in_band(latest, sodium_cuts),
+            "delta_48h": None if delta is None else half_away(delta),
+            "latest_sodium": half_away(latest),
             "spurious_index": _spurious(index, series, rules),
             "index_time": index.time,
             "n_low_results": len(low_in_window),

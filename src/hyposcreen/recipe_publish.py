@@ -31,7 +31,6 @@ from hyposcreen.report.coverage import reader_counts
 from hyposcreen.report.display import band_text, drug_names, page_rule_texts
 from hyposcreen.report.evidence import evidence_for_csv
 from hyposcreen.report.folders import publish_folder, published_paths, swaps_durable
-from hyposcreen.report.labelled_figures import sodium_cuts
 from hyposcreen.report.manifest import build_manifest, compute_run_id
 from hyposcreen.report.patient_identifiers import conflicting_identifiers
 from hyposcreen.report.quarantine import for_csv as quarantine_for_csv
@@ -216,7 +215,6 @@ def page_info(
         site=ctx.mapping.site,
         timezone=ctx.mapping.timezone,
         bands=band_text(ctx.profile),
-        sodium_cuts=tuple(sodium_cuts(ctx.rules, ctx.profile.name)),
         **page_rule_texts(ctx.rules),
         drug_names=drug_names(ctx.rules),
         atc_combinations=dict(ctx.rules.atc_combinations),

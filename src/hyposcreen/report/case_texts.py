@@ -12,51 +12,30 @@ from hyposcreen.ingest.clock_folds import time_offsets
 from hyposcreen.report.evidence import iso, one_decimal
 from hyposcreen.report.evidence_arrays import iso_texts
 from hyposcreen.report.html_text import choose, join_runs, per_distinct, run_starts
-from hyposcreen.report.labelled_figures import rise_figures
-from hyposcreen.report.numbers import (
-    Cut,
-    format_decimals,
-    general_array,
-    general_text,
-    places_text_array,
-    rounded_on_side,
-)
+from hyposcreen.report.numbers import general_array, general_text, one_decimal_array
 
 
-def overcorrection_text(
-    cases: pd.DataFrame, hours: float = 24.0, sodium_cuts: list[Cut] | None = None
-) -> pd.Series:
+def overcorrection_text(cases: pd.DataFrame, hours: float = 24.0) -> pd.Series:
     """'125.0 at <time> -> 133.5 at <time> (+8.5 mmol/L; limit 8 per 24 h)' of an over-rapid
     correction, '' for a case without one (the text of none is made on a night without).
-    `hours`: the rules' over-correction window (windows.overcorrection_window_hours);
-    `sodium_cuts`: the rules labelling a sodium (labelled_figures.sodium_cuts), which the two
-    results' figures are kept on their side of; the rise is always kept above its limit."""
-    shown = overcorrection_objects(cases, hours, sodium_cuts)
-    return pd.Series(shown, index=cases.index, dtype="str")
+    `hours`: the rules' over-correction window (windows.overcorrection_window_hours)."""
+    return pd.Series(overcorrection_objects(cases, hours), index=cases.index, dtype="str")
 
 
-def overcorrection_objects(
-    cases: pd.DataFrame, hours: float = 24.0, sodium_cuts: list[Cut] | None = None
-) -> np.ndarray:
+def overcorrection_objects(cases: pd.DataFrame, hours: float = 24.0) -> np.ndarray:
     corrected = cases["overcorrection"].to_numpy(dtype=bool)
     shown = np.full(len(cases), "", dtype=object)  # each text is its own row's: only theirs
     if corrected.any():
-        rows = np.flatnonzero(corrected)
-        shown[corrected] = _correction_objects(cases, rows, hours, sodium_cuts or [])
+        shown[corrected] = _correction_objects(cases, np.flatnonzero(corrected), hours)
     return shown
 
 
-def _correction_objects(
-    cases: pd.DataFrame, rows: np.ndarray, hours: float, sodium_cuts: list[Cut]
-) -> np.ndarray:
+def _correction_objects(cases: pd.DataFrame, rows: np.ndarray, hours: float) -> np.ndarray:
     """`correction_texts` of the cases at `rows`, made from their columns' arrays."""
     count = len(rows)
-    columns = ["oc_from_sodium", "oc_to_sodium"]  # rounded at once
+    columns = ["oc_from_sodium", "oc_to_sodium", "oc_rise"]  # rounded at once
     numbers = [cases[c].to_numpy(dtype="float64", na_value=np.nan)[rows] for c in columns]
-    sodium = places_text_array(rounded_on_side(np.concatenate(numbers), sodium_cuts))
-    from_sodium, to_sodium = np.split(sodium, 2)
-    rise = _rise_texts(cases, rows)
-    _as_many_places(rise, (from_sodium, to_sodium), numbers)
+    from_sodium, to_sodium, rise = np.split(one_decimal_array(np.concatenate(numbers)), 3)
     names = ("oc_from_time", "oc_to_time")
     times = [cases[c] for c in names]
     offsets = [_offsets_at(cases, c, rows) for c in names]  # in a repeated hour (clock_folds)
@@ -93,30 +72,6 @@ def _correction_objects(
     )
 
 
-def _rise_texts(cases: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
-    """The rises of the cases at `rows` as text, each kept above its case's limit."""
-    rises = cases["oc_rise"].to_numpy(dtype="float64", na_value=np.nan)[rows]
-    limits = cases["limit"].to_numpy(dtype="float64", na_value=np.nan)[rows]
-    return places_text_array(rise_figures(rises, limits))
-
-
-def _as_many_places(
-    rise: np.ndarray, results: tuple[np.ndarray, ...], numbers: list[np.ndarray]
-) -> None:
-    """A rise kept above its limit with more decimals (+8.04) has its two results shown with
-    as many (120.00 -> 128.04), so the pair adds up as printed (not 120.0 -> 128.0)."""
-    for row, text in enumerate(rise.tolist()):
-        places = _places(text)
-        if places > 1:
-            for texts, values in zip(results, numbers, strict=True):
-                texts[row] = format_decimals(values[row], max(places, _places(texts[row])))
-
-
-def _places(text: str) -> int:
-    """The decimals a number's text shows ('8.04': 2; '' or '8': 0)."""
-    return len(text) - text.index(".") - 1 if "." in text else 0
-
-
 def _offsets_at(cases: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray | None:
     offsets = time_offsets(cases, column)
     return None if offsets is None else offsets[rows]
@@ -132,7 +87,7 @@ def correction_texts(cases: pd.DataFrame, hours: float = 24.0) -> pd.Series:
         + " at "
         + iso(cases["oc_to_time"], time_offsets(cases, "oc_to_time"))
         + " (+"
-        + pd.Series(_rise_texts(cases, np.arange(len(cases))), index=cases.index, dtype="str")
+        + one_decimal(cases["oc_rise"])
         + " mmol/L; limit "
         + general_text(cases["limit"])
         + f" per {hours:g} h)"

@@ -4,13 +4,11 @@ Binary floating point holds 125.05 as 125.04999999999999715..., so float roundin
 `round`) prints 125.0 beside a "mild" severity. Rounding here works on the shortest decimal
 text of the float (its repr, '125.05'), which is the number a reader of the data sees, so
 125.05 prints 125.1 and -3.25 prints -3.3. Classification never uses these: it compares the
-unrounded values; and where one decimal would put a value across a rule that labelled it
-(125.04 printed 125.0 beside "mild"), `rounded_on_side` keeps the decimals that say its side.
+unrounded values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
@@ -116,54 +114,3 @@ def format_decimals(value: float | None, places: int) -> str:
     if value is None or pd.isna(value):
         return ""
     return f"{round_half_away(float(value), places):.{places}f}"
-
-
-# a rule that judged a number: (op, threshold), op "<" or "<=", the threshold one number or one
-# per value (an over-correction's limit is its case's); `>` and `>=` are their complements
-Cut = tuple[str, float | np.ndarray]
-_MORE_PLACES = 4  # at most this many decimals more than one, to stay on a rule's side
-
-
-def rounded_on_side(numbers: np.ndarray, cuts: Sequence[Cut]) -> np.ndarray:
-    """Floats rounded to 1 decimal, half away from zero, except where that would move a value
-    across one of `cuts` (the rules that labelled it): those keep as many more decimals as it
-    takes (up to 4 more) to stay on their side. A corrected sodium of 125.04 is mild under
-    'moderate <= 125'; printed 125.0 it would read moderate, so it is 125.04. The values are
-    compared as the screen compares them, rounded to 9 decimals first (134.2 + 0.8 is 135)."""
-    numbers = np.asarray(numbers, dtype="float64")
-    judged = np.rint(numbers * 1e9) / 1e9
-    shown = round_one_decimal_array(numbers)
-    for places in range(2, 2 + _MORE_PLACES):
-        crossed = _crossed(judged, shown, cuts)
-        if not crossed.any():
-            break
-        shown[crossed] = [round_half_away(v, places) for v in numbers[crossed].tolist()]
-    return shown
-
-
-def _crossed(judged: np.ndarray, shown: np.ndarray, cuts: Sequence[Cut]) -> np.ndarray:
-    """Where the shown value and the judged one fall on different sides of a cut."""
-    crossed = np.zeros(judged.shape, dtype=bool)
-    with np.errstate(invalid="ignore"):
-        for op, threshold in cuts:
-            compare = np.less if op == "<" else np.less_equal
-            crossed |= compare(judged, threshold) != compare(shown, threshold)
-    return crossed
-
-
-def places_text_array(numbers: np.ndarray) -> np.ndarray:
-    """Text of numbers `rounded_on_side` rounded: one decimal ('130.0'), or the few more a
-    value kept ('125.04'); '' where missing. A number holding more than 5 decimals (not
-    rounded so) is shown at one."""
-    position, distinct = pd.factorize(np.asarray(numbers, dtype="float64").reshape(-1))
-    text = np.empty(len(distinct) + 1, dtype=object)
-    text[:-1] = [_places_text(v) for v in distinct.tolist()]
-    text[-1] = ""
-    return text[position]
-
-
-def _places_text(value: float) -> str:
-    for places in range(1, 2 + _MORE_PLACES):
-        if round_half_away(value, places) == value:
-            return f"{value:.{places}f}"
-    return _one_decimal_text(value)

@@ -35,7 +35,7 @@ from hyposcreen.report.html_text import (
     text_objects,
     texts_of,
 )
-from hyposcreen.report.numbers import places_text_array
+from hyposcreen.report.numbers import one_decimal_array
 from hyposcreen.report.page_evidence import evidence_items
 from hyposcreen.report.page_relisting import relisting_lines
 from hyposcreen.report.review_list import IDENTIFIER_COLUMNS, TIER_NAMES
@@ -219,9 +219,9 @@ def _rows(
     tier_name = _mapped(tier_numbers, TIER_NAMES)
     patient = text_objects(review["patient_id"])
     factors = joined_objects(review["risk_factors"], " ")
-    index_sodium = places_text_array(_floats(review["index_sodium"]))  # as the list rounded
-    corrected = places_text_array(_floats(review["corrected_sodium"]))
-    delta = places_text_array(_floats(review["delta_48h"]))
+    index_sodium = one_decimal_array(_floats(review["index_sodium"]))
+    corrected = one_decimal_array(_floats(review["corrected_sodium"]))
+    delta = one_decimal_array(_floats(review["delta_48h"]))
     glucose_text = _glucose_texts(_floats(review["index_glucose"]))
     index_time = pd.to_datetime(review["index_time"]).to_numpy()
     pair = text_objects(review["overcorrection_pair"]).copy()
@@ -262,7 +262,7 @@ def _rows(
                'banded at this value, the true value lies beyond it">reported '
                + escape_texts(censored) + index_sodium + "</span>", ""),
         '<div class="sev">', escape_texts(review["severity"]), "</div>\n"
-        '<div class="small">latest ', places_text_array(_floats(review["latest_sodium"])),
+        '<div class="small">latest ', one_decimal_array(_floats(review["latest_sodium"])),
         choose(delta != "", f" · Δ from previous (≤ {info.delta_hours:g} h) " + delta + " ("
                + escape_texts(review["trend"]) + ")", ""),
         " · ", int_texts(_ints(review["n_low_results"])),

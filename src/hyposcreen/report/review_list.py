@@ -30,7 +30,7 @@ from hyposcreen.report.evidence import (  # noqa: F401 - evidence_table & co. ar
 )
 from hyposcreen.report.evidence_arrays import STR, str_array
 from hyposcreen.report.html_text import looked_up
-from hyposcreen.report.labelled_figures import delta_figures, sodium_cuts, sodium_figures
+from hyposcreen.report.numbers import round_one_decimal_array
 from hyposcreen.report.patient_identifiers import shown_identifiers
 from hyposcreen.report.review_text import (  # noqa: F401 - NUMBERS_AS_TEXT, to_text read from here
     NUMBERS_AS_TEXT,
@@ -124,15 +124,10 @@ def build_review_list(
         return _empty_review(identified)
     if evidence is None:
         evidence = evidence_table(result)
-    hours = rules.windows.overcorrection_window_hours
-    oc = overcorrection_objects(cases, hours, sodium_cuts(rules, profile_name))
-    # one decimal, or the few more that keep a figure on its side of its band (125.04: mild)
-    sodium = sodium_figures(
-        np.column_stack([cases[c].to_numpy(dtype="float64", na_value=np.nan) for c in _SODIUM]),
-        rules,
-        profile_name,
+    oc = overcorrection_objects(cases, rules.windows.overcorrection_window_hours)
+    sodium = round_one_decimal_array(
+        np.column_stack([cases[c].to_numpy(dtype="float64", na_value=np.nan) for c in _SODIUM])
     )
-    delta = delta_figures(cases["delta_48h"].to_numpy(dtype="float64", na_value=np.nan), rules)
     names = looked_up(cases["tier"].to_numpy(), TIER_NAMES)
     columns = {
         "rank": _typed(cases, "rank", "int64"),
@@ -143,7 +138,7 @@ def build_review_list(
         "corrected_sodium": sodium[:, 1],
         "severity": _typed(cases, "severity"),
         "latest_sodium": sodium[:, 2],
-        "delta_48h": delta,
+        "delta_48h": sodium[:, 3],
         "overcorrection": _typed(cases, "overcorrection", bool),
         "risk_factors": _typed(cases, "risk_factors"),
         "correction_risk": _typed(cases, "correction_risk", bool),
@@ -201,7 +196,7 @@ def _add_identifiers(review: pd.DataFrame, patients: pd.DataFrame) -> None:
         review[column] = values.astype("str").where(values.notna(), "")
 
 
-_SODIUM = ["index_sodium", "corrected_sodium", "latest_sodium"]  # sodium_figures
+_SODIUM = ["index_sodium", "corrected_sodium", "latest_sodium", "delta_48h"]  # one decimal
 
 
 def _every(count: int, value: Any) -> Any:

@@ -19,7 +19,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from hyposcreen.report.clinical_times import clinical_time
-from hyposcreen.report.numbers import Cut
 from hyposcreen.report.page_cases import TIER_SYMBOLS, page_cases, page_rows
 from hyposcreen.report.review_list import DISCLAIMER, TIER_NAMES
 from hyposcreen.report.trajectory import TRAJECTORY_DAYS, plot_days
@@ -57,9 +56,6 @@ class PageInfo:
         "A drop of 10 mmol/L or more below the results before and after it, each within 24 h"
     )
     delta_hours: float = 48.0
-    # the rules labelling a sodium (labelled_figures.sodium_cuts): the trajectory's figures are
-    # kept on their side, as the list's are
-    sodium_cuts: tuple[Cut, ...] = ()
 
 
 @cache

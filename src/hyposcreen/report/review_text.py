@@ -1,6 +1,6 @@
 """Spec §10: the review list as text for its CSV (report/review_list.py makes the list):
-ISO times (one in an hour the clocks repeat with its UTC offset), numbers at one decimal (a
-sodium figure with the few more that keep it in its band), true/false."""
+ISO times (one in an hour the clocks repeat with its UTC offset), numbers at one decimal,
+true/false."""
 
 from __future__ import annotations
 
@@ -13,13 +13,17 @@ from hyposcreen.ingest.clock_folds import time_offsets
 from hyposcreen.report.evidence import iso
 from hyposcreen.report.evidence_arrays import iso_texts, str_array
 from hyposcreen.report.html_text import choose
-from hyposcreen.report.numbers import one_decimal_array, places_text_array
+from hyposcreen.report.numbers import one_decimal_array
 from hyposcreen.report.safe_cells import NUMERIC_ATTR
 
-# the review-list columns to_text writes as numbers in text (write_csv keeps them numbers):
-# the sodium figures first, then the glucose
-SODIUM_FIGURES = ("index_sodium", "corrected_sodium", "latest_sodium", "delta_48h")
-NUMBERS_AS_TEXT = (*SODIUM_FIGURES, "index_glucose")
+# the review-list columns to_text writes as numbers in text (write_csv keeps them numbers)
+NUMBERS_AS_TEXT = (
+    "index_sodium",
+    "corrected_sodium",
+    "latest_sodium",
+    "delta_48h",
+    "index_glucose",
+)
 
 
 TIMES = ("index_time", "nadir_time", "window_start", "window_end")
@@ -79,12 +83,7 @@ def to_text(review: pd.DataFrame) -> pd.DataFrame:
     numbers = np.concatenate(
         [columns[c].to_numpy(dtype="float64", na_value=np.nan) for c in NUMBERS_AS_TEXT]
     )
-    # the sodium figures come rounded (one decimal, or the few more that keep one in its band:
-    # labelled_figures): shown as rounded; the glucose at one decimal
-    sodium = count * len(SODIUM_FIGURES)
-    decimals = np.concatenate(
-        [places_text_array(numbers[:sodium]), one_decimal_array(numbers[sodium:])]
-    )
+    decimals = one_decimal_array(numbers)
     for i, column in enumerate(NUMBERS_AS_TEXT):
         shown[column] = str_array(decimals[i * count : (i + 1) * count])
     for column in FLAGS:

@@ -47,7 +47,6 @@ WRAPPED = {"evidence", "considerations", "overcorrection_pair", "risk_factors", 
 STATE_TIMES = ("previously_listed", "last_reviewed")
 TIME_COLUMNS = {"index_time", "nadir_time", "window_start", "window_end", *STATE_TIMES}
 TIME_FORMAT = "dd mmm yyyy hh:mm"
-# one decimal, or the few more a sodium figure keeps to stay in its band (labelled_figures)
 ONE_DECIMAL = {"index_sodium", "corrected_sodium", "latest_sodium", "delta_48h"}
 WHOLE_NUMBER = {"index_glucose"}  # glucose in mg/dL at clinical precision
 
@@ -71,7 +70,7 @@ def _cell_style(styles: Styles, tier: int, name: str, time_format: str = TIME_FO
         if name in TIME_COLUMNS
         else styles.number_format("0")
         if name in WHOLE_NUMBER
-        else styles.number_format("0.0####")
+        else styles.number_format("0.0")
         if name in ONE_DECIMAL
         else 0
     )

@@ -29,7 +29,7 @@ from hyposcreen.report.html_text import (
     one_place_texts,
     run_starts,
 )
-from hyposcreen.report.numbers import places_text_array, rounded_on_side
+from hyposcreen.report.numbers import one_decimal_array
 from hyposcreen.report.review_text import review_offsets
 
 if TYPE_CHECKING:
@@ -212,7 +212,7 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
     title = escape_texts(
         clinical_time_objects(specimen_time, info.timezone, offsets)
         + ": "
-        + places_text_array(rounded_on_side(values, info.sodium_cuts))
+        + one_decimal_array(values)
         + " mmol/L"
     )
     dots: Parts = [
@@ -233,9 +233,9 @@ def trajectory_svgs(cases: pd.DataFrame, sodium_results: pd.DataFrame, info: Pag
         n > 0,
         int_texts(n)
         + f" sodium result(s) in the {n_days} days to the window end, from "
-        + places_text_array(rounded_on_side(first, info.sodium_cuts))
+        + one_decimal_array(first)
         + " to "
-        + places_text_array(rounded_on_side(last, info.sodium_cuts))
+        + one_decimal_array(last)
         + f" mmol/L; hyponatremia threshold {threshold:g}",
         f"no sodium results in the {n_days} days to the window end",
     )
