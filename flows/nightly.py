@@ -152,12 +152,13 @@ def nightly_screen(
 
         def progress(number: int, total: int, window: Window) -> None:
             step = f"[{number}/{total}] " if total > 1 else ""
-            say("%s%s", step, screening_line(input, window.label(), profile))
+            say("%s%s", step, screening_line(input, window.label(), profile, site.timezone))
 
         def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
             if not isinstance(error, Exception):
                 return
-            record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
+            bounds = (window.start.isoformat(), window.end.isoformat())
+            record = failure_record(error, bounds, site.timezone)
             _FAILED.append((window.start.isoformat(), window.end.isoformat(), settings.out_dir))
             remember_failure(state_dir, mapping, window, record, settings.out_dir)
             if notify:  # the nights published before it first: their warnings are not lost
@@ -234,7 +235,8 @@ def screen_window(
     except Exception as error:
         if ctx is not None:
             context.discard_outputs(ctx)
-        write_failure(settings.out_dir, failure_record(error, window))
+        zone = ctx.mapping.timezone if ctx is not None else None  # known once prepared
+        write_failure(settings.out_dir, failure_record(error, window, zone))
         raise
     for warning in counts["warnings"]:
         get_run_logger().warning("screened with a warning: %s", warning)

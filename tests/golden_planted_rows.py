@@ -197,7 +197,7 @@ PLANTED_ROWS = {
         index_sodium="133.0", corrected_sodium="133.0", severity="mild", latest_sodium="133.0",
         risk_factors="hypocalcemia",
         evidence="hypocalcemia: calcium_total 8.2 mg/dL at 2026-11-20T10:00:00 "
-        "(total 7.8 mg/dL, albumin 3.5 g/dL)",
+        "(< 8.5 mg/dL; total 7.8 mg/dL, albumin 3.5 g/dL)",
         considerations=considerations(LIMIT_8, MILD, ELECTROLYTES, workup(ALL_THREE)),
         n_low_results="1",
     ),

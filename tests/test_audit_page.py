@@ -289,3 +289,11 @@ def test_the_notes_name_the_rules_copy_s_windows_and_codes(tmp_path: Path) -> No
     assert "urine sodium from 12 h before to 72 h after the index result." in page
     assert "cases with a hyponatremia code (E87.1, E87.11, ICD-9 276.1) recorded" in page
     assert "within 24 h" not in page and "48 h after" not in page
+
+
+def test_the_page_title_names_the_period_in_the_site_zone(sample_audit: Path) -> None:
+    """The browser tab and a printed page's header show the title: its period reads as the
+    page's does, with the zone, not as bare ISO times a reader takes for any clock."""
+    page = (sample_audit / "audit.html").read_text(encoding="utf-8")
+    title = page[page.index("<title>") + len("<title>") : page.index("</title>")]
+    assert title == "Hyponatremia screening audit · 15 Oct 2026 00:00 to 01 Dec 2026 00:00 UTC"

@@ -212,3 +212,34 @@ def test_failed_json_that_cannot_be_written_whole_is_not_left_cut_short(tmp_path
     assert done.returncode == 0, done.stderr[-300:]  # write_failed_json returned None
     assert "could not write FAILED.json" in done.stderr
     assert sorted(p.name for p in out.iterdir()) == []  # no half file, no temporary one
+
+
+def test_failed_json_names_the_zone_of_its_window(tmp_path: Path) -> None:
+    """A Berlin site's night that cannot be screened: FAILED.json's window bounds are Berlin
+    wall times and say so, as run_manifest.json's window does; bare, a data engineer reads
+    them in the server's zone."""
+    from hyposcreen.cli import main
+
+    extract = tmp_path / "in"
+    extract.mkdir()  # labs without a unit column: the delivery cannot be screened (exit 3)
+    (extract / "labs.csv").write_text(
+        "patient_id,specimen_time,value_raw\nQ1,2026-11-22T06:00:00,130\n", encoding="utf-8"
+    )
+    (extract / "medications.csv").write_text(
+        "patient_id,drug_name,start_time\nQ1,Furosemide,2026-05-12T09:00:00\n", encoding="utf-8"
+    )
+    (extract / "diagnoses.csv").write_text(
+        "patient_id,code,code_system,recorded_time\nQ1,N18.3,ICD-10-CM,2025-06-15T10:00:00\n",
+        encoding="utf-8",
+    )
+    site = tmp_path / "site.yaml"
+    site.write_text("site: berlin\ntimezone: Europe/Berlin\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run = ["run", "--no-flow", "--input", str(extract), "--out", str(out)]
+    assert main([*run, "--mapping", str(site), "--window-start", "2026-11-22"]) == 3
+    failed = json.loads((out / "2026-11-22" / "FAILED.json").read_text(encoding="utf-8"))
+    assert failed["window"] == {
+        "start": "2026-11-22T00:00:00",
+        "end": "2026-11-23T00:00:00",
+        "timezone": "Europe/Berlin",
+    }

@@ -246,7 +246,7 @@ def test_bad_input_fails_the_flow_run_and_writes_failed_json(tmp_path: Path) -> 
     failure = json.loads((tmp_path / "out" / DAY / FAILED_FILE).read_text(encoding="utf-8"))
     assert failure["error_type"] == "InputError"
     assert "has no labs table" in failure["message"]
-    assert failure["window"] == {"start": START, "end": END}
+    assert failure["window"] == {"start": START, "end": END, "timezone": "UTC"}
     assert datetime.fromisoformat(failure["time"]).tzinfo is not None
     text = json.dumps(failure)
     assert not {ident for ident in _identifiers() if ident in text}

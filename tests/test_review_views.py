@@ -107,14 +107,17 @@ def test_xlsx_opens_with_pandas_and_has_the_csv_rows(sample_out: Path) -> None:
     from hyposcreen.report.display import drug_names, evidence_in_words
 
     times = {"index_time", "nadir_time", "window_start", "window_end"}
+    times |= {"previously_listed", "last_reviewed"}  # the nightly state's: times too
     assert list(sheet.columns) == [header_text(c) + (" (UTC)" if c in times else "")
                                    for c in csv.columns]  # fmt: skip
     sheet.columns = list(csv.columns)
     rules = load_rules()
-    # the evidence reads in clinical words (drug names, times with the zone); the rest as is
-    csv["evidence"] = csv["evidence"].map(
-        lambda t: evidence_in_words(t, drug_names(rules), rules.atc_combinations, "UTC")
-    )
+    # the evidence and the over-rapid correction's pair read in clinical words (drug names,
+    # times with the zone); the rest as is
+    for worded in ("evidence", "overcorrection_pair"):
+        csv[worded] = csv[worded].map(
+            lambda t: evidence_in_words(t, drug_names(rules), rules.atc_combinations, "UTC")
+        )
     assert csv["evidence"].str.contains("torsemide (RxNorm 38413", regex=False).any()
     assert len(sheet) == len(csv) > 0
     for column in csv.columns:

@@ -52,12 +52,39 @@ def test_a_run_without_the_flow_tells_its_read_and_its_contracts(
     assert lines.index(read) < lines.index(contracts) < listed
     # no --profile: the first line cannot name the rules' default before they are read; the
     # line of the cases listed names the severity profile their tiers come from
+    # the window's bounds are the site's wall times, named in its zone (the sample's: UTC)
     assert lines[0].endswith(
-        f"{DAY}T00:00:00/2026-11-21T00:00:00 (the rules' default severity profile)"
+        f"{DAY}T00:00:00/2026-11-21T00:00:00 UTC (the rules' default severity profile)"
     )
     version = load_rules().version
     assert lines[listed].endswith(f"; rules {version}, severity profile seed")
     assert _ids_in(lines) == []
+
+
+def test_the_window_is_told_in_the_site_zone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A site in Berlin screens 20 Nov 00:00 Berlin time (23:00 UTC the day before): the
+    line names the zone, so a data engineer reading the log on a UTC server does not take
+    the bounds for UTC."""
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text("site: berlin\ntimezone: Europe/Berlin\n", encoding="utf-8")
+    lines = _run(tmp_path, capsys, "--mapping", str(mapping))
+    assert lines[0].endswith(
+        f"{DAY}T00:00:00/2026-11-21T00:00:00 Europe/Berlin (the rules' default severity profile)"
+    ), lines[0]
+
+
+def test_an_audit_tells_its_period_in_the_site_zone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mapping = tmp_path / "site.yaml"
+    mapping.write_text("site: berlin\ntimezone: Europe/Berlin\n", encoding="utf-8")
+    args = ["audit", "--input", str(SAMPLE), "--mapping", str(mapping), "--out", str(tmp_path)]
+    status = main([*args, "--start", "2026-11-01", "--end", "2026-12-01"])
+    err = capsys.readouterr().err.splitlines()
+    assert status in (0, 4), err
+    assert err[0].endswith(" for 2026-11-01T00:00:00/2026-12-01T00:00:00 Europe/Berlin"), err[0]
 
 
 def test_a_partitioned_run_tells_its_partitions(
@@ -101,6 +128,9 @@ def test_the_lines_hold_counts_with_thousands_separators() -> None:
     assert partitions_line("cleaned", 1, 0.94) == "cleaned 1 partition (0.9 s)"  # Dask, one
     assert screening_line("/data/in", "2026-11-20", "eu2014") == (
         "screening /data/in for 2026-11-20 (severity profile eu2014)"
+    )
+    assert screening_line("/data/in", "2026-11-20", None, "Europe/Berlin") == (
+        "screening /data/in for 2026-11-20 Europe/Berlin (the rules' default severity profile)"
     )
 
 

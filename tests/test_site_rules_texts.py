@@ -82,15 +82,17 @@ def test_page_and_workbook_name_the_rules_numbers(site_run: Path) -> None:
     page = (site_run / "review_list.html").read_text(encoding="utf-8")
     assert "mild with ≥ 2 risk factors, documented cramp or a fall of ≥ 4 mmol/L in 36 h" in page
     assert "in 48 h" not in page
-    # P039's change (+9.0 over 20 h: 122 -> 131) is shown as one over the rules' 36 h
-    assert "Δ36h 9.0" in page and "Δ48h" not in page
+    # P039's change (+9.0 from the result 20 h before: 122 -> 131) is shown as one from the
+    # previous result within the rules' 36 h, not as a change across 36 h
+    assert "Δ from previous (≤ 36 h) 9.0" in page and "48 h)" not in page
     assert (
         "A drop of 12 mmol/L or more below the results before and after it, each within 18 h"
         in page
     )
     with zipfile.ZipFile(site_run / "review_list.xlsx") as book:
         texts = "".join(book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml"))
-    assert "Na change over 36 h (mmol/L)" in texts and "over 48 h" not in texts
+    assert "Na change from the previous result within 36 h (mmol/L)" in texts
+    assert "within 48 h" not in texts
 
 
 def test_page_and_workbook_name_a_site_copy_by_its_files_hash(site_run: Path) -> None:

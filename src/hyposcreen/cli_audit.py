@@ -32,7 +32,8 @@ def audit_command(args: argparse.Namespace) -> int:
         min_cell_size=args.min_cell_size,
         key_file=args.key_file,
     )
-    print(f"hyposcreen: auditing {settings.input_dir} for {window.label()}", file=sys.stderr)
+    told = f"{window.label()} {timezone}"  # the site's wall times, named
+    print(f"hyposcreen: auditing {settings.input_dir} for {told}", file=sys.stderr)
     warm_up_in_background()  # its contracts may go to a worker beside the months' screen
     summary = run_audit(settings)
     print(

@@ -201,13 +201,14 @@ def _screen_planned(
     def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
         if len(windows) > 1:  # the windows published before this one keep their warnings
             warnings_status(screened, named=True)
-        record = failure_record(error, (window.start.isoformat(), window.end.isoformat()))
-        args.failed_window = (*record["window"].values(), settings.out_dir)  # for the alert
+        bounds = (window.start.isoformat(), window.end.isoformat())
+        record = failure_record(error, bounds, site.timezone)
+        args.failed_window = (*bounds, settings.out_dir)  # for the alert
         write_failed_json(settings.out_dir, record)
         remember_failure(state_dir, site.site, window, error, settings.out_dir)
 
     def progress(number: int, total: int, window: Window) -> None:
-        _progress(number, total, window.label(), args)
+        _progress(number, total, window.label(), args, site.timezone)
 
     try:
         ahead = ReadAhead(contexts, shared)  # the next windows validated while one publishes
@@ -216,11 +217,12 @@ def _screen_planned(
         shared.close()  # a spill shared by the windows holds patient rows
 
 
-def _progress(number: int, total: int, label: str, args: argparse.Namespace) -> None:
+def _progress(number: int, total: int, label: str, args: argparse.Namespace, timezone: str) -> None:
     step = f" [{number}/{total}]" if total > 1 else ""
     from hyposcreen.run_progress import screening_line
 
-    print(f"hyposcreen:{step} {screening_line(args.input, label, args.profile)}", file=sys.stderr)
+    line = screening_line(args.input, label, args.profile, timezone)
+    print(f"hyposcreen:{step} {line}", file=sys.stderr)
 
 
 def _load_flow_module() -> ModuleType | None:

@@ -27,9 +27,13 @@ from hyposcreen.errors import (
 FAILED_FILE = "FAILED.json"
 
 
-def failure_record(error: BaseException, window: tuple[str | None, str | None]) -> dict[str, Any]:
+def failure_record(
+    error: BaseException, window: tuple[str | None, str | None], timezone: str | None = None
+) -> dict[str, Any]:
     """What FAILED.json and the failure alerts say: type, message, window, time. Data values
-    never enter it; an environment problem is named as one (exit 75), a bug as a bug."""
+    never enter it; an environment problem is named as one (exit 75), a bug as a bug. The
+    window's bounds are the site's wall times: `timezone`, when known (the site mapping read),
+    is named beside them as in run_manifest.json's window."""
     error = environment_problem(error) or error
     if isinstance(error, KeyboardInterrupt):
         message = (
@@ -49,7 +53,8 @@ def failure_record(error: BaseException, window: tuple[str | None, str | None]) 
     return {
         "error_type": error_kind(error),
         "message": message,
-        "window": {"start": window[0], "end": window[1]},
+        "window": {"start": window[0], "end": window[1]}
+        | ({"timezone": timezone} if timezone else {}),
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "hyposcreen_version": __version__,
     }

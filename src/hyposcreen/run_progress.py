@@ -35,10 +35,12 @@ def partitions_line(done: str, partitions: int, seconds: float) -> str:
     return f"{done} {partitions} partition{'' if partitions == 1 else 's'} ({seconds:.1f} s)"
 
 
-def screening_line(input_dir: object, window: str, profile: str | None) -> str:
-    """The line a window's screening starts with: the input, the window and the severity
-    profile (rules.yaml `profiles`: the bands and tiers the cases are put in) asked for by
-    name, else the rules' default, whose name is known once the rules are read (the line
-    saying how many cases were listed names it)."""
+def screening_line(input_dir: object, window: str, profile: str | None, timezone: str = "") -> str:
+    """The line a window's screening starts with: the input, the window in the site's
+    `timezone` (its bounds are the site's wall times: named, so a log read on a server in UTC
+    does not read them as UTC) and the severity profile (rules.yaml `profiles`: the bands and
+    tiers the cases are put in) asked for by name, else the rules' default, whose name is
+    known once the rules are read (the line saying how many cases were listed names it)."""
     chosen = f"severity profile {profile}" if profile else "the rules' default severity profile"
-    return f"screening {input_dir} for {window} ({chosen})"
+    zone = f" {timezone}" if timezone else ""
+    return f"screening {input_dir} for {window}{zone} ({chosen})"

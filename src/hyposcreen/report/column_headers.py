@@ -17,7 +17,9 @@ HEADERS = {
     "corrected_sodium": "Glucose-corrected Na (mmol/L)",
     "severity": "Severity",
     "latest_sodium": "Latest Na (mmol/L)",
-    "delta_48h": "Na change over 48 h (mmol/L)",
+    # index minus the latest earlier result within the window (spec §8): not the change across
+    # 48 h, which "Na change over 48 h" read as
+    "delta_48h": "Na change from the previous result within 48 h (mmol/L)",
     "overcorrection": "Over-rapid correction",
     "risk_factors": "Risk factors",
     "correction_risk": "Risk factor for osmotic demyelination",
@@ -49,5 +51,5 @@ def header_text(column: str, delta_hours: float = 48.0) -> str:
     """The header a reader sees for the review list's `column`; `delta_hours`: the rules'
     windows.delta_window_hours, over which `delta_48h` is measured (its name is the contract's)."""
     if column == "delta_48h":
-        return f"Na change over {delta_hours:g} h (mmol/L)"
+        return f"Na change from the previous result within {delta_hours:g} h (mmol/L)"
     return HEADERS.get(column, column.replace("_", " "))

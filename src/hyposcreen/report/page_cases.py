@@ -37,6 +37,7 @@ from hyposcreen.report.html_text import (
 )
 from hyposcreen.report.numbers import one_decimal_array
 from hyposcreen.report.page_evidence import evidence_items
+from hyposcreen.report.page_relisting import relisting_lines
 from hyposcreen.report.review_list import IDENTIFIER_COLUMNS, TIER_NAMES
 from hyposcreen.report.review_text import review_offsets
 from hyposcreen.report.trajectory import between, plot_start, trajectory_svgs
@@ -250,7 +251,7 @@ def _rows(
         _mapped(tier_numbers, TIER_SYMBOLS), " ", tier, " ", tier_name,
         '</span></td>\n<td><span class="pid">', escape_texts(direction_controls_shown(patient)),
         "</span>\n",
-        _identifiers(review), '<div class="small">index ',
+        _identifiers(review), relisting_lines(review, info.timezone), '<div class="small">index ',
         escape_texts(
             clinical_time_objects(index_time, info.timezone, review_offsets(review, "index_time"))
         ),
@@ -262,7 +263,7 @@ def _rows(
                + escape_texts(censored) + index_sodium + "</span>", ""),
         '<div class="sev">', escape_texts(review["severity"]), "</div>\n"
         '<div class="small">latest ', one_decimal_array(_floats(review["latest_sodium"])),
-        choose(delta != "", f" · Δ{info.delta_hours:g}h " + delta + " ("
+        choose(delta != "", f" · Δ from previous (≤ {info.delta_hours:g} h) " + delta + " ("
                + escape_texts(review["trend"]) + ")", ""),
         " · ", int_texts(_ints(review["n_low_results"])),
         " low result(s)</div>\n",

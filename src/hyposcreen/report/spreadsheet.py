@@ -37,8 +37,15 @@ ROWS_PER_SLICE = 4096  # the sheet's rows are made and written this many at a ti
 # fill, font colour: the tier name is in the row too, so colour is never the only signal
 TIER_STYLES = {1: ("FDE3E1", "8A1C13"), 2: ("FFF0D1", "6B4100"), 3: ("E3EEFA", "1A4778")}
 WIDE_COLUMNS = {"evidence": 70, "considerations": 70, "overcorrection_pair": 40}
+# texts put in clinical words by `plain` (times with the site's zone, "20 Nov 2026 01:00 CET",
+# as the page shows them): the evidence, and the over-rapid correction's two results (no
+# `factor: ` before them, so only their times are reworded)
+WORDED = ("evidence", "overcorrection_pair")
 WRAPPED = {"evidence", "considerations", "overcorrection_pair", "risk_factors", "missing_workup"}
-TIME_COLUMNS = {"index_time", "nadir_time", "window_start", "window_end"}
+# the nightly state's times, ISO text in the list (review_list._time_or_blank): time cells here,
+# as the others, so they sort and filter as times and their header names the zone
+STATE_TIMES = ("previously_listed", "last_reviewed")
+TIME_COLUMNS = {"index_time", "nadir_time", "window_start", "window_end", *STATE_TIMES}
 TIME_FORMAT = "dd mmm yyyy hh:mm"
 ONE_DECIMAL = {"index_sodium", "corrected_sodium", "latest_sodium", "delta_48h"}
 WHOLE_NUMBER = {"index_glucose"}  # glucose in mg/dL at clinical precision
@@ -181,9 +188,11 @@ def _review_rows(
 ) -> str:
     """The `<row>`s of a slice of the list from sheet row `first_row` on, each row filled in
     its tier's style."""
-    if plain is not None and "evidence" in review.columns:
-        texts = pd.Series(review["evidence"].to_numpy(), dtype=object).astype("str")
-        review = review.assign(evidence=pd.Series(plain(texts.to_numpy(object)), review.index))
+    for column in WORDED:
+        if plain is not None and column in review.columns:  # the pair's times: in the zone
+            texts = pd.Series(review[column].to_numpy(), dtype=object).astype("str")
+            worded = pd.Series(plain(texts.to_numpy(object)), review.index)
+            review = review.assign(**{column: worded})
     tier_row = _tier_rows(review)
     values = frame_cell_parts(neutralise_frame(review))
     row_numbers = row_number_texts(first_row, len(review))
@@ -241,6 +250,21 @@ def _about_sheet(about: dict[str, str], styles: Styles) -> str:
     )
 
 
+def _state_times(review: pd.DataFrame) -> pd.DataFrame:
+    """The list with its nightly-state times ('2026-11-20T15:00:00', '' for none) as times
+    (NaT for none: an empty cell)."""
+    present = [c for c in STATE_TIMES if c in review.columns and review[c].dtype.kind != "M"]
+    if not present:
+        return review
+    times = {}
+    for column in present:
+        text = review[column].astype("str")
+        times[column] = pd.to_datetime(text.where(text != ""), format="ISO8601")
+    shown = review.assign(**times)
+    shown.attrs = review.attrs  # the offsets of times in a repeated hour (review_text)
+    return shown
+
+
 def write_review_workbook(
     path: Path,
     review: pd.DataFrame,
@@ -255,6 +279,7 @@ def write_review_workbook(
     properties carry `stamp` (the window end), not the wall clock, so the same run gives the
     same bytes. `delta_hours`: the rules' delta window, named in that column's header."""
     styles = Styles()
+    review = _state_times(review)
     sheets = [
         Sheet("Review list", _review_sheet(review, styles, timezone, plain, None, delta_hours)),
         Sheet("About this list", _about_sheet(about, styles)),

@@ -187,7 +187,11 @@ def _hypocalcemia(near_all: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
         "corrected_calcium",
         "value_num",  # same corrected value and time: the lower measured calcium
     )
-    total_text = "total " + low["value_num"].map(lambda v: f"{v:g}").astype("str") + " mg/dL, "
+    # the limit first, as every co-factor states it ('< 8.5 mg/dL'), then what the value is made
+    # of: the page keeps a value stated below it below it when rounding (report/display)
+    limit = f"< {limits.total_calcium_low_mg_dl:g} mg/dL; "
+    total_text = limit + "total " + low["value_num"].map(lambda v: f"{v:g}").astype("str")
+    total_text = total_text + " mg/dL, "
     corrected = low["albumin"].notna() & (low["albumin"] < reference)
     detail = total_text + np.where(
         corrected,
