@@ -1,0 +1,155 @@
+"""The `synthea` shape of spec_fuzz_fhir: one transaction Bundle per patient, as Synthea writes
+its output (`Given_Family_<uuid>.json`): every id a uuid, every reference `urn:uuid:`, times with
+the site's offset, an Encounter each resource belongs to, LOINC codings with displays, Specimens
+in the patient's Bundle, MedicationRequests named by an RxNorm coding (its display the drug's
+name) and ended by `dispenseRequest.validityPeriod`, Conditions with clinical and verification
+status dated by `onsetDateTime` and `recordedDate`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from spec_fuzz_fhir import (
+    LAB,
+    Resource,
+    condition_coding,
+    condition_status,
+    drug_concept,
+    instant,
+    lab_code,
+    lab_status,
+    medication_status,
+    specimen_types,
+    stamp,
+    value_of,
+    write_json,
+)
+from spec_fuzz_rules import Rules
+
+Tables = dict[str, list[dict[str, str]]]
+
+
+class Synthea:
+    def __init__(self, tables: Tables, tz: str, seed: int) -> None:
+        self.tables, self.tz, self.seed = tables, tz, seed
+        self.kinds = specimen_types(tables["labs"])
+        self.bundles: dict[str, list[Resource]] = {}
+
+    def uuid(self, *parts: object) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(map(str, (self.seed, *parts)))))
+
+    def stamp(self, text: str) -> str | None:
+        when = instant(text, self.tz)
+        return None if when is None else stamp(when, self.tz)
+
+    def about(self, pid: str) -> Resource:
+        return {
+            "subject": {"reference": f"urn:uuid:{self.uuid(pid)}"},
+            "encounter": {"reference": f"urn:uuid:{self.uuid(pid, 'enc')}"},
+        }
+
+    def patients(self) -> None:
+        pids = sorted({r["patient_id"].strip() for rows in self.tables.values() for r in rows})
+        for pid in pids:
+            name = {"use": "official", "family": f"Family{pid}", "given": ["Given"]}
+            self.bundles[pid] = [
+                {
+                    "resourceType": "Patient",
+                    "id": self.uuid(pid),
+                    "gender": "female",
+                    "birthDate": "1950-01-01",
+                    "name": [name],
+                    "identifier": [{"type": {"coding": [{"code": "MR"}]}, "value": pid}],
+                },
+                {
+                    "resourceType": "Encounter",
+                    "id": self.uuid(pid, "enc"),
+                    "status": "finished",
+                    "subject": self.about(pid)["subject"],
+                },
+            ]
+
+    def labs(self) -> None:
+        labs = self.tables["labs"]
+        for sid, kind in sorted(self.kinds.items()):
+            pid = next(r["patient_id"].strip() for r in labs if r["specimen_id"].strip() == sid)
+            specimen = {"resourceType": "Specimen", "id": self.uuid("sp", sid)}
+            specimen |= {"type": {"text": kind}, "subject": self.about(pid)["subject"]}
+            self.bundles[pid].append(specimen)
+        for n, row in enumerate(labs):
+            pid = row["patient_id"].strip()
+            found: Resource = {
+                "resourceType": "Observation",
+                "id": self.uuid("obs", n),
+                "status": lab_status(row["status"]),
+                "category": LAB,
+                "code": lab_code(row),
+                **self.about(pid),
+            }
+            if (when := self.stamp(row["specimen_time"])) is not None:
+                found["effectiveDateTime"] = found["issued"] = when
+            found |= value_of(row)
+            sid, kind = row["specimen_id"].strip(), row["specimen_type"].strip()
+            if sid:
+                found["specimen"] = {"reference": f"urn:uuid:{self.uuid('sp', sid)}"}
+                if sid not in self.kinds and kind:
+                    found["specimen"]["display"] = kind
+            elif kind:
+                found["specimen"] = {"display": kind}
+            self.bundles[pid].append(found)
+
+    def records(self) -> None:
+        for n, row in enumerate(self.tables["medications"]):
+            pid = row["patient_id"].strip()
+            status, not_done = medication_status(row["status"])
+            order: Resource = {
+                "resourceType": "MedicationRequest",
+                "id": self.uuid("med", n),
+                "status": status,
+                "intent": "order",
+                "medicationCodeableConcept": drug_concept(row, coding_display=True),
+                **self.about(pid),
+                "authoredOn": self.stamp(row["start_time"]),
+            }
+            if (end := self.stamp(row["end_time"])) is not None:
+                period = {"start": order["authoredOn"], "end": end}
+                order["dispenseRequest"] = {"validityPeriod": period}
+            if not_done:
+                order["doNotPerform"] = True
+            self.bundles[pid].append(order)
+        rules = Rules()
+        for n, row in enumerate(self.tables["diagnoses"]):
+            pid = row["patient_id"].strip()
+            when = self.stamp(row["recorded_time"])
+            self.bundles[pid].append(
+                {
+                    "resourceType": "Condition",
+                    "id": self.uuid("dx", n),
+                    "code": {"coding": [condition_coding(row, rules)]},
+                    **self.about(pid),
+                    "onsetDateTime": when,
+                    "recordedDate": when,
+                    **condition_status(row["status"], both=True),
+                }
+            )
+
+
+def synthea(tables: Tables, out: Path, tz: str, seed: int) -> dict[str, str]:
+    export = Synthea(tables, tz, seed)
+    export.patients()
+    export.labs()
+    export.records()
+    for pid, resources in export.bundles.items():
+        entries = [
+            {
+                "fullUrl": f"urn:uuid:{r['id']}",
+                "resource": r,
+                "request": {"method": "POST", "url": r["resourceType"]},
+            }
+            for r in resources
+        ]
+        bundle = {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+        write_json(out / "fhir" / f"Given{pid}_Family{pid}_{export.uuid(pid)}.json", bundle)
+    return {export.uuid(pid): pid for pid in export.bundles}
