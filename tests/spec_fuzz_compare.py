@@ -29,6 +29,7 @@ from spec_fuzz_oracle import screen
 # columns that say how the source wrote a fact (drug names and codes as written, the input's
 # hash), not what the screen found
 NOT_COMPARED = ("evidence", "run_id")
+SUMMARIES = ("(attrition)", "(rows)")  # the manifest's counts, compared as pseudo-patients
 
 
 def disagreements(expected: dict, listed: dict) -> list[tuple]:
@@ -92,6 +93,14 @@ def review(folder: Path, out: Path, settings: dict, source: str = "canonical") -
         # the funnel from sodium results to listed patients, as the patient "(attrition)"
         listed["(attrition)"] = {s["step"]: str(s["count"]) for s in manifest["attrition"]}
         listed["(attrition)"]["patient_id"] = "(attrition)"
+        # rows used, duplicate and quarantined (by reason) of each table: what was read
+        counts = {"patient_id": "(rows)"}
+        for table in ("labs", "medications", "diagnoses"):
+            found = manifest["reconciliation"][table]
+            counts |= {f"{table}.{k}": str(found[k]) for k in ("used", "duplicate")}
+            for reason, n in found["reasons"].get("quarantined", {}).items():
+                counts[f"{table}.quarantined.{reason}"] = str(n)
+        listed["(rows)"] = counts
     return status, listed
 
 
@@ -111,9 +120,9 @@ def list_differences(canonical: dict, fhir: dict, ids: dict[str, str]) -> list[t
             continue
         got = dict(got, patient_id=pid)
         out += [
-            (pid, column, want[column], got.get(column))
-            for column in want
-            if column not in skipped and want[column] != got.get(column)
+            (pid, column, want.get(column), got.get(column))
+            for column in dict.fromkeys([*want, *got])
+            if column not in skipped and want.get(column) != got.get(column)
         ]
     return out
 
@@ -132,15 +141,16 @@ def compare(seed: int, shapes: list[str], work: Path, patients: int | None = Non
         settings["factor"],
     )
     found = {"settings": settings, "expected": expected, "canonical_status": status}
-    attrition = canonical.pop("(attrition)", None)
+    summaries = {key: canonical.pop(key) for key in SUMMARIES}
     found["canonical_vs_oracle"] = disagreements(expected, canonical)
-    canonical["(attrition)"] = attrition
+    canonical |= summaries
     for shape in shapes:
         ids = write_fhir(work / "input", work / shape, shape, settings["tz"], seed)
         status, fhir = review(work / shape, work / f"out_{shape}", settings, "fhir")
         found[f"{shape}_status"] = status
         found[f"{shape}_vs_canonical"] = list_differences(canonical, fhir, ids)
-        fhir.pop("(attrition)", None)
+        for key in SUMMARIES:
+            fhir.pop(key, None)
         by_canonical_id = {ids.get(pid, pid): row for pid, row in fhir.items()}
         found[f"{shape}_vs_oracle"] = disagreements(expected, by_canonical_id)
     return found

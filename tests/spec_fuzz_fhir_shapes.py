@@ -12,6 +12,7 @@ saved as search pages): spec_fuzz_fhir_vendor and spec_fuzz_fhir_vendor_records.
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +36,7 @@ from spec_fuzz_fhir_synthea import synthea
 from spec_fuzz_fhir_vendor_records import pages, vendor
 from spec_fuzz_rules import Rules
 
+NAIVE = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d")
 Tables = dict[str, list[dict[str, str]]]
 
 
@@ -62,6 +64,8 @@ def bulk(tables: Tables, out: Path, tz: str, seed: int) -> dict[str, str]:
         }
         if (when := instant(row["specimen_time"], tz)) is not None:
             found["effectiveDateTime"] = stamp(when, tz, rng.choice(["z", "utc"]))
+            if NAIVE.fullmatch(text := row["specimen_time"].strip()) and rng.random() < 0.25:
+                found["effectiveDateTime"] = text.replace(" ", "T")  # site-local, no offset
         found |= value_of(row, with_unit_text=rng.random() < 0.8)
         sid, kind = row["specimen_id"].strip(), row["specimen_type"].strip()
         if sid:

@@ -2,8 +2,9 @@
 its output (`Given_Family_<uuid>.json`): every id a uuid, every reference `urn:uuid:`, times with
 the site's offset, an Encounter each resource belongs to, LOINC codings with displays, Specimens
 in the patient's Bundle, MedicationRequests named by an RxNorm coding (its display the drug's
-name) and ended by `dispenseRequest.validityPeriod`, Conditions with clinical and verification
-status dated by `onsetDateTime` and `recordedDate`.
+name; inline, or in a Medication entry whose full URL is no `urn:uuid:` of its id) and ended by
+`dispenseRequest.validityPeriod`, Conditions with clinical and verification status dated by
+`onsetDateTime` and `recordedDate`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from spec_fuzz_fhir import (
 )
 from spec_fuzz_rules import Rules
 
+FULL_URL = "__full_url"  # a resource's entry fullUrl when it is not `urn:uuid:<id>`
 Tables = dict[str, list[dict[str, str]]]
 
 
@@ -100,6 +102,17 @@ class Synthea:
                 found["specimen"] = {"display": kind}
             self.bundles[pid].append(found)
 
+    def drug(self, pid: str, n: int, row: dict[str, str]) -> Resource:
+        """The drug inline, or (every third order) by a Medication entry of the patient's Bundle
+        whose full URL (`urn:uuid:`) is not its id."""
+        concept = drug_concept(row, coding_display=True)
+        if n % 3:
+            return {"medicationCodeableConcept": concept}
+        url = f"urn:uuid:{self.uuid('medication', n)}"
+        medication = {"resourceType": "Medication", "id": f"med{n}", "code": concept}
+        self.bundles[pid].append(medication | {FULL_URL: url})
+        return {"medicationReference": {"reference": url}}
+
     def records(self) -> None:
         for n, row in enumerate(self.tables["medications"]):
             pid = row["patient_id"].strip()
@@ -109,7 +122,7 @@ class Synthea:
                 "id": self.uuid("med", n),
                 "status": status,
                 "intent": "order",
-                "medicationCodeableConcept": drug_concept(row, coding_display=True),
+                **self.drug(pid, n, row),
                 **self.about(pid),
                 "authoredOn": self.stamp(row["start_time"]),
             }
@@ -144,7 +157,7 @@ def synthea(tables: Tables, out: Path, tz: str, seed: int) -> dict[str, str]:
     for pid, resources in export.bundles.items():
         entries = [
             {
-                "fullUrl": f"urn:uuid:{r['id']}",
+                "fullUrl": r.pop(FULL_URL, f"urn:uuid:{r['id']}"),
                 "resource": r,
                 "request": {"method": "POST", "url": r["resourceType"]},
             }

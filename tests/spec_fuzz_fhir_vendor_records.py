@@ -60,17 +60,25 @@ class Vendor(VendorLabs):
     """The whole vendor export: labs, medication records, conditions, patients."""
 
     def drug(self, n: int, row: dict[str, str]) -> Resource:
+        """The drug inline; in an exported Medication (by its code, or as its one ingredient)
+        referenced by id or full URL; or in a contained one, referenced as `#med` or (as some
+        generators write it) `med`."""
         concept = drug_concept(row)
         roll = self.rng.random()
-        if roll < 0.4:
+        if roll < 0.3:
             return {"medicationCodeableConcept": concept}
         medication = {"resourceType": "Medication", "id": f"medication-{n}", "code": concept}
-        if roll < 0.7:
+        if roll < 0.75:
+            if roll >= 0.6:
+                del medication["code"]
+                medication["ingredient"] = [{"itemCodeableConcept": concept, "isActive": True}]
             self.add("Medication.ndjson", medication)
-            return {"medicationReference": {"reference": f"Medication/medication-{n}"}}
+            prefix = BASE if roll < 0.45 else ""
+            return {"medicationReference": {"reference": f"{prefix}Medication/medication-{n}"}}
+        reference = "#med" if roll < 0.9 else "med"
         return {
             "contained": [{**medication, "id": "med"}],
-            "medicationReference": {"reference": "#med"},
+            "medicationReference": {"reference": reference},
         }
 
     def medications(self) -> None:
