@@ -4,7 +4,8 @@ the site's offset, an Encounter each resource belongs to, LOINC codings with dis
 in the patient's Bundle, MedicationRequests named by an RxNorm coding (its display the drug's
 name; inline, or in a Medication entry whose full URL is no `urn:uuid:` of its id) and ended by
 `dispenseRequest.validityPeriod`, Conditions with clinical and verification status dated by
-`onsetDateTime` and `recordedDate`.
+`onsetDateTime` and `recordedDate`; and after them, as Synthea writes, Claims naming each
+order's drug and the Conditions, and a Provenance.
 """
 
 from __future__ import annotations
@@ -149,12 +150,38 @@ class Synthea:
             )
 
 
+def _claims(pid: str, resources: list[Resource], make_uuid) -> list[Resource]:
+    """What Synthea writes after the clinical resources: a Claim per order naming its drug
+    (the order by reference) and one for the Conditions, and a Provenance of the Bundle."""
+    patient = {"reference": f"urn:uuid:{make_uuid(pid)}"}
+    orders = [r for r in resources if r["resourceType"] == "MedicationRequest"]
+    conditions = [r for r in resources if r["resourceType"] == "Condition"]
+    found: list[Resource] = []
+    for order in orders:
+        product = order.get("medicationCodeableConcept", {"text": "medication"})
+        claim = {"resourceType": "Claim", "id": make_uuid("claim", order["id"])}
+        claim |= {"status": "active", "patient": patient, "use": "claim"}
+        claim["prescription"] = {"reference": f"urn:uuid:{order['id']}"}
+        found.append(claim | {"item": [{"sequence": 1, "productOrService": product}]})
+    if conditions:
+        claim = {"resourceType": "Claim", "id": make_uuid("claim", pid), "patient": patient}
+        claim["diagnosis"] = [
+            {"sequence": n + 1, "diagnosisReference": {"reference": f"urn:uuid:{c['id']}"}}
+            for n, c in enumerate(conditions)
+        ]
+        found.append(claim)
+    targets = [{"reference": f"urn:uuid:{r['id']}"} for r in resources[:1]]
+    provenance = {"resourceType": "Provenance", "id": make_uuid("provenance", pid)}
+    return [*found, provenance | {"target": targets, "recorded": "2026-12-01T00:00:00Z"}]
+
+
 def synthea(tables: Tables, out: Path, tz: str, seed: int) -> dict[str, str]:
     export = Synthea(tables, tz, seed)
     export.patients()
     export.labs()
     export.records()
     for pid, resources in export.bundles.items():
+        resources += _claims(pid, resources, export.uuid)
         entries = [
             {
                 "fullUrl": r.pop(FULL_URL, f"urn:uuid:{r['id']}"),
