@@ -24,10 +24,11 @@ from spec_fuzz_fhir import (
     drug_concept,
     instant,
     medication_status,
+    stamp,
     write_json,
     write_ndjson,
 )
-from spec_fuzz_fhir_vendor import BASE, MRN, Tables, VendorLabs
+from spec_fuzz_fhir_vendor import BASE, MRN, ZONE, Tables, VendorLabs
 from spec_fuzz_rules import Rules
 
 STATEMENT = {
@@ -39,6 +40,7 @@ STATEMENT = {
     "": "unknown",
     "not-done": "not-taken",
 }
+AUTHORIZED = pd.Timedelta(days=90)  # an order's dispenseRequest.validityPeriod
 DISPENSE = {"active": "in-progress", "": "unknown", "not-done": "declined", "canceled": "cancelled"}
 OIDS = {
     "http://hl7.org/fhir/sid/icd-10-cm": "urn:oid:2.16.840.1.113883.6.90",
@@ -118,11 +120,16 @@ class Vendor(VendorLabs):
         if kind == "MedicationRequest":
             status, not_done = medication_status(row["status"])
             bounds = {"start": start} | ({"end": end} if end else {})
+            # the prescription's dispense authorization (Epic writes it on every order): 90
+            # days from the order, whatever the dosage's own bounds say
+            authorized = instant(row["start_time"], self.tz) + AUTHORIZED
+            validity = {"start": start, "end": stamp(authorized, ZONE)}
             return {
                 "status": status,
                 "intent": "order",
                 "authoredOn": start,
                 "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": bounds}}}],
+                "dispenseRequest": {"validityPeriod": validity, "numberOfRepeatsAllowed": 3},
                 **({"doNotPerform": True} if not_done else {}),
             }
         if kind == "MedicationDispense":
