@@ -202,6 +202,51 @@ def test_an_order_of_several_dosage_steps_spans_all_their_bounds(tmp_path: Path)
     assert meds["end_time"].iloc[1] == pd.Timestamp("2026-11-30")
 
 
+def test_an_open_dosage_is_not_ended_by_the_prescriptions_validity(tmp_path: Path) -> None:
+    """The dosage's boundsPeriod times the drug; `dispenseRequest.validityPeriod` (how long the
+    prescription may be dispensed, written by Epic on every outpatient order) times it only
+    when the order has no boundsPeriod. An open dosage stays open: its end was taken from the
+    validity period, so a stopped valproate order of 2026-02-26 (spec §6: active until start +
+    30 days) with a 90-day validity read as active until 2026-05-27 + 7 days, and an active
+    order with a validity ending before the index as not active."""
+    valproate = {"medicationCodeableConcept": {"text": "Valproic acid 250mg"}}
+    open_dosage = [{"timing": {"repeat": {"boundsPeriod": {"start": "2026-02-26"}}}}]
+    write_export(
+        tmp_path,
+        {
+            "MedicationRequest.ndjson": [
+                med_request(
+                    **valproate,
+                    status="stopped",
+                    dosageInstruction=open_dosage,
+                    dispenseRequest={
+                        "validityPeriod": {"start": "2026-02-26", "end": "2026-05-27"}
+                    },
+                ),
+                med_request(
+                    **valproate,
+                    dosageInstruction=open_dosage,
+                    dispenseRequest={
+                        "validityPeriod": {"start": "2026-02-26", "end": "2026-03-26"}
+                    },
+                ),
+                # no boundsPeriod: the validity period times the order (start and end)
+                med_request(
+                    **valproate,
+                    authoredOn="2026-02-20",
+                    dispenseRequest={
+                        "validityPeriod": {"start": "2026-02-26", "end": "2026-05-27"}
+                    },
+                ),
+            ],
+        },
+    )
+    meds = read(tmp_path, "medications").frame
+    assert list(meds["start_time"]) == [pd.Timestamp("2026-02-26")] * 3
+    assert meds["end_time"].isna().tolist() == [True, True, False]
+    assert meds["end_time"].iloc[2] == pd.Timestamp("2026-05-27")
+
+
 def test_a_drug_named_only_beside_a_medications_codes_is_read(tmp_path: Path) -> None:
     """A Medication coded by an RxNorm product code alone (no display, no text) is named by the
     reference's display, and an ingredient that is a Substance reference by its display. Before,

@@ -14,10 +14,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from hyposcreen.cli import main
+from spec_fuzz_compare import disagreements
 from spec_fuzz_generate import write_extract
 from spec_fuzz_oracle import screen
 
@@ -29,38 +29,6 @@ CASES = [
     (32, "America/New_York", "2026-11-01", "eu2014", "1.6"),
 ]
 PATIENTS = 50
-
-
-def disagreements(expected: dict, listed: dict) -> list[tuple]:
-    """(patient, field, oracle, project) for every difference; [] when the lists agree."""
-    out = []
-    for pid in sorted(set(expected) | set(listed)):
-        want, got = expected.get(pid), listed.get(pid)
-        if want is None or got is None:
-            out.append((pid, "listed", want is not None, got is not None))
-            continue
-        shown = pd.Timestamp(got["index_time"])  # site-local; an offset on a doubled wall time
-        if shown.tzinfo is None:
-            shown = shown.tz_localize(got["time_zone"])
-        fields = {
-            "tier": (str(want["tier"]), got["tier"]),
-            "severity": (want["severity"], got["severity"]),
-            "corrected_sodium": (want["corrected"], got["corrected_sodium"]),
-            "risk_factors": (want["risk_factors"], got["risk_factors"]),
-            "overcorrection": (str(want["overcorrection"]).lower(), got["overcorrection"]),
-            "delta_48h": (want["delta_48h"] or "", got["delta_48h"]),
-            "latest_sodium": (want["latest_sodium"], got["latest_sodium"]),
-            "spurious_index": (
-                want["spurious_index"],
-                "index" in got["possibly_spurious"].split(";"),
-            ),
-            "index_time": (want["index_time"], shown),
-            "n_low_results": (str(want["n_low_results"]), got["n_low_results"]),
-            "correction_risk": (str(want["correction_risk"]).lower(), got["correction_risk"]),
-            "missing_workup": (want["missing_workup"], got["missing_workup"]),
-        }
-        out += [(pid, name, a, b) for name, (a, b) in fields.items() if a != b]
-    return out
 
 
 @pytest.mark.slow

@@ -258,6 +258,8 @@ class MedicationMapper:
             validity = period(
                 dispense.get("validityPeriod") if isinstance(dispense, dict) else None
             )
+            if bounds[0] is not None:  # the dosage times the drug: open stays open
+                validity = (None, None)
             start = bounds[0] or validity[0] or first_time(resource, "authoredOn", "dateWritten")
             end = bounds[1] or validity[1] or first_time(resource, "dateEnded")
             route_holder = first_item(resource.get("dosageInstruction"))
