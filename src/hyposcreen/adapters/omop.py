@@ -45,9 +45,11 @@ Mapping (decisions where the CDM leaves room are marked *):
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from hyposcreen.adapters._files import SourceTable, listing, packed_tables, parts_folder
+from hyposcreen.adapters._omop_concept_ids import ConceptGaps
 from hyposcreen.adapters._omop_events import (
     read_condition_occurrence,
     read_drug_exposure,
@@ -143,9 +145,10 @@ def read_table(
         "diagnoses": read_condition_occurrence,
         "patients": read_person,
     }[name]
-    frames, not_relevant, unmapped = reader(table, vocab, rules, mapping, row_filter)
+    gaps = ConceptGaps(vocab.held)
+    frames, not_relevant, unmapped = reader(table, vocab, rules, mapping, row_filter, gaps)
     records, vocab_counts = vocab.used_by(_VOCABULARY[name])
-    return table.ingested(
+    ingested = table.ingested(
         schema,
         frames,
         not_relevant,
@@ -155,3 +158,8 @@ def read_table(
         extra_counts=vocab_counts,
         noted_absent=_NOTED_ABSENT.get(name, ()),
     )
+    ingested.source_counts[stem].update(gaps.source_counts())
+    places = {t: vocab.unsplit[t] for t in _VOCABULARY[name] if t in vocab.unsplit}
+    if gaps.references:
+        places[stem] = tuple(gaps.references)
+    return dataclasses.replace(ingested, concept_places=places)
