@@ -4,8 +4,12 @@ Tables are CSV (comma- or tab-delimited, any suffix .csv/.tsv/.txt, optionally g
 Parquet, one file or a folder of parts per table, table and column names in any letter case,
 in the input folder or in one subfolder each (`cdm/`, `vocabulary/`). A table that is read but
 lies only in an archive (`measurement.csv.zip`) stops the run naming it. `concept` and
-`concept_ancestor` are used when present, the shipped `rules/omop_concepts.csv` fills in.
-`visit_occurrence` is not needed (visit ids are kept as encounter ids).
+`concept_ancestor` are used when present, the shipped `rules/omop_concepts.csv` fills in (a
+table of a header alone is read as absent). Of `concept` every id is also collected: rows naming
+an id it lacks are counted, and warn when nothing else tells them (_omop_concept_ids,
+omop_vocabulary_gaps). `visit_occurrence` is not needed (visit ids are kept as encounter ids);
+`concept_relationship` is not read (the `*_concept_id` columns hold the standard concept a
+source concept `Maps to`).
 
 Mapping (decisions where the CDM leaves room are marked *):
 - measurement: LOINC from `measurement_concept_id` (then `measurement_source_concept_id`) via
