@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hyposcreen.adapters._columns import id_text
+from hyposcreen.adapters._columns import normalize_ids
 from hyposcreen.rules import sql_engine as engine
 
 EXAMPLES = 3  # file:row references kept of the rows whose event could not be told
@@ -65,10 +65,9 @@ class HeldConcepts:
         ids = [*chunks, id_numbers(pa.array(shipped.astype("str"), pa.string()))]
         return cls(pa.table({"id": pa.chunked_array(ids, pa.int64())}))
 
-    def absent_rows(self, ids: pd.Series) -> np.ndarray:
-        """Per row, whether `ids` (id text: _columns.id_text) names a concept not held (a
-        null or 0 names none)."""
-        values = pa.array(ids.astype("str"), _TEXT, from_pandas=True)
+    def absent_rows(self, values: pa.Array) -> np.ndarray:
+        """Per row, whether `values` (id text: _columns.normalize_ids) names a concept not
+        held (a null or 0 names none)."""
         named = pc.and_(pc.is_valid(values), pc.not_equal(values, "0"))
         distinct = pc.unique(pc.filter(values, pc.fill_null(named, False)))
         with self._lock:
@@ -80,7 +79,7 @@ class HeldConcepts:
                 self.judged = pa.concat_arrays([self.judged, new])
             absent = self.absent
         if not len(absent):
-            return np.zeros(len(ids), dtype=bool)
+            return np.zeros(len(values), dtype=bool)
         hit = pc.fill_null(pc.is_in(values, absent), False)
         return hit.to_numpy(zero_copy_only=False)
 
@@ -101,8 +100,13 @@ class ConceptGaps:
         found = np.zeros(len(columns[0]), dtype=bool)
         if self.held is None:
             return found
-        for column in columns:
-            found |= self.held.absent_rows(id_text(column))
+        for column in columns:  # judged once per distinct text of the batch
+            encoded = pc.dictionary_encode(pa.array(column, from_pandas=True))
+            if isinstance(encoded, pa.ChunkedArray):
+                encoded = encoded.combine_chunks()
+            by_text = self.held.absent_rows(normalize_ids(encoded.dictionary))
+            codes = encoded.indices.fill_null(len(by_text)).to_numpy(zero_copy_only=False)
+            found |= np.append(by_text, False)[codes]  # a null id names no concept
         return found
 
     def count(self, frame: pd.DataFrame, absent: np.ndarray, untold: np.ndarray) -> None:
