@@ -40,9 +40,13 @@ _TEXT = pa.string()  # as the concept scan gives the ids (no copy)
 
 
 def id_numbers(ids: pa.Array) -> pa.Array:
-    """A concept table's ids (text: _columns.normalize_ids) as int64, those that are whole
-    numbers (OMOP's concept_id is an integer; other text names no concept an event can name
-    and is left out)."""
+    """A concept table's ids (trimmed text: _columns.batch_column) as int64, those that are
+    whole numbers (`8753.0` is 8753; OMOP's concept_id is an integer, and other text names no
+    concept an event can name: left out). Cast directly when every id is digits alone."""
+    try:
+        return pc.drop_null(pc.cast(ids, pa.int64()))
+    except pa.ArrowInvalid:
+        ids = normalize_ids(ids)
     whole = pc.fill_null(pc.match_substring_regex(ids, r"^-?\d{1,18}$"), False)
     return pc.cast(pc.filter(ids, whole), pa.int64())
 

@@ -145,7 +145,7 @@ def _concept_prefilter(rules: RuleSet, every_id: list[pa.Array]) -> Prefilter:
     snomed_codes = sorted(listed | set(rules.snomed_condition_hints))
 
     def keep(batch: pa.RecordBatch) -> tuple[pa.Array, Counter[str]]:
-        every_id.append(id_numbers(normalize_ids(batch_column(batch, "concept_id"))))
+        every_id.append(id_numbers(batch_column(batch, "concept_id")))
         vocab = batch_column(batch, "vocabulary_id")
         klass = batch_column(batch, "concept_class_id")
         code = batch_column(batch, "concept_code")
