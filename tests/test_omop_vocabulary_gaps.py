@@ -168,9 +168,46 @@ def test_rows_of_an_athena_concept_file_that_do_not_split_warn(tmp_path: Path) -
     counts = manifest["source_counts"]["labs"]["concept"]
     assert (counts["read"], counts["unsplit"]) == (5, 1)
     found = _warnings(manifest)
-    assert "concept 1 of 5 (e.g. CONCEPT.csv:3)" in found["vocabulary_rows_unsplit"]
+    assert (
+        "concept 1 of 5 row(s) do not split into the header's columns, a tab too many or too "
+        "few (e.g. CONCEPT.csv:3)" in found["vocabulary_rows_unsplit"]
+    )
     # the 10 drug rows under the skipped concept 40164929 now name an unknown concept
     assert "drug_exposure 12 row(s) whose drug" in found["concepts_not_in_vocabulary"]
+
+
+def test_a_stray_quote_in_a_comma_separated_concept_file_that_swallows_rows_warns(
+    tmp_path: Path,
+) -> None:
+    """A quoted (comma-separated) concept.csv whose line 3 opens a quote that line 5 closes:
+    one record of five fields holding lines 3-5. Before, the rows of lines 4 and 5 (the heart
+    failure and MALE concepts) vanished without a word: 3 rows read. Now that record is not
+    used and warns with its place; the 3 condition rows under 319835 name an absent concept."""
+    root = _named_by_concepts(tmp_path / "x")
+    lines = [
+        "concept_id,concept_name,vocabulary_id,concept_class_id,concept_code\n",
+        "974166,hydrochlorothiazide,RxNorm,Ingredient,5487\n",
+        '40164929,"hctz 25 MG Oral Tablet,RxNorm,Clinical Drug,310798\n',
+        "319835,Congestive heart failure,SNOMED,Clinical Finding,42343007\n",
+        '8507,MALE",Gender,Gender,M\n',
+        "8532,FEMALE,Gender,Gender,F\n",
+    ]
+    (root / "vocab").mkdir()
+    (root / "vocab" / "concept.csv").write_text("".join(lines))
+    status, manifest = _run(root, tmp_path / "o")
+    assert status == 4
+    counts = manifest["source_counts"]["labs"]["concept"]
+    assert (counts["read"], counts["run_on"], counts["run_on_line_ends"]) == (3, 1, 2)
+    found = _warnings(manifest)
+    assert (
+        "concept 1 row(s) hold a field running on over 2 line end(s), a stray double quote that "
+        "swallowed the rows on those lines (e.g. concept.csv:3)"
+    ) in found["vocabulary_rows_unsplit"]
+    # every drug row names 40164929 (its record not used) or the absent id; 9 condition rows
+    # name the swallowed 319835, 3 the absent id
+    message = found["concepts_not_in_vocabulary"]
+    assert "drug_exposure 12 row(s)" in message
+    assert "condition_occurrence 12 row(s)" in message
 
 
 def test_each_event_id_is_judged_once_against_every_concept_id() -> None:

@@ -16,7 +16,9 @@ that case), and nothing here is judged.
 
 A vocabulary table delivered with no row (a header alone) is read as absent, and warns
 (`empty_vocabulary_table`); rows of one that do not split into its header's columns (a tab too
-many or too few in an Athena file) are skipped and warn (`vocabulary_rows_unsplit`). Counts and
+many or too few in an Athena file) are skipped, and in a quoted (comma-separated) one a record
+whose field runs over line ends (a stray double quote that swallowed the rows on them) is not
+used: both warn (`vocabulary_rows_unsplit`; adapters._omop_vocab_rows). Counts and
 `file:row` references only, never an id. The measurement counts are of the rows read for the
 night (the rows far from its read window are not judged); drug and condition counts are of
 the whole tables, which every night reads whole.
@@ -87,7 +89,10 @@ def _vocabulary_table_warnings(tables: Mapping[str, IngestedTable]) -> list[RunW
     for table in tables.values():  # each table read names the vocabulary tables it used
         read = table.source_counts
         counts.update({t: read[t] for t in VOCABULARY_TABLES if t in read})
-        places.update({t: p for t, p in table.concept_places.items() if t in VOCABULARY_TABLES})
+        vocabulary = table.concept_places.items()  # "concept", "concept_run_on", ...
+        places.update(
+            {t: p for t, p in vocabulary if t.removesuffix("_run_on") in VOCABULARY_TABLES}
+        )
     found = []
     empty = [t for t, c in counts.items() if int(c.get("read", 0)) == 0]
     if empty:
@@ -101,20 +106,27 @@ def _vocabulary_table_warnings(tables: Mapping[str, IngestedTable]) -> list[RunW
                 "tables with their rows, and rerun.",
             )
         )
-    unsplit = {t: int(c["unsplit"]) for t, c in counts.items() if int(c.get("unsplit", 0))}
-    if unsplit:
-        told = "; ".join(
-            f"{t} {n} of {int(counts[t]['read'])} (e.g. {', '.join(places.get(t, ()))})"
-            for t, n in unsplit.items()
-        )
+    told = [
+        f"{t} {int(c['unsplit'])} of {int(c['read'])} row(s) do not split into the header's "
+        f"columns, a tab too many or too few (e.g. {', '.join(places.get(t, ()))})"
+        for t, c in counts.items()
+        if int(c.get("unsplit", 0))
+    ] + [
+        f"{t} {int(c['run_on'])} row(s) hold a field running on over "
+        f"{int(c['run_on_line_ends'])} line end(s), a stray double quote that swallowed the rows "
+        f"on those lines (e.g. {', '.join(places.get(f'{t}_run_on', ()))})"
+        for t, c in counts.items()
+        if int(c.get("run_on", 0))
+    ]
+    if told:
         found.append(
             RunWarning(
                 UNSPLIT,
-                f"Rows of the extract's vocabulary do not split into their header's columns (a "
-                f"tab too many or too few) and were skipped: {told}. The concepts they hold are "
-                "unknown to the screen: an event naming one is read as one the vocabulary "
-                "lacks. Download the vocabulary again (Athena's files are tab-separated without "
-                "quoting; saving one from a spreadsheet changes that), and rerun.",
+                f"Rows of the extract's vocabulary were not read as rows: {'; '.join(told)}. "
+                "The concepts they hold are unknown to the screen: an event naming one is read "
+                "as one the vocabulary lacks. Download the vocabulary again (Athena's files are "
+                "tab-separated without quoting; saving one from a spreadsheet changes that), "
+                "and rerun.",
             )
         )
     return found

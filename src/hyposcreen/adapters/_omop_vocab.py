@@ -27,7 +27,8 @@ from hyposcreen.adapters._files import (
     id_text,
     normalize_ids,
 )
-from hyposcreen.adapters._omop_concept_ids import EXAMPLES, HeldConcepts, id_numbers
+from hyposcreen.adapters._omop_concept_ids import HeldConcepts, id_numbers
+from hyposcreen.adapters._omop_vocab_rows import note_read, runs_on, without_run_on
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.rules.loader import RuleSet, load_source_map
@@ -91,8 +92,8 @@ class Vocabulary:
     has_ancestors: bool = False
     # every concept id of a concept table with rows (None: no such table, judge none)
     held: HeldConcepts | None = None
-    # per vocabulary table: the first `file:row` of the rows that did not split into columns
-    unsplit: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # per vocabulary table: the first `file:row` of the rows not read as rows (_omop_vocab_rows)
+    row_places: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def used_by(self, tables: tuple[str, ...]) -> tuple[list[dict[str, object]], dict]:
         """File records and source counts of the vocabulary tables a canonical table used."""
@@ -145,7 +146,9 @@ def _concept_prefilter(rules: RuleSet, every_id: list[pa.Array]) -> Prefilter:
     snomed_codes = sorted(listed | set(rules.snomed_condition_hints))
 
     def keep(batch: pa.RecordBatch) -> tuple[pa.Array, Counter[str]]:
-        every_id.append(id_numbers(batch_column(batch, "concept_id")))
+        # a record run on over line ends is not used but goes on to be counted
+        run_on = runs_on(batch, _CONCEPT_COLUMNS)
+        every_id.append(id_numbers(pc.filter(batch_column(batch, "concept_id"), pc.invert(run_on))))
         vocab = batch_column(batch, "vocabulary_id")
         klass = batch_column(batch, "concept_class_id")
         code = batch_column(batch, "concept_code")
@@ -162,7 +165,7 @@ def _concept_prefilter(rules: RuleSet, every_id: list[pa.Array]) -> Prefilter:
             ),
         )
         mask = pc.fill_null(pc.or_kleene(pc.or_kleene(whole, ingredient), snomed), False)
-        return mask, Counter()
+        return pc.or_(mask, run_on), Counter()
 
     return keep
 
@@ -180,10 +183,12 @@ def _read_concepts(
         required=("concept_id", "vocabulary_id", "concept_code"),
         prefilter=_concept_prefilter(rules, every_id),
     )
-    _note_read(vocab, table)
+    note_read(table, vocab.counts, vocab.row_places)
+    vocab.records["concept"] = table.records
+    raw = without_run_on(raw, "concept", _CONCEPT_COLUMNS, vocab.counts, vocab.row_places)
     vocab.counts["concept"]["kept"] = len(raw)
     shipped = _shipped()
-    if table.rows_read > _unsplit_rows(table):  # a header alone is no vocabulary (read as absent)
+    if table.rows_read > vocab.counts["concept"].get("unsplit", 0):  # a header alone: absent
         vocab.held = HeldConcepts.of(every_id, shipped["concept_id"])
     del every_id
     vocabulary = raw["vocabulary_id"].where(~raw["concept_name"].isin(OPERATORS))
@@ -198,22 +203,6 @@ def _read_concepts(
     )
     both = pd.concat([shipped, loaded], ignore_index=True)
     return both.drop_duplicates("concept_id", keep="last")
-
-
-def _unsplit_rows(table: SourceTable) -> int:
-    return sum(len(m.rows) for _, m in table.malformed)
-
-
-def _note_read(vocab: Vocabulary, table: SourceTable) -> None:
-    """The file records and counts of a vocabulary table read: rows read, kept (the concepts
-    or pairs the screen uses), and those that did not split into the header's columns
-    (`unsplit`, skipped) with their first `file:row` (a file's line: header = 1)."""
-    vocab.records[table.name] = table.records
-    vocab.counts[table.name] = {"read": table.rows_read, "kept": 0}
-    if unsplit := _unsplit_rows(table):
-        vocab.counts[table.name]["unsplit"] = unsplit
-        places = [f"{p.name}:{r['line']}" for p, m in table.malformed for r in m.rows]
-        vocab.unsplit[table.name] = tuple(places[:EXAMPLES])
 
 
 def _listed_ingredient_ids(concepts: pd.DataFrame, rules: RuleSet) -> pd.Series:
@@ -249,7 +238,8 @@ def _read_ancestors(
         required=("ancestor_concept_id", "descendant_concept_id"),
         prefilter=keep,
     )
-    _note_read(vocab, table)
+    note_read(table, vocab.counts, vocab.row_places)
+    vocab.records["concept_ancestor"] = table.records
     vocab.counts["concept_ancestor"]["kept"] = len(raw)
     pairs = pd.DataFrame(
         {

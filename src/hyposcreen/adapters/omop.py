@@ -163,7 +163,9 @@ def read_table(
         noted_absent=_NOTED_ABSENT.get(name, ()),
     )
     ingested.source_counts[stem].update(gaps.source_counts())
-    places = {t: vocab.unsplit[t] for t in _VOCABULARY[name] if t in vocab.unsplit}
+    places = {  # "concept", "concept_run_on", ... (adapters._omop_vocab_rows)
+        k: p for k, p in vocab.row_places.items() if k.removesuffix("_run_on") in _VOCABULARY[name]
+    }
     if gaps.references:
         places[stem] = tuple(gaps.references)
     return dataclasses.replace(ingested, concept_places=places)
