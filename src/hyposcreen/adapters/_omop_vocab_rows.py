@@ -11,26 +11,43 @@ record is not used (`run_on` records, `run_on_line_ends` lines swallowed). Count
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hyposcreen.adapters._files import SourceTable, batch_column
+from hyposcreen.adapters._files import SourceTable
 from hyposcreen.adapters._omop_concept_ids import EXAMPLES
 
+_LINE_BREAK = re.compile(b"\n")
 Counts = dict[str, dict[str, int]]
 Places = dict[str, tuple[str, ...]]
 
 
 def runs_on(batch: pa.RecordBatch, columns: Sequence[str]) -> pa.Array:
-    """Per row of a raw batch, whether one of `columns` holds a line break."""
-    found = pa.array([False] * batch.num_rows, pa.bool_())
+    """Per row of a raw batch, whether one of `columns` holds a line break (each column's
+    bytes are searched first, ~0.1 s for 6M concept names: the rows are looked at only when
+    one is there)."""
+    found = pa.array(np.zeros(batch.num_rows, dtype=bool))
     for name in columns:
-        broken = pc.match_substring(batch_column(batch, name), "\n")
+        column = batch.column(name) if name in batch.schema.names else None
+        if column is None or not _holds_line_break(column):
+            continue
+        broken = pc.match_substring(column, "\n")
         found = pc.or_(found, pc.fill_null(broken, False))
     return found
+
+
+def _holds_line_break(column: pa.Array) -> bool:
+    """Whether a text column's bytes hold a line break (a slice's whole buffer is searched:
+    at worst the rows are looked at for nothing). Other types hold none."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return False
+    data = column.buffers()[2]
+    return data is not None and _LINE_BREAK.search(data) is not None  # no copy of the bytes
 
 
 def note_read(table: SourceTable, counts: Counts, places: Places) -> None:
