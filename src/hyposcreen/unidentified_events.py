@@ -65,7 +65,8 @@ def unidentified_event_warnings(
         counts = table.source_counts.get(source) if table is not None else None
         if not counts or table is None:
             continue
-        has_concepts = "concept" in table.source_counts
+        # a concept table of a header alone is read as absent (adapters._omop_vocab)
+        has_concepts = int(table.source_counts.get("concept", {}).get("read", 0)) > 0
         if has_concepts and not with_concepts:
             continue
         unidentified, read = int(counts.get(f"unmapped_{reason}", 0)), int(counts["read"])

@@ -45,7 +45,7 @@ from hyposcreen.ingest.csv_source import whole_csv_batches
 from hyposcreen.ingest.delivery import check_not_cut_off, check_unchanged, identity_to_read
 from hyposcreen.ingest.excel_forms import ExcelFormCounter
 from hyposcreen.ingest.frames import refuse_repeated, shown_header
-from hyposcreen.ingest.linescan import arrow_stream
+from hyposcreen.ingest.linescan import arrow_stream, line_numbers
 from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.suffixes import parquet
 from hyposcreen.ingest.tabular import (
@@ -122,6 +122,10 @@ def _unquoted_batches(
             ),
         )
         yield from reader
+        if malformed.rows:  # numbered here: Arrow does not, with the header given
+            lines = line_numbers(path, [r["text"] for r in malformed.rows], encoding)
+            for row, line in zip(malformed.rows, lines, strict=True):
+                row["line"] = row["line"] or line
         check_not_cut_off(path, malformed.last_text, encoding)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if "utf8" in str(exc).lower() or isinstance(exc, UnicodeDecodeError):

@@ -15,6 +15,7 @@ from hyposcreen.adapters._files import (
     id_text,
     timestamp,
 )
+from hyposcreen.adapters._omop_concept_ids import ConceptGaps
 from hyposcreen.adapters._omop_vocab import ICD_SYSTEMS, Vocabulary
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import SCHEMAS
@@ -105,6 +106,7 @@ def read_drug_exposure(
     rules: RuleSet,
     mapping: SiteMapping,
     row_filter: RowFilter,
+    gaps: ConceptGaps,
 ) -> Reader:
     not_relevant: Counter[str] = Counter()
     unmapped: Counter[str] = Counter()
@@ -154,7 +156,9 @@ def read_drug_exposure(
                 "source_row": raw["source_row"],
             }
         )
-        unmapped["no_drug_identifier"] += int((drug_name.isna() & rxnorm.isna()).sum())
+        unnamed = (drug_name.isna() & rxnorm.isna()).to_numpy()
+        unmapped["no_drug_identifier"] += int(unnamed.sum())
+        gaps.count(raw, gaps.absent(concept, source_concept), unnamed)
         frames.append(finish(frame, SCHEMAS["medications"], mapping, row_filter, not_relevant))
     return frames, not_relevant, unmapped
 
@@ -226,6 +230,7 @@ def read_condition_occurrence(
     rules: RuleSet,
     mapping: SiteMapping,
     row_filter: RowFilter,
+    gaps: ConceptGaps,
 ) -> Reader:
     not_relevant: Counter[str] = Counter()
     frames = []
@@ -254,6 +259,8 @@ def read_condition_occurrence(
         )
         no_code = frame["code"].isna()
         not_relevant["no_condition_code"] += int(no_code.sum())
+        absent = gaps.absent(raw["condition_concept_id"], raw["condition_source_concept_id"])
+        gaps.count(raw, absent, no_code.to_numpy())
         frames.append(
             finish(frame.loc[~no_code], SCHEMAS["diagnoses"], mapping, row_filter, not_relevant)
         )
@@ -275,6 +282,7 @@ def read_person(
     rules: RuleSet,
     mapping: SiteMapping,
     row_filter: RowFilter,
+    gaps: ConceptGaps,
 ) -> Reader:
     not_relevant: Counter[str] = Counter()
     frames = []

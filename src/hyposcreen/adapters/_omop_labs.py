@@ -19,11 +19,13 @@ from hyposcreen.adapters._files import (
     outside_read_window,
     timestamp,
 )
+from hyposcreen.adapters._omop_concept_ids import ConceptGaps
 from hyposcreen.adapters._omop_vocab import Vocabulary
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import SCHEMAS
 from hyposcreen.ingest.frames import date_alone_column, written_without_clock
 from hyposcreen.ingest.tabular import RowFilter
+from hyposcreen.rules.lab_identity import identify
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.rules.loinc_text import DASHES
 
@@ -81,6 +83,7 @@ def read_measurement(
     rules: RuleSet,
     mapping: SiteMapping,
     row_filter: RowFilter,
+    gaps: ConceptGaps,
 ) -> Reader:
     not_relevant: Counter[str] = Counter()
     keep = row_filter.loinc_keep or frozenset(rules.loinc_to_analyte)
@@ -93,9 +96,33 @@ def read_measurement(
         dropped=not_relevant,
     ):
         labs = _labs(raw, vocab, mapping.decimal)
+        _count_gaps(gaps, raw, labs, rules)
         frames.append(finish(labs, SCHEMAS["labs"], mapping, row_filter, not_relevant))
     unmapped = Counter({r: not_relevant[r] for r in _IDENTIFY_REASONS})
     return frames, not_relevant, unmapped
+
+
+_UNTOLD_TEST = ("no_lab_identifier", "unknown_lab_name")  # lab_identity: the test is not told
+
+
+def _count_gaps(gaps: ConceptGaps, raw: pd.DataFrame, labs: pd.DataFrame, rules: RuleSet) -> None:
+    """Count the rows naming a concept id (measurement, its source, its unit) the vocabulary
+    lacks; not told otherwise: the test, when the row is judged of no known test
+    (`_UNTOLD_TEST`: no source value naming a listed LOINC or a dictionary's lab), or the unit
+    of a row of a listed test, when no `unit_source_value` gives it. Judged (lab_identity, as
+    the reader's selector judges) for those rows alone: few or none."""
+    concept = gaps.absent(raw["measurement_concept_id"], raw["measurement_source_concept_id"])
+    unit = gaps.absent(raw["unit_concept_id"])
+    absent = concept | unit
+    if not absent.any():
+        return
+    judged = labs.loc[absent, ["loinc", "lab_name"]].assign(specimen_type=None)
+    reason = pd.Series(identify(judged.astype("str"), rules)[1], dtype="object")
+    untold = np.zeros(len(raw), dtype=bool)
+    untold[absent] = (concept[absent] & reason.isin(_UNTOLD_TEST).to_numpy()) | (
+        unit[absent] & labs["unit"][absent].isna().to_numpy() & reason.isna().to_numpy()
+    )
+    gaps.count(raw, absent, untold)
 
 
 def _labs(raw: pd.DataFrame, vocab: Vocabulary, decimal: str) -> pd.DataFrame:

@@ -2,7 +2,11 @@
 
 The extract's own `concept` and `concept_ancestor` tables are used when present (read with a
 projection and an Arrow filter, so a full Athena download stays cheap); the small shipped map
-`rules/omop_concepts.csv` fills in when they are absent or incomplete.
+`rules/omop_concepts.csv` fills in when they are absent or incomplete. The same scan collects
+every concept id the `concept` table holds (adapters._omop_concept_ids: which ids of the events
+it lacks). A vocabulary table holding no row (a header alone) is read as absent, and its rows
+that do not split into the header's columns (a wrong number of tabs) are counted with their
+`file:row`: both warn (omop_vocabulary_gaps).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from hyposcreen.adapters._files import (
     id_text,
     normalize_ids,
 )
+from hyposcreen.adapters._omop_concept_ids import HeldConcepts, id_numbers
+from hyposcreen.adapters._omop_vocab_rows import note_read, runs_on, without_run_on
 from hyposcreen.config import SiteMapping
 from hyposcreen.errors import InputError
 from hyposcreen.rules.loader import RuleSet, load_source_map
@@ -84,6 +90,10 @@ class Vocabulary:
     records: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     has_ancestors: bool = False
+    # every concept id of a concept table with rows (None: no such table, judge none)
+    held: HeldConcepts | None = None
+    # per vocabulary table: the first `file:row` of the rows not read as rows (_omop_vocab_rows)
+    row_places: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def used_by(self, tables: tuple[str, ...]) -> tuple[list[dict[str, object]], dict]:
         """File records and source counts of the vocabulary tables a canonical table used."""
@@ -128,12 +138,17 @@ def _shipped() -> pd.DataFrame:
     return frame.astype("str").where(frame.notna())
 
 
-def _concept_prefilter(rules: RuleSet) -> Prefilter:
+def _concept_prefilter(rules: RuleSet, every_id: list[pa.Array]) -> Prefilter:
+    """The concepts the screen reads; `every_id` collects each batch's concept ids, all of
+    them (adapters._omop_concept_ids)."""
     # SNOMED: the listed codes, and the hints' (read only to warn: rules.condition_hints)
     listed = {c.code for c in rules.condition_codes if c.code_system == "SNOMED"}
     snomed_codes = sorted(listed | set(rules.snomed_condition_hints))
 
     def keep(batch: pa.RecordBatch) -> tuple[pa.Array, Counter[str]]:
+        # a record run on over line ends is not used but goes on to be counted
+        run_on = runs_on(batch, _CONCEPT_COLUMNS)
+        every_id.append(id_numbers(pc.filter(batch_column(batch, "concept_id"), pc.invert(run_on))))
         vocab = batch_column(batch, "vocabulary_id")
         klass = batch_column(batch, "concept_class_id")
         code = batch_column(batch, "concept_code")
@@ -150,7 +165,7 @@ def _concept_prefilter(rules: RuleSet) -> Prefilter:
             ),
         )
         mask = pc.fill_null(pc.or_kleene(pc.or_kleene(whole, ingredient), snomed), False)
-        return mask, Counter()
+        return pc.or_(mask, run_on), Counter()
 
     return keep
 
@@ -162,13 +177,20 @@ def _read_concepts(
     if not files:
         return _shipped()
     table = SourceTable("concept", files, mapping, unquoted_tabs=True)
+    every_id: list[pa.Array] = []
     raw = table.read_all(
         _CONCEPT_COLUMNS,
         required=("concept_id", "vocabulary_id", "concept_code"),
-        prefilter=_concept_prefilter(rules),
+        prefilter=_concept_prefilter(rules, every_id),
     )
+    note_read(table, vocab.counts, vocab.row_places)
     vocab.records["concept"] = table.records
-    vocab.counts["concept"] = {"read": table.rows_read, "kept": len(raw)}
+    raw = without_run_on(raw, "concept", _CONCEPT_COLUMNS, vocab.counts, vocab.row_places)
+    vocab.counts["concept"]["kept"] = len(raw)
+    shipped = _shipped()
+    if table.rows_read > vocab.counts["concept"].get("unsplit", 0):  # a header alone: absent
+        vocab.held = HeldConcepts.of(every_id, shipped["concept_id"])
+    del every_id
     vocabulary = raw["vocabulary_id"].where(~raw["concept_name"].isin(OPERATORS))
     loaded = pd.DataFrame(
         {
@@ -179,7 +201,7 @@ def _read_concepts(
             "concept_class": raw["concept_class_id"],
         }
     )
-    both = pd.concat([_shipped(), loaded], ignore_index=True)
+    both = pd.concat([shipped, loaded], ignore_index=True)
     return both.drop_duplicates("concept_id", keep="last")
 
 
@@ -216,8 +238,9 @@ def _read_ancestors(
         required=("ancestor_concept_id", "descendant_concept_id"),
         prefilter=keep,
     )
+    note_read(table, vocab.counts, vocab.row_places)
     vocab.records["concept_ancestor"] = table.records
-    vocab.counts["concept_ancestor"] = {"read": table.rows_read, "kept": len(raw)}
+    vocab.counts["concept_ancestor"]["kept"] = len(raw)
     pairs = pd.DataFrame(
         {
             "descendant": id_text(raw["descendant_concept_id"]),

@@ -4,8 +4,12 @@ Tables are CSV (comma- or tab-delimited, any suffix .csv/.tsv/.txt, optionally g
 Parquet, one file or a folder of parts per table, table and column names in any letter case,
 in the input folder or in one subfolder each (`cdm/`, `vocabulary/`). A table that is read but
 lies only in an archive (`measurement.csv.zip`) stops the run naming it. `concept` and
-`concept_ancestor` are used when present, the shipped `rules/omop_concepts.csv` fills in.
-`visit_occurrence` is not needed (visit ids are kept as encounter ids).
+`concept_ancestor` are used when present, the shipped `rules/omop_concepts.csv` fills in (a
+table of a header alone is read as absent). Of `concept` every id is also collected: rows naming
+an id it lacks are counted, and warn when nothing else tells them (_omop_concept_ids,
+omop_vocabulary_gaps). `visit_occurrence` is not needed (visit ids are kept as encounter ids);
+`concept_relationship` is not read (the `*_concept_id` columns hold the standard concept a
+source concept `Maps to`).
 
 Mapping (decisions where the CDM leaves room are marked *):
 - measurement: LOINC from `measurement_concept_id` (then `measurement_source_concept_id`) via
@@ -45,9 +49,11 @@ Mapping (decisions where the CDM leaves room are marked *):
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from hyposcreen.adapters._files import SourceTable, listing, packed_tables, parts_folder
+from hyposcreen.adapters._omop_concept_ids import ConceptGaps
 from hyposcreen.adapters._omop_events import (
     read_condition_occurrence,
     read_drug_exposure,
@@ -143,9 +149,10 @@ def read_table(
         "diagnoses": read_condition_occurrence,
         "patients": read_person,
     }[name]
-    frames, not_relevant, unmapped = reader(table, vocab, rules, mapping, row_filter)
+    gaps = ConceptGaps(vocab.held)
+    frames, not_relevant, unmapped = reader(table, vocab, rules, mapping, row_filter, gaps)
     records, vocab_counts = vocab.used_by(_VOCABULARY[name])
-    return table.ingested(
+    ingested = table.ingested(
         schema,
         frames,
         not_relevant,
@@ -155,3 +162,10 @@ def read_table(
         extra_counts=vocab_counts,
         noted_absent=_NOTED_ABSENT.get(name, ()),
     )
+    ingested.source_counts[stem].update(gaps.source_counts())
+    places = {  # "concept", "concept_run_on", ... (adapters._omop_vocab_rows)
+        k: p for k, p in vocab.row_places.items() if k.removesuffix("_run_on") in _VOCABULARY[name]
+    }
+    if gaps.references:
+        places[stem] = tuple(gaps.references)
+    return dataclasses.replace(ingested, concept_places=places)

@@ -62,6 +62,10 @@ class IngestedTable:
     # FHIR: rows screened although their Patient has a deletion that could not be ordered
     # against its versions, and the first three as `file:row` (adapters.fhir_deleted_patients)
     unordered_deletions: tuple[int, tuple[str, ...]] | None = None
+    # OMOP: per source table, the first `file:row` of its rows naming a concept id the
+    # vocabulary lacks that nothing else tells (adapters._omop_concept_ids); per vocabulary
+    # table, of its rows that did not split into columns (omop_vocabulary_gaps)
+    concept_places: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # a canonical table read from a folder of parts: the folder, listed again before publishing
     parts_folder: Path | None = None
     # the suffixes of the parts that folder may hold (empty: the canonical reader's), and the

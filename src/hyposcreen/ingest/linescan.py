@@ -126,3 +126,19 @@ def scanned(path: Path, limit: int) -> LineScan:
 def decompressed_size(path: Path, limit: int) -> int:
     """Bytes of a CSV as text, counted by streaming it (the read reuses the same pass)."""
     return scanned(path, limit).size if gzipped(path) else path.stat().st_size
+
+
+def line_numbers(path: Path, texts: list[str], encoding: str) -> list[str]:
+    """The line (header = 1) of each of `texts`, rows a parser skipped without saying where (an
+    Arrow parser reading a named header does not number them), found by reading the file's
+    lines in order until the last is found: only a file with such rows is read again. A text
+    is compared on its first 500 characters, as the skipped rows keep them."""
+    found: list[str] = []
+    with open_bytes(path) as stream:
+        for number, line in enumerate(stream, start=1):
+            if len(found) == len(texts):
+                break
+            text = line.rstrip(b"\r\n").decode(encoding, errors="replace")
+            if number > 1 and text[:500] == texts[len(found)][:500]:
+                found.append(str(number))
+    return found + [""] * (len(texts) - len(found))
