@@ -64,22 +64,10 @@ from hyposcreen.legacy_text import parse_encoding
 _ROW = "__source_row"
 
 __all__ = [
-    "Prefilter",
-    "SourceTable",
-    "batch_column",
-    "counts_entry",
-    "find_source_files",
-    "finish",
-    "first_present",
-    "id_text",
-    "listing",
-    "normalize_ids",
-    "outside_read_window",
-    "packed_tables",
-    "parts_folder",
-    "split_tables",
-    "timestamp",
-]
+    "Prefilter", "SourceTable", "batch_column", "counts_entry", "find_source_files", "finish",
+    "first_present", "id_text", "listing", "normalize_ids", "outside_read_window",
+    "packed_tables", "parts_folder", "split_tables", "timestamp",
+]  # fmt: skip
 
 # An Arrow-level filter: (batch with lower-case text columns) -> (rows kept mask, dropped counts)
 Prefilter = Callable[[pa.RecordBatch], tuple[pa.Array, Counter[str]]]

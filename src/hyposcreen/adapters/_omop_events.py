@@ -8,13 +8,7 @@ from collections import Counter
 
 import pandas as pd
 
-from hyposcreen.adapters._files import (
-    SourceTable,
-    finish,
-    first_present,
-    id_text,
-    timestamp,
-)
+from hyposcreen.adapters._files import SourceTable, finish, first_present, id_text, timestamp
 from hyposcreen.adapters._omop_concept_ids import ConceptGaps
 from hyposcreen.adapters._omop_vocab import ICD_SYSTEMS, Vocabulary
 from hyposcreen.config import SiteMapping
@@ -36,11 +30,9 @@ _DRUG = (
     "drug_source_concept_id", "visit_occurrence_id",
 )  # fmt: skip
 _STOP_WORDS = (
-    (r"error", "entered-in-error"),
-    (r"cancel", "cancelled"),
-    (r"complet", "completed"),
+    (r"error", "entered-in-error"), (r"cancel", "cancelled"), (r"complet", "completed"),
     (r"stop|discontinu", "stopped"),
-)
+)  # fmt: skip
 
 
 def _status_of(reason: str) -> str:
