@@ -170,7 +170,9 @@ def nightly_screen(
         published: list[dict[str, Any]] = []  # the outcomes of the windows published so far
 
         def screen_one(settings: RunSettings) -> dict[str, Any]:
-            outcome = screen_window(settings, started, partitions, executor, dask_address, shared)
+            outcome = screen_window(
+                settings, started, partitions, executor, dask_address, shared, site.timezone
+            )
             _PUBLISHED.append(str(Path(outcome["review_csv"]).parent))
             published.append(outcome)
             return outcome
@@ -209,10 +211,13 @@ def screen_window(
     executor: str = "local",
     dask_address: str | None = None,
     shared: SharedInput | None = None,
+    timezone: str | None = None,
 ) -> dict[str, Any]:
     """One window: the recipe's stages, one task each, then the artifacts; or one
     partitioned task for large inputs / a Dask cluster. With `shared` (several windows), the
-    first window runs the read-once task and every window's read task cuts from it."""
+    first window runs the read-once task and every window's read task cuts from it. A failure
+    writes FAILED.json naming the window's zone (`timezone`: the site mapping the flow read;
+    also when the window fails in its preparation, before its own context holds it)."""
     window = (settings.window.start.isoformat(), settings.window.end.isoformat())
     ctx: context.RunContext | None = None
     try:
@@ -235,7 +240,7 @@ def screen_window(
     except Exception as error:
         if ctx is not None:
             context.discard_outputs(ctx)
-        zone = ctx.mapping.timezone if ctx is not None else None  # known once prepared
+        zone = ctx.mapping.timezone if ctx is not None else timezone
         write_failure(settings.out_dir, failure_record(error, window, zone))
         raise
     for warning in counts["warnings"]:

@@ -252,6 +252,21 @@ def test_bad_input_fails_the_flow_run_and_writes_failed_json(tmp_path: Path) -> 
     assert not {ident for ident in _identifiers() if ident in text}
 
 
+def test_a_window_failing_in_its_preparation_names_its_zone_in_failed_json(tmp_path: Path) -> None:
+    """The flow reads the site mapping before its windows; a window that then fails in its
+    preparation (`--source omop` on a folder of canonical tables: no OMOP table, exit 3)
+    wrote FAILED.json without the window's `timezone`, which the --no-flow run of the same
+    night writes (the sample's default mapping: UTC)."""
+    state = nightly_screen(
+        input=str(SAMPLE), out=str(tmp_path / "out"), window_start=START, window_end=END,
+        source="omop", return_state=True,
+    )  # fmt: skip
+    assert state.is_failed()
+    failure = json.loads((tmp_path / "out" / DAY / FAILED_FILE).read_text(encoding="utf-8"))
+    assert "does not look like an OMOP CDM" in failure["message"]
+    assert failure["window"] == {"start": START, "end": END, "timezone": "UTC"}
+
+
 def test_cli_runs_through_the_flow(
     prefect_harness: None, tmp_path: Path, direct_review_list: bytes
 ) -> None:
