@@ -7,10 +7,12 @@ and `file:row` only."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sample_data import to_omop
 
@@ -221,3 +223,50 @@ def test_each_event_id_is_judged_once_against_every_concept_id() -> None:
     later = held.absent_rows(pa.array(["5", "7", "x"]))
     assert later.tolist() == [True, True, True]
     assert sorted(held.absent.to_pylist()) == ["5", "7", "x"]
+
+
+def _as_decimal_parquet(root: Path) -> None:
+    """Each table of `root` as Parquet, its `*_concept_id` columns decimal(38,10), as Spark
+    writes an Oracle NUMBER without precision (Arrow writes a zero of that type as `0E-10`)."""
+    for path in sorted(root.glob("*.csv")):
+        rows = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+        columns = {
+            name: pa.array(
+                [Decimal(v).quantize(Decimal("1E-10")) if v else None for v in rows[name]]
+                if name.endswith("concept_id")
+                else rows[name].replace("", None),
+                pa.decimal128(38, 10) if name.endswith("concept_id") else pa.string(),
+            )
+            for name in rows.columns
+        }
+        pq.write_table(pa.table(columns), path.with_suffix(".parquet"))
+        path.unlink()
+
+
+def test_concept_id_zero_written_as_a_decimal_names_no_concept(tmp_path: Path) -> None:
+    """The sample as Parquet with decimal(38,10) concept ids, plus a condition row an ETL did
+    not map (concept ids 0, no source value). Concept 0 ("No matching concept") names no
+    concept, but its text `0E-10` was judged an id the vocabulary lacks: 18 measurement rows
+    (unit concept 0) counted, and the unmapped condition warned concepts_not_in_vocabulary
+    (exit 4) on a clean delivery. Now: exit 0, no such count."""
+    root = tmp_path / "omop"
+    to_omop.convert(root, SAMPLE)
+    conditions = root / "condition_occurrence.csv"
+    rows = pd.read_csv(conditions, sep="\t", dtype=str, keep_default_na=False)
+    unmapped = {**rows.iloc[0].to_dict(), "condition_source_value": ""}
+    unmapped.update({"condition_concept_id": "0", "condition_source_concept_id": "0"})
+    pd.concat([rows, pd.DataFrame([unmapped])]).to_csv(conditions, sep="\t", index=False)
+    _as_decimal_parquet(root)
+    status, manifest = _run(root, tmp_path / "o")
+    assert status == 0, manifest["warnings"]
+    assert manifest["listed"] == 35
+    for counts in manifest["source_counts"].values():
+        assert not any("not_in_vocabulary" in c for entry in counts.values() for c in entry)
+
+
+def test_concept_id_zero_in_any_spelling_names_no_concept() -> None:
+    """Held: 8753 only. `00`, `-0`, `0.000` and `0E-10` are concept 0 (none named); 5 is
+    absent."""
+    held = HeldConcepts.of([id_numbers(pa.array(["8753"]))], pd.Series([], dtype=str))
+    found = held.absent_rows(pa.array(["00", "-0", "0.000", "0E-10", "5", "8753"]))
+    assert found.tolist() == [False, False, False, False, True, False]

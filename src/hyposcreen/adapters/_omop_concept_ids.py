@@ -8,8 +8,8 @@ batch's distinct ids not judged before are anti-joined against them in DuckDB
 found by an Arrow lookup in the absent ones (few). The ids are held as int64 (~48 MB for
 Athena's ~6M concepts), compared with an event's id text read as a whole number (`3019550.0`
 is 3019550; text that is no number names no concept). The shipped `rules/omop_concepts.csv`
-counts as held (its concepts are read). Concept id 0 ("No matching concept") and a blank id
-refer to no concept.
+counts as held (its concepts are read). Concept id 0 ("No matching concept", also written `0.0`
+or `0E-10`) and a blank id refer to no concept.
 
 `ConceptGaps` counts one event table's rows: those naming an absent concept id, and of them
 those whose event the screen could not tell otherwise (no source value that names it), with
@@ -37,6 +37,9 @@ _ABSENT_SQL = """
 SELECT r.id FROM referenced r ANTI JOIN held h ON TRY_CAST(r.id AS BIGINT) = h.id ORDER BY r.id
 """
 _TEXT = pa.string()  # as the concept scan gives the ids (no copy)
+# concept id 0 however written: `00`, `-0`, `0.000`, and `0E-10`, Arrow's text of a zero of a
+# decimal(38,10) column (Spark's type of an Oracle NUMBER), where other ids read `8753.0000000000`
+_ZERO = r"^[+-]?0+(?:\.0*)?(?:[eE][+-]?\d+)?$"
 
 
 def id_numbers(ids: pa.Array) -> pa.Array:
@@ -71,8 +74,8 @@ class HeldConcepts:
 
     def absent_rows(self, values: pa.Array) -> np.ndarray:
         """Per row, whether `values` (id text: _columns.normalize_ids) names a concept not
-        held (a null or 0 names none)."""
-        named = pc.and_(pc.is_valid(values), pc.not_equal(values, "0"))
+        held (a null or 0, in any spelling, names none)."""
+        named = pc.invert(pc.match_substring_regex(values, _ZERO))
         distinct = pc.unique(pc.filter(values, pc.fill_null(named, False)))
         with self._lock:
             new = pc.filter(distinct, pc.invert(pc.is_in(distinct, self.judged)))
