@@ -115,10 +115,12 @@ def nightly_screen(
     forget_published()
     failure_window: tuple[str | None, str | None] = (window_start, window_end)
     out_dir = Path(out.replace("{date}", "unknown-date"))
+    zone: str | None = None  # the bounds' zone, named in FAILED.json once the mapping is read
     # one run at a time plans and screens a site's nights (hyposcreen.state_lock)
     with ExitStack() as held:
         try:
             site = load_mapping(Path(mapping) if mapping else None)
+            zone = site.timezone
             held.enter_context(holding_state(Path(state_dir) if state_dir else None, site.site))
             windows = plan_windows(
                 window_start,
@@ -130,7 +132,7 @@ def nightly_screen(
                 backfill_range(backfill_start, backfill_end),
             )
         except Exception as error:
-            record = failure_record(error, failure_window)
+            record = failure_record(error, failure_window, zone)
             if not isinstance(error, StateInUse):  # the run that holds it publishes the nights
                 write_failure(out_dir, record)
             if notify:

@@ -267,6 +267,20 @@ def test_a_window_failing_in_its_preparation_names_its_zone_in_failed_json(tmp_p
     assert failure["window"] == {"start": START, "end": END, "timezone": "UTC"}
 
 
+def test_a_window_that_does_not_plan_names_the_zone_of_its_bounds(tmp_path: Path) -> None:
+    """A window ending before it starts fails while the flow plans its windows, after it read
+    the site mapping: FAILED.json (in the output folder: no night's folder) names the zone
+    of the bounds as given (the default mapping: UTC), as a window failing later does."""
+    state = nightly_screen(
+        input=str(SAMPLE), out=str(tmp_path / "out"), window_start=END, window_end=START,
+        return_state=True,
+    )  # fmt: skip
+    assert state.is_failed()
+    failure = json.loads((tmp_path / "out" / FAILED_FILE).read_text(encoding="utf-8"))
+    assert failure["error_type"] == "ConfigError"
+    assert failure["window"] == {"start": END, "end": START, "timezone": "UTC"}
+
+
 def test_cli_runs_through_the_flow(
     prefect_harness: None, tmp_path: Path, direct_review_list: bytes
 ) -> None:
