@@ -161,7 +161,7 @@ def nightly_screen(
                 return
             bounds = (window.start.isoformat(), window.end.isoformat())
             record = failure_record(error, bounds, site.timezone)
-            _FAILED.append((window.start.isoformat(), window.end.isoformat(), settings.out_dir))
+            _FAILED.append((*bounds, settings.out_dir))
             remember_failure(state_dir, mapping, window, record, settings.out_dir)
             if notify:  # the nights published before it first: their warnings are not lost
                 alert_outcomes(mapping, published)

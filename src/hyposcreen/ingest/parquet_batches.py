@@ -41,8 +41,8 @@ def parquet_file(path: Path, as_dictionary: Sequence[str] = ()) -> pq.ParquetFil
             for name in as_dictionary
             if types.get_field_index(name) >= 0 and types.field(name).type == pa.string()
         ]
-        if coded:
-            handle = pq.ParquetFile(path, read_dictionary=coded)
+        if coded:  # opened again with the footer already read
+            handle = pq.ParquetFile(path, metadata=handle.metadata, read_dictionary=coded)
         return handle
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{path} is not a readable Parquet file: {exc}.", file=str(path)) from exc
