@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from hyposcreen import number_characters, quarantined_times
+from hyposcreen import quarantine_text, quarantined_times
 from hyposcreen.quarantine_text import json_texts, key_values
 from hyposcreen.quarantine_warnings import quarantine_warnings
 from hyposcreen.rules.loader import load_rules
@@ -210,7 +210,7 @@ def test_the_number_shapes_read_the_results_texts_once(monkeypatch: pytest.Monke
         read.append(len(original))
         return json_texts(original, key)
 
-    monkeypatch.setattr(number_characters, "json_texts", counted)
+    monkeypatch.setattr(quarantine_text, "json_texts", counted)
     rows = [*DECIMAL_ROWS, ("labs", 19, "non_numeric", {"value_raw": "125 L"})]
     found = quarantine_warnings(quarantine(rows), labs_counts(100, 0), LIMITS)
     assert [w.code for w in found] == ["decimal_commas", "result_flags"]

@@ -12,8 +12,8 @@ its count and up to three `file:row` references, never the text.
 A text is such a number when it reads as no number as written and as one once its characters
 are folded (Unicode NFKC, which maps full-width digits and signs to ASCII; digits of other
 scripts to theirs in ASCII; a Unicode minus to `-`; blanks between digits removed). Judged once
-per distinct text for the process (ingest.judged_texts). The lab rows quarantined non_numeric
-and their texts are read once for all the judges of number shapes (`non_numeric_results`).
+per distinct text for the process (ingest.judged_texts), on the texts quarantine_text's
+`non_numeric_results` reads once for all the judges of number shapes.
 """
 
 from __future__ import annotations
@@ -25,27 +25,13 @@ import pandas as pd
 
 from hyposcreen.ingest.judged_texts import JudgedTexts
 from hyposcreen.ingest.values import parse_values
-from hyposcreen.quarantine_text import Matches, json_texts, references
+from hyposcreen.quarantine_text import references
 from hyposcreen.run_warnings import RunWarning
 
 # minus signs NFKC leaves as they are (U+2212 minus, U+2012 figure dash)
 _MINUS = r"[\u2212\u2012]"
 # blanks of any kind between two digits: a thousands grouping, or a number broken by a space
 _BLANKS_BETWEEN_DIGITS = r"(?<=\d)\s+(?=\d)"
-
-
-def non_numeric_results(quarantine: pd.DataFrame, where: Matches) -> tuple[np.ndarray, pd.Series]:
-    """The lab rows quarantined non_numeric (positions) and their results' texts, read once
-    for the judges of number shapes (Matches.memo)."""
-    key = ("non_numeric_results",)
-    found = where.memo.get(key)
-    if isinstance(found, tuple):
-        return found
-    rows = np.flatnonzero(where("table", "labs") & where("reason", "non_numeric"))
-    original = quarantine["original"].iloc[rows]
-    texts = json_texts(original, "value_raw") if len(rows) else pd.Series([], dtype=object)
-    where.memo[key] = read = (rows, texts)
-    return read
 
 
 def other_character_numbers(text: pd.Series) -> np.ndarray:

@@ -28,14 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from hyposcreen.adapters._omop_concept_ids import ROWS, UNTOLD  # the source_counts it writes
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.run_warnings import WHOLE_TABLE_COUNTS, RunWarning
 
 CODE = "concepts_not_in_vocabulary"
 EMPTY = "empty_vocabulary_table"
 UNSPLIT = "vocabulary_rows_unsplit"
-ROWS = "not_in_vocabulary"  # adapters._omop_concept_ids: the source_counts it writes
-UNTOLD = "not_in_vocabulary_untold"
 VOCABULARY_TABLES = ("concept", "concept_ancestor")
 # canonical table -> the OMOP table it is read from, what its rows lose when not told
 _EVENTS = {

@@ -2,7 +2,8 @@
 judged from them: where a column holds a value, the text of a key in a row's original (its
 JSON), whether a key is written at all, and the `file:row` references and files a message
 names (never a value; never the name of a per-patient FHIR document, Synthea's
-`Given_Family_<id>.json`, which carries the patient's name: quarantine.csv, 0600, names it)."""
+`Given_Family_<id>.json`, which carries the patient's name: quarantine.csv, 0600, names it),
+and the non-numeric lab results' texts the judges of number shapes share."""
 
 from __future__ import annotations
 
@@ -168,3 +169,17 @@ def files_named(quarantine: pd.DataFrame, rows: np.ndarray) -> str:
     or documents)."""
     files = quarantine["source_file"].iloc[rows].astype("str").unique()
     return message_name(str(files[0])) if len(files) == 1 else f"{len(files)} files"
+
+
+def non_numeric_results(quarantine: pd.DataFrame, where: Matches) -> tuple[np.ndarray, pd.Series]:
+    """The lab rows quarantined non_numeric (positions) and their results' texts, read once
+    for the judges of number shapes (Matches.memo)."""
+    key = ("non_numeric_results",)
+    found = where.memo.get(key)
+    if isinstance(found, tuple):
+        return found
+    rows = np.flatnonzero(where("table", "labs") & where("reason", "non_numeric"))
+    original = quarantine["original"].iloc[rows]
+    texts = json_texts(original, "value_raw") if len(rows) else pd.Series([], dtype=object)
+    where.memo[key] = read = (rows, texts)
+    return read

@@ -71,12 +71,8 @@ import pandas as pd
 from hyposcreen.adapters.time_columns import TimeColumns
 from hyposcreen.decimal_commas import decimal_comma_numbers, thousands_numbers
 from hyposcreen.ingest.values import decimal_comma_text, flagged_numbers, numbers_with_text
-from hyposcreen.number_characters import (
-    non_numeric_results,
-    number_character_warnings,
-    other_character_numbers,
-)
-from hyposcreen.quarantine_text import Matches, references
+from hyposcreen.number_characters import number_character_warnings, other_character_numbers
+from hyposcreen.quarantine_text import Matches, non_numeric_results, references
 from hyposcreen.rules.loader import WarningThresholds
 from hyposcreen.run_warnings import RunWarning, share_over
 from hyposcreen.unreadable_times import key_time_warnings
