@@ -58,6 +58,7 @@ STAGE_OF_PREFIX = {  # longest prefix wins
     "hyposcreen.loinc_shape_warnings": "report",  # judges unknown LOINCs written otherwise
     "hyposcreen.unidentified_events": "report",  # judges event rows naming no readable code
     "hyposcreen.dangling_lab_items": "report",  # judges MIMIC item ids no d_labitems holds
+    "hyposcreen.mimic_dictionary_rows": "report",  # judges MIMIC dictionary rows not read
     "hyposcreen.omop_vocabulary_gaps": "report",  # judges OMOP concept ids no concept holds
     "hyposcreen.excel_form_warnings": "report",  # judges cells written ="..." for a spreadsheet
     "hyposcreen.dropped_column_warnings": "report",  # judges columns the last night had

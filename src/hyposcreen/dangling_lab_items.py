@@ -18,6 +18,8 @@ from collections.abc import Mapping
 
 from hyposcreen.run_warnings import RunWarning
 
+UNSPLIT = "dictionary_rows_unsplit"  # mimic_dictionary_rows names the rows not read
+
 CODE = "lab_items_not_in_dictionary"
 UNKNOWN_ITEMID = "unknown_itemid"  # the MIMIC labevents reader's reason (adapters._mimic_labs)
 
@@ -34,14 +36,17 @@ def dangling_item_warnings(
     rows = int(events.get(f"unmapped_{UNKNOWN_ITEMID}", 0))
     if not rows:
         return []
+    unread = int(counts["d_labitems"].get("unsplit", 0))
+    hidden = f" (or lists on a row that did not read: {UNSPLIT})" if unread else ""
     return [
         RunWarning(
             CODE,
             f"{rows} of the {events.get('read', 0)} labevents row(s) of the extract carry an "
-            "itemid its d_labitems does not hold (nor rules/mimic_labitems.csv): the test they "
-            "hold cannot be told, so they are set aside as not relevant (unknown_itemid), and a "
-            "sodium result among them (a new item id of the laboratory) is missing from the "
-            "list. coverage.csv lists the item ids; ask the sender for the d_labitems of the "
-            "same export, or add the items to the site's lab dictionary.",
+            f"itemid its d_labitems does not hold{hidden} (nor rules/mimic_labitems.csv): the "
+            "test they hold cannot be told, so they are set aside as not relevant "
+            "(unknown_itemid), and a sodium result among them (a new item id of the "
+            "laboratory) is missing from the list. coverage.csv lists the item ids; ask the "
+            "sender for the d_labitems of the same export, or add the items to the site's lab "
+            "dictionary.",
         )
     ]

@@ -24,6 +24,7 @@ from hyposcreen.empty_file_warnings import empty_part_warnings
 from hyposcreen.excel_form_warnings import excel_form_warnings
 from hyposcreen.ingest.canonical import IngestedTable
 from hyposcreen.loinc_shape_warnings import loinc_shape_warnings
+from hyposcreen.mimic_dictionary_rows import dictionary_row_warnings
 from hyposcreen.nightly.unchanged_inputs import unchanged_inputs
 from hyposcreen.omop_vocabulary_gaps import vocabulary_gap_warnings
 from hyposcreen.quarantine_text import Matches
@@ -85,6 +86,7 @@ def run_warnings(
     labs = tables.get("labs")
     found += delivery_warnings(delivery_counts, limits, labs.source_counts if labs else None)
     found += dangling_item_warnings(labs.source_counts if labs else None)
+    found += dictionary_row_warnings(tables)
     found += vocabulary_gap_warnings(tables)
     found += empty_part_warnings({name: t.files for name, t in tables.items()}, settings.input_dir)
     nightly = {n: t for n, t in tables.items() if ctx.mapping.table(n).refreshed_nightly}

@@ -143,6 +143,8 @@ class SourceTable:
     # a CSV's cells written ="..." for a spreadsheet, as read (ingest.excel_forms)
     excel_forms: ExcelFormCounter = field(default_factory=ExcelFormCounter)
     parts_folder: Path | None = None  # the table's folder of parts (_source_files.parts_folder)
+    # rows the adapter did not use, by reason: count and first `file:row` places
+    notes: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
 
     def batches(
         self,

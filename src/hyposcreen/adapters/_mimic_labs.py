@@ -1,5 +1,6 @@
 """MIMIC-IV `labevents` rows to canonical lab rows, item by item (see
-`hyposcreen.adapters.mimic`)."""
+`hyposcreen.adapters.mimic`; the items: adapters._mimic_lab_items, whose names this module
+re-exports)."""
 
 from __future__ import annotations
 
@@ -14,97 +15,31 @@ from hyposcreen.adapters._files import (
     Prefilter,
     SourceTable,
     batch_column,
-    find_source_files,
     finish,
     id_text,
     normalize_ids,
     outside_read_window,
 )
+from hyposcreen.adapters._mimic_lab_items import (
+    SUBFOLDERS,
+    auxiliary,
+    confirmed_by_label,
+    identify_items,
+    lab_items,
+    mimic_files,
+    shipped_labitems,
+)
 from hyposcreen.config import SiteMapping
 from hyposcreen.ingest.canonical import SCHEMAS
 from hyposcreen.ingest.tabular import RowFilter
-from hyposcreen.rules.loader import RuleSet, load_source_map, normalize_label
-from hyposcreen.rules.matching import identify_analytes
+from hyposcreen.rules.loader import RuleSet
 
-SUBFOLDERS = ("hosp",)
+__all__ = [
+    "SUBFOLDERS", "Reader", "auxiliary", "censored_comment", "confirmed_by_label",
+    "identify_items", "mimic_files", "read_labevents", "shipped_labitems",
+]  # fmt: skip
+
 Reader = tuple[list[pd.DataFrame], Counter[str], Counter[str], list[SourceTable]]
-
-
-def mimic_files(input_dir: Path, table: str) -> list[Path]:
-    """Files of one MIMIC table, in the input folder or its hosp/ subfolder."""
-    return find_source_files(input_dir, table, SUBFOLDERS)
-
-
-def auxiliary(input_dir: Path, stem: str, mapping: SiteMapping) -> SourceTable | None:
-    """A dictionary / admissions table when the extract has it."""
-    files = mimic_files(input_dir, stem)
-    return SourceTable(stem, files, mapping) if files else None
-
-
-# ------------------------------------------------------------------ labevents
-
-
-def identify_items(items: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
-    """Analyte (or not-relevant reason) of each lab item: itemid, label, fluid -> analyte, reason.
-
-    Site dictionary entry for the item id, else the shipped item dictionary, else the label;
-    the fluid decides between blood, urine and other body fluids. The shipped entries are
-    recalled item ids: one counts only while the item's label (the extract's d_labitems when
-    it has the item) is the shipped label or missing, so the extract's own label decides.
-    """
-    given = dict(zip(items["itemid"].astype("str"), items["label"], strict=True))
-    extra = {
-        k: r["analyte"]
-        for k, r in shipped_labitems().items()
-        if k not in rules.lab_dictionary and confirmed_by_label(given.get(k), r["label"])
-    }
-    known = rules.with_lab_dictionary(extra)
-    itemid = items["itemid"].astype("str")
-    by_id = itemid.map(lambda i: normalize_label(i) in known.lab_dictionary).astype(bool)
-    probe = pd.DataFrame(
-        {
-            "loinc": pd.Series(None, index=items.index, dtype="str"),
-            "lab_name": itemid.where(by_id | items["label"].isna(), items["label"]),
-            "specimen_type": items["fluid"],
-        }
-    )
-    analyte, reason = identify_analytes(probe, known)
-    return items.assign(analyte=analyte, reason=reason)
-
-
-def shipped_labitems() -> dict[str, dict[str, str]]:
-    """The shipped item dictionary (rules/mimic_labitems.csv): item id -> its row (label,
-    fluid, category, analyte). Read by this adapter and by the FHIR one (MIMIC-IV on FHIR
-    codes its lab Observations by the same item ids)."""
-    return {r["itemid"]: r for r in load_source_map("mimic_labitems.csv")}
-
-
-def confirmed_by_label(given: object, shipped: str) -> bool:
-    """Whether a shipped item id counts: the extract's label of the item is missing or is
-    the shipped label (the shipped ids are recalled; a different label means another test)."""
-    return bool(pd.isna(given)) or normalize_label(str(given)) == normalize_label(shipped)
-
-
-def _lab_items(input_dir: Path, mapping: SiteMapping, rules: RuleSet) -> tuple[pd.DataFrame, list]:
-    shipped = pd.DataFrame(load_source_map("mimic_labitems.csv"), dtype="str")
-    shipped = shipped[["itemid", "label", "fluid", "category"]]
-    dictionary = auxiliary(input_dir, "d_labitems", mapping)
-    tables = []
-    if dictionary is not None:
-        given = dictionary.read_all(
-            ("itemid", "label", "fluid", "category"), required=("itemid", "label")
-        )
-        given = given.assign(itemid=id_text(given["itemid"])).dropna(subset=["itemid"])
-        shipped = pd.concat([shipped, given[shipped.columns]], ignore_index=True)
-        tables.append(dictionary)
-    # an item id the site's lab dictionary names counts though neither dictionary holds it
-    known = set(shipped.itemid)
-    site_ids = sorted(k for k in rules.lab_dictionary if k.isdigit() and k not in known)
-    shipped = pd.concat(
-        [shipped, pd.DataFrame({"itemid": site_ids}, dtype="str")], ignore_index=True
-    )
-    items = shipped.drop_duplicates("itemid", keep="last").reset_index(drop=True)
-    return identify_items(items, rules), tables
 
 
 def _labevents_prefilter(items: pd.DataFrame, row_filter: RowFilter) -> Prefilter:
@@ -148,7 +83,7 @@ _LABEVENTS = (
 def read_labevents(
     input_dir: Path, table: SourceTable, rules: RuleSet, mapping: SiteMapping, row_filter: RowFilter
 ) -> Reader:
-    items, extra = _lab_items(input_dir, mapping, rules)
+    items, extra = lab_items(input_dir, mapping, rules)
     by_item = items.set_index("itemid")
     label = by_item["label"].fillna("")
     # the selector's work is done per item above; only the read window still applies

@@ -40,6 +40,7 @@ birth date stays empty rather than being guessed. sex = `gender`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 
@@ -55,6 +56,7 @@ from hyposcreen.adapters._files import (
     parts_folder,
     split_tables,
 )
+from hyposcreen.adapters._mimic_lab_items import dictionary_counts
 from hyposcreen.adapters._mimic_labs import (
     SUBFOLDERS,
     Reader,
@@ -147,16 +149,18 @@ def read_table(
     frames, not_relevant, unmapped, extra = reader(
         input_dir, table, rules, mapping, row_filter or RowFilter()
     )
-    return table.ingested(
+    counts, places = dictionary_counts(extra)
+    ingested = table.ingested(
         schema,
         frames,
         not_relevant,
         unmapped,
         MAPPED_COLUMNS[name],
         extra_files=[r for t in extra for r in t.records],
-        extra_counts={t.name: {"read": t.rows_read} for t in extra},
+        extra_counts=counts,
         extra_tables=extra,
     )
+    return dataclasses.replace(ingested, auxiliary_places=places)
 
 
 # ------------------------------------------------------------------ prescriptions

@@ -66,6 +66,10 @@ class IngestedTable:
     # vocabulary lacks that nothing else tells (adapters._omop_concept_ids); per vocabulary
     # table, of its rows that did not split into columns (omop_vocabulary_gaps)
     concept_places: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # MIMIC: per table read to map this one (d_labitems, admissions, d_icd_diagnoses), the
+    # first `file:row` of its rows that did not split into columns (`<table>`) or that list
+    # an item id on disagreeing rows (`d_labitems_conflicting_itemid`; mimic_dictionary_rows)
+    auxiliary_places: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # a canonical table read from a folder of parts: the folder, listed again before publishing
     parts_folder: Path | None = None
     # the suffixes of the parts that folder may hold (empty: the canonical reader's), and the

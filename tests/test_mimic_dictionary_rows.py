@@ -1,0 +1,117 @@
+"""MIMIC-IV dictionary rows that were not read (mimic_dictionary_rows): a d_labitems or
+admissions row that does not split into the header's columns is skipped, and an item id
+d_labitems lists on rows telling different tests is set aside, never read by the file's row
+order. Each warns (exit 4) naming the file and line, never a value."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hyposcreen.cli import main
+
+MIMIC = Path(__file__).resolve().parent / "data" / "mimic"
+
+
+def _run(root: Path, out: Path) -> tuple[int, dict, list[tuple[str, str]]]:
+    status = main(
+        ["run", "--no-flow", "--source", "mimic", "--input", str(root), "--out", str(out),
+         "--window-start", "2150-03-10"]
+    )  # fmt: skip
+    day = out / "2150-03-10"
+    manifest = json.loads((day / "run_manifest.json").read_text())
+    with (day / "review_list.csv").open(newline="") as handle:
+        listed = [(row["patient_id"], row["tier"]) for row in csv.DictReader(handle)]
+    return status, manifest, listed
+
+
+def _extract(tmp_path: Path, table: str, old: str, new: str, name: str = "mimic") -> Path:
+    root = tmp_path / name
+    shutil.copytree(MIMIC, root)
+    path = root / "hosp" / f"{table}.csv"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    return root
+
+
+def _warnings(manifest: dict) -> dict[str, str]:
+    return {w["code"]: w["message"] for w in manifest["warnings"]}
+
+
+def test_a_short_d_labitems_row_warns_with_its_line(tmp_path: Path) -> None:
+    """Ascites sodium 59994 written `59994,Sodium,Ascites` (no category, line 15: header = 1):
+    before, the row was skipped without a word but for the dangling-item warning, which said
+    d_labitems does not hold the item and named no line."""
+    root = _extract(
+        tmp_path, "d_labitems", "59994,Sodium,Ascites,Chemistry", "59994,Sodium,Ascites"
+    )
+    status, manifest, _ = _run(root, tmp_path / "out")
+    assert status == 4
+    message = _warnings(manifest)["dictionary_rows_unsplit"]
+    assert "d_labitems 1 of 15 row(s) do not split" in message
+    assert "(e.g. d_labitems.csv:15)" in message
+    assert "Ascites" not in message  # places only, never a value
+    dangling = _warnings(manifest)["lab_items_not_in_dictionary"]
+    assert "or lists on a row that did not read: dictionary_rows_unsplit" in dangling
+    assert manifest["source_counts"]["labs"]["d_labitems"] == {"read": 15, "unsplit": 1}
+
+
+def test_a_short_admissions_row_warns_with_its_line(tmp_path: Path) -> None:
+    """Stay 20003 (patient 10004's heart failure, ICD-9 4280, admitted 2149-12-01) with its
+    deathtime column left out (line 4): before, the row was skipped, the codes of the stay had
+    no time and were quarantined, and 10004 (Na 128, listed soon for heart failure) left the
+    list at exit 0."""
+    old = "2149-12-06 15:00:00,,URGENT,"
+    root = _extract(tmp_path, "admissions", old, "2149-12-06 15:00:00,URGENT,")
+    status, manifest, listed = _run(root, tmp_path / "out")
+    assert status == 4
+    message = _warnings(manifest)["dictionary_rows_unsplit"]
+    assert "admissions 1 of 5 row(s) do not split" in message
+    assert "(e.g. admissions.csv:4)" in message
+    assert "10004" not in [patient for patient, _ in listed]
+
+
+@pytest.mark.parametrize("blood_row_first", [False, True])
+def test_an_item_id_listed_with_two_fluids_is_set_aside_whatever_the_row_order(
+    tmp_path: Path, blood_row_first: bool
+) -> None:
+    """d_labitems lists ascites sodium 59994 again as `59994,Sodium,Blood,Chemistry`. Before,
+    the last row won: with the blood row last, patient 10003's ascites sodium of 115 was read
+    as serum sodium and 10003 listed urgent (severe) at exit 0; with it first, not. Now the
+    item is set aside (its one labevents row, labevents.csv:11) and warned, either order."""
+    ascites = "59994,Sodium,Ascites,Chemistry\n"
+    both = (
+        "59994,Sodium,Blood,Chemistry\n" + ascites
+        if blood_row_first
+        else ascites + "59994,Sodium,Blood,Chemistry\n"
+    )
+    root = _extract(tmp_path, "d_labitems", ascites, both)
+    status, manifest, listed = _run(root, tmp_path / "out")
+    assert status == 4
+    assert "10003" not in [patient for patient, _ in listed]
+    message = _warnings(manifest)["lab_items_listed_twice"]
+    assert "lists 1 item id(s) on several rows" in message
+    assert "(label or fluid; e.g. d_labitems.csv:15, d_labitems.csv:16)" in message
+    assert "so the extract's 1 labevents row(s) of them are set aside" in message
+    reasons = manifest["reconciliation"]["labs"]["reasons"]["not_relevant"]
+    assert reasons["conflicting_itemid"] == 1
+
+
+def test_a_repeated_row_or_another_category_reads_as_one_item(tmp_path: Path) -> None:
+    """Serum sodium 50983 listed twice (once as category `Blood Gas`) and ascites sodium
+    59994 repeated as it is: the same test, so the fixture's five cases are listed and no
+    dictionary warning is given."""
+    _, _, fixture = _run(MIMIC, tmp_path / "fixture")
+    sodium = "50983,Sodium,Blood,Chemistry\n"
+    root = _extract(tmp_path, "d_labitems", sodium, sodium + "50983,SODIUM,Blood,Blood Gas\n")
+    path = root / "hosp" / "d_labitems.csv"
+    path.write_text(path.read_text() + "59994,Sodium,Ascites,Chemistry\n")
+    status, manifest, listed = _run(root, tmp_path / "out")
+    assert status == 0, _warnings(manifest)
+    assert listed == fixture
+    assert len(listed) == 5
