@@ -146,6 +146,10 @@ def test_a_concept_table_of_a_header_alone_is_read_as_absent_and_warns(tmp_path:
         "The extract's concept table(s) hold no row (a header alone): read as absent"
     )
     assert "12 of 12 condition_occurrence row(s)" in found["unidentified_diagnoses"]
+    # the table was delivered: the message says it holds no row (before: "holds no concept
+    # table", which sent the reader looking for a file that is there)
+    assert "(the extract's concept table holds no row)" in found["unidentified_diagnoses"]
+    assert "holds no concept table" not in found["unidentified_diagnoses"]
     assert "concepts_not_in_vocabulary" not in found
 
 

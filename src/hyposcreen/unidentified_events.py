@@ -66,6 +66,7 @@ def unidentified_event_warnings(
         if not counts or table is None:
             continue
         # a concept table of a header alone is read as absent (adapters._omop_vocab)
+        delivered = "concept" in table.source_counts
         has_concepts = int(table.source_counts.get("concept", {}).get("read", 0)) > 0
         if has_concepts and not with_concepts:
             continue
@@ -75,6 +76,9 @@ def unidentified_event_warnings(
         vocabulary = (
             "the extract's vocabulary tables do not resolve"
             if has_concepts
+            else "only the shipped rules/omop_concepts.csv resolves (the extract's concept "
+            "table holds no row)"
+            if delivered
             else "only the OMOP vocabulary resolves (the extract holds no concept table)"
         )
         found.append(
