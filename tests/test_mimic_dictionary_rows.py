@@ -115,3 +115,17 @@ def test_a_repeated_row_or_another_category_reads_as_one_item(tmp_path: Path) ->
     assert status == 0, _warnings(manifest)
     assert listed == fixture
     assert len(listed) == 5
+
+
+def test_a_d_labitems_of_a_header_alone_is_named_so(tmp_path: Path) -> None:
+    """d_labitems cut to its header: the 5 labevents rows of items only it names (59993,
+    59994, 59998, 51221, 50912) are set aside; before, the warning said d_labitems does not
+    hold their item ids, as if it had been read."""
+    root = tmp_path / "mimic"
+    shutil.copytree(MIMIC, root)
+    (root / "hosp" / "d_labitems.csv").write_text("itemid,label,fluid,category\n")
+    status, manifest, _ = _run(root, tmp_path / "out")
+    assert status == 4
+    message = _warnings(manifest)["lab_items_not_in_dictionary"]
+    assert message.startswith("5 of the 56 labevents row(s) of the extract carry an itemid its")
+    assert "d_labitems does not hold (it holds no row: a header alone" in message

@@ -36,8 +36,14 @@ def dangling_item_warnings(
     rows = int(events.get(f"unmapped_{UNKNOWN_ITEMID}", 0))
     if not rows:
         return []
-    unread = int(counts["d_labitems"].get("unsplit", 0))
-    hidden = f" (or lists on a row that did not read: {UNSPLIT})" if unread else ""
+    dictionary = counts["d_labitems"]
+    hidden = (
+        " (it holds no row: a header alone, was the export cut short?)"
+        if not int(dictionary.get("read", 0))
+        else f" (or lists on a row that did not read: {UNSPLIT})"
+        if int(dictionary.get("unsplit", 0))
+        else ""
+    )
     return [
         RunWarning(
             CODE,
