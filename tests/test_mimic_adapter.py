@@ -122,7 +122,11 @@ def test_diagnoses_are_dated_at_the_admission_of_their_stay() -> None:
     assert frame.loc["4280", "recorded_time"] == pd.Timestamp("2149-12-01 09:00")
     assert pd.isna(frame.loc["N183", "recorded_time"])  # its hadm_id has no admission
     assert table.source_counts["diagnoses_icd"]["unmapped_no_admission_time"] == 2
-    assert table.source_counts["admissions"] == {"read": 5}
+    # of the two undated codes, N183 (CKD) is a listed condition, E119 is not
+    assert table.source_counts["admissions"] == {"read": 5, "listed_codes_without_stay": 1}
+    assert table.auxiliary_places == {
+        "admissions_listed_codes_without_stay": ("diagnoses_icd.csv:7",)
+    }
 
 
 def test_prescriptions_and_patients_map_onto_the_canonical_columns() -> None:

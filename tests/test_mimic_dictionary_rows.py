@@ -111,10 +111,25 @@ def test_a_repeated_row_or_another_category_reads_as_one_item(tmp_path: Path) ->
     root = _extract(tmp_path, "d_labitems", sodium, sodium + "50983,SODIUM,Blood,Blood Gas\n")
     path = root / "hosp" / "d_labitems.csv"
     path.write_text(path.read_text() + "59994,Sodium,Ascites,Chemistry\n")
-    status, manifest, listed = _run(root, tmp_path / "out")
-    assert status == 0, _warnings(manifest)
+    _, manifest, listed = _run(root, tmp_path / "out")
+    assert not {"dictionary_rows_unsplit", "lab_items_listed_twice"} & set(_warnings(manifest))
+    assert "lab_items_not_in_dictionary" not in _warnings(manifest)
     assert listed == fixture
     assert len(listed) == 5
+
+
+def test_a_listed_condition_coded_for_a_stay_admissions_lacks_warns(tmp_path: Path) -> None:
+    """The fixture codes CKD (N183) for stay 20099 of patient 10007 and E119 (diabetes, not
+    listed) for stay 20005, neither in admissions: both are quarantined without a time (spec
+    §3). Before, the night passed at exit 0 with 10007 listed without ckd; now the listed code
+    warns, naming diagnoses_icd.csv:7 (header = 1), and the unlisted one does not count."""
+    status, manifest, listed = _run(MIMIC, tmp_path / "out")
+    assert status == 4
+    message = _warnings(manifest)["listed_codes_without_stay"]
+    assert message.startswith("1 diagnoses_icd row(s) code a condition the rules list but name")
+    assert "(e.g. diagnoses_icd.csv:7)" in message
+    assert "N183" not in message and "20099" not in message
+    assert ("10007", "2") in listed
 
 
 def test_a_d_labitems_of_a_header_alone_is_named_so(tmp_path: Path) -> None:

@@ -8,9 +8,13 @@ an item listed only there is set aside as an item the dictionary lacks (`unknown
 dangling_lab_items counts too, without the place), and every code of a stay listed only there
 is quarantined without a time. An item id listed on rows telling different tests (a blood and a
 urine row) is set aside (`conflicting_itemid`; adapters._mimic_lab_items), never read by the
-file's row order. Each warns (exit 4) with counts and the first `file:row` (a file's line,
-header = 1), never a value. `d_icd_diagnoses` rows give only the evidence's description: their
-counts stay in the manifest's source_counts and do not warn.
+file's row order. A `diagnoses_icd` code of a listed condition whose stay `admissions` does not
+date (its hadm_id is not there, or the stay has no admittime) has no time and is quarantined
+(spec §3), so the condition is missing from the list while the extract holds it: any such row
+warns (`listed_codes_without_stay`; adapters._mimic_diagnoses), a count of the whole table
+(every night reads it whole). Each warns (exit 4) with counts and the first `file:row` (a
+file's line, header = 1), never a value. `d_icd_diagnoses` rows give only the evidence's
+description: their counts stay in the manifest's source_counts and do not warn.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hyposcreen.ingest.canonical import IngestedTable
-from hyposcreen.run_warnings import RunWarning
+from hyposcreen.run_warnings import WHOLE_TABLE_COUNTS, RunWarning
 
 UNSPLIT = "dictionary_rows_unsplit"
 CONFLICTING = "lab_items_listed_twice"
 CONFLICTING_REASON = "conflicting_itemid"  # adapters._mimic_lab_items' reason and count name
+WITHOUT_STAY = "listed_codes_without_stay"  # adapters._mimic_diagnoses' admissions note
 # dictionary table -> the canonical table reading it, what its unread rows cost
 _LOST = {
     "d_labitems": (
@@ -63,7 +68,26 @@ def dictionary_row_warnings(tables: Mapping[str, IngestedTable]) -> list[RunWarn
                 "for the tables as exported, and rerun.",
             )
         )
-    return found + _conflicting_warnings(tables.get("labs"))
+    return found + _conflicting_warnings(tables.get("labs")) + _undated(tables.get("diagnoses"))
+
+
+def _undated(diagnoses: IngestedTable | None) -> list[RunWarning]:
+    counts = diagnoses.source_counts if diagnoses is not None else {}
+    rows = int(counts.get("admissions", {}).get(WITHOUT_STAY, 0))
+    if diagnoses is None or not rows:
+        return []
+    places = ", ".join(diagnoses.auxiliary_places.get(f"admissions_{WITHOUT_STAY}", ()))
+    return [
+        RunWarning(
+            WITHOUT_STAY,
+            f"{rows} diagnoses_icd row(s) code a condition the rules list but name a stay "
+            f"(hadm_id) that admissions does not date (e.g. {places}): a code is dated at the "
+            "start of its stay, so these have no time and are quarantined (no_admission_time), "
+            "and the condition is missing from the list. Is the admissions table of the same "
+            "export? Ask the sender for it, and rerun."
+            + WHOLE_TABLE_COUNTS.format(these="These are counts", tables="diagnoses_icd table"),
+        )
+    ]
 
 
 def _conflicting_warnings(labs: IngestedTable | None) -> list[RunWarning]:

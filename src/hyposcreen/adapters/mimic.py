@@ -29,7 +29,7 @@ screen of that stay must see them at its sodium results; `dischtime` would hide 
 of the stay in which the hyponatremia happened. For a nightly screen the codes of a stay exist
 only after discharge, so the current stay contributes no codes and nothing leaks; previous stays
 count from their admission. A code whose hadm_id is not in `admissions` has no time and is
-quarantined (missing_key).
+quarantined (missing_key); one of a listed condition warns (adapters._mimic_diagnoses).
 
 MIMIC-III spellings (upper-case names, prescriptions startdate/enddate, diagnoses icd9_code)
 are read too.
@@ -56,11 +56,11 @@ from hyposcreen.adapters._files import (
     parts_folder,
     split_tables,
 )
+from hyposcreen.adapters._mimic_diagnoses import read_diagnoses
 from hyposcreen.adapters._mimic_lab_items import dictionary_counts
 from hyposcreen.adapters._mimic_labs import (
     SUBFOLDERS,
     Reader,
-    auxiliary,
     identify_items,
     mimic_files,
     read_labevents,
@@ -69,7 +69,6 @@ from hyposcreen.config import SiteMapping, Window
 from hyposcreen.errors import InputError
 from hyposcreen.ingest.canonical import SCHEMAS, IngestedTable
 from hyposcreen.ingest.tabular import RowFilter, empty_frame
-from hyposcreen.ingest.timeparse import parse_times
 from hyposcreen.rules.loader import RuleSet
 
 __all__ = ["check_layout", "identify_items", "input_files", "read_table"]
@@ -139,11 +138,13 @@ def read_table(
         if name == "patients":
             return IngestedTable(name, empty_frame(schema), rows_in=0)
         check_layout(input_dir)
+    if name == "diagnoses":  # dated by admissions: required
+        check_layout(input_dir)
     table = SourceTable(stem, files, mapping, parts_folder=parts_folder(input_dir, stem, files))
     reader = {
         "labs": read_labevents,
         "medications": _read_prescriptions,
-        "diagnoses": _read_diagnoses,
+        "diagnoses": read_diagnoses,
         "patients": _read_patients,
     }[name]
     frames, not_relevant, unmapped, extra = reader(
@@ -195,83 +196,6 @@ def _read_prescriptions(
         unmapped["no_drug_name"] += int(raw["drug"].isna().sum())
         frames.append(finish(frame, SCHEMAS["medications"], mapping, row_filter, not_relevant))
     return frames, not_relevant, unmapped, []
-
-
-# ------------------------------------------------------------------ diagnoses_icd
-
-_VERSIONS = {"9": "ICD-9-CM", "10": "ICD-10-CM"}
-
-
-def _admission_times(input_dir: Path, mapping: SiteMapping) -> tuple[pd.Series, SourceTable]:
-    """hadm_id -> start of the stay: its ED registration when that came first, else admittime;
-    a stay listed twice starts at the earliest of its rows (whatever their order)."""
-    admissions = auxiliary(input_dir, "admissions", mapping)
-    if admissions is None:
-        check_layout(input_dir)
-        raise AssertionError("unreachable: check_layout raises")  # pragma: no cover
-    frame = admissions.read_all(
-        ("hadm_id", "admittime", "edregtime"), required=("hadm_id", "admittime")
-    )
-    hadm = id_text(frame["hadm_id"])
-    formats = mapping.table("diagnoses").datetime_formats + mapping.datetime_formats
-    admitted = parse_times(frame["admittime"], mapping.timezone, formats)
-    registered = parse_times(frame["edregtime"], mapping.timezone, formats)
-    earlier = registered < admitted
-    starts = pd.DataFrame(
-        {
-            "hadm": hadm,
-            "start": admitted.where(~earlier, registered),
-            "text": frame["admittime"].where(~earlier, frame["edregtime"]),
-        }
-    ).sort_values(["hadm", "start", "text"], na_position="last", kind="stable")
-    first = starts.loc[~starts["hadm"].duplicated() & starts["hadm"].notna()]
-    return first["text"].set_axis(first["hadm"]), admissions
-
-
-def _descriptions(input_dir: Path, mapping: SiteMapping) -> tuple[pd.Series, list[SourceTable]]:
-    titles = auxiliary(input_dir, "d_icd_diagnoses", mapping)
-    if titles is None:
-        return pd.Series(dtype="str"), []
-    frame = titles.read_all(("icd_code", "icd_version", "long_title"), required=("icd_code",))
-    key = frame["icd_version"].fillna("") + ":" + frame["icd_code"].fillna("")
-    return frame["long_title"].set_axis(key).loc[lambda s: ~s.index.duplicated()], [titles]
-
-
-def _read_diagnoses(
-    input_dir: Path, table: SourceTable, rules: RuleSet, mapping: SiteMapping, row_filter: RowFilter
-) -> Reader:
-    admitted, admissions = _admission_times(input_dir, mapping)
-    titles, extra = _descriptions(input_dir, mapping)
-    not_relevant: Counter[str] = Counter()
-    unmapped: Counter[str] = Counter()
-    frames = []
-    for raw in table.batches(
-        ("subject_id", "hadm_id", "seq_num", "icd_code", "icd_version", "icd9_code"),
-        required=("subject_id", "hadm_id"),
-        one_of=("icd_code", "icd9_code"),
-    ):
-        hadm = id_text(raw["hadm_id"])
-        # MIMIC-III: icd9_code and no version column
-        version = id_text(raw["icd_version"]).where(raw["icd9_code"].isna(), "9")
-        code = first_present(raw, ["icd_code", "icd9_code"])
-        system = version.map(_VERSIONS)
-        by_shape = code.str.match(r"\d").map({True: "ICD-9-CM", False: "ICD-10-CM"})
-        recorded = hadm.map(admitted)
-        frame = pd.DataFrame(
-            {
-                "patient_id": id_text(raw["subject_id"]),
-                "encounter_id": hadm,
-                "code": code,
-                "code_system": system.where(system.notna(), by_shape),
-                "recorded_time": recorded,
-                "description": (version.fillna("") + ":" + code.fillna("")).map(titles),
-                "source_file": raw["source_file"],
-                "source_row": raw["source_row"],
-            }
-        )
-        unmapped["no_admission_time"] += int(recorded.isna().sum())
-        frames.append(finish(frame, SCHEMAS["diagnoses"], mapping, row_filter, not_relevant))
-    return frames, not_relevant, unmapped, [admissions, *extra]
 
 
 # ------------------------------------------------------------------ patients
