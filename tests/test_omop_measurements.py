@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from hyposcreen.clean import clean_labs
+from hyposcreen.ingest.frames import date_alone_column
 from omop_extract import RULES, extract, measurement, read, write
 
 # ------------------------------------------------------------------ measurements
@@ -132,3 +133,28 @@ def test_a_malformed_line_is_quarantined_and_counted(tmp_path: Path) -> None:
     assert table.rows_in == 2
     assert list(cleaned["reason"].fillna("")) == ["", "malformed_row"]
     assert table.source_counts["measurement"]["unmapped_malformed_row"] == 1
+
+
+def test_a_datetime_filled_from_the_date_takes_the_clock_of_measurement_time(
+    tmp_path: Path,
+) -> None:
+    """An ETL that had only the date writes measurement_datetime `2026-11-20` or
+    `2026-11-20 00:00:00` and keeps the clock in measurement_time (`13:45`). Before, all three
+    rows below were read at midnight, 13 h 45 min early (another night near its start, another
+    glucose, another 24 h pair), the first marked as dated by its date alone. A datetime with
+    its own clock keeps it; 00:00 in both columns is midnight; a date alone stays marked."""
+    labs = [
+        measurement(measurement_datetime="2026-11-20", measurement_time="13:45"),
+        measurement(measurement_datetime="2026-11-20 00:00:00", measurement_time="13:45"),
+        measurement(measurement_datetime="2026-11-20T00:00:00", measurement_time="13:45:00"),
+        measurement(measurement_datetime="2026-11-20 08:30:00", measurement_time="13:45"),
+        measurement(measurement_datetime="2026-11-20 00:00:00", measurement_time="00:00"),
+        measurement(measurement_datetime="2026-11-20", measurement_time=""),
+    ]
+    frame = read(extract(tmp_path, labs), "labs").frame
+    at = pd.Timestamp
+    assert list(frame["specimen_time"]) == [
+        at("2026-11-20 13:45"), at("2026-11-20 13:45"), at("2026-11-20 13:45"),
+        at("2026-11-20 08:30"), at("2026-11-20 00:00"), at("2026-11-20 00:00"),
+    ]  # fmt: skip
+    assert list(frame[date_alone_column("specimen_time")]) == [False] * 5 + [True]

@@ -135,12 +135,13 @@ def _labs(raw: pd.DataFrame, vocab: Vocabulary, decimal: str) -> pd.DataFrame:
     concept_name = vocab.lookup(raw["measurement_concept_id"], "name")
     lab_name = source_value.where(~loinc_shaped & source_value.notna(), concept_name)
     unit = vocab.lookup(raw["unit_concept_id"], "code", ("UCUM",))
+    specimen_time, clocked = _specimen_time(raw)
     return pd.DataFrame(
         {
             "patient_id": id_text(raw["person_id"]),
             "encounter_id": id_text(raw["visit_occurrence_id"]),
-            "specimen_time": timestamp(raw, "measurement", "measurement_time"),
-            date_alone_column("specimen_time"): _dated_alone(raw),
+            "specimen_time": specimen_time,
+            date_alone_column("specimen_time"): _dated_alone(raw) & ~clocked,
             "value_raw": _value_raw(raw, vocab, decimal),
             "value": raw["value_as_number"],
             "unit": unit.where(unit.notna(), raw["unit_source_value"]),
@@ -154,11 +155,37 @@ def _labs(raw: pd.DataFrame, vocab: Vocabulary, decimal: str) -> pd.DataFrame:
     )
 
 
+# a datetime at midnight (ISO text; the day kept) and a clock time of `measurement_time`
+_MIDNIGHT = r"^\s*(\d{4}-\d{2}-\d{2})[T ]00:00(?::00(?:\.0+)?)?\s*$"
+_CLOCK = r"^\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*$"
+_ZERO_CLOCK = r"^\s*0?0:00(?::00(?:\.0+)?)?\s*$"
+
+
+def _specimen_time(raw: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The specimen time text of each row, and whether `measurement_time` gave its clock.
+
+    `measurement_datetime`, else `measurement_date` (+ `measurement_time`). A datetime holding
+    a date alone or 00:00 while `measurement_time` holds another clock time is an ETL's
+    datetime filled from the date: the day with that clock time is the draw (read at midnight,
+    a 13:45 sodium moves 13 h: another night, another glucose, another 24 h pair)."""
+    stated, clock = raw["measurement_datetime"], raw["measurement_time"]
+    timed = clock.str.match(_CLOCK).fillna(False).astype(bool)
+    timed &= ~clock.str.match(_ZERO_CLOCK).fillna(False).astype(bool)
+    day = stated.str.extract(_MIDNIGHT, expand=False)
+    alone = pd.Series(written_without_clock(stated), index=stated.index) & stated.notna()
+    day = day.where(day.notna(), stated.str.strip().where(alone))
+    clocked = timed & day.notna()
+    completed = day + " " + clock.str.strip()
+    stamped = timestamp(raw, "measurement", "measurement_time")
+    return stamped.where(~clocked, completed), clocked
+
+
 def _dated_alone(raw: pd.DataFrame) -> pd.Series:
     """The rows whose specimen_time is a date without a clock time: `measurement_date` alone
     (no `measurement_datetime` nor `measurement_time`), or a `measurement_datetime` holding
-    a date alone (`2026-11-20`, a Parquet column typed date; read before any
-    `measurement_time`), judged as canonical time text is (ingest.frames.written_without_clock)."""
+    a date alone (`2026-11-20`, a Parquet column typed date; unless `measurement_time` gives
+    its clock: `_specimen_time`), judged as canonical time text is
+    (ingest.frames.written_without_clock)."""
     stated = raw["measurement_datetime"]
     by_date = stated.isna() & raw["measurement_time"].isna() & raw["measurement_date"].notna()
     return by_date | written_without_clock(stated)

@@ -21,7 +21,9 @@ Mapping (decisions where the CDM leaves room are marked *):
   site with `csv: {decimal: ","}` `135.000` is 135 (written `135,000` in value_raw, the site's
   convention cleaning reads), never 135000; the site's own text (`3,2`) reads as before.
   *Unit: UCUM code of `unit_concept_id`, else `unit_source_value`. *specimen_time:
-  `measurement_datetime`, else `measurement_date` (+ `measurement_time` when given); a row
+  `measurement_datetime`, else `measurement_date` (+ `measurement_time` when given); a
+  datetime holding a date alone or 00:00 takes the clock time `measurement_time` holds (an ETL
+  that filled the datetime from the date: _omop_labs._specimen_time); a row
   dated by a date alone (`measurement_date` alone, or a `measurement_datetime` holding a date
   without a clock time) reads as midnight and is marked so (`ingest.frames.date_alone_column`):
   too many of them warn (date_only_times).
