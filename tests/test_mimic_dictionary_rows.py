@@ -144,3 +144,19 @@ def test_a_d_labitems_of_a_header_alone_is_named_so(tmp_path: Path) -> None:
     message = _warnings(manifest)["lab_items_not_in_dictionary"]
     assert message.startswith("5 of the 56 labevents row(s) of the extract carry an itemid its")
     assert "d_labitems does not hold (it holds no row: a header alone" in message
+
+
+def test_a_header_line_repeated_in_d_labitems_is_no_unsplit_row(tmp_path: Path) -> None:
+    """d_labitems joined from two parts, the second part's header line at line 17 (its rows
+    repeat the first's): the header holds no item, so no dictionary warning and the fixture's
+    five cases. Before, the repeated header counted as a d_labitems row that did not split."""
+    _, _, fixture = _run(MIMIC, tmp_path / "fixture")
+    root = tmp_path / "mimic"
+    shutil.copytree(MIMIC, root)
+    path = root / "hosp" / "d_labitems.csv"
+    text = path.read_text()
+    path.write_text(text + text)
+    _, manifest, listed = _run(root, tmp_path / "out")
+    assert "dictionary_rows_unsplit" not in _warnings(manifest)
+    assert "lab_items_listed_twice" not in _warnings(manifest)
+    assert listed == fixture

@@ -216,6 +216,30 @@ def test_a_stray_quote_in_a_comma_separated_concept_file_that_swallows_rows_warn
     assert "condition_occurrence 12 row(s)" in message
 
 
+def test_a_header_line_repeated_in_a_comma_separated_concept_file_is_no_unsplit_row(
+    tmp_path: Path,
+) -> None:
+    """A concept.csv joined from two parts (`cat part1 part2`): the second part's header at
+    line 3 holds no concept. Before, it counted as a row that did not split and warned
+    vocabulary_rows_unsplit; now it is set aside as the repeated header it is (the three
+    absent drug and condition concepts still warn)."""
+    root = _named_by_concepts(tmp_path / "x")
+    header = "concept_id,concept_name,vocabulary_id,concept_class_id,concept_code\n"
+    first = "974166,hydrochlorothiazide,RxNorm,Ingredient,5487\n"
+    rest = [
+        "40164929,hydrochlorothiazide 25 MG Oral Tablet,RxNorm,Clinical Drug,310798\n",
+        "319835,Congestive heart failure,SNOMED,Clinical Finding,42343007\n",
+    ]
+    (root / "vocab").mkdir()
+    (root / "vocab" / "concept.csv").write_text(header + first + header + "".join(rest))
+    status, manifest = _run(root, tmp_path / "o")
+    assert status == 4
+    found = _warnings(manifest)
+    assert "vocabulary_rows_unsplit" not in found
+    assert "unsplit" not in manifest["source_counts"]["labs"]["concept"]
+    assert "drug_exposure 2 row(s) whose drug" in found["concepts_not_in_vocabulary"]
+
+
 def test_each_event_id_is_judged_once_against_every_concept_id() -> None:
     """Concept table ids 1, 2, 3 and the shipped 8753: of the events' 2, 5, blank, 0, 8753, 5
     only 5 is absent (0 and blank name no concept); a later batch's 5, 7 and x (no number,

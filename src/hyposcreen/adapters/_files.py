@@ -45,6 +45,7 @@ from hyposcreen.ingest.csv_source import whole_csv_batches
 from hyposcreen.ingest.delivery import check_not_cut_off, check_unchanged, identity_to_read
 from hyposcreen.ingest.excel_forms import ExcelFormCounter
 from hyposcreen.ingest.frames import refuse_repeated, shown_header
+from hyposcreen.ingest.header_rows import REASON as REPEATED_HEADER
 from hyposcreen.ingest.linescan import arrow_stream, line_numbers
 from hyposcreen.ingest.parquet_batches import check_flat_columns
 from hyposcreen.ingest.suffixes import parquet
@@ -220,6 +221,12 @@ class SourceTable:
         frame["source_file"] = path.name
         frame["source_row"] = frame.pop(_ROW).astype("str")
         return frame
+
+    def unsplit_places(self) -> list[str]:
+        """`file:line` of each row read that did not split into the header's columns (a header
+        line repeated where a concatenated part starts is none: it holds no data)."""
+        rows = [(p, r) for p, m in self.malformed for r in m.rows]
+        return [f"{p.name}:{r['line']}" for p, r in rows if r.get("reason") != REPEATED_HEADER]
 
     def read_all(
         self,

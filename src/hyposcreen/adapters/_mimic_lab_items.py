@@ -148,7 +148,7 @@ def dictionary_counts(
     places: dict[str, tuple[str, ...]] = {}
     for table in tables:
         counts[table.name] = {"read": table.rows_read}
-        found = [f"{p.name}:{r['line']}" for p, m in table.malformed for r in m.rows]
+        found = table.unsplit_places()
         if found:
             counts[table.name]["unsplit"] = len(found)
             places[table.name] = tuple(found[:EXAMPLES])

@@ -53,11 +53,10 @@ def _holds_line_break(column: pa.Array) -> bool:
 def note_read(table: SourceTable, counts: Counts, places: Places) -> None:
     """The counts of a vocabulary table read into `counts[table]`: rows read, those that did
     not split into the header's columns (`unsplit`, skipped; their first places in `places`)."""
-    unsplit = sum(len(m.rows) for _, m in table.malformed)
+    found = table.unsplit_places()  # a repeated header line is none
     counts[table.name] = {"read": table.rows_read, "kept": 0}
-    if unsplit:
-        counts[table.name]["unsplit"] = unsplit
-        found = [f"{p.name}:{r['line']}" for p, m in table.malformed for r in m.rows]
+    if found:
+        counts[table.name]["unsplit"] = len(found)
         places[table.name] = tuple(found[:EXAMPLES])
 
 
