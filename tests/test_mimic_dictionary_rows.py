@@ -103,14 +103,15 @@ def test_an_item_id_listed_with_two_fluids_is_set_aside_whatever_the_row_order(
 
 
 def test_a_repeated_row_or_another_category_reads_as_one_item(tmp_path: Path) -> None:
-    """Serum sodium 50983 listed twice (once as category `Blood Gas`) and ascites sodium
-    59994 repeated as it is: the same test, so the fixture's five cases are listed and no
-    dictionary warning is given."""
+    """Serum sodium 50983 listed twice (once as category `Blood Gas`), ascites sodium 59994
+    repeated as it is, and hematocrit 51221 (no analyte of the screen) again with fluid Urine:
+    no test differs that the screen reads, so the fixture's five cases are listed and no
+    dictionary warning is given (before, the hematocrit's two fluids warned)."""
     _, _, fixture = _run(MIMIC, tmp_path / "fixture")
     sodium = "50983,Sodium,Blood,Chemistry\n"
     root = _extract(tmp_path, "d_labitems", sodium, sodium + "50983,SODIUM,Blood,Blood Gas\n")
     path = root / "hosp" / "d_labitems.csv"
-    path.write_text(path.read_text() + "59994,Sodium,Ascites,Chemistry\n")
+    path.write_text(path.read_text() + "59994,Sodium,Ascites,Chemistry\n51221,Hematocrit,Urine,X\n")
     _, manifest, listed = _run(root, tmp_path / "out")
     assert not {"dictionary_rows_unsplit", "lab_items_listed_twice"} & set(_warnings(manifest))
     assert "lab_items_not_in_dictionary" not in _warnings(manifest)

@@ -116,8 +116,9 @@ def lab_items(
 
 
 def _conflicting_items(given: pd.DataFrame, rules: RuleSet, table: SourceTable) -> pd.Series:
-    """The item ids d_labitems lists on rows telling different tests (analyte, reason or
-    fluid), noted on `table` with the first places of their rows."""
+    """The item ids d_labitems lists on rows telling different tests (analyte, reason, or the
+    fluid of an item read as an analyte), noted on `table` with the first places of their
+    rows. An item of no interest by every row is not one, whatever its fluids."""
     label = given["label"].map(normalize_label, na_action="ignore")
     fluid = given["fluid"].map(normalize_label, na_action="ignore")
     distinct = given.loc[~pd.DataFrame({"i": given["itemid"], "l": label, "f": fluid}).duplicated()]
@@ -127,8 +128,10 @@ def _conflicting_items(given: pd.DataFrame, rules: RuleSet, table: SourceTable) 
     # each row judged with its own label: one row per item id in each judged frame
     rank = repeated.groupby("itemid").cumcount()
     judged = pd.concat([identify_items(repeated.loc[rank == k], rules) for k in sorted(set(rank))])
+    # the fluid counts where it becomes a result's specimen type: an item read as an analyte
+    fluid = judged["fluid"].map(normalize_label, na_action="ignore").fillna("")
     told = judged["analyte"].fillna("") + "|" + judged["reason"].fillna("")
-    told += "|" + judged["fluid"].map(normalize_label, na_action="ignore").fillna("")
+    told += "|" + fluid.where(judged["analyte"].notna(), "")
     differs = told.groupby(judged["itemid"]).nunique() > 1
     conflicting = pd.Series(sorted(differs.index[differs]), dtype="str")
     rows = given.loc[given["itemid"].isin(conflicting)]
