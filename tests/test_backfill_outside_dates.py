@@ -1,7 +1,7 @@
 """A backfill asked over nights the extract holds no lab result for (a year typed wrong, a
 rolling extract that lost its first nights) says so once the input is read, naming the
-windows and the labs' dates; at its end, a warning repeated by consecutive nights is told once
-for the span, while each night's manifest keeps its own."""
+windows (never the labs' own times); at its end, a warning repeated by consecutive nights is
+told once for the span, while each night's manifest keeps its own."""
 
 from __future__ import annotations
 
@@ -29,11 +29,13 @@ def test_nights_outside_the_labs_dates_are_told_as_the_read_ends(
     assert status == 4, err
     # the sample's labs run from 2026-11-18 06:00 to 2026-11-21 02:00 (UTC site): nights
     # 14..17 end before the first, night 22 starts after the last: 5 of the 9 nights
-    note = next(line for line in err.splitlines() if "the labs read are dated" in line)
-    assert "2026-11-18 06:00 to 2026-11-21 02:00 (site time, UTC)" in note, note
-    assert "5 of the 9 nights" in note, note
-    assert "2026-11-14 to 2026-11-17 before the first; 2026-11-22 after the last" in note
-    assert err.index("the labs read are dated") < err.index("[2/9] screening"), err
+    note = next(line for line in err.splitlines() if "outside the dates of the labs" in line)
+    assert "5 of the 9 nights asked for" in note, note
+    assert "(site time, UTC: 2026-11-14 to 2026-11-17 before the first; " in note, note
+    assert "2026-11-22 after the last)" in note, note
+    # the extract's own first and last times are not told (they date a patient's draw)
+    assert "06:00" not in note and "02:00" not in note and "2026-11-18" not in note, note
+    assert err.index("outside the dates of the labs") < err.index("[2/9] screening"), err
     warned = [line for line in err.splitlines() if _NO_SODIUM in line]
     # nights 14..17 share one line; night 22 is not next to them (18..21 hold sodium)
     assert len(warned) == 2, warned
@@ -53,7 +55,7 @@ def test_nights_inside_the_labs_dates_get_no_note(
     )  # fmt: skip
     err = capsys.readouterr().err
     assert status in (0, 4), err
-    assert "the labs read are dated" not in err, err
+    assert "outside the dates of the labs" not in err, err
 
 
 def _night(out: Path, name: str, *messages: str) -> Path:

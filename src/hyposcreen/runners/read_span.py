@@ -1,11 +1,12 @@
 """What a read shared by several windows tells as it ends: its rows (counts only), and the
-dates its labs span when some windows lie outside them.
+windows asked for that lie outside the dates its labs span.
 
 A backfill typed with the wrong year (`--backfill 2016-11-19 2026-11-20`) or a catch-up over a
 rolling extract that no longer holds its first nights screens those nights on no lab result.
 Each such night warns for itself when screened; this says it once, as the read ends, so the
-operator can stop a run of ten years of empty nights in its first seconds. Times only, in
-site wall time; never a value from the extract.
+operator can stop a run of ten years of empty nights in its first seconds. It names only the
+windows asked for and counts: never a time or value from the extract (the first and last
+result's times would date one patient's draw).
 """
 
 from __future__ import annotations
@@ -66,9 +67,8 @@ def read_span_text(shared: SharedRead, windows: Sequence[Window], timezone: str)
         sides.append(f"{_windows(after)} after the last")
     outside = f"{len(before) + len(after)} of the {len(windows)} {_kind(windows)}"
     return (
-        f"the labs read are dated {_minute(first)} to {_minute(last)} (site time, {timezone}): "
-        f"{outside} lie outside those dates "
-        f"({'; '.join(sides)}) and are screened on no lab result. Check the dates asked for "
+        f"{outside} asked for lie outside the dates of the labs read (site time, {timezone}: "
+        f"{'; '.join(sides)}) and are screened on no lab result. Check the dates asked for "
         "and that the extract holds them; stop the run (Ctrl-C) to ask again."
     )
 
@@ -96,7 +96,3 @@ def _windows(windows: list[Window]) -> str:
 
 def _day(stamp: pd.Timestamp) -> str:
     return stamp.strftime("%Y-%m-%d")
-
-
-def _minute(stamp: pd.Timestamp) -> str:
-    return stamp.strftime("%Y-%m-%d %H:%M")
