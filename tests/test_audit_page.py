@@ -253,9 +253,10 @@ def test_a_period_starting_inside_a_day_counts_calendar_dates_as_its_days_text_n
 
 
 def test_the_notes_name_the_rules_copy_s_windows_and_codes(tmp_path: Path) -> None:
-    """An audit with a site rules copy (over-correction window 12 h, workup 12 h before to
-    72 h after, E87.11 added to the hyponatremia codes): the notes beside the tables say so,
-    where they said 24 h, 24 h / 48 h and (E87.1, ICD-9 276.1) whatever the rules."""
+    """An audit with a site rules copy (over-correction window 12 h and limit 10 mmol/L,
+    workup 12 h before to 72 h after, E87.11 added to the hyponatremia codes): the notes beside
+    the tables say so, where they said 24 h, 24 h / 48 h and (E87.1, ICD-9 276.1) whatever the
+    rules."""
     import shutil
 
     from hyposcreen.rules.loader import RULES_DIR
@@ -265,6 +266,7 @@ def test_the_notes_name_the_rules_copy_s_windows_and_codes(tmp_path: Path) -> No
     text = (rules / "rules.yaml").read_text(encoding="utf-8")
     for old, new in [
         ("overcorrection_window_hours: 24", "overcorrection_window_hours: 12"),
+        ("overcorrection_mmol_per_24h: 8", "overcorrection_mmol_per_24h: 10"),
         ("workup_hours_before: 24", "workup_hours_before: 12"),
         ("workup_hours_after: 48", "workup_hours_after: 72"),
         ('ICD-10-CM: ["E87.1"]', 'ICD-10-CM: ["E87.1", "E87.11"]'),
@@ -285,7 +287,7 @@ def test_the_notes_name_the_rules_copy_s_windows_and_codes(tmp_path: Path) -> No
             )
         )
     page = html.unescape((out / "audit.html").read_text(encoding="utf-8"))
-    assert "Cases with a rise above the limit within 12 h (spec §8)." in page
+    assert "Cases with a rise of more than 10 mmol/L within 12 h from a hyponatremic" in page
     assert "urine sodium from 12 h before to 72 h after the index result." in page
     assert "cases with a hyponatremia code (E87.1, E87.11, ICD-9 276.1) recorded" in page
     assert "within 24 h" not in page and "48 h after" not in page
@@ -297,3 +299,49 @@ def test_the_page_title_names_the_period_in_the_site_zone(sample_audit: Path) ->
     page = (sample_audit / "audit.html").read_text(encoding="utf-8")
     title = page[page.index("<title>") + len("<title>") : page.index("</title>")]
     assert title == "Hyponatremia screening audit · 15 Oct 2026 00:00 to 01 Dec 2026 00:00 UTC"
+
+
+def _note(page: str, section: str) -> str:
+    text = page[page.index(f'id="{section}"') :]
+    found = re.search(r'<p class="note">(.*?)</p>', text)
+    assert found is not None, section
+    return html.unescape(found.group(1))
+
+
+def test_the_notes_say_what_each_tier_and_the_over_correction_limit_are(
+    sample_audit: Path,
+) -> None:
+    """A QI lead who never read the spec reads `tier 2` and `over-rapid correction` beside the
+    numbers: the notes say what puts a case in each tier and which rise is too fast (the
+    packaged rules: 8 mmol/L in 24 h, 6 with a correction risk), that a rise may start in the
+    72 h a run of the month reads before it, and name the coding rows as the table shows them
+    (`cases coded share`, not `cases_coded_share`)."""
+    page = (sample_audit / "audit.html").read_text(encoding="utf-8")
+    tiers = _note(page, "cases_by_tier")
+    assert "tier 1 urgent: a severe value or an over-rapid correction" in tiers
+    assert "mild with 2 or more risk factors" in tiers
+    assert "a fall of 5 mmol/L or more within 48 h; tier 3 routine" in tiers
+    rise = _note(page, "over_rapid_correction")
+    assert "a rise of more than 8 mmol/L within 24 h from a hyponatremic result" in rise
+    assert "(6 mmol/L with a correction risk" in rise and "from 72 h before the month" in rise
+    coding = _note(page, "coding_gap")
+    assert (
+        coding.startswith("Cases coded share: ") and "; coded without low sodium share: " in coding
+    )
+    assert "_" not in coding
+    assert "the whole-period column sums the months" in _note(page, "attrition")
+
+
+def test_the_notice_says_overlapping_audits_give_suppressed_cells_back(sample_audit: Path) -> None:
+    """The limit the README states, on the page a committee reads: two audits sharing months
+    (October to November, then October to December) give cells back by subtraction, also a
+    month's cell one hides and the other shows, and a median a value."""
+    page = (sample_audit / "audit.html").read_text(encoding="utf-8")
+    found = re.search(r'<p class="notice"[^>]*>(.*?)</p>', page)
+    assert found is not None
+    notice = html.unescape(re.sub(r"<[^>]+>", "", found.group(1)))
+    assert "The protection holds within this audit only." in notice
+    assert "October to November, then October to December" in notice
+    assert "a month's cell hidden here to protect another may be shown there" in notice
+    assert "a median over a few more values gives one of those values back" in notice
+    assert "Publish audits of disjoint periods under one profile" in notice

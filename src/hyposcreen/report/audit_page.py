@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from hyposcreen.report.audit_coverage import coverage_marks, tick_label
 from hyposcreen.report.audit_measures import TOTAL
+from hyposcreen.report.audit_rule_numbers import PACKAGED_NUMBERS
 from hyposcreen.report.review_page import template_environment
 from hyposcreen.report.suppression import COMPLEMENTARY
 
@@ -34,26 +35,35 @@ SECTIONS = [
      "early, a gap in the feed). Days are not patients: not suppressed for being few, but "
      "suppressed with the month's sodium results (attrition) when those are."),
     ("cases_by_tier", "Cases by tier", "Patients with a hyponatremic result in the month, by "
-     "review-list tier; 'not listed' cases had no risk factor and were neither severe nor "
-     "over-corrected. The whole-period column adds up the months: a patient who is a case in "
-     "two months counts twice (patient-months, not patients)."),
+     "review-list tier (spec §9): tier 1 urgent: a severe value or an over-rapid correction; "
+     "tier 2 soon: moderate, or mild with {soon_factors} or more risk factors, a documented "
+     "cramp or a fall of {soon_drop} mmol/L or more within {delta_hours} h; tier 3 routine: "
+     "the other listed cases. 'Not listed' cases had no risk factor and were neither severe "
+     "nor over-corrected. The whole-period column adds up the months: a patient who is a case "
+     "in two months counts twice (patient-months, not patients)."),
     ("risk_factors", "Share of cases with each risk factor", "Denominator: all cases of the "
      "column (the whole period's: patient-months)."),
-    ("over_rapid_correction", "Over-rapid correction", "Cases with a rise above the limit "
-     "within {oc_hours} h (spec §8)."),
+    ("over_rapid_correction", "Over-rapid correction", "Cases with a rise of more than "
+     "{oc_limit} mmol/L within {oc_hours} h from a hyponatremic result ({oc_limit_risk} mmol/L "
+     "with a correction risk: cirrhosis, alcohol use disorder, malnutrition, hypokalemia or an "
+     "index sodium of {risk_index_max} or less; spec §8). As in a run of the month, both "
+     "results may lie from {context_hours} h before the month to its end: a rise in a month's "
+     "last days counts again in the next month when the patient is a case there too."),
     ("workup", "Workup completeness", "Cases with serum osmolality, urine osmolality and urine "
      "sodium from {workup_before} h before to {workup_after} h after the index result."),
     ("severe_follow_up", "Time to the next sodium after a severe value", "Median hours from a "
      "severe result in the window to the patient's next sodium; n = severe results followed "
      "by another sodium before the window end."),
-    ("coding_gap", "Coding gap", "cases_coded_share: cases with a hyponatremia code "
-     "({codes}) recorded before the window end; coded_without_low_sodium_share: patients "
-     "coded in the month with no hyponatremic result read for that month."),
-    ("attrition", "Attrition", "Where results and patients leave the funnel, summed over the "
-     "months (a patient screened in two months counts twice). Sodium results in window: serum, "
-     "plasma or blood sodium rows dated in the month; usable: numeric, in a known unit, "
-     "plausible, not a duplicate; hyperglycemia related: low only before the glucose "
-     "correction (not cases); hyponatremic: low after it; cases: patients with at least one "
+    ("coding_gap", "Coding gap", "Cases coded share: cases with a hyponatremia code "
+     "({codes}) recorded before the month's end, at any earlier date; coded without low "
+     "sodium share: patients coded in the month with no hyponatremic result read for it (in "
+     "the month or the {context_hours} h before it)."),
+    ("attrition", "Attrition", "Where results and patients leave the funnel; the "
+     "whole-period column sums the months (a patient screened in two months counts twice). "
+     "Sodium results in window: serum, plasma or blood sodium rows dated in the month; usable: "
+     "numeric, in a known unit, plausible, not a duplicate; hyperglycemia related: low only "
+     "before the glucose correction (beside the funnel, not a step of it: neither hyponatremic "
+     "nor cases); hyponatremic: low after it; cases: patients with at least one "
      "hyponatremic result; with risk factor: at least one listed risk factor; listed: a risk "
      "factor, a severe value or an over-rapid correction, so listed can exceed the cases with "
      "a risk factor."),
@@ -226,18 +236,12 @@ def _shown_text(row: pd.Series) -> str:
     return str(int(row["value"]))
 
 
-# the rules' numbers the section notes name, as the packaged rules set them (audit.py gives
-# the run's: windows.overcorrection_window_hours, workup_hours_*, audit.hyponatremia_codes)
-RULE_NUMBERS = {"oc_hours": "24", "workup_before": "24", "workup_after": "48",
-                "codes": "E87.1, ICD-9 276.1"}  # fmt: skip
-
-
 def section_tables(
     frame: pd.DataFrame, label: str, numbers: dict[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """Per section: measures as rows, periods (then the total) as columns, display text;
-    `numbers` fill the notes (RULE_NUMBERS)."""
-    filled = {**RULE_NUMBERS, **(numbers or {})}
+    `numbers` fill the notes (audit_rule_numbers.rule_numbers; the packaged rules' without)."""
+    filled = {**PACKAGED_NUMBERS, **(numbers or {})}
     periods = list(dict.fromkeys(frame["period"]))
     sections = []
     for table, title, note in SECTIONS:
