@@ -170,6 +170,17 @@ def test_min_cell_size_is_configurable(audit_input: Path, tmp_path: Path) -> Non
     assert (follow_up["suppressed"], follow_up["value"]) == ("primary", "")  # n = 1
     over = _cell(tables, "over_rapid_correction", "2026-11", "overcorrection_rate")
     assert (over["numerator"], over["suppressed"]) == ("3", "")
+    assert set(tables["min_cell_size"]) == {"2"}
+
+
+def test_the_tables_csv_read_alone_says_what_a_suppressed_cell_may_be(no_key_out: Path) -> None:
+    """audit_tables.csv goes to a QI database without the page or the manifest: beside
+    `suppressed` it names the minimum cell size, so a `primary` row (November's 6 urgent
+    cases) reads as 1 to 10 and a `complementary` one as 11 or more."""
+    tables = _tables(no_key_out)
+    columns = list(tables.columns)
+    assert columns[columns.index("suppressed") + 1] == "min_cell_size"
+    assert set(tables["min_cell_size"]) == {"11"}
 
 
 def test_no_identifier_in_any_audit_output_without_a_key(no_key_out: Path) -> None:

@@ -266,7 +266,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
     bounds = {w.start.strftime("%Y-%m"): (w.start, w.end) for w in months}
     bounds[TOTAL] = (settings.start, settings.end)
     named = [ctx.mapping.timezone, ctx.profile.name, ctx.rules.version]
-    shared_frame = shared_tables(frame, bounds, named)
+    shared_frame = shared_tables(frame, bounds, named, min_cell)
     write_csv(out / "audit_tables.csv", shared_frame, mode=AGGREGATE_MODE, numeric=("value",))
     html = render_audit_page(frame, about, min_cell)
     write_atomic(out / "audit.html", lambda tmp: tmp.write_text(html, "utf-8"), AGGREGATE_MODE)

@@ -259,15 +259,20 @@ def audit_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def shared_tables(
-    frame: pd.DataFrame, bounds: dict[str, tuple[pd.Timestamp, pd.Timestamp]], about: list[str]
-) -> pd.DataFrame:
-    """The long table as audit_tables.csv writes it, read without the page: each row's period
-    start and end (site-local, the end excluded: a month the period cuts is the part in it,
-    `total` the whole period, given in `bounds` by label) and `about` = [time zone, profile,
-    rules version], which every output names (spec section 5)."""
+    frame: pd.DataFrame, bounds: dict[str, tuple[pd.Timestamp, pd.Timestamp]], about: list[str],
+    min_cell: int,
+) -> pd.DataFrame:  # fmt: skip
+    """The long table as audit_tables.csv writes it, read without the page: beside `suppressed`
+    the minimum cell size it was judged by (a `primary` count is 1 to min_cell_size - 1, a
+    `complementary` one at least min_cell_size), each row's period start and end (site-local,
+    the end excluded: a month the period cuts is the part in it, `total` the whole period,
+    given in `bounds` by label) and `about` = [time zone, profile, rules version], which every
+    output names (spec section 5)."""
     starts = frame["period"].map(lambda label: bounds[label][0].isoformat())
     ends = frame["period"].map(lambda label: bounds[label][1].isoformat())
     zone, profile, rules_version = about
+    frame = frame.copy()
+    frame.insert(frame.columns.get_loc("suppressed") + 1, "min_cell_size", min_cell)
     return frame.assign(
         period_start=starts,
         period_end=ends,
