@@ -109,6 +109,8 @@ def _orderings(keys: list[str]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]
     if set(factors) <= set(keys):
         found.append((("attrition:cases_with_risk_factor",), factors))
         found += [((factor,), ("attrition:cases_with_risk_factor",)) for factor in factors]
+    if "risk_factors:cramp_documented" in keys:  # spec §9: a documented cramp is tier 1 or 2
+        found.append((("risk_factors:cramp_documented",), ("tier_1", "tier_2")))
     return found
 
 
@@ -528,4 +530,28 @@ def test_cases_with_another_risk_factor_are_not_a_shown_difference(tmp_path: Pat
     assert _value(tables, "2026-01", "risk_factors", "ssri")["suppressed"] == "primary"
     with_factor = ("attrition", "cases_with_risk_factor")
     assert _shown_gap(tables, with_factor, ("risk_factors", "loop_diuretic")) == {}
+    _assert_nothing_recovered(tables)
+
+
+def test_cases_with_a_documented_cramp_do_not_pin_the_urgent_cases() -> None:
+    """Spec §9 makes a case with a documented cramp urgent or soon, so a reader knows
+    cramp cases <= tier 1 + tier 2. November: 10 urgent, 40 soon, 15 routine and 30 not
+    listed (95 cases); 50 cases with a documented cramp. Tier 1 is `<11`; hiding tier 3 (15)
+    as its complement left tier 1 = listed - tier 2 - tier 3 open (65 - 40 - tier 3, tier 3
+    at least 11: 1 to 10), but the 50 cramp cases need tier 1 + 40 >= 50: tier 1 = 10."""
+    vocabulary = ("thiazide_diuretic", "cramp_documented")
+    counts = {
+        "cases": 95, "listed": 65, "not_listed": 30, "tier_1": 10, "tier_2": 40, "tier_3": 15,
+        "rf_thiazide_diuretic": 30, "rf_cramp_documented": 50, "overcorrection": 0,
+        "workup_complete": 40, "severe_results": 0, "cases_coded": 0, "coded_patients": 0,
+        "coded_without_low_sodium": 0, "severe_with_next_sodium": 0,
+    }  # fmt: skip
+    attrition = [
+        ("sodium_results_in_window", 500), ("usable_results", 480),
+        ("hyperglycemia_related_results", 0), ("hyponatremic_results", 285), ("cases", 95),
+        ("cases_with_risk_factor", 65), ("listed", 65),
+    ]  # fmt: skip
+    november = PeriodCounts("2026-11", counts, [], attrition)
+    tables = audit_frame(audit_rows([november], vocabulary, K, RANGE))
+    assert _value(tables, "2026-11", "cases_by_tier", "tier_1")["suppressed"] == "primary"
     _assert_nothing_recovered(tables)

@@ -107,6 +107,8 @@ def hidden_cells(
     factors = tuple(f"rf_{name}" for name in vocabulary)
     # a case with a risk factor has at least one of them
     orderings = [*_ORDERINGS, *[(rf, "cases_any_rf") for rf in factors], ("cases_any_rf", factors)]
+    if "rf_cramp_documented" in factors:  # a case with a documented cramp is urgent or soon
+        orderings.append(("rf_cramp_documented", ("tier_1", "tier_2")))
     problem = build_problem(
         counts, TOTAL, _PARTITIONS, differences, min_cell, orderings, protection_range
     )
