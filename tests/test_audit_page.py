@@ -315,7 +315,8 @@ def test_the_notes_say_what_each_tier_and_the_over_correction_limit_are(
     numbers: the notes say what puts a case in each tier and which rise is too fast (the
     packaged rules: 8 mmol/L in 24 h, 6 with a correction risk), that a rise may start in the
     72 h a run of the month reads before it, and name the coding rows as the table shows them
-    (`cases coded share`, not `cases_coded_share`)."""
+    (`cases coded share`, not `cases_coded_share`); the risk factors' shares may add up to
+    more than 100 %, and a severe value's follow-up is counted within its month."""
     page = (sample_audit / "audit.html").read_text(encoding="utf-8")
     tiers = _note(page, "cases_by_tier")
     assert "tier 1 urgent: a severe value or an over-rapid correction" in tiers
@@ -330,6 +331,8 @@ def test_the_notes_say_what_each_tier_and_the_over_correction_limit_are(
     )
     assert "_" not in coding
     assert "the whole-period column sums the months" in _note(page, "attrition")
+    assert "the shares add up to more than 100 %" in _note(page, "risk_factors")
+    assert "before the month's end" in _note(page, "severe_follow_up")
 
 
 def test_the_notice_says_overlapping_audits_give_suppressed_cells_back(sample_audit: Path) -> None:

@@ -42,7 +42,8 @@ SECTIONS = [
      "nor over-corrected. The whole-period column adds up the months: a patient who is a case "
      "in two months counts twice (patient-months, not patients)."),
     ("risk_factors", "Share of cases with each risk factor", "Denominator: all cases of the "
-     "column (the whole period's: patient-months)."),
+     "column (the whole period's: patient-months). A case may have several risk factors, so "
+     "the shares add up to more than 100 %."),
     ("over_rapid_correction", "Over-rapid correction", "Cases with a rise of more than "
      "{oc_limit} mmol/L within {oc_hours} h from a hyponatremic result ({oc_limit_risk} mmol/L "
      "with a correction risk: cirrhosis, alcohol use disorder, malnutrition, hypokalemia or an "
@@ -52,8 +53,8 @@ SECTIONS = [
     ("workup", "Workup completeness", "Cases with serum osmolality, urine osmolality and urine "
      "sodium from {workup_before} h before to {workup_after} h after the index result."),
     ("severe_follow_up", "Time to the next sodium after a severe value", "Median hours from a "
-     "severe result in the window to the patient's next sodium; n = severe results followed "
-     "by another sodium before the window end."),
+     "severe result in the month to the patient's next sodium; n = severe results followed "
+     "by another sodium before the month's end (one drawn after it is not counted)."),
     ("coding_gap", "Coding gap", "Cases coded share: cases with a hyponatremia code "
      "({codes}) recorded before the month's end, at any earlier date; coded without low "
      "sodium share: patients coded in the month with no hyponatremic result read for it (in "
