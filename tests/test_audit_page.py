@@ -348,3 +348,13 @@ def test_the_notice_says_overlapping_audits_give_suppressed_cells_back(sample_au
     assert "a month's cell hidden here to protect another may be shown there" in notice
     assert "a median over a few more values gives one of those values back" in notice
     assert "Publish audits of disjoint periods under one profile" in notice
+
+
+def test_the_notes_numbers_without_a_run_s_rules_are_the_packaged_rules() -> None:
+    """A page rendered without the run's numbers (section_tables alone) states the packaged
+    rules' thresholds, not a stale copy of them."""
+    from hyposcreen.audit import DEFAULT_CODES
+    from hyposcreen.report.audit_rule_numbers import PACKAGED_NUMBERS, rule_numbers
+    from hyposcreen.rules.loader import load_rules
+
+    assert rule_numbers(load_rules(), DEFAULT_CODES) == PACKAGED_NUMBERS
