@@ -55,7 +55,8 @@ def test_each_month_is_told_as_it_is_screened_with_no_count(
     mimic_extract: Path, tmp_path: Path
 ) -> None:
     """Three months of a MIMIC extract (each read for itself): three progress lines, in order,
-    naming the month and its seconds only."""
+    naming the month and its seconds only; then a line saying the suppression runs (a
+    12-month audit of small counts spends minutes there, silent before)."""
     done = run_cli(
         "audit", "--input", str(mimic_extract), "--source", "mimic", "--start", "2180-01-01",
         "--end", "2180-04-01", "--out", str(tmp_path / "out"),
@@ -63,6 +64,10 @@ def test_each_month_is_told_as_it_is_screened_with_no_count(
     assert done.returncode in (0, 4), done.stderr
     told = re.findall(r"hyposcreen: \[(\d)/3\] (2180-\d\d) screened \(\d+\.\d s\)", done.stderr)
     assert told == [("1", "2180-01"), ("2", "2180-02"), ("3", "2180-03")]
+    # then the suppression, which takes minutes over many months of small counts, is told
+    hiding = done.stderr.index("hyposcreen: choosing the cells to hide")
+    assert done.stderr.index("[3/3] 2180-03 screened") < hiding
+    assert hiding < done.stderr.index("3 month(s) audited")
     assert not re.search(r"9001|9002|124|117", done.stderr)
     assert pd.read_csv(tmp_path / "out" / "audit_tables.csv")["period"].nunique() == 4
 

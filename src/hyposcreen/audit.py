@@ -233,6 +233,7 @@ def run_audit(settings: AuditSettings, share_read: bool = True) -> AuditSummary:
             exported.append(patient_rows(label, result, cleaned.diagnoses, window.end, key, codes))
         # progress on stderr, month by month: its name and seconds, never a count
         _tell(f"[{at + 1}/{len(months)}] {label} screened ({time.monotonic() - began:.1f} s)")
+    _tell("choosing the cells to hide (many months of small counts: up to minutes)")
     rows, hidden_counts = audit_table(periods, vocabulary, min_cell, protection_range)
     frame = audit_frame(rows)
     sodium_rows = frame.loc[frame["measure"] == "sodium_results_in_window"]
