@@ -71,7 +71,7 @@ class Fails:
     column: str | None = None  # InputError.column when the fault is one column
 
 
-END_BEFORE_START = "end_before_start:expect_column_pair_values_a_to_be_greater_than_b"
+END_BEFORE_START = "end_before_start"
 BUCKET_OF = {
     "duplicate": "duplicate",
     END_BEFORE_START: "quarantined",

@@ -81,7 +81,7 @@ def quarantined_low_sodium_warnings(
         return []
     where = where or Matches(quarantine)
     rows = np.flatnonzero(low & where("table", "labs"))
-    codes = quarantine["reason"].iloc[rows].astype("str").str.split(":", n=1).str[0]
+    codes = quarantine["reason"].iloc[rows].astype("str")
     counted = ~codes.isin(_NOT_COUNTED).to_numpy(dtype=bool)
     counted &= _written_otherwise(quarantine, rows, codes.to_numpy(dtype=object), rules)
     rows, codes = rows[counted], codes[counted]

@@ -157,12 +157,9 @@ def missing_count(counts: Mapping[str, Any]) -> int:
 
 
 def _reason(quarantine: pd.DataFrame, where: Matches, reason: str) -> np.ndarray:
-    """Rows quarantined for `reason` (a contract warning's reason carries its check after a
-    colon: `bad_time:expect_column_values_to_not_be_null`)."""
-    if reason == "missing_key":
-        return where("reason", reason)
-    text = quarantine["reason"].astype("str")
-    return text.str.startswith(f"{reason}:").to_numpy(dtype=bool) | where("reason", reason)
+    """Rows quarantined for `reason` (a contract warning's rows carry its code too:
+    `bad_time`)."""
+    return where("reason", reason)
 
 
 def _keyed(quarantine: pd.DataFrame, rows: np.ndarray, table: str) -> np.ndarray:

@@ -235,7 +235,9 @@ def apply_contract_warnings(report: Any, cleaned: CleanedInputs) -> dict[str, in
             continue
         reasons = report.warning_reasons(name)
         labels, positions = _used(frame, pd.Index(list(flagged), dtype="int64"))
-        marks = [f"{reasons[x]}:{flagged[x]}" for x in labels]
+        # the reason code alone (spec §6: `end_before_start`), like cleaning's reasons; the
+        # check that flagged the row is named in the Data Docs
+        marks = [reasons[x] for x in labels]
         if positions is None or not {"bucket", "reason"} <= set(frame.columns):
             frame.loc[labels, "bucket"] = QUARANTINED  # labels that repeat: by label
             frame.loc[labels, "reason"] = marks
