@@ -24,6 +24,9 @@ from cli_night import DAY, codes, extract, manifest, run
 from hyposcreen.cli import main
 from hyposcreen.errors import EXIT_SCREENED_WITH_WARNINGS
 
+# coverage.csv's own columns (then profile and rules_version, spec §5)
+COVERAGE_COLUMNS = ["table", "kind", "value", "count"]
+
 
 def test_a_clean_small_night_exits_0_with_no_warnings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -79,7 +82,7 @@ def test_mostly_unrecognised_lab_names_exit_4_and_are_listed_in_coverage(
     assert "10 of 12 lab row(s) (83%) have no LOINC and a name or item id the lab dictionary" in err
     coverage_path = tmp_path / "out" / DAY / "coverage.csv"
     assert (coverage_path.stat().st_mode & 0o777) == 0o600
-    coverage = pd.read_csv(coverage_path, dtype=str)
+    coverage = pd.read_csv(coverage_path, dtype=str, usecols=COVERAGE_COLUMNS)
     assert coverage.iloc[0].tolist() == ["labs", "lab_name", "Natrium i.S.", "9"]
     assert coverage.iloc[1].tolist() == ["labs", "lab_name", "Kalium", "1"]
     page = (tmp_path / "out" / DAY / "review_list.html").read_text()
@@ -98,7 +101,9 @@ def test_mostly_unknown_drug_names_exit_4_but_known_non_listed_drugs_do_not(
     status, err = run(capsys, extract(tmp_path / "b", meds=[med(), *unknown]), tmp_path / "ob")
     assert status == 4
     assert "10 of 11 medication name(s) (91%) match neither a listed drug" in err
-    coverage = pd.read_csv(tmp_path / "ob" / DAY / "coverage.csv", dtype=str)
+    coverage = pd.read_csv(
+        tmp_path / "ob" / DAY / "coverage.csv", dtype=str, usecols=COVERAGE_COLUMNS
+    )
     assert ["medications", "drug_name", "Xyzzin 5 mg", "9"] in coverage.values.tolist()
     assert ["medications", "drug_name", "'=HYPERLINK(1)", "1"] in coverage.values.tolist()
 
@@ -187,7 +192,9 @@ def test_the_sample_screens_clean_and_its_coverage_lists_what_was_not_recognised
     sample = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
     status, err = run(capsys, sample, tmp_path / "out")
     assert status == 0, err
-    coverage = pd.read_csv(tmp_path / "out" / DAY / "coverage.csv", dtype=str)
+    coverage = pd.read_csv(
+        tmp_path / "out" / DAY / "coverage.csv", dtype=str, usecols=COVERAGE_COLUMNS
+    )
     assert coverage.values.tolist() == [
         ["labs", "loinc", "99999-9", "1"],
         ["labs", "unit", "sodium: mg/dL", "1"],
@@ -200,5 +207,7 @@ def test_unknown_status_words_are_listed_in_coverage(
     rows = [lab(), glucose(), lab("131", patient_id="P2", status="Zwischenbefund")]
     status, err = run(capsys, extract(tmp_path / "in", labs=rows), tmp_path / "out")
     assert status == 0, err
-    coverage = pd.read_csv(tmp_path / "out" / DAY / "coverage.csv", dtype=str)
+    coverage = pd.read_csv(
+        tmp_path / "out" / DAY / "coverage.csv", dtype=str, usecols=COVERAGE_COLUMNS
+    )
     assert coverage.values.tolist() == [["labs", "status", "Zwischenbefund", "1"]]

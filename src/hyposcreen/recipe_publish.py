@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from hyposcreen.arrow_columns import is_listed
+from hyposcreen.arrow_columns import is_listed, text_on_every_row
 from hyposcreen.cli_signals import hold_stops
 from hyposcreen.context import RunContext, RunSummary
 from hyposcreen.delivery_counts import DeliveryCounts
@@ -111,13 +111,14 @@ def write_results(
         review_csv = write_csv(out / "review_list.csv", to_text(review))
         write_parquet(out / "review_list.parquet", review)
         evidence = evidence.loc[is_listed(evidence["patient_id"], review["patient_id"])]
-        write_csv(out / "evidence.csv", evidence_for_csv(evidence, ctx.mapping.timezone))
+        stamp = _Stamp(ctx.profile.name, ctx.rules.version)
+        write_csv(out / "evidence.csv", stamp(evidence_for_csv(evidence, ctx.mapping.timezone)))
         info = page_info(ctx, run_id, warnings, coverage)
         between_writers()  # what the list, its contract and the CSVs left, before the views
         write_review_views(out, review, result.sodium_results, evidence, info)
-        written = quarantine_for_csv(quarantine, ctx.mapping.timezone)
+        written = stamp(quarantine_for_csv(quarantine, ctx.mapping.timezone))
         write_csv(out / "quarantine.csv", written, blocks_by="table")  # same rows nightly
-        write_csv(out / "coverage.csv", coverage_for_csv(coverage))
+        write_csv(out / "coverage.csv", stamp(coverage_for_csv(coverage)))
         contract = contract_of()
         if contract.critical_failures():
             problems = "; ".join(o.detail for o in contract.critical_failures())
@@ -221,3 +222,23 @@ def page_info(
         warnings=tuple(w.message for w in warnings or ()),
         coverage=coverage_page_rows(coverage) if coverage is not None else (),
     )
+
+
+class _Stamp:
+    """Spec §5: the profile name and rules version appear in every output. A CSV beside the
+    review list gets `profile` and `rules_version` on every row, before its closing
+    `time_zone` (at the end when it has none)."""
+
+    def __init__(self, profile: str, rules_version: str) -> None:
+        self.columns = {"profile": profile, "rules_version": rules_version}
+
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+        at = frame.columns.get_loc("time_zone") if "time_zone" in frame.columns else None
+        stamped = frame.copy(deep=False)
+        for offset, (name, value) in enumerate(self.columns.items()):
+            column = pd.Series(text_on_every_row(len(frame), value), index=frame.index)
+            if at is None:
+                stamped[name] = column
+            else:
+                stamped.insert(int(at) + offset, name, column)
+        return stamped
