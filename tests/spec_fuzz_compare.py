@@ -6,7 +6,9 @@ written as a FHIR export (spec_fuzz_fhir), patient by patient and column by colu
 
 screens seeds 1..60 (20 patients each) as canonical CSV and as a FHIR export in each shape
 (bulk synthea vendor pages: all by default) and prints every difference; the funnel of the
-manifest's attrition table is compared as the patient `(attrition)`.
+manifest's attrition table is compared as the patient `(attrition)`. The shape `mimic` screens
+each extract, cut to what MIMIC-IV can express, as canonical CSV and as a MIMIC-IV hosp
+delivery instead (spec_fuzz_mimic.compare_mimic).
 """
 
 from __future__ import annotations
@@ -161,22 +163,36 @@ def compare(seed: int, shapes: list[str], work: Path, patients: int | None = Non
     return found
 
 
+def _compared(seed: int, shapes: list[str], patients: int) -> list[tuple[dict, list[str]]]:
+    """(result, its keys of differences) of the FHIR shapes' comparison and of the MIMIC one."""
+    fhir = [s for s in shapes if s != "mimic"]
+    out = []
+    with tempfile.TemporaryDirectory() as work, open(os.devnull, "w") as quiet:
+        with redirect_stdout(quiet), redirect_stderr(quiet):
+            if fhir:
+                result = compare(seed, fhir, Path(work) / "fhir", patients)
+                keys = [f"{s}_vs_{o}" for s in fhir for o in ("canonical", "oracle")]
+                out.append((result, ["canonical_vs_oracle", *keys]))
+            if "mimic" in shapes:
+                from spec_fuzz_mimic import compare_mimic
+
+                result = compare_mimic(seed, Path(work) / "mimic", patients)
+                keys = ["canonical_vs_oracle", "mimic_vs_canonical", "mimic_vs_oracle"]
+                out.append((result, keys))
+    return out
+
+
 def _main(first: int, last: int, patients: int, shapes: list[str]) -> int:
     os.environ.pop("HYPOSCREEN_STATE_DIR", None)
     found = compared = listed = 0
     for seed in range(first, last + 1):
-        with tempfile.TemporaryDirectory() as work, open(os.devnull, "w") as quiet:
-            with redirect_stdout(quiet), redirect_stderr(quiet):
-                result = compare(seed, shapes, Path(work), patients)
-        compared += patients
-        listed += len(result["expected"])
-        keys = ["canonical_vs_oracle"] + [
-            f"{s}_vs_{o}" for s in shapes for o in ("canonical", "oracle")
-        ]
-        for key in keys:
-            for difference in result[key]:
-                found += 1
-                print(seed, key, *difference, sep="\t", flush=True)
+        for result, keys in _compared(seed, shapes, patients):
+            compared += patients
+            listed += len(result["expected"])
+            for key in keys:
+                for difference in result[key]:
+                    found += 1
+                    print(seed, key, *difference, sep="\t", flush=True)
     print(
         f"seeds {first}..{last}, {patients} patients each, shapes {shapes}: "
         f"{compared} patients, {listed} listed by the oracle, {found} differences"
