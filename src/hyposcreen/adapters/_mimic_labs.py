@@ -65,11 +65,15 @@ def _labevents_prefilter(items: pd.DataFrame, row_filter: RowFilter) -> Prefilte
 
 # MIMIC-IV keeps some censored results only in `comments` ("<20.", "GREATER THAN 500.")
 _CENSORED_COMMENT = r"^\s*(?:<=|>=|<|>|less\s+than|greater\s+than)\s*[+-]?(?:\d+\.?\d*|\.\d+)\s*$"
+# the period ending the comment's sentence after a decimal ("LESS THAN 0.5."): not the number's
+_SENTENCE_END = r"(\.\d+)\.$"
 
 
 def censored_comment(comments: pd.Series) -> pd.Series:
-    """The comment text of results censored there (e.g. '<20.'), else null."""
+    """The comment text of results censored there (e.g. '<20.'; 'LESS THAN 0.5.' without the
+    period that ends its sentence), else null."""
     text = comments.astype("str").str.strip().where(comments.notna())
+    text = text.str.replace(_SENTENCE_END, r"\1", regex=True)
     hit = text.str.match(_CENSORED_COMMENT, case=False).fillna(False).astype(bool)
     return text.where(hit)
 
