@@ -23,7 +23,13 @@ How the rest is written, the MIMIC way:
   d_labitems row the file's label and fluid (a urine sodium is item 51100, fluid Urine); a row
   of no analyte is a local item whose label is no test of the screen;
 - `value` is the text as received (without surrounding spaces), `valuenum` its number when it
-  is one (MIMIC's `___` beside a parsed number: that number), `valueuom` the unit as written;
+  is one (MIMIC's `___` beside a parsed number: that number; at times as a float's text,
+  `135.0`), `valueuom` the unit as written; half the censored results are kept in `comments`
+  alone, as a sentence (`LESS THAN 125.5.`), with `value` empty; a lab row at times names an
+  `hadm_id`;
+- drawn per extract (STYLES): a blank specimen id becomes one of the row's own (MIMIC has one
+  on every row; a duplicate shares it), d_labitems labels in upper case, no d_labitems at all
+  (the shipped item list alone identifies the items), icd_code padded with spaces to CHAR(7);
 - `charttime` is the naive site-local wall time of the canonical instant, `storetime` the same
   (the canonical extract has no report time; a later one would bring a result drawn before
   the window but reported inside it into the screen, screen.incremental);
@@ -46,7 +52,7 @@ from hyposcreen.rules.loader import load_rules, load_source_map
 from hyposcreen.rules.matching import identify_analytes
 from spec_fuzz_fhir import read_tables
 from spec_fuzz_generate import DX_COLUMNS, LAB_COLUMNS, MED_COLUMNS
-from spec_fuzz_rules import NUMBER, Rules, read_time
+from spec_fuzz_rules import CENSORED, NUMBER, Rules, read_time
 
 LABEVENTS = (
     "labevent_id subject_id hadm_id specimen_id itemid order_provider_id charttime storetime "
@@ -64,6 +70,10 @@ ADMISSIONS = (
 ).split()
 LOCAL_ITEM = {"itemid": "59999", "label": "Research assay", "fluid": "Blood", "category": "Other"}
 VERSIONS = {"ICD-9-CM": "9", "ICD-10-CM": "10"}
+# ways of a delivery, drawn per extract: blank specimen ids each given one of their own (MIMIC
+# has one on every row), d_labitems labels in upper case (MIMIC-III), no d_labitems at all,
+# icd_code padded to 7 characters (mimic-code's Postgres build holds it as CHAR(7))
+STYLES = {"fresh_ids": 0.5, "upper_labels": 0.2, "no_d_labitems": 0.15, "padded_codes": 0.3}
 STOPPED_END = pd.Timedelta(days=23)  # + the 7-day grace: active until start + 30 days
 
 
@@ -136,7 +146,7 @@ def _number(raw: str, parsed: str) -> str:
     return ""
 
 
-def _labevents(labs: list[dict], tz: str, rng: random.Random) -> tuple[list, list]:
+def _labevents(labs: list[dict], tz: str, rng: random.Random, style: dict) -> tuple[list, list]:
     """labevents rows and the d_labitems rows of their items."""
     items: dict[str, list[dict]] = {}
     for row in load_source_map("mimic_labitems.csv"):
@@ -148,28 +158,34 @@ def _labevents(labs: list[dict], tz: str, rng: random.Random) -> tuple[list, lis
         key = (lab["loinc"].strip(), lab["lab_name"].strip().lower(), analyte)
         if key not in chosen:
             chosen[key] = rng.choice(items[analyte]) if analyte in items else LOCAL_ITEM
+        chart = wall(lab["specimen_time"], tz)
         sid = lab["specimen_id"].strip()
+        if not sid and style["fresh_ids"]:  # one of its own, shared by a duplicate only
+            sid = f"{lab['patient_id']} {chart} {chosen[key]['itemid']}"
         if sid:
             specimens.setdefault(sid, str(30_000_000 + len(specimens)))
-        chart = wall(lab["specimen_time"], tz)
         raw = lab["value_raw"].strip()
-        rows.append(
-            {
-                "labevent_id": str(n + 1),
-                "subject_id": subject(lab["patient_id"]),
-                "specimen_id": specimens.get(sid, ""),
-                "itemid": chosen[key]["itemid"],
-                "order_provider_id": "P49AFC",
-                "charttime": chart,
-                "storetime": chart,
-                "value": raw,
-                "valuenum": _number(raw, lab.get("value", "")),
-                "valueuom": lab["unit"],
-                "priority": "ROUTINE",
-            }
-        )
+        number = _number(raw, lab.get("value", ""))
+        row = {
+            "labevent_id": str(n + 1),
+            "subject_id": subject(lab["patient_id"]),
+            "hadm_id": str(29_000_000 + n) if rng.random() < 0.3 else "",
+            "specimen_id": specimens.get(sid, ""),
+            "itemid": chosen[key]["itemid"],
+            "order_provider_id": "P49AFC",
+            "charttime": chart,
+            "storetime": chart,
+            "value": raw,
+            "valuenum": f"{float(number)!r}" if number and rng.random() < 0.3 else number,
+            "valueuom": lab["unit"],
+            "priority": "ROUTINE",
+        }
+        if CENSORED.match(raw) and rng.random() < 0.5:  # kept in the comment alone
+            row |= {"value": "", "comments": raw + "."}
+        rows.append(row)
     d_labitems = [
         {k: item[k] for k in ("itemid", "label", "fluid", "category")}
+        | ({"label": item["label"].upper()} if style["upper_labels"] else {})
         for item in {i["itemid"]: i for i in chosen.values()}.values()
     ]
     return rows, d_labitems
@@ -189,8 +205,9 @@ def _prescriptions(meds: list[dict], tz: str) -> list[dict]:
     return rows
 
 
-def _stays(diags: list[dict], tz: str, rng: random.Random) -> tuple[list, list]:
-    """diagnoses_icd rows and one admission per patient and recorded time."""
+def _stays(diags: list[dict], tz: str, rng: random.Random, width: int) -> tuple[list, list]:
+    """diagnoses_icd rows (codes padded to `width`) and one admission per patient and
+    recorded time."""
     stays: dict[tuple, str] = {}
     admissions, rows = [], []
     for n, dx in enumerate(diags):
@@ -219,7 +236,7 @@ def _stays(diags: list[dict], tz: str, rng: random.Random) -> tuple[list, list]:
                 "subject_id": pid,
                 "hadm_id": stays[(pid, start)],
                 "seq_num": str(n + 1),
-                "icd_code": dx["code"].strip().replace(".", "").upper(),
+                "icd_code": dx["code"].strip().replace(".", "").upper().ljust(width),
                 "icd_version": VERSIONS[system],
             }
         )
@@ -248,11 +265,13 @@ def write_mimic(canonical: Path, kept: Path, out: Path, tz: str, seed: int) -> d
             kept / f"{name}.csv", index=False
         )
     hosp = out / "hosp"
-    labevents, d_labitems = _labevents(tables["labs"], tz, rng)
+    style = {k: rng.random() < p for k, p in STYLES.items()}
+    labevents, d_labitems = _labevents(tables["labs"], tz, rng, style)
     _write(hosp / "labevents.csv.gz", labevents, LABEVENTS)
-    _write(hosp / "d_labitems.csv.gz", d_labitems, ["itemid", "label", "fluid", "category"])
+    if not style["no_d_labitems"]:
+        _write(hosp / "d_labitems.csv.gz", d_labitems, ["itemid", "label", "fluid", "category"])
     _write(hosp / "prescriptions.csv.gz", _prescriptions(tables["medications"], tz), PRESCRIPTIONS)
-    diagnoses, admissions = _stays(tables["diagnoses"], tz, rng)
+    diagnoses, admissions = _stays(tables["diagnoses"], tz, rng, 7 * style["padded_codes"])
     icd = ["subject_id", "hadm_id", "seq_num", "icd_code", "icd_version"]
     _write(hosp / "diagnoses_icd.csv.gz", diagnoses, icd)
     _write(hosp / "admissions.csv.gz", admissions, ADMISSIONS)
