@@ -1,6 +1,7 @@
 """The differential checks of the spec fuzz extracts: a review list against the spec oracle
 (spec_fuzz_oracle), and the canonical run's review list against the run of the same extract
-written as a FHIR export (spec_fuzz_fhir), patient by patient and column by column.
+written as a FHIR export (spec_fuzz_fhir) or as a MIMIC-IV delivery (spec_fuzz_mimic), patient
+by patient and column by column.
 
     PYTHONPATH=src:tests .venv/bin/python tests/spec_fuzz_compare.py 1 60 20 [SHAPE ...]
 
@@ -8,7 +9,7 @@ screens seeds 1..60 (20 patients each) as canonical CSV and as a FHIR export in 
 (bulk synthea vendor pages: all by default) and prints every difference; the funnel of the
 manifest's attrition table is compared as the patient `(attrition)`. The shape `mimic` screens
 each extract, cut to what MIMIC-IV can express, as canonical CSV and as a MIMIC-IV hosp
-delivery instead (spec_fuzz_mimic.compare_mimic).
+delivery instead (compare_mimic).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pandas as pd
 from hyposcreen.cli import main
 from spec_fuzz_fhir import write_fhir
 from spec_fuzz_generate import write_extract
+from spec_fuzz_mimic import write_mimic
 from spec_fuzz_oracle import screen
 
 # columns that say how the source wrote a fact (drug names and codes as written, the input's
@@ -163,6 +165,30 @@ def compare(seed: int, shapes: list[str], work: Path, patients: int | None = Non
     return found
 
 
+def compare_mimic(seed: int, work: Path, patients: int | None = None, **fixed: str) -> dict:
+    """Screen one generated extract, cut to what MIMIC-IV expresses, as canonical CSV and as a
+    MIMIC-IV delivery: the differences between the two lists (`mimic_vs_canonical`; an exit
+    status other than the canonical run's is `("(run)", "exit", canonical, MIMIC)`), and of
+    each against the spec oracle (`canonical_vs_oracle`, `mimic_vs_oracle`)."""
+    settings = write_extract(work, seed, patients, **fixed)
+    ids = write_mimic(work / "input", work / "kept", work / "mimic", settings["tz"], seed)
+    status, canonical = review(work / "kept", work / "out_canonical", settings)
+    args = [settings[k] for k in ("window_start", "tz", "profile", "factor")]
+    expected = screen(work / "kept", *args)
+    found = {"settings": settings, "expected": expected, "canonical_status": status}
+    summaries = {key: canonical.pop(key) for key in SUMMARIES}
+    found["canonical_vs_oracle"] = disagreements(expected, canonical)
+    canonical |= summaries
+    found["mimic_status"], mimic = review(work / "mimic", work / "out_mimic", settings, "mimic")
+    found["mimic_vs_canonical"] = list_differences(canonical, mimic, ids)
+    if found["mimic_status"] != status:
+        found["mimic_vs_canonical"].append(("(run)", "exit", status, found["mimic_status"]))
+    for key in SUMMARIES:
+        mimic.pop(key, None)
+    found["mimic_vs_oracle"] = disagreements(expected, {ids.get(p, p): r for p, r in mimic.items()})
+    return found
+
+
 def _compared(seed: int, shapes: list[str], patients: int) -> list[tuple[dict, list[str]]]:
     """(result, its keys of differences) of the FHIR shapes' comparison and of the MIMIC one."""
     fhir = [s for s in shapes if s != "mimic"]
@@ -174,8 +200,6 @@ def _compared(seed: int, shapes: list[str], patients: int) -> list[tuple[dict, l
                 keys = [f"{s}_vs_{o}" for s in fhir for o in ("canonical", "oracle")]
                 out.append((result, ["canonical_vs_oracle", *keys]))
             if "mimic" in shapes:
-                from spec_fuzz_mimic import compare_mimic
-
                 result = compare_mimic(seed, Path(work) / "mimic", patients)
                 keys = ["canonical_vs_oracle", "mimic_vs_canonical", "mimic_vs_oracle"]
                 out.append((result, keys))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from spec_fuzz_mimic import compare_mimic
+from spec_fuzz_compare import compare_mimic
 
 # (seed, patients, settings fixed instead of drawn)
 CASES = [
