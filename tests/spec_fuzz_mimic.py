@@ -21,7 +21,10 @@ How the rest is written, the MIMIC way:
 - a lab row's item is an item of rules/mimic_labitems.csv for the analyte the canonical reader
   identifies (the same item for every row of one code, so duplicates stay duplicates), its
   d_labitems row the file's label and fluid (a urine sodium is item 51100, fluid Urine); a row
-  of no analyte is a local item whose label is no test of the screen;
+  of no analyte is a local item whose label is no test of the screen (so the not-relevant
+  reason differs, unknown_loinc against unknown_lab_name: not compared). The row's own
+  specimen type (Serum, Plasma, Whole blood) is not carried: MIMIC has a fluid per item, and
+  only the analyte the type decides is;
 - `value` is the text as received (without surrounding spaces), `valuenum` its number when it
   is one (MIMIC's `___` beside a parsed number: that number; at times as a float's text,
   `135.0`), `valueuom` the unit as written; half the censored results are kept in `comments`
