@@ -32,7 +32,8 @@ How the rest is written, the MIMIC way:
   `hadm_id`;
 - drawn per extract (STYLES): a blank specimen id becomes one of the row's own (MIMIC has one
   on every row; a duplicate shares it), d_labitems labels in upper case, no d_labitems at all
-  (the shipped item list alone identifies the items), icd_code padded with spaces to CHAR(7);
+  (the shipped item list alone identifies the items), icd_code padded with spaces to CHAR(7),
+  the tables as plain CSVs in the folder itself;
 - `charttime` is the naive site-local wall time of the canonical instant, `storetime` up to a
   day later (the canonical extract has no report time: a run's list must not depend on it;
   the nightly late-result lookback, which reads it, is not compared here);
@@ -75,7 +76,8 @@ LOCAL_ITEM = {"itemid": "59999", "label": "Research assay", "fluid": "Blood", "c
 VERSIONS = {"ICD-9-CM": "9", "ICD-10-CM": "10"}
 # ways of a delivery, drawn per extract: blank specimen ids each given one of their own (MIMIC
 # has one on every row), d_labitems labels in upper case (MIMIC-III), no d_labitems at all,
-# icd_code padded to 7 characters (mimic-code's Postgres build holds it as CHAR(7))
+# icd_code padded to 7 characters (mimic-code's Postgres build holds it as CHAR(7)), plain
+# CSVs in the delivery's folder instead of hosp/*.csv.gz (a seed of 4 modulo 5)
 STYLES = {"fresh_ids": 0.5, "upper_labels": 0.2, "no_d_labitems": 0.15, "padded_codes": 0.3}
 STOPPED_END = pd.Timedelta(days=23)  # + the 7-day grace: active until start + 30 days
 
@@ -258,7 +260,9 @@ def _stays(diags: list[dict], tz: str, rng: random.Random, width: int) -> tuple[
 def _write(path: Path, rows: list[dict], columns: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame(rows, columns=columns, dtype=object)
-    frame.to_csv(path, index=False, compression={"method": "gzip", "mtime": 0})
+    if path.parent.name != "hosp":  # unpacked into the delivery's folder itself
+        path = path.with_suffix("")
+    frame.to_csv(path, index=False, compression={"method": "infer", "mtime": 0})
 
 
 def write_mimic(canonical: Path, kept: Path, out: Path, tz: str, seed: int) -> dict[str, str]:
@@ -276,8 +280,9 @@ def write_mimic(canonical: Path, kept: Path, out: Path, tz: str, seed: int) -> d
         pd.DataFrame(tables[name], columns=columns.split()).to_csv(
             kept / f"{name}.csv", index=False
         )
-    hosp = out / "hosp"
     style = {k: rng.random() < p for k, p in STYLES.items()}
+    style["unpacked"] = seed % 5 == 4  # not drawn: the draws after it stay as they were
+    hosp = out if style["unpacked"] else out / "hosp"
     labevents, d_labitems = _labevents(tables["labs"], tz, rng, style)
     _write(hosp / "labevents.csv.gz", labevents, LABEVENTS)
     if not style["no_d_labitems"]:
