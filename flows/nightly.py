@@ -6,12 +6,14 @@ logic lives in the core. Flow parameters are paths and strings only (Prefect's 5
 
 from __future__ import annotations
 
+import signal
 import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.exceptions import TerminationSignal
 from prefect.states import Completed
 
 from flows.alerts import alert_failure, alert_outcomes, remember_failure
@@ -33,6 +35,7 @@ from flows.tasks import (  # noqa: F401 - is_transient, ingest: the tasks' retry
 )
 from hyposcreen import context
 from hyposcreen.config import RunSettings, Window, load_mapping
+from hyposcreen.errors import Terminated
 from hyposcreen.ingest.tabular import TooLargeForMemory
 from hyposcreen.run_progress import screening_line
 from hyposcreen.run_warnings import warning_texts
@@ -157,13 +160,12 @@ def nightly_screen(
             say("%s%s", step, screening_line(input, window.label(), profile, site.timezone))
 
         def on_failure(window: Window, settings: RunSettings, error: BaseException) -> None:
-            if not isinstance(error, Exception):
+            failed = window_failure(error, window, settings.out_dir, site.timezone)
+            if failed is None:
                 return
-            bounds = (window.start.isoformat(), window.end.isoformat())
-            record = failure_record(error, bounds, site.timezone)
-            _FAILED.append((*bounds, settings.out_dir))
+            record, stopped = failed
             remember_failure(state_dir, mapping, window, record, settings.out_dir)
-            if notify:  # the nights published before it first: their warnings are not lost
+            if notify and not stopped:  # the nights published before it first
                 alert_outcomes(mapping, published)
                 alert_failure(mapping, record, settings.out_dir)
 
@@ -190,6 +192,34 @@ def nightly_screen(
         return with_warnings_state(
             {**outcomes[-1], "windows": [o["window"] for o in outcomes]}, outcomes
         )
+
+
+def as_stop(error: BaseException) -> KeyboardInterrupt | None:
+    """A stop that ended a window, as the command tells it: Ctrl-C (KeyboardInterrupt), SIGTERM
+    (Terminated), or SIGTERM as Prefect's engine raises it while a flow runs (its
+    TerminationSignal, which is neither); None for anything else."""
+    if isinstance(error, KeyboardInterrupt):
+        return error
+    if isinstance(error, TerminationSignal):
+        return Terminated() if error.signal == signal.SIGTERM else KeyboardInterrupt()
+    return None
+
+
+def window_failure(
+    error: BaseException, window: Window, out_dir: Path, timezone: str
+) -> tuple[dict[str, Any], bool] | None:
+    """FAILED.json's record of a window that failed, and whether a stop ended it (its
+    FAILED.json written here, as `--no-flow` writes it; an error's is written where it is
+    raised, in screen_window); None for what is neither an error nor a stop."""
+    stop = as_stop(error)
+    if stop is None and not isinstance(error, Exception):
+        return None
+    bounds = (window.start.isoformat(), window.end.isoformat())
+    record = failure_record(stop or error, bounds, timezone)
+    _FAILED.append((*bounds, out_dir))
+    if stop is not None:
+        write_failure(out_dir, record)
+    return record, stop is not None
 
 
 WARNINGS_STATE = "Completed with warnings"

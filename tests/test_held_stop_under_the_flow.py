@@ -64,3 +64,51 @@ def test_a_night_published_by_a_library_call_leaves_the_stop_handlers_alone(
     run_recipe(prepare(RunSettings(SAMPLE, tmp_path / "out", window)))
     assert (tmp_path / "out" / "review_list.csv").is_file()
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+@pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.parametrize(
+    ("signum", "status_wanted", "by"),
+    [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "Ctrl-C")],
+)
+def test_a_stop_mid_night_under_the_flow_writes_failed_json_and_the_state_says_so(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    signum: int,
+    status_wanted: int,
+    by: str,
+) -> None:
+    """A stop while night 20 is screened under the flow, where Prefect's engine turns SIGTERM
+    into its own TerminationSignal (a BaseException the window's failure handling let by):
+    the run exited 143/130 but left no FAILED.json, and `status` told the night as pending,
+    not failed, as `--no-flow` does. Now both paths leave the same trace."""
+    import json
+
+    from hyposcreen import recipe
+
+    def screen_then_signal(ctx, cleaned):  # type: ignore[no-untyped-def]
+        os.kill(os.getpid(), signum)
+        raise AssertionError("the signal stops the run before this line")
+
+    monkeypatch.delenv("HYPOSCREEN_DEBUG", raising=False)
+    monkeypatch.setattr(recipe, "_screen", screen_then_signal)
+    out, state = tmp_path / "out", tmp_path / "state"
+    argv = ["run", "--input", str(SAMPLE), "--out", str(out), "--state-dir", str(state)]
+    status = main([*argv, "--window-start", "2026-11-20"])
+    err = capsys.readouterr().err
+    assert status == status_wanted, err
+    assert f"interrupted ({by})" in err and "not published" in err and "bug" not in err
+    assert [p.name for p in (out / "2026-11-20").iterdir()] == ["FAILED.json"]
+    failed = json.loads((out / "2026-11-20" / "FAILED.json").read_text(encoding="utf-8"))
+    assert f"stopped ({by})" in failed["message"]
+    assert failed["window"] == {
+        "start": "2026-11-20T00:00:00",
+        "end": "2026-11-21T00:00:00",
+        "timezone": "UTC",
+    }
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert main(["status", "--state-dir", str(state)]) == 0
+    shown = capsys.readouterr().out
+    assert "1 failed" in shown and f"stopped ({by})" in shown and "bug" not in shown
