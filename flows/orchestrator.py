@@ -13,13 +13,13 @@ Flow runs that a killed `hyposcreen run` of this machine left Running are marked
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import errno
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -31,6 +31,7 @@ from prefect.exceptions import PrefectHTTPStatusError
 from prefect.server.api.server import SubprocessASGIServer
 from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
+from flows.crashed_runs import mark_crashed_runs, run_tag
 from flows.server_database import check_database
 from flows.server_exits import (
     EXITS_IN_A_ROW,
@@ -40,13 +41,13 @@ from flows.server_exits import (
     disk_full_message,
     server_exit_message,
 )
+from flows.server_wait import wait_until_answering
 from hyposcreen.cli_signals import act_on_lost_stop
 from hyposcreen.errors import EnvironmentProblem
 from hyposcreen.report.folders import is_pid_text, process_alive
 
 SERVER_LOG = "temporary-server.log"
 PID_PREFIX = "temporary-server-"  # + <owner pid>.pid, holding the server's pid
-RUN_TAG_PREFIX = "hyposcreen-cli:"  # + <host>:<pid> on flow runs started by `hyposcreen run`
 _PR_SET_PDEATHSIG = 1
 
 
@@ -61,12 +62,33 @@ class OwnedServer(SubprocessASGIServer):
     that fails as it begins stops the wait at once (flows/server_exits.py)."""
 
     def start(self, timeout: int | None = None) -> None:
+        """Prefect's start, waited for by the clock and off any proxy (flows/server_wait.py)."""
+        if self.running:
+            return
         self.exits_at_start = 0
         try:
-            super().start(timeout=timeout)
+            if self.port is None:
+                self.port = self.find_available_port()
+            self.running = True
+            self.server_process = self._run_uvicorn_command()
+            atexit.register(self.stop)
+            wait_until_answering(
+                lambda: self.api_url,
+                lambda: self.server_process,  # type: ignore[arg-type,return-value]
+                self._restart,
+                float(timeout or PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()),
+            )
+        except Exception:
+            self.running = False
+            raise
         finally:
             if isinstance(self.server_process, _ServerProcess):
                 self.server_process.started = True
+
+    def _restart(self) -> None:
+        """After uvicorn's status 3, on another port (as Prefect's start does)."""
+        self.port = self.find_available_port()
+        self.server_process = self._run_uvicorn_command()
 
     def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
         home = prefect_home()
@@ -200,52 +222,14 @@ def _advice(configured: str | None, cause: str) -> str:
             "temporary local one, or run with --no-flow."
         )
     timeout = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+    load = f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} core(s) now"
     return (
-        f"Prefect's temporary server did not start (twice, {timeout} s each): {cause}. The "
-        "machine may be overloaded or PREFECT_HOME "
+        f"Prefect's temporary server did not start (twice, {timeout} s each): "
+        f"{cause.rstrip('.')}. The machine may be overloaded ({load}) or PREFECT_HOME "
         f"({prefect_home()}) not writable (its {SERVER_LOG} says more). Try again later, raise "
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, point PREFECT_API_URL at a running "
         "server (docs/operations.md), or run with --no-flow."
     )
-
-
-def run_tag() -> str:
-    return f"{RUN_TAG_PREFIX}{socket.gethostname()}:{os.getpid()}"
-
-
-def mark_crashed_runs() -> int:
-    """Flow runs left Running by a `hyposcreen run` of this machine that is gone -> Crashed."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        FlowRunFilter,
-        FlowRunFilterState,
-        FlowRunFilterStateType,
-        FlowRunFilterTags,
-    )
-    from prefect.client.schemas.objects import StateType
-    from prefect.states import Crashed
-
-    host_prefix = f"{RUN_TAG_PREFIX}{socket.gethostname()}:"
-    marked = 0
-    with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(
-                    type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.PENDING])
-                ),
-                tags=FlowRunFilterTags(is_null_=False),
-            )
-        )
-        for run in runs:
-            pids = [t[len(host_prefix) :] for t in run.tags if t.startswith(host_prefix)]
-            if pids and is_pid_text(pids[0]) and not process_alive(int(pids[0])):
-                client.set_flow_run_state(
-                    run.id,
-                    Crashed(message="The hyposcreen run that started it was killed."),
-                    force=True,
-                )
-                marked += 1
-    return marked
 
 
 @contextlib.contextmanager

@@ -3,10 +3,11 @@
 Called first thing by the CLI, before anything imports Prefect:
   * umask 077, so every folder and file a run creates is private to its user;
   * the orchestrator's environment: a start-up timeout sized for a loaded 2-core machine,
-    analytics and telemetry off, INFO records to the Prefect API (counts only) while Prefect's
-    console handler stays quiet, and a private PREFECT_HOME (`~/.hyposcreen/prefect`) unless the
-    user chose one. A value the user set explicitly in the environment wins (`setdefault`),
-    except the switches that stop data leaving the machine, which are always off.
+    the loopback address off any proxy the environment names, analytics and telemetry off,
+    INFO records to the Prefect API (counts only) while Prefect's console handler stays quiet,
+    and a private PREFECT_HOME (`~/.hyposcreen/prefect`) unless the user chose one. A value
+    the user set explicitly in the environment wins (`setdefault`), except the switches that
+    stop data leaving the machine, which are always off.
 
 Nothing here imports Prefect.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import MutableMapping
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
@@ -46,6 +48,11 @@ NO_TELEMETRY = {
 }
 
 
+PROXY_VARIABLES = tuple(f"{k}_PROXY" for k in ("HTTP", "HTTPS", "ALL"))
+PROXY_VARIABLES += tuple(name.lower() for name in PROXY_VARIABLES)
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
 def default_prefect_home() -> Path:
     return Path.home() / ".hyposcreen" / "prefect"
 
@@ -55,7 +62,7 @@ def make_private() -> None:
     os.umask(PRIVATE_UMASK)
 
 
-def configure_orchestrator(environ: dict[str, str] | None = None) -> dict[str, str]:
+def configure_orchestrator(environ: MutableMapping[str, str] | None = None) -> dict[str, str]:
     """Put the orchestrator settings into `environ` (default: this process's environment)
     and return the ones that were chosen here. Must run before Prefect is imported."""
     env = os.environ if environ is None else environ
@@ -66,6 +73,7 @@ def configure_orchestrator(environ: dict[str, str] | None = None) -> dict[str, s
     for name, value in NO_TELEMETRY.items():
         if env.get(name) != value:
             env[name] = chosen[name] = value
+    _loopback_off_proxy(env, chosen)
     if not env.get("PREFECT_HOME"):
         home = default_prefect_home()
         env["PREFECT_HOME"] = chosen["PREFECT_HOME"] = str(home)
@@ -74,6 +82,22 @@ def configure_orchestrator(environ: dict[str, str] | None = None) -> dict[str, s
     except OSError:
         pass  # a flow run then stops with the cause (flows/orchestrator.py, exit 75)
     return chosen
+
+
+def _loopback_off_proxy(env: MutableMapping[str, str], chosen: dict[str, str]) -> None:
+    """With a proxy in the environment (HTTP_PROXY and kin, as on many hospital servers), the
+    loopback address is kept off it: the temporary server listens on 127.0.0.1, which the
+    proxy cannot reach, and httpx (under Prefect's client) sends every request to the proxy
+    unless NO_PROXY names the host. Without this, a run through the flow stopped as a bug
+    (exit 70, "Connection refused") or waited out the server's start twice."""
+    if not any(env.get(name) for name in PROXY_VARIABLES):
+        return
+    named = [name for name in ("NO_PROXY", "no_proxy") if name in env] or ["NO_PROXY"]
+    for name in named:  # both, when both are set (the lower-case one wins in urllib)
+        hosts = [host.strip() for host in env.get(name, "").split(",") if host.strip()]
+        missing = [host for host in LOOPBACK_HOSTS if host not in hosts]
+        if missing:
+            env[name] = chosen[name] = ",".join(hosts + missing)
 
 
 def prefect_home_problem(environ: dict[str, str] | None = None) -> str | None:
