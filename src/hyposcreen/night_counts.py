@@ -1,7 +1,8 @@
 """Per-night counts of usable sodium results, kept in the nightly state DB (its own table).
 
 A night whose count falls far below the trailing nights' median is screened with a warning
-(run_warnings.sodium_drop_warning). Counts only: no identifier enters this table.
+(run_warnings.sodium_drop_warning). Counts only: no identifier enters this table. A published
+night's count is written in the state's transaction that records the night (write_count).
 """
 
 from __future__ import annotations
@@ -45,15 +46,23 @@ def trailing_counts(path: Path, site: str, before: pd.Timestamp, nights: int) ->
     return [int(r[0]) for r in rows]
 
 
+def write_count(db: sqlite3.Connection, site: str, window_start: pd.Timestamp, usable: int) -> None:
+    """The night's count, in the transaction `db` has open (StateStore.record_run's: the
+    count is kept with the night it belongs to, or not at all)."""
+    db.execute(_SCHEMA)
+    db.execute(
+        "INSERT OR REPLACE INTO night_counts VALUES (?, ?, ?)",
+        (site, window_start.strftime(_ISO), int(usable)),
+    )
+
+
 def record_count(path: Path, site: str, window_start: pd.Timestamp, usable: int) -> None:
+    """The night's count in a transaction of its own (tests, tools)."""
     try:
         db = _connect(path)
         try:
             with db:
-                db.execute(
-                    "INSERT OR REPLACE INTO night_counts VALUES (?, ?, ?)",
-                    (site, window_start.strftime(_ISO), int(usable)),
-                )
+                write_count(db, site, window_start, usable)
         finally:
             db.close()
     except sqlite3.DatabaseError as exc:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -156,8 +156,10 @@ class StateStore:
         listed: pd.DataFrame,
         seen: pd.DataFrame | None,
         keep_seen: pd.Timedelta = pd.Timedelta(days=30),
+        also: Sequence[Callable[[sqlite3.Connection], None]] = (),
     ) -> None:
-        """One transaction: the window, the cases listed, the sodium results seen.
+        """One transaction: the window, the cases listed, the sodium results seen, and what
+        `also` writes of the night in it (its count, its delivery's columns).
 
         `listed`: patient_id, tier, nadir, overcorrection_to (text or empty), and grading
         (screen.incremental.grading_key) when known.
@@ -193,6 +195,8 @@ class StateStore:
                         for k, t in seen[["result_key", "specimen_time"]].itertuples(index=False)
                     ],
                 )
+            for write in also:
+                write(db)
             db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (self.site, start, end, run_id, len(listed), str(out_dir), _now()),

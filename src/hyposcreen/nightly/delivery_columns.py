@@ -71,18 +71,30 @@ def record_columns(
     """Remember the columns each table of this night's delivery had (`delivered` form): an
     empty tuple is not known (not recorded), a table not in `columns` was not delivered (an
     empty record, so that its absence is warned once)."""
+    try:
+        db = _connect(path)
+        try:
+            with db:
+                write_columns(db, site, window_start, columns)
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        raise damaged_state_database(exc, path) from exc
+
+
+def write_columns(
+    db: sqlite3.Connection,
+    site: str,
+    window_start: pd.Timestamp,
+    columns: Mapping[str, Sequence[str]],
+) -> None:
+    """record_columns in the transaction `db` has open (StateStore.record_run's: kept with
+    the night they belong to, or not at all)."""
     start = window_start.strftime(_ISO)
     records = [
         (site, name, start, ",".join(delivered(columns.get(name, ()))))
         for name in sorted(SCHEMAS)
         if name not in columns or columns[name]
     ]
-    try:
-        db = _connect(path)
-        try:
-            with db:
-                db.executemany("INSERT OR REPLACE INTO delivery_columns VALUES (?,?,?,?)", records)
-        finally:
-            db.close()
-    except sqlite3.DatabaseError as exc:
-        raise damaged_state_database(exc, path) from exc
+    db.execute(_SCHEMA)
+    db.executemany("INSERT OR REPLACE INTO delivery_columns VALUES (?,?,?,?)", records)

@@ -4,13 +4,14 @@ the night's count of usable results (only once the outputs are in place)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from hyposcreen.config import Window
-from hyposcreen.night_counts import record_count
-from hyposcreen.nightly.delivery_columns import record_columns
+from hyposcreen.night_counts import write_count
+from hyposcreen.nightly.delivery_columns import write_columns
 from hyposcreen.nightly.unchanged_inputs import published_here
 from hyposcreen.rules.loader import RuleSet
 from hyposcreen.screen.cases import ScreenResult
@@ -57,15 +58,16 @@ def remember_run(
     `columns`: each table read and the canonical columns its delivery had (empty: not known),
     which the next night's delivery is compared with (dropped_column_warnings)."""
     lookback = pd.Timedelta(hours=rules.windows.late_result_lookback_hours)
-    state.record_run(
+    also = [partial(write_count, site=site, window_start=window.start, usable=usable_results)]
+    if columns is not None:
+        also.append(partial(write_columns, site=site, window_start=window.start, columns=columns))
+    state.record_run(  # one transaction: the night, its count and its columns, or none of them
         window,
         run_id,
         folder,
         listed_cases(result, grading_key(rules, *graded_by)),
         seen_results,
         keep_seen=2 * lookback,  # twice the late-result lookback: never one too few
+        also=also,
     )
-    record_count(state.path, site, window.start, usable_results)
-    if columns is not None:
-        record_columns(state.path, site, window.start, columns)
     published_here(folder)  # a later night of this run shares its delivery
