@@ -94,3 +94,28 @@ def test_a_state_kept_before_gradings_were_kept_compares_tiers_as_before(tmp_pat
     history = StateStore(tmp_path, "s").history(pd.Timestamp("2026-11-21"))
     assert history.last_listing["grading"].isna().all()
     assert list(history.last_listing["tier"]) == [2]
+
+
+def test_a_case_that_worsened_on_the_night_the_rules_changed_is_told_as_worse(
+    tmp_path: Path,
+) -> None:
+    """P1 (loop diuretic, one risk category) routine on 11-20 at 126 (mild under the packaged
+    rules: tier 3); on 11-21, the night the site's rules (severe < 124) come in, 123.5: moderate
+    under the old rules (tier 2, a worsening on its own), severe under the new (tier 1), 2.5
+    lower (< 3: no `nadir_lower`). Before: `rules_changed` alone, the page saying "more urgent
+    tier under changed rules", as if only the grading had moved it from routine to urgent.
+    Now: lower than its listed nadir and more urgent, it is `tier_escalation`, with
+    `rules_changed` beside it, and the page says both."""
+    from hyposcreen.report.page_relisting import relisting_lines
+
+    extract, out, state = tmp_path / "in", tmp_path / "out", tmp_path / "state"
+    rows = [_na("P1", "2026-11-20T10:00:00", "126")]
+    _extract(extract, rows, ["2026-11-20"])
+    assert _run(extract, out, state, "2026-11-20", None) == {"P1": "3:new"}
+    rows.append(_na("P1", "2026-11-21T10:00:00", "123.5"))
+    _extract(extract, rows, ["2026-11-20", "2026-11-21"])
+    listed = _run(extract, out, state, "2026-11-21", _site_rules(tmp_path))
+    assert listed == {"P1": "1:tier_escalation;rules_changed"}
+    review = pd.read_csv(out / "2026-11-21" / "review_list.csv", dtype=str, keep_default_na=False)
+    line = relisting_lines(review, "UTC")[0]
+    assert "Listed again: more urgent tier (the rules changed since its last listing)" in line

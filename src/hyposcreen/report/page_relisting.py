@@ -38,9 +38,13 @@ def relisting_lines(review: pd.DataFrame, timezone: str) -> np.ndarray:
 
 
 def _history(because: str, listed: str, reviewed: str, timezone: str) -> str:
-    reasons = [REASON_WORDS.get(r, r.replace("_", " ")) for r in because.split(";") if r]
-    reasons = [r for r in reasons if r != "new"]  # listed for the first time (or anew)
-    parts = ["Listed again: " + ", ".join(reasons)] if reasons else []
+    codes = [r for r in because.split(";") if r and r != "new"]  # "new": a first listing
+    graded_otherwise = "tier_escalation" in codes and "rules_changed" in codes
+    if graded_otherwise:  # worse, and graded under rules other than its last listing's
+        codes.remove("rules_changed")
+    reasons = [REASON_WORDS.get(r, r.replace("_", " ")) for r in codes]
+    after = " (the rules changed since its last listing)" if graded_otherwise else ""
+    parts = ["Listed again: " + ", ".join(reasons) + after] if reasons else []
     if listed:
         parts.append(f"last listed for the window from {clinical_time(listed, timezone)}")
     if reviewed:

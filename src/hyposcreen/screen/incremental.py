@@ -72,7 +72,10 @@ def apply_listing_history(
     `relist_nadir_drop_mmol_l` below the listed nadir, a more urgent tier, or an over-rapid
     correction other than the one already listed. A tier more urgent than that of a listing
     graded otherwise (`grading`: the rules, profile or glucose factor changed since) lists the
-    case again as `rules_changed`, not as a worsening. Adds `relisted_because` (new | reasons,
+    case again as `rules_changed`, not as a worsening, unless its sodium is also lower than
+    the listed nadir (by any amount): then the patient worsened too, and it is
+    `tier_escalation` as well (a case that moved from routine to urgent on the night the rules
+    changed is never told as the rules' doing alone). Adds `relisted_because` (new | reasons,
     `;`-joined | not_worse), `previously_listed` (window start) and `last_reviewed`.
     """
     out = cases.copy()
@@ -90,9 +93,10 @@ def apply_listing_history(
     escalated = (out["tier"] < prev_tier).fillna(False)
     oc_to = out["oc_to_time"].dt.strftime("%Y-%m-%dT%H:%M:%S") if "oc_to_time" in out else None
     drop = rules.limits.relist_nadir_drop_mmol_l
+    lower = (out["corrected_sodium"] < prev_nadir).fillna(False)  # by any amount
     reasons = {
         "nadir_lower": (out["corrected_sodium"] <= (prev_nadir - drop).round(9)).fillna(False),
-        "tier_escalation": escalated & ~regraded,
+        "tier_escalation": escalated & (~regraded | lower),
         "rules_changed": escalated & regraded,
         "new_overcorrection": out["overcorrection"].astype(bool)
         & (prev_oc.isna() | (prev_oc != oc_to)),
