@@ -92,3 +92,21 @@ def test_two_sites_sharing_a_state_dir_run_their_nights_side_by_side(
         assert "for site 'north'" in capsys.readouterr().err
     assert main(["status", "--state-dir", str(state), "--mapping", str(south)]) == 0
     assert "site south: 1 night(s) screened" in capsys.readouterr().out
+
+
+def test_a_second_flow_run_on_a_held_state_dir_starts_no_orchestrator(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through the flow, the second run of a held state dir started Prefect's temporary server
+    first (45 s at load 5 on the sample) and was refused by the flow. It now stops with 75
+    before the orchestrator starts, naming the process holding the state dir."""
+    state, out = tmp_path / "state", tmp_path / "out"
+    argv = ["run", "--input", str(SAMPLE), "--out", str(out)]
+    argv += ["--window-start", "2026-11-20", "--state-dir", str(state)]
+    with holding_state(state):
+        status = main(argv)
+    err = capsys.readouterr().err
+    assert status == 75, err
+    assert f"Another hyposcreen run (process {os.getpid()})" in err
+    assert "starting the orchestrator" not in err
+    assert not out.exists()

@@ -42,6 +42,7 @@ def run_command(args: argparse.Namespace) -> int:
             )
         outcomes = _run_without_flow(args, state_dir)
     else:
+        _refuse_a_held_state(args, state_dir)
         with nightly.orchestrated(str(args.input)), _quiet_prefect_console():
             outcome = _flow_run(
                 nightly,
@@ -127,6 +128,25 @@ def _flow_run(nightly: ModuleType, args: argparse.Namespace, **parameters: Any) 
         args.failed_window = nightly.failed_window()
         raise
     return outcome
+
+
+def _refuse_a_held_state(args: argparse.Namespace, state_dir: Path | None) -> None:
+    """A state dir another run holds stops this one (StateInUse, 75) before the orchestrator
+    starts: a second nightly run waited for its own Prefect server (45 s at load 5) only to
+    be refused by the flow. The flow takes the lock itself; a mapping that does not load is
+    left for the flow to report (its FAILED.json)."""
+    from hyposcreen.config import load_mapping
+    from hyposcreen.errors import HyposcreenError
+    from hyposcreen.state_lock import holding_state
+
+    if state_dir is None:
+        return
+    try:
+        site = load_mapping(args.mapping).site
+    except HyposcreenError:
+        return
+    with holding_state(state_dir, site):
+        pass
 
 
 def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[dict[str, Any]]:
