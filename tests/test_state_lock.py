@@ -99,7 +99,8 @@ def test_a_second_flow_run_on_a_held_state_dir_starts_no_orchestrator(
 ) -> None:
     """Through the flow, the second run of a held state dir started Prefect's temporary server
     first (45 s at load 5 on the sample) and was refused by the flow. It now stops with 75
-    before the orchestrator starts, naming the process holding the state dir."""
+    before the orchestrator starts, naming the process holding the state dir (a run holds it
+    from before its orchestrator starts: two started together no longer both start one)."""
     state, out = tmp_path / "state", tmp_path / "out"
     argv = ["run", "--input", str(SAMPLE), "--out", str(out)]
     argv += ["--window-start", "2026-11-20", "--state-dir", str(state)]

@@ -42,8 +42,11 @@ def run_command(args: argparse.Namespace) -> int:
             )
         outcomes = _run_without_flow(args, state_dir)
     else:
-        _refuse_a_held_state(args, state_dir)
-        with nightly.orchestrated(str(args.input)), _quiet_prefect_console():
+        with (
+            _holding_the_state(args, state_dir),
+            nightly.orchestrated(str(args.input)),
+            _quiet_prefect_console(),
+        ):
             outcome = _flow_run(
                 nightly,
                 args,
@@ -130,23 +133,26 @@ def _flow_run(nightly: ModuleType, args: argparse.Namespace, **parameters: Any) 
     return outcome
 
 
-def _refuse_a_held_state(args: argparse.Namespace, state_dir: Path | None) -> None:
-    """A state dir another run holds stops this one (StateInUse, 75) before the orchestrator
-    starts: a second nightly run waited for its own Prefect server (45 s at load 5) only to
-    be refused by the flow. The flow takes the lock itself; a mapping that does not load is
-    left for the flow to report (its FAILED.json)."""
+@contextmanager
+def _holding_the_state(args: argparse.Namespace, state_dir: Path | None) -> Iterator[None]:
+    """The state dir held by this process from before the orchestrator starts until the flow
+    is done (the flow's own hold is then the same one): a state dir another run holds stops
+    this run at once (StateInUse, 75). A second nightly run waited for its own Prefect server
+    (45 s at load 5) only to be refused by the flow, and two started together both started
+    one. A mapping that does not load is left for the flow to report (its FAILED.json)."""
     from hyposcreen.config import load_mapping
     from hyposcreen.errors import HyposcreenError
     from hyposcreen.state_lock import holding_state
 
-    if state_dir is None:
-        return
     try:
         site = load_mapping(args.mapping).site
     except HyposcreenError:
+        site = None
+    if state_dir is None or site is None:
+        yield
         return
-    with holding_state(state_dir, site):
-        pass
+    with holding_state(state_dir, site, lend=True):
+        yield
 
 
 def _run_without_flow(args: argparse.Namespace, state_dir: Path | None) -> list[dict[str, Any]]:

@@ -3,7 +3,8 @@
 A run that uses a state dir holds an exclusive `flock` on `hyposcreen_state.lock` in it (for
 another site than `default`, `hyposcreen_state.<site>.lock`: sites sharing a state dir keep
 their nights apart in it, and each site's 02:00 run goes on beside the other's) from planning
-its windows until its last window is recorded: a second run of the site (the scheduled night
+its windows until its last window is recorded (`hyposcreen run` through the flow: from before
+the orchestrator starts): a second run of the site (the scheduled night
 while an operator's catch-up is going, a cron job started twice) stops at once with exit
 status 75 naming the state dir and the process holding it, instead of screening the same
 nights beside the first one. A state dir on a file system that cannot lock files (NFS
@@ -25,6 +26,7 @@ from pathlib import Path
 from hyposcreen.errors import ConfigError, EnvironmentProblem
 
 LOCK_FILE = "hyposcreen_state.lock"
+_LENT: set[Path] = set()  # locks held with `lend`: taken again in this process, the same hold
 
 
 def lock_file(site: str = "default") -> str:
@@ -50,13 +52,21 @@ def make_state_dir(state_dir: Path) -> None:
 
 
 @contextmanager
-def holding_state(state_dir: Path | None, site: str = "default") -> Iterator[None]:
-    """The state dir for this run alone among `site`'s (nothing to hold without one)."""
+def holding_state(
+    state_dir: Path | None, site: str = "default", lend: bool = False
+) -> Iterator[None]:
+    """The state dir for this run alone among `site`'s (nothing to hold without one). `lend`:
+    holding it again inside this hold, in this process, is the same hold (`hyposcreen run`
+    holds it around the Prefect flow, which holds it itself)."""
     if state_dir is None:
         yield
         return
     make_state_dir(state_dir)
-    handle = os.open(state_dir / lock_file(site), os.O_RDWR | os.O_CREAT, 0o600)
+    held = (state_dir / lock_file(site)).resolve()
+    if held in _LENT:  # `hyposcreen run` holds it around the flow, which holds it too
+        yield
+        return
+    handle = os.open(held, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -78,6 +88,11 @@ def holding_state(state_dir: Path | None, site: str = "default") -> Iterator[Non
             ) from None
         os.ftruncate(handle, 0)
         os.pwrite(handle, f"{os.getpid()}\n".encode("ascii"), 0)
-        yield
+        if lend:
+            _LENT.add(held)
+        try:
+            yield
+        finally:
+            _LENT.discard(held)
     finally:
         os.close(handle)  # releases the lock
