@@ -61,3 +61,16 @@ def test_the_loopback_address_is_kept_off_a_proxy_the_environment_names() -> Non
     without: dict[str, str] = {}
     configure_orchestrator(without)
     assert "NO_PROXY" not in without and "no_proxy" not in without
+
+
+def test_a_no_proxy_of_every_host_is_left_as_the_site_wrote_it() -> None:
+    """NO_PROXY=* keeps every host off the proxy, 127.0.0.1 included. Before, it became
+    `*,127.0.0.1,localhost`, which Python's urllib (and requests, curl) no longer read as
+    "every host": only `*` alone means that there, so their calls to other hosts went through
+    the proxy the site had switched off."""
+    env = {"HTTPS_PROXY": "http://proxy.example:3128", "NO_PROXY": "*"}
+    configure_orchestrator(env)
+    assert env["NO_PROXY"] == "*"
+    spaced = {"HTTP_PROXY": "http://p:1", "NO_PROXY": " 127.0.0.1 , localhost "}
+    configure_orchestrator(spaced)
+    assert spaced["NO_PROXY"] == " 127.0.0.1 , localhost "  # both named already

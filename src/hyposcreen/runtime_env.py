@@ -96,7 +96,7 @@ def _loopback_off_proxy(env: MutableMapping[str, str], chosen: dict[str, str]) -
     for name in named:  # both, when both are set (the lower-case one wins in urllib)
         hosts = [host.strip() for host in env.get(name, "").split(",") if host.strip()]
         missing = [host for host in LOOPBACK_HOSTS if host not in hosts]
-        if missing:
+        if missing and hosts != ["*"]:  # `*` alone: no host goes through the proxy
             env[name] = chosen[name] = ",".join(hosts + missing)
 
 
