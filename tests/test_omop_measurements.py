@@ -158,3 +158,25 @@ def test_a_datetime_filled_from_the_date_takes_the_clock_of_measurement_time(
         at("2026-11-20 08:30"), at("2026-11-20 00:00"), at("2026-11-20 00:00"),
     ]  # fmt: skip
     assert list(frame[date_alone_column("specimen_time")]) == [False] * 5 + [True]
+
+
+def test_a_measurement_time_that_is_no_clock_time_leaves_the_datetime_as_it_is(
+    tmp_path: Path,
+) -> None:
+    """`measurement_time` `25:99` or `24:00` beside a datetime of `2026-11-20` is no clock
+    time of that day. Before, it was joined to the date anyway (`2026-11-20 25:99`), which
+    reads as no time at all: the row, dated by its datetime, lost its specimen time (NaT) and
+    was quarantined (missing_key), a sodium among them missing from the list. It is now read
+    as the datetime says (midnight, marked dated by its date alone when it is a date), as
+    before measurement_time was consulted; a real clock time still counts."""
+    labs = [
+        measurement(measurement_datetime="2026-11-20", measurement_time="25:99"),
+        measurement(measurement_datetime="2026-11-20 00:00:00", measurement_time="24:00"),
+        measurement(measurement_datetime="2026-11-20", measurement_time="23:59:59"),
+    ]
+    frame = read(extract(tmp_path, labs), "labs").frame
+    at = pd.Timestamp
+    assert list(frame["specimen_time"]) == [
+        at("2026-11-20 00:00"), at("2026-11-20 00:00"), at("2026-11-20 23:59:59"),
+    ]  # fmt: skip
+    assert list(frame[date_alone_column("specimen_time")]) == [True, False, False]

@@ -157,7 +157,7 @@ def _labs(raw: pd.DataFrame, vocab: Vocabulary, decimal: str) -> pd.DataFrame:
 
 # a datetime at midnight (ISO text; the day kept) and a clock time of `measurement_time`
 _MIDNIGHT = r"^\s*(\d{4}-\d{2}-\d{2})[T ]00:00(?::00(?:\.0+)?)?\s*$"
-_CLOCK = r"^\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*$"
+_CLOCK = r"^\s*(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?\s*$"  # 00:00 to 23:59:59
 _ZERO_CLOCK = r"^\s*0?0:00(?::00(?:\.0+)?)?\s*$"
 
 
