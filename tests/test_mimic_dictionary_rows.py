@@ -161,3 +161,23 @@ def test_a_header_line_repeated_in_d_labitems_is_no_unsplit_row(tmp_path: Path) 
     assert "dictionary_rows_unsplit" not in _warnings(manifest)
     assert "lab_items_listed_twice" not in _warnings(manifest)
     assert listed == fixture
+
+
+def test_an_undated_listed_code_is_quarantined_under_the_reason_its_warning_names(
+    tmp_path: Path,
+) -> None:
+    """The fixture's diagnoses_icd.csv:7 codes a listed condition for a stay admissions does
+    not hold. Its warning (listed_codes_without_stay) said the row was quarantined
+    `no_admission_time`, a reason quarantine.csv never holds (it writes `missing_key`, the
+    manifest counts `no_admission_time`): an engineer looking the row up by the warning's
+    reason found nothing. The warning names the reason quarantine.csv writes."""
+    status, manifest, _ = _run(MIMIC, tmp_path / "out")
+    assert status == 4
+    message = _warnings(manifest)["listed_codes_without_stay"]
+    with (tmp_path / "out" / "2150-03-10" / "quarantine.csv").open(newline="") as handle:
+        reasons = {
+            f"{row['source_file']}:{row['source_row']}": row["reason"]
+            for row in csv.DictReader(handle)
+        }
+    assert "diagnoses_icd.csv:7" in message
+    assert f"quarantined ({reasons['diagnoses_icd.csv:7']}" in message

@@ -38,7 +38,7 @@ _LOST = {
     "admissions": (
         "diagnoses",
         "the diagnoses of a stay listed only there have no time and are quarantined "
-        "(no_admission_time), so a listed condition among them is not found",
+        "(missing_key), so a listed condition among them is not found",
     ),
 }
 
@@ -82,7 +82,7 @@ def _undated(diagnoses: IngestedTable | None) -> list[RunWarning]:
             WITHOUT_STAY,
             f"{rows} diagnoses_icd row(s) code a condition the rules list but name a stay "
             f"(hadm_id) that admissions does not date (e.g. {places}): a code is dated at the "
-            "start of its stay, so these have no time and are quarantined (no_admission_time), "
+            "start of its stay, so these have no time and are quarantined (missing_key), "
             "and the condition is missing from the list. Is the admissions table of the same "
             "export? Ask the sender for it, and rerun."
             + WHOLE_TABLE_COUNTS.format(these="These are counts", tables="diagnoses_icd table"),

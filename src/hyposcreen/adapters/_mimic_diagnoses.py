@@ -2,9 +2,9 @@
 stay in `admissions` (why: `hyposcreen.adapters.mimic`).
 
 A code whose stay `admissions` does not date (its hadm_id is not there, or its admittime is
-blank) has no time and is quarantined (`no_admission_time`, missing_key). When the code stands
-for a condition the rules list (spec §6), that condition is lost from the list although the
-extract holds it: such rows are noted on the admissions table
+blank) has no time and is quarantined (`missing_key`; counted `no_admission_time`). When the
+code stands for a condition the rules list (spec §6), that condition is lost from the list
+although the extract holds it: such rows are noted on the admissions table
 (`listed_codes_without_stay`, count and first `file:row`), and mimic_dictionary_rows warns.
 """
 
