@@ -67,20 +67,22 @@ def test_flagged_rows_are_marked_as_marking_them_by_label_does(index: list[int])
         frame = pd.DataFrame({"bucket": BUCKETS, "reason": [None, "status", None, None]})
         return frame.astype({"bucket": "str", "reason": object}).set_axis(pd.Index(index))
 
-    flagged = {13: "bad_unit", 11: "implausible", 12: "bad_unit", 99: "held by none"}
+    # row -> the expectation that flagged it, and the reason code its warning quarantines for
+    flagged = {13: "expect_unit", 11: "expect_range", 12: "expect_unit", 99: "held by none"}
+    reasons = {13: "bad_unit", 11: "implausible", 12: "bad_unit", 99: "bad_unit"}
 
     class Flagged(ValidationReport):
         def warning_rows(self, name: str) -> dict[int, str]:
             return flagged if name == "labs" else {}
 
         def warning_reasons(self, name: str) -> dict[int, str]:
-            return {k: "contract" for k in flagged} if name == "labs" else {}
+            return reasons if name == "labs" else {}
 
     cleaned = SimpleNamespace(labs=table(), medications=table(), diagnoses=table())
     done = apply_contract_warnings(Flagged([], [], 0.0), cleaned)  # type: ignore[arg-type]
     marked = table()
     labels = [k for k in flagged if k in marked.index and (marked.loc[[k], "bucket"] == USED).all()]
     marked.loc[labels, "bucket"] = QUARANTINED
-    marked.loc[labels, "reason"] = [f"contract:{flagged[k]}" for k in labels]
+    marked.loc[labels, "reason"] = [reasons[k] for k in labels]  # the code alone (spec §6)
     assert done["labs"] == len(labels)
     pd.testing.assert_frame_equal(cleaned.labs, marked, check_exact=True)
