@@ -135,13 +135,15 @@ def _labs(raw: pd.DataFrame, vocab: Vocabulary, decimal: str) -> pd.DataFrame:
     concept_name = vocab.lookup(raw["measurement_concept_id"], "name")
     lab_name = source_value.where(~loinc_shaped & source_value.notna(), concept_name)
     unit = vocab.lookup(raw["unit_concept_id"], "code", ("UCUM",))
-    specimen_time, clocked = _specimen_time(raw)
+    # which datetimes hold a date alone: judged once, for the clock time and the date-only mark
+    without_clock = written_without_clock(raw["measurement_datetime"])
+    specimen_time, clocked = _specimen_time(raw, without_clock)
     return pd.DataFrame(
         {
             "patient_id": id_text(raw["person_id"]),
             "encounter_id": id_text(raw["visit_occurrence_id"]),
             "specimen_time": specimen_time,
-            date_alone_column("specimen_time"): _dated_alone(raw) & ~clocked,
+            date_alone_column("specimen_time"): _dated_alone(raw, without_clock) & ~clocked,
             "value_raw": _value_raw(raw, vocab, decimal),
             "value": raw["value_as_number"],
             "unit": unit.where(unit.notna(), raw["unit_source_value"]),
@@ -161,8 +163,9 @@ _CLOCK = r"^\s*(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?\s*$"  # 00:00 t
 _ZERO_CLOCK = r"^\s*0?0:00(?::00(?:\.0+)?)?\s*$"
 
 
-def _specimen_time(raw: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """The specimen time text of each row, and whether `measurement_time` gave its clock.
+def _specimen_time(raw: pd.DataFrame, without_clock: np.ndarray) -> tuple[pd.Series, pd.Series]:
+    """The specimen time text of each row, and whether `measurement_time` gave its clock
+    (`without_clock`: the rows whose `measurement_datetime` holds no clock time).
 
     `measurement_datetime`, else `measurement_date` (+ `measurement_time`). A datetime holding
     a date alone or 00:00 while `measurement_time` holds another clock time is an ETL's
@@ -172,7 +175,7 @@ def _specimen_time(raw: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     timed = clock.str.match(_CLOCK).fillna(False).astype(bool)
     timed &= ~clock.str.match(_ZERO_CLOCK).fillna(False).astype(bool)
     day = stated.str.extract(_MIDNIGHT, expand=False)
-    alone = pd.Series(written_without_clock(stated), index=stated.index) & stated.notna()
+    alone = pd.Series(without_clock, index=stated.index) & stated.notna()
     day = day.where(day.notna(), stated.str.strip().where(alone))
     clocked = timed & day.notna()
     completed = day + " " + clock.str.strip()
@@ -180,15 +183,15 @@ def _specimen_time(raw: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return stamped.where(~clocked, completed), clocked
 
 
-def _dated_alone(raw: pd.DataFrame) -> pd.Series:
+def _dated_alone(raw: pd.DataFrame, without_clock: np.ndarray) -> pd.Series:
     """The rows whose specimen_time is a date without a clock time: `measurement_date` alone
     (no `measurement_datetime` nor `measurement_time`), or a `measurement_datetime` holding
     a date alone (`2026-11-20`, a Parquet column typed date; unless `measurement_time` gives
     its clock: `_specimen_time`), judged as canonical time text is
-    (ingest.frames.written_without_clock)."""
+    (`without_clock`: ingest.frames.written_without_clock of `measurement_datetime`)."""
     stated = raw["measurement_datetime"]
     by_date = stated.isna() & raw["measurement_time"].isna() & raw["measurement_date"].notna()
-    return by_date | written_without_clock(stated)
+    return by_date | without_clock
 
 
 def _site_number(number: pd.Series, decimal: str) -> pd.Series:
